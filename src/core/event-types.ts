@@ -1,0 +1,91 @@
+/** Fields every event has. */
+export interface BaseEvent<T extends string> {
+	type: T;
+	/** Epoch ms from the injected clock. */
+	time: number;
+	/** The scope (the origin by default). */
+	scope: string;
+	method?: string;
+	url?: string;
+}
+
+export interface RetryEvent extends BaseEvent<'retry'> {
+	method: string;
+	url: string;
+	/** 1 for the first retry. */
+	retryCount: number;
+	/** Classification code of the error that caused the retry. */
+	code: string;
+	error: unknown;
+}
+
+export interface BudgetExhaustedEvent extends BaseEvent<'budget:exhausted'> {
+	/** Retries sent in the current window. */
+	retries: number;
+	/** Retries allowed in the current window. */
+	allowed: number;
+}
+
+export interface BreakerEvent<T extends 'breaker:open' | 'breaker:half-open' | 'breaker:closed'> extends BaseEvent<T> {
+	/** Why it changed: `consecutive-failures`, `failure-ratio`, `retry-after`, `probe-failed`, `probe-succeeded`, `open-elapsed`, `shared`, `restored`. */
+	reason: string;
+	/** For `breaker:open`: when it lets a probe through (epoch ms). */
+	reopensAt?: number;
+}
+
+export interface CacheStoredEvent extends BaseEvent<'cache:stored'> {
+	url: string;
+	bytes: number;
+}
+
+export interface CacheStaleEvent extends BaseEvent<'cache:stale'> {
+	url: string;
+	method: string;
+	/** `network`, `timeout`, `http-5xx`, `circuit-open`, `offline`, or `revalidate` (stale-while-revalidate). */
+	reason: string;
+	/** Seconds since the copy was stored. */
+	age: number;
+}
+
+export interface OutboxEvent<T extends 'outbox:queued' | 'outbox:sent' | 'outbox:retry' | 'outbox:dead'> extends BaseEvent<T> {
+	method: string;
+	url: string;
+	entryId: string;
+	idempotencyKey: string;
+	attempts: number;
+	/** For `outbox:retry`: when the next attempt is due (epoch ms). */
+	nextAttemptAt?: number;
+	/** For `outbox:dead`. */
+	deadReason?: 'rejected' | 'expired' | 'max-attempts';
+	/** For `outbox:sent`: the response status. */
+	status?: number;
+	/** For `outbox:retry`, `outbox:dead`, `outbox:queued`: the classification code. */
+	code?: string;
+}
+
+export interface StorageErrorEvent extends BaseEvent<'storage:error'> {
+	/** What was being done: `get`, `set`, `delete`, `keys`, `clear`, `decode`. */
+	operation: string;
+	/** The part of the client: `cache`, `outbox`, `breaker`, `store`. */
+	part: string;
+	key?: string;
+	error: unknown;
+}
+
+/** Every event, by type. */
+export interface EventMap {
+	'retry': RetryEvent;
+	'budget:exhausted': BudgetExhaustedEvent;
+	'breaker:open': BreakerEvent<'breaker:open'>;
+	'breaker:half-open': BreakerEvent<'breaker:half-open'>;
+	'breaker:closed': BreakerEvent<'breaker:closed'>;
+	'cache:stored': CacheStoredEvent;
+	'cache:stale': CacheStaleEvent;
+	'outbox:queued': OutboxEvent<'outbox:queued'>;
+	'outbox:sent': OutboxEvent<'outbox:sent'>;
+	'outbox:retry': OutboxEvent<'outbox:retry'>;
+	'outbox:dead': OutboxEvent<'outbox:dead'>;
+	'storage:error': StorageErrorEvent;
+}
+
+export type EventType = keyof EventMap;

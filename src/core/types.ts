@@ -1,0 +1,38 @@
+/** The fetch signature a layer wraps. `init` carries the options ky forwards to `fetch`. */
+export type FetchLike = (input: Request, init?: FetchInit) => Promise<Response>;
+
+/** What ky forwards to `fetch` as its second argument: every option ky does not know. */
+export interface FetchInit extends RequestInit {
+	/** Per-call state steadfetch threads through ky to its layers. */
+	steadfetch?: CallState;
+}
+
+/** A per-attempt layer: sees every attempt ky makes, retries included. */
+export type Layer = (next: FetchLike) => FetchLike;
+
+/** Per-call state, created once per call and shared by the call's layers and wrappers. */
+export interface CallState {
+	/** The caller's own signal, to tell its abort apart from ky's timeouts. */
+	signal?: AbortSignal | undefined;
+	/** Accept type requested by a body shortcut (`.json()` and so on) before the request starts. */
+	accept?: string | undefined;
+	/** Per-call opt-outs. */
+	cache?: false | undefined;
+	breaker?: false | undefined;
+	outbox?: boolean | undefined;
+	/** The `Idempotency-Key` of the call, once known. */
+	idempotencyKey?: string | undefined;
+	/** Attempts made so far (the per-attempt layers increment it). */
+	attempts: number;
+	/** The first attempt's Request, as ky built it (final URL, merged headers). */
+	request?: Request | undefined;
+	/** The Response ky resolved with, to tell it apart from one a wrapper made up. */
+	response?: Response | undefined;
+	/** ky's own promise for the call, whose body shortcuts parse ky's response the ky way. */
+	kyPromise?: import('ky').ResponsePromise | undefined;
+}
+
+/** The injected clock. Epoch milliseconds. */
+export interface Clock {
+	now(): number;
+}

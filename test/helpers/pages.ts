@@ -1,0 +1,175 @@
+/**
+ * Real Chromium with several pages (tabs) of one origin, driven by Playwright from Node.
+ *
+ * `startPageServer()` serves, on its own loopback origin:
+ * - `/` a blank page whose import map resolves `steadfetch` to the built `dist/index.js`
+ *   (and its `ky` / `idb-keyval` imports to node_modules) and which puts the library on
+ *   `globalThis.steadfetch` (use `openPage()`, which waits for it; `page.evaluate` code cannot use
+ *   `import()` because vitest rewrites it);
+ * - `/dist/*` and `/node_modules/*` read from the repository.
+ *
+ * The API under test runs on another origin (`startApi()`), which can be taken down and brought
+ * back on the same port: `api.down('refuse' | 'hang' | 503)` and `api.up()`. Its handler is
+ * test/helpers/server-handler.ts; `api.state` exposes its counters (hits, mutations applied).
+ *
+ * Pages of one browser context share IndexedDB, BroadcastChannel and Web Locks, like tabs.
+ */
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize, resolve } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright';
+import { chromiumArgs, findChromium } from './chromium.js';
+import { serve, type RunningServer } from './node-server.js';
+import { createHandler, createState, type TestServerState } from './server-handler.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const types: Record<string, string> = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.cjs': 'text/javascript', '.map': 'application/json', '.html': 'text/html', '.json': 'application/json' };
+
+const page = `<!doctype html><html><head><meta charset="utf-8"><title>steadfetch test page</title>
+<script type="importmap">{"imports":{
+"steadfetch":"/dist/index.js",
+"ky":"/node_modules/ky/distribution/index.js",
+"idb-keyval":"/node_modules/idb-keyval/dist/index.js"}}</script>
+<script type="module">import * as steadfetch from 'steadfetch'; globalThis.steadfetch = steadfetch;</script>
+</head><body></body></html>`;
+
+export interface PageServer {
+	/** `http://127.0.0.1:<port>` */
+	url: string;
+	close(): Promise<void>;
+}
+
+export const startPageServer = async (): Promise<PageServer> => {
+	const server = createServer(async (request, response) => {
+		const path = new URL(request.url ?? '/', 'http://x').pathname;
+		if (path === '/' || path === '/index.html') {
+			response.writeHead(200, { 'content-type': 'text/html' });
+			response.end(page);
+			return;
+		}
+
+		const file = normalize(join(root, path));
+		if (!file.startsWith(join(root, 'dist')) && !file.startsWith(join(root, 'node_modules'))) {
+			response.writeHead(404);
+			response.end();
+			return;
+		}
+
+		try {
+			const body = await readFile(file);
+			response.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' });
+			response.end(body);
+		} catch {
+			response.writeHead(404);
+			response.end();
+		}
+	});
+	await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+	const { port } = server.address() as AddressInfo;
+	return {
+		url: `http://127.0.0.1:${port}`,
+		close: async () => new Promise<void>((done) => {
+			server.closeAllConnections();
+			server.close(() => done());
+		}),
+	};
+};
+
+export type DownMode = 'refuse' | 'hang' | number;
+
+export interface ControlledApi {
+	/** `http://127.0.0.1:<port>` — stays the same across down/up. */
+	url: string;
+	state: TestServerState;
+	/** Requests that reached the server (every route), since start. */
+	readonly requests: number;
+	/** Take the origin down: refuse connections, hang every request, or answer every request with a status. */
+	down(mode: DownMode): Promise<void>;
+	/** Bring it back. */
+	up(): Promise<void>;
+	close(): Promise<void>;
+}
+
+export const startApi = async (): Promise<ControlledApi> => {
+	const state = createState();
+	const handler = createHandler(state);
+	let mode: DownMode | 'up' = 'up';
+	let requests = 0;
+	const hanging = new Set<() => void>();
+	const controlled = async (request: Request): Promise<Response> => {
+		requests++;
+		const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': '*', 'access-control-allow-methods': '*', 'access-control-expose-headers': '*' };
+		if (mode === 'hang' && request.method !== 'OPTIONS') {
+			return new Promise<Response>((done) => {
+				const release = () => done(new Response(null, { status: 499, headers: cors }));
+				hanging.add(release);
+				request.signal?.addEventListener('abort', release);
+			});
+		}
+
+		if (typeof mode === 'number' && request.method !== 'OPTIONS') {
+			return new Response(JSON.stringify({ down: true }), { status: mode, headers: { ...cors, 'content-type': 'application/json' } });
+		}
+
+		return handler(request);
+	};
+
+	let running: RunningServer | undefined = await serve(controlled);
+	const port = Number(new URL(running.url).port);
+	return {
+		url: running.url,
+		state,
+		get requests() {
+			return requests;
+		},
+		async down(next) {
+			mode = next;
+			if (next === 'refuse' && running) {
+				await running.close();
+				running = undefined;
+			}
+		},
+		async up() {
+			mode = 'up';
+			for (const release of hanging) {
+				release();
+			}
+
+			hanging.clear();
+			running ??= await serve(controlled, port);
+		},
+		async close() {
+			for (const release of hanging) {
+				release();
+			}
+
+			await running?.close();
+		},
+	};
+};
+
+export interface Chromium {
+	browser: Browser;
+	/** A fresh context (one "profile"): its pages share storage, channels and locks. */
+	context(): Promise<BrowserContext>;
+	close(): Promise<void>;
+}
+
+/** Open the test page in a new tab of `context` and wait until `globalThis.steadfetch` is there. */
+export const openPage = async (context: BrowserContext, pageServer: PageServer): Promise<Page> => {
+	const tab = await context.newPage();
+	tab.on('pageerror', (error) => console.error('[page error]', error));
+	await tab.goto(pageServer.url);
+	await tab.waitForFunction(() => 'steadfetch' in globalThis);
+	return tab;
+};
+
+export const launchChromium = async (): Promise<Chromium> => {
+	const browser = await chromium.launch({ executablePath: findChromium(), args: chromiumArgs, headless: true });
+	return {
+		browser,
+		context: async () => browser.newContext(),
+		close: async () => browser.close(),
+	};
+};

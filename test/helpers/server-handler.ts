@@ -1,0 +1,120 @@
+/**
+ * The loopback test API, written as a fetch handler so every runtime serves the same thing:
+ * Node (node-server.ts, for the Node, Chromium and workerd suites) and Deno (Deno.serve).
+ *
+ * Routes (all take `?id=<test id>` to keep their counters apart):
+ * - `/json`                  200 `{"ok":true,"n":<hits>}`
+ * - `/status/<code>`         that status; `?retryAfter=<s>` adds Retry-After; `?cc=` sets Cache-Control
+ * - `/plan/<a>,<b>,...`      the Nth hit of this id answers the Nth status of the list (the last repeats)
+ * - `/echo`                  200 with the method, headers and body it got
+ * - `/hang`                  never answers (until the client aborts)
+ * - `/hits`                  `{"hits": n}` for `?id=` and `?path=`
+ * - `/applied`               the mutations applied, deduped on Idempotency-Key: `{"applied": [...], "duplicates": n}`
+ */
+export interface TestServerState {
+	hits: Map<string, number>;
+	applied: Map<string, { key: string; method: string; body: string; seq: number }[]>;
+	duplicates: Map<string, number>;
+	seen: Map<string, Set<string>>;
+}
+
+export const createState = (): TestServerState => ({ hits: new Map(), applied: new Map(), duplicates: new Map(), seen: new Map() });
+
+const json = (value: unknown, init: ResponseInit = {}): Response =>
+	new Response(JSON.stringify(value), { ...init, headers: { 'content-type': 'application/json', ...init.headers as Record<string, string> } });
+
+export const createHandler = (state: TestServerState = createState()) => async (request: Request): Promise<Response> => {
+	const url = new URL(request.url);
+	const id = url.searchParams.get('id') ?? '';
+	const hitKey = `${id} ${url.pathname}`;
+	const hit = (state.hits.get(hitKey) ?? 0) + 1;
+	state.hits.set(hitKey, hit);
+	const [, route = '', argument = ''] = url.pathname.split('/');
+	const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': '*', 'access-control-allow-methods': '*', 'access-control-expose-headers': '*' };
+
+	if (request.method === 'OPTIONS') {
+		return new Response(null, { status: 204, headers: cors });
+	}
+
+	switch (route) {
+		case 'json': {
+			const headers: Record<string, string> = { ...cors };
+			const cc = url.searchParams.get('cc');
+			if (cc) {
+				headers['cache-control'] = cc;
+			}
+
+			return json({ ok: true, n: hit, path: url.pathname }, { headers });
+		}
+
+		case 'status': {
+			const status = Number(argument);
+			const headers: Record<string, string> = { ...cors };
+			const retryAfter = url.searchParams.get('retryAfter');
+			if (retryAfter) {
+				headers['retry-after'] = retryAfter;
+			}
+
+			const cc = url.searchParams.get('cc');
+			if (cc) {
+				headers['cache-control'] = cc;
+			}
+
+			return json({ status, n: hit }, { status, headers });
+		}
+
+		case 'plan': {
+			const plan = argument.split(',').map(Number);
+			const status = plan[Math.min(hit, plan.length) - 1] ?? 200;
+			return json({ status, n: hit }, { status, headers: cors });
+		}
+
+		case 'echo': {
+			const headers: Record<string, string> = {};
+			request.headers.forEach((value, key) => {
+				headers[key] = value;
+			});
+			const body = request.method === 'GET' || request.method === 'HEAD' ? '' : await request.text();
+			return json({ method: request.method, headers, body, n: hit }, { headers: cors });
+		}
+
+		case 'hang': {
+			return new Promise<Response>((resolve) => {
+				request.signal?.addEventListener('abort', () => resolve(new Response(null, { status: 499 })));
+			});
+		}
+
+		case 'hits': {
+			return json({ hits: state.hits.get(`${id} ${url.searchParams.get('path') ?? ''}`) ?? 0 }, { headers: cors });
+		}
+
+		case 'mutate': {
+			const key = request.headers.get('idempotency-key') ?? '';
+			const seen = state.seen.get(id) ?? new Set();
+			state.seen.set(id, seen);
+			const fail = url.searchParams.get('fail');
+			if (fail) {
+				return json({ error: 'scripted' }, { status: Number(fail), headers: cors });
+			}
+
+			if (key && seen.has(key)) {
+				state.duplicates.set(id, (state.duplicates.get(id) ?? 0) + 1);
+				return json({ duplicate: true, key }, { status: 200, headers: cors });
+			}
+
+			seen.add(key);
+			const list = state.applied.get(id) ?? [];
+			state.applied.set(id, list);
+			list.push({ key, method: request.method, body: await request.text(), seq: list.length });
+			return json({ applied: true, key }, { status: 201, headers: cors });
+		}
+
+		case 'applied': {
+			return json({ applied: state.applied.get(id) ?? [], duplicates: state.duplicates.get(id) ?? 0 }, { headers: cors });
+		}
+
+		default: {
+			return json({ error: 'not found' }, { status: 404, headers: cors });
+		}
+	}
+};
