@@ -9,7 +9,8 @@ if (!existsSync('dist/index.js')) {
 
 // --no-check: Deno would type-check src/ through the spec's type imports with its own settings;
 // the type check is `npm run typecheck` (tsc), run before this in `npm test`.
-const result = spawnSync('deno', ['test', '--no-check', '--sloppy-imports', '--allow-net=127.0.0.1', '--allow-read', '--allow-env', 'test/deno/'], {
+const extra = process.argv.slice(2); // E.g. --junit-path=test-results/deno.xml
+const result = spawnSync('deno', ['test', '--no-check', '--sloppy-imports', '--allow-net=127.0.0.1', '--allow-read', '--allow-write=test-results', '--allow-env', ...extra, 'test/deno/'], {
 	stdio: 'inherit',
 	env: { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' },
 });

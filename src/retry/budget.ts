@@ -30,6 +30,8 @@ interface Window {
 	readonly retries: Uint32Array;
 	/** Window number in which `budget:exhausted` last fired. */
 	exhaustedIn: number;
+	/** Latest bucket seen: a clock that steps back is held here, so it cannot reopen spent buckets. */
+	latest: number;
 }
 
 export interface RetryDecision {
@@ -105,11 +107,13 @@ export class RetryBudget {
 				firsts: new Uint32Array(buckets),
 				retries: new Uint32Array(buckets),
 				exhaustedIn: -1,
+				latest: -Infinity,
 			};
 			this.#windows.set(scope, window);
 		}
 
-		const bucket = Math.floor(this.#clock.now() / this.#bucketMs);
+		const bucket = Math.max(window.latest, Math.floor(this.#clock.now() / this.#bucketMs));
+		window.latest = bucket;
 		const slot = ((bucket % buckets) + buckets) % buckets;
 		if (window.epoch[slot] !== bucket) {
 			window.epoch[slot] = bucket;

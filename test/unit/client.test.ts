@@ -1,0 +1,248 @@
+import { HTTPError, NetworkError, TimeoutError } from 'ky';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+	CircuitOpenError, InvalidRequestError, OutboxFullError, OutboxQueuedError, SteadfetchError,
+	classify, createClient, memoryStore,
+} from '../../src/index.js';
+import { createHandler, createState } from '../helpers/server-handler.js';
+import { serve, type RunningServer } from '../helpers/node-server.js';
+
+let server: RunningServer;
+const state = createState();
+beforeAll(async () => {
+	server = await serve(createHandler(state));
+});
+afterAll(async () => server.close());
+
+const make = (options: Parameters<typeof createClient>[0] = {}) =>
+	createClient({ baseUrl: server.url + '/', store: memoryStore, breaker: false, cache: false, retry: { limit: 2, delay: () => 0 }, ...options });
+
+describe('createClient', () => {
+	it('passes ky hooks through, ours first: beforeRequest and beforeRetry', async () => {
+		const seen: string[] = [];
+		const api = make({
+			hooks: {
+				beforeRequest: [({ request }) => {
+					request.headers.set('x-token', 'fresh');
+				}],
+				beforeRetry: [({ retryCount }) => {
+					seen.push(`retry ${retryCount}`);
+				}],
+			},
+		});
+		const body = await api.get('echo?id=hooks').json<{ headers: Record<string, string> }>();
+		expect(body.headers['x-token']).toBe('fresh');
+		await api.get('status/500?id=hooks').catch(() => undefined);
+		expect(seen).toEqual(['retry 1', 'retry 2']);
+	});
+
+	it('emits `retry` with scope, method, url, count and code; on() returns an unsubscribe', async () => {
+		const api = make();
+		const events: unknown[] = [];
+		const off = api.on('retry', (event) => events.push(event));
+		await api.get('status/502?id=events').catch(() => undefined);
+		expect(events).toHaveLength(2);
+		expect(events[0]).toMatchObject({ type: 'retry', scope: server.url, method: 'GET', url: `${server.url}/status/502?id=events`, retryCount: 1, code: 'HTTP_5XX' });
+		expect(typeof (events[0] as { time: number }).time).toBe('number');
+		off();
+		await api.get('status/502?id=events2').catch(() => undefined);
+		expect(events).toHaveLength(2);
+	});
+
+	it('events carry the injected clock time', async () => {
+		const api = make({ clock: { now: () => 42 } });
+		const times: number[] = [];
+		api.on('retry', (event) => times.push(event.time));
+		await api.get('status/503?id=clock').catch(() => undefined);
+		expect(times).toEqual([42, 42]);
+	});
+
+	it('a throwing listener does not break the request or other listeners', async () => {
+		const api = make();
+		const second = vi.fn();
+		api.on('retry', () => {
+			throw new Error('listener bug');
+		});
+		api.on('retry', second);
+		const unhandled = vi.fn();
+		process.once('uncaughtException', unhandled);
+		await expect(api.get('plan/503,200?id=listener')).resolves.toHaveProperty('status', 200);
+		expect(second).toHaveBeenCalledTimes(1);
+		await new Promise((resolve) => setTimeout(resolve, 0));
+		process.removeListener('uncaughtException', unhandled);
+	});
+
+	it('stats() counts per scope: requests, successes, failures by code, retries', async () => {
+		const api = make();
+		await api.get('json?id=s1');
+		await api.get('status/404?id=s1').catch(() => undefined);
+		await api.get('plan/500,200?id=s1');
+		expect(api.stats()[server.url]).toEqual({ requests: 3, successes: 2, failures: { HTTP_4XX: 1 }, retries: 1, retriesRefused: 0 });
+	});
+
+	it('uses the injected random source for full jitter', async () => {
+		const random = vi.fn(() => 0);
+		const api = make({ random, retry: { limit: 2 } });
+		await api.get('plan/503,503,200?id=jitter');
+		expect(random).toHaveBeenCalledTimes(2);
+	});
+
+	it('a retried POST with idempotencyKey: true sends the same key on every attempt', async () => {
+		const api = make();
+		const seen: string[] = [];
+		api.on('retry', (event) => seen.push(event.url));
+		const response = await api.post('plan/503,503,200?id=samekey', { idempotencyKey: true, json: { a: 1 } });
+		expect(response.status).toBe(200);
+		expect(seen).toHaveLength(2);
+		const keys = new Set<string>();
+		const probe = make({
+			fetch: async (input: string | URL | Request) => {
+				const request = input as Request;
+				keys.add(request.headers.get('idempotency-key') ?? '');
+				return new Response('no', { status: 503 });
+			},
+		});
+		await probe.post('x', { idempotencyKey: true }).catch(() => undefined);
+		expect(keys.size).toBe(1);
+		expect([...keys][0]).toMatch(/^[\da-f-]{36}$/);
+	});
+
+	it('PATCH without Idempotency-Key is not retried; PUT and DELETE are', async () => {
+		const calls: string[] = [];
+		const api = make({
+			fetch: async (input: string | URL | Request) => {
+				const request = input as Request;
+				calls.push(request.method);
+				return new Response('no', { status: 503 });
+			},
+		});
+		await api.patch('x').catch(() => undefined);
+		await api.put('x').catch(() => undefined);
+		await api.delete('x').catch(() => undefined);
+		expect(calls).toEqual(['PATCH', 'PUT', 'PUT', 'PUT', 'DELETE', 'DELETE', 'DELETE']);
+	});
+
+	it('a per-call fetch still goes through the layers (counted in stats)', async () => {
+		const api = make();
+		await api.get('x', { fetch: async () => new Response('{}') });
+		expect(api.stats()[server.url]?.requests).toBe(1);
+	});
+
+	it('totalTimeout bounds the whole call including retries (ky passes it through)', async () => {
+		const api = make({ timeout: 1_000, totalTimeout: 150, retry: { limit: 5, delay: () => 0 } });
+		const started = performance.now();
+		const error = await api.get('hang?id=total').catch((error_: unknown) => error_);
+		expect(error).toBeInstanceOf(TimeoutError);
+		expect(performance.now() - started).toBeLessThan(1_000);
+	});
+
+	it('the caller abort is not retried and is classified ABORTED in stats', async () => {
+		const api = make({ retry: { limit: 3, delay: () => 0 } });
+		const controller = new AbortController();
+		const promise = api.get('hang?id=abort', { signal: controller.signal });
+		controller.abort();
+		await expect(promise).rejects.toHaveProperty('name', 'AbortError');
+		expect(api.stats()[server.url]?.failures).toEqual({ ABORTED: 1 });
+		expect(api.stats()[server.url]?.retries).toBe(0);
+	});
+
+	it('an already-aborted signal rejects with its reason', async () => {
+		const api = make();
+		const reason = new Error('gone');
+		await expect(api.get('json', { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+	});
+
+	it('extend() merges options and keeps the parent working', async () => {
+		const api = make({ headers: { 'x-a': '1' } });
+		const child = api.extend({ headers: { 'x-b': '2' } });
+		const body = await child.get('echo?id=extend').json<{ headers: Record<string, string> }>();
+		expect(body.headers).toMatchObject({ 'x-a': '1', 'x-b': '2' });
+		const parent = await api.get('echo?id=extend').json<{ headers: Record<string, string> }>();
+		expect(parent.headers['x-b']).toBeUndefined();
+	});
+
+	it('close() makes further calls reject with CLIENT_CLOSED; it is idempotent', async () => {
+		const api = make();
+		api.close();
+		api.close();
+		const error = await api.get('json').catch((error_: unknown) => error_);
+		expect(error).toBeInstanceOf(SteadfetchError);
+		expect(error).toMatchObject({ code: 'CLIENT_CLOSED', transient: false });
+	});
+
+	it('client.outbox throws a clear error when the outbox is off', () => {
+		const api = make();
+		expect(() => api.outbox).toThrow(/outbox is disabled/);
+	});
+
+	it('body shortcuts: text(), arrayBuffer(), json() with the Accept header ky would set', async () => {
+		const api = make();
+		const text = await api.get('echo?id=text').text();
+		expect(JSON.parse(text).headers.accept).toBe('text/*');
+		expect((await api.get('json?id=ab').arrayBuffer()).byteLength).toBeGreaterThan(0);
+	});
+});
+
+describe('bad input, before any I/O', () => {
+	const fetch = vi.fn(async () => new Response('{}'));
+	const api = createClient({ store: memoryStore, fetch });
+	it.each([
+		['invalid URL', () => api.get('http://%%'), /Invalid request/],
+		['relative URL without baseUrl', () => api.get('no-base'), /Invalid request/],
+		['negative timeout', () => api.get('http://127.0.0.1:1/', { timeout: -5 }), /timeout.*-5/],
+		['NaN timeout', () => api.get('http://127.0.0.1:1/', { timeout: Number.NaN }), /timeout.*NaN/],
+		['infinite totalTimeout', () => api.get('http://127.0.0.1:1/', { totalTimeout: Number.POSITIVE_INFINITY }), /totalTimeout.*Infinity/],
+		['fractional retry.limit', () => api.get('http://127.0.0.1:1/', { retry: { limit: 1.5 } }), /retry\.limit.*1\.5/],
+		['negative retry number', () => api.get('http://127.0.0.1:1/', { retry: -1 }), /retry\.limit.*-1/],
+	])('%s → InvalidRequestError naming the option', async (_name, call, message) => {
+		const error = await call().catch((error_: unknown) => error_);
+		expect(error).toBeInstanceOf(InvalidRequestError);
+		expect(error).toMatchObject({ code: 'INVALID_REQUEST', transient: false });
+		expect((error as Error).message).toMatch(message);
+		expect(fetch).not.toHaveBeenCalled();
+	});
+
+	it.each([
+		[{ timeout: -1 }, 'timeout'],
+		[{ totalTimeout: Number.NaN }, 'totalTimeout'],
+		[{ retry: { limit: -1 } }, 'retry.limit'],
+		[{ retry: 2.5 }, 'retry.limit'],
+	])('createClient(%o) throws a RangeError naming %s', (options, name) => {
+		expect(() => createClient(options)).toThrow(RangeError);
+		expect(() => createClient(options)).toThrow(name);
+	});
+});
+
+describe('classify', () => {
+	const request = new Request('https://x.test/');
+	const response = (status: number) => new HTTPError(new Response(null, { status }), request, {} as never);
+	it.each([
+		[new TimeoutError(request), 'TIMEOUT', true],
+		[new NetworkError(request), 'NETWORK', true],
+		[response(429), 'HTTP_429', true],
+		[response(500), 'HTTP_5XX', true],
+		[response(503), 'HTTP_5XX', true],
+		[response(408), 'HTTP_408', true],
+		[response(404), 'HTTP_4XX', false],
+		[response(401), 'HTTP_4XX', false],
+		[new CircuitOpenError('https://x.test', 10), 'CIRCUIT_OPEN', true],
+		[new OutboxQueuedError('e1'), 'QUEUED', true],
+		[new OutboxFullError('full'), 'OUTBOX_FULL', false],
+		[new InvalidRequestError('bad'), 'INVALID_REQUEST', false],
+		[new DOMException('aborted', 'AbortError'), 'ABORTED', false],
+		[new TypeError('fetch failed'), 'NETWORK', true],
+		[new Error('bug'), 'UNKNOWN', false],
+		['a string', 'UNKNOWN', false],
+	])('%s → %s', (error, code, transient) => {
+		expect(classify(error)).toMatchObject({ code, transient });
+	});
+
+	it('our errors carry their fields and names', () => {
+		const error = new CircuitOpenError('https://x.test', 1500);
+		expect(error).toMatchObject({ name: 'CircuitOpenError', scope: 'https://x.test', retryAfterMs: 1500, code: 'CIRCUIT_OPEN' });
+		expect(error).toBeInstanceOf(SteadfetchError);
+		expect(new OutboxQueuedError('id-1').entryId).toBe('id-1');
+	});
+});
+
+void state;
