@@ -3,6 +3,7 @@ import { systemClock } from './core/clock.js';
 import { composeLayers } from './core/compose.js';
 import { normalizeTransport } from './core/transport.js';
 import { Emitter } from './core/events.js';
+import { createBreaker } from './breaker/breaker.js';
 import type { EventMap, EventType } from './core/event-types.js';
 import type { BreakerFeature, CacheFeature, Feature, FeatureContext, OuterCall, OutboxFeature } from './core/feature.js';
 import { makeResponsePromise } from './core/response-promise.js';
@@ -11,14 +12,17 @@ import { Stats, type ScopeStats } from './core/stats.js';
 import type { CallState, FetchInit, FetchLike, Layer } from './core/types.js';
 import { check, isNonNegativeFinite, isNonNegativeInteger } from './core/validate.js';
 import { classify } from './errors/classify.js';
+import { isStale } from './cache/is-stale.js';
 import { InvalidRequestError } from './errors/InvalidRequestError.js';
 import { SteadfetchError } from './errors/SteadfetchError.js';
 import type { CallOptions, ClientOptions } from './options.js';
 import { RetryBudget } from './retry/budget.js';
 import { createShouldRetry, defaultRetryMethods } from './retry/should-retry.js';
 import { autoStore } from './stores/auto.js';
+import { createCache } from './cache/create-cache.js';
 import type { KeyValueStore } from './stores/types.js';
 import type { Outbox } from './outbox/types.js';
+import { createOutbox } from './outbox/outbox.js';
 
 /** The state of one scope's breaker. */
 export interface BreakerSnapshot {
@@ -134,10 +138,10 @@ export function createClient(options: ClientOptions = {}, registry: StoreRegistr
 		client: () => self!,
 	};
 
-	// The features, each created once. Layers and wrappers run in this order, outermost first.
-	const breaker = undefined as BreakerFeature | undefined;
-	const cache = undefined as CacheFeature | undefined;
-	const outbox = undefined as OutboxFeature | undefined;
+	// The features, each created once. Wrappers run in this order, outermost first.
+	const breaker: BreakerFeature | undefined = options.breaker === false ? undefined : createBreaker(context, options.breaker ?? {}, options.timeout);
+	const cache: CacheFeature | undefined = options.cache === false ? undefined : createCache(context, options.cache ?? {});
+	const outbox: OutboxFeature | undefined = options.outbox ? createOutbox(context, options.outbox === true ? {} : options.outbox) : undefined;
 	const features: Feature[] = [breaker, outbox, cache].filter((feature): feature is NonNullable<typeof feature> => feature !== undefined);
 
 	// Per-attempt accounting: the first attempt of a call counts toward the budget and stats.
@@ -153,9 +157,12 @@ export function createClient(options: ClientOptions = {}, registry: StoreRegistr
 		return next(request, init);
 	};
 
+	// The breaker is the innermost layer, next to the transport: it counts only attempts that really
+	// go out, so what the outbox and the cache answer without I/O (offline, queued behind, a refresh
+	// already running) never reaches it.
 	const layers: Layer[] = [accounting];
-	for (const feature of features) {
-		if (feature.layer) {
+	for (const feature of [outbox, cache, breaker]) {
+		if (feature?.layer) {
 			layers.push(feature.layer);
 		}
 	}
@@ -238,6 +245,8 @@ export function createClient(options: ClientOptions = {}, registry: StoreRegistr
 
 		try {
 			validateTimeouts(callOptions as unknown as KyOptions, '');
+			const key = callOptions.idempotencyKey;
+			check(key === undefined || key === true || (typeof key === 'string' && key.length > 0 && key.length <= 255 && !/[\r\n]/.test(key)), 'idempotencyKey', key, 'true or a non-empty string of at most 255 characters without line breaks');
 		} catch (error) {
 			return Promise.reject(new InvalidRequestError((error as Error).message, { cause: error })) as ResponsePromise;
 		}
@@ -298,7 +307,16 @@ export function createClient(options: ClientOptions = {}, registry: StoreRegistr
 
 		const counted = outcome.then((response) => {
 			if (state.request) {
-				stats.scope(scopeOf(state.request.url)).successes++;
+				const counters = stats.scope(scopeOf(state.request.url));
+				counters.successes++;
+				if (response !== state.response) {
+					// A response a wrapper made: a stale copy, or a 202 for a queued mutation.
+					if (isStale(response)) {
+						counters.stale++;
+					} else if (response.status === 202) {
+						counters.queued++;
+					}
+				}
 			}
 
 			return response;
@@ -307,8 +325,12 @@ export function createClient(options: ClientOptions = {}, registry: StoreRegistr
 			const aborted = state.signal?.aborted === true;
 			if (state.request) {
 				const code = aborted ? 'ABORTED' : classify(error).code;
-				const failures = stats.scope(scopeOf(state.request.url)).failures;
-				failures[code] = (failures[code] ?? 0) + 1;
+				const counters = stats.scope(scopeOf(state.request.url));
+				if (code === 'QUEUED') {
+					counters.queued++;
+				} else {
+					counters.failures[code] = (counters.failures[code] ?? 0) + 1;
+				}
 			}
 
 			throw aborted ? state.signal!.reason : error;

@@ -17,6 +17,7 @@ export { OutboxFullError } from './errors/OutboxFullError.js';
 export { InvalidRequestError } from './errors/InvalidRequestError.js';
 export { classify, type Classification } from './errors/classify.js';
 export { isStale } from './cache/is-stale.js';
+export { outboxSyncHandler, type SyncEventLike } from './outbox/sync.js';
 
 export { memoryStore } from './stores/memory.js';
 export { indexedDbStore } from './stores/indexeddb.js';

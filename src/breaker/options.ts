@@ -1,4 +1,15 @@
-/** Options of the per-scope circuit breaker (`breaker`). */
+/**
+ * Options of the per-scope circuit breaker (`breaker`).
+ *
+ * The breaker is a per-attempt layer: every attempt, retries included, is counted in its scope
+ * (the URL's origin by default). While it is open, calls to the scope reject at once with a
+ * `CircuitOpenError` (no network I/O, not retried). There are no timers: open and half-open are
+ * derived from the injected clock when a call or `client.breaker(url)` asks.
+ *
+ * @example
+ * const api = createClient({ breaker: { consecutiveFailures: 3, openMs: 10_000 } });
+ * api.on('breaker:open', ({ scope, reason, reopensAt }) => console.warn(scope, reason, reopensAt));
+ */
 export interface BreakerOptions {
 	/**
 	 * Open after this many failures in a row in one scope. A positive integer.
@@ -33,7 +44,11 @@ export interface BreakerOptions {
 	 */
 	maxOpenMs?: number;
 	/**
-	 * Calls let through as probes once the open period is over. A positive integer.
+	 * Calls let through as probes once the open period is over (across all tabs when shared); the
+	 * others fail fast. The first probe to succeed closes the breaker, the first to fail re-opens it
+	 * for the next, longer period. A probe that has not settled within the attempt timeout (ky's
+	 * `timeout`, 10 s by default; `maxOpenMs` when `timeout` is `false`) counts as failed. A probe
+	 * the caller aborts counts as nothing and frees its slot. A positive integer.
 	 * @default 1
 	 */
 	halfOpenProbes?: number;
@@ -45,15 +60,31 @@ export interface BreakerOptions {
 	/**
 	 * Decide whether an attempt's outcome counts as a failure: return `true` (failure), `false`
 	 * (success) or `undefined` (the default rule: network errors, timeouts, 429, 500, 502, 503, 504).
-	 * The caller's abort and a `CircuitOpenError` never count.
+	 * It sees the attempt's raw `Response` (before ky turns it into an `HTTPError`) or its error.
+	 * Any other answer (a 401, a 404) counts as a success: the origin answered, so a 401 storm never
+	 * opens the breaker, and a half-open probe answered 404 closes it. The caller's abort and a
+	 * `CircuitOpenError` never count and are not passed here.
+	 * @example
+	 * isFailure: ({ response }) => (response?.status === 501 ? true : undefined)
 	 */
 	isFailure?: (outcome: { response?: Response; error?: unknown }) => boolean | undefined;
 	/**
-	 * Share each scope's state across tabs and workers of the origin (BroadcastChannel named after
-	 * the client's `name`; one half-open probe across tabs through Web Locks) and persist an open
-	 * breaker across reloads in the client's store. Where BroadcastChannel or Web Locks are missing
-	 * (Cloudflare Workers) the breaker works per isolate.
-	 * @default true
+	 * Share each scope's state across tabs and workers of the origin (BroadcastChannel
+	 * `steadfetch:<name>:breaker`, a change reaches the other tabs within milliseconds; one
+	 * half-open probe across tabs through Web Locks with `ifAvailable`) and persist each scope's
+	 * state in the client's `store` (a versioned record per scope), so an open breaker survives a
+	 * reload. The stored state is read once per scope, on the first call to it: that call (and only
+	 * that one) waits for the store. A corrupt or unknown record is ignored and reported as
+	 * `storage:error`; a failing store is reported and the breaker goes on in memory.
+	 *
+	 * The channel is opened by default only where there are tabs and workers to share with (a page
+	 * or a web worker: `document` or `WorkerGlobalScope` exists). Server runtimes (Node, Deno) keep
+	 * per-process breakers unless `share: true` asks for the channel explicitly; an open channel keeps
+	 * a Node or Deno process alive, so call `client.close()` when done. Where BroadcastChannel or Web
+	 * Locks are missing (Cloudflare Workers) the breaker works per isolate; there the store (the Cache
+	 * API) still carries an open breaker from one isolate to the next ones in the same data center.
+	 * `false`: per-client, in memory only (nothing stored, no channel).
+	 * @default true (persisted; shared across tabs in browsers)
 	 */
 	share?: boolean;
 }

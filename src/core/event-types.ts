@@ -27,7 +27,7 @@ export interface BudgetExhaustedEvent extends BaseEvent<'budget:exhausted'> {
 }
 
 export interface BreakerEvent<T extends 'breaker:open' | 'breaker:half-open' | 'breaker:closed'> extends BaseEvent<T> {
-	/** Why it changed: `consecutive-failures`, `failure-ratio`, `retry-after`, `probe-failed`, `probe-succeeded`, `open-elapsed`, `shared`, `restored`. */
+	/** Why it changed: `consecutive-failures`, `failure-ratio`, `retry-after`, `probe-failed`, `probe-timeout` (a probe that did not settle within its attempt timeout), `probe-succeeded`, `open-elapsed`, `shared`, `restored`. */
 	reason: string;
 	/** For `breaker:open`: when it lets a probe through (epoch ms). */
 	reopensAt?: number;

@@ -1,3 +1,5 @@
+import { check, isNonNegativeFinite, isNonNegativeInteger, isPositiveFinite, isPositiveInteger } from '../core/validate.js';
+
 /** Options of the offline outbox (`outbox`). */
 export interface OutboxOptions {
 	/**
@@ -21,7 +23,8 @@ export interface OutboxOptions {
 	 */
 	retentionMs?: number;
 	/**
-	 * Replays of one entry before it becomes a dead letter (`max-attempts`).
+	 * Attempts of one entry (the original call, when it was sent, counts as the first) before it
+	 * becomes a dead letter (`max-attempts`). A 401/403 answer does not count toward it.
 	 * @default 20
 	 */
 	maxAttempts?: number;
@@ -47,3 +50,50 @@ export interface OutboxOptions {
 	 */
 	sensitiveHeaders?: string[];
 }
+
+/** Outbox options with every default filled in. */
+export interface ResolvedOutboxOptions {
+	methods: ReadonlySet<string>;
+	maxEntries: number;
+	maxBodyBytes: number;
+	retentionMs: number;
+	maxAttempts: number;
+	maxBackoffMs: number;
+	baseBackoffMs: number;
+	queuedResponse: 'error' | 'accepted';
+	/** Lower-case names of the headers never stored. */
+	sensitiveHeaders: ReadonlySet<string>;
+}
+
+/** Headers never stored, whatever `sensitiveHeaders` says. */
+export const alwaysSensitive = ['authorization', 'cookie', 'proxy-authorization'];
+
+const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((item) => typeof item === 'string');
+
+/** Fill in the defaults and reject bad values with a `RangeError` naming the option and the value. */
+export const resolveOutboxOptions = (options: OutboxOptions): ResolvedOutboxOptions => {
+	const {
+		methods = ['POST', 'PUT', 'PATCH', 'DELETE'], maxEntries = 1000, maxBodyBytes = 1_048_576, retentionMs = 604_800_000,
+		maxAttempts = 20, maxBackoffMs = 300_000, baseBackoffMs = 1000, queuedResponse = 'error', sensitiveHeaders = [],
+	} = options;
+	check(isStringArray(methods), 'outbox.methods', methods, 'an array of method names');
+	check(isPositiveInteger(maxEntries), 'outbox.maxEntries', maxEntries, 'a positive integer');
+	check(isNonNegativeInteger(maxBodyBytes), 'outbox.maxBodyBytes', maxBodyBytes, 'a non-negative integer');
+	check(isPositiveFinite(retentionMs), 'outbox.retentionMs', retentionMs, 'a positive finite number of ms');
+	check(isPositiveInteger(maxAttempts), 'outbox.maxAttempts', maxAttempts, 'a positive integer');
+	check(isNonNegativeFinite(maxBackoffMs), 'outbox.maxBackoffMs', maxBackoffMs, 'a non-negative finite number of ms');
+	check(isNonNegativeFinite(baseBackoffMs), 'outbox.baseBackoffMs', baseBackoffMs, 'a non-negative finite number of ms');
+	check(queuedResponse === 'error' || queuedResponse === 'accepted', 'outbox.queuedResponse', queuedResponse, "'error' or 'accepted'");
+	check(isStringArray(sensitiveHeaders), 'outbox.sensitiveHeaders', sensitiveHeaders, 'an array of header names');
+	return {
+		methods: new Set(methods.map((method) => method.toUpperCase())),
+		maxEntries,
+		maxBodyBytes,
+		retentionMs,
+		maxAttempts,
+		maxBackoffMs,
+		baseBackoffMs,
+		queuedResponse,
+		sensitiveHeaders: new Set([...alwaysSensitive, ...sensitiveHeaders.map((name) => name.toLowerCase())]),
+	};
+};

@@ -160,6 +160,12 @@ export interface Chromium {
 export const openPage = async (context: BrowserContext, pageServer: PageServer): Promise<Page> => {
 	const tab = await context.newPage();
 	tab.on('pageerror', (error) => console.error('[page error]', error));
+	// The harness's own files must load; a failure here explains a page that never gets `steadfetch`.
+	tab.on('requestfailed', (request) => {
+		if (request.url().startsWith(pageServer.url)) {
+			console.error('[test page] failed to load', request.url(), request.failure()?.errorText);
+		}
+	});
 	await tab.goto(pageServer.url);
 	await tab.waitForFunction(() => 'steadfetch' in globalThis);
 	return tab;

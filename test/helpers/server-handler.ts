@@ -9,6 +9,7 @@
  * - `/echo`                  200 with the method, headers and body it got
  * - `/hang`                  never answers (until the client aborts)
  * - `/hits`                  `{"hits": n}` for `?id=` and `?path=`
+ * - `/mutate`                applies the body once per Idempotency-Key; `?fail=<s1>,<s2>` answers the Nth attempt (preflights aside) with sN, the last repeating; `&times=<n>`: only the first n attempts fail
  * - `/applied`               the mutations applied, deduped on Idempotency-Key: `{"applied": [...], "duplicates": n}`
  */
 export interface TestServerState {
@@ -30,7 +31,8 @@ export const createHandler = (state: TestServerState = createState()) => async (
 	const hit = (state.hits.get(hitKey) ?? 0) + 1;
 	state.hits.set(hitKey, hit);
 	const [, route = '', argument = ''] = url.pathname.split('/');
-	const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': '*', 'access-control-allow-methods': '*', 'access-control-expose-headers': '*' };
+	// `*` does not cover Authorization in CORS: it is listed so browsers may send it.
+	const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': '*, authorization', 'access-control-allow-methods': '*', 'access-control-expose-headers': '*' };
 
 	if (request.method === 'OPTIONS') {
 		return new Response(null, { status: 204, headers: cors });
@@ -92,9 +94,11 @@ export const createHandler = (state: TestServerState = createState()) => async (
 			const key = request.headers.get('idempotency-key') ?? '';
 			const seen = state.seen.get(id) ?? new Set();
 			state.seen.set(id, seen);
-			const fail = url.searchParams.get('fail');
-			if (fail) {
-				return json({ error: 'scripted' }, { status: Number(fail), headers: cors });
+			const fails = (url.searchParams.get('fail') ?? '').split(',').filter(Boolean).map(Number);
+			const attempt = (state.hits.get(`${id} mutate-attempts`) ?? 0) + 1; // Preflights not counted.
+			state.hits.set(`${id} mutate-attempts`, attempt);
+			if (fails.length > 0 && attempt <= Number(url.searchParams.get('times') ?? Number.POSITIVE_INFINITY)) {
+				return json({ error: 'scripted' }, { status: fails[Math.min(attempt, fails.length) - 1], headers: cors });
 			}
 
 			if (key && seen.has(key)) {

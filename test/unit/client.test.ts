@@ -77,7 +77,21 @@ describe('createClient', () => {
 		await api.get('json?id=s1');
 		await api.get('status/404?id=s1').catch(() => undefined);
 		await api.get('plan/500,200?id=s1');
-		expect(api.stats()[server.url]).toEqual({ requests: 3, successes: 2, failures: { HTTP_4XX: 1 }, retries: 1, retriesRefused: 0 });
+		expect(api.stats()[server.url]).toEqual({ requests: 3, successes: 2, stale: 0, queued: 0, failures: { HTTP_4XX: 1 }, retries: 1, retriesRefused: 0 });
+	});
+
+	it('stats() counts stale answers and queued mutations apart from failures', async () => {
+		const api = createClient({ baseUrl: server.url + '/', store: memoryStore, retry: 0, outbox: true });
+		await api.get('json?id=stats-stale');
+		await new Promise((resolve) => setTimeout(resolve, 10)); // The write-behind lands.
+		const failing = { fetch: async () => {
+			throw new TypeError('fetch failed');
+		} };
+		const stale = await api.get('json?id=stats-stale', failing);
+		expect(stale.headers.get('cache-status')).toMatch(/^steadfetch; hit/);
+		await api.post('echo?id=stats-queued', { ...failing, json: { a: 1 } }).catch(() => undefined);
+		expect(api.stats()[server.url]).toMatchObject({ requests: 3, successes: 2, stale: 1, queued: 1, failures: {} });
+		api.close();
 	});
 
 	it('uses the injected random source for full jitter', async () => {

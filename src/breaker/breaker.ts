@@ -1,0 +1,176 @@
+import type { BreakerFeature, FeatureContext } from '../core/feature.js';
+import type { FetchInit, FetchLike, Layer } from '../core/types.js';
+import { CircuitOpenError } from '../errors/CircuitOpenError.js';
+import type { KeyValueStore } from '../stores/types.js';
+import { send, type Settle } from './attempt.js';
+import type { BreakerOptions } from './options.js';
+import { isCircuitOpen, isFailureStatus, retryAfterMs } from './outcome.js';
+import { resolvePolicy } from './policy.js';
+import { decodeRecord } from './record.js';
+import { requestOrigin } from './scope.js';
+import { createSharing, hasTabs, type Sharing } from './share.js';
+import { Circuit, PASS, PROBE, type Change } from './state.js';
+
+interface Entry {
+	readonly scope: string;
+	readonly circuit: Circuit;
+	/** The first read of the stored state, while it is pending. */
+	loading?: Promise<void> | undefined;
+	/** The last write of the state, so a probe's lock is given back only once others can read it. */
+	saving: Promise<void>;
+}
+
+/**
+ * The per-scope circuit breaker: a per-attempt layer (retries are counted too), fed by one
+ * `Circuit` per scope. With `share` (default) the state is sent to the other tabs on every change
+ * (BroadcastChannel), written to the client's store (so an open breaker survives a reload; read on
+ * the first call to a scope, the only call that waits for storage), and a half-open probe holds a
+ * Web Lock so only one goes out across tabs. Nothing runs at import or creation: `start()` opens
+ * the channel.
+ */
+export function createBreaker(context: FeatureContext, options: BreakerOptions, attemptTimeoutMs?: number | false): BreakerFeature {
+	const policy = resolvePolicy(options, attemptTimeoutMs);
+	const { clock } = context;
+	const scopeOf = options.scope ? context.scopeOf : requestOrigin;
+	const userIsFailure = options.isFailure;
+	const share = options.share !== false;
+	const entries = new Map<string, Entry>();
+	let sharing: Sharing | undefined;
+	let store: KeyValueStore | undefined;
+	const storeOf = (): KeyValueStore => (store ??= context.storeFor('breaker'));
+
+	const changed = (entry: Entry, change: Change, reason: string): void => {
+		const { scope, circuit } = entry;
+		(context.emit as (type: string, fields: object) => void)(`breaker:${change}`, change === 'open' ? { scope, reason, reopensAt: circuit.reopensAt } : { scope, reason });
+		if (!share || change === 'half-open' || reason === 'shared' || reason === 'restored') {
+			return;
+		}
+
+		const record = circuit.toRecord(scope);
+		sharing?.post(record);
+		entry.saving = entry.saving.then(async () => storeOf().set(scope, record)).catch((error: unknown) => {
+			context.storageError('breaker', 'set', error, scope);
+		});
+	};
+
+	/** Read the scope's stored state and take it if it is newer. */
+	const read = async (entry: Entry, reason: string): Promise<void> => {
+		try {
+			const value = await storeOf().get(entry.scope);
+			const record = decodeRecord(value);
+			if (record) {
+				entry.circuit.adopt(record, reason);
+			} else if (value !== undefined) {
+				context.storageError('breaker', 'decode', new TypeError('Unknown or corrupt breaker record'), entry.scope);
+			}
+		} catch (error) {
+			context.storageError('breaker', 'get', error, entry.scope);
+		}
+	};
+
+	const entryOf = (scope: string): Entry => {
+		let entry = entries.get(scope);
+		if (!entry) {
+			const created: Entry = { scope, circuit: new Circuit(policy, (change, reason) => changed(created, change, reason)), saving: Promise.resolve() };
+			entries.set(scope, entry = created);
+			if (share) {
+				created.loading = read(created, 'restored').then(() => {
+					created.loading = undefined;
+				});
+			}
+		}
+
+		return entry;
+	};
+
+	const receive = (data: unknown): void => {
+		const record = decodeRecord(data);
+		if (record) {
+			entryOf(record.scope).circuit.adopt(record, 'shared');
+		}
+	};
+
+	/** Count an attempt's outcome; the caller's abort and a CircuitOpenError only free a probe slot. */
+	const settle: Settle = (circuit, gen, probe, init, response, error) => {
+		if (!response && (init?.steadfetch?.signal?.aborted === true || isCircuitOpen(error))) {
+			circuit.release(gen, probe);
+			return;
+		}
+
+		const now = clock.now();
+		const failed = userIsFailure?.(response ? { response } : { error }) ?? (response ? isFailureStatus(response.status) : true);
+		circuit.record(now, gen, failed, failed && response ? retryAfterMs(response, now) : 0, probe);
+	};
+
+	/**
+	 * A half-open probe: take the cross-tab lock, re-read the stored state under it (another tab's
+	 * probe may have just settled), then send. The probe settles at its outcome or when its request
+	 * signal aborts (ky's timeout, the caller), whichever comes first; the lock is given back once
+	 * the new state is stored, so the next tab to take it reads that state instead of probing again.
+	 */
+	const probe = async (entry: Entry, started: number, request: Request, init: FetchInit | undefined, next: FetchLike): Promise<Response> => {
+		const { circuit, scope } = entry;
+		const gen = circuit.gen;
+		const release = sharing ? await sharing.lock(scope, policy.halfOpenProbes) : () => undefined;
+		if (!release) {
+			circuit.release(gen, started);
+			throw new CircuitOpenError(scope, policy.probeTimeoutMs);
+		}
+
+		if (sharing) {
+			await read(entry, 'shared');
+		}
+
+		if (circuit.gen !== gen) {
+			release();
+			return attempt(entry, request, init, next);
+		}
+
+		return send(settle, circuit, started, request, init, next, () => {
+			void entry.saving.then(release);
+		});
+	};
+
+	// The hot path: a closed breaker costs a map lookup, a clock read, one small object and one promise per attempt.
+	const attempt = (entry: Entry, request: Request, init: FetchInit | undefined, next: FetchLike): Promise<Response> => {
+		const { circuit } = entry;
+		const now = clock.now();
+		const verdict = circuit.admit(now);
+		if (verdict === PASS) {
+			return send(settle, circuit, undefined, request, init, next);
+		}
+
+		return verdict === PROBE ? probe(entry, now, request, init, next) : Promise.reject(new CircuitOpenError(entry.scope, verdict));
+	};
+
+	const layer: Layer = (next) => (request, init) => {
+		if (init?.steadfetch?.breaker === false) {
+			return next(request, init);
+		}
+
+		const entry = entryOf(scopeOf(request.url));
+		return entry.loading ? entry.loading.then(() => attempt(entry, request, init, next)) : attempt(entry, request, init, next);
+	};
+
+	return {
+		layer,
+		snapshot: (scope) => entryOf(scope).circuit.snapshot(scope, clock.now()),
+		start() {
+			if (options.share === true || (share && hasTabs())) {
+				sharing = createSharing(context.name, receive);
+			}
+		},
+		close() {
+			sharing?.close();
+			sharing = undefined;
+		},
+		async clear() {
+			entries.clear();
+			try {
+				await storeOf().clear();
+			} catch (error) {
+				context.storageError('breaker', 'clear', error);
+			}
+		},
+	};
+}

@@ -1,0 +1,85 @@
+import type { BreakerRecord } from './record.js';
+
+/** Cross-tab sharing of one client's breakers (`breaker.share`). */
+export interface Sharing {
+	/** Tell the other tabs and workers about a change of state. */
+	post(record: BreakerRecord): void;
+	/**
+	 * Take one of the scope's probe slots across tabs (Web Locks, `ifAvailable`): resolves with the
+	 * function that gives it back, or `undefined` when another tab holds every slot. Where Web Locks
+	 * are missing it always succeeds: probes are then limited per isolate only.
+	 */
+	lock(scope: string, slots: number): Promise<(() => void) | undefined>;
+	close(): void;
+}
+
+const noop = (): void => undefined;
+
+type Locks = Pick<LockManager, 'request'>;
+
+const tryLock = async (locks: Locks, name: string): Promise<(() => void) | undefined> => new Promise((resolve) => {
+	locks.request(name, { ifAvailable: true }, async (lock) => {
+		if (lock) {
+			return new Promise<void>((release) => {
+				resolve(() => release());
+			});
+		}
+
+		resolve(undefined);
+	}).catch(() => {
+		resolve(noop);
+	});
+});
+
+/** Whether this is a context with tabs or workers to share with: a page or a web worker. */
+export const hasTabs = (): boolean => typeof (globalThis as { document?: unknown }).document !== 'undefined'
+	|| typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined';
+
+/**
+ * Open the BroadcastChannel `steadfetch:<name>:breaker` (feature-detected: missing in Cloudflare
+ * Workers, where each isolate has its own breakers). An open channel keeps a Node or Deno process
+ * alive until `client.close()`; the breaker opens it there only on `share: true`.
+ */
+export const createSharing = (name: string, receive: (data: unknown) => void): Sharing => {
+	const prefix = `steadfetch:${name}:breaker`;
+	let channel: BroadcastChannel | undefined;
+	try {
+		channel = new BroadcastChannel(prefix);
+		channel.onmessage = (event) => {
+			receive(event.data);
+		};
+	} catch {
+		// No BroadcastChannel: per-isolate state (and the store, read under the probe lock).
+	}
+
+	const locks = (globalThis as { navigator?: { locks?: Locks } }).navigator?.locks;
+	return {
+		post(record) {
+			try {
+				channel?.postMessage(record);
+			} catch {
+				// A closed channel: nothing to tell.
+			}
+		},
+		async lock(scope, slots) {
+			if (!locks) {
+				return noop;
+			}
+
+			for (let slot = 0; slot < slots; slot++) {
+				// Sequential on purpose: the first free slot wins.
+				// eslint-disable-next-line no-await-in-loop
+				const release = await tryLock(locks, `${prefix}:${scope}:${slot}`);
+				if (release) {
+					return release;
+				}
+			}
+
+			return undefined;
+		},
+		close() {
+			channel?.close();
+			channel = undefined;
+		},
+	};
+};

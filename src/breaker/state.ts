@@ -1,0 +1,167 @@
+import type { BreakerSnapshot } from '../client.js';
+import type { Policy } from './policy.js';
+import type { BreakerRecord } from './record.js';
+import { FailureWindow } from './window.js';
+
+export type Change = 'open' | 'half-open' | 'closed';
+
+/** `admit()`: go ahead, the breaker is closed. */
+export const PASS = -1;
+/** `admit()`: go ahead as a half-open probe (a probe slot is now taken). */
+export const PROBE = -2;
+
+/**
+ * One scope's breaker as a pure state machine over the injected time: no timers. Open and
+ * half-open are derived from timestamps when asked (`admit`, `snapshot`).
+ *
+ * Every change of state bumps `gen`. An attempt remembers the `gen` it started in and its outcome
+ * is ignored once the state has moved on: failures still in flight when the breaker opens cannot
+ * re-open it or stretch it, and a late answer of an expired probe cannot close it.
+ */
+export class Circuit {
+	open = false;
+	consecutive = 0;
+	opens = 0;
+	openedAt = 0;
+	reopensAt = 0;
+	/** When the current state began (epoch ms); decides between shared records. */
+	changedAt = -Infinity;
+	gen = 0;
+	/** Start times of this isolate's probes in flight, oldest first. */
+	readonly probes: number[] = [];
+	#halfOpen = false;
+	readonly #window: FailureWindow;
+
+	constructor(readonly policy: Policy, readonly notify: (change: Change, reason: string) => void) {
+		this.#window = new FailureWindow(policy.windowMs);
+	}
+
+	/** Before an attempt: `PASS`, `PROBE`, or the ms to wait (the attempt must fail fast). */
+	admit(now: number): number {
+		if (!this.open) {
+			return PASS;
+		}
+
+		this.expire(now);
+		if (now < this.reopensAt) {
+			return this.reopensAt - now;
+		}
+
+		if (!this.#halfOpen) {
+			this.#halfOpen = true;
+			this.notify('half-open', 'open-elapsed');
+		}
+
+		const { probes, policy } = this;
+		if (probes.length < policy.halfOpenProbes) {
+			probes.push(now);
+			return PROBE;
+		}
+
+		return probes[0]! + policy.probeTimeoutMs - now;
+	}
+
+	/** A probe that has not settled within the probe timeout counts as failed. */
+	expire(now: number): void {
+		if (this.open && this.probes.length > 0 && now - this.probes[0]! >= this.policy.probeTimeoutMs) {
+			this.#open(now, 'probe-timeout');
+		}
+	}
+
+	/** The outcome of an attempt started in `gen` (`probe`: its start time, for a probe). */
+	record(now: number, gen: number, failed: boolean, retryAfterMs: number, probe?: number): void {
+		this.release(gen, probe);
+		if (gen !== this.gen) {
+			return;
+		}
+
+		if (this.open) {
+			// Only probes pass an open breaker.
+			if (failed) {
+				this.#open(now, 'probe-failed', retryAfterMs);
+			} else {
+				this.#close(now, 'probe-succeeded');
+			}
+
+			return;
+		}
+
+		const { policy } = this;
+		const tripped = this.#window.add(now, failed, policy.minimumThroughput, policy.failureRatio);
+		if (!failed) {
+			this.consecutive = 0;
+		} else if (retryAfterMs > 0) {
+			this.consecutive++;
+			this.#open(now, 'retry-after', retryAfterMs);
+		} else if (++this.consecutive >= policy.consecutiveFailures) {
+			this.#open(now, 'consecutive-failures');
+		} else if (tripped) {
+			this.#open(now, 'failure-ratio');
+		}
+	}
+
+	/** Free a probe slot without an outcome (the caller aborted it). */
+	release(gen: number, probe?: number): void {
+		const index = probe === undefined || gen !== this.gen ? -1 : this.probes.indexOf(probe);
+		if (index !== -1) {
+			this.probes.splice(index, 1);
+		}
+	}
+
+	/** Take another tab's (or a stored) state if it is newer than ours. */
+	adopt(record: BreakerRecord, reason: string): void {
+		const open = record.state === 'open';
+		if (record.at < this.changedAt || (record.at === this.changedAt && (open === this.open || !open))) {
+			return;
+		}
+
+		const was = this.open;
+		this.opens = record.opens;
+		if (!open) {
+			this.consecutive = 0;
+		}
+
+		this.#set(open, record.openedAt, record.reopensAt, record.at);
+		if (open || was) {
+			this.notify(open ? 'open' : 'closed', reason);
+		}
+	}
+
+	toRecord(scope: string): BreakerRecord {
+		return { v: 1, scope, state: this.open ? 'open' : 'closed', openedAt: this.openedAt, reopensAt: this.reopensAt, opens: this.opens, at: this.changedAt };
+	}
+
+	snapshot(scope: string, now: number): BreakerSnapshot {
+		this.expire(now);
+		const { consecutive: consecutiveFailures, openedAt, reopensAt } = this;
+		return this.open
+			? { scope, state: now < reopensAt ? 'open' : 'half-open', consecutiveFailures, openedAt, reopensAt }
+			: { scope, state: 'closed', consecutiveFailures };
+	}
+
+	#open(now: number, reason: string, forMs = 0): void {
+		const { openMs, maxOpenMs } = this.policy;
+		const ms = Math.min(maxOpenMs, forMs > 0 ? forMs : openMs * 2 ** this.opens);
+		this.opens++;
+		this.#set(true, now, now + ms, now);
+		this.notify('open', reason);
+	}
+
+	#close(now: number, reason: string): void {
+		this.opens = 0;
+		this.consecutive = 0;
+		this.#set(false, 0, 0, now);
+		this.notify('closed', reason);
+	}
+
+	#set(open: boolean, openedAt: number, reopensAt: number, at: number): void {
+		this.open = open;
+		this.openedAt = openedAt;
+		this.reopensAt = reopensAt;
+		this.changedAt = at;
+		this.gen++;
+		this.probes.length = 0;
+		this.#halfOpen = false;
+		this.#window.reset();
+	}
+}

@@ -1,0 +1,181 @@
+import type { CacheFeature, FeatureContext, OuterCall } from '../core/feature.js';
+import type { CallState, Layer } from '../core/types.js';
+import { classify } from '../errors/classify.js';
+import { store } from './capture.js';
+import { CacheCore } from './core.js';
+import type { CacheOptions } from './options.js';
+import { resolveCacheOptions } from './resolve-options.js';
+import type { StaleReason } from './stale-response.js';
+
+const reads = new Set(['GET', 'HEAD']);
+const unsafe = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** The statuses after which a stored copy may be served (RFC 5861 §4). */
+const failedStatuses = new Set([500, 502, 503, 504]);
+
+/**
+ * Ends, without network I/O, a call a stored copy answers (offline, or a refresh already running);
+ * the wrapper answers with the copy, so it never reaches the caller. The breaker is the layer below
+ * this one, so it never sees such a call.
+ */
+class StaleShortcut extends Error {
+	override name = 'StaleShortcut';
+}
+
+/** What the wrapper of a GET or HEAD shares with the per-attempt layer. */
+interface CallContext {
+	method: string;
+	swr: boolean;
+	started?: boolean;
+	/** The stored copy that answers the call (set by the layer before it throws `StaleShortcut`). */
+	served?: Response | undefined;
+	/** Stale-while-revalidate: answer the caller now, while the call goes on as the refresh. */
+	early?: (response: Response) => void;
+	refreshKey?: string;
+}
+
+/** `navigator.onLine === false` where the runtime has it (browsers). */
+const offline = (): boolean => typeof navigator !== 'undefined' && navigator.onLine === false;
+
+/** Why a failed call may be answered from the cache, or undefined when it may not. */
+const reasonOf = (error: unknown): StaleReason | undefined => {
+	const { code, status } = classify(error);
+	if (code === 'NETWORK' || code === 'TIMEOUT') {
+		return offline() ? 'offline' : code === 'NETWORK' ? 'network' : 'timeout';
+	}
+
+	return code === 'CIRCUIT_OPEN' ? 'circuit-open' : code === 'HTTP_5XX' && failedStatuses.has(status!) ? 'http-5xx' : undefined;
+};
+
+/**
+ * The stale cache fallback (see `CacheOptions` and API.md "Responses served from the stale cache").
+ *
+ * The outer wrapper sees each GET and HEAD call's final outcome (after ky's retries): a success is
+ * stored behind the caller; a network error, timeout, 500/502/503/504, open circuit or offline
+ * runtime is answered from a usable stored copy, or the original error is rethrown unchanged.
+ * A successful POST/PUT/PATCH/DELETE invalidates the URL's copies (RFC 9111 §4.4), even with
+ * `cache: false`. The per-attempt layer answers from the store without network I/O when the runtime
+ * reports offline, and starts stale-while-revalidate answers (it is the first to see the Request).
+ */
+export function createCache(context: FeatureContext, options: CacheOptions): CacheFeature {
+	const core = new CacheCore(context, resolveCacheOptions(options));
+	const { entries } = core;
+	const calls = new WeakMap<CallState, CallContext>();
+	const refreshing = new Set<string>();
+
+	const capture = (request: Request, response: Response, clone: boolean): void => {
+		const { status, headers } = response;
+		if (status < 200 || status > 299 || status === 206 || Number(headers.get('content-length')) > core.options.maxBodyBytes) {
+			return;
+		}
+
+		const copy = request.method === 'HEAD' ? undefined : clone ? response.clone() : response;
+		void store(core, request, response, copy, core.epoch).catch((error: unknown) => {
+			context.storageError('cache', 'set', error, request.url);
+		});
+	};
+
+	const layer: Layer = (next) => async (request, init) => {
+		const call = init?.steadfetch && calls.get(init.steadfetch);
+		if (call) {
+			const first = !call.started;
+			call.started = true;
+			if (offline()) {
+				call.served = await core.serve(request, call.method, 'offline');
+				if (call.served) {
+					throw new StaleShortcut('Answered from the stale cache while offline');
+				}
+			} else if (first && call.swr) {
+				const meta = await core.locate(request).catch(() => undefined);
+				if (meta && context.clock.now() <= meta.swrUntil) {
+					const response = await core.serve(request, call.method, 'revalidate', meta);
+					if (response && refreshing.has(meta.key)) {
+						call.served = response;
+						throw new StaleShortcut('Answered from the stale cache; a refresh is running');
+					}
+
+					if (response) {
+						refreshing.add(meta.key);
+						call.refreshKey = meta.key;
+						call.early!(response);
+					}
+				}
+			}
+		}
+
+		return next(request, init);
+	};
+
+	const wrap = async (call: OuterCall, next: () => Promise<Response>): Promise<Response> => {
+		const { state, method } = call;
+		if (unsafe.has(method)) {
+			const response = await next();
+			if (state.request && response.status >= 200 && response.status < 400) {
+				void core.invalidate(state.request.url);
+			}
+
+			return response;
+		}
+
+		const local: CallContext = { method, swr: core.options.swr && method === 'GET' };
+		calls.set(state, local);
+		void entries.ready();
+		const early = local.swr ? new Promise<Response>((resolve) => {
+			local.early = resolve;
+		}) : undefined;
+		const network = next();
+		let response: Response;
+		try {
+			response = await (early ? Promise.race([network, early]) : network);
+		} catch (error) {
+			const reason = state.request && !state.signal?.aborted ? reasonOf(error) : undefined;
+			const stale = local.served ?? (reason && await core.serve(state.request!, method, reason));
+			if (stale) {
+				return stale;
+			}
+
+			throw error;
+		}
+
+		const key = local.refreshKey;
+		if (key !== undefined) {
+			void network.then((fresh) => {
+				capture(state.request!, fresh, false);
+			}, () => undefined).finally(() => refreshing.delete(key));
+			return response;
+		}
+
+		if (state.request && failedStatuses.has(response.status)) {
+			// `throwHttpErrors: false`: the failed response resolved instead of throwing.
+			const stale = await core.serve(state.request, method, 'http-5xx');
+			if (stale) {
+				void response.body?.cancel().catch(() => undefined);
+				return stale;
+			}
+		}
+
+		if (state.request) {
+			capture(state.request, response, true);
+		}
+
+		return response;
+	};
+
+	return {
+		layer,
+		wrap,
+		appliesTo: ({ method, state }) => unsafe.has(method) || (state.cache !== false && reads.has(method)),
+		async deleteUrl(url) {
+			let href = url;
+			try {
+				href = new URL(url).href;
+			} catch {}
+
+			await core.invalidate(href);
+		},
+		async clear() {
+			core.clearedAt = ++core.epoch;
+			refreshing.clear();
+			await entries.clear();
+		},
+	};
+}

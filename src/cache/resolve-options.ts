@@ -1,0 +1,53 @@
+import { check, isNonNegativeFinite, isPositiveFinite, isPositiveInteger } from '../core/validate.js';
+import type { CacheOptions } from './options.js';
+
+/** Cache options with every default applied. */
+export interface ResolvedCacheOptions {
+	maxStaleMs: number;
+	maxEntries: number;
+	maxBytes: number;
+	maxBodyBytes: number;
+	/** `mode === 'stale-while-revalidate'`. */
+	swr: boolean;
+	shared: boolean;
+	/** Lower-case names of the request headers that partition the cache. */
+	sensitive: ReadonlySet<string>;
+}
+
+/** Always credentials, whatever `sensitiveHeaders` says. */
+export const credentialHeaders = ['authorization', 'cookie', 'proxy-authorization'];
+
+const token = /^[!#$%&'*+.^_`|~\w-]+$/;
+
+/**
+ * The default of `cache.shared`: true where one isolate serves many users — no `document` and no
+ * `window`, but the Cache API (`caches`) and no `indexedDB`: Cloudflare Workers (workerd) and Deno.
+ * False in browsers (pages, web and service workers all have `indexedDB`) and in Node (no `caches`).
+ */
+export const defaultShared = (): boolean =>
+	typeof document === 'undefined' && typeof window === 'undefined'
+	&& typeof caches !== 'undefined' && typeof indexedDB === 'undefined';
+
+/** Apply defaults and validate; a bad value throws a RangeError naming the option and the value. */
+export const resolveCacheOptions = (options: CacheOptions): ResolvedCacheOptions => {
+	const {
+		maxStaleMs = 86_400_000, maxEntries = 500, maxBytes = 52_428_800, maxBodyBytes = 5_242_880,
+		mode = 'fallback', shared = defaultShared(), sensitiveHeaders = [],
+	} = options;
+	check(isNonNegativeFinite(maxStaleMs), 'cache.maxStaleMs', maxStaleMs, 'a non-negative finite number of ms');
+	check(isPositiveInteger(maxEntries), 'cache.maxEntries', maxEntries, 'a positive integer');
+	check(isPositiveFinite(maxBytes), 'cache.maxBytes', maxBytes, 'a positive finite number of bytes');
+	check(isNonNegativeFinite(maxBodyBytes), 'cache.maxBodyBytes', maxBodyBytes, 'a non-negative finite number of bytes');
+	check(mode === 'fallback' || mode === 'stale-while-revalidate', 'cache.mode', mode, "'fallback' or 'stale-while-revalidate'");
+	check(typeof shared === 'boolean', 'cache.shared', shared, 'a boolean');
+	check(Array.isArray(sensitiveHeaders), 'cache.sensitiveHeaders', sensitiveHeaders, 'an array of header names');
+	for (const name of sensitiveHeaders) {
+		check(typeof name === 'string' && token.test(name), 'cache.sensitiveHeaders', name, 'a header name');
+	}
+
+	return {
+		maxStaleMs, maxEntries, maxBytes, maxBodyBytes, shared,
+		swr: mode === 'stale-while-revalidate',
+		sensitive: new Set([...credentialHeaders, ...sensitiveHeaders.map((name) => name.toLowerCase())]),
+	};
+};

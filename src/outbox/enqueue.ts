@@ -1,0 +1,141 @@
+import type { FeatureContext, OuterCall, OuterWrapper } from '../core/feature.js';
+import type { CallState, Layer } from '../core/types.js';
+import { classify } from '../errors/classify.js';
+import { OutboxFullError } from '../errors/OutboxFullError.js';
+import { OutboxQueuedError } from '../errors/OutboxQueuedError.js';
+import { backoffDelay, retryAfterMs } from './backoff.js';
+import type { Drainer } from './drainer.js';
+import { isOffline, OutboxHold } from './hold.js';
+import type { ResolvedOutboxOptions } from './options.js';
+import type { QueueStore } from './queue-store.js';
+import { makeKey, storedHeaders, type OutboxRecord } from './record.js';
+import { snapshotBody } from './snapshot.js';
+import { registerSync } from './sync.js';
+
+interface Deps {
+	context: FeatureContext;
+	options: ResolvedOutboxOptions;
+	queue: QueueStore;
+	drainer: Drainer;
+	/** Called on every eligible call (lets a deferred start drain run where timers were not allowed). */
+	touch(): void;
+}
+
+/** The `Idempotency-Key` the caller put on the request itself, if any. */
+const ownKey = (call: OuterCall): string | undefined => {
+	const headers = call.options['headers'];
+	let value: string | null | undefined;
+	if (headers instanceof Headers || Array.isArray(headers)) {
+		value = new Headers(headers as HeadersInit).get('idempotency-key');
+	} else if (typeof headers === 'object' && headers !== null) {
+		const entry = Object.entries(headers).find(([name]) => name.toLowerCase() === 'idempotency-key');
+		value = typeof entry?.[1] === 'string' ? entry[1] : undefined;
+	}
+
+	value ??= call.input instanceof Request ? call.input.headers.get('idempotency-key') : undefined;
+	return value ?? undefined;
+};
+
+/**
+ * The call side of the outbox: `wrap` snapshots and checks an eligible call before any I/O, fixes its
+ * Idempotency-Key, and stores it when it cannot be delivered; `layer` holds an eligible attempt that
+ * must not go out (offline, or older entries of its scope waiting) and turns any successful
+ * response of a scope with pending entries into a drain trigger.
+ */
+export const createCallSide = ({ context, options, queue, drainer, touch }: Deps) => {
+	let seq = 0;
+	/** Eligible calls in flight → the scopes that had pending entries when the call started. */
+	const tracked = new WeakMap<CallState, ReadonlySet<string>>();
+
+	const appliesTo = (call: OuterCall): boolean =>
+		call.state.outbox === true || (call.state.outbox !== false && options.methods.has(call.method));
+
+	const enqueue = async (call: OuterCall, request: Request, snapshot: Awaited<ReturnType<typeof snapshotBody>>, error: unknown): Promise<Response> => {
+		const now = context.clock.now();
+		const hold = error instanceof OutboxHold;
+		const scope = context.scopeOf(request.url);
+		const { code } = hold ? { code: error.reason } : classify(error);
+		const headers = storedHeaders(request.headers, options.sensitiveHeaders);
+		const type = snapshot.contentType;
+		if (type && (type.startsWith('multipart/form-data') || !headers['content-type'])) {
+			headers['content-type'] = type;
+		}
+
+		const id = crypto.randomUUID();
+		const waitMs = hold ? 0 : (error as { retryAfterMs?: number }).retryAfterMs
+			?? retryAfterMs((error as { response?: Response }).response?.headers.get('retry-after') ?? null, now)
+			?? backoffDelay(1, options.baseBackoffMs, options.maxBackoffMs, context.random);
+		const record: OutboxRecord = {
+			v: 1, id, method: request.method, url: request.url, headers, idempotencyKey: call.state.idempotencyKey!,
+			createdAt: now, attempts: hold ? 0 : 1, nextAttemptAt: now + waitMs, scope,
+			...(snapshot.body ? { body: snapshot.body } : {}),
+			...(hold ? {} : { lastError: { code, message: error instanceof Error ? error.message : String(error), ...statusOf(error) } }),
+		};
+		await queue.set(makeKey('p', now, seq++, id, scope), record);
+		drainer.pendingScopes.add(scope);
+		context.emit('outbox:queued', { scope, method: record.method, url: record.url, entryId: id, idempotencyKey: record.idempotencyKey, attempts: record.attempts, code });
+		registerSync(context.name);
+		void drainer.trigger();
+		if (options.queuedResponse === 'accepted') {
+			return new Response(JSON.stringify({ queued: true, entryId: id }), {
+				status: 202,
+				statusText: 'Accepted',
+				headers: { 'content-type': 'application/json', 'steadfetch-outbox-entry': id },
+			});
+		}
+
+		throw new OutboxQueuedError(id, { cause: error });
+	};
+
+	const wrap: OuterWrapper = async (call, next) => {
+		touch();
+		const snapshot = await snapshotBody(call.input, call.options, options.maxBodyBytes);
+		const pending = (await queue.keys()).filter((key) => key.state === 'p');
+		if (pending.length >= options.maxEntries) {
+			throw new OutboxFullError(`The outbox is full (outbox.maxEntries = ${options.maxEntries}); nothing was stored or sent`);
+		}
+
+		const { state } = call;
+		state.idempotencyKey ??= ownKey(call) ?? crypto.randomUUID();
+		tracked.set(state, new Set(pending.map((key) => key.scope)));
+		try {
+			return await next();
+		} catch (error) {
+			const queueable = error instanceof OutboxHold || (state.signal?.aborted !== true && classify(error).transient);
+			if (!queueable || !state.request) {
+				throw error;
+			}
+
+			return enqueue(call, state.request, snapshot, error);
+		}
+	};
+
+	const layer: Layer = (next) => async (request, init) => {
+		const state = init?.steadfetch;
+		const waiting = state && tracked.get(state);
+		if (waiting) {
+			const reason = isOffline() ? 'OFFLINE' : state.attempts === 1 && waiting.has(context.scopeOf(request.url)) ? 'BEHIND' : undefined;
+			if (reason) {
+				// Held before any I/O; the breaker, below this layer, never sees the attempt.
+				throw new OutboxHold(reason);
+			}
+		}
+
+		const response = await next(request, init);
+		if (response.ok && !drainer.draining && drainer.pendingScopes.size > 0) {
+			const scope = context.scopeOf(request.url);
+			if (drainer.pendingScopes.has(scope)) {
+				void drainer.trigger({ force: scope, unpause: scope });
+			}
+		}
+
+		return response;
+	};
+
+	return { appliesTo, wrap, layer };
+};
+
+const statusOf = (error: unknown): { status?: number } => {
+	const status = (error as { response?: { status?: unknown } }).response?.status;
+	return typeof status === 'number' ? { status } : {};
+};

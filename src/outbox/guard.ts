@@ -1,0 +1,35 @@
+import type { KeyValueStore } from '../stores/types.js';
+
+interface LockManagerLike {
+	request<T>(name: string, options: { signal?: AbortSignal }, callback: () => Promise<T>): Promise<T>;
+}
+
+/** In-process chains per store object: clients sharing a store (same `name`) never drain at once. */
+const chains = new WeakMap<KeyValueStore, Promise<unknown>>();
+
+const locks = (): LockManagerLike | undefined => {
+	// Web Locks coordinate the contexts that share persisted storage: tabs and workers of an origin.
+	// In Node and Deno (one process, no shared IndexedDB) the in-process chain is the whole guard.
+	if (typeof indexedDB === 'undefined' || typeof navigator === 'undefined') {
+		return undefined;
+	}
+
+	return (navigator as { locks?: LockManagerLike }).locks;
+};
+
+/**
+ * Run `task` as the only drainer of this outbox: inside an exclusive Web Lock named `lockName`
+ * where Web Locks and IndexedDB exist (so one tab or worker of the origin drains at a time), and
+ * always after the previous task on the same store in this process. Waits its turn; `signal`
+ * gives up waiting (rejects with its reason).
+ */
+export const exclusive = async <T>(store: KeyValueStore, lockName: string, signal: AbortSignal, task: () => Promise<T>): Promise<T> => {
+	const previous = chains.get(store) ?? Promise.resolve();
+	const manager = locks();
+	const run = previous.then(async () => {
+		signal.throwIfAborted();
+		return manager ? manager.request(lockName, { signal }, task) : task();
+	});
+	chains.set(store, run.catch(() => undefined));
+	return run;
+};

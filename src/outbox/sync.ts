@@ -1,0 +1,63 @@
+import type { Client } from '../client.js';
+
+/** Background Sync tags the outbox registers start with this, followed by `:<client name>`. */
+export const outboxSyncTag = 'steadfetch-outbox';
+
+interface SyncRegistrationLike {
+	sync?: { register(tag: string): Promise<void> };
+}
+
+/** The `sync` event of a service worker (Background Sync), as far as the handler needs it. */
+export interface SyncEventLike {
+	readonly tag: string;
+	readonly lastChance?: boolean;
+	waitUntil(promise: Promise<unknown>): void;
+}
+
+/**
+ * Ask for a Background Sync after queuing, where there is one (Chromium with a service worker):
+ * inside a service worker through its own registration, in a page only when a service worker
+ * controls it. Best effort: the other triggers do not depend on it.
+ */
+export const registerSync = (name: string): void => {
+	const tag = `${outboxSyncTag}:${name}`;
+	try {
+		const own = (globalThis as { registration?: SyncRegistrationLike }).registration;
+		if (own?.sync) {
+			own.sync.register(tag).catch(() => undefined);
+			return;
+		}
+
+		const container = typeof navigator === 'undefined' ? undefined : (navigator as { serviceWorker?: ServiceWorkerContainer }).serviceWorker;
+		if (container?.controller) {
+			container.ready.then(async (registration) => (registration as SyncRegistrationLike).sync?.register(tag)).catch(() => undefined);
+		}
+	} catch {
+		// No Background Sync here.
+	}
+};
+
+/**
+ * A service worker's `sync` event handler that drains the client's outbox (Background Sync, where
+ * the browser has it). Events with another tag are left alone. When entries are still waiting after
+ * the drain, the returned promise rejects so the browser schedules the sync again (unless it is the
+ * browser's last chance).
+ *
+ * @example
+ * // sw.js
+ * const api = createClient({ baseUrl: 'https://api.example.com/', outbox: true });
+ * self.addEventListener('sync', outboxSyncHandler(api));
+ */
+export const outboxSyncHandler = (client: Client) => (event: SyncEventLike): void => {
+	if (!event.tag.startsWith(outboxSyncTag)) {
+		return;
+	}
+
+	event.waitUntil(client.outbox.flush().then((result) => {
+		if (result.failed > 0 && event.lastChance !== true) {
+			throw new Error(`${result.failed} outbox entries could not be delivered yet`);
+		}
+
+		return result;
+	}));
+};

@@ -1,0 +1,195 @@
+/**
+ * The outbox in real Chromium: IndexedDB, Web Locks, online/offline events, reloads, several tabs,
+ * a tab closed in the middle of a drain. The library is the built dist/ (run `npx tsup` first).
+ */
+import type { BrowserContext, Page } from 'playwright';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, openPage, startApi, startPageServer, type Chromium, type ControlledApi, type PageServer } from '../helpers/pages.js';
+
+let chromium: Chromium;
+let pages: PageServer;
+let api: ControlledApi;
+let apiB: ControlledApi;
+
+beforeAll(async () => {
+	[chromium, pages, api, apiB] = await Promise.all([launchChromium(), startPageServer(), startApi(), startApi()]);
+});
+
+afterAll(async () => {
+	await Promise.all([chromium?.close(), pages?.close(), api?.close(), apiB?.close()]);
+});
+
+/** Create the page's client (as an app would on every load) and record its outbox events. */
+const boot = async (page: Page, name: string, extra: Record<string, unknown> = {}) => page.evaluate(({ name, extra }) => {
+	const g = globalThis as unknown as Record<string, any>;
+	const { createClient } = g['steadfetch'];
+	g['events'] = [];
+	g['api'] = createClient({ name, retry: 0, ...extra, outbox: { baseBackoffMs: 200, ...(extra['outbox'] as object ?? {}) } });
+	for (const type of ['outbox:queued', 'outbox:sent', 'outbox:retry', 'outbox:dead']) {
+		g['api'].on(type, (event: { type: string; entryId: string; idempotencyKey: string; code?: string }) =>
+			g['events'].push({ type: event.type, entryId: event.entryId, key: event.idempotencyKey, code: event.code }));
+	}
+}, { name, extra });
+
+/** Make mutations in the page; returns what each call ended with. */
+const mutate = async (page: Page, urls: string[], from = 0) => page.evaluate(async ({ urls, from }) => {
+	const g = globalThis as unknown as Record<string, any>;
+	const out: string[] = [];
+	for (const [index, url] of urls.entries()) {
+		try {
+			const response = await g['api'].post(url, { json: { n: from + index } });
+			out.push(String(response.status));
+		} catch (error) {
+			out.push((error as { code?: string; name: string }).code ?? (error as Error).name);
+		}
+	}
+
+	return out;
+}, { urls, from });
+
+const events = async (page: Page) => page.evaluate(() => (globalThis as unknown as { events: Array<{ type: string; entryId: string; key: string; code?: string }> }).events);
+const pending = async (page: Page) => page.evaluate(async () => (globalThis as unknown as Record<string, any>)['api'].outbox.size() as Promise<number>);
+const applied = (server: ControlledApi, id: string) => server.state.applied.get(id) ?? [];
+const until = async (condition: () => boolean, ms = 20_000) => {
+	const deadline = Date.now() + ms;
+	while (!condition()) {
+		if (Date.now() > deadline) {
+			throw new Error('Timed out');
+		}
+
+		await new Promise((resolve) => setTimeout(resolve, 10));
+	}
+};
+
+describe('outbox in real Chromium', () => {
+	it('offline mutations survive a reload and are delivered once, in order, with the same Idempotency-Key', async () => {
+		const context = await chromium.context();
+		const page = await openPage(context, pages);
+		await boot(page, 'reload');
+		await context.setOffline(true);
+		const id = 'reload';
+		expect(await mutate(page, Array.from({ length: 3 }, () => `${api.url}/mutate?id=${id}`))).toEqual(['QUEUED', 'QUEUED', 'QUEUED']);
+		const before = api.requests;
+		const queued = (await events(page)).filter((event) => event.type === 'outbox:queued');
+		expect(queued.map((event) => event.code)).toEqual(['OFFLINE', 'OFFLINE', 'OFFLINE']);
+		// Reload with the origin down (the page server must answer, so the browser is online for it).
+		await api.down('refuse');
+		await context.setOffline(false);
+		await page.reload();
+		await page.waitForFunction(() => 'steadfetch' in globalThis);
+		await boot(page, 'reload');
+		expect(await pending(page)).toBe(3);
+		await context.setOffline(true);
+		expect(await mutate(page, [`${api.url}/mutate?id=${id}`], 3)).toEqual(['QUEUED']);
+		await api.up();
+		await context.setOffline(false); // the `online` event drains
+		await until(() => applied(api, id).length === 4);
+		const got = applied(api, id);
+		expect(got.map((entry) => JSON.parse(entry.body).n)).toEqual([0, 1, 2, 3]);
+		expect(got.slice(0, 3).map((entry) => entry.key)).toEqual(queued.map((event) => event.key));
+		expect(api.state.duplicates.get(id) ?? 0).toBe(0);
+		expect(api.requests - before).toBeGreaterThanOrEqual(4);
+		expect(await pending(page)).toBe(0);
+		await context.close();
+	}, 60_000);
+
+	it('three tabs: exactly one drains, no entry is sent twice', async () => {
+		const context = await chromium.context();
+		const tabs = await Promise.all([openPage(context, pages), openPage(context, pages), openPage(context, pages)]);
+		await Promise.all(tabs.map(async (tab) => boot(tab, 'tabs')));
+		await context.setOffline(true);
+		const id = 'tabs';
+		await Promise.all(tabs.map(async (tab, index) => mutate(tab, Array.from({ length: 10 }, () => `${api.url}/mutate?id=${id}`), index * 100)));
+		await context.setOffline(false); // every tab gets `online` and asks for a drain
+		await Promise.all(tabs.map(async (tab) => tab.evaluate(async () => (globalThis as unknown as Record<string, any>)['api'].outbox.flush())));
+		await until(() => applied(api, id).length === 30);
+		expect(api.state.duplicates.get(id) ?? 0).toBe(0);
+		expect(api.state.hits.get(`${id} mutate-attempts`)).toBe(30); // 30 entries, 30 requests: none sent twice
+		const sentPerTab = await Promise.all(tabs.map(async (tab) => (await events(tab)).filter((event) => event.type === 'outbox:sent').length));
+		expect(sentPerTab.reduce((a, b) => a + b, 0)).toBe(30);
+		expect(sentPerTab.filter((count) => count > 0)).toHaveLength(1); // one drainer took the lock and sent everything
+		// Per tab, its own entries arrived in the order it made them.
+		const order = applied(api, id).map((entry) => JSON.parse(entry.body).n as number);
+		for (const base of [0, 100, 200]) {
+			const mine = order.filter((n) => n >= base && n < base + 100);
+			expect(mine).toEqual([...mine].sort((a, b) => a - b));
+		}
+
+		await context.close();
+	}, 60_000);
+
+	it('a tab closed in the middle of a drain loses nothing: the next start resends with the same key', async () => {
+		const context = await chromium.context();
+		const page = await openPage(context, pages);
+		await boot(page, 'crash');
+		await context.setOffline(true);
+		const id = 'crash';
+		await mutate(page, Array.from({ length: 5 }, () => `${api.url}/mutate?id=${id}`));
+		const keys = (await events(page)).map((event) => event.key);
+		await api.down('hang');
+		const before = api.requests;
+		await context.setOffline(false); // the drain starts; its first replay hangs at the origin
+		await until(() => api.requests > before);
+		await page.close(); // the tab dies mid-replay
+		await api.up();
+		expect(applied(api, id)).toHaveLength(0);
+		const next = await openPage(context, pages);
+		await boot(next, 'crash'); // client start drains
+		await until(() => applied(api, id).length === 5);
+		expect(applied(api, id).map((entry) => entry.key)).toEqual(keys);
+		expect(applied(api, id).map((entry) => JSON.parse(entry.body).n)).toEqual([0, 1, 2, 3, 4]);
+		expect(await pending(next)).toBe(0);
+		await context.close();
+	}, 60_000);
+
+	it('IndexedDB holds no Authorization or Cookie value', async () => {
+		const context = await chromium.context();
+		const page = await openPage(context, pages);
+		await page.evaluate(() => {
+			document.cookie = 'sid=cookie-secret-1';
+		});
+		await boot(page, 'secrets', {
+			headers: { authorization: 'Bearer default-secret-2', 'x-api-key': 'custom-secret-3' },
+			outbox: { sensitiveHeaders: ['x-api-key'] },
+		});
+		await page.evaluate(() => {
+			const g = globalThis as unknown as Record<string, any>;
+			g['api'] = g['api'].extend({ hooks: { beforeRequest: [({ request }: { request: Request }) => {
+				request.headers.set('authorization', 'Bearer hook-secret-4');
+				request.headers.set('cookie', 'sid=cookie-secret-5');
+				request.headers.set('proxy-authorization', 'Basic proxy-secret-6');
+			}] } });
+		});
+		await context.setOffline(true);
+		expect(await mutate(page, [`${api.url}/mutate?id=secrets`, `${apiB.url}/mutate?id=secrets`])).toEqual(['QUEUED', 'QUEUED']);
+		const dump = await page.evaluate(async () => {
+			const out: unknown[] = [];
+			const text = new TextDecoder();
+			for (const info of await indexedDB.databases()) {
+				const db = await new Promise<IDBDatabase>((resolve, reject) => {
+					const request = indexedDB.open(info.name!);
+					request.onsuccess = () => resolve(request.result);
+					request.onerror = () => reject(request.error);
+				});
+				for (const storeName of db.objectStoreNames) {
+					const values = await new Promise<unknown[]>((resolve) => {
+						const request = db.transaction(storeName).objectStore(storeName).getAll();
+						request.onsuccess = () => resolve(request.result);
+					});
+					out.push({ db: info.name, storeName, values });
+				}
+
+				db.close();
+			}
+
+			return JSON.stringify(out, (_key, value: unknown) => (value instanceof ArrayBuffer ? text.decode(value) : value));
+		});
+		expect(dump).toContain('mutate?id=secrets'); // the entries are there
+		expect(dump).toContain('{\\"n\\":0}'); // with their bodies
+		for (const secret of ['cookie-secret', 'default-secret', 'custom-secret', 'hook-secret', 'proxy-secret', 'authorization', 'cookie"']) {
+			expect(dump.toLowerCase()).not.toContain(secret);
+		}
+
+		await context.close();
+	}, 60_000);
+});

@@ -1,0 +1,123 @@
+/** Helpers for the breaker's exact-time unit tests: a scripted transport and a client on a ManualClock. */
+import { createClient, memoryStore, type ClientOptions, type EventMap, type EventType } from '../../src/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+
+export const origin = 'https://api.test';
+
+type Answer = Response | Error | 'hang';
+type Script = (request: Request) => Answer;
+
+interface Pending {
+	request: Request;
+	resolve(response: Response): void;
+	reject(error: unknown): void;
+}
+
+/**
+ * A transport whose answers the test scripts: a Response, an Error to throw, or `'hang'` (the
+ * request stays pending until `settle()` or, unless `ignoreAbort`, its signal aborts).
+ */
+export class FakeOrigin {
+	readonly requests: Request[] = [];
+	readonly pending: Pending[] = [];
+	script: Script = () => new Response('{}', { status: 200 });
+	ignoreAbort = false;
+
+	readonly fetch = async (request: Request): Promise<Response> => {
+		this.requests.push(request);
+		const answer = this.script(request);
+		if (answer === 'hang') {
+			return new Promise<Response>((resolve, reject) => {
+				this.pending.push({ request, resolve, reject });
+				if (!this.ignoreAbort) {
+					request.signal.addEventListener('abort', () => reject(request.signal.reason));
+				}
+			});
+		}
+
+		if (answer instanceof Error) {
+			throw answer;
+		}
+
+		return answer;
+	};
+
+	answer(status: number, headers: Record<string, string> = {}): void {
+		this.script = () => new Response('{}', { status, headers });
+	}
+
+	down(): void {
+		this.script = () => new TypeError('Failed to fetch');
+	}
+
+	hang(): void {
+		this.script = () => 'hang';
+	}
+
+	up(): void {
+		this.answer(200);
+	}
+
+	/** Settle every hanging request. */
+	settleAll(answer: Response | Error): void {
+		for (const { resolve, reject } of this.pending.splice(0)) {
+			if (answer instanceof Error) {
+				reject(answer);
+			} else {
+				resolve(answer.clone());
+			}
+		}
+	}
+}
+
+let names = 0;
+
+/** A client over a FakeOrigin and a ManualClock: no retries, no stale cache, no sharing unless asked. */
+export const setup = (options: ClientOptions = {}) => {
+	const clock = new ManualClock();
+	const server = new FakeOrigin();
+	const events: { type: string; reason?: string; reopensAt?: number; time: number; scope: string; operation?: string }[] = [];
+	const api = createClient({
+		clock,
+		fetch: server.fetch as typeof fetch,
+		store: memoryStore,
+		retry: 0,
+		cache: false,
+		name: `unit-${names++}`,
+		...options,
+		breaker: options.breaker === false ? false : { share: false, ...options.breaker },
+	});
+	for (const type of ['breaker:open', 'breaker:half-open', 'breaker:closed', 'storage:error'] as EventType[]) {
+		api.on(type, (event: EventMap[EventType]) => events.push(event as never));
+	}
+
+	/** Make a call; resolves with the status, or the error's name/code. */
+	const call = async (path = '/x', callOptions: Parameters<typeof api.get>[1] = {}): Promise<string> => {
+		try {
+			const response = await api.get(origin + path, { throwHttpErrors: false, ...callOptions });
+			return String(response.status);
+		} catch (error) {
+			const { code } = error as { code?: unknown };
+			return typeof code === 'string' ? code : (error as Error).name;
+		}
+	};
+
+	const state = () => api.breaker(origin).state;
+	return { api, clock, server, events, call, state, snapshot: () => api.breaker(origin) };
+};
+
+/** Run `n` calls one after the other. */
+export const times = async (n: number, run: () => Promise<string>): Promise<string[]> => {
+	const results: string[] = [];
+	for (let index = 0; index < n; index++) {
+		// eslint-disable-next-line no-await-in-loop
+		results.push(await run());
+	}
+
+	return results;
+};
+
+/** Let queued microtasks and I/O callbacks run. */
+export const flush = async (): Promise<void> => new Promise((resolve) => {
+	setTimeout(resolve, 0);
+});

@@ -1,0 +1,204 @@
+/**
+ * Persistence and sharing in Node: the store (a reload), BroadcastChannel and Web Locks (Node has
+ * both, in one thread), on one injected clock. The real multi-tab test is test/node/breaker-tabs.test.ts.
+ */
+import { describe, expect, it, vi } from 'vitest';
+import { createClient, memoryStore, type ClientOptions, type KeyValueStore } from '../../src/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { FakeOrigin, flush, origin, times } from './breaker-kit.js';
+
+const t0 = 1_700_000_000_000;
+let names = 0;
+
+/** Two "tabs": clients with one name, one store, one clock, each with its own transport. */
+const tabs = (options: ClientOptions = {}, store: KeyValueStore = memoryStore('shared')) => {
+	const clock = new ManualClock(t0);
+	const name = `share-${names++}`;
+	const make = () => {
+		const server = new FakeOrigin();
+		const events: string[] = [];
+		const api = createClient({ clock, name, store: () => store, fetch: server.fetch as typeof fetch, retry: 0, cache: false, ...options, breaker: { share: true, ...(options.breaker || {}) } });
+		for (const type of ['breaker:open', 'breaker:half-open', 'breaker:closed', 'storage:error'] as const) {
+			api.on(type, (event) => events.push(`${type} ${'reason' in event ? event.reason : event.operation}`));
+		}
+
+		const call = async (): Promise<string> => api.get(origin + '/x').then((response) => String(response.status), (error: { code?: unknown; name: string }) => (typeof error.code === 'string' ? error.code : error.name));
+		return { api, server, events, call, state: () => api.breaker(origin).state };
+	};
+
+	return { clock, store, make };
+};
+
+describe('breaker: persisted state (reload)', () => {
+	it('an open breaker is stored as a versioned record and read back on the first call: no request goes out', async () => {
+		const { make, store } = tabs();
+		const before = make();
+		before.server.down();
+		await times(5, async () => before.call());
+		await vi.waitFor(async () => expect(await store.get(origin)).toBeDefined());
+		expect(await store.get(origin)).toEqual({ v: 1, scope: origin, state: 'open', openedAt: t0, reopensAt: t0 + 30_000, opens: 1, at: t0 });
+		before.api.close();
+
+		const after = make(); // the reloaded page
+		expect(await after.call()).toBe('CIRCUIT_OPEN');
+		expect(after.server.requests).toHaveLength(0);
+		expect(after.api.breaker(origin)).toMatchObject({ state: 'open', openedAt: t0, reopensAt: t0 + 30_000 });
+		expect(after.events).toEqual(['breaker:open restored']);
+	});
+
+	it('the doubling survives the reload', async () => {
+		const { make, clock } = tabs();
+		const before = make();
+		before.server.down();
+		await times(5, async () => before.call());
+		clock.advance(30_000);
+		await before.call(); // probe fails: 60 s
+		await flush();
+		before.api.close();
+		clock.advance(60_000);
+		const after = make();
+		after.server.down();
+		expect(await after.call()).toBe('NetworkError'); // its probe
+		expect(after.api.breaker(origin).reopensAt! - clock.now()).toBe(120_000);
+	});
+
+	it('a corrupt or unknown record is ignored and reported as storage:error', async () => {
+		const store = memoryStore('corrupt');
+		await store.set(origin, { v: 99, state: 'open' });
+		const { make } = tabs({}, store);
+		const tab = make();
+		expect(await tab.call()).toBe('200');
+		expect(tab.events).toEqual(['storage:error decode']);
+	});
+
+	it('a failing store is reported and the breaker goes on in memory', async () => {
+		const failing: KeyValueStore = {
+			get: async () => Promise.reject(new Error('quota')),
+			set: async () => Promise.reject(new Error('quota')),
+			delete: async () => undefined,
+			keys: async () => [],
+			clear: async () => Promise.reject(new Error('quota')),
+		};
+		const { make } = tabs({}, failing);
+		const tab = make();
+		tab.server.down();
+		await times(5, async () => tab.call());
+		await flush();
+		expect(tab.state()).toBe('open');
+		expect(tab.events).toEqual(['storage:error get', 'breaker:open consecutive-failures', 'storage:error set']);
+		await tab.api.clear();
+		expect(tab.events.at(-1)).toBe('storage:error clear');
+	});
+
+	it('clear() wipes the stored state and forgets the open breaker', async () => {
+		const { make, store } = tabs();
+		const tab = make();
+		tab.server.down();
+		await times(5, async () => tab.call());
+		await flush();
+		await tab.api.clear();
+		expect(await store.keys()).toEqual([]);
+		expect(tab.state()).toBe('closed');
+	});
+
+	it('share: false stores nothing', async () => {
+		const { make, store } = tabs({ breaker: { share: false } });
+		const tab = make();
+		tab.server.down();
+		await times(5, async () => tab.call());
+		await flush();
+		expect(await store.keys()).toEqual([]);
+	});
+
+	it('by default a server runtime (no document, no worker scope) opens no channel: nothing keeps the process alive', async () => {
+		const store = memoryStore('default-share');
+		const make = () => {
+			const server = new FakeOrigin();
+			const api = createClient({ clock: new ManualClock(t0), name: 'default-share', store: () => store, fetch: server.fetch as typeof fetch, retry: 0, cache: false });
+			const events: string[] = [];
+			api.on('breaker:open', (event) => events.push(event.reason));
+			return { api, server, events };
+		};
+
+		const a = make();
+		const b = make();
+		a.server.down();
+		await times(5, async () => a.api.get(origin + '/x').then(() => 'ok', () => 'failed'));
+		await flush();
+		expect(a.api.breaker(origin).state).toBe('open');
+		expect(b.api.breaker(origin).state).toBe('closed'); // No BroadcastChannel message reached it.
+		expect(b.events).toEqual([]);
+		a.api.close();
+		b.api.close();
+	});
+});
+
+describe('breaker: shared between tabs (BroadcastChannel, Web Locks)', () => {
+	it('open in one is open in the other, and a probe success in one closes both', async () => {
+		const { make, clock } = tabs();
+		const a = make();
+		const b = make();
+		expect(b.state()).toBe('closed');
+		a.server.down();
+		await times(5, async () => a.call());
+		await vi.waitFor(() => expect(b.state()).toBe('open'));
+		expect(b.events).toContain('breaker:open shared');
+		expect(await b.call()).toBe('CIRCUIT_OPEN');
+		expect(b.server.requests).toHaveLength(0);
+
+		clock.advance(30_000);
+		expect(await b.call()).toBe('200'); // b's probe
+		await vi.waitFor(() => expect(a.state()).toBe('closed'));
+		expect(a.events.at(-1)).toBe('breaker:closed shared');
+		a.api.close();
+		b.api.close();
+	});
+
+	it('exactly one probe across tabs: the other tab fails fast until it settles', async () => {
+		const { make, clock } = tabs();
+		const a = make();
+		const b = make();
+		a.server.down();
+		await times(5, async () => a.call());
+		await vi.waitFor(() => expect(b.state()).toBe('open'));
+		clock.advance(30_000);
+		a.server.hang();
+		b.server.hang();
+		let settled = 0;
+		const calls = [a.call(), b.call(), a.call(), b.call()].map(async (call) => call.finally(() => settled++));
+		await vi.waitFor(() => expect(a.server.pending.length + b.server.pending.length).toBe(1));
+		await vi.waitFor(() => expect(settled).toBe(3));
+		expect(a.server.requests.length - 5 + b.server.requests.length).toBe(1);
+		const [prober] = [a, b].filter(({ server }) => server.pending.length === 1);
+		prober!.server.settleAll(new Response('{}', { status: 200 }));
+		expect((await Promise.all(calls)).sort()).toEqual(['200', 'CIRCUIT_OPEN', 'CIRCUIT_OPEN', 'CIRCUIT_OPEN']);
+		await vi.waitFor(() => expect([a.state(), b.state()]).toEqual(['closed', 'closed']));
+		a.api.close();
+		b.api.close();
+	});
+
+	it('a tab that takes the probe lock after another tab\'s probe settled reads the stored state instead of probing', async () => {
+		const store = memoryStore('late');
+		const { make, clock } = tabs({}, store);
+		const channel = globalThis.BroadcastChannel;
+		// @ts-expect-error -- a tab whose messages are lost: no channel, only the lock and the store
+		delete globalThis.BroadcastChannel;
+		const a = make();
+		globalThis.BroadcastChannel = channel;
+		a.server.down();
+		await times(5, async () => a.call());
+		await flush();
+		const b = make();
+		expect(await b.call()).toBe('CIRCUIT_OPEN');
+		clock.advance(30_000);
+		expect(await b.call()).toBe('200'); // b's probe closes it and stores that
+		await vi.waitFor(async () => expect(await store.get(origin)).toMatchObject({ state: 'closed' }));
+		a.server.up();
+		expect(await a.call()).toBe('200'); // a thought it was half-open; it read "closed" under the lock
+		expect(a.state()).toBe('closed');
+		expect(a.events).toContain('breaker:closed shared');
+		expect(a.server.requests).toHaveLength(6); // 5 failures, then the normal call: no second probe
+		a.api.close();
+		b.api.close();
+	});
+});

@@ -1,0 +1,105 @@
+/** Shared setup of the cache unit tests: a programmable loopback origin, an injected clock, one store per kit. */
+import { createClient, memoryStore, type ClientOptions, type KeyValueStore } from '../../src/index.js';
+import type { EventMap, EventType } from '../../src/core/event-types.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { serve, type RunningServer } from '../helpers/node-server.js';
+
+/**
+ * The origin answers any path with JSON `{ n, path, lang }` (n counts hits of the path); query
+ * parameters set the response: `cc` (Cache-Control), `vary`, `status`, `size` (a body of that many
+ * bytes), `etag=hit` (an ETag that changes with every hit), `age`; the request header `x-cc` also
+ * sets Cache-Control (same URL, another answer).
+ */
+export interface CacheKit {
+	url: string;
+	clock: ManualClock;
+	store: KeyValueStore;
+	hits(path: string): number;
+	/** `up`, `refuse` (the transport throws a TypeError before I/O), or a status for every request. */
+	mode: 'up' | 'refuse' | number;
+	/** While set, the origin waits for it before answering. */
+	gate: Promise<void> | undefined;
+	make(options?: ClientOptions): ReturnType<typeof createClient>;
+	close(): Promise<void>;
+}
+
+export const cacheKit = async (): Promise<CacheKit> => {
+	const hits = new Map<string, number>();
+	let server: RunningServer | undefined;
+	const kit: CacheKit = {
+		url: '',
+		clock: new ManualClock(),
+		store: memoryStore('cache-test'),
+		hits: (path) => hits.get(path) ?? 0,
+		mode: 'up',
+		gate: undefined,
+		make(options = {}) {
+			const transport = async (input: unknown, init?: RequestInit): Promise<Response> => {
+				const request = input as Request;
+				if (kit.mode === 'refuse') {
+					throw new TypeError('fetch failed');
+				}
+
+				return globalThis.fetch(request, init);
+			};
+
+			return createClient({
+				baseUrl: kit.url + '/', clock: kit.clock, store: () => kit.store, retry: 0, breaker: false, fetch: transport, ...options,
+			});
+		},
+		close: async () => server?.close(),
+	};
+	server = await serve(async (request) => {
+		const url = new URL(request.url);
+		const n = (hits.get(url.pathname) ?? 0) + 1;
+		hits.set(url.pathname, n);
+		await kit.gate;
+		const parameters = url.searchParams;
+		const headers: Record<string, string> = { 'content-type': 'application/json' };
+		for (const [name, header] of [['cc', 'cache-control'], ['vary', 'vary'], ['age', 'age']] as const) {
+			const value = parameters.get(name);
+			if (value !== null) {
+				headers[header] = value;
+			}
+		}
+
+		const cacheControl = request.headers.get('x-cc');
+		if (cacheControl !== null) {
+			headers['cache-control'] = cacheControl;
+		}
+
+		if (parameters.get('etag') === 'hit') {
+			headers['etag'] = `"${n}"`;
+		}
+
+		const status = typeof kit.mode === 'number' ? kit.mode : Number(parameters.get('status') ?? 200);
+		const size = parameters.get('size');
+		const body = size ? 'x'.repeat(Number(size)) : JSON.stringify({ n, path: url.pathname, lang: request.headers.get('accept-language') });
+		return new Response(status === 204 || request.method === 'HEAD' ? null : body, { status, headers });
+	});
+	kit.url = server.url;
+	return kit;
+};
+
+/** The next event of a type. */
+export const next = async <T extends EventType>(api: { on: ReturnType<typeof createClient>['on'] }, type: T): Promise<EventMap[T]> =>
+	new Promise((resolve) => {
+		const off = api.on(type, (event) => {
+			off();
+			resolve(event);
+		});
+	});
+
+/** Every event of a type, as they come. */
+export const collect = <T extends EventType>(api: { on: ReturnType<typeof createClient>['on'] }, type: T): EventMap[T][] => {
+	const events: EventMap[T][] = [];
+	api.on(type, (event) => events.push(event));
+	return events;
+};
+
+/** Let write-behind work settle (storage queues, body reads). */
+export const settle = async (): Promise<void> => {
+	for (let index = 0; index < 5; index++) {
+		await new Promise((resolve) => setTimeout(resolve, 5));
+	}
+};

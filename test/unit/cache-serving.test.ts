@@ -1,0 +1,249 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { CircuitOpenError, isStale, type ClientOptions } from '../../src/index.js';
+import { cacheKit, collect, next, type CacheKit } from './cache-kit.js';
+
+let kit: CacheKit;
+beforeAll(async () => {
+	kit = await cacheKit();
+});
+afterAll(async () => kit.close());
+afterEach(() => {
+	kit.mode = 'up';
+	kit.gate = undefined;
+	vi.unstubAllGlobals();
+});
+
+/** Fetch `path` once with the origin up, wait until it is stored, then return the client. */
+const primed = async (path: string, options: ClientOptions = {}) => {
+	const api = kit.make(options);
+	const stored = next(api, 'cache:stored');
+	await api.get(path).text();
+	await stored;
+	return api;
+};
+
+describe('serving stale', () => {
+	it('a network error is answered from the stored copy with Cache-Status, Age, isStale and cache:stale', async () => {
+		const api = await primed('serve/1?cc=max-age%3D60');
+		kit.clock.advance(90_000);
+		kit.mode = 'refuse';
+		const events = collect(api, 'cache:stale');
+		const response = await api.get('serve/1?cc=max-age%3D60');
+		expect(response.status).toBe(200);
+		expect(response.headers.get('age')).toBe('90');
+		expect(response.headers.get('cache-status')).toBe('steadfetch; hit; ttl=-30; detail=network');
+		expect(isStale(response)).toBe(true);
+		expect(response.url).toBe(`${kit.url}/serve/1?cc=max-age%3D60`);
+		expect(await response.json()).toMatchObject({ n: 1, path: '/serve/1' });
+		expect(events).toMatchObject([{ type: 'cache:stale', method: 'GET', reason: 'network', age: 90, scope: kit.url, url: `${kit.url}/serve/1?cc=max-age%3D60` }]);
+		// The body shortcuts of the call's promise parse the stale copy too.
+		expect(await api.get('serve/1?cc=max-age%3D60').json()).toMatchObject({ n: 1 });
+	});
+
+	it('a network response is not marked; a fresh copy served on failure has a positive ttl; the Age it arrived with counts', async () => {
+		const api = kit.make();
+		const fresh = await api.get('serve/2?cc=max-age%3D600&age=100');
+		expect(isStale(fresh)).toBe(false);
+		await next(api, 'cache:stored');
+		kit.clock.advance(10_000);
+		kit.mode = 503;
+		const response = await api.get('serve/2?cc=max-age%3D600&age=100');
+		expect(response.headers.get('age')).toBe('110');
+		expect(response.headers.get('cache-status')).toBe('steadfetch; hit; ttl=490; detail=http-5xx');
+	});
+
+	it('500/502/503/504 after retries are answered stale; 404 and 429 are not (the original error is thrown)', async () => {
+		const api = await primed('serve/3', { retry: { limit: 2, delay: () => 0 } });
+		for (const status of [500, 502, 503, 504]) {
+			kit.mode = status;
+			const response = await api.get('serve/3');
+			expect(response.headers.get('cache-status')).toContain('detail=http-5xx');
+		}
+
+		for (const status of [404, 429, 501]) {
+			kit.mode = status;
+			const error = await api.get('serve/3', { retry: 0 }).catch((error_: unknown) => error_);
+			expect((error as { response?: Response }).response?.status).toBe(status);
+		}
+	});
+
+	it('with throwHttpErrors: false a resolved 503 is replaced by the stale copy', async () => {
+		const api = await primed('serve/4', { throwHttpErrors: false });
+		kit.mode = 503;
+		const response = await api.get('serve/4');
+		expect(isStale(response)).toBe(true);
+	});
+
+	it('a timeout is answered stale with detail=timeout', async () => {
+		const api = await primed('serve/5', { timeout: 100 });
+		kit.gate = new Promise(() => undefined);
+		const response = await api.get('serve/5');
+		expect(response.headers.get('cache-status')).toContain('detail=timeout');
+	});
+
+	it('an open circuit (CircuitOpenError before any I/O) is answered stale with detail=circuit-open', async () => {
+		let open = false;
+		const api = await primed('serve/6', {
+			fetch: async (input: unknown, init?: RequestInit) => {
+				const request = input as Request;
+				if (open) {
+					throw new CircuitOpenError(new URL(request.url).origin, 30_000);
+				}
+
+				return globalThis.fetch(request, init);
+			},
+		});
+		open = true;
+		const before = kit.hits('/serve/6');
+		const response = await api.get('serve/6');
+		expect(response.headers.get('cache-status')).toContain('detail=circuit-open');
+		expect(kit.hits('/serve/6')).toBe(before);
+	});
+
+	it('offline (navigator.onLine === false): answered from the store with no network I/O, detail=offline', async () => {
+		const api = await primed('serve/7');
+		vi.stubGlobal('navigator', { onLine: false });
+		const response = await api.get('serve/7');
+		expect(response.headers.get('cache-status')).toContain('detail=offline');
+		expect(kit.hits('/serve/7')).toBe(1);
+		expect(api.stats()[kit.url]?.successes).toBe(2);
+		// Offline with no stored copy: navigator.onLine is not trusted, the request goes out.
+		expect((await api.get('serve/7-other')).status).toBe(200);
+	});
+
+	it('with no usable copy the original error is rethrown unchanged; a caller abort is never answered stale', async () => {
+		const api = await primed('serve/8');
+		kit.mode = 'refuse';
+		const original = await kit.make().get('serve/never-stored').catch((error: unknown) => error);
+		expect((original as Error).name).toBe('NetworkError');
+		kit.mode = 'up';
+		kit.gate = new Promise(() => undefined);
+		const controller = new AbortController();
+		const reason = new Error('left');
+		const call = api.get('serve/8', { signal: controller.signal });
+		setTimeout(() => controller.abort(reason), 20);
+		await expect(call).rejects.toBe(reason);
+	});
+
+	it('per call cache: false neither stores nor serves; fetch cache: "no-store" neither', async () => {
+		const api = kit.make();
+		const events = collect(api, 'cache:stored');
+		await api.get('serve/9', { cache: false }).text();
+		await api.get('serve/9', { cache: 'no-store' }).text();
+		await new Promise((resolve) => setTimeout(resolve, 30));
+		expect(events).toHaveLength(0);
+		await primed('serve/9');
+		kit.mode = 'refuse';
+		await expect(api.get('serve/9', { cache: false })).rejects.toMatchObject({ name: 'NetworkError' });
+		expect(isStale(await api.get('serve/9'))).toBe(true);
+	});
+
+	it('HEAD on failure gets the stored GET copy headers without a body', async () => {
+		const api = await primed('serve/10');
+		kit.mode = 'refuse';
+		const response = await api.head('serve/10');
+		expect(isStale(response)).toBe(true);
+		expect(response.headers.get('content-type')).toBe('application/json');
+		expect(await response.text()).toBe('');
+	});
+});
+
+describe('RFC 9111 / 5861 limits on serving stale', () => {
+	it('maxStaleMs bounds the age; an older entry is removed when met', async () => {
+		const api = await primed('limit/1', { cache: { maxStaleMs: 60_000 } });
+		kit.clock.advance(60_000);
+		kit.mode = 'refuse';
+		expect(isStale(await api.get('limit/1'))).toBe(true);
+		kit.clock.advance(1);
+		await expect(api.get('limit/1')).rejects.toMatchObject({ name: 'NetworkError' });
+		await new Promise((resolve) => setTimeout(resolve, 20));
+		expect((await kit.store.keys()).filter((key) => key.includes('limit/1'))).toEqual([]);
+	});
+
+	it('stale-if-error=N overrides maxStaleMs both ways: freshness lifetime + N s', async () => {
+		const api = await primed('limit/2?cc=max-age%3D60%2C%20stale-if-error%3D60', { cache: { maxStaleMs: 10_000 } });
+		kit.mode = 'refuse';
+		kit.clock.advance(120_000);
+		expect(isStale(await api.get('limit/2?cc=max-age%3D60%2C%20stale-if-error%3D60'))).toBe(true);
+		kit.clock.advance(1);
+		await expect(api.get('limit/2?cc=max-age%3D60%2C%20stale-if-error%3D60')).rejects.toMatchObject({ name: 'NetworkError' });
+
+		kit.mode = 'up';
+		const short = await primed('limit/3?cc=max-age%3D0%2C%20stale-if-error%3D5');
+		kit.mode = 'refuse';
+		kit.clock.advance(6000);
+		await expect(short.get('limit/3?cc=max-age%3D0%2C%20stale-if-error%3D5')).rejects.toMatchObject({ name: 'NetworkError' });
+	});
+
+	it('no-cache is never stored nor served', async () => {
+		const api = kit.make();
+		const events = collect(api, 'cache:stored');
+		await api.get('limit/4?cc=no-cache').text();
+		await new Promise((resolve) => setTimeout(resolve, 20));
+		expect(events).toHaveLength(0);
+		kit.mode = 'refuse';
+		await expect(api.get('limit/4?cc=no-cache')).rejects.toMatchObject({ name: 'NetworkError' });
+	});
+
+	for (const directive of ['must-revalidate', 'proxy-revalidate']) {
+		it(`${directive}: served on failure only while fresh`, async () => {
+			const path = `limit/${directive}?cc=max-age%3D60%2C%20${directive}`;
+			const api = await primed(path);
+			kit.mode = 'refuse';
+			kit.clock.advance(60_000);
+			expect((await api.get(path)).headers.get('cache-status')).toContain('ttl=0;');
+			kit.clock.advance(1000);
+			await expect(api.get(path)).rejects.toMatchObject({ name: 'NetworkError' });
+		});
+	}
+});
+
+describe('stale-while-revalidate mode', () => {
+	it('answers at once within the window and refreshes in the background, one refresh per key', async () => {
+		const path = 'swr/1?cc=max-age%3D10%2C%20stale-while-revalidate%3D60';
+		const api = await primed(path, { cache: { mode: 'stale-while-revalidate' } });
+		kit.clock.advance(30_000);
+		let release!: () => void;
+		kit.gate = new Promise((resolve) => {
+			release = resolve;
+		});
+		const events = collect(api, 'cache:stale');
+		const first = await api.get(path);
+		expect(first.headers.get('cache-status')).toBe('steadfetch; hit; ttl=-20; detail=revalidate');
+		const second = await api.get(path);
+		expect(isStale(second)).toBe(true);
+		expect(await second.json()).toMatchObject({ n: 1 });
+		await vi.waitFor(() => expect(kit.hits('/swr/1')).toBe(2));
+		await new Promise((resolve) => setTimeout(resolve, 20));
+		expect(kit.hits('/swr/1')).toBe(2);
+		expect(events.map((event) => event.reason)).toEqual(['revalidate', 'revalidate']);
+		const refreshed = next(api, 'cache:stored');
+		kit.gate = undefined;
+		release();
+		await refreshed;
+		kit.mode = 'refuse';
+		expect(await api.get(path).json()).toMatchObject({ n: 2 });
+	});
+
+	it('outside the window (or without stale-while-revalidate) it goes to the network', async () => {
+		const path = 'swr/2?cc=max-age%3D10%2C%20stale-while-revalidate%3D5';
+		const api = await primed(path, { cache: { mode: 'stale-while-revalidate' } });
+		kit.clock.advance(16_000);
+		const response = await api.get(path);
+		expect(isStale(response)).toBe(false);
+		expect(await response.json()).toMatchObject({ n: 2 });
+	});
+
+	it('the duplicate answered while a refresh runs is not counted by the breaker', async () => {
+		const path = 'swr/3?cc=max-age%3D0%2C%20stale-while-revalidate%3D60';
+		const api = await primed(path, { cache: { mode: 'stale-while-revalidate' }, breaker: { consecutiveFailures: 1 } });
+		kit.gate = new Promise(() => undefined);
+		await api.get(path);
+		for (let index = 0; index < 3; index++) {
+			expect(isStale(await api.get(path))).toBe(true);
+		}
+
+		expect(api.breaker(kit.url).state).toBe('closed');
+		await vi.waitFor(() => expect(kit.hits('/swr/3')).toBe(2));
+	});
+});

@@ -1,0 +1,236 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createClient, isStale, memoryStore, type KeyValueStore } from '../../src/index.js';
+import { defaultShared } from '../../src/cache/resolve-options.js';
+import { cacheKit, collect, next, type CacheKit } from './cache-kit.js';
+
+let kit: CacheKit;
+beforeAll(async () => {
+	kit = await cacheKit();
+});
+afterAll(async () => kit.close());
+afterEach(() => {
+	kit.mode = 'up';
+	kit.store = memoryStore('cache-test');
+	vi.unstubAllGlobals();
+});
+
+const quiet = async () => new Promise((resolve) => setTimeout(resolve, 30));
+const isServedStale = async (api: ReturnType<CacheKit['make']>, path: string): Promise<boolean> => {
+	kit.mode = 'refuse';
+	try {
+		return isStale(await api.get(path));
+	} catch {
+		return false;
+	} finally {
+		kit.mode = 'up';
+	}
+};
+
+const fetchAndStore = async (api: ReturnType<CacheKit['make']>, path: string) => {
+	const stored = next(api, 'cache:stored');
+	await api.get(path).text();
+	return stored;
+};
+
+/** A store whose methods fail as told; the others go to a memory store. */
+const faulty = (fail: Partial<Record<keyof KeyValueStore, () => Error>>): KeyValueStore => {
+	const inner = memoryStore('faulty');
+	const wrapped = {} as Record<string, unknown>;
+	for (const method of ['get', 'set', 'delete', 'keys', 'clear'] as const) {
+		wrapped[method] = async (...args: unknown[]) => {
+			const error = fail[method]?.();
+			if (error) {
+				throw error;
+			}
+
+			return (inner[method] as (...a: unknown[]) => Promise<unknown>)(...args);
+		};
+	}
+
+	return wrapped as unknown as KeyValueStore;
+};
+
+describe('write behind', () => {
+	it('the caller gets its response and whole body before the write, which waits for no one', async () => {
+		let release!: () => void;
+		const held = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		const inner = kit.store;
+		kit.store = { ...inner, set: async (key, value) => held.then(async () => inner.set(key, value)) };
+		const api = kit.make();
+		const stored = collect(api, 'cache:stored');
+		const response = await api.get('wb/1?size=200000');
+		expect((await response.text()).length).toBe(200_000);
+		await quiet();
+		expect(stored).toHaveLength(0);
+		release();
+		await vi.waitFor(() => expect(stored).toHaveLength(1));
+		expect(stored[0]).toMatchObject({ bytes: 200_000, method: 'GET' });
+		// Until written, a failing call is answered from the record in memory.
+		expect(await isServedStale(api, 'wb/1?size=200000')).toBe(true);
+	});
+});
+
+describe('bounds', () => {
+	it('maxEntries evicts the least recently used (serving a copy makes it recent)', async () => {
+		const api = kit.make({ cache: { maxEntries: 2 } });
+		await fetchAndStore(api, 'lru/a');
+		await fetchAndStore(api, 'lru/b');
+		expect(await isServedStale(api, 'lru/a')).toBe(true);
+		await fetchAndStore(api, 'lru/c');
+		expect(await isServedStale(api, 'lru/b')).toBe(false);
+		expect(await isServedStale(api, 'lru/a')).toBe(true);
+		expect(await isServedStale(api, 'lru/c')).toBe(true);
+	});
+
+	it('maxBytes evicts the least recently used until the bodies fit', async () => {
+		const api = kit.make({ cache: { maxBytes: 2500 } });
+		await fetchAndStore(api, 'bytes/a?size=1000');
+		await fetchAndStore(api, 'bytes/b?size=1000');
+		await fetchAndStore(api, 'bytes/c?size=1000');
+		expect(await isServedStale(api, 'bytes/a?size=1000')).toBe(false);
+		expect(await isServedStale(api, 'bytes/b?size=1000')).toBe(true);
+		expect(await isServedStale(api, 'bytes/c?size=1000')).toBe(true);
+	});
+
+	it('storage does not grow with the number of distinct URLs', async () => {
+		const api = kit.make({ cache: { maxEntries: 5 } });
+		for (let index = 0; index < 60; index++) {
+			await fetchAndStore(api, `many/${index}`);
+		}
+
+		await quiet();
+		const keys = await kit.store.keys();
+		expect(keys.length).toBeLessThanOrEqual(6);
+		expect(keys).toContain('index');
+	});
+});
+
+describe('persistence and privacy', () => {
+	it('a new client over the same store (a reload) serves the stored copy', async () => {
+		await fetchAndStore(kit.make(), 'reload/1');
+		await quiet();
+		const after = kit.make();
+		kit.mode = 'refuse';
+		expect(await after.get('reload/1').json()).toMatchObject({ n: 1 });
+	});
+
+	it('a record the index does not list (another tab wrote it) is adopted; a record of another version is dropped', async () => {
+		const other = kit.make();
+		await fetchAndStore(other, 'adopt/1');
+		await quiet();
+		const [recordKey] = (await kit.store.keys()).filter((key) => key.includes('adopt/1'));
+		await kit.store.set('index', { v: 1, entries: [] });
+		await kit.store.set('r:junk', { v: 0, body: 'old' });
+		const api = kit.make();
+		const errors = collect(api, 'storage:error');
+		kit.mode = 'refuse';
+		expect(isStale(await api.get('adopt/1'))).toBe(true);
+		await quiet();
+		expect(await kit.store.keys()).not.toContain('r:junk');
+		expect(await kit.store.keys()).toContain(recordKey);
+		expect(errors).toMatchObject([{ part: 'cache', operation: 'decode', key: 'r:junk' }]);
+	});
+
+	it('cache.delete(url) removes that URL; cache.clear() and client.clear() remove every record', async () => {
+		const api = kit.make();
+		await fetchAndStore(api, 'priv/1');
+		await fetchAndStore(api, 'priv/2');
+		await api.cache.delete(`${kit.url}/priv/1`);
+		expect(await isServedStale(api, 'priv/1')).toBe(false);
+		expect(await isServedStale(api, 'priv/2')).toBe(true);
+		await api.cache.clear();
+		expect(await kit.store.keys()).toEqual([]);
+		expect(await isServedStale(api, 'priv/2')).toBe(false);
+		await fetchAndStore(api, 'priv/3');
+		await api.clear();
+		await quiet();
+		expect(await kit.store.keys()).toEqual([]);
+	});
+});
+
+describe('storage faults never reach the request', () => {
+	it('a write that fails (quota): the response is intact, storage:error is emitted, the record skipped', async () => {
+		kit.store = faulty({ set: () => new DOMException('The quota has been exceeded.', 'QuotaExceededError') });
+		const api = kit.make();
+		const errors = collect(api, 'storage:error');
+		expect(await api.get('fault/1').json()).toMatchObject({ n: 1 });
+		await vi.waitFor(() => expect(errors.length).toBeGreaterThan(0));
+		expect(errors[0]).toMatchObject({ type: 'storage:error', part: 'cache', operation: 'set' });
+		expect((errors[0]!.error as Error).name).toBe('QuotaExceededError');
+		expect(await isServedStale(api, 'fault/1')).toBe(false);
+	});
+
+	it('a store that cannot be opened (IndexedDB missing or blocked): memory for the session, reported once per failure', async () => {
+		const broken = () => new DOMException('A mutation operation was attempted on a database that did not allow mutations.', 'InvalidStateError');
+		kit.store = faulty({ get: broken, set: broken, keys: broken, delete: broken, clear: broken });
+		const api = kit.make();
+		const errors = collect(api, 'storage:error');
+		const stored = next(api, 'cache:stored');
+		expect((await api.get('fault/2')).status).toBe(200);
+		await stored;
+		expect(errors.map((event) => event.operation)).toEqual(['load']);
+		expect(await isServedStale(api, 'fault/2')).toBe(true);
+		kit.mode = 'refuse';
+		await expect(api.get('fault/never')).rejects.toMatchObject({ name: 'NetworkError' });
+	});
+
+	it('a store factory that throws is a storage fault too', async () => {
+		const api = createClient({ baseUrl: kit.url + '/', retry: 0, breaker: false, store: () => {
+			throw new Error('no storage here');
+		} });
+		const errors = collect(api, 'storage:error');
+		expect((await api.get('fault/3')).status).toBe(200);
+		await vi.waitFor(() => expect(errors.map((event) => event.operation)).toContain('load'));
+	});
+
+	it('a corrupt or old-version record is skipped and reported; the original error is thrown', async () => {
+		const api = kit.make();
+		await fetchAndStore(api, 'fault/4');
+		await quiet();
+		const [key] = (await kit.store.keys()).filter((name) => name.includes('fault/4'));
+		await kit.store.set(key!, { v: 0, whatever: true });
+		const errors = collect(api, 'storage:error');
+		kit.mode = 'refuse';
+		await expect(api.get('fault/4')).rejects.toMatchObject({ name: 'NetworkError' });
+		expect(errors).toMatchObject([{ part: 'cache', operation: 'decode', key }]);
+	});
+
+	it('a corrupt index is reported and the records are adopted', async () => {
+		await fetchAndStore(kit.make(), 'fault/5');
+		await quiet();
+		await kit.store.set('index', 'garbage');
+		const api = kit.make();
+		const errors = collect(api, 'storage:error');
+		kit.mode = 'refuse';
+		expect(isStale(await api.get('fault/5'))).toBe(true);
+		expect(errors).toMatchObject([{ operation: 'decode', key: 'index' }]);
+	});
+});
+
+describe('options', () => {
+	it('rejects bad values with a RangeError naming the option and the value', () => {
+		for (const [cache, name, value] of [
+			[{ maxEntries: 0 }, 'cache.maxEntries', '0'], [{ maxStaleMs: -1 }, 'cache.maxStaleMs', '-1'],
+			[{ maxBytes: Number.NaN }, 'cache.maxBytes', 'NaN'], [{ maxBodyBytes: -5 }, 'cache.maxBodyBytes', '-5'],
+			[{ mode: 'always' }, 'cache.mode', 'always'], [{ shared: 'yes' }, 'cache.shared', 'yes'],
+			[{ sensitiveHeaders: ['bad header'] }, 'cache.sensitiveHeaders', 'bad header'],
+		] as const) {
+			expect(() => createClient({ cache: cache as never })).toThrow(RangeError);
+			expect(() => createClient({ cache: cache as never })).toThrow(name);
+			expect(() => createClient({ cache: cache as never })).toThrow(value);
+		}
+	});
+
+	it('shared defaults to true only without document/window, with caches and without indexedDB (workerd, Deno)', () => {
+		expect(defaultShared()).toBe(false);
+		vi.stubGlobal('caches', {});
+		expect(defaultShared()).toBe(true);
+		vi.stubGlobal('indexedDB', {});
+		expect(defaultShared()).toBe(false);
+		vi.stubGlobal('indexedDB', undefined);
+		vi.stubGlobal('document', {});
+		expect(defaultShared()).toBe(false);
+	});
+});

@@ -1,0 +1,195 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { isStale } from '../../src/index.js';
+import { cacheKit, collect, next, type CacheKit } from './cache-kit.js';
+
+let kit: CacheKit;
+beforeAll(async () => {
+	kit = await cacheKit();
+});
+afterAll(async () => kit.close());
+afterEach(() => {
+	kit.mode = 'up';
+});
+
+const quiet = async () => new Promise((resolve) => setTimeout(resolve, 30));
+
+/** Whether a failing call to `path` (with these options) is answered stale. */
+const servedStale = async (api: ReturnType<CacheKit['make']>, path: string, options: Parameters<ReturnType<CacheKit['make']>['get']>[1] = {}) => {
+	kit.mode = 'refuse';
+	try {
+		return isStale(await api.get(path, options));
+	} catch {
+		return false;
+	} finally {
+		kit.mode = 'up';
+	}
+};
+
+/** The stored record values, as JSON. */
+const dump = async (): Promise<string> => {
+	const values = await Promise.all((await kit.store.keys()).map(async (key) => {
+		const value = await kit.store.get<Record<string, unknown>>(key);
+		const body = value && value['body'] instanceof ArrayBuffer ? new TextDecoder().decode(value['body']) : undefined;
+		return JSON.stringify({ key, value, body });
+	}));
+	return values.join('\n');
+};
+
+describe('what is stored', () => {
+	it('no-store in the request or the response is never stored; a no-store answer purges the older copy', async () => {
+		const api = kit.make();
+		const stored = collect(api, 'cache:stored');
+		await api.get('store/1', { headers: { 'cache-control': 'no-store' } }).text();
+		await api.get('store/2?cc=no-store').text();
+		await quiet();
+		expect(stored).toHaveLength(0);
+		expect(await servedStale(api, 'store/2?cc=no-store')).toBe(false);
+		// A URL stored before, then answered with no-store: the old copy goes.
+		await api.get('store/3').text();
+		await next(api, 'cache:stored');
+		expect(await dump()).toContain('store/3');
+		expect(await servedStale(api, 'store/3')).toBe(true);
+		await api.get('store/3', { headers: { 'x-cc': 'no-store' } }).text();
+		await quiet();
+		expect(await servedStale(api, 'store/3')).toBe(false);
+		expect(await dump()).not.toContain('store/3');
+	});
+
+	it('Vary: the key holds the named request headers; another Accept-Language does not get the copy; Vary: * is not stored', async () => {
+		const api = kit.make();
+		await api.get('vary/1?vary=accept-language', { headers: { 'accept-language': 'en' } }).text();
+		await next(api, 'cache:stored');
+		expect(await servedStale(api, 'vary/1?vary=accept-language', { headers: { 'accept-language': 'fr' } })).toBe(false);
+		kit.mode = 'refuse';
+		const english = await api.get('vary/1?vary=accept-language', { headers: { 'accept-language': 'en' } }).json<{ lang: string }>();
+		expect(english.lang).toBe('en');
+		kit.mode = 'up';
+		await api.get('vary/1?vary=accept-language', { headers: { 'accept-language': 'fr' } }).text();
+		await next(api, 'cache:stored');
+		kit.mode = 'refuse';
+		expect((await api.get('vary/1?vary=accept-language', { headers: { 'accept-language': 'fr' } }).json<{ lang: string }>()).lang).toBe('fr');
+		expect((await api.get('vary/1?vary=accept-language', { headers: { 'accept-language': 'en' } }).json<{ lang: string }>()).lang).toBe('en');
+		kit.mode = 'up';
+
+		const stored = collect(api, 'cache:stored');
+		await api.get('vary/2?vary=*').text();
+		await quiet();
+		expect(stored).toHaveLength(0);
+		expect(await servedStale(api, 'vary/2?vary=*')).toBe(false);
+	});
+
+	it('private and credentialed: stored in a private cache (shared: false), never in a shared one', async () => {
+		const shared = kit.make({ cache: { shared: true } });
+		const stored = collect(shared, 'cache:stored');
+		await shared.get('private/1?cc=private').text();
+		await shared.get('private/2', { headers: { authorization: 'Bearer shared-token' } }).text();
+		await shared.get('private/3', { headers: { cookie: 'sid=shared-cookie' } }).text();
+		await quiet();
+		expect(stored).toHaveLength(0);
+		expect(await servedStale(shared, 'private/1?cc=private')).toBe(false);
+		expect(await servedStale(shared, 'private/2', { headers: { authorization: 'Bearer shared-token' } })).toBe(false);
+
+		const own = kit.make({ cache: { shared: false } });
+		await own.get('private/4?cc=private').text();
+		await next(own, 'cache:stored');
+		expect(await servedStale(own, 'private/4?cc=private')).toBe(true);
+	});
+
+	it('credential partitions: another credential, or none, never sees the copy; no credential value is stored', async () => {
+		const api = kit.make({ cache: { shared: false, sensitiveHeaders: ['X-Api-Key'] } });
+		const alice = { authorization: 'Bearer alice-secret-token' };
+		await api.get('cred/1', { headers: alice }).text();
+		await next(api, 'cache:stored');
+		await api.get('cred/2', { headers: { cookie: 'sid=bob-secret-cookie' } }).text();
+		await next(api, 'cache:stored');
+		await api.get('cred/3?vary=authorization%2C%20x-api-key', { headers: { 'x-api-key': 'carol-secret-key' } }).text();
+		await next(api, 'cache:stored');
+		expect(await servedStale(api, 'cred/1', { headers: alice })).toBe(true);
+		expect(await servedStale(api, 'cred/1', { headers: { authorization: 'Bearer mallory' } })).toBe(false);
+		expect(await servedStale(api, 'cred/1')).toBe(false);
+		expect(await servedStale(api, 'cred/2', { headers: { cookie: 'sid=bob-secret-cookie' } })).toBe(true);
+		expect(await servedStale(api, 'cred/2', { headers: { cookie: 'sid=other' } })).toBe(false);
+		expect(await servedStale(api, 'cred/3?vary=authorization%2C%20x-api-key', { headers: { 'x-api-key': 'carol-secret-key' } })).toBe(true);
+		expect(await servedStale(api, 'cred/3?vary=authorization%2C%20x-api-key', { headers: { 'x-api-key': 'dave' } })).toBe(false);
+		const everything = await dump();
+		expect(everything).toContain('cred/1');
+		for (const secret of ['alice-secret-token', 'bob-secret-cookie', 'carol-secret-key']) {
+			expect(everything).not.toContain(secret);
+		}
+	});
+
+	it('206, non-2xx and bodies over maxBodyBytes are not stored; the caller still gets the whole body', async () => {
+		const api = kit.make({ cache: { maxBodyBytes: 1000 }, throwHttpErrors: false });
+		const stored = collect(api, 'cache:stored');
+		await api.get('size/1?status=206').text();
+		await api.get('size/2?status=404').text();
+		const big = await api.get('size/3?size=5000').text();
+		expect(big).toHaveLength(5000);
+		await api.get('size/4?size=1000').text();
+		await quiet();
+		expect(stored.map((event) => [event.url.replace(kit.url, ''), event.bytes])).toEqual([['/size/4?size=1000', 1000]]);
+	});
+
+	it('HEAD stores nothing new, refreshes the timing of the stored GET, and drops it when the ETag changed', async () => {
+		const api = kit.make();
+		const stored = collect(api, 'cache:stored');
+		await api.head('head/1');
+		await quiet();
+		expect(stored).toHaveLength(0);
+		expect(await servedStale(api, 'head/1')).toBe(false);
+
+		await api.get('head/2').text();
+		await next(api, 'cache:stored');
+		kit.clock.advance(50_000);
+		await api.head('head/2');
+		await next(api, 'cache:stored');
+		kit.mode = 'refuse';
+		const response = await api.get('head/2');
+		expect(response.headers.get('age')).toBe('0');
+		expect(await response.json()).toMatchObject({ n: 1 });
+		kit.mode = 'up';
+
+		await api.get('head/3?etag=hit').text();
+		await next(api, 'cache:stored');
+		await api.head('head/3?etag=hit');
+		await quiet();
+		expect(await servedStale(api, 'head/3?etag=hit')).toBe(false);
+	});
+});
+
+describe('invalidation (RFC 9111 §4.4)', () => {
+	for (const method of ['post', 'put', 'patch', 'delete'] as const) {
+		it(`a successful ${method.toUpperCase()} drops the stored copies of the URL in every partition; a failed one does not`, async () => {
+			const path = `inv/${method}`;
+			const api = kit.make({ cache: { shared: false } });
+			await api.get(path).text();
+			await next(api, 'cache:stored');
+			await api.get(path, { headers: { authorization: 'Bearer x' } }).text();
+			await next(api, 'cache:stored');
+			kit.mode = 503;
+			await api[method](path, { throwHttpErrors: false });
+			expect(await servedStale(api, path)).toBe(true);
+			kit.mode = 'up';
+			await api[method](path, { cache: false });
+			expect(await servedStale(api, path)).toBe(false);
+			expect(await servedStale(api, path, { headers: { authorization: 'Bearer x' } })).toBe(false);
+		});
+	}
+
+	it('a response captured before the invalidation is not stored after it', async () => {
+		// The store answers its first read (the index load) only when released, so the capture of
+		// the GET waits while the POST succeeds and invalidates.
+		let release!: () => void;
+		const held = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		const slowKeys = { ...kit.store, keys: async () => held.then(async () => kit.store.keys()) };
+		const api = kit.make({ store: () => slowKeys });
+		await api.get('inv/race').text();
+		await api.post('inv/race');
+		release();
+		await quiet();
+		expect(await servedStale(api, 'inv/race')).toBe(false);
+		expect(await dump()).not.toContain('inv/race');
+	});
+});

@@ -1,0 +1,118 @@
+/** Shared setup of the outbox unit tests: a loopback API, a manual clock, one store that survives "reloads". */
+import { createClient, memoryStore, type Client, type ClientOptions, type KeyValueStore } from '../../src/index.js';
+import type { EventMap, EventType } from '../../src/core/event-types.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { serve, type RunningServer } from '../helpers/node-server.js';
+import { createHandler, createState, type TestServerState } from '../helpers/server-handler.js';
+
+export interface Seen {
+	method: string;
+	url: string;
+	headers: Record<string, string>;
+	body: string;
+}
+
+export interface Harness {
+	api: RunningServer;
+	state: TestServerState;
+	clock: ManualClock;
+	store: KeyValueStore;
+	/** Every request that left a client made by `make` (a spy around the real fetch). */
+	seen: Seen[];
+	make(options?: ClientOptions): Client;
+	/** Events of a client, by type. */
+	record(client: Client, ...types: EventType[]): Array<EventMap[EventType]>;
+	close(): Promise<void>;
+}
+
+export const startHarness = async (): Promise<Harness> => {
+	const state = createState();
+	const api = await serve(createHandler(state));
+	const clock = new ManualClock();
+	const store = memoryStore('outbox-test');
+	const seen: Seen[] = [];
+	const clients: Client[] = [];
+	/** The client always hands its transport a Request. */
+	const spy = async (input: Parameters<typeof fetch>[0], init?: RequestInit): Promise<Response> => {
+		const request = input as Request;
+		const headers: Record<string, string> = {};
+		request.headers.forEach((value, key) => {
+			headers[key] = value;
+		});
+		const body = request.body ? await request.clone().text() : '';
+		seen.push({ method: request.method, url: request.url, headers, body });
+		return fetch(request, init);
+	};
+
+	return {
+		api, state, clock, store, seen,
+		make(options = {}) {
+			const client = createClient({
+				baseUrl: api.url + '/', clock, random: () => 0.5, store: () => store, fetch: spy,
+				retry: 0, retryBudget: false, breaker: false, cache: false,
+				...options,
+				outbox: { baseBackoffMs: 1000, ...(typeof options.outbox === 'object' ? options.outbox : {}) },
+			});
+			clients.push(client);
+			return client;
+		},
+		record(client, ...types) {
+			const events: Array<EventMap[EventType]> = [];
+			for (const type of types) {
+				client.on(type, (event) => events.push(event));
+			}
+
+			return events;
+		},
+		async close() {
+			for (const client of clients) {
+				client.close();
+			}
+
+			await api.close();
+		},
+	};
+};
+
+/** Wait until `condition()` holds (real time, polling), or fail after `ms`. */
+export const until = async (condition: () => boolean | Promise<boolean>, ms = 3000): Promise<void> => {
+	const deadline = Date.now() + ms;
+	while (!(await condition())) {
+		if (Date.now() > deadline) {
+			throw new Error('Timed out waiting for a condition');
+		}
+
+		await new Promise((resolve) => setTimeout(resolve, 5));
+	}
+};
+
+/** Make the runtime report offline/online (Node has no navigator.onLine) and dispatch window-like events. */
+export const fakeWindow = () => {
+	let online = true;
+	const target = new EventTarget();
+	const document = Object.assign(new EventTarget(), { visibilityState: 'visible' as DocumentVisibilityState });
+	const g = globalThis as Record<string, unknown>;
+	const saved = { addEventListener: g['addEventListener'], removeEventListener: g['removeEventListener'], document: g['document'] };
+	Object.defineProperty(navigator, 'onLine', { configurable: true, get: () => online });
+	g['addEventListener'] = target.addEventListener.bind(target);
+	g['removeEventListener'] = target.removeEventListener.bind(target);
+	g['document'] = document;
+	return {
+		document,
+		setOnline(value: boolean, fire = true) {
+			online = value;
+			if (fire) {
+				target.dispatchEvent(new Event(value ? 'online' : 'offline'));
+			}
+		},
+		restore() {
+			delete (navigator as unknown as Record<string, unknown>)['onLine'];
+			Object.assign(g, saved);
+			for (const key of Object.keys(saved) as Array<keyof typeof saved>) {
+				if (saved[key] === undefined) {
+					delete g[key];
+				}
+			}
+		},
+	};
+};

@@ -1,0 +1,155 @@
+/** Every drain trigger, and the one-drainer guard, at exact times against the real loopback API. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { OutboxQueuedError, memoryStore, outboxSyncHandler, type Client } from '../../src/index.js';
+import { Emitter } from '../../src/core/events.js';
+import type { FeatureContext } from '../../src/core/feature.js';
+import { originOf } from '../../src/core/scope.js';
+import { createOutbox } from '../../src/outbox/outbox.js';
+import { fakeWindow, startHarness, until, type Harness } from './outbox-helpers.js';
+
+let h: Harness;
+let win: ReturnType<typeof fakeWindow>;
+beforeEach(async () => {
+	h = await startHarness();
+	win = fakeWindow();
+});
+afterEach(async () => {
+	win.restore();
+	await h.close();
+});
+
+/** Queue `n` mutations while the runtime reports offline (no request goes out). */
+const queueOffline = async (api: Client, id: string, n = 1) => {
+	win.setOnline(false);
+	const before = h.seen.length;
+	for (let index = 0; index < n; index++) {
+		await expect(api.post(`mutate?id=${id}`, { json: { index } })).rejects.toBeInstanceOf(OutboxQueuedError);
+	}
+
+	expect(h.seen).toHaveLength(before);
+};
+
+const applied = (id: string) => h.state.applied.get(id)?.length ?? 0;
+
+describe('outbox triggers', () => {
+	it('offline: queued before sending (attempts 0, due now, code OFFLINE), nothing sent while offline', async () => {
+		const api = h.make({ outbox: true });
+		const events = h.record(api, 'outbox:queued');
+		await queueOffline(api, 'off', 2);
+		expect(await api.outbox.list()).toMatchObject([{ attempts: 0, nextAttemptAt: h.clock.now() }, { attempts: 0 }]);
+		expect(events).toMatchObject([{ code: 'OFFLINE' }, { code: 'OFFLINE' }]);
+		expect(await api.outbox.flush()).toEqual({ sent: 0, failed: 0, dead: 0, remaining: 2 }); // still offline
+	});
+
+	it('the online event drains', async () => {
+		const api = h.make({ outbox: true });
+		await queueOffline(api, 'online', 2);
+		win.setOnline(true);
+		await until(() => applied('online') === 2);
+	});
+
+	it('client start drains what an earlier client (a reload) left', async () => {
+		const first = h.make({ outbox: true });
+		await queueOffline(first, 'start', 3);
+		first.close();
+		win.setOnline(true, false); // back online without an event
+		h.make({ outbox: true });
+		await until(() => applied('start') === 3);
+	});
+
+	it('the page becoming visible drains; hidden does not', async () => {
+		const api = h.make({ outbox: true });
+		await queueOffline(api, 'vis');
+		win.setOnline(true, false);
+		win.document.visibilityState = 'hidden';
+		win.document.dispatchEvent(new Event('visibilitychange'));
+		await new Promise((resolve) => setTimeout(resolve, 30));
+		expect(applied('vis')).toBe(0);
+		win.document.visibilityState = 'visible';
+		win.document.dispatchEvent(new Event('visibilitychange'));
+		await until(() => applied('vis') === 1);
+	});
+
+	it('a successful response from the scope drains (and makes network failures due at once)', async () => {
+		const api = h.make({ outbox: true });
+		await queueOffline(api, 'ok');
+		win.setOnline(true, false);
+		await api.get('json?id=ok');
+		await until(() => applied('ok') === 1);
+	});
+
+	it('the timer of the earliest nextAttemptAt drains, at that time and not before', async () => {
+		const api = h.make({ outbox: { baseBackoffMs: 40 } });
+		await api.post('mutate?id=timer&fail=503').catch(() => undefined);
+		const key = (await h.store.keys()).find((k) => k.startsWith('p|'))!;
+		await h.store.set(key, { ...(await h.store.get<object>(key)), url: `${h.api.url}/mutate?id=timer` });
+		const { nextAttemptAt } = (await api.outbox.list())[0]!;
+		expect(nextAttemptAt).toBe(h.clock.now() + 20); // 0.5 × 40
+		await new Promise((resolve) => setTimeout(resolve, 80)); // the timer fires (real time) but the injected clock says not yet
+		expect(applied('timer')).toBe(0);
+		h.clock.set(nextAttemptAt);
+		await until(() => applied('timer') === 1);
+	});
+
+	it('outbox.flush() and a Background Sync event drain', async () => {
+		const api = h.make({ outbox: true });
+		await queueOffline(api, 'flush');
+		win.setOnline(true, false);
+		expect(await api.outbox.flush()).toEqual({ sent: 1, failed: 0, dead: 0, remaining: 0 });
+		await queueOffline(api, 'sync');
+		win.setOnline(true, false);
+		const waits: Array<Promise<unknown>> = [];
+		outboxSyncHandler(api)({ tag: 'other', waitUntil: (promise) => waits.push(promise) });
+		expect(waits).toHaveLength(0);
+		outboxSyncHandler(api)({ tag: 'steadfetch-outbox:steadfetch', waitUntil: (promise) => waits.push(promise) });
+		await waits[0];
+		expect(applied('sync')).toBe(1);
+	});
+
+	it('breaker:closed drains the scope it names', async () => {
+		const emitter = new Emitter();
+		const replay = h.make({});
+		const store = memoryStore('x');
+		const context: FeatureContext = {
+			name: 'bc', clock: h.clock, random: () => 0.5, emitter, scopeOf: originOf, storeFor: () => store, storageError() {},
+			emit: () => undefined, client: () => replay,
+		};
+		const feature = createOutbox(context, {});
+		const t = h.clock.now();
+		await store.set(`p|${String(t).padStart(15, '0')}|000000|e1|${encodeURIComponent(h.api.url)}`, {
+			v: 1, id: 'e1', method: 'POST', url: `${h.api.url}/mutate?id=bc`, headers: {}, idempotencyKey: 'k-bc', createdAt: t,
+			attempts: 1, nextAttemptAt: t + 60_000, scope: h.api.url, lastError: { code: 'CIRCUIT_OPEN', message: 'open' },
+		});
+		feature.start!();
+		await new Promise((resolve) => setTimeout(resolve, 30)); // the start drain: not due yet
+		expect(applied('bc')).toBe(0);
+		emitter.emit('breaker:closed', { type: 'breaker:closed', time: t, scope: h.api.url, reason: 'probe-succeeded' });
+		await until(() => applied('bc') === 1);
+		expect(h.state.applied.get('bc')![0]!.key).toBe('k-bc');
+		feature.close!();
+	});
+
+	it('one drainer: concurrent triggers from two clients on one store never send an entry twice', async () => {
+		const a = h.make({ outbox: true });
+		const b = h.make({ outbox: true });
+		await queueOffline(a, 'one', 10);
+		win.setOnline(true, false);
+		const sent = { a: 0, b: 0 };
+		a.on('outbox:sent', () => sent.a++);
+		b.on('outbox:sent', () => sent.b++);
+		await Promise.all([a.outbox.flush(), b.outbox.flush(), a.outbox.flush(), b.outbox.flush()]);
+		expect(sent.a + sent.b).toBe(10);
+		expect(h.seen.filter((request) => request.url.includes('mutate'))).toHaveLength(10);
+		expect(h.state.duplicates.get('one') ?? 0).toBe(0);
+		expect(h.state.applied.get('one')!.map((entry) => JSON.parse(entry.body).index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+	});
+
+	it('close() stops the timer and the listeners', async () => {
+		const api = h.make({ outbox: true });
+		await queueOffline(api, 'closed');
+		api.close();
+		win.setOnline(true);
+		await new Promise((resolve) => setTimeout(resolve, 30));
+		expect(applied('closed')).toBe(0);
+	});
+});

@@ -1,0 +1,63 @@
+import { describe, expect, inject, it } from 'vitest';
+import * as lib from '../../src/index.js';
+
+/** The stale cache on the Cache API in real workerd: cacheApiStore holds the records; shared by default. */
+describe('stale cache on cacheApiStore (workerd)', () => {
+	const baseUrl = inject('baseUrl');
+
+	const client = (name: string, options: Parameters<typeof lib.createClient>[0] = {}) => {
+		const control = { down: false };
+		const api = lib.createClient({
+			baseUrl: baseUrl + '/', name, store: lib.cacheApiStore, retry: 0, breaker: false,
+			fetch: async (input: unknown, init?: RequestInit) => {
+				const request = input as Request;
+				if (control.down) {
+					throw new TypeError('Network connection lost.');
+				}
+
+				return globalThis.fetch(request, init);
+			},
+			...options,
+		});
+		return Object.assign(api, { control });
+	};
+
+	it('stores in the Cache API and a new client (a new isolate request) serves it stale from there', async () => {
+		const name = `workerd-cache-${crypto.randomUUID()}`;
+		const first = client(name);
+		const stored = new Promise((resolve) => first.on('cache:stored', resolve));
+		await first.get('json?id=wd1&cc=max-age%3D5').text();
+		await stored;
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		const store = lib.cacheApiStore(`${name}/cache`);
+		const keys = await store.keys();
+		expect(keys).toContain('index');
+		expect(keys.some((key) => key.startsWith('r:') && key.includes('/json?id=wd1'))).toBe(true);
+		const second = client(name);
+		second.control.down = true;
+		const response = await second.get('json?id=wd1&cc=max-age%3D5');
+		expect(lib.isStale(response)).toBe(true);
+		expect(response.headers.get('cache-status')).toMatch(/^steadfetch; hit; ttl=\d+; detail=network$/);
+		expect(await response.json()).toMatchObject({ ok: true, n: 1 });
+		await second.clear();
+		expect(await store.keys()).toEqual([]);
+	});
+
+	it('is a shared cache by default: no private responses, no credentialed requests; shared: false stores them', async () => {
+		const shared = client(`workerd-cache-${crypto.randomUUID()}`);
+		const events: string[] = [];
+		shared.on('cache:stored', (event) => events.push(event.url));
+		await shared.get('json?id=wd2&cc=private').text();
+		await shared.get('json?id=wd3', { headers: { authorization: 'Bearer t' } }).text();
+		await new Promise((resolve) => setTimeout(resolve, 100));
+		expect(events).toEqual([]);
+		const own = client(`workerd-cache-${crypto.randomUUID()}`, { cache: { shared: false } });
+		const stored = new Promise((resolve) => own.on('cache:stored', resolve));
+		await own.get('json?id=wd4', { headers: { authorization: 'Bearer t' } }).text();
+		await stored;
+		own.control.down = true;
+		expect(lib.isStale(await own.get('json?id=wd4', { headers: { authorization: 'Bearer t' } }))).toBe(true);
+		await expect(own.get('json?id=wd4', { headers: { authorization: 'Bearer other' } })).rejects.toThrow();
+		await own.clear();
+	});
+});
