@@ -1,0 +1,184 @@
+/**
+ * The fault suite: thousands of mixed reads and writes from several users through the client,
+ * against a seeded chaos server (503 bursts, 429 with Retry-After, hangs, resets mid-body, refused
+ * connections, flapping). What must hold whatever happens:
+ * - no unhandled rejection;
+ * - every read is answered fresh, stale, or with a typed error;
+ * - every write is applied exactly once server-side, or visible in the dead letters;
+ * - retries stay within the retry budget;
+ * - after recovery the breaker closes within one open period.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { classify, createClient, isStale, memoryStore, OutboxQueuedError, type Client } from '../../src/index.js';
+import { startChaosServer, type ChaosServer, type Segment } from '../helpers/chaos-server.js';
+import { seededRandom } from '../helpers/manual-clock.js';
+
+const seed = Number(process.env['FAULT_SEED'] ?? 7);
+const script: Segment[] = [
+	{ mode: 'ok', ms: 1_500 },
+	{ mode: 'burst503', ms: 2_000 },
+	{ mode: 'ok', ms: 1_000 },
+	{ mode: 'retry429', ms: 1_500 },
+	{ mode: 'hang', ms: 2_000 },
+	{ mode: 'reset', ms: 2_000 },
+	{ mode: 'down', ms: 2_000 },
+	{ mode: 'flap', ms: 2_500 },
+	{ mode: 'ok', ms: 4_000 },
+];
+const budget = { ratio: 0.1, minRetries: 10, windowMs: 10_000 };
+const breaker = { consecutiveFailures: 5, openMs: 250, maxOpenMs: 1_000 };
+const attemptTimeoutMs = 300;
+const users = 12;
+
+let chaos: ChaosServer;
+let api: Client;
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown) => unhandled.push(reason);
+
+beforeAll(async () => {
+	process.on('unhandledRejection', onUnhandled);
+	chaos = await startChaosServer(seed);
+});
+
+afterAll(async () => {
+	process.off('unhandledRejection', onUnhandled);
+	api?.close();
+	await chaos?.close();
+});
+
+it(`survives the chaos script (seed ${seed}) with nothing lost, nothing doubled, and typed answers`, async () => {
+	const random = seededRandom(seed);
+	api = createClient({
+		baseUrl: chaos.url + '/',
+		store: memoryStore,
+		random,
+		timeout: attemptTimeoutMs,
+		retry: { limit: 2, delay: () => 20, backoffLimit: 100 },
+		retryBudget: budget,
+		breaker,
+		outbox: { baseBackoffMs: 50, maxBackoffMs: 400, maxEntries: 5_000 },
+	});
+	const firstAttemptTimes: number[] = [];
+	const retryTimes: number[] = [];
+	let closedAt: number | undefined;
+	let recoveryAt: number | undefined;
+	let openDurationAtRecovery = breaker.maxOpenMs;
+	const started = performance.now();
+	api.on('retry', () => retryTimes.push(performance.now()));
+	api.on('breaker:open', (event) => {
+		if (recoveryAt === undefined && event.reopensAt !== undefined) {
+			openDurationAtRecovery = event.reopensAt - event.time;
+		}
+	});
+	api.on('breaker:closed', () => {
+		if (recoveryAt !== undefined && closedAt === undefined) {
+			closedAt = performance.now();
+		}
+	});
+
+	const reads = { fresh: 0, stale: 0, typedError: 0, untyped: [] as unknown[] };
+	const writes = new Map<string, 'acknowledged' | 'queued' | 'refused' | 'failed'>();
+	const writeErrors: unknown[] = [];
+	let running = true;
+	let calls = 0;
+
+	const user = async (id: number) => {
+		let n = 0;
+		while (running) {
+			calls++;
+			firstAttemptTimes.push(performance.now());
+			if (random() < 0.6) {
+				try {
+					const response = await api.get(`items/${Math.floor(random() * 20)}`);
+					await response.json();
+					if (isStale(response)) {
+						reads.stale++;
+					} else {
+						reads.fresh++;
+					}
+				} catch (error) {
+					if (classify(error).code === 'UNKNOWN') {
+						reads.untyped.push(error);
+					} else {
+						reads.typedError++;
+					}
+				}
+			} else {
+				const writeId = `u${id}-w${n++}`;
+				try {
+					await api.post('items', { json: { writeId }, idempotencyKey: `key-${writeId}` });
+					writes.set(writeId, 'acknowledged');
+				} catch (error) {
+					if (error instanceof OutboxQueuedError) {
+						writes.set(writeId, 'queued');
+					} else if (classify(error).code === 'OUTBOX_FULL') {
+						// Refused before any I/O and the caller was told: not a loss.
+						writes.set(writeId, 'refused');
+					} else {
+						writes.set(writeId, 'failed');
+						writeErrors.push(error);
+					}
+				}
+			}
+
+			await new Promise((resolve) => setTimeout(resolve, 20 + Math.floor(random() * 40)));
+		}
+	};
+
+	const loops = Array.from({ length: users }, async (_, id) => user(id));
+	await chaos.play(script, (segment, at) => {
+		if (segment === script.at(-1)) {
+			recoveryAt = started + at;
+		}
+	});
+	running = false;
+	await Promise.all(loops);
+
+	// Recovery: the outbox delivers what it holds (bounded).
+	const deadline = performance.now() + 15_000;
+	while (await api.outbox.size() > 0 && performance.now() < deadline) {
+		await api.outbox.flush();
+		await new Promise((resolve) => setTimeout(resolve, 50));
+	}
+
+	const deadKeys = new Set((await api.outbox.deadLetters()).map((entry) => entry.idempotencyKey));
+	const pending = await api.outbox.size();
+
+	// Several thousand calls went through the client.
+	expect(calls).toBeGreaterThan(2_000);
+
+	// Every read: fresh, stale, or a typed error.
+	expect(reads.untyped).toEqual([]);
+	expect(reads.fresh + reads.stale + reads.typedError).toBeGreaterThan(1_000);
+	expect(reads.stale).toBeGreaterThan(0);
+
+	// Every write applied exactly once, or a dead letter; never failed to the caller for a transient fault.
+	expect(writeErrors.map((error) => classify(error).code)).toEqual([]);
+	expect(pending).toBe(0);
+	const lost = [...writes].filter(([writeId, outcome]) => outcome !== 'refused' && !chaos.stats.applied.has(writeId) && !deadKeys.has(`key-${writeId}`));
+	const doubled = [...chaos.stats.applied].filter(([, count]) => count > 1);
+	expect(lost).toEqual([]);
+	expect(doubled).toEqual([]);
+	expect(chaos.stats.deduped + chaos.stats.resets).toBeGreaterThan(0);
+
+	// Retries within the budget: in every window, at most max(minRetries, ratio × first attempts).
+	for (let from = started; from < performance.now(); from += budget.windowMs / 10) {
+		const to = from + budget.windowMs;
+		const firsts = firstAttemptTimes.filter((time) => time >= from && time < to).length;
+		const retries = retryTimes.filter((time) => time >= from && time < to).length;
+		// One bucket of slack: the budget's window slides in tenths.
+		expect(retries).toBeLessThanOrEqual(Math.max(budget.minRetries, Math.floor(budget.ratio * firsts)) + budget.minRetries);
+	}
+
+	// After recovery the breaker closed within one open period (plus one attempt for the probe).
+	if (closedAt !== undefined) {
+		expect(closedAt - recoveryAt!).toBeLessThanOrEqual(openDurationAtRecovery + attemptTimeoutMs + 150);
+	} else {
+		// It was already closed when recovery began (the flapping ended closed) and stayed so.
+		expect(api.breaker(chaos.url).state).toBe('closed');
+	}
+
+	expect(api.breaker(chaos.url).state).toBe('closed');
+	expect(unhandled).toEqual([]);
+	console.log(`fault suite (seed ${seed}): ${calls} calls; reads ${reads.fresh} fresh, ${reads.stale} stale, ${reads.typedError} typed errors; writes ${writes.size} (${[...writes.values()].filter((v) => v === 'queued').length} queued, ${[...writes.values()].filter((v) => v === 'refused').length} refused as full), applied ${chaos.stats.applied.size}, deduped replays ${chaos.stats.deduped}, dead ${deadKeys.size}; server saw ${chaos.stats.requests} requests, ${retryTimes.length} retries`);
+}, 60_000);

@@ -1,0 +1,311 @@
+/**
+ * The bad-input table: each row is an input or a fault, the documented outcome, and a check that
+ * nothing already stored was lost. README links here. Rows are data; `it.each` runs them.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+	InvalidRequestError, OutboxFullError, classify, createClient, isHTTPError, memoryStore,
+	type ClientOptions, type KeyValueStore, type StoreFactory,
+} from '../../src/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { serve, type RunningServer } from '../helpers/node-server.js';
+
+let server: RunningServer;
+let hits = 0;
+beforeAll(async () => {
+	server = await serve(async (request) => {
+		hits++;
+		const url = new URL(request.url);
+		if (url.pathname === '/html-error') {
+			return new Response('<html><body>Bad gateway</body></html>', { status: 502, headers: { 'content-type': 'text/html' } });
+		}
+
+		if (url.pathname === '/big-headers') {
+			return new Response('{"ok":true}', { headers: { 'content-type': 'application/json', 'x-big': 'x'.repeat(12_000) } });
+		}
+
+		if (url.pathname === '/huge-headers') {
+			return new Response('{"ok":true}', { headers: { 'content-type': 'application/json', 'x-big': 'x'.repeat(32_000) } });
+		}
+
+		if (url.pathname === '/down') {
+			return new Response('down', { status: 503 });
+		}
+
+		if (request.method !== 'GET') {
+			return new Response(JSON.stringify({ applied: true, body: await request.text() }), { status: 201, headers: { 'content-type': 'application/json' } });
+		}
+
+		return new Response(JSON.stringify({ ok: true, path: url.pathname }), { headers: { 'content-type': 'application/json', 'cache-control': 'max-age=0' } });
+	});
+});
+afterAll(async () => server.close());
+
+/** A memory store shared across clients (a "reload"), whose calls can be made to fail. */
+const faultyStore = () => {
+	const stores = new Map<string, KeyValueStore>();
+	const fault = { get: undefined as Error | undefined, set: undefined as Error | undefined };
+	const factory: StoreFactory = (namespace) => {
+		let store = stores.get(namespace);
+		if (!store) {
+			store = memoryStore(namespace);
+			stores.set(namespace, store);
+		}
+
+		const inner = store;
+		return {
+			get: async (key) => (fault.get ? Promise.reject(fault.get) : inner.get(key)),
+			set: async (key, value) => (fault.set ? Promise.reject(fault.set) : inner.set(key, value)),
+			delete: async (key) => inner.delete(key),
+			keys: async () => (fault.get ? Promise.reject(fault.get) : inner.keys()),
+			clear: async () => inner.clear(),
+		};
+	};
+
+	/** Overwrite every stored record of a part (`cache`, `outbox`, `breaker`) with `value`. */
+	const corrupt = async (part: string, value: (old: unknown) => unknown) => {
+		for (const [namespace, store] of stores) {
+			if (namespace.endsWith(`/${part}`)) {
+				for (const key of await store.keys()) {
+					await store.set(key, value(await store.get(key)));
+				}
+			}
+		}
+	};
+
+	return { factory, fault, corrupt, stores };
+};
+
+const quota = () => Object.assign(new Error('The quota has been exceeded.'), { name: 'QuotaExceededError' });
+
+interface Row {
+	input: string;
+	/** The documented outcome. */
+	outcome: string;
+	run(): Promise<void>;
+}
+
+const rejectsWith = async (promise: Promise<unknown>, type: new (...args: never[]) => Error, ...parts: RegExp[]) => {
+	const hitsBefore = hits;
+	const error = await promise.then(() => undefined, (error_: unknown) => error_);
+	expect(error).toBeInstanceOf(type);
+	for (const part of parts) {
+		expect((error as Error).message).toMatch(part);
+	}
+
+	expect(hits, 'no I/O').toBe(hitsBefore);
+};
+
+const throwsRange = (options: ClientOptions, ...parts: RegExp[]) => {
+	let error: unknown;
+	try {
+		createClient({ store: memoryStore, ...options });
+	} catch (error_) {
+		error = error_;
+	}
+
+	expect(error).toBeInstanceOf(RangeError);
+	for (const part of parts) {
+		expect((error as Error).message).toMatch(part);
+	}
+};
+
+const base = () => server.url + '/';
+const plain = (options: ClientOptions = {}) => createClient({ baseUrl: base(), store: memoryStore, retry: 0, ...options });
+
+const rows: Row[] = [
+	// Invalid requests: InvalidRequestError before any I/O.
+	{ input: 'invalid URL', outcome: 'InvalidRequestError', run: async () => rejectsWith(plain().get('http://%%'), InvalidRequestError) },
+	{ input: 'relative URL without baseUrl', outcome: 'InvalidRequestError', run: async () => rejectsWith(createClient({ store: memoryStore }).get('items/1'), InvalidRequestError) },
+	{ input: 'input that is not a string, URL or Request', outcome: 'InvalidRequestError', run: async () => rejectsWith(plain().get(42 as unknown as string), InvalidRequestError) },
+	{ input: 'per-call timeout -1', outcome: 'InvalidRequestError naming timeout and -1', run: async () => rejectsWith(plain().get('x', { timeout: -1 }), InvalidRequestError, /timeout/, /-1/) },
+	{ input: 'per-call timeout NaN', outcome: 'InvalidRequestError naming timeout', run: async () => rejectsWith(plain().get('x', { timeout: Number.NaN }), InvalidRequestError, /timeout/, /NaN/) },
+	{ input: 'per-call totalTimeout Infinity', outcome: 'InvalidRequestError naming totalTimeout', run: async () => rejectsWith(plain().get('x', { totalTimeout: Number.POSITIVE_INFINITY }), InvalidRequestError, /totalTimeout/) },
+	{ input: 'per-call retry.limit 1.5', outcome: 'InvalidRequestError naming retry.limit', run: async () => rejectsWith(plain().get('x', { retry: { limit: 1.5 } }), InvalidRequestError, /retry\.limit/, /1\.5/) },
+	{ input: 'empty idempotencyKey', outcome: 'InvalidRequestError naming idempotencyKey', run: async () => rejectsWith(plain().post('x', { idempotencyKey: '' }), InvalidRequestError, /idempotencyKey/) },
+	{ input: 'idempotencyKey with a line break', outcome: 'InvalidRequestError naming idempotencyKey', run: async () => rejectsWith(plain().post('x', { idempotencyKey: 'a\r\nb' }), InvalidRequestError, /idempotencyKey/) },
+	{ input: 'an already-aborted signal', outcome: 'rejects with its reason, no I/O', async run() {
+		const reason = new Error('left');
+		const before = hits;
+		await expect(plain().get('x', { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+		expect(hits).toBe(before);
+	} },
+
+	// Options out of range at createClient: RangeError naming the option and the value.
+	{ input: 'timeout -1', outcome: 'RangeError', run: async () => throwsRange({ timeout: -1 }, /timeout/, /-1/) },
+	{ input: 'retry.limit -1', outcome: 'RangeError', run: async () => throwsRange({ retry: { limit: -1 } }, /retry\.limit/, /-1/) },
+	{ input: 'retryBudget.ratio 1.5', outcome: 'RangeError', run: async () => throwsRange({ retryBudget: { ratio: 1.5 } }, /retryBudget\.ratio/, /1\.5/) },
+	{ input: 'retryBudget.windowMs 0', outcome: 'RangeError', run: async () => throwsRange({ retryBudget: { windowMs: 0 } }, /retryBudget\.windowMs/, /0/) },
+	{ input: 'breaker.consecutiveFailures 0', outcome: 'RangeError', run: async () => throwsRange({ breaker: { consecutiveFailures: 0 } }, /consecutiveFailures/, /0/) },
+	{ input: 'breaker.failureRatio 0', outcome: 'RangeError', run: async () => throwsRange({ breaker: { failureRatio: 0 } }, /failureRatio/, /0/) },
+	{ input: 'breaker.failureRatio 1.5', outcome: 'RangeError', run: async () => throwsRange({ breaker: { failureRatio: 1.5 } }, /failureRatio/, /1\.5/) },
+	{ input: 'breaker.openMs -5', outcome: 'RangeError', run: async () => throwsRange({ breaker: { openMs: -5 } }, /openMs/, /-5/) },
+	{ input: 'breaker.maxOpenMs below openMs', outcome: 'RangeError', run: async () => throwsRange({ breaker: { openMs: 10_000, maxOpenMs: 5_000 } }, /maxOpenMs/, /5000/) },
+	{ input: 'breaker.halfOpenProbes 1.5', outcome: 'RangeError', run: async () => throwsRange({ breaker: { halfOpenProbes: 1.5 } }, /halfOpenProbes/, /1\.5/) },
+	{ input: 'cache.maxEntries 0', outcome: 'RangeError', run: async () => throwsRange({ cache: { maxEntries: 0 } }, /maxEntries/, /0/) },
+	{ input: 'cache.maxStaleMs NaN', outcome: 'RangeError', run: async () => throwsRange({ cache: { maxStaleMs: Number.NaN } }, /maxStaleMs/, /NaN/) },
+	{ input: 'outbox.maxEntries 0', outcome: 'RangeError', run: async () => throwsRange({ outbox: { maxEntries: 0 } }, /maxEntries/, /0/) },
+	{ input: 'outbox.retentionMs -1', outcome: 'RangeError', run: async () => throwsRange({ outbox: { retentionMs: -1 } }, /retentionMs/, /-1/) },
+
+	// Outbox refusals: before any I/O, nothing stored, what was stored is kept.
+	{ input: 'ReadableStream body on an outbox-eligible POST', outcome: 'InvalidRequestError, nothing queued', async run() {
+		const api = plain({ outbox: true });
+		const body = new ReadableStream({ start(controller) {
+			controller.enqueue(new TextEncoder().encode('x'));
+			controller.close();
+		} });
+		await rejectsWith(api.post('items', { body }), InvalidRequestError);
+		expect(await api.outbox.size()).toBe(0);
+	} },
+	{ input: 'body over outbox.maxBodyBytes', outcome: 'OutboxFullError, nothing queued', async run() {
+		const api = plain({ outbox: { maxBodyBytes: 1_024 } });
+		await rejectsWith(api.post('items', { body: 'x'.repeat(2_048) }), OutboxFullError);
+		expect(await api.outbox.size()).toBe(0);
+	} },
+	{ input: 'a full outbox', outcome: 'OutboxFullError; the entries already queued are kept', async run() {
+		const api = plain({ outbox: { maxEntries: 2 } });
+		await api.post('down', { json: { n: 1 } }).catch(() => undefined);
+		await api.post('down', { json: { n: 2 } }).catch(() => undefined);
+		expect(await api.outbox.size()).toBe(2);
+		await rejectsWith(api.post('down', { json: { n: 3 } }), OutboxFullError);
+		expect(await api.outbox.size()).toBe(2);
+	} },
+
+	// Storage faults: the request succeeds or fails on its own merits; storage:error is emitted.
+	{ input: 'store rejects every call (IndexedDB blocked or missing)', outcome: 'GET succeeds; storage:error', async run() {
+		const store = faultyStore();
+		store.fault.get = new TypeError('IndexedDB is not available');
+		store.fault.set = new TypeError('IndexedDB is not available');
+		const api = plain({ store: store.factory });
+		const errors: unknown[] = [];
+		api.on('storage:error', (event) => errors.push(event));
+		await expect(api.get('items/1').json()).resolves.toMatchObject({ ok: true });
+		await expect.poll(() => errors.length).toBeGreaterThan(0);
+	} },
+	{ input: 'quota exceeded on write', outcome: 'GET succeeds; storage:error; earlier copies kept', async run() {
+		const store = faultyStore();
+		const api = plain({ store: store.factory });
+		await api.get('items/1');
+		await expect.poll(async () => (await Promise.all([...store.stores.values()].map(async (s) => (await s.keys()).length))).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+		store.fault.set = quota();
+		const errors: unknown[] = [];
+		api.on('storage:error', (event) => errors.push(event));
+		await expect(api.get('items/2').json()).resolves.toMatchObject({ ok: true });
+		await expect.poll(() => errors.length).toBeGreaterThan(0);
+		// The copy stored before the fault still answers when the origin fails.
+		store.fault.set = undefined;
+		const down = plain({ store: store.factory, fetch: async () => {
+			throw new TypeError('fetch failed');
+		} });
+		await expect(down.get('items/1').json()).resolves.toMatchObject({ path: '/items/1' });
+	} },
+	{ input: 'quota exceeded while queuing a mutation', outcome: 'queued in memory for the session (never dropped silently); storage:error', async run() {
+		const store = faultyStore();
+		store.fault.set = quota();
+		const api = plain({ store: store.factory, outbox: true });
+		const errors: unknown[] = [];
+		api.on('storage:error', (event) => errors.push(event));
+		const outcome = await api.post('down', { json: { n: 1 } }).then(() => 'resolved', (error: unknown) => classify(error).code);
+		expect(['QUEUED', 'OUTBOX_FULL']).toContain(outcome);
+		if (outcome === 'QUEUED') {
+			expect(await api.outbox.size()).toBe(1);
+		}
+
+		expect(errors.length).toBeGreaterThan(0);
+	} },
+	{ input: 'corrupt cache records', outcome: 'ignored (no stale answer from garbage); storage:error; GET succeeds', async run() {
+		const store = faultyStore();
+		const api = plain({ store: store.factory });
+		await api.get('items/1');
+		await expect.poll(async () => (await store.stores.get('steadfetch/cache')?.keys())?.length ?? 0).toBeGreaterThan(0);
+		await store.corrupt('cache', () => 'not a record');
+		const reloaded = plain({ store: store.factory, fetch: async () => {
+			throw new TypeError('fetch failed');
+		} });
+		const errors: unknown[] = [];
+		reloaded.on('storage:error', (event) => errors.push(event));
+		const error = await reloaded.get('items/1').catch((error_: unknown) => error_);
+		expect(classify(error).code).toBe('NETWORK');
+		expect(errors.length).toBeGreaterThan(0);
+		await expect(plain({ store: store.factory }).get('items/1').json()).resolves.toMatchObject({ ok: true });
+	} },
+	{ input: 'cache records of an unknown version', outcome: 'ignored; storage:error', async run() {
+		const store = faultyStore();
+		const api = plain({ store: store.factory });
+		await api.get('items/1');
+		await expect.poll(async () => (await store.stores.get('steadfetch/cache')?.keys())?.length ?? 0).toBeGreaterThan(0);
+		await store.corrupt('cache', (old) => (typeof old === 'object' && old !== null ? { ...old, v: 999 } : old));
+		const reloaded = plain({ store: store.factory, fetch: async () => {
+			throw new TypeError('fetch failed');
+		} });
+		const errors: unknown[] = [];
+		reloaded.on('storage:error', (event) => errors.push(event));
+		expect(classify(await reloaded.get('items/1').catch((error_: unknown) => error_)).code).toBe('NETWORK');
+		expect(errors.length).toBeGreaterThan(0);
+	} },
+	{ input: 'corrupt outbox records', outcome: 'dead letter "rejected", reported; the drain goes on', async run() {
+		const store = faultyStore();
+		const api = plain({ store: store.factory, outbox: true });
+		await api.post('down', { json: { n: 1 } }).catch(() => undefined);
+		expect(await api.outbox.size()).toBe(1);
+		api.close();
+		await store.corrupt('outbox', (old) => (typeof old === 'object' && old !== null && 'method' in (old as object) ? { v: 1, garbage: true } : old));
+		const reloaded = plain({ store: store.factory, outbox: true });
+		const errors: unknown[] = [];
+		reloaded.on('storage:error', (event) => errors.push(event));
+		await reloaded.outbox.flush();
+		const dead = await reloaded.outbox.deadLetters();
+		expect(dead.some((entry) => entry.deadReason === 'rejected')).toBe(true);
+		expect(errors.length).toBeGreaterThan(0);
+		reloaded.close();
+	} },
+	{ input: 'corrupt persisted breaker state', outcome: 'ignored (closed); storage:error', async run() {
+		const store = faultyStore();
+		const failing = plain({ store: store.factory, breaker: { consecutiveFailures: 1 } });
+		await failing.get('down').catch(() => undefined);
+		expect(failing.breaker(server.url).state).toBe('open');
+		await new Promise((resolve) => setTimeout(resolve, 20));
+		failing.close();
+		await store.corrupt('breaker', () => ({ v: 1, state: 'sideways', openedAt: 'yesterday' }));
+		const reloaded = plain({ store: store.factory });
+		const errors: unknown[] = [];
+		reloaded.on('storage:error', (event) => errors.push(event));
+		await expect(reloaded.get('items/1').json()).resolves.toMatchObject({ ok: true });
+		expect(reloaded.breaker(server.url).state).toBe('closed');
+		reloaded.close();
+	} },
+
+	// Odd responses and time.
+	{ input: 'a non-JSON error body (HTML 502)', outcome: 'ky HTTPError with the response; classified HTTP_5XX', async run() {
+		const error = await plain().get('html-error').json().catch((error_: unknown) => error_);
+		expect(isHTTPError(error)).toBe(true);
+		expect(classify(error)).toMatchObject({ code: 'HTTP_5XX', status: 502 });
+	} },
+	{ input: 'big response headers (12 KB)', outcome: 'answered normally', run: async () => expect(plain().get('big-headers').json()).resolves.toEqual({ ok: true }) },
+	{ input: 'huge response headers (32 KB, over the runtime limit: 16 KB in Node)', outcome: 'typed NETWORK error from the runtime, no crash', async run() {
+		const error = await plain().get('huge-headers').catch((error_: unknown) => error_);
+		expect(classify(error)).toMatchObject({ code: 'NETWORK', transient: true });
+	} },
+	{ input: 'a huge request header value (8 KB)', outcome: 'sent normally', run: async () => expect(plain().get('items/1', { headers: { 'x-big': 'y'.repeat(8_192) } }).json()).resolves.toMatchObject({ ok: true }) },
+	{ input: 'the clock going backwards', outcome: 'no throw; calls go on; budget and breaker stay sane', async run() {
+		const clock = new ManualClock(1_000_000);
+		const api = plain({ clock, retry: { limit: 1, delay: () => 0 } });
+		await api.get('items/1');
+		clock.set(10);
+		await expect(api.get('items/2').json()).resolves.toMatchObject({ ok: true });
+		await api.get('down').catch(() => undefined);
+		clock.set(5);
+		await expect(api.get('items/3').json()).resolves.toMatchObject({ ok: true });
+		expect(api.breaker(server.url).state).toBe('closed');
+	} },
+];
+
+describe('bad input and faults: each gets its documented typed error or degradation', () => {
+	it('the table has at least 30 rows', () => {
+		expect(rows.length).toBeGreaterThanOrEqual(30);
+	});
+
+	it.each(rows.map((row) => [row.input, row.outcome, row] as const))('%s → %s', async (_input, _outcome, row) => {
+		await row.run();
+	});
+});
