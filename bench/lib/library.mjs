@@ -1,0 +1,8 @@
+// The built library the benchmarks measure: dist/index.js, or the snapshot of it that run.mjs takes
+// at start (STEADFETCH_DIST), so a rebuild of dist/ during a long run cannot change or break it.
+import { pathToFileURL } from 'node:url';
+
+const where = process.env.STEADFETCH_DIST ? pathToFileURL(process.env.STEADFETCH_DIST).href : new URL('../../dist/index.js', import.meta.url).href;
+
+export const distUrl = where;
+export const steadfetch = await import(where);

@@ -1,0 +1,119 @@
+// `npm run bench`: builds (npm script), snapshots dist/, then runs each benchmark in its own Node
+// process, one after another, and ends with a summary table; everything goes to bench/results.json
+// with the machine, its load, the date and the command.
+//
+//   node bench/run.mjs [overhead] [outage] [memory] [browser] [--quick]
+//
+// overhead.mjs  happy-path µs per request: fetch, ky, ofetch, steadfetch (Node)
+// outage.mjs    time to an answer with the origin hanging or refusing: ky vs steadfetch (Node)
+// memory.mjs    heap after 10,000 and 100,000 calls over 10,000 URLs with the cache on (Node)
+// browser.mjs   Chromium: stale answer from IndexedDB, outbox vs workbox-background-sync
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { load, machine } from './lib/machine.mjs';
+import { snapshotDist } from './lib/snapshot.mjs';
+import { section, table } from './lib/table.mjs';
+
+const benches = {
+	overhead: { file: 'overhead.mjs', node: ['--expose-gc'] },
+	outage: { file: 'outage.mjs', node: [] },
+	memory: { file: 'memory.mjs', node: ['--expose-gc'] },
+	browser: { file: 'browser.mjs', node: [] },
+};
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const chosen = argv.filter((argument) => argument in benches);
+const names = chosen.length > 0 ? chosen : Object.keys(benches);
+const command = `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`;
+
+const started = new Date();
+const loadBefore = load();
+const dist = snapshotDist();
+const scratch = mkdtempSync(join(tmpdir(), 'steadfetch-bench-'));
+console.log(`steadfetch bench — ${started.toISOString()} — ${machine().cpu}, ${machine().cores} cores, Node ${process.version}`);
+console.log(`load average (1 min) at start: ${loadBefore.loadavg1} (${loadBefore.perCore} per core)${loadBefore.perCore > 0.5 ? ' — the machine is busy: expect noisy figures' : ''}`);
+
+const results = {};
+const failed = [];
+for (const name of names) {
+	const bench = benches[name];
+	const out = join(scratch, `${name}.json`);
+	const benchStarted = performance.now();
+	const run = spawnSync(process.execPath, [...bench.node, fileURLToPath(new URL(bench.file, import.meta.url)), '--out', out, ...(quick ? ['--quick'] : [])], {
+		stdio: 'inherit',
+		env: { ...process.env, STEADFETCH_DIST: dist },
+	});
+	const seconds = Math.round((performance.now() - benchStarted) / 100) / 10;
+	if (run.status !== 0) {
+		console.error(`✗ ${name} failed (exit ${run.status ?? run.signal}) after ${seconds} s`);
+		failed.push(name);
+		continue;
+	}
+
+	try {
+		results[name] = { ...JSON.parse(readFileSync(out, 'utf8')), seconds };
+	} catch (error) {
+		console.error(`✗ ${name}: no result (${error.message})`);
+		failed.push(name);
+	}
+}
+
+rmSync(scratch, { recursive: true, force: true });
+const loadAfter = load();
+
+// The summary: the headline figure of each bench, side by side with what it is compared to.
+const rows = [];
+const { overhead, outage, memory, browser } = results;
+if (overhead) {
+	const us = overhead.usPerRequest;
+	rows.push(['Happy path, µs per GET (16 in flight, Node)', `${us.steadfetch.median}`, `ky ${us.ky.median} · ofetch ${us.ofetch.median} · fetch ${us.fetch.median}`, `${overhead.ratio.steadfetchToKy}× ky, ${overhead.ratio.steadfetchToFetch}× fetch (target ≤ 1.05× ky ${overhead.target.met ? '✓' : '✗'})`]);
+}
+
+if (outage) {
+	for (const result of outage.results) {
+		const label = result.mode === 'hang' ? 'hanging' : 'refusing';
+		rows.push([`Origin ${label}: first call, ms`, `${result.steadfetch.first} (${result.steadfetch.firstOutcome})`, `ky ${result.ky.first} (${result.ky.firstOutcome})`, '']);
+		rows.push([`Origin ${label}: next calls, median / p99 ms`, `${result.steadfetch.next.median} / ${result.steadfetch.next.p99} (${result.steadfetch.nextCalls})`, `ky ${result.ky.next.median} / ${result.ky.next.p99} (${result.ky.nextCalls})`, '']);
+	}
+}
+
+if (browser) {
+	rows.push(['Chromium: stale answer from IndexedDB, breaker open, median / p99 ms', `${browser.stale.stale.median} / ${browser.stale.stale.p99}`, `fresh from loopback ${browser.stale.fresh.median} / ${browser.stale.fresh.p99}`, '']);
+	const { steadfetch: sf, workbox: wb, count } = browser.outbox;
+	rows.push([`Chromium: enqueue ${count} mutations, ms`, `${sf.enqueueTotalMs}`, `Workbox ${wb.enqueueTotalMs}`, `${browser.outbox.enqueueRatio}× (target ≤ 1 ${browser.outbox.target.enqueueAtLeastAsFastAsWorkbox ? '✓' : '✗'})`]);
+	rows.push([`Chromium: drain ${count} mutations to loopback, ms`, `${sf.drainTotalMs}`, `Workbox ${wb.drainTotalMs}`, `${Math.round((sf.drainTotalMs / wb.drainTotalMs) * 100) / 100}×`]);
+}
+
+if (memory) {
+	const first = memory.points[1];
+	const last = memory.points.at(-1);
+	rows.push([`Heap after GC, ${first.calls.toLocaleString('en-US')} → ${last.calls.toLocaleString('en-US')} calls over 10,000 URLs, MiB`, `${first.heapUsedMiB} → ${last.heapUsedMiB}`, '', `${memory.bounded ? 'bounded ✓' : 'NOT bounded ✗'} (cache keys ${last.storedKeys}, maxEntries ${memory.settings.maxEntries})${memory.stoppedEarly ? ' — stopped early (time limit)' : ''}`]);
+}
+
+const info = machine();
+section(
+	`Summary (${started.toISOString().slice(0, 10)}, ${info.cpu}, ${info.cores} cores, Node ${process.version}; \`${command}\`)`,
+	table(['measure', 'steadfetch', 'compared with', 'ratio / check'], rows),
+	[`Load average (1 min): ${loadBefore.loadavg1} at start, ${loadAfter.loadavg1} at the end, on ${info.cores} cores.${Math.max(loadBefore.perCore, loadAfter.perCore) > 0.5 ? ' Busy machine: rerun on a quiet one before quoting.' : ''}`],
+);
+
+const file = fileURLToPath(new URL('results.json', import.meta.url));
+writeFileSync(file, `${JSON.stringify({
+	date: started.toISOString(),
+	command,
+	machine: info,
+	load: { start: loadBefore, end: loadAfter },
+	quick,
+	library: 'dist/index.js (snapshot taken after the build)',
+	results,
+	failed,
+}, null, '\t')}\n`);
+console.log(`\nWrote ${file}`);
+if (failed.length > 0) {
+	console.error(`Failed: ${failed.join(', ')}`);
+	process.exit(1);
+}

@@ -1,0 +1,23 @@
+/**
+ * The steadfetch client of the playground: every feature on, with short timings so that a person
+ * sees the breaker open, half-open and close, and the outbox retry, within seconds.
+ *
+ * Every tab creates it under the same `name`, so the tabs share one breaker per origin (through
+ * BroadcastChannel and Web Locks), one stale cache and one outbox (IndexedDB), and only one tab at a
+ * time drains the outbox.
+ */
+import { createClient } from 'steadfetch';
+import './worker.js'; // The simulated API answers before the client exists.
+
+export const client = createClient({
+	name: 'playground',
+	timeout: 2_000, // per attempt
+	totalTimeout: 8_000,
+	retry: { limit: 2, backoffLimit: 1_000 },
+	breaker: { consecutiveFailures: 5, openMs: 5_000, maxOpenMs: 20_000 },
+	cache: { maxStaleMs: 3_600_000 },
+	outbox: { baseBackoffMs: 1_000, maxBackoffMs: 8_000, maxAttempts: 6 },
+});
+
+/** Shown in the page, so a person knows what the panels are tuned to. */
+export const settings = 'timeout 2 s · 2 retries · breaker opens after 5 failures, for 5 s · outbox: 6 attempts, backoff 1–8 s';

@@ -1,0 +1,47 @@
+/** The client's events, turned into log lines and into the stale cache panel's entries and hits. */
+import type { Client, EventMap, EventType } from 'steadfetch';
+import { seconds, shortUrl } from './dom.js';
+import { changed, log, model, type Tone } from './model.js';
+
+const host = (scope: string): string => scope.replace(/^https?:\/\//, '');
+const inMs = (at: number | undefined, time: number): string => (at === undefined ? '' : `, next in ${seconds(Math.max(0, at - time))}`);
+
+type Describe<T extends EventType> = (event: EventMap[T]) => [text: string, tone: Tone];
+
+const describe: { [T in EventType]: Describe<T> } = {
+	'retry': (e) => [`${e.method} ${shortUrl(e.url)}: retry #${e.retryCount} after ${e.code}`, 'warn'],
+	'budget:exhausted': (e) => [`${host(e.scope)}: retry budget spent (${e.retries}/${e.allowed} in the window), no more retries`, 'bad'],
+	'breaker:open': (e) => [`${host(e.scope)}: breaker OPEN (${e.reason})${e.reopensAt === undefined ? '' : `, probe in ${seconds(Math.max(0, e.reopensAt - e.time))}`}`, 'bad'],
+	'breaker:half-open': (e) => [`${host(e.scope)}: breaker half-open (${e.reason}), one probe may go`, 'warn'],
+	'breaker:closed': (e) => [`${host(e.scope)}: breaker closed (${e.reason})`, 'good'],
+	'cache:stored': (e) => [`stored ${shortUrl(e.url)} (${e.bytes} B)`, 'muted'],
+	'cache:stale': (e) => [`served stale ${shortUrl(e.url)}, ${e.age} s old (${e.reason})`, 'warn'],
+	'outbox:queued': (e) => [`queued ${e.method} ${shortUrl(e.url)} (${e.code ?? 'held'})`, 'info'],
+	'outbox:sent': (e) => [`delivered ${e.method} ${shortUrl(e.url)} → ${e.status ?? '?'} (attempt ${e.attempts + 1})`, 'good'],
+	'outbox:retry': (e) => [`replay of ${e.method} ${shortUrl(e.url)} failed (${e.code ?? '?'})${inMs(e.nextAttemptAt, e.time)}`, 'warn'],
+	'outbox:dead': (e) => [`dead letter ${e.method} ${shortUrl(e.url)} (${e.deadReason ?? '?'})`, 'bad'],
+	'storage:error': (e) => [`storage error: ${e.part} ${e.operation}: ${String((e.error as Error)?.message ?? e.error)}`, 'bad'],
+};
+
+/** Subscribe to every event of `client`. */
+export const watchEvents = (client: Client): void => {
+	for (const type of Object.keys(describe) as EventType[]) {
+		client.on(type, (event) => {
+			const [text, tone] = (describe[type] as Describe<typeof type>)(event);
+			log(type, text, tone, event.time);
+		});
+	}
+
+	client.on('cache:stored', ({ url, bytes, time }) => {
+		const entry = model.cache.get(url);
+		model.cache.set(url, { url, bytes, storedAt: time, hits: entry?.hits ?? 0, ...(entry?.lastReason ? { lastReason: entry.lastReason } : {}) });
+		changed();
+	});
+	client.on('cache:stale', ({ url, reason, age, time }) => {
+		const entry = model.cache.get(url) ?? { url, bytes: 0, storedAt: time - age * 1000, hits: 0 };
+		entry.hits++;
+		entry.lastReason = reason;
+		model.cache.set(url, entry);
+		changed();
+	});
+};

@@ -1,0 +1,44 @@
+/** One card per origin: the breaker's state (shared by every tab), the time until half-open, and the counters. */
+import type { BreakerSnapshot } from 'steadfetch';
+import { client } from '../client.js';
+import { countdown, h, patch, progress } from '../dom.js';
+import { apiOrigin, cdnOrigin } from '../handlers.js';
+import { panel } from './panel.js';
+
+const explain: Record<BreakerSnapshot['state'], string> = {
+	'closed': 'calls go through',
+	'open': 'calls fail fast: no request leaves the browser',
+	'half-open': 'one probe may go; its answer closes or re-opens the breaker',
+};
+
+const card = (origin: string): HTMLElement => {
+	const snapshot = client.breaker(origin);
+	const stats = client.stats()[origin];
+	const name = new URL(origin).host;
+	const id = name.split('.')[0]!;
+	const failures = Object.entries(stats?.failures ?? {}).map(([code, count]) => `${code} ${count}`).join(' · ') || 'none';
+	return h('article', { class: `breaker ${snapshot.state}`, 'data-testid': `breaker-${id}` },
+		h('div', { class: 'breaker-head' },
+			h('span', { class: 'origin' }, name),
+			h('span', { class: `pill ${snapshot.state}`, 'data-testid': `breaker-state-${id}` }, snapshot.state)),
+		h('p', { class: 'explain' }, explain[snapshot.state]),
+		snapshot.state === 'open' && snapshot.reopensAt !== undefined && h('div', { class: 'reopen' },
+			h('span', {}, 'half-open ', countdown(snapshot.reopensAt, 'now')),
+			progress(snapshot.openedAt ?? Date.now(), snapshot.reopensAt)),
+		h('dl', { class: 'facts' },
+			h('dt', {}, 'failures in a row'), h('dd', { 'data-testid': `breaker-failures-${id}` }, snapshot.consecutiveFailures),
+			h('dt', {}, 'calls / resolved'), h('dd', {}, `${stats?.requests ?? 0} / ${stats?.successes ?? 0}`),
+			h('dt', {}, 'errors by code'), h('dd', {}, failures),
+			h('dt', {}, 'retries sent / refused'), h('dd', {}, `${stats?.retries ?? 0} / ${stats?.retriesRefused ?? 0}`)));
+};
+
+export const renderBreakers = () => {
+	const { element, body } = panel('Circuit breakers', 'One per origin, shared by every tab of this browser.', 'panel-breaker');
+	const origins = [apiOrigin, cdnOrigin];
+	const update = (): void => {
+		const signature = JSON.stringify(origins.map((origin) => [client.breaker(origin), client.stats()[origin]]));
+		patch(body, signature, () => [h('div', { class: 'breakers' }, ...origins.map(card))]);
+	};
+
+	return { element, update };
+};
