@@ -7,7 +7,7 @@ import { createBreaker } from './breaker/breaker.js';
 import type { EventMap, EventType } from './core/event-types.js';
 import type { BreakerFeature, CacheFeature, Feature, FeatureContext, OuterCall, OutboxFeature } from './core/feature.js';
 import { makeResponsePromise } from './core/response-promise.js';
-import { originOf } from './core/scope.js';
+import { originOf, requestOrigin } from './core/scope.js';
 import { Stats, type ScopeStats } from './core/stats.js';
 import type { CallState, FetchInit, FetchLike, Layer } from './core/types.js';
 import { check, isNonNegativeFinite, isNonNegativeInteger } from './core/validate.js';
@@ -107,6 +107,8 @@ export function createClient(options: ClientOptions = {}, registry: StoreRegistr
 	const budget = options.retryBudget === false ? undefined : new RetryBudget(options.retryBudget ?? {}, clock);
 	const customScope = options.breaker ? options.breaker.scope : undefined;
 	const scopeOf = customScope ?? originOf;
+	/** The scope of a `Request.url` (normalized by the Request): cheap on every call. */
+	const scopeOfRequest = customScope ?? requestOrigin;
 
 	const emit = <T extends EventType>(type: T, fields: Omit<EventMap[T], 'type' | 'time'>): void => {
 		if (emitter.has(type)) {
@@ -149,7 +151,8 @@ export function createClient(options: ClientOptions = {}, registry: StoreRegistr
 		const state = init?.steadfetch;
 		if (state && state.attempts++ === 0) {
 			state.request = request;
-			const scope = scopeOf(request.url);
+			const scope = scopeOfRequest(request.url);
+			state.scope = scope;
 			stats.scope(scope).requests++;
 			budget?.recordFirst(scope);
 		}
@@ -191,7 +194,7 @@ export function createClient(options: ClientOptions = {}, registry: StoreRegistr
 			shouldRetry: createShouldRetry({
 				user: userRetry.shouldRetry,
 				budget,
-				scopeOf,
+				scopeOf: scopeOfRequest,
 				onRefused(scope, decision) {
 					stats.scope(scope).retriesRefused++;
 					if (decision.firstRefusal) {
@@ -217,7 +220,7 @@ export function createClient(options: ClientOptions = {}, registry: StoreRegistr
 			],
 			beforeRetry: [
 				({ request, error, retryCount }) => {
-					const scope = scopeOf(request.url);
+					const scope = scopeOfRequest(request.url);
 					stats.scope(scope).retries++;
 					emit('retry', { scope, method: request.method, url: request.url, retryCount, code: classify(error).code, error });
 				},
@@ -306,8 +309,8 @@ export function createClient(options: ClientOptions = {}, registry: StoreRegistr
 		}
 
 		const counted = outcome.then((response) => {
-			if (state.request) {
-				const counters = stats.scope(scopeOf(state.request.url));
+			if (state.scope !== undefined) {
+				const counters = stats.scope(state.scope);
 				counters.successes++;
 				if (response !== state.response) {
 					// A response a wrapper made: a stale copy, or a 202 for a queued mutation.
@@ -323,9 +326,9 @@ export function createClient(options: ClientOptions = {}, registry: StoreRegistr
 		}, (error: unknown) => {
 			// The caller's abort rejects with the caller's reason, whatever the runtime's fetch threw.
 			const aborted = state.signal?.aborted === true;
-			if (state.request) {
+			if (state.scope !== undefined) {
 				const code = aborted ? 'ABORTED' : classify(error).code;
-				const counters = stats.scope(scopeOf(state.request.url));
+				const counters = stats.scope(state.scope);
 				if (code === 'QUEUED') {
 					counters.queued++;
 				} else {

@@ -26,6 +26,8 @@ export interface CallState {
 	attempts: number;
 	/** The first attempt's Request, as ky built it (final URL, merged headers). */
 	request?: Request | undefined;
+	/** The scope of the call, computed once at its first attempt. */
+	scope?: string | undefined;
 	/** The Response ky resolved with, to tell it apart from one a wrapper made up. */
 	response?: Response | undefined;
 	/** ky's own promise for the call, whose body shortcuts parse ky's response the ky way. */
