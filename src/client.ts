@@ -96,7 +96,12 @@ const validateTimeouts = (options: KyOptions, prefix: string): void => {
  * const api = createClient({ baseUrl: 'https://api.example.com/v1/', timeout: 8_000 });
  * const user = await api.get('users/1').json();
  */
-export function createClient(options: ClientOptions = {}, registry: StoreRegistry = new Map()): Client {
+export function createClient(options: ClientOptions = {}): Client {
+	return create(options, new Map());
+}
+
+/** `createClient`, with the store instances to share (`extend()` under the same name and store). */
+function create(options: ClientOptions, registry: StoreRegistry): Client {
 	validateTimeouts(options as unknown as KyOptions, '');
 	const clock = options.clock ?? systemClock;
 	const random = options.random ?? Math.random;
@@ -347,7 +352,7 @@ export function createClient(options: ClientOptions = {}, registry: StoreRegistr
 		(client as unknown as Record<string, Call>)[method] = ((input: Input, callOptions?: CallOptions) => call(method, input, callOptions)) as Call;
 	}
 
-	client.extend = (more) => createClient(mergeClientOptions(options, more), (more.name ?? name) === name && (more.store ?? storeFactory) === storeFactory ? registry : new Map());
+	client.extend = (more) => create(mergeClientOptions(options, more), (more.name ?? name) === name && (more.store ?? storeFactory) === storeFactory ? registry : new Map());
 	client.breaker = (urlOrOrigin) => {
 		const scope = typeof urlOrOrigin === 'string' && !urlOrOrigin.includes('://') ? urlOrOrigin : scopeOf(String(urlOrOrigin));
 		return breaker?.snapshot(scope) ?? { scope, state: 'closed', consecutiveFailures: 0 };

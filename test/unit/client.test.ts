@@ -175,6 +175,18 @@ describe('createClient', () => {
 		expect(parent.headers['x-b']).toBeUndefined();
 	});
 
+	it('extend() shares persisted state under the same name and store, not under another name', async () => {
+		const failing = { fetch: async () => {
+			throw new TypeError('fetch failed');
+		} };
+		const api = make({ outbox: true });
+		await api.post('echo?id=extend-share', { ...failing, json: { a: 1 } }).catch(() => undefined);
+		expect(await api.outbox.size()).toBe(1);
+		expect(await api.extend({ headers: { 'x-child': '1' } }).outbox.size()).toBe(1);
+		expect(await api.extend({ name: 'another' }).outbox.size()).toBe(0);
+		api.close();
+	});
+
 	it('close() makes further calls reject with CLIENT_CLOSED; it is idempotent', async () => {
 		const api = make();
 		api.close();
