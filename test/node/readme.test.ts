@@ -51,7 +51,7 @@ beforeAll(() => {
 		},
 		include: ['./*.ts'],
 	}));
-	server.listen({ onUnhandledRequest: 'error' });
+	server.listen({ onUnhandledFrame: 'error' });
 });
 
 afterAll(() => {
