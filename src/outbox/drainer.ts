@@ -28,6 +28,7 @@ export interface DrainRequest {
 /** Failures that say the origin was unreachable: an "it may be reachable now" trigger makes them due at once. */
 const unreachable = new Set(['NETWORK', 'TIMEOUT', 'CIRCUIT_OPEN', 'OFFLINE']);
 const maxTimeout = 2_147_483_647;
+const none = (): FlushResult => ({ sent: 0, failed: 0, dead: 0, remaining: 0 });
 
 /**
  * Replays the outbox: one drain at a time (per process on the same store, and across tabs through a
@@ -38,8 +39,6 @@ const maxTimeout = 2_147_483_647;
 export class Drainer {
 	/** Scopes paused by a 401/403 until the next trigger. */
 	readonly paused = new Set<string>();
-	/** Scopes known to have pending entries (a hint for the cheap "success response" trigger). */
-	readonly pendingScopes = new Set<string>();
 	draining = false;
 	closed = false;
 	readonly #context: FeatureContext;
@@ -54,7 +53,7 @@ export class Drainer {
 	#again = false;
 	#running: Promise<FlushResult> | undefined;
 	#timer: ReturnType<typeof setTimeout> | undefined;
-	#timerAt = Number.POSITIVE_INFINITY;
+	#timerAt = Infinity;
 
 	constructor(context: FeatureContext, options: ResolvedOutboxOptions, queue: QueueStore, store: KeyValueStore) {
 		this.#context = context;
@@ -66,7 +65,7 @@ export class Drainer {
 	/** Ask for a drain. While one runs, it runs once more; the promise covers both. Never rejects. */
 	async trigger(request: DrainRequest = {}): Promise<FlushResult> {
 		if (this.closed) {
-			return { sent: 0, failed: 0, dead: 0, remaining: 0 };
+			return none();
 		}
 
 		if (request.unpause === true) {
@@ -98,8 +97,8 @@ export class Drainer {
 
 	async #run(): Promise<FlushResult> {
 		await Promise.resolve(); // Let trigger() record this run before it can end.
-		const result: FlushResult = { sent: 0, failed: 0, dead: 0, remaining: 0 };
-		let wake = Number.POSITIVE_INFINITY;
+		const result: FlushResult = none();
+		let wake = Infinity;
 		this.draining = true;
 		try {
 			do {
@@ -124,16 +123,17 @@ export class Drainer {
 
 		this.#running = undefined;
 		this.draining = false;
-		const keys = await this.#queue.keys();
-		this.pendingScopes.clear();
-		for (const key of keys) {
-			if (key.state === 'p') {
-				result.remaining++;
-				this.pendingScopes.add(key.scope);
-			}
-		}
-
 		this.#schedule(wake);
+		return this.#tally(result);
+	}
+
+	/**
+	 * Count what is left, in this context's view of the keys (the pass just listed them; a run
+	 * stopped at once, offline or closed, lists nothing).
+	 */
+	async #tally(result: FlushResult): Promise<FlushResult> {
+		await this.#queue.load();
+		result.remaining = this.#queue.pending().length;
 		return result;
 	}
 
@@ -149,14 +149,14 @@ export class Drainer {
 		}
 
 		const wakes = await Promise.all([...lanes].map(async ([scope, lane]) => this.#lane(scope, lane, force(scope), result)));
-		return Math.min(Number.POSITIVE_INFINITY, ...wakes);
+		return Math.min(Infinity, ...wakes);
 	}
 
 	async #lane(scope: string, lane: RecordKey[], force: boolean, result: FlushResult): Promise<number> {
 		const { clock } = this.#context;
 		for (const parsed of lane) {
 			if (this.closed || this.paused.has(scope)) {
-				return Number.POSITIVE_INFINITY;
+				return Infinity;
 			}
 
 			if (this.#delivered.has(parsed.id)) {
@@ -172,7 +172,7 @@ export class Drainer {
 			} catch (error) {
 				// The store failed (not the record): the lane waits for the next trigger.
 				this.#context.storageError('outbox', 'get', error, parsed.key);
-				return Number.POSITIVE_INFINITY;
+				return Infinity;
 			}
 
 			if (raw === undefined) {
@@ -202,7 +202,7 @@ export class Drainer {
 			// eslint-disable-next-line no-await-in-loop
 			const outcome = await this.#replay(record);
 			if (this.closed && outcome.kind !== 'sent') {
-				return Number.POSITIVE_INFINITY; // Cut short by close(): the entry stays as it was.
+				return Infinity; // Cut short by close(): the entry stays as it was.
 			}
 
 			// eslint-disable-next-line no-await-in-loop
@@ -212,7 +212,7 @@ export class Drainer {
 			}
 		}
 
-		return Number.POSITIVE_INFINITY;
+		return Infinity;
 	}
 
 	/** Apply a replay's outcome; returns the lane's wake time when the entry blocks it. */
@@ -252,7 +252,7 @@ export class Drainer {
 		await this.#queue.set(key, record);
 		result.failed++;
 		this.#emit('outbox:retry', record, { nextAttemptAt: record.nextAttemptAt, code: outcome.code });
-		return outcome.kind === 'retry' ? record.nextAttemptAt : Number.POSITIVE_INFINITY;
+		return outcome.kind === 'retry' ? record.nextAttemptAt : Infinity;
 	}
 
 	/** Move a pending entry to the dead letters (written before the pending copy is removed). */
@@ -303,13 +303,13 @@ export class Drainer {
 		try {
 			this.#timer = setTimeout(() => {
 				this.#timer = undefined;
-				this.#timerAt = Number.POSITIVE_INFINITY;
+				this.#timerAt = Infinity;
 				void this.trigger();
 			}, Math.min(maxTimeout, Math.max(0, wake - this.#context.clock.now())));
 		} catch {
 			// workerd outside a request: the next trigger drains instead.
 			this.#timer = undefined;
-			this.#timerAt = Number.POSITIVE_INFINITY;
+			this.#timerAt = Infinity;
 		}
 	}
 }

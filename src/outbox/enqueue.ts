@@ -72,10 +72,12 @@ export const createCallSide = ({ context, options, queue, drainer, touch }: Deps
 			...(hold ? {} : { lastError: { code, message: error instanceof Error ? error.message : String(error), ...statusOf(error) } }),
 		};
 		await queue.set(makeKey('p', now, seq++, id, scope), record);
-		drainer.pendingScopes.add(scope);
 		context.emit('outbox:queued', { scope, method: record.method, url: record.url, entryId: id, idempotencyKey: record.idempotencyKey, attempts: record.attempts, code });
 		registerSync(context.name);
-		void drainer.trigger();
+		if (!isOffline()) {
+			void drainer.trigger();
+		}
+
 		if (options.queuedResponse === 'accepted') {
 			return new Response(JSON.stringify({ queued: true, entryId: id }), {
 				status: 202,
@@ -90,7 +92,11 @@ export const createCallSide = ({ context, options, queue, drainer, touch }: Deps
 	const wrap: OuterWrapper = async (call, next) => {
 		touch();
 		const snapshot = await snapshotBody(call.input, call.options, options.maxBodyBytes);
-		const pending = (await queue.keys()).filter((key) => key.state === 'p');
+		// Online, the call may go out at once: list the store, so an entry another tab or worker has
+		// just queued in its scope holds it (FIFO). Offline, it is held whatever the scopes say, and
+		// this context's view of the keys serves (see QueueStore): no store I/O before the write.
+		await queue.load(!isOffline());
+		const pending = queue.pending();
 		if (pending.length >= options.maxEntries) {
 			throw new OutboxFullError(`The outbox is full (outbox.maxEntries = ${options.maxEntries}); nothing was stored or sent`);
 		}
@@ -122,9 +128,10 @@ export const createCallSide = ({ context, options, queue, drainer, touch }: Deps
 		}
 
 		const response = await next(request, init);
-		if (response.ok && !drainer.draining && drainer.pendingScopes.size > 0) {
-			const scope = context.scopeOf(request.url);
-			if (drainer.pendingScopes.has(scope)) {
+		if (response.ok && !drainer.draining) {
+			const pending = queue.pending();
+			const scope = pending.length > 0 ? context.scopeOf(request.url) : '';
+			if (pending.some((key) => key.scope === scope)) {
 				void drainer.trigger({ force: scope, unpause: scope });
 			}
 		}

@@ -18,7 +18,7 @@ import type { Outbox, OutboxEntry } from './types.js';
 export function createOutbox(context: FeatureContext, outboxOptions: OutboxOptions): OutboxFeature {
 	const options = resolveOutboxOptions(outboxOptions);
 	const store = context.storeFor('outbox');
-	const queue = new QueueStore(store, (operation, error, key) => context.storageError('outbox', operation, error, key));
+	const queue = new QueueStore(store, (operation, error, key) => context.storageError('outbox', operation, error, key), `steadfetch:${context.name}/outbox`);
 	const drainer = new Drainer(context, options, queue, store);
 	const cleanups: Array<() => void> = [];
 	let startPending = false;
@@ -72,7 +72,6 @@ export function createOutbox(context: FeatureContext, outboxOptions: OutboxOptio
 			Object.assign(record, { attempts: 0, nextAttemptAt: now, retainFrom: now });
 			await queue.set(withState(key, 'p'), record);
 			await queue.delete(key);
-			drainer.pendingScopes.add(record.scope);
 			void drainer.trigger({ unpause: record.scope });
 		},
 		async discard(id) {
@@ -115,13 +114,13 @@ export function createOutbox(context: FeatureContext, outboxOptions: OutboxOptio
 		close() {
 			startPending = false;
 			drainer.close();
+			queue.close();
 			for (const cleanup of cleanups.splice(0)) {
 				cleanup();
 			}
 		},
 		async clear() {
 			await queue.clear();
-			drainer.pendingScopes.clear();
 		},
 	};
 }

@@ -4,40 +4,130 @@ import { parseKey, type RecordKey } from './record.js';
 type Report = (operation: string, error: unknown, key?: string) => void;
 
 /**
+ * What this context knows of one store: its keys, parsed once, and the memory fallback. Shared by
+ * the QueueStores of one store object (clients given the same store), so their views agree.
+ */
+interface Index {
+	keys: Map<string, RecordKey>;
+	memory: Map<string, unknown>;
+	/** The listing the view comes from; dropped when another context says it changed the store. */
+	listing?: Promise<void> | undefined;
+	/** The latest listing applied (an older one finishing later is not). */
+	applied: number;
+	/** The keys changed here during each listing under way: their current state wins over the listing. */
+	journals: Set<Set<string>>;
+}
+
+const indexes = new WeakMap<KeyValueStore, Index>();
+let listings = 0;
+
+/**
  * The outbox's view of its `KeyValueStore`, with a memory fallback: when the store rejects a write,
  * the record is kept in memory for the rest of the session (reported as `storage:error`), so a queued
  * mutation is never lost silently; it is replayed from memory, and lost only if the page goes away
  * before delivery. Reads merge the store and the fallback.
+ *
+ * The keys are kept in memory too, so a call need not list the store: `load()` lists it once, then
+ * the view follows the changes made through the QueueStores of this store object. Where contexts
+ * share IndexedDB (tabs, workers), they meet on a BroadcastChannel: a new one says "here", the
+ * others answer, and from then on each write or delete is announced; hearing from another context
+ * (an answer or an announcement) makes the view be listed again on the next `load()`. Until that
+ * message arrives (or, if the writer died between its write and its announcement, until the next
+ * listing) the view lags by that write: enough for the `maxEntries` check of a call made offline,
+ * which uses it. `keys()` and `load(true)` always list the store: every drain does (under the
+ * drain lock), and so does every call made online (the "queued behind" rule).
  */
 export class QueueStore {
 	readonly #store: KeyValueStore;
 	readonly #report: Report;
-	readonly #memory = new Map<string, unknown>();
+	readonly #index: Index;
+	readonly #memory: Map<string, unknown>;
+	readonly #channel: BroadcastChannel | undefined;
+	/** The channel, once another context with this outbox was heard from: only then are changes announced. */
+	#peers: BroadcastChannel | undefined;
 
-	constructor(store: KeyValueStore, report: Report) {
+	constructor(store: KeyValueStore, report: Report, channelName: string) {
 		this.#store = store;
 		this.#report = report;
+		const index: Index = indexes.get(store) ?? { keys: new Map(), memory: new Map(), applied: 0, journals: new Set() };
+		indexes.set(store, index);
+		this.#index = index;
+		this.#memory = index.memory;
+		// Only where contexts share persisted storage (tabs and workers sharing IndexedDB).
+		if (typeof indexedDB !== 'undefined' && typeof BroadcastChannel === 'function') {
+			const channel = new BroadcastChannel(channelName);
+			// 1: "here I am" (answered with 2), 0: "I changed the store". Either says another context
+			// uses the store, which may have written before it knew of this one: list again.
+			channel.onmessage = ({ data }: MessageEvent<number>) => {
+				index.listing = undefined;
+				this.#peers = channel;
+				if (data === 1) {
+					channel.postMessage(2);
+				}
+			};
+			channel.postMessage(1);
+			this.#channel = channel;
+		}
 	}
 
-	/** Our keys, parsed and sorted (FIFO). A store that cannot list is reported; memory still counts. */
+	/** Our keys, listed from the store again, parsed and sorted (FIFO within each state). */
 	async keys(): Promise<RecordKey[]> {
-		let stored: string[] = [];
+		await this.load(true);
+		return [...this.#index.keys.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
+	}
+
+	/**
+	 * Bring this context's view of the keys up to date: list the store when `fresh`, or when the view
+	 * does not come from a listing yet (or another context changed the store since).
+	 */
+	async load(fresh?: boolean): Promise<void> {
+		const index = this.#index;
+		if (fresh || !index.listing) {
+			index.listing = this.#list();
+		}
+
+		await index.listing;
+	}
+
+	/** The pending entries in this context's view (see `load`), unsorted. */
+	pending(): RecordKey[] {
+		return [...this.#index.keys.values()].filter((key) => key.state === 'p');
+	}
+
+	/** List the store (a store that cannot list is reported; the keys known here still count). */
+	async #list(): Promise<void> {
+		const index = this.#index;
+		const journal = new Set<string>();
+		const listing = ++listings;
+		index.journals.add(journal);
 		try {
-			stored = await this.#store.keys();
+			const keys = new Map<string, RecordKey>();
+			for (const key of [...await this.#store.keys(), ...index.memory.keys()]) {
+				const parsed = index.keys.get(key) ?? parseKey(key);
+				if (parsed) {
+					keys.set(key, parsed);
+				}
+			}
+
+			if (listing > index.applied) {
+				for (const key of journal) {
+					const known = index.keys.get(key);
+					if (known) {
+						keys.set(key, known);
+					} else {
+						keys.delete(key);
+					}
+				}
+
+				index.keys = keys;
+				index.applied = listing;
+			}
 		} catch (error) {
 			this.#report('keys', error);
+			index.listing = undefined;
+		} finally {
+			index.journals.delete(journal);
 		}
-
-		const all = new Set([...stored, ...this.#memory.keys()]);
-		const parsed: RecordKey[] = [];
-		for (const key of all) {
-			const entry = parseKey(key);
-			if (entry) {
-				parsed.push(entry);
-			}
-		}
-
-		return parsed.sort((a, b) => (a.key.slice(2) < b.key.slice(2) ? -1 : a.key.slice(2) > b.key.slice(2) ? 1 : 0));
 	}
 
 	/** The stored value; rejects when the store cannot read it (the caller decides what that means). */
@@ -50,10 +140,12 @@ export class QueueStore {
 		try {
 			await this.#store.set(key, value);
 			this.#memory.delete(key);
+			this.#note(key, true, true);
 			return true;
 		} catch (error) {
 			this.#report('set', error, key);
 			this.#memory.set(key, structuredClone(value));
+			this.#note(key, true);
 			return false;
 		}
 	}
@@ -63,6 +155,7 @@ export class QueueStore {
 		this.#memory.delete(key);
 		try {
 			await this.#store.delete(key);
+			this.#note(key, false, true);
 			return true;
 		} catch (error) {
 			this.#report('delete', error, key);
@@ -72,11 +165,39 @@ export class QueueStore {
 
 	async clear(): Promise<void> {
 		this.#memory.clear();
+		this.#index.keys.clear();
+		this.#index.applied = ++listings; // A listing under way is older than the clear.
 		try {
 			await this.#store.clear();
 		} catch (error) {
 			this.#report('clear', error);
 			throw error;
+		}
+
+		this.#peers?.postMessage(0);
+	}
+
+	close(): void {
+		this.#channel?.close();
+		this.#peers = undefined; // Writes still finishing announce nothing (a closed channel throws).
+	}
+
+	/** Record a change made here to the key set; announce it to other contexts when it reached the store. */
+	#note(key: string, present: boolean, stored?: boolean): void {
+		const { keys, journals } = this.#index;
+		const parsed = present && parseKey(key);
+		if (parsed) {
+			keys.set(key, parsed);
+		} else {
+			keys.delete(key);
+		}
+
+		for (const journal of journals) {
+			journal.add(key);
+		}
+
+		if (stored) {
+			this.#peers?.postMessage(0);
 		}
 	}
 }

@@ -15,38 +15,43 @@ export interface BodySnapshot {
  * No network I/O happens here.
  */
 export const snapshotBody = async (input: unknown, options: Record<string, unknown>, maxBodyBytes: number): Promise<BodySnapshot> => {
-	let source: Response | undefined;
-	let contentType: string | undefined;
-	if (options['json'] !== undefined) {
+	const { json, body } = options;
+	let bytes: ArrayBuffer;
+	let contentType: string | null | undefined;
+	if (json !== undefined) {
+		// Encoded at once, without a Response to read back: the common case.
 		const stringify = options['stringifyJson'] as ((value: unknown) => string) | undefined;
-		source = new Response(stringify ? stringify(options['json']) : JSON.stringify(options['json']));
+		bytes = new TextEncoder().encode(stringify ? stringify(json) : JSON.stringify(json)).buffer;
 		contentType = 'application/json';
-	} else if (options['body'] !== undefined && options['body'] !== null) {
-		const body = options['body'];
-		if (typeof ReadableStream !== 'undefined' && body instanceof ReadableStream) {
-			throw new InvalidRequestError('A ReadableStream body cannot be stored in the outbox: pass bytes, a string, a Blob or FormData, or set `outbox: false`');
+	} else {
+		let source: Response | undefined;
+		if (body !== undefined && body !== null) {
+			if (typeof ReadableStream !== 'undefined' && body instanceof ReadableStream) {
+				throw new InvalidRequestError('A ReadableStream body cannot be stored in the outbox: pass bytes, a string, a Blob or FormData, or set `outbox: false`');
+			}
+
+			if (typeof Blob !== 'undefined' && body instanceof Blob && body.size > maxBodyBytes) {
+				throw tooLarge(body.size, maxBodyBytes);
+			}
+
+			source = new Response(body as BodyInit);
+		} else if (input instanceof Request && input.body) {
+			source = input.clone() as unknown as Response;
 		}
 
-		if (typeof Blob !== 'undefined' && body instanceof Blob && body.size > maxBodyBytes) {
-			throw tooLarge(body.size, maxBodyBytes);
+		if (!source) {
+			return {};
 		}
 
-		source = new Response(body as BodyInit);
-	} else if (input instanceof Request && input.body) {
-		source = input.clone() as unknown as Response;
+		bytes = await source.arrayBuffer();
+		contentType = source.headers.get('content-type');
 	}
 
-	if (!source) {
-		return {};
-	}
-
-	const bytes = await source.arrayBuffer();
 	if (bytes.byteLength > maxBodyBytes) {
 		throw tooLarge(bytes.byteLength, maxBodyBytes);
 	}
 
-	contentType ??= source.headers.get('content-type') ?? undefined;
-	return contentType === undefined ? { body: bytes } : { body: bytes, contentType };
+	return contentType ? { body: bytes, contentType } : { body: bytes };
 };
 
 const tooLarge = (size: number, max: number): OutboxFullError =>
