@@ -50,7 +50,7 @@ export class CacheCore {
 			this.invalidated.delete(this.invalidated.keys().next().value!);
 		}
 
-		const drop = async () => this.entries.remove(this.entries.index.deleteWhere((meta) => meta.url === url));
+		const drop = async () => this.entries.remove(this.entries.index.deleteWhere((meta) => meta.url === url), true);
 		return this.entries.loaded ? drop() : this.entries.ready().then(drop);
 	}
 

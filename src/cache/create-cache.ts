@@ -63,13 +63,12 @@ export function createCache(context: FeatureContext, options: CacheOptions): Cac
 	const refreshing = new Set<string>();
 
 	const capture = (request: Request, response: Response, clone: boolean): void => {
-		const { status, headers } = response;
-		if (status < 200 || status > 299 || status === 206 || Number(headers.get('content-length')) > core.options.maxBodyBytes) {
+		const { status } = response;
+		if (status < 200 || status > 299 || status === 206) {
 			return;
 		}
 
-		const copy = request.method === 'HEAD' ? undefined : clone ? response.clone() : response;
-		void store(core, request, response, copy, core.epoch).catch((error: unknown) => {
+		void store(core, request, response, clone, core.epoch).catch((error: unknown) => {
 			context.storageError('cache', 'set', error, request.url);
 		});
 	};
@@ -82,7 +81,7 @@ export function createCache(context: FeatureContext, options: CacheOptions): Cac
 			if (offline()) {
 				call.served = await core.serve(request, call.method, 'offline');
 				if (call.served) {
-					throw new StaleShortcut('Answered from the stale cache while offline');
+					throw new StaleShortcut('offline');
 				}
 			} else if (first && call.swr) {
 				const meta = await core.locate(request).catch(() => undefined);
@@ -90,7 +89,7 @@ export function createCache(context: FeatureContext, options: CacheOptions): Cac
 					const response = await core.serve(request, call.method, 'revalidate', meta);
 					if (response && refreshing.has(meta.key)) {
 						call.served = response;
-						throw new StaleShortcut('Answered from the stale cache; a refresh is running');
+						throw new StaleShortcut('refreshing');
 					}
 
 					if (response) {
@@ -176,6 +175,9 @@ export function createCache(context: FeatureContext, options: CacheOptions): Cac
 			core.clearedAt = ++core.epoch;
 			refreshing.clear();
 			await entries.clear();
+		},
+		close() {
+			entries.close();
 		},
 	};
 }

@@ -7,6 +7,8 @@ import type { ResolvedCacheOptions } from './resolve-options.js';
 
 /** Longest wait for storage on a request's path; a store that hangs longer is treated as failed. */
 const storageWaitMs = 3000;
+/** The persisted index is written at most once per this many ms (see `EntryStore`). */
+export const indexEveryMs = 1000;
 
 const timeout = async <T>(promise: Promise<T>): Promise<T> => {
 	let timer: ReturnType<typeof setTimeout> | undefined;
@@ -21,9 +23,12 @@ const timeout = async <T>(promise: Promise<T>): Promise<T> => {
 
 /**
  * The stored responses: the in-memory LRU index over the client's `cache` store. The index is
- * loaded once, lazily, from the persisted index (reconciled with the store's keys: records the
- * index misses are adopted, entries without a record dropped). Writes go through one queue in
- * order (record, then index), behind the callers. Records not written yet are read from memory.
+ * loaded once, lazily, from the persisted index reconciled with the store's keys (records the
+ * index misses are adopted, entries without a record dropped), so the persisted index is only a
+ * shortcut: it is written at most once per `indexEveryMs` (at once after a quiet interval, then
+ * when the interval ends if it changed meanwhile; a timer runs only then) and by `close()`. A
+ * crash before that loses no record, only the LRU order of the last changes. Writes go through
+ * one queue in order, behind the callers. Records not written yet are read from memory.
  *
  * Faults never reach a request: each is reported as `storage:error` (part `cache`). A store that
  * cannot load its index, or fails three writes in a row, is replaced by a memory store for the session.
@@ -36,7 +41,13 @@ export class EntryStore {
 	#store: KeyValueStore | undefined;
 	#ready: Promise<void> | undefined;
 	#queue: Promise<unknown> = Promise.resolve();
-	#indexQueued = false;
+	/** The index changed since it was last persisted. */
+	#dirty = false;
+	/** Runs while an index write is within its interval; undefined when idle. */
+	#timer: ReturnType<typeof setTimeout> | undefined;
+	#closed = false;
+	/** Bumped by every removal: a reload that overlapped one adopts nothing. */
+	#removals = 0;
 	#failedWrites = 0;
 	#lastReload = Number.NEGATIVE_INFINITY;
 
@@ -83,7 +94,7 @@ export class EntryStore {
 		return undefined;
 	}
 
-	/** Index a record and write it (and the index) behind; resolves once written, true if it was. */
+	/** Index a record and write it behind; resolves once written, true if it was. */
 	async put(record: CacheRecord): Promise<boolean> {
 		const { body: _body, v: _v, status: _status, statusText: _statusText, headers: _headers, ...meta } = record;
 		this.index.set(meta);
@@ -103,8 +114,11 @@ export class EntryStore {
 		return written;
 	}
 
-	/** Drop entries from the index now and from the store behind. */
-	remove(metas: readonly CacheMeta[]): Promise<unknown> {
+	/**
+	 * Drop entries from the index now and from the store behind. `purge` (no-store, invalidation):
+	 * the persisted index is written at once too, so no trace of them is left behind.
+	 */
+	remove(metas: readonly CacheMeta[], purge = false): Promise<unknown> {
 		for (const meta of metas) {
 			this.index.delete(meta.key);
 			this.#pending.delete(meta.key);
@@ -112,7 +126,8 @@ export class EntryStore {
 
 		const removed = Promise.all(metas.map(async (meta) => this.#enqueue('delete', recordKey(meta.key), async (store) => store.delete(recordKey(meta.key)))));
 		if (metas.length > 0) {
-			this.#saveIndex();
+			this.#removals++;
+			this.#saveIndex(purge);
 		}
 
 		return removed;
@@ -121,14 +136,22 @@ export class EntryStore {
 	/** Remove every record of this client's cache. */
 	async clear(): Promise<void> {
 		await this.ready();
+		this.#removals++;
 		this.index.clear();
 		this.#pending.clear();
 		await this.#enqueue('clear', undefined, async (store) => store.clear());
 	}
 
+	/** Stop the index timer and write the index now if it changed; later changes write it at once. */
+	close(): void {
+		this.#closed = true;
+		this.#flush();
+	}
+
 	/**
-	 * Merge the persisted index into this one (another tab or client of the same name may have stored
-	 * since this one loaded). For misses on a failing call; at most once a second.
+	 * Merge what the store holds into the index (another tab or client of the same name may have
+	 * stored since this one loaded): the persisted index, and records it does not list yet.
+	 * For misses on a failing call; at most once a second.
 	 */
 	async reload(): Promise<void> {
 		const now = this.#context.clock.now();
@@ -137,13 +160,8 @@ export class EntryStore {
 		}
 
 		this.#lastReload = now;
-		await this.#enqueue('get', indexKey, async (store) => {
-			for (const meta of parseIndex(await timeout(store.get(indexKey))) ?? []) {
-				if (!this.index.get(meta.key) && meta.until >= now) {
-					this.index.set(meta);
-				}
-			}
-		});
+		const removals = this.#removals;
+		await this.#enqueue('get', indexKey, async (store) => this.#merge(store, now, removals));
 	}
 
 	#open(): KeyValueStore {
@@ -183,60 +201,78 @@ export class EntryStore {
 		return run;
 	}
 
-	/** Persist the index once after the current burst of changes. */
-	#saveIndex(): void {
-		if (this.#indexQueued) {
-			return;
+	/** Persist the index: at once when idle or told to, else when the current interval ends. */
+	#saveIndex(atOnce?: boolean): void {
+		this.#dirty = true;
+		if (atOnce || !this.#timer) {
+			this.#flush();
 		}
+	}
 
-		this.#indexQueued = true;
-		void this.#enqueue('set', indexKey, async (store) => {
-			this.#indexQueued = false;
-			await store.set(indexKey, { v: 1, entries: this.index.list() });
-		});
+	/** Write the index if it changed; then, unless closed, no other write before an interval ends. */
+	#flush(): void {
+		clearTimeout(this.#timer);
+		this.#timer = this.#dirty && !this.#closed ? setTimeout(() => this.#flush(), indexEveryMs) : undefined;
+		if (this.#dirty) {
+			this.#dirty = false;
+			void this.#enqueue('set', indexKey, async (store) => store.set(indexKey, { v: 1, entries: this.index.list() }));
+		}
 	}
 
 	async #load(): Promise<void> {
-		const now = this.#context.clock.now();
 		try {
-			const store = this.#open();
-			const [raw, keys] = await timeout(Promise.all([store.get(indexKey), store.keys()]));
-			const present = new Set(keys);
-			const listed = parseIndex(raw);
-			if (raw !== undefined && !listed) {
-				this.#report('decode', new TypeError('Corrupt or old-version cache index'), indexKey);
-			}
+			await this.#merge(this.#open(), this.#context.clock.now(), this.#removals);
+		} catch (error) {
+			this.#report('load', error);
+			this.#fallBack();
+		}
+	}
 
-			const stale: CacheMeta[] = [];
-			for (const meta of listed ?? []) {
-				if (present.delete(recordKey(meta.key))) {
-					if (meta.until < now) {
-						stale.push(meta);
-					} else {
-						this.index.set(meta);
-					}
-				}
-			}
+	/**
+	 * Index the unexpired entries the persisted index lists and the records it misses (written by
+	 * another tab, or before a crash or an index write), unless a removal came since `removals`;
+	 * drop expired and corrupt records; evict beyond the bounds.
+	 */
+	async #merge(store: KeyValueStore, now: number, removals: number): Promise<void> {
+		const [raw, keys] = await timeout(Promise.all([store.get(indexKey), store.keys()]));
+		const present = new Set(keys);
+		present.delete(indexKey);
+		const listed = parseIndex(raw);
+		if (raw !== undefined && !listed) {
+			this.#report('decode', new TypeError('Corrupt or old-version cache index'), indexKey);
+		}
 
-			// Records the index does not list (written by another tab, or before a crash): adopt or drop.
-			present.delete(indexKey);
-			for (const [at, key] of [...present].entries()) {
-				const meta = at < this.#options.maxEntries ? parseMeta(parseRecord(await timeout(store.get(key)))) : undefined;
-				if (meta && recordKey(meta.key) === key && meta.until >= now) {
-					this.index.set(meta);
+		const stale: CacheMeta[] = [];
+		const adopt = (meta: CacheMeta): void => {
+			if (meta.until < now) {
+				stale.push(meta);
+			} else if (removals === this.#removals && !this.index.get(meta.key)) {
+				this.index.set(meta);
+			}
+		};
+
+		for (const meta of listed ?? []) {
+			if (present.delete(recordKey(meta.key))) {
+				adopt(meta);
+			}
+		}
+
+		let reads = 0;
+		for (const key of present) {
+			if (!this.index.get(key.slice(2))) {
+				const meta = reads++ < this.#options.maxEntries ? parseMeta(parseRecord(await timeout(store.get(key)))) : undefined;
+				if (meta && recordKey(meta.key) === key) {
+					adopt(meta);
 				} else {
-					if (!meta && at < this.#options.maxEntries) {
+					if (!meta && reads <= this.#options.maxEntries) {
 						this.#report('decode', new TypeError('Corrupt or old-version cache record'), key);
 					}
 
 					stale.push({ key: key.slice(2) } as CacheMeta);
 				}
 			}
-
-			this.remove([...stale, ...this.index.evict(this.#options.maxEntries, this.#options.maxBytes)]);
-		} catch (error) {
-			this.#report('load', error);
-			this.#fallBack();
 		}
+
+		this.remove([...stale, ...this.index.evict(this.#options.maxEntries, this.#options.maxBytes)]);
 	}
 }

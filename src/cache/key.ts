@@ -8,8 +8,8 @@
 export class Keyer {
 	readonly #name: string;
 	readonly #sensitive: ReadonlySet<string>;
-	/** Recent partitions by credential string, so repeated calls with one token hash once. */
-	readonly #memo = new Map<string, Promise<string>>();
+	/** Recent partitions by credential string (the hash once known), so repeated calls with one token hash once. */
+	readonly #memo = new Map<string, Promise<string> | string>();
 
 	constructor(name: string, sensitive: ReadonlySet<string>) {
 		this.#name = name;
@@ -29,20 +29,26 @@ export class Keyer {
 		return found;
 	}
 
-	/** The partition prefix of a key: `''` without credentials, else `~<sha-256 hex>~`. */
-	async partition(credentials: string | undefined): Promise<string> {
+	/**
+	 * The partition prefix of a key: `''` without credentials, else `~<sha-256 hex>~` — a string
+	 * at once when hashed recently, else a promise of it.
+	 */
+	partition(credentials: string | undefined): string | Promise<string> {
 		if (credentials === undefined) {
 			return '';
 		}
 
 		let hash = this.#memo.get(credentials);
-		if (!hash) {
+		if (hash === undefined) {
 			if (this.#memo.size >= 16) {
 				this.#memo.delete(this.#memo.keys().next().value!);
 			}
 
-			hash = crypto.subtle.digest('SHA-256', new TextEncoder().encode(`${this.#name}\n${credentials}`)).then((digest) =>
-				`~${[...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, '0')).join('')}~`);
+			hash = crypto.subtle.digest('SHA-256', new TextEncoder().encode(`${this.#name}\n${credentials}`)).then((digest) => {
+				const value = `~${[...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, '0')).join('')}~`;
+				this.#memo.set(credentials, value);
+				return value;
+			});
 			hash.catch(() => this.#memo.delete(credentials));
 			this.#memo.set(credentials, hash);
 		}

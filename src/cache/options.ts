@@ -4,7 +4,11 @@
  * After a successful GET (2xx except 206) the response is stored behind the caller (write-behind,
  * from a clone) in the client's store under `<name>/cache`, unless the request or response says
  * `no-store`, the response says `no-cache` or `Vary: *`, or the body exceeds `maxBodyBytes`. A HEAD
- * refreshes the stored GET copy's headers and timing. When a GET or HEAD then ends in a network
+ * refreshes the stored GET copy's headers and timing. A GET whose copy was stored (or is being
+ * written) less than 1 s ago with the same `ETag`, `Last-Modified`, body size and timing (relative
+ * to its arrival) is not written again and emits no `cache:stored`: a stored copy is never more than
+ * 1 s older than the latest response. `cache:stored` fires for each copy actually written.
+ * When a GET or HEAD then ends in a network
  * error, a timeout, a 500/502/503/504 (after retries), an open circuit, or the runtime reports
  * offline, a usable stored copy answers it with `Cache-Status: steadfetch; hit; ttl=<s>;
  * detail=<reason>` and `Age` (`isStale(response)` is true, `cache:stale` fires); otherwise the

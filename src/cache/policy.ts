@@ -18,7 +18,7 @@ export type Plan = Timing | 'purge' | 'skip';
 
 /** Names listed by a `Vary` header, lower-case and sorted; `['*']` for `Vary: *`. */
 export const varyNames = (headers: Headers): string[] => {
-	const names = (headers.get('vary') ?? '').split(',').map((name) => name.trim().toLowerCase()).filter(Boolean);
+	const names = headers.get('vary')?.split(',').map((name) => name.trim().toLowerCase()).filter(Boolean) ?? [];
 	return names.includes('*') ? ['*'] : [...new Set(names)].sort();
 };
 
@@ -26,13 +26,14 @@ export const varyNames = (headers: Headers): string[] => {
  * Whether and how to store a successful GET response (RFC 9111 §3, RFC 5861):
  * - never when the request or the response says `no-store`, the response says `no-cache` (it could
  *   never be served without validation) or `Vary: *`;
- * - in a shared cache, never a `private` response nor one to a credentialed request;
+ * - in a shared cache, never a `private` response (nor one to a credentialed request: `store` skips
+ *   those before planning);
  * - `must-revalidate` and `proxy-revalidate` (in every cache: stricter than RFC 9111 for private
  *   caches, as the contract asks), and `s-maxage` in a shared cache, allow it only while fresh;
  * - `stale-if-error=N` allows it until freshness lifetime + N s, else `maxStaleMs` after storing.
  */
 export const planStore = (
-	requestHeaders: Headers, response: Response, options: ResolvedCacheOptions, credentialed: boolean, now: number,
+	requestHeaders: Headers, response: Response, options: ResolvedCacheOptions, now: number,
 ): Plan => {
 	if (parseCacheControl(requestHeaders.get('cache-control')).has('no-store')) {
 		return 'skip';
@@ -43,10 +44,6 @@ export const planStore = (
 	if (directives.has('no-store') || directives.has('no-cache') || varyNames(headers)[0] === '*'
 		|| (options.shared && directives.has('private'))) {
 		return 'purge';
-	}
-
-	if (options.shared && credentialed) {
-		return 'skip';
 	}
 
 	const lifetime = freshnessLifetime(headers, directives, options.shared);

@@ -14,6 +14,8 @@ export interface CacheMeta extends Timing {
 	bytes: number;
 	/** Request headers named by the response's `Vary`, lower-case. */
 	vary: string[];
+	/** The signature a GET copy was stored with (write coalescing, see capture.ts); dropped when loaded from storage. */
+	sig?: string | undefined;
 }
 
 /** A stored response: a plain, versioned, structured-clonable object. */

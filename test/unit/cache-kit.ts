@@ -7,8 +7,9 @@ import { serve, type RunningServer } from '../helpers/node-server.js';
 /**
  * The origin answers any path with JSON `{ n, path, lang }` (n counts hits of the path); query
  * parameters set the response: `cc` (Cache-Control), `vary`, `status`, `size` (a body of that many
- * bytes), `etag=hit` (an ETag that changes with every hit), `age`; the request header `x-cc` also
- * sets Cache-Control (same URL, another answer).
+ * bytes), `etag=hit` (an ETag that changes with every hit), `age`, `length=1` (a `Content-Length`;
+ * the body is chunked without it); the request header `x-cc` also sets Cache-Control (same URL,
+ * another answer).
  */
 export interface CacheKit {
 	url: string;
@@ -75,6 +76,10 @@ export const cacheKit = async (): Promise<CacheKit> => {
 		const status = typeof kit.mode === 'number' ? kit.mode : Number(parameters.get('status') ?? 200);
 		const size = parameters.get('size');
 		const body = size ? 'x'.repeat(Number(size)) : JSON.stringify({ n, path: url.pathname, lang: request.headers.get('accept-language') });
+		if (parameters.get('length') === '1') {
+			headers['content-length'] = String(new TextEncoder().encode(body).byteLength);
+		}
+
 		return new Response(status === 204 || request.method === 'HEAD' ? null : body, { status, headers });
 	});
 	kit.url = server.url;
