@@ -33,6 +33,10 @@ export interface BreakerEvent<T extends 'breaker:open' | 'breaker:half-open' | '
 	reopensAt?: number;
 }
 
+/**
+ * A response was written to the stale cache (behind the caller). An unchanged copy of the same key
+ * (same size and validators) stored less than 1 s ago is not written again, and fires no event.
+ */
 export interface CacheStoredEvent extends BaseEvent<'cache:stored'> {
 	url: string;
 	bytes: number;
