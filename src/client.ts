@@ -9,7 +9,7 @@ import type { BreakerFeature, CacheFeature, Feature, FeatureContext, OuterCall, 
 import { makeResponsePromise } from './core/response-promise.js';
 import { originOf, requestOrigin } from './core/scope.js';
 import { Stats, type ScopeStats } from './core/stats.js';
-import type { CallState, FetchInit, FetchLike, Layer } from './core/types.js';
+import type { CallState, FetchLike, Layer } from './core/types.js';
 import { check, isNonNegativeFinite, isNonNegativeInteger } from './core/validate.js';
 import { classify } from './errors/classify.js';
 import { isStale } from './cache/is-stale.js';
@@ -438,4 +438,3 @@ const mergeClientOptions = (base: ClientOptions, more: ClientOptions): ClientOpt
 	return merged as ClientOptions;
 };
 
-export type { FetchInit };

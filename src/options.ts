@@ -53,7 +53,7 @@ export interface ClientOptions extends Omit<KyOptions, 'cache'> {
 	 */
 	clock?: Clock;
 	/**
-	 * Random source in [0, 1) for jitter and ids-free decisions. Inject one in tests.
+	 * Random source in [0, 1) for retry jitter and outbox backoff (ids use crypto.randomUUID). Inject one in tests.
 	 * @default Math.random
 	 */
 	random?: () => number;
