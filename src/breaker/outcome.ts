@@ -1,3 +1,5 @@
+import { parseRetryAfter } from '../core/runtime.js';
+
 /** Statuses that count as failures by default: the origin is overloaded or down. */
 export const isFailureStatus = (status: number): boolean =>
 	status === 429 || status === 500 || status === 502 || status === 503 || status === 504;
@@ -11,13 +13,7 @@ export const retryAfterMs = (response: Response, now: number): number => {
 		return 0;
 	}
 
-	const value = response.headers.get('retry-after')?.trim();
-	if (!value) {
-		return 0;
-	}
-
-	const ms = /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value) - now;
-	return ms > 0 ? ms : 0;
+	return parseRetryAfter(response.headers.get('retry-after'), now) ?? 0;
 };
 
 /** A `CircuitOpenError`, also from another realm. */

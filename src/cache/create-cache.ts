@@ -1,4 +1,5 @@
 import type { CacheFeature, FeatureContext, OuterCall } from '../core/feature.js';
+import { isOffline } from '../core/runtime.js';
 import type { CallState, Layer } from '../core/types.js';
 import { classify } from '../errors/classify.js';
 import { store } from './capture.js';
@@ -33,14 +34,12 @@ interface CallContext {
 	refreshKey?: string;
 }
 
-/** `navigator.onLine === false` where the runtime has it (browsers). */
-const offline = (): boolean => typeof navigator !== 'undefined' && navigator.onLine === false;
 
 /** Why a failed call may be answered from the cache, or undefined when it may not. */
 const reasonOf = (error: unknown): StaleReason | undefined => {
 	const { code, status } = classify(error);
 	if (code === 'NETWORK' || code === 'TIMEOUT') {
-		return offline() ? 'offline' : code === 'NETWORK' ? 'network' : 'timeout';
+		return isOffline() ? 'offline' : code === 'NETWORK' ? 'network' : 'timeout';
 	}
 
 	return code === 'CIRCUIT_OPEN' ? 'circuit-open' : code === 'HTTP_5XX' && failedStatuses.has(status!) ? 'http-5xx' : undefined;
@@ -78,7 +77,7 @@ export function createCache(context: FeatureContext, options: CacheOptions): Cac
 		if (call) {
 			const first = !call.started;
 			call.started = true;
-			if (offline()) {
+			if (isOffline()) {
 				call.served = await core.serve(request, call.method, 'offline');
 				if (call.served) {
 					throw new StaleShortcut('offline');

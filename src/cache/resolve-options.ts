@@ -1,4 +1,5 @@
 import { check, isNonNegativeFinite, isPositiveFinite, isPositiveInteger } from '../core/validate.js';
+import { credentialHeaders } from '../core/runtime.js';
 import type { CacheOptions } from './options.js';
 
 /** Cache options with every default applied. */
@@ -15,7 +16,6 @@ export interface ResolvedCacheOptions {
 }
 
 /** Always credentials, whatever `sensitiveHeaders` says. */
-export const credentialHeaders = ['authorization', 'cookie', 'proxy-authorization'];
 
 const token = /^[!#$%&'*+.^_`|~\w-]+$/;
 

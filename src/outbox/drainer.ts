@@ -3,7 +3,7 @@ import type { CallOptions } from '../options.js';
 import type { KeyValueStore } from '../stores/types.js';
 import { backoffDelay } from './backoff.js';
 import { exclusive } from './guard.js';
-import { isOffline } from './hold.js';
+import { isOffline } from '../core/runtime.js';
 import type { ResolvedOutboxOptions } from './options.js';
 import { outcomeOfError, outcomeOfResponse, type ReplayOutcome } from './outcome.js';
 import type { QueueStore } from './queue-store.js';

@@ -3,9 +3,10 @@ import type { CallState, Layer } from '../core/types.js';
 import { classify } from '../errors/classify.js';
 import { OutboxFullError } from '../errors/OutboxFullError.js';
 import { OutboxQueuedError } from '../errors/OutboxQueuedError.js';
-import { backoffDelay, retryAfterMs } from './backoff.js';
+import { backoffDelay } from './backoff.js';
+import { isOffline, parseRetryAfter } from '../core/runtime.js';
 import type { Drainer } from './drainer.js';
-import { isOffline, OutboxHold } from './hold.js';
+import { OutboxHold } from './hold.js';
 import type { ResolvedOutboxOptions } from './options.js';
 import type { QueueStore } from './queue-store.js';
 import { makeKey, storedHeaders, type OutboxRecord } from './record.js';
@@ -63,7 +64,7 @@ export const createCallSide = ({ context, options, queue, drainer, touch }: Deps
 
 		const id = crypto.randomUUID();
 		const waitMs = hold ? 0 : (error as { retryAfterMs?: number }).retryAfterMs
-			?? retryAfterMs((error as { response?: Response }).response?.headers.get('retry-after') ?? null, now)
+			?? parseRetryAfter((error as { response?: Response }).response?.headers.get('retry-after'), now)
 			?? backoffDelay(1, options.baseBackoffMs, options.maxBackoffMs, context.random);
 		const record: OutboxRecord = {
 			v: 1, id, method: request.method, url: request.url, headers, idempotencyKey: call.state.idempotencyKey!,

@@ -16,5 +16,3 @@ export class OutboxHold extends SteadfetchError {
 	}
 }
 
-/** Whether the runtime says it is offline. `navigator.onLine === true` alone proves nothing. */
-export const isOffline = (): boolean => typeof navigator !== 'undefined' && (navigator as { onLine?: boolean }).onLine === false;

@@ -1,4 +1,5 @@
 import { check, isNonNegativeFinite, isNonNegativeInteger, isPositiveFinite, isPositiveInteger } from '../core/validate.js';
+import { credentialHeaders } from '../core/runtime.js';
 
 /** Options of the offline outbox (`outbox`). */
 export interface OutboxOptions {
@@ -66,7 +67,6 @@ export interface ResolvedOutboxOptions {
 }
 
 /** Headers never stored, whatever `sensitiveHeaders` says. */
-export const alwaysSensitive = ['authorization', 'cookie', 'proxy-authorization'];
 
 const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((item) => typeof item === 'string');
 
@@ -94,6 +94,6 @@ export const resolveOutboxOptions = (options: OutboxOptions): ResolvedOutboxOpti
 		maxBackoffMs,
 		baseBackoffMs,
 		queuedResponse,
-		sensitiveHeaders: new Set([...alwaysSensitive, ...sensitiveHeaders.map((name) => name.toLowerCase())]),
+		sensitiveHeaders: new Set([...credentialHeaders, ...sensitiveHeaders.map((name) => name.toLowerCase())]),
 	};
 };

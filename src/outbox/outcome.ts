@@ -1,5 +1,5 @@
 import { classify } from '../errors/classify.js';
-import { retryAfterMs } from './backoff.js';
+import { parseRetryAfter } from '../core/runtime.js';
 
 /**
  * What a replay's outcome means for its entry:
@@ -31,7 +31,7 @@ export const outcomeOfResponse = (response: Response, now: number): ReplayOutcom
 
 	const base = { code: codeOf(status), status, message: `${status} ${response.statusText}`.trim() };
 	if (status >= 500 || retryStatuses.has(status)) {
-		const waitMs = retryAfterMs(response.headers.get('retry-after'), now);
+		const waitMs = parseRetryAfter(response.headers.get('retry-after'), now);
 		return waitMs === undefined ? { kind: 'retry', ...base } : { kind: 'retry', ...base, waitMs };
 	}
 

@@ -1,0 +1,26 @@
+/**
+ * Whether the runtime says it is offline (`navigator.onLine === false`, browsers). `onLine === true`
+ * alone proves nothing, and runtimes without `navigator.onLine` are never "offline" here.
+ */
+export const isOffline = (): boolean => typeof navigator !== 'undefined' && (navigator as { onLine?: boolean }).onLine === false;
+
+/** Headers that carry credentials: never stored by the outbox, a partition key (by hash) for the cache. */
+export const credentialHeaders: readonly string[] = ['authorization', 'cookie', 'proxy-authorization'];
+
+/**
+ * A `Retry-After` value in ms from `now`: delay-seconds or an HTTP date (RFC 9110 §10.2.3); a date
+ * in the past is 0. `undefined` when absent or malformed.
+ */
+export const parseRetryAfter = (value: string | null | undefined, now: number): number | undefined => {
+	const text = value?.trim();
+	if (!text) {
+		return undefined;
+	}
+
+	if (/^\d+$/.test(text)) {
+		return Number(text) * 1000;
+	}
+
+	const date = Date.parse(text);
+	return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+};
