@@ -7,7 +7,7 @@ import type { BreakerOptions } from './options.js';
 import { isCircuitOpen, isFailureStatus, retryAfterMs } from './outcome.js';
 import { resolvePolicy } from './policy.js';
 import { decodeRecord } from './record.js';
-import { requestOrigin } from './scope.js';
+import { requestOrigin } from '../core/scope.js';
 import { createSharing, hasTabs, type Sharing } from './share.js';
 import { Circuit, PASS, PROBE, type Change } from './state.js';
 

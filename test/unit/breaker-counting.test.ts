@@ -148,7 +148,7 @@ describe('breaker: the default scope of an attempt', () => {
 	it.each([
 		'https://api.test/x?y=1', 'HTTPS://API.Test:443/a/b', 'http://127.0.0.1:8080', 'http://[::1]:3000/x', 'https://xn--bcher-kva.example/', 'https://bücher.example/p',
 	])('%s is scoped by its origin', async (url) => {
-		const { requestOrigin } = await import('../../src/breaker/scope.js');
+		const { requestOrigin } = await import('../../src/core/scope.js');
 		const request = new Request(url);
 		expect(requestOrigin(request.url)).toBe(new URL(url).origin);
 	});

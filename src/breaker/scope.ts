@@ -1,1 +1,0 @@
-export { requestOrigin } from '../core/scope.js';
