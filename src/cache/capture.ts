@@ -1,14 +1,14 @@
 import type { CacheCore } from './core.js';
-import { planStore, varyNames, type Timing } from './policy.js';
+import { planStore, varyNames, type Plan, type Timing } from './policy.js';
 import { readCapped, storedHeaders, type CacheRecord } from './record.js';
 
 /** How long a GET copy stands for the same response arriving again (see `CacheOptions`), in ms. */
 export const coalesceMs = 1000;
 
 /**
- * Store a successful GET or HEAD response behind the caller (write-behind). The body is read from a
- * clone taken at once, before the caller gets the response, or from the response itself when
- * nobody else reads it (`clone` false: a background refresh). A HEAD stores nothing new: it
+ * Store a successful GET or HEAD response behind the caller (write-behind), from a clone taken at
+ * once, before ky or the caller can read the body. Returns undefined, having done nothing else, when
+ * there is nothing to store; else the promise of the write. A HEAD stores nothing new: it
  * refreshes the headers and timing of the stored GET copy, or drops that copy when its validators
  * (`ETag`, `Last-Modified`) changed. A `Content-Length` over `maxBodyBytes` is skipped uncopied.
  *
@@ -16,33 +16,52 @@ export const coalesceMs = 1000;
  * partition, `Vary` values) was stored, or is being written, less than `coalesceMs` ago (injected
  * clock) with the same signature: body size and `Cache-Control`, `Expires`, `Age`, `ETag`,
  * `Last-Modified` (so the same timing relative to its arrival). A copy is thus never more than
- * `coalesceMs` older than the latest response. It is told at once, with no clone and no parsing,
- * when `Content-Length` gives the size and the credential partition is hashed already; else once
- * the copy is read.
+ * `coalesceMs` older than the latest response. It is told at once, with no clone, no parsing and no
+ * promise, when `Content-Length` gives the size and the credential partition is hashed already;
+ * else once the copy is read.
  */
-export const store = async (core: CacheCore, request: Request, response: Response, clone: boolean, startEpoch: number): Promise<void> => {
-	const { context, options, keyer, entries } = core;
+export const store = (core: CacheCore, request: Request, response: Response, startEpoch: number): Promise<void> | undefined => {
+	const { options, keyer, entries } = core;
 	const { headers } = response;
-	const { index } = entries;
-	const now = context.clock.now();
+	const now = core.context.clock.now();
 	const credentials = keyer.credentials(request.headers);
-	const vary = varyNames(headers);
-	const get = request.method === 'GET';
-	/** True when a GET with this primary key and body size repeats (see above), else its signature. */
-	const repeats = (primary: string, bytes: number): string | true => {
-		const meta = index.get(keyer.full(primary, vary, request.headers));
-		const sig = [bytes, ...['cache-control', 'expires', 'age', 'etag', 'last-modified'].map((name) => headers.get(name))].join('\n');
-		return (meta?.sig === sig && now >= meta.storedAt && now - meta.storedAt < coalesceMs) || sig;
-	};
-
 	// A shared cache never stores a credentialed request's response, so it has nothing to purge either.
 	const partition = credentials !== undefined && options.shared ? undefined : keyer.partition(credentials);
 	const length = headers.get('content-length');
-	const plan = partition === undefined || Number(length) > options.maxBodyBytes
-		|| (get && typeof partition === 'string' && length && repeats(partition + request.url, Number(length)) === true)
-		? 'skip'
-		: planStore(request.headers, response, options, now);
-	const copy = !get ? undefined : !clone ? response : typeof plan === 'object' ? response.clone() : undefined;
+	if (partition === undefined || Number(length) > options.maxBodyBytes) {
+		return undefined;
+	}
+
+	const get = request.method === 'GET';
+	const vary = varyNames(headers);
+	const signature = (bytes: number): string => [bytes, ...['cache-control', 'expires', 'age', 'etag', 'last-modified'].map((name) => headers.get(name))].join('\n');
+	/** Whether a GET with this primary key and signature was stored less than `coalesceMs` ago. */
+	const repeats = (primary: string, sig: string): boolean => {
+		const meta = entries.index.get(keyer.full(primary, vary, request.headers));
+		return meta?.sig === sig && now >= meta.storedAt && now - meta.storedAt < coalesceMs;
+	};
+
+	if (get && typeof partition === 'string' && length && repeats(partition + request.url, signature(Number(length)))) {
+		return undefined;
+	}
+
+	const plan = planStore(request.headers, response, options, now);
+	const copy = get && typeof plan === 'object' ? response.clone() : undefined;
+	return write(core, request, response, copy, plan, { partition, vary, now, startEpoch, repeats, signature });
+};
+
+interface Pending {
+	partition: string | Promise<string>;
+	vary: string[];
+	now: number;
+	startEpoch: number;
+	repeats: (primary: string, sig: string) => boolean;
+	signature: (bytes: number) => string;
+}
+
+const write = async (core: CacheCore, request: Request, response: Response, copy: Response | undefined, plan: Plan, { partition, vary, now, startEpoch, repeats, signature }: Pending): Promise<void> => {
+	const { context, options, keyer, entries } = core;
+	const { index } = entries;
 	const primary = plan === 'skip' ? undefined : await partition + request.url;
 	await entries.ready();
 	const outdated = () => startEpoch < core.clearedAt || (core.invalidated.get(request.url) ?? 0) > startEpoch;
@@ -57,17 +76,16 @@ export const store = async (core: CacheCore, request: Request, response: Respons
 
 	const key = keyer.full(primary, vary, request.headers);
 	let record: CacheRecord | undefined;
-	let sig: string | true | undefined;
 	if (copy) {
 		const body = await readCapped(copy, Math.min(options.maxBodyBytes, options.maxBytes));
-		sig = body && repeats(primary, body.byteLength);
-		if (body && sig !== true && !outdated()) {
+		const sig = body && signature(body.byteLength);
+		if (body && sig && !repeats(primary, sig) && !outdated()) {
 			if (index.varyOf(primary)?.join() !== vary.join()) {
 				// Stored under other Vary names, older variants could no longer be found.
 				void entries.remove(index.deleteWhere((meta) => meta.primary === primary));
 			}
 
-			record = { v: 1, key, primary, url: request.url, storedAt: now, bytes: body.byteLength, vary, ...plan, status: response.status, statusText: response.statusText, headers: storedHeaders(headers), body, sig };
+			record = { v: 1, key, primary, url: request.url, storedAt: now, bytes: body.byteLength, vary, ...plan, status: response.status, statusText: response.statusText, headers: storedHeaders(response.headers), body, sig };
 		}
 	} else {
 		record = await freshened(core, key, response, plan, now);

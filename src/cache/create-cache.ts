@@ -61,13 +61,13 @@ export function createCache(context: FeatureContext, options: CacheOptions): Cac
 	const calls = new WeakMap<CallState, CallContext>();
 	const refreshing = new Set<string>();
 
-	const capture = (request: Request, response: Response, clone: boolean): void => {
+	const capture = (request: Request, response: Response): void => {
 		const { status } = response;
 		if (status < 200 || status > 299 || status === 206) {
 			return;
 		}
 
-		void store(core, request, response, clone, core.epoch).catch((error: unknown) => {
+		store(core, request, response, core.epoch)?.catch((error: unknown) => {
 			context.storageError('cache', 'set', error, request.url);
 		});
 	};
@@ -98,6 +98,12 @@ export function createCache(context: FeatureContext, options: CacheOptions): Cac
 					}
 				}
 			}
+
+			// Captured here, as the response arrives and before ky or the caller can read its body (the
+			// clone is taken at once): the wrapper sees the response only after ky's body shortcut began.
+			const response = await next(request, init);
+			capture(request, response);
+			return response;
 		}
 
 		return next(request, init);
@@ -136,9 +142,8 @@ export function createCache(context: FeatureContext, options: CacheOptions): Cac
 
 		const key = local.refreshKey;
 		if (key !== undefined) {
-			void network.then((fresh) => {
-				capture(state.request!, fresh, false);
-			}, () => undefined).finally(() => refreshing.delete(key));
+			// The refresh was stored by the layer; nobody reads its body unless a body shortcut was asked for.
+			void network.then((fresh) => fresh.body?.cancel(), () => undefined).catch(() => undefined).finally(() => refreshing.delete(key));
 			return response;
 		}
 
@@ -149,10 +154,6 @@ export function createCache(context: FeatureContext, options: CacheOptions): Cac
 				void response.body?.cancel().catch(() => undefined);
 				return stale;
 			}
-		}
-
-		if (state.request) {
-			capture(state.request, response, true);
 		}
 
 		return response;

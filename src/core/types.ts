@@ -14,8 +14,6 @@ export type Layer = (next: FetchLike) => FetchLike;
 export interface CallState {
 	/** The caller's own signal, to tell its abort apart from ky's timeouts. */
 	signal?: AbortSignal | undefined;
-	/** Accept type requested by a body shortcut (`.json()` and so on) before the request starts. */
-	accept?: string | undefined;
 	/** Per-call opt-outs. */
 	cache?: false | undefined;
 	breaker?: false | undefined;
@@ -32,6 +30,8 @@ export interface CallState {
 	response?: Response | undefined;
 	/** ky's own promise for the call, whose body shortcuts parse ky's response the ky way. */
 	kyPromise?: import('ky').ResponsePromise | undefined;
+	/** Body shortcuts called before the ky call started (a wrapper awaited first): run as it starts. */
+	onKyStart?: Array<(kyPromise: import('ky').ResponsePromise) => void> | undefined;
 }
 
 /** The injected clock. Epoch milliseconds. */

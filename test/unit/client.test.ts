@@ -36,6 +36,27 @@ describe('createClient', () => {
 		expect(seen).toEqual(['retry 1', 'retry 2']);
 	});
 
+	it('a body shortcut sets Accept as in ky, also when a wrapper awaits before the ky call starts', async () => {
+		const api = make({ outbox: true, cache: {} });
+		const read = await api.get('echo?id=accept-get').json<{ headers: Record<string, string> }>();
+		expect(read.headers['accept']).toBe('application/json');
+		// An outbox-eligible POST: the outbox's wrapper snapshots the body first, so ky starts later.
+		const write = await api.post('echo?id=accept-post', { json: { a: 1 } }).json<{ headers: Record<string, string> }>();
+		expect(write.headers['accept']).toBe('application/json');
+		expect((await api.get('echo?id=accept-text').text()).includes('"accept":"text/*"')).toBe(true);
+		const own = await api.get('echo?id=accept-own', { headers: { accept: 'application/vnd.x+json' } }).json<{ headers: Record<string, string> }>();
+		expect(own.headers['accept']).toBe('application/vnd.x+json');
+		api.close();
+	});
+
+	it('body shortcuts parse the ky way (parseJson applies) and may be called after the call settled', async () => {
+		const api = make({ parseJson: (text) => ({ parsed: JSON.parse(text) as unknown }) });
+		expect(await api.get('json?id=parse').json()).toMatchObject({ parsed: {} });
+		const promise = api.get('json?id=later');
+		await promise;
+		expect(await promise.json()).toMatchObject({ parsed: {} });
+	});
+
 	it('emits `retry` with scope, method, url, count and code; on() returns an unsubscribe', async () => {
 		const api = make();
 		const events: unknown[] = [];
