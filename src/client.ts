@@ -17,7 +17,7 @@ import { InvalidRequestError } from './errors/InvalidRequestError.js';
 import { SteadfetchError } from './errors/SteadfetchError.js';
 import type { CallOptions, ClientOptions } from './options.js';
 import { RetryBudget } from './retry/budget.js';
-import { createShouldRetry, defaultRetryMethods } from './retry/should-retry.js';
+import { createShouldRetry, unsafeRetryMethods } from './retry/should-retry.js';
 import { autoStore } from './stores/auto.js';
 import { createCache } from './cache/create-cache.js';
 import type { KeyValueStore } from './stores/types.js';
@@ -183,6 +183,8 @@ function create(options: ClientOptions, registry: StoreRegistry): Client {
 	}
 
 	const userRetry = typeof options.retry === 'number' ? { limit: options.retry } : options.retry ?? {};
+	/** Unless the user chose `retry.methods`, POST and PATCH calls add them (see `call`). */
+	const admitUnsafe = userRetry.methods === undefined;
 	const baseFetch: FetchLike = (options.fetch as FetchLike | undefined) ?? ((request, init) => globalThis.fetch(request, init));
 	const composedFetch = composeLayers(layers, normalizeTransport(baseFetch));
 	const userHooks = options.hooks ?? {};
@@ -194,7 +196,6 @@ function create(options: ClientOptions, registry: StoreRegistry): Client {
 			jitter: (delay: number) => random() * delay,
 			retryOnTimeout: true,
 			backoffLimit: 30_000,
-			methods: defaultRetryMethods,
 			...userRetry,
 			shouldRetry: createShouldRetry({
 				user: userRetry.shouldRetry,
@@ -239,14 +240,17 @@ function create(options: ClientOptions, registry: StoreRegistry): Client {
 		}
 
 		try {
-			validateTimeouts(callOptions as unknown as KyOptions, '');
+			if (callOptions.timeout !== undefined || callOptions.totalTimeout !== undefined || callOptions.retry !== undefined) {
+				validateTimeouts(callOptions as unknown as KyOptions, '');
+			}
+
 			const key = callOptions.idempotencyKey;
 			check(key === undefined || key === true || (typeof key === 'string' && key.length > 0 && key.length <= 255 && !/[\r\n]/.test(key)), 'idempotencyKey', key, 'true or a non-empty string of at most 255 characters without line breaks');
 		} catch (error) {
 			return Promise.reject(new InvalidRequestError((error as Error).message, { cause: error })) as ResponsePromise;
 		}
 
-		const { cache: cacheFlag, outbox: outboxFlag, breaker: breakerFlag, idempotencyKey, ...rest } = callOptions;
+		const { cache: cacheFlag, outbox: outboxFlag, breaker: breakerFlag, idempotencyKey } = callOptions;
 		const state: CallState = {
 			attempts: 0,
 			signal: callOptions.signal ?? undefined,
@@ -255,8 +259,13 @@ function create(options: ClientOptions, registry: StoreRegistry): Client {
 			outbox: outboxFlag,
 			idempotencyKey: idempotencyKey === true ? crypto.randomUUID() : idempotencyKey,
 		};
-		const forKy: Record<string, unknown> = rest;
-		forKy['steadfetch'] = state;
+		// What ky gets: the call's options without ours (a copy: the caller's object is left as it is).
+		const forKy: Record<string, unknown> = { ...callOptions, steadfetch: state };
+		if (cacheFlag !== undefined || outboxFlag !== undefined || breakerFlag !== undefined || idempotencyKey !== undefined) {
+			for (const key of ['cache', 'outbox', 'breaker', 'idempotencyKey']) {
+				delete forKy[key];
+			}
+		}
 		if (typeof cacheFlag === 'string') {
 			forKy['cache'] = cacheFlag;
 			if (cacheFlag === 'no-store') {
@@ -264,16 +273,28 @@ function create(options: ClientOptions, registry: StoreRegistry): Client {
 			}
 		}
 
-		if (rest.fetch) {
+		const ownRetry = forKy['retry'];
+		const verb = (method ?? (callOptions.method as string | undefined) ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+		if (typeof ownRetry === 'number' || (admitUnsafe && (verb === 'POST' || verb === 'PATCH'))) {
+			// A number merges as a limit (ky would replace our defaults: no jitter, no budget). POST and
+			// PATCH join ky's retried methods per call, not in every call's options (ky normalizes
+			// them on each attempt), and only `shouldRetry` lets them retry: with an Idempotency-Key.
+			forKy['retry'] = {
+				...(admitUnsafe && (verb === 'POST' || verb === 'PATCH') ? { methods: unsafeRetryMethods } : {}),
+				...(typeof ownRetry === 'number' ? { limit: ownRetry } : ownRetry as object | undefined),
+			};
+		}
+
+		if (forKy['fetch']) {
 			// A per-call transport still goes through the layers.
-			forKy['fetch'] = composeLayers(layers, normalizeTransport(rest.fetch as FetchLike));
+			forKy['fetch'] = composeLayers(layers, normalizeTransport(forKy['fetch'] as FetchLike));
 		}
 
 		const run = (): Promise<Response> => {
 			if (state.idempotencyKey !== undefined) {
 				// Fixed by now (the outbox's wrapper may pick it before it calls on): a per-call header, so
 				// ky's Request and every retry's clone carry it.
-				const headers = new Headers(rest.headers as HeadersInit | undefined);
+				const headers = new Headers(forKy['headers'] as HeadersInit | undefined);
 				headers.set('idempotency-key', state.idempotencyKey);
 				forKy['headers'] = headers;
 			}
@@ -295,7 +316,7 @@ function create(options: ClientOptions, registry: StoreRegistry): Client {
 			outcome = run();
 		} else {
 			const outer: OuterCall = {
-				method: (method ?? (callOptions.method as string | undefined) ?? (input instanceof Request ? input.method : 'GET')).toUpperCase(),
+				method: verb,
 				input: input as string | URL | Request,
 				options: callOptions as Record<string, unknown>,
 				state,

@@ -36,12 +36,13 @@ export const store = (core: CacheCore, request: Request, response: Response, sta
 	const vary = varyNames(headers);
 	const signature = (bytes: number): string => [bytes, ...['cache-control', 'expires', 'age', 'etag', 'last-modified'].map((name) => headers.get(name))].join('\n');
 	/** Whether a GET with this primary key and signature was stored less than `coalesceMs` ago. */
-	const repeats = (primary: string, sig: string): boolean => {
+	const repeats = (primary: string, sig: string | ((bytes: number) => string), bytes = 0): boolean => {
 		const meta = entries.index.get(keyer.full(primary, vary, request.headers));
-		return meta?.sig === sig && now >= meta.storedAt && now - meta.storedAt < coalesceMs;
+		return meta !== undefined && now >= meta.storedAt && now - meta.storedAt < coalesceMs
+			&& meta.sig === (typeof sig === 'string' ? sig : sig(bytes));
 	};
 
-	if (get && typeof partition === 'string' && length && repeats(partition + request.url, signature(Number(length)))) {
+	if (get && typeof partition === 'string' && length && repeats(partition + request.url, signature, Number(length))) {
 		return undefined;
 	}
 

@@ -58,7 +58,6 @@ const reasonOf = (error: unknown): StaleReason | undefined => {
 export function createCache(context: FeatureContext, options: CacheOptions): CacheFeature {
 	const core = new CacheCore(context, resolveCacheOptions(options));
 	const { entries } = core;
-	const calls = new WeakMap<CallState, CallContext>();
 	const refreshing = new Set<string>();
 
 	const capture = (request: Request, response: Response): void => {
@@ -73,7 +72,7 @@ export function createCache(context: FeatureContext, options: CacheOptions): Cac
 	};
 
 	const layer: Layer = (next) => async (request, init) => {
-		const call = init?.steadfetch && calls.get(init.steadfetch);
+		const call = init?.steadfetch?.cacheCall as CallContext | undefined;
 		if (call) {
 			const first = !call.started;
 			call.started = true;
@@ -121,7 +120,7 @@ export function createCache(context: FeatureContext, options: CacheOptions): Cac
 		}
 
 		const local: CallContext = { method, swr: core.options.swr && method === 'GET' };
-		calls.set(state, local);
+		state.cacheCall = local;
 		void entries.ready();
 		const early = local.swr ? new Promise<Response>((resolve) => {
 			local.early = resolve;

@@ -18,7 +18,12 @@ export type Plan = Timing | 'purge' | 'skip';
 
 /** Names listed by a `Vary` header, lower-case and sorted; `['*']` for `Vary: *`. */
 export const varyNames = (headers: Headers): string[] => {
-	const names = headers.get('vary')?.split(',').map((name) => name.trim().toLowerCase()).filter(Boolean) ?? [];
+	const vary = headers.get('vary');
+	if (vary === null) {
+		return [];
+	}
+
+	const names = vary.split(',').map((name) => name.trim().toLowerCase()).filter(Boolean);
 	return names.includes('*') ? ['*'] : [...new Set(names)].sort();
 };
 

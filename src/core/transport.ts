@@ -9,14 +9,12 @@ import type { FetchLike } from './types.js';
 const networkFailure = /^(?:network connection lost\.?|connection refused|.*\b(?:ECONNREFUSED|ECONNRESET|EPIPE)\b.*)$/i;
 
 /** The innermost layer: the transport, with its network failures made recognizable. */
-export const normalizeTransport = (fetch: FetchLike): FetchLike => async (request, init) => {
-	try {
-		return await fetch(request, init);
-	} catch (error) {
-		if (error instanceof Error && error.name === 'Error' && networkFailure.test(error.message)) {
-			throw new TypeError('Network connection lost', { cause: error });
-		}
+export const normalizeTransport = (fetch: FetchLike): FetchLike => (request, init) => fetch(request, init).catch(recognizable);
 
-		throw error;
+const recognizable = (error: unknown): never => {
+	if (error instanceof Error && error.name === 'Error' && networkFailure.test(error.message)) {
+		throw new TypeError('Network connection lost', { cause: error });
 	}
+
+	throw error;
 };

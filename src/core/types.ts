@@ -20,6 +20,8 @@ export interface CallState {
 	outbox?: boolean | undefined;
 	/** The `Idempotency-Key` of the call, once known. */
 	idempotencyKey?: string | undefined;
+	/** The cache's own record of a GET or HEAD call it wraps (its shape is the cache's business). */
+	cacheCall?: object | undefined;
 	/** Attempts made so far (the per-attempt layers increment it). */
 	attempts: number;
 	/** The first attempt's Request, as ky built it (final URL, merged headers). */

@@ -1,5 +1,5 @@
 import type { FeatureContext, OuterCall, OuterWrapper } from '../core/feature.js';
-import type { CallState, Layer } from '../core/types.js';
+import type { CallState, FetchInit, FetchLike, Layer } from '../core/types.js';
 import { classify } from '../errors/classify.js';
 import { OutboxFullError } from '../errors/OutboxFullError.js';
 import { OutboxQueuedError } from '../errors/OutboxQueuedError.js';
@@ -117,10 +117,16 @@ export const createCallSide = ({ context, options, queue, drainer, touch }: Deps
 		}
 	};
 
-	const layer: Layer = (next) => async (request, init) => {
+	const layer: Layer = (next) => (request, init) => {
 		const state = init?.steadfetch;
 		const waiting = state && tracked.get(state);
-		if (waiting) {
+		// Nothing to hold and nothing pending to trigger: the common case costs no promise of its own.
+		return !waiting && !queue.hasPending() ? next(request, init) : held(next, request, init, waiting);
+	};
+
+	const held = async (next: FetchLike, request: Request, init: FetchInit | undefined, waiting: ReadonlySet<string> | undefined): Promise<Response> => {
+		const state = init?.steadfetch;
+		if (state && waiting) {
 			const reason = isOffline() ? 'OFFLINE' : state.attempts === 1 && waiting.has(context.scopeOf(request.url)) ? 'BEHIND' : undefined;
 			if (reason) {
 				// Held before any I/O; the breaker, below this layer, never sees the attempt.
@@ -129,10 +135,9 @@ export const createCallSide = ({ context, options, queue, drainer, touch }: Deps
 		}
 
 		const response = await next(request, init);
-		if (response.ok && !drainer.draining) {
-			const pending = queue.pending();
-			const scope = pending.length > 0 ? context.scopeOf(request.url) : '';
-			if (pending.some((key) => key.scope === scope)) {
+		if (response.ok && !drainer.draining && queue.hasPending()) {
+			const scope = context.scopeOf(request.url);
+			if (queue.hasPending(scope)) {
 				void drainer.trigger({ force: scope, unpause: scope });
 			}
 		}

@@ -89,6 +89,19 @@ export class QueueStore {
 		await index.listing;
 	}
 
+	/** Whether an entry (of `scope`, when given) is pending in this context's view; allocates nothing when none is. */
+	hasPending(scope?: string): boolean {
+		if (this.#index.keys.size > 0) {
+			for (const key of this.#index.keys.values()) {
+				if (key.state === 'p' && (scope === undefined || key.scope === scope)) {
+					return true;
+				}
+			}
+		}
+
+		return false;
+	}
+
 	/** The pending entries in this context's view (see `load`), unsorted. */
 	pending(): RecordKey[] {
 		return [...this.#index.keys.values()].filter((key) => key.state === 'p');

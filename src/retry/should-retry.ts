@@ -1,8 +1,8 @@
 import { isHTTPError, isNetworkError, isTimeoutError, type RetryOptions } from 'ky';
 import type { RetryBudget, RetryDecision } from './budget.js';
 
-/** ky's retried methods plus POST and PATCH, which `shouldRetry` admits only with an Idempotency-Key. */
-export const defaultRetryMethods = ['get', 'put', 'head', 'delete', 'options', 'trace', 'query', 'post', 'patch'];
+/** ky's retried methods plus POST and PATCH (for POST and PATCH calls), which `shouldRetry` admits only with an Idempotency-Key. */
+export const unsafeRetryMethods = ['get', 'put', 'head', 'delete', 'options', 'trace', 'query', 'post', 'patch'];
 
 type ShouldRetry = NonNullable<RetryOptions['shouldRetry']>;
 

@@ -122,6 +122,17 @@ describe('createClient', () => {
 		expect(random).toHaveBeenCalledTimes(2);
 	});
 
+	it('a per-call numeric retry is a limit merged with our defaults (jitter, budget), not ky\'s bare defaults', async () => {
+		const random = vi.fn(() => 0);
+		const api = make({ random, retry: { limit: 0, delay: () => 0 } });
+		await api.get('plan/503,503,200?id=per-call-number', { retry: 2 });
+		expect(random).toHaveBeenCalledTimes(2);
+		// POST with a key also retries with a per-call number (POST joins the retried methods per call).
+		const response = await api.post('plan/503,200?id=per-call-post', { retry: 1, idempotencyKey: 'k-1', json: {} });
+		expect(response.status).toBe(200);
+		await expect(api.post('plan/503,200?id=per-call-post-nokey', { retry: 1, json: {} })).rejects.toBeInstanceOf(HTTPError);
+	});
+
 	it('a retried POST with idempotencyKey: true sends the same key on every attempt', async () => {
 		const api = make();
 		const seen: string[] = [];
