@@ -9,14 +9,17 @@
 import { build } from 'esbuild';
 import { brotliCompressSync, constants } from 'node:zlib';
 
-/** Budgets in bytes, min+brotli: the figures of 2026-11-20 plus ~4 % headroom. */
+/**
+ * Budgets in bytes, min+brotli: the figures of 2026-11-21 plus ~0.5 % headroom, so any growth fails
+ * the check and has to be argued for (the happy-path work of that day cost about 250 B).
+ */
 const budgets = {
-	'core only': 5_450,
-	'core + breaker': 7_850,
-	'core + cache': 10_000,
-	'core + outbox': 10_200,
-	everything: 16_800,
-	'everything with ky + idb-keyval': 24_300,
+	'core only': 5_500,
+	'core + breaker': 7_910,
+	'core + cache': 10_230,
+	'core + outbox': 10_400,
+	everything: 17_050,
+	'everything with ky + idb-keyval': 24_400,
 };
 
 /** The target for everything, ky included (12 KB, read as 12,000 B). */

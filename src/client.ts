@@ -305,7 +305,8 @@ function create(options: ClientOptions, registry: StoreRegistry): Client {
 				start(promise);
 			}
 
-			return promise.then((response) => {
+			// Without wrappers, ky's response is the call's: `counted` below records it.
+			return wrappers.length === 0 ? promise : promise.then((response) => {
 				state.response = response;
 				return response;
 			});
@@ -334,6 +335,10 @@ function create(options: ClientOptions, registry: StoreRegistry): Client {
 		}
 
 		const counted = outcome.then((response) => {
+			if (wrappers.length === 0) {
+				state.response = response;
+			}
+
 			if (state.scope !== undefined) {
 				const counters = stats.scope(state.scope);
 				counters.successes++;

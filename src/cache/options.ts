@@ -2,7 +2,7 @@
  * Options of the stale cache fallback (`cache`).
  *
  * After a successful GET (2xx except 206) the response is stored behind the caller (write-behind,
- * from a clone) in the client's store under `<name>/cache`, unless the request or response says
+ * from a clone taken as the response arrives, before `afterResponse` hooks) in the client's store under `<name>/cache`, unless the request or response says
  * `no-store`, the response says `no-cache` or `Vary: *`, or the body exceeds `maxBodyBytes`. A HEAD
  * refreshes the stored GET copy's headers and timing. A GET whose copy was stored (or is being
  * written) less than 1 s ago with the same `ETag`, `Last-Modified`, body size and timing (relative

@@ -29,7 +29,7 @@ const shortcut = (promise: Promise<Response>, call: CallState, type: BodyType, s
 		(call.onKyStart ??= []).push(start);
 	}
 
-	return promise.then(async (response) => response === call.response && parsed ? parsed : parseOwn(response, type, schema));
+	return promise.then((response) => response === call.response && parsed ? parsed : parseOwn(response, type, schema));
 };
 
 const parseOwn = async (response: Response, type: BodyType, schema: unknown): Promise<unknown> => {

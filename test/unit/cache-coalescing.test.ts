@@ -154,7 +154,7 @@ describe('write coalescing, told before the body is copied', () => {
 		/** Whether `store` copies the body: decided at once, before the caller would get the response. */
 		const copies = async (answer: Response): Promise<boolean> => {
 			const clone = vi.spyOn(answer, 'clone');
-			void store(core, request, answer, true, core.epoch);
+			void store(core, request, answer, core.epoch);
 			const copied = clone.mock.calls.length > 0;
 			await settle();
 			return copied;
