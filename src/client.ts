@@ -299,6 +299,12 @@ function create(options: ClientOptions, registry: StoreRegistry): Client {
 				forKy['headers'] = headers;
 			}
 
+			if (state.held) {
+				// A wrapper knows the attempt will be held without I/O (the outbox, offline): no retries,
+				// so ky does not clone the request (a tee of its body) for them.
+				forKy['retry'] = { ...forKy['retry'] as object | undefined, limit: 0 };
+			}
+
 			const promise = startKy(method, input, forKy);
 			state.kyPromise = promise;
 			for (const start of state.onKyStart ?? []) {

@@ -22,6 +22,8 @@ export interface CallState {
 	idempotencyKey?: string | undefined;
 	/** The cache's own record of a GET or HEAD call it wraps (its shape is the cache's business). */
 	cacheCall?: object | undefined;
+	/** Set by a wrapper that knows the first attempt will be held without I/O: ky gets no retries. */
+	held?: boolean | undefined;
 	/** Attempts made so far (the per-attempt layers increment it). */
 	attempts: number;
 	/** The first attempt's Request, as ky built it (final URL, merged headers). */

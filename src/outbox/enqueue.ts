@@ -104,6 +104,8 @@ export const createCallSide = ({ context, options, queue, drainer, touch }: Deps
 
 		const { state } = call;
 		state.idempotencyKey ??= ownKey(call) ?? crypto.randomUUID();
+		// Offline, the layer below holds the first attempt: ky need not copy the request for retries.
+		state.held = isOffline();
 		tracked.set(state, new Set(pending.map((key) => key.scope)));
 		try {
 			return await next();

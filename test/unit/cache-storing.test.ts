@@ -157,6 +157,28 @@ describe('what is stored', () => {
 	});
 });
 
+describe('when the copy is taken', () => {
+	it('as the response arrives, before afterResponse hooks; a body shortcut and a raw read both still get the whole body', async () => {
+		const api = kit.make({
+			hooks: { afterResponse: [({ response }) => new Response('{"rewritten":true}', { status: response.status, headers: response.headers })] },
+		});
+		const stored = next(api, 'cache:stored');
+		expect(await api.get('taken/1').json()).toEqual({ rewritten: true });
+		await stored;
+		const records = await dump();
+		expect(records).toContain('/taken/1');
+		expect(records).not.toContain('rewritten'); // The origin's body, not the hook's.
+		// Served stale: the stored origin response, as stale answers never run hooks.
+		kit.mode = 'refuse';
+		const stale = await api.get('taken/1');
+		kit.mode = 'up';
+		expect(isStale(stale)).toBe(true);
+		expect(await stale.json()).toMatchObject({ path: '/taken/1' });
+		const raw = await api.get('taken/2');
+		expect(await raw.text()).toContain('rewritten');
+	});
+});
+
 describe('invalidation (RFC 9111 §4.4)', () => {
 	for (const method of ['post', 'put', 'patch', 'delete'] as const) {
 		it(`a successful ${method.toUpperCase()} drops the stored copies of the URL in every partition; a failed one does not`, async () => {

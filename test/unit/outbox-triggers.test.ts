@@ -1,5 +1,5 @@
 /** Every drain trigger, and the one-drainer guard, at exact times against the real loopback API. */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { OutboxQueuedError, memoryStore, outboxSyncHandler, type Client } from '../../src/index.js';
 import { Emitter } from '../../src/core/events.js';
 import type { FeatureContext } from '../../src/core/feature.js';
@@ -39,6 +39,22 @@ describe('outbox triggers', () => {
 		expect(await api.outbox.list()).toMatchObject([{ attempts: 0, nextAttemptAt: h.clock.now() }, { attempts: 0 }]);
 		expect(events).toMatchObject([{ code: 'OFFLINE' }, { code: 'OFFLINE' }]);
 		expect(await api.outbox.flush()).toEqual({ sent: 0, failed: 0, dead: 0, remaining: 2 }); // still offline
+	});
+
+	it('offline, ky is told no retries can happen, so it does not copy the request (a tee of its body) for them', async () => {
+		const api = h.make({ outbox: true, retry: 2 });
+		const clone = vi.spyOn(Request.prototype, 'clone');
+		try {
+			await queueOffline(api, 'no-clone', 3);
+			expect(clone).not.toHaveBeenCalled();
+			// Online, an eligible call keeps ky's retries (and their copy).
+			win.setOnline(true);
+			await until(async () => (await api.outbox.size()) === 0);
+			await api.post('mutate?id=online-clone', { json: {} });
+			expect(clone).toHaveBeenCalled();
+		} finally {
+			clone.mockRestore();
+		}
 	});
 
 	it('the online event drains', async () => {
