@@ -11,15 +11,15 @@ import { brotliCompressSync, constants } from 'node:zlib';
 
 /**
  * Budgets in bytes, min+brotli: the figures of 2026-11-21 plus ~0.5 % headroom, so any growth fails
- * the check and has to be argued for (the happy-path work of that day cost about 250 B).
+ * the check and has to be argued for (the happy-path work of that day cost about 300 B).
  */
 const budgets = {
-	'core only': 5_500,
-	'core + breaker': 7_910,
-	'core + cache': 10_230,
-	'core + outbox': 10_400,
-	everything: 17_050,
-	'everything with ky + idb-keyval': 24_400,
+	'core only': 5_585,
+	'core + breaker': 7_975,
+	'core + cache': 10_305,
+	'core + outbox': 10_505,
+	everything: 17_120,
+	'everything with ky + idb-keyval': 24_450,
 };
 
 /** The target for everything, ky included (12 KB, read as 12,000 B). */

@@ -74,18 +74,18 @@ const methods: Method[] = ['get', 'post', 'put', 'patch', 'delete', 'head'];
 /** Shared per-name store instances, so `extend()` under the same name shares persisted state. */
 type StoreRegistry = Map<string, KeyValueStore>;
 
-const validateTimeouts = (options: KyOptions, prefix: string): void => {
+const validateTimeouts = (options: KyOptions): void => {
 	for (const key of ['timeout', 'totalTimeout'] as const) {
 		const value = options[key];
 		if (value !== undefined && value !== false) {
-			check(isNonNegativeFinite(value), prefix + key, value, 'a non-negative finite number of ms or false');
+			check(isNonNegativeFinite(value), key, value, 'a non-negative finite number of ms or false');
 		}
 	}
 
 	const { retry } = options;
 	const limit = typeof retry === 'number' ? retry : retry?.limit;
 	if (limit !== undefined) {
-		check(isNonNegativeInteger(limit), prefix + 'retry.limit', limit, 'a non-negative integer');
+		check(isNonNegativeInteger(limit), 'retry.limit', limit, 'a non-negative integer');
 	}
 };
 
@@ -102,7 +102,7 @@ export function createClient(options: ClientOptions = {}): Client {
 
 /** `createClient`, with the store instances to share (`extend()` under the same name and store). */
 function create(options: ClientOptions, registry: StoreRegistry): Client {
-	validateTimeouts(options as unknown as KyOptions, '');
+	validateTimeouts(options as unknown as KyOptions);
 	const clock = options.clock ?? systemClock;
 	const random = options.random ?? Math.random;
 	const name = options.name ?? 'steadfetch';
@@ -151,23 +151,49 @@ function create(options: ClientOptions, registry: StoreRegistry): Client {
 	const outbox: OutboxFeature | undefined = options.outbox ? createOutbox(context, options.outbox === true ? {} : options.outbox) : undefined;
 	const features: Feature[] = [breaker, outbox, cache].filter((feature): feature is NonNullable<typeof feature> => feature !== undefined);
 
-	// Per-attempt accounting: the first attempt of a call counts toward the budget and stats.
-	const accounting: Layer = (next) => async (request, init) => {
+	/**
+	 * Retries are told where they happen: each attempt after a call's first is one (exact, after
+	 * ky's delay and its `beforeRetry` hooks). ky's error that caused it is handed over by
+	 * `shouldRetry`, which ky asks before every retry: an HTTPError carries the call's options;
+	 * a TimeoutError the Request that was sent (`sent`); a NetworkError the copy ky will send next
+	 * (`upcoming`). No `beforeRetry` hook of ours: ky would merge the hooks into every call's options.
+	 */
+	const sent = new WeakMap<Request, CallState>();
+	const upcoming = new WeakMap<Request, Error>();
+	const handOver = (error: Error): void => {
+		const { options, request } = error as { options?: { steadfetch?: CallState }; request?: Request };
+		const state = options?.steadfetch ?? (request && sent.get(request));
+		if (state) {
+			state.retryError = error;
+		} else if (request) {
+			upcoming.set(request, error);
+		}
+	};
+
+	// Per-attempt accounting: the first attempt of a call counts toward the budget and stats, a later
+	// one is a retry.
+	const accounting: Layer = (next) => (request, init) => {
 		const state = init?.steadfetch;
-		if (state && state.attempts++ === 0) {
-			state.request = request;
-			const scope = scopeOfRequest(request.url);
-			state.scope = scope;
-			stats.scope(scope).requests++;
-			budget?.recordFirst(scope);
+		if (state) {
+			sent.set(request, state);
+			if (state.attempts++ === 0) {
+				state.request = request;
+				const scope = scopeOfRequest(request.url);
+				state.scope = scope;
+				stats.scope(scope).requests++;
+				budget?.recordFirst(scope);
+			} else {
+				const error = state.retryError ?? upcoming.get(request);
+				state.retryError = undefined;
+				const scope = scopeOfRequest(request.url);
+				stats.scope(scope).retries++;
+				emit('retry', { scope, method: request.method, url: request.url, retryCount: state.attempts - 1, code: error ? classify(error).code : 'UNKNOWN', error });
+			}
 		}
 
 		return next(request, init);
 	};
 
-	// The breaker is the innermost layer, next to the transport: it counts only attempts that really
-	// go out, so what the outbox and the cache answer without I/O (offline, queued behind, a refresh
-	// already running) never reaches it.
 	const layers: Layer[] = [accounting];
 	for (const feature of [outbox, cache, breaker]) {
 		if (feature?.layer) {
@@ -187,7 +213,6 @@ function create(options: ClientOptions, registry: StoreRegistry): Client {
 	const admitUnsafe = userRetry.methods === undefined;
 	const baseFetch: FetchLike = (options.fetch as FetchLike | undefined) ?? ((request, init) => globalThis.fetch(request, init));
 	const composedFetch = composeLayers(layers, normalizeTransport(baseFetch));
-	const userHooks = options.hooks ?? {};
 
 	const instance: KyInstance = ky.create({
 		...kyOptions,
@@ -201,6 +226,7 @@ function create(options: ClientOptions, registry: StoreRegistry): Client {
 				user: userRetry.shouldRetry,
 				budget,
 				scopeOf: scopeOfRequest,
+				handOver,
 				onRefused(scope, decision) {
 					stats.scope(scope).retriesRefused++;
 					if (decision.firstRefusal) {
@@ -208,17 +234,6 @@ function create(options: ClientOptions, registry: StoreRegistry): Client {
 					}
 				},
 			}),
-		},
-		hooks: {
-			...userHooks,
-			beforeRetry: [
-				({ request, error, retryCount }) => {
-					const scope = scopeOfRequest(request.url);
-					stats.scope(scope).retries++;
-					emit('retry', { scope, method: request.method, url: request.url, retryCount, code: classify(error).code, error });
-				},
-				...(userHooks.beforeRetry ?? []),
-			],
 		},
 	} as KyOptions);
 
@@ -241,7 +256,7 @@ function create(options: ClientOptions, registry: StoreRegistry): Client {
 
 		try {
 			if (callOptions.timeout !== undefined || callOptions.totalTimeout !== undefined || callOptions.retry !== undefined) {
-				validateTimeouts(callOptions as unknown as KyOptions, '');
+				validateTimeouts(callOptions as unknown as KyOptions);
 			}
 
 			const key = callOptions.idempotencyKey;

@@ -9,13 +9,15 @@ export interface BaseEvent<T extends string> {
 	url?: string;
 }
 
+/** A retry is being sent: emitted as the attempt starts, after ky's delay and its `beforeRetry` hooks. */
 export interface RetryEvent extends BaseEvent<'retry'> {
 	method: string;
 	url: string;
 	/** 1 for the first retry. */
 	retryCount: number;
-	/** Classification code of the error that caused the retry. */
+	/** Classification code of the error that caused the retry (`UNKNOWN` when ky does not say, as for a retry an `afterResponse` hook forced with `ky.retry()`). */
 	code: string;
+	/** ky's error that caused the retry (`undefined` when ky does not say, see `code`). */
 	error: unknown;
 }
 

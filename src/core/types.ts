@@ -24,6 +24,8 @@ export interface CallState {
 	cacheCall?: object | undefined;
 	/** Set by a wrapper that knows the first attempt will be held without I/O: ky gets no retries. */
 	held?: boolean | undefined;
+	/** ky's error behind the retry about to be sent (handed over by `shouldRetry`). */
+	retryError?: Error | undefined;
 	/** Attempts made so far (the per-attempt layers increment it). */
 	attempts: number;
 	/** The first attempt's Request, as ky built it (final URL, merged headers). */

@@ -1,4 +1,4 @@
-import { HTTPError, NetworkError, TimeoutError } from 'ky';
+import ky, { HTTPError, NetworkError, TimeoutError } from 'ky';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
 	CircuitOpenError, InvalidRequestError, OutboxFullError, OutboxQueuedError, SteadfetchError,
@@ -18,7 +18,7 @@ const make = (options: Parameters<typeof createClient>[0] = {}) =>
 	createClient({ baseUrl: server.url + '/', store: memoryStore, breaker: false, cache: false, retry: { limit: 2, delay: () => 0 }, ...options });
 
 describe('createClient', () => {
-	it('passes ky hooks through, ours first: beforeRequest and beforeRetry', async () => {
+	it('passes ky hooks through: beforeRequest and beforeRetry', async () => {
 		const seen: string[] = [];
 		const api = make({
 			hooks: {
@@ -68,6 +68,44 @@ describe('createClient', () => {
 		off();
 		await api.get('status/502?id=events2').catch(() => undefined);
 		expect(events).toHaveLength(2);
+	});
+
+	it('`retry` carries ky\'s error for every kind of failure, and fires only for a retry that is sent', async () => {
+		let calls = 0;
+		const flaky = async (input: string | URL | Request) => {
+			calls++;
+			if (calls === 1) {
+				throw new TypeError('fetch failed');
+			}
+
+			if (calls === 2) {
+				// Hangs until ky's per-attempt timeout aborts it.
+				const { signal } = input as Request;
+				return new Promise<Response>((_resolve, reject) => {
+					signal.addEventListener('abort', () => reject(signal.reason as Error));
+				});
+			}
+
+			return new Response('{}', { status: calls === 3 ? 503 : 200 });
+		};
+
+		const api = make({ fetch: flaky, timeout: 50, retry: { limit: 3, delay: () => 0 } });
+		const events: Array<{ retryCount: number; code: string; error: unknown }> = [];
+		api.on('retry', (event) => events.push(event));
+		await api.get('json?id=kinds');
+		expect(events.map(({ retryCount, code }) => [retryCount, code])).toEqual([[1, 'NETWORK'], [2, 'TIMEOUT'], [3, 'HTTP_5XX']]);
+		expect(events[0]!.error).toBeInstanceOf(NetworkError);
+		expect(events[1]!.error).toBeInstanceOf(TimeoutError);
+		expect(events[2]!.error).toBeInstanceOf(HTTPError);
+		expect(api.stats()[server.url]).toMatchObject({ requests: 1, retries: 3, successes: 1 });
+
+		// A beforeRetry hook that stops the retry: no event, no retry counted.
+		const stopped = make({ hooks: { beforeRetry: [() => ky.stop] } });
+		let fired = 0;
+		stopped.on('retry', () => fired++);
+		await stopped.get('status/503?id=stopped').catch(() => undefined);
+		expect(fired).toBe(0);
+		expect(stopped.stats()[server.url]).toMatchObject({ requests: 1, retries: 0 });
 	});
 
 	it('events carry the injected clock time', async () => {
