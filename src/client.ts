@@ -194,6 +194,9 @@ function create(options: ClientOptions, registry: StoreRegistry): Client {
 		return next(request, init);
 	};
 
+	// The breaker is the innermost layer, next to the transport: it counts only attempts that really
+	// go out, so what the outbox and the cache answer without I/O (offline, queued behind, a refresh
+	// already running) never reaches it.
 	const layers: Layer[] = [accounting];
 	for (const feature of [outbox, cache, breaker]) {
 		if (feature?.layer) {

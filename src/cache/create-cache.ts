@@ -48,12 +48,13 @@ const reasonOf = (error: unknown): StaleReason | undefined => {
 /**
  * The stale cache fallback (see `CacheOptions` and API.md "Responses served from the stale cache").
  *
- * The outer wrapper sees each GET and HEAD call's final outcome (after ky's retries): a success is
- * stored behind the caller; a network error, timeout, 500/502/503/504, open circuit or offline
- * runtime is answered from a usable stored copy, or the original error is rethrown unchanged.
- * A successful POST/PUT/PATCH/DELETE invalidates the URL's copies (RFC 9111 §4.4), even with
- * `cache: false`. The per-attempt layer answers from the store without network I/O when the runtime
- * reports offline, and starts stale-while-revalidate answers (it is the first to see the Request).
+ * The outer wrapper sees each GET and HEAD call's final outcome (after ky's retries): a network
+ * error, timeout, 500/502/503/504, open circuit or offline runtime is answered from a usable stored
+ * copy, or the original error is rethrown unchanged. A successful POST/PUT/PATCH/DELETE invalidates
+ * the URL's copies (RFC 9111 §4.4), even with `cache: false`. The per-attempt layer stores a
+ * successful response behind the caller as it arrives (before anyone reads its body), answers from
+ * the store without network I/O when the runtime reports offline, and starts
+ * stale-while-revalidate answers (it is the first to see the Request).
  */
 export function createCache(context: FeatureContext, options: CacheOptions): CacheFeature {
 	const core = new CacheCore(context, resolveCacheOptions(options));
