@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { isStale, memoryStore, type KeyValueStore } from '../../src/index.js';
 import { indexEveryMs } from '../../src/cache/entry-store.js';
 import { coalesceMs, store } from '../../src/cache/capture.js';
@@ -6,19 +6,9 @@ import { CacheCore } from '../../src/cache/core.js';
 import { resolveCacheOptions } from '../../src/cache/resolve-options.js';
 import type { FeatureContext } from '../../src/core/feature.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { cacheKit, collect, next, settle, type CacheKit } from './cache-kit.js';
+import { useCacheKit, collect, next, settle, type CacheKit } from './cache-kit.js';
 
-let kit: CacheKit;
-beforeAll(async () => {
-	kit = await cacheKit();
-});
-afterAll(async () => kit.close());
-afterEach(() => {
-	kit.mode = 'up';
-	kit.gate = undefined;
-	kit.store = memoryStore('cache-test');
-	vi.useRealTimers();
-});
+const kit = useCacheKit();
 
 type Api = ReturnType<CacheKit['make']>;
 

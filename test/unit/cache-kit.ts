@@ -1,5 +1,6 @@
 /** Shared setup of the cache unit tests: a programmable loopback origin, an injected clock, one store per kit. */
-import { createClient, memoryStore, type ClientOptions, type KeyValueStore } from '../../src/index.js';
+import { afterAll, afterEach, beforeAll, vi } from 'vitest';
+import { createClient, isStale, memoryStore, type CallOptions, type ClientOptions, type KeyValueStore } from '../../src/index.js';
 import type { EventMap, EventType } from '../../src/core/event-types.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
@@ -21,13 +22,32 @@ export interface CacheKit {
 	/** While set, the origin waits for it before answering. */
 	gate: Promise<void> | undefined;
 	make(options?: ClientOptions): ReturnType<typeof createClient>;
-	close(): Promise<void>;
+	/** Whether a call to `path` (with these options) is answered stale while the transport refuses. */
+	servedStale(api: ReturnType<typeof createClient>, path: string, options?: CallOptions): Promise<boolean>;
 }
 
-export const cacheKit = async (): Promise<CacheKit> => {
+/**
+ * The kit of a test file: its origin starts before the file's tests and stops after them; after
+ * each test the origin is up and not gated, the store is a fresh one, timers and globals are real.
+ */
+export const useCacheKit = (): CacheKit => {
+	const kit = newKit();
+	beforeAll(kit.start);
+	afterAll(kit.close);
+	afterEach(() => {
+		kit.mode = 'up';
+		kit.gate = undefined;
+		kit.store = memoryStore('cache-test');
+		vi.useRealTimers();
+		vi.unstubAllGlobals();
+	});
+	return kit;
+};
+
+const newKit = (): CacheKit & { start(): Promise<void>; close(): Promise<void> } => {
 	const hits = new Map<string, number>();
 	let server: RunningServer | undefined;
-	const kit: CacheKit = {
+	const kit: ReturnType<typeof newKit> = {
 		url: '',
 		clock: new ManualClock(),
 		store: memoryStore('cache-test'),
@@ -48,9 +68,23 @@ export const cacheKit = async (): Promise<CacheKit> => {
 				baseUrl: kit.url + '/', clock: kit.clock, store: () => kit.store, retry: 0, breaker: false, fetch: transport, ...options,
 			});
 		},
+		async servedStale(api, path, options = {}) {
+			kit.mode = 'refuse';
+			try {
+				return isStale(await api.get(path, options));
+			} catch {
+				return false;
+			} finally {
+				kit.mode = 'up';
+			}
+		},
+		async start() {
+			server = await serve(answer);
+			kit.url = server.url;
+		},
 		close: async () => server?.close(),
 	};
-	server = await serve(async (request) => {
+	const answer = async (request: Request): Promise<Response> => {
 		const url = new URL(request.url);
 		const n = (hits.get(url.pathname) ?? 0) + 1;
 		hits.set(url.pathname, n);
@@ -81,10 +115,12 @@ export const cacheKit = async (): Promise<CacheKit> => {
 		}
 
 		return new Response(status === 204 || request.method === 'HEAD' ? null : body, { status, headers });
-	});
-	kit.url = server.url;
+	};
 	return kit;
 };
+
+/** Give write-behind work that is not awaited time to land (30 ms of real time). */
+export const quiet = async (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 30));
 
 /** The next event of a type. */
 export const next = async <T extends EventType>(api: { on: ReturnType<typeof createClient>['on'] }, type: T): Promise<EventMap[T]> =>

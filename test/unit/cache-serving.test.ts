@@ -1,17 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CircuitOpenError, isStale, type ClientOptions } from '../../src/index.js';
-import { cacheKit, collect, next, type CacheKit } from './cache-kit.js';
+import { useCacheKit, collect, next } from './cache-kit.js';
 
-let kit: CacheKit;
-beforeAll(async () => {
-	kit = await cacheKit();
-});
-afterAll(async () => kit.close());
-afterEach(() => {
-	kit.mode = 'up';
-	kit.gate = undefined;
-	vi.unstubAllGlobals();
-});
+const kit = useCacheKit();
 
 /** Fetch `path` once with the origin up, wait until it is stored, then return the client. */
 const primed = async (path: string, options: ClientOptions = {}) => {

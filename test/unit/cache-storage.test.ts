@@ -1,30 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createClient, isStale, memoryStore, type KeyValueStore } from '../../src/index.js';
 import { defaultShared } from '../../src/cache/resolve-options.js';
-import { cacheKit, collect, next, type CacheKit } from './cache-kit.js';
+import { quiet, useCacheKit, collect, next, type CacheKit } from './cache-kit.js';
 
-let kit: CacheKit;
-beforeAll(async () => {
-	kit = await cacheKit();
-});
-afterAll(async () => kit.close());
-afterEach(() => {
-	kit.mode = 'up';
-	kit.store = memoryStore('cache-test');
-	vi.unstubAllGlobals();
-});
-
-const quiet = async () => new Promise((resolve) => setTimeout(resolve, 30));
-const isServedStale = async (api: ReturnType<CacheKit['make']>, path: string): Promise<boolean> => {
-	kit.mode = 'refuse';
-	try {
-		return isStale(await api.get(path));
-	} catch {
-		return false;
-	} finally {
-		kit.mode = 'up';
-	}
-};
+const kit = useCacheKit();
 
 const fetchAndStore = async (api: ReturnType<CacheKit['make']>, path: string) => {
 	const stored = next(api, 'cache:stored');
@@ -68,7 +47,7 @@ describe('write behind', () => {
 		await vi.waitFor(() => expect(stored).toHaveLength(1));
 		expect(stored[0]).toMatchObject({ bytes: 200_000, method: 'GET' });
 		// Until written, a failing call is answered from the record in memory.
-		expect(await isServedStale(api, 'wb/1?size=200000')).toBe(true);
+		expect(await kit.servedStale(api, 'wb/1?size=200000')).toBe(true);
 	});
 });
 
@@ -77,11 +56,11 @@ describe('bounds', () => {
 		const api = kit.make({ cache: { maxEntries: 2 } });
 		await fetchAndStore(api, 'lru/a');
 		await fetchAndStore(api, 'lru/b');
-		expect(await isServedStale(api, 'lru/a')).toBe(true);
+		expect(await kit.servedStale(api, 'lru/a')).toBe(true);
 		await fetchAndStore(api, 'lru/c');
-		expect(await isServedStale(api, 'lru/b')).toBe(false);
-		expect(await isServedStale(api, 'lru/a')).toBe(true);
-		expect(await isServedStale(api, 'lru/c')).toBe(true);
+		expect(await kit.servedStale(api, 'lru/b')).toBe(false);
+		expect(await kit.servedStale(api, 'lru/a')).toBe(true);
+		expect(await kit.servedStale(api, 'lru/c')).toBe(true);
 	});
 
 	it('maxBytes evicts the least recently used until the bodies fit', async () => {
@@ -89,9 +68,9 @@ describe('bounds', () => {
 		await fetchAndStore(api, 'bytes/a?size=1000');
 		await fetchAndStore(api, 'bytes/b?size=1000');
 		await fetchAndStore(api, 'bytes/c?size=1000');
-		expect(await isServedStale(api, 'bytes/a?size=1000')).toBe(false);
-		expect(await isServedStale(api, 'bytes/b?size=1000')).toBe(true);
-		expect(await isServedStale(api, 'bytes/c?size=1000')).toBe(true);
+		expect(await kit.servedStale(api, 'bytes/a?size=1000')).toBe(false);
+		expect(await kit.servedStale(api, 'bytes/b?size=1000')).toBe(true);
+		expect(await kit.servedStale(api, 'bytes/c?size=1000')).toBe(true);
 	});
 
 	it('storage does not grow with the number of distinct URLs', async () => {
@@ -138,11 +117,11 @@ describe('persistence and privacy', () => {
 		await fetchAndStore(api, 'priv/1');
 		await fetchAndStore(api, 'priv/2');
 		await api.cache.delete(`${kit.url}/priv/1`);
-		expect(await isServedStale(api, 'priv/1')).toBe(false);
-		expect(await isServedStale(api, 'priv/2')).toBe(true);
+		expect(await kit.servedStale(api, 'priv/1')).toBe(false);
+		expect(await kit.servedStale(api, 'priv/2')).toBe(true);
 		await api.cache.clear();
 		expect(await kit.store.keys()).toEqual([]);
-		expect(await isServedStale(api, 'priv/2')).toBe(false);
+		expect(await kit.servedStale(api, 'priv/2')).toBe(false);
 		await fetchAndStore(api, 'priv/3');
 		await api.clear();
 		await quiet();
@@ -159,7 +138,7 @@ describe('storage faults never reach the request', () => {
 		await vi.waitFor(() => expect(errors.length).toBeGreaterThan(0));
 		expect(errors[0]).toMatchObject({ type: 'storage:error', part: 'cache', operation: 'set' });
 		expect((errors[0]!.error as Error).name).toBe('QuotaExceededError');
-		expect(await isServedStale(api, 'fault/1')).toBe(false);
+		expect(await kit.servedStale(api, 'fault/1')).toBe(false);
 	});
 
 	it('a store that cannot be opened (IndexedDB missing or blocked): memory for the session, reported once per failure', async () => {
@@ -171,7 +150,7 @@ describe('storage faults never reach the request', () => {
 		expect((await api.get('fault/2')).status).toBe(200);
 		await stored;
 		expect(errors.map((event) => event.operation)).toEqual(['load']);
-		expect(await isServedStale(api, 'fault/2')).toBe(true);
+		expect(await kit.servedStale(api, 'fault/2')).toBe(true);
 		kit.mode = 'refuse';
 		await expect(api.get('fault/never')).rejects.toMatchObject({ name: 'NetworkError' });
 	});

@@ -1,29 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isStale } from '../../src/index.js';
-import { cacheKit, collect, next, type CacheKit } from './cache-kit.js';
+import { quiet, useCacheKit, collect, next } from './cache-kit.js';
 
-let kit: CacheKit;
-beforeAll(async () => {
-	kit = await cacheKit();
-});
-afterAll(async () => kit.close());
-afterEach(() => {
-	kit.mode = 'up';
-});
-
-const quiet = async () => new Promise((resolve) => setTimeout(resolve, 30));
-
-/** Whether a failing call to `path` (with these options) is answered stale. */
-const servedStale = async (api: ReturnType<CacheKit['make']>, path: string, options: Parameters<ReturnType<CacheKit['make']>['get']>[1] = {}) => {
-	kit.mode = 'refuse';
-	try {
-		return isStale(await api.get(path, options));
-	} catch {
-		return false;
-	} finally {
-		kit.mode = 'up';
-	}
-};
+const kit = useCacheKit();
 
 /** The stored record values, as JSON. */
 const dump = async (): Promise<string> => {
@@ -43,15 +22,15 @@ describe('what is stored', () => {
 		await api.get('store/2?cc=no-store').text();
 		await quiet();
 		expect(stored).toHaveLength(0);
-		expect(await servedStale(api, 'store/2?cc=no-store')).toBe(false);
+		expect(await kit.servedStale(api, 'store/2?cc=no-store')).toBe(false);
 		// A URL stored before, then answered with no-store: the old copy goes.
 		await api.get('store/3').text();
 		await next(api, 'cache:stored');
 		expect(await dump()).toContain('store/3');
-		expect(await servedStale(api, 'store/3')).toBe(true);
+		expect(await kit.servedStale(api, 'store/3')).toBe(true);
 		await api.get('store/3', { headers: { 'x-cc': 'no-store' } }).text();
 		await quiet();
-		expect(await servedStale(api, 'store/3')).toBe(false);
+		expect(await kit.servedStale(api, 'store/3')).toBe(false);
 		expect(await dump()).not.toContain('store/3');
 	});
 
@@ -59,7 +38,7 @@ describe('what is stored', () => {
 		const api = kit.make();
 		await api.get('vary/1?vary=accept-language', { headers: { 'accept-language': 'en' } }).text();
 		await next(api, 'cache:stored');
-		expect(await servedStale(api, 'vary/1?vary=accept-language', { headers: { 'accept-language': 'fr' } })).toBe(false);
+		expect(await kit.servedStale(api, 'vary/1?vary=accept-language', { headers: { 'accept-language': 'fr' } })).toBe(false);
 		kit.mode = 'refuse';
 		const english = await api.get('vary/1?vary=accept-language', { headers: { 'accept-language': 'en' } }).json<{ lang: string }>();
 		expect(english.lang).toBe('en');
@@ -75,7 +54,7 @@ describe('what is stored', () => {
 		await api.get('vary/2?vary=*').text();
 		await quiet();
 		expect(stored).toHaveLength(0);
-		expect(await servedStale(api, 'vary/2?vary=*')).toBe(false);
+		expect(await kit.servedStale(api, 'vary/2?vary=*')).toBe(false);
 	});
 
 	it('private and credentialed: stored in a private cache (shared: false), never in a shared one', async () => {
@@ -86,13 +65,13 @@ describe('what is stored', () => {
 		await shared.get('private/3', { headers: { cookie: 'sid=shared-cookie' } }).text();
 		await quiet();
 		expect(stored).toHaveLength(0);
-		expect(await servedStale(shared, 'private/1?cc=private')).toBe(false);
-		expect(await servedStale(shared, 'private/2', { headers: { authorization: 'Bearer shared-token' } })).toBe(false);
+		expect(await kit.servedStale(shared, 'private/1?cc=private')).toBe(false);
+		expect(await kit.servedStale(shared, 'private/2', { headers: { authorization: 'Bearer shared-token' } })).toBe(false);
 
 		const own = kit.make({ cache: { shared: false } });
 		await own.get('private/4?cc=private').text();
 		await next(own, 'cache:stored');
-		expect(await servedStale(own, 'private/4?cc=private')).toBe(true);
+		expect(await kit.servedStale(own, 'private/4?cc=private')).toBe(true);
 	});
 
 	it('credential partitions: another credential, or none, never sees the copy; no credential value is stored', async () => {
@@ -104,13 +83,13 @@ describe('what is stored', () => {
 		await next(api, 'cache:stored');
 		await api.get('cred/3?vary=authorization%2C%20x-api-key', { headers: { 'x-api-key': 'carol-secret-key' } }).text();
 		await next(api, 'cache:stored');
-		expect(await servedStale(api, 'cred/1', { headers: alice })).toBe(true);
-		expect(await servedStale(api, 'cred/1', { headers: { authorization: 'Bearer mallory' } })).toBe(false);
-		expect(await servedStale(api, 'cred/1')).toBe(false);
-		expect(await servedStale(api, 'cred/2', { headers: { cookie: 'sid=bob-secret-cookie' } })).toBe(true);
-		expect(await servedStale(api, 'cred/2', { headers: { cookie: 'sid=other' } })).toBe(false);
-		expect(await servedStale(api, 'cred/3?vary=authorization%2C%20x-api-key', { headers: { 'x-api-key': 'carol-secret-key' } })).toBe(true);
-		expect(await servedStale(api, 'cred/3?vary=authorization%2C%20x-api-key', { headers: { 'x-api-key': 'dave' } })).toBe(false);
+		expect(await kit.servedStale(api, 'cred/1', { headers: alice })).toBe(true);
+		expect(await kit.servedStale(api, 'cred/1', { headers: { authorization: 'Bearer mallory' } })).toBe(false);
+		expect(await kit.servedStale(api, 'cred/1')).toBe(false);
+		expect(await kit.servedStale(api, 'cred/2', { headers: { cookie: 'sid=bob-secret-cookie' } })).toBe(true);
+		expect(await kit.servedStale(api, 'cred/2', { headers: { cookie: 'sid=other' } })).toBe(false);
+		expect(await kit.servedStale(api, 'cred/3?vary=authorization%2C%20x-api-key', { headers: { 'x-api-key': 'carol-secret-key' } })).toBe(true);
+		expect(await kit.servedStale(api, 'cred/3?vary=authorization%2C%20x-api-key', { headers: { 'x-api-key': 'dave' } })).toBe(false);
 		const everything = await dump();
 		expect(everything).toContain('cred/1');
 		for (const secret of ['alice-secret-token', 'bob-secret-cookie', 'carol-secret-key']) {
@@ -136,7 +115,7 @@ describe('what is stored', () => {
 		await api.head('head/1');
 		await quiet();
 		expect(stored).toHaveLength(0);
-		expect(await servedStale(api, 'head/1')).toBe(false);
+		expect(await kit.servedStale(api, 'head/1')).toBe(false);
 
 		await api.get('head/2').text();
 		await next(api, 'cache:stored');
@@ -153,7 +132,7 @@ describe('what is stored', () => {
 		await next(api, 'cache:stored');
 		await api.head('head/3?etag=hit');
 		await quiet();
-		expect(await servedStale(api, 'head/3?etag=hit')).toBe(false);
+		expect(await kit.servedStale(api, 'head/3?etag=hit')).toBe(false);
 	});
 });
 
@@ -190,11 +169,11 @@ describe('invalidation (RFC 9111 §4.4)', () => {
 			await next(api, 'cache:stored');
 			kit.mode = 503;
 			await api[method](path, { throwHttpErrors: false });
-			expect(await servedStale(api, path)).toBe(true);
+			expect(await kit.servedStale(api, path)).toBe(true);
 			kit.mode = 'up';
 			await api[method](path, { cache: false });
-			expect(await servedStale(api, path)).toBe(false);
-			expect(await servedStale(api, path, { headers: { authorization: 'Bearer x' } })).toBe(false);
+			expect(await kit.servedStale(api, path)).toBe(false);
+			expect(await kit.servedStale(api, path, { headers: { authorization: 'Bearer x' } })).toBe(false);
 		});
 	}
 
@@ -211,7 +190,7 @@ describe('invalidation (RFC 9111 §4.4)', () => {
 		await api.post('inv/race');
 		release();
 		await quiet();
-		expect(await servedStale(api, 'inv/race')).toBe(false);
+		expect(await kit.servedStale(api, 'inv/race')).toBe(false);
 		expect(await dump()).not.toContain('inv/race');
 	});
 });
