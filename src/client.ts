@@ -293,12 +293,13 @@ function create(options: ClientOptions, registry: StoreRegistry): Client {
 
 		const ownRetry = forKy['retry'];
 		const verb = (method ?? (callOptions.method as string | undefined) ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
-		if (typeof ownRetry === 'number' || (admitUnsafe && (verb === 'POST' || verb === 'PATCH'))) {
+		const unsafe = admitUnsafe && (verb === 'POST' || verb === 'PATCH');
+		if (typeof ownRetry === 'number' || unsafe) {
 			// A number merges as a limit (ky would replace our defaults: no jitter, no budget). POST and
 			// PATCH join ky's retried methods per call, not in every call's options (ky normalizes
 			// them on each attempt), and only `shouldRetry` lets them retry: with an Idempotency-Key.
 			forKy['retry'] = {
-				...(admitUnsafe && (verb === 'POST' || verb === 'PATCH') ? { methods: unsafeRetryMethods } : {}),
+				...(unsafe ? { methods: unsafeRetryMethods } : {}),
 				...(typeof ownRetry === 'number' ? { limit: ownRetry } : ownRetry as object | undefined),
 			};
 		}

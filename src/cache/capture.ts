@@ -21,7 +21,7 @@ export const coalesceMs = 1000;
  * else once the copy is read.
  */
 export const store = (core: CacheCore, request: Request, response: Response, startEpoch: number): Promise<void> | undefined => {
-	const { options, keyer, entries } = core;
+	const { options, keyer } = core;
 	const { headers } = response;
 	const now = core.context.clock.now();
 	const credentials = keyer.credentials(request.headers);
@@ -34,22 +34,24 @@ export const store = (core: CacheCore, request: Request, response: Response, sta
 
 	const get = request.method === 'GET';
 	const vary = varyNames(headers);
-	// One string, no arrays: it is computed for nearly every GET (absent headers are empty lines).
-	const signature = (bytes: number): string => `${bytes}\n${headers.get('cache-control') ?? ''}\n${headers.get('expires') ?? ''}\n${headers.get('age') ?? ''}\n${headers.get('etag') ?? ''}\n${headers.get('last-modified') ?? ''}`;
-	/** Whether a GET with this primary key and signature was stored less than `coalesceMs` ago. */
-	const repeats = (primary: string, sig: string | ((bytes: number) => string), bytes = 0): boolean => {
-		const meta = entries.index.get(keyer.full(primary, vary, request.headers));
-		return meta !== undefined && now >= meta.storedAt && now - meta.storedAt < coalesceMs
-			&& meta.sig === (typeof sig === 'string' ? sig : sig(bytes));
-	};
-
-	if (get && typeof partition === 'string' && length && repeats(partition + request.url, signature, Number(length))) {
+	if (get && typeof partition === 'string' && length
+		&& recent(core, keyer.full(partition + request.url, vary, request.headers), now)?.sig === signatureOf(headers, Number(length))) {
 		return undefined;
 	}
 
 	const plan = planStore(request.headers, response, options, now);
 	const copy = get && typeof plan === 'object' ? response.clone() : undefined;
-	return write(core, request, response, copy, plan, { partition, vary, now, startEpoch, repeats, signature });
+	return write(core, request, response, copy, plan, { partition, vary, now, startEpoch });
+};
+
+/** The write-coalescing signature of a response whose body has `bytes` bytes: one string, no arrays (it is made for nearly every GET). */
+const signatureOf = (headers: Headers, bytes: number): string =>
+	`${bytes}\n${headers.get('cache-control') ?? ''}\n${headers.get('expires') ?? ''}\n${headers.get('age') ?? ''}\n${headers.get('etag') ?? ''}\n${headers.get('last-modified') ?? ''}`;
+
+/** The copy stored (or being written) under `key` less than `coalesceMs` before `now`, if any. */
+const recent = (core: CacheCore, key: string, now: number) => {
+	const meta = core.entries.index.get(key);
+	return meta && now >= meta.storedAt && now - meta.storedAt < coalesceMs ? meta : undefined;
 };
 
 interface Pending {
@@ -57,11 +59,9 @@ interface Pending {
 	vary: string[];
 	now: number;
 	startEpoch: number;
-	repeats: (primary: string, sig: string) => boolean;
-	signature: (bytes: number) => string;
 }
 
-const write = async (core: CacheCore, request: Request, response: Response, copy: Response | undefined, plan: Plan, { partition, vary, now, startEpoch, repeats, signature }: Pending): Promise<void> => {
+const write = async (core: CacheCore, request: Request, response: Response, copy: Response | undefined, plan: Plan, { partition, vary, now, startEpoch }: Pending): Promise<void> => {
 	const { context, options, keyer, entries } = core;
 	const { index } = entries;
 	const primary = plan === 'skip' ? undefined : await partition + request.url;
@@ -80,8 +80,8 @@ const write = async (core: CacheCore, request: Request, response: Response, copy
 	let record: CacheRecord | undefined;
 	if (copy) {
 		const body = await readCapped(copy, Math.min(options.maxBodyBytes, options.maxBytes));
-		const sig = body && signature(body.byteLength);
-		if (body && sig && !repeats(primary, sig) && !outdated()) {
+		const sig = body && signatureOf(response.headers, body.byteLength);
+		if (body && sig && recent(core, key, now)?.sig !== sig && !outdated()) {
 			if (index.varyOf(primary)?.join() !== vary.join()) {
 				// Stored under other Vary names, older variants could no longer be found.
 				void entries.remove(index.deleteWhere((meta) => meta.primary === primary));
