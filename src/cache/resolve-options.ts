@@ -1,5 +1,5 @@
 import { check, isNonNegativeFinite, isPositiveFinite, isPositiveInteger } from '../core/validate.js';
-import { credentialHeaders } from '../core/runtime.js';
+import { sensitiveSet } from '../core/runtime.js';
 import type { CacheOptions } from './options.js';
 
 /** Cache options with every default applied. */
@@ -14,10 +14,6 @@ export interface ResolvedCacheOptions {
 	/** Lower-case names of the request headers that partition the cache. */
 	sensitive: ReadonlySet<string>;
 }
-
-/** Always credentials, whatever `sensitiveHeaders` says. */
-
-const token = /^[!#$%&'*+.^_`|~\w-]+$/;
 
 /**
  * The default of `cache.shared`: true where one isolate serves many users — no `document` and no
@@ -40,14 +36,10 @@ export const resolveCacheOptions = (options: CacheOptions): ResolvedCacheOptions
 	check(isNonNegativeFinite(maxBodyBytes), 'cache.maxBodyBytes', maxBodyBytes, 'a non-negative finite number of bytes');
 	check(mode === 'fallback' || mode === 'stale-while-revalidate', 'cache.mode', mode, "'fallback' or 'stale-while-revalidate'");
 	check(typeof shared === 'boolean', 'cache.shared', shared, 'a boolean');
-	check(Array.isArray(sensitiveHeaders), 'cache.sensitiveHeaders', sensitiveHeaders, 'an array of header names');
-	for (const name of sensitiveHeaders) {
-		check(typeof name === 'string' && token.test(name), 'cache.sensitiveHeaders', name, 'a header name');
-	}
-
+	const sensitive = sensitiveSet('cache.sensitiveHeaders', sensitiveHeaders);
 	return {
 		maxStaleMs, maxEntries, maxBytes, maxBodyBytes, shared,
 		swr: mode === 'stale-while-revalidate',
-		sensitive: new Set([...credentialHeaders, ...sensitiveHeaders.map((name) => name.toLowerCase())]),
+		sensitive,
 	};
 };

@@ -1,5 +1,5 @@
 import { check, isNonNegativeFinite, isNonNegativeInteger, isPositiveFinite, isPositiveInteger } from '../core/validate.js';
-import { credentialHeaders } from '../core/runtime.js';
+import { sensitiveSet } from '../core/runtime.js';
 
 /** Options of the offline outbox (`outbox`). */
 export interface OutboxOptions {
@@ -46,7 +46,8 @@ export interface OutboxOptions {
 	 */
 	queuedResponse?: 'error' | 'accepted';
 	/**
-	 * More headers never to store (Authorization, Cookie and Proxy-Authorization never are).
+	 * More headers never to store, by name, any case (Authorization, Cookie and Proxy-Authorization
+	 * never are). Anything but header names throws a `RangeError` at `createClient`.
 	 * @default []
 	 */
 	sensitiveHeaders?: string[];
@@ -66,8 +67,6 @@ export interface ResolvedOutboxOptions {
 	sensitiveHeaders: ReadonlySet<string>;
 }
 
-/** Headers never stored, whatever `sensitiveHeaders` says. */
-
 const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((item) => typeof item === 'string');
 
 /** Fill in the defaults and reject bad values with a `RangeError` naming the option and the value. */
@@ -84,7 +83,7 @@ export const resolveOutboxOptions = (options: OutboxOptions): ResolvedOutboxOpti
 	check(isNonNegativeFinite(maxBackoffMs), 'outbox.maxBackoffMs', maxBackoffMs, 'a non-negative finite number of ms');
 	check(isNonNegativeFinite(baseBackoffMs), 'outbox.baseBackoffMs', baseBackoffMs, 'a non-negative finite number of ms');
 	check(queuedResponse === 'error' || queuedResponse === 'accepted', 'outbox.queuedResponse', queuedResponse, "'error' or 'accepted'");
-	check(isStringArray(sensitiveHeaders), 'outbox.sensitiveHeaders', sensitiveHeaders, 'an array of header names');
+	const sensitive = sensitiveSet('outbox.sensitiveHeaders', sensitiveHeaders);
 	return {
 		methods: new Set(methods.map((method) => method.toUpperCase())),
 		maxEntries,
@@ -94,6 +93,6 @@ export const resolveOutboxOptions = (options: OutboxOptions): ResolvedOutboxOpti
 		maxBackoffMs,
 		baseBackoffMs,
 		queuedResponse,
-		sensitiveHeaders: new Set([...credentialHeaders, ...sensitiveHeaders.map((name) => name.toLowerCase())]),
+		sensitiveHeaders: sensitive,
 	};
 };

@@ -90,9 +90,9 @@ export const toEntry = (record: OutboxRecord): OutboxEntry => {
 export const storedHeaders = (headers: Headers, sensitive: ReadonlySet<string>): Record<string, string> => {
 	const result: Record<string, string> = {};
 	headers.forEach((value, name) => {
-		const lower = name.toLowerCase();
-		if (!sensitive.has(lower) && lower !== 'idempotency-key' && lower !== 'content-length') {
-			result[lower] = value;
+		// Headers hands out lower-case names.
+		if (!sensitive.has(name) && name !== 'idempotency-key' && name !== 'content-length') {
+			result[name] = value;
 		}
 	});
 	return result;

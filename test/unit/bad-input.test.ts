@@ -146,6 +146,7 @@ const rows: Row[] = [
 	{ input: 'cache.maxStaleMs NaN', outcome: 'RangeError', run: async () => throwsRange({ cache: { maxStaleMs: Number.NaN } }, /maxStaleMs/, /NaN/) },
 	{ input: 'outbox.maxEntries 0', outcome: 'RangeError', run: async () => throwsRange({ outbox: { maxEntries: 0 } }, /maxEntries/, /0/) },
 	{ input: 'outbox.retentionMs -1', outcome: 'RangeError', run: async () => throwsRange({ outbox: { retentionMs: -1 } }, /retentionMs/, /-1/) },
+	{ input: 'outbox.sensitiveHeaders with a non-header name', outcome: 'RangeError', run: async () => throwsRange({ outbox: { sensitiveHeaders: ['bad header'] } }, /outbox\.sensitiveHeaders/, /bad header/) },
 
 	// Outbox refusals: before any I/O, nothing stored, what was stored is kept.
 	{ input: 'ReadableStream body on an outbox-eligible POST', outcome: 'InvalidRequestError, nothing queued', async run() {
