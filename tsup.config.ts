@@ -1,7 +1,16 @@
 import { defineConfig } from 'tsup';
 
+/** One file per package entry (src/entries/), nothing else imports them. */
+export const entries = {
+	index: 'src/entries/index.ts',
+	core: 'src/entries/core.ts',
+	breaker: 'src/entries/breaker.ts',
+	cache: 'src/entries/cache.ts',
+	outbox: 'src/entries/outbox.ts',
+};
+
 export default defineConfig({
-	entry: ['src/index.ts'],
+	entry: entries,
 	format: ['esm', 'cjs'],
 	dts: true,
 	target: 'es2022',
@@ -9,6 +18,8 @@ export default defineConfig({
 	sourcemap: true,
 	clean: true,
 	treeshake: true,
+	// Shared chunks in both formats: each class exists once, whichever entries a program loads.
+	splitting: true,
 	// ky and idb-keyval stay dependencies: users' bundlers dedupe them.
 	external: ['ky', 'idb-keyval'],
 });

@@ -16,6 +16,7 @@ mkdirSync('test-results', { recursive: true });
 const steps = [
 	['type check', 'npm', ['run', '--silent', 'typecheck']],
 	['build', 'npm', ['run', '--silent', 'build']],
+	['package checks (publint, attw)', 'sh', ['-c', 'npx publint --strict && npx attw --pack . --profile node16']],
 	['size budget', 'node', ['scripts/size.mjs', '--check']],
 	['Node 24 + Chromium + workerd', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/vitest.json']],
 	['Deno', 'node', ['scripts/deno-test.mjs', '--junit-path=test-results/deno.xml']],

@@ -1,11 +1,13 @@
-import type { BreakerFeature, FeatureContext } from '../core/feature.js';
+import type { PolicyContext } from '../core/policy.js';
+import type { BreakerParts } from '../core/policy-apis.js';
+import { autoStore } from '../stores/auto.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { CircuitOpenError } from '../errors/CircuitOpenError.js';
 import type { KeyValueStore } from '../stores/types.js';
 import { send, type Settle } from './attempt.js';
 import type { BreakerOptions } from './options.js';
 import { isCircuitOpen, isFailureStatus, retryAfterMs } from './outcome.js';
-import { resolvePolicy } from './policy.js';
+import { resolvePolicy } from './resolve.js';
 import { decodeRecord } from './record.js';
 import { requestOrigin } from '../core/scope.js';
 import { createSharing, hasTabs, type Sharing } from './share.js';
@@ -28,16 +30,16 @@ interface Entry {
  * Web Lock so only one goes out across tabs. Nothing runs at import or creation: `start()` opens
  * the channel.
  */
-export function createBreaker(context: FeatureContext, options: BreakerOptions, attemptTimeoutMs?: number | false): BreakerFeature {
-	const policy = resolvePolicy(options, attemptTimeoutMs);
+export function createBreaker(context: PolicyContext, options: BreakerOptions): BreakerParts {
+	const policy = resolvePolicy(options, context.timeout);
 	const { clock } = context;
-	const scopeOf = options.scope ? context.scopeOf : requestOrigin;
+	const scopeOf = options.scope ?? requestOrigin;
 	const userIsFailure = options.isFailure;
 	const share = options.share !== false;
 	const entries = new Map<string, Entry>();
 	let sharing: Sharing | undefined;
 	let store: KeyValueStore | undefined;
-	const storeOf = (): KeyValueStore => (store ??= context.storeFor('breaker'));
+	const storeOf = (): KeyValueStore => (store ??= context.storeFor('breaker', autoStore));
 
 	const changed = (entry: Entry, change: Change, reason: string): void => {
 		const { scope, circuit } = entry;
@@ -144,7 +146,7 @@ export function createBreaker(context: FeatureContext, options: BreakerOptions, 
 	};
 
 	const layer: Layer = (next) => (request, init) => {
-		if (init?.steadfetch?.breaker === false) {
+		if (init?.steadfetch?.options['breaker'] === false) {
 			return next(request, init);
 		}
 
@@ -152,9 +154,12 @@ export function createBreaker(context: FeatureContext, options: BreakerOptions, 
 		return entry.loading ? entry.loading.then(() => attempt(entry, request, init, next)) : attempt(entry, request, init, next);
 	};
 
+	const snapshot = (scope: string) => entryOf(scope).circuit.snapshot(scope, clock.now());
 	return {
 		layer,
-		snapshot: (scope) => entryOf(scope).circuit.snapshot(scope, clock.now()),
+		...(options.scope ? { scopeOf: options.scope } : {}),
+		snapshot,
+		stats: (scope) => ({ breaker: snapshot(scope) }),
 		start() {
 			if (options.share === true || (share && hasTabs())) {
 				sharing = createSharing(context.name, receive);

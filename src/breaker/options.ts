@@ -35,7 +35,7 @@ export interface BreakerOptions {
 	/**
 	 * How long the breaker stays open the first time, in ms. Each re-open without a full close in
 	 * between doubles it, up to `maxOpenMs`.
-	 * @default 30_000
+	 * @default 5_000
 	 */
 	openMs?: number;
 	/**

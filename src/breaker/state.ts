@@ -1,5 +1,5 @@
-import type { BreakerSnapshot } from '../client.js';
-import type { Policy } from './policy.js';
+import type { BreakerSnapshot } from './snapshot.js';
+import type { Policy } from './resolve.js';
 import type { BreakerRecord } from './record.js';
 import { FailureWindow } from './window.js';
 

@@ -1,4 +1,4 @@
-import type { FeatureContext } from '../core/feature.js';
+import type { PolicyContext } from '../core/policy.js';
 import { EntryStore } from './entry-store.js';
 import { Keyer } from './key.js';
 import type { CacheMeta } from './record.js';
@@ -7,7 +7,7 @@ import { ageOf, staleResponse, type StaleReason } from './stale-response.js';
 
 /** What the parts of one client's cache share. */
 export class CacheCore {
-	readonly context: FeatureContext;
+	readonly context: PolicyContext;
 	readonly options: ResolvedCacheOptions;
 	readonly keyer: Keyer;
 	readonly entries: EntryStore;
@@ -17,7 +17,7 @@ export class CacheCore {
 	/** Latest invalidation epoch per URL (the last 64 URLs). */
 	readonly invalidated = new Map<string, number>();
 
-	constructor(context: FeatureContext, options: ResolvedCacheOptions) {
+	constructor(context: PolicyContext, options: ResolvedCacheOptions) {
 		this.context = context;
 		this.options = options;
 		this.keyer = new Keyer(context.name, options.sensitive);

@@ -1,12 +1,13 @@
-import type { CacheFeature, FeatureContext, OuterCall } from '../core/feature.js';
+import type { Call, PolicyContext } from '../core/policy.js';
+import type { CacheParts } from '../core/policy-apis.js';
 import { isOffline } from '../core/runtime.js';
-import type { CallState, Layer } from '../core/types.js';
+import type { Layer } from '../core/types.js';
 import { classify } from '../errors/classify.js';
 import { store } from './capture.js';
 import { CacheCore } from './core.js';
-import type { CacheOptions } from './options.js';
-import { resolveCacheOptions } from './resolve-options.js';
+import type { ResolvedCacheOptions } from './resolve-options.js';
 import type { StaleReason } from './stale-response.js';
+import { isStale } from './is-stale.js';
 
 const reads = new Set(['GET', 'HEAD']);
 const unsafe = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -56,8 +57,10 @@ const reasonOf = (error: unknown): StaleReason | undefined => {
  * the store without network I/O when the runtime reports offline, and starts
  * stale-while-revalidate answers (it is the first to see the Request).
  */
-export function createCache(context: FeatureContext, options: CacheOptions): CacheFeature {
-	const core = new CacheCore(context, resolveCacheOptions(options));
+export function createCache(context: PolicyContext, options: ResolvedCacheOptions): CacheParts {
+	const core = new CacheCore(context, options);
+	/** The cache's own record of each GET or HEAD call it wraps, shared with its per-attempt layer. */
+	const calls = new WeakMap<Call, CallContext>();
 	const { entries } = core;
 	const refreshing = new Set<string>();
 
@@ -73,7 +76,8 @@ export function createCache(context: FeatureContext, options: CacheOptions): Cac
 	};
 
 	const layer: Layer = (next) => async (request, init) => {
-		const call = init?.steadfetch?.cacheCall as CallContext | undefined;
+		const state = init?.steadfetch;
+		const call = state && calls.get(state);
 		if (call) {
 			const first = !call.started;
 			call.started = true;
@@ -109,11 +113,11 @@ export function createCache(context: FeatureContext, options: CacheOptions): Cac
 		return next(request, init);
 	};
 
-	const wrap = async (call: OuterCall, next: () => Promise<Response>): Promise<Response> => {
-		const { state, method } = call;
+	const wrap = async (state: Call, next: () => Promise<Response>): Promise<Response> => {
+		const { method } = state;
 		if (unsafe.has(method)) {
 			const response = await next();
-			if (state.request && response.status >= 200 && response.status < 400) {
+			if (state.request && response && response.status >= 200 && response.status < 400) {
 				void core.invalidate(state.request.url);
 			}
 
@@ -121,7 +125,7 @@ export function createCache(context: FeatureContext, options: CacheOptions): Cac
 		}
 
 		const local: CallContext = { method, swr: core.options.swr && method === 'GET' };
-		state.cacheCall = local;
+		calls.set(state, local);
 		void entries.ready();
 		const early = local.swr ? new Promise<Response>((resolve) => {
 			local.early = resolve;
@@ -147,7 +151,7 @@ export function createCache(context: FeatureContext, options: CacheOptions): Cac
 			return response;
 		}
 
-		if (state.request && failedStatuses.has(response.status)) {
+		if (state.request && response && failedStatuses.has(response.status)) {
 			// `throwHttpErrors: false`: the failed response resolved instead of throwing.
 			const stale = await core.serve(state.request, method, 'http-5xx');
 			if (stale) {
@@ -159,23 +163,29 @@ export function createCache(context: FeatureContext, options: CacheOptions): Cac
 		return response;
 	};
 
+	const clear = async (): Promise<void> => {
+		core.clearedAt = ++core.epoch;
+		refreshing.clear();
+		await entries.clear();
+	};
+
 	return {
 		layer,
 		wrap,
-		appliesTo: ({ method, state }) => unsafe.has(method) || (state.cache !== false && reads.has(method)),
-		async deleteUrl(url) {
-			let href = url;
-			try {
-				href = new URL(url).href;
-			} catch {}
+		appliesTo: ({ method, options: { cache } }) => unsafe.has(method) || (cache !== false && cache !== 'no-store' && reads.has(method)),
+		substituted: (response) => isStale(response) ? 'stale' : undefined,
+		handle: {
+			async delete(url) {
+				let href = String(url);
+				try {
+					href = new URL(href).href;
+				} catch {}
 
-			await core.invalidate(href);
+				await core.invalidate(href);
+			},
+			clear,
 		},
-		async clear() {
-			core.clearedAt = ++core.epoch;
-			refreshing.clear();
-			await entries.clear();
-		},
+		clear,
 		close() {
 			entries.close();
 		},

@@ -1,4 +1,5 @@
-import type { FeatureContext } from '../core/feature.js';
+import type { PolicyContext } from '../core/policy.js';
+import { autoStore } from '../stores/auto.js';
 import { memoryStore } from '../stores/memory.js';
 import type { KeyValueStore } from '../stores/types.js';
 import { LruIndex } from './lru-index.js';
@@ -35,7 +36,7 @@ const timeout = async <T>(promise: Promise<T>): Promise<T> => {
  */
 export class EntryStore {
 	readonly index = new LruIndex();
-	readonly #context: FeatureContext;
+	readonly #context: PolicyContext;
 	readonly #options: ResolvedCacheOptions;
 	readonly #pending = new Map<string, CacheRecord>();
 	#store: KeyValueStore | undefined;
@@ -51,7 +52,7 @@ export class EntryStore {
 	#failedWrites = 0;
 	#lastReload = Number.NEGATIVE_INFINITY;
 
-	constructor(context: FeatureContext, options: ResolvedCacheOptions) {
+	constructor(context: PolicyContext, options: ResolvedCacheOptions) {
 		this.#context = context;
 		this.#options = options;
 	}
@@ -165,7 +166,7 @@ export class EntryStore {
 	}
 
 	#open(): KeyValueStore {
-		this.#store ??= this.#context.storeFor('cache');
+		this.#store ??= this.#context.storeFor('cache', autoStore);
 		return this.#store;
 	}
 

@@ -1,45 +1,43 @@
 import type { EventMap, EventType } from './event-types.js';
 
-type Listener<T extends EventType> = (event: EventMap[T]) => void;
+type Listener = (event: never) => void;
 
 /**
  * A tiny typed emitter. Listeners that throw are isolated: one bad listener never breaks a request
  * or the other listeners (the error is rethrown asynchronously so it still reaches the console).
+ * Listeners of `'*'` receive every event.
  */
 export class Emitter {
-	readonly #listeners = new Map<EventType, Set<Listener<never>>>();
+	readonly #listeners = new Map<EventType | '*', Set<Listener>>();
 
-	on<T extends EventType>(type: T, listener: Listener<T>): () => void {
+	on<T extends EventType>(type: T | '*', listener: (event: EventMap[T]) => void): () => void {
 		let set = this.#listeners.get(type);
 		if (!set) {
 			set = new Set();
 			this.#listeners.set(type, set);
 		}
 
-		set.add(listener as Listener<never>);
+		set.add(listener as Listener);
 		return () => {
-			set.delete(listener as Listener<never>);
+			set.delete(listener as Listener);
 		};
 	}
 
 	/** Whether anybody listens; lets callers skip building an event object. */
 	has(type: EventType): boolean {
-		return (this.#listeners.get(type)?.size ?? 0) > 0;
+		return (this.#listeners.get(type)?.size ?? 0) + (this.#listeners.get('*')?.size ?? 0) > 0;
 	}
 
 	emit<T extends EventType>(type: T, event: EventMap[T]): void {
-		const set = this.#listeners.get(type);
-		if (!set) {
-			return;
-		}
-
-		for (const listener of set) {
-			try {
-				(listener as Listener<T>)(event);
-			} catch (error) {
-				queueMicrotask(() => {
-					throw error;
-				});
+		for (const set of [this.#listeners.get(type), this.#listeners.get('*')]) {
+			for (const listener of set ?? []) {
+				try {
+					(listener as (event: EventMap[T]) => void)(event);
+				} catch (error) {
+					queueMicrotask(() => {
+						throw error;
+					});
+				}
 			}
 		}
 	}

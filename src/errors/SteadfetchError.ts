@@ -1,3 +1,9 @@
+/** Every code a `SteadfetchError` or `classify()` can carry. */
+export type SteadfetchErrorCode =
+	| 'TIMEOUT' | 'NETWORK' | 'HTTP_408' | 'HTTP_429' | 'HTTP_5XX' | 'HTTP_4XX' | 'ABORTED'
+	| 'CIRCUIT_OPEN' | 'QUEUED' | 'OUTBOX_FULL' | 'INVALID_REQUEST' | 'BULKHEAD_FULL' | 'RATE_LIMITED'
+	| 'AUTH_FAILED' | 'CLIENT_CLOSED' | 'OUTBOX_DISABLED' | 'OUTBOX_NOT_FOUND' | 'UNKNOWN';
+
 /**
  * Base class of every error steadfetch creates. ky's own errors (`HTTPError`, `TimeoutError`,
  * `NetworkError`) are thrown as ky throws them and do not extend this class.
@@ -5,11 +11,11 @@
 export class SteadfetchError extends Error {
 	override name: string = 'SteadfetchError';
 	/** Stable machine-readable code, e.g. `CIRCUIT_OPEN`. */
-	readonly code: string;
+	readonly code: SteadfetchErrorCode;
 	/** Whether trying again later may succeed. */
 	readonly transient: boolean;
 
-	constructor(message: string, code: string, transient: boolean, options?: { cause?: unknown }) {
+	constructor(message: string, code: SteadfetchErrorCode, transient: boolean, options?: { cause?: unknown }) {
 		super(message, options);
 		this.code = code;
 		this.transient = transient;

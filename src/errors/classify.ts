@@ -1,10 +1,10 @@
 import { isHTTPError, isNetworkError, isTimeoutError } from 'ky';
-import { isSteadfetchError } from './SteadfetchError.js';
+import { isSteadfetchError, type SteadfetchErrorCode } from './SteadfetchError.js';
 
 /** What `classify()` returns. */
 export interface Classification {
 	/** `TIMEOUT`, `NETWORK`, `HTTP_429`, `HTTP_5XX`, `HTTP_4XX`, `ABORTED`, one of our own codes, or `UNKNOWN`. */
-	code: string;
+	code: SteadfetchErrorCode;
 	/** Whether trying again later may succeed. */
 	transient: boolean;
 	/** The HTTP status, for HTTP errors. */

@@ -1,5 +1,4 @@
-import type { FeatureContext } from '../core/feature.js';
-import type { CallOptions } from '../options.js';
+import type { PolicyContext } from '../core/policy.js';
 import type { KeyValueStore } from '../stores/types.js';
 import { backoffDelay } from './backoff.js';
 import { exclusive } from './guard.js';
@@ -41,7 +40,7 @@ export class Drainer {
 	readonly paused = new Set<string>();
 	draining = false;
 	closed = false;
-	readonly #context: FeatureContext;
+	readonly #context: PolicyContext;
 	readonly #options: ResolvedOutboxOptions;
 	readonly #queue: QueueStore;
 	readonly #store: KeyValueStore;
@@ -55,7 +54,7 @@ export class Drainer {
 	#timer: ReturnType<typeof setTimeout> | undefined;
 	#timerAt = Infinity;
 
-	constructor(context: FeatureContext, options: ResolvedOutboxOptions, queue: QueueStore, store: KeyValueStore) {
+	constructor(context: PolicyContext, options: ResolvedOutboxOptions, queue: QueueStore, store: KeyValueStore) {
 		this.#context = context;
 		this.#options = options;
 		this.#queue = queue;
@@ -266,7 +265,7 @@ export class Drainer {
 
 	async #replay(record: OutboxRecord): Promise<ReplayOutcome> {
 		try {
-			const response = await this.#context.client()(record.url, {
+			const response = await this.#context.send(record.url, {
 				method: record.method,
 				headers: record.headers,
 				body: record.body,
@@ -277,7 +276,7 @@ export class Drainer {
 				prefix: '',
 				searchParams: undefined,
 				signal: this.#abort.signal,
-			} as CallOptions);
+			});
 			void response.body?.cancel().catch(() => undefined);
 			return outcomeOfResponse(response, this.#context.clock.now());
 		} catch (error) {

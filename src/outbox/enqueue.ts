@@ -1,5 +1,5 @@
-import type { FeatureContext, OuterCall, OuterWrapper } from '../core/feature.js';
-import type { CallState, FetchInit, FetchLike, Layer } from '../core/types.js';
+import type { Call, PolicyContext } from '../core/policy.js';
+import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { classify } from '../errors/classify.js';
 import { OutboxFullError } from '../errors/OutboxFullError.js';
 import { OutboxQueuedError } from '../errors/OutboxQueuedError.js';
@@ -14,7 +14,7 @@ import { snapshotBody } from './snapshot.js';
 import { registerSync } from './sync.js';
 
 interface Deps {
-	context: FeatureContext;
+	context: PolicyContext;
 	options: ResolvedOutboxOptions;
 	queue: QueueStore;
 	drainer: Drainer;
@@ -23,7 +23,7 @@ interface Deps {
 }
 
 /** The `Idempotency-Key` the caller put on the request itself, if any. */
-const ownKey = (call: OuterCall): string | undefined => {
+const ownKey = (call: Call): string | undefined => {
 	const headers = call.options['headers'];
 	let value: string | null | undefined;
 	if (headers instanceof Headers || Array.isArray(headers)) {
@@ -46,12 +46,14 @@ const ownKey = (call: OuterCall): string | undefined => {
 export const createCallSide = ({ context, options, queue, drainer, touch }: Deps) => {
 	let seq = 0;
 	/** Eligible calls in flight → the scopes that had pending entries when the call started. */
-	const tracked = new WeakMap<CallState, ReadonlySet<string>>();
+	const tracked = new WeakMap<Call, ReadonlySet<string>>();
 
-	const appliesTo = (call: OuterCall): boolean =>
-		call.state.outbox === true || (call.state.outbox !== false && options.methods.has(call.method));
+	const appliesTo = (call: Call): boolean => {
+		const flag = call.options['outbox'];
+		return flag === true || (flag !== false && options.methods.has(call.method));
+	};
 
-	const enqueue = async (call: OuterCall, request: Request, snapshot: Awaited<ReturnType<typeof snapshotBody>>, error: unknown): Promise<Response> => {
+	const enqueue = async (call: Call, request: Request, snapshot: Awaited<ReturnType<typeof snapshotBody>>, error: unknown): Promise<Response> => {
 		const now = context.clock.now();
 		const hold = error instanceof OutboxHold;
 		const scope = context.scopeOf(request.url);
@@ -67,7 +69,7 @@ export const createCallSide = ({ context, options, queue, drainer, touch }: Deps
 			?? parseRetryAfter((error as { response?: Response }).response?.headers.get('retry-after'), now)
 			?? backoffDelay(1, options.baseBackoffMs, options.maxBackoffMs, context.random);
 		const record: OutboxRecord = {
-			v: 1, id, method: request.method, url: request.url, headers, idempotencyKey: call.state.idempotencyKey!,
+			v: 1, id, method: request.method, url: request.url, headers, idempotencyKey: call.idempotencyKey!,
 			createdAt: now, attempts: hold ? 0 : 1, nextAttemptAt: now + waitMs, scope,
 			...(snapshot.body ? { body: snapshot.body } : {}),
 			...(hold ? {} : { lastError: { code, message: error instanceof Error ? error.message : String(error), ...statusOf(error) } }),
@@ -90,7 +92,7 @@ export const createCallSide = ({ context, options, queue, drainer, touch }: Deps
 		throw new OutboxQueuedError(id, { cause: error });
 	};
 
-	const wrap: OuterWrapper = async (call, next) => {
+	const wrap = async (call: Call, next: () => Promise<Response>): Promise<Response> => {
 		touch();
 		const snapshot = await snapshotBody(call.input, call.options, options.maxBodyBytes);
 		// Online, the call may go out at once: list the store, so an entry another tab or worker has
@@ -102,7 +104,7 @@ export const createCallSide = ({ context, options, queue, drainer, touch }: Deps
 			throw new OutboxFullError(`The outbox is full (outbox.maxEntries = ${options.maxEntries}); nothing was stored or sent`);
 		}
 
-		const { state } = call;
+		const state = call;
 		state.idempotencyKey ??= ownKey(call) ?? crypto.randomUUID();
 		// Offline, the layer below holds the first attempt: ky need not copy the request for retries.
 		state.held = isOffline();

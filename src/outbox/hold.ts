@@ -1,4 +1,4 @@
-import { SteadfetchError } from '../errors/SteadfetchError.js';
+import { SteadfetchError, type SteadfetchErrorCode } from '../errors/SteadfetchError.js';
 
 /**
  * Internal: thrown by the outbox's per-attempt layer, before any I/O, to stop an eligible call that
@@ -11,7 +11,7 @@ export class OutboxHold extends SteadfetchError {
 	readonly reason: 'OFFLINE' | 'BEHIND';
 
 	constructor(reason: 'OFFLINE' | 'BEHIND') {
-		super(reason === 'OFFLINE' ? 'The runtime is offline' : 'Older outbox entries of this scope are waiting', 'OUTBOX_HOLD', false);
+		super(reason === 'OFFLINE' ? 'The runtime is offline' : 'Older outbox entries of this scope are waiting', 'OUTBOX_HOLD' as SteadfetchErrorCode, false); // Internal code: never reaches a caller.
 		this.reason = reason;
 	}
 }

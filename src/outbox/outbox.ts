@@ -1,8 +1,10 @@
-import type { FeatureContext, OutboxFeature } from '../core/feature.js';
+import type { PolicyContext } from '../core/policy.js';
+import type { OutboxParts } from '../core/policy-apis.js';
+import { autoStore } from '../stores/auto.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import { Drainer } from './drainer.js';
 import { createCallSide } from './enqueue.js';
-import { resolveOutboxOptions, type OutboxOptions } from './options.js';
+import type { ResolvedOutboxOptions } from './options.js';
 import { QueueStore } from './queue-store.js';
 import { isRecord, toEntry, withState, type OutboxRecord, type RecordState } from './record.js';
 import type { Outbox, OutboxEntry } from './types.js';
@@ -15,9 +17,8 @@ import type { Outbox, OutboxEntry } from './types.js';
  * becoming visible, a successful response from the scope, `breaker:closed`, the timer of the
  * earliest due entry, `flush()`, a Background Sync event (`outboxSyncHandler`).
  */
-export function createOutbox(context: FeatureContext, outboxOptions: OutboxOptions): OutboxFeature {
-	const options = resolveOutboxOptions(outboxOptions);
-	const store = context.storeFor('outbox');
+export function createOutbox(context: PolicyContext, options: ResolvedOutboxOptions): OutboxParts {
+	const store = context.storeFor('outbox', autoStore);
 	const queue = new QueueStore(store, (operation, error, key) => context.storageError('outbox', operation, error, key), `steadfetch:${context.name}/outbox`);
 	const drainer = new Drainer(context, options, queue, store);
 	const cleanups: Array<() => void> = [];
@@ -89,6 +90,7 @@ export function createOutbox(context: FeatureContext, outboxOptions: OutboxOptio
 
 	return {
 		outbox,
+		substituted: (response) => response.headers.has('steadfetch-outbox-entry') ? 'queued' : undefined,
 		layer,
 		wrap,
 		appliesTo,
@@ -100,7 +102,7 @@ export function createOutbox(context: FeatureContext, outboxOptions: OutboxOptio
 					void drainer.trigger({ unpause: true });
 				}
 			});
-			cleanups.push(context.emitter.on('breaker:closed', ({ scope }) => void drainer.trigger({ force: scope, unpause: scope })));
+			cleanups.push(context.on('breaker:closed', ({ scope }) => void drainer.trigger({ force: scope, unpause: scope })));
 			try {
 				// Not at once: nothing touches storage while createClient runs.
 				const timer = setTimeout(touch, 0);

@@ -1,4 +1,4 @@
-import type { Client } from '../client.js';
+import type { Client } from '../core/client-types.js';
 
 /** Background Sync tags the outbox registers start with this, followed by `:<client name>`. */
 export const outboxSyncTag = 'steadfetch-outbox';

@@ -10,8 +10,6 @@ interface ShouldRetryOptions {
 	user: RetryOptions['shouldRetry'];
 	budget: RetryBudget | undefined;
 	scopeOf: (url: string) => string;
-	/** Called with every error ky asks about (the retry, if ky makes it, reports it). */
-	handOver: (error: Error) => void;
 	onRefused: (scope: string, decision: RetryDecision) => void;
 }
 
@@ -36,9 +34,8 @@ const retriableByDefault = (error: Error): boolean => {
  * refuses POST and PATCH without an Idempotency-Key, and spends the retry budget of the scope: a
  * refused retry ends the call with the last attempt's error.
  */
-export const createShouldRetry = ({ user, budget, scopeOf, handOver, onRefused }: ShouldRetryOptions): ShouldRetry =>
+export const createShouldRetry = ({ user, budget, scopeOf, onRefused }: ShouldRetryOptions): ShouldRetry =>
 	async (state) => {
-		handOver(state.error);
 		const verdict = user ? await user(state) : undefined;
 		if (verdict === false) {
 			return false;

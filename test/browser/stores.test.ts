@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { autoStore, cacheApiStore, indexedDbStore } from '../../src/index.js';
+import { autoStore, cacheApiStore, indexedDbStore } from '../../src/entries/index.js';
 import { storeCases } from '../contract/stores.js';
 
 describe('stores in real Chromium', () => {

@@ -1,5 +1,5 @@
 /** The contract's outbox part: queue, replay once with the same key, refuse before I/O, dead letters. */
-import type { ClientOptions, OutboxOptions } from '../../src/index.js';
+import type { ClientOptions, OutboxOptions } from '../../src/entries/index.js';
 import { deepEqual, equal, ok, rejects } from './assert.js';
 import { uid, type ContractCase, type ContractEnv, type Library } from './types.js';
 

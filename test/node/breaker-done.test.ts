@@ -6,7 +6,7 @@
  * Run: npx vitest run --project node test/node/breaker-done.test.ts (figures are printed).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { CircuitOpenError, createClient, memoryStore, type KeyValueStore } from '../../src/index.js';
+import { CircuitOpenError, createClient, memoryStore, type KeyValueStore } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { startApi, type ControlledApi } from '../helpers/pages.js';
 

@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 interface PageEvent { type: string; reason?: string; at: number; reopensAt?: number }
-interface PageClient { client: import('../../src/index.js').Client; events: PageEvent[]; results: string[]; call(path: string): Promise<string>; base: string }
+interface PageClient { client: import('../../src/entries/index.js').Client; events: PageEvent[]; results: string[]; call(path: string): Promise<string>; base: string }
 interface Tab {
 	page: Page;
 	/** Make `n` calls at once; resolves with each status or classification code. */
@@ -37,7 +37,7 @@ interface Tab {
 /** Create a client in the page (`globalThis.t`), the library as a real app would load it. */
 const tab = async (page: Page, name: string, breaker: Record<string, unknown> = {}): Promise<Tab> => {
 	await page.evaluate(({ name, breaker, base }) => {
-		const { createClient, classify } = (globalThis as unknown as { steadfetch: typeof import('../../src/index.js') }).steadfetch;
+		const { createClient, classify } = (globalThis as unknown as { steadfetch: typeof import('../../src/entries/index.js') }).steadfetch;
 		const client = createClient({ name, retry: 0, cache: false, breaker });
 		const events: PageEvent[] = [];
 		for (const type of ['breaker:open', 'breaker:half-open', 'breaker:closed', 'storage:error'] as const) {

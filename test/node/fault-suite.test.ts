@@ -9,7 +9,7 @@
  * - after recovery the breaker closes within one open period.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { classify, createClient, isStale, memoryStore, OutboxQueuedError, type Client } from '../../src/index.js';
+import { classify, createClient, isStale, memoryStore, OutboxQueuedError, type Client } from '../../src/entries/index.js';
 import { startChaosServer, type ChaosServer, type Segment } from '../helpers/chaos-server.js';
 import { seededRandom } from '../helpers/manual-clock.js';
 

@@ -11,10 +11,21 @@ const files = (dir: string): string[] => readdirSync(dir).flatMap((name) => {
 	return statSync(path).isDirectory() ? files(path) : [path];
 });
 
+const entries = ['steadfetch', 'steadfetch/core', 'steadfetch/breaker', 'steadfetch/cache', 'steadfetch/outbox'];
+
 describe('the package as users install it', () => {
 	it('has the fields the issue asks for', () => {
 		expect(pkg).toMatchObject({ name: 'steadfetch', type: 'module', sideEffects: false, engines: { node: '>=22' } });
-		expect(Object.keys(pkg.exports['.'])[0]).toBe('types');
+		for (const entry of entries) {
+			// A types condition first in each of import and require (.d.ts for ESM, .d.cts for CJS).
+			const conditions = pkg.exports[entry === 'steadfetch' ? '.' : entry.replace('steadfetch', '.')];
+			expect(Object.keys(conditions.import)[0], entry).toBe('types');
+			expect(conditions.import.types, entry).toMatch(/\.d\.ts$/);
+			expect(Object.keys(conditions.require)[0], entry).toBe('types');
+			expect(conditions.require.types, entry).toMatch(/\.d\.cts$/);
+		}
+
+		expect(pkg.scripts.prepack).toBe('npm run build');
 		expect(pkg.files).toContain('dist');
 		expect(Object.keys(pkg.dependencies).sort()).toEqual(['idb-keyval', 'ky']);
 	});
@@ -26,6 +37,30 @@ describe('the package as users install it', () => {
 		for (const name of ['createClient', 'classify', 'isStale', 'memoryStore', 'indexedDbStore', 'cacheApiStore', 'autoStore', 'SteadfetchError', 'CircuitOpenError', 'OutboxQueuedError', 'OutboxFullError', 'InvalidRequestError', 'HTTPError', 'TimeoutError', 'NetworkError']) {
 			expect(esm[name], name).toBeTypeOf('function');
 		}
+	});
+
+	it('every entry resolves in ESM and CJS with the same names, and shares one copy of each class', async () => {
+		const require = createRequire(import.meta.url);
+		const expected: Record<string, string[]> = {
+			'steadfetch/core': ['createClient', 'classify', 'SteadfetchError', 'memoryStore'],
+			'steadfetch/breaker': ['breaker'],
+			'steadfetch/cache': ['staleCache', 'isStale'],
+			'steadfetch/outbox': ['outbox', 'outboxSyncHandler'],
+		};
+		for (const [entry, names] of Object.entries(expected)) {
+			const esm = await import(entry) as Record<string, unknown>;
+			const cjs = require(entry) as Record<string, unknown>;
+			expect(Object.keys(cjs).sort(), entry).toEqual(Object.keys(esm).sort());
+			for (const name of names) {
+				expect(esm[name], `${entry} ${name}`).toBeTypeOf('function');
+			}
+		}
+
+		const main = await import('steadfetch') as Record<string, unknown>;
+		const core = await import('steadfetch/core') as Record<string, unknown>;
+		expect(core['SteadfetchError']).toBe(main['SteadfetchError']);
+		expect(require('steadfetch/core').SteadfetchError).toBe(require('steadfetch').SteadfetchError);
+		expect('breaker' in core).toBe(false);
 	});
 
 	it('nothing under src/ needs Node', () => {

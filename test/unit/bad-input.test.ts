@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
 	InvalidRequestError, OutboxFullError, classify, createClient, isHTTPError, memoryStore,
 	type ClientOptions, type KeyValueStore, type StoreFactory,
-} from '../../src/index.js';
+} from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 

@@ -1,6 +1,6 @@
 /** What the breaker counts, what it never counts, its per-call opt-out, ky's retries, and bad options. */
 import { describe, expect, it } from 'vitest';
-import { CircuitOpenError, createClient } from '../../src/index.js';
+import { CircuitOpenError, createClient } from '../../src/entries/index.js';
 import { flush, origin, setup, times } from './breaker-kit.js';
 
 describe('breaker: what counts', () => {

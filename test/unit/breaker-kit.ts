@@ -1,5 +1,5 @@
 /** Helpers for the breaker's exact-time unit tests: a scripted transport and a client on a ManualClock. */
-import { createClient, memoryStore, type ClientOptions, type EventMap, type EventType } from '../../src/index.js';
+import { createClient, memoryStore, type ClientOptions, type EventMap, type EventType } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 
 export const origin = 'https://api.test';
@@ -85,7 +85,7 @@ export const setup = (options: ClientOptions = {}) => {
 		cache: false,
 		name: `unit-${names++}`,
 		...options,
-		breaker: options.breaker === false ? false : { share: false, ...options.breaker },
+		breaker: options.breaker === false ? false : { share: false, openMs: 30_000, ...options.breaker as object },
 	});
 	for (const type of ['breaker:open', 'breaker:half-open', 'breaker:closed', 'storage:error'] as EventType[]) {
 		api.on(type, (event: EventMap[EventType]) => events.push(event as never));

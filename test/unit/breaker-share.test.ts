@@ -3,7 +3,7 @@
  * both, in one thread), on one injected clock. The real multi-tab test is test/node/breaker-tabs.test.ts.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { createClient, memoryStore, type ClientOptions, type KeyValueStore } from '../../src/index.js';
+import { createClient, memoryStore, type ClientOptions, type KeyValueStore } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { FakeOrigin, flush, origin, times } from './breaker-kit.js';
 
@@ -17,7 +17,7 @@ const tabs = (options: ClientOptions = {}, store: KeyValueStore = memoryStore('s
 	const make = () => {
 		const server = new FakeOrigin();
 		const events: string[] = [];
-		const api = createClient({ clock, name, store: () => store, fetch: server.fetch as typeof fetch, retry: 0, cache: false, ...options, breaker: { share: true, ...(options.breaker || {}) } });
+		const api = createClient({ clock, name, store: () => store, fetch: server.fetch as typeof fetch, retry: 0, cache: false, ...options, breaker: { share: true, openMs: 30_000, ...(options.breaker || {}) as object } });
 		for (const type of ['breaker:open', 'breaker:half-open', 'breaker:closed', 'storage:error'] as const) {
 			api.on(type, (event) => events.push(`${type} ${'reason' in event ? event.reason : event.operation}`));
 		}

@@ -1,11 +1,19 @@
 /** Exact-time tests of every breaker transition, on an injected clock: no real sleeps. */
 import { describe, expect, it } from 'vitest';
-import { CircuitOpenError } from '../../src/index.js';
+import { CircuitOpenError } from '../../src/entries/index.js';
 import { flush, origin, setup, times } from './breaker-kit.js';
 
 const t0 = 1_700_000_000_000;
 
 describe('breaker: closed → open', () => {
+	it('stays open 5 s by default (API.md), not the 30 s of earlier versions', async () => {
+		// The kit sets openMs 30 s for the tests below; `undefined` takes it back to the default.
+		const { server, call, snapshot } = setup({ breaker: { openMs: undefined } as unknown as object });
+		server.down();
+		await times(5, async () => call());
+		expect(snapshot()).toMatchObject({ state: 'open', openedAt: t0, reopensAt: t0 + 5_000 });
+	});
+
 	it('opens after consecutiveFailures network errors in a row, then fails fast with retryAfterMs and no I/O', async () => {
 		const { server, call, events, snapshot, api, clock } = setup();
 		server.down();

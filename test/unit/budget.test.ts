@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, memoryStore } from '../../src/index.js';
+import { createClient, memoryStore } from '../../src/entries/index.js';
 import { RetryBudget } from '../../src/retry/budget.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';

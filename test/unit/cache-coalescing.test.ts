@@ -1,10 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
-import { isStale, memoryStore, type KeyValueStore } from '../../src/index.js';
+import { isStale, memoryStore, type KeyValueStore } from '../../src/entries/index.js';
 import { indexEveryMs } from '../../src/cache/entry-store.js';
 import { coalesceMs, store } from '../../src/cache/capture.js';
 import { CacheCore } from '../../src/cache/core.js';
 import { resolveCacheOptions } from '../../src/cache/resolve-options.js';
-import type { FeatureContext } from '../../src/core/feature.js';
+import type { PolicyContext } from '../../src/core/policy.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { useCacheKit, collect, next, settle, type CacheKit } from './cache-kit.js';
 
@@ -136,7 +136,7 @@ describe('write coalescing, told before the body is copied', () => {
 		});
 		const inner = memoryStore('unit');
 		const slow: KeyValueStore = { ...inner, set: async (key, value) => held.then(async () => inner.set(key, value)) };
-		const context = { name: 'unit', clock, storeFor: () => slow, storageError: () => undefined, emit: () => undefined, scopeOf: () => '' } as unknown as FeatureContext;
+		const context = { name: 'unit', clock, storeFor: () => slow, storageError: () => undefined, emit: () => undefined, scopeOf: () => '' } as unknown as PolicyContext;
 		const core = new CacheCore(context, resolveCacheOptions({ shared: false }));
 		const request = new Request('https://api.test/a');
 		const response = (body = '{"a":1}', headers: Record<string, string> = {}) =>

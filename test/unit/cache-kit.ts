@@ -1,6 +1,6 @@
 /** Shared setup of the cache unit tests: a programmable loopback origin, an injected clock, one store per kit. */
 import { afterAll, afterEach, beforeAll, vi } from 'vitest';
-import { createClient, isStale, memoryStore, type CallOptions, type ClientOptions, type KeyValueStore } from '../../src/index.js';
+import { createClient, isStale, memoryStore, type CallOptions, type ClientOptions, type KeyValueStore } from '../../src/entries/index.js';
 import type { EventMap, EventType } from '../../src/core/event-types.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { CircuitOpenError, isStale, type ClientOptions } from '../../src/index.js';
+import { CircuitOpenError, isStale, type ClientOptions } from '../../src/entries/index.js';
 import { useCacheKit, collect, next } from './cache-kit.js';
 
 const kit = useCacheKit();

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createClient, isStale, memoryStore, type KeyValueStore } from '../../src/index.js';
+import { createClient, isStale, memoryStore, type KeyValueStore } from '../../src/entries/index.js';
 import { defaultShared } from '../../src/cache/resolve-options.js';
 import { quiet, useCacheKit, collect, next, type CacheKit } from './cache-kit.js';
 

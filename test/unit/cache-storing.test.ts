@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isStale } from '../../src/index.js';
+import { isStale } from '../../src/entries/index.js';
 import { quiet, useCacheKit, collect, next } from './cache-kit.js';
 
 const kit = useCacheKit();

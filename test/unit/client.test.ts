@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
 	CircuitOpenError, InvalidRequestError, OutboxFullError, OutboxQueuedError, SteadfetchError,
 	classify, createClient, memoryStore,
-} from '../../src/index.js';
+} from '../../src/entries/index.js';
 import { createHandler, createState } from '../helpers/server-handler.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 

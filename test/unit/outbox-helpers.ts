@@ -1,5 +1,5 @@
 /** Shared setup of the outbox unit tests: a loopback API, a manual clock, one store that survives "reloads". */
-import { createClient, memoryStore, type Client, type ClientOptions, type KeyValueStore } from '../../src/index.js';
+import { createClient, memoryStore, type Client, type ClientOptions, type KeyValueStore } from '../../src/entries/index.js';
 import type { EventMap, EventType } from '../../src/core/event-types.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';

@@ -1,6 +1,6 @@
 /** The outbox's in-memory view of its keys: what is listed when, and that the view stays right. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OutboxFullError, OutboxQueuedError, memoryStore, type KeyValueStore } from '../../src/index.js';
+import { OutboxFullError, OutboxQueuedError, memoryStore, type KeyValueStore } from '../../src/entries/index.js';
 import { QueueStore } from '../../src/outbox/queue-store.js';
 import { makeKey } from '../../src/outbox/record.js';
 import { fakeWindow, startHarness, type Harness } from './outbox-helpers.js';

@@ -1,6 +1,6 @@
 /** Every replay outcome class, at exact times (ManualClock, random 0.5), against the real loopback API. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OutboxQueuedError, createClient, memoryStore, type Client } from '../../src/index.js';
+import { OutboxQueuedError, createClient, memoryStore, type Client } from '../../src/entries/index.js';
 import { refusedUrl } from '../helpers/node-server.js';
 import { startHarness, type Harness } from './outbox-helpers.js';
 

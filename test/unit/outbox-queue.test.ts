@@ -1,6 +1,6 @@
 /** What is stored and in which order: FIFO per scope, keys, secrets, refusals, corrupt records, store failures. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { InvalidRequestError, OutboxFullError, OutboxQueuedError, memoryStore, type KeyValueStore } from '../../src/index.js';
+import { InvalidRequestError, OutboxFullError, OutboxQueuedError, memoryStore, type KeyValueStore } from '../../src/entries/index.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 import { createHandler, createState } from '../helpers/server-handler.js';
 import { fakeWindow, startHarness, until, type Harness } from './outbox-helpers.js';

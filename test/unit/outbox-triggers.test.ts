@@ -1,10 +1,10 @@
 /** Every drain trigger, and the one-drainer guard, at exact times against the real loopback API. */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { OutboxQueuedError, memoryStore, outboxSyncHandler, type Client } from '../../src/index.js';
+import { OutboxQueuedError, memoryStore, outboxSyncHandler, type Client } from '../../src/entries/index.js';
 import { Emitter } from '../../src/core/events.js';
-import type { FeatureContext } from '../../src/core/feature.js';
+import type { PolicyContext } from '../../src/core/policy.js';
 import { originOf } from '../../src/core/scope.js';
-import { createOutbox } from '../../src/outbox/outbox.js';
+import { outbox } from '../../src/outbox/index.js';
 import { fakeWindow, startHarness, until, type Harness } from './outbox-helpers.js';
 
 let h: Harness;
@@ -126,11 +126,11 @@ describe('outbox triggers', () => {
 		const emitter = new Emitter();
 		const replay = h.make({});
 		const store = memoryStore('x');
-		const context: FeatureContext = {
-			name: 'bc', clock: h.clock, random: () => 0.5, emitter, scopeOf: originOf, storeFor: () => store, storageError() {},
-			emit: () => undefined, client: () => replay,
+		const context: PolicyContext = {
+			name: 'bc', clock: h.clock, random: () => 0.5, timeout: undefined, on: (type, listener) => emitter.on(type, listener), scopeOf: originOf, storeFor: () => store, storageError() {},
+			emit: () => undefined, send: (input, options) => replay(input, options),
 		};
-		const feature = createOutbox(context, {});
+		const feature = outbox().create(context);
 		const t = h.clock.now();
 		await store.set(`p|${String(t).padStart(15, '0')}|000000|e1|${encodeURIComponent(h.api.url)}`, {
 			v: 1, id: 'e1', method: 'POST', url: `${h.api.url}/mutate?id=bc`, headers: {}, idempotencyKey: 'k-bc', createdAt: t,

@@ -1,5 +1,5 @@
 import { describe, it } from 'vitest';
-import { autoStore, cacheApiStore, indexedDbStore, memoryStore } from '../../src/index.js';
+import { autoStore, cacheApiStore, indexedDbStore, memoryStore } from '../../src/entries/index.js';
 import { missingFeatureCase, storeCases } from '../contract/stores.js';
 
 // Node has neither IndexedDB nor the Cache API: memory is real here, the others must reject cleanly.

@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from 'vitest';
-import * as lib from '../../src/index.js';
+import * as lib from '../../src/entries/index.js';
 
 /** The stale cache on the Cache API in real workerd: cacheApiStore holds the records; shared by default. */
 describe('stale cache on cacheApiStore (workerd)', () => {

@@ -28,7 +28,7 @@ export const resolvePolicy = (options: BreakerOptions, attemptTimeoutMs: number 
 		failureRatio: 0.5,
 		windowMs: 30_000,
 		minimumThroughput: 10,
-		openMs: 30_000,
+		openMs: 5_000,
 		maxOpenMs: 300_000,
 		halfOpenProbes: 1,
 		probeTimeoutMs: 0,

@@ -1,0 +1,19 @@
+import type { Policy } from '../core/policy.js';
+import type { BreakerParts } from '../core/policy-apis.js';
+import { createBreaker } from './breaker.js';
+import type { BreakerOptions } from './options.js';
+import { resolvePolicy } from './resolve.js';
+
+/**
+ * The per-scope circuit breaker, for the `breaker` slot of `createClient` (see `BreakerOptions`).
+ * Bad options throw a `RangeError` naming the option and the value, here.
+ *
+ * @example
+ * import { createClient } from 'steadfetch/core';
+ * import { breaker } from 'steadfetch/breaker';
+ * const api = createClient({ breaker: breaker({ consecutiveFailures: 3 }) });
+ */
+export const breaker = (options: BreakerOptions = {}): Policy<'breaker', BreakerParts> => {
+	resolvePolicy(options);
+	return { slot: 'breaker', create: (context) => createBreaker(context, options) };
+};

@@ -1,0 +1,180 @@
+import type { Input, KyInstance, Options as KyOptions, ResponsePromise } from 'ky';
+import { classify } from '../errors/classify.js';
+import { InvalidRequestError } from '../errors/InvalidRequestError.js';
+import { SteadfetchError } from '../errors/SteadfetchError.js';
+import { unsafeRetryMethods } from '../retry/should-retry.js';
+import { composeLayers } from './compose.js';
+import { callKeys, type CallOptions } from './options.js';
+import type { PolicyParts } from './policy.js';
+import { makeResponsePromise } from './response-promise.js';
+import type { Stats } from './stats.js';
+import { normalizeTransport } from './transport.js';
+import type { CallState, FetchLike, Layer } from './types.js';
+import { checkCallOptions } from './validate-options.js';
+
+/** The key under which a call travels in ky's `context` to our `beforeRetry` hook. */
+export const CALL = Symbol('steadfetch.call');
+
+export interface CallerDeps {
+	readonly instance: KyInstance;
+	readonly layers: readonly Layer[];
+	readonly wrappers: readonly PolicyParts[];
+	readonly stats: Stats;
+	/** Whether POST and PATCH calls join ky's retried methods (the user did not choose `retry.methods`). */
+	readonly admitUnsafe: boolean;
+	/** Whether the client was closed. */
+	closed(): boolean;
+	/** Whether a response was made by a policy (a stale copy, a 202 for a queued write): counted apart. */
+	substituted(response: Response, counters: ReturnType<Stats['scope']>): void;
+	/** The client-level `parseJson`, for responses a policy substituted. */
+	readonly parseJson: KyOptions['parseJson'];
+}
+
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'query';
+
+const rejected = (error: unknown): ResponsePromise => {
+	const promise = Promise.reject(error) as ResponsePromise;
+	return makeResponsePromise(promise, undefined, undefined);
+};
+
+/**
+ * Build the function that runs one call: validate before any I/O, make the call's state, let the
+ * outer wrappers that apply run around ky, count the outcome, and give the promise ky's body
+ * shortcuts. Made once per client; everything per call happens in the returned function.
+ */
+export const createCaller = ({ instance, layers, wrappers, stats, admitUnsafe, closed, substituted, parseJson }: CallerDeps) => {
+	const startKy = (method: Method | undefined, input: Input, forKy: Record<string, unknown>): ResponsePromise => {
+		try {
+			return method ? instance[method](input, forKy) : instance(input, forKy);
+		} catch (error) {
+			// ky builds the Request synchronously: an invalid URL or option lands here, before any I/O.
+			const message = error instanceof Error ? error.message : String(error);
+			return Promise.reject(new InvalidRequestError(`Invalid request: ${message}`, { cause: error })) as ResponsePromise;
+		}
+	};
+
+	return (method: Method | undefined, input: Input, callOptions: CallOptions = {}): ResponsePromise => {
+		if (closed()) {
+			return rejected(new SteadfetchError('The client is closed', 'CLIENT_CLOSED', false));
+		}
+
+		const invalid = checkCallOptions(input, callOptions as Record<string, unknown>);
+		if (invalid) {
+			return rejected(invalid);
+		}
+
+		const key = callOptions.idempotencyKey;
+		const verb = (method ?? (callOptions.method as string | undefined) ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+		const state: CallState = {
+			method: verb,
+			input: input as string | URL | Request,
+			options: callOptions as Record<string, unknown>,
+			signal: callOptions.signal ?? undefined,
+			idempotencyKey: key === true ? crypto.randomUUID() : key,
+			held: false,
+			attempts: 0,
+			request: undefined,
+			scope: undefined,
+			retryError: undefined,
+			response: undefined,
+			kyPromise: undefined,
+			onKyStart: undefined,
+		};
+
+		// What ky gets: the call's options without ours (a copy: the caller's object is left as it is).
+		const forKy: Record<string, unknown> = { ...callOptions, steadfetch: state };
+		for (const name of callKeys) {
+			if (name in forKy) {
+				delete forKy[name];
+			}
+		}
+
+		if (typeof callOptions.cache === 'string') {
+			forKy['cache'] = callOptions.cache;
+		}
+
+		const context = callOptions.context as Record<string | symbol, unknown> | undefined;
+		forKy['context'] = context ? { ...context, [CALL]: state } : { [CALL]: state };
+
+		const ownRetry = forKy['retry'];
+		const unsafe = admitUnsafe && (verb === 'POST' || verb === 'PATCH');
+		if (typeof ownRetry === 'number' || unsafe) {
+			// A number merges as a limit (ky would replace our defaults: no jitter, no budget). POST and
+			// PATCH join ky's retried methods per call, not in every call's options (ky normalizes
+			// them on each attempt), and only `shouldRetry` lets them retry: with an Idempotency-Key.
+			forKy['retry'] = {
+				...(unsafe ? { methods: unsafeRetryMethods } : {}),
+				...(typeof ownRetry === 'number' ? { limit: ownRetry } : ownRetry as object | undefined),
+			};
+		}
+
+		if (forKy['fetch']) {
+			// A per-call transport still goes through the layers.
+			forKy['fetch'] = composeLayers(layers, normalizeTransport(forKy['fetch'] as FetchLike));
+		}
+
+		const run = (): Promise<Response> => {
+			if (state.idempotencyKey !== undefined) {
+				// Fixed by now (the outbox's wrapper may pick it before it calls on): a per-call header, so
+				// ky's Request and every retry's clone carry it.
+				const headers = new Headers(forKy['headers'] as HeadersInit | undefined);
+				headers.set('idempotency-key', state.idempotencyKey);
+				forKy['headers'] = headers;
+			}
+
+			if (state.held) {
+				// A wrapper knows the attempt will be held without I/O: no retries, so ky does not clone
+				// the request (a tee of its body) for them.
+				forKy['retry'] = { ...forKy['retry'] as object | undefined, limit: 0 };
+			}
+
+			const promise = startKy(method, input, forKy);
+			state.kyPromise = promise;
+			for (const start of state.onKyStart ?? []) {
+				start(promise);
+			}
+
+			return promise.then((response) => {
+				state.response = response;
+				return response;
+			});
+		};
+
+		let next = run;
+		for (let index = wrappers.length - 1; index >= 0; index--) {
+			const policy = wrappers[index]!;
+			if (!policy.appliesTo || policy.appliesTo(state)) {
+				const inner = next;
+				next = () => policy.wrap!(state, inner);
+			}
+		}
+
+		const counted = next().then((response) => {
+			if (state.scope !== undefined) {
+				const counters = stats.scope(state.scope);
+				counters.successes++;
+				if (response !== state.response && response) {
+					substituted(response, counters);
+				}
+			}
+
+			return response;
+		}, (error: unknown) => {
+			// The caller's abort rejects with the caller's reason, whatever the runtime's fetch threw.
+			const aborted = state.signal?.aborted === true;
+			if (state.scope !== undefined) {
+				const code = aborted ? 'ABORTED' : classify(error).code;
+				const counters = stats.scope(state.scope);
+				if (code === 'QUEUED') {
+					counters.queued++;
+				} else {
+					counters.failures[code] = (counters.failures[code] ?? 0) + 1;
+				}
+			}
+
+			throw aborted ? state.signal!.reason : error;
+		});
+
+		return makeResponsePromise(counted, state, parseJson);
+	};
+};

@@ -1,0 +1,221 @@
+import ky, { type Input, type KyInstance, type Options as KyOptions } from 'ky';
+import { SteadfetchError } from '../errors/SteadfetchError.js';
+import { RetryBudget } from '../retry/budget.js';
+import { createShouldRetry } from '../retry/should-retry.js';
+import type { KeyValueStore } from '../stores/types.js';
+import { createAccounting, recordRetry } from './accounting.js';
+import { createCaller } from './call.js';
+import type { Client, ClientStats } from './client-types.js';
+import { systemClock } from './clock.js';
+import { composeLayers } from './compose.js';
+import { Emitter } from './events.js';
+import { mergeOptions } from './merge-options.js';
+import { clientKeys, requestCacheKey, type CallOptions, type CoreClientOptions } from './options.js';
+import { isPolicy, slotOrder, type PolicyContext, type PolicyParts, type SlotName } from './policy.js';
+import { originOf, requestOrigin } from './scope.js';
+import { policyApis } from './policy-apis.js';
+import { Stats } from './stats.js';
+import { normalizeTransport } from './transport.js';
+import type { FetchLike, Layer } from './types.js';
+import { checkOptionsObject, checkTimeouts } from './validate-options.js';
+
+/** How an entry turns its options into the core's: the main entry builds policies from plain options. */
+export type Resolve<O> = (options: O) => CoreClientOptions;
+
+/** Store instances per namespace, shared by clients of one name and store (`extend()`). */
+type Registry = Map<string, KeyValueStore>;
+
+const methods = ['get', 'post', 'put', 'patch', 'delete', 'head', 'query'] as const;
+
+/**
+ * Assemble a client from an entry's options. `resolve` turns them into the core's (slots filled
+ * with policies); `registry` holds the store instances shared with the clients this one extends.
+ */
+export function assemble<O extends object>(userOptions: O, resolve: Resolve<O>, registry: Registry = new Map()): Client<O> {
+	const options = resolve(userOptions);
+	checkTimeouts(options as KyOptions);
+	const clock = options.clock ?? systemClock;
+	const random = options.random ?? Math.random;
+	const name = options.name ?? 'steadfetch';
+	const storeFactory = options.store;
+	const emitter = new Emitter();
+	const stats = new Stats();
+	const budget = options.retryBudget === false ? undefined : new RetryBudget(options.retryBudget ?? {}, clock);
+	let closed = false;
+	let send: PolicyContext['send'] = () => {
+		throw new SteadfetchError('The client is still being created', 'CLIENT_CLOSED', false);
+	};
+
+	const emit: PolicyContext['emit'] = (type, fields) => {
+		if (emitter.has(type)) {
+			emitter.emit(type, { type, time: clock.now(), ...fields } as never);
+		}
+	};
+
+	const context: PolicyContext = {
+		name,
+		clock,
+		random,
+		timeout: options.timeout,
+		emit,
+		on: (type, listener) => emitter.on(type, listener),
+		scopeOf: (url) => scopeOf(url),
+		storeFor(part, fallback) {
+			const key = `${name}/${part}`;
+			let store = registry.get(key);
+			if (!store) {
+				store = (storeFactory ?? fallback)(key);
+				registry.set(key, store);
+			}
+
+			return store;
+		},
+		storageError(part, operation, error, key) {
+			emit('storage:error', { scope: '', part, operation, error, ...(key === undefined ? {} : { key }) });
+		},
+		send: (input, callOptions) => send(input, callOptions),
+	};
+
+	// Each slot's policy, created once, in the library's order.
+	const parts: Partial<Record<SlotName, PolicyParts>> = {};
+	const active: PolicyParts[] = [];
+	for (const slot of slotOrder) {
+		const value = (options as Record<string, unknown>)[slot];
+		if (isPolicy(value)) {
+			if (value.slot !== slot) {
+				throw new RangeError(`\`${slot}\` must be a policy for the ${slot} slot; got one for \`${value.slot}\``);
+			}
+
+			active.push(parts[slot] = value.create(context));
+		} else if (value !== undefined && value !== false && !(slot === 'cache' && typeof value === 'string')) {
+			throw new RangeError(`\`${slot}\` must be a policy (from \`steadfetch/${slot === 'rateLimit' ? 'rate-limit' : slot}\`) or false; got ${typeof value}`);
+		}
+	}
+
+	const customScope = active.find((part) => part.scopeOf)?.scopeOf;
+	const scopeOf = customScope ?? originOf;
+	/** The scope of a `Request.url` (normalized by the Request): cheap on every call. */
+	const scopeOfRequest = customScope ?? requestOrigin;
+
+	const accounting = createAccounting({
+		stats,
+		budget,
+		scopeOfRequest,
+		emitRetry: (fields) => emit('retry', fields),
+	});
+	const layers: Layer[] = [accounting, ...active.flatMap((part) => part.layer ? [part.layer] : [])];
+	const wrappers = active.filter((part) => part.wrap);
+
+	const kyOptions: Record<string, unknown> = { ...options };
+	for (const key of [...clientKeys, ...slotOrder]) {
+		delete kyOptions[key];
+	}
+
+	const mode = (options as { [requestCacheKey]?: RequestCache })[requestCacheKey] ?? (typeof options.cache === 'string' ? options.cache : undefined);
+	if (mode !== undefined) {
+		kyOptions['cache'] = mode;
+	}
+
+	const userRetry = typeof options.retry === 'number' ? { limit: options.retry } : options.retry ?? {};
+	const baseFetch: FetchLike = (options.fetch as FetchLike | undefined) ?? ((request, init) => globalThis.fetch(request, init));
+	const hooks = (options.hooks ?? {}) as NonNullable<KyOptions['hooks']>;
+	const instance: KyInstance = ky.create({
+		...kyOptions,
+		fetch: composeLayers(layers, normalizeTransport(baseFetch)) as typeof fetch,
+		hooks: { ...hooks, beforeRetry: [...hooks.beforeRetry ?? [], recordRetry] },
+		retry: {
+			jitter: (delay: number) => random() * delay,
+			retryOnTimeout: true,
+			backoffLimit: 30_000,
+			maxRetryAfter: 30_000,
+			...userRetry,
+			shouldRetry: createShouldRetry({
+				user: userRetry.shouldRetry,
+				budget,
+				scopeOf: scopeOfRequest,
+				onRefused(scope, decision) {
+					stats.scope(scope).retriesRefused++;
+					if (decision.firstRefusal) {
+						emit('budget:exhausted', { scope, retries: decision.retries, allowed: decision.limit });
+					}
+				},
+			}),
+		},
+	} as KyOptions);
+
+	const call = createCaller({
+		instance,
+		layers,
+		wrappers,
+		stats,
+		admitUnsafe: userRetry.methods === undefined,
+		closed: () => closed,
+		substituted: (response, counters) => {
+			for (const part of active) {
+				const kind = part.substituted?.(response);
+				if (kind) {
+					counters[kind]++;
+					return;
+				}
+			}
+		},
+		parseJson: options.parseJson,
+	});
+
+	const client = ((input: Input, callOptions?: CallOptions) => call(undefined, input, callOptions)) as Client<O>;
+	for (const method of methods) {
+		client[method] = ((input: Input, callOptions?: CallOptions) => call(method, input, callOptions)) as Client['get'];
+	}
+
+	send = (input, callOptions) => client(input, callOptions as CallOptions);
+	client.extend = (more) => {
+		const merged = mergeOptions(userOptions, typeof more === 'function' ? more(userOptions) : more);
+		const same = (merged as CoreClientOptions).name === options.name && (merged as CoreClientOptions).store === options.store;
+		return assemble(merged, resolve, same ? registry : new Map());
+	};
+
+	client.create = (fresh) => {
+		checkOptionsObject(fresh);
+		return assemble((fresh ?? {}) as O, resolve);
+	};
+
+	Object.assign(client, { stop: ky.stop, retry: ky.retry });
+	client.on = ((type: string, listener: (event: never) => void) => emitter.on(type as never, listener)) as Client['on'];
+	client.stats = () => {
+		const result: ClientStats = {};
+		for (const [scope, counters] of stats.entries()) {
+			const row: ClientStats[string] = { ...counters, failures: { ...counters.failures } };
+			for (const part of active) {
+				Object.assign(row, part.stats?.(scope));
+			}
+
+			result[scope] = row;
+		}
+
+		return result;
+	};
+
+	client.clear = async () => {
+		await Promise.all(active.map(async (part) => part.clear?.()));
+	};
+
+	client.close = () => {
+		if (closed) {
+			return;
+		}
+
+		closed = true;
+		for (const part of active) {
+			part.close?.();
+		}
+
+		emitter.clear();
+	};
+
+	policyApis(client as unknown as Client, parts, scopeOf);
+	for (const part of active) {
+		part.start?.();
+	}
+
+	return client;
+}

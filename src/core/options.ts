@@ -1,0 +1,80 @@
+import type { Options as KyOptions } from 'ky';
+import type { RetryBudgetOptions } from '../retry/budget.js';
+import type { StoreFactory } from '../stores/types.js';
+import type { Policy, SlotName } from './policy.js';
+import type { Clock } from './types.js';
+
+/** The slot keys of `createClient`, each taking the policy made by that slot's factory, or `false`. */
+export type Slots = { [S in SlotName]?: Policy<S> | false };
+
+/** Options of `createClient` both entries share (ky's options plus the keys below). */
+export interface BaseClientOptions extends Omit<KyOptions, 'cache'> {
+	/**
+	 * Limit retries per scope to a share of first attempts over a sliding window, so an outage
+	 * does not multiply traffic. `false` turns it off.
+	 * @default { ratio: 0.1, minRetries: 10, windowMs: 10_000 }
+	 */
+	retryBudget?: RetryBudgetOptions | false;
+	/**
+	 * Where persisted state (stale cache, outbox, breaker state) lives. Each policy that persists
+	 * state has its own default when this is not set (`autoStore` for the wave-1 policies).
+	 * @default each policy's default: autoStore (IndexedDB, else the Cache API, else memory)
+	 */
+	store?: StoreFactory;
+	/**
+	 * Namespace of persisted state and of cross-tab channels. Two clients with the same name share
+	 * persisted state.
+	 * @default 'steadfetch'
+	 */
+	name?: string;
+	/**
+	 * The clock every policy reads, in epoch ms. Inject one in tests for exact time.
+	 * @default Date.now
+	 */
+	clock?: Clock;
+	/**
+	 * Random source in [0, 1) for retry jitter and backoff (ids use crypto.randomUUID). Inject one in tests.
+	 * @default Math.random
+	 */
+	random?: () => number;
+}
+
+/**
+ * Options of `createClient` from `steadfetch/core`: ky's options, the core's keys, and one slot per
+ * policy. An empty slot (or `false`) means the policy is off. A client-level `cache` string is
+ * fetch's own `RequestCache` mode, passed to fetch.
+ */
+export interface CoreClientOptions extends BaseClientOptions, Omit<Slots, 'cache'> {
+	/** The stale cache (`staleCache()` from `steadfetch/cache`), `false`, or fetch's `RequestCache` mode (`'no-store'` also means no stale cache). */
+	cache?: Policy<'cache'> | false | RequestCache;
+}
+
+/** Options of one call: ky's, plus the keys below. */
+export interface CallOptions extends Omit<KyOptions, 'cache'> {
+	/**
+	 * `false` skips the stale cache for this call: nothing stored, nothing served. A string is
+	 * fetch's own `RequestCache` mode and is passed to fetch; `'no-store'` also skips the stale cache.
+	 */
+	cache?: false | RequestCache;
+	/**
+	 * `false`: never queue this call. `true`: make this call eligible even if its method is not in
+	 * `outbox.methods`. Ignored when the client has no outbox.
+	 */
+	outbox?: boolean;
+	/** `false` bypasses the breaker for this call (it is neither blocked nor counted). */
+	breaker?: false;
+	/**
+	 * Send an `Idempotency-Key` header: `true` makes a fresh UUID, a string is used as is. With it,
+	 * POST and PATCH are retried like idempotent methods.
+	 */
+	idempotencyKey?: string | true;
+}
+
+/** Where the main entry puts a client-level `RequestCache` string while its `cache` slot holds the stale cache. */
+export const requestCacheKey: unique symbol = Symbol('steadfetch.requestCache');
+
+/** Per-call keys of ours, taken out of what ky gets (ky would pass them on to fetch). */
+export const callKeys: readonly string[] = ['cache', 'outbox', 'breaker', 'idempotencyKey', 'dedupe', 'hedge', 'failover', 'fallback'];
+
+/** Client-level keys of ours, never given to ky. */
+export const clientKeys: readonly string[] = ['retryBudget', 'store', 'name', 'clock', 'random'];

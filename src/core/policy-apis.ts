@@ -1,0 +1,46 @@
+import type { BreakerSnapshot } from '../breaker/snapshot.js';
+import { SteadfetchError } from '../errors/SteadfetchError.js';
+import type { Outbox } from '../outbox/types.js';
+import type { CacheHandle, Client } from './client-types.js';
+import type { PolicyParts, SlotName } from './policy.js';
+
+/** What the breaker policy adds to its parts, for `client.breaker(url)`. */
+export interface BreakerParts extends PolicyParts {
+	snapshot(scope: string): BreakerSnapshot;
+}
+
+/** What the stale cache policy adds to its parts, for `client.cache`. */
+export interface CacheParts extends PolicyParts {
+	readonly handle: CacheHandle;
+}
+
+/** What the outbox policy adds to its parts, for `client.outbox`. */
+export interface OutboxParts extends PolicyParts {
+	readonly outbox: Outbox;
+}
+
+const noCache: CacheHandle = {
+	delete: async () => undefined,
+	clear: async () => undefined,
+};
+
+/** The members of the public client that show a policy: `breaker(url)`, `cache`, `outbox`. */
+export const policyApis = (client: Client, parts: Partial<Record<SlotName, PolicyParts>>, scopeOf: (url: string) => string): void => {
+	const breaker = parts.breaker as BreakerParts | undefined;
+	const outbox = parts.outbox as OutboxParts | undefined;
+	client.breaker = (urlOrOrigin) => {
+		const scope = typeof urlOrOrigin === 'string' && !urlOrOrigin.includes('://') ? urlOrOrigin : scopeOf(String(urlOrOrigin));
+		return breaker?.snapshot(scope) ?? { scope, state: 'closed', consecutiveFailures: 0 };
+	};
+
+	Object.defineProperty(client, 'cache', { value: (parts.cache as CacheParts | undefined)?.handle ?? noCache });
+	Object.defineProperty(client, 'outbox', {
+		get() {
+			if (!outbox) {
+				throw new SteadfetchError('The outbox is disabled: give the client an outbox (`outbox: true`, or `outbox()` from steadfetch/outbox)', 'OUTBOX_DISABLED', false);
+			}
+
+			return outbox.outbox;
+		},
+	});
+};

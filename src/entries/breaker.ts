@@ -1,0 +1,4 @@
+/** `steadfetch/breaker`: the per-scope circuit breaker for the `breaker` slot. */
+export { breaker } from '../breaker/index.js';
+export type { BreakerOptions } from '../breaker/options.js';
+export type { BreakerSnapshot } from '../breaker/snapshot.js';

@@ -1,0 +1,27 @@
+// What `steadfetch` and `steadfetch/core` both export (besides `createClient`).
+export type { Client, ClientStats, CacheHandle } from '../core/client-types.js';
+export type { BaseClientOptions, CallOptions } from '../core/options.js';
+export type { Call, Policy, PolicyContext, PolicyParts, SlotName, EventFields } from '../core/policy.js';
+export type { BreakerParts, CacheParts, OutboxParts } from '../core/policy-apis.js';
+export type { BreakerSnapshot } from '../breaker/snapshot.js';
+export type { Outbox, OutboxEntry } from '../outbox/types.js';
+export type { RetryBudgetOptions } from '../retry/budget.js';
+export type { ScopeStats } from '../core/stats.js';
+export type { Clock, FetchLike, FetchInit, Layer } from '../core/types.js';
+export type * from '../core/event-types.js';
+
+export { SteadfetchError, isSteadfetchError, type SteadfetchErrorCode } from '../errors/SteadfetchError.js';
+export { CircuitOpenError } from '../errors/CircuitOpenError.js';
+export { OutboxQueuedError } from '../errors/OutboxQueuedError.js';
+export { OutboxFullError } from '../errors/OutboxFullError.js';
+export { InvalidRequestError } from '../errors/InvalidRequestError.js';
+export { classify, type Classification } from '../errors/classify.js';
+
+export { memoryStore } from '../stores/memory.js';
+export { indexedDbStore } from '../stores/indexeddb.js';
+export { cacheApiStore } from '../stores/cache-api.js';
+export { autoStore } from '../stores/auto.js';
+export type { KeyValueStore, StoreFactory } from '../stores/types.js';
+
+export { HTTPError, TimeoutError, NetworkError, KyError, SchemaValidationError, ForceRetryError, isHTTPError, isTimeoutError, isNetworkError, isKyError, replaceOption } from 'ky';
+export type { Input, Options, ResponsePromise, RetryOptions, KyResponse } from 'ky';

@@ -1,0 +1,33 @@
+import type { BreakerOptions } from '../breaker/options.js';
+import type { CacheOptions } from '../cache/options.js';
+import type { BaseClientOptions } from '../core/options.js';
+import type { Policy } from '../core/policy.js';
+import type { OutboxOptions } from '../outbox/options.js';
+
+/**
+ * Options of `createClient` from `steadfetch`: every ky option, the core's keys, and each policy
+ * slot as plain options (or `true` for its defaults, `false` for off, or a policy from its entry).
+ *
+ * Defaults that differ from ky's: `retry.jitter` is full jitter (drawn from `random`),
+ * `retry.retryOnTimeout` is `true`, `retry.backoffLimit` and `retry.maxRetryAfter` are 30 000 ms,
+ * and POST and PATCH are retried only when the request carries an `Idempotency-Key` header.
+ */
+export interface ClientOptions extends BaseClientOptions {
+	/**
+	 * The per-scope circuit breaker. `false` turns it off.
+	 * @default on, see `BreakerOptions`
+	 */
+	breaker?: BreakerOptions | Policy<'breaker'> | boolean;
+	/**
+	 * The stale cache fallback for GET and HEAD. `false` turns it off. A string is fetch's own
+	 * `RequestCache` mode, passed to fetch; `'no-store'` also turns the stale cache off.
+	 * @default on, see `CacheOptions`
+	 */
+	cache?: CacheOptions | Policy<'cache'> | boolean | RequestCache;
+	/**
+	 * The offline outbox for mutations. Off until `true` or options turn it on, because queuing
+	 * changes what a failed mutation means.
+	 * @default false
+	 */
+	outbox?: OutboxOptions | Policy<'outbox'> | boolean;
+}

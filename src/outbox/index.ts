@@ -1,0 +1,20 @@
+import type { Policy } from '../core/policy.js';
+import type { OutboxParts } from '../core/policy-apis.js';
+import { resolveOutboxOptions, type OutboxOptions } from './options.js';
+import { createOutbox } from './outbox.js';
+
+export { outboxSyncHandler, type SyncEventLike } from './sync.js';
+
+/**
+ * The offline outbox, for the `outbox` slot of `createClient` (see `OutboxOptions`). Bad options
+ * throw a `RangeError` naming the option and the value, here.
+ *
+ * @example
+ * import { createClient } from 'steadfetch/core';
+ * import { outbox } from 'steadfetch/outbox';
+ * const api = createClient({ outbox: outbox({ retentionMs: 604_800_000 }) });
+ */
+export const outbox = (options: OutboxOptions = {}): Policy<'outbox', OutboxParts> => {
+	const resolved = resolveOutboxOptions(options);
+	return { slot: 'outbox', create: (context) => createOutbox(context, resolved) };
+};
