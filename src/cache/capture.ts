@@ -20,7 +20,7 @@ export const coalesceMs = 1000;
  * promise, when `Content-Length` gives the size and the credential partition is hashed already;
  * else once the copy is read.
  */
-export const store = (core: CacheCore, request: Request, response: Response, startEpoch: number): Promise<void> | undefined => {
+export const store = (core: CacheCore, request: Request, response: Response, startEpoch: number, accepted?: Promise<boolean>): Promise<void> | undefined => {
 	const { options, keyer } = core;
 	const { headers } = response;
 	const now = core.context.clock.now();
@@ -41,7 +41,7 @@ export const store = (core: CacheCore, request: Request, response: Response, sta
 
 	const plan = planStore(request.headers, response, options, now);
 	const copy = get && typeof plan === 'object' ? response.clone() : undefined;
-	return write(core, request, response, copy, plan, { partition, vary, now, startEpoch });
+	return write(core, request, response, copy, plan, { partition, vary, now, startEpoch, accepted });
 };
 
 /** The write-coalescing signature of a response whose body has `bytes` bytes: one string, no arrays (it is made for nearly every GET). */
@@ -59,13 +59,20 @@ interface Pending {
 	vary: string[];
 	now: number;
 	startEpoch: number;
+	/** Resolves when the call settles: false when the caller's `afterResponse` hooks rejected the response (never stored). */
+	accepted: Promise<boolean> | undefined;
 }
 
-const write = async (core: CacheCore, request: Request, response: Response, copy: Response | undefined, plan: Plan, { partition, vary, now, startEpoch }: Pending): Promise<void> => {
+const write = async (core: CacheCore, request: Request, response: Response, copy: Response | undefined, plan: Plan, { partition, vary, now, startEpoch, accepted }: Pending): Promise<void> => {
 	const { context, options, keyer, entries } = core;
 	const { index } = entries;
 	const primary = plan === 'skip' ? undefined : await partition + request.url;
 	await entries.ready();
+	if (accepted && !await accepted) {
+		void copy?.body?.cancel().catch(() => undefined);
+		return;
+	}
+
 	const outdated = () => startEpoch < core.clearedAt || (core.invalidated.get(request.url) ?? 0) > startEpoch;
 	if (primary === undefined || typeof plan === 'string' || outdated()) {
 		void copy?.body?.cancel().catch(() => undefined);

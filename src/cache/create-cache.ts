@@ -33,6 +33,8 @@ interface CallContext {
 	/** Stale-while-revalidate: answer the caller now, while the call goes on as the refresh. */
 	early?: (response: Response) => void;
 	refreshKey?: string;
+	/** Settles with the call: whether ky's response reached the caller (its `afterResponse` hooks accepted it). */
+	accepted?: Promise<boolean>;
 }
 
 
@@ -64,13 +66,13 @@ export function createCache(context: PolicyContext, options: ResolvedCacheOption
 	const { entries } = core;
 	const refreshing = new Set<string>();
 
-	const capture = (request: Request, response: Response): void => {
+	const capture = (request: Request, response: Response, accepted: Promise<boolean> | undefined): void => {
 		const { status } = response;
 		if (status < 200 || status > 299 || status === 206) {
 			return;
 		}
 
-		store(core, request, response, core.epoch)?.catch((error: unknown) => {
+		store(core, request, response, core.epoch, accepted)?.catch((error: unknown) => {
 			context.storageError('cache', 'set', error, request.url);
 		});
 	};
@@ -106,7 +108,7 @@ export function createCache(context: PolicyContext, options: ResolvedCacheOption
 			// Captured here, as the response arrives and before ky or the caller can read its body (the
 			// clone is taken at once): the wrapper sees the response only after ky's body shortcut began.
 			const response = await next(request, init);
-			capture(request, response);
+			capture(request, response, call.accepted);
 			return response;
 		}
 
@@ -131,6 +133,9 @@ export function createCache(context: PolicyContext, options: ResolvedCacheOption
 			local.early = resolve;
 		}) : undefined;
 		const network = next();
+		// A copy is written only once the call has resolved with ky's response: one the caller's
+		// `afterResponse` hooks rejected (threw on, or replaced) is never stored.
+		local.accepted = network.then((response) => response !== undefined && response.ok, () => false);
 		let response: Response;
 		try {
 			response = await (early ? Promise.race([network, early]) : network);

@@ -1,9 +1,10 @@
-import type { Input, KyInstance, Options as KyOptions, ResponsePromise } from 'ky';
+import type { BeforeRetryHook, Input, KyInstance, Options as KyOptions, ResponsePromise } from 'ky';
 import { classify } from '../errors/classify.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import { unsafeRetryMethods } from '../retry/should-retry.js';
 import { composeLayers } from './compose.js';
+import { callerKey } from './idempotency.js';
 import { callKeys, type CallOptions } from './options.js';
 import type { PolicyParts } from './policy.js';
 import { makeResponsePromise } from './response-promise.js';
@@ -12,9 +13,6 @@ import { normalizeTransport } from './transport.js';
 import type { CallState, FetchLike, Layer } from './types.js';
 import { checkCallOptions } from './validate-options.js';
 
-/** The key under which a call travels in ky's `context` to our `beforeRetry` hook. */
-export const CALL = Symbol('steadfetch.call');
-
 export interface CallerDeps {
 	readonly instance: KyInstance;
 	readonly layers: readonly Layer[];
@@ -22,6 +20,8 @@ export interface CallerDeps {
 	readonly stats: Stats;
 	/** Whether POST and PATCH calls join ky's retried methods (the user did not choose `retry.methods`). */
 	readonly admitUnsafe: boolean;
+	/** POST and PATCH when the user listed them in `retry.methods`: such calls get an Idempotency-Key. */
+	readonly keyed: ReadonlySet<string>;
 	/** Whether the client was closed. */
 	closed(): boolean;
 	/** Whether a response was made by a policy (a stale copy, a 202 for a queued write): counted apart. */
@@ -42,7 +42,7 @@ const rejected = (error: unknown): ResponsePromise => {
  * outer wrappers that apply run around ky, count the outcome, and give the promise ky's body
  * shortcuts. Made once per client; everything per call happens in the returned function.
  */
-export const createCaller = ({ instance, layers, wrappers, stats, admitUnsafe, closed, substituted, parseJson }: CallerDeps) => {
+export const createCaller = ({ instance, layers, wrappers, stats, admitUnsafe, keyed, closed, substituted, parseJson }: CallerDeps) => {
 	const startKy = (method: Method | undefined, input: Input, forKy: Record<string, unknown>): ResponsePromise => {
 		try {
 			return method ? instance[method](input, forKy) : instance(input, forKy);
@@ -81,6 +81,11 @@ export const createCaller = ({ instance, layers, wrappers, stats, admitUnsafe, c
 			onKyStart: undefined,
 		};
 
+		if (state.idempotencyKey === undefined && keyed.has(verb)) {
+			// The user asked for POST/PATCH retries: a key makes them safe (the caller's own key, if any).
+			state.idempotencyKey = callerKey(state) ?? crypto.randomUUID();
+		}
+
 		// What ky gets: the call's options without ours (a copy: the caller's object is left as it is).
 		const forKy: Record<string, unknown> = { ...callOptions, steadfetch: state };
 		for (const name of callKeys) {
@@ -93,8 +98,13 @@ export const createCaller = ({ instance, layers, wrappers, stats, admitUnsafe, c
 			forKy['cache'] = callOptions.cache;
 		}
 
-		const context = callOptions.context as Record<string | symbol, unknown> | undefined;
-		forKy['context'] = context ? { ...context, [CALL]: state } : { [CALL]: state };
+		// Our beforeRetry hook, last of the call's: it sees every retry ky is about to send (ky's
+		// documented hook), and a retry an earlier hook stops never reaches it.
+		const hooks = callOptions.hooks;
+		const record = (({ error }: { error: Error }) => {
+			state.retryError = error;
+		}) as BeforeRetryHook;
+		forKy['hooks'] = hooks ? { ...hooks, beforeRetry: [...hooks.beforeRetry ?? [], record] } : { beforeRetry: [record] };
 
 		const ownRetry = forKy['retry'];
 		const unsafe = admitUnsafe && (verb === 'POST' || verb === 'PATCH');

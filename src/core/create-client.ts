@@ -3,7 +3,7 @@ import { SteadfetchError } from '../errors/SteadfetchError.js';
 import { RetryBudget } from '../retry/budget.js';
 import { createShouldRetry } from '../retry/should-retry.js';
 import type { KeyValueStore } from '../stores/types.js';
-import { createAccounting, recordRetry } from './accounting.js';
+import { createAccounting } from './accounting.js';
 import { createCaller } from './call.js';
 import type { Client, ClientStats } from './client-types.js';
 import { systemClock } from './clock.js';
@@ -118,11 +118,9 @@ export function assemble<O extends object>(userOptions: O, resolve: Resolve<O>, 
 
 	const userRetry = typeof options.retry === 'number' ? { limit: options.retry } : options.retry ?? {};
 	const baseFetch: FetchLike = (options.fetch as FetchLike | undefined) ?? ((request, init) => globalThis.fetch(request, init));
-	const hooks = (options.hooks ?? {}) as NonNullable<KyOptions['hooks']>;
 	const instance: KyInstance = ky.create({
 		...kyOptions,
 		fetch: composeLayers(layers, normalizeTransport(baseFetch)) as typeof fetch,
-		hooks: { ...hooks, beforeRetry: [...hooks.beforeRetry ?? [], recordRetry] },
 		retry: {
 			jitter: (delay: number) => random() * delay,
 			retryOnTimeout: true,
@@ -149,6 +147,7 @@ export function assemble<O extends object>(userOptions: O, resolve: Resolve<O>, 
 		wrappers,
 		stats,
 		admitUnsafe: userRetry.methods === undefined,
+		keyed: new Set((userRetry.methods ?? []).map((method) => method.toUpperCase()).filter((method) => method === 'POST' || method === 'PATCH')),
 		closed: () => closed,
 		substituted: (response, counters) => {
 			for (const part of active) {

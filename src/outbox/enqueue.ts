@@ -1,3 +1,4 @@
+import { callerKey } from '../core/idempotency.js';
 import type { Call, PolicyContext } from '../core/policy.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { classify } from '../errors/classify.js';
@@ -21,21 +22,6 @@ interface Deps {
 	/** Called on every eligible call (lets a deferred start drain run where timers were not allowed). */
 	touch(): void;
 }
-
-/** The `Idempotency-Key` the caller put on the request itself, if any. */
-const ownKey = (call: Call): string | undefined => {
-	const headers = call.options['headers'];
-	let value: string | null | undefined;
-	if (headers instanceof Headers || Array.isArray(headers)) {
-		value = new Headers(headers as HeadersInit).get('idempotency-key');
-	} else if (typeof headers === 'object' && headers !== null) {
-		const entry = Object.entries(headers).find(([name]) => name.toLowerCase() === 'idempotency-key');
-		value = typeof entry?.[1] === 'string' ? entry[1] : undefined;
-	}
-
-	value ??= call.input instanceof Request ? call.input.headers.get('idempotency-key') : undefined;
-	return value ?? undefined;
-};
 
 /**
  * The call side of the outbox: `wrap` snapshots and checks an eligible call before any I/O, fixes its
@@ -105,7 +91,7 @@ export const createCallSide = ({ context, options, queue, drainer, touch }: Deps
 		}
 
 		const state = call;
-		state.idempotencyKey ??= ownKey(call) ?? crypto.randomUUID();
+		state.idempotencyKey ??= callerKey(call) ?? crypto.randomUUID();
 		// Offline, the layer below holds the first attempt: ky need not copy the request for retries.
 		state.held = isOffline();
 		tracked.set(state, new Set(pending.map((key) => key.scope)));

@@ -1,0 +1,16 @@
+import type { Call } from './policy.js';
+
+/** The `Idempotency-Key` the caller put on the request itself (per-call headers or a Request input), if any. */
+export const callerKey = (call: Call): string | undefined => {
+	const headers = call.options['headers'];
+	let value: string | null | undefined;
+	if (headers instanceof Headers || Array.isArray(headers)) {
+		value = new Headers(headers as HeadersInit).get('idempotency-key');
+	} else if (typeof headers === 'object' && headers !== null) {
+		const entry = Object.entries(headers).find(([name]) => name.toLowerCase() === 'idempotency-key');
+		value = typeof entry?.[1] === 'string' ? entry[1] : undefined;
+	}
+
+	value ??= call.input instanceof Request ? call.input.headers.get('idempotency-key') : undefined;
+	return value ?? undefined;
+};

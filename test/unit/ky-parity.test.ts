@@ -1,0 +1,252 @@
+/**
+ * The client is a ky instance: its members, `extend()` merging exactly as ky's, retry events
+ * through ky's documented `beforeRetry` hook on every path, and substituted responses parsed by ky.
+ */
+import ky, { ForceRetryError, HTTPError, NetworkError, SchemaValidationError, TimeoutError, replaceOption } from 'ky';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient as createCore } from '../../src/entries/core.js';
+import { createClient, isStale, memoryStore, type RetryEvent } from '../../src/entries/index.js';
+import { serve, type RunningServer } from '../helpers/node-server.js';
+import { createHandler, createState } from '../helpers/server-handler.js';
+
+let server: RunningServer;
+const state = createState();
+beforeAll(async () => {
+	server = await serve(createHandler(state));
+});
+afterAll(async () => server.close());
+
+/** A transport that answers with what `answer` returns and records each request. */
+const transport = (answer: (request: Request, index: number) => Response | Promise<Response>) => {
+	const seen: Request[] = [];
+	const fetch = async (request: Request) => {
+		seen.push(request);
+		return answer(request, seen.length - 1);
+	};
+
+	return { seen, fetch: fetch as typeof globalThis.fetch };
+};
+
+describe('ky parity: members and construction', () => {
+	it('has every member of a ky instance', () => {
+		const api = createClient({ store: memoryStore });
+		for (const method of ['get', 'post', 'put', 'patch', 'delete', 'head', 'query', 'extend', 'create']) {
+			expect(api[method as 'get'], method).toBeTypeOf('function');
+		}
+
+		expect(api.stop).toBe(ky.stop);
+		expect(api.retry).toBe(ky.retry);
+		api.close();
+	});
+
+	it('createClient takes an options object or nothing; anything else is a TypeError', () => {
+		for (const entry of [createClient, createCore]) {
+			for (const bad of ['x', null, 42, [], true]) {
+				expect(() => entry(bad as never), String(bad)).toThrow(TypeError);
+			}
+
+			entry().close();
+			entry(undefined).close();
+		}
+	});
+
+	it('query() sends the QUERY method', async () => {
+		const { seen, fetch } = transport(() => new Response('{}'));
+		const api = createCore({ fetch, prefix: 'https://api.test/' });
+		await api.query('search', { body: 'q' }).text();
+		expect(seen[0]!.method).toBe('QUERY');
+	});
+
+	it('create() starts from its options alone', async () => {
+		const { seen, fetch } = transport(() => new Response('ok'));
+		const api = createCore({ headers: { 'x-parent': '1' }, fetch });
+		const fresh = api.create({ fetch });
+		await fresh.get('https://api.test/a').text();
+		expect(seen[0]!.headers.has('x-parent')).toBe(false);
+	});
+});
+
+describe('ky parity: extend() merges exactly as ky', () => {
+	it('context and searchParams merge, hooks append, headers merge', async () => {
+		const { seen, fetch } = transport(() => new Response('ok'));
+		const contexts: unknown[] = [];
+		const base = createCore({
+			fetch,
+			prefix: 'https://api.test/',
+			context: { a: 1 },
+			searchParams: { x: '1' },
+			headers: { 'x-one': '1' },
+			hooks: { beforeRequest: [({ options }) => void contexts.push({ ...options.context })] },
+		});
+		const child = base.extend({ context: { b: 2 }, searchParams: { y: '2' }, headers: { 'x-two': '2' }, hooks: { beforeRequest: [() => void contexts.push('second')] } });
+		await child.get('r').text();
+		const url = new URL(seen[0]!.url);
+		expect(url.searchParams.get('x')).toBe('1');
+		expect(url.searchParams.get('y')).toBe('2');
+		expect(seen[0]!.headers.get('x-one')).toBe('1');
+		expect(seen[0]!.headers.get('x-two')).toBe('2');
+		expect(contexts).toEqual([{ a: 1, b: 2 }, 'second']);
+	});
+
+	it('hooks set to undefined clear them; replaceOption replaces', async () => {
+		const calls: string[] = [];
+		const { fetch } = transport(() => new Response('ok'));
+		const base = createCore({ fetch, hooks: { beforeRequest: [() => void calls.push('base')] }, headers: { 'x-a': '1' } });
+		await base.extend({ hooks: { beforeRequest: undefined } }).get('https://api.test/').text();
+		expect(calls).toEqual([]);
+		await base.extend({ hooks: replaceOption({ beforeRequest: [() => void calls.push('only')] }) }).get('https://api.test/').text();
+		expect(calls).toEqual(['only']);
+	});
+
+	it('the function form gets the parent options', async () => {
+		const { seen, fetch } = transport(() => new Response('ok'));
+		const api = createCore({ fetch, prefix: 'https://api.test/v1' });
+		const users = api.extend((parent) => ({ prefix: `${String(parent.prefix)}/users` }));
+		await users.get('7').text();
+		expect(seen[0]!.url).toBe('https://api.test/v1/users/7');
+	});
+
+	it('a slot given anew replaces the parent policy; plain slot options merge in the main entry', () => {
+		const api = createClient({ store: memoryStore, breaker: { consecutiveFailures: 2, share: false } });
+		const child = api.extend({ breaker: { openMs: 1_000 } });
+		// Both options apply: merged, then built anew.
+		expect(child.breaker('https://api.test').state).toBe('closed');
+		expect(() => api.extend({ breaker: { openMs: -1 } })).toThrow(RangeError);
+		api.close();
+		child.close();
+	});
+});
+
+describe('ky parity: retry events through ky\'s beforeRetry hook', () => {
+	const events = (api: ReturnType<typeof createCore>) => {
+		const seen: RetryEvent[] = [];
+		api.on('retry', (event) => seen.push(event));
+		return seen;
+	};
+
+	it('an HTTPError retry carries ky\'s HTTPError', async () => {
+		const { fetch } = transport((_, index) => new Response('', { status: index === 0 ? 503 : 200 }));
+		const api = createCore({ fetch, retry: { limit: 1, delay: () => 0 } });
+		const seen = events(api);
+		await api.get('https://api.test/').text();
+		expect(seen).toHaveLength(1);
+		expect(seen[0]!.error).toBeInstanceOf(HTTPError);
+		expect(seen[0]!.code).toBe('HTTP_5XX');
+	});
+
+	it('a network error retry carries ky\'s NetworkError', async () => {
+		const { fetch } = transport((_, index) => {
+			if (index === 0) {
+				throw new TypeError('fetch failed');
+			}
+
+			return new Response('ok');
+		});
+		const api = createCore({ fetch, retry: { limit: 1, delay: () => 0 } });
+		const seen = events(api);
+		await api.get('https://api.test/').text();
+		expect(seen[0]!.error).toBeInstanceOf(NetworkError);
+		expect(seen[0]!.code).toBe('NETWORK');
+	});
+
+	it('a timeout retry carries ky\'s TimeoutError', async () => {
+		const api = createCore({ timeout: 50, retry: { limit: 1, delay: () => 0 } });
+		const seen = events(api);
+		await api.get(`${server.url}/hang?id=parity-timeout`).catch(() => undefined);
+		expect(seen[0]!.error).toBeInstanceOf(TimeoutError);
+		expect(seen[0]!.code).toBe('TIMEOUT');
+	});
+
+	it('a retry an afterResponse hook forces with ky.retry() carries ky\'s ForceRetryError', async () => {
+		const { fetch } = transport(() => new Response('ok'));
+		let forced = false;
+		const api = createCore({
+			fetch,
+			retry: { limit: 1, delay: () => 0 },
+			hooks: {
+				afterResponse: [() => {
+					if (!forced) {
+						forced = true;
+						return ky.retry();
+					}
+
+					return undefined;
+				}],
+			},
+		});
+		const seen = events(api);
+		await api.get('https://api.test/').text();
+		expect(seen).toHaveLength(1);
+		expect(seen[0]!.error).toBeInstanceOf(ForceRetryError);
+	});
+
+	it('a beforeRetry hook returning ky.stop resolves undefined, also through the stale cache, and counts no retry', async () => {
+		const { fetch } = transport(() => new Response('', { status: 503 }));
+		const api = createClient({ fetch, store: memoryStore, breaker: false, retry: { limit: 2, delay: () => 0 }, hooks: { beforeRetry: [() => ky.stop] } });
+		const seen = events(api as never);
+		expect(await api.get('https://api.test/')).toBeUndefined();
+		expect(seen).toEqual([]);
+		api.close();
+	});
+
+	it('retry.methods listing POST is honoured, with an Idempotency-Key added', async () => {
+		const { seen, fetch } = transport((_, index) => new Response('', { status: index === 0 ? 503 : 201 }));
+		const api = createCore({ fetch, retry: { limit: 1, delay: () => 0, methods: ['post'] } });
+		expect((await api.post('https://api.test/', { json: { a: 1 } })).status).toBe(201);
+		expect(seen).toHaveLength(2);
+		const key = seen[0]!.headers.get('idempotency-key');
+		expect(key).toMatch(/^[\da-f-]{36}$/);
+		expect(seen[1]!.headers.get('idempotency-key')).toBe(key);
+	});
+});
+
+describe('ky parity: responses the cache substitutes', () => {
+	const stale = async (options: Parameters<typeof createClient>[0] = {}) => {
+		let up = true;
+		const { fetch } = transport(() => up ? new Response('{"n":1}', { headers: { 'content-type': 'application/json' } }) : new Response('', { status: 503 }));
+		const api = createClient({ fetch, store: memoryStore, breaker: false, retry: 0, ...options });
+		await api.get('https://api.test/item').json();
+		await new Promise((resolve) => setTimeout(resolve, 20)); // The write-behind copy.
+		up = false;
+		return api;
+	};
+
+	it('are parsed with parseJson', async () => {
+		const api = await stale({ parseJson: (text) => ({ parsed: JSON.parse(text) as unknown }) });
+		const response = api.get('https://api.test/item');
+		expect(isStale(await response)).toBe(true);
+		expect(await api.get('https://api.test/item').json()).toEqual({ parsed: { n: 1 } });
+		api.close();
+	});
+
+	it('are validated by a Standard Schema, failing with ky\'s SchemaValidationError', async () => {
+		const api = await stale();
+		const schema = {
+			'~standard': {
+				version: 1, vendor: 'test',
+				validate: (value: unknown) => (value as { n?: unknown }).n === 2 ? { value } : { issues: [{ message: 'n must be 2' }] },
+			},
+		};
+		await expect(api.get('https://api.test/item').json(schema as never)).rejects.toBeInstanceOf(SchemaValidationError);
+		api.close();
+	});
+
+	it('a response the afterResponse hooks rejected is never stored, so never served', async () => {
+		const { fetch } = transport(() => new Response('{"bad":true}'));
+		let reject = true;
+		const api = createClient({
+			fetch, store: memoryStore, breaker: false, retry: 0,
+			hooks: {
+				afterResponse: [({ response }) => reject ? new Response('', { status: 503 }) : response],
+			},
+		});
+		await expect(api.get('https://api.test/x')).rejects.toBeInstanceOf(HTTPError);
+		await new Promise((resolve) => setTimeout(resolve, 20));
+		reject = false;
+		// Nothing was stored: the next failure has no stale copy to serve.
+		const down = api.extend({ fetch: (async () => new Response('', { status: 503 })) as typeof globalThis.fetch, name: 'steadfetch' });
+		await expect(down.get('https://api.test/x')).rejects.toBeInstanceOf(HTTPError);
+		api.close();
+		down.close();
+	});
+});
