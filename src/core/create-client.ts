@@ -1,4 +1,4 @@
-import ky, { type Input, type KyInstance, type Options as KyOptions } from 'ky';
+import ky, { type Input, type Options as KyOptions } from 'ky';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import { RetryBudget } from '../retry/budget.js';
 import { createShouldRetry } from '../retry/should-retry.js';
@@ -7,16 +7,15 @@ import { createAccounting } from './accounting.js';
 import { createCaller } from './call.js';
 import type { Client, ClientStats } from './client-types.js';
 import { systemClock } from './clock.js';
-import { composeLayers } from './compose.js';
 import { Emitter } from './events.js';
 import { mergeOptions } from './merge-options.js';
-import { clientKeys, requestCacheKey, type CallOptions, type CoreClientOptions } from './options.js';
+import type { CallOptions, CoreClientOptions } from './options.js';
 import { isPolicy, slotOrder, type PolicyContext, type PolicyParts, type SlotName } from './policy.js';
 import { originOf, requestOrigin } from './scope.js';
 import { policyApis } from './policy-apis.js';
 import { Stats } from './stats.js';
-import { normalizeTransport } from './transport.js';
-import type { FetchLike, Layer } from './types.js';
+import { createKy } from './ky-instance.js';
+import type { Layer } from './types.js';
 import { checkOptionsObject, checkTimeouts } from './validate-options.js';
 
 /** How an entry turns its options into the core's: the main entry builds policies from plain options. */
@@ -106,40 +105,20 @@ export function assemble<O extends object>(userOptions: O, resolve: Resolve<O>, 
 	const layers: Layer[] = [accounting, ...active.flatMap((part) => part.layer ? [part.layer] : [])];
 	const wrappers = active.filter((part) => part.wrap);
 
-	const kyOptions: Record<string, unknown> = { ...options };
-	for (const key of [...clientKeys, ...slotOrder]) {
-		delete kyOptions[key];
-	}
-
-	const mode = (options as { [requestCacheKey]?: RequestCache })[requestCacheKey] ?? (typeof options.cache === 'string' ? options.cache : undefined);
-	if (mode !== undefined) {
-		kyOptions['cache'] = mode;
-	}
-
-	const userRetry = typeof options.retry === 'number' ? { limit: options.retry } : options.retry ?? {};
-	const baseFetch: FetchLike = (options.fetch as FetchLike | undefined) ?? ((request, init) => globalThis.fetch(request, init));
-	const instance: KyInstance = ky.create({
-		...kyOptions,
-		fetch: composeLayers(layers, normalizeTransport(baseFetch)) as typeof fetch,
-		retry: {
-			jitter: (delay: number) => random() * delay,
-			retryOnTimeout: true,
-			backoffLimit: 30_000,
-			maxRetryAfter: 30_000,
-			...userRetry,
-			shouldRetry: createShouldRetry({
-				user: userRetry.shouldRetry,
-				budget,
-				scopeOf: scopeOfRequest,
-				onRefused(scope, decision) {
-					stats.scope(scope).retriesRefused++;
-					if (decision.firstRefusal) {
-						emit('budget:exhausted', { scope, retries: decision.retries, allowed: decision.limit });
-					}
-				},
-			}),
-		},
-	} as KyOptions);
+	const { instance, retry: userRetry } = createKy(options, {
+		layers,
+		random,
+		shouldRetry: createShouldRetry({
+			budget,
+			scopeOf: scopeOfRequest,
+			onRefused(scope, decision) {
+				stats.scope(scope).retriesRefused++;
+				if (decision.firstRefusal) {
+					emit('budget:exhausted', { scope, retries: decision.retries, allowed: decision.limit });
+				}
+			},
+		}),
+	});
 
 	const call = createCaller({
 		instance,

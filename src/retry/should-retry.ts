@@ -7,7 +7,6 @@ export const unsafeRetryMethods = ['get', 'put', 'head', 'delete', 'options', 't
 type ShouldRetry = NonNullable<RetryOptions['shouldRetry']>;
 
 interface ShouldRetryOptions {
-	user: RetryOptions['shouldRetry'];
 	budget: RetryBudget | undefined;
 	scopeOf: (url: string) => string;
 	onRefused: (scope: string, decision: RetryDecision) => void;
@@ -34,7 +33,7 @@ const retriableByDefault = (error: Error): boolean => {
  * refuses POST and PATCH without an Idempotency-Key, and spends the retry budget of the scope: a
  * refused retry ends the call with the last attempt's error.
  */
-export const createShouldRetry = ({ user, budget, scopeOf, onRefused }: ShouldRetryOptions): ShouldRetry =>
+export const createShouldRetry = ({ budget, scopeOf, onRefused }: ShouldRetryOptions) => (user: RetryOptions['shouldRetry']): ShouldRetry =>
 	async (state) => {
 		const verdict = user ? await user(state) : undefined;
 		if (verdict === false) {

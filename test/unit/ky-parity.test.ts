@@ -92,7 +92,7 @@ describe('ky parity: extend() merges exactly as ky', () => {
 		const calls: string[] = [];
 		const { fetch } = transport(() => new Response('ok'));
 		const base = createCore({ fetch, hooks: { beforeRequest: [() => void calls.push('base')] }, headers: { 'x-a': '1' } });
-		await base.extend({ hooks: { beforeRequest: undefined } }).get('https://api.test/').text();
+		await base.extend({ hooks: { beforeRequest: undefined } as never }).get('https://api.test/').text();
 		expect(calls).toEqual([]);
 		await base.extend({ hooks: replaceOption({ beforeRequest: [() => void calls.push('only')] }) }).get('https://api.test/').text();
 		expect(calls).toEqual(['only']);
