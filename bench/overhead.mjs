@@ -1,11 +1,13 @@
-// Happy-path overhead (Node): raw fetch, ky, ofetch and steadfetch with every feature on, against a
-// keep-alive loopback origin in another process, 16 calls in flight. Each client runs its batch in
+// Happy-path overhead (Node): raw fetch, ky, ofetch, `steadfetch/core` with no policy and the main
+// entry with its defaults (breaker, retry budget, stale cache → memoryStore), against a keep-alive
+// loopback origin in another process, 16 calls in flight, on two workloads: GETs that repeat 64 URLs,
+// and GETs of a URL never seen before (every response is a new cache entry). Each client runs its batch in
 // turn within a round; the order rotates (and reverses) from round to round so drift and GC debt
 // do not favour one client; warm-up rounds are not counted; the figure is the median over rounds.
 // Every call reads its JSON body. Run with --expose-gc (run.mjs does): a GC before each batch.
 import ky from 'ky';
 import { ofetch } from 'ofetch';
-import { steadfetch } from './lib/library.mjs';
+import { steadfetch, steadfetchCore } from './lib/library.mjs';
 
 const { createClient, memoryStore } = steadfetch;
 import { quick, writeResult } from './lib/args.mjs';
@@ -24,7 +26,8 @@ const origin = await startOrigin({ bodyBytes: 256 });
 const urls = Array.from({ length: distinctUrls }, (_, index) => `${origin.url}/item/${index}`);
 
 const kyClient = ky.create({});
-const api = createClient({ name: 'bench-overhead', store: memoryStore, outbox: true });
+const api = createClient({ name: 'bench-overhead', store: memoryStore });
+const core = steadfetchCore.createClient({});
 let events = 0;
 for (const type of ['cache:stored', 'retry', 'breaker:open', 'storage:error']) {
 	api.on(type, () => {
@@ -44,6 +47,7 @@ const clients = {
 	},
 	ky: async (url) => kyClient.get(url).json(),
 	ofetch: async (url) => ofetch(url),
+	core: async (url) => core.get(url).json(),
 	steadfetch: async (url) => api.get(url).json(),
 };
 // `--breakdown` (not in `npm run bench`): steadfetch with one feature off at a time, and all off.
@@ -51,11 +55,11 @@ if (process.argv.includes('--breakdown')) {
 	const variants = {
 		'steadfetch cache off': { cache: false },
 		'steadfetch breaker off': { breaker: false },
-		'steadfetch outbox off': { outbox: false },
+		'steadfetch outbox on': { outbox: true },
 		'steadfetch all off': { cache: false, breaker: false, outbox: false, retryBudget: false },
 	};
 	for (const [name, options] of Object.entries(variants)) {
-		const variant = createClient({ name: `bench-${name}`, store: memoryStore, outbox: true, ...options });
+		const variant = createClient({ name: `bench-${name}`, store: memoryStore, ...options });
 		variant.on('cache:stored', () => undefined);
 		clients[name] = async (url) => variant.get(url).json();
 	}
@@ -63,11 +67,19 @@ if (process.argv.includes('--breakdown')) {
 
 const names = Object.keys(clients);
 
+let fresh = 0;
+/** The URL of the index-th call of a batch: one of 64, or one never requested before. */
+const workloads = {
+	repeated: (index) => urls[index % distinctUrls],
+	distinct: () => `${origin.url}/item/new-${fresh++}`,
+};
+let urlOf = workloads.repeated;
+
 const batch = async (name) => {
 	globalThis.gc?.();
 	await sleep(20);
 	const call = clients[name];
-	const ms = await drive(perBatch, concurrency, async (index) => call(urls[index % distinctUrls]));
+	const ms = await drive(perBatch, concurrency, async (index) => call(urlOf(index)));
 	await sleep(20); // Let write-behind work finish inside this client's turn, not the next one's.
 	return (ms * 1000) / perBatch;
 };
@@ -77,58 +89,77 @@ const orderOf = (index) => {
 	return index % 2 === 0 ? rotated : rotated.reverse();
 };
 
-for (let index = 0; index < warmupRounds; index++) {
-	for (const name of orderOf(index)) {
-		// eslint-disable-next-line no-await-in-loop
-		await batch(name);
+/** Warm-up rounds, then `rounds` alternating rounds: µs per request of each client, per round. */
+const measure = async () => {
+	for (let index = 0; index < warmupRounds; index++) {
+		for (const name of orderOf(index)) {
+			await batch(name);
+		}
 	}
-}
 
-const samples = Object.fromEntries(names.map((name) => [name, []]));
-const orders = [];
-for (let index = 0; index < rounds; index++) {
-	const order = orderOf(index);
-	orders.push(order.join(' → '));
-	for (const name of order) {
-		// eslint-disable-next-line no-await-in-loop
-		samples[name].push(await batch(name));
+	const samples = Object.fromEntries(names.map((name) => [name, []]));
+	const orders = [];
+	for (let index = 0; index < rounds; index++) {
+		const order = orderOf(index);
+		orders.push(order.join(' → '));
+		for (const name of order) {
+			samples[name].push(await batch(name));
+		}
 	}
+	return { samples, orders };
+};
+
+const results = {};
+for (const [workload, pick] of Object.entries(workloads)) {
+	urlOf = pick;
+	results[workload] = await measure();
 }
 
 await origin.close();
 api.close();
 
-const medians = Object.fromEntries(names.map((name) => [name, median(samples[name])]));
-const pairedRatio = (name, base) => median(samples[name].map((value, index) => value / samples[base][index]));
-const rows = names.map((name) => [
-	name === 'steadfetch' ? 'steadfetch (breaker, budget, cache → memoryStore, outbox, events)' : name,
-	round(medians[name]),
-	`${round(Math.min(...samples[name]))}–${round(Math.max(...samples[name]))}`,
-	`${(medians[name] / medians.ky).toFixed(3)}×`,
-	`${(medians[name] / medians.fetch).toFixed(3)}×`,
-]);
-const ratio = medians.steadfetch / medians.ky;
-const target = 1.05;
-section(
-	`Happy-path overhead (Node ${process.version}, ${concurrency} in flight, ${perBatch} GETs per batch, median of ${rounds} alternating rounds after ${warmupRounds} warm-up)`,
-	table(['client', 'µs / request', 'range over rounds', 'vs ky', 'vs fetch'], rows),
-	[
-		`steadfetch ÷ ky: ${ratio.toFixed(3)}× (paired per round: ${pairedRatio('steadfetch', 'ky').toFixed(3)}×); target ≤ ${target}× ${ratio <= target ? '✓' : '✗ ABOVE TARGET'}`,
-		`(events delivered to the listener: ${events})`,
-	],
-);
+const targets = { core: 1.03, steadfetch: { repeated: 1.10, distinct: 1.25 } };
+const summary = {};
+for (const [workload, { samples, orders }] of Object.entries(results)) {
+	const medians = Object.fromEntries(names.map((name) => [name, median(samples[name])]));
+	const pairedRatio = (name, base) => median(samples[name].map((value, index) => value / samples[base][index]));
+	const rows = names.map((name) => [
+		name === 'steadfetch' ? 'steadfetch (defaults: breaker, budget, cache → memoryStore)' : name === 'core' ? 'steadfetch/core (no policy)' : name,
+		round(medians[name]),
+		`${round(Math.min(...samples[name]))}–${round(Math.max(...samples[name]))}`,
+		`${(medians[name] / medians.ky).toFixed(3)}×`,
+		`${(medians[name] / medians.fetch).toFixed(3)}×`,
+	]);
+	const ratio = medians.steadfetch / medians.ky;
+	const coreRatio = medians.core / medians.ky;
+	const target = targets.steadfetch[workload];
+	section(
+		`Happy-path overhead, ${workload === 'repeated' ? `GETs over ${distinctUrls} URLs` : 'every GET a URL never seen before'} (Node ${process.version}, ${concurrency} in flight, ${perBatch} GETs per batch, median of ${rounds} alternating rounds after ${warmupRounds} warm-up)`,
+		table(['client', 'µs / request', 'range over rounds', 'vs ky', 'vs fetch'], rows),
+		[
+			`steadfetch ÷ ky: ${ratio.toFixed(3)}× (paired per round: ${pairedRatio('steadfetch', 'ky').toFixed(3)}×); target ≤ ${target}× ${ratio <= target ? '✓' : '✗ ABOVE TARGET'}`,
+			`steadfetch/core ÷ ky: ${coreRatio.toFixed(3)}× (paired: ${pairedRatio('core', 'ky').toFixed(3)}×); target ≤ ${targets.core}× ${coreRatio <= targets.core ? '✓' : '✗ ABOVE TARGET'}`,
+		],
+	);
+	summary[workload] = {
+		orders,
+		usPerRequest: Object.fromEntries(names.map((name) => [name, { median: round(medians[name]), rounds: samples[name].map(round) }])),
+		ratio: {
+			steadfetchToKy: round(ratio),
+			steadfetchToKyPaired: round(pairedRatio('steadfetch', 'ky')),
+			coreToKy: round(coreRatio),
+			coreToKyPaired: round(pairedRatio('core', 'ky')),
+			steadfetchToFetch: round(medians.steadfetch / medians.fetch),
+			kyToFetch: round(medians.ky / medians.fetch),
+		},
+		target: { steadfetchToKy: target, coreToKy: targets.core, met: ratio <= target && coreRatio <= targets.core },
+	};
+}
 
+console.log(`(events delivered to the listener: ${events})`);
 writeResult({
 	name: 'overhead',
 	settings: { concurrency, perBatch, warmupRounds, rounds, distinctUrls, bodyBytes: 256 },
-	orders,
-	usPerRequest: Object.fromEntries(names.map((name) => [name, { median: round(medians[name]), rounds: samples[name].map(round) }])),
-	ratio: {
-		steadfetchToKy: round(ratio),
-		steadfetchToKyPaired: round(pairedRatio('steadfetch', 'ky')),
-		steadfetchToFetch: round(medians.steadfetch / medians.fetch),
-		kyToFetch: round(medians.ky / medians.fetch),
-		ofetchToFetch: round(medians.ofetch / medians.fetch),
-	},
-	target: { steadfetchToKy: target, met: ratio <= target },
+	...summary.repeated,
+	distinct: summary.distinct,
 });

@@ -6,3 +6,6 @@ const where = process.env.STEADFETCH_DIST ? pathToFileURL(process.env.STEADFETCH
 
 export const distUrl = where;
 export const steadfetch = await import(where);
+
+/** `steadfetch/core` from the same build. */
+export const steadfetchCore = await import(new URL('core.js', where).href);
