@@ -79,7 +79,6 @@ const orderOf = (index) => {
 
 for (let index = 0; index < warmupRounds; index++) {
 	for (const name of orderOf(index)) {
-		// eslint-disable-next-line no-await-in-loop
 		await batch(name);
 	}
 }
@@ -90,7 +89,6 @@ for (let index = 0; index < rounds; index++) {
 	const order = orderOf(index);
 	orders.push(order.join(' → '));
 	for (const name of order) {
-		// eslint-disable-next-line no-await-in-loop
 		samples[name].push(await batch(name));
 	}
 }

@@ -173,7 +173,9 @@ const withSteadfetch = (url, random, result) => {
 	const openListeners = [];
 	client.on('retry', () => void result.retries++);
 	client.on('breaker:open', (event) => {
-		openListeners.forEach((listener) => listener());
+		for (const listener of openListeners) {
+			listener();
+		}
 		log(`  [steadfetch]            breaker opened for ${event.scope} (${event.reason}), reopens in ${Math.round(event.reopensAt - event.time)} ms`);
 	});
 	client.on('breaker:half-open', () => log('  [steadfetch]            breaker half-open: one probe goes out'));

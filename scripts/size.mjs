@@ -77,7 +77,6 @@ const add = (name, own, withDeps, budget) => rows.push({ name, own, withDeps, bu
 const core = await ours([]);
 add('core only', core.alone, core.withDeps, budgets['core only']);
 for (const feature of Object.keys(features)) {
-	// eslint-disable-next-line no-await-in-loop
 	const plus = await ours([feature]);
 	add(`core + ${feature}`, plus.alone, plus.withDeps, budgets[`core + ${feature}`]);
 }
