@@ -1,4 +1,4 @@
-// `npm test`: find Chromium, type check, build, size budget, then the suites in Node 24,
+// `npm test`: find Chromium, type check, lint (Biome), build, size budget, then the suites in Node 24,
 // Chromium and workerd (one vitest run with three projects) and Deno (deno test on the built ESM).
 // Stops at the first failing step, and ends with the tests executed per runtime and one
 // `tests: N passed, N failed, N skipped` line.
@@ -29,7 +29,8 @@ const tally = {};
 /** Why a runtime has no trustworthy count: its report could not be read. */
 const problems = {};
 const count = (runtime, passed, failed, skipped) => {
-	const row = (tally[runtime] ??= { passed: 0, failed: 0, skipped: 0 });
+	tally[runtime] ??= { passed: 0, failed: 0, skipped: 0 };
+	const row = tally[runtime];
 	row.passed += passed;
 	row.failed += failed;
 	row.skipped += skipped;
@@ -63,6 +64,7 @@ const findChromium = async () => {
 const steps = [
 	{ name: 'Chromium', run: findChromium },
 	{ name: 'type check', command: 'npm', args: ['run', '--silent', 'typecheck'] },
+	{ name: 'lint', command: 'npm', args: ['run', '--silent', 'lint'] },
 	{ name: 'build', command: 'npm', args: ['run', '--silent', 'build'] },
 	{ name: 'size budget', command: 'node', args: ['scripts/size.mjs', '--check'] },
 	{ name: 'Node 24 + Chromium + workerd', command: 'npx', args: ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/vitest.json'], read: readVitest, runtimes: required.filter((runtime) => runtime !== 'Deno') },
