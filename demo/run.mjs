@@ -18,7 +18,7 @@ if (!Number.isInteger(seed)) {
 	process.exit(2);
 }
 
-/** mulberry32: a small seeded random source, so `--seed` makes a run repeatable. */
+/** mulberry32: a small seeded random source, so `--seed` repeats the random choices (the counts still vary with timing). */
 const seeded = (value) => {
 	let state = value >>> 0;
 	return () => {
