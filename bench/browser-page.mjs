@@ -36,13 +36,11 @@ globalThis.bench = {
 		const durations = [];
 		for (let index = 0; index < calls; index++) {
 			const started = performance.now();
-			// eslint-disable-next-line no-await-in-loop
 			await staleClient.get(`${origin}/item/${index % urls}`).json();
 			durations.push(performance.now() - started);
 		}
 
 		for (let wait = 0; storedCount < urls && wait < 500; wait++) {
-			// eslint-disable-next-line no-await-in-loop
 			await sleep(10);
 		}
 
@@ -53,7 +51,6 @@ globalThis.bench = {
 	async staleMeasure({ urls, calls }) {
 		let opening = 0;
 		while (staleClient.breaker(origin).state !== 'open' && opening < 50) {
-			// eslint-disable-next-line no-await-in-loop
 			await staleClient.get(`${origin}/item/${opening % urls}`).catch(() => undefined);
 			opening++;
 		}
@@ -65,9 +62,7 @@ globalThis.bench = {
 			const started = performance.now();
 			let detail;
 			try {
-				// eslint-disable-next-line no-await-in-loop
 				const response = await staleClient.get(`${origin}/item/${index % urls}`);
-				// eslint-disable-next-line no-await-in-loop
 				await response.json();
 				detail = isStale(response) ? /detail=([\w-]+)/.exec(response.headers.get('cache-status'))?.[1] : 'fresh';
 			} catch (error) {
@@ -92,7 +87,6 @@ globalThis.bench = {
 		for (let index = 0; index < count; index++) {
 			const at = performance.now();
 			try {
-				// eslint-disable-next-line no-await-in-loop
 				await api.post(`${origin}/mut/${queue}`, { json: payload(index) });
 			} catch (error) {
 				if (error.code !== 'QUEUED') {
@@ -118,7 +112,6 @@ globalThis.bench = {
 		let flushes = 0;
 		let remaining = size;
 		while (remaining > 0 && flushes < 20) {
-			// eslint-disable-next-line no-await-in-loop
 			({ remaining } = await api.outbox.flush());
 			flushes++;
 		}
@@ -137,7 +130,6 @@ globalThis.bench = {
 		const started = performance.now();
 		for (let index = 0; index < count; index++) {
 			const at = performance.now();
-			// eslint-disable-next-line no-await-in-loop
 			await queue.pushRequest({
 				request: new Request(`${origin}/mut/${name}`, {
 					method: 'POST',

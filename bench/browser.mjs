@@ -54,7 +54,9 @@ if (process.argv.includes('--profile')) {
 	const run = await page.evaluate(async (options) => globalThis.bench.steadfetchOutbox({ ...options, enqueueOnly: true }), { count, queue: 'profile' });
 	const { profile } = await cdp.send('Profiler.stop');
 	const self = new Map();
-	profile.samples.forEach((id, index) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0)));
+	profile.samples.forEach((id, index) => {
+		self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0));
+	});
 	const byFunction = new Map();
 	for (const node of profile.nodes) {
 		const key = `${node.callFrame.functionName || '(anonymous)'} ${node.callFrame.url.split('/').pop()}:${node.callFrame.lineNumber + 1}`;
@@ -84,9 +86,7 @@ for (let index = 0; index < rounds; index++) {
 	const order = index % 2 === 0 ? ['steadfetch', 'workbox'] : ['workbox', 'steadfetch'];
 	for (const name of order) {
 		const queue = `${name === 'steadfetch' ? 'sf' : 'wb'}-${index}`;
-		// eslint-disable-next-line no-await-in-loop
 		const run = await page.evaluate(async ({ name: which, options }) => globalThis.bench[which === 'steadfetch' ? 'steadfetchOutbox' : 'workboxOutbox'](options), { name, options: { count, queue } });
-		// eslint-disable-next-line no-await-in-loop
 		const arrived = (await origin.stats())[queue] ?? { received: 0, distinctKeys: 0 };
 		runs[name].push({ ...run, queue, received: arrived.received, distinctKeys: arrived.distinctKeys });
 	}

@@ -41,7 +41,6 @@ const heap = async () => {
 	await sleep(200); // Write-behind of the last responses.
 	for (let index = 0; index < 3; index++) {
 		globalThis.gc();
-		// eslint-disable-next-line no-await-in-loop
 		await sleep(10);
 	}
 
@@ -64,13 +63,11 @@ for (const target of checkpoints) {
 	while (done < target && !stoppedEarly) {
 		const chunk = Math.min(5000 - (done % 5000), target - done);
 		const from = done;
-		// eslint-disable-next-line no-await-in-loop
 		await drive(chunk, 16, async (index) => api.get(`${origin.url}/item/${(from + index) % distinct}`).json());
 		done += chunk;
 		stoppedEarly = done < target && (performance.now() - startedAt) / 1000 > maxSeconds;
 	}
 
-	// eslint-disable-next-line no-await-in-loop
 	points.push({ calls: done, heapUsed: await heap(), storedKeys: await cacheKeys() });
 	if (stoppedEarly) {
 		break;

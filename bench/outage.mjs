@@ -45,12 +45,10 @@ const scenario = async (mode) => {
 	});
 	// Warm both (connections, JIT) and fill steadfetch's stale cache.
 	for (let index = 0; index < warmUrls; index++) {
-		// eslint-disable-next-line no-await-in-loop
 		await Promise.all([kyClient.get(urlOf(index)).json(), api.get(urlOf(index)).json()]);
 	}
 
 	for (let wait = 0; stored < warmUrls && wait < 100; wait++) {
-		// eslint-disable-next-line no-await-in-loop
 		await sleep(10);
 	}
 
@@ -81,7 +79,6 @@ const scenario = async (mode) => {
 
 const results = [];
 for (const mode of ['hang', 'refuse']) {
-	// eslint-disable-next-line no-await-in-loop
 	results.push(await scenario(mode));
 }
 

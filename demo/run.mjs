@@ -18,7 +18,7 @@ if (!Number.isInteger(seed)) {
 	process.exit(2);
 }
 
-/** mulberry32: a small seeded random source, so `--seed` makes a run repeatable. */
+/** mulberry32: a small seeded random source, so `--seed` repeats the random choices (the counts still vary with timing). */
 const seeded = (value) => {
 	let state = value >>> 0;
 	return () => {
@@ -173,7 +173,9 @@ const withSteadfetch = (url, random, result) => {
 	const openListeners = [];
 	client.on('retry', () => void result.retries++);
 	client.on('breaker:open', (event) => {
-		openListeners.forEach((listener) => listener());
+		for (const listener of openListeners) {
+			listener();
+		}
 		log(`  [steadfetch]            breaker opened for ${event.scope} (${event.reason}), reopens in ${Math.round(event.reopensAt - event.time)} ms`);
 	});
 	client.on('breaker:half-open', () => log('  [steadfetch]            breaker half-open: one probe goes out'));

@@ -1,6 +1,11 @@
-// `npm test`: type check, build, size budget, then the suites in Node 24, Chromium and workerd (one
-// vitest run with three projects) and Deno (deno test on the built ESM). Stops at the first failing
-// step, and ends with the tests executed per runtime and one `tests: N passed, N failed` line.
+// `npm test`: find Chromium, type check, lint (Biome), build, size budget, then the suites in Node 24,
+// Chromium and workerd (one vitest run with three projects) and Deno (deno test on the built ESM).
+// Stops at the first failing step, and ends with the tests executed per runtime and one
+// `tests: N passed, N failed, N skipped` line.
+//
+// Every runtime in `required` must report: a runtime whose report is missing or unreadable, or
+// that executed no test, is printed as failed, counts as one failure in the last line, and makes
+// the exit code non-zero. `node scripts/test.mjs --tally` only reads test-results/ again.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 
@@ -10,21 +15,22 @@ if (major < 22) {
 	process.exit(1);
 }
 
-rmSync('test-results', { recursive: true, force: true });
-mkdirSync('test-results', { recursive: true });
+const required = ['Node 24', 'Chromium (vitest browser)', 'Chromium (Playwright pages)', 'workerd', 'Deno'];
+/** Rows counted when present, not yet required. */
+const optional = ['ky compat'];
 
-const steps = [
-	['type check', 'npm', ['run', '--silent', 'typecheck']],
-	['build', 'npm', ['run', '--silent', 'build']],
-	['package checks (publint, attw)', 'sh', ['-c', 'npx publint --strict && npx attw --pack . --profile node16']],
-	['size budget', 'node', ['scripts/size.mjs', '--check']],
-	['Node 24 + Chromium + workerd', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/vitest.json']],
-	['Deno', 'node', ['scripts/deno-test.mjs', '--junit-path=test-results/deno.xml']],
-];
+/** The runtime a vitest file ran in, from its path. */
+const runtimeOf = (name) => name.includes('/test/ky-compat/') ? 'ky compat'
+	: name.includes('/test/browser/') ? 'Chromium (vitest browser)'
+		: name.includes('/test/workerd/') ? 'workerd'
+			: name.includes('/test/node/') ? 'Chromium (Playwright pages)' : 'Node 24';
 
 const tally = {};
+/** Why a runtime has no trustworthy count: its report could not be read. */
+const problems = {};
 const count = (runtime, passed, failed, skipped) => {
-	const row = (tally[runtime] ??= { passed: 0, failed: 0, skipped: 0 });
+	tally[runtime] ??= { passed: 0, failed: 0, skipped: 0 };
+	const row = tally[runtime];
 	row.passed += passed;
 	row.failed += failed;
 	row.skipped += skipped;
@@ -33,11 +39,11 @@ const count = (runtime, passed, failed, skipped) => {
 const readVitest = () => {
 	const report = JSON.parse(readFileSync('test-results/vitest.json', 'utf8'));
 	for (const file of report.testResults) {
-		const runtime = file.name.includes('/test/browser/') ? 'Chromium (vitest browser)'
-			: file.name.includes('/test/workerd/') ? 'workerd'
-				: file.name.includes('/test/node/') ? 'Chromium (Playwright pages)' : 'Node 24';
 		const results = file.assertionResults;
-		count(runtime, results.filter((r) => r.status === 'passed').length, results.filter((r) => r.status === 'failed').length, results.filter((r) => r.status !== 'passed' && r.status !== 'failed').length);
+		const failed = results.filter((r) => r.status === 'failed').length;
+		// A file that failed without a failed test (it did not load, or a hook threw) is one failure.
+		const fileFailed = file.status === 'failed' && failed === 0 ? 1 : 0;
+		count(runtimeOf(file.name), results.filter((r) => r.status === 'passed').length, failed + fileFailed, results.filter((r) => r.status !== 'passed' && r.status !== 'failed').length);
 	}
 };
 
@@ -49,37 +55,97 @@ const readDeno = () => {
 	count('Deno', cases.length - failed - skipped, failed, skipped);
 };
 
-let failedStep;
-for (const [name, command, args] of steps) {
-	const started = performance.now();
-	console.log(`\n▶ ${name}`);
-	const result = spawnSync(command, args, { stdio: 'inherit' });
-	const seconds = ((performance.now() - started) / 1000).toFixed(1);
+const findChromium = async () => {
+	const { findChromium: find } = await import('../test/helpers/chromium.ts');
+	console.log(`Chromium: ${find()}`);
+};
+
+/** A step runs `command args` or the in-process `run`; `read` reads the report it leaves for `runtimes`. */
+const steps = [
+	{ name: 'Chromium', run: findChromium },
+	{ name: 'type check', command: 'npm', args: ['run', '--silent', 'typecheck'] },
+	{ name: 'lint', command: 'npm', args: ['run', '--silent', 'lint'] },
+	{ name: 'build', command: 'npm', args: ['run', '--silent', 'build'] },
+	{ name: 'package checks (publint, attw)', command: 'sh', args: ['-c', 'npx publint --strict && npx attw --pack . --profile node16'] },
+	{ name: 'size budget', command: 'node', args: ['scripts/size.mjs', '--check'] },
+	{ name: 'Node 24 + Chromium + workerd', command: 'npx', args: ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/vitest.json'], read: readVitest, runtimes: required.filter((runtime) => runtime !== 'Deno') },
+	{ name: 'Deno', command: 'node', args: ['scripts/deno-test.mjs', '--junit-path=test-results/deno.xml'], read: readDeno, runtimes: ['Deno'] },
+];
+
+const readReport = (step) => {
 	try {
-		if (name.startsWith('Node')) readVitest();
-		if (name === 'Deno') readDeno();
+		step.read();
 	} catch (error) {
-		console.error(`could not read the ${name} report: ${error.message}`);
+		console.error(`could not read the ${step.name} report: ${error.message}`);
+		for (const runtime of step.runtimes) {
+			problems[runtime] = `report unreadable (${error.code ?? error.message})`;
+		}
 	}
+};
 
-	if (result.status !== 0) {
-		console.error(`✗ ${name} failed (${seconds} s)`);
-		failedStep = result.status ?? 1;
-		break;
+let failedStep;
+if (process.argv.includes('--tally')) {
+	for (const step of steps.filter((step) => step.read)) {
+		readReport(step);
 	}
+} else {
+	rmSync('test-results', { recursive: true, force: true });
+	mkdirSync('test-results', { recursive: true });
+	for (const step of steps) {
+		const started = performance.now();
+		console.log(`\n▶ ${step.name}`);
+		let status = 0;
+		if (step.run) {
+			try {
+				await step.run();
+			} catch (error) {
+				console.error(error.message);
+				status = 1;
+			}
+		} else {
+			const result = spawnSync(step.command, step.args, { stdio: 'inherit' });
+			status = result.status ?? 1;
+		}
 
-	console.log(`✓ ${name} (${seconds} s)`);
+		const seconds = ((performance.now() - started) / 1000).toFixed(1);
+		if (step.read) {
+			readReport(step);
+		}
+
+		if (status !== 0) {
+			console.error(`✗ ${step.name} failed (${seconds} s)`);
+			failedStep = status;
+			break;
+		}
+
+		console.log(`✓ ${step.name} (${seconds} s)`);
+	}
 }
 
 console.log('\nTests executed per runtime:');
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-for (const [runtime, row] of Object.entries(tally)) {
-	console.log(`  ${runtime.padEnd(28)} ${String(row.passed).padStart(4)} passed  ${row.failed} failed  ${row.skipped} skipped`);
+const missing = [];
+for (const runtime of [...required, ...optional.filter((name) => tally[name] || problems[name])]) {
+	const row = tally[runtime] ?? { passed: 0, failed: 0, skipped: 0 };
+	const problem = problems[runtime]
+		?? (tally[runtime] === undefined ? 'not run' : row.passed + row.failed === 0 ? 'no test executed' : undefined);
+	if (problem && required.includes(runtime)) {
+		console.log(`  ${runtime.padEnd(28)} ✗ FAILED: ${problem}`);
+		missing.push(runtime);
+		failed += 1;
+		continue;
+	}
+
+	console.log(`  ${runtime.padEnd(28)} ${String(row.passed).padStart(4)} passed  ${row.failed} failed  ${row.skipped} skipped${problem ? `  (${problem})` : ''}`);
 	passed += row.passed;
 	failed += row.failed;
 	skipped += row.skipped;
+}
+
+if (missing.length > 0) {
+	console.error(`Every runtime must execute tests; none counted from: ${missing.join(', ')} (each counted as one failure).`);
 }
 
 if (skipped > 0) {

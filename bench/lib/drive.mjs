@@ -5,7 +5,6 @@ export const drive = async (total, concurrency, call) => {
 	let next = 0;
 	const worker = async () => {
 		while (next < total) {
-			// eslint-disable-next-line no-await-in-loop
 			await call(next++);
 		}
 	};

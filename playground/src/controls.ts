@@ -13,7 +13,11 @@ const segmented = (options: Array<{ label: string; testid: string; tone: string;
 		class: `seg ${option.tone}`, 'data-testid': option.testid, type: 'button',
 		onclick: () => updateSim(option.set),
 	}, option.label));
-	const sync = (state: SimState) => options.forEach((option, index) => buttons[index]!.setAttribute('aria-pressed', String(option.pressed(state))));
+	const sync = (state: SimState) => {
+		options.forEach((option, index) => {
+			buttons[index]!.setAttribute('aria-pressed', String(option.pressed(state)));
+		});
+	};
 	return { element: h('div', { class: 'segmented', role: 'group' }, ...buttons), sync };
 };
 

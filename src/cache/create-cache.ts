@@ -135,7 +135,7 @@ export function createCache(context: PolicyContext, options: ResolvedCacheOption
 		const network = next();
 		// A copy is written only once the call has resolved with ky's response: one the caller's
 		// `afterResponse` hooks rejected (threw on, or replaced) is never stored.
-		local.accepted = network.then((response) => response !== undefined && response.ok, () => false);
+		local.accepted = network.then((response) => response?.ok === true, () => false);
 		let response: Response;
 		try {
 			response = await (early ? Promise.race([network, early]) : network);

@@ -8,6 +8,8 @@ export const chromiumArgs = [
 
 const candidates = ['/usr/lib/chromium/chromium', '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
 
+const advice = 'Install it (Debian: `apt-get install -y --no-install-recommends chromium`) or set CHROMIUM_PATH to its binary.';
+
 /**
  * The Chromium binary: `CHROMIUM_PATH`, else the usual paths (Debian's real binary first: the
  * /usr/bin/chromium wrapper's shell check is broken on these machines). Throws with install advice.
@@ -16,7 +18,7 @@ export const findChromium = (): string => {
 	const fromEnvironment = process.env['CHROMIUM_PATH'];
 	if (fromEnvironment) {
 		if (!existsSync(fromEnvironment)) {
-			throw new Error(`CHROMIUM_PATH=${fromEnvironment} does not exist`);
+			throw new Error(`CHROMIUM_PATH=${fromEnvironment} does not exist. ${advice}`);
 		}
 
 		return fromEnvironment;
@@ -24,7 +26,7 @@ export const findChromium = (): string => {
 
 	const found = candidates.find((path) => existsSync(path));
 	if (!found) {
-		throw new Error('Chromium not found. Install it (Debian: `apt-get install -y --no-install-recommends chromium`) or set CHROMIUM_PATH to its binary. The browser suites never skip silently.');
+		throw new Error(`Chromium not found. ${advice} The browser suites never skip silently.`);
 	}
 
 	return found;

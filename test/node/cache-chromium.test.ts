@@ -127,7 +127,7 @@ describe('stale cache in real Chromium', () => {
 		await api.up();
 		const context = await chromium.context();
 		await context.addInitScript(() => {
-			IDBFactory.prototype.open = function () {
+			IDBFactory.prototype.open = () => {
 				throw new DOMException('The user denied permission to access the database.', 'InvalidStateError');
 			};
 		});

@@ -2,7 +2,7 @@
  * The outbox in real Chromium: IndexedDB, Web Locks, online/offline events, reloads, several tabs,
  * a tab closed in the middle of a drain. The library is the built dist/ (run `npx tsup` first).
  */
-import type { BrowserContext, Page } from 'playwright';
+import type { Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, openPage, startApi, startPageServer, type Chromium, type ControlledApi, type PageServer } from '../helpers/pages.js';
 

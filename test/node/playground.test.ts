@@ -55,7 +55,6 @@ const open = async (context: BrowserContext): Promise<Page> => {
 const click = async (page: Page, testid: string, times = 1): Promise<void> => {
 	await page.bringToFront();
 	for (let index = 0; index < times; index++) {
-		// eslint-disable-next-line no-await-in-loop
 		await page.click(`[data-testid="${testid}"]`);
 	}
 };

@@ -77,15 +77,11 @@ describe('README code blocks', () => {
 		await import(file(use.name));
 	});
 
-	it('runs the TanStack Query recipe: queryFn answers fresh, then stale when the API is down', async () => {
-		const { userQuery } = await import(file(blocks.find((block) => block.name.includes('tanstack'))!.name)) as { userQuery: (id: string) => { queryKey: unknown[]; queryFn: (context: { signal: AbortSignal }) => Promise<{ user: { name: string }; stale: boolean }> } };
-		const query = userQuery('7');
-		expect(query.queryKey).toEqual(['user', '7']);
-		expect(await query.queryFn({ signal: new AbortController().signal })).toMatchObject({ user: { name: 'Ada' }, stale: false });
-		await new Promise((resolve) => setTimeout(resolve, 20)); // The copy is written behind.
-		server.use(http.get('https://api.example.com/v1/users/:id', () => HttpResponse.error()));
-		expect(await query.queryFn({ signal: new AbortController().signal })).toMatchObject({ user: { name: 'Ada' }, stale: true });
-		server.resetHandlers();
+	it('the TanStack Query recipe is the code test/node/tanstack.test.ts runs (there against src/)', () => {
+		const tested = readFileSync(join(root, 'test/node/tanstack.test.ts'), 'utf8');
+		const region = /^\/\/ #region README: TanStack Query\n([\s\S]*?)^\/\/ #endregion$/m.exec(tested)?.[1];
+		expect(region).toBeDefined();
+		expect(blocks.find((block) => block.name.includes('tanstack'))!.code).toBe(region!.replaceAll("'../../src/index.js'", "'steadfetch'"));
 	});
 
 	it('runs the Cloudflare Worker recipe in Node: fresh, then stale when the upstream fails', async () => {

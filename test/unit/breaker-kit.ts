@@ -110,7 +110,6 @@ export const setup = (options: ClientOptions = {}) => {
 export const times = async (n: number, run: () => Promise<string>): Promise<string[]> => {
 	const results: string[] = [];
 	for (let index = 0; index < n; index++) {
-		// eslint-disable-next-line no-await-in-loop
 		results.push(await run());
 	}
 

@@ -1,0 +1,484 @@
+/**
+ * The README's TanStack Query recipe (the region below is the README block, word for word, with
+ * `steadfetch` for the import path: test/node/readme.test.ts checks it), run with
+ * @tanstack/query-core against a loopback API that answers, fails with 503, refuses connections and
+ * comes back. Time is injected: steadfetch's clock and TanStack's `Date.now()` are one faked `Date`,
+ * and TanStack's timers (its retry delays) run when the test moves that clock.
+ */
+// #region README: TanStack Query
+import type { QueryClient, QueryObserverResult } from '@tanstack/query-core';
+import { CircuitOpenError, classify, isStale, OutboxQueuedError, type Client } from '../../src/index.js';
+
+/**
+ * steadfetch answered from its stale cache because the origin did not. The queryFn throws it, so
+ * TanStack keeps its error and retry state, and `dataUpdatedAt` stays the time of the last fresh
+ * answer; the app shows `staleData` (see `shown`).
+ */
+export class StaleAnswerError<T = unknown> extends Error {
+	override name = 'StaleAnswerError';
+	/** The stored answer steadfetch served. */
+	readonly staleData: T;
+	/** When the copy was stored (epoch ms, from the `Age` header: whole seconds). */
+	readonly storedAt: number;
+	/** Why the origin did not answer: `network`, `timeout`, `http-5xx`, `circuit-open` or `offline`. */
+	readonly reason: string;
+	/** With the breaker open: ms until it lets a request through. */
+	readonly retryAfterMs: number | undefined;
+
+	constructor(staleData: T, storedAt: number, reason: string, retryAfterMs: number | undefined) {
+		super(`the origin did not answer (${reason}): a copy from ${new Date(storedAt).toISOString()} was served`);
+		this.staleData = staleData;
+		this.storedAt = storedAt;
+		this.reason = reason;
+		this.retryAfterMs = retryAfterMs;
+	}
+}
+
+/** TanStack's `retry`: only what may succeed later (never a 4xx), at most twice after the first try. */
+export const retry = (failureCount: number, error: unknown): boolean =>
+	failureCount < 2 && (error instanceof StaleAnswerError ? error.reason !== 'offline' : classify(error).transient);
+
+/** TanStack's `retryDelay`: when the breaker lets a request through, else TanStack's own backoff. */
+export const retryDelay = (failureCount: number, error: unknown): number =>
+	(error instanceof CircuitOpenError || error instanceof StaleAnswerError ? error.retryAfterMs : undefined)
+	?? Math.min(1_000 * 2 ** failureCount, 30_000);
+
+/** Query options for a GET through steadfetch: `{ queryKey, ...steadfetchQuery<User>(api, 'users/1') }`. */
+export const steadfetchQuery = <T>(api: Client, path: string) => ({
+	queryFn: async ({ signal }: { signal: AbortSignal }): Promise<T> => {
+		const response = await api.get(path, { signal });
+		const data = await response.json<T>();
+		if (isStale(response)) {
+			const breaker = api.breaker(response.url);
+			const reason = /detail=([\w-]+)/.exec(response.headers.get('cache-status') ?? '')?.[1] ?? 'network';
+			const storedAt = Date.now() - Number(response.headers.get('age') ?? 0) * 1_000;
+			throw new StaleAnswerError(data, storedAt, reason, breaker.state === 'open' ? breaker.reopensAt! - Date.now() : undefined);
+		}
+
+		return data;
+	},
+	retry,
+	retryDelay,
+	networkMode: 'always' as const, // steadfetch decides what offline means: it has a copy to serve
+});
+
+/** What to show: the newest data TanStack or steadfetch has, its age, and whether the origin failed. */
+export const shown = <T>(result: Pick<QueryObserverResult<T>, 'data' | 'dataUpdatedAt' | 'failureReason'>, now = Date.now()) => {
+	const failure = result.failureReason; // the last try's error; null once a try succeeds
+	const stale = failure instanceof StaleAnswerError ? failure as StaleAnswerError<T> : undefined;
+	const offline = stale !== undefined || (failure !== null && classify(failure).transient);
+	return stale && (result.data === undefined || stale.storedAt > result.dataUpdatedAt)
+		? { data: stale.staleData, ageMs: now - stale.storedAt, offline }
+		: { data: result.data, ageMs: result.data === undefined ? 0 : now - result.dataUpdatedAt, offline };
+};
+
+/** A mutation's result: sent (the server's answer), or queued in the outbox and replayed later. */
+export type Delivery<T> = { queued: false; data: T } | { queued: true; entryId: string };
+
+/** Mutation options for a write through steadfetch's outbox: queued is a success, not a failure. */
+export const outboxMutation = <T, V>(send: (variables: V) => Promise<Response>) => ({
+	mutationFn: async (variables: V): Promise<Delivery<T>> => {
+		try {
+			const response = await send(variables);
+			const entryId = response.headers.get('steadfetch-outbox-entry'); // outbox.queuedResponse: 'accepted'
+			return response.status === 202 && entryId ? { queued: true, entryId } : { queued: false, data: await response.json() as T };
+		} catch (error) {
+			if (error instanceof OutboxQueuedError) {
+				return { queued: true, entryId: error.entryId };
+			}
+
+			throw error;
+		}
+	},
+	retry: false, // the outbox replays a queued write (with its Idempotency-Key); TanStack must not send it again
+	networkMode: 'always' as const, // offline, the write goes to the outbox (persisted), not a TanStack pause in memory
+});
+
+/** As soon as a request gets through again (the breaker closes, in any tab), refetch the queries that gave up on a stale answer. */
+export const refetchWhenBack = (api: Client, queryClient: QueryClient): (() => void) =>
+	api.on('breaker:closed', () => {
+		void queryClient.refetchQueries({ predicate: (query) => query.state.fetchStatus === 'idle' && query.state.error instanceof StaleAnswerError });
+	});
+// #endregion
+
+import * as tanstack from '@tanstack/query-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createClient, memoryStore, type ClientOptions } from '../../src/index.js';
+import { serve, type RunningServer } from '../helpers/node-server.js';
+
+interface User {
+	id: string;
+	name: string;
+	version: number;
+}
+
+const start = 1_700_000_000_000;
+
+/** TanStack's timers, run by hand when the test moves the (faked) clock; zero delays run at once. */
+class ManualTimers implements tanstack.TimeoutProvider<number> {
+	readonly #timers = new Map<number, { due: number; delay: number; callback: tanstack.TimeoutCallback }>();
+	#next = 1;
+
+	setTimeout = (callback: tanstack.TimeoutCallback, delay: number): number => {
+		const id = this.#next++;
+		if (delay <= 0) {
+			globalThis.setTimeout(() => {
+				if (this.#timers.delete(id)) {
+					callback();
+				}
+			}, 0);
+		}
+
+		this.#timers.set(id, { due: Date.now() + delay, delay, callback });
+		return id;
+	};
+
+	clearTimeout = (id: number | undefined): void => {
+		this.#timers.delete(id ?? 0);
+	};
+
+	setInterval = (): number => {
+		throw new Error('no intervals in these tests');
+	};
+
+	clearInterval = (): void => {};
+
+	/** Forget every timer (between tests). */
+	reset(): void {
+		this.#timers.clear();
+	}
+
+	/** Delays of the timers still pending, shortest first. */
+	pending(): number[] {
+		return [...this.#timers.values()].map((timer) => timer.delay).sort((a, b) => a - b);
+	}
+
+	/** Move the clock and run the timers now due. */
+	advance(ms: number): void {
+		vi.setSystemTime(Date.now() + ms);
+		const due = [...this.#timers.entries()].filter(([, timer]) => timer.due <= Date.now()).sort(([, a], [, b]) => a.due - b.due);
+		for (const [id, timer] of due) {
+			this.#timers.delete(id);
+			timer.callback();
+		}
+	}
+}
+
+/** The loopback API: `GET /users/:id`, `POST /orders` (applied once per Idempotency-Key); up, failing with 503, or down. */
+const startApi = async () => {
+	let mode: 'up' | '503' = 'up';
+	const hits: string[] = [];
+	const applied = new Map<string, unknown>();
+	const handler = async (request: Request): Promise<Response> => {
+		const { pathname } = new URL(request.url);
+		hits.push(`${request.method} ${pathname}`);
+		if (mode === '503') {
+			return Response.json({ error: 'unavailable' }, { status: 503 });
+		}
+
+		if (request.method === 'POST' && pathname === '/orders') {
+			const body = await request.json() as { item: number };
+			if (body.item < 0) {
+				return Response.json({ error: 'no such item' }, { status: 422 });
+			}
+
+			applied.set(request.headers.get('idempotency-key') ?? crypto.randomUUID(), body);
+			return Response.json({ ordered: body.item }, { status: 201 });
+		}
+
+		const id = pathname.split('/')[2] ?? '';
+		return Response.json({ id, name: 'Ada', version: hits.filter((hit) => hit === `GET ${pathname}`).length });
+	};
+
+	let running: RunningServer | undefined = await serve(handler);
+	const { port } = new URL(running.url);
+	return {
+		url: running.url,
+		hits,
+		applied,
+		/** GETs of a path that reached the server. */
+		gets: (path: string) => hits.filter((hit) => hit === `GET /${path}`).length,
+		failWith503() {
+			mode = '503';
+		},
+		/** Refuse connections: nothing listens on the port. */
+		async down() {
+			await running?.close();
+			running = undefined;
+		},
+		async up() {
+			mode = 'up';
+			running ??= await serve(handler, Number(port));
+		},
+		async close() {
+			await running?.close();
+		},
+	};
+};
+
+let api: Awaited<ReturnType<typeof startApi>>;
+const timers = new ManualTimers();
+let queryClient: tanstack.QueryClient;
+let clients: Client[] = [];
+let names = 0;
+
+const client = (options: ClientOptions = {}): Client => {
+	const made = createClient({
+		baseUrl: `${api.url}/`,
+		store: memoryStore,
+		name: `tanstack-${++names}`,
+		clock: { now: () => Date.now() },
+		random: () => 0, // ky's full jitter: steadfetch's own retries go out at once
+		breaker: { openMs: 5_000 }, // API.md's default
+		...options,
+	});
+	clients.push(made);
+	return made;
+};
+
+let unmount: Array<() => void> = [];
+
+/** An observer with a listener for the whole test, as a mounted component has: without one, TanStack cancels the query's fetch. */
+const mounted = <T>(observer: tanstack.QueryObserver<T>): tanstack.QueryObserver<T> => {
+	unmount.push(observer.subscribe(() => {}));
+	return observer;
+};
+
+/** Resolves with the observer's result once `predicate` holds (TanStack notifies after each state change). */
+const until = async <T>(observer: tanstack.QueryObserver<T>, predicate: (result: QueryObserverResult<T>) => boolean): Promise<QueryObserverResult<T>> =>
+	new Promise((resolve) => {
+		const check = (result: QueryObserverResult<T>) => {
+			if (predicate(result)) {
+				unsubscribe();
+				resolve(result);
+			}
+		};
+
+		const unsubscribe = observer.subscribe(check);
+		queueMicrotask(() => check(observer.getCurrentResult()));
+	});
+
+/** A copy is written behind the caller: wait for it before the origin fails. */
+const stored = async (steadfetch: Client) => new Promise<void>((resolve) => {
+	const off = steadfetch.on('cache:stored', () => {
+		off();
+		resolve();
+	});
+});
+
+/** The parts of a query's state the app and TanStack act on. */
+const state = <T>(result: QueryObserverResult<T>) => ({
+	status: result.status,
+	fetchStatus: result.fetchStatus,
+	failureCount: result.failureCount,
+	dataUpdatedAt: result.dataUpdatedAt - start,
+	error: result.error instanceof StaleAnswerError ? `stale: ${result.error.reason}` : result.error?.name ?? null,
+	failureReason: result.failureReason instanceof StaleAnswerError ? `stale: ${result.failureReason.reason}` : result.failureReason?.name ?? null,
+	data: result.data,
+});
+
+beforeAll(() => {
+	vi.useFakeTimers({ toFake: ['Date'], now: start });
+	tanstack.timeoutManager.setTimeoutProvider(timers);
+});
+
+afterAll(() => {
+	vi.useRealTimers();
+});
+
+beforeEach(async () => {
+	vi.setSystemTime(start);
+	api = await startApi();
+	timers.reset();
+	queryClient = new tanstack.QueryClient();
+	queryClient.mount();
+});
+
+afterEach(async () => {
+	for (const off of unmount) {
+		off();
+	}
+
+	unmount = [];
+	queryClient.unmount();
+	queryClient.clear();
+	for (const made of clients) {
+		made.close();
+	}
+
+	clients = [];
+	await api.close();
+});
+
+describe('TanStack Query recipe, through an outage of a loopback API', () => {
+	it('a stale answer is an error to TanStack (retried when the breaker allows, dataUpdatedAt kept), shown as data N s old; the first request that gets through replaces it', async () => {
+		const steadfetch = client();
+		const observer = mounted(new tanstack.QueryObserver<User>(queryClient, { queryKey: ['user', '1'], ...steadfetchQuery<User>(steadfetch, 'users/1') }));
+		const copied = stored(steadfetch);
+		const first = await until(observer, (result) => result.status === 'success');
+		expect(state(first)).toMatchObject({ status: 'success', failureCount: 0, dataUpdatedAt: 0, data: { version: 1 } });
+		await copied;
+
+		// 503s from 10 s: steadfetch retries (3 attempts), then serves its copy. TanStack sees a failure,
+		// keeps the data it had (and its time), and schedules its retry with its own backoff (1 s).
+		api.failWith503();
+		timers.advance(10_000);
+		const failing = observer.refetch();
+		let result = await until(observer, (next) => next.failureCount === 1);
+		expect(state(result)).toMatchObject({ status: 'success', fetchStatus: 'fetching', failureCount: 1, dataUpdatedAt: 0, failureReason: 'stale: http-5xx', data: { version: 1 } });
+		expect(shown(result)).toMatchObject({ data: { version: 1 }, ageMs: 10_000, offline: true });
+		expect(api.gets('users/1')).toBe(1 + 3);
+		expect(timers.pending()).toContain(1_000);
+
+		// The retry: two more 503s make five in a row, so the breaker opens (5 s) and steadfetch does not
+		// send its last retry. TanStack's next retry waits exactly until the breaker lets one through.
+		timers.advance(1_000);
+		result = await until(observer, (next) => next.failureCount === 2);
+		expect(state(result)).toMatchObject({ status: 'success', fetchStatus: 'fetching', failureCount: 2, failureReason: 'stale: circuit-open' });
+		expect(steadfetch.breaker(api.url)).toMatchObject({ state: 'open', reopensAt: start + 16_000 });
+		expect(api.gets('users/1')).toBe(4 + 2);
+		expect(timers.pending()).toContain(5_000);
+
+		// The probe at 16 s fails: TanStack gives up (error state, data and dataUpdatedAt kept), the app
+		// shows the copy as 16 s old. TanStack's 3 tries cost the origin 6 requests (the breaker
+		// refused the rest), not 3 × 3 = 9.
+		timers.advance(5_000);
+		result = await failing;
+		expect(state(result)).toMatchObject({ status: 'error', fetchStatus: 'idle', failureCount: 3, dataUpdatedAt: 0, error: 'stale: circuit-open', data: { version: 1 } });
+		expect(result.errorUpdatedAt - start).toBe(16_000);
+		expect(result.isStale).toBe(true); // TanStack's own "stale" (an error invalidates): any trigger refetches
+		expect(shown(result)).toMatchObject({ data: { version: 1 }, ageMs: 16_000, offline: true });
+		expect(api.gets('users/1')).toBe(7);
+
+		// Down (connections refused) at 20 s. A refetch while the breaker is open (until 26 s) costs
+		// nothing and waits for it; the probe at 26 s is refused, re-opening the breaker for 20 s.
+		await api.down();
+		timers.advance(4_000);
+		const refused = observer.refetch();
+		result = await until(observer, (next) => next.failureCount === 1);
+		expect(state(result)).toMatchObject({ fetchStatus: 'fetching', failureReason: 'stale: circuit-open' });
+		expect(timers.pending()).toContain(6_000);
+		timers.advance(6_000);
+		result = await until(observer, (next) => next.failureCount === 2);
+		expect(steadfetch.breaker(api.url)).toMatchObject({ state: 'open', reopensAt: start + 46_000 });
+		expect(timers.pending()).toContain(20_000);
+
+		// The API is back at 30 s; the breaker lets the next request through at 46 s, when TanStack's
+		// retry sends it: the fresh answer replaces the copy at once (success, new dataUpdatedAt).
+		timers.advance(4_000);
+		await api.up();
+		expect(state(observer.getCurrentResult())).toMatchObject({ fetchStatus: 'fetching', failureCount: 2 });
+		timers.advance(16_000);
+		result = await refused;
+		expect(state(result)).toMatchObject({ status: 'success', fetchStatus: 'idle', failureCount: 0, dataUpdatedAt: 46_000, error: null, failureReason: null, data: { version: 8 } });
+		expect(shown(result)).toMatchObject({ data: { version: 8 }, ageMs: 0, offline: false });
+		expect(steadfetch.breaker(api.url).state).toBe('closed');
+	});
+
+	it('after a stale answer, the next refetch (here: window focus, within staleTime) goes to the origin at once and replaces it', async () => {
+		const steadfetch = client({ breaker: false, retry: 0 });
+		const observer = mounted(new tanstack.QueryObserver<User>(queryClient, { queryKey: ['user', '2'], staleTime: 60_000, ...steadfetchQuery<User>(steadfetch, 'users/2') }));
+		const copied = stored(steadfetch);
+		await until(observer, (result) => result.status === 'success');
+		await copied;
+
+		api.failWith503();
+		timers.advance(5_000);
+		const failing = observer.refetch();
+		await until(observer, (next) => next.failureCount === 1);
+		timers.advance(1_000);
+		await until(observer, (next) => next.failureCount === 2);
+		timers.advance(2_000);
+		expect(state(await failing)).toMatchObject({ status: 'error', failureCount: 3, dataUpdatedAt: 0, error: 'stale: http-5xx' });
+		expect(api.gets('users/2')).toBe(4);
+
+		// Back at 10 s, well within staleTime (60 s) of the last fresh answer: a focus refetches at once,
+		// because the failure invalidated the query. (Returned as a success, the copy would have reset
+		// dataUpdatedAt and held the old data "fresh" for another 60 s: the next test.)
+		await api.up();
+		timers.advance(2_000);
+		queryClient.getQueryCache().onFocus(); // what a window focus runs; it starts the refetches it decides on at once
+		expect(queryClient.getQueryState(['user', '2'])?.fetchStatus).toBe('fetching');
+		const fresh = await until(observer, (next) => next.status === 'success' && next.fetchStatus === 'idle');
+		expect(state(fresh)).toMatchObject({ failureCount: 0, dataUpdatedAt: 10_000, data: { version: 5 } });
+		expect(api.gets('users/2')).toBe(5);
+	});
+
+	it('why not return the copy as data: TanStack would count it as fresh, reset dataUpdatedAt, and not refetch on focus after recovery', async () => {
+		const steadfetch = client({ breaker: false, retry: 0 });
+		const naive = async ({ signal }: { signal: AbortSignal }) => {
+			const response = await steadfetch.get('users/3', { signal });
+			return { user: await response.json<User>(), stale: isStale(response) };
+		};
+
+		const observer = mounted(new tanstack.QueryObserver<{ user: User; stale: boolean }>(queryClient, { queryKey: ['user', '3'], staleTime: 60_000, queryFn: naive, retry, retryDelay }));
+		const copied = stored(steadfetch);
+		await until(observer, (result) => result.status === 'success');
+		await copied;
+		api.failWith503();
+		timers.advance(5_000);
+		const result = await observer.refetch();
+		expect(state(result)).toMatchObject({ status: 'success', failureCount: 0, dataUpdatedAt: 5_000, data: { stale: true } });
+
+		await api.up();
+		timers.advance(5_000);
+		queryClient.getQueryCache().onFocus();
+		expect(queryClient.getQueryState(['user', '3'])?.fetchStatus).toBe('idle');
+		expect(observer.getCurrentResult()).toMatchObject({ data: { stale: true } });
+		expect(api.gets('users/3')).toBe(2);
+	});
+
+	it('refetchWhenBack: when one request gets through, the queries that gave up on a stale answer refetch at once', async () => {
+		const steadfetch = client({ retry: 0, breaker: { consecutiveFailures: 2, openMs: 5_000 } });
+		const off = refetchWhenBack(steadfetch, queryClient);
+		const options = (id: string) => ({ queryKey: ['user', id], ...steadfetchQuery<User>(steadfetch, `users/${id}`), retry: false });
+		const a = mounted(new tanstack.QueryObserver<User>(queryClient, options('a')));
+		const b = mounted(new tanstack.QueryObserver<User>(queryClient, options('b')));
+		const copied = Promise.all([stored(steadfetch), stored(steadfetch)]);
+		await Promise.all([until(a, (result) => result.status === 'success'), until(b, (result) => result.status === 'success')]);
+		await copied;
+
+		api.failWith503();
+		timers.advance(1_000);
+		await Promise.all([a.refetch(), b.refetch()]);
+		expect(steadfetch.breaker(api.url)).toMatchObject({ state: 'open', reopensAt: start + 6_000 });
+		expect(state(b.getCurrentResult())).toMatchObject({ status: 'error', error: 'stale: http-5xx' });
+
+		await api.up();
+		timers.advance(5_000);
+		expect(state(await a.refetch())).toMatchObject({ status: 'success', dataUpdatedAt: 6_000 });
+		const fresh = await until(b, (result) => result.status === 'success' && result.fetchStatus === 'idle');
+		expect(state(fresh)).toMatchObject({ dataUpdatedAt: 6_000, error: null, data: { id: 'b', version: 3 } });
+		off();
+	});
+
+	it('a write that cannot be delivered is queued: TanStack shows success with `queued`, not an error; replayed once when the API is back', async () => {
+		const steadfetch = client({ outbox: true, retry: 0 });
+		const accepted = client({ outbox: { queuedResponse: 'accepted' }, retry: 0 });
+		const order = (through: Client) => new tanstack.MutationObserver(queryClient, outboxMutation<{ ordered: number }, { item: number }>(async (variables) => through.post('orders', { json: variables })));
+
+		const sent = await order(steadfetch).mutate({ item: 1 });
+		expect(sent).toEqual({ queued: false, data: { ordered: 1 } });
+
+		await api.down();
+		for (const through of [steadfetch, accepted]) {
+			const observer = order(through);
+			const queued = await observer.mutate({ item: 2 });
+			expect(queued).toEqual({ queued: true, entryId: expect.any(String) });
+			expect(observer.getCurrentResult()).toMatchObject({ status: 'success', failureCount: 0, error: null });
+			expect(await through.outbox.size()).toBe(1);
+		}
+
+		await api.up();
+		for (const through of [steadfetch, accepted]) {
+			await through.outbox.flush();
+			expect(await through.outbox.size()).toBe(0);
+		}
+
+		// A write the server refuses (4xx) is not queued: TanStack shows the error.
+		const rejected = order(steadfetch);
+		await expect(rejected.mutate({ item: -1 })).rejects.toMatchObject({ name: 'HTTPError' });
+		expect(rejected.getCurrentResult()).toMatchObject({ status: 'error', failureCount: 1 });
+		expect([...api.applied.values()]).toEqual([{ item: 1 }, { item: 2 }, { item: 2 }]);
+	});
+});
