@@ -81,7 +81,7 @@ describe('README code blocks', () => {
 		const tested = readFileSync(join(root, 'test/node/tanstack.test.ts'), 'utf8');
 		const region = /^\/\/ #region README: TanStack Query\n([\s\S]*?)^\/\/ #endregion$/m.exec(tested)?.[1];
 		expect(region).toBeDefined();
-		expect(blocks.find((block) => block.name.includes('tanstack'))!.code).toBe(region!.replaceAll("'../../src/index.js'", "'steadfetch'"));
+		expect(blocks.find((block) => block.name.includes('tanstack'))!.code).toBe(region!.replaceAll("'../../src/entries/index.js'", "'steadfetch'"));
 	});
 
 	it('runs the Cloudflare Worker recipe in Node: fresh, then stale when the upstream fails', async () => {

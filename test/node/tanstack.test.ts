@@ -7,7 +7,7 @@
  */
 // #region README: TanStack Query
 import type { QueryClient, QueryObserverResult } from '@tanstack/query-core';
-import { CircuitOpenError, classify, isStale, OutboxQueuedError, type Client } from '../../src/index.js';
+import { CircuitOpenError, classify, isStale, OutboxQueuedError, type Client } from '../../src/entries/index.js';
 
 /**
  * steadfetch answered from its stale cache because the origin did not. The queryFn throws it, so
@@ -103,7 +103,7 @@ export const refetchWhenBack = (api: Client, queryClient: QueryClient): (() => v
 
 import * as tanstack from '@tanstack/query-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createClient, memoryStore, type ClientOptions } from '../../src/index.js';
+import { createClient, memoryStore, type ClientOptions } from '../../src/entries/index.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 
 interface User {
