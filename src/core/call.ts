@@ -72,6 +72,7 @@ export const createCaller = ({ instance, layers, wrappers, stats, admitUnsafe, k
 			signal: callOptions.signal ?? undefined,
 			idempotencyKey: key === true ? crypto.randomUUID() : key,
 			held: false,
+			send: undefined,
 			attempts: 0,
 			request: undefined,
 			scope: undefined,
@@ -124,12 +125,29 @@ export const createCaller = ({ instance, layers, wrappers, stats, admitUnsafe, k
 		}
 
 		const run = (): Promise<Response> => {
-			if (state.idempotencyKey !== undefined) {
-				// Fixed by now (the outbox's wrapper may pick it before it calls on): a per-call header, so
-				// ky's Request and every retry's clone carry it.
+			const { idempotencyKey, send } = state;
+			if (idempotencyKey !== undefined || (send && 'bytes' in send)) {
+				// Fixed by now (the outbox's wrapper may pick them before it calls on): per-call headers, so
+				// ky's Request and every retry's clone carry them.
 				const headers = new Headers(forKy['headers'] as HeadersInit | undefined);
-				headers.set('idempotency-key', state.idempotencyKey);
+				if (idempotencyKey !== undefined) {
+					headers.set('idempotency-key', idempotencyKey);
+				}
+
+				if (send && 'bytes' in send) {
+					headers.set('content-type', send.contentType);
+				}
+
 				forKy['headers'] = headers;
+			}
+
+			if (send) {
+				// The bytes a wrapper stored are the bytes sent (ky still sets JSON's Content-Type its way).
+				if ('json' in send) {
+					forKy['stringifyJson'] = () => send.json;
+				} else {
+					forKy['body'] = send.bytes;
+				}
 			}
 
 			if (state.held) {

@@ -44,6 +44,12 @@ export interface Call {
 	idempotencyKey: string | undefined;
 	/** Set by a wrapper that knows the first attempt will be held without I/O: ky gets no retries (no body copies). */
 	held: boolean;
+	/**
+	 * Set by a wrapper before it calls on: what the call sends instead of the caller's body, so a
+	 * stored copy is byte-identical to it — the JSON text as the wrapper serialized it, or bytes with
+	 * their Content-Type (a multipart body with the boundary the wrapper stored).
+	 */
+	send: { json: string } | { bytes: ArrayBuffer; contentType: string } | undefined;
 	/** Attempts made so far (1 during the first). */
 	attempts: number;
 	/** The first attempt's Request, as ky built it (final URL, merged headers), once it started. */
@@ -61,6 +67,8 @@ export interface PolicyContext {
 	readonly random: () => number;
 	/** The client's per-attempt `timeout` (ms), for probes that must time out like an attempt. */
 	readonly timeout: number | false | undefined;
+	/** The client's options as given (ky's and steadfetch's), e.g. its `stringifyJson`. */
+	readonly options: Readonly<Record<string, unknown>>;
 	/** Emit an event with `type` and `time` filled in; skipped cheaply when nobody listens. */
 	emit<T extends EventType>(type: T, fields: EventFields<T>): void;
 	/** Listen to the client's events (policies talk through events, never by importing each other). */

@@ -23,6 +23,19 @@ interface Deps {
 	touch(): void;
 }
 
+const orderKey = Symbol.for('steadfetch.outbox.order');
+
+/**
+ * The sequence number of an entry's key: one counter for every client of the realm (page, worker,
+ * process), made on first use, so entries that clients of one name write within the same millisecond
+ * keep the order they were written in (FIFO per scope across clients, not only within one).
+ */
+const nextSeq = (): number => {
+	const realm = globalThis as { [orderKey]?: { seq: number } };
+	realm[orderKey] ??= { seq: 0 };
+	return realm[orderKey].seq++;
+};
+
 /**
  * The call side of the outbox: `wrap` snapshots and checks an eligible call before any I/O, fixes its
  * Idempotency-Key, and stores it when it cannot be delivered; `layer` holds an eligible attempt that
@@ -30,7 +43,6 @@ interface Deps {
  * response of a scope with pending entries into a drain trigger.
  */
 export const createCallSide = ({ context, options, queue, drainer, touch }: Deps) => {
-	let seq = 0;
 	/** Eligible calls in flight → the scopes that had pending entries when the call started. */
 	const tracked = new WeakMap<Call, ReadonlySet<string>>();
 
@@ -60,7 +72,7 @@ export const createCallSide = ({ context, options, queue, drainer, touch }: Deps
 			...(snapshot.body ? { body: snapshot.body } : {}),
 			...(hold ? {} : { lastError: { code, message: error instanceof Error ? error.message : String(error), ...statusOf(error) } }),
 		};
-		await queue.set(makeKey('p', now, seq++, id, scope), record);
+		await queue.set(makeKey('p', now, nextSeq(), id, scope), record);
 		context.emit('outbox:queued', { scope, method: record.method, url: record.url, entryId: id, idempotencyKey: record.idempotencyKey, attempts: record.attempts, code });
 		registerSync(context.name);
 		if (!isOffline()) {
@@ -80,7 +92,8 @@ export const createCallSide = ({ context, options, queue, drainer, touch }: Deps
 
 	const wrap = async (call: Call, next: () => Promise<Response>): Promise<Response> => {
 		touch();
-		const snapshot = await snapshotBody(call.input, call.options, options.maxBodyBytes);
+		const snapshot = await snapshotBody(call.input, call.options, options.maxBodyBytes, context.options['stringifyJson'] as ((value: unknown) => string) | undefined);
+		call.send = snapshot.send;
 		// Online, the call may go out at once: list the store, so an entry another tab or worker has
 		// just queued in its scope holds it (FIFO). Offline, it is held whatever the scopes say, and
 		// this context's view of the keys serves (see QueueStore): no store I/O before the write.

@@ -1,0 +1,105 @@
+/**
+ * A replay is the same request: the bytes the first attempt sends are the bytes stored (the
+ * client's `stringifyJson`, a multipart boundary), a body is read no further than `maxBodyBytes`,
+ * bad bodies are typed errors before any I/O, and FIFO holds across clients of one name.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { InvalidRequestError, OutboxFullError, classify } from '../../src/entries/index.js';
+import { fakeWindow, startHarness, until, type Harness } from './outbox-helpers.js';
+
+let h: Harness;
+let window: ReturnType<typeof fakeWindow>;
+beforeAll(async () => {
+	h = await startHarness();
+});
+afterAll(async () => h.close());
+afterEach(() => window?.restore());
+
+const bodiesFor = (id: string) => h.seen.filter((request) => request.url.includes(`id=${id}`) && request.method !== 'GET');
+
+describe('outbox: a replay is byte-identical to the first attempt', () => {
+	it('uses the client\'s stringifyJson, and a serializer that changes its output sends the stored text', async () => {
+		let calls = 0;
+		// A serializer whose output differs on every call: only one serialization may ever be sent.
+		const stringifyJson = (value: unknown) => JSON.stringify({ ...value as object, n: ++calls });
+		const api = h.make({ outbox: true, stringifyJson });
+		const queued = await api.post('mutate?id=json-bytes&fail=503&times=1', { json: { a: 1 } }).catch((error: unknown) => error);
+		expect(classify(queued).code).toBe('QUEUED');
+		h.clock.advance(1_000); // The entry's backoff.
+		await api.outbox.flush();
+		await until(() => (h.state.applied.get('json-bytes') ?? []).length === 1);
+		const sent = bodiesFor('json-bytes');
+		expect(sent).toHaveLength(2);
+		expect(sent[1]!.body).toBe(sent[0]!.body);
+		expect(sent[0]!.body).toBe('{"a":1,"n":1}');
+		expect(sent[1]!.headers['idempotency-key']).toBe(sent[0]!.headers['idempotency-key']);
+		expect(sent[0]!.headers['content-type']).toBe('application/json');
+	});
+
+	it('a multipart body replays with the boundary of the first attempt', async () => {
+		const api = h.make({ outbox: true });
+		const form = new FormData();
+		form.set('field', 'value');
+		expect(classify(await api.post('mutate?id=multipart&fail=503&times=1', { body: form }).catch((error: unknown) => error)).code).toBe('QUEUED');
+		h.clock.advance(1_000);
+		await api.outbox.flush();
+		await until(() => (h.state.applied.get('multipart') ?? []).length === 1);
+		const sent = bodiesFor('multipart');
+		expect(sent).toHaveLength(2);
+		expect(sent[0]!.headers['content-type']).toMatch(/^multipart\/form-data; boundary=/);
+		expect(sent[1]!.headers['content-type']).toBe(sent[0]!.headers['content-type']);
+		expect(sent[1]!.body).toBe(sent[0]!.body);
+	});
+
+	it('a json body that cannot be serialized is an InvalidRequestError before any I/O', async () => {
+		const api = h.make({ outbox: true });
+		const cycle: Record<string, unknown> = {};
+		cycle['self'] = cycle;
+		const before = h.seen.length;
+		const size = await api.outbox.size();
+		for (const json of [{ n: 1n }, cycle]) {
+			const error = await api.post('mutate?id=bad-json', { json }).catch((error_: unknown) => error_);
+			expect(error).toBeInstanceOf(InvalidRequestError);
+			expect(classify(error).code).toBe('INVALID_REQUEST');
+		}
+
+		expect(h.seen.length).toBe(before);
+		expect(await api.outbox.size()).toBe(size);
+	});
+
+	it('a Request whose streamed body is over maxBodyBytes is refused once the limit is passed, not read whole', async () => {
+		const api = h.make({ outbox: { maxBodyBytes: 1024 } });
+		let pulled = 0;
+		const chunk = new Uint8Array(256);
+		const stream = new ReadableStream<Uint8Array>({
+			pull(controller) {
+				pulled += chunk.byteLength;
+				controller.enqueue(chunk);
+				if (pulled >= 10 * 1024 * 1024) {
+					controller.close();
+				}
+			},
+		});
+		const request = new Request(`${h.api.url}/mutate?id=stream`, { method: 'POST', body: stream, duplex: 'half' } as RequestInit);
+		await expect(api(request)).rejects.toBeInstanceOf(OutboxFullError);
+		// A tee reads ahead a little; far from the 10 MiB the source could give.
+		expect(pulled).toBeLessThan(64 * 1024);
+	});
+});
+
+describe('outbox: FIFO across clients of one name', () => {
+	it('two clients writing alternately within one millisecond replay in the order written', async () => {
+		window = fakeWindow();
+		window.setOnline(false, false);
+		const a = h.make({ outbox: true, name: 'fifo-two' });
+		const b = h.make({ outbox: true, name: 'fifo-two' });
+		for (let index = 0; index < 10; index++) {
+			const client = index % 2 === 0 ? a : b;
+			expect(classify(await client.post('mutate?id=fifo-two', { json: { index } }).catch((error: unknown) => error)).code).toBe('QUEUED');
+		}
+
+		window.setOnline(true);
+		await until(() => (h.state.applied.get('fifo-two') ?? []).length === 10);
+		expect(h.state.applied.get('fifo-two')!.map(({ body }) => (JSON.parse(body) as { index: number }).index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+	});
+});
