@@ -89,7 +89,8 @@ const write = async (core: CacheCore, request: Request, response: Response, copy
 		const body = await readCapped(copy, Math.min(options.maxBodyBytes, options.maxBytes));
 		const sig = body && signatureOf(response.headers, body.byteLength);
 		if (body && sig && recent(core, key, now)?.sig !== sig && !outdated()) {
-			if (index.varyOf(primary)?.join() !== vary.join()) {
+			const known = index.varyOf(primary);
+			if (known && known.join() !== vary.join()) {
 				// Stored under other Vary names, older variants could no longer be found.
 				void entries.remove(index.deleteWhere((meta) => meta.primary === primary));
 			}
