@@ -59,9 +59,9 @@ export interface CacheOptions {
 	 * `Cache-Control: private` responses and responses to credentialed requests are never stored,
 	 * and `s-maxage` sets the freshness lifetime and forbids serving once stale. Set `false` in a
 	 * worker or server that serves one user.
-	 * @default true when the runtime has no `document` and no `window`, has the Cache API (`caches`)
-	 * and has no `indexedDB` — Cloudflare Workers and Deno; false elsewhere: browser pages, web and
-	 * service workers (they have `indexedDB`), Node (no `caches`). Decided when the client is created.
+	 * @default true where the runtime has no `indexedDB` — Node (a server: SSR, BFFs), Deno,
+	 * Cloudflare Workers; false in browsers (pages, web and service workers). Decided when the client
+	 * is created. A Node process that serves one user (a CLI, a desktop app) sets `false`.
 	 */
 	shared?: boolean;
 	/**

@@ -16,13 +16,11 @@ export interface ResolvedCacheOptions {
 }
 
 /**
- * The default of `cache.shared`: true where one isolate serves many users — no `document` and no
- * `window`, but the Cache API (`caches`) and no `indexedDB`: Cloudflare Workers (workerd) and Deno.
- * False in browsers (pages, web and service workers all have `indexedDB`) and in Node (no `caches`).
+ * The default of `cache.shared`: true where one process or isolate may serve many users — every
+ * runtime without `indexedDB`: Node (SSR, BFFs), Deno, Cloudflare Workers. False in browsers (pages,
+ * web and service workers all have `indexedDB`), where the cache belongs to one user's profile.
  */
-export const defaultShared = (): boolean =>
-	typeof document === 'undefined' && typeof window === 'undefined'
-	&& typeof caches !== 'undefined' && typeof indexedDB === 'undefined';
+export const defaultShared = (): boolean => typeof indexedDB === 'undefined';
 
 /** Apply defaults and validate; a bad value throws a RangeError naming the option and the value. */
 export const resolveCacheOptions = (options: CacheOptions): ResolvedCacheOptions => {

@@ -9,7 +9,8 @@ export const cacheCases = (lib: Library, env: ContractEnv): ContractCase[] => {
 	const { createClient, isStale, CircuitOpenError } = lib;
 	const base = env.baseUrl + '/';
 	/** The runtime's default: a shared cache where one isolate serves many users. */
-	const sharedByDefault = env.runtime === 'workerd' || env.runtime === 'deno';
+	/** Every runtime without IndexedDB may serve many users: Node, Deno, workerd (not browsers). */
+	const sharedByDefault = env.runtime !== 'chromium';
 	/** A client whose transport can be cut (`down`) or made to answer like an open breaker. */
 	const make = (name = `contract-cache-${uid()}`, options: Parameters<typeof createClient>[0] = {}) => {
 		const control = { mode: 'up' as 'up' | 'down' | 'open' };
@@ -96,7 +97,7 @@ export const cacheCases = (lib: Library, env: ContractEnv): ContractCase[] => {
 			},
 		},
 		{
-			name: 'cache: credentials partition the cache; a shared runtime (workerd, Deno) stores no credentialed response',
+			name: 'cache: credentials partition the cache; a shared runtime (Node, workerd, Deno) stores no credentialed response',
 			async run() {
 				const api = make();
 				const path = `json?id=${uid()}`;

@@ -202,14 +202,9 @@ describe('options', () => {
 		}
 	});
 
-	it('shared defaults to true only without document/window, with caches and without indexedDB (workerd, Deno)', () => {
-		expect(defaultShared()).toBe(false);
-		vi.stubGlobal('caches', {});
+	it('shared defaults to true wherever there is no indexedDB — Node (a server), Deno, workerd — and false in browsers', () => {
 		expect(defaultShared()).toBe(true);
 		vi.stubGlobal('indexedDB', {});
-		expect(defaultShared()).toBe(false);
-		vi.stubGlobal('indexedDB', undefined);
-		vi.stubGlobal('document', {});
 		expect(defaultShared()).toBe(false);
 	});
 });
