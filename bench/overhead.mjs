@@ -110,7 +110,9 @@ const measure = async () => {
 };
 
 const results = {};
-for (const [workload, pick] of Object.entries(workloads)) {
+// `--workload repeated|distinct` (not in `npm run bench`): measure one workload only.
+const only = process.argv.includes('--workload') ? process.argv[process.argv.indexOf('--workload') + 1] : undefined;
+for (const [workload, pick] of Object.entries(workloads).filter(([name]) => !only || name === only)) {
 	urlOf = pick;
 	results[workload] = await measure();
 }
@@ -160,6 +162,6 @@ console.log(`(events delivered to the listener: ${events})`);
 writeResult({
 	name: 'overhead',
 	settings: { concurrency, perBatch, warmupRounds, rounds, distinctUrls, bodyBytes: 256 },
-	...summary.repeated,
+	...summary.repeated ?? summary.distinct,
 	distinct: summary.distinct,
 });

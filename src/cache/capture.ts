@@ -20,7 +20,16 @@ export const coalesceMs = 1000;
  * promise, when `Content-Length` gives the size and the credential partition is hashed already;
  * else once the copy is read.
  */
-export const store = (core: CacheCore, request: Request, response: Response, startEpoch: number, accepted?: Promise<boolean>): Promise<void> | undefined => {
+/** A body at most this long (by `Content-Length`) is read once and handed on as bytes, instead of teed. */
+export const bufferedBytes = 65_536;
+
+/**
+ * What to hand on after `store()`: the response itself, or — when a small GET body was read once
+ * for the copy — a response made from the same bytes (a tee of the stream costs more than the read).
+ */
+type Handed = Response | Promise<Response>;
+
+export const store = (core: CacheCore, request: Request, response: Response, startEpoch: number, accepted: Promise<boolean> | undefined, report: (error: unknown) => void): Handed => {
 	const { options, keyer } = core;
 	const { headers } = response;
 	const now = core.context.clock.now();
@@ -29,19 +38,39 @@ export const store = (core: CacheCore, request: Request, response: Response, sta
 	const partition = credentials !== undefined && options.shared ? undefined : keyer.partition(credentials);
 	const length = headers.get('content-length');
 	if (partition === undefined || Number(length) > options.maxBodyBytes) {
-		return undefined;
+		return response;
 	}
 
 	const get = request.method === 'GET';
 	const vary = varyNames(headers);
 	if (get && typeof partition === 'string' && length
 		&& recent(core, keyer.full(partition + request.url, vary, request.headers), now)?.sig === signatureOf(headers, Number(length))) {
-		return undefined;
+		return response;
 	}
 
 	const plan = planStore(request.headers, response, options, now);
-	const copy = get && typeof plan === 'object' ? response.clone() : undefined;
-	return write(core, request, response, copy, plan, { partition, vary, now, startEpoch, accepted });
+	const pending = { partition, vary, now, startEpoch, accepted };
+	if (!get || typeof plan !== 'object' || !response.body) {
+		write(core, request, response, undefined, plan, pending).catch(report);
+		return response;
+	}
+
+	if (length === null || Number(length) > bufferedBytes) {
+		write(core, request, response, response.clone(), plan, pending).catch(report);
+		return response;
+	}
+
+	return response.arrayBuffer().then((bytes) => {
+		write(core, request, response, bytes, plan, pending).catch(report);
+		return rebuilt(response, bytes);
+	});
+};
+
+/** A response with the status, headers, URL and redirect flag of `response` and these bytes as its body. */
+const rebuilt = (response: Response, bytes: ArrayBuffer): Response => {
+	const copy = new Response(bytes, { status: response.status, statusText: response.statusText, headers: response.headers });
+	Object.defineProperties(copy, { url: { value: response.url }, redirected: { value: response.redirected } });
+	return copy;
 };
 
 /** The write-coalescing signature of a response whose body has `bytes` bytes: one string, no arrays (it is made for nearly every GET). */
@@ -63,19 +92,19 @@ interface Pending {
 	accepted: Promise<boolean> | undefined;
 }
 
-const write = async (core: CacheCore, request: Request, response: Response, copy: Response | undefined, plan: Plan, { partition, vary, now, startEpoch, accepted }: Pending): Promise<void> => {
+const write = async (core: CacheCore, request: Request, response: Response, copy: Response | ArrayBuffer | undefined, plan: Plan, { partition, vary, now, startEpoch, accepted }: Pending): Promise<void> => {
 	const { context, options, keyer, entries } = core;
 	const { index } = entries;
 	const primary = plan === 'skip' ? undefined : await partition + request.url;
 	await entries.ready();
 	if (accepted && !await accepted) {
-		void copy?.body?.cancel().catch(() => undefined);
+		cancel(copy);
 		return;
 	}
 
 	const outdated = () => startEpoch < core.clearedAt || (core.invalidated.get(request.url) ?? 0) > startEpoch;
 	if (primary === undefined || typeof plan === 'string' || outdated()) {
-		void copy?.body?.cancel().catch(() => undefined);
+		cancel(copy);
 		if (plan === 'purge') {
 			await entries.remove(index.deleteWhere((meta) => meta.primary === primary), true);
 		}
@@ -86,7 +115,8 @@ const write = async (core: CacheCore, request: Request, response: Response, copy
 	const key = keyer.full(primary, vary, request.headers);
 	let record: CacheRecord | undefined;
 	if (copy) {
-		const body = await readCapped(copy, Math.min(options.maxBodyBytes, options.maxBytes));
+		const max = Math.min(options.maxBodyBytes, options.maxBytes);
+		const body = copy instanceof ArrayBuffer ? (copy.byteLength <= max ? copy : undefined) : await readCapped(copy, max);
 		const sig = body && signatureOf(response.headers, body.byteLength);
 		if (body && sig && recent(core, key, now)?.sig !== sig && !outdated()) {
 			const known = index.varyOf(primary);
@@ -103,6 +133,12 @@ const write = async (core: CacheCore, request: Request, response: Response, copy
 
 	if (record && await entries.put(record)) {
 		context.emit('cache:stored', { scope: context.scopeOf(record.url), method: copy ? 'GET' : 'HEAD', url: record.url, bytes: record.bytes });
+	}
+};
+
+const cancel = (copy: Response | ArrayBuffer | undefined): void => {
+	if (copy instanceof Response) {
+		void copy.body?.cancel().catch(() => undefined);
 	}
 };
 

@@ -66,13 +66,14 @@ export function createCache(context: PolicyContext, options: ResolvedCacheOption
 	const { entries } = core;
 	const refreshing = new Set<string>();
 
-	const capture = (request: Request, response: Response, accepted: Promise<boolean> | undefined): void => {
+	/** Store a good response behind the caller; returns what to hand on (see `store`). */
+	const capture = (request: Request, response: Response, accepted: Promise<boolean> | undefined): Response | Promise<Response> => {
 		const { status } = response;
 		if (status < 200 || status > 299 || status === 206) {
-			return;
+			return response;
 		}
 
-		store(core, request, response, core.epoch, accepted)?.catch((error: unknown) => {
+		return store(core, request, response, core.epoch, accepted, (error: unknown) => {
 			context.storageError('cache', 'set', error, request.url);
 		});
 	};
@@ -107,9 +108,7 @@ export function createCache(context: PolicyContext, options: ResolvedCacheOption
 
 			// Captured here, as the response arrives and before ky or the caller can read its body (the
 			// clone is taken at once): the wrapper sees the response only after ky's body shortcut began.
-			const response = await next(request, init);
-			capture(request, response, call.accepted);
-			return response;
+			return capture(request, await next(request, init), call.accepted);
 		}
 
 		return next(request, init);
