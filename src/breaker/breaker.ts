@@ -61,7 +61,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 			const value = await storeOf().get(entry.scope);
 			const record = decodeRecord(value);
 			if (record) {
-				entry.circuit.adopt(record, reason);
+				entry.circuit.adopt(record, reason, clock.now());
 			} else if (value !== undefined) {
 				context.storageError('breaker', 'decode', new TypeError('Unknown or corrupt breaker record'), entry.scope);
 			}
@@ -88,7 +88,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 	const receive = (data: unknown): void => {
 		const record = decodeRecord(data);
 		if (record) {
-			entryOf(record.scope).circuit.adopt(record, 'shared');
+			entryOf(record.scope).circuit.adopt(record, 'shared', clock.now());
 		}
 	};
 

@@ -22,7 +22,7 @@ const finite = (value: unknown): value is number => typeof value === 'number' &&
 /** The record, or `undefined` for anything else (an unknown version, a corrupt value). */
 export const decodeRecord = (value: unknown): BreakerRecord | undefined => {
 	const record = value as Partial<BreakerRecord> | null;
-	return typeof record === 'object' && record !== null && record.v === 1 && typeof record.scope === 'string'
+	return typeof record === 'object' && record !== null && record.v === 1 && typeof record.scope === 'string' && record.scope.length <= 2048
 		&& (record.state === 'open' || record.state === 'closed') && finite(record.openedAt) && finite(record.reopensAt)
 		&& finite(record.at) && Number.isInteger(record.opens) && record.opens! >= 0
 		? record as BreakerRecord

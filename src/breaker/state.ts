@@ -30,6 +30,8 @@ export class Circuit {
 	/** Start times of this isolate's probes in flight, oldest first. */
 	readonly probes: number[] = [];
 	#halfOpen = false;
+	/** The open period as first set or received, before any bounding: tells our own record when it comes back. */
+	#period: readonly [number, number] = [0, 0];
 	readonly #window: FailureWindow;
 
 	constructor(readonly policy: Policy, readonly notify: (change: Change, reason: string) => void) {
@@ -61,9 +63,24 @@ export class Circuit {
 		return probes[0]! + policy.probeTimeoutMs - now;
 	}
 
-	/** A probe that has not settled within the probe timeout counts as failed. */
+	/**
+	 * A probe that has not settled within the probe timeout counts as failed. And a clock that stepped
+	 * back never stretches an open period: times after `now` are moved back to `now`, so the breaker
+	 * stays open at most `maxOpenMs` by the clock as it reads now, and a probe still expires.
+	 */
 	expire(now: number): void {
-		if (this.open && this.probes.length > 0 && now - this.probes[0]! >= this.policy.probeTimeoutMs) {
+		if (this.open && now < this.openedAt) {
+			this.reopensAt = now + Math.min(this.reopensAt - this.openedAt, this.policy.maxOpenMs);
+			this.openedAt = now;
+			this.changedAt = Math.min(this.changedAt, now);
+		}
+
+		const { probes } = this;
+		for (let index = 0; index < probes.length; index++) {
+			probes[index] = Math.min(probes[index]!, now);
+		}
+
+		if (this.open && probes.length > 0 && now - probes[0]! >= this.policy.probeTimeoutMs) {
 			this.#open(now, 'probe-timeout');
 		}
 	}
@@ -108,8 +125,17 @@ export class Circuit {
 		}
 	}
 
-	/** Take another tab's (or a stored) state if it is newer than ours. */
-	adopt(record: BreakerRecord, reason: string): void {
+	/**
+	 * Take another tab's (or a stored) state if it is newer than ours. Its times are bounded first: no
+	 * time later than `now`, and an open period no longer than `maxOpenMs` from when it opened — a
+	 * record written by any script of the origin (or a clock far ahead) cannot hold a scope open.
+	 */
+	adopt(received: BreakerRecord, reason: string, now: number): void {
+		if (this.open && received.state === 'open' && received.openedAt === this.#period[0] && received.reopensAt === this.#period[1]) {
+			return; // This open period, already ours (its times may have been moved back since).
+		}
+
+		const record = this.#bounded(received, now);
 		const open = record.state === 'open';
 		if (record.at < this.changedAt || (record.at === this.changedAt && (open === this.open || !open))) {
 			return;
@@ -122,9 +148,21 @@ export class Circuit {
 		}
 
 		this.#set(open, record.openedAt, record.reopensAt, record.at);
+		this.#period = record.period;
 		if (open || was) {
 			this.notify(open ? 'open' : 'closed', reason);
 		}
+	}
+
+	#bounded(record: BreakerRecord, now: number): BreakerRecord & { period: readonly [number, number] } {
+		const at = Math.min(record.at, now);
+		if (record.state !== 'open') {
+			return { ...record, at, openedAt: 0, reopensAt: 0, opens: 0, period: [0, 0] };
+		}
+
+		const openedAt = Math.min(record.openedAt, now);
+		const span = Math.max(0, Math.min(record.reopensAt - record.openedAt, this.policy.maxOpenMs));
+		return { ...record, at, openedAt, reopensAt: openedAt + span, opens: Math.min(record.opens, 32), period: [record.openedAt, record.reopensAt] };
 	}
 
 	toRecord(scope: string): BreakerRecord {
@@ -155,6 +193,7 @@ export class Circuit {
 	}
 
 	#set(open: boolean, openedAt: number, reopensAt: number, at: number): void {
+		this.#period = [openedAt, reopensAt];
 		this.open = open;
 		this.openedAt = openedAt;
 		this.reopensAt = reopensAt;
