@@ -17,6 +17,8 @@ import { Stats } from './stats.js';
 import { createKy } from './ky-instance.js';
 import type { Layer } from './types.js';
 import { checkOptionsObject, checkTimeouts } from './validate-options.js';
+import { check, isPositiveFinite } from './validate.js';
+import { withDeadline } from '../shared/deadline.js';
 
 /** How an entry turns its options into the core's: the main entry builds policies from plain options. */
 export type Resolve<O> = (options: O) => CoreClientOptions;
@@ -37,6 +39,8 @@ export function assemble<O extends object>(userOptions: O, resolve: Resolve<O>, 
 	const random = options.random ?? Math.random;
 	const name = options.name ?? 'steadfetch';
 	const storeFactory = options.store;
+	const storageTimeoutMs = options.storageTimeoutMs ?? 400;
+	check(isPositiveFinite(storageTimeoutMs), 'storageTimeoutMs', storageTimeoutMs, 'a positive finite number of ms');
 	const emitter = new Emitter();
 	const stats = new Stats();
 	const budget = options.retryBudget === false ? undefined : new RetryBudget(options.retryBudget ?? {}, clock);
@@ -64,7 +68,7 @@ export function assemble<O extends object>(userOptions: O, resolve: Resolve<O>, 
 			const key = `${name}/${part}`;
 			let store = registry.get(key);
 			if (!store) {
-				store = (storeFactory ?? fallback)(key);
+				store = withDeadline((storeFactory ?? fallback)(key), storageTimeoutMs);
 				registry.set(key, store);
 			}
 

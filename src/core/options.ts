@@ -22,6 +22,14 @@ export interface BaseClientOptions extends Omit<KyOptions, 'cache'> {
 	 */
 	store?: StoreFactory;
 	/**
+	 * The longest a storage operation (`get`, `set`, `delete`, `keys`) may take, in ms. Past it the
+	 * operation is given up for the caller (`storage:error` fires, the call goes on without that
+	 * state; the outbox keeps the entry in memory) — an IndexedDB blocked by another tab's upgrade
+	 * never answers. A positive finite number.
+	 * @default 400
+	 */
+	storageTimeoutMs?: number;
+	/**
 	 * Namespace of persisted state and of cross-tab channels. Two clients with the same name share
 	 * persisted state.
 	 * @default 'steadfetch'
@@ -77,4 +85,4 @@ export const requestCacheKey: unique symbol = Symbol('steadfetch.requestCache');
 export const callKeys: readonly string[] = ['cache', 'outbox', 'breaker', 'idempotencyKey', 'dedupe', 'hedge', 'failover', 'fallback'];
 
 /** Client-level keys of ours, never given to ky. */
-export const clientKeys: readonly string[] = ['retryBudget', 'store', 'name', 'clock', 'random'];
+export const clientKeys: readonly string[] = ['retryBudget', 'store', 'name', 'clock', 'random', 'storageTimeoutMs'];
