@@ -1,4 +1,5 @@
 import type { CacheCore } from './core.js';
+import { identityDigest } from '../shared/digest.js';
 import { planStore, varyNames, type Plan, type Timing } from './policy.js';
 import { readCapped, storedHeaders, type CacheRecord } from './record.js';
 
@@ -29,13 +30,13 @@ export const bufferedBytes = 65_536;
  */
 type Handed = Response | Promise<Response>;
 
-export const store = (core: CacheCore, request: Request, response: Response, startEpoch: number, accepted: Promise<boolean> | undefined, report: (error: unknown) => void): Handed => {
+export const store = (core: CacheCore, request: Request, identity: string | undefined, response: Response, startEpoch: number, accepted: Promise<boolean> | undefined, report: (error: unknown) => void): Handed => {
 	const { options, keyer } = core;
 	const { headers } = response;
 	const now = core.context.clock.now();
-	const credentials = keyer.credentials(request.headers);
+	const subject = keyer.subject(request, identity);
 	// A shared cache never stores a credentialed request's response, so it has nothing to purge either.
-	const partition = credentials !== undefined && options.shared ? undefined : keyer.partition(credentials);
+	const partition = subject.credentials !== undefined && options.shared ? undefined : keyer.partition(subject);
 	const length = headers.get('content-length');
 	if (partition === undefined || Number(length) > options.maxBodyBytes) {
 		return response;
@@ -44,12 +45,12 @@ export const store = (core: CacheCore, request: Request, response: Response, sta
 	const get = request.method === 'GET';
 	const vary = varyNames(headers);
 	if (get && typeof partition === 'string' && length
-		&& recent(core, keyer.full(partition + request.url, vary, request.headers), now)?.sig === signatureOf(headers, Number(length))) {
+		&& recent(core, keyer.full(partition + subject.url, vary, request.headers), now)?.sig === signatureOf(headers, Number(length))) {
 		return response;
 	}
 
 	const plan = planStore(request.headers, response, options, now);
-	const pending = { partition, vary, now, startEpoch, accepted };
+	const pending = { partition, url: subject.url, identity, vary, now, startEpoch, accepted };
 	if (!get || typeof plan !== 'object' || !response.body) {
 		write(core, request, response, undefined, plan, pending).catch(report);
 		return response;
@@ -85,6 +86,9 @@ const recent = (core: CacheCore, key: string, now: number) => {
 
 interface Pending {
 	partition: string | Promise<string>;
+	/** The request URL without sensitive query values. */
+	url: string;
+	identity: string | undefined;
 	vary: string[];
 	now: number;
 	startEpoch: number;
@@ -92,17 +96,18 @@ interface Pending {
 	accepted: Promise<boolean> | undefined;
 }
 
-const write = async (core: CacheCore, request: Request, response: Response, copy: Response | ArrayBuffer | undefined, plan: Plan, { partition, vary, now, startEpoch, accepted }: Pending): Promise<void> => {
+const write = async (core: CacheCore, request: Request, response: Response, copy: Response | ArrayBuffer | undefined, plan: Plan, { partition, url, identity, vary, now, startEpoch, accepted }: Pending): Promise<void> => {
 	const { context, options, keyer, entries } = core;
 	const { index } = entries;
-	const primary = plan === 'skip' ? undefined : await partition + request.url;
+	const primary = plan === 'skip' ? undefined : await partition + url;
+	const who = identity === undefined ? undefined : await identityDigest(context.name, identity);
 	await entries.ready();
 	if (accepted && !await accepted) {
 		cancel(copy);
 		return;
 	}
 
-	const outdated = () => startEpoch < core.clearedAt || (core.invalidated.get(request.url) ?? 0) > startEpoch;
+	const outdated = () => startEpoch < core.clearedAt || (core.invalidated.get(url) ?? 0) > startEpoch;
 	if (primary === undefined || typeof plan === 'string' || outdated()) {
 		cancel(copy);
 		if (plan === 'purge') {
@@ -125,7 +130,7 @@ const write = async (core: CacheCore, request: Request, response: Response, copy
 				void entries.remove(index.deleteWhere((meta) => meta.primary === primary));
 			}
 
-			record = { v: 1, key, primary, url: request.url, storedAt: now, bytes: body.byteLength, vary, ...plan, status: response.status, statusText: response.statusText, headers: storedHeaders(response.headers), body, sig };
+			record = { v: 1, key, primary, url, ...(who === undefined ? {} : { who }), storedAt: now, bytes: body.byteLength, vary, ...plan, status: response.status, statusText: response.statusText, headers: storedHeaders(response.headers), body, sig };
 		}
 	} else {
 		record = await freshened(core, key, response, plan, now);

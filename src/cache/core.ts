@@ -1,5 +1,6 @@
 import type { PolicyContext } from '../core/policy.js';
 import { EntryStore } from './entry-store.js';
+import { splitSensitive } from '../shared/sensitive.js';
 import { Keyer } from './key.js';
 import type { CacheMeta } from './record.js';
 import type { ResolvedCacheOptions } from './resolve-options.js';
@@ -20,19 +21,24 @@ export class CacheCore {
 	constructor(context: PolicyContext, options: ResolvedCacheOptions) {
 		this.context = context;
 		this.options = options;
-		this.keyer = new Keyer(context.name, options.sensitive);
+		this.keyer = new Keyer(context.name, new Set([...options.sensitive, ...context.sensitive.headers]), context.sensitive.params);
 		this.entries = new EntryStore(context, options);
 	}
 
 	/** The primary key of a request, or undefined when its response is never stored (credentials in a shared cache). */
-	async primary(request: Request): Promise<string | undefined> {
-		const credentials = this.keyer.credentials(request.headers);
-		return credentials !== undefined && this.options.shared ? undefined : await this.keyer.partition(credentials) + request.url;
+	async primary(request: Request, identity: string | undefined): Promise<string | undefined> {
+		const subject = this.keyer.subject(request, identity);
+		return subject.credentials !== undefined && this.options.shared ? undefined : await this.keyer.partition(subject) + subject.url;
+	}
+
+	/** The URL as keys and records hold it: sensitive query values removed. */
+	redact(url: string): string {
+		return splitSensitive(url, this.context.sensitive.params).redacted;
 	}
 
 	/** The stored entry a request would get, without reading storage once the index is loaded. */
-	async locate(request: Request): Promise<CacheMeta | undefined> {
-		const primary = await this.primary(request);
+	async locate(request: Request, identity: string | undefined): Promise<CacheMeta | undefined> {
+		const primary = await this.primary(request, identity);
 		if (primary === undefined) {
 			return undefined;
 		}
@@ -43,7 +49,8 @@ export class CacheCore {
 	}
 
 	/** Forget the stored copies of a URL (every partition and variant). */
-	invalidate(url: string): Promise<unknown> {
+	invalidate(rawUrl: string): Promise<unknown> {
+		const url = this.redact(rawUrl);
 		this.invalidated.delete(url);
 		this.invalidated.set(url, ++this.epoch);
 		if (this.invalidated.size > 64) {
@@ -58,12 +65,12 @@ export class CacheCore {
 	 * Answer a request from its stored copy if it is usable until `limit` (`until` on failure,
 	 * `swrUntil` for stale-while-revalidate). Expired entries are removed when met. Never rejects.
 	 */
-	async serve(request: Request, method: string, reason: StaleReason, meta?: CacheMeta): Promise<Response | undefined> {
+	async serve(request: Request, identity: string | undefined, method: string, reason: StaleReason, meta?: CacheMeta): Promise<Response | undefined> {
 		try {
-			meta ??= await this.locate(request);
+			meta ??= await this.locate(request, identity);
 			if (!meta && reason !== 'revalidate') {
 				await this.entries.reload();
-				meta = await this.locate(request);
+				meta = await this.locate(request, identity);
 			}
 
 			const now = this.context.clock.now();

@@ -67,13 +67,13 @@ export function createCache(context: PolicyContext, options: ResolvedCacheOption
 	const refreshing = new Set<string>();
 
 	/** Store a good response behind the caller; returns what to hand on (see `store`). */
-	const capture = (request: Request, response: Response, accepted: Promise<boolean> | undefined): Response | Promise<Response> => {
+	const capture = (request: Request, identity: string | undefined, response: Response, accepted: Promise<boolean> | undefined): Response | Promise<Response> => {
 		const { status } = response;
 		if (status < 200 || status > 299 || status === 206) {
 			return response;
 		}
 
-		return store(core, request, response, core.epoch, accepted, (error: unknown) => {
+		return store(core, request, identity, response, core.epoch, accepted, (error: unknown) => {
 			context.storageError('cache', 'set', error, request.url);
 		});
 	};
@@ -85,14 +85,14 @@ export function createCache(context: PolicyContext, options: ResolvedCacheOption
 			const first = !call.started;
 			call.started = true;
 			if (isOffline()) {
-				call.served = await core.serve(request, call.method, 'offline');
+				call.served = await core.serve(request, state.identity, call.method, 'offline');
 				if (call.served) {
 					throw new StaleShortcut('offline');
 				}
 			} else if (first && call.swr) {
-				const meta = await core.locate(request).catch(() => undefined);
+				const meta = await core.locate(request, state.identity).catch(() => undefined);
 				if (meta && context.clock.now() <= meta.swrUntil) {
-					const response = await core.serve(request, call.method, 'revalidate', meta);
+					const response = await core.serve(request, state.identity, call.method, 'revalidate', meta);
 					if (response && refreshing.has(meta.key)) {
 						call.served = response;
 						throw new StaleShortcut('refreshing');
@@ -108,7 +108,7 @@ export function createCache(context: PolicyContext, options: ResolvedCacheOption
 
 			// Captured here, as the response arrives and before ky or the caller can read its body (the
 			// clone is taken at once): the wrapper sees the response only after ky's body shortcut began.
-			return capture(request, await next(request, init), call.accepted);
+			return capture(request, state.identity, await next(request, init), call.accepted);
 		}
 
 		return next(request, init);
@@ -140,7 +140,7 @@ export function createCache(context: PolicyContext, options: ResolvedCacheOption
 			response = await (early ? Promise.race([network, early]) : network);
 		} catch (error) {
 			const reason = state.request && !state.signal?.aborted ? reasonOf(error) : undefined;
-			const stale = local.served ?? (reason && await core.serve(state.request!, method, reason));
+			const stale = local.served ?? (reason && await core.serve(state.request!, state.identity, method, reason));
 			if (stale) {
 				return stale;
 			}
@@ -157,7 +157,7 @@ export function createCache(context: PolicyContext, options: ResolvedCacheOption
 
 		if (state.request && response && failedStatuses.has(response.status)) {
 			// `throwHttpErrors: false`: the failed response resolved instead of throwing.
-			const stale = await core.serve(state.request, method, 'http-5xx');
+			const stale = await core.serve(state.request, state.identity, method, 'http-5xx');
 			if (stale) {
 				void response.body?.cancel().catch(() => undefined);
 				return stale;

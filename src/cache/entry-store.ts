@@ -97,7 +97,7 @@ export class EntryStore {
 
 	/** Index a record and write it behind; resolves once written, true if it was. */
 	async put(record: CacheRecord): Promise<boolean> {
-		const { body: _body, v: _v, status: _status, statusText: _statusText, headers: _headers, ...meta } = record;
+		const { body: _body, v: _v, statusText: _statusText, headers: _headers, ...meta } = record;
 		this.index.set(meta);
 		this.#pending.set(record.key, record);
 		const evicted = this.index.evict(this.#options.maxEntries, this.#options.maxBytes);
@@ -134,13 +134,25 @@ export class EntryStore {
 		return removed;
 	}
 
-	/** Remove every record of this client's cache. */
+	/**
+	 * Remove every record of this client's cache — its own keys only (`index`, `r:…`): a store
+	 * shared with the outbox or the breaker keeps their records.
+	 */
 	async clear(): Promise<void> {
 		await this.ready();
 		this.#removals++;
 		this.index.clear();
 		this.#pending.clear();
-		await this.#enqueue('clear', undefined, async (store) => store.clear());
+		await this.#enqueue('clear', undefined, async (store) => {
+			const own = (await store.keys()).filter((key) => key === indexKey || key.startsWith('r:'));
+			await Promise.all(own.map(async (key) => store.delete(key)));
+		});
+	}
+
+	/** Remove the records stored for one identity (by its digest), the persisted index at once. */
+	async clearWho(who: string): Promise<void> {
+		await this.reload();
+		await this.remove(this.index.deleteWhere((meta) => meta.who === who), true);
 	}
 
 	/** Stop the index timer and write the index now if it changed; later changes write it at once. */

@@ -7,8 +7,12 @@ export interface CacheMeta extends Timing {
 	key: string;
 	/** The partition + URL part of the key: the variants of one resource share it. */
 	primary: string;
-	/** The request URL. */
+	/** The request URL, sensitive query values removed. */
 	url: string;
+	/** The digest of the identity the copy was stored for, if any (for `clear({ identity })`). */
+	who?: string | undefined;
+	/** The response status (absent in records of earlier versions). */
+	status?: number | undefined;
 	/** When it was stored (epoch ms, injected clock). */
 	storedAt: number;
 	/** Body size. */
@@ -63,8 +67,13 @@ export const parseMeta = (value: unknown): CacheMeta | undefined => {
 		return undefined;
 	}
 
-	const { key, primary, url, storedAt, bytes, vary, lifetime, initialAge, until, swrUntil } = meta as CacheMeta;
-	return { key, primary, url, storedAt, bytes, vary, lifetime, initialAge, until, swrUntil };
+	const { key, primary, url, storedAt, bytes, vary, lifetime, initialAge, until, swrUntil, who } = meta as CacheMeta;
+	const { status } = meta;
+	return {
+		key, primary, url, storedAt, bytes, vary, lifetime, initialAge, until, swrUntil,
+		...(typeof who === 'string' && who.length <= 128 ? { who } : {}),
+		...(Number.isInteger(status) && status! >= 200 && status! <= 299 ? { status } : {}),
+	};
 };
 
 /** A stored record, or undefined if it is corrupt or of another version. */

@@ -22,6 +22,8 @@ export interface CallerDeps {
 	readonly admitUnsafe: boolean;
 	/** POST and PATCH when the user listed them in `retry.methods`: such calls get an Idempotency-Key. */
 	readonly keyed: ReadonlySet<string>;
+	/** The client's `identity` option, read at each call. */
+	readonly identity: (() => string | undefined) | undefined;
 	/** Whether the client was closed. */
 	closed(): boolean;
 	/** Whether a response was made by a policy (a stale copy, a 202 for a queued write): counted apart. */
@@ -42,7 +44,7 @@ const rejected = (error: unknown): ResponsePromise => {
  * outer wrappers that apply run around ky, count the outcome, and give the promise ky's body
  * shortcuts. Made once per client; everything per call happens in the returned function.
  */
-export const createCaller = ({ instance, layers, wrappers, stats, admitUnsafe, keyed, closed, substituted, parseJson }: CallerDeps) => {
+export const createCaller = ({ instance, layers, wrappers, stats, admitUnsafe, keyed, identity, closed, substituted, parseJson }: CallerDeps) => {
 	const startKy = (method: Method | undefined, input: Input, forKy: Record<string, unknown>): ResponsePromise => {
 		try {
 			return method ? instance[method](input, forKy) : instance(input, forKy);
@@ -63,6 +65,16 @@ export const createCaller = ({ instance, layers, wrappers, stats, admitUnsafe, k
 			return rejected(invalid);
 		}
 
+		let who: string | undefined;
+		try {
+			who = identity?.();
+			if (who !== undefined && (typeof who !== 'string' || who.length === 0)) {
+				throw new TypeError(`identity() must return a non-empty string or undefined; got ${typeof who}`);
+			}
+		} catch (error) {
+			return rejected(new InvalidRequestError(`The client's identity() failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+		}
+
 		const key = callOptions.idempotencyKey;
 		const verb = (method ?? (callOptions.method as string | undefined) ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
 		const state: CallState = {
@@ -76,6 +88,7 @@ export const createCaller = ({ instance, layers, wrappers, stats, admitUnsafe, k
 			attempts: 0,
 			request: undefined,
 			scope: undefined,
+			identity: who,
 			retryError: undefined,
 			response: undefined,
 			kyPromise: undefined,

@@ -19,6 +19,7 @@ import type { Layer } from './types.js';
 import { checkOptionsObject, checkTimeouts } from './validate-options.js';
 import { check, isPositiveFinite } from './validate.js';
 import { withDeadline } from '../shared/deadline.js';
+import { defaultSensitiveParams, sensitiveParamSet, sensitiveSet } from '../shared/sensitive.js';
 
 /** How an entry turns its options into the core's: the main entry builds policies from plain options. */
 export type Resolve<O> = (options: O) => CoreClientOptions;
@@ -61,6 +62,10 @@ export function assemble<O extends object>(userOptions: O, resolve: Resolve<O>, 
 		random,
 		timeout: options.timeout,
 		options: options as Readonly<Record<string, unknown>>,
+		sensitive: {
+			headers: sensitiveSet('sensitiveHeaders', options.sensitiveHeaders ?? []),
+			params: sensitiveParamSet(options.sensitiveParams ?? defaultSensitiveParams),
+		},
 		emit,
 		on: (type, listener) => emitter.on(type, listener),
 		scopeOf: (url) => scopeOf(url),
@@ -133,6 +138,7 @@ export function assemble<O extends object>(userOptions: O, resolve: Resolve<O>, 
 		admitUnsafe: userRetry.methods === undefined,
 		keyed: new Set((userRetry.methods ?? []).map((method) => method.toUpperCase()).filter((method) => method === 'POST' || method === 'PATCH')),
 		closed: () => closed,
+		identity: options.identity,
 		substituted: (response, counters) => {
 			for (const part of active) {
 				const kind = part.substituted?.(response);

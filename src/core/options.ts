@@ -22,6 +22,28 @@ export interface BaseClientOptions extends Omit<KyOptions, 'cache'> {
 	 */
 	store?: StoreFactory;
 	/**
+	 * Who the calls are made for, read at each call (e.g. the signed-in user's id). Persisted state
+	 * belongs to it: the stale cache stores and serves only within the call's identity, an outbox
+	 * entry is replayed only while the identity it was queued under is current, and
+	 * `client.clear({ identity })` removes one identity's data. Only a SHA-256 digest of it is ever
+	 * stored. Without it, apps whose users share a browser must call `client.clear()` at logout.
+	 * @default undefined (no identity: one partition)
+	 */
+	identity?: () => string | undefined;
+	/**
+	 * Query parameters whose values are secrets: never written to any store (a cached URL keys them
+	 * by a digest of their value; a mutation carrying one is never queued, it is sent as with
+	 * `outbox: false`), redacted in `client.cache.list()`. Matched case-insensitively.
+	 * @default ['access_token', 'refresh_token', 'id_token', 'token', 'api_key', 'apikey', 'key', 'password', 'passwd', 'secret', 'client_secret', 'signature', 'sig', 'x-amz-signature', 'x-amz-credential', 'x-amz-security-token']
+	 */
+	sensitiveParams?: readonly string[];
+	/**
+	 * Request headers whose values are secrets, besides `Authorization`, `Cookie` and
+	 * `Proxy-Authorization` (always): never stored; the stale cache partitions by a digest of them.
+	 * @default []
+	 */
+	sensitiveHeaders?: readonly string[];
+	/**
 	 * The longest a storage operation (`get`, `set`, `delete`, `keys`) may take, in ms. Past it the
 	 * operation is given up for the caller (`storage:error` fires, the call goes on without that
 	 * state; the outbox keeps the entry in memory) — an IndexedDB blocked by another tab's upgrade
@@ -85,4 +107,4 @@ export const requestCacheKey: unique symbol = Symbol('steadfetch.requestCache');
 export const callKeys: readonly string[] = ['cache', 'outbox', 'breaker', 'idempotencyKey', 'dedupe', 'hedge', 'failover', 'fallback'];
 
 /** Client-level keys of ours, never given to ky. */
-export const clientKeys: readonly string[] = ['retryBudget', 'store', 'name', 'clock', 'random', 'storageTimeoutMs'];
+export const clientKeys: readonly string[] = ['retryBudget', 'store', 'name', 'clock', 'random', 'storageTimeoutMs', 'identity', 'sensitiveParams', 'sensitiveHeaders'];

@@ -56,6 +56,8 @@ export interface Call {
 	request: Request | undefined;
 	/** The call's scope, computed at its first attempt. */
 	scope: string | undefined;
+	/** The client's `identity()` when the call was made (undefined without the option). */
+	readonly identity: string | undefined;
 }
 
 /** What the client gives each policy when it is created. No handle on the whole client. */
@@ -67,6 +69,8 @@ export interface PolicyContext {
 	readonly random: () => number;
 	/** The client's per-attempt `timeout` (ms), for probes that must time out like an attempt. */
 	readonly timeout: number | false | undefined;
+	/** What is never stored: header names (lower-case, the credential headers included) and query parameter names. */
+	readonly sensitive: { readonly headers: ReadonlySet<string>; readonly params: ReadonlySet<string> };
 	/** The client's options as given (ky's and steadfetch's), e.g. its `stringifyJson`. */
 	readonly options: Readonly<Record<string, unknown>>;
 	/** Emit an event with `type` and `time` filled in; skipped cheaply when nobody listens. */
