@@ -1,5 +1,5 @@
-// `npm test`: type check, build, size budget, then the suites in Node 24, Chromium and workerd (one
-// vitest run with three projects) and Deno (deno test on the built ESM). Stops at the first failing
+// `npm test`: type check, build, size budget, then the suites in Node 24, Chromium and workerd and ky's
+// own tests (one vitest run with five projects) and Deno (deno test on the built ESM). Stops at the first failing
 // step, and ends with the tests executed per runtime and one `tests: N passed, N failed` line.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -32,7 +32,10 @@ const count = (runtime, passed, failed, skipped) => {
 const readVitest = () => {
 	const report = JSON.parse(readFileSync('test-results/vitest.json', 'utf8'));
 	for (const file of report.testResults) {
-		const runtime = file.name.includes('/test/browser/') ? 'Chromium (vitest browser)'
+		// ky's own tests against the client (test/ky-compat/), once per mode: the report does not name the
+		// project, so both modes count in one row.
+		const runtime = file.name.includes('/test/ky-compat/') ? 'ky compat (off + defaults)'
+			: file.name.includes('/test/browser/') ? 'Chromium (vitest browser)'
 			: file.name.includes('/test/workerd/') ? 'workerd'
 				: file.name.includes('/test/node/') ? 'Chromium (Playwright pages)' : 'Node 24';
 		const results = file.assertionResults;
