@@ -5,6 +5,21 @@ import { chromiumArgs, findChromium } from './test/helpers/chromium.js';
 
 const globalSetup = ['./test/helpers/global-setup.ts'];
 
+/** ky's own Node tests with a steadfetch client in ky's place (test/ky-compat/README.md), once per mode. */
+const kyCompat = (mode: 'off' | 'defaults') => ({
+	test: {
+		name: `ky-compat-${mode}`,
+		environment: 'node',
+		include: ['test/ky-compat/**/*.test.ts'],
+		env: { KY_COMPAT_MODE: mode },
+		// ky's tests are ava tests, which run concurrently within a file (test.concurrent; ava's
+		// test.serial ones run alone). ava's default timeout is 10 s; no test may hang.
+		maxConcurrency: 100,
+		testTimeout: 10_000,
+		hookTimeout: 10_000,
+	},
+});
+
 export default defineConfig({
 	test: {
 		projects: [
@@ -16,6 +31,8 @@ export default defineConfig({
 					globalSetup,
 				},
 			},
+			kyCompat('off'),
+			kyCompat('defaults'),
 			{
 				test: {
 					name: 'chromium',
