@@ -6,21 +6,8 @@ import { LruIndex } from './lru-index.js';
 import { indexKey, parseIndex, parseMeta, parseRecord, recordKey, type CacheMeta, type CacheRecord } from './record.js';
 import type { ResolvedCacheOptions } from './resolve-options.js';
 
-/** Longest wait for storage on a request's path; a store that hangs longer is treated as failed. */
-const storageWaitMs = 3000;
 /** The persisted index is written at most once per this many ms (see `EntryStore`). */
 export const indexEveryMs = 1000;
-
-const timeout = async <T>(promise: Promise<T>): Promise<T> => {
-	let timer: ReturnType<typeof setTimeout> | undefined;
-	try {
-		return await Promise.race([promise, new Promise<never>((_, reject) => {
-			timer = setTimeout(() => reject(new Error(`Storage did not answer within ${storageWaitMs} ms`)), storageWaitMs);
-		})]);
-	} finally {
-		clearTimeout(timer);
-	}
-};
 
 /**
  * The stored responses: the in-memory LRU index over the client's `cache` store. The index is
@@ -77,7 +64,7 @@ export class EntryStore {
 
 		const key = recordKey(meta.key);
 		try {
-			const value = await timeout(this.#open().get(key));
+			const value = await this.#open().get(key);
 			const record = parseRecord(value);
 			if (record?.key === meta.key) {
 				return record;
@@ -247,7 +234,7 @@ export class EntryStore {
 	 * drop expired and corrupt records; evict beyond the bounds.
 	 */
 	async #merge(store: KeyValueStore, now: number, removals: number): Promise<void> {
-		const [raw, keys] = await timeout(Promise.all([store.get(indexKey), store.keys()]));
+		const [raw, keys] = await Promise.all([store.get(indexKey), store.keys()]);
 		const present = new Set(keys);
 		present.delete(indexKey);
 		const listed = parseIndex(raw);
@@ -273,7 +260,7 @@ export class EntryStore {
 		let reads = 0;
 		for (const key of present) {
 			if (!this.index.get(key.slice(2))) {
-				const meta = reads++ < this.#options.maxEntries ? parseMeta(parseRecord(await timeout(store.get(key)))) : undefined;
+				const meta = reads++ < this.#options.maxEntries ? parseMeta(parseRecord(await store.get(key))) : undefined;
 				if (meta && recordKey(meta.key) === key) {
 					adopt(meta);
 				} else {

@@ -95,7 +95,9 @@ export const createCaller = ({ instance, layers, wrappers, stats, admitUnsafe, k
 			onKyStart: undefined,
 		};
 
-		if (state.idempotencyKey === undefined && keyed.has(verb)) {
+		const ownMethods = (callOptions.retry as { methods?: unknown } | undefined)?.methods;
+		if (state.idempotencyKey === undefined && (verb === 'POST' || verb === 'PATCH')
+			&& (keyed.has(verb) || (Array.isArray(ownMethods) && ownMethods.some((method) => String(method).toUpperCase() === verb)))) {
 			// The user asked for POST/PATCH retries: a key makes them safe (the caller's own key, if any).
 			state.idempotencyKey = callerKey(state) ?? crypto.randomUUID();
 		}

@@ -40,7 +40,7 @@ export function assemble<O extends object>(userOptions: O, resolve: Resolve<O>, 
 	const random = options.random ?? Math.random;
 	const name = options.name ?? 'steadfetch';
 	const storeFactory = options.store;
-	const storageTimeoutMs = options.storageTimeoutMs ?? 400;
+	const storageTimeoutMs = options.storageTimeoutMs ?? 500;
 	check(isPositiveFinite(storageTimeoutMs), 'storageTimeoutMs', storageTimeoutMs, 'a positive finite number of ms');
 	const emitter = new Emitter();
 	const stats = new Stats();

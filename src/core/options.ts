@@ -48,7 +48,7 @@ export interface BaseClientOptions extends Omit<KyOptions, 'cache'> {
 	 * operation is given up for the caller (`storage:error` fires, the call goes on without that
 	 * state; the outbox keeps the entry in memory) — an IndexedDB blocked by another tab's upgrade
 	 * never answers. A positive finite number.
-	 * @default 400
+	 * @default 500
 	 */
 	storageTimeoutMs?: number;
 	/**

@@ -49,6 +49,6 @@ export const checkCallOptions = (_input: unknown, options: Record<string, unknow
 /** Throws a TypeError, as ky does, for client options that are not an object. */
 export const checkOptionsObject = (options: unknown): void => {
 	if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
-		throw new TypeError(`createClient takes an options object (or nothing); got ${options === null ? 'null' : typeof options}`);
+		throw new TypeError("The `options` argument must be an object");
 	}
 };

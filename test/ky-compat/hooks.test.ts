@@ -3,6 +3,7 @@
 import {setTimeout as delay} from 'node:timers/promises';
 import {notThrows, notThrowsAsync, throws, throwsAsync} from './helpers/assert.js';
 import ky, {
+	rejectsAsBadInput,
 	HTTPError,
 	KyError,
 	isHTTPError,
@@ -4788,11 +4789,12 @@ test.concurrent('init hook can modify retry', async ({expect}) => {
 	expect(fetchCount).toBe(1);
 });
 
-test.concurrent('init hook that throws propagates synchronously', ({expect}) => {
-	throws(
+test.concurrent('init hook that throws propagates synchronously', async ({expect}) => {
+	// steadfetch differs (API.md "Errors"): bad input rejects with InvalidRequestError, never a synchronous throw.
+	await rejectsAsBadInput(
 		expect,
 		() => {
-			void ky.get('https://example.com', {
+			return ky.get('https://example.com', {
 				hooks: {
 					init: [
 						() => {
@@ -4893,13 +4895,14 @@ test.concurrent('init hook sees per-request options merged with defaults', async
 	});
 });
 
-test.concurrent('init hook error is not caught by beforeError hooks', ({expect}) => {
+test.concurrent('init hook error is not caught by beforeError hooks', async ({expect}) => {
+	// steadfetch differs (API.md "Errors"): bad input rejects with InvalidRequestError, never a synchronous throw.
 	let beforeErrorCalled = false;
 
-	throws(
+	await rejectsAsBadInput(
 		expect,
 		() => {
-			void ky.get('https://example.com', {
+			return ky.get('https://example.com', {
 				hooks: {
 					init: [
 						() => {

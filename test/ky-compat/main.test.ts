@@ -6,6 +6,7 @@ import {type TestContext, expectTypeOf} from 'vitest';
 import {notThrowsAsync, throws, throwsAsync} from './helpers/assert.js';
 
 import ky, {
+	rejectsAsBadInput,
 	HTTPError,
 	KyError,
 	SchemaValidationError,
@@ -155,21 +156,22 @@ test.concurrent('POST JSON', async ({expect, onTestFinished}) => {
 	expect(responseJson).toStrictEqual(json);
 });
 
-test.concurrent('cannot use `body` option with GET or HEAD method', ({expect}) => {
-	throws(
+test.concurrent('cannot use `body` option with GET or HEAD method', async ({expect}) => {
+	// steadfetch differs (API.md "Errors"): bad input rejects with InvalidRequestError, never a synchronous throw.
+	await rejectsAsBadInput(
 		expect,
 		() => {
-			void ky.get('https://example.com', {body: 'foobar'});
+			return ky.get('https://example.com', {body: 'foobar'});
 		},
 		{
 			message: 'Request with GET/HEAD method cannot have body.',
 		},
 	);
 
-	throws(
+	await rejectsAsBadInput(
 		expect,
 		() => {
-			void ky.head('https://example.com', {body: 'foobar'});
+			return ky.head('https://example.com', {body: 'foobar'});
 		},
 		{
 			message: 'Request with GET/HEAD method cannot have body.',
@@ -177,21 +179,22 @@ test.concurrent('cannot use `body` option with GET or HEAD method', ({expect}) =
 	);
 });
 
-test.concurrent('cannot use `json` option with GET or HEAD method', ({expect}) => {
-	throws(
+test.concurrent('cannot use `json` option with GET or HEAD method', async ({expect}) => {
+	// steadfetch differs (API.md "Errors"): bad input rejects with InvalidRequestError, never a synchronous throw.
+	await rejectsAsBadInput(
 		expect,
 		() => {
-			void ky.get('https://example.com', {json: {}});
+			return ky.get('https://example.com', {json: {}});
 		},
 		{
 			message: 'Request with GET/HEAD method cannot have body.',
 		},
 	);
 
-	throws(
+	await rejectsAsBadInput(
 		expect,
 		() => {
-			void ky.head('https://example.com', {json: {}});
+			return ky.head('https://example.com', {json: {}});
 		},
 		{
 			message: 'Request with GET/HEAD method cannot have body.',
@@ -2458,12 +2461,13 @@ test.concurrent('supports Request instance as input', async ({expect, onTestFini
 	expect(await ky(inputRequest).text()).toBe(inputRequest.method);
 });
 
-test.concurrent('throws when input is not a string, URL, or Request', ({expect}) => {
-	throws(
+test.concurrent('throws when input is not a string, URL, or Request', async ({expect}) => {
+	// steadfetch differs (API.md "Errors"): bad input rejects with InvalidRequestError, never a synchronous throw.
+	await rejectsAsBadInput(
 		expect,
 		() => {
 			// @ts-expect-error
-			void ky.get(0);
+			return ky.get(0);
 		},
 		{
 			message: '`input` must be a string, URL, or Request',

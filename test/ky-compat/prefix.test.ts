@@ -1,10 +1,11 @@
 // Ported from ky's test/prefix.ts (https://github.com/sindresorhus/ky, commit 3419113), MIT licence:
 // Copyright (c) Sindre Sorhus. See ./LICENSE. Converted from ava to vitest; ky's assertions are kept.
 import {throws} from './helpers/assert.js';
-import ky, {test} from './subject.js';
+import ky, {rejectsAsBadInput, test} from './subject.js';
 import {createHttpTestServer} from './helpers/create-http-test-server.js';
 
 test.concurrent('prefix option', async ({expect, onTestFinished}) => {
+	// steadfetch differs (API.md "Errors"): bad input rejects with InvalidRequestError, never a synchronous throw.
 	const server = await createHttpTestServer(onTestFinished);
 	server.get('/', (_request, response) => {
 		response.end('/');
@@ -46,52 +47,52 @@ test.concurrent('prefix option', async ({expect, onTestFinished}) => {
 			),
 		).text(),
 	).toBe('/foo/bar');
-	throws(
+	await rejectsAsBadInput(
 		expect,
 		() => {
 			// @ts-expect-error TS2561: ky does not type-check its tests
-			void ky(`${server.url}/unicorn`, {prefixUrl: ''});
+			return ky(`${server.url}/unicorn`, {prefixUrl: ''});
 		},
 		{
 			message: 'The `prefixUrl` option has been renamed `prefix` in v2 and enhanced to allow slashes in input. See also the new `baseUrl` option for improved flexibility with standard URL resolution: https://github.com/sindresorhus/ky#baseurl',
 		},
 	);
-	throws(
+	await rejectsAsBadInput(
 		expect,
 		() => {
 			// @ts-expect-error TS2561: ky does not type-check its tests
-			void ky(`${server.url}/unicorn`, {prefixUrl: undefined});
+			return ky(`${server.url}/unicorn`, {prefixUrl: undefined});
 		},
 		{
 			message: 'The `prefixUrl` option has been renamed `prefix` in v2 and enhanced to allow slashes in input. See also the new `baseUrl` option for improved flexibility with standard URL resolution: https://github.com/sindresorhus/ky#baseurl',
 		},
 	);
 
-	throws(
+	await rejectsAsBadInput(
 		expect,
 		() => {
 			// @ts-expect-error TS2561: ky does not type-check its tests
-			void ky('/unicorn', {prefixUrl: `${server.url}/api`});
+			return ky('/unicorn', {prefixUrl: `${server.url}/api`});
 		},
 		{
 			message: 'The `prefixUrl` option has been renamed `prefix` in v2 and enhanced to allow slashes in input. See also the new `baseUrl` option for improved flexibility with standard URL resolution: https://github.com/sindresorhus/ky#baseurl',
 		},
 	);
-	throws(
+	await rejectsAsBadInput(
 		expect,
 		() => {
 			// @ts-expect-error TS2561: ky does not type-check its tests
-			void ky(new Request(`${server.url}/unicorn`), {prefixUrl: `${server.url}/api`});
+			return ky(new Request(`${server.url}/unicorn`), {prefixUrl: `${server.url}/api`});
 		},
 		{
 			message: 'The `prefixUrl` option has been renamed `prefix` in v2 and enhanced to allow slashes in input. See also the new `baseUrl` option for improved flexibility with standard URL resolution: https://github.com/sindresorhus/ky#baseurl',
 		},
 	);
-	throws(
+	await rejectsAsBadInput(
 		expect,
 		() => {
 			// @ts-expect-error TS2561: ky does not type-check its tests
-			void ky(new URL(`${server.url}/unicorn`), {prefixUrl: `${server.url}/api`});
+			return ky(new URL(`${server.url}/unicorn`), {prefixUrl: `${server.url}/api`});
 		},
 		{
 			message: 'The `prefixUrl` option has been renamed `prefix` in v2 and enhanced to allow slashes in input. See also the new `baseUrl` option for improved flexibility with standard URL resolution: https://github.com/sindresorhus/ky#baseurl',

@@ -4,6 +4,7 @@ import process from 'node:process';
 import {setTimeout as delay} from 'node:timers/promises';
 import {throws, throwsAsync} from './helpers/assert.js';
 import ky, {
+	rejectsAsBadInput,
 	NetworkError,
 	TimeoutError,
 	isKyError,
@@ -778,10 +779,12 @@ test.concurrent('streaming body POST retries and succeeds when retry.limit is ab
 });
 
 test.concurrent('throws when retry.methods is not an array', async ({expect, onTestFinished}) => {
+	// steadfetch differs (API.md "Errors"): bad input rejects with InvalidRequestError, never a synchronous throw.
 	const server = await createHttpTestServer(onTestFinished);
 
-	throws(expect, () => {
-		void ky(server.url, {
+	await rejectsAsBadInput(
+expect, () => {
+		return ky(server.url, {
 			retry: {
 				// @ts-expect-error
 				methods: 'get',
@@ -791,10 +794,12 @@ test.concurrent('throws when retry.methods is not an array', async ({expect, onT
 });
 
 test.concurrent('throws when retry.statusCodes is not an array', async ({expect, onTestFinished}) => {
+	// steadfetch differs (API.md "Errors"): bad input rejects with InvalidRequestError, never a synchronous throw.
 	const server = await createHttpTestServer(onTestFinished);
 
-	throws(expect, () => {
-		void ky(server.url, {
+	await rejectsAsBadInput(
+expect, () => {
+		return ky(server.url, {
 			retry: {
 				// @ts-expect-error
 				statusCodes: 403,

@@ -14,9 +14,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import process from 'node:process';
 import realKy, { type KyInstance } from 'ky';
-import { test as vitestTest, type TestContext } from 'vitest';
+import { test as vitestTest, type ExpectStatic, type TestContext } from 'vitest';
 // The one place the client comes from: repoint this import when the entries move.
-import { createClient, memoryStore } from '../../src/entries/index.js';
+import { InvalidRequestError, createClient, memoryStore } from '../../src/entries/index.js';
+import { mismatches, throws, type ThrowsExpectation } from './helpers/assert.js';
 
 export * from 'ky';
 
@@ -50,7 +51,10 @@ export const createSubject = (): KyInstance => {
 const perTest = new AsyncLocalStorage<KyInstance>();
 /** For code that runs outside a test body (none of ky's tests do). */
 let fileClient: KyInstance | undefined;
-const current = (): KyInstance => perTest.getStore() ?? (fileClient ??= createSubject());
+const current = (): KyInstance => {
+	fileClient ??= perTest.getStore() ? undefined : createSubject();
+	return perTest.getStore() ?? fileClient!;
+};
 
 const ky = new Proxy((() => undefined) as unknown as KyInstance, {
 	apply: (_target, _this, arguments_: Parameters<KyInstance>) => current()(...arguments_),
@@ -74,3 +78,32 @@ export const test = Object.assign(wrap(vitestTest as Register), {
 	concurrent: wrap(vitestTest.concurrent as Register),
 	fails: wrap(vitestTest.fails as Register),
 }) as unknown as Pick<typeof vitestTest, 'concurrent' | 'fails'> & typeof vitestTest;
+
+/**
+ * steadfetch differs (API.md "Errors"): where ky throws synchronously for bad input, every client
+ * method returns a promise that rejects with `InvalidRequestError` whose `cause` is ky's error. One
+ * counted assertion, like ava's `t.throws`: no synchronous throw, a rejection with an
+ * `InvalidRequestError`, and its cause matching ky's expectation. With ky itself as the subject,
+ * this is ky's `throws`. `fn` returns the call's promise.
+ */
+export const rejectsAsBadInput = async (expect: ExpectStatic, fn: () => unknown, expectation?: ThrowsExpectation | null): Promise<void> => {
+	if (isKyItself) {
+		throws(expect, fn, expectation);
+		return;
+	}
+
+	let outcome: unknown;
+	let threw = false;
+	try {
+		outcome = fn();
+	} catch (error) {
+		threw = true;
+		outcome = error;
+	}
+
+	const error = threw ? outcome : await Promise.resolve(outcome).then(() => undefined, (rejection: unknown) => rejection);
+	const problems = threw ? [`threw synchronously: ${String(outcome)}`]
+		: error instanceof InvalidRequestError ? mismatches(error.cause, expectation)
+			: [`expected a rejection with InvalidRequestError, got ${String(error)}`];
+	expect(problems, problems.join('; ')).toStrictEqual([]);
+};

@@ -17,7 +17,7 @@ export type ThrowsExpectation = {
 	code?: string | number;
 };
 
-const mismatches = (error: unknown, expectation: ThrowsExpectation | null | undefined): string[] => {
+export const mismatches = (error: unknown, expectation: ThrowsExpectation | null | undefined): string[] => {
 	const problems: string[] = [];
 	if (!expectation?.any && !(error instanceof Error)) {
 		problems.push(`expected an Error, got ${String(error)}`);
