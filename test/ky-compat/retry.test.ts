@@ -1983,6 +1983,8 @@ test.concurrent('totalTimeout expires mid-delay between retries', async ({expect
 				limit: 5,
 				// Delay is 500ms, longer than the remaining totalTimeout budget
 				delay: () => 500,
+				// steadfetch default differs: retry.jitter (ky: none)
+				jitter: undefined,
 			},
 		}).text(),
 		{
@@ -2124,6 +2126,9 @@ test.concurrent('totalTimeout with retryOnTimeout: true caps total time across r
 			fetch: customFetch,
 			timeout: 100,
 			totalTimeout: 2000,
+			// steadfetch default differs: the breaker (on by default) opens after 5 failures in a row
+			// @ts-expect-error a steadfetch per-call option, not in ky's Options
+			breaker: false,
 			retry: {
 				limit: 30,
 				retryOnTimeout: true,
@@ -2400,6 +2405,9 @@ test('Retry-After number is treated as delay seconds, not timestamp', async ({ex
 
 	await withCapturedTimeouts(async scheduledDelays => {
 		expect(await ky(retryServer.server.url, {
+			// steadfetch default differs: the breaker (on by default) honours Retry-After past maxRetryAfter (API.md)
+			// @ts-expect-error a steadfetch per-call option, not in ky's Options
+			breaker: false,
 			retry: {
 				// steadfetch default differs: retry.maxRetryAfter (ky: no cap)
 				maxRetryAfter: undefined,
@@ -2554,6 +2562,9 @@ for (const [dateFormat, formatDate] of [
 
 		await withCapturedTimeouts(async scheduledDelays => {
 			expect(await ky(retryServer.server.url, {
+				// steadfetch default differs: the breaker (on by default) honours Retry-After past maxRetryAfter (API.md)
+				// @ts-expect-error a steadfetch per-call option, not in ky's Options
+				breaker: false,
 				retry: {
 					// steadfetch default differs: retry.maxRetryAfter (ky: no cap)
 					maxRetryAfter: undefined,
@@ -2624,6 +2635,9 @@ test('Retry-After HTTP-date supports a leap second', async ({expect, onTestFinis
 		Date.now = () => now;
 		await withCapturedTimeouts(async scheduledDelays => {
 			expect(await ky(retryServer.server.url, {
+				// steadfetch default differs: the breaker (on by default) honours Retry-After past maxRetryAfter (API.md)
+				// @ts-expect-error a steadfetch per-call option, not in ky's Options
+				breaker: false,
 				retry: {
 					// steadfetch default differs: retry.maxRetryAfter (ky: no cap)
 					maxRetryAfter: undefined,

@@ -68,7 +68,15 @@ type Body = (context: TestContext) => unknown;
 type Register = (name: string, ...rest: any[]) => unknown;
 
 /** Runs a test body with its own client. */
-const isolated = (body: Body): Body => async (context) => perTest.run(createSubject(), async () => body(context));
+const isolated = (body: Body): Body => async (context) => {
+	const client = createSubject();
+	try {
+		return await perTest.run(client, async () => body(context));
+	} finally {
+		// Its timers and listeners go with the test (ky itself has none to stop).
+		(client as unknown as { close?: () => void }).close?.();
+	}
+};
 
 const wrap = <R extends Register>(register: R): R => ((name: string, ...rest: unknown[]) =>
 	register(name, ...rest.map((argument) => typeof argument === 'function' ? isolated(argument as Body) : argument))) as R;
