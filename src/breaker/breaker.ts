@@ -172,7 +172,13 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		async clear() {
 			entries.clear();
 			try {
-				await storeOf().clear();
+				// Its own records only: a store shared with the cache or the outbox keeps theirs.
+				const store = storeOf();
+				await Promise.all((await store.keys()).map(async (key) => {
+					if (decodeRecord(await store.get(key))?.scope === key) {
+						await store.delete(key);
+					}
+				}));
 			} catch (error) {
 				context.storageError('breaker', 'clear', error);
 			}

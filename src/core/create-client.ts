@@ -62,6 +62,14 @@ export function assemble<O extends object>(userOptions: O, resolve: Resolve<O>, 
 		random,
 		timeout: options.timeout,
 		options: options as Readonly<Record<string, unknown>>,
+		identity() {
+			try {
+				const who = options.identity?.();
+				return typeof who === 'string' && who.length > 0 ? who : undefined;
+			} catch {
+				return undefined;
+			}
+		},
 		sensitive: {
 			headers: sensitiveSet('sensitiveHeaders', options.sensitiveHeaders ?? []),
 			params: sensitiveParamSet(options.sensitiveParams ?? defaultSensitiveParams),

@@ -69,6 +69,8 @@ export interface PolicyContext {
 	readonly random: () => number;
 	/** The client's per-attempt `timeout` (ms), for probes that must time out like an attempt. */
 	readonly timeout: number | false | undefined;
+	/** The client's `identity()` now (outside a call), undefined without the option or when it fails. */
+	identity(): string | undefined;
 	/** What is never stored: header names (lower-case, the credential headers included) and query parameter names. */
 	readonly sensitive: { readonly headers: ReadonlySet<string>; readonly params: ReadonlySet<string> };
 	/** The client's options as given (ky's and steadfetch's), e.g. its `stringifyJson`. */

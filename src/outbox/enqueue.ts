@@ -1,4 +1,7 @@
 import { callerKey } from '../core/idempotency.js';
+import { identityDigest } from '../shared/digest.js';
+import { splitSensitive } from '../shared/sensitive.js';
+import { withoutIo } from './settle.js';
 import type { Call, PolicyContext } from '../core/policy.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { classify } from '../errors/classify.js';
@@ -46,6 +49,10 @@ export const createCallSide = ({ context, options, queue, drainer, touch }: Deps
 	/** Eligible calls in flight → the scopes that had pending entries when the call started. */
 	const tracked = new WeakMap<Call, ReadonlySet<string>>();
 
+	const sensitiveHeaders = new Set([...options.sensitiveHeaders, ...context.sensitive.headers]);
+	/** A URL with a sensitive query parameter is never stored: the call goes as with `outbox: false`. */
+	const secret = (url: string): boolean => splitSensitive(url, context.sensitive.params).found !== undefined;
+
 	const appliesTo = (call: Call): boolean => {
 		const flag = call.options['outbox'];
 		return flag === true || (flag !== false && options.methods.has(call.method));
@@ -56,19 +63,23 @@ export const createCallSide = ({ context, options, queue, drainer, touch }: Deps
 		const hold = error instanceof OutboxHold;
 		const scope = context.scopeOf(request.url);
 		const { code } = hold ? { code: error.reason } : classify(error);
-		const headers = storedHeaders(request.headers, options.sensitiveHeaders);
+		const headers = storedHeaders(request.headers, sensitiveHeaders);
 		const type = snapshot.contentType;
 		if (type && (type.startsWith('multipart/form-data') || !headers['content-type'])) {
 			headers['content-type'] = type;
 		}
 
 		const id = crypto.randomUUID();
-		const waitMs = hold ? 0 : (error as { retryAfterMs?: number }).retryAfterMs
+		// A wait from outside (the server's Retry-After, the breaker's) never outlives the entry's retention.
+		const given = hold ? 0 : (error as { retryAfterMs?: number }).retryAfterMs
 			?? parseRetryAfter((error as { response?: Response }).response?.headers.get('retry-after'), now)
 			?? backoffDelay(1, options.baseBackoffMs, options.maxBackoffMs, context.random);
+		const waitMs = Number.isFinite(given) ? Math.min(Math.max(0, given), options.retentionMs) : options.retentionMs;
+		const identity = call.identity === undefined ? undefined : await identityDigest(context.name, call.identity);
 		const record: OutboxRecord = {
 			v: 1, id, method: request.method, url: request.url, headers, idempotencyKey: call.idempotencyKey!,
-			createdAt: now, attempts: hold ? 0 : 1, nextAttemptAt: now + waitMs, scope,
+			createdAt: now, attempts: hold || withoutIo.has(code) ? 0 : 1, nextAttemptAt: now + waitMs, scope,
+			...(identity === undefined ? {} : { identity }),
 			...(snapshot.body ? { body: snapshot.body } : {}),
 			...(hold ? {} : { lastError: { code, message: error instanceof Error ? error.message : String(error), ...statusOf(error) } }),
 		};
@@ -112,7 +123,7 @@ export const createCallSide = ({ context, options, queue, drainer, touch }: Deps
 			return await next();
 		} catch (error) {
 			const queueable = error instanceof OutboxHold || (state.signal?.aborted !== true && classify(error).transient);
-			if (!queueable || !state.request) {
+			if (!queueable || !state.request || secret(state.request.url)) {
 				throw error;
 			}
 
@@ -129,7 +140,7 @@ export const createCallSide = ({ context, options, queue, drainer, touch }: Deps
 
 	const held = async (next: FetchLike, request: Request, init: FetchInit | undefined, waiting: ReadonlySet<string> | undefined): Promise<Response> => {
 		const state = init?.steadfetch;
-		if (state && waiting) {
+		if (state && waiting && !secret(request.url)) {
 			const reason = isOffline() ? 'OFFLINE' : state.attempts === 1 && waiting.has(context.scopeOf(request.url)) ? 'BEHIND' : undefined;
 			if (reason) {
 				// Held before any I/O; the breaker, below this layer, never sees the attempt.

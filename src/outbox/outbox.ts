@@ -1,6 +1,7 @@
 import type { PolicyContext } from '../core/policy.js';
 import type { OutboxParts } from '../core/policy-apis.js';
 import { autoStore } from '../stores/auto.js';
+import { identityDigest } from '../shared/digest.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import { Drainer } from './drainer.js';
 import { createCallSide } from './enqueue.js';
@@ -121,8 +122,15 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 				cleanup();
 			}
 		},
-		async clear() {
-			await queue.clear();
+		async clear(options) {
+			const who = options?.identity;
+			if (who === undefined) {
+				await drainer.exclusively(async () => queue.clear());
+				return;
+			}
+
+			const digest = await identityDigest(context.name, who);
+			await drainer.exclusively(async () => queue.clear((record) => isRecord(record) && record.identity === digest));
 		},
 	};
 }

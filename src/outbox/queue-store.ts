@@ -176,15 +176,31 @@ export class QueueStore {
 		}
 	}
 
-	async clear(): Promise<void> {
-		this.#memory.clear();
-		this.#index.keys.clear();
-		this.#index.applied = ++listings; // A listing under way is older than the clear.
+	/**
+	 * Remove the outbox's records — its own keys only, so a store shared with the cache or the
+	 * breaker keeps theirs — or, with `match`, the records it accepts (one identity's).
+	 */
+	async clear(match?: (record: unknown) => boolean): Promise<void> {
 		try {
-			await this.#store.clear();
+			const stored = (await this.#store.keys()).filter((key) => parseKey(key));
+			const keys = new Set([...stored, ...this.#memory.keys()]);
+			await Promise.all([...keys].map(async (key) => {
+				if (match && !match(this.#memory.has(key) ? this.#memory.get(key) : await this.#store.get(key))) {
+					return;
+				}
+
+				this.#memory.delete(key);
+				await this.#store.delete(key);
+				this.#note(key, false);
+			}));
 		} catch (error) {
 			this.#report('clear', error);
 			throw error;
+		}
+
+		if (!match) {
+			this.#index.keys.clear();
+			this.#index.applied = ++listings; // A listing under way is older than the clear.
 		}
 
 		this.#peers?.postMessage(0);

@@ -14,6 +14,8 @@ export interface OutboxRecord extends OutboxEntry {
 	retainFrom?: number;
 	/** For a record that could not be read: the raw stored value, kept so nothing is lost. */
 	raw?: unknown;
+	/** The digest of the identity the entry was queued under (replayed only under it), if any. */
+	identity?: string;
 }
 
 export type RecordState = 'p' | 'd';
@@ -69,14 +71,16 @@ export const isRecord = (value: unknown): value is OutboxRecord => {
 		&& typeof idempotencyKey === 'string' && idempotencyKey !== ''
 		&& isObject(headers) && Object.values(headers).every((header) => typeof header === 'string')
 		&& [createdAt, attempts, nextAttemptAt].every((number) => typeof number === 'number' && Number.isFinite(number))
-		&& (body === undefined || body instanceof ArrayBuffer);
+		&& (body === undefined || body instanceof ArrayBuffer)
+		&& (value['identity'] === undefined || (typeof value['identity'] === 'string' && value['identity'].length <= 128));
 };
 
 /** The public view of a record: no body, no internals. */
 export const toEntry = (record: OutboxRecord): OutboxEntry => {
-	const { id, method, url, headers, idempotencyKey, createdAt, attempts, nextAttemptAt, lastError, deadReason } = record;
+	const { id, method, url, headers, idempotencyKey, createdAt, attempts, nextAttemptAt, lastError, deadReason, identity } = record;
 	return {
 		id, method, url, headers: { ...headers }, idempotencyKey, createdAt, attempts, nextAttemptAt,
+		...(identity === undefined ? {} : { identity }),
 		...(lastError ? { lastError: { ...lastError } } : {}),
 		...(deadReason ? { deadReason } : {}),
 	};

@@ -14,6 +14,8 @@ export interface OutboxEntry {
 	nextAttemptAt: number;
 	lastError?: { code: string; status?: number; message: string };
 	deadReason?: 'rejected' | 'expired' | 'max-attempts';
+	/** A digest of the identity the entry was queued under (the client's `identity` option), if any; never the identity itself. */
+	identity?: string;
 }
 
 /** `client.outbox`. */

@@ -76,7 +76,7 @@ describe('breaker: persisted state (reload)', () => {
 			get: async () => Promise.reject(new Error('quota')),
 			set: async () => Promise.reject(new Error('quota')),
 			delete: async () => undefined,
-			keys: async () => [],
+			keys: async () => Promise.reject(new Error('quota')),
 			clear: async () => Promise.reject(new Error('quota')),
 		};
 		const { make } = tabs({}, failing);

@@ -174,7 +174,8 @@ describe('outbox replay outcomes', () => {
 		expect(await api.outbox.flush()).toMatchObject({ sent: 0, failed: 1 });
 		expect(h.seen.length).toBe(hits); // no I/O
 		const after = (await api.outbox.list())[0]!;
-		expect(after).toMatchObject({ id: entry!.id, attempts: 2, lastError: { code: 'CIRCUIT_OPEN' } });
+		// A replay the open breaker refused made no I/O: not an attempt (API.md "Outbox").
+		expect(after).toMatchObject({ id: entry!.id, attempts: 1, lastError: { code: 'CIRCUIT_OPEN' } });
 		expect(after.nextAttemptAt).toBe(api.breaker(h.api.url).reopensAt);
 		h.clock.set(after.nextAttemptAt);
 		expect(await api.outbox.flush()).toMatchObject({ sent: 1, remaining: 0 });
