@@ -107,7 +107,8 @@ const write = async (core: CacheCore, request: Request, response: Response, copy
 		return;
 	}
 
-	const outdated = () => startEpoch < core.clearedAt || (core.invalidated.get(url) ?? 0) > startEpoch;
+	const outdated = () => startEpoch < core.clearedAt || (core.invalidated.get(url) ?? 0) > startEpoch
+		|| (who !== undefined && (core.clearedFor.get(who) ?? 0) > startEpoch);
 	if (primary === undefined || typeof plan === 'string' || outdated()) {
 		cancel(copy);
 		if (plan === 'purge') {

@@ -15,6 +15,8 @@ export class CacheCore {
 	/** Bumped by every invalidation and clear: a capture that started before one must not store. */
 	epoch = 0;
 	clearedAt = 0;
+	/** The epoch of the latest `clear({ identity })`, by identity digest: a capture for it that started before must not store. */
+	readonly clearedFor = new Map<string, number>();
 	/** Latest invalidation epoch per URL (the last 64 URLs). */
 	readonly invalidated = new Map<string, number>();
 

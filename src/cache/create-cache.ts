@@ -1,5 +1,7 @@
 import type { Call, PolicyContext } from '../core/policy.js';
 import type { CacheParts } from '../core/policy-apis.js';
+import type { CachedEntry } from '../core/client-types.js';
+import { identityDigest } from '../shared/digest.js';
 import { isOffline } from '../core/runtime.js';
 import type { Layer } from '../core/types.js';
 import { classify } from '../errors/classify.js';
@@ -167,10 +169,27 @@ export function createCache(context: PolicyContext, options: ResolvedCacheOption
 		return response;
 	};
 
-	const clear = async (): Promise<void> => {
-		core.clearedAt = ++core.epoch;
-		refreshing.clear();
-		await entries.clear();
+	const clear = async (options?: { identity?: string }): Promise<void> => {
+		if (options?.identity === undefined) {
+			core.clearedAt = ++core.epoch;
+			refreshing.clear();
+			await entries.clear();
+			return;
+		}
+
+		const who = await identityDigest(context.name, options.identity);
+		core.clearedFor.set(who, ++core.epoch);
+		await entries.clearWho(who);
+	};
+
+	const list = async (): Promise<CachedEntry[]> => {
+		const who = context.identity();
+		const digest = who === undefined ? undefined : await identityDigest(context.name, who);
+		await entries.reload();
+		await entries.ready();
+		return entries.index.list()
+			.filter((meta) => meta.who === digest)
+			.map(({ url, status, storedAt, bytes }) => ({ url, status: status ?? 200, storedAt, bytes }));
 	};
 
 	return {
@@ -187,7 +206,8 @@ export function createCache(context: PolicyContext, options: ResolvedCacheOption
 
 				await core.invalidate(href);
 			},
-			clear,
+			clear: async () => clear(),
+			list,
 		},
 		clear,
 		close() {

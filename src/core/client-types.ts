@@ -17,6 +17,19 @@ export interface CacheHandle {
 	delete(url: string | URL): Promise<void>;
 	/** Remove every stored copy (of every identity). */
 	clear(): Promise<void>;
+	/**
+	 * The current identity's stored copies, least recently used first: URL (sensitive query values
+	 * removed), status, when stored (epoch ms) and body size.
+	 */
+	list(): Promise<CachedEntry[]>;
+}
+
+/** One stored copy, as `client.cache.list()` shows it. */
+export interface CachedEntry {
+	url: string;
+	status: number;
+	storedAt: number;
+	bytes: number;
 }
 
 /**
@@ -56,8 +69,12 @@ export interface Client<O = object> extends Call {
 	on(type: '*', listener: (event: EventMap[EventType]) => void): () => void;
 	/** Counters per scope. */
 	stats(): ClientStats;
-	/** Wipe every persisted record of this client: cache, outbox, breaker state. */
-	clear(): Promise<void>;
+	/**
+	 * Wipe every persisted record of this client (cache, outbox, breaker state), or with
+	 * `{ identity }` that identity's cache and outbox only. After it resolves nothing it removed comes
+	 * back, and no removed outbox entry is sent.
+	 */
+	clear(options?: { identity?: string }): Promise<void>;
 	/** Stop timers, listeners, channels; further calls reject with a `SteadfetchError` (`CLIENT_CLOSED`). */
 	close(): void;
 }

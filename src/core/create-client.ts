@@ -1,4 +1,5 @@
 import ky, { type Input, type Options as KyOptions } from 'ky';
+import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import { RetryBudget } from '../retry/budget.js';
 import { createShouldRetry } from '../retry/should-retry.js';
@@ -192,8 +193,13 @@ export function assemble<O extends object>(userOptions: O, resolve: Resolve<O>, 
 		return result;
 	};
 
-	client.clear = async () => {
-		await Promise.all(active.map(async (part) => part.clear?.()));
+	client.clear = async (clearOptions) => {
+		const identity = clearOptions?.identity;
+		if (identity !== undefined && (typeof identity !== 'string' || identity.length === 0)) {
+			throw new InvalidRequestError(`\`clear({ identity })\` takes a non-empty string; got ${typeof identity}`);
+		}
+
+		await Promise.all(active.map(async (part) => part.clear?.(identity === undefined ? undefined : { identity })));
 	};
 
 	client.close = () => {

@@ -22,6 +22,7 @@ export interface OutboxParts extends PolicyParts {
 const noCache: CacheHandle = {
 	delete: async () => undefined,
 	clear: async () => undefined,
+	list: async () => [],
 };
 
 /** The members of the public client that show a policy: `breaker(url)`, `cache`, `outbox`. */

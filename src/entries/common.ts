@@ -1,5 +1,5 @@
 // What `steadfetch` and `steadfetch/core` both export (besides `createClient`).
-export type { Client, ClientStats, CacheHandle } from '../core/client-types.js';
+export type { Client, ClientStats, CacheHandle, CachedEntry } from '../core/client-types.js';
 export type { BaseClientOptions, CallOptions } from '../core/options.js';
 export type { Call, Policy, PolicyContext, PolicyParts, SlotName, EventFields } from '../core/policy.js';
 export type { BreakerParts, CacheParts, OutboxParts } from '../core/policy-apis.js';

@@ -98,7 +98,8 @@ export const createHandler = (state: TestServerState = createState()) => async (
 			const attempt = (state.hits.get(`${id} mutate-attempts`) ?? 0) + 1; // Preflights not counted.
 			state.hits.set(`${id} mutate-attempts`, attempt);
 			if (fails.length > 0 && attempt <= Number(url.searchParams.get('times') ?? Number.POSITIVE_INFINITY)) {
-				return json({ error: 'scripted' }, { status: fails[Math.min(attempt, fails.length) - 1], headers: cors });
+				const retryAfter = url.searchParams.get('retryAfter');
+				return json({ error: 'scripted' }, { status: fails[Math.min(attempt, fails.length) - 1], headers: retryAfter ? { ...cors, 'retry-after': retryAfter } : cors });
 			}
 
 			if (key && seen.has(key)) {
