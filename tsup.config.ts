@@ -7,6 +7,8 @@ export const entries = {
 	breaker: 'src/entries/breaker.ts',
 	cache: 'src/entries/cache.ts',
 	outbox: 'src/entries/outbox.ts',
+	bulkhead: 'src/entries/bulkhead.ts',
+	dedupe: 'src/entries/dedupe.ts',
 };
 
 export default defineConfig({

@@ -78,6 +78,14 @@ export interface StorageErrorEvent extends BaseEvent<'storage:error'> {
 	error: unknown;
 }
 
+/** A call the scope's bulkhead refused: `maxConcurrent` running and `maxQueue` waiting. */
+export interface BulkheadRejectedEvent extends BaseEvent<'bulkhead:rejected'> {
+	method: string;
+	url: string;
+	running: number;
+	queued: number;
+}
+
 /** Every event, by type. */
 export interface EventMap {
 	'retry': RetryEvent;
@@ -92,6 +100,7 @@ export interface EventMap {
 	'outbox:retry': OutboxEvent<'outbox:retry'>;
 	'outbox:dead': OutboxEvent<'outbox:dead'>;
 	'storage:error': StorageErrorEvent;
+	'bulkhead:rejected': BulkheadRejectedEvent;
 }
 
 export type EventType = keyof EventMap;

@@ -15,6 +15,7 @@ export { CircuitOpenError } from '../errors/CircuitOpenError.js';
 export { OutboxQueuedError } from '../errors/OutboxQueuedError.js';
 export { OutboxFullError } from '../errors/OutboxFullError.js';
 export { InvalidRequestError } from '../errors/InvalidRequestError.js';
+export { BulkheadFullError } from '../errors/BulkheadFullError.js';
 export { classify, type Classification } from '../errors/classify.js';
 
 export { memoryStore } from '../stores/memory.js';

@@ -11,6 +11,8 @@ import { requestCacheKey, type CoreClientOptions } from '../core/options.js';
 import { isPolicy, type Policy, type SlotName } from '../core/policy.js';
 import { checkOptionsObject } from '../core/validate-options.js';
 import { outbox } from '../outbox/index.js';
+import { bulkhead } from '../bulkhead/index.js';
+import { dedupe } from '../dedupe/index.js';
 import type { ClientOptions } from './options.js';
 
 export * from './common.js';
@@ -22,6 +24,8 @@ export type { OutboxOptions } from '../outbox/options.js';
 export { breaker } from '../breaker/index.js';
 export { staleCache, isStale } from '../cache/index.js';
 export { outbox, outboxSyncHandler, type SyncEventLike } from '../outbox/index.js';
+export { bulkhead, type BulkheadOptions } from '../bulkhead/index.js';
+export { dedupe } from '../dedupe/index.js';
 
 /** A slot's value as the core takes it: a policy, `false`, or what the core will reject by name. */
 const fill = <S extends SlotName>(value: unknown, make: (options: object) => Policy<S>, on: boolean): unknown => {
@@ -44,6 +48,8 @@ const resolve = (options: ClientOptions): CoreClientOptions => {
 		breaker: fill(options.breaker, breaker, true),
 		cache: mode === undefined ? fill(cache, staleCache, true) : mode !== 'no-store' && staleCache(),
 		outbox: fill(options.outbox, outbox, false),
+		bulkhead: fill(options.bulkhead, bulkhead, false),
+		dedupe: fill(options.dedupe, dedupe, false),
 		...(mode === undefined ? {} : { [requestCacheKey]: mode }),
 	} as CoreClientOptions;
 };

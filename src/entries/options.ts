@@ -3,6 +3,7 @@ import type { CacheOptions } from '../cache/options.js';
 import type { BaseClientOptions } from '../core/options.js';
 import type { Policy } from '../core/policy.js';
 import type { OutboxOptions } from '../outbox/options.js';
+import type { BulkheadOptions } from '../bulkhead/index.js';
 
 /**
  * Options of `createClient` from `steadfetch`: every ky option, the core's keys, and each policy
@@ -30,4 +31,15 @@ export interface ClientOptions extends BaseClientOptions {
 	 * @default false
 	 */
 	outbox?: OutboxOptions | Policy<'outbox'> | boolean;
+	/**
+	 * A concurrency limit per scope (see `BulkheadOptions`). Off unless given: a limit changes how
+	 * long a burst waits.
+	 * @default false
+	 */
+	bulkhead?: BulkheadOptions | Policy<'bulkhead'> | boolean;
+	/**
+	 * Identical in-flight GET/HEAD calls share one request (`dedupe()` from `steadfetch/dedupe`).
+	 * @default false
+	 */
+	dedupe?: Policy<'dedupe'> | boolean;
 }

@@ -1,0 +1,164 @@
+/** The bulkhead and in-flight dedupe (issue 14), against a loopback origin and a scripted transport. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bulkhead } from '../../src/entries/bulkhead.js';
+import { createClient } from '../../src/entries/core.js';
+import { dedupe } from '../../src/entries/dedupe.js';
+import { BulkheadFullError, classify, createClient as createPreset } from '../../src/entries/index.js';
+import { serve, type RunningServer } from '../helpers/node-server.js';
+
+/** A loopback origin that counts requests open at once, per path prefix; `/slow` waits `ms`. */
+let server: RunningServer;
+const open = { now: 0, max: 0, total: 0 };
+beforeAll(async () => {
+	server = await serve(async (request) => {
+		const url = new URL(request.url);
+		open.now++;
+		open.total++;
+		open.max = Math.max(open.max, open.now);
+		try {
+			await new Promise((resolve) => setTimeout(resolve, Number(url.searchParams.get('ms') ?? 5)));
+			return new Response(JSON.stringify({ path: url.pathname, body: 'x'.repeat(1000) }), { headers: { 'content-type': 'application/json' } });
+		} finally {
+			open.now--;
+		}
+	});
+});
+afterAll(async () => server.close());
+
+/** A transport whose answers the test releases by hand. */
+const held = () => {
+	const pending: Array<{ request: Request; release: (response?: Response) => void }> = [];
+	const fetch = async (request: Request) => new Promise<Response>((resolve, reject) => {
+		pending.push({ request, release: (response = new Response('ok')) => resolve(response) });
+		request.signal.addEventListener('abort', () => reject(request.signal.reason));
+	});
+	return { pending, fetch: fetch as typeof globalThis.fetch };
+};
+
+describe('bulkhead', () => {
+	it('a 1,000-call burst at one scope never has more than 6 requests open at the server', async () => {
+		open.max = 0;
+		const api = createClient({ bulkhead: bulkhead({ maxConcurrent: 6, maxQueue: 1_000 }), retry: 0, timeout: false });
+		const results = await Promise.allSettled(Array.from({ length: 1_000 }, async (_, index) => api.get(`${server.url}/burst/${index}?ms=2`).json()));
+		expect(results.filter(({ status }) => status === 'fulfilled')).toHaveLength(1_000);
+		expect(open.max).toBe(6);
+		expect(api.stats()[server.url]).toMatchObject({ bulkhead: { running: 0, queued: 0, rejected: 0 } });
+	});
+
+	it('beyond maxQueue: BulkheadFullError at once, no I/O, transient, counted and emitted', async () => {
+		const { pending, fetch } = held();
+		const api = createClient({ fetch, bulkhead: bulkhead({ maxConcurrent: 2, maxQueue: 1 }), retry: 0, timeout: false });
+		const events: unknown[] = [];
+		api.on('bulkhead:rejected', (event) => events.push(event));
+		const calls = [0, 1, 2].map(async (index) => api.get(`https://api.test/${index}`).text());
+		await Promise.resolve();
+		const error = await api.get('https://api.test/over').catch((error_: unknown) => error_);
+		expect(error).toBeInstanceOf(BulkheadFullError);
+		expect(classify(error)).toMatchObject({ code: 'BULKHEAD_FULL', transient: true });
+		expect(pending).toHaveLength(2);
+		expect(events).toEqual([expect.objectContaining({ type: 'bulkhead:rejected', scope: 'https://api.test', running: 2, queued: 1 })]);
+		// FIFO: the waiting call goes when a slot frees.
+		pending[0]!.release();
+		await new Promise((resolve) => setTimeout(resolve, 5));
+		expect(pending.map(({ request }) => new URL(request.url).pathname)).toEqual(['/0', '/1', '/2']);
+		for (const { release } of pending) {
+			release();
+		}
+
+		expect(await Promise.all(calls)).toEqual(['ok', 'ok', 'ok']);
+		expect(api.stats()['https://api.test']).toMatchObject({ bulkhead: { running: 0, queued: 0, rejected: 1 } });
+	});
+
+	it('a waiting call leaves the queue when its signal aborts or its timeout runs out; scopes are independent', async () => {
+		const { pending, fetch } = held();
+		const api = createClient({ fetch, bulkhead: bulkhead({ maxConcurrent: 1, maxQueue: 5 }), retry: 0, timeout: false });
+		const first = api.get('https://a.test/1').text();
+		const controller = new AbortController();
+		const aborted = api.get('https://a.test/2', { signal: controller.signal }).catch((error: unknown) => error);
+		const timedOut = api.get('https://a.test/3', { timeout: 30 }).catch((error: unknown) => classify(error).code);
+		const other = api.get('https://b.test/1').text(); // Another scope is not held behind a.test.
+		await new Promise((resolve) => setTimeout(resolve, 5));
+		expect(pending.map(({ request }) => request.url)).toEqual(['https://a.test/1', 'https://b.test/1']);
+		controller.abort(new Error('left'));
+		expect(await aborted).toEqual(new Error('left'));
+		expect(await timedOut).toBe('TIMEOUT');
+		for (const { release } of pending) {
+			release();
+		}
+
+		expect(await first).toBe('ok');
+		expect(await other).toBe('ok');
+		expect(pending).toHaveLength(2); // Neither left call was ever sent.
+	});
+
+	it('bad options are RangeErrors naming option and value; the preset builds it from plain options', () => {
+		expect(() => bulkhead({ maxConcurrent: 0 })).toThrow(/bulkhead\.maxConcurrent.*0/);
+		expect(() => bulkhead({ maxQueue: -1 })).toThrow(/bulkhead\.maxQueue.*-1/);
+		expect(() => bulkhead({ maxConcurrent: 1.5 })).toThrow(RangeError);
+		expect(() => createPreset({ bulkhead: { maxConcurrent: Number.NaN } })).toThrow(/bulkhead\.maxConcurrent/);
+		createPreset({ bulkhead: { maxConcurrent: 2 } }).close();
+	});
+});
+
+describe('dedupe', () => {
+	it('100 identical concurrent GETs reach the server once, and all 100 callers read the whole body', async () => {
+		const api = createClient({ dedupe: dedupe(), retry: 0 });
+		const before = open.total;
+		const bodies = await Promise.all(Array.from({ length: 100 }, async () => api.get(`${server.url}/same?ms=30`).json<{ body: string }>()));
+		expect(open.total - before).toBe(1);
+		expect(bodies.every(({ body }) => body.length === 1000)).toBe(true);
+		expect(api.stats()[server.url]).toMatchObject({ dedupe: { shared: 99 } });
+	});
+
+	it('another Accept, other credentials or dedupe: false are not shared; after the response arrives nothing is', async () => {
+		const { pending, fetch } = held();
+		const api = createClient({ fetch, dedupe: dedupe(), retry: 0, timeout: false });
+		const calls = [
+			api.get('https://api.test/r').text(),
+			api.get('https://api.test/r').text(),
+			api.get('https://api.test/r', { headers: { accept: 'text/csv' } }).text(),
+			api.get('https://api.test/r', { headers: { authorization: 'Bearer other' } }).text(),
+			api.get('https://api.test/r', { dedupe: false } as never).text(),
+			api.post('https://api.test/r').text(),
+		];
+		await new Promise((resolve) => setTimeout(resolve, 5));
+		expect(pending).toHaveLength(5);
+		for (const { release } of pending) {
+			release();
+		}
+
+		await Promise.all(calls);
+		const again = api.get('https://api.test/r').text();
+		await new Promise((resolve) => setTimeout(resolve, 5));
+		expect(pending).toHaveLength(6);
+		pending[5]!.release();
+		expect(await again).toBe('ok');
+	});
+
+	it('one caller aborting leaves the others their response; all aborting aborts the shared request', async () => {
+		const { pending, fetch } = held();
+		const api = createClient({ fetch, dedupe: dedupe(), retry: 0, timeout: false });
+		const a = new AbortController();
+		const b = new AbortController();
+		const first = api.get('https://api.test/x', { signal: a.signal }).text().catch((error: unknown) => error);
+		const second = api.get('https://api.test/x', { signal: b.signal }).text();
+		await new Promise((resolve) => setTimeout(resolve, 5));
+		expect(pending).toHaveLength(1);
+		a.abort(new Error('a left'));
+		expect(await first).toEqual(new Error('a left'));
+		expect(pending[0]!.request.signal.aborted).toBe(false);
+		pending[0]!.release(new Response('for b'));
+		expect(await second).toBe('for b');
+
+		const c = new AbortController();
+		const d = new AbortController();
+		const third = api.get('https://api.test/y', { signal: c.signal }).text().catch(() => 'c');
+		const fourth = api.get('https://api.test/y', { signal: d.signal }).text().catch(() => 'd');
+		await new Promise((resolve) => setTimeout(resolve, 5));
+		c.abort();
+		expect(pending[1]!.request.signal.aborted).toBe(false);
+		d.abort();
+		expect(pending[1]!.request.signal.aborted).toBe(true);
+		expect(await Promise.all([third, fourth])).toEqual(['c', 'd']);
+	});
+});
