@@ -9,6 +9,7 @@ export const entries = {
 	outbox: 'src/entries/outbox.ts',
 	bulkhead: 'src/entries/bulkhead.ts',
 	dedupe: 'src/entries/dedupe.ts',
+	'rate-limit': 'src/entries/rate-limit.ts',
 };
 
 export default defineConfig({

@@ -21,6 +21,8 @@ const describe: { [T in EventType]: Describe<T> } = {
 	'outbox:retry': (e) => [`replay of ${e.method} ${shortUrl(e.url)} failed (${e.code ?? '?'})${inMs(e.nextAttemptAt, e.time)}`, 'warn'],
 	'outbox:dead': (e) => [`dead letter ${e.method} ${shortUrl(e.url)} (${e.deadReason ?? '?'})`, 'bad'],
 	'storage:error': (e) => [`storage error: ${e.part} ${e.operation}: ${String((e.error as Error)?.message ?? e.error)}`, 'bad'],
+	'bulkhead:rejected': (e) => [`${host(e.scope)}: bulkhead full (${e.running} running, ${e.queued} waiting), ${e.method} ${shortUrl(e.url)} refused`, 'bad'],
+	'ratelimit:wait': (e) => [`${host(e.scope)}: ${e.method} ${shortUrl(e.url)} waits ${seconds(e.waitMs)} for the ${e.reason === 'server' ? 'server\'s' : 'client\'s'} rate limit`, 'warn'],
 };
 
 /** Subscribe to every event of `client`. */

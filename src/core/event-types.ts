@@ -86,6 +86,15 @@ export interface BulkheadRejectedEvent extends BaseEvent<'bulkhead:rejected'> {
 	queued: number;
 }
 
+/** A call waits for the scope's rate limit: its own bucket, or the server's spent budget. */
+export interface RateLimitWaitEvent extends BaseEvent<'ratelimit:wait'> {
+	method: string;
+	url: string;
+	/** How long it waits, in ms. */
+	waitMs: number;
+	reason: 'bucket' | 'server';
+}
+
 /** Every event, by type. */
 export interface EventMap {
 	'retry': RetryEvent;
@@ -101,6 +110,7 @@ export interface EventMap {
 	'outbox:dead': OutboxEvent<'outbox:dead'>;
 	'storage:error': StorageErrorEvent;
 	'bulkhead:rejected': BulkheadRejectedEvent;
+	'ratelimit:wait': RateLimitWaitEvent;
 }
 
 export type EventType = keyof EventMap;

@@ -16,6 +16,7 @@ export { OutboxQueuedError } from '../errors/OutboxQueuedError.js';
 export { OutboxFullError } from '../errors/OutboxFullError.js';
 export { InvalidRequestError } from '../errors/InvalidRequestError.js';
 export { BulkheadFullError } from '../errors/BulkheadFullError.js';
+export { RateLimitedError } from '../errors/RateLimitedError.js';
 export { classify, type Classification } from '../errors/classify.js';
 
 export { memoryStore } from '../stores/memory.js';

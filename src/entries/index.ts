@@ -13,6 +13,7 @@ import { checkOptionsObject } from '../core/validate-options.js';
 import { outbox } from '../outbox/index.js';
 import { bulkhead } from '../bulkhead/index.js';
 import { dedupe } from '../dedupe/index.js';
+import { rateLimit } from '../rate-limit/index.js';
 import type { ClientOptions } from './options.js';
 
 export * from './common.js';
@@ -26,6 +27,7 @@ export { staleCache, isStale } from '../cache/index.js';
 export { outbox, outboxSyncHandler, type SyncEventLike } from '../outbox/index.js';
 export { bulkhead, type BulkheadOptions } from '../bulkhead/index.js';
 export { dedupe } from '../dedupe/index.js';
+export { rateLimit, type RateLimitOptions } from '../rate-limit/index.js';
 
 /** A slot's value as the core takes it: a policy, `false`, or what the core will reject by name. */
 const fill = <S extends SlotName>(value: unknown, make: (options: object) => Policy<S>, on: boolean): unknown => {
@@ -50,6 +52,7 @@ const resolve = (options: ClientOptions): CoreClientOptions => {
 		outbox: fill(options.outbox, outbox, false),
 		bulkhead: fill(options.bulkhead, bulkhead, false),
 		dedupe: fill(options.dedupe, dedupe, false),
+		rateLimit: fill(options.rateLimit, rateLimit, false),
 		...(mode === undefined ? {} : { [requestCacheKey]: mode }),
 	} as CoreClientOptions;
 };

@@ -4,6 +4,7 @@ import type { BaseClientOptions } from '../core/options.js';
 import type { Policy } from '../core/policy.js';
 import type { OutboxOptions } from '../outbox/options.js';
 import type { BulkheadOptions } from '../bulkhead/index.js';
+import type { RateLimitOptions } from '../rate-limit/index.js';
 
 /**
  * Options of `createClient` from `steadfetch`: every ky option, the core's keys, and each policy
@@ -42,4 +43,10 @@ export interface ClientOptions extends BaseClientOptions {
 	 * @default false
 	 */
 	dedupe?: Policy<'dedupe'> | boolean;
+	/**
+	 * A token bucket per scope that learns the server's budget from its headers (see
+	 * `RateLimitOptions`). Off unless given.
+	 * @default false
+	 */
+	rateLimit?: RateLimitOptions | Policy<'rateLimit'> | boolean;
 }

@@ -1,0 +1,162 @@
+import type { Call, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
+import type { Layer } from '../core/types.js';
+import { check, isPositiveFinite } from '../core/validate.js';
+import { RateLimitedError } from '../errors/RateLimitedError.js';
+import { serverBudget } from './headers.js';
+
+/** Options of the rate limiter (`rateLimit()` from `steadfetch/rate-limit`). */
+export interface RateLimitOptions {
+	/**
+	 * Requests per second per scope of the client's own token bucket. Without it, only what the
+	 * server says limits calls.
+	 * @default undefined (no bucket of its own)
+	 */
+	perSecond?: number;
+	/**
+	 * Requests a scope may send at once before the bucket's rate applies (the bucket's size).
+	 * @default perSecond (one second's worth)
+	 */
+	burst?: number;
+	/**
+	 * Learn the server's budget from `RateLimit` (both forms of the IETF draft),
+	 * `X-RateLimit-Remaining`/`X-RateLimit-Reset`, and `Retry-After` on 429/503: when it says
+	 * nothing is left, calls to the scope wait until it resets instead of being sent.
+	 * @default true
+	 */
+	fromHeaders?: boolean;
+	/**
+	 * The longest a server's reset is believed, in ms: a larger one (or a malformed one) is capped.
+	 * @default 60_000
+	 */
+	maxResetMs?: number;
+}
+
+interface Lane {
+	tokens: number;
+	refilledAt: number;
+	/** No request before this time (epoch ms): the server said its budget is spent. */
+	blockedUntil: number;
+	waits: number;
+}
+
+/** The longest a call may wait: its `totalTimeout`, else its `timeout`, else the client's, else ky's 10 s. */
+const budgetOf = (call: Call | undefined, context: PolicyContext): number => {
+	const options = call?.options ?? {};
+	const total = options['totalTimeout'] ?? context.options['totalTimeout'];
+	if (typeof total === 'number') {
+		return total;
+	}
+
+	const timeout = options['timeout'] ?? context.timeout;
+	return typeof timeout === 'number' ? timeout : timeout === false ? Infinity : 10_000;
+};
+
+const create = (context: PolicyContext, perSecond: number | undefined, burst: number, fromHeaders: boolean, maxResetMs: number): PolicyParts => {
+	const lanes = new Map<string, Lane>();
+	const { clock } = context;
+	const laneOf = (scope: string, now: number): Lane => {
+		let lane = lanes.get(scope);
+		if (!lane) {
+			lanes.set(scope, lane = { tokens: burst, refilledAt: now, blockedUntil: 0, waits: 0 });
+		}
+
+		return lane;
+	};
+
+	/** Ms until a request may go, and why; takes the bucket's token when it may go now. */
+	const admit = (lane: Lane, now: number): { waitMs: number; reason: 'bucket' | 'server' } => {
+		if (lane.blockedUntil > now) {
+			return { waitMs: lane.blockedUntil - now, reason: 'server' };
+		}
+
+		if (perSecond === undefined) {
+			return { waitMs: 0, reason: 'bucket' };
+		}
+
+		lane.tokens = Math.min(burst, lane.tokens + ((Math.max(now, lane.refilledAt) - lane.refilledAt) / 1000) * perSecond);
+		lane.refilledAt = Math.max(now, lane.refilledAt);
+		if (lane.tokens >= 1) {
+			lane.tokens--;
+			return { waitMs: 0, reason: 'bucket' };
+		}
+
+		return { waitMs: ((1 - lane.tokens) / perSecond) * 1000, reason: 'bucket' };
+	};
+
+	const learn = (lane: Lane, response: Response): void => {
+		const now = clock.now();
+		const said = fromHeaders ? serverBudget(response, now) : undefined;
+		if (said && said.remaining < 1) {
+			lane.blockedUntil = Math.max(lane.blockedUntil, now + Math.min(said.resetMs, maxResetMs));
+		}
+	};
+
+	const layer: Layer = (next) => async (request, init) => {
+		const call = init?.steadfetch;
+		const scope = call?.scope ?? context.scopeOf(request.url);
+		const lane = laneOf(scope, clock.now());
+		const { waitMs, reason } = admit(lane, clock.now());
+		if (waitMs > 0) {
+			if (waitMs >= budgetOf(call, context)) {
+				throw new RateLimitedError(scope, waitMs);
+			}
+
+			lane.waits++;
+			context.emit('ratelimit:wait', { scope, method: request.method, url: request.url, waitMs, reason });
+			await sleep(waitMs, request.signal);
+			if (reason === 'bucket') {
+				lane.tokens--; // The token the wait was for.
+			}
+		}
+
+		const response = await next(request, init);
+		learn(lane, response);
+		return response;
+	};
+
+	return {
+		layer,
+		stats: (scope) => {
+			const lane = lanes.get(scope);
+			return lane && { rateLimit: { waits: lane.waits, blockedUntil: lane.blockedUntil } };
+		},
+	};
+};
+
+/** Wait `ms`, or reject with the signal's reason when it aborts first. */
+const sleep = async (ms: number, signal: AbortSignal): Promise<void> => new Promise<void>((resolve, reject) => {
+	signal.throwIfAborted();
+	const onAbort = (): void => {
+		clearTimeout(timer);
+		reject(signal.reason);
+	};
+
+	const timer = setTimeout(() => {
+		signal.removeEventListener('abort', onAbort);
+		resolve();
+	}, ms);
+	signal.addEventListener('abort', onAbort, { once: true });
+});
+
+/**
+ * The rate limiter, for the `rateLimit` slot: a token bucket per scope (`perSecond`, `burst`) and
+ * what the server says of its budget. A call that would wait no longer than its time budget
+ * (`totalTimeout`, else `timeout`) waits (`ratelimit:wait`), else fails at once with
+ * `RateLimitedError` (`retryAfterMs`), no I/O. Per attempt, so retries and outbox replays take their
+ * turn too. Bad options throw a `RangeError` naming the option and the value.
+ *
+ * @example
+ * const api = createClient({ rateLimit: rateLimit({ perSecond: 5 }) });
+ */
+export const rateLimit = (options: RateLimitOptions = {}): Policy<'rateLimit'> => {
+	const { perSecond, fromHeaders = true, maxResetMs = 60_000 } = options;
+	const burst = options.burst ?? perSecond ?? 1;
+	if (perSecond !== undefined) {
+		check(isPositiveFinite(perSecond), 'rateLimit.perSecond', perSecond, 'a positive finite number');
+	}
+
+	check(isPositiveFinite(burst) && burst >= 1, 'rateLimit.burst', burst, 'a finite number of at least 1');
+	check(typeof fromHeaders === 'boolean', 'rateLimit.fromHeaders', fromHeaders, 'a boolean');
+	check(isPositiveFinite(maxResetMs), 'rateLimit.maxResetMs', maxResetMs, 'a positive finite number of ms');
+	return { slot: 'rateLimit', create: (context) => create(context, perSecond, burst, fromHeaders, maxResetMs) };
+};

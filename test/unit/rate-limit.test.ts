@@ -1,0 +1,107 @@
+/** The rate limiter (issue 14): the server's own headers, a token bucket, exact time on an injected clock. */
+import { describe, expect, it } from 'vitest';
+import { createClient } from '../../src/entries/core.js';
+import { RateLimitedError, rateLimit } from '../../src/entries/rate-limit.js';
+import { classify } from '../../src/entries/index.js';
+import { serverBudget } from '../../src/rate-limit/headers.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+
+const t0 = 1_700_000_000_000;
+const answer = (status: number, headers: Record<string, string>) => new Response('', { status, headers });
+
+describe('rate limit: what the server says', () => {
+	it('reads both forms of RateLimit, X-RateLimit-*, and Retry-After on 429/503; ignores the malformed', () => {
+		expect(serverBudget(answer(200, { ratelimit: 'limit=10, remaining=0, reset=2' }), t0)).toEqual({ remaining: 0, resetMs: 2000 });
+		expect(serverBudget(answer(200, { ratelimit: '"default";r=0;t=2', 'ratelimit-policy': '"default";q=10;w=2' }), t0)).toEqual({ remaining: 0, resetMs: 2000 });
+		expect(serverBudget(answer(200, { ratelimit: 'limit=10, remaining=7, reset=30' }), t0)).toEqual({ remaining: 7, resetMs: 30_000 });
+		expect(serverBudget(answer(200, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '5' }), t0)).toEqual({ remaining: 0, resetMs: 5000 });
+		expect(serverBudget(answer(200, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(t0 / 1000 + 3) }), t0)).toEqual({ remaining: 0, resetMs: 3000 });
+		expect(serverBudget(answer(429, { 'retry-after': '4' }), t0)).toEqual({ remaining: 0, resetMs: 4000 });
+		expect(serverBudget(answer(200, { 'retry-after': '4' }), t0)).toBeUndefined();
+		for (const bad of ['remaining=abc, reset=2', 'limit=10', 'remaining=-1, reset=2', 'remaining=0, reset=Infinity', '']) {
+			expect(serverBudget(answer(200, { ratelimit: bad }), t0), bad).toBeUndefined();
+		}
+	});
+});
+
+describe('rate limit: in the client', () => {
+	const setup = (policy = rateLimit(), timeout = 1_000) => {
+		const clock = new ManualClock(t0);
+		const sent: number[] = [];
+		let headers: Record<string, string> = {};
+		let status = 200;
+		const api = createClient({
+			clock, timeout, retry: 0, rateLimit: policy,
+			fetch: (async () => {
+				sent.push(clock.now());
+				return new Response('ok', { status, headers });
+			}) as typeof fetch,
+		});
+		return { api, clock, sent, say: (next: Record<string, string>, code = 200) => { headers = next; status = code; } };
+	};
+
+	it('a server announcing limit=10, remaining=0, reset=2 gets no request for 2 s and none answered 429', async () => {
+		// A budget of 100 ms: every wait below is longer, so each call fails at once (exact time).
+		const { api, clock, sent, say } = setup(rateLimit(), 100);
+		say({ ratelimit: 'limit=10, remaining=0, reset=2' });
+		await api.get('https://api.test/a').text();
+		say({});
+		expect(sent).toEqual([t0]);
+		for (const at of [0, 500, 1_000, 1_900]) {
+			clock.set(t0 + at);
+			const error = await api.get('https://api.test/b').catch((error_: unknown) => error_);
+			expect(error).toBeInstanceOf(RateLimitedError);
+			expect((error as RateLimitedError).retryAfterMs).toBe(2_000 - at);
+			expect(classify(error)).toMatchObject({ code: 'RATE_LIMITED', transient: true });
+		}
+
+		expect(sent).toEqual([t0]);
+		clock.set(t0 + 2_000);
+		expect(await api.get('https://api.test/c').text()).toBe('ok');
+		expect(sent).toEqual([t0, t0 + 2_000]);
+	});
+
+	it('a wait within the call\'s time budget waits (ratelimit:wait) and then sends', async () => {
+		const { api, sent, say } = setup(rateLimit(), 5_000);
+		const waits: unknown[] = [];
+		api.on('ratelimit:wait', (event) => waits.push(event));
+		say({ 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '0.05' });
+		await api.get('https://api.test/a').text();
+		say({});
+		const started = performance.now();
+		expect(await api.get('https://api.test/b').text()).toBe('ok');
+		expect(performance.now() - started).toBeGreaterThanOrEqual(45);
+		expect(waits).toEqual([expect.objectContaining({ type: 'ratelimit:wait', scope: 'https://api.test', waitMs: 50, reason: 'server' })]);
+		expect(sent).toHaveLength(2);
+	});
+
+	it('a 429 with Retry-After holds the scope; a reset beyond maxResetMs is capped', async () => {
+		const { api, clock, say } = setup(rateLimit({ maxResetMs: 10_000 }));
+		say({ 'retry-after': '3600' }, 429);
+		await api.get('https://api.test/a').catch(() => undefined);
+		say({});
+		const error = await api.get('https://api.test/b').catch((error_: unknown) => error_);
+		expect((error as RateLimitedError).retryAfterMs).toBe(10_000);
+		clock.advance(10_000);
+		expect(await api.get('https://api.test/c').text()).toBe('ok');
+	});
+
+	it('its own token bucket: burst at once, then perSecond; scopes are independent', async () => {
+		const { api, clock, sent } = setup(rateLimit({ perSecond: 2, burst: 2 }), 100);
+		await api.get('https://api.test/1').text();
+		await api.get('https://api.test/2').text();
+		const error = await api.get('https://api.test/3').catch((error_: unknown) => error_);
+		expect((error as RateLimitedError).retryAfterMs).toBe(500);
+		expect(await api.get('https://other.test/1').text()).toBe('ok');
+		clock.advance(500);
+		expect(await api.get('https://api.test/4').text()).toBe('ok');
+		expect(sent).toHaveLength(4);
+	});
+
+	it('bad options are RangeErrors naming option and value', () => {
+		expect(() => rateLimit({ perSecond: 0 })).toThrow(/rateLimit\.perSecond.*0/);
+		expect(() => rateLimit({ perSecond: 1, burst: 0.5 })).toThrow(/rateLimit\.burst/);
+		expect(() => rateLimit({ maxResetMs: -1 })).toThrow(/rateLimit\.maxResetMs/);
+		expect(() => rateLimit({ fromHeaders: 'yes' as never })).toThrow(/rateLimit\.fromHeaders/);
+	});
+});
