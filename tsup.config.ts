@@ -10,6 +10,7 @@ export const entries = {
 	bulkhead: 'src/entries/bulkhead.ts',
 	dedupe: 'src/entries/dedupe.ts',
 	'rate-limit': 'src/entries/rate-limit.ts',
+	hedge: 'src/entries/hedge.ts',
 };
 
 export default defineConfig({

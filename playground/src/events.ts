@@ -22,6 +22,7 @@ const describe: { [T in EventType]: Describe<T> } = {
 	'outbox:dead': (e) => [`dead letter ${e.method} ${shortUrl(e.url)} (${e.deadReason ?? '?'})`, 'bad'],
 	'storage:error': (e) => [`storage error: ${e.part} ${e.operation}: ${String((e.error as Error)?.message ?? e.error)}`, 'bad'],
 	'bulkhead:rejected': (e) => [`${host(e.scope)}: bulkhead full (${e.running} running, ${e.queued} waiting), ${e.method} ${shortUrl(e.url)} refused`, 'bad'],
+	'hedge': (e) => [`${e.method} ${shortUrl(e.url)}: hedge #${e.hedge} sent (no answer yet)`, 'warn'],
 	'ratelimit:wait': (e) => [`${host(e.scope)}: ${e.method} ${shortUrl(e.url)} waits ${seconds(e.waitMs)} for the ${e.reason === 'server' ? 'server\'s' : 'client\'s'} rate limit`, 'warn'],
 };
 

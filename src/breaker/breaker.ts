@@ -1,4 +1,5 @@
 import type { PolicyContext } from '../core/policy.js';
+import { isSuperseded } from '../shared/superseded.js';
 import type { BreakerParts } from '../core/policy-apis.js';
 import { autoStore } from '../stores/auto.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
@@ -94,7 +95,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 
 	/** Count an attempt's outcome; the caller's abort and a CircuitOpenError only free a probe slot. */
 	const settle: Settle = (circuit, gen, probe, init, response, error) => {
-		if (!response && (init?.steadfetch?.signal?.aborted === true || isCircuitOpen(error))) {
+		if (!response && (init?.steadfetch?.signal?.aborted === true || isCircuitOpen(error) || isSuperseded(error))) {
 			circuit.release(gen, probe);
 			return;
 		}

@@ -88,6 +88,7 @@ export function assemble<O extends object>(userOptions: O, resolve: Resolve<O>, 
 
 			return store;
 		},
+		spendRetry: (scope) => budget?.tryRetry(scope).allowed ?? true,
 		storageError(part, operation, error, key) {
 			emit('storage:error', { scope: '', part, operation, error, ...(key === undefined ? {} : { key }) });
 		},

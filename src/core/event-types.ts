@@ -95,6 +95,14 @@ export interface RateLimitWaitEvent extends BaseEvent<'ratelimit:wait'> {
 	reason: 'bucket' | 'server';
 }
 
+/** A hedge was sent: the attempt had no answer within the hedge delay. */
+export interface HedgeEvent extends BaseEvent<'hedge'> {
+	method: string;
+	url: string;
+	/** 1 for the first hedge of the attempt. */
+	hedge: number;
+}
+
 /** Every event, by type. */
 export interface EventMap {
 	'retry': RetryEvent;
@@ -111,6 +119,7 @@ export interface EventMap {
 	'storage:error': StorageErrorEvent;
 	'bulkhead:rejected': BulkheadRejectedEvent;
 	'ratelimit:wait': RateLimitWaitEvent;
+	'hedge': HedgeEvent;
 }
 
 export type EventType = keyof EventMap;

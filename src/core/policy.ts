@@ -86,6 +86,11 @@ export interface PolicyContext {
 	 * from the client's `store` option, else from `fallback` (the policy's own default).
 	 */
 	storeFor(part: string, fallback: StoreFactory): KeyValueStore;
+	/**
+	 * Spend one retry from the scope's retry budget for an extra attempt (a hedge); false when the
+	 * budget is spent. Always true with `retryBudget: false`.
+	 */
+	spendRetry(scope: string): boolean;
 	/** Report a storage failure as `storage:error`. Never throws. */
 	storageError(part: string, operation: string, error: unknown, key?: string): void;
 	/**

@@ -14,6 +14,7 @@ import { outbox } from '../outbox/index.js';
 import { bulkhead } from '../bulkhead/index.js';
 import { dedupe } from '../dedupe/index.js';
 import { rateLimit } from '../rate-limit/index.js';
+import { hedge } from '../hedge/index.js';
 import type { ClientOptions } from './options.js';
 
 export * from './common.js';
@@ -28,6 +29,7 @@ export { outbox, outboxSyncHandler, type SyncEventLike } from '../outbox/index.j
 export { bulkhead, type BulkheadOptions } from '../bulkhead/index.js';
 export { dedupe } from '../dedupe/index.js';
 export { rateLimit, type RateLimitOptions } from '../rate-limit/index.js';
+export { hedge, type HedgeOptions } from '../hedge/index.js';
 
 /** A slot's value as the core takes it: a policy, `false`, or what the core will reject by name. */
 const fill = <S extends SlotName>(value: unknown, make: (options: object) => Policy<S>, on: boolean): unknown => {
@@ -53,6 +55,7 @@ const resolve = (options: ClientOptions): CoreClientOptions => {
 		bulkhead: fill(options.bulkhead, bulkhead, false),
 		dedupe: fill(options.dedupe, dedupe, false),
 		rateLimit: fill(options.rateLimit, rateLimit, false),
+		hedge: fill(options.hedge, hedge, false),
 		...(mode === undefined ? {} : { [requestCacheKey]: mode }),
 	} as CoreClientOptions;
 };

@@ -5,6 +5,7 @@ import type { Policy } from '../core/policy.js';
 import type { OutboxOptions } from '../outbox/options.js';
 import type { BulkheadOptions } from '../bulkhead/index.js';
 import type { RateLimitOptions } from '../rate-limit/index.js';
+import type { HedgeOptions } from '../hedge/index.js';
 
 /**
  * Options of `createClient` from `steadfetch`: every ky option, the core's keys, and each policy
@@ -49,4 +50,10 @@ export interface ClientOptions extends BaseClientOptions {
 	 * @default false
 	 */
 	rateLimit?: RateLimitOptions | Policy<'rateLimit'> | boolean;
+	/**
+	 * A second attempt when the first is slow, paid from the retry budget (see `HedgeOptions`).
+	 * Off unless given: hedging adds requests.
+	 * @default false
+	 */
+	hedge?: HedgeOptions | Policy<'hedge'> | boolean;
 }

@@ -127,7 +127,7 @@ describe('outbox triggers', () => {
 		const replay = h.make({});
 		const store = memoryStore('x');
 		const context: PolicyContext = {
-			name: 'bc', clock: h.clock, random: () => 0.5, timeout: undefined, options: {}, identity: () => undefined, sensitive: { headers: new Set(), params: new Set() }, on: (type, listener) => emitter.on(type, listener), scopeOf: originOf, storeFor: () => store, storageError() {},
+			name: 'bc', clock: h.clock, random: () => 0.5, timeout: undefined, options: {}, identity: () => undefined, spendRetry: () => true, sensitive: { headers: new Set(), params: new Set() }, on: (type, listener) => emitter.on(type, listener), scopeOf: originOf, storeFor: () => store, storageError() {},
 			emit: () => undefined, send: (input, options) => replay(input, options),
 		};
 		const feature = outbox().create(context);

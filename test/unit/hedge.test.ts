@@ -1,0 +1,85 @@
+/** Hedging (issue 14): a slow tail cut by a second attempt, paid from the retry budget, never a breaker failure. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { breaker } from '../../src/entries/breaker.js';
+import { createClient } from '../../src/entries/core.js';
+import { hedge } from '../../src/entries/hedge.js';
+import { serve, type RunningServer } from '../helpers/node-server.js';
+
+/** An origin whose every 10th request is 10× slower than the others (p99 ≈ 10× the median). */
+let server: RunningServer;
+let arrivals = 0;
+let posts = 0;
+beforeAll(async () => {
+	server = await serve(async (request) => {
+		if (request.method === 'POST') {
+			posts++;
+		}
+
+		const slow = ++arrivals % 10 === 0;
+		await new Promise((resolve) => setTimeout(resolve, slow ? 200 : 20));
+		return new Response('{"ok":true}', { headers: { 'content-type': 'application/json' } });
+	});
+});
+afterAll(async () => server.close());
+
+const percentile = (values: number[], p: number): number => {
+	const sorted = [...values].sort((a, b) => a - b);
+	return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+};
+
+/** 100 GETs, 4 at a time: the client's latency per call. */
+const run = async (api: ReturnType<typeof createClient>): Promise<number[]> => {
+	const times: number[] = [];
+	let next = 0;
+	await Promise.all(Array.from({ length: 4 }, async () => {
+		while (next < 100) {
+			const index = next++;
+			const started = performance.now();
+			await api.get(`${server.url}/item/${index}`).json();
+			times.push(performance.now() - started);
+		}
+	}));
+	return times;
+};
+
+describe('hedge', () => {
+	it('cuts the client\'s p99 on an origin whose p99 is 10× its median, within the retry budget', async () => {
+		const plain = await run(createClient({ retry: 0, retryBudget: false }));
+		const api = createClient({ retry: 0, hedge: hedge({ delayMs: 60 }), retryBudget: { ratio: 0.2, minRetries: 10 } });
+		const hedges: unknown[] = [];
+		api.on('hedge', (event) => hedges.push(event));
+		const hedged = await run(api);
+		const [p50, p99] = [percentile(plain, 0.5), percentile(plain, 0.99)];
+		const [hedgedP50, hedgedP99] = [percentile(hedged, 0.5), percentile(hedged, 0.99)];
+		console.log(`hedge: without p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms; with delayMs 60: p50 ${hedgedP50.toFixed(0)} ms, p99 ${hedgedP99.toFixed(0)} ms; ${hedges.length} hedges for 100 calls`);
+		expect(p99).toBeGreaterThan(150);
+		expect(hedgedP99).toBeLessThan(p99 * 0.75);
+		// Paid from the budget: at most max(minRetries, ratio × first attempts) in the window.
+		expect(hedges.length).toBeGreaterThan(0);
+		expect(hedges.length).toBeLessThanOrEqual(Math.max(10, 0.2 * 100));
+		expect(api.stats()[server.url]).toMatchObject({ hedge: { hedges: hedges.length } });
+	});
+
+	it('no budget, no hedge', async () => {
+		const api = createClient({ retry: 0, hedge: hedge({ delayMs: 10 }), retryBudget: { ratio: 0, minRetries: 0 } });
+		const hedges: unknown[] = [];
+		api.on('hedge', (event) => hedges.push(event));
+		await Promise.all(Array.from({ length: 20 }, async (_, index) => api.get(`${server.url}/nobudget/${index}`).json()));
+		expect(hedges).toEqual([]);
+	});
+
+	it('a hedge that lost is not a breaker failure; a POST without a key is never hedged', async () => {
+		const api = createClient({ retry: 0, retryBudget: false, hedge: hedge({ delayMs: 30 }), breaker: breaker({ consecutiveFailures: 1, share: false }) });
+		await Promise.all(Array.from({ length: 40 }, async (_, index) => api.get(`${server.url}/lost/${index}`).json()));
+		expect(api.breaker(server.url).state).toBe('closed');
+		const before = posts;
+		await api.post(`${server.url}/write`, { json: { a: 1 } }).json();
+		expect(posts - before).toBe(1);
+	});
+
+	it('bad options are RangeErrors naming option and value', () => {
+		expect(() => hedge({ delayMs: 0 })).toThrow(/hedge\.delayMs.*0/);
+		expect(() => hedge({ maxHedges: 4 })).toThrow(/hedge\.maxHedges.*4/);
+		expect(() => hedge({ maxHedges: 0 })).toThrow(/hedge\.maxHedges/);
+	});
+});
