@@ -124,6 +124,33 @@ const rows: Row[] = [
 	{ input: 'per-call retry.limit 1.5', outcome: 'InvalidRequestError naming retry.limit', run: async () => rejectsWith(plain().get('x', { retry: { limit: 1.5 } }), InvalidRequestError, /retry\.limit/, /1\.5/) },
 	{ input: 'empty idempotencyKey', outcome: 'InvalidRequestError naming idempotencyKey', run: async () => rejectsWith(plain().post('x', { idempotencyKey: '' }), InvalidRequestError, /idempotencyKey/) },
 	{ input: 'idempotencyKey with a line break', outcome: 'InvalidRequestError naming idempotencyKey', run: async () => rejectsWith(plain().post('x', { idempotencyKey: 'a\r\nb' }), InvalidRequestError, /idempotencyKey/) },
+	{ input: 'non-ASCII idempotencyKey on an outbox-eligible POST', outcome: 'InvalidRequestError naming idempotencyKey', run: async () => rejectsWith(plain({ outbox: true }).post('x', { idempotencyKey: 'ключ' }), InvalidRequestError, /idempotencyKey/) },
+	{ input: 'json body with a BigInt, outbox-eligible', outcome: 'InvalidRequestError (not a NETWORK TypeError), nothing queued', async run() {
+		const api = plain({ outbox: true });
+		const error = await api.post('x', { json: { n: 1n } }).catch((error_: unknown) => error_);
+		expect(error).toBeInstanceOf(InvalidRequestError);
+		expect(classify(error).code).toBe('INVALID_REQUEST');
+		expect(await api.outbox.size()).toBe(0);
+	} },
+	{ input: 'json body with a cycle, no wrapper', outcome: 'InvalidRequestError', async run() {
+		const cycle: Record<string, unknown> = {};
+		cycle['self'] = cycle;
+		await rejectsWith(plain({ cache: false, breaker: false }).post('x', { json: cycle }), InvalidRequestError);
+	} },
+	{ input: 'header name with CR/LF', outcome: 'InvalidRequestError, a promise (no sync throw)', async run() {
+		const api = plain({ cache: false, breaker: false });
+		let promise: Promise<unknown> | undefined;
+		expect(() => {
+			promise = api.get('x', { headers: { 'x-a\r\nb': '1' } });
+		}).not.toThrow();
+		await rejectsWith(promise!, InvalidRequestError);
+	} },
+	{ input: 'header value with CR/LF', outcome: 'InvalidRequestError', run: async () => rejectsWith(plain().get('x', { headers: { 'x-a': 'a\r\nb' } }), InvalidRequestError) },
+	{ input: 'options that are not an object (a string)', outcome: 'InvalidRequestError', run: async () => rejectsWith(plain().get('x', 'timeout' as never), InvalidRequestError) },
+	{ input: 'identity() that throws', outcome: 'InvalidRequestError, no I/O', run: async () => rejectsWith(plain({ identity: () => {
+		throw new Error('no session');
+	} }).get('x'), InvalidRequestError, /identity/) },
+	{ input: 'clear({ identity: \'\' })', outcome: 'InvalidRequestError', run: async () => rejectsWith(plain().clear({ identity: '' }), InvalidRequestError, /identity/) },
 	{ input: 'an already-aborted signal', outcome: 'rejects with its reason, no I/O', async run() {
 		const reason = new Error('left');
 		const before = hits;
@@ -146,6 +173,12 @@ const rows: Row[] = [
 	{ input: 'cache.maxStaleMs NaN', outcome: 'RangeError', run: async () => throwsRange({ cache: { maxStaleMs: Number.NaN } }, /maxStaleMs/, /NaN/) },
 	{ input: 'outbox.maxEntries 0', outcome: 'RangeError', run: async () => throwsRange({ outbox: { maxEntries: 0 } }, /maxEntries/, /0/) },
 	{ input: 'outbox.retentionMs -1', outcome: 'RangeError', run: async () => throwsRange({ outbox: { retentionMs: -1 } }, /retentionMs/, /-1/) },
+	{ input: 'storageTimeoutMs 0', outcome: 'RangeError', run: async () => throwsRange({ storageTimeoutMs: 0 }, /storageTimeoutMs/, /0/) },
+	{ input: 'sensitiveParams not an array', outcome: 'RangeError', run: async () => throwsRange({ sensitiveParams: 'token' as never }, /sensitiveParams/) },
+	{ input: 'bulkhead.maxConcurrent 0', outcome: 'RangeError', run: async () => throwsRange({ bulkhead: { maxConcurrent: 0 } }, /bulkhead\.maxConcurrent/, /0/) },
+	{ input: 'rateLimit.perSecond -1', outcome: 'RangeError', run: async () => throwsRange({ rateLimit: { perSecond: -1 } }, /rateLimit\.perSecond/, /-1/) },
+	{ input: 'hedge.maxHedges 4', outcome: 'RangeError', run: async () => throwsRange({ hedge: { maxHedges: 4 } }, /hedge\.maxHedges/, /4/) },
+	{ input: 'a slot given something that is not a policy', outcome: 'RangeError naming the slot', run: async () => throwsRange({ breaker: 'on' as never }, /breaker/) },
 	{ input: 'outbox.sensitiveHeaders with a non-header name', outcome: 'RangeError', run: async () => throwsRange({ outbox: { sensitiveHeaders: ['bad header'] } }, /outbox\.sensitiveHeaders/, /bad header/) },
 
 	// Outbox refusals: before any I/O, nothing stored, what was stored is kept.
