@@ -1,5 +1,6 @@
 import type { Clock } from '../core/types.js';
 import { check, isNonNegativeInteger, isPositiveFinite } from '../core/validate.js';
+import { BucketWindow, windowOf } from '../shared/window.js';
 
 /** Options of the retry budget (`retryBudget`). */
 export interface RetryBudgetOptions {
@@ -21,17 +22,10 @@ export interface RetryBudgetOptions {
 	windowMs?: number;
 }
 
-const buckets = 10;
-
 interface Window {
-	/** Bucket number (time / bucketMs) each slot holds, to tell stale slots. */
-	readonly epoch: Float64Array;
-	readonly firsts: Uint32Array;
-	readonly retries: Uint32Array;
+	readonly counts: BucketWindow;
 	/** Window number in which `budget:exhausted` last fired. */
 	exhaustedIn: number;
-	/** Latest bucket seen: a clock that steps back is held here, so it cannot reopen spent buckets. */
-	latest: number;
 }
 
 export interface RetryDecision {
@@ -52,7 +46,6 @@ export class RetryBudget {
 	readonly ratio: number;
 	readonly minRetries: number;
 	readonly windowMs: number;
-	readonly #bucketMs: number;
 	readonly #clock: Clock;
 	readonly #windows = new Map<string, Window>();
 
@@ -64,63 +57,38 @@ export class RetryBudget {
 		this.ratio = ratio;
 		this.minRetries = minRetries;
 		this.windowMs = windowMs;
-		this.#bucketMs = windowMs / buckets;
 		this.#clock = clock;
 	}
 
 	/** Count a first attempt (not a retry) to `scope`. */
 	recordFirst(scope: string): void {
-		const [window, slot] = this.#slot(scope);
-		window.firsts[slot]!++;
+		this.#window(scope).counts.add(this.#clock.now(), 0);
 	}
 
 	/** Ask to retry once to `scope`; an allowed retry is spent. */
 	tryRetry(scope: string): RetryDecision {
-		const [window, slot, bucket] = this.#slot(scope);
-		let firsts = 0;
-		let retries = 0;
-		for (let index = 0; index < buckets; index++) {
-			const age = bucket - window.epoch[index]!;
-			if (age >= 0 && age < buckets) {
-				firsts += window.firsts[index]!;
-				retries += window.retries[index]!;
-			}
-		}
-
+		const window = this.#window(scope);
+		const now = this.#clock.now();
+		const [firsts, retries] = window.counts.sums(now);
 		const limit = Math.max(this.minRetries, Math.floor(this.ratio * firsts));
 		if (retries < limit) {
-			window.retries[slot]!++;
+			window.counts.add(now, 1);
 			return { allowed: true, retries: retries + 1, limit, firstRefusal: false };
 		}
 
-		const windowNumber = Math.floor(bucket / buckets);
+		const windowNumber = windowOf(window.counts.bucket(now));
 		const firstRefusal = window.exhaustedIn !== windowNumber;
 		window.exhaustedIn = windowNumber;
 		return { allowed: false, retries, limit, firstRefusal };
 	}
 
-	#slot(scope: string): [Window, number, number] {
+	#window(scope: string): Window {
 		let window = this.#windows.get(scope);
 		if (!window) {
-			window = {
-				epoch: new Float64Array(buckets).fill(-Infinity),
-				firsts: new Uint32Array(buckets),
-				retries: new Uint32Array(buckets),
-				exhaustedIn: -1,
-				latest: -Infinity,
-			};
+			window = { counts: new BucketWindow(this.windowMs), exhaustedIn: -1 };
 			this.#windows.set(scope, window);
 		}
 
-		const bucket = Math.max(window.latest, Math.floor(this.#clock.now() / this.#bucketMs));
-		window.latest = bucket;
-		const slot = ((bucket % buckets) + buckets) % buckets;
-		if (window.epoch[slot] !== bucket) {
-			window.epoch[slot] = bucket;
-			window.firsts[slot] = 0;
-			window.retries[slot] = 0;
-		}
-
-		return [window, slot, bucket];
+		return window;
 	}
 }

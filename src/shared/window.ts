@@ -1,0 +1,65 @@
+const buckets = 10;
+
+/**
+ * Two counters over a sliding window of `windowMs`, in ten buckets of `windowMs / 10`: memory is
+ * constant however many events pass. A bucket older than the window is skipped when summing and
+ * overwritten when its slot comes round again. A clock that steps back is held at the latest bucket
+ * seen, so it cannot reopen buckets already counted. Used by the retry budget (first attempts,
+ * retries) and the breaker (calls, failures).
+ */
+export class BucketWindow {
+	readonly #bucketMs: number;
+	/** Bucket number (time / bucketMs) each slot holds, to tell stale slots. */
+	readonly #epoch = new Float64Array(buckets);
+	readonly #counts = [new Uint32Array(buckets), new Uint32Array(buckets)] as const;
+	#latest = -Infinity;
+
+	constructor(windowMs: number) {
+		this.#bucketMs = windowMs / buckets;
+		this.reset();
+	}
+
+	/** The current bucket's number (its slot made fresh if it held an older bucket). */
+	bucket(now: number): number {
+		const bucket = Math.max(this.#latest, Math.floor(now / this.#bucketMs));
+		this.#latest = bucket;
+		const slot = ((bucket % buckets) + buckets) % buckets;
+		if (this.#epoch[slot] !== bucket) {
+			this.#epoch[slot] = bucket;
+			this.#counts[0][slot] = 0;
+			this.#counts[1][slot] = 0;
+		}
+
+		return bucket;
+	}
+
+	/** Count one event in counter 0 or 1 at `now`. */
+	add(now: number, counter: 0 | 1): void {
+		const bucket = this.bucket(now);
+		this.#counts[counter][((bucket % buckets) + buckets) % buckets]!++;
+	}
+
+	/** Both counters summed over the window ending at `now`. */
+	sums(now: number): [number, number] {
+		const bucket = this.bucket(now);
+		let first = 0;
+		let second = 0;
+		for (let index = 0; index < buckets; index++) {
+			const age = bucket - this.#epoch[index]!;
+			if (age >= 0 && age < buckets) {
+				first += this.#counts[0][index]!;
+				second += this.#counts[1][index]!;
+			}
+		}
+
+		return [first, second];
+	}
+
+	/** Forget every count. */
+	reset(): void {
+		this.#epoch.fill(-Infinity);
+	}
+}
+
+/** The window number of a bucket (windows do not overlap): for "once per window" events. */
+export const windowOf = (bucket: number): number => Math.floor(bucket / buckets);
