@@ -1,3 +1,5 @@
+import { openChannel } from '../shared/channel.js';
+import { tryLock, webLocks } from '../shared/lock.js';
 import type { BreakerRecord } from './record.js';
 
 /** Cross-tab sharing of one client's breakers (`breaker.share`). */
@@ -15,22 +17,6 @@ export interface Sharing {
 
 const noop = (): void => undefined;
 
-type Locks = Pick<LockManager, 'request'>;
-
-const tryLock = async (locks: Locks, name: string): Promise<(() => void) | undefined> => new Promise((resolve) => {
-	locks.request(name, { ifAvailable: true }, async (lock) => {
-		if (lock) {
-			return new Promise<void>((release) => {
-				resolve(() => release());
-			});
-		}
-
-		resolve(undefined);
-	}).catch(() => {
-		resolve(noop);
-	});
-});
-
 /** Whether this is a context with tabs or workers to share with: a page or a web worker. */
 export const hasTabs = (): boolean => typeof (globalThis as { document?: unknown }).document !== 'undefined'
 	|| typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined';
@@ -42,24 +28,12 @@ export const hasTabs = (): boolean => typeof (globalThis as { document?: unknown
  */
 export const createSharing = (name: string, receive: (data: unknown) => void): Sharing => {
 	const prefix = `steadfetch:${name}:breaker`;
-	let channel: BroadcastChannel | undefined;
-	try {
-		channel = new BroadcastChannel(prefix);
-		channel.onmessage = (event) => {
-			receive(event.data);
-		};
-	} catch {
-		// No BroadcastChannel: per-isolate state (and the store, read under the probe lock).
-	}
-
-	const locks = (globalThis as { navigator?: { locks?: Locks } }).navigator?.locks;
+	// No BroadcastChannel: per-isolate state (and the store, read under the probe lock).
+	let channel = openChannel(prefix, receive);
+	const locks = webLocks();
 	return {
 		post(record) {
-			try {
-				channel?.postMessage(record);
-			} catch {
-				// A closed channel: nothing to tell.
-			}
+			channel?.post(record);
 		},
 		async lock(scope, slots) {
 			if (!locks) {
@@ -68,7 +42,6 @@ export const createSharing = (name: string, receive: (data: unknown) => void): S
 
 			for (let slot = 0; slot < slots; slot++) {
 				// Sequential on purpose: the first free slot wins.
-				// eslint-disable-next-line no-await-in-loop
 				const release = await tryLock(locks, `${prefix}:${scope}:${slot}`);
 				if (release) {
 					return release;

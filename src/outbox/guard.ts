@@ -1,8 +1,5 @@
+import { webLocks, type LockManagerLike } from '../shared/lock.js';
 import type { KeyValueStore } from '../stores/types.js';
-
-interface LockManagerLike {
-	request<T>(name: string, options: { signal?: AbortSignal }, callback: () => Promise<T>): Promise<T>;
-}
 
 /** In-process chains per store object: clients sharing a store (same `name`) never drain at once. */
 const chains = new WeakMap<KeyValueStore, Promise<unknown>>();
@@ -10,11 +7,7 @@ const chains = new WeakMap<KeyValueStore, Promise<unknown>>();
 const locks = (): LockManagerLike | undefined => {
 	// Web Locks coordinate the contexts that share persisted storage: tabs and workers of an origin.
 	// In Node and Deno (one process, no shared IndexedDB) the in-process chain is the whole guard.
-	if (typeof indexedDB === 'undefined' || typeof navigator === 'undefined') {
-		return undefined;
-	}
-
-	return (navigator as { locks?: LockManagerLike }).locks;
+	return typeof indexedDB === 'undefined' ? undefined : webLocks();
 };
 
 /**

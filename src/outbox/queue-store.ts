@@ -1,4 +1,5 @@
 import type { KeyValueStore } from '../stores/types.js';
+import { openChannel, type Channel } from '../shared/channel.js';
 import { parseKey, type RecordKey } from './record.js';
 
 type Report = (operation: string, error: unknown, key?: string) => void;
@@ -42,9 +43,9 @@ export class QueueStore {
 	readonly #report: Report;
 	readonly #index: Index;
 	readonly #memory: Map<string, unknown>;
-	readonly #channel: BroadcastChannel | undefined;
+	readonly #channel: Channel | undefined;
 	/** The channel, once another context with this outbox was heard from: only then are changes announced. */
-	#peers: BroadcastChannel | undefined;
+	#peers: Channel | undefined;
 
 	constructor(store: KeyValueStore, report: Report, channelName: string) {
 		this.#store = store;
@@ -54,18 +55,17 @@ export class QueueStore {
 		this.#index = index;
 		this.#memory = index.memory;
 		// Only where contexts share persisted storage (tabs and workers sharing IndexedDB).
-		if (typeof indexedDB !== 'undefined' && typeof BroadcastChannel === 'function') {
-			const channel = new BroadcastChannel(channelName);
+		if (typeof indexedDB !== 'undefined') {
 			// 1: "here I am" (answered with 2), 0: "I changed the store". Either says another context
 			// uses the store, which may have written before it knew of this one: list again.
-			channel.onmessage = ({ data }: MessageEvent<number>) => {
+			const channel = openChannel(channelName, (data) => {
 				index.listing = undefined;
 				this.#peers = channel;
 				if (data === 1) {
-					channel.postMessage(2);
+					channel?.post(2);
 				}
-			};
-			channel.postMessage(1);
+			});
+			channel?.post(1);
 			this.#channel = channel;
 		}
 	}
@@ -203,7 +203,7 @@ export class QueueStore {
 			this.#index.applied = ++listings; // A listing under way is older than the clear.
 		}
 
-		this.#peers?.postMessage(0);
+		this.#peers?.post(0);
 	}
 
 	close(): void {
@@ -226,7 +226,7 @@ export class QueueStore {
 		}
 
 		if (stored) {
-			this.#peers?.postMessage(0);
+			this.#peers?.post(0);
 		}
 	}
 }

@@ -1,0 +1,36 @@
+/** A cross-tab channel (BroadcastChannel), feature-detected. */
+export interface Channel {
+	/** Send to the other contexts of the origin; a closed channel drops it. */
+	post(data: unknown): void;
+	close(): void;
+}
+
+/**
+ * Open the BroadcastChannel `name`, delivering what other contexts post to `receive`; `undefined`
+ * where the runtime has none (Cloudflare Workers). An open channel keeps a Node or Deno process alive
+ * until it is closed.
+ */
+export const openChannel = (name: string, receive: (data: unknown) => void): Channel | undefined => {
+	if (typeof BroadcastChannel !== 'function') {
+		return undefined;
+	}
+
+	try {
+		const channel = new BroadcastChannel(name);
+		channel.onmessage = (event: MessageEvent) => {
+			receive(event.data);
+		};
+		return {
+			post(data) {
+				try {
+					channel.postMessage(data);
+				} catch {
+					// A closed channel: nothing to tell.
+				}
+			},
+			close: () => channel.close(),
+		};
+	} catch {
+		return undefined;
+	}
+};
