@@ -4,6 +4,7 @@ import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import { unsafeRetryMethods } from '../retry/should-retry.js';
 import { composeLayers } from './compose.js';
+import { fallbackResponse, type Fallback } from './fallback.js';
 import { callerKey } from './idempotency.js';
 import { callKeys, type CallOptions } from './options.js';
 import type { PolicyParts } from './policy.js';
@@ -28,6 +29,8 @@ export interface CallerDeps {
 	closed(): boolean;
 	/** Whether a response was made by a policy (a stale copy, a 202 for a queued write): counted apart. */
 	substituted(response: Response, counters: ReturnType<Stats['scope']>): void;
+	/** The client-level `fallback`, when the call has none of its own. */
+	readonly clientFallback: Fallback | undefined;
 	/** The client-level `parseJson`, for responses a policy substituted. */
 	readonly parseJson: KyOptions['parseJson'];
 }
@@ -44,7 +47,7 @@ const rejected = (error: unknown): ResponsePromise => {
  * outer wrappers that apply run around ky, count the outcome, and give the promise ky's body
  * shortcuts. Made once per client; everything per call happens in the returned function.
  */
-export const createCaller = ({ instance, layers, wrappers, stats, admitUnsafe, keyed, identity, closed, substituted, parseJson }: CallerDeps) => {
+export const createCaller = ({ instance, layers, wrappers, stats, admitUnsafe, keyed, identity, closed, substituted, clientFallback, parseJson }: CallerDeps) => {
 	const startKy = (method: Method | undefined, input: Input, forKy: Record<string, unknown>): ResponsePromise => {
 		try {
 			return method ? instance[method](input, forKy) : instance(input, forKy);
@@ -215,7 +218,24 @@ export const createCaller = ({ instance, layers, wrappers, stats, admitUnsafe, k
 				}
 			}
 
-			throw aborted ? state.signal!.reason : error;
+			if (aborted) {
+				throw state.signal!.reason;
+			}
+
+			const fallback = 'fallback' in callOptions ? (callOptions as { fallback?: Fallback }).fallback : clientFallback;
+			const { code } = classify(error);
+			if (fallback === undefined || code === 'INVALID_REQUEST' || code === 'QUEUED' || code === 'CLIENT_CLOSED') {
+				throw error;
+			}
+
+			// Nothing else answered (no stale copy): the degraded answer, marked and counted.
+			return fallbackResponse(fallback, error, state.request).then((response) => {
+				if (state.scope !== undefined) {
+					stats.scope(state.scope).fallbacks++;
+				}
+
+				return response;
+			});
 		});
 
 		return makeResponsePromise(counted, state, parseJson);

@@ -158,6 +158,7 @@ export function assemble<O extends object>(userOptions: O, resolve: Resolve<O>, 
 				}
 			}
 		},
+		clientFallback: (options as { fallback?: unknown }).fallback,
 		parseJson: options.parseJson,
 	});
 

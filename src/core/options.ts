@@ -44,6 +44,15 @@ export interface BaseClientOptions extends Omit<KyOptions, 'cache'> {
 	 */
 	sensitiveHeaders?: readonly string[];
 	/**
+	 * A degraded answer for a call that failed when nothing else answered (no stale copy): a value
+	 * (answered as JSON, status 200) or `(error, request) => Response | value` (may be async). The
+	 * answer carries `Cache-Status: steadfetch; fwd=miss; detail=fallback` (`isFallback(response)`) and
+	 * is counted in `stats().fallbacks`. Never used for the caller's abort, bad input or a queued
+	 * write. Per call, `fallback` overrides it.
+	 * @default undefined (a failed call rejects)
+	 */
+	fallback?: unknown;
+	/**
 	 * The longest a storage operation (`get`, `set`, `delete`, `keys`) may take, in ms. Past it the
 	 * operation is given up for the caller (`storage:error` fires, the call goes on without that
 	 * state; the outbox keeps the entry in memory) — an IndexedDB blocked by another tab's upgrade
@@ -93,6 +102,8 @@ export interface CallOptions extends Omit<KyOptions, 'cache'> {
 	outbox?: boolean;
 	/** `false` bypasses the breaker for this call (it is neither blocked nor counted). */
 	breaker?: false;
+	/** A degraded answer for this call when it fails (see the client option `fallback`). */
+	fallback?: unknown;
 	/**
 	 * Send an `Idempotency-Key` header: `true` makes a fresh UUID, a string is used as is. With it,
 	 * POST and PATCH are retried like idempotent methods.
@@ -107,4 +118,4 @@ export const requestCacheKey: unique symbol = Symbol('steadfetch.requestCache');
 export const callKeys: readonly string[] = ['cache', 'outbox', 'breaker', 'idempotencyKey', 'dedupe', 'hedge', 'failover', 'fallback'];
 
 /** Client-level keys of ours, never given to ky. */
-export const clientKeys: readonly string[] = ['retryBudget', 'store', 'name', 'clock', 'random', 'storageTimeoutMs', 'identity', 'sensitiveParams', 'sensitiveHeaders'];
+export const clientKeys: readonly string[] = ['retryBudget', 'store', 'name', 'clock', 'random', 'storageTimeoutMs', 'identity', 'sensitiveParams', 'sensitiveHeaders', 'fallback'];

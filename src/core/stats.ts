@@ -14,6 +14,8 @@ export interface ScopeStats {
 	retries: number;
 	/** Retries the retry budget refused. */
 	retriesRefused: number;
+	/** Calls answered by the `fallback` option (failures of the origin, counted in `failures` too). */
+	fallbacks: number;
 }
 
 /** Per-scope counters; a few integers per scope. */
@@ -23,7 +25,7 @@ export class Stats {
 	scope(scope: string): ScopeStats {
 		let counters = this.#scopes.get(scope);
 		if (!counters) {
-			counters = { requests: 0, successes: 0, stale: 0, queued: 0, failures: {}, retries: 0, retriesRefused: 0 };
+			counters = { requests: 0, successes: 0, stale: 0, queued: 0, failures: {}, retries: 0, retriesRefused: 0, fallbacks: 0 };
 			this.#scopes.set(scope, counters);
 		}
 

@@ -18,6 +18,7 @@ export { InvalidRequestError } from '../errors/InvalidRequestError.js';
 export { BulkheadFullError } from '../errors/BulkheadFullError.js';
 export { RateLimitedError } from '../errors/RateLimitedError.js';
 export { classify, type Classification } from '../errors/classify.js';
+export { isFallback } from '../core/fallback.js';
 
 export { memoryStore } from '../stores/memory.js';
 export { indexedDbStore } from '../stores/indexeddb.js';

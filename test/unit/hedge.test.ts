@@ -17,7 +17,7 @@ beforeAll(async () => {
 
 		const slow = ++arrivals % 10 === 0;
 		await new Promise((resolve) => setTimeout(resolve, slow ? 200 : 20));
-		return new Response('{"ok":true}', { headers: { 'content-type': 'application/json' } });
+		return new Response(JSON.stringify({ slow }), { headers: { 'content-type': 'application/json' } });
 	});
 });
 afterAll(async () => server.close());
@@ -27,23 +27,24 @@ const percentile = (values: number[], p: number): number => {
 	return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 };
 
-/** 100 GETs, 4 at a time: the client's latency per call. */
-const run = async (api: ReturnType<typeof createClient>): Promise<number[]> => {
-	const times: number[] = [];
+/** 100 GETs, 4 at a time: the client's latency per call, and how many were answered by a slow response. */
+const run = async (api: ReturnType<typeof createClient>): Promise<number[] & { slow: number }> => {
+	const times = Object.assign([] as number[], { slow: 0 });
 	let next = 0;
 	await Promise.all(Array.from({ length: 4 }, async () => {
 		while (next < 100) {
 			const index = next++;
 			const started = performance.now();
-			await api.get(`${server.url}/item/${index}`).json();
+			const { slow } = await api.get(`${server.url}/item/${index}`).json<{ slow: boolean }>();
 			times.push(performance.now() - started);
+			times.slow += slow ? 1 : 0;
 		}
 	}));
 	return times;
 };
 
 describe('hedge', () => {
-	it('cuts the client\'s p99 on an origin whose p99 is 10× its median, within the retry budget', async () => {
+	it('answers the slow tail with hedges on an origin whose p99 is 10× its median, within the retry budget', async () => {
 		const plain = await run(createClient({ retry: 0, retryBudget: false }));
 		const api = createClient({ retry: 0, hedge: hedge({ delayMs: 60 }), retryBudget: { ratio: 0.2, minRetries: 10 } });
 		const hedges: unknown[] = [];
@@ -51,9 +52,12 @@ describe('hedge', () => {
 		const hedged = await run(api);
 		const [p50, p99] = [percentile(plain, 0.5), percentile(plain, 0.99)];
 		const [hedgedP50, hedgedP99] = [percentile(hedged, 0.5), percentile(hedged, 0.99)];
-		console.log(`hedge: without p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms; with delayMs 60: p50 ${hedgedP50.toFixed(0)} ms, p99 ${hedgedP99.toFixed(0)} ms; ${hedges.length} hedges for 100 calls`);
-		expect(p99).toBeGreaterThan(150);
-		expect(hedgedP99).toBeLessThan(p99 * 0.75);
+		// The figures are printed, not asserted (timed assertions flake on a loaded machine; npm run
+		// bench is where speed is claimed); what is asserted is why the tail shrinks: without hedging
+		// every 10th call waits for a slow answer, with it a fast hedge answers nearly all of them.
+		console.log(`hedge: without p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms (${plain.slow} slow answers); with delayMs 60: p50 ${hedgedP50.toFixed(0)} ms, p99 ${hedgedP99.toFixed(0)} ms (${hedged.slow} slow answers); ${hedges.length} hedges for 100 calls`);
+		expect(plain.slow).toBeGreaterThanOrEqual(9);
+		expect(hedged.slow).toBeLessThanOrEqual(2);
 		// Paid from the budget: at most max(minRetries, ratio × first attempts) in the window.
 		expect(hedges.length).toBeGreaterThan(0);
 		expect(hedges.length).toBeLessThanOrEqual(Math.max(10, 0.2 * 100));

@@ -1,0 +1,23 @@
+/** A degraded answer: a value (sent as JSON) or a function of the error and the request. */
+export type Fallback = unknown | ((error: unknown, request: Request | undefined) => unknown);
+
+/** The `Cache-Status` of an answer `fallback` made (API.md). */
+const fallbackStatus = 'steadfetch; fwd=miss; detail=fallback';
+
+/** Whether a response is a degraded answer made by the `fallback` option (`isStale()` is false for it). */
+export const isFallback = (response: Response): boolean => response.headers.get('cache-status') === fallbackStatus;
+
+/** The response for a failed call from its `fallback`: a Response the function gave (marked), or the value as JSON. */
+export const fallbackResponse = async (fallback: Fallback, error: unknown, request: Request | undefined): Promise<Response> => {
+	const value = typeof fallback === 'function' ? await (fallback as (error: unknown, request: Request | undefined) => unknown)(error, request) : fallback;
+	if (value instanceof Response) {
+		const headers = new Headers(value.headers);
+		headers.set('cache-status', fallbackStatus);
+		return new Response(value.body, { status: value.status, statusText: value.statusText, headers });
+	}
+
+	return new Response(value === undefined ? null : JSON.stringify(value), {
+		status: 200,
+		headers: { 'content-type': 'application/json', 'cache-status': fallbackStatus },
+	});
+};

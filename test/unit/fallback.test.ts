@@ -1,0 +1,55 @@
+/** The `fallback` option (issue 15): a degraded answer when nothing else answered, marked and counted. */
+import { describe, expect, it } from 'vitest';
+import { createClient as createCore } from '../../src/entries/core.js';
+import { InvalidRequestError, createClient, isFallback, isStale, memoryStore } from '../../src/entries/index.js';
+
+const down = (async () => {
+	throw new TypeError('fetch failed');
+}) as typeof fetch;
+
+describe('fallback', () => {
+	it('a value answers a failed call as JSON, marked (isFallback, not isStale) and counted', async () => {
+		const api = createCore({ fetch: down, retry: 0, fallback: { items: [] } });
+		const response = await api.get('https://api.test/items');
+		expect(isFallback(response)).toBe(true);
+		expect(isStale(response)).toBe(false);
+		expect(response.headers.get('cache-status')).toBe('steadfetch; fwd=miss; detail=fallback');
+		expect(await api.get('https://api.test/items').json()).toEqual({ items: [] });
+		expect(api.stats()['https://api.test']).toMatchObject({ fallbacks: 2, failures: { NETWORK: 2 } });
+	});
+
+	it('a function gets the error and the request; a per-call fallback wins over the client\'s', async () => {
+		const seen: string[] = [];
+		const api = createCore({
+			fetch: down, retry: 0,
+			fallback: (error: unknown, request: Request | undefined) => {
+				seen.push(`${(error as Error).name} ${request?.url}`);
+				return new Response('degraded', { status: 203 });
+			},
+		});
+		const response = await api.get('https://api.test/a');
+		expect([response.status, await response.text(), isFallback(response)]).toEqual([203, 'degraded', true]);
+		expect(seen).toEqual(['NetworkError https://api.test/a']);
+		expect(await api.get('https://api.test/b', { fallback: 'per call' }).json()).toBe('per call');
+	});
+
+	it('never for the caller\'s abort or bad input; a stale copy answers before it', async () => {
+		const api = createCore({ fetch: down, retry: 0, fallback: 'x' });
+		const reason = new Error('left');
+		await expect(api.get('https://api.test/a', { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+		await expect(api.get('https://api.test/a', { timeout: -1 })).rejects.toBeInstanceOf(InvalidRequestError);
+
+		let up = true;
+		const cached = createClient({
+			store: memoryStore, retry: 0, breaker: false, fallback: 'fallback',
+			fetch: (async () => up ? new Response('"fresh"', { headers: { 'content-type': 'application/json' } }) : Promise.reject(new TypeError('fetch failed'))) as typeof fetch,
+		});
+		await cached.get('https://api.test/c').json();
+		await new Promise((resolve) => setTimeout(resolve, 20));
+		up = false;
+		const response = await cached.get('https://api.test/c');
+		expect(isStale(response)).toBe(true);
+		expect(await cached.get('https://api.test/never').json()).toBe('fallback');
+		cached.close();
+	});
+});
