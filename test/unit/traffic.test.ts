@@ -104,7 +104,7 @@ describe('dedupe', () => {
 	it('100 identical concurrent GETs reach the server once, and all 100 callers read the whole body', async () => {
 		const api = createClient({ dedupe: dedupe(), retry: 0 });
 		const before = open.total;
-		const bodies = await Promise.all(Array.from({ length: 100 }, async () => api.get(`${server.url}/same?ms=30`).json<{ body: string }>()));
+		const bodies = await Promise.all(Array.from({ length: 100 }, async () => api.get(`${server.url}/same?ms=300`).json<{ body: string }>()));
 		expect(open.total - before).toBe(1);
 		expect(bodies.every(({ body }) => body.length === 1000)).toBe(true);
 		expect(api.stats()[server.url]).toMatchObject({ dedupe: { shared: 99 } });
