@@ -103,6 +103,25 @@ export interface HedgeEvent extends BaseEvent<'hedge'> {
 	hedge: number;
 }
 
+/** An attempt of a call starts or ends (with `trace`): the request id, attempt number, and the outcome. */
+export interface AttemptEvent<T extends 'attempt:start' | 'attempt:end'> extends BaseEvent<T> {
+	method: string;
+	url: string;
+	requestId: string;
+	/** 1 for the first attempt of the call. */
+	attempt: number;
+	/** Always false today: hedges run inside one attempt (they carry its request id). */
+	hedge: boolean;
+	/** Whether the call is an outbox replay. */
+	replay: boolean;
+	/** For `attempt:end`: how long the attempt took, in ms (injected clock). */
+	durationMs?: number;
+	/** For `attempt:end`: the response status. */
+	status?: number;
+	/** For `attempt:end` without a response: the error's code or name. */
+	code?: string;
+}
+
 /** Every event, by type. */
 export interface EventMap {
 	'retry': RetryEvent;
@@ -120,6 +139,8 @@ export interface EventMap {
 	'bulkhead:rejected': BulkheadRejectedEvent;
 	'ratelimit:wait': RateLimitWaitEvent;
 	'hedge': HedgeEvent;
+	'attempt:start': AttemptEvent<'attempt:start'>;
+	'attempt:end': AttemptEvent<'attempt:end'>;
 }
 
 export type EventType = keyof EventMap;

@@ -83,7 +83,13 @@ export interface BaseClientOptions extends Omit<KyOptions, 'cache'> {
  * policy. An empty slot (or `false`) means the policy is off. A client-level `cache` string is
  * fetch's own `RequestCache` mode, passed to fetch.
  */
-export interface CoreClientOptions extends BaseClientOptions, Omit<Slots, 'cache'> {
+export interface CoreClientOptions extends BaseClientOptions, Omit<Slots, 'cache' | 'trace'> {
+	/**
+	 * Request ids and W3C trace context: `true` (request id header `X-Request-ID`), `{ requestIdHeader }`,
+	 * or a trace policy (`trace()`; `otel({ tracer })` later). Off by default.
+	 * @default false
+	 */
+	trace?: boolean | { requestIdHeader?: string } | Policy<'trace'>;
 	/** The stale cache (`staleCache()` from `steadfetch/cache`), `false`, or fetch's `RequestCache` mode (`'no-store'` also means no stale cache). */
 	cache?: Policy<'cache'> | false | RequestCache;
 }

@@ -7,11 +7,14 @@ import { assemble } from '../core/create-client.js';
 import type { Client } from '../core/client-types.js';
 import type { CoreClientOptions } from '../core/options.js';
 import { checkOptionsObject } from '../core/validate-options.js';
+import { withTrace } from '../trace/resolve.js';
 
 export * from './common.js';
 export type { CoreClientOptions } from '../core/options.js';
+export { trace, type TraceOptions } from '../trace/index.js';
 
-const asIs = (options: CoreClientOptions): CoreClientOptions => options;
+/** `trace: true` or trace options build the trace policy; everything else is taken as it is. */
+const resolve = (options: CoreClientOptions): CoreClientOptions => withTrace(options);
 
 /**
  * Create a client: a ky instance plus steadfetch's members. Only the policies given in their
@@ -25,5 +28,5 @@ const asIs = (options: CoreClientOptions): CoreClientOptions => options;
  */
 export function createClient(options?: CoreClientOptions): Client<CoreClientOptions> {
 	checkOptionsObject(options);
-	return assemble(options ?? {}, asIs);
+	return assemble(options ?? {}, resolve);
 }

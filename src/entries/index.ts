@@ -10,6 +10,7 @@ import { assemble } from '../core/create-client.js';
 import { requestCacheKey, type CoreClientOptions } from '../core/options.js';
 import { isPolicy, type Policy, type SlotName } from '../core/policy.js';
 import { checkOptionsObject } from '../core/validate-options.js';
+import { withTrace } from '../trace/resolve.js';
 import { outbox } from '../outbox/index.js';
 import { bulkhead } from '../bulkhead/index.js';
 import { dedupe } from '../dedupe/index.js';
@@ -30,6 +31,7 @@ export { bulkhead, type BulkheadOptions } from '../bulkhead/index.js';
 export { dedupe } from '../dedupe/index.js';
 export { rateLimit, type RateLimitOptions } from '../rate-limit/index.js';
 export { hedge, type HedgeOptions } from '../hedge/index.js';
+export { trace, type TraceOptions } from '../trace/index.js';
 
 /** A slot's value as the core takes it: a policy, `false`, or what the core will reject by name. */
 const fill = <S extends SlotName>(value: unknown, make: (options: object) => Policy<S>, on: boolean): unknown => {
@@ -47,7 +49,7 @@ const fill = <S extends SlotName>(value: unknown, make: (options: object) => Pol
 const resolve = (options: ClientOptions): CoreClientOptions => {
 	const { cache } = options;
 	const mode = typeof cache === 'string' ? cache : undefined;
-	return {
+	return withTrace({
 		...options,
 		breaker: fill(options.breaker, breaker, true),
 		cache: mode === undefined ? fill(cache, staleCache, true) : mode !== 'no-store' && staleCache(),
@@ -57,7 +59,7 @@ const resolve = (options: ClientOptions): CoreClientOptions => {
 		rateLimit: fill(options.rateLimit, rateLimit, false),
 		hedge: fill(options.hedge, hedge, false),
 		...(mode === undefined ? {} : { [requestCacheKey]: mode }),
-	} as CoreClientOptions;
+	} as CoreClientOptions);
 };
 
 /**

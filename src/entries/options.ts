@@ -17,6 +17,12 @@ import type { HedgeOptions } from '../hedge/index.js';
  */
 export interface ClientOptions extends BaseClientOptions {
 	/**
+	 * Request ids and W3C trace context: `true` (request id header `X-Request-ID`), `{ requestIdHeader }`,
+	 * or a trace policy. Off by default.
+	 * @default false
+	 */
+	trace?: boolean | { requestIdHeader?: string } | Policy<'trace'>;
+	/**
 	 * The per-scope circuit breaker. `false` turns it off.
 	 * @default on, see `BreakerOptions`
 	 */
