@@ -15,54 +15,54 @@ if (!existsSync('dist/core.js')) {
 
 /**
  * Each case: a consumer file, and its budget in bytes (min+brotli, ky and idb-keyval bundled in):
- * the figures of the day they were set plus ~1 % headroom, so growth fails the check and has to be
+ * the figures of the day they were set (2026-11-22) plus ~1 % headroom, so growth fails the check and has to be
  * argued for. `issue` is the target of issue #11, shown for comparison.
  */
 const cases = [
 	{
 		name: 'steadfetch/core',
 		source: "import { createClient } from 'steadfetch/core';\nexport const api = createClient();",
-		budget: 13_360, issue: 11_000,
+		budget: 14_130, issue: 11_000,
 	},
 	{
 		name: 'core + breaker()',
 		source: "import { createClient } from 'steadfetch/core';\nimport { breaker } from 'steadfetch/breaker';\nexport const api = createClient({ breaker: breaker() });",
-		budget: 17_110, issue: 13_000,
+		budget: 17_870, issue: 13_000,
 	},
 	{
 		name: 'core + breaker() + staleCache()',
 		source: "import { createClient } from 'steadfetch/core';\nimport { breaker } from 'steadfetch/breaker';\nimport { staleCache } from 'steadfetch/cache';\nexport const api = createClient({ breaker: breaker(), cache: staleCache() });",
-		budget: 22_200, issue: 15_500,
+		budget: 22_960, issue: 15_500,
 	},
 	{
 		name: 'core + outbox()',
 		source: "import { createClient } from 'steadfetch/core';\nimport { outbox } from 'steadfetch/outbox';\nexport const api = createClient({ outbox: outbox() });",
-		budget: 20_120,
+		budget: 20_870,
 	},
 	{
 		name: 'core + bulkhead()',
 		source: "import { createClient } from 'steadfetch/core';\nimport { bulkhead } from 'steadfetch/bulkhead';\nexport const api = createClient({ bulkhead: bulkhead() });",
-		budget: 13_840, policy: true,
+		budget: 14_610, policy: true,
 	},
 	{
 		name: 'core + dedupe()',
 		source: "import { createClient } from 'steadfetch/core';\nimport { dedupe } from 'steadfetch/dedupe';\nexport const api = createClient({ dedupe: dedupe() });",
-		budget: 13_800, policy: true,
+		budget: 14_570, policy: true,
 	},
 	{
 		name: 'core + rateLimit()',
 		source: "import { createClient } from 'steadfetch/core';\nimport { rateLimit } from 'steadfetch/rate-limit';\nexport const api = createClient({ rateLimit: rateLimit() });",
-		budget: 14_200, policy: true,
+		budget: 15_070, policy: true,
 	},
 	{
 		name: 'core + hedge()',
 		source: "import { createClient } from 'steadfetch/core';\nimport { hedge } from 'steadfetch/hedge';\nexport const api = createClient({ hedge: hedge() });",
-		budget: 14_050, policy: true,
+		budget: 14_790, policy: true,
 	},
 	{
 		name: 'steadfetch (the preset: every policy)',
 		source: "import { createClient, isStale, outboxSyncHandler } from 'steadfetch';\nexport const api = createClient({ outbox: true });\nexport { isStale, outboxSyncHandler };",
-		budget: 29_600, issue: 18_000,
+		budget: 30_240, issue: 18_000,
 	},
 ];
 
