@@ -23,6 +23,8 @@ const describe: { [T in EventType]: Describe<T> } = {
 	'storage:error': (e) => [`storage error: ${e.part} ${e.operation}: ${String((e.error as Error)?.message ?? e.error)}`, 'bad'],
 	'bulkhead:rejected': (e) => [`${host(e.scope)}: bulkhead full (${e.running} running, ${e.queued} waiting), ${e.method} ${shortUrl(e.url)} refused`, 'bad'],
 	'hedge': (e) => [`${e.method} ${shortUrl(e.url)}: hedge #${e.hedge} sent (no answer yet)`, 'warn'],
+	'attempt:start': (e) => [`${e.method} ${shortUrl(e.url)}: attempt ${e.attempt} (${e.requestId.slice(0, 8)})`, 'muted'],
+	'attempt:end': (e) => [`${e.method} ${shortUrl(e.url)}: attempt ${e.attempt} → ${e.status ?? e.code ?? '?'} in ${e.durationMs ?? 0} ms`, 'muted'],
 	'ratelimit:wait': (e) => [`${host(e.scope)}: ${e.method} ${shortUrl(e.url)} waits ${seconds(e.waitMs)} for the ${e.reason === 'server' ? 'server\'s' : 'client\'s'} rate limit`, 'warn'],
 };
 
