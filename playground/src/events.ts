@@ -42,6 +42,23 @@ export const watchEvents = (client: Client): void => {
 		model.cache.set(url, { url, bytes, storedAt: time, hits: entry?.hits ?? 0, ...(entry?.lastReason ? { lastReason: entry.lastReason } : {}) });
 		changed();
 	});
+	// What IndexedDB holds, whichever tab stored it: the panel lists it too (`client.cache.list()`).
+	const sync = async (): Promise<void> => {
+		let added = false;
+		for (const { url, bytes, storedAt } of await client.cache.list()) {
+			if (!model.cache.has(url)) {
+				model.cache.set(url, { url, bytes, storedAt, hits: 0 });
+				added = true;
+			}
+		}
+
+		if (added) {
+			changed();
+		}
+	};
+
+	void sync();
+	setInterval(() => void sync(), 2_000);
 	client.on('cache:stale', ({ url, reason, age, time }) => {
 		const entry = model.cache.get(url) ?? { url, bytes: 0, storedAt: time - age * 1000, hits: 0 };
 		entry.hits++;

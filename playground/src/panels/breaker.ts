@@ -26,8 +26,9 @@ const card = (origin: string): HTMLElement => {
 			h('span', {}, 'half-open ', countdown(snapshot.reopensAt, 'now')),
 			progress(snapshot.openedAt ?? Date.now(), snapshot.reopensAt)),
 		h('dl', { class: 'facts' },
-			h('dt', {}, 'failures in a row'), h('dd', { 'data-testid': `breaker-failures-${id}` }, snapshot.consecutiveFailures),
-			h('dt', {}, 'calls / resolved'), h('dd', {}, `${stats?.requests ?? 0} / ${stats?.successes ?? 0}`),
+			// This tab's counts: an open state adopted from another tab comes without that tab's failures.
+			h('dt', {}, 'failures in a row (this tab)'), h('dd', { 'data-testid': `breaker-failures-${id}` }, snapshot.consecutiveFailures),
+			h('dt', {}, 'calls (this tab)'), h('dd', {}, `${stats?.requests ?? 0} made · ${stats?.successes ?? 0} resolved (${stats?.stale ?? 0} of them stale) · ${stats?.queued ?? 0} queued`),
 			h('dt', {}, 'errors by code'), h('dd', {}, failures),
 			h('dt', {}, 'retries sent / refused'), h('dd', {}, `${stats?.retries ?? 0} / ${stats?.retriesRefused ?? 0}`)));
 };

@@ -7,7 +7,11 @@ export const renderLog = () => {
 	const { element, counters, body } = panel('Event log', `client.on(…) events and this tab's calls, newest first (last ${logCap}).`, 'panel-log');
 	const update = (): void => {
 		const newest = model.log[0]?.id ?? -1;
-		patch(counters, String(model.events), () => [counter('events', model.events, 'log-events')]);
+		// Every event counted; the list keeps the newest `logCap`, so it says how many it shows.
+		patch(counters, `${model.events}/${model.log.length}`, () => [
+			counter('events', model.events, 'log-events'),
+			counter('shown', model.log.length, 'log-shown'),
+		]);
 		patch(body, `${newest}/${model.log.length}`, () => [model.log.length === 0
 			? empty('Nothing yet. Make a call.')
 			: h('ol', { class: 'log' }, ...model.log.map((line) => h('li', { class: line.tone, 'data-kind': line.kind },

@@ -1,0 +1,27 @@
+/**
+ * A Node script that queued writes exits when its work is done, without `close()`: the outbox's retry
+ * timer does not hold the process (issue 13). Runs the built library (dist/) in a child process.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '../..');
+
+describe('a Node script with the outbox', () => {
+	it('exits by itself once its calls are done, with a write still pending', () => {
+		const script = `
+			import { createClient, memoryStore } from ${JSON.stringify(join(root, 'dist/index.js'))};
+			const api = createClient({ store: memoryStore, retry: 0, breaker: false, outbox: { baseBackoffMs: 60_000 } });
+			// Port 9 (discard) refuses: the write is queued, its retry due in about a minute.
+			const outcome = await api.post('http://127.0.0.1:9/m', { json: { a: 1 } }).then(() => 'sent', (error) => error.code);
+			console.log(outcome, await api.outbox.size());
+		`;
+		const started = Date.now();
+		const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 20_000 });
+		expect(result.signal, result.stderr).toBeNull();
+		expect(result.status, result.stderr).toBe(0);
+		expect(result.stdout.trim()).toBe('QUEUED 1');
+		expect(Date.now() - started).toBeLessThan(15_000);
+	});
+});
