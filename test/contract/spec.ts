@@ -7,6 +7,7 @@ import { coreCases } from './core.js';
 import { outboxCases } from './outbox.js';
 import { breakerCases } from './breaker.js';
 import { cacheCases } from './cache.js';
+import { trafficCases } from './traffic.js';
 import type { ContractCase, ContractEnv, Library } from './types.js';
 
 export type { ContractCase, ContractEnv, Library } from './types.js';
@@ -16,4 +17,5 @@ export const contractCases = (lib: Library, env: ContractEnv): ContractCase[] =>
 	...outboxCases(lib, env),
 	...breakerCases(lib, env),
 	...cacheCases(lib, env),
+	...trafficCases(lib, env),
 ];

@@ -1,0 +1,82 @@
+/** The contract's traffic part (bulkhead, rate limit, dedupe, hedge) and trace: the same in every runtime. */
+import { equal, ok, rejects } from './assert.js';
+import { uid, type ContractCase, type ContractEnv, type Library } from './types.js';
+
+export const trafficCases = (lib: Library, env: ContractEnv): ContractCase[] => {
+	const { createClient, memoryStore } = lib;
+	const base = env.baseUrl + '/';
+	const make = (options: Parameters<typeof createClient>[0] = {}) => createClient({ baseUrl: base, store: memoryStore, retry: 0, cache: false, ...options });
+	/** How many times the test API saw `path` for `id` (asked through a client of its own). */
+	const hits = async (id: string, path: string) => {
+		const api = make({ breaker: false });
+		const { hits: count } = await api.get(`hits?id=${id}&path=${path}`).json<{ hits: number }>();
+		api.close();
+		return count;
+	};
+
+	return [
+		{
+			name: 'traffic: a full bulkhead refuses at once with BulkheadFullError, no I/O; the slot frees on abort',
+			async run() {
+				const api = make({ bulkhead: { maxConcurrent: 1, maxQueue: 0 } });
+				const id = uid();
+				const controller = new AbortController();
+				const first = api.get(`hang?id=${id}`, { signal: controller.signal }).catch((error: unknown) => error);
+				await new Promise((resolve) => setTimeout(resolve, 50));
+				const error = await rejects(api.get(`json?id=${id}`));
+				ok(error instanceof lib.BulkheadFullError, String(error));
+				equal(lib.classify(error).code, 'BULKHEAD_FULL');
+				controller.abort();
+				await first;
+				equal((await api.get(`json?id=${id}`).json<{ n: number }>()).n, 1, 'the refused call never reached the server');
+				api.close();
+			},
+		},
+		{
+			name: 'traffic: after a 429 with Retry-After, the rate limiter fails calls to the scope at once (RateLimitedError, no I/O)',
+			async run() {
+				const api = make({ rateLimit: true, timeout: 1_000 });
+				const id = uid();
+				await rejects(api.get(`status/429?id=${id}&retryAfter=5`));
+				const error = await rejects(api.get(`json?id=${id}`));
+				ok(error instanceof lib.RateLimitedError, String(error));
+				ok((error as InstanceType<typeof lib.RateLimitedError>).retryAfterMs > 3_000, 'the server said 5 s');
+				equal(await hits(id, '/json'), 0);
+				api.close();
+			},
+		},
+		{
+			name: 'traffic: identical concurrent GETs share one request (dedupe); each caller reads its body',
+			async run() {
+				const api = make({ dedupe: true });
+				const id = uid();
+				const bodies = await Promise.all([1, 2, 3].map(async () => api.get(`json?id=${id}`).json<{ n: number }>()));
+				equal(bodies.map(({ n }) => n).join(), '1,1,1');
+				api.close();
+			},
+		},
+		{
+			name: 'traffic: a hedged GET answers, and a fast answer sends no hedge',
+			async run() {
+				const api = make({ hedge: { delayMs: 2_000 } });
+				const id = uid();
+				equal((await api.get(`json?id=${id}`).json<{ n: number }>()).n, 1);
+				equal(await hits(id, '/json'), 1);
+				api.close();
+			},
+		},
+		{
+			name: 'trace: one request id and trace id across the attempts of a call, a new span per attempt',
+			async run() {
+				const api = make({ trace: true, retry: { limit: 1, delay: () => 0 } });
+				const seen: string[] = [];
+				api.on('attempt:start', (event) => seen.push(event.requestId));
+				const body = await api.get(`echo?id=${uid()}`).json<{ headers: Record<string, string> }>();
+				ok(/^[\da-f-]{36}$/.test(body.headers['x-request-id'] ?? ''), 'a request id');
+				ok(/^00-[\da-f]{32}-[\da-f]{16}-01$/.test(body.headers['traceparent'] ?? ''), 'a traceparent');
+				equal(seen.join(), body.headers['x-request-id']);
+				api.close();
+			},
+		},
+	];
+};
