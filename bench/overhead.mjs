@@ -7,7 +7,7 @@
 // Every call reads its JSON body. Run with --expose-gc (run.mjs does): a GC before each batch.
 import ky from 'ky';
 import { ofetch } from 'ofetch';
-import { steadfetch, steadfetchCore } from './lib/library.mjs';
+import { steadfetch, steadfetchCore, steadfetchPolicies } from './lib/library.mjs';
 
 const { createClient, memoryStore } = steadfetch;
 import { quick, writeResult } from './lib/args.mjs';
@@ -50,6 +50,12 @@ const clients = {
 	core: async (url) => core.get(url).json(),
 	steadfetch: async (url) => api.get(url).json(),
 };
+// Each traffic policy alone on the core (`steadfetch/core` + `bulkhead()`, ...): what it costs per call.
+for (const [name, make] of Object.entries(steadfetchPolicies)) {
+	const client = steadfetchCore.createClient({ [name]: make() });
+	clients[`core + ${name}()`] = async (url) => client.get(url).json();
+}
+
 // `--breakdown` (not in `npm run bench`): steadfetch with one feature off at a time, and all off.
 if (process.argv.includes('--breakdown')) {
 	const variants = {

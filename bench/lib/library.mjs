@@ -9,3 +9,11 @@ export const steadfetch = await import(where);
 
 /** `steadfetch/core` from the same build. */
 export const steadfetchCore = await import(new URL('core.js', where).href);
+
+/** The traffic policies' entries from the same build. */
+export const steadfetchPolicies = {
+	bulkhead: (await import(new URL('bulkhead.js', where).href)).bulkhead,
+	dedupe: (await import(new URL('dedupe.js', where).href)).dedupe,
+	rateLimit: (await import(new URL('rate-limit.js', where).href)).rateLimit,
+	hedge: (await import(new URL('hedge.js', where).href)).hedge,
+};
