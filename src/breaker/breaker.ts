@@ -75,7 +75,8 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		let entry = entries.get(scope);
 		if (!entry) {
 			const created: Entry = { scope, circuit: new Circuit(policy, (change, reason) => changed(created, change, reason)), saving: Promise.resolve() };
-			entries.set(scope, entry = created);
+			entry = created;
+			entries.set(scope, entry);
 			if (share) {
 				created.loading = read(created, 'restored').then(() => {
 					created.loading = undefined;

@@ -34,7 +34,8 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
 	const laneOf = (scope: string): Lane => {
 		let lane = lanes.get(scope);
 		if (!lane) {
-			lanes.set(scope, lane = { running: 0, waiting: [], rejected: 0 });
+			lane = { running: 0, waiting: [], rejected: 0 };
+			lanes.set(scope, lane);
 		}
 
 		return lane;

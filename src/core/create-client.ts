@@ -105,7 +105,9 @@ export function assemble<O extends object>(userOptions: O, resolve: Resolve<O>, 
 				throw new RangeError(`\`${slot}\` must be a policy for the ${slot} slot; got one for \`${value.slot}\``);
 			}
 
-			active.push(parts[slot] = value.create(context));
+			const part = value.create(context);
+			parts[slot] = part;
+			active.push(part);
 		} else if (value !== undefined && value !== false && !(slot === 'cache' && typeof value === 'string')) {
 			throw new RangeError(`\`${slot}\` must be a policy (from \`steadfetch/${slot === 'rateLimit' ? 'rate-limit' : slot}\`) or false; got ${typeof value}`);
 		}

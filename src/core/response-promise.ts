@@ -44,7 +44,8 @@ const shortcut = (promise: Promise<Response>, call: CallState, type: BodyType, s
 	if (call.kyPromise) {
 		start(call.kyPromise);
 	} else {
-		(call.onKyStart ??= []).push(start);
+		call.onKyStart ??= [];
+		call.onKyStart.push(start);
 	}
 
 	return promise.then((response) => response === call.response && parsed ? parsed : parseWithKy(response, call, type, schema, parseJson));

@@ -131,7 +131,8 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
 		const scope = init?.steadfetch?.scope ?? context.scopeOf(request.url);
 		let latency = scopes.get(scope);
 		if (!latency) {
-			scopes.set(scope, latency = new Latency());
+			latency = new Latency();
+			scopes.set(scope, latency);
 		}
 
 		return race(next, request, init, scope, latency);

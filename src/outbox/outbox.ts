@@ -38,7 +38,6 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 		const found: Array<{ key: string; record: OutboxRecord }> = [];
 		for (const key of await queue.keys()) {
 			if (key.state === state) {
-				// eslint-disable-next-line no-await-in-loop
 				const record = await queue.get(key.key).catch(() => undefined);
 				if (isRecord(record)) {
 					found.push({ key: key.key, record });

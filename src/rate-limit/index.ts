@@ -57,7 +57,8 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 	const laneOf = (scope: string, now: number): Lane => {
 		let lane = lanes.get(scope);
 		if (!lane) {
-			lanes.set(scope, lane = { tokens: burst, refilledAt: now, blockedUntil: 0, waits: 0 });
+			lane = { tokens: burst, refilledAt: now, blockedUntil: 0, waits: 0 };
+			lanes.set(scope, lane);
 		}
 
 		return lane;
