@@ -17,9 +17,7 @@ export interface Sharing {
 
 const noop = (): void => undefined;
 
-/** Whether this is a context with tabs or workers to share with: a page or a web worker. */
-export const hasTabs = (): boolean => typeof (globalThis as { document?: unknown }).document !== 'undefined'
-	|| typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined';
+export { hasTabs } from '../shared/tabs.js';
 
 /**
  * Open the BroadcastChannel `steadfetch:<name>:breaker` (feature-detected: missing in Cloudflare

@@ -1,17 +1,15 @@
-import type { BeforeRetryHook, Input, KyInstance, Options as KyOptions, ResponsePromise } from 'ky';
+import type { Input, KyInstance, Options as KyOptions, ResponsePromise } from 'ky';
 import { classify } from '../errors/classify.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
-import { unsafeRetryMethods } from '../retry/should-retry.js';
-import { composeLayers } from './compose.js';
 import { fallbackResponse, type Fallback } from './fallback.js';
 import { callerKey } from './idempotency.js';
-import { callKeys, type CallOptions } from './options.js';
+import type { CallOptions } from './options.js';
 import type { PolicyParts } from './policy.js';
+import { applyFixed, kyOptionsFor } from './ky-call-options.js';
 import { makeResponsePromise } from './response-promise.js';
 import type { Stats } from './stats.js';
-import { normalizeTransport } from './transport.js';
-import type { CallState, FetchLike, Layer } from './types.js';
+import type { CallState, Layer } from './types.js';
 import { checkCallOptions } from './validate-options.js';
 
 export interface CallerDeps {
@@ -105,75 +103,10 @@ export const createCaller = ({ instance, layers, wrappers, stats, admitUnsafe, k
 			state.idempotencyKey = callerKey(state) ?? crypto.randomUUID();
 		}
 
-		// What ky gets: the call's options without ours (a copy: the caller's object is left as it is).
-		const forKy: Record<string, unknown> = { ...callOptions, steadfetch: state };
-		for (const name of callKeys) {
-			if (name in forKy) {
-				delete forKy[name];
-			}
-		}
-
-		if (typeof callOptions.cache === 'string') {
-			forKy['cache'] = callOptions.cache;
-		}
-
-		// Our beforeRetry hook, last of the call's: it sees every retry ky is about to send (ky's
-		// documented hook), and a retry an earlier hook stops never reaches it.
-		const hooks = callOptions.hooks;
-		const record = (({ error }: { error: Error }) => {
-			state.retryError = error;
-		}) as BeforeRetryHook;
-		forKy['hooks'] = hooks ? { ...hooks, beforeRetry: [...hooks.beforeRetry ?? [], record] } : { beforeRetry: [record] };
-
-		const ownRetry = forKy['retry'];
-		const unsafe = admitUnsafe && (verb === 'POST' || verb === 'PATCH');
-		if (typeof ownRetry === 'number' || unsafe) {
-			// A number merges as a limit (ky would replace our defaults: no jitter, no budget). POST and
-			// PATCH join ky's retried methods per call, not in every call's options (ky normalizes
-			// them on each attempt), and only `shouldRetry` lets them retry: with an Idempotency-Key.
-			forKy['retry'] = {
-				...(unsafe ? { methods: unsafeRetryMethods } : {}),
-				...(typeof ownRetry === 'number' ? { limit: ownRetry } : ownRetry as object | undefined),
-			};
-		}
-
-		if (forKy['fetch']) {
-			// A per-call transport still goes through the layers.
-			forKy['fetch'] = composeLayers(layers, normalizeTransport(forKy['fetch'] as FetchLike));
-		}
+		const forKy = kyOptionsFor(callOptions, state, admitUnsafe && (verb === 'POST' || verb === 'PATCH'), layers);
 
 		const run = (): Promise<Response> => {
-			const { idempotencyKey, send } = state;
-			if (idempotencyKey !== undefined || (send && 'bytes' in send)) {
-				// Fixed by now (the outbox's wrapper may pick them before it calls on): per-call headers, so
-				// ky's Request and every retry's clone carry them.
-				const headers = new Headers(forKy['headers'] as HeadersInit | undefined);
-				if (idempotencyKey !== undefined) {
-					headers.set('idempotency-key', idempotencyKey);
-				}
-
-				if (send && 'bytes' in send) {
-					headers.set('content-type', send.contentType);
-				}
-
-				forKy['headers'] = headers;
-			}
-
-			if (send) {
-				// The bytes a wrapper stored are the bytes sent (ky still sets JSON's Content-Type its way).
-				if ('json' in send) {
-					forKy['stringifyJson'] = () => send.json;
-				} else {
-					forKy['body'] = send.bytes;
-				}
-			}
-
-			if (state.held) {
-				// A wrapper knows the attempt will be held without I/O: no retries, so ky does not clone
-				// the request (a tee of its body) for them.
-				forKy['retry'] = { ...forKy['retry'] as object | undefined, limit: 0 };
-			}
-
+			applyFixed(forKy, state);
 			const promise = startKy(method, input, forKy);
 			state.kyPromise = promise;
 			for (const start of state.onKyStart ?? []) {

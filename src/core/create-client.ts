@@ -8,6 +8,7 @@ import { createAccounting } from './accounting.js';
 import { createCaller } from './call.js';
 import type { Client, ClientStats } from './client-types.js';
 import { systemClock } from './clock.js';
+import { createContext } from './context.js';
 import { Emitter } from './events.js';
 import { mergeOptions } from './merge-options.js';
 import type { CallOptions, CoreClientOptions } from './options.js';
@@ -18,9 +19,6 @@ import { Stats } from './stats.js';
 import { createKy } from './ky-instance.js';
 import type { Layer } from './types.js';
 import { checkOptionsObject, checkTimeouts } from './validate-options.js';
-import { check, isPositiveFinite } from './validate.js';
-import { withDeadline } from '../shared/deadline.js';
-import { defaultSensitiveParams, sensitiveParamSet, sensitiveSet } from '../shared/sensitive.js';
 
 /** How an entry turns its options into the core's: the main entry builds policies from plain options. */
 export type Resolve<O> = (options: O) => CoreClientOptions;
@@ -40,9 +38,6 @@ export function assemble<O extends object>(userOptions: O, resolve: Resolve<O>, 
 	const clock = options.clock ?? systemClock;
 	const random = options.random ?? Math.random;
 	const name = options.name ?? 'steadfetch';
-	const storeFactory = options.store;
-	const storageTimeoutMs = options.storageTimeoutMs ?? 500;
-	check(isPositiveFinite(storageTimeoutMs), 'storageTimeoutMs', storageTimeoutMs, 'a positive finite number of ms');
 	const emitter = new Emitter();
 	const stats = new Stats();
 	const budget = options.retryBudget === false ? undefined : new RetryBudget(options.retryBudget ?? {}, clock);
@@ -51,49 +46,12 @@ export function assemble<O extends object>(userOptions: O, resolve: Resolve<O>, 
 		throw new SteadfetchError('The client is still being created', 'CLIENT_CLOSED', false);
 	};
 
-	const emit: PolicyContext['emit'] = (type, fields) => {
-		if (emitter.has(type)) {
-			emitter.emit(type, { type, time: clock.now(), ...fields } as never);
-		}
-	};
-
-	const context: PolicyContext = {
-		name,
-		clock,
-		random,
-		timeout: options.timeout,
-		options: options as Readonly<Record<string, unknown>>,
-		identity() {
-			try {
-				const who = options.identity?.();
-				return typeof who === 'string' && who.length > 0 ? who : undefined;
-			} catch {
-				return undefined;
-			}
-		},
-		sensitive: {
-			headers: sensitiveSet('sensitiveHeaders', options.sensitiveHeaders ?? []),
-			params: sensitiveParamSet(options.sensitiveParams ?? defaultSensitiveParams),
-		},
-		emit,
-		on: (type, listener) => emitter.on(type, listener),
+	const context = createContext(options, {
+		clock, random, name, emitter, budget, registry,
 		scopeOf: (url) => scopeOf(url),
-		storeFor(part, fallback) {
-			const key = `${name}/${part}`;
-			let store = registry.get(key);
-			if (!store) {
-				store = withDeadline((storeFactory ?? fallback)(key), storageTimeoutMs);
-				registry.set(key, store);
-			}
-
-			return store;
-		},
-		spendRetry: (scope) => budget?.tryRetry(scope).allowed ?? true,
-		storageError(part, operation, error, key) {
-			emit('storage:error', { scope: '', part, operation, error, ...(key === undefined ? {} : { key }) });
-		},
 		send: (input, callOptions) => send(input, callOptions),
-	};
+	});
+	const { emit } = context;
 
 	// Each slot's policy, created once, in the library's order.
 	const parts: Partial<Record<SlotName, PolicyParts>> = {};

@@ -3,6 +3,8 @@ import type { Layer } from '../core/types.js';
 import { check, isPositiveFinite } from '../core/validate.js';
 import { RateLimitedError } from '../errors/RateLimitedError.js';
 import { serverBudget } from './headers.js';
+import { openChannel, type Channel } from '../shared/channel.js';
+import { hasTabs } from '../shared/tabs.js';
 
 /** Options of the rate limiter (`rateLimit()` from `steadfetch/rate-limit`). */
 export interface RateLimitOptions {
@@ -29,6 +31,14 @@ export interface RateLimitOptions {
 	 * @default 60_000
 	 */
 	maxResetMs?: number;
+	/**
+	 * Tell the other tabs and workers of the origin when a server says its budget is spent
+	 * (BroadcastChannel `steadfetch:<name>:ratelimit`), so they wait too. What arrives is bounded by
+	 * `maxResetMs` from now. Off in Node and Deno unless `true` (an open channel keeps the process
+	 * alive until `client.close()`); missing in Cloudflare Workers.
+	 * @default true in pages and workers, false elsewhere
+	 */
+	share?: boolean;
 }
 
 interface Lane {
@@ -51,9 +61,10 @@ const budgetOf = (call: Call | undefined, context: PolicyContext): number => {
 	return typeof timeout === 'number' ? timeout : timeout === false ? Infinity : 10_000;
 };
 
-const create = (context: PolicyContext, perSecond: number | undefined, burst: number, fromHeaders: boolean, maxResetMs: number): PolicyParts => {
+const create = (context: PolicyContext, perSecond: number | undefined, burst: number, fromHeaders: boolean, maxResetMs: number, share: boolean | undefined): PolicyParts => {
 	const lanes = new Map<string, Lane>();
 	const { clock } = context;
+	let channel: Channel | undefined;
 	const laneOf = (scope: string, now: number): Lane => {
 		let lane = lanes.get(scope);
 		if (!lane) {
@@ -84,11 +95,22 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 		return { waitMs: ((1 - lane.tokens) / perSecond) * 1000, reason: 'bucket' };
 	};
 
-	const learn = (lane: Lane, response: Response): void => {
+	const learn = (lane: Lane, scope: string, response: Response): void => {
 		const now = clock.now();
 		const said = fromHeaders ? serverBudget(response, now) : undefined;
 		if (said && said.remaining < 1) {
 			lane.blockedUntil = Math.max(lane.blockedUntil, now + Math.min(said.resetMs, maxResetMs));
+			channel?.post({ v: 1, scope, blockedUntil: lane.blockedUntil });
+		}
+	};
+
+	/** Another tab's word that a scope's budget is spent: validated, and bounded by `maxResetMs` from now. */
+	const receive = (data: unknown): void => {
+		const { v, scope: other, blockedUntil } = (data ?? {}) as { v?: unknown; scope?: unknown; blockedUntil?: unknown };
+		if (v === 1 && typeof other === 'string' && other.length <= 2048 && typeof blockedUntil === 'number' && Number.isFinite(blockedUntil)) {
+			const now = clock.now();
+			const lane = laneOf(other, now);
+			lane.blockedUntil = Math.max(lane.blockedUntil, Math.min(blockedUntil, now + maxResetMs));
 		}
 	};
 
@@ -111,12 +133,21 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 		}
 
 		const response = await next(request, init);
-		learn(lane, response);
+		learn(lane, scope, response);
 		return response;
 	};
 
 	return {
 		layer,
+		start() {
+			if (share === true || (share === undefined && hasTabs())) {
+				channel = openChannel(`steadfetch:${context.name}:ratelimit`, receive);
+			}
+		},
+		close() {
+			channel?.close();
+			channel = undefined;
+		},
 		stats: (scope) => {
 			const lane = lanes.get(scope);
 			return lane && { rateLimit: { waits: lane.waits, blockedUntil: lane.blockedUntil } };
@@ -150,7 +181,7 @@ const sleep = async (ms: number, signal: AbortSignal): Promise<void> => new Prom
  * const api = createClient({ rateLimit: rateLimit({ perSecond: 5 }) });
  */
 export const rateLimit = (options: RateLimitOptions = {}): Policy<'rateLimit'> => {
-	const { perSecond, fromHeaders = true, maxResetMs = 60_000 } = options;
+	const { perSecond, fromHeaders = true, maxResetMs = 60_000, share } = options;
 	const burst = options.burst ?? perSecond ?? 1;
 	if (perSecond !== undefined) {
 		check(isPositiveFinite(perSecond), 'rateLimit.perSecond', perSecond, 'a positive finite number');
@@ -159,5 +190,6 @@ export const rateLimit = (options: RateLimitOptions = {}): Policy<'rateLimit'> =
 	check(isPositiveFinite(burst) && burst >= 1, 'rateLimit.burst', burst, 'a finite number of at least 1');
 	check(typeof fromHeaders === 'boolean', 'rateLimit.fromHeaders', fromHeaders, 'a boolean');
 	check(isPositiveFinite(maxResetMs), 'rateLimit.maxResetMs', maxResetMs, 'a positive finite number of ms');
-	return { slot: 'rateLimit', create: (context) => create(context, perSecond, burst, fromHeaders, maxResetMs) };
+	check(share === undefined || typeof share === 'boolean', 'rateLimit.share', share, 'a boolean');
+	return { slot: 'rateLimit', create: (context) => create(context, perSecond, burst, fromHeaders, maxResetMs, share) };
 };

@@ -105,3 +105,28 @@ describe('rate limit: in the client', () => {
 		expect(() => rateLimit({ fromHeaders: 'yes' as never })).toThrow(/rateLimit\.fromHeaders/);
 	});
 });
+
+describe('rate limit: shared across tabs', () => {
+	it('a spent budget one client learns reaches another of the same name (share: true), bounded by maxResetMs', async () => {
+		const clock = new ManualClock(t0);
+		const name = `rl-share-${Math.random()}`;
+		const sent: string[] = [];
+		const make = (status: number, headers: Record<string, string>) => createClient({
+			clock, name, timeout: 100, retry: 0, rateLimit: rateLimit({ share: true, maxResetMs: 10_000 }),
+			fetch: (async (request: Request) => {
+				sent.push(request.url);
+				return new Response('', { status, headers });
+			}) as typeof fetch,
+		});
+		const a = make(200, { ratelimit: 'limit=10, remaining=0, reset=3600' });
+		const b = make(200, {});
+		await a.get('https://api.test/x').text();
+		await new Promise((resolve) => setTimeout(resolve, 20)); // The message crosses the channel.
+		const error = await b.get('https://api.test/y').catch((error_: unknown) => error_);
+		expect(error).toBeInstanceOf(RateLimitedError);
+		expect((error as RateLimitedError).retryAfterMs).toBe(10_000);
+		expect(sent).toEqual(['https://api.test/x']);
+		a.close();
+		b.close();
+	});
+});

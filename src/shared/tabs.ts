@@ -1,0 +1,3 @@
+/** Whether this is a context with tabs or workers to share with: a page or a web worker. */
+export const hasTabs = (): boolean => typeof (globalThis as { document?: unknown }).document !== 'undefined'
+	|| typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined';
