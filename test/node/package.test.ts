@@ -56,8 +56,8 @@ describe('the package as users install it', () => {
 			}
 		}
 
-		const main = await import('steadfetch') as Record<string, unknown>;
-		const core = await import('steadfetch/core') as Record<string, unknown>;
+		const main = await import('steadfetch' as string) as Record<string, unknown>;
+		const core = await import('steadfetch/core' as string) as Record<string, unknown>;
 		expect(core['SteadfetchError']).toBe(main['SteadfetchError']);
 		expect(require('steadfetch/core').SteadfetchError).toBe(require('steadfetch').SteadfetchError);
 		expect('breaker' in core).toBe(false);

@@ -27,12 +27,12 @@ const percentile = (values: number[], p: number): number => {
 	return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 };
 
-/** 100 GETs, 4 at a time: the client's latency per call, and how many were answered by a slow response. */
+/** 300 GETs, 4 at a time: the client's latency per call, and how many were answered by a slow response. */
 const run = async (api: ReturnType<typeof createClient>): Promise<number[] & { slow: number }> => {
 	const times = Object.assign([] as number[], { slow: 0 });
 	let next = 0;
 	await Promise.all(Array.from({ length: 4 }, async () => {
-		while (next < 100) {
+		while (next < 300) {
 			const index = next++;
 			const started = performance.now();
 			const { slow } = await api.get(`${server.url}/item/${index}`).json<{ slow: boolean }>();
@@ -55,12 +55,12 @@ describe('hedge', () => {
 		// The figures are printed, not asserted (timed assertions flake on a loaded machine; npm run
 		// bench is where speed is claimed); what is asserted is why the tail shrinks: without hedging
 		// every 10th call waits for a slow answer, with it a fast hedge answers nearly all of them.
-		console.log(`hedge: without p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms (${plain.slow} slow answers); with delayMs 60: p50 ${hedgedP50.toFixed(0)} ms, p99 ${hedgedP99.toFixed(0)} ms (${hedged.slow} slow answers); ${hedges.length} hedges for 100 calls`);
-		expect(plain.slow).toBeGreaterThanOrEqual(9);
-		expect(hedged.slow).toBeLessThanOrEqual(2);
+		console.log(`hedge: without p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms (${plain.slow} slow answers); with delayMs 60: p50 ${hedgedP50.toFixed(0)} ms, p99 ${hedgedP99.toFixed(0)} ms (${hedged.slow} slow answers); ${hedges.length} hedges for 300 calls`);
+		expect(plain.slow).toBeGreaterThanOrEqual(27);
+		expect(hedged.slow).toBeLessThanOrEqual(4);
 		// Paid from the budget: at most max(minRetries, ratio × first attempts) in the window.
 		expect(hedges.length).toBeGreaterThan(0);
-		expect(hedges.length).toBeLessThanOrEqual(Math.max(10, 0.2 * 100));
+		expect(hedges.length).toBeLessThanOrEqual(Math.max(10, 0.2 * 300));
 		expect(api.stats()[server.url]).toMatchObject({ hedge: { hedges: hedges.length } });
 	});
 
