@@ -179,3 +179,28 @@ export const launchChromium = async (): Promise<Chromium> => {
 		close: async () => browser.close(),
 	};
 };
+
+/** Every key and value of every IndexedDB database of the page, as text. */
+export const dumpIndexedDb = async (page: Page): Promise<string> => page.evaluate(async () => {
+	const text = (value: unknown): string => JSON.stringify(value, (_key, inner: unknown) =>
+		inner instanceof ArrayBuffer ? new TextDecoder().decode(inner) : ArrayBuffer.isView(inner) ? new TextDecoder().decode(inner) : inner);
+	const parts: string[] = [];
+	for (const { name } of await indexedDB.databases()) {
+		const database = await new Promise<IDBDatabase>((resolve, reject) => {
+			const request = indexedDB.open(name!);
+			request.onsuccess = () => resolve(request.result);
+			request.onerror = () => reject(request.error);
+		});
+		for (const storeName of database.objectStoreNames) {
+			const store = database.transaction(storeName).objectStore(storeName);
+			const [keys, values] = await Promise.all([store.getAllKeys(), store.getAll()].map(async (request) => new Promise<unknown>((resolve) => {
+				request.onsuccess = () => resolve(request.result);
+			})));
+			parts.push(`${name}/${storeName}: ${text(keys)} ${text(values)}`);
+		}
+
+		database.close();
+	}
+
+	return parts.join('\n');
+});

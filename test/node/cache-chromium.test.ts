@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright';
-import { launchChromium, openPage, startApi, startPageServer, type Chromium, type ControlledApi, type PageServer } from '../helpers/pages.js';
+import { dumpIndexedDb, launchChromium, openPage, startApi, startPageServer, type Chromium, type ControlledApi, type PageServer } from '../helpers/pages.js';
 
 type Lib = typeof import('../../src/entries/index.js');
 type Scope = typeof globalThis & { steadfetch: Lib; api: ReturnType<Lib['createClient']>; events: unknown[] };
@@ -83,29 +83,7 @@ describe('stale cache in real Chromium', () => {
 		await get(page, 'json?id=s3', { cookie: 'sid=cookie-secret', 'x-api-key': 'api-key-secret' });
 		await waitForStored(page, 3);
 		await page.waitForTimeout(100);
-		const dump = await page.evaluate(async () => {
-			const text = (value: unknown): string => JSON.stringify(value, (_key, inner: unknown) =>
-				inner instanceof ArrayBuffer ? new TextDecoder().decode(inner) : ArrayBuffer.isView(inner) ? new TextDecoder().decode(inner) : inner);
-			const parts: string[] = [];
-			for (const { name } of await indexedDB.databases()) {
-				const database = await new Promise<IDBDatabase>((resolve, reject) => {
-					const request = indexedDB.open(name!);
-					request.onsuccess = () => resolve(request.result);
-					request.onerror = () => reject(request.error);
-				});
-				for (const storeName of database.objectStoreNames) {
-					const store = database.transaction(storeName).objectStore(storeName);
-					const [keys, values] = await Promise.all([store.getAllKeys(), store.getAll()].map(async (request) => new Promise<unknown>((resolve) => {
-						request.onsuccess = () => resolve(request.result);
-					})));
-					parts.push(`${name}/${storeName}: ${text(keys)} ${text(values)}`);
-				}
-
-				database.close();
-			}
-
-			return parts.join('\n');
-		});
+		const dump = await dumpIndexedDb(page);
 		expect(dump).toContain('/json?id=s1');
 		expect(dump).toContain('/json?id=s3');
 		for (const secret of ['client-default-secret', 'per-call-secret', 'cookie-secret', 'api-key-secret']) {

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright';
-import { launchChromium, openPage, startApi, startPageServer, type Chromium, type ControlledApi, type PageServer } from '../helpers/pages.js';
+import { dumpIndexedDb, launchChromium, openPage, startApi, startPageServer, type Chromium, type ControlledApi, type PageServer } from '../helpers/pages.js';
 
 type Lib = typeof import('../../src/entries/index.js');
 type Scope = typeof globalThis & { steadfetch: Lib; api: ReturnType<Lib['createClient']>; who: string | undefined };
@@ -27,30 +27,6 @@ const setup = async (page: Page, who: string | undefined) => page.evaluate(({ ba
 	scope.who = who;
 	scope.api = scope.steadfetch.createClient({ baseUrl: base + '/', retry: 0, name: 'identity', identity: () => scope.who, outbox: true });
 }, { base: api.url, who });
-
-/** Every key and value of every IndexedDB database of the page, as text. */
-const dumpIndexedDb = async (page: Page): Promise<string> => page.evaluate(async () => {
-	const text = (value: unknown): string => JSON.stringify(value, (_key, inner: unknown) => inner instanceof ArrayBuffer ? new TextDecoder().decode(inner) : inner);
-	const parts: string[] = [];
-	for (const { name } of await indexedDB.databases()) {
-		const database = await new Promise<IDBDatabase>((resolve, reject) => {
-			const request = indexedDB.open(name!);
-			request.onsuccess = () => resolve(request.result);
-			request.onerror = () => reject(request.error);
-		});
-		for (const storeName of database.objectStoreNames) {
-			const store = database.transaction(storeName).objectStore(storeName);
-			const [keys, values] = await Promise.all([store.getAllKeys(), store.getAll()].map(async (request) => new Promise<unknown>((resolve) => {
-				request.onsuccess = () => resolve(request.result);
-			})));
-			parts.push(`${name}/${storeName}: ${text(keys)} ${text(values)}`);
-		}
-
-		database.close();
-	}
-
-	return parts.join('\n');
-});
 
 describe('identity in real Chromium', () => {
 	it('user A\'s queued write and cached data stay A\'s across a reload and a switch to user B', async () => {
