@@ -52,7 +52,7 @@ const cases = [
 	{
 		name: 'core + rateLimit()',
 		source: "import { createClient } from 'steadfetch/core';\nimport { rateLimit } from 'steadfetch/rate-limit';\nexport const api = createClient({ rateLimit: rateLimit() });",
-		budget: 15_070, policy: true,
+		budget: 15_370, policy: true,
 	},
 	{
 		name: 'core + hedge()',
