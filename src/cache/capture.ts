@@ -1,7 +1,7 @@
 import type { CacheCore } from './core.js';
 import { identityDigest } from '../shared/digest.js';
 import { planStore, varyNames, type Plan, type Timing } from './policy.js';
-import { readCapped, storedHeaders, type CacheRecord } from './record.js';
+import { readCapped, storedResponseHeaders, type CacheRecord } from './record.js';
 
 /** How long a GET copy stands for the same response arriving again (see `CacheOptions`), in ms. */
 export const coalesceMs = 1000;
@@ -131,7 +131,7 @@ const write = async (core: CacheCore, request: Request, response: Response, copy
 				void entries.remove(index.deleteWhere((meta) => meta.primary === primary));
 			}
 
-			record = { v: 1, key, primary, url, ...(who === undefined ? {} : { who }), storedAt: now, bytes: body.byteLength, vary, ...plan, status: response.status, statusText: response.statusText, headers: storedHeaders(response.headers), body, sig };
+			record = { v: 1, key, primary, url, ...(who === undefined ? {} : { who }), storedAt: now, bytes: body.byteLength, vary, ...plan, status: response.status, statusText: response.statusText, headers: storedResponseHeaders(response.headers), body, sig };
 		}
 	} else {
 		record = await freshened(core, key, response, plan, now);
@@ -164,9 +164,9 @@ const freshened = async (core: CacheCore, key: string, response: Response, plan:
 		}
 	}
 
-	for (const [name, value] of storedHeaders(response.headers)) {
+	for (const [name, value] of storedResponseHeaders(response.headers)) {
 		headers.set(name, value);
 	}
 
-	return { ...record, ...plan, storedAt: now, headers: storedHeaders(headers) };
+	return { ...record, ...plan, storedAt: now, headers: storedResponseHeaders(headers) };
 };

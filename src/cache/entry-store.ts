@@ -1,6 +1,7 @@
 import type { PolicyContext } from '../core/policy.js';
 import { autoStore } from '../stores/auto.js';
 import { memoryStore } from '../stores/memory.js';
+import { serial } from '../shared/serial.js';
 import type { KeyValueStore } from '../stores/types.js';
 import { LruIndex } from './lru-index.js';
 import { indexKey, parseIndex, parseMeta, parseRecord, recordKey, type CacheMeta, type CacheRecord } from './record.js';
@@ -28,7 +29,7 @@ export class EntryStore {
 	readonly #pending = new Map<string, CacheRecord>();
 	#store: KeyValueStore | undefined;
 	#ready: Promise<void> | undefined;
-	#queue: Promise<unknown> = Promise.resolve();
+	readonly #queue = serial();
 	/** The index changed since it was last persisted. */
 	#dirty = false;
 	/** Runs while an index write is within its interval; undefined when idle. */
@@ -183,7 +184,7 @@ export class EntryStore {
 
 	/** Run a storage task after the queued ones; false (and reported) if it failed. */
 	async #enqueue(operation: string, key: string | undefined, task: (store: KeyValueStore) => Promise<unknown>): Promise<boolean> {
-		const run = this.#queue.then(async () => {
+		return this.#queue(async () => {
 			try {
 				await task(this.#open());
 				this.#failedWrites = 0;
@@ -197,8 +198,6 @@ export class EntryStore {
 				return false;
 			}
 		});
-		this.#queue = run;
-		return run;
 	}
 
 	/** Persist the index: at once when idle or told to, else when the current interval ends. */

@@ -1,3 +1,4 @@
+import { storedHeaders } from '../shared/stored-headers.js';
 export { readCapped } from '../shared/read-capped.js';
 import type { Timing } from './policy.js';
 
@@ -46,15 +47,8 @@ export const indexKey = 'index';
 /** Response headers never stored: cookies, and what no longer describes the decoded body. */
 const dropped = new Set(['set-cookie', 'set-cookie2', 'content-encoding', 'content-length', 'transfer-encoding', 'age', 'cache-status']);
 
-export const storedHeaders = (headers: Headers): [string, string][] => {
-	const list: [string, string][] = [];
-	headers.forEach((value, name) => {
-		if (!dropped.has(name)) {
-			list.push([name, value]);
-		}
-	});
-	return list;
-};
+/** The response headers a stored copy keeps. */
+export const storedResponseHeaders = (headers: Headers): [string, string][] => storedHeaders(headers, dropped);
 
 const isArrayBuffer = (value: unknown): value is ArrayBuffer => Object.prototype.toString.call(value) === '[object ArrayBuffer]';
 const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);

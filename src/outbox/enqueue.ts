@@ -13,7 +13,7 @@ import type { Drainer } from './drainer.js';
 import { OutboxHold } from './hold.js';
 import type { ResolvedOutboxOptions } from './options.js';
 import type { QueueStore } from './queue-store.js';
-import { makeKey, storedHeaders, type OutboxRecord } from './record.js';
+import { dropSet, makeKey, storedRequestHeaders, type OutboxRecord } from './record.js';
 import { snapshotBody } from './snapshot.js';
 import { registerSync } from './sync.js';
 
@@ -49,7 +49,7 @@ export const createCallSide = ({ context, options, queue, drainer, touch }: Deps
 	/** Eligible calls in flight → the scopes that had pending entries when the call started. */
 	const tracked = new WeakMap<Call, ReadonlySet<string>>();
 
-	const sensitiveHeaders = new Set([...options.sensitiveHeaders, ...context.sensitive.headers]);
+	const dropped = dropSet([...options.sensitiveHeaders, ...context.sensitive.headers]);
 	/** A URL with a sensitive query parameter is never stored: the call goes as with `outbox: false`. */
 	const secret = (url: string): boolean => splitSensitive(url, context.sensitive.params).found !== undefined;
 
@@ -63,7 +63,7 @@ export const createCallSide = ({ context, options, queue, drainer, touch }: Deps
 		const hold = error instanceof OutboxHold;
 		const scope = context.scopeOf(request.url);
 		const { code } = hold ? { code: error.reason } : classify(error);
-		const headers = storedHeaders(request.headers, sensitiveHeaders);
+		const headers = storedRequestHeaders(request.headers, dropped);
 		const type = snapshot.contentType;
 		if (type && (type.startsWith('multipart/form-data') || !headers['content-type'])) {
 			headers['content-type'] = type;

@@ -1,8 +1,9 @@
 import { webLocks, type LockManagerLike } from '../shared/lock.js';
+import { serial, type Serial } from '../shared/serial.js';
 import type { KeyValueStore } from '../stores/types.js';
 
-/** In-process chains per store object: clients sharing a store (same `name`) never drain at once. */
-const chains = new WeakMap<KeyValueStore, Promise<unknown>>();
+/** In-process queues per store object: clients sharing a store (same `name`) never drain at once. */
+const queues = new WeakMap<KeyValueStore, Serial>();
 
 const locks = (): LockManagerLike | undefined => {
 	// Web Locks coordinate the contexts that share persisted storage: tabs and workers of an origin.
@@ -17,12 +18,15 @@ const locks = (): LockManagerLike | undefined => {
  * gives up waiting (rejects with its reason).
  */
 export const exclusive = async <T>(store: KeyValueStore, lockName: string, signal: AbortSignal, task: () => Promise<T>): Promise<T> => {
-	const previous = chains.get(store) ?? Promise.resolve();
+	let queue = queues.get(store);
+	if (!queue) {
+		queue = serial();
+		queues.set(store, queue);
+	}
+
 	const manager = locks();
-	const run = previous.then(async () => {
+	return queue(async () => {
 		signal.throwIfAborted();
 		return manager ? manager.request(lockName, { signal }, task) : task();
 	});
-	chains.set(store, run.catch(() => undefined));
-	return run;
 };

@@ -1,8 +1,9 @@
+import { storedHeaders } from '../shared/stored-headers.js';
 import type { OutboxEntry } from './types.js';
 
 /**
  * One stored mutation, as it lives in the store: a versioned plain object, structured-clonable,
- * with the body as bytes. Never holds a sensitive header (see `storedHeaders`).
+ * with the body as bytes. Never holds a sensitive header (see `storedRequestHeaders`).
  */
 export interface OutboxRecord extends OutboxEntry {
 	v: 1;
@@ -87,20 +88,15 @@ export const toEntry = (record: OutboxRecord): OutboxEntry => {
 };
 
 /**
- * The headers worth storing: lower-case names, without the sensitive ones (they are added again at
- * replay by the client's default headers and `beforeRequest` hooks) and without `Idempotency-Key`
- * (stored as the entry's key).
+ * The request headers an entry keeps: without the sensitive ones (added again at replay by the
+ * client's default headers and `beforeRequest` hooks), `Idempotency-Key` (stored as the entry's key)
+ * and `Content-Length`. `drop` is `dropSet(sensitive)`.
  */
-export const storedHeaders = (headers: Headers, sensitive: ReadonlySet<string>): Record<string, string> => {
-	const result: Record<string, string> = {};
-	headers.forEach((value, name) => {
-		// Headers hands out lower-case names.
-		if (!sensitive.has(name) && name !== 'idempotency-key' && name !== 'content-length') {
-			result[name] = value;
-		}
-	});
-	return result;
-};
+export const storedRequestHeaders = (headers: Headers, drop: ReadonlySet<string>): Record<string, string> =>
+	Object.fromEntries(storedHeaders(headers, drop));
+
+/** What `storedRequestHeaders` leaves out, given the sensitive header names. */
+export const dropSet = (sensitive: Iterable<string>): ReadonlySet<string> => new Set([...sensitive, 'idempotency-key', 'content-length']);
 
 /** A dead record standing in for a stored value that could not be read. */
 export const unreadableRecord = (parsed: RecordKey, raw: unknown, now: number, message: string): OutboxRecord => ({

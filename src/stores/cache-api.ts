@@ -1,3 +1,4 @@
+import { serial } from '../shared/serial.js';
 import type { KeyValueStore, StoreFactory } from './types.js';
 
 const origin = 'https://steadfetch.invalid/';
@@ -58,7 +59,7 @@ const decode = (text: string): unknown => JSON.parse(text, (_key, value: unknown
  */
 export const cacheApiStore: StoreFactory = (namespace: string): KeyValueStore => {
 	let cachePromise: Promise<Cache> | undefined;
-	let queue: Promise<unknown> = Promise.resolve();
+	const queue = serial();
 	const open = async (): Promise<Cache> => {
 		if (typeof caches === 'undefined') {
 			throw new TypeError('The Cache API is not available in this runtime');
@@ -86,11 +87,7 @@ export const cacheApiStore: StoreFactory = (namespace: string): KeyValueStore =>
 	};
 
 	/** Serialize index updates: read-modify-write of the index must not interleave. */
-	const exclusive = async <T>(task: (cache: Cache) => Promise<T>): Promise<T> => {
-		const run = queue.then(async () => task(await open()));
-		queue = run.catch(() => undefined);
-		return run;
-	};
+	const exclusive = async <T>(task: (cache: Cache) => Promise<T>): Promise<T> => queue(async () => task(await open()));
 
 	return {
 		async get<T>(key: string) {

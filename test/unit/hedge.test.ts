@@ -46,7 +46,7 @@ const run = async (api: ReturnType<typeof createClient>): Promise<number[] & { s
 describe('hedge', () => {
 	it('answers the slow tail with hedges on an origin whose p99 is 10× its median, within the retry budget', async () => {
 		const plain = await run(createClient({ retry: 0, retryBudget: false }));
-		const api = createClient({ retry: 0, hedge: hedge({ delayMs: 60 }), retryBudget: { ratio: 0.2, minRetries: 10 } });
+		const api = createClient({ retry: 0, hedge: hedge({ delayMs: 60, maxHedges: 2 }), retryBudget: { ratio: 0.2, minRetries: 10 } });
 		const hedges: unknown[] = [];
 		api.on('hedge', (event) => hedges.push(event));
 		const hedged = await run(api);
@@ -55,14 +55,14 @@ describe('hedge', () => {
 		// The figures are printed, not asserted (timed assertions flake on a loaded machine; npm run
 		// bench is where speed is claimed); what is asserted is why the tail shrinks: without hedging
 		// every 10th call waits for a slow answer, with it a fast hedge answers nearly all of them.
-		console.log(`hedge: without p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms (${plain.slow} slow answers); with delayMs 60: p50 ${hedgedP50.toFixed(0)} ms, p99 ${hedgedP99.toFixed(0)} ms (${hedged.slow} slow answers); ${hedges.length} hedges for 300 calls`);
+		console.log(`hedge: without p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms (${plain.slow} slow answers); with delayMs 60, maxHedges 2: p50 ${hedgedP50.toFixed(0)} ms, p99 ${hedgedP99.toFixed(0)} ms (${hedged.slow} slow answers); ${hedges.length} hedges for 300 calls`);
 		expect(plain.slow).toBeGreaterThanOrEqual(27);
-		expect(hedged.slow).toBeLessThanOrEqual(4);
+		expect(hedged.slow).toBeLessThanOrEqual(2);
 		// Paid from the budget: at most max(minRetries, ratio × first attempts) in the window.
 		expect(hedges.length).toBeGreaterThan(0);
 		expect(hedges.length).toBeLessThanOrEqual(Math.max(10, 0.2 * 300));
 		expect(api.stats()[server.url]).toMatchObject({ hedge: { hedges: hedges.length } });
-	});
+	}, 30_000);
 
 	it('no budget, no hedge', async () => {
 		const api = createClient({ retry: 0, hedge: hedge({ delayMs: 10 }), retryBudget: { ratio: 0, minRetries: 0 } });
