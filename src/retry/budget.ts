@@ -1,6 +1,6 @@
 import type { Clock } from '../core/types.js';
 import { check, isNonNegativeInteger, isPositiveFinite } from '../core/validate.js';
-import { BucketWindow, windowOf } from '../shared/window.js';
+import { BucketWindow, bucketsPerWindow } from '../shared/window.js';
 
 /** Options of the retry budget (`retryBudget`). */
 export interface RetryBudgetOptions {
@@ -24,8 +24,8 @@ export interface RetryBudgetOptions {
 
 interface Window {
 	readonly counts: BucketWindow;
-	/** Window number in which `budget:exhausted` last fired. */
-	exhaustedIn: number;
+	/** Bucket in which `budget:exhausted` last fired: it fires again only a whole window later. */
+	exhaustedAt: number;
 }
 
 export interface RetryDecision {
@@ -76,16 +76,21 @@ export class RetryBudget {
 			return { allowed: true, retries: retries + 1, limit, firstRefusal: false };
 		}
 
-		const windowNumber = windowOf(window.counts.bucket(now));
-		const firstRefusal = window.exhaustedIn !== windowNumber;
-		window.exhaustedIn = windowNumber;
+		// Once per window's length since it last fired (not per calendar-aligned window, which a burst
+		// crossing a boundary would see twice).
+		const bucket = window.counts.bucket(now);
+		const firstRefusal = bucket - window.exhaustedAt >= bucketsPerWindow;
+		if (firstRefusal) {
+			window.exhaustedAt = bucket;
+		}
+
 		return { allowed: false, retries, limit, firstRefusal };
 	}
 
 	#window(scope: string): Window {
 		let window = this.#windows.get(scope);
 		if (!window) {
-			window = { counts: new BucketWindow(this.windowMs), exhaustedIn: -1 };
+			window = { counts: new BucketWindow(this.windowMs), exhaustedAt: -Infinity };
 			this.#windows.set(scope, window);
 		}
 

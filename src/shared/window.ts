@@ -61,5 +61,5 @@ export class BucketWindow {
 	}
 }
 
-/** The window number of a bucket (windows do not overlap): for "once per window" events. */
-export const windowOf = (bucket: number): number => Math.floor(bucket / buckets);
+/** Buckets in one window. */
+export const bucketsPerWindow = buckets;

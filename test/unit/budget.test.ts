@@ -57,6 +57,16 @@ describe('RetryBudget (exact time)', () => {
 		expect(budget.tryRetry('a').firstRefusal).toBe(true);
 	});
 
+	it('firstRefusal does not fire twice for a burst that crosses a window boundary', () => {
+		const clock = new ManualClock(900);
+		const budget = new RetryBudget({ ratio: 0, minRetries: 0, windowMs: 1_000 }, clock);
+		expect(budget.tryRetry('a').firstRefusal).toBe(true);
+		clock.advance(100); // Into the next calendar window, 100 ms later.
+		expect(budget.tryRetry('a').firstRefusal).toBe(false);
+		clock.advance(900); // A whole window after it fired.
+		expect(budget.tryRetry('a').firstRefusal).toBe(true);
+	});
+
 	it('a clock going backwards neither throws nor grants extra retries', () => {
 		const clock = new ManualClock(100_000);
 		const budget = new RetryBudget({ ratio: 0, minRetries: 1, windowMs: 10_000 }, clock);
