@@ -161,6 +161,8 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		layer,
 		...(options.scope ? { scopeOf: options.scope } : {}),
 		snapshot,
+		isolate: (scope) => entryOf(scope).circuit.isolate(clock.now()),
+		reset: (scope) => entryOf(scope).circuit.reset(clock.now()),
 		stats: (scope) => ({ breaker: snapshot(scope) }),
 		start() {
 			if (options.share === true || (share && hasTabs())) {

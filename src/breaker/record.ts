@@ -15,6 +15,8 @@ export interface BreakerRecord {
 	opens: number;
 	/** When this state began (epoch ms): the later record wins. */
 	at: number;
+	/** Opened by hand (`client.breaker.isolate`): open until reset. */
+	isolated?: true;
 }
 
 const finite = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
@@ -25,6 +27,7 @@ export const decodeRecord = (value: unknown): BreakerRecord | undefined => {
 	return typeof record === 'object' && record !== null && record.v === 1 && typeof record.scope === 'string' && record.scope.length <= 2048
 		&& (record.state === 'open' || record.state === 'closed') && finite(record.openedAt) && finite(record.reopensAt)
 		&& finite(record.at) && Number.isInteger(record.opens) && record.opens! >= 0
+		&& (record.isolated === undefined || record.isolated === true)
 		? record as BreakerRecord
 		: undefined;
 };

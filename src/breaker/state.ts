@@ -20,6 +20,8 @@ export const PROBE = -2;
  */
 export class Circuit {
 	open = false;
+	/** Opened by hand (`client.breaker.isolate`): open until `reset`, no probe ever. */
+	isolated = false;
 	consecutive = 0;
 	opens = 0;
 	openedAt = 0;
@@ -42,6 +44,10 @@ export class Circuit {
 	admit(now: number): number {
 		if (!this.open) {
 			return PASS;
+		}
+
+		if (this.isolated) {
+			return this.policy.maxOpenMs; // A hint: it stays open until reset by hand.
 		}
 
 		this.expire(now);
@@ -69,6 +75,10 @@ export class Circuit {
 	 * stays open at most `maxOpenMs` by the clock as it reads now, and a probe still expires.
 	 */
 	expire(now: number): void {
+		if (this.isolated) {
+			return;
+		}
+
 		if (this.open && now < this.openedAt) {
 			this.reopensAt = now + Math.min(this.reopensAt - this.openedAt, this.policy.maxOpenMs);
 			this.openedAt = now;
@@ -88,7 +98,7 @@ export class Circuit {
 	/** The outcome of an attempt started in `gen` (`probe`: its start time, for a probe). */
 	record(now: number, gen: number, failed: boolean, retryAfterMs: number, probe?: number): void {
 		this.release(gen, probe);
-		if (gen !== this.gen) {
+		if (gen !== this.gen || this.isolated) {
 			return;
 		}
 
@@ -149,8 +159,9 @@ export class Circuit {
 
 		this.#set(open, record.openedAt, record.reopensAt, record.at);
 		this.#period = record.period;
+		this.isolated = open && record.isolated === true;
 		if (open || was) {
-			this.notify(open ? 'open' : 'closed', reason);
+			this.notify(open ? 'open' : 'closed', this.isolated && reason === 'restored' ? 'isolated' : reason);
 		}
 	}
 
@@ -161,17 +172,45 @@ export class Circuit {
 		}
 
 		const openedAt = Math.min(record.openedAt, now);
+		if (record.isolated) {
+			// Isolated by hand: open until reset, whatever the times say.
+			return { ...record, at, openedAt, reopensAt: openedAt, opens: Math.min(record.opens, 32), period: [record.openedAt, record.reopensAt] };
+		}
+
 		const span = Math.max(0, Math.min(record.reopensAt - record.openedAt, this.policy.maxOpenMs));
 		return { ...record, at, openedAt, reopensAt: openedAt + span, opens: Math.min(record.opens, 32), period: [record.openedAt, record.reopensAt] };
 	}
 
 	toRecord(scope: string): BreakerRecord {
-		return { v: 1, scope, state: this.open ? 'open' : 'closed', openedAt: this.openedAt, reopensAt: this.reopensAt, opens: this.opens, at: this.changedAt };
+		return { v: 1, scope, state: this.open ? 'open' : 'closed', openedAt: this.openedAt, reopensAt: this.reopensAt, opens: this.opens, at: this.changedAt, ...(this.isolated ? { isolated: true } : {}) };
+	}
+
+	/** Open by hand until `reset` (a kill switch): no probe goes, whatever the time. */
+	isolate(now: number): void {
+		this.#set(true, now, now, now);
+		this.isolated = true;
+		this.notify('open', 'isolated');
+	}
+
+	/** Close by hand: ends an isolation (or any open period) at once. */
+	reset(now: number): void {
+		const was = this.open;
+		this.isolated = false;
+		this.opens = 0;
+		this.consecutive = 0;
+		this.#set(false, 0, 0, now);
+		if (was) {
+			this.notify('closed', 'reset');
+		}
 	}
 
 	snapshot(scope: string, now: number): BreakerSnapshot {
 		this.expire(now);
 		const { consecutive: consecutiveFailures, openedAt, reopensAt } = this;
+		if (this.isolated) {
+			return { scope, state: 'open', consecutiveFailures: this.consecutive, openedAt: this.openedAt };
+		}
+
 		return this.open
 			? { scope, state: now < reopensAt ? 'open' : 'half-open', consecutiveFailures, openedAt, reopensAt }
 			: { scope, state: 'closed', consecutiveFailures };
@@ -186,6 +225,7 @@ export class Circuit {
 	}
 
 	#close(now: number, reason: string): void {
+		this.isolated = false;
 		this.opens = 0;
 		this.consecutive = 0;
 		this.#set(false, 0, 0, now);

@@ -11,6 +11,15 @@ export type ClientStats = Record<string, ScopeStats & { breaker?: BreakerSnapsho
 /** One call: `(input, options?)`, as ky's. */
 export type Call = <T = unknown>(input: Input, options?: CallOptions) => ResponsePromise<T>;
 
+/** `client.breaker`: a scope's snapshot, and the kill switch. */
+export interface BreakerHandle {
+	(urlOrOrigin: string | URL): BreakerSnapshot;
+	/** Open a scope by hand until `reset` (shared across tabs and persisted). Throws when the client has no breaker. */
+	isolate(urlOrScope: string | URL): void;
+	/** Close a scope by hand (ends an isolation or an open period at once). */
+	reset(urlOrScope: string | URL): void;
+}
+
 /** What `client.cache` does. Without a stale cache, every method resolves and does nothing. */
 export interface CacheHandle {
 	/** Remove the stored copies of an absolute URL. */
@@ -60,8 +69,13 @@ export interface Client<O = object> extends Call {
 	readonly retry: KyInstance['retry'];
 	/** The outbox. Throws a `SteadfetchError` (`OUTBOX_DISABLED`) if the client has none. */
 	readonly outbox: Outbox;
-	/** The breaker of a URL's scope (a closed snapshot when the breaker is off). */
-	breaker(urlOrOrigin: string | URL): BreakerSnapshot;
+	/**
+	 * The breaker of a URL's scope (a closed snapshot when the breaker is off). `breaker.isolate(url)`
+	 * opens the scope by hand until `breaker.reset(url)` — a kill switch, shared across tabs and
+	 * persisted; calls to it fail fast with `CircuitOpenError` and no probe goes (`breaker:open`
+	 * reason `isolated`, `breaker:closed` reason `reset`).
+	 */
+	readonly breaker: BreakerHandle;
 	/** The stale cache. */
 	readonly cache: CacheHandle;
 	/** Subscribe to an event (`'*'` for every event); returns the unsubscribe function. */

@@ -7,6 +7,10 @@ import type { PolicyParts, SlotName } from './policy.js';
 /** What the breaker policy adds to its parts, for `client.breaker(url)`. */
 export interface BreakerParts extends PolicyParts {
 	snapshot(scope: string): BreakerSnapshot;
+	/** Open a scope by hand until `reset` (a kill switch): shared across tabs and persisted. */
+	isolate(scope: string): void;
+	/** Close a scope by hand. */
+	reset(scope: string): void;
 }
 
 /** What the stale cache policy adds to its parts, for `client.cache`. */
@@ -29,10 +33,23 @@ const noCache: CacheHandle = {
 export const policyApis = (client: Client, parts: Partial<Record<SlotName, PolicyParts>>, scopeOf: (url: string) => string): void => {
 	const breaker = parts.breaker as BreakerParts | undefined;
 	const outbox = parts.outbox as OutboxParts | undefined;
-	client.breaker = (urlOrOrigin) => {
-		const scope = typeof urlOrOrigin === 'string' && !urlOrOrigin.includes('://') ? urlOrOrigin : scopeOf(String(urlOrOrigin));
-		return breaker?.snapshot(scope) ?? { scope, state: 'closed', consecutiveFailures: 0 };
-	};
+	const scopeFor = (urlOrOrigin: string | URL): string => typeof urlOrOrigin === 'string' && !urlOrOrigin.includes('://') ? urlOrOrigin : scopeOf(String(urlOrOrigin));
+	const handle = Object.assign((urlOrOrigin: string | URL) => {
+		const scope = scopeFor(urlOrOrigin);
+		return breaker?.snapshot(scope) ?? { scope, state: 'closed' as const, consecutiveFailures: 0 };
+	}, {
+		isolate(urlOrScope: string | URL) {
+			if (!breaker) {
+				throw new SteadfetchError('The breaker is off: give the client a breaker to isolate a scope', 'UNKNOWN', false);
+			}
+
+			breaker.isolate(scopeFor(urlOrScope));
+		},
+		reset(urlOrScope: string | URL) {
+			breaker?.reset(scopeFor(urlOrScope));
+		},
+	});
+	Object.defineProperty(client, 'breaker', { value: handle });
 
 	Object.defineProperty(client, 'cache', { value: (parts.cache as CacheParts | undefined)?.handle ?? noCache });
 	Object.defineProperty(client, 'outbox', {

@@ -1,0 +1,67 @@
+/** The kill switch (issue 15, in part): `client.breaker.isolate(url)` opens a scope by hand until `reset`. */
+import { describe, expect, it, vi } from 'vitest';
+import { CircuitOpenError, createClient, memoryStore } from '../../src/entries/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { FakeOrigin, origin } from './breaker-kit.js';
+
+const t0 = 1_700_000_000_000;
+let names = 0;
+
+const tabs = () => {
+	const clock = new ManualClock(t0);
+	const store = memoryStore('isolate');
+	const name = `isolate-${names++}`;
+	const make = () => {
+		const server = new FakeOrigin();
+		const events: string[] = [];
+		const api = createClient({ clock, name, store: () => store, fetch: server.fetch as typeof fetch, retry: 0, cache: false, breaker: { share: true, maxOpenMs: 60_000 } });
+		for (const type of ['breaker:open', 'breaker:closed'] as const) {
+			api.on(type, (event) => events.push(`${type} ${event.reason}`));
+		}
+
+		return { api, server, events };
+	};
+
+	return { clock, store, make };
+};
+
+describe('breaker kill switch', () => {
+	it('isolate opens a scope until reset: no request, no probe however long, shared with other tabs and persisted', async () => {
+		const { clock, store, make } = tabs();
+		const a = make();
+		const b = make();
+		expect((await a.api.get(origin + '/x')).status).toBe(200);
+		a.api.breaker.isolate(origin);
+		expect(a.api.breaker(origin)).toMatchObject({ state: 'open', openedAt: t0 });
+		expect(a.events).toEqual(['breaker:open isolated']);
+		await vi.waitFor(() => expect(b.api.breaker(origin).state).toBe('open'));
+		clock.advance(3_600_000); // Far past maxOpenMs: still no probe.
+		for (const tab of [a, b]) {
+			const error = await tab.api.get(origin + '/y').catch((error_: unknown) => error_);
+			expect(error).toBeInstanceOf(CircuitOpenError);
+		}
+
+		expect(a.server.requests).toHaveLength(1);
+		expect(b.server.requests).toHaveLength(0);
+		await vi.waitFor(async () => expect(await store.get(origin)).toMatchObject({ state: 'open', isolated: true }));
+
+		const reloaded = make(); // A reload: the isolation is read back.
+		expect(await reloaded.api.get(origin + '/z').catch((error: unknown) => error)).toBeInstanceOf(CircuitOpenError);
+		expect(reloaded.events).toEqual(['breaker:open isolated']);
+
+		b.api.breaker.reset(origin);
+		expect(b.events.at(-1)).toBe('breaker:closed reset');
+		await vi.waitFor(() => expect(a.api.breaker(origin).state).toBe('closed'));
+		expect((await a.api.get(origin + '/w')).status).toBe(200);
+		for (const tab of [a, b, reloaded]) {
+			tab.api.close();
+		}
+	});
+
+	it('isolate without a breaker is an error; reset without one does nothing', () => {
+		const api = createClient({ store: memoryStore, breaker: false });
+		expect(() => api.breaker.isolate('https://api.test')).toThrow(/breaker is off/);
+		api.breaker.reset('https://api.test');
+		api.close();
+	});
+});
