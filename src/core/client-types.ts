@@ -78,6 +78,13 @@ export interface Client<O = object> extends Call {
 	readonly breaker: BreakerHandle;
 	/** The stale cache. */
 	readonly cache: CacheHandle;
+	/**
+	 * Resolves once the scope's breaker is closed (at once if it is, or with no breaker), rejects
+	 * with a `SteadfetchError` coded `TIMEOUT` (transient) after `timeoutMs` (default 30 000 ms).
+	 * An open breaker closes when a probe succeeds: until `breaker.probe` exists, a caller's call is
+	 * the probe.
+	 */
+	waitForHealthy(urlOrScope: string | URL, options?: { timeoutMs?: number }): Promise<void>;
 	/** Subscribe to an event (`'*'` for every event); returns the unsubscribe function. */
 	on<T extends EventType>(type: T, listener: (event: EventMap[T]) => void): () => void;
 	on(type: '*', listener: (event: EventMap[EventType]) => void): () => void;

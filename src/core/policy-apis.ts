@@ -1,4 +1,5 @@
 import type { BreakerSnapshot } from '../breaker/snapshot.js';
+import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import type { Outbox } from '../outbox/types.js';
 import type { CacheHandle, Client } from './client-types.js';
@@ -50,6 +51,31 @@ export const policyApis = (client: Client, parts: Partial<Record<SlotName, Polic
 		},
 	});
 	Object.defineProperty(client, 'breaker', { value: handle });
+	client.waitForHealthy = async (urlOrScope, options = {}) => {
+		const { timeoutMs = 30_000 } = options;
+		if (!(typeof timeoutMs === 'number' && timeoutMs >= 0 && Number.isFinite(timeoutMs))) {
+			throw new InvalidRequestError(`\`timeoutMs\` must be a non-negative finite number of ms; got ${String(timeoutMs)}`);
+		}
+
+		const scope = scopeFor(urlOrScope);
+		if (!breaker || breaker.snapshot(scope).state === 'closed') {
+			return;
+		}
+
+		await new Promise<void>((resolve, reject) => {
+			const stop = client.on('breaker:closed', (event) => {
+				if (event.scope === scope) {
+					clearTimeout(timer);
+					stop();
+					resolve();
+				}
+			});
+			const timer = setTimeout(() => {
+				stop();
+				reject(new SteadfetchError(`${scope} was not healthy within ${timeoutMs} ms`, 'TIMEOUT', true));
+			}, timeoutMs);
+		});
+	};
 
 	Object.defineProperty(client, 'cache', { value: (parts.cache as CacheParts | undefined)?.handle ?? noCache });
 	Object.defineProperty(client, 'outbox', {

@@ -1,6 +1,6 @@
 /** The kill switch (issue 15, in part): `client.breaker.isolate(url)` opens a scope by hand until `reset`. */
 import { describe, expect, it, vi } from 'vitest';
-import { CircuitOpenError, createClient, memoryStore } from '../../src/entries/index.js';
+import { CircuitOpenError, InvalidRequestError, classify, createClient, memoryStore } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { FakeOrigin, origin } from './breaker-kit.js';
 
@@ -63,5 +63,21 @@ describe('breaker kill switch', () => {
 		expect(() => api.breaker.isolate('https://api.test')).toThrow(/breaker is off/);
 		api.breaker.reset('https://api.test');
 		api.close();
+	});
+});
+
+describe('waitForHealthy', () => {
+	it('resolves at once when closed, when the breaker closes, and rejects with TIMEOUT after timeoutMs', async () => {
+		const { make } = tabs();
+		const tab = make();
+		await tab.api.waitForHealthy(origin);
+		tab.api.breaker.isolate(origin);
+		const error = await tab.api.waitForHealthy(origin, { timeoutMs: 20 }).catch((error_: unknown) => error_);
+		expect(classify(error)).toMatchObject({ code: 'TIMEOUT', transient: true });
+		const waiting = tab.api.waitForHealthy(`${origin}/some/path`, { timeoutMs: 5_000 });
+		setTimeout(() => tab.api.breaker.reset(origin), 10);
+		await expect(waiting).resolves.toBeUndefined();
+		await expect(tab.api.waitForHealthy(origin, { timeoutMs: -1 })).rejects.toBeInstanceOf(InvalidRequestError);
+		tab.api.close();
 	});
 });
