@@ -1,6 +1,7 @@
 // `npm test`: find Chromium, type check, lint (Biome), build, size budget, then the suites in Node 24,
 // Chromium and workerd (one vitest run with three projects) and Deno (deno test on the built ESM).
-// Stops at the first failing step, and ends with the tests executed per runtime and one
+// A failing check (type check, lint, build, package, size) stops the run; a failing test step does
+// not stop the other test steps, so every runtime reports. Ends with the tests executed per runtime and one
 // `tests: N passed, N failed, N skipped` line.
 //
 // Every runtime in `required` must report: a runtime whose report is missing or unreadable, or
@@ -118,7 +119,13 @@ if (process.argv.includes('--tally')) {
 		if (status !== 0) {
 			console.error(`✗ ${step.name} failed (${seconds} s)`);
 			failedStep = status;
-			break;
+			// Checks before the tests stop the run; a failed test step lets the other runtimes still run,
+			// so one report says what passed and failed everywhere.
+			if (!step.read) {
+				break;
+			}
+
+			continue;
 		}
 
 		console.log(`✓ ${step.name} (${seconds} s)`);

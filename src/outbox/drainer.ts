@@ -51,6 +51,8 @@ export class Drainer {
 	#running: Promise<FlushResult> | undefined;
 	#timer: ReturnType<typeof setTimeout> | undefined;
 	#timerAt = Infinity;
+	/** Drains in a row that met a storage failure: the retry after the next one waits twice as long. */
+	#failedRuns = 0;
 
 	constructor(context: PolicyContext, options: ResolvedOutboxOptions, queue: QueueStore, store: KeyValueStore) {
 		this.#context = context;
@@ -110,6 +112,8 @@ export class Drainer {
 		await Promise.resolve(); // Let trigger() record this run before it can end.
 		const result: FlushResult = none();
 		let wake = Infinity;
+		const failures = this.#queue.failures;
+		let failed = false;
 		this.draining = true;
 		try {
 			do {
@@ -127,12 +131,21 @@ export class Drainer {
 			} while (this.#again && !this.closed);
 		} catch (error) {
 			if (!this.closed) {
+				failed = true;
 				this.#context.storageError('outbox', 'drain', error);
 			}
 		}
 
 		this.#running = undefined;
 		this.draining = false;
+		if (failed || this.#queue.failures !== failures) {
+			// The store failed (or missed its deadline) during the drain: what it could not list or read
+			// is tried again after a backoff, not left for a trigger that may never come.
+			wake = Math.min(wake, this.#context.clock.now() + this.#retryDelay(++this.#failedRuns));
+		} else {
+			this.#failedRuns = 0;
+		}
+
 		this.#schedule(wake);
 		return this.#tally(result);
 	}
@@ -170,6 +183,16 @@ export class Drainer {
 		const deps = { context: this.#context, options: this.#options, queue: this.#queue, paused: this.paused, delivered: this.#delivered };
 		const wakes = await Promise.all([...lanes].map(async ([scope, lane]) => runLane(deps, pass, scope, lane)));
 		return Math.min(Infinity, ...wakes);
+	}
+
+	/**
+	 * The wait before a drain that met a storage failure runs again: `min(maxBackoffMs, max(50,
+	 * baseBackoffMs) × 2^(runs − 1))`, jittered to between half and all of it (never a tight loop).
+	 */
+	#retryDelay(runs: number): number {
+		const { baseBackoffMs, maxBackoffMs } = this.#options;
+		const ceiling = Math.min(Math.max(maxBackoffMs, 50), Math.max(50, baseBackoffMs) * 2 ** Math.min(30, runs - 1));
+		return ceiling / 2 + (this.#context.random() * ceiling) / 2;
 	}
 
 	/** Keep one timer, for the earliest blocked head. */

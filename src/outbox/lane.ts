@@ -61,8 +61,8 @@ export const runLane = async (deps: LaneDeps, pass: Pass, scope: string, lane: r
 		try {
 			raw = await queue.get(parsed.key);
 		} catch (error) {
-			// The store failed (not the record): the lane waits for the next trigger.
-			context.storageError('outbox', 'get', error, parsed.key);
+			// The store failed (not the record): the lane stops; the drain tries again after a backoff.
+			queue.report('get', error, parsed.key);
 			return Infinity;
 		}
 

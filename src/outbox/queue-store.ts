@@ -41,6 +41,8 @@ let listings = 0;
 export class QueueStore {
 	readonly #store: KeyValueStore;
 	readonly #report: Report;
+	/** Storage failures reported so far (the drain retries after a pass that had any). */
+	failures = 0;
 	readonly #index: Index;
 	readonly #memory: Map<string, unknown>;
 	readonly #channel: Channel | undefined;
@@ -49,7 +51,10 @@ export class QueueStore {
 
 	constructor(store: KeyValueStore, report: Report, channelName: string) {
 		this.#store = store;
-		this.#report = report;
+		this.#report = (operation, error, key) => {
+			this.failures++;
+			report(operation, error, key);
+		};
 		const index: Index = indexes.get(store) ?? { keys: new Map(), memory: new Map(), applied: 0, journals: new Set() };
 		indexes.set(store, index);
 		this.#index = index;
@@ -141,6 +146,11 @@ export class QueueStore {
 		} finally {
 			index.journals.delete(journal);
 		}
+	}
+
+	/** Report a storage failure met while using this store (counted in `failures`). */
+	report(operation: string, error: unknown, key?: string): void {
+		this.#report(operation, error, key);
 	}
 
 	/** The stored value; rejects when the store cannot read it (the caller decides what that means). */

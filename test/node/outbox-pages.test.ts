@@ -25,9 +25,9 @@ const boot = async (page: Page, name: string, extra: Record<string, unknown> = {
 	const { createClient } = g['steadfetch'];
 	g['events'] = [];
 	g['api'] = createClient({ name, retry: 0, ...extra, outbox: { baseBackoffMs: 200, ...(extra['outbox'] as object ?? {}) } });
-	for (const type of ['outbox:queued', 'outbox:sent', 'outbox:retry', 'outbox:dead']) {
-		g['api'].on(type, (event: { type: string; entryId: string; idempotencyKey: string; code?: string }) =>
-			g['events'].push({ type: event.type, entryId: event.entryId, key: event.idempotencyKey, code: event.code }));
+	for (const type of ['outbox:queued', 'outbox:sent', 'outbox:retry', 'outbox:dead', 'storage:error']) {
+		g['api'].on(type, (event: { type: string; entryId: string; idempotencyKey: string; code?: string; operation?: string }) =>
+			g['events'].push({ type: event.type, entryId: event.entryId, key: event.idempotencyKey, code: event.code ?? event.operation }));
 	}
 }, { name, extra });
 
@@ -144,7 +144,7 @@ describe('outbox in real Chromium', () => {
 		await context.setOffline(true);
 		const id = 'crash';
 		await mutate(page, Array.from({ length: 5 }, () => `${api.url}/mutate?id=${id}`));
-		const keys = (await events(page)).map((event) => event.key);
+		const keys = (await events(page)).filter((event) => event.type === 'outbox:queued').map((event) => event.key);
 		await api.down('hang');
 		const before = api.requests;
 		await context.setOffline(false); // the drain starts; its first replay hangs at the origin
@@ -154,7 +154,9 @@ describe('outbox in real Chromium', () => {
 		expect(applied(api, id)).toHaveLength(0);
 		const next = await openPage(context, pages);
 		await boot(next, 'crash'); // client start drains
-		await until(() => applied(api, id).length === 5);
+		await until(() => applied(api, id).length === 5).catch(async (error: Error) => {
+			throw new Error(`${error.message}: applied ${applied(api, id).length}, events ${JSON.stringify(await events(next))}`);
+		});
 		expect(applied(api, id).map((entry) => entry.key)).toEqual(keys);
 		expect(applied(api, id).map((entry) => JSON.parse(entry.body).n)).toEqual([0, 1, 2, 3, 4]);
 		await expect.poll(async () => pending(next)).toBe(0); // removed once the last answer is back

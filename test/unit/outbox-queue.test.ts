@@ -200,6 +200,61 @@ describe('outbox queue', () => {
 		expect(stored).toBe(0); // only in memory
 	});
 
+	it('a drain whose store misses its deadline or fails at start tries again after a backoff, with no other trigger', async () => {
+		const first = h.make({ outbox: true });
+		win.setOnline(false);
+		await first.post('mutate?id=late', { json: { n: 1 } }).catch(() => undefined);
+		await first.post('mutate?id=late', { json: { n: 2 } }).catch(() => undefined);
+		first.close(); // the tab goes away with two writes stored
+		win.setOnline(true, false);
+		let listings = 0;
+		const slow: KeyValueStore = {
+			...h.store,
+			get: async (key) => h.store.get(key),
+			set: async (key, value) => h.store.set(key, value),
+			delete: async (key) => h.store.delete(key),
+			clear: async () => h.store.clear(),
+			keys: async () => {
+				listings++;
+				if (listings === 1) {
+					return new Promise<string[]>(() => undefined); // never answers: the deadline cuts it
+				}
+
+				return listings === 2 ? Promise.reject(new Error('keys failed')) : h.store.keys();
+			},
+		};
+		const next = h.make({ outbox: { baseBackoffMs: 20 }, store: () => slow, storageTimeoutMs: 30 });
+		const events = h.record(next, 'storage:error', 'outbox:sent');
+		// Only the start trigger: no call, no online event, no flush().
+		await until(() => h.state.applied.get('late')?.length === 2);
+		expect(h.state.applied.get('late')!.map((entry) => JSON.parse(entry.body).n)).toEqual([1, 2]);
+		expect(listings).toBeGreaterThanOrEqual(3);
+		expect(events.map((event) => event.type).slice(0, 2)).toEqual(['storage:error', 'storage:error']);
+		await until(() => events.filter((event) => event.type === 'outbox:sent').length === 2);
+	});
+
+	it('a drain that cannot read a record tries again after a backoff (the entry is neither lost nor buried)', async () => {
+		const first = h.make({ outbox: true });
+		win.setOnline(false);
+		await first.post('mutate?id=unread', { json: { n: 1 } }).catch(() => undefined);
+		first.close();
+		win.setOnline(true, false);
+		let reads = 0;
+		const store: KeyValueStore = {
+			...h.store,
+			keys: async () => h.store.keys(),
+			set: async (key, value) => h.store.set(key, value),
+			delete: async (key) => h.store.delete(key),
+			clear: async () => h.store.clear(),
+			get: async (key) => (++reads === 1 ? Promise.reject(new Error('read failed')) : h.store.get(key)),
+		};
+		const next = h.make({ outbox: { baseBackoffMs: 20 }, store: () => store });
+		const events = h.record(next, 'storage:error', 'outbox:dead');
+		await until(() => h.state.applied.get('unread')?.length === 1);
+		expect(events.map((event) => [event.type, (event as { operation?: string }).operation])).toEqual([['storage:error', 'get']]);
+		await until(async () => (await next.outbox.size()) === 0);
+	});
+
 	it('a memory-held entry is replayed and a failed delete never causes a resend in this session', async () => {
 		const inner = memoryStore('del');
 		const store: KeyValueStore = { ...inner, get: async (key) => inner.get(key), keys: async () => inner.keys(), set: async (key, value) => inner.set(key, value), clear: async () => inner.clear(), delete: async () => Promise.reject(new Error('delete failed')) };
