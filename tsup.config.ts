@@ -11,6 +11,7 @@ export const entries = {
 	dedupe: 'src/entries/dedupe.ts',
 	'rate-limit': 'src/entries/rate-limit.ts',
 	hedge: 'src/entries/hedge.ts',
+	failover: 'src/entries/failover.ts',
 };
 
 export default defineConfig({

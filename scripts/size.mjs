@@ -60,9 +60,14 @@ const cases = [
 		budget: 15_010, policy: true,
 	},
 	{
+		name: 'core + failover()',
+		source: "import { createClient } from 'steadfetch/core';\nimport { failover } from 'steadfetch/failover';\nexport const api = createClient({ failover: failover({ mirrors: { 'https://a.example': ['https://b.example'] } }) });",
+		budget: 15_200, policy: true,
+	},
+	{
 		name: 'steadfetch (the preset: every policy)',
 		source: "import { createClient, isStale, outboxSyncHandler } from 'steadfetch';\nexport const api = createClient({ outbox: true });\nexport { isStale, outboxSyncHandler };",
-		budget: 30_750, issue: 18_000,
+		budget: 31_540, issue: 18_000,
 	},
 ];
 

@@ -22,6 +22,7 @@ const describe: { [T in EventType]: Describe<T> } = {
 	'outbox:dead': (e) => [`dead letter ${e.method} ${shortUrl(e.url)} (${e.deadReason ?? '?'})`, 'bad'],
 	'storage:error': (e) => [`storage error: ${e.part} ${e.operation}: ${String((e.error as Error)?.message ?? e.error)}`, 'bad'],
 	'bulkhead:rejected': (e) => [`${host(e.scope)}: bulkhead full (${e.running} running, ${e.queued} waiting), ${e.method} ${shortUrl(e.url)} refused`, 'bad'],
+	'failover': (e) => [`${e.method} ${shortUrl(e.url)}: answered by the mirror ${shortUrl(e.mirror)} (primary: ${e.code})`, 'warn'],
 	'hedge': (e) => [`${e.method} ${shortUrl(e.url)}: hedge #${e.hedge} sent (no answer yet)`, 'warn'],
 	'attempt:start': (e) => [`${e.method} ${shortUrl(e.url)}: attempt ${e.attempt} (${e.requestId.slice(0, 8)})`, 'muted'],
 	'attempt:end': (e) => [`${e.method} ${shortUrl(e.url)}: attempt ${e.attempt} → ${e.status ?? e.code ?? '?'} in ${e.durationMs ?? 0} ms`, 'muted'],

@@ -14,7 +14,8 @@ interface AccountingDeps {
 /**
  * The outermost per-attempt layer. The first attempt of a call fixes its Request and scope and
  * counts toward `stats()` and the retry budget; a later attempt is a retry: counted, and emitted
- * with the error the call's `beforeRetry` hook recorded (src/core/call.ts).
+ * with the error the call's `beforeRetry` hook recorded (src/core/call.ts) — except the first
+ * attempt of a run a wrapper started again (`restart`), which is its own run, not ky's retry.
  */
 export const createAccounting = ({ stats, budget, scopeOfRequest, emitRetry }: AccountingDeps): Layer => (next) => (request, init) => {
 	const call = init?.steadfetch as CallState | undefined;
@@ -25,6 +26,8 @@ export const createAccounting = ({ stats, budget, scopeOfRequest, emitRetry }: A
 			call.scope = scope;
 			stats.scope(scope).requests++;
 			budget?.recordFirst(scope);
+		} else if (call.restart) {
+			call.restart = false; // A wrapper sent the call again: a new run, not a retry.
 		} else {
 			const error = call.retryError;
 			call.retryError = undefined;

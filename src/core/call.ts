@@ -94,6 +94,7 @@ export const createCaller = ({ instance, layers, wrappers, stats, admitUnsafe, k
 			response: undefined,
 			kyPromise: undefined,
 			onKyStart: undefined,
+			restart: false,
 		};
 
 		const ownMethods = (callOptions.retry as { methods?: unknown } | undefined)?.methods;
@@ -106,6 +107,8 @@ export const createCaller = ({ instance, layers, wrappers, stats, admitUnsafe, k
 		const forKy = kyOptionsFor(callOptions, state, admitUnsafe && (verb === 'POST' || verb === 'PATCH'), layers);
 
 		const run = (): Promise<Response> => {
+			// A wrapper sending the call again (to a mirror, after a token refresh) is not ky retrying.
+			state.restart = state.attempts > 0;
 			applyFixed(forKy, state);
 			const promise = startKy(method, input, forKy);
 			state.kyPromise = promise;

@@ -103,6 +103,17 @@ export interface HedgeEvent extends BaseEvent<'hedge'> {
 	hedge: number;
 }
 
+/** A call whose primary failed was answered by a mirror (`failover()`). */
+export interface FailoverEvent extends BaseEvent<'failover'> {
+	method: string;
+	/** The URL the call was made for (on the primary). */
+	url: string;
+	/** The URL that answered. */
+	mirror: string;
+	/** Why the primary failed: its error's code (`NETWORK`, `CIRCUIT_OPEN`, ...) or `HTTP_<status>`. */
+	code: string;
+}
+
 /** An attempt of a call starts or ends (with `trace`): the request id, attempt number, and the outcome. */
 export interface AttemptEvent<T extends 'attempt:start' | 'attempt:end'> extends BaseEvent<T> {
 	method: string;
@@ -139,6 +150,7 @@ export interface EventMap {
 	'bulkhead:rejected': BulkheadRejectedEvent;
 	'ratelimit:wait': RateLimitWaitEvent;
 	'hedge': HedgeEvent;
+	'failover': FailoverEvent;
 	'attempt:start': AttemptEvent<'attempt:start'>;
 	'attempt:end': AttemptEvent<'attempt:end'>;
 }

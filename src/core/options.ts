@@ -108,6 +108,8 @@ export interface CallOptions extends Omit<KyOptions, 'cache'> {
 	outbox?: boolean;
 	/** `false` bypasses the breaker for this call (it is neither blocked nor counted). */
 	breaker?: false;
+	/** `false`: this call is never sent to a mirror (with `failover()`). */
+	failover?: false;
 	/** A degraded answer for this call when it fails (see the client option `fallback`). */
 	fallback?: unknown;
 	/**

@@ -10,15 +10,16 @@ import type { KeyValueStore, StoreFactory } from '../stores/types.js';
  * - `auth` outside everything: a 401 after every other policy has had its say triggers one refresh.
  * - `trace` next: one request id and trace for the whole call, replays included.
  * - `outbox` sees the final outcome of a mutation, after the cache and the retries.
- * - `failover` retries a failed read on a mirror before the cache answers stale.
- * - `cache` answers a failed read with a stale copy.
+ * - `cache` answers a failed read with a stale copy, looked up and stored by the URL the caller asked for.
+ * - `failover` sends a failed read to a mirror, inside the cache: the cache answers stale only when
+ *   every mirror failed too, and stores a mirror's answer under the primary URL.
  * - `dedupe` shares one in-flight read between identical callers.
  * - `bulkhead`, `rateLimit` hold a call before it takes a connection.
  * - `hedge` sends a second attempt when the first is slow.
  * - `breaker` innermost, next to the transport: it counts only attempts that really go out, so
  *   what the outbox and the cache answer without I/O never reaches it.
  */
-export const slotOrder = ['auth', 'trace', 'outbox', 'failover', 'cache', 'dedupe', 'bulkhead', 'rateLimit', 'hedge', 'breaker'] as const;
+export const slotOrder = ['auth', 'trace', 'outbox', 'cache', 'failover', 'dedupe', 'bulkhead', 'rateLimit', 'hedge', 'breaker'] as const;
 
 /** A slot's name: also the option key of the main entry (`breaker`, `cache`, ...). */
 export type SlotName = typeof slotOrder[number];

@@ -43,10 +43,12 @@ const shortcut = (promise: Promise<Response>, call: CallState, type: BodyType, s
 
 	if (call.kyPromise) {
 		start(call.kyPromise);
-	} else {
-		call.onKyStart ??= [];
-		call.onKyStart.push(start);
 	}
+
+	// And again for each later run a wrapper starts (a mirror, a retry after a token refresh): the
+	// parse of the run whose response the call resolves with is the answer.
+	call.onKyStart ??= [];
+	call.onKyStart.push(start);
 
 	return promise.then((response) => response === call.response && parsed ? parsed : parseWithKy(response, call, type, schema, parseJson));
 };

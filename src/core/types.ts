@@ -26,6 +26,8 @@ export interface CallState extends Call {
 	response: Response | undefined;
 	/** ky's own promise for the call, whose body shortcuts parse ky's response the ky way. */
 	kyPromise: ResponsePromise | undefined;
+	/** Set when a wrapper sends the call again (failover, auth): its next first attempt is not a retry. */
+	restart: boolean;
 	/** Body shortcuts called before the ky call started (a wrapper awaited first): run as it starts. */
 	onKyStart: Array<(kyPromise: ResponsePromise) => void> | undefined;
 }

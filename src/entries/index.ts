@@ -16,6 +16,7 @@ import { bulkhead } from '../bulkhead/index.js';
 import { dedupe } from '../dedupe/index.js';
 import { rateLimit } from '../rate-limit/index.js';
 import { hedge } from '../hedge/index.js';
+import { failover } from '../failover/index.js';
 import type { ClientOptions } from './options.js';
 
 export * from './common.js';
@@ -31,6 +32,7 @@ export { bulkhead, type BulkheadOptions } from '../bulkhead/index.js';
 export { dedupe } from '../dedupe/index.js';
 export { rateLimit, type RateLimitOptions } from '../rate-limit/index.js';
 export { hedge, type HedgeOptions } from '../hedge/index.js';
+export { failover, type FailoverOptions } from '../failover/index.js';
 export { trace, type TraceOptions } from '../trace/index.js';
 
 /** A slot's value as the core takes it: a policy, `false`, or what the core will reject by name. */
@@ -58,6 +60,7 @@ const resolve = (options: ClientOptions): CoreClientOptions => {
 		dedupe: fill(options.dedupe, dedupe, false),
 		rateLimit: fill(options.rateLimit, rateLimit, false),
 		hedge: fill(options.hedge, hedge, false),
+		failover: fill(options.failover, failover as (options: object) => Policy<'failover'>, false),
 		...(mode === undefined ? {} : { [requestCacheKey]: mode }),
 	} as CoreClientOptions);
 };

@@ -6,6 +6,7 @@ import type { OutboxOptions } from '../outbox/options.js';
 import type { BulkheadOptions } from '../bulkhead/index.js';
 import type { RateLimitOptions } from '../rate-limit/index.js';
 import type { HedgeOptions } from '../hedge/index.js';
+import type { FailoverOptions } from '../failover/index.js';
 
 /**
  * Options of `createClient` from `steadfetch`: every ky option, the core's keys, and each policy
@@ -62,4 +63,10 @@ export interface ClientOptions extends BaseClientOptions {
 	 * @default false
 	 */
 	hedge?: HedgeOptions | Policy<'hedge'> | boolean;
+	/**
+	 * Origin failover: a GET, HEAD or keyed call that failed transiently is sent to the primary's
+	 * mirrors in order (see `FailoverOptions`). Off unless given.
+	 * @default false
+	 */
+	failover?: FailoverOptions | Policy<'failover'> | false;
 }

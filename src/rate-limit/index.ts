@@ -85,8 +85,9 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 			return { waitMs: 0, reason: 'bucket' };
 		}
 
-		lane.tokens = Math.min(burst, lane.tokens + ((Math.max(now, lane.refilledAt) - lane.refilledAt) / 1000) * perSecond);
-		lane.refilledAt = Math.max(now, lane.refilledAt);
+		const at = Math.max(now, lane.refilledAt);
+		lane.tokens = Math.min(burst, lane.tokens + ((at - lane.refilledAt) / 1000) * perSecond);
+		lane.refilledAt = at;
 		if (lane.tokens >= 1) {
 			lane.tokens--;
 			return { waitMs: 0, reason: 'bucket' };
@@ -117,8 +118,9 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 	const layer: Layer = (next) => async (request, init) => {
 		const call = init?.steadfetch;
 		const scope = call?.scope ?? context.scopeOf(request.url);
-		const lane = laneOf(scope, clock.now());
-		const { waitMs, reason } = admit(lane, clock.now());
+		const now = clock.now();
+		const lane = laneOf(scope, now);
+		const { waitMs, reason } = admit(lane, now);
 		if (waitMs > 0) {
 			if (waitMs >= budgetOf(call, context)) {
 				throw new RateLimitedError(scope, waitMs);

@@ -1,4 +1,4 @@
-/** The contract's traffic part (bulkhead, rate limit, dedupe, hedge) and trace: the same in every runtime. */
+/** The contract's traffic part (bulkhead, rate limit, dedupe, hedge, failover) and trace: the same in every runtime. */
 import { equal, ok, rejects } from './assert.js';
 import { uid, type ContractCase, type ContractEnv, type Library } from './types.js';
 
@@ -62,6 +62,24 @@ export const trafficCases = (lib: Library, env: ContractEnv): ContractCase[] => 
 				const id = uid();
 				equal((await api.get(`json?id=${id}`).json<{ n: number }>()).n, 1);
 				equal(await hits(id, '/json'), 1);
+				api.close();
+			},
+		},
+		{
+			name: 'failover: a read to a dead primary is answered by its mirror, by the first call after the breaker opens with no I/O to the primary',
+			async run() {
+				const dead = env.refusedUrl; // nothing listens there: connections are refused
+				const api = make({ breaker: { consecutiveFailures: 1 }, failover: { mirrors: { [dead]: [env.baseUrl] } } });
+				const codes: string[] = [];
+				api.on('failover', (event) => codes.push(event.code));
+				const id = uid();
+				for (const n of [1, 2]) {
+					const response = await api.get(`${dead}/json?id=${id}`);
+					equal(response.url, `${env.baseUrl}/json?id=${id}`);
+					equal((await response.json<{ n: number }>()).n, n);
+				}
+
+				equal(codes.join(), 'NETWORK,CIRCUIT_OPEN');
 				api.close();
 			},
 		},

@@ -1,0 +1,2 @@
+/** `steadfetch/failover`: a failed read sent to the primary origin's mirrors in order (the `failover` slot). */
+export { failover, type FailoverOptions } from '../failover/index.js';

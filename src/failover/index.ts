@@ -1,0 +1,150 @@
+import type { Call, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
+import { isOffline } from '../core/runtime.js';
+import type { Layer } from '../core/types.js';
+import { check } from '../core/validate.js';
+import { classify } from '../errors/classify.js';
+
+/** Options of origin failover (`failover()` from `steadfetch/failover`). */
+export interface FailoverOptions {
+	/**
+	 * The mirrors of each primary origin, tried in order. A key is an origin
+	 * (`'https://api.example.com'`); a mirror is an origin or a base URL (`'https://backup.example.com/api'`),
+	 * whose path goes before the request's path. Each mirror has its own breaker scope.
+	 */
+	mirrors: Readonly<Record<string, readonly string[]>>;
+	/**
+	 * Whether outbox replays may go to a mirror too. Off: a queued write is delivered to the origin it
+	 * was made for.
+	 * @default false
+	 */
+	replays?: boolean;
+}
+
+/** A response that counts as the origin failing (with `throwHttpErrors: false`). */
+const failing = (response: Response): boolean => response.status >= 500 || response.status === 429 || response.status === 408;
+
+const drop = (response: Response | undefined): void => {
+	void response?.body?.cancel().catch(() => undefined);
+};
+
+const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly string[]>, replays: boolean): PolicyParts => {
+	/** The mirror base a call's attempts go to now; absent while they go to the primary. */
+	const routes = new WeakMap<Call, string>();
+	const answered = new Map<string, number>();
+
+	const layer: Layer = (next) => (request, init) => {
+		const base = init?.steadfetch && routes.get(init.steadfetch);
+		if (base === undefined) {
+			return next(request, init);
+		}
+
+		const { pathname, search } = new URL(request.url);
+		return next(new Request(base + pathname + search, request), init);
+	};
+
+	const wrap = async (call: Call, next: () => Promise<Response>): Promise<Response> => {
+		let failure: { response?: Response; error?: unknown };
+		try {
+			const response = await next();
+			if (!failing(response)) {
+				return response;
+			}
+
+			failure = { response };
+		} catch (error) {
+			failure = { error };
+		}
+
+		const { request } = call;
+		const { code, transient } = failure.response ? { code: `HTTP_${failure.response.status}`, transient: true } : classify(failure.error);
+		const list = request && transient && !call.signal?.aborted && !isOffline()
+			&& (call.method === 'GET' || call.method === 'HEAD' || request.headers.has('idempotency-key'))
+			? mirrors.get(new URL(request.url).origin) : undefined;
+		if (!list || !request) {
+			return settle(failure);
+		}
+
+		for (const base of list) {
+			routes.set(call, base);
+			try {
+				const response = await next();
+				if (failing(response)) {
+					drop(response);
+					continue;
+				}
+
+				routes.delete(call);
+				drop(failure.response);
+				const scope = call.scope ?? context.scopeOf(request.url);
+				answered.set(scope, (answered.get(scope) ?? 0) + 1);
+				context.emit('failover', { scope, method: call.method, url: request.url, mirror: response.url || base, code });
+				return response;
+			} catch (error) {
+				if (call.signal?.aborted) {
+					routes.delete(call);
+					drop(failure.response);
+					throw error;
+				}
+			}
+		}
+
+		// Every mirror failed too: the primary's outcome stands (the stale cache answers by its reason).
+		routes.delete(call);
+		return settle(failure);
+	};
+
+	return {
+		layer,
+		wrap,
+		appliesTo: ({ options }) => options['failover'] !== false && (replays || !(options['outbox'] === false && options['idempotencyKey'] !== undefined)),
+		stats: (scope) => {
+			const count = answered.get(scope);
+			return count === undefined ? undefined : { failover: { answered: count } };
+		},
+	};
+};
+
+const settle = (failure: { response?: Response; error?: unknown }): Promise<Response> =>
+	failure.response ? Promise.resolve(failure.response) : Promise.reject(failure.error);
+
+const httpUrl = (value: unknown): URL | undefined => {
+	try {
+		const url = new URL(value as string);
+		return (url.protocol === 'https:' || url.protocol === 'http:') && !url.search && !url.hash && !url.username && !url.password ? url : undefined;
+	} catch {
+		return undefined;
+	}
+};
+
+/**
+ * Origin failover, for the `failover` slot: a GET, HEAD or keyed call (one with an
+ * `Idempotency-Key`) that fails transiently after its retries — network error, timeout, 408, 429,
+ * 5xx, or the primary's breaker open — is sent to the primary's mirrors in order; the first good
+ * answer wins (`response.url` says which, event `failover`). Each mirror gets the call's own retries
+ * and its own breaker scope; the primary is tried first on every call, so it is back as soon as its
+ * breaker lets a probe through. The stale cache looks up and stores by the primary URL, and answers
+ * only when every mirror failed too. Outbox replays go to their own origin unless `replays: true`.
+ * A call with `failover: false` is not failed over. Bad options throw a `RangeError` naming the
+ * option and the value.
+ *
+ * @example
+ * const api = createClient({ failover: failover({ mirrors: { 'https://api.example.com': ['https://eu.example.com'] } }) });
+ */
+export const failover = (options: FailoverOptions): Policy<'failover'> => {
+	const { mirrors, replays = false } = options ?? ({} as FailoverOptions);
+	check(typeof mirrors === 'object' && mirrors !== null && !Array.isArray(mirrors) && Object.keys(mirrors).length > 0, 'failover.mirrors', mirrors, 'an object of origins to arrays of mirror URLs');
+	check(typeof replays === 'boolean', 'failover.replays', replays, 'a boolean');
+	const resolved = new Map<string, string[]>();
+	for (const [origin, list] of Object.entries(mirrors)) {
+		const primary = httpUrl(origin);
+		check(primary !== undefined && primary.origin === origin.replace(/\/$/, ''), `failover.mirrors['${origin}']`, origin, 'an http(s) origin, such as https://api.example.com');
+		check(Array.isArray(list) && list.length > 0, `failover.mirrors['${origin}']`, list, 'a non-empty array of mirror URLs');
+		resolved.set(primary!.origin, list.map((mirror, index) => {
+			const url = httpUrl(mirror);
+			check(url !== undefined && url.origin !== primary!.origin, `failover.mirrors['${origin}'][${index}]`, mirror, 'an http(s) URL of another origin, without query or fragment');
+			return url!.origin + url!.pathname.replace(/\/$/, '');
+		}));
+	}
+
+	return { slot: 'failover', create: (context) => create(context, resolved, replays) };
+};

@@ -1,0 +1,212 @@
+/** Origin failover (issue 15): mirrors in order, each with its own breaker scope; the primary back within one probe. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { breaker } from '../../src/entries/breaker.js';
+import { staleCache } from '../../src/entries/cache.js';
+import { createClient } from '../../src/entries/core.js';
+import { failover } from '../../src/entries/failover.js';
+import { createClient as createPreset, isStale, memoryStore, outbox } from '../../src/entries/index.js';
+import type { EventMap } from '../../src/core/event-types.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { refusedUrl, serve, type RunningServer } from '../helpers/node-server.js';
+import { createHandler, createState, type TestServerState } from '../helpers/server-handler.js';
+
+interface Origin {
+	server: RunningServer;
+	state: TestServerState;
+	/** Requests that reached it, by path. */
+	seen: string[];
+	/** While set, every request is answered with this status. */
+	failWith?: number | undefined;
+}
+
+const start = async (): Promise<Origin> => {
+	const state = createState();
+	const handler = createHandler(state);
+	const origin: Origin = { state, seen: [], server: undefined as unknown as RunningServer };
+	origin.server = await serve(async (request) => {
+		const url = new URL(request.url);
+		origin.seen.push(`${request.method} ${url.pathname}${url.search}`);
+		return origin.failWith ? new Response('down', { status: origin.failWith }) : handler(request);
+	});
+	return origin;
+};
+
+let primary: Origin;
+let mirrorA: Origin;
+let mirrorB: Origin;
+let dead: string;
+beforeAll(async () => {
+	[primary, mirrorA, mirrorB, dead] = await Promise.all([start(), start(), start(), refusedUrl()]);
+});
+afterAll(async () => Promise.all([primary, mirrorA, mirrorB].map(async (origin) => origin.server.close())));
+
+const reset = (): void => {
+	for (const origin of [primary, mirrorA, mirrorB]) {
+		origin.seen.length = 0;
+		origin.failWith = undefined;
+	}
+};
+
+const record = <T extends keyof EventMap>(api: ReturnType<typeof createClient>, type: T): Array<EventMap[T]> => {
+	const events: Array<EventMap[T]> = [];
+	api.on(type, (event) => events.push(event as EventMap[T]));
+	return events;
+};
+
+describe('failover', () => {
+	it('a primary refusing connections: the read is answered by the first mirror, from the first call after the breaker opens without touching the primary', async () => {
+		reset();
+		const clock = new ManualClock();
+		const api = createClient({
+			clock, retry: 0, retryBudget: false,
+			breaker: breaker({ consecutiveFailures: 2, openMs: 10_000 }),
+			failover: failover({ mirrors: { [dead]: [mirrorA.server.url, mirrorB.server.url] } }),
+		});
+		const events = record(api, 'failover');
+		const opened = record(api, 'breaker:open');
+		for (let index = 0; index < 5; index++) {
+			const response = await api.get(`${dead}/json?id=refused&n=${index}`);
+			expect(response.url).toBe(`${mirrorA.server.url}/json?id=refused&n=${index}`);
+			expect(await response.json()).toMatchObject({ ok: true, path: '/json' });
+		}
+
+		expect(opened.map((event) => event.scope)).toEqual([dead]); // opened after the 2nd call
+		expect(events.map((event) => event.code)).toEqual(['NETWORK', 'NETWORK', 'CIRCUIT_OPEN', 'CIRCUIT_OPEN', 'CIRCUIT_OPEN']);
+		expect(events[0]).toMatchObject({ scope: dead, method: 'GET', url: `${dead}/json?id=refused&n=0`, mirror: `${mirrorA.server.url}/json?id=refused&n=0` });
+		expect(mirrorA.seen).toHaveLength(5);
+		expect(mirrorB.seen).toHaveLength(0);
+		expect(api.stats()[dead]).toMatchObject({ failover: { answered: 5 } });
+		api.close();
+	});
+
+	it('mirrors in order: a failing first mirror (its own breaker scope) hands on to the second', async () => {
+		reset();
+		mirrorA.failWith = 503;
+		const api = createClient({
+			retry: 0, retryBudget: false,
+			breaker: breaker({ consecutiveFailures: 1, openMs: 60_000 }),
+			failover: failover({ mirrors: { [dead]: [mirrorA.server.url, mirrorB.server.url] } }),
+		});
+		const first = await api.get(`${dead}/json?id=order`).json<{ ok: boolean }>();
+		expect(first.ok).toBe(true);
+		const second = await api.get(`${dead}/json?id=order2`);
+		expect(second.url.startsWith(mirrorB.server.url)).toBe(true);
+		// Mirror A's breaker opened on its 503: the second call did not reach it.
+		expect(mirrorA.seen).toHaveLength(1);
+		expect(mirrorB.seen).toHaveLength(2);
+		expect(api.breaker(mirrorA.server.url).state).toBe('open');
+		expect(api.breaker(dead).state).toBe('open');
+		expect(api.breaker(mirrorB.server.url).state).toBe('closed');
+		api.close();
+	});
+
+	it('back to the primary within one probe after it recovers', async () => {
+		reset();
+		primary.failWith = 503;
+		const clock = new ManualClock();
+		const api = createClient({
+			clock, retry: 0, retryBudget: false,
+			breaker: breaker({ consecutiveFailures: 1, openMs: 5_000 }),
+			failover: failover({ mirrors: { [primary.server.url]: [mirrorA.server.url] } }),
+		});
+		const where = async (): Promise<string> => new URL((await api.get(`${primary.server.url}/json?id=back`)).url).origin;
+		expect(await where()).toBe(mirrorA.server.url); // the 503 opened the primary's breaker
+		expect(await where()).toBe(mirrorA.server.url); // open: the primary is not asked
+		expect(primary.seen).toHaveLength(1);
+		primary.failWith = undefined; // recovers
+		clock.advance(5_000);
+		expect(await where()).toBe(primary.server.url); // the probe is the caller's call, and it succeeds
+		expect(await where()).toBe(primary.server.url);
+		expect(primary.seen).toHaveLength(3);
+		expect(mirrorA.seen).toHaveLength(2);
+		api.close();
+	});
+
+	it('GET/HEAD and keyed calls only; failover: false per call; permanent errors and the caller\'s abort are not failed over', async () => {
+		reset();
+		primary.failWith = 503;
+		const api = createClient({ retry: 0, retryBudget: false, failover: failover({ mirrors: { [primary.server.url]: [mirrorA.server.url] } }) });
+		await expect(api.post(`${primary.server.url}/mutate?id=plain`, { json: { a: 1 } })).rejects.toMatchObject({ response: { status: 503 } });
+		expect(mirrorA.seen).toHaveLength(0);
+		const keyed = await api.post(`${primary.server.url}/mutate?id=keyed`, { json: { a: 1 }, idempotencyKey: 'k-1' });
+		expect(keyed.status).toBe(201);
+		expect(mirrorA.state.applied.get('keyed')).toEqual([expect.objectContaining({ key: 'k-1', body: '{"a":1}' })]);
+		await expect(api.get(`${primary.server.url}/json?id=off`, { failover: false })).rejects.toMatchObject({ response: { status: 503 } });
+		primary.failWith = 404;
+		await expect(api.get(`${primary.server.url}/json?id=gone`)).rejects.toMatchObject({ response: { status: 404 } });
+		primary.failWith = undefined;
+		const controller = new AbortController();
+		const pending = api.get(`${primary.server.url}/hang?id=abort`, { signal: controller.signal });
+		setTimeout(() => controller.abort(new Error('mine')), 20);
+		await expect(pending).rejects.toThrow('mine');
+		expect(mirrorA.seen).toEqual(['POST /mutate?id=keyed']);
+		api.close();
+	});
+
+	it('throwHttpErrors: false: a 5xx response is failed over; when every mirror fails, the primary\'s own answer stands', async () => {
+		reset();
+		primary.failWith = 502;
+		mirrorA.failWith = 503;
+		const api = createClient({ retry: 0, retryBudget: false, throwHttpErrors: false, failover: failover({ mirrors: { [primary.server.url]: [mirrorA.server.url, mirrorB.server.url] } }) });
+		const ok = await api.get(`${primary.server.url}/json?id=soft`);
+		expect([ok.status, new URL(ok.url).origin]).toEqual([200, mirrorB.server.url]);
+		mirrorB.failWith = 500;
+		const failed = await api.get(`${primary.server.url}/json?id=soft2`);
+		expect([failed.status, new URL(failed.url).origin]).toEqual([502, primary.server.url]);
+		api.close();
+	});
+
+	it('with the stale cache: a mirror\'s answer is stored under the primary URL; stale is served only when every mirror fails', async () => {
+		reset();
+		const clock = new ManualClock();
+		const store = memoryStore('failover-cache');
+		const api = createClient({
+			clock, retry: 0, retryBudget: false, store: () => store,
+			cache: staleCache(),
+			failover: failover({ mirrors: { [primary.server.url]: [mirrorA.server.url] } }),
+		});
+		primary.failWith = 503;
+		const fromMirror = await api.get(`${primary.server.url}/json?id=cached`).json<{ path: string }>();
+		expect(fromMirror.path).toBe('/json');
+		await expect.poll(async () => (await api.cache.list()).map((entry) => entry.url)).toEqual([`${primary.server.url}/json?id=cached`]);
+		mirrorA.failWith = 503;
+		const stale = await api.get(`${primary.server.url}/json?id=cached`);
+		expect(isStale(stale)).toBe(true);
+		expect(await stale.json()).toEqual(fromMirror);
+		api.close();
+	});
+
+	it('outbox replays go to the origin they were made for unless replays: true', async () => {
+		reset();
+		const store = memoryStore('failover-outbox');
+		primary.failWith = 503;
+		const make = (replays: boolean) => createPreset({
+			retry: 0, retryBudget: false, breaker: false, cache: false, store: () => store,
+			outbox: outbox({ baseBackoffMs: 1 }),
+			failover: failover({ mirrors: { [primary.server.url]: [mirrorA.server.url] }, replays }),
+		});
+		const api = make(false);
+		mirrorA.failWith = 503; // the first attempt fails everywhere: the write is queued
+		await expect(api.post(`${primary.server.url}/mutate?id=q`, { json: { q: 1 } })).rejects.toMatchObject({ code: 'QUEUED' });
+		mirrorA.failWith = undefined;
+		expect((await api.outbox.flush()).sent).toBe(0); // the replay went to the primary only
+		expect(mirrorA.seen.filter((line) => line.includes('id=q'))).toHaveLength(1);
+		api.close();
+		const opted = make(true);
+		expect((await opted.outbox.flush()).sent).toBe(1);
+		expect(mirrorA.state.applied.get('q')).toHaveLength(1);
+		opted.close();
+	});
+
+	it('bad options: a RangeError at creation, naming the option', () => {
+		expect(() => failover(undefined as never)).toThrow(RangeError);
+		expect(() => failover({ mirrors: {} })).toThrow(/failover\.mirrors/);
+		expect(() => failover({ mirrors: { 'https://a.example/v1': ['https://b.example'] } })).toThrow(/an http\(s\) origin/);
+		expect(() => failover({ mirrors: { 'https://a.example': [] } })).toThrow(/non-empty array/);
+		expect(() => failover({ mirrors: { 'https://a.example': ['ftp://b.example'] } })).toThrow(/\[0\]/);
+		expect(() => failover({ mirrors: { 'https://a.example': ['https://a.example/x'] } })).toThrow(/another origin/);
+		expect(() => failover({ mirrors: { 'https://a.example': ['https://b.example?x=1'] } })).toThrow(RangeError);
+		expect(() => failover({ mirrors: { 'https://a.example': ['https://b.example'] }, replays: 'yes' as never })).toThrow(/replays/);
+		expect(() => failover({ mirrors: { 'https://a.example/': ['https://b.example/api/'] } })).not.toThrow();
+	});
+});
