@@ -12,6 +12,7 @@ import { resolvePolicy } from './resolve.js';
 import { decodeRecord } from './record.js';
 import { requestOrigin } from '../core/scope.js';
 import { createSharing, hasTabs, type Sharing } from './share.js';
+import { probeRequest, probeTransport } from './probe.js';
 import { Circuit, PASS, PROBE, type Change } from './state.js';
 
 interface Entry {
@@ -40,6 +41,8 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 	const entries = new Map<string, Entry>();
 	let sharing: Sharing | undefined;
 	let store: KeyValueStore | undefined;
+	/** The transport below the breaker (set when the layer is composed): `breaker.probe` sends through it. */
+	let transport: FetchLike | undefined;
 	const storeOf = (): KeyValueStore => (store ??= context.storeFor('breaker', autoStore));
 
 	const changed = (entry: Entry, change: Change, reason: string): void => {
@@ -135,6 +138,20 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		});
 	};
 
+	/**
+	 * `breaker.probe`: send the probe's own request (through the transport, not ky: no hooks, no
+	 * retries) in place of a caller's, under the same cross-tab lock. Never rejects.
+	 */
+	const probeAside = (entry: Entry, started: number): void => {
+		const request = probeRequest(options.probe!, entry.scope, policy.probeTimeoutMs);
+		if (request && transport) {
+			probe(entry, started, request, undefined, probeTransport(transport)).catch(() => undefined);
+		} else {
+			// No request could be made: a failed probe (the breaker re-opens for its next period).
+			entry.circuit.record(clock.now(), entry.circuit.gen, true, 0, started);
+		}
+	};
+
 	// The hot path: a closed breaker costs a map lookup, a clock read, one small object and one promise per attempt.
 	const attempt = (entry: Entry, request: Request, init: FetchInit | undefined, next: FetchLike): Promise<Response> => {
 		const { circuit } = entry;
@@ -144,16 +161,25 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 			return send(settle, circuit, undefined, request, init, next);
 		}
 
+		if (verdict === PROBE && options.probe !== undefined) {
+			// The probe goes on its own; the caller fails fast (or is answered stale) meanwhile.
+			probeAside(entry, now);
+			return Promise.reject(new CircuitOpenError(entry.scope, policy.probeTimeoutMs));
+		}
+
 		return verdict === PROBE ? probe(entry, now, request, init, next) : Promise.reject(new CircuitOpenError(entry.scope, verdict));
 	};
 
-	const layer: Layer = (next) => (request, init) => {
-		if (init?.steadfetch?.options['breaker'] === false) {
-			return next(request, init);
-		}
+	const layer: Layer = (next) => {
+		transport = next;
+		return (request, init) => {
+			if (init?.steadfetch?.options['breaker'] === false) {
+				return next(request, init);
+			}
 
-		const entry = entryOf(scopeOf(request.url));
-		return entry.loading ? entry.loading.then(() => attempt(entry, request, init, next)) : attempt(entry, request, init, next);
+			const entry = entryOf(scopeOf(request.url));
+			return entry.loading ? entry.loading.then(() => attempt(entry, request, init, next)) : attempt(entry, request, init, next);
+		};
 	};
 
 	const snapshot = (scope: string) => entryOf(scope).circuit.snapshot(scope, clock.now());
@@ -163,6 +189,19 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		snapshot,
 		isolate: (scope) => entryOf(scope).circuit.isolate(clock.now()),
 		reset: (scope) => entryOf(scope).circuit.reset(clock.now()),
+		...(options.probe === undefined ? {} : {
+			probeNow(scope: string): number {
+				const entry = entryOf(scope);
+				const now = clock.now();
+				const verdict = entry.loading ? 0 : entry.circuit.admit(now);
+				if (verdict === PROBE) {
+					probeAside(entry, now);
+					return policy.probeTimeoutMs;
+				}
+
+				return Math.max(0, verdict);
+			},
+		}),
 		stats: (scope) => ({ breaker: snapshot(scope) }),
 		start() {
 			if (options.share === true || (share && hasTabs())) {

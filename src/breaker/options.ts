@@ -53,6 +53,16 @@ export interface BreakerOptions {
 	 */
 	halfOpenProbes?: number;
 	/**
+	 * The half-open probe, sent instead of a caller's request: a URL relative to the scope (`'/health'`
+	 * against the origin) or `(scope) => Request`. It goes straight to the transport (no hooks, no
+	 * retries, bounded by the attempt timeout); any answer under 400 closes the breaker, anything else
+	 * re-opens it. Callers keep failing fast (or being answered stale) until it succeeds, and
+	 * `client.waitForHealthy()` sends it each time the breaker lets one through. Without it, the first
+	 * caller's own request is the probe.
+	 * @default undefined
+	 */
+	probe?: string | ((scope: string) => Request);
+	/**
 	 * The scope of a URL: calls in one scope share one breaker.
 	 * @default the URL's origin
 	 */

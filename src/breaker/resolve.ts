@@ -52,6 +52,8 @@ export const resolvePolicy = (options: BreakerOptions, attemptTimeoutMs: number 
 		check(options[key] === undefined || typeof options[key] === 'function', 'breaker.' + key, options[key], 'a function');
 	}
 
+	const { probe } = options;
+	check(probe === undefined || typeof probe === 'function' || (typeof probe === 'string' && probe.length > 0), 'breaker.probe', probe, 'a URL (relative to the scope) or a function of the scope returning a Request');
 	policy.probeTimeoutMs = attemptTimeoutMs || maxOpenMs;
 	return policy;
 };

@@ -81,8 +81,8 @@ export interface Client<O = object> extends Call {
 	/**
 	 * Resolves once the scope's breaker is closed (at once if it is, or with no breaker), rejects
 	 * with a `SteadfetchError` coded `TIMEOUT` (transient) after `timeoutMs` (default 30 000 ms).
-	 * An open breaker closes when a probe succeeds: until `breaker.probe` exists, a caller's call is
-	 * the probe.
+	 * An open breaker closes when a probe succeeds: with `breaker.probe`, this sends the probe each
+	 * time the breaker lets one through; without it, a caller's call is the probe.
 	 */
 	waitForHealthy(urlOrScope: string | URL, options?: { timeoutMs?: number }): Promise<void>;
 	/** Subscribe to an event (`'*'` for every event); returns the unsubscribe function. */

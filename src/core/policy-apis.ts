@@ -12,6 +12,11 @@ export interface BreakerParts extends PolicyParts {
 	isolate(scope: string): void;
 	/** Close a scope by hand. */
 	reset(scope: string): void;
+	/**
+	 * With `breaker.probe`: send the probe now if the breaker lets one through. Returns the ms after
+	 * which asking again may help (0 when closed).
+	 */
+	probeNow?(scope: string): number;
 }
 
 /** What the stale cache policy adds to its parts, for `client.cache`. */
@@ -63,17 +68,32 @@ export const policyApis = (client: Client, parts: Partial<Record<SlotName, Polic
 		}
 
 		await new Promise<void>((resolve, reject) => {
+			let poll: ReturnType<typeof setTimeout> | undefined;
+			const done = (): void => {
+				clearTimeout(timer);
+				clearTimeout(poll);
+				stop();
+			};
+
 			const stop = client.on('breaker:closed', (event) => {
 				if (event.scope === scope) {
-					clearTimeout(timer);
-					stop();
+					done();
 					resolve();
 				}
 			});
 			const timer = setTimeout(() => {
-				stop();
+				done();
 				reject(new SteadfetchError(`${scope} was not healthy within ${timeoutMs} ms`, 'TIMEOUT', true));
 			}, timeoutMs);
+			// With `breaker.probe`, nobody's call need come: send the probe each time the breaker lets one
+			// through (asked again at most every second, as the injected clock may move on its own).
+			const tick = (): void => {
+				poll = setTimeout(tick, Math.min(1000, Math.max(10, breaker.probeNow!(scope))));
+			};
+
+			if (breaker.probeNow) {
+				tick();
+			}
 		});
 	};
 

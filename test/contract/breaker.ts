@@ -126,6 +126,21 @@ export const breakerCases = (lib: Library, env: ContractEnv): ContractCase[] => 
 			},
 		},
 		{
+			name: 'breaker: with breaker.probe the probe URL is the only request while half-open; waitForHealthy sends it',
+			async run() {
+				const id = uid();
+				const { api, clock } = make({ breaker: { consecutiveFailures: 1, openMs: 1_000, probe: `/json?id=${id}&probe=1` } });
+				await rejects(api.get(`status/503?id=${id}`));
+				clock.time += 1_000;
+				ok(await rejects(api.get(`status/503?id=${id}`)) instanceof CircuitOpenError, 'the caller fails fast: it is not the probe');
+				await api.waitForHealthy(env.baseUrl, { timeoutMs: 5_000 });
+				equal(api.breaker(env.baseUrl).state, 'closed');
+				equal(await hits(api, id, '/status/503'), 1);
+				equal(await hits(api, id, '/json'), 1);
+				api.close();
+			},
+		},
+		{
 			name: 'breaker: per-call breaker: false bypasses an open breaker',
 			async run() {
 				const { api } = make({ breaker: { consecutiveFailures: 1 } });
