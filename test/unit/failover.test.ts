@@ -1,5 +1,5 @@
 /** Origin failover (issue 15): mirrors in order, each with its own breaker scope; the primary back within one probe. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { breaker } from '../../src/entries/breaker.js';
 import { staleCache } from '../../src/entries/cache.js';
 import { createClient } from '../../src/entries/core.js';
@@ -189,12 +189,19 @@ describe('failover', () => {
 		mirrorA.failWith = 503; // the first attempt fails everywhere: the write is queued
 		await expect(api.post(`${primary.server.url}/mutate?id=q`, { json: { q: 1 } })).rejects.toMatchObject({ code: 'QUEUED' });
 		mirrorA.failWith = undefined;
-		expect((await api.outbox.flush()).sent).toBe(0); // the replay went to the primary only
-		expect(mirrorA.seen.filter((line) => line.includes('id=q'))).toHaveLength(1);
+		await vi.waitFor(async () => {
+			expect((await api.outbox.flush()).sent).toBe(0);
+			expect(primary.seen.filter((line) => line.includes('id=q'))).toHaveLength(2); // the first attempt and a replay
+		});
+		expect(mirrorA.seen.filter((line) => line.includes('id=q'))).toHaveLength(1); // the first attempt's failover only
 		api.close();
 		const opted = make(true);
-		expect((await opted.outbox.flush()).sent).toBe(1);
-		expect(mirrorA.state.applied.get('q')).toHaveLength(1);
+		// The entry is due again after its (1 ms-based) backoff: flush until it is delivered.
+		await vi.waitFor(async () => {
+			await opted.outbox.flush();
+			expect(mirrorA.state.applied.get('q')).toHaveLength(1);
+		});
+		expect(await opted.outbox.size()).toBe(0);
 		opted.close();
 	});
 
