@@ -191,7 +191,7 @@ describe('failover', () => {
 		mirrorA.failWith = undefined;
 		await vi.waitFor(async () => {
 			expect((await api.outbox.flush()).sent).toBe(0);
-			expect(primary.seen.filter((line) => line.includes('id=q'))).toHaveLength(2); // the first attempt and a replay
+			expect(primary.seen.filter((line) => line.includes('id=q')).length).toBeGreaterThanOrEqual(2); // the first attempt and replays
 		});
 		expect(mirrorA.seen.filter((line) => line.includes('id=q'))).toHaveLength(1); // the first attempt's failover only
 		api.close();
