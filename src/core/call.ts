@@ -8,6 +8,7 @@ import type { CallOptions } from './options.js';
 import type { PolicyParts } from './policy.js';
 import { applyFixed, kyOptionsFor } from './ky-call-options.js';
 import { makeResponsePromise } from './response-promise.js';
+import type { Health } from './health.js';
 import type { Stats } from './stats.js';
 import type { CallState, Layer } from './types.js';
 import { checkCallOptions } from './validate-options.js';
@@ -31,6 +32,10 @@ export interface CallerDeps {
 	readonly clientFallback: Fallback | undefined;
 	/** The client-level `parseJson`, for responses a policy substituted. */
 	readonly parseJson: KyOptions['parseJson'];
+	/** Latency, error rate and top errors per scope. */
+	readonly health: Health;
+	/** With `logger`: one record per call, at its outcome. */
+	readonly logCall: ((call: CallState, startedAt: number, response: Response | undefined, error: unknown) => void) | undefined;
 }
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'query';
@@ -45,7 +50,7 @@ const rejected = (error: unknown): ResponsePromise => {
  * outer wrappers that apply run around ky, count the outcome, and give the promise ky's body
  * shortcuts. Made once per client; everything per call happens in the returned function.
  */
-export const createCaller = ({ instance, layers, wrappers, stats, admitUnsafe, keyed, identity, closed, substituted, clientFallback, parseJson }: CallerDeps) => {
+export const createCaller = ({ instance, layers, wrappers, stats, admitUnsafe, keyed, identity, closed, substituted, clientFallback, parseJson, health, logCall }: CallerDeps) => {
 	const startKy = (method: Method | undefined, input: Input, forKy: Record<string, unknown>): ResponsePromise => {
 		try {
 			return method ? instance[method](input, forKy) : instance(input, forKy);
@@ -95,6 +100,9 @@ export const createCaller = ({ instance, layers, wrappers, stats, admitUnsafe, k
 			kyPromise: undefined,
 			onKyStart: undefined,
 			restart: false,
+			sentAt: undefined,
+			netCode: undefined,
+			requestId: undefined,
 		};
 
 		const ownMethods = (callOptions.retry as { methods?: unknown } | undefined)?.methods;
@@ -104,7 +112,7 @@ export const createCaller = ({ instance, layers, wrappers, stats, admitUnsafe, k
 			state.idempotencyKey = callerKey(state) ?? crypto.randomUUID();
 		}
 
-		const forKy = kyOptionsFor(callOptions, state, admitUnsafe && (verb === 'POST' || verb === 'PATCH'), layers);
+		const forKy = kyOptionsFor(callOptions, state, admitUnsafe && (verb === 'POST' || verb === 'PATCH'), layers, health.clock);
 
 		const run = (): Promise<Response> => {
 			// A wrapper sending the call again (to a mirror, after a token refresh) is not ky retrying.
@@ -131,6 +139,7 @@ export const createCaller = ({ instance, layers, wrappers, stats, admitUnsafe, k
 			}
 		}
 
+		const startedAt = logCall ? health.clock.now() : 0;
 		const counted = next().then((response) => {
 			if (state.scope !== undefined) {
 				const counters = stats.scope(state.scope);
@@ -138,8 +147,11 @@ export const createCaller = ({ instance, layers, wrappers, stats, admitUnsafe, k
 				if (response !== state.response && response) {
 					substituted(response, counters);
 				}
+
+				health.record(state, response);
 			}
 
+			logCall?.(state, startedAt, response, undefined);
 			return response;
 		}, (error: unknown) => {
 			// The caller's abort rejects with the caller's reason, whatever the runtime's fetch threw.
@@ -152,7 +164,13 @@ export const createCaller = ({ instance, layers, wrappers, stats, admitUnsafe, k
 				} else {
 					counters.failures[code] = (counters.failures[code] ?? 0) + 1;
 				}
+
+				if (!aborted) {
+					health.record(state, undefined, error);
+				}
 			}
+
+			logCall?.(state, startedAt, undefined, error);
 
 			if (aborted) {
 				throw state.signal!.reason;

@@ -16,6 +16,8 @@ import { isPolicy, slotOrder, type PolicyContext, type PolicyParts, type SlotNam
 import { originOf, requestOrigin } from './scope.js';
 import { policyApis } from './policy-apis.js';
 import { Stats } from './stats.js';
+import { Health } from './health.js';
+import { checkLogger, createLogging, type Logger } from './logger.js';
 import { createKy } from './ky-instance.js';
 import type { Layer } from './types.js';
 import { checkOptionsObject, checkTimeouts } from './validate-options.js';
@@ -40,6 +42,7 @@ export function assemble<O extends object>(userOptions: O, resolve: Resolve<O>, 
 	const name = options.name ?? 'steadfetch';
 	const emitter = new Emitter();
 	const stats = new Stats();
+	const health = new Health(options, { clock, emit: (type, fields) => context.emit(type, fields) });
 	const budget = options.retryBudget === false ? undefined : new RetryBudget(options.retryBudget ?? {}, clock);
 	let closed = false;
 	let send: PolicyContext['send'] = () => {
@@ -52,6 +55,8 @@ export function assemble<O extends object>(userOptions: O, resolve: Resolve<O>, 
 		send: (input, callOptions) => send(input, callOptions),
 	});
 	const { emit } = context;
+	const logger = (options as { logger?: Logger }).logger;
+	checkLogger(logger);
 
 	// Each slot's policy, created once, in the library's order.
 	const parts: Partial<Record<SlotName, PolicyParts>> = {};
@@ -88,6 +93,7 @@ export function assemble<O extends object>(userOptions: O, resolve: Resolve<O>, 
 	const { instance, retry: userRetry } = createKy(options, {
 		layers,
 		random,
+		clock,
 		shouldRetry: createShouldRetry({
 			budget,
 			scopeOf: scopeOfRequest,
@@ -120,6 +126,8 @@ export function assemble<O extends object>(userOptions: O, resolve: Resolve<O>, 
 		},
 		clientFallback: (options as { fallback?: unknown }).fallback,
 		parseJson: options.parseJson,
+		health,
+		logCall: logger && createLogging(logger, context.sensitive.params, clock, (type, listener) => emitter.on(type, listener)),
 	});
 
 	const client = ((input: Input, callOptions?: CallOptions) => call(undefined, input, callOptions)) as Client<O>;
@@ -144,7 +152,7 @@ export function assemble<O extends object>(userOptions: O, resolve: Resolve<O>, 
 	client.stats = () => {
 		const result: ClientStats = {};
 		for (const [scope, counters] of stats.entries()) {
-			const row: ClientStats[string] = { ...counters, failures: { ...counters.failures } };
+			const row: ClientStats[string] = { ...counters, failures: { ...counters.failures }, ...health.stats(scope) };
 			for (const part of active) {
 				Object.assign(row, part.stats?.(scope));
 			}

@@ -114,6 +114,14 @@ export interface FailoverEvent extends BaseEvent<'failover'> {
 	code: string;
 }
 
+/** A scope's error rate crossed `healthThreshold` (`scope:unhealthy`) or fell under half of it (`scope:healthy`). */
+export interface ScopeHealthEvent<T extends 'scope:unhealthy' | 'scope:healthy'> extends BaseEvent<T> {
+	/** Transient failures over calls that reached the network, over `healthWindowMs` (0 to 1). */
+	errorRate: number;
+	/** Calls that reached the network in the window. */
+	calls: number;
+}
+
 /** An attempt of a call starts or ends (with `trace`): the request id, attempt number, and the outcome. */
 export interface AttemptEvent<T extends 'attempt:start' | 'attempt:end'> extends BaseEvent<T> {
 	method: string;
@@ -151,6 +159,8 @@ export interface EventMap {
 	'ratelimit:wait': RateLimitWaitEvent;
 	'hedge': HedgeEvent;
 	'failover': FailoverEvent;
+	'scope:unhealthy': ScopeHealthEvent<'scope:unhealthy'>;
+	'scope:healthy': ScopeHealthEvent<'scope:healthy'>;
 	'attempt:start': AttemptEvent<'attempt:start'>;
 	'attempt:end': AttemptEvent<'attempt:end'>;
 }

@@ -3,7 +3,7 @@ import { unsafeRetryMethods } from '../retry/should-retry.js';
 import { composeLayers } from './compose.js';
 import { callKeys, type CallOptions } from './options.js';
 import { normalizeTransport } from './transport.js';
-import type { CallState, FetchLike, Layer } from './types.js';
+import type { CallState, Clock, FetchLike, Layer } from './types.js';
 
 /**
  * The options ky gets for one call: the caller's without ours (a copy: the caller's object is left
@@ -11,7 +11,7 @@ import type { CallState, FetchLike, Layer } from './types.js';
  * methods when `unsafe`, a numeric `retry` as a limit over our defaults, and a per-call transport
  * composed with the layers.
  */
-export const kyOptionsFor = (callOptions: CallOptions, state: CallState, unsafe: boolean, layers: readonly Layer[]): Record<string, unknown> => {
+export const kyOptionsFor = (callOptions: CallOptions, state: CallState, unsafe: boolean, layers: readonly Layer[], clock: Clock): Record<string, unknown> => {
 	// What ky gets: the call's options without ours (a copy: the caller's object is left as it is).
 	const forKy: Record<string, unknown> = { ...callOptions, steadfetch: state };
 	for (const name of callKeys) {
@@ -45,7 +45,7 @@ export const kyOptionsFor = (callOptions: CallOptions, state: CallState, unsafe:
 
 	if (forKy['fetch']) {
 		// A per-call transport still goes through the layers.
-		forKy['fetch'] = composeLayers(layers, normalizeTransport(forKy['fetch'] as FetchLike));
+		forKy['fetch'] = composeLayers(layers, normalizeTransport(forKy['fetch'] as FetchLike, clock));
 	}
 
 	return forKy;

@@ -4,11 +4,12 @@ import { composeLayers } from './compose.js';
 import { clientKeys, requestCacheKey, type CoreClientOptions } from './options.js';
 import { slotOrder } from './policy.js';
 import { normalizeTransport } from './transport.js';
-import type { FetchLike, Layer } from './types.js';
+import type { Clock, FetchLike, Layer } from './types.js';
 
 interface KyDeps {
 	readonly layers: readonly Layer[];
 	readonly random: () => number;
+	readonly clock: Clock;
 	/** Our `shouldRetry` (the budget, POST/PATCH rules), given the user's to ask first. */
 	readonly shouldRetry: (user: RetryOptions['shouldRetry']) => NonNullable<RetryOptions['shouldRetry']>;
 }
@@ -18,7 +19,7 @@ interface KyDeps {
  * once into ky's `fetch`, and our retry defaults under the user's: full jitter from `random`,
  * `retryOnTimeout`, 30 s `backoffLimit` and `maxRetryAfter`.
  */
-export const createKy = (options: CoreClientOptions, { layers, random, shouldRetry }: KyDeps): { instance: KyInstance; retry: RetryOptions } => {
+export const createKy = (options: CoreClientOptions, { layers, random, clock, shouldRetry }: KyDeps): { instance: KyInstance; retry: RetryOptions } => {
 	const kyOptions: Record<string, unknown> = { ...options };
 	for (const key of [...clientKeys, ...slotOrder]) {
 		delete kyOptions[key];
@@ -33,7 +34,7 @@ export const createKy = (options: CoreClientOptions, { layers, random, shouldRet
 	const baseFetch: FetchLike = (options.fetch as FetchLike | undefined) ?? ((request, init) => globalThis.fetch(request, init));
 	const instance = ky.create({
 		...kyOptions,
-		fetch: composeLayers(layers, normalizeTransport(baseFetch)) as typeof fetch,
+		fetch: composeLayers(layers, normalizeTransport(baseFetch, clock)) as typeof fetch,
 		retry: {
 			jitter: (delay: number) => random() * delay,
 			retryOnTimeout: true,

@@ -2,6 +2,7 @@ import type { Options as KyOptions } from 'ky';
 import type { RetryBudgetOptions } from '../retry/budget.js';
 import type { StoreFactory } from '../stores/types.js';
 import type { Policy, SlotName } from './policy.js';
+import type { Logger } from './logger.js';
 import type { Clock } from './types.js';
 
 /** The slot keys of `createClient`, each taking the policy made by that slot's factory, or `false`. */
@@ -60,6 +61,27 @@ export interface BaseClientOptions extends Omit<KyOptions, 'cache'> {
 	 * @default 500
 	 */
 	storageTimeoutMs?: number;
+	/**
+	 * A console-like `{ info, warn, error }` (`console` works): each call's outcome, retry, breaker
+	 * change, queued/replayed/dead write, failover, health change and storage error becomes one
+	 * plain-object record `{ event, level, severity, scope, requestId?, method?, url?, status?, code?,
+	 * attempt?, durationMs? }` (see `LogRecord`). URLs have their `sensitiveParams` values removed; no
+	 * header is logged.
+	 * @default undefined (no logging)
+	 */
+	logger?: Logger;
+	/**
+	 * The sliding window of `stats()`' `errorRate`, `latency` and `topErrors`, in ms.
+	 * @default 30_000
+	 */
+	healthWindowMs?: number;
+	/**
+	 * The error rate (transient failures over calls that reached the network, over `healthWindowMs`,
+	 * at least 10 calls) at which `scope:unhealthy` fires; `scope:healthy` fires when it falls under
+	 * half of it. A number in (0, 1].
+	 * @default 0.5
+	 */
+	healthThreshold?: number;
 	/**
 	 * Namespace of persisted state and of cross-tab channels. Two clients with the same name share
 	 * persisted state.
@@ -126,4 +148,4 @@ export const requestCacheKey: unique symbol = Symbol('steadfetch.requestCache');
 export const callKeys: readonly string[] = ['cache', 'outbox', 'breaker', 'idempotencyKey', 'dedupe', 'hedge', 'failover', 'fallback'];
 
 /** Client-level keys of ours, never given to ky. */
-export const clientKeys: readonly string[] = ['retryBudget', 'store', 'name', 'clock', 'random', 'storageTimeoutMs', 'identity', 'sensitiveParams', 'sensitiveHeaders', 'fallback'];
+export const clientKeys: readonly string[] = ['retryBudget', 'store', 'name', 'clock', 'random', 'storageTimeoutMs', 'identity', 'sensitiveParams', 'sensitiveHeaders', 'fallback', 'healthWindowMs', 'healthThreshold', 'logger'];

@@ -57,6 +57,8 @@ export interface Call {
 	request: Request | undefined;
 	/** The call's scope, computed at its first attempt. */
 	scope: string | undefined;
+	/** The call's request id, set by the `trace` slot at its first attempt (undefined without it). */
+	requestId: string | undefined;
 	/** The client's `identity()` when the call was made (undefined without the option). */
 	readonly identity: string | undefined;
 }

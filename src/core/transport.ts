@@ -1,4 +1,5 @@
-import type { FetchLike } from './types.js';
+import { transportCode } from './health.js';
+import type { CallState, Clock, FetchLike } from './types.js';
 
 /**
  * Runtime network failures that ky's detection misses: workerd rejects a refused or reset
@@ -8,8 +9,29 @@ import type { FetchLike } from './types.js';
  */
 const networkFailure = /^(?:network connection lost\.?|connection refused|.*\b(?:ECONNREFUSED|ECONNRESET|EPIPE)\b.*)$/i;
 
-/** The innermost layer: the transport, with its network failures made recognizable. */
-export const normalizeTransport = (fetch: FetchLike): FetchLike => (request, init) => fetch(request, init).catch(recognizable);
+/**
+ * The innermost layer: the transport, with its network failures made recognizable. It also notes on
+ * the call when its first attempt reached the network and how the last one ended (for `stats()`).
+ */
+export const normalizeTransport = (fetch: FetchLike, clock: Clock): FetchLike => (request, init) => {
+	const call = init?.steadfetch as CallState | undefined;
+	if (!call) {
+		return fetch(request, init).catch(recognizable);
+	}
+
+	call.sentAt ??= clock.now();
+	return fetch(request, init).then((response) => {
+		call.netCode = transportCode(response);
+		return response;
+	}, (error: unknown): never => {
+		try {
+			return recognizable(error);
+		} catch (thrown) {
+			call.netCode = transportCode(undefined, thrown);
+			throw thrown;
+		}
+	});
+};
 
 const recognizable = (error: unknown): never => {
 	if (error instanceof Error && error.name === 'Error' && networkFailure.test(error.message)) {

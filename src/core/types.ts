@@ -26,6 +26,10 @@ export interface CallState extends Call {
 	response: Response | undefined;
 	/** ky's own promise for the call, whose body shortcuts parse ky's response the ky way. */
 	kyPromise: ResponsePromise | undefined;
+	/** When the call's first attempt reached the transport (injected clock), for `stats()` latency. */
+	sentAt: number | undefined;
+	/** The code of the last transport outcome that was a failure (`NETWORK`, `HTTP_5XX`, ...), undefined after a good answer. */
+	netCode: string | undefined;
 	/** Set when a wrapper sends the call again (failover, auth): its next first attempt is not a retry. */
 	restart: boolean;
 	/** Body shortcuts called before the ky call started (a wrapper awaited first): run as it starts. */

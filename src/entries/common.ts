@@ -7,6 +7,8 @@ export type { BreakerSnapshot } from '../breaker/snapshot.js';
 export type { Outbox, OutboxEntry } from '../outbox/types.js';
 export type { RetryBudgetOptions } from '../retry/budget.js';
 export type { ScopeStats } from '../core/stats.js';
+export type { HealthStats } from '../core/health.js';
+export type { Logger, LogRecord } from '../core/logger.js';
 export type { Clock, FetchLike, FetchInit, Layer } from '../core/types.js';
 export type * from '../core/event-types.js';
 

@@ -37,6 +37,7 @@ const create = (context: PolicyContext, header: string): PolicyParts => {
 			};
 			if (call) {
 				calls.set(call, trace);
+				call.requestId = trace.requestId;
 			}
 		}
 

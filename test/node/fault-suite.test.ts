@@ -48,6 +48,7 @@ afterAll(async () => {
 
 it(`survives the chaos script (seed ${seed}) with nothing lost, nothing doubled, and typed answers`, async () => {
 	const random = seededRandom(seed);
+	const log: string[] = [];
 	api = createClient({
 		baseUrl: chaos.url + '/',
 		store: memoryStore,
@@ -57,6 +58,13 @@ it(`survives the chaos script (seed ${seed}) with nothing lost, nothing doubled,
 		retryBudget: budget,
 		breaker,
 		outbox: { baseBackoffMs: 50, maxBackoffMs: 400, maxEntries: 5_000 },
+		// Credentials everywhere, and a logger: the log dump must hold none of them. One user: the
+		// stale cache may keep credentialed answers (under a partition digest).
+		cache: { shared: false },
+		headers: { authorization: 'Bearer fault-secret-1', 'x-api-key': 'fault-secret-2' },
+		sensitiveHeaders: ['x-api-key'],
+		trace: true,
+		logger: { info: (record) => log.push(JSON.stringify(record)), warn: (record) => log.push(JSON.stringify(record)), error: (record) => log.push(JSON.stringify(record)) },
 	});
 	const firstAttemptTimes: number[] = [];
 	const retryTimes: number[] = [];
@@ -89,7 +97,7 @@ it(`survives the chaos script (seed ${seed}) with nothing lost, nothing doubled,
 			firstAttemptTimes.push(performance.now());
 			if (random() < 0.6) {
 				try {
-					const response = await api.get(`items/${Math.floor(random() * 20)}`);
+					const response = await api.get(`items/${Math.floor(random() * 20)}`, random() < 0.1 ? { searchParams: { access_token: 'fault-secret-3' } } : {});
 					await response.json();
 					if (isStale(response)) {
 						reads.stale++;
@@ -180,5 +188,10 @@ it(`survives the chaos script (seed ${seed}) with nothing lost, nothing doubled,
 
 	expect(api.breaker(chaos.url).state).toBe('closed');
 	expect(unhandled).toEqual([]);
+	// The log dump: one record per call at least, with request ids, and no credential.
+	expect(log.filter((line) => line.includes('"event":"call"')).length).toBeGreaterThanOrEqual(calls); // replays are calls too
+	expect(log.filter((line) => line.includes('"requestId"')).length).toBeGreaterThan(calls / 2);
+	expect(log.filter((line) => line.includes('fault-secret'))).toEqual([]);
+	console.log(`fault suite log: ${log.length} records, ${log.filter((line) => line.includes('"level":"error"')).length} errors, none with a credential`);
 	console.log(`fault suite (seed ${seed}): ${calls} calls; reads ${reads.fresh} fresh, ${reads.stale} stale, ${reads.typedError} typed errors; writes ${writes.size} (${[...writes.values()].filter((v) => v === 'queued').length} queued, ${[...writes.values()].filter((v) => v === 'refused').length} refused as full), applied ${chaos.stats.applied.size}, deduped replays ${chaos.stats.deduped}, dead ${deadKeys.size}; server saw ${chaos.stats.requests} requests, ${retryTimes.length} retries`);
 }, 60_000);

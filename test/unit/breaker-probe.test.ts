@@ -71,14 +71,15 @@ describe('breaker.probe', () => {
 		await expect(api.get(`${server.url}/items`)).rejects.toThrow();
 		const waiting = api.waitForHealthy(server.url, { timeoutMs: 20_000 });
 		clock.advance(1_000);
-		await vi.waitFor(() => expect(seen).toEqual(['GET /items', 'GET /health']), { timeout: 3_000 });
+		// waitForHealthy asks the breaker at most every second (real time): the probe follows within it.
+		await vi.waitFor(() => expect(seen).toEqual(['GET /items', 'GET /health']), { timeout: 8_000 });
 		healthy = true;
 		clock.advance(2_000);
 		await waiting;
 		expect(seen).toEqual(['GET /items', 'GET /health', 'GET /health']);
 		expect(api.breaker(server.url).state).toBe('closed');
 		api.close();
-	});
+	}, 20_000);
 
 	it('a probe that cannot be made counts as failed; bad options are a RangeError at creation', async () => {
 		const { clock, api, changes } = setup(() => {

@@ -136,7 +136,10 @@ describe('createClient', () => {
 		await api.get('json?id=s1');
 		await api.get('status/404?id=s1').catch(() => undefined);
 		await api.get('plan/500,200?id=s1');
-		expect(api.stats()[server.url]).toEqual({ requests: 3, successes: 2, stale: 0, queued: 0, failures: { HTTP_4XX: 1 }, retries: 1, retriesRefused: 0, fallbacks: 0 });
+		expect(api.stats()[server.url]).toEqual({
+			requests: 3, successes: 2, stale: 0, queued: 0, failures: { HTTP_4XX: 1 }, retries: 1, retriesRefused: 0, fallbacks: 0,
+			latency: { p50: expect.any(Number), p95: expect.any(Number), p99: expect.any(Number) }, errorRate: 0, topErrors: [{ code: 'HTTP_4XX', count: 1 }],
+		});
 	});
 
 	it('stats() counts stale answers and queued mutations apart from failures', async () => {

@@ -1,0 +1,106 @@
+/** Per-scope health in stats() (issue 16): latency percentiles, error rate, top errors, scope:unhealthy/healthy. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient } from '../../src/entries/core.js';
+import { createClient as createPreset, memoryStore } from '../../src/entries/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { refusedUrl, serve, type RunningServer } from '../helpers/node-server.js';
+
+let server: RunningServer;
+let dead: string;
+beforeAll(async () => {
+	// `/wait/<ms>` answers after that long (real time); `/status/<code>` with that status.
+	server = await serve(async (request) => {
+		const [, route, value] = new URL(request.url).pathname.split('/');
+		if (route === 'wait') {
+			await new Promise((resolve) => setTimeout(resolve, Number(value)));
+		}
+
+		return new Response('{}', { status: route === 'status' ? Number(value) : 200 });
+	});
+	dead = await refusedUrl();
+});
+afterAll(async () => server.close());
+
+/** A transport that spends `?ms=` of the injected clock on each request: exact latencies. */
+const timed = (clock: ManualClock) => async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+	const request = input as Request;
+	clock.advance(Number(new URL(request.url).searchParams.get('ms') ?? 0));
+	return fetch(request, init);
+};
+
+describe('health stats', () => {
+	it('latency p50/p95/p99 of calls that reached the network, in the injected clock', async () => {
+		const clock = new ManualClock();
+		const api = createClient({ clock, fetch: timed(clock), retry: 0 });
+		for (let ms = 1; ms <= 100; ms++) {
+			await api.get(`${server.url}/ok?ms=${ms}`);
+		}
+
+		expect(api.stats()[server.url]).toMatchObject({ latency: { p50: 50, p95: 95, p99: 99 }, errorRate: 0, topErrors: [] });
+		clock.advance(30_000); // the window moved past them all
+		expect(api.stats()[server.url]).toMatchObject({ latency: { p50: 0, p95: 0, p99: 0 }, errorRate: 0 });
+		api.close();
+	});
+
+	it('errorRate and topErrors over the window; scope:unhealthy at the threshold over ≥ 10 calls, scope:healthy under half of it', async () => {
+		const clock = new ManualClock();
+		const api = createClient({ clock, retry: 0, healthWindowMs: 10_000, healthThreshold: 0.5 });
+		const events: string[] = [];
+		api.on('scope:unhealthy', (event) => events.push(`unhealthy ${event.errorRate} ${event.calls}`));
+		api.on('scope:healthy', (event) => events.push(`healthy ${event.errorRate} ${event.calls}`));
+		const call = async (path: string) => api.get(`${server.url}${path}`).catch(() => undefined);
+		for (let index = 0; index < 5; index++) {
+			await call('/status/503');
+			await call('/status/200');
+		}
+
+		await call('/status/404'); // not transient: in topErrors, not in errorRate
+		expect(events).toEqual(['unhealthy 0.5 10']);
+		expect(api.stats()[server.url]).toMatchObject({ errorRate: 5 / 11, topErrors: [{ code: 'HTTP_5XX', count: 5 }, { code: 'HTTP_4XX', count: 1 }] });
+		for (let index = 0; index < 11; index++) {
+			await call('/status/200');
+		}
+
+		expect(events).toEqual(['unhealthy 0.5 10', `healthy ${5 / 21} 21`]); // 5 of 21 is under 0.25
+		clock.advance(10_000);
+		expect(api.stats()[server.url]).toMatchObject({ errorRate: 0, topErrors: [] });
+		api.close();
+	});
+
+	it('counts what reached the network only: stale answers and queued writes are failures with the network\'s code; failing fast and the caller\'s abort are not counted', async () => {
+		const clock = new ManualClock();
+		const store = memoryStore('health');
+		const api = createPreset({ clock, retry: 0, store: () => store, breaker: { consecutiveFailures: 1, openMs: 60_000 }, outbox: true });
+		await api.get(`${dead}/x`).catch(() => undefined); // NETWORK, opens the breaker
+		await api.get(`${dead}/x`).catch(() => undefined); // CIRCUIT_OPEN, no network: not counted
+		const queued = await api.post(`${server.url}/status/503`, { json: {} }).catch((error: { code: string }) => error.code);
+		expect(queued).toBe('QUEUED');
+		const controller = new AbortController();
+		controller.abort();
+		await api.get(`${server.url}/ok`, { signal: controller.signal }).catch(() => undefined);
+		const stats = api.stats();
+		expect(stats[dead]).toMatchObject({ errorRate: 1, topErrors: [{ code: 'NETWORK', count: 1 }] });
+		expect(stats[server.url]).toMatchObject({ errorRate: 1, topErrors: [{ code: 'HTTP_5XX', count: 1 }] });
+		api.close();
+	});
+
+	it('[done-when] p95 against a loopback server that answers in 80 ms (real time): within 10 % of it', async () => {
+		const api = createClient({ retry: 0 });
+		for (let index = 0; index < 40; index++) {
+			await api.get(`${server.url}/wait/80`);
+		}
+
+		const { latency } = api.stats()[server.url]!;
+		console.log(`[done-when] server latency 80 ms: p50 ${latency!.p50} ms, p95 ${latency!.p95} ms, p99 ${latency!.p99} ms`);
+		expect(latency!.p50).toBeGreaterThanOrEqual(80);
+		expect(latency!.p50).toBeLessThanOrEqual(88);
+		expect(latency!.p95).toBeGreaterThanOrEqual(80);
+		api.close();
+	});
+
+	it('bad options: a RangeError at creation', () => {
+		expect(() => createClient({ healthWindowMs: 0 })).toThrow(/healthWindowMs/);
+		expect(() => createClient({ healthThreshold: 1.5 })).toThrow(/healthThreshold/);
+		expect(() => createClient({ healthThreshold: Number.NaN })).toThrow(RangeError);
+	});
+});

@@ -1,0 +1,69 @@
+/** `logger` (issue 16): one structured record per call outcome and per notable event; no secret in any. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient as createCore } from '../../src/entries/core.js';
+import { createClient, memoryStore, type LogRecord } from '../../src/entries/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { serve, type RunningServer } from '../helpers/node-server.js';
+import { createHandler } from '../helpers/server-handler.js';
+
+let server: RunningServer;
+beforeAll(async () => {
+	server = await serve(createHandler());
+});
+afterAll(async () => server.close());
+
+const capture = () => {
+	const records: LogRecord[] = [];
+	const logger = { info: (record: LogRecord) => records.push(record), warn: (record: LogRecord) => records.push(record), error: (record: LogRecord) => records.push(record) };
+	return { records, logger };
+};
+
+describe('logger', () => {
+	it('a call with two retries: retry records and one call record with the request id, redacted URL, attempts and duration', async () => {
+		const clock = new ManualClock();
+		const { records, logger } = capture();
+		const api = createClient({ clock, logger, trace: true, cache: false, breaker: false, retry: { limit: 2, delay: () => 0 } });
+		const response = await api.get(`${server.url}/plan/503,503,200?id=log&access_token=s3cret`, { headers: { authorization: 'Bearer t0ken' } });
+		expect(response.status).toBe(200);
+		const requestId = (await api.get(`${server.url}/echo?id=log2`).json<{ headers: Record<string, string> }>()).headers['x-request-id'];
+		const redacted = `${server.url}/plan/503,503,200?id=log&access_token=`;
+		expect(records.slice(0, 3)).toEqual([
+			{ event: 'retry', level: 'warn', severity: 'expected', scope: server.url, method: 'GET', url: redacted, code: 'HTTP_5XX', attempt: 2 },
+			{ event: 'retry', level: 'warn', severity: 'expected', scope: server.url, method: 'GET', url: redacted, code: 'HTTP_5XX', attempt: 3 },
+			{ event: 'call', level: 'info', severity: 'expected', scope: server.url, requestId: expect.stringMatching(/^[\da-f-]{36}$/), method: 'GET', url: redacted, status: 200, attempt: 3, durationMs: 0 },
+		]);
+		expect(records[3]).toMatchObject({ event: 'call', requestId, status: 200, attempt: 1 });
+		expect(JSON.stringify(records)).not.toMatch(/s3cret|t0ken/);
+		api.close();
+	});
+
+	it('failures: expected ones warn, unexpected ones are errors; breaker changes and outbox writes are logged', async () => {
+		const { records, logger } = capture();
+		const api = createClient({ logger, retry: 0, cache: false, store: memoryStore, breaker: { consecutiveFailures: 1 }, outbox: true });
+		await api.get(`${server.url}/status/404?id=l3`).catch(() => undefined);
+		await api.post(`${server.url}/mutate?id=l4&fail=503`, { json: { a: 1 } }).catch(() => undefined);
+		await api.get('not a url at all').catch(() => undefined);
+		expect(records[0]).toMatchObject({ status: 404, code: 'HTTP_4XX' });
+		const summary = records.map(({ event, level, severity, code, status }) => [event, level, severity, code ?? status]);
+		expect(summary).toEqual([
+			['call', 'warn', 'expected', 'HTTP_4XX'],
+			['breaker:open', 'warn', 'expected', undefined],
+			['outbox:queued', 'info', 'expected', 'HTTP_5XX'],
+			['call', 'warn', 'expected', 'QUEUED'],
+			['call', 'error', 'unexpected', 'INVALID_REQUEST'],
+		]);
+		api.close();
+	});
+
+	it('a logger that throws never fails a call; a bad logger is a RangeError at creation', async () => {
+		const boom = () => {
+			throw new Error('disk full');
+		};
+
+		const api = createCore({ logger: { info: boom, warn: boom, error: boom }, retry: 0 });
+		expect((await api.get(`${server.url}/json?id=l5`)).status).toBe(200);
+		api.close();
+		expect(() => createCore({ logger: { info: () => undefined } as never })).toThrow(/logger/);
+		expect(() => createCore({ logger: 'console' as never })).toThrow(RangeError);
+	});
+});
