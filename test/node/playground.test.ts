@@ -70,6 +70,7 @@ const read = async (page: Page) => page.evaluate(() => {
 		cacheEntries: number('cache-entries'), cacheHits: number('cache-hits'),
 		outboxPending: number('outbox-pending'), outboxDead: number('outbox-dead'),
 		breakerApi: text('breaker-state-api'), breakerCdn: text('breaker-state-cdn'),
+		latencyApi: text('health-latency-api'), errorRateApi: text('health-error-rate-api'),
 		delivered: document.querySelectorAll('[data-kind="outbox:sent"]').length,
 		onLine: navigator.onLine,
 	};
@@ -94,7 +95,8 @@ it('offline: reads answer stale, writes wait in the outbox; online: delivered on
 	// Online: four reads (items 1–4, now in the stale cache) and two writes.
 	await click(page, 'read', 4);
 	await click(page, 'write', 2);
-	await shows(page, { readsFresh: 4, cacheEntries: 4, writesSent: 2, serverApplied: 2, outboxPending: 0 });
+	await shows(page, { readsFresh: 4, cacheEntries: 4, writesSent: 2, serverApplied: 2, outboxPending: 0, errorRateApi: '0 %' });
+	expect((await read(page)).latencyApi).toMatch(/^\d+ \/ \d+ \/ \d+ ms$/); // the health view, from stats()
 	await shot(page, '1-online');
 
 	// Offline: the same reads answer from the stale cache; writes are queued, none reaches the server.
@@ -131,6 +133,7 @@ it('offline: reads answer stale, writes wait in the outbox; online: delivered on
 	await shows(page, { breakerApi: 'open', breakerCdn: 'closed', readsStale: 6, readsFailed: 0 });
 	await click(page, 'read', 2);
 	await shows(page, { readsStale: 8, readsFailed: 0, cacheHits: 8 });
+	expect((await read(page)).errorRateApi).toMatch(/^[1-9]\d* %$/); // stale answers are failures of the origin
 	await shot(page, '5-origin-down');
 
 	// Back up: after the open period (5 s) one probe closes the breaker.

@@ -67,12 +67,14 @@ describe('breaker.probe', () => {
 	});
 
 	it('waitForHealthy sends the probe itself each time the breaker lets one through, with no caller', async () => {
-		const { clock, api } = setup('/health');
+		const { clock, api, changes } = setup('/health');
 		await expect(api.get(`${server.url}/items`)).rejects.toThrow();
 		const waiting = api.waitForHealthy(server.url, { timeoutMs: 20_000 });
 		clock.advance(1_000);
 		// waitForHealthy asks the breaker at most every second (real time): the probe follows within it.
-		await vi.waitFor(() => expect(seen).toEqual(['GET /items', 'GET /health']), { timeout: 8_000 });
+		// Wait for its failure to be counted (at this clock time) before the clock moves on.
+		await vi.waitFor(() => expect(changes).toContain('open probe-failed'), { timeout: 8_000 });
+		expect(seen).toEqual(['GET /items', 'GET /health']);
 		healthy = true;
 		clock.advance(2_000);
 		await waiting;

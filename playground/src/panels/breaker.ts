@@ -17,6 +17,9 @@ const card = (origin: string): HTMLElement => {
 	const name = new URL(origin).host;
 	const id = name.split('.')[0]!;
 	const failures = Object.entries(stats?.failures ?? {}).map(([code, count]) => `${code} ${count}`).join(' · ') || 'none';
+	const latency = stats?.latency;
+	const errorRate = Math.round((stats?.errorRate ?? 0) * 100);
+	const top = (stats?.topErrors ?? []).map(({ code, count }) => `${code} ${count}`).join(' · ') || 'none';
 	return h('article', { class: `breaker ${snapshot.state}`, 'data-testid': `breaker-${id}` },
 		h('div', { class: 'breaker-head' },
 			h('span', { class: 'origin' }, name),
@@ -30,7 +33,11 @@ const card = (origin: string): HTMLElement => {
 			h('dt', {}, 'failures in a row (this tab)'), h('dd', { 'data-testid': `breaker-failures-${id}` }, snapshot.consecutiveFailures),
 			h('dt', {}, 'calls (this tab)'), h('dd', {}, `${stats?.requests ?? 0} made · ${stats?.successes ?? 0} resolved (${stats?.stale ?? 0} of them stale) · ${stats?.queued ?? 0} queued`),
 			h('dt', {}, 'errors by code'), h('dd', {}, failures),
-			h('dt', {}, 'retries sent / refused'), h('dd', {}, `${stats?.retries ?? 0} / ${stats?.retriesRefused ?? 0}`)));
+			h('dt', {}, 'retries sent / refused'), h('dd', {}, `${stats?.retries ?? 0} / ${stats?.retriesRefused ?? 0}`),
+			// Health over the last 30 s, from the calls that reached the network.
+			h('dt', {}, 'latency p50 / p95 / p99 (30 s)'), h('dd', { 'data-testid': `health-latency-${id}` }, latency ? `${Math.round(latency.p50)} / ${Math.round(latency.p95)} / ${Math.round(latency.p99)} ms` : 'no call yet'),
+			h('dt', {}, 'error rate (30 s)'), h('dd', { 'data-testid': `health-error-rate-${id}`, class: errorRate >= 50 ? 'bad' : '' }, `${errorRate} %`),
+			h('dt', {}, 'top errors (30 s)'), h('dd', {}, top)));
 };
 
 export const renderBreakers = () => {
