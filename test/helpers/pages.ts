@@ -84,6 +84,8 @@ export interface ControlledApi {
 	state: TestServerState;
 	/** Requests that reached the server (every route), since start. */
 	readonly requests: number;
+	/** Every request but CORS preflights: method, path and query, and headers (lower-case names). */
+	readonly seen: Array<{ method: string; url: string; headers: Record<string, string> }>;
 	/** Take the origin down: refuse connections, hang every request, or answer every request with a status. */
 	down(mode: DownMode): Promise<void>;
 	/** Bring it back. */
@@ -96,9 +98,15 @@ export const startApi = async (): Promise<ControlledApi> => {
 	const handler = createHandler(state);
 	let mode: DownMode | 'up' = 'up';
 	let requests = 0;
+	const seen: ControlledApi['seen'] = [];
 	const hanging = new Set<() => void>();
 	const controlled = async (request: Request): Promise<Response> => {
 		requests++;
+		if (request.method !== 'OPTIONS') {
+			const url = new URL(request.url);
+			seen.push({ method: request.method, url: url.pathname + url.search, headers: Object.fromEntries(request.headers) });
+		}
+
 		const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': '*', 'access-control-allow-methods': '*', 'access-control-expose-headers': '*' };
 		if (mode === 'hang' && request.method !== 'OPTIONS') {
 			return new Promise<Response>((done) => {
@@ -120,6 +128,7 @@ export const startApi = async (): Promise<ControlledApi> => {
 	return {
 		url: running.url,
 		state,
+		seen,
 		get requests() {
 			return requests;
 		},

@@ -163,6 +163,30 @@ describe('outbox in real Chromium', () => {
 		await context.close();
 	}, 60_000);
 
+	it('trace: one request id across a call\'s 3 attempts and its replay after a reload; one trace id, a new span per attempt', async () => {
+		const context = await chromium.context();
+		const page = await openPage(context, pages);
+		const traced = { trace: true, retry: { limit: 2, backoffLimit: 10 } };
+		await boot(page, 'traced', traced);
+		await api.down(503);
+		expect(await mutate(page, [`${api.url}/mutate?id=traced`])).toEqual(['QUEUED']); // 3 attempts answered 503
+		await page.reload();
+		await page.waitForFunction(() => 'steadfetch' in globalThis);
+		await api.up();
+		await boot(page, 'traced', traced); // client start drains: the replay
+		await until(() => applied(api, 'traced').length === 1);
+		const sent = api.seen.filter((request) => request.url === '/mutate?id=traced');
+		expect(sent).toHaveLength(4);
+		const ids = new Set(sent.map((request) => request.headers['x-request-id']));
+		expect(ids.size).toBe(1);
+		expect([...ids][0]).toMatch(/^[\da-f-]{36}$/);
+		const parents = sent.map((request) => /^00-([\da-f]{32})-([\da-f]{16})-01$/.exec(request.headers['traceparent'] ?? '') ?? []);
+		expect(new Set(parents.map((parent) => parent[1])).size).toBe(1); // one trace
+		expect(new Set(parents.map((parent) => parent[2])).size).toBe(4); // a span per attempt
+		expect(new Set(sent.map((request) => request.headers['idempotency-key'])).size).toBe(1);
+		await context.close();
+	}, 60_000);
+
 	it('IndexedDB holds no Authorization or Cookie value', async () => {
 		const context = await chromium.context();
 		const page = await openPage(context, pages);
