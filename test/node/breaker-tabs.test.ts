@@ -170,6 +170,35 @@ describe('breaker across tabs (real Chromium)', { timeout: 30_000 }, () => {
 		expect([...await a!.events(), ...await b!.events()]).toEqual([]);
 	});
 
+	it('the kill switch: isolate in one tab is open in every tab and after a reload, with no probe; reset closes it everywhere', async () => {
+		const [a, b, c] = await openTabs(3, 'tabs-isolate', { openMs: 50, maxOpenMs: 100 });
+		await api.up();
+		await a!.page.evaluate(() => {
+			const { t } = globalThis as unknown as { t: PageClient };
+			t.client.breaker.isolate(t.base);
+		});
+		await waitFor(async () => (await b!.state()) === 'open' && (await c!.state()) === 'open', 'the isolation to reach the other tabs');
+		await new Promise((resolve) => setTimeout(resolve, 300)); // far past maxOpenMs: an isolation has no probe
+		const requests = api.requests;
+		for (const tab_ of [a, b, c]) {
+			expect(await tab_!.calls(3, '/json?id=isolated')).toEqual(Array(3).fill('CIRCUIT_OPEN'));
+		}
+
+		expect(api.requests).toBe(requests);
+		await c!.page.reload();
+		await c!.page.waitForFunction(() => 'steadfetch' in globalThis);
+		const reloaded = await tab(c!.page, 'tabs-isolate', { openMs: 50, maxOpenMs: 100 });
+		expect(await reloaded.calls(2, '/json?id=isolated')).toEqual(['CIRCUIT_OPEN', 'CIRCUIT_OPEN']);
+		expect(api.requests).toBe(requests);
+		await b!.page.evaluate(() => {
+			const { t } = globalThis as unknown as { t: PageClient };
+			t.client.breaker.reset(t.base);
+		});
+		await waitFor(async () => (await a!.state()) === 'closed' && (await reloaded.state()) === 'closed', 'the reset to reach the other tabs');
+		expect(await a!.calls(1, '/json?id=isolated')).toEqual(['200']);
+		expect((await a!.events()).map((event) => `${event.type} ${event.reason}`)).toEqual(['breaker:open isolated', 'breaker:closed shared']);
+	});
+
 	it('an open breaker survives a reload: the reloaded page sends nothing to the dead origin', async () => {
 		const [a] = await openTabs(1, 'tabs-reload');
 		await api.up();
