@@ -1,4 +1,5 @@
-import { defineConfig } from 'tsup';
+import type { Plugin } from 'esbuild';
+import { defineConfig, type Options } from 'tsup';
 
 /** One file per package entry (src/entries/), nothing else imports them. */
 export const entries = {
@@ -14,17 +15,35 @@ export const entries = {
 	failover: 'src/entries/failover.ts',
 };
 
-export default defineConfig({
+const shared: Options = {
 	entry: entries,
-	format: ['esm', 'cjs'],
-	dts: true,
 	target: 'es2022',
 	platform: 'neutral',
 	sourcemap: true,
-	clean: true,
 	treeshake: true,
 	// Shared chunks in both formats: each class exists once, whichever entries a program loads.
 	splitting: true,
 	// ky and idb-keyval stay dependencies: users' bundlers dedupe them.
 	external: ['ky', 'idb-keyval'],
+	// `npm run build` empties dist/ first: the builds below run side by side.
+	clean: false,
+};
+
+/** The default store of a runtime's build: `src/stores/auto.ts` swapped for `auto-<variant>.ts`. */
+const autoStoreFor = (variant: 'browser' | 'edge'): Plugin => ({
+	name: `steadfetch-auto-store-${variant}`,
+	setup(build) {
+		build.onResolve({ filter: /\/stores\/auto\.js$/ }, (args) => ({
+			path: `${args.resolveDir.replace(/\/src\/.*$/, '/src')}/stores/auto-${variant}.ts`,
+		}));
+	},
 });
+
+export default defineConfig([
+	// Node, bundlers without a runtime condition, CJS: every store, picked at run time.
+	{ ...shared, format: ['esm', 'cjs'], dts: true },
+	// `browser` (Vite, webpack, esbuild for browsers): no Cache API store code.
+	{ ...shared, format: ['esm'], outDir: 'dist/browser', esbuildPlugins: [autoStoreFor('browser')] },
+	// `workerd`, `deno`, `edge-light`: no idb-keyval.
+	{ ...shared, format: ['esm'], outDir: 'dist/edge', esbuildPlugins: [autoStoreFor('edge')] },
+]);

@@ -4,8 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-if (!existsSync('dist/index.js')) {
-	console.error('dist/index.js is missing: run `npm run build` first.');
+if (!existsSync('dist/edge/index.js')) {
+	console.error('dist/edge/index.js is missing: run `npm run build` first.');
 	process.exit(1);
 }
 

@@ -1,5 +1,5 @@
-// The stale cache on the Cache API in real Deno, against the built ESM (dist/): cacheApiStore holds the records.
-import * as lib from '../../dist/index.js';
+// The stale cache on the Cache API in real Deno, against the edge build (dist/edge/, what the `deno` export condition resolves): cacheApiStore holds the records.
+import * as lib from '../../dist/edge/index.js';
 import { createHandler } from '../helpers/server-handler.ts';
 
 declare const Deno: {

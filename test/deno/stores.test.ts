@@ -1,5 +1,5 @@
 // KeyValueStore conformance in real Deno, against the built ESM: the Cache API store is real here.
-import * as lib from '../../dist/index.js';
+import * as lib from '../../dist/edge/index.js';
 import { missingFeatureCase, storeCases } from '../contract/stores.ts';
 
 declare const Deno: { test(definition: { name: string; fn: () => Promise<void> }): void };

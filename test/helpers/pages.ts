@@ -2,7 +2,7 @@
  * Real Chromium with several pages (tabs) of one origin, driven by Playwright from Node.
  *
  * `startPageServer()` serves, on its own loopback origin:
- * - `/` a blank page whose import map resolves `steadfetch` to the built `dist/index.js`
+ * - `/` a blank page whose import map resolves `steadfetch` to the built `dist/browser/index.js` (what browser bundlers resolve)
  *   (and its `ky` / `idb-keyval` imports to node_modules) and which puts the library on
  *   `globalThis.steadfetch` (use `openPage()`, which waits for it; `page.evaluate` code cannot use
  *   `import()` because vitest rewrites it);
@@ -28,7 +28,7 @@ const types: Record<string, string> = { '.js': 'text/javascript', '.mjs': 'text/
 
 const page = `<!doctype html><html><head><meta charset="utf-8"><title>steadfetch test page</title>
 <script type="importmap">{"imports":{
-"steadfetch":"/dist/index.js",
+"steadfetch":"/dist/browser/index.js",
 "ky":"/node_modules/ky/distribution/index.js",
 "idb-keyval":"/node_modules/idb-keyval/dist/index.js"}}</script>
 <script type="module">import * as steadfetch from 'steadfetch'; globalThis.steadfetch = steadfetch;</script>

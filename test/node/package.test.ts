@@ -63,6 +63,31 @@ describe('the package as users install it', () => {
 		expect('breaker' in core).toBe(false);
 	});
 
+	it('each runtime\'s build carries only its own default store: no Cache API store for browsers, no idb-keyval for workerd and Deno', async () => {
+		const { build } = await import('esbuild');
+		const consumer = "import { createClient } from 'steadfetch/core';\nimport { breaker } from 'steadfetch/breaker';\nimport { staleCache } from 'steadfetch/cache';\nimport { outbox } from 'steadfetch/outbox';\nexport const api = createClient({ breaker: breaker(), cache: staleCache(), outbox: outbox() });";
+		const bundle = async (platform: 'browser' | 'neutral' | 'node', conditions: string[]) => {
+			const result = await build({ stdin: { contents: consumer, resolveDir: root, loader: 'js' }, bundle: true, write: false, format: 'esm', platform, conditions, metafile: true, logLevel: 'error', mainFields: ['module', 'main'] });
+			return { text: result.outputFiles[0]!.text, inputs: Object.keys(result.metafile.inputs) };
+		};
+
+		const browser = await bundle('browser', []);
+		expect(browser.inputs.some((path) => path.startsWith('dist/browser/'))).toBe(true);
+		expect(browser.text).toContain('keyval-store'); // idb-keyval's database
+		expect(browser.text).not.toContain('caches.open');
+		for (const runtime of ['workerd', 'deno', 'edge-light']) {
+			const edge = await bundle('neutral', [runtime, 'worker', 'browser']);
+			expect(edge.inputs.some((path) => path.startsWith('dist/edge/')), runtime).toBe(true);
+			expect(edge.text, runtime).toContain('caches.open');
+			expect(edge.text, runtime).not.toContain('keyval-store');
+		}
+
+		// Node (and CJS): every store, picked when a store is made.
+		const node = await bundle('node', []);
+		expect(node.text).toContain('caches.open');
+		expect(node.text).toContain('keyval-store');
+	});
+
 	it('nothing under src/ needs Node', () => {
 		const nodeOnly = /from ['"]node:|\brequire\(|\bprocess\.(?:env|nextTick|versions|platform|exit|cwd|on)\b|\bBuffer\.|__dirname|setImmediate|\.unref\(\)|NodeJS\./;
 		const offenders = files(join(root, 'src')).filter((file) => nodeOnly.test(readFileSync(file, 'utf8')));
