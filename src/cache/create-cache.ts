@@ -4,27 +4,14 @@ import type { CachedEntry } from '../core/client-types.js';
 import { identityDigest } from '../shared/digest.js';
 import { isOffline } from '../core/runtime.js';
 import type { Layer } from '../core/types.js';
-import { classify } from '../errors/classify.js';
 import { store } from './capture.js';
 import { CacheCore } from './core.js';
 import type { ResolvedCacheOptions } from './resolve-options.js';
-import type { StaleReason } from './stale-response.js';
+import { failedStatuses, reasonOf, StaleShortcut } from './stale-reason.js';
 import { isStale } from './is-stale.js';
 
 const reads = new Set(['GET', 'HEAD']);
 const unsafe = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-/** The statuses after which a stored copy may be served (RFC 5861 §4). */
-const failedStatuses = new Set([500, 502, 503, 504]);
-
-/**
- * Ends, without network I/O, a call a stored copy answers (offline, or a refresh already running);
- * the wrapper answers with the copy, so it never reaches the caller. The breaker is the layer below
- * this one, so it never sees such a call.
- */
-class StaleShortcut extends Error {
-	override name = 'StaleShortcut';
-}
-
 /** What the wrapper of a GET or HEAD shares with the per-attempt layer. */
 interface CallContext {
 	method: string;
@@ -39,16 +26,6 @@ interface CallContext {
 	accepted?: Promise<boolean>;
 }
 
-
-/** Why a failed call may be answered from the cache, or undefined when it may not. */
-const reasonOf = (error: unknown): StaleReason | undefined => {
-	const { code, status } = classify(error);
-	if (code === 'NETWORK' || code === 'TIMEOUT') {
-		return isOffline() ? 'offline' : code === 'NETWORK' ? 'network' : 'timeout';
-	}
-
-	return code === 'CIRCUIT_OPEN' ? 'circuit-open' : code === 'HTTP_5XX' && failedStatuses.has(status!) ? 'http-5xx' : undefined;
-};
 
 /**
  * The stale cache fallback (see `CacheOptions` and API.md "Responses served from the stale cache").

@@ -1,14 +1,14 @@
 import type { PolicyContext } from '../core/policy.js';
 import { autoStore } from '../stores/auto.js';
-import { memoryStore } from '../stores/memory.js';
-import { serial } from '../shared/serial.js';
 import type { KeyValueStore } from '../stores/types.js';
+import { IndexWriter } from './index-writer.js';
 import { LruIndex } from './lru-index.js';
-import { indexKey, parseIndex, parseMeta, parseRecord, recordKey, type CacheMeta, type CacheRecord } from './record.js';
+import { reconcile } from './reconcile.js';
+import { StorageQueue } from './storage-queue.js';
+import { indexKey, parseRecord, recordKey, type CacheMeta, type CacheRecord } from './record.js';
 import type { ResolvedCacheOptions } from './resolve-options.js';
 
-/** The persisted index is written at most once per this many ms (see `EntryStore`). */
-export const indexEveryMs = 1000;
+export { indexEveryMs } from './index-writer.js';
 
 /**
  * The stored responses: the in-memory LRU index over the client's `cache` store. The index is
@@ -27,22 +27,22 @@ export class EntryStore {
 	readonly #context: PolicyContext;
 	readonly #options: ResolvedCacheOptions;
 	readonly #pending = new Map<string, CacheRecord>();
-	#store: KeyValueStore | undefined;
+	readonly #storage: StorageQueue;
 	#ready: Promise<void> | undefined;
-	readonly #queue = serial();
-	/** The index changed since it was last persisted. */
-	#dirty = false;
-	/** Runs while an index write is within its interval; undefined when idle. */
-	#timer: ReturnType<typeof setTimeout> | undefined;
-	#closed = false;
+	readonly #writer = new IndexWriter(() => {
+		void this.#storage.run('set', indexKey, async (store) => store.set(indexKey, { v: 1, entries: this.index.list() }));
+	});
 	/** Bumped by every removal: a reload that overlapped one adopts nothing. */
 	#removals = 0;
-	#failedWrites = 0;
 	#lastReload = Number.NEGATIVE_INFINITY;
 
 	constructor(context: PolicyContext, options: ResolvedCacheOptions) {
 		this.#context = context;
 		this.#options = options;
+		this.#storage = new StorageQueue(() => context.storeFor('cache', autoStore), `${context.name}/cache`, (operation, error, key) => this.#report(operation, error, key), () => {
+			this.index.clear();
+			this.#pending.clear();
+		});
 	}
 
 	/** Whether the index is loaded (then `index` answers synchronously). */
@@ -65,7 +65,7 @@ export class EntryStore {
 
 		const key = recordKey(meta.key);
 		try {
-			const value = await this.#open().get(key);
+			const value = await this.#storage.store.get(key);
 			const record = parseRecord(value);
 			if (record?.key === meta.key) {
 				return record;
@@ -89,7 +89,7 @@ export class EntryStore {
 		this.index.set(meta);
 		this.#pending.set(record.key, record);
 		const evicted = this.index.evict(this.#options.maxEntries, this.#options.maxBytes);
-		const written = await this.#enqueue('set', recordKey(record.key), async (store) => store.set(recordKey(record.key), record));
+		const written = await this.#storage.run('set', recordKey(record.key), async (store) => store.set(recordKey(record.key), record));
 		if (this.#pending.get(record.key) === record) {
 			this.#pending.delete(record.key);
 		}
@@ -99,7 +99,7 @@ export class EntryStore {
 		}
 
 		this.remove(evicted);
-		this.#saveIndex();
+		this.#writer.changed();
 		return written;
 	}
 
@@ -113,10 +113,10 @@ export class EntryStore {
 			this.#pending.delete(meta.key);
 		}
 
-		const removed = Promise.all(metas.map(async (meta) => this.#enqueue('delete', recordKey(meta.key), async (store) => store.delete(recordKey(meta.key)))));
+		const removed = Promise.all(metas.map(async (meta) => this.#storage.run('delete', recordKey(meta.key), async (store) => store.delete(recordKey(meta.key)))));
 		if (metas.length > 0) {
 			this.#removals++;
-			this.#saveIndex(purge);
+			this.#writer.changed(purge);
 		}
 
 		return removed;
@@ -131,7 +131,7 @@ export class EntryStore {
 		this.#removals++;
 		this.index.clear();
 		this.#pending.clear();
-		await this.#enqueue('clear', undefined, async (store) => {
+		await this.#storage.run('clear', undefined, async (store) => {
 			const own = (await store.keys()).filter((key) => key === indexKey || key.startsWith('r:'));
 			await Promise.all(own.map(async (key) => store.delete(key)));
 		});
@@ -145,8 +145,7 @@ export class EntryStore {
 
 	/** Stop the index timer and write the index now if it changed; later changes write it at once. */
 	close(): void {
-		this.#closed = true;
-		this.#flush();
+		this.#writer.close();
 	}
 
 	/**
@@ -162,116 +161,30 @@ export class EntryStore {
 
 		this.#lastReload = now;
 		const removals = this.#removals;
-		await this.#enqueue('get', indexKey, async (store) => this.#merge(store, now, removals));
-	}
-
-	#open(): KeyValueStore {
-		this.#store ??= this.#context.storeFor('cache', autoStore);
-		return this.#store;
+		await this.#storage.run('get', indexKey, async (store) => this.#merge(store, now, removals));
 	}
 
 	#report(operation: string, error: unknown, key?: string): void {
 		this.#context.storageError('cache', operation, error, key);
 	}
 
-	/** Use memory for the rest of the session: the records of the failed store are out of reach. */
-	#fallBack(): void {
-		this.#store = memoryStore(`${this.#context.name}/cache`);
-		this.index.clear();
-		this.#pending.clear();
-		this.#failedWrites = 0;
-	}
-
-	/** Run a storage task after the queued ones; false (and reported) if it failed. */
-	async #enqueue(operation: string, key: string | undefined, task: (store: KeyValueStore) => Promise<unknown>): Promise<boolean> {
-		return this.#queue(async () => {
-			try {
-				await task(this.#open());
-				this.#failedWrites = 0;
-				return true;
-			} catch (error) {
-				this.#report(operation, error, key);
-				if (operation !== 'get' && ++this.#failedWrites >= 3) {
-					this.#fallBack();
-				}
-
-				return false;
-			}
-		});
-	}
-
-	/** Persist the index: at once when idle or told to, else when the current interval ends. */
-	#saveIndex(atOnce?: boolean): void {
-		this.#dirty = true;
-		if (atOnce || !this.#timer) {
-			this.#flush();
-		}
-	}
-
-	/** Write the index if it changed; then, unless closed, no other write before an interval ends. */
-	#flush(): void {
-		clearTimeout(this.#timer);
-		this.#timer = this.#dirty && !this.#closed ? setTimeout(() => this.#flush(), indexEveryMs) : undefined;
-		if (this.#dirty) {
-			this.#dirty = false;
-			void this.#enqueue('set', indexKey, async (store) => store.set(indexKey, { v: 1, entries: this.index.list() }));
-		}
-	}
-
 	async #load(): Promise<void> {
 		try {
-			await this.#merge(this.#open(), this.#context.clock.now(), this.#removals);
+			await this.#merge(this.#storage.store, this.#context.clock.now(), this.#removals);
 		} catch (error) {
 			this.#report('load', error);
-			this.#fallBack();
+			this.#storage.fallBack();
 		}
 	}
 
-	/**
-	 * Index the unexpired entries the persisted index lists and the records it misses (written by
-	 * another tab, or before a crash or an index write), unless a removal came since `removals`;
-	 * drop expired and corrupt records; evict beyond the bounds.
-	 */
+	/** Adopt what the store holds that the index misses; remove expired, corrupt and orphaned records and evict beyond the bounds. */
 	async #merge(store: KeyValueStore, now: number, removals: number): Promise<void> {
-		const [raw, keys] = await Promise.all([store.get(indexKey), store.keys()]);
-		const present = new Set(keys);
-		present.delete(indexKey);
-		const listed = parseIndex(raw);
-		if (raw !== undefined && !listed) {
-			this.#report('decode', new TypeError('Corrupt or old-version cache index'), indexKey);
-		}
-
-		const stale: CacheMeta[] = [];
-		const adopt = (meta: CacheMeta): void => {
-			if (meta.until < now) {
-				stale.push(meta);
-			} else if (removals === this.#removals && !this.index.get(meta.key)) {
-				this.index.set(meta);
-			}
-		};
-
-		for (const meta of listed ?? []) {
-			if (present.delete(recordKey(meta.key))) {
-				adopt(meta);
-			}
-		}
-
-		let reads = 0;
-		for (const key of present) {
-			if (!this.index.get(key.slice(2))) {
-				const meta = reads++ < this.#options.maxEntries ? parseMeta(parseRecord(await store.get(key))) : undefined;
-				if (meta && recordKey(meta.key) === key) {
-					adopt(meta);
-				} else {
-					if (!meta && reads <= this.#options.maxEntries) {
-						this.#report('decode', new TypeError('Corrupt or old-version cache record'), key);
-					}
-
-					stale.push({ key: key.slice(2) } as CacheMeta);
-				}
-			}
-		}
-
+		const stale = await reconcile(store, this.index, {
+			now,
+			maxReads: this.#options.maxEntries,
+			adoptable: () => removals === this.#removals,
+			report: (operation, error, key) => this.#report(operation, error, key),
+		});
 		this.remove([...stale, ...this.index.evict(this.#options.maxEntries, this.#options.maxBytes)]);
 	}
 }

@@ -7,6 +7,7 @@ import { runLane, type FlushResult, type Pass } from './lane.js';
 import type { ResolvedOutboxOptions } from './options.js';
 import type { QueueStore } from './queue-store.js';
 import type { RecordKey } from './record.js';
+import { WakeTimer } from './wake-timer.js';
 
 export type { FlushResult } from './lane.js';
 
@@ -18,7 +19,6 @@ export interface DrainRequest {
 	unpause?: true | string;
 }
 
-const maxTimeout = 2_147_483_647;
 const none = (): FlushResult => ({ sent: 0, failed: 0, dead: 0, remaining: 0 });
 
 /**
@@ -49,8 +49,7 @@ export class Drainer {
 	#forceAll = false;
 	#again = false;
 	#running: Promise<FlushResult> | undefined;
-	#timer: ReturnType<typeof setTimeout> | undefined;
-	#timerAt = Infinity;
+	readonly #timer: WakeTimer;
 	/** Drains in a row that met a storage failure: the retry after the next one waits twice as long. */
 	#failedRuns = 0;
 
@@ -60,6 +59,7 @@ export class Drainer {
 		this.#queue = queue;
 		this.#store = store;
 		this.#lockName = `steadfetch:${context.name}/outbox`;
+		this.#timer = new WakeTimer(context.clock, () => void this.trigger());
 	}
 
 	/** Ask for a drain. While one runs, it runs once more; the promise covers both. Never rejects. */
@@ -102,7 +102,7 @@ export class Drainer {
 
 	close(): void {
 		this.closed = true;
-		clearTimeout(this.#timer);
+		this.#timer.clear();
 		const reason = new DOMException('The client was closed', 'AbortError');
 		this.#closing.abort(reason);
 		this.#pass.abort(reason);
@@ -146,7 +146,10 @@ export class Drainer {
 			this.#failedRuns = 0;
 		}
 
-		this.#schedule(wake);
+		if (!this.closed) {
+			this.#timer.set(wake);
+		}
+
 		return this.#tally(result);
 	}
 
@@ -193,29 +196,5 @@ export class Drainer {
 		const { baseBackoffMs, maxBackoffMs } = this.#options;
 		const ceiling = Math.min(Math.max(maxBackoffMs, 50), Math.max(50, baseBackoffMs) * 2 ** Math.min(30, runs - 1));
 		return ceiling / 2 + (this.#context.random() * ceiling) / 2;
-	}
-
-	/** Keep one timer, for the earliest blocked head. */
-	#schedule(wake: number): void {
-		if (this.closed || !Number.isFinite(wake) || (this.#timer !== undefined && this.#timerAt <= wake)) {
-			return;
-		}
-
-		clearTimeout(this.#timer);
-		this.#timerAt = wake;
-		try {
-			this.#timer = setTimeout(() => {
-				this.#timer = undefined;
-				this.#timerAt = Infinity;
-				void this.trigger();
-			}, Math.min(maxTimeout, Math.max(0, wake - this.#context.clock.now())));
-			// Where timers keep a process alive (Node, Deno), this one does not: a script whose calls are
-			// done exits; what is still pending stays stored and replays on the next start.
-			(this.#timer as { unref?: () => void }).unref?.();
-		} catch {
-			// workerd outside a request: the next trigger drains instead.
-			this.#timer = undefined;
-			this.#timerAt = Infinity;
-		}
 	}
 }

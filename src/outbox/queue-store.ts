@@ -1,26 +1,9 @@
 import type { KeyValueStore } from '../stores/types.js';
 import { openChannel, type Channel } from '../shared/channel.js';
+import { indexOf, listKeys, nextListing, type Index } from './key-index.js';
 import { parseKey, type RecordKey } from './record.js';
 
 type Report = (operation: string, error: unknown, key?: string) => void;
-
-/**
- * What this context knows of one store: its keys, parsed once, and the memory fallback. Shared by
- * the QueueStores of one store object (clients given the same store), so their views agree.
- */
-interface Index {
-	keys: Map<string, RecordKey>;
-	memory: Map<string, unknown>;
-	/** The listing the view comes from; dropped when another context says it changed the store. */
-	listing?: Promise<void> | undefined;
-	/** The latest listing applied (an older one finishing later is not). */
-	applied: number;
-	/** The keys changed here during each listing under way: their current state wins over the listing. */
-	journals: Set<Set<string>>;
-}
-
-const indexes = new WeakMap<KeyValueStore, Index>();
-let listings = 0;
 
 /**
  * The outbox's view of its `KeyValueStore`, with a memory fallback: when the store rejects a write,
@@ -55,8 +38,7 @@ export class QueueStore {
 			this.failures++;
 			report(operation, error, key);
 		};
-		const index: Index = indexes.get(store) ?? { keys: new Map(), memory: new Map(), applied: 0, journals: new Set() };
-		indexes.set(store, index);
+		const index = indexOf(store);
 		this.#index = index;
 		this.#memory = index.memory;
 		// Only where contexts share persisted storage (tabs and workers sharing IndexedDB).
@@ -114,37 +96,11 @@ export class QueueStore {
 
 	/** List the store (a store that cannot list is reported; the keys known here still count). */
 	async #list(): Promise<void> {
-		const index = this.#index;
-		const journal = new Set<string>();
-		const listing = ++listings;
-		index.journals.add(journal);
 		try {
-			const keys = new Map<string, RecordKey>();
-			for (const key of [...await this.#store.keys(), ...index.memory.keys()]) {
-				const parsed = index.keys.get(key) ?? parseKey(key);
-				if (parsed) {
-					keys.set(key, parsed);
-				}
-			}
-
-			if (listing > index.applied) {
-				for (const key of journal) {
-					const known = index.keys.get(key);
-					if (known) {
-						keys.set(key, known);
-					} else {
-						keys.delete(key);
-					}
-				}
-
-				index.keys = keys;
-				index.applied = listing;
-			}
+			await listKeys(this.#index, this.#store);
 		} catch (error) {
 			this.#report('keys', error);
-			index.listing = undefined;
-		} finally {
-			index.journals.delete(journal);
+			this.#index.listing = undefined;
 		}
 	}
 
@@ -210,7 +166,7 @@ export class QueueStore {
 
 		if (!match) {
 			this.#index.keys.clear();
-			this.#index.applied = ++listings; // A listing under way is older than the clear.
+			this.#index.applied = nextListing(); // A listing under way is older than the clear.
 		}
 
 		this.#peers?.post(0);
