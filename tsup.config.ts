@@ -13,6 +13,7 @@ export const entries = {
 	'rate-limit': 'src/entries/rate-limit.ts',
 	hedge: 'src/entries/hedge.ts',
 	failover: 'src/entries/failover.ts',
+	auth: 'src/entries/auth.ts',
 };
 
 const shared: Options = {

@@ -65,6 +65,11 @@ const cases = [
 		budget: 16_720, policy: true,
 	},
 	{
+		name: 'core + auth()',
+		source: "import { createClient } from 'steadfetch/core';\nimport { auth } from 'steadfetch/auth';\nexport const api = createClient({ auth: auth({ token: () => 't', refresh: () => undefined }) });",
+		budget: 16_660, policy: true,
+	},
+	{
 		name: 'steadfetch (the preset: every policy)',
 		source: "import { createClient, isStale, outboxSyncHandler } from 'steadfetch';\nexport const api = createClient({ outbox: true });\nexport { isStale, outboxSyncHandler };",
 		budget: 33_130, issue: 18_000,

@@ -25,6 +25,7 @@ const describe: { [T in EventType]: Describe<T> } = {
 	'failover': (e) => [`${e.method} ${shortUrl(e.url)}: answered by the mirror ${shortUrl(e.mirror)} (primary: ${e.code})`, 'warn'],
 	'scope:unhealthy': (e) => [`${host(e.scope)}: unhealthy, ${Math.round(e.errorRate * 100)} % of ${e.calls} calls failed`, 'bad'],
 	'scope:healthy': (e) => [`${host(e.scope)}: healthy again (${Math.round(e.errorRate * 100)} % failing)`, 'good'],
+	'auth:refresh': (e) => [e.shared ? 'another tab refreshed the token' : `token refresh ${e.ok ? 'done' : 'FAILED'} in ${e.durationMs} ms`, e.ok ? 'info' : 'bad'],
 	'hedge': (e) => [`${e.method} ${shortUrl(e.url)}: hedge #${e.hedge} sent (no answer yet)`, 'warn'],
 	'attempt:start': (e) => [`${e.method} ${shortUrl(e.url)}: attempt ${e.attempt} (${e.requestId.slice(0, 8)})`, 'muted'],
 	'attempt:end': (e) => [`${e.method} ${shortUrl(e.url)}: attempt ${e.attempt} → ${e.status ?? e.code ?? '?'} in ${e.durationMs ?? 0} ms`, 'muted'],

@@ -114,6 +114,15 @@ export interface FailoverEvent extends BaseEvent<'failover'> {
 	code: string;
 }
 
+/** A token refresh (`auth()`) ended: here (`shared` false), or in another tab of the origin (`shared` true). */
+export interface AuthRefreshEvent extends BaseEvent<'auth:refresh'> {
+	/** Whether `refresh()` succeeded (always true for `shared`: tabs tell only of successes). */
+	ok: boolean;
+	/** How long `refresh()` took, in ms (0 for `shared`). */
+	durationMs: number;
+	shared: boolean;
+}
+
 /** A scope's error rate crossed `healthThreshold` (`scope:unhealthy`) or fell under half of it (`scope:healthy`). */
 export interface ScopeHealthEvent<T extends 'scope:unhealthy' | 'scope:healthy'> extends BaseEvent<T> {
 	/** Transient failures over calls that reached the network, over `healthWindowMs` (0 to 1). */
@@ -159,6 +168,7 @@ export interface EventMap {
 	'ratelimit:wait': RateLimitWaitEvent;
 	'hedge': HedgeEvent;
 	'failover': FailoverEvent;
+	'auth:refresh': AuthRefreshEvent;
 	'scope:unhealthy': ScopeHealthEvent<'scope:unhealthy'>;
 	'scope:healthy': ScopeHealthEvent<'scope:healthy'>;
 	'attempt:start': AttemptEvent<'attempt:start'>;

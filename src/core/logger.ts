@@ -33,7 +33,7 @@ const expectedCodes = new Set(['TIMEOUT', 'NETWORK', 'HTTP_429', 'HTTP_5XX', 'HT
 
 /** The events logged, by level. */
 const levels: Record<LogRecord['level'], readonly EventType[]> = {
-	info: ['breaker:half-open', 'breaker:closed', 'outbox:queued', 'outbox:sent', 'scope:healthy'],
+	info: ['breaker:half-open', 'breaker:closed', 'outbox:queued', 'outbox:sent', 'scope:healthy', 'auth:refresh'],
 	warn: ['retry', 'budget:exhausted', 'breaker:open', 'outbox:retry', 'failover', 'scope:unhealthy'],
 	error: ['outbox:dead', 'storage:error'],
 };

@@ -17,6 +17,7 @@ import { dedupe } from '../dedupe/index.js';
 import { rateLimit } from '../rate-limit/index.js';
 import { hedge } from '../hedge/index.js';
 import { failover } from '../failover/index.js';
+import { auth } from '../auth/index.js';
 import type { ClientOptions } from './options.js';
 
 export * from './common.js';
@@ -33,6 +34,8 @@ export { dedupe } from '../dedupe/index.js';
 export { rateLimit, type RateLimitOptions } from '../rate-limit/index.js';
 export { hedge, type HedgeOptions } from '../hedge/index.js';
 export { failover, type FailoverOptions } from '../failover/index.js';
+export { auth, type AuthOptions } from '../auth/index.js';
+export { AuthError } from '../errors/AuthError.js';
 export { trace, type TraceOptions } from '../trace/index.js';
 
 /** A slot's value as the core takes it: a policy, `false`, or what the core will reject by name. */
@@ -61,6 +64,7 @@ const resolve = (options: ClientOptions): CoreClientOptions => {
 		rateLimit: fill(options.rateLimit, rateLimit, false),
 		hedge: fill(options.hedge, hedge, false),
 		failover: fill(options.failover, failover as (options: object) => Policy<'failover'>, false),
+		auth: fill(options.auth, auth as (options: object) => Policy<'auth'>, false),
 		...(mode === undefined ? {} : { [requestCacheKey]: mode }),
 	} as CoreClientOptions);
 };

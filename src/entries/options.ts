@@ -7,6 +7,7 @@ import type { BulkheadOptions } from '../bulkhead/index.js';
 import type { RateLimitOptions } from '../rate-limit/index.js';
 import type { HedgeOptions } from '../hedge/index.js';
 import type { FailoverOptions } from '../failover/index.js';
+import type { AuthOptions } from '../auth/index.js';
 
 /**
  * Options of `createClient` from `steadfetch`: every ky option, the core's keys, and each policy
@@ -69,4 +70,9 @@ export interface ClientOptions extends BaseClientOptions {
 	 * @default false
 	 */
 	failover?: FailoverOptions | Policy<'failover'> | false;
+	/**
+	 * Bearer tokens with one refresh at a time across tabs on a 401 (see `AuthOptions`). Off unless given.
+	 * @default false
+	 */
+	auth?: AuthOptions | Policy<'auth'> | false;
 }

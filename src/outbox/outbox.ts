@@ -103,6 +103,8 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 				}
 			});
 			cleanups.push(context.on('breaker:closed', ({ scope }) => void drainer.trigger({ force: scope, unpause: scope })));
+			// A new token (here or in another tab) ends the 401/403 pause.
+			cleanups.push(context.on('auth:refresh', ({ ok }) => ok && void drainer.trigger({ unpause: true })));
 			try {
 				// Not at once: nothing touches storage while createClient runs.
 				const timer = setTimeout(touch, 0);

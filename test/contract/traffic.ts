@@ -84,6 +84,33 @@ export const trafficCases = (lib: Library, env: ContractEnv): ContractCase[] => 
 			},
 		},
 		{
+			name: 'auth: 10 concurrent calls answered 401 share one refresh and all succeed with the new token',
+			async run() {
+				const id = uid();
+				let token = 'stale';
+				let refreshes = 0;
+				let next = `${id}-fresh`;
+				const api = make({
+					auth: {
+						token: () => token,
+						refresh: async () => {
+							refreshes++;
+							await new Promise((resolve) => setTimeout(resolve, 20));
+							token = next;
+						},
+					},
+				});
+				const statuses = await Promise.all(Array.from({ length: 10 }, async () => (await api.get(`auth?id=${id}`)).status));
+				equal(statuses.join(), Array(10).fill(200).join());
+				equal(refreshes, 1);
+				token = 'revoked';
+				next = 'still-refused';
+				ok(await rejects(api.get(`auth?id=${id}`)) instanceof lib.AuthError, 'a second 401 after the refresh is an AuthError');
+				equal(refreshes, 2);
+				api.close();
+			},
+		},
+		{
 			name: 'trace: one request id and trace id across the attempts of a call, a new span per attempt',
 			async run() {
 				const api = make({ trace: true, retry: { limit: 1, delay: () => 0 } });

@@ -10,6 +10,7 @@
  * - `/hang`                  never answers (until the client aborts)
  * - `/hits`                  `{"hits": n}` for `?id=` and `?path=`
  * - `/mutate`                applies the body once per Idempotency-Key; `?fail=<s1>,<s2>` answers the Nth attempt (preflights aside) with sN, the last repeating; `&times=<n>`: only the first n attempts fail
+ * - `/auth`                  200 when `Authorization` is `Bearer <id>-fresh`, else 401
  * - `/applied`               the mutations applied, deduped on Idempotency-Key: `{"applied": [...], "duplicates": n}`
  */
 export interface TestServerState {
@@ -112,6 +113,11 @@ export const createHandler = (state: TestServerState = createState()) => async (
 			state.applied.set(id, list);
 			list.push({ key, method: request.method, body: await request.text(), seq: list.length });
 			return json({ applied: true, key }, { status: 201, headers: cors });
+		}
+
+		case 'auth': {
+			const fresh = request.headers.get('authorization') === `Bearer ${id}-fresh`;
+			return json({ ok: fresh }, { status: fresh ? 200 : 401, headers: cors });
 		}
 
 		case 'applied': {

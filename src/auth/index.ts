@@ -1,0 +1,171 @@
+import type { Call, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
+import type { Layer } from '../core/types.js';
+import { check } from '../core/validate.js';
+import { AuthError } from '../errors/AuthError.js';
+import { openChannel, type Channel } from '../shared/channel.js';
+import { webLocks } from '../shared/lock.js';
+
+/** Options of `auth()` (`steadfetch/auth`). */
+export interface AuthOptions {
+	/**
+	 * The current token, read before every attempt (sync or async); `undefined` or `null` sends no
+	 * `Authorization`. The library never stores it. Keep it where every tab reads the same value
+	 * (`localStorage`, a cookie, IndexedDB) so that one tab's refresh serves them all.
+	 */
+	token: () => string | undefined | null | Promise<string | undefined | null>;
+	/**
+	 * Get a new token and keep it where `token()` reads it. Called on a 401, once at a time for the
+	 * whole client and across the tabs of the origin. A refresh that throws fails the waiting calls
+	 * with `AuthError`.
+	 */
+	refresh: () => unknown;
+	/**
+	 * The `Authorization` scheme.
+	 * @default 'Bearer'
+	 */
+	scheme?: string;
+}
+
+type Token = string | undefined;
+
+/** 401 as a response (with `throwHttpErrors: false`) or as ky's HTTPError. */
+const unauthorized = (outcome: { response?: Response; error?: unknown }): Response | undefined => {
+	const response = outcome.response ?? (outcome.error as { response?: unknown } | undefined)?.response;
+	return response instanceof Response && response.status === 401 ? response : undefined;
+};
+
+const create = (context: PolicyContext, token: AuthOptions['token'], refresh: AuthOptions['refresh'], scheme: string): PolicyParts => {
+	/** The token each call's latest attempt was sent with. */
+	const used = new WeakMap<Call, Token>();
+	/** Refreshes finished (here, or in another tab as its channel said): a waiter that sees it move skips its own. */
+	let generation = 0;
+	let inFlight: Promise<void> | undefined;
+	let channel: Channel | undefined;
+	const lockName = `steadfetch:${context.name}/auth`;
+
+	const current = async (): Promise<Token> => (await token()) ?? undefined;
+
+	const layer: Layer = (next) => async (request, init) => {
+		const value = await current();
+		if (value !== undefined) {
+			request.headers.set('authorization', `${scheme} ${value}`);
+		}
+
+		if (init?.steadfetch) {
+			used.set(init.steadfetch, value);
+		}
+
+		return next(request, init);
+	};
+
+	/** One refresh across tabs: under the Web Lock, skipped when another refresh finished since `seen`. */
+	const refreshOnce = async (seen: { token: Token; generation: number }, scope: string): Promise<void> => {
+		const run = async (): Promise<void> => {
+			if (generation !== seen.generation || await current() !== seen.token) {
+				return; // Another tab (or call) refreshed meanwhile: its token is the one to use.
+			}
+
+			const started = context.clock.now();
+			try {
+				await refresh();
+			} catch (error) {
+				context.emit('auth:refresh', { scope, ok: false, durationMs: context.clock.now() - started, shared: false });
+				throw error;
+			}
+
+			generation++;
+			channel?.post(1);
+			context.emit('auth:refresh', { scope, ok: true, durationMs: context.clock.now() - started, shared: false });
+		};
+
+		inFlight ??= (async () => {
+			const locks = webLocks();
+			try {
+				await (locks ? locks.request(lockName, {}, run) : run());
+			} finally {
+				inFlight = undefined;
+			}
+		})();
+		return inFlight;
+	};
+
+	const wrap = async (call: Call, next: () => Promise<Response>): Promise<Response> => {
+		let outcome: { response?: Response; error?: unknown };
+		try {
+			outcome = { response: await next() };
+		} catch (error) {
+			outcome = { error };
+		}
+
+		const denied = unauthorized(outcome);
+		if (!denied) {
+			if (outcome.error !== undefined) {
+				throw outcome.error;
+			}
+
+			return outcome.response!;
+		}
+
+		void denied.body?.cancel().catch(() => undefined);
+		const scope = call.scope ?? '';
+		const seen = { token: used.get(call), generation };
+		try {
+			await refreshOnce(seen, scope);
+		} catch (error) {
+			throw new AuthError(`The token refresh failed after a 401 from ${scope}`, scope, { cause: error });
+		}
+
+		try {
+			outcome = { response: await next() };
+		} catch (error) {
+			outcome = { error };
+		}
+
+		const again = unauthorized(outcome);
+		if (again) {
+			throw new AuthError(`${scope} answered 401 again after the token was refreshed`, scope, { response: again, cause: outcome.error });
+		}
+
+		if (outcome.error !== undefined) {
+			throw outcome.error;
+		}
+
+		return outcome.response!;
+	};
+
+	return {
+		layer,
+		wrap,
+		start() {
+			// Tabs of the origin tell each other a refresh finished (never the token): waiters skip theirs.
+			channel = openChannel(`steadfetch:${context.name}:auth`, () => {
+				generation++;
+				context.emit('auth:refresh', { scope: '', ok: true, durationMs: 0, shared: true });
+			});
+		},
+		close() {
+			channel?.close();
+			channel = undefined;
+		},
+	};
+};
+
+/**
+ * Bearer tokens with one refresh at a time, for the `auth` slot: `token()` is read before every
+ * attempt (retries and outbox replays included) and sent as `Authorization: <scheme> <token>`. On a
+ * 401, one `refresh()` runs for the whole client and across the tabs of the origin (a Web Lock; the
+ * other tabs hear that it finished and read `token()` again — no token crosses tabs); every call that
+ * got a 401 meanwhile waits for it and is sent once more with the new token. A second 401, or a
+ * refresh that throws, rejects with `AuthError`. Where Web Locks are missing (Workers), the single
+ * flight is per client. Bad options throw a `RangeError` naming the option and the value.
+ *
+ * @example
+ * const api = createClient({ auth: auth({ token: () => localStorage.getItem('token'), refresh: signInAgain }) });
+ */
+export const auth = (options: AuthOptions): Policy<'auth'> => {
+	const { token, refresh, scheme = 'Bearer' } = options ?? ({} as AuthOptions);
+	check(typeof token === 'function', 'auth.token', token, 'a function returning the current token');
+	check(typeof refresh === 'function', 'auth.refresh', refresh, 'a function that gets a new token');
+	check(typeof scheme === 'string' && /^[!#$%&'*+.^_`|~\w-]+$/.test(scheme), 'auth.scheme', scheme, 'an HTTP auth scheme, such as Bearer');
+	return { slot: 'auth', create: (context) => create(context, token, refresh, scheme) };
+};

@@ -1,0 +1,91 @@
+/**
+ * auth() in real Chromium: three pages (tabs) of one profile, 30 calls at once all answered 401 →
+ * exactly one refresh across the pages (Web Lock + BroadcastChannel; the token lives in
+ * localStorage, never on the channel), and all 30 succeed with the new token.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, openPage, startPageServer, type Chromium, type PageServer } from '../helpers/pages.js';
+import { serve, type RunningServer } from '../helpers/node-server.js';
+
+type Lib = typeof import('../../src/entries/index.js');
+type Scope = typeof globalThis & { steadfetch: Lib; api: ReturnType<Lib['createClient']>; refreshes: number; shared: number };
+
+let chromium: Chromium;
+let pages: PageServer;
+let server: RunningServer;
+let valid = 'token-1';
+let issued = 0;
+let denied = 0;
+const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'authorization, content-type', 'access-control-allow-methods': '*' };
+
+beforeAll(async () => {
+	server = await serve(async (request) => {
+		const url = new URL(request.url);
+		if (request.method === 'OPTIONS') {
+			return new Response(null, { status: 204, headers: cors });
+		}
+
+		if (url.pathname === '/token') {
+			issued++;
+			await new Promise((resolve) => setTimeout(resolve, 150)); // a slow identity provider
+			valid = `token-${issued + 1}`;
+			return Response.json({ token: valid }, { headers: cors });
+		}
+
+		if (request.headers.get('authorization') !== `Bearer ${valid}`) {
+			denied++;
+			return new Response('expired', { status: 401, headers: cors });
+		}
+
+		return Response.json({ ok: true, path: url.pathname }, { headers: cors });
+	});
+	[chromium, pages] = await Promise.all([launchChromium(), startPageServer()]);
+});
+
+afterAll(async () => {
+	await Promise.all([chromium?.close(), pages?.close(), server?.close()]);
+});
+
+describe('auth in real Chromium', () => {
+	it('30 calls across 3 pages all answered 401 at once: exactly one refresh, and every call succeeds', async () => {
+		const context = await chromium.context();
+		const tabs = await Promise.all([1, 2, 3].map(async () => openPage(context, pages)));
+		await tabs[0]!.evaluate(() => localStorage.setItem('token', 'expired-token'));
+		for (const tab of tabs) {
+			await tab.evaluate((base) => {
+				const scope = globalThis as Scope;
+				scope.refreshes = 0;
+				scope.shared = 0;
+				scope.api = scope.steadfetch.createClient({
+					name: 'auth-tabs', retry: 0, cache: false, breaker: false,
+					auth: {
+						token: () => localStorage.getItem('token'),
+						refresh: async () => {
+							scope.refreshes++;
+							const { token } = await (await fetch(`${base}/token`)).json() as { token: string };
+							localStorage.setItem('token', token);
+						},
+					},
+				});
+				scope.api.on('auth:refresh', (event) => {
+					if (event.shared) {
+						scope.shared++;
+					}
+				});
+			}, server.url);
+		}
+
+		const results = await Promise.all(tabs.map(async (tab, at) => tab.evaluate(async ({ base, at }) => {
+			const { api } = globalThis as Scope;
+			return Promise.all(Array.from({ length: 10 }, async (_, index) => api.get(`${base}/data/${at}-${index}`).then((response) => response.status, (error: unknown) => String(error))));
+		}, { base: server.url, at })));
+		expect(results.flat()).toEqual(Array(30).fill(200));
+		expect(denied).toBe(30); // every call was answered 401 first
+		expect(issued).toBe(1); // and one refresh served all three pages
+		const counts = await Promise.all(tabs.map(async (tab) => tab.evaluate(() => ({ refreshes: (globalThis as Scope).refreshes, shared: (globalThis as Scope).shared }))));
+		expect(counts.map(({ refreshes }) => refreshes).sort()).toEqual([0, 0, 1]);
+		// The two other pages heard of it (the channel carries no token).
+		expect(counts.filter(({ refreshes }) => refreshes === 0).map(({ shared }) => shared)).toEqual([1, 1]);
+		await context.close();
+	}, 60_000);
+});

@@ -1,0 +1,129 @@
+/** auth() (issue 15): the token on every attempt, one refresh at a time on 401, AuthError when it cannot help. */
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createClient as createCore } from '../../src/entries/core.js';
+import { auth } from '../../src/entries/auth.js';
+import { AuthError, classify, createClient, memoryStore } from '../../src/entries/index.js';
+import { serve, type RunningServer } from '../helpers/node-server.js';
+
+/** An API whose tokens expire: `/token` issues the next one; other paths want the current one. */
+let server: RunningServer;
+let valid = 'token-1';
+let issued = 1;
+const seen: Array<{ path: string; authorization: string | null; key: string | null; body: string }> = [];
+beforeAll(async () => {
+	server = await serve(async (request) => {
+		const url = new URL(request.url);
+		if (url.pathname === '/token') {
+			valid = `token-${++issued}`;
+			return Response.json({ token: valid });
+		}
+
+		seen.push({ path: url.pathname, authorization: request.headers.get('authorization'), key: request.headers.get('idempotency-key'), body: await request.text() });
+		return request.headers.get('authorization') === `Bearer ${valid}` ? Response.json({ ok: true }) : new Response('expired', { status: 401 });
+	});
+});
+afterAll(async () => server.close());
+beforeEach(() => {
+	seen.length = 0;
+});
+
+/** The app's side: where the token lives, and a refresh that asks the API for a new one. */
+const session = () => {
+	const state = { token: 'stale', refreshes: 0, failNext: false };
+	const options = {
+		token: () => state.token,
+		refresh: async () => {
+			state.refreshes++;
+			await new Promise((resolve) => setTimeout(resolve, 20)); // while the other 401s arrive
+			if (state.failNext) {
+				throw new Error('the refresh token expired');
+			}
+
+			state.token = (await (await fetch(`${server.url}/token`)).json() as { token: string }).token;
+		},
+	};
+	return { state, options };
+};
+
+describe('auth', () => {
+	it('30 concurrent calls that get 401 share exactly one refresh, and all succeed with the new token', async () => {
+		const { state, options } = session();
+		const api = createCore({ retry: 0, auth: auth(options) });
+		const events: unknown[] = [];
+		api.on('auth:refresh', (event) => events.push(event));
+		const results = await Promise.all(Array.from({ length: 30 }, async (_, index) => api.get(`${server.url}/data/${index}`).json()));
+		expect(results).toEqual(Array(30).fill({ ok: true }));
+		expect(state.refreshes).toBe(1);
+		expect(events).toEqual([expect.objectContaining({ type: 'auth:refresh', ok: true, shared: false, scope: server.url })]);
+		expect(seen.filter((request) => request.authorization === `Bearer ${state.token}`)).toHaveLength(30);
+		expect(seen).toHaveLength(60);
+		// The token is read before every attempt: the next call sends the new one at once.
+		expect((await api.get(`${server.url}/data/again`)).status).toBe(200);
+		expect(state.refreshes).toBe(1);
+		api.close();
+	});
+
+	it('a refresh that fails rejects every waiting call with AuthError (not transient, the cause kept)', async () => {
+		const { state, options } = session();
+		state.failNext = true;
+		const api = createCore({ retry: 0, auth: auth(options) });
+		const errors = await Promise.all(Array.from({ length: 5 }, async (_, index) => api.get(`${server.url}/data/${index}`).catch((error: unknown) => error)));
+		expect(state.refreshes).toBe(1);
+		for (const error of errors) {
+			expect(error).toBeInstanceOf(AuthError);
+			expect(classify(error)).toEqual({ code: 'AUTH_FAILED', transient: false });
+			expect(((error as AuthError).cause as Error).message).toBe('the refresh token expired');
+		}
+
+		api.close();
+	});
+
+	it('a second 401 right after the refresh is an AuthError carrying that response; no second refresh', async () => {
+		const api = createCore({ retry: 0, auth: auth({ token: () => 'never-valid', refresh: () => undefined }) });
+		const error = await api.get(`${server.url}/data/x`).catch((error_: unknown) => error_) as AuthError;
+		expect(error).toBeInstanceOf(AuthError);
+		expect(error.response?.status).toBe(401);
+		expect(seen).toHaveLength(2);
+		api.close();
+	});
+
+	it('a POST is sent again with the same bytes and Idempotency-Key; throwHttpErrors: false gets the 401 path too', async () => {
+		const { options } = session();
+		const api = createCore({ retry: 0, auth: auth({ ...options, scheme: 'Bearer' }) });
+		expect((await api.post(`${server.url}/write`, { json: { a: 1 }, idempotencyKey: 'k-1' })).status).toBe(200);
+		expect(seen.map(({ body, key }) => [body, key])).toEqual([['{"a":1}', 'k-1'], ['{"a":1}', 'k-1']]);
+		const soft = createCore({ retry: 0, throwHttpErrors: false, auth: auth(session().options) });
+		expect((await soft.get(`${server.url}/data/soft`)).status).toBe(200);
+		api.close();
+		soft.close();
+	});
+
+	it('the outbox: a replay that gets 401 is refreshed and delivered; a write paused by a failed refresh goes once a refresh succeeds', async () => {
+		const { state, options } = session();
+		const store = memoryStore('auth-outbox');
+		const api = createClient({ retry: 0, store: () => store, cache: false, breaker: false, outbox: { baseBackoffMs: 1 }, auth: options });
+		state.failNext = true;
+		await expect(api.post(`${server.url}/write`, { json: { n: 1 } })).rejects.toBeInstanceOf(AuthError);
+		// Not queued (AUTH_FAILED is not a delivery failure): the caller was told.
+		expect(await api.outbox.size()).toBe(0);
+		// A write queued while the network was down, replayed after the token expired.
+		const down = { fetch: async () => Promise.reject(new TypeError('fetch failed')) };
+		await expect(api.post(`${server.url}/write`, { ...down, json: { n: 2 } })).rejects.toMatchObject({ code: 'QUEUED' });
+		state.failNext = true;
+		await api.outbox.flush();
+		expect(await api.outbox.size()).toBe(1); // paused by the failed refresh, not dead
+		expect(await api.outbox.deadLetters()).toEqual([]);
+		state.failNext = false;
+		await api.get(`${server.url}/data/refresh-me`); // a refresh succeeds: the pause ends
+		await vi.waitFor(async () => expect(await api.outbox.size()).toBe(0));
+		expect(seen.filter((request) => request.body === '{"n":2}').at(-1)?.authorization).toBe(`Bearer ${state.token}`);
+		api.close();
+	});
+
+	it('bad options: a RangeError at creation naming the option', () => {
+		expect(() => auth(undefined as never)).toThrow(/auth\.token/);
+		expect(() => auth({ token: () => 't' } as never)).toThrow(/auth\.refresh/);
+		expect(() => auth({ token: () => 't', refresh: () => undefined, scheme: 'Two words' })).toThrow(/auth\.scheme/);
+		expect(() => createClient({ auth: { token: 't' } as never })).toThrow(RangeError);
+	});
+});
