@@ -120,6 +120,29 @@ describe('auth', () => {
 		api.close();
 	});
 
+	it('with identity: a refresh that signs in someone else leaves the previous identity\'s queued writes pending', async () => {
+		const { state, options } = session();
+		let who = 'alice';
+		const store = memoryStore('auth-identity');
+		const api = createClient({ retry: 0, store: () => store, cache: false, breaker: false, identity: () => who, outbox: true, auth: options });
+		const down = { fetch: async () => Promise.reject(new TypeError('fetch failed')) };
+		await expect(api.post(`${server.url}/write`, { ...down, json: { by: 'alice' } })).rejects.toMatchObject({ code: 'QUEUED' });
+		// The session expires; the refresh signs Bob in (the app's refresh changes who it is for).
+		const refresh = options.refresh;
+		options.refresh = async () => {
+			await refresh();
+			who = 'bob';
+		};
+		const bob = createClient({ retry: 0, store: () => store, cache: false, breaker: false, identity: () => who, outbox: true, auth: options });
+		api.close();
+		expect((await bob.get(`${server.url}/data/bob`)).status).toBe(200);
+		expect(state.refreshes).toBe(1);
+		await bob.outbox.flush();
+		expect(seen.filter((request) => request.body === '{"by":"alice"}')).toEqual([]);
+		expect((await bob.outbox.list()).map((entry) => entry.url)).toEqual([`${server.url}/write`]);
+		bob.close();
+	});
+
 	it('bad options: a RangeError at creation naming the option', () => {
 		expect(() => auth(undefined as never)).toThrow(/auth\.token/);
 		expect(() => auth({ token: () => 't' } as never)).toThrow(/auth\.refresh/);
