@@ -14,6 +14,7 @@ export const entries = {
 	hedge: 'src/entries/hedge.ts',
 	failover: 'src/entries/failover.ts',
 	auth: 'src/entries/auth.ts',
+	otel: 'src/entries/otel.ts',
 };
 
 const shared: Options = {
@@ -25,7 +26,7 @@ const shared: Options = {
 	// Shared chunks in both formats: each class exists once, whichever entries a program loads.
 	splitting: true,
 	// ky and idb-keyval stay dependencies: users' bundlers dedupe them.
-	external: ['ky', 'idb-keyval'],
+	external: ['ky', 'idb-keyval', '@opentelemetry/api'],
 	// `npm run build` empties dist/ first: the builds below run side by side.
 	clean: false,
 };

@@ -12,16 +12,36 @@ export interface TraceOptions {
 	requestIdHeader?: string;
 }
 
+/** The W3C trace context of one attempt: what its `traceparent` says. */
+export interface AttemptIds {
+	readonly traceId: string;
+	readonly spanId: string;
+	/** Two hex digits: `01` sampled, `00` not. */
+	readonly flags: string;
+}
+
+/** What a tracer adds to the trace slot (`otel()`): a span per attempt, whose ids the `traceparent` carries. */
+export interface AttemptTracer {
+	/** Start the attempt's span; `ended` is called with its outcome. */
+	attempt(call: Call | undefined, request: Request, attempt: number): { ids: AttemptIds; ended(response?: Response, error?: unknown): void };
+}
+
 interface CallTrace {
 	readonly requestId: string;
 	readonly traceId: string;
 	readonly flags: string;
 }
 
-const hex = (bytes: number): string => [...crypto.getRandomValues(new Uint8Array(bytes))].map((byte) => byte.toString(16).padStart(2, '0')).join('');
-const parent = /^00-([\da-f]{32})-([\da-f]{16})-([\da-f]{2})$/;
+export const hex = (bytes: number): string => [...crypto.getRandomValues(new Uint8Array(bytes))].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+/** A `traceparent` header: version 00, trace id, parent span id, flags. */
+export const traceparent = /^00-([\da-f]{32})-([\da-f]{16})-([\da-f]{2})$/;
 
-const create = (context: PolicyContext, header: string): PolicyParts => {
+/**
+ * The trace slot's per-attempt layer: the call's request id on every attempt, a `traceparent` per
+ * attempt (from `tracer` when given, else a new span id in the call's trace), `attempt:start` and
+ * `attempt:end` events.
+ */
+export const traceLayer = (context: PolicyContext, header: string, tracer?: AttemptTracer): Layer => {
 	const calls = new WeakMap<Call, CallTrace>();
 	const { clock } = context;
 
@@ -29,7 +49,7 @@ const create = (context: PolicyContext, header: string): PolicyParts => {
 	const traceOf = (call: Call | undefined, request: Request): CallTrace => {
 		let trace = call && calls.get(call);
 		if (!trace) {
-			const given = parent.exec(request.headers.get('traceparent') ?? '');
+			const given = traceparent.exec(request.headers.get('traceparent') ?? '');
 			trace = {
 				requestId: request.headers.get(header) ?? crypto.randomUUID(),
 				traceId: given?.[1] ?? hex(16),
@@ -44,31 +64,40 @@ const create = (context: PolicyContext, header: string): PolicyParts => {
 		return trace;
 	};
 
-	const layer: Layer = (next) => async (request, init) => {
+	return (next) => async (request, init) => {
 		const call = init?.steadfetch;
-		const { requestId, traceId, flags } = traceOf(call, request);
-		request.headers.set(header, requestId);
-		request.headers.set('traceparent', `00-${traceId}-${hex(8)}-${flags}`);
-		const scope = call?.scope ?? context.scopeOf(request.url);
+		const trace = traceOf(call, request);
 		const attempt = call?.attempts ?? 1;
+		const span = tracer?.attempt(call, request, attempt);
+		const { traceId, spanId, flags } = span?.ids ?? { traceId: trace.traceId, spanId: hex(8), flags: trace.flags };
+		request.headers.set(header, trace.requestId);
+		request.headers.set('traceparent', `00-${traceId}-${spanId}-${flags}`);
+		const scope = call?.scope ?? context.scopeOf(request.url);
 		const replay = call?.options['outbox'] === false && call.idempotencyKey !== undefined;
-		const base = { scope, method: request.method, url: request.url, requestId, attempt, hedge: false, replay };
+		const base = { scope, method: request.method, url: request.url, requestId: trace.requestId, attempt, hedge: false, replay };
 		context.emit('attempt:start', base);
 		const started = clock.now();
 		try {
 			const response = await next(request, init);
+			span?.ended(response);
 			context.emit('attempt:end', { ...base, durationMs: clock.now() - started, status: response.status });
 			return response;
 		} catch (error) {
+			span?.ended(undefined, error);
 			context.emit('attempt:end', { ...base, durationMs: clock.now() - started, code: (error as { code?: string }).code ?? (error as Error)?.name ?? 'UNKNOWN' });
 			throw error;
 		}
 	};
-
-	return { layer };
 };
 
 const headerName = /^[!#$%&'*+.^_`|~\w-]+$/;
+
+/** Check `requestIdHeader` (a `RangeError` naming it) and give its default. */
+export const requestIdHeaderOf = (options: TraceOptions): string => {
+	const { requestIdHeader = 'X-Request-ID' } = options;
+	check(typeof requestIdHeader === 'string' && headerName.test(requestIdHeader), 'trace.requestIdHeader', requestIdHeader, 'a header name');
+	return requestIdHeader;
+};
 
 /**
  * Request ids and W3C trace context, for the `trace` slot (`trace: true` or `{ requestIdHeader }` in
@@ -79,7 +108,6 @@ const headerName = /^[!#$%&'*+.^_`|~\w-]+$/;
  * `status` or `code`).
  */
 export const trace = (options: TraceOptions = {}): Policy<'trace'> => {
-	const { requestIdHeader = 'X-Request-ID' } = options;
-	check(typeof requestIdHeader === 'string' && headerName.test(requestIdHeader), 'trace.requestIdHeader', requestIdHeader, 'a header name');
-	return { slot: 'trace', create: (context) => create(context, requestIdHeader) };
+	const header = requestIdHeaderOf(options);
+	return { slot: 'trace', create: (context): PolicyParts => ({ layer: traceLayer(context, header) }) };
 };

@@ -1,0 +1,122 @@
+import { context as otelContext, SpanKind, SpanStatusCode, trace as otelTrace, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import type { Call, Policy, PolicyContext } from '../core/policy.js';
+import { classify } from '../errors/classify.js';
+import { splitSensitive } from '../shared/sensitive.js';
+import { hex, requestIdHeaderOf, traceLayer, traceparent, type AttemptTracer, type TraceOptions } from '../trace/index.js';
+
+/** Options of `otel()` (`steadfetch/otel`), for the `trace` slot. */
+export interface OtelOptions extends TraceOptions {
+	/** The tracer spans are made with, e.g. `trace.getTracer('my-app')` from `@opentelemetry/api`. */
+	tracer: Tracer;
+}
+
+/** The OpenTelemetry `error.type` of an outcome: the status code for an HTTP error answer, else the error's code. */
+const errorType = (response: Response | undefined, error: unknown): string | undefined =>
+	response ? (response.status >= 400 ? String(response.status) : undefined) : (classify(error).status?.toString() ?? classify(error).code);
+
+const finish = (span: Span, response: Response | undefined, error: unknown): void => {
+	if (response) {
+		span.setAttribute('http.response.status_code', response.status);
+	}
+
+	const type = errorType(response, error);
+	if (type !== undefined) {
+		span.setAttribute('error.type', type);
+		span.setStatus({ code: SpanStatusCode.ERROR, ...(error instanceof Error ? { message: error.message } : {}) });
+	}
+
+	span.end();
+};
+
+const create = (context: PolicyContext, header: string, tracer: Tracer) => {
+	const spans = new WeakMap<Call, Span>();
+	const redact = (url: string): string => splitSensitive(url, context.sensitive.params).redacted;
+
+	/** The call span's parent: a `traceparent` the caller put on the call, else the active context. */
+	const parentOf = (call: Call): Context => {
+		const active = otelContext.active();
+		const headers = new Headers(call.input instanceof Request ? call.input.headers : undefined);
+		for (const [name, value] of new Headers(call.options['headers'] as HeadersInit | undefined)) {
+			headers.set(name, value);
+		}
+
+		const given = traceparent.exec(headers.get('traceparent') ?? '');
+		return given ? otelTrace.setSpanContext(active, { traceId: given[1]!, spanId: given[2]!, traceFlags: Number.parseInt(given[3]!, 16), isRemote: true }) : active;
+	};
+
+	const attempts: AttemptTracer = {
+		attempt(call, request, attempt) {
+			const parent = call && spans.get(call);
+			const { hostname, port, protocol } = new URL(request.url);
+			const span = tracer.startSpan(request.method, {
+				kind: SpanKind.CLIENT,
+				attributes: {
+					'http.request.method': request.method,
+					'url.full': redact(request.url),
+					'server.address': hostname,
+					'server.port': Number(port || (protocol === 'https:' ? 443 : 80)),
+					...(attempt > 1 ? { 'http.request.resend_count': attempt - 1 } : {}),
+				},
+			}, parent ? otelTrace.setSpan(otelContext.active(), parent) : otelContext.active());
+			const ids = span.spanContext();
+			return {
+				// A tracer that records nothing (the API without an SDK) has no valid ids: the call's own are sent then.
+				ids: otelTrace.isSpanContextValid(ids)
+					? { traceId: ids.traceId, spanId: ids.spanId, flags: (ids.traceFlags & 1) === 1 ? '01' : '00' }
+					: { traceId: parent?.spanContext().traceId ?? hex(16), spanId: hex(8), flags: '00' },
+				ended: (response, error) => finish(span, response, error),
+			};
+		},
+	};
+
+	return {
+		layer: traceLayer(context, header, attempts),
+		async wrap(call: Call, next: () => Promise<Response>): Promise<Response> {
+			const span = tracer.startSpan(`steadfetch ${call.method}`, { kind: SpanKind.INTERNAL, attributes: { 'http.request.method': call.method } }, parentOf(call));
+			spans.set(call, span);
+			let response: Response | undefined;
+			let failure: unknown;
+			try {
+				response = await next();
+				return response;
+			} catch (error) {
+				failure = error;
+				throw error;
+			} finally {
+				if (call.request) {
+					span.setAttribute('url.full', redact(call.request.url));
+				}
+
+				if (call.requestId !== undefined) {
+					span.setAttribute('steadfetch.request_id', call.requestId);
+				}
+
+				finish(span, response, failure);
+			}
+		},
+	};
+};
+
+/**
+ * OpenTelemetry spans, for the `trace` slot: what `trace: true` does (a request id per call, a
+ * `traceparent` per attempt, `attempt:*` events), plus a span per call (`steadfetch GET`, internal)
+ * with a client span per attempt under it (`GET`), with the HTTP semantic conventions —
+ * `http.request.method`, `url.full` (sensitive query values removed), `server.address`,
+ * `server.port`, `http.response.status_code`, `http.request.resend_count`, `error.type` — and the
+ * attempt span's ids in the `traceparent` it sends. The call span's parent is a `traceparent` given
+ * on the call, else the active context. `@opentelemetry/api` is an optional peer dependency: only
+ * this entry imports it.
+ *
+ * @example
+ * import { trace } from '@opentelemetry/api';
+ * const api = createClient({ trace: otel({ tracer: trace.getTracer('my-app') }) });
+ */
+export const otel = (options: OtelOptions): Policy<'trace'> => {
+	const header = requestIdHeaderOf(options ?? {});
+	const tracer = options?.tracer;
+	if (typeof tracer?.startSpan !== 'function') {
+		throw new RangeError(`\`otel.tracer\` must be an OpenTelemetry Tracer (with startSpan); got ${tracer === null ? 'null' : typeof tracer}`);
+	}
+
+	return { slot: 'trace', create: (context) => create(context, header, tracer) };
+};

@@ -1,0 +1,95 @@
+/** steadfetch/otel (issue 16): a call span and a client span per attempt, with the ids the server saw, in the SDK's in-memory exporter. */
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createClient } from '../../src/entries/core.js';
+import { otel } from '../../src/entries/otel.js';
+import { refusedUrl, serve, type RunningServer } from '../helpers/node-server.js';
+import { createHandler } from '../helpers/server-handler.js';
+
+const exporter = new InMemorySpanExporter();
+const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+const tracer = provider.getTracer('steadfetch-test');
+
+let server: RunningServer;
+let dead: string;
+/** The trace headers each request carried. */
+const seen: Array<{ path: string; requestId: string | null; traceparent: string | null }> = [];
+beforeAll(async () => {
+	const handler = createHandler();
+	server = await serve(async (request) => {
+		const url = new URL(request.url);
+		seen.push({ path: url.pathname, requestId: request.headers.get('x-request-id'), traceparent: request.headers.get('traceparent') });
+		return handler(request);
+	});
+	dead = await refusedUrl();
+});
+afterAll(async () => {
+	await server.close();
+	await provider.shutdown();
+});
+beforeEach(() => {
+	seen.length = 0;
+	exporter.reset();
+});
+
+const byKind = (spans: ReadableSpan[]) => ({
+	call: spans.filter((span) => span.name.startsWith('steadfetch ')),
+	attempts: spans.filter((span) => !span.name.startsWith('steadfetch ')).sort((a, b) => Number(a.attributes['http.request.resend_count'] ?? 0) - Number(b.attributes['http.request.resend_count'] ?? 0)),
+});
+
+describe('otel', () => {
+	it('a call with three attempts: one call span, three client spans under it with the ids the server saw', async () => {
+		const api = createClient({ trace: otel({ tracer }), retry: { limit: 2, delay: () => 0 } });
+		const response = await api.get(`${server.url}/plan/503,503,200?id=otel-1&access_token=s3cret`);
+		expect(response.status).toBe(200);
+		const { call, attempts } = byKind(exporter.getFinishedSpans());
+		expect(call).toHaveLength(1);
+		expect(attempts).toHaveLength(3);
+		const [root] = call;
+		for (const [index, span] of attempts.entries()) {
+			expect(span.spanContext().traceId).toBe(root!.spanContext().traceId);
+			expect(span.parentSpanContext?.spanId).toBe(root!.spanContext().spanId);
+			// The server saw this attempt's own span as the parent.
+			expect(seen[index]!.traceparent).toBe(`00-${span.spanContext().traceId}-${span.spanContext().spanId}-01`);
+		}
+
+		expect(new Set(seen.map((request) => request.requestId)).size).toBe(1);
+		const redacted = `${server.url}/plan/503,503,200?id=otel-1&access_token=`;
+		expect(attempts.map((span) => span.attributes)).toEqual([
+			{ 'http.request.method': 'GET', 'url.full': redacted, 'server.address': '127.0.0.1', 'server.port': Number(new URL(server.url).port), 'http.response.status_code': 503, 'error.type': '503' },
+			expect.objectContaining({ 'http.request.resend_count': 1, 'http.response.status_code': 503, 'error.type': '503' }),
+			expect.objectContaining({ 'http.request.resend_count': 2, 'http.response.status_code': 200 }),
+		]);
+		expect(attempts.map((span) => span.status.code)).toEqual([2, 2, 0]); // ERROR, ERROR, UNSET
+		expect(attempts[2]!.attributes['error.type']).toBeUndefined();
+		expect(root!.attributes).toMatchObject({ 'http.request.method': 'GET', 'url.full': redacted, 'http.response.status_code': 200, 'steadfetch.request_id': seen[0]!.requestId });
+		expect(JSON.stringify(exporter.getFinishedSpans().map((span) => span.attributes))).not.toContain('s3cret');
+		api.close();
+	});
+
+	it('a network failure: error.type from classify on the attempt and the call, both ERROR', async () => {
+		const api = createClient({ trace: otel({ tracer }), retry: 0 });
+		await expect(api.get(`${dead}/x`)).rejects.toThrow();
+		const { call, attempts } = byKind(exporter.getFinishedSpans());
+		expect(attempts.map((span) => [span.attributes['error.type'], span.status.code])).toEqual([['NETWORK', 2]]);
+		expect(call.map((span) => [span.attributes['error.type'], span.status.code])).toEqual([['NETWORK', 2]]);
+		api.close();
+	});
+
+	it('a traceparent given on the call is the call span\'s parent; the request id header can be renamed', async () => {
+		const api = createClient({ trace: otel({ tracer, requestIdHeader: 'X-Correlation-ID' }), retry: 0 });
+		const parent = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331' };
+		await api.get(`${server.url}/echo?id=otel-3`, { headers: { traceparent: `00-${parent.traceId}-${parent.spanId}-01`, 'x-correlation-id': 'corr-1' } });
+		const { call, attempts } = byKind(exporter.getFinishedSpans());
+		expect(call[0]!.spanContext().traceId).toBe(parent.traceId);
+		expect(call[0]!.parentSpanContext?.spanId).toBe(parent.spanId);
+		expect(seen[0]!.traceparent).toBe(`00-${parent.traceId}-${attempts[0]!.spanContext().spanId}-01`);
+		expect(call[0]!.attributes['steadfetch.request_id']).toBe('corr-1');
+		api.close();
+	});
+
+	it('bad options: a RangeError at creation', () => {
+		expect(() => otel({} as never)).toThrow(/otel\.tracer/);
+		expect(() => otel({ tracer, requestIdHeader: 'bad header' })).toThrow(/requestIdHeader/);
+	});
+});
