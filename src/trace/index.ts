@@ -32,7 +32,19 @@ interface CallTrace {
 	readonly flags: string;
 }
 
-export const hex = (bytes: number): string => [...crypto.getRandomValues(new Uint8Array(bytes))].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+/** Two hex digits per byte value, made once. */
+let digits: string[] | undefined;
+
+/** `bytes` random bytes as lower-case hex (a span id is 8, a trace id 16). */
+export const hex = (bytes: number): string => {
+	digits ??= Array.from({ length: 256 }, (_, value) => value.toString(16).padStart(2, '0'));
+	let out = '';
+	for (const byte of crypto.getRandomValues(new Uint8Array(bytes))) {
+		out += digits[byte];
+	}
+
+	return out;
+};
 /** A `traceparent` header: version 00, trace id, parent span id, flags. */
 export const traceparent = /^00-([\da-f]{32})-([\da-f]{16})-([\da-f]{2})$/;
 
