@@ -13,6 +13,7 @@ import { decodeRecord } from './record.js';
 import { requestOrigin } from '../core/scope.js';
 import { createSharing, hasTabs, type Sharing } from './share.js';
 import { probeRequest, probeTransport } from './probe.js';
+import { createShared, type Shared } from './shared.js';
 import { Circuit, PASS, PROBE, type Change } from './state.js';
 
 interface Entry {
@@ -40,6 +41,10 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 	const share = options.share !== false;
 	const entries = new Map<string, Entry>();
 	let sharing: Sharing | undefined;
+	/** With `shared`: the coordinator of every isolate (Durable Objects, Deno KV). */
+	const shared: Shared | undefined = options.shared && createShared(options.shared, context, policy, options.sharedCacheMs ?? 1000, options.sharedTimeoutMs ?? 100);
+	/** The scope of each circuit, for what the coordinator is told. */
+	const scopes = new WeakMap<object, string>();
 	let store: KeyValueStore | undefined;
 	/** The transport below the breaker (set when the layer is composed): `breaker.probe` sends through it. */
 	let transport: FetchLike | undefined;
@@ -79,6 +84,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		if (!entry) {
 			const created: Entry = { scope, circuit: new Circuit(policy, (change, reason) => changed(created, change, reason)), saving: Promise.resolve() };
 			entry = created;
+			scopes.set(created.circuit, scope);
 			entries.set(scope, entry);
 			if (share) {
 				created.loading = read(created, 'restored').then(() => {
@@ -106,7 +112,51 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 
 		const now = clock.now();
 		const failed = userIsFailure?.(response ? { response } : { error }) ?? (response ? isFailureStatus(response.status) : true);
-		circuit.record(now, gen, failed, failed && response ? retryAfterMs(response, now) : 0, probe);
+		const retryAfter = failed && response ? retryAfterMs(response, now) : 0;
+		circuit.record(now, gen, failed, retryAfter, probe);
+		const scope = shared ? scopes.get(circuit) : undefined;
+		if (scope !== undefined) {
+			const grant = probe === undefined ? undefined : grants.get(circuit);
+			if (grant === undefined) {
+				shared?.outcome(scope, circuit, failed, retryAfter);
+			} else {
+				grants.delete(circuit);
+				shared?.probed(scope, circuit, grant, failed);
+			}
+		}
+	};
+
+	/** With `shared`: the coordinator's grant of the probe in flight, by circuit. */
+	const grants = new WeakMap<object, number>();
+
+	/**
+	 * With `shared`, the half-open probe is the coordinator's to grant (one in the world): granted, or
+	 * the coordinator unreachable (the local breaker decides), the probe goes; held elsewhere, the
+	 * caller fails fast — unless the answer closed the breaker, then the call goes through.
+	 */
+	const sharedProbe = async (entry: Entry, started: number, request: Request, init: FetchInit | undefined, next: FetchLike): Promise<Response> => {
+		const { circuit, scope } = entry;
+		const gen = circuit.gen;
+		const granted = await shared!.probe(scope, circuit);
+		if (granted === false || circuit.gen !== gen) {
+			circuit.release(gen, started);
+			if (!circuit.open) {
+				return attempt(entry, request, init, next);
+			}
+
+			throw new CircuitOpenError(scope, policy.probeTimeoutMs);
+		}
+
+		if (granted !== undefined) {
+			grants.set(circuit, granted);
+		}
+
+		if (options.probe !== undefined) {
+			probeAside(entry, started);
+			throw new CircuitOpenError(scope, policy.probeTimeoutMs);
+		}
+
+		return probe(entry, started, request, init, next);
 	};
 
 	/**
@@ -161,6 +211,10 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 			return send(settle, circuit, undefined, request, init, next);
 		}
 
+		if (verdict === PROBE && shared) {
+			return sharedProbe(entry, now, request, init, next);
+		}
+
 		if (verdict === PROBE && options.probe !== undefined) {
 			// The probe goes on its own; the caller fails fast (or is answered stale) meanwhile.
 			probeAside(entry, now);
@@ -178,7 +232,10 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 			}
 
 			const entry = entryOf(scopeOf(request.url));
-			return entry.loading ? entry.loading.then(() => attempt(entry, request, init, next)) : attempt(entry, request, init, next);
+			// With `shared`, at most once per sharedCacheMs per scope: the coordinator's state first (bounded wait).
+			const wait = shared ? shared.fresh(entry.scope, entry.circuit) : undefined;
+			const ready = entry.loading && wait ? Promise.all([entry.loading, wait]) : entry.loading ?? wait;
+			return ready ? ready.then(() => attempt(entry, request, init, next)) : attempt(entry, request, init, next);
 		};
 	};
 
@@ -187,8 +244,16 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		layer,
 		...(options.scope ? { scopeOf: options.scope } : {}),
 		snapshot,
-		isolate: (scope) => entryOf(scope).circuit.isolate(clock.now()),
-		reset: (scope) => entryOf(scope).circuit.reset(clock.now()),
+		isolate(scope) {
+			const { circuit } = entryOf(scope);
+			circuit.isolate(clock.now());
+			shared?.command(scope, circuit, 'isolate');
+		},
+		reset(scope) {
+			const { circuit } = entryOf(scope);
+			circuit.reset(clock.now());
+			shared?.command(scope, circuit, 'reset');
+		},
 		...(options.probe === undefined ? {} : {
 			probeNow(scope: string): number {
 				const entry = entryOf(scope);

@@ -1,3 +1,4 @@
+import type { BreakerCoordinator } from './shared.js';
 /**
  * Options of the per-scope circuit breaker (`breaker`).
  *
@@ -62,6 +63,26 @@ export interface BreakerOptions {
 	 * @default undefined
 	 */
 	probe?: string | ((scope: string) => Request);
+	/**
+	 * A coordinator shared by every isolate or process: `coordinator(env.STEADFETCH)` from
+	 * `steadfetch/cloudflare` or `coordinator(kv)` from `steadfetch/deno`. Each isolate still decides
+	 * every attempt from memory; it adopts the coordinator's state at most `sharedCacheMs` old, sends
+	 * failures at once without making the caller wait, and asks it for the half-open probe (one in the
+	 * world). A coordinator that fails or takes longer than `sharedTimeoutMs` leaves this isolate's own
+	 * breaker in charge (`storage:error`, once per episode).
+	 * @default undefined (no coordinator)
+	 */
+	shared?: BreakerCoordinator;
+	/**
+	 * How old the coordinator's state may be before an attempt waits for a fresh one, in ms. At most 1 000.
+	 * @default 1_000
+	 */
+	sharedCacheMs?: number;
+	/**
+	 * The longest an attempt waits for the coordinator, in ms; past it the local breaker decides.
+	 * @default 100
+	 */
+	sharedTimeoutMs?: number;
 	/**
 	 * The scope of a URL: calls in one scope share one breaker.
 	 * @default the URL's origin

@@ -1,0 +1,134 @@
+/** breaker({ shared }) (issue 17): isolates share one breaker through a coordinator; a failing coordinator degrades to local breaking. */
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { breaker } from '../../src/entries/breaker.js';
+import { CircuitOpenError, createClient } from '../../src/entries/core.js';
+import { emptyState, sync, type ScopeState } from '../../src/coordinator/machine.js';
+import type { BreakerCoordinator } from '../../src/breaker/shared.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { serve, type RunningServer } from '../helpers/node-server.js';
+
+let server: RunningServer;
+let failing = true;
+let requests: string[] = [];
+beforeAll(async () => {
+	server = await serve(async (request) => {
+		requests.push(new URL(request.url).pathname);
+		return new Response(failing ? 'down' : 'ok', { status: failing ? 503 : 200 });
+	});
+});
+afterAll(async () => server.close());
+beforeEach(() => {
+	requests = [];
+	failing = true;
+});
+
+/** A coordinator in memory over the shared state machine (what the Durable Object and Deno KV run), on the test's clock. */
+const memoryCoordinator = (clock: ManualClock): BreakerCoordinator & { states: Map<string, ScopeState>; calls: number } => {
+	const states = new Map<string, ScopeState>();
+	const coordinator = {
+		states,
+		calls: 0,
+		async sync(scope: string, message: Parameters<BreakerCoordinator['sync']>[1]) {
+			coordinator.calls++;
+			const state = states.get(scope) ?? emptyState(scope);
+			states.set(scope, state);
+			return structuredClone(sync(state, message, clock.now()));
+		},
+	};
+	return coordinator;
+};
+
+const isolates = (count: number, coordinator: BreakerCoordinator, clock: ManualClock, extra: Record<string, unknown> = {}) =>
+	Array.from({ length: count }, () => {
+		const api = createClient({ clock, retry: 0, breaker: breaker({ shared: coordinator, consecutiveFailures: 3, openMs: 5_000, share: false, ...extra }) });
+		const events: string[] = [];
+		api.on('storage:error', (event) => events.push(`${event.part} ${event.operation}`));
+		return { api, events };
+	});
+
+const outcome = async (api: ReturnType<typeof createClient>, path = '/x'): Promise<string> =>
+	api.get(`${server.url}${path}`).then((response) => String(response.status), (error: unknown) => (error instanceof CircuitOpenError ? 'OPEN' : String((error as { response?: Response }).response?.status)));
+
+describe('shared breaker', () => {
+	it('failures spread over isolates open it for all: each fails fast once its adopted state is older than sharedCacheMs', async () => {
+		const clock = new ManualClock();
+		const coordinator = memoryCoordinator(clock);
+		const [a, b, c] = isolates(3, coordinator, clock);
+		// 1 + 1 + 1 failures: no isolate reached 3 on its own; the coordinator counts them together.
+		expect([await outcome(a!.api), await outcome(b!.api), await outcome(c!.api)]).toEqual(['503', '503', '503']);
+		expect(coordinator.states.get(server.url)?.record.state).toBe('open');
+		// c sent the third failure and adopted the answer at once; a and b within sharedCacheMs.
+		expect(await outcome(c!.api)).toBe('OPEN');
+		clock.advance(1_000);
+		expect([await outcome(a!.api), await outcome(b!.api)]).toEqual(['OPEN', 'OPEN']);
+		expect(requests).toHaveLength(3);
+	});
+
+	it('exactly one probe in the world once the open period is over; its success closes the breaker everywhere', async () => {
+		const clock = new ManualClock();
+		const coordinator = memoryCoordinator(clock);
+		const tabs = isolates(4, coordinator, clock);
+		for (let index = 0; index < 3; index++) {
+			await outcome(tabs[0]!.api);
+		}
+
+		clock.advance(5_000);
+		failing = false;
+		requests = [];
+		const results = await Promise.all(tabs.map(async ({ api }) => outcome(api)));
+		expect(results.filter((result) => result === '200')).toHaveLength(1); // the probe
+		expect(results.filter((result) => result === 'OPEN')).toHaveLength(3);
+		expect(requests).toHaveLength(1);
+		await vi.waitFor(() => expect(coordinator.states.get(server.url)?.record.state).toBe('closed'));
+		clock.advance(1_000);
+		expect(await Promise.all(tabs.map(async ({ api }) => outcome(api)))).toEqual(['200', '200', '200', '200']);
+	});
+
+	it('the kill switch in one isolate holds in the others', async () => {
+		const clock = new ManualClock();
+		const coordinator = memoryCoordinator(clock);
+		const [a, b] = isolates(2, coordinator, clock);
+		failing = false;
+		expect(await outcome(b!.api)).toBe('200');
+		a!.api.breaker.isolate(server.url);
+		await vi.waitFor(() => expect(coordinator.states.get(server.url)?.record.isolated).toBe(true));
+		clock.advance(1_000);
+		expect(await outcome(b!.api)).toBe('OPEN');
+		a!.api.breaker.reset(server.url);
+		await vi.waitFor(() => expect(coordinator.states.get(server.url)?.record.state).toBe('closed'));
+		clock.advance(1_000);
+		expect(await outcome(b!.api)).toBe('200');
+	});
+
+	it('a coordinator that throws or hangs: calls go on with the local breaker, storage:error once per episode, never a stall', async () => {
+		const clock = new ManualClock();
+		const broken: BreakerCoordinator = { sync: async () => Promise.reject(new Error('Durable Object unreachable')) };
+		const hanging: BreakerCoordinator = { sync: async () => new Promise(() => undefined) };
+		for (const coordinator of [broken, hanging]) {
+			const [a] = isolates(1, coordinator, clock, { sharedTimeoutMs: 30 });
+			const started = performance.now();
+			expect([await outcome(a!.api), await outcome(a!.api), await outcome(a!.api)]).toEqual(['503', '503', '503']);
+			expect(await outcome(a!.api)).toBe('OPEN'); // the local breaker opened on its own
+			expect(performance.now() - started).toBeLessThan(2_000);
+			expect(a!.events[0]).toBe('breaker shared');
+			expect(new Set(a!.events).size).toBe(1);
+			a!.api.close();
+		}
+	});
+
+	it('a coordinator that answers garbage is not believed; bad options are RangeErrors', async () => {
+		const clock = new ManualClock();
+		const liar: BreakerCoordinator = { sync: async (scope) => ({ record: { v: 1, scope, state: 'open', openedAt: 0, reopensAt: Number.MAX_SAFE_INTEGER, opens: 0, at: clock.now() + 1e12 } }) };
+		const [a] = isolates(1, liar, clock, { maxOpenMs: 60_000 });
+		failing = false;
+		// An open period far past maxOpenMs is bounded: it ends 60 s after it began.
+		expect(await outcome(a!.api)).toBe('OPEN');
+		const garbage: BreakerCoordinator = { sync: async () => ({ record: 'nope' }) as never };
+		const [b] = isolates(1, garbage, clock);
+		expect(await outcome(b!.api)).toBe('200');
+		expect(b!.events).toEqual(['breaker shared']);
+		expect(() => breaker({ shared: {} as never })).toThrow(/breaker\.shared/);
+		expect(() => breaker({ shared: liar, sharedCacheMs: 5_000 })).toThrow(/sharedCacheMs/);
+		expect(() => breaker({ shared: liar, sharedTimeoutMs: 0 })).toThrow(/sharedTimeoutMs/);
+	});
+});
