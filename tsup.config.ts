@@ -15,6 +15,7 @@ export const entries = {
 	failover: 'src/entries/failover.ts',
 	auth: 'src/entries/auth.ts',
 	otel: 'src/entries/otel.ts',
+	cloudflare: 'src/entries/cloudflare.ts',
 };
 
 const shared: Options = {
@@ -26,7 +27,7 @@ const shared: Options = {
 	// Shared chunks in both formats: each class exists once, whichever entries a program loads.
 	splitting: true,
 	// ky and idb-keyval stay dependencies: users' bundlers dedupe them.
-	external: ['ky', 'idb-keyval', '@opentelemetry/api'],
+	external: ['ky', 'idb-keyval', '@opentelemetry/api', 'cloudflare:workers'],
 	// `npm run build` empties dist/ first: the builds below run side by side.
 	clean: false,
 };

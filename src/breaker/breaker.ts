@@ -13,7 +13,7 @@ import { decodeRecord } from './record.js';
 import { requestOrigin } from '../core/scope.js';
 import { createSharing, hasTabs, type Sharing } from './share.js';
 import { probeRequest, probeTransport } from './probe.js';
-import { createShared, type Shared } from './shared.js';
+import type { Shared } from './shared.js';
 import { Circuit, PASS, PROBE, type Change } from './state.js';
 
 interface Entry {
@@ -42,7 +42,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 	const entries = new Map<string, Entry>();
 	let sharing: Sharing | undefined;
 	/** With `shared`: the coordinator of every isolate (Durable Objects, Deno KV). */
-	const shared: Shared | undefined = options.shared && createShared(options.shared, context, policy, options.sharedCacheMs ?? 1000, options.sharedTimeoutMs ?? 100);
+	const shared: Shared | undefined = options.shared?.link(context, policy, options.sharedCacheMs ?? 1000, options.sharedTimeoutMs ?? 100);
 	/** The scope of each circuit, for what the coordinator is told. */
 	const scopes = new WeakMap<object, string>();
 	let store: KeyValueStore | undefined;

@@ -1,4 +1,4 @@
-import type { BreakerCoordinator } from './shared.js';
+import type { SharedBreaker } from './shared.js';
 /**
  * Options of the per-scope circuit breaker (`breaker`).
  *
@@ -72,7 +72,7 @@ export interface BreakerOptions {
 	 * breaker in charge (`storage:error`, once per episode).
 	 * @default undefined (no coordinator)
 	 */
-	shared?: BreakerCoordinator;
+	shared?: SharedBreaker;
 	/**
 	 * How old the coordinator's state may be before an attempt waits for a fresh one, in ms. At most 1 000.
 	 * @default 1_000

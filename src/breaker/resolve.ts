@@ -53,7 +53,7 @@ export const resolvePolicy = (options: BreakerOptions, attemptTimeoutMs: number 
 	}
 
 	const { probe, shared, sharedCacheMs = 1000, sharedTimeoutMs = 100 } = options;
-	check(shared === undefined || typeof (shared as { sync?: unknown }).sync === 'function', 'breaker.shared', shared, 'a breaker coordinator (coordinator() from steadfetch/cloudflare or steadfetch/deno)');
+	check(shared === undefined || typeof (shared as { link?: unknown }).link === 'function', 'breaker.shared', shared, 'a breaker coordinator (coordinator() from steadfetch/cloudflare or steadfetch/deno, or sharedCoordinator(sync))');
 	check(isPositiveFinite(sharedCacheMs) && sharedCacheMs <= 1000, 'breaker.sharedCacheMs', sharedCacheMs, 'a number of ms in (0, 1000]');
 	check(isPositiveFinite(sharedTimeoutMs), 'breaker.sharedTimeoutMs', sharedTimeoutMs, 'a positive finite number of ms');
 	check(probe === undefined || typeof probe === 'function' || (typeof probe === 'string' && probe.length > 0), 'breaker.probe', probe, 'a URL (relative to the scope) or a function of the scope returning a Request');

@@ -5,12 +5,17 @@ import type { Policy } from './resolve.js';
 import type { Circuit } from './state.js';
 
 /**
- * A breaker coordinator shared by isolates or processes: `coordinator(env.STEADFETCH)` from
- * `steadfetch/cloudflare` (a Durable Object per scope), `coordinator(kv)` from `steadfetch/deno`.
- * One call: report what happened since the last sync, ask for the state (and the probe).
+ * What a coordinator answers: one call reports what happened since the last sync and asks for the
+ * scope's state (and the probe). `coordinator(env.STEADFETCH)` (Durable Objects) and `coordinator(kv)`
+ * (Deno KV) implement it; `sharedCoordinator(sync)` makes a `breaker({ shared })` value of your own.
  */
-export interface BreakerCoordinator {
+export interface SharedCoordinator {
 	sync(scope: string, message: SyncMessage): Promise<SyncAnswer>;
+}
+
+/** The value of `breaker({ shared })`: a coordinator, with the isolate's side of the sharing (so a breaker without one carries none of it). */
+export interface SharedBreaker extends SharedCoordinator {
+	link(context: PolicyContext, policy: Policy, cacheMs: number, timeoutMs: number): Shared;
 }
 
 /** One scope's link to the coordinator. */
@@ -36,7 +41,7 @@ class Deadline extends Error {
  * coordinator's to grant: one in the world. A coordinator that fails or is slow leaves the local
  * breaker in charge (`storage:error`, once per episode).
  */
-export const createShared = (coordinator: BreakerCoordinator, context: PolicyContext, policy: Policy, cacheMs: number, timeoutMs: number) => {
+export const createShared = (coordinator: SharedCoordinator, context: PolicyContext, policy: Policy, cacheMs: number, timeoutMs: number) => {
 	const links = new Map<string, Link>();
 	const shared = { consecutiveFailures: policy.consecutiveFailures, openMs: policy.openMs, maxOpenMs: policy.maxOpenMs, probeTimeoutMs: policy.probeTimeoutMs };
 	const linkOf = (scope: string): Link => {
@@ -124,3 +129,12 @@ export const createShared = (coordinator: BreakerCoordinator, context: PolicyCon
 };
 
 export type Shared = ReturnType<typeof createShared>;
+
+/** A `breaker({ shared })` value over any coordinator's `sync` (Durable Objects, Deno KV, your own service). */
+export const sharedCoordinator = (sync: SharedCoordinator['sync']): SharedBreaker => {
+	const coordinator: SharedBreaker = {
+		sync,
+		link: (context, policy, cacheMs, timeoutMs) => createShared(coordinator, context, policy, cacheMs, timeoutMs),
+	};
+	return coordinator;
+};

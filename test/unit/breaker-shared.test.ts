@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { breaker } from '../../src/entries/breaker.js';
 import { CircuitOpenError, createClient } from '../../src/entries/core.js';
 import { emptyState, sync, type ScopeState } from '../../src/coordinator/machine.js';
-import type { BreakerCoordinator } from '../../src/breaker/shared.js';
+import { sharedCoordinator, type SharedBreaker } from '../../src/breaker/shared.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 
@@ -23,22 +23,16 @@ beforeEach(() => {
 });
 
 /** A coordinator in memory over the shared state machine (what the Durable Object and Deno KV run), on the test's clock. */
-const memoryCoordinator = (clock: ManualClock): BreakerCoordinator & { states: Map<string, ScopeState>; calls: number } => {
+const memoryCoordinator = (clock: ManualClock): SharedBreaker & { states: Map<string, ScopeState> } => {
 	const states = new Map<string, ScopeState>();
-	const coordinator = {
-		states,
-		calls: 0,
-		async sync(scope: string, message: Parameters<BreakerCoordinator['sync']>[1]) {
-			coordinator.calls++;
-			const state = states.get(scope) ?? emptyState(scope);
-			states.set(scope, state);
-			return structuredClone(sync(state, message, clock.now()));
-		},
-	};
-	return coordinator;
+	return Object.assign(sharedCoordinator(async (scope, message) => {
+		const state = states.get(scope) ?? emptyState(scope);
+		states.set(scope, state);
+		return structuredClone(sync(state, message, clock.now()));
+	}), { states });
 };
 
-const isolates = (count: number, coordinator: BreakerCoordinator, clock: ManualClock, extra: Record<string, unknown> = {}) =>
+const isolates = (count: number, coordinator: SharedBreaker, clock: ManualClock, extra: Record<string, unknown> = {}) =>
 	Array.from({ length: count }, () => {
 		const api = createClient({ clock, retry: 0, breaker: breaker({ shared: coordinator, consecutiveFailures: 3, openMs: 5_000, share: false, ...extra }) });
 		const events: string[] = [];
@@ -102,8 +96,8 @@ describe('shared breaker', () => {
 
 	it('a coordinator that throws or hangs: calls go on with the local breaker, storage:error once per episode, never a stall', async () => {
 		const clock = new ManualClock();
-		const broken: BreakerCoordinator = { sync: async () => Promise.reject(new Error('Durable Object unreachable')) };
-		const hanging: BreakerCoordinator = { sync: async () => new Promise(() => undefined) };
+		const broken = sharedCoordinator(async () => Promise.reject(new Error('Durable Object unreachable')));
+		const hanging = sharedCoordinator(async () => new Promise(() => undefined));
 		for (const coordinator of [broken, hanging]) {
 			const [a] = isolates(1, coordinator, clock, { sharedTimeoutMs: 30 });
 			const started = performance.now();
@@ -118,12 +112,12 @@ describe('shared breaker', () => {
 
 	it('a coordinator that answers garbage is not believed; bad options are RangeErrors', async () => {
 		const clock = new ManualClock();
-		const liar: BreakerCoordinator = { sync: async (scope) => ({ record: { v: 1, scope, state: 'open', openedAt: 0, reopensAt: Number.MAX_SAFE_INTEGER, opens: 0, at: clock.now() + 1e12 } }) };
+		const liar = sharedCoordinator(async (scope) => ({ record: { v: 1, scope, state: 'open', openedAt: 0, reopensAt: Number.MAX_SAFE_INTEGER, opens: 0, at: clock.now() + 1e12 } }));
 		const [a] = isolates(1, liar, clock, { maxOpenMs: 60_000 });
 		failing = false;
 		// An open period far past maxOpenMs is bounded: it ends 60 s after it began.
 		expect(await outcome(a!.api)).toBe('OPEN');
-		const garbage: BreakerCoordinator = { sync: async () => ({ record: 'nope' }) as never };
+		const garbage = sharedCoordinator(async () => ({ record: 'nope' }) as never);
 		const [b] = isolates(1, garbage, clock);
 		expect(await outcome(b!.api)).toBe('200');
 		expect(b!.events).toEqual(['breaker shared']);

@@ -1,0 +1,98 @@
+import { sharedCoordinator, type SharedBreaker } from '../breaker/shared.js';
+import { readState, sync, type ScopeState, type SyncAnswer, type SyncMessage } from '../coordinator/machine.js';
+
+/** What `BreakerCoordinator` uses of a Durable Object's state (no dependency on the Workers types). */
+export interface DurableObjectStateLike {
+	readonly storage: {
+		get(key: string): Promise<unknown>;
+		put(key: string, value: unknown): Promise<void>;
+	};
+}
+
+/** What `coordinator()` uses of a Durable Object namespace binding. */
+export interface DurableObjectNamespaceLike {
+	idFromName(name: string): unknown;
+	get(id: never): { fetch(input: string, init?: RequestInit): Promise<Response> };
+}
+
+/** Messages bigger than this are refused: a sync is a few hundred bytes. */
+const maxMessageBytes = 16_384;
+
+/**
+ * The Durable Object that owns one scope's shared breaker (one object per scope, named after it).
+ * Export it from your Worker and bind it (`durable_objects` in wrangler config, class name
+ * `BreakerCoordinator`); give `coordinator(env.<BINDING>)` to `breaker({ shared })`. Its state is
+ * kept in memory and persisted in the object's storage, so an evicted object starts where it was.
+ */
+export class BreakerCoordinator {
+	readonly #storage: DurableObjectStateLike['storage'];
+	#state: ScopeState | undefined;
+
+	constructor(state: DurableObjectStateLike, _env?: unknown) {
+		this.#storage = state.storage;
+	}
+
+	async fetch(request: Request): Promise<Response> {
+		const text = await request.text();
+		let input: { scope?: unknown; message?: unknown };
+		try {
+			input = text.length <= maxMessageBytes ? JSON.parse(text) as typeof input : {};
+		} catch {
+			input = {};
+		}
+
+		if (typeof input.scope !== 'string' || input.scope.length > 2048 || typeof input.message !== 'object' || input.message === null) {
+			return new Response('Not a breaker sync', { status: 400 });
+		}
+
+		// The input gate holds other requests while storage answers: one reader, one state.
+		this.#state ??= readState(input.scope, await this.#storage.get('state'));
+		const state = this.#state.record.scope === input.scope ? this.#state : readState(input.scope, undefined);
+		const answer: SyncAnswer = sync(state, input.message as SyncMessage, Date.now());
+		this.#state = state;
+		await this.#storage.put('state', state);
+		return Response.json(answer);
+	}
+}
+
+/**
+ * The coordinator of `breaker({ shared })` over a Durable Object namespace bound to
+ * `BreakerCoordinator`: one object per scope, reached with `stub.fetch`. Isolates cache its answer
+ * (`sharedCacheMs`, at most 1 s) and fall back to their own breaker when it fails or is slow.
+ *
+ * @example
+ * export { BreakerCoordinator } from 'steadfetch/cloudflare';
+ * // in fetch(request, env):
+ * api ??= createClient({ breaker: breaker({ shared: coordinator(env.STEADFETCH) }) });
+ */
+export const coordinator = (namespace: DurableObjectNamespaceLike): SharedBreaker => {
+	if (typeof namespace?.idFromName !== 'function' || typeof namespace.get !== 'function') {
+		throw new RangeError('`coordinator(namespace)` needs a Durable Object namespace binding (env.<BINDING>) of the BreakerCoordinator class');
+	}
+
+	// A Worker cancels what is still running once its response is sent: each sync is handed to the
+	// request's `waitUntil` (cloudflare:workers), so a failure reported without waiting still lands.
+	// Elsewhere (tests in Node) the import fails and nothing is extended.
+	const workers = import('cloudflare:workers' as string).then((module: { waitUntil?: (promise: Promise<unknown>) => void }) => module.waitUntil, () => undefined);
+	const ask = async (scope: string, message: SyncMessage): Promise<SyncAnswer> => {
+		const stub = namespace.get(namespace.idFromName(scope) as never);
+		const response = await stub.fetch('https://steadfetch.coordinator/sync', { method: 'POST', body: JSON.stringify({ scope, message }) });
+		if (!response.ok) {
+			throw new Error(`The breaker coordinator answered ${response.status}`);
+		}
+
+		return response.json() as Promise<SyncAnswer>;
+	};
+
+	return sharedCoordinator(async (scope, message) => {
+		const answer = ask(scope, message);
+		void workers.then((waitUntil) => {
+			try {
+				waitUntil?.(answer.catch(() => undefined));
+			} catch {
+				// Outside a request: nothing to extend.
+			}
+		});
+		return answer;
+	});
+};

@@ -1,0 +1,158 @@
+/**
+ * breaker({ shared: coordinator(env.STEADFETCH) }) in real workerd (Miniflare): four Workers, each
+ * its own isolate with its own client, sharing one Durable Object per scope, against a dead
+ * loopback origin — with and without the coordinator, side by side.
+ */
+import { build } from 'esbuild';
+import { Miniflare } from 'miniflare';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serve, type RunningServer } from '../helpers/node-server.js';
+
+const root = join(import.meta.dirname, '../..');
+const isolates = 4;
+let mf: Miniflare;
+let server: RunningServer;
+let failing = true;
+let slowMs = 0;
+let hits = 0;
+
+/** Each Worker: one client per isolate (module state), `?to=<url>&mode=shared|local|broken`. */
+const workerSource = `
+import { createClient } from 'steadfetch/core';
+import { breaker } from 'steadfetch/breaker';
+import { coordinator, BreakerCoordinator } from 'steadfetch/cloudflare';
+export { BreakerCoordinator };
+const clients = {};
+const broken = { idFromName: (name) => name, get: () => ({ fetch: async () => { throw new Error('Durable Object unreachable'); } }) };
+export default {
+	async fetch(request, env) {
+		const url = new URL(request.url);
+		const mode = url.searchParams.get('mode');
+		const events = [];
+		clients[mode] ??= createClient({
+			name: mode, retry: 0, timeout: 2000, // each mode its own persisted state (the Cache API store)
+			breaker: breaker({ consecutiveFailures: 3, openMs: 1500, sharedTimeoutMs: 200, ...(mode === 'local' ? {} : { shared: coordinator(mode === 'broken' ? broken : env.STEADFETCH) }) }),
+		});
+		const api = clients[mode];
+		const stop = api.on('storage:error', (event) => events.push(event.operation));
+		try {
+			const response = await api.get(url.searchParams.get('to'));
+			await response.text();
+			return Response.json({ result: String(response.status), events });
+		} catch (error) {
+			return Response.json({ result: error.code ?? (error.response ? 'HTTP_' + error.response.status : error.name), events });
+		} finally {
+			stop();
+		}
+	},
+};`;
+
+beforeAll(async () => {
+	server = await serve(async () => {
+		hits++;
+		if (slowMs > 0) {
+			await new Promise((resolve) => setTimeout(resolve, slowMs));
+		}
+
+		return new Response(failing ? 'down' : 'ok', { status: failing ? 503 : 200 });
+	});
+	const bundle = await build({
+		stdin: { contents: workerSource, resolveDir: root, loader: 'js' },
+		bundle: true, write: false, format: 'esm', platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], mainFields: ['module', 'main'], logLevel: 'error', external: ['cloudflare:*'],
+	});
+	const script = bundle.outputFiles[0]!.text;
+	const common = { modules: true, script, compatibilityDate: '2026-07-01' };
+	mf = new Miniflare({
+		workers: [
+			{ ...common, name: 'coordinator', durableObjects: { STEADFETCH: 'BreakerCoordinator' } },
+			...Array.from({ length: isolates }, (_, index) => ({ ...common, name: `isolate-${index}`, durableObjects: { STEADFETCH: { className: 'BreakerCoordinator', scriptName: 'coordinator' } } })),
+		],
+	});
+	await mf.ready;
+}, 60_000);
+
+afterAll(async () => {
+	await mf?.dispose();
+	await server?.close();
+});
+
+const call = async (isolate: number, mode: string, path = '/x'): Promise<{ result: string; events: string[] }> => {
+	const worker = await mf.getWorker(`isolate-${isolate}`) as unknown as { fetch(url: string): Promise<{ json(): Promise<unknown> }> };
+	const response = await worker.fetch(`http://worker/?mode=${mode}&to=${encodeURIComponent(server.url + path)}`);
+	return response.json() as Promise<{ result: string; events: string[] }>;
+};
+
+/** Every isolate calls the dead origin every 100 ms for `ms`; returns how many requests reached it. */
+const storm = async (mode: string, ms: number): Promise<number> => {
+	hits = 0;
+	const started = Date.now();
+	const until = started + ms;
+	const log: string[] = [];
+	await Promise.all(Array.from({ length: isolates }, async (_, isolate) => {
+		while (Date.now() < until) {
+			const { result, events } = await call(isolate, mode, `/${mode}`);
+			log.push(`${Date.now() - started} ms isolate ${isolate}: ${result} ${events.join()}`);
+			await new Promise((resolve) => setTimeout(resolve, 100));
+		}
+	}));
+	if (process.env['DEBUG_STORM']) {
+		console.log(log.join('\n'));
+	}
+
+	return hits;
+};
+
+describe('shared breaker on Durable Objects (workerd)', () => {
+	it('a dead origin: far fewer requests reach it across isolates with the coordinator, and exactly one probe goes out', async () => {
+		failing = true;
+		const local = await storm('local', 4_000);
+		const shared = await storm('shared', 4_000);
+		console.log(`[done-when] requests reaching a dead origin in 4 s from ${isolates} isolates (each calling every 100 ms, 3 failures open, open 1.5 s then a probe): per-isolate breakers ${local}, shared coordinator ${shared}`);
+		// Per isolate: 3 to open each, and a probe per isolate each time the open period ends.
+		expect(local).toBeGreaterThanOrEqual(isolates * 3);
+		expect(shared).toBeLessThan(local);
+
+		// After an open period, all isolates at once: one probe in the world reaches the origin.
+		await new Promise((resolve) => setTimeout(resolve, 3_200)); // past the (doubled) open period
+		failing = false;
+		hits = 0;
+		const results = await Promise.all(Array.from({ length: isolates }, async (_, isolate) => call(isolate, 'shared', '/probe')));
+		expect(hits).toBe(1);
+		expect(results.map(({ result }) => result).sort()).toEqual(['200', 'CIRCUIT_OPEN', 'CIRCUIT_OPEN', 'CIRCUIT_OPEN']);
+		expect(results.flatMap(({ events }) => events)).toEqual([]); // the coordinator answered every time
+	}, 60_000);
+
+	it('an unreachable coordinator: each isolate breaks on its own, storage:error, no failed or stalled call', async () => {
+		failing = true;
+		hits = 0;
+		const results = [];
+		for (let index = 0; index < 5; index++) {
+			results.push(await call(0, 'broken', '/broken'));
+		}
+
+		expect(results.map(({ result }) => result)).toEqual(['HTTP_503', 'HTTP_503', 'HTTP_503', 'CIRCUIT_OPEN', 'CIRCUIT_OPEN']);
+		expect(results[0]!.events).toEqual(['shared']);
+		expect(hits).toBe(3);
+	}, 30_000);
+
+	it('[measured] happy path: the coordinated breaker next to the per-isolate one, one run', async () => {
+		failing = false;
+		slowMs = 0;
+		const time = async (mode: string): Promise<number> => {
+			const started = performance.now();
+			for (let index = 0; index < 100; index++) {
+				await call(1, mode, '/fast');
+			}
+
+			return (performance.now() - started) / 100;
+		};
+
+		await time('local');
+		await time('shared'); // warm both
+		const local = await time('local');
+		const shared = await time('shared');
+		console.log(`[measured] happy path through workerd, ms per call (dispatch included): per-isolate ${local.toFixed(2)}, shared ${shared.toFixed(2)} (${(shared / local).toFixed(2)}×)`);
+		expect(shared).toBeGreaterThan(0);
+	}, 60_000);
+});
