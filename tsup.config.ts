@@ -16,6 +16,7 @@ export const entries = {
 	auth: 'src/entries/auth.ts',
 	otel: 'src/entries/otel.ts',
 	cloudflare: 'src/entries/cloudflare.ts',
+	deno: 'src/entries/deno.ts',
 };
 
 const shared: Options = {

@@ -80,6 +80,11 @@ const cases = [
 		budget: 21_380, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
 	},
 	{
+		name: 'core + breaker({ shared }) (deno)',
+		source: "import { createClient } from 'steadfetch/core';\nimport { breaker } from 'steadfetch/breaker';\nimport { coordinator, denoKvStore } from 'steadfetch/deno';\nexport const make = (kv) => createClient({ store: denoKvStore(kv), breaker: breaker({ shared: coordinator(kv) }) });",
+		budget: 21_320, platform: 'neutral', conditions: ['deno'],
+	},
+	{
 		name: 'steadfetch (the preset: every policy)',
 		source: "import { createClient, isStale, outboxSyncHandler } from 'steadfetch';\nexport const api = createClient({ outbox: true });\nexport { isStale, outboxSyncHandler };",
 		budget: 33_810, issue: 18_000,

@@ -42,7 +42,7 @@ beforeAll(() => {
 	}
 
 	// What the recipes assume their runtime provides (Deno), without pulling its types in.
-	writeFileSync(join(dir, 'runtime-globals.d.ts'), 'declare const Deno: { serve(handler: (request: Request) => Response | Promise<Response>): unknown };\n');
+	writeFileSync(join(dir, 'runtime-globals.d.ts'), 'declare const Deno: { serve(handler: (request: Request) => Response | Promise<Response>): unknown; openKv(path?: string): Promise<never> };\n');
 	writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
 		compilerOptions: {
 			target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', lib: ['ES2023', 'DOM', 'DOM.Iterable'],

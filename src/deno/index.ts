@@ -1,0 +1,96 @@
+import { sharedCoordinator, type SharedBreaker } from '../breaker/shared.js';
+import { readState, sync } from '../coordinator/machine.js';
+import type { KeyValueStore, StoreFactory } from '../stores/types.js';
+
+type KvKey = readonly (string | number)[];
+
+/** What steadfetch uses of a `Deno.Kv` (from `Deno.openKv()`), without depending on Deno's types. */
+export interface DenoKvLike {
+	get(key: KvKey): Promise<{ key: KvKey; value: unknown; versionstamp: string | null }>;
+	set(key: KvKey, value: unknown): Promise<unknown>;
+	delete(key: KvKey): Promise<void>;
+	list(selector: { prefix: KvKey }): AsyncIterable<{ key: KvKey }>;
+	atomic(): {
+		check(...checks: Array<{ key: KvKey; versionstamp: string | null }>): ReturnType<DenoKvLike['atomic']>;
+		set(key: KvKey, value: unknown): ReturnType<DenoKvLike['atomic']>;
+		commit(): Promise<{ ok: boolean }>;
+	};
+}
+
+/** Atomic updates tried before a sync gives up (each conflict means another process just wrote). */
+const maxAttempts = 16;
+
+const checkKv = (kv: unknown, what: string): void => {
+	if (typeof (kv as DenoKvLike | undefined)?.atomic !== 'function') {
+		throw new RangeError(`\`${what}(kv)\` needs a Deno.Kv (from Deno.openKv())`);
+	}
+};
+
+/**
+ * The coordinator of `breaker({ shared })` over Deno KV: every process and isolate that opens the same
+ * KV (a file with `Deno.openKv(path)`, or Deno Deploy's) shares one breaker per scope. Each sync is an
+ * atomic read-check-write of the scope's state (strongly consistent), retried on a conflict.
+ *
+ * @example
+ * const kv = await Deno.openKv();
+ * const api = createClient({ breaker: breaker({ shared: coordinator(kv) }) });
+ */
+export const coordinator = (kv: DenoKvLike): SharedBreaker => {
+	checkKv(kv, 'coordinator');
+	return sharedCoordinator(async (scope, message) => {
+		const key = ['steadfetch', 'breaker', scope];
+		let failure: unknown;
+		for (let attempt = 0; attempt < maxAttempts; attempt++) {
+			try {
+				const entry = await kv.get(key);
+				const state = readState(scope, entry.value);
+				const answer = sync(state, message, Date.now());
+				if ((await kv.atomic().check(entry).set(key, state).commit()).ok) {
+					return answer;
+				}
+			} catch (error) {
+				// A KV file shared by processes answers "database is locked" while another one writes.
+				failure = error;
+				await new Promise((resolve) => setTimeout(resolve, 2 + attempt * 2));
+			}
+		}
+
+		throw new Error(`The breaker state of ${scope} could not be updated in ${maxAttempts} attempts`, { cause: failure });
+	});
+};
+
+/**
+ * A `KeyValueStore` factory over Deno KV (keys `['steadfetch', <namespace>, <key>]`): persisted state
+ * shared by every process on the same KV. Values are structured-cloned by KV; one over 64 KiB is
+ * refused (the write rejects, and the stale cache or outbox degrades as for any failing store).
+ */
+export const denoKvStore = (kv: DenoKvLike): StoreFactory => {
+	checkKv(kv, 'denoKvStore');
+	return (namespace): KeyValueStore => {
+		const prefix = ['steadfetch', namespace];
+		const keys = async (): Promise<string[]> => {
+			const found: string[] = [];
+			for await (const entry of kv.list({ prefix })) {
+				found.push(String(entry.key[2]));
+			}
+
+			return found;
+		};
+
+		return {
+			async get<T>(key: string) {
+				return ((await kv.get([...prefix, key])).value ?? undefined) as T | undefined;
+			},
+			async set(key, value) {
+				await kv.set([...prefix, key], value);
+			},
+			async delete(key) {
+				await kv.delete([...prefix, key]);
+			},
+			keys,
+			async clear() {
+				await Promise.all((await keys()).map(async (key) => kv.delete([...prefix, key])));
+			},
+		};
+	};
+};

@@ -1,0 +1,97 @@
+// steadfetch/deno in real Deno: denoKvStore passes the store contract, and coordinator(kv) shares one
+// breaker between two Deno processes on one KV file (--unstable-kv), one probe across both.
+import * as lib from '../../dist/edge/index.js';
+import { coordinator, denoKvStore } from '../../dist/edge/deno.js';
+import { storeCases } from '../contract/stores.ts';
+
+declare const Deno: {
+	test(definition: { name: string; fn: () => Promise<void> }): void;
+	openKv(path?: string): Promise<{ close(): void }>;
+	makeTempDir(options?: { dir?: string }): Promise<string>;
+	execPath(): string;
+	serve(options: { port: number; hostname: string; onListen?: () => void }, handler: (request: Request) => Response | Promise<Response>): { finished: Promise<void>; shutdown(): Promise<void>; addr: { port: number } };
+	Command: new (command: string, options: { args: string[]; stdout: 'piped'; stderr: 'inherit' }) => { output(): Promise<{ code: number; stdout: Uint8Array }> };
+};
+
+const equal = (actual: unknown, expected: unknown, what = ''): void => {
+	if (JSON.stringify(actual) !== JSON.stringify(expected)) {
+		throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+	}
+};
+
+const kvFile = async (): Promise<string> => `${await Deno.makeTempDir({ dir: 'test-results' })}/kv.sqlite`;
+
+{
+	const kv = await Deno.openKv(await kvFile());
+	for (const { name, run } of storeCases('denoKvStore', denoKvStore(kv as never))) {
+		Deno.test({ name: `deno kv: ${name}`, fn: run });
+	}
+
+	Deno.test({
+		name: 'deno kv: a value over 64 KiB is refused (the write rejects)',
+		async fn() {
+			const store = denoKvStore(kv as never)('big');
+			let refused = false;
+			await store.set('x', new Uint8Array(100_000)).catch(() => {
+				refused = true;
+			});
+			equal(refused, true, 'refused');
+			equal(await store.keys(), [], 'nothing stored');
+		},
+	});
+}
+
+Deno.test({
+	name: 'deno kv: two processes share one breaker — opened by one, the other fails fast; one probe across both',
+	async fn() {
+		const path = await kvFile();
+		let failing = true;
+		let hits = 0;
+		const server = Deno.serve({ port: 0, hostname: '127.0.0.1', onListen: () => undefined }, async () => {
+			hits++;
+			await new Promise((resolve) => setTimeout(resolve, failing ? 0 : 300)); // a slow probe: the other process asks meanwhile
+			return new Response(failing ? 'down' : 'ok', { status: failing ? 503 : 200 });
+		});
+		const origin = `http://127.0.0.1:${server.addr.port}`;
+		const kv = await Deno.openKv(path);
+		const api = lib.createClient({ retry: 0, cache: false, breaker: { consecutiveFailures: 3, openMs: 1_000, shared: coordinator(kv as never), share: false } });
+		const peer = async (calls: number, startAt: number): Promise<string[]> => {
+			const { code, stdout } = await new Deno.Command(Deno.execPath(), {
+				args: ['run', '--no-check', '--sloppy-imports', '--unstable-kv', '--allow-net=127.0.0.1', '--allow-read', '--allow-write=test-results', 'test/deno/kv-peer.ts', path, origin, String(calls), String(startAt)],
+				stdout: 'piped', stderr: 'inherit',
+			}).output();
+			equal(code, 0, 'the peer process exit code');
+			return JSON.parse(new TextDecoder().decode(stdout).trim().split('\n').at(-1)!) as string[];
+		};
+
+		try {
+			const mine: string[] = [];
+			for (let index = 0; index < 3; index++) {
+				mine.push(await api.get(`${origin}/mine`).then((response) => String(response.status), (error: unknown) => lib.classify(error).code));
+			}
+
+			equal(mine, ['HTTP_5XX', 'HTTP_5XX', 'HTTP_5XX'], 'this process');
+			// The other process starts after the breaker opened here: it fails fast, sending nothing.
+			equal(await peer(3, 0), ['CIRCUIT_OPEN', 'CIRCUIT_OPEN', 'CIRCUIT_OPEN'], 'the other process');
+			equal(hits, 3, 'requests that reached the origin');
+			// Past the open period, both processes call at the same instant: one probe in the world.
+			failing = false;
+			hits = 0;
+			const startAt = Date.now() + 1_500;
+			const [theirs, ours] = await Promise.all([
+				peer(1, startAt),
+				(async () => {
+					await new Promise((resolve) => setTimeout(resolve, startAt - Date.now()));
+					return api.get(`${origin}/mine`).then((response) => String(response.status), (error: unknown) => lib.classify(error).code);
+				})(),
+			]);
+			equal(hits, 1, `probes that reached the origin (theirs ${JSON.stringify(theirs)}, ours ${ours}, peer started ${Date.now() - startAt} ms before now)`);
+			equal([...theirs, ours].sort(), ['200', 'CIRCUIT_OPEN'], 'the two calls');
+			console.log(`[done-when] two Deno processes on one KV: 3 requests reached the dead origin (the other process sent none), then 1 probe for 2 simultaneous calls`);
+		} finally {
+			api.close();
+			kv.close();
+			await server.shutdown();
+		}
+	},
+});

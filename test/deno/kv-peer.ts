@@ -1,0 +1,35 @@
+// A second Deno process on the same KV file (test/deno/deno-kv.test.ts starts it): a client whose
+// breaker is shared through coordinator(kv), calling the origin `calls` times from `startAt` on.
+// Prints one JSON line: what each call ended with.
+import * as lib from '../../dist/edge/index.js';
+import { coordinator } from '../../dist/edge/deno.js';
+
+declare const Deno: { args: string[]; openKv(path: string): Promise<unknown> };
+
+const [kvPath, origin, calls, startAt] = Deno.args;
+/** A KV file another process is writing may answer "database is locked" for a moment. */
+const open = async (): Promise<unknown> => {
+	for (let attempt = 0; ; attempt++) {
+		try {
+			return await Deno.openKv(kvPath!);
+		} catch (error) {
+			if (attempt >= 50) {
+				throw error;
+			}
+
+			await new Promise((resolve) => setTimeout(resolve, 10));
+		}
+	}
+};
+
+const kv = await open();
+const api = lib.createClient({ retry: 0, cache: false, breaker: { consecutiveFailures: 3, openMs: 1_000, shared: coordinator(kv as never), share: false } });
+await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(startAt) - Date.now())));
+const results: string[] = [];
+for (let index = 0; index < Number(calls); index++) {
+	results.push(await api.get(`${origin}/peer`).then((response) => String(response.status), (error: unknown) => lib.classify(error).code));
+}
+
+console.log(JSON.stringify(results));
+api.close();
+(kv as { close(): void }).close();
