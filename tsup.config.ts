@@ -17,6 +17,7 @@ export const entries = {
 	otel: 'src/entries/otel.ts',
 	cloudflare: 'src/entries/cloudflare.ts',
 	deno: 'src/entries/deno.ts',
+	sw: 'src/entries/sw.ts',
 };
 
 const shared: Options = {

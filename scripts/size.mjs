@@ -85,6 +85,11 @@ const cases = [
 		budget: 21_320, platform: 'neutral', conditions: ['deno'],
 	},
 	{
+		name: 'steadfetch + fetchHandler (a service worker)',
+		source: "import { createClient } from 'steadfetch';\nimport { fetchHandler, outboxSyncHandler } from 'steadfetch/sw';\nconst api = createClient({ outbox: true });\nexport const handle = fetchHandler(api, { match: () => true });\nexport const sync = outboxSyncHandler(api);",
+		budget: 34_230,
+	},
+	{
 		name: 'steadfetch (the preset: every policy)',
 		source: "import { createClient, isStale, outboxSyncHandler } from 'steadfetch';\nexport const api = createClient({ outbox: true });\nexport { isStale, outboxSyncHandler };",
 		budget: 33_810, issue: 18_000,

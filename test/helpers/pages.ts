@@ -40,12 +40,20 @@ export interface PageServer {
 	close(): Promise<void>;
 }
 
-export const startPageServer = async (): Promise<PageServer> => {
+/** `scripts`: more JavaScript files to serve at the root, by path (a service worker must be there to control `/`). */
+export const startPageServer = async (scripts: Record<string, string> = {}): Promise<PageServer> => {
 	const server = createServer(async (request, response) => {
 		const path = new URL(request.url ?? '/', 'http://x').pathname;
 		if (path === '/' || path === '/index.html') {
 			response.writeHead(200, { 'content-type': 'text/html' });
 			response.end(page);
+			return;
+		}
+
+		const script = scripts[path];
+		if (script !== undefined) {
+			response.writeHead(200, { 'content-type': 'text/javascript' });
+			response.end(script);
 			return;
 		}
 

@@ -1,0 +1,113 @@
+import type { Client } from '../core/client-types.js';
+import { classify } from '../errors/classify.js';
+
+/** What `fetchHandler` uses of a service worker's `fetch` event. */
+export interface FetchEventLike {
+	readonly request: Request;
+	respondWith(response: Response | Promise<Response>): void;
+}
+
+/** Options of `fetchHandler`. */
+export interface FetchHandlerOptions {
+	/**
+	 * Which requests the client answers: a `URLPattern` (tested against the request's URL) or a
+	 * function of the request. Others are left alone (the handler returns false). Only http(s)
+	 * requests are ever handled.
+	 */
+	match: { test(input: string): boolean } | ((request: Request) => boolean);
+}
+
+const json = (value: unknown, status: number, headers: Record<string, string>): Response =>
+	new Response(JSON.stringify(value), { status, headers: { 'content-type': 'application/json', ...headers } });
+
+/**
+ * Run one request of a page through the client: the same method, headers, body (read once), and
+ * credentials; the server's status as it is. What steadfetch answers instead is a Response too: a
+ * stale copy as the cache makes it, `202` for a queued write, and for a failure nothing answered,
+ * the server's last answer, else `503` (`504` for a timeout) with `Steadfetch-Error: <code>`.
+ */
+const respond = async (client: Client, request: Request): Promise<Response> => {
+	const { method } = request;
+	const body = method === 'GET' || method === 'HEAD' ? undefined : await request.arrayBuffer();
+	try {
+		return await client(request.url, {
+			method,
+			headers: request.headers,
+			...(body === undefined ? {} : { body }),
+			credentials: request.credentials,
+			signal: request.signal,
+			// Transient statuses throw, so that retries, the outbox and the stale cache act on them;
+			// any other status is the page's to read, as the server sent it.
+			throwHttpErrors: (status: number) => status >= 500 || status === 408 || status === 429,
+			prefix: '',
+		} as never);
+	} catch (error) {
+		const { code } = classify(error);
+		const failed = (error as { response?: unknown }).response;
+		if (failed instanceof Response) {
+			// ky read the body into `data`: the page gets the server's answer back from it.
+			const data = (error as { data?: unknown }).data;
+			const headers = new Headers(failed.headers);
+			headers.delete('content-length');
+			headers.delete('content-encoding');
+			return new Response(data === undefined ? null : typeof data === 'string' ? data : JSON.stringify(data), { status: failed.status, statusText: failed.statusText, headers });
+		}
+
+		const entryId = (error as { entryId?: unknown }).entryId;
+		if (code === 'QUEUED' && typeof entryId === 'string') {
+			return json({ queued: true, entryId }, 202, { 'steadfetch-outbox-entry': entryId });
+		}
+
+		if (code === 'ABORTED') {
+			throw error; // The page gave up: nobody reads this answer.
+		}
+
+		const wait = (error as { retryAfterMs?: unknown }).retryAfterMs;
+		return json({ error: code, message: error instanceof Error ? error.message : String(error) }, code === 'TIMEOUT' ? 504 : 503, {
+			'steadfetch-error': code,
+			...(typeof wait === 'number' && Number.isFinite(wait) ? { 'retry-after': String(Math.max(1, Math.ceil(wait / 1000))) } : {}),
+		});
+	}
+};
+
+/**
+ * A service worker's `fetch` handler that runs the matched requests of every page through `client`
+ * (a client living in the worker): pages keep plain `fetch`, and get its stale cache, outbox and
+ * breaker across all tabs. Returns `(event) => boolean`: true when it called `event.respondWith`,
+ * false for a request it leaves alone (your own handler may take it). Bad options throw a
+ * `RangeError` naming the option.
+ *
+ * @example
+ * // sw.js
+ * const api = createClient({ outbox: true });
+ * const handle = fetchHandler(api, { match: new URLPattern({ pathname: '/api/*' }) });
+ * self.addEventListener('fetch', (event) => { handle(event); });
+ * self.addEventListener('sync', outboxSyncHandler(api));
+ */
+export const fetchHandler = (client: Client, options: FetchHandlerOptions): ((event: FetchEventLike) => boolean) => {
+	if (typeof client !== 'function' || typeof (client as { get?: unknown }).get !== 'function') {
+		throw new RangeError('`fetchHandler(client)` needs a steadfetch client (from createClient)');
+	}
+
+	const match = options?.match;
+	const test = typeof match === 'function' ? match : typeof match?.test === 'function' ? (request: Request) => match.test(request.url) : undefined;
+	if (!test) {
+		throw new RangeError(`\`fetchHandler.match\` must be a URLPattern or a function of the request; got ${match === null ? 'null' : typeof match}`);
+	}
+
+	return (event) => {
+		const { request } = event;
+		let matched = false;
+		try {
+			matched = /^https?:/.test(request.url) && test(request) === true;
+		} catch {
+			matched = false; // A pattern or predicate that throws takes nothing.
+		}
+
+		if (matched) {
+			event.respondWith(respond(client, request));
+		}
+
+		return matched;
+	};
+};

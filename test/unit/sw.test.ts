@@ -1,0 +1,94 @@
+/** steadfetch/sw (issue 17): a service worker's fetch handler over a client, with fake FetchEvents against a loopback API. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient, memoryStore } from '../../src/entries/index.js';
+import { fetchHandler } from '../../src/entries/sw.js';
+import { refusedUrl, serve, type RunningServer } from '../helpers/node-server.js';
+import { createHandler, createState } from '../helpers/server-handler.js';
+
+const state = createState();
+let server: RunningServer;
+let dead: string;
+beforeAll(async () => {
+	server = await serve(createHandler(state));
+	dead = await refusedUrl();
+});
+afterAll(async () => server.close());
+
+/** A FetchEvent as a service worker gets it: `respondWith` records the answer. */
+const event = (input: string, init?: RequestInit) => {
+	const answered: { response?: Promise<Response> } = {};
+	return {
+		request: new Request(input, init),
+		respondWith(response: Response | Promise<Response>) {
+			answered.response = Promise.resolve(response);
+		},
+		answered,
+	};
+};
+
+const make = () => createClient({ name: `sw-${Math.random()}`, store: () => memoryStore(`sw-${Math.random()}`), retry: 0, breaker: false, outbox: { baseBackoffMs: 1 } });
+
+describe('fetchHandler', () => {
+	it('answers what it matches through the client (the server\'s status as is); leaves the rest alone', async () => {
+		const api = make();
+		const handle = fetchHandler(api, { match: new URLPattern({ pathname: '/json' }) });
+		const read = event(`${server.url}/json?id=sw-1`);
+		expect(handle(read)).toBe(true);
+		const response = await read.answered.response!;
+		expect([response.status, (await response.json() as { n: number }).n]).toEqual([200, 1]);
+		const other = event(`${server.url}/echo?id=sw-2`);
+		expect(handle(other)).toBe(false);
+		expect(other.answered.response).toBeUndefined();
+		const byFunction = fetchHandler(api, { match: (request) => request.url.includes('/status/') });
+		const missing = event(`${server.url}/status/404?id=sw-3`);
+		expect(byFunction(missing)).toBe(true);
+		expect((await missing.answered.response!).status).toBe(404);
+		const down = event(`${server.url}/status/503?id=sw-4`);
+		byFunction(down);
+		const answer = await down.answered.response!;
+		expect([answer.status, await answer.json()]).toEqual([503, { status: 503, n: 1 }]); // the server's own answer, no stale copy to give
+		const throwing = fetchHandler(api, { match: () => {
+			throw new Error('broken predicate');
+		} });
+		expect(throwing(event(`${server.url}/json`))).toBe(false);
+		api.close();
+	});
+
+	it('a write the origin refuses is queued (202 with the entry id) and delivered once, with the page\'s bytes', async () => {
+		const api = make();
+		const handle = fetchHandler(api, { match: () => true });
+		const write = event(`${server.url}/mutate?id=sw-write&fail=503&times=1`, { method: 'POST', body: '{"order":7}', headers: { 'content-type': 'application/json' } });
+		expect(handle(write)).toBe(true);
+		const queued = await write.answered.response!;
+		expect(queued.status).toBe(202);
+		const { entryId } = await queued.json() as { entryId: string };
+		expect(queued.headers.get('steadfetch-outbox-entry')).toBe(entryId);
+		expect((await api.outbox.flush()).sent).toBe(1);
+		expect(state.applied.get('sw-write')).toEqual([expect.objectContaining({ method: 'POST', body: '{"order":7}' })]);
+		api.close();
+	});
+
+	it('a read the network cannot answer: stale when there is a copy, else 503 with Steadfetch-Error', async () => {
+		const api = make();
+		const handle = fetchHandler(api, { match: () => true });
+		const first = event(`${server.url}/json?id=sw-stale`);
+		handle(first);
+		expect((await first.answered.response!).status).toBe(200);
+		await new Promise((resolve) => setTimeout(resolve, 20)); // the copy is written behind
+		const failing = createClient({ name: 'sw-fail', store: () => memoryStore('sw-fail'), retry: 0, breaker: false, fetch: async () => Promise.reject(new TypeError('fetch failed')) });
+		const none = event(`${dead}/json`);
+		fetchHandler(failing, { match: () => true })(none);
+		const failed = await none.answered.response!;
+		expect([failed.status, failed.headers.get('steadfetch-error'), (await failed.json() as { error: string }).error]).toEqual([503, 'NETWORK', 'NETWORK']);
+		failing.close();
+		api.close();
+	});
+
+	it('bad options: a RangeError at creation', () => {
+		const api = make();
+		expect(() => fetchHandler({} as never, { match: () => true })).toThrow(/client/);
+		expect(() => fetchHandler(api, {} as never)).toThrow(/fetchHandler\.match/);
+		expect(() => fetchHandler(api, { match: 'api/*' as never })).toThrow(RangeError);
+		api.close();
+	});
+});
