@@ -1,10 +1,8 @@
 import type { PolicyContext } from '../core/policy.js';
 import { isSuperseded } from '../shared/superseded.js';
 import type { BreakerParts } from '../core/policy-apis.js';
-import { autoStore } from '../stores/auto.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { CircuitOpenError } from '../errors/CircuitOpenError.js';
-import type { KeyValueStore } from '../stores/types.js';
 import { send, type Settle } from './attempt.js';
 import type { BreakerOptions } from './options.js';
 import { isCircuitOpen, isFailureStatus, retryAfterMs } from './outcome.js';
@@ -12,17 +10,14 @@ import { resolvePolicy } from './resolve.js';
 import { decodeRecord } from './record.js';
 import { requestOrigin } from '../core/scope.js';
 import { createSharing, hasTabs, type Sharing } from './share.js';
-import { probeRequest, probeTransport } from './probe.js';
+import { BreakerStore, type Persisted } from './persist.js';
+import { createProbes } from './probing.js';
 import type { Shared } from './shared.js';
 import { Circuit, PASS, PROBE, type Change } from './state.js';
 
-interface Entry {
-	readonly scope: string;
-	readonly circuit: Circuit;
+interface Entry extends Persisted {
 	/** The first read of the stored state, while it is pending. */
 	loading?: Promise<void> | undefined;
-	/** The last write of the state, so a probe's lock is given back only once others can read it. */
-	saving: Promise<void>;
 }
 
 /**
@@ -45,10 +40,9 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 	const shared: Shared | undefined = options.shared?.link(context, policy, options.sharedCacheMs ?? 1000, options.sharedTimeoutMs ?? 100);
 	/** The scope of each circuit, for what the coordinator is told. */
 	const scopes = new WeakMap<object, string>();
-	let store: KeyValueStore | undefined;
+	const persisted = new BreakerStore(context);
 	/** The transport below the breaker (set when the layer is composed): `breaker.probe` sends through it. */
 	let transport: FetchLike | undefined;
-	const storeOf = (): KeyValueStore => (store ??= context.storeFor('breaker', autoStore));
 
 	const changed = (entry: Entry, change: Change, reason: string): void => {
 		const { scope, circuit } = entry;
@@ -59,24 +53,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 
 		const record = circuit.toRecord(scope);
 		sharing?.post(record);
-		entry.saving = entry.saving.then(async () => storeOf().set(scope, record)).catch((error: unknown) => {
-			context.storageError('breaker', 'set', error, scope);
-		});
-	};
-
-	/** Read the scope's stored state and take it if it is newer. */
-	const read = async (entry: Entry, reason: string): Promise<void> => {
-		try {
-			const value = await storeOf().get(entry.scope);
-			const record = decodeRecord(value);
-			if (record) {
-				entry.circuit.adopt(record, reason, clock.now());
-			} else if (value !== undefined) {
-				context.storageError('breaker', 'decode', new TypeError('Unknown or corrupt breaker record'), entry.scope);
-			}
-		} catch (error) {
-			context.storageError('breaker', 'get', error, entry.scope);
-		}
+		persisted.save(entry, record);
 	};
 
 	const entryOf = (scope: string): Entry => {
@@ -87,7 +64,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 			scopes.set(created.circuit, scope);
 			entries.set(scope, entry);
 			if (share) {
-				created.loading = read(created, 'restored').then(() => {
+				created.loading = persisted.read(created, 'restored').then(() => {
 					created.loading = undefined;
 				});
 			}
@@ -129,78 +106,12 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 	/** With `shared`: the coordinator's grant of the probe in flight, by circuit. */
 	const grants = new WeakMap<object, number>();
 
-	/**
-	 * With `shared`, the half-open probe is the coordinator's to grant (one in the world): granted, or
-	 * the coordinator unreachable (the local breaker decides), the probe goes; held elsewhere, the
-	 * caller fails fast — unless the answer closed the breaker, then the call goes through.
-	 */
-	const sharedProbe = async (entry: Entry, started: number, request: Request, init: FetchInit | undefined, next: FetchLike): Promise<Response> => {
-		const { circuit, scope } = entry;
-		const gen = circuit.gen;
-		const granted = await shared!.probe(scope, circuit);
-		if (granted === false || circuit.gen !== gen) {
-			circuit.release(gen, started);
-			if (!circuit.open) {
-				return attempt(entry, request, init, next);
-			}
-
-			throw new CircuitOpenError(scope, policy.probeTimeoutMs);
-		}
-
-		if (granted !== undefined) {
-			grants.set(circuit, granted);
-		}
-
-		if (options.probe !== undefined) {
-			probeAside(entry, started);
-			throw new CircuitOpenError(scope, policy.probeTimeoutMs);
-		}
-
-		return probe(entry, started, request, init, next);
-	};
-
-	/**
-	 * A half-open probe: take the cross-tab lock, re-read the stored state under it (another tab's
-	 * probe may have just settled), then send. The probe settles at its outcome or when its request
-	 * signal aborts (ky's timeout, the caller), whichever comes first; the lock is given back once
-	 * the new state is stored, so the next tab to take it reads that state instead of probing again.
-	 */
-	const probe = async (entry: Entry, started: number, request: Request, init: FetchInit | undefined, next: FetchLike): Promise<Response> => {
-		const { circuit, scope } = entry;
-		const gen = circuit.gen;
-		const release = sharing ? await sharing.lock(scope, policy.halfOpenProbes) : () => undefined;
-		if (!release) {
-			circuit.release(gen, started);
-			throw new CircuitOpenError(scope, policy.probeTimeoutMs);
-		}
-
-		if (sharing) {
-			await read(entry, 'shared');
-		}
-
-		if (circuit.gen !== gen) {
-			release();
-			return attempt(entry, request, init, next);
-		}
-
-		return send(settle, circuit, started, request, init, next, () => {
-			void entry.saving.then(release);
-		});
-	};
-
-	/**
-	 * `breaker.probe`: send the probe's own request (through the transport, not ky: no hooks, no
-	 * retries) in place of a caller's, under the same cross-tab lock. Never rejects.
-	 */
-	const probeAside = (entry: Entry, started: number): void => {
-		const request = probeRequest(options.probe!, entry.scope, policy.probeTimeoutMs);
-		if (request && transport) {
-			probe(entry, started, request, undefined, probeTransport(transport)).catch(() => undefined);
-		} else {
-			// No request could be made: a failed probe (the breaker re-opens for its next period).
-			entry.circuit.record(clock.now(), entry.circuit.gen, true, 0, started);
-		}
-	};
+	const { probe, probeAside, sharedProbe } = createProbes({
+		policy, options, persisted, shared, grants, settle, clock,
+		sharing: () => sharing,
+		transport: () => transport,
+		attempt: (entry, request, init, next) => attempt(entry as Entry, request, init, next),
+	});
 
 	// The hot path: a closed breaker costs a map lookup, a clock read, one small object and one promise per attempt.
 	const attempt = (entry: Entry, request: Request, init: FetchInit | undefined, next: FetchLike): Promise<Response> => {
@@ -279,17 +190,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		},
 		async clear() {
 			entries.clear();
-			try {
-				// Its own records only: a store shared with the cache or the outbox keeps theirs.
-				const store = storeOf();
-				await Promise.all((await store.keys()).map(async (key) => {
-					if (decodeRecord(await store.get(key))?.scope === key) {
-						await store.delete(key);
-					}
-				}));
-			} catch (error) {
-				context.storageError('breaker', 'clear', error);
-			}
+			await persisted.clear();
 		},
 	};
 }

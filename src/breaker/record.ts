@@ -31,3 +31,24 @@ export const decodeRecord = (value: unknown): BreakerRecord | undefined => {
 		? record as BreakerRecord
 		: undefined;
 };
+
+/**
+ * A received record with its times bounded: nothing later than `now`, an open period no longer than
+ * `maxOpenMs` from when it opened (an isolation stays open until reset). `period` keeps the times as
+ * received, to tell our own record when it comes back.
+ */
+export const boundRecord = (record: BreakerRecord, now: number, maxOpenMs: number): BreakerRecord & { period: readonly [number, number] } => {
+	const at = Math.min(record.at, now);
+	if (record.state !== 'open') {
+		return { ...record, at, openedAt: 0, reopensAt: 0, opens: 0, period: [0, 0] };
+	}
+
+	const openedAt = Math.min(record.openedAt, now);
+	if (record.isolated) {
+		// Isolated by hand: open until reset, whatever the times say.
+		return { ...record, at, openedAt, reopensAt: openedAt, opens: Math.min(record.opens, 32), period: [record.openedAt, record.reopensAt] };
+	}
+
+	const span = Math.max(0, Math.min(record.reopensAt - record.openedAt, maxOpenMs));
+	return { ...record, at, openedAt, reopensAt: openedAt + span, opens: Math.min(record.opens, 32), period: [record.openedAt, record.reopensAt] };
+};

@@ -1,6 +1,6 @@
 import type { BreakerSnapshot } from './snapshot.js';
 import type { Policy } from './resolve.js';
-import type { BreakerRecord } from './record.js';
+import { boundRecord, type BreakerRecord } from './record.js';
 import { FailureWindow } from './window.js';
 
 export type Change = 'open' | 'half-open' | 'closed';
@@ -145,7 +145,7 @@ export class Circuit {
 			return; // This open period, already ours (its times may have been moved back since).
 		}
 
-		const record = this.#bounded(received, now);
+		const record = boundRecord(received, now, this.policy.maxOpenMs);
 		const open = record.state === 'open';
 		if (record.at < this.changedAt || (record.at === this.changedAt && (open === this.open || !open))) {
 			return;
@@ -163,22 +163,6 @@ export class Circuit {
 		if (open || was) {
 			this.notify(open ? 'open' : 'closed', this.isolated && reason === 'restored' ? 'isolated' : reason);
 		}
-	}
-
-	#bounded(record: BreakerRecord, now: number): BreakerRecord & { period: readonly [number, number] } {
-		const at = Math.min(record.at, now);
-		if (record.state !== 'open') {
-			return { ...record, at, openedAt: 0, reopensAt: 0, opens: 0, period: [0, 0] };
-		}
-
-		const openedAt = Math.min(record.openedAt, now);
-		if (record.isolated) {
-			// Isolated by hand: open until reset, whatever the times say.
-			return { ...record, at, openedAt, reopensAt: openedAt, opens: Math.min(record.opens, 32), period: [record.openedAt, record.reopensAt] };
-		}
-
-		const span = Math.max(0, Math.min(record.reopensAt - record.openedAt, this.policy.maxOpenMs));
-		return { ...record, at, openedAt, reopensAt: openedAt + span, opens: Math.min(record.opens, 32), period: [record.openedAt, record.reopensAt] };
 	}
 
 	toRecord(scope: string): BreakerRecord {
