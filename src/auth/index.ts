@@ -46,7 +46,15 @@ const create = (context: PolicyContext, token: AuthOptions['token'], refresh: Au
 	const current = async (): Promise<Token> => (await token()) ?? undefined;
 
 	const layer: Layer = (next) => async (request, init) => {
-		const value = await current();
+		let value: Token;
+		try {
+			value = await current();
+		} catch (error) {
+			// Not a network failure (a TypeError from the app's own code would read as one): no retry.
+			const scope = init?.steadfetch?.scope ?? '';
+			throw new AuthError(`auth.token() failed for ${scope || request.url}`, scope, { cause: error });
+		}
+
 		if (value !== undefined) {
 			request.headers.set('authorization', `${scheme} ${value}`);
 		}

@@ -2,7 +2,7 @@ import { context as otelContext, SpanKind, SpanStatusCode, trace as otelTrace, t
 import type { Call, Policy, PolicyContext } from '../core/policy.js';
 import { classify } from '../errors/classify.js';
 import { splitSensitive } from '../shared/sensitive.js';
-import { hex, requestIdHeaderOf, traceLayer, traceparent, type AttemptTracer, type TraceOptions } from '../trace/index.js';
+import { hex, requestIdHeaderOf, traceLayer, traced, traceparent, type AttemptTracer, type TraceOptions } from '../trace/index.js';
 
 /** Options of `otel()` (`steadfetch/otel`), for the `trace` slot. */
 export interface OtelOptions extends TraceOptions {
@@ -72,7 +72,11 @@ const create = (context: PolicyContext, header: string, tracer: Tracer) => {
 	return {
 		layer: traceLayer(context, header, attempts),
 		async wrap(call: Call, next: () => Promise<Response>): Promise<Response> {
-			const span = tracer.startSpan(`steadfetch ${call.method}`, { kind: SpanKind.INTERNAL, attributes: { 'http.request.method': call.method } }, parentOf(call));
+			const span = traced(() => tracer.startSpan(`steadfetch ${call.method}`, { kind: SpanKind.INTERNAL, attributes: { 'http.request.method': call.method } }, parentOf(call)));
+			if (!span) {
+				return next();
+			}
+
 			spans.set(call, span);
 			let response: Response | undefined;
 			let failure: unknown;
@@ -83,15 +87,17 @@ const create = (context: PolicyContext, header: string, tracer: Tracer) => {
 				failure = error;
 				throw error;
 			} finally {
-				if (call.request) {
-					span.setAttribute('url.full', redact(call.request.url));
-				}
+				traced(() => {
+					if (call.request) {
+						span.setAttribute('url.full', redact(call.request.url));
+					}
 
-				if (call.requestId !== undefined) {
-					span.setAttribute('steadfetch.request_id', call.requestId);
-				}
+					if (call.requestId !== undefined) {
+						span.setAttribute('steadfetch.request_id', call.requestId);
+					}
 
-				finish(span, response, failure);
+					finish(span, response, failure);
+				});
 			}
 		},
 	};

@@ -80,7 +80,7 @@ export const traceLayer = (context: PolicyContext, header: string, tracer?: Atte
 		const call = init?.steadfetch;
 		const trace = traceOf(call, request);
 		const attempt = call?.attempts ?? 1;
-		const span = tracer?.attempt(call, request, attempt);
+		const span = tracer && traced(() => tracer.attempt(call, request, attempt));
 		const { traceId, spanId, flags } = span?.ids ?? { traceId: trace.traceId, spanId: hex(8), flags: trace.flags };
 		request.headers.set(header, trace.requestId);
 		request.headers.set('traceparent', `00-${traceId}-${spanId}-${flags}`);
@@ -91,15 +91,24 @@ export const traceLayer = (context: PolicyContext, header: string, tracer?: Atte
 		const started = clock.now();
 		try {
 			const response = await next(request, init);
-			span?.ended(response);
+			traced(() => span?.ended(response));
 			context.emit('attempt:end', { ...base, durationMs: clock.now() - started, status: response.status });
 			return response;
 		} catch (error) {
-			span?.ended(undefined, error);
+			traced(() => span?.ended(undefined, error));
 			context.emit('attempt:end', { ...base, durationMs: clock.now() - started, code: (error as { code?: string }).code ?? (error as Error)?.name ?? 'UNKNOWN' });
 			throw error;
 		}
 	};
+};
+
+/** A tracer that throws never fails a call: its span is dropped. */
+export const traced = <T>(run: () => T): T | undefined => {
+	try {
+		return run();
+	} catch {
+		return undefined;
+	}
 };
 
 const headerName = /^[!#$%&'*+.^_`|~\w-]+$/;

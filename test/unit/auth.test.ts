@@ -143,6 +143,18 @@ describe('auth', () => {
 		bob.close();
 	});
 
+	it('a token() that throws (even a TypeError) is an AuthError at once: not a network failure, no retry, no I/O', async () => {
+		const api = createCore({ retry: 2, auth: auth({ token: () => {
+			throw new TypeError('storage is gone');
+		}, refresh: () => undefined }) });
+		const error = await api.get(`${server.url}/data/t`).catch((error_: unknown) => error_);
+		expect(error).toBeInstanceOf(AuthError);
+		expect(classify(error).code).toBe('AUTH_FAILED');
+		expect(((error as AuthError).cause as Error).message).toBe('storage is gone');
+		expect(seen).toHaveLength(0);
+		api.close();
+	});
+
 	it('bad options: a RangeError at creation naming the option', () => {
 		expect(() => auth(undefined as never)).toThrow(/auth\.token/);
 		expect(() => auth({ token: () => 't' } as never)).toThrow(/auth\.refresh/);

@@ -88,6 +88,17 @@ describe('otel', () => {
 		api.close();
 	});
 
+	it('a tracer that throws never fails a call (the request id and a traceparent still go)', async () => {
+		const broken = { startSpan: () => {
+			throw new Error('exporter down');
+		} } as unknown as typeof tracer;
+		const api = createClient({ trace: otel({ tracer: broken }), retry: 0 });
+		expect((await api.get(`${server.url}/json?id=otel-broken`)).status).toBe(200);
+		expect(seen[0]!.traceparent).toMatch(/^00-[\da-f]{32}-[\da-f]{16}-01$/);
+		expect(seen[0]!.requestId).toMatch(/^[\da-f-]{36}$/);
+		api.close();
+	});
+
 	it('bad options: a RangeError at creation', () => {
 		expect(() => otel({} as never)).toThrow(/otel\.tracer/);
 		expect(() => otel({ tracer, requestIdHeader: 'bad header' })).toThrow(/requestIdHeader/);
