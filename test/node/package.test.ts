@@ -46,6 +46,16 @@ describe('the package as users install it', () => {
 			'steadfetch/breaker': ['breaker'],
 			'steadfetch/cache': ['staleCache', 'isStale'],
 			'steadfetch/outbox': ['outbox', 'outboxSyncHandler'],
+			'steadfetch/bulkhead': ['bulkhead', 'BulkheadFullError'],
+			'steadfetch/rate-limit': ['rateLimit', 'RateLimitedError'],
+			'steadfetch/dedupe': ['dedupe'],
+			'steadfetch/hedge': ['hedge'],
+			'steadfetch/failover': ['failover'],
+			'steadfetch/auth': ['auth', 'AuthError'],
+			'steadfetch/otel': ['otel'],
+			'steadfetch/cloudflare': ['BreakerCoordinator', 'coordinator'],
+			'steadfetch/deno': ['coordinator', 'denoKvStore'],
+			'steadfetch/sw': ['fetchHandler', 'outboxSyncHandler'],
 		};
 		for (const [entry, names] of Object.entries(expected)) {
 			const esm = await import(entry) as Record<string, unknown>;
