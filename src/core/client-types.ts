@@ -7,7 +7,7 @@ import type { ScopeStats } from './stats.js';
 import type { HealthStats } from './health.js';
 
 /** `client.stats()`: counters per scope, with each policy's view of the scope (e.g. `breaker`). */
-export type ClientStats = Record<string, ScopeStats & Partial<HealthStats> & { breaker?: BreakerSnapshot } & Record<string, unknown>>;
+export type ClientStats = Record<string, ScopeStats & HealthStats & { breaker?: BreakerSnapshot } & Record<string, unknown>>;
 
 /** One call: `(input, options?)`, as ky's. */
 export type Call = <T = unknown>(input: Input, options?: CallOptions) => ResponsePromise<T>;

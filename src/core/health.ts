@@ -116,11 +116,11 @@ export class Health {
 		}
 	}
 
-	/** The scope's figures over the window ending now; undefined for a scope no call reached the network for. */
-	stats(scope: string): HealthStats | undefined {
+	/** The scope's figures over the window ending now (zeros for a scope no call reached the network for). */
+	stats(scope: string): HealthStats {
 		const health = this.#scopes.get(scope);
 		if (!health) {
-			return undefined;
+			return { latency: { p50: 0, p95: 0, p99: 0 }, errorRate: 0, topErrors: [] };
 		}
 
 		const now = this.#deps.clock.now();

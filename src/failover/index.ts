@@ -68,8 +68,8 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 			routes.set(call, base);
 			try {
 				const response = await next();
-				if (failing(response)) {
-					drop(response);
+				if (response.status >= 400) {
+					drop(response); // Not a good answer (a mirror that lacks the resource, or failing too): the next one.
 					continue;
 				}
 

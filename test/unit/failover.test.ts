@@ -205,6 +205,16 @@ describe('failover', () => {
 		opted.close();
 	});
 
+	it('a mirror given as a base URL: its path goes before the request\'s path', async () => {
+		reset();
+		primary.failWith = 503;
+		const api = createClient({ retry: 0, retryBudget: false, failover: failover({ mirrors: { [primary.server.url]: [`${mirrorA.server.url}/json-mirror/`] } }) });
+		// The test API knows no /json-mirror route: the mirror's 404 is not an answer, and the primary's 503 stands.
+		await expect(api.get(`${primary.server.url}/json?id=based`)).rejects.toMatchObject({ response: { status: 503 } });
+		expect(mirrorA.seen).toEqual(['GET /json-mirror/json?id=based']);
+		api.close();
+	});
+
 	it('bad options: a RangeError at creation, naming the option', () => {
 		expect(() => failover(undefined as never)).toThrow(RangeError);
 		expect(() => failover({ mirrors: {} })).toThrow(/failover\.mirrors/);

@@ -98,6 +98,15 @@ describe('health stats', () => {
 		api.close();
 	});
 
+	it('a scope whose calls never reached the network still has the figures, at zero', async () => {
+		const clock = new ManualClock();
+		const api = createPreset({ clock, retry: 0, store: memoryStore, breaker: { consecutiveFailures: 1, openMs: 60_000 } });
+		api.breaker.isolate(server.url);
+		await api.get(`${server.url}/ok`).catch(() => undefined);
+		expect(api.stats()[server.url]).toMatchObject({ requests: 1, latency: { p50: 0, p95: 0, p99: 0 }, errorRate: 0, topErrors: [] });
+		api.close();
+	});
+
 	it('bad options: a RangeError at creation', () => {
 		expect(() => createClient({ healthWindowMs: 0 })).toThrow(/healthWindowMs/);
 		expect(() => createClient({ healthThreshold: 1.5 })).toThrow(/healthThreshold/);
