@@ -89,7 +89,10 @@ const create = (context: PolicyContext, token: AuthOptions['token'], refresh: Au
 		inFlight ??= (async () => {
 			const locks = webLocks();
 			try {
-				await (locks ? locks.request(lockName, {}, run) : run());
+				// The lock held elsewhere means another tab is refreshing right now: wait for it to finish
+				// and send again with what token() gives then, without a refresh of our own (had theirs
+				// failed, the second 401 is an AuthError here too — never one refresh per tab).
+				await (locks ? locks.request(lockName, { ifAvailable: true }, async (lock) => lock ? run() : locks.request(lockName, {}, async () => undefined)) : run());
 			} finally {
 				inFlight = undefined;
 			}
@@ -114,14 +117,33 @@ const create = (context: PolicyContext, token: AuthOptions['token'], refresh: Au
 			return outcome.response!;
 		}
 
-		void denied.body?.cancel().catch(() => undefined);
 		const scope = call.scope ?? '';
 		const seen = { token: used.get(call), generation };
 		try {
 			await refreshOnce(seen, scope);
 		} catch (error) {
+			void denied.body?.cancel().catch(() => undefined);
 			throw new AuthError(`The token refresh failed after a 401 from ${scope}`, scope, { cause: error });
 		}
+
+		if (call.identity !== context.identity()) {
+			// The refresh signed someone else in: a call made for the previous identity (an outbox replay
+			// of theirs) is not sent again with the new identity's token.
+			void denied.body?.cancel().catch(() => undefined);
+			throw new AuthError('The identity changed with the token refresh; the call was not sent again', scope, { response: denied, cause: outcome.error });
+		}
+
+		if ((call.input instanceof Request && call.input.body !== null) || call.options['body'] instanceof ReadableStream) {
+			// A body that could be read only once is gone: the caller gets the 401 as it came (the
+			// token is fresh for the next call).
+			if (outcome.error !== undefined) {
+				throw outcome.error;
+			}
+
+			return outcome.response!;
+		}
+
+		void denied.body?.cancel().catch(() => undefined);
 
 		try {
 			outcome = { response: await next() };

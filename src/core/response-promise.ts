@@ -37,8 +37,9 @@ const parseWithKy = (response: Response, call: CallState, type: BodyType, schema
 const shortcut = (promise: Promise<Response>, call: CallState, type: BodyType, schema: unknown, parseJson: KyOptions['parseJson']): Promise<unknown> => {
 	let parsed: Promise<unknown> | undefined;
 	const start = (kyPromise: ResponsePromise): void => {
-		parsed = (kyPromise[type] as KyShortcut)(schema);
-		parsed.catch(ignore);
+		// A run that could not start (an invalid request) is a plain rejected promise: nothing to parse.
+		parsed = (kyPromise[type] as KyShortcut | undefined)?.(schema);
+		parsed?.catch(ignore);
 	};
 
 	if (call.kyPromise) {

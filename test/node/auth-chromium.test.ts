@@ -16,6 +16,8 @@ let server: RunningServer;
 let valid = 'token-1';
 let issued = 0;
 let denied = 0;
+/** `/token` refuses while set (the refresh fails). */
+let tokenRefused = false;
 const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'authorization, content-type', 'access-control-allow-methods': '*' };
 
 beforeAll(async () => {
@@ -28,6 +30,10 @@ beforeAll(async () => {
 		if (url.pathname === '/token') {
 			issued++;
 			await new Promise((resolve) => setTimeout(resolve, 150)); // a slow identity provider
+			if (tokenRefused) {
+				return new Response('no', { status: 500, headers: cors });
+			}
+
 			valid = `token-${issued + 1}`;
 			return Response.json({ token: valid }, { headers: cors });
 		}
@@ -86,6 +92,40 @@ describe('auth in real Chromium', () => {
 		expect(counts.map(({ refreshes }) => refreshes).sort()).toEqual([0, 0, 1]);
 		// The two other pages heard of it (the channel carries no token).
 		expect(counts.filter(({ refreshes }) => refreshes === 0).map(({ shared }) => shared)).toEqual([1, 1]);
+		await context.close();
+	}, 60_000);
+
+	it('a refresh that fails: still one refresh across the pages (the others wait for it), and every call gets AuthError', async () => {
+		const context = await chromium.context();
+		const tabs = await Promise.all([1, 2, 3].map(async () => openPage(context, pages)));
+		await tabs[0]!.evaluate(() => localStorage.setItem('token', 'expired-token'));
+		tokenRefused = true;
+		issued = 0;
+		for (const tab of tabs) {
+			await tab.evaluate((base) => {
+				const scope = globalThis as Scope;
+				scope.api = scope.steadfetch.createClient({
+					name: 'auth-tabs-failing', retry: 0, cache: false, breaker: false,
+					auth: {
+						token: () => localStorage.getItem('token'),
+						refresh: async () => {
+							const response = await fetch(`${base}/token`);
+							if (!response.ok) {
+								throw new Error(`refresh refused: ${response.status}`);
+							}
+						},
+					},
+				});
+			}, server.url);
+		}
+
+		const results = await Promise.all(tabs.map(async (tab, at) => tab.evaluate(async ({ base, at }) => {
+			const { api, steadfetch } = globalThis as Scope;
+			return Promise.all(Array.from({ length: 10 }, async (_, index) => api.get(`${base}/data/f${at}-${index}`).then((response) => String(response.status), (error: unknown) => steadfetch.classify(error).code)));
+		}, { base: server.url, at })));
+		expect(results.flat()).toEqual(Array(30).fill('AUTH_FAILED'));
+		expect(issued).toBe(1);
+		tokenRefused = false;
 		await context.close();
 	}, 60_000);
 });

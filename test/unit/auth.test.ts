@@ -135,8 +135,10 @@ describe('auth', () => {
 		};
 		const bob = createClient({ retry: 0, store: () => store, cache: false, breaker: false, identity: () => who, outbox: true, auth: options });
 		api.close();
-		expect((await bob.get(`${server.url}/data/bob`)).status).toBe(200);
+		// The call was made for Alice; the refresh signed Bob in: it is not sent again under Bob's token.
+		await expect(bob.get(`${server.url}/data/bob`)).rejects.toBeInstanceOf(AuthError);
 		expect(state.refreshes).toBe(1);
+		expect((await bob.get(`${server.url}/data/bob`)).status).toBe(200); // Bob's own call
 		await bob.outbox.flush();
 		expect(seen.filter((request) => request.body === '{"by":"alice"}')).toEqual([]);
 		expect((await bob.outbox.list()).map((entry) => entry.url)).toEqual([`${server.url}/write`]);
