@@ -196,7 +196,8 @@ test.concurrent('QUERY retries by default', async ({expect, onTestFinished}) => 
 	expect(receivedBodies).toStrictEqual([json, json, json]);
 });
 
-test.concurrent('respect Retry-After: 0 and retry immediately', async ({expect, onTestFinished}) => {
+// steadfetch: run alone, not beside the file's concurrent tests — its duration is the assertion.
+test('respect Retry-After: 0 and retry immediately', async ({expect, onTestFinished}) => {
 	const retryCount = 4;
 	let requestCount = 0;
 
@@ -228,7 +229,8 @@ test.concurrent('respect Retry-After: 0 and retry immediately', async ({expect, 
 	expect(requestCount).toBe(5);
 });
 
-test.concurrent('RateLimit-Reset delay seconds are respected like Retry-After', async ({expect, onTestFinished}) => {
+// steadfetch: run alone, not beside the file's concurrent tests — its duration is the assertion.
+test('RateLimit-Reset delay seconds are respected like Retry-After', async ({expect, onTestFinished}) => {
 	let requestCount = 0;
 
 	const server = await createHttpTestServer(onTestFinished);
@@ -437,7 +439,8 @@ test.concurrent('respect retry methods', async ({expect, onTestFinished}) => {
 	expect(requestCount).toBe(defaultRetryCount + 1);
 });
 
-test.concurrent('respect maxRetryAfter', async ({expect, onTestFinished}) => {
+// steadfetch: run alone, not beside the file's concurrent tests — its duration is the assertion.
+test('respect maxRetryAfter', async ({expect, onTestFinished}) => {
 	const retryCount = 4;
 	let requestCount = 0;
 
@@ -827,7 +830,8 @@ test.concurrent('retry options ignore undefined overrides and keep defaults', as
 	expect(requestCount).toBe(defaultRetryCount + 1);
 });
 
-test.concurrent('respect maximum backoffLimit', async ({expect, onTestFinished}) => {
+// steadfetch: run alone, not beside the file's concurrent tests — its duration is the assertion.
+test('respect maximum backoffLimit', async ({expect, onTestFinished}) => {
 	const retryCount = 4;
 	let requestCount = 0;
 
@@ -875,7 +879,8 @@ test.concurrent('respect maximum backoffLimit', async ({expect, onTestFinished})
 	expect(requestCount).toBe(5);
 });
 
-test.concurrent('backoffLimit: undefined treats as no limit (Infinity)', async ({expect, onTestFinished}) => {
+// steadfetch: run alone, not beside the file's concurrent tests — its duration is the assertion.
+test('backoffLimit: undefined treats as no limit (Infinity)', async ({expect, onTestFinished}) => {
 	const retryCount = 4;
 	let requestCount = 0;
 
@@ -910,7 +915,8 @@ test.concurrent('backoffLimit: undefined treats as no limit (Infinity)', async (
 	expect(requestCount).toBe(5);
 });
 
-test.concurrent('respect custom retry.delay', async ({expect, onTestFinished}) => {
+// steadfetch: run alone, not beside the file's concurrent tests — its duration is the assertion.
+test('respect custom retry.delay', async ({expect, onTestFinished}) => {
 	const retryCount = 4;
 	let requestCount = 0;
 
@@ -1480,7 +1486,8 @@ test.concurrent('each retry gets the full per-attempt timeout (not a shared budg
 	expect(requestCount).toBe(2);
 });
 
-test.concurrent('Retry-After delay is bounded by totalTimeout budget', async ({expect, onTestFinished}) => {
+// steadfetch: run alone, not beside the file's concurrent tests — its duration is the assertion.
+test('Retry-After delay is bounded by totalTimeout budget', async ({expect, onTestFinished}) => {
 	let requestCount = 0;
 	const server = await createHttpTestServer(onTestFinished);
 	server.get('/', (_request, response) => {
