@@ -18,6 +18,8 @@ let issued = 0;
 let denied = 0;
 /** `/token` refuses while set (the refresh fails). */
 let tokenRefused = false;
+/** `/token` answers only once this many 401s were served: every call of the burst got its 401 first (at most 10 s). */
+let holdUntilDenied = 0;
 const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'authorization, content-type', 'access-control-allow-methods': '*' };
 
 beforeAll(async () => {
@@ -29,7 +31,12 @@ beforeAll(async () => {
 
 		if (url.pathname === '/token') {
 			issued++;
-			await new Promise((resolve) => setTimeout(resolve, 150)); // a slow identity provider
+			const until = Date.now() + 10_000;
+			while (denied < holdUntilDenied && Date.now() < until) {
+				await new Promise((resolve) => setTimeout(resolve, 10));
+			}
+
+			await new Promise((resolve) => setTimeout(resolve, 50)); // a slow identity provider
 			if (tokenRefused) {
 				return new Response('no', { status: 500, headers: cors });
 			}
@@ -81,6 +88,8 @@ describe('auth in real Chromium', () => {
 			}, server.url);
 		}
 
+		denied = 0;
+		holdUntilDenied = 30;
 		const results = await Promise.all(tabs.map(async (tab, at) => tab.evaluate(async ({ base, at }) => {
 			const { api } = globalThis as Scope;
 			return Promise.all(Array.from({ length: 10 }, async (_, index) => api.get(`${base}/data/${at}-${index}`).then((response) => response.status, (error: unknown) => String(error))));
@@ -119,6 +128,8 @@ describe('auth in real Chromium', () => {
 			}, server.url);
 		}
 
+		denied = 0;
+		holdUntilDenied = 30;
 		const results = await Promise.all(tabs.map(async (tab, at) => tab.evaluate(async ({ base, at }) => {
 			const { api, steadfetch } = globalThis as Scope;
 			return Promise.all(Array.from({ length: 10 }, async (_, index) => api.get(`${base}/data/f${at}-${index}`).then((response) => String(response.status), (error: unknown) => steadfetch.classify(error).code)));
