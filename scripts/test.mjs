@@ -27,6 +27,8 @@ const runtimeOf = (name) => name.includes('/test/ky-compat/') ? 'ky compat'
 			: name.includes('/test/node/') ? 'Chromium (Playwright pages)' : 'Node 24';
 
 const tally = {};
+/** Failed tests by name, printed next to the tally so a CI log's last lines say which failed. */
+const failures = [];
 /** Why a runtime has no trustworthy count: its report could not be read. */
 const problems = {};
 const count = (runtime, passed, failed, skipped) => {
@@ -37,6 +39,8 @@ const count = (runtime, passed, failed, skipped) => {
 	row.skipped += skipped;
 };
 
+const firstLine = (text = '') => String(text).split('\n').find((line) => line.trim() !== '')?.trim().slice(0, 240) ?? '';
+
 const readVitest = (file = 'test-results/vitest.json') => {
 	const report = JSON.parse(readFileSync(file, 'utf8'));
 	for (const file of report.testResults) {
@@ -44,6 +48,11 @@ const readVitest = (file = 'test-results/vitest.json') => {
 		const failed = results.filter((r) => r.status === 'failed').length;
 		// A file that failed without a failed test (it did not load, or a hook threw) is one failure.
 		const fileFailed = file.status === 'failed' && failed === 0 ? 1 : 0;
+		const where = file.name.replace(`${process.cwd()}/`, '');
+		for (const r of results.filter((r) => r.status === 'failed')) {
+			failures.push(`${where} > ${r.fullName}: ${firstLine(r.failureMessages?.[0])}`);
+		}
+		if (fileFailed) failures.push(`${where}: ${firstLine(file.message)}`);
 		count(runtimeOf(file.name), results.filter((r) => r.status === 'passed').length, failed + fileFailed, results.filter((r) => r.status !== 'passed' && r.status !== 'failed').length);
 	}
 };
@@ -51,7 +60,9 @@ const readVitest = (file = 'test-results/vitest.json') => {
 const readDeno = () => {
 	const xml = readFileSync('test-results/deno.xml', 'utf8');
 	const cases = xml.match(/<testcase\b[\s\S]*?(?:\/>|<\/testcase>)/g) ?? [];
-	const failed = cases.filter((test) => /<failure\b|<error\b/.test(test)).length;
+	const failedCases = cases.filter((test) => /<failure\b|<error\b/.test(test));
+	const failed = failedCases.length;
+	for (const test of failedCases) failures.push(`deno > ${/name="([^"]*)"/.exec(test)?.[1] ?? '?'}`);
 	const skipped = cases.filter((test) => /<skipped\b/.test(test)).length;
 	count('Deno', cases.length - failed - skipped, failed, skipped);
 };
@@ -140,6 +151,11 @@ if (process.argv.includes('--tally')) {
 
 		console.log(`✓ ${step.name} (${seconds} s)`);
 	}
+}
+
+if (failures.length > 0) {
+	console.log(`\nFailed tests (${failures.length}):`);
+	for (const line of failures) console.log(`  ✗ ${line}`);
 }
 
 console.log('\nTests executed per runtime:');
