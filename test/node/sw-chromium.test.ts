@@ -7,7 +7,7 @@ import { build } from 'esbuild';
 import { join } from 'node:path';
 import type { Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, openPage, startApi, startPageServer, type Chromium, type ControlledApi, type PageServer } from '../helpers/pages.js';
+import { dumpIndexedDb, launchChromium, openPage, startApi, startPageServer, type Chromium, type ControlledApi, type PageServer } from '../helpers/pages.js';
 
 const root = join(import.meta.dirname, '../..');
 let chromium: Chromium;
@@ -62,7 +62,8 @@ describe('service worker mode (real Chromium)', () => {
 		// Online: a read through the worker (stored in its IndexedDB).
 		const fresh = await get(page, `${api.url}/json?id=sw-read`);
 		expect([fresh.status, fresh.cache]).toEqual([200, null]);
-		await new Promise((resolve) => setTimeout(resolve, 200));
+		// The copy is written behind the answer: wait until it is in IndexedDB (not a fixed sleep, which a loaded machine outlasts).
+		await expect.poll(async () => dumpIndexedDb(page), { timeout: 10_000, interval: 50 }).toContain('id=sw-read');
 
 		// The origin goes down; the page reloads (the worker keeps control) and reads again: stale.
 		await api.down('refuse');
