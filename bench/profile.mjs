@@ -1,4 +1,4 @@
-// CPU profile of the happy path: `node bench/profile.mjs [steadfetch|ky] [calls] [distinct URLs]` runs that client
+// CPU profile of the happy path: `node bench/profile.mjs [steadfetch|core|ky] [calls] [distinct URLs]` runs that client
 // alone (16 in flight, keep-alive loopback origin in another process) under `node --cpu-prof`, then
 // prints self time grouped by steadfetch source file (dist/index.js mapped back through its
 // `// src/…` markers), by package, and the top functions. Not part of `npm run bench`.
@@ -14,11 +14,12 @@ const distinct = Number(distinctArgument);
 
 if (mode === '--child') {
 	const { default: ky } = await import('ky');
-	const { createClient, memoryStore } = (await import('./lib/library.mjs')).steadfetch;
+	const library = await import('./lib/library.mjs');
+	const { createClient, memoryStore } = mode === '--child' && client === 'core' ? library.steadfetchCore : library.steadfetch;
 	const { drive } = await import('./lib/drive.mjs');
 	const { startOrigin } = await import('./lib/spawn-origin.mjs');
 	const origin = await startOrigin({ bodyBytes: 256 });
-	const api = createClient({ name: 'bench-profile', store: memoryStore, outbox: true });
+	const api = client === 'core' ? createClient({ name: 'bench-profile' }) : createClient({ name: 'bench-profile', store: memoryStore, outbox: true });
 	api.on('cache:stored', () => undefined);
 	const kyClient = ky.create({});
 	const call = client === 'ky' ? async (url) => kyClient.get(url).json() : async (url) => api.get(url).json();
@@ -47,27 +48,34 @@ for (let index = 0; index < profile.samples.length; index++) {
 	selfUs.set(profile.samples[index], (selfUs.get(profile.samples[index]) ?? 0) + (deltas[index] ?? 0));
 }
 
-const distPath = process.env.STEADFETCH_DIST ?? fileURLToPath(new URL('../dist/index.js', import.meta.url));
-const distLines = readFileSync(distPath, 'utf8').split('\n');
-const marks = [];
-distLines.forEach((line, index) => {
-	const match = /^\/\/ (src\/\S+)$/.exec(line);
-	if (match) {
-		marks.push([index, match[1]]);
+// Each built file of ours (dist/index.js and its chunks) maps back to src/ through its `// src/…` markers.
+const distDir = join(process.env.STEADFETCH_DIST ? join(process.env.STEADFETCH_DIST, '..') : fileURLToPath(new URL('../dist/', import.meta.url)));
+const marksOf = new Map();
+const srcOf = (url, line) => {
+	const name = url.slice(url.lastIndexOf('/') + 1);
+	if (!marksOf.has(name)) {
+		const marks = [];
+		readFileSync(join(distDir, name), 'utf8').split('\n').forEach((text, index) => {
+			const match = /^\/\/ (src\/\S+)$/.exec(text);
+			if (match) {
+				marks.push([index, match[1]]);
+			}
+		});
+		marksOf.set(name, marks);
 	}
-});
-const srcOf = (line) => {
-	let found = 'dist/index.js';
-	for (const [at, name] of marks) {
+
+	let found = `dist/${name}`;
+	for (const [at, source] of marksOf.get(name)) {
 		if (at > line) {
 			break;
 		}
 
-		found = name;
+		found = source;
 	}
 
 	return found;
 };
+const isOurs = (url) => url.includes('/dist/') && !url.includes('/node_modules/');
 
 const total = [...selfUs.values()].reduce((sum, value) => sum + value, 0);
 const byGroup = new Map();
@@ -80,8 +88,8 @@ for (const node of profile.nodes) {
 
 	const { url, functionName, lineNumber } = node.callFrame;
 	let group;
-	if (url.endsWith('/index.js') && url.includes('dist')) {
-		group = `steadfetch ${srcOf(lineNumber)}`;
+	if (isOurs(url)) {
+		group = `steadfetch ${srcOf(url, lineNumber)}`;
 	} else if (url.includes('/node_modules/')) {
 		group = url.slice(url.lastIndexOf('/node_modules/') + 14).split('/').slice(0, url.includes('/node_modules/@') ? 2 : 1).join('/');
 	} else if (url.startsWith('node:') || url === '') {
@@ -91,7 +99,7 @@ for (const node of profile.nodes) {
 	}
 
 	byGroup.set(group, (byGroup.get(group) ?? 0) + us);
-	const where = url.endsWith('/index.js') && url.includes('dist') ? `${srcOf(lineNumber)} (dist:${lineNumber + 1})` : `${url.split('/').slice(-2).join('/')}:${lineNumber + 1}`;
+	const where = isOurs(url) ? `${srcOf(url, lineNumber)} (${url.slice(url.lastIndexOf('/') + 1)}:${lineNumber + 1})` : `${url.split('/').slice(-2).join('/')}:${lineNumber + 1}`;
 	const key = `${functionName || '(anonymous)'}  ${where}`;
 	byFunction.set(key, (byFunction.get(key) ?? 0) + us);
 }
