@@ -7,11 +7,12 @@ import { send, type Settle } from './attempt.js';
 import type { BreakerOptions } from './options.js';
 import { isCircuitOpen, isFailureStatus, retryAfterMs } from './outcome.js';
 import { resolvePolicy } from './resolve.js';
-import { decodeRecord } from './record.js';
+import { decodeRecord, recordOf } from './record.js';
 import { requestOrigin } from '../core/scope.js';
 import { createSharing, hasTabs, type Sharing } from './share.js';
 import { BreakerStore, type Persisted } from './persist.js';
 import { createProbes } from './probing.js';
+import { snapshotOf } from './snapshot.js';
 import type { Shared } from './shared.js';
 import { Circuit, PASS, PROBE, type Change } from './state.js';
 
@@ -51,7 +52,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 			return;
 		}
 
-		const record = circuit.toRecord(scope);
+		const record = recordOf(circuit, scope);
 		sharing?.post(record);
 		persisted.save(entry, record);
 	};
@@ -150,7 +151,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		};
 	};
 
-	const snapshot = (scope: string) => entryOf(scope).circuit.snapshot(scope, clock.now());
+	const snapshot = (scope: string) => snapshotOf(entryOf(scope).circuit, scope, clock.now());
 	return {
 		layer,
 		...(options.scope ? { scopeOf: options.scope } : {}),

@@ -52,3 +52,9 @@ export const boundRecord = (record: BreakerRecord, now: number, maxOpenMs: numbe
 	const span = Math.max(0, Math.min(record.reopensAt - record.openedAt, maxOpenMs));
 	return { ...record, at, openedAt, reopensAt: openedAt + span, opens: Math.min(record.opens, 32), period: [record.openedAt, record.reopensAt] };
 };
+
+/** The record of a circuit's state, as stored and announced to other tabs. */
+export const recordOf = (circuit: { open: boolean; openedAt: number; reopensAt: number; opens: number; changedAt: number; isolated: boolean }, scope: string): BreakerRecord => ({
+	v: 1, scope, state: circuit.open ? 'open' : 'closed', openedAt: circuit.openedAt, reopensAt: circuit.reopensAt, opens: circuit.opens, at: circuit.changedAt,
+	...(circuit.isolated ? { isolated: true } : {}),
+});

@@ -1,4 +1,3 @@
-import type { BreakerSnapshot } from './snapshot.js';
 import type { Policy } from './resolve.js';
 import { boundRecord, type BreakerRecord } from './record.js';
 import { FailureWindow } from './window.js';
@@ -165,10 +164,6 @@ export class Circuit {
 		}
 	}
 
-	toRecord(scope: string): BreakerRecord {
-		return { v: 1, scope, state: this.open ? 'open' : 'closed', openedAt: this.openedAt, reopensAt: this.reopensAt, opens: this.opens, at: this.changedAt, ...(this.isolated ? { isolated: true } : {}) };
-	}
-
 	/** Open by hand until `reset` (a kill switch): no probe goes, whatever the time. */
 	isolate(now: number): void {
 		this.#set(true, now, now, now);
@@ -186,18 +181,6 @@ export class Circuit {
 		if (was) {
 			this.notify('closed', 'reset');
 		}
-	}
-
-	snapshot(scope: string, now: number): BreakerSnapshot {
-		this.expire(now);
-		const { consecutive: consecutiveFailures, openedAt, reopensAt } = this;
-		if (this.isolated) {
-			return { scope, state: 'open', consecutiveFailures: this.consecutive, openedAt: this.openedAt };
-		}
-
-		return this.open
-			? { scope, state: now < reopensAt ? 'open' : 'half-open', consecutiveFailures, openedAt, reopensAt }
-			: { scope, state: 'closed', consecutiveFailures };
 	}
 
 	#open(now: number, reason: string, forMs = 0): void {
