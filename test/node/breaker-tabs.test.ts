@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright';
-import { launchChromium, openPage, startApi, startPageServer, type Chromium, type ControlledApi, type PageServer } from '../helpers/pages.js';
+import { dumpIndexedDb, launchChromium, openPage, startApi, startPageServer, type Chromium, type ControlledApi, type PageServer } from '../helpers/pages.js';
 
 let chromium: Chromium;
 let pages: PageServer;
@@ -90,6 +90,14 @@ const waitFor = async (check: () => Promise<boolean>, what: string, timeoutMs = 
 
 		await new Promise((resolve) => setTimeout(resolve, 10));
 	}
+};
+
+/** Wait until the page's IndexedDB holds an open breaker record (it is written behind the change). */
+const storedOpen = async (page: Page, isolated = false): Promise<void> => {
+	await waitFor(async () => {
+		const dump = await dumpIndexedDb(page);
+		return dump.includes('"state":"open"') && (!isolated || dump.includes('"isolated":true'));
+	}, 'the open state in IndexedDB', 10_000);
 };
 
 describe('breaker across tabs (real Chromium)', { timeout: 30_000 }, () => {
@@ -195,6 +203,7 @@ describe('breaker across tabs (real Chromium)', { timeout: 30_000 }, () => {
 		}
 
 		expect(api.requests).toBe(requests);
+		await storedOpen(c!.page, true);
 		await c!.page.reload();
 		await c!.page.waitForFunction(() => 'steadfetch' in globalThis);
 		const reloaded = await tab(c!.page, 'tabs-isolate', { openMs: 50, maxOpenMs: 100 });
@@ -216,7 +225,7 @@ describe('breaker across tabs (real Chromium)', { timeout: 30_000 }, () => {
 		await a!.calls(5, '/json?id=reload');
 		const before = await a!.snapshot();
 		expect(before.state).toBe('open');
-		await new Promise((resolve) => setTimeout(resolve, 100)); // the IndexedDB write
+		await storedOpen(a!.page);
 		await a!.page.reload();
 		await a!.page.waitForFunction(() => 'steadfetch' in globalThis);
 		const reloaded = await tab(a!.page, 'tabs-reload');
