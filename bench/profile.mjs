@@ -1,7 +1,7 @@
 // CPU profile of the happy path: `node bench/profile.mjs [steadfetch|core|ky] [calls] [distinct URLs]` runs that client
 // alone (16 in flight, keep-alive loopback origin in another process) under `node --cpu-prof`, then
-// prints self time grouped by steadfetch source file (dist/index.js mapped back through its
-// `// src/…` markers), by package, and the top functions. Not part of `npm run bench`.
+// prints self time grouped by steadfetch source file (each dist/ file and chunk mapped back through
+// its `// src/…` markers), by package, and the top functions. Not part of `npm run bench`.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,7 @@ const distinct = Number(distinctArgument);
 if (mode === '--child') {
 	const { default: ky } = await import('ky');
 	const library = await import('./lib/library.mjs');
-	const { createClient, memoryStore } = mode === '--child' && client === 'core' ? library.steadfetchCore : library.steadfetch;
+	const { createClient, memoryStore } = client === 'core' ? library.steadfetchCore : library.steadfetch;
 	const { drive } = await import('./lib/drive.mjs');
 	const { startOrigin } = await import('./lib/spawn-origin.mjs');
 	const origin = await startOrigin({ bodyBytes: 256 });
