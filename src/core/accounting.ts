@@ -16,6 +16,8 @@ interface AccountingDeps {
  * counts toward `stats()` and the retry budget; a later attempt is a retry: counted, and emitted
  * with the error the call's `beforeRetry` hook recorded (src/core/call.ts) — except the first
  * attempt of a run a wrapper started again (`restart`), which is its own run, not ky's retry.
+ * The error is known only while somebody listens to `retry` (else the call adds no hook): a listener
+ * added during a call may see `code: 'UNKNOWN'` for that call's retries.
  */
 export const createAccounting = ({ stats, budget, scopeOfRequest, emitRetry }: AccountingDeps): Layer => (next) => (request, init) => {
 	const call = init?.steadfetch as CallState | undefined;
@@ -34,6 +36,16 @@ export const createAccounting = ({ stats, budget, scopeOfRequest, emitRetry }: A
 			const scope = call.scope ?? scopeOfRequest(request.url);
 			stats.scope(scope).retries++;
 			emitRetry({ scope, method: request.method, url: request.url, retryCount: call.attempts - 1, code: error ? classify(error).code : 'UNKNOWN', error });
+		}
+
+		const { signal } = call;
+		if (signal) {
+			// The caller's abort rejects with the caller's reason, whatever the runtime's fetch or a
+			// layer threw (workerd rejects an aborted fetch with an error of its own); ky passes an
+			// error it does not know through unchanged.
+			return next(request, init).catch((error: unknown) => {
+				throw signal.aborted ? signal.reason : error;
+			});
 		}
 	}
 

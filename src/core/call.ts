@@ -12,6 +12,7 @@ import type { Health } from './health.js';
 import type { Stats } from './stats.js';
 import type { CallState, Layer } from './types.js';
 import { checkCallOptions } from './validate-options.js';
+import { createOutcomes } from './outcome.js';
 
 export interface CallerDeps {
 	readonly instance: KyInstance;
@@ -36,6 +37,8 @@ export interface CallerDeps {
 	readonly health: Health;
 	/** With `logger`: one record per call, at its outcome. */
 	readonly logCall: ((call: CallState, startedAt: number, response: Response | undefined, error: unknown) => void) | undefined;
+	/** Whether anybody listens to `retry` now: only then does a call record the error behind each retry. */
+	wantsRetryError(): boolean;
 }
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'query';
@@ -49,16 +52,38 @@ const rejected = (error: unknown): ResponsePromise => {
  * Build the function that runs one call: validate before any I/O, make the call's state, let the
  * outer wrappers that apply run around ky, count the outcome, and give the promise ky's body
  * shortcuts. Made once per client; everything per call happens in the returned function.
+ *
+ * A call no wrapper applies to and without `fallback` (every call of a client with no outer policy)
+ * is ky's own promise: nothing can answer in ky's place, so nothing is wrapped, and its outcome is
+ * counted beside it (reactions run in the order they were added: before the caller's).
  */
-export const createCaller = ({ instance, layers, wrappers, stats, admitUnsafe, keyed, identity, closed, substituted, clientFallback, parseJson, health, logCall }: CallerDeps) => {
+export const createCaller = ({ instance, layers, wrappers, stats, admitUnsafe, keyed, identity, closed, substituted, clientFallback, parseJson, health, logCall, wantsRetryError }: CallerDeps) => {
+	const { succeeded, failed } = createOutcomes({ stats, health, substituted, logCall });
 	const startKy = (method: Method | undefined, input: Input, forKy: Record<string, unknown>): ResponsePromise => {
 		try {
 			return method ? instance[method](input, forKy) : instance(input, forKy);
 		} catch (error) {
 			// ky builds the Request synchronously: an invalid URL or option lands here, before any I/O.
 			const message = error instanceof Error ? error.message : String(error);
-			return Promise.reject(new InvalidRequestError(`Invalid request: ${message}`, { cause: error })) as ResponsePromise;
+			return rejected(new InvalidRequestError(`Invalid request: ${message}`, { cause: error }));
 		}
+	};
+
+	/** The innermost step of a wrapped call: one ky run (a wrapper may start it again). */
+	const runKy = (method: Method | undefined, input: Input, forKy: Record<string, unknown>, state: CallState) => (): Promise<Response> => {
+		// A wrapper sending the call again (to a mirror, after a token refresh) is not ky retrying.
+		state.restart = state.attempts > 0;
+		applyFixed(forKy, state);
+		const promise = startKy(method, input, forKy);
+		state.kyPromise = promise;
+		for (const start of state.onKyStart ?? []) {
+			start(promise);
+		}
+
+		return promise.then((response) => {
+			state.response = response;
+			return response;
+		});
 	};
 
 	return (method: Method | undefined, input: Input, callOptions: CallOptions = {}): ResponsePromise => {
@@ -112,71 +137,41 @@ export const createCaller = ({ instance, layers, wrappers, stats, admitUnsafe, k
 			state.idempotencyKey = callerKey(state) ?? crypto.randomUUID();
 		}
 
-		const forKy = kyOptionsFor(callOptions, state, admitUnsafe && (verb === 'POST' || verb === 'PATCH'), layers, health.clock);
+		const forKy = kyOptionsFor(callOptions, state, admitUnsafe && (verb === 'POST' || verb === 'PATCH'), layers, health.clock, wantsRetryError());
+		const startedAt = logCall ? health.clock.now() : 0;
+		const fallback = 'fallback' in callOptions ? (callOptions as { fallback?: Fallback }).fallback : clientFallback;
 
-		const run = (): Promise<Response> => {
-			// A wrapper sending the call again (to a mirror, after a token refresh) is not ky retrying.
-			state.restart = state.attempts > 0;
-			applyFixed(forKy, state);
-			const promise = startKy(method, input, forKy);
-			state.kyPromise = promise;
-			for (const start of state.onKyStart ?? []) {
-				start(promise);
-			}
-
-			return promise.then((response) => {
-				state.response = response;
-				return response;
-			});
-		};
-
-		let next = run;
+		let next: (() => Promise<Response>) | undefined;
 		for (let index = wrappers.length - 1; index >= 0; index--) {
 			const policy = wrappers[index]!;
 			if (!policy.appliesTo || policy.appliesTo(state)) {
-				const inner = next;
+				const inner = next ?? runKy(method, input, forKy, state);
 				next = () => policy.wrap!(state, inner);
 			}
 		}
 
-		const startedAt = logCall ? health.clock.now() : 0;
-		const counted = next().then((response) => {
-			if (state.scope !== undefined) {
-				const counters = stats.scope(state.scope);
-				counters.successes++;
-				if (response !== state.response && response) {
-					substituted(response, counters);
-				}
+		if (next === undefined && fallback === undefined) {
+			applyFixed(forKy, state);
+			const promise = startKy(method, input, forKy);
+			promise.then((response) => {
+				state.response = response;
+				succeeded(state, response, startedAt);
+			}, (error: unknown) => {
+				failed(state, error, startedAt);
+			});
+			return promise;
+		}
 
-				health.record(state, response);
-			}
-
-			logCall?.(state, startedAt, response, undefined);
+		const counted = (next ?? runKy(method, input, forKy, state))().then((response) => {
+			succeeded(state, response, startedAt);
 			return response;
 		}, (error: unknown) => {
+			failed(state, error, startedAt);
 			// The caller's abort rejects with the caller's reason, whatever the runtime's fetch threw.
-			const aborted = state.signal?.aborted === true;
-			if (state.scope !== undefined) {
-				const code = aborted ? 'ABORTED' : classify(error).code;
-				const counters = stats.scope(state.scope);
-				if (code === 'QUEUED') {
-					counters.queued++;
-				} else {
-					counters.failures[code] = (counters.failures[code] ?? 0) + 1;
-				}
-
-				if (!aborted) {
-					health.record(state, undefined, error);
-				}
+			if (state.signal?.aborted === true) {
+				throw state.signal.reason;
 			}
 
-			logCall?.(state, startedAt, undefined, error);
-
-			if (aborted) {
-				throw state.signal!.reason;
-			}
-
-			const fallback = 'fallback' in callOptions ? (callOptions as { fallback?: Fallback }).fallback : clientFallback;
 			const { code } = classify(error);
 			if (fallback === undefined || code === 'INVALID_REQUEST' || code === 'QUEUED' || code === 'CLIENT_CLOSED') {
 				throw error;

@@ -49,6 +49,7 @@ export const createContext = (options: CoreClientOptions, { clock, random, name,
 			params: sensitiveParamSet(options.sensitiveParams ?? defaultSensitiveParams),
 		},
 		emit,
+		listening: (type) => emitter.has(type),
 		on: (type, listener) => emitter.on(type, listener),
 		scopeOf,
 		storeFor(part, fallback) {

@@ -127,6 +127,7 @@ export function assemble<O extends object>(userOptions: O, resolve: Resolve<O>, 
 		clientFallback: (options as { fallback?: unknown }).fallback,
 		parseJson: options.parseJson,
 		health,
+		wantsRetryError: () => emitter.has('retry'),
 		logCall: logger && createLogging(logger, context.sensitive.params, clock, (type, listener) => emitter.on(type, listener)),
 	});
 

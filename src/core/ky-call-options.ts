@@ -7,11 +7,11 @@ import type { CallState, Clock, FetchLike, Layer } from './types.js';
 
 /**
  * The options ky gets for one call: the caller's without ours (a copy: the caller's object is left
- * as it is), with the call's state for the layers, our `beforeRetry` hook, POST/PATCH in the retried
+ * as it is), with the call's state for the layers, our `beforeRetry` hook (while `retry` has a listener), POST/PATCH in the retried
  * methods when `unsafe`, a numeric `retry` as a limit over our defaults, and a per-call transport
  * composed with the layers.
  */
-export const kyOptionsFor = (callOptions: CallOptions, state: CallState, unsafe: boolean, layers: readonly Layer[], clock: Clock): Record<string, unknown> => {
+export const kyOptionsFor = (callOptions: CallOptions, state: CallState, unsafe: boolean, layers: readonly Layer[], clock: Clock, recordRetries: boolean): Record<string, unknown> => {
 	// What ky gets: the call's options without ours (a copy: the caller's object is left as it is).
 	const forKy: Record<string, unknown> = { ...callOptions, steadfetch: state };
 	for (const name of callKeys) {
@@ -24,13 +24,16 @@ export const kyOptionsFor = (callOptions: CallOptions, state: CallState, unsafe:
 		forKy['cache'] = callOptions.cache;
 	}
 
-	// Our beforeRetry hook, last of the call's: it sees every retry ky is about to send (ky's
-	// documented hook), and a retry an earlier hook stops never reaches it.
-	const hooks = callOptions.hooks;
-	const record = (({ error }: { error: Error }) => {
-		state.retryError = error;
-	}) as BeforeRetryHook;
-	forKy['hooks'] = hooks ? { ...hooks, beforeRetry: [...hooks.beforeRetry ?? [], record] } : { beforeRetry: [record] };
+	if (recordRetries) {
+		// Our beforeRetry hook, last of the call's: it sees every retry ky is about to send (ky's
+		// documented hook), and a retry an earlier hook stops never reaches it. Only while somebody
+		// listens to `retry`: a per-call hook makes ky merge hooks on every call.
+		const hooks = callOptions.hooks;
+		const record = (({ error }: { error: Error }) => {
+			state.retryError = error;
+		}) as BeforeRetryHook;
+		forKy['hooks'] = hooks ? { ...hooks, beforeRetry: [...hooks.beforeRetry ?? [], record] } : { beforeRetry: [record] };
+	}
 
 	const ownRetry = forKy['retry'];
 	if (typeof ownRetry === 'number' || unsafe) {

@@ -80,6 +80,8 @@ export interface PolicyContext {
 	readonly options: Readonly<Record<string, unknown>>;
 	/** Emit an event with `type` and `time` filled in; skipped cheaply when nobody listens. */
 	emit<T extends EventType>(type: T, fields: EventFields<T>): void;
+	/** Whether anybody listens to `type` (or `'*'`) now: lets a policy skip building an event on every call. */
+	listening(type: EventType): boolean;
 	/** Listen to the client's events (policies talk through events, never by importing each other). */
 	on<T extends EventType>(type: T, listener: (event: EventMap[T]) => void): () => void;
 	/** The scope of an absolute URL (the origin, or what a policy's `scope` function says). */

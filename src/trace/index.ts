@@ -1,5 +1,5 @@
 import type { Call, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
-import type { Layer } from '../core/types.js';
+import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { check } from '../core/validate.js';
 
 /** Options of `trace` (a client option of both entries). */
@@ -32,15 +32,18 @@ interface CallTrace {
 	readonly flags: string;
 }
 
-/** Two hex digits per byte value, made once. */
+/** Two hex digits per byte value, and a buffer for random bytes: made on first use, then reused. */
 let digits: string[] | undefined;
+let random: Uint8Array<ArrayBuffer> | undefined;
 
-/** `bytes` random bytes as lower-case hex (a span id is 8, a trace id 16). */
+/** `bytes` (at most 16) random bytes as lower-case hex (a span id is 8, a trace id 16). */
 export const hex = (bytes: number): string => {
 	digits ??= Array.from({ length: 256 }, (_, value) => value.toString(16).padStart(2, '0'));
+	random ??= new Uint8Array(16);
+	crypto.getRandomValues(random);
 	let out = '';
-	for (const byte of crypto.getRandomValues(new Uint8Array(bytes))) {
-		out += digits[byte];
+	for (let index = 0; index < bytes; index++) {
+		out += digits[random[index]!];
 	}
 
 	return out;
@@ -76,17 +79,11 @@ export const traceLayer = (context: PolicyContext, header: string, tracer?: Atte
 		return trace;
 	};
 
-	return (next) => async (request, init) => {
-		const call = init?.steadfetch;
-		const trace = traceOf(call, request);
-		const attempt = call?.attempts ?? 1;
-		const span = tracer && traced(() => tracer.attempt(call, request, attempt));
-		const { traceId, spanId, flags } = span?.ids ?? { traceId: trace.traceId, spanId: hex(8), flags: trace.flags };
-		request.headers.set(header, trace.requestId);
-		request.headers.set('traceparent', `00-${traceId}-${spanId}-${flags}`);
+	/** The attempt's `attempt:start`/`attempt:end` events and its span's end, around `next`. */
+	const watch = async (next: FetchLike, request: Request, init: FetchInit | undefined, call: Call | undefined, requestId: string, attempt: number, span: ReturnType<AttemptTracer['attempt']> | undefined): Promise<Response> => {
 		const scope = call?.scope ?? context.scopeOf(request.url);
 		const replay = call?.options['outbox'] === false && call.idempotencyKey !== undefined;
-		const base = { scope, method: request.method, url: request.url, requestId: trace.requestId, attempt, hedge: false, replay };
+		const base = { scope, method: request.method, url: request.url, requestId, attempt, hedge: false, replay };
 		context.emit('attempt:start', base);
 		const started = clock.now();
 		try {
@@ -99,6 +96,20 @@ export const traceLayer = (context: PolicyContext, header: string, tracer?: Atte
 			context.emit('attempt:end', { ...base, durationMs: clock.now() - started, code: (error as { code?: string }).code ?? (error as Error)?.name ?? 'UNKNOWN' });
 			throw error;
 		}
+	};
+
+	return (next) => (request, init) => {
+		const call = init?.steadfetch;
+		const trace = traceOf(call, request);
+		const attempt = call?.attempts ?? 1;
+		const span = tracer && traced(() => tracer.attempt(call, request, attempt));
+		const ids = span?.ids;
+		request.headers.set(header, trace.requestId);
+		request.headers.set('traceparent', ids ? `00-${ids.traceId}-${ids.spanId}-${ids.flags}` : `00-${trace.traceId}-${hex(8)}-${trace.flags}`);
+		// Without a span or a listener there is nothing to do at the attempt's end: no promise of ours.
+		return span || context.listening('attempt:start') || context.listening('attempt:end')
+			? watch(next, request, init, call, trace.requestId, attempt, span)
+			: next(request, init);
 	};
 };
 

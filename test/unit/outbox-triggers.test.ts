@@ -128,7 +128,7 @@ describe('outbox triggers', () => {
 		const store = memoryStore('x');
 		const context: PolicyContext = {
 			name: 'bc', clock: h.clock, random: () => 0.5, timeout: undefined, options: {}, identity: () => undefined, spendRetry: () => true, sensitive: { headers: new Set(), params: new Set() }, on: (type, listener) => emitter.on(type, listener), scopeOf: originOf, storeFor: () => store, storageError() {},
-			emit: () => undefined, send: (input, options) => replay(input, options),
+			emit: () => undefined, listening: () => false, send: (input, options) => replay(input, options),
 		};
 		const feature = outbox().create(context);
 		const t = h.clock.now();
