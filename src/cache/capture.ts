@@ -21,6 +21,9 @@ export const coalesceMs = 1000;
  * promise, when `Content-Length` gives the size and the credential partition is hashed already;
  * else once the copy is read.
  */
+const isOk = (response: Response | undefined): boolean => response?.ok === true;
+const refused = (): boolean => false;
+
 /** A body at most this long (by `Content-Length`) is read once and handed on as bytes, instead of teed. */
 export const bufferedBytes = 65_536;
 
@@ -30,7 +33,7 @@ export const bufferedBytes = 65_536;
  */
 type Handed = Response | Promise<Response>;
 
-export const store = (core: CacheCore, request: Request, identity: string | undefined, response: Response, startEpoch: number, accepted: Promise<boolean> | undefined, report: (error: unknown) => void): Handed => {
+export const store = (core: CacheCore, request: Request, identity: string | undefined, response: Response, startEpoch: number, network: Promise<Response> | undefined): Handed => {
 	const { options, keyer } = core;
 	const { headers } = response;
 	const now = core.context.clock.now();
@@ -50,7 +53,10 @@ export const store = (core: CacheCore, request: Request, identity: string | unde
 	}
 
 	const plan = planStore(request.headers, response, options, now);
-	const pending = { partition, url: subject.url, identity, vary, now, startEpoch, accepted };
+	const pending = { partition, url: subject.url, identity, vary, now, startEpoch, network };
+	const report = (error: unknown): void => {
+		core.context.storageError('cache', 'set', error, request.url);
+	};
 	if (!get || typeof plan !== 'object' || !response.body) {
 		write(core, request, response, undefined, plan, pending).catch(report);
 		return response;
@@ -92,17 +98,17 @@ interface Pending {
 	vary: string[];
 	now: number;
 	startEpoch: number;
-	/** Resolves when the call settles: false when the caller's `afterResponse` hooks rejected the response (never stored). */
-	accepted: Promise<boolean> | undefined;
+	/** The call's run: a copy is written once it resolved with ky's response (the caller's `afterResponse` hooks accepted it). */
+	network: Promise<Response> | undefined;
 }
 
-const write = async (core: CacheCore, request: Request, response: Response, copy: Response | ArrayBuffer | undefined, plan: Plan, { partition, url, identity, vary, now, startEpoch, accepted }: Pending): Promise<void> => {
+const write = async (core: CacheCore, request: Request, response: Response, copy: Response | ArrayBuffer | undefined, plan: Plan, { partition, url, identity, vary, now, startEpoch, network }: Pending): Promise<void> => {
 	const { context, options, keyer, entries } = core;
 	const { index } = entries;
 	const primary = plan === 'skip' ? undefined : await partition + url;
 	const who = identity === undefined ? undefined : await identityDigest(context.name, identity);
 	await entries.ready();
-	if (accepted && !await accepted) {
+	if (network && !await network.then(isOk, refused)) {
 		cancel(copy);
 		return;
 	}

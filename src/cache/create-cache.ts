@@ -1,9 +1,8 @@
 import type { Call, PolicyContext } from '../core/policy.js';
 import type { CacheParts } from '../core/policy-apis.js';
-import type { CachedEntry } from '../core/client-types.js';
-import { identityDigest } from '../shared/digest.js';
+import { cacheHandle } from './handle.js';
 import { isOffline } from '../core/runtime.js';
-import type { Layer } from '../core/types.js';
+import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { store } from './capture.js';
 import { CacheCore } from './core.js';
 import type { ResolvedCacheOptions } from './resolve-options.js';
@@ -22,8 +21,11 @@ interface CallContext {
 	/** Stale-while-revalidate: answer the caller now, while the call goes on as the refresh. */
 	early?: (response: Response) => void;
 	refreshKey?: string;
-	/** Settles with the call: whether ky's response reached the caller (its `afterResponse` hooks accepted it). */
-	accepted?: Promise<boolean>;
+	/**
+	 * The call's run, once started: a copy is written only once it resolved with ky's response (one
+	 * the caller's `afterResponse` hooks rejected — threw on, or replaced — is never stored).
+	 */
+	network?: Promise<Response>;
 }
 
 
@@ -46,97 +48,85 @@ export function createCache(context: PolicyContext, options: ResolvedCacheOption
 	const refreshing = new Set<string>();
 
 	/** Store a good response behind the caller; returns what to hand on (see `store`). */
-	const capture = (request: Request, identity: string | undefined, response: Response, accepted: Promise<boolean> | undefined): Response | Promise<Response> => {
+	const capture = (request: Request, identity: string | undefined, response: Response, network: Promise<Response> | undefined): Response | Promise<Response> => {
 		const { status } = response;
 		if (status < 200 || status > 299 || status === 206) {
 			return response;
 		}
 
-		return store(core, request, identity, response, core.epoch, accepted, (error: unknown) => {
-			context.storageError('cache', 'set', error, request.url);
-		});
+		return store(core, request, identity, response, core.epoch, network);
 	};
 
-	const layer: Layer = (next) => async (request, init) => {
+	/** The layer's path for an offline runtime and a call's first stale-while-revalidate attempt. */
+	const answerFirst = async (request: Request, init: FetchInit | undefined, next: FetchLike, state: Call, call: CallContext, first: boolean): Promise<Response> => {
+		if (isOffline()) {
+			call.served = await core.serve(request, state.identity, call.method, 'offline');
+			if (call.served) {
+				throw new StaleShortcut('offline');
+			}
+		} else if (first && call.swr) {
+			const meta = await core.locate(request, state.identity).catch(() => undefined);
+			if (meta && context.clock.now() <= meta.swrUntil) {
+				const response = await core.serve(request, state.identity, call.method, 'revalidate', meta);
+				if (response && refreshing.has(meta.key)) {
+					call.served = response;
+					throw new StaleShortcut('refreshing');
+				}
+
+				if (response) {
+					refreshing.add(meta.key);
+					call.refreshKey = meta.key;
+					call.early!(response);
+				}
+			}
+		}
+
+		return capture(request, state.identity, await next(request, init), call.network);
+	};
+
+	const layer: Layer = (next) => (request, init) => {
 		const state = init?.steadfetch;
 		const call = state && calls.get(state);
-		if (call) {
-			const first = !call.started;
-			call.started = true;
-			if (isOffline()) {
-				call.served = await core.serve(request, state.identity, call.method, 'offline');
-				if (call.served) {
-					throw new StaleShortcut('offline');
-				}
-			} else if (first && call.swr) {
-				const meta = await core.locate(request, state.identity).catch(() => undefined);
-				if (meta && context.clock.now() <= meta.swrUntil) {
-					const response = await core.serve(request, state.identity, call.method, 'revalidate', meta);
-					if (response && refreshing.has(meta.key)) {
-						call.served = response;
-						throw new StaleShortcut('refreshing');
-					}
-
-					if (response) {
-						refreshing.add(meta.key);
-						call.refreshKey = meta.key;
-						call.early!(response);
-					}
-				}
-			}
-
-			// Captured here, as the response arrives and before ky or the caller can read its body (the
-			// clone is taken at once): the wrapper sees the response only after ky's body shortcut began.
-			return capture(request, state.identity, await next(request, init), call.accepted);
+		if (!call) {
+			return next(request, init);
 		}
 
-		return next(request, init);
+		const first = !call.started;
+		call.started = true;
+		if (isOffline() || (first && call.swr)) {
+			return answerFirst(request, init, next, state, call, first);
+		}
+
+		// Captured here, as the response arrives and before ky or the caller can read its body (the
+		// clone is taken at once): the wrapper sees the response only after ky's body shortcut began.
+		return next(request, init).then((response) => capture(request, state.identity, response, call.network));
 	};
 
-	const wrap = async (state: Call, next: () => Promise<Response>): Promise<Response> => {
-		const { method } = state;
-		if (unsafe.has(method)) {
-			const response = await next();
-			if (state.request && response && response.status >= 200 && response.status < 400) {
-				void core.invalidate(state.request.url);
-			}
-
-			return response;
+	/** A successful unsafe method invalidates the URL's copies (RFC 9111 §4.4). */
+	const invalidating = async (state: Call, next: () => Promise<Response>): Promise<Response> => {
+		const response = await next();
+		if (state.request && response && response.status >= 200 && response.status < 400) {
+			void core.invalidate(state.request.url);
 		}
 
-		const local: CallContext = { method, swr: core.options.swr && method === 'GET' };
-		calls.set(state, local);
-		void entries.ready();
-		const early = local.swr ? new Promise<Response>((resolve) => {
-			local.early = resolve;
-		}) : undefined;
-		const network = next();
-		// A copy is written only once the call has resolved with ky's response: one the caller's
-		// `afterResponse` hooks rejected (threw on, or replaced) is never stored.
-		local.accepted = network.then((response) => response?.ok === true, () => false);
-		let response: Response;
-		try {
-			response = await (early ? Promise.race([network, early]) : network);
-		} catch (error) {
-			const reason = state.request && !state.signal?.aborted ? reasonOf(error) : undefined;
-			const stale = local.served ?? (reason && await core.serve(state.request!, state.identity, method, reason));
-			if (stale) {
-				return stale;
-			}
+		return response;
+	};
 
-			throw error;
+	/** A failed read answered from a usable stored copy, or the failure as it was. */
+	const recover = async (state: Call, local: CallContext, error: unknown): Promise<Response> => {
+		const reason = state.request && !state.signal?.aborted ? reasonOf(error) : undefined;
+		const stale = local.served ?? (reason && await core.serve(state.request!, state.identity, local.method, reason));
+		if (stale) {
+			return stale;
 		}
 
-		const key = local.refreshKey;
-		if (key !== undefined) {
-			// The refresh was stored by the layer; nobody reads its body unless a body shortcut was asked for.
-			void network.then((fresh) => fresh.body?.cancel(), () => undefined).catch(() => undefined).finally(() => refreshing.delete(key));
-			return response;
-		}
+		throw error;
+	};
 
+	/** With `throwHttpErrors: false` a failed response resolves instead of throwing: a stored copy may answer it too. */
+	const answered = async (state: Call, response: Response): Promise<Response> => {
 		if (state.request && response && failedStatuses.has(response.status)) {
-			// `throwHttpErrors: false`: the failed response resolved instead of throwing.
-			const stale = await core.serve(state.request, state.identity, method, 'http-5xx');
+			const stale = await core.serve(state.request, state.identity, state.method, 'http-5xx');
 			if (stale) {
 				void response.body?.cancel().catch(() => undefined);
 				return stale;
@@ -146,46 +136,57 @@ export function createCache(context: PolicyContext, options: ResolvedCacheOption
 		return response;
 	};
 
-	const clear = async (options?: { identity?: string }): Promise<void> => {
-		if (options?.identity === undefined) {
-			core.clearedAt = ++core.epoch;
-			refreshing.clear();
-			await entries.clear();
-			return;
+	/** Stale-while-revalidate: the stored copy answers at once when the layer finds one, the call refreshes it. */
+	const revalidating = async (state: Call, local: CallContext, next: () => Promise<Response>): Promise<Response> => {
+		const early = new Promise<Response>((resolve) => {
+			local.early = resolve;
+		});
+		const network = next();
+		local.network = network;
+		let response: Response;
+		try {
+			response = await Promise.race([network, early]);
+		} catch (error) {
+			return recover(state, local, error);
 		}
 
-		const who = await identityDigest(context.name, options.identity);
-		core.clearedFor.set(who, ++core.epoch);
-		await entries.clearWho(who);
+		const key = local.refreshKey;
+		if (key !== undefined) {
+			// The refresh was stored by the layer; nobody reads its body unless a body shortcut was asked for.
+			void network.then((fresh) => fresh.body?.cancel(), () => undefined).catch(() => undefined).finally(() => refreshing.delete(key));
+			return response;
+		}
+
+		return answered(state, response);
 	};
 
-	const list = async (): Promise<CachedEntry[]> => {
-		const who = context.identity();
-		const digest = who === undefined ? undefined : await identityDigest(context.name, who);
-		await entries.reload();
-		await entries.ready();
-		return entries.index.list()
-			.filter((meta) => meta.who === digest)
-			.map(({ url, status, storedAt, bytes }) => ({ url, status: status ?? 200, storedAt, bytes }));
+	const wrap = (state: Call, next: () => Promise<Response>): Promise<Response> => {
+		const { method } = state;
+		if (unsafe.has(method)) {
+			return invalidating(state, next);
+		}
+
+		const local: CallContext = { method, swr: core.options.swr && method === 'GET' };
+		calls.set(state, local);
+		void entries.ready();
+		if (local.swr) {
+			return revalidating(state, local, next);
+		}
+
+		const network = next();
+		local.network = network;
+		// No async frame of ours on a good answer: only a failure, or a failed status that resolved, is looked at again.
+		return network.then((response) => response && failedStatuses.has(response.status) ? answered(state, response) : response, async (error: unknown) => recover(state, local, error));
 	};
+
+	const { clear, handle } = cacheHandle(core, () => refreshing.clear());
 
 	return {
 		layer,
 		wrap,
 		appliesTo: ({ method, options: { cache } }) => unsafe.has(method) || (cache !== false && cache !== 'no-store' && reads.has(method)),
 		substituted: (response) => isStale(response) ? 'stale' : undefined,
-		handle: {
-			async delete(url) {
-				let href = String(url);
-				try {
-					href = new URL(href).href;
-				} catch {}
-
-				await core.invalidate(href);
-			},
-			clear: async () => clear(),
-			list,
-		},
+		handle,
 		clear,
 		close() {
 			entries.close();
