@@ -1,30 +1,11 @@
 import type { Call, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { Layer } from '../core/types.js';
-import { check } from '../core/validate.js';
 import { AuthError } from '../errors/AuthError.js';
 import { openChannel, type Channel } from '../shared/channel.js';
 import { webLocks } from '../shared/lock.js';
+import { checkAuthOptions, type AuthOptions } from './options.js';
 
-/** Options of `auth()` (`steadfetch/auth`). */
-export interface AuthOptions {
-	/**
-	 * The current token, read before every attempt (sync or async); `undefined` or `null` sends no
-	 * `Authorization`. The library never stores it. Keep it where every tab reads the same value
-	 * (`localStorage`, a cookie, IndexedDB) so that one tab's refresh serves them all.
-	 */
-	token: () => string | undefined | null | Promise<string | undefined | null>;
-	/**
-	 * Get a new token and keep it where `token()` reads it. Called on a 401, once at a time for the
-	 * whole client and across the tabs of the origin. A refresh that throws fails the waiting calls
-	 * with `AuthError`.
-	 */
-	refresh: () => unknown;
-	/**
-	 * The `Authorization` scheme.
-	 * @default 'Bearer'
-	 */
-	scheme?: string;
-}
+export type { AuthOptions } from './options.js';
 
 type Token = string | undefined;
 
@@ -46,12 +27,23 @@ const create = (context: PolicyContext, token: AuthOptions['token'], refresh: Au
 	const current = async (): Promise<Token> => (await token()) ?? undefined;
 
 	const layer: Layer = (next) => async (request, init) => {
+		const call = init?.steadfetch;
+		if (inFlight) {
+			// A refresh is running: the token it replaces is not sent, nor one read while the app is
+			// halfway through signing someone in. A call made for another identity than the one the
+			// refresh left signed in is not sent at all.
+			await inFlight.catch(() => undefined);
+			if (call && call.identity !== context.identity()) {
+				throw new AuthError('The identity changed with a token refresh; the call was not sent', call.scope ?? '');
+			}
+		}
+
 		let value: Token;
 		try {
 			value = await current();
 		} catch (error) {
 			// Not a network failure (a TypeError from the app's own code would read as one): no retry.
-			const scope = init?.steadfetch?.scope ?? '';
+			const scope = call?.scope ?? '';
 			throw new AuthError(`auth.token() failed for ${scope || request.url}`, scope, { cause: error });
 		}
 
@@ -59,8 +51,8 @@ const create = (context: PolicyContext, token: AuthOptions['token'], refresh: Au
 			request.headers.set('authorization', `${scheme} ${value}`);
 		}
 
-		if (init?.steadfetch) {
-			used.set(init.steadfetch, value);
+		if (call) {
+			used.set(call, value);
 		}
 
 		return next(request, init);
@@ -185,7 +177,9 @@ const create = (context: PolicyContext, token: AuthOptions['token'], refresh: Au
  * attempt (retries and outbox replays included) and sent as `Authorization: <scheme> <token>`. On a
  * 401, one `refresh()` runs for the whole client and across the tabs of the origin (a Web Lock; the
  * other tabs hear that it finished and read `token()` again — no token crosses tabs); every call that
- * got a 401 meanwhile waits for it and is sent once more with the new token. A second 401, or a
+ * got a 401 meanwhile waits for it and is sent once more with the new token; an attempt that starts
+ * while it runs waits for it too, and is not sent at all when the call was made for another identity
+ * than the one the refresh left signed in (`AuthError`). A second 401, or a
  * refresh that throws, rejects with `AuthError`. Where Web Locks are missing (Workers), the single
  * flight is per client. Bad options throw a `RangeError` naming the option and the value.
  *
@@ -193,9 +187,6 @@ const create = (context: PolicyContext, token: AuthOptions['token'], refresh: Au
  * const api = createClient({ auth: auth({ token: () => localStorage.getItem('token'), refresh: signInAgain }) });
  */
 export const auth = (options: AuthOptions): Policy<'auth'> => {
-	const { token, refresh, scheme = 'Bearer' } = options ?? ({} as AuthOptions);
-	check(typeof token === 'function', 'auth.token', token, 'a function returning the current token');
-	check(typeof refresh === 'function', 'auth.refresh', refresh, 'a function that gets a new token');
-	check(typeof scheme === 'string' && /^[!#$%&'*+.^_`|~\w-]+$/.test(scheme), 'auth.scheme', scheme, 'an HTTP auth scheme, such as Bearer');
+	const { token, refresh, scheme } = checkAuthOptions(options);
 	return { slot: 'auth', create: (context) => create(context, token, refresh, scheme) };
 };

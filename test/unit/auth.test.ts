@@ -145,6 +145,56 @@ describe('auth', () => {
 		bob.close();
 	});
 
+	it('an attempt that starts while a refresh runs waits for it: sent once, with the new token, never the one being replaced', async () => {
+		const { state, options } = session();
+		let release!: () => void;
+		const gate = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		const refresh = options.refresh;
+		options.refresh = async () => {
+			await refresh();
+			await gate; // the app is still busy with its sign-in when the next call starts
+		};
+		const api = createCore({ retry: 0, auth: auth(options) });
+		const first = api.get(`${server.url}/data/first`).json();
+		await vi.waitFor(() => expect(state.token).not.toBe('stale')); // the refresh is under way
+		const during = api.get(`${server.url}/data/during`).json();
+		await new Promise((resolve) => setTimeout(resolve, 30));
+		expect(seen.filter((request) => request.path === '/data/during')).toEqual([]);
+		release();
+		expect(await Promise.all([first, during])).toEqual([{ ok: true }, { ok: true }]);
+		expect(seen.filter((request) => request.path === '/data/during').map((request) => request.authorization)).toEqual([`Bearer ${state.token}`]);
+		expect(state.refreshes).toBe(1);
+		api.close();
+	});
+
+	it('with identity: a call made for the previous identity while a refresh signs someone else in is never sent (not even with the new token)', async () => {
+		const { state, options } = session();
+		let who = 'alice';
+		let release!: () => void;
+		const gate = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		const refresh = options.refresh;
+		options.refresh = async () => {
+			await refresh(); // the new token is where token() reads it...
+			await gate;
+			who = 'bob'; // ...a moment before the app says who it is for
+		};
+		const api = createCore({ retry: 0, identity: () => who, auth: auth(options) });
+		const trigger = api.get(`${server.url}/data/bob`).json();
+		await vi.waitFor(() => expect(state.token).not.toBe('stale'));
+		const alices = api.get(`${server.url}/data/alice`).catch((error: unknown) => error);
+		await new Promise((resolve) => setTimeout(resolve, 30));
+		release();
+		expect(await alices).toBeInstanceOf(AuthError);
+		await expect(trigger).rejects.toBeInstanceOf(AuthError); // made for Alice too: not sent again for Bob
+		expect(seen.filter((request) => request.path === '/data/alice')).toEqual([]);
+		expect(await api.get(`${server.url}/data/bob`).json()).toEqual({ ok: true }); // Bob's own call
+		api.close();
+	});
+
 	it('a token() that throws (even a TypeError) is an AuthError at once: not a network failure, no retry, no I/O', async () => {
 		const api = createCore({ retry: 2, auth: auth({ token: () => {
 			throw new TypeError('storage is gone');
