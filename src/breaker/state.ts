@@ -173,14 +173,7 @@ export class Circuit {
 
 	/** Close by hand: ends an isolation (or any open period) at once. */
 	reset(now: number): void {
-		const was = this.open;
-		this.isolated = false;
-		this.opens = 0;
-		this.consecutive = 0;
-		this.#set(false, 0, 0, now);
-		if (was) {
-			this.notify('closed', 'reset');
-		}
+		this.#close(now, 'reset', this.open);
 	}
 
 	#open(now: number, reason: string, forMs = 0): void {
@@ -191,12 +184,14 @@ export class Circuit {
 		this.notify('open', reason);
 	}
 
-	#close(now: number, reason: string): void {
+	#close(now: number, reason: string, notify = true): void {
 		this.isolated = false;
 		this.opens = 0;
 		this.consecutive = 0;
 		this.#set(false, 0, 0, now);
-		this.notify('closed', reason);
+		if (notify) {
+			this.notify('closed', reason);
+		}
 	}
 
 	#set(open: boolean, openedAt: number, reopensAt: number, at: number): void {
