@@ -1,6 +1,7 @@
 import type { PolicyContext } from '../core/policy.js';
 import { isSuperseded } from '../shared/superseded.js';
 import type { BreakerParts } from '../core/policy-apis.js';
+import { breakerMembers } from './members.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { CircuitOpenError } from '../errors/CircuitOpenError.js';
 import { send, type Settle } from './attempt.js';
@@ -151,17 +152,14 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		};
 	};
 
-	const snapshot = (scope: string) => snapshotOf(entryOf(scope).circuit, scope, clock.now());
-	return {
-		layer,
-		...(options.scope ? { scopeOf: options.scope } : {}),
-		snapshot,
-		isolate(scope) {
+	const circuits = {
+		snapshot: (scope: string) => snapshotOf(entryOf(scope).circuit, scope, clock.now()),
+		isolate(scope: string) {
 			const { circuit } = entryOf(scope);
 			circuit.isolate(clock.now());
 			shared?.command(scope, circuit, 'isolate');
 		},
-		reset(scope) {
+		reset(scope: string) {
 			const { circuit } = entryOf(scope);
 			circuit.reset(clock.now());
 			shared?.command(scope, circuit, 'reset');
@@ -179,6 +177,13 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 				return Math.max(0, verdict);
 			},
 		}),
+	};
+	const { snapshot } = circuits;
+	return {
+		layer,
+		...(options.scope ? { scopeOf: options.scope } : {}),
+		...circuits,
+		members: breakerMembers(circuits, context),
 		stats: (scope) => ({ breaker: snapshot(scope) }),
 		start() {
 			if (options.share === true || (share && hasTabs())) {

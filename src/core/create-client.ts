@@ -12,9 +12,9 @@ import { createContext } from './context.js';
 import { Emitter } from './events.js';
 import { mergeOptions } from './merge-options.js';
 import type { CallOptions, CoreClientOptions } from './options.js';
-import { isPolicy, slotOrder, type PolicyContext, type PolicyParts, type SlotName } from './policy.js';
+import { isPolicy, slotOrder, type PolicyContext, type PolicyParts } from './policy.js';
 import { originOf, requestOrigin } from './scope.js';
-import { policyApis } from './policy-apis.js';
+import { clientMembers } from './policy-apis.js';
 import { Stats } from './stats.js';
 import { Health } from './health.js';
 import { checkLogger, createLogging, type Logger } from './logger.js';
@@ -59,7 +59,6 @@ export function assemble<O extends object>(userOptions: O, resolve: Resolve<O>, 
 	checkLogger(logger);
 
 	// Each slot's policy, created once, in the library's order.
-	const parts: Partial<Record<SlotName, PolicyParts>> = {};
 	const active: PolicyParts[] = [];
 	for (const slot of slotOrder) {
 		const value = (options as Record<string, unknown>)[slot];
@@ -69,7 +68,6 @@ export function assemble<O extends object>(userOptions: O, resolve: Resolve<O>, 
 			}
 
 			const part = value.create(context);
-			parts[slot] = part;
 			active.push(part);
 		} else if (value !== undefined && value !== false && !(slot === 'cache' && typeof value === 'string')) {
 			throw new RangeError(`\`${slot}\` must be a policy (from \`steadfetch/${slot === 'rateLimit' ? 'rate-limit' : slot}\`) or false; got ${typeof value}`);
@@ -186,7 +184,7 @@ export function assemble<O extends object>(userOptions: O, resolve: Resolve<O>, 
 		emitter.clear();
 	};
 
-	policyApis(client as unknown as Client, parts, scopeOf);
+	clientMembers(client as unknown as Client, active, scopeOf);
 	for (const part of active) {
 		part.start?.();
 	}

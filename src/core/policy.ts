@@ -128,6 +128,11 @@ export interface PolicyParts {
 	substituted?(response: Response): 'stale' | 'queued' | undefined;
 	/** This policy's view of a scope, merged into `client.stats()[scope]`. */
 	stats?(scope: string): Record<string, unknown> | undefined;
+	/**
+	 * Members this policy gives the client (`breaker` and `waitForHealthy`, `cache`, `outbox`): each
+	 * replaces the core's stand-in, so a client without the policy carries none of its code.
+	 */
+	readonly members?: Readonly<Record<string, unknown>>;
 }
 
 /**

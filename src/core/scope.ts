@@ -11,3 +11,7 @@ export const requestOrigin = (url: string): string => {
 	const slash = url.startsWith('https://') ? url.indexOf('/', 8) : url.startsWith('http://') ? url.indexOf('/', 7) : -1;
 	return slash === -1 ? originOf(url) : url.slice(0, slash);
 };
+
+/** The scope a public method names: a string without `://` is a scope itself, else a URL's scope. */
+export const scopeFor = (urlOrScope: string | URL, scopeOf: (url: string) => string): string =>
+	typeof urlOrScope === 'string' && !urlOrScope.includes('://') ? urlOrScope : scopeOf(String(urlOrScope));

@@ -52,3 +52,13 @@ export const checkOptionsObject = (options: unknown): void => {
 		throw new TypeError("The `options` argument must be an object");
 	}
 };
+
+/** `waitForHealthy`'s `timeoutMs` (ms, default 30 000): a rejected `InvalidRequestError` for a bad one. */
+export const waitTimeoutOf = (options: { timeoutMs?: number } | undefined): number => {
+	const { timeoutMs = 30_000 } = options ?? {};
+	if (!(typeof timeoutMs === 'number' && timeoutMs >= 0 && Number.isFinite(timeoutMs))) {
+		throw new InvalidRequestError(`\`timeoutMs\` must be a non-negative finite number of ms; got ${String(timeoutMs)}`);
+	}
+
+	return timeoutMs;
+};

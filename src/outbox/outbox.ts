@@ -90,6 +90,7 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 
 	return {
 		outbox,
+		members: { outbox },
 		substituted: (response) => response.headers.has('steadfetch-outbox-entry') ? 'queued' : undefined,
 		layer,
 		wrap,

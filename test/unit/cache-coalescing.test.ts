@@ -150,7 +150,7 @@ describe('write coalescing, told before the body is copied', () => {
 		const copies = async (answer: Response): Promise<boolean> => {
 			const clone = vi.spyOn(answer, 'clone');
 			const read = vi.spyOn(answer, 'arrayBuffer');
-			void store(core, request, undefined, answer, core.epoch, undefined, () => undefined);
+			void store(core, request, undefined, answer, core.epoch, undefined);
 			const copied = clone.mock.calls.length + read.mock.calls.length > 0;
 			await settle();
 			return copied;
