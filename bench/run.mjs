@@ -2,9 +2,10 @@
 // process, one after another, and ends with a summary table; everything goes to bench/results.json
 // with the machine, its load, the date and the command.
 //
-//   node bench/run.mjs [overhead] [outage] [memory] [browser] [--quick]
+//   node bench/run.mjs [overhead] [cpu] [outage] [memory] [browser] [--quick]
 //
 // overhead.mjs  happy-path µs per request: fetch, ky, ofetch, steadfetch (Node)
+// cpu.mjs       CPU µs and young-generation GCs per call without the network: ky, core, steadfetch (Node)
 // outage.mjs    time to an answer with the origin hanging or refusing: ky vs steadfetch (Node)
 // memory.mjs    heap after 10,000 and 100,000 calls over 10,000 URLs with the cache on (Node)
 // browser.mjs   Chromium: stale answer from IndexedDB, outbox vs workbox-background-sync
@@ -19,6 +20,7 @@ import { section, table } from './lib/table.mjs';
 
 const benches = {
 	overhead: { file: 'overhead.mjs', node: ['--expose-gc'] },
+	cpu: { file: 'cpu.mjs', node: [] },
 	outage: { file: 'outage.mjs', node: [] },
 	memory: { file: 'memory.mjs', node: ['--expose-gc'] },
 	browser: { file: 'browser.mjs', node: [] },
@@ -67,12 +69,19 @@ const loadAfter = load();
 
 // The summary: the headline figure of each bench, side by side with what it is compared to.
 const rows = [];
-const { overhead, outage, memory, browser } = results;
+const { overhead, cpu, outage, memory, browser } = results;
 if (overhead) {
 	const us = overhead.usPerRequest;
 	rows.push(['Happy path, µs per GET over 64 URLs (16 in flight, Node)', `${us.steadfetch.median}`, `core ${us.core.median} · ky ${us.ky.median} · ofetch ${us.ofetch.median} · fetch ${us.fetch.median}`, `defaults ${overhead.ratio.steadfetchToKy}× ky (≤ 1.10×), core ${overhead.ratio.coreToKy}× ky (≤ 1.03×) ${overhead.target.met ? '✓' : '✗'}`]);
 	const distinct = overhead.distinct;
 	rows.push(['Happy path, µs per GET, every URL new', `${distinct.usPerRequest.steadfetch.median}`, `core ${distinct.usPerRequest.core.median} · ky ${distinct.usPerRequest.ky.median} · fetch ${distinct.usPerRequest.fetch.median}`, `defaults ${distinct.ratio.steadfetchToKy}× ky (≤ 1.25×), core ${distinct.ratio.coreToKy}× ky (≤ 1.03×) ${distinct.target.met ? '✓' : '✗'}`]);
+}
+
+if (cpu) {
+	for (const workload of ['repeated', 'distinct']) {
+		const row = cpu[workload];
+		rows.push([`CPU µs per call without the network, ${workload === 'repeated' ? '64 URLs' : 'every URL new'}`, `${row.steadfetch.cpuUs}`, `core ${row.core.cpuUs} · core + trace ${row['core + trace'].cpuUs} · ky ${row.ky.cpuUs}`, `defaults ${(row.steadfetch.cpuUs / row.ky.cpuUs).toFixed(2)}× ky, core ${(row.core.cpuUs / row.ky.cpuUs).toFixed(2)}× ky; young-gen GCs per 1,000 calls ${row.steadfetch.scavengesPer1000} / ${row.core.scavengesPer1000} / ky ${row.ky.scavengesPer1000}`]);
+	}
 }
 
 if (outage) {
