@@ -15,59 +15,59 @@ if (!existsSync('dist/core.js')) {
 
 /**
  * Each case: a consumer file, and its budget in bytes (min+brotli, ky and idb-keyval bundled in):
- * the figures of the day they were set (2026-11-22) plus ~1 % headroom, so growth fails the check and has to be
+ * the figures of the day they were set (2026-11-23) plus ~1 % headroom, so growth fails the check and has to be
  * argued for. `issue` is the target of issue #11, shown for comparison.
  */
 const cases = [
 	{
 		name: 'steadfetch/core',
 		source: "import { createClient } from 'steadfetch/core';\nexport const api = createClient();",
-		budget: 16_140, issue: 11_000,
+		budget: 16_180, issue: 11_000,
 	},
 	{
 		name: 'core + breaker()',
 		source: "import { createClient } from 'steadfetch/core';\nimport { breaker } from 'steadfetch/breaker';\nexport const api = createClient({ breaker: breaker() });",
-		budget: 20_250, issue: 13_000,
+		budget: 20_460, issue: 13_000,
 	},
 	{
 		name: 'core + breaker() + staleCache()',
 		source: "import { createClient } from 'steadfetch/core';\nimport { breaker } from 'steadfetch/breaker';\nimport { staleCache } from 'steadfetch/cache';\nexport const api = createClient({ breaker: breaker(), cache: staleCache() });",
-		budget: 25_300, issue: 15_500,
+		budget: 25_640, issue: 15_500,
 	},
 	{
 		name: 'core + outbox()',
 		source: "import { createClient } from 'steadfetch/core';\nimport { outbox } from 'steadfetch/outbox';\nexport const api = createClient({ outbox: outbox() });",
-		budget: 22_380,
+		budget: 22_460,
 	},
 	{
 		name: 'core + bulkhead()',
 		source: "import { createClient } from 'steadfetch/core';\nimport { bulkhead } from 'steadfetch/bulkhead';\nexport const api = createClient({ bulkhead: bulkhead() });",
-		budget: 16_590, policy: true,
+		budget: 16_620, policy: true,
 	},
 	{
 		name: 'core + dedupe()',
 		source: "import { createClient } from 'steadfetch/core';\nimport { dedupe } from 'steadfetch/dedupe';\nexport const api = createClient({ dedupe: dedupe() });",
-		budget: 16_520, policy: true,
+		budget: 16_580, policy: true,
 	},
 	{
 		name: 'core + rateLimit()',
 		source: "import { createClient } from 'steadfetch/core';\nimport { rateLimit } from 'steadfetch/rate-limit';\nexport const api = createClient({ rateLimit: rateLimit() });",
-		budget: 17_300, policy: true,
+		budget: 17_340, policy: true,
 	},
 	{
 		name: 'core + hedge()',
 		source: "import { createClient } from 'steadfetch/core';\nimport { hedge } from 'steadfetch/hedge';\nexport const api = createClient({ hedge: hedge() });",
-		budget: 16_700, policy: true,
+		budget: 16_780, policy: true,
 	},
 	{
 		name: 'core + failover()',
 		source: "import { createClient } from 'steadfetch/core';\nimport { failover } from 'steadfetch/failover';\nexport const api = createClient({ failover: failover({ mirrors: { 'https://a.example': ['https://b.example'] } }) });",
-		budget: 16_860, policy: true,
+		budget: 16_900, policy: true,
 	},
 	{
 		name: 'core + auth()',
 		source: "import { createClient } from 'steadfetch/core';\nimport { auth } from 'steadfetch/auth';\nexport const api = createClient({ auth: auth({ token: () => 't', refresh: () => undefined }) });",
-		budget: 16_840, policy: true,
+		budget: 17_050, policy: true,
 	},
 	{
 		name: 'core + otel()',
@@ -77,22 +77,22 @@ const cases = [
 	{
 		name: 'core + breaker({ shared }) (cloudflare)',
 		source: "import { createClient } from 'steadfetch/core';\nimport { breaker } from 'steadfetch/breaker';\nimport { coordinator } from 'steadfetch/cloudflare';\nexport { BreakerCoordinator } from 'steadfetch/cloudflare';\nexport const make = (env) => createClient({ breaker: breaker({ shared: coordinator(env.STEADFETCH) }) });",
-		budget: 21_600, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
+		budget: 21_820, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
 	},
 	{
 		name: 'core + breaker({ shared }) (deno)',
 		source: "import { createClient } from 'steadfetch/core';\nimport { breaker } from 'steadfetch/breaker';\nimport { coordinator, denoKvStore } from 'steadfetch/deno';\nexport const make = (kv) => createClient({ store: denoKvStore(kv), breaker: breaker({ shared: coordinator(kv) }) });",
-		budget: 21_510, platform: 'neutral', conditions: ['deno'],
+		budget: 21_740, platform: 'neutral', conditions: ['deno'],
 	},
 	{
 		name: 'steadfetch + fetchHandler (a service worker)',
 		source: "import { createClient } from 'steadfetch';\nimport { fetchHandler, outboxSyncHandler } from 'steadfetch/sw';\nconst api = createClient({ outbox: true });\nexport const handle = fetchHandler(api, { match: () => true });\nexport const sync = outboxSyncHandler(api);",
-		budget: 34_450,
+		budget: 35_030,
 	},
 	{
 		name: 'steadfetch (the preset: every policy)',
 		source: "import { createClient, isStale, outboxSyncHandler } from 'steadfetch';\nexport const api = createClient({ outbox: true });\nexport { isStale, outboxSyncHandler };",
-		budget: 33_990, issue: 18_000,
+		budget: 34_580, issue: 18_000,
 	},
 ];
 

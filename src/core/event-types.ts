@@ -15,7 +15,11 @@ export interface RetryEvent extends BaseEvent<'retry'> {
 	url: string;
 	/** 1 for the first retry. */
 	retryCount: number;
-	/** Classification code of the error that caused the retry (`UNKNOWN` when ky does not say, as for a retry an `afterResponse` hook forced with `ky.retry()`). */
+	/**
+	 * Classification code of the error that caused the retry, from ky's `beforeRetry` hook. The client
+	 * adds that hook to a call only while somebody listens to `retry` (or `'*'`): a listener added
+	 * while a call is under way gets `UNKNOWN` for that call's retries.
+	 */
 	code: string;
 	/** ky's error that caused the retry (`undefined` when ky does not say, see `code`). */
 	error: unknown;
