@@ -17,9 +17,11 @@ import { section, table } from './lib/table.mjs';
 import { startOrigin } from './lib/spawn-origin.mjs';
 
 const concurrency = 16;
+const argValue = (name) => process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
 const perBatch = quick ? 500 : 2000;
 const warmupRounds = quick ? 1 : 2;
-const rounds = quick ? 5 : 9;
+// `--rounds N` (not in `npm run bench`): more rounds for a steadier median.
+const rounds = Number(argValue('--rounds') ?? (quick ? 5 : 9));
 const distinctUrls = 64;
 
 const origin = await startOrigin({ bodyBytes: 256 });
@@ -74,6 +76,33 @@ if (process.argv.includes('--breakdown')) {
 	}
 }
 
+// `--baseline <path of another build's dist/index.js>` (not in `npm run bench`): that build's core and
+// defaults side by side with this one's, in the same rounds (a before/after on one machine state).
+const baseline = argValue('--baseline');
+if (baseline) {
+	const { pathToFileURL } = await import('node:url');
+	const before = await import(pathToFileURL(baseline).href);
+	const beforeCore = await import(new URL('core.js', pathToFileURL(baseline)).href);
+	const beforeApi = before.createClient({ name: 'bench-overhead-baseline', store: before.memoryStore });
+	for (const type of ['cache:stored', 'retry', 'breaker:open', 'storage:error']) {
+		beforeApi.on(type, () => undefined);
+	}
+
+	const beforeCoreClient = beforeCore.createClient({});
+	clients['baseline core'] = async (url) => beforeCoreClient.get(url).json();
+	clients['baseline steadfetch'] = async (url) => beforeApi.get(url).json();
+}
+
+// `--clients a,b,c` (not in `npm run bench`): only these (ky and the ones the ratios need are kept).
+const only = argValue('--clients')?.split(',');
+if (only) {
+	for (const name of Object.keys(clients)) {
+		if (!only.includes(name) && !['ky', 'fetch', 'core', 'steadfetch', 'core + trace'].includes(name)) {
+			delete clients[name];
+		}
+	}
+}
+
 const names = Object.keys(clients);
 
 let fresh = 0;
@@ -120,8 +149,8 @@ const measure = async () => {
 
 const results = {};
 // `--workload repeated|distinct` (not in `npm run bench`): measure one workload only.
-const only = process.argv.includes('--workload') ? process.argv[process.argv.indexOf('--workload') + 1] : undefined;
-for (const [workload, pick] of Object.entries(workloads).filter(([name]) => !only || name === only)) {
+const onlyWorkload = argValue('--workload');
+for (const [workload, pick] of Object.entries(workloads).filter(([name]) => !onlyWorkload || name === onlyWorkload)) {
 	urlOf = pick;
 	results[workload] = await measure();
 }
@@ -152,6 +181,7 @@ for (const [workload, { samples, orders }] of Object.entries(results)) {
 			`steadfetch ÷ ky: ${ratio.toFixed(3)}× (paired per round: ${pairedRatio('steadfetch', 'ky').toFixed(3)}×); target ≤ ${target}× ${ratio <= target ? '✓' : '✗ ABOVE TARGET'}`,
 			`steadfetch/core ÷ ky: ${coreRatio.toFixed(3)}× (paired: ${pairedRatio('core', 'ky').toFixed(3)}×); target ≤ ${targets.core}× ${coreRatio <= targets.core ? '✓' : '✗ ABOVE TARGET'}`,
 			`core + trace ÷ core: ${traceRatio.toFixed(3)}× (paired: ${pairedRatio('core + trace', 'core').toFixed(3)}×); target ≤ ${targets.trace}× ${traceRatio <= targets.trace ? '✓' : '✗ ABOVE TARGET'}`,
+			...(baseline ? [`baseline (${baseline}) core ÷ ky: ${(medians['baseline core'] / medians.ky).toFixed(3)}× (paired: ${pairedRatio('baseline core', 'ky').toFixed(3)}×); baseline steadfetch ÷ ky: ${(medians['baseline steadfetch'] / medians.ky).toFixed(3)}× (paired: ${pairedRatio('baseline steadfetch', 'ky').toFixed(3)}×)`] : []),
 		],
 	);
 	summary[workload] = {

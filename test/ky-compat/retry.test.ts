@@ -1238,9 +1238,12 @@ test.concurrent('totalTimeout takes precedence over retry limit', async ({expect
 		ky('https://example.com', {
 			fetch: customFetch,
 			totalTimeout: 500,
+			// steadfetch default differs: retry.retryOnTimeout (ky: false). With it on, an attempt that the total
+			// budget's timer ends a fraction of a ms early (Node timers vs performance.now()) may be retried.
 			retry: {
 				limit: 10,
 				delay: () => 0,
+				retryOnTimeout: false,
 			},
 		}).text(),
 		{
@@ -1775,9 +1778,12 @@ test.concurrent('totalTimeout with timeout: false - exceeds total budget', async
 			fetch: customFetch,
 			timeout: false,
 			totalTimeout: 500,
+			// steadfetch default differs: retry.retryOnTimeout (ky: false). With it on, an attempt that the total
+			// budget's timer ends a fraction of a ms early (Node timers vs performance.now()) may be retried.
 			retry: {
 				limit: 5,
 				delay: () => 0,
+				retryOnTimeout: false,
 			},
 		}).text(),
 		{
@@ -2044,9 +2050,12 @@ test.concurrent('totalTimeout works with ky.create()', async ({expect}) => {
 	const api = ky.create({
 		fetch: customFetch,
 		totalTimeout: 500,
+		// steadfetch default differs: retry.retryOnTimeout (ky: false). With it on, an attempt that the total
+		// budget's timer ends a fraction of a ms early (Node timers vs performance.now()) may be retried.
 		retry: {
 			limit: 3,
 			delay: () => 0,
+			retryOnTimeout: false,
 		},
 	});
 
