@@ -39,15 +39,22 @@ class Attempt implements EventListenerObject {
 }
 
 /** Send one attempt and count its outcome; `after` runs once it is counted. */
-export const send = async (settle: Settle, circuit: Circuit, probe: number | undefined, request: Request, init: FetchInit | undefined, next: FetchLike, after?: () => void): Promise<Response> => {
+export const send = (settle: Settle, circuit: Circuit, probe: number | undefined, request: Request, init: FetchInit | undefined, next: FetchLike, after?: () => void): Promise<Response> => {
 	const attempt = new Attempt(settle, circuit, circuit.gen, probe, init, request.signal, after);
 	request.signal.addEventListener('abort', attempt);
+	let sent: Promise<Response>;
 	try {
-		const response = await next(request, init);
-		attempt.finish(response);
-		return response;
+		sent = next(request, init);
 	} catch (error) {
 		attempt.finish(undefined, error);
-		throw error;
+		return Promise.reject(error);
 	}
+
+	return sent.then((response) => {
+		attempt.finish(response);
+		return response;
+	}, (error: unknown) => {
+		attempt.finish(undefined, error);
+		throw error;
+	});
 };
