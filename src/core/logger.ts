@@ -79,10 +79,11 @@ export const createLogging = (logger: Logger, params: ReadonlySet<string>, clock
 
 	/** One record per call, at its outcome. */
 	return (call: CallState, startedAt: number, response: Response | undefined, error: unknown): void => {
-		const classified = response ? undefined : classify(error);
+		// No response and no error: a `beforeRetry` hook stopped the call with `ky.stop` (it resolved undefined).
+		const classified = response || error === undefined ? undefined : classify(error);
 		const code = classified?.code;
 		write(
-			code === undefined ? response!.status < 400 ? 'info' : 'warn' : expectedCodes.has(code) ? 'warn' : 'error',
+			code === undefined ? (response?.status ?? 0) < 400 ? 'info' : 'warn' : expectedCodes.has(code) ? 'warn' : 'error',
 			code,
 			{
 				event: 'call', scope: call.scope ?? '', requestId: call.requestId, method: call.method,

@@ -105,6 +105,32 @@ describe('the direct path (no outer policy applies)', () => {
 		api.close();
 	});
 
+	it('a call a beforeRetry hook stops resolves undefined with a logger too: one record, no unhandled rejection, on either path', async () => {
+		const unhandled: unknown[] = [];
+		const onUnhandled = (reason: unknown): void => {
+			unhandled.push(reason);
+		};
+
+		process.on('unhandledRejection', onUnhandled);
+		try {
+			const { fetch } = transport(() => json({}, 503));
+			const records: Array<{ event: string; level: string }> = [];
+			const logger = { info: (record: never) => records.push(record), warn: (record: never) => records.push(record), error: (record: never) => records.push(record) };
+			const options = { fetch, logger, retry: { limit: 1, delay: () => 0 }, hooks: { beforeRetry: [(): typeof ky.stop => ky.stop] } };
+			for (const api of [createCore(options), createClient({ ...options, store: memoryStore })]) {
+				records.length = 0;
+				expect(await api.get(`${origin}/stopped`)).toBeUndefined();
+				await new Promise((resolve) => setTimeout(resolve, 10));
+				expect(records.filter((record) => record.event === 'call')).toEqual([expect.objectContaining({ event: 'call', level: 'info' })]);
+				api.close();
+			}
+		} finally {
+			process.off('unhandledRejection', onUnhandled);
+		}
+
+		expect(unhandled).toEqual([]);
+	});
+
 	it('`fallback` takes the wrapped path: the degraded answer replaces the failure', async () => {
 		const { fetch } = transport(() => json({}, 500));
 		const api = createCore({ fetch, retry: 0, fallback: { offline: true } });
