@@ -53,7 +53,10 @@ export const clientMembers = (client: Client, active: readonly PolicyParts[], sc
 		Object.assign(members, part.members);
 	}
 
-	for (const [name, value] of Object.entries(members)) {
+	// `waitForHealthy` is a method as before (assignable, for spies); the handles are fixed properties.
+	const { waitForHealthy, ...handles } = members;
+	client.waitForHealthy = waitForHealthy as Client['waitForHealthy'];
+	for (const [name, value] of Object.entries(handles)) {
 		Object.defineProperty(client, name, { value });
 	}
 
