@@ -28,13 +28,15 @@ const create = (context: PolicyContext, token: AuthOptions['token'], refresh: Au
 
 	const layer: Layer = (next) => async (request, init) => {
 		const call = init?.steadfetch;
-		if (inFlight) {
-			// A refresh is running: the token it replaces is not sent, nor one read while the app is
-			// halfway through signing someone in. A call made for another identity than the one the
-			// refresh left signed in is not sent at all.
+		if (inFlight && call?.options['outbox'] === false && call.idempotencyKey !== undefined) {
+			// An outbox replay that starts while a refresh runs waits for it: it is someone's stored
+			// write, and a token read while the app is halfway through signing someone else in must not
+			// carry it. Made for another identity than the one the refresh left signed in, it is not sent
+			// (it stays queued for its own identity). Only replays wait: the app's own calls — the
+			// refresh's own request through this client among them — go at once, as before.
 			await inFlight.catch(() => undefined);
-			if (call && call.identity !== context.identity()) {
-				throw new AuthError('The identity changed with a token refresh; the call was not sent', call.scope ?? '');
+			if (call.identity !== context.identity()) {
+				throw new AuthError('The identity changed with a token refresh; the replay was not sent', call.scope ?? '');
 			}
 		}
 
@@ -177,9 +179,9 @@ const create = (context: PolicyContext, token: AuthOptions['token'], refresh: Au
  * attempt (retries and outbox replays included) and sent as `Authorization: <scheme> <token>`. On a
  * 401, one `refresh()` runs for the whole client and across the tabs of the origin (a Web Lock; the
  * other tabs hear that it finished and read `token()` again — no token crosses tabs); every call that
- * got a 401 meanwhile waits for it and is sent once more with the new token; an attempt that starts
- * while it runs waits for it too, and is not sent at all when the call was made for another identity
- * than the one the refresh left signed in (`AuthError`). A second 401, or a
+ * got a 401 meanwhile waits for it and is sent once more with the new token; an outbox replay that
+ * starts while it runs waits for it too, and is not sent at all when it was queued for another
+ * identity than the one the refresh left signed in (`AuthError`; it stays queued). A second 401, or a
  * refresh that throws, rejects with `AuthError`. Where Web Locks are missing (Workers), the single
  * flight is per client. Bad options throw a `RangeError` naming the option and the value.
  *

@@ -145,37 +145,40 @@ describe('auth', () => {
 		bob.close();
 	});
 
-	it('an attempt that starts while a refresh runs waits for it: sent once, with the new token, never the one being replaced', async () => {
+	it('a replay that starts while a refresh runs waits for it: sent once, with the new token, never the one being replaced', async ({ onTestFinished }) => {
 		const { state, options } = session();
 		let release!: () => void;
 		const gate = new Promise<void>((resolve) => {
 			release = resolve;
 		});
+		onTestFinished(() => release()); // a failed assertion must not leave the refresh (and its Web Lock) held
 		const refresh = options.refresh;
 		options.refresh = async () => {
 			await refresh();
-			await gate; // the app is still busy with its sign-in when the next call starts
+			await gate; // the app is still busy with its sign-in when the replay starts
 		};
 		const api = createCore({ retry: 0, auth: auth(options) });
 		const first = api.get(`${server.url}/data/first`).json();
 		await vi.waitFor(() => expect(state.token).not.toBe('stale')); // the refresh is under way
-		const during = api.get(`${server.url}/data/during`).json();
+		// What the outbox sends: the stored request with outbox: false and its Idempotency-Key.
+		const replay = api.post(`${server.url}/data/replay`, { outbox: false, idempotencyKey: 'k-1', json: { n: 1 } }).json();
 		await new Promise((resolve) => setTimeout(resolve, 30));
-		expect(seen.filter((request) => request.path === '/data/during')).toEqual([]);
+		expect(seen.filter((request) => request.path === '/data/replay')).toEqual([]);
 		release();
-		expect(await Promise.all([first, during])).toEqual([{ ok: true }, { ok: true }]);
-		expect(seen.filter((request) => request.path === '/data/during').map((request) => request.authorization)).toEqual([`Bearer ${state.token}`]);
+		expect(await Promise.all([first, replay])).toEqual([{ ok: true }, { ok: true }]);
+		expect(seen.filter((request) => request.path === '/data/replay').map((request) => request.authorization)).toEqual([`Bearer ${state.token}`]);
 		expect(state.refreshes).toBe(1);
 		api.close();
 	});
 
-	it('with identity: a call made for the previous identity while a refresh signs someone else in is never sent (not even with the new token)', async () => {
+	it('with identity: a replay queued for the previous identity that starts while a refresh signs someone else in is never sent (not even with the new token)', async ({ onTestFinished }) => {
 		const { state, options } = session();
 		let who = 'alice';
 		let release!: () => void;
 		const gate = new Promise<void>((resolve) => {
 			release = resolve;
 		});
+		onTestFinished(() => release()); // a failed assertion must not leave the refresh (and its Web Lock) held
 		const refresh = options.refresh;
 		options.refresh = async () => {
 			await refresh(); // the new token is where token() reads it...
@@ -185,13 +188,28 @@ describe('auth', () => {
 		const api = createCore({ retry: 0, identity: () => who, auth: auth(options) });
 		const trigger = api.get(`${server.url}/data/bob`).json();
 		await vi.waitFor(() => expect(state.token).not.toBe('stale'));
-		const alices = api.get(`${server.url}/data/alice`).catch((error: unknown) => error);
+		const alices = api.post(`${server.url}/data/alice`, { outbox: false, idempotencyKey: 'k-alice', json: { by: 'alice' } }).catch((error: unknown) => error);
 		await new Promise((resolve) => setTimeout(resolve, 30));
 		release();
 		expect(await alices).toBeInstanceOf(AuthError);
 		await expect(trigger).rejects.toBeInstanceOf(AuthError); // made for Alice too: not sent again for Bob
 		expect(seen.filter((request) => request.path === '/data/alice')).toEqual([]);
 		expect(await api.get(`${server.url}/data/bob`).json()).toEqual({ ok: true }); // Bob's own call
+		api.close();
+	});
+
+	it('a refresh that asks the API through the same client is not held by its own refresh (no deadlock)', async () => {
+		const state = { token: 'stale', refreshes: 0 };
+		let api!: ReturnType<typeof createCore>;
+		api = createCore({ retry: 0, auth: auth({
+			token: () => state.token,
+			refresh: async () => {
+				state.refreshes++;
+				state.token = (await api.get(`${server.url}/token`).json<{ token: string }>()).token;
+			},
+		}) });
+		expect(await api.get(`${server.url}/data/self`).json()).toEqual({ ok: true });
+		expect(state.refreshes).toBe(1);
 		api.close();
 	});
 
