@@ -45,6 +45,25 @@ const session = () => {
 	return { state, options };
 };
 
+/**
+ * Hold `options.refresh` after it stored the new token, until the returned `release()` (or the test's
+ * end: a failed assertion must not leave the refresh, and its Web Lock, held); then run `after`.
+ */
+const holdRefresh = (options: ReturnType<typeof session>['options'], onTestFinished: (listener: () => void) => void, after?: () => void): (() => void) => {
+	let release!: () => void;
+	const gate = new Promise<void>((resolve) => {
+		release = resolve;
+	});
+	onTestFinished(() => release());
+	const refresh = options.refresh;
+	options.refresh = async () => {
+		await refresh();
+		await gate;
+		after?.();
+	};
+	return release;
+};
+
 describe('auth', () => {
 	it('30 concurrent calls that get 401 share exactly one refresh, and all succeed with the new token', async () => {
 		const { state, options } = session();
@@ -147,16 +166,8 @@ describe('auth', () => {
 
 	it('a replay that starts while a refresh runs waits for it: sent once, with the new token, never the one being replaced', async ({ onTestFinished }) => {
 		const { state, options } = session();
-		let release!: () => void;
-		const gate = new Promise<void>((resolve) => {
-			release = resolve;
-		});
-		onTestFinished(() => release()); // a failed assertion must not leave the refresh (and its Web Lock) held
-		const refresh = options.refresh;
-		options.refresh = async () => {
-			await refresh();
-			await gate; // the app is still busy with its sign-in when the replay starts
-		};
+		// The app is still busy with its sign-in when the replay starts.
+		const release = holdRefresh(options, onTestFinished);
 		const api = createCore({ retry: 0, auth: auth(options) });
 		const first = api.get(`${server.url}/data/first`).json();
 		await vi.waitFor(() => expect(state.token).not.toBe('stale')); // the refresh is under way
@@ -174,17 +185,10 @@ describe('auth', () => {
 	it('with identity: a replay queued for the previous identity that starts while a refresh signs someone else in is never sent (not even with the new token)', async ({ onTestFinished }) => {
 		const { state, options } = session();
 		let who = 'alice';
-		let release!: () => void;
-		const gate = new Promise<void>((resolve) => {
-			release = resolve;
+		// The new token is where token() reads it a moment before the app says who it is for.
+		const release = holdRefresh(options, onTestFinished, () => {
+			who = 'bob';
 		});
-		onTestFinished(() => release()); // a failed assertion must not leave the refresh (and its Web Lock) held
-		const refresh = options.refresh;
-		options.refresh = async () => {
-			await refresh(); // the new token is where token() reads it...
-			await gate;
-			who = 'bob'; // ...a moment before the app says who it is for
-		};
 		const api = createCore({ retry: 0, identity: () => who, auth: auth(options) });
 		const trigger = api.get(`${server.url}/data/bob`).json();
 		await vi.waitFor(() => expect(state.token).not.toBe('stale'));
