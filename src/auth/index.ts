@@ -1,3 +1,4 @@
+import { isReplay } from '../core/idempotency.js';
 import type { Call, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { Layer } from '../core/types.js';
 import { AuthError } from '../errors/AuthError.js';
@@ -28,7 +29,7 @@ const create = (context: PolicyContext, token: AuthOptions['token'], refresh: Au
 
 	const layer: Layer = (next) => async (request, init) => {
 		const call = init?.steadfetch;
-		if (inFlight && call?.options['outbox'] === false && call.idempotencyKey !== undefined) {
+		if (inFlight && call && isReplay(call.options)) {
 			// An outbox replay that starts while a refresh runs waits for it: it is someone's stored
 			// write, and a token read while the app is halfway through signing someone else in must not
 			// carry it. Made for another identity than the one the refresh left signed in, it is not sent

@@ -1,5 +1,12 @@
 import type { Call } from './policy.js';
 
+/**
+ * Whether a call is an outbox replay: the outbox sends a stored mutation through the client with
+ * `outbox: false` and the entry's `idempotencyKey`.
+ */
+export const isReplay = (options: Readonly<Record<string, unknown>>): boolean =>
+	options['outbox'] === false && options['idempotencyKey'] !== undefined;
+
 /** The `Idempotency-Key` the caller put on the request itself (per-call headers or a Request input), if any. */
 export const callerKey = (call: Call): string | undefined => {
 	const headers = call.options['headers'];

@@ -1,3 +1,4 @@
+import { isReplay } from '../core/idempotency.js';
 import type { Call, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import { isOffline } from '../core/runtime.js';
 import type { Layer } from '../core/types.js';
@@ -96,7 +97,7 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 	return {
 		layer,
 		wrap,
-		appliesTo: ({ options }) => options['failover'] !== false && (replays || !(options['outbox'] === false && options['idempotencyKey'] !== undefined)),
+		appliesTo: ({ options }) => options['failover'] !== false && (replays || !isReplay(options)),
 		stats: (scope) => {
 			const count = answered.get(scope);
 			return count === undefined ? undefined : { failover: { answered: count } };

@@ -1,3 +1,4 @@
+import { isReplay } from '../core/idempotency.js';
 import type { Call, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { check } from '../core/validate.js';
@@ -82,7 +83,7 @@ export const traceLayer = (context: PolicyContext, header: string, tracer?: Atte
 	/** The attempt's `attempt:start`/`attempt:end` events and its span's end, around `next`. */
 	const watch = async (next: FetchLike, request: Request, init: FetchInit | undefined, call: Call | undefined, requestId: string, attempt: number, span: ReturnType<AttemptTracer['attempt']> | undefined): Promise<Response> => {
 		const scope = call?.scope ?? context.scopeOf(request.url);
-		const replay = call?.options['outbox'] === false && call.idempotencyKey !== undefined;
+		const replay = call !== undefined && isReplay(call.options);
 		const base = { scope, method: request.method, url: request.url, requestId, attempt, hedge: false, replay };
 		context.emit('attempt:start', base);
 		const started = clock.now();
