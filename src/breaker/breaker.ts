@@ -178,13 +178,11 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 			},
 		}),
 	};
-	const { snapshot } = circuits;
 	return {
 		layer,
 		...(options.scope ? { scopeOf: options.scope } : {}),
-		...circuits,
 		members: breakerMembers(circuits, context),
-		stats: (scope) => ({ breaker: snapshot(scope) }),
+		stats: (scope) => ({ breaker: circuits.snapshot(scope) }),
 		start() {
 			if (options.share === true || (share && hasTabs())) {
 				sharing = createSharing(context.name, receive);

@@ -186,7 +186,6 @@ export function createCache(context: PolicyContext, options: ResolvedCacheOption
 		wrap,
 		appliesTo: ({ method, options: { cache } }) => unsafe.has(method) || (cache !== false && cache !== 'no-store' && reads.has(method)),
 		substituted: (response) => isStale(response) ? 'stale' : undefined,
-		handle,
 		members: { cache: handle },
 		clear,
 		close() {

@@ -1,33 +1,23 @@
-import type { BreakerSnapshot } from '../breaker/snapshot.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import type { Outbox } from '../outbox/types.js';
-import type { CacheHandle, Client } from './client-types.js';
+import type { BreakerHandle, CacheHandle, Client } from './client-types.js';
 import type { PolicyParts } from './policy.js';
 import { scopeFor } from './scope.js';
 import { waitTimeoutOf } from './validate-options.js';
 
-/** What the breaker policy adds to its parts: its view of a scope, and its members for the client. */
+/** The breaker's parts: its members for the client, `breaker(url)` (with `isolate`, `reset`) and `waitForHealthy`. */
 export interface BreakerParts extends PolicyParts {
-	snapshot(scope: string): BreakerSnapshot;
-	/** Open a scope by hand until `reset` (a kill switch): shared across tabs and persisted. */
-	isolate(scope: string): void;
-	/** Close a scope by hand. */
-	reset(scope: string): void;
-	/**
-	 * With `breaker.probe`: send the probe now if the breaker lets one through. Returns the ms after
-	 * which asking again may help (0 when closed).
-	 */
-	probeNow?(scope: string): number;
+	readonly members: { readonly breaker: BreakerHandle; readonly waitForHealthy: Client['waitForHealthy'] };
 }
 
-/** What the stale cache policy adds to its parts, for `client.cache`. */
+/** The stale cache's parts: its member for the client, `client.cache`. */
 export interface CacheParts extends PolicyParts {
-	readonly handle: CacheHandle;
+	readonly members: { readonly cache: CacheHandle };
 }
 
-/** What the outbox policy adds to its parts, for `client.outbox`. */
+/** The outbox's parts: its member for the client, `client.outbox`. */
 export interface OutboxParts extends PolicyParts {
-	readonly outbox: Outbox;
+	readonly members: { readonly outbox: Outbox };
 }
 
 /**

@@ -89,7 +89,6 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 	};
 
 	return {
-		outbox,
 		members: { outbox },
 		substituted: (response) => response.headers.has('steadfetch-outbox-entry') ? 'queued' : undefined,
 		layer,
