@@ -64,10 +64,10 @@ for (const [name, make] of Object.entries(steadfetchPolicies)) {
 // `--breakdown` (not in `npm run bench`): steadfetch with one feature off at a time, and all off.
 if (process.argv.includes('--breakdown')) {
 	const variants = {
-		'steadfetch cache off': { cache: false },
+		'steadfetch cache off': { staleCache: false },
 		'steadfetch breaker off': { breaker: false },
 		'steadfetch outbox on': { outbox: true },
-		'steadfetch all off': { cache: false, breaker: false, outbox: false, retryBudget: false },
+		'steadfetch all off': { staleCache: false, breaker: false, outbox: false, retryBudget: false },
 	};
 	for (const [name, options] of Object.entries(variants)) {
 		const variant = createClient({ name: `bench-${name}`, store: memoryStore, ...options });

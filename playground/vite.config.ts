@@ -14,7 +14,7 @@ export default defineConfig({
 	cacheDir: `${repo}node_modules/.vite-playground`,
 	plugins: [msw({ mode: 'worker-only' })],
 	resolve: {
-		alias: [{ find: /^steadfetch$/, replacement: `${repo}dist/index.js` }],
+		alias: [{ find: /^steadfetch$/, replacement: `${repo}dist/index.js` }, { find: /^steadfetch\/(.+)$/, replacement: `${repo}dist/$1.js` }],
 	},
 	optimizeDeps: {
 		// Bundled at start, so the page never reloads itself to add a dependency it discovered late.

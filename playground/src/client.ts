@@ -7,6 +7,7 @@
  * time drains the outbox.
  */
 import { createClient } from 'steadfetch';
+import { health } from 'steadfetch/health';
 import './worker.js'; // The simulated API answers before the client exists.
 
 export const client = createClient({
@@ -15,8 +16,9 @@ export const client = createClient({
 	totalTimeout: 8_000,
 	retry: { limit: 2, backoffLimit: 1_000 },
 	breaker: { consecutiveFailures: 5, openMs: 5_000, maxOpenMs: 20_000 },
-	cache: { maxStaleMs: 3_600_000 },
+	staleCache: { maxStaleMs: 3_600_000 },
 	outbox: { baseBackoffMs: 1_000, maxBackoffMs: 8_000, maxAttempts: 6 },
+	health: health(), // latency and top errors in the breaker panel
 });
 
 /** Shown in the page, so a person knows what the panels are tuned to. */

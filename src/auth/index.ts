@@ -1,5 +1,4 @@
-import { isReplay } from '../core/idempotency.js';
-import type { Call, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
+import type { PolicyCall, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { Layer } from '../core/types.js';
 import { AuthError } from '../errors/AuthError.js';
 import { openChannel, type Channel } from '../shared/channel.js';
@@ -18,7 +17,7 @@ const unauthorized = (outcome: { response?: Response; error?: unknown }): Respon
 
 const create = (context: PolicyContext, token: AuthOptions['token'], refresh: AuthOptions['refresh'], scheme: string): PolicyParts => {
 	/** The token each call's latest attempt was sent with. */
-	const used = new WeakMap<Call, Token>();
+	const used = new WeakMap<PolicyCall, Token>();
 	/** Refreshes finished (here, or in another tab as its channel said): a waiter that sees it move skips its own. */
 	let generation = 0;
 	let inFlight: Promise<void> | undefined;
@@ -29,7 +28,7 @@ const create = (context: PolicyContext, token: AuthOptions['token'], refresh: Au
 
 	const layer: Layer = (next) => async (request, init) => {
 		const call = init?.steadfetch;
-		if (inFlight && call && isReplay(call.options)) {
+		if (inFlight && call?.replay) {
 			// An outbox replay that starts while a refresh runs waits for it: it is someone's stored
 			// write, and a token read while the app is halfway through signing someone else in must not
 			// carry it. Made for another identity than the one the refresh left signed in, it is not sent
@@ -95,7 +94,7 @@ const create = (context: PolicyContext, token: AuthOptions['token'], refresh: Au
 		return inFlight;
 	};
 
-	const wrap = async (call: Call, next: () => Promise<Response>): Promise<Response> => {
+	const wrap = async (call: PolicyCall, next: () => Promise<Response>): Promise<Response> => {
 		let outcome: { response?: Response; error?: unknown };
 		try {
 			outcome = { response: await next() };

@@ -1,6 +1,6 @@
 import type { PolicyContext } from '../core/policy.js';
 import { isSuperseded } from '../shared/superseded.js';
-import type { BreakerParts } from '../core/policy-apis.js';
+import type { BreakerParts } from '../core/client-types.js';
 import { breakerMembers } from './members.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { CircuitOpenError } from '../errors/CircuitOpenError.js';
@@ -31,7 +31,7 @@ interface Entry extends Persisted {
  * the channel.
  */
 export function createBreaker(context: PolicyContext, options: BreakerOptions): BreakerParts {
-	const policy = resolvePolicy(options, context.timeout);
+	const policy = resolvePolicy(options, (context.options['timeout'] as number | false | undefined));
 	const { clock } = context;
 	const scopeOf = options.scope ?? requestOrigin;
 	const userIsFailure = options.isFailure;

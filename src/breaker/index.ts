@@ -1,5 +1,5 @@
 import type { Policy } from '../core/policy.js';
-import type { BreakerParts } from '../core/policy-apis.js';
+import type { BreakerParts } from '../core/client-types.js';
 import { createBreaker } from './breaker.js';
 import type { BreakerOptions } from './options.js';
 import { resolvePolicy } from './resolve.js';

@@ -1,7 +1,7 @@
 import type { BreakerHandle } from '../core/client-types.js';
 import type { PolicyContext } from '../core/policy.js';
 import { scopeFor } from '../core/scope.js';
-import { waitTimeoutOf } from '../core/validate-options.js';
+import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import type { BreakerSnapshot } from './snapshot.js';
 
@@ -11,6 +11,16 @@ interface Circuits {
 	reset(scope: string): void;
 	probeNow?(scope: string): number;
 }
+
+/** `waitForHealthy`'s `timeoutMs` (ms, default 30 000): a rejected `InvalidRequestError` for a bad one. */
+const waitTimeoutOf = (options: { timeoutMs?: number } | undefined): number => {
+	const { timeoutMs = 30_000 } = options ?? {};
+	if (!(typeof timeoutMs === 'number' && timeoutMs >= 0 && Number.isFinite(timeoutMs))) {
+		throw new InvalidRequestError(`\`timeoutMs\` must be a non-negative finite number of ms; got ${String(timeoutMs)}`);
+	}
+
+	return timeoutMs;
+};
 
 /** `client.breaker(url)` (with `isolate`, `reset`) and `client.waitForHealthy`, over the breaker's circuits. */
 export const breakerMembers = (circuits: Circuits, context: PolicyContext): { breaker: BreakerHandle; waitForHealthy: (urlOrScope: string | URL, options?: { timeoutMs?: number }) => Promise<void> } => {

@@ -1,3 +1,4 @@
+import { storageError, storeFor } from '../shared/deadline.js';
 import type { PolicyContext } from '../core/policy.js';
 import { autoStore } from '../stores/auto.js';
 import type { KeyValueStore } from '../stores/types.js';
@@ -26,14 +27,14 @@ export class BreakerStore {
 	}
 
 	get #opened(): KeyValueStore {
-		this.#store ??= this.#context.storeFor('breaker', autoStore);
+		this.#store ??= storeFor(this.#context, 'breaker', autoStore);
 		return this.#store;
 	}
 
 	/** Write a state change behind the ones before it. */
 	save(entry: Persisted, record: BreakerRecord): void {
 		entry.saving = entry.saving.then(async () => this.#opened.set(entry.scope, record)).catch((error: unknown) => {
-			this.#context.storageError('breaker', 'set', error, entry.scope);
+			storageError(this.#context, 'breaker', 'set', error, entry.scope);
 		});
 	}
 
@@ -45,10 +46,10 @@ export class BreakerStore {
 			if (record) {
 				entry.circuit.adopt(record, reason, this.#context.clock.now());
 			} else if (value !== undefined) {
-				this.#context.storageError('breaker', 'decode', new TypeError('Unknown or corrupt breaker record'), entry.scope);
+				storageError(this.#context, 'breaker', 'decode', new TypeError('Unknown or corrupt breaker record'), entry.scope);
 			}
 		} catch (error) {
-			this.#context.storageError('breaker', 'get', error, entry.scope);
+			storageError(this.#context, 'breaker', 'get', error, entry.scope);
 		}
 	}
 
@@ -62,7 +63,7 @@ export class BreakerStore {
 				}
 			}));
 		} catch (error) {
-			this.#context.storageError('breaker', 'clear', error);
+			storageError(this.#context, 'breaker', 'clear', error);
 		}
 	}
 }

@@ -1,3 +1,4 @@
+import { storageError } from '../shared/deadline.js';
 import type { PolicyContext } from '../core/policy.js';
 import type { SyncAnswer, SyncMessage } from '../coordinator/machine.js';
 import { decodeRecord } from './record.js';
@@ -84,7 +85,7 @@ export const createShared = (coordinator: SharedCoordinator, context: PolicyCont
 			link.syncedAt = context.clock.now(); // Asked again after cacheMs, not on every call.
 			if (!link.down) {
 				link.down = true;
-				context.storageError('breaker', 'shared', error, scope);
+				storageError(context, 'breaker', 'shared', error, scope);
 			}
 
 			return undefined;

@@ -1,3 +1,4 @@
+import { storageError } from '../shared/deadline.js';
 import type { CacheCore } from './core.js';
 import { identityDigest } from '../shared/digest.js';
 import { planStore, varyNames, type Plan, type Timing } from './policy.js';
@@ -55,7 +56,7 @@ export const store = (core: CacheCore, request: Request, identity: string | unde
 	const plan = planStore(request.headers, response, options, now);
 	const pending = { partition, url: subject.url, identity, vary, now, startEpoch, network };
 	const report = (error: unknown): void => {
-		core.context.storageError('cache', 'set', error, request.url);
+		storageError(core.context, 'cache', 'set', error, request.url);
 	};
 	if (!get || typeof plan !== 'object' || !response.body) {
 		write(core, request, response, undefined, plan, pending).catch(report);

@@ -1,3 +1,4 @@
+import { sensitiveOf } from '../shared/sensitive-of.js';
 import type { PolicyContext } from '../core/policy.js';
 import { EntryStore } from './entry-store.js';
 import { splitSensitive } from '../shared/sensitive.js';
@@ -23,7 +24,7 @@ export class CacheCore {
 	constructor(context: PolicyContext, options: ResolvedCacheOptions) {
 		this.context = context;
 		this.options = options;
-		this.keyer = new Keyer(context.name, new Set([...options.sensitive, ...context.sensitive.headers]), context.sensitive.params);
+		this.keyer = new Keyer(context.name, new Set([...options.sensitive, ...sensitiveOf(context).headers]), sensitiveOf(context).params);
 		this.entries = new EntryStore(context, options);
 	}
 
@@ -35,7 +36,7 @@ export class CacheCore {
 
 	/** The URL as keys and records hold it: sensitive query values removed. */
 	redact(url: string): string {
-		return splitSensitive(url, this.context.sensitive.params).redacted;
+		return splitSensitive(url, sensitiveOf(this.context).params).redacted;
 	}
 
 	/** The stored entry a request would get, without reading storage once the index is loaded. */

@@ -1,5 +1,5 @@
-import type { Call, PolicyContext } from '../core/policy.js';
-import type { CacheParts } from '../core/policy-apis.js';
+import type { PolicyCall, PolicyContext } from '../core/policy.js';
+import type { CacheParts } from '../core/client-types.js';
 import { cacheHandle } from './handle.js';
 import { isOffline } from '../core/runtime.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
@@ -43,7 +43,7 @@ interface CallContext {
 export function createCache(context: PolicyContext, options: ResolvedCacheOptions): CacheParts {
 	const core = new CacheCore(context, options);
 	/** The cache's own record of each GET or HEAD call it wraps, shared with its per-attempt layer. */
-	const calls = new WeakMap<Call, CallContext>();
+	const calls = new WeakMap<PolicyCall, CallContext>();
 	const { entries } = core;
 	const refreshing = new Set<string>();
 
@@ -58,7 +58,7 @@ export function createCache(context: PolicyContext, options: ResolvedCacheOption
 	};
 
 	/** The layer's path for an offline runtime and a call's first stale-while-revalidate attempt. */
-	const answerFirst = async (request: Request, init: FetchInit | undefined, next: FetchLike, state: Call, call: CallContext, first: boolean): Promise<Response> => {
+	const answerFirst = async (request: Request, init: FetchInit | undefined, next: FetchLike, state: PolicyCall, call: CallContext, first: boolean): Promise<Response> => {
 		if (isOffline()) {
 			call.served = await core.serve(request, state.identity, call.method, 'offline');
 			if (call.served) {
@@ -103,7 +103,7 @@ export function createCache(context: PolicyContext, options: ResolvedCacheOption
 	};
 
 	/** A successful unsafe method invalidates the URL's copies (RFC 9111 §4.4). */
-	const invalidating = async (state: Call, next: () => Promise<Response>): Promise<Response> => {
+	const invalidating = async (state: PolicyCall, next: () => Promise<Response>): Promise<Response> => {
 		const response = await next();
 		if (state.request && response && response.status >= 200 && response.status < 400) {
 			void core.invalidate(state.request.url);
@@ -113,7 +113,7 @@ export function createCache(context: PolicyContext, options: ResolvedCacheOption
 	};
 
 	/** A failed read answered from a usable stored copy, or the failure as it was. */
-	const recover = async (state: Call, local: CallContext, error: unknown): Promise<Response> => {
+	const recover = async (state: PolicyCall, local: CallContext, error: unknown): Promise<Response> => {
 		const reason = state.request && !state.signal?.aborted ? reasonOf(error) : undefined;
 		const stale = local.served ?? (reason && await core.serve(state.request!, state.identity, local.method, reason));
 		if (stale) {
@@ -124,7 +124,7 @@ export function createCache(context: PolicyContext, options: ResolvedCacheOption
 	};
 
 	/** With `throwHttpErrors: false` a failed response resolves instead of throwing: a stored copy may answer it too. */
-	const answered = async (state: Call, response: Response): Promise<Response> => {
+	const answered = async (state: PolicyCall, response: Response): Promise<Response> => {
 		if (state.request && response && failedStatuses.has(response.status)) {
 			const stale = await core.serve(state.request, state.identity, state.method, 'http-5xx');
 			if (stale) {
@@ -137,7 +137,7 @@ export function createCache(context: PolicyContext, options: ResolvedCacheOption
 	};
 
 	/** Stale-while-revalidate: the stored copy answers at once when the layer finds one, the call refreshes it. */
-	const revalidating = async (state: Call, local: CallContext, next: () => Promise<Response>): Promise<Response> => {
+	const revalidating = async (state: PolicyCall, local: CallContext, next: () => Promise<Response>): Promise<Response> => {
 		const early = new Promise<Response>((resolve) => {
 			local.early = resolve;
 		});
@@ -160,7 +160,7 @@ export function createCache(context: PolicyContext, options: ResolvedCacheOption
 		return answered(state, response);
 	};
 
-	const wrap = (state: Call, next: () => Promise<Response>): Promise<Response> => {
+	const wrap = (state: PolicyCall, next: () => Promise<Response>): Promise<Response> => {
 		const { method } = state;
 		if (unsafe.has(method)) {
 			return invalidating(state, next);
@@ -184,7 +184,7 @@ export function createCache(context: PolicyContext, options: ResolvedCacheOption
 	return {
 		layer,
 		wrap,
-		appliesTo: ({ method, options: { cache } }) => unsafe.has(method) || (cache !== false && cache !== 'no-store' && reads.has(method)),
+		appliesTo: ({ method, options: { staleCache, cache } }) => unsafe.has(method) || (staleCache !== false && cache !== 'no-store' && reads.has(method)),
 		substituted: (response) => isStale(response) ? 'stale' : undefined,
 		members: { cache: handle },
 		clear,

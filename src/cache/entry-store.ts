@@ -1,3 +1,4 @@
+import { storageError, storeFor } from '../shared/deadline.js';
 import type { PolicyContext } from '../core/policy.js';
 import { autoStore } from '../stores/auto.js';
 import type { KeyValueStore } from '../stores/types.js';
@@ -39,7 +40,7 @@ export class EntryStore {
 	constructor(context: PolicyContext, options: ResolvedCacheOptions) {
 		this.#context = context;
 		this.#options = options;
-		this.#storage = new StorageQueue(() => context.storeFor('cache', autoStore), `${context.name}/cache`, (operation, error, key) => this.#report(operation, error, key), () => {
+		this.#storage = new StorageQueue(() => storeFor(context, 'cache', autoStore), `${context.name}/cache`, (operation, error, key) => this.#report(operation, error, key), () => {
 			this.index.clear();
 			this.#pending.clear();
 		});
@@ -165,7 +166,7 @@ export class EntryStore {
 	}
 
 	#report(operation: string, error: unknown, key?: string): void {
-		this.#context.storageError('cache', operation, error, key);
+		storageError(this.#context, 'cache', operation, error, key);
 	}
 
 	async #load(): Promise<void> {

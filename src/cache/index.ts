@@ -1,5 +1,5 @@
 import type { Policy } from '../core/policy.js';
-import type { CacheParts } from '../core/policy-apis.js';
+import type { CacheParts } from '../core/client-types.js';
 import { createCache } from './create-cache.js';
 import type { CacheOptions } from './options.js';
 import { resolveCacheOptions } from './resolve-options.js';
@@ -15,7 +15,7 @@ export { isStale } from './is-stale.js';
  * import { staleCache } from 'steadfetch/cache';
  * const api = createClient({ cache: staleCache({ maxStaleMs: 86_400_000 }) });
  */
-export const staleCache = (options: CacheOptions = {}): Policy<'cache', CacheParts> => {
+export const staleCache = (options: CacheOptions = {}): Policy<'staleCache', CacheParts> => {
 	const resolved = resolveCacheOptions(options);
-	return { slot: 'cache', create: (context) => createCache(context, resolved) };
+	return { slot: 'staleCache', create: (context) => createCache(context, resolved) };
 };

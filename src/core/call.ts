@@ -2,22 +2,28 @@ import type { Input, KyInstance, Options as KyOptions, ResponsePromise } from 'k
 import { classify } from '../errors/classify.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
-import { fallbackResponse, type Fallback } from './fallback.js';
-import { callerKey } from './idempotency.js';
-import type { CallOptions } from './options.js';
-import type { PolicyParts } from './policy.js';
-import { applyFixed, kyOptionsFor } from './ky-call-options.js';
-import { makeResponsePromise } from './response-promise.js';
-import type { Health } from './health.js';
+import { unsafeRetryMethods } from '../retry/should-retry.js';
+import { CallState, core } from './call-state.js';
+import { composeLayers } from './compose.js';
+import { fallbackResponse } from './fallback.js';
+import { callKeys, type CallOptions, type WaitUntil } from './options.js';
+import type { PolicyParts, RunOptions } from './policy.js';
+import { responsePromise } from './response-promise.js';
 import type { Stats } from './stats.js';
-import type { CallState, Layer } from './types.js';
+import type { FetchLike, Layer } from './types.js';
 import { checkCallOptions } from './validate-options.js';
-import { createOutcomes } from './outcome.js';
+
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'query';
 
 export interface CallerDeps {
 	readonly instance: KyInstance;
 	readonly layers: readonly Layer[];
+	/** Wraps a per-call `fetch` (the layers below ours first): the client's transport normalization. */
+	readonly transport: (fetch: FetchLike) => FetchLike;
+	/** The policies with an outer wrapper, in slot order. */
 	readonly wrappers: readonly PolicyParts[];
+	/** The policies that watch outcomes (`settled`). */
+	readonly watchers: readonly PolicyParts[];
 	readonly stats: Stats;
 	/** Whether POST and PATCH calls join ky's retried methods (the user did not choose `retry.methods`). */
 	readonly admitUnsafe: boolean;
@@ -25,73 +31,105 @@ export interface CallerDeps {
 	readonly keyed: ReadonlySet<string>;
 	/** The client's `identity` option, read at each call. */
 	readonly identity: (() => string | undefined) | undefined;
-	/** Whether the client was closed. */
-	closed(): boolean;
-	/** Whether a response was made by a policy (a stale copy, a 202 for a queued write): counted apart. */
-	substituted(response: Response, counters: ReturnType<Stats['scope']>): void;
 	/** The client-level `fallback`, when the call has none of its own. */
-	readonly clientFallback: Fallback | undefined;
+	readonly fallback: unknown;
 	/** The client-level `parseJson`, for responses a policy substituted. */
 	readonly parseJson: KyOptions['parseJson'];
-	/** Latency, error rate and top errors per scope. */
-	readonly health: Health;
-	/** With `logger`: one record per call, at its outcome. */
-	readonly logCall: ((call: CallState, startedAt: number, response: Response | undefined, error: unknown) => void) | undefined;
+	/** Whether the client was closed. */
+	closed(): boolean;
+	/** How `stats()` counts a response a policy made (a stale copy, a 202 for a queued write). */
+	substituted(response: Response): 'stale' | 'queued' | undefined;
 	/** Whether anybody listens to `retry` now: only then does a call record the error behind each retry. */
-	wantsRetryError(): boolean;
+	recordRetries(): boolean;
+	/** The call's own `retry` options as ky gets them (our `shouldRetry` kept when the call brings its own rules). */
+	retryFor(own: unknown): unknown;
 }
 
-type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'query';
+const ours = new Set(callKeys);
 
-const rejected = (error: unknown): ResponsePromise => {
-	const promise = Promise.reject(error) as ResponsePromise;
-	return makeResponsePromise(promise, undefined, undefined);
-};
+const rejected = (error: unknown): ResponsePromise => responsePromise(Promise.reject(error));
+
+/** The `Idempotency-Key` the caller put on the request itself (per-call headers or a Request input), if any. */
+const callerKey = (input: Input, headers: unknown): string | undefined =>
+	new Headers(headers as HeadersInit | undefined).get('idempotency-key') ?? (input instanceof Request ? input.headers.get('idempotency-key') : null) ?? undefined;
 
 /**
  * Build the function that runs one call: validate before any I/O, make the call's state, let the
- * outer wrappers that apply run around ky, count the outcome, and give the promise ky's body
- * shortcuts. Made once per client; everything per call happens in the returned function.
+ * outer wrappers that apply run around ky, count the outcome, give the promise ky's body shortcuts.
  *
- * A call no wrapper applies to and without `fallback` (every call of a client with no outer policy)
- * is ky's own promise: nothing can answer in ky's place, so nothing is wrapped, and its outcome is
- * counted beside it (reactions run in the order they were added: before the caller's).
+ * A call no wrapper applies to and without `fallback` is ky's own promise: nothing can answer in
+ * ky's place, so nothing is wrapped; its outcome is counted by a reaction added before the caller's.
  */
-export const createCaller = ({ instance, layers, wrappers, stats, admitUnsafe, keyed, identity, closed, substituted, clientFallback, parseJson, health, logCall, wantsRetryError }: CallerDeps) => {
-	const { succeeded, failed } = createOutcomes({ stats, health, substituted, logCall });
+export const createCaller = (deps: CallerDeps) => {
+	const { instance, layers, wrappers, watchers, stats, admitUnsafe, keyed, identity, closed, parseJson } = deps;
+
+	/** Count a call's outcome: resolved (`ok`, a `ky.stop` resolves `undefined`) or rejected with `error`. */
+	const settle = (call: CallState, ok: boolean, response: Response | undefined, error: unknown): void => {
+		const scope = call.scope;
+		if (scope !== undefined) {
+			const counters = stats.scope(scope);
+			if (ok) {
+				counters.successes++;
+				const kind = response && !core.isKys(call, response) ? deps.substituted(response) : undefined;
+				if (kind) {
+					counters[kind]++;
+				}
+			} else {
+				const code = call.signal?.aborted ? 'ABORTED' : classify(error).code;
+				if (code === 'QUEUED') {
+					counters.queued++;
+				} else {
+					counters.failures[code] = (counters.failures[code] ?? 0) + 1;
+				}
+			}
+		}
+
+		for (const watcher of watchers) {
+			try {
+				watcher.settled!(call, response, error);
+			} catch {
+				// A watcher never fails a call.
+			}
+		}
+	};
+
 	const startKy = (method: Method | undefined, input: Input, forKy: Record<string, unknown>): ResponsePromise => {
 		try {
 			return method ? instance[method](input, forKy) : instance(input, forKy);
 		} catch (error) {
 			// ky builds the Request synchronously: an invalid URL or option lands here, before any I/O.
-			const message = error instanceof Error ? error.message : String(error);
-			return rejected(new InvalidRequestError(`Invalid request: ${message}`, { cause: error }));
+			return rejected(new InvalidRequestError(`Invalid request: ${(error as Error)?.message ?? String(error)}`, { cause: error }));
 		}
 	};
 
-	/** The innermost step of a wrapped call: one ky run (a wrapper may start it again). */
-	const runKy = (method: Method | undefined, input: Input, forKy: Record<string, unknown>, state: CallState) => (): Promise<Response> => {
-		// A wrapper sending the call again (to a mirror, after a token refresh) is not ky retrying.
-		state.restart = state.attempts > 0;
-		applyFixed(forKy, state);
-		const promise = startKy(method, input, forKy);
-		state.kyPromise = promise;
-		for (const start of state.onKyStart ?? []) {
-			start(promise);
+	/** One run of ky for a wrapped call (a wrapper may run it again), with the wrappers' `extras` over its options. */
+	const runKy = (method: Method | undefined, input: Input, forKy: Record<string, unknown>, call: CallState) => (extras?: readonly RunOptions[]): Promise<Response> => {
+		let options = forKy;
+		for (const extra of extras ?? []) {
+			const headers = extra.headers && new Headers(options['headers'] as HeadersInit | undefined);
+			if (headers) {
+				new Headers(extra.headers as HeadersInit).forEach((value, name) => {
+					headers.set(name, value);
+				});
+			}
+
+			options = { ...options, ...extra, ...(headers ? { headers } : {}) };
 		}
 
-		return promise.then((response) => {
-			state.response = response;
+		const run = startKy(method, input, options);
+		core.run(call, run);
+		return run.then((response) => {
+			core.answered(call, response);
 			return response;
 		});
 	};
 
-	return (method: Method | undefined, input: Input, callOptions: CallOptions = {}): ResponsePromise => {
+	return (method: Method | undefined, input: Input, callOptions: CallOptions = {}, replay = false, waitUntil?: WaitUntil): ResponsePromise => {
 		if (closed()) {
 			return rejected(new SteadfetchError('The client is closed', 'CLIENT_CLOSED', false));
 		}
 
-		const invalid = checkCallOptions(input, callOptions as Record<string, unknown>);
+		const invalid = checkCallOptions(callOptions as Record<string, unknown>);
 		if (invalid) {
 			return rejected(invalid);
 		}
@@ -103,73 +141,92 @@ export const createCaller = ({ instance, layers, wrappers, stats, admitUnsafe, k
 				throw new TypeError(`identity() must return a non-empty string or undefined; got ${typeof who}`);
 			}
 		} catch (error) {
-			return rejected(new InvalidRequestError(`The client's identity() failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+			return rejected(new InvalidRequestError(`The client's identity() failed: ${(error as Error)?.message ?? String(error)}`, { cause: error }));
 		}
 
-		const key = callOptions.idempotencyKey;
 		const verb = (method ?? (callOptions.method as string | undefined) ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
-		const state: CallState = {
-			method: verb,
-			input: input as string | URL | Request,
-			options: callOptions as Record<string, unknown>,
-			signal: callOptions.signal ?? undefined,
-			idempotencyKey: key === true ? crypto.randomUUID() : key,
-			held: false,
-			send: undefined,
-			attempts: 0,
-			request: undefined,
-			scope: undefined,
-			identity: who,
-			retryError: undefined,
-			response: undefined,
-			kyPromise: undefined,
-			onKyStart: undefined,
-			restart: false,
-			sentAt: undefined,
-			netCode: undefined,
-			requestId: undefined,
-		};
-
-		const ownMethods = (callOptions.retry as { methods?: unknown } | undefined)?.methods;
-		if (state.idempotencyKey === undefined && (verb === 'POST' || verb === 'PATCH')
-			&& (keyed.has(verb) || (Array.isArray(ownMethods) && ownMethods.some((method) => String(method).toUpperCase() === verb)))) {
+		const unsafe = verb === 'POST' || verb === 'PATCH';
+		const ownRetry = callOptions.retry;
+		let key = callOptions.idempotencyKey === true ? crypto.randomUUID() : callOptions.idempotencyKey;
+		if (key === undefined && unsafe && (keyed.has(verb) || (ownRetry as { methods?: string[] } | undefined)?.methods?.some((name) => name.toUpperCase() === verb))) {
 			// The user asked for POST/PATCH retries: a key makes them safe (the caller's own key, if any).
-			state.idempotencyKey = callerKey(state) ?? crypto.randomUUID();
+			key = callerKey(input, callOptions.headers) ?? crypto.randomUUID();
 		}
 
-		const forKy = kyOptionsFor(callOptions, state, admitUnsafe && (verb === 'POST' || verb === 'PATCH'), layers, health.clock, wantsRetryError());
-		const startedAt = logCall ? health.clock.now() : 0;
-		const fallback = 'fallback' in callOptions ? (callOptions as { fallback?: Fallback }).fallback : clientFallback;
+		const call = new CallState(verb, input, callOptions as Record<string, unknown>, who, key, replay, callOptions.waitUntil ?? waitUntil);
 
-		let next: (() => Promise<Response>) | undefined;
+		// What ky gets: the call's options without ours, with the call for the layers.
+		const forKy: Record<string, unknown> = { steadfetch: call };
+		for (const name of Object.keys(callOptions)) {
+			if (!ours.has(name)) {
+				forKy[name] = callOptions[name as keyof CallOptions];
+			}
+		}
+
+		if (key !== undefined) {
+			const headers = new Headers(callOptions.headers as HeadersInit | undefined);
+			headers.set('idempotency-key', key);
+			forKy['headers'] = headers;
+		}
+
+		if (deps.recordRetries()) {
+			// Our beforeRetry hook, last of the call's: it sees every retry ky is about to send, and a
+			// retry an earlier hook stops never reaches it. Only while somebody listens to `retry`: a
+			// per-call hook makes ky merge hooks on every call.
+			const hooks = callOptions.hooks;
+			const record = ({ error }: { error: Error }): void => {
+				core.retryError(call, error);
+			};
+			forKy['hooks'] = { ...hooks, beforeRetry: [...hooks?.beforeRetry ?? [], record] };
+		}
+
+		if (ownRetry !== undefined || (unsafe && admitUnsafe)) {
+			// POST and PATCH join ky's retried methods per call (only `shouldRetry` lets them retry: with
+			// an Idempotency-Key); a number is a limit over our defaults (ky would replace them).
+			forKy['retry'] = {
+				...(unsafe && admitUnsafe ? { methods: unsafeRetryMethods } : {}),
+				...deps.retryFor(ownRetry) as object,
+			};
+		}
+
+		if (callOptions.fetch) {
+			// A per-call transport still goes through the layers.
+			forKy['fetch'] = composeLayers(layers, deps.transport(callOptions.fetch as FetchLike));
+		}
+
+		const fallback = 'fallback' in callOptions ? callOptions.fallback : deps.fallback;
+		// Each level runs its wrapper; what a wrapper adds to its run (`next(extra)`) reaches ky below it.
+		let next: ((extras?: readonly RunOptions[]) => Promise<Response>) | undefined;
 		for (let index = wrappers.length - 1; index >= 0; index--) {
 			const policy = wrappers[index]!;
-			if (!policy.appliesTo || policy.appliesTo(state)) {
-				const inner = next ?? runKy(method, input, forKy, state);
-				next = () => policy.wrap!(state, inner);
+			if (!policy.appliesTo || policy.appliesTo(call)) {
+				const inner = next ?? runKy(method, input, forKy, call);
+				next = (extras) => policy.wrap!(call, (extra) => inner(extra ? [...extras ?? [], extra] : extras));
 			}
 		}
 
 		if (next === undefined && fallback === undefined) {
-			applyFixed(forKy, state);
 			const promise = startKy(method, input, forKy);
 			promise.then((response) => {
-				state.response = response;
-				succeeded(state, response, startedAt);
+				if (response) {
+					core.answered(call, response);
+				}
+
+				settle(call, true, response, undefined);
 			}, (error: unknown) => {
-				failed(state, error, startedAt);
+				settle(call, false, undefined, error);
 			});
 			return promise;
 		}
 
-		const counted = (next ?? runKy(method, input, forKy, state))().then((response) => {
-			succeeded(state, response, startedAt);
+		const counted = (next ?? runKy(method, input, forKy, call))().then((response) => {
+			settle(call, true, response, undefined);
 			return response;
-		}, (error: unknown) => {
-			failed(state, error, startedAt);
+		}, async (error: unknown) => {
+			settle(call, false, undefined, error);
 			// The caller's abort rejects with the caller's reason, whatever the runtime's fetch threw.
-			if (state.signal?.aborted === true) {
-				throw state.signal.reason;
+			if (call.signal?.aborted) {
+				throw call.signal.reason;
 			}
 
 			const { code } = classify(error);
@@ -178,15 +235,14 @@ export const createCaller = ({ instance, layers, wrappers, stats, admitUnsafe, k
 			}
 
 			// Nothing else answered (no stale copy): the degraded answer, marked and counted.
-			return fallbackResponse(fallback, error, state.request).then((response) => {
-				if (state.scope !== undefined) {
-					stats.scope(state.scope).fallbacks++;
-				}
+			const response = await fallbackResponse(fallback, error, call.request);
+			if (call.scope !== undefined) {
+				stats.scope(call.scope).fallbacks++;
+			}
 
-				return response;
-			});
+			return response;
 		});
 
-		return makeResponsePromise(counted, state, parseJson);
+		return responsePromise(counted, call, parseJson);
 	};
 };

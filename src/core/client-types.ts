@@ -1,35 +1,41 @@
 import type { Input, KyInstance, ResponsePromise } from 'ky';
 import type { BreakerSnapshot } from '../breaker/snapshot.js';
 import type { Outbox } from '../outbox/types.js';
+import type { HealthStats } from '../health/index.js';
 import type { EventMap, EventType } from './event-types.js';
 import type { CallOptions } from './options.js';
+import type { PolicyParts } from './policy.js';
 import type { ScopeStats } from './stats.js';
-import type { HealthStats } from './health.js';
 
-/** `client.stats()`: counters per scope, with each policy's view of the scope (e.g. `breaker`). */
-export type ClientStats = Record<string, ScopeStats & HealthStats & { breaker?: BreakerSnapshot } & Record<string, unknown>>;
+/** `client.stats()`: counters per scope, with each policy's view of the scope (`breaker`, the health figures). */
+export type ClientStats = Record<string, ScopeStats & { breaker?: BreakerSnapshot } & Partial<HealthStats> & Record<string, unknown>>;
 
-/** One call: `(input, options?)`, as ky's. */
-export type Call = <T = unknown>(input: Input, options?: CallOptions) => ResponsePromise<T>;
+/** One call, as ky's: `(input, options?)`. */
+export type CallFunction = <T = unknown>(input: Input, options?: CallOptions) => ResponsePromise<T>;
 
-/** `client.breaker`: a scope's snapshot, and the kill switch. */
+/** A Worker's `ExecutionContext`, or anything with its `waitUntil`. */
+export interface ContextLike {
+	waitUntil(promise: Promise<unknown>): void;
+}
+
+/** `client.breaker`: a scope's snapshot, and the kill switch (with a breaker). */
 export interface BreakerHandle {
 	(urlOrOrigin: string | URL): BreakerSnapshot;
-	/** Open a scope by hand until `reset` (shared across tabs and persisted). Throws when the client has no breaker. */
+	/** Open a scope by hand until `reset` (shared across tabs and persisted). */
 	isolate(urlOrScope: string | URL): void;
 	/** Close a scope by hand (ends an isolation or an open period at once). */
 	reset(urlOrScope: string | URL): void;
 }
 
-/** What `client.cache` does. Without a stale cache, every method resolves and does nothing. */
+/** What `client.cache` does (with the stale cache; the preset's stand-in without one does nothing). */
 export interface CacheHandle {
 	/** Remove the stored copies of an absolute URL. */
 	delete(url: string | URL): Promise<void>;
 	/** Remove every stored copy (of every identity). */
 	clear(): Promise<void>;
 	/**
-	 * The current identity's stored copies, least recently used first: URL (sensitive query values
-	 * removed), status, when stored (epoch ms) and body size.
+	 * The current identity's stored copies: URL (sensitive query values removed), status, when
+	 * stored (epoch ms) and body size.
 	 */
 	list(): Promise<CachedEntry[]>;
 }
@@ -42,50 +48,79 @@ export interface CachedEntry {
 	bytes: number;
 }
 
+/** The members a breaker gives the client. */
+export interface BreakerMembers {
+	/**
+	 * The breaker of a URL's scope. `breaker.isolate(url)` opens the scope by hand until
+	 * `breaker.reset(url)` — a kill switch, shared across tabs and persisted; calls to it fail fast
+	 * with `CircuitOpenError` and no probe goes (`breaker:open` reason `isolated`, `breaker:closed`
+	 * reason `reset`).
+	 */
+	readonly breaker: BreakerHandle;
+	/**
+	 * Resolves once the scope's breaker is closed (at once if it is), rejects with a
+	 * `SteadfetchError` coded `TIMEOUT` (transient) after `timeoutMs` (default 30 000 ms). With
+	 * `breaker.probe`, this sends the probe each time the breaker lets one through; without it, a
+	 * caller's call is the probe.
+	 */
+	waitForHealthy(urlOrScope: string | URL, options?: { timeoutMs?: number }): Promise<void>;
+}
+
+/** The member a stale cache gives the client. */
+export interface CacheMembers {
+	/** The stale cache's stored copies. */
+	readonly cache: CacheHandle;
+}
+
+/** The member an outbox gives the client. */
+export interface OutboxMembers {
+	/** The outbox: pending writes, dead letters, `flush()`. */
+	readonly outbox: Outbox;
+}
+
+/** The members a client of `steadfetch/core` has: those of the policies its options fill. */
+export type CoreMembers<O> = ([O] extends [{ breaker: object }] ? BreakerMembers : unknown)
+	& ([O] extends [{ staleCache: object }] ? CacheMembers : unknown)
+	& ([O] extends [{ outbox: object }] ? OutboxMembers : unknown);
+
 /**
- * A steadfetch client: a ky instance (every member of one, behaving as in ky) plus steadfetch's
- * members. `O` is the options type of the entry that made it (for `extend` and `create`).
+ * A steadfetch client: a ky instance (every member of one, behaving as in ky; assignable to ky's
+ * `KyInstance`) plus steadfetch's members. `E` is the options type of the entry that made it (for
+ * `extend` and `create`), `M` the members its policies give (`breaker`, `cache`, `outbox`).
  */
-export interface Client<O = object> extends Call {
-	get: Call;
-	post: Call;
-	put: Call;
-	patch: Call;
-	delete: Call;
-	head: Call;
+export type ClientOf<E = object, M = unknown> = ClientBase<E, M> & M;
+
+export interface ClientBase<E, M> {
+	<T = unknown>(input: Input, options?: CallOptions): ResponsePromise<T>;
+	get: CallFunction;
+	post: CallFunction;
+	put: CallFunction;
+	patch: CallFunction;
+	delete: CallFunction;
+	head: (input: Input, options?: CallOptions) => ResponsePromise;
 	/** The HTTP QUERY method, as ky's `query`. */
-	query: Call;
+	query: CallFunction;
 	/**
 	 * A new client with these options merged over this one's exactly as ky's `extend` merges (hooks
 	 * appended, headers, `context` and `searchParams` merged, `replaceOption` honoured, the function
 	 * form given this client's options). A policy slot given anew replaces the parent's. Shares
 	 * persisted state only under the same `name` and `store`.
 	 */
-	extend(options: O | ((parentOptions: O) => O)): Client<O>;
+	extend(options: E | ((parentOptions: E) => E)): ClientOf<E, M>;
 	/** A new client from these options alone (ky's `create`): nothing inherited, nothing shared. */
-	create(options?: O): Client<O>;
+	create(options?: E): ClientOf<E, M>;
 	/** ky's `stop` symbol: return it from a `beforeRetry` hook to stop retrying. */
 	readonly stop: KyInstance['stop'];
 	/** ky's `retry()`: return it from an `afterResponse` hook to force a retry. */
 	readonly retry: KyInstance['retry'];
-	/** The outbox. Throws a `SteadfetchError` (`OUTBOX_DISABLED`) if the client has none. */
-	readonly outbox: Outbox;
 	/**
-	 * The breaker of a URL's scope (a closed snapshot when the breaker is off). `breaker.isolate(url)`
-	 * opens the scope by hand until `breaker.reset(url)` — a kill switch, shared across tabs and
-	 * persisted; calls to it fail fast with `CircuitOpenError` and no probe goes (`breaker:open`
-	 * reason `isolated`, `breaker:closed` reason `reset`).
+	 * This client for one request of a Cloudflare Worker: it shares everything with this client
+	 * (policies, state, events) and passes `ctx.waitUntil` to each call, so background work (cache
+	 * write-behind, outbox and breaker persistence) outlives the response instead of being dropped.
+	 * @example
+	 * export default { fetch: (request, env, ctx) => handle(api.withContext(ctx), request) };
 	 */
-	readonly breaker: BreakerHandle;
-	/** The stale cache. */
-	readonly cache: CacheHandle;
-	/**
-	 * Resolves once the scope's breaker is closed (at once if it is, or with no breaker), rejects
-	 * with a `SteadfetchError` coded `TIMEOUT` (transient) after `timeoutMs` (default 30 000 ms).
-	 * An open breaker closes when a probe succeeds: with `breaker.probe`, this sends the probe each
-	 * time the breaker lets one through; without it, a caller's call is the probe.
-	 */
-	waitForHealthy(urlOrScope: string | URL, options?: { timeoutMs?: number }): Promise<void>;
+	withContext(ctx: ContextLike): ClientOf<E, M>;
 	/** Subscribe to an event (`'*'` for every event); returns the unsubscribe function. */
 	on<T extends EventType>(type: T, listener: (event: EventMap[T]) => void): () => void;
 	on(type: '*', listener: (event: EventMap[EventType]) => void): () => void;
@@ -99,4 +134,23 @@ export interface Client<O = object> extends Call {
 	clear(options?: { identity?: string }): Promise<void>;
 	/** Stop timers, listeners, channels; further calls reject with a `SteadfetchError` (`CLIENT_CLOSED`). */
 	close(): void;
+}
+
+/** The client as the core builds it, every member possible. */
+// biome-ignore lint/suspicious/noExplicitAny: the entry's options type is the entry's own; the core builds clients for both.
+export type AnyClient = ClientOf<any, Partial<BreakerMembers & CacheMembers & OutboxMembers>>;
+
+/** The breaker's parts: its members for the client. */
+export interface BreakerParts extends PolicyParts {
+	readonly members: BreakerMembers;
+}
+
+/** The stale cache's parts: its member for the client. */
+export interface CacheParts extends PolicyParts {
+	readonly members: CacheMembers;
+}
+
+/** The outbox's parts: its member for the client. */
+export interface OutboxParts extends PolicyParts {
+	readonly members: OutboxMembers;
 }

@@ -1,65 +1,89 @@
-import ky, { type Input, type Options as KyOptions } from 'ky';
+import ky, { type Input, type Options as KyOptions, type RetryOptions } from 'ky';
+import { classify } from '../errors/classify.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
-import { SteadfetchError } from '../errors/SteadfetchError.js';
 import { RetryBudget } from '../retry/budget.js';
-import { createShouldRetry } from '../retry/should-retry.js';
-import type { KeyValueStore } from '../stores/types.js';
-import { createAccounting } from './accounting.js';
-import { createCaller } from './call.js';
-import type { Client, ClientStats } from './client-types.js';
-import { systemClock } from './clock.js';
-import { createContext } from './context.js';
+import { shouldRetry } from '../retry/should-retry.js';
+import { core, type CallState } from './call-state.js';
+import { createCaller, type Method } from './call.js';
+import type { AnyClient, ClientStats } from './client-types.js';
+import { composeLayers } from './compose.js';
 import { Emitter } from './events.js';
 import { mergeOptions } from './merge-options.js';
-import type { CallOptions, CoreClientOptions } from './options.js';
-import { isPolicy, slotOrder, type PolicyContext, type PolicyParts } from './policy.js';
+import { clientKeys, type CallOptions, type CoreClientOptions, type WaitUntil } from './options.js';
+import { isPolicy, layerOrder, slotOrder, type PolicyContext, type PolicyParts, type SlotName } from './policy.js';
 import { originOf, requestOrigin } from './scope.js';
-import { clientMembers } from './policy-apis.js';
 import { Stats } from './stats.js';
-import { Health } from './health.js';
-import { checkLogger, createLogging, type Logger } from './logger.js';
-import { createKy } from './ky-instance.js';
-import type { Layer } from './types.js';
-import { checkOptionsObject, checkTimeouts } from './validate-options.js';
+import type { FetchLike, Layer } from './types.js';
+import { check, isPositiveFinite } from './validate.js';
+import { checkCacheMode, checkOptionsObject, checkTimeouts } from './validate-options.js';
 
-/** How an entry turns its options into the core's: the main entry builds policies from plain options. */
-export type Resolve<O> = (options: O) => CoreClientOptions;
+/** What an entry adds: how its options become the core's (the preset builds policies from plain options), and what it adds to each client it makes. */
+export interface Entry<O> {
+	resolve(options: O): CoreClientOptions;
+	finish?(client: AnyClient): void;
+}
 
-/** Store instances per namespace, shared by clients of one name and store (`extend()`). */
-type Registry = Map<string, KeyValueStore>;
-
-const methods = ['get', 'post', 'put', 'patch', 'delete', 'head', 'query'] as const;
+const methods: readonly Method[] = ['get', 'post', 'put', 'patch', 'delete', 'head', 'query'];
 
 /**
- * Assemble a client from an entry's options. `resolve` turns them into the core's (slots filled
- * with policies); `registry` holds the store instances shared with the clients this one extends.
+ * Runtime network failures that ky's detection misses: workerd rejects a refused or reset
+ * connection with a plain `Error: Network connection lost.` (ky expects a TypeError). Such errors
+ * are rethrown as the TypeError ky recognizes, with the original as `cause`: ky's `NetworkError`.
  */
-export function assemble<O extends object>(userOptions: O, resolve: Resolve<O>, registry: Registry = new Map()): Client<O> {
-	const options = resolve(userOptions);
-	checkTimeouts(options as KyOptions);
-	const clock = options.clock ?? systemClock;
-	const random = options.random ?? Math.random;
-	const name = options.name ?? 'steadfetch';
+const networkFailure = /^(?:network connection lost\.?|connection refused|.*\b(?:ECONNREFUSED|ECONNRESET|EPIPE)\b.*)$/i;
+const transport = (fetch: FetchLike): FetchLike => (request, init) => fetch(request, init).catch((error: unknown) => {
+	throw error instanceof Error && error.name === 'Error' && networkFailure.test(error.message) ? new TypeError('Network connection lost', { cause: error }) : error;
+});
+
+const stringList = (value: unknown): boolean => value === undefined || (Array.isArray(value) && value.every((item) => typeof item === 'string'));
+
+/**
+ * Assemble a client from an entry's options (see `Entry`); `stores` holds the store instances shared with the clients this one extends.
+ */
+export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stores = new Map<string, unknown>()): AnyClient {
+	const options = entry.resolve(userOptions);
+	checkTimeouts(options);
+	checkCacheMode(options.cache);
+	const { storageTimeoutMs, sensitiveParams, sensitiveHeaders } = options;
+	check(storageTimeoutMs === undefined || isPositiveFinite(storageTimeoutMs), 'storageTimeoutMs', storageTimeoutMs, 'a positive finite number of ms');
+	check(stringList(sensitiveParams), 'sensitiveParams', sensitiveParams, 'an array of strings');
+	check(stringList(sensitiveHeaders), 'sensitiveHeaders', sensitiveHeaders, 'an array of strings');
+	const clock = options.clock ?? { now: () => Date.now() };
 	const emitter = new Emitter();
 	const stats = new Stats();
-	const health = new Health(options, { clock, emit: (type, fields) => context.emit(type, fields) });
 	const budget = options.retryBudget === false ? undefined : new RetryBudget(options.retryBudget ?? {}, clock);
 	let closed = false;
-	let send: PolicyContext['send'] = () => {
-		throw new SteadfetchError('The client is still being created', 'CLIENT_CLOSED', false);
+
+	const emit: PolicyContext['emit'] = (type, fields) => {
+		if (emitter.has(type)) {
+			emitter.emit(type, { type, time: clock.now(), ...fields } as never);
+		}
 	};
 
-	const context = createContext(options, {
-		clock, random, name, emitter, budget, registry,
+	const context: PolicyContext = {
+		name: options.name ?? 'steadfetch',
+		clock,
+		random: options.random ?? Math.random,
+		options: options as Readonly<Record<string, unknown>>,
+		stores,
+		identity() {
+			try {
+				const who = options.identity?.();
+				return typeof who === 'string' && who.length > 0 ? who : undefined;
+			} catch {
+				return undefined;
+			}
+		},
+		emit,
+		listening: (type) => emitter.has(type),
+		on: (type, listener) => emitter.on(type, listener),
 		scopeOf: (url) => scopeOf(url),
-		send: (input, callOptions) => send(input, callOptions),
-	});
-	const { emit } = context;
-	const logger = (options as { logger?: Logger }).logger;
-	checkLogger(logger);
+		spendRetry: (scope) => budget?.tryRetry(scope).allowed ?? true,
+		send: (input, callOptions, replay) => call(undefined, input, callOptions as CallOptions, replay),
+	};
 
-	// Each slot's policy, created once, in the library's order.
-	const active: PolicyParts[] = [];
+	// Each slot's policy, created once.
+	const parts = new Map<SlotName, PolicyParts>();
 	for (const slot of slotOrder) {
 		const value = (options as Record<string, unknown>)[slot];
 		if (isPolicy(value)) {
@@ -67,91 +91,165 @@ export function assemble<O extends object>(userOptions: O, resolve: Resolve<O>, 
 				throw new RangeError(`\`${slot}\` must be a policy for the ${slot} slot; got one for \`${value.slot}\``);
 			}
 
-			const part = value.create(context);
-			active.push(part);
-		} else if (value !== undefined && value !== false && !(slot === 'cache' && typeof value === 'string')) {
-			throw new RangeError(`\`${slot}\` must be a policy (from \`steadfetch/${slot === 'rateLimit' ? 'rate-limit' : slot}\`) or false; got ${typeof value}`);
+			parts.set(slot, value.create(context));
+		} else {
+			check(value === undefined || value === false, slot, value, `a policy (from \`steadfetch/${slot.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}\`) or false`);
 		}
 	}
 
+	const active = [...parts.values()];
 	const customScope = active.find((part) => part.scopeOf)?.scopeOf;
 	const scopeOf = customScope ?? originOf;
-	/** The scope of a `Request.url` (normalized by the Request): cheap on every call. */
+	/** The scope of a `Request.url` (already normalized): cheap on every attempt. */
 	const scopeOfRequest = customScope ?? requestOrigin;
 
-	const accounting = createAccounting({
-		stats,
-		budget,
-		scopeOfRequest,
-		emitRetry: (fields) => emit('retry', fields),
-	});
-	const layers: Layer[] = [accounting, ...active.flatMap((part) => part.layer ? [part.layer] : [])];
-	const wrappers = active.filter((part) => part.wrap);
+	/**
+	 * The outermost per-attempt layer. The first attempt of a call fixes its Request and scope and
+	 * counts toward `stats()` and the retry budget; a later attempt is a retry (counted, and emitted
+	 * with ky's error while somebody listens to `retry`), except the first attempt of a run a
+	 * wrapper started again. The caller's abort rejects with the caller's reason, whatever the
+	 * runtime's fetch or a layer threw (workerd rejects an aborted fetch with an error of its own).
+	 */
+	const accounting: Layer = (next) => (request, init) => {
+		const call = init?.steadfetch as CallState | undefined;
+		if (!call) {
+			return next(request, init);
+		}
 
-	const { instance, retry: userRetry } = createKy(options, {
-		layers,
-		random,
-		clock,
-		shouldRetry: createShouldRetry({
-			budget,
-			scopeOf: scopeOfRequest,
-			onRefused(scope, decision) {
-				stats.scope(scope).retriesRefused++;
-				if (decision.firstRefusal) {
-					emit('budget:exhausted', { scope, retries: decision.retries, allowed: decision.limit });
-				}
-			},
-		}),
+		const kind = core.attempt(call, request, scopeOfRequest);
+		const scope = call.scope!;
+		if (kind === 'first') {
+			stats.scope(scope).requests++;
+			budget?.recordFirst(scope);
+		} else if (kind === 'retry') {
+			stats.scope(scope).retries++;
+			const error = core.retryError(call, undefined);
+			emit('retry', { scope, method: request.method, url: request.url, retryCount: call.attempts - 1, code: error ? classify(error).code : 'UNKNOWN', error });
+		}
+
+		const { signal } = call;
+		return signal ? next(request, init).catch((error: unknown) => {
+			throw signal.aborted ? signal.reason : error;
+		}) : next(request, init);
+	};
+
+	const layers: Layer[] = [accounting];
+	for (const slot of layerOrder) {
+		const layer = parts.get(slot)?.layer;
+		if (layer) {
+			layers.push(layer);
+		}
+	}
+
+	const userRetry: RetryOptions = typeof options.retry === 'number' ? { limit: options.retry } : options.retry ?? {};
+	const onTimeout = userRetry.retryOnTimeout ?? true;
+	const spend = budget && ((url: string): boolean => {
+		const scope = scopeOfRequest(url);
+		const decision = budget.tryRetry(scope);
+		if (!decision.allowed) {
+			stats.scope(scope).retriesRefused++;
+			if (decision.firstRefusal) {
+				emit('budget:exhausted', { scope, retries: decision.retries, allowed: decision.limit });
+			}
+		}
+
+		return decision.allowed;
 	});
 
+	const kyOptions: Record<string, unknown> = {};
+	for (const [key, value] of Object.entries(options)) {
+		if (!clientKeys.includes(key) && !(slotOrder as readonly string[]).includes(key)) {
+			kyOptions[key] = value;
+		}
+	}
+
+	const instance = ky.create({
+		...kyOptions,
+		fetch: composeLayers(layers, transport((options.fetch as FetchLike | undefined) ?? ((request, init) => globalThis.fetch(request, init)))),
+		retry: {
+			jitter: (delay: number) => context.random() * delay,
+			retryOnTimeout: true,
+			backoffLimit: 30_000,
+			maxRetryAfter: 30_000,
+			...userRetry,
+			shouldRetry: shouldRetry(userRetry.shouldRetry, onTimeout, spend),
+		},
+	} as KyOptions);
+
+	const wrappers = slotOrder.flatMap((slot) => parts.get(slot)?.wrap ? [parts.get(slot)!] : []);
 	const call = createCaller({
 		instance,
 		layers,
+		transport,
 		wrappers,
+		watchers: active.filter((part) => part.settled),
 		stats,
 		admitUnsafe: userRetry.methods === undefined,
 		keyed: new Set((userRetry.methods ?? []).map((method) => method.toUpperCase()).filter((method) => method === 'POST' || method === 'PATCH')),
-		closed: () => closed,
 		identity: options.identity,
-		substituted: (response, counters) => {
+		fallback: options.fallback,
+		parseJson: options.parseJson,
+		closed: () => closed,
+		substituted(response) {
 			for (const part of active) {
 				const kind = part.substituted?.(response);
 				if (kind) {
-					counters[kind]++;
-					return;
+					return kind;
 				}
 			}
+
+			return undefined;
 		},
-		clientFallback: (options as { fallback?: unknown }).fallback,
-		parseJson: options.parseJson,
-		health,
-		wantsRetryError: () => emitter.has('retry'),
-		logCall: logger && createLogging(logger, context.sensitive.params, clock, (type, listener) => emitter.on(type, listener)),
+		recordRetries: () => emitter.has('retry'),
+		retryFor(own) {
+			if (typeof own === 'number') {
+				return { limit: own };
+			}
+
+			const rules = own as RetryOptions | undefined;
+			// A call that brings its own rules gets our `shouldRetry` around them (ky would replace ours).
+			return rules && (rules.shouldRetry || rules.retryOnTimeout !== undefined)
+				? { ...rules, shouldRetry: shouldRetry(rules.shouldRetry ?? userRetry.shouldRetry, rules.retryOnTimeout ?? onTimeout, spend) }
+				: rules;
+		},
 	});
 
-	const client = ((input: Input, callOptions?: CallOptions) => call(undefined, input, callOptions)) as Client<O>;
-	for (const method of methods) {
-		client[method] = ((input: Input, callOptions?: CallOptions) => call(method, input, callOptions)) as Client['get'];
-	}
+	/** The client's call functions, passing `waitUntil` to each call (`withContext`). */
+	const bind = (waitUntil?: WaitUntil): AnyClient => {
+		const client = ((input: Input, callOptions?: CallOptions) => call(undefined, input, callOptions, false, waitUntil)) as AnyClient;
+		for (const method of methods) {
+			client[method] = ((input: Input, callOptions?: CallOptions) => call(method, input, callOptions, false, waitUntil)) as AnyClient['get'];
+		}
 
-	send = (input, callOptions) => client(input, callOptions as CallOptions);
+		return client;
+	};
+
+	const client = bind();
 	client.extend = (more) => {
-		const merged = mergeOptions(userOptions, typeof more === 'function' ? more(userOptions) : more);
+		const merged = mergeOptions(userOptions, typeof more === 'function' ? (more as (parent: O) => O)(userOptions) : more as O);
 		const same = (merged as CoreClientOptions).name === options.name && (merged as CoreClientOptions).store === options.store;
-		return assemble(merged, resolve, same ? registry : new Map());
+		return assemble(merged, entry, same ? stores : undefined);
 	};
 
 	client.create = (fresh) => {
 		checkOptionsObject(fresh);
-		return assemble((fresh ?? {}) as O, resolve);
+		return assemble((fresh ?? {}) as O, entry);
+	};
+
+	client.withContext = (ctx) => {
+		if (typeof ctx?.waitUntil !== 'function') {
+			throw new TypeError('`withContext(ctx)` takes an object with a `waitUntil` function (a Worker\'s ExecutionContext)');
+		}
+
+		return Object.setPrototypeOf(bind((promise) => ctx.waitUntil(promise)), client) as AnyClient;
 	};
 
 	Object.assign(client, { stop: ky.stop, retry: ky.retry });
-	client.on = ((type: string, listener: (event: never) => void) => emitter.on(type as never, listener)) as Client['on'];
+	client.on = ((type: string, listener: (event: never) => void) => emitter.on(type as never, listener)) as AnyClient['on'];
 	client.stats = () => {
 		const result: ClientStats = {};
 		for (const [scope, counters] of stats.entries()) {
-			const row: ClientStats[string] = { ...counters, failures: { ...counters.failures }, ...health.stats(scope) };
+			const row: ClientStats[string] = { ...counters, failures: { ...counters.failures } };
 			for (const part of active) {
 				Object.assign(row, part.stats?.(scope));
 			}
@@ -172,19 +270,24 @@ export function assemble<O extends object>(userOptions: O, resolve: Resolve<O>, 
 	};
 
 	client.close = () => {
-		if (closed) {
-			return;
-		}
+		if (!closed) {
+			closed = true;
+			for (const part of active) {
+				part.close?.();
+			}
 
-		closed = true;
-		for (const part of active) {
-			part.close?.();
+			emitter.clear();
 		}
-
-		emitter.clear();
 	};
 
-	clientMembers(client as unknown as Client, active, scopeOf);
+	for (const part of active) {
+		for (const [name, value] of Object.entries(part.members ?? {})) {
+			// `waitForHealthy` stays an assignable method (for spies); the handles are fixed properties.
+			Object.defineProperty(client, name, { value, writable: name === 'waitForHealthy', enumerable: true });
+		}
+	}
+
+	entry.finish?.(client);
 	for (const part of active) {
 		part.start?.();
 	}

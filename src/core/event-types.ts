@@ -57,7 +57,10 @@ export interface CacheStaleEvent extends BaseEvent<'cache:stale'> {
 	age: number;
 }
 
-export interface OutboxEvent<T extends 'outbox:queued' | 'outbox:sent' | 'outbox:retry' | 'outbox:dead'> extends BaseEvent<T> {
+/** The outbox's events: a write queued, sent, due again, dead, in conflict, superseded by a later write, or discarded by `migrate`. */
+export type OutboxEventType = 'outbox:queued' | 'outbox:sent' | 'outbox:retry' | 'outbox:dead' | 'outbox:conflict' | 'outbox:superseded' | 'outbox:discarded';
+
+export interface OutboxEvent<T extends OutboxEventType> extends BaseEvent<T> {
 	method: string;
 	url: string;
 	entryId: string;
@@ -66,8 +69,8 @@ export interface OutboxEvent<T extends 'outbox:queued' | 'outbox:sent' | 'outbox
 	/** For `outbox:retry`: when the next attempt is due (epoch ms). */
 	nextAttemptAt?: number;
 	/** For `outbox:dead`. */
-	deadReason?: 'rejected' | 'expired' | 'max-attempts';
-	/** For `outbox:sent`: the response status. */
+	deadReason?: 'rejected' | 'expired' | 'max-attempts' | 'conflict' | 'migrate';
+	/** For `outbox:sent` and `outbox:conflict`: the response status. */
 	status?: number;
 	/** For `outbox:retry`, `outbox:dead`, `outbox:queued`: the classification code. */
 	code?: string;
@@ -167,6 +170,9 @@ export interface EventMap {
 	'outbox:sent': OutboxEvent<'outbox:sent'>;
 	'outbox:retry': OutboxEvent<'outbox:retry'>;
 	'outbox:dead': OutboxEvent<'outbox:dead'>;
+	'outbox:conflict': OutboxEvent<'outbox:conflict'>;
+	'outbox:superseded': OutboxEvent<'outbox:superseded'>;
+	'outbox:discarded': OutboxEvent<'outbox:discarded'>;
 	'storage:error': StorageErrorEvent;
 	'bulkhead:rejected': BulkheadRejectedEvent;
 	'ratelimit:wait': RateLimitWaitEvent;

@@ -2,14 +2,19 @@ import type { Options as KyOptions } from 'ky';
 import type { RetryBudgetOptions } from '../retry/budget.js';
 import type { StoreFactory } from '../stores/types.js';
 import type { Policy, SlotName } from './policy.js';
-import type { Logger } from './logger.js';
 import type { Clock } from './types.js';
 
 /** The slot keys of `createClient`, each taking the policy made by that slot's factory, or `false`. */
 export type Slots = { [S in SlotName]?: Policy<S> | false };
 
-/** Options of `createClient` both entries share (ky's options plus the keys below). */
-export interface BaseClientOptions extends Omit<KyOptions, 'cache'> {
+/** Where a call's background work goes (Cloudflare Workers: the request's `ctx.waitUntil`). */
+export type WaitUntil = (promise: Promise<unknown>) => void;
+
+/**
+ * Options of `createClient` both entries share: every ky option (unchanged, `cache` included: it is
+ * fetch's own `RequestCache`), plus the keys below.
+ */
+export interface BaseClientOptions extends KyOptions {
 	/**
 	 * Limit retries per scope to a share of first attempts over a sliding window, so an outage
 	 * does not multiply traffic. `false` turns it off.
@@ -18,7 +23,7 @@ export interface BaseClientOptions extends Omit<KyOptions, 'cache'> {
 	retryBudget?: RetryBudgetOptions | false;
 	/**
 	 * Where persisted state (stale cache, outbox, breaker state) lives. Each policy that persists
-	 * state has its own default when this is not set (`autoStore` for the wave-1 policies).
+	 * state has its own default when this is not set.
 	 * @default each policy's default: autoStore (IndexedDB, else the Cache API, else memory)
 	 */
 	store?: StoreFactory;
@@ -34,8 +39,9 @@ export interface BaseClientOptions extends Omit<KyOptions, 'cache'> {
 	/**
 	 * Query parameters whose values are secrets: never written to any store (a cached URL keys them
 	 * by a digest of their value; a mutation carrying one is never queued, it is sent as with
-	 * `outbox: false`), redacted in `client.cache.list()`. Matched case-insensitively.
-	 * @default ['access_token', 'refresh_token', 'id_token', 'token', 'api_key', 'apikey', 'key', 'password', 'passwd', 'secret', 'client_secret', 'signature', 'sig', 'x-amz-signature', 'x-amz-credential', 'x-amz-security-token']
+	 * `outbox: false`), redacted in every URL of an event, log record, span and `client.cache.list()`.
+	 * Compared case-insensitively after percent-decoding. Giving a list replaces the default one.
+	 * @default ['access_token', 'refresh_token', 'id_token', 'token', 'api_key', 'apikey', 'key', 'password', 'passwd', 'secret', 'client_secret', 'signature', 'sig', 'awsaccesskeyid', 'x-amz-signature', 'x-amz-credential', 'x-amz-security-token', 'x-goog-signature', 'x-goog-credential']
 	 */
 	sensitiveParams?: readonly string[];
 	/**
@@ -54,34 +60,13 @@ export interface BaseClientOptions extends Omit<KyOptions, 'cache'> {
 	 */
 	fallback?: unknown;
 	/**
-	 * The longest a storage operation (`get`, `set`, `delete`, `keys`) may take, in ms. Past it the
-	 * operation is given up for the caller (`storage:error` fires, the call goes on without that
-	 * state; the outbox keeps the entry in memory) — an IndexedDB blocked by another tab's upgrade
-	 * never answers. A positive finite number.
+	 * The longest a storage operation (`get`, `set`, `delete`, `keys`) on a request's path may take,
+	 * in ms. Past it the operation is given up for the caller (`storage:error` fires, the call goes on
+	 * without that state): an IndexedDB blocked by another tab's upgrade never answers. A positive
+	 * finite number.
 	 * @default 500
 	 */
 	storageTimeoutMs?: number;
-	/**
-	 * A console-like `{ info, warn, error }` (`console` works): each call's outcome, retry, breaker
-	 * change, queued/replayed/dead write, failover, health change and storage error becomes one
-	 * plain-object record `{ event, level, severity, scope, requestId?, method?, url?, status?, code?,
-	 * attempt?, durationMs? }` (see `LogRecord`). URLs have their `sensitiveParams` values removed; no
-	 * header is logged.
-	 * @default undefined (no logging)
-	 */
-	logger?: Logger;
-	/**
-	 * The sliding window of `stats()`' `errorRate`, `latency` and `topErrors`, in ms.
-	 * @default 30_000
-	 */
-	healthWindowMs?: number;
-	/**
-	 * The error rate (transient failures over calls that reached the network, over `healthWindowMs`,
-	 * at least 10 calls) at which `scope:unhealthy` fires; `scope:healthy` fires when it falls under
-	 * half of it. A number in (0, 1].
-	 * @default 0.5
-	 */
-	healthThreshold?: number;
 	/**
 	 * Namespace of persisted state and of cross-tab channels. Two clients with the same name share
 	 * persisted state.
@@ -102,27 +87,15 @@ export interface BaseClientOptions extends Omit<KyOptions, 'cache'> {
 
 /**
  * Options of `createClient` from `steadfetch/core`: ky's options, the core's keys, and one slot per
- * policy. An empty slot (or `false`) means the policy is off. A client-level `cache` string is
- * fetch's own `RequestCache` mode, passed to fetch.
+ * policy, each taking the policy its entry makes (`breaker: breaker()`). An empty slot (or `false`)
+ * means the policy is off.
  */
-export interface CoreClientOptions extends BaseClientOptions, Omit<Slots, 'cache' | 'trace'> {
-	/**
-	 * Request ids and W3C trace context: `true` (request id header `X-Request-ID`), `{ requestIdHeader }`,
-	 * or a trace policy (`trace()`; `otel({ tracer })` later). Off by default.
-	 * @default false
-	 */
-	trace?: boolean | { requestIdHeader?: string } | Policy<'trace'>;
-	/** The stale cache (`staleCache()` from `steadfetch/cache`), `false`, or fetch's `RequestCache` mode (`'no-store'` also means no stale cache). */
-	cache?: Policy<'cache'> | false | RequestCache;
-}
+export interface CoreClientOptions extends BaseClientOptions, Slots {}
 
-/** Options of one call: ky's, plus the keys below. */
-export interface CallOptions extends Omit<KyOptions, 'cache'> {
-	/**
-	 * `false` skips the stale cache for this call: nothing stored, nothing served. A string is
-	 * fetch's own `RequestCache` mode and is passed to fetch; `'no-store'` also skips the stale cache.
-	 */
-	cache?: false | RequestCache;
+/** Options of one call: ky's (`cache` is fetch's `RequestCache`), plus the keys below. */
+export interface CallOptions extends KyOptions {
+	/** `false` skips the stale cache for this call: nothing stored, nothing served. (`cache: 'no-store'` does too.) */
+	staleCache?: false;
 	/**
 	 * `false`: never queue this call. `true`: make this call eligible even if its method is not in
 	 * `outbox.methods`. Ignored when the client has no outbox.
@@ -132,6 +105,12 @@ export interface CallOptions extends Omit<KyOptions, 'cache'> {
 	breaker?: false;
 	/** `false`: this call is never sent to a mirror (with `failover()`). */
 	failover?: false;
+	/** `false`: this call never shares a request with another (with `dedupe()`). */
+	dedupe?: false;
+	/** `false`: this call is never hedged (with `hedge()`). */
+	hedge?: false;
+	/** `false`: this call gets no token from `auth()` and never waits for a refresh (the refresh request itself). */
+	auth?: false;
 	/** A degraded answer for this call when it fails (see the client option `fallback`). */
 	fallback?: unknown;
 	/**
@@ -139,13 +118,17 @@ export interface CallOptions extends Omit<KyOptions, 'cache'> {
 	 * POST and PATCH are retried like idempotent methods.
 	 */
 	idempotencyKey?: string | true;
+	/**
+	 * Where this call's background work goes (cache write-behind, outbox and breaker persistence):
+	 * a Cloudflare Worker's `ctx.waitUntil`. `client.withContext(ctx)` sets it for every call.
+	 * Without it, work that cannot finish within the call is dropped and reported as `storage:error`.
+	 * @default undefined
+	 */
+	waitUntil?: WaitUntil;
 }
 
-/** Where the main entry puts a client-level `RequestCache` string while its `cache` slot holds the stale cache. */
-export const requestCacheKey: unique symbol = Symbol('steadfetch.requestCache');
-
 /** Per-call keys of ours, taken out of what ky gets (ky would pass them on to fetch). */
-export const callKeys: readonly string[] = ['cache', 'outbox', 'breaker', 'idempotencyKey', 'dedupe', 'hedge', 'failover', 'fallback'];
+export const callKeys: readonly string[] = ['staleCache', 'outbox', 'breaker', 'failover', 'dedupe', 'hedge', 'auth', 'fallback', 'idempotencyKey', 'waitUntil'];
 
-/** Client-level keys of ours, never given to ky. */
-export const clientKeys: readonly string[] = ['retryBudget', 'store', 'name', 'clock', 'random', 'storageTimeoutMs', 'identity', 'sensitiveParams', 'sensitiveHeaders', 'fallback', 'healthWindowMs', 'healthThreshold', 'logger'];
+/** Client-level keys of ours, never given to ky (the slots' keys too). */
+export const clientKeys: readonly string[] = ['retryBudget', 'store', 'name', 'clock', 'random', 'storageTimeoutMs', 'identity', 'sensitiveParams', 'sensitiveHeaders', 'fallback'];

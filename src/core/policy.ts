@@ -1,109 +1,104 @@
-import type { ResponsePromise } from 'ky';
+import type { Input, Options as KyOptions, ResponsePromise } from 'ky';
 import type { EventMap, EventType } from './event-types.js';
 import type { Clock, Layer } from './types.js';
-import type { KeyValueStore, StoreFactory } from '../stores/types.js';
 
 /**
- * The slots a policy can fill, and the order the library runs them in, outermost first — for the
- * outer wrappers and for the per-attempt layers alike. The user's order of options never matters.
+ * The slots a policy can fill, in the order their outer wrappers run, outermost first. The user's
+ * order of options never matters.
  *
  * - `auth` outside everything: a 401 after every other policy has had its say triggers one refresh.
- * - `trace` next: one request id and trace for the whole call, replays included.
- * - `outbox` sees the final outcome of a mutation, after the cache and the retries.
- * - `cache` answers a failed read with a stale copy, looked up and stored by the URL the caller asked for.
+ * - `trace` next: one request id and trace for the whole call (`otel()`'s call span).
+ * - `outbox` sees the final outcome of a mutation, after the stale cache and the retries.
+ * - `staleCache` answers a failed read with a stale copy, looked up and stored by the URL asked for.
  * - `failover` sends a failed read to a mirror, inside the cache: the cache answers stale only when
  *   every mirror failed too, and stores a mirror's answer under the primary URL.
  * - `dedupe` shares one in-flight read between identical callers.
- * - `bulkhead`, `rateLimit` hold a call before it takes a connection.
- * - `hedge` sends a second attempt when the first is slow.
- * - `breaker` innermost, next to the transport: it counts only attempts that really go out, so
- *   what the outbox and the cache answer without I/O never reaches it.
+ * - `hedge` sends a second attempt when the first is slow; above `bulkhead` and `rateLimit`, so a
+ *   hedge takes a slot and a token like any attempt.
+ * - `bulkhead`, `rateLimit` hold an attempt before it takes a connection.
+ * - `breaker` innermost, next to the transport: it counts only attempts that really go out.
+ * - `logger` and `health` only watch outcomes.
  */
-export const slotOrder = ['auth', 'trace', 'outbox', 'cache', 'failover', 'dedupe', 'bulkhead', 'rateLimit', 'hedge', 'breaker'] as const;
+export const slotOrder = ['auth', 'trace', 'outbox', 'staleCache', 'failover', 'dedupe', 'hedge', 'bulkhead', 'rateLimit', 'breaker', 'logger', 'health'] as const;
 
-/** A slot's name: also the option key of the main entry (`breaker`, `cache`, ...). */
+/**
+ * The order of the per-attempt layers, outermost first: as `slotOrder`, except that `trace` runs
+ * inside `hedge` (each hedge is an attempt with its own `traceparent` and `attempt:*` events) and
+ * `health` innermost (it times attempts that reached the transport); `logger` outermost (it
+ * notes when a call's first attempt starts).
+ */
+export const layerOrder: readonly SlotName[] = ['logger', 'auth', 'outbox', 'staleCache', 'failover', 'dedupe', 'hedge', 'trace', 'bulkhead', 'rateLimit', 'breaker', 'health'];
+
+/** A slot's name: also its option key of `createClient` (`breaker`, `staleCache`, ...). */
 export type SlotName = typeof slotOrder[number];
 
 /** Fields of an event as a policy emits it (`type` and `time` are filled in). */
 export type EventFields<T extends EventType> = Omit<EventMap[T], 'type' | 'time'>;
 
 /**
- * One call, as policies see it. Created once per call by the core and handed to every wrapper and
- * (as `init.steadfetch`) to every per-attempt layer. A policy keeps its own per-call state in its
- * own structure (a `WeakMap<Call, …>`), never on this object.
+ * One call, as policies see it: read-only (its fields are getters; the core keeps them current).
+ * Handed to every wrapper and, as `init.steadfetch`, to every per-attempt layer. A policy keeps its
+ * own per-call state in its own structure (a `WeakMap<PolicyCall, …>`).
  */
-export interface Call {
+export interface PolicyCall {
 	/** Upper-case method. */
 	readonly method: string;
-	/** The input as the caller gave it (may be relative to `prefixUrl`/`baseUrl`). */
-	readonly input: string | URL | Request;
-	/** The per-call options as the caller gave them (ky's plus steadfetch's, e.g. `cache: false`). */
+	/** The input as the caller gave it (may be relative to `prefix`/`baseUrl`). */
+	readonly input: Input;
+	/** The per-call options as the caller gave them (ky's plus steadfetch's, e.g. `staleCache: false`). */
 	readonly options: Readonly<Record<string, unknown>>;
 	/** The caller's own signal, to tell its abort apart from ky's timeouts. */
 	readonly signal: AbortSignal | undefined;
-	/** The call's `Idempotency-Key`, once known (a wrapper may fix it before it calls on). */
-	idempotencyKey: string | undefined;
-	/** Set by a wrapper that knows the first attempt will be held without I/O: ky gets no retries (no body copies). */
-	held: boolean;
-	/**
-	 * Set by a wrapper before it calls on: what the call sends instead of the caller's body, so a
-	 * stored copy is byte-identical to it — the JSON text as the wrapper serialized it, or bytes with
-	 * their Content-Type (a multipart body with the boundary the wrapper stored).
-	 */
-	send: { json: string } | { bytes: ArrayBuffer; contentType: string } | undefined;
-	/** Attempts made so far (1 during the first). */
-	attempts: number;
-	/** The first attempt's Request, as ky built it (final URL, merged headers), once it started. */
-	request: Request | undefined;
-	/** The call's scope, computed at its first attempt. */
-	scope: string | undefined;
-	/** The call's request id, set by the `trace` slot at its first attempt (undefined without it). */
-	requestId: string | undefined;
 	/** The client's `identity()` when the call was made (undefined without the option). */
 	readonly identity: string | undefined;
+	/** The `Idempotency-Key` the core fixed for the call (`idempotencyKey` option, or a keyed POST/PATCH). */
+	readonly idempotencyKey: string | undefined;
+	/** Whether the call is an outbox replay (set by the outbox through `PolicyContext.send`). */
+	readonly replay: boolean;
+	/** Where background work of this call goes (`waitUntil` option or `client.withContext`), if anywhere. */
+	readonly waitUntil: ((promise: Promise<unknown>) => void) | undefined;
+	/** Attempts started so far (1 during the first). */
+	readonly attempts: number;
+	/** The first attempt's Request, as ky built it (final URL, merged headers), once it started. */
+	readonly request: Request | undefined;
+	/** The call's scope, computed at its first attempt. */
+	readonly scope: string | undefined;
 }
 
-/** What the client gives each policy when it is created. No handle on the whole client. */
+/**
+ * What the client gives each policy when it is created. No handle on the whole client.
+ */
 export interface PolicyContext {
 	/** The client's `name`: namespace of persisted state and of cross-tab channels. */
 	readonly name: string;
 	readonly clock: Clock;
 	/** Random source in [0, 1). */
 	readonly random: () => number;
-	/** The client's per-attempt `timeout` (ms), for probes that must time out like an attempt. */
-	readonly timeout: number | false | undefined;
+	/** The client's options as given (ky's and steadfetch's), e.g. its `store`, `prefix`, `stringifyJson`. */
+	readonly options: Readonly<Record<string, unknown>>;
+	/** Store instances by namespace, shared by the clients of one name and store (`extend()`). */
+	readonly stores: Map<string, unknown>;
 	/** The client's `identity()` now (outside a call), undefined without the option or when it fails. */
 	identity(): string | undefined;
-	/** What is never stored: header names (lower-case, the credential headers included) and query parameter names. */
-	readonly sensitive: { readonly headers: ReadonlySet<string>; readonly params: ReadonlySet<string> };
-	/** The client's options as given (ky's and steadfetch's), e.g. its `stringifyJson`. */
-	readonly options: Readonly<Record<string, unknown>>;
 	/** Emit an event with `type` and `time` filled in; skipped cheaply when nobody listens. */
 	emit<T extends EventType>(type: T, fields: EventFields<T>): void;
-	/** Whether anybody listens to `type` (or `'*'`) now: lets a policy skip building an event on every call. */
+	/** Whether anybody listens to `type` (or `'*'`) now: lets a policy skip building an event. */
 	listening(type: EventType): boolean;
 	/** Listen to the client's events (policies talk through events, never by importing each other). */
 	on<T extends EventType>(type: T, listener: (event: EventMap[T]) => void): () => void;
-	/** The scope of an absolute URL (the origin, or what a policy's `scope` function says). */
+	/** The scope of an absolute URL (the origin, or what the breaker's `scope` option says). */
 	scopeOf(url: string): string;
-	/**
-	 * The store of one part of the client (`cache`, `outbox`, `breaker`), created once on first use
-	 * from the client's `store` option, else from `fallback` (the policy's own default).
-	 */
-	storeFor(part: string, fallback: StoreFactory): KeyValueStore;
-	/**
-	 * Spend one retry from the scope's retry budget for an extra attempt (a hedge); false when the
-	 * budget is spent. Always true with `retryBudget: false`.
-	 */
+	/** Spend one retry of the scope's retry budget for an extra attempt (a hedge); false when spent. */
 	spendRetry(scope: string): boolean;
-	/** Report a storage failure as `storage:error`. Never throws. */
-	storageError(part: string, operation: string, error: unknown, key?: string): void;
 	/**
-	 * Send a request through the client (default headers, hooks and the other policies apply): the
-	 * outbox replays this way. Not available while the client is being created.
+	 * Send a request through the client (default headers, hooks and the other policies apply);
+	 * `replay` marks it as an outbox replay (`PolicyCall.replay`).
 	 */
-	send(input: string, options: Record<string, unknown>): ResponsePromise;
+	send(input: string, options: Record<string, unknown>, replay?: boolean): ResponsePromise;
 }
+
+/** Options a wrapper adds to one run of ky (`next(extra)`): headers are merged, the rest replace. */
+export type RunOptions = Pick<KyOptions, 'headers' | 'body' | 'retry' | 'stringifyJson'>;
 
 /** The parts a policy may declare. All optional; what a policy leaves out costs nothing per call. */
 export interface PolicyParts {
@@ -111,11 +106,14 @@ export interface PolicyParts {
 	readonly layer?: Layer;
 	/**
 	 * Outer wrapper around the whole call (every attempt): sees the final outcome, may skip `next`,
-	 * replace its result or recover from its error. Runs only when `appliesTo(call)` says so.
+	 * replace its result, recover from its error, or run ky again. `next(extra)` runs ky with
+	 * `extra` over the call's options. Runs only when `appliesTo(call)` says so.
 	 */
-	wrap?(call: Call, next: () => Promise<Response>): Promise<Response>;
+	wrap?(call: PolicyCall, next: (extra?: RunOptions) => Promise<Response>): Promise<Response>;
 	/** Whether `wrap` runs for this call. Keep it cheap: it runs on every call. */
-	appliesTo?(call: Call): boolean;
+	appliesTo?(call: PolicyCall): boolean;
+	/** Sees every call's outcome once it is settled (its response, or its error). Never throws. */
+	settled?(call: PolicyCall, response: Response | undefined, error: unknown): void;
 	/** The scope of an absolute URL, when this policy defines scopes (the breaker's `scope` option). */
 	readonly scopeOf?: (url: string) => string;
 	/** Called once after the client is assembled: open channels, listeners, timers (never at import). */
@@ -128,11 +126,8 @@ export interface PolicyParts {
 	substituted?(response: Response): 'stale' | 'queued' | undefined;
 	/** This policy's view of a scope, merged into `client.stats()[scope]`. */
 	stats?(scope: string): Record<string, unknown> | undefined;
-	/**
-	 * Members this policy gives the client (`breaker` and `waitForHealthy`, `cache`, `outbox`): each
-	 * replaces the core's stand-in, so a client without the policy carries none of its code.
-	 */
-	readonly members?: Readonly<Record<string, unknown>>;
+	/** Members this policy gives the client (`breaker` and `waitForHealthy`, `cache`, `outbox`). */
+	readonly members?: object;
 }
 
 /**
@@ -147,4 +142,4 @@ export interface Policy<S extends SlotName = SlotName, P extends PolicyParts = P
 
 /** Whether a slot value is a policy (made by a factory) rather than plain options. */
 export const isPolicy = (value: unknown): value is Policy =>
-	typeof value === 'object' && value !== null && typeof (value as Policy).create === 'function' && typeof (value as Policy).slot === 'string';
+	typeof (value as Policy | undefined)?.create === 'function' && typeof (value as Policy).slot === 'string';

@@ -18,6 +18,16 @@ export const checkTimeouts = (options: KyOptions): void => {
 	}
 };
 
+/**
+ * `cache` is fetch's own `RequestCache` (a string): an object or `false` there is most likely meant
+ * for the stale cache, whose key is `staleCache`. Throws a TypeError that says so.
+ */
+export const checkCacheMode = (cache: unknown): void => {
+	if (cache !== undefined && typeof cache !== 'string') {
+		throw new TypeError(`\`cache\` is fetch's RequestCache mode (a string such as 'no-store'); the stale cache is configured with \`staleCache\` (got ${cache === false ? 'false' : typeof cache})`);
+	}
+};
+
 const validKey = (key: unknown): boolean =>
 	key === undefined || key === true || (typeof key === 'string' && key.length > 0 && key.length <= 255 && /^[\x20-\x7e]+$/.test(key));
 
@@ -25,20 +35,21 @@ const validKey = (key: unknown): boolean =>
  * Check one call's options before any I/O. Returns the `InvalidRequestError` to reject with, or
  * `undefined`. Cheap on the common path: a call without these options pays a few property reads.
  */
-export const checkCallOptions = (_input: unknown, options: Record<string, unknown>): InvalidRequestError | undefined => {
-	if (typeof options !== 'object' || options === null) {
-		return new InvalidRequestError(`The options of a call must be an object; got ${typeof options}`);
-	}
-
+export const checkCallOptions = (options: Record<string, unknown>): InvalidRequestError | undefined => {
 	try {
-		if (options.timeout !== undefined || options.totalTimeout !== undefined || options.retry !== undefined) {
+		if (typeof options !== 'object' || options === null) {
+			throw new TypeError(`The options of a call must be an object; got ${typeof options}`);
+		}
+
+		if (options['timeout'] !== undefined || options['totalTimeout'] !== undefined || options['retry'] !== undefined) {
 			checkTimeouts(options as KyOptions);
 		}
 
-		const key = options['idempotencyKey'];
-		if (key !== undefined) {
-			check(validKey(key), 'idempotencyKey', key, 'true or a non-empty string of at most 255 printable ASCII characters');
-		}
+		checkCacheMode(options['cache']);
+		const { idempotencyKey, staleCache, waitUntil } = options;
+		check(validKey(idempotencyKey), 'idempotencyKey', idempotencyKey, 'true or a non-empty string of at most 255 printable ASCII characters');
+		check(staleCache === undefined || staleCache === false, 'staleCache', staleCache, 'false (per call) or left out');
+		check(waitUntil === undefined || typeof waitUntil === 'function', 'waitUntil', waitUntil, 'a function (ctx.waitUntil)');
 	} catch (error) {
 		return new InvalidRequestError((error as Error).message, { cause: error });
 	}
@@ -49,16 +60,6 @@ export const checkCallOptions = (_input: unknown, options: Record<string, unknow
 /** Throws a TypeError, as ky does, for client options that are not an object. */
 export const checkOptionsObject = (options: unknown): void => {
 	if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
-		throw new TypeError("The `options` argument must be an object");
+		throw new TypeError('The `options` argument must be an object');
 	}
-};
-
-/** `waitForHealthy`'s `timeoutMs` (ms, default 30 000): a rejected `InvalidRequestError` for a bad one. */
-export const waitTimeoutOf = (options: { timeoutMs?: number } | undefined): number => {
-	const { timeoutMs = 30_000 } = options ?? {};
-	if (!(typeof timeoutMs === 'number' && timeoutMs >= 0 && Number.isFinite(timeoutMs))) {
-		throw new InvalidRequestError(`\`timeoutMs\` must be a non-negative finite number of ms; got ${String(timeoutMs)}`);
-	}
-
-	return timeoutMs;
 };

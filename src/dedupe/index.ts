@@ -1,3 +1,4 @@
+import { sensitiveOf } from '../shared/sensitive-of.js';
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 
@@ -95,7 +96,7 @@ const create = (context: PolicyContext): PolicyParts => {
 			return next(request, init);
 		}
 
-		const key = keyOf(request, call?.identity, context.sensitive.headers);
+		const key = keyOf(request, call?.identity, sensitiveOf(context).headers);
 		const existing = flights.get(key);
 		if (existing && existing.waiting > 0) {
 			const scope = call?.scope ?? context.scopeOf(request.url);

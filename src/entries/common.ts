@@ -1,15 +1,11 @@
 // What `steadfetch` and `steadfetch/core` both export (besides `createClient`).
-export type { Client, ClientStats, CacheHandle, CachedEntry } from '../core/client-types.js';
-export type { BaseClientOptions, CallOptions } from '../core/options.js';
-export type { Call, Policy, PolicyContext, PolicyParts, SlotName, EventFields } from '../core/policy.js';
-export type { BreakerParts, CacheParts, OutboxParts } from '../core/policy-apis.js';
+export type { ClientOf, ClientBase, ClientStats, CallFunction, ContextLike, BreakerHandle, BreakerMembers, CacheHandle, CacheMembers, CachedEntry, OutboxMembers, CoreMembers } from '../core/client-types.js';
+export type { BaseClientOptions, CallOptions, WaitUntil } from '../core/options.js';
 export type { BreakerSnapshot } from '../breaker/snapshot.js';
 export type { Outbox, OutboxEntry } from '../outbox/types.js';
 export type { RetryBudgetOptions } from '../retry/budget.js';
 export type { ScopeStats } from '../core/stats.js';
-export type { HealthStats } from '../core/health.js';
-export type { Logger, LogRecord } from '../core/logger.js';
-export type { Clock, FetchLike, FetchInit, Layer } from '../core/types.js';
+export type { Clock } from '../core/types.js';
 export type * from '../core/event-types.js';
 
 export { SteadfetchError, isSteadfetchError, type SteadfetchErrorCode } from '../errors/SteadfetchError.js';
@@ -19,6 +15,8 @@ export { OutboxFullError } from '../errors/OutboxFullError.js';
 export { InvalidRequestError } from '../errors/InvalidRequestError.js';
 export { BulkheadFullError } from '../errors/BulkheadFullError.js';
 export { RateLimitedError } from '../errors/RateLimitedError.js';
+export { StorageTimeoutError } from '../errors/StorageTimeoutError.js';
+export { AuthError } from '../errors/AuthError.js';
 export { classify, type Classification } from '../errors/classify.js';
 export { isFallback } from '../core/fallback.js';
 
@@ -29,4 +27,4 @@ export { autoStore } from '../stores/auto.js';
 export type { KeyValueStore, StoreFactory } from '../stores/types.js';
 
 export { HTTPError, TimeoutError, NetworkError, KyError, SchemaValidationError, ForceRetryError, isHTTPError, isTimeoutError, isNetworkError, isKyError, replaceOption } from 'ky';
-export type { Input, Options, ResponsePromise, RetryOptions, KyResponse } from 'ky';
+export type { Input, Options, ResponsePromise, RetryOptions, KyResponse, KyInstance } from 'ky';

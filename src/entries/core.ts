@@ -1,20 +1,19 @@
 /**
- * `steadfetch/core`: `createClient` with ky, the retry budget, our retry defaults, events, stats,
- * errors, `classify` and stores. Every policy is off until its slot is filled with the policy from
- * its own entry (`breaker()` from `steadfetch/breaker`, ...): what is not imported is not bundled.
+ * `steadfetch/core`: `createClient` with ky, our retry defaults, the retry budget, events, `stats()`
+ * counters, errors, `classify`, `fallback`, `identity` and stores. Every policy is off until its slot
+ * is filled with the policy from its own entry (`breaker()` from `steadfetch/breaker`, ...): what is
+ * not imported is not bundled.
  */
 import { assemble } from '../core/create-client.js';
-import type { Client } from '../core/client-types.js';
+import type { ClientOf, CoreMembers } from '../core/client-types.js';
 import type { CoreClientOptions } from '../core/options.js';
 import { checkOptionsObject } from '../core/validate-options.js';
-import { withTrace } from '../trace/resolve.js';
 
 export * from './common.js';
 export type { CoreClientOptions } from '../core/options.js';
-export { trace, type TraceOptions } from '../trace/index.js';
 
-/** `trace: true` or trace options build the trace policy; everything else is taken as it is. */
-const resolve = (options: CoreClientOptions): CoreClientOptions => withTrace(options);
+/** A client of `steadfetch/core` made with options `O`: a ky instance plus the members of the policies `O` fills. */
+export type Client<O extends CoreClientOptions = CoreClientOptions> = ClientOf<CoreClientOptions, CoreMembers<O>>;
 
 /**
  * Create a client: a ky instance plus steadfetch's members. Only the policies given in their
@@ -26,7 +25,9 @@ const resolve = (options: CoreClientOptions): CoreClientOptions => withTrace(opt
  * import { breaker } from 'steadfetch/breaker';
  * const api = createClient({ prefix: 'https://api.example.com/v1/', breaker: breaker() });
  */
-export function createClient(options?: CoreClientOptions): Client<CoreClientOptions> {
+const entry = { resolve: (given: CoreClientOptions) => given };
+
+export function createClient<const O extends CoreClientOptions = CoreClientOptions>(options?: O): Client<O> {
 	checkOptionsObject(options);
-	return assemble(options ?? {}, resolve);
+	return assemble(options ?? {}, entry) as Client<O>;
 }

@@ -1,23 +1,19 @@
 /**
- * `steadfetch`: `createClient` with every policy available as plain options, defaults on as
- * API.md states (breaker, retry budget and stale cache on; outbox off). A thin preset over
- * `steadfetch/core`: plain options build each policy with its factory.
+ * `steadfetch`: the mission preset. `createClient` where `breaker`, `staleCache`, `outbox` and
+ * `retryBudget` take plain options, with defaults on as API.md states (breaker, retry budget and
+ * stale cache on; outbox off); every other slot takes the policy its own entry makes. A program that
+ * fills no other slot carries none of their code.
  */
 import { breaker } from '../breaker/index.js';
 import { staleCache } from '../cache/index.js';
-import type { Client } from '../core/client-types.js';
+import type { BreakerMembers, CacheMembers, ClientOf, OutboxMembers } from '../core/client-types.js';
 import { assemble } from '../core/create-client.js';
-import { requestCacheKey, type CoreClientOptions } from '../core/options.js';
-import { isPolicy, type Policy, type SlotName } from '../core/policy.js';
+import type { CoreClientOptions } from '../core/options.js';
+import { isPolicy, type Policy } from '../core/policy.js';
+import { originOf, scopeFor } from '../core/scope.js';
 import { checkOptionsObject } from '../core/validate-options.js';
-import { withTrace } from '../trace/resolve.js';
+import { SteadfetchError } from '../errors/SteadfetchError.js';
 import { outbox } from '../outbox/index.js';
-import { bulkhead } from '../bulkhead/index.js';
-import { dedupe } from '../dedupe/index.js';
-import { rateLimit } from '../rate-limit/index.js';
-import { hedge } from '../hedge/index.js';
-import { failover } from '../failover/index.js';
-import { auth } from '../auth/index.js';
 import type { ClientOptions } from './options.js';
 
 export * from './common.js';
@@ -29,45 +25,56 @@ export type { OutboxOptions } from '../outbox/options.js';
 export { breaker } from '../breaker/index.js';
 export { staleCache, isStale } from '../cache/index.js';
 export { outbox, outboxSyncHandler, type SyncEventLike } from '../outbox/index.js';
-export { bulkhead, type BulkheadOptions } from '../bulkhead/index.js';
-export { dedupe } from '../dedupe/index.js';
-export { rateLimit, type RateLimitOptions } from '../rate-limit/index.js';
-export { hedge, type HedgeOptions } from '../hedge/index.js';
-export { failover, type FailoverOptions } from '../failover/index.js';
-export { auth, type AuthOptions } from '../auth/index.js';
-export { AuthError } from '../errors/AuthError.js';
-export { trace, type TraceOptions } from '../trace/index.js';
 
-/** A slot's value as the core takes it: a policy, `false`, or what the core will reject by name. */
-const fill = <S extends SlotName>(value: unknown, make: (options: object) => Policy<S>, on: boolean): unknown => {
-	if (value === undefined ? !on : value === false) {
-		return false;
+/** A mission slot's value as the core takes it: a policy, `false`, or what the core will reject by name. */
+const fill = (value: unknown, make: (options: object) => Policy, on: boolean): unknown =>
+	value === false || (value === undefined && !on) ? false
+		: value === undefined || value === true ? make({})
+			: typeof value === 'object' && value !== null && !isPolicy(value) ? make(value) : value;
+
+const resolve = (options: ClientOptions): CoreClientOptions => ({
+	...options,
+	breaker: fill(options.breaker, breaker, true),
+	staleCache: fill(options.staleCache, staleCache, options.cache !== 'no-store'),
+	outbox: fill(options.outbox, outbox, false),
+} as CoreClientOptions);
+
+/**
+ * The preset's clients always have `breaker`, `waitForHealthy` and `cache` (closed and empty without
+ * the policy), and an `outbox` that throws a clear error when the outbox is off.
+ */
+const standIns = (client: Partial<BreakerMembers & CacheMembers & OutboxMembers>): void => {
+	if (!client.breaker) {
+		Object.defineProperty(client, 'breaker', {
+			value: Object.assign((url: string | URL) => ({ scope: scopeFor(url, originOf), state: 'closed', consecutiveFailures: 0 }), { isolate() {
+				throw new RangeError('The breaker is off: give the client a breaker to isolate a scope');
+			}, reset() {} }),
+		});
+		(client as BreakerMembers).waitForHealthy = async () => undefined;
 	}
 
-	if (value === undefined || value === true) {
-		return make({});
+	if (!client.cache) {
+		Object.defineProperty(client, 'cache', { value: { delete: async () => undefined, clear: async () => undefined, list: async () => [] } });
 	}
 
-	return typeof value === 'object' && value !== null && !isPolicy(value) ? make(value) : value;
+	if (!client.outbox) {
+		Object.defineProperty(client, 'outbox', {
+			get() {
+				throw new SteadfetchError('The outbox is disabled: give the client an outbox (`outbox: true`, or `outbox()` from steadfetch/outbox)', 'OUTBOX_DISABLED', false);
+			},
+		});
+	}
 };
 
-const resolve = (options: ClientOptions): CoreClientOptions => {
-	const { cache } = options;
-	const mode = typeof cache === 'string' ? cache : undefined;
-	return withTrace({
-		...options,
-		breaker: fill(options.breaker, breaker, true),
-		cache: mode === undefined ? fill(cache, staleCache, true) : mode !== 'no-store' && staleCache(),
-		outbox: fill(options.outbox, outbox, false),
-		bulkhead: fill(options.bulkhead, bulkhead, false),
-		dedupe: fill(options.dedupe, dedupe, false),
-		rateLimit: fill(options.rateLimit, rateLimit, false),
-		hedge: fill(options.hedge, hedge, false),
-		failover: fill(options.failover, failover as (options: object) => Policy<'failover'>, false),
-		auth: fill(options.auth, auth as (options: object) => Policy<'auth'>, false),
-		...(mode === undefined ? {} : { [requestCacheKey]: mode }),
-	} as CoreClientOptions);
-};
+/** The members of a preset client: the breaker's and the cache's always, the outbox's when it is on. */
+export type PresetMembers<O> = BreakerMembers & CacheMembers & ([O] extends [{ outbox: object | true }] ? OutboxMembers : unknown);
+
+/**
+ * A client of `steadfetch` made with options `O`: a ky instance (assignable to ky's `KyInstance`)
+ * plus `breaker`, `waitForHealthy`, `cache`, and `outbox` when `O` turns the outbox on
+ * (`Client<{ outbox: true }>`).
+ */
+export type Client<O extends ClientOptions = ClientOptions> = ClientOf<ClientOptions, PresetMembers<O>>;
 
 /**
  * Create a client. Every ky option works unchanged; see `ClientOptions` for the rest. Throws a
@@ -78,7 +85,7 @@ const resolve = (options: ClientOptions): CoreClientOptions => {
  * const api = createClient({ prefix: 'https://api.example.com/v1/', timeout: 8_000 });
  * const user = await api.get('users/1').json();
  */
-export function createClient(options?: ClientOptions): Client<ClientOptions> {
+export function createClient<const O extends ClientOptions = ClientOptions>(options?: O): Client<O> {
 	checkOptionsObject(options);
-	return assemble(options ?? {}, resolve);
+	return assemble(options ?? {}, { resolve, finish: standIns }) as Client<O>;
 }

@@ -15,6 +15,18 @@ const named = (error: unknown, name: string): boolean =>
 	typeof error === 'object' && error !== null && (error as { name?: unknown }).name === name;
 
 /**
+ * The classification of an HTTP status: `undefined` for an answer that is not a failure (< 400),
+ * else what `classify()` says of an `HTTPError` with that status. The one table of failure: every
+ * part that asks whether a response means the origin failed asks this.
+ */
+export const classifyStatus = (status: number): Classification | undefined =>
+	status < 400 ? undefined
+		: status === 429 ? { code: 'HTTP_429', transient: true, status }
+			: status >= 500 ? { code: 'HTTP_5XX', transient: true, status }
+				: status === 408 ? { code: 'HTTP_408', transient: true, status }
+					: { code: 'HTTP_4XX', transient: false, status };
+
+/**
  * Classify any error, ours or ky's. `TIMEOUT`, `NETWORK`, `HTTP_429`, `HTTP_5XX`, `CIRCUIT_OPEN`
  * (and `HTTP_408`) are transient; `HTTP_4XX`, `INVALID_REQUEST`, `ABORTED` are not.
  *
@@ -27,20 +39,8 @@ export function classify(error: unknown): Classification {
 	}
 
 	if (isHTTPError(error)) {
-		const { status } = error.response;
-		if (status === 429) {
-			return { code: 'HTTP_429', transient: true, status };
-		}
-
-		if (status >= 500) {
-			return { code: 'HTTP_5XX', transient: true, status };
-		}
-
-		if (status === 408) {
-			return { code: 'HTTP_408', transient: true, status };
-		}
-
-		return { code: 'HTTP_4XX', transient: false, status };
+		// An HTTP error below 400 (an opaque redirect, status 0) is the answer's, not the origin's failure.
+		return classifyStatus(error.response.status) ?? { code: 'HTTP_4XX', transient: false, status: error.response.status };
 	}
 
 	if (isTimeoutError(error)) {

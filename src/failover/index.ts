@@ -1,5 +1,4 @@
-import { isReplay } from '../core/idempotency.js';
-import type { Call, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
+import type { PolicyCall, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import { isOffline } from '../core/runtime.js';
 import type { Layer } from '../core/types.js';
 import { check } from '../core/validate.js';
@@ -30,7 +29,7 @@ const drop = (response: Response | undefined): void => {
 
 const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly string[]>, replays: boolean): PolicyParts => {
 	/** The mirror base a call's attempts go to now; absent while they go to the primary. */
-	const routes = new WeakMap<Call, string>();
+	const routes = new WeakMap<PolicyCall, string>();
 	const answered = new Map<string, number>();
 
 	const layer: Layer = (next) => (request, init) => {
@@ -43,7 +42,7 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 		return next(new Request(base + pathname + search, request), init);
 	};
 
-	const wrap = async (call: Call, next: () => Promise<Response>): Promise<Response> => {
+	const wrap = async (call: PolicyCall, next: () => Promise<Response>): Promise<Response> => {
 		let failure: { response?: Response; error?: unknown };
 		try {
 			const response = await next();
@@ -97,7 +96,7 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 	return {
 		layer,
 		wrap,
-		appliesTo: ({ options }) => options['failover'] !== false && (replays || !isReplay(options)),
+		appliesTo: ({ options, replay }) => options['failover'] !== false && (replays || !replay),
 		stats: (scope) => {
 			const count = answered.get(scope);
 			return count === undefined ? undefined : { failover: { answered: count } };

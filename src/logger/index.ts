@@ -1,14 +1,24 @@
+import type { EventType } from '../core/event-types.js';
+import type { Policy, PolicyCall, PolicyContext, PolicyParts } from '../core/policy.js';
+import { check } from '../core/validate.js';
 import { classify } from '../errors/classify.js';
 import { splitSensitive } from '../shared/sensitive.js';
-import type { EventMap, EventType } from './event-types.js';
-import type { CallState, Clock } from './types.js';
-import { check } from './validate.js';
+import { sensitiveOf } from '../shared/sensitive-of.js';
 
-/** A console-like logger: each record is one plain-object argument. */
+/** A console-like sink: each record is one plain-object argument (`console` works). */
 export interface Logger {
 	info(record: LogRecord): void;
 	warn(record: LogRecord): void;
 	error(record: LogRecord): void;
+}
+
+/** Options of `logger()`. */
+export interface LoggerOptions {
+	/**
+	 * The lowest level written: `'info'` writes everything, `'warn'` only warnings and errors.
+	 * @default 'info'
+	 */
+	level?: LogRecord['level'];
 }
 
 /** One structured log record. URLs have their sensitive query values removed; no header is ever logged. */
@@ -19,37 +29,58 @@ export interface LogRecord {
 	/** `expected`: what a resilient client plans for (transient failures, 4xx answers, aborts); `unexpected`: the rest. */
 	severity: 'expected' | 'unexpected';
 	scope: string;
+	/** The call's request id (the `trace` slot's header), when there is one. */
 	requestId?: string;
 	method?: string;
 	url?: string;
 	status?: number;
+	/** A `SteadfetchErrorCode`. */
 	code?: string;
 	attempt?: number;
 	durationMs?: number;
 }
 
 /** Codes a resilient client plans for. */
-const expectedCodes = new Set(['TIMEOUT', 'NETWORK', 'HTTP_429', 'HTTP_5XX', 'HTTP_408', 'HTTP_4XX', 'ABORTED', 'CIRCUIT_OPEN', 'QUEUED', 'OUTBOX_FULL', 'BULKHEAD_FULL', 'RATE_LIMITED', 'AUTH_FAILED']);
+const expectedCodes = new Set(['TIMEOUT', 'NETWORK', 'HTTP_429', 'HTTP_5XX', 'HTTP_408', 'HTTP_4XX', 'ABORTED', 'CIRCUIT_OPEN', 'QUEUED', 'OUTBOX_FULL', 'BULKHEAD_FULL', 'RATE_LIMITED', 'AUTH_FAILED', 'CONFLICT']);
+const ranks = { info: 0, warn: 1, error: 2 } as const;
 
 /** The events logged, by level. */
 const levels: Record<LogRecord['level'], readonly EventType[]> = {
-	info: ['breaker:half-open', 'breaker:closed', 'outbox:queued', 'outbox:sent', 'scope:healthy', 'auth:refresh'],
-	warn: ['retry', 'budget:exhausted', 'breaker:open', 'outbox:retry', 'failover', 'scope:unhealthy'],
+	info: ['breaker:half-open', 'breaker:closed', 'outbox:queued', 'outbox:sent', 'outbox:superseded', 'outbox:discarded', 'scope:healthy', 'auth:refresh'],
+	warn: ['retry', 'budget:exhausted', 'breaker:open', 'outbox:retry', 'outbox:conflict', 'failover', 'scope:unhealthy'],
 	error: ['outbox:dead', 'storage:error'],
 };
 
-export const checkLogger = (logger: unknown): void => {
-	check(logger === undefined || (typeof logger === 'object' && logger !== null
-		&& ['info', 'warn', 'error'].every((level) => typeof (logger as Record<string, unknown>)[level] === 'function')), 'logger', logger, 'an object with info, warn and error functions (console works)');
+/**
+ * Structured logging, for the `logger` slot: each call's outcome, retry, breaker change,
+ * queued/replayed/dead write, failover, health change and storage error becomes one plain-object
+ * record `{ event, level, severity, scope, requestId?, method?, url?, status?, code?, attempt?,
+ * durationMs? }` passed to `sink.info`, `sink.warn` or `sink.error`. URLs have their
+ * `sensitiveParams` values removed; no header is logged. A sink that throws never fails a call.
+ *
+ * @example
+ * import { logger } from 'steadfetch/logger';
+ * const api = createClient({ logger: logger(console, { level: 'warn' }) });
+ */
+export const logger = (sink: Logger, options: LoggerOptions = {}): Policy<'logger'> => {
+	check(typeof sink === 'object' && sink !== null && ['info', 'warn', 'error'].every((level) => typeof (sink as unknown as Record<string, unknown>)[level] === 'function'), 'logger', sink, 'an object with info, warn and error functions (console works)');
+	const { level: lowest = 'info' } = options;
+	check(lowest in ranks, 'logger.level', lowest, "'info', 'warn' or 'error'");
+	return { slot: 'logger', create: (context) => createLogging(context, sink, ranks[lowest]) };
 };
 
-/**
- * Turn the client's events, and each call's outcome, into records for `logger`. A logger that
- * throws is ignored: logging never fails a call.
- */
-export const createLogging = (logger: Logger, params: ReadonlySet<string>, clock: Clock, on: <T extends EventType>(type: T, listener: (event: EventMap[T]) => void) => () => void) => {
+const createLogging = (context: PolicyContext, sink: Logger, lowest: number): PolicyParts => {
+	const { params } = sensitiveOf(context);
+	const header = (context.options['trace'] as { header?: string } | undefined)?.header;
+	const started = new WeakMap<PolicyCall, number>();
+	const { clock } = context;
+
 	/** Write a record, its undefined fields left out and its URL redacted. */
 	const write = (level: LogRecord['level'], code: string | undefined, fields: Record<string, unknown>): void => {
+		if (ranks[level] < lowest) {
+			return;
+		}
+
 		const record: Record<string, unknown> = { level, severity: level === 'error' || (code !== undefined && !expectedCodes.has(code)) ? 'unexpected' : 'expected', ...fields, code };
 		for (const key in record) {
 			if (record[key] === undefined) {
@@ -62,34 +93,46 @@ export const createLogging = (logger: Logger, params: ReadonlySet<string>, clock
 		}
 
 		try {
-			logger[level](record as unknown as LogRecord);
+			sink[level](record as unknown as LogRecord);
 		} catch {
-			// A broken logger is not the call's problem.
+			// A broken sink is not the call's problem.
 		}
 	};
 
-	for (const level of ['info', 'warn', 'error'] as const) {
-		for (const type of levels[level]) {
-			on(type, (event) => {
-				const { scope, method, url, code, status, retryCount } = event as unknown as Record<string, unknown>;
-				write(level, code as string | undefined, { event: type, scope, method, url, status, attempt: typeof retryCount === 'number' ? retryCount + 1 : undefined });
-			});
-		}
-	}
+	return {
+		start() {
+			for (const level of ['info', 'warn', 'error'] as const) {
+				for (const type of levels[level]) {
+					context.on(type, (event) => {
+						const { scope, method, url, code, status, retryCount } = event as unknown as Record<string, unknown>;
+						write(level, code as string | undefined, { event: type, scope, method, url, status, attempt: typeof retryCount === 'number' ? retryCount + 1 : undefined });
+					});
+				}
+			}
+		},
+		// The call's duration is measured from its first attempt (a call refused before any attempt: 0).
+		layer: (next) => (request, init) => {
+			const call = init?.steadfetch;
+			if (call && !started.has(call)) {
+				started.set(call, clock.now());
+			}
 
-	/** One record per call, at its outcome. */
-	return (call: CallState, startedAt: number, response: Response | undefined, error: unknown): void => {
-		// No response and no error: a `beforeRetry` hook stopped the call with `ky.stop` (it resolved undefined).
-		const classified = response || error === undefined ? undefined : classify(error);
-		const code = classified?.code;
-		write(
-			code === undefined ? (response?.status ?? 0) < 400 ? 'info' : 'warn' : expectedCodes.has(code) ? 'warn' : 'error',
-			code,
-			{
-				event: 'call', scope: call.scope ?? '', requestId: call.requestId, method: call.method,
-				url: call.request?.url ?? (call.input instanceof Request ? call.input.url : String(call.input)),
-				status: response?.status ?? classified?.status, attempt: call.attempts, durationMs: clock.now() - startedAt,
-			},
-		);
+			return next(request, init);
+		},
+		settled(call, response, error) {
+			// No response and no error: a `beforeRetry` hook stopped the call with `ky.stop` (it resolved undefined).
+			const classified = response || error === undefined ? undefined : call.signal?.aborted ? { code: 'ABORTED' as const, status: undefined } : classify(error);
+			const code = classified?.code;
+			const begun = started.get(call);
+			write(
+				code === undefined ? (response?.status ?? 0) < 400 ? 'info' : 'warn' : expectedCodes.has(code) ? 'warn' : 'error',
+				code,
+				{
+					event: 'call', scope: call.scope ?? '', requestId: header && call.request?.headers.get(header) || undefined, method: call.method,
+					url: call.request?.url ?? (call.input instanceof Request ? call.input.url : String(call.input)),
+					status: response?.status ?? classified?.status, attempt: call.attempts, durationMs: begun === undefined ? 0 : clock.now() - begun,
+				},
+			);
+		},
 	};
 };

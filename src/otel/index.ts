@@ -1,7 +1,8 @@
 import { context as otelContext, SpanKind, SpanStatusCode, trace as otelTrace, type Context, type Span, type Tracer } from '@opentelemetry/api';
-import type { Call, Policy, PolicyContext } from '../core/policy.js';
+import type { PolicyCall, Policy, PolicyContext } from '../core/policy.js';
 import { classify } from '../errors/classify.js';
 import { splitSensitive } from '../shared/sensitive.js';
+import { sensitiveOf } from '../shared/sensitive-of.js';
 import { hex, requestIdHeaderOf, traceLayer, traced, traceparent, type AttemptTracer, type TraceOptions } from '../trace/index.js';
 
 /** Options of `otel()` (`steadfetch/otel`), for the `trace` slot. */
@@ -29,11 +30,11 @@ const finish = (span: Span, response: Response | undefined, error: unknown): voi
 };
 
 const create = (context: PolicyContext, header: string, tracer: Tracer) => {
-	const spans = new WeakMap<Call, Span>();
-	const redact = (url: string): string => splitSensitive(url, context.sensitive.params).redacted;
+	const spans = new WeakMap<PolicyCall, Span>();
+	const redact = (url: string): string => splitSensitive(url, sensitiveOf(context).params).redacted;
 
 	/** The call span's parent: a `traceparent` the caller put on the call, else the active context. */
-	const parentOf = (call: Call): Context => {
+	const parentOf = (call: PolicyCall): Context => {
 		const active = otelContext.active();
 		const headers = new Headers(call.input instanceof Request ? call.input.headers : undefined);
 		for (const [name, value] of new Headers(call.options['headers'] as HeadersInit | undefined)) {
@@ -71,7 +72,7 @@ const create = (context: PolicyContext, header: string, tracer: Tracer) => {
 
 	return {
 		layer: traceLayer(context, header, attempts),
-		async wrap(call: Call, next: () => Promise<Response>): Promise<Response> {
+		async wrap(call: PolicyCall, next: () => Promise<Response>): Promise<Response> {
 			const span = traced(() => tracer.startSpan(`steadfetch ${call.method}`, { kind: SpanKind.INTERNAL, attributes: { 'http.request.method': call.method } }, parentOf(call)));
 			if (!span) {
 				return next();
@@ -92,8 +93,9 @@ const create = (context: PolicyContext, header: string, tracer: Tracer) => {
 						span.setAttribute('url.full', redact(call.request.url));
 					}
 
-					if (call.requestId !== undefined) {
-						span.setAttribute('steadfetch.request_id', call.requestId);
+					const requestId = call.request?.headers.get(header);
+					if (requestId) {
+						span.setAttribute('steadfetch.request_id', requestId);
 					}
 
 					finish(span, response, failure);
@@ -124,5 +126,5 @@ export const otel = (options: OtelOptions): Policy<'trace'> => {
 		throw new RangeError(`\`otel.tracer\` must be an OpenTelemetry Tracer (with startSpan); got ${tracer === null ? 'null' : typeof tracer}`);
 	}
 
-	return { slot: 'trace', create: (context) => create(context, header, tracer) };
+	return { slot: 'trace', header, create: (context) => create(context, header, tracer) } as Policy<'trace'>;
 };

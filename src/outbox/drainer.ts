@@ -1,3 +1,4 @@
+import { storageError } from '../shared/deadline.js';
 import type { PolicyContext } from '../core/policy.js';
 import { isOffline } from '../core/runtime.js';
 import { identityDigest } from '../shared/digest.js';
@@ -132,7 +133,7 @@ export class Drainer {
 		} catch (error) {
 			if (!this.closed) {
 				failed = true;
-				this.#context.storageError('outbox', 'drain', error);
+				storageError(this.#context, 'outbox', 'drain', error);
 			}
 		}
 

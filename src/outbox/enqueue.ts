@@ -1,8 +1,8 @@
-import { callerKey } from '../core/idempotency.js';
+import { sensitiveOf } from '../shared/sensitive-of.js';
 import { identityDigest } from '../shared/digest.js';
 import { splitSensitive } from '../shared/sensitive.js';
 import { withoutIo } from './settle.js';
-import type { Call, PolicyContext } from '../core/policy.js';
+import type { PolicyCall, PolicyContext, RunOptions } from '../core/policy.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { classify } from '../errors/classify.js';
 import { OutboxFullError } from '../errors/OutboxFullError.js';
@@ -47,18 +47,18 @@ const nextSeq = (): number => {
  */
 export const createCallSide = ({ context, options, queue, drainer, touch }: Deps) => {
 	/** Eligible calls in flight → the scopes that had pending entries when the call started. */
-	const tracked = new WeakMap<Call, ReadonlySet<string>>();
+	const tracked = new WeakMap<PolicyCall, ReadonlySet<string>>();
 
-	const dropped = dropSet([...options.sensitiveHeaders, ...context.sensitive.headers]);
+	const dropped = dropSet([...options.sensitiveHeaders, ...sensitiveOf(context).headers]);
 	/** A URL with a sensitive query parameter is never stored: the call goes as with `outbox: false`. */
-	const secret = (url: string): boolean => splitSensitive(url, context.sensitive.params).found !== undefined;
+	const secret = (url: string): boolean => splitSensitive(url, sensitiveOf(context).params).found !== undefined;
 
-	const appliesTo = (call: Call): boolean => {
+	const appliesTo = (call: PolicyCall): boolean => {
 		const flag = call.options['outbox'];
 		return flag === true || (flag !== false && options.methods.has(call.method));
 	};
 
-	const enqueue = async (call: Call, request: Request, snapshot: Awaited<ReturnType<typeof snapshotBody>>, error: unknown): Promise<Response> => {
+	const enqueue = async (call: PolicyCall, request: Request, snapshot: Awaited<ReturnType<typeof snapshotBody>>, error: unknown, idempotencyKey: string): Promise<Response> => {
 		const now = context.clock.now();
 		const hold = error instanceof OutboxHold;
 		const scope = context.scopeOf(request.url);
@@ -77,7 +77,7 @@ export const createCallSide = ({ context, options, queue, drainer, touch }: Deps
 		const waitMs = Number.isFinite(given) ? Math.min(Math.max(0, given), options.retentionMs) : options.retentionMs;
 		const identity = call.identity === undefined ? undefined : await identityDigest(context.name, call.identity);
 		const record: OutboxRecord = {
-			v: 1, id, method: request.method, url: request.url, headers, idempotencyKey: call.idempotencyKey!,
+			v: 1, id, method: request.method, url: request.url, headers, idempotencyKey,
 			createdAt: now, attempts: hold || withoutIo.has(code) ? 0 : 1, nextAttemptAt: now + waitMs, scope,
 			...(identity === undefined ? {} : { identity }),
 			...(snapshot.body ? { body: snapshot.body } : {}),
@@ -101,10 +101,10 @@ export const createCallSide = ({ context, options, queue, drainer, touch }: Deps
 		throw new OutboxQueuedError(id, { cause: error });
 	};
 
-	const wrap = async (call: Call, next: () => Promise<Response>): Promise<Response> => {
+	const wrap = async (call: PolicyCall, next: (extra?: RunOptions) => Promise<Response>): Promise<Response> => {
 		touch();
 		const snapshot = await snapshotBody(call.input, call.options, options.maxBodyBytes, context.options['stringifyJson'] as ((value: unknown) => string) | undefined);
-		call.send = snapshot.send;
+		const { send } = snapshot;
 		// Online, the call may go out at once: list the store, so an entry another tab or worker has
 		// just queued in its scope holds it (FIFO). Offline, it is held whatever the scopes say, and
 		// this context's view of the keys serves (see QueueStore): no store I/O before the write.
@@ -114,20 +114,23 @@ export const createCallSide = ({ context, options, queue, drainer, touch }: Deps
 			throw new OutboxFullError(`The outbox is full (outbox.maxEntries = ${options.maxEntries}); nothing was stored or sent`);
 		}
 
-		const state = call;
-		state.idempotencyKey ??= callerKey(call) ?? crypto.randomUUID();
-		// Offline, the layer below holds the first attempt: ky need not copy the request for retries.
-		state.held = isOffline();
-		tracked.set(state, new Set(pending.map((key) => key.scope)));
+		const key = call.idempotencyKey ?? callerKey(call) ?? crypto.randomUUID();
+		tracked.set(call, new Set(pending.map((entry) => entry.scope)));
 		try {
-			return await next();
+			// The first attempt sends the bytes a replay will, with the entry's key; offline, the layer
+			// below holds it without I/O, so ky need not copy the request for retries.
+			return await next({
+				headers: { 'idempotency-key': key, ...(send && 'bytes' in send ? { 'content-type': send.contentType } : {}) },
+				...(send ? 'json' in send ? { stringifyJson: () => send.json } : { body: send.bytes } : {}),
+				...(isOffline() ? { retry: { limit: 0 } } : {}),
+			});
 		} catch (error) {
-			const queueable = error instanceof OutboxHold || (state.signal?.aborted !== true && classify(error).transient);
-			if (!queueable || !state.request || secret(state.request.url)) {
+			const queueable = error instanceof OutboxHold || (call.signal?.aborted !== true && classify(error).transient);
+			if (!queueable || !call.request || secret(call.request.url)) {
 				throw error;
 			}
 
-			return enqueue(call, state.request, snapshot, error);
+			return enqueue(call, call.request, snapshot, error, key);
 		}
 	};
 
@@ -161,6 +164,10 @@ export const createCallSide = ({ context, options, queue, drainer, touch }: Deps
 
 	return { appliesTo, wrap, layer };
 };
+
+/** The `Idempotency-Key` the caller put on the request itself (per-call headers or a Request input), if any. */
+const callerKey = ({ input, options }: PolicyCall): string | undefined =>
+	new Headers(options['headers'] as HeadersInit | undefined).get('idempotency-key') ?? (input instanceof Request ? input.headers.get('idempotency-key') : null) ?? undefined;
 
 const statusOf = (error: unknown): { status?: number } => {
 	const status = (error as { response?: { status?: unknown } }).response?.status;

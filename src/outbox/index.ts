@@ -1,5 +1,5 @@
 import type { Policy } from '../core/policy.js';
-import type { OutboxParts } from '../core/policy-apis.js';
+import type { OutboxParts } from '../core/client-types.js';
 import { resolveOutboxOptions, type OutboxOptions } from './options.js';
 import { createOutbox } from './outbox.js';
 

@@ -1,3 +1,4 @@
+import { storageError } from '../shared/deadline.js';
 import type { PolicyContext } from '../core/policy.js';
 import type { ResolvedOutboxOptions } from './options.js';
 import { outcomeOfError, outcomeOfResponse, type ReplayOutcome } from './outcome.js';
@@ -72,7 +73,7 @@ export const runLane = async (deps: LaneDeps, pass: Pass, scope: string, lane: r
 
 		if (!isRecord(raw)) {
 			const message = 'The stored outbox record could not be read';
-			context.storageError('outbox', 'decode', new TypeError(message), parsed.key);
+			storageError(context, 'outbox', 'decode', new TypeError(message), parsed.key);
 			await bury(deps, pass, unreadableRecord(parsed, raw, clock.now(), message), parsed.key, 'rejected');
 			continue;
 		}
@@ -166,7 +167,7 @@ const replay = async (context: PolicyContext, record: OutboxRecord, signal: Abor
 			prefix: '',
 			searchParams: undefined,
 			signal,
-		});
+		}, true);
 		void response.body?.cancel().catch(() => undefined);
 		return outcomeOfResponse(response, context.clock.now());
 	} catch (error) {

@@ -1,5 +1,6 @@
+import { storageError, storeFor } from '../shared/deadline.js';
 import type { PolicyContext } from '../core/policy.js';
-import type { OutboxParts } from '../core/policy-apis.js';
+import type { OutboxParts } from '../core/client-types.js';
 import { autoStore } from '../stores/auto.js';
 import { identityDigest } from '../shared/digest.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
@@ -19,8 +20,8 @@ import type { Outbox, OutboxEntry } from './types.js';
  * earliest due entry, `flush()`, a Background Sync event (`outboxSyncHandler`).
  */
 export function createOutbox(context: PolicyContext, options: ResolvedOutboxOptions): OutboxParts {
-	const store = context.storeFor('outbox', autoStore);
-	const queue = new QueueStore(store, (operation, error, key) => context.storageError('outbox', operation, error, key), `steadfetch:${context.name}/outbox`);
+	const store = storeFor(context, 'outbox', autoStore);
+	const queue = new QueueStore(store, (operation, error, key) => storageError(context, 'outbox', operation, error, key), `steadfetch:${context.name}/outbox`);
 	const drainer = new Drainer(context, options, queue, store);
 	const cleanups: Array<() => void> = [];
 	let startPending = false;

@@ -1,4 +1,4 @@
-import type { Client } from '../core/client-types.js';
+import type { OutboxMembers } from '../core/client-types.js';
 
 /** Background Sync tags the outbox registers start with this, followed by `:<client name>`. */
 export const outboxSyncTag = 'steadfetch-outbox';
@@ -48,7 +48,7 @@ export const registerSync = (name: string): void => {
  * const api = createClient({ baseUrl: 'https://api.example.com/', outbox: true });
  * self.addEventListener('sync', outboxSyncHandler(api));
  */
-export const outboxSyncHandler = (client: Client) => (event: SyncEventLike): void => {
+export const outboxSyncHandler = (client: OutboxMembers) => (event: SyncEventLike): void => {
 	if (!event.tag.startsWith(outboxSyncTag)) {
 		return;
 	}

@@ -1,4 +1,4 @@
-import type { Call, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
+import type { PolicyCall, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { Layer } from '../core/types.js';
 import { check, isPositiveFinite } from '../core/validate.js';
 import { RateLimitedError } from '../errors/RateLimitedError.js';
@@ -50,14 +50,14 @@ interface Lane {
 }
 
 /** The longest a call may wait: its `totalTimeout`, else its `timeout`, else the client's, else ky's 10 s. */
-const budgetOf = (call: Call | undefined, context: PolicyContext): number => {
+const budgetOf = (call: PolicyCall | undefined, context: PolicyContext): number => {
 	const options = call?.options ?? {};
 	const total = options['totalTimeout'] ?? context.options['totalTimeout'];
 	if (typeof total === 'number') {
 		return total;
 	}
 
-	const timeout = options['timeout'] ?? context.timeout;
+	const timeout = options['timeout'] ?? (context.options['timeout'] as number | false | undefined);
 	return typeof timeout === 'number' ? timeout : timeout === false ? Infinity : 10_000;
 };
 

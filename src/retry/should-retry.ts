@@ -1,64 +1,49 @@
 import { isHTTPError, isNetworkError, isTimeoutError, type RetryOptions } from 'ky';
-import type { RetryBudget, RetryDecision } from './budget.js';
 
 /** ky's retried methods plus POST and PATCH (for POST and PATCH calls), which `shouldRetry` admits only with an Idempotency-Key. */
 export const unsafeRetryMethods = ['get', 'put', 'head', 'delete', 'options', 'trace', 'query', 'post', 'patch'];
 
 type ShouldRetry = NonNullable<RetryOptions['shouldRetry']>;
 
-interface ShouldRetryOptions {
-	budget: RetryBudget | undefined;
-	scopeOf: (url: string) => string;
-	onRefused: (scope: string, decision: RetryDecision) => void;
-}
+/** The headers ky reads a retry delay from (a 413 is retried only with one). */
+const timing = ['retry-after', 'ratelimit-reset', 'x-ratelimit-retry-after', 'x-ratelimit-reset', 'x-rate-limit-reset'];
 
-/** Whether ky's default rules would retry this error (its method check aside). */
-const retriableByDefault = (error: Error): boolean => {
-	if (isTimeoutError(error) || isNetworkError(error)) {
-		return true;
-	}
-
+/**
+ * Whether ky retries `error` when `shouldRetry` leaves the decision to it (ky calls `shouldRetry`
+ * only once its method and limit checks passed): an HTTP error by the statuses of ky's normalized
+ * retry options that the error carries, a timeout by the call's `retryOnTimeout`, a network error always.
+ */
+const kyRetries = (error: Error, onTimeout: boolean): boolean => {
 	if (isHTTPError(error)) {
-		const { status } = error.response;
-		return [408, 429, 500, 502, 503, 504].includes(status)
-			|| (status === 413 && error.response.headers.has('retry-after'));
+		const { status, headers } = error.response;
+		const { statusCodes, afterStatusCodes } = error.options.retry;
+		return statusCodes.includes(status) && (status !== 413 || (afterStatusCodes.includes(413) && timing.some((name) => headers.has(name))));
 	}
 
-	return false;
+	return isTimeoutError(error) ? onTimeout : isNetworkError(error);
 };
 
 /**
- * Build the `shouldRetry` ky calls before each retry, once per client. It keeps ky's rules (it
- * returns `undefined` to let ky decide, so Retry-After and RateLimit headers still set the delay),
- * refuses POST and PATCH without an Idempotency-Key, and spends the retry budget of the scope: a
- * refused retry ends the call with the last attempt's error.
+ * The `shouldRetry` ky calls before each retry: the user's first (`false` ends it), then POST and
+ * PATCH without an Idempotency-Key are refused, and a retry ky is going to make (the user said
+ * `true`, or ky's own rules say so) spends the scope's retry budget — `spend` returns false when it
+ * is spent, which ends the call with the last attempt's error before any delay. It returns the
+ * user's verdict otherwise, so ky's rules, Retry-After and RateLimit headers still decide the delay.
  */
-export const createShouldRetry = ({ budget, scopeOf, onRefused }: ShouldRetryOptions) => (user: RetryOptions['shouldRetry']): ShouldRetry =>
+export const shouldRetry = (user: ShouldRetry | undefined, onTimeout: boolean, spend: ((url: string) => boolean) | undefined): ShouldRetry =>
 	async (state) => {
 		const verdict = user ? await user(state) : undefined;
-		if (verdict === false) {
-			return false;
-		}
-
-		const { request } = state.error as { request?: Request };
-		if (!(request instanceof Request)) {
+		const { error } = state;
+		const { request } = error as { request?: unknown };
+		if (verdict === false || !(request instanceof Request)) {
 			// Not one of ky's errors (our own CircuitOpenError, an abort, a bug): ky's rules refuse it.
 			return verdict;
 		}
 
-		const method = request.method;
+		const { method } = request;
 		if ((method === 'POST' || method === 'PATCH') && !request.headers.has('idempotency-key')) {
 			return false;
 		}
 
-		if (budget && (verdict === true || retriableByDefault(state.error))) {
-			const scope = scopeOf(request.url);
-			const decision = budget.tryRetry(scope);
-			if (!decision.allowed) {
-				onRefused(scope, decision);
-				return false;
-			}
-		}
-
-		return verdict;
+		return spend && (verdict === true || kyRetries(error, onTimeout)) && !spend(request.url) ? false : verdict;
 	};

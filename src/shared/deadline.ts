@@ -1,9 +1,6 @@
-import type { KeyValueStore } from '../stores/types.js';
-
-/** A storage operation that did not settle within the client's `storageTimeoutMs`. */
-export class StorageTimeoutError extends Error {
-	override name = 'StorageTimeoutError';
-}
+import { StorageTimeoutError } from '../errors/StorageTimeoutError.js';
+import type { PolicyContext } from '../core/policy.js';
+import type { KeyValueStore, StoreFactory } from '../stores/types.js';
 
 const bound = <T>(operation: Promise<T>, ms: number, what: string): Promise<T> => {
 	let settled = false;
@@ -56,4 +53,25 @@ export const withDeadline = (store: KeyValueStore, ms: number): KeyValueStore =>
 	}
 
 	return wrapper;
+};
+
+/**
+ * The store of one part of a client (`cache`, `outbox`, `breaker`), created once per client name
+ * and store (shared with the clients it extends) from the client's `store` option, else from
+ * `fallback` (the part's own default), with the client's `storageTimeoutMs` deadline (500 ms).
+ */
+export const storeFor = (context: PolicyContext, part: string, fallback: StoreFactory): KeyValueStore => {
+	const key = `${context.name}/${part}`;
+	let store = context.stores.get(key) as KeyValueStore | undefined;
+	if (!store) {
+		store = withDeadline(((context.options['store'] as StoreFactory | undefined) ?? fallback)(key), (context.options['storageTimeoutMs'] as number | undefined) ?? 500);
+		context.stores.set(key, store);
+	}
+
+	return store;
+};
+
+/** Report a storage failure of a part as `storage:error`. Never throws. */
+export const storageError = (context: PolicyContext, part: string, operation: string, error: unknown, key?: string): void => {
+	context.emit('storage:error', { scope: '', part, operation, error, ...(key === undefined ? {} : { key }) });
 };

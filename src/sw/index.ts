@@ -1,4 +1,4 @@
-import type { Client } from '../core/client-types.js';
+import type { ClientOf as Client } from '../core/client-types.js';
 import { classify } from '../errors/classify.js';
 
 /** What `fetchHandler` uses of a service worker's `fetch` event. */

@@ -1,5 +1,4 @@
-import { isReplay } from '../core/idempotency.js';
-import type { Call, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
+import type { PolicyCall, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { check } from '../core/validate.js';
 
@@ -24,7 +23,7 @@ export interface AttemptIds {
 /** What a tracer adds to the trace slot (`otel()`): a span per attempt, whose ids the `traceparent` carries. */
 export interface AttemptTracer {
 	/** Start the attempt's span; `ended` is called with its outcome. */
-	attempt(call: Call | undefined, request: Request, attempt: number): { ids: AttemptIds; ended(response?: Response, error?: unknown): void };
+	attempt(call: PolicyCall | undefined, request: Request, attempt: number): { ids: AttemptIds; ended(response?: Response, error?: unknown): void };
 }
 
 interface CallTrace {
@@ -58,11 +57,11 @@ export const traceparent = /^00-([\da-f]{32})-([\da-f]{16})-([\da-f]{2})$/;
  * `attempt:end` events.
  */
 export const traceLayer = (context: PolicyContext, header: string, tracer?: AttemptTracer): Layer => {
-	const calls = new WeakMap<Call, CallTrace>();
+	const calls = new WeakMap<PolicyCall, CallTrace>();
 	const { clock } = context;
 
 	/** The call's ids, fixed at its first attempt: a request id and a trace already on the request are continued. */
-	const traceOf = (call: Call | undefined, request: Request): CallTrace => {
+	const traceOf = (call: PolicyCall | undefined, request: Request): CallTrace => {
 		let trace = call && calls.get(call);
 		if (!trace) {
 			const given = traceparent.exec(request.headers.get('traceparent') ?? '');
@@ -73,7 +72,6 @@ export const traceLayer = (context: PolicyContext, header: string, tracer?: Atte
 			};
 			if (call) {
 				calls.set(call, trace);
-				call.requestId = trace.requestId;
 			}
 		}
 
@@ -81,9 +79,9 @@ export const traceLayer = (context: PolicyContext, header: string, tracer?: Atte
 	};
 
 	/** The attempt's `attempt:start`/`attempt:end` events and its span's end, around `next`. */
-	const watch = async (next: FetchLike, request: Request, init: FetchInit | undefined, call: Call | undefined, requestId: string, attempt: number, span: ReturnType<AttemptTracer['attempt']> | undefined): Promise<Response> => {
+	const watch = async (next: FetchLike, request: Request, init: FetchInit | undefined, call: PolicyCall | undefined, requestId: string, attempt: number, span: ReturnType<AttemptTracer['attempt']> | undefined): Promise<Response> => {
 		const scope = call?.scope ?? context.scopeOf(request.url);
-		const replay = call !== undefined && isReplay(call.options);
+		const replay = call?.replay === true;
 		const base = { scope, method: request.method, url: request.url, requestId, attempt, hedge: false, replay };
 		context.emit('attempt:start', base);
 		const started = clock.now();
@@ -142,5 +140,5 @@ export const requestIdHeaderOf = (options: TraceOptions): string => {
  */
 export const trace = (options: TraceOptions = {}): Policy<'trace'> => {
 	const header = requestIdHeaderOf(options);
-	return { slot: 'trace', create: (context): PolicyParts => ({ layer: traceLayer(context, header) }) };
+	return { slot: 'trace', header, create: (context): PolicyParts => ({ layer: traceLayer(context, header) }) } as Policy<'trace'>;
 };

@@ -1,5 +1,5 @@
 import { describe, inject, it } from 'vitest';
-import * as lib from '../../src/entries/index.js';
+import * as lib from '../contract/library.js';
 import { contractCases } from '../contract/spec.js';
 
 describe('contract (Chromium)', () => {

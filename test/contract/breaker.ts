@@ -10,7 +10,7 @@ export const breakerCases = (lib: Library, env: ContractEnv): ContractCase[] => 
 	/** A client with its own name and memory store, the stale cache off, and a clock the case moves. */
 	const make = (options: Options = {}) => {
 		const clock = { time: start, now: () => clock.time };
-		const api = createClient({ baseUrl: base, store: memoryStore, cache: false, retry: 0, clock, name: `contract-${uid()}`, ...options });
+		const api = createClient({ baseUrl: base, store: memoryStore, staleCache: false, retry: 0, clock, name: `contract-${uid()}`, ...options });
 		return { api, clock };
 	};
 

@@ -81,7 +81,7 @@ export const cacheCases = (lib: Library, env: ContractEnv): ContractCase[] => {
 			},
 		},
 		{
-			name: 'cache: the caller gets the whole body (write behind, from a clone); cache: false neither stores nor serves',
+			name: 'cache: the caller gets the whole body (write behind, from a clone); staleCache: false neither stores nor serves',
 			async run() {
 				const api = make();
 				const path = `echo?id=${uid()}`;
@@ -90,9 +90,9 @@ export const cacheCases = (lib: Library, env: ContractEnv): ContractCase[] => {
 				ok(text.includes('"method":"GET"'), text);
 				await write;
 				api.control.mode = 'down';
-				const error = await rejects(api.get(path, { cache: false }));
+				const error = await rejects(api.get(path, { staleCache: false }));
 				ok(lib.isNetworkError(error), String(error));
-				ok(isStale(await api.get(path)), 'served without cache: false');
+				ok(isStale(await api.get(path)), 'served without staleCache: false');
 				await api.clear();
 			},
 		},

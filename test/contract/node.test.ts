@@ -1,5 +1,5 @@
 import { describe, inject, it } from 'vitest';
-import * as lib from '../../src/entries/index.js';
+import * as lib from './library.js';
 import { contractCases } from './spec.js';
 
 describe('contract (Node)', () => {

@@ -8,7 +8,7 @@ export const outboxCases = (lib: Library, env: ContractEnv): ContractCase[] => {
 	const base = env.baseUrl + '/';
 	/** A client on the runtime's own store (memory in Node, the Cache API in workerd and Deno, IndexedDB in Chromium), under a fresh name. */
 	const make = (outbox: OutboxOptions, more: ClientOptions = {}) =>
-		createClient({ baseUrl: base, store: autoStore, name: `contract-outbox-${uid()}`, retry: 0, breaker: false, cache: false, outbox, ...more });
+		createClient({ baseUrl: base, store: autoStore, name: `contract-outbox-${uid()}`, retry: 0, breaker: false, staleCache: false, outbox, ...more }) as ReturnType<typeof createClient<{ outbox: true }>>;
 	const applied = async (id: string) => (await (await fetch(`${base}applied?id=${id}`)).json()) as { applied: Array<{ key: string; body: string }>; duplicates: number };
 
 	const cases: Array<[string, () => Promise<void>]> = [
@@ -40,7 +40,7 @@ export const outboxCases = (lib: Library, env: ContractEnv): ContractCase[] => {
 		}],
 		['a refused connection is queued (NETWORK); the entry survives a new client on the same store (a reload)', async () => {
 			const store = lib.memoryStore('reload');
-			const options = { baseUrl: base, store: () => store, retry: 0, breaker: false as const, cache: false as const, outbox: { baseBackoffMs: 0 } };
+			const options = { baseUrl: base, store: () => store, retry: 0, breaker: false as const, staleCache: false as const, outbox: { baseBackoffMs: 0 } };
 			const first = createClient(options);
 			await rejects(first.post(`${env.refusedUrl}/x`, { json: { a: 1 } }));
 			equal((await first.outbox.list())[0]?.lastError?.code, 'NETWORK');

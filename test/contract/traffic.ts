@@ -5,7 +5,7 @@ import { uid, type ContractCase, type ContractEnv, type Library } from './types.
 export const trafficCases = (lib: Library, env: ContractEnv): ContractCase[] => {
 	const { createClient, memoryStore } = lib;
 	const base = env.baseUrl + '/';
-	const make = (options: Parameters<typeof createClient>[0] = {}) => createClient({ baseUrl: base, store: memoryStore, retry: 0, cache: false, ...options });
+	const make = (options: Parameters<typeof createClient>[0] = {}) => createClient({ baseUrl: base, store: memoryStore, retry: 0, staleCache: false, ...options });
 	/** How many times the test API saw `path` for `id` (asked through a client of its own). */
 	const hits = async (id: string, path: string) => {
 		const api = make({ breaker: false });
@@ -18,7 +18,7 @@ export const trafficCases = (lib: Library, env: ContractEnv): ContractCase[] => 
 		{
 			name: 'traffic: a full bulkhead refuses at once with BulkheadFullError, no I/O; the slot frees on abort',
 			async run() {
-				const api = make({ bulkhead: { maxConcurrent: 1, maxQueue: 0 } });
+				const api = make({ bulkhead: lib.bulkhead({ maxConcurrent: 1, maxQueue: 0 }) });
 				const id = uid();
 				const controller = new AbortController();
 				const first = api.get(`hang?id=${id}`, { signal: controller.signal }).catch((error: unknown) => error);
@@ -35,7 +35,7 @@ export const trafficCases = (lib: Library, env: ContractEnv): ContractCase[] => 
 		{
 			name: 'traffic: after a 429 with Retry-After, the rate limiter fails calls to the scope at once (RateLimitedError, no I/O)',
 			async run() {
-				const api = make({ rateLimit: true, timeout: 1_000 });
+				const api = make({ rateLimit: lib.rateLimit(), timeout: 1_000 });
 				const id = uid();
 				await rejects(api.get(`status/429?id=${id}&retryAfter=5`));
 				const error = await rejects(api.get(`json?id=${id}`));
@@ -48,7 +48,7 @@ export const trafficCases = (lib: Library, env: ContractEnv): ContractCase[] => 
 		{
 			name: 'traffic: identical concurrent GETs share one request (dedupe); each caller reads its body',
 			async run() {
-				const api = make({ dedupe: true });
+				const api = make({ dedupe: lib.dedupe() });
 				const id = uid();
 				const bodies = await Promise.all([1, 2, 3].map(async () => api.get(`json?id=${id}`).json<{ n: number }>()));
 				equal(bodies.map(({ n }) => n).join(), '1,1,1');
@@ -58,7 +58,7 @@ export const trafficCases = (lib: Library, env: ContractEnv): ContractCase[] => 
 		{
 			name: 'traffic: a hedged GET answers, and a fast answer sends no hedge',
 			async run() {
-				const api = make({ hedge: { delayMs: 2_000 } });
+				const api = make({ hedge: lib.hedge({ delayMs: 2_000 }) });
 				const id = uid();
 				equal((await api.get(`json?id=${id}`).json<{ n: number }>()).n, 1);
 				equal(await hits(id, '/json'), 1);
@@ -69,7 +69,7 @@ export const trafficCases = (lib: Library, env: ContractEnv): ContractCase[] => 
 			name: 'failover: a read to a dead primary is answered by its mirror, by the first call after the breaker opens with no I/O to the primary',
 			async run() {
 				const dead = env.refusedUrl; // nothing listens there: connections are refused
-				const api = make({ breaker: { consecutiveFailures: 1 }, failover: { mirrors: { [dead]: [env.baseUrl] } } });
+				const api = make({ breaker: { consecutiveFailures: 1 }, failover: lib.failover({ mirrors: { [dead]: [env.baseUrl] } }) });
 				const codes: string[] = [];
 				api.on('failover', (event) => codes.push(event.code));
 				const id = uid();
@@ -91,14 +91,14 @@ export const trafficCases = (lib: Library, env: ContractEnv): ContractCase[] => 
 				let refreshes = 0;
 				let next = `${id}-fresh`;
 				const api = make({
-					auth: {
+					auth: lib.auth({
 						token: () => token,
 						refresh: async () => {
 							refreshes++;
 							await new Promise((resolve) => setTimeout(resolve, 20));
 							token = next;
 						},
-					},
+					}),
 				});
 				const statuses = await Promise.all(Array.from({ length: 10 }, async () => (await api.get(`auth?id=${id}`)).status));
 				equal(statuses.join(), Array(10).fill(200).join());
@@ -113,7 +113,7 @@ export const trafficCases = (lib: Library, env: ContractEnv): ContractCase[] => 
 		{
 			name: 'trace: one request id and trace id across the attempts of a call, a new span per attempt',
 			async run() {
-				const api = make({ trace: true, retry: { limit: 1, delay: () => 0 } });
+				const api = make({ trace: lib.trace(), retry: { limit: 1, delay: () => 0 } });
 				const seen: string[] = [];
 				api.on('attempt:start', (event) => seen.push(event.requestId));
 				const body = await api.get(`echo?id=${uid()}`).json<{ headers: Record<string, string> }>();

@@ -1,4 +1,4 @@
-import type * as Steadfetch from '../../src/entries/index.js';
+import type * as Steadfetch from './library.js';
 
 /** The library as each runtime imports it (src/ under vitest, dist/ under Deno). */
 export type Library = typeof Steadfetch;

@@ -1,5 +1,5 @@
 // The contract spec in real Deno, against the edge build (dist/edge/, what the `deno` export condition resolves), with the loopback API served by Deno itself.
-import * as lib from '../../dist/edge/index.js';
+import * as lib from '../contract/library-edge.ts';
 import { contractCases } from '../contract/spec.ts';
 import { createHandler } from '../helpers/server-handler.ts';
 

@@ -54,7 +54,7 @@ Deno.test({
 		});
 		const origin = `http://127.0.0.1:${server.addr.port}`;
 		const kv = await Deno.openKv(path);
-		const api = lib.createClient({ retry: 0, cache: false, breaker: { consecutiveFailures: 3, openMs: 1_000, shared: coordinator(kv as never), share: false } });
+		const api = lib.createClient({ retry: 0, staleCache: false, breaker: { consecutiveFailures: 3, openMs: 1_000, shared: coordinator(kv as never), share: false } });
 		const peer = async (calls: number, startAt: number): Promise<string[]> => {
 			const { code, stdout } = await new Deno.Command(Deno.execPath(), {
 				args: ['run', '--no-check', '--sloppy-imports', '--unstable-kv', '--allow-net=127.0.0.1', '--allow-read', '--allow-write=test-results', 'test/deno/kv-peer.ts', path, origin, String(calls), String(startAt)],

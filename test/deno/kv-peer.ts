@@ -23,7 +23,7 @@ const open = async (): Promise<unknown> => {
 };
 
 const kv = await open();
-const api = lib.createClient({ retry: 0, cache: false, breaker: { consecutiveFailures: 3, openMs: 1_000, shared: coordinator(kv as never), share: false } });
+const api = lib.createClient({ retry: 0, staleCache: false, breaker: { consecutiveFailures: 3, openMs: 1_000, shared: coordinator(kv as never), share: false } });
 await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(startAt) - Date.now())));
 const results: string[] = [];
 for (let index = 0; index < Number(calls); index++) {

@@ -29,9 +29,11 @@ const types: Record<string, string> = { '.js': 'text/javascript', '.mjs': 'text/
 const page = `<!doctype html><html><head><meta charset="utf-8"><title>steadfetch test page</title>
 <script type="importmap">{"imports":{
 "steadfetch":"/dist/browser/index.js",
+"steadfetch/trace":"/dist/browser/trace.js",
+"steadfetch/auth":"/dist/browser/auth.js",
 "ky":"/node_modules/ky/distribution/index.js",
 "idb-keyval":"/node_modules/idb-keyval/dist/index.js"}}</script>
-<script type="module">import * as steadfetch from 'steadfetch'; globalThis.steadfetch = steadfetch;</script>
+<script type="module">import * as steadfetch from 'steadfetch'; import { trace } from 'steadfetch/trace'; import { auth } from 'steadfetch/auth'; globalThis.steadfetch = { ...steadfetch, trace, auth };</script>
 </head><body></body></html>`;
 
 export interface PageServer {

@@ -43,7 +43,7 @@ export const createSubject = (): KyInstance => {
 	}
 
 	const client = mode === 'off'
-		? createClient({ retryBudget: false, breaker: false, cache: false, outbox: false, store: memoryStore })
+		? createClient({ retryBudget: false, breaker: false, staleCache: false, outbox: false, store: memoryStore })
 		: createClient({ store: memoryStore });
 	return client as unknown as KyInstance;
 };

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, openPage, startPageServer, type Chromium, type PageServer } from '../helpers/pages.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 
-type Lib = typeof import('../../src/entries/index.js');
+type Lib = typeof import('../../src/entries/index.js') & typeof import('../../src/entries/auth.js');
 type Scope = typeof globalThis & { steadfetch: Lib; api: ReturnType<Lib['createClient']>; refreshes: number; shared: number };
 
 let chromium: Chromium;
@@ -70,15 +70,15 @@ describe('auth in real Chromium', () => {
 				scope.refreshes = 0;
 				scope.shared = 0;
 				scope.api = scope.steadfetch.createClient({
-					name: 'auth-tabs', retry: 0, cache: false, breaker: false,
-					auth: {
+					name: 'auth-tabs', retry: 0, staleCache: false, breaker: false,
+					auth: scope.steadfetch.auth({
 						token: () => localStorage.getItem('token'),
 						refresh: async () => {
 							scope.refreshes++;
 							const { token } = await (await fetch(`${base}/token`)).json() as { token: string };
 							localStorage.setItem('token', token);
 						},
-					},
+					}),
 				});
 				scope.api.on('auth:refresh', (event) => {
 					if (event.shared) {
@@ -114,8 +114,8 @@ describe('auth in real Chromium', () => {
 			await tab.evaluate((base) => {
 				const scope = globalThis as Scope;
 				scope.api = scope.steadfetch.createClient({
-					name: 'auth-tabs-failing', retry: 0, cache: false, breaker: false,
-					auth: {
+					name: 'auth-tabs-failing', retry: 0, staleCache: false, breaker: false,
+					auth: scope.steadfetch.auth({
 						token: () => localStorage.getItem('token'),
 						refresh: async () => {
 							const response = await fetch(`${base}/token`);
@@ -123,7 +123,7 @@ describe('auth in real Chromium', () => {
 								throw new Error(`refresh refused: ${response.status}`);
 							}
 						},
-					},
+					}),
 				});
 			}, server.url);
 		}

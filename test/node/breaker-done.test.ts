@@ -27,7 +27,7 @@ const show = ({ median, p99, max, mean }: ReturnType<typeof figures>) =>
 
 it('after the breaker opens on a hanging origin, 1,000 calls send zero requests and each rejects fast; after recovery exactly one probe goes out and closes it', async () => {
 	const clock = new ManualClock();
-	const client = createClient({ clock, timeout: 200, retry: 0, cache: false, store: memoryStore, name: 'done-when' });
+	const client = createClient({ clock, timeout: 200, retry: 0, staleCache: false, store: memoryStore, name: 'done-when' });
 	const events: string[] = [];
 	client.on('breaker:open', (event) => events.push(`open ${event.reason}`));
 	client.on('breaker:closed', (event) => events.push(`closed ${event.reason}`));
@@ -87,8 +87,8 @@ it('a closed breaker costs little: no storage write, no channel message, one rea
 	let messages = 0;
 	listener.onmessage = () => messages++;
 	const ok = async () => new Response('{}');
-	const on = createClient({ fetch: ok, retry: 0, cache: false, store: () => store, name: 'lean' });
-	const off = createClient({ fetch: ok, retry: 0, cache: false, store: memoryStore, name: 'lean-off', breaker: false });
+	const on = createClient({ fetch: ok, retry: 0, staleCache: false, store: () => store, name: 'lean' });
+	const off = createClient({ fetch: ok, retry: 0, staleCache: false, store: memoryStore, name: 'lean-off', breaker: false });
 	const run = async (client: typeof on, n: number): Promise<ReturnType<typeof figures>> => {
 		const times: number[] = [];
 		for (let index = 0; index < n; index++) {

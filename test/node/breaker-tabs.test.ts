@@ -38,7 +38,7 @@ interface Tab {
 const tab = async (page: Page, name: string, breaker: Record<string, unknown> = {}): Promise<Tab> => {
 	await page.evaluate(({ name, breaker, base }) => {
 		const { createClient, classify } = (globalThis as unknown as { steadfetch: typeof import('../../src/entries/index.js') }).steadfetch;
-		const client = createClient({ name, retry: 0, cache: false, breaker });
+		const client = createClient({ name, retry: 0, staleCache: false, breaker });
 		const events: PageEvent[] = [];
 		for (const type of ['breaker:open', 'breaker:half-open', 'breaker:closed', 'storage:error'] as const) {
 			client.on(type, (event) => events.push({ type, reason: 'reason' in event ? event.reason : String(event.error), at: performance.timeOrigin + performance.now(), ...('reopensAt' in event ? { reopensAt: event.reopensAt } : {}) }));

@@ -77,7 +77,7 @@ describe('stale cache in real Chromium', () => {
 		await api.up();
 		const context = await chromium.context();
 		const page = await openPage(context, pages);
-		await setup(page, { name: 'secrets', headers: { authorization: 'Bearer client-default-secret' }, cache: { sensitiveHeaders: ['x-api-key'] } });
+		await setup(page, { name: 'secrets', headers: { authorization: 'Bearer client-default-secret' }, staleCache: { sensitiveHeaders: ['x-api-key'] } });
 		await get(page, 'json?id=s1');
 		await get(page, 'json?id=s2&vary=authorization', { authorization: 'Bearer per-call-secret' });
 		await get(page, 'json?id=s3', { cookie: 'sid=cookie-secret', 'x-api-key': 'api-key-secret' });

@@ -12,6 +12,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { classify, createClient, isStale, memoryStore, OutboxQueuedError, type Client } from '../../src/entries/index.js';
 import { startChaosServer, type ChaosServer, type Segment } from '../helpers/chaos-server.js';
 import { seededRandom } from '../helpers/manual-clock.js';
+import { trace } from '../../src/entries/trace.js';
+import { logger } from '../../src/entries/logger.js';
 
 const seed = Number(process.env['FAULT_SEED'] ?? 7);
 const script: Segment[] = [
@@ -31,7 +33,7 @@ const attemptTimeoutMs = 300;
 const users = 12;
 
 let chaos: ChaosServer;
-let api: Client;
+let api: Client<{ outbox: true }>;
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
 
@@ -60,11 +62,11 @@ it(`survives the chaos script (seed ${seed}) with nothing lost, nothing doubled,
 		outbox: { baseBackoffMs: 50, maxBackoffMs: 400, maxEntries: 5_000 },
 		// Credentials everywhere, and a logger: the log dump must hold none of them. One user: the
 		// stale cache may keep credentialed answers (under a partition digest).
-		cache: { shared: false },
+		staleCache: { shared: false },
 		headers: { authorization: 'Bearer fault-secret-1', 'x-api-key': 'fault-secret-2' },
 		sensitiveHeaders: ['x-api-key'],
-		trace: true,
-		logger: { info: (record) => log.push(JSON.stringify(record)), warn: (record) => log.push(JSON.stringify(record)), error: (record) => log.push(JSON.stringify(record)) },
+		trace: trace(),
+		logger: logger({ info: (record) => log.push(JSON.stringify(record)), warn: (record) => log.push(JSON.stringify(record)), error: (record) => log.push(JSON.stringify(record)) }),
 	});
 	const firstAttemptTimes: number[] = [];
 	const retryTimes: number[] = [];

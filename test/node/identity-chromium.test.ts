@@ -7,7 +7,7 @@ import type { Page } from 'playwright';
 import { dumpIndexedDb, launchChromium, openPage, startApi, startPageServer, type Chromium, type ControlledApi, type PageServer } from '../helpers/pages.js';
 
 type Lib = typeof import('../../src/entries/index.js');
-type Scope = typeof globalThis & { steadfetch: Lib; api: ReturnType<Lib['createClient']>; who: string | undefined };
+type Scope = typeof globalThis & { steadfetch: Lib; api: import('../../src/entries/index.js').Client<{ outbox: true }>; who: string | undefined };
 
 let chromium: Chromium;
 let pages: PageServer;

@@ -75,7 +75,7 @@ describe('the package as users install it', () => {
 
 	it('each runtime\'s build carries only its own default store: no Cache API store for browsers, no idb-keyval for workerd and Deno', async () => {
 		const { build } = await import('esbuild');
-		const consumer = "import { createClient } from 'steadfetch/core';\nimport { breaker } from 'steadfetch/breaker';\nimport { staleCache } from 'steadfetch/cache';\nimport { outbox } from 'steadfetch/outbox';\nexport const api = createClient({ breaker: breaker(), cache: staleCache(), outbox: outbox() });";
+		const consumer = "import { createClient } from 'steadfetch/core';\nimport { breaker } from 'steadfetch/breaker';\nimport { staleCache } from 'steadfetch/cache';\nimport { outbox } from 'steadfetch/outbox';\nexport const api = createClient({ breaker: breaker(), staleCache: staleCache(), outbox: outbox() });";
 		const bundle = async (platform: 'browser' | 'neutral' | 'node', conditions: string[]) => {
 			const result = await build({ stdin: { contents: consumer, resolveDir: root, loader: 'js' }, bundle: true, write: false, format: 'esm', platform, conditions, metafile: true, logLevel: 'error', mainFields: ['module', 'main'] });
 			return { text: result.outputFiles[0]!.text, inputs: Object.keys(result.metafile.inputs) };

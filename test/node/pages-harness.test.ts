@@ -18,7 +18,7 @@ it('real Chromium pages load the built library and reach the API origin, which c
 	const page = await openPage(context, pages);
 	const get = async () => page.evaluate(async (base) => {
 		const { createClient, classify } = (globalThis as unknown as { steadfetch: typeof import('../../src/entries/index.js') }).steadfetch;
-		const api = createClient({ retry: 0, breaker: false, cache: false });
+		const api = createClient({ retry: 0, breaker: false, staleCache: false });
 		try {
 			const response = await api.get(`${base}/json?id=harness`);
 			return String(response.status);

@@ -461,7 +461,7 @@ describe('TanStack Query recipe, through an outage of a loopback API', () => {
 		expect(sent).toEqual({ queued: false, data: { ordered: 1 } });
 
 		await api.down();
-		for (const through of [steadfetch, accepted]) {
+		for (const through of [steadfetch, accepted] as Array<Client<{ outbox: true }>>) {
 			const observer = order(through);
 			const queued = await observer.mutate({ item: 2 });
 			expect(queued).toEqual({ queued: true, entryId: expect.any(String) });
@@ -470,7 +470,7 @@ describe('TanStack Query recipe, through an outage of a loopback API', () => {
 		}
 
 		await api.up();
-		for (const through of [steadfetch, accepted]) {
+		for (const through of [steadfetch, accepted] as Array<Client<{ outbox: true }>>) {
 			await through.outbox.flush();
 			expect(await through.outbox.size()).toBe(0);
 		}

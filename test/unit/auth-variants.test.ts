@@ -95,7 +95,7 @@ beforeAll(async () => {
 });
 afterAll(async () => Promise.all([api.server.close(), other.server.close()]));
 
-const clients: Client[] = [];
+const clients: Client<{ outbox: true }>[] = [];
 afterEach(() => {
 	for (const client of clients.splice(0)) {
 		client.close();
@@ -123,8 +123,8 @@ const session = (start = 'token-0', origin = () => api.url) => {
 	};
 };
 
-const make = (options: Parameters<typeof createClient>[0] = {}): Client => {
-	const client = createClient({ retry: 0, retryBudget: false, breaker: false, cache: false, name: `auth-${crypto.randomUUID()}`, ...options });
+const make = (options: Parameters<typeof createClient>[0] = {}): Client<{ outbox: true }> => {
+	const client = <Client<{ outbox: true }>>createClient({ retry: 0, retryBudget: false, breaker: false, staleCache: false, name: `auth-${crypto.randomUUID()}`, ...options });
 	clients.push(client);
 	return client;
 };
@@ -134,7 +134,7 @@ describe('auth: the token on every attempt', () => {
 		let token: string | undefined = 'token-1';
 		const client = make({ auth: auth({ token: () => token, refresh: () => undefined }) });
 		expect(await client.get(`${api.url}/a`).json()).toMatchObject({ ok: true });
-		const custom = make({ auth: { token: async () => 'abc', refresh: () => undefined, scheme: 'Token' } });
+		const custom = make({ auth: auth({ token: async () => 'abc', refresh: () => undefined, scheme: 'Token' }) });
 		await custom.get(`${api.url}/b`).catch(() => undefined);
 		token = undefined;
 		await expect(client.get(`${api.url}/c`)).rejects.toBeInstanceOf(AuthError);
@@ -395,15 +395,15 @@ describe('auth: options', () => {
 		expect(() => auth({ token: () => 'a', refresh, scheme: 1 as never })).toThrow(/`auth\.scheme` must be an HTTP auth scheme.*; got 1$/);
 		expect(() => auth({ token: () => 'a', refresh, scheme: 'Two words' })).toThrow(/`auth\.scheme`.*; got "Two words"$/);
 		expect(() => auth(undefined as never)).toThrow(RangeError);
-		expect(() => createClient({ auth: true as never })).toThrow(/`auth\.token` must be a function/);
-		expect(() => createClient({ auth: { token: () => 'a' } as never })).toThrow(/`auth\.refresh` must be a function/);
+		expect(() => createClient({ auth: true as never })).toThrow(/`auth` must be a policy/);
+		expect(() => createClient({ auth: { token: () => 'a' } as never })).toThrow(/`auth` must be a policy/);
 		expect(() => createCoreClient({ auth: { token: () => 'a', refresh } as never })).toThrow(/`auth` must be a policy/);
 	});
 
 	it('steadfetch/core takes the policy in its slot', async () => {
 		const { state, token, refresh } = session();
 		const client = createCoreClient({ retry: 0, auth: auth({ token, refresh }) });
-		clients.push(client as unknown as Client);
+		clients.push(client as unknown as Client<{ outbox: true }>);
 		expect((await client.get(`${api.url}/core`)).status).toBe(200);
 		expect(state.calls).toBe(1);
 	});

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createClient as createCore } from '../../src/entries/core.js';
 import { auth } from '../../src/entries/auth.js';
+import type { PolicyContext } from '../../src/entries/policy.js';
 import { AuthError, classify, createClient, memoryStore } from '../../src/entries/index.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 
@@ -64,6 +65,16 @@ const holdRefresh = (options: ReturnType<typeof session>['options'], onTestFinis
 	return release;
 };
 
+/**
+ * Replays as the outbox sends them (`PolicyContext.send(…, true)`): a stand-in policy in a slot that
+ * has none here, which only keeps the client's `send`.
+ */
+const replays = () => {
+	let send!: PolicyContext['send'];
+	const policy = { slot: 'logger' as const, create: (context: PolicyContext) => { send = context.send; return {}; } };
+	return { policy, send: (input: string, options: Record<string, unknown>) => send(input, options, true) };
+};
+
 describe('auth', () => {
 	it('30 concurrent calls that get 401 share exactly one refresh, and all succeed with the new token', async () => {
 		const { state, options } = session();
@@ -120,7 +131,7 @@ describe('auth', () => {
 	it('the outbox: a replay that gets 401 is refreshed and delivered; a write paused by a failed refresh goes once a refresh succeeds', async () => {
 		const { state, options } = session();
 		const store = memoryStore('auth-outbox');
-		const api = createClient({ retry: 0, store: () => store, cache: false, breaker: false, outbox: { baseBackoffMs: 1 }, auth: options });
+		const api = createClient({ retry: 0, store: () => store, staleCache: false, breaker: false, outbox: { baseBackoffMs: 1 }, auth: auth(options) });
 		state.failNext = true;
 		await expect(api.post(`${server.url}/write`, { json: { n: 1 } })).rejects.toBeInstanceOf(AuthError);
 		// Not queued (AUTH_FAILED is not a delivery failure): the caller was told.
@@ -143,7 +154,7 @@ describe('auth', () => {
 		const { state, options } = session();
 		let who = 'alice';
 		const store = memoryStore('auth-identity');
-		const api = createClient({ retry: 0, store: () => store, cache: false, breaker: false, identity: () => who, outbox: true, auth: options });
+		const api = createClient({ retry: 0, store: () => store, staleCache: false, breaker: false, identity: () => who, outbox: true, auth: auth(options) });
 		const down = { fetch: async () => Promise.reject(new TypeError('fetch failed')) };
 		await expect(api.post(`${server.url}/write`, { ...down, json: { by: 'alice' } })).rejects.toMatchObject({ code: 'QUEUED' });
 		// The session expires; the refresh signs Bob in (the app's refresh changes who it is for).
@@ -152,7 +163,7 @@ describe('auth', () => {
 			await refresh();
 			who = 'bob';
 		};
-		const bob = createClient({ retry: 0, store: () => store, cache: false, breaker: false, identity: () => who, outbox: true, auth: options });
+		const bob = createClient({ retry: 0, store: () => store, staleCache: false, breaker: false, identity: () => who, outbox: true, auth: auth(options) });
 		api.close();
 		// The call was made for Alice; the refresh signed Bob in: it is not sent again under Bob's token.
 		await expect(bob.get(`${server.url}/data/bob`)).rejects.toBeInstanceOf(AuthError);
@@ -168,15 +179,19 @@ describe('auth', () => {
 		const { state, options } = session();
 		// The app is still busy with its sign-in when the replay starts.
 		const release = holdRefresh(options, onTestFinished);
-		const api = createCore({ retry: 0, auth: auth(options) });
+		const { policy, send } = replays();
+		const api = createCore({ retry: 0, auth: auth(options), logger: policy });
 		const first = api.get(`${server.url}/data/first`).json();
 		await vi.waitFor(() => expect(state.token).not.toBe('stale')); // the refresh is under way
-		// What the outbox sends: the stored request with outbox: false and its Idempotency-Key.
-		const replay = api.post(`${server.url}/data/replay`, { outbox: false, idempotencyKey: 'k-1', json: { n: 1 } }).json();
+		// A user's own call with `outbox: false` and a key is not a replay: it is not held.
+		const own = api.post(`${server.url}/data/own`, { outbox: false, idempotencyKey: 'k-0', json: { n: 0 } }).json();
+		await vi.waitFor(() => expect(seen.some((request) => request.path === '/data/own')).toBe(true));
+		// What the outbox sends: a replay, through the client, flagged as one.
+		const replay = send(`${server.url}/data/replay`, { method: 'POST', idempotencyKey: 'k-1', json: { n: 1 } }).json();
 		await new Promise((resolve) => setTimeout(resolve, 30));
 		expect(seen.filter((request) => request.path === '/data/replay')).toEqual([]);
 		release();
-		expect(await Promise.all([first, replay])).toEqual([{ ok: true }, { ok: true }]);
+		expect(await Promise.all([first, replay, own])).toEqual([{ ok: true }, { ok: true }, { ok: true }]);
 		expect(seen.filter((request) => request.path === '/data/replay').map((request) => request.authorization)).toEqual([`Bearer ${state.token}`]);
 		expect(state.refreshes).toBe(1);
 		api.close();
@@ -189,10 +204,11 @@ describe('auth', () => {
 		const release = holdRefresh(options, onTestFinished, () => {
 			who = 'bob';
 		});
-		const api = createCore({ retry: 0, identity: () => who, auth: auth(options) });
+		const { policy, send } = replays();
+		const api = createCore({ retry: 0, identity: () => who, auth: auth(options), logger: policy });
 		const trigger = api.get(`${server.url}/data/bob`).json();
 		await vi.waitFor(() => expect(state.token).not.toBe('stale'));
-		const alices = api.post(`${server.url}/data/alice`, { outbox: false, idempotencyKey: 'k-alice', json: { by: 'alice' } }).catch((error: unknown) => error);
+		const alices = send(`${server.url}/data/alice`, { method: 'POST', idempotencyKey: 'k-alice', json: { by: 'alice' } }).catch((error: unknown) => error);
 		await new Promise((resolve) => setTimeout(resolve, 30));
 		release();
 		expect(await alices).toBeInstanceOf(AuthError);
@@ -233,6 +249,6 @@ describe('auth', () => {
 		expect(() => auth(undefined as never)).toThrow(/auth\.token/);
 		expect(() => auth({ token: () => 't' } as never)).toThrow(/auth\.refresh/);
 		expect(() => auth({ token: () => 't', refresh: () => undefined, scheme: 'Two words' })).toThrow(/auth\.scheme/);
-		expect(() => createClient({ auth: { token: 't' } as never })).toThrow(RangeError);
+		expect(() => createClient({ auth: { token: 't' } as never })).toThrow(/`auth` must be a policy/);
 	});
 });

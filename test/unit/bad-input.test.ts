@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
 	InvalidRequestError, OutboxFullError, classify, createClient, isHTTPError, memoryStore,
-	type ClientOptions, type KeyValueStore, type StoreFactory,
+	type Client, type ClientOptions, type KeyValueStore, type StoreFactory,
 } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
@@ -111,7 +111,7 @@ const throwsRange = (options: ClientOptions, ...parts: RegExp[]) => {
 };
 
 const base = () => server.url + '/';
-const plain = (options: ClientOptions = {}) => createClient({ baseUrl: base(), store: memoryStore, retry: 0, ...options });
+const plain = (options: ClientOptions = {}) => createClient({ baseUrl: base(), store: memoryStore, retry: 0, ...options }) as Client<{ outbox: true }>;
 
 const rows: Row[] = [
 	// Invalid requests: InvalidRequestError before any I/O.
@@ -135,10 +135,10 @@ const rows: Row[] = [
 	{ input: 'json body with a cycle, no wrapper', outcome: 'InvalidRequestError', async run() {
 		const cycle: Record<string, unknown> = {};
 		cycle['self'] = cycle;
-		await rejectsWith(plain({ cache: false, breaker: false }).post('x', { json: cycle }), InvalidRequestError);
+		await rejectsWith(plain({ staleCache: false, breaker: false }).post('x', { json: cycle }), InvalidRequestError);
 	} },
 	{ input: 'header name with CR/LF', outcome: 'InvalidRequestError, a promise (no sync throw)', async run() {
-		const api = plain({ cache: false, breaker: false });
+		const api = plain({ staleCache: false, breaker: false });
 		let promise: Promise<unknown> | undefined;
 		expect(() => {
 			promise = api.get('x', { headers: { 'x-a\r\nb': '1' } });
@@ -169,15 +169,15 @@ const rows: Row[] = [
 	{ input: 'breaker.openMs -5', outcome: 'RangeError', run: async () => throwsRange({ breaker: { openMs: -5 } }, /openMs/, /-5/) },
 	{ input: 'breaker.maxOpenMs below openMs', outcome: 'RangeError', run: async () => throwsRange({ breaker: { openMs: 10_000, maxOpenMs: 5_000 } }, /maxOpenMs/, /5000/) },
 	{ input: 'breaker.halfOpenProbes 1.5', outcome: 'RangeError', run: async () => throwsRange({ breaker: { halfOpenProbes: 1.5 } }, /halfOpenProbes/, /1\.5/) },
-	{ input: 'cache.maxEntries 0', outcome: 'RangeError', run: async () => throwsRange({ cache: { maxEntries: 0 } }, /maxEntries/, /0/) },
-	{ input: 'cache.maxStaleMs NaN', outcome: 'RangeError', run: async () => throwsRange({ cache: { maxStaleMs: Number.NaN } }, /maxStaleMs/, /NaN/) },
+	{ input: 'cache.maxEntries 0', outcome: 'RangeError', run: async () => throwsRange({ staleCache: { maxEntries: 0 } }, /maxEntries/, /0/) },
+	{ input: 'cache.maxStaleMs NaN', outcome: 'RangeError', run: async () => throwsRange({ staleCache: { maxStaleMs: Number.NaN } }, /maxStaleMs/, /NaN/) },
 	{ input: 'outbox.maxEntries 0', outcome: 'RangeError', run: async () => throwsRange({ outbox: { maxEntries: 0 } }, /maxEntries/, /0/) },
 	{ input: 'outbox.retentionMs -1', outcome: 'RangeError', run: async () => throwsRange({ outbox: { retentionMs: -1 } }, /retentionMs/, /-1/) },
 	{ input: 'storageTimeoutMs 0', outcome: 'RangeError', run: async () => throwsRange({ storageTimeoutMs: 0 }, /storageTimeoutMs/, /0/) },
 	{ input: 'sensitiveParams not an array', outcome: 'RangeError', run: async () => throwsRange({ sensitiveParams: 'token' as never }, /sensitiveParams/) },
-	{ input: 'bulkhead.maxConcurrent 0', outcome: 'RangeError', run: async () => throwsRange({ bulkhead: { maxConcurrent: 0 } }, /bulkhead\.maxConcurrent/, /0/) },
-	{ input: 'rateLimit.perSecond -1', outcome: 'RangeError', run: async () => throwsRange({ rateLimit: { perSecond: -1 } }, /rateLimit\.perSecond/, /-1/) },
-	{ input: 'hedge.maxHedges 4', outcome: 'RangeError', run: async () => throwsRange({ hedge: { maxHedges: 4 } }, /hedge\.maxHedges/, /4/) },
+	{ input: 'bulkhead.maxConcurrent 0', outcome: 'RangeError', run: async () => throwsRange({ bulkhead: { maxConcurrent: 0 } as never }, /`bulkhead` must be a policy/) },
+	{ input: 'rateLimit.perSecond -1', outcome: 'RangeError', run: async () => throwsRange({ rateLimit: { perSecond: -1 } as never }, /`rateLimit` must be a policy/) },
+	{ input: 'hedge.maxHedges 4', outcome: 'RangeError', run: async () => throwsRange({ hedge: { maxHedges: 4 } as never }, /`hedge` must be a policy/) },
 	{ input: 'a slot given something that is not a policy', outcome: 'RangeError naming the slot', run: async () => throwsRange({ breaker: 'on' as never }, /breaker/) },
 	{ input: 'outbox.sensitiveHeaders with a non-header name', outcome: 'RangeError', run: async () => throwsRange({ outbox: { sensitiveHeaders: ['bad header'] } }, /outbox\.sensitiveHeaders/, /bad header/) },
 

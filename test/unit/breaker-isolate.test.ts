@@ -14,7 +14,7 @@ const tabs = () => {
 	const make = () => {
 		const server = new FakeOrigin();
 		const events: string[] = [];
-		const api = createClient({ clock, name, store: () => store, fetch: server.fetch as typeof fetch, retry: 0, cache: false, breaker: { share: true, maxOpenMs: 60_000 } });
+		const api = createClient({ clock, name, store: () => store, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, breaker: { share: true, maxOpenMs: 60_000 } });
 		for (const type of ['breaker:open', 'breaker:closed'] as const) {
 			api.on(type, (event) => events.push(`${type} ${event.reason}`));
 		}

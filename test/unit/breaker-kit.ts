@@ -82,7 +82,7 @@ export const setup = (options: ClientOptions = {}) => {
 		fetch: server.fetch as typeof fetch,
 		store: memoryStore,
 		retry: 0,
-		cache: false,
+		staleCache: false,
 		name: `unit-${names++}`,
 		...options,
 		breaker: options.breaker === false ? false : { share: false, openMs: 30_000, ...options.breaker as object },

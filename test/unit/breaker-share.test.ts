@@ -17,7 +17,7 @@ const tabs = (options: ClientOptions = {}, store: KeyValueStore = memoryStore('s
 	const make = () => {
 		const server = new FakeOrigin();
 		const events: string[] = [];
-		const api = createClient({ clock, name, store: () => store, fetch: server.fetch as typeof fetch, retry: 0, cache: false, ...options, breaker: { share: true, openMs: 30_000, ...(options.breaker || {}) as object } });
+		const api = createClient({ clock, name, store: () => store, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, ...options, breaker: { share: true, openMs: 30_000, ...(options.breaker || {}) as object } });
 		for (const type of ['breaker:open', 'breaker:half-open', 'breaker:closed', 'storage:error'] as const) {
 			api.on(type, (event) => events.push(`${type} ${'reason' in event ? event.reason : event.operation}`));
 		}
@@ -114,7 +114,7 @@ describe('breaker: persisted state (reload)', () => {
 		const store = memoryStore('default-share');
 		const make = () => {
 			const server = new FakeOrigin();
-			const api = createClient({ clock: new ManualClock(t0), name: 'default-share', store: () => store, fetch: server.fetch as typeof fetch, retry: 0, cache: false });
+			const api = createClient({ clock: new ManualClock(t0), name: 'default-share', store: () => store, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false });
 			const events: string[] = [];
 			api.on('breaker:open', (event) => events.push(event.reason));
 			return { api, server, events };

@@ -103,7 +103,7 @@ describe('retry budget in the client, against a loopback origin in full outage',
 	it('1,000 calls in one window with retry.limit 2 send at most 110 retries, not 2,000', async () => {
 		hits = 0;
 		const clock = new ManualClock();
-		const api = createClient({ clock, store: memoryStore, breaker: false, cache: false, retry: { limit: 2, delay: () => 0 } });
+		const api = createClient({ clock, store: memoryStore, breaker: false, staleCache: false, retry: { limit: 2, delay: () => 0 } });
 		const exhausted: unknown[] = [];
 		api.on('budget:exhausted', (event) => exhausted.push(event));
 		const results = await Promise.allSettled(Array.from({ length: 1_000 }, async () => api.get(server.url + '/x')));
@@ -120,13 +120,13 @@ describe('retry budget in the client, against a loopback origin in full outage',
 
 	it('without a budget the same outage sends 2,000 retries (what the budget prevents)', async () => {
 		hits = 0;
-		const api = createClient({ retryBudget: false, store: memoryStore, breaker: false, cache: false, retry: { limit: 2, delay: () => 0 } });
+		const api = createClient({ retryBudget: false, store: memoryStore, breaker: false, staleCache: false, retry: { limit: 2, delay: () => 0 } });
 		await Promise.allSettled(Array.from({ length: 1_000 }, async () => api.get(server.url + '/x')));
 		expect(hits).toBe(3_000);
 	});
 
 	it('a refused retry ends the call with the last attempt error', async () => {
-		const api = createClient({ store: memoryStore, breaker: false, cache: false, retryBudget: { minRetries: 0, ratio: 0 }, retry: { limit: 2, delay: () => 0 } });
+		const api = createClient({ store: memoryStore, breaker: false, staleCache: false, retryBudget: { minRetries: 0, ratio: 0 }, retry: { limit: 2, delay: () => 0 } });
 		const error = await api.get(server.url + '/x').catch((error_: unknown) => error_);
 		expect((error as { name: string }).name).toBe('HTTPError');
 		expect((error as { response: Response }).response.status).toBe(503);

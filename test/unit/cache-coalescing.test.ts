@@ -141,7 +141,7 @@ describe('write coalescing, told before the body is copied', () => {
 		});
 		const inner = memoryStore('unit');
 		const slow: KeyValueStore = { ...inner, set: async (key, value) => held.then(async () => inner.set(key, value)) };
-		const context = { name: 'unit', clock, sensitive: { headers: new Set(), params: new Set() }, storeFor: () => slow, storageError: () => undefined, emit: () => undefined, scopeOf: () => '' } as unknown as PolicyContext;
+		const context = { name: 'unit', clock, options: {}, stores: new Map([['unit/cache', slow]]), emit: () => undefined, scopeOf: () => '' } as unknown as PolicyContext;
 		const core = new CacheCore(context, resolveCacheOptions({ shared: false }));
 		const request = new Request('https://api.test/a');
 		const response = (body = '{"a":1}', headers: Record<string, string> = {}) =>

@@ -116,16 +116,16 @@ describe('serving stale', () => {
 		await expect(call).rejects.toBe(reason);
 	});
 
-	it('per call cache: false neither stores nor serves; fetch cache: "no-store" neither', async () => {
+	it('per call staleCache: false neither stores nor serves; fetch cache: "no-store" neither', async () => {
 		const api = kit.make();
 		const events = collect(api, 'cache:stored');
-		await api.get('serve/9', { cache: false }).text();
+		await api.get('serve/9', { staleCache: false }).text();
 		await api.get('serve/9', { cache: 'no-store' }).text();
 		await new Promise((resolve) => setTimeout(resolve, 30));
 		expect(events).toHaveLength(0);
 		await primed('serve/9');
 		kit.mode = 'refuse';
-		await expect(api.get('serve/9', { cache: false })).rejects.toMatchObject({ name: 'NetworkError' });
+		await expect(api.get('serve/9', { staleCache: false })).rejects.toMatchObject({ name: 'NetworkError' });
 		expect(isStale(await api.get('serve/9'))).toBe(true);
 	});
 
@@ -141,7 +141,7 @@ describe('serving stale', () => {
 
 describe('RFC 9111 / 5861 limits on serving stale', () => {
 	it('maxStaleMs bounds the age; an older entry is removed when met', async () => {
-		const api = await primed('limit/1', { cache: { maxStaleMs: 60_000 } });
+		const api = await primed('limit/1', { staleCache: { maxStaleMs: 60_000 } });
 		kit.clock.advance(60_000);
 		kit.mode = 'refuse';
 		expect(isStale(await api.get('limit/1'))).toBe(true);
@@ -152,7 +152,7 @@ describe('RFC 9111 / 5861 limits on serving stale', () => {
 	});
 
 	it('stale-if-error=N overrides maxStaleMs both ways: freshness lifetime + N s', async () => {
-		const api = await primed('limit/2?cc=max-age%3D60%2C%20stale-if-error%3D60', { cache: { maxStaleMs: 10_000 } });
+		const api = await primed('limit/2?cc=max-age%3D60%2C%20stale-if-error%3D60', { staleCache: { maxStaleMs: 10_000 } });
 		kit.mode = 'refuse';
 		kit.clock.advance(120_000);
 		expect(isStale(await api.get('limit/2?cc=max-age%3D60%2C%20stale-if-error%3D60'))).toBe(true);
@@ -192,7 +192,7 @@ describe('RFC 9111 / 5861 limits on serving stale', () => {
 describe('stale-while-revalidate mode', () => {
 	it('answers at once within the window and refreshes in the background, one refresh per key', async () => {
 		const path = 'swr/1?cc=max-age%3D10%2C%20stale-while-revalidate%3D60';
-		const api = await primed(path, { cache: { mode: 'stale-while-revalidate' } });
+		const api = await primed(path, { staleCache: { mode: 'stale-while-revalidate' } });
 		kit.clock.advance(30_000);
 		let release!: () => void;
 		kit.gate = new Promise((resolve) => {
@@ -218,7 +218,7 @@ describe('stale-while-revalidate mode', () => {
 
 	it('outside the window (or without stale-while-revalidate) it goes to the network', async () => {
 		const path = 'swr/2?cc=max-age%3D10%2C%20stale-while-revalidate%3D5';
-		const api = await primed(path, { cache: { mode: 'stale-while-revalidate' } });
+		const api = await primed(path, { staleCache: { mode: 'stale-while-revalidate' } });
 		kit.clock.advance(16_000);
 		const response = await api.get(path);
 		expect(isStale(response)).toBe(false);
@@ -227,7 +227,7 @@ describe('stale-while-revalidate mode', () => {
 
 	it('the duplicate answered while a refresh runs is not counted by the breaker', async () => {
 		const path = 'swr/3?cc=max-age%3D0%2C%20stale-while-revalidate%3D60';
-		const api = await primed(path, { cache: { mode: 'stale-while-revalidate' }, breaker: { consecutiveFailures: 1 } });
+		const api = await primed(path, { staleCache: { mode: 'stale-while-revalidate' }, breaker: { consecutiveFailures: 1 } });
 		kit.gate = new Promise(() => undefined);
 		await api.get(path);
 		for (let index = 0; index < 3; index++) {

@@ -53,7 +53,7 @@ describe('write behind', () => {
 
 describe('bounds', () => {
 	it('maxEntries evicts the least recently used (serving a copy makes it recent)', async () => {
-		const api = kit.make({ cache: { maxEntries: 2 } });
+		const api = kit.make({ staleCache: { maxEntries: 2 } });
 		await fetchAndStore(api, 'lru/a');
 		await fetchAndStore(api, 'lru/b');
 		expect(await kit.servedStale(api, 'lru/a')).toBe(true);
@@ -64,7 +64,7 @@ describe('bounds', () => {
 	});
 
 	it('maxBytes evicts the least recently used until the bodies fit', async () => {
-		const api = kit.make({ cache: { maxBytes: 2500 } });
+		const api = kit.make({ staleCache: { maxBytes: 2500 } });
 		await fetchAndStore(api, 'bytes/a?size=1000');
 		await fetchAndStore(api, 'bytes/b?size=1000');
 		await fetchAndStore(api, 'bytes/c?size=1000');
@@ -74,7 +74,7 @@ describe('bounds', () => {
 	});
 
 	it('storage does not grow with the number of distinct URLs', async () => {
-		const api = kit.make({ cache: { maxEntries: 5 } });
+		const api = kit.make({ staleCache: { maxEntries: 5 } });
 		for (let index = 0; index < 60; index++) {
 			await fetchAndStore(api, `many/${index}`);
 		}
@@ -196,9 +196,9 @@ describe('options', () => {
 			[{ mode: 'always' }, 'cache.mode', 'always'], [{ shared: 'yes' }, 'cache.shared', 'yes'],
 			[{ sensitiveHeaders: ['bad header'] }, 'cache.sensitiveHeaders', 'bad header'],
 		] as const) {
-			expect(() => createClient({ cache: cache as never })).toThrow(RangeError);
-			expect(() => createClient({ cache: cache as never })).toThrow(name);
-			expect(() => createClient({ cache: cache as never })).toThrow(value);
+			expect(() => createClient({ staleCache: cache as never })).toThrow(RangeError);
+			expect(() => createClient({ staleCache: cache as never })).toThrow(name);
+			expect(() => createClient({ staleCache: cache as never })).toThrow(value);
 		}
 	});
 

@@ -58,7 +58,7 @@ describe('what is stored', () => {
 	});
 
 	it('private and credentialed: stored in a private cache (shared: false), never in a shared one', async () => {
-		const shared = kit.make({ cache: { shared: true } });
+		const shared = kit.make({ staleCache: { shared: true } });
 		const stored = collect(shared, 'cache:stored');
 		await shared.get('private/1?cc=private').text();
 		await shared.get('private/2', { headers: { authorization: 'Bearer shared-token' } }).text();
@@ -68,14 +68,14 @@ describe('what is stored', () => {
 		expect(await kit.servedStale(shared, 'private/1?cc=private')).toBe(false);
 		expect(await kit.servedStale(shared, 'private/2', { headers: { authorization: 'Bearer shared-token' } })).toBe(false);
 
-		const own = kit.make({ cache: { shared: false } });
+		const own = kit.make({ staleCache: { shared: false } });
 		await own.get('private/4?cc=private').text();
 		await next(own, 'cache:stored');
 		expect(await kit.servedStale(own, 'private/4?cc=private')).toBe(true);
 	});
 
 	it('credential partitions: another credential, or none, never sees the copy; no credential value is stored', async () => {
-		const api = kit.make({ cache: { shared: false, sensitiveHeaders: ['X-Api-Key'] } });
+		const api = kit.make({ staleCache: { shared: false, sensitiveHeaders: ['X-Api-Key'] } });
 		const alice = { authorization: 'Bearer alice-secret-token' };
 		await api.get('cred/1', { headers: alice }).text();
 		await next(api, 'cache:stored');
@@ -98,7 +98,7 @@ describe('what is stored', () => {
 	});
 
 	it('206, non-2xx and bodies over maxBodyBytes are not stored; the caller still gets the whole body', async () => {
-		const api = kit.make({ cache: { maxBodyBytes: 1000 }, throwHttpErrors: false });
+		const api = kit.make({ staleCache: { maxBodyBytes: 1000 }, throwHttpErrors: false });
 		const stored = collect(api, 'cache:stored');
 		await api.get('size/1?status=206').text();
 		await api.get('size/2?status=404').text();
@@ -162,7 +162,7 @@ describe('invalidation (RFC 9111 §4.4)', () => {
 	for (const method of ['post', 'put', 'patch', 'delete'] as const) {
 		it(`a successful ${method.toUpperCase()} drops the stored copies of the URL in every partition; a failed one does not`, async () => {
 			const path = `inv/${method}`;
-			const api = kit.make({ cache: { shared: false } });
+			const api = kit.make({ staleCache: { shared: false } });
 			await api.get(path).text();
 			await next(api, 'cache:stored');
 			await api.get(path, { headers: { authorization: 'Bearer x' } }).text();
@@ -171,7 +171,7 @@ describe('invalidation (RFC 9111 §4.4)', () => {
 			await api[method](path, { throwHttpErrors: false });
 			expect(await kit.servedStale(api, path)).toBe(true);
 			kit.mode = 'up';
-			await api[method](path, { cache: false });
+			await api[method](path, { staleCache: false });
 			expect(await kit.servedStale(api, path)).toBe(false);
 			expect(await kit.servedStale(api, path, { headers: { authorization: 'Bearer x' } })).toBe(false);
 		});

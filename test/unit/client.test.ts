@@ -2,9 +2,10 @@ import ky, { HTTPError, NetworkError, TimeoutError } from 'ky';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
 	CircuitOpenError, InvalidRequestError, OutboxFullError, OutboxQueuedError, SteadfetchError,
-	classify, createClient, memoryStore,
+	classify, createClient, memoryStore, type Client,
 } from '../../src/entries/index.js';
 import { createHandler, createState } from '../helpers/server-handler.js';
+import { health } from '../../src/entries/health.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 
 let server: RunningServer;
@@ -15,7 +16,7 @@ beforeAll(async () => {
 afterAll(async () => server.close());
 
 const make = (options: Parameters<typeof createClient>[0] = {}) =>
-	createClient({ baseUrl: server.url + '/', store: memoryStore, breaker: false, cache: false, retry: { limit: 2, delay: () => 0 }, ...options });
+	createClient({ baseUrl: server.url + '/', store: memoryStore, breaker: false, staleCache: false, retry: { limit: 2, delay: () => 0 }, ...options }) as Client<{ outbox: true }>;
 
 describe('createClient', () => {
 	it('passes ky hooks through: beforeRequest and beforeRetry', async () => {
@@ -37,7 +38,7 @@ describe('createClient', () => {
 	});
 
 	it('a body shortcut sets Accept as in ky, also when a wrapper awaits before the ky call starts', async () => {
-		const api = make({ outbox: true, cache: {} });
+		const api = make({ outbox: true, staleCache: {} });
 		const read = await api.get('echo?id=accept-get').json<{ headers: Record<string, string> }>();
 		expect(read.headers['accept']).toBe('application/json');
 		// An outbox-eligible POST: the outbox's wrapper snapshots the body first, so ky starts later.
@@ -138,6 +139,11 @@ describe('createClient', () => {
 		await api.get('plan/500,200?id=s1');
 		expect(api.stats()[server.url]).toEqual({
 			requests: 3, successes: 2, stale: 0, queued: 0, failures: { HTTP_4XX: 1 }, retries: 1, retriesRefused: 0, fallbacks: 0,
+		});
+		// The health figures come with the `health` slot (steadfetch/health).
+		const watched = make({ health: health() });
+		await watched.get('status/404?id=s1b').catch(() => undefined);
+		expect(watched.stats()[server.url]).toMatchObject({
 			latency: { p50: expect.any(Number), p95: expect.any(Number), p99: expect.any(Number) }, errorRate: 0, topErrors: [{ code: 'HTTP_4XX', count: 1 }],
 		});
 	});

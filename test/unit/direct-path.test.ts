@@ -9,6 +9,8 @@ import ky, { HTTPError } from 'ky';
 import { describe, expect, it } from 'vitest';
 import { createClient as createCore, InvalidRequestError } from '../../src/entries/core.js';
 import { createClient, memoryStore } from '../../src/entries/index.js';
+import { trace } from '../../src/entries/trace.js';
+import { logger } from '../../src/entries/logger.js';
 
 const origin = 'http://direct.test';
 
@@ -115,8 +117,8 @@ describe('the direct path (no outer policy applies)', () => {
 		try {
 			const { fetch } = transport(() => json({}, 503));
 			const records: Array<{ event: string; level: string }> = [];
-			const logger = { info: (record: never) => records.push(record), warn: (record: never) => records.push(record), error: (record: never) => records.push(record) };
-			const options = { fetch, logger, retry: { limit: 1, delay: () => 0 }, hooks: { beforeRetry: [(): typeof ky.stop => ky.stop] } };
+			const sink = { info: (record: never) => records.push(record), warn: (record: never) => records.push(record), error: (record: never) => records.push(record) };
+			const options = { fetch, logger: logger(sink), retry: { limit: 1, delay: () => 0 }, hooks: { beforeRetry: [(): typeof ky.stop => ky.stop] } };
 			for (const api of [createCore(options), createClient({ ...options, store: memoryStore })]) {
 				records.length = 0;
 				expect(await api.get(`${origin}/stopped`)).toBeUndefined();
@@ -143,7 +145,7 @@ describe('the direct path (no outer policy applies)', () => {
 describe('trace without listeners', () => {
 	it('still sends a request id and a traceparent on every attempt, one trace per call, a new span per attempt', async () => {
 		const { fetch, seen } = transport((_, index) => index === 0 ? json({}, 503) : json({ ok: true }));
-		const api = createCore({ fetch, trace: true, retry: { limit: 1, delay: () => 0 } });
+		const api = createCore({ fetch, trace: trace(), retry: { limit: 1, delay: () => 0 } });
 		await api.get(`${origin}/traced`).json();
 		const [first, second] = seen.map((request) => ({ id: request.headers.get('x-request-id'), parent: request.headers.get('traceparent')!.split('-') }));
 		expect(first!.id).toMatch(/^[\da-f-]{36}$/);
@@ -157,7 +159,7 @@ describe('trace without listeners', () => {
 
 	it('emits attempt:start/end to a listener added after the client was made', async () => {
 		const { fetch } = transport(() => json({ ok: true }));
-		const api = createCore({ fetch, trace: true });
+		const api = createCore({ fetch, trace: trace() });
 		await api.get(`${origin}/before`).json();
 		const types: string[] = [];
 		api.on('*', ({ type }) => types.push(type));

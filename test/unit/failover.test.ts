@@ -162,7 +162,7 @@ describe('failover', () => {
 		const store = memoryStore('failover-cache');
 		const api = createClient({
 			clock, retry: 0, retryBudget: false, store: () => store,
-			cache: staleCache(),
+			staleCache: staleCache(),
 			failover: failover({ mirrors: { [primary.server.url]: [mirrorA.server.url] } }),
 		});
 		primary.failWith = 503;
@@ -181,7 +181,7 @@ describe('failover', () => {
 		const store = memoryStore('failover-outbox');
 		primary.failWith = 503;
 		const make = (replays: boolean) => createPreset({
-			retry: 0, retryBudget: false, breaker: false, cache: false, store: () => store,
+			retry: 0, retryBudget: false, breaker: false, staleCache: false, store: () => store,
 			outbox: outbox({ baseBackoffMs: 1 }),
 			failover: failover({ mirrors: { [primary.server.url]: [mirrorA.server.url] }, replays }),
 		});

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/entries/core.js';
 import { createClient as createPreset, memoryStore } from '../../src/entries/index.js';
+import { health } from '../../src/entries/health.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { refusedUrl, serve, type RunningServer } from '../helpers/node-server.js';
 
@@ -31,7 +32,7 @@ const timed = (clock: ManualClock) => async (input: string | URL | Request, init
 describe('health stats', () => {
 	it('latency p50/p95/p99 of calls that reached the network, in the injected clock', async () => {
 		const clock = new ManualClock();
-		const api = createClient({ clock, fetch: timed(clock), retry: 0 });
+		const api = createClient({ clock, fetch: timed(clock), retry: 0, health: health() });
 		for (let ms = 1; ms <= 100; ms++) {
 			await api.get(`${server.url}/ok?ms=${ms}`);
 		}
@@ -44,7 +45,7 @@ describe('health stats', () => {
 
 	it('errorRate and topErrors over the window; scope:unhealthy at the threshold over ≥ 10 calls, scope:healthy under half of it', async () => {
 		const clock = new ManualClock();
-		const api = createClient({ clock, retry: 0, healthWindowMs: 10_000, healthThreshold: 0.5 });
+		const api = createClient({ clock, retry: 0, health: health({ windowMs: 10_000, threshold: 0.5 }) });
 		const events: string[] = [];
 		api.on('scope:unhealthy', (event) => events.push(`unhealthy ${event.errorRate} ${event.calls}`));
 		api.on('scope:healthy', (event) => events.push(`healthy ${event.errorRate} ${event.calls}`));
@@ -70,7 +71,7 @@ describe('health stats', () => {
 	it('counts what reached the network only: stale answers and queued writes are failures with the network\'s code; failing fast and the caller\'s abort are not counted', async () => {
 		const clock = new ManualClock();
 		const store = memoryStore('health');
-		const api = createPreset({ clock, retry: 0, store: () => store, breaker: { consecutiveFailures: 1, openMs: 60_000 }, outbox: true });
+		const api = createPreset({ clock, retry: 0, store: () => store, breaker: { consecutiveFailures: 1, openMs: 60_000 }, outbox: true, health: health() });
 		await api.get(`${dead}/x`).catch(() => undefined); // NETWORK, opens the breaker
 		await api.get(`${dead}/x`).catch(() => undefined); // CIRCUIT_OPEN, no network: not counted
 		const queued = await api.post(`${server.url}/status/503`, { json: {} }).catch((error: { code: string }) => error.code);
@@ -85,7 +86,7 @@ describe('health stats', () => {
 	});
 
 	it('[done-when] p95 against a loopback server that answers in 80 ms (real time), printed', async () => {
-		const api = createClient({ retry: 0 });
+		const api = createClient({ retry: 0, health: health() });
 		for (let index = 0; index < 40; index++) {
 			await api.get(`${server.url}/wait/80`);
 		}
@@ -102,7 +103,7 @@ describe('health stats', () => {
 
 	it('a scope whose calls never reached the network still has the figures, at zero', async () => {
 		const clock = new ManualClock();
-		const api = createPreset({ clock, retry: 0, store: memoryStore, breaker: { consecutiveFailures: 1, openMs: 60_000 } });
+		const api = createPreset({ clock, retry: 0, store: memoryStore, breaker: { consecutiveFailures: 1, openMs: 60_000 }, health: health() });
 		api.breaker.isolate(server.url);
 		await api.get(`${server.url}/ok`).catch(() => undefined);
 		expect(api.stats()[server.url]).toMatchObject({ requests: 1, latency: { p50: 0, p95: 0, p99: 0 }, errorRate: 0, topErrors: [] });
@@ -110,8 +111,8 @@ describe('health stats', () => {
 	});
 
 	it('bad options: a RangeError at creation', () => {
-		expect(() => createClient({ healthWindowMs: 0 })).toThrow(/healthWindowMs/);
-		expect(() => createClient({ healthThreshold: 1.5 })).toThrow(/healthThreshold/);
-		expect(() => createClient({ healthThreshold: Number.NaN })).toThrow(RangeError);
+		expect(() => health({ windowMs: 0 })).toThrow(/health\.windowMs/);
+		expect(() => health({ threshold: 1.5 })).toThrow(/health\.threshold/);
+		expect(() => health({ threshold: Number.NaN })).toThrow(RangeError);
 	});
 });

@@ -40,7 +40,7 @@ describe('ky parity: members and construction', () => {
 	});
 
 	it('createClient takes an options object or nothing; anything else is a TypeError', () => {
-		for (const entry of [createClient, createCore]) {
+		for (const entry of [createClient, createCore] as Array<(options?: object) => { close(): void }>) {
 			for (const bad of ['x', null, 42, [], true]) {
 				expect(() => entry(bad as never), String(bad)).toThrow(TypeError);
 			}

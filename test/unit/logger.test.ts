@@ -1,7 +1,9 @@
 /** `logger` (issue 16): one structured record per call outcome and per notable event; no secret in any. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient as createCore } from '../../src/entries/core.js';
-import { createClient, memoryStore, type LogRecord } from '../../src/entries/index.js';
+import { createClient, memoryStore } from '../../src/entries/index.js';
+import { logger, type LogRecord } from '../../src/entries/logger.js';
+import { trace } from '../../src/entries/trace.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 import { createHandler } from '../helpers/server-handler.js';
@@ -21,8 +23,8 @@ const capture = () => {
 describe('logger', () => {
 	it('a call with two retries: retry records and one call record with the request id, redacted URL, attempts and duration', async () => {
 		const clock = new ManualClock();
-		const { records, logger } = capture();
-		const api = createClient({ clock, logger, trace: true, cache: false, breaker: false, retry: { limit: 2, delay: () => 0 } });
+		const { records, logger: sink } = capture();
+		const api = createClient({ clock, logger: logger(sink), trace: trace(), staleCache: false, breaker: false, retry: { limit: 2, delay: () => 0 } });
 		const response = await api.get(`${server.url}/plan/503,503,200?id=log&access_token=s3cret`, { headers: { authorization: 'Bearer t0ken' } });
 		expect(response.status).toBe(200);
 		const requestId = (await api.get(`${server.url}/echo?id=log2`).json<{ headers: Record<string, string> }>()).headers['x-request-id'];
@@ -38,8 +40,8 @@ describe('logger', () => {
 	});
 
 	it('failures: expected ones warn, unexpected ones are errors; breaker changes and outbox writes are logged', async () => {
-		const { records, logger } = capture();
-		const api = createClient({ logger, retry: 0, cache: false, store: memoryStore, breaker: { consecutiveFailures: 1 }, outbox: true });
+		const { records, logger: sink } = capture();
+		const api = createClient({ logger: logger(sink), retry: 0, staleCache: false, store: memoryStore, breaker: { consecutiveFailures: 1 }, outbox: true });
 		await api.get(`${server.url}/status/404?id=l3`).catch(() => undefined);
 		await api.post(`${server.url}/mutate?id=l4&fail=503`, { json: { a: 1 } }).catch(() => undefined);
 		await api.get('not a url at all').catch(() => undefined);
@@ -60,10 +62,10 @@ describe('logger', () => {
 			throw new Error('disk full');
 		};
 
-		const api = createCore({ logger: { info: boom, warn: boom, error: boom }, retry: 0 });
+		const api = createCore({ logger: logger({ info: boom, warn: boom, error: boom }), retry: 0 });
 		expect((await api.get(`${server.url}/json?id=l5`)).status).toBe(200);
 		api.close();
-		expect(() => createCore({ logger: { info: () => undefined } as never })).toThrow(/logger/);
-		expect(() => createCore({ logger: 'console' as never })).toThrow(RangeError);
+		expect(() => logger({ info: () => undefined } as never)).toThrow(/logger/);
+		expect(() => logger('console' as never)).toThrow(RangeError);
 	});
 });

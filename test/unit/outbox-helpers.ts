@@ -19,7 +19,7 @@ export interface Harness {
 	store: KeyValueStore;
 	/** Every request that left a client made by `make` (a spy around the real fetch). */
 	seen: Seen[];
-	make(options?: ClientOptions): Client;
+	make(options?: ClientOptions): Client<{ outbox: true }>;
 	/** Events of a client, by type. */
 	record(client: Client, ...types: EventType[]): Array<EventMap[EventType]>;
 	close(): Promise<void>;
@@ -31,7 +31,7 @@ export const startHarness = async (): Promise<Harness> => {
 	const clock = new ManualClock();
 	const store = memoryStore('outbox-test');
 	const seen: Seen[] = [];
-	const clients: Client[] = [];
+	const clients: Client<{ outbox: true }>[] = [];
 	/** The client always hands its transport a Request. */
 	const spy = async (input: Parameters<typeof fetch>[0], init?: RequestInit): Promise<Response> => {
 		const request = input as Request;
@@ -49,7 +49,7 @@ export const startHarness = async (): Promise<Harness> => {
 		make(options = {}) {
 			const client = createClient({
 				baseUrl: api.url + '/', clock, random: () => 0.5, store: () => store, fetch: spy,
-				retry: 0, retryBudget: false, breaker: false, cache: false,
+				retry: 0, retryBudget: false, breaker: false, staleCache: false,
 				...options,
 				outbox: { baseBackoffMs: 1000, ...(typeof options.outbox === 'object' ? options.outbox : {}) },
 			});

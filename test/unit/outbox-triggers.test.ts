@@ -19,7 +19,7 @@ afterEach(async () => {
 });
 
 /** Queue `n` mutations while the runtime reports offline (no request goes out). */
-const queueOffline = async (api: Client, id: string, n = 1) => {
+const queueOffline = async (api: Client<{ outbox: true }>, id: string, n = 1) => {
 	win.setOnline(false);
 	const before = h.seen.length;
 	for (let index = 0; index < n; index++) {
@@ -127,7 +127,7 @@ describe('outbox triggers', () => {
 		const replay = h.make({});
 		const store = memoryStore('x');
 		const context: PolicyContext = {
-			name: 'bc', clock: h.clock, random: () => 0.5, timeout: undefined, options: {}, identity: () => undefined, spendRetry: () => true, sensitive: { headers: new Set(), params: new Set() }, on: (type, listener) => emitter.on(type, listener), scopeOf: originOf, storeFor: () => store, storageError() {},
+			name: 'bc', clock: h.clock, random: () => 0.5, options: {}, stores: new Map([['bc/outbox', store]]), identity: () => undefined, spendRetry: () => true, on: (type, listener) => emitter.on(type, listener), scopeOf: originOf,
 			emit: () => undefined, listening: () => false, send: (input, options) => replay(input, options),
 		};
 		const feature = outbox().create(context);

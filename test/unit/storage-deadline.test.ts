@@ -30,7 +30,7 @@ describe('storage that never answers', () => {
 	});
 
 	it('an outbox POST is queued (kept in memory) instead of hanging on the key listing', async () => {
-		const api = createClient({ store: () => hanging, storageTimeoutMs: 50, breaker: false, cache: false, retry: 0, outbox: { queuedResponse: 'accepted' } });
+		const api = createClient({ store: () => hanging, storageTimeoutMs: 50, breaker: false, staleCache: false, retry: 0, outbox: { queuedResponse: 'accepted' } });
 		const errors: StorageErrorEvent[] = [];
 		api.on('storage:error', (event) => errors.push(event));
 		const response = await api.post(`${server.url}/m`, { json: { a: 1 } });

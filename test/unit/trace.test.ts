@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { createClient as createCore } from '../../src/entries/core.js';
 import { createClient, memoryStore, type EventMap } from '../../src/entries/index.js';
+import { trace } from '../../src/entries/trace.js';
 
 const scripted = (statuses: number[]) => {
 	const seen: Request[] = [];
@@ -16,7 +17,7 @@ const scripted = (statuses: number[]) => {
 describe('trace', () => {
 	it('one request id across a call\'s 3 attempts; one trace id, a new span id per attempt; attempt events', async () => {
 		const { seen, fetch } = scripted([503, 503, 200]);
-		const api = createCore({ fetch, trace: true, retry: { limit: 2, delay: () => 0 } });
+		const api = createCore({ fetch, trace: trace(), retry: { limit: 2, delay: () => 0 } });
 		const events: Array<EventMap['attempt:end']> = [];
 		api.on('attempt:end', (event) => events.push(event));
 		await api.get('https://api.test/a').text();
@@ -32,7 +33,7 @@ describe('trace', () => {
 
 	it('continues a traceparent already on the request, and a request id header of its own name', async () => {
 		const { seen, fetch } = scripted([200]);
-		const api = createCore({ fetch, trace: { requestIdHeader: 'x-correlation-id' } });
+		const api = createCore({ fetch, trace: trace({ requestIdHeader: 'x-correlation-id' }) });
 		await api.get('https://api.test/a', { headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00' } }).text();
 		expect(seen[0]!.headers.get('traceparent')).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-(?!b7ad6b7169203331)[\da-f]{16}-00$/);
 		expect(seen[0]!.headers.get('x-correlation-id')).toMatch(/^[\da-f-]{36}$/);
@@ -40,7 +41,7 @@ describe('trace', () => {
 
 	it('an outbox replay carries the request id and the trace id of the first attempt', async () => {
 		const { seen, fetch } = scripted([503, 201]);
-		const api = createClient({ fetch, trace: true, store: memoryStore, retry: 0, breaker: false, cache: false, outbox: { baseBackoffMs: 1 } });
+		const api = createClient({ fetch, trace: trace(), store: memoryStore, retry: 0, breaker: false, staleCache: false, outbox: { baseBackoffMs: 1 } });
 		await api.post('https://api.test/m', { json: { a: 1 } }).catch(() => undefined);
 		await new Promise((resolve) => setTimeout(resolve, 10));
 		await api.outbox.flush();
@@ -51,6 +52,6 @@ describe('trace', () => {
 	});
 
 	it('a bad requestIdHeader is a RangeError naming it', () => {
-		expect(() => createCore({ trace: { requestIdHeader: 'bad header' } })).toThrow(/trace\.requestIdHeader/);
+		expect(() => createCore({ trace: trace({ requestIdHeader: 'bad header' }) })).toThrow(/trace\.requestIdHeader/);
 	});
 });

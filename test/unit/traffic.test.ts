@@ -95,8 +95,8 @@ describe('bulkhead', () => {
 		expect(() => bulkhead({ maxConcurrent: 0 })).toThrow(/bulkhead\.maxConcurrent.*0/);
 		expect(() => bulkhead({ maxQueue: -1 })).toThrow(/bulkhead\.maxQueue.*-1/);
 		expect(() => bulkhead({ maxConcurrent: 1.5 })).toThrow(RangeError);
-		expect(() => createPreset({ bulkhead: { maxConcurrent: Number.NaN } })).toThrow(/bulkhead\.maxConcurrent/);
-		createPreset({ bulkhead: { maxConcurrent: 2 } }).close();
+		expect(() => createPreset({ bulkhead: { maxConcurrent: 2 } as never })).toThrow(/`bulkhead` must be a policy \(from `steadfetch\/bulkhead`\)/);
+		createPreset({ bulkhead: bulkhead({ maxConcurrent: 2 }) }).close();
 	});
 });
 

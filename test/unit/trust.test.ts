@@ -3,7 +3,7 @@
  * outside bounded (issue 12), in Node. The IndexedDB versions run in Chromium (test/node/identity-chromium.test.ts).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { classify, createClient, isStale, memoryStore, type KeyValueStore } from '../../src/entries/index.js';
+import { classify, createClient, isStale, memoryStore, type Client, type KeyValueStore } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 import { createHandler, createState } from '../helpers/server-handler.js';
@@ -45,8 +45,8 @@ const setup = (options: Parameters<typeof createClient>[0] = {}) => {
 	let who: string | undefined = 'alice';
 	const api = createClient({
 		baseUrl: server.url + '/', clock, store: () => store, name: `trust-${names++}`, retry: 0, breaker: false,
-		identity: () => who, cache: { shared: false }, outbox: { baseBackoffMs: 1000 }, ...options,
-	});
+		identity: () => who, staleCache: { shared: false }, outbox: { baseBackoffMs: 1000 }, ...options,
+	}) as Client<{ outbox: true }>;
 	return { api, store, clock, login: (next: string | undefined) => { who = next; } };
 };
 

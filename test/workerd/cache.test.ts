@@ -51,7 +51,7 @@ describe('stale cache on cacheApiStore (workerd)', () => {
 		await shared.get('json?id=wd3', { headers: { authorization: 'Bearer t' } }).text();
 		await new Promise((resolve) => setTimeout(resolve, 100));
 		expect(events).toEqual([]);
-		const own = client(`workerd-cache-${crypto.randomUUID()}`, { cache: { shared: false } });
+		const own = client(`workerd-cache-${crypto.randomUUID()}`, { staleCache: { shared: false } });
 		const stored = new Promise((resolve) => own.on('cache:stored', resolve));
 		await own.get('json?id=wd4', { headers: { authorization: 'Bearer t' } }).text();
 		await stored;

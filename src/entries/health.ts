@@ -1,0 +1,2 @@
+/** `steadfetch/health`: latency, error rate and top errors per scope, for the `health` slot. */
+export { health, type HealthOptions, type HealthStats } from '../health/index.js';
