@@ -34,8 +34,11 @@ export interface BaseClientOptions extends Omit<KyOptions, 'cache'> {
 	/**
 	 * Query parameters whose values are secrets: never written to any store (a cached URL keys them
 	 * by a digest of their value; a mutation carrying one is never queued, it is sent as with
-	 * `outbox: false`), redacted in `client.cache.list()`. Matched case-insensitively.
-	 * @default ['access_token', 'refresh_token', 'id_token', 'token', 'api_key', 'apikey', 'key', 'password', 'passwd', 'secret', 'client_secret', 'signature', 'sig', 'x-amz-signature', 'x-amz-credential', 'x-amz-security-token']
+	 * `outbox: false`); their values are removed from every URL in `client.cache.list()`, events, log
+	 * records and spans. Names are matched case-insensitively after percent-decoding (`secre%74` is
+	 * `secret`). The default includes OpenTelemetry's list (`AWSAccessKeyId`, `Signature`, `sig`,
+	 * `X-Goog-Signature`); a list given here replaces it.
+	 * @default ['access_token', 'refresh_token', 'id_token', 'token', 'api_key', 'apikey', 'key', 'password', 'passwd', 'secret', 'client_secret', 'signature', 'sig', 'AWSAccessKeyId', 'X-Amz-Signature', 'X-Amz-Credential', 'X-Amz-Security-Token', 'X-Goog-Signature', 'X-Goog-Credential']
 	 */
 	sensitiveParams?: readonly string[];
 	/**
