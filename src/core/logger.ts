@@ -1,5 +1,5 @@
 import { classify } from '../errors/classify.js';
-import { splitSensitive } from '../shared/sensitive.js';
+import { redact } from '../shared/sensitive.js';
 import type { EventMap, EventType } from './event-types.js';
 import type { CallState, Clock } from './types.js';
 import { check } from './validate.js';
@@ -58,7 +58,7 @@ export const createLogging = (logger: Logger, params: ReadonlySet<string>, clock
 		}
 
 		if (typeof record['url'] === 'string') {
-			record['url'] = splitSensitive(record['url'], params).redacted;
+			record['url'] = redact(record['url'], params);
 		}
 
 		try {

@@ -4,6 +4,7 @@ import { isOffline } from '../core/runtime.js';
 import type { Layer } from '../core/types.js';
 import { check } from '../core/validate.js';
 import { classify } from '../errors/classify.js';
+import { redact } from '../shared/sensitive.js';
 
 /** Options of origin failover (`failover()` from `steadfetch/failover`). */
 export interface FailoverOptions {
@@ -78,7 +79,8 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 				drop(failure.response);
 				const scope = call.scope ?? context.scopeOf(request.url);
 				answered.set(scope, (answered.get(scope) ?? 0) + 1);
-				context.emit('failover', { scope, method: call.method, url: request.url, mirror: response.url || base, code });
+				const { params } = context.sensitive;
+				context.emit('failover', { scope, method: call.method, url: redact(request.url, params), mirror: redact(response.url || base, params), code });
 				return response;
 			} catch (error) {
 				if (call.signal?.aborted) {
