@@ -2,6 +2,7 @@ import ky, { type Input, type Options as KyOptions } from 'ky';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import { RetryBudget } from '../retry/budget.js';
+import { redact } from '../shared/sensitive.js';
 import { createShouldRetry } from '../retry/should-retry.js';
 import type { KeyValueStore } from '../stores/types.js';
 import { createAccounting } from './accounting.js';
@@ -83,7 +84,7 @@ export function assemble<O extends object>(userOptions: O, resolve: Resolve<O>, 
 		stats,
 		budget,
 		scopeOfRequest,
-		emitRetry: (fields) => emit('retry', fields),
+		emitRetry: (fields) => emit('retry', { ...fields, url: redact(fields.url, context.sensitive.params) }),
 	});
 	const layers: Layer[] = [accounting, ...active.flatMap((part) => part.layer ? [part.layer] : [])];
 	const wrappers = active.filter((part) => part.wrap);
