@@ -1,6 +1,7 @@
 import type { Options as KyOptions } from 'ky';
 import type { RetryBudgetOptions } from '../retry/budget.js';
 import type { StoreFactory } from '../stores/types.js';
+import type { TraceOptions } from '../trace/index.js';
 import type { Policy, SlotName } from './policy.js';
 import type { Logger } from './logger.js';
 import type { Clock } from './types.js';
@@ -110,11 +111,12 @@ export interface BaseClientOptions extends Omit<KyOptions, 'cache'> {
  */
 export interface CoreClientOptions extends BaseClientOptions, Omit<Slots, 'cache' | 'trace'> {
 	/**
-	 * Request ids and W3C trace context: `true` (request id header `X-Request-ID`), `{ requestIdHeader }`,
-	 * or a trace policy (`trace()`; `otel({ tracer })` later). Off by default.
+	 * Request ids and W3C trace context: `true` (request id header `X-Request-ID`, headers only to
+	 * the client's own origins), `{ requestIdHeader, propagateTo }`, or a trace policy (`trace()`,
+	 * `otel({ tracer })`). Off by default.
 	 * @default false
 	 */
-	trace?: boolean | { requestIdHeader?: string } | Policy<'trace'>;
+	trace?: boolean | TraceOptions | Policy<'trace'>;
 	/** The stale cache (`staleCache()` from `steadfetch/cache`), `false`, or fetch's `RequestCache` mode (`'no-store'` also means no stale cache). */
 	cache?: Policy<'cache'> | false | RequestCache;
 }

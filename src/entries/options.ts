@@ -8,6 +8,7 @@ import type { RateLimitOptions } from '../rate-limit/index.js';
 import type { HedgeOptions } from '../hedge/index.js';
 import type { FailoverOptions } from '../failover/index.js';
 import type { AuthOptions } from '../auth/index.js';
+import type { TraceOptions } from '../trace/index.js';
 
 /**
  * Options of `createClient` from `steadfetch`: every ky option, the core's keys, and each policy
@@ -19,11 +20,11 @@ import type { AuthOptions } from '../auth/index.js';
  */
 export interface ClientOptions extends BaseClientOptions {
 	/**
-	 * Request ids and W3C trace context: `true` (request id header `X-Request-ID`), `{ requestIdHeader }`,
-	 * or a trace policy. Off by default.
+	 * Request ids and W3C trace context: `true` (request id header `X-Request-ID`, headers only to
+	 * the client's own origins), `{ requestIdHeader, propagateTo }`, or a trace policy. Off by default.
 	 * @default false
 	 */
-	trace?: boolean | { requestIdHeader?: string } | Policy<'trace'>;
+	trace?: boolean | TraceOptions | Policy<'trace'>;
 	/**
 	 * The per-scope circuit breaker. `false` turns it off.
 	 * @default on, see `BreakerOptions`
