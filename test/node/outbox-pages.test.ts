@@ -174,7 +174,8 @@ describe('outbox in real Chromium', () => {
 	it('trace: one request id across a call\'s 3 attempts and its replay after a reload; one trace id, a new span per attempt', async () => {
 		const context = await chromium.context();
 		const page = await openPage(context, pages);
-		const traced = { trace: true, retry: { limit: 2, backoffLimit: 10 } };
+		// The API is on another origin than the page: it gets the trace headers once named.
+		const traced = { trace: { propagateTo: [api.url] }, retry: { limit: 2, backoffLimit: 10 } };
 		await boot(page, 'traced', traced);
 		await api.down(503);
 		expect(await mutate(page, [`${api.url}/mutate?id=traced`])).toEqual(['QUEUED']); // 3 attempts answered 503
