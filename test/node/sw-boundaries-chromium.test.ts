@@ -70,7 +70,7 @@ const controlledPage = async (): Promise<Page> => {
 
 /** Plain `fetch` in the page: status, the headers steadfetch adds, the body. */
 const request = async (page: Page, url: string, init: RequestInit = {}) => page.evaluate(async ({ url, init }) => {
-	const response = await fetch(url, init);
+	const response = await fetch(url, init as RequestInit);
 	return { status: response.status, cache: response.headers.get('cache-status'), entry: response.headers.get('steadfetch-outbox-entry'), body: await response.text() };
 }, { url, init });
 
