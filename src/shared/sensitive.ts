@@ -59,7 +59,8 @@ export const splitSensitive = (url: string, params: ReadonlySet<string>): { foun
 	const hash = url.indexOf('#', start);
 	const end = hash === -1 ? url.length : hash;
 	const parts = url.slice(start + 1, end).split('&');
-	for (const [index, part] of parts.entries()) {
+	for (let index = 0; index < parts.length; index++) {
+		const part = parts[index]!;
 		const equals = part.indexOf('=');
 		if (equals !== -1 && params.has(nameOf(part.slice(0, equals)))) {
 			for (const [name, value] of new URLSearchParams(part)) {
