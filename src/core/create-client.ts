@@ -3,6 +3,8 @@ import { classify } from '../errors/classify.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { RetryBudget } from '../retry/budget.js';
 import { shouldRetry } from '../retry/should-retry.js';
+import { redact } from '../shared/sensitive.js';
+import { sensitiveOf } from '../shared/sensitive-of.js';
 import { core, type CallState } from './call-state.js';
 import { createCaller, type Method } from './call.js';
 import type { AnyClient, ClientStats } from './client-types.js';
@@ -54,9 +56,17 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	const budget = options.retryBudget === false ? undefined : new RetryBudget(options.retryBudget ?? {}, clock);
 	let closed = false;
 
+	/** Every URL in an event has its sensitive query values removed (`url`, and failover's `mirror`). */
 	const emit: PolicyContext['emit'] = (type, fields) => {
 		if (emitter.has(type)) {
-			emitter.emit(type, { type, time: clock.now(), ...fields } as never);
+			const event = { type, time: clock.now(), ...fields } as Record<string, unknown>;
+			for (const key of ['url', 'mirror']) {
+				if (typeof event[key] === 'string') {
+					event[key] = redact(event[key], sensitiveOf(context).params);
+				}
+			}
+
+			emitter.emit(type, event as never);
 		}
 	};
 

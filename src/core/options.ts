@@ -39,9 +39,11 @@ export interface BaseClientOptions extends KyOptions {
 	/**
 	 * Query parameters whose values are secrets: never written to any store (a cached URL keys them
 	 * by a digest of their value; a mutation carrying one is never queued, it is sent as with
-	 * `outbox: false`), redacted in every URL of an event, log record, span and `client.cache.list()`.
-	 * Compared case-insensitively after percent-decoding. Giving a list replaces the default one.
-	 * @default ['access_token', 'refresh_token', 'id_token', 'token', 'api_key', 'apikey', 'key', 'password', 'passwd', 'secret', 'client_secret', 'signature', 'sig', 'awsaccesskeyid', 'x-amz-signature', 'x-amz-credential', 'x-amz-security-token', 'x-goog-signature', 'x-goog-credential']
+	 * `outbox: false`); their values are removed from every URL in `client.cache.list()`, events, log
+	 * records and spans. Names are matched case-insensitively after percent-decoding (`secre%74` is
+	 * `secret`). The default includes OpenTelemetry's list (`AWSAccessKeyId`, `Signature`, `sig`,
+	 * `X-Goog-Signature`); a list given here replaces it.
+	 * @default ['access_token', 'refresh_token', 'id_token', 'token', 'api_key', 'apikey', 'key', 'password', 'passwd', 'secret', 'client_secret', 'signature', 'sig', 'AWSAccessKeyId', 'X-Amz-Signature', 'X-Amz-Credential', 'X-Amz-Security-Token', 'X-Goog-Signature', 'X-Goog-Credential']
 	 */
 	sensitiveParams?: readonly string[];
 	/**

@@ -2,7 +2,7 @@ import type { EventType } from '../core/event-types.js';
 import type { Policy, PolicyCall, PolicyContext, PolicyParts } from '../core/policy.js';
 import { check } from '../core/validate.js';
 import { classify } from '../errors/classify.js';
-import { splitSensitive } from '../shared/sensitive.js';
+import { redact } from '../shared/sensitive.js';
 import { sensitiveOf } from '../shared/sensitive-of.js';
 
 /** A console-like sink: each record is one plain-object argument (`console` works). */
@@ -89,7 +89,7 @@ const createLogging = (context: PolicyContext, sink: Logger, lowest: number): Po
 		}
 
 		if (typeof record['url'] === 'string') {
-			record['url'] = splitSensitive(record['url'], params).redacted;
+			record['url'] = redact(record['url'], params);
 		}
 
 		try {

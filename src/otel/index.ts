@@ -1,9 +1,9 @@
 import { context as otelContext, SpanKind, SpanStatusCode, trace as otelTrace, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import type { PolicyCall, Policy, PolicyContext } from '../core/policy.js';
 import { classify } from '../errors/classify.js';
-import { splitSensitive } from '../shared/sensitive.js';
+import { redact } from '../shared/sensitive.js';
 import { sensitiveOf } from '../shared/sensitive-of.js';
-import { hex, requestIdHeaderOf, traceLayer, traced, traceparent, type AttemptTracer, type TraceOptions } from '../trace/index.js';
+import { hex, resolveTrace, traceLayer, traced, traceparent, type AttemptTracer, type ResolvedTrace, type TraceOptions } from '../trace/index.js';
 
 /** Options of `otel()` (`steadfetch/otel`), for the `trace` slot. */
 export interface OtelOptions extends TraceOptions {
@@ -29,9 +29,9 @@ const finish = (span: Span, response: Response | undefined, error: unknown): voi
 	span.end();
 };
 
-const create = (context: PolicyContext, header: string, tracer: Tracer) => {
+const create = (context: PolicyContext, resolved: ResolvedTrace, tracer: Tracer) => {
 	const spans = new WeakMap<PolicyCall, Span>();
-	const redact = (url: string): string => splitSensitive(url, sensitiveOf(context).params).redacted;
+	const { params } = sensitiveOf(context);
 
 	/** The call span's parent: a `traceparent` the caller put on the call, else the active context. */
 	const parentOf = (call: PolicyCall): Context => {
@@ -42,7 +42,7 @@ const create = (context: PolicyContext, header: string, tracer: Tracer) => {
 		}
 
 		const given = traceparent.exec(headers.get('traceparent') ?? '');
-		return given ? otelTrace.setSpanContext(active, { traceId: given[1]!, spanId: given[2]!, traceFlags: Number.parseInt(given[3]!, 16), isRemote: true }) : active;
+		return given ? otelTrace.setSpanContext(active, { traceId: given[2]!, spanId: given[3]!, traceFlags: Number.parseInt(given[4]!, 16), isRemote: true }) : active;
 	};
 
 	const attempts: AttemptTracer = {
@@ -53,7 +53,7 @@ const create = (context: PolicyContext, header: string, tracer: Tracer) => {
 				kind: SpanKind.CLIENT,
 				attributes: {
 					'http.request.method': request.method,
-					'url.full': redact(request.url),
+					'url.full': redact(request.url, params),
 					'server.address': hostname,
 					'server.port': Number(port || (protocol === 'https:' ? 443 : 80)),
 					...(attempt > 1 ? { 'http.request.resend_count': attempt - 1 } : {}),
@@ -71,7 +71,7 @@ const create = (context: PolicyContext, header: string, tracer: Tracer) => {
 	};
 
 	return {
-		layer: traceLayer(context, header, attempts),
+		layer: traceLayer(context, resolved, attempts),
 		async wrap(call: PolicyCall, next: () => Promise<Response>): Promise<Response> {
 			const span = traced(() => tracer.startSpan(`steadfetch ${call.method}`, { kind: SpanKind.INTERNAL, attributes: { 'http.request.method': call.method } }, parentOf(call)));
 			if (!span) {
@@ -90,10 +90,10 @@ const create = (context: PolicyContext, header: string, tracer: Tracer) => {
 			} finally {
 				traced(() => {
 					if (call.request) {
-						span.setAttribute('url.full', redact(call.request.url));
+						span.setAttribute('url.full', redact(call.request.url, params));
 					}
 
-					const requestId = call.request?.headers.get(header);
+					const requestId = call.request?.headers.get(resolved.header);
 					if (requestId) {
 						span.setAttribute('steadfetch.request_id', requestId);
 					}
@@ -111,20 +111,21 @@ const create = (context: PolicyContext, header: string, tracer: Tracer) => {
  * with a client span per attempt under it (`GET`), with the HTTP semantic conventions —
  * `http.request.method`, `url.full` (sensitive query values removed), `server.address`,
  * `server.port`, `http.response.status_code`, `http.request.resend_count`, `error.type` — and the
- * attempt span's ids in the `traceparent` it sends. The call span's parent is a `traceparent` given
- * on the call, else the active context. `@opentelemetry/api` is an optional peer dependency: only
- * this entry imports it.
+ * attempt span's ids in the `traceparent` it sends (to the `propagateTo` origins only; every attempt
+ * has its span). The call span's parent is a valid `traceparent` given on the call, else the active
+ * context. `@opentelemetry/api` is an optional peer dependency: only this entry imports it. Bad
+ * options throw a `RangeError` naming the option (`otel.propagateTo`, ...).
  *
  * @example
  * import { trace } from '@opentelemetry/api';
  * const api = createClient({ trace: otel({ tracer: trace.getTracer('my-app') }) });
  */
 export const otel = (options: OtelOptions): Policy<'trace'> => {
-	const header = requestIdHeaderOf(options ?? {});
+	const resolved = resolveTrace(options ?? {}, 'otel');
 	const tracer = options?.tracer;
 	if (typeof tracer?.startSpan !== 'function') {
 		throw new RangeError(`\`otel.tracer\` must be an OpenTelemetry Tracer (with startSpan); got ${tracer === null ? 'null' : typeof tracer}`);
 	}
 
-	return { slot: 'trace', header, create: (context) => create(context, header, tracer) } as Policy<'trace'>;
+	return { slot: 'trace', header: resolved.header, create: (context) => create(context, resolved, tracer) } as Policy<'trace'>;
 };

@@ -1,5 +1,6 @@
 import type { ClientOf as Client } from '../core/client-types.js';
 import { classify } from '../errors/classify.js';
+import { here } from '../shared/origins.js';
 
 /** What `fetchHandler` uses of a service worker's `fetch` event. */
 export interface FetchEventLike {
@@ -11,10 +12,14 @@ export interface FetchEventLike {
 export interface FetchHandlerOptions {
 	/**
 	 * Which requests the client answers: a `URLPattern` (tested against the request's URL) or a
-	 * function of the request. Others are left alone (the handler returns false). Only http(s)
-	 * requests are ever handled.
+	 * function of the request. Others are left alone (the handler returns false). A pattern that
+	 * sets no hostname (`new URLPattern({ pathname: '/api/*' })`) takes only requests to the worker's
+	 * own origin (`self.location.origin`): name another origin in the pattern (`hostname`, `port`) to
+	 * take it. A function decides alone. Only http(s) requests are ever handled, and never one whose
+	 * `cache` is `'no-store'` (the page's `fetch(url, { cache: 'no-store' })`): it goes to the network
+	 * untouched, neither answered from nor written to the stale cache.
 	 */
-	match: { test(input: string): boolean } | ((request: Request) => boolean);
+	match: { test(input: string): boolean; readonly hostname?: string } | ((request: Request) => boolean);
 }
 
 const json = (value: unknown, status: number, headers: Record<string, string>): Response =>
@@ -74,7 +79,8 @@ const respond = async (client: Client, request: Request): Promise<Response> => {
  * A service worker's `fetch` handler that runs the matched requests of every page through `client`
  * (a client living in the worker): pages keep plain `fetch`, and get its stale cache, outbox and
  * breaker across all tabs. Returns `(event) => boolean`: true when it called `event.respondWith`,
- * false for a request it leaves alone (your own handler may take it). Bad options throw a
+ * false for a request it leaves alone (your own handler may take it): another origin than the
+ * worker's unless `match` names it, and any `cache: 'no-store'` request. Bad options throw a
  * `RangeError` naming the option.
  *
  * @example
@@ -90,7 +96,10 @@ export const fetchHandler = (client: Client, options: FetchHandlerOptions): ((ev
 	}
 
 	const match = options?.match;
-	const test = typeof match === 'function' ? match : typeof match?.test === 'function' ? (request: Request) => match.test(request.url) : undefined;
+	// A pattern without a hostname of its own (URLPattern's '*') matches the worker's own origin only
+	// (outside a worker there is none: 'null/', which no request URL starts with).
+	const own = typeof match === 'function' || (match?.hostname ?? '*') !== '*' ? '' : `${new URL(here() ?? 'null:').origin}/`;
+	const test = typeof match === 'function' ? match : typeof match?.test === 'function' ? (request: Request) => request.url.startsWith(own) && match.test(request.url) : undefined;
 	if (!test) {
 		throw new RangeError(`\`fetchHandler.match\` must be a URLPattern or a function of the request; got ${match === null ? 'null' : typeof match}`);
 	}
@@ -99,7 +108,7 @@ export const fetchHandler = (client: Client, options: FetchHandlerOptions): ((ev
 		const { request } = event;
 		let matched = false;
 		try {
-			matched = /^https?:/.test(request.url) && test(request) === true;
+			matched = /^https?:/.test(request.url) && request.cache !== 'no-store' && test(request) === true;
 		} catch {
 			matched = false; // A pattern or predicate that throws takes nothing.
 		}

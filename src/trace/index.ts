@@ -1,6 +1,7 @@
 import type { PolicyCall, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { check } from '../core/validate.js';
+import { checkOrigins, originTest } from '../shared/origins.js';
 
 /** Options of `trace` (a client option of both entries). */
 export interface TraceOptions {
@@ -10,6 +11,21 @@ export interface TraceOptions {
 	 * @default 'X-Request-ID'
 	 */
 	requestIdHeader?: string;
+	/**
+	 * The origins whose requests get the trace headers (the request id header and `traceparent`),
+	 * e.g. `['https://api.example.com']`, or `'*'` for every origin. A request to any other origin
+	 * gets none of them (a CORS-simple cross-origin request stays simple, a third party learns no
+	 * id), and a `traceparent` or request id the caller put on it is left as it is. Such a request is
+	 * still traced locally: it has a request id, `attempt:*` events and spans.
+	 * @default the origin of the client's `prefix`/`baseUrl` when one is set, plus `location.origin` where there is one (none in Node, Deno without `--location`, or workerd)
+	 */
+	propagateTo?: readonly string[] | '*';
+}
+
+/** `TraceOptions` checked: the request id header, and the origins (undefined: the default, known per client). */
+export interface ResolvedTrace {
+	readonly header: string;
+	readonly propagateTo: readonly string[] | '*' | undefined;
 }
 
 /** The W3C trace context of one attempt: what its `traceparent` says. */
@@ -48,17 +64,22 @@ export const hex = (bytes: number): string => {
 
 	return out;
 };
-/** A `traceparent` header: version 00, trace id, parent span id, flags. */
-export const traceparent = /^00-([\da-f]{32})-([\da-f]{16})-([\da-f]{2})$/;
+/**
+ * A valid `traceparent` (W3C Trace Context): version (not `ff`), trace id, parent span id (neither
+ * all zeros), flags, in lower-case hex; version 00 has exactly these four fields, a later version
+ * may have more after a `-`. An invalid one is not continued: the call starts a new trace.
+ */
+export const traceparent = /^(?!ff|00-.{52}-)([\da-f]{2})-(?!0{32})([\da-f]{32})-(?!0{16})([\da-f]{16})-([\da-f]{2})(?:-|$)/;
 
 /**
  * The trace slot's per-attempt layer: the call's request id on every attempt, a `traceparent` per
  * attempt (from `tracer` when given, else a new span id in the call's trace), `attempt:start` and
  * `attempt:end` events.
  */
-export const traceLayer = (context: PolicyContext, header: string, tracer?: AttemptTracer): Layer => {
+export const traceLayer = (context: PolicyContext, { header, propagateTo }: ResolvedTrace, tracer?: AttemptTracer): Layer => {
 	const calls = new WeakMap<PolicyCall, CallTrace>();
 	const { clock } = context;
+	const propagates = originTest(propagateTo, context.options);
 
 	/** The call's ids, fixed at its first attempt: a request id and a trace already on the request are continued. */
 	const traceOf = (call: PolicyCall | undefined, request: Request): CallTrace => {
@@ -67,8 +88,8 @@ export const traceLayer = (context: PolicyContext, header: string, tracer?: Atte
 			const given = traceparent.exec(request.headers.get('traceparent') ?? '');
 			trace = {
 				requestId: request.headers.get(header) ?? crypto.randomUUID(),
-				traceId: given?.[1] ?? hex(16),
-				flags: given?.[3] ?? '01',
+				traceId: given?.[2] ?? hex(16),
+				flags: given?.[4] ?? '01',
 			};
 			if (call) {
 				calls.set(call, trace);
@@ -102,9 +123,12 @@ export const traceLayer = (context: PolicyContext, header: string, tracer?: Atte
 		const trace = traceOf(call, request);
 		const attempt = call?.attempts ?? 1;
 		const span = tracer && traced(() => tracer.attempt(call, request, attempt));
-		const ids = span?.ids;
-		request.headers.set(header, trace.requestId);
-		request.headers.set('traceparent', ids ? `00-${ids.traceId}-${ids.spanId}-${ids.flags}` : `00-${trace.traceId}-${hex(8)}-${trace.flags}`);
+		if (propagates(request.url)) {
+			const ids = span?.ids;
+			request.headers.set(header, trace.requestId);
+			request.headers.set('traceparent', ids ? `00-${ids.traceId}-${ids.spanId}-${ids.flags}` : `00-${trace.traceId}-${hex(8)}-${trace.flags}`);
+		}
+
 		// Without a span or a listener there is nothing to do at the attempt's end: no promise of ours.
 		return span || context.listening('attempt:start') || context.listening('attempt:end')
 			? watch(next, request, init, call, trace.requestId, attempt, span)
@@ -123,22 +147,25 @@ export const traced = <T>(run: () => T): T | undefined => {
 
 const headerName = /^[!#$%&'*+.^_`|~\w-]+$/;
 
-/** Check `requestIdHeader` (a `RangeError` naming it) and give its default. */
-export const requestIdHeaderOf = (options: TraceOptions): string => {
+/** Check `TraceOptions` (a `RangeError` naming the option, `trace.…` or `otel.…`). */
+export const resolveTrace = (options: TraceOptions, entry = 'trace'): ResolvedTrace => {
 	const { requestIdHeader = 'X-Request-ID' } = options;
-	check(typeof requestIdHeader === 'string' && headerName.test(requestIdHeader), 'trace.requestIdHeader', requestIdHeader, 'a header name');
-	return requestIdHeader;
+	check(typeof requestIdHeader === 'string' && headerName.test(requestIdHeader), `${entry}.requestIdHeader`, requestIdHeader, 'a header name');
+	return { header: requestIdHeader, propagateTo: checkOrigins(`${entry}.propagateTo`, options.propagateTo) };
 };
 
 /**
- * Request ids and W3C trace context, for the `trace` slot (`trace: true` or `{ requestIdHeader }` in
- * either entry): one request id per call (a UUID, or the one already on the request), sent on every
- * attempt, retry, hedge and outbox replay; a `traceparent` per attempt — one trace id per call
- * (continued from a `traceparent` already on the request, and by the call's replays), a new span id
- * per attempt. Emits `attempt:start` and `attempt:end` (`requestId`, `attempt`, `durationMs`,
- * `status` or `code`).
+ * Request ids and W3C trace context, for the `trace` slot (`trace: true` or `{ requestIdHeader,
+ * propagateTo }` in either entry): one request id per call (a UUID, or the one already on the
+ * request), sent on every attempt, retry, hedge and outbox replay; a `traceparent` per attempt — one
+ * trace id per call (continued from a valid `traceparent` already on the request, and by the call's
+ * replays; an invalid one starts a new trace), a new span id per attempt. The headers go only to
+ * the `propagateTo` origins (by default the client's own: its `prefix`/`baseUrl` and the page's).
+ * Emits `attempt:start` and `attempt:end` (`requestId`, `attempt`, `durationMs`, `status` or
+ * `code`, the URL with its sensitive query values removed) for every attempt, propagated or not.
+ * Bad options throw a `RangeError` naming the option.
  */
 export const trace = (options: TraceOptions = {}): Policy<'trace'> => {
-	const header = requestIdHeaderOf(options);
-	return { slot: 'trace', header, create: (context): PolicyParts => ({ layer: traceLayer(context, header) }) } as Policy<'trace'>;
+	const resolved = resolveTrace(options);
+	return { slot: 'trace', header: resolved.header, create: (context): PolicyParts => ({ layer: traceLayer(context, resolved) }) } as Policy<'trace'>;
 };

@@ -24,7 +24,7 @@ const boot = async (page: Page, name: string, extra: Record<string, unknown> = {
 	const g = globalThis as unknown as Record<string, any>;
 	const { createClient } = g['steadfetch'];
 	g['events'] = [];
-	g['api'] = createClient({ name, retry: 0, ...extra, ...(extra['trace'] === true ? { trace: (g['steadfetch'] as { trace: () => unknown }).trace() } : {}), outbox: { baseBackoffMs: 200, ...(extra['outbox'] as object ?? {}) } });
+	g['api'] = createClient({ name, retry: 0, ...extra, ...(extra['trace'] ? { trace: (g['steadfetch'] as { trace: (options: object) => unknown }).trace(extra['trace'] === true ? {} : extra['trace'] as object) } : {}), outbox: { baseBackoffMs: 200, ...(extra['outbox'] as object ?? {}) } });
 	for (const type of ['outbox:queued', 'outbox:sent', 'outbox:retry', 'outbox:dead', 'storage:error']) {
 		g['api'].on(type, (event: { type: string; entryId: string; idempotencyKey: string; code?: string; operation?: string }) =>
 			g['events'].push({ type: event.type, entryId: event.entryId, key: event.idempotencyKey, code: event.code ?? event.operation }));
@@ -174,7 +174,8 @@ describe('outbox in real Chromium', () => {
 	it('trace: one request id across a call\'s 3 attempts and its replay after a reload; one trace id, a new span per attempt', async () => {
 		const context = await chromium.context();
 		const page = await openPage(context, pages);
-		const traced = { trace: true, retry: { limit: 2, backoffLimit: 10 } };
+		// The API is on another origin than the page: it gets the trace headers once named.
+		const traced = { trace: { propagateTo: [api.url] }, retry: { limit: 2, backoffLimit: 10 } };
 		await boot(page, 'traced', traced);
 		await api.down(503);
 		expect(await mutate(page, [`${api.url}/mutate?id=traced`])).toEqual(['QUEUED']); // 3 attempts answered 503

@@ -145,7 +145,7 @@ describe('the direct path (no outer policy applies)', () => {
 describe('trace without listeners', () => {
 	it('still sends a request id and a traceparent on every attempt, one trace per call, a new span per attempt', async () => {
 		const { fetch, seen } = transport((_, index) => index === 0 ? json({}, 503) : json({ ok: true }));
-		const api = createCore({ fetch, trace: trace(), retry: { limit: 1, delay: () => 0 } });
+		const api = createCore({ fetch, baseUrl: origin, trace: trace(), retry: { limit: 1, delay: () => 0 } });
 		await api.get(`${origin}/traced`).json();
 		const [first, second] = seen.map((request) => ({ id: request.headers.get('x-request-id'), parent: request.headers.get('traceparent')!.split('-') }));
 		expect(first!.id).toMatch(/^[\da-f-]{36}$/);

@@ -24,7 +24,7 @@ describe('logger', () => {
 	it('a call with two retries: retry records and one call record with the request id, redacted URL, attempts and duration', async () => {
 		const clock = new ManualClock();
 		const { records, logger: sink } = capture();
-		const api = createClient({ clock, logger: logger(sink), trace: trace(), staleCache: false, breaker: false, retry: { limit: 2, delay: () => 0 } });
+		const api = createClient({ clock, logger: logger(sink), baseUrl: server.url, trace: trace(), staleCache: false, breaker: false, retry: { limit: 2, delay: () => 0 } });
 		const response = await api.get(`${server.url}/plan/503,503,200?id=log&access_token=s3cret`, { headers: { authorization: 'Bearer t0ken' } });
 		expect(response.status).toBe(200);
 		const requestId = (await api.get(`${server.url}/echo?id=log2`).json<{ headers: Record<string, string> }>()).headers['x-request-id'];

@@ -39,7 +39,7 @@ const byKind = (spans: ReadableSpan[]) => ({
 
 describe('otel', () => {
 	it('a call with three attempts: one call span, three client spans under it with the ids the server saw', async () => {
-		const api = createClient({ trace: otel({ tracer }), retry: { limit: 2, delay: () => 0 } });
+		const api = createClient({ baseUrl: server.url, trace: otel({ tracer }), retry: { limit: 2, delay: () => 0 } });
 		const response = await api.get(`${server.url}/plan/503,503,200?id=otel-1&access_token=s3cret`);
 		expect(response.status).toBe(200);
 		const { call, attempts } = byKind(exporter.getFinishedSpans());
@@ -77,7 +77,7 @@ describe('otel', () => {
 	});
 
 	it('a traceparent given on the call is the call span\'s parent; the request id header can be renamed', async () => {
-		const api = createClient({ trace: otel({ tracer, requestIdHeader: 'X-Correlation-ID' }), retry: 0 });
+		const api = createClient({ trace: otel({ tracer, requestIdHeader: 'X-Correlation-ID', propagateTo: [server.url] }), retry: 0 });
 		const parent = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331' };
 		await api.get(`${server.url}/echo?id=otel-3`, { headers: { traceparent: `00-${parent.traceId}-${parent.spanId}-01`, 'x-correlation-id': 'corr-1' } });
 		const { call, attempts } = byKind(exporter.getFinishedSpans());
@@ -92,15 +92,27 @@ describe('otel', () => {
 		const broken = { startSpan: () => {
 			throw new Error('exporter down');
 		} } as unknown as typeof tracer;
-		const api = createClient({ trace: otel({ tracer: broken }), retry: 0 });
+		const api = createClient({ trace: otel({ tracer: broken, propagateTo: '*' }), retry: 0 });
 		expect((await api.get(`${server.url}/json?id=otel-broken`)).status).toBe(200);
 		expect(seen[0]!.traceparent).toMatch(/^00-[\da-f]{32}-[\da-f]{16}-01$/);
 		expect(seen[0]!.requestId).toMatch(/^[\da-f-]{36}$/);
 		api.close();
 	});
 
+	it('propagateTo: an origin not listed gets no trace header, yet its attempt has its span', async () => {
+		const api = createClient({ trace: otel({ tracer, propagateTo: ['https://api.example.test'] }), retry: 0 });
+		await api.get(`${server.url}/json?id=otel-third`);
+		expect(seen.map(({ requestId, traceparent }) => [requestId, traceparent])).toEqual([[null, null]]);
+		const { call, attempts } = byKind(exporter.getFinishedSpans());
+		expect([call.length, attempts.length]).toEqual([1, 1]);
+		expect(attempts[0]!.parentSpanContext?.spanId).toBe(call[0]!.spanContext().spanId);
+		api.close();
+	});
+
 	it('bad options: a RangeError at creation', () => {
 		expect(() => otel({} as never)).toThrow(/otel\.tracer/);
 		expect(() => otel({ tracer, requestIdHeader: 'bad header' })).toThrow(/requestIdHeader/);
+		expect(() => otel({ tracer, propagateTo: ['https://api.example.test/v1'] })).toThrow(/otel\.propagateTo/);
+		expect(() => otel({ tracer, propagateTo: 'everywhere' as never })).toThrow(/otel\.propagateTo/);
 	});
 });

@@ -1,5 +1,5 @@
 /** steadfetch/sw (issue 17): a service worker's fetch handler over a client, with fake FetchEvents against a loopback API. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createClient, memoryStore } from '../../src/entries/index.js';
 import { fetchHandler } from '../../src/entries/sw.js';
 import { refusedUrl, serve, type RunningServer } from '../helpers/node-server.js';
@@ -13,6 +13,12 @@ beforeAll(async () => {
 	dead = await refusedUrl();
 });
 afterAll(async () => server.close());
+afterEach(() => {
+	vi.unstubAllGlobals();
+});
+
+/** Run as a service worker served from `origin` (its `self.location`). */
+const workerAt = (origin: string) => vi.stubGlobal('location', new URL(`${origin}/sw.js`));
 
 /** A FetchEvent as a service worker gets it: `respondWith` records the answer. */
 const event = (input: string, init?: RequestInit) => {
@@ -30,6 +36,7 @@ const make = () => createClient({ name: `sw-${Math.random()}`, store: () => memo
 
 describe('fetchHandler', () => {
 	it('answers what it matches through the client (the server\'s status as is); leaves the rest alone', async () => {
+		workerAt(server.url);
 		const api = make();
 		const handle = fetchHandler(api, { match: new URLPattern({ pathname: '/json' }) });
 		const read = event(`${server.url}/json?id=sw-1`);
@@ -81,6 +88,36 @@ describe('fetchHandler', () => {
 		const failed = await none.answered.response!;
 		expect([failed.status, failed.headers.get('steadfetch-error'), (await failed.json() as { error: string }).error]).toEqual([503, 'NETWORK', 'NETWORK']);
 		failing.close();
+		api.close();
+	});
+
+	it('a URLPattern without a hostname takes the worker\'s own origin only; one with a hostname, or a function, decides alone', async () => {
+		workerAt(server.url);
+		const api = make();
+		const third = 'https://third-party.test';
+		const own = fetchHandler(api, { match: new URLPattern({ pathname: '/api/*' }) });
+		expect(own(event(`${third}/api/data`))).toBe(false); // another origin, same path: left to the network
+		expect(own(event(`${third}/api/write`, { method: 'POST', body: '{}' }))).toBe(false);
+		const mine = event(`${server.url}/api/data?id=sw-own`);
+		expect(own(mine)).toBe(true);
+		expect((await mine.answered.response!).status).toBe(404); // through the client: the test API has no /api route
+		const named = fetchHandler(api, { match: new URLPattern({ hostname: 'third-party.test', pathname: '/api/*' }) });
+		expect(named(event(`${third}/api/data`))).toBe(true);
+		expect(fetchHandler(api, { match: (request) => request.url.startsWith(third) })(event(`${third}/api/data`))).toBe(true);
+		vi.unstubAllGlobals(); // Outside a worker (no location): a hostless pattern takes nothing.
+		expect(fetchHandler(api, { match: new URLPattern({ pathname: '/json' }) })(event(`${server.url}/json`))).toBe(false);
+		api.close();
+	});
+
+	it('a request whose cache is no-store is passed through untouched, whatever the match says', async () => {
+		const api = make();
+		const handle = fetchHandler(api, { match: () => true });
+		const noStore = event(`${server.url}/json?id=sw-no-store`, { cache: 'no-store' });
+		expect(handle(noStore)).toBe(false);
+		expect(noStore.answered.response).toBeUndefined();
+		const noCache = event(`${server.url}/json?id=sw-no-store`, { cache: 'no-cache' });
+		expect(handle(noCache)).toBe(true);
+		expect((await noCache.answered.response!).status).toBe(200);
 		api.close();
 	});
 

@@ -166,6 +166,18 @@ describe('secrets in URLs (sensitiveParams)', () => {
 		expect(await dump(store)).not.toContain('key-789-secret');
 		api.close();
 	});
+
+	it('a secret behind a percent-encoded name or a cloud signature parameter is never stored either', async () => {
+		const { api, store } = setup();
+		await api.get('json?id=secret-encoded&secre%74=enc-111-secret&X-Goog-Signature=goog-222-secret').json();
+		await until(async () => (await api.cache.list()).length === 1);
+		expect((await api.cache.list())[0]!.url).toBe(`${server.url}/json?id=secret-encoded&secre%74=&X-Goog-Signature=`);
+		const error = await api.post('mutate?id=secret-encoded-post&fail=503&pass%77ord=pw-333-secret').catch((error_: unknown) => error_);
+		expect(classify(error).code).toBe('HTTP_5XX'); // sent as with outbox: false
+		expect(await api.outbox.size()).toBe(0);
+		expect(await dump(store)).not.toMatch(/enc-111|goog-222|pw-333/);
+		api.close();
+	});
 });
 
 describe('time from outside, bounded', () => {
