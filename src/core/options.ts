@@ -139,13 +139,20 @@ export interface CallOptions extends Omit<KyOptions, 'cache'> {
 	 * POST and PATCH are retried like idempotent methods.
 	 */
 	idempotencyKey?: string | true;
+	/**
+	 * `false`: `auth()` leaves this call alone — no token, no wait for a refresh in flight, and its
+	 * 401 triggers no refresh. Meant for the refresh's own request (`api.post('auth/refresh', { auth: false })`).
+	 * Ignored when the client has no `auth`.
+	 * @default undefined (the call is `auth()`'s when its URL is one of `auth.origins`)
+	 */
+	auth?: false;
 }
 
 /** Where the main entry puts a client-level `RequestCache` string while its `cache` slot holds the stale cache. */
 export const requestCacheKey: unique symbol = Symbol('steadfetch.requestCache');
 
 /** Per-call keys of ours, taken out of what ky gets (ky would pass them on to fetch). */
-export const callKeys: readonly string[] = ['cache', 'outbox', 'breaker', 'idempotencyKey', 'dedupe', 'hedge', 'failover', 'fallback'];
+export const callKeys: readonly string[] = ['cache', 'outbox', 'breaker', 'idempotencyKey', 'dedupe', 'hedge', 'failover', 'fallback', 'auth'];
 
 /** Client-level keys of ours, never given to ky. */
 export const clientKeys: readonly string[] = ['retryBudget', 'store', 'name', 'clock', 'random', 'storageTimeoutMs', 'identity', 'sensitiveParams', 'sensitiveHeaders', 'fallback', 'healthWindowMs', 'healthThreshold', 'logger'];
