@@ -1,4 +1,5 @@
 import type { PolicyCall, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
+import { requestOrigin } from '../core/scope.js';
 import type { Layer } from '../core/types.js';
 import { AuthError } from '../errors/AuthError.js';
 import { openChannel, type Channel } from '../shared/channel.js';
@@ -8,15 +9,45 @@ import { checkAuthOptions, type AuthOptions } from './options.js';
 export type { AuthOptions } from './options.js';
 
 type Token = string | undefined;
+type Outcome = { response?: Response; error?: unknown };
 
 /** 401 as a response (with `throwHttpErrors: false`) or as ky's HTTPError. */
-const unauthorized = (outcome: { response?: Response; error?: unknown }): Response | undefined => {
+const unauthorized = (outcome: Outcome): Response | undefined => {
 	const response = outcome.response ?? (outcome.error as { response?: unknown } | undefined)?.response;
 	return response instanceof Response && response.status === 401 ? response : undefined;
 };
 
-const create = (context: PolicyContext, token: AuthOptions['token'], refresh: AuthOptions['refresh'], scheme: string): PolicyParts => {
-	/** The token each call's latest attempt was sent with. */
+/** `promise`, or its `signal`'s reason once that aborts first. */
+const until = <T>(promise: Promise<T>, signal: AbortSignal): Promise<T> => new Promise<T>((resolve, reject) => {
+	signal.throwIfAborted();
+	// Each signal here is the call's or the attempt's own (or a refresh's): gone with it, listener and all.
+	signal.addEventListener('abort', () => reject(signal.reason));
+	promise.then(resolve, reject);
+});
+
+/** The default `origins`: those of the client's `prefix` and `baseUrl` (resolved against the page), and `location.origin`. */
+const defaultOrigins = (options: Readonly<Record<string, unknown>>): string[] => {
+	let here: string | undefined;
+	try {
+		here = location.href;
+	} catch {} // No location (Node, Workers), or Deno without --location (it throws).
+
+	const found: string[] = [];
+	for (const base of [options['prefix'], options['baseUrl'], here]) {
+		try {
+			if (base) {
+				found.push(new URL(base as string, here).origin);
+			}
+		} catch {} // A relative prefix without a page: no origin.
+	}
+
+	return found;
+};
+
+const create = (context: PolicyContext, { token, refresh, scheme, origins, refreshTimeoutMs }: ReturnType<typeof checkAuthOptions>): PolicyParts => {
+	/** Where the token may go (undefined: everywhere, `'*'`). */
+	const allowed = origins === '*' ? undefined : new Set(origins ?? defaultOrigins(context.options));
+	/** The token each call's latest attempt was sent with; no entry when that attempt was not auth's. */
 	const used = new WeakMap<PolicyCall, Token>();
 	/** Refreshes finished (here, or in another tab as its channel said): a waiter that sees it move skips its own. */
 	let generation = 0;
@@ -28,15 +59,22 @@ const create = (context: PolicyContext, token: AuthOptions['token'], refresh: Au
 
 	const layer: Layer = (next) => async (request, init) => {
 		const call = init?.steadfetch;
+		if (call?.options['auth'] === false || allowed?.has(requestOrigin(request.url)) === false) {
+			// Not the token's to go to (another origin, or the call said `auth: false`): sent as it is,
+			// without waiting for a refresh, and its 401 refreshes nothing.
+			used.delete(call!);
+			return next(request, init);
+		}
+
 		if (inFlight && call?.replay) {
-			// An outbox replay that starts while a refresh runs waits for it: it is someone's stored
-			// write, and a token read while the app is halfway through signing someone else in must not
-			// carry it. Made for another identity than the one the refresh left signed in, it is not sent
-			// (it stays queued for its own identity). Only replays wait: the app's own calls — the
-			// refresh's own request through this client among them — go at once, as before.
-			await inFlight.catch(() => undefined);
+			// An outbox replay that starts while a refresh runs waits for it (within its own time budget
+			// and signal: ky's): it is someone's stored write, and a token read while the app is halfway
+			// through signing someone else in must not carry it. Made for another identity than the one
+			// the refresh left signed in, it is not sent (it stays queued for its own identity). Only
+			// replays wait: the app's own calls — the refresh's own request among them — go at once.
+			await until(inFlight.catch(() => undefined), request.signal);
 			if (call.identity !== context.identity()) {
-				throw new AuthError('The identity changed with a token refresh; the replay was not sent', call.scope ?? '');
+				throw new AuthError('The identity changed with the token refresh', call.scope ?? '');
 			}
 		}
 
@@ -60,94 +98,104 @@ const create = (context: PolicyContext, token: AuthOptions['token'], refresh: Au
 		return next(request, init);
 	};
 
-	/** One refresh across tabs: under the Web Lock, skipped when another refresh finished since `seen`. */
-	const refreshOnce = async (seen: { token: Token; generation: number }, scope: string): Promise<void> => {
+	/**
+	 * One refresh across tabs: under the Web Lock, skipped when another refresh finished since `seen`.
+	 * `refresh()` gets `refreshTimeoutMs`: past it the lock is given back and the refresh fails (a wait
+	 * for another tab's lock ends when that tab's refresh does, within its own `refreshTimeoutMs`).
+	 */
+	const refreshOnce = async (seen: { token: Token; generation: number }, scope: string): Promise<void> => inFlight ??= (async () => {
+		const signal = AbortSignal.timeout(refreshTimeoutMs);
 		const run = async (): Promise<void> => {
 			if (generation !== seen.generation || await current() !== seen.token) {
 				return; // Another tab (or call) refreshed meanwhile: its token is the one to use.
 			}
 
 			const started = context.clock.now();
+			const ended = (ok: boolean): void => {
+				context.emit('auth:refresh', { scope, ok, durationMs: context.clock.now() - started, shared: false });
+			};
+
 			try {
-				await refresh();
+				await until(Promise.resolve().then(refresh), signal);
 			} catch (error) {
-				context.emit('auth:refresh', { scope, ok: false, durationMs: context.clock.now() - started, shared: false });
+				ended(false);
 				throw error;
 			}
 
 			generation++;
 			channel?.post(1);
-			context.emit('auth:refresh', { scope, ok: true, durationMs: context.clock.now() - started, shared: false });
+			ended(true);
 		};
 
-		inFlight ??= (async () => {
-			const locks = webLocks();
-			try {
-				// The lock held elsewhere means another tab is refreshing right now: wait for it to finish
-				// and send again with what token() gives then, without a refresh of our own (had theirs
-				// failed, the second 401 is an AuthError here too — never one refresh per tab).
-				await (locks ? locks.request(lockName, { ifAvailable: true }, async (lock) => lock ? run() : locks.request(lockName, {}, async () => undefined)) : run());
-			} finally {
-				inFlight = undefined;
-			}
-		})();
-		return inFlight;
-	};
+		const locks = webLocks();
+		try {
+			// The lock held elsewhere means another tab is refreshing right now: wait for it to finish
+			// and send again with what token() gives then, without a refresh of our own (had theirs
+			// failed, the second 401 is an AuthError here too — never one refresh per tab).
+			await (locks ? locks.request(lockName, { ifAvailable: true }, async (lock) => lock ? run() : locks.request(lockName, {}, async () => undefined)) : run());
+		} finally {
+			inFlight = undefined;
+		}
+	})();
 
 	const wrap = async (call: PolicyCall, next: () => Promise<Response>): Promise<Response> => {
-		let outcome: { response?: Response; error?: unknown };
-		try {
-			outcome = { response: await next() };
-		} catch (error) {
-			outcome = { error };
-		}
+		const started = context.clock.now();
+		/** The refresh in flight when the call was made: the call may be that refresh's own request. */
+		const during = inFlight;
+		const send = async (): Promise<Outcome> => {
+			try {
+				return { response: await next() };
+			} catch (error) {
+				return { error };
+			}
+		};
 
+		let outcome = await send();
 		const denied = unauthorized(outcome);
-		if (!denied) {
-			if (outcome.error !== undefined) {
-				throw outcome.error;
+		// A 401 to a request that carried a token of ours (not another origin's, not `auth: false`).
+		if (denied && used.has(call)) {
+			const scope = call.scope ?? '';
+			const fail = (message: string, cause?: unknown): AuthError => {
+				void denied.body?.cancel().catch(() => undefined);
+				return new AuthError(message, scope, { response: denied, cause });
+			};
+
+			if (during && during === inFlight) {
+				// Made while this refresh runs and refused before it ended: most likely the refresh's own
+				// request through this client (without `auth: false`), which would wait for itself. It
+				// fails, and so does a refresh that awaits it; never a deadlock.
+				throw fail(`${scope} answered 401 during the token refresh`, outcome.error);
 			}
 
-			return outcome.response!;
-		}
+			const seen = { token: used.get(call), generation };
+			const { options, signal } = call;
+			// The call's own time budget: its totalTimeout, else its timeout (ky's default 10 s; ky caps
+			// both at 2^31 - 1 ms), less what the call took so far; and its own signal (the core rejects
+			// with the caller's reason).
+			const budget = [options['totalTimeout'] ?? context.options['totalTimeout'], options['timeout'] ?? context.options['timeout'] ?? 10_000].find((ms) => typeof ms === 'number') as number | undefined ?? 2 ** 31 - 1;
+			try {
+				const limit = AbortSignal.timeout(Math.max(0, budget - (context.clock.now() - started)));
+				await until(refreshOnce(seen, scope), signal ? AbortSignal.any([limit, signal]) : limit);
+			} catch (error) {
+				throw fail(`No new token after a 401 from ${scope}`, error);
+			}
 
-		const scope = call.scope ?? '';
-		const seen = { token: used.get(call), generation };
-		try {
-			await refreshOnce(seen, scope);
-		} catch (error) {
-			void denied.body?.cancel().catch(() => undefined);
-			throw new AuthError(`The token refresh failed after a 401 from ${scope}`, scope, { cause: error });
-		}
+			if (call.identity !== context.identity()) {
+				// The refresh signed someone else in: a call made for the previous identity (an outbox
+				// replay of theirs) is not sent again with the new identity's token.
+				throw fail('The identity changed with the token refresh', outcome.error);
+			}
 
-		if (call.identity !== context.identity()) {
-			// The refresh signed someone else in: a call made for the previous identity (an outbox replay
-			// of theirs) is not sent again with the new identity's token.
-			void denied.body?.cancel().catch(() => undefined);
-			throw new AuthError('The identity changed with the token refresh; the call was not sent again', scope, { response: denied, cause: outcome.error });
-		}
-
-		if ((call.input instanceof Request && call.input.body !== null) || call.options['body'] instanceof ReadableStream) {
 			// A body that could be read only once is gone: the caller gets the 401 as it came (the
-			// token is fresh for the next call).
-			if (outcome.error !== undefined) {
-				throw outcome.error;
+			// token is fresh for the next call). Anything else is sent once more.
+			if (!(call.input instanceof Request && call.input.body !== null) && !(options['body'] instanceof ReadableStream)) {
+				void denied.body?.cancel().catch(() => undefined);
+				outcome = await send();
+				const again = unauthorized(outcome);
+				if (again) {
+					throw new AuthError(`${scope} answered 401 again after the token refresh`, scope, { response: again, cause: outcome.error });
+				}
 			}
-
-			return outcome.response!;
-		}
-
-		void denied.body?.cancel().catch(() => undefined);
-
-		try {
-			outcome = { response: await next() };
-		} catch (error) {
-			outcome = { error };
-		}
-
-		const again = unauthorized(outcome);
-		if (again) {
-			throw new AuthError(`${scope} answered 401 again after the token was refreshed`, scope, { response: again, cause: outcome.error });
 		}
 
 		if (outcome.error !== undefined) {
@@ -176,19 +224,34 @@ const create = (context: PolicyContext, token: AuthOptions['token'], refresh: Au
 
 /**
  * Bearer tokens with one refresh at a time, for the `auth` slot: `token()` is read before every
- * attempt (retries and outbox replays included) and sent as `Authorization: <scheme> <token>`. On a
- * 401, one `refresh()` runs for the whole client and across the tabs of the origin (a Web Lock; the
- * other tabs hear that it finished and read `token()` again — no token crosses tabs); every call that
- * got a 401 meanwhile waits for it and is sent once more with the new token; an outbox replay that
- * starts while it runs waits for it too, and is not sent at all when it was queued for another
- * identity than the one the refresh left signed in (`AuthError`; it stays queued). A second 401, or a
- * refresh that throws, rejects with `AuthError`. Where Web Locks are missing (Workers), the single
- * flight is per client. Bad options throw a `RangeError` naming the option and the value.
+ * attempt (retries and outbox replays included) and sent as `Authorization: <scheme> <token>` — only
+ * to the `origins` (by default the origin of the client's `prefix`/`baseUrl` and the page's own;
+ * none where there is neither); a request to another origin, or a call with `auth: false`, gets no
+ * token and its 401 refreshes nothing. On a 401, one `refresh()` runs for the whole client and
+ * across the tabs of the origin (a Web Lock; the other tabs hear that it finished and read `token()`
+ * again — no token crosses tabs); every call that got a 401 meanwhile waits for it (within its own
+ * time budget and signal) and is sent once more with the new token; an outbox replay that starts
+ * while it runs waits for it too, and is not sent at all when it was queued for another identity
+ * than the one the refresh left signed in (`AuthError`; it stays queued). A second 401, a refresh
+ * that throws or takes longer than `refreshTimeoutMs`, and a 401 to a call made while the refresh
+ * runs (the refresh's own request, when it lacks `auth: false`) reject with `AuthError`. Where Web
+ * Locks are missing (Workers), the single flight is per client. Bad options throw a `RangeError`
+ * naming the option and the value.
  *
  * @example
- * const api = createClient({ auth: auth({ token: () => localStorage.getItem('token'), refresh: signInAgain }) });
+ * const api = createClient({
+ *   prefix: 'https://api.example.com/v1/',
+ *   auth: auth({
+ *     token: () => localStorage.getItem('token'),
+ *     // The refresh's own request: `auth: false` (no token, no wait, its 401 refreshes nothing).
+ *     refresh: async () => {
+ *       const { token } = await api.post('auth/refresh', { auth: false }).json<{ token: string }>();
+ *       localStorage.setItem('token', token);
+ *     },
+ *   }),
+ * });
  */
 export const auth = (options: AuthOptions): Policy<'auth'> => {
-	const { token, refresh, scheme } = checkAuthOptions(options);
-	return { slot: 'auth', create: (context) => create(context, token, refresh, scheme) };
+	const checked = checkAuthOptions(options);
+	return { slot: 'auth', create: (context) => create(context, checked) };
 };

@@ -1,4 +1,4 @@
-import { check } from '../core/validate.js';
+import { check, isPositiveFinite } from '../core/validate.js';
 
 /** Options of `auth()` (`steadfetch/auth`). */
 export interface AuthOptions {
@@ -10,8 +10,9 @@ export interface AuthOptions {
 	token: () => string | undefined | null | Promise<string | undefined | null>;
 	/**
 	 * Get a new token and keep it where `token()` reads it. Called on a 401, once at a time for the
-	 * whole client and across the tabs of the origin. A refresh that throws fails the waiting calls
-	 * with `AuthError`.
+	 * whole client and across the tabs of the origin. A refresh that throws, or that has not settled
+	 * within `refreshTimeoutMs`, fails the waiting calls with `AuthError`. When it asks the API
+	 * through the same client, give that call `auth: false`.
 	 */
 	refresh: () => unknown;
 	/**
@@ -19,13 +20,50 @@ export interface AuthOptions {
 	 * @default 'Bearer'
 	 */
 	scheme?: string;
+	/**
+	 * The origins the token is sent to (`['https://api.example.com']`: scheme, host and port only;
+	 * a RangeError at creation for anything else), or `'*'` for every origin. A request to any
+	 * other origin (a third-party URL, a `failover` mirror not listed) carries no token from `auth`,
+	 * and its 401 triggers no refresh. Where there is neither a `prefix`/`baseUrl` nor a `location`
+	 * (Node, Deno, Workers calling absolute URLs), the default is empty: no token goes anywhere until
+	 * `origins` names where it may go.
+	 * @default the origin of the client's `prefix`/`baseUrl` when one is set, plus `location.origin` where there is one (pages, workers)
+	 */
+	origins?: '*' | readonly string[];
+	/**
+	 * The longest a `refresh()` may take, in ms: past it, the refresh fails (its Web Lock is given
+	 * back) and the calls waiting for it get `AuthError`. Each waiting call is also bounded by its
+	 * own time budget (`totalTimeout`, else `timeout`, less what it took so far) and ended by its
+	 * own signal. A positive number under 2^31 (timers overflow beyond).
+	 * @default 10_000
+	 */
+	refreshTimeoutMs?: number;
 }
 
-/** The options checked (a `RangeError` naming the option and the value), with the scheme's default. */
-export const checkAuthOptions = (options: AuthOptions): Required<AuthOptions> => {
-	const { token, refresh, scheme = 'Bearer' } = options ?? ({} as AuthOptions);
-	check(typeof token === 'function', 'auth.token', token, 'a function returning the current token');
-	check(typeof refresh === 'function', 'auth.refresh', refresh, 'a function that gets a new token');
-	check(typeof scheme === 'string' && /^[!#$%&'*+.^_`|~\w-]+$/.test(scheme), 'auth.scheme', scheme, 'an HTTP auth scheme, such as Bearer');
-	return { token, refresh, scheme };
+const originsAre = "'*' or origins like https://api.example.com";
+
+/**
+ * `x` as an origin (`new URL(x).origin`), or a RangeError naming `auth.origins` when `x` is anything
+ * else: not a URL, or one with more than an origin (a path, query, credentials; an opaque origin's
+ * `null/` never equals its href).
+ */
+const originOf = (value: string): string => {
+	let url: URL | undefined;
+	try {
+		url = new URL(value);
+	} catch {}
+
+	check(url?.href === `${url?.origin}/`, 'auth.origins', value, originsAre);
+	return url!.origin;
+};
+
+/** The options checked (a `RangeError` naming the option and the value), with their defaults; `origins` normalised. */
+export const checkAuthOptions = (options: AuthOptions) => {
+	const { token, refresh, scheme = 'Bearer', origins, refreshTimeoutMs = 10_000 } = options ?? ({} as AuthOptions);
+	check(typeof token === 'function', 'auth.token', token, 'a function');
+	check(typeof refresh === 'function', 'auth.refresh', refresh, 'a function');
+	check(typeof scheme === 'string' && /^[!#$%&'*+.^_`|~\w-]+$/.test(scheme), 'auth.scheme', scheme, 'an HTTP auth scheme');
+	check(isPositiveFinite(refreshTimeoutMs) && refreshTimeoutMs < 2 ** 31, 'auth.refreshTimeoutMs', refreshTimeoutMs, 'a positive finite number of ms');
+	check(origins === undefined || origins === '*' || Array.isArray(origins), 'auth.origins', origins, originsAre);
+	return { token, refresh, scheme, refreshTimeoutMs, origins: origins === '*' ? origins : origins?.map(originOf) };
 };

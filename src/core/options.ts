@@ -111,7 +111,12 @@ export interface CallOptions extends KyOptions {
 	dedupe?: false;
 	/** `false`: this call is never hedged (with `hedge()`). */
 	hedge?: false;
-	/** `false`: this call gets no token from `auth()` and never waits for a refresh (the refresh request itself). */
+	/**
+	 * `false`: `auth()` leaves this call alone — no token, no wait for a refresh in flight, and its
+	 * 401 triggers no refresh. Meant for the refresh's own request (`api.post('auth/refresh', { auth: false })`).
+	 * Ignored when the client has no `auth`.
+	 * @default undefined (the call is `auth()`'s when its URL is one of `auth.origins`)
+	 */
 	auth?: false;
 	/** A degraded answer for this call when it fails (see the client option `fallback`). */
 	fallback?: unknown;

@@ -1,14 +1,15 @@
 import { SteadfetchError } from './SteadfetchError.js';
 
 /**
- * Authentication failed for good: the token refresh failed (its error is the `cause`), or the
- * origin answered 401 again right after a refresh. Not transient: the user must sign in again.
+ * Authentication failed for good: the token refresh failed or did not finish in time (its error is
+ * the `cause`), the origin answered 401 again right after a refresh, or it answered 401 to a call
+ * made while a refresh was in flight. Not transient: the user must sign in again.
  */
 export class AuthError extends SteadfetchError {
 	override name = 'AuthError' as const;
 	/** The scope (the origin by default). */
 	readonly scope: string;
-	/** The response of the 401 that ended the call, when there was one after the refresh. */
+	/** The 401 that ended the call (its body cancelled), when there was one. */
 	readonly response: Response | undefined;
 
 	constructor(message: string, scope: string, options: { cause?: unknown; response?: Response } = {}) {

@@ -1,7 +1,9 @@
 /**
  * auth() in real Chromium: three pages (tabs) of one profile, 30 calls at once all answered 401 →
  * exactly one refresh across the pages (Web Lock + BroadcastChannel; the token lives in
- * localStorage, never on the channel), and all 30 succeed with the new token.
+ * localStorage, never on the channel), and all 30 succeed with the new token. And the token's
+ * boundary (issue 22): a page calling a third-party origin sends it no Authorization — so no CORS
+ * preflight either — and the third party's 401s trigger no refresh.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, openPage, startPageServer, type Chromium, type PageServer } from '../helpers/pages.js';
@@ -13,6 +15,9 @@ type Scope = typeof globalThis & { steadfetch: Lib; api: ReturnType<Lib['createC
 let chromium: Chromium;
 let pages: PageServer;
 let server: RunningServer;
+/** Another origin (another port): records what reaches it and answers 401 to everything, CORS-readable. */
+let third: RunningServer;
+const thirdSeen: Array<{ method: string; authorization: string | null }> = [];
 let valid = 'token-1';
 let issued = 0;
 let denied = 0;
@@ -52,11 +57,15 @@ beforeAll(async () => {
 
 		return Response.json({ ok: true, path: url.pathname }, { headers: cors });
 	});
+	third = await serve((request) => {
+		thirdSeen.push({ method: request.method, authorization: request.headers.get('authorization') });
+		return request.method === 'OPTIONS' ? new Response(null, { status: 204, headers: cors }) : new Response('who are you', { status: 401, headers: cors });
+	});
 	[chromium, pages] = await Promise.all([launchChromium(), startPageServer()]);
 });
 
 afterAll(async () => {
-	await Promise.all([chromium?.close(), pages?.close(), server?.close()]);
+	await Promise.all([chromium?.close(), pages?.close(), server?.close(), third?.close()]);
 });
 
 describe('auth in real Chromium', () => {
@@ -70,7 +79,7 @@ describe('auth in real Chromium', () => {
 				scope.refreshes = 0;
 				scope.shared = 0;
 				scope.api = scope.steadfetch.createClient({
-					name: 'auth-tabs', retry: 0, staleCache: false, breaker: false,
+					name: 'auth-tabs', retry: 0, staleCache: false, breaker: false, baseUrl: base,
 					auth: scope.steadfetch.auth({
 						token: () => localStorage.getItem('token'),
 						refresh: async () => {
@@ -114,7 +123,7 @@ describe('auth in real Chromium', () => {
 			await tab.evaluate((base) => {
 				const scope = globalThis as Scope;
 				scope.api = scope.steadfetch.createClient({
-					name: 'auth-tabs-failing', retry: 0, staleCache: false, breaker: false,
+					name: 'auth-tabs-failing', retry: 0, staleCache: false, breaker: false, baseUrl: base,
 					auth: scope.steadfetch.auth({
 						token: () => localStorage.getItem('token'),
 						refresh: async () => {
@@ -137,6 +146,38 @@ describe('auth in real Chromium', () => {
 		expect(results.flat()).toEqual(Array(30).fill('AUTH_FAILED'));
 		expect(issued).toBe(1);
 		tokenRefused = false;
+		await context.close();
+	}, 60_000);
+
+	it('a page calling a third-party origin sends it no Authorization (so no preflight) and its 401s trigger no refresh; the API of the client\'s baseUrl still gets the token', async () => {
+		const context = await chromium.context();
+		const tab = await openPage(context, pages);
+		thirdSeen.length = 0;
+		valid = 'token-first-party';
+		const outcome = await tab.evaluate(async ({ base, other }) => {
+			const scope = globalThis as Scope;
+			scope.refreshes = 0;
+			localStorage.setItem('token', 'token-first-party');
+			scope.api = scope.steadfetch.createClient({
+				name: 'auth-third-party', retry: 0, staleCache: false, breaker: false, baseUrl: base,
+				auth: scope.steadfetch.auth({
+					token: () => localStorage.getItem('token'),
+					refresh: async () => {
+						scope.refreshes++;
+					},
+				}),
+			});
+			const third = [];
+			for (let index = 0; index < 5; index++) {
+				third.push(await scope.api.get(`${other}/profile/${index}`).then((response) => response.status, (error: { name?: string; response?: Response }) => `${error.name} ${error.response?.status}`));
+			}
+
+			const own = await scope.api.get('data/mine').then((response) => response.status, (error: unknown) => String(error));
+			return { third, own, refreshes: scope.refreshes };
+		}, { base: server.url, other: third.url });
+		expect(outcome).toEqual({ third: Array(5).fill('HTTPError 401'), own: 200, refreshes: 0 });
+		// A CORS-simple GET stays simple: no preflight, no header.
+		expect(thirdSeen).toEqual(Array(5).fill({ method: 'GET', authorization: null }));
 		await context.close();
 	}, 60_000);
 });

@@ -124,7 +124,8 @@ const session = (start = 'token-0', origin = () => api.url) => {
 };
 
 const make = (options: Parameters<typeof createClient>[0] = {}): Client<{ outbox: true }> => {
-	const client = <Client<{ outbox: true }>>createClient({ retry: 0, retryBudget: false, breaker: false, staleCache: false, name: `auth-${crypto.randomUUID()}`, ...options });
+	// baseUrl: the token goes to the API's origin (auth's default); absolute inputs bypass it.
+	const client = <Client<{ outbox: true }>>createClient({ retry: 0, retryBudget: false, breaker: false, staleCache: false, name: `auth-${crypto.randomUUID()}`, baseUrl: api.url, ...options });
 	clients.push(client);
 	return client;
 };
@@ -317,7 +318,7 @@ describe('auth: the outbox', () => {
 		const store = memoryStore(`auth-outbox-${crypto.randomUUID()}`);
 		const { state, token, refresh } = session('token-1');
 		const clock = new ManualClock();
-		const client = make({ clock, random: () => 0.5, store: () => store, outbox: { baseBackoffMs: 60_000 }, auth: auth({ token, refresh }) });
+		const client = make({ clock, random: () => 0.5, store: () => store, outbox: { baseBackoffMs: 60_000 }, auth: auth({ token, refresh, origins: [api.url, other.url] }) });
 		const log: string[] = [];
 		client.on('*' as never, (event: { type: string; code?: string }) => {
 			if (event.type.startsWith('outbox:') || event.type === 'auth:refresh') {
@@ -402,7 +403,7 @@ describe('auth: options', () => {
 
 	it('steadfetch/core takes the policy in its slot', async () => {
 		const { state, token, refresh } = session();
-		const client = createCoreClient({ retry: 0, auth: auth({ token, refresh }) });
+		const client = createCoreClient({ retry: 0, auth: auth({ token, refresh, origins: [api.url] }) });
 		clients.push(client as unknown as Client<{ outbox: true }>);
 		expect((await client.get(`${api.url}/core`)).status).toBe(200);
 		expect(state.calls).toBe(1);

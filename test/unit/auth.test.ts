@@ -32,6 +32,7 @@ beforeEach(() => {
 const session = () => {
 	const state = { token: 'stale', refreshes: 0, failNext: false };
 	const options = {
+		origins: [server.url],
 		token: () => state.token,
 		refresh: async () => {
 			state.refreshes++;
@@ -109,7 +110,7 @@ describe('auth', () => {
 	});
 
 	it('a second 401 right after the refresh is an AuthError carrying that response; no second refresh', async () => {
-		const api = createCore({ retry: 0, auth: auth({ token: () => 'never-valid', refresh: () => undefined }) });
+		const api = createCore({ retry: 0, baseUrl: server.url, auth: auth({ token: () => 'never-valid', refresh: () => undefined }) });
 		const error = await api.get(`${server.url}/data/x`).catch((error_: unknown) => error_) as AuthError;
 		expect(error).toBeInstanceOf(AuthError);
 		expect(error.response?.status).toBe(401);
@@ -221,7 +222,7 @@ describe('auth', () => {
 	it('a refresh that asks the API through the same client is not held by its own refresh (no deadlock)', async () => {
 		const state = { token: 'stale', refreshes: 0 };
 		let api!: ReturnType<typeof createCore>;
-		api = createCore({ retry: 0, auth: auth({
+		api = createCore({ retry: 0, baseUrl: server.url, auth: auth({
 			token: () => state.token,
 			refresh: async () => {
 				state.refreshes++;
@@ -234,7 +235,7 @@ describe('auth', () => {
 	});
 
 	it('a token() that throws (even a TypeError) is an AuthError at once: not a network failure, no retry, no I/O', async () => {
-		const api = createCore({ retry: 2, auth: auth({ token: () => {
+		const api = createCore({ retry: 2, baseUrl: server.url, auth: auth({ token: () => {
 			throw new TypeError('storage is gone');
 		}, refresh: () => undefined }) });
 		const error = await api.get(`${server.url}/data/t`).catch((error_: unknown) => error_);
