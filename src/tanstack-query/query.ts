@@ -15,9 +15,9 @@ const retry = (failureCount: number, error: Error): boolean =>
 	failureCount < 2 && (error instanceof StaleAnswerError ? error.reason !== 'offline' : classify(error).transient);
 
 /**
- * TanStack's `retryDelay` (ms): exactly when the breaker lets a request through (a
- * `CircuitOpenError`'s or a stale answer's `retryAfterMs`), else TanStack's own backoff
- * (1 s doubling, 30 s at most).
+ * TanStack's `retryDelay` (ms): the error's own `retryAfterMs` when it has one — when the breaker
+ * lets a request through (`CircuitOpenError`, a stale answer while the breaker is open) or the rate
+ * limiter lets the call go (`RateLimitedError`) — else TanStack's own backoff (1 s doubling, 30 s at most).
  */
 const retryDelay = (failureCount: number, error: Error): number =>
 	(error as { retryAfterMs?: number }).retryAfterMs ?? Math.min(1_000 * 2 ** failureCount, 30_000);
@@ -46,7 +46,7 @@ export interface SteadfetchQueryOptions<T> {
  * - `networkMode: 'always'`: offline, steadfetch answers from its cache instead of TanStack pausing.
  *
  * Options after the spread override these. `options` are the call's (ky's and steadfetch's);
- * TanStack's `signal` is used for the call.
+ * TanStack's `signal` is used for the call. Times are `Date.now()`'s, as TanStack's are.
  */
 export const queryOptionsFor = <T>(api: Pick<Client, 'get' | 'breaker'>, url: string | URL, options?: CallOptions): SteadfetchQueryOptions<T> => ({
 	async queryFn({ signal }) {
