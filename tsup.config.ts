@@ -22,6 +22,7 @@ export const entries = {
 	cloudflare: 'src/entries/cloudflare.ts',
 	deno: 'src/entries/deno.ts',
 	sw: 'src/entries/sw.ts',
+	'tanstack-query': 'src/entries/tanstack-query.ts',
 };
 
 const shared: Options = {

@@ -1,8 +1,11 @@
 // `npm run demo`: the same small app (reads and writes from a few users) runs through a flaky API's
-// script of phases twice, once with plain ky and once with steadfetch, and a side-by-side table of
-// what happened is printed at the end. Every number is counted from what happened in this run.
+// script of phases with plain ky and with steadfetch side by side (each against its own copy of the
+// API, at the same time), then prints a table of what happened and what its surprising rows mean.
+// Every number is counted from what happened in this run.
 //
 //   node demo/run.mjs [--seed N] [--json [file]]
+//
+// It runs on the built dist/: `npm run demo` builds it first when src/ is newer (scripts/build-if-stale.mjs).
 import { writeFileSync } from 'node:fs';
 import ky from 'ky';
 import { createClient, isStale, memoryStore, OutboxQueuedError } from '../dist/index.js';
@@ -34,12 +37,25 @@ const users = 4;
 const thinkMs = 120;
 /** The same settings for both: 800 ms per attempt, 2 retries, backoff capped at 2 s. */
 const shared = { timeout: 800, retry: { limit: 2, backoffLimit: 2_000 } };
+/** steadfetch's settings that differ from its defaults, tuned so that the story fits in the script's 15 s. */
+const tuned = {
+	breaker: { consecutiveFailures: 5, openMs: 1_000, maxOpenMs: 4_000 },
+	outbox: { baseBackoffMs: 250, maxBackoffMs: 2_000 },
+};
+/** A read answered fresh after this long waited through retries or a Retry-After. */
+const longWaitMs = 1_000;
 const quiet = jsonAt !== -1 && !jsonFile;
 const log = (...parts) => {
 	if (!quiet) {
 		console.log(...parts);
 	}
 };
+
+const sleep = async (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const seconds = (ms) => `${Number((ms / 1_000).toFixed(1))} s`;
+/** A number as in code: 300_000. */
+const code = (value) => String(value).replace(/\B(?=(\d{3})+$)/g, '_');
+const plural = (count, word) => `${count} ${word}${count === 1 ? '' : 's'}`;
 
 const percentile = (values, p) => {
 	if (values.length === 0) {
@@ -50,19 +66,21 @@ const percentile = (values, p) => {
 	return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 };
 
-const run = async (label, makeClient) => {
+/** One client's run: its own API, its users' loops, its counts, and the notes of the current phase. */
+const session = async (label, makeClient) => {
 	const api = await startFlakyApi();
 	const random = seeded(seed);
 	const result = {
-		calls: 0, readsFresh: 0, readsStale: 0, readsFailed: 0, readsFailedAfterBreakerOpened: 0,
-		writesAcknowledged: 0, writesQueued: 0, writesFailed: 0, writes: [], waits: [], retries: 0,
+		calls: 0, readsFresh: 0, readsFreshAfterLongWait: 0, readsFreshInRecovery: 0, readsStale: 0, readsStaleInRecovery: 0, readsFailed: 0,
+		readsFailedAfterBreakerOpened: 0, writesAcknowledged: 0, writesQueued: 0, writesFailed: 0, writes: [], waits: [], retries: 0,
 	};
-	const { client, events, finish } = makeClient(api.url, random, result);
-	let phaseIndex = 0;
+	const notes = [];
+	let phase = phases[0];
 	let breakerOpened = false;
-	events.on('breaker-open', () => {
+	const { client, finish } = makeClient(api.url, random, result, (text) => notes.push(text), () => {
 		breakerOpened = true;
 	});
+	let running = true;
 
 	const oneCall = async (user) => {
 		const started = performance.now();
@@ -74,8 +92,11 @@ const run = async (label, makeClient) => {
 				await response.json();
 				if (isStale(response)) {
 					result.readsStale++;
+					result.readsStaleInRecovery += phase === phases.at(-1) ? 1 : 0;
 				} else {
 					result.readsFresh++;
+					result.readsFreshAfterLongWait += performance.now() - started > longWaitMs ? 1 : 0;
+					result.readsFreshInRecovery += phase === phases.at(-1) ? 1 : 0;
 				}
 			} catch {
 				result.readsFailed++;
@@ -101,125 +122,151 @@ const run = async (label, makeClient) => {
 		result.waits.push(performance.now() - started);
 	};
 
-	const started = performance.now();
-	let running = true;
-	const loops = Array.from({ length: users }, async (_, user) => {
-		while (running) {
-			await oneCall(user);
-			await new Promise((resolve) => setTimeout(resolve, thinkMs));
-		}
-	});
-
-	for (; phaseIndex < phases.length; phaseIndex++) {
-		const phase = phases[phaseIndex];
-		await api.setMode(phase.mode);
-		const callsBefore = result.calls;
-		log(`  [${label}] ${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s  phase ${phaseIndex + 1}/${phases.length}: ${phase.name}`);
-		await new Promise((resolve) => setTimeout(resolve, phase.ms));
-		events.flush?.();
-		log(`  [${label}]          ${result.calls - callsBefore} calls in this phase`);
-	}
-
-	running = false;
-	await Promise.all(loops);
-	await finish?.();
-	await api.close();
-
-	const applied = api.stats.appliedByWrite;
+	let loops = [];
+	/** Counts at the start of the phase, to tell what happened in it. */
+	let before = { ...result };
 	return {
-		client: label,
-		callsMade: result.calls,
-		readsFresh: result.readsFresh,
-		readsStale: result.readsStale,
-		readsFailed: result.readsFailed,
-		readsFailedAfterBreakerOpened: breakerOpened ? result.readsFailedAfterBreakerOpened : null,
-		writesAcknowledged: result.writesAcknowledged,
-		writesQueued: result.writesQueued,
-		writesFailed: result.writesFailed,
-		writesLost: result.writes.filter((id) => !applied.has(id)).length,
-		writesAppliedTwice: [...applied.values()].filter((count) => count > 1).length,
-		requestsReachingServer: api.stats.requests,
-		retriesSent: result.retries,
-		waitMedianMs: Math.round(percentile(result.waits, 50)),
-		waitP99Ms: Math.round(percentile(result.waits, 99)),
+		label,
+		notes,
+		start() {
+			loops = Array.from({ length: users }, async (_, user) => {
+				while (running) {
+					await oneCall(user);
+					await sleep(thinkMs);
+				}
+			});
+		},
+		async enter(next) {
+			phase = next;
+			before = { ...result };
+			await api.setMode(next.mode);
+		},
+		/** What happened in the phase that just ended, one line, then the client's own notes. */
+		report() {
+			const delta = (key) => result[key] - before[key];
+			const failed = delta('readsFailed') + delta('writesFailed');
+			const parts = [`${delta('calls')} calls`];
+			parts.push(failed > 0 ? `${failed} failed` : 'none failed');
+			if (delta('readsStale') > 0) {
+				parts.push(`${delta('readsStale')} answered stale`);
+			}
+
+			if (delta('writesQueued') > 0) {
+				parts.push(`${plural(delta('writesQueued'), 'write')} queued`);
+			}
+
+			parts.push(`${plural(delta('retries'), 'retry')} sent`.replace('retrys', 'retries'));
+			return [parts.join(', '), ...notes.splice(0)];
+		},
+		async stop() {
+			running = false;
+			await Promise.all(loops);
+			await finish?.();
+			await api.close();
+			const applied = api.stats.appliedByWrite;
+			return {
+				client: label,
+				callsMade: result.calls,
+				readsFresh: result.readsFresh,
+				readsFreshAfterLongWait: result.readsFreshAfterLongWait,
+				readsFreshInRecovery: result.readsFreshInRecovery,
+				readsStale: result.readsStale,
+				readsStaleInRecovery: result.readsStaleInRecovery,
+				readsFailed: result.readsFailed,
+				readsFailedAfterBreakerOpened: breakerOpened ? result.readsFailedAfterBreakerOpened : null,
+				writesAcknowledged: result.writesAcknowledged,
+				writesQueued: result.writesQueued,
+				writesFailed: result.writesFailed,
+				writesLost: result.writes.filter((id) => !applied.has(id)).length,
+				writesAppliedTwice: [...applied.values()].filter((count) => count > 1).length,
+				requestsReachingServer: api.stats.requests,
+				retriesSent: result.retries,
+				waitMedianMs: Math.round(percentile(result.waits, 50)),
+				waitP99Ms: Math.round(percentile(result.waits, 99)),
+			};
+		},
 	};
 };
 
 /** Plain ky with the same timeout and retry settings (and the same seeded jitter). */
-const withKy = (url, random, result) => {
-	const listeners = new Map();
-	return {
-		client: ky.create({
-			baseUrl: url + '/', ...shared,
-			retry: { ...shared.retry, jitter: (delay) => random() * delay },
-			hooks: { beforeRetry: [() => void result.retries++] },
-		}),
-		events: { on: (type, listener) => listeners.set(type, listener) },
-	};
-};
+const withKy = (url, random, result) => ({
+	client: ky.create({
+		baseUrl: url + '/', ...shared,
+		retry: { ...shared.retry, jitter: (delay) => random() * delay },
+		hooks: { beforeRetry: [() => void result.retries++] },
+	}),
+});
 
 /** steadfetch with everything on: breaker, retry budget, stale cache, outbox, in memory. */
-const withSteadfetch = (url, random, result) => {
+const withSteadfetch = (url, random, result, note, opened) => {
 	const client = createClient({
-		baseUrl: url + '/', ...shared,
+		baseUrl: url + '/', ...shared, ...tuned,
 		random,
 		store: memoryStore,
 		name: `demo-${seed}`,
-		breaker: { consecutiveFailures: 5, openMs: 1_000, maxOpenMs: 4_000 },
-		outbox: { baseBackoffMs: 250, maxBackoffMs: 2_000 },
 	});
-	const counts = new Map();
-	const bump = (name) => counts.set(name, (counts.get(name) ?? 0) + 1);
-	const openListeners = [];
 	client.on('retry', () => void result.retries++);
-	client.on('breaker:open', (event) => {
-		for (const listener of openListeners) {
-			listener();
-		}
-		log(`  [steadfetch]            breaker opened for ${event.scope} (${event.reason}), reopens in ${Math.round(event.reopensAt - event.time)} ms`);
-	});
-	client.on('breaker:half-open', () => log('  [steadfetch]            breaker half-open: one probe goes out'));
-	client.on('breaker:closed', (event) => log(`  [steadfetch]            breaker closed (${event.reason})`));
-	client.on('budget:exhausted', (event) => log(`  [steadfetch]            retry budget refused a retry (${event.retries}/${event.allowed} in the window)`));
-	client.on('cache:stale', (event) => bump(`stale (${event.reason})`));
-	client.on('outbox:queued', () => bump('queued'));
-	client.on('outbox:sent', () => bump('replayed'));
-	client.on('outbox:dead', () => bump('dead letter'));
+	client.on('breaker:open', opened);
+	client.on('breaker:open', (event) => note(`breaker opened (${event.reason}): reads answer stale, writes queue, for ${seconds(event.reopensAt - event.time)}`));
+	client.on('breaker:half-open', () => note('breaker half-open: one probe goes out'));
+	client.on('breaker:closed', (event) => note(`breaker closed (${event.reason})`));
+	client.on('budget:exhausted', (event) => note(`retry budget refused a retry (${event.retries}/${event.allowed} in the window)`));
+	let replayed = 0;
+	client.on('outbox:sent', () => void replayed++);
 	return {
 		client,
-		events: {
-			on: (type, listener) => type === 'breaker-open' && openListeners.push(listener),
-			flush() {
-				if (counts.size > 0) {
-					log(`  [steadfetch]            ${[...counts].map(([name, count]) => `${count} ${name}`).join(', ')}`);
-					counts.clear();
-				}
-			},
-		},
 		async finish() {
 			// The origin is back: give the outbox its chance to deliver what it holds.
 			const deadline = performance.now() + 10_000;
 			while (await client.outbox.size() > 0 && performance.now() < deadline) {
 				await client.outbox.flush();
-				await new Promise((resolve) => setTimeout(resolve, 100));
+				await sleep(100);
 			}
 
 			const pending = await client.outbox.size();
 			const dead = (await client.outbox.deadLetters()).length;
-			if (counts.size > 0) {
-				log(`  [steadfetch]            ${[...counts].map(([name, count]) => `${count} ${name}`).join(', ')}`);
-			}
-
-			log(`  [steadfetch]            outbox after recovery: ${pending} pending, ${dead} dead letters`);
+			note(`outbox: ${replayed} queued writes replayed, ${pending} pending, ${dead} dead letters`);
 			client.close();
 		},
 	};
 };
 
-log(`steadfetch demo (seed ${seed}): ${users} users, reads and writes, through ${phases.map((phase) => phase.name).join(' → ')}\n`);
-const kyResult = await run('ky', withKy);
-log('');
-const steadResult = await run('steadfetch', withSteadfetch);
+const total = phases.reduce((sum, phase) => sum + phase.ms, 0);
+log(`steadfetch demo (seed ${seed}): ${users} users, each making its next call ${thinkMs} ms after the last one returned`);
+log(`(70 % reads, 30 % writes), for ${seconds(total)} through a flaky API on loopback:`);
+log(`${phases.map((phase) => phase.name).join(' → ')}.`);
+log('ky and steadfetch run side by side, each against its own copy of the API.\n');
+log(`Both clients: { timeout: ${code(shared.timeout)}, retry: { limit: ${shared.retry.limit}, backoffLimit: ${code(shared.retry.backoffLimit)} } } (ms)`);
+log(`steadfetch also: breaker: { consecutiveFailures: ${tuned.breaker.consecutiveFailures}, openMs: ${code(tuned.breaker.openMs)}, maxOpenMs: ${code(tuned.breaker.maxOpenMs)} },`);
+log(`                 outbox: { baseBackoffMs: ${code(tuned.outbox.baseBackoffMs)}, maxBackoffMs: ${code(tuned.outbox.maxBackoffMs)} }`);
+log(`  tuned so the story fits in ${seconds(total)} (defaults: openMs 5_000, maxOpenMs 300_000, baseBackoffMs 1_000,`);
+log('  maxBackoffMs 300_000); the retry budget and the stale cache at their defaults; state in memory.\n');
+
+const sessions = [await session('ky', withKy), await session('steadfetch', withSteadfetch)];
+const started = performance.now();
+for (const run of sessions) {
+	run.start();
+}
+
+for (const [index, phase] of phases.entries()) {
+	await Promise.all(sessions.map(async (run) => run.enter(phase)));
+	log(`${seconds(performance.now() - started).padStart(7)}  phase ${index + 1}/${phases.length}: ${phase.name} (${seconds(phase.ms)})`);
+	await sleep(phase.ms);
+	for (const run of sessions) {
+		const [first, ...rest] = run.report();
+		log(`         ${run.label.padEnd(11)} ${first}`);
+		for (const line of rest) {
+			log(`         ${''.padEnd(11)} ${line}`);
+		}
+	}
+}
+
+const [kyResult, steadResult] = await Promise.all(sessions.map(async (run) => run.stop()));
+for (const run of sessions) {
+	for (const line of run.notes) {
+		log(`         ${run.label.padEnd(11)} ${line}`);
+	}
+}
 
 const rows = [
 	['calls made', 'callsMade'],
@@ -237,13 +284,30 @@ const rows = [
 	['user wait, median (ms)', 'waitMedianMs'],
 	['user wait, p99 (ms)', 'waitP99Ms'],
 ];
-const summary = { seed, phases: phases.map(({ name, ms }) => ({ name, ms })), ky: kyResult, steadfetch: steadResult };
+const summary = { seed, phases: phases.map(({ name, ms }) => ({ name, ms })), settings: { ...shared, steadfetch: tuned }, ky: kyResult, steadfetch: steadResult };
 if (!quiet) {
 	console.log(`\n${''.padEnd(36)}${'ky'.padStart(10)}${'steadfetch'.padStart(12)}`);
 	for (const [label, key] of rows) {
 		const show = (value) => (value === null ? '—' : String(value));
 		console.log(`${label.padEnd(36)}${show(kyResult[key]).padStart(10)}${show(steadResult[key]).padStart(12)}`);
 	}
+
+	// The rows that surprise, explained with this run's own numbers.
+	const ratio = (steadResult.callsMade / kyResult.callsMade).toFixed(1);
+	const fewer = steadResult.readsFresh < kyResult.readsFresh;
+	console.log(`
+Reading the table:
+- calls made: a user makes its next call ${thinkMs} ms after the last one returned. While the origin is
+  down, steadfetch answers at once (a stale copy, a queued write) where ky waits through timeouts,
+  retries and Retry-After, so steadfetch's users made ${ratio}× as many calls in the same ${seconds(total)}.
+- requests that reached the server: ${kyResult.requestsReachingServer} for ky, ${steadResult.requestsReachingServer} for steadfetch's ${ratio}× calls: the breaker
+  and the retry budget keep steadfetch off a failing origin.
+- reads answered fresh: ${fewer ? 'fewer for steadfetch although it made more calls' : 'steadfetch made more calls, not all of them fresh'}. When the origin
+  came back, steadfetch's breaker stayed open until its open period ended (it doubles on each
+  failed probe) and its probe succeeded: meanwhile ${plural(steadResult.readsStaleInRecovery, 'read')} got the stored copy, where
+  ky, which asks the origin every time, got fresh answers. And ky holds a read through its retries
+  until the origin answers: ${kyResult.readsFreshAfterLongWait} of ky's fresh reads had waited over ${seconds(longWaitMs)} (steadfetch: ${steadResult.readsFreshAfterLongWait}),
+  where steadfetch answers at once from its copy.`);
 }
 
 if (jsonAt !== -1) {

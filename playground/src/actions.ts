@@ -4,6 +4,7 @@ import { client } from './client.js';
 import { shortUrl } from './dom.js';
 import { apiOrigin, cdnOrigin } from './handlers.js';
 import { log, model } from './model.js';
+import { queued } from './writes.js';
 
 /** How many items the reads cycle through: after one round every item is in the stale cache. */
 export const itemCount = 4;
@@ -48,7 +49,7 @@ export const writeItem = async (): Promise<void> => {
 		log('call', `POST ${shortUrl(url)} "${name}" → ${response.status}`, 'good');
 	} catch (error) {
 		if (error instanceof OutboxQueuedError) {
-			model.calls.writesQueued++;
+			queued(error.entryId);
 			log('call', `POST ${shortUrl(url)} "${name}" → queued in the outbox`, 'info');
 		} else {
 			model.calls.writesFailed++;

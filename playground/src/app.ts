@@ -13,7 +13,8 @@ import { renderCache } from './panels/cache.js';
 import { renderLog } from './panels/log.js';
 import { renderOutbox } from './panels/outbox.js';
 import { renderSummary } from './panels/summary.js';
-import { onSimChange, resetSim } from './sim.js';
+import { onSimChange, readSim, resetSim, type SimState } from './sim.js';
+import { forgetWrites } from './writes.js';
 
 const tab = crypto.randomUUID().slice(0, 4);
 document.title = `steadfetch playground · tab ${tab}`;
@@ -30,9 +31,24 @@ const reset = h('button', {
 		await client.clear();
 		resetSim();
 		resetModel();
+		forgetWrites();
 		outbox.update();
 	},
 }, 'Reset everything');
+
+/**
+ * While a fault is on, the browser's console logs every request it fails (the page cannot silence
+ * that): the page says why, so nobody takes them for a bug.
+ */
+const consoleNote = h('p', { class: 'notice', role: 'note', 'data-testid': 'console-note' },
+	'While a fault is on, the browser\'s console logs each request it fails: ', h('code', {}, 'Failed to load resource: net::ERR_FAILED'),
+	' for a network error (offline, origin down), "the server responded with a status of 503" (or 429, 422) for the others. These are the simulated faults (msw\'s Service Worker answers them), not bugs of the page; the event log below shows how steadfetch handled each one.');
+const showConsoleNote = ({ online, faults }: SimState): void => {
+	consoleNote.hidden = online && !faults.down && faults.errorRate === 0 && !faults.rateLimit && !faults.rejectWrites;
+};
+
+showConsoleNote(readSim());
+onSimChange(showConsoleNote);
 
 document.querySelector('#app')!.replaceChildren(
 	h('header', { class: 'top' },
@@ -44,6 +60,7 @@ document.querySelector('#app')!.replaceChildren(
 			h('a', { href: location.href, target: '_blank', rel: 'noopener', class: 'ghost' }, 'Open another tab ↗'),
 			reset)),
 	renderControls(),
+	consoleNote,
 	summary.element,
 	h('main', { class: 'grid' }, breakers.element, cache.element, outbox.element, events.element),
 	h('footer', {}, h('code', {}, settings), ' · source: playground/src/client.ts'));

@@ -7,11 +7,11 @@ export interface Calls {
 	readsFresh: number;
 	readsStale: number;
 	readsFailed: number;
-	/** Writes the server acknowledged at once. */
+	/** Writes the server acknowledged: at once, or when the outbox replayed them (in any tab). */
 	writesSent: number;
-	/** Writes stored in the outbox (they will be replayed). */
+	/** Writes waiting in the outbox now (they will be replayed). */
 	writesQueued: number;
-	/** Writes that failed with an error the user must handle. */
+	/** Writes that failed with an error the user must handle, or that the outbox gave up on (dead letters). */
 	writesFailed: number;
 }
 

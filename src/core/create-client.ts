@@ -3,8 +3,7 @@ import { classify } from '../errors/classify.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { RetryBudget } from '../retry/budget.js';
 import { shouldRetry } from '../retry/should-retry.js';
-import { redact } from '../shared/sensitive.js';
-import { sensitiveOf } from '../shared/sensitive-of.js';
+import { redact, sensitiveParamSet } from '../shared/sensitive.js';
 import { core, type CallState } from './call-state.js';
 import { createCaller, type Method } from './call.js';
 import type { AnyClient, ClientStats } from './client-types.js';
@@ -57,12 +56,14 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	let closed = false;
 
 	/** Every URL in an event has its sensitive query values removed (`url`, and failover's `mirror`). */
+	let params: ReadonlySet<string> | undefined;
 	const emit: PolicyContext['emit'] = (type, fields) => {
 		if (emitter.has(type)) {
 			const event = { type, time: clock.now(), ...fields } as Record<string, unknown>;
 			for (const key of ['url', 'mirror']) {
 				if (typeof event[key] === 'string') {
-					event[key] = redact(event[key], sensitiveOf(context).params);
+					params ??= sensitiveParamSet(context.options);
+					event[key] = redact(event[key], params);
 				}
 			}
 

@@ -1,5 +1,5 @@
 import type { PolicyContext } from '../core/policy.js';
-import { defaultSensitiveParams, sensitiveParamSet, sensitiveSet } from './sensitive.js';
+import { sensitiveParamSet, sensitiveSet } from './sensitive.js';
 
 /** What a client never stores or logs: header names (lower-case, credential headers included) and query parameter names. */
 export interface Sensitive {
@@ -15,7 +15,7 @@ export const sensitiveOf = (context: PolicyContext): Sensitive => {
 	if (!sensitive) {
 		sensitive = {
 			headers: sensitiveSet('sensitiveHeaders', context.options['sensitiveHeaders'] ?? []),
-			params: sensitiveParamSet(context.options['sensitiveParams'] ?? defaultSensitiveParams),
+			params: sensitiveParamSet(context.options),
 		};
 		made.set(context, sensitive);
 	}

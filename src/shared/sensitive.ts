@@ -30,15 +30,9 @@ export const sensitiveSet = (option: string, names: unknown): ReadonlySet<string
 	return new Set([...credentialHeaders, ...(names as string[]).map((name) => name.toLowerCase())]);
 };
 
-/** The lower-case query parameter names of `sensitiveParams`, checked (a RangeError names a bad one). */
-export const sensitiveParamSet = (names: unknown): ReadonlySet<string> => {
-	check(Array.isArray(names), 'sensitiveParams', names, 'an array of query parameter names');
-	for (const name of names as unknown[]) {
-		check(typeof name === 'string' && name.length > 0 && name.length <= 256, 'sensitiveParams', name, 'a non-empty parameter name');
-	}
-
-	return new Set((names as string[]).map((name) => name.toLowerCase()));
-};
+/** The lower-case query parameter names of a client's `sensitiveParams` (checked by `createClient`), or the default ones. */
+export const sensitiveParamSet = (options: Readonly<Record<string, unknown>>): ReadonlySet<string> =>
+	new Set(((options['sensitiveParams'] as readonly string[] | undefined) ?? defaultSensitiveParams).map((name) => name.toLowerCase()));
 
 /** A raw query parameter name as a server reads it: percent-decoded (leniently, like `URLSearchParams`), `+` a space, lower-case. */
 const nameOf = (raw: string): string => (/[%+]/.test(raw) ? new URLSearchParams(raw).keys().next().value ?? '' : raw).toLowerCase();

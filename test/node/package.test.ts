@@ -56,6 +56,7 @@ describe('the package as users install it', () => {
 			'steadfetch/cloudflare': ['BreakerCoordinator', 'coordinator'],
 			'steadfetch/deno': ['coordinator', 'denoKvStore'],
 			'steadfetch/sw': ['fetchHandler', 'outboxSyncHandler'],
+			'steadfetch/tanstack-query': ['queryOptionsFor', 'mutationOptionsFor', 'refetchWhenBack', 'shown', 'StaleAnswerError'],
 		};
 		for (const [entry, names] of Object.entries(expected)) {
 			const esm = await import(entry) as Record<string, unknown>;

@@ -19,6 +19,8 @@ let browser: Browser;
 let url: string;
 /** Uncaught errors of the playground's pages: the test fails if there is any. */
 const pageErrors: Error[] = [];
+/** What the pages wrote to the browser's console. */
+const consoleLines: string[] = [];
 
 beforeAll(async () => {
 	mkdirSync(shots, { recursive: true });
@@ -36,6 +38,7 @@ beforeAll(async () => {
 
 afterEach(() => {
 	expect(pageErrors.splice(0)).toEqual([]);
+	consoleLines.length = 0;
 });
 
 afterAll(async () => {
@@ -46,6 +49,7 @@ afterAll(async () => {
 const open = async (context: BrowserContext): Promise<Page> => {
 	const page = await context.newPage();
 	page.on('pageerror', (error) => pageErrors.push(error));
+	page.on('console', (message) => consoleLines.push(message.text()));
 	await page.goto(url);
 	await page.waitForFunction(() => document.body.dataset['ready'] === 'true', null, { timeout: 15_000 });
 	return page;
@@ -72,6 +76,7 @@ const read = async (page: Page) => page.evaluate(() => {
 		breakerApi: text('breaker-state-api'), breakerCdn: text('breaker-state-cdn'),
 		latencyApi: text('health-latency-api'), errorRateApi: text('health-error-rate-api'),
 		delivered: document.querySelectorAll('[data-kind="outbox:sent"]').length,
+		consoleNote: (document.querySelector('[data-testid="console-note"]') as HTMLElement | null)?.hidden === false,
 		onLine: navigator.onLine,
 	};
 });
@@ -83,6 +88,15 @@ const shows = async (page: Page, expected: Partial<Counts>, timeout = 8_000): Pr
 	await expect.poll(async () => read(page), { timeout, interval: 50 }).toMatchObject(expected);
 };
 
+/** Whether the breaker panel hides part of its cards: the rows below its visible edge, and whether its body scrolls. */
+const breakerClipping = async (page: Page) => page.evaluate(() => {
+	const panel = document.querySelector('[data-testid="panel-breaker"]')!;
+	const body = panel.querySelector('.panel-body')!;
+	const bottom = Math.min(panel.getBoundingClientRect().bottom, body.getBoundingClientRect().bottom);
+	const hidden = [...panel.querySelectorAll('.breaker dt')].filter((row) => row.getBoundingClientRect().bottom > bottom + 0.5).map((row) => row.textContent);
+	return { hidden, scrolls: body.scrollHeight > body.clientHeight + 1 };
+});
+
 const shot = async (page: Page, name: string): Promise<void> => {
 	await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 };
@@ -90,7 +104,7 @@ const shot = async (page: Page, name: string): Promise<void> => {
 it('offline: reads answer stale, writes wait in the outbox; online: delivered once; dead letters retried and discarded; the breaker opens and closes', async () => {
 	const context = await browser.newContext({ viewport: { width: 1440, height: 960 } });
 	const page = await open(context);
-	await shows(page, { breakerApi: 'closed', breakerCdn: 'closed', outboxPending: 0, cacheEntries: 0 });
+	await shows(page, { breakerApi: 'closed', breakerCdn: 'closed', outboxPending: 0, cacheEntries: 0, consoleNote: false });
 
 	// Online: four reads (items 1–4, now in the stale cache) and two writes.
 	await click(page, 'read', 4);
@@ -104,13 +118,14 @@ it('offline: reads answer stale, writes wait in the outbox; online: delivered on
 	await shows(page, { onLine: false });
 	await click(page, 'read', 4);
 	await click(page, 'write', 3);
-	await shows(page, { readsStale: 4, readsFailed: 0, cacheHits: 4, writesQueued: 3, writesFailed: 0, outboxPending: 3, serverApplied: 2 });
+	await shows(page, { readsStale: 4, readsFailed: 0, cacheHits: 4, writesSent: 2, writesQueued: 3, writesFailed: 0, outboxPending: 3, serverApplied: 2 });
 	expect(await page.locator('[data-testid="outbox-row"]').count()).toBe(3);
+	expect((await read(page)).consoleNote).toBe(true);
 	await shot(page, '2-offline');
 
-	// Online again: the outbox drains, each write applied once.
+	// Online again: the outbox drains, each write applied once, and counted as sent (2 at once, 3 replayed).
 	await click(page, 'net-online');
-	await shows(page, { onLine: true, outboxPending: 0, outboxDead: 0, delivered: 3, serverApplied: 5, serverDuplicates: 0 });
+	await shows(page, { onLine: true, outboxPending: 0, outboxDead: 0, delivered: 3, serverApplied: 5, serverDuplicates: 0, writesSent: 5, writesQueued: 0, consoleNote: false });
 	await shot(page, '3-back-online');
 
 	// The server refuses writes (422): queued writes become dead letters; Retry and Discard act on them.
@@ -119,13 +134,13 @@ it('offline: reads answer stale, writes wait in the outbox; online: delivered on
 	await click(page, 'write', 2);
 	await shows(page, { outboxPending: 2 });
 	await click(page, 'net-online');
-	await shows(page, { outboxPending: 0, outboxDead: 2, serverApplied: 5 });
+	await shows(page, { outboxPending: 0, outboxDead: 2, serverApplied: 5, writesSent: 5, writesQueued: 0, writesFailed: 2 });
 	await shot(page, '4-dead-letters');
 	await click(page, 'reject-writes');
 	await page.locator('[data-testid="dead-retry"]').first().click();
-	await shows(page, { outboxPending: 0, outboxDead: 1, serverApplied: 6 });
+	await shows(page, { outboxPending: 0, outboxDead: 1, serverApplied: 6, writesSent: 6, writesFailed: 1 });
 	await page.locator('[data-testid="dead-discard"]').first().click();
-	await shows(page, { outboxPending: 0, outboxDead: 0, serverApplied: 6, serverDuplicates: 0 });
+	await shows(page, { outboxPending: 0, outboxDead: 0, serverApplied: 6, serverDuplicates: 0, writesSent: 6, writesFailed: 1 });
 
 	// The API origin goes down: its breaker opens, reads still answer (stale), the CDN's breaker stays closed.
 	await click(page, 'origin-down');
@@ -134,6 +149,13 @@ it('offline: reads answer stale, writes wait in the outbox; online: delivered on
 	await click(page, 'read', 2);
 	await shows(page, { readsStale: 8, readsFailed: 0, cacheHits: 8 });
 	expect((await read(page)).errorRateApi).toMatch(/^[1-9]\d* %$/); // stale answers are failures of the origin
+	// The browser logs each request the simulated fault fails; the page says so while a fault is on.
+	expect(consoleLines).toContain('Failed to load resource: net::ERR_FAILED');
+	expect((await read(page)).consoleNote).toBe(true);
+	expect(await page.locator('[data-testid="console-note"]').textContent()).toContain('net::ERR_FAILED');
+	// The open breaker's card is at its tallest (countdown, progress bar, errors): every row shows.
+	expect(await page.locator('[data-testid="breaker-api"] .reopen').count()).toBe(1);
+	expect(await breakerClipping(page)).toEqual({ hidden: [], scrolls: false });
 	await shot(page, '5-origin-down');
 
 	// Back up: after the open period (5 s) one probe closes the breaker.
@@ -161,6 +183,9 @@ it('two tabs share the breaker, the outbox and the network; one drainer delivers
 	await click(b, 'net-online');
 	await shows(a, { onLine: true, outboxPending: 0, serverApplied: 4, serverDuplicates: 0 });
 	await shows(b, { outboxPending: 0, serverApplied: 4, serverDuplicates: 0 });
+	// Each tab counts its own two writes as sent, whichever tab replayed them.
+	await shows(a, { writesSent: 2, writesQueued: 0 });
+	await shows(b, { writesSent: 2, writesQueued: 0 });
 	// Each write was sent by exactly one tab (the one holding the drain lock): 4 `outbox:sent` in all.
 	await expect.poll(async () => (await read(a)).delivered + (await read(b)).delivered, { timeout: 5_000 }).toBe(4);
 

@@ -1,109 +1,19 @@
 /**
- * The README's TanStack Query recipe (the region below is the README block, word for word, with
- * `steadfetch` for the import path: test/node/readme.test.ts checks it), run with
- * @tanstack/query-core against a loopback API that answers, fails with 503, refuses connections and
- * comes back. Time is injected: steadfetch's clock and TanStack's `Date.now()` are one faked `Date`,
- * and TanStack's timers (its retry delays) run when the test moves that clock.
+ * steadfetch/tanstack-query, run with @tanstack/query-core against a loopback API that answers,
+ * fails with 503, refuses connections and comes back. Time is injected: steadfetch's clock and
+ * TanStack's `Date.now()` are one faked `Date`, and TanStack's timers (its retry delays) run when
+ * the test moves that clock. Then its types in a React app: `tsc` on test/fixtures/tanstack-react
+ * (React 19, @tanstack/react-query 5, the built package) in a strict, pnpm-like node_modules.
  */
-// #region README: TanStack Query
-import type { QueryClient, QueryObserverResult } from '@tanstack/query-core';
-import { CircuitOpenError, classify, isStale, OutboxQueuedError, type Client } from '../../src/entries/index.js';
-
-/**
- * steadfetch answered from its stale cache because the origin did not. The queryFn throws it, so
- * TanStack keeps its error and retry state, and `dataUpdatedAt` stays the time of the last fresh
- * answer; the app shows `staleData` (see `shown`).
- */
-export class StaleAnswerError<T = unknown> extends Error {
-	override name = 'StaleAnswerError';
-	/** The stored answer steadfetch served. */
-	readonly staleData: T;
-	/** When the copy was stored (epoch ms, from the `Age` header: whole seconds). */
-	readonly storedAt: number;
-	/** Why the origin did not answer: `network`, `timeout`, `http-5xx`, `circuit-open` or `offline`. */
-	readonly reason: string;
-	/** With the breaker open: ms until it lets a request through. */
-	readonly retryAfterMs: number | undefined;
-
-	constructor(staleData: T, storedAt: number, reason: string, retryAfterMs: number | undefined) {
-		super(`the origin did not answer (${reason}): a copy from ${new Date(storedAt).toISOString()} was served`);
-		this.staleData = staleData;
-		this.storedAt = storedAt;
-		this.reason = reason;
-		this.retryAfterMs = retryAfterMs;
-	}
-}
-
-/** TanStack's `retry`: only what may succeed later (never a 4xx), at most twice after the first try. */
-export const retry = (failureCount: number, error: unknown): boolean =>
-	failureCount < 2 && (error instanceof StaleAnswerError ? error.reason !== 'offline' : classify(error).transient);
-
-/** TanStack's `retryDelay`: when the breaker lets a request through, else TanStack's own backoff. */
-export const retryDelay = (failureCount: number, error: unknown): number =>
-	(error instanceof CircuitOpenError || error instanceof StaleAnswerError ? error.retryAfterMs : undefined)
-	?? Math.min(1_000 * 2 ** failureCount, 30_000);
-
-/** Query options for a GET through steadfetch: `{ queryKey, ...steadfetchQuery<User>(api, 'users/1') }`. */
-export const steadfetchQuery = <T>(api: Client, path: string) => ({
-	queryFn: async ({ signal }: { signal: AbortSignal }): Promise<T> => {
-		const response = await api.get(path, { signal });
-		const data = await response.json<T>();
-		if (isStale(response)) {
-			const breaker = api.breaker(response.url);
-			const reason = /detail=([\w-]+)/.exec(response.headers.get('cache-status') ?? '')?.[1] ?? 'network';
-			const storedAt = Date.now() - Number(response.headers.get('age') ?? 0) * 1_000;
-			throw new StaleAnswerError(data, storedAt, reason, breaker.state === 'open' ? breaker.reopensAt! - Date.now() : undefined);
-		}
-
-		return data;
-	},
-	retry,
-	retryDelay,
-	networkMode: 'always' as const, // steadfetch decides what offline means: it has a copy to serve
-});
-
-/** What to show: the newest data TanStack or steadfetch has, its age, and whether the origin failed. */
-export const shown = <T>(result: Pick<QueryObserverResult<T>, 'data' | 'dataUpdatedAt' | 'failureReason'>, now = Date.now()) => {
-	const failure = result.failureReason; // the last try's error; null once a try succeeds
-	const stale = failure instanceof StaleAnswerError ? failure as StaleAnswerError<T> : undefined;
-	const offline = stale !== undefined || (failure !== null && classify(failure).transient);
-	return stale && (result.data === undefined || stale.storedAt > result.dataUpdatedAt)
-		? { data: stale.staleData, ageMs: now - stale.storedAt, offline }
-		: { data: result.data, ageMs: result.data === undefined ? 0 : now - result.dataUpdatedAt, offline };
-};
-
-/** A mutation's result: sent (the server's answer), or queued in the outbox and replayed later. */
-export type Delivery<T> = { queued: false; data: T } | { queued: true; entryId: string };
-
-/** Mutation options for a write through steadfetch's outbox: queued is a success, not a failure. */
-export const outboxMutation = <T, V>(send: (variables: V) => Promise<Response>) => ({
-	mutationFn: async (variables: V): Promise<Delivery<T>> => {
-		try {
-			const response = await send(variables);
-			const entryId = response.headers.get('steadfetch-outbox-entry'); // outbox.queuedResponse: 'accepted'
-			return response.status === 202 && entryId ? { queued: true, entryId } : { queued: false, data: await response.json() as T };
-		} catch (error) {
-			if (error instanceof OutboxQueuedError) {
-				return { queued: true, entryId: error.entryId };
-			}
-
-			throw error;
-		}
-	},
-	retry: false, // the outbox replays a queued write (with its Idempotency-Key); TanStack must not send it again
-	networkMode: 'always' as const, // offline, the write goes to the outbox (persisted), not a TanStack pause in memory
-});
-
-/** As soon as a request gets through again (the breaker closes, in any tab), refetch the queries that gave up on a stale answer. */
-export const refetchWhenBack = (api: Client, queryClient: QueryClient): (() => void) =>
-	api.on('breaker:closed', () => {
-		void queryClient.refetchQueries({ predicate: (query) => query.state.fetchStatus === 'idle' && query.state.error instanceof StaleAnswerError });
-	});
-// #endregion
-
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import * as tanstack from '@tanstack/query-core';
+import type { QueryObserverResult } from '@tanstack/query-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createClient, memoryStore, type ClientOptions } from '../../src/entries/index.js';
+import { createClient, isStale, memoryStore, type Client, type ClientOptions } from '../../src/entries/index.js';
+import { mutationOptionsFor, queryOptionsFor, refetchWhenBack, shown, StaleAnswerError } from '../../src/entries/tanstack-query.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 
 interface User {
@@ -187,7 +97,9 @@ const startApi = async () => {
 		}
 
 		const id = pathname.split('/')[2] ?? '';
-		return Response.json({ id, name: 'Ada', version: hits.filter((hit) => hit === `GET ${pathname}`).length });
+		// User `swr` may be answered from a copy for a minute while it is refreshed.
+		const headers: HeadersInit = id === 'swr' ? { 'cache-control': 'max-age=0, stale-while-revalidate=60' } : {};
+		return Response.json({ id, name: 'Ada', version: hits.filter((hit) => hit === `GET ${pathname}`).length }, { headers });
 	};
 
 	let running: RunningServer | undefined = await serve(handler);
@@ -277,43 +189,43 @@ const state = <T>(result: QueryObserverResult<T>) => ({
 	data: result.data,
 });
 
-beforeAll(() => {
-	vi.useFakeTimers({ toFake: ['Date'], now: start });
-	tanstack.timeoutManager.setTimeoutProvider(timers);
-});
+describe('steadfetch/tanstack-query with @tanstack/query-core, through an outage of a loopback API', () => {
+	beforeAll(() => {
+		vi.useFakeTimers({ toFake: ['Date'], now: start });
+		tanstack.timeoutManager.setTimeoutProvider(timers);
+	});
 
-afterAll(() => {
-	vi.useRealTimers();
-});
+	afterAll(() => {
+		vi.useRealTimers();
+	});
 
-beforeEach(async () => {
-	vi.setSystemTime(start);
-	api = await startApi();
-	timers.reset();
-	queryClient = new tanstack.QueryClient();
-	queryClient.mount();
-});
+	beforeEach(async () => {
+		vi.setSystemTime(start);
+		api = await startApi();
+		timers.reset();
+		queryClient = new tanstack.QueryClient();
+		queryClient.mount();
+	});
 
-afterEach(async () => {
-	for (const off of unmount) {
-		off();
-	}
+	afterEach(async () => {
+		for (const off of unmount) {
+			off();
+		}
 
-	unmount = [];
-	queryClient.unmount();
-	queryClient.clear();
-	for (const made of clients) {
-		made.close();
-	}
+		unmount = [];
+		queryClient.unmount();
+		queryClient.clear();
+		for (const made of clients) {
+			made.close();
+		}
 
-	clients = [];
-	await api.close();
-});
+		clients = [];
+		await api.close();
+	});
 
-describe('TanStack Query recipe, through an outage of a loopback API', () => {
 	it('a stale answer is an error to TanStack (retried when the breaker allows, dataUpdatedAt kept), shown as data N s old; the first request that gets through replaces it', async () => {
 		const steadfetch = client();
-		const observer = mounted(new tanstack.QueryObserver<User>(queryClient, { queryKey: ['user', '1'], ...steadfetchQuery<User>(steadfetch, 'users/1') }));
+		const observer = mounted(new tanstack.QueryObserver<User>(queryClient, { queryKey: ['user', '1'], ...queryOptionsFor<User>(steadfetch, 'users/1') }));
 		const copied = stored(steadfetch);
 		const first = await until(observer, (result) => result.status === 'success');
 		expect(state(first)).toMatchObject({ status: 'success', failureCount: 0, dataUpdatedAt: 0, data: { version: 1 } });
@@ -377,7 +289,7 @@ describe('TanStack Query recipe, through an outage of a loopback API', () => {
 
 	it('after a stale answer, the next refetch (here: window focus, within staleTime) goes to the origin at once and replaces it', async () => {
 		const steadfetch = client({ breaker: false, retry: 0 });
-		const observer = mounted(new tanstack.QueryObserver<User>(queryClient, { queryKey: ['user', '2'], staleTime: 60_000, ...steadfetchQuery<User>(steadfetch, 'users/2') }));
+		const observer = mounted(new tanstack.QueryObserver<User>(queryClient, { queryKey: ['user', '2'], staleTime: 60_000, ...queryOptionsFor<User>(steadfetch, 'users/2') }));
 		const copied = stored(steadfetch);
 		await until(observer, (result) => result.status === 'success');
 		await copied;
@@ -411,6 +323,7 @@ describe('TanStack Query recipe, through an outage of a loopback API', () => {
 			return { user: await response.json<User>(), stale: isStale(response) };
 		};
 
+		const { retry, retryDelay } = queryOptionsFor(steadfetch, 'users/3');
 		const observer = mounted(new tanstack.QueryObserver<{ user: User; stale: boolean }>(queryClient, { queryKey: ['user', '3'], staleTime: 60_000, queryFn: naive, retry, retryDelay }));
 		const copied = stored(steadfetch);
 		await until(observer, (result) => result.status === 'success');
@@ -428,10 +341,29 @@ describe('TanStack Query recipe, through an outage of a loopback API', () => {
 		expect(api.gets('users/3')).toBe(2);
 	});
 
+	it('a copy served by stale-while-revalidate (detail=revalidate: the origin did not fail) is data to TanStack, not a failure', async () => {
+		const steadfetch = client({ staleCache: { mode: 'stale-while-revalidate' }, retry: 0 });
+		const observer = mounted(new tanstack.QueryObserver<User>(queryClient, { queryKey: ['user', 'swr'], ...queryOptionsFor<User>(steadfetch, 'users/swr') }));
+		const copied = stored(steadfetch);
+		await until(observer, (result) => result.status === 'success');
+		await copied;
+
+		// The copy answers at once (the refresh goes on behind it): a success, no retry, nothing "offline".
+		timers.advance(5_000);
+		const refreshed = stored(steadfetch);
+		void observer.refetch();
+		const result = await until(observer, (next) => next.fetchStatus === 'idle' || next.failureCount > 0);
+		expect(state(result)).toMatchObject({ status: 'success', fetchStatus: 'idle', failureCount: 0, failureReason: null, dataUpdatedAt: 5_000, data: { version: 1 } });
+		expect(shown(result)).toMatchObject({ data: { version: 1 }, ageMs: 0, offline: false });
+		expect(timers.pending()).toEqual([]);
+		await refreshed;
+		expect(api.gets('users/swr')).toBe(2);
+	});
+
 	it('refetchWhenBack: when one request gets through, the queries that gave up on a stale answer refetch at once', async () => {
 		const steadfetch = client({ retry: 0, breaker: { consecutiveFailures: 2, openMs: 5_000 } });
 		const off = refetchWhenBack(steadfetch, queryClient);
-		const options = (id: string) => ({ queryKey: ['user', id], ...steadfetchQuery<User>(steadfetch, `users/${id}`), retry: false });
+		const options = (id: string) => ({ queryKey: ['user', id], ...queryOptionsFor<User>(steadfetch, `users/${id}`), retry: false });
 		const a = mounted(new tanstack.QueryObserver<User>(queryClient, options('a')));
 		const b = mounted(new tanstack.QueryObserver<User>(queryClient, options('b')));
 		const copied = Promise.all([stored(steadfetch), stored(steadfetch)]);
@@ -455,7 +387,7 @@ describe('TanStack Query recipe, through an outage of a loopback API', () => {
 	it('a write that cannot be delivered is queued: TanStack shows success with `queued`, not an error; replayed once when the API is back', async () => {
 		const steadfetch = client({ outbox: true, retry: 0 });
 		const accepted = client({ outbox: { queuedResponse: 'accepted' }, retry: 0 });
-		const order = (through: Client) => new tanstack.MutationObserver(queryClient, outboxMutation<{ ordered: number }, { item: number }>(async (variables) => through.post('orders', { json: variables })));
+		const order = (through: Client) => new tanstack.MutationObserver(queryClient, mutationOptionsFor<{ ordered: number }, { item: number }>(async (variables) => through.post('orders', { json: variables })));
 
 		const sent = await order(steadfetch).mutate({ item: 1 });
 		expect(sent).toEqual({ queued: false, data: { ordered: 1 } });
@@ -480,5 +412,69 @@ describe('TanStack Query recipe, through an outage of a loopback API', () => {
 		await expect(rejected.mutate({ item: -1 })).rejects.toMatchObject({ name: 'HTTPError' });
 		expect(rejected.getCurrentResult()).toMatchObject({ status: 'error', failureCount: 1 });
 		expect([...api.applied.values()]).toEqual([{ item: 1 }, { item: 2 }, { item: 2 }]);
+	});
+});
+
+const root = join(import.meta.dirname, '../..');
+const fixture = join(root, 'test/fixtures/tanstack-react');
+
+/** `tsc -p project`: its exit status and what it printed. */
+const tsc = (project: string) => {
+	const run = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', project], { encoding: 'utf8' });
+	return { status: run.status, output: run.stdout + run.stderr };
+};
+
+/**
+ * The fixture in a directory of its own whose node_modules holds only what the app installs, as
+ * pnpm lays it out: react-query, React and its types, and steadfetch (this package, built). Their own
+ * dependencies (react-query's @tanstack/query-core) resolve from where they really are, not from the app.
+ */
+const strictApp = <T>(check: (dir: string) => T): T => {
+	const dir = mkdtempSync(join(tmpdir(), 'steadfetch-react-'));
+	const links = ['@tanstack/react-query', 'react', '@types/react', 'steadfetch'].map((name) => join(dir, 'node_modules', name));
+	try {
+		for (const file of readdirSync(fixture)) {
+			cpSync(join(fixture, file), join(dir, file));
+		}
+
+		for (const link of links) {
+			mkdirSync(dirname(link), { recursive: true });
+			symlinkSync(link.endsWith('steadfetch') ? root : join(root, link.slice(dir.length + 1)), link);
+		}
+
+		return check(dir);
+	} finally {
+		for (const link of links) {
+			rmSync(link, { force: true }); // the link, never what it points to
+		}
+
+		rmSync(dir, { recursive: true, force: true });
+	}
+};
+
+describe('steadfetch/tanstack-query in a React app (tsc, built types)', () => {
+	beforeAll(() => {
+		if (!existsSync(join(root, 'dist/tanstack-query.d.ts'))) {
+			throw new Error('dist/ is missing: run `npm run build` first');
+		}
+	});
+
+	it('a React 19 app with @tanstack/react-query type-checks: useQuery infers the error type Error, shown(result) takes the result; under a strict (pnpm) node_modules', () => {
+		expect(strictApp((dir) => tsc(join(dir, 'tsconfig.json')))).toEqual({ status: 0, output: '' });
+	}, 60_000);
+
+	it('the recipe\'s old shape does not: TS2345 on shown(result) (TanStack inferred TError = unknown), and under a strict node_modules TS2307 for @tanstack/query-core', () => {
+		const hoisted = tsc(join(fixture, 'tsconfig.old-recipe.json'));
+		expect(hoisted.status).not.toBe(0);
+		expect(hoisted.output).toContain("error TS2345: Argument of type 'UseQueryResult<User, unknown>' is not assignable");
+		const strict = strictApp((dir) => tsc(join(dir, 'tsconfig.old-recipe.json')));
+		expect(strict.output).toContain("error TS2307: Cannot find module '@tanstack/query-core'");
+	}, 60_000);
+
+	it('no TanStack package in the built entry, its code or its types: nothing for an app to have besides its adapter', () => {
+		const built = readdirSync(join(root, 'dist'), { recursive: true, encoding: 'utf8' }).filter((file) => /\.(?:c?js|d\.c?ts)$/.test(file));
+		expect(built).toEqual(expect.arrayContaining(['tanstack-query.js', 'tanstack-query.cjs', 'tanstack-query.d.ts', 'tanstack-query.d.cts', 'browser/tanstack-query.js', 'edge/tanstack-query.js']));
+		const importing = built.filter((file) => /['"]@tanstack\//.test(readFileSync(join(root, 'dist', file), 'utf8')));
+		expect(importing).toEqual([]);
 	});
 });

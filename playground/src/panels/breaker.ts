@@ -31,11 +31,14 @@ const card = (origin: string): HTMLElement => {
 		h('dl', { class: 'facts' },
 			// This tab's counts: an open state adopted from another tab comes without that tab's failures.
 			h('dt', {}, 'failures in a row (this tab)'), h('dd', { 'data-testid': `breaker-failures-${id}` }, snapshot.consecutiveFailures),
-			h('dt', {}, 'calls (this tab)'), h('dd', {}, `${stats?.requests ?? 0} made · ${stats?.successes ?? 0} resolved (${stats?.stale ?? 0} of them stale) · ${stats?.queued ?? 0} queued`),
+			h('dt', {}, 'calls (this tab)'), h('dd', {},
+				h('span', {}, `${stats?.requests ?? 0} made`),
+				h('span', {}, `${stats?.successes ?? 0} resolved (${stats?.stale ?? 0} stale)`),
+				h('span', {}, `${stats?.queued ?? 0} queued`)),
 			h('dt', {}, 'errors by code'), h('dd', {}, failures),
 			h('dt', {}, 'retries sent / refused'), h('dd', {}, `${stats?.retries ?? 0} / ${stats?.retriesRefused ?? 0}`),
 			// Health over the last 30 s, from the calls that reached the network.
-			h('dt', {}, 'latency p50 / p95 / p99 (30 s)'), h('dd', { 'data-testid': `health-latency-${id}` }, latency ? `${Math.round(latency.p50)} / ${Math.round(latency.p95)} / ${Math.round(latency.p99)} ms` : 'no call yet'),
+			h('dt', {}, 'latency p50 / p95 / p99 (30 s)'), h('dd', { 'data-testid': `health-latency-${id}`, class: 'nowrap' }, latency ? `${Math.round(latency.p50)} / ${Math.round(latency.p95)} / ${Math.round(latency.p99)} ms` : 'no call yet'),
 			h('dt', {}, 'error rate (30 s)'), h('dd', { 'data-testid': `health-error-rate-${id}`, class: errorRate >= 50 ? 'bad' : '' }, `${errorRate} %`),
 			h('dt', {}, 'top errors (30 s)'), h('dd', {}, top)));
 };

@@ -6,6 +6,7 @@ import type { OutboxEntry } from 'steadfetch';
 import { client } from '../client.js';
 import { countdown, h, patch, shortUrl } from '../dom.js';
 import { log } from '../model.js';
+import { tell } from '../writes.js';
 import { counter, empty, panel } from './panel.js';
 
 const errorText = (entry: OutboxEntry): string =>
@@ -52,7 +53,10 @@ export const renderOutbox = () => {
 					h('td', {}, h('span', { class: 'tag bad' }, entry.deadReason ?? '?')),
 					h('td', {}, errorText(entry)),
 					h('td', { class: 'buttons' },
-						act('Retry', 'dead-retry', async () => client.outbox.retry(entry.id), 'primary'),
+						act('Retry', 'dead-retry', async () => {
+							await client.outbox.retry(entry.id);
+							tell(entry.id, 'queued');
+						}, 'primary'),
 						act('Discard', 'dead-discard', async () => client.outbox.discard(entry.id))))))),
 		]);
 	};

@@ -4,7 +4,7 @@ import { h } from '../dom.js';
 export const panel = (title: string, about: string, testid: string) => {
 	const counters = h('div', { class: 'counters' });
 	const body = h('div', { class: 'panel-body' });
-	const element = h('section', { class: 'panel', 'data-testid': testid, 'aria-label': title },
+	const element = h('section', { class: `panel ${testid}`, 'data-testid': testid, 'aria-label': title },
 		h('header', {}, h('div', {}, h('h2', {}, title), h('p', { class: 'about' }, about)), counters),
 		body);
 	return { element, counters, body };

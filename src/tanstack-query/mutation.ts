@@ -1,0 +1,39 @@
+import { classify } from '../errors/classify.js';
+import type { OutboxQueuedError } from '../errors/OutboxQueuedError.js';
+
+/** A mutation's result: sent (the server's answer, parsed as JSON), or queued in the outbox and replayed later. */
+export type Delivery<T> = { queued: false; data: T } | { queued: true; entryId: string };
+
+/** What `mutationOptionsFor` returns: spread it into (or pass it as) `useMutation`'s options. */
+export interface SteadfetchMutationOptions<T, V> {
+	mutationFn: (variables: V) => Promise<Delivery<T>>;
+	/** The outbox replays a queued write with its `Idempotency-Key`: TanStack must not send it again. */
+	retry: false;
+	/** Offline, the write goes to the persisted outbox, not to a TanStack pause in memory. */
+	networkMode: 'always';
+}
+
+/**
+ * Mutation options for a write through steadfetch's outbox: a write the outbox took (an
+ * `OutboxQueuedError`, or the `202` of `queuedResponse: 'accepted'`) resolves
+ * `{ queued: true, entryId }`, a success, not a failure; a write the server refused stays an error.
+ *
+ * @example useMutation(mutationOptionsFor((order: Order) => api.post('orders', { json: order })))
+ */
+export const mutationOptionsFor = <T, V>(send: (variables: V) => PromiseLike<Response>): SteadfetchMutationOptions<T, V> => ({
+	async mutationFn(variables) {
+		try {
+			const response = await send(variables);
+			const entryId = response.headers.get('steadfetch-outbox-entry');
+			return response.status === 202 && entryId ? { queued: true, entryId } : { queued: false, data: await response.json() as T };
+		} catch (error) {
+			if (classify(error).code === 'QUEUED') {
+				return { queued: true, entryId: (error as OutboxQueuedError).entryId };
+			}
+
+			throw error;
+		}
+	},
+	retry: false,
+	networkMode: 'always',
+});

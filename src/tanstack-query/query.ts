@@ -1,0 +1,89 @@
+import { isStale } from '../cache/is-stale.js';
+import type { StaleReason } from '../cache/stale-response.js';
+import type { BreakerMembers, ClientOf as Client } from '../core/client-types.js';
+import type { CallOptions } from '../core/options.js';
+import { classify } from '../errors/classify.js';
+import { StaleAnswerError } from './stale-answer-error.js';
+
+/**
+ * TanStack's `retry`: only what may succeed later (`classify(error).transient`: never a 4xx, not
+ * while offline), at most twice after the first try; each try already holds steadfetch's own
+ * retries. `error` is typed `Error` (TanStack's default `TError`, what every failure here is): a
+ * parameter typed `unknown` would make TanStack infer `TError = unknown` for the whole query.
+ */
+const retry = (failureCount: number, error: Error): boolean =>
+	failureCount < 2 && (error instanceof StaleAnswerError ? error.reason !== 'offline' : classify(error).transient);
+
+/**
+ * TanStack's `retryDelay` (ms): the error's own `retryAfterMs` when it has one — when the breaker
+ * lets a request through (`CircuitOpenError`, a stale answer while the breaker is open) or the rate
+ * limiter lets the call go (`RateLimitedError`) — else TanStack's own backoff (1 s doubling, 30 s at most).
+ */
+const retryDelay = (failureCount: number, error: Error): number =>
+	(error as { retryAfterMs?: number }).retryAfterMs ?? Math.min(1_000 * 2 ** failureCount, 30_000);
+
+/** What `queryOptionsFor` returns: spread it into `useQuery`, `queryOptions`, `QueryObserver`… */
+export interface SteadfetchQueryOptions<T> {
+	/** GETs the URL through the client; a stale answer (the origin failed) throws `StaleAnswerError`. */
+	queryFn: (context: { signal: AbortSignal }) => Promise<T>;
+	retry: (failureCount: number, error: Error) => boolean;
+	retryDelay: (failureCount: number, error: Error) => number;
+	/** steadfetch decides what offline means (it has a copy to serve, an outbox to queue in), not `navigator.onLine`. */
+	networkMode: 'always';
+}
+
+/**
+ * Query options for a GET through steadfetch, parsed as JSON:
+ * `useQuery({ queryKey: ['user', 1], ...queryOptionsFor<User>(api, 'users/1') })`.
+ *
+ * - A copy from the stale cache is a failure, not data: the `queryFn` throws `StaleAnswerError`, so
+ *   TanStack keeps `dataUpdatedAt` (the last fresh answer), retries, and refetches at the next
+ *   trigger whatever `staleTime` says; `shown(result)` shows the copy meanwhile. A copy served by
+ *   `mode: 'stale-while-revalidate'` (`detail=revalidate`: the origin did not fail, the server's
+ *   `Cache-Control` allows it) is data.
+ * - TanStack's retries are planned: transient failures only, twice at most, each one when the
+ *   breaker lets a request through.
+ * - `networkMode: 'always'`: offline, steadfetch answers from its cache instead of TanStack pausing.
+ *
+ * Options after the spread override these. `options` are the call's (ky's and steadfetch's);
+ * TanStack's `signal` is used for the call. Times are `Date.now()`'s, as TanStack's are.
+ */
+export const queryOptionsFor = <T>(api: Pick<Client, 'get'> & Partial<BreakerMembers>, url: string | URL, options?: CallOptions): SteadfetchQueryOptions<T> => ({
+	async queryFn({ signal }) {
+		const response = await api.get(url, { ...options, signal });
+		const data = await response.json<T>();
+		// `Cache-Status: steadfetch; hit; ttl=…; detail=<reason>` (detail last).
+		const reason = isStale(response) ? response.headers.get('cache-status')!.split('detail=')[1] as StaleReason : 'revalidate';
+		if (reason !== 'revalidate') {
+			const now = Date.now();
+			const { state, reopensAt } = api.breaker?.(response.url) ?? {};
+			throw new StaleAnswerError(data, now - Number(response.headers.get('age')) * 1_000, reason, state === 'open' && reopensAt ? reopensAt - now : undefined);
+		}
+
+		return data;
+	},
+	retry,
+	retryDelay,
+	networkMode: 'always',
+});
+
+/** What `shown` reads of a query's result (`UseQueryResult` and the other adapters' results have it). */
+export interface ShownQuery<T> {
+	data: T | undefined;
+	dataUpdatedAt: number;
+	failureReason: unknown;
+}
+
+/**
+ * What to show: the newest data TanStack or steadfetch has, its age (ms), and whether the origin
+ * failed (`offline`: the last try was answered stale or failed transiently).
+ */
+export const shown = <T>(result: ShownQuery<T>, now = Date.now()): { data: T | undefined; ageMs: number; offline: boolean } => {
+	const failure = result.failureReason; // the last try's error; null once a try succeeds
+	const stale = failure instanceof StaleAnswerError;
+	// The copy, when it is newer than what TanStack holds; else TanStack's data (age 0 when there is none).
+	const [data, at] = stale && (result.data === undefined || failure.storedAt > result.dataUpdatedAt)
+		? [failure.staleData as T, failure.storedAt]
+		: [result.data, result.data === undefined ? now : result.dataUpdatedAt];
+	return { data, ageMs: now - at, offline: stale || classify(failure).transient };
+};

@@ -1,0 +1,23 @@
+import type { StaleReason } from '../cache/stale-response.js';
+
+/**
+ * steadfetch answered from its stale cache because the origin did not. `queryOptionsFor`'s
+ * `queryFn` throws it, so TanStack keeps its error and retry state and `dataUpdatedAt` stays the
+ * time of the last fresh answer; `shown(result)` gives the app the copy to display.
+ */
+export class StaleAnswerError<T = unknown> extends Error {
+	override name = 'StaleAnswerError' as const;
+	/** The stored answer steadfetch served (parsed as JSON). */
+	declare readonly staleData: T;
+	/** When the copy was stored (epoch ms, from `Date.now()` and the `Age` header: whole seconds). */
+	declare readonly storedAt: number;
+	/** Why the origin did not answer: `network`, `timeout`, `http-5xx`, `circuit-open` or `offline`. */
+	declare readonly reason: StaleReason;
+	/** With the breaker open: ms until it lets a request through. */
+	declare readonly retryAfterMs: number | undefined;
+
+	constructor(staleData: T, storedAt: number, reason: StaleReason, retryAfterMs: number | undefined) {
+		super(`served stale: ${reason}`);
+		Object.assign(this, { staleData, storedAt, reason, retryAfterMs });
+	}
+}
