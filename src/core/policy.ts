@@ -14,12 +14,13 @@ import type { KeyValueStore, StoreFactory } from '../stores/types.js';
  * - `failover` sends a failed read to a mirror, inside the cache: the cache answers stale only when
  *   every mirror failed too, and stores a mirror's answer under the primary URL.
  * - `dedupe` shares one in-flight read between identical callers.
- * - `bulkhead`, `rateLimit` hold a call before it takes a connection.
- * - `hedge` sends a second attempt when the first is slow.
+ * - `hedge` sends a second attempt when the first is slow, above the bulkhead and the rate limiter:
+ *   a hedge is an attempt like any other, so it takes a slot and a token (none free: no hedge).
+ * - `bulkhead`, `rateLimit` hold an attempt before it takes a connection.
  * - `breaker` innermost, next to the transport: it counts only attempts that really go out, so
  *   what the outbox and the cache answer without I/O never reaches it.
  */
-export const slotOrder = ['auth', 'trace', 'outbox', 'cache', 'failover', 'dedupe', 'bulkhead', 'rateLimit', 'hedge', 'breaker'] as const;
+export const slotOrder = ['auth', 'trace', 'outbox', 'cache', 'failover', 'dedupe', 'hedge', 'bulkhead', 'rateLimit', 'breaker'] as const;
 
 /** A slot's name: also the option key of the main entry (`breaker`, `cache`, ...). */
 export type SlotName = typeof slotOrder[number];
