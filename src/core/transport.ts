@@ -11,9 +11,16 @@ const networkFailure = /^(?:network connection lost\.?|connection refused|.*\b(?
 
 /**
  * The innermost layer: the transport, with its network failures made recognizable. It also notes on
- * the call when its first attempt reached the network and how the last one ended (for `stats()`).
+ * the call when its first attempt reached the network and how the last one ended (for `stats()`),
+ * and asks a hedge's attempt whether it still goes (`FetchInit.hedge`).
  */
 export const normalizeTransport = (fetch: FetchLike, clock: Clock): FetchLike => (request, init) => {
+	// A hedge goes out only if its policy still wants it now (FetchInit.hedge).
+	const refused = init?.hedge?.();
+	if (refused) {
+		return Promise.reject(refused);
+	}
+
 	const call = init?.steadfetch as CallState | undefined;
 	if (!call) {
 		return fetch(request, init).catch(recognizable);
