@@ -33,6 +33,23 @@ export const trafficCases = (lib: Library, env: ContractEnv): ContractCase[] => 
 			},
 		},
 		{
+			name: 'traffic: a call whose signal is already aborted is rejected at once with its reason by a full bulkhead, never queued',
+			async run() {
+				const api = make({ bulkhead: { maxConcurrent: 1, maxQueue: 5 } });
+				const id = uid();
+				const controller = new AbortController();
+				const hung = api.get(`hang?id=${id}`, { signal: controller.signal }).catch((error: unknown) => error);
+				await new Promise((resolve) => setTimeout(resolve, 50));
+				const reason = new Error('the caller left');
+				const error = await rejects(api.get(`json?id=${id}`, { signal: AbortSignal.abort(reason) }));
+				equal(error, reason);
+				controller.abort();
+				await hung;
+				equal(await hits(id, '/json'), 0);
+				api.close();
+			},
+		},
+		{
 			name: 'traffic: after a 429 with Retry-After, the rate limiter fails calls to the scope at once (RateLimitedError, no I/O)',
 			async run() {
 				const api = make({ rateLimit: true, timeout: 1_000 });

@@ -91,6 +91,32 @@ describe('bulkhead', () => {
 		expect(pending).toHaveLength(2); // Neither left call was ever sent.
 	});
 
+	it('a call whose signal is already aborted is rejected at once with its reason, never queued behind a hung request', async () => {
+		const { pending, fetch } = held();
+		const api = createClient({ fetch, bulkhead: bulkhead({ maxConcurrent: 1, maxQueue: 5 }), retry: 0, timeout: false });
+		const hung = api.get('https://api.test/hung').text();
+		await expect.poll(() => pending).toHaveLength(1);
+		const reason = new Error('the caller left');
+		await expect(api.get('https://api.test/late', { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+		expect(api.stats()['https://api.test']).toMatchObject({ bulkhead: { running: 1, queued: 0, rejected: 0 } });
+		// A waiting call whose signal aborts leaves at once, holding nothing: the next waiter still waits for the hung one.
+		const controller = new AbortController();
+		const leaving = api.get('https://api.test/leaving', { signal: controller.signal }).catch((error: unknown) => error);
+		const next = api.get('https://api.test/next').text();
+		await expect.poll(() => api.stats()['https://api.test']?.['bulkhead']).toMatchObject({ queued: 2 });
+		controller.abort(reason);
+		expect(await leaving).toBe(reason);
+		expect(api.stats()['https://api.test']).toMatchObject({ bulkhead: { running: 1, queued: 1 } });
+		expect(pending).toHaveLength(1);
+		pending[0]!.release();
+		expect(await hung).toBe('ok');
+		await expect.poll(() => pending).toHaveLength(2);
+		expect(pending[1]!.request.url).toBe('https://api.test/next');
+		pending[1]!.release();
+		expect(await next).toBe('ok');
+		expect(api.stats()['https://api.test']).toMatchObject({ bulkhead: { running: 0, queued: 0, rejected: 0 } });
+	}, 2_000);
+
 	it('bad options are RangeErrors naming option and value; the preset builds it from plain options', () => {
 		expect(() => bulkhead({ maxConcurrent: 0 })).toThrow(/bulkhead\.maxConcurrent.*0/);
 		expect(() => bulkhead({ maxQueue: -1 })).toThrow(/bulkhead\.maxQueue.*-1/);
