@@ -24,6 +24,26 @@ describe('rate limit: what the server says', () => {
 		}
 	});
 
+	it('reads a RateLimit field that lists several policies whole: the most restrictive decides, whatever follows it', () => {
+		const budget = (ratelimit: string, policy?: string) => serverBudget(answer(200, { ratelimit, ...policy ? { 'ratelimit-policy': policy } : {} }), t0);
+		// The structured form: an exhausted "burst" policy is not ignored because "daily" follows.
+		expect(budget('"burst";r=0;t=2, "daily";r=500;t=86400', '"burst";q=10;w=2, "daily";q=1000;w=86400')).toEqual({ remaining: 0, resetMs: 2000 });
+		expect(budget('"daily";r=500;t=86400, "burst";r=0;t=2', '"daily";q=1000;w=86400, "burst";q=10;w=2')).toEqual({ remaining: 0, resetMs: 2000 });
+		// Two field lines of the first form (one header, comma-joined), either order.
+		expect(budget('limit=10, remaining=0, reset=2, limit=1000, remaining=500, reset=86400')).toEqual({ remaining: 0, resetMs: 2000 });
+		expect(budget('limit=1000, remaining=500, reset=86400, limit=10, remaining=0, reset=2')).toEqual({ remaining: 0, resetMs: 2000 });
+		// Both spent: the later reset decides. None spent: the fewest left.
+		expect(budget('"burst";r=0;t=2, "hourly";r=0;t=600, "daily";r=5;t=86400')).toEqual({ remaining: 0, resetMs: 600_000 });
+		expect(budget('"burst";r=9;t=2, "daily";r=3;t=86400')).toEqual({ remaining: 3, resetMs: 86_400_000 });
+		// A policy name may hold what separates items and parameters; a malformed item is skipped, not the others.
+		expect(budget('"a, b;r=9";r=0;t=2, "c";r=7;t=1')).toEqual({ remaining: 0, resetMs: 2000 });
+		expect(budget('"x";r=abc;t=1, "burst";r=0;t=2')).toEqual({ remaining: 0, resetMs: 2000 });
+		expect(budget('"x";r=0, "y";t=5')).toBeUndefined();
+		// Bounded: a huge field is read up to its first KiB, whole items only.
+		const huge = `"burst";r=0;t=2, ${Array.from({ length: 20_000 }, (_, index) => `"p${index}";r=1;t=100000`).join(', ')}`;
+		expect(budget(huge)).toEqual({ remaining: 0, resetMs: 2000 });
+		expect(budget(`${Array.from({ length: 200 }, () => '"p";r=1;t=1').join(', ')}, "late";r=0;t=9`)).toEqual({ remaining: 1, resetMs: 1000 });
+	});
 });
 
 describe('rate limit: in the client', () => {
@@ -86,6 +106,19 @@ describe('rate limit: in the client', () => {
 		expect((error as RateLimitedError).retryAfterMs).toBe(10_000);
 		clock.advance(10_000);
 		expect(await api.get('https://api.test/c').text()).toBe('ok');
+	});
+
+	it('a server that lists an exhausted "burst" policy before a "daily" one gets no request until the burst resets', async () => {
+		const { api, clock, sent, say } = setup(rateLimit(), 100);
+		say({ ratelimit: '"burst";r=0;t=2, "daily";r=500;t=86400', 'ratelimit-policy': '"burst";q=10;w=2, "daily";q=1000;w=86400' });
+		await api.get('https://api.test/a').text();
+		say({});
+		const error = await api.get('https://api.test/b').catch((error_: unknown) => error_);
+		expect(error).toBeInstanceOf(RateLimitedError);
+		expect((error as RateLimitedError).retryAfterMs).toBe(2_000);
+		clock.advance(2_000);
+		expect(await api.get('https://api.test/c').text()).toBe('ok');
+		expect(sent).toEqual([t0, t0 + 2_000]);
 	});
 
 	it('waiting calls leave one at a time: each waits for a token of its own (100, 200, 300 ms), never several on one refill', async () => {
