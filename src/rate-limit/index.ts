@@ -195,8 +195,11 @@ const sleep = async (ms: number, signal: AbortSignal): Promise<void> => new Prom
  * The rate limiter, for the `rateLimit` slot: a token bucket per scope (`perSecond`, `burst`) and
  * what the server says of its budget. A call that would wait no longer than its time budget
  * (`totalTimeout`, else `timeout`) waits (`ratelimit:wait`), else fails at once with
- * `RateLimitedError` (`retryAfterMs`), no I/O. Per attempt, so retries and outbox replays take their
- * turn too. Bad options throw a `RangeError` naming the option and the value.
+ * `RateLimitedError` (`retryAfterMs`), no I/O. Waiting calls leave one at a time, each when its own
+ * token is due (never several on one refill), woken by their own timers. Per attempt, so retries,
+ * hedges and outbox replays take their turn too (a hedge only if a token is there at once, else it
+ * is not sent). An attempt whose signal has aborted is rejected at once with its reason; a waiting
+ * one leaves as soon as its signal aborts. Bad options throw a `RangeError` naming the option and the value.
  *
  * @example
  * const api = createClient({ rateLimit: rateLimit({ perSecond: 5 }) });
