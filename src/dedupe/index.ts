@@ -1,4 +1,4 @@
-import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
+import type { Call, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 
 interface Flight {
@@ -14,20 +14,19 @@ interface Flight {
 const reads = new Set(['GET', 'HEAD']);
 
 /**
- * What makes two in-flight requests the same: method, final URL, and the request headers that
- * change the answer or whose it is — `Accept`, `Accept-Language`, the credential headers (compared
- * as values in memory; nothing is stored) and the call's identity.
+ * What makes two in-flight requests the same: method, final URL, how fetch sends them (credentials,
+ * mode, redirect, cache, referrer), the call's identity, and every request header after the
+ * caller's headers and hooks (compared as values in memory; nothing is stored) — but the trace
+ * slot's own per-attempt headers (`traceparent` and the call's request id), which differ per call.
  */
-const keyOf = (request: Request, identity: string | undefined, sensitive: ReadonlySet<string>): string => {
-	const { headers } = request;
-	let key = `${request.method} ${request.url}\n${headers.get('accept') ?? ''}\n${headers.get('accept-language') ?? ''}\n${identity ?? ''}`;
-	for (const name of sensitive) {
-		const value = headers.get(name);
-		if (value !== null) {
+const keyOf = (request: Request, call: Call | undefined): string => {
+	const id = call?.requestId;
+	let key = `${request.method} ${request.url} ${request.credentials} ${request.mode} ${request.redirect} ${request.cache} ${request.referrer}\n${call?.identity ?? ''}`;
+	request.headers.forEach((value, name) => {
+		if (!id || (name !== 'traceparent' && value !== id)) {
 			key += `\n${name}:${value}`;
 		}
-	}
-
+	});
 	return key;
 };
 
@@ -95,7 +94,7 @@ const create = (context: PolicyContext): PolicyParts => {
 			return next(request, init);
 		}
 
-		const key = keyOf(request, call?.identity, context.sensitive.headers);
+		const key = keyOf(request, call);
 		const existing = flights.get(key);
 		if (existing && existing.waiting > 0) {
 			const scope = call?.scope ?? context.scopeOf(request.url);
@@ -114,7 +113,11 @@ const create = (context: PolicyContext): PolicyParts => {
 
 /**
  * In-flight dedupe, for the `dedupe` slot: identical GET and HEAD attempts in flight at once share
- * one request (same method, final URL, `Accept`, `Accept-Language`, credentials and identity). Each
+ * one request: same method, final URL, `credentials` mode (and `mode`, `redirect`, `cache`,
+ * `referrer`), identity, and every request header after the caller's headers and hooks, so two
+ * users, tenants or credential modes never share a response, and a keyed call (its own
+ * `Idempotency-Key`) never shares. The trace slot's own headers (`traceparent`, the request id)
+ * are not compared: they differ on every call. Each
  * caller gets its own response (its own body), runs its own hooks, and keeps its own abort: the
  * shared request is aborted only when every caller has aborted. Nothing is shared after the
  * response has arrived. Per call, `dedupe: false` opts out.

@@ -73,6 +73,17 @@ export const trafficCases = (lib: Library, env: ContractEnv): ContractCase[] => 
 			},
 		},
 		{
+			name: 'traffic: dedupe never shares between tenants: X-Tenant A and B in flight at once each get their own answer',
+			async run() {
+				const api = make({ dedupe: true });
+				const id = uid();
+				const seen = await Promise.all(['TENANT-A', 'TENANT-B'].map(async (tenant) =>
+					(await api.get(`echo?id=${id}`, { headers: { 'x-tenant': tenant } }).json<{ headers: Record<string, string> }>()).headers['x-tenant']));
+				equal(seen.join(), 'TENANT-A,TENANT-B');
+				api.close();
+			},
+		},
+		{
 			name: 'traffic: a hedged GET answers, and a fast answer sends no hedge',
 			async run() {
 				const api = make({ hedge: { delayMs: 2_000 } });
