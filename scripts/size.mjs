@@ -52,7 +52,8 @@ const cases = [
 	{
 		name: 'core + rateLimit()',
 		source: "import { createClient } from 'steadfetch/core';\nimport { rateLimit } from 'steadfetch/rate-limit';\nexport const api = createClient({ rateLimit: rateLimit() });",
-		budget: 17_340, policy: true,
+		// Its own budget alone: 1,400 B (pacing waiters one at a time, whole RateLimit fields).
+		budget: 17_550, policy: 1_400,
 	},
 	{
 		name: 'core + hedge()',
@@ -144,7 +145,9 @@ for (const row of rows) {
 const coreAlone = rows[0].withDeps.brotli;
 for (const row of rows.filter((row) => cases.find((item) => item.name === row.name)?.policy)) {
 	const alone = row.withDeps.brotli - coreAlone;
-	const policyBudget = 1_200;
+	// `policy: true` is the common 1,200 B; a number is that policy's own budget.
+	const own = cases.find((item) => item.name === row.name).policy;
+	const policyBudget = typeof own === 'number' ? own : 1_200;
 	if (alone > policyBudget) {
 		over.push(`${row.name} alone: ${alone} B > ${policyBudget} B`);
 	}
