@@ -1,5 +1,5 @@
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
-import type { FetchInit, FetchLike, Layer } from '../core/types.js';
+import type { Layer } from '../core/types.js';
 import { check, isNonNegativeInteger, isPositiveInteger } from '../core/validate.js';
 import { BulkheadFullError } from '../errors/BulkheadFullError.js';
 
@@ -18,10 +18,8 @@ export interface BulkheadOptions {
 	maxQueue?: number;
 }
 
-interface Waiter {
-	start(): void;
-	cancel(reason: unknown): void;
-}
+/** A waiting attempt's own resolver: called with nothing when a slot is handed to it, with an error to refuse it. */
+type Waiter = (error?: unknown) => void;
 
 interface Lane {
 	running: number;
@@ -41,21 +39,32 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
 		return lane;
 	};
 
-	const run = (lane: Lane, next: FetchLike, request: Request, init: FetchInit | undefined): Promise<Response> => {
-		lane.running++;
-		const release = (): void => {
-			lane.running--;
-			lane.waiting.shift()?.start();
-		};
-
-		return next(request, init).finally(release);
-	};
-
 	const layer: Layer = (next) => (request, init) => {
+		const { signal } = request;
+		if (signal.aborted) {
+			return Promise.reject(signal.reason);
+		}
+
 		const scope = init?.steadfetch?.scope ?? context.scopeOf(request.url);
 		const lane = laneOf(scope);
+		// The slot passes from an attempt that ends to the first waiter: nobody takes it in between.
+		const run = (): Promise<Response> => next(request, init).finally(() => {
+			const wake = lane.waiting.shift();
+			if (wake) {
+				wake();
+			} else {
+				lane.running--;
+			}
+		});
+
 		if (lane.running < maxConcurrent) {
-			return run(lane, next, request, init);
+			lane.running++;
+			return run();
+		}
+
+		if (init?.hedge) {
+			// A hedge goes now or not at all (FetchInit.hedge): not sent, neither counted nor emitted.
+			return Promise.reject(new BulkheadFullError(scope, maxConcurrent, maxQueue));
 		}
 
 		if (lane.waiting.length >= maxQueue) {
@@ -64,28 +73,31 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
 			return Promise.reject(new BulkheadFullError(scope, maxConcurrent, maxQueue));
 		}
 
-		// Waits in FIFO order until a slot frees; leaves the queue when its signal aborts (the
-		// caller, or ky's timeout or totalTimeout running out while it waits).
-		return new Promise<Response>((resolve, reject) => {
-			const { signal } = request;
-			const waiter: Waiter = {
-				start() {
-					signal.removeEventListener('abort', onAbort);
-					run(lane, next, request, init).then(resolve, reject);
-				},
-				cancel: reject,
-			};
-			const onAbort = (): void => {
-				const index = lane.waiting.indexOf(waiter);
-				if (index !== -1) {
-					lane.waiting.splice(index, 1);
-					reject(signal.reason);
+		// Waits in FIFO order until a slot is handed to it, woken by its own resolver (the attempt
+		// then goes on in its own call); leaves the queue at once when its signal aborts (the caller,
+		// or ky's timeout or totalTimeout running out while it waits), holding nothing.
+		return new Promise<void>((resolve, reject) => {
+			const wake: Waiter = (error) => {
+				signal.removeEventListener('abort', onAbort);
+				if (error) {
+					reject(error);
+				} else {
+					resolve();
 				}
 			};
 
-			signal.addEventListener('abort', onAbort);
-			lane.waiting.push(waiter);
-		});
+			const onAbort = (): void => {
+				const index = lane.waiting.indexOf(wake);
+				if (index !== -1) {
+					lane.waiting.splice(index, 1);
+				}
+
+				reject(signal.reason);
+			};
+
+			signal.addEventListener('abort', onAbort, { once: true });
+			lane.waiting.push(wake);
+		}).then(run);
 	};
 
 	return {
@@ -96,8 +108,8 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
 		},
 		close() {
 			for (const lane of lanes.values()) {
-				for (const waiter of lane.waiting.splice(0)) {
-					waiter.cancel(new DOMException('The client was closed', 'AbortError'));
+				for (const wake of lane.waiting.splice(0)) {
+					wake(new DOMException('The client was closed', 'AbortError'));
 				}
 			}
 		},
@@ -107,8 +119,11 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
 /**
  * The bulkhead, for the `bulkhead` slot: per scope, at most `maxConcurrent` attempts running and
  * `maxQueue` waiting; beyond that `BulkheadFullError` at once with no I/O. A per-attempt policy
- * (it limits connections, so a retry takes a slot too), just outside the breaker: a call the cache
- * or the outbox answers without I/O takes none. A slot is held until the response's headers arrive.
+ * (it limits connections, so a retry and a hedge take a slot too), just outside the rate limiter and
+ * the breaker: a call the cache or the outbox answers without I/O takes none. A slot is held until
+ * the response's headers arrive. A hedge takes a slot only when one is free (else it is not sent);
+ * an attempt whose signal has aborted is rejected at once with its reason, and a waiting one leaves
+ * the queue as soon as its signal aborts.
  * Bad options throw a `RangeError` naming the option and the value.
  *
  * @example

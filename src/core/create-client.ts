@@ -32,9 +32,13 @@ const methods: readonly Method[] = ['get', 'post', 'put', 'patch', 'delete', 'he
  * are rethrown as the TypeError ky recognizes, with the original as `cause`: ky's `NetworkError`.
  */
 const networkFailure = /^(?:network connection lost\.?|connection refused|.*\b(?:ECONNREFUSED|ECONNRESET|EPIPE)\b.*)$/i;
-const transport = (fetch: FetchLike): FetchLike => (request, init) => fetch(request, init).catch((error: unknown) => {
-	throw error instanceof Error && error.name === 'Error' && networkFailure.test(error.message) ? new TypeError('Network connection lost', { cause: error }) : error;
-});
+const transport = (fetch: FetchLike): FetchLike => (request, init) => {
+	// A hedge goes out only if its policy still wants it now (`FetchInit.hedge`).
+	const refused = init?.hedge?.();
+	return refused ? Promise.reject(refused) : fetch(request, init).catch((error: unknown) => {
+		throw error instanceof Error && error.name === 'Error' && networkFailure.test(error.message) ? new TypeError('Network connection lost', { cause: error }) : error;
+	});
+};
 
 const stringList = (value: unknown): boolean => value === undefined || (Array.isArray(value) && value.every((item) => typeof item === 'string'));
 

@@ -145,7 +145,7 @@ export interface AttemptEvent<T extends 'attempt:start' | 'attempt:end'> extends
 	requestId: string;
 	/** 1 for the first attempt of the call. */
 	attempt: number;
-	/** Always false today: hedges run inside one attempt (they carry its request id). */
+	/** Whether the attempt is a hedge (a second attempt sent while the first is slow; it carries the call's request id). */
 	hedge: boolean;
 	/** Whether the call is an outbox replay. */
 	replay: boolean;

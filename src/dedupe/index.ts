@@ -1,5 +1,4 @@
-import { sensitiveOf } from '../shared/sensitive-of.js';
-import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
+import type { PolicyCall, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 
 interface Flight {
@@ -15,20 +14,16 @@ interface Flight {
 const reads = new Set(['GET', 'HEAD']);
 
 /**
- * What makes two in-flight requests the same: method, final URL, and the request headers that
- * change the answer or whose it is — `Accept`, `Accept-Language`, the credential headers (compared
- * as values in memory; nothing is stored) and the call's identity.
+ * What makes two in-flight requests the same: method, final URL, how fetch sends them (credentials,
+ * mode, redirect, cache, referrer), the call's identity, and every request header after the
+ * caller's headers and hooks (compared as values in memory; nothing is stored). The trace slot's
+ * per-attempt headers are added below this layer, so they never tell calls apart.
  */
-const keyOf = (request: Request, identity: string | undefined, sensitive: ReadonlySet<string>): string => {
-	const { headers } = request;
-	let key = `${request.method} ${request.url}\n${headers.get('accept') ?? ''}\n${headers.get('accept-language') ?? ''}\n${identity ?? ''}`;
-	for (const name of sensitive) {
-		const value = headers.get(name);
-		if (value !== null) {
-			key += `\n${name}:${value}`;
-		}
-	}
-
+const keyOf = (request: Request, call: PolicyCall | undefined): string => {
+	let key = `${request.method} ${request.url} ${request.credentials} ${request.mode} ${request.redirect} ${request.cache} ${request.referrer}\n${call?.identity ?? ''}`;
+	request.headers.forEach((value, name) => {
+		key += `\n${name}:${value}`;
+	});
 	return key;
 };
 
@@ -96,7 +91,7 @@ const create = (context: PolicyContext): PolicyParts => {
 			return next(request, init);
 		}
 
-		const key = keyOf(request, call?.identity, sensitiveOf(context).headers);
+		const key = keyOf(request, call);
 		const existing = flights.get(key);
 		if (existing && existing.waiting > 0) {
 			const scope = call?.scope ?? context.scopeOf(request.url);
@@ -115,7 +110,11 @@ const create = (context: PolicyContext): PolicyParts => {
 
 /**
  * In-flight dedupe, for the `dedupe` slot: identical GET and HEAD attempts in flight at once share
- * one request (same method, final URL, `Accept`, `Accept-Language`, credentials and identity). Each
+ * one request: same method, final URL, `credentials` mode (and `mode`, `redirect`, `cache`,
+ * `referrer`), identity, and every request header after the caller's headers and hooks, so two
+ * users, tenants or credential modes never share a response, and a keyed call (its own
+ * `Idempotency-Key`) never shares. The trace slot's own headers (`traceparent`, the request id)
+ * are not compared: they differ on every call. Each
  * caller gets its own response (its own body), runs its own hooks, and keeps its own abort: the
  * shared request is aborted only when every caller has aborted. Nothing is shared after the
  * response has arrived. Per call, `dedupe: false` opts out.

@@ -46,6 +46,9 @@ class Latency {
 	}
 }
 
+/** Let go of a response nobody reads. */
+const drop = (response: Response | undefined): void => void response?.body?.cancel().catch(() => undefined);
+
 /** A response that does not win a race: a server error or a rate limit. */
 const losing = (response: Response): boolean => response.status >= 500 || response.status === 429;
 
@@ -57,11 +60,13 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
 		const controllers: AbortController[] = [];
 		let settled = false;
 		let pending = 0;
-		let lastFailure: { response?: Response; error?: unknown } | undefined;
+		let lost: Response | undefined;
 		let timer: ReturnType<typeof setTimeout> | undefined;
 		const started = clock.now();
+		// A body can be read once: a copy for the next hedge is made before an attempt sends it.
+		let source = request;
 
-		const finish = (winner: AbortController | undefined): void => {
+		const finish = (winner?: AbortController): void => {
 			settled = true;
 			clearTimeout(timer);
 			for (const controller of controllers) {
@@ -71,38 +76,45 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
 			}
 		};
 
+		/** Called by the transport as hedge `hedge` goes out (FetchInit.hedge): only then is it paid, counted and announced. */
+		const go = (hedge: number): unknown => {
+			if (settled || request.signal.aborted || !context.spendRetry(scope)) {
+				return new Superseded('No hedge now');
+			}
+
+			latency.hedges++;
+			context.emit('hedge', { scope, method: request.method, url: request.url, hedge });
+			return undefined;
+		};
+
 		const send = (hedge: number): void => {
 			const controller = new AbortController();
+			const body = source;
+			if (hedge < maxHedges && request.body) {
+				source = source.clone();
+			}
+
+			const attempt = new Request(body, { signal: AbortSignal.any([request.signal, controller.signal]) });
 			controllers.push(controller);
 			pending++;
-			const signal = AbortSignal.any([request.signal, controller.signal]);
-			next(new Request(request, { signal }), init).then((response) => {
+			next(attempt, hedge ? { ...init, hedge: () => go(hedge) } : init).then((response) => {
 				pending--;
 				if (settled) {
-					void response.body?.cancel().catch(() => undefined);
-					return;
+					drop(response);
+				} else if (losing(response) && pending > 0) {
+					drop(lost);
+					lost = response;
+				} else {
+					latency.add(clock.now() - started);
+					finish(controller);
+					drop(lost);
+					resolve(response);
 				}
-
-				if (losing(response) && pending > 0) {
-					lastFailure = { response };
-					return;
-				}
-
-				latency.add(clock.now() - started);
-				finish(controller);
-				void lastFailure?.response?.body?.cancel().catch(() => undefined);
-				resolve(response);
 			}, (error: unknown) => {
-				pending--;
-				if (settled) {
-					return;
-				}
-
-				lastFailure = { error };
-				if (pending === 0) {
-					finish(undefined);
-					if (lastFailure.response) {
-						resolve(lastFailure.response);
+				if (--pending === 0 && !settled) {
+					finish();
+					if (lost) {
+						resolve(lost);
 					} else {
 						reject(error);
 					}
@@ -110,10 +122,12 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
 			});
 			if (hedge < maxHedges) {
 				timer = setTimeout(() => {
-					if (!settled && !request.signal.aborted && context.spendRetry(scope)) {
-						latency.hedges++;
-						context.emit('hedge', { scope, method: request.method, url: request.url, hedge: hedge + 1 });
-						send(hedge + 1);
+					try {
+						if (!settled) {
+							send(hedge + 1);
+						}
+					} catch {
+						// No hedge, never an error thrown from a timer: the attempts already sent go on.
 					}
 				}, delayMs ?? latency.delay());
 			}
@@ -150,9 +164,12 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
 /**
  * Hedging, for the `hedge` slot: a GET, HEAD or keyed attempt unanswered after `delayMs` gets one
  * more (up to `maxHedges`); the first answer that is not 5xx/429 wins and the others are aborted.
- * Each hedge is paid from the retry budget (no budget left, no hedge; with `retryBudget: false`
- * only `maxHedges` limits them), and goes through the breaker: none reaches an open one, and a hedge
- * that lost is not counted as a failure. Bad options throw a `RangeError` naming the option and the value.
+ * A hedge is an attempt like any other: it takes a bulkhead slot and a rate-limit token, only if
+ * one is free at once (else it is not sent), and goes through the breaker (none reaches an open
+ * one; a hedge that lost is not counted as a failure). It is paid from the retry budget, counted
+ * and announced (`hedge`) only as it goes out (no budget left, no hedge; with `retryBudget: false`
+ * only `maxHedges` limits them). A keyed call with a body is hedged with the same bytes and the same
+ * `Idempotency-Key`. Bad options throw a `RangeError` naming the option and the value.
  *
  * @example
  * const api = createClient({ hedge: hedge({ delayMs: 200 }) });

@@ -15,21 +15,49 @@ const number = (text: string | undefined): number | undefined => {
 	return Number.isFinite(value) ? value : undefined;
 };
 
-/** `limit=10, remaining=0, reset=2` (the draft's first form) or `"default";r=0;t=2` (structured fields). */
-const parseRateLimit = (value: string): ServerBudget | undefined => {
-	let remaining: number | undefined;
-	let reset: number | undefined;
-	for (const part of value.split(/[;,]/)) {
-		const [rawName, rawValue] = part.split('=');
-		const name = rawName?.trim().toLowerCase();
-		if (name === 'remaining' || name === 'r') {
-			remaining = number(rawValue);
-		} else if (name === 'reset' || name === 't') {
-			reset = number(rawValue);
+/** How restrictive a budget is, lower is more: a spent one before one with requests left, the later reset of two spent ones, else the fewer left. */
+const rank = ({ remaining, resetMs }: ServerBudget): number => remaining < 1 ? -resetMs : remaining;
+
+/**
+ * A `RateLimit` field read whole, each policy it lists, the most restrictive one kept: the draft's
+ * structured form (`"burst";r=0;t=2, "daily";r=500;t=86400`) and its first form
+ * (`limit=10, remaining=0, reset=2`, a policy per field line). Its first KiB is read, whole items
+ * only; a malformed item is skipped.
+ */
+const parseRateLimit = (field: string): ServerBudget | undefined => {
+	// The first KiB, whole items; quoted strings (policy names) may hold any separator: emptied.
+	const text = (field.length > 1024 ? field.slice(0, Math.max(0, field.lastIndexOf(',', 1024))) : field).replace(/"(?:[^"\\]|\\.)*"/g, '""');
+
+	let found: ServerBudget | undefined;
+	let policy: { r?: number | undefined; t?: number | undefined } = {};
+	const close = (): void => {
+		const { r, t } = policy;
+		if (r !== undefined && t !== undefined) {
+			const budget = { remaining: r, resetMs: t * 1000 };
+			found = found && rank(found) <= rank(budget) ? found : budget;
+		}
+
+		policy = {};
+	};
+
+	for (const item of text.split(',')) {
+		for (const [index, part] of item.split(';').entries()) {
+			const [rawName = '', value] = part.split('=');
+			const name = rawName.trim().toLowerCase();
+			// A policy starts at a named item (structured form) or where a member repeats (first form).
+			const key = name === 'remaining' || name === 'r' ? 'r' : name === 'reset' || name === 't' ? 't' : undefined;
+			if ((index === 0 && value === undefined) || (key && key in policy)) {
+				close();
+			}
+
+			if (key) {
+				policy[key] = number(value);
+			}
 		}
 	}
 
-	return remaining === undefined || reset === undefined ? undefined : { remaining, resetMs: reset * 1000 };
+	close();
+	return found;
 };
 
 /**

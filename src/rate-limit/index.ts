@@ -42,8 +42,11 @@ export interface RateLimitOptions {
 }
 
 interface Lane {
-	tokens: number;
-	refilledAt: number;
+	/**
+	 * When the bucket's next token is due (epoch ms): each call reserves one, `1000 / perSecond` ms
+	 * after the last, and may go `burst - 1` tokens ahead of it (a token bucket kept as GCRA).
+	 */
+	due: number;
 	/** No request before this time (epoch ms): the server said its budget is spent. */
 	blockedUntil: number;
 	waits: number;
@@ -64,36 +67,17 @@ const budgetOf = (call: PolicyCall | undefined, context: PolicyContext): number 
 const create = (context: PolicyContext, perSecond: number | undefined, burst: number, fromHeaders: boolean, maxResetMs: number, share: boolean | undefined): PolicyParts => {
 	const lanes = new Map<string, Lane>();
 	const { clock } = context;
+	const interval = perSecond ? 1000 / perSecond : 0;
+	const ahead = (burst - 1) * interval;
 	let channel: Channel | undefined;
-	const laneOf = (scope: string, now: number): Lane => {
+	const laneOf = (scope: string): Lane => {
 		let lane = lanes.get(scope);
 		if (!lane) {
-			lane = { tokens: burst, refilledAt: now, blockedUntil: 0, waits: 0 };
+			lane = { due: 0, blockedUntil: 0, waits: 0 };
 			lanes.set(scope, lane);
 		}
 
 		return lane;
-	};
-
-	/** Ms until a request may go, and why; takes the bucket's token when it may go now. */
-	const admit = (lane: Lane, now: number): { waitMs: number; reason: 'bucket' | 'server' } => {
-		if (lane.blockedUntil > now) {
-			return { waitMs: lane.blockedUntil - now, reason: 'server' };
-		}
-
-		if (perSecond === undefined) {
-			return { waitMs: 0, reason: 'bucket' };
-		}
-
-		const at = Math.max(now, lane.refilledAt);
-		lane.tokens = Math.min(burst, lane.tokens + ((at - lane.refilledAt) / 1000) * perSecond);
-		lane.refilledAt = at;
-		if (lane.tokens >= 1) {
-			lane.tokens--;
-			return { waitMs: 0, reason: 'bucket' };
-		}
-
-		return { waitMs: ((1 - lane.tokens) / perSecond) * 1000, reason: 'bucket' };
 	};
 
 	const learn = (lane: Lane, scope: string, response: Response): void => {
@@ -110,33 +94,69 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 		const { v, scope: other, blockedUntil } = (data ?? {}) as { v?: unknown; scope?: unknown; blockedUntil?: unknown };
 		if (v === 1 && typeof other === 'string' && other.length <= 2048 && typeof blockedUntil === 'number' && Number.isFinite(blockedUntil)) {
 			const now = clock.now();
-			const lane = laneOf(other, now);
+			const lane = laneOf(other);
 			lane.blockedUntil = Math.max(lane.blockedUntil, Math.min(blockedUntil, now + maxResetMs));
 		}
 	};
 
-	const layer: Layer = (next) => async (request, init) => {
+	const layer: Layer = (next) => (request, init) => {
+		const { signal } = request;
+		if (signal.aborted) {
+			return Promise.reject(signal.reason);
+		}
+
 		const call = init?.steadfetch;
 		const scope = call?.scope ?? context.scopeOf(request.url);
 		const now = clock.now();
-		const lane = laneOf(scope, now);
-		const { waitMs, reason } = admit(lane, now);
+		const lane = laneOf(scope);
+		const { due, blockedUntil } = lane;
+		// When this call may go: each waiting call has a time of its own, never two on one token.
+		const at = Math.max(now, blockedUntil, due - ahead);
+		const waitMs = at - now;
 		if (waitMs > 0) {
-			if (waitMs >= budgetOf(call, context)) {
-				throw new RateLimitedError(scope, waitMs);
-			}
-
-			lane.waits++;
-			context.emit('ratelimit:wait', { scope, method: request.method, url: request.url, waitMs, reason });
-			await sleep(waitMs, request.signal);
-			if (reason === 'bucket') {
-				lane.tokens--; // The token the wait was for.
+			// A hedge goes now or not at all (FetchInit.hedge).
+			if (init?.hedge || waitMs >= budgetOf(call, context)) {
+				return Promise.reject(new RateLimitedError(scope, waitMs));
 			}
 		}
 
-		const response = await next(request, init);
-		learn(lane, scope, response);
-		return response;
+		const mine = Math.max(due, at) + interval;
+		lane.due = mine;
+		/** A call that leaves before it goes gives its token back, unless a later call reserved after it. */
+		const giveBack = (): void => {
+			if (lane.due === mine) {
+				lane.due = due;
+			}
+		};
+
+		let sent: Promise<Response>;
+		if (waitMs > 0) {
+			lane.waits++;
+			context.emit('ratelimit:wait', { scope, method: request.method, url: request.url, waitMs, reason: at === blockedUntil ? 'server' : 'bucket' });
+			// Woken by its own timer, in its own call.
+			sent = sleep(waitMs, signal).then(() => next(request, init), (error: unknown) => {
+				giveBack();
+				throw error;
+			});
+		} else {
+			const hedge = init?.hedge;
+			sent = next(request, hedge ? {
+				...init,
+				hedge() {
+					const refused = hedge();
+					if (refused) {
+						giveBack();
+					}
+
+					return refused;
+				},
+			} : init);
+		}
+
+		return sent.then((response) => {
+			learn(lane, scope, response);
+			return response;
+		});
 	};
 
 	return {
@@ -157,9 +177,8 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 	};
 };
 
-/** Wait `ms`, or reject with the signal's reason when it aborts first. */
+/** Wait `ms`, or reject with the signal's reason as soon as it aborts. */
 const sleep = async (ms: number, signal: AbortSignal): Promise<void> => new Promise<void>((resolve, reject) => {
-	signal.throwIfAborted();
 	const onAbort = (): void => {
 		clearTimeout(timer);
 		reject(signal.reason);
@@ -176,8 +195,11 @@ const sleep = async (ms: number, signal: AbortSignal): Promise<void> => new Prom
  * The rate limiter, for the `rateLimit` slot: a token bucket per scope (`perSecond`, `burst`) and
  * what the server says of its budget. A call that would wait no longer than its time budget
  * (`totalTimeout`, else `timeout`) waits (`ratelimit:wait`), else fails at once with
- * `RateLimitedError` (`retryAfterMs`), no I/O. Per attempt, so retries and outbox replays take their
- * turn too. Bad options throw a `RangeError` naming the option and the value.
+ * `RateLimitedError` (`retryAfterMs`), no I/O. Waiting calls leave one at a time, each when its own
+ * token is due (never several on one refill), woken by their own timers. Per attempt, so retries,
+ * hedges and outbox replays take their turn too (a hedge only if a token is there at once, else it
+ * is not sent). An attempt whose signal has aborted is rejected at once with its reason; a waiting
+ * one leaves as soon as its signal aborts. Bad options throw a `RangeError` naming the option and the value.
  *
  * @example
  * const api = createClient({ rateLimit: rateLimit({ perSecond: 5 }) });

@@ -103,7 +103,7 @@ export const traceLayer = (context: PolicyContext, { header, propagateTo }: Reso
 	const watch = async (next: FetchLike, request: Request, init: FetchInit | undefined, call: PolicyCall | undefined, requestId: string, attempt: number, span: ReturnType<AttemptTracer['attempt']> | undefined): Promise<Response> => {
 		const scope = call?.scope ?? context.scopeOf(request.url);
 		const replay = call?.replay === true;
-		const base = { scope, method: request.method, url: request.url, requestId, attempt, hedge: false, replay };
+		const base = { scope, method: request.method, url: request.url, requestId, attempt, hedge: init?.hedge !== undefined, replay };
 		context.emit('attempt:start', base);
 		const started = clock.now();
 		try {

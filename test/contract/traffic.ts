@@ -33,6 +33,23 @@ export const trafficCases = (lib: Library, env: ContractEnv): ContractCase[] => 
 			},
 		},
 		{
+			name: 'traffic: a call whose signal is already aborted is rejected at once with its reason by a full bulkhead, never queued',
+			async run() {
+				const api = make({ bulkhead: lib.bulkhead({ maxConcurrent: 1, maxQueue: 5 }) });
+				const id = uid();
+				const controller = new AbortController();
+				const hung = api.get(`hang?id=${id}`, { signal: controller.signal }).catch((error: unknown) => error);
+				await new Promise((resolve) => setTimeout(resolve, 50));
+				const reason = new Error('the caller left');
+				const error = await rejects(api.get(`json?id=${id}`, { signal: AbortSignal.abort(reason) }));
+				equal(error, reason);
+				controller.abort();
+				await hung;
+				equal(await hits(id, '/json'), 0);
+				api.close();
+			},
+		},
+		{
 			name: 'traffic: after a 429 with Retry-After, the rate limiter fails calls to the scope at once (RateLimitedError, no I/O)',
 			async run() {
 				const api = make({ rateLimit: lib.rateLimit(), timeout: 1_000 });
@@ -52,6 +69,17 @@ export const trafficCases = (lib: Library, env: ContractEnv): ContractCase[] => 
 				const id = uid();
 				const bodies = await Promise.all([1, 2, 3].map(async () => api.get(`json?id=${id}`).json<{ n: number }>()));
 				equal(bodies.map(({ n }) => n).join(), '1,1,1');
+				api.close();
+			},
+		},
+		{
+			name: 'traffic: dedupe never shares between tenants: X-Tenant A and B in flight at once each get their own answer',
+			async run() {
+				const api = make({ dedupe: lib.dedupe() });
+				const id = uid();
+				const seen = await Promise.all(['TENANT-A', 'TENANT-B'].map(async (tenant) =>
+					(await api.get(`echo?id=${id}`, { headers: { 'x-tenant': tenant } }).json<{ headers: Record<string, string> }>()).headers['x-tenant']));
+				equal(seen.join(), 'TENANT-A,TENANT-B');
 				api.close();
 			},
 		},

@@ -1,8 +1,11 @@
 /** Hedging (issue 14): a slow tail cut by a second attempt, paid from the retry budget, never a breaker failure. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { breaker } from '../../src/entries/breaker.js';
-import { createClient } from '../../src/entries/core.js';
+import { bulkhead } from '../../src/entries/bulkhead.js';
+import { classify, createClient } from '../../src/entries/core.js';
 import { hedge } from '../../src/entries/hedge.js';
+import { rateLimit } from '../../src/entries/rate-limit.js';
+import { trace } from '../../src/entries/trace.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 
 /** An origin whose every 10th request is 10× slower than the others (p99 ≈ 10× the median). */
@@ -21,6 +24,37 @@ beforeAll(async () => {
 	});
 });
 afterAll(async () => server.close());
+
+/**
+ * A second origin that answers after `?ms=` (unless the client leaves first) and records what it
+ * saw: requests open at once (now and at most), and each request's method, Idempotency-Key and body.
+ */
+let slow: RunningServer;
+const seen = { open: 0, max: 0, requests: [] as Array<{ method: string; key: string | null; body: string }> };
+beforeAll(async () => {
+	slow = await serve(async (request) => {
+		seen.open++;
+		seen.max = Math.max(seen.max, seen.open);
+		try {
+			seen.requests.push({ method: request.method, key: request.headers.get('idempotency-key'), body: request.method === 'POST' ? await request.text() : '' });
+			await new Promise<void>((resolve) => {
+				const timer = setTimeout(resolve, Number(new URL(request.url).searchParams.get('ms') ?? 0));
+				request.signal.addEventListener('abort', () => {
+					clearTimeout(timer);
+					resolve();
+				});
+			});
+			return Response.json({ ok: true });
+		} finally {
+			seen.open--;
+		}
+	});
+});
+afterAll(async () => slow.close());
+const fresh = (): void => {
+	seen.max = 0;
+	seen.requests = [];
+};
 
 const percentile = (values: number[], p: number): number => {
 	const sorted = [...values].sort((a, b) => a - b);
@@ -80,6 +114,96 @@ describe('hedge', () => {
 		const before = posts;
 		await api.post(`${server.url}/write`, { json: { a: 1 } }).json();
 		expect(posts - before).toBe(1);
+	});
+
+	it('with bulkhead({ maxConcurrent: 2 }) the server never has more than 2 requests open: a hedge takes a free slot or is not sent (no event, no budget token)', async () => {
+		fresh();
+		// One budget token: spent by a hedge that goes, never by one the bulkhead had no slot for.
+		const api = createClient({ retry: 0, timeout: false, bulkhead: bulkhead({ maxConcurrent: 2 }), hedge: hedge({ delayMs: 50 }), retryBudget: { ratio: 0, minRetries: 1 } });
+		const hedges: unknown[] = [];
+		api.on('hedge', (event) => hedges.push(event));
+		await Promise.all(Array.from({ length: 6 }, async (_, index) => api.get(`${slow.url}/busy/${index}?ms=300`).json()));
+		expect(seen.max).toBe(2);
+		expect(seen.requests).toHaveLength(6);
+		expect(hedges).toEqual([]);
+		// Alone, a call's hedge finds the second slot free: it goes, paid with the budget's token.
+		await api.get(`${slow.url}/alone?ms=300`).json();
+		expect(hedges).toEqual([expect.objectContaining({ type: 'hedge', hedge: 1 })]);
+		expect(seen.requests).toHaveLength(8);
+		expect(seen.max).toBe(2);
+		expect(api.stats()[slow.url]).toMatchObject({ bulkhead: { running: 0, queued: 0, rejected: 0 }, hedge: { hedges: 1 } });
+	});
+
+	it('with rateLimit a hedge takes a token or is not sent', async () => {
+		for (const [burst, requests, events] of [[1, 1, 0], [2, 2, 1]] as const) {
+			fresh();
+			const api = createClient({ retry: 0, retryBudget: false, rateLimit: rateLimit({ perSecond: 1, burst }), hedge: hedge({ delayMs: 50 }) });
+			const hedges: unknown[] = [];
+			api.on('hedge', (event) => hedges.push(event));
+			await api.get(`${slow.url}/paced?ms=300`).json();
+			expect(seen.requests, `burst ${burst}`).toHaveLength(requests);
+			expect(hedges, `burst ${burst}`).toHaveLength(events);
+			expect(api.stats()[slow.url]).toMatchObject({ rateLimit: { waits: 0 } });
+		}
+	});
+
+	it('a keyed POST with a JSON body is hedged with the same bytes and the same key; nothing is thrown from the hedge timer', async () => {
+		fresh();
+		const thrown: unknown[] = [];
+		const onError = (error: unknown): void => {
+			thrown.push(error);
+		};
+
+		// An error thrown from the hedge timer is uncaught: seen here (with a listener installed,
+		// vitest itself would not report it).
+		process.on('uncaughtException', onError);
+		process.on('unhandledRejection', onError);
+		try {
+			const api = createClient({ retry: 0, retryBudget: false, hedge: hedge({ delayMs: 50 }) });
+			const hedges: unknown[] = [];
+			api.on('hedge', (event) => hedges.push(event));
+			const order = { order: 42, lines: [{ sku: 'A-1', qty: 2 }], note: 'é ✓' };
+			expect(await api.post(`${slow.url}/orders?ms=300`, { json: order, idempotencyKey: 'order-42' }).json()).toEqual({ ok: true });
+			await new Promise((resolve) => setTimeout(resolve, 20)); // Anything left to throw has had its turn.
+			expect(thrown).toEqual([]);
+			expect(seen.requests).toEqual([
+				{ method: 'POST', key: 'order-42', body: JSON.stringify(order) },
+				{ method: 'POST', key: 'order-42', body: JSON.stringify(order) },
+			]);
+			expect(hedges).toHaveLength(1);
+		} finally {
+			process.off('uncaughtException', onError);
+			process.off('unhandledRejection', onError);
+		}
+	});
+
+	it('when every attempt fails, a server\'s answer (503) is what the call gets, not a later attempt\'s network error', async () => {
+		let sent = 0;
+		const fetch = (async () => {
+			const attempt = ++sent;
+			await new Promise((resolve) => setTimeout(resolve, attempt === 1 ? 60 : 100));
+			if (attempt === 1) {
+				return new Response('down', { status: 503 });
+			}
+
+			throw new TypeError('fetch failed');
+		}) as typeof globalThis.fetch;
+		const api = createClient({ fetch, retry: 0, retryBudget: false, hedge: hedge({ delayMs: 20 }) });
+		const error = await api.get('https://api.test/down').catch((error_: unknown) => error_);
+		expect(sent).toBe(2);
+		expect(classify(error)).toMatchObject({ code: 'HTTP_5XX', status: 503 });
+	});
+
+	it('with trace, a hedge is an attempt of its own: attempt:start with hedge: true, the call\'s request id, its own traceparent', async () => {
+		const api = createClient({ baseUrl: slow.url, retry: 0, hedge: hedge({ delayMs: 30 }), trace: trace() });
+		const starts: Array<{ hedge: boolean; requestId: string }> = [];
+		api.on('attempt:start', ({ hedge: isHedge, requestId }) => starts.push({ hedge: isHedge, requestId }));
+		const before = seen.requests.length;
+		await api.get('?ms=150').text();
+		expect(starts.map((start) => start.hedge)).toEqual([false, true]);
+		expect(new Set(starts.map((start) => start.requestId)).size).toBe(1);
+		expect(seen.requests.length - before).toBe(2);
+		api.close();
 	});
 
 	it('bad options are RangeErrors naming option and value', () => {

@@ -1,10 +1,11 @@
 /** The rate limiter (issue 14): the server's own headers, a token bucket, exact time on an injected clock. */
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/entries/core.js';
 import { RateLimitedError, rateLimit } from '../../src/entries/rate-limit.js';
 import { classify } from '../../src/entries/index.js';
 import { serverBudget } from '../../src/rate-limit/headers.js';
 import { ManualClock } from '../helpers/manual-clock.js';
+import { serve, type RunningServer } from '../helpers/node-server.js';
 
 const t0 = 1_700_000_000_000;
 const answer = (status: number, headers: Record<string, string>) => new Response('', { status, headers });
@@ -21,6 +22,27 @@ describe('rate limit: what the server says', () => {
 		for (const bad of ['remaining=abc, reset=2', 'limit=10', 'remaining=-1, reset=2', 'remaining=0, reset=Infinity', '']) {
 			expect(serverBudget(answer(200, { ratelimit: bad }), t0), bad).toBeUndefined();
 		}
+	});
+
+	it('reads a RateLimit field that lists several policies whole: the most restrictive decides, whatever follows it', () => {
+		const budget = (ratelimit: string, policy?: string) => serverBudget(answer(200, { ratelimit, ...policy ? { 'ratelimit-policy': policy } : {} }), t0);
+		// The structured form: an exhausted "burst" policy is not ignored because "daily" follows.
+		expect(budget('"burst";r=0;t=2, "daily";r=500;t=86400', '"burst";q=10;w=2, "daily";q=1000;w=86400')).toEqual({ remaining: 0, resetMs: 2000 });
+		expect(budget('"daily";r=500;t=86400, "burst";r=0;t=2', '"daily";q=1000;w=86400, "burst";q=10;w=2')).toEqual({ remaining: 0, resetMs: 2000 });
+		// Two field lines of the first form (one header, comma-joined), either order.
+		expect(budget('limit=10, remaining=0, reset=2, limit=1000, remaining=500, reset=86400')).toEqual({ remaining: 0, resetMs: 2000 });
+		expect(budget('limit=1000, remaining=500, reset=86400, limit=10, remaining=0, reset=2')).toEqual({ remaining: 0, resetMs: 2000 });
+		// Both spent: the later reset decides. None spent: the fewest left.
+		expect(budget('"burst";r=0;t=2, "hourly";r=0;t=600, "daily";r=5;t=86400')).toEqual({ remaining: 0, resetMs: 600_000 });
+		expect(budget('"burst";r=9;t=2, "daily";r=3;t=86400')).toEqual({ remaining: 3, resetMs: 86_400_000 });
+		// A policy name may hold what separates items and parameters; a malformed item is skipped, not the others.
+		expect(budget('"a, b;r=9";r=0;t=2, "c";r=7;t=1')).toEqual({ remaining: 0, resetMs: 2000 });
+		expect(budget('"x";r=abc;t=1, "burst";r=0;t=2')).toEqual({ remaining: 0, resetMs: 2000 });
+		expect(budget('"x";r=0, "y";t=5')).toBeUndefined();
+		// Bounded: a huge field is read up to its first KiB, whole items only.
+		const huge = `"burst";r=0;t=2, ${Array.from({ length: 20_000 }, (_, index) => `"p${index}";r=1;t=100000`).join(', ')}`;
+		expect(budget(huge)).toEqual({ remaining: 0, resetMs: 2000 });
+		expect(budget(`${Array.from({ length: 200 }, () => '"p";r=1;t=1').join(', ')}, "late";r=0;t=9`)).toEqual({ remaining: 1, resetMs: 1000 });
 	});
 });
 
@@ -86,6 +108,62 @@ describe('rate limit: in the client', () => {
 		expect(await api.get('https://api.test/c').text()).toBe('ok');
 	});
 
+	it('a server that lists an exhausted "burst" policy before a "daily" one gets no request until the burst resets', async () => {
+		const { api, clock, sent, say } = setup(rateLimit(), 100);
+		say({ ratelimit: '"burst";r=0;t=2, "daily";r=500;t=86400', 'ratelimit-policy': '"burst";q=10;w=2, "daily";q=1000;w=86400' });
+		await api.get('https://api.test/a').text();
+		say({});
+		const error = await api.get('https://api.test/b').catch((error_: unknown) => error_);
+		expect(error).toBeInstanceOf(RateLimitedError);
+		expect((error as RateLimitedError).retryAfterMs).toBe(2_000);
+		clock.advance(2_000);
+		expect(await api.get('https://api.test/c').text()).toBe('ok');
+		expect(sent).toEqual([t0, t0 + 2_000]);
+	});
+
+	it('waiting calls leave one at a time: each waits for a token of its own (100, 200, 300 ms), never several on one refill', async () => {
+		const { api, sent } = setup(rateLimit({ perSecond: 10, burst: 1 }), 5_000);
+		const waits: number[] = [];
+		api.on('ratelimit:wait', (event) => waits.push(event.waitMs));
+		expect(await Promise.all([0, 1, 2, 3].map(async (index) => api.get(`https://api.test/${index}`).text()))).toEqual(['ok', 'ok', 'ok', 'ok']);
+		expect(waits.sort((a, b) => a - b)).toEqual([100, 200, 300]);
+		expect(sent).toHaveLength(4);
+	});
+
+	it('a call whose signal is already aborted is rejected at once with its reason and takes no token; a waiting call that aborts leaves at once and gives back only its own token', async () => {
+		const { api, sent } = setup(rateLimit({ perSecond: 10, burst: 1 }), 5_000);
+		const waits: number[] = [];
+		api.on('ratelimit:wait', (event) => waits.push(event.waitMs));
+		const reason = new Error('the caller left');
+		await expect(api.get('https://api.test/gone', { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+		expect(sent).toEqual([]);
+		// The token is still there: the next call goes without waiting.
+		expect(await api.get('https://api.test/1').text()).toBe('ok');
+		expect(waits).toEqual([]);
+		// Two wait (100 and 200 ms); the first leaves: the second keeps its time, and the gap it
+		// leaves is not given to a newcomer (which would make two leave at once).
+		const controller = new AbortController();
+		const leaving = api.get('https://api.test/2', { signal: controller.signal }).catch((error: unknown) => error);
+		const staying = api.get('https://api.test/3').text();
+		await expect.poll(() => waits).toHaveLength(2);
+		controller.abort(reason);
+		expect(await leaving).toBe(reason);
+		const later = api.get('https://api.test/4').text();
+		await expect.poll(() => waits).toHaveLength(3);
+		expect(waits).toEqual([100, 200, 300]);
+		// The last to reserve gives its token back when it leaves: the next one waits what it would have.
+		const last = new AbortController();
+		const gone = api.get('https://api.test/5', { signal: last.signal }).catch((error: unknown) => error);
+		await expect.poll(() => waits).toHaveLength(4);
+		last.abort(reason);
+		expect(await gone).toBe(reason);
+		const after = api.get('https://api.test/6').text();
+		await expect.poll(() => waits).toHaveLength(5);
+		expect(waits.slice(3)).toEqual([400, 400]);
+		expect(await Promise.all([staying, later, after])).toEqual(['ok', 'ok', 'ok']);
+		expect(sent).toHaveLength(4);
+	});
+
 	it('its own token bucket: burst at once, then perSecond; scopes are independent', async () => {
 		const { api, clock, sent } = setup(rateLimit({ perSecond: 2, burst: 2 }), 100);
 		await api.get('https://api.test/1').text();
@@ -129,4 +207,44 @@ describe('rate limit: shared across tabs', () => {
 		a.close();
 		b.close();
 	});
+});
+
+describe('rate limit: on the real clock', () => {
+	let server: RunningServer;
+	/** When each path reached the server (performance.now()). */
+	const arrivals = new Map<string, number>();
+	beforeAll(async () => {
+		server = await serve((request) => {
+			arrivals.set(new URL(request.url).pathname, performance.now());
+			return new Response('ok');
+		});
+	});
+	afterAll(async () => server.close());
+
+	/** One run: 12 concurrent calls at 10/s, burst 2; how long it took, and when the calls that waited reached the server. */
+	const run = async (round: number): Promise<{ ms: number; times: number[] }> => {
+		const api = createClient({ retry: 0, rateLimit: rateLimit({ perSecond: 10, burst: 2 }) });
+		const waited: string[] = [];
+		api.on('ratelimit:wait', (event) => waited.push(new URL(event.url).pathname));
+		const started = performance.now();
+		expect(await Promise.all(Array.from({ length: 12 }, async (_, index) => api.get(`${server.url}/${round}/${index}`).text()))).toEqual(Array(12).fill('ok'));
+		const ms = performance.now() - started;
+		expect(waited).toHaveLength(10);
+		return { ms, times: waited.map((path) => arrivals.get(path)! - started).sort((a, b) => a - b) };
+	};
+
+	it('12 concurrent calls at 10/s with a burst of 2 take at least 0.9 s, and no two of the calls that waited arrive within 50 ms of each other (median of 3 runs)', async () => {
+		// Warm: two connections open and the code compiled, so the burst is not late to the server.
+		const warm = createClient({ retry: 0 });
+		await Promise.all([1, 2].map(async (index) => warm.get(`${server.url}/warm/${index}`).text()));
+		const runs = [await run(1), await run(2), await run(3)];
+		const report = runs.map(({ ms, times }) => `${ms.toFixed(0)} ms, waiting calls at ${times.map((at) => at.toFixed(0)).join(', ')}`).join('; ');
+		for (const { ms } of runs) {
+			expect(ms, report).toBeGreaterThanOrEqual(900);
+		}
+
+		// On a busy machine one timer may fire late onto the next: judged by the median run, not the worst.
+		const close = runs.map(({ times }) => times.slice(1).filter((at, index) => at - times[index]! < 50).length).sort((a, b) => a - b);
+		expect(close[1], report).toBe(0);
+	}, 15_000);
 });

@@ -4,6 +4,7 @@ import { bulkhead } from '../../src/entries/bulkhead.js';
 import { createClient } from '../../src/entries/core.js';
 import { dedupe } from '../../src/entries/dedupe.js';
 import { BulkheadFullError, classify, createClient as createPreset } from '../../src/entries/index.js';
+import { trace } from '../../src/trace/index.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 
 /** A loopback origin that counts requests open at once, per path prefix; `/slow` waits `ms`. */
@@ -17,7 +18,7 @@ beforeAll(async () => {
 		open.max = Math.max(open.max, open.now);
 		try {
 			await new Promise((resolve) => setTimeout(resolve, Number(url.searchParams.get('ms') ?? 5)));
-			return new Response(JSON.stringify({ path: url.pathname, body: 'x'.repeat(1000) }), { headers: { 'content-type': 'application/json' } });
+			return new Response(JSON.stringify({ path: url.pathname, body: 'x'.repeat(1000), tenant: request.headers.get('x-tenant') }), { headers: { 'content-type': 'application/json' } });
 		} finally {
 			open.now--;
 		}
@@ -91,6 +92,32 @@ describe('bulkhead', () => {
 		expect(pending).toHaveLength(2); // Neither left call was ever sent.
 	});
 
+	it('a call whose signal is already aborted is rejected at once with its reason, never queued behind a hung request', async () => {
+		const { pending, fetch } = held();
+		const api = createClient({ fetch, bulkhead: bulkhead({ maxConcurrent: 1, maxQueue: 5 }), retry: 0, timeout: false });
+		const hung = api.get('https://api.test/hung').text();
+		await expect.poll(() => pending).toHaveLength(1);
+		const reason = new Error('the caller left');
+		await expect(api.get('https://api.test/late', { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+		expect(api.stats()['https://api.test']).toMatchObject({ bulkhead: { running: 1, queued: 0, rejected: 0 } });
+		// A waiting call whose signal aborts leaves at once, holding nothing: the next waiter still waits for the hung one.
+		const controller = new AbortController();
+		const leaving = api.get('https://api.test/leaving', { signal: controller.signal }).catch((error: unknown) => error);
+		const next = api.get('https://api.test/next').text();
+		await expect.poll(() => api.stats()['https://api.test']?.['bulkhead']).toMatchObject({ queued: 2 });
+		controller.abort(reason);
+		expect(await leaving).toBe(reason);
+		expect(api.stats()['https://api.test']).toMatchObject({ bulkhead: { running: 1, queued: 1 } });
+		expect(pending).toHaveLength(1);
+		pending[0]!.release();
+		expect(await hung).toBe('ok');
+		await expect.poll(() => pending).toHaveLength(2);
+		expect(pending[1]!.request.url).toBe('https://api.test/next');
+		pending[1]!.release();
+		expect(await next).toBe('ok');
+		expect(api.stats()['https://api.test']).toMatchObject({ bulkhead: { running: 0, queued: 0, rejected: 0 } });
+	}, 2_000);
+
 	it('bad options are RangeErrors naming option and value; the preset builds it from plain options', () => {
 		expect(() => bulkhead({ maxConcurrent: 0 })).toThrow(/bulkhead\.maxConcurrent.*0/);
 		expect(() => bulkhead({ maxQueue: -1 })).toThrow(/bulkhead\.maxQueue.*-1/);
@@ -133,6 +160,61 @@ describe('dedupe', () => {
 		expect(pending).toHaveLength(6);
 		pending[5]!.release();
 		expect(await again).toBe('ok');
+	});
+
+	it('two tenants never share: X-Tenant A and B in flight at once are two requests, each answered for its own tenant', async () => {
+		const api = createClient({ dedupe: dedupe(), retry: 0 });
+		const before = open.total;
+		const [a, b] = await Promise.all(['TENANT-A', 'TENANT-B'].map(async (tenant) => api.get(`${server.url}/tenant?ms=100`, { headers: { 'x-tenant': tenant } }).json<{ tenant: string }>()));
+		expect([a!.tenant, b!.tenant]).toEqual(['TENANT-A', 'TENANT-B']);
+		expect(open.total - before).toBe(2);
+	});
+
+	it('shares only identical calls: another header (from the caller or a hook), credentials mode, identity or Idempotency-Key keeps calls apart; the trace slot\'s own headers do not', async () => {
+		const { pending, fetch } = held();
+		let who = 'alice';
+		const api = createClient({ fetch, dedupe: dedupe(), retry: 0, timeout: false, identity: () => who });
+		const get = (options: Record<string, unknown> = {}) => api.get('https://api.test/r', options).text();
+		const tagged = (value: string) => ({ hooks: { beforeRequest: [({ request }: { request: Request }) => {
+			request.headers.set('x-variant', value);
+		}] } });
+		const calls = [
+			get(), get(), // shared
+			get({ headers: { 'x-tenant': 'B' } }),
+			get({ credentials: 'omit' }),
+			get(tagged('1')), get(tagged('1')), // shared
+			get(tagged('2')),
+			get({ idempotencyKey: true }), get({ idempotencyKey: true }),
+		];
+		who = 'bob';
+		calls.push(get());
+		await new Promise((resolve) => setTimeout(resolve, 5));
+		// One request per distinct call (in whatever order hooks let them start).
+		const sent = pending.map(({ request }) => JSON.stringify([request.headers.get('x-tenant'), request.credentials, request.headers.get('x-variant'), request.headers.has('idempotency-key')]));
+		expect(sent.sort()).toEqual([
+			[null, 'same-origin', null, false],
+			['B', 'same-origin', null, false],
+			[null, 'omit', null, false],
+			[null, 'same-origin', '1', false],
+			[null, 'same-origin', '2', false],
+			[null, 'same-origin', null, true],
+			[null, 'same-origin', null, true],
+			[null, 'same-origin', null, false], // bob's
+		].map((row) => JSON.stringify(row)).sort());
+		for (const { release } of pending) {
+			release();
+		}
+
+		await Promise.all(calls);
+
+		// With the trace slot, each call has its own request id and traceparent: still one request.
+		const traced = held();
+		const withTrace = createClient({ fetch: traced.fetch, dedupe: dedupe(), trace: trace(), retry: 0, timeout: false });
+		const both = [withTrace.get('https://api.test/t').text(), withTrace.get('https://api.test/t').text()];
+		await new Promise((resolve) => setTimeout(resolve, 5));
+		expect(traced.pending).toHaveLength(1);
+		traced.pending[0]!.release();
+		expect(await Promise.all(both)).toEqual(['ok', 'ok']);
 	});
 
 	it('one caller aborting leaves the others their response; all aborting aborts the shared request', async () => {
