@@ -11,7 +11,7 @@
  */
 import { build, type BuildOptions } from 'esbuild';
 import { Log, LogLevel, Miniflare, type WorkerOptions } from 'miniflare';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const root = join(import.meta.dirname, '../..');
@@ -138,8 +138,6 @@ export const startWorkers = async (workers: Record<string, WorkerSpec>): Promise
 	};
 };
 
-/** A recipe file's text, as the README prints it. */
-export const recipe = (name: string): string => readFileSync(join(root, 'examples/workers', name), 'utf8');
 
 /** One request the origin received. */
 export interface Hit {
