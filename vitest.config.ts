@@ -27,7 +27,7 @@ export default defineConfig({
 				test: {
 					name: 'node',
 					environment: 'node',
-					include: ['test/unit/**/*.test.ts', 'test/contract/node.test.ts', 'test/node/**/*.test.ts'],
+					include: ['test/unit/**/*.test.ts', 'test/contract/node.test.ts', 'test/node/**/*.test.ts', 'test/workerd-requests/**/*.test.ts'],
 					globalSetup,
 				},
 			},

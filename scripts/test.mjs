@@ -16,15 +16,19 @@ if (major < 22) {
 	process.exit(1);
 }
 
-const required = ['Node 24', 'Chromium (vitest browser)', 'Chromium (Playwright pages)', 'workerd', 'Deno', 'ky compat'];
+const required = ['Node 24', 'Chromium (vitest browser)', 'Chromium (Playwright pages)', 'workerd', 'workerd (requests)', 'Deno', 'ky compat'];
 /** Rows counted when present, not required. */
 const optional = [];
 
-/** The runtime a vitest file ran in, from its path. */
+/**
+ * The runtime a vitest file ran in, from its path. test/workerd-requests/ drives real workerd from
+ * Node (Miniflare), one request context per call: counted as workerd (requests).
+ */
 const runtimeOf = (name) => name.includes('/test/ky-compat/') ? 'ky compat'
 	: name.includes('/test/browser/') ? 'Chromium (vitest browser)'
 		: name.includes('/test/workerd/') ? 'workerd'
-			: name.includes('/test/node/') ? 'Chromium (Playwright pages)' : 'Node 24';
+			: name.includes('/test/workerd-requests/') ? 'workerd (requests)'
+				: name.includes('/test/node/') ? 'Chromium (Playwright pages)' : 'Node 24';
 
 const tally = {};
 /** Failed tests by name, printed next to the tally so a CI log's last lines say which failed. */

@@ -1,4 +1,3 @@
-import { serial } from '../shared/serial.js';
 import type { KeyValueStore, StoreFactory } from './types.js';
 
 const origin = 'https://steadfetch.invalid/';
@@ -48,25 +47,41 @@ const decode = (text: string): unknown => JSON.parse(text, (_key, value: unknown
 	return value;
 });
 
+/** How long this isolate's own changes of the key index are merged into every index write, in ms. */
+const changesKeptMs = 60_000;
+
 /**
  * A store in the Cache API (Cloudflare Workers, Deno, browsers): one cache per namespace
- * (`steadfetch:<namespace>`), opened on the first operation. Values are kept as JSON with binary
- * data base64-tagged, so `ArrayBuffer` and `Uint8Array` values round-trip. workerd and Deno have no
- * `cache.keys()`, so the store keeps its own key index; writes are serialized within one isolate.
+ * (`steadfetch:<namespace>`). Values are kept as JSON with binary data base64-tagged, so
+ * `ArrayBuffer` and `Uint8Array` values round-trip. workerd and Deno have no `cache.keys()`, so the
+ * store keeps its own key index.
+ *
+ * Safe across the request contexts of a Cloudflare Worker (one store serving every request of an
+ * isolate): it shares state, never I/O. Each operation opens the cache itself (cheap; no promise or
+ * `Cache` object outlives it) and none is chained behind another, so nothing a request started (and
+ * that ended with it) is ever awaited by another. Each index update reads the stored index and
+ * merges this isolate's own changes into it, so updates that overlap (two requests at once) lose
+ * none; an update that finds a later-started one landed first writes again. The changes are
+ * forgotten once no change of this store is under way (or after 60 s, for one whose request ended
+ * before it did).
  *
  * In Cloudflare Workers the Cache API is per data center and may evict at any time: treat it as a
  * best-effort store. Map/Set/Date values are not supported (use plain objects and epoch ms).
  */
 export const cacheApiStore: StoreFactory = (namespace: string): KeyValueStore => {
-	let cachePromise: Promise<Cache> | undefined;
-	const queue = serial();
+	/** This isolate's changes of the key index: key → [present, when (epoch ms)]. */
+	const changes = new Map<string, [boolean, number]>();
+	/** Index writes started so far, and the latest-started one known to have landed. */
+	let started = 0;
+	let landed = 0;
+	/** Writes, deletes and clears under way: with none, every change is in the stored index. */
+	let busy = 0;
 	const open = async (): Promise<Cache> => {
 		if (typeof caches === 'undefined') {
 			throw new TypeError('The Cache API is not available in this runtime');
 		}
 
-		cachePromise ??= caches.open(`steadfetch:${namespace}`);
-		return cachePromise;
+		return caches.open(`steadfetch:${namespace}`);
 	};
 
 	const url = (key: string): string => origin + encodeURIComponent(namespace) + '/' + encodeURIComponent(key);
@@ -81,48 +96,88 @@ export const cacheApiStore: StoreFactory = (namespace: string): KeyValueStore =>
 		}));
 	};
 
-	const readIndex = async (cache: Cache): Promise<string[]> => {
+	/** The keys the stored index lists. */
+	const stored = async (cache: Cache): Promise<Set<string>> => {
 		const index = await read(cache, indexKey);
-		return Array.isArray(index) ? index.filter((key): key is string => typeof key === 'string') : [];
+		return new Set(Array.isArray(index) ? index.filter((key): key is string => typeof key === 'string') : []);
 	};
 
-	/** Serialize index updates: read-modify-write of the index must not interleave. */
-	const exclusive = async <T>(task: (cache: Cache) => Promise<T>): Promise<T> => queue(async () => task(await open()));
+	/** `keys` with this isolate's recent changes applied (older ones are forgotten). */
+	const merged = (keys: Set<string>): Set<string> => {
+		const now = Date.now();
+		for (const [key, [present, at]] of changes) {
+			if (now - at > changesKeptMs) {
+				changes.delete(key);
+			} else if (present) {
+				keys.add(key);
+			} else {
+				keys.delete(key);
+			}
+		}
+
+		return keys;
+	};
+
+	/**
+	 * Note that `keys` came (`present`) or went, and write the index: what is stored (`listed`, read
+	 * by the caller) merged with every recent change of this isolate.
+	 */
+	const update = async (cache: Cache, listed: Set<string>, keys: readonly string[], present: boolean): Promise<void> => {
+		for (const key of keys) {
+			changes.set(key, [present, Date.now()]);
+		}
+
+		for (let index = listed; ; index = await stored(cache)) {
+			const seq = ++started;
+			await write(cache, indexKey, [...merged(index)]);
+			// A write started after this one landed first, and this older list replaced it: write again.
+			const clobbered = landed > seq;
+			landed = Math.max(landed, seq);
+			if (!clobbered) {
+				return;
+			}
+		}
+	};
+
+	/** A change of the store: counted from before its index read until it is done. */
+	const changing = async (task: (cache: Cache) => Promise<void>): Promise<void> => {
+		busy++;
+		try {
+			await task(await open());
+		} finally {
+			// A change whose request ended first never gets here: then only time forgets the changes.
+			if (--busy === 0) {
+				changes.clear();
+			}
+		}
+	};
 
 	return {
 		async get<T>(key: string) {
 			return await read(await open(), key) as T | undefined;
 		},
-		async set(key, value) {
-			await exclusive(async (cache) => {
-				await write(cache, key, value);
-				const index = await readIndex(cache);
-				if (!index.includes(key)) {
-					index.push(key);
-					await write(cache, indexKey, index);
-				}
-			});
-		},
-		async delete(key) {
-			await exclusive(async (cache) => {
-				await cache.delete(url(key));
-				const index = await readIndex(cache);
-				const at = index.indexOf(key);
-				if (at !== -1) {
-					index.splice(at, 1);
-					await write(cache, indexKey, index);
-				}
-			});
-		},
+		set: async (key, value) => changing(async (cache) => {
+			await write(cache, key, value);
+			const listed = await stored(cache);
+			if (!listed.has(key)) {
+				await update(cache, listed, [key], true);
+			}
+		}),
+		delete: async (key) => changing(async (cache) => {
+			await cache.delete(url(key));
+			const listed = await stored(cache);
+			if (listed.has(key) || changes.get(key)?.[0]) {
+				await update(cache, listed, [key], false);
+			}
+		}),
 		async keys() {
-			return readIndex(await open());
+			return [...merged(await stored(await open()))];
 		},
-		async clear() {
-			await exclusive(async (cache) => {
-				const index = await readIndex(cache);
-				await Promise.all(index.map(async (key) => cache.delete(url(key))));
-				await cache.delete(url(indexKey));
-			});
-		},
+		clear: async () => changing(async (cache) => {
+			const listed = await stored(cache);
+			const keys = [...merged(new Set(listed))];
+			await Promise.all(keys.map(async (key) => cache.delete(url(key))));
+			await update(cache, listed, keys, false);
+		}),
 	};
 };

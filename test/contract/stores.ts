@@ -58,6 +58,20 @@ export const storeCases = (label: string, factory: StoreFactory): ContractCase[]
 			equal((await store.keys()).length, 20);
 		},
 	},
+	{
+		name: `${label}: concurrent writes and deletes all land in keys()`,
+		async run() {
+			const store = factory(`conformance-${uid()}`);
+			await Promise.all(Array.from({ length: 10 }, async (_, index) => store.set(`old${index}`, index)));
+			await Promise.all([
+				...Array.from({ length: 5 }, async (_, index) => store.delete(`old${index}`)),
+				...Array.from({ length: 5 }, async (_, index) => store.set(`new${index}`, index)),
+			]);
+			deepEqual((await store.keys()).sort(), ['new0', 'new1', 'new2', 'new3', 'new4', 'old5', 'old6', 'old7', 'old8', 'old9']);
+			await Promise.all([store.clear(), store.set('after', 1)]);
+			ok(!(await store.keys()).some((key) => key.startsWith('old') || key.startsWith('new')), 'clear() removed every key listed before it');
+		},
+	},
 ];
 
 /** A store whose runtime feature is missing must reject (never throw synchronously, never at creation). */

@@ -1,0 +1,26 @@
+import { createClient, type Client } from 'steadfetch/core';
+import { breaker } from 'steadfetch/breaker';
+import { coordinator, unavailable } from 'steadfetch/cloudflare';
+
+// The Durable Object class that keeps each scope's breaker: bound and migrated in wrangler.jsonc.
+export { BreakerCoordinator } from 'steadfetch/cloudflare';
+
+interface Env {
+	STEADFETCH: DurableObjectNamespace; // durable_objects.bindings in wrangler.jsonc
+	UPSTREAM: string; // vars in wrangler.jsonc
+}
+
+// One client per isolate, made by its first request (it needs env), then shared by every request.
+let api: Client | undefined;
+
+export default {
+	async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+		api ??= createClient({ prefix: env.UPSTREAM, breaker: breaker({ shared: coordinator(env.STEADFETCH) }) });
+		try {
+			return await api.withContext(ctx).get(new URL(request.url).pathname.slice(1), { throwHttpErrors: false });
+		} catch (error) {
+			// Open in any isolate: 503 with Retry-After, no request sent. Unreachable: 502.
+			return unavailable(error) ?? new Response('Bad Gateway', { status: 502 });
+		}
+	},
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,264 @@
+/**
+ * Every policy across real request contexts of one Worker isolate (API.md "Request contexts"): one
+ * module-level client per Worker script (test/workerd-requests/workers/), each call its own
+ * `dispatchFetch`. A Worker named `<script>-2` runs the same script in another isolate: what it
+ * finds was stored, not kept in the first isolate's memory. No test may leave a cross-request
+ * warning, an uncaught error or a write cancelled with its request in workerd's log.
+ */
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startOrigin, startWorkers, until, type Harness, type Origin } from './harness.js';
+
+const workers = join(import.meta.dirname, 'workers');
+let harness: Harness;
+let origin: Origin;
+let logFrom = 0;
+
+beforeAll(async () => {
+	origin = await startOrigin();
+	const script = (name: string, options = {}) => ({ file: join(workers, `${name}.js`), options });
+	harness = await startWorkers({
+		'cache-api': script('cache-api'),
+		'cache-api-2': script('cache-api'),
+		'default-store': script('default-store'),
+		'default-store-2': script('default-store'),
+		'cache-dropped': script('cache-dropped'),
+		outbox: script('outbox', { bindings: { NAME: 'outbox' } }),
+		'outbox-drain': script('outbox', { bindings: { NAME: 'outbox-drain' } }),
+		bulkhead: script('bulkhead'),
+		'rate-limit': script('rate-limit'),
+		dedupe: script('dedupe'),
+		hedge: script('hedge'),
+		'hedge-dedupe': script('hedge-dedupe'),
+		breaker: script('breaker'),
+		'breaker-2': script('breaker'),
+	});
+}, 60_000);
+
+afterAll(async () => {
+	await harness?.dispose();
+	await origin?.close();
+});
+
+beforeEach(() => {
+	origin.state.down = false;
+	logFrom = harness.log.length;
+});
+
+afterEach(async () => {
+	// What a request left running reports late: give it a moment to show up.
+	await new Promise((resolve) => setTimeout(resolve, 200));
+	expect(harness.crossRequestWarnings(logFrom)).toEqual([]);
+});
+
+interface Answer {
+	status?: number;
+	stale?: boolean;
+	body?: string;
+	error?: string;
+	message?: string;
+}
+
+interface Seen {
+	type: string;
+	url?: string;
+	error?: string;
+	operation?: string;
+}
+
+const to = (path: string): string => `to=${encodeURIComponent(origin.url + path)}`;
+const get = async (worker: string, path: string) => harness.json<Answer>(worker, `/get?${to(path)}`);
+const events = async (worker: string) => harness.json<Seen[]>(worker, '/events');
+const hitsOf = (path: string) => origin.hits.filter((hit) => hit.path === path);
+const fresh = (path: string): Answer => ({ status: 200, stale: false, body: `hello ${path}` });
+const staleCopy = (path: string): Answer => ({ status: 200, stale: true, body: `hello ${path}` });
+/** Calls of the origin's scope that joined another's request (`stats().dedupe.shared`). */
+const sharedBy = async (worker: string): Promise<number> =>
+	(await harness.json<Record<string, { dedupe?: { shared?: number } }>>(worker, '/stats'))[origin.url]?.dedupe?.shared ?? 0;
+
+describe('the stale cache across requests (each call hands its background work to waitUntil)', () => {
+	for (const worker of ['cache-api', 'default-store']) {
+		it.fails(`${worker}: a copy stored in one request is served in a later one after a 503, and by another isolate (cache:stored, no storage:error)`, async () => {
+			const path = `/ok/${worker}-one`;
+			await events(worker);
+			expect(await get(worker, path)).toEqual(fresh(path));
+			origin.state.down = true;
+			expect(await get(worker, path)).toEqual(staleCopy(path));
+			expect(await get(`${worker}-2`, path)).toEqual(staleCopy(path));
+			const seen = await events(worker);
+			expect(seen.filter((event) => event.type === 'storage:error')).toEqual([]);
+			expect(seen.filter((event) => event.type === 'cache:stored').map((event) => event.url)).toEqual([origin.url + path]);
+		}, 30_000);
+
+		it.fails(`${worker}: copies written in several requests each land, and each is served later, here and in another isolate`, async () => {
+			const paths = [1, 2, 3, 4].map((index) => `/ok/${worker}-several-${index}`);
+			await events(worker);
+			for (const path of paths) {
+				expect(await get(worker, path)).toEqual(fresh(path));
+			}
+
+			origin.state.down = true;
+			for (const path of paths) {
+				expect(await get(worker, path)).toEqual(staleCopy(path));
+				expect(await get(`${worker}-2`, path)).toEqual(staleCopy(path));
+			}
+
+			const seen = await events(worker);
+			expect(seen.filter((event) => event.type === 'storage:error')).toEqual([]);
+			expect(seen.filter((event) => event.type === 'cache:stored')).toHaveLength(paths.length);
+		}, 30_000);
+
+		it.fails(`${worker}: a body streamed through to the caller is stored, and served streamed in a later request`, async () => {
+			const path = `/big/${worker}-streamed`;
+			await events(worker);
+			const first = await harness.fetch(worker, `/stream?${to(path)}`);
+			expect([first.status, first.headers.get('x-stale'), (await first.text()).length]).toEqual([200, 'false', 200 * 1024]);
+			origin.state.down = true;
+			const second = await harness.fetch(worker, `/stream?${to(path)}`);
+			expect([second.status, second.headers.get('x-stale'), (await second.text()).length]).toEqual([200, 'true', 200 * 1024]);
+			const seen = await events(worker);
+			expect(seen.filter((event) => event.type === 'storage:error')).toEqual([]);
+			expect(seen.filter((event) => event.type === 'cache:stored')).toHaveLength(1);
+		}, 40_000);
+	}
+
+	it.fails('without waitUntil: what a call could not finish is reported, never left running; a later failed call still answers', async () => {
+		const paths = ['/ok/dropped-1', '/ok/dropped-2'];
+		await events('cache-dropped');
+		const streamed = await harness.fetch('cache-dropped', `/stream?${to('/big/dropped')}`);
+		expect((await streamed.text()).length).toBe(200 * 1024);
+		for (const path of paths) {
+			expect(await get('cache-dropped', path)).toEqual(fresh(path));
+		}
+
+		origin.state.down = true;
+		// Nothing stored for it: the origin's 503, at once (the cache's lookup waits for nothing an ended request left).
+		expect(await get('cache-dropped', '/ok/never-stored')).toMatchObject({ error: 'HTTP_5XX' });
+		for (const path of paths) {
+			// A stale copy if the write finished within its call, else the origin's 503: never a hang.
+			const answer = await get('cache-dropped', path);
+			expect(answer.stale === true || answer.error === 'HTTP_5XX', JSON.stringify(answer)).toBe(true);
+		}
+
+		const seen = await events('cache-dropped');
+		for (const path of [...paths, '/big/dropped']) {
+			expect(seen.some((event) => event.url === origin.url + path && (event.type === 'cache:stored' || event.type === 'storage:error'))).toBe(true);
+		}
+	}, 40_000);
+});
+
+describe('the outbox across requests', () => {
+	it.fails('a client with the outbox is made at module scope (workerd forbids an AbortController there)', async () => {
+		const own = await startWorkers({ 'outbox-module': { file: join(workers, 'outbox-module.js') } });
+		try {
+			expect(await own.json('outbox-module', '/events')).toEqual([]);
+			expect(own.crossRequestWarnings()).toEqual([]);
+		} finally {
+			await own.dispose();
+		}
+	}, 30_000);
+
+	it.fails('a write queued in one request is replayed by flush() in a later one, with its Idempotency-Key', async () => {
+		origin.state.down = true;
+		expect(await harness.json('outbox', `/post?${to('/ok/order')}&n=1`)).toMatchObject({ status: 202 });
+		origin.state.down = false;
+		const [first] = hitsOf('/ok/order');
+		expect(await harness.json('outbox', '/flush')).toEqual({ sent: 1, failed: 0, dead: 0, remaining: 0 });
+		const replays = hitsOf('/ok/order').slice(1);
+		expect(replays.map((hit) => [hit.method, hit.body, hit.headers['idempotency-key']])).toEqual([['POST', '{"at":"1"}', first!.headers['idempotency-key']]]);
+	}, 30_000);
+
+	it.fails('a write queued in one request is delivered by the drain a later request starts (a good answer from its scope), held by that request\'s waitUntil', async () => {
+		origin.state.down = true;
+		expect(await harness.json('outbox-drain', `/post?${to('/ok/drained')}&n=2`)).toMatchObject({ status: 202 });
+		origin.state.down = false;
+		expect(await get('outbox-drain', '/ok/after-the-outage')).toEqual(fresh('/ok/after-the-outage'));
+		await until(() => hitsOf('/ok/drained').length === 2, 10_000, 'the queued write to be replayed');
+		expect(hitsOf('/ok/drained')[1]!.body).toBe('{"at":"2"}');
+		await until(async () => (await events('outbox-drain')).some((event) => event.type === 'outbox:sent'), 10_000, 'outbox:sent');
+	}, 30_000);
+});
+
+describe('traffic policies across concurrent requests', () => {
+	it.fails('bulkhead: a call waiting in one request for the slot another request holds goes on in its own request', async () => {
+		const first = get('bulkhead', '/held/b1');
+		await until(() => hitsOf('/held/b1').length === 1, 10_000, 'the first call to reach the origin');
+		const second = get('bulkhead', '/held/b2');
+		await until(async () => {
+			const stats = await harness.json<Record<string, { bulkhead?: { queued: number } }>>('bulkhead', '/stats');
+			return stats[origin.url]?.bulkhead?.queued === 1;
+		}, 10_000, 'the second call to wait for the slot');
+		expect(hitsOf('/held/b2')).toHaveLength(0);
+		origin.release('b1');
+		expect(await first).toEqual(fresh('/held/b1'));
+		await until(() => hitsOf('/held/b2').length === 1, 10_000, 'the second call to reach the origin');
+		origin.release('b2');
+		expect(await second).toEqual(fresh('/held/b2'));
+	}, 30_000);
+
+	it('rate limit: a call waiting in one request for the token another request took goes on in its own request', async () => {
+		const [first, second] = await Promise.all([get('rate-limit', '/ok/r1'), get('rate-limit', '/ok/r2')]);
+		expect(first).toEqual(fresh('/ok/r1'));
+		expect(second).toEqual(fresh('/ok/r2'));
+		const [a, b] = [hitsOf('/ok/r1')[0]!.at, hitsOf('/ok/r2')[0]!.at].sort((x, y) => x - y);
+		// 2 per second, a burst of 1: the second waited about 500 ms for its token.
+		expect(b! - a!).toBeGreaterThan(350);
+	}, 30_000);
+
+	it.fails('dedupe: identical reads in two requests at once each get the whole answer in their own request', async () => {
+		const first = get('dedupe', '/held/d1');
+		await until(() => hitsOf('/held/d1').length === 1, 10_000, 'the first call to reach the origin');
+		const second = get('dedupe', '/held/d1');
+		// The second call shares the first's request (state), or, scoped to its own request, sends its own.
+		await until(async () => hitsOf('/held/d1').length === 2 || await sharedBy('dedupe') === 1, 10_000, 'the second call to join or go out');
+		origin.release('d1');
+		expect(await first).toEqual(fresh('/held/d1'));
+		expect(await second).toEqual(fresh('/held/d1'));
+	}, 30_000);
+
+	it('hedge: slow reads in two requests at once are each hedged in their own request', async () => {
+		const first = get('hedge', '/held/h1');
+		const second = get('hedge', '/held/h2');
+		await until(() => hitsOf('/held/h1').length === 2 && hitsOf('/held/h2').length === 2, 10_000, 'both calls and their hedges to reach the origin');
+		origin.release('h1');
+		origin.release('h2');
+		expect(await first).toEqual(fresh('/held/h1'));
+		expect(await second).toEqual(fresh('/held/h2'));
+	}, 30_000);
+
+	it.fails('hedge and dedupe: a hedged read shared by two requests at once answers each in its own request', async () => {
+		const first = get('hedge-dedupe', '/held/hd');
+		await until(() => hitsOf('/held/hd').length === 2, 10_000, 'the call and its hedge to reach the origin');
+		const second = get('hedge-dedupe', '/held/hd');
+		await until(async () => hitsOf('/held/hd').length > 2 || await sharedBy('hedge-dedupe') === 1, 10_000, 'the second call to join or go out');
+		origin.release('hd');
+		expect(await first).toEqual(fresh('/held/hd'));
+		expect(await second).toEqual(fresh('/held/hd'));
+	}, 30_000);
+});
+
+describe('the breaker across requests', () => {
+	it('five failures in five requests open it: the sixth request fails fast with CIRCUIT_OPEN, no I/O', async () => {
+		origin.state.down = true;
+		for (let index = 0; index < 5; index++) {
+			expect(await get('breaker', '/ok/brk')).toMatchObject({ error: 'HTTP_5XX' });
+		}
+
+		const hits = hitsOf('/ok/brk').length;
+		expect(await get('breaker', '/ok/brk')).toMatchObject({ error: 'CIRCUIT_OPEN' });
+		expect(hitsOf('/ok/brk')).toHaveLength(hits);
+		expect((await events('breaker')).filter((event) => event.type === 'storage:error')).toEqual([]);
+	}, 30_000);
+
+	it('the open state it persisted (handed to waitUntil) is restored by another isolate\'s first request: CIRCUIT_OPEN, no I/O', async () => {
+		origin.state.down = true;
+		// Open in the first isolate (the previous test may have opened it already).
+		for (let index = 0; index < 6 && (await get('breaker', '/ok/brk')).error !== 'CIRCUIT_OPEN'; index++) {
+			// Each failure in its own request.
+		}
+
+		const hits = origin.hits.length;
+		expect(await get('breaker-2', '/ok/brk')).toMatchObject({ error: 'CIRCUIT_OPEN' });
+		expect(origin.hits).toHaveLength(hits);
+	}, 30_000);
+});

@@ -1,0 +1,200 @@
+/**
+ * The Worker recipes of examples/workers/ (the README prints them verbatim), executed as printed:
+ * "A Cloudflare Worker calling a flaky upstream" in Miniflare (its upstream host routed to a
+ * loopback origin), the Durable Object recipe under `wrangler dev --local` with its own
+ * wrangler.jsonc (its UPSTREAM var pointed at the loopback origin). Each request is its own request
+ * context; no test may leave a cross-request warning, an uncaught error or a cancelled write behind.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { forbidden, dropped, root, startOrigin, startWorkers, until, type Harness, type Origin } from './harness.js';
+
+const examples = join(root, 'examples/workers');
+let origin: Origin;
+
+beforeAll(async () => {
+	origin = await startOrigin();
+});
+
+afterAll(async () => {
+	await origin?.close();
+});
+
+beforeEach(() => {
+	origin.state.down = false;
+});
+
+describe('the recipes type-check', () => {
+	it.fails('against the built package\'s types and the Workers types (@cloudflare/workers-types)', () => {
+		const dir = join(root, 'test-results/recipes');
+		mkdirSync(dir, { recursive: true });
+		writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+			compilerOptions: {
+				target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', lib: ['ES2023'],
+				strict: true, exactOptionalPropertyTypes: true, noEmit: true, skipLibCheck: true,
+				types: ['@cloudflare/workers-types'], typeRoots: ['../../node_modules'],
+				paths: { 'steadfetch': ['../../dist/index.d.ts'], 'steadfetch/*': ['../../dist/*.d.ts'] },
+			},
+			files: ['../../examples/workers/flaky-upstream.ts', '../../examples/workers/durable-object.ts'],
+		}));
+		const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.json')], { encoding: 'utf8' });
+		expect(tsc.stdout + tsc.stderr).toBe('');
+		expect(tsc.status).toBe(0);
+	}, 60_000);
+});
+
+describe('"A Cloudflare Worker calling a flaky upstream" (examples/workers/flaky-upstream.ts)', () => {
+	let harness: Harness;
+	let logFrom = 0;
+
+	beforeAll(async () => {
+		// The recipe calls https://upstream.example.com/: its requests go to the loopback origin.
+		const outboundService = async (request: Request): Promise<Response> => {
+			const url = new URL(request.url);
+			return url.hostname === 'upstream.example.com'
+				? fetch(origin.url + url.pathname + url.search, { method: request.method, headers: request.headers })
+				: new Response(`no route to ${url.hostname}`, { status: 599 });
+		};
+
+		const recipe = { file: join(examples, 'flaky-upstream.ts'), options: { outboundService } };
+		harness = await startWorkers({ flaky: recipe, 'flaky-2': recipe });
+	}, 60_000);
+
+	afterAll(async () => {
+		await harness?.dispose();
+	});
+
+	beforeEach(() => {
+		logFrom = harness.log.length;
+	});
+
+	afterEach(async () => {
+		await new Promise((resolve) => setTimeout(resolve, 200));
+		expect(harness.crossRequestWarnings(logFrom)).toEqual([]);
+	});
+
+	it.fails('a live answer passes through, marked live', async () => {
+		const response = await harness.fetch('flaky', '/ok/recipe-live');
+		expect([response.status, response.headers.get('x-upstream'), await response.text()]).toEqual([200, 'live', 'hello /ok/recipe-live']);
+	}, 30_000);
+
+	it.fails('after a 503, a later request gets the stored copy, marked stale (Cache-Status, Age), in this isolate and another', async () => {
+		expect((await harness.fetch('flaky', '/ok/recipe-stale')).status).toBe(200);
+		origin.state.down = true;
+		for (const worker of ['flaky', 'flaky-2']) {
+			const response = await harness.fetch(worker, '/ok/recipe-stale');
+			expect([response.status, response.headers.get('x-upstream'), await response.text()]).toEqual([200, 'stale', 'hello /ok/recipe-stale']);
+			expect(response.headers.get('cache-status')).toMatch(/^steadfetch; hit; ttl=-?\d+; detail=http-5xx$/);
+			expect(response.headers.get('age')).toMatch(/^\d+$/);
+		}
+	}, 30_000);
+
+	it.fails('a dead origin: within a few requests the breaker opens, then each request answers 503 with Retry-After and sends nothing', async () => {
+		origin.state.down = true;
+		let opened: Response | undefined;
+		for (let index = 0; index < 6 && !opened; index++) {
+			const response = await harness.fetch('flaky', '/ok/recipe-dead');
+			await response.text();
+			opened = response.headers.has('retry-after') ? response : undefined;
+		}
+
+		expect(opened?.status).toBe(503);
+		const hits = origin.hits.length;
+		const response = await harness.fetch('flaky', '/ok/recipe-dead');
+		expect(response.status).toBe(503);
+		expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+		expect(Number(response.headers.get('retry-after'))).toBeLessThanOrEqual(5);
+		expect(origin.hits).toHaveLength(hits);
+	}, 60_000);
+});
+
+describe('unavailable() in a Worker (test/workerd-requests/workers/unavailable.js)', () => {
+	it('an open breaker: 503 with Retry-After (its remaining open time, in whole seconds), no request sent', async () => {
+		const harness = await startWorkers({ unavailable: { file: join(import.meta.dirname, 'workers/unavailable.js') } });
+		try {
+			origin.state.down = true;
+			const to = `/?to=${encodeURIComponent(`${origin.url}/ok/refused`)}`;
+			for (let index = 0; index < 3; index++) {
+				const response = await harness.fetch('unavailable', to);
+				expect([response.status, response.headers.get('retry-after'), await response.text()]).toEqual([503, null, 'down']);
+			}
+
+			const hits = origin.hits.length;
+			const refused = await harness.fetch('unavailable', to);
+			expect([refused.status, refused.headers.get('retry-after'), await refused.text()]).toEqual([503, '5', '']);
+			expect(origin.hits).toHaveLength(hits);
+			expect(harness.crossRequestWarnings()).toEqual([]);
+		} finally {
+			await harness.dispose();
+		}
+	}, 30_000);
+});
+
+/** A free loopback port. */
+const freePort = async (): Promise<number> => new Promise((resolve) => {
+	const server = createServer();
+	server.listen(0, '127.0.0.1', () => {
+		const { port } = server.address() as { port: number };
+		server.close(() => resolve(port));
+	});
+});
+
+describe('the Durable Object recipe (examples/workers/durable-object.ts, wrangler.jsonc) under wrangler dev --local', () => {
+	let wrangler: ChildProcess | undefined;
+	let url = '';
+	let output = '';
+
+	beforeAll(async () => {
+		const [port, inspector] = [await freePort(), await freePort()];
+		wrangler = spawn(process.execPath, [
+			join(root, 'node_modules/wrangler/bin/wrangler.js'), 'dev', '--local', '--config', join(examples, 'wrangler.jsonc'),
+			'--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector), '--var', `UPSTREAM:${origin.url}/`,
+			'--persist-to', join(root, 'test-results/wrangler-state'), '--show-interactive-dev-session=false',
+		], { cwd: root, detached: true, env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', CI: '1' } });
+		wrangler.stdout!.on('data', (chunk: Buffer) => {
+			output += String(chunk);
+		});
+		wrangler.stderr!.on('data', (chunk: Buffer) => {
+			output += String(chunk);
+		});
+		await until(() => /Ready on http/.test(output) || wrangler!.exitCode !== null, 60_000, 'wrangler dev to be ready');
+		url = `http://127.0.0.1:${port}`;
+	}, 90_000);
+
+	afterAll(async () => {
+		if (wrangler?.pid !== undefined && wrangler.exitCode === null) {
+			const exited = new Promise((resolve) => wrangler!.once('exit', resolve));
+			process.kill(-wrangler.pid, 'SIGTERM'); // wrangler and the workerd it started
+			await exited;
+		}
+	}, 30_000);
+
+	it('boots with its binding and var, and no warning about the Durable Object\'s migration or storage', () => {
+		expect(output).toMatch(/Ready on http/);
+		expect(output).toMatch(/env\.STEADFETCH \(BreakerCoordinator\)\s+Durable Object/);
+		expect(output).not.toMatch(/migration|new_sqlite_classes|live `exports` entry|storage entry/i);
+		expect(output).not.toMatch(/Processing .*wrangler\.jsonc configuration/);
+	});
+
+	it.fails('answers through the coordinator: live, then 503 with Retry-After once the shared breaker is open, with no request sent', async () => {
+		const live = await fetch(`${url}/ok/coordinated`);
+		expect([live.status, await live.text()]).toEqual([200, 'hello /ok/coordinated']);
+		origin.state.down = true;
+		let opened: Response | undefined;
+		for (let index = 0; index < 8 && !opened; index++) {
+			const response = await fetch(`${url}/ok/coordinated`);
+			await response.text();
+			opened = response.headers.has('retry-after') ? response : undefined;
+		}
+
+		expect(opened?.status).toBe(503);
+		const hits = origin.hits.length;
+		const refused = await fetch(`${url}/ok/coordinated`);
+		expect([refused.status, Number(refused.headers.get('retry-after')) >= 1]).toEqual([503, true]);
+		expect(origin.hits).toHaveLength(hits);
+		expect(output.split('\n').filter((line) => forbidden.test(line) || dropped.test(line))).toEqual([]);
+	}, 60_000);
+});

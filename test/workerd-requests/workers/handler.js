@@ -1,0 +1,78 @@
+// The request handler every test Worker shares: one module-level client (`api`, or made by the
+// first request when given a factory) serves every request; each request says what to do. Events
+// are collected at module scope (state, not I/O) and read back by a later request (`/events`).
+import { classify, isStale } from 'steadfetch';
+
+/**
+ * `GET /get?to=<url>`: `api.get(to)`, answered as JSON `{ status, stale, body }` or `{ error: code }`.
+ * `GET /stream?to=<url>`: the same call, its body streamed through to the caller (`x-stale` header).
+ * `POST /post?to=<url>&n=<n>`: `api.post(to, { json: { at: n } })`, answered `{ status, body }` or `{ error: code }`.
+ * `GET /flush`: `api.outbox.flush()` (bounded at 5 s: `{ hung: true }` past that).
+ * `GET /events`: the events seen since the last `/events`; `GET /stats`: `api.stats()`.
+ *
+ * With `waitUntil: true`, every call hands its background work to the request's `ctx.waitUntil`
+ * (the per-call `waitUntil` option of API.md "Request contexts").
+ */
+export const handler = (client, { waitUntil = false } = {}) => {
+	const events = [];
+	let api;
+	const listen = (made) => {
+		made.on('*', (event) => {
+			events.push({ type: event.type, url: event.url, ...(event.error ? { error: String(event.error) } : {}), ...(event.operation ? { operation: event.operation } : {}) });
+		});
+		return made;
+	};
+
+	// A factory (no `create` member, unlike a client): the client is made by the first request, from its env.
+	if (client.create !== undefined) {
+		api = listen(client);
+	}
+
+	return {
+		async fetch(request, env, ctx) {
+			api ??= listen(client(env));
+			const url = new URL(request.url);
+			const to = url.searchParams.get('to');
+			const options = waitUntil ? { waitUntil: (promise) => ctx.waitUntil(promise) } : {};
+			try {
+				switch (url.pathname) {
+					case '/get': {
+						const response = await api.get(to, options);
+						return Response.json({ status: response.status, stale: isStale(response), body: await response.text() });
+					}
+
+					case '/stream': {
+						const response = await api.get(to, options);
+						const headers = new Headers(response.headers);
+						headers.set('x-stale', String(isStale(response)));
+						return new Response(response.body, { status: response.status, headers });
+					}
+
+					case '/post': {
+						const response = await api.post(to, { ...options, json: { at: url.searchParams.get('n') } });
+						return Response.json({ status: response.status, body: await response.text() });
+					}
+
+					case '/flush': {
+						let timer;
+						const hung = new Promise((resolve) => {
+							timer = setTimeout(() => resolve({ hung: true }), 5000);
+						});
+						const result = await Promise.race([api.outbox.flush(), hung]);
+						clearTimeout(timer);
+						return Response.json(result);
+					}
+
+					case '/events':
+						return Response.json(events.splice(0));
+					case '/stats':
+						return Response.json(api.stats());
+					default:
+						return new Response('unknown', { status: 404 });
+				}
+			} catch (error) {
+				return Response.json({ error: classify(error).code, message: String(error) });
+			}
+		},
+	};
+};

@@ -1,0 +1,7 @@
+// The outbox on (the default store), writes queued with a 202, background work handed to waitUntil.
+// The client is made by the first request (its `name` from the NAME binding): made at module scope,
+// workerd refuses the outbox (see outbox-module.js).
+import { createClient } from 'steadfetch';
+import { handler } from './handler.js';
+
+export default handler((env) => createClient({ name: env.NAME, retry: 0, breaker: false, outbox: { queuedResponse: 'accepted' } }), { waitUntil: true });
