@@ -28,7 +28,7 @@ beforeEach(() => {
 });
 
 describe('the recipes type-check', () => {
-	it.fails('against the built package\'s types and the Workers types (@cloudflare/workers-types)', () => {
+	it('against the built package\'s types and the Workers types (@cloudflare/workers-types)', () => {
 		const dir = join(root, 'test-results/recipes');
 		mkdirSync(dir, { recursive: true });
 		writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
@@ -76,7 +76,7 @@ describe('"A Cloudflare Worker calling a flaky upstream" (examples/workers/flaky
 		expect(harness.crossRequestWarnings(logFrom)).toEqual([]);
 	});
 
-	it.fails('a live answer passes through, marked live', async () => {
+	it('a live answer passes through, marked live', async () => {
 		const response = await harness.fetch('flaky', '/ok/recipe-live');
 		expect([response.status, response.headers.get('x-upstream'), await response.text()]).toEqual([200, 'live', 'hello /ok/recipe-live']);
 	}, 30_000);
@@ -92,7 +92,7 @@ describe('"A Cloudflare Worker calling a flaky upstream" (examples/workers/flaky
 		}
 	}, 30_000);
 
-	it.fails('a dead origin: within a few requests the breaker opens, then each request answers 503 with Retry-After and sends nothing', async () => {
+	it('a dead origin: within a few requests the breaker opens, then each request answers 503 with Retry-After and sends nothing', async () => {
 		origin.state.down = true;
 		let opened: Response | undefined;
 		for (let index = 0; index < 6 && !opened; index++) {
@@ -179,7 +179,7 @@ describe('the Durable Object recipe (examples/workers/durable-object.ts, wrangle
 		expect(output).not.toMatch(/Processing .*wrangler\.jsonc configuration/);
 	});
 
-	it.fails('answers through the coordinator: live, then 503 with Retry-After once the shared breaker is open, with no request sent', async () => {
+	it('answers through the coordinator: live, then 503 with Retry-After once the shared breaker is open, with no request sent', async () => {
 		const live = await fetch(`${url}/ok/coordinated`);
 		expect([live.status, await live.text()]).toEqual([200, 'hello /ok/coordinated']);
 		origin.state.down = true;
