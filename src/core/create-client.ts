@@ -81,6 +81,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		random: options.random ?? Math.random,
 		options: options as Readonly<Record<string, unknown>>,
 		stores,
+		hooks: {},
 		identity() {
 			try {
 				const who = options.identity?.();

@@ -78,6 +78,12 @@ export interface PolicyContext {
 	readonly options: Readonly<Record<string, unknown>>;
 	/** Store instances by namespace, shared by the clients of one name and store (`extend()`). */
 	readonly stores: Map<string, unknown>;
+	/**
+	 * What one policy offers the others, by documented name, without importing each other. Today:
+	 * `validatorOf(url, identity)` — set by the stale cache: the validators (`etag`, `lastModified`)
+	 * of the copy it holds for an absolute URL and identity, for the outbox's `conditional` writes.
+	 */
+	readonly hooks: PolicyHooks;
 	/** The client's `identity()` now (outside a call), undefined without the option or when it fails. */
 	identity(): string | undefined;
 	/** Emit an event with `type` and `time` filled in; skipped cheaply when nobody listens. */
@@ -95,6 +101,11 @@ export interface PolicyContext {
 	 * `replay` marks it as an outbox replay (`PolicyCall.replay`).
 	 */
 	send(input: string, options: Record<string, unknown>, replay?: boolean): ResponsePromise;
+}
+
+/** The hooks policies offer each other (see `PolicyContext.hooks`); each may be missing. */
+export interface PolicyHooks {
+	validatorOf?(url: string, identity: string | undefined): Promise<{ etag?: string; lastModified?: string } | undefined>;
 }
 
 /** Options a wrapper adds to one run of ky (`next(extra)`): headers are merged, the rest replace. */

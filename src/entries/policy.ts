@@ -2,5 +2,5 @@
  * `steadfetch/policy` (experimental): the types for writing a policy — a slot value of
  * `createClient`. They may change in a minor version; no other entry exports them.
  */
-export type { Policy, PolicyCall, PolicyContext, PolicyParts, RunOptions, SlotName, EventFields } from '../core/policy.js';
+export type { Policy, PolicyCall, PolicyContext, PolicyHooks, PolicyParts, RunOptions, SlotName, EventFields } from '../core/policy.js';
 export type { FetchLike, FetchInit, Layer } from '../core/types.js';

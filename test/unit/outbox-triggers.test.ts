@@ -127,7 +127,7 @@ describe('outbox triggers', () => {
 		const replay = h.make({});
 		const store = memoryStore('x');
 		const context: PolicyContext = {
-			name: 'bc', clock: h.clock, random: () => 0.5, options: {}, stores: new Map([['bc/outbox', store]]), identity: () => undefined, spendRetry: () => true, on: (type, listener) => emitter.on(type, listener), scopeOf: originOf,
+			name: 'bc', clock: h.clock, random: () => 0.5, options: {}, stores: new Map([['bc/outbox', store]]), hooks: {}, identity: () => undefined, spendRetry: () => true, on: (type, listener) => emitter.on(type, listener), scopeOf: originOf,
 			emit: () => undefined, listening: () => false, send: (input, options) => replay(input, options),
 		};
 		const feature = outbox().create(context);

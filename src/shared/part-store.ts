@@ -1,0 +1,141 @@
+import type { PolicyContext } from '../core/policy.js';
+import type { WaitUntil } from '../core/options.js';
+import { StorageTimeoutError } from '../errors/StorageTimeoutError.js';
+import type { KeyValueStore, StoreFactory } from '../stores/types.js';
+
+/** A key whose delete the store has not confirmed yet. */
+const gone: unique symbol = Symbol('deleted');
+
+/**
+ * A part's view of its store (see `partStore`): never rejects, never takes longer than the client's
+ * `storageTimeoutMs`.
+ */
+export interface PartStore {
+	get<T>(key: string): Promise<T | undefined>;
+	set(key: string, value: unknown): Promise<void>;
+	delete(key: string): Promise<void>;
+	keys(): Promise<string[]>;
+	/** Remove everything. Not bounded by the deadline: it must not be told done before it is. Rejects when the store refuses. */
+	clear(): Promise<void>;
+}
+
+/** Report a storage failure of a part as `storage:error`. Never throws. */
+export const storageError = (context: PolicyContext, part: string, operation: string, error: unknown, key?: string): void => {
+	context.emit('storage:error', { scope: '', part, operation, error, ...(key === undefined ? {} : { key }) });
+};
+
+/** `operation`, or a `StorageTimeoutError` once it takes longer than `ms` (the operation itself goes on). */
+const bounded = <T>(operation: Promise<T>, ms: number, what: string): Promise<T> => {
+	let timer: ReturnType<typeof setTimeout> | undefined;
+	return Promise.race([operation, new Promise<never>((_, reject) => {
+		timer = setTimeout(() => reject(new StorageTimeoutError(`The store did not answer ${what} within ${ms} ms (storageTimeoutMs)`)), ms);
+	})]).finally(() => clearTimeout(timer));
+};
+
+/**
+ * The one strategy of every part that persists (the stale cache, the outbox, the breaker) for a
+ * store that fails or stalls — an IndexedDB blocked by another tab's upgrade, a quota error, a Cache
+ * API that refuses:
+ *
+ * - every operation is bounded by the client's `storageTimeoutMs` (500 ms by default) and never
+ *   rejects: a failure or a timeout is reported as `storage:error` (`part`, `operation`, `key`), and
+ *   the operation answers with what this client knows;
+ * - a write or delete the store did not confirm is kept in memory: read back first, listed by
+ *   `keys()`, and written again with the part's next write, until the store takes it. So a part
+ *   goes on in memory while its store is down (the outbox keeps a queued write, the breaker its
+ *   state, the stale cache its copy), and nothing is lost when the store comes back.
+ *
+ * Made once per client name and store (`extend()` shares it), from the client's `store`, else the
+ * part's own default `fallback`. Nothing touches storage until an operation is called.
+ */
+export const partStore = (context: PolicyContext, part: string, fallback: StoreFactory): PartStore => {
+	const name = `${context.name}/${part}`;
+	const made = context.stores.get(name) as PartStore | undefined;
+	if (made) {
+		return made;
+	}
+
+	const ms = (context.options['storageTimeoutMs'] as number | undefined) ?? 500;
+	let store: KeyValueStore | undefined;
+	/** Writes and deletes the store has not confirmed, newest value per key. */
+	const pending = new Map<string, unknown>();
+
+	const attempt = async <T>(operation: string, key: string | undefined, run: (store: KeyValueStore) => Promise<T>): Promise<T | typeof gone> => {
+		try {
+			store ??= ((context.options['store'] as StoreFactory | undefined) ?? fallback)(name);
+			return await bounded(run(store), ms, key === undefined ? `${operation}()` : `${operation}(${key})`);
+		} catch (error) {
+			storageError(context, part, operation, error, key);
+			return gone;
+		}
+	};
+
+	/** Write (or delete) `key`, then the other unconfirmed ones; a key confirmed is forgotten unless a newer value came meanwhile. */
+	const write = async (key: string, value: unknown): Promise<void> => {
+		pending.set(key, value);
+		for (const [each, latest] of [[key, value], ...[...pending].filter(([other]) => other !== key)] as Array<[string, unknown]>) {
+			const done = await attempt(latest === gone ? 'delete' : 'set', each, async (target) => latest === gone ? target.delete(each) : target.set(each, latest));
+			if (done === gone) {
+				return;
+			}
+
+			if (pending.get(each) === latest) {
+				pending.delete(each);
+			}
+		}
+	};
+
+	const view: PartStore = {
+		async get<T>(key: string) {
+			if (pending.has(key)) {
+				const value = pending.get(key);
+				return value === gone ? undefined : value as T;
+			}
+
+			const value = await attempt('get', key, async (target) => target.get<T>(key));
+			return value === gone ? undefined : value;
+		},
+		set: write,
+		delete: async (key) => write(key, gone),
+		async keys() {
+			const listed = await attempt('keys', undefined, async (target) => target.keys());
+			const keys = new Set(listed === gone ? [] : listed);
+			for (const [key, value] of pending) {
+				if (value === gone) {
+					keys.delete(key);
+				} else {
+					keys.add(key);
+				}
+			}
+
+			return [...keys];
+		},
+		async clear() {
+			pending.clear();
+			store ??= ((context.options['store'] as StoreFactory | undefined) ?? fallback)(name);
+			await store.clear();
+		},
+	};
+	context.stores.set(name, view);
+	return view;
+};
+
+/** Whether this runtime ends I/O with the request that started it (Cloudflare Workers). */
+const requestScoped = (): boolean => typeof navigator !== 'undefined' && navigator.userAgent === 'Cloudflare-Workers';
+
+/**
+ * Run a part's background work (cache write-behind, outbox and breaker persistence, coordinator
+ * syncs) after a call, as API.md "Request contexts" says: handed to the call's `waitUntil` when it
+ * has one; where I/O ends with its request (Cloudflare Workers) and there is none, dropped and
+ * reported as `storage:error` (operation `background`) — never left pending for a later request;
+ * elsewhere (browsers, Node, Deno) simply run. Never rejects.
+ */
+export const background = (context: PolicyContext, part: string, waitUntil: WaitUntil | undefined, work: () => Promise<unknown>): void => {
+	if (!waitUntil && requestScoped()) {
+		storageError(context, part, 'background', new Error('Dropped: the call had no waitUntil (pass `waitUntil` or use client.withContext(ctx) in a Worker)'));
+		return;
+	}
+
+	const done = work().catch((error: unknown) => storageError(context, part, 'background', error));
+	waitUntil?.(done);
+};

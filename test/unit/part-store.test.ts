@@ -1,0 +1,92 @@
+/** One strategy for a store that fails or stalls, shared by every part that persists (src/shared/part-store.ts). */
+import { describe, expect, it } from 'vitest';
+import type { EventMap } from '../../src/core/event-types.js';
+import type { PolicyContext } from '../../src/entries/policy.js';
+import { memoryStore, type KeyValueStore } from '../../src/entries/core.js';
+import { background, partStore } from '../../src/shared/part-store.js';
+
+/** A store that works, fails, or never answers, as `mode` says; what reached it is in `inner`. */
+const flaky = () => {
+	const inner = memoryStore('x');
+	const state = { mode: 'up' as 'up' | 'fail' | 'stall' };
+	const gate = <T>(run: () => Promise<T>): Promise<T> =>
+		state.mode === 'up' ? run() : state.mode === 'fail' ? Promise.reject(new Error('QuotaExceededError')) : new Promise<T>(() => undefined);
+	const store: KeyValueStore = {
+		get: async (key) => gate(async () => inner.get(key)),
+		set: async (key, value) => gate(async () => inner.set(key, value)),
+		delete: async (key) => gate(async () => inner.delete(key)),
+		keys: async () => gate(async () => inner.keys()),
+		clear: async () => gate(async () => inner.clear()),
+	};
+	return { inner, state, store };
+};
+
+const contextFor = (store: KeyValueStore, storageTimeoutMs = 30) => {
+	const errors: Array<EventMap['storage:error']> = [];
+	const context = {
+		name: 'ps', options: { store: () => store, storageTimeoutMs }, stores: new Map(),
+		emit: (type: string, fields: object) => type === 'storage:error' && errors.push(fields as EventMap['storage:error']),
+	} as unknown as PolicyContext;
+	return { context, errors };
+};
+
+describe('partStore', () => {
+	it('a failing store: each operation reports storage:error and answers from memory; what it did not take is written with the next write', async () => {
+		const { inner, state, store } = flaky();
+		const { context, errors } = contextFor(store);
+		const part = partStore(context, 'outbox', memoryStore);
+		await part.set('a', { n: 1 });
+		state.mode = 'fail';
+		await part.set('b', { n: 2 });
+		await part.delete('a');
+		expect(errors.map(({ part: which, operation, key }) => `${which} ${operation} ${key}`)).toEqual(['outbox set b', 'outbox delete a']);
+		expect(await part.get('b')).toEqual({ n: 2 });
+		expect(await part.get('a')).toBeUndefined();
+		expect((await part.keys()).sort()).toEqual(['b']);
+		expect(await inner.keys()).toEqual(['a']); // the store has not seen them yet
+		state.mode = 'up';
+		await part.set('c', { n: 3 });
+		expect((await inner.keys()).sort()).toEqual(['b', 'c']);
+		expect(await inner.get('b')).toEqual({ n: 2 });
+	});
+
+	it('a stalled store: bounded by storageTimeoutMs (StorageTimeoutError), never a hang', async () => {
+		const { state, store } = flaky();
+		const { context, errors } = contextFor(store, 40);
+		const part = partStore(context, 'cache', memoryStore);
+		state.mode = 'stall';
+		const started = performance.now();
+		expect(await part.get('x')).toBeUndefined();
+		expect(await part.keys()).toEqual([]);
+		await part.set('y', 1);
+		expect(performance.now() - started).toBeLessThan(2_000);
+		expect(errors.map((error) => (error.error as Error).name)).toEqual(['StorageTimeoutError', 'StorageTimeoutError', 'StorageTimeoutError']);
+		expect(await part.get('y')).toBe(1);
+	});
+
+	it('one per client name and store: clients that share them (extend) share the unconfirmed writes', () => {
+		const { store } = flaky();
+		const { context } = contextFor(store);
+		expect(partStore(context, 'breaker', memoryStore)).toBe(partStore(context, 'breaker', memoryStore));
+		expect(partStore(context, 'breaker', memoryStore)).not.toBe(partStore(context, 'cache', memoryStore));
+	});
+});
+
+describe('background', () => {
+	it('hands the work to waitUntil when the call has one, runs it otherwise; a failure is a storage:error', async () => {
+		const { store } = flaky();
+		const { context, errors } = contextFor(store);
+		const handed: Array<Promise<unknown>> = [];
+		background(context, 'cache', (promise) => handed.push(promise), async () => {
+			throw new Error('write failed');
+		});
+		expect(handed).toHaveLength(1);
+		await handed[0];
+		expect(errors.map(({ operation }) => operation)).toEqual(['background']);
+		let ran = false;
+		background(context, 'cache', undefined, async () => {
+			ran = true;
+		});
+		expect(ran).toBe(true);
+	});
+});
