@@ -1,4 +1,4 @@
-// Per-call CPU without the network (Node): ky, `steadfetch/core` (no policy, and with `trace: true`)
+// Per-call CPU without the network (Node): ky, `steadfetch/core` (no policy, and with `trace()`)
 // and the main entry's defaults (breaker, budget, stale cache → memoryStore), each given a `fetch`
 // that answers at once, 16 calls in flight, on both workloads of overhead.mjs (64 URLs repeated;
 // every URL new). What the loopback bench dilutes — the origin and the socket cost more than any
@@ -19,12 +19,12 @@ const [mode, client, workload, count] = process.argv.slice(2);
 
 if (mode === '--child') {
 	const { default: ky } = await import('ky');
-	const { steadfetch, steadfetchCore } = await import('./lib/library.mjs');
+	const { steadfetch, steadfetchCore, steadfetchTrace } = await import('./lib/library.mjs');
 	const fetch = async () => new Response('{"id":1,"name":"steadfetch"}', { headers: { 'content-type': 'application/json', 'content-length': '28' } });
 	const made = {
 		ky: () => ky.create({ fetch }),
 		core: () => steadfetchCore.createClient({ fetch }),
-		'core + trace': () => steadfetchCore.createClient({ fetch, trace: true }),
+		'core + trace': () => steadfetchCore.createClient({ fetch, trace: steadfetchTrace.trace({ propagateTo: '*' }) }),
 		steadfetch: () => steadfetch.createClient({ fetch, name: 'bench-cpu', store: steadfetch.memoryStore }),
 	}[client]();
 	let fresh = 0;

@@ -7,7 +7,7 @@
 // Every call reads its JSON body. Run with --expose-gc (run.mjs does): a GC before each batch.
 import ky from 'ky';
 import { ofetch } from 'ofetch';
-import { steadfetch, steadfetchCore, steadfetchPolicies } from './lib/library.mjs';
+import { steadfetch, steadfetchCore, steadfetchPolicies, steadfetchTrace } from './lib/library.mjs';
 
 const { createClient, memoryStore } = steadfetch;
 import { quick, writeResult } from './lib/args.mjs';
@@ -52,8 +52,8 @@ const clients = {
 	core: async (url) => core.get(url).json(),
 	steadfetch: async (url) => api.get(url).json(),
 };
-// `trace: true` on the core: a request id and a traceparent per attempt (issue 16: ≤ 1.03× the core without it).
-const traced = steadfetchCore.createClient({ trace: true });
+// `trace()` on the core: a request id and a traceparent per attempt (issue 16: ≤ 1.03× the core without it).
+const traced = steadfetchCore.createClient({ trace: steadfetchTrace.trace({ propagateTo: '*' }) });
 clients['core + trace'] = async (url) => traced.get(url).json();
 // Each traffic policy alone on the core (`steadfetch/core` + `bulkhead()`, ...): what it costs per call.
 for (const [name, make] of Object.entries(steadfetchPolicies)) {

@@ -10,6 +10,9 @@ export const steadfetch = await import(where);
 /** `steadfetch/core` from the same build. */
 export const steadfetchCore = await import(new URL('core.js', where).href);
 
+/** `steadfetch/trace` from the same build. */
+export const steadfetchTrace = await import(new URL('trace.js', where).href);
+
 /** The traffic policies' entries from the same build. */
 export const steadfetchPolicies = {
 	bulkhead: (await import(new URL('bulkhead.js', where).href)).bulkhead,
