@@ -37,7 +37,7 @@ const cases = [
 	{ name: 'core + rateLimit()', source: withPolicy('rate-limit', 'rateLimit()'), policy: true, alone: 1_400 },
 	{ name: 'core + hedge()', source: withPolicy('hedge', 'hedge()'), policy: true },
 	{ name: 'core + failover()', source: withPolicy('failover', "failover({ mirrors: { 'https://a.example': ['https://b.example'] } })"), policy: true },
-	{ name: 'core + auth()', source: withPolicy('auth', "auth({ token: () => 't', refresh: () => undefined })"), policy: true, alone: 1_300 },
+	{ name: 'core + auth()', source: withPolicy('auth', "auth({ token: () => 't', refresh: () => undefined })"), policy: true, alone: 1_360 },
 	{
 		name: 'core + otel()',
 		source: `${core}import { otel } from 'steadfetch/otel';\nimport { trace } from '@opentelemetry/api';\nexport const api = createClient({ trace: otel({ tracer: trace.getTracer('app') }) });`,
@@ -47,7 +47,7 @@ const cases = [
 		// Not a policy: helpers for TanStack Query over a client; counted alone like one, on a tighter budget.
 		name: 'core + steadfetch/tanstack-query',
 		source: `${core}import { queryOptionsFor, mutationOptionsFor, refetchWhenBack, shown, StaleAnswerError } from 'steadfetch/tanstack-query';\nconst api = createClient();\nexport const query = queryOptionsFor(api, 'users/1');\nexport { mutationOptionsFor, refetchWhenBack, shown, StaleAnswerError };`,
-		policy: true, alone: 600,
+		policy: true, alone: 620,
 	},
 	{ name: 'core + breaker()', source: withPolicy('breaker', 'breaker()'), budget: 20_560, target: 13_500 },
 	{ name: 'core + staleCache()', source: withPolicy('cache', 'staleCache()'), budget: 22_900, target: 15_000 },

@@ -1,5 +1,5 @@
 import type { PolicyCall, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
-import { requestOrigin } from '../core/scope.js';
+import { originTest } from '../shared/origins.js';
 import type { Layer } from '../core/types.js';
 import { AuthError } from '../errors/AuthError.js';
 import { openChannel, type Channel } from '../shared/channel.js';
@@ -25,28 +25,9 @@ const until = <T>(promise: Promise<T>, signal: AbortSignal): Promise<T> => new P
 	promise.then(resolve, reject);
 });
 
-/** The default `origins`: those of the client's `prefix` and `baseUrl` (resolved against the page), and `location.origin`. */
-const defaultOrigins = (options: Readonly<Record<string, unknown>>): string[] => {
-	let here: string | undefined;
-	try {
-		here = location.href;
-	} catch {} // No location (Node, Workers), or Deno without --location (it throws).
-
-	const found: string[] = [];
-	for (const base of [options['prefix'], options['baseUrl'], here]) {
-		try {
-			if (base) {
-				found.push(new URL(base as string, here).origin);
-			}
-		} catch {} // A relative prefix without a page: no origin.
-	}
-
-	return found;
-};
-
 const create = (context: PolicyContext, { token, refresh, scheme, origins, refreshTimeoutMs }: ReturnType<typeof checkAuthOptions>): PolicyParts => {
-	/** Where the token may go (undefined: everywhere, `'*'`). */
-	const allowed = origins === '*' ? undefined : new Set(origins ?? defaultOrigins(context.options));
+	/** Whether the token may go to a URL. */
+	const allowed = originTest(origins, context.options);
 	/** The token each call's latest attempt was sent with; no entry when that attempt was not auth's. */
 	const used = new WeakMap<PolicyCall, Token>();
 	/** Refreshes finished (here, or in another tab as its channel said): a waiter that sees it move skips its own. */
@@ -59,7 +40,7 @@ const create = (context: PolicyContext, { token, refresh, scheme, origins, refre
 
 	const layer: Layer = (next) => async (request, init) => {
 		const call = init?.steadfetch;
-		if (call?.options['auth'] === false || allowed?.has(requestOrigin(request.url)) === false) {
+		if (call?.options['auth'] === false || !allowed(request.url)) {
 			// Not the token's to go to (another origin, or the call said `auth: false`): sent as it is,
 			// without waiting for a refresh, and its 401 refreshes nothing.
 			used.delete(call!);

@@ -1,4 +1,5 @@
 import { check, isPositiveFinite } from '../core/validate.js';
+import { checkOrigins } from '../shared/origins.js';
 
 /** Options of `auth()` (`steadfetch/auth`). */
 export interface AuthOptions {
@@ -40,23 +41,6 @@ export interface AuthOptions {
 	refreshTimeoutMs?: number;
 }
 
-const originsAre = "'*' or origins like https://api.example.com";
-
-/**
- * `x` as an origin (`new URL(x).origin`), or a RangeError naming `auth.origins` when `x` is anything
- * else: not a URL, or one with more than an origin (a path, query, credentials; an opaque origin's
- * `null/` never equals its href).
- */
-const originOf = (value: string): string => {
-	let url: URL | undefined;
-	try {
-		url = new URL(value);
-	} catch {}
-
-	check(url?.href === `${url?.origin}/`, 'auth.origins', value, originsAre);
-	return url!.origin;
-};
-
 /** The options checked (a `RangeError` naming the option and the value), with their defaults; `origins` normalised. */
 export const checkAuthOptions = (options: AuthOptions) => {
 	const { token, refresh, scheme = 'Bearer', origins, refreshTimeoutMs = 10_000 } = options ?? ({} as AuthOptions);
@@ -64,6 +48,5 @@ export const checkAuthOptions = (options: AuthOptions) => {
 	check(typeof refresh === 'function', 'auth.refresh', refresh, 'a function');
 	check(typeof scheme === 'string' && /^[!#$%&'*+.^_`|~\w-]+$/.test(scheme), 'auth.scheme', scheme, 'an HTTP auth scheme');
 	check(isPositiveFinite(refreshTimeoutMs) && refreshTimeoutMs < 2 ** 31, 'auth.refreshTimeoutMs', refreshTimeoutMs, 'a positive finite number of ms');
-	check(origins === undefined || origins === '*' || Array.isArray(origins), 'auth.origins', origins, originsAre);
-	return { token, refresh, scheme, refreshTimeoutMs, origins: origins === '*' ? origins : origins?.map(originOf) };
+	return { token, refresh, scheme, refreshTimeoutMs, origins: checkOrigins('auth.origins', origins) };
 };

@@ -20,19 +20,22 @@ const originOf = (value: unknown, base?: string): string | undefined => {
 };
 
 /**
- * Check an option that names origins (`trace.propagateTo`, ...): `'*'`, or an array of http(s)
- * origins (`'https://api.example.com'`, a trailing `/` allowed). A RangeError names the option and
- * the bad value.
+ * Check an option that names origins (`auth.origins`, `trace.propagateTo`): `'*'`, or an array of
+ * http(s) origins — scheme, host and port only, a trailing `/` allowed — returned normalised
+ * (`'HTTPS://API.example.com:443/'` is `'https://api.example.com'`). A RangeError names the option
+ * and the bad value (a path, a query, credentials, another scheme).
  */
 export const checkOrigins = (option: string, value: unknown): readonly string[] | '*' | undefined => {
-	if (value !== undefined && value !== '*') {
-		check(Array.isArray(value), option, value, "'*' or an array of origins");
-		for (const item of value as unknown[]) {
-			check(originOf(item)?.toLowerCase() === String(item).replace(/\/$/, '').toLowerCase(), option, item, 'an http(s) origin, such as https://api.example.com');
-		}
+	if (value === undefined || value === '*') {
+		return value;
 	}
 
-	return value as readonly string[] | '*' | undefined;
+	check(Array.isArray(value), option, value, "'*' or an array of origins");
+	return (value as unknown[]).map((item) => {
+		const origin = originOf(item);
+		check(origin !== undefined && new URL(item as string).href === `${origin}/`, option, item, 'an http(s) origin, such as https://api.example.com');
+		return origin!;
+	});
 };
 
 /**
