@@ -205,6 +205,16 @@ export const createCaller = (deps: CallerDeps) => {
 			}
 		}
 
+		if (next !== undefined && callOptions.headers) {
+			try {
+				// ky would refuse them when it builds the Request; a wrapper may read them first (the outbox
+				// stores them): the same typed error on every path, before any I/O.
+				new Headers(callOptions.headers as HeadersInit);
+			} catch (error) {
+				return rejected(new InvalidRequestError(`Invalid request: ${(error as Error)?.message ?? String(error)}`, { cause: error }));
+			}
+		}
+
 		if (next === undefined && fallback === undefined) {
 			const promise = startKy(method, input, forKy);
 			promise.then((response) => {

@@ -1,3 +1,5 @@
+import type { SteadfetchErrorCode } from '../errors/SteadfetchError.js';
+
 /** Fields every event has. */
 export interface BaseEvent<T extends string> {
 	type: T;
@@ -20,7 +22,7 @@ export interface RetryEvent extends BaseEvent<'retry'> {
 	 * adds that hook to a call only while somebody listens to `retry` (or `'*'`): a listener added
 	 * while a call is under way gets `UNKNOWN` for that call's retries.
 	 */
-	code: string;
+	code: SteadfetchErrorCode;
 	/** ky's error that caused the retry (`undefined` when ky does not say, see `code`). */
 	error: unknown;
 }
@@ -117,8 +119,8 @@ export interface FailoverEvent extends BaseEvent<'failover'> {
 	url: string;
 	/** The URL that answered. */
 	mirror: string;
-	/** Why the primary failed: its error's code (`NETWORK`, `CIRCUIT_OPEN`, ...) or `HTTP_<status>`. */
-	code: string;
+	/** Why the primary failed: `classify()`'s code of its error or answer (`NETWORK`, `CIRCUIT_OPEN`, `HTTP_5XX`, ...). */
+	code: SteadfetchErrorCode;
 }
 
 /** A token refresh (`auth()`) ended: here (`shared` false), or in another tab of the origin (`shared` true). */
@@ -153,8 +155,8 @@ export interface AttemptEvent<T extends 'attempt:start' | 'attempt:end'> extends
 	durationMs?: number;
 	/** For `attempt:end`: the response status. */
 	status?: number;
-	/** For `attempt:end` without a response: the error's code or name. */
-	code?: string;
+	/** For `attempt:end` without a response: `classify()`'s code of its error (`NETWORK` for a dropped connection). */
+	code?: SteadfetchErrorCode;
 }
 
 /** Every event, by type. */

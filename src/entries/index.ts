@@ -12,6 +12,7 @@ import type { CoreClientOptions } from '../core/options.js';
 import { isPolicy, type Policy } from '../core/policy.js';
 import { originOf, scopeFor } from '../core/scope.js';
 import { checkOptionsObject } from '../core/validate-options.js';
+import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import { outbox } from '../outbox/index.js';
 import type { ClientOptions } from './options.js';
@@ -47,7 +48,7 @@ const standIns = (client: Partial<BreakerMembers & CacheMembers & OutboxMembers>
 	if (!client.breaker) {
 		Object.defineProperty(client, 'breaker', {
 			value: Object.assign((url: string | URL) => ({ scope: scopeFor(url, originOf), state: 'closed', consecutiveFailures: 0 }), { isolate() {
-				throw new RangeError('The breaker is off: give the client a breaker to isolate a scope');
+				throw new InvalidRequestError('The breaker is off: give the client a breaker to isolate a scope');
 			}, reset() {} }),
 		});
 		(client as BreakerMembers).waitForHealthy = async () => undefined;

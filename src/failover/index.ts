@@ -2,7 +2,7 @@ import type { PolicyCall, Policy, PolicyContext, PolicyParts } from '../core/pol
 import { isOffline } from '../core/runtime.js';
 import type { Layer } from '../core/types.js';
 import { check } from '../core/validate.js';
-import { classify } from '../errors/classify.js';
+import { classify, classifyStatus } from '../errors/classify.js';
 
 /** Options of origin failover (`failover()` from `steadfetch/failover`). */
 export interface FailoverOptions {
@@ -21,7 +21,8 @@ export interface FailoverOptions {
 }
 
 /** A response that counts as the origin failing (with `throwHttpErrors: false`). */
-const failing = (response: Response): boolean => response.status >= 500 || response.status === 429 || response.status === 408;
+/** A resolved answer that means the origin failed (`throwHttpErrors: false`): `classifyStatus` says transient. */
+const failing = (response: Response): boolean => classifyStatus(response.status)?.transient === true;
 
 const drop = (response: Response | undefined): void => {
 	void response?.body?.cancel().catch(() => undefined);
@@ -56,7 +57,7 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 		}
 
 		const { request } = call;
-		const { code, transient } = failure.response ? { code: `HTTP_${failure.response.status}`, transient: true } : classify(failure.error);
+		const { code, transient } = failure.response ? classifyStatus(failure.response.status)! : classify(failure.error);
 		const list = request && transient && !call.signal?.aborted && !isOffline()
 			&& (call.method === 'GET' || call.method === 'HEAD' || request.headers.has('idempotency-key'))
 			? mirrors.get(new URL(request.url).origin) : undefined;

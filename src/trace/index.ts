@@ -1,6 +1,7 @@
 import type { PolicyCall, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { check } from '../core/validate.js';
+import { classify } from '../errors/classify.js';
 import { checkOrigins, originTest } from '../shared/origins.js';
 
 /** Options of `trace` (a client option of both entries). */
@@ -113,7 +114,7 @@ export const traceLayer = (context: PolicyContext, { header, propagateTo }: Reso
 			return response;
 		} catch (error) {
 			traced(() => span?.ended(undefined, error));
-			context.emit('attempt:end', { ...base, durationMs: clock.now() - started, code: (error as { code?: string }).code ?? (error as Error)?.name ?? 'UNKNOWN' });
+			context.emit('attempt:end', { ...base, durationMs: clock.now() - started, code: classify(error).code });
 			throw error;
 		}
 	};

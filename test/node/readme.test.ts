@@ -61,7 +61,7 @@ afterAll(() => {
 describe('README code blocks', () => {
 	it('there are blocks for the main use and every recipe', () => {
 		expect(blocks.map((block) => block.name)).toEqual(expect.arrayContaining([
-			expect.stringContaining('use'), expect.stringContaining('tanstack'), expect.stringContaining('pwa'),
+			expect.stringContaining('use'), expect.stringContaining('pwa'),
 			expect.stringContaining('cloudflare-worker'), expect.stringContaining('deno'),
 		]));
 	});
@@ -77,11 +77,11 @@ describe('README code blocks', () => {
 		await import(file(use.name));
 	});
 
-	it('the TanStack Query recipe is the code test/node/tanstack.test.ts runs (there against src/)', () => {
-		const tested = readFileSync(join(root, 'test/node/tanstack.test.ts'), 'utf8');
-		const region = /^\/\/ #region README: TanStack Query\n([\s\S]*?)^\/\/ #endregion$/m.exec(tested)?.[1];
+	it('the TanStack Query recipe is the app test/fixtures/tanstack-react/app.tsx type-checks in a React app (test/node/tanstack.test.ts)', () => {
+		const app = readFileSync(join(root, 'test/fixtures/tanstack-react/app.tsx'), 'utf8');
+		const region = /^\/\/ #region README: TanStack Query\n([\s\S]*?)^\/\/ #endregion$/m.exec(app)?.[1];
 		expect(region).toBeDefined();
-		expect(blocks.find((block) => block.name.includes('tanstack'))!.code).toBe(region!.replaceAll("'../../src/entries/index.js'", "'steadfetch'"));
+		expect(/^```tsx\n([\s\S]*?)^```$/m.exec(readme)?.[1]).toBe(region);
 	});
 
 	it('runs the Cloudflare Worker recipe in Node: fresh, then stale when the upstream fails', async () => {

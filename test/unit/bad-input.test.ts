@@ -7,6 +7,7 @@ import {
 	InvalidRequestError, OutboxFullError, classify, createClient, isHTTPError, memoryStore,
 	type Client, type ClientOptions, type KeyValueStore, type StoreFactory,
 } from '../../src/entries/index.js';
+import { createClient as createCore } from '../../src/entries/core.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 
@@ -146,6 +147,19 @@ const rows: Row[] = [
 		await rejectsWith(promise!, InvalidRequestError);
 	} },
 	{ input: 'header value with CR/LF', outcome: 'InvalidRequestError', run: async () => rejectsWith(plain().get('x', { headers: { 'x-a': 'a\r\nb' } }), InvalidRequestError) },
+	{ input: 'header values and names fetch refuses (CR/LF, a Symbol, a space) on a POST with the outbox, a GET with the stale cache, the core', outcome: 'InvalidRequestError on every path, nothing queued, no I/O', async run() {
+		const bad: Array<Record<string, unknown>> = [{ 'x-a': 'a\r\nInjected: 1' }, { 'x-a': Symbol('s') }, { 'bad name': '1' }];
+		const before = hits;
+		const queueing = plain({ outbox: true, breaker: false });
+		for (const headers of bad) {
+			await rejectsWith(queueing.post('mutate', { json: { a: 1 }, headers: headers as never }), InvalidRequestError);
+			await rejectsWith(plain().get('x', { headers: headers as never }), InvalidRequestError);
+			await rejectsWith(createCore({ prefix: base(), retry: 0 }).get('x', { headers: headers as never }), InvalidRequestError);
+		}
+
+		expect(await queueing.outbox.size()).toBe(0);
+		expect(hits).toBe(before);
+	} },
 	{ input: 'options that are not an object (a string)', outcome: 'InvalidRequestError', run: async () => rejectsWith(plain().get('x', 'timeout' as never), InvalidRequestError) },
 	{ input: 'identity() that throws', outcome: 'InvalidRequestError, no I/O', run: async () => rejectsWith(plain({ identity: () => {
 		throw new Error('no session');

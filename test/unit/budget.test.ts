@@ -133,3 +133,83 @@ describe('retry budget in the client, against a loopback origin in full outage',
 		expect(api.stats()[server.url]).toMatchObject({ retries: 0, retriesRefused: 1 });
 	});
 });
+
+/**
+ * The budget follows ky (issue 25): it is spent exactly for a retry ky is about to make — by the
+ * user's statusCodes, retryOnTimeout, shouldRetry and afterStatusCodes (Retry-After) — never for one
+ * ky would not make, and a retry ky would make is refused when the budget is spent.
+ */
+describe('the retry budget follows ky\'s own decision', () => {
+	let origin: RunningServer;
+	const hitsOf = new Map<string, number>();
+	beforeAll(async () => {
+		origin = await serve(async (request) => {
+			const { pathname } = new URL(request.url);
+			hitsOf.set(pathname, (hitsOf.get(pathname) ?? 0) + 1);
+			const [, route, value] = pathname.split('/');
+			if (route === 'slow') {
+				await new Promise((resolve) => setTimeout(resolve, 300));
+				return new Response('late');
+			}
+
+			return new Response('no', { status: Number(value), headers: route === 'after' ? { 'retry-after': '0' } : {} });
+		});
+	});
+	afterAll(async () => origin.close());
+
+	const hits = (path: string): number => hitsOf.get(path) ?? 0;
+	/** A client whose budget is empty (ratio 0, minRetries 0): any retry ky makes is refused. */
+	const spent = (retry: object) => createClient({ store: memoryStore, breaker: false, staleCache: false, retryBudget: { ratio: 0, minRetries: 0 }, retry: { delay: () => 0, ...retry } });
+	/** A client with a budget of exactly one retry per window. */
+	const one = (retry: object) => createClient({ store: memoryStore, breaker: false, staleCache: false, retryBudget: { ratio: 0, minRetries: 1 }, retry: { delay: () => 0, ...retry } });
+
+	it('a status the user added to statusCodes (409) is a retry ky makes: refused by a spent budget, counted', async () => {
+		const api = spent({ limit: 2, statusCodes: [409, 503] });
+		for (const status of [409, 503]) {
+			await expect(api.get(`${origin.url}/status/${status}`)).rejects.toMatchObject({ name: 'HTTPError' });
+			expect(hits(`/status/${status}`)).toBe(1);
+		}
+
+		expect(api.stats()[origin.url]).toMatchObject({ retries: 0, retriesRefused: 2 });
+	});
+
+	it('a status the user removed from statusCodes, or a timeout with retryOnTimeout: false, spends nothing: the one retry stays for a 503', async () => {
+		const api = one({ limit: 1, statusCodes: [503], retryOnTimeout: false });
+		await expect(api.get(`${origin.url}/status/500`)).rejects.toMatchObject({ name: 'HTTPError' });
+		await expect(api.get(`${origin.url}/slow/a`, { timeout: 50 })).rejects.toMatchObject({ name: 'TimeoutError' });
+		expect(hits('/status/500')).toBe(1);
+		expect(hits('/slow/a')).toBe(1);
+		expect(api.stats()[origin.url]).toMatchObject({ retries: 0, retriesRefused: 0 });
+		await expect(api.get(`${origin.url}/status/503/kept`)).rejects.toMatchObject({ name: 'HTTPError' });
+		expect(hits('/status/503/kept')).toBe(2); // the budget's one retry was still there
+		expect(api.stats()[origin.url]).toMatchObject({ retries: 1, retriesRefused: 0 });
+	});
+
+	it('a call\'s own retryOnTimeout and shouldRetry are honoured both ways', async () => {
+		const api = one({ limit: 1 });
+		await expect(api.get(`${origin.url}/slow/b`, { timeout: 50, retry: { limit: 1, retryOnTimeout: false } })).rejects.toMatchObject({ name: 'TimeoutError' });
+		expect(hits('/slow/b')).toBe(1);
+		await expect(api.get(`${origin.url}/status/400`, { retry: { limit: 1, shouldRetry: () => false } })).rejects.toMatchObject({ name: 'HTTPError' });
+		expect(api.stats()[origin.url]).toMatchObject({ retries: 0, retriesRefused: 0 });
+		// shouldRetry: true makes a 400 a retry ky makes: it spends the one token, and the next is refused.
+		await expect(api.get(`${origin.url}/status/400`, { retry: { limit: 2, shouldRetry: () => true } })).rejects.toMatchObject({ name: 'HTTPError' });
+		expect(hits('/status/400')).toBe(3);
+		expect(api.stats()[origin.url]).toMatchObject({ retries: 1, retriesRefused: 1 });
+	});
+
+	it('a timeout ky retries (our default retryOnTimeout: true) spends the budget', async () => {
+		const api = spent({ limit: 1 });
+		await expect(api.get(`${origin.url}/slow/c`, { timeout: 50 })).rejects.toMatchObject({ name: 'TimeoutError' });
+		expect(hits('/slow/c')).toBe(1);
+		expect(api.stats()[origin.url]).toMatchObject({ retriesRefused: 1 });
+	});
+
+	it('ky\'s afterStatusCodes path (429 with Retry-After) spends it too; a 413 without Retry-After, which ky never retries, does not', async () => {
+		const api = one({ limit: 2 });
+		await expect(api.get(`${origin.url}/status/413`)).rejects.toMatchObject({ name: 'HTTPError' });
+		expect(api.stats()[origin.url]).toMatchObject({ retries: 0, retriesRefused: 0 });
+		await expect(api.get(`${origin.url}/after/429`)).rejects.toMatchObject({ name: 'HTTPError' });
+		expect(hits('/after/429')).toBe(2); // one retry (the budget's), then refused
+		expect(api.stats()[origin.url]).toMatchObject({ retries: 1, retriesRefused: 1 });
+	});
+});

@@ -275,6 +275,19 @@ describe('createClient', () => {
 		expect(error).toMatchObject({ code: 'CLIENT_CLOSED', transient: false });
 	});
 
+	it('breaker.isolate() without a breaker is a typed error (INVALID_REQUEST), not UNKNOWN', () => {
+		const api = make();
+		let thrown: unknown;
+		try {
+			api.breaker.isolate(server.url);
+		} catch (error) {
+			thrown = error;
+		}
+
+		expect(thrown).toBeInstanceOf(InvalidRequestError);
+		expect(classify(thrown).code).toBe('INVALID_REQUEST');
+	});
+
 	it('client.outbox throws a clear error when the outbox is off', () => {
 		const api = make();
 		expect(() => api.outbox).toThrow(/outbox is disabled/);

@@ -21,6 +21,19 @@ afterEach(() => {
 const traceHeaders = (request: Request) => [request.headers.get('x-request-id'), request.headers.get('traceparent')];
 
 describe('trace', () => {
+	it('attempt:end of a dropped connection carries classify()\'s code (NETWORK), never the engine\'s class name', async () => {
+		const dropped = async () => {
+			throw new TypeError('fetch failed');
+		};
+
+		const api = createCore({ fetch: dropped as typeof globalThis.fetch, prefix: 'https://api.test/', trace: trace(), retry: 0 });
+		const codes: Array<string | undefined> = [];
+		api.on('attempt:end', (event) => codes.push(event.code));
+		await expect(api.get('a')).rejects.toMatchObject({ name: 'NetworkError' });
+		expect(codes).toEqual(['NETWORK']);
+		api.close();
+	});
+
 	it('one request id across a call\'s 3 attempts; one trace id, a new span id per attempt; attempt events', async () => {
 		const { seen, fetch } = scripted([503, 503, 200]);
 		const api = createCore({ fetch, prefix: 'https://api.test/', trace: trace(), retry: { limit: 2, delay: () => 0 } });
