@@ -157,8 +157,8 @@ export const createCaller = (deps: CallerDeps) => {
 
 		// What ky gets: the call's options without ours, with the call for the layers.
 		const forKy: Record<string, unknown> = { steadfetch: call };
-		for (const name of Object.keys(callOptions)) {
-			if (!ours.has(name)) {
+		for (const name in callOptions) {
+			if (Object.hasOwn(callOptions, name) && !ours.has(name)) {
 				forKy[name] = callOptions[name as keyof CallOptions];
 			}
 		}
