@@ -7,6 +7,9 @@ export const isOffline = (): boolean => typeof navigator !== 'undefined' && (nav
 
 export { sensitiveSet } from '../shared/sensitive.js';
 
+/** Whether this runtime ends I/O with the request that started it (Cloudflare Workers). */
+export const requestScoped = (): boolean => typeof navigator !== 'undefined' && navigator.userAgent === 'Cloudflare-Workers';
+
 /**
  * A `Retry-After` value in ms from `now`: delay-seconds or an HTTP date (RFC 9110 §10.2.3); a date
  * in the past is 0. `undefined` when absent or malformed.

@@ -1,4 +1,5 @@
 import type { PolicyCall, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
+import { requestScoped } from '../core/runtime.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 
 interface Flight {
@@ -85,13 +86,25 @@ const create = (context: PolicyContext): PolicyParts => {
 		return flight;
 	};
 
+	/** An id per request context (the `waitUntil` a call carries: one per `client.withContext(ctx)`). */
+	const contexts = new WeakMap<object, number>();
+	let made = 0;
 	const layer: Layer = (next) => (request, init) => {
 		const call = init?.steadfetch;
-		if (!reads.has(request.method) || call?.options['dedupe'] === false) {
+		const waitUntil = call?.waitUntil;
+		// In Workers, a response (a stream) must not cross from one request to another: calls share only
+		// within one request's context, and without one they do not share at all.
+		if (!reads.has(request.method) || call?.options['dedupe'] === false || (!waitUntil && requestScoped())) {
 			return next(request, init);
 		}
 
-		const key = keyOf(request, call);
+		let id = waitUntil ? contexts.get(waitUntil) : 0;
+		if (id === undefined) {
+			id = ++made;
+			contexts.set(waitUntil!, id);
+		}
+
+		const key = `${id} ${keyOf(request, call)}`;
 		const existing = flights.get(key);
 		if (existing && existing.waiting > 0) {
 			const scope = call?.scope ?? context.scopeOf(request.url);
@@ -113,11 +126,12 @@ const create = (context: PolicyContext): PolicyParts => {
  * one request: same method, final URL, `credentials` mode (and `mode`, `redirect`, `cache`,
  * `referrer`), identity, and every request header after the caller's headers and hooks, so two
  * users, tenants or credential modes never share a response, and a keyed call (its own
- * `Idempotency-Key`) never shares. The trace slot's own headers (`traceparent`, the request id)
- * are not compared: they differ on every call. Each
+ * `Idempotency-Key`) never shares. The trace slot's own headers are added after the comparison. Each
  * caller gets its own response (its own body), runs its own hooks, and keeps its own abort: the
  * shared request is aborted only when every caller has aborted. Nothing is shared after the
- * response has arrived. Per call, `dedupe: false` opts out.
+ * response has arrived. Per call, `dedupe: false` opts out. In Cloudflare Workers a response never
+ * crosses requests: calls share only within one request made through `client.withContext(ctx)`
+ * (without it, nothing is shared).
  *
  * @example
  * const api = createClient({ dedupe: dedupe() });

@@ -1,4 +1,5 @@
 import type { PolicyContext } from '../core/policy.js';
+import { requestScoped } from '../core/runtime.js';
 import type { WaitUntil } from '../core/options.js';
 import { StorageTimeoutError } from '../errors/StorageTimeoutError.js';
 import type { KeyValueStore, StoreFactory } from '../stores/types.js';
@@ -120,8 +121,6 @@ export const partStore = (context: PolicyContext, part: string, fallback: StoreF
 	return view;
 };
 
-/** Whether this runtime ends I/O with the request that started it (Cloudflare Workers). */
-const requestScoped = (): boolean => typeof navigator !== 'undefined' && navigator.userAgent === 'Cloudflare-Workers';
 
 /**
  * Run a part's background work (cache write-behind, outbox and breaker persistence, coordinator

@@ -1,5 +1,5 @@
 import type { ClientOf as Client } from '../core/client-types.js';
-import { classify } from '../errors/classify.js';
+import { classify, classifyStatus } from '../errors/classify.js';
 import { here } from '../shared/origins.js';
 
 /** What `fetchHandler` uses of a service worker's `fetch` event. */
@@ -41,9 +41,9 @@ const respond = async (client: Client, request: Request): Promise<Response> => {
 			...(body === undefined ? {} : { body }),
 			credentials: request.credentials,
 			signal: request.signal,
-			// Transient statuses throw, so that retries, the outbox and the stale cache act on them;
+			// Transient statuses (classifyStatus) throw, so that retries, the outbox and the stale cache act on them;
 			// any other status is the page's to read, as the server sent it.
-			throwHttpErrors: (status: number) => status >= 500 || status === 408 || status === 429,
+			throwHttpErrors: (status: number) => classifyStatus(status)?.transient === true,
 			prefix: '',
 		} as never);
 	} catch (error) {

@@ -205,7 +205,7 @@ describe('traffic policies across concurrent requests', () => {
 		expect(b! - a!).toBeGreaterThan(350);
 	}, 30_000);
 
-	it.fails('dedupe: identical reads in two requests at once each get the whole answer in their own request', async () => {
+	it('dedupe: identical reads in two requests at once each get the whole answer in their own request', async () => {
 		const first = get('dedupe', '/held/d1');
 		await until(() => hitsOf('/held/d1').length === 1, 10_000, 'the first call to reach the origin');
 		const second = get('dedupe', '/held/d1');
@@ -214,6 +214,15 @@ describe('traffic policies across concurrent requests', () => {
 		origin.release('d1');
 		expect(await first).toEqual(fresh('/held/d1'));
 		expect(await second).toEqual(fresh('/held/d1'));
+	}, 30_000);
+
+	it('dedupe: identical reads within one request (withContext) still share one request', async () => {
+		const answers = harness.json<string[]>('dedupe', `/twice?${to('/held/d2')}`);
+		await until(() => hitsOf('/held/d2').length === 1, 10_000, 'the shared request to reach the origin');
+		origin.release('d2');
+		expect(await answers).toEqual(['hello /held/d2', 'hello /held/d2']);
+		expect(hitsOf('/held/d2')).toHaveLength(1);
+		expect(await sharedBy('dedupe')).toBeGreaterThanOrEqual(1);
 	}, 30_000);
 
 	it('hedge: slow reads in two requests at once are each hedged in their own request', async () => {
@@ -226,7 +235,7 @@ describe('traffic policies across concurrent requests', () => {
 		expect(await second).toEqual(fresh('/held/h2'));
 	}, 30_000);
 
-	it.fails('hedge and dedupe: a hedged read shared by two requests at once answers each in its own request', async () => {
+	it('hedge and dedupe: a hedged read shared by two requests at once answers each in its own request', async () => {
 		const first = get('hedge-dedupe', '/held/hd');
 		await until(() => hitsOf('/held/hd').length === 2, 10_000, 'the call and its hedge to reach the origin');
 		const second = get('hedge-dedupe', '/held/hd');

@@ -8,6 +8,7 @@ import { classify, isStale } from 'steadfetch';
  * `GET /stream?to=<url>`: the same call, its body streamed through to the caller (`x-stale` header).
  * `POST /post?to=<url>&n=<n>`: `api.post(to, { json: { at: n } })`, answered `{ status, body }` or `{ error: code }`.
  * `GET /flush`: `api.outbox.flush()` (bounded at 5 s: `{ hung: true }` past that).
+ * `GET /twice?to=<url>`: two identical `api.withContext(ctx).get(to)` at once in this request: both bodies.
  * `GET /events`: the events seen since the last `/events`; `GET /stats`: `api.stats()`.
  *
  * With `waitUntil: true`, every call hands its background work to the request's `ctx.waitUntil`
@@ -61,6 +62,13 @@ export const handler = (client, { waitUntil = false } = {}) => {
 						const result = await Promise.race([api.outbox.flush(), hung]);
 						clearTimeout(timer);
 						return Response.json(result);
+					}
+
+					case '/twice': {
+						// Two identical calls at once within this request, through api.withContext(ctx).
+						const here = api.withContext(ctx);
+						const answers = await Promise.all([here.get(to), here.get(to)]);
+						return Response.json(await Promise.all(answers.map(async (response) => response.text())));
 					}
 
 					case '/events':
