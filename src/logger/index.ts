@@ -2,8 +2,7 @@ import type { EventType } from '../core/event-types.js';
 import type { Policy, PolicyCall, PolicyContext, PolicyParts } from '../core/policy.js';
 import { check } from '../core/validate.js';
 import { classify } from '../errors/classify.js';
-import { redact } from '../shared/sensitive.js';
-import { sensitiveOf } from '../shared/sensitive-of.js';
+import { redact, sensitiveParamSet } from '../shared/sensitive.js';
 
 /** A console-like sink: each record is one plain-object argument (`console` works). */
 export interface Logger {
@@ -70,7 +69,7 @@ export const logger = (sink: Logger, options: LoggerOptions = {}): Policy<'logge
 };
 
 const createLogging = (context: PolicyContext, sink: Logger, lowest: number): PolicyParts => {
-	const { params } = sensitiveOf(context);
+	const params = sensitiveParamSet(context.options);
 	const header = (context.options['trace'] as { header?: string } | undefined)?.header;
 	const started = new WeakMap<PolicyCall, number>();
 	const { clock } = context;

@@ -1,8 +1,7 @@
 import { context as otelContext, SpanKind, SpanStatusCode, trace as otelTrace, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import type { PolicyCall, Policy, PolicyContext } from '../core/policy.js';
 import { classify } from '../errors/classify.js';
-import { redact } from '../shared/sensitive.js';
-import { sensitiveOf } from '../shared/sensitive-of.js';
+import { redact, sensitiveParamSet } from '../shared/sensitive.js';
 import { hex, resolveTrace, traceLayer, traced, traceparent, type AttemptTracer, type ResolvedTrace, type TraceOptions } from '../trace/index.js';
 
 /** Options of `otel()` (`steadfetch/otel`), for the `trace` slot. */
@@ -31,7 +30,7 @@ const finish = (span: Span, response: Response | undefined, error: unknown): voi
 
 const create = (context: PolicyContext, resolved: ResolvedTrace, tracer: Tracer) => {
 	const spans = new WeakMap<PolicyCall, Span>();
-	const { params } = sensitiveOf(context);
+	const params = sensitiveParamSet(context.options);
 
 	/** The call span's parent: a `traceparent` the caller put on the call, else the active context. */
 	const parentOf = (call: PolicyCall): Context => {
