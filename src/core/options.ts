@@ -96,20 +96,36 @@ export interface CoreClientOptions extends BaseClientOptions, Slots {}
 
 /** Options of one call: ky's (`cache` is fetch's `RequestCache`), plus the keys below. */
 export interface CallOptions extends KyOptions {
-	/** `false` skips the stale cache for this call: nothing stored, nothing served. (`cache: 'no-store'` does too.) */
+	/**
+	 * `false` skips the stale cache for this call: nothing stored, nothing served. (`cache: 'no-store'` does too.)
+	 * @default undefined (the client's stale cache applies)
+	 */
 	staleCache?: false;
 	/**
 	 * `false`: never queue this call. `true`: make this call eligible even if its method is not in
 	 * `outbox.methods`. Ignored when the client has no outbox.
+	 * @default undefined (eligible when the method is in `outbox.methods`)
 	 */
 	outbox?: boolean;
-	/** `false` bypasses the breaker for this call (it is neither blocked nor counted). */
+	/**
+	 * `false` bypasses the breaker for this call (it is neither blocked nor counted).
+	 * @default undefined (the breaker counts and guards the call)
+	 */
 	breaker?: false;
-	/** `false`: this call is never sent to a mirror (with `failover()`). */
+	/**
+	 * `false`: this call is never sent to a mirror (with `failover()`).
+	 * @default undefined (sent to a mirror when its primary fails)
+	 */
 	failover?: false;
-	/** `false`: this call never shares a request with another (with `dedupe()`). */
+	/**
+	 * `false`: this call never shares a request with another (with `dedupe()`).
+	 * @default undefined (shares with identical calls)
+	 */
 	dedupe?: false;
-	/** `false`: this call is never hedged (with `hedge()`). */
+	/**
+	 * `false`: this call is never hedged (with `hedge()`).
+	 * @default undefined (hedged when slow)
+	 */
 	hedge?: false;
 	/**
 	 * `false`: `auth()` leaves this call alone — no token, no wait for a refresh in flight, and its
@@ -118,11 +134,15 @@ export interface CallOptions extends KyOptions {
 	 * @default undefined (the call is `auth()`'s when its URL is one of `auth.origins`)
 	 */
 	auth?: false;
-	/** A degraded answer for this call when it fails (see the client option `fallback`). */
+	/**
+	 * A degraded answer for this call when it fails (see the client option `fallback`).
+	 * @default the client's `fallback`
+	 */
 	fallback?: unknown;
 	/**
 	 * Send an `Idempotency-Key` header: `true` makes a fresh UUID, a string is used as is. With it,
 	 * POST and PATCH are retried like idempotent methods.
+	 * @default undefined (none; the outbox and keyed retries add their own)
 	 */
 	idempotencyKey?: string | true;
 	/**

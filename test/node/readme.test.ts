@@ -1,6 +1,10 @@
 /**
  * Every TypeScript block in README.md is type-checked against the built package's types (what users
- * get), and those that can run in Node are executed, with their HTTP answered by msw.
+ * get), and those that can run in Node are executed, with their HTTP answered by msw. The blocks the
+ * README includes from elsewhere (the Worker recipes, which test/workerd-requests/recipes.test.ts
+ * type-checks with the Workers types and runs in workerd; the React app test/node/tanstack.test.ts
+ * type-checks) and the options reference generated from the TSDoc must be what scripts/readme.mjs
+ * writes; the sizes it states must be what scripts/size.mjs measures.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,13 +12,15 @@ import { join } from 'node:path';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error a plain .mjs script without types
+import { optionsOf, rewrite, sections } from '../../scripts/readme.mjs';
 
 const root = join(import.meta.dirname, '../..');
 const dir = join(root, 'test-results/readme');
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
 
-/** The ```ts blocks, named after the heading above each. */
-const blocks = [...readme.matchAll(/^(#{2,4}) (.+)$|^```ts\n([\s\S]*?)^```$/gm)].reduce<{ heading: string; list: { name: string; code: string }[] }>((state, match) => {
+/** The ```ts blocks written in the README itself (not included from a file), named after the heading above each. */
+const blocks = [...readme.matchAll(/^(#{2,4}) (.+)$|^(?<!<!-- include: \S+ -->\n)```ts\n([\s\S]*?)^```$/gm)].reduce<{ heading: string; list: { name: string; code: string }[] }>((state, match) => {
 	if (match[2]) {
 		state.heading = match[2];
 	} else if (match[3]) {
@@ -59,10 +65,10 @@ afterAll(() => {
 });
 
 describe('README code blocks', () => {
-	it('there are blocks for the main use and every recipe', () => {
+	it('there are blocks for the main use and the recipes written here', () => {
 		expect(blocks.map((block) => block.name)).toEqual(expect.arrayContaining([
-			expect.stringContaining('use'), expect.stringContaining('pwa'),
-			expect.stringContaining('cloudflare-worker'), expect.stringContaining('deno'),
+			expect.stringContaining('install'), expect.stringContaining('pwa'), expect.stringContaining('conflicts'),
+			expect.stringContaining('service-worker'), expect.stringContaining('deno'),
 		]));
 	});
 
@@ -72,28 +78,34 @@ describe('README code blocks', () => {
 		expect(tsc.status).toBe(0);
 	}, 60_000);
 
-	it('runs "Use": a read, a write, and close()', async () => {
-		const use = blocks.find((block) => block.name.endsWith('-use'))!;
+	it('runs "Install": a read of a stored copy, answered by the origin', async () => {
+		const use = blocks.find((block) => block.name.endsWith('-install'))!;
 		await import(file(use.name));
 	});
 
-	it('the TanStack Query recipe is the app test/fixtures/tanstack-react/app.tsx type-checks in a React app (test/node/tanstack.test.ts)', () => {
-		const app = readFileSync(join(root, 'test/fixtures/tanstack-react/app.tsx'), 'utf8');
-		const region = /^\/\/ #region README: TanStack Query\n([\s\S]*?)^\/\/ #endregion$/m.exec(app)?.[1];
-		expect(region).toBeDefined();
-		expect(/^```tsx\n([\s\S]*?)^```$/m.exec(readme)?.[1]).toBe(region);
+	it('the blocks it includes are their files as they are (the Worker recipes, the React app), and the options reference is the TSDoc\'s (`node scripts/readme.mjs`)', () => {
+		expect(readme.match(/<!-- include: /g)?.length).toBe(4);
+		expect(rewrite(readme, root)).toBe(readme);
 	});
 
-	it('runs the Cloudflare Worker recipe in Node: fresh, then stale when the upstream fails', async () => {
-		const worker = (await import(file(blocks.find((block) => block.name.includes('cloudflare-worker'))!.name))).default as { fetch(request: Request): Promise<Response> };
-		const fresh = await worker.fetch(new Request('https://worker.test/items'));
-		expect(fresh.headers.get('x-upstream')).toBe('fresh');
-		expect(await fresh.json()).toEqual({ path: 'items' });
-		await new Promise((resolve) => setTimeout(resolve, 20));
-		server.use(http.get('https://upstream.example.com/:path', () => HttpResponse.error()));
-		const stale = await worker.fetch(new Request('https://worker.test/items'));
-		expect(stale.headers.get('x-upstream')).toBe('stale');
-		expect(await stale.json()).toEqual({ path: 'items' });
-		server.resetHandlers();
+	it('every public option states its @default in its TSDoc (what the options reference shows)', () => {
+		const missing = (sections as Array<[string, string]>).flatMap(([path, name]) =>
+			(optionsOf(join(root, path), name) as Array<{ name: string; required: boolean; default: string }>).filter((option) => !option.required && option.default === '').map((option) => `${name}.${option.name}`));
+		expect(missing).toEqual([]);
 	});
+
+	it('the sizes it states are what scripts/size.mjs measures (within 2 %)', () => {
+		const run = spawnSync(process.execPath, [join(root, 'scripts/size.mjs'), '--json'], { cwd: root, encoding: 'utf8' });
+		const report = JSON.parse(run.stdout.slice(run.stdout.indexOf('{\n'))) as { rows: Array<{ name: string; brotliWithDeps: number }>; kyAlone: number; alternatives: number };
+		const measured = (name: string): number => report.rows.find((row) => row.name === name)!.brotliWithDeps;
+		const stated = (label: string): number => Number(new RegExp(`^\\| ${label.replaceAll(/[()+.*`]/g, '\\$&')} [^\\n]*?\\| ([\\d,]+) \\|$`, 'm').exec(readme)?.[1]?.replaceAll(',', ''));
+		for (const [label, value] of [
+			['ky alone', report.kyAlone],
+			['`steadfetch/core` (ky, retries with our defaults, the retry budget, events, stats)', measured('steadfetch/core')],
+			['`steadfetch` with its defaults (+ breaker, stale cache, outbox)', measured('steadfetch (the preset, defaults)')],
+			['ky + cockatiel + workbox-background-sync + workbox-strategies + idb-keyval', report.alternatives],
+		] as const) {
+			expect(Math.abs(stated(label) - value) / value, `${label}: README ${stated(label)}, measured ${value}`).toBeLessThanOrEqual(0.02);
+		}
+	}, 120_000);
 });
