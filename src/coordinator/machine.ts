@@ -1,4 +1,4 @@
-import type { BreakerRecord } from '../breaker/record.js';
+import type { BreakerRecord } from '../breaker/circuit.js';
 
 /** The thresholds an isolate sends with each sync (its breaker's options), bounded by the coordinator. */
 export interface SharedPolicy {
