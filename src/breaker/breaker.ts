@@ -112,11 +112,9 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 			}
 		};
 
-		if (probe !== undefined) {
-			// ky gives up on an attempt before some runtimes (Deno, workerd) reject its aborted fetch, and a
-			// transport may ignore its signal: a probe counts at its abort, so its slot is held no longer.
-			request.signal.addEventListener('abort', () => settle(undefined, request.signal.reason));
-		}
+		// ky gives up on a timed-out attempt before some runtimes (Deno, workerd) reject its aborted fetch,
+		// and a transport may ignore its signal: an attempt counts at its abort, before ky's caller sees it.
+		request.signal.addEventListener('abort', () => settle(undefined, request.signal.reason));
 
 		return next(request, init).then((response) => {
 			settle(response);
