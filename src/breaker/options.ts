@@ -80,12 +80,14 @@ export interface BreakerOptions {
 	 */
 	shared?: SharedBreaker;
 	/**
-	 * How old the coordinator's state may be before a call syncs, in ms. At most 1 000.
+	 * How old the coordinator's state may be before a call syncs, in ms. At most 1 000 (checked by
+	 * the coordinator, at `createClient`).
 	 * @default 1_000
 	 */
 	sharedCacheMs?: number;
 	/**
-	 * The longest a call waits for the coordinator, in ms; past it the local breaker decides.
+	 * The longest a call waits for the coordinator, in ms; past it the local breaker decides
+	 * (checked by the coordinator, at `createClient`).
 	 * @default 100
 	 */
 	sharedTimeoutMs?: number;
@@ -165,15 +167,13 @@ export const resolve = (options: BreakerOptions, timeout: unknown = 10_000): Set
 
 	const { openMs, maxOpenMs } = settings;
 	check(maxOpenMs >= openMs, 'breaker.maxOpenMs', maxOpenMs, `at least breaker.openMs (${openMs})`);
-	const { probe, shared, sharedCacheMs = 1000, sharedTimeoutMs = 100 } = options;
+	const { probe, shared } = options;
 	for (const key of ['scope', 'isFailure'] as const) {
 		check(options[key] === undefined || typeof options[key] === 'function', `breaker.${key}`, options[key], 'a function');
 	}
 
 	check(probe === undefined || typeof probe === 'function' || (typeof probe === 'string' && probe !== ''), 'breaker.probe', probe, 'a URL or a function returning a Request');
 	check(shared === undefined || typeof shared.link === 'function', 'breaker.shared', shared, 'a coordinator');
-	check(isPositiveFinite(sharedCacheMs) && sharedCacheMs <= 1000, 'breaker.sharedCacheMs', sharedCacheMs, 'in (0, 1000] ms');
-	check(isPositiveFinite(sharedTimeoutMs), 'breaker.sharedTimeoutMs', sharedTimeoutMs, 'a positive number of ms');
 	settings.probeTimeoutMs = (timeout as number) || maxOpenMs;
 	return settings;
 };

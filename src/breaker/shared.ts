@@ -1,5 +1,6 @@
 import type { WaitUntil } from '../core/options.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
+import { check, isPositiveFinite } from '../core/validate.js';
 import type { SyncAnswer, SyncMessage } from '../coordinator/machine.js';
 import { background, storageError } from '../shared/part-store.js';
 import { readRecord, type Circuit, type Machine } from './circuit.js';
@@ -60,6 +61,8 @@ export const sharedCoordinator = (sync: SharedCoordinator['sync'], waitUntil?: W
 	sync,
 	waitUntil,
 	link(context, settings, { sharedCacheMs = 1000, sharedTimeoutMs = 100 }, adopt) {
+		check(isPositiveFinite(sharedCacheMs) && sharedCacheMs <= 1000, 'breaker.sharedCacheMs', sharedCacheMs, 'in (0, 1000] ms');
+		check(isPositiveFinite(sharedTimeoutMs), 'breaker.sharedTimeoutMs', sharedTimeoutMs, 'a positive number of ms');
 		const { clock } = context;
 		const { consecutiveFailures, openMs, maxOpenMs, probeTimeoutMs } = settings;
 		const policy = { consecutiveFailures, openMs, maxOpenMs, probeTimeoutMs };
