@@ -195,7 +195,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		return undefined as never;
 	};
 
-	// The hot path: a closed breaker costs a map lookup, a clock read, two closures and one promise per attempt.
+	// The hot path: a closed breaker costs a map lookup, a clock read, an abort listener, three closures and one promise per attempt.
 	const attempt = (circuit: Circuit, request: Request, init: FetchInit | undefined, next: FetchLike): Promise<Response> => {
 		const now = clock.now();
 		via = init?.steadfetch?.waitUntil;
@@ -271,7 +271,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 			// through (asked again at most every second, as the injected clock may move on its own).
 			const tick = (): void => {
 				const now = clock.now();
-				const verdict = store && !circuit.read ? 0 : admit(circuit, now);
+				const verdict = admit(circuit, now);
 				if (verdict === PROBE) {
 					probe(circuit, now).catch(noop);
 				}
