@@ -1,200 +1,316 @@
-import type { PolicyContext } from '../core/policy.js';
-import { isSuperseded } from '../shared/superseded.js';
-import type { BreakerParts } from '../core/client-types.js';
-import { breakerMembers } from './members.js';
+import type { BreakerHandle, BreakerParts } from '../core/client-types.js';
+import type { WaitUntil } from '../core/options.js';
+import type { PolicyCall, PolicyContext } from '../core/policy.js';
+import { parseRetryAfter } from '../core/runtime.js';
+import { requestOrigin, scopeFor } from '../core/scope.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
+import { isNonNegativeFinite } from '../core/validate.js';
 import { CircuitOpenError } from '../errors/CircuitOpenError.js';
-import { send, type Settle } from './attempt.js';
-import type { BreakerOptions } from './options.js';
-import { isCircuitOpen, isFailureStatus, retryAfterMs } from './outcome.js';
-import { resolvePolicy } from './resolve.js';
-import { decodeRecord, recordOf } from './record.js';
-import { requestOrigin } from '../core/scope.js';
-import { createSharing, hasTabs, type Sharing } from './share.js';
-import { BreakerStore, type Persisted } from './persist.js';
-import { createProbes } from './probing.js';
-import { snapshotOf } from './snapshot.js';
-import type { Shared } from './shared.js';
-import { Circuit, PASS, PROBE, type Change } from './state.js';
+import { classify, classifyStatus } from '../errors/classify.js';
+import { InvalidRequestError } from '../errors/InvalidRequestError.js';
+import { isSteadfetchError, SteadfetchError } from '../errors/SteadfetchError.js';
+import { openChannel, type Channel } from '../shared/channel.js';
+import { tryLock, webLocks, type LockManagerLike } from '../shared/lock.js';
+import { background, partStore, storageError } from '../shared/part-store.js';
+import { isSuperseded } from '../shared/superseded.js';
+import { hasTabs } from '../shared/tabs.js';
+import { autoStore } from '../stores/auto.js';
+import { machine, PASS, PROBE, readRecord, type BreakerRecord, type Circuit } from './circuit.js';
+import { resolve, type BreakerOptions } from './options.js';
 
-interface Entry extends Persisted {
-	/** The first read of the stored state, while it is pending. */
-	loading?: Promise<void> | undefined;
-}
+const noop = (): void => undefined;
 
 /**
- * The per-scope circuit breaker: a per-attempt layer (retries are counted too), fed by one
- * `Circuit` per scope. With `share` (default) the state is sent to the other tabs on every change
- * (BroadcastChannel), written to the client's store (so an open breaker survives a reload; read on
- * the first call to a scope, the only call that waits for storage), and a half-open probe holds a
- * Web Lock so only one goes out across tabs. Nothing runs at import or creation: `start()` opens
- * the channel.
+ * The per-scope circuit breaker: a per-attempt layer (retries are counted too) over one `Circuit`
+ * per scope. With `share` (default) a change of state is sent to the other tabs (BroadcastChannel)
+ * and written to the client's store behind the call that caused it (`partStore`, `background`: the
+ * call's `waitUntil`), so an open breaker survives a reload; the first calls to a scope read it back.
+ * A half-open probe holds a Web Lock, so one goes out across tabs. With `shared`, a coordinator
+ * decides across isolates (see `shared.ts`). Nothing runs at import or creation: `start()` opens the
+ * channel. No promise is shared between calls (in a Worker they may belong to different requests).
  */
 export function createBreaker(context: PolicyContext, options: BreakerOptions): BreakerParts {
-	const policy = resolvePolicy(options, (context.options['timeout'] as number | false | undefined));
-	const { clock } = context;
+	const settings = resolve(options, context.options['timeout']);
+	const { clock, name } = context;
+	const { maxOpenMs, probeTimeoutMs } = settings;
 	const scopeOf = options.scope ?? requestOrigin;
-	const userIsFailure = options.isFailure;
-	const share = options.share !== false;
-	const entries = new Map<string, Entry>();
-	let sharing: Sharing | undefined;
-	/** With `shared`: the coordinator of every isolate (Durable Objects, Deno KV). */
-	const shared: Shared | undefined = options.shared?.link(context, policy, options.sharedCacheMs ?? 1000, options.sharedTimeoutMs ?? 100);
-	/** The scope of each circuit, for what the coordinator is told. */
-	const scopes = new WeakMap<object, string>();
-	const persisted = new BreakerStore(context);
-	/** The transport below the breaker (set when the layer is composed): `breaker.probe` sends through it. */
+	const store = options.share === false ? undefined : partStore(context, 'breaker', autoStore);
+	const circuits = new Map<string, Circuit>();
+	let channel: Channel | undefined;
+	let locks: LockManagerLike | undefined;
+	/** The transport below the breaker (set when the layer is composed): `breaker.probe` goes through it. */
 	let transport: FetchLike | undefined;
+	/** The `waitUntil` of the call being counted: where the write of a change it causes goes. */
+	let via: WaitUntil | undefined;
 
-	const changed = (entry: Entry, change: Change, reason: string): void => {
-		const { scope, circuit } = entry;
-		(context.emit as (type: string, fields: object) => void)(`breaker:${change}`, change === 'open' ? { scope, reason, reopensAt: circuit.reopensAt } : { scope, reason });
-		if (!share || change === 'half-open' || reason === 'shared' || reason === 'restored') {
-			return;
+	const { circuit: make, admit, count, adopt, isolate, reset, snapshot } = machine(settings, (circuit, change, reason) => {
+		const { record } = circuit;
+		const { scope } = record;
+		(context.emit as (type: string, fields: object) => void)(`breaker:${change}`, change === 'open' ? { scope, reason, reopensAt: record.reopensAt } : { scope, reason });
+		if (store && change !== 'half-open' && reason !== 'shared' && reason !== 'restored') {
+			channel?.post(record);
+			background(context, 'breaker', via, async () => (circuit.saved = store.set(scope, record)));
 		}
-
-		const record = recordOf(circuit, scope);
-		sharing?.post(record);
-		persisted.save(entry, record);
-	};
-
-	const entryOf = (scope: string): Entry => {
-		let entry = entries.get(scope);
-		if (!entry) {
-			const created: Entry = { scope, circuit: new Circuit(policy, (change, reason) => changed(created, change, reason)), saving: Promise.resolve() };
-			entry = created;
-			scopes.set(created.circuit, scope);
-			entries.set(scope, entry);
-			if (share) {
-				created.loading = persisted.read(created, 'restored').then(() => {
-					created.loading = undefined;
-				});
-			}
-		}
-
-		return entry;
-	};
-
-	const receive = (data: unknown): void => {
-		const record = decodeRecord(data);
-		if (record) {
-			entryOf(record.scope).circuit.adopt(record, 'shared', clock.now());
-		}
-	};
-
-	/** Count an attempt's outcome; the caller's abort and a CircuitOpenError only free a probe slot. */
-	const settle: Settle = (circuit, gen, probe, init, response, error) => {
-		if (!response && (init?.steadfetch?.signal?.aborted === true || isCircuitOpen(error) || isSuperseded(error))) {
-			circuit.release(gen, probe);
-			return;
-		}
-
-		const now = clock.now();
-		const failed = userIsFailure?.(response ? { response } : { error }) ?? (response ? isFailureStatus(response.status) : true);
-		const retryAfter = failed && response ? retryAfterMs(response, now) : 0;
-		circuit.record(now, gen, failed, retryAfter, probe);
-		const scope = shared ? scopes.get(circuit) : undefined;
-		if (scope !== undefined) {
-			const grant = probe === undefined ? undefined : grants.get(circuit);
-			if (grant === undefined) {
-				shared?.outcome(scope, circuit, failed, retryAfter);
-			} else {
-				grants.delete(circuit);
-				shared?.probed(scope, circuit, grant, failed);
-			}
-		}
-	};
-
-	/** With `shared`: the coordinator's grant of the probe in flight, by circuit. */
-	const grants = new WeakMap<object, number>();
-
-	const { probe, probeAside, sharedProbe } = createProbes({
-		policy, options, persisted, shared, grants, settle, clock,
-		sharing: () => sharing,
-		transport: () => transport,
-		attempt: (entry, request, init, next) => attempt(entry as Entry, request, init, next),
 	});
+	const shared = options.shared?.link(context, settings, options, adopt);
 
-	// The hot path: a closed breaker costs a map lookup, a clock read, one small object and one promise per attempt.
-	const attempt = (entry: Entry, request: Request, init: FetchInit | undefined, next: FetchLike): Promise<Response> => {
-		const { circuit } = entry;
+	const circuitOf = (scope: string): Circuit => {
+		let circuit = circuits.get(scope);
+		if (!circuit) {
+			circuit = make(scope);
+			circuits.set(scope, circuit);
+		}
+
+		return circuit;
+	};
+
+	/** Read the scope's stored state and take it if it is newer (bounded by `storageTimeoutMs`, never rejects). */
+	const load = async (circuit: Circuit, reason: string): Promise<void> => {
+		const { scope } = circuit.record;
+		const value = await store!.get(scope);
+		const record = readRecord(value, clock.now(), maxOpenMs);
+		circuit.read = true;
+		if (record?.scope === scope) {
+			adopt(circuit, record, reason);
+		} else if (value !== undefined) {
+			storageError(context, 'breaker', 'decode', new TypeError('Not a breaker record'), scope);
+		}
+	};
+
+	/**
+	 * Whether an attempt failed: `classify()`'s answer, unless `isFailure` says otherwise; `undefined`
+	 * when it does not count (see `BreakerOptions.isFailure` for the differences, on purpose).
+	 */
+	const failure = (request: Request, call: PolicyCall | undefined, response?: Response, error?: unknown): boolean | undefined =>
+		!response && (call?.signal?.aborted || isSuperseded(error) || isSteadfetchError(error)) ? undefined
+			: options.isFailure?.(response ? { response } : { error })
+				?? (response ? !!classifyStatus(response.status)?.transient : request.signal.aborted || classify(error).transient || undefined);
+
+	/** Count an outcome in its circuit (a 429 or 503 with Retry-After opens it for that long), and tell the coordinator. */
+	const tally = (circuit: Circuit, record: BreakerRecord, probe: number | undefined, failed: boolean | undefined, response?: Response, call?: PolicyCall): void => {
 		const now = clock.now();
-		const verdict = circuit.admit(now);
-		if (verdict === PASS) {
-			return send(settle, circuit, undefined, request, init, next);
+		const status = response?.status;
+		const retryAfterMs = failed && (status === 429 || status === 503) ? parseRetryAfter(response!.headers.get('retry-after'), now) ?? 0 : 0;
+		via = call?.waitUntil;
+		count(circuit, record, now, failed, retryAfterMs, probe);
+		via = undefined;
+		if (failed !== undefined) {
+			shared?.report(circuit, failed, retryAfterMs, probe, call);
+		}
+	};
+
+	/** Send one attempt and count its outcome once; `after` runs when it is counted. */
+	const send = (circuit: Circuit, probe: number | undefined, request: Request, init: FetchInit | undefined, next: FetchLike, after?: () => void): Promise<Response> => {
+		const { record } = circuit;
+		const call = init?.steadfetch;
+		let done = false;
+		const settle = (response?: Response, error?: unknown): void => {
+			if (!done) {
+				done = true;
+				tally(circuit, record, probe, failure(request, call, response, error), response, call);
+				after?.();
+			}
+		};
+
+		// ky gives up on a timed-out attempt before some runtimes (Deno, workerd) reject its aborted fetch,
+		// and a transport may ignore its signal: an attempt counts at its abort, before ky's caller sees it.
+		request.signal.addEventListener('abort', () => settle(undefined, request.signal.reason));
+
+		return next(request, init).then((response) => {
+			settle(response);
+			return response;
+		}, (error: unknown) => {
+			settle(undefined, error);
+			throw error;
+		});
+	};
+
+	/** One of the scope's probe slots across tabs (Web Locks): its release, or `undefined` when other tabs hold them all. */
+	const lock = async (scope: string): Promise<(() => void) | undefined> => {
+		for (let slot = 0; slot < settings.halfOpenProbes; slot++) {
+			// Sequential on purpose: the first free slot wins.
+			const release = await tryLock(locks!, `steadfetch:${name}:breaker:${scope}:${slot}`);
+			if (release) {
+				return release;
+			}
 		}
 
-		if (verdict === PROBE && shared) {
-			return sharedProbe(entry, now, request, init, next);
+		return undefined;
+	};
+
+	/**
+	 * The half-open probe, all of it here; `admit` gave it the slot `started`. With a coordinator, its
+	 * grant first (one probe in the world; an unreachable coordinator leaves it to this isolate);
+	 * across tabs, one of the scope's Web Locks, and the stored state read again under it (another
+	 * tab's probe may just have settled). Then `breaker.probe`'s own request while the caller fails
+	 * fast, or else the caller's request. The lock is given back once the new state is stored, so the
+	 * next tab to take it reads that state instead of probing again.
+	 */
+	const probe = async (circuit: Circuit, started: number, request?: Request, init?: FetchInit, next?: FetchLike): Promise<Response> => {
+		const { record } = circuit;
+		const { scope } = record;
+		if (request && options.probe !== undefined) {
+			probe(circuit, started).catch(noop);
+			throw new CircuitOpenError(scope, probeTimeoutMs);
 		}
 
-		if (verdict === PROBE && options.probe !== undefined) {
-			// The probe goes on its own; the caller fails fast (or is answered stale) meanwhile.
-			probeAside(entry, now);
-			return Promise.reject(new CircuitOpenError(entry.scope, policy.probeTimeoutMs));
+		let release = shared && (await shared.probe(circuit)) === false ? undefined : noop;
+		if (release && locks) {
+			release = await lock(scope);
+			if (release && store) {
+				await load(circuit, 'shared');
+			}
 		}
 
-		return verdict === PROBE ? probe(entry, now, request, init, next) : Promise.reject(new CircuitOpenError(entry.scope, verdict));
+		if (!release || circuit.record !== record) {
+			// Not ours after all: the slot is freed; a breaker that closed meanwhile lets the call go.
+			tally(circuit, record, started, undefined);
+			release?.();
+			if (request && circuit.record.state === 'closed') {
+				return attempt(circuit, request, init, next!);
+			}
+
+			throw new CircuitOpenError(scope, probeTimeoutMs);
+		}
+
+		const after = (): void => void Promise.resolve(circuit.saved).then(release);
+		if (request) {
+			return send(circuit, started, request, init, next!, after);
+		}
+
+		// `breaker.probe`: straight to the transport (no hooks, no retries), bounded by the probe timeout.
+		let failed = true;
+		try {
+			const { probe: own } = options;
+			const made = typeof own === 'string' ? new Request(new URL(own, scope.endsWith('/') ? scope : `${scope}/`)) : own!(scope);
+			const response = await transport!(new Request(made, { signal: AbortSignal.any([made.signal, AbortSignal.timeout(probeTimeoutMs)]) }));
+			void response.body?.cancel().catch(noop);
+			failed = response.status >= 400;
+		} catch {
+			// No request could be made, or no answer came: a failed probe.
+		}
+
+		tally(circuit, record, started, failed);
+		after();
+		return undefined as never;
+	};
+
+	// The hot path: a closed breaker costs a map lookup, a clock read, an abort listener, three closures and one promise per attempt.
+	const attempt = (circuit: Circuit, request: Request, init: FetchInit | undefined, next: FetchLike): Promise<Response> => {
+		const now = clock.now();
+		via = init?.steadfetch?.waitUntil;
+		const verdict = admit(circuit, now);
+		via = undefined;
+		return verdict === PASS ? send(circuit, undefined, request, init, next)
+			: verdict === PROBE ? probe(circuit, now, request, init, next)
+				: Promise.reject(new CircuitOpenError(circuit.record.scope, verdict));
 	};
 
 	const layer: Layer = (next) => {
 		transport = next;
 		return (request, init) => {
-			if (init?.steadfetch?.options['breaker'] === false) {
+			const call = init?.steadfetch;
+			if (call?.options['breaker'] === false) {
 				return next(request, init);
 			}
 
-			const entry = entryOf(scopeOf(request.url));
-			// With `shared`, at most once per sharedCacheMs per scope: the coordinator's state first (bounded wait).
-			const wait = shared ? shared.fresh(entry.scope, entry.circuit) : undefined;
-			const ready = entry.loading && wait ? Promise.all([entry.loading, wait]) : entry.loading ?? wait;
-			return ready ? ready.then(() => attempt(entry, request, init, next)) : attempt(entry, request, init, next);
+			const circuit = circuitOf(scopeOf(request.url));
+			// The first calls to a scope wait for its stored state, each with a read of its own; with a
+			// coordinator, the call that finds its state older than `sharedCacheMs` waits for a sync.
+			const loading = store && !circuit.read ? load(circuit, 'restored') : undefined;
+			const syncing = shared?.fresh(circuit, call);
+			const ready = loading && syncing ? Promise.all([loading, syncing]) : loading ?? syncing;
+			return ready ? ready.then(() => attempt(circuit, request, init, next)) : attempt(circuit, request, init, next);
 		};
 	};
 
-	const circuits = {
-		snapshot: (scope: string) => snapshotOf(entryOf(scope).circuit, scope, clock.now()),
-		isolate(scope: string) {
-			const { circuit } = entryOf(scope);
-			circuit.isolate(clock.now());
-			shared?.command(scope, circuit, 'isolate');
-		},
-		reset(scope: string) {
-			const { circuit } = entryOf(scope);
-			circuit.reset(clock.now());
-			shared?.command(scope, circuit, 'reset');
-		},
-		...(options.probe === undefined ? {} : {
-			probeNow(scope: string): number {
-				const entry = entryOf(scope);
+	const circuitFor = (urlOrScope: string | URL): Circuit => circuitOf(scopeFor(urlOrScope, context.scopeOf));
+	const command = (urlOrScope: string | URL, which: 'isolate' | 'reset'): void => {
+		const circuit = circuitFor(urlOrScope);
+		(which === 'isolate' ? isolate : reset)(circuit, clock.now());
+		shared?.command(circuit, which);
+	};
+
+	const breaker: BreakerHandle = Object.assign((urlOrOrigin: string | URL) => snapshot(circuitFor(urlOrOrigin), clock.now()), {
+		isolate: (urlOrScope: string | URL) => command(urlOrScope, 'isolate'),
+		reset: (urlOrScope: string | URL) => command(urlOrScope, 'reset'),
+	});
+
+	const waitForHealthy = async (urlOrScope: string | URL, waitOptions?: { timeoutMs?: number }): Promise<void> => {
+		const { timeoutMs = 30_000 } = waitOptions ?? {};
+		if (!isNonNegativeFinite(timeoutMs)) {
+			throw new InvalidRequestError(`\`timeoutMs\` must be a non-negative finite number of ms; got ${String(timeoutMs)}`);
+		}
+
+		const circuit = circuitFor(urlOrScope);
+		const { scope, state } = circuit.record;
+		if (state === 'closed') {
+			return;
+		}
+
+		await new Promise<void>((resolve_, reject) => {
+			let poll: ReturnType<typeof setTimeout> | undefined;
+			const done = (error?: unknown): void => {
+				clearTimeout(timer);
+				clearTimeout(poll);
+				stop();
+				if (error) {
+					reject(error);
+				} else {
+					resolve_();
+				}
+			};
+
+			const stop = context.on('breaker:closed', (event) => {
+				if (event.scope === scope) {
+					done();
+				}
+			});
+			const timer = setTimeout(done, timeoutMs, new SteadfetchError(`${scope} was not healthy within ${timeoutMs} ms`, 'TIMEOUT', true));
+			// With `breaker.probe`, nobody's call need come: send the probe each time the breaker lets one
+			// through (asked again at most every second, as the injected clock may move on its own).
+			const tick = (): void => {
 				const now = clock.now();
-				const verdict = entry.loading ? 0 : entry.circuit.admit(now);
+				const verdict = admit(circuit, now);
 				if (verdict === PROBE) {
-					probeAside(entry, now);
-					return policy.probeTimeoutMs;
+					probe(circuit, now).catch(noop);
 				}
 
-				return Math.max(0, verdict);
-			},
-		}),
+				poll = setTimeout(tick, Math.min(1000, Math.max(10, verdict === PROBE ? probeTimeoutMs : verdict)));
+			};
+
+			if (options.probe !== undefined) {
+				tick();
+			}
+		});
 	};
+
 	return {
 		layer,
 		...(options.scope ? { scopeOf: options.scope } : {}),
-		members: breakerMembers(circuits, context),
-		stats: (scope) => ({ breaker: circuits.snapshot(scope) }),
+		members: { breaker, waitForHealthy },
+		stats: (scope) => ({ breaker: snapshot(circuitOf(scope), clock.now()) }),
 		start() {
-			if (options.share === true || (share && hasTabs())) {
-				sharing = createSharing(context.name, receive);
+			if (options.share === true || (store && hasTabs())) {
+				channel = openChannel(`steadfetch:${name}:breaker`, (data) => {
+					const record = readRecord(data, clock.now(), maxOpenMs);
+					if (record) {
+						adopt(circuitOf(record.scope), record, 'shared');
+					}
+				});
+				locks = webLocks();
 			}
 		},
 		close() {
-			sharing?.close();
-			sharing = undefined;
+			channel?.close();
+			channel = undefined;
 		},
 		async clear() {
-			entries.clear();
-			await persisted.clear();
+			circuits.clear();
+			if (store) {
+				// Record by record: a store the user shares with the cache or the outbox keeps theirs.
+				await Promise.all((await store.keys()).map(async (key) => readRecord(await store.get(key), 0, 0)?.scope === key && store.delete(key)));
+			}
 		},
 	};
 }

@@ -1,8 +1,7 @@
 import type { Policy } from '../core/policy.js';
 import type { BreakerParts } from '../core/client-types.js';
 import { createBreaker } from './breaker.js';
-import type { BreakerOptions } from './options.js';
-import { resolvePolicy } from './resolve.js';
+import { resolve, type BreakerOptions } from './options.js';
 
 /**
  * The per-scope circuit breaker, for the `breaker` slot of `createClient` (see `BreakerOptions`).
@@ -14,6 +13,6 @@ import { resolvePolicy } from './resolve.js';
  * const api = createClient({ breaker: breaker({ consecutiveFailures: 3 }) });
  */
 export const breaker = (options: BreakerOptions = {}): Policy<'breaker', BreakerParts> => {
-	resolvePolicy(options);
+	resolve(options);
 	return { slot: 'breaker', create: (context) => createBreaker(context, options) };
 };

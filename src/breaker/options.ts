@@ -1,4 +1,6 @@
+import { check, isPositiveFinite, isPositiveInteger } from '../core/validate.js';
 import type { SharedBreaker } from './shared.js';
+
 /**
  * Options of the per-scope circuit breaker (`breaker`).
  *
@@ -40,7 +42,8 @@ export interface BreakerOptions {
 	 */
 	openMs?: number;
 	/**
-	 * The longest the breaker stays open, in ms (also caps a server's `Retry-After`). At least `openMs`.
+	 * The longest the breaker stays open, in ms (also caps a server's `Retry-After`, and any open
+	 * period read from the store, another tab or a coordinator). At least `openMs`.
 	 * @default 300_000
 	 */
 	maxOpenMs?: number;
@@ -56,30 +59,35 @@ export interface BreakerOptions {
 	/**
 	 * The half-open probe, sent instead of a caller's request: a URL relative to the scope (`'/health'`
 	 * against the origin) or `(scope) => Request`. It goes straight to the transport (no hooks, no
-	 * retries, bounded by the attempt timeout); any answer under 400 closes the breaker, anything else
-	 * re-opens it. Callers keep failing fast (or being answered stale) until it succeeds, and
-	 * `client.waitForHealthy()` sends it each time the breaker lets one through. Without it, the first
-	 * caller's own request is the probe.
+	 * retries, bounded by the attempt timeout). Unlike a caller's attempt (see `isFailure`), any
+	 * answer under 400 closes the breaker and any other (a 404 too) re-opens it: a health URL that
+	 * answers 404 is not healthy. Callers keep failing fast (or being answered stale) until it
+	 * succeeds, and `client.waitForHealthy()` sends it each time the breaker lets one through.
+	 * Without it, the first caller's own request is the probe.
 	 * @default undefined
 	 */
 	probe?: string | ((scope: string) => Request);
 	/**
 	 * A coordinator shared by every isolate or process: `coordinator(env.STEADFETCH)` from
 	 * `steadfetch/cloudflare` or `coordinator(kv)` from `steadfetch/deno`. Each isolate still decides
-	 * every attempt from memory; it adopts the coordinator's state at most `sharedCacheMs` old, sends
-	 * failures at once without making the caller wait, and asks it for the half-open probe (one in the
-	 * world). A coordinator that fails or takes longer than `sharedTimeoutMs` leaves this isolate's own
-	 * breaker in charge (`storage:error`, once per episode).
+	 * every attempt from memory; it adopts the coordinator's state at most `sharedCacheMs` old (the
+	 * call that finds it older waits for a sync, at most `sharedTimeoutMs`; calls meanwhile go on
+	 * with the state the isolate has), reports failures without making the caller wait (handed to
+	 * the call's `waitUntil`), and asks it for the half-open probe (one in the world). A coordinator
+	 * that fails or is slow leaves this isolate's own breaker in charge (`storage:error`, once per
+	 * episode).
 	 * @default undefined (no coordinator)
 	 */
 	shared?: SharedBreaker;
 	/**
-	 * How old the coordinator's state may be before an attempt waits for a fresh one, in ms. At most 1 000.
+	 * How old the coordinator's state may be before a call syncs, in ms. At most 1 000 (checked by
+	 * the coordinator, at `createClient`).
 	 * @default 1_000
 	 */
 	sharedCacheMs?: number;
 	/**
-	 * The longest an attempt waits for the coordinator, in ms; past it the local breaker decides.
+	 * The longest a call waits for the coordinator, in ms; past it the local breaker decides
+	 * (checked by the coordinator, at `createClient`).
 	 * @default 100
 	 */
 	sharedTimeoutMs?: number;
@@ -90,13 +98,19 @@ export interface BreakerOptions {
 	scope?: (url: string) => string;
 	/**
 	 * Decide whether an attempt's outcome counts as a failure: return `true` (failure), `false`
-	 * (success) or `undefined` (the default rule: network errors, timeouts, 429, 500, 502, 503, 504).
-	 * It sees the attempt's raw `Response` (before ky turns it into an `HTTPError`) or its error.
-	 * Any other answer (a 401, a 404) counts as a success: the origin answered, so a 401 storm never
-	 * opens the breaker, and a half-open probe answered 404 closes it. The caller's abort and a
-	 * `CircuitOpenError` never count and are not passed here.
+	 * (success) or `undefined` (the default rule). It sees the attempt's raw `Response` (before ky
+	 * turns it into an `HTTPError`) or its error.
+	 *
+	 * The default rule is `classify()`'s: a transient answer (408, 429, 5xx — a 501 too), a network
+	 * error and a timeout are failures; any other answer (a 401, a 404) is a success: the origin
+	 * answered, so a 401 storm never opens the breaker, and a half-open probe answered 404 closes it.
+	 * Deliberate differences, because no request reached the origin: the caller's abort, a hedge
+	 * that lost its race, and a refusal of steadfetch's own (a `CircuitOpenError`, `BulkheadFullError`
+	 * or `RateLimitedError` from a client used as transport) never count and are not passed here;
+	 * an attempt ky aborted (its `timeout`) counts as a timeout. An error `classify()` does not
+	 * call transient (`UNKNOWN`) does not count either.
 	 * @example
-	 * isFailure: ({ response }) => (response?.status === 501 ? true : undefined)
+	 * isFailure: ({ response }) => (response?.status === 501 ? false : undefined)
 	 */
 	isFailure?: (outcome: { response?: Response; error?: unknown }) => boolean | undefined;
 	/**
@@ -104,9 +118,11 @@ export interface BreakerOptions {
 	 * `steadfetch:<name>:breaker`, a change reaches the other tabs within milliseconds; one
 	 * half-open probe across tabs through Web Locks with `ifAvailable`) and persist each scope's
 	 * state in the client's `store` (a versioned record per scope), so an open breaker survives a
-	 * reload. The stored state is read once per scope, on the first call to it: that call (and only
-	 * that one) waits for the store. A corrupt or unknown record is ignored and reported as
-	 * `storage:error`; a failing store is reported and the breaker goes on in memory.
+	 * reload. The stored state is read on the first call to a scope: the first calls (and only
+	 * they) wait for the store, at most `storageTimeoutMs`. A corrupt or unknown record is ignored
+	 * and reported as `storage:error`; a failing store is reported and the breaker goes on in
+	 * memory (the store's one strategy: see `storageTimeoutMs`). A change is written behind the
+	 * call that caused it, handed to the call's `waitUntil`.
 	 *
 	 * The channel is opened by default only where there are tabs and workers to share with (a page
 	 * or a web worker: `document` or `WorkerGlobalScope` exists). Server runtimes (Node, Deno) keep
@@ -119,3 +135,45 @@ export interface BreakerOptions {
 	 */
 	share?: boolean;
 }
+
+/** The breaker's thresholds, resolved and checked: what a circuit reads. */
+export interface Settings {
+	consecutiveFailures: number;
+	minimumThroughput: number;
+	halfOpenProbes: number;
+	windowMs: number;
+	openMs: number;
+	maxOpenMs: number;
+	failureRatio: number;
+	/** A probe that has not settled after this long counts as failed (ms). */
+	probeTimeoutMs: number;
+}
+
+const defaults = { consecutiveFailures: 5, minimumThroughput: 10, halfOpenProbes: 1, windowMs: 30_000, openMs: 5_000, maxOpenMs: 300_000, failureRatio: 0.5 };
+
+/**
+ * Fill in the defaults and reject bad values with a `RangeError` naming the option and the value.
+ * `timeout` is ky's per-attempt `timeout` (10 s by default): a probe's time limit; with `false` or
+ * `0` a probe that never settles is given up after `maxOpenMs`.
+ */
+export const resolve = (options: BreakerOptions, timeout: unknown = 10_000): Settings => {
+	const settings = { probeTimeoutMs: 0 } as Settings;
+	for (const [key, fallback] of Object.entries(defaults) as Array<[keyof typeof defaults, number]>) {
+		const value = options[key] ?? fallback;
+		const ms = key.endsWith('Ms');
+		check(key === 'failureRatio' ? isPositiveFinite(value) && value <= 1 : ms ? isPositiveFinite(value) : isPositiveInteger(value), `breaker.${key}`, value, key === 'failureRatio' ? 'a number in (0, 1]' : ms ? 'a positive number of ms' : 'a positive integer');
+		settings[key] = value;
+	}
+
+	const { openMs, maxOpenMs } = settings;
+	check(maxOpenMs >= openMs, 'breaker.maxOpenMs', maxOpenMs, `at least breaker.openMs (${openMs})`);
+	const { probe, shared } = options;
+	for (const key of ['scope', 'isFailure'] as const) {
+		check(options[key] === undefined || typeof options[key] === 'function', `breaker.${key}`, options[key], 'a function');
+	}
+
+	check(probe === undefined || typeof probe === 'function' || (typeof probe === 'string' && probe !== ''), 'breaker.probe', probe, 'a URL or a function returning a Request');
+	check(shared === undefined || typeof shared.link === 'function', 'breaker.shared', shared, 'a coordinator');
+	settings.probeTimeoutMs = (timeout as number) || maxOpenMs;
+	return settings;
+};

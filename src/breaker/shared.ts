@@ -1,9 +1,10 @@
-import { storageError } from '../shared/deadline.js';
-import type { PolicyContext } from '../core/policy.js';
+import type { WaitUntil } from '../core/options.js';
+import type { PolicyCall, PolicyContext } from '../core/policy.js';
+import { check, isPositiveFinite } from '../core/validate.js';
 import type { SyncAnswer, SyncMessage } from '../coordinator/machine.js';
-import { decodeRecord } from './record.js';
-import type { Policy } from './resolve.js';
-import type { Circuit } from './state.js';
+import { background, storageError } from '../shared/part-store.js';
+import { readRecord, type Circuit, type Machine } from './circuit.js';
+import type { BreakerOptions, Settings } from './options.js';
 
 /**
  * What a coordinator answers: one call reports what happened since the last sync and asks for the
@@ -16,126 +17,136 @@ export interface SharedCoordinator {
 
 /** The value of `breaker({ shared })`: a coordinator, with the isolate's side of the sharing (so a breaker without one carries none of it). */
 export interface SharedBreaker extends SharedCoordinator {
-	link(context: PolicyContext, policy: Policy, cacheMs: number, timeoutMs: number): Shared;
+	/** Where a sync a call does not wait for goes when the call has no `waitUntil` of its own, if anywhere. */
+	readonly waitUntil?: WaitUntil | undefined;
+	link(context: PolicyContext, settings: Settings, options: BreakerOptions, adopt: Machine['adopt']): SharedLink;
+}
+
+/** What the breaker asks of its coordinator (see `sharedCoordinator`). */
+export interface SharedLink {
+	/** Before an attempt: a sync when the adopted state is older than `sharedCacheMs` (bounded wait); else nothing to wait for. */
+	fresh(circuit: Circuit, call: PolicyCall | undefined): Promise<unknown> | undefined;
+	/** The coordinator's probe: its grant time, `false` when another isolate holds it, `undefined` when the coordinator failed. */
+	probe(circuit: Circuit): Promise<number | false | undefined>;
+	/** An attempt's outcome, not waited for (`probe`: its start time, for a probe). */
+	report(circuit: Circuit, failed: boolean, retryAfterMs: number, probe: number | undefined, call: PolicyCall | undefined): void;
+	/** `isolate` / `reset` by hand, for every isolate (not waited for). */
+	command(circuit: Circuit, command: 'isolate' | 'reset'): void;
 }
 
 /** One scope's link to the coordinator. */
 interface Link {
-	/** When the coordinator last answered for this scope (injected clock); -Infinity before. */
-	syncedAt: number;
+	/** When the coordinator was last asked for this scope (injected clock); -Infinity before. */
+	at: number;
 	/** Outcomes not sent yet (see `SyncMessage.outcomes`). */
 	outcomes: number[];
-	syncing: Promise<boolean> | undefined;
 	/** The coordinator failed last time: `storage:error` was emitted for this episode. */
 	down: boolean;
-}
-
-class Deadline extends Error {
-	override name = 'SharedBreakerTimeout';
+	/** The coordinator's grant of this isolate's probe in flight. */
+	grant?: number | undefined;
 }
 
 /**
- * The isolate's side of a shared breaker (`breaker({ shared })`). The local circuit keeps deciding
- * every attempt from memory; the coordinator's state is adopted into it at most `cacheMs` old (the
- * first attempt after that waits for a sync, at most `timeoutMs`). Failures are reported at once
- * without making the caller wait, successes with the next sync. The half-open probe is the
- * coordinator's to grant: one in the world. A coordinator that fails or is slow leaves the local
- * breaker in charge (`storage:error`, once per episode).
+ * A `breaker({ shared })` value over any coordinator's `sync` (Durable Objects, Deno KV, your own
+ * service). The isolate's side: the local circuit keeps deciding every attempt from memory; the
+ * coordinator's state is adopted into it at most `sharedCacheMs` old — the call that finds it older
+ * syncs (waiting at most `sharedTimeoutMs`) while calls meanwhile go on with the state the isolate
+ * has, so no call waits on another's sync (in a Worker, another request's). Failures are reported at
+ * once without making the caller wait (handed to the call's `waitUntil`, else the coordinator's
+ * own), successes with the next sync. The half-open probe is the coordinator's to grant: one in the
+ * world. A coordinator that fails or is slow leaves the local breaker in charge (`storage:error`,
+ * once per episode).
  */
-export const createShared = (coordinator: SharedCoordinator, context: PolicyContext, policy: Policy, cacheMs: number, timeoutMs: number) => {
-	const links = new Map<string, Link>();
-	const shared = { consecutiveFailures: policy.consecutiveFailures, openMs: policy.openMs, maxOpenMs: policy.maxOpenMs, probeTimeoutMs: policy.probeTimeoutMs };
-	const linkOf = (scope: string): Link => {
-		let link = links.get(scope);
-		if (!link) {
-			link = { syncedAt: Number.NEGATIVE_INFINITY, outcomes: [], syncing: undefined, down: false };
-			links.set(scope, link);
-		}
-
-		return link;
-	};
-
-	const bounded = async <T>(promise: Promise<T>): Promise<T> => {
-		let timer: ReturnType<typeof setTimeout> | undefined;
-		try {
-			return await Promise.race([promise, new Promise<never>((_, reject) => {
-				timer = setTimeout(() => reject(new Deadline(`The breaker coordinator did not answer within ${timeoutMs} ms`)), timeoutMs);
-			})]);
-		} finally {
-			clearTimeout(timer);
-		}
-	};
-
-	/** Send what is pending and adopt the answer; resolves with the grant (true), or false, or undefined when the coordinator failed. */
-	const send = async (scope: string, circuit: Circuit, extra: Partial<SyncMessage> = {}): Promise<number | false | undefined> => {
-		const link = linkOf(scope);
-		const outcomes = link.outcomes.splice(0);
-		try {
-			const answer = await bounded(coordinator.sync(scope, { policy: shared, outcomes, ...extra }));
-			const record = decodeRecord(answer?.record);
-			if (!record || record.scope !== scope) {
-				throw new TypeError('The breaker coordinator answered something that is not a breaker record');
+export const sharedCoordinator = (sync: SharedCoordinator['sync'], waitUntil?: WaitUntil): SharedBreaker => ({
+	sync,
+	waitUntil,
+	link(context, settings, { sharedCacheMs = 1000, sharedTimeoutMs = 100 }, adopt) {
+		check(isPositiveFinite(sharedCacheMs) && sharedCacheMs <= 1000, 'breaker.sharedCacheMs', sharedCacheMs, 'in (0, 1000] ms');
+		check(isPositiveFinite(sharedTimeoutMs), 'breaker.sharedTimeoutMs', sharedTimeoutMs, 'a positive number of ms');
+		const { clock } = context;
+		const { consecutiveFailures, openMs, maxOpenMs, probeTimeoutMs } = settings;
+		const policy = { consecutiveFailures, openMs, maxOpenMs, probeTimeoutMs };
+		const links = new WeakMap<Circuit, Link>();
+		const linkOf = (circuit: Circuit): Link => {
+			let link = links.get(circuit);
+			if (!link) {
+				link = { at: Number.NEGATIVE_INFINITY, outcomes: [], down: false };
+				links.set(circuit, link);
 			}
 
-			link.syncedAt = context.clock.now();
-			link.down = false;
-			circuit.adopt(record, 'shared', link.syncedAt);
-			return typeof answer.granted === 'number' ? answer.granted : false;
-		} catch (error) {
-			link.syncedAt = context.clock.now(); // Asked again after cacheMs, not on every call.
-			if (!link.down) {
-				link.down = true;
-				storageError(context, 'breaker', 'shared', error, scope);
-			}
+			return link;
+		};
 
-			return undefined;
-		}
-	};
+		/** Send what is pending and adopt the answer: the grant, `false`, or `undefined` when the coordinator failed. Never rejects. */
+		const send = async (circuit: Circuit, extra?: Partial<SyncMessage>): Promise<number | false | undefined> => {
+			const { scope } = circuit.record;
+			const link = linkOf(circuit);
+			let timer: ReturnType<typeof setTimeout> | undefined;
+			try {
+				const answer = await Promise.race([sync(scope, { policy, outcomes: link.outcomes.splice(0), ...extra }), new Promise<never>((_, reject) => {
+					timer = setTimeout(reject, sharedTimeoutMs, new Error(`The breaker coordinator did not answer within ${sharedTimeoutMs} ms`));
+				})]);
+				const record = readRecord(answer?.record, clock.now(), maxOpenMs);
+				if (record?.scope !== scope) {
+					throw new TypeError('The breaker coordinator answered something that is not a breaker record');
+				}
 
-	return {
-		/** Before an attempt: a sync when the adopted state is older than `cacheMs` (bounded wait); else nothing to wait for. */
-		fresh(scope: string, circuit: Circuit): Promise<unknown> | undefined {
-			const link = linkOf(scope);
-			if (context.clock.now() - link.syncedAt < cacheMs) {
+				link.at = clock.now();
+				link.down = false;
+				adopt(circuit, record, 'shared');
+				return typeof answer.granted === 'number' ? answer.granted : false;
+			} catch (error) {
+				link.at = clock.now(); // Asked again after sharedCacheMs, not on every call.
+				if (!link.down) {
+					link.down = true;
+					storageError(context, 'breaker', 'shared', error, scope);
+				}
+
 				return undefined;
+			} finally {
+				clearTimeout(timer);
 			}
+		};
 
-			link.syncing ??= send(scope, circuit).then(() => true).finally(() => {
-				link.syncing = undefined;
-			});
-			return link.syncing;
-		},
-		/** An attempt's outcome: kept for the next sync; a failure is sent at once (not awaited). */
-		outcome(scope: string, circuit: Circuit, failed: boolean, retryAfterMs: number): void {
-			const link = linkOf(scope);
-			if (link.outcomes.length < 64) {
-				link.outcomes.push(failed ? Math.max(1, retryAfterMs) : 0);
-			}
+		const behind = (call: PolicyCall | undefined, circuit: Circuit, extra?: Partial<SyncMessage>): void => {
+			background(context, 'breaker', call?.waitUntil ?? waitUntil, async () => send(circuit, extra));
+		};
 
-			if (failed) {
-				void send(scope, circuit);
-			}
-		},
-		/** The coordinator's probe: its grant time, false when another isolate holds it, undefined when the coordinator failed. */
-		probe: async (scope: string, circuit: Circuit): Promise<number | false | undefined> => send(scope, circuit, { probe: true }),
-		/** A granted probe's outcome (not awaited). */
-		probed(scope: string, circuit: Circuit, at: number, failed: boolean): void {
-			void send(scope, circuit, { probed: { at, failed } });
-		},
-		/** `isolate` / `reset` by hand, for every isolate (not awaited). */
-		command(scope: string, circuit: Circuit, command: 'isolate' | 'reset'): void {
-			void send(scope, circuit, { command });
-		},
-	};
-};
+		return {
+			fresh(circuit) {
+				const link = linkOf(circuit);
+				const now = clock.now();
+				if (now - link.at < sharedCacheMs) {
+					return undefined;
+				}
 
-export type Shared = ReturnType<typeof createShared>;
+				link.at = now;
+				return send(circuit);
+			},
+			async probe(circuit) {
+				const granted = await send(circuit, { probe: true });
+				linkOf(circuit).grant = typeof granted === 'number' ? granted : undefined;
+				return granted;
+			},
+			report(circuit, failed, retryAfterMs, probe, call) {
+				const link = linkOf(circuit);
+				const { grant } = link;
+				if (probe !== undefined && grant !== undefined) {
+					link.grant = undefined;
+					behind(call, circuit, { probed: { at: grant, failed } });
+				} else {
+					if (link.outcomes.length < 64) {
+						link.outcomes.push(failed ? Math.max(1, retryAfterMs) : 0);
+					}
 
-/** A `breaker({ shared })` value over any coordinator's `sync` (Durable Objects, Deno KV, your own service). */
-export const sharedCoordinator = (sync: SharedCoordinator['sync']): SharedBreaker => {
-	const coordinator: SharedBreaker = {
-		sync,
-		link: (context, policy, cacheMs, timeoutMs) => createShared(coordinator, context, policy, cacheMs, timeoutMs),
-	};
-	return coordinator;
-};
+					if (failed) {
+						behind(call, circuit);
+					}
+				}
+			},
+			command(circuit, command) {
+				behind(undefined, circuit, { command });
+			},
+		};
+	},
+});

@@ -1,4 +1,5 @@
 import { sharedCoordinator, type SharedBreaker } from '../breaker/shared.js';
+import type { WaitUntil } from '../core/options.js';
 import { readState, sync, type ScopeState, type SyncAnswer, type SyncMessage } from '../coordinator/machine.js';
 
 /** What `BreakerCoordinator` uses of a Durable Object's state (no dependency on the Workers types). */
@@ -58,7 +59,9 @@ export class BreakerCoordinator {
 /**
  * The coordinator of `breaker({ shared })` over a Durable Object namespace bound to
  * `BreakerCoordinator`: one object per scope, reached with `stub.fetch`. Isolates cache its answer
- * (`sharedCacheMs`, at most 1 s) and fall back to their own breaker when it fails or is slow.
+ * (`sharedCacheMs`, at most 1 s) and fall back to their own breaker when it fails or is slow. Give
+ * each request's calls its `waitUntil` (`api.withContext(ctx)`), so a failure reported without
+ * waiting still lands after the response is sent.
  *
  * @example
  * export { BreakerCoordinator } from 'steadfetch/cloudflare';
@@ -70,11 +73,14 @@ export const coordinator = (namespace: DurableObjectNamespaceLike): SharedBreake
 		throw new RangeError('`coordinator(namespace)` needs a Durable Object namespace binding (env.<BINDING>) of the BreakerCoordinator class');
 	}
 
-	// A Worker cancels what is still running once its response is sent: each sync is handed to the
-	// request's `waitUntil` (cloudflare:workers), so a failure reported without waiting still lands.
-	// Elsewhere (tests in Node) the import fails and nothing is extended.
-	const workers = import('cloudflare:workers' as string).then((module: { waitUntil?: (promise: Promise<unknown>) => void }) => module.waitUntil, () => undefined);
-	const ask = async (scope: string, message: SyncMessage): Promise<SyncAnswer> => {
+	// A sync nobody waits for (a failure's report) is handed to the call's `waitUntil`; for a call
+	// without one, to the request's through `cloudflare:workers` (a function read once: no promise of
+	// one request is awaited in another). Elsewhere (tests in Node) the import fails: nothing extended.
+	let extend: WaitUntil | undefined;
+	import('cloudflare:workers' as string).then((module: { waitUntil?: WaitUntil }) => {
+		extend = module.waitUntil;
+	}, () => undefined);
+	return sharedCoordinator(async (scope, message) => {
 		const stub = namespace.get(namespace.idFromName(scope) as never);
 		const response = await stub.fetch('https://steadfetch.coordinator/sync', { method: 'POST', body: JSON.stringify({ scope, message }) });
 		if (!response.ok) {
@@ -82,17 +88,11 @@ export const coordinator = (namespace: DurableObjectNamespaceLike): SharedBreake
 		}
 
 		return response.json() as Promise<SyncAnswer>;
-	};
-
-	return sharedCoordinator(async (scope, message) => {
-		const answer = ask(scope, message);
-		void workers.then((waitUntil) => {
-			try {
-				waitUntil?.(answer.catch(() => undefined));
-			} catch {
-				// Outside a request: nothing to extend.
-			}
-		});
-		return answer;
+	}, (promise) => {
+		try {
+			extend?.(promise);
+		} catch {
+			// Outside a request: nothing to extend.
+		}
 	});
 };

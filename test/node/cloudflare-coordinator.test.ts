@@ -28,7 +28,7 @@ export { BreakerCoordinator };
 const clients = {};
 const broken = { idFromName: (name) => name, get: () => ({ fetch: async () => { throw new Error('Durable Object unreachable'); } }) };
 export default {
-	async fetch(request, env) {
+	async fetch(request, env, ctx) {
 		const url = new URL(request.url);
 		const mode = url.searchParams.get('mode');
 		const events = [];
@@ -36,7 +36,9 @@ export default {
 			name: mode, retry: 0, timeout: 2000, // each mode its own persisted state (the Cache API store)
 			breaker: breaker({ consecutiveFailures: 3, openMs: 1500, maxOpenMs: 3000, sharedTimeoutMs: 1000, ...(mode === 'local' ? {} : { shared: coordinator(mode === 'broken' ? broken : env.STEADFETCH) }) }),
 		});
-		const api = clients[mode];
+		// Each request hands the client its waitUntil: the state written and the failures reported behind
+		// a call outlive the response (without it, workerd would cancel them: dropped, storage:error).
+		const api = clients[mode].withContext(ctx);
 		const stop = api.on('storage:error', (event) => events.push(event.operation));
 		try {
 			const response = await api.get(url.searchParams.get('to'));

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { breaker } from '../../src/entries/breaker.js';
 import { createClient } from '../../src/entries/core.js';
-import { CircuitOpenError } from '../../src/entries/index.js';
+import { CircuitOpenError, memoryStore } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 
@@ -82,6 +82,23 @@ describe('breaker.probe', () => {
 		expect(api.breaker(server.url).state).toBe('closed');
 		api.close();
 	}, 20_000);
+
+	it('waitForHealthy probes a scope another tab opened, with no call of its own', async () => {
+		seen.length = 0;
+		healthy = false;
+		const clock = new ManualClock();
+		const name = `probe-tabs-${Math.random()}`;
+		const make = () => createClient({ clock, name, store: memoryStore, retry: 0, retryBudget: false, breaker: breaker({ consecutiveFailures: 1, openMs: 1_000, probe: '/health', share: true }) });
+		const [a, b] = [make(), make()];
+		await expect(a.get(`${server.url}/items`)).rejects.toThrow();
+		await vi.waitFor(() => expect(b.breaker(server.url).state).toBe('open'));
+		healthy = true;
+		clock.advance(1_000);
+		await b.waitForHealthy(server.url, { timeoutMs: 5_000 });
+		expect(seen).toEqual(['GET /items', 'GET /health']);
+		a.close();
+		b.close();
+	});
 
 	it('a probe that cannot be made counts as failed; bad options are a RangeError at creation', async () => {
 		const { clock, api, changes } = setup(() => {

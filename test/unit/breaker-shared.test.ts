@@ -122,7 +122,8 @@ describe('shared breaker', () => {
 		expect(await outcome(b!.api)).toBe('200');
 		expect(b!.events).toEqual(['breaker shared']);
 		expect(() => breaker({ shared: {} as never })).toThrow(/breaker\.shared/);
-		expect(() => breaker({ shared: liar, sharedCacheMs: 5_000 })).toThrow(/sharedCacheMs/);
-		expect(() => breaker({ shared: liar, sharedTimeoutMs: 0 })).toThrow(/sharedTimeoutMs/);
+		// Checked by the coordinator's side, when the client is made.
+		expect(() => createClient({ breaker: breaker({ shared: liar, sharedCacheMs: 5_000 }) })).toThrow(/sharedCacheMs/);
+		expect(() => createClient({ breaker: breaker({ shared: liar, sharedTimeoutMs: 0 }) })).toThrow(/sharedTimeoutMs/);
 	});
 });

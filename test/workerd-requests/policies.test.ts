@@ -32,6 +32,7 @@ beforeAll(async () => {
 		'hedge-dedupe': script('hedge-dedupe'),
 		breaker: script('breaker'),
 		'breaker-2': script('breaker'),
+		'breaker-dropped': script('breaker-dropped'),
 	});
 }, 60_000);
 
@@ -269,5 +270,17 @@ describe('the breaker across requests', () => {
 		const hits = origin.hits.length;
 		expect(await get('breaker-2', '/ok/brk')).toMatchObject({ error: 'CIRCUIT_OPEN' });
 		expect(origin.hits).toHaveLength(hits);
+	}, 30_000);
+
+	it('without waitUntil, the state it would write behind a call is dropped and reported (storage:error), never left running', async () => {
+		origin.state.down = true;
+		await events('breaker-dropped');
+		for (let index = 0; index < 5; index++) {
+			expect(await get('breaker-dropped', '/ok/brk-dropped')).toMatchObject({ error: 'HTTP_5XX' });
+		}
+
+		expect(await get('breaker-dropped', '/ok/brk-dropped')).toMatchObject({ error: 'CIRCUIT_OPEN' });
+		const seen = await events('breaker-dropped');
+		expect(seen.filter((event) => event.type === 'storage:error').map((event) => event.operation)).toEqual(['background']);
 	}, 30_000);
 });

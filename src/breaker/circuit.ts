@@ -1,0 +1,226 @@
+import { BucketWindow } from '../shared/window.js';
+import type { Settings } from './options.js';
+import type { BreakerSnapshot } from './snapshot.js';
+
+/**
+ * The shared and persisted form of one scope's breaker: a plain, versioned object, the same in the
+ * store (key: the scope), on the BroadcastChannel and from a coordinator. Half-open is not stored:
+ * it is derived from `reopensAt` when asked.
+ */
+export interface BreakerRecord {
+	v: 1;
+	scope: string;
+	state: 'open' | 'closed';
+	/** Epoch ms; 0 when closed. */
+	openedAt: number;
+	/** Epoch ms when a probe may go through; 0 when closed. */
+	reopensAt: number;
+	/** Opens since the last full close: the next open lasts `openMs × 2^opens` (capped). */
+	opens: number;
+	/** When this state began (epoch ms): the later record wins. */
+	at: number;
+	/** Opened by hand (`client.breaker.isolate`): open until reset. */
+	isolated?: true;
+}
+
+/**
+ * One scope's breaker. Its state is its record: every change of state is a new record, and an
+ * attempt remembers the record it started under — its outcome is ignored once the state has moved
+ * on: failures still in flight when the breaker opens cannot re-open it or stretch it, and a late
+ * answer of an expired probe cannot close it.
+ */
+export interface Circuit {
+	record: BreakerRecord;
+	consecutive: number;
+	/** Start times of this isolate's probes in flight, oldest first. */
+	probes: number[];
+	/** `breaker:half-open` was told for this open period. */
+	half: boolean;
+	/** Calls (0) and failures (1) over `windowMs`. */
+	window: BucketWindow;
+	/** The stored state was read (the first calls to a scope wait for it). */
+	read?: boolean;
+	/** The last write of the state: a probe's cross-tab lock is given back once others can read it. */
+	saved?: Promise<unknown>;
+}
+
+export type Change = 'open' | 'half-open' | 'closed';
+
+/** `admit()`: go ahead, the breaker is closed. */
+export const PASS = -1;
+/** `admit()`: go ahead as a half-open probe (a probe slot is now taken). */
+export const PROBE = -2;
+
+const closed = (scope: string, at: number): BreakerRecord => ({ v: 1, scope, state: 'closed', openedAt: 0, reopensAt: 0, opens: 0, at });
+
+/**
+ * A record from outside (the store, another tab, a coordinator), checked and bounded, or
+ * `undefined` for anything that is not one (an unknown version, a corrupt value). It opened no
+ * later than `now`, and its open period is no longer than `maxOpenMs` from then: a record written
+ * by any script of the origin (or a clock far ahead) cannot hold a scope open. An isolation stays
+ * open until reset, whatever its times say. `at` orders records only (the later wins) and is kept
+ * as written, so a record read again is known as the same one.
+ */
+export const readRecord = (value: unknown, now: number, maxOpenMs: number): BreakerRecord | undefined => {
+	const { v, scope, state, openedAt, reopensAt, opens, at, isolated } = (value ?? {}) as Partial<BreakerRecord>;
+	if (v !== 1 || typeof scope !== 'string' || scope.length > 2048 || !(state === 'open' || state === 'closed') || ![openedAt, reopensAt, at].every(Number.isFinite) || !(Number.isInteger(opens) && opens! >= 0) || (isolated ?? true) !== true) {
+		return undefined;
+	}
+
+	const from = Math.min(openedAt!, now);
+	return state === 'closed' ? closed(scope, at!) : {
+		v, scope, state, openedAt: from, reopensAt: from + Math.max(0, Math.min(reopensAt! - openedAt!, maxOpenMs)), opens: Math.min(opens!, 32), at: at!, ...(isolated ? { isolated } : {}),
+	};
+};
+
+/**
+ * The state machine of one breaker's scopes: pure over the injected time, no timers. Open and
+ * half-open are derived from timestamps when asked (`admit`, `snapshot`); `notify` hears every
+ * change.
+ */
+export const machine = (settings: Settings, notify: (circuit: Circuit, change: Change, reason: string) => void) => {
+	const { consecutiveFailures, minimumThroughput, failureRatio, halfOpenProbes, openMs, maxOpenMs, probeTimeoutMs } = settings;
+
+	/** Enter a state: no probe in flight, an empty window; then tell (`change` omitted: silently). */
+	const set = (circuit: Circuit, record: BreakerRecord, change?: Change, reason?: string): void => {
+		circuit.record = record;
+		circuit.probes = [];
+		circuit.half = false;
+		circuit.window.reset();
+		if (record.state === 'closed') {
+			circuit.consecutive = 0;
+		}
+
+		if (change) {
+			notify(circuit, change, reason!);
+		}
+	};
+
+	const open = (circuit: Circuit, now: number, reason: string, ms = 0): void => {
+		const { scope, opens } = circuit.record;
+		set(circuit, { v: 1, scope, state: 'open', openedAt: now, reopensAt: now + Math.min(maxOpenMs, ms || openMs * 2 ** opens), opens: opens + 1, at: now }, 'open', reason);
+	};
+
+	/**
+	 * A probe that has not settled within the probe timeout counts as failed (so does one that
+	 * started "later" than a clock that stepped back). And a clock that stepped back never stretches
+	 * an open period: it starts again from `now`, at most `maxOpenMs` long by the clock as it reads now.
+	 */
+	const expire = (circuit: Circuit, now: number): void => {
+		const { record, probes: [probe] } = circuit;
+		if (record.state === 'open' && !record.isolated) {
+			if (now < record.openedAt) {
+				set(circuit, { ...record, openedAt: now, reopensAt: now + Math.min(record.reopensAt - record.openedAt, maxOpenMs) });
+			} else if (probe !== undefined && (now - probe >= probeTimeoutMs || now < probe)) {
+				open(circuit, now, 'probe-timeout');
+			}
+		}
+	};
+
+	return {
+		circuit: (scope: string): Circuit => ({ record: closed(scope, -Infinity), consecutive: 0, probes: [], half: false, window: new BucketWindow(settings.windowMs) }),
+
+		/** Before an attempt: `PASS`, `PROBE`, or the ms to wait (the attempt must fail fast). */
+		admit(circuit: Circuit, now: number): number {
+			if (circuit.record.state === 'closed') {
+				return PASS;
+			}
+
+			expire(circuit, now);
+			const { record: { isolated, reopensAt }, probes } = circuit;
+			if (isolated) {
+				return maxOpenMs; // A hint: it stays open until reset by hand.
+			}
+
+			if (now < reopensAt) {
+				return reopensAt - now;
+			}
+
+			if (!circuit.half) {
+				circuit.half = true;
+				notify(circuit, 'half-open', 'open-elapsed');
+			}
+
+			return probes.length < halfOpenProbes ? probes.push(now) && PROBE : probes[0]! + probeTimeoutMs - now;
+		},
+
+		/**
+		 * The outcome of an attempt started under `record` (`probe`: its start time, for a probe):
+		 * `true` a failure (`retryAfterMs` > 0 opens it for that long), `false` a success, `undefined`
+		 * nothing to count (its probe slot is freed).
+		 */
+		count(circuit: Circuit, record: BreakerRecord, now: number, failed: boolean | undefined, retryAfterMs: number, probe?: number): void {
+			const { probes, window } = circuit;
+			if (record !== circuit.record) {
+				return;
+			}
+
+			if (probes.includes(probe!)) {
+				probes.splice(probes.indexOf(probe!), 1);
+			}
+
+			if (failed === undefined || record.isolated) {
+				return;
+			}
+
+			if (record.state === 'open') {
+				// Only probes pass an open breaker.
+				if (failed) {
+					open(circuit, now, 'probe-failed', retryAfterMs);
+				} else {
+					set(circuit, closed(record.scope, now), 'closed', 'probe-succeeded');
+				}
+
+				return;
+			}
+
+			window.add(now, 0);
+			if (!failed) {
+				circuit.consecutive = 0;
+				return;
+			}
+
+			window.add(now, 1);
+			const [calls, failures] = window.sums(now);
+			circuit.consecutive++;
+			if (retryAfterMs > 0) {
+				open(circuit, now, 'retry-after', retryAfterMs);
+			} else if (circuit.consecutive >= consecutiveFailures) {
+				open(circuit, now, 'consecutive-failures');
+			} else if (calls >= minimumThroughput && failures >= failureRatio * calls) {
+				open(circuit, now, 'failure-ratio');
+			}
+		},
+
+		/** Take a record from outside (bounded by `readRecord`) if it is newer than ours. */
+		adopt(circuit: Circuit, received: BreakerRecord, reason: string): void {
+			const { record } = circuit;
+			const opening = received.state === 'open';
+			if (received.at > record.at || (received.at === record.at && opening && record.state === 'closed')) {
+				set(circuit, received, opening || record.state === 'open' ? (opening ? 'open' : 'closed') : undefined, received.isolated && reason === 'restored' ? 'isolated' : reason);
+			}
+		},
+
+		/** Open by hand until reset (a kill switch): no probe goes, whatever the time. */
+		isolate(circuit: Circuit, now: number): void {
+			set(circuit, { ...circuit.record, state: 'open', openedAt: now, reopensAt: now, at: now, isolated: true }, 'open', 'isolated');
+		},
+
+		/** Close by hand: ends an isolation (or any open period) at once. */
+		reset(circuit: Circuit, now: number): void {
+			const { record } = circuit;
+			set(circuit, closed(record.scope, now), record.state === 'open' ? 'closed' : undefined, 'reset');
+		},
+
+		/** What `client.breaker(url)` shows now (an expired probe counted first). */
+		snapshot(circuit: Circuit, now: number): BreakerSnapshot {
+			expire(circuit, now);
+			const { consecutive: consecutiveFailures, record: { scope, state, openedAt, reopensAt, isolated } } = circuit;
+			return state === 'closed' ? { scope, state, consecutiveFailures }
+				: isolated ? { scope, state, consecutiveFailures, openedAt }
+					: { scope, state: now < reopensAt ? state : 'half-open', consecutiveFailures, openedAt, reopensAt };
+		},
+	};
+};
+
+export type Machine = ReturnType<typeof machine>;
