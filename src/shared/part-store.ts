@@ -136,5 +136,10 @@ export const background = (context: PolicyContext, part: string, waitUntil: Wait
 	}
 
 	const done = work().catch((error: unknown) => storageError(context, part, 'background', error));
-	waitUntil?.(done);
+	try {
+		waitUntil?.(done);
+	} catch (error) {
+		// A waitUntil that throws (a request context already gone) never fails the call.
+		storageError(context, part, 'background', error);
+	}
 };
