@@ -104,9 +104,13 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		const { record } = circuit;
 		const call = init?.steadfetch;
 		let done = false;
+		const { signal } = request;
 		const settle = (response?: Response, error?: unknown): void => {
 			if (!done) {
 				done = true;
+				// The listener goes with the attempt: a signal that outlives it (the caller's, shared by many
+				// calls) must not hold the attempt, its call and their input.
+				signal.removeEventListener('abort', onAbort);
 				tally(circuit, record, probe, failure(request, call, response, error), response, call);
 				after?.();
 			}
@@ -114,7 +118,8 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 
 		// ky gives up on a timed-out attempt before some runtimes (Deno, workerd) reject its aborted fetch,
 		// and a transport may ignore its signal: an attempt counts at its abort, before ky's caller sees it.
-		request.signal.addEventListener('abort', () => settle(undefined, request.signal.reason));
+		const onAbort = (): void => settle(undefined, signal.reason);
+		signal.addEventListener('abort', onAbort);
 
 		return next(request, init).then((response) => {
 			settle(response);

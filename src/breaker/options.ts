@@ -111,6 +111,7 @@ export interface BreakerOptions {
 	 * call transient (`UNKNOWN`) does not count either.
 	 * @example
 	 * isFailure: ({ response }) => (response?.status === 501 ? false : undefined)
+	 * @default undefined (`classify()` decides)
 	 */
 	isFailure?: (outcome: { response?: Response; error?: unknown }) => boolean | undefined;
 	/**

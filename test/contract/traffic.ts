@@ -63,11 +63,13 @@ export const trafficCases = (lib: Library, env: ContractEnv): ContractCase[] => 
 			},
 		},
 		{
-			name: 'traffic: identical concurrent GETs share one request (dedupe); each caller reads its body',
+			name: 'traffic: identical concurrent GETs of one request context share one request (dedupe); each caller reads its body',
 			async run() {
 				const api = make({ dedupe: lib.dedupe() });
+				// One request context (a Worker's request: withContext(ctx)); in Workers calls share only within one.
+				const here = api.withContext({ waitUntil: () => undefined });
 				const id = uid();
-				const bodies = await Promise.all([1, 2, 3].map(async () => api.get(`json?id=${id}`).json<{ n: number }>()));
+				const bodies = await Promise.all([1, 2, 3].map(async () => here.get(`json?id=${id}`).json<{ n: number }>()));
 				equal(bodies.map(({ n }) => n).join(), '1,1,1');
 				api.close();
 			},
