@@ -121,7 +121,7 @@ export const partStore = (context: PolicyContext, part: string, fallback: StoreF
 };
 
 /** Whether this runtime ends I/O with the request that started it (Cloudflare Workers). */
-const requestScoped = (): boolean => typeof navigator !== 'undefined' && navigator.userAgent === 'Cloudflare-Workers';
+export const requestScoped = (): boolean => typeof navigator !== 'undefined' && navigator.userAgent === 'Cloudflare-Workers';
 
 /**
  * Run a part's background work (cache write-behind, outbox and breaker persistence, coordinator
