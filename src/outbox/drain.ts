@@ -5,7 +5,7 @@ import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import { identityDigest } from '../shared/digest.js';
 import { webLocks } from '../shared/lock.js';
 import { requestScoped, storageError } from '../shared/part-store.js';
-import { isRecord, toEntry, type OutboxRecord, type RecordKey } from './record.js';
+import { isRecord, toEntry, type OutboxRecord } from './record.js';
 import { backoff, emitAbout, listKeys, pendingCount, splitHeaders, type FlushResult, type Queue } from './queue.js';
 import { snapshotBody } from './snapshot.js';
 
@@ -110,21 +110,25 @@ export const createDrain = (queue: Queue): Drain => {
 		return result;
 	};
 
-	/** One pass over every scope under the lock; returns when the earliest blocked head is due. */
+	/**
+	 * One pass under the lock over the pending entries, oldest first: an entry not due (or failing)
+	 * blocks its scope for the rest of the pass (FIFO per scope). Returns when the earliest blocked
+	 * entry is due.
+	 */
 	const pass = async (result: FlushResult, due: ReadonlySet<string>, waitUntil: WaitUntil | undefined): Promise<number> => {
 		const epoch = queue.epoch;
 		/** False once `clear()` or `close()` began: nothing more is sent or written back. */
 		const current = (): boolean => epoch === queue.epoch && !queue.closed;
 		const who = context.identity();
-		const identity = who === undefined ? undefined : await identityDigest(context.name, who);
+		const identity = who && await identityDigest(context.name, who);
 		const controller = new AbortController(); // Per pass, in the request that runs it: `close()` aborts its replays.
 		abort = controller;
-		const lanes = new Map<string, RecordKey[]>();
-		for (const key of await listKeys(queue)) {
-			if (!key.dead) {
-				lanes.get(key.scope)?.push(key) ?? lanes.set(key.scope, [key]);
-			}
-		}
+		const blocked = new Set(paused);
+		let wake = Infinity;
+		const block = (scope: string, at = Infinity): void => {
+			blocked.add(scope);
+			wake = Math.min(wake, at);
+		};
 
 		const bury = async (record: OutboxRecord, key: string, reason: NonNullable<OutboxRecord['deadReason']>): Promise<void> => {
 			if (current()) {
@@ -136,187 +140,160 @@ export const createDrain = (queue: Queue): Drain => {
 			}
 		};
 
-		/** One scope's lane, oldest first: the first entry not due (or failing) stops it and gives its wake time. */
-		const lane = async (scope: string, keys: RecordKey[]): Promise<number> => {
-			for (let index = 0; index < keys.length; index++) {
-				const { key, id } = keys[index]!;
-				const failed = failures;
-				const raw = current() && !paused.has(scope) ? await store.get(key) : null;
-				if (raw === null || (raw === undefined && failures !== failed)) {
-					return Infinity; // Cut short, paused, or the store failed (the run tries again after a backoff).
-				}
+		const keys = (await listKeys(queue)).filter((key) => !key.dead);
+		for (let index = 0; index < keys.length && current(); index++) {
+			const { key, id, scope } = keys[index]!;
+			const failed = failures;
+			const raw = blocked.has(scope) ? null : await store.get(key);
+			const now = clock.now();
+			if (raw === undefined && failures !== failed) {
+				block(scope); // The store failed: the run tries again after a backoff.
+			} else if (raw && !isRecord(raw)) {
+				storageError(context, 'outbox', 'decode', new TypeError('Unreadable outbox record'), key);
+				await bury({ v: 1, id, method: '', url: '', headers: {}, idempotencyKey: id, createdAt: now, attempts: 0, nextAttemptAt: now, scope, lastError: { code: 'INVALID_REQUEST', message: 'Unreadable' }, raw }, key, 'rejected');
+			}
 
-				const now = clock.now();
-				if (raw !== undefined && !isRecord(raw)) {
-					storageError(context, 'outbox', 'decode', new TypeError('The stored outbox record could not be read'), key);
-					await bury({ v: 1, id, method: '', url: '', headers: {}, idempotencyKey: id, createdAt: now, attempts: 0, nextAttemptAt: now, scope, lastError: { code: 'INVALID_REQUEST', message: 'Unreadable record' }, raw }, key, 'rejected');
-				}
+			// Gone meanwhile, unreadable, another identity's write or a newer app version's: passed over, untouched.
+			if (!isRecord(raw) || raw.identity !== identity || (raw.version ?? 1) > options.version) {
+				continue;
+			}
 
-				// Gone meanwhile, unreadable, another identity's write or a newer app version's: passed over, untouched.
-				if (!isRecord(raw) || raw.identity !== identity || (raw.version ?? 1) > options.version) {
-					continue;
-				}
+			let record = raw;
+			if (now - (record.retainFrom ?? record.createdAt) > options.retentionMs) {
+				await bury(record, key, 'expired');
+				continue;
+			}
 
-				let record = raw;
-				if (now - (record.retainFrom ?? record.createdAt) > options.retentionMs) {
-					await bury(record, key, 'expired');
-					continue;
-				}
+			if (record.nextAttemptAt > now && (record.held || !(due.has('') || due.has(scope)))) {
+				block(scope, record.nextAttemptAt);
+				continue;
+			}
 
-				if (record.nextAttemptAt > now && (record.held || !(due.has('') || due.has(scope)))) {
-					return record.nextAttemptAt;
-				}
-
-				if ((record.version ?? 1) < options.version && options.migrate) {
-					try {
-						const next = await options.migrate(toEntry(record, true), record.version ?? 1);
-						if (!next) {
-							await store.delete(key);
-							emitAbout(queue, 'outbox:discarded', record);
-							continue;
-						}
-
-						const { url, headers, body, preconditions } = next;
-						const migrated = { ...record, url, headers, body, preconditions, version: options.version };
-						if (!isRecord(migrated)) {
-							throw new TypeError('migrate() returned something else than an entry');
-						}
-
-						record = migrated;
-						await store.set(key, record);
-					} catch (error) {
-						record.lastError = { code: classify(error).code, message: String(error) };
-						await bury(record, key, 'migrate');
+			if ((record.version ?? 1) < options.version && options.migrate) {
+				try {
+					const next = await options.migrate({ ...toEntry(record), body: record.body! }, record.version ?? 1);
+					if (!next) {
+						await store.delete(key);
+						emitAbout(queue, 'outbox:discarded', record);
 						continue;
 					}
-				}
 
-				beat = now;
-				queue.inFlight.add(id);
-				let response: Response | undefined;
-				let error: unknown;
-				try {
-					response = await context.send(record.url, {
-						method: record.method, headers: { ...record.headers, ...record.preconditions }, body: record.body,
-						idempotencyKey: record.idempotencyKey, retry: 0, throwHttpErrors: false, prefix: '', searchParams: undefined,
-						signal: controller.signal, waitUntil,
-					}, true);
-				} catch (error_) {
-					error = error_;
-				}
-
-				queue.inFlight.delete(id);
-				const status = response?.status;
-				const failure = response ? classifyStatus(status!) : classify(error);
-				if (!failure) {
-					void response!.body?.cancel().catch(() => undefined);
-					await store.delete(key);
-					result.sent++;
-					emitAbout(queue, 'outbox:sent', record, { status: status! });
-					continue;
-				}
-
-				if (!isSteadfetchError(error)) {
-					record.attempts++; // It reached the network: our own refusals (open breaker, rate limit…) made no I/O.
-				}
-
-				const message = response ? `${status} ${response.statusText}`.trim() : String(error);
-				record.lastError = { code: failure.code, message, ...status && { status } };
-				if (status === 412 || (status === 409 && record.preconditions)) {
-					if (!await conflict(record, key, response!, status)) {
-						index--; // The rebased write replays now, in the entry's place.
+					const { url, headers, body, preconditions } = next;
+					const migrated = { ...record, url, headers, body, preconditions, version: options.version };
+					if (!isRecord(migrated)) {
+						throw new TypeError('migrate() returned no entry');
 					}
 
+					record = migrated;
+					await store.set(key, record);
+				} catch (error) {
+					record.lastError = { code: classify(error).code, message: String(error) };
+					await bury(record, key, 'migrate');
 					continue;
 				}
-
-				void response?.body?.cancel().catch(() => undefined);
-				if (!current()) {
-					return Infinity;
-				}
-
-				const pause = status === 401 || status === 403 || (!response && !failure.transient && failure.code !== 'INVALID_REQUEST');
-				if (!pause && (!(failure.transient || status === 409 || status === 425) || record.attempts >= options.maxAttempts)) {
-					await bury(record, key, failure.transient || status === 409 || status === 425 ? 'max-attempts' : 'rejected');
-					continue;
-				}
-
-				if (pause) {
-					paused.add(scope);
-				} else {
-					const retryAfter = parseRetryAfter(response?.headers.get('retry-after'), now);
-					const wait = retryAfter ?? (error as { retryAfterMs?: number } | undefined)?.retryAfterMs ?? backoff(queue, record.attempts);
-					// A wait from outside (Retry-After, the breaker's) never outlives the entry's retention.
-					record.nextAttemptAt = Math.min(now + (Number.isFinite(wait) ? Math.max(0, wait) : options.retentionMs), Math.max(now, (record.retainFrom ?? record.createdAt) + options.retentionMs));
-					record.held = retryAfter !== undefined;
-				}
-
-				await store.set(key, record);
-				result.failed++;
-				emitAbout(queue, 'outbox:retry', record, { nextAttemptAt: record.nextAttemptAt, code: failure.code });
-				return pause ? Infinity : record.nextAttemptAt;
 			}
 
-			return Infinity;
-		};
-
-		/** A replay met a conflict: `onConflict` decides; false when a rebased write took the entry's place. */
-		const conflict = async (record: OutboxRecord, key: string, response: Response, status: number): Promise<boolean> => {
-			emitAbout(queue, 'outbox:conflict', record, { status });
-			let verdict: unknown = 'dead';
-			let timeout: ReturnType<typeof setTimeout> | undefined;
+			beat = now;
+			queue.inFlight.add(id);
+			let response: Response | undefined;
+			let error: unknown;
 			try {
-				verdict = await Promise.race([
-					options.onConflict?.({ entry: toEntry(record), response }) ?? 'dead',
-					new Promise((resolve) => {
-						timeout = setTimeout(resolve, 10_000, 'dead');
-					}),
-				]);
-			} catch {
-				// A resolver that throws counts as 'dead'.
+				response = await context.send(record.url, {
+					method: record.method, headers: { ...record.headers, ...record.preconditions }, body: record.body,
+					idempotencyKey: record.idempotencyKey, retry: 0, throwHttpErrors: false, prefix: '', searchParams: undefined,
+					signal: controller.signal, waitUntil,
+				}, true);
+			} catch (error_) {
+				error = error_;
 			}
 
-			clearTimeout(timeout);
-			void response.body?.cancel().catch(() => undefined);
-			if (!current()) {
-				return true;
-			}
-
-			if (verdict === 'discard') {
+			queue.inFlight.delete(id);
+			const status = response?.status;
+			const failure = response ? classifyStatus(status!) : classify(error);
+			if (!failure) {
+				void response!.body?.cancel().catch(() => undefined);
 				await store.delete(key);
-				return true;
+				result.sent++;
+				emitAbout(queue, 'outbox:sent', record, { status: status! });
+				continue;
 			}
 
-			if (verdict && typeof verdict === 'object' && record.attempts < options.maxAttempts) {
+			if (!isSteadfetchError(error)) {
+				record.attempts++; // It reached the network: our own refusals (open breaker, rate limit…) made no I/O.
+			}
+
+			record.lastError = { code: failure.code, message: response ? `${status} ${response.statusText}`.trim() : String(error), ...status && { status } };
+			if (status === 412 || (status === 409 && record.preconditions)) {
+				emitAbout(queue, 'outbox:conflict', record, { status });
+				let verdict: unknown = 'dead';
+				let timeout: ReturnType<typeof setTimeout> | undefined;
+				try {
+					verdict = await Promise.race([
+						options.onConflict?.({ entry: toEntry(record), response: response! }),
+						new Promise((resolve) => {
+							timeout = setTimeout(resolve, 10_000);
+						}),
+					]);
+				} catch {
+					// A resolver that throws counts as 'dead'.
+				}
+
+				clearTimeout(timeout);
+				void response!.body?.cancel().catch(() => undefined);
+				if (verdict === 'discard' && current()) {
+					await store.delete(key);
+					continue;
+				}
+
 				try {
 					const given = verdict as { json?: unknown; body?: unknown; headers?: Record<string, string> };
-					const { body, type } = await snapshotBody(undefined, given, options.maxBodyBytes, (context.options['stringifyJson'] ?? JSON.stringify) as (value: unknown) => string);
-					const rebased: OutboxRecord = {
-						...record, ...given.headers && splitHeaders(queue, new Headers(given.headers), type), idempotencyKey: crypto.randomUUID(), nextAttemptAt: clock.now(),
-					};
-					if (body) {
-						rebased.body = body;
+					if (typeof given === 'object' && record.attempts < options.maxAttempts && current()) {
+						// A rebased write in the entry's place, replayed now (attempts go on: a resolver loop ends at maxAttempts).
+						const { body, type } = await snapshotBody(undefined, given, options.maxBodyBytes, (context.options['stringifyJson'] ?? JSON.stringify) as (value: unknown) => string);
+						const { preconditions, ...rest } = record; // Its preconditions are the ones it gives.
+						await store.set(key, { ...rest, ...given.headers && splitHeaders(queue, new Headers(given.headers), type), ...body && { body }, idempotencyKey: crypto.randomUUID(), nextAttemptAt: now });
+						result.failed++;
+						index--;
+						continue;
 					}
-
-					if (!given.headers) {
-						delete rebased.preconditions;
-					}
-
-					await store.set(key, rebased);
-					result.failed++;
-					return false;
 				} catch {
-					// A rebased write that cannot be stored (bad headers, a body over maxBodyBytes): a dead letter.
+					// Headers fetch refuses or a body over maxBodyBytes: the conflict stays a dead letter.
 				}
+
+				record.lastError = { code: 'CONFLICT', status, message: `${status} conflict` };
+				await bury(record, key, 'conflict');
+				continue;
 			}
 
-			record.lastError = { code: 'CONFLICT', status, message: `${status} conflict` };
-			await bury(record, key, 'conflict');
-			return true;
-		};
+			void response?.body?.cancel().catch(() => undefined);
+			const pause = status === 401 || status === 403 || (!response && !failure.transient && failure.code !== 'INVALID_REQUEST');
+			const retriable = failure.transient || status === 409 || status === 425;
+			if (!pause && (!retriable || record.attempts >= options.maxAttempts)) {
+				await bury(record, key, retriable ? 'max-attempts' : 'rejected');
+				continue;
+			}
 
-		const wakes = await Promise.all([...lanes].map(async ([scope, keys]) => lane(scope, keys)));
-		return Math.min(Infinity, ...wakes);
+			if (!current()) {
+				break;
+			}
+
+			if (pause) {
+				paused.add(scope);
+			} else {
+				const retryAfter = parseRetryAfter(response?.headers.get('retry-after'), now);
+				const wait = retryAfter ?? (error as { retryAfterMs?: number } | undefined)?.retryAfterMs ?? backoff(queue, record.attempts);
+				// A wait from outside (Retry-After, the breaker's) never outlives the entry's retention.
+				record.nextAttemptAt = Math.min(now + (Number.isFinite(wait) ? Math.max(0, wait) : options.retentionMs), Math.max(now, (record.retainFrom ?? record.createdAt) + options.retentionMs));
+				record.held = retryAfter !== undefined;
+			}
+
+			await store.set(key, record);
+			result.failed++;
+			emitAbout(queue, 'outbox:retry', record, { nextAttemptAt: record.nextAttemptAt, code: failure.code });
+			block(scope, pause ? Infinity : record.nextAttemptAt);
+		}
+
+		return wake;
 	};
 
 	const drain = (async (scope, waitUntil) => {

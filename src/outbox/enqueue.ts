@@ -124,13 +124,13 @@ export const createCallSide = (queue: Queue, drain: Drain) => {
 		try {
 			key = call.idempotencyKey ?? new Headers(call.options['headers'] as HeadersInit).get('idempotency-key') ?? (call.input instanceof Request ? call.input.headers.get('idempotency-key') : null) ?? crypto.randomUUID();
 		} catch (error) {
-			throw new InvalidRequestError(`A header fetch would refuse: ${(error as Error).message}`, { cause: error });
+			throw new InvalidRequestError(`Invalid header: ${(error as Error).message}`, { cause: error });
 		}
 
 		const snapshot = await snapshotBody(call.input, call.options, options.maxBodyBytes, (call.options['stringifyJson'] ?? context.options['stringifyJson'] ?? JSON.stringify) as (value: unknown) => string);
 		// The store is listed: an entry another tab or worker has just queued in this scope holds the call (FIFO).
 		if ((await listKeys(queue)).filter((entry) => !entry.dead).length >= options.maxEntries) {
-			throw new OutboxFullError(`The outbox is full (outbox.maxEntries = ${options.maxEntries}); nothing was stored or sent`);
+			throw new OutboxFullError(`The outbox is full (outbox.maxEntries): not sent`);
 		}
 
 		const { send } = snapshot;
@@ -157,7 +157,8 @@ export const createCallSide = (queue: Queue, drain: Drain) => {
 		const offline = isOffline();
 		if (call && appliesTo(call) && (offline || (call.attempts === 1 && queue.scopes.has(scope))) && !secret(request.url)) {
 			// Held before any I/O; the breaker, below this layer, never sees the attempt.
-			const hold = new SteadfetchError(offline ? 'The runtime is offline' : 'Older outbox entries of this scope are waiting', (offline ? 'OFFLINE' : 'BEHIND') as never, false);
+			const reason = offline ? 'OFFLINE' : 'BEHIND';
+			const hold = new SteadfetchError(reason, reason as never, false);
 			holds.add(hold);
 			throw hold;
 		}

@@ -95,31 +95,34 @@ export interface ResolvedOutboxOptions extends Required<Omit<OutboxOptions, 'met
 	sensitiveHeaders: ReadonlySet<string>;
 }
 
-const isFunction = (value: unknown): boolean => value === undefined || typeof value === 'function';
+const rules: Array<[string, (value: unknown) => boolean, string]> = [
+	['methods', (value) => Array.isArray(value) && value.every((method) => typeof method === 'string'), 'an array of method names'],
+	['maxEntries maxAttempts version', isPositiveInteger, 'a positive integer'],
+	['maxBodyBytes', isNonNegativeInteger, 'a non-negative integer'],
+	['retentionMs', isPositiveFinite, 'a positive finite number of ms'],
+	['maxBackoffMs baseBackoffMs', isNonNegativeFinite, 'a non-negative finite number of ms'],
+	['queuedResponse', (value) => value === 'error' || value === 'accepted', "'error' or 'accepted'"],
+	['conditional coalesce', (value) => typeof value === 'boolean', 'a boolean'],
+	['onConflict migrate', (value) => value === undefined || typeof value === 'function', 'a function'],
+];
 
 /** Fill in the defaults and reject bad values with a `RangeError` naming the option and the value. */
 export const resolveOutboxOptions = (options: OutboxOptions): ResolvedOutboxOptions => {
-	const resolved = {
+	const resolved: Record<string, unknown> = {
 		methods: ['POST', 'PUT', 'PATCH', 'DELETE'], maxEntries: 1000, maxBodyBytes: 1_048_576, retentionMs: 604_800_000, maxAttempts: 20,
 		maxBackoffMs: 300_000, baseBackoffMs: 1000, queuedResponse: 'error', sensitiveHeaders: [], conditional: false, coalesce: false, version: 1,
 		...options,
 	};
-	const { methods, maxEntries, maxBodyBytes, retentionMs, maxAttempts, maxBackoffMs, baseBackoffMs, queuedResponse, version, migrate } = resolved;
-	check(Array.isArray(methods) && methods.every((method) => typeof method === 'string'), 'outbox.methods', methods, 'an array of method names');
-	check(isPositiveInteger(maxEntries), 'outbox.maxEntries', maxEntries, 'a positive integer');
-	check(isNonNegativeInteger(maxBodyBytes), 'outbox.maxBodyBytes', maxBodyBytes, 'a non-negative integer');
-	check(isPositiveFinite(retentionMs), 'outbox.retentionMs', retentionMs, 'a positive finite number of ms');
-	check(isPositiveInteger(maxAttempts), 'outbox.maxAttempts', maxAttempts, 'a positive integer');
-	check(isNonNegativeFinite(maxBackoffMs), 'outbox.maxBackoffMs', maxBackoffMs, 'a non-negative finite number of ms');
-	check(isNonNegativeFinite(baseBackoffMs), 'outbox.baseBackoffMs', baseBackoffMs, 'a non-negative finite number of ms');
-	check(queuedResponse === 'error' || queuedResponse === 'accepted', 'outbox.queuedResponse', queuedResponse, "'error' or 'accepted'");
-	for (const flag of ['conditional', 'coalesce'] as const) {
-		check(typeof resolved[flag] === 'boolean', `outbox.${flag}`, resolved[flag], 'a boolean');
+	for (const [names, ok, expected] of rules) {
+		for (const name of names.split(' ')) {
+			check(ok(resolved[name]), `outbox.${name}`, resolved[name], expected);
+		}
 	}
 
-	check(isPositiveInteger(version), 'outbox.version', version, 'a positive integer');
-	check(isFunction(resolved.onConflict), 'outbox.onConflict', resolved.onConflict, 'a function');
-	check(isFunction(migrate), 'outbox.migrate', migrate, 'a function');
-	check(!migrate || version > 1, 'outbox.migrate', migrate, 'given with a `version` above 1 (nothing can be older than 1)');
-	return { ...resolved, methods: new Set(methods.map((method) => method.toUpperCase())), sensitiveHeaders: sensitiveSet('outbox.sensitiveHeaders', resolved.sensitiveHeaders) } as ResolvedOutboxOptions;
+	check(!resolved['migrate'] || (resolved['version'] as number) > 1, 'outbox.migrate', resolved['migrate'], 'given with a `version` above 1');
+	return {
+		...resolved,
+		methods: new Set((resolved['methods'] as string[]).map((method) => method.toUpperCase())),
+		sensitiveHeaders: sensitiveSet('outbox.sensitiveHeaders', resolved['sensitiveHeaders']),
+	} as unknown as ResolvedOutboxOptions;
 };

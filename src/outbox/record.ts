@@ -55,8 +55,8 @@ export const isRecord = (value: unknown): value is OutboxRecord => {
 		&& (record.body === undefined || record.body instanceof ArrayBuffer) && (record.identity === undefined || typeof record.identity === 'string');
 };
 
-/** The public view of a record (with its body for `migrate`): no internals, nothing shared with it. */
-export const toEntry = <B extends boolean>(record: OutboxRecord, withBody?: B): B extends true ? StoredEntry : OutboxEntry => {
+/** The public view of a record: no body, no internals, nothing shared with it. */
+export const toEntry = (record: OutboxRecord): OutboxEntry => {
 	const { v, scope, retainFrom, held, raw, body, ...entry } = record;
-	return { ...structuredClone(entry), version: record.version ?? 1, ...(withBody && body ? { body } : {}) } as never;
+	return { ...structuredClone(entry), version: record.version ?? 1 };
 };

@@ -16,7 +16,7 @@ export interface BodySnapshot {
 
 type Stringify = (value: unknown) => string;
 
-const tooLarge = (max: number): OutboxFullError => new OutboxFullError(`The body is over outbox.maxBodyBytes (${max} bytes); nothing was stored or sent`);
+const tooLarge = (max: number): OutboxFullError => new OutboxFullError(`The body is over outbox.maxBodyBytes (${max}): not sent`);
 
 /**
  * Snapshot the body of an outbox-eligible call from what the caller gave: `json` (serialized with
@@ -46,7 +46,7 @@ export const snapshotBody = async (input: unknown, { json, body }: { json?: unkn
 	}
 
 	if (body instanceof ReadableStream) {
-		throw new InvalidRequestError('A ReadableStream body cannot be stored in the outbox: pass bytes, a string, a Blob or FormData, or set `outbox: false`');
+		throw new InvalidRequestError('A ReadableStream body cannot be queued: pass bytes, or set `outbox: false`');
 	}
 
 	if (((body as Blob | undefined)?.size ?? 0) > max) {
