@@ -15,7 +15,8 @@
  * - `/doc`                   a versioned document per id: GET answers `{"version": v, "body": ...}` with a strong
  *                            `ETag: "v<v>"` (`?weak=1`: `W/"v<v>"`) and `Last-Modified` (v seconds after the epoch);
  *                            PUT, PATCH, DELETE apply once per Idempotency-Key unless `If-Match` (or
- *                            `If-Unmodified-Since`) is stale: 412; `/docstate` reads it back with its writes and 412s
+ *                            `If-Unmodified-Since`) is stale: 412; `?fail=<s>`: the first write with it answers s
+ *                            (`&times=<n>`: the first n); `/docstate` reads it back with its writes and 412s
  */
 /** A `/doc`: its version, body, the writes applied (with the precondition each carried) and the 412s answered. */
 export interface TestDoc {
@@ -24,6 +25,7 @@ export interface TestDoc {
 	writes: Array<{ method: string; body: string; key: string; ifMatch: string | null; base: number }>;
 	conflicts: number;
 	keys: Set<string>;
+	failed: number;
 }
 
 export interface TestServerState {
@@ -136,11 +138,17 @@ export const createHandler = (state: TestServerState = createState()) => async (
 
 		case 'doc': {
 			state.docs ??= new Map();
-			const doc = state.docs.get(id) ?? { version: 1, body: '', writes: [], conflicts: 0, keys: new Set() };
+			const doc = state.docs.get(id) ?? { version: 1, body: '', writes: [], conflicts: 0, keys: new Set(), failed: 0 };
 			state.docs.set(id, doc);
 			const validators = () => ({ ...cors, etag: `${url.searchParams.get('weak') ? 'W/' : ''}"v${doc.version}"`, 'last-modified': new Date(doc.version * 1000).toUTCString(), 'cache-control': 'max-age=0' });
 			if (request.method === 'GET' || request.method === 'HEAD') {
 				return json({ version: doc.version, body: doc.body }, { headers: validators() });
+			}
+
+			const fail = Number(url.searchParams.get('fail'));
+			if (fail && doc.failed < Number(url.searchParams.get('times') ?? 1)) {
+				doc.failed++;
+				return json({ error: 'scripted' }, { status: fail, headers: cors });
 			}
 
 			const key = request.headers.get('idempotency-key') ?? '';
