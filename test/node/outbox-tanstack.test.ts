@@ -1,20 +1,22 @@
 /**
  * The README recipe "Conflicts and app updates" with @tanstack/query-core: optimistic updates of a
  * write that goes through the outbox, rolled back when the outbox reports a conflict or a dead
- * letter, refetched when the write is delivered. The recipe's code is the block between the
- * `recipe` markers, as printed in the README (which imports `Client`, `mutationOptionsFor` and
- * `Delivery` from the package); the tests run it against the loopback API's `/doc`
- * (a versioned document with ETags) and a second device.
+ * letter, refetched when the write is delivered. The recipe is the `#region README` block, printed
+ * in the README with the package's names (`steadfetch`, `steadfetch/tanstack-query`) for the
+ * src/ paths; the tests run it against the loopback API's `/doc` (a versioned document with ETags)
+ * and a second device.
  */
 import * as tanstack from '@tanstack/query-core';
-import type { QueryClient, QueryKey } from '@tanstack/query-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, memoryStore, type Client } from '../../src/entries/index.js';
-import { mutationOptionsFor, type Delivery } from '../../src/entries/tanstack-query.js';
+import { createClient, memoryStore } from '../../src/entries/index.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 import { createHandler, createState } from '../helpers/server-handler.js';
 
-// recipe: start
+// #region README: Conflicts and app updates
+import type { QueryClient, QueryKey } from '@tanstack/query-core';
+import type { Client } from '../../src/entries/index.js';
+import { mutationOptionsFor, type Delivery } from '../../src/entries/tanstack-query.js';
+
 /**
  * Optimistic writes through the outbox: the change shows at once; a write the outbox queued stays
  * shown until it is delivered (then the query refetches the server's truth), and is rolled back
@@ -66,7 +68,7 @@ const optimisticWrites = (api: Client<{ outbox: true }>, queryClient: QueryClien
 		},
 	});
 };
-// recipe: end
+// #endregion
 
 interface Doc {
 	version: number;
