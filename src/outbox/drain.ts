@@ -30,9 +30,11 @@ const maxTimeout = 2_147_483_647;
 
 /**
  * Replays the outbox: one drain at a time per client, and per client name across the tabs, workers
- * and clients of a process where Web Locks exist; FIFO per scope with head-of-line blocking, scopes
- * in parallel. An entry is removed only after its successful response, so a drain cut short (a
- * closed tab) resends it, with the same Idempotency-Key, on the next drain.
+ * and clients of a process where Web Locks exist (in workerd, whose isolate has no locks, the
+ * client's own: a drain of another request is never awaited, and one silent for `staleMs` is taken
+ * over). FIFO per scope with head-of-line blocking: one pass in key order, a blocked scope skipped
+ * for the rest of it. An entry is removed only after its successful response, so a drain cut short
+ * (a closed tab) resends it, with the same Idempotency-Key, on the next drain.
  *
  * A replay's outcome is `classify()`'s, with these deliberate differences for a write already
  * queued: 409 and 425 stay retriable (an idempotency key may still be in progress), 401 and 403

@@ -1,5 +1,4 @@
-import type { EventFields } from '../core/policy.js';
-import type { PolicyContext } from '../core/policy.js';
+import type { EventFields, PolicyContext } from '../core/policy.js';
 import type { OutboxEventType } from '../core/event-types.js';
 import type { PartStore } from '../shared/part-store.js';
 import { sensitiveOf } from '../shared/sensitive-of.js';
