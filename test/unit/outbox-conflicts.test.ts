@@ -282,7 +282,7 @@ describe('outbox versions and migrate', () => {
 		const calls: Array<[string, number, string]> = [];
 		const api = h.make({ store: () => store, outbox: { version: 3, migrate: (old, from) => {
 			calls.push([old.id, from, new TextDecoder().decode(old.body)]);
-			return { ...old, url: old.url.replace('m1', 'm1&fail=1'), headers: { ...old.headers, 'x-shape': '3' }, body: new TextEncoder().encode('new shape').buffer as ArrayBuffer };
+			return { ...old, url: old.url.replace('m1', 'm1&migrated=1'), headers: { ...old.headers, 'x-shape': '3' }, body: new TextEncoder().encode('new shape').buffer as ArrayBuffer };
 		} } });
 		win.setOnline(true, false);
 		const events = h.record(api, 'outbox:sent', 'outbox:retry');
@@ -291,7 +291,7 @@ describe('outbox versions and migrate', () => {
 		expect(calls).toEqual([[entry.id, 1, 'old shape']]); // once, whatever the replays
 		const [sent] = h.seen.filter((request) => request.method === 'PUT' && request.url.includes('m1'));
 		expect(sent).toMatchObject({ body: 'new shape', headers: { 'x-shape': '3', 'idempotency-key': entry.idempotencyKey } });
-		expect(sent!.url).toContain('m1&fail=1');
+		expect(sent!.url).toContain('m1&migrated=1');
 		expect(events.map((event) => event.type)).toEqual(['outbox:sent']);
 	});
 
