@@ -325,6 +325,12 @@ export const createDrain = (queue: Queue): Drain => {
 
 	drain.clear = async (who) => {
 		queue.epoch++;
+		if (!requestScoped()) {
+			// The replay under way here ends now instead of holding the lock (in workerd the pass may be
+			// another request's: it only stops writing).
+			abort?.abort(new DOMException('The outbox was cleared', 'AbortError'));
+		}
+
 		const identity = who === undefined ? undefined : await identityDigest(context.name, who);
 		await locked(async () => {
 			for (const { key } of await listKeys(queue)) {

@@ -214,6 +214,20 @@ describe('outbox queue', () => {
 		expect(events).toMatchObject([{ code: 'BEHIND' }]);
 	});
 
+	it('clear() while a replay hangs ends that replay at once instead of waiting for it, and nothing comes back', async () => {
+		const api = h.make({ outbox: true });
+		win.setOnline(false);
+		await api.post('hang?id=clear-hang', { json: { a: 1 } }).catch(() => undefined);
+		win.setOnline(true, false);
+		const flushing = api.outbox.flush();
+		await until(() => h.seen.some((request) => request.url.includes('clear-hang'))); // the replay is in flight, the origin never answers
+		await api.clear(); // before: waited for the replay's timeout (10 s) under the drain's lock
+		expect(await flushing).toMatchObject({ sent: 0, remaining: 0 });
+		expect(await api.outbox.size()).toBe(0);
+		expect(await api.outbox.deadLetters()).toEqual([]);
+		expect(await h.store.keys()).toEqual([]);
+	});
+
 	it('a store that rejects writes: storage:error, the entry is kept in memory and still delivered', async () => {
 		const broken = memoryStore('broken');
 		let failing = true;
