@@ -4,6 +4,7 @@ import { client } from './client.js';
 import { shortUrl } from './dom.js';
 import { apiOrigin, cdnOrigin } from './handlers.js';
 import { log, model } from './model.js';
+import { updateSim } from './sim.js';
 import { queued } from './writes.js';
 
 /** How many items the reads cycle through: after one round every item is in the stale cache. */
@@ -62,4 +63,42 @@ export const writeItem = async (): Promise<void> => {
 export const burst = async (): Promise<void> => {
 	const calls = [readItem, readItem, readItem, readItem, readItem, readItem, readAvatar, writeItem, writeItem, writeItem];
 	await Promise.all(calls.map(async (call) => call()));
+};
+
+/** The note's ETag as this tab last read it (the version its edit is based on). */
+let noteSeen = '"v1"';
+let edits = 0;
+
+/** Edit the note: read it (a stale copy will do offline), then PUT the new text with `If-Match` of the version read. */
+export const editNote = async (): Promise<void> => {
+	const url = `${apiOrigin}/notes/1`;
+	try {
+		noteSeen = (await client.get(url)).headers.get('etag') ?? noteSeen;
+	} catch {
+		// No copy at all: the edit is based on the version read before.
+	}
+
+	const text = `Buy milk and ${++edits} eggs`;
+	try {
+		const response = await client.put(url, { json: { text }, headers: { 'If-Match': noteSeen } });
+		model.calls.writesSent++;
+		log('call', `PUT ${shortUrl(url)} (If-Match ${noteSeen}) → ${response.status}`, 'good');
+		noteSeen = response.headers.get('etag') ?? noteSeen; // the version this tab wrote
+	} catch (error) {
+		if (error instanceof OutboxQueuedError) {
+			queued(error.entryId);
+			log('call', `PUT ${shortUrl(url)} (If-Match ${noteSeen}) → queued in the outbox`, 'info');
+		} else {
+			model.calls.writesFailed++;
+			log('call', `PUT ${shortUrl(url)} (If-Match ${noteSeen}) → failed: ${classify(error).status ?? classify(error).code}`, 'bad');
+		}
+	}
+};
+
+/** Another device edits the note (on the server, whatever this browser's network): its version moves on. */
+export const editElsewhere = async (): Promise<void> => {
+	const { note } = updateSim((state) => {
+		state.note = { ...state.note, version: state.note.version + 1, text: `Edited on another device (v${state.note.version + 1})` };
+	});
+	log('call', `another device edited the note: now v${note.version}`, 'warn');
 };

@@ -8,6 +8,7 @@
  */
 import { createClient } from 'steadfetch';
 import { health } from 'steadfetch/health';
+import { readSim } from './sim.js';
 import './worker.js'; // The simulated API answers before the client exists.
 
 export const client = createClient({
@@ -17,9 +18,14 @@ export const client = createClient({
 	retry: { limit: 2, backoffLimit: 1_000 },
 	breaker: { consecutiveFailures: 5, openMs: 5_000, maxOpenMs: 20_000 },
 	staleCache: { maxStaleMs: 3_600_000 },
-	outbox: { baseBackoffMs: 1_000, maxBackoffMs: 8_000, maxAttempts: 6 },
+	outbox: {
+		baseBackoffMs: 1_000, maxBackoffMs: 8_000, maxAttempts: 6,
+		// A queued edit that meets a newer note (412): a dead letter, or (the "rebase" choice) the same
+		// edit again on the note's current version, which then overwrites it knowingly.
+		onConflict: ({ entry, response }) => readSim().resolver === 'rebase' ? { headers: { ...entry.headers, 'if-match': response.headers.get('etag') ?? '' } } : 'dead',
+	},
 	health: health(), // latency and top errors in the breaker panel
 });
 
 /** Shown in the page, so a person knows what the panels are tuned to. */
-export const settings = 'timeout 2 s · 2 retries · breaker opens after 5 failures, for 5 s · outbox: 6 attempts, backoff 1–8 s';
+export const settings = 'timeout 2 s · 2 retries · breaker opens after 5 failures, for 5 s · outbox: 6 attempts, backoff 1–8 s, onConflict: dead letter or rebase';

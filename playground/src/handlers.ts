@@ -4,6 +4,8 @@
  * - `https://api.example.test` — `GET /items/:id` and `POST /items`; every fault control acts on it.
  *   `POST /items` applies a write once per `Idempotency-Key` (a repeated key gets the first answer
  *   again and is counted as a duplicate), like a server built for retries.
+ *   `GET /notes/1` answers a note with `ETag: "v<version>"`; `PUT /notes/1` applies an edit once
+ *   per `Idempotency-Key` when its `If-Match` names the current version, else 412 Precondition Failed.
  * - `https://cdn.example.test` — `GET /avatars/:id`, always healthy: a second origin, with its own
  *   breaker, that keeps working while the API is down.
  *
@@ -84,6 +86,37 @@ export const handlers = [
 			}
 		});
 		return json({ id, name: body.name ?? 'Order', duplicate }, { status: duplicate ? 200 : 201 });
+	}),
+
+	http.get(`${apiOrigin}/notes/1`, async () => {
+		const failed = await faults();
+		const { note } = readSim();
+		return failed ?? json({ text: note.text, version: note.version }, { headers: { etag: `"v${note.version}"` } });
+	}),
+
+	http.put(`${apiOrigin}/notes/1`, async ({ request }) => {
+		const failed = await faults();
+		if (failed) {
+			return failed;
+		}
+
+		const key = request.headers.get('idempotency-key') ?? '';
+		const { text } = await request.json().catch(() => ({})) as { text?: string };
+		let status = 200;
+		const state = updateSim((sim) => {
+			if (sim.applied[key] !== undefined) {
+				sim.counters.duplicates++;
+			} else if (request.headers.get('if-match') !== `"v${sim.note.version}"`) {
+				sim.note.conflicts++;
+				status = 412;
+			} else {
+				sim.counters.applied++;
+				sim.applied[key] = sim.note.version;
+				sim.note = { ...sim.note, version: sim.note.version + 1, text: text ?? '' };
+			}
+		});
+		const { note } = state;
+		return json(status === 412 ? { error: 'The note changed meanwhile', version: note.version } : { text: note.text, version: note.version }, { status, headers: { etag: `"v${note.version}"` } });
 	}),
 
 	http.get(`${cdnOrigin}/avatars/:id`, async ({ params }) => {

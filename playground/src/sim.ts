@@ -31,12 +31,22 @@ export interface ServerCounters {
 	duplicates: number;
 }
 
+/** A note two devices edit (`/notes/1`): its version (the ETag is `"v<version>"`), text, and the 412s answered. */
+export interface Note {
+	version: number;
+	text: string;
+	conflicts: number;
+}
+
 export interface SimState {
 	online: boolean;
 	faults: Faults;
 	counters: ServerCounters;
 	/** Idempotency-Key → id of the item the write created. */
 	applied: Record<string, number>;
+	note: Note;
+	/** What the client's `onConflict` does with a queued edit that meets a newer note: a dead letter, or a rebase on it. */
+	resolver: 'dead' | 'rebase';
 }
 
 const key = 'steadfetch-playground:sim';
@@ -48,6 +58,8 @@ const initial = (): SimState => ({
 	faults: defaultFaults(),
 	counters: { requests: 0, applied: 0, duplicates: 0 },
 	applied: {},
+	note: { version: 1, text: 'Buy milk', conflicts: 0 },
+	resolver: 'dead',
 });
 
 export const readSim = (): SimState => {
@@ -61,6 +73,8 @@ export const readSim = (): SimState => {
 				faults: { ...fresh.faults, ...parsed.faults },
 				counters: { ...fresh.counters, ...parsed.counters },
 				applied: parsed.applied ?? {},
+				note: { ...fresh.note, ...parsed.note },
+				resolver: parsed.resolver === 'rebase' ? 'rebase' : 'dead',
 			};
 		}
 	} catch {

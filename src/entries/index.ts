@@ -25,7 +25,7 @@ export type { CacheOptions } from '../cache/options.js';
 export type { OutboxOptions } from '../outbox/options.js';
 export { breaker } from '../breaker/index.js';
 export { staleCache, isStale } from '../cache/index.js';
-export { outbox, outboxSyncHandler, type SyncEventLike } from '../outbox/index.js';
+export { outbox, outboxSyncHandler, type SyncEventLike, type ConflictResolution, type StoredEntry } from '../outbox/index.js';
 
 /** A mission slot's value as the core takes it: a policy, `false`, or what the core will reject by name. */
 const fill = (value: unknown, make: (options: object) => Policy, on: boolean): unknown =>

@@ -1,100 +1,112 @@
-import { sensitiveOf } from '../shared/sensitive-of.js';
-import { identityDigest } from '../shared/digest.js';
-import { splitSensitive } from '../shared/sensitive.js';
-import { withoutIo } from './settle.js';
-import type { PolicyCall, PolicyContext, RunOptions } from '../core/policy.js';
+import type { PolicyCall, RunOptions } from '../core/policy.js';
+import { isOffline, parseRetryAfter } from '../core/runtime.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { classify } from '../errors/classify.js';
+import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { OutboxFullError } from '../errors/OutboxFullError.js';
 import { OutboxQueuedError } from '../errors/OutboxQueuedError.js';
-import { backoffDelay } from './backoff.js';
-import { isOffline, parseRetryAfter } from '../core/runtime.js';
-import type { Drainer } from './drainer.js';
-import { OutboxHold } from './hold.js';
-import type { ResolvedOutboxOptions } from './options.js';
-import type { QueueStore } from './queue-store.js';
-import { dropSet, makeKey, storedRequestHeaders, type OutboxRecord } from './record.js';
-import { snapshotBody } from './snapshot.js';
+import { isSteadfetchError, SteadfetchError } from '../errors/SteadfetchError.js';
+import { identityDigest } from '../shared/digest.js';
+import { background } from '../shared/part-store.js';
+import { sensitiveOf } from '../shared/sensitive-of.js';
+import { splitSensitive } from '../shared/sensitive.js';
+import type { Drain } from './drain.js';
+import { isRecord, makeKey, type OutboxRecord } from './record.js';
+import { backoff, emitAbout, listKeys, splitHeaders, type Queue } from './queue.js';
+import { snapshotBody, type BodySnapshot } from './snapshot.js';
 import { registerSync } from './sync.js';
 
-interface Deps {
-	context: PolicyContext;
-	options: ResolvedOutboxOptions;
-	queue: QueueStore;
-	drainer: Drainer;
-	/** Called on every eligible call (lets a deferred start drain run where timers were not allowed). */
-	touch(): void;
-}
-
-const orderKey = Symbol.for('steadfetch.outbox.order');
-
 /**
- * The sequence number of an entry's key: one counter for every client of the realm (page, worker,
- * process), made on first use, so entries that clients of one name write within the same millisecond
- * keep the order they were written in (FIFO per scope across clients, not only within one).
+ * The sequence number of an entry's key, after its creation time: one counter for every client
+ * this module serves, so entries that clients of one name write within the same millisecond keep
+ * the order they were written in.
  */
-const nextSeq = (): number => {
-	const realm = globalThis as { [orderKey]?: { seq: number } };
-	realm[orderKey] ??= { seq: 0 };
-	return realm[orderKey].seq++;
-};
+let sequence = 0;
+
+/** Internal: what the layer throws, before any I/O, to stop an eligible call that must be queued instead. */
+const holds = new WeakSet<object>();
+
+/** Coalesced methods: a queued PUT or DELETE supersedes these. */
+const overwritten = /^(PUT|PATCH|DELETE)$/;
 
 /**
  * The call side of the outbox: `wrap` snapshots and checks an eligible call before any I/O, fixes its
  * Idempotency-Key, and stores it when it cannot be delivered; `layer` holds an eligible attempt that
- * must not go out (offline, or older entries of its scope waiting) and turns any successful
- * response of a scope with pending entries into a drain trigger.
+ * must not go out (offline: `OFFLINE`; entries of its scope waiting: `BEHIND`, FIFO) and makes a good
+ * answer of a scope with pending entries a drain trigger. Both ask the queue, which owns the state.
  */
-export const createCallSide = ({ context, options, queue, drainer, touch }: Deps) => {
-	/** Eligible calls in flight → the scopes that had pending entries when the call started. */
-	const tracked = new WeakMap<PolicyCall, ReadonlySet<string>>();
+export const createCallSide = (queue: Queue, drain: Drain) => {
+	const { context, options, store } = queue;
+	const { clock } = context;
 
-	const dropped = dropSet([...options.sensitiveHeaders, ...sensitiveOf(context).headers]);
 	/** A URL with a sensitive query parameter is never stored: the call goes as with `outbox: false`. */
 	const secret = (url: string): boolean => splitSensitive(url, sensitiveOf(context).params).found !== undefined;
 
-	const appliesTo = (call: PolicyCall): boolean => {
-		const flag = call.options['outbox'];
-		return flag === true || (flag !== false && options.methods.has(call.method));
-	};
+	const appliesTo = ({ replay, options: { outbox }, method }: PolicyCall): boolean => !replay && (outbox === true || (outbox !== false && options.methods.has(method)));
 
-	const enqueue = async (call: PolicyCall, request: Request, snapshot: Awaited<ReturnType<typeof snapshotBody>>, error: unknown, idempotencyKey: string): Promise<Response> => {
-		const now = context.clock.now();
-		const hold = error instanceof OutboxHold;
-		const scope = context.scopeOf(request.url);
-		const { code } = hold ? { code: error.reason } : classify(error);
-		const headers = storedRequestHeaders(request.headers, dropped);
-		const type = snapshot.contentType;
-		if (type && (type.startsWith('multipart/form-data') || !headers['content-type'])) {
-			headers['content-type'] = type;
-		}
-
+	const enqueue = async (call: PolicyCall, request: Request, snapshot: BodySnapshot, error: unknown, idempotencyKey: string): Promise<Response> => {
+		const now = clock.now();
+		const { method, url } = request;
+		const scope = context.scopeOf(url);
 		const id = crypto.randomUUID();
-		// A wait from outside (the server's Retry-After, the breaker's) never outlives the entry's retention.
-		const given = hold ? 0 : (error as { retryAfterMs?: number }).retryAfterMs
-			?? parseRetryAfter((error as { response?: Response }).response?.headers.get('retry-after'), now)
-			?? backoffDelay(1, options.baseBackoffMs, options.maxBackoffMs, context.random);
-		const waitMs = Number.isFinite(given) ? Math.min(Math.max(0, given), options.retentionMs) : options.retentionMs;
+		const { code } = holds.has(error as object) ? error as SteadfetchError : classify(error);
 		const identity = call.identity === undefined ? undefined : await identityDigest(context.name, call.identity);
 		const record: OutboxRecord = {
-			v: 1, id, method: request.method, url: request.url, headers, idempotencyKey,
-			createdAt: now, attempts: hold || withoutIo.has(code) ? 0 : 1, nextAttemptAt: now + waitMs, scope,
-			...(identity === undefined ? {} : { identity }),
-			...(snapshot.body ? { body: snapshot.body } : {}),
-			...(hold ? {} : { lastError: { code, message: error instanceof Error ? error.message : String(error), ...statusOf(error) } }),
+			v: 1, id, method, url, ...splitHeaders(queue, request.headers, snapshot.type), idempotencyKey, createdAt: now,
+			attempts: isSteadfetchError(error) ? 0 : 1, nextAttemptAt: now, scope, version: options.version,
 		};
-		await queue.set(makeKey('p', now, nextSeq(), id, scope), record);
-		context.emit('outbox:queued', { scope, method: record.method, url: record.url, entryId: id, idempotencyKey: record.idempotencyKey, attempts: record.attempts, code });
+		if (identity !== undefined) {
+			record.identity = identity;
+		}
+
+		if (snapshot.body) {
+			record.body = snapshot.body;
+		}
+
+		if (!holds.has(error as object)) {
+			const status = (error as { response?: Response }).response?.status;
+			record.lastError = { code, message: String(error), ...status && { status } };
+			const retryAfter = parseRetryAfter((error as { response?: Response }).response?.headers.get('retry-after'), now);
+			const wait = retryAfter ?? (error as { retryAfterMs?: number }).retryAfterMs ?? backoff(queue, 1);
+			// A wait from outside (the server's Retry-After, the breaker's) never outlives the entry's retention.
+			record.nextAttemptAt += Number.isFinite(wait) ? Math.min(Math.max(0, wait), options.retentionMs) : options.retentionMs;
+			record.held = retryAfter !== undefined;
+		}
+
+		if (!record.preconditions && options.conditional && overwritten.test(method)) {
+			// The stale cache's copy of this URL for this identity, if it has one (its documented hook).
+			const validator = await Promise.resolve().then(async () => context.hooks.validatorOf?.(url, call.identity)).catch(() => undefined);
+			const etag = validator?.etag;
+			const precondition = etag && !etag.startsWith('W/') ? { 'if-match': etag } : validator?.lastModified ? { 'if-unmodified-since': validator.lastModified } : undefined;
+			if (precondition) {
+				record.preconditions = precondition;
+			}
+		}
+
+		if (options.coalesce && (method === 'PUT' || method === 'DELETE')) {
+			for (const key of await listKeys(queue)) {
+				const old = !key.dead && key.scope === scope && !queue.inFlight.has(key.id) ? await store.get(key.key) : undefined;
+				if (isRecord(old) && old.url === url && old.identity === identity && overwritten.test(old.method)) {
+					await store.delete(key.key);
+					emitAbout(queue, 'outbox:superseded', old);
+				}
+			}
+		}
+
+		await store.set(makeKey('p', now, sequence++, id, scope), record);
+		queue.scopes.add(scope);
+		emitAbout(queue, 'outbox:queued', record, { code });
 		registerSync(context.name);
-		if (!isOffline()) {
-			void drainer.trigger();
+		if (record.nextAttemptAt > now) {
+			drain.arm(record.nextAttemptAt);
+		} else if (!isOffline()) {
+			// Queued behind older entries of its scope: they may be due.
+			background(context, 'outbox', call.waitUntil, async () => drain(undefined, call.waitUntil));
 		}
 
 		if (options.queuedResponse === 'accepted') {
 			return new Response(JSON.stringify({ queued: true, entryId: id }), {
-				status: 202,
-				statusText: 'Accepted',
-				headers: { 'content-type': 'application/json', 'steadfetch-outbox-entry': id },
+				status: 202, statusText: 'Accepted', headers: { 'content-type': 'application/json', 'steadfetch-outbox-entry': id },
 			});
 		}
 
@@ -102,31 +114,36 @@ export const createCallSide = ({ context, options, queue, drainer, touch }: Deps
 	};
 
 	const wrap = async (call: PolicyCall, next: (extra?: RunOptions) => Promise<Response>): Promise<Response> => {
-		touch();
-		const snapshot = await snapshotBody(call.input, call.options, options.maxBodyBytes, context.options['stringifyJson'] as ((value: unknown) => string) | undefined);
-		const { send } = snapshot;
-		// Online, the call may go out at once: list the store, so an entry another tab or worker has
-		// just queued in its scope holds it (FIFO). Offline, it is held whatever the scopes say, and
-		// this context's view of the keys serves (see QueueStore): no store I/O before the write.
-		await queue.load(!isOffline());
-		const pending = queue.pending();
-		if (pending.length >= options.maxEntries) {
-			throw new OutboxFullError(`The outbox is full (outbox.maxEntries = ${options.maxEntries}); nothing was stored or sent`);
+		if (!queue.started) {
+			// Where no timer could start it (workerd), the first eligible call starts the drain.
+			queue.started = true;
+			background(context, 'outbox', call.waitUntil, async () => drain(undefined, call.waitUntil));
 		}
 
-		const key = call.idempotencyKey ?? callerKey(call) ?? crypto.randomUUID();
-		tracked.set(call, new Set(pending.map((entry) => entry.scope)));
+		let key: string;
+		try {
+			key = call.idempotencyKey ?? new Headers(call.options['headers'] as HeadersInit).get('idempotency-key') ?? (call.input instanceof Request ? call.input.headers.get('idempotency-key') : null) ?? crypto.randomUUID();
+		} catch (error) {
+			throw new InvalidRequestError(`Invalid header: ${(error as Error).message}`, { cause: error });
+		}
+
+		const snapshot = await snapshotBody(call.input, call.options, options.maxBodyBytes, (call.options['stringifyJson'] ?? context.options['stringifyJson'] ?? JSON.stringify) as (value: unknown) => string);
+		// The store is listed: an entry another tab or worker has just queued in this scope holds the call (FIFO).
+		if ((await listKeys(queue)).filter((entry) => !entry.dead).length >= options.maxEntries) {
+			throw new OutboxFullError(`The outbox is full (outbox.maxEntries): not sent`);
+		}
+
+		const { send } = snapshot;
 		try {
 			// The first attempt sends the bytes a replay will, with the entry's key; offline, the layer
 			// below holds it without I/O, so ky need not copy the request for retries.
 			return await next({
-				headers: { 'idempotency-key': key, ...(send && 'bytes' in send ? { 'content-type': send.contentType } : {}) },
-				...(send ? 'json' in send ? { stringifyJson: () => send.json } : { body: send.bytes } : {}),
-				...(isOffline() ? { retry: { limit: 0 } } : {}),
+				headers: { 'idempotency-key': key, ...send && 'type' in send && { 'content-type': send.type } },
+				...send && ('json' in send ? { stringifyJson: () => send.json } : { body: send.bytes }),
+				...isOffline() && { retry: { limit: 0 } },
 			});
 		} catch (error) {
-			const queueable = error instanceof OutboxHold || (call.signal?.aborted !== true && classify(error).transient);
-			if (!queueable || !call.request || secret(call.request.url)) {
+			if (!(holds.has(error as object) || (!call.signal?.aborted && classify(error).transient)) || !call.request || secret(call.request.url)) {
 				throw error;
 			}
 
@@ -134,42 +151,28 @@ export const createCallSide = ({ context, options, queue, drainer, touch }: Deps
 		}
 	};
 
-	const layer: Layer = (next) => (request, init) => {
-		const state = init?.steadfetch;
-		const waiting = state && tracked.get(state);
-		// Nothing to hold and nothing pending to trigger: the common case costs no promise of its own.
-		return !waiting && !queue.hasPending() ? next(request, init) : held(next, request, init, waiting);
-	};
-
-	const held = async (next: FetchLike, request: Request, init: FetchInit | undefined, waiting: ReadonlySet<string> | undefined): Promise<Response> => {
-		const state = init?.steadfetch;
-		if (state && waiting && !secret(request.url)) {
-			const reason = isOffline() ? 'OFFLINE' : state.attempts === 1 && waiting.has(context.scopeOf(request.url)) ? 'BEHIND' : undefined;
-			if (reason) {
-				// Held before any I/O; the breaker, below this layer, never sees the attempt.
-				throw new OutboxHold(reason);
-			}
+	const held = async (next: FetchLike, request: Request, init: FetchInit | undefined): Promise<Response> => {
+		const call = init?.steadfetch;
+		const scope = context.scopeOf(request.url);
+		const offline = isOffline();
+		if (call && appliesTo(call) && (offline || (call.attempts === 1 && queue.scopes.has(scope))) && !secret(request.url)) {
+			// Held before any I/O; the breaker, below this layer, never sees the attempt.
+			const reason = offline ? 'OFFLINE' : 'BEHIND';
+			const hold = new SteadfetchError(reason, reason as never, false);
+			holds.add(hold);
+			throw hold;
 		}
 
 		const response = await next(request, init);
-		if (response.ok && !drainer.draining && queue.hasPending()) {
-			const scope = context.scopeOf(request.url);
-			if (queue.hasPending(scope)) {
-				void drainer.trigger({ force: scope, unpause: scope });
-			}
+		if (response.ok && queue.scopes.has(scope) && !queue.running) {
+			background(context, 'outbox', call?.waitUntil, async () => drain(scope, call?.waitUntil));
 		}
 
 		return response;
 	};
 
+	// Nothing pending and online, the common case: ky's attempt as is, no promise of ours.
+	const layer: Layer = (next) => (request, init) => queue.scopes.size > 0 || isOffline() ? held(next, request, init) : next(request, init);
+
 	return { appliesTo, wrap, layer };
-};
-
-/** The `Idempotency-Key` the caller put on the request itself (per-call headers or a Request input), if any. */
-const callerKey = ({ input, options }: PolicyCall): string | undefined =>
-	new Headers(options['headers'] as HeadersInit | undefined).get('idempotency-key') ?? (input instanceof Request ? input.headers.get('idempotency-key') : null) ?? undefined;
-
-const statusOf = (error: unknown): { status?: number } => {
-	const status = (error as { response?: { status?: unknown } }).response?.status;
-	return typeof status === 'number' ? { status } : {};
 };

@@ -4,6 +4,7 @@ import { resolveOutboxOptions, type OutboxOptions } from './options.js';
 import { createOutbox } from './outbox.js';
 
 export { outboxSyncHandler, type SyncEventLike } from './sync.js';
+export type { ConflictResolution, StoredEntry } from './types.js';
 
 /**
  * The offline outbox, for the `outbox` slot of `createClient` (see `OutboxOptions`). Bad options

@@ -1,5 +1,6 @@
 import { check, isNonNegativeFinite, isNonNegativeInteger, isPositiveFinite, isPositiveInteger } from '../core/validate.js';
 import { sensitiveSet } from '../core/runtime.js';
+import type { ConflictResolution, OutboxEntry, StoredEntry } from './types.js';
 
 /** Options of the offline outbox (`outbox`). */
 export interface OutboxOptions {
@@ -24,8 +25,8 @@ export interface OutboxOptions {
 	 */
 	retentionMs?: number;
 	/**
-	 * Attempts of one entry (the original call, when it was sent, counts as the first) before it
-	 * becomes a dead letter (`max-attempts`). A 401/403 answer does not count toward it.
+	 * Attempts of one entry that reached the network (the original call, when it did, counts as the
+	 * first) before it becomes a dead letter (`max-attempts`). A 401/403 pauses instead.
 	 * @default 20
 	 */
 	maxAttempts?: number;
@@ -46,53 +47,82 @@ export interface OutboxOptions {
 	 */
 	queuedResponse?: 'error' | 'accepted';
 	/**
-	 * More headers never to store, by name, any case (Authorization, Cookie and Proxy-Authorization
-	 * never are). Anything but header names throws a `RangeError` at `createClient`.
+	 * More headers never to store, by name, any case, beside the client's `sensitiveHeaders`
+	 * (Authorization, Cookie and Proxy-Authorization never are). Anything but header names throws a
+	 * `RangeError` at creation.
 	 * @default []
 	 */
 	sensitiveHeaders?: string[];
+	/**
+	 * Capture a validator for PUT, PATCH and DELETE: queued while the stale cache holds a copy of the
+	 * same URL for the same identity, the write is replayed with `If-Match: <its strong ETag>` (else
+	 * `If-Unmodified-Since: <its Last-Modified>`), unless it carries a precondition of its own.
+	 * @default false
+	 */
+	conditional?: boolean;
+	/**
+	 * Called when a replay meets a conflict (412, or 409 when the entry has a precondition), with the
+	 * entry and the response (its body readable). Resolves to `'discard'`, `'dead'`, or a rebased
+	 * write `{ json?, body?, headers? }` queued in the entry's place (same method, URL and attempts, a
+	 * new Idempotency-Key; `headers` replace the stored ones and give its preconditions). Throwing, or
+	 * taking longer than 10 000 ms, counts as `'dead'`. Without it: a dead letter (`conflict`).
+	 */
+	onConflict?: (conflict: { entry: OutboxEntry; response: Response }) => ConflictResolution | Promise<ConflictResolution>;
+	/**
+	 * Queuing a PUT or DELETE removes the pending PUT, PATCH and DELETE entries of the same URL and
+	 * identity that no replay of this client has under way (`outbox:superseded` for each). Never a POST.
+	 * @default false
+	 */
+	coalesce?: boolean;
+	/**
+	 * The version of the app's writes, recorded in each entry; `migrate` brings older entries up to it.
+	 * Entries of a newer version (a tab not yet updated) are left alone.
+	 * @default 1
+	 */
+	version?: number;
+	/**
+	 * Runs once before the next replay of an entry of an older `version`: the entry it returns
+	 * (`url`, `headers`, `body` may change) replaces it; `null` drops it (`outbox:discarded`); a throw
+	 * makes it a dead letter (`migrate`). Needs `version` above 1.
+	 */
+	migrate?: (entry: StoredEntry, fromVersion: number) => StoredEntry | null | Promise<StoredEntry | null>;
 }
 
 /** Outbox options with every default filled in. */
-export interface ResolvedOutboxOptions {
+export interface ResolvedOutboxOptions extends Required<Omit<OutboxOptions, 'methods' | 'sensitiveHeaders' | 'onConflict' | 'migrate'>>, Pick<OutboxOptions, 'onConflict' | 'migrate'> {
 	methods: ReadonlySet<string>;
-	maxEntries: number;
-	maxBodyBytes: number;
-	retentionMs: number;
-	maxAttempts: number;
-	maxBackoffMs: number;
-	baseBackoffMs: number;
-	queuedResponse: 'error' | 'accepted';
-	/** Lower-case names of the headers never stored. */
+	/** Lower-case names of the headers never stored (beside the client's). */
 	sensitiveHeaders: ReadonlySet<string>;
 }
 
-const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((item) => typeof item === 'string');
+const rules: Array<[string, (value: unknown) => boolean, string]> = [
+	['methods', (value) => Array.isArray(value) && value.every((method) => typeof method === 'string'), 'an array of method names'],
+	['maxEntries maxAttempts version', isPositiveInteger, 'a positive integer'],
+	['maxBodyBytes', isNonNegativeInteger, 'a non-negative integer'],
+	['retentionMs', isPositiveFinite, 'a positive finite number of ms'],
+	['maxBackoffMs baseBackoffMs', isNonNegativeFinite, 'a non-negative finite number of ms'],
+	['queuedResponse', (value) => value === 'error' || value === 'accepted', "'error' or 'accepted'"],
+	['conditional coalesce', (value) => typeof value === 'boolean', 'a boolean'],
+	['onConflict migrate', (value) => value === undefined || typeof value === 'function', 'a function'],
+];
 
 /** Fill in the defaults and reject bad values with a `RangeError` naming the option and the value. */
 export const resolveOutboxOptions = (options: OutboxOptions): ResolvedOutboxOptions => {
-	const {
-		methods = ['POST', 'PUT', 'PATCH', 'DELETE'], maxEntries = 1000, maxBodyBytes = 1_048_576, retentionMs = 604_800_000,
-		maxAttempts = 20, maxBackoffMs = 300_000, baseBackoffMs = 1000, queuedResponse = 'error', sensitiveHeaders = [],
-	} = options;
-	check(isStringArray(methods), 'outbox.methods', methods, 'an array of method names');
-	check(isPositiveInteger(maxEntries), 'outbox.maxEntries', maxEntries, 'a positive integer');
-	check(isNonNegativeInteger(maxBodyBytes), 'outbox.maxBodyBytes', maxBodyBytes, 'a non-negative integer');
-	check(isPositiveFinite(retentionMs), 'outbox.retentionMs', retentionMs, 'a positive finite number of ms');
-	check(isPositiveInteger(maxAttempts), 'outbox.maxAttempts', maxAttempts, 'a positive integer');
-	check(isNonNegativeFinite(maxBackoffMs), 'outbox.maxBackoffMs', maxBackoffMs, 'a non-negative finite number of ms');
-	check(isNonNegativeFinite(baseBackoffMs), 'outbox.baseBackoffMs', baseBackoffMs, 'a non-negative finite number of ms');
-	check(queuedResponse === 'error' || queuedResponse === 'accepted', 'outbox.queuedResponse', queuedResponse, "'error' or 'accepted'");
-	const sensitive = sensitiveSet('outbox.sensitiveHeaders', sensitiveHeaders);
-	return {
-		methods: new Set(methods.map((method) => method.toUpperCase())),
-		maxEntries,
-		maxBodyBytes,
-		retentionMs,
-		maxAttempts,
-		maxBackoffMs,
-		baseBackoffMs,
-		queuedResponse,
-		sensitiveHeaders: sensitive,
+	const resolved: Record<string, unknown> = {
+		methods: ['POST', 'PUT', 'PATCH', 'DELETE'], maxEntries: 1000, maxBodyBytes: 1_048_576, retentionMs: 604_800_000, maxAttempts: 20,
+		maxBackoffMs: 300_000, baseBackoffMs: 1000, queuedResponse: 'error', sensitiveHeaders: [], conditional: false, coalesce: false, version: 1,
+		...options,
 	};
+	for (const [names, ok, expected] of rules) {
+		for (const name of names.split(' ')) {
+			check(ok(resolved[name]), `outbox.${name}`, resolved[name], expected);
+		}
+	}
+
+	check(!resolved['migrate'] || (resolved['version'] as number) > 1, 'outbox.migrate', resolved['migrate'], 'given with a `version` above 1');
+	return {
+		...resolved,
+		methods: new Set((resolved['methods'] as string[]).map((method) => method.toUpperCase())),
+		sensitiveHeaders: sensitiveSet('outbox.sensitiveHeaders', resolved['sensitiveHeaders']),
+	} as unknown as ResolvedOutboxOptions;
 };

@@ -1,116 +1,62 @@
-import { storedHeaders } from '../shared/stored-headers.js';
-import type { OutboxEntry } from './types.js';
+import type { OutboxEntry, StoredEntry } from './types.js';
 
 /**
- * One stored mutation, as it lives in the store: a versioned plain object, structured-clonable,
- * with the body as bytes. Never holds a sensitive header (see `storedRequestHeaders`).
+ * One stored mutation, as it lives in the store: a versioned plain object (`v: 1`), structured-clonable,
+ * with the body as bytes. Never holds a sensitive header. Records written before `version` existed
+ * have none: they are of version 1.
  */
-export interface OutboxRecord extends OutboxEntry {
+export interface OutboxRecord extends Omit<StoredEntry, 'version'> {
 	v: 1;
-	/** The breaker scope of `url` (the origin by default): the FIFO lane of the entry. */
+	version?: number;
+	/** The scope of `url` (the origin by default): the FIFO lane of the entry. */
 	scope: string;
-	/** The body bytes, if the request had a body. `headers['content-type']` describes them. */
-	body?: ArrayBuffer;
 	/** Set by `outbox.retry(id)`: retention counts from here instead of `createdAt`. */
 	retainFrom?: number;
+	/** `nextAttemptAt` is the server's `Retry-After`: a drain that makes entries due now still waits for it. */
+	held?: boolean;
 	/** For a record that could not be read: the raw stored value, kept so nothing is lost. */
 	raw?: unknown;
-	/** The digest of the identity the entry was queued under (replayed only under it), if any. */
-	identity?: string;
 }
 
-export type RecordState = 'p' | 'd';
-
 /**
- * Store keys: `<p|d>|<createdAt>|<seq>|<id>|<scope>`. Pending (`p`) and dead (`d`) entries, sorted by
- * creation time then a per-client counter, so the keys alone give FIFO order, the count and the
- * scope of every entry without reading a record.
+ * A record's store key, `<p|d>|<createdAt>|<seq>|<id>|<scope>`: pending (`p`) or dead (`d`), then
+ * creation time and a sequence number, so the keys alone give FIFO order, the count and the scope of
+ * every entry without reading a record.
  */
 export interface RecordKey {
 	key: string;
-	state: RecordState;
+	dead: boolean;
 	id: string;
 	scope: string;
-	createdAt: number;
 }
 
-const pad = (value: number, length: number): string => String(value).padStart(length, '0');
+export const makeKey = (state: 'p' | 'd', createdAt: number, seq: number, id: string, scope: string): string =>
+	`${state}|${String(Math.max(0, Math.floor(createdAt))).padStart(15, '0')}|${String(seq % 1e6).padStart(6, '0')}|${id}|${encodeURIComponent(scope)}`;
 
-export const makeKey = (state: RecordState, createdAt: number, seq: number, id: string, scope: string): string =>
-	`${state}|${pad(Math.max(0, Math.floor(createdAt)), 15)}|${pad(seq % 1e6, 6)}|${id}|${encodeURIComponent(scope)}`;
-
-/** Parse a store key; `undefined` for keys that are not ours. */
+/** Parse a store key; `undefined` for keys that are not the outbox's. */
 export const parseKey = (key: string): RecordKey | undefined => {
-	const parts = key.split('|');
-	if (parts.length !== 5 || (parts[0] !== 'p' && parts[0] !== 'd')) {
-		return undefined;
-	}
-
-	let scope: string;
+	const [state, , , id, scope, more] = key.split('|');
 	try {
-		scope = decodeURIComponent(parts[4]!);
+		return (state === 'p' || state === 'd') && scope !== undefined && more === undefined ? { key, dead: state === 'd', id: id!, scope: decodeURIComponent(scope) } : undefined;
 	} catch {
 		return undefined;
 	}
-
-	return { key, state: parts[0], id: parts[3]!, scope, createdAt: Number(parts[1]) };
 };
 
-/** The same entry under the other state. */
-export const withState = (key: string, state: RecordState): string => state + key.slice(1);
+/** A header set as stored: an object of strings. */
+const isHeaders = (value: unknown): boolean => typeof value === 'object' && value !== null && Object.values(value).every((item) => typeof item === 'string');
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
-
-/** Whether a stored value is a readable v1 record. */
+/** Whether a stored value is a readable record (distrust what storage hands back). */
 export const isRecord = (value: unknown): value is OutboxRecord => {
-	if (!isObject(value) || value['v'] !== 1) {
-		return false;
-	}
-
-	const { id, method, url, headers, idempotencyKey, createdAt, attempts, nextAttemptAt, scope, body } = value;
-	return typeof id === 'string' && typeof method === 'string' && typeof url === 'string' && typeof scope === 'string'
-		&& typeof idempotencyKey === 'string' && idempotencyKey !== ''
-		&& isObject(headers) && Object.values(headers).every((header) => typeof header === 'string')
-		&& [createdAt, attempts, nextAttemptAt].every((number) => typeof number === 'number' && Number.isFinite(number))
-		&& (body === undefined || body instanceof ArrayBuffer)
-		&& (value['identity'] === undefined || (typeof value['identity'] === 'string' && value['identity'].length <= 128));
+	const record = value as OutboxRecord | undefined;
+	return record?.v === 1 && [record.id, record.method, record.url, record.scope, record.idempotencyKey].every((text) => typeof text === 'string')
+		&& record.idempotencyKey !== '' && isHeaders(record.headers) && (record.preconditions === undefined || isHeaders(record.preconditions))
+		&& [record.createdAt, record.attempts, record.nextAttemptAt, record.version ?? 1].every(Number.isFinite)
+		&& (record.body === undefined || record.body instanceof ArrayBuffer) && (record.identity === undefined || typeof record.identity === 'string');
 };
 
-/** The public view of a record: no body, no internals. */
+/** The public view of a record: no body, no internals, nothing shared with it. */
 export const toEntry = (record: OutboxRecord): OutboxEntry => {
-	const { id, method, url, headers, idempotencyKey, createdAt, attempts, nextAttemptAt, lastError, deadReason, identity } = record;
-	return {
-		id, method, url, headers: { ...headers }, idempotencyKey, createdAt, attempts, nextAttemptAt,
-		...(identity === undefined ? {} : { identity }),
-		...(lastError ? { lastError: { ...lastError } } : {}),
-		...(deadReason ? { deadReason } : {}),
-	};
+	const { v, scope, retainFrom, held, raw, body, ...entry } = record;
+	return { ...structuredClone(entry), version: record.version ?? 1 };
 };
-
-/**
- * The request headers an entry keeps: without the sensitive ones (added again at replay by the
- * client's default headers and `beforeRequest` hooks), `Idempotency-Key` (stored as the entry's key)
- * and `Content-Length`. `drop` is `dropSet(sensitive)`.
- */
-export const storedRequestHeaders = (headers: Headers, drop: ReadonlySet<string>): Record<string, string> =>
-	Object.fromEntries(storedHeaders(headers, drop));
-
-/** What `storedRequestHeaders` leaves out, given the sensitive header names. */
-export const dropSet = (sensitive: Iterable<string>): ReadonlySet<string> => new Set([...sensitive, 'idempotency-key', 'content-length']);
-
-/** A dead record standing in for a stored value that could not be read. */
-export const unreadableRecord = (parsed: RecordKey, raw: unknown, now: number, message: string): OutboxRecord => ({
-	v: 1,
-	id: parsed.id,
-	method: '',
-	url: '',
-	headers: {},
-	idempotencyKey: parsed.id,
-	createdAt: parsed.createdAt,
-	attempts: 0,
-	nextAttemptAt: now,
-	scope: parsed.scope,
-	lastError: { code: 'UNREADABLE', message },
-	deadReason: 'rejected',
-	raw,
-});

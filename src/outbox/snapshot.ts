@@ -6,83 +6,64 @@ import { readCapped } from '../shared/read-capped.js';
 export interface BodySnapshot {
 	body?: ArrayBuffer;
 	/** The Content-Type the bytes were made with (`multipart/form-data; boundary=...` for FormData). */
-	contentType?: string;
+	type?: string | undefined;
 	/**
-	 * What the first attempt must send instead of what the caller gave, so a replay is byte-identical
-	 * to it: the JSON text as serialized here, or a multipart body with the boundary stored.
+	 * What the first attempt sends instead of what the caller gave, so a replay is byte-identical to
+	 * it: the JSON text as serialized here, or FormData's bytes with their boundary.
 	 */
-	send?: { json: string } | { bytes: ArrayBuffer; contentType: string };
+	send?: { json: string } | { bytes: ArrayBuffer; type: string };
 }
 
 type Stringify = (value: unknown) => string;
 
-const serialize = (json: unknown, stringify: Stringify): string => {
-	let text: unknown;
-	try {
-		text = stringify(json);
-	} catch (error) {
-		throw new InvalidRequestError(`The \`json\` body cannot be serialized: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-	}
-
-	if (typeof text !== 'string') {
-		throw new InvalidRequestError(`The \`json\` body cannot be serialized: \`stringifyJson\` returned ${typeof text}, not a string`);
-	}
-
-	return text;
-};
+const tooLarge = (max: number): OutboxFullError => new OutboxFullError(`The body is over outbox.maxBodyBytes (${max}): not sent`);
 
 /**
- * Snapshot the body of an outbox-eligible call from what the caller gave: `json` (serialized with the
- * call's or the client's `stringifyJson`, else `JSON.stringify`), `body`, or a `Request` input's
- * body. Reads at most `maxBodyBytes + 1` bytes: a larger body is refused with `OutboxFullError`
- * once the limit is passed, never read whole. A `ReadableStream` body or a `json` body that cannot be
- * serialized is an `InvalidRequestError`. No network I/O happens here.
+ * Snapshot the body of an outbox-eligible call from what the caller gave: `json` (serialized with
+ * `stringify`), `body`, or a `Request` input's body. Reads at most `maxBodyBytes + 1` bytes: a larger
+ * body is refused with `OutboxFullError`, never read whole. A `ReadableStream` body or a `json` body
+ * that cannot be serialized is an `InvalidRequestError`. No network I/O.
  */
-export const snapshotBody = async (input: unknown, options: Readonly<Record<string, unknown>>, maxBodyBytes: number, clientStringify: Stringify | undefined): Promise<BodySnapshot> => {
-	const { json, body } = options;
+export const snapshotBody = async (input: unknown, { json, body }: { json?: unknown; body?: unknown }, max: number, stringify: Stringify): Promise<BodySnapshot> => {
 	if (json !== undefined) {
-		const text = serialize(json, (options['stringifyJson'] as Stringify | undefined) ?? clientStringify ?? JSON.stringify);
+		let text: unknown;
+		try {
+			text = stringify(json);
+		} catch (error) {
+			text = error;
+		}
+
+		if (typeof text !== 'string') {
+			throw new InvalidRequestError(`The \`json\` body cannot be serialized: ${text instanceof Error ? text.message : `\`stringifyJson\` returned ${typeof text}`}`, { cause: text });
+		}
+
 		const bytes = new TextEncoder().encode(text);
-		if (bytes.byteLength > maxBodyBytes) {
-			throw tooLarge(bytes.byteLength, maxBodyBytes);
+		if (bytes.byteLength > max) {
+			throw tooLarge(max);
 		}
 
-		return { body: bytes.buffer as ArrayBuffer, contentType: 'application/json', send: { json: text } };
+		return { body: bytes.buffer as ArrayBuffer, type: 'application/json', send: { json: text } };
 	}
 
-	let source: Response | Request | undefined;
-	if (body !== undefined && body !== null) {
-		if (typeof ReadableStream !== 'undefined' && body instanceof ReadableStream) {
-			throw new InvalidRequestError('A ReadableStream body cannot be stored in the outbox: pass bytes, a string, a Blob or FormData, or set `outbox: false`');
-		}
-
-		if (typeof Blob !== 'undefined' && body instanceof Blob && body.size > maxBodyBytes) {
-			throw tooLarge(body.size, maxBodyBytes);
-		}
-
-		source = new Response(body as BodyInit);
-	} else if (input instanceof Request && input.body) {
-		source = input.clone();
+	if (body instanceof ReadableStream) {
+		throw new InvalidRequestError('A ReadableStream body cannot be queued: pass bytes, or set `outbox: false`');
 	}
 
+	if (((body as Blob | undefined)?.size ?? 0) > max) {
+		throw tooLarge(max);
+	}
+
+	const source = body != null ? new Response(body as BodyInit) : input instanceof Request && input.body ? input.clone() : undefined;
 	if (!source) {
 		return {};
 	}
 
-	const bytes = await readCapped(source, maxBodyBytes);
+	const bytes = await readCapped(source, max);
 	if (!bytes) {
-		throw tooLarge(undefined, maxBodyBytes);
+		throw tooLarge(max);
 	}
 
-	const contentType = source.headers.get('content-type') ?? undefined;
-	const multipart = typeof FormData !== 'undefined' && body instanceof FormData && contentType !== undefined;
-	return {
-		body: bytes,
-		...(contentType ? { contentType } : {}),
-		// FormData gets a new boundary each time it is serialized: the first attempt sends the stored one.
-		...(multipart ? { send: { bytes, contentType } } : {}),
-	};
+	const type = source.headers.get('content-type') ?? undefined;
+	// FormData gets a new boundary each time it is serialized: the first attempt sends these bytes.
+	return { body: bytes, type, ...(body instanceof FormData && type ? { send: { bytes, type } } : {}) };
 };
-
-const tooLarge = (size: number | undefined, max: number): OutboxFullError =>
-	new OutboxFullError(`The body (${size === undefined ? 'more than that' : `${size} bytes`}) is over outbox.maxBodyBytes (${max}); nothing was stored or sent`);

@@ -20,21 +20,10 @@ export interface SyncEventLike {
  * controls it. Best effort: the other triggers do not depend on it.
  */
 export const registerSync = (name: string): void => {
-	const tag = `${outboxSyncTag}:${name}`;
-	try {
-		const own = (globalThis as { registration?: SyncRegistrationLike }).registration;
-		if (own?.sync) {
-			own.sync.register(tag).catch(() => undefined);
-			return;
-		}
-
-		const container = typeof navigator === 'undefined' ? undefined : (navigator as { serviceWorker?: ServiceWorkerContainer }).serviceWorker;
-		if (container?.controller) {
-			container.ready.then(async (registration) => (registration as SyncRegistrationLike).sync?.register(tag)).catch(() => undefined);
-		}
-	} catch {
-		// No Background Sync here.
-	}
+	const register = async (registration?: SyncRegistrationLike): Promise<void> => registration?.sync?.register(`${outboxSyncTag}:${name}`);
+	const own = (globalThis as { registration?: SyncRegistrationLike }).registration;
+	const container = (globalThis as { navigator?: { serviceWorker?: ServiceWorkerContainer } }).navigator?.serviceWorker;
+	(own ? register(own) : container?.controller ? container.ready.then(async (registration) => register(registration as SyncRegistrationLike)) : undefined)?.catch(() => undefined);
 };
 
 /**

@@ -1,22 +1,36 @@
-/** One stored mutation. */
+/** One stored mutation, as `list()`, `deadLetters()`, `onConflict` and `migrate` see it. */
 export interface OutboxEntry {
 	id: string;
 	method: string;
 	url: string;
-	/** Never holds a sensitive header (Authorization, Cookie, Proxy-Authorization, `outbox.sensitiveHeaders`). */
+	/** Never holds a sensitive header (Authorization, Cookie, Proxy-Authorization, `sensitiveHeaders`). */
 	headers: Record<string, string>;
 	/** Sent as `Idempotency-Key` on every attempt and replay. */
 	idempotencyKey: string;
 	/** Epoch ms. */
 	createdAt: number;
+	/** Attempts that reached the network. */
 	attempts: number;
 	/** Epoch ms. */
 	nextAttemptAt: number;
 	lastError?: { code: string; status?: number; message: string };
-	deadReason?: 'rejected' | 'expired' | 'max-attempts';
+	deadReason?: 'rejected' | 'expired' | 'max-attempts' | 'conflict' | 'migrate';
+	/** The outbox `version` the entry was queued under. */
+	version: number;
+	/** `If-Match`, `If-Unmodified-Since`, `If-None-Match` (lower-case names), sent on every replay. */
+	preconditions?: Record<string, string>;
 	/** A digest of the identity the entry was queued under (the client's `identity` option), if any; never the identity itself. */
 	identity?: string;
 }
+
+/** An entry with its body, as `migrate` gets it and returns it. */
+export interface StoredEntry extends OutboxEntry {
+	/** The body bytes; `headers['content-type']` describes them. */
+	body?: ArrayBuffer;
+}
+
+/** What `onConflict` resolves to: drop the entry, make it a dead letter, or a rebased write in its place. */
+export type ConflictResolution = 'discard' | 'dead' | { json?: unknown; body?: BodyInit; headers?: Record<string, string> };
 
 /** `client.outbox`. */
 export interface Outbox {
@@ -25,9 +39,12 @@ export interface Outbox {
 	/** Pending entries, oldest first. */
 	list(): Promise<OutboxEntry[]>;
 	deadLetters(): Promise<OutboxEntry[]>;
-	/** Replay what is due now. */
+	/**
+	 * Replay every pending entry of the current identity now, before its backoff is over (an entry a
+	 * server's `Retry-After` holds waits for it), and end the 401/403 pause.
+	 */
 	flush(): Promise<{ sent: number; failed: number; dead: number; remaining: number }>;
-	/** Move a dead letter back to pending. */
+	/** Move a dead letter back to pending (attempts and retention start again). */
 	retry(id: string): Promise<void>;
 	/** Remove a pending entry or dead letter. */
 	discard(id: string): Promise<void>;

@@ -121,6 +121,7 @@ export const partStore = (context: PolicyContext, part: string, fallback: StoreF
 	return view;
 };
 
+export { requestScoped } from '../core/runtime.js';
 
 /**
  * Run a part's background work (cache write-behind, outbox and breaker persistence, coordinator

@@ -10,6 +10,16 @@ export const outboxCases = (lib: Library, env: ContractEnv): ContractCase[] => {
 	const make = (outbox: OutboxOptions, more: ClientOptions = {}) =>
 		createClient({ baseUrl: base, store: autoStore, name: `contract-outbox-${uid()}`, retry: 0, breaker: false, staleCache: false, outbox, ...more }) as ReturnType<typeof createClient<{ outbox: true }>>;
 	const applied = async (id: string) => (await (await fetch(`${base}applied?id=${id}`)).json()) as { applied: Array<{ key: string; body: string }>; duplicates: number };
+	/** The test API's versioned document: its state, and an edit made by "another device". */
+	const docState = async (id: string) => (await (await fetch(`${base}docstate?id=${id}`)).json()) as { version: number; body: string; conflicts: number; writes: Array<{ body: string; ifMatch: string | null }> };
+	const editElsewhere = async (id: string, body: string) => {
+		equal((await fetch(`${base}doc?id=${id}`, { method: 'PUT', body })).status, 200, 'the other device\'s edit');
+	};
+	/** A store that outlives a client, as the runtime's own persisted store does across a reload (memory in Node needs sharing by hand). */
+	const persisted = () => {
+		const store = lib.memoryStore('contract-reload');
+		return env.runtime === 'node' ? () => store : autoStore;
+	};
 
 	const cases: Array<[string, () => Promise<void>]> = [
 		['a mutation that fails transiently is queued (OutboxQueuedError) and delivered once, with the same Idempotency-Key, by flush()', async () => {
@@ -97,6 +107,93 @@ export const outboxCases = (lib: Library, env: ContractEnv): ContractCase[] => {
 			} finally {
 				await api.clear();
 				api.close();
+			}
+		}],
+		['a replay whose precondition fails (the resource changed meanwhile) is a conflict: one 412, outbox:conflict, a dead letter CONFLICT, nothing overwritten', async () => {
+			const api = make({ baseBackoffMs: 60_000 });
+			try {
+				const id = uid();
+				const etag = (await fetch(`${base}doc?id=${id}`)).headers.get('etag')!;
+				const events: string[] = [];
+				api.on('outbox:conflict', (event) => events.push(`conflict ${event.status}`));
+				api.on('outbox:dead', (event) => events.push(`dead ${event.deadReason} ${event.code}`));
+				ok(await rejects(api.put(`doc?id=${id}&fail=503`, { body: 'mine', headers: { 'If-Match': etag } })) instanceof lib.OutboxQueuedError);
+				deepEqual((await api.outbox.list())[0]?.preconditions, { 'if-match': etag });
+				await editElsewhere(id, 'theirs');
+				deepEqual(await api.outbox.flush(), { sent: 0, failed: 0, dead: 1, remaining: 0 });
+				deepEqual(events, ['conflict 412', 'dead conflict CONFLICT']);
+				const [letter] = await api.outbox.deadLetters();
+				deepEqual([letter?.deadReason, letter?.lastError?.code, letter?.lastError?.status], ['conflict', 'CONFLICT', 412]);
+				const state = await docState(id);
+				deepEqual([state.body, state.conflicts], ['theirs', 1]);
+			} finally {
+				await api.clear();
+				api.close();
+			}
+		}],
+		['onConflict rebases the write on the current version: a new Idempotency-Key, the given precondition, applied once', async () => {
+			const api = make({
+				baseBackoffMs: 60_000,
+				onConflict: async ({ response }) => ({ body: 'rebased', headers: { 'If-Match': response.headers.get('etag')! } }),
+			});
+			try {
+				const id = uid();
+				await rejects(api.put(`doc?id=${id}&fail=503`, { body: 'mine', headers: { 'If-Match': '"v1"' } }));
+				const [queued] = await api.outbox.list();
+				await editElsewhere(id, 'theirs');
+				deepEqual(await api.outbox.flush(), { sent: 1, failed: 1, dead: 0, remaining: 0 });
+				const state = await docState(id);
+				deepEqual([state.body, state.conflicts, state.writes.map((write) => write.ifMatch)], ['rebased', 1, [null, '"v2"']]);
+				ok(queued?.idempotencyKey !== undefined);
+			} finally {
+				await api.clear();
+				api.close();
+			}
+		}],
+		['coalesce: PUTs of one URL queued behind a waiting POST leave only the last (outbox:superseded for the others); the POST is never coalesced', async () => {
+			const api = make({ baseBackoffMs: 60_000, coalesce: true });
+			try {
+				const id = uid();
+				let superseded = 0;
+				api.on('outbox:superseded', () => superseded++);
+				// The POST fails (503) and waits a minute; the PUTs are queued behind it, never sent.
+				for (const [method, body] of [['post', 'p'], ['put', '1'], ['put', '2'], ['put', '3']] as const) {
+					ok(await rejects(api[method](`doc?id=${id}&fail=503`, { body })) instanceof lib.OutboxQueuedError);
+				}
+
+				equal(superseded, 2);
+				equal(await api.outbox.size(), 2);
+				deepEqual(await api.outbox.flush(), { sent: 2, failed: 0, dead: 0, remaining: 0 });
+				deepEqual((await docState(id)).writes.map((write) => write.body), ['p', '3']);
+			} finally {
+				await api.clear();
+				api.close();
+			}
+		}],
+		['an entry queued under version 1 is migrated once by the next client version (a reload), on the runtime\'s persisted store', async () => {
+			const store = persisted();
+			const name = `contract-migrate-${uid()}`;
+			const id = uid();
+			const first = createClient({ baseUrl: base, store, name, retry: 0, breaker: false, staleCache: false, outbox: { baseBackoffMs: 60_000 } });
+			await rejects(first.put(`doc?id=${id}&fail=503`, { json: { title: 'v1 shape' } }));
+			first.close();
+			let migrations = 0;
+			const next = createClient({
+				baseUrl: base, store, name, retry: 0, breaker: false, staleCache: false,
+				outbox: { version: 2, migrate: (entry, from) => {
+					migrations++;
+					const old = JSON.parse(new TextDecoder().decode(entry.body)) as { title: string };
+					return { ...entry, body: new TextEncoder().encode(JSON.stringify({ name: old.title, from })).buffer as ArrayBuffer };
+				} },
+			});
+			try {
+				deepEqual((await next.outbox.list()).map((entry) => entry.version), [1]);
+				deepEqual(await next.outbox.flush(), { sent: 1, failed: 0, dead: 0, remaining: 0 });
+				equal(migrations, 1);
+				deepEqual((await docState(id)).writes.map((write) => write.body), ['{"name":"v1 shape","from":1}']);
+			} finally {
+				await next.clear();
+				next.close();
 			}
 		}],
 	];

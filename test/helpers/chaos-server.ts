@@ -3,6 +3,9 @@
  * behaviour (503 bursts, 429 with Retry-After, hangs, connection resets mid-body, refused
  * connections, flapping availability, health) and, inside each, picks per-request faults from a
  * seeded random source. It applies writes deduped on Idempotency-Key and counts what it applied.
+ *
+ * `/docs/<n>` are versioned documents (`ETag: "<version>"`): a PUT applies once per Idempotency-Key
+ * when its `If-Match` is current, else 412; `bump(n)` is a second writer changing a document.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +26,14 @@ export interface ChaosStats {
 	deduped: number;
 	resets: number;
 	hung: number;
+	/** Document writes applied, by their `writeId`: more than 1 is a duplicate. */
+	docWrites: Map<string, number>;
+	/** 412s answered to document writes whose `If-Match` was stale. */
+	conflicts: number;
+	/** Document writes applied without an `If-Match`: each one could overwrite another writer's change unseen. */
+	blind: number;
+	/** Changes made by the second writer. */
+	bumps: number;
 }
 
 export interface ChaosServer {
@@ -30,6 +41,8 @@ export interface ChaosServer {
 	stats: ChaosStats;
 	/** The mode now in force. */
 	readonly mode: ChaosMode;
+	/** A second writer changes document `n` (its version moves on). */
+	bump(n: number): void;
 	/** Run the script; resolves when the last segment ends. `onSegment` is told each start (ms since start). */
 	play(script: Segment[], onSegment?: (segment: Segment, at: number) => void): Promise<void>;
 	close(): Promise<void>;
@@ -37,8 +50,9 @@ export interface ChaosServer {
 
 export const startChaosServer = async (seed: number): Promise<ChaosServer> => {
 	const random = seededRandom(seed);
-	const stats: ChaosStats = { requests: 0, applied: new Map(), deduped: 0, resets: 0, hung: 0 };
+	const stats: ChaosStats = { requests: 0, applied: new Map(), deduped: 0, resets: 0, hung: 0, docWrites: new Map(), conflicts: 0, blind: 0, bumps: 0 };
 	const keys = new Map<string, string>();
+	const docs = new Map<string, number>();
 	const hanging = new Set<ServerResponse>();
 	let mode: ChaosMode = 'ok';
 	let flapUp = true;
@@ -50,6 +64,12 @@ export const startChaosServer = async (seed: number): Promise<ChaosServer> => {
 
 	const serveOk = async (request: IncomingMessage, response: ServerResponse) => {
 		const url = new URL(request.url ?? '/', 'http://x');
+		const doc = url.pathname.startsWith('/docs/') ? url.pathname.slice(6) : undefined;
+		if (doc !== undefined) {
+			await serveDoc(request, response, doc);
+			return;
+		}
+
 		if (request.method === 'GET') {
 			json(response, 200, { path: url.pathname, at: stats.requests }, { 'cache-control': 'max-age=0' });
 			return;
@@ -84,6 +104,53 @@ export const startChaosServer = async (seed: number): Promise<ChaosServer> => {
 		}
 
 		json(response, 201, result);
+	};
+
+	const serveDoc = async (request: IncomingMessage, response: ServerResponse, name: string) => {
+		const version = docs.get(name) ?? 1;
+		if (request.method === 'GET') {
+			json(response, 200, { version }, { etag: `"${version}"`, 'cache-control': 'max-age=0' });
+			return;
+		}
+
+		let body = '';
+		for await (const chunk of request) {
+			body += String(chunk);
+		}
+
+		const key = request.headers['idempotency-key'];
+		if (typeof key === 'string' && keys.has(key)) {
+			stats.deduped++;
+			json(response, 200, JSON.parse(keys.get(key)!));
+			return;
+		}
+
+		const ifMatch = request.headers['if-match'];
+		if (ifMatch === undefined) {
+			stats.blind++;
+		} else if (ifMatch !== `"${version}"`) {
+			stats.conflicts++;
+			json(response, 412, { error: 'precondition failed', version }, { etag: `"${version}"` });
+			return;
+		}
+
+		const { writeId } = JSON.parse(body) as { writeId: string };
+		stats.docWrites.set(writeId, (stats.docWrites.get(writeId) ?? 0) + 1);
+		docs.set(name, version + 1);
+		const result = { ok: true, writeId, version: version + 1 };
+		if (typeof key === 'string') {
+			keys.set(key, JSON.stringify(result));
+		}
+
+		if (mode === 'reset' && random() < 0.3) {
+			stats.resets++;
+			response.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+			response.write('{"ok":tr');
+			response.socket?.destroy();
+			return;
+		}
+
+		json(response, 200, result, { etag: `"${version + 1}"` });
 	};
 
 	const handle = async (request: IncomingMessage, response: ServerResponse) => {
@@ -188,6 +255,10 @@ export const startChaosServer = async (seed: number): Promise<ChaosServer> => {
 		stats,
 		get mode() {
 			return mode;
+		},
+		bump(n) {
+			stats.bumps++;
+			docs.set(String(n), (docs.get(String(n)) ?? 1) + 1);
 		},
 		async play(script, onSegment) {
 			const started = performance.now();

@@ -12,9 +12,25 @@
  * - `/mutate`                applies the body once per Idempotency-Key; `?fail=<s1>,<s2>` answers the Nth attempt (preflights aside) with sN, the last repeating; `&times=<n>`: only the first n attempts fail
  * - `/auth`                  200 when `Authorization` is `Bearer <id>-fresh`, else 401
  * - `/applied`               the mutations applied, deduped on Idempotency-Key: `{"applied": [...], "duplicates": n}`
+ * - `/doc`                   a versioned document per id: GET answers `{"version": v, "body": ...}` with a strong
+ *                            `ETag: "v<v>"` (`?weak=1`: `W/"v<v>"`) and `Last-Modified` (v seconds after the epoch);
+ *                            PUT, PATCH, DELETE apply once per Idempotency-Key unless `If-Match` (or
+ *                            `If-Unmodified-Since`) is stale: 412; `?fail=<s>`: the first write with it answers s
+ *                            (`&times=<n>`: the first n); `/docstate` reads it back with its writes and 412s
  */
+/** A `/doc`: its version, body, the writes applied (with the precondition each carried) and the 412s answered. */
+export interface TestDoc {
+	version: number;
+	body: string;
+	writes: Array<{ method: string; body: string; key: string; ifMatch: string | null; base: number }>;
+	conflicts: number;
+	keys: Set<string>;
+	failed: number;
+}
+
 export interface TestServerState {
 	hits: Map<string, number>;
+	docs?: Map<string, TestDoc>;
 	applied: Map<string, { key: string; method: string; body: string; seq: number }[]>;
 	duplicates: Map<string, number>;
 	seen: Map<string, Set<string>>;
@@ -118,6 +134,46 @@ export const createHandler = (state: TestServerState = createState()) => async (
 		case 'auth': {
 			const fresh = request.headers.get('authorization') === `Bearer ${id}-fresh`;
 			return json({ ok: fresh }, { status: fresh ? 200 : 401, headers: cors });
+		}
+
+		case 'doc': {
+			state.docs ??= new Map();
+			const doc = state.docs.get(id) ?? { version: 1, body: '', writes: [], conflicts: 0, keys: new Set(), failed: 0 };
+			state.docs.set(id, doc);
+			const validators = () => ({ ...cors, etag: `${url.searchParams.get('weak') ? 'W/' : ''}"v${doc.version}"`, 'last-modified': new Date(doc.version * 1000).toUTCString(), 'cache-control': 'max-age=0' });
+			if (request.method === 'GET' || request.method === 'HEAD') {
+				return json({ version: doc.version, body: doc.body }, { headers: validators() });
+			}
+
+			const fail = Number(url.searchParams.get('fail'));
+			if (fail && doc.failed < Number(url.searchParams.get('times') ?? 1)) {
+				doc.failed++;
+				return json({ error: 'scripted' }, { status: fail, headers: cors });
+			}
+
+			const key = request.headers.get('idempotency-key') ?? '';
+			if (key && doc.keys.has(key)) {
+				return json({ version: doc.version, duplicate: true }, { headers: validators() });
+			}
+
+			const ifMatch = request.headers.get('if-match');
+			const since = request.headers.get('if-unmodified-since');
+			if ((ifMatch !== null && ifMatch !== `"v${doc.version}"`) || (since !== null && Date.parse(since) < doc.version * 1000)) {
+				doc.conflicts++;
+				return json({ error: 'precondition failed', version: doc.version }, { status: 412, headers: validators() });
+			}
+
+			doc.keys.add(key);
+			const body = await request.text();
+			doc.writes.push({ method: request.method, body, key, ifMatch, base: doc.version });
+			doc.version++;
+			doc.body = request.method === 'DELETE' ? '' : body;
+			return json({ version: doc.version }, { headers: validators() });
+		}
+
+		case 'docstate': {
+			const doc = state.docs?.get(id);
+			return json(doc ? { version: doc.version, body: doc.body, writes: doc.writes, conflicts: doc.conflicts } : { version: 1, body: '', writes: [], conflicts: 0 }, { headers: cors });
 		}
 
 		case 'applied': {

@@ -78,6 +78,8 @@ const read = async (page: Page) => page.evaluate(() => {
 		delivered: document.querySelectorAll('[data-kind="outbox:sent"]').length,
 		consoleNote: (document.querySelector('[data-testid="console-note"]') as HTMLElement | null)?.hidden === false,
 		onLine: navigator.onLine,
+		noteVersion: text('note-version'), noteText: text('note-text'), noteConflicts: number('note-conflicts'),
+		deadReasons: [...document.querySelectorAll('[data-testid="dead-row"] .tag.bad')].map((tag) => tag.textContent),
 	};
 });
 
@@ -195,5 +197,39 @@ it('two tabs share the breaker, the outbox and the network; one drainer delivers
 	await shows(a, { breakerApi: 'open' });
 	await shows(b, { breakerApi: 'open', readsFresh: 0, readsStale: 0, readsFailed: 0 });
 	await shot(b, '8-second-tab-sees-open-breaker');
+	await context.close();
+}, 30_000);
+
+it('a note edited offline while another device edits it: back online, the 412, then a dead letter (conflict), or with "rebase" the resolver\'s edit delivered', async () => {
+	const context = await browser.newContext({ viewport: { width: 1440, height: 960 } });
+	const page = await open(context);
+	await click(page, 'reset');
+	await shows(page, { noteVersion: 'v1', noteConflicts: 0, outboxDead: 0 });
+	await click(page, 'note-edit');
+	await shows(page, { noteVersion: 'v2', noteText: 'Buy milk and 1 eggs', writesSent: 1 });
+
+	// Offline, this tab edits the note; meanwhile another device edits it too.
+	await click(page, 'net-offline');
+	await click(page, 'note-edit');
+	await shows(page, { outboxPending: 1, writesQueued: 1 });
+	await click(page, 'note-elsewhere');
+	await shows(page, { noteVersion: 'v3' });
+	await click(page, 'net-online');
+	// The replay meets the newer note: one 412, the edit becomes a dead letter, nothing overwritten.
+	await shows(page, { noteConflicts: 1, outboxPending: 0, outboxDead: 1, deadReasons: ['conflict'], noteVersion: 'v3', noteText: 'Edited on another device (v3)', writesFailed: 1 });
+	expect(await page.locator('[data-kind="outbox:conflict"]').count()).toBe(1);
+	await shot(page, '9-conflict-dead-letter');
+
+	// With the resolver set to rebase, the same story ends with this tab's edit on the newer note.
+	await click(page, 'resolver-rebase');
+	await click(page, 'net-offline');
+	await click(page, 'note-edit');
+	await shows(page, { outboxPending: 1 });
+	await click(page, 'note-elsewhere');
+	await shows(page, { noteVersion: 'v4' });
+	await click(page, 'net-online');
+	await shows(page, { noteConflicts: 2, outboxPending: 0, outboxDead: 1, noteVersion: 'v5', noteText: 'Buy milk and 3 eggs', writesSent: 2 });
+	expect(await page.locator('[data-kind="outbox:conflict"]').count()).toBe(2);
+	await shot(page, '10-conflict-rebased');
 	await context.close();
 }, 30_000);

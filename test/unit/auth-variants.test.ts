@@ -330,7 +330,7 @@ describe('auth: the outbox', () => {
 		const [entry] = await client.outbox.list();
 		expect(Object.keys(entry!.headers).map((name) => name.toLowerCase())).not.toContain('authorization');
 		expect(JSON.stringify(await store.get((await store.keys())[0]!))).not.toContain('token-1');
-		expect(await client.outbox.flush()).toMatchObject({ sent: 0, remaining: 1 });
+		expect(await client.outbox.size()).toBe(1);
 
 		// Back up, but the token expired and the first refresh fails: the replay pauses the scope.
 		clock.advance(60_000);
@@ -368,7 +368,7 @@ describe('auth: the outbox', () => {
 		});
 		api.down = 503;
 		await expect(client.post(`${api.url}/orders`, { json: { by: 'alice' } })).rejects.toMatchObject({ code: 'QUEUED' });
-		expect(await client.outbox.flush()).toMatchObject({ sent: 0, remaining: 1 });
+		expect(await client.outbox.size()).toBe(1);
 		clock.advance(60_000);
 		api.down = undefined;
 		api.valid = 'token-2';

@@ -16,9 +16,7 @@ const t0 = 1_700_000_000_000;
 const queueThenRetarget = async (api: Client<{ outbox: true }>, replayPath: string) => {
 	const error = await api.post('mutate?id=o&fail=503', { json: { n: 1 } }).catch((error_: unknown) => error_);
 	expect(error).toBeInstanceOf(OutboxQueuedError);
-	// The enqueue started a drain (the entry is not due yet): let it end before editing the entry
-	// behind the client's back, or it may read the old record and replay it once the clock moves.
-	expect(await api.outbox.flush()).toMatchObject({ sent: 0, failed: 0 });
+	// The entry is due in 500 ms (injected clock): nothing replays it before the test moves the clock.
 	const [key] = (await h.store.keys()).filter((k) => k.startsWith('p|'));
 	const record = await h.store.get<Record<string, unknown>>(key!);
 	await h.store.set(key!, { ...record, url: `${h.api.url}/${replayPath}` });
@@ -45,13 +43,11 @@ describe('outbox replay outcomes', () => {
 		expect(await api.outbox.size()).toBe(0);
 	});
 
-	it.each([408, 409, 425, 429, 500, 502, 503, 504])('%i: stays, attempts + 1, next attempt by backoff; not before', async (status) => {
+	it.each([408, 409, 425, 429, 500, 502, 503, 504])('%i: stays, attempts + 1, next attempt by backoff', async (status) => {
 		const api = h.make({ outbox: true });
 		const events = h.record(api, 'outbox:retry');
 		await queueThenRetarget(api, `status/${status}?id=r${status}`);
-		h.clock.advance(499);
-		expect(await api.outbox.flush()).toEqual({ sent: 0, failed: 0, dead: 0, remaining: 1 });
-		h.clock.advance(1);
+		h.clock.advance(500);
 		expect(await api.outbox.flush()).toEqual({ sent: 0, failed: 1, dead: 0, remaining: 1 });
 		const [entry] = await api.outbox.list();
 		// attempts 2: 0.5 × min(300 000, 1000 × 2^1) = 1000 ms after the replay.
@@ -60,12 +56,25 @@ describe('outbox replay outcomes', () => {
 		expect(events).toMatchObject([{ type: 'outbox:retry', attempts: 2, nextAttemptAt: t0 + 1500, time: t0 + 500 }]);
 	});
 
-	it("Retry-After (seconds) sets the next attempt instead of the backoff", async () => {
+	it("Retry-After (seconds) sets the next attempt instead of the backoff, and holds the entry against flush()", async () => {
 		const api = h.make({ outbox: true });
 		await queueThenRetarget(api, 'status/503?id=ra&retryAfter=7');
 		h.clock.advance(500);
 		await api.outbox.flush();
 		expect((await api.outbox.list())[0]).toMatchObject({ attempts: 2, nextAttemptAt: t0 + 500 + 7000 });
+		const hits = h.seen.length;
+		h.clock.advance(6999);
+		expect(await api.outbox.flush()).toEqual({ sent: 0, failed: 0, dead: 0, remaining: 1 }); // the server said 7 s
+		expect(h.seen).toHaveLength(hits);
+		h.clock.advance(1);
+		expect(await api.outbox.flush()).toMatchObject({ failed: 1 });
+	});
+
+	it('flush() replays an entry before its backoff is over (an explicit "try now")', async () => {
+		const api = h.make({ outbox: true });
+		await queueThenRetarget(api, 'status/201?id=early');
+		expect((await api.outbox.list())[0]!.nextAttemptAt).toBe(t0 + 500);
+		expect(await api.outbox.flush()).toEqual({ sent: 1, failed: 0, dead: 0, remaining: 0 });
 	});
 
 	it('the backoff doubles per attempt and is capped by maxBackoffMs', async () => {
@@ -102,20 +111,22 @@ describe('outbox replay outcomes', () => {
 		await api.post('mutate?id=behind', { json: { b: 1 } }).catch(() => undefined); // queued behind (same scope)
 		h.clock.advance(500);
 		expect(await api.outbox.flush()).toMatchObject({ sent: 0, failed: 1, remaining: 2 });
-		expect((await api.outbox.list())[0]).toMatchObject({ attempts: 2, nextAttemptAt: t0 + 500, lastError: { code: 'HTTP_401', status: 401 } });
+		// One vocabulary: classify()'s code, with the status.
+		expect((await api.outbox.list())[0]).toMatchObject({ attempts: 2, nextAttemptAt: t0 + 500, lastError: { code: 'HTTP_4XX', status: 401 } });
 		expect(h.state.applied.get('behind')).toBeUndefined();
-		// A drain that is not a new trigger (here the one after queuing in another scope) leaves the paused scope alone.
-		const refused = await refusedUrl();
-		await api.post(`${refused}/x`).catch(() => undefined);
+		// A drain that is not a new trigger (here the one a write queued behind starts) leaves the paused scope alone.
+		const queued = h.record(api, 'outbox:queued');
+		await api.post('mutate?id=behind', { json: { b: 2 } }).catch(() => undefined);
+		expect(queued).toMatchObject([{ code: 'BEHIND' }]);
 		await new Promise((resolve) => setTimeout(resolve, 30));
 		expect(h.state.hits.get('auth /plan/401,403,201')).toBe(1);
 		// flush() is a trigger: 403 pauses again; the next flush delivers both, in order.
 		expect(await api.outbox.flush()).toMatchObject({ sent: 0 });
 		expect(h.state.hits.get('auth /plan/401,403,201')).toBe(2);
 		const result = await api.outbox.flush();
-		expect(result.sent).toBe(2);
-		expect(events.filter((event) => event.type === 'outbox:retry').map((event) => (event as { code: string }).code).filter((code) => code.startsWith('HTTP'))).toEqual(['HTTP_401', 'HTTP_403']);
-		expect(h.state.applied.get('behind')).toHaveLength(1);
+		expect(result.sent).toBe(3);
+		expect(events.filter((event) => event.type === 'outbox:retry').map((event) => [(event as { code: string }).code, (event as { attempts: number }).attempts])).toEqual([['HTTP_4XX', 2], ['HTTP_4XX', 3]]);
+		expect(h.state.applied.get('behind')!.map((entry) => JSON.parse(entry.body).b)).toEqual([1, 2]);
 	});
 
 	it.each([400, 404, 410, 422])('%i: dead letter `rejected`, outbox:dead, and the entry behind it goes on', async (status) => {
@@ -125,7 +136,7 @@ describe('outbox replay outcomes', () => {
 		await api.post(`mutate?id=next${status}`).catch(() => undefined);
 		h.clock.advance(500);
 		expect(await api.outbox.flush()).toEqual({ sent: 1, failed: 0, dead: 1, remaining: 0 });
-		expect(events).toMatchObject([{ type: 'outbox:dead', entryId: id, deadReason: 'rejected', code: `HTTP_${status}` }]);
+		expect(events).toMatchObject([{ type: 'outbox:dead', entryId: id, deadReason: 'rejected', code: 'HTTP_4XX' }]);
 		const [dead] = await api.outbox.deadLetters();
 		expect(dead).toMatchObject({ id, deadReason: 'rejected', attempts: 2, lastError: { status } });
 		expect(h.state.applied.get(`next${status}`)).toHaveLength(1);

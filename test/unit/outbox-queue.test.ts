@@ -174,7 +174,58 @@ describe('outbox queue', () => {
 		expect(events.map((event) => event.type)).toEqual(['storage:error', 'outbox:dead', 'outbox:sent']);
 		expect(events[0]).toMatchObject({ part: 'outbox', operation: 'decode', key: bad });
 		const [dead] = await api.outbox.deadLetters();
-		expect(dead).toMatchObject({ id: 'bad-id', deadReason: 'rejected', lastError: { code: 'UNREADABLE' } });
+		expect(dead).toMatchObject({ id: 'bad-id', deadReason: 'rejected', lastError: { code: 'INVALID_REQUEST' } });
+	});
+
+	it('offline, maxEntries counts the entries already stored (a reload) and those of another client on the same store', async () => {
+		const store = memoryStore('full');
+		const first = h.make({ outbox: { maxEntries: 3 }, store: () => store });
+		win.setOnline(false);
+		await first.post('mutate?id=full').catch(() => undefined);
+		first.close();
+		const a = h.make({ outbox: { maxEntries: 3 }, store: () => store });
+		const b = h.make({ outbox: { maxEntries: 3 }, store: () => store });
+		await expect(a.post('mutate?id=full')).rejects.toBeInstanceOf(OutboxQueuedError);
+		await expect(b.post('mutate?id=full')).rejects.toBeInstanceOf(OutboxQueuedError);
+		const seen = h.seen.length;
+		await expect(a.post('mutate?id=full')).rejects.toBeInstanceOf(OutboxFullError);
+		await expect(b.post('mutate?id=full')).rejects.toBeInstanceOf(OutboxFullError);
+		expect(h.seen).toHaveLength(seen);
+		expect(await a.outbox.size()).toBe(3);
+		// Delivered entries free their places, for both clients.
+		win.setOnline(true, false);
+		expect(await b.outbox.flush()).toMatchObject({ sent: 3, remaining: 0 });
+		win.setOnline(false);
+		await expect(a.post('mutate?id=full')).rejects.toBeInstanceOf(OutboxQueuedError);
+	});
+
+	it('online, a call lists the store: an entry another context wrote under a key this client never saw still holds its scope (FIFO)', async () => {
+		const api = h.make({ outbox: true });
+		win.setOnline(false);
+		await api.post('mutate?id=behind', { json: { n: 0 } }).catch(() => undefined);
+		win.setOnline(true, false);
+		// Another context moves the entry to a new key that this client has not listed.
+		const [old] = (await h.store.keys()).filter((k) => k.startsWith('p|'));
+		const value = await h.store.get(old!);
+		await h.store.delete(old!);
+		await h.store.set(old!.replace(/\|[^|]+\|([^|]+)$/, '|moved|$1'), value);
+		const events = h.record(api, 'outbox:queued');
+		await expect(api.post('mutate?id=behind', { json: { n: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		expect(events).toMatchObject([{ code: 'BEHIND' }]);
+	});
+
+	it('clear() while a replay hangs ends that replay at once instead of waiting for it, and nothing comes back', async () => {
+		const api = h.make({ outbox: true });
+		win.setOnline(false);
+		await api.post('hang?id=clear-hang', { json: { a: 1 } }).catch(() => undefined);
+		win.setOnline(true, false);
+		const flushing = api.outbox.flush();
+		await until(() => h.seen.some((request) => request.url.includes('clear-hang'))); // the replay is in flight, the origin never answers
+		await api.clear(); // before: waited for the replay's timeout (10 s) under the drain's lock
+		expect(await flushing).toMatchObject({ sent: 0, remaining: 0 });
+		expect(await api.outbox.size()).toBe(0);
+		expect(await api.outbox.deadLetters()).toEqual([]);
+		expect(await h.store.keys()).toEqual([]);
 	});
 
 	it('a store that rejects writes: storage:error, the entry is kept in memory and still delivered', async () => {

@@ -149,7 +149,7 @@ describe('the stale cache across requests (each call hands its background work t
 });
 
 describe('the outbox across requests', () => {
-	it.fails('a client with the outbox is made at module scope (workerd forbids an AbortController there)', async () => {
+	it('a client with the outbox is made at module scope (workerd forbids an AbortController there)', async () => {
 		const own = await startWorkers({ 'outbox-module': { file: join(workers, 'outbox-module.js') } });
 		try {
 			expect(await own.json('outbox-module', '/events')).toEqual([]);
@@ -159,7 +159,7 @@ describe('the outbox across requests', () => {
 		}
 	}, 30_000);
 
-	it.fails('a write queued in one request is replayed by flush() in a later one, with its Idempotency-Key', async () => {
+	it('a write queued in one request is replayed by flush() in a later one, with its Idempotency-Key', async () => {
 		origin.state.down = true;
 		expect(await harness.json('outbox', `/post?${to('/ok/order')}&n=1`)).toMatchObject({ status: 202 });
 		origin.state.down = false;
@@ -169,7 +169,7 @@ describe('the outbox across requests', () => {
 		expect(replays.map((hit) => [hit.method, hit.body, hit.headers['idempotency-key']])).toEqual([['POST', '{"at":"1"}', first!.headers['idempotency-key']]]);
 	}, 30_000);
 
-	it.fails('a write queued in one request is delivered by the drain a later request starts (a good answer from its scope), held by that request\'s waitUntil', async () => {
+	it('a write queued in one request is delivered by the drain a later request starts (a good answer from its scope), held by that request\'s waitUntil', async () => {
 		origin.state.down = true;
 		expect(await harness.json('outbox-drain', `/post?${to('/ok/drained')}&n=2`)).toMatchObject({ status: 202 });
 		origin.state.down = false;

@@ -1,0 +1,352 @@
+import type { WaitUntil } from '../core/options.js';
+import { isOffline, parseRetryAfter } from '../core/runtime.js';
+import { classify, classifyStatus } from '../errors/classify.js';
+import { isSteadfetchError } from '../errors/SteadfetchError.js';
+import { identityDigest } from '../shared/digest.js';
+import { webLocks } from '../shared/lock.js';
+import { requestScoped, storageError } from '../shared/part-store.js';
+import { isRecord, toEntry, type OutboxRecord } from './record.js';
+import { backoff, emitAbout, listKeys, pendingCount, splitHeaders, type FlushResult, type Queue } from './queue.js';
+import { snapshotBody } from './snapshot.js';
+
+export interface Drain {
+	/**
+	 * Ask for a drain. `scope` (or `true`: every scope) makes that scope's entries due now, except
+	 * those a server's `Retry-After` holds, and ends its 401/403 pause. While a drain runs, it runs
+	 * once more and the promise covers both; in Workers, where a promise of one request must not be
+	 * awaited by another, it resolves `undefined` at once instead. Never rejects.
+	 */
+	(scope?: string | true, waitUntil?: WaitUntil): Promise<FlushResult | undefined>;
+	/** Remove every entry (or one identity's) under the drain's lock: nothing it removes comes back. */
+	clear(identity?: string): Promise<void>;
+	/** Drain at `at` (epoch ms, injected clock) unless a live timer does earlier; never in Workers, where a timer dies with its request. */
+	arm(at: number): void;
+	close(): void;
+}
+
+/** In Workers, a drain whose request stopped giving signs of life this long ago is taken over, in ms. */
+const staleMs = 60_000;
+const maxTimeout = 2_147_483_647;
+
+/**
+ * Replays the outbox: one drain at a time per client, and per client name across the tabs, workers
+ * and clients of a process where Web Locks exist (in workerd, whose isolate has no locks, the
+ * client's own: a drain of another request is never awaited, and one silent for `staleMs` is taken
+ * over). FIFO per scope with head-of-line blocking: one pass in key order, a blocked scope skipped
+ * for the rest of it. An entry is removed only after its successful response, so a drain cut short
+ * (a closed tab) resends it, with the same Idempotency-Key, on the next drain.
+ *
+ * A replay's outcome is `classify()`'s, with these deliberate differences for a write already
+ * queued: 409 and 425 stay retriable (an idempotency key may still be in progress), 401 and 403
+ * pause the scope until the next trigger (a new token may come), a refusal made by the client
+ * itself without I/O (open breaker, rate limit) is not an attempt, 412 — or 409 for an entry with a
+ * precondition — is a conflict.
+ */
+export const createDrain = (queue: Queue): Drain => {
+	const { context, options, store, paused } = queue;
+	const { clock } = context;
+	const lockName = `steadfetch:${context.name}/outbox`;
+	/** Scopes made due now by a trigger (`''`: every scope), for the next pass. */
+	const forced = new Set<string>();
+	let again = false;
+	let runs = 0;
+	/** When the running drain last showed life (Workers take a silent one over, see `staleMs`). */
+	let beat = 0;
+	let timer: ReturnType<typeof setTimeout> | undefined;
+	let timerAt = Infinity;
+	let failures = 0;
+	let failedRuns = 0;
+	let abort: AbortController | undefined;
+	context.on('storage:error', ({ part }) => {
+		failures += part === 'outbox' ? 1 : 0;
+	});
+
+	/** Run `task` as the only drainer of this client name: under a Web Lock where there is one (not in workerd). */
+	const locked = async <T>(task: () => Promise<T>): Promise<T> => webLocks()?.request(lockName, {}, task) ?? task();
+
+	const arm = (at: number): void => {
+		const now = clock.now();
+		if (at === Infinity || queue.closed || requestScoped() || (timer && timerAt <= at && timerAt > now)) {
+			return;
+		}
+
+		clearTimeout(timer);
+		timerAt = at;
+		timer = setTimeout(() => {
+			timer = undefined;
+			void drain();
+		}, Math.min(maxTimeout, Math.max(0, at - now)));
+		(timer as { unref?: () => void }).unref?.(); // A Node or Deno script whose calls are done exits.
+	};
+
+	const run = async (waitUntil: WaitUntil | undefined): Promise<FlushResult> => {
+		const me = ++runs;
+		const result: FlushResult = { sent: 0, failed: 0, dead: 0, remaining: 0 };
+		const failed = failures;
+		let wake = Infinity;
+		await 0; // Let the trigger record this run before it can end.
+		try {
+			do {
+				again = false;
+				if (queue.closed || isOffline()) {
+					break;
+				}
+
+				const due = new Set(forced);
+				forced.clear();
+				wake = await locked(async () => pass(result, due, waitUntil));
+			} while (again && !queue.closed);
+		} catch (error) {
+			failures++;
+			storageError(context, 'outbox', 'drain', error);
+		}
+
+		if (runs === me) {
+			queue.running = undefined;
+		}
+
+		// The store failed (or missed its deadline): try again after a backoff, not only on the next trigger.
+		failedRuns = failures === failed ? 0 : failedRuns + 1;
+		arm(failedRuns ? Math.min(wake, clock.now() + 50 + backoff(queue, failedRuns)) : wake);
+		result.remaining = await pendingCount(queue);
+		return result;
+	};
+
+	/**
+	 * One pass under the lock over the pending entries, oldest first: an entry not due (or failing)
+	 * blocks its scope for the rest of the pass (FIFO per scope). Returns when the earliest blocked
+	 * entry is due.
+	 */
+	const pass = async (result: FlushResult, due: ReadonlySet<string>, waitUntil: WaitUntil | undefined): Promise<number> => {
+		const epoch = queue.epoch;
+		/** False once `clear()` or `close()` began: nothing more is sent or written back. */
+		const current = (): boolean => epoch === queue.epoch && !queue.closed;
+		const who = context.identity();
+		const identity = who && await identityDigest(context.name, who);
+		const controller = new AbortController(); // Per pass, in the request that runs it: `close()` aborts its replays.
+		abort = controller;
+		const blocked = new Set(paused);
+		let wake = Infinity;
+		const block = (scope: string, at = Infinity): void => {
+			blocked.add(scope);
+			wake = Math.min(wake, at);
+		};
+
+		const bury = async (record: OutboxRecord, key: string, reason: NonNullable<OutboxRecord['deadReason']>): Promise<void> => {
+			if (current()) {
+				record.deadReason = reason;
+				await store.set(`d${key.slice(1)}`, record);
+				await store.delete(key);
+				result.dead++;
+				emitAbout(queue, 'outbox:dead', record, { deadReason: reason, code: record.lastError?.code ?? 'TIMEOUT' });
+			}
+		};
+
+		const keys = (await listKeys(queue)).filter((key) => !key.dead);
+		for (let index = 0; index < keys.length && current(); index++) {
+			const { key, id, scope } = keys[index]!;
+			const failed = failures;
+			const raw = blocked.has(scope) ? null : await store.get(key);
+			const now = clock.now();
+			if (raw === undefined && failures !== failed) {
+				block(scope); // The store failed: the run tries again after a backoff.
+			} else if (raw && !isRecord(raw)) {
+				storageError(context, 'outbox', 'decode', new TypeError('Unreadable outbox record'), key);
+				await bury({ v: 1, id, method: '', url: '', headers: {}, idempotencyKey: id, createdAt: now, attempts: 0, nextAttemptAt: now, scope, lastError: { code: 'INVALID_REQUEST', message: 'Unreadable' }, raw }, key, 'rejected');
+			}
+
+			// Gone meanwhile, unreadable, another identity's write or a newer app version's: passed over, untouched.
+			if (!isRecord(raw) || raw.identity !== identity || (raw.version ?? 1) > options.version) {
+				continue;
+			}
+
+			let record = raw;
+			if (now - (record.retainFrom ?? record.createdAt) > options.retentionMs) {
+				await bury(record, key, 'expired');
+				continue;
+			}
+
+			if (record.nextAttemptAt > now && (record.held || !(due.has('') || due.has(scope)))) {
+				block(scope, record.nextAttemptAt);
+				continue;
+			}
+
+			if ((record.version ?? 1) < options.version && options.migrate) {
+				try {
+					const next = await options.migrate({ ...toEntry(record), body: record.body! }, record.version ?? 1);
+					if (!next) {
+						await store.delete(key);
+						emitAbout(queue, 'outbox:discarded', record);
+						continue;
+					}
+
+					const { url, headers, body, preconditions } = next;
+					const migrated = { ...record, url, headers, body, preconditions, version: options.version };
+					if (!isRecord(migrated)) {
+						throw new TypeError('migrate() returned no entry');
+					}
+
+					record = migrated;
+					await store.set(key, record);
+				} catch (error) {
+					record.lastError = { code: classify(error).code, message: String(error) };
+					await bury(record, key, 'migrate');
+					continue;
+				}
+			}
+
+			beat = now;
+			queue.inFlight.add(id);
+			let response: Response | undefined;
+			let error: unknown;
+			try {
+				response = await context.send(record.url, {
+					method: record.method, headers: { ...record.headers, ...record.preconditions }, body: record.body,
+					idempotencyKey: record.idempotencyKey, retry: 0, throwHttpErrors: false, prefix: '', searchParams: undefined,
+					signal: controller.signal, waitUntil,
+				}, true);
+			} catch (error_) {
+				error = error_;
+			}
+
+			queue.inFlight.delete(id);
+			const status = response?.status;
+			const failure = response ? classifyStatus(status!) : classify(error);
+			if (!failure) {
+				void response!.body?.cancel().catch(() => undefined);
+				await store.delete(key);
+				result.sent++;
+				emitAbout(queue, 'outbox:sent', record, { status: status! });
+				continue;
+			}
+
+			if (!isSteadfetchError(error)) {
+				record.attempts++; // It reached the network: our own refusals (open breaker, rate limit…) made no I/O.
+			}
+
+			record.lastError = { code: failure.code, message: response ? `${status} ${response.statusText}`.trim() : String(error), ...status && { status } };
+			if (status === 412 || (status === 409 && record.preconditions)) {
+				emitAbout(queue, 'outbox:conflict', record, { status });
+				let verdict: unknown = 'dead';
+				let timeout: ReturnType<typeof setTimeout> | undefined;
+				try {
+					verdict = await Promise.race([
+						options.onConflict?.({ entry: toEntry(record), response: response! }),
+						new Promise((resolve) => {
+							timeout = setTimeout(resolve, 10_000);
+						}),
+					]);
+				} catch {
+					// A resolver that throws counts as 'dead'.
+				}
+
+				clearTimeout(timeout);
+				void response!.body?.cancel().catch(() => undefined);
+				if (verdict === 'discard' && current()) {
+					await store.delete(key);
+					continue;
+				}
+
+				try {
+					const given = verdict as { json?: unknown; body?: unknown; headers?: Record<string, string> };
+					if (typeof given === 'object' && record.attempts < options.maxAttempts && current()) {
+						// A rebased write in the entry's place, replayed now (attempts go on: a resolver loop ends at maxAttempts).
+						const { body, type } = await snapshotBody(undefined, given, options.maxBodyBytes, (context.options['stringifyJson'] ?? JSON.stringify) as (value: unknown) => string);
+						const { preconditions, ...rest } = record; // Its preconditions are the ones it gives.
+						await store.set(key, { ...rest, ...given.headers && splitHeaders(queue, new Headers(given.headers), type), ...body && { body }, idempotencyKey: crypto.randomUUID(), nextAttemptAt: now });
+						result.failed++;
+						index--;
+						continue;
+					}
+				} catch {
+					// Headers fetch refuses or a body over maxBodyBytes: the conflict stays a dead letter.
+				}
+
+				record.lastError = { code: 'CONFLICT', status, message: `${status} conflict` };
+				await bury(record, key, 'conflict');
+				continue;
+			}
+
+			void response?.body?.cancel().catch(() => undefined);
+			const pause = status === 401 || status === 403 || (!response && !failure.transient && failure.code !== 'INVALID_REQUEST');
+			const retriable = failure.transient || status === 409 || status === 425;
+			if (!pause && (!retriable || record.attempts >= options.maxAttempts)) {
+				await bury(record, key, retriable ? 'max-attempts' : 'rejected');
+				continue;
+			}
+
+			if (!current()) {
+				break;
+			}
+
+			if (pause) {
+				paused.add(scope);
+			} else {
+				const retryAfter = parseRetryAfter(response?.headers.get('retry-after'), now);
+				const wait = retryAfter ?? (error as { retryAfterMs?: number } | undefined)?.retryAfterMs ?? backoff(queue, record.attempts);
+				// A wait from outside (Retry-After, the breaker's) never outlives the entry's retention.
+				record.nextAttemptAt = Math.min(now + (Number.isFinite(wait) ? Math.max(0, wait) : options.retentionMs), Math.max(now, (record.retainFrom ?? record.createdAt) + options.retentionMs));
+				record.held = retryAfter !== undefined;
+			}
+
+			await store.set(key, record);
+			result.failed++;
+			emitAbout(queue, 'outbox:retry', record, { nextAttemptAt: record.nextAttemptAt, code: failure.code });
+			block(scope, pause ? Infinity : record.nextAttemptAt);
+		}
+
+		return wake;
+	};
+
+	const drain = (async (scope, waitUntil) => {
+		if (scope) {
+			forced.add(scope === true ? '' : scope);
+			if (scope === true) {
+				paused.clear();
+			} else {
+				paused.delete(scope);
+			}
+		}
+
+		queue.started = true;
+		if (queue.closed) {
+			return undefined;
+		}
+
+		if (queue.running && !(requestScoped() && clock.now() - beat > staleMs)) {
+			again = true;
+			return requestScoped() ? undefined : queue.running;
+		}
+
+		beat = clock.now();
+		queue.running = run(waitUntil);
+		return queue.running;
+	}) as Drain;
+
+	drain.clear = async (who) => {
+		queue.epoch++;
+		if (!requestScoped()) {
+			// The replay under way here ends now instead of holding the lock (in workerd the pass may be
+			// another request's: it only stops writing).
+			abort?.abort(new DOMException('The outbox was cleared', 'AbortError'));
+		}
+
+		const identity = who === undefined ? undefined : await identityDigest(context.name, who);
+		await locked(async () => {
+			for (const { key } of await listKeys(queue)) {
+				if (who === undefined || (await store.get<OutboxRecord>(key))?.identity === identity) {
+					await store.delete(key);
+				}
+			}
+		});
+		await listKeys(queue);
+	};
+
+	drain.arm = arm;
+	drain.close = () => {
+		clearTimeout(timer);
+		abort?.abort(new DOMException('The client was closed', 'AbortError'));
+	};
+
+	return drain;
+};
