@@ -91,7 +91,7 @@ const included = (root, target) => {
 	const [file, region] = target.split('#');
 	const text = readFileSync(`${root}/${file}`, 'utf8');
 	if (!region) {
-		return text.endsWith('\n') ? text : `${text}\n`;
+		return asUser(text.endsWith('\n') ? text : `${text}\n`);
 	}
 
 	const found = new RegExp(`^// #region ${region}\\n([\\s\\S]*?)^// #endregion$`, 'm').exec(text)?.[1];
@@ -99,11 +99,14 @@ const included = (root, target) => {
 		throw new Error(`${file}: no region "${region}"`);
 	}
 
-	return found;
+	return asUser(found);
 };
 
+/** A test's own imports of the package's source, as a user writes them (`steadfetch`, `steadfetch/<entry>`). */
+const asUser = (code) => code.replaceAll(/'(?:\.\.\/)+src\/entries\/([\w-]+)\.js'/g, (_, entry) => (entry === 'index' ? "'steadfetch'" : `'steadfetch/${entry}'`));
+
 /** README.md with the code block after each include marker replaced by what it names. */
-export const withIncludes = (readme, root = '.') => readme.replaceAll(/^(<!-- include: (\S+) -->\n```\w*\n)[\s\S]*?^```$/gm, (_, head, target) => `${head}${included(root, target)}\`\`\``);
+export const withIncludes = (readme, root = '.') => readme.replaceAll(/^(<!-- include: (.+?) -->\n```\w*\n)[\s\S]*?^```$/gm, (_, head, target) => `${head}${included(root, target)}\`\`\``);
 
 /** README.md as this script writes it. */
 export const rewrite = (readme, root = '.') => withIncludes(withReference(readme, generate()), root);

@@ -49,10 +49,6 @@ const ours = new Set(callKeys);
 
 const rejected = (error: unknown): ResponsePromise => responsePromise(Promise.reject(error));
 
-/** The `Idempotency-Key` the caller put on the request itself (per-call headers or a Request input), if any. */
-const callerKey = (input: Input, headers: unknown): string | undefined =>
-	new Headers(headers as HeadersInit | undefined).get('idempotency-key') ?? (input instanceof Request ? input.headers.get('idempotency-key') : null) ?? undefined;
-
 /**
  * Build the function that runs one call: validate before any I/O, make the call's state, let the
  * outer wrappers that apply run around ky, count the outcome, give the promise ky's body shortcuts.
@@ -148,9 +144,17 @@ export const createCaller = (deps: CallerDeps) => {
 		const unsafe = verb === 'POST' || verb === 'PATCH';
 		const ownRetry = callOptions.retry;
 		let key = callOptions.idempotencyKey === true ? crypto.randomUUID() : callOptions.idempotencyKey;
-		if (key === undefined && unsafe && (keyed.has(verb) || (ownRetry as { methods?: string[] } | undefined)?.methods?.some((name) => name.toUpperCase() === verb))) {
-			// The user asked for POST/PATCH retries: a key makes them safe (the caller's own key, if any).
-			key = callerKey(input, callOptions.headers) ?? crypto.randomUUID();
+		let headers: Headers | undefined;
+		// The user asked for POST/PATCH retries: a key makes them safe (the caller's own key, if any).
+		if (key !== undefined || (unsafe && (keyed.has(verb) || (ownRetry as { methods?: string[] } | undefined)?.methods?.some((name) => name.toUpperCase() === verb)))) {
+			try {
+				headers = new Headers(callOptions.headers as HeadersInit | undefined);
+			} catch (error) {
+				return rejected(new InvalidRequestError(`Invalid request: ${(error as Error)?.message ?? String(error)}`, { cause: error }));
+			}
+
+			key ??= headers.get('idempotency-key') ?? (input instanceof Request ? input.headers.get('idempotency-key') : null) ?? crypto.randomUUID();
+			headers.set('idempotency-key', key);
 		}
 
 		const call = new CallState(verb, input, callOptions as Record<string, unknown>, who, key, replay, callOptions.waitUntil ?? waitUntil);
@@ -163,9 +167,7 @@ export const createCaller = (deps: CallerDeps) => {
 			}
 		}
 
-		if (key !== undefined) {
-			const headers = new Headers(callOptions.headers as HeadersInit | undefined);
-			headers.set('idempotency-key', key);
+		if (headers) {
 			forKy['headers'] = headers;
 		}
 
@@ -205,7 +207,7 @@ export const createCaller = (deps: CallerDeps) => {
 			}
 		}
 
-		if (next !== undefined && callOptions.headers) {
+		if (next !== undefined && callOptions.headers && !headers) {
 			try {
 				// ky would refuse them when it builds the Request; a wrapper may read them first (the outbox
 				// stores them): the same typed error on every path, before any I/O.

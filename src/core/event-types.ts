@@ -74,8 +74,8 @@ export interface OutboxEvent<T extends OutboxEventType> extends BaseEvent<T> {
 	deadReason?: 'rejected' | 'expired' | 'max-attempts' | 'conflict' | 'migrate';
 	/** For `outbox:sent` and `outbox:conflict`: the response status. */
 	status?: number;
-	/** For `outbox:retry`, `outbox:dead`, `outbox:queued`: the classification code. */
-	code?: string;
+	/** For `outbox:retry`, `outbox:dead`, `outbox:queued`: `classify()`'s code (`OFFLINE` or `BEHIND` for a write held before any I/O). */
+	code?: SteadfetchErrorCode;
 }
 
 export interface StorageErrorEvent extends BaseEvent<'storage:error'> {

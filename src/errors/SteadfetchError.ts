@@ -1,11 +1,13 @@
 /**
- * Every code a `SteadfetchError` or `classify()` can carry. `CONFLICT` (not transient) is an outbox
- * replay answered 412, or 409 with a precondition: the `lastError.code` of its dead letter.
+ * Every code a `SteadfetchError`, `classify()` or an event can carry. `CONFLICT` (not transient) is
+ * an outbox replay answered 412, or 409 with a precondition: the `lastError.code` of its dead letter.
+ * `OFFLINE` and `BEHIND` say why the outbox held a write before any I/O (`outbox:queued`): the runtime
+ * is offline, or older writes of its scope are waiting (FIFO).
  */
 export type SteadfetchErrorCode =
 	| 'TIMEOUT' | 'NETWORK' | 'HTTP_408' | 'HTTP_429' | 'HTTP_5XX' | 'HTTP_4XX' | 'ABORTED'
 	| 'CIRCUIT_OPEN' | 'QUEUED' | 'OUTBOX_FULL' | 'INVALID_REQUEST' | 'BULKHEAD_FULL' | 'RATE_LIMITED'
-	| 'AUTH_FAILED' | 'CONFLICT' | 'CLIENT_CLOSED' | 'OUTBOX_DISABLED' | 'OUTBOX_NOT_FOUND' | 'UNKNOWN';
+	| 'AUTH_FAILED' | 'CONFLICT' | 'OFFLINE' | 'BEHIND' | 'CLIENT_CLOSED' | 'OUTBOX_DISABLED' | 'OUTBOX_NOT_FOUND' | 'UNKNOWN';
 
 /**
  * Base class of every error steadfetch creates. ky's own errors (`HTTPError`, `TimeoutError`,

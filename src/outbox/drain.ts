@@ -1,7 +1,7 @@
 import type { WaitUntil } from '../core/options.js';
 import { isOffline, parseRetryAfter } from '../core/runtime.js';
 import { classify, classifyStatus } from '../errors/classify.js';
-import { isSteadfetchError } from '../errors/SteadfetchError.js';
+import { isSteadfetchError, type SteadfetchErrorCode } from '../errors/SteadfetchError.js';
 import { identityDigest } from '../shared/digest.js';
 import { webLocks } from '../shared/lock.js';
 import { requestScoped, storageError } from '../shared/part-store.js';
@@ -138,7 +138,7 @@ export const createDrain = (queue: Queue): Drain => {
 				await store.set(`d${key.slice(1)}`, record);
 				await store.delete(key);
 				result.dead++;
-				emitAbout(queue, 'outbox:dead', record, { deadReason: reason, code: record.lastError?.code ?? 'TIMEOUT' });
+				emitAbout(queue, 'outbox:dead', record, { deadReason: reason, code: (record.lastError?.code ?? 'TIMEOUT') as SteadfetchErrorCode });
 			}
 		};
 

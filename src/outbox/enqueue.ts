@@ -158,7 +158,7 @@ export const createCallSide = (queue: Queue, drain: Drain) => {
 		if (call && appliesTo(call) && (offline || (call.attempts === 1 && queue.scopes.has(scope))) && !secret(request.url)) {
 			// Held before any I/O; the breaker, below this layer, never sees the attempt.
 			const reason = offline ? 'OFFLINE' : 'BEHIND';
-			const hold = new SteadfetchError(reason, reason as never, false);
+			const hold = new SteadfetchError(reason, reason, false);
 			holds.add(hold);
 			throw hold;
 		}

@@ -66,6 +66,7 @@ export interface OutboxOptions {
 	 * write `{ json?, body?, headers? }` queued in the entry's place (same method, URL and attempts, a
 	 * new Idempotency-Key; `headers` replace the stored ones and give its preconditions). Throwing, or
 	 * taking longer than 10 000 ms, counts as `'dead'`. Without it: a dead letter (`conflict`).
+	 * @default undefined (a conflict makes a dead letter)
 	 */
 	onConflict?: (conflict: { entry: OutboxEntry; response: Response }) => ConflictResolution | Promise<ConflictResolution>;
 	/**
@@ -84,6 +85,7 @@ export interface OutboxOptions {
 	 * Runs once before the next replay of an entry of an older `version`: the entry it returns
 	 * (`url`, `headers`, `body` may change) replaces it; `null` drops it (`outbox:discarded`); a throw
 	 * makes it a dead letter (`migrate`). Needs `version` above 1.
+	 * @default undefined (entries of older versions replay unchanged)
 	 */
 	migrate?: (entry: StoredEntry, fromVersion: number) => StoredEntry | null | Promise<StoredEntry | null>;
 }

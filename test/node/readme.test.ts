@@ -20,7 +20,7 @@ const dir = join(root, 'test-results/readme');
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
 
 /** The ```ts blocks written in the README itself (not included from a file), named after the heading above each. */
-const blocks = [...readme.matchAll(/^(#{2,4}) (.+)$|^(?<!<!-- include: \S+ -->\n)```ts\n([\s\S]*?)^```$/gm)].reduce<{ heading: string; list: { name: string; code: string }[] }>((state, match) => {
+const blocks = [...readme.matchAll(/^(#{2,4}) (.+)$|^(?<!<!-- include: .+? -->\n)```ts\n([\s\S]*?)^```$/gm)].reduce<{ heading: string; list: { name: string; code: string }[] }>((state, match) => {
 	if (match[2]) {
 		state.heading = match[2];
 	} else if (match[3]) {
@@ -84,7 +84,7 @@ describe('README code blocks', () => {
 	});
 
 	it('the blocks it includes are their files as they are (the Worker recipes, the React app), and the options reference is the TSDoc\'s (`node scripts/readme.mjs`)', () => {
-		expect(readme.match(/<!-- include: /g)?.length).toBe(4);
+		expect(readme.match(/<!-- include: /g)?.length).toBe(5);
 		expect(rewrite(readme, root)).toBe(readme);
 	});
 

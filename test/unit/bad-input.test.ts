@@ -155,6 +155,13 @@ const rows: Row[] = [
 			await rejectsWith(queueing.post('mutate', { json: { a: 1 }, headers: headers as never }), InvalidRequestError);
 			await rejectsWith(plain().get('x', { headers: headers as never }), InvalidRequestError);
 			await rejectsWith(createCore({ prefix: base(), retry: 0 }).get('x', { headers: headers as never }), InvalidRequestError);
+			// A keyed POST (POST listed in retry.methods: the core reads the caller's own key first).
+			const keyed = createCore({ prefix: base(), retry: { limit: 1, methods: ['post'] } });
+			let promise: Promise<unknown> | undefined;
+			expect(() => {
+				promise = keyed.post('mutate', { json: {}, headers: headers as never });
+			}).not.toThrow();
+			await rejectsWith(promise!, InvalidRequestError);
 		}
 
 		expect(await queueing.outbox.size()).toBe(0);
