@@ -137,8 +137,15 @@ if (process.argv.includes('--tally')) {
 		}
 
 		const seconds = ((performance.now() - started) / 1000).toFixed(1);
+		const failedBefore = failures.length;
 		if (step.read) {
 			readReport(step);
+		}
+
+		if (status !== 0 && step.read && failures.length === failedBefore) {
+			// The step failed without a failed test: an unhandled rejection or an uncaught exception
+			// (vitest and Deno fail a run on one), or a crash. It fails the run and names itself here.
+			failures.push(`${step.name}: exited ${status} with no failed test (an unhandled error or a crash: see its output above)`);
 		}
 
 		if (status !== 0) {
@@ -192,5 +199,5 @@ if (skipped > 0) {
 	console.error('Skipped tests hide results: this project never skips.');
 }
 
-console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped${failedStep && failed === 0 ? ' (and a step failed: see above)' : ''}`);
 process.exit(failedStep ?? (failed > 0 || skipped > 0 || passed === 0 ? 1 : 0));
