@@ -156,7 +156,14 @@ const create = (context: PolicyContext, { token, refresh, scheme, origins, refre
 			const budget = [options['totalTimeout'] ?? context.options['totalTimeout'], options['timeout'] ?? context.options['timeout'] ?? 10_000].find((ms) => typeof ms === 'number') as number | undefined ?? 2 ** 31 - 1;
 			try {
 				const limit = AbortSignal.timeout(Math.max(0, budget - (context.clock.now() - started)));
-				await until(refreshOnce(seen, scope), signal ? AbortSignal.any([limit, signal]) : limit);
+				const bound = signal ? AbortSignal.any([limit, signal]) : limit;
+				await until(refreshOnce(seen, scope), bound);
+				// Another tab refreshed: its new token may reach this tab's storage a moment later
+				// (localStorage is eventually consistent across tabs). Sent again with the token that got
+				// the 401, it would fail for nothing: wait for it to change, within the call's own budget.
+				for (let wait = 5; await current() === seen.token && wait <= 320; wait *= 2) {
+					await until(new Promise((resolve) => setTimeout(resolve, wait)), bound);
+				}
 			} catch (error) {
 				throw fail(`No new token after a 401 from ${scope}`, error);
 			}
