@@ -19,9 +19,9 @@ export interface PartStore {
 	clear(): Promise<void>;
 }
 
-/** Report a storage failure of a part as `storage:error`. Never throws. */
-export const storageError = (context: PolicyContext, part: string, operation: string, error: unknown, key?: string): void => {
-	context.emit('storage:error', { scope: '', part, operation, error, ...(key === undefined ? {} : { key }) });
+/** Report a storage failure of a part as `storage:error` (with the call's `url` when it was a call's work). Never throws. */
+export const storageError = (context: PolicyContext, part: string, operation: string, error: unknown, key?: string, url?: string): void => {
+	context.emit('storage:error', { scope: '', part, operation, error, ...(key === undefined ? {} : { key }), ...(url === undefined ? {} : { url }) });
 };
 
 /** `operation`, or a `StorageTimeoutError` once it takes longer than `ms` (the operation itself goes on). */
@@ -127,15 +127,17 @@ const requestScoped = (): boolean => typeof navigator !== 'undefined' && navigat
  * Run a part's background work (cache write-behind, outbox and breaker persistence, coordinator
  * syncs) after a call, as API.md "Request contexts" says: handed to the call's `waitUntil` when it
  * has one; where I/O ends with its request (Cloudflare Workers) and there is none, dropped and
- * reported as `storage:error` (operation `background`) — never left pending for a later request;
- * elsewhere (browsers, Node, Deno) simply run. Never rejects.
+ * reported as `storage:error` (operation `background`) — never left pending for a later request,
+ * and `work` is never called (so it can take what it needs, a clone of a body, synchronously when
+ * it starts); elsewhere (browsers, Node, Deno) simply run. `url`: the call's URL, for the report.
+ * Never rejects.
  */
-export const background = (context: PolicyContext, part: string, waitUntil: WaitUntil | undefined, work: () => Promise<unknown>): void => {
+export const background = (context: PolicyContext, part: string, waitUntil: WaitUntil | undefined, work: () => Promise<unknown>, url?: string): void => {
 	if (!waitUntil && requestScoped()) {
-		storageError(context, part, 'background', new Error('Dropped: the call had no waitUntil (pass `waitUntil` or use client.withContext(ctx) in a Worker)'));
+		storageError(context, part, 'background', new Error('Dropped: the call had no waitUntil (pass `waitUntil` or use client.withContext(ctx) in a Worker)'), undefined, url);
 		return;
 	}
 
-	const done = work().catch((error: unknown) => storageError(context, part, 'background', error));
+	const done = work().catch((error: unknown) => storageError(context, part, 'background', error, undefined, url));
 	waitUntil?.(done);
 };
