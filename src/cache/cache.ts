@@ -1,0 +1,335 @@
+import type { CacheParts, CachedEntry } from '../core/client-types.js';
+import type { PolicyCall, PolicyContext } from '../core/policy.js';
+import { isOffline } from '../core/runtime.js';
+import type { Layer } from '../core/types.js';
+import { classify, classifyStatus } from '../errors/classify.js';
+import { background, partStore, storageError } from '../shared/part-store.js';
+import { readCapped } from '../shared/read-capped.js';
+import { sensitiveOf } from '../shared/sensitive-of.js';
+import { redact } from '../shared/sensitive.js';
+import { storedHeaders } from '../shared/stored-headers.js';
+import { autoStore } from '../stores/auto.js';
+import { timing } from './cache-control.js';
+import { isStale } from './is-stale.js';
+import { keys, urlOf } from './keys.js';
+import { isRecord, type CacheRecord } from './record.js';
+import { ageOf, staleResponse, type StaleReason } from './stale-response.js';
+
+/** The options of `staleCache()` with their defaults applied. */
+export interface ResolvedCacheOptions {
+	maxStaleMs: number;
+	maxEntries: number;
+	maxBodyBytes: number;
+	shared: boolean;
+}
+
+const unsafe = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * The failures a stored copy answers, by `classify()` code, and the `detail` each gives: the
+ * origin's or the network's fault (`HTTP_5XX` is every 5xx, 501 included). On purpose not all the
+ * transient codes: a 429 or 408 (the origin asks us to slow down, or waited for the request), a
+ * full bulkhead or a rate limit (our own refusals) have no `detail` in API.md and are not answered
+ * from the cache.
+ */
+const reasons: Readonly<Record<string, StaleReason>> = { NETWORK: 'network', TIMEOUT: 'timeout', HTTP_5XX: 'http-5xx', CIRCUIT_OPEN: 'circuit-open' };
+
+/** Response headers never stored: cookies, and what no longer describes the stored (decoded) body. */
+const dropped = ['set-cookie', 'set-cookie2', 'content-encoding', 'content-length', 'transfer-encoding', 'age', 'cache-status'];
+
+/** An offline attempt the store answered, carried to the wrapper through ky (no network I/O, unseen by the breaker). */
+class Offline extends Error {
+	readonly stale: Response;
+	constructor(stale: Response) {
+		super('Answered from the stale cache: offline');
+		this.stale = stale;
+	}
+}
+
+const ignore = (): undefined => undefined;
+const decided = (): void => undefined;
+
+/**
+ * The stale cache (see `CacheOptions` and API.md "Responses served from the stale cache").
+ *
+ * Per attempt (the layer): a good GET response is cloned as it arrives (before ky or the caller
+ * read its body) and written behind the caller once the call resolved with it (the wrapper's
+ * verdict), through `background` (a Worker's `waitUntil`); a successful POST, PUT, PATCH or DELETE
+ * drops the URL's copies, even with `staleCache: false` — mutations have no wrapper. Offline, a GET
+ * or HEAD is answered from the store without network I/O. Around a GET or HEAD (the wrapper): a
+ * failure `reasons` names is answered from a usable copy, else rethrown unchanged.
+ *
+ * Storage is `partStore`'s: one record per key (`keys.ts`), no index. The client keeps its view of
+ * the stored keys in memory (`order`), listed from the store at the first write and whenever it
+ * grows past `maxEntries`, when the least recently stored or served go. Nothing waits on storage
+ * on a call's way to a good answer, and no promise is kept across calls.
+ */
+export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, maxBodyBytes, shared }: ResolvedCacheOptions): CacheParts => {
+	const { clock } = context;
+	const store = partStore(context, 'cache', autoStore);
+	const { headers: sensitive, params } = sensitiveOf(context);
+	const notStored = new Set([...dropped, ...sensitive]);
+	const key = keys(context, shared);
+	/** This client's view of the stored keys, least recently stored or served first, with when it stored each (0: found in the store). */
+	const order = new Map<string, number>();
+	/** Whether `order` holds what the store listed (at the first write). */
+	let listed = false;
+	/** Bumped by every invalidation and clear: a copy taken before one is not written after it. */
+	let epoch = 0;
+	/**
+	 * For each call with a copy pending: tell it whether the call resolved with that response
+	 * (`decided` once the wrapper has: a late hedge's copy is not taken).
+	 */
+	const verdicts = new WeakMap<PolicyCall, (ok: boolean) => void>();
+	const decide = (call: PolicyCall, ok: boolean): void => {
+		verdicts.get(call)?.(ok);
+		verdicts.set(call, decided);
+	};
+
+	const touch = (stored: string, at = order.get(stored) ?? 0): void => {
+		order.delete(stored);
+		order.set(stored, at);
+	};
+
+	/** Forget the keys that `match` now, so no copy taken before is written; then remove them from the store. */
+	const drop = (match: (stored: string) => boolean): Promise<unknown> => {
+		epoch++;
+		for (const stored of order.keys()) {
+			if (match(stored)) {
+				order.delete(stored);
+			}
+		}
+
+		return store.keys().then(async (all) => Promise.all(all.filter(match).map(async (stored) => store.delete(stored))));
+	};
+
+	/** The stored copies of an absolute URL (every identity and credential) go. */
+	const invalidate = (url: string): Promise<unknown> => {
+		const target = redact(url, params);
+		return drop((stored) => urlOf(stored) === target);
+	};
+
+	/**
+	 * Past `maxEntries` (and at the first write): list the store — copies other tabs or isolates
+	 * wrote count, those they removed go from the view — and remove the least recently used tenth.
+	 */
+	const evict = async (): Promise<void> => {
+		if (listed && order.size <= maxEntries) {
+			return;
+		}
+
+		listed = true;
+		const all = await store.keys();
+		const mine = [...order];
+		order.clear();
+		for (const stored of all) {
+			if (urlOf(stored) !== undefined) {
+				order.set(stored, 0);
+			}
+		}
+
+		for (const [stored, at] of mine) {
+			if (order.has(stored)) {
+				touch(stored, at);
+			}
+		}
+
+		const gone: string[] = [];
+		for (const stored of order.keys()) {
+			if (order.size <= maxEntries - Math.floor(maxEntries / 10)) {
+				break;
+			}
+
+			order.delete(stored);
+			gone.push(stored);
+		}
+
+		await Promise.all(gone.map(async (stored) => store.delete(stored)));
+	};
+
+	/** Copy a good GET response as it arrives; write it behind the caller once the call resolved with it. */
+	const capture = (call: PolicyCall, request: Request, response: Response): Response => {
+		const { status, headers } = response;
+		const found = status > 199 && status < 300 && status !== 206 ? key.of(request, call.identity) : undefined;
+		const now = clock.now();
+		const plan = found === undefined ? undefined : timing(request.headers, headers, shared, maxStaleMs, now);
+		if (plan === false) {
+			// It forbids keeping a copy: the one it would replace goes.
+			background(context, 'cache', call.waitUntil, async () => {
+				const stored = await found;
+				return drop((other) => other === stored);
+			}, request.url);
+		}
+
+		if (!plan || verdicts.get(call) === decided || Number(headers.get('content-length')) > maxBodyBytes || now - (order.get(found as string) ?? -1e15) < 1000) {
+			return response;
+		}
+
+		const start = epoch;
+		background(context, 'cache', call.waitUntil, async () => {
+			const copy = response.clone();
+			if (typeof found === 'string') {
+				touch(found, now);
+			}
+
+			const ok = await new Promise<boolean>((resolve) => {
+				verdicts.get(call)?.(false);
+				verdicts.set(call, resolve);
+			});
+			const body = ok ? await readCapped(copy, maxBodyBytes) : void copy.body?.cancel().catch(ignore);
+			const stored = await found!;
+			if (body && epoch === start) {
+				const record: CacheRecord = {
+					v: 2, url: urlOf(stored)!, storedAt: now, ...plan, status, statusText: response.statusText,
+					headers: storedHeaders(headers, notStored),
+					vary: (headers.get('vary') ?? '').split(',').map((name) => name.trim().toLowerCase()).filter((name) => name && !sensitive.has(name)).map((name) => [name, request.headers.get(name)]),
+					body,
+				};
+				await store.set(stored, record);
+				touch(stored, now);
+				context.emit('cache:stored', { scope: call.scope!, method: 'GET', url: record.url, bytes: body.byteLength });
+				await evict();
+			} else if (order.get(stored) === now) {
+				order.delete(stored);
+			}
+		}, request.url);
+		return response;
+	};
+
+	/** The usable stored copy for a request, marked stale for `reason`, or undefined. Never rejects. */
+	const serve = async (call: PolicyCall, request: Request, reason: StaleReason): Promise<Response | undefined> => {
+		try {
+			const stored = await key.of(request, call.identity);
+			const record = stored && await store.get<unknown>(stored);
+			const now = clock.now();
+			if (!isRecord(record) || now > record.until) {
+				if (record !== undefined) {
+					if (!isRecord(record)) {
+						storageError(context, 'cache', 'decode', new TypeError('A stored copy this version cannot read'), stored);
+					}
+
+					order.delete(stored!);
+					background(context, 'cache', call.waitUntil, async () => store.delete(stored!), request.url);
+				}
+
+				return undefined;
+			}
+
+			if (record.vary.some(([name, value]) => request.headers.get(name) !== value)) {
+				return undefined;
+			}
+
+			touch(stored!);
+			context.emit('cache:stale', { scope: call.scope!, method: request.method, url: record.url, reason, age: ageOf(record, now) });
+			return staleResponse(record, request.method, reason, now);
+		} catch {
+			return undefined;
+		}
+	};
+
+	/** A failed read answered from a usable copy, or the failure as it was. A caller's abort never is. */
+	const recover = async (call: PolicyCall, error: unknown): Promise<Response> => {
+		const { code } = classify(error);
+		const reason = isOffline() && (code === 'NETWORK' || code === 'TIMEOUT') ? 'offline' : reasons[code];
+		const stale = error instanceof Offline ? error.stale : call.request && reason && !call.signal?.aborted && await serve(call, call.request, reason);
+		if (stale) {
+			return stale;
+		}
+
+		throw error;
+	};
+
+	/** With `throwHttpErrors: false` a 5xx resolves instead of throwing: a stored copy answers it too. */
+	const answered = async (call: PolicyCall, response: Response): Promise<Response> => {
+		const stale = call.request && await serve(call, call.request, 'http-5xx');
+		if (!stale) {
+			return response;
+		}
+
+		void response.body?.cancel().catch(ignore);
+		return stale;
+	};
+
+	const applies = ({ method, options }: PolicyCall): boolean =>
+		(method === 'GET' || method === 'HEAD') && options['staleCache'] !== false && options['cache'] !== 'no-store';
+
+	const layer: Layer = (next) => (request, init) => {
+		const call = init?.steadfetch;
+		if (call && unsafe.has(call.method)) {
+			return next(request, init).then((response) => {
+				if (response.status < 400) {
+					background(context, 'cache', call.waitUntil, async () => invalidate(request.url), request.url);
+				}
+
+				return response;
+			});
+		}
+
+		if (!call || !applies(call)) {
+			return next(request, init);
+		}
+
+		const go = (): Promise<Response> => call.method === 'GET' ? next(request, init).then((response) => capture(call, request, response)) : next(request, init);
+		return isOffline() ? serve(call, request, 'offline').then((stale) => {
+			if (stale) {
+				throw new Offline(stale);
+			}
+
+			return go();
+		}) : go();
+	};
+
+	const clear = async (options?: { identity?: string }): Promise<void> => {
+		epoch++;
+		const prefix = options?.identity === undefined ? 'r:' : `r:${await key.who(options.identity)}~`;
+		await drop((stored) => stored.startsWith(prefix));
+	};
+
+	context.hooks.validatorOf = async (url, identity) => {
+		const prefix = `r:${await key.who(identity)}~`;
+		const target = redact(url, params);
+		let latest: CacheRecord | undefined;
+		for (const stored of await store.keys()) {
+			const record = stored.startsWith(prefix) && urlOf(stored) === target ? await store.get<unknown>(stored) : undefined;
+			if (isRecord(record) && record.storedAt >= (latest?.storedAt ?? 0)) {
+				latest = record;
+			}
+		}
+
+		const headers = latest && new Headers(latest.headers);
+		const etag = headers?.get('etag');
+		const lastModified = headers?.get('last-modified');
+		return headers && { ...(etag ? { etag } : {}), ...(lastModified ? { lastModified } : {}) };
+	};
+
+	return {
+		layer,
+		wrap(call, next) {
+			verdicts.delete(call);
+			return next().then((response) => {
+				decide(call, response?.ok === true);
+				return response && classifyStatus(response.status)?.code === 'HTTP_5XX' ? answered(call, response) : response;
+			}, (error: unknown) => {
+				decide(call, false);
+				return recover(call, error);
+			});
+		},
+		appliesTo: applies,
+		substituted: (response) => isStale(response) ? 'stale' : undefined,
+		clear,
+		members: {
+			cache: {
+				async delete(url) {
+					const href = String(url);
+					await invalidate(URL.canParse(href) ? new URL(href).href : href);
+				},
+				clear: async () => clear(),
+				async list() {
+					const prefix = `r:${await key.who(context.identity())}~`;
+					const records = await Promise.all((await store.keys()).filter((stored) => stored.startsWith(prefix)).map(async (stored) => store.get<unknown>(stored)));
+					return records.filter(isRecord).map((record): CachedEntry => ({ url: record.url, status: record.status, storedAt: record.storedAt, bytes: record.body.byteLength }));
+				},
+			},
+		},
+	};
+};
