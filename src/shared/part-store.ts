@@ -24,13 +24,21 @@ export const storageError = (context: PolicyContext, part: string, operation: st
 	context.emit('storage:error', { scope: '', part, operation, error, ...(key === undefined ? {} : { key }), ...(url === undefined ? {} : { url }) });
 };
 
-/** `operation`, or a `StorageTimeoutError` once it takes longer than `ms` (the operation itself goes on). */
-const bounded = <T>(operation: Promise<T>, ms: number, what: string): Promise<T> => {
-	let timer: ReturnType<typeof setTimeout> | undefined;
-	return Promise.race([operation, new Promise<never>((_, reject) => {
-		timer = setTimeout(() => reject(new StorageTimeoutError(`The store did not answer ${what} within ${ms} ms (storageTimeoutMs)`)), ms);
-	})]).finally(() => clearTimeout(timer));
-};
+/**
+ * `operation`, or a `StorageTimeoutError` once it takes longer than `ms` (the operation itself goes
+ * on). Two promises per operation (a race with a `finally` made ten: it runs for every write behind
+ * every new response).
+ */
+const bounded = <T>(operation: Promise<T>, ms: number, what: string): Promise<T> => new Promise<T>((resolve, reject) => {
+	const timer = setTimeout(() => reject(new StorageTimeoutError(`The store did not answer ${what} within ${ms} ms (storageTimeoutMs)`)), ms);
+	operation.then((value) => {
+		clearTimeout(timer);
+		resolve(value);
+	}, (error: unknown) => {
+		clearTimeout(timer);
+		reject(error);
+	});
+});
 
 /**
  * The one strategy of every part that persists (the stale cache, the outbox, the breaker) for a
@@ -57,8 +65,10 @@ export const partStore = (context: PolicyContext, part: string, fallback: StoreF
 
 	const ms = (context.options['storageTimeoutMs'] as number | undefined) ?? 500;
 	let store: KeyValueStore | undefined;
-	/** Writes and deletes the store has not confirmed, newest value per key. */
+	/** Writes and deletes the store has not confirmed (under way, or failed), newest value per key. */
 	const pending = new Map<string, unknown>();
+	/** The keys whose latest write or delete failed: tried again with the next write (one under way is not). */
+	const failed = new Set<string>();
 
 	const attempt = async <T>(operation: string, key: string | undefined, run: (store: KeyValueStore) => Promise<T>): Promise<T | typeof gone> => {
 		try {
@@ -70,15 +80,23 @@ export const partStore = (context: PolicyContext, part: string, fallback: StoreF
 		}
 	};
 
-	/** Write (or delete) `key`, then the other unconfirmed ones; a key confirmed is forgotten unless a newer value came meanwhile. */
+	/**
+	 * Write (or delete) `key`, then the ones whose write failed, until one fails; a key confirmed is
+	 * forgotten unless a newer value came meanwhile. Writes under way are not repeated: each write
+	 * costs one store operation while the store takes them.
+	 */
 	const write = async (key: string, value: unknown): Promise<void> => {
 		pending.set(key, value);
-		for (const [each, latest] of [[key, value], ...[...pending].filter(([other]) => other !== key)] as Array<[string, unknown]>) {
-			const done = await attempt(latest === gone ? 'delete' : 'set', each, async (target) => latest === gone ? target.delete(each) : target.set(each, latest));
+		failed.delete(key);
+		for (const each of [key, ...failed]) {
+			const latest = pending.get(each);
+			const done = !pending.has(each) || await attempt(latest === gone ? 'delete' : 'set', each, async (target) => latest === gone ? target.delete(each) : target.set(each, latest));
 			if (done === gone) {
+				failed.add(each);
 				return;
 			}
 
+			failed.delete(each);
 			if (pending.get(each) === latest) {
 				pending.delete(each);
 			}
@@ -112,6 +130,7 @@ export const partStore = (context: PolicyContext, part: string, fallback: StoreF
 		},
 		async clear() {
 			pending.clear();
+			failed.clear();
 			store ??= ((context.options['store'] as StoreFactory | undefined) ?? fallback)(name);
 			await store.clear();
 		},

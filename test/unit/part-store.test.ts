@@ -64,6 +64,29 @@ describe('partStore', () => {
 		expect(await part.get('y')).toBe(1);
 	});
 
+	it('writes under way are not written again by other writes: one store operation each while the store takes them', async () => {
+		const inner = memoryStore('x');
+		const sets: string[] = [];
+		let release!: () => void;
+		const held = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		const slow: KeyValueStore = { ...inner, set: async (key, value) => {
+			sets.push(key);
+			await held;
+			return inner.set(key, value);
+		} };
+		const { context, errors } = contextFor(slow, 1000);
+		const part = partStore(context, 'cache', memoryStore);
+		const writes = ['a', 'b', 'c', 'd'].map(async (key) => part.set(key, key));
+		expect(await part.get('c')).toBe('c');
+		release();
+		await Promise.all(writes);
+		expect(sets).toEqual(['a', 'b', 'c', 'd']);
+		expect(errors).toEqual([]);
+		expect((await inner.keys()).sort()).toEqual(['a', 'b', 'c', 'd']);
+	});
+
 	it('one per client name and store: clients that share them (extend) share the unconfirmed writes', () => {
 		const { store } = flaky();
 		const { context } = contextFor(store);
