@@ -14,10 +14,10 @@ const directives = (header: string | null): Map<string, string> => {
 const seconds = (value: string | null | undefined): number | undefined =>
 	value && /^\d+$/.test(value) ? Math.min(Number(value), 2 ** 31) : undefined;
 
-/** When a stored copy may be served: freshness lifetime and the `Age` it arrived with (s), and the last moment it may answer (epoch ms). */
+/** When a stored copy may be served: its freshness lifetime (s); when it was made, by its `Age` on arrival, and the last moment it may answer (epoch ms). */
 export interface Timing {
 	lifetime: number;
-	initialAge: number;
+	born: number;
 	until: number;
 }
 
@@ -42,12 +42,12 @@ export const timing = (request: Headers, response: Headers, shared: boolean, max
 
 	const expires = Date.parse(response.get('expires') ?? '') - Date.parse(response.get('date') ?? '');
 	const lifetime = (shared ? seconds(own.get('s-maxage')) : undefined) ?? seconds(own.get('max-age')) ?? (expires > 0 ? Math.floor(expires / 1000) : 0);
-	const initialAge = seconds(response.get('age')) ?? 0;
-	const freshUntil = now + (lifetime - initialAge) * 1000;
+	const born = now - (seconds(response.get('age')) ?? 0) * 1000;
+	const freshUntil = born + lifetime * 1000;
 	const staleIfError = seconds(own.get('stale-if-error'));
 	const until = Math.min(
 		staleIfError === undefined ? now + maxStaleMs : freshUntil + staleIfError * 1000,
 		own.has('must-revalidate') || own.has('proxy-revalidate') || (shared && own.has('s-maxage')) ? freshUntil : Number.POSITIVE_INFINITY,
 	);
-	return until > now ? { lifetime, initialAge, until } : undefined;
+	return until > now ? { lifetime, born, until } : undefined;
 };

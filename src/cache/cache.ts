@@ -9,7 +9,7 @@ import { sensitiveOf } from '../shared/sensitive-of.js';
 import { redact } from '../shared/sensitive.js';
 import { storedHeaders } from '../shared/stored-headers.js';
 import { autoStore } from '../stores/auto.js';
-import { timing } from './cache-control.js';
+import { timing, type Timing } from './cache-control.js';
 import { isStale } from './is-stale.js';
 import { keys, urlOf } from './keys.js';
 import { isRecord, type CacheRecord } from './record.js';
@@ -37,25 +37,26 @@ const reasons: Readonly<Record<string, StaleReason>> = { NETWORK: 'network', TIM
 /** Response headers never stored: cookies, and what no longer describes the stored (decoded) body. */
 const dropped = ['set-cookie', 'set-cookie2', 'content-encoding', 'content-length', 'transfer-encoding', 'age', 'cache-status'];
 
-/** An offline attempt the store answered, carried to the wrapper through ky (no network I/O, unseen by the breaker). */
-class Offline extends Error {
-	readonly stale: Response;
-	constructor(stale: Response) {
-		super('Answered from the stale cache: offline');
-		this.stale = stale;
-	}
-}
-
 const ignore = (): undefined => undefined;
-const decided = (): void => undefined;
+
+/** A copy taken as its response arrived (a clone), and what its record needs. */
+interface Copy {
+	request: Request;
+	response: Response;
+	copy: Response;
+	found: string | Promise<string>;
+	plan: Timing;
+	now: number;
+	start: number;
+}
 
 /**
  * The stale cache (see `CacheOptions` and API.md "Responses served from the stale cache").
  *
- * Per attempt (the layer): a good GET response is cloned as it arrives (before ky or the caller
- * read its body) and written behind the caller once the call resolved with it (the wrapper's
- * verdict), through `background` (a Worker's `waitUntil`); a successful POST, PUT, PATCH or DELETE
- * drops the URL's copies, even with `staleCache: false` — mutations have no wrapper. Offline, a GET
+ * Per attempt (the layer): a good GET response is copied as it arrives (before ky or the caller
+ * read its body); once the wrapper saw the call resolve with it, the copy is written behind the
+ * caller through `background` (a Worker's `waitUntil`). A successful POST, PUT, PATCH or DELETE
+ * drops the URL's copies, even with `staleCache: false`: mutations have no wrapper. Offline, a GET
  * or HEAD is answered from the store without network I/O. Around a GET or HEAD (the wrapper): a
  * failure `reasons` names is answered from a usable copy, else rethrown unchanged.
  *
@@ -71,20 +72,14 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 	const notStored = new Set([...dropped, ...sensitive]);
 	const key = keys(context, shared);
 	/** This client's view of the stored keys, least recently stored or served first, with when it stored each (0: found in the store). */
-	const order = new Map<string, number>();
-	/** Whether `order` holds what the store listed (at the first write). */
+	let order = new Map<string, number>();
+	/** Whether `order` holds what the store listed (at the first write); whether an eviction is under way (one at a time). */
 	let listed = false;
+	let evicting = false;
 	/** Bumped by every invalidation and clear: a copy taken before one is not written after it. */
 	let epoch = 0;
-	/**
-	 * For each call with a copy pending: tell it whether the call resolved with that response
-	 * (`decided` once the wrapper has: a late hedge's copy is not taken).
-	 */
-	const verdicts = new WeakMap<PolicyCall, (ok: boolean) => void>();
-	const decide = (call: PolicyCall, ok: boolean): void => {
-		verdicts.get(call)?.(ok);
-		verdicts.set(call, decided);
-	};
+	/** The copy taken of each call's response, until the call's outcome is known. */
+	const copies = new WeakMap<PolicyCall, Copy>();
 
 	const touch = (stored: string, at = order.get(stored) ?? 0): void => {
 		order.delete(stored);
@@ -111,46 +106,83 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 
 	/**
 	 * Past `maxEntries` (and at the first write): list the store — copies other tabs or isolates
-	 * wrote count, those they removed go from the view — and remove the least recently used tenth.
+	 * wrote count, those they removed go from the view — and remove the least recently used quarter
+	 * (so the store is listed once per `maxEntries / 4` new copies, not per copy).
 	 */
 	const evict = async (): Promise<void> => {
-		if (listed && order.size <= maxEntries) {
-			return;
-		}
-
-		listed = true;
-		const all = await store.keys();
-		const mine = [...order];
-		order.clear();
-		for (const stored of all) {
-			if (urlOf(stored) !== undefined) {
-				order.set(stored, 0);
+		listed = evicting = true;
+		const found = new Set((await store.keys()).filter((stored) => stored.startsWith('r:')));
+		const view = new Map<string, number>();
+		for (const stored of found) {
+			if (!order.has(stored)) {
+				view.set(stored, 0);
 			}
 		}
 
-		for (const [stored, at] of mine) {
-			if (order.has(stored)) {
-				touch(stored, at);
+		for (const [stored, at] of order) {
+			if (found.has(stored)) {
+				view.set(stored, at);
 			}
 		}
 
-		const gone: string[] = [];
-		for (const stored of order.keys()) {
-			if (order.size <= maxEntries - Math.floor(maxEntries / 10)) {
-				break;
-			}
-
+		order = view;
+		const gone = order.size > maxEntries ? [...order.keys()].slice(0, order.size - maxEntries + Math.floor(maxEntries / 4)) : [];
+		for (const stored of gone) {
 			order.delete(stored);
-			gone.push(stored);
 		}
 
 		await Promise.all(gone.map(async (stored) => store.delete(stored)));
+		evicting = false;
 	};
 
-	/** Copy a good GET response as it arrives; write it behind the caller once the call resolved with it. */
+	/** Write a copy behind the caller (the call resolved with its response), unless an invalidation or a clear came since it was taken. */
+	const write = async (call: PolicyCall, { request, response, copy, found, plan, now, start }: Copy): Promise<void> => {
+		// Read no further than maxBodyBytes (a decoded body may be longer than its Content-Length, a stream endless).
+		const bytes = await readCapped(copy, maxBodyBytes);
+		const stored = typeof found === 'string' ? found : await found;
+		if (bytes && epoch === start) {
+			const { status, statusText, headers } = response;
+			const record: CacheRecord = {
+				v: 2, url: urlOf(stored)!, storedAt: now, ...plan, status, statusText,
+				headers: storedHeaders(headers, notStored),
+				vary: (headers.get('vary') ?? '').split(',').map((name) => name.trim().toLowerCase()).filter((name) => name && !sensitive.has(name)).map((name) => [name, request.headers.get(name)]),
+				body: bytes,
+			};
+			await store.set(stored, record);
+			touch(stored, now);
+			context.emit('cache:stored', { scope: call.scope!, method: 'GET', url: record.url, bytes: bytes.byteLength });
+			if (!evicting && (!listed || order.size > maxEntries)) {
+				await evict();
+			}
+		} else if (order.get(stored) === now) {
+			order.delete(stored);
+		}
+	};
+
+	/** The call's outcome, from the wrapper: a copy taken of the response it resolved with is written; any other is let go. */
+	const decide = (call: PolicyCall, ok: boolean): void => {
+		const copy = copies.get(call);
+		if (!copy) {
+			return;
+		}
+
+		copies.delete(call);
+		if (ok) {
+			background(context, 'cache', call.waitUntil, async () => write(call, copy), copy.request.url);
+			return;
+		}
+
+		if (order.get(copy.found as string) === copy.now) {
+			order.delete(copy.found as string);
+		}
+
+		void copy.copy.body?.cancel().catch(ignore);
+	};
+
+	/** Copy a good GET response as it arrives (a clone, before ky or the caller read its body), to write once the call resolved with it. */
 	const capture = (call: PolicyCall, request: Request, response: Response): Response => {
 		const { status, headers } = response;
-		const found = status > 199 && status < 300 && status !== 206 ? key.of(request, call.identity) : undefined;
+		const found = status === 200 || status === 203 ? key.of(request, call.identity) : undefined;
 		const now = clock.now();
 		const plan = found === undefined ? undefined : timing(request.headers, headers, shared, maxStaleMs, now);
 		if (plan === false) {
@@ -161,38 +193,16 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 			}, request.url);
 		}
 
-		if (!plan || verdicts.get(call) === decided || Number(headers.get('content-length')) > maxBodyBytes || now - (order.get(found as string) ?? -1e15) < 1000) {
+		if (!plan || Number(headers.get('content-length')) > maxBodyBytes || now - (order.get(found as string) ?? -1e15) < 1000) {
 			return response;
 		}
 
-		const start = epoch;
-		background(context, 'cache', call.waitUntil, async () => {
-			const copy = response.clone();
-			if (typeof found === 'string') {
-				touch(found, now);
-			}
+		if (typeof found === 'string') {
+			touch(found, now);
+		}
 
-			const ok = await new Promise<boolean>((resolve) => {
-				verdicts.get(call)?.(false);
-				verdicts.set(call, resolve);
-			});
-			const body = ok ? await readCapped(copy, maxBodyBytes) : void copy.body?.cancel().catch(ignore);
-			const stored = await found!;
-			if (body && epoch === start) {
-				const record: CacheRecord = {
-					v: 2, url: urlOf(stored)!, storedAt: now, ...plan, status, statusText: response.statusText,
-					headers: storedHeaders(headers, notStored),
-					vary: (headers.get('vary') ?? '').split(',').map((name) => name.trim().toLowerCase()).filter((name) => name && !sensitive.has(name)).map((name) => [name, request.headers.get(name)]),
-					body,
-				};
-				await store.set(stored, record);
-				touch(stored, now);
-				context.emit('cache:stored', { scope: call.scope!, method: 'GET', url: record.url, bytes: body.byteLength });
-				await evict();
-			} else if (order.get(stored) === now) {
-				order.delete(stored);
-			}
-		}, request.url);
+		decide(call, false); // A hedge's earlier copy, if any, goes.
+		copies.set(call, { request, response, copy: response.clone(), found: found!, plan, now, start: epoch });
 		return response;
 	};
 
@@ -205,7 +215,7 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 			if (!isRecord(record) || now > record.until) {
 				if (record !== undefined) {
 					if (!isRecord(record)) {
-						storageError(context, 'cache', 'decode', new TypeError('A stored copy this version cannot read'), stored);
+						storageError(context, 'cache', 'decode', new TypeError('Unreadable cache record'), stored);
 					}
 
 					order.delete(stored!);
@@ -231,7 +241,7 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 	const recover = async (call: PolicyCall, error: unknown): Promise<Response> => {
 		const { code } = classify(error);
 		const reason = isOffline() && (code === 'NETWORK' || code === 'TIMEOUT') ? 'offline' : reasons[code];
-		const stale = error instanceof Offline ? error.stale : call.request && reason && !call.signal?.aborted && await serve(call, call.request, reason);
+		const stale = error instanceof Response ? error : call.request && reason && !call.signal?.aborted && await serve(call, call.request, reason);
 		if (stale) {
 			return stale;
 		}
@@ -272,7 +282,9 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 		const go = (): Promise<Response> => call.method === 'GET' ? next(request, init).then((response) => capture(call, request, response)) : next(request, init);
 		return isOffline() ? serve(call, request, 'offline').then((stale) => {
 			if (stale) {
-				throw new Offline(stale);
+				// Carried to the wrapper through ky as the attempt's rejection: no network I/O, unseen by the
+				// breaker; ky rethrows a thrown non-Error as it is, and retries it never.
+				throw stale;
 			}
 
 			return go();
@@ -305,7 +317,6 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 	return {
 		layer,
 		wrap(call, next) {
-			verdicts.delete(call);
 			return next().then((response) => {
 				decide(call, response?.ok === true);
 				return response && classifyStatus(response.status)?.code === 'HTTP_5XX' ? answered(call, response) : response;

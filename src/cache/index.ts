@@ -22,7 +22,7 @@ export const staleCache = (options: CacheOptions = {}): Policy<'staleCache', Cac
 	check(isPositiveInteger(maxEntries), 'staleCache.maxEntries', maxEntries, 'a positive integer');
 	check(isNonNegativeFinite(maxBodyBytes), 'staleCache.maxBodyBytes', maxBodyBytes, 'a non-negative finite number of bytes');
 	check(typeof shared === 'boolean', 'staleCache.shared', shared, 'a boolean');
-	check(!('sensitiveHeaders' in options), 'staleCache.sensitiveHeaders', 'given', "absent: it is the client's `sensitiveHeaders` now");
+	check(!('sensitiveHeaders' in options), 'staleCache.sensitiveHeaders', 'given', "given as the client's `sensitiveHeaders`");
 	const resolved = { maxStaleMs, maxEntries, maxBodyBytes, shared };
 	return { slot: 'staleCache', create: (context) => createCache(context, resolved) };
 };

@@ -1,7 +1,7 @@
 /**
  * Options of the stale cache (`staleCache()`, the `staleCache` slot).
  *
- * A successful GET (2xx but 206) is copied as it arrives (a clone, before `afterResponse` hooks)
+ * A successful GET (200 or 203, the 2xx statuses with a whole body to serve) is copied as it arrives (a clone, before `afterResponse` hooks)
  * and written behind the caller once the call resolved with it: a response the caller's
  * `afterResponse` hooks rejected is never stored. Not stored: `no-store` in the request or the
  * response (a `no-store`, `no-cache` or `Vary: *` answer also drops the copy it would replace), a
@@ -31,7 +31,7 @@ export interface CacheOptions {
 	maxStaleMs?: number;
 	/**
 	 * Most stored copies, a positive integer. Beyond it the least recently stored or served go (a
-	 * tenth of them at once, after listing the store, so copies other tabs or isolates wrote count
+	 * quarter of them at once, after listing the store, so copies other tabs or isolates wrote count
 	 * too). With `maxBodyBytes` it bounds what the cache persists: at most `maxEntries ×
 	 * maxBodyBytes` bytes of bodies (500 MiB by default).
 	 * @default 500

@@ -25,8 +25,8 @@ const finite = (value: unknown): boolean => Number.isFinite(value);
 export const isRecord = (value: unknown): value is CacheRecord => {
 	const record = value as Partial<CacheRecord> | undefined;
 	return record?.v === 2 && typeof record.url === 'string' && typeof record.statusText === 'string'
-		&& [record.storedAt, record.lifetime, record.initialAge, record.until].every(finite)
-		&& Number.isInteger(record.status) && record.status! >= 200 && record.status! < 300
+		&& [record.storedAt, record.lifetime, record.born, record.until].every(finite)
+		&& (record.status === 200 || record.status === 203)
 		&& Array.isArray(record.headers) && Array.isArray(record.vary)
 		&& Object.prototype.toString.call(record.body) === '[object ArrayBuffer]';
 };

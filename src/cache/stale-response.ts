@@ -7,14 +7,13 @@ import type { CacheRecord } from './record.js';
  */
 export type StaleReason = 'network' | 'timeout' | 'http-5xx' | 'circuit-open' | 'offline' | 'revalidate';
 
-/** Seconds since the copy was stored, plus the `Age` it arrived with (RFC 9111 §4.2.3, without clock skew guesses). */
-export const ageOf = (record: CacheRecord, now: number): number =>
-	record.initialAge + Math.max(0, Math.floor((now - record.storedAt) / 1000));
+/** Seconds since the copy was made: since it was stored, plus the `Age` it arrived with (RFC 9111 §4.2.3, without clock skew guesses). */
+export const ageOf = (record: CacheRecord, now: number): number => Math.max(0, Math.floor((now - record.born) / 1000));
 
 /**
  * A stored copy as the answer to a failed call, marked:
  * `Cache-Status: steadfetch; hit; ttl=<freshness left in s, negative when stale>; detail=<reason>`
- * (RFC 9211) and `Age`. `response.url` is the stored URL. A HEAD (and a 204 or 205) gets no body.
+ * (RFC 9211) and `Age`. `response.url` is the stored URL. A HEAD gets no body.
  */
 export const staleResponse = (record: CacheRecord, method: string, reason: StaleReason, now: number): Response => {
 	const age = ageOf(record, now);
@@ -22,7 +21,7 @@ export const staleResponse = (record: CacheRecord, method: string, reason: Stale
 	headers.set('age', String(age));
 	headers.set('cache-status', `${cacheStatusPrefix} ttl=${record.lifetime - age}; detail=${reason}`);
 	const { status, statusText } = record;
-	const response = new Response(method === 'HEAD' || status === 204 || status === 205 ? null : record.body, { status, statusText, headers });
+	const response = new Response(method === 'HEAD' ? null : record.body, { status, statusText, headers });
 	Object.defineProperty(response, 'url', { value: record.url });
 	return response;
 };

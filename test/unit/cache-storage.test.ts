@@ -82,23 +82,29 @@ describe('bounds', () => {
 		expect(await kit.servedStale(api, 'tab/h')).toBe(true);
 	});
 
-	it('past maxEntries a tenth goes at once (the store is listed once per tenth, not per write)', async () => {
+	it('past maxEntries a quarter goes at once (the store is listed once per quarter, not per write); under it nothing goes', async () => {
 		const listings: number[] = [];
 		const inner = kit.store;
+		for (let index = 0; index < 10; index++) {
+			await inner.set(`r:~~${kit.url}/earlier/${index}`, { v: 0 });
+		}
+
 		kit.store = { ...inner, keys: async () => {
 			listings.push(1);
 			return inner.keys();
 		} };
 		const api = kit.make({ staleCache: { maxEntries: 20 } });
-		for (let index = 0; index < 30; index++) {
-			await fetchAndStore(api, `tenth/${index}`);
+		await fetchAndStore(api, 'quarter/0');
+		expect(await inner.keys()).toHaveLength(11); // Listed at the first write, under maxEntries: nothing goes.
+		for (let index = 1; index < 30; index++) {
+			await fetchAndStore(api, `quarter/${index}`);
 		}
 
 		await quiet();
-		// The first write lists the store; then each time the view passes 20 (the 21st, 24th, 27th and
-		// 30th writes), it is listed again and cut to 18.
+		// Each time the view passes 20 (at the copies 10, 16, 22 and 28), it is listed again and cut to
+		// 15, the oldest first: what was there before, then this client's first copies.
 		expect(listings).toHaveLength(5);
-		expect(await inner.keys()).toHaveLength(18);
+		expect((await inner.keys()).map((key) => key.replace(/^.*\//, ''))).toEqual(Array.from({ length: 16 }, (_, index) => String(index + 14)));
 	});
 
 	it('storage does not grow with the number of distinct URLs', async () => {
