@@ -103,16 +103,20 @@ describe('what is stored', () => {
 		}
 	});
 
-	it('206, non-2xx and bodies over maxBodyBytes are not stored; the caller still gets the whole body', async () => {
+	it('200 and 203 are stored; 204, 206, non-2xx and bodies over maxBodyBytes are not; the caller still gets the whole body', async () => {
 		const api = kit.make({ staleCache: { maxBodyBytes: 1000 }, throwHttpErrors: false });
 		const stored = collect(api, 'cache:stored');
 		await api.get('size/1?status=206').text();
 		await api.get('size/2?status=404').text();
+		await api.get('size/2b?status=204').text();
 		const big = await api.get('size/3?size=5000').text();
 		expect(big).toHaveLength(5000);
 		await api.get('size/4?size=1000').text();
 		await quiet();
-		expect(stored.map((event) => [event.url.replace(kit.url, ''), event.bytes])).toEqual([['/size/4?size=1000', 1000]]);
+		await api.get('size/5?status=203&size=10').text();
+		await quiet();
+		expect(stored.map((event) => [event.url.replace(kit.url, ''), event.bytes])).toEqual([['/size/4?size=1000', 1000], ['/size/5?status=203&size=10', 10]]);
+		expect(await kit.servedStale(api, 'size/5?status=203&size=10')).toBe(true);
 	});
 
 	it('HEAD stores nothing and leaves the stored GET copy as it was (no freshening)', async () => {
