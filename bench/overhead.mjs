@@ -101,7 +101,7 @@ if (baseline) {
 const only = argValue('--clients')?.split(',');
 if (only) {
 	for (const name of Object.keys(clients)) {
-		if (!only.includes(name) && !['ky', 'ky + copy', 'fetch', 'core', 'steadfetch', 'core + trace'].includes(name)) {
+		if (!only.includes(name) && !['ky', 'ky + copy', 'fetch', 'core', 'steadfetch', 'core + trace', 'baseline core', 'baseline steadfetch'].includes(name)) {
 			delete clients[name];
 		}
 	}
