@@ -43,7 +43,7 @@ const ignore = (): undefined => undefined;
 interface Copy {
 	request: Request;
 	response: Response;
-	copy: Response;
+	clone: Response;
 	found: string | Promise<string>;
 	plan: Timing;
 	now: number;
@@ -136,9 +136,9 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 	};
 
 	/** Write a copy behind the caller (the call resolved with its response), unless an invalidation or a clear came since it was taken. */
-	const write = async (call: PolicyCall, { request, response, copy, found, plan, now, start }: Copy): Promise<void> => {
+	const write = async (call: PolicyCall, { request, response, clone, found, plan, now, start }: Copy): Promise<void> => {
 		// Read no further than maxBodyBytes (a decoded body may be longer than its Content-Length, a stream endless).
-		const bytes = await readCapped(copy, maxBodyBytes);
+		const bytes = await readCapped(clone, maxBodyBytes);
 		const stored = typeof found === 'string' ? found : await found;
 		if (bytes && epoch === start) {
 			const { status, statusText, headers } = response;
@@ -176,7 +176,7 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 			order.delete(copy.found as string);
 		}
 
-		void copy.copy.body?.cancel().catch(ignore);
+		void copy.clone.body?.cancel().catch(ignore);
 	};
 
 	/** Copy a good GET response as it arrives (a clone, before ky or the caller read its body), to write once the call resolved with it. */
@@ -197,12 +197,12 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 			return response;
 		}
 
+		decide(call, false); // A hedge's earlier copy, if any, goes.
 		if (typeof found === 'string') {
 			touch(found, now);
 		}
 
-		decide(call, false); // A hedge's earlier copy, if any, goes.
-		copies.set(call, { request, response, copy: response.clone(), found: found!, plan, now, start: epoch });
+		copies.set(call, { request, response, clone: response.clone(), found: found!, plan, now, start: epoch });
 		return response;
 	};
 
