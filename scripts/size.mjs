@@ -50,7 +50,7 @@ const cases = [
 		policy: true, alone: 600,
 	},
 	{ name: 'core + breaker()', source: withPolicy('breaker', 'breaker()'), budget: 20_560, target: 13_500 },
-	{ name: 'core + staleCache()', source: withPolicy('cache', 'staleCache()'), budget: 22_900, target: 15_000 },
+	{ name: 'core + staleCache()', source: withPolicy('cache', 'staleCache()'), budget: 17_900, target: 15_000 },
 	{ name: 'core + outbox()', source: withPolicy('outbox', 'outbox()'), budget: 22_400, target: 15_500 },
 	{
 		name: 'core + breaker + staleCache + outbox',
