@@ -1,13 +1,20 @@
+/** The last header parsed and its directives: an API tends to send one `Cache-Control` on every answer (a pure function's memo, no I/O). */
+let last: [string | null, ReadonlyMap<string, string>] = [null, new Map()];
+
 /** `Cache-Control` directives by lower-case name, the first occurrence winning (RFC 9111 §4.2.1); quotes removed. */
-const directives = (header: string | null): Map<string, string> => {
-	const found = new Map<string, string>();
-	for (const [, name = '', value = ''] of header?.matchAll(/([^\s=,]+)(?:\s*=\s*("[^"]*"|[^,]*))?/g) ?? []) {
-		if (!found.has(name.toLowerCase())) {
-			found.set(name.toLowerCase(), value.trim().replaceAll('"', ''));
+const directives = (header: string | null): ReadonlyMap<string, string> => {
+	if (header !== last[0]) {
+		const found = new Map<string, string>();
+		for (const [, name = '', value = ''] of header?.matchAll(/([^\s=,]+)(?:\s*=\s*("[^"]*"|[^,]*))?/g) ?? []) {
+			if (!found.has(name.toLowerCase())) {
+				found.set(name.toLowerCase(), value.trim().replaceAll('"', ''));
+			}
 		}
+
+		last = [header, found];
 	}
 
-	return found;
+	return last[1];
 };
 
 /** A delta-seconds value (RFC 9111 §1.2.2), or undefined when absent or invalid. */
@@ -36,7 +43,7 @@ export const timing = (request: Headers, response: Headers, shared: boolean, max
 		return false;
 	}
 
-	if (directives(request.get('cache-control')).has('no-store')) {
+	if (request.get('cache-control')?.includes('no-store')) {
 		return undefined;
 	}
 
