@@ -160,6 +160,27 @@ describe('persistence and privacy', () => {
 	});
 });
 
+describe('clears that hold', () => {
+	it('a copy taken before client.clear() or cache.clear() is not written after it', async () => {
+		for (const clear of ['client', 'cache'] as const) {
+			let release!: () => void;
+			const held = new Promise<void>((resolve) => {
+				release = resolve;
+			});
+			const api = kit.make({ hooks: { afterResponse: [async () => held] } });
+			const stored = collect(api, 'cache:stored');
+			const read = api.get(`held/${clear}`).text();
+			await vi.waitFor(() => expect(kit.hits(`/held/${clear}`)).toBe(1));
+			await (clear === 'client' ? api.clear() : api.cache.clear());
+			release();
+			await read;
+			await quiet();
+			expect(stored).toHaveLength(0);
+			expect(await kit.store.keys()).toEqual([]);
+		}
+	});
+});
+
 describe('storage faults never reach the request', () => {
 	it('a write that fails (quota): the response is intact, storage:error is emitted, the copy kept in memory until the store takes it', async () => {
 		let full = true;
