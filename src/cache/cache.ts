@@ -35,7 +35,7 @@ const unsafe = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const reasons: Readonly<Record<string, StaleReason>> = { NETWORK: 'network', TIMEOUT: 'timeout', HTTP_5XX: 'http-5xx', CIRCUIT_OPEN: 'circuit-open' };
 
 /** Response headers never stored: cookies, and what no longer describes the stored (decoded) body. */
-const dropped = ['set-cookie', 'set-cookie2', 'content-encoding', 'content-length', 'transfer-encoding', 'age', 'cache-status'];
+const dropped = ['set-cookie', 'content-encoding', 'content-length', 'transfer-encoding', 'age', 'cache-status'];
 
 const ignore = (): undefined => undefined;
 
@@ -81,6 +81,11 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 	/** The copy taken of each call's response, until the call's outcome is known. */
 	const copies = new WeakMap<PolicyCall, Copy>();
 
+	/** Background work of a call (see `background`). */
+	const behind = (call: PolicyCall, url: string, work: () => Promise<unknown>): void => {
+		background(context, 'cache', call.waitUntil, work, url);
+	};
+
 	const touch = (stored: string, at = order.get(stored) ?? 0): void => {
 		order.delete(stored);
 		order.set(stored, at);
@@ -112,20 +117,8 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 	const evict = async (): Promise<void> => {
 		listed = evicting = true;
 		const found = new Set((await store.keys()).filter((stored) => stored.startsWith('r:')));
-		const view = new Map<string, number>();
-		for (const stored of found) {
-			if (!order.has(stored)) {
-				view.set(stored, 0);
-			}
-		}
-
-		for (const [stored, at] of order) {
-			if (found.has(stored)) {
-				view.set(stored, at);
-			}
-		}
-
-		order = view;
+		// Copies found in the store and not known here count as the oldest; known ones keep their place.
+		order = new Map([...[...found].filter((stored) => !order.has(stored)).map((stored): [string, number] => [stored, 0]), ...[...order].filter(([stored]) => found.has(stored))]);
 		const gone = order.size > maxEntries ? [...order.keys()].slice(0, order.size - maxEntries + Math.floor(maxEntries / 4)) : [];
 		for (const stored of gone) {
 			order.delete(stored);
@@ -168,7 +161,7 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 
 		copies.delete(call);
 		if (ok) {
-			background(context, 'cache', call.waitUntil, async () => write(call, copy), copy.request.url);
+			behind(call, copy.request.url, async () => write(call, copy));
 			return;
 		}
 
@@ -187,17 +180,16 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 		const plan = found === undefined ? undefined : timing(request.headers, headers, shared, maxStaleMs, now);
 		if (plan === false) {
 			// It forbids keeping a copy: the one it would replace goes.
-			background(context, 'cache', call.waitUntil, async () => {
+			behind(call, request.url, async () => {
 				const stored = await found;
 				return drop((other) => other === stored);
-			}, request.url);
+			});
 		}
 
 		if (!plan || Number(headers.get('content-length')) > maxBodyBytes || now - (order.get(found as string) ?? -1e15) < 1000) {
 			return response;
 		}
 
-		decide(call, false); // A hedge's earlier copy, if any, goes.
 		if (typeof found === 'string') {
 			touch(found, now);
 		}
@@ -219,7 +211,7 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 					}
 
 					order.delete(stored!);
-					background(context, 'cache', call.waitUntil, async () => store.delete(stored!), request.url);
+					behind(call, request.url, async () => store.delete(stored!));
 				}
 
 				return undefined;
@@ -268,7 +260,7 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 		if (call && unsafe.has(call.method)) {
 			return next(request, init).then((response) => {
 				if (response.status < 400) {
-					background(context, 'cache', call.waitUntil, async () => invalidate(request.url), request.url);
+					behind(call, request.url, async () => invalidate(request.url));
 				}
 
 				return response;
@@ -293,12 +285,12 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 
 	const clear = async (options?: { identity?: string }): Promise<void> => {
 		epoch++;
-		const prefix = options?.identity === undefined ? 'r:' : `r:${await key.who(options.identity)}~`;
+		const prefix = options?.identity === undefined ? 'r:' : await key.who(options.identity);
 		await drop((stored) => stored.startsWith(prefix));
 	};
 
 	context.hooks.validatorOf = async (url, identity) => {
-		const prefix = `r:${await key.who(identity)}~`;
+		const prefix = await key.who(identity);
 		const target = redact(url, params);
 		let latest: CacheRecord | undefined;
 		for (const stored of await store.keys()) {
@@ -334,9 +326,9 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 					const href = String(url);
 					await invalidate(URL.canParse(href) ? new URL(href).href : href);
 				},
-				clear: async () => clear(),
+				clear: () => clear(),
 				async list() {
-					const prefix = `r:${await key.who(context.identity())}~`;
+					const prefix = await key.who(context.identity());
 					const records = await Promise.all((await store.keys()).filter((stored) => stored.startsWith(prefix)).map(async (stored) => store.get<unknown>(stored)));
 					return records.filter(isRecord).map((record): CachedEntry => ({ url: record.url, status: record.status, storedAt: record.storedAt, bytes: record.body.byteLength }));
 				},

@@ -17,21 +17,26 @@ export const urlOf = (key: string): string | undefined => /^r:\w*~\w*~(.*)/s.exe
  */
 export const keys = (context: PolicyContext, shared: boolean) => {
 	const { headers: sensitive, params } = sensitiveOf(context);
-	const digests = new Map<string, string>();
-	const digest = (text: string): string | Promise<string> => digests.get(text) ?? sha256(text).then((hex) => {
-		if (digests.size > 63) {
-			digests.clear();
-		}
+	const made = new Map<string, string>();
+	/** `<identity digest>~<credentials digest>`: a string once made, else a promise of it. */
+	const partition = (identity: string | undefined, credentials: string): string | Promise<string> => {
+		const memo = JSON.stringify([identity, credentials]);
+		return made.get(memo) ?? Promise.all([
+			identity === undefined ? '' : sha256(`steadfetch identity\n${context.name}\n${identity}`),
+			credentials && sha256(`${context.name}\n${credentials}`),
+		]).then((digests) => {
+			if (made.size > 63) {
+				made.clear();
+			}
 
-		digests.set(text, hex);
-		return hex;
-	});
-
-	/** The identity's digest, '' without one. */
-	const who = (identity: string | undefined): string | Promise<string> => identity === undefined ? '' : digest(`steadfetch identity\n${context.name}\n${identity}`);
+			made.set(memo, digests.join('~'));
+			return digests.join('~');
+		});
+	};
 
 	return {
-		who,
+		/** The prefix of the keys of an identity's copies (`r:<identity digest>~`). */
+		who: async (identity: string | undefined): Promise<string> => `r:${await partition(identity, '')}`,
 		/**
 		 * The key of a request's copy: a string when its digests are known, else a promise of it;
 		 * undefined when its response is never stored (credentials in a shared cache).
@@ -51,8 +56,8 @@ export const keys = (context: PolicyContext, shared: boolean) => {
 				return undefined;
 			}
 
-			const parts = [who(identity), credentials && digest(`${context.name}\n${credentials}`)];
-			return parts.every((part) => typeof part === 'string') ? `r:${parts.join('~')}~${redacted}` : Promise.all(parts).then((done) => `r:${done.join('~')}~${redacted}`);
+			const prefix = partition(identity, credentials);
+			return typeof prefix === 'string' ? `r:${prefix}~${redacted}` : prefix.then((done) => `r:${done}~${redacted}`);
 		},
 	};
 };

@@ -24,7 +24,7 @@ const finite = (value: unknown): boolean => Number.isFinite(value);
 /** Whether a value read from storage is a record this version can serve (another tab, an older build or a broken store may have written it). */
 export const isRecord = (value: unknown): value is CacheRecord => {
 	const record = value as Partial<CacheRecord> | undefined;
-	return record?.v === 2 && typeof record.url === 'string' && typeof record.statusText === 'string'
+	return record?.v === 2 && typeof record.url === 'string'
 		&& [record.storedAt, record.lifetime, record.born, record.until].every(finite)
 		&& (record.status === 200 || record.status === 203)
 		&& Array.isArray(record.headers) && Array.isArray(record.vary)
