@@ -37,7 +37,8 @@ const cases = [
 	{ name: 'core + rateLimit()', source: withPolicy('rate-limit', 'rateLimit()'), policy: true, alone: 1_400 },
 	{ name: 'core + hedge()', source: withPolicy('hedge', 'hedge()'), policy: true },
 	{ name: 'core + failover()', source: withPolicy('failover', "failover({ mirrors: { 'https://a.example': ['https://b.example'] } })"), policy: true },
-	{ name: 'core + auth()', source: withPolicy('auth', "auth({ token: () => 't', refresh: () => undefined })"), policy: true, alone: 1_360 },
+	// Over the 1,200 target: the 401 → one shared refresh → cross-tab token wait path (issue 22's note has the per-behaviour costs).
+	{ name: 'core + auth()', source: withPolicy('auth', "auth({ token: () => 't', refresh: () => undefined })"), policy: true, alone: 1_400 },
 	{
 		name: 'core + otel()',
 		source: `${core}import { otel } from 'steadfetch/otel';\nimport { trace } from '@opentelemetry/api';\nexport const api = createClient({ trace: otel({ tracer: trace.getTracer('app') }) });`,
@@ -50,7 +51,7 @@ const cases = [
 		policy: true, alone: 620,
 	},
 	{ name: 'core + breaker()', source: withPolicy('breaker', 'breaker()'), budget: 18_060, target: 13_500 },
-	{ name: 'core + staleCache()', source: withPolicy('cache', 'staleCache()'), budget: 22_900, target: 15_000 },
+	{ name: 'core + staleCache()', source: withPolicy('cache', 'staleCache()'), budget: 17_900, target: 15_000 },
 	{ name: 'core + outbox()', source: withPolicy('outbox', 'outbox()'), budget: 20_200, target: 15_500 },
 	{
 		// Issue 27's options configured: the same code (nothing of it is tree-shaken without them).
@@ -61,22 +62,22 @@ const cases = [
 	{
 		name: 'core + breaker + staleCache + outbox',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { staleCache } from 'steadfetch/cache';\nimport { outbox } from 'steadfetch/outbox';\nexport const api = createClient({ breaker: breaker(), staleCache: staleCache(), outbox: outbox() });`,
-		budget: 31_000, target: 20_000,
+		budget: 25_500, target: 20_000,
 	},
 	{
 		name: 'steadfetch (the preset, defaults)',
 		source: "import { createClient } from 'steadfetch';\nexport const api = createClient();",
-		budget: 31_000, target: 20_000, preset: true,
+		budget: 25_700, target: 20_000, preset: true,
 	},
 	{
 		name: 'steadfetch + outbox: true',
 		source: "import { createClient, isStale, outboxSyncHandler } from 'steadfetch';\nexport const api = createClient({ outbox: true });\nexport { isStale, outboxSyncHandler };",
-		budget: 31_300, target: 20_000, preset: true,
+		budget: 25_800, target: 20_000, preset: true,
 	},
 	{
 		name: 'steadfetch + fetchHandler (a service worker)',
 		source: "import { createClient } from 'steadfetch';\nimport { fetchHandler, outboxSyncHandler } from 'steadfetch/sw';\nconst api = createClient({ outbox: true });\nexport const handle = fetchHandler(api, { match: () => true });\nexport const sync = outboxSyncHandler(api);",
-		budget: 31_800,
+		budget: 26_300,
 	},
 	{
 		name: 'core + breaker({ shared }) (cloudflare)',

@@ -1,21 +1,28 @@
-import type { Policy } from '../core/policy.js';
 import type { CacheParts } from '../core/client-types.js';
-import { createCache } from './create-cache.js';
+import type { Policy } from '../core/policy.js';
+import { check, isNonNegativeFinite, isPositiveInteger } from '../core/validate.js';
+import { createCache } from './cache.js';
 import type { CacheOptions } from './options.js';
-import { resolveCacheOptions } from './resolve-options.js';
 
 export { isStale } from './is-stale.js';
 
 /**
- * The stale cache fallback, for the `cache` slot of `createClient` (see `CacheOptions`). Bad
- * options throw a `RangeError` naming the option and the value, here.
+ * The stale cache, for the `staleCache` slot of `createClient` (see `CacheOptions`). Bad options
+ * throw a `RangeError` naming the option and the value, here; so does `sensitiveHeaders`, which is
+ * the client's option now (`createClient({ sensitiveHeaders })`, read by every part).
  *
  * @example
  * import { createClient } from 'steadfetch/core';
  * import { staleCache } from 'steadfetch/cache';
- * const api = createClient({ cache: staleCache({ maxStaleMs: 86_400_000 }) });
+ * const api = createClient({ staleCache: staleCache({ maxStaleMs: 86_400_000 }) });
  */
 export const staleCache = (options: CacheOptions = {}): Policy<'staleCache', CacheParts> => {
-	const resolved = resolveCacheOptions(options);
+	const { maxStaleMs = 86_400_000, maxEntries = 500, maxBodyBytes = 1_048_576, shared = typeof indexedDB === 'undefined' } = options;
+	check(isNonNegativeFinite(maxStaleMs), 'staleCache.maxStaleMs', maxStaleMs, 'a non-negative finite number of ms');
+	check(isPositiveInteger(maxEntries), 'staleCache.maxEntries', maxEntries, 'a positive integer');
+	check(isNonNegativeFinite(maxBodyBytes), 'staleCache.maxBodyBytes', maxBodyBytes, 'a non-negative finite number of bytes');
+	check(typeof shared === 'boolean', 'staleCache.shared', shared, 'a boolean');
+	check(!('sensitiveHeaders' in options), 'staleCache.sensitiveHeaders', 'given', "given as the client's `sensitiveHeaders`");
+	const resolved = { maxStaleMs, maxEntries, maxBodyBytes, shared };
 	return { slot: 'staleCache', create: (context) => createCache(context, resolved) };
 };

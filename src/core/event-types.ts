@@ -84,6 +84,8 @@ export interface StorageErrorEvent extends BaseEvent<'storage:error'> {
 	/** The part of the client: `cache`, `outbox`, `breaker`, `store`. */
 	part: string;
 	key?: string;
+	/** The URL of the call whose work failed or was dropped (background work of a call), sensitive query values redacted. */
+	url?: string;
 	error: unknown;
 }
 

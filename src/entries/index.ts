@@ -48,7 +48,7 @@ const standIns = (client: Partial<BreakerMembers & CacheMembers & OutboxMembers>
 	if (!client.breaker) {
 		Object.defineProperty(client, 'breaker', {
 			value: Object.assign((url: string | URL) => ({ scope: scopeFor(url, originOf), state: 'closed', consecutiveFailures: 0 }), { isolate() {
-				throw new InvalidRequestError('The breaker is off: give the client a breaker to isolate a scope');
+				throw new InvalidRequestError('The breaker is off: isolate() needs one');
 			}, reset() {} }),
 		});
 		(client as BreakerMembers).waitForHealthy = async () => undefined;
@@ -61,7 +61,7 @@ const standIns = (client: Partial<BreakerMembers & CacheMembers & OutboxMembers>
 	if (!client.outbox) {
 		Object.defineProperty(client, 'outbox', {
 			get() {
-				throw new SteadfetchError('The outbox is disabled: give the client an outbox (`outbox: true`, or `outbox()` from steadfetch/outbox)', 'OUTBOX_DISABLED', false);
+				throw new SteadfetchError('The outbox is disabled: pass `outbox: true`', 'OUTBOX_DISABLED', false);
 			},
 		});
 	}

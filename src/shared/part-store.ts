@@ -20,18 +20,26 @@ export interface PartStore {
 	clear(): Promise<void>;
 }
 
-/** Report a storage failure of a part as `storage:error`. Never throws. */
-export const storageError = (context: PolicyContext, part: string, operation: string, error: unknown, key?: string): void => {
-	context.emit('storage:error', { scope: '', part, operation, error, ...(key === undefined ? {} : { key }) });
+/** Report a storage failure of a part as `storage:error` (with the call's `url` when it was a call's work). Never throws. */
+export const storageError = (context: PolicyContext, part: string, operation: string, error: unknown, key?: string, url?: string): void => {
+	context.emit('storage:error', { scope: '', part, operation, error, ...(key === undefined ? {} : { key }), ...(url === undefined ? {} : { url }) });
 };
 
-/** `operation`, or a `StorageTimeoutError` once it takes longer than `ms` (the operation itself goes on). */
-const bounded = <T>(operation: Promise<T>, ms: number, what: string): Promise<T> => {
-	let timer: ReturnType<typeof setTimeout> | undefined;
-	return Promise.race([operation, new Promise<never>((_, reject) => {
-		timer = setTimeout(() => reject(new StorageTimeoutError(`The store did not answer ${what} within ${ms} ms (storageTimeoutMs)`)), ms);
-	})]).finally(() => clearTimeout(timer));
-};
+/**
+ * `operation`, or a `StorageTimeoutError` once it takes longer than `ms` (the operation itself goes
+ * on). Two promises per operation (a race with a `finally` made ten: it runs for every write behind
+ * every new response).
+ */
+const bounded = <T>(operation: Promise<T>, ms: number, what: string): Promise<T> => new Promise<T>((resolve, reject) => {
+	const timer = setTimeout(() => reject(new StorageTimeoutError(`The store did not answer ${what} within ${ms} ms (storageTimeoutMs)`)), ms);
+	operation.then((value) => {
+		clearTimeout(timer);
+		resolve(value);
+	}, (error: unknown) => {
+		clearTimeout(timer);
+		reject(error);
+	});
+});
 
 /**
  * The one strategy of every part that persists (the stale cache, the outbox, the breaker) for a
@@ -58,8 +66,10 @@ export const partStore = (context: PolicyContext, part: string, fallback: StoreF
 
 	const ms = (context.options['storageTimeoutMs'] as number | undefined) ?? 500;
 	let store: KeyValueStore | undefined;
-	/** Writes and deletes the store has not confirmed, newest value per key. */
+	/** Writes and deletes the store has not confirmed (under way, or failed), newest value per key. */
 	const pending = new Map<string, unknown>();
+	/** The keys whose latest write or delete failed: tried again with the next write (one under way is not). */
+	const failed = new Set<string>();
 
 	const attempt = async <T>(operation: string, key: string | undefined, run: (store: KeyValueStore) => Promise<T>): Promise<T | typeof gone> => {
 		try {
@@ -71,15 +81,23 @@ export const partStore = (context: PolicyContext, part: string, fallback: StoreF
 		}
 	};
 
-	/** Write (or delete) `key`, then the other unconfirmed ones; a key confirmed is forgotten unless a newer value came meanwhile. */
+	/**
+	 * Write (or delete) `key`, then the ones whose write failed, until one fails; a key confirmed is
+	 * forgotten unless a newer value came meanwhile. Writes under way are not repeated: each write
+	 * costs one store operation while the store takes them.
+	 */
 	const write = async (key: string, value: unknown): Promise<void> => {
 		pending.set(key, value);
-		for (const [each, latest] of [[key, value], ...[...pending].filter(([other]) => other !== key)] as Array<[string, unknown]>) {
-			const done = await attempt(latest === gone ? 'delete' : 'set', each, async (target) => latest === gone ? target.delete(each) : target.set(each, latest));
+		failed.delete(key);
+		for (const each of [key, ...failed]) {
+			const latest = pending.get(each);
+			const done = !pending.has(each) || await attempt(latest === gone ? 'delete' : 'set', each, async (target) => latest === gone ? target.delete(each) : target.set(each, latest));
 			if (done === gone) {
+				failed.add(each);
 				return;
 			}
 
+			failed.delete(each);
 			if (pending.get(each) === latest) {
 				pending.delete(each);
 			}
@@ -113,6 +131,7 @@ export const partStore = (context: PolicyContext, part: string, fallback: StoreF
 		},
 		async clear() {
 			pending.clear();
+			failed.clear();
 			store ??= ((context.options['store'] as StoreFactory | undefined) ?? fallback)(name);
 			await store.clear();
 		},
@@ -127,20 +146,22 @@ export { requestScoped } from '../core/runtime.js';
  * Run a part's background work (cache write-behind, outbox and breaker persistence, coordinator
  * syncs) after a call, as API.md "Request contexts" says: handed to the call's `waitUntil` when it
  * has one; where I/O ends with its request (Cloudflare Workers) and there is none, dropped and
- * reported as `storage:error` (operation `background`) — never left pending for a later request;
- * elsewhere (browsers, Node, Deno) simply run. Never rejects.
+ * reported as `storage:error` (operation `background`) — never left pending for a later request,
+ * and `work` is never called (so it can take what it needs, a clone of a body, synchronously when
+ * it starts); elsewhere (browsers, Node, Deno) simply run. `url`: the call's URL, for the report.
+ * Never rejects.
  */
-export const background = (context: PolicyContext, part: string, waitUntil: WaitUntil | undefined, work: () => Promise<unknown>): void => {
+export const background = (context: PolicyContext, part: string, waitUntil: WaitUntil | undefined, work: () => Promise<unknown>, url?: string): void => {
 	if (!waitUntil && requestScoped()) {
-		storageError(context, part, 'background', new Error('Dropped: the call had no waitUntil (pass `waitUntil` or use client.withContext(ctx) in a Worker)'));
+		storageError(context, part, 'background', new Error('Dropped: the call had no waitUntil (pass `waitUntil` or use client.withContext(ctx) in a Worker)'), undefined, url);
 		return;
 	}
 
-	const done = work().catch((error: unknown) => storageError(context, part, 'background', error));
+	const done = work().catch((error: unknown) => storageError(context, part, 'background', error, undefined, url));
 	try {
 		waitUntil?.(done);
 	} catch (error) {
 		// A waitUntil that throws (a request context already gone) never fails the call.
-		storageError(context, part, 'background', error);
+		storageError(context, part, 'background', error, undefined, url);
 	}
 };

@@ -38,9 +38,9 @@ export interface SteadfetchQueryOptions<T> {
  *
  * - A copy from the stale cache is a failure, not data: the `queryFn` throws `StaleAnswerError`, so
  *   TanStack keeps `dataUpdatedAt` (the last fresh answer), retries, and refetches at the next
- *   trigger whatever `staleTime` says; `shown(result)` shows the copy meanwhile. A copy served by
- *   `mode: 'stale-while-revalidate'` (`detail=revalidate`: the origin did not fail, the server's
- *   `Cache-Control` allows it) is data.
+ *   trigger whatever `staleTime` says; `shown(result)` shows the copy meanwhile. (A copy marked
+ *   `detail=revalidate` would be data: the origin did not fail. The stale cache no longer serves
+ *   any: TanStack's own `staleTime` does stale-while-revalidate.)
  * - TanStack's retries are planned: transient failures only, twice at most, each one when the
  *   breaker lets a request through.
  * - `networkMode: 'always'`: offline, steadfetch answers from its cache instead of TanStack pausing.

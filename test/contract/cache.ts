@@ -30,7 +30,9 @@ export const cacheCases = (lib: Library, env: ContractEnv): ContractCase[] => {
 			},
 			...options,
 		});
-		return Object.assign(api, { control });
+		// In workerd background work (the cache's write) goes to the request's waitUntil, else it is
+		// dropped (API.md "Request contexts"): the test is the request, alive until it ends.
+		return Object.assign(env.runtime === 'workerd' ? api.withContext({ waitUntil: (promise) => void promise }) : api, { control });
 	};
 
 	const stored = async (api: ReturnType<typeof make>) => new Promise<void>((resolve) => {

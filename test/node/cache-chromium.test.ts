@@ -77,7 +77,7 @@ describe('stale cache in real Chromium', () => {
 		await api.up();
 		const context = await chromium.context();
 		const page = await openPage(context, pages);
-		await setup(page, { name: 'secrets', headers: { authorization: 'Bearer client-default-secret' }, staleCache: { sensitiveHeaders: ['x-api-key'] } });
+		await setup(page, { name: 'secrets', headers: { authorization: 'Bearer client-default-secret' }, sensitiveHeaders: ['x-api-key'] });
 		await get(page, 'json?id=s1');
 		await get(page, 'json?id=s2&vary=authorization', { authorization: 'Bearer per-call-secret' });
 		await get(page, 'json?id=s3', { cookie: 'sid=cookie-secret', 'x-api-key': 'api-key-secret' });
@@ -114,7 +114,7 @@ describe('stale cache in real Chromium', () => {
 		expect(await get(page, 'json?id=blocked')).toMatchObject({ status: 200, stale: false });
 		await waitForStored(page);
 		const events = await page.evaluate(() => (globalThis as Scope).events);
-		expect(events).toContainEqual(expect.objectContaining({ type: 'storage:error', operation: 'load', error: expect.stringContaining('InvalidStateError') }));
+		expect(events).toContainEqual(expect.objectContaining({ type: 'storage:error', operation: 'set', error: expect.stringContaining('InvalidStateError') }));
 		// Memory for the session: the copy still answers a failure in this page.
 		await api.down('refuse');
 		expect(await get(page, 'json?id=blocked')).toMatchObject({ stale: true });

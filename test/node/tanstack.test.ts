@@ -341,25 +341,6 @@ describe('steadfetch/tanstack-query with @tanstack/query-core, through an outage
 		expect(api.gets('users/3')).toBe(2);
 	});
 
-	it('a copy served by stale-while-revalidate (detail=revalidate: the origin did not fail) is data to TanStack, not a failure', async () => {
-		const steadfetch = client({ staleCache: { mode: 'stale-while-revalidate' }, retry: 0 });
-		const observer = mounted(new tanstack.QueryObserver<User>(queryClient, { queryKey: ['user', 'swr'], ...queryOptionsFor<User>(steadfetch, 'users/swr') }));
-		const copied = stored(steadfetch);
-		await until(observer, (result) => result.status === 'success');
-		await copied;
-
-		// The copy answers at once (the refresh goes on behind it): a success, no retry, nothing "offline".
-		timers.advance(5_000);
-		const refreshed = stored(steadfetch);
-		void observer.refetch();
-		const result = await until(observer, (next) => next.fetchStatus === 'idle' || next.failureCount > 0);
-		expect(state(result)).toMatchObject({ status: 'success', fetchStatus: 'idle', failureCount: 0, failureReason: null, dataUpdatedAt: 5_000, data: { version: 1 } });
-		expect(shown(result)).toMatchObject({ data: { version: 1 }, ageMs: 0, offline: false });
-		expect(timers.pending()).toEqual([]);
-		await refreshed;
-		expect(api.gets('users/swr')).toBe(2);
-	});
-
 	it('refetchWhenBack: when one request gets through, the queries that gave up on a stale answer refetch at once', async () => {
 		const steadfetch = client({ retry: 0, breaker: { consecutiveFailures: 2, openMs: 5_000 } });
 		const off = refetchWhenBack(steadfetch, queryClient);

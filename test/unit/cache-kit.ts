@@ -7,7 +7,7 @@ import { serve, type RunningServer } from '../helpers/node-server.js';
 
 /**
  * The origin answers any path with JSON `{ n, path, lang }` (n counts hits of the path); query
- * parameters set the response: `cc` (Cache-Control), `vary`, `status`, `size` (a body of that many
+ * parameters set the response: `cc` (Cache-Control), `vary`, `lm` (Last-Modified), `status`, `size` (a body of that many
  * bytes), `etag=hit` (an ETag that changes with every hit), `age`, `length=1` (a `Content-Length`;
  * the body is chunked without it); the request header `x-cc` also sets Cache-Control (same URL,
  * another answer).
@@ -91,7 +91,7 @@ const newKit = (): CacheKit & { start(): Promise<void>; close(): Promise<void> }
 		await kit.gate;
 		const parameters = url.searchParams;
 		const headers: Record<string, string> = { 'content-type': 'application/json' };
-		for (const [name, header] of [['cc', 'cache-control'], ['vary', 'vary'], ['age', 'age']] as const) {
+		for (const [name, header] of [['cc', 'cache-control'], ['vary', 'vary'], ['age', 'age'], ['lm', 'last-modified']] as const) {
 			const value = parameters.get(name);
 			if (value !== null) {
 				headers[header] = value;

@@ -1,6 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createClient, isStale, memoryStore, type KeyValueStore } from '../../src/entries/index.js';
-import { defaultShared } from '../../src/cache/resolve-options.js';
 import { quiet, useCacheKit, collect, next, type CacheKit } from './cache-kit.js';
 
 const kit = useCacheKit();
@@ -63,14 +62,49 @@ describe('bounds', () => {
 		expect(await kit.servedStale(api, 'lru/c')).toBe(true);
 	});
 
-	it('maxBytes evicts the least recently used until the bodies fit', async () => {
-		const api = kit.make({ staleCache: { maxBytes: 2500 } });
-		await fetchAndStore(api, 'bytes/a?size=1000');
-		await fetchAndStore(api, 'bytes/b?size=1000');
-		await fetchAndStore(api, 'bytes/c?size=1000');
-		expect(await kit.servedStale(api, 'bytes/a?size=1000')).toBe(false);
-		expect(await kit.servedStale(api, 'bytes/b?size=1000')).toBe(true);
-		expect(await kit.servedStale(api, 'bytes/c?size=1000')).toBe(true);
+	it('copies another client of the same name wrote count toward maxEntries (the store is listed before evicting)', async () => {
+		const other = kit.make({ staleCache: { maxEntries: 3 } });
+		for (const path of ['tab/a', 'tab/b', 'tab/c']) {
+			await fetchAndStore(other, path);
+		}
+
+		const api = kit.make({ staleCache: { maxEntries: 3 } });
+		await fetchAndStore(api, 'tab/d');
+		await quiet();
+		expect((await kit.store.keys()).map((key) => key.replace(/^.*\/tab\//, ''))).toEqual(['b', 'c', 'd']);
+		for (const path of ['tab/e', 'tab/f', 'tab/g']) {
+			await fetchAndStore(other, path);
+		}
+
+		await fetchAndStore(api, 'tab/h');
+		await quiet();
+		expect(await kit.store.keys()).toHaveLength(3);
+		expect(await kit.servedStale(api, 'tab/h')).toBe(true);
+	});
+
+	it('past maxEntries a quarter goes at once (the store is listed once per quarter, not per write); under it nothing goes', async () => {
+		const listings: number[] = [];
+		const inner = kit.store;
+		for (let index = 0; index < 10; index++) {
+			await inner.set(`r:~~${kit.url}/earlier/${index}`, { v: 0 });
+		}
+
+		kit.store = { ...inner, keys: async () => {
+			listings.push(1);
+			return inner.keys();
+		} };
+		const api = kit.make({ staleCache: { maxEntries: 20 } });
+		await fetchAndStore(api, 'quarter/0');
+		expect(await inner.keys()).toHaveLength(11); // Listed at the first write, under maxEntries: nothing goes.
+		for (let index = 1; index < 30; index++) {
+			await fetchAndStore(api, `quarter/${index}`);
+		}
+
+		await quiet();
+		// Each time the view passes 20 (at the copies 10, 16, 22 and 28), it is listed again and cut to
+		// 15, the oldest first: what was there before, then this client's first copies.
+		expect(listings).toHaveLength(5);
+		expect((await inner.keys()).map((key) => key.replace(/^.*\//, ''))).toEqual(Array.from({ length: 16 }, (_, index) => String(index + 14)));
 	});
 
 	it('storage does not grow with the number of distinct URLs', async () => {
@@ -80,9 +114,7 @@ describe('bounds', () => {
 		}
 
 		await quiet();
-		const keys = await kit.store.keys();
-		expect(keys.length).toBeLessThanOrEqual(6);
-		expect(keys).toContain('index');
+		expect((await kit.store.keys()).length).toBeLessThanOrEqual(5);
 	});
 });
 
@@ -95,21 +127,20 @@ describe('persistence and privacy', () => {
 		expect(await after.get('reload/1').json()).toMatchObject({ n: 1 });
 	});
 
-	it('a record the index does not list (another tab wrote it) is adopted; a record of another version is dropped', async () => {
-		const other = kit.make();
-		await fetchAndStore(other, 'adopt/1');
+	it('a copy another client wrote is served; a record of another version is skipped, reported and removed when met', async () => {
+		await fetchAndStore(kit.make(), 'adopt/1');
+		await fetchAndStore(kit.make(), 'adopt/2');
 		await quiet();
-		const [recordKey] = (await kit.store.keys()).filter((key) => key.includes('adopt/1'));
-		await kit.store.set('index', { v: 1, entries: [] });
-		await kit.store.set('r:junk', { v: 0, body: 'old' });
+		const [recordKey] = (await kit.store.keys()).filter((key) => key.includes('adopt/2'));
+		await kit.store.set(recordKey!, { v: 1, key: 'adopt/2', body: 'old' });
 		const api = kit.make();
 		const errors = collect(api, 'storage:error');
 		kit.mode = 'refuse';
 		expect(isStale(await api.get('adopt/1'))).toBe(true);
+		await expect(api.get('adopt/2')).rejects.toMatchObject({ name: 'NetworkError' });
 		await quiet();
-		expect(await kit.store.keys()).not.toContain('r:junk');
-		expect(await kit.store.keys()).toContain(recordKey);
-		expect(errors).toMatchObject([{ part: 'cache', operation: 'decode', key: 'r:junk' }]);
+		expect(await kit.store.keys()).not.toContain(recordKey);
+		expect(errors).toMatchObject([{ part: 'cache', operation: 'decode', key: recordKey }]);
 	});
 
 	it('cache.delete(url) removes that URL; cache.clear() and client.clear() remove every record', async () => {
@@ -129,19 +160,46 @@ describe('persistence and privacy', () => {
 	});
 });
 
+describe('clears that hold', () => {
+	it('a copy taken before client.clear() or cache.clear() is not written after it', async () => {
+		for (const clear of ['client', 'cache'] as const) {
+			let release!: () => void;
+			const held = new Promise<void>((resolve) => {
+				release = resolve;
+			});
+			const api = kit.make({ hooks: { afterResponse: [async () => held] } });
+			const stored = collect(api, 'cache:stored');
+			const read = api.get(`held/${clear}`).text();
+			await vi.waitFor(() => expect(kit.hits(`/held/${clear}`)).toBe(1));
+			await (clear === 'client' ? api.clear() : api.cache.clear());
+			release();
+			await read;
+			await quiet();
+			expect(stored).toHaveLength(0);
+			expect(await kit.store.keys()).toEqual([]);
+		}
+	});
+});
+
 describe('storage faults never reach the request', () => {
-	it('a write that fails (quota): the response is intact, storage:error is emitted, the record skipped', async () => {
-		kit.store = faulty({ set: () => new DOMException('The quota has been exceeded.', 'QuotaExceededError') });
+	it('a write that fails (quota): the response is intact, storage:error is emitted, the copy kept in memory until the store takes it', async () => {
+		let full = true;
+		kit.store = faulty({ set: () => full ? new DOMException('The quota has been exceeded.', 'QuotaExceededError') : undefined as never });
 		const api = kit.make();
 		const errors = collect(api, 'storage:error');
 		expect(await api.get('fault/1').json()).toMatchObject({ n: 1 });
 		await vi.waitFor(() => expect(errors.length).toBeGreaterThan(0));
 		expect(errors[0]).toMatchObject({ type: 'storage:error', part: 'cache', operation: 'set' });
 		expect((errors[0]!.error as Error).name).toBe('QuotaExceededError');
-		expect(await kit.servedStale(api, 'fault/1')).toBe(false);
+		expect(await kit.servedStale(api, 'fault/1')).toBe(true);
+		// The store takes writes again: the kept copy is written with the next one.
+		full = false;
+		await fetchAndStore(api, 'fault/1b');
+		await quiet();
+		expect((await kit.store.keys()).filter((key) => key.includes('fault/1')).length).toBe(2);
 	});
 
-	it('a store that cannot be opened (IndexedDB missing or blocked): memory for the session, reported once per failure', async () => {
+	it('a store that fails every operation (IndexedDB missing or blocked): requests unaffected, storage:error per failure, copies answer from memory', async () => {
 		const broken = () => new DOMException('A mutation operation was attempted on a database that did not allow mutations.', 'InvalidStateError');
 		kit.store = faulty({ get: broken, set: broken, keys: broken, delete: broken, clear: broken });
 		const api = kit.make();
@@ -149,7 +207,8 @@ describe('storage faults never reach the request', () => {
 		const stored = next(api, 'cache:stored');
 		expect((await api.get('fault/2')).status).toBe(200);
 		await stored;
-		expect(errors.map((event) => event.operation)).toEqual(['load']);
+		expect(errors.map((event) => event.operation)).toContain('set');
+		expect(errors.every((event) => (event.error as Error).name === 'InvalidStateError')).toBe(true);
 		expect(await kit.servedStale(api, 'fault/2')).toBe(true);
 		kit.mode = 'refuse';
 		await expect(api.get('fault/never')).rejects.toMatchObject({ name: 'NetworkError' });
@@ -161,7 +220,7 @@ describe('storage faults never reach the request', () => {
 		} });
 		const errors = collect(api, 'storage:error');
 		expect((await api.get('fault/3')).status).toBe(200);
-		await vi.waitFor(() => expect(errors.map((event) => event.operation)).toContain('load'));
+		await vi.waitFor(() => expect(errors.map((event) => event.operation)).toContain('set'));
 	});
 
 	it('a corrupt or old-version record is skipped and reported; the original error is thrown', async () => {
@@ -175,26 +234,15 @@ describe('storage faults never reach the request', () => {
 		await expect(api.get('fault/4')).rejects.toMatchObject({ name: 'NetworkError' });
 		expect(errors).toMatchObject([{ part: 'cache', operation: 'decode', key }]);
 	});
-
-	it('a corrupt index is reported and the records are adopted', async () => {
-		await fetchAndStore(kit.make(), 'fault/5');
-		await quiet();
-		await kit.store.set('index', 'garbage');
-		const api = kit.make();
-		const errors = collect(api, 'storage:error');
-		kit.mode = 'refuse';
-		expect(isStale(await api.get('fault/5'))).toBe(true);
-		expect(errors).toMatchObject([{ operation: 'decode', key: 'index' }]);
-	});
 });
 
 describe('options', () => {
-	it('rejects bad values with a RangeError naming the option and the value', () => {
+	it('rejects bad values with a RangeError naming the option and the value; sensitiveHeaders is the client\'s option now', () => {
 		for (const [cache, name, value] of [
-			[{ maxEntries: 0 }, 'cache.maxEntries', '0'], [{ maxStaleMs: -1 }, 'cache.maxStaleMs', '-1'],
-			[{ maxBytes: Number.NaN }, 'cache.maxBytes', 'NaN'], [{ maxBodyBytes: -5 }, 'cache.maxBodyBytes', '-5'],
-			[{ mode: 'always' }, 'cache.mode', 'always'], [{ shared: 'yes' }, 'cache.shared', 'yes'],
-			[{ sensitiveHeaders: ['bad header'] }, 'cache.sensitiveHeaders', 'bad header'],
+			[{ maxEntries: 0 }, 'staleCache.maxEntries', '0'], [{ maxStaleMs: -1 }, 'staleCache.maxStaleMs', '-1'],
+			[{ maxBodyBytes: -5 }, 'staleCache.maxBodyBytes', '-5'], [{ maxEntries: 1.5 }, 'staleCache.maxEntries', '1.5'],
+			[{ shared: 'yes' }, 'staleCache.shared', 'yes'],
+			[{ sensitiveHeaders: ['x-api-key'] }, 'staleCache.sensitiveHeaders', "client's `sensitiveHeaders`"],
 		] as const) {
 			expect(() => createClient({ staleCache: cache as never })).toThrow(RangeError);
 			expect(() => createClient({ staleCache: cache as never })).toThrow(name);
@@ -202,9 +250,16 @@ describe('options', () => {
 		}
 	});
 
-	it('shared defaults to true wherever there is no indexedDB — Node (a server), Deno, workerd — and false in browsers', () => {
-		expect(defaultShared()).toBe(true);
+	it('shared defaults to true wherever there is no indexedDB — Node (a server), Deno, workerd — and false in browsers', async () => {
+		const server = kit.make();
+		const stored = collect(server, 'cache:stored');
+		await server.get('shared/1?cc=private').text();
+		await quiet();
+		expect(stored).toHaveLength(0);
 		vi.stubGlobal('indexedDB', {});
-		expect(defaultShared()).toBe(false);
+		const browser = kit.make();
+		const kept = next(browser, 'cache:stored');
+		await browser.get('shared/2?cc=private').text();
+		await kept;
 	});
 });

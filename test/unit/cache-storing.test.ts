@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { isStale } from '../../src/entries/index.js';
+import { createClient as createCore } from '../../src/entries/core.js';
+import { staleCache } from '../../src/entries/cache.js';
+import type { Policy } from '../../src/entries/policy.js';
 import { quiet, useCacheKit, collect, next } from './cache-kit.js';
 
 const kit = useCacheKit();
@@ -34,24 +37,27 @@ describe('what is stored', () => {
 		expect(await dump()).not.toContain('store/3');
 	});
 
-	it('Vary: the key holds the named request headers; another Accept-Language does not get the copy; Vary: * is not stored', async () => {
+	it('Vary: a copy answers only a request with the same values of the headers it names (the latest variant is kept); Vary: * is not stored', async () => {
 		const api = kit.make();
 		await api.get('vary/1?vary=accept-language', { headers: { 'accept-language': 'en' } }).text();
 		await next(api, 'cache:stored');
 		expect(await kit.servedStale(api, 'vary/1?vary=accept-language', { headers: { 'accept-language': 'fr' } })).toBe(false);
+		expect(await kit.servedStale(api, 'vary/1?vary=accept-language')).toBe(false);
 		kit.mode = 'refuse';
 		const english = await api.get('vary/1?vary=accept-language', { headers: { 'accept-language': 'en' } }).json<{ lang: string }>();
 		expect(english.lang).toBe('en');
 		kit.mode = 'up';
+		kit.clock.advance(1000);
 		await api.get('vary/1?vary=accept-language', { headers: { 'accept-language': 'fr' } }).text();
 		await next(api, 'cache:stored');
 		kit.mode = 'refuse';
 		expect((await api.get('vary/1?vary=accept-language', { headers: { 'accept-language': 'fr' } }).json<{ lang: string }>()).lang).toBe('fr');
-		expect((await api.get('vary/1?vary=accept-language', { headers: { 'accept-language': 'en' } }).json<{ lang: string }>()).lang).toBe('en');
 		kit.mode = 'up';
+		expect(await kit.servedStale(api, 'vary/1?vary=accept-language', { headers: { 'accept-language': 'en' } })).toBe(false);
 
 		const stored = collect(api, 'cache:stored');
 		await api.get('vary/2?vary=*').text();
+		await api.get('vary/3?vary=accept-encoding%2C%20*').text();
 		await quiet();
 		expect(stored).toHaveLength(0);
 		expect(await kit.servedStale(api, 'vary/2?vary=*')).toBe(false);
@@ -75,7 +81,7 @@ describe('what is stored', () => {
 	});
 
 	it('credential partitions: another credential, or none, never sees the copy; no credential value is stored', async () => {
-		const api = kit.make({ staleCache: { shared: false, sensitiveHeaders: ['X-Api-Key'] } });
+		const api = kit.make({ staleCache: { shared: false }, sensitiveHeaders: ['X-Api-Key'] });
 		const alice = { authorization: 'Bearer alice-secret-token' };
 		await api.get('cred/1', { headers: alice }).text();
 		await next(api, 'cache:stored');
@@ -97,19 +103,23 @@ describe('what is stored', () => {
 		}
 	});
 
-	it('206, non-2xx and bodies over maxBodyBytes are not stored; the caller still gets the whole body', async () => {
+	it('200 and 203 are stored; 204, 206, non-2xx and bodies over maxBodyBytes are not; the caller still gets the whole body', async () => {
 		const api = kit.make({ staleCache: { maxBodyBytes: 1000 }, throwHttpErrors: false });
 		const stored = collect(api, 'cache:stored');
 		await api.get('size/1?status=206').text();
 		await api.get('size/2?status=404').text();
+		await api.get('size/2b?status=204').text();
 		const big = await api.get('size/3?size=5000').text();
 		expect(big).toHaveLength(5000);
 		await api.get('size/4?size=1000').text();
 		await quiet();
-		expect(stored.map((event) => [event.url.replace(kit.url, ''), event.bytes])).toEqual([['/size/4?size=1000', 1000]]);
+		await api.get('size/5?status=203&size=10').text();
+		await quiet();
+		expect(stored.map((event) => [event.url.replace(kit.url, ''), event.bytes])).toEqual([['/size/4?size=1000', 1000], ['/size/5?status=203&size=10', 10]]);
+		expect(await kit.servedStale(api, 'size/5?status=203&size=10')).toBe(true);
 	});
 
-	it('HEAD stores nothing new, refreshes the timing of the stored GET, and drops it when the ETag changed', async () => {
+	it('HEAD stores nothing and leaves the stored GET copy as it was (no freshening)', async () => {
 		const api = kit.make();
 		const stored = collect(api, 'cache:stored');
 		await api.head('head/1');
@@ -117,22 +127,17 @@ describe('what is stored', () => {
 		expect(stored).toHaveLength(0);
 		expect(await kit.servedStale(api, 'head/1')).toBe(false);
 
-		await api.get('head/2').text();
+		await api.get('head/2?etag=hit').text();
 		await next(api, 'cache:stored');
 		kit.clock.advance(50_000);
-		await api.head('head/2');
-		await next(api, 'cache:stored');
-		kit.mode = 'refuse';
-		const response = await api.get('head/2');
-		expect(response.headers.get('age')).toBe('0');
-		expect(await response.json()).toMatchObject({ n: 1 });
-		kit.mode = 'up';
-
-		await api.get('head/3?etag=hit').text();
-		await next(api, 'cache:stored');
-		await api.head('head/3?etag=hit');
+		await api.head('head/2?etag=hit');
 		await quiet();
-		expect(await kit.servedStale(api, 'head/3?etag=hit')).toBe(false);
+		expect(stored).toHaveLength(1);
+		kit.mode = 'refuse';
+		const response = await api.get('head/2?etag=hit');
+		expect(response.headers.get('age')).toBe('50');
+		expect(response.headers.get('etag')).toBe('"1"');
+		expect(await response.json()).toMatchObject({ n: 1 });
 	});
 });
 
@@ -177,20 +182,47 @@ describe('invalidation (RFC 9111 §4.4)', () => {
 		});
 	}
 
-	it('a response captured before the invalidation is not stored after it', async () => {
-		// The store answers its first read (the index load) only when released, so the capture of
-		// the GET waits while the POST succeeds and invalidates.
+	it('a copy taken before an invalidation is not written after it', async () => {
+		// The GET's afterResponse hook holds the call: its copy is taken, its write waits for the
+		// call to resolve, while a POST of the same URL succeeds and invalidates.
 		let release!: () => void;
 		const held = new Promise<void>((resolve) => {
 			release = resolve;
 		});
-		const slowKeys = { ...kit.store, keys: async () => held.then(async () => kit.store.keys()) };
-		const api = kit.make({ store: () => slowKeys });
-		await api.get('inv/race').text();
+		const api = kit.make({ hooks: { afterResponse: [async ({ request }) => request.method === 'GET' ? held : undefined] } });
+		const stored = collect(api, 'cache:stored');
+		const read = api.get('inv/race').text();
+		await vi.waitFor(() => expect(kit.hits('/inv/race')).toBe(1));
 		await api.post('inv/race');
 		release();
+		await read;
 		await quiet();
+		expect(stored).toHaveLength(0);
 		expect(await kit.servedStale(api, 'inv/race')).toBe(false);
 		expect(await dump()).not.toContain('inv/race');
+	});
+
+	it('a mutation runs no wrapper of the cache (it stays on ky\'s own promise), and still invalidates', async () => {
+		const policy = staleCache({ shared: false });
+		const wrapped: string[] = [];
+		const watched: Policy<'staleCache'> = {
+			slot: 'staleCache',
+			create(context) {
+				const parts = policy.create(context);
+				return { ...parts, wrap: async (call, run) => {
+					wrapped.push(call.method);
+					return parts.wrap!(call, run);
+				} };
+			},
+		};
+		const api = createCore({ baseUrl: kit.url + '/', clock: kit.clock, store: () => kit.store, retry: 0, staleCache: watched });
+		await api.get('inv/own').text();
+		await next(api, 'cache:stored');
+		for (const method of ['post', 'put', 'patch', 'delete'] as const) {
+			await api[method]('inv/own');
+		}
+
+		expect(wrapped).toEqual(['GET']);
+		expect(await kit.servedStale(api as never, 'inv/own')).toBe(false);
 	});
 });

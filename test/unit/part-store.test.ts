@@ -1,5 +1,5 @@
 /** One strategy for a store that fails or stalls, shared by every part that persists (src/shared/part-store.ts). */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { EventMap } from '../../src/core/event-types.js';
 import type { PolicyContext } from '../../src/entries/policy.js';
 import { memoryStore, type KeyValueStore } from '../../src/entries/core.js';
@@ -64,6 +64,29 @@ describe('partStore', () => {
 		expect(await part.get('y')).toBe(1);
 	});
 
+	it('writes under way are not written again by other writes: one store operation each while the store takes them', async () => {
+		const inner = memoryStore('x');
+		const sets: string[] = [];
+		let release!: () => void;
+		const held = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		const slow: KeyValueStore = { ...inner, set: async (key, value) => {
+			sets.push(key);
+			await held;
+			return inner.set(key, value);
+		} };
+		const { context, errors } = contextFor(slow, 1000);
+		const part = partStore(context, 'cache', memoryStore);
+		const writes = ['a', 'b', 'c', 'd'].map(async (key) => part.set(key, key));
+		expect(await part.get('c')).toBe('c');
+		release();
+		await Promise.all(writes);
+		expect(sets).toEqual(['a', 'b', 'c', 'd']);
+		expect(errors).toEqual([]);
+		expect((await inner.keys()).sort()).toEqual(['a', 'b', 'c', 'd']);
+	});
+
 	it('one per client name and store: clients that share them (extend) share the unconfirmed writes', () => {
 		const { store } = flaky();
 		const { context } = contextFor(store);
@@ -88,5 +111,30 @@ describe('background', () => {
 			ran = true;
 		});
 		expect(ran).toBe(true);
+	});
+
+	describe('in a Worker (I/O ends with its request)', () => {
+		afterEach(() => {
+			vi.unstubAllGlobals();
+		});
+
+		it('without waitUntil the work is dropped unstarted and reported with the call\'s url; with one it runs', async () => {
+			vi.stubGlobal('navigator', { userAgent: 'Cloudflare-Workers' });
+			const { store } = flaky();
+			const { context, errors } = contextFor(store);
+			let started = 0;
+			background(context, 'cache', undefined, async () => {
+				started++;
+			}, 'https://api.test/a');
+			expect(started).toBe(0);
+			expect(errors).toMatchObject([{ part: 'cache', operation: 'background', url: 'https://api.test/a' }]);
+			const handed: Array<Promise<unknown>> = [];
+			background(context, 'cache', (promise) => handed.push(promise), async () => {
+				started++;
+			}, 'https://api.test/b');
+			await handed[0];
+			expect(started).toBe(1);
+			expect(errors).toHaveLength(1);
+		});
 	});
 });

@@ -79,7 +79,7 @@ const sharedBy = async (worker: string): Promise<number> =>
 
 describe('the stale cache across requests (each call hands its background work to waitUntil)', () => {
 	for (const worker of ['cache-api', 'default-store']) {
-		it.fails(`${worker}: a copy stored in one request is served in a later one after a 503, and by another isolate (cache:stored, no storage:error)`, async () => {
+		it(`${worker}: a copy stored in one request is served in a later one after a 503, and by another isolate (cache:stored, no storage:error)`, async () => {
 			const path = `/ok/${worker}-one`;
 			await events(worker);
 			expect(await get(worker, path)).toEqual(fresh(path));
@@ -91,7 +91,7 @@ describe('the stale cache across requests (each call hands its background work t
 			expect(seen.filter((event) => event.type === 'cache:stored').map((event) => event.url)).toEqual([origin.url + path]);
 		}, 30_000);
 
-		it.fails(`${worker}: copies written in several requests each land, and each is served later, here and in another isolate`, async () => {
+		it(`${worker}: copies written in several requests each land, and each is served later, here and in another isolate`, async () => {
 			const paths = [1, 2, 3, 4].map((index) => `/ok/${worker}-several-${index}`);
 			await events(worker);
 			for (const path of paths) {
@@ -109,7 +109,7 @@ describe('the stale cache across requests (each call hands its background work t
 			expect(seen.filter((event) => event.type === 'cache:stored')).toHaveLength(paths.length);
 		}, 30_000);
 
-		it.fails(`${worker}: a body streamed through to the caller is stored, and served streamed in a later request`, async () => {
+		it(`${worker}: a body streamed through to the caller is stored, and served streamed in a later request`, async () => {
 			const path = `/big/${worker}-streamed`;
 			await events(worker);
 			const first = await harness.fetch(worker, `/stream?${to(path)}`);
@@ -123,7 +123,7 @@ describe('the stale cache across requests (each call hands its background work t
 		}, 40_000);
 	}
 
-	it.fails('without waitUntil: what a call could not finish is reported, never left running; a later failed call still answers', async () => {
+	it('without waitUntil: what a call could not finish is reported, never left running; a later failed call still answers', async () => {
 		const paths = ['/ok/dropped-1', '/ok/dropped-2'];
 		await events('cache-dropped');
 		const streamed = await harness.fetch('cache-dropped', `/stream?${to('/big/dropped')}`);

@@ -1,0 +1,338 @@
+import type { CacheParts, CachedEntry } from '../core/client-types.js';
+import type { PolicyCall, PolicyContext } from '../core/policy.js';
+import { isOffline } from '../core/runtime.js';
+import type { Layer } from '../core/types.js';
+import { classify, classifyStatus } from '../errors/classify.js';
+import { background, partStore, storageError } from '../shared/part-store.js';
+import { readCapped } from '../shared/read-capped.js';
+import { sensitiveOf } from '../shared/sensitive-of.js';
+import { redact } from '../shared/sensitive.js';
+import { storedHeaders } from '../shared/stored-headers.js';
+import { autoStore } from '../stores/auto.js';
+import { timing, type Timing } from './cache-control.js';
+import { isStale } from './is-stale.js';
+import { keys, urlOf } from './keys.js';
+import { isRecord, type CacheRecord } from './record.js';
+import { ageOf, staleResponse, type StaleReason } from './stale-response.js';
+
+/** The options of `staleCache()` with their defaults applied. */
+export interface ResolvedCacheOptions {
+	maxStaleMs: number;
+	maxEntries: number;
+	maxBodyBytes: number;
+	shared: boolean;
+}
+
+const unsafe = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * The failures a stored copy answers, by `classify()` code, and the `detail` each gives: the
+ * origin's or the network's fault (`HTTP_5XX` is every 5xx, 501 included). On purpose not all the
+ * transient codes: a 429 or 408 (the origin asks us to slow down, or waited for the request), a
+ * full bulkhead or a rate limit (our own refusals) have no `detail` in API.md and are not answered
+ * from the cache.
+ */
+const reasons: Readonly<Record<string, StaleReason>> = { NETWORK: 'network', TIMEOUT: 'timeout', HTTP_5XX: 'http-5xx', CIRCUIT_OPEN: 'circuit-open' };
+
+/** Response headers never stored: cookies, and what no longer describes the stored (decoded) body. */
+const dropped = ['set-cookie', 'content-encoding', 'content-length', 'transfer-encoding', 'age', 'cache-status'];
+
+const ignore = (): undefined => undefined;
+
+/** A copy taken as its response arrived (a clone), and what its record needs. */
+interface Copy {
+	request: Request;
+	response: Response;
+	clone: Response;
+	found: string | Promise<string>;
+	plan: Timing;
+	now: number;
+	start: number;
+}
+
+/**
+ * The stale cache (see `CacheOptions` and API.md "Responses served from the stale cache").
+ *
+ * Per attempt (the layer): a good GET response is copied as it arrives (before ky or the caller
+ * read its body); once the wrapper saw the call resolve with it, the copy is written behind the
+ * caller through `background` (a Worker's `waitUntil`). A successful POST, PUT, PATCH or DELETE
+ * drops the URL's copies, even with `staleCache: false`: mutations have no wrapper. Offline, a GET
+ * or HEAD is answered from the store without network I/O. Around a GET or HEAD (the wrapper): a
+ * failure `reasons` names is answered from a usable copy, else rethrown unchanged.
+ *
+ * Storage is `partStore`'s: one record per key (`keys.ts`), no index. The client keeps its view of
+ * the stored keys in memory (`order`), listed from the store at the first write and whenever it
+ * grows past `maxEntries`, when the least recently stored or served go. Nothing waits on storage
+ * on a call's way to a good answer, and no promise is kept across calls.
+ */
+export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, maxBodyBytes, shared }: ResolvedCacheOptions): CacheParts => {
+	const { clock } = context;
+	const store = partStore(context, 'cache', autoStore);
+	const { headers: sensitive, params } = sensitiveOf(context);
+	const notStored = new Set([...dropped, ...sensitive]);
+	const key = keys(context, shared);
+	/** This client's view of the stored keys, least recently stored or served first, with when it stored each (0: found in the store). */
+	let order = new Map<string, number>();
+	/** Whether `order` holds what the store listed (at the first write); whether an eviction is under way (one at a time). */
+	let listed = false;
+	let evicting = false;
+	/** Bumped by every invalidation and clear: a copy taken before one is not written after it. */
+	let epoch = 0;
+	/** The copy taken of each call's response, until the call's outcome is known. */
+	const copies = new WeakMap<PolicyCall, Copy>();
+
+	/** Background work of a call (see `background`). */
+	const behind = (call: PolicyCall, url: string, work: () => Promise<unknown>): void => {
+		background(context, 'cache', call.waitUntil, work, url);
+	};
+
+	const touch = (stored: string, at = order.get(stored) ?? 0): void => {
+		order.delete(stored);
+		order.set(stored, at);
+	};
+
+	/** Forget the keys that `match` now, so no copy taken before is written; then remove them from the store. */
+	const drop = (match: (stored: string) => boolean): Promise<unknown> => {
+		epoch++;
+		for (const stored of order.keys()) {
+			if (match(stored)) {
+				order.delete(stored);
+			}
+		}
+
+		return store.keys().then(async (all) => Promise.all(all.filter(match).map(async (stored) => store.delete(stored))));
+	};
+
+	/** The stored copies of an absolute URL (every identity and credential) go. */
+	const invalidate = (url: string): Promise<unknown> => {
+		const target = redact(url, params);
+		return drop((stored) => urlOf(stored) === target);
+	};
+
+	/**
+	 * Past `maxEntries` (and at the first write): list the store — copies other tabs or isolates
+	 * wrote count, those they removed go from the view — and remove the least recently used quarter
+	 * (so the store is listed once per `maxEntries / 4` new copies, not per copy).
+	 */
+	const evict = async (): Promise<void> => {
+		listed = evicting = true;
+		const found = new Set((await store.keys()).filter((stored) => stored.startsWith('r:')));
+		// Copies found in the store and not known here count as the oldest; known ones keep their place.
+		order = new Map([...[...found].filter((stored) => !order.has(stored)).map((stored): [string, number] => [stored, 0]), ...[...order].filter(([stored]) => found.has(stored))]);
+		const gone = order.size > maxEntries ? [...order.keys()].slice(0, order.size - maxEntries + Math.floor(maxEntries / 4)) : [];
+		for (const stored of gone) {
+			order.delete(stored);
+		}
+
+		await Promise.all(gone.map(async (stored) => store.delete(stored)));
+		evicting = false;
+	};
+
+	/** Write a copy behind the caller (the call resolved with its response), unless an invalidation or a clear came since it was taken. */
+	const write = async (call: PolicyCall, { request, response, clone, found, plan, now, start }: Copy): Promise<void> => {
+		// Read no further than maxBodyBytes (a decoded body may be longer than its Content-Length, a stream endless).
+		const bytes = await readCapped(clone, maxBodyBytes);
+		const stored = typeof found === 'string' ? found : await found;
+		if (bytes && epoch === start) {
+			const { status, statusText, headers } = response;
+			const record: CacheRecord = {
+				v: 2, url: urlOf(stored)!, storedAt: now, ...plan, status, statusText,
+				headers: storedHeaders(headers, notStored),
+				vary: (headers.get('vary') ?? '').split(',').map((name) => name.trim().toLowerCase()).filter((name) => name && !sensitive.has(name)).map((name) => [name, request.headers.get(name)]),
+				body: bytes,
+			};
+			await store.set(stored, record);
+			touch(stored, now);
+			context.emit('cache:stored', { scope: call.scope!, method: 'GET', url: record.url, bytes: bytes.byteLength });
+			if (!evicting && (!listed || order.size > maxEntries)) {
+				await evict();
+			}
+		} else if (order.get(stored) === now) {
+			order.delete(stored);
+		}
+	};
+
+	/** The call's outcome, from the wrapper: a copy taken of the response it resolved with is written; any other is let go. */
+	const decide = (call: PolicyCall, ok: boolean): void => {
+		const copy = copies.get(call);
+		if (!copy) {
+			return;
+		}
+
+		copies.delete(call);
+		if (ok) {
+			behind(call, copy.request.url, async () => write(call, copy));
+			return;
+		}
+
+		if (order.get(copy.found as string) === copy.now) {
+			order.delete(copy.found as string);
+		}
+
+		void copy.clone.body?.cancel().catch(ignore);
+	};
+
+	/** Copy a good GET response as it arrives (a clone, before ky or the caller read its body), to write once the call resolved with it. */
+	const capture = (call: PolicyCall, request: Request, response: Response): Response => {
+		const { status, headers } = response;
+		const found = status === 200 || status === 203 ? key.of(request, call.identity) : undefined;
+		const now = clock.now();
+		const plan = found === undefined ? undefined : timing(request.headers, headers, shared, maxStaleMs, now);
+		if (plan === false) {
+			// It forbids keeping a copy: the one it would replace goes.
+			behind(call, request.url, async () => {
+				const stored = await found;
+				return drop((other) => other === stored);
+			});
+		}
+
+		if (!plan || Number(headers.get('content-length')) > maxBodyBytes || now - (order.get(found as string) ?? -1e15) < 1000) {
+			return response;
+		}
+
+		if (typeof found === 'string') {
+			touch(found, now);
+		}
+
+		copies.set(call, { request, response, clone: response.clone(), found: found!, plan, now, start: epoch });
+		return response;
+	};
+
+	/** The usable stored copy for a request, marked stale for `reason`, or undefined. Never rejects. */
+	const serve = async (call: PolicyCall, request: Request, reason: StaleReason): Promise<Response | undefined> => {
+		try {
+			const stored = await key.of(request, call.identity);
+			const record = stored && await store.get<unknown>(stored);
+			const now = clock.now();
+			if (!isRecord(record) || now > record.until) {
+				if (record !== undefined) {
+					if (!isRecord(record)) {
+						storageError(context, 'cache', 'decode', new TypeError('Unreadable cache record'), stored);
+					}
+
+					order.delete(stored!);
+					behind(call, request.url, async () => store.delete(stored!));
+				}
+
+				return undefined;
+			}
+
+			if (record.vary.some(([name, value]) => request.headers.get(name) !== value)) {
+				return undefined;
+			}
+
+			touch(stored!);
+			context.emit('cache:stale', { scope: call.scope!, method: request.method, url: record.url, reason, age: ageOf(record, now) });
+			return staleResponse(record, request.method, reason, now);
+		} catch {
+			return undefined;
+		}
+	};
+
+	/** A failed read answered from a usable copy, or the failure as it was. A caller's abort never is. */
+	const recover = async (call: PolicyCall, error: unknown): Promise<Response> => {
+		const { code } = classify(error);
+		const reason = isOffline() && (code === 'NETWORK' || code === 'TIMEOUT') ? 'offline' : reasons[code];
+		const stale = error instanceof Response ? error : call.request && reason && !call.signal?.aborted && await serve(call, call.request, reason);
+		if (stale) {
+			return stale;
+		}
+
+		throw error;
+	};
+
+	/** With `throwHttpErrors: false` a 5xx resolves instead of throwing: a stored copy answers it too. */
+	const answered = async (call: PolicyCall, response: Response): Promise<Response> => {
+		const stale = call.request && await serve(call, call.request, 'http-5xx');
+		if (!stale) {
+			return response;
+		}
+
+		void response.body?.cancel().catch(ignore);
+		return stale;
+	};
+
+	const applies = ({ method, options }: PolicyCall): boolean =>
+		(method === 'GET' || method === 'HEAD') && options['staleCache'] !== false && options['cache'] !== 'no-store';
+
+	const layer: Layer = (next) => (request, init) => {
+		const call = init?.steadfetch;
+		if (call && unsafe.has(call.method)) {
+			return next(request, init).then((response) => {
+				if (response.status < 400) {
+					behind(call, request.url, async () => invalidate(request.url));
+				}
+
+				return response;
+			});
+		}
+
+		if (!call || !applies(call)) {
+			return next(request, init);
+		}
+
+		const go = (): Promise<Response> => call.method === 'GET' ? next(request, init).then((response) => capture(call, request, response)) : next(request, init);
+		return isOffline() ? serve(call, request, 'offline').then((stale) => {
+			if (stale) {
+				// Carried to the wrapper through ky as the attempt's rejection: no network I/O, unseen by the
+				// breaker; ky rethrows a thrown non-Error as it is, and retries it never.
+				throw stale;
+			}
+
+			return go();
+		}) : go();
+	};
+
+	const clear = async (options?: { identity?: string }): Promise<void> => {
+		epoch++;
+		const prefix = options?.identity === undefined ? 'r:' : await key.who(options.identity);
+		await drop((stored) => stored.startsWith(prefix));
+	};
+
+	context.hooks.validatorOf = async (url, identity) => {
+		const prefix = await key.who(identity);
+		const target = redact(url, params);
+		let latest: CacheRecord | undefined;
+		for (const stored of await store.keys()) {
+			const record = stored.startsWith(prefix) && urlOf(stored) === target ? await store.get<unknown>(stored) : undefined;
+			if (isRecord(record) && record.storedAt >= (latest?.storedAt ?? 0)) {
+				latest = record;
+			}
+		}
+
+		const headers = latest && new Headers(latest.headers);
+		const etag = headers?.get('etag');
+		const lastModified = headers?.get('last-modified');
+		return headers && { ...(etag ? { etag } : {}), ...(lastModified ? { lastModified } : {}) };
+	};
+
+	return {
+		layer,
+		wrap(call, next) {
+			return next().then((response) => {
+				decide(call, response?.ok === true);
+				return response && classifyStatus(response.status)?.code === 'HTTP_5XX' ? answered(call, response) : response;
+			}, (error: unknown) => {
+				decide(call, false);
+				return recover(call, error);
+			});
+		},
+		appliesTo: applies,
+		substituted: (response) => isStale(response) ? 'stale' : undefined,
+		clear,
+		members: {
+			cache: {
+				async delete(url) {
+					const href = String(url);
+					await invalidate(URL.canParse(href) ? new URL(href).href : href);
+				},
+				clear: () => clear(),
+				async list() {
+					const prefix = await key.who(context.identity());
+					const records = await Promise.all((await store.keys()).filter((stored) => stored.startsWith(prefix)).map(async (stored) => store.get<unknown>(stored)));
+					return records.filter(isRecord).map((record): CachedEntry => ({ url: record.url, status: record.status, storedAt: record.storedAt, bytes: record.body.byteLength }));
+				},
+			},
+		},
+	};
+};

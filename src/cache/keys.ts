@@ -1,0 +1,63 @@
+import type { PolicyContext } from '../core/policy.js';
+import { sha256 } from '../shared/digest.js';
+import { sensitiveOf } from '../shared/sensitive-of.js';
+import { splitSensitive } from '../shared/sensitive.js';
+
+/** The URL part of a key of the cache (`r:<identity digest>~<credentials digest>~<URL>`); undefined for another part's key in a shared store. */
+export const urlOf = (key: string): string | undefined => /^r:\w*~\w*~(.*)/s.exec(key)?.[1];
+
+/**
+ * The keys of stored copies. A key is `r:` + the digest of the call's identity (the one
+ * `client.clear({ identity })` and the outbox know it by) + `~` + a SHA-256 of the client name and
+ * the request's credentials (the values of its credential and `sensitiveHeaders` headers and of
+ * its `sensitiveParams` query parameters) + `~` + the URL with those query values removed; each
+ * digest is empty when there is nothing to hash. Neither an identity nor a credential is ever part
+ * of a key or a record. Digests once made are kept (the last 64), as strings, never as promises:
+ * a Worker's request never waits on another's.
+ */
+export const keys = (context: PolicyContext, shared: boolean) => {
+	const { headers: sensitive, params } = sensitiveOf(context);
+	const made = new Map<string, string>();
+	/** `<identity digest>~<credentials digest>`: a string once made, else a promise of it. */
+	const partition = (identity: string | undefined, credentials: string): string | Promise<string> => {
+		const memo = JSON.stringify([identity, credentials]);
+		return made.get(memo) ?? Promise.all([
+			identity === undefined ? '' : sha256(`steadfetch identity\n${context.name}\n${identity}`),
+			credentials && sha256(`${context.name}\n${credentials}`),
+		]).then((digests) => {
+			if (made.size > 63) {
+				made.clear();
+			}
+
+			made.set(memo, digests.join('~'));
+			return digests.join('~');
+		});
+	};
+
+	return {
+		/** The prefix of the keys of an identity's copies (`r:<identity digest>~`). */
+		who: async (identity: string | undefined): Promise<string> => `r:${await partition(identity, '')}`,
+		/**
+		 * The key of a request's copy: a string when its digests are known, else a promise of it;
+		 * undefined when its response is never stored (credentials in a shared cache).
+		 */
+		of(request: Request, identity: string | undefined): string | Promise<string> | undefined {
+			let credentials = '';
+			for (const name of sensitive) {
+				const value = request.headers.get(name);
+				if (value !== null) {
+					credentials += `${name}:${value}\n`;
+				}
+			}
+
+			const { found = '', redacted } = splitSensitive(request.url, params);
+			credentials += found;
+			if (credentials && shared) {
+				return undefined;
+			}
+
+			const prefix = partition(identity, credentials);
+			return typeof prefix === 'string' ? `r:${prefix}~${redacted}` : prefix.then((done) => `r:${done}~${redacted}`);
+		},
+	};
+};
