@@ -1,7 +1,7 @@
-import ky, { type Input, type Options as KyOptions, type RetryOptions } from 'ky';
+import ky, { ForceRetryError, type Input, type Options as KyOptions, type RetryOptions } from 'ky';
 import { classify } from '../errors/classify.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
-import { RetryBudget } from '../retry/budget.js';
+import { RetryBudget, type RetryDecision } from '../retry/budget.js';
 import { shouldRetry } from '../retry/should-retry.js';
 import { redact, sensitiveParamSet } from '../shared/sensitive.js';
 import { core, type CallState } from './call-state.js';
@@ -75,6 +75,16 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		}
 	};
 
+	/**
+	 * ky's error as the `retry` event shows it: ky's own, unless its message names a URL with a
+	 * sensitive query value — then an Error of the same name with those values removed stands in.
+	 */
+	const redactError = (error: Error): Error => {
+		params ??= sensitiveParamSet(context.options);
+		const message = String(error.message).replace(/\S+\?\S*/g, (url) => redact(url, params!));
+		return message === error.message ? error : Object.assign(new Error(message), { name: error.name });
+	};
+
 	const context: PolicyContext = {
 		name: options.name ?? 'steadfetch',
 		clock,
@@ -109,7 +119,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 
 			parts.set(slot, value.create(context));
 		} else {
-			check(value === undefined || value === false, slot, value, `a policy (from \`steadfetch/${slot.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}\`) or false`);
+			check(value === undefined || value === false, slot, value, `a policy (from \`steadfetch/${slot === 'staleCache' ? 'cache' : slot.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}\`) or false`);
 		}
 	}
 
@@ -119,12 +129,31 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	/** The scope of a `Request.url` (already normalized): cheap on every attempt. */
 	const scopeOfRequest = customScope ?? requestOrigin;
 
+	/** Count a retry the budget refused (and say so once per window). */
+	const refused = (scope: string, decision: RetryDecision): boolean => {
+		if (!decision.allowed) {
+			stats.scope(scope).retriesRefused++;
+			if (decision.firstRefusal) {
+				emit('budget:exhausted', { scope, retries: decision.retries, allowed: decision.limit });
+			}
+		}
+
+		return !decision.allowed;
+	};
+
+	/** Errors a retry attempt was refused with: when ky asks `shouldRetry` about them again, they are not counted twice. */
+	const refusedErrors = new WeakSet<object>();
+
 	/**
 	 * The outermost per-attempt layer. The first attempt of a call fixes its Request and scope and
-	 * counts toward `stats()` and the retry budget; a later attempt is a retry (counted, and emitted
-	 * with ky's error while somebody listens to `retry`), except the first attempt of a run a
-	 * wrapper started again. The caller's abort rejects with the caller's reason, whatever the
-	 * runtime's fetch or a layer threw (workerd rejects an aborted fetch with an error of its own).
+	 * counts toward `stats()` and the retry budget; a later attempt is a retry ky is sending, except
+	 * the first attempt of a run a wrapper started again. A retry spends the retry budget here, where
+	 * it really goes out (a retry a `beforeRetry` hook stopped, or a total timeout that ran out during
+	 * the delay, never reaches this layer): when the budget was spent meanwhile by concurrent calls,
+	 * the retry is refused and the call ends with the previous attempt's error. A retry the caller
+	 * forced (`ky.retry()`) is paid for, never refused. The caller's abort rejects with the caller's
+	 * reason, whatever the runtime's fetch or a layer threw (workerd rejects an aborted fetch with an
+	 * error of its own).
 	 */
 	const accounting: Layer = (next) => (request, init) => {
 		const call = init?.steadfetch as CallState | undefined;
@@ -138,9 +167,16 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 			stats.scope(scope).requests++;
 			budget?.recordFirst(scope);
 		} else if (kind === 'retry') {
-			stats.scope(scope).retries++;
 			const error = core.retryError(call, undefined);
-			emit('retry', { scope, method: request.method, url: request.url, retryCount: call.attempts - 1, code: error ? classify(error).code : 'UNKNOWN', error });
+			if (budget && refused(scope, budget.tryRetry(scope, true, !error || error instanceof ForceRetryError))) {
+				refusedErrors.add(error!);
+				return Promise.reject(error);
+			}
+
+			stats.scope(scope).retries++;
+			if (emitter.has('retry')) {
+				emit('retry', { scope, method: request.method, url: request.url, retryCount: call.attempts - 1, code: error ? classify(error).code : 'UNKNOWN', error: error && redactError(error) });
+			}
 		}
 
 		const { signal } = call;
@@ -159,18 +195,23 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 
 	const userRetry: RetryOptions = typeof options.retry === 'number' ? { limit: options.retry } : options.retry ?? {};
 	const onTimeout = userRetry.retryOnTimeout ?? true;
-	const spend = budget && ((url: string): boolean => {
-		const scope = scopeOfRequest(url);
-		const decision = budget.tryRetry(scope);
-		if (!decision.allowed) {
-			stats.scope(scope).retriesRefused++;
-			if (decision.firstRefusal) {
-				emit('budget:exhausted', { scope, retries: decision.retries, allowed: decision.limit });
-			}
+	/** Whether the budget allows the retry ky is deciding (`shouldRetry`, before its delay): nothing is spent until it goes out. */
+	const ask = budget && ((error: object, url: string): boolean => {
+		if (refusedErrors.has(error)) {
+			return false;
 		}
 
-		return decision.allowed;
+		const scope = scopeOfRequest(url);
+		return !refused(scope, budget.tryRetry(scope, false));
 	});
+
+	/** ky's error behind the retry about to be sent, noted for the layer above (first of the client's `beforeRetry` hooks). */
+	const noteRetry = ({ options, error }: { options: Record<string, unknown>; error: Error }): void => {
+		const call = options['steadfetch'] as CallState | undefined;
+		if (call) {
+			core.retryError(call, error);
+		}
+	};
 
 	const kyOptions: Record<string, unknown> = {};
 	for (const [key, value] of Object.entries(options)) {
@@ -179,8 +220,10 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		}
 	}
 
+	const hooks = options.hooks;
 	const instance = ky.create({
 		...kyOptions,
+		hooks: { ...hooks, beforeRetry: [noteRetry, ...hooks?.beforeRetry ?? []] },
 		fetch: composeLayers(layers, transport((options.fetch as FetchLike | undefined) ?? ((request, init) => globalThis.fetch(request, init)))),
 		retry: {
 			jitter: (delay: number) => context.random() * delay,
@@ -188,7 +231,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 			backoffLimit: 30_000,
 			maxRetryAfter: 30_000,
 			...userRetry,
-			shouldRetry: shouldRetry(userRetry.shouldRetry, onTimeout, spend),
+			shouldRetry: shouldRetry(userRetry.shouldRetry, onTimeout, ask),
 		},
 	} as KyOptions);
 
@@ -216,7 +259,6 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 
 			return undefined;
 		},
-		recordRetries: () => emitter.has('retry'),
 		retryFor(own) {
 			if (typeof own === 'number') {
 				return { limit: own };
@@ -225,7 +267,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 			const rules = own as RetryOptions | undefined;
 			// A call that brings its own rules gets our `shouldRetry` around them (ky would replace ours).
 			return rules && (rules.shouldRetry || rules.retryOnTimeout !== undefined)
-				? { ...rules, shouldRetry: shouldRetry(rules.shouldRetry ?? userRetry.shouldRetry, rules.retryOnTimeout ?? onTimeout, spend) }
+				? { ...rules, shouldRetry: shouldRetry(rules.shouldRetry ?? userRetry.shouldRetry, rules.retryOnTimeout ?? onTimeout, ask) }
 				: rules;
 		},
 	});
@@ -241,16 +283,16 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	};
 
 	const client = bind();
-	client.extend = (more) => {
-		const merged = mergeOptions(userOptions, typeof more === 'function' ? (more as (parent: O) => O)(userOptions) : more as O);
+	client.extend = ((more: O | ((parent: O) => O)) => {
+		const merged = mergeOptions(userOptions, typeof more === 'function' ? more(userOptions) : more);
 		const same = (merged as CoreClientOptions).name === options.name && (merged as CoreClientOptions).store === options.store;
 		return assemble(merged, entry, same ? stores : undefined);
-	};
+	}) as AnyClient['extend'];
 
-	client.create = (fresh) => {
+	client.create = ((fresh?: O) => {
 		checkOptionsObject(fresh);
-		return assemble((fresh ?? {}) as O, entry);
-	};
+		return assemble(fresh ?? {} as O, entry);
+	}) as AnyClient['create'];
 
 	client.withContext = (ctx) => {
 		if (typeof ctx?.waitUntil !== 'function') {
