@@ -39,6 +39,8 @@ export interface CallerDeps {
 	closed(): boolean;
 	/** How `stats()` counts a response a policy made (a stale copy, a 202 for a queued write). */
 	substituted(response: Response): 'stale' | 'queued' | undefined;
+	/** Whether anybody listens to `retry` now: only then does a call record the error behind each retry. */
+	recordRetries(): boolean;
 	/** The call's own `retry` options as ky gets them (our `shouldRetry` kept when the call brings its own rules). */
 	retryFor(own: unknown): unknown;
 }
@@ -167,6 +169,17 @@ export const createCaller = (deps: CallerDeps) => {
 
 		if (headers) {
 			forKy['headers'] = headers;
+		}
+
+		if (deps.recordRetries()) {
+			// Our beforeRetry hook, last of the call's: the `retry` event gets ky's own error (what the
+			// transport and shouldRetry note is enough for the budget). Only while somebody listens to
+			// `retry`: a hook makes ky merge hooks on every call.
+			const hooks = callOptions.hooks;
+			const record = ({ error }: { error: Error }): void => {
+				core.retryError(call, error);
+			};
+			forKy['hooks'] = { ...hooks, beforeRetry: [...hooks?.beforeRetry ?? [], record] };
 		}
 
 		if (ownRetry !== undefined || (unsafe && admitUnsafe)) {

@@ -1,4 +1,4 @@
-import ky, { ForceRetryError, type Input, type Options as KyOptions, type RetryOptions } from 'ky';
+import ky, { ForceRetryError, TimeoutError, type Input, type Options as KyOptions, type RetryOptions } from 'ky';
 import { classify } from '../errors/classify.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { RetryBudget, type RetryDecision } from '../retry/budget.js';
@@ -30,13 +30,23 @@ const methods: readonly Method[] = ['get', 'post', 'put', 'patch', 'delete', 'he
  * Runtime network failures that ky's detection misses: workerd rejects a refused or reset
  * connection with a plain `Error: Network connection lost.` (ky expects a TypeError). Such errors
  * are rethrown as the TypeError ky recognizes, with the original as `cause`: ky's `NetworkError`.
+ *
+ * A failed attempt is noted on its call (the error behind a retry, for the layer above): the
+ * network's error as ky wraps it (its `cause`), or ky's `TimeoutError` when ky's timer aborted the
+ * fetch (not the caller). Nothing is noted or allocated for an attempt that answers.
  */
 const networkFailure = /^(?:network connection lost\.?|connection refused|.*\b(?:ECONNREFUSED|ECONNRESET|EPIPE)\b.*)$/i;
 const transport = (fetch: FetchLike): FetchLike => (request, init) => {
 	// A hedge goes out only if its policy still wants it now (`FetchInit.hedge`).
 	const refused = init?.hedge?.();
 	return refused ? Promise.reject(refused) : fetch(request, init).catch((error: unknown) => {
-		throw error instanceof Error && error.name === 'Error' && networkFailure.test(error.message) ? new TypeError('Network connection lost', { cause: error }) : error;
+		const failure = error instanceof Error && error.name === 'Error' && networkFailure.test(error.message) ? new TypeError('Network connection lost', { cause: error }) : error;
+		const call = init?.steadfetch as CallState | undefined;
+		if (call) {
+			core.retryError(call, request.signal.aborted && !call.signal?.aborted ? new TimeoutError(request) : failure as Error);
+		}
+
+		throw failure;
 	});
 };
 
@@ -148,12 +158,13 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	 * The outermost per-attempt layer. The first attempt of a call fixes its Request and scope and
 	 * counts toward `stats()` and the retry budget; a later attempt is a retry ky is sending, except
 	 * the first attempt of a run a wrapper started again. A retry spends the retry budget here, where
-	 * it really goes out (a retry a `beforeRetry` hook stopped, or a total timeout that ran out during
-	 * the delay, never reaches this layer): when the budget was spent meanwhile by concurrent calls,
-	 * the retry is refused and the call ends with the previous attempt's error. A retry the caller
-	 * forced (`ky.retry()`) is paid for, never refused. The caller's abort rejects with the caller's
-	 * reason, whatever the runtime's fetch or a layer threw (workerd rejects an aborted fetch with an
-	 * error of its own).
+	 * it really goes out (a retry a `beforeRetry` hook stopped, or a total timeout or abort that ended
+	 * the call during the delay, never reaches this layer): when concurrent calls spent the budget
+	 * meanwhile, the retry is refused and the call ends with the previous attempt's error (noted on
+	 * the call by `shouldRetry` or the transport, or ky's own while somebody listens to `retry`). A
+	 * retry the caller forced with `ky.retry()` is paid for, never refused. The caller's abort rejects with
+	 * the caller's reason, whatever the runtime's fetch or a layer threw (workerd rejects an aborted
+	 * fetch with an error of its own).
 	 */
 	const accounting: Layer = (next) => (request, init) => {
 		const call = init?.steadfetch as CallState | undefined;
@@ -197,21 +208,13 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	const onTimeout = userRetry.retryOnTimeout ?? true;
 	/** Whether the budget allows the retry ky is deciding (`shouldRetry`, before its delay): nothing is spent until it goes out. */
 	const ask = budget && ((error: object, url: string): boolean => {
-		if (refusedErrors.has(error)) {
+		if (refusedErrors.has(error) || refusedErrors.has((error as { cause?: object }).cause!)) {
 			return false;
 		}
 
 		const scope = scopeOfRequest(url);
 		return !refused(scope, budget.tryRetry(scope, false));
 	});
-
-	/** ky's error behind the retry about to be sent, noted for the layer above (first of the client's `beforeRetry` hooks). */
-	const noteRetry = ({ options, error }: { options: Record<string, unknown>; error: Error }): void => {
-		const call = options['steadfetch'] as CallState | undefined;
-		if (call) {
-			core.retryError(call, error);
-		}
-	};
 
 	const kyOptions: Record<string, unknown> = {};
 	for (const [key, value] of Object.entries(options)) {
@@ -220,10 +223,8 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		}
 	}
 
-	const hooks = options.hooks;
 	const instance = ky.create({
 		...kyOptions,
-		hooks: { ...hooks, beforeRetry: [noteRetry, ...hooks?.beforeRetry ?? []] },
 		fetch: composeLayers(layers, transport((options.fetch as FetchLike | undefined) ?? ((request, init) => globalThis.fetch(request, init)))),
 		retry: {
 			jitter: (delay: number) => context.random() * delay,
@@ -249,6 +250,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		fallback: options.fallback,
 		parseJson: options.parseJson,
 		closed: () => closed,
+		recordRetries: () => emitter.has('retry'),
 		substituted(response) {
 			for (const part of active) {
 				const kind = part.substituted?.(response);

@@ -17,7 +17,12 @@ export interface RetryEvent extends BaseEvent<'retry'> {
 	url: string;
 	/** 1 for the first retry. */
 	retryCount: number;
-	/** `classify()`'s code of the error that caused the retry (`UNKNOWN` when ky did not say). */
+	/**
+	 * `classify()`'s code of the error that caused the retry (`UNKNOWN` when ky did not say). ky's
+	 * error is taken from its `beforeRetry` hook, which the client adds to a call only while somebody
+	 * listens to `retry` (or `'*'`): a listener added while a call is under way gets `UNKNOWN` for
+	 * that call's retries.
+	 */
 	code: SteadfetchErrorCode;
 	/**
 	 * ky's error that caused the retry (`undefined` when ky did not say). When its message names a URL

@@ -1,4 +1,5 @@
 import { isHTTPError, isNetworkError, isTimeoutError, type RetryOptions } from 'ky';
+import { core, type CallState } from '../core/call-state.js';
 
 /** ky's retried methods plus POST and PATCH (for POST and PATCH calls), which `shouldRetry` admits only with an Idempotency-Key. */
 export const unsafeRetryMethods = ['get', 'put', 'head', 'delete', 'options', 'trace', 'query', 'post', 'patch'];
@@ -33,8 +34,14 @@ const kyRetries = (error: Error, onTimeout: boolean): boolean => {
  */
 export const shouldRetry = (user: ShouldRetry | undefined, onTimeout: boolean, ask: ((error: Error, url: string) => boolean) | undefined): ShouldRetry =>
 	async (state) => {
-		const verdict = user ? await user(state) : undefined;
 		const { error } = state;
+		// ky's error behind a status, noted on its call for the layer that sends (or refuses) the retry.
+		const call = isHTTPError(error) && (error.options as { steadfetch?: CallState }).steadfetch;
+		if (call) {
+			core.retryError(call, error);
+		}
+
+		const verdict = user ? await user(state) : undefined;
 		const { request } = error as { request?: unknown };
 		if (verdict === false || !(request instanceof Request)) {
 			// Not one of ky's errors (our own CircuitOpenError, an abort, a bug): the user's verdict, or ky's rules.

@@ -117,14 +117,14 @@ describe('retry budget in the client, against a loopback origin in full outage',
 		expect(stats.failures['HTTP_5XX']).toBe(1_000);
 		expect(exhausted).toHaveLength(1);
 		expect(exhausted[0]).toMatchObject({ type: 'budget:exhausted', scope: server.url, allowed: 100, retries: 100 });
-	});
+	}, 20_000);
 
 	it('without a budget the same outage sends 2,000 retries (what the budget prevents)', async () => {
 		hits = 0;
 		const api = createClient({ retryBudget: false, store: memoryStore, breaker: false, staleCache: false, retry: { limit: 2, delay: () => 0 } });
 		await Promise.allSettled(Array.from({ length: 1_000 }, async () => api.get(server.url + '/x')));
 		expect(hits).toBe(3_000);
-	});
+	}, 20_000);
 
 	it('a refused retry ends the call with the last attempt error', async () => {
 		const api = createClient({ store: memoryStore, breaker: false, staleCache: false, retryBudget: { minRetries: 0, ratio: 0 }, retry: { limit: 2, delay: () => 0 } });
@@ -270,5 +270,20 @@ describe('the retry budget follows ky\'s own decision', () => {
 		expect(retried.reduce((sum, count) => sum + count, 0)).toBe(3);
 		// 10 asked, 3 went out; the 7 others refused once each, and the 3 retried ones refused once more after their retry failed.
 		expect(api.stats()[origin.url]).toMatchObject({ requests: 10, retries: 3, retriesRefused: 10 });
+	});
+
+	it('a retry refused as it goes out ends the call with ky\'s kind of error for the failure before it: NetworkError, TimeoutError', async () => {
+		const refuse = async (): Promise<Response> => {
+			throw new TypeError('fetch failed');
+		};
+		const hang = async (input: string | URL | Request): Promise<Response> => new Promise((_resolve, reject) => {
+			(input as Request).signal.addEventListener('abort', () => reject((input as Request).signal.reason as Error));
+		});
+		for (const [fetch, name] of [[refuse, 'NetworkError'], [hang, 'TimeoutError']] as const) {
+			const api = createClient({ fetch, timeout: 30, store: memoryStore, breaker: false, staleCache: false, retryBudget: { ratio: 0, minRetries: 1 }, retry: { limit: 1, delay: () => 20 } });
+			const results = await Promise.allSettled(Array.from({ length: 4 }, async (_, index) => api.get(`https://api.test/race-${name}-${index}`)));
+			expect(results.map((result) => result.status === 'rejected' && (result.reason as Error).name)).toEqual([name, name, name, name]);
+			expect(api.stats()['https://api.test']).toMatchObject({ retries: 1, retriesRefused: 3 });
+		}
 	});
 });
