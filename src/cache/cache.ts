@@ -252,8 +252,10 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 		return stale;
 	};
 
+	/** fetch's `cache` mode of the client (a call's own overrides it): `'no-store'` skips the stale cache too. */
+	const clientCache = context.options['cache'];
 	const applies = ({ method, options }: PolicyCall): boolean =>
-		(method === 'GET' || method === 'HEAD') && options['staleCache'] !== false && options['cache'] !== 'no-store';
+		(method === 'GET' || method === 'HEAD') && options['staleCache'] !== false && (options['cache'] ?? clientCache) !== 'no-store';
 
 	const layer: Layer = (next) => (request, init) => {
 		const call = init?.steadfetch;

@@ -172,9 +172,9 @@ export const createCaller = (deps: CallerDeps) => {
 		}
 
 		if (deps.recordRetries()) {
-			// Our beforeRetry hook, last of the call's: it sees every retry ky is about to send, and a
-			// retry an earlier hook stops never reaches it. Only while somebody listens to `retry`: a
-			// per-call hook makes ky merge hooks on every call.
+			// Our beforeRetry hook, last of the call's: the `retry` event gets ky's own error (what the
+			// transport and shouldRetry note is enough for the budget). Only while somebody listens to
+			// `retry`: a hook makes ky merge hooks on every call.
 			const hooks = callOptions.hooks;
 			const record = ({ error }: { error: Error }): void => {
 				core.retryError(call, error);

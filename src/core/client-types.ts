@@ -83,6 +83,25 @@ export type CoreMembers<O> = ([O] extends [{ breaker: object }] ? BreakerMembers
 	& ([O] extends [{ staleCache: object }] ? CacheMembers : unknown)
 	& ([O] extends [{ outbox: object }] ? OutboxMembers : unknown);
 
+/** The members of a `steadfetch` (preset) client: the breaker's and the cache's always, the outbox's when it is on. */
+export type PresetMembers<O> = BreakerMembers & CacheMembers & ([O] extends [{ outbox: object | true }] ? OutboxMembers : unknown);
+
+/** Whether `E` is the preset's options type (its mission slots take `true`), not the core's. */
+type IsPreset<E> = true extends (E extends { breaker?: infer B } ? B : never) ? true : false;
+
+/** The members a client made from options `O` alone has (`create`), by the entry whose options type is `E`. */
+export type MembersOf<E, O> = IsPreset<E> extends true ? PresetMembers<O> : CoreMembers<O>;
+
+/** One member after `extend(O)`: turned off by `false`, on by a policy (or `true`/options in the preset), else kept. */
+type Toggled<M, O, K extends string, Members> = [O] extends [{ [key in K]: false }] ? unknown
+	: [O] extends [{ [key in K]: object | true }] ? Members
+		: M extends Members ? Members : unknown;
+
+/** The members of a client with members `M` extended with options `O`, by the entry whose options type is `E`. */
+export type ExtendedMembers<E, M, O> = IsPreset<E> extends true
+	? BreakerMembers & CacheMembers & Toggled<M, O, 'outbox', OutboxMembers>
+	: Toggled<M, O, 'breaker', BreakerMembers> & Toggled<M, O, 'staleCache', CacheMembers> & Toggled<M, O, 'outbox', OutboxMembers>;
+
 /**
  * A steadfetch client: a ky instance (every member of one, behaving as in ky; assignable to ky's
  * `KyInstance`) plus steadfetch's members. `E` is the options type of the entry that made it (for
@@ -106,9 +125,9 @@ export interface ClientBase<E, M> {
 	 * form given this client's options). A policy slot given anew replaces the parent's. Shares
 	 * persisted state only under the same `name` and `store`.
 	 */
-	extend(options: E | ((parentOptions: E) => E)): ClientOf<E, M>;
-	/** A new client from these options alone (ky's `create`): nothing inherited, nothing shared. */
-	create(options?: E): ClientOf<E, M>;
+	extend<const O extends E>(options: O | ((parentOptions: E) => O)): ClientOf<E, ExtendedMembers<E, M, O>>;
+	/** A new client from these options alone (ky's `create`): nothing inherited, nothing shared; its members follow them. */
+	create<const O extends E = E>(options?: O): ClientOf<E, MembersOf<E, O>>;
 	/** ky's `stop` symbol: return it from a `beforeRetry` hook to stop retrying. */
 	readonly stop: KyInstance['stop'];
 	/** ky's `retry()`: return it from an `afterResponse` hook to force a retry. */

@@ -1,7 +1,7 @@
-import ky, { type Input, type Options as KyOptions, type RetryOptions } from 'ky';
+import ky, { ForceRetryError, TimeoutError, type Input, type Options as KyOptions, type RetryOptions } from 'ky';
 import { classify } from '../errors/classify.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
-import { RetryBudget } from '../retry/budget.js';
+import { RetryBudget, type RetryDecision } from '../retry/budget.js';
 import { shouldRetry } from '../retry/should-retry.js';
 import { redact, sensitiveParamSet } from '../shared/sensitive.js';
 import { core, type CallState } from './call-state.js';
@@ -30,13 +30,23 @@ const methods: readonly Method[] = ['get', 'post', 'put', 'patch', 'delete', 'he
  * Runtime network failures that ky's detection misses: workerd rejects a refused or reset
  * connection with a plain `Error: Network connection lost.` (ky expects a TypeError). Such errors
  * are rethrown as the TypeError ky recognizes, with the original as `cause`: ky's `NetworkError`.
+ *
+ * A failed attempt is noted on its call (the error behind a retry, for the layer above): the
+ * network's error as ky wraps it (its `cause`), or ky's `TimeoutError` when ky's timer aborted the
+ * fetch (not the caller). Nothing is noted or allocated for an attempt that answers.
  */
 const networkFailure = /^(?:network connection lost\.?|connection refused|.*\b(?:ECONNREFUSED|ECONNRESET|EPIPE)\b.*)$/i;
 const transport = (fetch: FetchLike): FetchLike => (request, init) => {
 	// A hedge goes out only if its policy still wants it now (`FetchInit.hedge`).
 	const refused = init?.hedge?.();
 	return refused ? Promise.reject(refused) : fetch(request, init).catch((error: unknown) => {
-		throw error instanceof Error && error.name === 'Error' && networkFailure.test(error.message) ? new TypeError('Network connection lost', { cause: error }) : error;
+		const failure = error instanceof Error && error.name === 'Error' && networkFailure.test(error.message) ? new TypeError('Network connection lost', { cause: error }) : error;
+		const call = init?.steadfetch as CallState | undefined;
+		if (call) {
+			core.retryError(call, request.signal.aborted && !call.signal?.aborted ? new TimeoutError(request) : failure as Error);
+		}
+
+		throw failure;
 	});
 };
 
@@ -75,6 +85,16 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		}
 	};
 
+	/**
+	 * ky's error as the `retry` event shows it: ky's own, unless its message names a URL with a
+	 * sensitive query value — then an Error of the same name with those values removed stands in.
+	 */
+	const redactError = (error: Error): Error => {
+		params ??= sensitiveParamSet(context.options);
+		const message = String(error.message).replace(/\S+\?\S*/g, (url) => redact(url, params!));
+		return message === error.message ? error : Object.assign(new Error(message), { name: error.name });
+	};
+
 	const context: PolicyContext = {
 		name: options.name ?? 'steadfetch',
 		clock,
@@ -109,7 +129,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 
 			parts.set(slot, value.create(context));
 		} else {
-			check(value === undefined || value === false, slot, value, `a policy (from \`steadfetch/${slot.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}\`) or false`);
+			check(value === undefined || value === false, slot, value, `a policy (from \`steadfetch/${slot === 'staleCache' ? 'cache' : slot.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}\`) or false`);
 		}
 	}
 
@@ -119,12 +139,32 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	/** The scope of a `Request.url` (already normalized): cheap on every attempt. */
 	const scopeOfRequest = customScope ?? requestOrigin;
 
+	/** Count a retry the budget refused (and say so once per window). */
+	const refused = (scope: string, decision: RetryDecision): boolean => {
+		if (!decision.allowed) {
+			stats.scope(scope).retriesRefused++;
+			if (decision.firstRefusal) {
+				emit('budget:exhausted', { scope, retries: decision.retries, allowed: decision.limit });
+			}
+		}
+
+		return !decision.allowed;
+	};
+
+	/** Errors a retry attempt was refused with: when ky asks `shouldRetry` about them again, they are not counted twice. */
+	const refusedErrors = new WeakSet<object>();
+
 	/**
 	 * The outermost per-attempt layer. The first attempt of a call fixes its Request and scope and
-	 * counts toward `stats()` and the retry budget; a later attempt is a retry (counted, and emitted
-	 * with ky's error while somebody listens to `retry`), except the first attempt of a run a
-	 * wrapper started again. The caller's abort rejects with the caller's reason, whatever the
-	 * runtime's fetch or a layer threw (workerd rejects an aborted fetch with an error of its own).
+	 * counts toward `stats()` and the retry budget; a later attempt is a retry ky is sending, except
+	 * the first attempt of a run a wrapper started again. A retry spends the retry budget here, where
+	 * it really goes out (a retry a `beforeRetry` hook stopped, or a total timeout or abort that ended
+	 * the call during the delay, never reaches this layer): when concurrent calls spent the budget
+	 * meanwhile, the retry is refused and the call ends with the previous attempt's error (noted on
+	 * the call by `shouldRetry` or the transport, or ky's own while somebody listens to `retry`). A
+	 * retry the caller forced with `ky.retry()` is paid for, never refused. The caller's abort rejects with
+	 * the caller's reason, whatever the runtime's fetch or a layer threw (workerd rejects an aborted
+	 * fetch with an error of its own).
 	 */
 	const accounting: Layer = (next) => (request, init) => {
 		const call = init?.steadfetch as CallState | undefined;
@@ -138,9 +178,16 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 			stats.scope(scope).requests++;
 			budget?.recordFirst(scope);
 		} else if (kind === 'retry') {
-			stats.scope(scope).retries++;
 			const error = core.retryError(call, undefined);
-			emit('retry', { scope, method: request.method, url: request.url, retryCount: call.attempts - 1, code: error ? classify(error).code : 'UNKNOWN', error });
+			if (budget && refused(scope, budget.tryRetry(scope, true, !error || error instanceof ForceRetryError))) {
+				refusedErrors.add(error!);
+				return Promise.reject(error);
+			}
+
+			stats.scope(scope).retries++;
+			if (emitter.has('retry')) {
+				emit('retry', { scope, method: request.method, url: request.url, retryCount: call.attempts - 1, code: error ? classify(error).code : 'UNKNOWN', error: error && redactError(error) });
+			}
 		}
 
 		const { signal } = call;
@@ -159,17 +206,14 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 
 	const userRetry: RetryOptions = typeof options.retry === 'number' ? { limit: options.retry } : options.retry ?? {};
 	const onTimeout = userRetry.retryOnTimeout ?? true;
-	const spend = budget && ((url: string): boolean => {
-		const scope = scopeOfRequest(url);
-		const decision = budget.tryRetry(scope);
-		if (!decision.allowed) {
-			stats.scope(scope).retriesRefused++;
-			if (decision.firstRefusal) {
-				emit('budget:exhausted', { scope, retries: decision.retries, allowed: decision.limit });
-			}
+	/** Whether the budget allows the retry ky is deciding (`shouldRetry`, before its delay): nothing is spent until it goes out. */
+	const ask = budget && ((error: object, url: string): boolean => {
+		if (refusedErrors.has(error) || refusedErrors.has((error as { cause?: object }).cause!)) {
+			return false;
 		}
 
-		return decision.allowed;
+		const scope = scopeOfRequest(url);
+		return !refused(scope, budget.tryRetry(scope, false));
 	});
 
 	const kyOptions: Record<string, unknown> = {};
@@ -188,7 +232,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 			backoffLimit: 30_000,
 			maxRetryAfter: 30_000,
 			...userRetry,
-			shouldRetry: shouldRetry(userRetry.shouldRetry, onTimeout, spend),
+			shouldRetry: shouldRetry(userRetry.shouldRetry, onTimeout, ask),
 		},
 	} as KyOptions);
 
@@ -206,6 +250,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		fallback: options.fallback,
 		parseJson: options.parseJson,
 		closed: () => closed,
+		recordRetries: () => emitter.has('retry'),
 		substituted(response) {
 			for (const part of active) {
 				const kind = part.substituted?.(response);
@@ -216,7 +261,6 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 
 			return undefined;
 		},
-		recordRetries: () => emitter.has('retry'),
 		retryFor(own) {
 			if (typeof own === 'number') {
 				return { limit: own };
@@ -225,7 +269,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 			const rules = own as RetryOptions | undefined;
 			// A call that brings its own rules gets our `shouldRetry` around them (ky would replace ours).
 			return rules && (rules.shouldRetry || rules.retryOnTimeout !== undefined)
-				? { ...rules, shouldRetry: shouldRetry(rules.shouldRetry ?? userRetry.shouldRetry, rules.retryOnTimeout ?? onTimeout, spend) }
+				? { ...rules, shouldRetry: shouldRetry(rules.shouldRetry ?? userRetry.shouldRetry, rules.retryOnTimeout ?? onTimeout, ask) }
 				: rules;
 		},
 	});
@@ -241,16 +285,16 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	};
 
 	const client = bind();
-	client.extend = (more) => {
-		const merged = mergeOptions(userOptions, typeof more === 'function' ? (more as (parent: O) => O)(userOptions) : more as O);
+	client.extend = ((more: O | ((parent: O) => O)) => {
+		const merged = mergeOptions(userOptions, typeof more === 'function' ? more(userOptions) : more);
 		const same = (merged as CoreClientOptions).name === options.name && (merged as CoreClientOptions).store === options.store;
 		return assemble(merged, entry, same ? stores : undefined);
-	};
+	}) as AnyClient['extend'];
 
-	client.create = (fresh) => {
+	client.create = ((fresh?: O) => {
 		checkOptionsObject(fresh);
-		return assemble((fresh ?? {}) as O, entry);
-	};
+		return assemble(fresh ?? {} as O, entry);
+	}) as AnyClient['create'];
 
 	client.withContext = (ctx) => {
 		if (typeof ctx?.waitUntil !== 'function') {

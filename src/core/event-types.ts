@@ -18,12 +18,17 @@ export interface RetryEvent extends BaseEvent<'retry'> {
 	/** 1 for the first retry. */
 	retryCount: number;
 	/**
-	 * Classification code of the error that caused the retry, from ky's `beforeRetry` hook. The client
-	 * adds that hook to a call only while somebody listens to `retry` (or `'*'`): a listener added
-	 * while a call is under way gets `UNKNOWN` for that call's retries.
+	 * `classify()`'s code of the error that caused the retry (`UNKNOWN` when ky did not say). ky's
+	 * error is taken from its `beforeRetry` hook, which the client adds to a call only while somebody
+	 * listens to `retry` (or `'*'`): a listener added while a call is under way gets `UNKNOWN` for
+	 * that call's retries.
 	 */
 	code: SteadfetchErrorCode;
-	/** ky's error that caused the retry (`undefined` when ky does not say, see `code`). */
+	/**
+	 * ky's error that caused the retry (`undefined` when ky did not say). When its message names a URL
+	 * with a sensitive query value (`sensitiveParams`), an `Error` of the same name with those values
+	 * removed stands in for it: no event carries a secret.
+	 */
 	error: unknown;
 }
 

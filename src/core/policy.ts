@@ -29,16 +29,23 @@ export const slotOrder = ['auth', 'trace', 'outbox', 'staleCache', 'failover', '
  */
 export const layerOrder: readonly SlotName[] = ['logger', 'auth', 'outbox', 'staleCache', 'failover', 'dedupe', 'hedge', 'trace', 'bulkhead', 'rateLimit', 'breaker', 'health'];
 
-/** A slot's name: also its option key of `createClient` (`breaker`, `staleCache`, ...). */
+/**
+ * A slot's name: also its option key of `createClient` (`breaker`, `staleCache`, ...).
+ * @experimental `steadfetch/policy`: may change in a minor version.
+ */
 export type SlotName = typeof slotOrder[number];
 
-/** Fields of an event as a policy emits it (`type` and `time` are filled in). */
+/**
+ * Fields of an event as a policy emits it (`type` and `time` are filled in).
+ * @experimental `steadfetch/policy`: may change in a minor version.
+ */
 export type EventFields<T extends EventType> = Omit<EventMap[T], 'type' | 'time'>;
 
 /**
  * One call, as policies see it: read-only (its fields are getters; the core keeps them current).
  * Handed to every wrapper and, as `init.steadfetch`, to every per-attempt layer. A policy keeps its
  * own per-call state in its own structure (a `WeakMap<PolicyCall, …>`).
+ * @experimental `steadfetch/policy`: may change in a minor version.
  */
 export interface PolicyCall {
 	/** Upper-case method. */
@@ -67,6 +74,7 @@ export interface PolicyCall {
 
 /**
  * What the client gives each policy when it is created. No handle on the whole client.
+ * @experimental `steadfetch/policy`: may change in a minor version.
  */
 export interface PolicyContext {
 	/** The client's `name`: namespace of persisted state and of cross-tab channels. */
@@ -103,15 +111,24 @@ export interface PolicyContext {
 	send(input: string, options: Record<string, unknown>, replay?: boolean): ResponsePromise;
 }
 
-/** The hooks policies offer each other (see `PolicyContext.hooks`); each may be missing. */
+/**
+ * The hooks policies offer each other (see `PolicyContext.hooks`); each may be missing.
+ * @experimental `steadfetch/policy`: may change in a minor version.
+ */
 export interface PolicyHooks {
 	validatorOf?(url: string, identity: string | undefined): Promise<{ etag?: string; lastModified?: string } | undefined>;
 }
 
-/** Options a wrapper adds to one run of ky (`next(extra)`): headers are merged, the rest replace. */
+/**
+ * Options a wrapper adds to one run of ky (`next(extra)`): headers are merged, the rest replace.
+ * @experimental `steadfetch/policy`: may change in a minor version.
+ */
 export type RunOptions = Pick<KyOptions, 'headers' | 'body' | 'retry' | 'stringifyJson'>;
 
-/** The parts a policy may declare. All optional; what a policy leaves out costs nothing per call. */
+/**
+ * The parts a policy may declare. All optional; what a policy leaves out costs nothing per call.
+ * @experimental `steadfetch/policy`: may change in a minor version.
+ */
 export interface PolicyParts {
 	/** Per-attempt layer: composed once into the `fetch` ky calls for every attempt, retries included. */
 	readonly layer?: Layer;
@@ -144,6 +161,7 @@ export interface PolicyParts {
 /**
  * A policy: what a slot of `createClient` takes. Made by a factory in the policy's own entry
  * (`breaker()` in `steadfetch/breaker`, ...); the client calls `create` once, with its context.
+ * @experimental `steadfetch/policy`: may change in a minor version.
  */
 export interface Policy<S extends SlotName = SlotName, P extends PolicyParts = PolicyParts> {
 	/** The slot this policy fills; it decides where the policy runs. */

@@ -1,9 +1,15 @@
 import type { PolicyCall } from './policy.js';
 
-/** The fetch signature a layer wraps. `init` carries the options ky forwards to `fetch`. */
+/**
+ * The fetch signature a layer wraps. `init` carries the options ky forwards to `fetch`.
+ * @experimental `steadfetch/policy`: may change in a minor version.
+ */
 export type FetchLike = (input: Request, init?: FetchInit) => Promise<Response>;
 
-/** What ky forwards to `fetch` as its second argument: every option ky does not know. */
+/**
+ * What ky forwards to `fetch` as its second argument: every option ky does not know.
+ * @experimental `steadfetch/policy`: may change in a minor version.
+ */
 export interface FetchInit extends RequestInit {
 	/** The call, threaded through ky to the per-attempt layers. */
 	steadfetch?: PolicyCall;
@@ -18,7 +24,10 @@ export interface FetchInit extends RequestInit {
 	hedge?: () => unknown;
 }
 
-/** A per-attempt layer: sees every attempt ky makes, retries included. */
+/**
+ * A per-attempt layer: sees every attempt ky makes, retries included.
+ * @experimental `steadfetch/policy`: may change in a minor version.
+ */
 export type Layer = (next: FetchLike) => FetchLike;
 
 /** The injected clock. Epoch milliseconds. */

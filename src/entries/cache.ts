@@ -1,3 +1,3 @@
-/** `steadfetch/cache`: the stale cache fallback for the `cache` slot, and `isStale`. */
+/** `steadfetch/cache`: the stale cache fallback for the `staleCache` slot, and `isStale`. */
 export { staleCache, isStale } from '../cache/index.js';
 export type { CacheOptions } from '../cache/options.js';

@@ -6,7 +6,7 @@
  */
 import { breaker } from '../breaker/index.js';
 import { staleCache } from '../cache/index.js';
-import type { BreakerMembers, CacheMembers, ClientOf, OutboxMembers } from '../core/client-types.js';
+import type { BreakerMembers, CacheMembers, ClientOf, OutboxMembers, PresetMembers } from '../core/client-types.js';
 import { assemble } from '../core/create-client.js';
 import type { CoreClientOptions } from '../core/options.js';
 import { isPolicy, type Policy } from '../core/policy.js';
@@ -66,9 +66,6 @@ const standIns = (client: Partial<BreakerMembers & CacheMembers & OutboxMembers>
 		});
 	}
 };
-
-/** The members of a preset client: the breaker's and the cache's always, the outbox's when it is on. */
-export type PresetMembers<O> = BreakerMembers & CacheMembers & ([O] extends [{ outbox: object | true }] ? OutboxMembers : unknown);
 
 /**
  * A client of `steadfetch` made with options `O`: a ky instance (assignable to ky's `KyInstance`)

@@ -65,15 +65,22 @@ export class RetryBudget {
 		this.#window(scope).counts.add(this.#clock.now(), 0);
 	}
 
-	/** Ask to retry once to `scope`; an allowed retry is spent. */
-	tryRetry(scope: string): RetryDecision {
+	/**
+	 * Ask for one retry to `scope`. `spend` (default) takes it when allowed; `false` only asks (ky is
+	 * deciding, nothing went out yet). `force` takes it whatever the limit: a retry that goes out
+	 * anyway (one the caller forced with `ky.retry()`) is paid for, never refused.
+	 */
+	tryRetry(scope: string, spend = true, force = false): RetryDecision {
 		const window = this.#window(scope);
 		const now = this.#clock.now();
 		const [firsts, retries] = window.counts.sums(now);
 		const limit = Math.max(this.minRetries, Math.floor(this.ratio * firsts));
-		if (retries < limit) {
-			window.counts.add(now, 1);
-			return { allowed: true, retries: retries + 1, limit, firstRefusal: false };
+		if (force || retries < limit) {
+			if (spend) {
+				window.counts.add(now, 1);
+			}
+
+			return { allowed: true, retries: retries + Number(spend), limit, firstRefusal: false };
 		}
 
 		// Once per window's length since it last fired (not per calendar-aligned window, which a burst

@@ -1,4 +1,5 @@
 import { isHTTPError, isNetworkError, isTimeoutError, type RetryOptions } from 'ky';
+import { core, type CallState } from '../core/call-state.js';
 
 /** ky's retried methods plus POST and PATCH (for POST and PATCH calls), which `shouldRetry` admits only with an Idempotency-Key. */
 export const unsafeRetryMethods = ['get', 'put', 'head', 'delete', 'options', 'trace', 'query', 'post', 'patch'];
@@ -26,17 +27,24 @@ const kyRetries = (error: Error, onTimeout: boolean): boolean => {
 /**
  * The `shouldRetry` ky calls before each retry: the user's first (`false` ends it), then POST and
  * PATCH without an Idempotency-Key are refused, and a retry ky is going to make (the user said
- * `true`, or ky's own rules say so) spends the scope's retry budget — `spend` returns false when it
- * is spent, which ends the call with the last attempt's error before any delay. It returns the
- * user's verdict otherwise, so ky's rules, Retry-After and RateLimit headers still decide the delay.
+ * `true`, or ky's own rules say so) asks the scope's retry budget — `ask` returns false when it is
+ * spent, which ends the call with the last attempt's error before any delay (nothing is spent here:
+ * the retry pays when it goes out). It returns the user's verdict otherwise, so ky's rules,
+ * Retry-After and RateLimit headers still decide the delay.
  */
-export const shouldRetry = (user: ShouldRetry | undefined, onTimeout: boolean, spend: ((url: string) => boolean) | undefined): ShouldRetry =>
+export const shouldRetry = (user: ShouldRetry | undefined, onTimeout: boolean, ask: ((error: Error, url: string) => boolean) | undefined): ShouldRetry =>
 	async (state) => {
-		const verdict = user ? await user(state) : undefined;
 		const { error } = state;
+		// ky's error behind a status, noted on its call for the layer that sends (or refuses) the retry.
+		const call = isHTTPError(error) && (error.options as { steadfetch?: CallState }).steadfetch;
+		if (call) {
+			core.retryError(call, error);
+		}
+
+		const verdict = user ? await user(state) : undefined;
 		const { request } = error as { request?: unknown };
 		if (verdict === false || !(request instanceof Request)) {
-			// Not one of ky's errors (our own CircuitOpenError, an abort, a bug): ky's rules refuse it.
+			// Not one of ky's errors (our own CircuitOpenError, an abort, a bug): the user's verdict, or ky's rules.
 			return verdict;
 		}
 
@@ -45,5 +53,5 @@ export const shouldRetry = (user: ShouldRetry | undefined, onTimeout: boolean, s
 			return false;
 		}
 
-		return spend && (verdict === true || kyRetries(error, onTimeout)) && !spend(request.url) ? false : verdict;
+		return ask && (verdict === true || kyRetries(error, onTimeout)) && !ask(error, request.url) ? false : verdict;
 	};

@@ -99,6 +99,16 @@ describe('the package as users install it', () => {
 		expect(node.text).toContain('keyval-store');
 	});
 
+	it('the policy-author types say in the shipped types that they are experimental', () => {
+		const declarations = files(join(root, 'dist')).filter((file) => file.endsWith('.d.ts')).map((file) => readFileSync(file, 'utf8')).join('\n');
+		for (const name of ['Policy', 'PolicyCall', 'PolicyContext', 'PolicyHooks', 'PolicyParts', 'RunOptions', 'SlotName', 'EventFields', 'FetchLike', 'FetchInit', 'Layer']) {
+			const at = declarations.search(new RegExp(`(?:interface|type) ${name}\\b`));
+			expect(at, name).toBeGreaterThan(0);
+			const doc = declarations.slice(declarations.lastIndexOf('/**', at), at);
+			expect(doc, name).toContain('@experimental');
+		}
+	});
+
 	it('nothing under src/ needs Node', () => {
 		const nodeOnly = /from ['"]node:|\brequire\(|\bprocess\.(?:env|nextTick|versions|platform|exit|cwd|on)\b|\bBuffer\.|__dirname|setImmediate|\.unref\(\)|NodeJS\./;
 		const offenders = files(join(root, 'src')).filter((file) => nodeOnly.test(readFileSync(file, 'utf8')));

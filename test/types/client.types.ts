@@ -64,3 +64,25 @@ export const notAny: number = returned;
 /** Callbacks in options are typed from ky's options (contextual typing survives the generic). */
 createClient({ parseJson: (text) => text.length, hooks: { beforeRequest: [({ request }) => request.headers.set('x', '1')] } });
 createCore({ parseJson: (text) => text.trim() });
+
+/** `create()` makes a client from its options alone, `extend()` merges: their members follow the options they end with. */
+const queuing = createClient({ outbox: true });
+export const followed = [
+	queuing.extend({ timeout: 1_000 }).outbox.size(),
+	createClient().extend({ outbox: true }).outbox.flush(),
+	queuing.create({ outbox: { maxEntries: 5 } }).outbox.list(),
+	createCore({ breaker: breaker() }).extend({ retry: 1 }).breaker.isolate,
+	createCore().extend({ staleCache: staleCache() }).cache.list(),
+	createCore({ outbox: outbox() }).extend((options) => ({ ...options, timeout: 5 })).outbox.size(),
+	queuing.create().breaker, queuing.create().cache,
+];
+// @ts-expect-error create() inherits nothing: no outbox without one in its options
+queuing.create().outbox;
+// @ts-expect-error the outbox turned off by extend
+queuing.extend({ outbox: false }).outbox;
+// @ts-expect-error create() inherits nothing: no breaker slot
+createCore({ breaker: breaker() }).create().breaker;
+// @ts-expect-error the breaker turned off by extend
+createCore({ breaker: breaker() }).extend({ breaker: false }).breaker;
+// @ts-expect-error the stale cache turned off by extend
+createCore({ staleCache: staleCache() }).extend({ staleCache: false }).cache;

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import ky from 'ky';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createClient, memoryStore } from '../../src/entries/index.js';
 import { RetryBudget } from '../../src/retry/budget.js';
 import { ManualClock } from '../helpers/manual-clock.js';
@@ -116,14 +117,14 @@ describe('retry budget in the client, against a loopback origin in full outage',
 		expect(stats.failures['HTTP_5XX']).toBe(1_000);
 		expect(exhausted).toHaveLength(1);
 		expect(exhausted[0]).toMatchObject({ type: 'budget:exhausted', scope: server.url, allowed: 100, retries: 100 });
-	});
+	}, 20_000);
 
 	it('without a budget the same outage sends 2,000 retries (what the budget prevents)', async () => {
 		hits = 0;
 		const api = createClient({ retryBudget: false, store: memoryStore, breaker: false, staleCache: false, retry: { limit: 2, delay: () => 0 } });
 		await Promise.allSettled(Array.from({ length: 1_000 }, async () => api.get(server.url + '/x')));
 		expect(hits).toBe(3_000);
-	});
+	}, 20_000);
 
 	it('a refused retry ends the call with the last attempt error', async () => {
 		const api = createClient({ store: memoryStore, breaker: false, staleCache: false, retryBudget: { minRetries: 0, ratio: 0 }, retry: { limit: 2, delay: () => 0 } });
@@ -211,5 +212,78 @@ describe('the retry budget follows ky\'s own decision', () => {
 		await expect(api.get(`${origin.url}/after/429`)).rejects.toMatchObject({ name: 'HTTPError' });
 		expect(hits('/after/429')).toBe(2); // one retry (the budget's), then refused
 		expect(api.stats()[origin.url]).toMatchObject({ retries: 1, retriesRefused: 1 });
+	});
+
+	it('a retry a beforeRetry hook stops (ky.stop, a Response, a throw) never goes out and spends nothing', async () => {
+		const stop = one({ limit: 1, statusCodes: [503] });
+		const stopped = await stop.get(`${origin.url}/status/503/stop`, { hooks: { beforeRetry: [() => ky.stop] } });
+		expect(stopped).toBeUndefined();
+		await expect(stop.get(`${origin.url}/status/503/answered`, { hooks: { beforeRetry: [() => new Response('from the hook')] } })).resolves.toBeInstanceOf(Response);
+		await expect(stop.get(`${origin.url}/status/503/thrown`, { hooks: { beforeRetry: [() => {
+			throw new Error('no');
+		}] } })).rejects.toThrow('no');
+		expect([hits('/status/503/stop'), hits('/status/503/answered'), hits('/status/503/thrown')]).toEqual([1, 1, 1]);
+		expect(stop.stats()[origin.url]).toMatchObject({ retries: 0, retriesRefused: 0 });
+		// The budget's one retry is still there.
+		await expect(stop.get(`${origin.url}/status/503/after-stop`)).rejects.toMatchObject({ name: 'HTTPError' });
+		expect(hits('/status/503/after-stop')).toBe(2);
+		expect(stop.stats()[origin.url]).toMatchObject({ retries: 1, retriesRefused: 0 });
+	});
+
+	it('a retry whose delay outlives the call (totalTimeout, the caller\'s abort) spends nothing', async () => {
+		const api = createClient({ store: memoryStore, breaker: false, staleCache: false, retryBudget: { ratio: 0, minRetries: 1 }, retry: { limit: 1, delay: () => 5_000 } });
+		await expect(api.get(`${origin.url}/status/503/total`, { totalTimeout: 100 })).rejects.toMatchObject({ name: 'TimeoutError' });
+		const controller = new AbortController();
+		const aborted = api.get(`${origin.url}/status/503/abort`, { signal: controller.signal });
+		await vi.waitFor(() => {
+			expect(hits('/status/503/abort')).toBe(1);
+		});
+		controller.abort(new Error('left'));
+		await expect(aborted).rejects.toThrow('left');
+		expect(api.stats()[origin.url]).toMatchObject({ retries: 0, retriesRefused: 0 });
+		await expect(api.get(`${origin.url}/status/503/kept-after-delay`, { retry: { limit: 1, delay: () => 0 } })).rejects.toMatchObject({ name: 'HTTPError' });
+		expect(hits('/status/503/kept-after-delay')).toBe(2);
+	});
+
+	it('a retry forced with ky.retry() is paid for and never refused', async () => {
+		const forced = (api: ReturnType<typeof spent>, path: string) => api.get(`${origin.url}${path}`, {
+			throwHttpErrors: false,
+			hooks: { afterResponse: [({ retryCount }) => retryCount === 0 ? ky.retry() : undefined] },
+		});
+		const empty = spent({ limit: 1 });
+		await expect(forced(empty, '/status/200/forced')).resolves.toBeInstanceOf(Response);
+		expect(hits('/status/200/forced')).toBe(2);
+		expect(empty.stats()[origin.url]).toMatchObject({ retries: 1, retriesRefused: 0 });
+		const single = one({ limit: 1 });
+		await forced(single, '/status/200/forced-pays');
+		// The forced retry took the one token: ky's next retry is refused.
+		await expect(single.get(`${origin.url}/status/503/after-forced`)).rejects.toMatchObject({ name: 'HTTPError' });
+		expect(hits('/status/503/after-forced')).toBe(1);
+		expect(single.stats()[origin.url]).toMatchObject({ retries: 1, retriesRefused: 1 });
+	});
+
+	it('concurrent calls that all asked before any retried: the budget is never overdrawn, each refused call ends with its own last error, counted once', async () => {
+		const api = createClient({ store: memoryStore, breaker: false, staleCache: false, retryBudget: { ratio: 0, minRetries: 3 }, retry: { limit: 2, delay: () => 20 } });
+		const results = await Promise.allSettled(Array.from({ length: 10 }, async (_, index) => api.get(`${origin.url}/status/503/race-${index}`)));
+		expect(results.every((result) => result.status === 'rejected' && (result.reason as { name: string }).name === 'HTTPError')).toBe(true);
+		const retried = Array.from({ length: 10 }, (_, index) => hits(`/status/503/race-${index}`) - 1);
+		expect(retried.reduce((sum, count) => sum + count, 0)).toBe(3);
+		// 10 asked, 3 went out; the 7 others refused once each, and the 3 retried ones refused once more after their retry failed.
+		expect(api.stats()[origin.url]).toMatchObject({ requests: 10, retries: 3, retriesRefused: 10 });
+	});
+
+	it('a retry refused as it goes out ends the call with ky\'s kind of error for the failure before it: NetworkError, TimeoutError', async () => {
+		const refuse = async (): Promise<Response> => {
+			throw new TypeError('fetch failed');
+		};
+		const hang = async (input: string | URL | Request): Promise<Response> => new Promise((_resolve, reject) => {
+			(input as Request).signal.addEventListener('abort', () => reject((input as Request).signal.reason as Error));
+		});
+		for (const [fetch, name] of [[refuse, 'NetworkError'], [hang, 'TimeoutError']] as const) {
+			const api = createClient({ fetch, timeout: 30, store: memoryStore, breaker: false, staleCache: false, retryBudget: { ratio: 0, minRetries: 1 }, retry: { limit: 1, delay: () => 20 } });
+			const results = await Promise.allSettled(Array.from({ length: 4 }, async (_, index) => api.get(`https://api.test/race-${name}-${index}`)));
+			expect(results.map((result) => result.status === 'rejected' && (result.reason as Error).name)).toEqual([name, name, name, name]);
+			expect(api.stats()['https://api.test']).toMatchObject({ retries: 1, retriesRefused: 3 });
+		}
 	});
 });

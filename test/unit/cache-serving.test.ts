@@ -129,6 +129,19 @@ describe('serving stale', () => {
 		expect(isStale(await api.get('serve/9'))).toBe(true);
 	});
 
+	it('a client whose fetch cache mode is "no-store" neither stores nor serves, even with a stale cache configured; a call\'s own mode overrides it', async () => {
+		const api = kit.make({ cache: 'no-store', staleCache: { maxStaleMs: 60_000 } });
+		const events = collect(api, 'cache:stored');
+		await api.get('serve/no-store-client').text();
+		expect(await kit.servedStale(api, 'serve/no-store-client')).toBe(false);
+		const stored = next(api, 'cache:stored');
+		await api.get('serve/no-store-client', { cache: 'default' }).text();
+		await stored;
+		expect(events).toHaveLength(1);
+		expect(await kit.servedStale(api, 'serve/no-store-client')).toBe(false);
+		expect(await kit.servedStale(api, 'serve/no-store-client', { cache: 'default' })).toBe(true);
+	});
+
 	it('HEAD on failure gets the stored GET copy headers without a body', async () => {
 		const api = await primed('serve/10');
 		kit.mode = 'refuse';

@@ -5,6 +5,7 @@ import {
 	classify, createClient, memoryStore, type Client,
 } from '../../src/entries/index.js';
 import { createHandler, createState } from '../helpers/server-handler.js';
+import { createClient as createCore } from '../../src/entries/core.js';
 import { health } from '../../src/entries/health.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 
@@ -273,6 +274,12 @@ describe('createClient', () => {
 		const error = await api.get('json').catch((error_: unknown) => error_);
 		expect(error).toBeInstanceOf(SteadfetchError);
 		expect(error).toMatchObject({ code: 'CLIENT_CLOSED', transient: false });
+	});
+
+	it('a slot given something else than a policy names the entry its policy comes from', () => {
+		expect(() => createCore({ staleCache: true as never })).toThrow(/`staleCache` must be a policy \(from `steadfetch\/cache`\)/);
+		expect(() => createCore({ rateLimit: {} as never })).toThrow(/`rateLimit` must be a policy \(from `steadfetch\/rate-limit`\)/);
+		expect(() => createCore({ breaker: 5 as never })).toThrow(/`breaker` must be a policy \(from `steadfetch\/breaker`\)/);
 	});
 
 	it('breaker.isolate() without a breaker is a typed error (INVALID_REQUEST), not UNKNOWN', () => {

@@ -74,6 +74,25 @@ describe('URLs in events, log records and spans', () => {
 		api.close();
 	});
 
+	it('the retry event\'s error names no secret: ky\'s message carries the URL, so a redacted stand-in replaces it', async () => {
+		const api = createCore({ retry: { limit: 1, delay: () => 0 } });
+		const errors: unknown[] = [];
+		api.on('retry', (event) => errors.push(event.error));
+		await api.get(`${server.url}/plan/503,200?id=redact-retry-error&${query}`);
+		expect(errors).toHaveLength(1);
+		const error = errors[0] as Error;
+		expect(error.name).toBe('HTTPError');
+		expect(error.message).toContain(`?id=redact-retry-error&${expected}`);
+		expect(`${error.message} ${JSON.stringify(error)}`).not.toMatch(leaks);
+		expect((error as { request?: unknown }).request).toBeUndefined();
+		// Without a sensitive value, the event carries ky's own error (its response included).
+		const plain: unknown[] = [];
+		api.on('retry', (event) => plain.push(event.error));
+		await api.get(`${server.url}/plan/503,200?id=redact-retry-plain`);
+		expect((plain.at(-1) as { response?: Response }).response?.status).toBe(503);
+		api.close();
+	});
+
 	it('a failover event: the primary URL and the mirror that answered, both redacted', async () => {
 		const api = createCore({ retry: 0, failover: failover({ mirrors: { [failing.url]: [server.url] } }) });
 		const events: Array<{ url: string; mirror: string }> = [];
