@@ -1,8 +1,11 @@
 /** The bulkhead and in-flight dedupe (issue 14), against a loopback origin and a scripted transport. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { breaker } from '../../src/entries/breaker.js';
 import { bulkhead } from '../../src/entries/bulkhead.js';
 import { createClient } from '../../src/entries/core.js';
 import { dedupe } from '../../src/entries/dedupe.js';
+import { hedge } from '../../src/entries/hedge.js';
+import { rateLimit } from '../../src/entries/rate-limit.js';
 import { BulkheadFullError, classify, createClient as createPreset } from '../../src/entries/index.js';
 import { trace } from '../../src/trace/index.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
@@ -243,4 +246,69 @@ describe('dedupe', () => {
 		expect(pending[1]!.request.signal.aborted).toBe(true);
 		expect(await Promise.all([third, fourth])).toEqual(['c', 'd']);
 	});
+
+	it('shares only requests fetch sends alike: another integrity, referrerPolicy, referrer, cache, redirect, mode or keepalive is a request of its own', async () => {
+		const { pending, fetch } = held();
+		const api = createClient({ fetch, dedupe: dedupe(), retry: 0, timeout: false });
+		const variants: Array<Record<string, unknown>> = [
+			{ integrity: 'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=' },
+			{ referrerPolicy: 'no-referrer' },
+			{ referrer: 'https://api.test/elsewhere' },
+			{ cache: 'no-cache' },
+			{ redirect: 'manual' },
+			{ mode: 'same-origin' },
+			{ keepalive: true },
+		];
+		const calls = [{}, {}, ...variants].map(async (options) => api.get('https://api.test/k', options).text());
+		// The two plain calls share one request; each variant is a request of its own.
+		await expect.poll(() => pending).toHaveLength(1 + variants.length);
+		for (const { release } of pending) {
+			release();
+		}
+
+		expect(await Promise.all(calls)).toEqual(Array(2 + variants.length).fill('ok'));
+		expect(api.stats()['https://api.test']).toMatchObject({ dedupe: { shared: 1 } });
+	});
+
+	it('the shared request keeps every property of the callers\' Request: referrerPolicy and referrer too', async () => {
+		const { pending, fetch } = held();
+		const api = createClient({ fetch, dedupe: dedupe(), retry: 0, timeout: false });
+		const options = { referrerPolicy: 'no-referrer', referrer: 'https://api.test/from', integrity: 'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=', cache: 'no-cache', redirect: 'manual', credentials: 'omit', keepalive: true } as const;
+		const calls = [1, 2].map(async () => api.get('https://api.test/p', options).text());
+		await expect.poll(() => pending).toHaveLength(1);
+		const { request } = pending[0]!;
+		expect(Object.fromEntries(Object.keys(options).map((name) => [name, request[name as keyof typeof options]]))).toEqual(options);
+		pending[0]!.release();
+		expect(await Promise.all(calls)).toEqual(['ok', 'ok']);
+	});
+});
+
+describe('a call whose signal is already aborted', () => {
+	const policies = {
+		dedupe: { dedupe: dedupe() },
+		hedge: { hedge: hedge({ delayMs: 5_000 }) },
+		breaker: { breaker: breaker() },
+		bulkhead: { bulkhead: bulkhead({ maxConcurrent: 1 }) },
+		rateLimit: { rateLimit: rateLimit({ perSecond: 1, burst: 1 }) },
+	};
+	for (const [name, slot] of Object.entries(policies)) {
+		it(`${name}: is rejected at once with its reason, and no request goes out`, async () => {
+			// The loopback fetch, counting what it is handed with a live signal (an aborted one sends nothing).
+			let sent = 0;
+			const api = createClient({
+				...slot, retry: 0,
+				fetch: (async (request: Request, init?: RequestInit) => {
+					sent += request.signal.aborted ? 0 : 1;
+					return globalThis.fetch(request, init);
+				}) as typeof globalThis.fetch,
+			});
+			const reason = new Error('the caller left');
+			await expect(api.get(`${server.url}/aborted?ms=1`, { signal: AbortSignal.abort(reason) }).text()).rejects.toBe(reason);
+			expect(sent).toBe(0);
+			// The policy is not left holding anything: the next call goes out and is answered.
+			expect(await api.get(`${server.url}/after?ms=1`).json()).toMatchObject({ path: '/after' });
+			expect(sent).toBe(1);
+			api.close();
+		});
+	}
 });
