@@ -47,7 +47,7 @@ describe('bulkhead', () => {
 		expect(results.filter(({ status }) => status === 'fulfilled')).toHaveLength(1_000);
 		expect(open.max).toBe(6);
 		expect(api.stats()[server.url]).toMatchObject({ bulkhead: { running: 0, queued: 0, rejected: 0 } });
-	});
+	}, 20_000);
 
 	it('beyond maxQueue: BulkheadFullError at once, no I/O, transient, counted and emitted', async () => {
 		const { pending, fetch } = held();
@@ -120,6 +120,22 @@ describe('bulkhead', () => {
 		expect(await next).toBe('ok');
 		expect(api.stats()['https://api.test']).toMatchObject({ bulkhead: { running: 0, queued: 0, rejected: 0 } });
 	}, 2_000);
+
+	it('a slot is held no longer than its attempt\'s deadline (timeout, bounded by totalTimeout): an attempt that never ends (its transport ignores the abort) does not hold it for ever', async () => {
+		for (const deadline of [{ timeout: 100 }, { timeout: false, totalTimeout: 100 }] as const) {
+			// `/stuck` never answers, whatever its signal says; the rest answer at once.
+			const fetch = (async (request: Request) => new URL(request.url).pathname === '/stuck' ? new Promise<Response>(() => undefined) : new Response('ok')) as typeof globalThis.fetch;
+			const api = createClient({ fetch, bulkhead: bulkhead({ maxConcurrent: 1 }), retry: 0, ...deadline });
+			const stuck = api.get('https://api.test/stuck').catch((error: unknown) => classify(error).code);
+			// Waits for the slot; gets it when the stuck attempt's deadline passes, well within its own.
+			const waiting = api.get('https://api.test/waiting', { timeout: 2_000, totalTimeout: 2_000 }).text().catch((error: unknown) => classify(error).code);
+			expect(await stuck, JSON.stringify(deadline)).toBe('TIMEOUT');
+			expect(await waiting, JSON.stringify(deadline)).toBe('ok');
+			expect(await api.get('https://api.test/after', { timeout: 2_000, totalTimeout: 2_000 }).text()).toBe('ok');
+			expect(api.stats()['https://api.test']).toMatchObject({ bulkhead: { running: 0, queued: 0, rejected: 0 } });
+			api.close();
+		}
+	}, 10_000);
 
 	it('bad options are RangeErrors naming option and value; the preset builds it from plain options', () => {
 		expect(() => bulkhead({ maxConcurrent: 0 })).toThrow(/bulkhead\.maxConcurrent.*0/);
