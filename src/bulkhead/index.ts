@@ -1,4 +1,5 @@
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
+import { requestScoped } from '../core/runtime.js';
 import type { Layer } from '../core/types.js';
 import { check, isNonNegativeInteger, isPositiveInteger } from '../core/validate.js';
 import { BulkheadFullError } from '../errors/BulkheadFullError.js';
@@ -18,25 +19,77 @@ export interface BulkheadOptions {
 	maxQueue?: number;
 }
 
-/** A waiting attempt's own resolver: called with nothing when a slot is handed to it, with an error to refuse it. */
-type Waiter = (error?: unknown) => void;
+/**
+ * A slot, held by one attempt until the attempt ends or its deadline passes (`until`, epoch ms of the
+ * real clock: the deadline is ky's, whose timers are real, so an injected clock does not move it).
+ */
+interface Lease {
+	readonly until: number;
+}
+
+/** A waiting attempt: its deadline, and how it is answered (a lease hands it a slot, an error refuses it). */
+interface Waiter {
+	readonly until: number;
+	go(lease?: Lease, error?: unknown): void;
+}
 
 interface Lane {
-	running: number;
-	readonly waiting: Waiter[];
+	readonly leases: Set<Lease>;
+	waiting: Waiter[];
 	rejected: number;
 }
 
+/** How often a waiting attempt looks for a free slot itself where a request cannot wake another (Workers), in ms. */
+const lookMs = 10;
+
 const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number): PolicyParts => {
 	const lanes = new Map<string, Lane>();
+	const client = context.options;
+	const scoped = requestScoped();
 	const laneOf = (scope: string): Lane => {
 		let lane = lanes.get(scope);
 		if (!lane) {
-			lane = { running: 0, waiting: [], rejected: 0 };
+			lane = { leases: new Set(), waiting: [], rejected: 0 };
 			lanes.set(scope, lane);
 		}
 
 		return lane;
+	};
+
+	/** The latest an attempt can still be running, in ms from now: ky's `timeout` (10 s unless set; `false`: none), bounded by `totalTimeout`. */
+	const deadlineOf = (options: Readonly<Record<string, unknown>> = {}): number => {
+		const timeout = options['timeout'] ?? client['timeout'] ?? 10_000;
+		const total = options['totalTimeout'] ?? client['totalTimeout'];
+		return Math.min(typeof timeout === 'number' ? timeout : Infinity, typeof total === 'number' ? total : Infinity);
+	};
+
+	const take = (lane: Lane, until: number): Lease => {
+		const lease = { until };
+		lane.leases.add(lease);
+		return lease;
+	};
+
+	/**
+	 * Take back the slots past their deadline (their attempt has failed with ky's `TimeoutError`, or
+	 * belongs to a request that has ended), drop the waiters past theirs (their signal is aborting, or
+	 * their request has ended), and hand free slots out: in order, to the first waiters (nobody takes a
+	 * slot in between); in Workers only to `self`, the waiter asking (a promise of a request that has
+	 * ended must not be settled from another).
+	 */
+	const settle = (lane: Lane, self?: Waiter): void => {
+		const now = Date.now();
+		for (const lease of lane.leases) {
+			if (lease.until <= now) {
+				lane.leases.delete(lease);
+			}
+		}
+
+		lane.waiting = lane.waiting.filter(({ until }) => until > now);
+		while (lane.leases.size < maxConcurrent && lane.waiting.length > 0 && (!scoped || lane.waiting.includes(self!))) {
+			const waiter = scoped ? self! : lane.waiting[0]!;
+			lane.waiting.splice(lane.waiting.indexOf(waiter), 1);
+			waiter.go(take(lane, waiter.until));
+		}
 	};
 
 	const layer: Layer = (next) => (request, init) => {
@@ -45,21 +98,20 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
 			return Promise.reject(signal.reason);
 		}
 
-		const scope = init?.steadfetch?.scope ?? context.scopeOf(request.url);
+		const call = init?.steadfetch;
+		const scope = call?.scope ?? context.scopeOf(request.url);
 		const lane = laneOf(scope);
-		// The slot passes from an attempt that ends to the first waiter: nobody takes it in between.
-		const run = (): Promise<Response> => next(request, init).finally(() => {
-			const wake = lane.waiting.shift();
-			if (wake) {
-				wake();
-			} else {
-				lane.running--;
+		const until = Date.now() + deadlineOf(call?.options);
+		const run = (lease: Lease): Promise<Response> => next(request, init).finally(() => {
+			// A slot taken back at its deadline is not given back twice.
+			if (lane.leases.delete(lease)) {
+				settle(lane);
 			}
 		});
 
-		if (lane.running < maxConcurrent) {
-			lane.running++;
-			return run();
+		settle(lane);
+		if (lane.leases.size < maxConcurrent) {
+			return run(take(lane, until));
 		}
 
 		if (init?.hedge) {
@@ -69,34 +121,58 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
 
 		if (lane.waiting.length >= maxQueue) {
 			lane.rejected++;
-			context.emit('bulkhead:rejected', { scope, method: request.method, url: request.url, running: lane.running, queued: lane.waiting.length });
+			context.emit('bulkhead:rejected', { scope, method: request.method, url: request.url, running: lane.leases.size, queued: lane.waiting.length });
 			return Promise.reject(new BulkheadFullError(scope, maxConcurrent, maxQueue));
 		}
 
-		// Waits in FIFO order until a slot is handed to it, woken by its own resolver (the attempt
-		// then goes on in its own call); leaves the queue at once when its signal aborts (the caller,
-		// or ky's timeout or totalTimeout running out while it waits), holding nothing.
-		return new Promise<void>((resolve, reject) => {
-			const wake: Waiter = (error) => {
+		// Waits until a slot is handed to it (the attempt then goes on in its own call); leaves the queue
+		// at once when its signal aborts (the caller, or ky's timeout or totalTimeout running out while
+		// it waits), holding nothing. Its own timer, in its own request, looks again when the first
+		// slot's deadline passes (in Workers, every `lookMs`: no other request may wake it).
+		return new Promise<Lease>((resolve, reject) => {
+			let timer: ReturnType<typeof setTimeout> | undefined;
+			const done = (): void => {
+				clearTimeout(timer);
 				signal.removeEventListener('abort', onAbort);
-				if (error) {
-					reject(error);
-				} else {
-					resolve();
-				}
+			};
+
+			const waiter: Waiter = {
+				until,
+				go(lease, error) {
+					done();
+					if (lease) {
+						resolve(lease);
+					} else {
+						reject(error);
+					}
+				},
 			};
 
 			const onAbort = (): void => {
-				const index = lane.waiting.indexOf(wake);
-				if (index !== -1) {
-					lane.waiting.splice(index, 1);
-				}
-
+				done();
+				lane.waiting = lane.waiting.filter((other) => other !== waiter);
 				reject(signal.reason);
 			};
 
+			const look = (): void => {
+				let first = scoped ? Date.now() + lookMs : Infinity;
+				for (const lease of lane.leases) {
+					first = Math.min(first, lease.until);
+				}
+
+				if (first < Infinity) {
+					timer = setTimeout(() => {
+						settle(lane, waiter);
+						if (lane.waiting.includes(waiter)) {
+							look();
+						}
+					}, first - Date.now());
+				}
+			};
+
 			signal.addEventListener('abort', onAbort, { once: true });
-			lane.waiting.push(wake);
+			lane.waiting.push(waiter);
+			look();
 		}).then(run);
 	};
 
@@ -104,12 +180,17 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
 		layer,
 		stats(scope) {
 			const lane = lanes.get(scope);
-			return lane && { bulkhead: { running: lane.running, queued: lane.waiting.length, rejected: lane.rejected } };
+			if (lane) {
+				settle(lane);
+				return { bulkhead: { running: lane.leases.size, queued: lane.waiting.length, rejected: lane.rejected } };
+			}
+
+			return undefined;
 		},
 		close() {
 			for (const lane of lanes.values()) {
-				for (const wake of lane.waiting.splice(0)) {
-					wake(new DOMException('The client was closed', 'AbortError'));
+				for (const waiter of lane.waiting.splice(0)) {
+					waiter.go(undefined, new DOMException('The client was closed', 'AbortError'));
 				}
 			}
 		},
@@ -120,10 +201,24 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
  * The bulkhead, for the `bulkhead` slot: per scope, at most `maxConcurrent` attempts running and
  * `maxQueue` waiting; beyond that `BulkheadFullError` at once with no I/O. A per-attempt policy
  * (it limits connections, so a retry and a hedge take a slot too), just outside the rate limiter and
- * the breaker: a call the cache or the outbox answers without I/O takes none. A slot is held until
- * the response's headers arrive. A hedge takes a slot only when one is free (else it is not sent);
- * an attempt whose signal has aborted is rejected at once with its reason, and a waiting one leaves
- * the queue as soon as its signal aborts.
+ * the breaker: a call the cache or the outbox answers without I/O takes none. A hedge takes a slot
+ * only when one is free (else it is not sent); an attempt whose signal has aborted is rejected at
+ * once with its reason, and a waiting one leaves the queue as soon as its signal aborts.
+ *
+ * A slot is a lease: held until the response's headers arrive (or the attempt fails), and never
+ * beyond the attempt's deadline: ky's `timeout` for that attempt (10 s unless set) bounded by the
+ * call's `totalTimeout`, counted from when the attempt asked for the slot. Past it, the attempt has
+ * already failed with ky's `TimeoutError`, so its slot is taken back by the next attempt that asks
+ * for one (a waiting one sets a timer for it). This keeps the bulkhead whole in Cloudflare Workers,
+ * where one client serves every request of an isolate and a request that ends with an attempt in
+ * flight (it answered without awaiting it) never runs that attempt's end: its slot comes back at the
+ * attempt's deadline. The limit stays one per isolate and scope, shared by the isolate's requests (it
+ * protects the upstream from all of them together, as API.md's "Request contexts" has it), which
+ * scoping the bulkhead per request would give up. In Workers a request may not wake another, so a
+ * waiting attempt looks for a free slot itself every 10 ms, from its own request: waiters go about,
+ * not exactly, in the order they came, and one whose request has ended takes nothing. With
+ * `timeout: false` and no `totalTimeout` an attempt has no deadline: its slot is held until it ends
+ * (in Workers, set a timeout).
  * Bad options throw a `RangeError` naming the option and the value.
  *
  * @example

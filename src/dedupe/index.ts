@@ -9,19 +9,20 @@ interface Flight {
 	readonly promise: Promise<Response>;
 	/** Callers given the response so far; the last one gets the original, the others a copy. */
 	handed: number;
-	joined: number;
 }
 
 const reads = new Set(['GET', 'HEAD']);
 
+/** What a request is, beyond its headers: its method, final URL, and how fetch sends it (each changes what the answer means). */
+const fields = ['method', 'url', 'credentials', 'mode', 'redirect', 'cache', 'referrer', 'referrerPolicy', 'integrity', 'keepalive', 'priority'] as const;
+
 /**
- * What makes two in-flight requests the same: method, final URL, how fetch sends them (credentials,
- * mode, redirect, cache, referrer), the call's identity, and every request header after the
- * caller's headers and hooks (compared as values in memory; nothing is stored). The trace slot's
- * per-attempt headers are added below this layer, so they never tell calls apart.
+ * What makes two in-flight requests the same: the call's identity, `fields`, and every request
+ * header after the caller's headers and hooks (compared as values in memory; nothing is stored).
+ * The trace slot's per-attempt headers are added below this layer, so they never tell calls apart.
  */
 const keyOf = (request: Request, call: PolicyCall | undefined): string => {
-	let key = `${request.method} ${request.url} ${request.credentials} ${request.mode} ${request.redirect} ${request.cache} ${request.referrer}\n${call?.identity ?? ''}`;
+	let key = JSON.stringify([call?.identity, ...fields.map((name) => (request as unknown as Record<string, unknown>)[name])]);
 	request.headers.forEach((value, name) => {
 		key += `\n${name}:${value}`;
 	});
@@ -29,18 +30,14 @@ const keyOf = (request: Request, call: PolicyCall | undefined): string => {
 };
 
 const create = (context: PolicyContext): PolicyParts => {
-	const flights = new Map<string, Flight>();
+	/** In-flight requests by key, of calls made without a request context. */
+	const everywhere = new Map<string, Flight>();
+	/** In-flight requests by key, per request context (the `waitUntil` of one `client.withContext(ctx)`): gone with it. */
+	const contexts = new WeakMap<object, Map<string, Flight>>();
 	const shared = new Map<string, number>();
 
-	const join = (flight: Flight, request: Request): Promise<Response> => {
+	const join = (flight: Flight, { signal }: Request): Promise<Response> => {
 		flight.waiting++;
-		flight.joined++;
-		const { signal } = request;
-		if (signal.aborted) {
-			flight.waiting--;
-			return Promise.reject(signal.reason);
-		}
-
 		// One caller's abort is its own: the shared request is aborted only when every caller has.
 		return new Promise<Response>((resolve, reject) => {
 			const onAbort = (): void => {
@@ -67,14 +64,15 @@ const create = (context: PolicyContext): PolicyParts => {
 		});
 	};
 
-	const start = (key: string, next: FetchLike, request: Request, init: FetchInit | undefined): Flight => {
+	const start = (flights: Map<string, Flight>, key: string, next: FetchLike, request: Request, init: FetchInit | undefined): Flight => {
 		const controller = new AbortController();
 		const flight: Flight = {
 			controller,
 			waiting: 0,
 			handed: 0,
-			joined: 0,
-			promise: next(new Request(request, { signal: controller.signal }), init).finally(() => {
+			// The shared request has a signal of its own; fetch would reset the referrer and its policy
+			// when a Request is re-made with an init, so both are given again.
+			promise: next(new Request(request, { signal: controller.signal, referrer: request.referrer, referrerPolicy: request.referrerPolicy }), init).finally(() => {
 				// Nothing is shared once the response has arrived: this is not a cache.
 				if (flights.get(key) === flight) {
 					flights.delete(key);
@@ -86,9 +84,6 @@ const create = (context: PolicyContext): PolicyParts => {
 		return flight;
 	};
 
-	/** An id per request context (the `waitUntil` a call carries: one per `client.withContext(ctx)`). */
-	const contexts = new WeakMap<object, number>();
-	let made = 0;
 	const layer: Layer = (next) => (request, init) => {
 		const call = init?.steadfetch;
 		const waitUntil = call?.waitUntil;
@@ -98,13 +93,18 @@ const create = (context: PolicyContext): PolicyParts => {
 			return next(request, init);
 		}
 
-		let id = waitUntil ? contexts.get(waitUntil) : 0;
-		if (id === undefined) {
-			id = ++made;
-			contexts.set(waitUntil!, id);
+		if (request.signal.aborted) {
+			// Rejected at once: it neither starts nor joins a request.
+			return Promise.reject(request.signal.reason);
 		}
 
-		const key = `${id} ${keyOf(request, call)}`;
+		let flights = everywhere;
+		if (waitUntil) {
+			flights = contexts.get(waitUntil) ?? new Map();
+			contexts.set(waitUntil, flights);
+		}
+
+		const key = keyOf(request, call);
 		const existing = flights.get(key);
 		if (existing && existing.waiting > 0) {
 			const scope = call?.scope ?? context.scopeOf(request.url);
@@ -112,7 +112,7 @@ const create = (context: PolicyContext): PolicyParts => {
 			return join(existing, request);
 		}
 
-		return join(start(key, next, request, init), request);
+		return join(start(flights, key, next, request, init), request);
 	};
 
 	return {
@@ -123,15 +123,17 @@ const create = (context: PolicyContext): PolicyParts => {
 
 /**
  * In-flight dedupe, for the `dedupe` slot: identical GET and HEAD attempts in flight at once share
- * one request: same method, final URL, `credentials` mode (and `mode`, `redirect`, `cache`,
- * `referrer`), identity, and every request header after the caller's headers and hooks, so two
- * users, tenants or credential modes never share a response, and a keyed call (its own
- * `Idempotency-Key`) never shares. The trace slot's own headers are added after the comparison. Each
- * caller gets its own response (its own body), runs its own hooks, and keeps its own abort: the
- * shared request is aborted only when every caller has aborted. Nothing is shared after the
- * response has arrived. Per call, `dedupe: false` opts out. In Cloudflare Workers a response never
- * crosses requests: calls share only within one request made through `client.withContext(ctx)`
- * (without it, nothing is shared).
+ * one request: same method, final URL, identity, every request header after the caller's headers
+ * and hooks, and every property of how fetch sends it (`credentials`, `mode`, `redirect`, `cache`,
+ * `referrer`, `referrerPolicy`, `integrity`, `keepalive`, `priority`), so two users, tenants or
+ * credential modes never share a response, and a keyed call (its own `Idempotency-Key`) never
+ * shares. The trace slot's own headers are added after the comparison. The shared request keeps
+ * every property of the first caller's. Each caller gets its own response (its own body), runs its
+ * own hooks, and keeps its own abort: the shared request is aborted only when every caller has
+ * aborted; a call whose signal is already aborted is rejected at once with its reason. Nothing is
+ * shared after the response has arrived. Per call, `dedupe: false` opts out. In Cloudflare Workers
+ * a response never crosses requests: calls share only within one client made by
+ * `client.withContext(ctx)` (without it, nothing is shared), and what they share goes with it.
  *
  * @example
  * const api = createClient({ dedupe: dedupe() });

@@ -1,6 +1,7 @@
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { check, isPositiveFinite, isPositiveInteger } from '../core/validate.js';
+import { classifyStatus } from '../errors/classify.js';
 import { Superseded } from '../shared/superseded.js';
 
 /** Options of hedging (`hedge()` from `steadfetch/hedge`). */
@@ -49,9 +50,6 @@ class Latency {
 /** Let go of a response nobody reads. */
 const drop = (response: Response | undefined): void => void response?.body?.cancel().catch(() => undefined);
 
-/** A response that does not win a race: a server error or a rate limit. */
-const losing = (response: Response): boolean => response.status >= 500 || response.status === 429;
-
 const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: number): PolicyParts => {
 	const scopes = new Map<string, Latency>();
 	const { clock } = context;
@@ -94,14 +92,16 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
 				source = source.clone();
 			}
 
-			const attempt = new Request(body, { signal: AbortSignal.any([request.signal, controller.signal]) });
+			// fetch resets the referrer and its policy when a Request is re-made with an init: both given again.
+			const attempt = new Request(body, { signal: AbortSignal.any([request.signal, controller.signal]), referrer: request.referrer, referrerPolicy: request.referrerPolicy });
 			controllers.push(controller);
 			pending++;
 			next(attempt, hedge ? { ...init, hedge: () => go(hedge) } : init).then((response) => {
 				pending--;
 				if (settled) {
 					drop(response);
-				} else if (losing(response) && pending > 0) {
+				} else if (classifyStatus(response.status)?.transient && pending > 0) {
+					// A transient failure (classify(): 408, 429, 5xx) does not win while another attempt may still answer.
 					drop(lost);
 					lost = response;
 				} else {
@@ -138,7 +138,7 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
 
 	const layer: Layer = (next) => (request, init) => {
 		const { method } = request;
-		if (method !== 'GET' && method !== 'HEAD' && !request.headers.has('idempotency-key')) {
+		if ((method !== 'GET' && method !== 'HEAD' && !request.headers.has('idempotency-key')) || init?.steadfetch?.options['hedge'] === false) {
 			return next(request, init);
 		}
 
@@ -163,7 +163,10 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
 
 /**
  * Hedging, for the `hedge` slot: a GET, HEAD or keyed attempt unanswered after `delayMs` gets one
- * more (up to `maxHedges`); the first answer that is not 5xx/429 wins and the others are aborted.
+ * more (up to `maxHedges`); the first answer that is not a transient failure (as `classify()` says:
+ * 408, 429, 5xx) wins and the others are aborted; when none wins, the call gets the last server
+ * answer (an error only when no server answered). Per call, `hedge: false` opts out. Each attempt keeps every property of the call's
+ * Request (its `referrerPolicy` and `referrer` too).
  * A hedge is an attempt like any other: it takes a bulkhead slot and a rate-limit token, only if
  * one is free at once (else it is not sent), and goes through the breaker (none reaches an open
  * one; a hedge that lost is not counted as a failure). It is paid from the retry budget, counted

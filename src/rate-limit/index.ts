@@ -41,7 +41,8 @@ export interface RateLimitOptions {
 	share?: boolean;
 }
 
-interface Lane {
+/** A scope's budget: its own token bucket, and what the server said. */
+interface Bucket {
 	/**
 	 * When the bucket's next token is due (epoch ms): each call reserves one, `1000 / perSecond` ms
 	 * after the last, and may go `burst - 1` tokens ahead of it (a token bucket kept as GCRA).
@@ -65,27 +66,27 @@ const budgetOf = (call: PolicyCall | undefined, context: PolicyContext): number 
 };
 
 const create = (context: PolicyContext, perSecond: number | undefined, burst: number, fromHeaders: boolean, maxResetMs: number, share: boolean | undefined): PolicyParts => {
-	const lanes = new Map<string, Lane>();
+	const buckets = new Map<string, Bucket>();
 	const { clock } = context;
 	const interval = perSecond ? 1000 / perSecond : 0;
 	const ahead = (burst - 1) * interval;
 	let channel: Channel | undefined;
-	const laneOf = (scope: string): Lane => {
-		let lane = lanes.get(scope);
-		if (!lane) {
-			lane = { due: 0, blockedUntil: 0, waits: 0 };
-			lanes.set(scope, lane);
+	const bucketOf = (scope: string): Bucket => {
+		let bucket = buckets.get(scope);
+		if (!bucket) {
+			bucket = { due: 0, blockedUntil: 0, waits: 0 };
+			buckets.set(scope, bucket);
 		}
 
-		return lane;
+		return bucket;
 	};
 
-	const learn = (lane: Lane, scope: string, response: Response): void => {
+	const learn = (bucket: Bucket, scope: string, response: Response): void => {
 		const now = clock.now();
 		const said = fromHeaders ? serverBudget(response, now) : undefined;
 		if (said && said.remaining < 1) {
-			lane.blockedUntil = Math.max(lane.blockedUntil, now + Math.min(said.resetMs, maxResetMs));
-			channel?.post({ v: 1, scope, blockedUntil: lane.blockedUntil });
+			bucket.blockedUntil = Math.max(bucket.blockedUntil, now + Math.min(said.resetMs, maxResetMs));
+			channel?.post({ v: 1, scope, blockedUntil: bucket.blockedUntil });
 		}
 	};
 
@@ -94,8 +95,8 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 		const { v, scope: other, blockedUntil } = (data ?? {}) as { v?: unknown; scope?: unknown; blockedUntil?: unknown };
 		if (v === 1 && typeof other === 'string' && other.length <= 2048 && typeof blockedUntil === 'number' && Number.isFinite(blockedUntil)) {
 			const now = clock.now();
-			const lane = laneOf(other);
-			lane.blockedUntil = Math.max(lane.blockedUntil, Math.min(blockedUntil, now + maxResetMs));
+			const bucket = bucketOf(other);
+			bucket.blockedUntil = Math.max(bucket.blockedUntil, Math.min(blockedUntil, now + maxResetMs));
 		}
 	};
 
@@ -108,8 +109,8 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 		const call = init?.steadfetch;
 		const scope = call?.scope ?? context.scopeOf(request.url);
 		const now = clock.now();
-		const lane = laneOf(scope);
-		const { due, blockedUntil } = lane;
+		const bucket = bucketOf(scope);
+		const { due, blockedUntil } = bucket;
 		// When this call may go: each waiting call has a time of its own, never two on one token.
 		const at = Math.max(now, blockedUntil, due - ahead);
 		const waitMs = at - now;
@@ -121,17 +122,17 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 		}
 
 		const mine = Math.max(due, at) + interval;
-		lane.due = mine;
+		bucket.due = mine;
 		/** A call that leaves before it goes gives its token back, unless a later call reserved after it. */
 		const giveBack = (): void => {
-			if (lane.due === mine) {
-				lane.due = due;
+			if (bucket.due === mine) {
+				bucket.due = due;
 			}
 		};
 
 		let sent: Promise<Response>;
 		if (waitMs > 0) {
-			lane.waits++;
+			bucket.waits++;
 			context.emit('ratelimit:wait', { scope, method: request.method, url: request.url, waitMs, reason: at === blockedUntil ? 'server' : 'bucket' });
 			// Woken by its own timer, in its own call.
 			sent = sleep(waitMs, signal).then(() => next(request, init), (error: unknown) => {
@@ -154,7 +155,7 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 		}
 
 		return sent.then((response) => {
-			learn(lane, scope, response);
+			learn(bucket, scope, response);
 			return response;
 		});
 	};
@@ -171,8 +172,8 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 			channel = undefined;
 		},
 		stats: (scope) => {
-			const lane = lanes.get(scope);
-			return lane && { rateLimit: { waits: lane.waits, blockedUntil: lane.blockedUntil } };
+			const bucket = buckets.get(scope);
+			return bucket && { rateLimit: { waits: bucket.waits, blockedUntil: bucket.blockedUntil } };
 		},
 	};
 };
@@ -199,7 +200,11 @@ const sleep = async (ms: number, signal: AbortSignal): Promise<void> => new Prom
  * token is due (never several on one refill), woken by their own timers. Per attempt, so retries,
  * hedges and outbox replays take their turn too (a hedge only if a token is there at once, else it
  * is not sent). An attempt whose signal has aborted is rejected at once with its reason; a waiting
- * one leaves as soon as its signal aborts. Bad options throw a `RangeError` naming the option and the value.
+ * one leaves as soon as its signal aborts. One client serves every request of a Cloudflare Worker's
+ * isolate with one budget per scope (state, never a promise: each waiter has its own timer in its
+ * own request); a waiting call whose request ends before its token is due never sends, and its token
+ * is spent (nothing of an ended request runs to give it back), so it costs at most that one token.
+ * Bad options throw a `RangeError` naming the option and the value.
  *
  * @example
  * const api = createClient({ rateLimit: rateLimit({ perSecond: 5 }) });

@@ -32,9 +32,10 @@ const page = `<!doctype html><html><head><meta charset="utf-8"><title>steadfetch
 "steadfetch/trace":"/dist/browser/trace.js",
 "steadfetch/auth":"/dist/browser/auth.js",
 "steadfetch/dedupe":"/dist/browser/dedupe.js",
+"steadfetch/hedge":"/dist/browser/hedge.js",
 "ky":"/node_modules/ky/distribution/index.js",
 "idb-keyval":"/node_modules/idb-keyval/dist/index.js"}}</script>
-<script type="module">import * as steadfetch from 'steadfetch'; import { trace } from 'steadfetch/trace'; import { auth } from 'steadfetch/auth'; import { dedupe } from 'steadfetch/dedupe'; globalThis.steadfetch = { ...steadfetch, trace, auth, dedupe };</script>
+<script type="module">import * as steadfetch from 'steadfetch'; import { trace } from 'steadfetch/trace'; import { auth } from 'steadfetch/auth'; import { dedupe } from 'steadfetch/dedupe'; import { hedge } from 'steadfetch/hedge'; globalThis.steadfetch = { ...steadfetch, trace, auth, dedupe, hedge };</script>
 </head><body></body></html>`;
 
 export interface PageServer {

@@ -206,6 +206,59 @@ describe('hedge', () => {
 		api.close();
 	});
 
+	/** A transport whose attempts the test answers by hand, in the order they were sent. */
+	const scripted = () => {
+		const attempts: Array<{ request: Request; answer: (status: number) => void }> = [];
+		const fetch = (async (request: Request) => new Promise<Response>((resolve, reject) => {
+			attempts.push({ request, answer: (status) => resolve(new Response(String(status), { status })) });
+			request.signal.addEventListener('abort', () => reject(request.signal.reason));
+		})) as typeof globalThis.fetch;
+		return { attempts, fetch };
+	};
+
+	it('a hedge answered with a transient failure (408, 501: classify() says so) does not win over an attempt still running: the call gets its 200', async () => {
+		for (const status of [408, 501, 503, 429]) {
+			const { attempts, fetch } = scripted();
+			const api = createClient({ fetch, retry: 0, retryBudget: false, timeout: false, hedge: hedge({ delayMs: 10 }) });
+			const call = api.get('https://api.test/slow').text().catch((error: unknown) => error);
+			await expect.poll(() => attempts).toHaveLength(2);
+			attempts[1]!.answer(status);
+			// The hedge's answer reaches the race first (every promise job it takes runs before a timer's turn).
+			await new Promise((resolve) => setTimeout(resolve, 0));
+			attempts[0]!.answer(200);
+			expect(await call, `a hedge answering ${status}`).toBe('200');
+			api.close();
+		}
+	});
+
+	it('each attempt keeps every property of the call\'s Request: referrerPolicy and referrer too', async () => {
+		const { attempts, fetch } = scripted();
+		const api = createClient({ fetch, retry: 0, retryBudget: false, timeout: false, hedge: hedge({ delayMs: 10 }) });
+		const options = { referrerPolicy: 'no-referrer', referrer: 'https://api.test/from', integrity: 'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=', cache: 'no-cache', redirect: 'manual', credentials: 'omit', keepalive: true } as const;
+		const call = api.get('https://api.test/p', options).text();
+		await expect.poll(() => attempts).toHaveLength(2);
+		for (const { request } of attempts) {
+			expect(Object.fromEntries(Object.keys(options).map((name) => [name, request[name as keyof typeof options]]))).toEqual(options);
+		}
+
+		attempts[1]!.answer(200);
+		expect(await call).toBe('200');
+	});
+
+	it('per call, hedge: false is never hedged', async () => {
+		const { attempts, fetch } = scripted();
+		const api = createClient({ fetch, retry: 0, retryBudget: false, timeout: false, hedge: hedge({ delayMs: 10 }) });
+		const alone = api.get('https://api.test/alone', { hedge: false }).text();
+		const hedged = api.get('https://api.test/hedged').text();
+		// Both were slow for as long: the second call's hedge went out, the first call got none.
+		await expect.poll(() => attempts.map(({ request }) => new URL(request.url).pathname)).toEqual(['/alone', '/hedged', '/hedged']);
+		for (const { answer } of attempts) {
+			answer(200);
+		}
+
+		expect(await Promise.all([alone, hedged])).toEqual(['200', '200']);
+	});
+
 	it('bad options are RangeErrors naming option and value', () => {
 		expect(() => hedge({ delayMs: 0 })).toThrow(/hedge\.delayMs.*0/);
 		expect(() => hedge({ maxHedges: 4 })).toThrow(/hedge\.maxHedges.*4/);

@@ -233,18 +233,25 @@ describe('rate limit: on the real clock', () => {
 		return { ms, times: waited.map((path) => arrivals.get(path)! - started).sort((a, b) => a - b) };
 	};
 
-	it('12 concurrent calls at 10/s with a burst of 2 take at least 0.9 s, and no two of the calls that waited arrive within 50 ms of each other (median of 3 runs)', async () => {
+	it('12 concurrent calls at 10/s with a burst of 2 take at least 0.9 s, and no two of the calls that waited arrive within 50 ms of each other (median of 5 runs)', async () => {
 		// Warm: two connections open and the code compiled, so the burst is not late to the server.
 		const warm = createClient({ retry: 0 });
 		await Promise.all([1, 2].map(async (index) => warm.get(`${server.url}/warm/${index}`).text()));
-		const runs = [await run(1), await run(2), await run(3)];
+		const runs = [];
+		for (let round = 1; round <= 5; round++) {
+			runs.push(await run(round));
+		}
+
+
 		const report = runs.map(({ ms, times }) => `${ms.toFixed(0)} ms, waiting calls at ${times.map((at) => at.toFixed(0)).join(', ')}`).join('; ');
 		for (const { ms } of runs) {
 			expect(ms, report).toBeGreaterThanOrEqual(900);
 		}
 
-		// On a busy machine one timer may fire late onto the next: judged by the median run, not the worst.
+		// On a busy machine a stalled event loop fires one timer late onto the next (after a stall both
+		// tokens are there: a bucket lets both go), so the median run is judged, not the worst. Waiters
+		// released together on the first refill make 9 close pairs in every run; released in pairs, 5.
 		const close = runs.map(({ times }) => times.slice(1).filter((at, index) => at - times[index]! < 50).length).sort((a, b) => a - b);
-		expect(close[1], report).toBe(0);
-	}, 15_000);
+		expect(close[2], report).toBe(0);
+	}, 30_000);
 });

@@ -1,8 +1,11 @@
 /** The bulkhead and in-flight dedupe (issue 14), against a loopback origin and a scripted transport. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { breaker } from '../../src/entries/breaker.js';
 import { bulkhead } from '../../src/entries/bulkhead.js';
 import { createClient } from '../../src/entries/core.js';
 import { dedupe } from '../../src/entries/dedupe.js';
+import { hedge } from '../../src/entries/hedge.js';
+import { rateLimit } from '../../src/entries/rate-limit.js';
 import { BulkheadFullError, classify, createClient as createPreset } from '../../src/entries/index.js';
 import { trace } from '../../src/trace/index.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
@@ -44,7 +47,7 @@ describe('bulkhead', () => {
 		expect(results.filter(({ status }) => status === 'fulfilled')).toHaveLength(1_000);
 		expect(open.max).toBe(6);
 		expect(api.stats()[server.url]).toMatchObject({ bulkhead: { running: 0, queued: 0, rejected: 0 } });
-	});
+	}, 20_000);
 
 	it('beyond maxQueue: BulkheadFullError at once, no I/O, transient, counted and emitted', async () => {
 		const { pending, fetch } = held();
@@ -117,6 +120,22 @@ describe('bulkhead', () => {
 		expect(await next).toBe('ok');
 		expect(api.stats()['https://api.test']).toMatchObject({ bulkhead: { running: 0, queued: 0, rejected: 0 } });
 	}, 2_000);
+
+	it('a slot is held no longer than its attempt\'s deadline (timeout, bounded by totalTimeout): an attempt that never ends (its transport ignores the abort) does not hold it for ever', async () => {
+		for (const deadline of [{ timeout: 100 }, { timeout: false, totalTimeout: 100 }] as const) {
+			// `/stuck` never answers, whatever its signal says; the rest answer at once.
+			const fetch = (async (request: Request) => new URL(request.url).pathname === '/stuck' ? new Promise<Response>(() => undefined) : new Response('ok')) as typeof globalThis.fetch;
+			const api = createClient({ fetch, bulkhead: bulkhead({ maxConcurrent: 1 }), retry: 0, ...deadline });
+			const stuck = api.get('https://api.test/stuck').catch((error: unknown) => classify(error).code);
+			// Waits for the slot; gets it when the stuck attempt's deadline passes, well within its own.
+			const waiting = api.get('https://api.test/waiting', { timeout: 2_000, totalTimeout: 2_000 }).text().catch((error: unknown) => classify(error).code);
+			expect(await stuck, JSON.stringify(deadline)).toBe('TIMEOUT');
+			expect(await waiting, JSON.stringify(deadline)).toBe('ok');
+			expect(await api.get('https://api.test/after', { timeout: 2_000, totalTimeout: 2_000 }).text()).toBe('ok');
+			expect(api.stats()['https://api.test']).toMatchObject({ bulkhead: { running: 0, queued: 0, rejected: 0 } });
+			api.close();
+		}
+	}, 10_000);
 
 	it('bad options are RangeErrors naming option and value; the preset builds it from plain options', () => {
 		expect(() => bulkhead({ maxConcurrent: 0 })).toThrow(/bulkhead\.maxConcurrent.*0/);
@@ -243,4 +262,69 @@ describe('dedupe', () => {
 		expect(pending[1]!.request.signal.aborted).toBe(true);
 		expect(await Promise.all([third, fourth])).toEqual(['c', 'd']);
 	});
+
+	it('shares only requests fetch sends alike: another integrity, referrerPolicy, referrer, cache, redirect, mode or keepalive is a request of its own', async () => {
+		const { pending, fetch } = held();
+		const api = createClient({ fetch, dedupe: dedupe(), retry: 0, timeout: false });
+		const variants: Array<Record<string, unknown>> = [
+			{ integrity: 'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=' },
+			{ referrerPolicy: 'no-referrer' },
+			{ referrer: 'https://api.test/elsewhere' },
+			{ cache: 'no-cache' },
+			{ redirect: 'manual' },
+			{ mode: 'same-origin' },
+			{ keepalive: true },
+		];
+		const calls = [{}, {}, ...variants].map(async (options) => api.get('https://api.test/k', options).text());
+		// The two plain calls share one request; each variant is a request of its own.
+		await expect.poll(() => pending).toHaveLength(1 + variants.length);
+		for (const { release } of pending) {
+			release();
+		}
+
+		expect(await Promise.all(calls)).toEqual(Array(2 + variants.length).fill('ok'));
+		expect(api.stats()['https://api.test']).toMatchObject({ dedupe: { shared: 1 } });
+	});
+
+	it('the shared request keeps every property of the callers\' Request: referrerPolicy and referrer too', async () => {
+		const { pending, fetch } = held();
+		const api = createClient({ fetch, dedupe: dedupe(), retry: 0, timeout: false });
+		const options = { referrerPolicy: 'no-referrer', referrer: 'https://api.test/from', integrity: 'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=', cache: 'no-cache', redirect: 'manual', credentials: 'omit', keepalive: true } as const;
+		const calls = [1, 2].map(async () => api.get('https://api.test/p', options).text());
+		await expect.poll(() => pending).toHaveLength(1);
+		const { request } = pending[0]!;
+		expect(Object.fromEntries(Object.keys(options).map((name) => [name, request[name as keyof typeof options]]))).toEqual(options);
+		pending[0]!.release();
+		expect(await Promise.all(calls)).toEqual(['ok', 'ok']);
+	});
+});
+
+describe('a call whose signal is already aborted', () => {
+	const policies = {
+		dedupe: { dedupe: dedupe() },
+		hedge: { hedge: hedge({ delayMs: 5_000 }) },
+		breaker: { breaker: breaker() },
+		bulkhead: { bulkhead: bulkhead({ maxConcurrent: 1 }) },
+		rateLimit: { rateLimit: rateLimit({ perSecond: 1, burst: 1 }) },
+	};
+	for (const [name, slot] of Object.entries(policies)) {
+		it(`${name}: is rejected at once with its reason, and no request goes out`, async () => {
+			// The loopback fetch, counting what it is handed with a live signal (an aborted one sends nothing).
+			let sent = 0;
+			const api = createClient({
+				...slot, retry: 0,
+				fetch: (async (request: Request, init?: RequestInit) => {
+					sent += request.signal.aborted ? 0 : 1;
+					return globalThis.fetch(request, init);
+				}) as typeof globalThis.fetch,
+			});
+			const reason = new Error('the caller left');
+			await expect(api.get(`${server.url}/aborted?ms=1`, { signal: AbortSignal.abort(reason) }).text()).rejects.toBe(reason);
+			expect(sent).toBe(0);
+			// The policy is not left holding anything: the next call goes out and is answered.
+			expect(await api.get(`${server.url}/after?ms=1`).json()).toMatchObject({ path: '/after' });
+			expect(sent).toBe(1);
+			api.close();
+		});
+	}
 });

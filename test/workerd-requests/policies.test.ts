@@ -26,7 +26,10 @@ beforeAll(async () => {
 		outbox: script('outbox', { bindings: { NAME: 'outbox' } }),
 		'outbox-drain': script('outbox', { bindings: { NAME: 'outbox-drain' } }),
 		bulkhead: script('bulkhead'),
+		'bulkhead-lease': script('bulkhead-lease'),
+		'bulkhead-waiter': script('bulkhead-lease'),
 		'rate-limit': script('rate-limit'),
+		'rate-limit-ended': script('rate-limit'),
 		dedupe: script('dedupe'),
 		hedge: script('hedge'),
 		'hedge-dedupe': script('hedge-dedupe'),
@@ -197,6 +200,37 @@ describe('traffic policies across concurrent requests', () => {
 		expect(await second).toEqual(fresh('/held/b2'));
 	}, 30_000);
 
+	it('bulkhead: a request that ends with its attempt in flight holds the slot until that attempt\'s deadline (its 3 s timeout), no longer: later requests go on', async () => {
+		// workerd runs nothing more of a request that has ended: its attempt can never end and free the slot.
+		expect(await harness.json('bulkhead-lease', `/race?${to('/held/lease-a')}&ms=1000`)).toEqual({ left: true });
+		origin.release('lease-a');
+		// Waiting in its own request, this call gets the slot when the first attempt's deadline passes.
+		expect(await get('bulkhead-lease', '/ok/lease-b')).toEqual(fresh('/ok/lease-b'));
+		expect(await get('bulkhead-lease', '/ok/lease-c')).toEqual(fresh('/ok/lease-c'));
+		const stats = await harness.json<Record<string, { bulkhead?: unknown }>>('bulkhead-lease', '/stats');
+		expect(stats[origin.url]?.bulkhead).toMatchObject({ running: 0, queued: 0 });
+	}, 30_000);
+
+	it('bulkhead: a waiter whose request has ended takes no slot (no promise of an ended request is settled from another): later requests go on at once', async () => {
+		const holder = get('bulkhead-waiter', '/held/lease-h');
+		await until(() => hitsOf('/held/lease-h').length === 1, 10_000, 'the holder to reach the origin');
+		// This request waits for the slot, and ends while waiting.
+		expect(await harness.json('bulkhead-waiter', `/race?${to('/ok/lease-w')}&ms=500`)).toEqual({ left: true });
+		origin.release('lease-h');
+		expect(await holder).toEqual(fresh('/held/lease-h'));
+		const started = performance.now();
+		expect(await get('bulkhead-waiter', '/ok/lease-x')).toEqual(fresh('/ok/lease-x'));
+		expect(await get('bulkhead-waiter', '/ok/lease-y')).toEqual(fresh('/ok/lease-y'));
+		// Not held up by the ended request's waiter (its deadline is 2.5 s away).
+		expect(performance.now() - started).toBeLessThan(2_000);
+		expect(hitsOf('/ok/lease-w')).toEqual([]);
+		// The ended request's waiter leaves the queue at its deadline.
+		await until(async () => {
+			const stats = await harness.json<Record<string, { bulkhead?: { running: number; queued: number } }>>('bulkhead-waiter', '/stats');
+			return stats[origin.url]?.bulkhead?.running === 0 && stats[origin.url]?.bulkhead?.queued === 0;
+		}, 10_000, 'nothing running or waiting');
+	}, 30_000);
+
 	it('rate limit: a call waiting in one request for the token another request took goes on in its own request', async () => {
 		const [first, second] = await Promise.all([get('rate-limit', '/ok/r1'), get('rate-limit', '/ok/r2')]);
 		expect(first).toEqual(fresh('/ok/r1'));
@@ -204,6 +238,16 @@ describe('traffic policies across concurrent requests', () => {
 		const [a, b] = [hitsOf('/ok/r1')[0]!.at, hitsOf('/ok/r2')[0]!.at].sort((x, y) => x - y);
 		// 2 per second, a burst of 1: the second waited about 500 ms for its token.
 		expect(b! - a!).toBeGreaterThan(350);
+	}, 30_000);
+
+	it('rate limit: a call whose request ends while it waits for its token costs that one token, nothing more: later requests go on at the rate', async () => {
+		expect(await get('rate-limit-ended', '/ok/rl-a')).toEqual(fresh('/ok/rl-a'));
+		// Its token is ~500 ms away; its request ends after 100 ms (workerd never runs its timer).
+		expect(await harness.json('rate-limit-ended', `/race?${to('/ok/rl-b')}&ms=100`)).toEqual({ left: true });
+		expect(await get('rate-limit-ended', '/ok/rl-c')).toEqual(fresh('/ok/rl-c'));
+		expect(hitsOf('/ok/rl-b')).toEqual([]);
+		// 2 per second, a burst of 1: the token after the ended request's, about 1 s after the first.
+		expect(hitsOf('/ok/rl-c')[0]!.at - hitsOf('/ok/rl-a')[0]!.at).toBeLessThan(2_500);
 	}, 30_000);
 
 	it('dedupe: identical reads in two requests at once each get the whole answer in their own request', async () => {

@@ -9,6 +9,8 @@ import { classify, isStale } from 'steadfetch';
  * `POST /post?to=<url>&n=<n>`: `api.post(to, { json: { at: n } })`, answered `{ status, body }` or `{ error: code }`.
  * `GET /flush`: `api.outbox.flush()` (bounded at 5 s: `{ hung: true }` past that).
  * `GET /twice?to=<url>`: two identical `api.withContext(ctx).get(to)` at once in this request: both bodies.
+ * `GET /race?to=<url>&ms=<ms>`: `api.get(to)`, but the request answers `{ left: true }` after `ms` if the
+ *   call has not settled by then: the request ends with the call still in flight.
  * `GET /events`: the events seen since the last `/events`; `GET /stats`: `api.stats()`.
  *
  * With `waitUntil: true`, every call hands its background work to the request's `ctx.waitUntil`
@@ -69,6 +71,17 @@ export const handler = (client, { waitUntil = false } = {}) => {
 						const here = api.withContext(ctx);
 						const answers = await Promise.all([here.get(to), here.get(to)]);
 						return Response.json(await Promise.all(answers.map(async (response) => response.text())));
+					}
+
+					case '/race': {
+						let timer;
+						const left = new Promise((resolve) => {
+							timer = setTimeout(() => resolve({ left: true }), Number(url.searchParams.get('ms')));
+						});
+						const call = api.get(to, options).then(async (response) => ({ status: response.status, body: await response.text() }), (error) => ({ error: classify(error).code }));
+						const result = await Promise.race([call, left]);
+						clearTimeout(timer);
+						return Response.json(result);
 					}
 
 					case '/events':
