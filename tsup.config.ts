@@ -30,7 +30,10 @@ const shared: Options = {
 	target: 'es2022',
 	platform: 'neutral',
 	sourcemap: true,
-	treeshake: true,
+	// Tree-shaken by Rollup chunk by chunk; nothing of ours runs at import, so an import whose bindings
+	// were all shaken away is dropped too (the default keeps it as a bare `import './chunk-x.js'`, which
+	// `"sideEffects": false` makes esbuild, and so wrangler, warn about: [ignored-bare-import]).
+	treeshake: { moduleSideEffects: false },
 	// Shared chunks in both formats: each class exists once, whichever entries a program loads.
 	splitting: true,
 	// ky and idb-keyval stay dependencies: users' bundlers dedupe them.
