@@ -230,15 +230,24 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 	};
 
 	const circuitFor = (urlOrScope: string | URL): Circuit => circuitOf(scopeFor(urlOrScope, context.scopeOf));
-	const command = (urlOrScope: string | URL, which: 'isolate' | 'reset'): void => {
+	/**
+	 * `isolate` / `reset` by hand: resolves once the new state is stored (and the coordinator told), so
+	 * a Worker that awaits it needs no `waitUntil`. Never rejects for a failing store (`storage:error`).
+	 */
+	const command = async (urlOrScope: string | URL, which: 'isolate' | 'reset'): Promise<void> => {
 		const circuit = circuitFor(urlOrScope);
+		let saved: unknown;
+		via = (promise) => {
+			saved = promise;
+		};
 		(which === 'isolate' ? isolate : reset)(circuit, clock.now());
-		shared?.command(circuit, which);
+		via = undefined;
+		await Promise.all([saved, shared?.command(circuit, which)]);
 	};
 
 	const breaker: BreakerHandle = Object.assign((urlOrOrigin: string | URL) => snapshot(circuitFor(urlOrOrigin), clock.now()), {
-		isolate: (urlOrScope: string | URL) => command(urlOrScope, 'isolate'),
-		reset: (urlOrScope: string | URL) => command(urlOrScope, 'reset'),
+		isolate: async (urlOrScope: string | URL) => command(urlOrScope, 'isolate'),
+		reset: async (urlOrScope: string | URL) => command(urlOrScope, 'reset'),
 	});
 
 	const waitForHealthy = async (urlOrScope: string | URL, waitOptions?: { timeoutMs?: number }): Promise<void> => {

@@ -9,6 +9,7 @@ import { classify, isStale } from 'steadfetch';
  * `POST /post?to=<url>&n=<n>`: `api.post(to, { json: { at: n } })`, answered `{ status, body }` or `{ error: code }`.
  * `GET /flush`: `api.outbox.flush()` (bounded at 5 s: `{ hung: true }` past that).
  * `GET /twice?to=<url>`: two identical `api.withContext(ctx).get(to)` at once in this request: both bodies.
+ * `GET /isolate?to=<url>` / `GET /reset?to=<url>`: `await api.withContext(ctx).breaker.isolate(to)` (or `reset`): `{ done: true }`.
  * `GET /events`: the events seen since the last `/events`; `GET /stats`: `api.stats()`.
  *
  * With `waitUntil: true`, every call hands its background work to the request's `ctx.waitUntil`
@@ -70,6 +71,12 @@ export const handler = (client, { waitUntil = false } = {}) => {
 						const answers = await Promise.all([here.get(to), here.get(to)]);
 						return Response.json(await Promise.all(answers.map(async (response) => response.text())));
 					}
+
+					case '/isolate':
+					case '/reset':
+						// Awaited in this request: the state is stored before the answer, no waitUntil needed.
+						await api.withContext(ctx).breaker[url.pathname.slice(1)](to);
+						return Response.json({ done: true });
 
 					case '/events':
 						return Response.json(events.splice(0));
