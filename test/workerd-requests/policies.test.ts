@@ -35,6 +35,7 @@ beforeAll(async () => {
 		'breaker-2': script('breaker'),
 		'breaker-3': script('breaker'),
 		'breaker-dropped': script('breaker-dropped'),
+		'coordinator-ambient': script('coordinator-ambient'),
 	});
 }, 60_000);
 
@@ -284,6 +285,13 @@ describe('the breaker across requests', () => {
 		expect(await harness.json('breaker', `/reset?to=${encodeURIComponent(scope)}`)).toEqual({ done: true });
 		expect(await call('breaker-3')).toMatchObject({ error: 'NETWORK' }); // closed: it tried
 		expect((await events('breaker')).filter((event) => event.type === 'storage:error')).toEqual([]);
+	}, 30_000);
+
+	it('the coordinator holds work with the request\'s waitUntil (cloudflare:workers) from the moment it is made', async () => {
+		const response = await harness.fetch('coordinator-ambient', `/?${to('/ok/ambient')}`);
+		expect(await response.text()).toBe('held');
+		// Started 100 ms after the response: it reaches the origin only if the request was held for it.
+		await until(() => hitsOf('/ok/ambient').length === 1, 5_000, 'the held fetch to reach the origin');
 	}, 30_000);
 
 	it('without waitUntil, the state it would write behind a call is dropped and reported (storage:error), never left running', async () => {
