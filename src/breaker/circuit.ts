@@ -51,7 +51,8 @@ export const PASS = -1;
 /** `admit()`: go ahead as a half-open probe (a probe slot is now taken). */
 export const PROBE = -2;
 
-const closed = (scope: string, at: number): BreakerRecord => ({ v: 1, scope, state: 'closed', openedAt: 0, reopensAt: 0, opens: 0, at });
+/** A closed record of `scope`, as of `at`. */
+export const closed = (scope: string, at: number): BreakerRecord => ({ v: 1, scope, state: 'closed', openedAt: 0, reopensAt: 0, opens: 0, at });
 
 /**
  * A record from outside (the store, another tab, a coordinator), checked and bounded, or
