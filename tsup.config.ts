@@ -30,7 +30,10 @@ const shared: Options = {
 	target: 'es2022',
 	platform: 'neutral',
 	sourcemap: true,
-	treeshake: true,
+	// Tree-shaken by Rollup chunk by chunk; nothing of ours runs at import, so an import whose bindings
+	// were all shaken away is dropped too (the default keeps it as a bare `import './chunk-x.js'`, which
+	// `"sideEffects": false` makes esbuild, and so wrangler, warn about: [ignored-bare-import]).
+	treeshake: { moduleSideEffects: false },
 	// Shared chunks in both formats: each class exists once, whichever entries a program loads.
 	splitting: true,
 	// ky and idb-keyval stay dependencies: users' bundlers dedupe them.
@@ -40,9 +43,11 @@ const shared: Options = {
 };
 
 /**
- * What a runtime's build swaps: `src/stores/auto.ts` for `auto-<variant>.ts` (its default store), and
+ * What a runtime's build swaps: `src/stores/auto.ts` for `auto-<variant>.ts` (its default store),
  * `src/shared/copy.ts` for `copy-native.ts` (there `structuredClone` is the engine's own and cheap; the
- * direct copy of plain data is for Node, whose `structuredClone` costs microseconds per value).
+ * direct copy of plain data is for Node, whose `structuredClone` costs microseconds per value), and for
+ * the edge, `src/cloudflare/ambient.ts` for `ambient-edge.ts` (a static import of `cloudflare:workers`,
+ * which only workerd resolves: `steadfetch/cloudflare` is for Workers).
  */
 const swapsFor = (variant: 'browser' | 'edge'): Plugin => ({
 	name: `steadfetch-swaps-${variant}`,
@@ -50,6 +55,9 @@ const swapsFor = (variant: 'browser' | 'edge'): Plugin => ({
 		const src = (resolveDir: string): string => resolveDir.replace(/\/src\/.*$/, '/src');
 		build.onResolve({ filter: /\/stores\/auto\.js$/ }, (args) => ({ path: `${src(args.resolveDir)}/stores/auto-${variant}.ts` }));
 		build.onResolve({ filter: /\/shared\/copy\.js$/ }, (args) => ({ path: `${src(args.resolveDir)}/shared/copy-native.ts` }));
+		if (variant === 'edge') {
+			build.onResolve({ filter: /\/ambient\.js$/ }, (args) => ({ path: `${src(args.resolveDir)}/cloudflare/ambient-edge.ts` }));
+		}
 	},
 });
 

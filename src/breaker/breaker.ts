@@ -32,27 +32,29 @@ const noop = (): void => undefined;
 export function createBreaker(context: PolicyContext, options: BreakerOptions): BreakerParts {
 	const settings = resolve(options, context.options['timeout']);
 	const { clock, name } = context;
-	const { maxOpenMs, probeTimeoutMs } = settings;
+	const { maxOpenMs, probeTimeoutMs, halfOpenProbes } = settings;
+	const { probe: own, isFailure } = options;
 	const scopeOf = options.scope ?? requestOrigin;
 	const store = options.share === false ? undefined : partStore(context, 'breaker', autoStore);
 	const circuits = new Map<string, Circuit>();
 	let channel: Channel | undefined;
 	let locks: LockManagerLike | undefined;
 	/** The transport below the breaker (set when the layer is composed): `breaker.probe` goes through it. */
-	let transport: FetchLike | undefined;
+	let transport: FetchLike;
 	/** The `waitUntil` of the call being counted: where the write of a change it causes goes. */
 	let via: WaitUntil | undefined;
 
 	const { circuit: make, admit, count, adopt, isolate, reset, snapshot } = machine(settings, (circuit, change, reason) => {
 		const { record } = circuit;
 		const { scope } = record;
-		(context.emit as (type: string, fields: object) => void)(`breaker:${change}`, change === 'open' ? { scope, reason, reopensAt: record.reopensAt } : { scope, reason });
+		(context.emit as (type: string, fields: object) => void)(`breaker:${change}`, { scope, reason, ...(change === 'open' && { reopensAt: record.reopensAt }) });
 		if (store && change !== 'half-open' && reason !== 'shared' && reason !== 'restored') {
 			channel?.post(record);
 			background(context, 'breaker', via, async () => (circuit.saved = store.set(scope, record)));
 		}
 	});
 	const shared = options.shared?.link(context, settings, options, adopt);
+	const read = (value: unknown): BreakerRecord | undefined => readRecord(value, clock.now(), maxOpenMs);
 
 	const circuitOf = (scope: string): Circuit => {
 		let circuit = circuits.get(scope);
@@ -68,7 +70,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 	const load = async (circuit: Circuit, reason: string): Promise<void> => {
 		const { scope } = circuit.record;
 		const value = await store!.get(scope);
-		const record = readRecord(value, clock.now(), maxOpenMs);
+		const record = read(value);
 		circuit.read = true;
 		if (record?.scope === scope) {
 			adopt(circuit, record, reason);
@@ -76,15 +78,6 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 			storageError(context, 'breaker', 'decode', new TypeError('Not a breaker record'), scope);
 		}
 	};
-
-	/**
-	 * Whether an attempt failed: `classify()`'s answer, unless `isFailure` says otherwise; `undefined`
-	 * when it does not count (see `BreakerOptions.isFailure` for the differences, on purpose).
-	 */
-	const failure = (request: Request, call: PolicyCall | undefined, response?: Response, error?: unknown): boolean | undefined =>
-		!response && (call?.signal?.aborted || isSuperseded(error) || isSteadfetchError(error)) ? undefined
-			: options.isFailure?.(response ? { response } : { error })
-				?? (response ? !!classifyStatus(response.status)?.transient : request.signal.aborted || classify(error).transient || undefined);
 
 	/** Count an outcome in its circuit (a 429 or 503 with Retry-After opens it for that long), and tell the coordinator. */
 	const tally = (circuit: Circuit, record: BreakerRecord, probe: number | undefined, failed: boolean | undefined, response?: Response, call?: PolicyCall): void => {
@@ -99,19 +92,25 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		}
 	};
 
-	/** Send one attempt and count its outcome once; `after` runs when it is counted. */
+	/**
+	 * Send one attempt and count its outcome once (`after` runs then). Whether it failed is
+	 * `classify()`'s answer unless `isFailure` says otherwise; the caller's abort, a superseded attempt
+	 * and steadfetch's own refusals count as nothing (see `BreakerOptions.isFailure`, on purpose).
+	 */
 	const send = (circuit: Circuit, probe: number | undefined, request: Request, init: FetchInit | undefined, next: FetchLike, after?: () => void): Promise<Response> => {
 		const { record } = circuit;
 		const call = init?.steadfetch;
-		let done = false;
 		const { signal } = request;
+		let done = false;
 		const settle = (response?: Response, error?: unknown): void => {
 			if (!done) {
 				done = true;
 				// The listener goes with the attempt: a signal that outlives it (the caller's, shared by many
 				// calls) must not hold the attempt, its call and their input.
 				signal.removeEventListener('abort', onAbort);
-				tally(circuit, record, probe, failure(request, call, response, error), response, call);
+				tally(circuit, record, probe, !response && (call?.signal?.aborted || isSuperseded(error) || isSteadfetchError(error)) ? undefined
+					: isFailure?.(response ? { response } : { error })
+						?? (response ? !!classifyStatus(response.status)?.transient : signal.aborted || classify(error).transient || undefined), response, call);
 				after?.();
 			}
 		};
@@ -120,7 +119,6 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		// and a transport may ignore its signal: an attempt counts at its abort, before ky's caller sees it.
 		const onAbort = (): void => settle(undefined, signal.reason);
 		signal.addEventListener('abort', onAbort);
-
 		return next(request, init).then((response) => {
 			settle(response);
 			return response;
@@ -130,74 +128,57 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		});
 	};
 
-	/** One of the scope's probe slots across tabs (Web Locks): its release, or `undefined` when other tabs hold them all. */
-	const lock = async (scope: string): Promise<(() => void) | undefined> => {
-		for (let slot = 0; slot < settings.halfOpenProbes; slot++) {
-			// Sequential on purpose: the first free slot wins.
-			const release = await tryLock(locks!, `steadfetch:${name}:breaker:${scope}:${slot}`);
-			if (release) {
-				return release;
-			}
-		}
-
-		return undefined;
-	};
-
 	/**
-	 * The half-open probe, all of it here; `admit` gave it the slot `started`. With a coordinator, its
-	 * grant first (one probe in the world; an unreachable coordinator leaves it to this isolate);
-	 * across tabs, one of the scope's Web Locks, and the stored state read again under it (another
-	 * tab's probe may just have settled). Then `breaker.probe`'s own request while the caller fails
-	 * fast, or else the caller's request. The lock is given back once the new state is stored, so the
-	 * next tab to take it reads that state instead of probing again.
+	 * Make the probe slot `admit` gave at `started` this context's: with a coordinator, its grant first
+	 * (one probe in the world; an unreachable coordinator leaves it to this isolate); across tabs, one
+	 * of the scope's Web Locks, and the stored state read again under it (another tab's probe may just
+	 * have settled). Resolves with what to run once the probe is counted (the lock is given back once
+	 * the new state is stored, so the next tab to take it reads that state instead of probing again),
+	 * or `undefined`: not ours after all, the slot is freed.
 	 */
-	const probe = async (circuit: Circuit, started: number, request?: Request, init?: FetchInit, next?: FetchLike): Promise<Response> => {
+	const claim = async (circuit: Circuit, started: number): Promise<(() => void) | undefined> => {
 		const { record } = circuit;
-		const { scope } = record;
-		if (request && options.probe !== undefined) {
-			probe(circuit, started).catch(noop);
-			throw new CircuitOpenError(scope, probeTimeoutMs);
-		}
-
 		let release = shared && (await shared.probe(circuit)) === false ? undefined : noop;
 		if (release && locks) {
-			release = await lock(scope);
+			release = undefined;
+			// Slot by slot, on purpose: the first free one wins.
+			for (let slot = 0; !release && slot < halfOpenProbes; slot++) {
+				release = await tryLock(locks, `steadfetch:${name}:breaker:${record.scope}:${slot}`);
+			}
+
 			if (release && store) {
 				await load(circuit, 'shared');
 			}
 		}
 
-		if (!release || circuit.record !== record) {
-			// Not ours after all: the slot is freed; a breaker that closed meanwhile lets the call go.
-			tally(circuit, record, started, undefined);
-			release?.();
-			if (request && circuit.record.state === 'closed') {
-				return attempt(circuit, request, init, next!);
+		if (release && circuit.record === record) {
+			return () => void Promise.resolve(circuit.saved).then(release);
+		}
+
+		tally(circuit, record, started, undefined);
+		release?.();
+		return undefined;
+	};
+
+	/** `breaker.probe`'s own request: straight to the transport (no hooks, no retries), bounded by the probe timeout; any answer of 400 or more fails. */
+	const probe = async (circuit: Circuit, started: number): Promise<void> => {
+		const { record } = circuit;
+		const after = await claim(circuit, started);
+		if (after) {
+			let failed = true;
+			try {
+				const { scope } = record;
+				const made = typeof own === 'string' ? new Request(new URL(own, scope.endsWith('/') ? scope : `${scope}/`)) : own!(scope);
+				const response = await transport(new Request(made, { signal: AbortSignal.any([made.signal, AbortSignal.timeout(probeTimeoutMs)]) }));
+				void response.body?.cancel().catch(noop);
+				failed = response.status >= 400;
+			} catch {
+				// No request could be made, or no answer came: a failed probe.
 			}
 
-			throw new CircuitOpenError(scope, probeTimeoutMs);
+			tally(circuit, record, started, failed);
+			after();
 		}
-
-		const after = (): void => void Promise.resolve(circuit.saved).then(release);
-		if (request) {
-			return send(circuit, started, request, init, next!, after);
-		}
-
-		// `breaker.probe`: straight to the transport (no hooks, no retries), bounded by the probe timeout.
-		let failed = true;
-		try {
-			const { probe: own } = options;
-			const made = typeof own === 'string' ? new Request(new URL(own, scope.endsWith('/') ? scope : `${scope}/`)) : own!(scope);
-			const response = await transport!(new Request(made, { signal: AbortSignal.any([made.signal, AbortSignal.timeout(probeTimeoutMs)]) }));
-			void response.body?.cancel().catch(noop);
-			failed = response.status >= 400;
-		} catch {
-			// No request could be made, or no answer came: a failed probe.
-		}
-
-		tally(circuit, record, started, failed);
-		after();
-		return undefined as never;
 	};
 
 	// The hot path: a closed breaker costs a map lookup, a clock read, an abort listener, three closures and one promise per attempt.
@@ -206,9 +187,22 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		via = init?.steadfetch?.waitUntil;
 		const verdict = admit(circuit, now);
 		via = undefined;
-		return verdict === PASS ? send(circuit, undefined, request, init, next)
-			: verdict === PROBE ? probe(circuit, now, request, init, next)
-				: Promise.reject(new CircuitOpenError(circuit.record.scope, verdict));
+		if (verdict === PASS) {
+			return send(circuit, undefined, request, init, next);
+		}
+
+		if (verdict === PROBE) {
+			if (own === undefined) {
+				// The caller's request is the probe; a breaker that closed meanwhile lets it go.
+				return claim(circuit, now).then((after) => after ? send(circuit, now, request, init, next, after)
+					: circuit.record.state === 'closed' ? attempt(circuit, request, init, next) : Promise.reject(new CircuitOpenError(circuit.record.scope, probeTimeoutMs)));
+			}
+
+			// `breaker.probe` goes instead, while the caller fails fast.
+			probe(circuit, now).catch(noop);
+		}
+
+		return Promise.reject(new CircuitOpenError(circuit.record.scope, verdict === PROBE ? probeTimeoutMs : verdict));
 	};
 
 	const layer: Layer = (next) => {
@@ -220,25 +214,35 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 			}
 
 			const circuit = circuitOf(scopeOf(request.url));
+			const go = (): Promise<Response> => attempt(circuit, request, init, next);
 			// The first calls to a scope wait for its stored state, each with a read of its own; with a
 			// coordinator, the call that finds its state older than `sharedCacheMs` waits for a sync.
-			const loading = store && !circuit.read ? load(circuit, 'restored') : undefined;
+			const loading = store && !circuit.read && load(circuit, 'restored');
 			const syncing = shared?.fresh(circuit, call);
-			const ready = loading && syncing ? Promise.all([loading, syncing]) : loading ?? syncing;
-			return ready ? ready.then(() => attempt(circuit, request, init, next)) : attempt(circuit, request, init, next);
+			return loading || syncing ? Promise.all([loading, syncing]).then(go) : go();
 		};
 	};
 
 	const circuitFor = (urlOrScope: string | URL): Circuit => circuitOf(scopeFor(urlOrScope, context.scopeOf));
-	const command = (urlOrScope: string | URL, which: 'isolate' | 'reset'): void => {
+
+	/**
+	 * `isolate` / `reset` by hand: resolves once the new state is stored (and the coordinator told), so
+	 * a Worker that awaits it needs no `waitUntil`. Never rejects for a failing store (`storage:error`).
+	 */
+	const command = async (urlOrScope: string | URL, which: 'isolate' | 'reset'): Promise<void> => {
 		const circuit = circuitFor(urlOrScope);
+		let saved: unknown;
+		via = (promise) => {
+			saved = promise;
+		};
 		(which === 'isolate' ? isolate : reset)(circuit, clock.now());
-		shared?.command(circuit, which);
+		via = undefined;
+		await Promise.all([saved, shared?.command(circuit, which)]);
 	};
 
 	const breaker: BreakerHandle = Object.assign((urlOrOrigin: string | URL) => snapshot(circuitFor(urlOrOrigin), clock.now()), {
-		isolate: (urlOrScope: string | URL) => command(urlOrScope, 'isolate'),
-		reset: (urlOrScope: string | URL) => command(urlOrScope, 'reset'),
+		isolate: async (urlOrScope: string | URL) => command(urlOrScope, 'isolate'),
+		reset: async (urlOrScope: string | URL) => command(urlOrScope, 'reset'),
 	});
 
 	const waitForHealthy = async (urlOrScope: string | URL, waitOptions?: { timeoutMs?: number }): Promise<void> => {
@@ -248,57 +252,31 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		}
 
 		const circuit = circuitFor(urlOrScope);
-		const { scope, state } = circuit.record;
-		if (state === 'closed') {
-			return;
-		}
-
-		await new Promise<void>((resolve_, reject) => {
-			let poll: ReturnType<typeof setTimeout> | undefined;
-			const done = (error?: unknown): void => {
-				clearTimeout(timer);
-				clearTimeout(poll);
-				stop();
-				if (error) {
-					reject(error);
-				} else {
-					resolve_();
-				}
-			};
-
-			const stop = context.on('breaker:closed', (event) => {
-				if (event.scope === scope) {
-					done();
-				}
-			});
-			const timer = setTimeout(done, timeoutMs, new SteadfetchError(`${scope} was not healthy within ${timeoutMs} ms`, 'TIMEOUT', true));
-			// With `breaker.probe`, nobody's call need come: send the probe each time the breaker lets one
-			// through (asked again at most every second, as the injected clock may move on its own).
-			const tick = (): void => {
-				const now = clock.now();
-				const verdict = admit(circuit, now);
-				if (verdict === PROBE) {
-					probe(circuit, now).catch(noop);
-				}
-
-				poll = setTimeout(tick, Math.min(1000, Math.max(10, verdict === PROBE ? probeTimeoutMs : verdict)));
-			};
-
-			if (options.probe !== undefined) {
-				tick();
+		const end = performance.now() + timeoutMs;
+		// Asked every 20 ms; with `breaker.probe`, nobody's call need come: the probe goes each time the
+		// breaker lets one through (the injected clock may move on its own).
+		for (let left = 0; circuit.record.state !== 'closed'; await new Promise((resolve_) => setTimeout(resolve_, Math.min(left, 20)))) {
+			left = end - performance.now();
+			if (left <= 0) {
+				throw new SteadfetchError(`${circuit.record.scope} was not healthy within ${timeoutMs} ms`, 'TIMEOUT', true);
 			}
-		});
+
+			const now = clock.now();
+			if (own !== undefined && admit(circuit, now) === PROBE) {
+				probe(circuit, now).catch(noop);
+			}
+		}
 	};
 
 	return {
 		layer,
-		...(options.scope ? { scopeOf: options.scope } : {}),
+		...(options.scope && { scopeOf: options.scope }),
 		members: { breaker, waitForHealthy },
 		stats: (scope) => ({ breaker: snapshot(circuitOf(scope), clock.now()) }),
 		start() {
 			if (options.share === true || (store && hasTabs())) {
 				channel = openChannel(`steadfetch:${name}:breaker`, (data) => {
-					const record = readRecord(data, clock.now(), maxOpenMs);
+					const record = read(data);
 					if (record) {
 						adopt(circuitOf(record.scope), record, 'shared');
 					}
@@ -314,7 +292,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 			circuits.clear();
 			if (store) {
 				// Record by record: a store the user shares with the cache or the outbox keeps theirs.
-				await Promise.all((await store.keys()).map(async (key) => readRecord(await store.get(key), 0, 0)?.scope === key && store.delete(key)));
+				await Promise.all((await store.keys()).map(async (key) => read(await store.get(key))?.scope === key && store.delete(key)));
 			}
 		},
 	};

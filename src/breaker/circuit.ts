@@ -32,10 +32,10 @@ export interface BreakerRecord {
 export interface Circuit {
 	record: BreakerRecord;
 	consecutive: number;
-	/** Start times of this isolate's probes in flight, oldest first. */
+	/** Start times of this context's probes in flight, oldest first. */
 	probes: number[];
-	/** `breaker:half-open` was told for this open period. */
-	half: boolean;
+	/** The open record `breaker:half-open` was told for (once per open period). */
+	half?: BreakerRecord;
 	/** Calls (0) and failures (1) over `windowMs`. */
 	window: BucketWindow;
 	/** The stored state was read (the first calls to a scope wait for it). */
@@ -51,7 +51,8 @@ export const PASS = -1;
 /** `admit()`: go ahead as a half-open probe (a probe slot is now taken). */
 export const PROBE = -2;
 
-const closed = (scope: string, at: number): BreakerRecord => ({ v: 1, scope, state: 'closed', openedAt: 0, reopensAt: 0, opens: 0, at });
+/** A closed record of `scope`, as of `at`. */
+export const closed = (scope: string, at: number): BreakerRecord => ({ v: 1, scope, state: 'closed', openedAt: 0, reopensAt: 0, opens: 0, at });
 
 /**
  * A record from outside (the store, another tab, a coordinator), checked and bounded, or
@@ -63,20 +64,20 @@ const closed = (scope: string, at: number): BreakerRecord => ({ v: 1, scope, sta
  */
 export const readRecord = (value: unknown, now: number, maxOpenMs: number): BreakerRecord | undefined => {
 	const { v, scope, state, openedAt, reopensAt, opens, at, isolated } = (value ?? {}) as Partial<BreakerRecord>;
-	if (v !== 1 || typeof scope !== 'string' || scope.length > 2048 || !(state === 'open' || state === 'closed') || ![openedAt, reopensAt, at].every(Number.isFinite) || !(Number.isInteger(opens) && opens! >= 0) || (isolated ?? true) !== true) {
-		return undefined;
+	if (v === 1 && typeof scope === 'string' && scope.length <= 2048 && [openedAt, reopensAt, at].every(Number.isFinite) && Number.isInteger(opens) && opens! >= 0 && (isolated ?? true) === true) {
+		const from = Math.min(openedAt!, now);
+		return state === 'closed' ? closed(scope, at!)
+			: state === 'open' ? { v, scope, state, openedAt: from, reopensAt: from + Math.max(0, Math.min(reopensAt! - openedAt!, maxOpenMs)), opens: Math.min(opens!, 32), at: at!, ...(isolated && { isolated }) }
+				: undefined;
 	}
 
-	const from = Math.min(openedAt!, now);
-	return state === 'closed' ? closed(scope, at!) : {
-		v, scope, state, openedAt: from, reopensAt: from + Math.max(0, Math.min(reopensAt! - openedAt!, maxOpenMs)), opens: Math.min(opens!, 32), at: at!, ...(isolated ? { isolated } : {}),
-	};
+	return undefined;
 };
 
 /**
  * The state machine of one breaker's scopes: pure over the injected time, no timers. Open and
  * half-open are derived from timestamps when asked (`admit`, `snapshot`); `notify` hears every
- * change.
+ * change. The coordinators run it too (coordinator/machine.ts).
  */
 export const machine = (settings: Settings, notify: (circuit: Circuit, change: Change, reason: string) => void) => {
 	const { consecutiveFailures, minimumThroughput, failureRatio, halfOpenProbes, openMs, maxOpenMs, probeTimeoutMs } = settings;
@@ -85,7 +86,6 @@ export const machine = (settings: Settings, notify: (circuit: Circuit, change: C
 	const set = (circuit: Circuit, record: BreakerRecord, change?: Change, reason?: string): void => {
 		circuit.record = record;
 		circuit.probes = [];
-		circuit.half = false;
 		circuit.window.reset();
 		if (record.state === 'closed') {
 			circuit.consecutive = 0;
@@ -108,9 +108,10 @@ export const machine = (settings: Settings, notify: (circuit: Circuit, change: C
 	 */
 	const expire = (circuit: Circuit, now: number): void => {
 		const { record, probes: [probe] } = circuit;
+		const { openedAt, reopensAt } = record;
 		if (record.state === 'open' && !record.isolated) {
-			if (now < record.openedAt) {
-				set(circuit, { ...record, openedAt: now, reopensAt: now + Math.min(record.reopensAt - record.openedAt, maxOpenMs) });
+			if (now < openedAt) {
+				set(circuit, { ...record, openedAt: now, reopensAt: now + Math.min(reopensAt - openedAt, maxOpenMs) });
 			} else if (probe !== undefined && (now - probe >= probeTimeoutMs || now < probe)) {
 				open(circuit, now, 'probe-timeout');
 			}
@@ -118,7 +119,7 @@ export const machine = (settings: Settings, notify: (circuit: Circuit, change: C
 	};
 
 	return {
-		circuit: (scope: string): Circuit => ({ record: closed(scope, -Infinity), consecutive: 0, probes: [], half: false, window: new BucketWindow(settings.windowMs) }),
+		circuit: (scope: string): Circuit => ({ record: closed(scope, -Infinity), consecutive: 0, probes: [], window: new BucketWindow(settings.windowMs) }),
 
 		/** Before an attempt: `PASS`, `PROBE`, or the ms to wait (the attempt must fail fast). */
 		admit(circuit: Circuit, now: number): number {
@@ -127,17 +128,17 @@ export const machine = (settings: Settings, notify: (circuit: Circuit, change: C
 			}
 
 			expire(circuit, now);
-			const { record: { isolated, reopensAt }, probes } = circuit;
-			if (isolated) {
+			const { record, probes } = circuit;
+			if (record.isolated) {
 				return maxOpenMs; // A hint: it stays open until reset by hand.
 			}
 
-			if (now < reopensAt) {
-				return reopensAt - now;
+			if (now < record.reopensAt) {
+				return record.reopensAt - now;
 			}
 
-			if (!circuit.half) {
-				circuit.half = true;
+			if (circuit.half !== record) {
+				circuit.half = record;
 				notify(circuit, 'half-open', 'open-elapsed');
 			}
 
@@ -155,40 +156,35 @@ export const machine = (settings: Settings, notify: (circuit: Circuit, change: C
 				return;
 			}
 
-			if (probes.includes(probe!)) {
-				probes.splice(probes.indexOf(probe!), 1);
+			const slot = probes.indexOf(probe!);
+			if (slot >= 0) {
+				probes.splice(slot, 1);
 			}
 
 			if (failed === undefined || record.isolated) {
-				return;
-			}
-
-			if (record.state === 'open') {
+				// Nothing to count.
+			} else if (record.state === 'open') {
 				// Only probes pass an open breaker.
 				if (failed) {
 					open(circuit, now, 'probe-failed', retryAfterMs);
 				} else {
 					set(circuit, closed(record.scope, now), 'closed', 'probe-succeeded');
 				}
-
-				return;
-			}
-
-			window.add(now, 0);
-			if (!failed) {
+			} else if (failed) {
+				window.add(now, 0);
+				window.add(now, 1);
+				const [calls, failures] = window.sums(now);
+				circuit.consecutive++;
+				if (retryAfterMs > 0) {
+					open(circuit, now, 'retry-after', retryAfterMs);
+				} else if (circuit.consecutive >= consecutiveFailures) {
+					open(circuit, now, 'consecutive-failures');
+				} else if (calls >= minimumThroughput && failures >= failureRatio * calls) {
+					open(circuit, now, 'failure-ratio');
+				}
+			} else {
+				window.add(now, 0);
 				circuit.consecutive = 0;
-				return;
-			}
-
-			window.add(now, 1);
-			const [calls, failures] = window.sums(now);
-			circuit.consecutive++;
-			if (retryAfterMs > 0) {
-				open(circuit, now, 'retry-after', retryAfterMs);
-			} else if (circuit.consecutive >= consecutiveFailures) {
-				open(circuit, now, 'consecutive-failures');
-			} else if (calls >= minimumThroughput && failures >= failureRatio * calls) {
-				open(circuit, now, 'failure-ratio');
 			}
 		},
 
@@ -197,7 +193,7 @@ export const machine = (settings: Settings, notify: (circuit: Circuit, change: C
 			const { record } = circuit;
 			const opening = received.state === 'open';
 			if (received.at > record.at || (received.at === record.at && opening && record.state === 'closed')) {
-				set(circuit, received, opening || record.state === 'open' ? (opening ? 'open' : 'closed') : undefined, received.isolated && reason === 'restored' ? 'isolated' : reason);
+				set(circuit, received, opening ? 'open' : record.state === 'open' ? 'closed' : undefined, received.isolated && reason === 'restored' ? 'isolated' : reason);
 			}
 		},
 
@@ -217,8 +213,7 @@ export const machine = (settings: Settings, notify: (circuit: Circuit, change: C
 			expire(circuit, now);
 			const { consecutive: consecutiveFailures, record: { scope, state, openedAt, reopensAt, isolated } } = circuit;
 			return state === 'closed' ? { scope, state, consecutiveFailures }
-				: isolated ? { scope, state, consecutiveFailures, openedAt }
-					: { scope, state: now < reopensAt ? state : 'half-open', consecutiveFailures, openedAt, reopensAt };
+				: { scope, state: isolated || now < reopensAt ? state : 'half-open', consecutiveFailures, openedAt, ...(!isolated && { reopensAt }) };
 		},
 	};
 };

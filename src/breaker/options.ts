@@ -150,7 +150,9 @@ export interface Settings {
 	probeTimeoutMs: number;
 }
 
-const defaults = { consecutiveFailures: 5, minimumThroughput: 10, halfOpenProbes: 1, windowMs: 30_000, openMs: 5_000, maxOpenMs: 300_000, failureRatio: 0.5 };
+/** Each numeric option: its default, and what it must be (0 a positive integer, 1 a positive number of ms, 2 a ratio). */
+const numbers = { consecutiveFailures: [5, 0], minimumThroughput: [10, 0], halfOpenProbes: [1, 0], windowMs: [30_000, 1], openMs: [5_000, 1], maxOpenMs: [300_000, 1], failureRatio: [0.5, 2] } as const;
+const kinds = [[isPositiveInteger, 'a positive integer'], [isPositiveFinite, 'a positive number of ms'], [(value: unknown) => isPositiveFinite(value) && value <= 1, 'a number in (0, 1]']] as const;
 
 /**
  * Fill in the defaults and reject bad values with a `RangeError` naming the option and the value.
@@ -158,15 +160,15 @@ const defaults = { consecutiveFailures: 5, minimumThroughput: 10, halfOpenProbes
  * `0` a probe that never settles is given up after `maxOpenMs`.
  */
 export const resolve = (options: BreakerOptions, timeout: unknown = 10_000): Settings => {
-	const settings = { probeTimeoutMs: 0 } as Settings;
-	for (const [key, fallback] of Object.entries(defaults) as Array<[keyof typeof defaults, number]>) {
-		const value = options[key] ?? fallback;
-		const ms = key.endsWith('Ms');
-		check(key === 'failureRatio' ? isPositiveFinite(value) && value <= 1 : ms ? isPositiveFinite(value) : isPositiveInteger(value), `breaker.${key}`, value, key === 'failureRatio' ? 'a number in (0, 1]' : ms ? 'a positive number of ms' : 'a positive integer');
+	const settings = {} as Record<string, unknown>;
+	for (const [key, [fallback, kind]] of Object.entries(numbers)) {
+		const value = options[key as keyof typeof numbers] ?? fallback;
+		const [ok, expected] = kinds[kind];
+		check(ok(value), `breaker.${key}`, value, expected);
 		settings[key] = value;
 	}
 
-	const { openMs, maxOpenMs } = settings;
+	const { openMs, maxOpenMs } = settings as unknown as Settings;
 	check(maxOpenMs >= openMs, 'breaker.maxOpenMs', maxOpenMs, `at least breaker.openMs (${openMs})`);
 	const { probe, shared } = options;
 	for (const key of ['scope', 'isFailure'] as const) {
@@ -175,6 +177,6 @@ export const resolve = (options: BreakerOptions, timeout: unknown = 10_000): Set
 
 	check(probe === undefined || typeof probe === 'function' || (typeof probe === 'string' && probe !== ''), 'breaker.probe', probe, 'a URL or a function returning a Request');
 	check(shared === undefined || typeof shared.link === 'function', 'breaker.shared', shared, 'a coordinator');
-	settings.probeTimeoutMs = (timeout as number) || maxOpenMs;
-	return settings;
+	settings['probeTimeoutMs'] = (timeout as number) || maxOpenMs;
+	return settings as unknown as Settings;
 };

@@ -30,8 +30,8 @@ export interface SharedLink {
 	probe(circuit: Circuit): Promise<number | false | undefined>;
 	/** An attempt's outcome, not waited for (`probe`: its start time, for a probe). */
 	report(circuit: Circuit, failed: boolean, retryAfterMs: number, probe: number | undefined, call: PolicyCall | undefined): void;
-	/** `isolate` / `reset` by hand, for every isolate (not waited for). */
-	command(circuit: Circuit, command: 'isolate' | 'reset'): void;
+	/** `isolate` / `reset` by hand, for every isolate: resolves once the coordinator answered (or failed). Never rejects. */
+	command(circuit: Circuit, command: 'isolate' | 'reset'): Promise<unknown>;
 }
 
 /** One scope's link to the coordinator. */
@@ -144,9 +144,7 @@ export const sharedCoordinator = (sync: SharedCoordinator['sync'], waitUntil?: W
 					}
 				}
 			},
-			command(circuit, command) {
-				behind(undefined, circuit, { command });
-			},
+			command: async (circuit, command) => send(circuit, { command }),
 		};
 	},
 });

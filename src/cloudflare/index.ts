@@ -1,6 +1,6 @@
 import { sharedCoordinator, type SharedBreaker } from '../breaker/shared.js';
-import type { WaitUntil } from '../core/options.js';
 import { readState, sync, type ScopeState, type SyncAnswer, type SyncMessage } from '../coordinator/machine.js';
+import { ambientWaitUntil } from './ambient.js';
 
 /** What `BreakerCoordinator` uses of a Durable Object's state (no dependency on the Workers types). */
 export interface DurableObjectStateLike {
@@ -74,12 +74,8 @@ export const coordinator = (namespace: DurableObjectNamespaceLike): SharedBreake
 	}
 
 	// A sync nobody waits for (a failure's report) is handed to the call's `waitUntil`; for a call
-	// without one, to the request's through `cloudflare:workers` (a function read once: no promise of
-	// one request is awaited in another). Elsewhere (tests in Node) the import fails: nothing extended.
-	let extend: WaitUntil | undefined;
-	import('cloudflare:workers' as string).then((module: { waitUntil?: WaitUntil }) => {
-		extend = module.waitUntil;
-	}, () => undefined);
+	// without one, to the running request's (`cloudflare:workers`, imported statically in the workerd
+	// build: held from the first request on). Elsewhere (tests in Node) none: the sync simply runs.
 	return sharedCoordinator(async (scope, message) => {
 		const stub = namespace.get(namespace.idFromName(scope) as never);
 		const response = await stub.fetch('https://steadfetch.coordinator/sync', { method: 'POST', body: JSON.stringify({ scope, message }) });
@@ -88,11 +84,5 @@ export const coordinator = (namespace: DurableObjectNamespaceLike): SharedBreake
 		}
 
 		return response.json() as Promise<SyncAnswer>;
-	}, (promise) => {
-		try {
-			extend?.(promise);
-		} catch {
-			// Outside a request: nothing to extend.
-		}
-	});
+	}, ambientWaitUntil);
 };

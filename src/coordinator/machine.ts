@@ -1,4 +1,4 @@
-import { machine, PROBE, type BreakerRecord } from '../breaker/circuit.js';
+import { closed, machine, PROBE, type BreakerRecord } from '../breaker/circuit.js';
 
 /** The thresholds an isolate sends with each sync (its breaker's options), bounded by the coordinator. */
 export interface SharedPolicy {
@@ -40,9 +40,7 @@ export interface ScopeState {
 const clamp = (value: unknown, min: number, max: number, fallback: number): number =>
 	typeof value === 'number' && Number.isFinite(value) ? Math.min(max, Math.max(min, value)) : fallback;
 
-export const emptyState = (scope: string): ScopeState => ({
-	v: 1, record: { v: 1, scope, state: 'closed', openedAt: 0, reopensAt: 0, opens: 0, at: 0 }, consecutive: 0, probeAt: 0,
-});
+export const emptyState = (scope: string): ScopeState => ({ v: 1, record: closed(scope, 0), consecutive: 0, probeAt: 0 });
 
 /** A stored state, or a fresh one when it is missing or not one of ours. */
 export const readState = (scope: string, value: unknown): ScopeState => {

@@ -7,19 +7,13 @@ export interface Channel {
 
 /**
  * Open the BroadcastChannel `name`, delivering what other contexts post to `receive`; `undefined`
- * where the runtime has none (Cloudflare Workers). An open channel keeps a Node or Deno process alive
- * until it is closed.
+ * where the runtime has none (Cloudflare Workers) or refuses one. An open channel keeps a Node or
+ * Deno process alive until it is closed.
  */
 export const openChannel = (name: string, receive: (data: unknown) => void): Channel | undefined => {
-	if (typeof BroadcastChannel !== 'function') {
-		return undefined;
-	}
-
 	try {
 		const channel = new BroadcastChannel(name);
-		channel.onmessage = (event: MessageEvent) => {
-			receive(event.data);
-		};
+		channel.onmessage = (event: MessageEvent) => receive(event.data);
 		return {
 			post(data) {
 				try {
@@ -31,6 +25,7 @@ export const openChannel = (name: string, receive: (data: unknown) => void): Cha
 			close: () => channel.close(),
 		};
 	} catch {
+		// No BroadcastChannel here (a ReferenceError), or none allowed.
 		return undefined;
 	}
 };

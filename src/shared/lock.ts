@@ -9,19 +9,10 @@ export const webLocks = (): LockManagerLike | undefined =>
 
 /**
  * Take the lock `name` if nobody holds it (`ifAvailable`): resolves with the function that gives it
- * back, or `undefined` when it is held elsewhere. A lock manager that fails counts as "taken".
+ * back, or `undefined` when it is held elsewhere. A lock manager that fails lets the caller go on
+ * without the lock (a no-op release).
  */
 export const tryLock = async (locks: LockManagerLike, name: string): Promise<(() => void) | undefined> => new Promise((resolve) => {
-	locks.request(name, { ifAvailable: true }, async (lock) => {
-		if (lock) {
-			return new Promise<void>((release) => {
-				resolve(() => release());
-			});
-		}
-
-		resolve(undefined);
-		return undefined;
-	}).catch(() => {
-		resolve(() => undefined);
-	});
+	locks.request(name, { ifAvailable: true }, async (lock) => lock ? new Promise<void>((release) => resolve(release as () => void)) : resolve(undefined))
+		.catch(() => resolve(() => undefined));
 });

@@ -6,6 +6,5 @@ export class Superseded extends Error {
 	override name = 'Superseded';
 }
 
-/** Whether an abort reason (or the error an aborted fetch rejected with) says "superseded". */
-export const isSuperseded = (reason: unknown): boolean =>
-	reason instanceof Superseded || (typeof reason === 'object' && reason !== null && (reason as { name?: unknown }).name === 'Superseded');
+/** Whether an abort reason (or the error an aborted fetch rejected with) says "superseded": by name, so a copy from another realm or bundle counts too. */
+export const isSuperseded = (reason: unknown): boolean => (reason as { name?: unknown } | null | undefined)?.name === 'Superseded';

@@ -1,11 +1,15 @@
 /** The kill switch (issue 15, in part): `client.breaker.isolate(url)` opens a scope by hand until `reset`. */
-import { describe, expect, it, vi } from 'vitest';
-import { CircuitOpenError, InvalidRequestError, classify, createClient, memoryStore } from '../../src/entries/index.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { CircuitOpenError, InvalidRequestError, classify, createClient, memoryStore, type KeyValueStore } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { FakeOrigin, origin } from './breaker-kit.js';
 
 const t0 = 1_700_000_000_000;
 let names = 0;
+
+afterEach(() => {
+	vi.unstubAllGlobals();
+});
 
 const tabs = () => {
 	const clock = new ManualClock(t0);
@@ -56,6 +60,24 @@ describe('breaker kill switch', () => {
 		for (const tab of [a, b, reloaded]) {
 			tab.api.close();
 		}
+	});
+
+	it('isolate() and reset() resolve once the state is stored, also in a Worker without waitUntil (nothing dropped)', async () => {
+		vi.stubGlobal('navigator', { userAgent: 'Cloudflare-Workers' }); // I/O ends with its request: no background work
+		const inner = memoryStore('isolate-await');
+		// A store that takes its time: the write is confirmed a timer later.
+		const slow: KeyValueStore = { ...inner, set: async (key, value) => new Promise((resolve) => {
+			setTimeout(() => resolve(inner.set(key, value)), 5);
+		}) };
+		const errors: unknown[] = [];
+		const api = createClient({ name: `isolate-${names++}`, store: () => slow, retry: 0, staleCache: false, breaker: { share: true } });
+		api.on('storage:error', (event) => errors.push(event.error));
+		await api.breaker.isolate(origin);
+		expect(await inner.get(origin)).toMatchObject({ state: 'open', isolated: true });
+		await api.breaker.reset(`${origin}/any/path`);
+		expect(await inner.get(origin)).toMatchObject({ state: 'closed' });
+		expect(errors).toEqual([]);
+		api.close();
 	});
 
 	it('isolate without a breaker is an error; reset without one does nothing', () => {

@@ -7,6 +7,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { refusedUrl } from '../helpers/node-server.js';
 import { startOrigin, startWorkers, until, type Harness, type Origin } from './harness.js';
 
 const workers = join(import.meta.dirname, 'workers');
@@ -35,7 +36,9 @@ beforeAll(async () => {
 		'hedge-dedupe': script('hedge-dedupe'),
 		breaker: script('breaker'),
 		'breaker-2': script('breaker'),
+		'breaker-3': script('breaker'),
 		'breaker-dropped': script('breaker-dropped'),
+		'coordinator-ambient': script('coordinator-ambient'),
 	});
 }, 60_000);
 
@@ -314,6 +317,25 @@ describe('the breaker across requests', () => {
 		const hits = origin.hits.length;
 		expect(await get('breaker-2', '/ok/brk')).toMatchObject({ error: 'CIRCUIT_OPEN' });
 		expect(origin.hits).toHaveLength(hits);
+	}, 30_000);
+
+	it('breaker.isolate() and reset(), awaited in a request (through withContext), are stored before it answers: other isolates read them', async () => {
+		// A scope of its own nobody has called yet (connections to it are refused: no I/O is the point).
+		const scope = await refusedUrl();
+		const call = async (worker: string) => harness.json<Answer>(worker, `/get?to=${encodeURIComponent(`${scope}/x`)}`);
+		await events('breaker');
+		expect(await harness.json('breaker', `/isolate?to=${encodeURIComponent(scope)}`)).toEqual({ done: true });
+		expect(await call('breaker-2')).toMatchObject({ error: 'CIRCUIT_OPEN' });
+		expect(await harness.json('breaker', `/reset?to=${encodeURIComponent(scope)}`)).toEqual({ done: true });
+		expect(await call('breaker-3')).toMatchObject({ error: 'NETWORK' }); // closed: it tried
+		expect((await events('breaker')).filter((event) => event.type === 'storage:error')).toEqual([]);
+	}, 30_000);
+
+	it('the coordinator holds work with the request\'s waitUntil (cloudflare:workers) from the moment it is made', async () => {
+		const response = await harness.fetch('coordinator-ambient', `/?${to('/ok/ambient')}`);
+		expect(await response.text()).toBe('held');
+		// Started 100 ms after the response: it reaches the origin only if the request was held for it.
+		await until(() => hitsOf('/ok/ambient').length === 1, 5_000, 'the held fetch to reach the origin');
 	}, 30_000);
 
 	it('without waitUntil, the state it would write behind a call is dropped and reported (storage:error), never left running', async () => {

@@ -9,6 +9,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { forbidden, dropped, root, startOrigin, startWorkers, until, type Harness, type Origin } from './harness.js';
 
@@ -43,6 +44,19 @@ describe('the recipes type-check', () => {
 		const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.json')], { encoding: 'utf8' });
 		expect(tsc.stdout + tsc.stderr).toBe('');
 		expect(tsc.status).toBe(0);
+	}, 60_000);
+});
+
+describe('the recipes bundle as wrangler bundles them', () => {
+	it('with no warning: dist/edge has no bare chunk import, which `"sideEffects": false` would make esbuild report as ignored', async () => {
+		for (const recipe of ['flaky-upstream.ts', 'durable-object.ts']) {
+			// wrangler's own esbuild settings for a Worker (conditions, externals), warnings kept.
+			const result = await build({
+				entryPoints: [join(examples, recipe)], bundle: true, write: false, format: 'esm', platform: 'neutral', target: 'es2022',
+				conditions: ['workerd', 'worker', 'browser'], mainFields: ['module', 'main'], external: ['cloudflare:*'], logLevel: 'silent',
+			});
+			expect(result.warnings.map(({ id, text }) => `${recipe}: [${id}] ${text}`)).toEqual([]);
+		}
 	}, 60_000);
 });
 
@@ -177,6 +191,7 @@ describe('the Durable Object recipe (examples/workers/durable-object.ts, wrangle
 		expect(output).toMatch(/env\.STEADFETCH \(BreakerCoordinator\)\s+Durable Object/);
 		expect(output).not.toMatch(/migration|new_sqlite_classes|live `exports` entry|storage entry/i);
 		expect(output).not.toMatch(/Processing .*wrangler\.jsonc configuration/);
+		expect(output).not.toMatch(/ignored-bare-import|WARNING/);
 	});
 
 	it('answers through the coordinator: live, then 503 with Retry-After once the shared breaker is open, with no request sent', async () => {

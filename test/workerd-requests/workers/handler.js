@@ -11,6 +11,7 @@ import { classify, isStale } from 'steadfetch';
  * `GET /twice?to=<url>`: two identical `api.withContext(ctx).get(to)` at once in this request: both bodies.
  * `GET /race?to=<url>&ms=<ms>`: `api.get(to)`, but the request answers `{ left: true }` after `ms` if the
  *   call has not settled by then: the request ends with the call still in flight.
+ * `GET /isolate?to=<url>` / `GET /reset?to=<url>`: `await api.withContext(ctx).breaker.isolate(to)` (or `reset`): `{ done: true }`.
  * `GET /events`: the events seen since the last `/events`; `GET /stats`: `api.stats()`.
  *
  * With `waitUntil: true`, every call hands its background work to the request's `ctx.waitUntil`
@@ -83,6 +84,12 @@ export const handler = (client, { waitUntil = false } = {}) => {
 						clearTimeout(timer);
 						return Response.json(result);
 					}
+
+					case '/isolate':
+					case '/reset':
+						// Awaited in this request: the state is stored before the answer, no waitUntil needed.
+						await api.withContext(ctx).breaker[url.pathname.slice(1)](to);
+						return Response.json({ done: true });
 
 					case '/events':
 						return Response.json(events.splice(0));
