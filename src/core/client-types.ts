@@ -21,10 +21,10 @@ export interface ContextLike {
 /** `client.breaker`: a scope's snapshot, and the kill switch (with a breaker). */
 export interface BreakerHandle {
 	(urlOrOrigin: string | URL): BreakerSnapshot;
-	/** Open a scope by hand until `reset` (shared across tabs and persisted). */
-	isolate(urlOrScope: string | URL): void;
-	/** Close a scope by hand (ends an isolation or an open period at once). */
-	reset(urlOrScope: string | URL): void;
+	/** Open a scope by hand until `reset` (shared across tabs and persisted); resolves once the state is stored. */
+	isolate(urlOrScope: string | URL): Promise<void>;
+	/** Close a scope by hand (ends an isolation or an open period at once); resolves once the state is stored. */
+	reset(urlOrScope: string | URL): Promise<void>;
 }
 
 /** What `client.cache` does (with the stale cache; the preset's stand-in without one does nothing). */

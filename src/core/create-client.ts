@@ -37,8 +37,9 @@ const methods: readonly Method[] = ['get', 'post', 'put', 'patch', 'delete', 'he
  */
 const networkFailure = /^(?:network connection lost\.?|connection refused|.*\b(?:ECONNREFUSED|ECONNRESET|EPIPE)\b.*)$/i;
 const transport = (fetch: FetchLike): FetchLike => (request, init) => {
-	// A hedge goes out only if its policy still wants it now (`FetchInit.hedge`).
-	const refused = init?.hedge?.();
+	// An attempt whose signal has aborted goes nowhere (ky calls a custom fetch even then); a hedge goes
+	// out only if its policy still wants it now (`FetchInit.hedge`).
+	const refused = request.signal.aborted ? request.signal.reason ?? new DOMException('Aborted', 'AbortError') : init?.hedge?.();
 	return refused ? Promise.reject(refused) : fetch(request, init).catch((error: unknown) => {
 		const failure = error instanceof Error && error.name === 'Error' && networkFailure.test(error.message) ? new TypeError('Network connection lost', { cause: error }) : error;
 		const call = init?.steadfetch as CallState | undefined;

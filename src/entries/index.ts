@@ -47,9 +47,9 @@ const resolve = (options: ClientOptions): CoreClientOptions => ({
 const standIns = (client: Partial<BreakerMembers & CacheMembers & OutboxMembers>): void => {
 	if (!client.breaker) {
 		Object.defineProperty(client, 'breaker', {
-			value: Object.assign((url: string | URL) => ({ scope: scopeFor(url, originOf), state: 'closed', consecutiveFailures: 0 }), { isolate() {
+			value: Object.assign((url: string | URL) => ({ scope: scopeFor(url, originOf), state: 'closed', consecutiveFailures: 0 }), { isolate: async () => {
 				throw new InvalidRequestError('The breaker is off: isolate() needs one');
-			}, reset() {} }),
+			}, reset: async () => undefined }),
 		});
 		(client as BreakerMembers).waitForHealthy = async () => undefined;
 	}

@@ -276,23 +276,34 @@ describe('createClient', () => {
 		expect(error).toMatchObject({ code: 'CLIENT_CLOSED', transient: false });
 	});
 
+	it('a call whose signal is already aborted reaches no transport, a custom fetch included, and rejects with its reason', async () => {
+		let sent = 0;
+		const fetch = async (): Promise<Response> => {
+			sent++;
+			return new Response('ok');
+		};
+		const reason = new Error('the caller left');
+		for (const api of [createCore({ fetch }), createClient({ fetch, store: memoryStore })]) {
+			await expect(api.get('https://api.test/aborted', { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+			await expect(api.post('https://api.test/aborted', { signal: AbortSignal.abort(reason), json: {} })).rejects.toBe(reason);
+			api.close();
+		}
+
+		expect(sent).toBe(0);
+	});
+
 	it('a slot given something else than a policy names the entry its policy comes from', () => {
 		expect(() => createCore({ staleCache: true as never })).toThrow(/`staleCache` must be a policy \(from `steadfetch\/cache`\)/);
 		expect(() => createCore({ rateLimit: {} as never })).toThrow(/`rateLimit` must be a policy \(from `steadfetch\/rate-limit`\)/);
 		expect(() => createCore({ breaker: 5 as never })).toThrow(/`breaker` must be a policy \(from `steadfetch\/breaker`\)/);
 	});
 
-	it('breaker.isolate() without a breaker is a typed error (INVALID_REQUEST), not UNKNOWN', () => {
+	it('breaker.isolate() without a breaker is a typed error (INVALID_REQUEST), not UNKNOWN, as a rejected promise', async () => {
 		const api = make();
-		let thrown: unknown;
-		try {
-			api.breaker.isolate(server.url);
-		} catch (error) {
-			thrown = error;
-		}
-
+		const thrown = await api.breaker.isolate(server.url).catch((error: unknown) => error);
 		expect(thrown).toBeInstanceOf(InvalidRequestError);
 		expect(classify(thrown).code).toBe('INVALID_REQUEST');
+		await expect(api.breaker.reset(server.url)).resolves.toBeUndefined();
 	});
 
 	it('client.outbox throws a clear error when the outbox is off', () => {
