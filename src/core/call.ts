@@ -8,7 +8,7 @@ import { composeLayers } from './compose.js';
 import { fallbackResponse } from './fallback.js';
 import { callKeys, type CallOptions, type WaitUntil } from './options.js';
 import type { PolicyParts, RunOptions } from './policy.js';
-import { responsePromise } from './response-promise.js';
+import { rejectedCall, responsePromises } from './response-promise.js';
 import type { Stats } from './stats.js';
 import type { FetchLike, Layer } from './types.js';
 import { checkCallOptions } from './validate-options.js';
@@ -47,7 +47,7 @@ export interface CallerDeps {
 
 const ours = new Set(callKeys);
 
-const rejected = (error: unknown): ResponsePromise => responsePromise(Promise.reject(error));
+const rejected = rejectedCall;
 
 /**
  * Build the function that runs one call: validate before any I/O, make the call's state, let the
@@ -58,6 +58,7 @@ const rejected = (error: unknown): ResponsePromise => responsePromise(Promise.re
  */
 export const createCaller = (deps: CallerDeps) => {
 	const { instance, layers, wrappers, watchers, stats, admitUnsafe, keyed, identity, closed, parseJson } = deps;
+	const withShortcuts = responsePromises(parseJson);
 
 	/** Count a call's outcome: resolved (`ok`, a `ky.stop` resolves `undefined`) or rejected with `error`. */
 	const settle = (call: CallState, ok: boolean, response: Response | undefined, error: unknown): void => {
@@ -255,6 +256,6 @@ export const createCaller = (deps: CallerDeps) => {
 			return response;
 		});
 
-		return responsePromise(counted, call, parseJson);
+		return withShortcuts(counted, call);
 	};
 };

@@ -39,7 +39,7 @@ const networkFailure = /^(?:network connection lost\.?|connection refused|.*\b(?
 const transport = (fetch: FetchLike): FetchLike => (request, init) => {
 	// An attempt whose signal has aborted goes nowhere (ky calls a custom fetch even then); a hedge goes
 	// out only if its policy still wants it now (`FetchInit.hedge`).
-	const refused = request.signal.aborted ? request.signal.reason ?? new DOMException('Aborted', 'AbortError') : init?.hedge?.();
+	const refused = request.signal.aborted ? request.signal.reason as unknown : init?.hedge?.();
 	return refused ? Promise.reject(refused) : fetch(request, init).catch((error: unknown) => {
 		const failure = error instanceof Error && error.name === 'Error' && networkFailure.test(error.message) ? new TypeError('Network connection lost', { cause: error }) : error;
 		const call = init?.steadfetch as CallState | undefined;
@@ -70,30 +70,29 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	const budget = options.retryBudget === false ? undefined : new RetryBudget(options.retryBudget ?? {}, clock);
 	let closed = false;
 
-	/** Every URL in an event has its sensitive query values removed (`url`, and failover's `mirror`). */
+	/**
+	 * Every URL in an event has its sensitive query values removed (`url`, failover's `mirror`), and so
+	 * has an error's message (ky's name the URL): an `Error` of the same name stands in for such an error.
+	 */
 	let params: ReadonlySet<string> | undefined;
 	const emit: PolicyContext['emit'] = (type, fields) => {
 		if (emitter.has(type)) {
+			params ??= sensitiveParamSet(context.options);
 			const event = { type, time: clock.now(), ...fields } as Record<string, unknown>;
 			for (const key of ['url', 'mirror']) {
 				if (typeof event[key] === 'string') {
-					params ??= sensitiveParamSet(context.options);
 					event[key] = redact(event[key], params);
 				}
 			}
 
+			const { error } = event;
+			const message = error instanceof Error && error.message.replace(/\S+\?\S*/g, (url) => redact(url, params!));
+			if (message && message !== (error as Error).message) {
+				event['error'] = Object.assign(new Error(message), { name: (error as Error).name });
+			}
+
 			emitter.emit(type, event as never);
 		}
-	};
-
-	/**
-	 * ky's error as the `retry` event shows it: ky's own, unless its message names a URL with a
-	 * sensitive query value — then an Error of the same name with those values removed stands in.
-	 */
-	const redactError = (error: Error): Error => {
-		params ??= sensitiveParamSet(context.options);
-		const message = String(error.message).replace(/\S+\?\S*/g, (url) => redact(url, params!));
-		return message === error.message ? error : Object.assign(new Error(message), { name: error.name });
 	};
 
 	const context: PolicyContext = {
@@ -187,7 +186,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 
 			stats.scope(scope).retries++;
 			if (emitter.has('retry')) {
-				emit('retry', { scope, method: request.method, url: request.url, retryCount: call.attempts - 1, code: error ? classify(error).code : 'UNKNOWN', error: error && redactError(error) });
+				emit('retry', { scope, method: request.method, url: request.url, retryCount: call.attempts - 1, code: error ? classify(error).code : 'UNKNOWN', error });
 			}
 		}
 

@@ -40,23 +40,48 @@ const shortcut = (promise: Promise<Response>, call: CallState, type: BodyType, s
 	});
 };
 
-/** The shortcuts this runtime's `Response` has (`bytes` is recent), found on first use. */
-let available: readonly BodyType[] | undefined;
+/** The shortcuts this runtime's `Response` has (`bytes` is recent). */
+const available = (): readonly BodyType[] => types.filter((type) => type !== 'bytes' || typeof Response.prototype.bytes === 'function');
+
+/** Where a wrapped call's promise keeps its call, for the shortcuts of its prototype. */
+const callOf = Symbol('call');
+
+/** A prototype over `Promise.prototype` with a method per shortcut, each `method(this, type)`. */
+const withShortcuts = (method: (promise: Promise<Response> & { [callOf]?: CallState }, type: BodyType, schema: unknown) => unknown): object => {
+	const prototype = Object.create(Promise.prototype) as Record<string, unknown>;
+	for (const type of available()) {
+		prototype[type] = function (this: Promise<Response>, schema?: unknown) {
+			return method(this, type, schema);
+		};
+	}
+
+	return prototype;
+};
+
+/** Shortcuts of a call rejected before it began: each returns the rejection itself. */
+let failed: object | undefined;
 
 /**
- * Give a wrapped call's promise ky's body shortcuts (`.json()` and the rest), as ky's own promise
- * has. Without a call (rejected before it began), each shortcut returns the rejection.
+ * Give a call's promise ky's body shortcuts (`.json()` and the rest), as ky's own promise has:
+ * `responsePromises(parseJson)` makes, once per client, the function that does it for a wrapped
+ * call (its prototype's methods, no closure per call). Without a call (rejected before it began),
+ * each shortcut returns the rejection.
  */
-export const responsePromise = (promise: Promise<Response>, call?: CallState, parseJson?: KyOptions['parseJson']): ResponsePromise => {
-	available ??= types.filter((type) => type !== 'bytes' || typeof Response.prototype.bytes === 'function');
-	if (!call) {
-		// Rejected before it began: a caller who only asks for `.json()` handles the rejection there.
-		promise.catch(ignore);
-	}
+export const responsePromises = (parseJson?: KyOptions['parseJson']) => {
+	let shortcuts: object | undefined;
+	return (promise: Promise<Response>, call?: CallState): ResponsePromise => {
+		if (call) {
+			shortcuts ??= withShortcuts((self, type, schema) => shortcut(self, self[callOf]!, type, schema, parseJson));
+			(promise as { [callOf]?: CallState })[callOf] = call;
+		} else {
+			// Rejected before it began: a caller who only asks for `.json()` handles the rejection there.
+			promise.catch(ignore);
+			failed ??= withShortcuts(async (self) => self);
+		}
 
-	for (const type of available) {
-		(promise as unknown as Record<string, unknown>)[type] = call ? (schema?: unknown) => shortcut(promise, call, type, schema, parseJson) : async () => promise;
-	}
-
-	return promise as ResponsePromise;
+		return Object.setPrototypeOf(promise, (call ? shortcuts : failed)!) as ResponsePromise;
+	};
 };
+
+/** A rejected call's promise with ky's shortcuts (each returns the rejection). */
+export const rejectedCall = (error: unknown): ResponsePromise => responsePromises()(Promise.reject(error));

@@ -80,10 +80,10 @@ describe('breaker kill switch', () => {
 		api.close();
 	});
 
-	it('isolate without a breaker is an error; reset without one does nothing', () => {
+	it('isolate without a breaker is an error (a rejected promise); reset without one does nothing', async () => {
 		const api = createClient({ store: memoryStore, breaker: false });
-		expect(() => api.breaker.isolate('https://api.test')).toThrow(/breaker is off/);
-		api.breaker.reset('https://api.test');
+		await expect(api.breaker.isolate('https://api.test')).rejects.toThrow(/breaker is off/);
+		await expect(api.breaker.reset('https://api.test')).resolves.toBeUndefined();
 		api.close();
 	});
 });
