@@ -19,6 +19,8 @@ import { machine, PASS, PROBE, readRecord, type BreakerRecord, type Circuit } fr
 import { resolve, type BreakerOptions } from './options.js';
 
 const noop = (): void => undefined;
+/** How early before the scope reopens an attempt waits for it instead of failing (ms; see `attempt`). */
+const edgeMs = 16;
 
 /**
  * The per-scope circuit breaker: a per-attempt layer (retries are counted too) over one `Circuit`
@@ -182,7 +184,12 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 	};
 
 	// The hot path: a closed breaker costs a map lookup, a clock read, an abort listener, three closures and one promise per attempt.
-	const attempt = (circuit: Circuit, request: Request, init: FetchInit | undefined, next: FetchLike): Promise<Response> => {
+	/**
+	 * One attempt through the breaker. An attempt that comes at most `edgeMs` before the scope reopens
+	 * waits for it once instead of failing: a timer can fire a few ms early against the clock, and ky's
+	 * retry after the server's Retry-After (which opened the breaker for exactly as long) is the probe.
+	 */
+	const attempt = (circuit: Circuit, request: Request, init: FetchInit | undefined, next: FetchLike, waited?: boolean): Promise<Response> => {
 		const now = clock.now();
 		via = init?.steadfetch?.waitUntil;
 		const verdict = admit(circuit, now);
@@ -202,7 +209,9 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 			probe(circuit, now).catch(noop);
 		}
 
-		return Promise.reject(new CircuitOpenError(circuit.record.scope, verdict === PROBE ? probeTimeoutMs : verdict));
+		return !waited && verdict > 0 && verdict <= edgeMs
+			? new Promise((resolve) => setTimeout(resolve, verdict)).then(() => attempt(circuit, request, init, next, true))
+			: Promise.reject(new CircuitOpenError(circuit.record.scope, verdict === PROBE ? probeTimeoutMs : verdict));
 	};
 
 	const layer: Layer = (next) => {

@@ -87,6 +87,28 @@ describe('breaker: Retry-After', () => {
 		expect(events).toEqual([expect.objectContaining({ type: 'breaker:open', reason: 'retry-after', reopensAt: t0 + 120_000 })]);
 	});
 
+	it('an attempt a few ms before the scope reopens (a timer fires early against the clock) waits for it and goes as the probe', async () => {
+		const { server, call, snapshot, api, clock } = setup();
+		server.answer(503, { 'retry-after': '1' });
+		expect(await call()).toBe('503');
+		expect(snapshot()).toMatchObject({ state: 'open', reopensAt: t0 + 1_000 });
+		server.up();
+		clock.advance(995);
+		// 5 ms before it reopens: the attempt reaches the breaker at once (microtasks) and waits (a real
+		// 5 ms timer); the clock reaches the reopening 2 ms later, meanwhile.
+		const late = api.get(origin + '/late').then((response) => response.status);
+		setTimeout(() => clock.advance(5), 2);
+		expect(await late).toBe(200);
+		expect(snapshot()).toMatchObject({ state: 'closed' });
+		// Further than that before reopening it still fails fast, with no I/O.
+		server.answer(503, { 'retry-after': '1' });
+		await call();
+		clock.advance(900);
+		const requests = server.requests.length;
+		await expect(api.get(origin + '/early')).rejects.toMatchObject({ code: 'CIRCUIT_OPEN', retryAfterMs: 100 });
+		expect(server.requests).toHaveLength(requests);
+	});
+
 	it('a 429 with an HTTP date opens until that date', async () => {
 		const { server, call, snapshot } = setup();
 		server.answer(429, { 'retry-after': new Date(t0 + 90_000).toUTCString() });
