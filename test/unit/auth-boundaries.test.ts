@@ -7,6 +7,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { auth, AuthError } from '../../src/entries/auth.js';
+import { staleCache } from '../../src/entries/cache.js';
 import { createClient } from '../../src/entries/core.js';
 import { failover } from '../../src/entries/failover.js';
 import type { PolicyContext } from '../../src/entries/policy.js';
@@ -216,6 +217,19 @@ describe('auth and failover: the token goes to a mirror only when the mirror is 
 		const api = make({ prefix: down.url, auth: auth({ token: () => 'T', refresh: () => undefined }), failover: failover({ mirrors: { [down.url]: [mirror.url] } }) });
 		expect(await api.get('data', { auth: false, headers: { authorization: 'Bearer mine' } }).json()).toEqual({ mirror: true });
 		expect(mirrorSeen).toEqual([{ path: '/data', authorization: 'Bearer mine' }]);
+	});
+
+	it('auth\'s token is on the request the stale cache keys (its layer above the cache): offline, the copy stored with it answers at once, no I/O', async () => {
+		const api = make({ baseUrl: first.url, staleCache: staleCache({ shared: false }), auth: auth({ token: () => valid, refresh: () => undefined }) });
+		const stored = new Promise((resolve) => {
+			api.on('cache:stored', resolve);
+		});
+		expect(await api.get('data').json()).toEqual({ ok: true });
+		await stored;
+		vi.stubGlobal('navigator', { onLine: false });
+		const response = await api.get('data');
+		expect(response.headers.get('cache-status')).toContain('detail=offline');
+		expect(firstSeen).toEqual([{ path: '/data', authorization: `Bearer ${valid}` }]);
 	});
 
 	it('a mirror\'s 401 triggers no refresh, listed or not: the primary\'s 503 stands', async () => {
