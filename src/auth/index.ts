@@ -33,12 +33,16 @@ const create = (context: PolicyContext, { token, refresh, scheme, origins, refre
 	/** Refreshes finished (here, or in another tab as its channel said): a waiter that sees it move skips its own. */
 	let generation = 0;
 	/**
-	 * The refresh in flight, shared by the client's calls. Never in a Worker: there a promise made in
-	 * one request never settles in another once the first ended (a refresh started by a request that
-	 * ended would hold every later 401 of the isolate), so each call that gets a 401 refreshes in its
-	 * own request. State is shared across requests (the token, `generation`), never a promise.
+	 * The refresh in flight, shared by the client's calls. In a Worker, where a promise made in one
+	 * request never settles in another once the first ended, only by the calls of the request that
+	 * started it (`owner`: the `waitUntil` calls get from `client.withContext(ctx)`); a call without
+	 * one shares none. State is shared across requests (the token, `generation`), never a promise.
 	 */
 	let inFlight: Promise<void> | undefined;
+	let owner: unknown;
+	/** The refresh in flight `call` may wait for (`requestScoped()` inlined: its chunk costs bytes here). */
+	const joinable = (call: PolicyCall): Promise<void> | undefined =>
+		globalThis.navigator?.userAgent !== 'Cloudflare-Workers' || (call.waitUntil && call.waitUntil === owner) ? inFlight : undefined;
 	/** True while `refresh()` itself runs (synchronously): a call made then is the refresh's own request. */
 	let calling = false;
 	let channel: Channel | undefined;
@@ -58,7 +62,7 @@ const create = (context: PolicyContext, { token, refresh, scheme, origins, refre
 			return next(request, init);
 		}
 
-		const flight = call?.replay && inFlight;
+		const flight = call?.replay && joinable(call);
 		if (flight) {
 			// An outbox replay that starts while a refresh runs waits for it (within its own time budget
 			// and signal: ky's): it is someone's stored write, and a token read while the app is halfway
@@ -164,13 +168,13 @@ const create = (context: PolicyContext, { token, refresh, scheme, origins, refre
 			try {
 				const limit = AbortSignal.timeout(Math.max(0, budget - (context.clock.now() - started)));
 				const bound = AbortSignal.any([limit, signal ?? limit]);
-				const flight = inFlight ?? refreshNow(old, seen, scope).finally(() => {
-					inFlight = undefined;
+				const flight = joinable(call) ?? refreshNow(old, seen, scope).finally(() => {
+					if (inFlight === flight) {
+						inFlight = undefined;
+					}
 				});
-				// Not shared in a Worker (see `inFlight`): `requestScoped()` inlined, its chunk costs 17 B here.
-				if (globalThis.navigator?.userAgent !== 'Cloudflare-Workers') {
-					inFlight = flight;
-				}
+				inFlight = flight;
+				owner = call.waitUntil;
 
 				await until(flight, bound);
 				// Another tab refreshed: its new token may reach this tab's storage a moment later
@@ -180,7 +184,7 @@ const create = (context: PolicyContext, { token, refresh, scheme, origins, refre
 					await until(new Promise((resolve) => setTimeout(resolve, wait)), bound);
 				}
 			} catch (error) {
-				throw fail(`No new token after a 401 from ${scope}`, error);
+				throw fail(`${scope} answered 401 and the token refresh failed`, error);
 			}
 
 			if (call.identity !== context.identity()) {
@@ -239,8 +243,9 @@ const create = (context: PolicyContext, { token, refresh, scheme, origins, refre
  * that throws or takes longer than `refreshTimeoutMs`, and a 401 to the refresh's own request (a
  * call made while `refresh()` runs, before its first `await`, without `auth: false`) reject with
  * `AuthError`. Where Web Locks are missing, the single flight is per client. In a Cloudflare Worker
- * no refresh is shared between calls (a promise of one request never settles in another): a call
- * that gets a 401 refreshes in its own request, unless the token already changed. A `failover`
+ * (a promise of one request never settles in another) it is per request: shared by the calls made
+ * through one `client.withContext(ctx)`; a call without one refreshes in its own request, unless the
+ * token already changed. A `failover`
  * mirror gets the token only when it is one of `origins` too. Bad options throw a `RangeError`
  * naming the option and the value.
  *

@@ -43,7 +43,7 @@ export const checkOrigins = (option: string, value: unknown): readonly string[] 
 	check(Array.isArray(value), option, value, "'*' or an array of origins");
 	return (value as unknown[]).map((item) => {
 		const origin = originOf(item);
-		check(origin !== undefined && new URL(item as string).href === `${origin}/`, option, item, 'an http(s) origin, such as https://api.example.com');
+		check(origin !== undefined && new URL(item as string).href === `${origin}/`, option, item, 'an http(s) origin');
 		return origin!;
 	});
 };
@@ -60,9 +60,7 @@ export const originTest = (origins: readonly string[] | '*' | undefined, options
 
 	const page = here();
 	// An unset prefix resolves to the page itself (or to nothing without a page): no harm.
-	const prefixes = (origins ?? [options['prefix'], options['baseUrl'], page]).flatMap((value) => {
-		const origin = originOf(value, page);
-		return origin ? [`${origin}/`] : [];
-	});
+	// A value with no http(s) origin gives `undefined/`, which no URL starts with.
+	const prefixes = (origins ?? [options['prefix'], options['baseUrl'], page]).map((value) => `${originOf(value, page)}/`);
 	return (url) => prefixes.some((prefix) => url.startsWith(prefix));
 };

@@ -66,4 +66,11 @@ describe('auth across requests', () => {
 		expect(await get('')).toEqual({ status: 200, body: 'data' });
 		expect(await harness.json('auth', '/state')).toEqual({ token: 'good', refreshes: 3 });
 	}, 30_000);
+
+	it('calls of one request (withContext) that get a 401 at once share one refresh in that request', async () => {
+		await harness.json('auth', '/stale');
+		const before = (await harness.json<{ refreshes: number }>('auth', '/state')).refreshes;
+		expect(await harness.json('auth', `/three?to=${encodeURIComponent(`${origin.url}/data`)}`)).toEqual([200, 200, 200]);
+		expect(await harness.json('auth', '/state')).toEqual({ token: 'good', refreshes: before + 1 });
+	}, 30_000);
 });

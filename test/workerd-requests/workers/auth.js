@@ -23,10 +23,11 @@ const api = createClient({
  * `GET /get?to=<url>&refresh=<url>[&race=<ms>]`: `api.get(to)`, answered `{ status, body }` or
  * `{ error, message }`; with `race`, the request ends after `race` ms whether the call settled or not
  * (`{ ended: true }`), leaving what it started behind. `GET /state`: `{ token, refreshes }`;
- * `GET /stale`: the token becomes stale again.
+ * `GET /stale`: the token becomes stale again. `GET /three?to=<url>`: three `api.withContext(ctx).get(to)`
+ * at once in this request: their statuses.
  */
 export default {
-	async fetch(request) {
+	async fetch(request, _env, ctx) {
 		const url = new URL(request.url);
 		refreshUrl = url.searchParams.get('refresh') ?? refreshUrl;
 		switch (url.pathname) {
@@ -35,6 +36,12 @@ export default {
 			case '/stale':
 				token = 'stale';
 				return Response.json({ token });
+			case '/three': {
+				const here = api.withContext(ctx);
+				const to = url.searchParams.get('to');
+				return Response.json(await Promise.all([1, 2, 3].map(async () => (await here.get(to)).status)));
+			}
+
 			case '/get': {
 				const call = api.get(url.searchParams.get('to')).then(
 					async (response) => ({ status: response.status, body: await response.text() }),
