@@ -1,5 +1,5 @@
 import type { PolicyCall, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
-import { originTest } from '../shared/origins.js';
+import { originTest, type TokenHooks } from '../shared/origins.js';
 import type { Layer } from '../core/types.js';
 import { AuthError } from '../errors/AuthError.js';
 import { openChannel, type Channel } from '../shared/channel.js';
@@ -32,11 +32,26 @@ const create = (context: PolicyContext, { token, refresh, scheme, origins, refre
 	const used = new WeakMap<PolicyCall, Token>();
 	/** Refreshes finished (here, or in another tab as its channel said): a waiter that sees it move skips its own. */
 	let generation = 0;
+	/**
+	 * The refresh in flight, shared by the client's calls. In a Worker, where a promise made in one
+	 * request never settles in another once the first ended, only by the calls of the request that
+	 * started it (`owner`: the `waitUntil` calls get from `client.withContext(ctx)`); a call without
+	 * one shares none. State is shared across requests (the token, `generation`), never a promise.
+	 */
 	let inFlight: Promise<void> | undefined;
+	let owner: unknown;
+	/** The refresh in flight `call` may wait for (`requestScoped()` inlined: its chunk costs bytes here). */
+	const joinable = (call: PolicyCall): Promise<void> | undefined =>
+		globalThis.navigator?.userAgent !== 'Cloudflare-Workers' || (call.waitUntil && call.waitUntil === owner) ? inFlight : undefined;
+	/** True while `refresh()` itself runs (synchronously): a call made then is the refresh's own request. */
+	let calling = false;
 	let channel: Channel | undefined;
-	const lockName = `steadfetch:${context.name}/auth`;
+	/** The Web Lock of the refresh, and the name of the channel that says one finished. */
+	const name = `steadfetch:${context.name}/auth`;
 
 	const current = async (): Promise<Token> => (await token()) ?? undefined;
+	// The failover slot asks before it sends an attempt to a mirror (see TokenHooks).
+	(context.hooks as TokenHooks).tokenGoesTo = (call, url) => !used.get(call) || allowed(url);
 
 	const layer: Layer = (next) => async (request, init) => {
 		const call = init?.steadfetch;
@@ -47,13 +62,14 @@ const create = (context: PolicyContext, { token, refresh, scheme, origins, refre
 			return next(request, init);
 		}
 
-		if (inFlight && call?.replay) {
+		const flight = call?.replay && joinable(call);
+		if (flight) {
 			// An outbox replay that starts while a refresh runs waits for it (within its own time budget
 			// and signal: ky's): it is someone's stored write, and a token read while the app is halfway
 			// through signing someone else in must not carry it. Made for another identity than the one
 			// the refresh left signed in, it is not sent (it stays queued for its own identity). Only
 			// replays wait: the app's own calls — the refresh's own request among them — go at once.
-			await until(inFlight.catch(() => undefined), request.signal);
+			await until(flight.catch(() => undefined), request.signal);
 			if (call.identity !== context.identity()) {
 				throw new AuthError('The identity changed with the token refresh', call.scope ?? '');
 			}
@@ -64,8 +80,7 @@ const create = (context: PolicyContext, { token, refresh, scheme, origins, refre
 			value = await current();
 		} catch (error) {
 			// Not a network failure (a TypeError from the app's own code would read as one): no retry.
-			const scope = call?.scope ?? '';
-			throw new AuthError(`auth.token() failed for ${scope || request.url}`, scope, { cause: error });
+			throw new AuthError('auth.token() failed', call?.scope ?? '', { cause: error });
 		}
 
 		if (value !== undefined) {
@@ -80,49 +95,45 @@ const create = (context: PolicyContext, { token, refresh, scheme, origins, refre
 	};
 
 	/**
-	 * One refresh across tabs: under the Web Lock, skipped when another refresh finished since `seen`.
+	 * One refresh across tabs: under the Web Lock, skipped when another refresh finished since `seen`
+	 * (the `generation` when the call that got a 401 sent its token `old`).
 	 * `refresh()` gets `refreshTimeoutMs`: past it the lock is given back and the refresh fails (a wait
 	 * for another tab's lock ends when that tab's refresh does, within its own `refreshTimeoutMs`).
 	 */
-	const refreshOnce = async (seen: { token: Token; generation: number }, scope: string): Promise<void> => inFlight ??= (async () => {
+	const refreshNow = async (old: Token, seen: number, scope: string): Promise<void> => {
 		const signal = AbortSignal.timeout(refreshTimeoutMs);
 		const run = async (): Promise<void> => {
-			if (generation !== seen.generation || await current() !== seen.token) {
+			if (generation !== seen || await current() !== old) {
 				return; // Another tab (or call) refreshed meanwhile: its token is the one to use.
 			}
 
 			const started = context.clock.now();
-			const ended = (ok: boolean): void => {
-				context.emit('auth:refresh', { scope, ok, durationMs: context.clock.now() - started, shared: false });
-			};
-
+			let ok = false;
 			try {
-				await until(Promise.resolve().then(refresh), signal);
-			} catch (error) {
-				ended(false);
-				throw error;
+				calling = true;
+				const running = refresh();
+				calling = false;
+				await until(Promise.resolve(running), signal);
+				generation++;
+				channel?.post(1);
+				ok = true;
+			} finally {
+				calling = false;
+				context.emit('auth:refresh', { scope, ok, durationMs: context.clock.now() - started, shared: false });
 			}
-
-			generation++;
-			channel?.post(1);
-			ended(true);
 		};
 
 		const locks = webLocks();
-		try {
-			// The lock held elsewhere means another tab is refreshing right now: wait for it to finish
-			// and send again with what token() gives then, without a refresh of our own (had theirs
-			// failed, the second 401 is an AuthError here too — never one refresh per tab).
-			await (locks ? locks.request(lockName, { ifAvailable: true }, async (lock) => lock ? run() : locks.request(lockName, {}, async () => undefined)) : run());
-		} finally {
-			inFlight = undefined;
-		}
-	})();
+		// The lock held elsewhere means another tab is refreshing right now: wait for it to finish
+		// and send again with what token() gives then, without a refresh of our own (had theirs
+		// failed, the second 401 is an AuthError here too — never one refresh per tab).
+		await (locks ? locks.request(name, { ifAvailable: true }, async (lock) => lock ? run() : locks.request(name, {}, async () => undefined)) : run());
+	};
 
 	const wrap = async (call: PolicyCall, next: () => Promise<Response>): Promise<Response> => {
 		const started = context.clock.now();
-		/** The refresh in flight when the call was made: the call may be that refresh's own request. */
-		const during = inFlight;
+		/** Made by `refresh()` itself (synchronously: `() => api.post('auth/refresh')`, or before its first await). */
+		const own = calling;
 		const send = async (): Promise<Outcome> => {
 			try {
 				return { response: await next() };
@@ -141,14 +152,14 @@ const create = (context: PolicyContext, { token, refresh, scheme, origins, refre
 				return new AuthError(message, scope, { response: denied, cause });
 			};
 
-			if (during && during === inFlight) {
-				// Made while this refresh runs and refused before it ended: most likely the refresh's own
-				// request through this client (without `auth: false`), which would wait for itself. It
-				// fails, and so does a refresh that awaits it; never a deadlock.
+			if (own) {
+				// The refresh's own request (without `auth: false`) would wait for itself: it fails, and so
+				// does the refresh that awaits it; never a deadlock. Every other call waits for the refresh.
 				throw fail(`${scope} answered 401 during the token refresh`, outcome.error);
 			}
 
-			const seen = { token: used.get(call), generation };
+			const old = used.get(call);
+			const seen = generation;
 			const { options, signal } = call;
 			// The call's own time budget: its totalTimeout, else its timeout (ky's default 10 s; ky caps
 			// both at 2^31 - 1 ms), less what the call took so far; and its own signal (the core rejects
@@ -156,16 +167,24 @@ const create = (context: PolicyContext, { token, refresh, scheme, origins, refre
 			const budget = [options['totalTimeout'] ?? context.options['totalTimeout'], options['timeout'] ?? context.options['timeout'] ?? 10_000].find((ms) => typeof ms === 'number') as number | undefined ?? 2 ** 31 - 1;
 			try {
 				const limit = AbortSignal.timeout(Math.max(0, budget - (context.clock.now() - started)));
-				const bound = signal ? AbortSignal.any([limit, signal]) : limit;
-				await until(refreshOnce(seen, scope), bound);
+				const bound = AbortSignal.any([limit, signal ?? limit]);
+				const flight = joinable(call) ?? refreshNow(old, seen, scope).finally(() => {
+					if (inFlight === flight) {
+						inFlight = undefined;
+					}
+				});
+				inFlight = flight;
+				owner = call.waitUntil;
+
+				await until(flight, bound);
 				// Another tab refreshed: its new token may reach this tab's storage a moment later
 				// (localStorage is eventually consistent across tabs). Sent again with the token that got
 				// the 401, it would fail for nothing: wait for it to change, within the call's own budget.
-				for (let wait = 5; await current() === seen.token && wait <= 320; wait *= 2) {
+				for (let wait = 5; await current() === old && wait <= 320; wait *= 2) {
 					await until(new Promise((resolve) => setTimeout(resolve, wait)), bound);
 				}
 			} catch (error) {
-				throw fail(`No new token after a 401 from ${scope}`, error);
+				throw fail(`${scope} answered 401 and the token refresh failed`, error);
 			}
 
 			if (call.identity !== context.identity()) {
@@ -198,7 +217,7 @@ const create = (context: PolicyContext, { token, refresh, scheme, origins, refre
 		wrap,
 		start() {
 			// Tabs of the origin tell each other a refresh finished (never the token): waiters skip theirs.
-			channel = openChannel(`steadfetch:${context.name}:auth`, () => {
+			channel = openChannel(name, () => {
 				generation++;
 				context.emit('auth:refresh', { scope: '', ok: true, durationMs: 0, shared: true });
 			});
@@ -217,13 +236,17 @@ const create = (context: PolicyContext, { token, refresh, scheme, origins, refre
  * none where there is neither); a request to another origin, or a call with `auth: false`, gets no
  * token and its 401 refreshes nothing. On a 401, one `refresh()` runs for the whole client and
  * across the tabs of the origin (a Web Lock; the other tabs hear that it finished and read `token()`
- * again — no token crosses tabs); every call that got a 401 meanwhile waits for it (within its own
+ * again — no token crosses tabs); every call that gets a 401 meanwhile waits for it (within its own
  * time budget and signal) and is sent once more with the new token; an outbox replay that starts
  * while it runs waits for it too, and is not sent at all when it was queued for another identity
  * than the one the refresh left signed in (`AuthError`; it stays queued). A second 401, a refresh
- * that throws or takes longer than `refreshTimeoutMs`, and a 401 to a call made while the refresh
- * runs (the refresh's own request, when it lacks `auth: false`) reject with `AuthError`. Where Web
- * Locks are missing (Workers), the single flight is per client. Bad options throw a `RangeError`
+ * that throws or takes longer than `refreshTimeoutMs`, and a 401 to the refresh's own request (a
+ * call made while `refresh()` runs, before its first `await`, without `auth: false`) reject with
+ * `AuthError`. Where Web Locks are missing, the single flight is per client. In a Cloudflare Worker
+ * (a promise of one request never settles in another) it is per request: shared by the calls made
+ * through one `client.withContext(ctx)`; a call without one refreshes in its own request, unless the
+ * token already changed. A `failover`
+ * mirror gets the token only when it is one of `origins` too. Bad options throw a `RangeError`
  * naming the option and the value.
  *
  * @example

@@ -11,9 +11,15 @@ export interface AuthOptions {
 	token: () => string | undefined | null | Promise<string | undefined | null>;
 	/**
 	 * Get a new token and keep it where `token()` reads it. Called on a 401, once at a time for the
-	 * whole client and across the tabs of the origin. A refresh that throws, or that has not settled
-	 * within `refreshTimeoutMs`, fails the waiting calls with `AuthError`. When it asks the API
-	 * through the same client, give that call `auth: false`.
+	 * whole client and across the tabs of the origin. Every call that gets a 401 while it runs waits
+	 * for it (within the call's own time budget and signal) and is sent again with the new token. A
+	 * refresh that throws, or that has not settled within `refreshTimeoutMs`, fails the waiting calls
+	 * with `AuthError`. When it asks the API through the same client, give that call `auth: false`
+	 * (no token, no wait). Without it, a call made while `refresh()` runs, before its first `await`
+	 * (`() => api.post('auth/refresh')`, or `async () => { await api.post(…) … }`), is the refresh's
+	 * own request: its 401 fails the refresh at once with `AuthError`, never a deadlock. A call made
+	 * after an `await` cannot be told apart: its 401 waits for the refresh it belongs to, until
+	 * `refreshTimeoutMs`.
 	 */
 	refresh: () => unknown;
 	/**
@@ -25,7 +31,7 @@ export interface AuthOptions {
 	 * The origins the token is sent to (`['https://api.example.com']`: scheme, host and port only;
 	 * a RangeError at creation for anything else), or `'*'` for every origin. A request to any
 	 * other origin (a third-party URL, a `failover` mirror not listed) carries no token from `auth`,
-	 * and its 401 triggers no refresh. Where there is neither a `prefix`/`baseUrl` nor a `location`
+	 * and its 401 triggers no refresh (a mirror's 401 never does: failover tries the next one). Where there is neither a `prefix`/`baseUrl` nor a `location`
 	 * (Node, Deno, Workers calling absolute URLs), the default is empty: no token goes anywhere until
 	 * `origins` names where it may go.
 	 * @default the origin of the client's `prefix`/`baseUrl` when one is set, plus `location.origin` where there is one (pages, workers)

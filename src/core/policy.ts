@@ -26,6 +26,13 @@ export const slotOrder = ['auth', 'trace', 'outbox', 'staleCache', 'failover', '
  * inside `hedge` (each hedge is an attempt with its own `traceparent` and `attempt:*` events) and
  * `health` innermost (it times attempts that reached the transport); `logger` outermost (it
  * notes when a call's first attempt starts).
+ *
+ * `auth` stays above `staleCache`: the cache keys its copies by the request's credentials, so it
+ * must see the token (also offline, when it answers before any layer below runs). It therefore
+ * judges the primary's URL; `failover`, which re-targets an attempt below it, asks auth again for
+ * the mirror's URL (`hooks.tokenGoesTo`) and drops auth's token when the mirror is not one of its
+ * origins. `dedupe` and `hedge`, below both, see the request as it goes out (dedupe's key holds its
+ * `Authorization`; a hedge copies it to the same URL).
  */
 export const layerOrder: readonly SlotName[] = ['logger', 'auth', 'outbox', 'staleCache', 'failover', 'dedupe', 'hedge', 'trace', 'bulkhead', 'rateLimit', 'breaker', 'health'];
 

@@ -2,8 +2,9 @@ import { SteadfetchError } from './SteadfetchError.js';
 
 /**
  * Authentication failed for good: the token refresh failed or did not finish in time (its error is
- * the `cause`), the origin answered 401 again right after a refresh, or it answered 401 to a call
- * made while a refresh was in flight. Not transient: the user must sign in again.
+ * the `cause`), the origin answered 401 again right after a refresh, or it answered 401 to the
+ * refresh's own request (a call made while `refresh()` ran, before its first await). Not transient:
+ * the user must sign in again.
  */
 export class AuthError extends SteadfetchError {
 	override name = 'AuthError' as const;

@@ -3,6 +3,7 @@ import { isOffline } from '../core/runtime.js';
 import type { Layer } from '../core/types.js';
 import { check } from '../core/validate.js';
 import { classify, classifyStatus } from '../errors/classify.js';
+import type { TokenHooks } from '../shared/origins.js';
 
 /** Options of origin failover (`failover()` from `steadfetch/failover`). */
 export interface FailoverOptions {
@@ -34,13 +35,21 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 	const answered = new Map<string, number>();
 
 	const layer: Layer = (next) => (request, init) => {
-		const base = init?.steadfetch && routes.get(init.steadfetch);
+		const call = init?.steadfetch;
+		const base = call && routes.get(call);
 		if (base === undefined) {
 			return next(request, init);
 		}
 
 		const { pathname, search } = new URL(request.url);
-		return next(new Request(base + pathname + search, request), init);
+		const mirror = new Request(base + pathname + search, request);
+		// auth's layer, above the stale cache (which keys copies by the token), judged the primary's
+		// URL: its token goes on to the mirror only when the mirror is one of auth's origins too.
+		if ((context.hooks as TokenHooks).tokenGoesTo?.(call!, mirror.url) === false) {
+			mirror.headers.delete('authorization');
+		}
+
+		return next(mirror, init);
 	};
 
 	const wrap = async (call: PolicyCall, next: () => Promise<Response>): Promise<Response> => {
@@ -125,6 +134,8 @@ const httpUrl = (value: unknown): URL | undefined => {
  * and its own breaker scope; the primary is tried first on every call, so it is back as soon as its
  * breaker lets a probe through. The stale cache looks up and stores by the primary URL, and answers
  * only when every mirror failed too. Outbox replays go to their own origin unless `replays: true`.
+ * With `auth`, a mirror gets its token only when it is one of auth's `origins`, and a mirror's
+ * answer, 401 included, never triggers a token refresh.
  * A call with `failover: false` is not failed over. Bad options throw a `RangeError` naming the
  * option and the value.
  *

@@ -55,7 +55,7 @@ const levels: Record<LogRecord['level'], readonly EventType[]> = {
  * queued/replayed/dead write, failover, health change and storage error becomes one plain-object
  * record `{ event, level, severity, scope, requestId?, method?, url?, status?, code?, attempt?,
  * durationMs? }` passed to `sink.info`, `sink.warn` or `sink.error`. URLs have their
- * `sensitiveParams` values removed; no header is logged. A sink that throws never fails a call.
+ * `sensitiveParams` values removed; no header and no error message (ky's name the full URL) is logged. A sink that throws never fails a call.
  *
  * @example
  * import { logger } from 'steadfetch/logger';

@@ -14,7 +14,11 @@ export interface OtelOptions extends TraceOptions {
 const errorType = (response: Response | undefined, error: unknown): string | undefined =>
 	response ? (response.status >= 400 ? String(response.status) : undefined) : (classify(error).status?.toString() ?? classify(error).code);
 
-const finish = (span: Span, response: Response | undefined, error: unknown): void => {
+/**
+ * End a span with its outcome. The status message is the error's, with every URL in it redacted
+ * (ky's messages name the request's URL: `Request failed with status code 500 …: GET <url>`).
+ */
+const finish = (span: Span, params: ReadonlySet<string>, response: Response | undefined, error: unknown): void => {
 	if (response) {
 		span.setAttribute('http.response.status_code', response.status);
 	}
@@ -22,7 +26,7 @@ const finish = (span: Span, response: Response | undefined, error: unknown): voi
 	const type = errorType(response, error);
 	if (type !== undefined) {
 		span.setAttribute('error.type', type);
-		span.setStatus({ code: SpanStatusCode.ERROR, ...(error instanceof Error ? { message: error.message } : {}) });
+		span.setStatus({ code: SpanStatusCode.ERROR, ...(error instanceof Error ? { message: error.message.replace(/https?:\/\/\S+/g, (url) => redact(url, params)) } : {}) });
 	}
 
 	span.end();
@@ -64,7 +68,7 @@ const create = (context: PolicyContext, resolved: ResolvedTrace, tracer: Tracer)
 				ids: otelTrace.isSpanContextValid(ids)
 					? { traceId: ids.traceId, spanId: ids.spanId, flags: (ids.traceFlags & 1) === 1 ? '01' : '00' }
 					: { traceId: parent?.spanContext().traceId ?? hex(16), spanId: hex(8), flags: '00' },
-				ended: (response, error) => finish(span, response, error),
+				ended: (response, error) => finish(span, params, response, error),
 			};
 		},
 	};
@@ -97,7 +101,7 @@ const create = (context: PolicyContext, resolved: ResolvedTrace, tracer: Tracer)
 						span.setAttribute('steadfetch.request_id', requestId);
 					}
 
-					finish(span, response, failure);
+					finish(span, params, response, failure);
 				});
 			}
 		},
@@ -109,7 +113,8 @@ const create = (context: PolicyContext, resolved: ResolvedTrace, tracer: Tracer)
  * `traceparent` per attempt, `attempt:*` events), plus a span per call (`steadfetch GET`, internal)
  * with a client span per attempt under it (`GET`), with the HTTP semantic conventions —
  * `http.request.method`, `url.full` (sensitive query values removed), `server.address`,
- * `server.port`, `http.response.status_code`, `http.request.resend_count`, `error.type` — and the
+ * `server.port`, `http.response.status_code`, `http.request.resend_count`, `error.type`; an error
+ * status carries the error's message with every URL in it redacted the same way — and the
  * attempt span's ids in the `traceparent` it sends (to the `propagateTo` origins only; every attempt
  * has its span). The call span's parent is a valid `traceparent` given on the call, else the active
  * context. `@opentelemetry/api` is an optional peer dependency: only this entry imports it. Bad

@@ -1,4 +1,14 @@
+import type { PolicyCall } from '../core/policy.js';
 import { check } from '../core/validate.js';
+
+/**
+ * What `auth` offers the other policies through `PolicyContext.hooks`: whether the token it put on
+ * the call's current attempt may go to `url` (true when it put none). `failover` asks it for a
+ * mirror: a request re-targeted below auth's layer is checked again for the URL it really goes to.
+ */
+export interface TokenHooks {
+	tokenGoesTo?(call: PolicyCall, url: string): boolean;
+}
 
 /** `location.href` where there is one (pages, workers); Deno throws on `location` without `--location`. */
 export const here = (): string | undefined => {
@@ -33,7 +43,7 @@ export const checkOrigins = (option: string, value: unknown): readonly string[] 
 	check(Array.isArray(value), option, value, "'*' or an array of origins");
 	return (value as unknown[]).map((item) => {
 		const origin = originOf(item);
-		check(origin !== undefined && new URL(item as string).href === `${origin}/`, option, item, 'an http(s) origin, such as https://api.example.com');
+		check(origin !== undefined && new URL(item as string).href === `${origin}/`, option, item, 'an http(s) origin');
 		return origin!;
 	});
 };
@@ -50,9 +60,7 @@ export const originTest = (origins: readonly string[] | '*' | undefined, options
 
 	const page = here();
 	// An unset prefix resolves to the page itself (or to nothing without a page): no harm.
-	const prefixes = (origins ?? [options['prefix'], options['baseUrl'], page]).flatMap((value) => {
-		const origin = originOf(value, page);
-		return origin ? [`${origin}/`] : [];
-	});
+	// A value with no http(s) origin gives `undefined/`, which no URL starts with.
+	const prefixes = (origins ?? [options['prefix'], options['baseUrl'], page]).map((value) => `${originOf(value, page)}/`);
 	return (url) => prefixes.some((prefix) => url.startsWith(prefix));
 };

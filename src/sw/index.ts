@@ -14,8 +14,11 @@ export interface FetchHandlerOptions {
 	 * Which requests the client answers: a `URLPattern` (tested against the request's URL) or a
 	 * function of the request. Others are left alone (the handler returns false). A pattern that
 	 * sets no hostname (`new URLPattern({ pathname: '/api/*' })`) takes only requests to the worker's
-	 * own origin (`self.location.origin`): name another origin in the pattern (`hostname`, `port`) to
-	 * take it. A function decides alone. Only http(s) requests are ever handled, and never one whose
+	 * own origin (`self.location.origin`, its scheme and port included). A pattern that should take
+	 * another origin must name its `hostname` (`{ hostname: 'api.example.com', pathname: '/api/*' }`):
+	 * a `port` alone is not enough (`{ pathname: '/api/*', port: '8443' }` still sets no hostname, so
+	 * it takes only the worker's own origin, and nothing there unless that origin is on port 8443).
+	 * A function decides alone. Only http(s) requests are ever handled, and never one whose
 	 * `cache` is `'no-store'` (the page's `fetch(url, { cache: 'no-store' })`): it goes to the network
 	 * untouched, neither answered from nor written to the stale cache.
 	 */
@@ -80,7 +83,7 @@ const respond = async (client: Client, request: Request): Promise<Response> => {
  * (a client living in the worker): pages keep plain `fetch`, and get its stale cache, outbox and
  * breaker across all tabs. Returns `(event) => boolean`: true when it called `event.respondWith`,
  * false for a request it leaves alone (your own handler may take it): another origin than the
- * worker's unless `match` names it, and any `cache: 'no-store'` request. Bad options throw a
+ * worker's unless `match` names its hostname (or is a function), and any `cache: 'no-store'` request. Bad options throw a
  * `RangeError` naming the option.
  *
  * @example

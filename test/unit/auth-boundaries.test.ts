@@ -7,7 +7,9 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { auth, AuthError } from '../../src/entries/auth.js';
+import { staleCache } from '../../src/entries/cache.js';
 import { createClient } from '../../src/entries/core.js';
+import { failover } from '../../src/entries/failover.js';
 import type { PolicyContext } from '../../src/entries/policy.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 
@@ -17,6 +19,12 @@ interface Seen { path: string; authorization: string | null }
 let first: RunningServer;
 /** A third-party origin: records what it got, answers 401 to everything. */
 let third: RunningServer;
+/** A primary that is down: answers 503 to everything. */
+let down: RunningServer;
+/** A failover mirror: records what it got, answers `mirrorStatus`. */
+let mirror: RunningServer;
+let mirrorStatus = 200;
+const mirrorSeen: Seen[] = [];
 let valid = 'token-1';
 let issued = 1;
 let refuseRefresh = false;
@@ -43,8 +51,13 @@ beforeAll(async () => {
 		thirdSeen.push({ path: new URL(request.url).pathname, authorization: request.headers.get('authorization') });
 		return new Response('who are you', { status: 401 });
 	});
+	down = await serve(() => new Response('down', { status: 503 }));
+	mirror = await serve((request) => {
+		mirrorSeen.push({ path: new URL(request.url).pathname, authorization: request.headers.get('authorization') });
+		return mirrorStatus === 200 ? Response.json({ mirror: true }) : new Response('no', { status: mirrorStatus });
+	});
 });
-afterAll(async () => Promise.all([first.close(), third.close()]));
+afterAll(async () => Promise.all([first.close(), third.close(), down.close(), mirror.close()]));
 
 const clients: Array<{ close(): void }> = [];
 afterEach(() => {
@@ -54,6 +67,8 @@ afterEach(() => {
 
 	firstSeen.length = 0;
 	thirdSeen.length = 0;
+	mirrorSeen.length = 0;
+	mirrorStatus = 200;
 	refuseRefresh = false;
 	vi.unstubAllGlobals();
 });
@@ -184,6 +199,57 @@ describe('auth: the token goes only to its origins', () => {
 	});
 });
 
+describe('auth and failover: the token goes to a mirror only when the mirror is one of auth\'s origins', () => {
+	it('the primary answers 503: a mirror not listed gets no Authorization (with a token on the primary, from retries too); a listed one gets it', async () => {
+		const token = () => 'T';
+		const mirrors = failover({ mirrors: { [down.url]: [mirror.url] } });
+		const unlisted = make({ prefix: down.url, retry: 1, auth: auth({ token, refresh: () => undefined }), failover: mirrors });
+		expect(await unlisted.get('data').json()).toEqual({ mirror: true });
+		expect(await unlisted.get('data', { retry: 0 }).json()).toEqual({ mirror: true });
+		expect(mirrorSeen).toEqual([{ path: '/data', authorization: null }, { path: '/data', authorization: null }]);
+		mirrorSeen.length = 0;
+		const listed = make({ prefix: down.url, auth: auth({ token, refresh: () => undefined, origins: [down.url, mirror.url] }), failover: mirrors });
+		expect(await listed.get('data').json()).toEqual({ mirror: true });
+		expect(mirrorSeen).toEqual([{ path: '/data', authorization: 'Bearer T' }]);
+	});
+
+	it('a token the caller put on the call itself is left to the mirror (only auth\'s token is auth\'s to withhold); with `auth: false` too', async () => {
+		const api = make({ prefix: down.url, auth: auth({ token: () => 'T', refresh: () => undefined }), failover: failover({ mirrors: { [down.url]: [mirror.url] } }) });
+		expect(await api.get('data', { auth: false, headers: { authorization: 'Bearer mine' } }).json()).toEqual({ mirror: true });
+		expect(mirrorSeen).toEqual([{ path: '/data', authorization: 'Bearer mine' }]);
+	});
+
+	it('auth\'s token is on the request the stale cache keys (its layer above the cache): offline, the copy stored with it answers at once, no I/O', async () => {
+		const api = make({ baseUrl: first.url, staleCache: staleCache({ shared: false }), auth: auth({ token: () => valid, refresh: () => undefined }) });
+		const stored = new Promise((resolve) => {
+			api.on('cache:stored', resolve);
+		});
+		expect(await api.get('data').json()).toEqual({ ok: true });
+		await stored;
+		vi.stubGlobal('navigator', { onLine: false });
+		const response = await api.get('data');
+		expect(response.headers.get('cache-status')).toContain('detail=offline');
+		expect(firstSeen).toEqual([{ path: '/data', authorization: `Bearer ${valid}` }]);
+	});
+
+	it('a mirror\'s 401 triggers no refresh, listed or not: the primary\'s 503 stands', async () => {
+		mirrorStatus = 401;
+		let refreshes = 0;
+		const refresh = () => {
+			refreshes++;
+		};
+
+		const mirrors = failover({ mirrors: { [down.url]: [mirror.url] } });
+		for (const origins of [undefined, [down.url, mirror.url]]) {
+			const api = make({ prefix: down.url, auth: auth({ token: () => 'T', refresh, ...origins && { origins } }), failover: mirrors });
+			await expect(api.get('data')).rejects.toMatchObject({ name: 'HTTPError', response: { status: 503 } });
+		}
+
+		expect(refreshes).toBe(0);
+		expect(mirrorSeen.map(({ authorization }) => authorization)).toEqual([null, 'Bearer T']);
+	});
+});
+
 describe('auth: a refresh cannot hold calls forever', () => {
 	it('a call waiting for a refresh that never settles is bounded by its own totalTimeout, else its timeout: AuthError, not pending', async () => {
 		const api = make({ baseUrl: first.url, auth: auth({ token: () => 'stale', refresh: never }) });
@@ -309,6 +375,71 @@ describe('auth: false, and the refresh that asks the API through the same client
 		expect(outcome.error.cause).toMatchObject({ name: 'HTTPError', response: { status: 401 } });
 		expect(state.refreshes).toBe(1);
 		expect(firstSeen.map(({ path }) => path)).toEqual(['/data', '/auth/refresh']);
+	});
+
+	it('a call made while the refresh runs and answered 401 (the token being replaced) waits for it and is sent again with the new token: not an AuthError', async () => {
+		let release!: () => void;
+		const gate = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		let started!: () => void;
+		const refreshing = new Promise<void>((resolve) => {
+			started = resolve;
+		});
+		const state = { token: 'stale', refreshes: 0 };
+		const api = make({ baseUrl: first.url, auth: auth({
+			token: () => state.token,
+			refresh: async () => {
+				state.refreshes++;
+				started();
+				await gate;
+				state.token = (await api.post('auth/refresh', { auth: false }).json<{ token: string }>()).token;
+			},
+		}) });
+		const a = api.get('data').json();
+		await refreshing;
+		const b = api.get('data').json();
+		await vi.waitFor(() => expect(firstSeen.filter(({ path }) => path === '/data')).toHaveLength(2));
+		// B's 401 is back while the refresh still runs: B waits for it, it does not fail.
+		expect(await within(b, 300)).toBe('pending');
+		release();
+		expect(await within(Promise.all([a, b]), 4000)).toEqual({ value: [{ ok: true }, { ok: true }] });
+		expect(state.refreshes).toBe(1);
+		expect(firstSeen.filter(({ path }) => path === '/data').map(({ authorization }) => authorization)).toEqual(['Bearer stale', 'Bearer stale', `Bearer ${state.token}`, `Bearer ${state.token}`]);
+	});
+
+	it('`refresh = () => api.post(…)` (no `auth: false`, not async) answered 401: the refresh\'s own request, made while refresh() ran, fails it at once', async () => {
+		refuseRefresh = true;
+		let refreshes = 0;
+		const api = make({ baseUrl: first.url, auth: auth({
+			token: () => 'stale',
+			refresh: () => {
+				refreshes++;
+				return api.post('auth/refresh');
+			},
+		}) });
+		const started = performance.now();
+		const outcome = await within(api.get('data', { totalTimeout: 3000 }), 6000) as { error: AuthError };
+		expect(outcome.error).toBeInstanceOf(AuthError);
+		expect(performance.now() - started).toBeLessThan(2500);
+		expect(outcome.error.cause).toMatchObject({ name: 'AuthError', response: { status: 401 } });
+		expect(refreshes).toBe(1);
+	});
+
+	it('a refresh that asks the API only after an await (without `auth: false`) is not told apart from another call: its 401 waits for itself, bounded by refreshTimeoutMs — never a deadlock', async () => {
+		refuseRefresh = true;
+		const api = make({ baseUrl: first.url, auth: auth({
+			token: () => 'stale',
+			refreshTimeoutMs: 300,
+			refresh: async () => {
+				await Promise.resolve();
+				await api.post('auth/refresh');
+			},
+		}) });
+		const started = performance.now();
+		const outcome = await within(api.get('data', { totalTimeout: 5000 }), 6000) as { error: AuthError };
+		expect(outcome.error).toBeInstanceOf(AuthError);
+		expect(performance.now() - started).toBeLessThan(3000);
 	});
 
 	it('the recipe without `auth: false`, its request answered 401: that 401 fails the refresh with AuthError — never a deadlock', async () => {

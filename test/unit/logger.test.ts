@@ -57,6 +57,20 @@ describe('logger', () => {
 		api.close();
 	});
 
+	it('failures whose errors name the URL (ky\'s HTTPError, TimeoutError, a retry\'s error): no record carries an error message, and every URL is redacted, encoded names too', async () => {
+		const { records, logger: sink } = capture();
+		const api = createCore({ logger: logger(sink), retry: { limit: 1, delay: () => 0 } });
+		await api.get(`${server.url}/status/500?id=l9&token=TOPSECRET&tok%65n=ENCODED`).catch(() => undefined);
+		await api.get(`${server.url}/hang?id=l9&token=TOPSECRET`, { timeout: 50, retry: 0 }).catch(() => undefined);
+		expect(records.map(({ event, code, url }) => [event, code, url])).toEqual([
+			['retry', 'HTTP_5XX', `${server.url}/status/500?id=l9&token=&tok%65n=`],
+			['call', 'HTTP_5XX', `${server.url}/status/500?id=l9&token=&tok%65n=`],
+			['call', 'TIMEOUT', `${server.url}/hang?id=l9&token=`],
+		]);
+		expect(JSON.stringify(records)).not.toMatch(/TOPSECRET|ENCODED|Request failed|timed out/);
+		api.close();
+	});
+
 	it('a logger that throws never fails a call; a bad logger is a RangeError at creation', async () => {
 		const boom = () => {
 			throw new Error('disk full');

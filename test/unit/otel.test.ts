@@ -109,6 +109,19 @@ describe('otel', () => {
 		api.close();
 	});
 
+	it('status messages carry no sensitive query value: ky\'s HTTPError and TimeoutError messages name the URL, redacted with the client\'s sensitiveParams', async () => {
+		const api = createClient({ trace: otel({ tracer }), retry: 0, sensitiveParams: ['token', 'session'] });
+		await expect(api.get(`${server.url}/status/500?id=otel-r&token=TOPSECRET&session=SESSIONVALUE`)).rejects.toThrow(/TOPSECRET/);
+		await expect(api.get(`${server.url}/hang?id=otel-r&token=TOPSECRET`, { timeout: 50 })).rejects.toThrow(/timed out.*TOPSECRET/);
+		const spans = exporter.getFinishedSpans();
+		expect(byKind(spans).call.map((span) => span.status.message)).toEqual([
+			`Request failed with status code 500 Internal Server Error: GET ${server.url}/status/500?id=otel-r&token=&session=`,
+			`Request timed out: GET ${server.url}/hang?id=otel-r&token=`,
+		]);
+		expect(JSON.stringify(spans.map((span) => [span.status, span.attributes, span.events]))).not.toMatch(/TOPSECRET|SESSIONVALUE/);
+		api.close();
+	});
+
 	it('bad options: a RangeError at creation', () => {
 		expect(() => otel({} as never)).toThrow(/otel\.tracer/);
 		expect(() => otel({ tracer, requestIdHeader: 'bad header' })).toThrow(/requestIdHeader/);

@@ -109,6 +109,24 @@ describe('fetchHandler', () => {
 		api.close();
 	});
 
+	it('a pattern that names only a port sets no hostname: it takes only the worker\'s own origin, never another port; naming the hostname takes the other origin', async () => {
+		workerAt(server.url);
+		const api = make();
+		const { port } = new URL(dead); // another origin: the same host on another port
+		const portOnly = fetchHandler(api, { match: new URLPattern({ pathname: '/api/*', port }) });
+		expect(portOnly(event(`${dead}/api/data`))).toBe(false); // the own-origin rule holds: left to the network
+		expect(portOnly(event(`${server.url}/api/data`))).toBe(false); // the own origin, but not that port
+		const ownPort = fetchHandler(api, { match: new URLPattern({ pathname: '/api/*', port: new URL(server.url).port }) });
+		const mine = event(`${server.url}/api/data?id=sw-port`);
+		expect(ownPort(mine)).toBe(true);
+		expect((await mine.answered.response!).status).toBe(404);
+		const named = fetchHandler(api, { match: new URLPattern({ hostname: '127.0.0.1', port, pathname: '/api/*' }) });
+		const other = event(`${dead}/api/data`);
+		expect(named(other)).toBe(true);
+		expect((await other.answered.response!).headers.get('steadfetch-error')).toBe('NETWORK'); // taken, and refused there
+		api.close();
+	});
+
 	it('a request whose cache is no-store is passed through untouched, whatever the match says', async () => {
 		const api = make();
 		const handle = fetchHandler(api, { match: () => true });

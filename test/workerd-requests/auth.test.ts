@@ -1,0 +1,76 @@
+/**
+ * auth() across real request contexts of one Worker isolate (API.md "Request contexts"; issue 24):
+ * one module-level client, each call its own `dispatchFetch`. A refresh started by a request that
+ * ended early is a promise of that request: no later request may wait for it (workerd never settles
+ * it there), so a later 401 refreshes in its own request.
+ */
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { serve, type RunningServer } from '../helpers/node-server.js';
+import { startWorkers, until, type Harness } from './harness.js';
+
+let harness: Harness;
+let origin: RunningServer;
+let logFrom = 0;
+const seen: string[] = [];
+let release: () => void = () => undefined;
+const held = new Promise<void>((resolve) => {
+	release = resolve;
+});
+
+beforeAll(async () => {
+	// `/data` wants `Bearer good`; `/refresh/ok` issues it; `/refresh/held` too, once `release()` is called.
+	origin = await serve(async (request) => {
+		const { pathname } = new URL(request.url);
+		seen.push(`${pathname} ${request.headers.get('authorization')}`);
+		if (pathname.startsWith('/refresh/')) {
+			if (pathname === '/refresh/held') {
+				await held;
+			}
+
+			return Response.json({ token: 'good' });
+		}
+
+		return request.headers.get('authorization') === 'Bearer good' ? new Response('data') : new Response('expired', { status: 401 });
+	});
+	harness = await startWorkers({ auth: { file: join(import.meta.dirname, 'workers', 'auth.js') } });
+}, 60_000);
+
+afterAll(async () => {
+	release();
+	await harness?.dispose();
+	await origin?.close();
+});
+
+beforeEach(() => {
+	logFrom = harness.log.length;
+});
+
+afterEach(async () => {
+	await new Promise((resolve) => setTimeout(resolve, 200));
+	expect(harness.crossRequestWarnings(logFrom)).toEqual([]);
+});
+
+const get = async (query: string) => harness.json('auth', `/get?to=${encodeURIComponent(`${origin.url}/data`)}&${query}`);
+
+describe('auth across requests', () => {
+	it('a request that ended while its refresh ran holds no later request: the next 401 refreshes in its own request and is sent again', async () => {
+		// Request A: a 401, then a refresh that does not answer; A ends after 300 ms, its refresh left behind.
+		expect(await get(`refresh=${encodeURIComponent(`${origin.url}/refresh/held`)}&race=300`)).toEqual({ ended: true });
+		await until(() => seen.includes('/refresh/held null'), 10_000, 'the first refresh to reach the origin');
+		// Request B, later: its own 401 starts its own refresh (not A's, which can never settle here).
+		expect(await get(`refresh=${encodeURIComponent(`${origin.url}/refresh/ok`)}`)).toEqual({ status: 200, body: 'data' });
+		expect(await harness.json('auth', '/state')).toEqual({ token: 'good', refreshes: 2 });
+		// And again, in a third request: nothing of A's sticks.
+		await harness.json('auth', '/stale');
+		expect(await get('')).toEqual({ status: 200, body: 'data' });
+		expect(await harness.json('auth', '/state')).toEqual({ token: 'good', refreshes: 3 });
+	}, 30_000);
+
+	it('calls of one request (withContext) that get a 401 at once share one refresh in that request', async () => {
+		await harness.json('auth', '/stale');
+		const before = (await harness.json<{ refreshes: number }>('auth', '/state')).refreshes;
+		expect(await harness.json('auth', `/three?to=${encodeURIComponent(`${origin.url}/data`)}`)).toEqual([200, 200, 200]);
+		expect(await harness.json('auth', '/state')).toEqual({ token: 'good', refreshes: before + 1 });
+	}, 30_000);
+});
