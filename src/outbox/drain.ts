@@ -265,6 +265,7 @@ export const createDrain = (queue: Queue): Drain => {
 					clearTimeout(timeout);
 					if (verdict === 'discard' && current()) {
 						await store.delete(key);
+						emitAbout(queue, 'outbox:discarded', record);
 						continue;
 					}
 

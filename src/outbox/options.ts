@@ -59,13 +59,18 @@ export interface OutboxOptions {
 	/**
 	 * Capture a validator for PUT, PATCH and DELETE: queued while the stale cache holds a copy of the
 	 * same URL for the same identity, the write is replayed with `If-Match: <its strong ETag>` (else
-	 * `If-Unmodified-Since: <its Last-Modified>`), unless it carries a precondition of its own.
+	 * `If-Unmodified-Since: <its Last-Modified>`), unless it carries a precondition of its own. The
+	 * copy is the stale cache's, and a successful write drops it (RFC 9111 §4.4): after GET, PUT
+	 * (delivered), PUT (queued offline), the second PUT captures nothing unless the app read the
+	 * resource again. To keep every write conditional, send `If-Match` yourself (the `ETag` of your
+	 * last read or of the last write's response), or read the resource again after a write.
 	 * @default false
 	 */
 	conditional?: boolean;
 	/**
 	 * Called when a replay meets a conflict (412, or 409 when the entry has a precondition), with the
-	 * entry and the response (its body readable). Resolves to `'discard'`, `'dead'`, or a rebased
+	 * entry and the response (its body readable). Resolves to `'discard'` (removed:
+	 * `outbox:discarded`), `'dead'`, or a rebased
 	 * write `{ json?, body?, headers? }` queued in the entry's place (same method, URL and attempts, a
 	 * new Idempotency-Key; `headers` replace the stored ones and give its preconditions, so return
 	 * `If-Match: <the response's ETag>` to keep it conditional). Its Content-Type describes what it

@@ -134,14 +134,14 @@ describe('outbox preconditions and conflicts', () => {
 describe('outbox onConflict', () => {
 	const conflicted = async (onConflict: NonNullable<Exclude<ClientOptions['outbox'], boolean | undefined | Policy>['onConflict']>, id: string) => {
 		const api = h.make({ outbox: { onConflict } });
-		const events = h.record(api, 'outbox:conflict', 'outbox:dead', 'outbox:sent');
+		const events = h.record(api, 'outbox:conflict', 'outbox:dead', 'outbox:sent', 'outbox:discarded');
 		const entry = await queueOffline(api, async () => api.put(`doc?id=${id}`, { json: { v: 'mine' }, headers: { 'If-Match': '"v1"', 'X-App': 'a' } }));
 		await editElsewhere(id);
 		win.setOnline(true, false);
 		return { api, events, entry, result: await api.outbox.flush() };
 	};
 
-	it("'discard' removes the entry: no dead letter, nothing written", async () => {
+	it("'discard' removes the entry (outbox:discarded): no dead letter, nothing written", async () => {
 		const seen: Array<{ entry: OutboxEntry; body: unknown; status: number }> = [];
 		const { api, events, entry, result } = await conflicted(async ({ entry, response }) => {
 			seen.push({ entry, body: await response.json(), status: response.status });
@@ -150,7 +150,8 @@ describe('outbox onConflict', () => {
 		expect(result).toEqual({ sent: 0, failed: 0, dead: 0, remaining: 0 });
 		expect(seen).toEqual([{ entry: expect.objectContaining({ id: entry.id, preconditions: { 'if-match': '"v1"' } }), body: { error: 'precondition failed', version: 2 }, status: 412 }]);
 		expect(await api.outbox.deadLetters()).toEqual([]);
-		expect(events.map((event) => event.type)).toEqual(['outbox:conflict']);
+		expect(events.map((event) => event.type)).toEqual(['outbox:conflict', 'outbox:discarded']); // every entry's end has an event
+		expect(events[1]).toMatchObject({ entryId: entry.id, method: 'PUT', idempotencyKey: entry.idempotencyKey });
 		expect(doc('od1').body).toBe('theirs');
 	});
 
