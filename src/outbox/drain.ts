@@ -6,7 +6,7 @@ import { requestScoped, storageError } from '../shared/part-store.js';
 import { isRecord, toEntry, type OutboxRecord } from './record.js';
 import { backoff, digestOf, emitAbout, listKeys, locked, pendingCount, schedule, splitHeaders, type FlushResult, type Queue } from './queue.js';
 import type { StoredEntry } from './types.js';
-import { snapshotBody } from './snapshot.js';
+import { snapshotBody, type Stringify } from './snapshot.js';
 
 export interface Drain {
 	/**
@@ -273,7 +273,7 @@ export const createDrain = (queue: Queue): Drain => {
 						const given = verdict as { json?: unknown; body?: unknown; headers?: Record<string, string> };
 						if (typeof given === 'object' && record.attempts < options.maxAttempts && current()) {
 							// A rebased write in the entry's place, replayed now (attempts go on: a resolver loop ends at maxAttempts).
-							const { body, type } = await snapshotBody(undefined, given, options.maxBodyBytes, (context.options['stringifyJson'] ?? JSON.stringify) as (value: unknown) => string);
+							const { body, type } = await snapshotBody(undefined, given, options.maxBodyBytes, context.options['stringifyJson'] as Stringify | undefined);
 							const { preconditions, ...rest } = record; // Its preconditions are the ones it gives.
 							// Its Content-Type describes what it sends: the one given, else a new body's own (or none), else the stored body's.
 							const { 'content-type': stored, ...others } = rest.headers;

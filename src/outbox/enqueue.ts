@@ -12,7 +12,7 @@ import { splitSensitive } from '../shared/sensitive.js';
 import type { Drain } from './drain.js';
 import { isRecord, makeKey, type OutboxRecord } from './record.js';
 import { behind, digestOf, emitAbout, listKeys, locked, pendingCount, schedule, splitHeaders, type Queue } from './queue.js';
-import { snapshotBody, type BodySnapshot } from './snapshot.js';
+import { snapshotBody, type BodySnapshot, type Stringify } from './snapshot.js';
 import { registerSync } from './sync.js';
 
 /**
@@ -135,7 +135,7 @@ export const createCallSide = (queue: Queue, drain: Drain) => {
 			throw new InvalidRequestError(`Invalid header: ${(error as Error).message}`, { cause: error });
 		}
 
-		const snapshot = await snapshotBody(call.input, call.options, options.maxBodyBytes, (call.options['stringifyJson'] ?? context.options['stringifyJson'] ?? JSON.stringify) as (value: unknown) => string);
+		const snapshot = await snapshotBody(call.input, call.options, options.maxBodyBytes, (call.options['stringifyJson'] ?? context.options['stringifyJson']) as Stringify | undefined);
 		// The store is listed: an entry another tab or worker has just queued in this scope holds the call (FIFO).
 		if (await pendingCount(queue) >= options.maxEntries) {
 			throw new OutboxFullError(`The outbox is full (outbox.maxEntries): not sent`);

@@ -46,9 +46,9 @@ export const parseKey = (key: string): RecordKey | undefined => {
 /** The preconditions an entry may carry (lower-case names). */
 export const preconditionNames: ReadonlySet<string> = new Set(['if-match', 'if-unmodified-since', 'if-none-match']);
 
-/** A header set as stored: an object of strings; for `preconditions`, only those names, with a value of 1 to 1,000 visible ASCII characters. */
+/** A header set as stored: an object of strings; for `preconditions`, only those names, with a value of visible ASCII characters and spaces (no control character, not empty). */
 const isHeaders = (value: unknown, preconditions?: boolean): boolean => typeof value === 'object' && value !== null
-	&& Object.entries(value).every(([name, item]) => typeof item === 'string' && (!preconditions || (preconditionNames.has(name) && /^[ -~]{1,1000}$/.test(item))));
+	&& Object.entries(value).every(([name, item]) => typeof item === 'string' && (!preconditions || (preconditionNames.has(name) && /^[ -~]+$/.test(item))));
 
 /**
  * Whether a stored value is a readable record (distrust what storage hands back): besides its

@@ -19,8 +19,8 @@ export interface OutboxEntry {
 	version: number;
 	/**
 	 * `If-Match`, `If-Unmodified-Since`, `If-None-Match` (lower-case names), sent on every replay. Read
-	 * from storage, any other name, or a value that is not 1 to 1,000 visible ASCII characters, makes
-	 * the record malformed.
+	 * from storage, any other name, or a value that is empty or not visible ASCII (a control
+	 * character), makes the record malformed.
 	 */
 	preconditions?: Record<string, string>;
 	/** A digest of the identity the entry was queued under (the client's `identity` option), if any; never the identity itself. */
