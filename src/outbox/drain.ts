@@ -101,7 +101,7 @@ export const createDrain = (queue: Queue): Drain => {
 
 				const due = new Set(forced);
 				forced.clear();
-				wake = await locked(queue, async () => pass(result, due, waitUntil)) ?? wake;
+				wake = await locked(queue, async () => pass(result, due, waitUntil));
 			} while (again && !queue.closed);
 		} catch (error) {
 			failures++;

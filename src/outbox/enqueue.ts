@@ -71,8 +71,9 @@ export const createCallSide = (queue: Queue, drain: Drain) => {
 
 		if (options.coalesce && (method === 'PUT' || method === 'DELETE')) {
 			// Never an entry in flight: while this client's drain holds the lock, none it has claimed (its
-			// pass claims an entry right after reading it, as this does); otherwise only under the lock,
-			// taken if free (no drain in any tab). In workerd, no locks: this client's claims.
+			// pass claims an entry right after reading it, as this does); otherwise only under the lock (no
+			// drain in any tab), waited for at most storageTimeoutMs, else nothing is superseded. In
+			// workerd, no locks: this client's claims.
 			const supersede = async (): Promise<void> => {
 				await listKeys(queue);
 				for (const key of queue.keys) {
@@ -89,7 +90,7 @@ export const createCallSide = (queue: Queue, drain: Drain) => {
 					}
 				}
 			};
-			await (queue.holding ? supersede() : locked(queue, supersede, true));
+			await (queue.holding ? supersede() : locked(queue, supersede, AbortSignal.timeout((context.options['storageTimeoutMs'] as number | undefined) ?? 500)).catch(() => undefined));
 		}
 
 		if (!record.preconditions && options.conditional && overwritten.test(method)) {

@@ -83,9 +83,10 @@ export interface OutboxOptions {
 	/**
 	 * Queuing a PUT or DELETE removes the pending PUT, PATCH and DELETE entries of the same URL and
 	 * identity (`outbox:superseded` for each). Never a POST, never an entry in flight: it supersedes
-	 * only while no drain runs in any tab or client of this name (under the drain's lock, taken if
-	 * free; in workerd, which has no locks, nothing this client's drain has claimed), else it keeps
-	 * them all. A superseding write without a precondition of its own inherits the oldest superseded
+	 * under the drain's lock (no drain runs in any tab or client of this name), waited for at most
+	 * `storageTimeoutMs` (else it keeps them all); while this client's own drain holds the lock, and
+	 * in workerd (no locks), only what that drain has not claimed. A superseding write without a
+	 * precondition of its own inherits the oldest superseded
 	 * entry's that has one: it was made on that version, so a change by someone else since still
 	 * meets a conflict.
 	 * @default false

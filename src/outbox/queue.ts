@@ -89,11 +89,11 @@ export const behind = async (queue: Queue, scope: string): Promise<boolean> => {
 
 /**
  * Run `task` under the outbox's lock of this client name, where Web Locks exist (not in workerd):
- * one drain at a time across the tabs, workers and clients of a process. `ifAvailable`: only when
- * nobody holds it (else `task` is not run).
+ * one drain at a time across the tabs, workers and clients of a process. `signal`: give up waiting
+ * for the lock when it aborts (the promise rejects, `task` is not run).
  */
-export const locked = async <T>({ context }: Queue, task: () => Promise<T>, ifAvailable = false): Promise<T | undefined> =>
-	webLocks()?.request(`steadfetch:${context.name}/outbox`, { ifAvailable }, async (lock) => lock ? task() : undefined) ?? task();
+export const locked = async <T>({ context }: Queue, task: () => Promise<T>, signal?: AbortSignal): Promise<T> =>
+	webLocks()?.request(`steadfetch:${context.name}/outbox`, signal ? { signal } : {}, task) ?? task();
 
 /** Pending entries, as the store lists them now. */
 export const pendingCount = async (queue: Queue): Promise<number> => {
