@@ -1,13 +1,12 @@
 import type { WaitUntil } from '../core/options.js';
-import { isOffline, parseRetryAfter } from '../core/runtime.js';
+import { isOffline } from '../core/runtime.js';
 import { classify, classifyStatus } from '../errors/classify.js';
 import { isSteadfetchError, type SteadfetchErrorCode } from '../errors/SteadfetchError.js';
-import { identityDigest } from '../shared/digest.js';
-import { webLocks } from '../shared/lock.js';
 import { requestScoped, storageError } from '../shared/part-store.js';
 import { isRecord, toEntry, type OutboxRecord } from './record.js';
-import { backoff, emitAbout, listKeys, pendingCount, splitHeaders, type FlushResult, type Queue } from './queue.js';
-import { snapshotBody } from './snapshot.js';
+import { backoff, digestOf, emitAbout, listKeys, locked, pendingCount, schedule, splitHeaders, type FlushResult, type Queue } from './queue.js';
+import type { StoredEntry } from './types.js';
+import { snapshotBody, type Stringify } from './snapshot.js';
 
 export interface Drain {
 	/**
@@ -24,17 +23,25 @@ export interface Drain {
 	close(): void;
 }
 
-/** In Workers, a drain whose request stopped giving signs of life this long ago is taken over, in ms. */
-const staleMs = 60_000;
+/**
+ * In Workers, a drain's request beats every second while it lives (its timers end with it): a drain
+ * silent this long (ms) died with its request, and the next drain takes over.
+ */
+const staleMs = 5_000;
 const maxTimeout = 2_147_483_647;
 
 /**
  * Replays the outbox: one drain at a time per client, and per client name across the tabs, workers
  * and clients of a process where Web Locks exist (in workerd, whose isolate has no locks, the
- * client's own: a drain of another request is never awaited, and one silent for `staleMs` is taken
- * over). FIFO per scope with head-of-line blocking: one pass in key order, a blocked scope skipped
- * for the rest of it. An entry is removed only after its successful response, so a drain cut short
- * (a closed tab) resends it, with the same Idempotency-Key, on the next drain.
+ * client's own: a drain of another request is never awaited, and one whose request ended — its
+ * heartbeat stopped for `staleMs` — is taken over, its claims dropped). FIFO per scope with
+ * head-of-line blocking: one pass in key order, a blocked scope skipped for the rest of it. An entry
+ * is removed only after its successful response, so a drain cut short (a closed tab) resends it,
+ * with the same Idempotency-Key, on the next drain.
+ *
+ * Entries it leaves alone: another identity's (untouched, whatever their age), a newer version's
+ * (until retention ends), one claimed in this client (another request's drain in workerd: it
+ * blocks its scope).
  *
  * A replay's outcome is `classify()`'s, with these deliberate differences for a write already
  * queued: 409 and 425 stay retriable (an idempotency key may still be in progress), 401 and 403
@@ -45,12 +52,11 @@ const maxTimeout = 2_147_483_647;
 export const createDrain = (queue: Queue): Drain => {
 	const { context, options, store, paused } = queue;
 	const { clock } = context;
-	const lockName = `steadfetch:${context.name}/outbox`;
 	/** Scopes made due now by a trigger (`''`: every scope), for the next pass. */
 	const forced = new Set<string>();
 	let again = false;
 	let runs = 0;
-	/** When the running drain last showed life (Workers take a silent one over, see `staleMs`). */
+	/** When the running drain's request last showed life, in real time (Workers take a silent one over, see `staleMs`). */
 	let beat = 0;
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	let timerAt = Infinity;
@@ -60,9 +66,6 @@ export const createDrain = (queue: Queue): Drain => {
 	context.on('storage:error', ({ part }) => {
 		failures += part === 'outbox' ? 1 : 0;
 	});
-
-	/** Run `task` as the only drainer of this client name: under a Web Lock where there is one (not in workerd). */
-	const locked = async <T>(task: () => Promise<T>): Promise<T> => webLocks()?.request(lockName, {}, task) ?? task();
 
 	const arm = (at: number): void => {
 		const now = clock.now();
@@ -84,6 +87,10 @@ export const createDrain = (queue: Queue): Drain => {
 		const result: FlushResult = { sent: 0, failed: 0, dead: 0, remaining: 0 };
 		const failed = failures;
 		let wake = Infinity;
+		// In Workers the drain's request beats while it lives: one that ended stops, and is taken over.
+		const pulse = requestScoped() ? setInterval(() => {
+			beat = Date.now();
+		}, 1000) : undefined;
 		await 0; // Let the trigger record this run before it can end.
 		try {
 			do {
@@ -94,13 +101,14 @@ export const createDrain = (queue: Queue): Drain => {
 
 				const due = new Set(forced);
 				forced.clear();
-				wake = await locked(async () => pass(result, due, waitUntil));
+				wake = await locked(queue, async () => pass(result, due, waitUntil));
 			} while (again && !queue.closed);
 		} catch (error) {
 			failures++;
 			storageError(context, 'outbox', 'drain', error);
 		}
 
+		clearInterval(pulse);
 		if (runs === me) {
 			queue.running = undefined;
 		}
@@ -119,10 +127,9 @@ export const createDrain = (queue: Queue): Drain => {
 	 */
 	const pass = async (result: FlushResult, due: ReadonlySet<string>, waitUntil: WaitUntil | undefined): Promise<number> => {
 		const epoch = queue.epoch;
+		queue.holding = true; // Under the lock, until it returns.
 		/** False once `clear()` or `close()` began: nothing more is sent or written back. */
 		const current = (): boolean => epoch === queue.epoch && !queue.closed;
-		const who = context.identity();
-		const identity = who && await identityDigest(context.name, who);
 		const controller = new AbortController(); // Per pass, in the request that runs it: `close()` aborts its replays.
 		abort = controller;
 		const blocked = new Set(paused);
@@ -142,10 +149,13 @@ export const createDrain = (queue: Queue): Drain => {
 			}
 		};
 
-		const keys = (await listKeys(queue)).filter((key) => !key.dead);
+		await listKeys(queue);
+		const { keys } = queue;
 		for (let index = 0; index < keys.length && current(); index++) {
 			const { key, id, scope } = keys[index]!;
 			const failed = failures;
+			// The identity now, for each entry: a user who logs out during a pass never sends another's write.
+			const identity = await digestOf(queue, context.identity());
 			const raw = blocked.has(scope) ? null : await store.get(key);
 			const now = clock.now();
 			if (raw === undefined && failures !== failed) {
@@ -155,146 +165,160 @@ export const createDrain = (queue: Queue): Drain => {
 				await bury({ v: 1, id, method: '', url: '', headers: {}, idempotencyKey: id, createdAt: now, attempts: 0, nextAttemptAt: now, scope, lastError: { code: 'INVALID_REQUEST', message: 'Unreadable' }, raw }, key, 'rejected');
 			}
 
-			// Gone meanwhile, unreadable, another identity's write or a newer app version's: passed over, untouched.
-			if (!isRecord(raw) || raw.identity !== identity || (raw.version ?? 1) > options.version) {
+			// Gone meanwhile, unreadable, or another identity's write: passed over, untouched.
+			if (!isRecord(raw) || raw.identity !== identity) {
 				continue;
 			}
 
-			let record = raw;
-			if (now - (record.retainFrom ?? record.createdAt) > options.retentionMs) {
-				await bury(record, key, 'expired');
+			if (queue.inFlight.has(id)) {
+				block(scope); // Claimed in this client (workerd: another request's drain replays it).
 				continue;
 			}
 
-			if (record.nextAttemptAt > now && (record.held || !(due.has('') || due.has(scope)))) {
-				block(scope, record.nextAttemptAt);
-				continue;
-			}
+			queue.inFlight.add(id);
+			let response: Response | undefined;
+			try {
+				let record = raw;
+				const start = record.retainFrom ?? record.createdAt;
+				const version = record.version ?? 1;
+				// Whatever its version; a start in the future counts too (no time read from storage goes beyond retention).
+				if (Math.abs(now - start) > options.retentionMs) {
+					await bury(record, key, 'expired');
+					continue;
+				}
 
-			if ((record.version ?? 1) < options.version && options.migrate) {
+				// A newer app version's write: left alone, pending.
+				if (version > options.version) {
+					continue;
+				}
+
+				if (record.nextAttemptAt > now && (record.held || !(due.has('') || due.has(scope)))) {
+					block(scope, Math.min(record.nextAttemptAt, start + options.retentionMs));
+					continue;
+				}
+
+				if (version < options.version && options.migrate) {
+					try {
+						const next = await options.migrate({ ...toEntry(record), body: record.body! }, version);
+						if (next === null) {
+							await store.delete(key);
+							emitAbout(queue, 'outbox:discarded', record);
+							continue;
+						}
+
+						// `undefined` (a forgotten return) or anything but an entry: the app's error, the write is kept.
+						const { url, headers, body, preconditions } = Object(next) as StoredEntry;
+						const migrated = { ...record, url, headers, body, preconditions, version: options.version };
+						if (!isRecord(migrated)) {
+							throw new TypeError('migrate() returned no entry');
+						}
+
+						record = migrated;
+						await store.set(key, record);
+					} catch (error) {
+						record.lastError = { code: 'INVALID_REQUEST', message: String(error) };
+						await bury(record, key, 'migrate');
+						continue;
+					}
+				}
+
+				let error: unknown;
 				try {
-					const next = await options.migrate({ ...toEntry(record), body: record.body! }, record.version ?? 1);
-					if (!next) {
+					response = await context.send(record.url, {
+						method: record.method, headers: { ...record.headers, ...record.preconditions }, body: record.body,
+						idempotencyKey: record.idempotencyKey, retry: 0, throwHttpErrors: false, prefix: '', searchParams: undefined,
+						signal: controller.signal, waitUntil,
+					}, true);
+				} catch (error_) {
+					error = error_;
+				}
+
+				const status = response?.status;
+				const failure = response ? classifyStatus(status!) : classify(error);
+				if (!failure) {
+					await store.delete(key);
+					result.sent++;
+					emitAbout(queue, 'outbox:sent', record, { status: status! });
+					continue;
+				}
+
+				if (!isSteadfetchError(error)) {
+					record.attempts++; // It reached the network: our own refusals (open breaker, rate limit…) made no I/O.
+				}
+
+				record.lastError = { code: failure.code, message: response ? `${status} ${response.statusText}`.trim() : String(error), ...status && { status } };
+				if (status === 412 || (status === 409 && record.preconditions)) {
+					emitAbout(queue, 'outbox:conflict', record, { status });
+					let verdict: unknown = 'dead';
+					let timeout: ReturnType<typeof setTimeout> | undefined;
+					try {
+						verdict = await Promise.race([
+							options.onConflict?.({ entry: toEntry(record), response: response! }),
+							new Promise((resolve) => {
+								timeout = setTimeout(resolve, 10_000);
+							}),
+						]);
+					} catch {
+						// A resolver that throws counts as 'dead'.
+					}
+
+					clearTimeout(timeout);
+					if (verdict === 'discard' && current()) {
 						await store.delete(key);
 						emitAbout(queue, 'outbox:discarded', record);
 						continue;
 					}
 
-					const { url, headers, body, preconditions } = next;
-					const migrated = { ...record, url, headers, body, preconditions, version: options.version };
-					if (!isRecord(migrated)) {
-						throw new TypeError('migrate() returned no entry');
+					try {
+						const given = verdict as { json?: unknown; body?: unknown; headers?: Record<string, string> };
+						if (typeof given === 'object' && record.attempts < options.maxAttempts && current()) {
+							// A rebased write in the entry's place, replayed now (attempts go on: a resolver loop ends at maxAttempts).
+							const { body, type } = await snapshotBody(undefined, given, options.maxBodyBytes, context.options['stringifyJson'] as Stringify | undefined);
+							const { preconditions, ...rest } = record; // Its preconditions are the ones it gives.
+							// Its Content-Type describes what it sends: the one given, else a new body's own (or none), else the stored body's.
+							const { 'content-type': stored, ...others } = rest.headers;
+							await store.set(key, { ...rest, ...splitHeaders(queue, new Headers(given.headers ?? others), body ? type : stored), ...body && { body }, idempotencyKey: crypto.randomUUID(), nextAttemptAt: now });
+							result.failed++;
+							index--;
+							continue;
+						}
+					} catch {
+						// Headers fetch refuses or a body over maxBodyBytes: the conflict stays a dead letter.
 					}
 
-					record = migrated;
-					await store.set(key, record);
-				} catch (error) {
-					record.lastError = { code: classify(error).code, message: String(error) };
-					await bury(record, key, 'migrate');
-					continue;
-				}
-			}
-
-			beat = now;
-			queue.inFlight.add(id);
-			let response: Response | undefined;
-			let error: unknown;
-			try {
-				response = await context.send(record.url, {
-					method: record.method, headers: { ...record.headers, ...record.preconditions }, body: record.body,
-					idempotencyKey: record.idempotencyKey, retry: 0, throwHttpErrors: false, prefix: '', searchParams: undefined,
-					signal: controller.signal, waitUntil,
-				}, true);
-			} catch (error_) {
-				error = error_;
-			}
-
-			queue.inFlight.delete(id);
-			const status = response?.status;
-			const failure = response ? classifyStatus(status!) : classify(error);
-			if (!failure) {
-				void response!.body?.cancel().catch(() => undefined);
-				await store.delete(key);
-				result.sent++;
-				emitAbout(queue, 'outbox:sent', record, { status: status! });
-				continue;
-			}
-
-			if (!isSteadfetchError(error)) {
-				record.attempts++; // It reached the network: our own refusals (open breaker, rate limit…) made no I/O.
-			}
-
-			record.lastError = { code: failure.code, message: response ? `${status} ${response.statusText}`.trim() : String(error), ...status && { status } };
-			if (status === 412 || (status === 409 && record.preconditions)) {
-				emitAbout(queue, 'outbox:conflict', record, { status });
-				let verdict: unknown = 'dead';
-				let timeout: ReturnType<typeof setTimeout> | undefined;
-				try {
-					verdict = await Promise.race([
-						options.onConflict?.({ entry: toEntry(record), response: response! }),
-						new Promise((resolve) => {
-							timeout = setTimeout(resolve, 10_000);
-						}),
-					]);
-				} catch {
-					// A resolver that throws counts as 'dead'.
-				}
-
-				clearTimeout(timeout);
-				void response!.body?.cancel().catch(() => undefined);
-				if (verdict === 'discard' && current()) {
-					await store.delete(key);
+					record.lastError = { code: 'CONFLICT', status, message: `${status} conflict` };
+					await bury(record, key, 'conflict');
 					continue;
 				}
 
-				try {
-					const given = verdict as { json?: unknown; body?: unknown; headers?: Record<string, string> };
-					if (typeof given === 'object' && record.attempts < options.maxAttempts && current()) {
-						// A rebased write in the entry's place, replayed now (attempts go on: a resolver loop ends at maxAttempts).
-						const { body, type } = await snapshotBody(undefined, given, options.maxBodyBytes, (context.options['stringifyJson'] ?? JSON.stringify) as (value: unknown) => string);
-						const { preconditions, ...rest } = record; // Its preconditions are the ones it gives.
-						await store.set(key, { ...rest, ...given.headers && splitHeaders(queue, new Headers(given.headers), type), ...body && { body }, idempotencyKey: crypto.randomUUID(), nextAttemptAt: now });
-						result.failed++;
-						index--;
-						continue;
-					}
-				} catch {
-					// Headers fetch refuses or a body over maxBodyBytes: the conflict stays a dead letter.
+				const pause = status === 401 || status === 403 || (!response && !failure.transient && failure.code !== 'INVALID_REQUEST');
+				const retriable = failure.transient || status === 409 || status === 425;
+				if (!pause && (!retriable || record.attempts >= options.maxAttempts)) {
+					await bury(record, key, retriable ? 'max-attempts' : 'rejected');
+					continue;
 				}
 
-				record.lastError = { code: 'CONFLICT', status, message: `${status} conflict` };
-				await bury(record, key, 'conflict');
-				continue;
-			}
+				if (!current()) {
+					break;
+				}
 
-			void response?.body?.cancel().catch(() => undefined);
-			const pause = status === 401 || status === 403 || (!response && !failure.transient && failure.code !== 'INVALID_REQUEST');
-			const retriable = failure.transient || status === 409 || status === 425;
-			if (!pause && (!retriable || record.attempts >= options.maxAttempts)) {
-				await bury(record, key, retriable ? 'max-attempts' : 'rejected');
-				continue;
-			}
+				if (pause) {
+					paused.add(scope);
+				} else {
+					schedule(queue, record, now, response, error);
+				}
 
-			if (!current()) {
-				break;
+				await store.set(key, record);
+				result.failed++;
+				emitAbout(queue, 'outbox:retry', record, { nextAttemptAt: record.nextAttemptAt, code: failure.code });
+				block(scope, pause ? Infinity : record.nextAttemptAt);
+			} finally {
+				queue.inFlight.delete(id);
+				void response?.body?.cancel().catch(() => undefined); // Once read (by `onConflict`) or not needed.
 			}
-
-			if (pause) {
-				paused.add(scope);
-			} else {
-				const retryAfter = parseRetryAfter(response?.headers.get('retry-after'), now);
-				const wait = retryAfter ?? (error as { retryAfterMs?: number } | undefined)?.retryAfterMs ?? backoff(queue, record.attempts);
-				// A wait from outside (Retry-After, the breaker's) never outlives the entry's retention.
-				record.nextAttemptAt = Math.min(now + (Number.isFinite(wait) ? Math.max(0, wait) : options.retentionMs), Math.max(now, (record.retainFrom ?? record.createdAt) + options.retentionMs));
-				record.held = retryAfter !== undefined;
-			}
-
-			await store.set(key, record);
-			result.failed++;
-			emitAbout(queue, 'outbox:retry', record, { nextAttemptAt: record.nextAttemptAt, code: failure.code });
-			block(scope, pause ? Infinity : record.nextAttemptAt);
 		}
 
+		queue.holding = false;
 		return wake;
 	};
 
@@ -313,12 +337,17 @@ export const createDrain = (queue: Queue): Drain => {
 			return undefined;
 		}
 
-		if (queue.running && !(requestScoped() && clock.now() - beat > staleMs)) {
+		// Under way (in Workers: its request still lives): it runs once more.
+		if (queue.running && !(requestScoped() && Date.now() - beat > staleMs)) {
 			again = true;
 			return requestScoped() ? undefined : queue.running;
 		}
 
-		beat = clock.now();
+		if (queue.running) {
+			queue.inFlight.clear(); // A takeover (workerd): the claims of the drain that died with its request go with it.
+		}
+
+		beat = Date.now();
 		queue.running = run(waitUntil);
 		return queue.running;
 	}) as Drain;
@@ -331,8 +360,8 @@ export const createDrain = (queue: Queue): Drain => {
 			abort?.abort(new DOMException('The outbox was cleared', 'AbortError'));
 		}
 
-		const identity = who === undefined ? undefined : await identityDigest(context.name, who);
-		await locked(async () => {
+		const identity = await digestOf(queue, who);
+		await locked(queue, async () => {
 			for (const { key } of await listKeys(queue)) {
 				if (who === undefined || (await store.get<OutboxRecord>(key))?.identity === identity) {
 					await store.delete(key);

@@ -1,19 +1,18 @@
 import type { PolicyCall, RunOptions } from '../core/policy.js';
-import { isOffline, parseRetryAfter } from '../core/runtime.js';
+import { isOffline } from '../core/runtime.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { classify } from '../errors/classify.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { OutboxFullError } from '../errors/OutboxFullError.js';
 import { OutboxQueuedError } from '../errors/OutboxQueuedError.js';
 import { isSteadfetchError, SteadfetchError } from '../errors/SteadfetchError.js';
-import { identityDigest } from '../shared/digest.js';
 import { background } from '../shared/part-store.js';
 import { sensitiveOf } from '../shared/sensitive-of.js';
 import { splitSensitive } from '../shared/sensitive.js';
 import type { Drain } from './drain.js';
 import { isRecord, makeKey, type OutboxRecord } from './record.js';
-import { backoff, emitAbout, listKeys, splitHeaders, type Queue } from './queue.js';
-import { snapshotBody, type BodySnapshot } from './snapshot.js';
+import { behind, digestOf, emitAbout, listKeys, locked, pendingCount, schedule, splitHeaders, type Queue } from './queue.js';
+import { snapshotBody, type BodySnapshot, type Stringify } from './snapshot.js';
 import { registerSync } from './sync.js';
 
 /**
@@ -32,7 +31,8 @@ const overwritten = /^(PUT|PATCH|DELETE)$/;
 /**
  * The call side of the outbox: `wrap` snapshots and checks an eligible call before any I/O, fixes its
  * Idempotency-Key, and stores it when it cannot be delivered; `layer` holds an eligible attempt that
- * must not go out (offline: `OFFLINE`; entries of its scope waiting: `BEHIND`, FIFO) and makes a good
+ * must not go out (offline: `OFFLINE`; entries of its scope this client would replay now waiting:
+ * `BEHIND`, FIFO) and makes a good
  * answer of a scope with pending entries a drain trigger. Both ask the queue, which owns the state.
  */
 export const createCallSide = (queue: Queue, drain: Drain) => {
@@ -50,7 +50,7 @@ export const createCallSide = (queue: Queue, drain: Drain) => {
 		const scope = context.scopeOf(url);
 		const id = crypto.randomUUID();
 		const { code } = holds.has(error as object) ? error as SteadfetchError : classify(error);
-		const identity = call.identity === undefined ? undefined : await identityDigest(context.name, call.identity);
+		const identity = await digestOf(queue, call.identity);
 		const record: OutboxRecord = {
 			v: 1, id, method, url, ...splitHeaders(queue, request.headers, snapshot.type), idempotencyKey, createdAt: now,
 			attempts: isSteadfetchError(error) ? 0 : 1, nextAttemptAt: now, scope, version: options.version,
@@ -66,11 +66,31 @@ export const createCallSide = (queue: Queue, drain: Drain) => {
 		if (!holds.has(error as object)) {
 			const status = (error as { response?: Response }).response?.status;
 			record.lastError = { code, message: String(error), ...status && { status } };
-			const retryAfter = parseRetryAfter((error as { response?: Response }).response?.headers.get('retry-after'), now);
-			const wait = retryAfter ?? (error as { retryAfterMs?: number }).retryAfterMs ?? backoff(queue, 1);
-			// A wait from outside (the server's Retry-After, the breaker's) never outlives the entry's retention.
-			record.nextAttemptAt += Number.isFinite(wait) ? Math.min(Math.max(0, wait), options.retentionMs) : options.retentionMs;
-			record.held = retryAfter !== undefined;
+			schedule(queue, record, now, (error as { response?: Response }).response, error);
+		}
+
+		if (options.coalesce && (method === 'PUT' || method === 'DELETE')) {
+			// Never an entry in flight: while this client's drain holds the lock, none it has claimed (its
+			// pass claims an entry right after reading it, as this does); otherwise only under the lock (no
+			// drain in any tab), waited for at most storageTimeoutMs, else nothing is superseded. In
+			// workerd, no locks: this client's claims.
+			const supersede = async (): Promise<void> => {
+				await listKeys(queue);
+				for (const key of queue.keys) {
+					const old = key.scope === scope ? await store.get(key.key) : undefined;
+					if (isRecord(old) && old.url === url && old.identity === identity && overwritten.test(old.method) && !queue.inFlight.has(key.id)) {
+						queue.inFlight.add(key.id); // Claimed: never replayed by this client (checked with no await since the read).
+						// Without a precondition of its own, the write was made on the version the oldest one with a precondition names.
+						if (old.preconditions) {
+							record.preconditions ??= old.preconditions;
+						}
+
+						await store.delete(key.key);
+						emitAbout(queue, 'outbox:superseded', old);
+					}
+				}
+			};
+			await (queue.holding ? supersede() : locked(queue, supersede, AbortSignal.timeout((context.options['storageTimeoutMs'] as number | undefined) ?? 500)).catch(() => undefined));
 		}
 
 		if (!record.preconditions && options.conditional && overwritten.test(method)) {
@@ -83,18 +103,9 @@ export const createCallSide = (queue: Queue, drain: Drain) => {
 			}
 		}
 
-		if (options.coalesce && (method === 'PUT' || method === 'DELETE')) {
-			for (const key of await listKeys(queue)) {
-				const old = !key.dead && key.scope === scope && !queue.inFlight.has(key.id) ? await store.get(key.key) : undefined;
-				if (isRecord(old) && old.url === url && old.identity === identity && overwritten.test(old.method)) {
-					await store.delete(key.key);
-					emitAbout(queue, 'outbox:superseded', old);
-				}
-			}
-		}
-
-		await store.set(makeKey('p', now, sequence++, id, scope), record);
-		queue.scopes.add(scope);
+		const key = makeKey('p', now, sequence++, id, scope);
+		await store.set(key, record);
+		await listKeys(queue);
 		emitAbout(queue, 'outbox:queued', record, { code });
 		registerSync(context.name);
 		if (record.nextAttemptAt > now) {
@@ -105,9 +116,7 @@ export const createCallSide = (queue: Queue, drain: Drain) => {
 		}
 
 		if (options.queuedResponse === 'accepted') {
-			return new Response(JSON.stringify({ queued: true, entryId: id }), {
-				status: 202, statusText: 'Accepted', headers: { 'content-type': 'application/json', 'steadfetch-outbox-entry': id },
-			});
+			return Response.json({ queued: true, entryId: id }, { status: 202, statusText: 'Accepted', headers: { 'steadfetch-outbox-entry': id } });
 		}
 
 		throw new OutboxQueuedError(id, { cause: error });
@@ -127,9 +136,9 @@ export const createCallSide = (queue: Queue, drain: Drain) => {
 			throw new InvalidRequestError(`Invalid header: ${(error as Error).message}`, { cause: error });
 		}
 
-		const snapshot = await snapshotBody(call.input, call.options, options.maxBodyBytes, (call.options['stringifyJson'] ?? context.options['stringifyJson'] ?? JSON.stringify) as (value: unknown) => string);
+		const snapshot = await snapshotBody(call.input, call.options, options.maxBodyBytes, (call.options['stringifyJson'] ?? context.options['stringifyJson']) as Stringify | undefined);
 		// The store is listed: an entry another tab or worker has just queued in this scope holds the call (FIFO).
-		if ((await listKeys(queue)).filter((entry) => !entry.dead).length >= options.maxEntries) {
+		if (await pendingCount(queue) >= options.maxEntries) {
 			throw new OutboxFullError(`The outbox is full (outbox.maxEntries): not sent`);
 		}
 
@@ -155,7 +164,7 @@ export const createCallSide = (queue: Queue, drain: Drain) => {
 		const call = init?.steadfetch;
 		const scope = context.scopeOf(request.url);
 		const offline = isOffline();
-		if (call && appliesTo(call) && (offline || (call.attempts === 1 && queue.scopes.has(scope))) && !secret(request.url)) {
+		if (call && appliesTo(call) && (offline || (call.attempts === 1 && await behind(queue, scope))) && !secret(request.url)) {
 			// Held before any I/O; the breaker, below this layer, never sees the attempt.
 			const reason = offline ? 'OFFLINE' : 'BEHIND';
 			const hold = new SteadfetchError(reason, reason, false);
@@ -164,7 +173,8 @@ export const createCallSide = (queue: Queue, drain: Drain) => {
 		}
 
 		const response = await next(request, init);
-		if (response.ok && queue.scopes.has(scope) && !queue.running) {
+		// A good answer to one of the app's calls (not a replay) drains its scope; a drain under way runs once more.
+		if (response.ok && !call?.replay && await behind(queue, scope)) {
 			background(context, 'outbox', call?.waitUntil, async () => drain(scope, call?.waitUntil));
 		}
 
@@ -172,7 +182,7 @@ export const createCallSide = (queue: Queue, drain: Drain) => {
 	};
 
 	// Nothing pending and online, the common case: ky's attempt as is, no promise of ours.
-	const layer: Layer = (next) => (request, init) => queue.scopes.size > 0 || isOffline() ? held(next, request, init) : next(request, init);
+	const layer: Layer = (next) => (request, init) => queue.keys.length > 0 || isOffline() ? held(next, request, init) : next(request, init);
 
 	return { appliesTo, wrap, layer };
 };

@@ -20,7 +20,10 @@ export interface OutboxOptions {
 	 */
 	maxBodyBytes?: number;
 	/**
-	 * How long an entry may wait for delivery, in ms; after that it becomes a dead letter (`expired`).
+	 * How long an entry may wait for delivery, in ms; after that it becomes a dead letter (`expired`),
+	 * whatever its `version`. Counted from its creation (or `retry(id)`) in either direction: a
+	 * stored time further in the future counts as expired too. Another identity's entries are left
+	 * untouched (API.md "Identity").
 	 * @default 604_800_000 (7 days)
 	 */
 	retentionMs?: number;
@@ -56,35 +59,53 @@ export interface OutboxOptions {
 	/**
 	 * Capture a validator for PUT, PATCH and DELETE: queued while the stale cache holds a copy of the
 	 * same URL for the same identity, the write is replayed with `If-Match: <its strong ETag>` (else
-	 * `If-Unmodified-Since: <its Last-Modified>`), unless it carries a precondition of its own.
+	 * `If-Unmodified-Since: <its Last-Modified>`), unless it carries a precondition of its own. The
+	 * copy is the stale cache's, and a successful write drops it (RFC 9111 §4.4): after GET, PUT
+	 * (delivered), PUT (queued offline), the second PUT captures nothing unless the app read the
+	 * resource again. To keep every write conditional, send `If-Match` yourself (the `ETag` of your
+	 * last read or of the last write's response), or read the resource again after a write.
 	 * @default false
 	 */
 	conditional?: boolean;
 	/**
 	 * Called when a replay meets a conflict (412, or 409 when the entry has a precondition), with the
-	 * entry and the response (its body readable). Resolves to `'discard'`, `'dead'`, or a rebased
+	 * entry and the response (its body readable). Resolves to `'discard'` (removed:
+	 * `outbox:discarded`), `'dead'`, or a rebased
 	 * write `{ json?, body?, headers? }` queued in the entry's place (same method, URL and attempts, a
-	 * new Idempotency-Key; `headers` replace the stored ones and give its preconditions). Throwing, or
-	 * taking longer than 10 000 ms, counts as `'dead'`. Without it: a dead letter (`conflict`).
+	 * new Idempotency-Key; `headers` replace the stored ones and give its preconditions, so return
+	 * `If-Match: <the response's ETag>` to keep it conditional). Its Content-Type describes what it
+	 * sends: the one `headers` give, else a new body's own (`json`: `application/json`; bytes: none),
+	 * else, without a new body, the stored one. Throwing, or taking longer than 10 000 ms, counts as
+	 * `'dead'`. Without it: a dead letter (`conflict`).
 	 * @default undefined (a conflict makes a dead letter)
 	 */
 	onConflict?: (conflict: { entry: OutboxEntry; response: Response }) => ConflictResolution | Promise<ConflictResolution>;
 	/**
 	 * Queuing a PUT or DELETE removes the pending PUT, PATCH and DELETE entries of the same URL and
-	 * identity that no replay of this client has under way (`outbox:superseded` for each). Never a POST.
+	 * identity (`outbox:superseded` for each). Never a POST, never an entry in flight: it supersedes
+	 * under the drain's lock (no drain runs in any tab or client of this name), waited for at most
+	 * `storageTimeoutMs` (else it keeps them all); while this client's own drain holds the lock, and
+	 * in workerd (no locks), only what that drain has not claimed. A superseding write without a
+	 * precondition of its own inherits the oldest superseded
+	 * entry's that has one: it was made on that version, so a change by someone else since still
+	 * meets a conflict.
 	 * @default false
 	 */
 	coalesce?: boolean;
 	/**
 	 * The version of the app's writes, recorded in each entry; `migrate` brings older entries up to it.
-	 * Entries of a newer version (a tab not yet updated) are left alone.
+	 * Entries of a newer version (a tab not yet updated) are left alone until `retentionMs`, and hold
+	 * none of this client's writes. A stored version that is not a positive integer makes the record
+	 * malformed: `storage:error` and a dead letter (`rejected`) that keeps it.
 	 * @default 1
 	 */
 	version?: number;
 	/**
 	 * Runs once before the next replay of an entry of an older `version`: the entry it returns
-	 * (`url`, `headers`, `body` may change) replaces it; `null` drops it (`outbox:discarded`); a throw
-	 * makes it a dead letter (`migrate`). Needs `version` above 1.
+	 * (`url`, `headers`, `body`, `preconditions` may change) replaces it; `null` drops it
+	 * (`outbox:discarded`). A throw, `undefined` (a forgotten `return`) or an invalid entry is the
+	 * app's error, never a reason to lose the write: a dead letter (`migrate`) whose `lastError.code`
+	 * is `INVALID_REQUEST`, with the error's message. Needs `version` above 1.
 	 * @default undefined (entries of older versions replay unchanged)
 	 */
 	migrate?: (entry: StoredEntry, fromVersion: number) => StoredEntry | null | Promise<StoredEntry | null>;

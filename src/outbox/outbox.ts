@@ -1,7 +1,7 @@
 import type { OutboxParts } from '../core/client-types.js';
 import type { PolicyContext } from '../core/policy.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
-import { background, partStore, requestScoped } from '../shared/part-store.js';
+import { partStore, requestScoped } from '../shared/part-store.js';
 import { autoStore } from '../stores/auto.js';
 import { createDrain } from './drain.js';
 import { createCallSide } from './enqueue.js';
@@ -20,8 +20,7 @@ import type { Outbox, OutboxEntry } from './types.js';
  */
 export function createOutbox(context: PolicyContext, options: ResolvedOutboxOptions): OutboxParts {
 	const queue: Queue = {
-		context, options, store: partStore(context, 'outbox', autoStore), scopes: new Set(), paused: new Set(), inFlight: new Set(),
-		running: undefined, epoch: 0, started: false, closed: false,
+		context, options, store: partStore(context, 'outbox', autoStore), keys: [], known: new Map(), paused: new Set(), inFlight: new Set(), epoch: 0,
 	};
 	const { store, paused } = queue;
 	const drain = createDrain(queue);
@@ -56,8 +55,9 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 			Object.assign(record, { attempts: 0, nextAttemptAt: now, retainFrom: now });
 			await store.set(`p${key.slice(1)}`, record);
 			await store.delete(key);
-			queue.scopes.add(record.scope);
-			background(context, 'outbox', undefined, async () => drain(record.scope));
+			await listKeys(queue);
+			// Not in Workers, where work no waitUntil holds dies with the request: the next call or flush() replays it.
+			requestScoped() || void drain(record.scope);
 		},
 		async discard(id) {
 			for (const { key } of (await listKeys(queue)).filter((each) => each.id === id)) {
@@ -74,10 +74,14 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 		}
 	};
 
-	/** End every scope's 401/403 pause and drain, without making entries due before their time. */
+	/**
+	 * End every scope's 401/403 pause and drain, without making entries due before their time. In
+	 * Workers an event's listener has no waitUntil to hold a drain: the next call of the scope that
+	 * is answered well drains it, in its own request (the layer's trigger).
+	 */
 	const resume = (): void => {
 		paused.clear();
-		void drain();
+		requestScoped() || void drain();
 	};
 
 	const { appliesTo, wrap, layer } = createCallSide(queue, drain);
@@ -92,7 +96,7 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 			listen(globalThis as unknown as EventTarget, 'online', () => void drain(true));
 			listen(document_, 'visibilitychange', () => document_?.visibilityState === 'visible' && resume());
 			cleanups.push(
-				context.on('breaker:closed', ({ scope }) => void drain(scope)),
+				context.on('breaker:closed', ({ scope }) => requestScoped() || void drain(scope)),
 				// A new token (here or in another tab) ends the 401/403 pause.
 				context.on('auth:refresh', ({ ok }) => ok && resume()),
 			);

@@ -1,9 +1,12 @@
 import type { EventFields, PolicyContext } from '../core/policy.js';
 import type { OutboxEventType } from '../core/event-types.js';
+import { parseRetryAfter } from '../core/runtime.js';
 import type { PartStore } from '../shared/part-store.js';
+import { identityDigest } from '../shared/digest.js';
+import { webLocks } from '../shared/lock.js';
 import { sensitiveOf } from '../shared/sensitive-of.js';
 import type { ResolvedOutboxOptions } from './options.js';
-import { parseKey, type OutboxRecord, type RecordKey } from './record.js';
+import { isRecord, parseKey, preconditionNames, type OutboxRecord, type RecordKey } from './record.js';
 
 export interface FlushResult {
 	sent: number;
@@ -21,38 +24,88 @@ export interface Queue {
 	readonly options: ResolvedOutboxOptions;
 	/** `<name>/outbox` through `partStore`: bounded, never rejecting, unconfirmed writes kept in memory. */
 	readonly store: PartStore;
-	/** Scopes with pending entries, as the last listing in this client found them (and queued since). */
-	scopes: Set<string>;
+	/** The pending keys, as the last listing in this client found them. */
+	keys: RecordKey[];
+	/**
+	 * Whose lane each pending entry this client has read holds, by key id: its identity digest, or
+	 * `null` when this client leaves it alone whoever calls (a newer version's, unreadable).
+	 */
+	readonly known: Map<string, string | undefined | null>;
 	/** Scopes paused by a 401/403 until a trigger that ends the pause. */
 	readonly paused: Set<string>;
-	/** Ids this client is replaying now: never superseded. */
+	/**
+	 * Ids this client claimed: being replayed by its drain (never superseded), or superseded by it
+	 * (never replayed). Checked and set with no await between the read of a record and the claim.
+	 */
 	readonly inFlight: Set<string>;
+	/** Whether this client's drain holds the lock now (a pass runs): its claims tell what is in flight. */
+	holding?: boolean;
 	/** The drain under way in this client, if any. */
-	running: Promise<FlushResult> | undefined;
+	running?: Promise<FlushResult> | undefined;
 	/** Bumped by `clear()`: a pass of an older epoch writes nothing back. */
 	epoch: number;
 	/** Whether a drain has been started (the client's start, or its first eligible call where no timer may be set). */
-	started: boolean;
-	closed: boolean;
+	started?: boolean;
+	closed?: boolean;
 }
 
-/** The outbox's keys in the store (another part's are skipped), oldest first; notes the scopes with pending entries. */
+/** The outbox's keys in the store (another part's are skipped), oldest first; notes the pending ones (`Queue.keys`). */
 export const listKeys = async (queue: Queue): Promise<RecordKey[]> => {
 	const keys = (await queue.store.keys()).sort().flatMap((key) => parseKey(key) ?? []);
-	queue.scopes = new Set(keys.flatMap((key) => key.dead ? [] : key.scope));
+	queue.keys = keys.filter((key) => !key.dead);
+	if (!queue.keys.length) {
+		queue.known.clear(); // Nothing pending: what it knew is gone.
+	}
+
 	return keys;
 };
 
+/** The digest an identity is known by in storage (`undefined` without one). */
+export const digestOf = ({ context }: Queue, who: string | undefined): Promise<string> | undefined =>
+	who === undefined ? undefined : identityDigest(context.name, who);
+
+/**
+ * Whether `scope` has a pending entry this client would replay now (of the current identity, of
+ * this version or older): only such an entry holds a call of its scope (FIFO). Reads the records of
+ * the scope this client has not read yet.
+ */
+export const behind = async (queue: Queue, scope: string): Promise<boolean> => {
+	const mine = await digestOf(queue, queue.context.identity());
+	for (const { key, id, scope: lane } of queue.keys) {
+		if (lane === scope) {
+			if (!queue.known.has(id)) {
+				const record = await queue.store.get(key);
+				queue.known.set(id, isRecord(record) && !(record.version! > queue.options.version) ? record.identity : null);
+			}
+
+			if (queue.known.get(id) === mine) {
+				return true;
+			}
+		}
+	}
+
+	return false;
+};
+
+/**
+ * Run `task` under the outbox's lock of this client name, where Web Locks exist (not in workerd):
+ * one drain at a time across the tabs, workers and clients of a process. `signal`: give up waiting
+ * for the lock when it aborts (the promise rejects, `task` is not run).
+ */
+export const locked = async <T>({ context }: Queue, task: () => Promise<T>, signal?: AbortSignal): Promise<T> =>
+	webLocks()?.request(`steadfetch:${context.name}/outbox`, signal ? { signal } : {}, task) ?? task();
+
 /** Pending entries, as the store lists them now. */
-export const pendingCount = async (queue: Queue): Promise<number> => (await listKeys(queue)).filter((key) => !key.dead).length;
+export const pendingCount = async (queue: Queue): Promise<number> => {
+	await listKeys(queue);
+	return queue.keys.length;
+};
 
 /** Emit an `outbox:*` event about a record: every one carries its scope, method, url, id, key and attempts. */
 export const emitAbout = <T extends OutboxEventType>(queue: Queue, type: T, record: OutboxRecord, extra?: Partial<EventFields<T>>): void => {
 	const { scope, method, url, id, idempotencyKey, attempts } = record;
 	queue.context.emit(type, { scope, method, url, entryId: id, idempotencyKey, attempts, ...extra } as EventFields<T>);
 };
-
-const preconditionNames: ReadonlySet<string> = new Set(['if-match', 'if-unmodified-since', 'if-none-match']);
 
 /**
  * The headers an entry keeps, and its preconditions (`If-Match`, `If-Unmodified-Since`,
@@ -78,3 +131,16 @@ export const splitHeaders = ({ context, options }: Queue, given: Headers, type?:
 /** The delay before the next replay of an entry that failed `attempts` times: full jitter, `random() × min(maxBackoffMs, baseBackoffMs × 2^(attempts − 1))`. */
 export const backoff = ({ context, options }: Queue, attempts: number): number =>
 	Math.floor(context.random() * Math.min(options.maxBackoffMs, options.baseBackoffMs * 2 ** Math.min(30, Math.max(0, attempts - 1))));
+
+/**
+ * When a failed entry goes next: at the server's `Retry-After` (which then holds it against a drain
+ * that makes entries due now), else after the error's `retryAfterMs` (the breaker's), else after the
+ * backoff; a wait from outside never outlives the entry's retention.
+ */
+export const schedule = (queue: Queue, record: OutboxRecord, now: number, response: Response | undefined, error: unknown): void => {
+	const { retentionMs } = queue.options;
+	const retryAfter = parseRetryAfter(response?.headers.get('retry-after'), now);
+	const wait = retryAfter ?? (error as { retryAfterMs?: number } | undefined)?.retryAfterMs ?? backoff(queue, record.attempts);
+	record.nextAttemptAt = Math.min(now + (Number.isFinite(wait) ? Math.max(0, wait) : retentionMs), Math.max(now, (record.retainFrom ?? record.createdAt) + retentionMs));
+	record.held = retryAfter !== undefined;
+};

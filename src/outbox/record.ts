@@ -43,15 +43,23 @@ export const parseKey = (key: string): RecordKey | undefined => {
 	}
 };
 
-/** A header set as stored: an object of strings. */
-const isHeaders = (value: unknown): boolean => typeof value === 'object' && value !== null && Object.values(value).every((item) => typeof item === 'string');
+/** The preconditions an entry may carry (lower-case names). */
+export const preconditionNames: ReadonlySet<string> = new Set(['if-match', 'if-unmodified-since', 'if-none-match']);
 
-/** Whether a stored value is a readable record (distrust what storage hands back). */
+/** A header set as stored: an object of strings; for `preconditions`, only those names, with a value of visible ASCII characters and spaces (no control character, not empty). */
+const isHeaders = (value: unknown, preconditions?: boolean): boolean => typeof value === 'object' && value !== null
+	&& Object.entries(value).every(([name, item]) => typeof item === 'string' && (!preconditions || (preconditionNames.has(name) && /^[ -~]+$/.test(item))));
+
+/**
+ * Whether a stored value is a readable record (distrust what storage hands back): besides its
+ * fields' types, a `version` that is a positive integer and preconditions of the three names only.
+ */
 export const isRecord = (value: unknown): value is OutboxRecord => {
 	const record = value as OutboxRecord | undefined;
+	const version = record?.version ?? 1;
 	return record?.v === 1 && [record.id, record.method, record.url, record.scope, record.idempotencyKey].every((text) => typeof text === 'string')
-		&& record.idempotencyKey !== '' && isHeaders(record.headers) && (record.preconditions === undefined || isHeaders(record.preconditions))
-		&& [record.createdAt, record.attempts, record.nextAttemptAt, record.version ?? 1].every(Number.isFinite)
+		&& record.idempotencyKey !== '' && isHeaders(record.headers) && isHeaders(record.preconditions ?? {}, true)
+		&& [record.createdAt, record.attempts, record.nextAttemptAt].every(Number.isFinite) && Number.isInteger(version) && version > 0
 		&& (record.body === undefined || record.body instanceof ArrayBuffer) && (record.identity === undefined || typeof record.identity === 'string');
 };
 

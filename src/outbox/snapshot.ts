@@ -14,17 +14,17 @@ export interface BodySnapshot {
 	send?: { json: string } | { bytes: ArrayBuffer; type: string };
 }
 
-type Stringify = (value: unknown) => string;
+export type Stringify = (value: unknown) => string;
 
 const tooLarge = (max: number): OutboxFullError => new OutboxFullError(`The body is over outbox.maxBodyBytes (${max}): not sent`);
 
 /**
  * Snapshot the body of an outbox-eligible call from what the caller gave: `json` (serialized with
- * `stringify`), `body`, or a `Request` input's body. Reads at most `maxBodyBytes + 1` bytes: a larger
+ * `stringify`, `JSON.stringify` by default), `body`, or a `Request` input's body. Reads at most `maxBodyBytes + 1` bytes: a larger
  * body is refused with `OutboxFullError`, never read whole. A `ReadableStream` body or a `json` body
  * that cannot be serialized is an `InvalidRequestError`. No network I/O.
  */
-export const snapshotBody = async (input: unknown, { json, body }: { json?: unknown; body?: unknown }, max: number, stringify: Stringify): Promise<BodySnapshot> => {
+export const snapshotBody = async (input: unknown, { json, body }: { json?: unknown; body?: unknown }, max: number, stringify: Stringify = JSON.stringify): Promise<BodySnapshot> => {
 	if (json !== undefined) {
 		let text: unknown;
 		try {

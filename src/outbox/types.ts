@@ -17,7 +17,11 @@ export interface OutboxEntry {
 	deadReason?: 'rejected' | 'expired' | 'max-attempts' | 'conflict' | 'migrate';
 	/** The outbox `version` the entry was queued under. */
 	version: number;
-	/** `If-Match`, `If-Unmodified-Since`, `If-None-Match` (lower-case names), sent on every replay. */
+	/**
+	 * `If-Match`, `If-Unmodified-Since`, `If-None-Match` (lower-case names), sent on every replay. Read
+	 * from storage, any other name, or a value that is empty or not visible ASCII (a control
+	 * character), makes the record malformed.
+	 */
 	preconditions?: Record<string, string>;
 	/** A digest of the identity the entry was queued under (the client's `identity` option), if any; never the identity itself. */
 	identity?: string;
@@ -44,7 +48,10 @@ export interface Outbox {
 	 * server's `Retry-After` holds waits for it), and end the 401/403 pause.
 	 */
 	flush(): Promise<{ sent: number; failed: number; dead: number; remaining: number }>;
-	/** Move a dead letter back to pending (attempts and retention start again). */
+	/**
+	 * Move a dead letter back to pending (attempts and retention start again), then drain; in
+	 * Workers the next call or `flush()` replays it (no work is left running outside a request).
+	 */
 	retry(id: string): Promise<void>;
 	/** Remove a pending entry or dead letter. */
 	discard(id: string): Promise<void>;

@@ -5,7 +5,9 @@
  * seeded random source. It applies writes deduped on Idempotency-Key and counts what it applied.
  *
  * `/docs/<n>` are versioned documents (`ETag: "<version>"`): a PUT applies once per Idempotency-Key
- * when its `If-Match` is current, else 412; `bump(n)` is a second writer changing a document.
+ * when its `If-Match` is current, else 412; `bump(n)` is a second writer changing a document. Each
+ * version remembers who made it (the second writer, or the user named by the write's `writeId`,
+ * `<user>-w<n>`), so each 412 is told apart by the versions it missed: `conflictsBy`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -30,6 +32,12 @@ export interface ChaosStats {
 	docWrites: Map<string, number>;
 	/** 412s answered to document writes whose `If-Match` was stale. */
 	conflicts: number;
+	/**
+	 * Those 412s by who made the versions the write missed (between its `If-Match` and the current
+	 * one): `second` when the second writer made one of them, else `other` when another user did,
+	 * else `self` (the user's own earlier write, applied after the one this write was based on).
+	 */
+	conflictsBy: { second: number; other: number; self: number };
 	/** Document writes applied without an `If-Match`: each one could overwrite another writer's change unseen. */
 	blind: number;
 	/** Changes made by the second writer. */
@@ -50,7 +58,14 @@ export interface ChaosServer {
 
 export const startChaosServer = async (seed: number): Promise<ChaosServer> => {
 	const random = seededRandom(seed);
-	const stats: ChaosStats = { requests: 0, applied: new Map(), deduped: 0, resets: 0, hung: 0, docWrites: new Map(), conflicts: 0, blind: 0, bumps: 0 };
+	const stats: ChaosStats = { requests: 0, applied: new Map(), deduped: 0, resets: 0, hung: 0, docWrites: new Map(), conflicts: 0, conflictsBy: { second: 0, other: 0, self: 0 }, blind: 0, bumps: 0 };
+	/** Who made each version of each document (`authors.get(name)[v]`: of version v), for `conflictsBy`. */
+	const authors = new Map<string, string[]>();
+	const author = (name: string, version: number, who: string) => {
+		const list = authors.get(name) ?? [];
+		list[version] = who;
+		authors.set(name, list);
+	};
 	const keys = new Map<string, string>();
 	const docs = new Map<string, number>();
 	const hanging = new Set<ServerResponse>();
@@ -125,18 +140,23 @@ export const startChaosServer = async (seed: number): Promise<ChaosServer> => {
 			return;
 		}
 
+		const { writeId } = JSON.parse(body) as { writeId: string };
+		const user = writeId.split('-')[0]!;
 		const ifMatch = request.headers['if-match'];
 		if (ifMatch === undefined) {
 			stats.blind++;
 		} else if (ifMatch !== `"${version}"`) {
 			stats.conflicts++;
+			const base = Number(/^"(\d+)"$/.exec(ifMatch)?.[1] ?? 0);
+			const missed = Array.from({ length: Math.max(0, version - base) }, (_, index) => authors.get(name)?.[base + 1 + index] ?? 'unknown');
+			stats.conflictsBy[missed.includes('second') ? 'second' : missed.length > 0 && missed.every((who) => who === user) ? 'self' : 'other']++;
 			json(response, 412, { error: 'precondition failed', version }, { etag: `"${version}"` });
 			return;
 		}
 
-		const { writeId } = JSON.parse(body) as { writeId: string };
 		stats.docWrites.set(writeId, (stats.docWrites.get(writeId) ?? 0) + 1);
 		docs.set(name, version + 1);
+		author(name, version + 1, user);
 		const result = { ok: true, writeId, version: version + 1 };
 		if (typeof key === 'string') {
 			keys.set(key, JSON.stringify(result));
@@ -258,7 +278,9 @@ export const startChaosServer = async (seed: number): Promise<ChaosServer> => {
 		},
 		bump(n) {
 			stats.bumps++;
-			docs.set(String(n), (docs.get(String(n)) ?? 1) + 1);
+			const version = (docs.get(String(n)) ?? 1) + 1;
+			docs.set(String(n), version);
+			author(String(n), version, 'second');
 		},
 		async play(script, onSegment) {
 			const started = performance.now();

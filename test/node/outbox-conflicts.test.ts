@@ -1,7 +1,8 @@
 /**
  * Issue 27 in real Chromium (IndexedDB, reloads), against the built library (dist/): a write queued
  * offline that meets another device's change after a reload is one 412 and one conflict outcome,
- * and an app update migrates what the previous version queued.
+ * an app update migrates what the previous version queued, and a tab's `coalesce` never supersedes
+ * what another tab is replaying.
  */
 import type { Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -100,6 +101,55 @@ describe('outbox conflicts and app updates in real Chromium', () => {
 		expect(api.state.docs!.get('updated')!.writes.map((write) => write.body)).toEqual(['{"name":"from v1","migratedFrom":1}']);
 		await page.evaluate(async () => (globalThis as Scope).api.outbox.flush());
 		expect(await page.evaluate(async () => (globalThis as Scope).migrated)).toBe(1); // once
+		await context.close();
+	}, 60_000);
+
+	it('two tabs with coalesce: a PUT one tab queues while the other replays a PUT of the same URL supersedes nothing (no outbox:superseded, then outbox:sent, for one entry); both apply in order', async () => {
+		await api.up();
+		const context = await chromium.context();
+		const tabs = [await openPage(context, pages), await openPage(context, pages)];
+		type Tab = Scope & { release: () => void; atGate: boolean };
+		for (const tab of tabs) {
+			await tab.evaluate((base) => {
+				const scope = globalThis as Tab;
+				scope.events = [];
+				scope.atGate = false;
+				const gate = new Promise<void>((resolve) => {
+					scope.release = resolve;
+				});
+				// The tab that replays the first PUT (the one whose drain takes the lock) waits at a gate: it is in flight.
+				const gated = async (input: RequestInfo | URL, init?: RequestInit) => {
+					if ((input as Request).method === 'PUT' && !scope.atGate) {
+						scope.atGate = true;
+						await gate;
+					}
+
+					return fetch(input, init);
+				};
+				scope.api = scope.steadfetch.createClient({ prefix: base, name: 'coalesce-tabs', retry: 0, breaker: false, random: () => 0.99, fetch: gated, outbox: { coalesce: true, baseBackoffMs: 600_000 } }) as Scope['api'];
+				for (const type of ['outbox:superseded', 'outbox:sent'] as const) {
+					scope.api.on(type, (event) => scope.events.push(`${event.type} ${event.entryId}`));
+				}
+			}, `${api.url}/`);
+		}
+
+		await context.setOffline(true);
+		const first = await tabs[0]!.evaluate(async () => (globalThis as Tab).api.put('doc?id=tabs', { body: '1' }).then(() => 'sent', (error: { entryId: string }) => error.entryId));
+		await context.setOffline(false); // each tab's `online` asks for a drain: one takes the lock and replays it
+		await expect.poll(async () => Promise.all(tabs.map(async (tab) => tab.evaluate(() => (globalThis as Tab).atGate))), { timeout: 20_000 }).toContain(true);
+		const replaying = (await Promise.all(tabs.map(async (tab) => tab.evaluate(() => (globalThis as Tab).atGate)))).indexOf(true);
+		const other = tabs[1 - replaying]!;
+		// The other tab queues a PUT of the same URL behind it (its own gate is left open for it).
+		await other.evaluate(() => {
+			(globalThis as Tab).atGate = true;
+			(globalThis as Tab).release();
+		});
+		expect(await other.evaluate(async () => (globalThis as Tab).api.put('doc?id=tabs', { body: '2' }).then(() => 'sent', (error: { code: string }) => error.code))).toBe('QUEUED');
+		await tabs[replaying]!.evaluate(() => (globalThis as Tab).release());
+		await expect.poll(() => api.state.docs?.get('tabs')?.writes.map((write) => write.body), { timeout: 20_000 }).toEqual(['1', '2']);
+		const seen = [...await events(tabs[0]!), ...await events(tabs[1]!)];
+		expect(seen.filter((event) => event.startsWith('outbox:superseded'))).toEqual([]);
+		expect(seen).toContain(`outbox:sent ${first}`);
 		await context.close();
 	}, 60_000);
 });

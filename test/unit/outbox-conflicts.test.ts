@@ -5,7 +5,7 @@
  * API's `/doc` (a versioned document with ETags), exact times from the injected clock.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createClient, InvalidRequestError, memoryStore, type ClientOptions, type OutboxEntry } from '../../src/entries/index.js';
+import { createClient, InvalidRequestError, memoryStore, type ClientOptions, type OutboxEntry, type StoredEntry } from '../../src/entries/index.js';
 import type { Policy } from '../../src/core/policy.js';
 import { fakeWindow, startHarness, until, type Harness } from './outbox-helpers.js';
 
@@ -134,14 +134,14 @@ describe('outbox preconditions and conflicts', () => {
 describe('outbox onConflict', () => {
 	const conflicted = async (onConflict: NonNullable<Exclude<ClientOptions['outbox'], boolean | undefined | Policy>['onConflict']>, id: string) => {
 		const api = h.make({ outbox: { onConflict } });
-		const events = h.record(api, 'outbox:conflict', 'outbox:dead', 'outbox:sent');
+		const events = h.record(api, 'outbox:conflict', 'outbox:dead', 'outbox:sent', 'outbox:discarded');
 		const entry = await queueOffline(api, async () => api.put(`doc?id=${id}`, { json: { v: 'mine' }, headers: { 'If-Match': '"v1"', 'X-App': 'a' } }));
 		await editElsewhere(id);
 		win.setOnline(true, false);
 		return { api, events, entry, result: await api.outbox.flush() };
 	};
 
-	it("'discard' removes the entry: no dead letter, nothing written", async () => {
+	it("'discard' removes the entry (outbox:discarded): no dead letter, nothing written", async () => {
 		const seen: Array<{ entry: OutboxEntry; body: unknown; status: number }> = [];
 		const { api, events, entry, result } = await conflicted(async ({ entry, response }) => {
 			seen.push({ entry, body: await response.json(), status: response.status });
@@ -150,7 +150,8 @@ describe('outbox onConflict', () => {
 		expect(result).toEqual({ sent: 0, failed: 0, dead: 0, remaining: 0 });
 		expect(seen).toEqual([{ entry: expect.objectContaining({ id: entry.id, preconditions: { 'if-match': '"v1"' } }), body: { error: 'precondition failed', version: 2 }, status: 412 }]);
 		expect(await api.outbox.deadLetters()).toEqual([]);
-		expect(events.map((event) => event.type)).toEqual(['outbox:conflict']);
+		expect(events.map((event) => event.type)).toEqual(['outbox:conflict', 'outbox:discarded']); // every entry's end has an event
+		expect(events[1]).toMatchObject({ entryId: entry.id, method: 'PUT', idempotencyKey: entry.idempotencyKey });
 		expect(doc('od1').body).toBe('theirs');
 	});
 
@@ -175,6 +176,26 @@ describe('outbox onConflict', () => {
 		const puts = h.seen.filter((request) => request.url.endsWith('doc?id=orb') && request.method === 'PUT');
 		expect(puts.map((request) => [request.headers['if-match'], request.headers['x-app'], request.body])).toEqual([['"v1"', 'a', '{"v":"mine"}'], ['"v2"', 'b', '{"v":"merged"}']]);
 		expect(doc('orb')).toMatchObject({ body: '{"v":"merged"}', conflicts: 1 });
+	});
+
+	it('a rebased write\'s Content-Type describes the body it sends: `json` makes it application/json, a `body` without headers drops the stored type for its own, headers without a body keep it', async () => {
+		const contentTypes = async (id: string) => h.seen.filter((request) => request.url.endsWith(`doc?id=${id}`) && request.method === 'PUT')
+			.map((request) => [request.headers['content-type'], request.body]);
+		await conflicted(() => ({ body: 'plain words' }), 'ct1');
+		expect(await contentTypes('ct1')).toEqual([['application/json', '{"v":"mine"}'], ['text/plain;charset=UTF-8', 'plain words']]);
+		await conflicted(() => ({ body: new TextEncoder().encode('bytes').buffer as ArrayBuffer }), 'ct2');
+		expect(await contentTypes('ct2')).toEqual([['application/json', '{"v":"mine"}'], [undefined, 'bytes']]);
+		await conflicted(() => ({ headers: { 'If-Match': '"v2"' } }), 'ct3');
+		expect(await contentTypes('ct3')).toEqual([['application/json', '{"v":"mine"}'], ['application/json', '{"v":"mine"}']]);
+		await conflicted(() => ({ json: { v: 'merged' }, headers: { 'If-Match': '"v2"', 'Content-Type': 'application/merge-patch+json' } }), 'ct4');
+		expect(await contentTypes('ct4')).toEqual([['application/json', '{"v":"mine"}'], ['application/merge-patch+json', '{"v":"merged"}']]);
+		// A text entry rebased with `json`.
+		const api = h.make({ outbox: { onConflict: () => ({ json: { v: 'merged' } }) } });
+		await queueOffline(api, async () => api.put('doc?id=ct5', { body: 'text', headers: { 'If-Match': '"v1"' } }));
+		await editElsewhere('ct5');
+		win.setOnline(true, false);
+		expect(await api.outbox.flush()).toMatchObject({ sent: 1 });
+		expect(await contentTypes('ct5')).toEqual([['text/plain;charset=UTF-8', 'text'], ['application/json', '{"v":"merged"}']]);
 	});
 
 	it('a resolver that always rebases on a precondition that keeps failing stops at maxAttempts: a dead letter, never a loop', async () => {
@@ -266,6 +287,64 @@ describe('outbox coalesce', () => {
 		await until(() => doc('fly').writes.length === 2);
 		expect(doc('fly').writes.map((write) => write.body)).toEqual(['1', '2']);
 	});
+
+	it('two clients on one store (two tabs): an entry one is replaying is never superseded by the other (never `outbox:superseded` then `outbox:sent` for one entry)', async () => {
+		let release!: () => void;
+		let atGate = false;
+		const gate = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		const a = h.make({
+			outbox: { coalesce: true },
+			fetch: async (input, init) => {
+				if ((input as Request).url.includes('tabs=1') && !atGate) {
+					atGate = true;
+					await gate;
+				}
+
+				return fetch(input as Request, init);
+			},
+		});
+		const b = h.make({ outbox: { coalesce: true } });
+		const aEvents = h.record(a, 'outbox:sent', 'outbox:superseded');
+		const bEvents = h.record(b, 'outbox:sent', 'outbox:superseded');
+		const x = await queueOffline(a, async () => a.put('doc?id=tabs&tabs=1', { body: '1' }));
+		win.setOnline(true, false);
+		const flushed = a.outbox.flush();
+		await until(() => atGate); // A replays X
+		await expect(b.put('doc?id=tabs&tabs=1', { body: '2' })).rejects.toMatchObject({ code: 'QUEUED' }); // B queues behind it
+		release();
+		await flushed;
+		await until(() => doc('tabs').writes.length === 2);
+		expect(bEvents.filter((event) => event.type === 'outbox:superseded')).toEqual([]);
+		expect(aEvents.filter((event) => event.type === 'outbox:superseded')).toEqual([]);
+		expect(aEvents.find((event) => event.type === 'outbox:sent')).toMatchObject({ entryId: x.id });
+		expect(doc('tabs').writes.map((write) => write.body)).toEqual(['1', '2']);
+	});
+
+	it('a superseding write without a precondition inherits the oldest superseded entry\'s (its edit was based on that version); a precondition of its own wins', async () => {
+		const api = h.make({ outbox: { coalesce: true } });
+		const etag = await etagOf('inh');
+		const first = await queueOffline(api, async () => api.put('doc?id=inh', { body: '1', headers: { 'If-Match': etag } }));
+		await queueOffline(api, async () => api.patch('doc?id=inh', { body: '2', headers: { 'If-Match': '"v9"' } }));
+		const last = await queueOffline(api, async () => api.put('doc?id=inh', { body: '3' }));
+		expect((await api.outbox.list()).map((entry) => entry.id)).toEqual([last.id]);
+		expect(last.preconditions).toEqual(first.preconditions);
+		expect(last.preconditions).toEqual({ 'if-match': etag });
+		// Another device changed the document meanwhile: a conflict, not a silent overwrite.
+		await editElsewhere('inh');
+		win.setOnline(true, false);
+		expect(await api.outbox.flush()).toMatchObject({ sent: 0, dead: 1 });
+		expect(doc('inh')).toMatchObject({ body: 'theirs', conflicts: 1 });
+		// Its own precondition wins over the inherited one.
+		await queueOffline(api, async () => api.put('doc?id=inh2', { body: '1', headers: { 'If-Match': '"v1"' } }));
+		const own = await queueOffline(api, async () => api.put('doc?id=inh2', { body: '2', headers: { 'If-Match': '"mine"' } }));
+		expect(own.preconditions).toEqual({ 'if-match': '"mine"' });
+		// Superseding an entry without one inherits nothing.
+		await queueOffline(api, async () => api.put('doc?id=inh3', { body: '1' }));
+		const plain = await queueOffline(api, async () => api.put('doc?id=inh3', { body: '2' }));
+		expect(plain.preconditions).toBeUndefined();
+	});
 });
 
 describe('outbox versions and migrate', () => {
@@ -310,6 +389,26 @@ describe('outbox versions and migrate', () => {
 		expect(await failing.outbox.flush()).toMatchObject({ dead: 1 });
 		expect(await failing.outbox.deadLetters()).toMatchObject([{ id: b.entry.id, deadReason: 'migrate', version: 1 }]);
 		expect(h.seen.filter((request) => request.method === 'PUT' && /m[23]/.test(request.url))).toEqual([]);
+	});
+
+	it('migrate returning undefined (a forgotten return), throwing a TypeError or returning a bad entry: the write is kept as a dead letter (migrate) coded INVALID_REQUEST', async () => {
+		const migrates: Array<(entry: StoredEntry) => StoredEntry | null> = [
+			() => undefined as never,
+			(entry) => (entry as unknown as { missing: { url: string } }).missing.url as never,
+			(entry) => ({ ...entry, body: 'not bytes' as never }),
+			(entry) => ({ ...entry, url: 42 as never }),
+		];
+		for (const [index, migrate] of migrates.entries()) {
+			const { store, entry } = await v1(`mu${index}`);
+			const api = h.make({ store: () => store, outbox: { version: 2, migrate } });
+			const events = h.record(api, 'outbox:dead', 'outbox:discarded', 'outbox:sent');
+			win.setOnline(true, false);
+			expect(await api.outbox.flush()).toEqual({ sent: 0, failed: 0, dead: 1, remaining: 0 });
+			expect(events).toMatchObject([{ type: 'outbox:dead', entryId: entry.id, deadReason: 'migrate', code: 'INVALID_REQUEST' }]);
+			expect(await api.outbox.deadLetters()).toMatchObject([{ id: entry.id, deadReason: 'migrate', version: 1, url: entry.url, lastError: { code: 'INVALID_REQUEST' } }]);
+		}
+
+		expect(h.seen.filter((request) => request.method === 'PUT' && request.url.includes('mu'))).toEqual([]);
 	});
 
 	it('without migrate an older entry replays unchanged; an entry of a newer version is left alone, pending and listed', async () => {

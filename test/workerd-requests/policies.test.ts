@@ -26,6 +26,8 @@ beforeAll(async () => {
 		'cache-dropped': script('cache-dropped'),
 		outbox: script('outbox', { bindings: { NAME: 'outbox' } }),
 		'outbox-drain': script('outbox', { bindings: { NAME: 'outbox-drain' } }),
+		'outbox-detached': script('outbox', { bindings: { NAME: 'outbox-detached' } }),
+		'outbox-breaker': script('outbox-breaker'),
 		bulkhead: script('bulkhead'),
 		'bulkhead-lease': script('bulkhead-lease'),
 		'bulkhead-waiter': script('bulkhead-lease'),
@@ -184,6 +186,55 @@ describe('the outbox across requests', () => {
 		expect(hitsOf('/ok/drained')[1]!.body).toBe('{"at":"2"}');
 		await until(async () => (await events('outbox-drain')).some((event) => event.type === 'outbox:sent'), 10_000, 'outbox:sent');
 	}, 30_000);
+
+	it('with the breaker on: a write queued while it is open is replayed in the request whose probe closes it (no flush), and a later flush() finds nothing left', async () => {
+		await events('outbox-breaker');
+		origin.state.down = true;
+		let answer: Answer = {};
+		for (let index = 0; index < 4 && answer.error !== 'CIRCUIT_OPEN'; index++) {
+			answer = await get('outbox-breaker', '/ok/breaker-probe');
+		}
+
+		expect(answer).toMatchObject({ error: 'CIRCUIT_OPEN' });
+		expect(await harness.json('outbox-breaker', `/post?${to('/ok/breaker-write')}&n=1`)).toMatchObject({ status: 202 });
+		expect(hitsOf('/ok/breaker-write')).toHaveLength(0); // refused by the open breaker, without I/O
+		origin.state.down = false;
+		// Once the breaker lets a probe through, its good answer closes it (breaker:closed) and drains.
+		await until(async () => (await get('outbox-breaker', '/ok/breaker-probe')).status === 200, 10_000, 'the breaker to close');
+		await until(() => hitsOf('/ok/breaker-write').length === 1, 10_000, 'the queued write to be replayed');
+		const seen = await events('outbox-breaker');
+		expect(seen.map((event) => event.type)).toEqual(expect.arrayContaining(['breaker:closed', 'outbox:sent']));
+		expect(seen.filter((event) => event.type === 'storage:error')).toEqual([]);
+		expect(await harness.json('outbox-breaker', '/flush')).toEqual({ sent: 0, failed: 0, dead: 0, remaining: 0 });
+	}, 30_000);
+
+	it('outbox.retry(id) through withContext(ctx) drops nothing: the dead letter is pending again and a later flush() delivers it', async () => {
+		await events('outbox-breaker');
+		origin.state.down = true;
+		expect(await harness.json('outbox-breaker', `/post?${to('/ok/retried')}&n=2`)).toMatchObject({ status: 202 });
+		expect(await harness.json('outbox-breaker', '/flush')).toMatchObject({ dead: 1 }); // its second attempt: maxAttempts 2
+		const [dead] = await harness.json<Array<{ id: string; deadReason: string }>>('outbox-breaker', '/dead-letters');
+		expect(dead).toMatchObject({ deadReason: 'max-attempts' });
+		origin.state.down = false;
+		await events('outbox-breaker');
+		expect(await harness.json('outbox-breaker', `/retry?id=${dead!.id}`)).toEqual({ retried: true });
+		expect((await events('outbox-breaker')).filter((event) => event.type === 'storage:error')).toEqual([]);
+		// Two failures opened the breaker: once it lets a request through, the entry goes (the probe's drain, or flush()).
+		await until(async () => (await get('outbox-breaker', '/ok/breaker-probe')).status === 200, 10_000, 'the breaker to close');
+		await until(async () => (await harness.json<{ remaining: number }>('outbox-breaker', '/flush')).remaining === 0, 10_000, 'the revived entry to be delivered');
+		expect(hitsOf('/ok/retried').map((hit) => hit.body)).toEqual(['{"at":"2"}', '{"at":"2"}', '{"at":"2"}']);
+		expect(await harness.json('outbox-breaker', '/dead-letters')).toEqual([]);
+	}, 30_000);
+
+	it('a drain that died with its request (flush() neither awaited nor handed to waitUntil) holds no later request for long: a later flush() delivers within seconds', async () => {
+		origin.state.down = true;
+		expect(await harness.json('outbox-detached', `/post?${to('/ok/detached')}&n=3`)).toMatchObject({ status: 202 });
+		origin.state.down = false;
+		expect(await harness.json('outbox-detached', '/flush-detached')).toEqual({ detached: true });
+		// Within a few seconds (the dead drain's heartbeat stops), not a minute.
+		await until(async () => (await harness.json<{ remaining: number }>('outbox-detached', '/flush')).remaining === 0, 10_000, 'a later flush() to take over and deliver');
+		expect(hitsOf('/ok/detached').at(-1)!.body).toBe('{"at":"3"}');
+	}, 40_000);
 });
 
 describe('traffic policies across concurrent requests', () => {

@@ -1,7 +1,7 @@
 /**
  * The Worker recipes of examples/workers/ (the README prints them verbatim), executed as printed:
  * "A Cloudflare Worker calling a flaky upstream" in Miniflare (its upstream host routed to a
- * loopback origin), the Durable Object recipe under `wrangler dev --local` with its own
+ * loopback origin; reads served stale, writes queued and replayed), the Durable Object recipe under `wrangler dev --local` with its own
  * wrangler.jsonc (its UPSTREAM var pointed at the loopback origin). Each request is its own request
  * context; no test may leave a cross-request warning, an uncaught error or a cancelled write behind.
  */
@@ -69,7 +69,7 @@ describe('"A Cloudflare Worker calling a flaky upstream" (examples/workers/flaky
 		const outboundService = async (request: Request): Promise<Response> => {
 			const url = new URL(request.url);
 			return url.hostname === 'upstream.example.com'
-				? fetch(origin.url + url.pathname + url.search, { method: request.method, headers: request.headers })
+				? fetch(origin.url + url.pathname + url.search, { method: request.method, headers: request.headers, ...request.method === 'POST' && { body: await request.arrayBuffer() } })
 				: new Response(`no route to ${url.hostname}`, { status: 599 });
 		};
 
@@ -104,6 +104,24 @@ describe('"A Cloudflare Worker calling a flaky upstream" (examples/workers/flaky
 			expect(response.headers.get('cache-status')).toMatch(/^steadfetch; hit; ttl=-?\d+; detail=http-5xx$/);
 			expect(response.headers.get('age')).toMatch(/^\d+$/);
 		}
+	}, 30_000);
+
+	it('a POST the upstream cannot take is queued (202) and replayed by a later request the upstream answers well, with its body and Idempotency-Key', async () => {
+		const posts = () => origin.hits.filter((hit) => hit.method === 'POST' && hit.path === '/ok/recipe-order');
+		origin.state.down = true;
+		const queued = await harness.fetch('flaky', '/ok/recipe-order', { method: 'POST', body: '{"item":1}', headers: { 'content-type': 'application/json' } });
+		expect(queued.status).toBe(202);
+		const { queued: isQueued, entryId } = await queued.json() as { queued: boolean; entryId: string };
+		expect([isQueued, queued.headers.get('steadfetch-outbox-entry')]).toEqual([true, entryId]);
+		const tried = posts().length; // the first attempt and ky's retries, all answered 503
+		expect(tried).toBeGreaterThanOrEqual(1);
+		origin.state.down = false;
+		// A later request: its call is answered well, and the queued write is replayed under its waitUntil.
+		const later = await harness.fetch('flaky', '/ok/recipe-after-outage');
+		expect([later.status, later.headers.get('x-upstream'), await later.text()]).toEqual([200, 'live', 'hello /ok/recipe-after-outage']);
+		await until(() => posts().length === tried + 1, 10_000, 'the queued write to be replayed');
+		const replay = posts().at(-1)!;
+		expect([replay.body, replay.headers['content-type'], replay.headers['idempotency-key']]).toEqual(['{"item":1}', 'application/json', posts()[0]!.headers['idempotency-key']]);
 	}, 30_000);
 
 	it('a dead origin: within a few requests the breaker opens, then each request answers 503 with Retry-After and sends nothing', async () => {

@@ -8,6 +8,9 @@ import { classify, isStale } from 'steadfetch';
  * `GET /stream?to=<url>`: the same call, its body streamed through to the caller (`x-stale` header).
  * `POST /post?to=<url>&n=<n>`: `api.post(to, { json: { at: n } })`, answered `{ status, body }` or `{ error: code }`.
  * `GET /flush`: `api.outbox.flush()` (bounded at 5 s: `{ hung: true }` past that).
+ * `GET /flush-detached`: `api.outbox.flush()` neither awaited nor handed to `waitUntil` (an app's
+ *   mistake): the drain dies with this request.
+ * `GET /dead-letters`: `api.outbox.deadLetters()`; `GET /retry?id=<id>`: `api.withContext(ctx).outbox.retry(id)`.
  * `GET /twice?to=<url>`: two identical `api.withContext(ctx).get(to)` at once in this request: both bodies.
  * `GET /race?to=<url>&ms=<ms>`: `api.get(to)`, but the request answers `{ left: true }` after `ms` if the
  *   call has not settled by then: the request ends with the call still in flight.
@@ -67,6 +70,14 @@ export const handler = (client, { waitUntil = false } = {}) => {
 						return Response.json(result);
 					}
 
+					case '/flush-detached':
+						void api.outbox.flush();
+						return Response.json({ detached: true });
+					case '/dead-letters':
+						return Response.json(await api.outbox.deadLetters());
+					case '/retry':
+						await api.withContext(ctx).outbox.retry(url.searchParams.get('id'));
+						return Response.json({ retried: true });
 					case '/twice': {
 						// Two identical calls at once within this request, through api.withContext(ctx).
 						const here = api.withContext(ctx);

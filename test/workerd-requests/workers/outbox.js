@@ -1,6 +1,6 @@
 // The outbox on (the default store), writes queued with a 202, background work handed to waitUntil.
-// The client is made by the first request (its `name` from the NAME binding): made at module scope,
-// workerd refuses the outbox (see outbox-module.js).
+// The client is made by the first request, to take its `name` from the NAME binding (two Workers run
+// this script); a client with the outbox made at module scope works too (outbox-module.js).
 import { createClient } from 'steadfetch';
 import { handler } from './handler.js';
 
