@@ -53,6 +53,8 @@ export default defineConfig({
 					name: 'workerd',
 					include: ['test/workerd/**/*.test.ts'],
 					globalSetup,
+					// workerd only logs an exception thrown from a timer or a listener: this fails the test.
+					setupFiles: ['./test/helpers/workerd-uncaught.ts'],
 				},
 			},
 		],

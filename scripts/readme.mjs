@@ -8,14 +8,17 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import ts from 'typescript';
 
-/** The option interfaces, in the order the reference shows them: [file, interface, heading, import]. */
+/**
+ * The option interfaces, in the order the reference shows them: [file, interface, heading, import,
+ * and the types its table names that a user writes or reads: [file, names], listed after it as declared].
+ */
 export const sections = [
 	['src/core/options.ts', 'BaseClientOptions', 'Client options (both entries)', "createClient(options) — besides every ky option"],
 	['src/core/options.ts', 'CallOptions', 'Per-call options', "api.get(url, options) — besides every ky option"],
 	['src/retry/budget.ts', 'RetryBudgetOptions', 'retryBudget', "retryBudget: { … } (on by default)"],
 	['src/breaker/options.ts', 'BreakerOptions', 'breaker', "breaker: { … } in `steadfetch`, breaker({ … }) from `steadfetch/breaker`"],
 	['src/cache/options.ts', 'CacheOptions', 'staleCache', "staleCache: { … } in `steadfetch`, staleCache({ … }) from `steadfetch/cache`"],
-	['src/outbox/options.ts', 'OutboxOptions', 'outbox', "outbox: { … } in `steadfetch`, outbox({ … }) from `steadfetch/outbox`"],
+	['src/outbox/options.ts', 'OutboxOptions', 'outbox', "outbox: { … } in `steadfetch`, outbox({ … }) from `steadfetch/outbox`", ['src/outbox/types.ts', ['OutboxEntry', 'StoredEntry', 'ConflictResolution']]],
 	['src/bulkhead/index.ts', 'BulkheadOptions', 'bulkhead', 'bulkhead({ … }) from `steadfetch/bulkhead`'],
 	['src/rate-limit/index.ts', 'RateLimitOptions', 'rateLimit', 'rateLimit({ … }) from `steadfetch/rate-limit`'],
 	['src/hedge/index.ts', 'HedgeOptions', 'hedge', 'hedge({ … }) from `steadfetch/hedge`'],
@@ -33,8 +36,40 @@ const end = '<!-- options: end -->';
 /** One line of markdown: newlines folded, pipes escaped. */
 const cell = (text) => text.replaceAll(/\s*\n\s*/g, ' ').replaceAll('|', '\\|').trim();
 
-/** The first sentence of a doc comment's text: up to a period before a capital, a backquote or the end ("e.g." does not end one). */
-const firstSentence = (text) => /^([\s\S]*?[.!?])(?=\s+[A-Z`(]|\s*$)/.exec(text)?.[1] ?? text;
+/** Abbreviations whose period never ends a sentence; "etc." ends one only before a capital. */
+const abbreviation = /\b(?:e\.g|i\.e|vs|cf|etc)\.$/i;
+
+/** Where the sentence starting at `from` ends (after its period), or the length of `text`. */
+const sentenceEnd = (text, from) => {
+	const ends = /[.!?](?=\s+([A-Z`(])|\s*$)/g;
+	ends.lastIndex = from;
+	for (let match = ends.exec(text); match; match = ends.exec(text)) {
+		const upTo = text.slice(from, match.index + 1);
+		const next = match[1];
+		if (!abbreviation.test(upTo) || (/\betc\.$/i.test(upTo) && next !== undefined && /[A-Z]/.test(next))) {
+			return match.index + 1;
+		}
+	}
+
+	return text.length;
+};
+
+/**
+ * The first sentence of a doc comment's text: up to a period before a capital, a backquote, a
+ * parenthesis or the end, abbreviations excepted ("e.g. `x`" does not end one). A text that lists
+ * values (`` `'error'`: … `'accepted'`: … ``) keeps every sentence of the list.
+ */
+export const firstSentence = (text) => {
+	const value = /^\s*`[^`]+`:/;
+	let end = sentenceEnd(text, 0);
+	if (value.test(text)) {
+		while (end < text.length && value.test(text.slice(end))) {
+			end = sentenceEnd(text, end);
+		}
+	}
+
+	return text.slice(0, end).trim();
+};
 
 /** Each property of `name` in `file`: its name, type as written, `@default`, and first sentence. */
 export const optionsOf = (file, name) => {
@@ -59,16 +94,33 @@ export const optionsOf = (file, name) => {
 	});
 };
 
+/** The declarations of `names` in `file` as written there, their doc comments included, without `export`. */
+export const declarationsOf = (file, names) => {
+	const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+	return names.map((name) => {
+		const found = source.statements.find((node) => (ts.isInterfaceDeclaration(node) || ts.isTypeAliasDeclaration(node)) && node.name.text === name);
+		if (!found) {
+			throw new Error(`${file}: no type ${name}`);
+		}
+
+		return found.getFullText(source).trim().replace(/^export /m, '');
+	}).join('\n\n');
+};
+
 /** The whole generated reference. */
 export const generate = () => {
 	const parts = [start, ''];
-	for (const [file, name, heading, how] of sections) {
+	for (const [file, name, heading, how, types] of sections) {
 		parts.push(`#### ${heading}`, '', `${how}.`, '', '| option | type | default | |', '|---|---|---|---|');
 		for (const option of optionsOf(file, name)) {
 			parts.push(`| \`${option.name}\` | \`${cell(option.type)}\` | ${option.required ? 'required' : option.default ? cell(option.default) : '—'} | ${cell(option.text)} |`);
 		}
 
 		parts.push('');
+		if (types) {
+			const [typesFile, names] = types;
+			parts.push(`The types it names (\`import type { ${names.join(', ')} } from 'steadfetch'\`):`, '', '```ts', declarationsOf(typesFile, names), '```', '');
+		}
 	}
 
 	parts.push(end);

@@ -12,13 +12,15 @@
  * back on the same port: `api.down('refuse' | 'hang' | 503)` and `api.up()`. Its handler is
  * test/helpers/server-handler.ts; `api.state` exposes its counters (hits, mutations applied).
  *
- * Pages of one browser context share IndexedDB, BroadcastChannel and Web Locks, like tabs.
+ * Pages of one browser context share IndexedDB, BroadcastChannel and Web Locks, like tabs. An
+ * uncaught error in a page opened with `openPage()` fails the test during which it was thrown.
  */
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright';
+import { afterAll, afterEach } from 'vitest';
 import { chromiumArgs, findChromium } from './chromium.js';
 import { serve, type RunningServer } from './node-server.js';
 import { createHandler, createState, type TestServerState } from './server-handler.js';
@@ -177,10 +179,44 @@ export interface Chromium {
 	close(): Promise<void>;
 }
 
-/** Open the test page in a new tab of `context` and wait until `globalThis.steadfetch` is there. */
-export const openPage = async (context: BrowserContext, pageServer: PageServer): Promise<Page> => {
+/** Uncaught errors (exceptions and unhandled rejections) of the pages this test file opened, not yet reported. */
+const pageErrors: Array<{ url: string; error: Error }> = [];
+
+/** Fail the test (or the file, after its last test) during which a page threw; `when` says which. */
+const reportPageErrors = (when: string): void => {
+	const errors = pageErrors.splice(0);
+	if (errors.length > 0) {
+		throw new AggregateError(errors.map(({ error }) => error), `${errors.length} uncaught error(s) in a page ${when}: ${errors.map(({ url, error }) => `${url}: ${error.message}`).join('; ')}`);
+	}
+};
+
+// Registered in the file that imports this helper (at its collection): every test of it is checked.
+afterEach(() => reportPageErrors('during this test'));
+afterAll(() => reportPageErrors('after the last test of this file'));
+
+export interface OpenPageOptions {
+	/**
+	 * Where the page's uncaught errors go. By default each one fails the test during which it was
+	 * thrown; a test that provokes one on purpose passes this and asserts what it got. (A failed
+	 * request the console reports, such as `net::ERR_FAILED`, is a console message, not a page error.)
+	 */
+	onPageError?: (error: Error) => void;
+}
+
+/**
+ * Open the test page in a new tab of `context` and wait until `globalThis.steadfetch` is there. An
+ * uncaught error in the page fails the test (see `OpenPageOptions.onPageError`).
+ */
+export const openPage = async (context: BrowserContext, pageServer: PageServer, options: OpenPageOptions = {}): Promise<Page> => {
 	const tab = await context.newPage();
-	tab.on('pageerror', (error) => console.error('[page error]', error));
+	tab.on('pageerror', (error) => {
+		if (options.onPageError) {
+			options.onPageError(error);
+		} else {
+			console.error('[page error]', error);
+			pageErrors.push({ url: tab.url(), error });
+		}
+	});
 	// The harness's own files must load; a failure here explains a page that never gets `steadfetch`.
 	tab.on('requestfailed', (request) => {
 		if (request.url().startsWith(pageServer.url)) {

@@ -74,7 +74,7 @@ const read = async (page: Page) => page.evaluate(() => {
 		cacheEntries: number('cache-entries'), cacheHits: number('cache-hits'),
 		outboxPending: number('outbox-pending'), outboxDead: number('outbox-dead'),
 		breakerApi: text('breaker-state-api'), breakerCdn: text('breaker-state-cdn'),
-		latencyApi: text('health-latency-api'), errorRateApi: text('health-error-rate-api'),
+		latencyApi: text('health-latency-api'), errorRateApi: text('health-error-rate-api'), errorsApi: text('health-errors-api'),
 		delivered: document.querySelectorAll('[data-kind="outbox:sent"]').length,
 		consoleNote: (document.querySelector('[data-testid="console-note"]') as HTMLElement | null)?.hidden === false,
 		onLine: navigator.onLine,
@@ -151,6 +151,10 @@ it('offline: reads answer stale, writes wait in the outbox; online: delivered on
 	await click(page, 'read', 2);
 	await shows(page, { readsStale: 8, readsFailed: 0, cacheHits: 8 });
 	expect((await read(page)).errorRateApi).toMatch(/^[1-9]\d* %$/); // stale answers are failures of the origin
+	// The card counts errors by code once, from the calls the error rate counts: never "none" beside it.
+	const errorRows = (await page.locator('[data-testid="breaker-api"] dt').allTextContents()).filter((row) => /error/.test(row) && !/rate/.test(row));
+	expect(errorRows).toEqual(['errors by code (30 s)']);
+	expect((await read(page)).errorsApi).toMatch(/\bNETWORK [1-9]/);
 	// The browser logs each request the simulated fault fails; the page says so while a fault is on.
 	expect(consoleLines).toContain('Failed to load resource: net::ERR_FAILED');
 	expect((await read(page)).consoleNote).toBe(true);
