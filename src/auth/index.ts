@@ -1,5 +1,5 @@
 import type { PolicyCall, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
-import { originTest, type TokenHooks } from '../shared/origins.js';
+import { originTest } from '../shared/origins.js';
 import type { Layer } from '../core/types.js';
 import { AuthError } from '../errors/AuthError.js';
 import { openChannel, type Channel } from '../shared/channel.js';
@@ -50,8 +50,8 @@ const create = (context: PolicyContext, { token, refresh, scheme, origins, refre
 	const name = `steadfetch:${context.name}/auth`;
 
 	const current = async (): Promise<Token> => (await token()) ?? undefined;
-	// The failover slot asks before it sends an attempt to a mirror (see TokenHooks).
-	(context.hooks as TokenHooks).tokenGoesTo = (call, url) => !used.get(call) || allowed(url);
+	// The failover slot asks before it sends an attempt to a mirror (see PolicyHooks.tokenGoesTo).
+	context.hooks.tokenGoesTo = (call, url) => !used.get(call) || allowed(url);
 
 	const layer: Layer = (next) => async (request, init) => {
 		const call = init?.steadfetch;

@@ -124,6 +124,12 @@ export interface PolicyContext {
  */
 export interface PolicyHooks {
 	validatorOf?(url: string, identity: string | undefined): Promise<{ etag?: string; lastModified?: string } | undefined>;
+	/**
+	 * Set by `auth`: whether the token it put on the call's current attempt may go to `url` (true when
+	 * it put none). `failover` asks it for a mirror: a request re-targeted below auth's layer is
+	 * checked again for the URL it really goes to.
+	 */
+	tokenGoesTo?(call: PolicyCall, url: string): boolean;
 }
 
 /**

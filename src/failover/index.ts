@@ -3,7 +3,6 @@ import { isOffline } from '../core/runtime.js';
 import type { Layer } from '../core/types.js';
 import { check } from '../core/validate.js';
 import { classify, classifyStatus } from '../errors/classify.js';
-import type { TokenHooks } from '../shared/origins.js';
 
 /** Options of origin failover (`failover()` from `steadfetch/failover`). */
 export interface FailoverOptions {
@@ -45,7 +44,7 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 		const mirror = new Request(base + pathname + search, request);
 		// auth's layer, above the stale cache (which keys copies by the token), judged the primary's
 		// URL: its token goes on to the mirror only when the mirror is one of auth's origins too.
-		if ((context.hooks as TokenHooks).tokenGoesTo?.(call!, mirror.url) === false) {
+		if (context.hooks.tokenGoesTo?.(call!, mirror.url) === false) {
 			mirror.headers.delete('authorization');
 		}
 

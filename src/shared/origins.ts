@@ -1,14 +1,4 @@
-import type { PolicyCall } from '../core/policy.js';
 import { check } from '../core/validate.js';
-
-/**
- * What `auth` offers the other policies through `PolicyContext.hooks`: whether the token it put on
- * the call's current attempt may go to `url` (true when it put none). `failover` asks it for a
- * mirror: a request re-targeted below auth's layer is checked again for the URL it really goes to.
- */
-export interface TokenHooks {
-	tokenGoesTo?(call: PolicyCall, url: string): boolean;
-}
 
 /** `location.href` where there is one (pages, workers); Deno throws on `location` without `--location`. */
 export const here = (): string | undefined => {
