@@ -62,6 +62,8 @@ const seen: Array<{ method: string; url: string; headers: Headers }> = [];
 const server = setupServer(
 	http.get('https://api.example.com/v1/users/:id', ({ params }) => HttpResponse.json({ id: Number(params['id']), name: 'Ada' })),
 	http.post('https://api.example.com/v1/orders', () => HttpResponse.json({ ok: true }, { status: 201 })),
+	http.get('https://api.example.com/v1/todos/:id', () => HttpResponse.json({ done: false }, { headers: { etag: '"v1"' } })),
+	http.put('https://api.example.com/v1/todos/:id', ({ request }) => HttpResponse.json({}, { headers: { etag: request.headers.get('if-match') === '"v1"' ? '"v2"' : '"v3"' } })),
 );
 
 /**
@@ -86,6 +88,13 @@ const runs: Record<string, (module: Record<string, unknown>) => Promise<void> | 
 	// Made at import: their options are valid (a bad one throws a RangeError at createClient).
 	'a-form-that-works-offline-pwa': () => {},
 	'conflicts-and-app-updates': () => {},
+	'conflicts-and-app-updates-2': async (module) => {
+		// The next edit is made on the version the last answer named: If-Match from the read, then from the write's own answer.
+		await (module['readTodo'] as (id: string) => Promise<unknown>)('7');
+		await (module['saveTodo'] as (id: string, todo: object) => Promise<void>)('7', { done: true });
+		await (module['saveTodo'] as (id: string, todo: object) => Promise<void>)('7', { done: false });
+		expect(seen.filter((request) => request.method === 'PUT').map((request) => request.headers.get('if-match'))).toEqual(['"v1"', '"v2"']);
+	},
 	'traffic-policies-failover-token-refresh': () => {},
 };
 
@@ -232,6 +241,8 @@ const proseFigures: Record<string, string> = {
 	'1 MiB': 'default: staleCache.maxBodyBytes (checked below)',
 	'10 s': 'default: how long onConflict may take (checked below)',
 	'600 B': 'size of steadfetch/tanstack-query (checked with the sizes)',
+	'10 000 ms': 'default: auth.refreshTimeoutMs (checked below)',
+	'10 ms': 'how often a bulkhead waiter in a Worker looks for a free slot: the constant in src/bulkhead (checked below)',
 };
 
 /** The prose written by hand, on one line: no code blocks, tables, comments or generated reference. */
@@ -264,6 +275,11 @@ describe('defaults are written once: what the README says is the TSDoc\'s @defau
 		// "Conflicts and app updates": a resolver's time limit, as onConflict's TSDoc states it.
 		const seconds = Number(/takes longer than (\d+) s counts as `'dead'`/.exec(prose)![1]);
 		expect(numberOf(/taking longer than ([\d ]+) ms/.exec(docOf('src/outbox/options.ts', 'OutboxOptions', 'onConflict'))![1]!)).toBe(seconds * 1_000);
+
+		// "Security and privacy": the refresh's time limit is auth's refreshTimeoutMs default.
+		expect(numberOf(/`refreshTimeoutMs` \(default ([\d ]+) ms\)/.exec(prose)![1]!)).toBe(numberOf(defaultOf('AuthOptions', 'refreshTimeoutMs')));
+		// The Workers paragraph: a bulkhead waiter's look-again interval, as the bulkhead's code has it.
+		expect(Number(/looks for a free slot every (\d+) ms/.exec(prose)![1])).toBe(Number(/const lookMs = (\d+);/.exec(readFileSync(join(root, 'src/bulkhead/index.ts'), 'utf8'))![1]));
 
 		// "Timeouts, retries and the retry budget": the outage of 1,000 calls follows from the defaults.
 		const [, calls, sent, instead] = /outage of ([\d,]+) calls with `retry\.limit: 2`, ([\d,]+) retries go out instead of ([\d,]+)/.exec(prose)!.map((figure) => Number(figure.replaceAll(',', '')));
