@@ -6,7 +6,7 @@ import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { OutboxFullError } from '../errors/OutboxFullError.js';
 import { OutboxQueuedError } from '../errors/OutboxQueuedError.js';
 import { isSteadfetchError, SteadfetchError } from '../errors/SteadfetchError.js';
-import { background } from '../shared/part-store.js';
+import { background, storageMs } from '../shared/part-store.js';
 import { sensitiveOf } from '../shared/sensitive-of.js';
 import { splitSensitive } from '../shared/sensitive.js';
 import type { Drain } from './drain.js';
@@ -90,7 +90,7 @@ export const createCallSide = (queue: Queue, drain: Drain) => {
 					}
 				}
 			};
-			await (queue.holding ? supersede() : locked(queue, supersede, AbortSignal.timeout((context.options['storageTimeoutMs'] as number | undefined) ?? 500)).catch(() => undefined));
+			await (queue.holding ? supersede() : locked(queue, supersede, AbortSignal.timeout(storageMs(context))).catch(() => undefined));
 		}
 
 		if (!record.preconditions && options.conditional && overwritten.test(method)) {

@@ -57,6 +57,9 @@ const bounded = <T>(operation: Promise<T>, ms: number, what: string): Promise<T>
  * Made once per client name and store (`extend()` shares it), from the client's `store`, else the
  * part's own default `fallback`. Nothing touches storage until an operation is called.
  */
+/** The client's `storageTimeoutMs` (default 500): how long any storage operation on a call's path may take. */
+export const storageMs = (context: PolicyContext): number => (context.options['storageTimeoutMs'] as number | undefined) ?? 500;
+
 export const partStore = (context: PolicyContext, part: string, fallback: StoreFactory): PartStore => {
 	const name = `${context.name}/${part}`;
 	const made = context.stores.get(name) as PartStore | undefined;
@@ -64,7 +67,7 @@ export const partStore = (context: PolicyContext, part: string, fallback: StoreF
 		return made;
 	}
 
-	const ms = (context.options['storageTimeoutMs'] as number | undefined) ?? 500;
+	const ms = storageMs(context);
 	let store: KeyValueStore | undefined;
 	/** Writes and deletes the store has not confirmed (under way, or failed), newest value per key. */
 	const pending = new Map<string, unknown>();
