@@ -31,9 +31,10 @@ const methods: readonly Method[] = ['get', 'post', 'put', 'patch', 'delete', 'he
  * connection with a plain `Error: Network connection lost.` (ky expects a TypeError). Such errors
  * are rethrown as the TypeError ky recognizes, with the original as `cause`: ky's `NetworkError`.
  *
- * A failed attempt is noted on its call (the error behind a retry, for the layer above): the
- * network's error as ky wraps it (its `cause`), or ky's `TimeoutError` when ky's timer aborted the
- * fetch (not the caller). Nothing is noted or allocated for an attempt that answers.
+ * An attempt ky's timer aborted (not the caller, not a policy that superseded it) fails with ky's
+ * `TimeoutError`, so every layer above (trace, health, the breaker) calls it `TIMEOUT` as ky's caller
+ * will. A failed attempt is noted on its call (the error behind a retry, for the layer above).
+ * Nothing is noted or allocated for an attempt that answers.
  */
 const networkFailure = /^(?:network connection lost\.?|connection refused|.*\b(?:ECONNREFUSED|ECONNRESET|EPIPE)\b.*)$/i;
 const transport = (fetch: FetchLike): FetchLike => (request, init) => {
@@ -41,10 +42,14 @@ const transport = (fetch: FetchLike): FetchLike => (request, init) => {
 	// out only if its policy still wants it now (`FetchInit.hedge`).
 	const refused = request.signal.aborted ? request.signal.reason as unknown : init?.hedge?.();
 	return refused ? Promise.reject(refused) : fetch(request, init).catch((error: unknown) => {
-		const failure = error instanceof Error && error.name === 'Error' && networkFailure.test(error.message) ? new TypeError('Network connection lost', { cause: error }) : error;
 		const call = init?.steadfetch as CallState | undefined;
+		const { signal } = request;
+		// ky's timer aborted the attempt (not the caller, not a policy that superseded it): the layers
+		// above see ky's TimeoutError, as ky's caller will, not the runtime's AbortError.
+		const failure = call && signal.aborted && !call.signal?.aborted && (signal.reason as Error | undefined)?.name !== 'Superseded' ? new TimeoutError(request)
+			: error instanceof Error && error.name === 'Error' && networkFailure.test(error.message) ? new TypeError('Network connection lost', { cause: error }) : error;
 		if (call) {
-			core.retryError(call, request.signal.aborted && !call.signal?.aborted ? new TimeoutError(request) : failure as Error);
+			core.retryError(call, failure as Error);
 		}
 
 		throw failure;
@@ -72,7 +77,9 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 
 	/**
 	 * Every URL in an event has its sensitive query values removed (`url`, failover's `mirror`), and so
-	 * has an error's message (ky's name the URL): an `Error` of the same name stands in for such an error.
+	 * has an error's message (ky's name the URL). An `Error` of the same name stands in for such an
+	 * error, and for any of ky's errors (their `request` and `options` hold the call's headers:
+	 * `Authorization`, `Cookie`); it keeps ky's `response` when its message named no secret.
 	 */
 	let params: ReadonlySet<string> | undefined;
 	const emit: PolicyContext['emit'] = (type, fields) => {
@@ -86,9 +93,12 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 			}
 
 			const { error } = event;
-			const message = error instanceof Error && error.message.replace(/\S+\?\S*/g, (url) => redact(url, params!));
-			if (message && message !== (error as Error).message) {
-				event['error'] = Object.assign(new Error(message), { name: (error as Error).name });
+			if (error instanceof Error) {
+				const message = error.message.replace(/\S+\?\S*/g, (url) => redact(url, params!));
+				const same = message === error.message;
+				if (!same || 'request' in error) {
+					event['error'] = Object.assign(new Error(message), { name: error.name }, same && { response: (error as { response?: Response }).response });
+				}
 			}
 
 			emitter.emit(type, event as never);

@@ -25,9 +25,11 @@ export interface RetryEvent extends BaseEvent<'retry'> {
 	 */
 	code: SteadfetchErrorCode;
 	/**
-	 * ky's error that caused the retry (`undefined` when ky did not say). When its message names a URL
-	 * with a sensitive query value (`sensitiveParams`), an `Error` of the same name with those values
-	 * removed stands in for it: no event carries a secret.
+	 * The error that caused the retry (`undefined` when ky did not say). For ky's errors an `Error` of
+	 * the same name and message stands in (ky's error holds the call's `request` and `options`, headers
+	 * and credentials included), with ky's `response` when there is one; when the message names a URL
+	 * with a sensitive query value (`sensitiveParams`), those values are removed from it and no
+	 * `response` is kept: no event carries a secret.
 	 */
 	error: unknown;
 }

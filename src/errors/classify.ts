@@ -31,7 +31,9 @@ export const classifyStatus = (status: number): Classification | undefined =>
  * (and `HTTP_408`) are transient; `HTTP_4XX`, `INVALID_REQUEST`, `ABORTED` are not.
  *
  * `ABORTED` is the caller's own signal: an `AbortError`, or whatever reason the caller aborted with
- * when ky rethrows it. ky's per-attempt and total timeouts surface as ky's `TimeoutError` (`TIMEOUT`).
+ * when ky rethrows it; also an attempt a policy gave up because another answered first (a hedge that
+ * lost, the `attempt:end` of a shared request nobody waits for): not the origin's failure. ky's
+ * per-attempt and total timeouts surface as ky's `TimeoutError` (`TIMEOUT`).
  */
 export function classify(error: unknown): Classification {
 	if (isSteadfetchError(error)) {
@@ -51,7 +53,7 @@ export function classify(error: unknown): Classification {
 		return { code: 'NETWORK', transient: true };
 	}
 
-	if (named(error, 'AbortError')) {
+	if (named(error, 'AbortError') || named(error, 'Superseded')) {
 		return { code: 'ABORTED', transient: false };
 	}
 

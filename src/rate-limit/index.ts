@@ -53,21 +53,23 @@ interface Bucket {
 	waits: number;
 }
 
-/** The longest a call may wait: its `totalTimeout`, else its `timeout`, else the client's, else ky's 10 s. */
-const budgetOf = (call: PolicyCall | undefined, context: PolicyContext): number => {
+/**
+ * The longest an attempt may wait, in ms: its per-attempt `timeout` (the wait is part of the attempt:
+ * ky's timer runs through it), and no more than what is left of its `totalTimeout` (`elapsed` since the
+ * call's first attempt); the call's own options, else the client's, else ky's 10 s.
+ */
+const budgetOf = (call: PolicyCall | undefined, context: PolicyContext, elapsed: number): number => {
 	const options = call?.options ?? {};
 	const total = options['totalTimeout'] ?? context.options['totalTimeout'];
-	if (typeof total === 'number') {
-		return total;
-	}
-
 	const timeout = options['timeout'] ?? (context.options['timeout'] as number | false | undefined);
-	return typeof timeout === 'number' ? timeout : timeout === false ? Infinity : 10_000;
+	return Math.min(typeof timeout === 'number' ? timeout : timeout === false ? Infinity : 10_000, typeof total === 'number' ? total - elapsed : Infinity);
 };
 
 const create = (context: PolicyContext, perSecond: number | undefined, burst: number, fromHeaders: boolean, maxResetMs: number, share: boolean | undefined): PolicyParts => {
 	const buckets = new Map<string, Bucket>();
 	const { clock } = context;
+	/** When each call's first attempt came here: its `totalTimeout` runs from about then. */
+	const firstSeen = new WeakMap<PolicyCall, number>();
 	const interval = perSecond ? 1000 / perSecond : 0;
 	const ahead = (burst - 1) * interval;
 	let channel: Channel | undefined;
@@ -109,6 +111,12 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 		const call = init?.steadfetch;
 		const scope = call?.scope ?? context.scopeOf(request.url);
 		const now = clock.now();
+		let since = call && firstSeen.get(call);
+		if (call && since === undefined) {
+			since = now;
+			firstSeen.set(call, now);
+		}
+
 		const bucket = bucketOf(scope);
 		const { due, blockedUntil } = bucket;
 		// When this call may go: each waiting call has a time of its own, never two on one token.
@@ -116,7 +124,7 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 		const waitMs = at - now;
 		if (waitMs > 0) {
 			// A hedge goes now or not at all (FetchInit.hedge).
-			if (init?.hedge || waitMs >= budgetOf(call, context)) {
+			if (init?.hedge || waitMs >= budgetOf(call, context, now - (since ?? now))) {
 				return Promise.reject(new RateLimitedError(scope, waitMs));
 			}
 		}
@@ -194,8 +202,9 @@ const sleep = async (ms: number, signal: AbortSignal): Promise<void> => new Prom
 
 /**
  * The rate limiter, for the `rateLimit` slot: a token bucket per scope (`perSecond`, `burst`) and
- * what the server says of its budget. A call that would wait no longer than its time budget
- * (`totalTimeout`, else `timeout`) waits (`ratelimit:wait`), else fails at once with
+ * what the server says of its budget. A call that would wait less than its time budget (what is
+ * left of its `totalTimeout`, and never more than its per-attempt `timeout`, which the wait is part
+ * of) waits (`ratelimit:wait`), else fails at once with
  * `RateLimitedError` (`retryAfterMs`), no I/O. Waiting calls leave one at a time, each when its own
  * token is due (never several on one refill), woken by their own timers. Per attempt, so retries,
  * hedges and outbox replays take their turn too (a hedge only if a token is there at once, else it

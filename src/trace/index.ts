@@ -100,21 +100,51 @@ export const traceLayer = (context: PolicyContext, { header, propagateTo }: Reso
 		return trace;
 	};
 
-	/** The attempt's `attempt:start`/`attempt:end` events and its span's end, around `next`. */
-	const watch = async (next: FetchLike, request: Request, init: FetchInit | undefined, call: PolicyCall | undefined, requestId: string, attempt: number, span: ReturnType<AttemptTracer['attempt']> | undefined): Promise<Response> => {
+	/**
+	 * The attempt's `attempt:start`/`attempt:end` events and its span, around `next`. A hedge is traced
+	 * as it goes out (`FetchInit.hedge`, asked by the transport once every layer let it through): one
+	 * that is not sent has no span, no `traceparent` and no events.
+	 */
+	const watch = async (next: FetchLike, request: Request, init: FetchInit | undefined, call: PolicyCall | undefined, requestId: string, attempt: number, begin: () => ReturnType<AttemptTracer['attempt']> | undefined): Promise<Response> => {
 		const scope = call?.scope ?? context.scopeOf(request.url);
-		const replay = call?.replay === true;
-		const base = { scope, method: request.method, url: request.url, requestId, attempt, hedge: init?.hedge !== undefined, replay };
-		context.emit('attempt:start', base);
-		const started = clock.now();
+		const hedge = init?.hedge;
+		const base = { scope, method: request.method, url: request.url, requestId, attempt, hedge: hedge !== undefined, replay: call?.replay === true };
+		let span: ReturnType<AttemptTracer['attempt']> | undefined;
+		let started: number | undefined;
+		const open = (): void => {
+			span = begin();
+			context.emit('attempt:start', base);
+			started = clock.now();
+		};
+
+		if (!hedge) {
+			open();
+		}
+
 		try {
-			const response = await next(request, init);
+			const response = await next(request, hedge ? {
+				...init,
+				hedge: () => {
+					const refused = hedge();
+					if (!refused) {
+						open();
+					}
+
+					return refused;
+				},
+			} : init);
 			traced(() => span?.ended(response));
-			context.emit('attempt:end', { ...base, durationMs: clock.now() - started, status: response.status });
+			if (started !== undefined) {
+				context.emit('attempt:end', { ...base, durationMs: clock.now() - started, status: response.status });
+			}
+
 			return response;
 		} catch (error) {
 			traced(() => span?.ended(undefined, error));
-			context.emit('attempt:end', { ...base, durationMs: clock.now() - started, code: classify(error).code });
+			if (started !== undefined) {
+				context.emit('attempt:end', { ...base, durationMs: clock.now() - started, code: classify(error).code });
+			}
+
 			throw error;
 		}
 	};
@@ -123,17 +153,25 @@ export const traceLayer = (context: PolicyContext, { header, propagateTo }: Reso
 		const call = init?.steadfetch;
 		const trace = traceOf(call, request);
 		const attempt = call?.attempts ?? 1;
-		const span = tracer && traced(() => tracer.attempt(call, request, attempt));
-		if (propagates(request.url)) {
-			const ids = span?.ids;
-			request.headers.set(header, trace.requestId);
-			request.headers.set('traceparent', ids ? `00-${ids.traceId}-${ids.spanId}-${ids.flags}` : `00-${trace.traceId}-${hex(8)}-${trace.flags}`);
+		/** The attempt's span, and its headers where they may go. */
+		const begin = (): ReturnType<AttemptTracer['attempt']> | undefined => {
+			const span = tracer && traced(() => tracer.attempt(call, request, attempt));
+			if (propagates(request.url)) {
+				const ids = span?.ids;
+				request.headers.set(header, trace.requestId);
+				request.headers.set('traceparent', ids ? `00-${ids.traceId}-${ids.spanId}-${ids.flags}` : `00-${trace.traceId}-${hex(8)}-${trace.flags}`);
+			}
+
+			return span;
+		};
+
+		// Without a tracer or a listener there is nothing to do at the attempt's end: no promise of ours.
+		if (!tracer && !context.listening('attempt:start') && !context.listening('attempt:end')) {
+			begin();
+			return next(request, init);
 		}
 
-		// Without a span or a listener there is nothing to do at the attempt's end: no promise of ours.
-		return span || context.listening('attempt:start') || context.listening('attempt:end')
-			? watch(next, request, init, call, trace.requestId, attempt, span)
-			: next(request, init);
+		return watch(next, request, init, call, trace.requestId, attempt, begin);
 	};
 };
 

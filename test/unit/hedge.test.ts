@@ -231,6 +231,38 @@ describe('hedge', () => {
 		}
 	});
 
+	it('with trace, a hedge that is not sent (no budget, no bulkhead slot, no rate-limit token) has no attempt events and no span; a hedge that lost ends ABORTED, never UNKNOWN', async () => {
+		const setups = {
+			'no budget': { retryBudget: { ratio: 0, minRetries: 0 } },
+			'no bulkhead slot': { retryBudget: false, bulkhead: bulkhead({ maxConcurrent: 1 }) },
+			'no rate-limit token': { retryBudget: false, rateLimit: rateLimit({ perSecond: 1, burst: 1 }) },
+		} as const;
+		for (const [name, extra] of Object.entries(setups)) {
+			const api = createClient({ baseUrl: slow.url, retry: 0, timeout: false, hedge: hedge({ delayMs: 20 }), trace: trace(), ...extra });
+			const events: string[] = [];
+			api.on('attempt:start', ({ hedge: isHedge }) => events.push(`start ${isHedge}`));
+			api.on('attempt:end', ({ hedge: isHedge, status, code }) => events.push(`end ${isHedge} ${status ?? code}`));
+			const before = seen.requests.length;
+			await api.get('?ms=150').text();
+			expect(seen.requests.length - before, name).toBe(1);
+			expect(events, name).toEqual(['start false', 'end false 200']);
+			api.close();
+		}
+
+		// Both sent: the hedge answers first, the first attempt lost.
+		const { attempts, fetch } = scripted();
+		const api = createClient({ fetch, retry: 0, retryBudget: false, timeout: false, hedge: hedge({ delayMs: 10 }), trace: trace() });
+		const ends: Array<[boolean, number | undefined, string | undefined]> = [];
+		api.on('attempt:end', ({ hedge: isHedge, status, code }) => ends.push([isHedge, status, code]));
+		const call = api.get('https://api.test/lost').text();
+		await expect.poll(() => attempts).toHaveLength(2);
+		attempts[1]!.answer(200);
+		expect(await call).toBe('200');
+		await expect.poll(() => ends).toHaveLength(2);
+		expect(ends).toEqual(expect.arrayContaining([[true, 200, undefined], [false, undefined, 'ABORTED']]));
+		api.close();
+	});
+
 	it('each attempt keeps every property of the call\'s Request: referrerPolicy and referrer too', async () => {
 		const { attempts, fetch } = scripted();
 		const api = createClient({ fetch, retry: 0, retryBudget: false, timeout: false, hedge: hedge({ delayMs: 10 }) });

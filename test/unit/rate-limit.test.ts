@@ -97,6 +97,33 @@ describe('rate limit: in the client', () => {
 		expect(sent).toHaveLength(2);
 	});
 
+	it('a wait is bounded by the attempt\'s own timeout (the wait is part of it) and by what is left of totalTimeout: longer is RateLimitedError at once, never a TimeoutError with nothing sent', async () => {
+		// timeout 300 ms, totalTimeout 5 s: a 1 s wait would outlast the attempt.
+		const { api, sent } = setup(rateLimit({ perSecond: 1, burst: 1 }), 300);
+		await api.get('https://api.test/a', { totalTimeout: 5_000 }).text();
+		const started = performance.now();
+		const error = await api.get('https://api.test/b', { totalTimeout: 5_000 }).catch((error_: unknown) => error_);
+		expect(error).toBeInstanceOf(RateLimitedError);
+		expect(performance.now() - started).toBeLessThan(250);
+		expect(sent).toHaveLength(1);
+
+		// totalTimeout 1.5 s, 1 s of it gone by the retry: a 1 s wait no longer fits (0.5 s are left).
+		const clock = new ManualClock(t0);
+		let requests = 0;
+		const retried = createClient({
+			clock, timeout: false, rateLimit: rateLimit({ perSecond: 0.5, burst: 1 }),
+			fetch: (async () => {
+				requests++;
+				clock.set(t0 + 1_000);
+				return new Response('busy', { status: 503 });
+			}) as typeof fetch,
+		});
+		const failed = await retried.get('https://api.test/c', { totalTimeout: 1_500, retry: { limit: 1, delay: () => 0 } }).catch((error_: unknown) => error_);
+		expect(failed).toBeInstanceOf(RateLimitedError);
+		expect(requests).toBe(1);
+		retried.close();
+	});
+
 	it('a 429 with Retry-After holds the scope; a reset beyond maxResetMs is capped', async () => {
 		const { api, clock, say } = setup(rateLimit({ maxResetMs: 10_000 }));
 		say({ 'retry-after': '3600' }, 429);

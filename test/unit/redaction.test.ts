@@ -85,11 +85,18 @@ describe('URLs in events, log records and spans', () => {
 		expect(error.message).toContain(`?id=redact-retry-error&${expected}`);
 		expect(`${error.message} ${JSON.stringify(error)}`).not.toMatch(leaks);
 		expect((error as { request?: unknown }).request).toBeUndefined();
-		// Without a sensitive value, the event carries ky's own error (its response included).
+		// Without a sensitive value, a stand-in with ky's response: never ky's error, whose request and
+		// options carry the call's credentials.
 		const plain: unknown[] = [];
 		api.on('retry', (event) => plain.push(event.error));
-		await api.get(`${server.url}/plan/503,200?id=redact-retry-plain`);
-		expect((plain.at(-1) as { response?: Response }).response?.status).toBe(503);
+		await api.get(`${server.url}/plan/503,200?id=redact-retry-plain`, { headers: { authorization: 'Bearer BEARER-SECRET', cookie: 'sid=COOKIE-SECRET' } });
+		const stand = plain.at(-1) as Error & { response?: Response; request?: Request; options?: unknown };
+		expect(stand).toMatchObject({ name: 'HTTPError' });
+		expect(stand.message).toContain('redact-retry-plain');
+		expect(stand.response?.status).toBe(503);
+		expect(stand.request).toBeUndefined();
+		expect(stand.options).toBeUndefined();
+		expect(JSON.stringify(Object.entries(stand))).not.toMatch(/SECRET/);
 		api.close();
 	});
 

@@ -34,6 +34,25 @@ describe('trace', () => {
 		api.close();
 	});
 
+	it('attempt:end of an attempt ky\'s timeout (or totalTimeout) ended says TIMEOUT, as classify() says of the call\'s error; the caller\'s own abort says ABORTED', async () => {
+		const hangs = (async (request: Request) => new Promise<Response>((_, reject) => {
+			request.signal.addEventListener('abort', () => reject(request.signal.reason));
+		})) as typeof globalThis.fetch;
+		for (const options of [{ timeout: 30 }, { timeout: false as const, totalTimeout: 30 }]) {
+			const api = createCore({ fetch: hangs, prefix: 'https://api.test/', trace: trace(), retry: 0, ...options });
+			const codes: Array<string | undefined> = [];
+			api.on('attempt:end', (event) => codes.push(event.code));
+			await expect(api.get('a')).rejects.toMatchObject({ name: 'TimeoutError' });
+			await expect.poll(() => codes).toEqual(['TIMEOUT']);
+			const controller = new AbortController();
+			const call = api.get('b', { signal: controller.signal, timeout: false, totalTimeout: false });
+			controller.abort();
+			await expect(call).rejects.toMatchObject({ name: 'AbortError' });
+			await expect.poll(() => codes).toEqual(['TIMEOUT', 'ABORTED']);
+			api.close();
+		}
+	});
+
 	it('one request id across a call\'s 3 attempts; one trace id, a new span id per attempt; attempt events', async () => {
 		const { seen, fetch } = scripted([503, 503, 200]);
 		const api = createCore({ fetch, prefix: 'https://api.test/', trace: trace(), retry: { limit: 2, delay: () => 0 } });
