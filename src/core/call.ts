@@ -158,7 +158,10 @@ export const createCaller = (deps: CallerDeps) => {
 			headers.set('idempotency-key', key);
 		}
 
-		const call = new CallState(verb, input, callOptions as Record<string, unknown>, who, key, replay, callOptions.waitUntil ?? waitUntil);
+		// A per-call `waitUntil` names no request (the ambient one of `cloudflare:workers` serves them all):
+		// a function of the call's own, so only the calls of one `withContext(ctx)` share one (dedupe, auth).
+		const own = callOptions.waitUntil;
+		const call = new CallState(verb, input, callOptions as Record<string, unknown>, who, key, replay, own ? (promise) => own(promise) : waitUntil);
 
 		// What ky gets: the call's options without ours, with the call for the layers.
 		const forKy: Record<string, unknown> = { steadfetch: call };

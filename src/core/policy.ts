@@ -69,7 +69,7 @@ export interface PolicyCall {
 	readonly idempotencyKey: string | undefined;
 	/** Whether the call is an outbox replay (set by the outbox through `PolicyContext.send`). */
 	readonly replay: boolean;
-	/** Where background work of this call goes (`waitUntil` option or `client.withContext`), if anywhere. */
+	/** Where background work of this call goes (`waitUntil` option or `client.withContext`), if anywhere. The same function only for calls of one `withContext(ctx)`: a per-call option gets one of its own. */
 	readonly waitUntil: ((promise: Promise<unknown>) => void) | undefined;
 	/** Attempts started so far (1 during the first). */
 	readonly attempts: number;

@@ -30,6 +30,25 @@ const keyOf = (request: Request, call: PolicyCall | undefined): string => {
 };
 
 const create = (context: PolicyContext): PolicyParts => {
+	/**
+	 * Whether a call goes out through a transport of its own: its `fetch`, or a fetch option a Request
+	 * does not carry (undici's `dispatcher`: a client certificate, a proxy, a cookie jar) other than the
+	 * client's. The shared request would go out through one caller's, so such a call is never shared.
+	 */
+	const ownTransport = (call: PolicyCall | undefined, init: FetchInit | undefined): boolean => {
+		if (call?.options['fetch'] !== undefined) {
+			return true;
+		}
+
+		for (const name in init) {
+			if (name !== 'steadfetch' && init[name as keyof FetchInit] !== context.options[name]) {
+				return true;
+			}
+		}
+
+		return false;
+	};
+
 	/** In-flight requests by key, of calls made without a request context. */
 	const everywhere = new Map<string, Flight>();
 	/** In-flight requests by key, per request context (the `waitUntil` of one `client.withContext(ctx)`): gone with it. */
@@ -89,7 +108,7 @@ const create = (context: PolicyContext): PolicyParts => {
 		const waitUntil = call?.waitUntil;
 		// In Workers, a response (a stream) must not cross from one request to another: calls share only
 		// within one request's context, and without one they do not share at all.
-		if (!reads.has(request.method) || call?.options['dedupe'] === false || (!waitUntil && requestScoped())) {
+		if (!reads.has(request.method) || call?.options['dedupe'] === false || (!waitUntil && requestScoped()) || ownTransport(call, init)) {
 			return next(request, init);
 		}
 
@@ -127,7 +146,8 @@ const create = (context: PolicyContext): PolicyParts => {
  * and hooks, and every property of how fetch sends it (`credentials`, `mode`, `redirect`, `cache`,
  * `referrer`, `referrerPolicy`, `integrity`, `keepalive`, `priority`), so two users, tenants or
  * credential modes never share a response, and a keyed call (its own `Idempotency-Key`) never
- * shares. The trace slot's own headers are added after the comparison. The shared request keeps
+ * shares, nor a call with a transport of its own (its `fetch`, or a fetch option such as undici's
+ * `dispatcher` other than the client's). The trace slot's own headers are added after the comparison. The shared request keeps
  * every property of the first caller's. Each caller gets its own response (its own body), runs its
  * own hooks, and keeps its own abort: the shared request is aborted only when every caller has
  * aborted; a call whose signal is already aborted is rejected at once with its reason. Nothing is

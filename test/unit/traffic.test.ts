@@ -181,6 +181,44 @@ describe('dedupe', () => {
 		expect(await again).toBe('ok');
 	});
 
+	it('a call with a transport of its own (its fetch, or a dispatcher other than the client\'s) is never shared: alice\'s cookie jar never answers bob', async () => {
+		const jar = (sid: string) => {
+			const { pending, fetch } = held();
+			return { pending, fetch: (async (request: Request, init?: RequestInit) => fetch(new Request(request, { headers: { cookie: `sid=${sid}` } }), init)) as typeof globalThis.fetch };
+		};
+
+		const alice = jar('ALICE');
+		const bob = jar('BOB');
+		const api = createClient({ fetch: alice.fetch, dedupe: dedupe(), retry: 0, timeout: false });
+		const calls = [api.get('https://api.test/me').text(), api.get('https://api.test/me', { fetch: bob.fetch }).text()];
+		await expect.poll(() => alice.pending.length + bob.pending.length).toBe(2);
+		expect([alice.pending.length, bob.pending.length]).toEqual([1, 1]);
+		for (const { request, release } of [...alice.pending, ...bob.pending]) {
+			release(new Response(request.headers.get('cookie')));
+		}
+
+		expect(await Promise.all(calls)).toEqual(['sid=ALICE', 'sid=BOB']);
+
+		// A fetch option a Request does not carry (undici's dispatcher): the client's own is shared, another is not.
+		const { pending, fetch } = held();
+		const mine = { name: 'client dispatcher' };
+		const other = { name: 'bob\'s dispatcher' };
+		const withDispatcher = createClient({ fetch, dedupe: dedupe(), retry: 0, timeout: false, dispatcher: mine } as never);
+		const more = [
+			withDispatcher.get('https://api.test/d').text(),
+			withDispatcher.get('https://api.test/d').text(),
+			withDispatcher.get('https://api.test/d', { dispatcher: other } as never).text(),
+		];
+		await expect.poll(() => pending.length).toBe(2);
+		await new Promise((resolve) => setTimeout(resolve, 5));
+		expect(pending).toHaveLength(2);
+		for (const { release } of pending) {
+			release();
+		}
+
+		await Promise.all(more);
+	});
+
 	it('two tenants never share: X-Tenant A and B in flight at once are two requests, each answered for its own tenant', async () => {
 		const api = createClient({ dedupe: dedupe(), retry: 0 });
 		const before = open.total;

@@ -34,6 +34,7 @@ beforeAll(async () => {
 		'rate-limit': script('rate-limit'),
 		'rate-limit-ended': script('rate-limit'),
 		dedupe: script('dedupe'),
+		'dedupe-ambient': script('dedupe-ambient'),
 		hedge: script('hedge'),
 		'hedge-dedupe': script('hedge-dedupe'),
 		breaker: script('breaker'),
@@ -313,6 +314,23 @@ describe('traffic policies across concurrent requests', () => {
 		origin.release('d1');
 		expect(await first).toEqual(fresh('/held/d1'));
 		expect(await second).toEqual(fresh('/held/d1'));
+	}, 30_000);
+
+	it('dedupe: calls that pass the ambient waitUntil of cloudflare:workers never share across requests, and a request that ended with its read in flight holds no later one', async () => {
+		const first = get('dedupe-ambient', '/held/da1');
+		await until(() => hitsOf('/held/da1').length === 1, 10_000, 'the first call to reach the origin');
+		const second = get('dedupe-ambient', '/held/da1');
+		await until(() => hitsOf('/held/da1').length === 2, 10_000, 'the second request\'s own call to reach the origin');
+		origin.release('da1');
+		expect(await first).toEqual(fresh('/held/da1'));
+		expect(await second).toEqual(fresh('/held/da1'));
+		expect(await sharedBy('dedupe-ambient')).toBe(0);
+		// A request that ends with its read in flight: a later request's read goes out on its own and is answered.
+		expect(await harness.json('dedupe-ambient', `/race?${to('/held/da2')}&ms=100`)).toEqual({ left: true });
+		const later = get('dedupe-ambient', '/held/da2');
+		await until(() => hitsOf('/held/da2').length === 2, 10_000, 'the later request\'s own call to reach the origin');
+		origin.release('da2');
+		expect(await later).toEqual(fresh('/held/da2'));
 	}, 30_000);
 
 	it('dedupe: identical reads within one request (withContext) still share one request', async () => {

@@ -18,7 +18,8 @@ import { classify, isStale } from 'steadfetch';
  * `GET /events`: the events seen since the last `/events`; `GET /stats`: `api.stats()`.
  *
  * With `waitUntil: true`, every call hands its background work to the request's `ctx.waitUntil`
- * (the per-call `waitUntil` option of API.md "Request contexts").
+ * (the per-call `waitUntil` option of API.md "Request contexts"); with a function (the ambient
+ * `waitUntil` of `cloudflare:workers`, one for every request of the isolate), every call passes it.
  */
 export const handler = (client, { waitUntil = false } = {}) => {
 	const events = [];
@@ -40,7 +41,7 @@ export const handler = (client, { waitUntil = false } = {}) => {
 			api ??= listen(client(env));
 			const url = new URL(request.url);
 			const to = url.searchParams.get('to');
-			const options = waitUntil ? { waitUntil: (promise) => ctx.waitUntil(promise) } : {};
+			const options = typeof waitUntil === 'function' ? { waitUntil } : waitUntil ? { waitUntil: (promise) => ctx.waitUntil(promise) } : {};
 			try {
 				switch (url.pathname) {
 					case '/get': {
