@@ -35,6 +35,8 @@ export interface AttemptIds {
 	readonly spanId: string;
 	/** Two hex digits: `01` sampled, `00` not. */
 	readonly flags: string;
+	/** Whether the trace is the caller's (a valid `traceparent` on the request), else a new one. */
+	readonly continued: boolean;
 }
 
 /** What a tracer adds to the trace slot (`otel()`): a span per attempt, whose ids the `traceparent` carries. */
@@ -68,7 +70,8 @@ export const hex = (bytes: number): string => {
 /**
  * A valid `traceparent` (W3C Trace Context): version (not `ff`), trace id, parent span id (neither
  * all zeros), flags, in lower-case hex; version 00 has exactly these four fields, a later version
- * may have more after a `-`. An invalid one is not continued: the call starts a new trace.
+ * may have more after a `-`. An invalid one is not continued: the call starts a new trace, and a
+ * `tracestate` that came with it is dropped.
  */
 export const traceparent = /^(?!ff|00-.{52}-)([\da-f]{2})-(?!0{32})([\da-f]{32})-(?!0{16})([\da-f]{16})-([\da-f]{2})(?:-|$)/;
 
@@ -91,6 +94,7 @@ export const traceLayer = (context: PolicyContext, { header, propagateTo }: Reso
 				requestId: request.headers.get(header) ?? crypto.randomUUID(),
 				traceId: given?.[2] ?? hex(16),
 				flags: given?.[4] ?? '01',
+				continued: !!given,
 			};
 			if (call) {
 				calls.set(call, trace);
@@ -158,6 +162,11 @@ export const traceLayer = (context: PolicyContext, { header, propagateTo }: Reso
 			const span = tracer && traced(() => tracer.attempt(call, request, attempt));
 			if (propagates(request.url)) {
 				const ids = span?.ids;
+				if (!trace.continued) {
+					// A new trace: a `tracestate` that came with an invalid `traceparent` is not its state (W3C).
+					request.headers.delete('tracestate');
+				}
+
 				request.headers.set(header, trace.requestId);
 				request.headers.set('traceparent', ids ? `00-${ids.traceId}-${ids.spanId}-${ids.flags}` : `00-${trace.traceId}-${hex(8)}-${trace.flags}`);
 			}
@@ -198,10 +207,11 @@ export const resolveTrace = (options: TraceOptions, entry = 'trace'): ResolvedTr
  * propagateTo }` in either entry): one request id per call (a UUID, or the one already on the
  * request), sent on every attempt, retry, hedge and outbox replay; a `traceparent` per attempt — one
  * trace id per call (continued from a valid `traceparent` already on the request, and by the call's
- * replays; an invalid one starts a new trace), a new span id per attempt. The headers go only to
+ * replays; an invalid one starts a new trace, without its `tracestate`), a new span id per attempt. The headers go only to
  * the `propagateTo` origins (by default the client's own: its `prefix`/`baseUrl` and the page's).
  * Emits `attempt:start` and `attempt:end` (`requestId`, `attempt`, `durationMs`, `status` or
- * `code`, the URL with its sensitive query values removed) for every attempt, propagated or not.
+ * `code`, the URL with its sensitive query values removed) for every attempt, propagated or not:
+ * a hedge only when it is sent, and one that lost ends with `ABORTED`; ky's timeout is `TIMEOUT`.
  * Bad options throw a `RangeError` naming the option.
  */
 export const trace = (options: TraceOptions = {}): Policy<'trace'> => {

@@ -137,7 +137,7 @@ describe('trace', () => {
 		expect(seen.map((request) => request.headers.has('traceparent'))).toEqual([true, true, true, false]);
 	});
 
-	it('an invalid incoming traceparent starts a new trace; a valid one, of a later version too, is continued', async () => {
+	it('an invalid incoming traceparent starts a new trace (its tracestate dropped); a valid one, of a later version too, is continued with its tracestate', async () => {
 		const traceId = '0af7651916cd43dd8448eb211c80319c';
 		const invalid = [
 			`00-${'0'.repeat(32)}-b7ad6b7169203331-01`, // all-zero trace id
@@ -150,8 +150,11 @@ describe('trace', () => {
 		const { seen, fetch } = scripted([]);
 		const api = createCore({ fetch, trace: trace({ propagateTo: '*' }) });
 		for (const given of [...invalid, `00-${traceId}-b7ad6b7169203331-00`, `cc-${traceId}-b7ad6b7169203331-01-future`]) {
-			await api.get('https://api.test/a', { headers: { traceparent: given } }).text();
+			await api.get('https://api.test/a', { headers: { traceparent: given, tracestate: 'vendor=abc' } }).text();
 		}
+
+		// A new trace drops the tracestate that came with the invalid traceparent (W3C); a continued one keeps it.
+		expect(seen.map((request) => request.headers.get('tracestate'))).toEqual([...invalid.map(() => null), 'vendor=abc', 'vendor=abc']);
 
 		const sent = seen.map((request) => /^00-([\da-f]{32})-([\da-f]{16})-([\da-f]{2})$/.exec(request.headers.get('traceparent')!)!);
 		for (const fields of sent.slice(0, invalid.length)) {
