@@ -35,8 +35,6 @@ export interface AttemptIds {
 	readonly spanId: string;
 	/** Two hex digits: `01` sampled, `00` not. */
 	readonly flags: string;
-	/** Whether the trace is the caller's (a valid `traceparent` on the request), else a new one. */
-	readonly continued: boolean;
 }
 
 /** What a tracer adds to the trace slot (`otel()`): a span per attempt, whose ids the `traceparent` carries. */
@@ -49,6 +47,8 @@ interface CallTrace {
 	readonly requestId: string;
 	readonly traceId: string;
 	readonly flags: string;
+	/** Whether the trace is the caller's (a valid `traceparent` on the request), else a new one. */
+	readonly continued: boolean;
 }
 
 /** Two hex digits per byte value, and a buffer for random bytes: made on first use, then reused. */
