@@ -77,9 +77,10 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 
 	/**
 	 * Every URL in an event has its sensitive query values removed (`url`, failover's `mirror`), and so
-	 * has an error's message (ky's name the URL). An `Error` of the same name stands in for such an
+	 * has an error's message (ky's name the URL). An error of the same class stands in for such an
 	 * error, and for any of ky's errors (their `request` and `options` hold the call's headers:
-	 * `Authorization`, `Cookie`); it keeps ky's `response` when its message named no secret.
+	 * `Authorization`, `Cookie`): without `request` and `options`, with the rest (`response`, `data`,
+	 * `cause`) only when its message named no secret.
 	 */
 	let params: ReadonlySet<string> | undefined;
 	const emit: PolicyContext['emit'] = (type, fields) => {
@@ -97,7 +98,15 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 				const message = error.message.replace(/\S+\?\S*/g, (url) => redact(url, params!));
 				const same = message === error.message;
 				if (!same || 'request' in error) {
-					event['error'] = Object.assign(new Error(message), { name: error.name }, same && { response: (error as { response?: Response }).response });
+					// Of the same class (`instanceof HTTPError` holds), without `request` and `options`.
+					const stand = Object.create(Object.getPrototypeOf(error) as object) as Record<string, unknown>;
+					for (const key in error) {
+						if (same && key !== 'request' && key !== 'options') {
+							stand[key] = (error as unknown as Record<string, unknown>)[key];
+						}
+					}
+
+					event['error'] = Object.assign(stand, { name: error.name, message, cause: same ? error.cause : undefined });
 				}
 			}
 

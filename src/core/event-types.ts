@@ -25,11 +25,11 @@ export interface RetryEvent extends BaseEvent<'retry'> {
 	 */
 	code: SteadfetchErrorCode;
 	/**
-	 * The error that caused the retry (`undefined` when ky did not say). For ky's errors an `Error` of
-	 * the same name and message stands in (ky's error holds the call's `request` and `options`, headers
-	 * and credentials included), with ky's `response` when there is one; when the message names a URL
-	 * with a sensitive query value (`sensitiveParams`), those values are removed from it and no
-	 * `response` is kept: no event carries a secret.
+	 * The error that caused the retry (`undefined` when ky did not say). For ky's errors a copy of the
+	 * same class stands in (`instanceof HTTPError` holds; its `response`, `data` and `cause` kept),
+	 * without `request` and `options`, which hold the call's headers, credentials included. When the
+	 * message names a URL with a sensitive query value (`sensitiveParams`), those values are removed
+	 * from it and nothing else is kept: no event carries a secret.
 	 */
 	error: unknown;
 }

@@ -6,6 +6,7 @@
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient as createCore } from '../../src/entries/core.js';
+import { HTTPError } from 'ky';
 import { failover } from '../../src/entries/failover.js';
 import { createClient, memoryStore } from '../../src/entries/index.js';
 import { logger, type LogRecord } from '../../src/entries/logger.js';
@@ -91,6 +92,7 @@ describe('URLs in events, log records and spans', () => {
 		api.on('retry', (event) => plain.push(event.error));
 		await api.get(`${server.url}/plan/503,200?id=redact-retry-plain`, { headers: { authorization: 'Bearer BEARER-SECRET', cookie: 'sid=COOKIE-SECRET' } });
 		const stand = plain.at(-1) as Error & { response?: Response; request?: Request; options?: unknown };
+		expect(stand).toBeInstanceOf(HTTPError);
 		expect(stand).toMatchObject({ name: 'HTTPError' });
 		expect(stand.message).toContain('redact-retry-plain');
 		expect(stand.response?.status).toBe(503);
