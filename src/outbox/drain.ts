@@ -223,12 +223,10 @@ export const createDrain = (queue: Queue): Drain => {
 						// Its headers replace the stored ones as a rebase's do: no sensitive one, names in any case (the
 						// last given wins), preconditions apart (one given in `headers` wins).
 						const migrated = { ...rest, url: href, ...splitHeaders(queue, headersOf(preconditions, headers)), body, version: options.version };
-						if (!isRecord(migrated) || !isHeaders(headers) || !isHeaders(preconditions ?? {})) {
-							throw new TypeError('migrate() returned no entry');
-						}
-
-						if (context.scopeOf(href) !== record.scope || secretUrl(queue, href) || (body?.byteLength ?? 0) > options.maxBodyBytes) {
-							throw new TypeError('migrate() returned a URL of another scope or with a sensitive parameter, or a body over maxBodyBytes');
+						// Invalid (OutboxOptions.migrate): a field a stored record may not hold, a URL of another scope
+						// or with a sensitive parameter, a body over maxBodyBytes.
+						if (!isRecord(migrated) || !isHeaders(headers) || !isHeaders(preconditions ?? {}) || context.scopeOf(href) !== record.scope || secretUrl(queue, href) || (body?.byteLength ?? 0) > options.maxBodyBytes) {
+							throw new TypeError('migrate() returned no valid entry');
 						}
 
 						record = migrated;
