@@ -56,12 +56,14 @@ const cases = [
 	// hooks ~70, BroadcastChannel ~70, record bounds ~80; the state machine and per-attempt layer ~2,100.
 	{ name: 'core + breaker()', source: withPolicy('breaker', 'breaker()'), budget: 18_290, target: 13_500 },
 	{ name: 'core + staleCache()', source: withPolicy('cache', 'staleCache()'), budget: 18_260, target: 15_000 },
-	{ name: 'core + outbox()', source: withPolicy('outbox', 'outbox()'), budget: 20_510, target: 15_500 },
+	// +237 B (fix/outbox-r2): withContext(ctx).outbox bound to the request (core's membersFor ~55), migrate's
+	// entry split and checked as a rebase's, onConflict's rebase only a plain object.
+	{ name: 'core + outbox()', source: withPolicy('outbox', 'outbox()'), budget: 20_747, target: 15_500 },
 	{
 		// Issue 27's options configured: the same code (nothing of it is tree-shaken without them).
 		name: 'core + outbox({ conflicts, app updates })',
 		source: `${core}import { outbox } from 'steadfetch/outbox';\nexport const api = createClient({ outbox: outbox({ conditional: true, coalesce: true, version: 2, migrate: (entry) => entry, onConflict: () => 'dead' }) });`,
-		budget: 20_500, target: 15_500,
+		budget: 20_755, target: 15_500, // +255 B, as core + outbox()
 	},
 	{
 		name: 'core + breaker + staleCache + outbox',
@@ -76,12 +78,12 @@ const cases = [
 	{
 		name: 'steadfetch + outbox: true',
 		source: "import { createClient, isStale, outboxSyncHandler } from 'steadfetch';\nexport const api = createClient({ outbox: true });\nexport { isStale, outboxSyncHandler };",
-		budget: 26_000, target: 20_000, preset: true,
+		budget: 26_210, target: 20_000, preset: true, // +210 B, as core + outbox()
 	},
 	{
 		name: 'steadfetch + fetchHandler (a service worker)',
 		source: "import { createClient } from 'steadfetch';\nimport { fetchHandler, outboxSyncHandler } from 'steadfetch/sw';\nconst api = createClient({ outbox: true });\nexport const handle = fetchHandler(api, { match: () => true });\nexport const sync = outboxSyncHandler(api);",
-		budget: 26_500,
+		budget: 26_696, // +196 B, as core + outbox()
 	},
 	{
 		name: 'core + breaker({ shared }) (cloudflare)',

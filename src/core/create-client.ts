@@ -320,7 +320,9 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 			throw new TypeError('`withContext(ctx)` takes an object with a `waitUntil` function (a Worker\'s ExecutionContext)');
 		}
 
-		return Object.setPrototypeOf(bind((promise) => ctx.waitUntil(promise)), client) as AnyClient;
+		const waitUntil: WaitUntil = (promise) => ctx.waitUntil(promise);
+		// With the members a policy binds to the request (the outbox's: its replays hand their work to its waitUntil).
+		return Object.defineProperties(Object.setPrototypeOf(bind(waitUntil), client), Object.getOwnPropertyDescriptors(Object.assign({}, ...active.map((part) => part.membersFor?.(waitUntil))))) as AnyClient;
 	};
 
 	Object.assign(client, { stop: ky.stop, retry: ky.retry });

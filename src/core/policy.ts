@@ -1,6 +1,7 @@
 import type { Input, Options as KyOptions, ResponsePromise } from 'ky';
 import type { EventMap, EventType } from './event-types.js';
 import type { Clock, Layer } from './types.js';
+import type { WaitUntil } from './options.js';
 
 /**
  * The slots a policy can fill, in the order their outer wrappers run, outermost first. The user's
@@ -169,6 +170,11 @@ export interface PolicyParts {
 	stats?(scope: string): Record<string, unknown> | undefined;
 	/** Members this policy gives the client (`breaker` and `waitForHealthy`, `cache`, `outbox`). */
 	readonly members?: object;
+	/**
+	 * Members of `client.withContext(ctx)` in place of `members`, bound to the request's `waitUntil`
+	 * (the outbox's: its replays hand their background work to it). Called by each `withContext`.
+	 */
+	membersFor?(waitUntil: WaitUntil): object;
 }
 
 /**

@@ -3,8 +3,8 @@ import { isOffline } from '../core/runtime.js';
 import { classify, classifyStatus } from '../errors/classify.js';
 import { isSteadfetchError, type SteadfetchErrorCode } from '../errors/SteadfetchError.js';
 import { requestScoped, storageError } from '../shared/part-store.js';
-import { isRecord, toEntry, type OutboxRecord } from './record.js';
-import { backoff, digestOf, emitAbout, listKeys, locked, pendingCount, schedule, splitHeaders, type FlushResult, type Queue } from './queue.js';
+import { isHeaders, isRecord, toEntry, type OutboxRecord } from './record.js';
+import { backoff, digestOf, emitAbout, headersOf, listKeys, locked, pendingCount, schedule, secretUrl, splitHeaders, type FlushResult, type Queue } from './queue.js';
 import type { StoredEntry } from './types.js';
 import { snapshotBody, type Stringify } from './snapshot.js';
 
@@ -28,6 +28,16 @@ export interface Drain {
  * silent this long (ms) died with its request, and the next drain takes over.
  */
 const staleMs = 5_000;
+
+/**
+ * Whether `onConflict`'s answer is a rebased write: a plain object of `json`, `body` and `headers`
+ * only, one at least. An array, a Response, a Date, a class instance, `{}` or a misspelt key is no
+ * rebase (it would replay the stored write without its precondition): a dead letter.
+ */
+const isRebase = (value: unknown): boolean => {
+	const keys = Object.keys(Object(value));
+	return [Object.prototype, null].includes(Object.getPrototypeOf(Object(value))) && keys.length > 0 && keys.every((key) => /^(json|body|headers)$/.test(key));
+};
 const maxTimeout = 2_147_483_647;
 
 /**
@@ -208,9 +218,15 @@ export const createDrain = (queue: Queue): Drain => {
 
 						// `undefined` (a forgotten return) or anything but an entry: the app's error, the write is kept.
 						const { url, headers, body, preconditions } = Object(next) as StoredEntry;
-						const migrated = { ...record, url, headers, body, preconditions, version: options.version };
-						if (!isRecord(migrated)) {
-							throw new TypeError('migrate() returned no entry');
+						const href = new URL(url).href;
+						const { preconditions: stored, ...rest } = record; // Its preconditions are the ones it gives.
+						// Its headers replace the stored ones as a rebase's do: no sensitive one, names in any case (the
+						// last given wins), preconditions apart (one given in `headers` wins).
+						const migrated = { ...rest, url: href, ...splitHeaders(queue, headersOf(preconditions, headers)), body, version: options.version };
+						// Invalid (OutboxOptions.migrate): a field a stored record may not hold, a URL of another scope
+						// or with a sensitive parameter, a body over maxBodyBytes.
+						if (!isRecord(migrated) || !isHeaders(headers) || !isHeaders(preconditions ?? {}) || context.scopeOf(href) !== record.scope || secretUrl(queue, href) || (body?.byteLength ?? 0) > options.maxBodyBytes) {
+							throw new TypeError('migrate() returned no valid entry');
 						}
 
 						record = migrated;
@@ -271,13 +287,13 @@ export const createDrain = (queue: Queue): Drain => {
 
 					try {
 						const given = verdict as { json?: unknown; body?: unknown; headers?: Record<string, string> };
-						if (typeof given === 'object' && record.attempts < options.maxAttempts && current()) {
+						if (isRebase(given) && record.attempts < options.maxAttempts && current()) {
 							// A rebased write in the entry's place, replayed now (attempts go on: a resolver loop ends at maxAttempts).
 							const { body, type } = await snapshotBody(undefined, given, options.maxBodyBytes, context.options['stringifyJson'] as Stringify | undefined);
 							const { preconditions, ...rest } = record; // Its preconditions are the ones it gives.
 							// Its Content-Type describes what it sends: the one given, else a new body's own (or none), else the stored body's.
 							const { 'content-type': stored, ...others } = rest.headers;
-							await store.set(key, { ...rest, ...splitHeaders(queue, new Headers(given.headers ?? others), body ? type : stored), ...body && { body }, idempotencyKey: crypto.randomUUID(), nextAttemptAt: now });
+							await store.set(key, { ...rest, ...splitHeaders(queue, headersOf(given.headers ?? others), body ? type : stored), ...body && { body }, idempotencyKey: crypto.randomUUID(), nextAttemptAt: now });
 							result.failed++;
 							index--;
 							continue;

@@ -7,11 +7,9 @@ import { OutboxFullError } from '../errors/OutboxFullError.js';
 import { OutboxQueuedError } from '../errors/OutboxQueuedError.js';
 import { isSteadfetchError, SteadfetchError } from '../errors/SteadfetchError.js';
 import { background, storageMs } from '../shared/part-store.js';
-import { sensitiveOf } from '../shared/sensitive-of.js';
-import { splitSensitive } from '../shared/sensitive.js';
 import type { Drain } from './drain.js';
 import { isRecord, makeKey, type OutboxRecord } from './record.js';
-import { behind, digestOf, emitAbout, listKeys, locked, pendingCount, schedule, splitHeaders, type Queue } from './queue.js';
+import { behind, digestOf, emitAbout, listKeys, locked, pendingCount, schedule, secretUrl, splitHeaders, type Queue } from './queue.js';
 import { snapshotBody, type BodySnapshot, type Stringify } from './snapshot.js';
 import { registerSync } from './sync.js';
 
@@ -38,9 +36,6 @@ const overwritten = /^(PUT|PATCH|DELETE)$/;
 export const createCallSide = (queue: Queue, drain: Drain) => {
 	const { context, options, store } = queue;
 	const { clock } = context;
-
-	/** A URL with a sensitive query parameter is never stored: the call goes as with `outbox: false`. */
-	const secret = (url: string): boolean => splitSensitive(url, sensitiveOf(context).params).found !== undefined;
 
 	const appliesTo = ({ replay, options: { outbox }, method }: PolicyCall): boolean => !replay && (outbox === true || (outbox !== false && options.methods.has(method)));
 
@@ -152,7 +147,7 @@ export const createCallSide = (queue: Queue, drain: Drain) => {
 				...isOffline() && { retry: { limit: 0 } },
 			});
 		} catch (error) {
-			if (!(holds.has(error as object) || (!call.signal?.aborted && classify(error).transient)) || !call.request || secret(call.request.url)) {
+			if (!(holds.has(error as object) || (!call.signal?.aborted && classify(error).transient)) || !call.request || secretUrl(queue, call.request.url)) {
 				throw error;
 			}
 
@@ -164,7 +159,7 @@ export const createCallSide = (queue: Queue, drain: Drain) => {
 		const call = init?.steadfetch;
 		const scope = context.scopeOf(request.url);
 		const offline = isOffline();
-		if (call && appliesTo(call) && (offline || (call.attempts === 1 && await behind(queue, scope))) && !secret(request.url)) {
+		if (call && appliesTo(call) && (offline || (call.attempts === 1 && await behind(queue, scope))) && !secretUrl(queue, request.url)) {
 			// Held before any I/O; the breaker, below this layer, never sees the attempt.
 			const reason = offline ? 'OFFLINE' : 'BEHIND';
 			const hold = new SteadfetchError(reason, reason, false);

@@ -75,8 +75,13 @@ export interface OutboxOptions {
 	 * new Idempotency-Key; `headers` replace the stored ones and give its preconditions, so return
 	 * `If-Match: <the response's ETag>` to keep it conditional). Its Content-Type describes what it
 	 * sends: the one `headers` give, else a new body's own (`json`: `application/json`; bytes: none),
-	 * else, without a new body, the stored one. Throwing, or taking longer than 10 000 ms, counts as
-	 * `'dead'`. Without it: a dead letter (`conflict`).
+	 * else, without a new body, the stored one. Header names are read in any case, the last given for a
+	 * name winning (`{ ...entry.headers, 'Content-Type': … }` replaces the stored `content-type`).
+	 * A rebased write is a plain object whose keys are among `json`, `body` and `headers` (one at
+	 * least): anything else — an array, a `Response`, a `Date`, a class instance, `{}`, a misspelt or
+	 * unknown key — counts as `'dead'`, never as the stored write replayed without its precondition.
+	 * Throwing, or taking longer than 10 000 ms, counts as `'dead'` too. Without it: a dead letter
+	 * (`conflict`).
 	 * @default undefined (a conflict makes a dead letter)
 	 */
 	onConflict?: (conflict: { entry: OutboxEntry; response: Response }) => ConflictResolution | Promise<ConflictResolution>;
@@ -102,10 +107,17 @@ export interface OutboxOptions {
 	version?: number;
 	/**
 	 * Runs once before the next replay of an entry of an older `version`: the entry it returns
-	 * (`url`, `headers`, `body`, `preconditions` may change) replaces it; `null` drops it
-	 * (`outbox:discarded`). A throw, `undefined` (a forgotten `return`) or an invalid entry is the
-	 * app's error, never a reason to lose the write: a dead letter (`migrate`) whose `lastError.code`
-	 * is `INVALID_REQUEST`, with the error's message. Needs `version` above 1.
+	 * (`url`, `headers`, `body`, `preconditions` may change; other fields are kept) replaces it;
+	 * `null` drops it (`outbox:discarded`). Its `headers` replace the stored ones as a rebased write's
+	 * do (`onConflict`): names in any case, the last given for a name winning; a sensitive header
+	 * (Authorization, Cookie, Proxy-Authorization, `sensitiveHeaders`), `Idempotency-Key` and
+	 * `Content-Length` are never stored; `If-Match`, `If-None-Match` and `If-Unmodified-Since` become
+	 * its `preconditions` (over those of `preconditions`). A throw, `undefined` (a forgotten `return`)
+	 * or an invalid entry is the app's error, never a reason to lose the write: a dead letter
+	 * (`migrate`, the stored entry unchanged) whose `lastError.code` is `INVALID_REQUEST`, with the
+	 * error's message. Invalid: what a stored record may not be (headers or preconditions not strings,
+	 * a body not an `ArrayBuffer`…), a URL that does not parse, is of another scope or carries a
+	 * sensitive query parameter, a body over `maxBodyBytes`. Needs `version` above 1.
 	 * @default undefined (entries of older versions replay unchanged)
 	 */
 	migrate?: (entry: StoredEntry, fromVersion: number) => StoredEntry | null | Promise<StoredEntry | null>;

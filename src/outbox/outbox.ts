@@ -1,7 +1,8 @@
 import type { OutboxParts } from '../core/client-types.js';
+import type { WaitUntil } from '../core/options.js';
 import type { PolicyContext } from '../core/policy.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
-import { partStore, requestScoped } from '../shared/part-store.js';
+import { background, partStore, requestScoped } from '../shared/part-store.js';
 import { autoStore } from '../stores/auto.js';
 import { createDrain } from './drain.js';
 import { createCallSide } from './enqueue.js';
@@ -38,11 +39,15 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 		return entries;
 	};
 
-	const outbox: Outbox = {
+	/**
+	 * `client.outbox`, or the one of `client.withContext(ctx)`: its replays hand their background work
+	 * (the stale cache's invalidation, persistence) to `waitUntil`.
+	 */
+	const make = (waitUntil?: WaitUntil): Outbox => ({
 		size: async () => pendingCount(queue),
 		list: async () => read(false),
 		deadLetters: async () => read(true),
-		flush: async () => await drain(true) ?? { sent: 0, failed: 0, dead: 0, remaining: await pendingCount(queue) },
+		flush: async () => await drain(true, waitUntil) ?? { sent: 0, failed: 0, dead: 0, remaining: await pendingCount(queue) },
 		async retry(id) {
 			const key = (await listKeys(queue)).find((each) => each.dead && each.id === id)?.key;
 			const record = key && await store.get(key);
@@ -56,15 +61,16 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 			await store.set(`p${key.slice(1)}`, record);
 			await store.delete(key);
 			await listKeys(queue);
-			// Not in Workers, where work no waitUntil holds dies with the request: the next call or flush() replays it.
-			requestScoped() || void drain(record.scope);
+			// In Workers, where work no waitUntil holds dies with the request, only with one (withContext):
+			// else the next call or flush() replays it.
+			(!waitUntil && requestScoped()) || background(context, 'outbox', waitUntil, async () => drain(record.scope, waitUntil));
 		},
 		async discard(id) {
 			for (const { key } of (await listKeys(queue)).filter((each) => each.id === id)) {
 				await store.delete(key);
 			}
 		},
-	};
+	});
 
 	const listen = (target: EventTarget | undefined, type: string, listener: () => void): void => {
 		if (typeof target?.addEventListener === 'function') {
@@ -86,7 +92,8 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 
 	const { appliesTo, wrap, layer } = createCallSide(queue, drain);
 	return {
-		members: { outbox },
+		members: { outbox: make() },
+		membersFor: (waitUntil) => ({ outbox: make(waitUntil) }),
 		substituted: (response) => response.headers.has('steadfetch-outbox-entry') ? 'queued' : undefined,
 		layer,
 		wrap,

@@ -5,6 +5,7 @@ import type { PartStore } from '../shared/part-store.js';
 import { identityDigest } from '../shared/digest.js';
 import { webLocks } from '../shared/lock.js';
 import { sensitiveOf } from '../shared/sensitive-of.js';
+import { splitSensitive } from '../shared/sensitive.js';
 import type { ResolvedOutboxOptions } from './options.js';
 import { isRecord, parseKey, preconditionNames, type OutboxRecord, type RecordKey } from './record.js';
 
@@ -127,6 +128,25 @@ export const splitHeaders = ({ context, options }: Queue, given: Headers, type?:
 
 	return Object.keys(preconditions).length > 0 ? { headers, preconditions } : { headers };
 };
+
+/**
+ * Header sets given by the app (`migrate`'s entry, a rebased write) as one `Headers`: names in any
+ * case, the last value given for a name wins (`new Headers(record)` would join `content-type` and
+ * `Content-Type` into one value); a `Headers` or an array of pairs as fetch reads them.
+ */
+export const headersOf = (...given: unknown[]): Headers => {
+	const headers = new Headers();
+	for (const init of given) {
+		for (const [name, value] of init instanceof Headers || Array.isArray(init) ? new Headers(init) : Object.entries(init ?? {})) {
+			headers.set(name, value as string);
+		}
+	}
+
+	return headers;
+};
+
+/** Whether a URL carries a sensitive query parameter: such a write is never stored. */
+export const secretUrl = ({ context }: Queue, url: string): boolean => splitSensitive(url, sensitiveOf(context).params).found !== undefined;
 
 /** The delay before the next replay of an entry that failed `attempts` times: full jitter, `random() × min(maxBackoffMs, baseBackoffMs × 2^(attempts − 1))`. */
 export const backoff = ({ context, options }: Queue, attempts: number): number =>

@@ -47,7 +47,7 @@ export const parseKey = (key: string): RecordKey | undefined => {
 export const preconditionNames: ReadonlySet<string> = new Set(['if-match', 'if-unmodified-since', 'if-none-match']);
 
 /** A header set as stored: an object of strings; for `preconditions`, only those names, with a value of visible ASCII characters and spaces (no control character, not empty). */
-const isHeaders = (value: unknown, preconditions?: boolean): boolean => typeof value === 'object' && value !== null
+export const isHeaders = (value: unknown, preconditions?: boolean): boolean => typeof value === 'object' && value !== null
 	&& Object.entries(value).every(([name, item]) => typeof item === 'string' && (!preconditions || (preconditionNames.has(name) && /^[ -~]+$/.test(item))));
 
 /**

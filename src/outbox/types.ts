@@ -45,12 +45,15 @@ export interface Outbox {
 	deadLetters(): Promise<OutboxEntry[]>;
 	/**
 	 * Replay every pending entry of the current identity now, before its backoff is over (an entry a
-	 * server's `Retry-After` holds waits for it), and end the 401/403 pause.
+	 * server's `Retry-After` holds waits for it), and end the 401/403 pause. In a Worker, call it as
+	 * `client.withContext(ctx).outbox.flush()`: the replays hand their background work (the stale
+	 * cache's invalidation) to `ctx.waitUntil`; without one it is dropped (`storage:error`).
 	 */
 	flush(): Promise<{ sent: number; failed: number; dead: number; remaining: number }>;
 	/**
 	 * Move a dead letter back to pending (attempts and retention start again), then drain; in
-	 * Workers the next call or `flush()` replays it (no work is left running outside a request).
+	 * Workers only through `client.withContext(ctx)` (the drain is handed to `ctx.waitUntil`), else
+	 * the next call or `flush()` replays it (no work is left running outside a request).
 	 */
 	retry(id: string): Promise<void>;
 	/** Remove a pending entry or dead letter. */

@@ -164,6 +164,39 @@ describe('outbox onConflict', () => {
 		}
 	});
 
+	it('only a plain object of `json`, `body` and `headers` is a rebased write: an array, a Response, a Date, a class instance, `{}` or a misspelt key is a dead letter (conflict), never the stored write replayed without its precondition', async () => {
+		const answers: Array<() => unknown> = [
+			() => ['discard'],
+			() => new Response('{"v":"merged"}'),
+			() => new Date(),
+			() => new (class Rebase {
+				json = { v: 'merged' };
+			})(),
+			() => ({}),
+			() => ({ jsno: { v: 'merged' } }),
+			() => ({ json: { v: 'merged' }, retry: true }),
+		];
+		for (const [index, answer] of answers.entries()) {
+			const { api, entry, result } = await conflicted(answer as never, `onr${index}`);
+			expect(result).toMatchObject({ sent: 0, dead: 1, remaining: 0 });
+			expect((await api.outbox.deadLetters()).filter(({ id }) => id === entry.id)).toMatchObject([{ deadReason: 'conflict', lastError: { code: 'CONFLICT', status: 412 } }]);
+			expect(h.seen.filter((request) => request.url.endsWith(`doc?id=onr${index}`) && request.method === 'PUT')).toHaveLength(1);
+			expect(doc(`onr${index}`).body).toBe('theirs');
+		}
+
+		// A plain object without a prototype is one.
+		const { result } = await conflicted(() => Object.assign(Object.create(null) as object, { json: { v: 'merged' }, headers: { 'If-Match': '"v2"' } }), 'onr-null');
+		expect(result).toMatchObject({ sent: 1, dead: 0 });
+		expect(doc('onr-null').body).toBe('{"v":"merged"}');
+	});
+
+	it('a rebased write\'s headers given as the stored ones spread with a name in another case: the last given wins, never both values joined', async () => {
+		await conflicted(({ entry }) => ({ headers: { ...entry.headers, 'Content-Type': 'application/merge-patch+json', 'If-Match': '"v2"' } }), 'orc');
+		const puts = h.seen.filter((request) => request.url.endsWith('doc?id=orc') && request.method === 'PUT');
+		expect(puts.map((request) => request.headers['content-type'])).toEqual(['application/json', 'application/merge-patch+json']);
+		expect(doc('orc').body).toBe('{"v":"mine"}');
+	});
+
 	it('a rebased write takes the entry\'s place: same method and URL, a new Idempotency-Key, the given headers and preconditions, replayed at once', async () => {
 		const { events, entry, result } = await conflicted(async ({ response }) => {
 			const { version } = await response.json() as { version: number };
@@ -409,6 +442,57 @@ describe('outbox versions and migrate', () => {
 		}
 
 		expect(h.seen.filter((request) => request.method === 'PUT' && request.url.includes('mu'))).toEqual([]);
+	});
+
+	it('what migrate returns is stored as a rebase\'s headers are: never a sensitive header (Authorization, Cookie, sensitiveHeaders), names lower-cased with the last given winning, a precondition in `headers` kept apart as one', async () => {
+		const { store, entry } = await v1('ms1&fail=409');
+		const written: unknown[] = [];
+		const set = store.set.bind(store);
+		store.set = async (key, value) => {
+			written.push(structuredClone(value));
+			return set(key, value);
+		};
+		const api = h.make({ store: () => store, outbox: { version: 2, sensitiveHeaders: ['X-Session'], migrate: (old) => ({
+			...old,
+			headers: { ...old.headers, 'Content-Type': 'application/vnd.v2+json', Authorization: 'Bearer SECRET', Cookie: 'sid=SECRET', 'X-Session': 'SECRET', 'If-Match': '"v1"', 'X-Shape': '2' },
+		}) } });
+		win.setOnline(true, false);
+		// The scripted 409 answers a write that now carries a precondition: a conflict, not a retry.
+		expect(await api.outbox.flush()).toEqual({ sent: 0, failed: 0, dead: 1, remaining: 0 });
+		expect(written.length).toBeGreaterThan(0);
+		expect(JSON.stringify(written)).not.toContain('SECRET');
+		const [sent] = h.seen.filter((request) => request.method === 'PUT' && request.url.includes('ms1'));
+		expect(sent!.headers).toMatchObject({ 'content-type': 'application/vnd.v2+json', 'if-match': '"v1"', 'x-shape': '2' });
+		expect(Object.keys(sent!.headers).filter((name) => /^(authorization|cookie|x-session)$/.test(name))).toEqual([]);
+		const [dead] = await api.outbox.deadLetters();
+		expect(dead).toMatchObject({ id: entry.id, deadReason: 'conflict', version: 2, preconditions: { 'if-match': '"v1"' }, lastError: { code: 'CONFLICT', status: 409 } });
+		expect(dead!.headers).toEqual({ 'content-type': 'application/vnd.v2+json', 'x-shape': '2' });
+	});
+
+	it('migrate\'s entry is checked as a stored record is, and more: a URL that is invalid, of another scope or with a sensitive parameter, headers that are not strings, a bad precondition or a body over maxBodyBytes make a dead letter (migrate) coded INVALID_REQUEST that keeps the stored write', async () => {
+		const bytes = (text: string) => new TextEncoder().encode(text).buffer as ArrayBuffer;
+		const migrates: Array<(entry: StoredEntry) => StoredEntry | null> = [
+			(entry) => ({ ...entry, url: 'not a url' }),
+			(entry) => ({ ...entry, url: entry.url.replace('127.0.0.1', 'localhost') }),
+			(entry) => ({ ...entry, url: `${entry.url}&token=SECRET` }),
+			(entry) => ({ ...entry, headers: { ...entry.headers, 'x-count': 2 as never } }),
+			(entry) => ({ ...entry, headers: 'x-a: 1' as never }),
+			(entry) => ({ ...entry, headers: { ...entry.headers, 'bad name': 'x' } }),
+			(entry) => ({ ...entry, preconditions: { 'if-match': '' } }),
+			(entry) => ({ ...entry, body: bytes('x'.repeat(65)) }),
+		];
+		for (const [index, migrate] of migrates.entries()) {
+			const { store, entry } = await v1(`mv${index}`);
+			const api = h.make({ store: () => store, outbox: { version: 2, maxBodyBytes: 64, migrate } });
+			win.setOnline(true, false);
+			expect(await api.outbox.flush()).toEqual({ sent: 0, failed: 0, dead: 1, remaining: 0 });
+			const [dead] = await api.outbox.deadLetters();
+			expect(dead).toMatchObject({ id: entry.id, deadReason: 'migrate', version: 1, url: entry.url, headers: entry.headers, lastError: { code: 'INVALID_REQUEST' } });
+			expect(JSON.stringify(await store.get((await store.keys()).find((key) => key.includes(entry.id))!))).not.toContain('SECRET');
+			api.close();
+		}
+
+		expect(h.seen.filter((request) => request.method === 'PUT' && request.url.includes('mv'))).toEqual([]);
 	});
 
 	it('without migrate an older entry replays unchanged; an entry of a newer version is left alone, pending and listed', async () => {

@@ -122,6 +122,30 @@ describe('outbox triggers', () => {
 		expect(applied('sync')).toBe(1);
 	});
 
+	it('withContext(ctx).outbox: flush() and retry(id) replay with ctx.waitUntil, which holds the replays\' background work (the stale cache\'s invalidation)', async () => {
+		const api = h.make({ outbox: { maxAttempts: 1 }, staleCache: true });
+		const handed: Array<Promise<unknown>> = [];
+		const here = api.withContext({ waitUntil: (promise) => void handed.push(promise) });
+		expect(here.outbox).not.toBe(api.outbox);
+		expect(await here.outbox.list()).toEqual(await api.outbox.list());
+		await queueOffline(api, 'ctx');
+		win.setOnline(true, false);
+		expect(await here.outbox.flush()).toMatchObject({ sent: 1 });
+		expect(handed.length).toBeGreaterThan(0);
+		await Promise.all(handed);
+		// retry(id): its drain is handed to ctx.waitUntil too.
+		win.setOnline(false, false);
+		await expect(api.post('status/400?id=ctx-dead', { json: {} })).rejects.toBeInstanceOf(OutboxQueuedError);
+		win.setOnline(true, false);
+		expect(await api.outbox.flush()).toMatchObject({ dead: 1 });
+		const [dead] = await api.outbox.deadLetters();
+		handed.length = 0;
+		await here.outbox.retry(dead!.id);
+		expect(handed).toHaveLength(1);
+		await Promise.all(handed);
+		expect(h.seen.filter((request) => request.url.includes('ctx-dead'))).toHaveLength(2);
+	});
+
 	it('breaker:closed drains the scope it names', async () => {
 		const emitter = new Emitter();
 		const replay = h.make({});

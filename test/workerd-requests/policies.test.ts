@@ -28,6 +28,7 @@ beforeAll(async () => {
 		'outbox-drain': script('outbox', { bindings: { NAME: 'outbox-drain' } }),
 		'outbox-detached': script('outbox', { bindings: { NAME: 'outbox-detached' } }),
 		'outbox-breaker': script('outbox-breaker'),
+		'outbox-flush': script('outbox', { bindings: { NAME: 'outbox-flush' } }),
 		bulkhead: script('bulkhead'),
 		'bulkhead-lease': script('bulkhead-lease'),
 		'bulkhead-waiter': script('bulkhead-lease'),
@@ -226,6 +227,32 @@ describe('the outbox across requests', () => {
 		expect(hitsOf('/ok/retried').map((hit) => hit.body)).toEqual(['{"at":"2"}', '{"at":"2"}', '{"at":"2"}']);
 		expect(await harness.json('outbox-breaker', '/dead-letters')).toEqual([]);
 	}, 30_000);
+
+	it('a replay drops the stale copy of its URL in the request that replays it: flush() through withContext(ctx), a scheduled handler\'s ctx.waitUntil(withContext(ctx).outbox.flush()), the drain a good answer starts (no storage:error, never the pre-write copy)', async () => {
+		const worker = 'outbox-flush';
+		const replays: Array<[string, () => Promise<unknown>]> = [
+			['/ok/flushed-ctx', async () => expect(await harness.json(worker, '/flush-ctx')).toEqual({ sent: 1, failed: 0, dead: 0, remaining: 0 })],
+			['/ok/flushed-scheduled', async () => (await harness.mf.getWorker(worker)).scheduled({ cron: '* * * * *' })],
+			['/ok/flushed-drain', async () => expect(await get(worker, '/ok/after-the-outage-flush')).toEqual(fresh('/ok/after-the-outage-flush'))],
+		];
+		for (const [index, [path, replay]] of replays.entries()) {
+			await events(worker);
+			expect(await get(worker, path)).toEqual(fresh(path)); // a copy of the URL, stored
+			origin.state.down = true;
+			expect(await harness.json(worker, `/post?${to(path)}&n=${index}`)).toMatchObject({ status: 202 });
+			origin.state.down = false;
+			await replay();
+			await until(() => hitsOf(path).filter((hit) => hit.method === 'POST').length === 2, 10_000, 'the queued write to be replayed');
+			await until(async () => (await harness.json<{ remaining: number }>(worker, '/flush')).remaining === 0, 10_000, 'the outbox to be empty');
+			const seen = await events(worker);
+			expect(seen.filter((event) => event.type === 'storage:error'), path).toEqual([]);
+			expect(seen.map((event) => event.type)).toContain('outbox:sent');
+			origin.state.down = true;
+			// The write was delivered: the copy taken before it is gone, never served as the resource's state.
+			expect(await get(worker, path), path).toMatchObject({ error: 'HTTP_5XX' });
+			origin.state.down = false;
+		}
+	}, 60_000);
 
 	it('a drain that died with its request (flush() neither awaited nor handed to waitUntil) holds no later request for long: a later flush() delivers within seconds', async () => {
 		origin.state.down = true;

@@ -10,6 +10,8 @@ import { classify, isStale } from 'steadfetch';
  * `GET /flush`: `api.outbox.flush()` (bounded at 5 s: `{ hung: true }` past that).
  * `GET /flush-detached`: `api.outbox.flush()` neither awaited nor handed to `waitUntil` (an app's
  *   mistake): the drain dies with this request.
+ * `GET /flush-ctx`: `api.withContext(ctx).outbox.flush()`: the replays hand their background work to this request's waitUntil.
+ * `scheduled`: `ctx.waitUntil(api.withContext(ctx).outbox.flush())`, the README's recipe for a Worker without other traffic.
  * `GET /dead-letters`: `api.outbox.deadLetters()`; `GET /retry?id=<id>`: `api.withContext(ctx).outbox.retry(id)`.
  * `GET /twice?to=<url>`: two identical `api.withContext(ctx).get(to)` at once in this request: both bodies.
  * `GET /race?to=<url>&ms=<ms>`: `api.get(to)`, but the request answers `{ left: true }` after `ms` if the
@@ -37,6 +39,10 @@ export const handler = (client, { waitUntil = false } = {}) => {
 	}
 
 	return {
+		scheduled(_controller, env, ctx) {
+			api ??= listen(client(env));
+			ctx.waitUntil(api.withContext(ctx).outbox.flush());
+		},
 		async fetch(request, env, ctx) {
 			api ??= listen(client(env));
 			const url = new URL(request.url);
@@ -71,6 +77,8 @@ export const handler = (client, { waitUntil = false } = {}) => {
 						return Response.json(result);
 					}
 
+					case '/flush-ctx':
+						return Response.json(await api.withContext(ctx).outbox.flush());
 					case '/flush-detached':
 						void api.outbox.flush();
 						return Response.json({ detached: true });
