@@ -2,7 +2,7 @@ import type { PolicyCall, Policy, PolicyContext, PolicyParts } from '../core/pol
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { check } from '../core/validate.js';
 import { classify } from '../errors/classify.js';
-import { checkOrigins, originTest } from '../shared/origins.js';
+import { checkOrigins, originPrefixes } from '../shared/origins.js';
 
 /** Options of `trace` (a client option of both entries). */
 export interface TraceOptions {
@@ -80,7 +80,8 @@ export const traceparent = /^(?!ff|00-.{52}-)([\da-f]{2})-(?!0{32})([\da-f]{32})
 export const traceLayer = (context: PolicyContext, { header, propagateTo }: ResolvedTrace, tracer?: AttemptTracer): Layer => {
 	const calls = new WeakMap<PolicyCall, CallTrace>();
 	const { clock } = context;
-	const propagates = originTest(propagateTo, context.options);
+	/** The URL prefixes of `propagateTo` (see `originPrefixes`): a request that starts with one gets the headers. */
+	const propagates = originPrefixes(propagateTo, context.options);
 
 	/** The call's ids, fixed at its first attempt: a request id and a trace already on the request are continued. */
 	const traceOf = (call: PolicyCall | undefined, request: Request): CallTrace => {
@@ -124,7 +125,7 @@ export const traceLayer = (context: PolicyContext, { header, propagateTo }: Reso
 		const trace = traceOf(call, request);
 		const attempt = call?.attempts ?? 1;
 		const span = tracer && traced(() => tracer.attempt(call, request, attempt));
-		if (propagates(request.url)) {
+		if (propagates.some((prefix) => request.url.startsWith(prefix))) {
 			const ids = span?.ids;
 			request.headers.set(header, trace.requestId);
 			request.headers.set('traceparent', ids ? `00-${ids.traceId}-${ids.spanId}-${ids.flags}` : `00-${trace.traceId}-${hex(8)}-${trace.flags}`);
