@@ -1,5 +1,5 @@
 import type { PolicyCall, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
-import { originTest } from '../shared/origins.js';
+import { originPrefixes } from '../shared/origins.js';
 import type { Layer } from '../core/types.js';
 import { AuthError } from '../errors/AuthError.js';
 import { openChannel, type Channel } from '../shared/channel.js';
@@ -11,12 +11,6 @@ export type { AuthOptions } from './options.js';
 type Token = string | undefined;
 type Outcome = { response?: Response; error?: unknown };
 
-/** 401 as a response (with `throwHttpErrors: false`) or as ky's HTTPError. */
-const unauthorized = (outcome: Outcome): Response | undefined => {
-	const response = outcome.response ?? (outcome.error as { response?: unknown } | undefined)?.response;
-	return response instanceof Response && response.status === 401 ? response : undefined;
-};
-
 /** `promise`, or its `signal`'s reason once that aborts first. */
 const until = <T>(promise: Promise<T>, signal: AbortSignal): Promise<T> => new Promise<T>((resolve, reject) => {
 	signal.throwIfAborted();
@@ -26,8 +20,20 @@ const until = <T>(promise: Promise<T>, signal: AbortSignal): Promise<T> => new P
 });
 
 const create = (context: PolicyContext, { token, refresh, scheme, origins, refreshTimeoutMs }: ReturnType<typeof checkAuthOptions>): PolicyParts => {
+	/** The origins the token goes to, as URL prefixes (`['']` for `'*'`). */
+	const prefixes = originPrefixes(origins, context.options);
 	/** Whether the token may go to a URL. */
-	const allowed = originTest(origins, context.options);
+	const allowed = (url: string): boolean => prefixes.some((prefix) => url.startsWith(prefix));
+	/**
+	 * A 401 of one of the origins, as a response (with `throwHttpErrors: false`) or as ky's HTTPError.
+	 * Judged by where it came from (`response.url`, the last URL of redirects): a third party's 401
+	 * reached through a redirect is its own, not ours to refresh for. A Response without a URL (a
+	 * custom `fetch`'s own) answers the request's URL.
+	 */
+	const unauthorized = (outcome: Outcome): Response | undefined => {
+		const response = outcome.response ?? (outcome.error as { response?: unknown } | undefined)?.response;
+		return response instanceof Response && response.status === 401 && (!response.url || allowed(response.url)) ? response : undefined;
+	};
 	/** The token each call's latest attempt was sent with; no entry when that attempt was not auth's. */
 	const used = new WeakMap<PolicyCall, Token>();
 	/** Refreshes finished (here, or in another tab as its channel said): a waiter that sees it move skips its own. */
@@ -46,8 +52,12 @@ const create = (context: PolicyContext, { token, refresh, scheme, origins, refre
 	/** True while `refresh()` itself runs (synchronously): a call made then is the refresh's own request. */
 	let calling = false;
 	let channel: Channel | undefined;
-	/** The Web Lock of the refresh, and the name of the channel that says one finished. */
-	const name = `steadfetch:${context.name}/auth`;
+	/**
+	 * The Web Lock of the refresh, and the name of the channel that says one finished: the client's
+	 * `name` and the origins it guards. Tabs of one client share a refresh; two clients of one page
+	 * for two APIs (each its own token and refresh) never wait for, nor skip for, the other's.
+	 */
+	const name = `steadfetch:${context.name}/auth ${prefixes}`;
 
 	const current = async (): Promise<Token> => (await token()) ?? undefined;
 	// The failover slot asks before it sends an attempt to a mirror (see PolicyHooks.tokenGoesTo).
@@ -234,9 +244,12 @@ const create = (context: PolicyContext, { token, refresh, scheme, origins, refre
  * attempt (retries and outbox replays included) and sent as `Authorization: <scheme> <token>` — only
  * to the `origins` (by default the origin of the client's `prefix`/`baseUrl` and the page's own;
  * none where there is neither); a request to another origin, or a call with `auth: false`, gets no
- * token and its 401 refreshes nothing. On a 401, one `refresh()` runs for the whole client and
+ * token and its 401 refreshes nothing, nor does a 401 that came from another origin through a
+ * redirect (judged by `response.url`). On a 401, one `refresh()` runs for the whole client and
  * across the tabs of the origin (a Web Lock; the other tabs hear that it finished and read `token()`
- * again — no token crosses tabs); every call that gets a 401 meanwhile waits for it (within its own
+ * again — no token crosses tabs): the client's `name` and its `origins` identify that refresh, so the
+ * same client in several tabs shares one, and two clients of one page for two APIs (each its own
+ * token and `refresh`) never wait for each other (with `origins: '*'`, give them different names); every call that gets a 401 meanwhile waits for it (within its own
  * time budget and signal) and is sent once more with the new token; an outbox replay that starts
  * while it runs waits for it too, and is not sent at all when it was queued for another identity
  * than the one the refresh left signed in (`AuthError`; it stays queued). A second 401, a refresh

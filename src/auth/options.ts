@@ -11,7 +11,8 @@ export interface AuthOptions {
 	token: () => string | undefined | null | Promise<string | undefined | null>;
 	/**
 	 * Get a new token and keep it where `token()` reads it. Called on a 401, once at a time for the
-	 * whole client and across the tabs of the origin. Every call that gets a 401 while it runs waits
+	 * whole client and across the tabs of the origin (the clients of the same `name` and `origins`:
+	 * the same client in each tab; a client for another API refreshes on its own). Every call that gets a 401 while it runs waits
 	 * for it (within the call's own time budget and signal) and is sent again with the new token. A
 	 * refresh that throws, or that has not settled within `refreshTimeoutMs`, fails the waiting calls
 	 * with `AuthError`. When it asks the API through the same client, give that call `auth: false`
@@ -31,7 +32,10 @@ export interface AuthOptions {
 	 * The origins the token is sent to (`['https://api.example.com']`: scheme, host and port only;
 	 * a RangeError at creation for anything else), or `'*'` for every origin. A request to any
 	 * other origin (a third-party URL, a `failover` mirror not listed) carries no token from `auth`,
-	 * and its 401 triggers no refresh (a mirror's 401 never does: failover tries the next one). Where there is neither a `prefix`/`baseUrl` nor a `location`
+	 * and its 401 triggers no refresh (a mirror's 401 never does: failover tries the next one); a 401
+	 * is judged by the URL that answered it (`response.url`, after redirects), so a first-party URL
+	 * redirected to a third party that answers 401 refreshes nothing either. With the client's
+	 * `name`, they also name the refresh shared across tabs (its Web Lock and channel). Where there is neither a `prefix`/`baseUrl` nor a `location`
 	 * (Node, Deno, Workers calling absolute URLs), the default is empty: no token goes anywhere until
 	 * `origins` names where it may go.
 	 * @default the origin of the client's `prefix`/`baseUrl` when one is set, plus `location.origin` where there is one (pages, workers)

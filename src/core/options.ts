@@ -71,7 +71,8 @@ export interface BaseClientOptions extends KyOptions {
 	storageTimeoutMs?: number;
 	/**
 	 * Namespace of persisted state and of cross-tab channels. Two clients with the same name share
-	 * persisted state.
+	 * persisted state (and, with `auth`, the token refresh across tabs when they also guard the same
+	 * `origins`).
 	 * @default 'steadfetch'
 	 */
 	name?: string;

@@ -39,18 +39,14 @@ export const checkOrigins = (option: string, value: unknown): readonly string[] 
 };
 
 /**
- * Whether a URL as `Request.url` writes it goes to one of `origins` (checked by `checkOrigins`);
- * `'*'`: every URL. Without origins, the default: the origin of the client's `prefix`/`baseUrl`
- * when one is set (from `options`), plus `location.origin` where there is one. Made once per client.
+ * The prefixes (`<origin>/`) a URL as `Request.url` writes it starts with when it goes to one of
+ * `origins` (checked by `checkOrigins`); `'*'`: `['']`, every URL. Without origins, the default: the
+ * origin of the client's `prefix`/`baseUrl` when one is set (from `options`), plus `location.origin`
+ * where there is one. Made once per client; auth also names its Web Lock and channel after them.
  */
-export const originTest = (origins: readonly string[] | '*' | undefined, options: Readonly<Record<string, unknown>>): ((url: string) => boolean) => {
-	if (origins === '*') {
-		return () => true;
-	}
-
+export const originPrefixes = (origins: readonly string[] | '*' | undefined, options: Readonly<Record<string, unknown>>): readonly string[] => {
 	const page = here();
 	// An unset prefix resolves to the page itself (or to nothing without a page): no harm.
 	// A value with no http(s) origin gives `undefined/`, which no URL starts with.
-	const prefixes = (origins ?? [options['prefix'], options['baseUrl'], page]).map((value) => `${originOf(value, page)}/`);
-	return (url) => prefixes.some((prefix) => url.startsWith(prefix));
+	return origins === '*' ? [''] : (origins ?? [options['prefix'], options['baseUrl'], page]).map((value) => `${originOf(value, page)}/`);
 };

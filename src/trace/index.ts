@@ -2,7 +2,7 @@ import type { PolicyCall, Policy, PolicyContext, PolicyParts } from '../core/pol
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { check } from '../core/validate.js';
 import { classify } from '../errors/classify.js';
-import { checkOrigins, originTest } from '../shared/origins.js';
+import { checkOrigins, originPrefixes } from '../shared/origins.js';
 
 /** Options of `trace` (a client option of both entries). */
 export interface TraceOptions {
@@ -83,7 +83,8 @@ export const traceparent = /^(?!ff|00-.{52}-)([\da-f]{2})-(?!0{32})([\da-f]{32})
 export const traceLayer = (context: PolicyContext, { header, propagateTo }: ResolvedTrace, tracer?: AttemptTracer): Layer => {
 	const calls = new WeakMap<PolicyCall, CallTrace>();
 	const { clock } = context;
-	const propagates = originTest(propagateTo, context.options);
+	/** The URL prefixes of `propagateTo` (see `originPrefixes`): a request that starts with one gets the headers. */
+	const propagates = originPrefixes(propagateTo, context.options);
 
 	/** The call's ids, fixed at its first attempt: a request id and a trace already on the request are continued. */
 	const traceOf = (call: PolicyCall | undefined, request: Request): CallTrace => {
@@ -160,7 +161,7 @@ export const traceLayer = (context: PolicyContext, { header, propagateTo }: Reso
 		/** The attempt's span, and its headers where they may go. */
 		const begin = (): ReturnType<AttemptTracer['attempt']> | undefined => {
 			const span = tracer && traced(() => tracer.attempt(call, request, attempt));
-			if (propagates(request.url)) {
+			if (propagates.some((prefix) => request.url.startsWith(prefix))) {
 				const ids = span?.ids;
 				if (!trace.continued) {
 					// A new trace: a `tracestate` that came with an invalid `traceparent` is not its state (W3C).

@@ -149,6 +149,55 @@ describe('auth in real Chromium', () => {
 		await context.close();
 	}, 60_000);
 
+	it('two clients of one page for two APIs (no name, each its own token and refresh): B refreshes while A\'s refresh is still running (real Web Locks and BroadcastChannel)', async () => {
+		// B's API, on another origin: wants `Bearer b-2`.
+		const apiB = await serve((request) => request.method === 'OPTIONS'
+			? new Response(null, { status: 204, headers: cors })
+			: new Response(request.headers.get('authorization') === 'Bearer b-2' ? 'ok' : 'expired', { status: request.headers.get('authorization') === 'Bearer b-2' ? 200 : 401, headers: cors }));
+		const context = await chromium.context();
+		const tab = await openPage(context, pages);
+		try {
+			const outcome = await tab.evaluate(async ({ base, other }) => {
+				const { steadfetch } = globalThis as Scope;
+				let tokenA = 'a-1';
+				let tokenB = 'b-1';
+				const counts = { a: 0, b: 0 };
+				let release!: () => void;
+				const held = new Promise<void>((resolve) => {
+					release = resolve;
+				});
+				const a = steadfetch.createClient({ retry: 0, staleCache: false, breaker: false, baseUrl: base, auth: steadfetch.auth({ token: () => tokenA, refresh: async () => {
+					counts.a++;
+					await held;
+					const { token } = await (await fetch(`${base}/token`)).json() as { token: string };
+					tokenA = token;
+				} }) });
+				const b = steadfetch.createClient({ retry: 0, staleCache: false, breaker: false, baseUrl: other, auth: steadfetch.auth({ token: () => tokenB, refresh: () => {
+					counts.b++;
+					tokenB = 'b-2';
+				} }) });
+				const slow = a.get('data/a').then((response) => response.status, (error: unknown) => String(error));
+				while (counts.a === 0) {
+					await new Promise((resolve) => setTimeout(resolve, 10));
+				}
+
+				const started = performance.now();
+				const statusB = await b.get('data/b', { timeout: 3000 }).then((response) => response.status, (error: unknown) => String(error));
+				const msB = performance.now() - started;
+				const refreshedBefore = { ...counts };
+				release();
+				const statusA = await slow;
+				a.close();
+				b.close();
+				return { statusA, statusB, fast: msB < 2000, refreshedBefore };
+			}, { base: server.url, other: apiB.url });
+			expect(outcome).toEqual({ statusA: 200, statusB: 200, fast: true, refreshedBefore: { a: 1, b: 1 } });
+		} finally {
+			await context.close();
+			await apiB.close();
+		}
+	}, 60_000);
+
 	it('a page calling a third-party origin sends it no Authorization (so no preflight) and its 401s trigger no refresh; the API of the client\'s baseUrl still gets the token', async () => {
 		const context = await chromium.context();
 		const tab = await openPage(context, pages);

@@ -45,6 +45,15 @@ beforeAll(async () => {
 			return Response.json({ token: valid });
 		}
 
+		if (pathname === '/elsewhere') {
+			// A first-party URL that sends the client on to the third party (a login wall, a CDN).
+			return new Response(null, { status: 302, headers: { location: `${third.url}/login-wall` } });
+		}
+
+		if (pathname === '/moved') {
+			return new Response(null, { status: 302, headers: { location: '/data' } });
+		}
+
 		return authorization === `Bearer ${valid}` ? Response.json({ ok: true }) : new Response('expired', { status: 401 });
 	});
 	third = await serve((request) => {
@@ -196,6 +205,48 @@ describe('auth: the token goes only to its origins', () => {
 		}
 
 		expect(() => auth({ ...base, origins: ['https://API.example.com:443/', 'http://localhost:8080'], refreshTimeoutMs: 1 })).not.toThrow();
+	});
+});
+
+describe('auth: a 401 is judged by where it came from (response.url, after redirects)', () => {
+	it('a first-party URL redirected to a third party that answers 401: no refresh, the 401 goes to the caller as it came (3 calls, 3 third-party requests, no token there)', async () => {
+		const { state, token, refresh } = session();
+		const api = make({ baseUrl: first.url, auth: auth({ token, refresh }) });
+		for (let index = 0; index < 3; index++) {
+			const error = await api.get('elsewhere').catch((error_: unknown) => error_);
+			expect(error).toMatchObject({ name: 'HTTPError', response: { status: 401, url: `${third.url}/login-wall` } });
+		}
+
+		expect(state.refreshes).toBe(0);
+		// fetch drops the Authorization on the cross-origin hop; nothing is sent again.
+		expect(thirdSeen).toEqual(Array(3).fill({ path: '/login-wall', authorization: null }));
+		expect(firstSeen.map(({ authorization }) => authorization)).toEqual(Array(3).fill('Bearer stale'));
+		// With throwHttpErrors: false too: the third party's 401 is the answer, no refresh.
+		const response = await api.get('elsewhere', { throwHttpErrors: false });
+		expect([response.status, response.url, state.refreshes]).toEqual([401, `${third.url}/login-wall`, 0]);
+	});
+
+	it('a redirect within the origins still refreshes on its 401 and is sent again with the new token', async () => {
+		const { state, token, refresh } = session();
+		const api = make({ baseUrl: first.url, auth: auth({ token, refresh }) });
+		expect(await api.get('moved').json()).toEqual({ ok: true });
+		expect(state.refreshes).toBe(1);
+		expect(firstSeen.map(({ path, authorization }) => `${path} ${authorization}`)).toEqual([
+			'/moved Bearer stale', '/data Bearer stale', '/auth/refresh null', `/moved Bearer ${state.token}`, `/data Bearer ${state.token}`,
+		]);
+	});
+
+	it('a Response without a URL (a custom fetch\'s own) answers the request\'s URL: its 401 refreshes', async () => {
+		const { state, token, refresh } = session();
+		const sent: Array<string | null> = [];
+		const api = make({ baseUrl: first.url, fetch: async (input: RequestInfo | URL) => {
+			const { headers } = input as Request;
+			sent.push(headers.get('authorization'));
+			return headers.get('authorization') === `Bearer ${valid}` ? Response.json({ mine: true }) : new Response('no', { status: 401 });
+		}, auth: auth({ token, refresh }) });
+		expect(await api.get('data').json()).toEqual({ mine: true });
+		expect(state.refreshes).toBe(1);
+		expect(sent).toEqual(['Bearer stale', `Bearer ${state.token}`]);
 	});
 });
 

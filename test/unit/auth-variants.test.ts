@@ -8,7 +8,7 @@
  * with the new token, `AuthError` when the refresh fails or the new token is refused, the outbox's
  * 401 pause ended by a refresh. Against a real loopback API that checks `Authorization` itself.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { auth, AuthError } from '../../src/entries/auth.js';
 import { createClient as createCoreClient } from '../../src/entries/core.js';
 import { classify, createClient, memoryStore, type Client } from '../../src/entries/index.js';
@@ -209,6 +209,43 @@ describe('auth: one refresh for a burst of 401s', () => {
 		expect(statuses).toEqual(Array.from({ length: 20 }, () => 200));
 		expect(api.refreshes).toBe(1);
 		expect(shared.state.calls).toBe(1);
+	});
+
+	it('two clients for two APIs (each its own token and refresh, one name): one\'s slow refresh neither holds nor stands in for the other\'s', async ({ onTestFinished }) => {
+		// The same name for both, as two clients of an app that sets none: the origins tell them apart.
+		const name = `auth-two-apis-${crypto.randomUUID()}`;
+		const first = session('a-0');
+		let release!: () => void;
+		const held = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		onTestFinished(() => release());
+		const a = make({ name, baseUrl: api.url, auth: auth({ token: first.token, refresh: async () => {
+			await held;
+			await first.refresh();
+		} }) });
+		const second = session('b-0', () => other.url);
+		const b = make({ name, baseUrl: other.url, auth: auth({ token: second.token, refresh: second.refresh }) });
+		const heard: string[] = [];
+		b.on('auth:refresh', ({ shared }) => heard.push(shared ? 'shared' : 'own'));
+		// A same-named client of A's API (another tab of A, as far as the lock and the channel go).
+		const tab = make({ name, baseUrl: api.url, auth: auth({ token: first.token, refresh: first.refresh }) });
+		const tabHeard: boolean[] = [];
+		tab.on('auth:refresh', ({ shared }) => tabHeard.push(shared));
+		const slow = a.get('x').then((response) => response.status);
+		await vi.waitUntil(() => api.unauthorized === 1);
+		// A is refreshing: B's 401 runs B's own refresh at once, and B's call succeeds with it.
+		const started = performance.now();
+		expect((await b.get('y', { timeout: 2000 })).status).toBe(200);
+		expect(performance.now() - started).toBeLessThan(1000);
+		expect([first.state.calls, second.state.calls, other.refreshes]).toEqual([0, 1, 1]);
+		release();
+		expect(await slow).toBe(200);
+		expect(first.state.calls).toBe(1);
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		// B heard nothing of A's refresh (its own only); A's other tab did.
+		expect(heard).toEqual(['own']);
+		expect(tabHeard).toEqual([true]);
 	});
 
 	it('a call sent with the old token whose 401 comes after the refresh is retried without a new refresh', async () => {

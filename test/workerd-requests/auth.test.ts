@@ -67,6 +67,26 @@ describe('auth across requests', () => {
 		expect(await harness.json('auth', '/state')).toEqual({ token: 'good', refreshes: 3 });
 	}, 30_000);
 
+	for (const mode of ['with', 'closure'] as const) {
+		it(`a request that ended while its refresh ran (its calls ${mode === 'with' ? 'through withContext(ctx)' : 'with a per-call waitUntil'}) holds no later request of its own context: each later 401 refreshes and is sent again`, async () => {
+			await harness.json('auth', '/stale');
+			const before = (await harness.json<{ refreshes: number }>('auth', '/state')).refreshes;
+			const held = seen.filter((line) => line === '/refresh/held null').length;
+			// Request A: its call gets a 401 and starts a refresh that does not answer; A ends after 300 ms.
+			expect(await get(`ctx=${mode}&refresh=${encodeURIComponent(`${origin.url}/refresh/held`)}&race=300`)).toEqual({ ended: true });
+			await until(() => seen.filter((line) => line === '/refresh/held null').length === held + 1, 10_000, 'A\'s refresh to reach the origin');
+			// Requests B and C, each with a context of its own: never A's promise (it can never settle
+			// here), nor one another's; each 401 refreshes in its own request, at once.
+			for (const [index, at] of ['B', 'C'].entries()) {
+				const started = performance.now();
+				expect(await get(`ctx=${mode}&refresh=${encodeURIComponent(`${origin.url}/refresh/ok`)}`), at).toEqual({ status: 200, body: 'data' });
+				expect(performance.now() - started, at).toBeLessThan(5000);
+				expect(await harness.json('auth', '/state')).toEqual({ token: 'good', refreshes: before + 2 + index });
+				await harness.json('auth', '/stale');
+			}
+		}, 30_000);
+	}
+
 	it('calls of one request (withContext) that get a 401 at once share one refresh in that request', async () => {
 		await harness.json('auth', '/stale');
 		const before = (await harness.json<{ refreshes: number }>('auth', '/state')).refreshes;

@@ -20,9 +20,11 @@ const api = createClient({
 });
 
 /**
- * `GET /get?to=<url>&refresh=<url>[&race=<ms>]`: `api.get(to)`, answered `{ status, body }` or
- * `{ error, message }`; with `race`, the request ends after `race` ms whether the call settled or not
- * (`{ ended: true }`), leaving what it started behind. `GET /state`: `{ token, refreshes }`;
+ * `GET /get?to=<url>&refresh=<url>[&race=<ms>][&ctx=with|closure]`: `api.get(to)`, answered
+ * `{ status, body }` or `{ error, message }`; with `race`, the request ends after `race` ms whether
+ * the call settled or not (`{ ended: true }`), leaving what it started behind. `ctx=with`: through
+ * `api.withContext(ctx)`; `ctx=closure`: with a per-call `waitUntil` of its own (a new closure over
+ * `ctx.waitUntil`, as the core makes of a per-call `waitUntil`). `GET /state`: `{ token, refreshes }`;
  * `GET /stale`: the token becomes stale again. `GET /three?to=<url>`: three `api.withContext(ctx).get(to)`
  * at once in this request: their statuses.
  */
@@ -43,7 +45,10 @@ export default {
 			}
 
 			case '/get': {
-				const call = api.get(url.searchParams.get('to')).then(
+				const mode = url.searchParams.get('ctx');
+				const client = mode === 'with' ? api.withContext(ctx) : api;
+				const options = mode === 'closure' ? { waitUntil: (promise) => ctx.waitUntil(promise) } : {};
+				const call = client.get(url.searchParams.get('to'), options).then(
 					async (response) => ({ status: response.status, body: await response.text() }),
 					(error) => ({ error: error.name, message: String(error.message) }),
 				);
