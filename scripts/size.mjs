@@ -27,8 +27,12 @@ const withPolicy = (entry, make) => `${core}import { ${make.split('(')[0]} } fro
  * once met, else today's figure + ~1 %, so growth fails and has to be argued for). A `policy` case is
  * also checked alone: its bytes over `steadfetch/core` within `alone`.
  */
+// Audit round 2 (this stop): core +134 B (ky's timeout as TIMEOUT below ky, a superseded attempt ABORTED,
+// the retry event's error without request/options, a per-call waitUntil of its own, withContext's
+// membersFor); trace +30 (a hedge traced only when sent, tracestate); outbox +237 (migrate and onConflict
+// checked as a rebase); budgets reset to the measured figure + 0.5 %.
 const cases = [
-	{ name: 'steadfetch/core', source: `${core}export const api = createClient();`, budget: 14_230, target: 11_000 },
+	{ name: 'steadfetch/core', source: `${core}export const api = createClient();`, budget: 14_290, target: 11_000 },
 	{ name: 'core + trace()', source: withPolicy('trace', 'trace()'), policy: true },
 	{ name: 'core + logger()', source: withPolicy('logger', 'logger(console)'), policy: true },
 	{ name: 'core + health()', source: withPolicy('health', 'health()'), policy: true },
@@ -45,7 +49,7 @@ const cases = [
 	{
 		name: 'core + otel()',
 		source: `${core}import { otel } from 'steadfetch/otel';\nimport { trace } from '@opentelemetry/api';\nexport const api = createClient({ trace: otel({ tracer: trace.getTracer('app') }) });`,
-		policy: true, alone: 1_620,
+		policy: true, alone: 1_690,
 	},
 	{
 		// Not a policy: helpers for TanStack Query over a client; counted alone like one, on a tighter budget.
@@ -57,36 +61,36 @@ const cases = [
 	// costs about 4,000 B over the core — its store (partStore, the IndexedDB store, idb-keyval) ~890, options
 	// validation ~180, breaker.probe ~140, Web Locks ~100, isolate/reset ~100, waitForHealthy ~75, the coordinator's
 	// hooks ~70, BroadcastChannel ~70, record bounds ~80; the state machine and per-attempt layer ~2,100.
-	{ name: 'core + breaker()', source: withPolicy('breaker', 'breaker()'), budget: 18_290, target: 13_500 },
+	{ name: 'core + breaker()', source: withPolicy('breaker', 'breaker()'), budget: 18_430, target: 13_500 },
 	{ name: 'core + staleCache()', source: withPolicy('cache', 'staleCache()'), budget: 18_260, target: 15_000 },
 	// +237 B (fix/outbox-r2): withContext(ctx).outbox bound to the request (core's membersFor ~55), migrate's
 	// entry split and checked as a rebase's, onConflict's rebase only a plain object.
-	{ name: 'core + outbox()', source: withPolicy('outbox', 'outbox()'), budget: 20_747, target: 15_500 },
+	{ name: 'core + outbox()', source: withPolicy('outbox', 'outbox()'), budget: 20_890, target: 15_500 },
 	{
 		// Issue 27's options configured: the same code (nothing of it is tree-shaken without them).
 		name: 'core + outbox({ conflicts, app updates })',
 		source: `${core}import { outbox } from 'steadfetch/outbox';\nexport const api = createClient({ outbox: outbox({ conditional: true, coalesce: true, version: 2, migrate: (entry) => entry, onConflict: () => 'dead' }) });`,
-		budget: 20_755, target: 15_500, // +255 B, as core + outbox()
+		budget: 20_920, target: 15_500, // as core + outbox()
 	},
 	{
 		name: 'core + breaker + staleCache + outbox',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { staleCache } from 'steadfetch/cache';\nimport { outbox } from 'steadfetch/outbox';\nexport const api = createClient({ breaker: breaker(), staleCache: staleCache(), outbox: outbox() });`,
-		budget: 25_990, target: 20_000,
+		budget: 26_140, target: 20_000,
 	},
 	{
 		name: 'steadfetch (the preset, defaults)',
 		source: "import { createClient } from 'steadfetch';\nexport const api = createClient();",
-		budget: 26_140, target: 20_000, preset: true,
+		budget: 26_320, target: 20_000, preset: true,
 	},
 	{
 		name: 'steadfetch + outbox: true',
 		source: "import { createClient, isStale, outboxSyncHandler } from 'steadfetch';\nexport const api = createClient({ outbox: true });\nexport { isStale, outboxSyncHandler };",
-		budget: 26_210, target: 20_000, preset: true, // +210 B, as core + outbox()
+		budget: 26_410, target: 20_000, preset: true, // as core + outbox()
 	},
 	{
 		name: 'steadfetch + fetchHandler (a service worker)',
 		source: "import { createClient } from 'steadfetch';\nimport { fetchHandler, outboxSyncHandler } from 'steadfetch/sw';\nconst api = createClient({ outbox: true });\nexport const handle = fetchHandler(api, { match: () => true });\nexport const sync = outboxSyncHandler(api);",
-		budget: 26_696, // +196 B, as core + outbox()
+		budget: 26_960, // as core + outbox()
 	},
 	{
 		name: 'core + breaker({ shared }) (cloudflare)',

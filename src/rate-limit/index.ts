@@ -111,9 +111,7 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 		const call = init?.steadfetch;
 		const scope = call?.scope ?? context.scopeOf(request.url);
 		const now = clock.now();
-		let since = call && firstSeen.get(call);
-		if (call && since === undefined) {
-			since = now;
+		if (call && !firstSeen.has(call)) {
 			firstSeen.set(call, now);
 		}
 
@@ -124,7 +122,7 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 		const waitMs = at - now;
 		if (waitMs > 0) {
 			// A hedge goes now or not at all (FetchInit.hedge).
-			if (init?.hedge || waitMs >= budgetOf(call, context, now - (since ?? now))) {
+			if (init?.hedge || waitMs >= budgetOf(call, context, now - (firstSeen.get(call!) ?? now))) {
 				return Promise.reject(new RateLimitedError(scope, waitMs));
 			}
 		}
