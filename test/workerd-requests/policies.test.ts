@@ -204,7 +204,12 @@ describe('the outbox across requests', () => {
 		// Once the breaker lets a probe through, its good answer closes it (breaker:closed) and drains.
 		await until(async () => (await get('outbox-breaker', '/ok/breaker-probe')).status === 200, 10_000, 'the breaker to close');
 		await until(() => hitsOf('/ok/breaker-write').length === 1, 10_000, 'the queued write to be replayed');
-		const seen = await events('outbox-breaker');
+		// The origin has the write before the Worker has its answer: gather events until outbox:sent.
+		const seen: Seen[] = [];
+		await until(async () => {
+			seen.push(...await events('outbox-breaker'));
+			return seen.some((event) => event.type === 'outbox:sent');
+		}, 10_000, 'outbox:sent');
 		expect(seen.map((event) => event.type)).toEqual(expect.arrayContaining(['breaker:closed', 'outbox:sent']));
 		expect(seen.filter((event) => event.type === 'storage:error')).toEqual([]);
 		expect(await harness.json('outbox-breaker', '/flush')).toEqual({ sent: 0, failed: 0, dead: 0, remaining: 0 });
