@@ -41,6 +41,8 @@ export class CallState implements PolicyCall {
 		this.#key = key;
 		this.#replay = replay;
 		this.#waitUntil = waitUntil;
+		// Read-only in fact: no policy can shadow a getter (`replay`, `idempotencyKey`) with a field of its own.
+		Object.freeze(this);
 	}
 
 	get method(): string {

@@ -164,13 +164,15 @@ export const createCaller = (deps: CallerDeps) => {
 		const call = new CallState(verb, input, callOptions as Record<string, unknown>, who, key, replay, own ? (promise) => own(promise) : waitUntil);
 
 		// What ky gets: the call's options without ours, with the call for the layers.
-		const forKy: Record<string, unknown> = { steadfetch: call };
+		const forKy: Record<string, unknown> = {};
 		for (const name in callOptions) {
 			if (Object.hasOwn(callOptions, name) && !ours.has(name)) {
 				forKy[name] = callOptions[name as keyof CallOptions];
 			}
 		}
 
+		// Ours over a `steadfetch` the caller's options carry (ky's options of an earlier call, reused in a hook).
+		forKy['steadfetch'] = call;
 		if (headers) {
 			forKy['headers'] = headers;
 		}

@@ -72,7 +72,8 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	const clock = options.clock ?? { now: () => Date.now() };
 	const emitter = new Emitter();
 	const stats = new Stats();
-	const budget = options.retryBudget === false ? undefined : new RetryBudget(options.retryBudget ?? {}, clock);
+	const { retryBudget } = options;
+	const budget = retryBudget === false ? undefined : new RetryBudget(retryBudget === undefined || retryBudget === true ? {} : retryBudget, clock);
 	let closed = false;
 
 	/**

@@ -17,10 +17,11 @@ export type WaitUntil = (promise: Promise<unknown>) => void;
 export interface BaseClientOptions extends KyOptions {
 	/**
 	 * Limit retries per scope to a share of first attempts over a sliding window, so an outage
-	 * does not multiply traffic. `false` turns it off.
+	 * does not multiply traffic. `false` turns it off, `true` is the defaults; anything else than
+	 * options, `true` or `false` is a `RangeError` naming `retryBudget`.
 	 * @default { ratio: 0.1, minRetries: 10, windowMs: 10_000 }
 	 */
-	retryBudget?: RetryBudgetOptions | false;
+	retryBudget?: RetryBudgetOptions | boolean;
 	/**
 	 * Where persisted state (stale cache, outbox, breaker state) lives. Each policy that persists
 	 * state has its own default when this is not set.

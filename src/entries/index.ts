@@ -24,6 +24,7 @@ export type { BreakerOptions } from '../breaker/options.js';
 export type { CacheOptions } from '../cache/options.js';
 export type { OutboxOptions } from '../outbox/options.js';
 export { breaker } from '../breaker/index.js';
+export { sharedCoordinator, type SharedBreaker, type SharedCoordinator } from '../breaker/shared.js';
 export { staleCache, isStale } from '../cache/index.js';
 export { outbox, outboxSyncHandler, type SyncEventLike, type ConflictResolution, type StoredEntry } from '../outbox/index.js';
 
@@ -36,7 +37,8 @@ const fill = (value: unknown, make: (options: object) => Policy, on: boolean): u
 const resolve = (options: ClientOptions): CoreClientOptions => ({
 	...options,
 	breaker: fill(options.breaker, breaker, true),
-	staleCache: fill(options.staleCache, staleCache, options.cache !== 'no-store'),
+	// On even with the client's `cache: 'no-store'`, which it honours per call: a call's own `cache` mode overrides the client's.
+	staleCache: fill(options.staleCache, staleCache, true),
 	outbox: fill(options.outbox, outbox, false),
 } as CoreClientOptions);
 

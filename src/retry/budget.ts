@@ -50,6 +50,7 @@ export class RetryBudget {
 	readonly #windows = new Map<string, Window>();
 
 	constructor(options: RetryBudgetOptions, clock: Clock) {
+		check(typeof options === 'object' && options !== null, 'retryBudget', options, '{ ratio, minRetries, windowMs }, true or false');
 		const { ratio = 0.1, minRetries = 10, windowMs = 10_000 } = options;
 		check(typeof ratio === 'number' && ratio >= 0 && ratio <= 1, 'retryBudget.ratio', ratio, 'a number in [0, 1]');
 		check(isNonNegativeInteger(minRetries), 'retryBudget.minRetries', minRetries, 'a non-negative integer');

@@ -88,6 +88,17 @@ describe('RetryBudget (exact time)', () => {
 		expect(() => createClient({ retryBudget: options })).toThrow(name);
 		expect(() => createClient({ retryBudget: options })).toThrow(value);
 	});
+
+	it('anything but options, true or false is a RangeError naming retryBudget (never silently the defaults); true is the defaults', async () => {
+		const { createClient: createCore } = await import('../../src/entries/core.js');
+		for (const make of [createClient, createCore] as Array<(options: object) => unknown>) {
+			for (const value of ['x', 5, null]) {
+				expect(() => make({ retryBudget: value }), String(value)).toThrow(/retryBudget/);
+			}
+
+			expect(() => make({ retryBudget: true })).not.toThrow();
+		}
+	});
 });
 
 describe('retry budget in the client, against a loopback origin in full outage', () => {

@@ -142,6 +142,15 @@ describe('serving stale', () => {
 		expect(await kit.servedStale(api, 'serve/no-store-client', { cache: 'default' })).toBe(true);
 	});
 
+	it('the same with the preset\'s default stale cache (no staleCache option): a call\'s own mode overrides the client\'s no-store', async () => {
+		const api = kit.make({ cache: 'no-store' });
+		const stored = next(api, 'cache:stored');
+		await api.get('serve/no-store-default', { cache: 'default' }).text();
+		await stored;
+		expect(await kit.servedStale(api, 'serve/no-store-default')).toBe(false);
+		expect(await kit.servedStale(api, 'serve/no-store-default', { cache: 'default' })).toBe(true);
+	});
+
 	it('HEAD on failure gets the stored GET copy headers without a body', async () => {
 		const api = await primed('serve/10');
 		kit.mode = 'refuse';

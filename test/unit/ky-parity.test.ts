@@ -66,6 +66,58 @@ describe('ky parity: members and construction', () => {
 	});
 });
 
+describe('ky parity: a hook that calls again with ky\'s options', () => {
+	it('a call made from an afterResponse hook with `{ ...options }` is a call of its own (attempt 1, its own request id), never the first call continued', async () => {
+		const { fetch } = transport((request) => new Response('', { status: request.headers.get('x-again') ? 200 : 401 }));
+		const { trace } = await import('../../src/entries/trace.js');
+		const starts: Array<[string, number]> = [];
+		let again: (url: string, options: object) => Promise<Response>;
+		const api = createCore({
+			fetch, retry: 0, prefix: 'https://api.test/', trace: trace(),
+			hooks: {
+				afterResponse: [async ({ request, options, response }): Promise<Response | undefined> => response.status === 401
+					// The common ky pattern: the same request again, with the options ky handed the hook.
+					? again(request.url, { ...options, prefix: undefined, retry: 0, headers: { 'x-again': '1' } })
+					: undefined],
+			},
+		});
+		again = async (url, options) => api(url, options as never);
+		api.on('attempt:start', ({ requestId, attempt }) => starts.push([requestId, attempt]));
+		expect((await api.get('me')).status).toBe(200);
+		expect(starts.map(([, attempt]) => attempt)).toEqual([1, 1]);
+		expect(new Set(starts.map(([id]) => id)).size).toBe(2);
+	});
+});
+
+describe('ky parity: the call a policy sees is read-only in fact', () => {
+	it('a policy can neither assign nor define a field over the call\'s getters (replay, idempotencyKey)', async () => {
+		const tries: string[] = [];
+		const meddler = {
+			slot: 'logger' as const,
+			create: () => ({
+				layer: (next: (request: Request, init?: RequestInit) => Promise<Response>) => async (request: Request, init?: RequestInit & { steadfetch?: object }) => {
+					const call = init!.steadfetch as Record<string, unknown>;
+					for (const attempt of [() => { call['replay'] = true; }, () => Object.defineProperty(call, 'replay', { value: true }), () => Object.defineProperty(call, 'idempotencyKey', { value: 'forged' })]) {
+						try {
+							attempt();
+							tries.push('allowed');
+						} catch (error) {
+							tries.push((error as Error).name);
+						}
+					}
+
+					expect([call['replay'], call['idempotencyKey']]).toEqual([false, undefined]);
+					return next(request, init);
+				},
+			}),
+		};
+		const { fetch } = transport(() => new Response('ok'));
+		const api = createCore({ fetch, retry: 0, logger: meddler as never });
+		expect(await api.get('https://api.test/').text()).toBe('ok');
+		expect(tries).toEqual(['TypeError', 'TypeError', 'TypeError']);
+	});
+});
+
 describe('ky parity: extend() merges exactly as ky', () => {
 	it('context and searchParams merge, hooks append, headers merge', async () => {
 		const { seen, fetch } = transport(() => new Response('ok'));
