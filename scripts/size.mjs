@@ -157,6 +157,8 @@ for (const item of cases) {
 }
 
 const ky = await bundle('ky', "export * from 'ky'; export { default } from 'ky';");
+// axios as a frontend bundles it (its browser build), what users compare first.
+const axios = await bundle('axios', "export { default } from 'axios';");
 const alternatives = await bundle('alternatives', ["export * from 'ky'; export { default } from 'ky';", "export * from 'cockatiel';", "export * from 'workbox-background-sync';", "export * from 'workbox-strategies';", "export * from 'idb-keyval';"].join('\n'));
 rmSync(dir, { recursive: true, force: true });
 
@@ -185,6 +187,7 @@ for (const row of rows) {
 }
 
 console.log(`${'ky alone'.padEnd(44)} ${pad(ky.brotli, 10)}`);
+console.log(`${'axios'.padEnd(44)} ${pad(axios.brotli, 10)}`);
 console.log(`${'ky + cockatiel + workbox-bg-sync'.padEnd(44)} ${pad(alternatives.brotli, 10)}`);
 console.log('  + workbox-strategies + idb-keyval (export *)');
 
@@ -217,7 +220,7 @@ for (const row of rows) {
 if (process.argv.includes('--json')) {
 	console.log(JSON.stringify({
 		rows: rows.map((row) => ({ name: row.name, brotliWithDeps: row.withDeps.brotli, brotli: row.own.brotli, minified: row.own.minified, budget: row.budget, target: row.target, modules: Object.fromEntries(row.modules) })),
-		kyAlone: ky.brotli, alternatives: alternatives.brotli,
+		kyAlone: ky.brotli, axios: axios.brotli, alternatives: alternatives.brotli,
 	}, null, '\t'));
 }
 

@@ -213,7 +213,7 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
  * where one client serves every request of an isolate and a request that ends with an attempt in
  * flight (it answered without awaiting it) never runs that attempt's end: its slot comes back at the
  * attempt's deadline. The limit stays one per isolate and scope, shared by the isolate's requests (it
- * protects the upstream from all of them together, as API.md's "Request contexts" has it), which
+ * protects the upstream from all of them together), which
  * scoping the bulkhead per request would give up. In Workers a request may not wake another, so a
  * waiting attempt looks for a free slot itself every 10 ms, from its own request: waiters go about,
  * not exactly, in the order they came, and one whose request has ended takes nothing. With

@@ -60,7 +60,7 @@ export interface CacheStoredEvent extends BaseEvent<'cache:stored'> {
 export interface CacheStaleEvent extends BaseEvent<'cache:stale'> {
 	url: string;
 	method: string;
-	/** `network`, `timeout`, `http-5xx`, `circuit-open` or `offline` (`revalidate`, in API.md's list, was the stale-while-revalidate mode's, which is gone: no copy is served with it now). */
+	/** `network`, `timeout`, `http-5xx`, `circuit-open` or `offline` (no copy is served with `revalidate` any more: there is no stale-while-revalidate mode). */
 	reason: string;
 	/** Seconds since the copy was stored. */
 	age: number;

@@ -23,7 +23,7 @@ export interface OutboxOptions {
 	 * How long an entry may wait for delivery, in ms; after that it becomes a dead letter (`expired`),
 	 * whatever its `version`. Counted from its creation (or `retry(id)`) in either direction: a
 	 * stored time further in the future counts as expired too. Another identity's entries are left
-	 * untouched (API.md "Identity").
+	 * untouched (see the client's `identity`).
 	 * @default 604_800_000 (7 days)
 	 */
 	retentionMs?: number;

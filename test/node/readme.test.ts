@@ -338,11 +338,12 @@ describe('What it costs', () => {
 
 	it('the sizes it states are what scripts/size.mjs measures (within 2 %), and so are the increments it states', () => {
 		const run = spawnSync(process.execPath, [join(root, 'scripts/size.mjs'), '--json'], { cwd: root, encoding: 'utf8' });
-		const report = JSON.parse(run.stdout.slice(run.stdout.indexOf('{\n'))) as { rows: Array<{ name: string; brotliWithDeps: number }>; kyAlone: number; alternatives: number };
+		const report = JSON.parse(run.stdout.slice(run.stdout.indexOf('{\n'))) as { rows: Array<{ name: string; brotliWithDeps: number }>; kyAlone: number; axios: number; alternatives: number };
 		const measured = (name: string): number => report.rows.find((row) => row.name === name)!.brotliWithDeps;
 		const stated = (label: string): number => Number(new RegExp(`^\\| ${label.replaceAll(/[()+.*`]/g, '\\$&')} [^\\n]*?\\| ([\\d,]+) \\|$`, 'm').exec(readme)?.[1]?.replaceAll(',', ''));
 		for (const [label, value] of [
 			['ky alone', report.kyAlone],
+			['axios (1.21)', report.axios],
 			['`steadfetch/core` (ky, retries with our defaults, the retry budget, events, stats)', measured('steadfetch/core')],
 			['`steadfetch` with its defaults (+ breaker and stale cache; the outbox is bundled, off until `outbox: true`)', measured('steadfetch (the preset, defaults)')],
 			['ky + cockatiel + workbox-background-sync + workbox-strategies + idb-keyval', report.alternatives],
