@@ -262,6 +262,12 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 
 		const circuit = circuitFor(urlOrScope);
 		const end = performance.now() + timeoutMs;
+		// Like a first call, it reads the scope's stored state first (after a reload nothing may have
+		// yet): bounded by `storageTimeoutMs`; a failing store leaves what this client knows.
+		if (store && !circuit.read) {
+			await load(circuit, 'restored');
+		}
+
 		// Asked every 20 ms; with `breaker.probe`, nobody's call need come: the probe goes each time the
 		// breaker lets one through (the injected clock may move on its own).
 		for (let left = 0; circuit.record.state !== 'closed'; await new Promise((resolve_) => setTimeout(resolve_, Math.min(left, 20)))) {

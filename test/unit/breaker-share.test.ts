@@ -26,7 +26,7 @@ const tabs = (options: ClientOptions = {}, store: KeyValueStore = memoryStore('s
 		return { api, server, events, call, state: () => api.breaker(origin).state };
 	};
 
-	return { clock, store, make };
+	return { clock, store, make, name };
 };
 
 describe('breaker: persisted state (reload)', () => {
@@ -200,5 +200,62 @@ describe('breaker: shared between tabs (BroadcastChannel, Web Locks)', () => {
 		expect(a.server.requests).toHaveLength(6); // 5 failures, then the normal call: no second probe
 		a.api.close();
 		b.api.close();
+	});
+});
+
+describe('breaker: waitForHealthy after a reload reads the stored state first', () => {
+	it('an isolated scope: waitForHealthy stays pending (TIMEOUT), and the snapshot is open once it has read', async () => {
+		const { make } = tabs();
+		const before = make();
+		await before.api.breaker.isolate(origin);
+		before.api.close();
+
+		const after = make(); // the reloaded page: no call yet
+		const error = await after.api.waitForHealthy(origin, { timeoutMs: 50 }).catch((error_: unknown) => error_);
+		expect(error).toMatchObject({ code: 'TIMEOUT' });
+		expect(after.state()).toBe('open');
+		expect(after.events).toEqual(['breaker:open isolated']);
+		expect(await after.call()).toBe('CIRCUIT_OPEN');
+		expect(after.server.requests).toHaveLength(0);
+		after.api.close();
+	});
+
+	it('a persisted open scope: pending until another client resets it', async () => {
+		const { make, clock } = tabs();
+		const before = make();
+		before.server.down();
+		await times(5, async () => before.call());
+		await flush();
+		before.api.close();
+
+		clock.advance(1_000); // still open (30 s)
+		const after = make();
+		const other = make();
+		expect(await other.call()).toBe('CIRCUIT_OPEN'); // it has read the stored state
+		let healthy = false;
+		const waiting = after.api.waitForHealthy(origin, { timeoutMs: 5_000 }).then(() => (healthy = true));
+		await vi.waitFor(() => expect(after.state()).toBe('open'));
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		expect(healthy).toBe(false);
+		await other.api.breaker.reset(origin); // reaches `after` over the channel
+		await waiting;
+		expect(after.state()).toBe('closed');
+		after.api.close();
+		other.api.close();
+	});
+
+	it('a failing store: waitForHealthy goes on with what this client knows (closed), reported', async () => {
+		const failing: KeyValueStore = {
+			get: async () => Promise.reject(new Error('quota')),
+			set: async () => Promise.reject(new Error('quota')),
+			delete: async () => undefined,
+			keys: async () => Promise.reject(new Error('quota')),
+			clear: async () => Promise.reject(new Error('quota')),
+		};
+		const { make } = tabs({}, failing);
+		const tab = make();
+		await tab.api.waitForHealthy(origin, { timeoutMs: 1_000 });
+		expect(tab.events).toEqual(['storage:error get']);
+		tab.api.close();
 	});
 });
