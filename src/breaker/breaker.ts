@@ -290,10 +290,14 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		stats: (scope) => ({ breaker: snapshot(circuitOf(scope), clock.now()) }),
 		start() {
 			if (options.share === true || (store && hasTabs())) {
+				// A malformed message (any script of the origin can post one) is ignored and reported, once
+				// per message, without its content (it may be large).
 				channel = openChannel(`steadfetch:${name}:breaker`, (data) => {
 					const record = read(data);
 					if (record) {
 						adopt(circuitOf(record.scope), record, 'shared');
+					} else {
+						storageError(context, 'breaker', 'channel', new TypeError('Ignored a malformed breaker record from another tab'));
 					}
 				});
 				locks = webLocks();

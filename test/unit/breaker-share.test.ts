@@ -259,3 +259,29 @@ describe('breaker: waitForHealthy after a reload reads the stored state first', 
 		tab.api.close();
 	});
 });
+
+describe('breaker: a malformed record from another tab', () => {
+	it('is ignored and reported as storage:error (operation channel), once per message, without its payload', async () => {
+		const { make, name } = tabs();
+		const tab = make();
+		const errors: { part: string; operation: string; error: unknown }[] = [];
+		tab.api.on('storage:error', (event) => errors.push(event));
+		const sender = new BroadcastChannel(`steadfetch:${name}:breaker`);
+		const big = 'x'.repeat(100_000);
+		for (const data of [{ hello: 'world' }, 'garbage', null, { v: 1, scope: origin, state: 'open', openedAt: 'soon', reopensAt: 0, opens: 1, at: 1 }, { v: 1, scope: big, state: 'open' }]) {
+			sender.postMessage(data);
+		}
+
+		await vi.waitFor(() => expect(errors).toHaveLength(5));
+		sender.close();
+		for (const { part, operation, error } of errors) {
+			expect({ part, operation }).toEqual({ part: 'breaker', operation: 'channel' });
+			expect((error as Error).message).toMatch(/malformed breaker record/);
+			expect((error as Error).message.length).toBeLessThan(200);
+		}
+
+		expect(tab.state()).toBe('closed');
+		expect(await tab.call()).toBe('200');
+		tab.api.close();
+	});
+});
