@@ -260,6 +260,24 @@ describe('breaker: waitForHealthy after a reload reads the stored state first', 
 	});
 });
 
+describe('breaker: isolate / reset by a client that has not read the scope yet', () => {
+	it('reset() after a reload ends a stored isolation: the store and the next reload say closed', async () => {
+		const { make, store, clock } = tabs();
+		const before = make();
+		await before.api.breaker.isolate(origin);
+		before.api.close();
+		clock.advance(1_000);
+
+		const after = make(); // the reloaded page resets before any call
+		await after.api.breaker.reset(origin);
+		expect(await store.get(origin)).toMatchObject({ state: 'closed' });
+		after.api.close();
+		const again = make();
+		expect(await again.call()).toBe('200');
+		again.api.close();
+	});
+});
+
 describe('breaker: a malformed record from another tab', () => {
 	it('is ignored and reported as storage:error (operation channel), once per message, without its payload', async () => {
 		const { make, name } = tabs();
