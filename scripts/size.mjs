@@ -92,15 +92,18 @@ const cases = [
 		source: "import { createClient } from 'steadfetch';\nimport { fetchHandler, outboxSyncHandler } from 'steadfetch/sw';\nconst api = createClient({ outbox: true });\nexport const handle = fetchHandler(api, { match: () => true });\nexport const sync = outboxSyncHandler(api);",
 		budget: 26_960, // as core + outbox()
 	},
+	// fix/breaker-r3: waitForHealthy reads the stored state first, reset() after a reload stores itself, a
+	// malformed channel record is reported (storage:error): cloudflare +140 B (19,710 → 19,850), deno +55
+	// (19,683 → 19,738); budgets raised by as much. core + breaker() +39, the preset +87: within budget.
 	{
 		name: 'core + breaker({ shared }) (cloudflare)',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { coordinator } from 'steadfetch/cloudflare';\nexport { BreakerCoordinator } from 'steadfetch/cloudflare';\nexport const make = (env) => createClient({ breaker: breaker({ shared: coordinator(env.STEADFETCH) }) });`,
-		budget: 19_770, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
+		budget: 19_910, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
 	},
 	{
 		name: 'core + breaker({ shared }) (deno)',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { coordinator, denoKvStore } from 'steadfetch/deno';\nexport const make = (kv) => createClient({ store: denoKvStore(kv), breaker: breaker({ shared: coordinator(kv) }) });`,
-		budget: 19_730, platform: 'neutral', conditions: ['deno'],
+		budget: 19_785, platform: 'neutral', conditions: ['deno'],
 	},
 ];
 

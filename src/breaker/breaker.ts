@@ -51,10 +51,15 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		const { scope } = record;
 		(context.emit as (type: string, fields: object) => void)(`breaker:${change}`, { scope, reason, ...(change === 'open' && { reopensAt: record.reopensAt }) });
 		if (store && change !== 'half-open' && reason !== 'shared' && reason !== 'restored') {
-			channel?.post(record);
-			background(context, 'breaker', via, async () => (circuit.saved = store.set(scope, record)));
+			publish(circuit);
 		}
 	});
+	/** Send the circuit's state to the other tabs and write it behind the call (`via`, its `waitUntil`). */
+	const publish = (circuit: Circuit): void => {
+		const { record } = circuit;
+		channel?.post(record);
+		background(context, 'breaker', via, async () => (circuit.saved = store!.set(record.scope, record)));
+	};
 	const shared = options.shared?.link(context, settings, options, adopt);
 	const read = (value: unknown): BreakerRecord | undefined => readRecord(value, clock.now(), maxOpenMs);
 
@@ -80,6 +85,9 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 			storageError(context, 'breaker', 'decode', new TypeError('Not a breaker record'), scope);
 		}
 	};
+
+	/** The scope's stored state, unless this client has read it (the first calls and `waitForHealthy`, after a reload). */
+	const restore = (circuit: Circuit): Promise<void> | false | undefined => store && !circuit.read && load(circuit, 'restored');
 
 	/** Count an outcome in its circuit (a 429 or 503 with Retry-After opens it for that long), and tell the coordinator. */
 	const tally = (circuit: Circuit, record: BreakerRecord, probe: number | undefined, failed: boolean | undefined, response?: Response, call?: PolicyCall): void => {
@@ -226,7 +234,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 			const go = (): Promise<Response> => attempt(circuit, request, init, next);
 			// The first calls to a scope wait for its stored state, each with a read of its own; with a
 			// coordinator, the call that finds its state older than `sharedCacheMs` waits for a sync.
-			const loading = store && !circuit.read && load(circuit, 'restored');
+			const loading = restore(circuit);
 			const syncing = shared?.fresh(circuit, call);
 			return loading || syncing ? Promise.all([loading, syncing]).then(go) : go();
 		};
@@ -245,6 +253,13 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 			saved = promise;
 		};
 		(which === 'isolate' ? isolate : reset)(circuit, clock.now());
+		// A client that has not read the scope's stored state (after a reload) stores its reset even
+		// where it changes nothing in memory: it ends a stored isolation or open period.
+		if (store && !circuit.read && !saved) {
+			publish(circuit);
+		}
+
+		circuit.read = true;
 		via = undefined;
 		await Promise.all([saved, shared?.command(circuit, which)]);
 	};
@@ -262,6 +277,10 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 
 		const circuit = circuitFor(urlOrScope);
 		const end = performance.now() + timeoutMs;
+		// Like a first call, it reads the scope's stored state first (after a reload nothing may have
+		// yet): bounded by `storageTimeoutMs`; a failing store leaves what this client knows.
+		await restore(circuit);
+
 		// Asked every 20 ms; with `breaker.probe`, nobody's call need come: the probe goes each time the
 		// breaker lets one through (the injected clock may move on its own).
 		for (let left = 0; circuit.record.state !== 'closed'; await new Promise((resolve_) => setTimeout(resolve_, Math.min(left, 20)))) {
@@ -284,10 +303,14 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		stats: (scope) => ({ breaker: snapshot(circuitOf(scope), clock.now()) }),
 		start() {
 			if (options.share === true || (store && hasTabs())) {
+				// A malformed message (any script of the origin can post one) is ignored and reported, once
+				// per message, without its content (it may be large).
 				channel = openChannel(`steadfetch:${name}:breaker`, (data) => {
 					const record = read(data);
 					if (record) {
 						adopt(circuitOf(record.scope), record, 'shared');
+					} else {
+						storageError(context, 'breaker', 'channel', new TypeError('Ignored a malformed breaker record from another tab'));
 					}
 				});
 				locks = webLocks();

@@ -119,9 +119,9 @@ export interface BreakerOptions {
 	 * `steadfetch:<name>:breaker`, a change reaches the other tabs within milliseconds; one
 	 * half-open probe across tabs through Web Locks with `ifAvailable`) and persist each scope's
 	 * state in the client's `store` (a versioned record per scope), so an open breaker survives a
-	 * reload. The stored state is read on the first call to a scope: the first calls (and only
-	 * they) wait for the store, at most `storageTimeoutMs`. A corrupt or unknown record is ignored
-	 * and reported as `storage:error`; a failing store is reported and the breaker goes on in
+	 * reload. The stored state is read on the first call to a scope (or `waitForHealthy`): the first
+	 * calls (and only they) wait for the store, at most `storageTimeoutMs`. A corrupt or unknown
+	 * record, stored or received from another tab, is ignored and reported as `storage:error`; a failing store is reported and the breaker goes on in
 	 * memory (the store's one strategy: see `storageTimeoutMs`). A change is written behind the
 	 * call that caused it, handed to the call's `waitUntil`.
 	 *

@@ -20,6 +20,12 @@ export interface ContextLike {
 
 /** `client.breaker`: a scope's snapshot, and the kill switch (with a breaker). */
 export interface BreakerHandle {
+	/**
+	 * The scope's state now, from what this client knows: it cannot wait for the store, so after a
+	 * reload it shows the stored state (an open or isolated scope) only once this client has read it
+	 * — at the scope's first call or `waitForHealthy` — or heard of a change from another tab; until
+	 * then `closed`. `await client.waitForHealthy(url, { timeoutMs: 0 }).catch(() => {})` has it read.
+	 */
 	(urlOrOrigin: string | URL): BreakerSnapshot;
 	/** Open a scope by hand until `reset` (shared across tabs and persisted); resolves once the state is stored. */
 	isolate(urlOrScope: string | URL): Promise<void>;
@@ -59,7 +65,10 @@ export interface BreakerMembers {
 	readonly breaker: BreakerHandle;
 	/**
 	 * Resolves once the scope's breaker is closed (at once if it is), rejects with a
-	 * `SteadfetchError` coded `TIMEOUT` (transient) after `timeoutMs` (default 30 000 ms). With
+	 * `SteadfetchError` coded `TIMEOUT` (transient) after `timeoutMs` (default 30 000 ms). Like a
+	 * scope's first call, it first reads the scope's stored state when this client has not yet (after
+	 * a reload: an open or isolated scope stays open), bounded by `storageTimeoutMs`; a failing store
+	 * leaves what this client knows (`storage:error`). With
 	 * `breaker.probe`, this sends the probe each time the breaker lets one through; without it, a
 	 * caller's call is the probe.
 	 */

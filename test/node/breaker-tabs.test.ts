@@ -207,6 +207,12 @@ describe('breaker across tabs (real Chromium)', { timeout: 30_000 }, () => {
 		await c!.page.reload();
 		await c!.page.waitForFunction(() => 'steadfetch' in globalThis);
 		const reloaded = await tab(c!.page, 'tabs-isolate', { openMs: 50, maxOpenMs: 100 });
+		// Before any call: waitForHealthy reads the stored isolation first and stays pending (TIMEOUT).
+		expect(await c!.page.evaluate(async () => {
+			const { t } = globalThis as unknown as { t: PageClient };
+			return t.client.waitForHealthy(t.base, { timeoutMs: 200 }).then(() => 'healthy', (error: { code?: string }) => error.code);
+		})).toBe('TIMEOUT');
+		expect(await reloaded.state()).toBe('open');
 		expect(await reloaded.calls(2, '/json?id=isolated')).toEqual(['CIRCUIT_OPEN', 'CIRCUIT_OPEN']);
 		expect(api.requests).toBe(requests);
 		await b!.page.evaluate(() => {

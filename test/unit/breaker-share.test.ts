@@ -26,7 +26,7 @@ const tabs = (options: ClientOptions = {}, store: KeyValueStore = memoryStore('s
 		return { api, server, events, call, state: () => api.breaker(origin).state };
 	};
 
-	return { clock, store, make };
+	return { clock, store, make, name };
 };
 
 describe('breaker: persisted state (reload)', () => {
@@ -200,5 +200,106 @@ describe('breaker: shared between tabs (BroadcastChannel, Web Locks)', () => {
 		expect(a.server.requests).toHaveLength(6); // 5 failures, then the normal call: no second probe
 		a.api.close();
 		b.api.close();
+	});
+});
+
+describe('breaker: waitForHealthy after a reload reads the stored state first', () => {
+	it('an isolated scope: waitForHealthy stays pending (TIMEOUT), and the snapshot is open once it has read', async () => {
+		const { make } = tabs();
+		const before = make();
+		await before.api.breaker.isolate(origin);
+		before.api.close();
+
+		const after = make(); // the reloaded page: no call yet
+		const error = await after.api.waitForHealthy(origin, { timeoutMs: 50 }).catch((error_: unknown) => error_);
+		expect(error).toMatchObject({ code: 'TIMEOUT' });
+		expect(after.state()).toBe('open');
+		expect(after.events).toEqual(['breaker:open isolated']);
+		expect(await after.call()).toBe('CIRCUIT_OPEN');
+		expect(after.server.requests).toHaveLength(0);
+		after.api.close();
+	});
+
+	it('a persisted open scope: pending until another client resets it', async () => {
+		const { make, clock } = tabs();
+		const before = make();
+		before.server.down();
+		await times(5, async () => before.call());
+		await flush();
+		before.api.close();
+
+		clock.advance(1_000); // still open (30 s)
+		const after = make();
+		const other = make();
+		expect(await other.call()).toBe('CIRCUIT_OPEN'); // it has read the stored state
+		let healthy = false;
+		const waiting = after.api.waitForHealthy(origin, { timeoutMs: 5_000 }).then(() => (healthy = true));
+		await vi.waitFor(() => expect(after.state()).toBe('open'));
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		expect(healthy).toBe(false);
+		await other.api.breaker.reset(origin); // reaches `after` over the channel
+		await waiting;
+		expect(after.state()).toBe('closed');
+		after.api.close();
+		other.api.close();
+	});
+
+	it('a failing store: waitForHealthy goes on with what this client knows (closed), reported', async () => {
+		const failing: KeyValueStore = {
+			get: async () => Promise.reject(new Error('quota')),
+			set: async () => Promise.reject(new Error('quota')),
+			delete: async () => undefined,
+			keys: async () => Promise.reject(new Error('quota')),
+			clear: async () => Promise.reject(new Error('quota')),
+		};
+		const { make } = tabs({}, failing);
+		const tab = make();
+		await tab.api.waitForHealthy(origin, { timeoutMs: 1_000 });
+		expect(tab.events).toEqual(['storage:error get']);
+		tab.api.close();
+	});
+});
+
+describe('breaker: isolate / reset by a client that has not read the scope yet', () => {
+	it('reset() after a reload ends a stored isolation: the store and the next reload say closed', async () => {
+		const { make, store, clock } = tabs();
+		const before = make();
+		await before.api.breaker.isolate(origin);
+		before.api.close();
+		clock.advance(1_000);
+
+		const after = make(); // the reloaded page resets before any call
+		await after.api.breaker.reset(origin);
+		expect(await store.get(origin)).toMatchObject({ state: 'closed' });
+		after.api.close();
+		const again = make();
+		expect(await again.call()).toBe('200');
+		again.api.close();
+	});
+});
+
+describe('breaker: a malformed record from another tab', () => {
+	it('is ignored and reported as storage:error (operation channel), once per message, without its payload', async () => {
+		const { make, name } = tabs();
+		const tab = make();
+		const errors: { part: string; operation: string; error: unknown }[] = [];
+		tab.api.on('storage:error', (event) => errors.push(event));
+		const sender = new BroadcastChannel(`steadfetch:${name}:breaker`);
+		const big = 'x'.repeat(100_000);
+		for (const data of [{ hello: 'world' }, 'garbage', null, { v: 1, scope: origin, state: 'open', openedAt: 'soon', reopensAt: 0, opens: 1, at: 1 }, { v: 1, scope: big, state: 'open' }]) {
+			sender.postMessage(data);
+		}
+
+		await vi.waitFor(() => expect(errors).toHaveLength(5));
+		sender.close();
+		for (const { part, operation, error } of errors) {
+			expect({ part, operation }).toEqual({ part: 'breaker', operation: 'channel' });
+			expect((error as Error).message).toMatch(/malformed breaker record/);
+			expect((error as Error).message.length).toBeLessThan(200);
+		}
+
+		expect(tab.state()).toBe('closed');
+		expect(await tab.call()).toBe('200');
+		tab.api.close();
 	});
 });
