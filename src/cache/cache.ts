@@ -91,16 +91,31 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 		order.set(stored, at);
 	};
 
-	/** Forget the keys that `match` now, so no copy taken before is written; then remove them from the store. */
-	const drop = (match: (stored: string) => boolean): Promise<unknown> => {
+	/**
+	 * Forget the keys that `match` now, so no copy taken before is written; then delete them — the
+	 * ones this client knows (`order`) and the ones the store lists — through the part store, whose
+	 * kept delete hides each from this client until the store confirms it (retried with the next
+	 * write). When the store cannot list, the copies this client never knew of cannot be found: they
+	 * stay stored. `strict` (clear): reject with the first failure (listing or delete), so a caller
+	 * is never told they are gone when the store did not confirm it.
+	 */
+	const drop = async (match: (stored: string) => boolean, strict?: boolean): Promise<void> => {
 		epoch++;
-		for (const stored of order.keys()) {
-			if (match(stored)) {
-				order.delete(stored);
-			}
+		const known = [...order.keys()].filter(match);
+		for (const stored of known) {
+			order.delete(stored);
 		}
 
-		return store.keys().then(async (all) => Promise.all(all.filter(match).map(async (stored) => store.delete(stored))));
+		const failures: unknown[] = [];
+		const fail = (error: unknown): never[] => {
+			failures.push(error);
+			return [];
+		};
+		const found = new Set([...known, ...(await store.keys(strict).catch(fail)).filter(match)]);
+		await Promise.all([...found].map(async (stored) => store.delete(stored, strict).catch(fail)));
+		if (failures.length > 0) {
+			throw failures[0];
+		}
 	};
 
 	/** The stored copies of an absolute URL (every identity and credential) go. */
@@ -288,7 +303,7 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 	const clear = async (options?: { identity?: string }): Promise<void> => {
 		epoch++;
 		const prefix = options?.identity === undefined ? 'r:' : await key.who(options.identity);
-		await drop((stored) => stored.startsWith(prefix));
+		await drop((stored) => stored.startsWith(prefix), true);
 	};
 
 	context.hooks.validatorOf = async (url, identity) => {

@@ -37,7 +37,12 @@ export interface BreakerHandle {
 export interface CacheHandle {
 	/** Remove the stored copies of an absolute URL. */
 	delete(url: string | URL): Promise<void>;
-	/** Remove every stored copy (of every identity). */
+	/**
+	 * Remove every stored copy (of every identity). Rejects (a `StorageTimeoutError` when the store
+	 * did not answer within `storageTimeoutMs`) when the store could not list or confirm a delete: this
+	 * client serves none of them again and retries the deletes with its next write, but another client
+	 * on the store could still find them, so call it again.
+	 */
 	clear(): Promise<void>;
 	/**
 	 * The current identity's stored copies: URL (sensitive query values removed), status, when
@@ -157,7 +162,10 @@ export interface ClientBase<E, M> {
 	/**
 	 * Wipe every persisted record of this client (cache, outbox, breaker state), or with
 	 * `{ identity }` that identity's cache and outbox only. After it resolves nothing it removed comes
-	 * back, and no removed outbox entry is sent.
+	 * back, and no removed outbox entry is sent. It rejects when the store did not confirm the removal
+	 * (the store's error; a `StorageTimeoutError` past `storageTimeoutMs`): this client then serves no
+	 * copy it removed and retries the deletes with its next write, but a reload could still find them —
+	 * call it again (at logout, until it resolves).
 	 */
 	clear(options?: { identity?: string }): Promise<void>;
 	/** Stop timers, listeners, channels; further calls reject with a `SteadfetchError` (`CLIENT_CLOSED`). */

@@ -55,14 +55,13 @@ interface Bucket {
 
 /**
  * The longest an attempt may wait, in ms: its per-attempt `timeout` (the wait is part of the attempt:
- * ky's timer runs through it), and no more than what is left of its `totalTimeout` (`elapsed` since the
+ * ky's timer runs through it), and no more than what is left of its `totalTimeout` (from `since`, the
  * call's first attempt); the call's own options, else the client's, else ky's 10 s.
  */
-const budgetOf = (call: PolicyCall | undefined, context: PolicyContext, elapsed: number): number => {
-	const options = call?.options ?? {};
-	const total = options['totalTimeout'] ?? context.options['totalTimeout'];
-	const timeout = options['timeout'] ?? (context.options['timeout'] as number | false | undefined);
-	return Math.min(typeof timeout === 'number' ? timeout : timeout === false ? Infinity : 10_000, typeof total === 'number' ? total - elapsed : Infinity);
+const budgetOf = (options: Readonly<Record<string, unknown>> = {}, client: Readonly<Record<string, unknown>>, left: number): number => {
+	const timeout = options['timeout'] ?? client['timeout'] ?? 10_000;
+	const total = options['totalTimeout'] ?? client['totalTimeout'];
+	return Math.min(timeout === false ? Infinity : timeout as number, typeof total === 'number' ? total - left : Infinity);
 };
 
 const create = (context: PolicyContext, perSecond: number | undefined, burst: number, fromHeaders: boolean, maxResetMs: number, share: boolean | undefined): PolicyParts => {
@@ -111,8 +110,9 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 		const call = init?.steadfetch;
 		const scope = call?.scope ?? context.scopeOf(request.url);
 		const now = clock.now();
-		if (call && !firstSeen.has(call)) {
-			firstSeen.set(call, now);
+		const since = (call && firstSeen.get(call)) ?? now;
+		if (call) {
+			firstSeen.set(call, since);
 		}
 
 		const bucket = bucketOf(scope);
@@ -122,7 +122,7 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 		const waitMs = at - now;
 		if (waitMs > 0) {
 			// A hedge goes now or not at all (FetchInit.hedge).
-			if (init?.hedge || waitMs >= budgetOf(call, context, now - (firstSeen.get(call!) ?? now))) {
+			if (init?.hedge || waitMs >= budgetOf(call?.options, context.options, now - since)) {
 				return Promise.reject(new RateLimitedError(scope, waitMs));
 			}
 		}

@@ -14,8 +14,13 @@ const gone: unique symbol = Symbol('deleted');
 export interface PartStore {
 	get<T>(key: string): Promise<T | undefined>;
 	set(key: string, value: unknown): Promise<void>;
-	delete(key: string): Promise<void>;
-	keys(): Promise<string[]>;
+	/**
+	 * `strict`: reject with the store's error (a `StorageTimeoutError` past the deadline) when it does
+	 * not confirm the delete; it is kept in memory and retried all the same.
+	 */
+	delete(key: string, strict?: boolean): Promise<void>;
+	/** `strict`: reject when the store does not list (what this client has pending is no listing). */
+	keys(strict?: boolean): Promise<string[]>;
 	/** Remove everything. Not bounded by the deadline: it must not be told done before it is. Rejects when the store refuses. */
 	clear(): Promise<void>;
 }
@@ -74,12 +79,17 @@ export const partStore = (context: PolicyContext, part: string, fallback: StoreF
 	/** The keys whose latest write or delete failed: tried again with the next write (one under way is not). */
 	const failed = new Set<string>();
 
-	const attempt = async <T>(operation: string, key: string | undefined, run: (store: KeyValueStore) => Promise<T>): Promise<T | typeof gone> => {
+	/** `strict`: the failure, once reported, is thrown instead of answered with `gone`. */
+	const attempt = async <T>(operation: string, key: string | undefined, run: (store: KeyValueStore) => Promise<T>, strict = false): Promise<T | typeof gone> => {
 		try {
 			store ??= ((context.options['store'] as StoreFactory | undefined) ?? fallback)(name);
 			return await bounded(run(store), ms, key === undefined ? `${operation}()` : `${operation}(${key})`);
 		} catch (error) {
 			storageError(context, part, operation, error, key);
+			if (strict) {
+				throw error;
+			}
+
 			return gone;
 		}
 	};
@@ -87,14 +97,22 @@ export const partStore = (context: PolicyContext, part: string, fallback: StoreF
 	/**
 	 * Write (or delete) `key`, then the ones whose write failed, until one fails; a key confirmed is
 	 * forgotten unless a newer value came meanwhile. Writes under way are not repeated: each write
-	 * costs one store operation while the store takes them.
+	 * costs one store operation while the store takes them. `strict`: `key`'s own failure rejects
+	 * (once kept for the next write).
 	 */
-	const write = async (key: string, value: unknown): Promise<void> => {
+	const write = async (key: string, value: unknown, strict = false): Promise<void> => {
 		pending.set(key, value);
 		failed.delete(key);
 		for (const each of [key, ...failed]) {
 			const latest = pending.get(each);
-			const done = !pending.has(each) || await attempt(latest === gone ? 'delete' : 'set', each, async (target) => latest === gone ? target.delete(each) : target.set(each, latest));
+			let done: unknown;
+			try {
+				done = !pending.has(each) || await attempt(latest === gone ? 'delete' : 'set', each, async (target) => latest === gone ? target.delete(each) : target.set(each, latest), strict && each === key);
+			} catch (error) {
+				failed.add(each);
+				throw error;
+			}
+
 			if (done === gone) {
 				failed.add(each);
 				return;
@@ -118,9 +136,9 @@ export const partStore = (context: PolicyContext, part: string, fallback: StoreF
 			return value === gone ? undefined : value;
 		},
 		set: write,
-		delete: async (key) => write(key, gone),
-		async keys() {
-			const listed = await attempt('keys', undefined, async (target) => target.keys());
+		delete: async (key, strict) => write(key, gone, strict),
+		async keys(strict) {
+			const listed = await attempt('keys', undefined, async (target) => target.keys(), strict);
 			const keys = new Set(listed === gone ? [] : listed);
 			for (const [key, value] of pending) {
 				if (value === gone) {

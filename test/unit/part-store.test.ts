@@ -87,6 +87,28 @@ describe('partStore', () => {
 		expect((await inner.keys()).sort()).toEqual(['a', 'b', 'c', 'd']);
 	});
 
+	it('strict keys() and delete() reject when the store does not confirm (a StorageTimeoutError when it stalls); the delete is kept and retried all the same', async () => {
+		const { inner, state, store } = flaky();
+		const { context, errors } = contextFor(store);
+		const part = partStore(context, 'cache', memoryStore);
+		await part.set('a', 1);
+		state.mode = 'fail';
+		await expect(part.keys(true)).rejects.toThrow('QuotaExceededError');
+		await expect(part.delete('a', true)).rejects.toThrow('QuotaExceededError');
+		expect(await part.keys()).toEqual([]); // not strict: what this client knows, as before
+		state.mode = 'stall';
+		await expect(part.keys(true)).rejects.toMatchObject({ name: 'StorageTimeoutError' });
+		await expect(part.delete('a', true)).rejects.toMatchObject({ name: 'StorageTimeoutError' });
+		expect(await part.get('a')).toBeUndefined();
+		expect(errors.map(({ operation }) => operation)).toEqual(['keys', 'delete', 'keys', 'keys', 'delete']);
+		state.mode = 'up';
+		expect(await inner.keys()).toEqual(['a']);
+		await part.set('b', 2);
+		expect(await inner.keys()).toEqual(['b']); // the kept delete went with the next write
+		await expect(part.delete('b', true)).resolves.toBeUndefined();
+		expect(await part.keys(true)).toEqual([]);
+	});
+
 	it('one per client name and store: clients that share them (extend) share the unconfirmed writes', () => {
 		const { store } = flaky();
 		const { context } = contextFor(store);

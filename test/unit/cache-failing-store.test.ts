@@ -1,0 +1,106 @@
+/**
+ * clear() and a successful mutation while the store fails or hangs: a removed copy is never served
+ * again by the same client, and clear() resolves only once the store confirmed the removal (it
+ * rejects otherwise), so "after clear() resolves, nothing it removed ever comes back" holds.
+ */
+import { describe, expect, it } from 'vitest';
+import { memoryStore, StorageTimeoutError, type KeyValueStore } from '../../src/entries/index.js';
+import { next, quiet, useCacheKit } from './cache-kit.js';
+
+const kit = useCacheKit();
+
+type Mode = 'up' | 'throw' | 'hang';
+
+/** A memory store whose every operation throws or never answers while `mode` says so. */
+const switchable = (): KeyValueStore & { mode: Mode } => {
+	const inner = memoryStore('switchable');
+	const store = { mode: 'up' as Mode } as KeyValueStore & { mode: Mode };
+	for (const method of ['get', 'set', 'delete', 'keys', 'clear'] as const) {
+		(store as unknown as Record<string, unknown>)[method] = async (...args: unknown[]) => {
+			if (store.mode === 'throw') {
+				throw new Error('store down');
+			}
+
+			if (store.mode === 'hang') {
+				return new Promise(() => undefined);
+			}
+
+			return (inner[method] as (...a: unknown[]) => Promise<unknown>)(...args);
+		};
+	}
+
+	return store;
+};
+
+const options = { storageTimeoutMs: 50, identity: () => 'alice' };
+
+describe('clear() while the store fails', () => {
+	for (const how of ['throw', 'hang'] as const) {
+		for (const which of ['clear()', 'clear({ identity })', 'cache.clear()'] as const) {
+			it(`[${how}] ${which} rejects, and the same client never serves what it removed`, async () => {
+				const store = switchable();
+				kit.store = store;
+				const api = kit.make(options);
+				const stored = next(api, 'cache:stored');
+				await api.get(`clear/${how}`).text();
+				await stored;
+				await quiet();
+				store.mode = how;
+				const clear = which === 'clear()' ? api.clear() : which === 'cache.clear()' ? api.cache.clear() : api.clear({ identity: 'alice' });
+				if (how === 'hang') {
+					await expect(clear).rejects.toBeInstanceOf(StorageTimeoutError);
+				} else {
+					await expect(clear).rejects.toThrow('store down');
+				}
+
+				store.mode = 'up';
+				expect(await kit.servedStale(api, `clear/${how}`)).toBe(false);
+				// The removal is retried with the next write: then a reload does not find it either.
+				const again = next(api, 'cache:stored');
+				await api.get('clear/other').text();
+				await again;
+				await quiet();
+				expect(await kit.servedStale(kit.make(options), `clear/${how}`)).toBe(false);
+				api.close();
+			});
+		}
+	}
+
+	it('once the store answers, clear() resolves and a reload finds nothing', async () => {
+		const store = switchable();
+		kit.store = store;
+		const api = kit.make(options);
+		const stored = next(api, 'cache:stored');
+		await api.get('clear/up').text();
+		await stored;
+		await quiet();
+		await api.clear();
+		expect(await kit.servedStale(api, 'clear/up')).toBe(false);
+		expect(await kit.servedStale(kit.make(options), 'clear/up')).toBe(false);
+	});
+});
+
+describe('a successful mutation while the store fails', () => {
+	for (const how of ['throw', 'hang'] as const) {
+		it(`[${how}] drops the URL's copy: the same client never serves it; the delete is retried with the next write`, async () => {
+			const store = switchable();
+			kit.store = store;
+			const api = kit.make(options);
+			const stored = next(api, 'cache:stored');
+			await api.get(`doc/${how}`).text();
+			await stored;
+			await quiet();
+			store.mode = how;
+			await api.put(`doc/${how}`, { json: { v: 2 } }).text();
+			await new Promise((resolve) => setTimeout(resolve, 150));
+			store.mode = 'up';
+			expect(await kit.servedStale(api, `doc/${how}`)).toBe(false);
+			const again = next(api, 'cache:stored');
+			await api.get(`doc/${how}-other`).text();
+			await again;
+			await quiet();
+			expect(await kit.servedStale(kit.make(options), `doc/${how}`)).toBe(false);
+			api.close();
+		});
+	}
+});
