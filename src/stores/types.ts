@@ -3,8 +3,8 @@
  * on one key must take effect in the order they are called, even one that answers after the
  * client's `storageTimeoutMs` (the client has gone on without it): a late `set` must not land over
  * a later `delete` or `set` of its key, else a dropped copy, a delivered outbox entry or a reset
- * breaker comes back. IndexedDB (its transactions run in the order they are made), the Cache API
- * and `memoryStore` keep this order; a store of your own (a remote one, a queue) must too.
+ * breaker comes back. IndexedDB (its transactions run in the order they are made) and
+ * `memoryStore` keep this order; a store of your own (a remote one, a queue) must too.
  */
 export interface KeyValueStore {
 	get<T>(key: string): Promise<T | undefined>;
