@@ -240,7 +240,7 @@ const proseFigures: Record<string, string> = {
 	'30 000 ms': 'default: ky\'s retry.backoffLimit and retry.maxRetryAfter (checked below)',
 	'1 MiB': 'default: staleCache.maxBodyBytes (checked below)',
 	'10 s': 'default: how long onConflict may take (checked below)',
-	'600 B': 'size of steadfetch/tanstack-query (checked with the sizes)',
+	'640 B': 'size of steadfetch/tanstack-query (checked with the sizes)',
 	'10 000 ms': 'default: auth.refreshTimeoutMs (checked below)',
 	'10 ms': 'how often a bulkhead waiter in a Worker looks for a free slot: the constant in src/bulkhead (checked below)',
 };
