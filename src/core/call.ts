@@ -45,7 +45,8 @@ export interface CallerDeps {
 	retryFor(own: unknown): unknown;
 }
 
-const ours = new Set(callKeys);
+/** Ours, kept from ky; and `steadfetch`, which ky's options of an earlier call carry (reused in a hook). */
+const ours = new Set([...callKeys, 'steadfetch']);
 
 const rejected = rejectedCall;
 
@@ -164,15 +165,13 @@ export const createCaller = (deps: CallerDeps) => {
 		const call = new CallState(verb, input, callOptions as Record<string, unknown>, who, key, replay, own ? (promise) => own(promise) : waitUntil);
 
 		// What ky gets: the call's options without ours, with the call for the layers.
-		const forKy: Record<string, unknown> = {};
+		const forKy: Record<string, unknown> = { steadfetch: call };
 		for (const name in callOptions) {
 			if (Object.hasOwn(callOptions, name) && !ours.has(name)) {
 				forKy[name] = callOptions[name as keyof CallOptions];
 			}
 		}
 
-		// Ours over a `steadfetch` the caller's options carry (ky's options of an earlier call, reused in a hook).
-		forKy['steadfetch'] = call;
 		if (headers) {
 			forKy['headers'] = headers;
 		}
