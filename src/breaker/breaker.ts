@@ -231,12 +231,11 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 			}
 
 			const circuit = circuitOf(scopeOf(request.url));
-			const go = (): Promise<Response> => attempt(circuit, request, init, next);
 			// The first calls to a scope wait for its stored state, each with a read of its own; with a
 			// coordinator, the call that finds its state older than `sharedCacheMs` waits for a sync.
 			const loading = restore(circuit);
 			const syncing = shared?.fresh(circuit, call);
-			return loading || syncing ? Promise.all([loading, syncing]).then(go) : go();
+			return loading || syncing ? Promise.all([loading, syncing]).then(() => attempt(circuit, request, init, next)) : attempt(circuit, request, init, next);
 		};
 	};
 
@@ -265,8 +264,8 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 	};
 
 	const breaker: BreakerHandle = Object.assign((urlOrOrigin: string | URL) => snapshot(circuitFor(urlOrOrigin), clock.now()), {
-		isolate: async (urlOrScope: string | URL) => command(urlOrScope, 'isolate'),
-		reset: async (urlOrScope: string | URL) => command(urlOrScope, 'reset'),
+		isolate: (urlOrScope: string | URL) => command(urlOrScope, 'isolate'),
+		reset: (urlOrScope: string | URL) => command(urlOrScope, 'reset'),
 	});
 
 	const waitForHealthy = async (urlOrScope: string | URL, waitOptions?: { timeoutMs?: number }): Promise<void> => {

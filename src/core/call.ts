@@ -8,7 +8,7 @@ import { composeLayers } from './compose.js';
 import { fallbackResponse } from './fallback.js';
 import { callKeys, type CallOptions, type WaitUntil } from './options.js';
 import type { PolicyParts, RunOptions } from './policy.js';
-import { rejectedCall, responsePromises } from './response-promise.js';
+import { rejectedCall as rejected, responsePromises } from './response-promise.js';
 import type { Stats } from './stats.js';
 import type { FetchLike, Layer } from './types.js';
 import { checkCallOptions } from './validate-options.js';
@@ -48,7 +48,6 @@ export interface CallerDeps {
 /** Ours, kept from ky; and `steadfetch`, which ky's options of an earlier call carry (reused in a hook). */
 const ours = new Set([...callKeys, 'steadfetch']);
 
-const rejected = rejectedCall;
 
 /**
  * Build the function that runs one call: validate before any I/O, make the call's state, let the

@@ -83,5 +83,7 @@ export const responsePromises = (parseJson?: KyOptions['parseJson']) => {
 	};
 };
 
+const withoutCall = responsePromises();
+
 /** A rejected call's promise with ky's shortcuts (each returns the rejection). */
-export const rejectedCall = (error: unknown): ResponsePromise => responsePromises()(Promise.reject(error));
+export const rejectedCall = (error: unknown): ResponsePromise => withoutCall(Promise.reject(error));

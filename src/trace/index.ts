@@ -105,19 +105,36 @@ export const traceLayer = (context: PolicyContext, { header, propagateTo }: Reso
 		return trace;
 	};
 
+	/** The attempt's span (from the tracer), and its headers where they may go: as the attempt goes out. */
+	const begin = (call: PolicyCall | undefined, request: Request, trace: CallTrace, attempt: number): ReturnType<AttemptTracer['attempt']> | undefined => {
+		const span = tracer && traced(() => tracer.attempt(call, request, attempt));
+		if (propagates.some((prefix) => request.url.startsWith(prefix))) {
+			const ids = span?.ids;
+			if (!trace.continued) {
+				// A new trace: a `tracestate` that came with an invalid `traceparent` is not its state (W3C).
+				request.headers.delete('tracestate');
+			}
+
+			request.headers.set(header, trace.requestId);
+			request.headers.set('traceparent', ids ? `00-${ids.traceId}-${ids.spanId}-${ids.flags}` : `00-${trace.traceId}-${hex(8)}-${trace.flags}`);
+		}
+
+		return span;
+	};
+
 	/**
 	 * The attempt's `attempt:start`/`attempt:end` events and its span, around `next`. A hedge is traced
 	 * as it goes out (`FetchInit.hedge`, asked by the transport once every layer let it through): one
 	 * that is not sent has no span, no `traceparent` and no events.
 	 */
-	const watch = async (next: FetchLike, request: Request, init: FetchInit | undefined, call: PolicyCall | undefined, requestId: string, attempt: number, begin: () => ReturnType<AttemptTracer['attempt']> | undefined): Promise<Response> => {
+	const watch = async (next: FetchLike, request: Request, init: FetchInit | undefined, call: PolicyCall | undefined, trace: CallTrace, attempt: number): Promise<Response> => {
 		const scope = call?.scope ?? context.scopeOf(request.url);
 		const hedge = init?.hedge;
-		const base = { scope, method: request.method, url: request.url, requestId, attempt, hedge: hedge !== undefined, replay: call?.replay === true };
+		const base = { scope, method: request.method, url: request.url, requestId: trace.requestId, attempt, hedge: hedge !== undefined, replay: call?.replay === true };
 		let span: ReturnType<AttemptTracer['attempt']> | undefined;
 		let started: number | undefined;
 		const open = (): void => {
-			span = begin();
+			span = begin(call, request, trace, attempt);
 			context.emit('attempt:start', base);
 			started = clock.now();
 		};
@@ -158,30 +175,13 @@ export const traceLayer = (context: PolicyContext, { header, propagateTo }: Reso
 		const call = init?.steadfetch;
 		const trace = traceOf(call, request);
 		const attempt = call?.attempts ?? 1;
-		/** The attempt's span, and its headers where they may go. */
-		const begin = (): ReturnType<AttemptTracer['attempt']> | undefined => {
-			const span = tracer && traced(() => tracer.attempt(call, request, attempt));
-			if (propagates.some((prefix) => request.url.startsWith(prefix))) {
-				const ids = span?.ids;
-				if (!trace.continued) {
-					// A new trace: a `tracestate` that came with an invalid `traceparent` is not its state (W3C).
-					request.headers.delete('tracestate');
-				}
-
-				request.headers.set(header, trace.requestId);
-				request.headers.set('traceparent', ids ? `00-${ids.traceId}-${ids.spanId}-${ids.flags}` : `00-${trace.traceId}-${hex(8)}-${trace.flags}`);
-			}
-
-			return span;
-		};
-
 		// Without a tracer or a listener there is nothing to do at the attempt's end: no promise of ours.
 		if (!tracer && !context.listening('attempt:start') && !context.listening('attempt:end')) {
-			begin();
+			begin(call, request, trace, attempt);
 			return next(request, init);
 		}
 
-		return watch(next, request, init, call, trace.requestId, attempt, begin);
+		return watch(next, request, init, call, trace, attempt);
 	};
 };
 
