@@ -242,7 +242,8 @@ describe('the retry budget follows ky\'s own decision', () => {
 	});
 
 	it('a retry whose delay outlives the call (totalTimeout, the caller\'s abort) spends nothing', async () => {
-		const api = createClient({ store: memoryStore, breaker: false, staleCache: false, retryBudget: { ratio: 0, minRetries: 1 }, retry: { limit: 1, delay: () => 5_000 } });
+		// `random: () => 1`: full jitter keeps the whole 5 s delay (a random one could come under the 100 ms left).
+		const api = createClient({ store: memoryStore, breaker: false, staleCache: false, random: () => 1, retryBudget: { ratio: 0, minRetries: 1 }, retry: { limit: 1, delay: () => 5_000 } });
 		await expect(api.get(`${origin.url}/status/503/total`, { totalTimeout: 100 })).rejects.toMatchObject({ name: 'TimeoutError' });
 		const controller = new AbortController();
 		const aborted = api.get(`${origin.url}/status/503/abort`, { signal: controller.signal });
@@ -274,7 +275,8 @@ describe('the retry budget follows ky\'s own decision', () => {
 	});
 
 	it('concurrent calls that all asked before any retried: the budget is never overdrawn, each refused call ends with its own last error, counted once', async () => {
-		const api = createClient({ store: memoryStore, breaker: false, staleCache: false, retryBudget: { ratio: 0, minRetries: 3 }, retry: { limit: 2, delay: () => 20 } });
+		// Every delay a whole 200 ms (`random: () => 1` against full jitter): all 10 first answers are in, and asked, before any retry goes out.
+		const api = createClient({ store: memoryStore, breaker: false, staleCache: false, random: () => 1, retryBudget: { ratio: 0, minRetries: 3 }, retry: { limit: 2, delay: () => 200 } });
 		const results = await Promise.allSettled(Array.from({ length: 10 }, async (_, index) => api.get(`${origin.url}/status/503/race-${index}`)));
 		expect(results.every((result) => result.status === 'rejected' && (result.reason as { name: string }).name === 'HTTPError')).toBe(true);
 		const retried = Array.from({ length: 10 }, (_, index) => hits(`/status/503/race-${index}`) - 1);
