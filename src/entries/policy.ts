@@ -4,3 +4,6 @@
  */
 export type { Policy, PolicyCall, PolicyContext, PolicyHooks, PolicyParts, RunOptions, SlotName, EventFields } from '../core/policy.js';
 export type { FetchLike, FetchInit, Layer } from '../core/types.js';
+// The parts the mission's factories return (`breaker()`, `staleCache()`, `outbox()`): named here so that
+// an app's own declarations can name the policies' types (TypeScript's TS2742 otherwise).
+export type { BreakerParts, CacheParts, OutboxParts } from '../core/client-types.js';

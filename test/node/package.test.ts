@@ -1,10 +1,14 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '../..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+/** The project's one repository: package.json's `repository`, `homepage` and `bugs` and the README's links name it. */
+const repository = 'https://github.com/steadfetch/steadfetch';
 
 const files = (dir: string): string[] => readdirSync(dir).flatMap((name) => {
 	const path = join(dir, name);
@@ -25,7 +29,6 @@ describe('the package as users install it', () => {
 			expect(conditions.require.types, entry).toMatch(/\.d\.cts$/);
 		}
 
-		expect(pkg.scripts.prepack).toBe('npm run build');
 		expect(pkg.files).toContain('dist');
 		expect(Object.keys(pkg.dependencies).sort()).toEqual(['idb-keyval', 'ky']);
 	});
@@ -130,4 +133,72 @@ describe('the package as users install it', () => {
 
 		expect(timers).toEqual([]);
 	});
+});
+
+/** The links of a markdown text: `[text](target)`, as written. */
+const linksOf = (markdown: string): string[] => [...markdown.replaceAll(/^```[\s\S]*?^```$/gm, '').matchAll(/\]\(([^)\s]+)\)/g)].map((match) => match[1]!);
+
+/** GitHub's (and npm's) anchor of a heading: lower case, punctuation dropped, spaces as hyphens. */
+const slug = (heading: string): string => heading.toLowerCase().replaceAll(/[^\p{L}\p{N}\s_-]/gu, '').replaceAll(' ', '-');
+
+describe('the package on npm and in node_modules', () => {
+	it('package.json names the repository, its README and its issues: the same repository the README links', () => {
+		expect(pkg.repository).toEqual({ type: 'git', url: `git+${repository}.git` });
+		expect(pkg.homepage).toBe(`${repository}#readme`);
+		expect(pkg.bugs).toEqual({ url: `${repository}/issues` });
+		const readme = readFileSync(join(root, 'README.md'), 'utf8');
+		const github = linksOf(readme).filter((link) => link.startsWith('https://github.com/steadfetch/'));
+		expect(github.length).toBeGreaterThan(0);
+		for (const link of github) {
+			expect(link, link).toMatch(new RegExp(`^${repository}/blob/main/`));
+			// What it links is a file of this repository (main's copy of it, once merged).
+			expect(existsSync(join(root, link.slice(`${repository}/blob/main/`.length).split('#')[0]!)), link).toBe(true);
+		}
+	});
+
+	it('the tarball holds every file its README links by a relative path, every heading its anchors name, and no source map', () => {
+		const pack = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' });
+		expect(pack.status, pack.stderr).toBe(0);
+		const [tarball] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('['))) as Array<{ files: Array<{ path: string }> }>;
+		const shipped = new Set(tarball!.files.map((file) => file.path));
+		expect(shipped.has('README.md')).toBe(true);
+		const readme = readFileSync(join(root, 'README.md'), 'utf8');
+		const links = linksOf(readme).filter((link) => !/^[a-z]+:/i.test(link));
+		const headings = new Set([...readme.matchAll(/^#{1,6} (.+)$/gm)].map((match) => slug(match[1]!)));
+		const broken = links.filter((link) => link.startsWith('#') ? !headings.has(link.slice(1)) : !shipped.has(link.split('#')[0]!.replace(/^\.\//, '')));
+		expect(broken).toEqual([]);
+		// No map: the code is shipped unminified (each chunk names its source file), and a map of ../src/… would point outside the package.
+		expect([...shipped].filter((file) => file.endsWith('.map'))).toEqual([]);
+		const code = [...shipped].filter((file) => /\.c?js$/.test(file)).filter((file) => readFileSync(join(root, file), 'utf8').includes('sourceMappingURL'));
+		expect(code).toEqual([]);
+	}, 60_000);
+
+	it('`npm pack` from a clone, as the README\'s Install says: quiet (the tarball\'s name, nothing else), the tarball where the command puts it, none in the clone', () => {
+		const readme = readFileSync(join(root, 'README.md'), 'utf8');
+		const command = /^(?:.*&& )?npm (pack [^#\n]*?)\s*(?:#.*)?$/m.exec(readme);
+		expect(command, 'the README names an `npm pack …` command').not.toBeNull();
+		const args = command![1]!.split(/\s+/);
+		expect(args).toContain('--pack-destination');
+		// A clone: what the build reads, and node_modules as `npm install` left it; its parent is the command's `..`.
+		const parent = mkdtempSync(join(tmpdir(), 'steadfetch-pack-'));
+		const clone = join(parent, 'steadfetch');
+		try {
+			mkdirSync(clone);
+			for (const file of ['package.json', 'tsup.config.ts', 'tsconfig.json', 'README.md', 'LICENSE', 'src']) {
+				cpSync(join(root, file), join(clone, file), { recursive: true });
+			}
+
+			symlinkSync(join(root, 'node_modules'), join(clone, 'node_modules'));
+			const run = spawnSync('npm', args, { cwd: clone, encoding: 'utf8' });
+			expect(run.status, run.stderr).toBe(0);
+			const name = `steadfetch-${pkg.version}.tgz`;
+			expect({ stdout: run.stdout, stderr: run.stderr }).toEqual({ stdout: `${name}\n`, stderr: '' });
+			const destination = join(clone, args[args.indexOf('--pack-destination') + 1]!);
+			expect(existsSync(join(destination, name))).toBe(true);
+			expect(readdirSync(clone).filter((file) => file.endsWith('.tgz'))).toEqual([]);
+		} finally {
+			rmSync(join(clone, 'node_modules'), { force: true }); // the link, never what it points to
+			rmSync(parent, { recursive: true, force: true });
+		}
+	}, 180_000);
 });
