@@ -77,7 +77,13 @@ export interface BreakerMembers {
 	 * `breaker.probe`, this sends the probe each time the breaker lets one through; without it, a
 	 * caller's call is the probe.
 	 */
-	waitForHealthy(urlOrScope: string | URL, options?: { timeoutMs?: number }): Promise<void>;
+	waitForHealthy(urlOrScope: string | URL, options?: {
+		/**
+		 * The longest wait, in ms: past it, rejects with a `SteadfetchError` coded `TIMEOUT`.
+		 * @default 30_000
+		 */
+		timeoutMs?: number;
+	}): Promise<void>;
 }
 
 /** The member a stale cache gives the client. */
@@ -167,7 +173,14 @@ export interface ClientBase<E, M> {
 	 * copy it removed and retries the deletes with its next write, but a reload could still find them —
 	 * call it again (at logout, until it resolves).
 	 */
-	clear(options?: { identity?: string }): Promise<void>;
+	clear(options?: {
+		/**
+		 * Remove only this identity's stale copies and outbox entries: the value your `identity` option
+		 * returned for that user.
+		 * @default undefined (everything: every identity's copies and entries, and the breaker state)
+		 */
+		identity?: string;
+	}): Promise<void>;
 	/** Stop timers, listeners, channels; further calls reject with a `SteadfetchError` (`CLIENT_CLOSED`). */
 	close(): void;
 }

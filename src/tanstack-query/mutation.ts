@@ -6,6 +6,7 @@ export type Delivery<T> = { queued: false; data: T } | { queued: true; entryId: 
 
 /** What `mutationOptionsFor` returns: spread it into (or pass it as) `useMutation`'s options. */
 export interface SteadfetchMutationOptions<T, V> {
+	/** Sends the write: `{ queued: false, data }` (the answer, parsed as JSON), or `{ queued: true, entryId }` when the outbox took it. */
 	mutationFn: (variables: V) => Promise<Delivery<T>>;
 	/** The outbox replays a queued write with its `Idempotency-Key`: TanStack must not send it again. */
 	retry: false;

@@ -26,7 +26,15 @@ const retryDelay = (failureCount: number, error: Error): number =>
 export interface SteadfetchQueryOptions<T> {
 	/** GETs the URL through the client; a stale answer (the origin failed) throws `StaleAnswerError`. */
 	queryFn: (context: { signal: AbortSignal }) => Promise<T>;
+	/**
+	 * Fixed: at most 2 retries after the first try, of transient failures only (`classify(error).transient`,
+	 * or a stale answer not served offline), each try already holding steadfetch's own retries.
+	 */
 	retry: (failureCount: number, error: Error) => boolean;
+	/**
+	 * The error's `retryAfterMs` when it has one (when the breaker lets a request through, or the rate
+	 * limiter lets the call go), else TanStack's own backoff: 1 s doubling, 30 s at most.
+	 */
 	retryDelay: (failureCount: number, error: Error) => number;
 	/** steadfetch decides what offline means (it has a copy to serve, an outbox to queue in), not `navigator.onLine`. */
 	networkMode: 'always';
@@ -38,9 +46,7 @@ export interface SteadfetchQueryOptions<T> {
  *
  * - A copy from the stale cache is a failure, not data: the `queryFn` throws `StaleAnswerError`, so
  *   TanStack keeps `dataUpdatedAt` (the last fresh answer), retries, and refetches at the next
- *   trigger whatever `staleTime` says; `shown(result)` shows the copy meanwhile. (A copy marked
- *   `detail=revalidate` would be data: the origin did not fail. The stale cache no longer serves
- *   any: TanStack's own `staleTime` does stale-while-revalidate.)
+ *   trigger whatever `staleTime` says; `shown(result)` shows the copy meanwhile.
  * - TanStack's retries are planned: transient failures only, twice at most, each one when the
  *   breaker lets a request through.
  * - `networkMode: 'always'`: offline, steadfetch answers from its cache instead of TanStack pausing.
