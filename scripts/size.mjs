@@ -1,7 +1,7 @@
 // Size report: min+brotli (quality 11) of real consumer programs, bundled with esbuild (minify, ESM,
 // es2022, platform browser) from the built package (dist/, through the package's own `exports`, as a
-// user's bundler resolves `steadfetch/core`), next to ky alone and the packages one would combine
-// instead. No stubs: each case imports what a user would import. Each case also lists our modules by
+// user's bundler resolves `steadfetch/core`), next to ky alone, axios and ofetch, and the packages one
+// would combine instead. No stubs: each case imports what a user would import. Each case also lists our modules by
 // source path: the same consumer bundled from src/ (with the browser build's swaps), so a byte can be
 // traced to the file that costs it.
 //
@@ -166,8 +166,9 @@ for (const item of cases) {
 }
 
 const ky = await bundle('ky', "export * from 'ky'; export { default } from 'ky';");
-// axios as a frontend bundles it (its browser build), what users compare first.
+// axios as a frontend bundles it (its browser build), what users compare first; ofetch as its users import it.
 const axios = await bundle('axios', "export { default } from 'axios';");
+const ofetch = await bundle('ofetch', "export { ofetch } from 'ofetch';");
 const alternatives = await bundle('alternatives', ["export * from 'ky'; export { default } from 'ky';", "export * from 'cockatiel';", "export * from 'workbox-background-sync';", "export * from 'workbox-strategies';", "export * from 'idb-keyval';"].join('\n'));
 rmSync(dir, { recursive: true, force: true });
 
@@ -197,6 +198,7 @@ for (const row of rows) {
 
 console.log(`${'ky alone'.padEnd(44)} ${pad(ky.brotli, 10)}`);
 console.log(`${'axios'.padEnd(44)} ${pad(axios.brotli, 10)}`);
+console.log(`${'ofetch'.padEnd(44)} ${pad(ofetch.brotli, 10)}`);
 console.log(`${'ky + cockatiel + workbox-bg-sync'.padEnd(44)} ${pad(alternatives.brotli, 10)}`);
 console.log('  + workbox-strategies + idb-keyval (export *)');
 
@@ -229,7 +231,7 @@ for (const row of rows) {
 if (process.argv.includes('--json')) {
 	console.log(JSON.stringify({
 		rows: rows.map((row) => ({ name: row.name, brotliWithDeps: row.withDeps.brotli, brotli: row.own.brotli, minified: row.own.minified, budget: row.budget, target: row.target, modules: Object.fromEntries(row.modules) })),
-		kyAlone: ky.brotli, axios: axios.brotli, alternatives: alternatives.brotli,
+		kyAlone: ky.brotli, axios: axios.brotli, ofetch: ofetch.brotli, alternatives: alternatives.brotli,
 	}, null, '\t'));
 }
 
