@@ -124,7 +124,9 @@ const session = async (label, makeClient) => {
 
 	let loops = [];
 	/** Counts at the start of the phase, to tell what happened in it. */
-	let before = { ...result };
+	let before = { ...result, ended: 0 };
+	/** What each phase's calls ended in, in order. */
+	const byPhase = [];
 	return {
 		label,
 		notes,
@@ -138,29 +140,33 @@ const session = async (label, makeClient) => {
 		},
 		async enter(next) {
 			phase = next;
-			before = { ...result };
+			before = { ...result, ended: result.waits.length };
 			await api.setMode(next.mode);
 		},
-		/** What happened in the phase that just ended, one line, then the client's own notes. */
-		report() {
-			const delta = (key) => result[key] - before[key];
-			const failed = delta('readsFailed') + delta('writesFailed');
-			const parts = [`${delta('calls')} calls`];
-			parts.push(failed > 0 ? `${failed} failed` : 'none failed');
-			if (delta('readsStale') > 0) {
-				parts.push(`${delta('readsStale')} answered stale`);
-			}
-
-			if (delta('writesQueued') > 0) {
-				parts.push(`${plural(delta('writesQueued'), 'write')} queued`);
-			}
-
-			parts.push(`${plural(delta('retries'), 'retry')} sent`.replace('retrys', 'retries'));
-			return [parts.join(', '), ...notes.splice(0)];
-		},
-		async stop() {
+		/** The users stop: each call in flight ends first. */
+		async halt() {
 			running = false;
 			await Promise.all(loops);
+		},
+		/**
+		 * What the calls that ended in the phase just over ended in (every call ends in exactly one of
+		 * answered, stale, queued and failed), the retries sent in it, then the client's own notes.
+		 */
+		report() {
+			const delta = (key) => result[key] - before[key];
+			const counts = {
+				ended: result.waits.length - before.ended,
+				answered: delta('readsFresh') + delta('writesAcknowledged'),
+				stale: delta('readsStale'),
+				queued: delta('writesQueued'),
+				failed: delta('readsFailed') + delta('writesFailed'),
+				retries: delta('retries'),
+			};
+			byPhase.push(counts);
+			return { counts, notes: notes.splice(0) };
+		},
+		async stop() {
+			await this.halt();
 			await finish?.();
 			await api.close();
 			const applied = api.stats.appliedByWrite;
@@ -183,6 +189,7 @@ const session = async (label, makeClient) => {
 				retriesSent: result.retries,
 				waitMedianMs: Math.round(percentile(result.waits, 50)),
 				waitP99Ms: Math.round(percentile(result.waits, 99)),
+				byPhase,
 			};
 		},
 	};
@@ -248,14 +255,24 @@ for (const run of sessions) {
 	run.start();
 }
 
+/** The columns of a phase's rows: the calls that ended in the phase, by how they ended, and the retries sent in it. */
+const columns = [['ended', 'calls ended'], ['answered', 'answered'], ['stale', 'stale'], ['queued', 'queued'], ['failed', 'failed'], ['retries', 'retries sent']];
+const row = (label, cells) => `         ${label.padEnd(11)}${cells.map((cell, index) => String(cell).padStart(columns[index][1].length + 2)).join('')}`;
+log('Each phase: the calls that ended in it, by how they ended (a fresh answer or acknowledged write, a stale');
+log('copy, a write queued for replay, an error to the user), and the retries sent in it.\n');
 for (const [index, phase] of phases.entries()) {
 	await Promise.all(sessions.map(async (run) => run.enter(phase)));
 	log(`${seconds(performance.now() - started).padStart(7)}  phase ${index + 1}/${phases.length}: ${phase.name} (${seconds(phase.ms)})`);
 	await sleep(phase.ms);
+	if (index === phases.length - 1) {
+		await Promise.all(sessions.map(async (run) => run.halt())); // the last calls end in the last phase
+	}
+
+	log(row('', columns.map(([, title]) => title)));
 	for (const run of sessions) {
-		const [first, ...rest] = run.report();
-		log(`         ${run.label.padEnd(11)} ${first}`);
-		for (const line of rest) {
+		const { counts, notes } = run.report();
+		log(row(run.label, columns.map(([key]) => counts[key])));
+		for (const line of notes) {
 			log(`         ${''.padEnd(11)} ${line}`);
 		}
 	}

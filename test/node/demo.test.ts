@@ -25,7 +25,10 @@ it('npm run demo: only its story and table, its tuned settings and the surprisin
 
 	// Its settings, the story per phase (each client's line, the breaker's transitions), the table, then what it means.
 	expect(out).toContain('steadfetch also: breaker: { consecutiveFailures: 5, openMs: 1_000, maxOpenMs: 4_000 }');
-	expect(out).toMatch(/phase 2\/6: 503 storm[\s\S]*ky {10}\d+ calls, \d+ failed[\s\S]*steadfetch {2}\d+ calls[\s\S]*breaker opened/);
+	// Each phase's rows count the calls that ended in it, by how they ended: their columns say so, and add up.
+	expect(out).toMatch(/phase 2\/6: 503 storm.*\n {22}calls ended {2}answered {2}stale {2}queued {2}failed {2}retries sent\n {9}ky {9}(?: +\d+){6}\n {9}steadfetch(?: +\d+){6}\n[\s\S]*breaker opened/);
+	const rows = [...out.matchAll(/^ {9}(ky|steadfetch) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+)$/gm)].map((match) => ({ client: match[1]!, counts: match.slice(2).map(Number) }));
+	expect(rows).toHaveLength(12); // 6 phases, 2 clients
 	expect(out).toMatch(/calls made\s+\d+\s+\d+/);
 	expect(out).toMatch(/- calls made: .*\n.*\n.*users made \d\.\d× as many calls/);
 	expect(out).toMatch(/- reads answered fresh: /);
@@ -34,6 +37,15 @@ it('npm run demo: only its story and table, its tuned settings and the surprisin
 
 	const summary = JSON.parse(readFileSync(file, 'utf8'));
 	const { ky, steadfetch } = summary;
+	for (const client of [ky, steadfetch]) {
+		const byPhase = client.byPhase as Array<{ ended: number; answered: number; stale: number; queued: number; failed: number; retries: number }>;
+		// Every call ends in one phase and in exactly one way; the printed rows are these counts.
+		expect(byPhase.map((phase) => phase.answered + phase.stale + phase.queued + phase.failed)).toEqual(byPhase.map((phase) => phase.ended));
+		expect(byPhase.reduce((sum, phase) => sum + phase.ended, 0)).toBe(client.callsMade);
+		expect(byPhase.reduce((sum, phase) => sum + phase.retries, 0)).toBe(client.retriesSent);
+		expect(rows.filter((row) => row.client === client.client).map((row) => row.counts)).toEqual(byPhase.map((phase) => [phase.ended, phase.answered, phase.stale, phase.queued, phase.failed, phase.retries]));
+	}
+
 	expect(summary.settings.steadfetch.breaker.openMs).toBe(1_000);
 	expect(steadfetch.writesLost).toBe(0);
 	expect(steadfetch.writesAppliedTwice).toBe(0);
