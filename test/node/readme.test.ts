@@ -101,7 +101,6 @@ const runs: Record<string, (module: Record<string, unknown>) => Promise<void> | 
 /** The blocks that are type-checked but not run in Node, and why. */
 const notRun: Record<string, string> = {
 	'service-worker-the-whole-app-s-traffic': 'a service worker: it listens on `self` for fetch and sync events',
-	'deno': 'Deno: `Deno.serve` and an `npm:` specifier',
 };
 
 /** The blocks included from a file, checked where they live (their runtime's own tests), and what checks them. */
@@ -112,6 +111,8 @@ const includes: Record<string, string> = {
 	'examples/workers/flaky-upstream.ts': 'test/workerd-requests/recipes.test.ts (type-checked, run in workerd)',
 	'examples/workers/durable-object.ts': 'test/workerd-requests/recipes.test.ts (type-checked, run under wrangler dev)',
 	'examples/workers/wrangler.jsonc': 'test/workerd-requests/recipes.test.ts (wrangler dev)',
+	'examples/deno/deno.json': 'test/deno/recipe.test.ts (the recipe\'s directory, run with the README\'s `deno run` line)',
+	'examples/deno/main.ts': 'test/deno/recipe.test.ts (`deno check`, then run in real Deno against a loopback origin)',
 };
 
 beforeAll(() => {
@@ -124,8 +125,6 @@ beforeAll(() => {
 	// The types the options reference lists after a table, imported as it says.
 	const named = [...reference.matchAll(/`import type \{ ([^}]+) \} from 'steadfetch'`/g)].map((match) => match[1]!.trim());
 	writeFileSync(join(dir, 'reference-types.ts'), named.map((names) => `export type { ${names} } from 'steadfetch';\n`).join(''));
-	// What the recipes assume their runtime provides (Deno), without pulling its types in.
-	writeFileSync(join(dir, 'runtime-globals.d.ts'), 'declare const Deno: { serve(handler: (request: Request) => Response | Promise<Response>): unknown; openKv(path?: string): Promise<never> };\n');
 	// A strict app's compiler options: the Vite template's (tsconfig.app.json), plus exactOptionalPropertyTypes.
 	writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
 		compilerOptions: {
@@ -133,7 +132,6 @@ beforeAll(() => {
 			types: [], skipLibCheck: true, verbatimModuleSyntax: true, moduleDetection: 'force', noEmit: true,
 			strict: true, exactOptionalPropertyTypes: true, noUnusedLocals: true, noUnusedParameters: true, erasableSyntaxOnly: true,
 			noFallthroughCasesInSwitch: true, noUncheckedSideEffectImports: true,
-			paths: { 'npm:steadfetch': ['../../dist/index.d.ts'] },
 		},
 		include: ['./*.ts'],
 	}));
@@ -151,7 +149,8 @@ describe('README code blocks', () => {
 	it('every block is classified: a TypeScript block written here runs in Node or says why not; an included one names its file; the rest are shell commands', () => {
 		expect(typescript.map((block) => block.name).sort()).toEqual([...Object.keys(runs), ...Object.keys(notRun)].sort());
 		expect(blocks.filter((block) => block.included !== undefined).map((block) => block.included).sort()).toEqual(Object.keys(includes).sort());
-		expect(blocks.filter((block) => block.included === undefined && block.language !== 'ts').map((block) => block.language)).toEqual(['sh', 'sh']);
+		// Install (npm, then from a clone: test/node/package.test.ts runs its `npm pack`), Deno's run line (test/deno/recipe.test.ts), Contributing.
+		expect(blocks.filter((block) => block.included === undefined && block.language !== 'ts').map((block) => `${block.name}: ${block.language}`)).toEqual(['install: sh', 'install-2: sh', 'deno: sh', 'contributing: sh']);
 	});
 
 	it('every TypeScript block type-checks against the built types, as strictly as an app (noUnusedLocals, noUnusedParameters)', () => {
@@ -171,6 +170,13 @@ describe('README code blocks', () => {
 		const app = readFileSync(join(root, 'test/fixtures/tanstack-react/App.tsx'), 'utf8');
 		expect(app.replace(/^(?:\/\/.*\n)*\/\/ #region .*\n/, '').replace(/\/\/ #endregion\n$/, '')).toBe(blocks.find((block) => block.language === 'tsx')!.code);
 		expect(app).toMatch(/^export default function App\(\)/m);
+	});
+
+	it('the React example does what a user must: keeps users apart (`identity`, or `api.clear()` at logout) and shows when a queued write was delivered (`outbox:sent`)', () => {
+		const app = blocks.find((block) => block.language === 'tsx')!.code;
+		expect(app).toMatch(/^\s+identity: \(\) =>|\bapi\.clear\(/m);
+		expect(app).toMatch(/\bapi\.on\('outbox:sent', /);
+		expect(app).toContain("'Delivered'");
 	});
 
 	it('the flaky-upstream Worker builds with its wrangler.jsonc as printed (wrangler deploy --dry-run)', () => {
@@ -239,9 +245,15 @@ const figuresIn = (text: string): Record<string, number> => Object.fromEntries([
 const proseFigures: Record<string, string> = {
 	'30 000 ms': 'default: ky\'s retry.backoffLimit and retry.maxRetryAfter (checked below)',
 	'1 MiB': 'default: staleCache.maxBodyBytes (checked below)',
-	'10 s': 'default: how long onConflict may take (checked below)',
+	'10 s': 'default: how long onConflict may take; ky\'s timeout, in the first screen (both checked below)',
+	'30 s': 'a call to a hanging origin: ky\'s timeout × (1 + retry.limit), in the first screen (checked below)',
+	'5 s': 'default: breaker.openMs, in the first screen (checked below)',
+	'5 min': 'default: breaker.maxOpenMs, in the first screen (checked below)',
 	'640 B': 'size of steadfetch/tanstack-query (checked with the sizes)',
-	'10 000 ms': 'default: auth.refreshTimeoutMs (checked below)',
+	'26.2 KB': 'size of the preset, in the first screen: the size table\'s (checked with the sizes)',
+	'8.1 KB': 'size of ky alone, in the first screen: the size table\'s (checked with the sizes)',
+	'14.2 KB': 'size of steadfetch/core, in the first screen: the size table\'s (checked with the sizes)',
+	'10 000 ms': 'default: auth.refreshTimeoutMs; ky\'s timeout, in "Coming from ky" (both checked below)',
 	'10 ms': 'how often a bulkhead waiter in a Worker looks for a free slot: the constant in src/bulkhead (checked below)',
 };
 
@@ -268,6 +280,26 @@ describe('defaults are written once: what the README says is the TSDoc\'s @defau
 		await api.get('https://api.example.com/v1/users/1');
 		api.close();
 		expect(retry).toMatchObject({ backoffLimit: stated, maxRetryAfter: stated, retryOnTimeout: true });
+
+		// "Coming from ky": ky's own defaults that the client keeps: as ky's TSDoc states them (its hooks never
+		// see `timeout` and `totalTimeout`), and the retry limit as ky resolved it for the call above.
+		const timeout = numberOf(/`timeout`: ([\d ]+) ms per attempt/.exec(prose)![1]!);
+		const limit = Number(/`retry\.limit`: (\d+) retries, so (\d+) attempts in all/.exec(prose)![1]);
+		expect(Number(/`retry\.limit`: (\d+) retries, so (\d+) attempts in all/.exec(prose)![2])).toBe(limit + 1);
+		const kyDocs = readFileSync(join(root, 'node_modules/ky/distribution/types/options.d.ts'), 'utf8');
+		const kyDefault = (option: string): string => /@default (\S+)/.exec(new RegExp(`/\\*\\*((?:(?!\\*/)[\\s\\S])*)\\*/\\s*${option}\\?:`).exec(kyDocs)![1]!)![1]!;
+		expect({ timeout: Number(kyDefault('timeout')), totalTimeout: kyDefault('totalTimeout') }).toEqual({ timeout, totalTimeout: 'false' });
+		expect(retry['limit']).toBe(limit);
+		expect(prose).toContain('`totalTimeout`: none (`false`)');
+
+		// The first screen: what a hang costs (ky's timeout on each attempt), and the breaker's open period after recovery.
+		const hang = /its `timeout`, ky's (\d+) s by default, on each of its (\d+) attempts\. .*? for about (\d+) s before the stored copy/.exec(prose)!;
+		expect(Number(hang[1]) * 1_000).toBe(timeout);
+		expect(Number(hang[2])).toBe(limit + 1);
+		expect(Number(hang[3])).toBe(Number(hang[1]) * Number(hang[2]));
+		const open = /until its open period ends: (\d+) s the first time, doubling after each failed probe up to (\d+) min/.exec(prose)!;
+		expect(Number(open[1]) * 1_000).toBe(numberOf(defaultOf('BreakerOptions', 'openMs')));
+		expect(Number(open[2]) * 60_000).toBe(numberOf(defaultOf('BreakerOptions', 'maxOpenMs')));
 
 		// "Stale cache": the body limit.
 		expect(Number(/body up to `maxBodyBytes`, (\d+) MiB by default/.exec(prose)![1]) * 1_048_576).toBe(numberOf(defaultOf('CacheOptions', 'maxBodyBytes')));
@@ -329,21 +361,28 @@ describe('the Errors section', () => {
 });
 
 describe('What it costs', () => {
-	it('the per-call figures are said to come from `npm run bench`', () => {
+	it('the per-call figures are said to come from `npm run bench`, and the first screen repeats them', () => {
 		const section = written.slice(written.indexOf('## What it costs'), written.indexOf('## Coming from ky'));
 		const perCall = section.slice(section.indexOf('Per call'));
 		expect(perCall).toMatch(/^Per call, as `npm run bench` measures it/);
 		expect(perCall).toMatch(/\d\.\d\d×/);
+		const screen = written.slice(0, written.indexOf('## Install'));
+		const figures = [...screen.matchAll(/\d\.\d\d×/g)].map((match) => match[0]);
+		expect(figures.length).toBeGreaterThan(0);
+		expect(figures.filter((figure) => !perCall.includes(figure))).toEqual([]);
+		expect(/`steadfetch\/core` takes (\d\.\d\d×) ky's CPU/.exec(screen)?.[1]).toBe(/`steadfetch\/core` takes (\d\.\d\d×) ky's CPU/.exec(perCall)?.[1]);
+		expect(/GETs, .*?, (\d\.\d\d×) \(repeated URLs\) to (\d\.\d\d×)/s.exec(screen)?.slice(1)).toEqual(/against ky alone, (\d\.\d\d×) and (\d\.\d\d×)/.exec(perCall)?.slice(1));
 	});
 
 	it('the sizes it states are what scripts/size.mjs measures (within 2 %), and so are the increments it states', () => {
 		const run = spawnSync(process.execPath, [join(root, 'scripts/size.mjs'), '--json'], { cwd: root, encoding: 'utf8' });
-		const report = JSON.parse(run.stdout.slice(run.stdout.indexOf('{\n'))) as { rows: Array<{ name: string; brotliWithDeps: number }>; kyAlone: number; axios: number; alternatives: number };
+		const report = JSON.parse(run.stdout.slice(run.stdout.indexOf('{\n'))) as { rows: Array<{ name: string; brotliWithDeps: number }>; kyAlone: number; axios: number; ofetch: number; alternatives: number };
 		const measured = (name: string): number => report.rows.find((row) => row.name === name)!.brotliWithDeps;
 		const stated = (label: string): number => Number(new RegExp(`^\\| ${label.replaceAll(/[()+.*`]/g, '\\$&')} [^\\n]*?\\| ([\\d,]+) \\|$`, 'm').exec(readme)?.[1]?.replaceAll(',', ''));
 		for (const [label, value] of [
 			['ky alone', report.kyAlone],
 			['axios (1.21)', report.axios],
+			['ofetch (1.5)', report.ofetch],
 			['`steadfetch/core` (ky, retries with our defaults, the retry budget, events, stats)', measured('steadfetch/core')],
 			['`steadfetch` with its defaults (+ breaker and stale cache; the outbox is bundled, off until `outbox: true`)', measured('steadfetch (the preset, defaults)')],
 			['ky + cockatiel + workbox-background-sync + workbox-strategies + idb-keyval', report.alternatives],
@@ -356,6 +395,15 @@ describe('What it costs', () => {
 		const policies = ['trace', 'logger', 'health', 'bulkhead', 'dedupe', 'rateLimit', 'hedge', 'failover', 'auth', 'otel'].map((name) => Math.round((measured(`core + ${name}()`) - core) / 100) / 10);
 		expect(Math.min(...policies)).toBe(low);
 		expect(Math.max(...policies)).toBe(high);
+		// The first screen says the table's figures in KB, to a tenth.
+		const kb = (label: string): number => Math.round(stated(label) / 100) / 10;
+		const screen = /\*\*Bytes\*\*: ([\d.]+) KB min\+brotli for `steadfetch` with its defaults, ky \(([\d.]+) KB\) .*?`steadfetch\/core` .*? is ([\d.]+) KB\./.exec(prose)!.slice(1).map(Number);
+		expect(screen).toEqual([
+			kb('`steadfetch` with its defaults (+ breaker and stale cache; the outbox is bundled, off until `outbox: true`)'),
+			kb('ky alone'),
+			kb('`steadfetch/core` (ky, retries with our defaults, the retry budget, events, stats)'),
+		]);
+
 		const tanstack = measured('core + steadfetch/tanstack-query') - core;
 		expect(tanstack).toBeLessThan(Number(/`steadfetch\/tanstack-query` \(under (\d+) B\)/.exec(prose)![1]));
 	}, 120_000);
