@@ -41,6 +41,7 @@ const cases = [
 	{ name: 'core + bulkhead()', source: withPolicy('bulkhead', 'bulkhead()'), policy: true },
 	{ name: 'core + dedupe()', source: withPolicy('dedupe', 'dedupe()'), policy: true },
 	{ name: 'core + rateLimit()', source: withPolicy('rate-limit', 'rateLimit()'), policy: true, alone: 1_400 },
+	{ name: 'core + adaptiveThrottle()', source: withPolicy('throttle', 'adaptiveThrottle()'), policy: true },
 	{ name: 'core + hedge()', source: withPolicy('hedge', 'hedge()'), policy: true },
 	{ name: 'core + failover()', source: withPolicy('failover', "failover({ mirrors: { 'https://a.example': ['https://b.example'] } })"), policy: true },
 	// Over the 1,200 target: the 401 → one shared refresh → cross-tab token wait path (issue 22's note has the per-behaviour costs).
@@ -114,7 +115,7 @@ const cases = [
 ];
 
 /** Source folders of the policies the preset must not carry when their slots are empty. */
-const notInPreset = ['bulkhead', 'rate-limit', 'dedupe', 'hedge', 'failover', 'auth', 'trace', 'logger', 'health', 'otel'];
+const notInPreset = ['bulkhead', 'rate-limit', 'throttle', 'dedupe', 'hedge', 'failover', 'auth', 'trace', 'logger', 'health', 'otel'];
 /** A policy's bytes over `steadfetch/core` alone. */
 const aloneBudget = 1_200;
 
