@@ -74,7 +74,7 @@ export const adaptiveThrottle = (options: AdaptiveThrottleOptions = {}): Policy<
 	check(isPositiveFinite(windowMs), 'adaptiveThrottle.windowMs', windowMs, 'a positive finite number of ms');
 	check(isNonNegativeInteger(minRequests), 'adaptiveThrottle.minRequests', minRequests, 'a non-negative integer');
 	check(typeof maxRejectRatio === 'number' && maxRejectRatio >= 0 && maxRejectRatio <= 1, 'adaptiveThrottle.maxRejectRatio', maxRejectRatio, 'a number in [0, 1]');
-	check(shared === undefined || typeof shared?.fleet === 'function', 'adaptiveThrottle.shared', shared, 'a coordinator (coordinator(env.<BINDING>), coordinator(kv) or sharedCoordinator(sync))');
+	check(shared === undefined || typeof shared?.fleet === 'function', 'adaptiveThrottle.shared', shared, 'a coordinator');
 	const settings: ThrottleSettings = { k, windowMs, minRequests, maxRejectRatio, shared };
 	return { slot: 'adaptiveThrottle', create: (context) => createThrottle(context, settings) };
 };
