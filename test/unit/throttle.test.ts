@@ -9,7 +9,9 @@ import { tallyThrottle, type ThrottleAnswer, type ThrottleMessage } from '../../
 import { breaker } from '../../src/entries/breaker.js';
 import { staleCache } from '../../src/entries/cache.js';
 import { classify, createClient, isSteadfetchError, memoryStore } from '../../src/entries/core.js';
+import { unavailable } from '../../src/entries/cloudflare.js';
 import { health } from '../../src/entries/health.js';
+import { logger, type LogRecord } from '../../src/entries/logger.js';
 import { hedge } from '../../src/entries/hedge.js';
 import { adaptiveThrottle, ThrottledError, type AdaptiveThrottleOptions } from '../../src/entries/throttle.js';
 import type { StorageErrorEvent, ThrottleRejectedEvent } from '../../src/core/event-types.js';
@@ -232,10 +234,11 @@ describe('adaptiveThrottle: a refusal costs nothing else', () => {
 			expect(await outcome(api, '/s/503')).toBe('THROTTLED');
 		}
 
-		expect(api.breaker(server.url).state).toBe('closed');
+		const stateOf = () => (api as unknown as { breaker(url: string): { state: string } }).breaker(server.url).state;
+		expect(stateOf()).toBe('closed');
 		draw.value = 0.999_999;
 		expect(await outcome(api, '/s/503')).toBe('HTTP_5XX');
-		expect(api.breaker(server.url).state).toBe('open');
+		expect(stateOf()).toBe('open');
 		api.close();
 	});
 
@@ -248,6 +251,19 @@ describe('adaptiveThrottle: a refusal costs nothing else', () => {
 		// Refused at its first attempt: nothing reached the network, nothing counted.
 		expect(await outcome(api, '/s/200')).toBe('THROTTLED');
 		expect(api.stats()[server.url]).toMatchObject({ errorRate: 1, topErrors: [{ code: 'HTTP_5XX', count: 1 }] });
+		api.close();
+	});
+
+	it('is logged as an expected failure (a warning), and a Worker answers it 503 with Retry-After: 1 (unavailable)', async () => {
+		const records: LogRecord[] = [];
+		const sink = { info: (record: LogRecord) => records.push(record), warn: (record: LogRecord) => records.push(record), error: (record: LogRecord) => records.push(record) };
+		const { api, draw } = make({ minRequests: 1 }, { logger: logger(sink) });
+		await send(api, 503, 1);
+		draw.value = 0;
+		const error = await api.get(`${server.url}/s/200`).then(() => undefined, (caught: unknown) => caught);
+		expect(records.at(-1)).toMatchObject({ event: 'call', level: 'warn', severity: 'expected', code: 'THROTTLED' });
+		const answer = unavailable(error);
+		expect([answer?.status, answer?.headers.get('retry-after')]).toEqual([503, '1']);
 		api.close();
 	});
 
