@@ -56,9 +56,12 @@ export interface ThrottleSettings {
  * Client-side adaptive throttling, for the `adaptiveThrottle` slot (Google SRE book, "Handling
  * Overload"): per scope, each attempt is refused locally, with no I/O, with probability
  * max(0, (requests − k × accepts) / (requests + 1)), capped at `maxRejectRatio`, once the window
- * holds `minRequests` attempts. `requests` counts every attempt that reaches it (retries and hedges
- * too, refused ones included); `accepts` the attempts answered with a status `classify()` does not
- * call transient (a 404 is an accept; a 503, a 429, a network failure or a timeout is not). A
+ * holds `minRequests` attempts (time is the client's `clock`; refused when its `random()`, drawn only
+ * when p > 0, is below p). `requests` counts every attempt that reaches it (retries and hedges too,
+ * refused ones included), when it ends; `accepts` the attempts answered with a status `classify()`
+ * does not call transient (a 404 is an accept; a 503, a 429, a network failure or a timeout is not).
+ * The caller's abort and a hedge that lost count as neither, and so, on purpose, does a refusal of
+ * a policy below it (an open breaker, a full bulkhead, a rate limit: the origin said nothing). A
  * refused attempt rejects with `ThrottledError` (never retried), fires `throttle:rejected`, and a
  * read with a stored copy is answered stale (`detail=throttled`). The counts are shared by the tabs
  * of the client's `name` (BroadcastChannel, at most a message per scope a second) and, with

@@ -197,6 +197,19 @@ describe('adaptiveThrottle: the formula, exactly', () => {
 		api.close();
 	});
 
+	it('a refusal of a policy below it (an open breaker) counts as neither: the origin said nothing', async () => {
+		const { api, counts } = make({}, { breaker: breaker({ consecutiveFailures: 1, openMs: 60_000, share: false }) });
+		expect(await outcome(api, '/s/503')).toBe('HTTP_5XX');
+		const before = hits;
+		for (let index = 0; index < 5; index++) {
+			expect(await outcome(api, '/s/200')).toBe('CIRCUIT_OPEN');
+		}
+
+		expect(hits).toBe(before);
+		expect(counts()).toMatchObject({ requests: 1, accepts: 0 });
+		api.close();
+	});
+
 	it('a hedge that lost its race counts as neither; the winner is a request and an accept', async () => {
 		const { api, counts } = make({}, { hedge: hedge({ delayMs: 30 }), retryBudget: false });
 		races = 0;
