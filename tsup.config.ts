@@ -18,6 +18,7 @@ export const entries = {
 	otel: 'src/entries/otel.ts',
 	logger: 'src/entries/logger.ts',
 	health: 'src/entries/health.ts',
+	throttle: 'src/entries/throttle.ts',
 	policy: 'src/entries/policy.ts',
 	cloudflare: 'src/entries/cloudflare.ts',
 	deno: 'src/entries/deno.ts',

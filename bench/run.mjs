@@ -2,13 +2,15 @@
 // process, one after another, and ends with a summary table; everything goes to bench/results.json
 // with the machine, its load, the date and the command.
 //
-//   node bench/run.mjs [overhead] [cpu] [outage] [memory] [browser] [--quick]
+//   node bench/run.mjs [overhead] [cpu] [outage] [memory] [browser] [throttle] [--quick]
 //
 // overhead.mjs  happy-path µs per request: fetch, ky, ofetch, steadfetch (Node)
 // cpu.mjs       CPU µs and young-generation GCs per call without the network: ky, core, steadfetch (Node)
 // outage.mjs    time to an answer with the origin hanging or refusing: ky vs steadfetch (Node)
 // memory.mjs    heap after 10,000 and 100,000 calls over 10,000 URLs with the cache on (Node)
 // browser.mjs   Chromium: stale answer from IndexedDB, outbox vs workbox-background-sync
+// throttle.mjs  an origin accepting C/s, demand 10 × C: offered load and goodput without and with
+//               adaptiveThrottle() (Node), and 5 Chromium tabs under minRequests each, sharing or not
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +26,7 @@ const benches = {
 	outage: { file: 'outage.mjs', node: [] },
 	memory: { file: 'memory.mjs', node: ['--expose-gc'] },
 	browser: { file: 'browser.mjs', node: [] },
+	throttle: { file: 'throttle.mjs', node: [] },
 };
 
 const argv = process.argv.slice(2);
@@ -69,7 +72,7 @@ const loadAfter = load();
 
 // The summary: the headline figure of each bench, side by side with what it is compared to.
 const rows = [];
-const { overhead, cpu, outage, memory, browser } = results;
+const { overhead, cpu, outage, memory, browser, throttle } = results;
 if (overhead) {
 	const us = overhead.usPerRequest;
 	rows.push(['Happy path, µs per GET over 64 URLs (16 in flight, Node)', `${us.steadfetch.median}`, `core ${us.core.median} · ky ${us.ky.median} · ky + copy ${us['ky + copy'].median} · ofetch ${us.ofetch.median} · fetch ${us.fetch.median}`, `defaults ${overhead.ratio.steadfetchToKy}× ky (≤ 1.10×), ${overhead.ratio.steadfetchToCopy}× ky + copy, core ${overhead.ratio.coreToKy}× ky (≤ 1.03×) ${overhead.target.met ? '✓' : '✗'}`]);
@@ -97,6 +100,12 @@ if (browser) {
 	const { steadfetch: sf, workbox: wb, count } = browser.outbox;
 	rows.push([`Chromium: enqueue ${count} mutations, ms`, `${sf.enqueueTotalMs}`, `Workbox ${wb.enqueueTotalMs}`, `${browser.outbox.enqueueRatio}× (target ≤ 1 ${browser.outbox.target.enqueueAtLeastAsFastAsWorkbox ? '✓' : '✗'})`]);
 	rows.push([`Chromium: drain ${count} mutations to loopback, ms`, `${sf.drainTotalMs}`, `Workbox ${wb.drainTotalMs}`, `${Math.round((sf.drainTotalMs / wb.drainTotalMs) * 100) / 100}×`]);
+}
+
+if (throttle) {
+	const { settings, without, with: throttled, targets, met, tabs } = throttle;
+	rows.push([`Overload: origin accepting ${settings.capacity}/s, demand ${settings.clients}× that; offered / goodput per second after the first window`, `${throttled.offered} / ${throttled.goodput}`, `without the throttle ${without.offered} / ${without.goodput}`, `offered ≤ ${targets.offered}, goodput ≥ ${targets.goodput} ${met ? '✓' : '✗'}`]);
+	rows.push([`Chromium: ${tabs.count} tabs under minRequests each, requests reaching an origin accepting 1/s in ${tabs.seconds} s`, `${tabs.shared.offered} (one name, ${tabs.shared.refused} refused)`, `five names ${tabs.apart.offered} (${tabs.apart.refused} refused)`, '']);
 }
 
 if (memory) {

@@ -23,6 +23,7 @@ export const sections = [
 	['src/outbox/options.ts', 'OutboxOptions', 'outbox', "outbox: { … } in `steadfetch`, outbox({ … }) from `steadfetch/outbox`", ['src/outbox/types.ts', ['OutboxEntry', 'StoredEntry', 'ConflictResolution']]],
 	['src/bulkhead/index.ts', 'BulkheadOptions', 'bulkhead', 'bulkhead({ … }) from `steadfetch/bulkhead`'],
 	['src/rate-limit/index.ts', 'RateLimitOptions', 'rateLimit', 'rateLimit({ … }) from `steadfetch/rate-limit`'],
+	['src/throttle/index.ts', 'AdaptiveThrottleOptions', 'adaptiveThrottle', 'adaptiveThrottle({ … }) from `steadfetch/throttle`'],
 	['src/hedge/index.ts', 'HedgeOptions', 'hedge', 'hedge({ … }) from `steadfetch/hedge`'],
 	['src/failover/index.ts', 'FailoverOptions', 'failover', 'failover({ … }) from `steadfetch/failover`'],
 	['src/auth/options.ts', 'AuthOptions', 'auth', 'auth({ … }) from `steadfetch/auth`'],

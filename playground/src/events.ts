@@ -25,6 +25,7 @@ const describe: { [T in EventType]: Describe<T> } = {
 	'outbox:discarded': (e) => [`discarded ${e.method} ${shortUrl(e.url)}`, 'muted'],
 	'storage:error': (e) => [`storage error: ${e.part} ${e.operation}: ${String((e.error as Error)?.message ?? e.error)}`, 'bad'],
 	'bulkhead:rejected': (e) => [`${host(e.scope)}: bulkhead full (${e.running} running, ${e.queued} waiting), ${e.method} ${shortUrl(e.url)} refused`, 'bad'],
+	'throttle:rejected': (e) => [`${host(e.scope)}: throttled (refusing ${Math.round(e.rejectRatio * 100)} %), ${e.method} ${shortUrl(e.url)} refused`, 'bad'],
 	'failover': (e) => [`${e.method} ${shortUrl(e.url)}: answered by the mirror ${shortUrl(e.mirror)} (primary: ${e.code})`, 'warn'],
 	'scope:unhealthy': (e) => [`${host(e.scope)}: unhealthy, ${Math.round(e.errorRate * 100)} % of ${e.calls} calls failed`, 'bad'],
 	'scope:healthy': (e) => [`${host(e.scope)}: healthy again (${Math.round(e.errorRate * 100)} % failing)`, 'good'],

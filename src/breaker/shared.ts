@@ -2,6 +2,8 @@ import type { WaitUntil } from '../core/options.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
 import { check, isPositiveFinite } from '../core/validate.js';
 import type { SyncAnswer, SyncMessage } from '../coordinator/machine.js';
+import { linkFleet, type Fleet } from '../coordinator/fleet.js';
+import type { ThrottleAnswer, ThrottleMessage } from '../coordinator/throttle.js';
 import { background, storageError } from '../shared/part-store.js';
 import { readRecord, type Circuit, type Machine } from './circuit.js';
 import type { BreakerOptions, Settings } from './options.js';
@@ -10,16 +12,24 @@ import type { BreakerOptions, Settings } from './options.js';
  * What a coordinator answers: one call reports what happened since the last sync and asks for the
  * scope's state (and the probe). `coordinator(env.STEADFETCH)` (Durable Objects) and `coordinator(kv)`
  * (Deno KV) implement it; `sharedCoordinator(sync)` makes a `breaker({ shared })` value of your own.
+ * The same value serves `adaptiveThrottle({ shared })`, whose syncs are `ThrottleMessage`s (answered
+ * with a `ThrottleAnswer`, kept apart from the scope's breaker state); a coordinator that answers
+ * them otherwise, or fails them, leaves each isolate's throttle to its own counters.
  */
 export interface SharedCoordinator {
-	sync(scope: string, message: SyncMessage): Promise<SyncAnswer>;
+	sync(scope: string, message: SyncMessage | ThrottleMessage): Promise<SyncAnswer | ThrottleAnswer>;
 }
 
-/** The value of `breaker({ shared })`: a coordinator, with the isolate's side of the sharing (so a breaker without one carries none of it). */
+/**
+ * The value of `breaker({ shared })` and `adaptiveThrottle({ shared })`: a coordinator, with the
+ * isolate's side of the sharing (so a breaker or a throttle without one carries none of it).
+ */
 export interface SharedBreaker extends SharedCoordinator {
 	/** Where a sync a call does not wait for goes when the call has no `waitUntil` of its own, if anywhere. */
 	readonly waitUntil?: WaitUntil | undefined;
 	link(context: PolicyContext, settings: Settings, options: BreakerOptions, adopt: Machine['adopt']): SharedLink;
+	/** The adaptive throttle's link (its `windowMs`): the fleet's counts per scope. */
+	fleet(context: PolicyContext, windowMs: number): Fleet;
 }
 
 /** What the breaker asks of its coordinator (see `sharedCoordinator`). */
@@ -60,6 +70,7 @@ interface Link {
 export const sharedCoordinator = (sync: SharedCoordinator['sync'], waitUntil?: WaitUntil): SharedBreaker => ({
 	sync,
 	waitUntil,
+	fleet: (context, windowMs) => linkFleet(context, sync, waitUntil, windowMs),
 	link(context, settings, { sharedCacheMs = 1000, sharedTimeoutMs = 100 }, adopt) {
 		check(isPositiveFinite(sharedCacheMs) && sharedCacheMs <= 1000, 'breaker.sharedCacheMs', sharedCacheMs, 'in (0, 1000] ms');
 		check(isPositiveFinite(sharedTimeoutMs), 'breaker.sharedTimeoutMs', sharedTimeoutMs, 'a positive number of ms');
@@ -85,7 +96,7 @@ export const sharedCoordinator = (sync: SharedCoordinator['sync'], waitUntil?: W
 			try {
 				const answer = await Promise.race([sync(scope, { policy, outcomes: link.outcomes.splice(0), ...extra }), new Promise<never>((_, reject) => {
 					timer = setTimeout(reject, sharedTimeoutMs, new Error(`The breaker coordinator did not answer within ${sharedTimeoutMs} ms`));
-				})]);
+				})]) as SyncAnswer;
 				const record = readRecord(answer?.record, clock.now(), maxOpenMs);
 				if (record?.scope !== scope) {
 					throw new TypeError('The breaker coordinator answered something that is not a breaker record');

@@ -27,12 +27,13 @@ const unsafe = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
  * The failures a stored copy answers, by `classify()` code, and the `detail` each gives: the
- * origin's or the network's fault (`HTTP_5XX` is every 5xx, 501 included). On purpose not all the
+ * origin's or the network's fault (`HTTP_5XX` is every 5xx, 501 included), and the adaptive
+ * throttle's refusal (the origin has been rejecting much of what it gets). On purpose not all the
  * transient codes: a 429 or 408 (the origin asks us to slow down, or waited for the request), a
  * full bulkhead or a rate limit (our own refusals) have no `detail` in API.md and are not answered
  * from the cache.
  */
-const reasons: Readonly<Record<string, StaleReason>> = { NETWORK: 'network', TIMEOUT: 'timeout', HTTP_5XX: 'http-5xx', CIRCUIT_OPEN: 'circuit-open' };
+const reasons: Readonly<Record<string, StaleReason>> = { NETWORK: 'network', TIMEOUT: 'timeout', HTTP_5XX: 'http-5xx', CIRCUIT_OPEN: 'circuit-open', THROTTLED: 'throttled' };
 
 /** Response headers never stored: cookies, and what no longer describes the stored (decoded) body. */
 const dropped = ['set-cookie', 'content-encoding', 'content-length', 'transfer-encoding', 'age', 'cache-status'];

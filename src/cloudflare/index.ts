@@ -1,5 +1,6 @@
 import { sharedCoordinator, type SharedBreaker } from '../breaker/shared.js';
 import { readState, sync, type ScopeState, type SyncAnswer, type SyncMessage } from '../coordinator/machine.js';
+import { tallyThrottle, type ThrottleAnswer, type ThrottleMessage } from '../coordinator/throttle.js';
 import { ambientWaitUntil } from './ambient.js';
 
 /** What `BreakerCoordinator` uses of a Durable Object's state (no dependency on the Workers types). */
@@ -24,10 +25,12 @@ const maxMessageBytes = 16_384;
  * Export it from your Worker and bind it (`durable_objects` in wrangler config, class name
  * `BreakerCoordinator`); give `coordinator(env.<BINDING>)` to `breaker({ shared })`. Its state is
  * kept in memory and persisted in the object's storage, so an evicted object starts where it was.
+ * The same object keeps the scope's `adaptiveThrottle({ shared })` counts, under a key of their own.
  */
 export class BreakerCoordinator {
 	readonly #storage: DurableObjectStateLike['storage'];
 	#state: ScopeState | undefined;
+	#throttle: unknown;
 
 	constructor(state: DurableObjectStateLike, _env?: unknown) {
 		this.#storage = state.storage;
@@ -47,6 +50,15 @@ export class BreakerCoordinator {
 		}
 
 		// The input gate holds other requests while storage answers: one reader, one state.
+		const { throttle } = input.message as Partial<ThrottleMessage>;
+		if (throttle !== undefined) {
+			this.#throttle ??= await this.#storage.get('throttle');
+			const [state, answer] = tallyThrottle(input.scope, this.#throttle, throttle, Date.now());
+			this.#throttle = state;
+			await this.#storage.put('throttle', state);
+			return Response.json(answer);
+		}
+
 		this.#state ??= readState(input.scope, await this.#storage.get('state'));
 		const state = this.#state.record.scope === input.scope ? this.#state : readState(input.scope, undefined);
 		const answer: SyncAnswer = sync(state, input.message as SyncMessage, Date.now());
@@ -83,6 +95,6 @@ export const coordinator = (namespace: DurableObjectNamespaceLike): SharedBreake
 			throw new Error(`The breaker coordinator answered ${response.status}`);
 		}
 
-		return response.json() as Promise<SyncAnswer>;
+		return response.json() as Promise<SyncAnswer | ThrottleAnswer>;
 	}, ambientWaitUntil);
 };

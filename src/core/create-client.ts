@@ -149,7 +149,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 
 			parts.set(slot, value.create(context));
 		} else {
-			check(value === undefined || value === false, slot, value, `a policy (from \`steadfetch/${slot === 'staleCache' ? 'cache' : slot.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}\`) or false`);
+			check(value === undefined || value === false, slot, value, `a policy (from \`steadfetch/${slot === 'staleCache' ? 'cache' : slot === 'adaptiveThrottle' ? 'throttle' : slot.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}\`) or false`);
 		}
 	}
 

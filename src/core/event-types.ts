@@ -60,7 +60,7 @@ export interface CacheStoredEvent extends BaseEvent<'cache:stored'> {
 export interface CacheStaleEvent extends BaseEvent<'cache:stale'> {
 	url: string;
 	method: string;
-	/** `network`, `timeout`, `http-5xx`, `circuit-open` or `offline` (no copy is served with `revalidate` any more: there is no stale-while-revalidate mode). */
+	/** `network`, `timeout`, `http-5xx`, `circuit-open`, `throttled` or `offline` (no copy is served with `revalidate` any more: there is no stale-while-revalidate mode). */
 	reason: string;
 	/** Seconds since the copy was stored. */
 	age: number;
@@ -111,6 +111,14 @@ export interface RateLimitWaitEvent extends BaseEvent<'ratelimit:wait'> {
 	/** How long it waits, in ms. */
 	waitMs: number;
 	reason: 'bucket' | 'server';
+}
+
+/** `adaptiveThrottle()` refused an attempt locally, with no I/O: the scope rejects much of what it gets. */
+export interface ThrottleRejectedEvent extends BaseEvent<'throttle:rejected'> {
+	method: string;
+	url: string;
+	/** The refusal probability the attempt was refused with (0 to `maxRejectRatio`). */
+	rejectRatio: number;
 }
 
 /** A hedge was sent: the attempt had no answer within the hedge delay. */
@@ -194,6 +202,7 @@ export interface EventMap {
 	'scope:healthy': ScopeHealthEvent<'scope:healthy'>;
 	'attempt:start': AttemptEvent<'attempt:start'>;
 	'attempt:end': AttemptEvent<'attempt:end'>;
+	'throttle:rejected': ThrottleRejectedEvent;
 }
 
 export type EventType = keyof EventMap;

@@ -14,13 +14,15 @@ import type { WaitUntil } from './options.js';
  * - `failover` sends a failed read to a mirror, inside the cache: the cache answers stale only when
  *   every mirror failed too, and stores a mirror's answer under the primary URL.
  * - `dedupe` shares one in-flight read between identical callers.
- * - `hedge` sends a second attempt when the first is slow; above `bulkhead` and `rateLimit`, so a
- *   hedge takes a slot and a token like any attempt.
+ * - `hedge` sends a second attempt when the first is slow; above `adaptiveThrottle`, `bulkhead` and
+ *   `rateLimit`, so a hedge is judged, takes a slot and a token like any attempt.
+ * - `adaptiveThrottle` refuses an attempt locally while the scope rejects much of what it gets:
+ *   before it waits for a slot or takes a token.
  * - `bulkhead`, `rateLimit` hold an attempt before it takes a connection.
  * - `breaker` innermost, next to the transport: it counts only attempts that really go out.
  * - `logger` and `health` only watch outcomes.
  */
-export const slotOrder = ['auth', 'trace', 'outbox', 'staleCache', 'failover', 'dedupe', 'hedge', 'bulkhead', 'rateLimit', 'breaker', 'logger', 'health'] as const;
+export const slotOrder = ['auth', 'trace', 'outbox', 'staleCache', 'failover', 'dedupe', 'hedge', 'adaptiveThrottle', 'bulkhead', 'rateLimit', 'breaker', 'logger', 'health'] as const;
 
 /**
  * The order of the per-attempt layers, outermost first: as `slotOrder`, except that `trace` runs
@@ -35,7 +37,7 @@ export const slotOrder = ['auth', 'trace', 'outbox', 'staleCache', 'failover', '
  * origins. `dedupe` and `hedge`, below both, see the request as it goes out (dedupe's key holds its
  * `Authorization`; a hedge copies it to the same URL).
  */
-export const layerOrder: readonly SlotName[] = ['logger', 'auth', 'outbox', 'staleCache', 'failover', 'dedupe', 'hedge', 'trace', 'bulkhead', 'rateLimit', 'breaker', 'health'];
+export const layerOrder: readonly SlotName[] = ['logger', 'auth', 'outbox', 'staleCache', 'failover', 'dedupe', 'hedge', 'trace', 'adaptiveThrottle', 'bulkhead', 'rateLimit', 'breaker', 'health'];
 
 /**
  * A slot's name: also its option key of `createClient` (`breaker`, `staleCache`, ...).

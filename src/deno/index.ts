@@ -1,5 +1,6 @@
 import { sharedCoordinator, type SharedBreaker } from '../breaker/shared.js';
-import { readState, sync } from '../coordinator/machine.js';
+import { readState, sync, type ScopeState, type SyncAnswer, type SyncMessage } from '../coordinator/machine.js';
+import { tallyThrottle, type ThrottleMessage } from '../coordinator/throttle.js';
 import type { KeyValueStore, StoreFactory } from '../stores/types.js';
 
 type KvKey = readonly (string | number)[];
@@ -26,10 +27,17 @@ const checkKv = (kv: unknown, what: string): void => {
 	}
 };
 
+/** The breaker's sync over a scope's stored state: the state to store and the answer. */
+const breakerSync = (scope: string, value: unknown, message: SyncMessage): [ScopeState, SyncAnswer] => {
+	const state = readState(scope, value);
+	return [state, sync(state, message, Date.now())];
+};
+
 /**
  * The coordinator of `breaker({ shared })` over Deno KV: every process and isolate that opens the same
  * KV (a file with `Deno.openKv(path)`, or Deno Deploy's) shares one breaker per scope. Each sync is an
- * atomic read-check-write of the scope's state (strongly consistent), retried on a conflict.
+ * atomic read-check-write of the scope's state (strongly consistent), retried on a conflict. The
+ * same value serves `adaptiveThrottle({ shared })`: its counts per scope under keys of their own.
  *
  * @example
  * const kv = await Deno.openKv();
@@ -38,13 +46,13 @@ const checkKv = (kv: unknown, what: string): void => {
 export const coordinator = (kv: DenoKvLike): SharedBreaker => {
 	checkKv(kv, 'coordinator');
 	return sharedCoordinator(async (scope, message) => {
-		const key = ['steadfetch', 'breaker', scope];
+		const { throttle } = message as Partial<ThrottleMessage>;
+		const key = ['steadfetch', throttle ? 'throttle' : 'breaker', scope];
 		let failure: unknown;
 		for (let attempt = 0; attempt < maxAttempts; attempt++) {
 			try {
 				const entry = await kv.get(key);
-				const state = readState(scope, entry.value);
-				const answer = sync(state, message, Date.now());
+				const [state, answer] = throttle ? tallyThrottle(scope, entry.value, throttle, Date.now()) : breakerSync(scope, entry.value, message as SyncMessage);
 				if ((await kv.atomic().check(entry).set(key, state).commit()).ok) {
 					return answer;
 				}
@@ -55,7 +63,7 @@ export const coordinator = (kv: DenoKvLike): SharedBreaker => {
 			}
 		}
 
-		throw new Error(`The breaker state of ${scope} could not be updated in ${maxAttempts} attempts`, { cause: failure });
+		throw new Error(`The ${throttle ? 'throttle counts' : 'breaker state'} of ${scope} could not be updated in ${maxAttempts} attempts`, { cause: failure });
 	});
 };
 

@@ -15,6 +15,7 @@ export { OutboxFullError } from '../errors/OutboxFullError.js';
 export { InvalidRequestError } from '../errors/InvalidRequestError.js';
 export { BulkheadFullError } from '../errors/BulkheadFullError.js';
 export { RateLimitedError } from '../errors/RateLimitedError.js';
+export { ThrottledError } from '../errors/ThrottledError.js';
 export { StorageTimeoutError } from '../errors/StorageTimeoutError.js';
 export { AuthError } from '../errors/AuthError.js';
 export { classify, type Classification } from '../errors/classify.js';

@@ -27,8 +27,9 @@ export const classifyStatus = (status: number): Classification | undefined =>
 					: { code: 'HTTP_4XX', transient: false, status };
 
 /**
- * Classify any error, ours or ky's. `TIMEOUT`, `NETWORK`, `HTTP_429`, `HTTP_5XX`, `CIRCUIT_OPEN`
- * (and `HTTP_408`) are transient; `HTTP_4XX`, `INVALID_REQUEST`, `ABORTED` are not.
+ * Classify any error, ours or ky's. `TIMEOUT`, `NETWORK`, `HTTP_429`, `HTTP_5XX`, `CIRCUIT_OPEN`,
+ * `BULKHEAD_FULL`, `RATE_LIMITED`, `THROTTLED` (and `HTTP_408`) are transient; `HTTP_4XX`,
+ * `INVALID_REQUEST`, `ABORTED` are not (a `SteadfetchError` says so itself: its `transient`).
  *
  * `ABORTED` is the caller's own signal: an `AbortError`, or whatever reason the caller aborted with
  * when ky rethrows it; also an attempt a policy gave up because another answered first (a hedge that

@@ -105,9 +105,10 @@ const createHealth = ({ clock, emit }: PolicyContext, windowMs: number, threshol
 		let outcome = state.last;
 		if (!response && error !== undefined) {
 			// The call's error is the truth (a timeout ky raised, the caller's abort), except for what a
-			// policy made of a failure (queued, circuit open): there the last attempt's failure counts.
+			// policy made of a failure (queued, circuit open, a retry throttled): there the last attempt's
+			// failure counts.
 			const classified = call.signal?.aborted ? { code: 'ABORTED', transient: false } as const : classify(error);
-			outcome = classified.code === 'QUEUED' || classified.code === 'CIRCUIT_OPEN' ? outcome ?? classified : classified;
+			outcome = classified.code === 'QUEUED' || classified.code === 'CIRCUIT_OPEN' || classified.code === 'THROTTLED' ? outcome ?? classified : classified;
 		}
 
 		const now = clock.now();

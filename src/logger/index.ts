@@ -40,7 +40,7 @@ export interface LogRecord {
 }
 
 /** Codes a resilient client plans for. */
-const expectedCodes = new Set(['TIMEOUT', 'NETWORK', 'HTTP_429', 'HTTP_5XX', 'HTTP_408', 'HTTP_4XX', 'ABORTED', 'CIRCUIT_OPEN', 'QUEUED', 'OUTBOX_FULL', 'BULKHEAD_FULL', 'RATE_LIMITED', 'AUTH_FAILED', 'CONFLICT']);
+const expectedCodes = new Set(['TIMEOUT', 'NETWORK', 'HTTP_429', 'HTTP_5XX', 'HTTP_408', 'HTTP_4XX', 'ABORTED', 'CIRCUIT_OPEN', 'QUEUED', 'OUTBOX_FULL', 'BULKHEAD_FULL', 'RATE_LIMITED', 'THROTTLED', 'AUTH_FAILED', 'CONFLICT']);
 const ranks = { info: 0, warn: 1, error: 2 } as const;
 
 /** The events logged, by level. */

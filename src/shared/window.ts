@@ -5,7 +5,7 @@ const buckets = 10;
  * constant however many events pass. A bucket older than the window is skipped when summing and
  * overwritten when its slot comes round again. A clock that steps back is held at the latest bucket
  * seen, so it cannot reopen buckets already counted. Used by the retry budget (first attempts,
- * retries) and the breaker (calls, failures).
+ * retries), the breaker (calls, failures), health and the adaptive throttle (requests, accepts).
  */
 export class BucketWindow {
 	readonly #bucketMs: number;
@@ -33,10 +33,10 @@ export class BucketWindow {
 		return bucket;
 	}
 
-	/** Count one event in counter 0 or 1 at `now`. */
-	add(now: number, counter: 0 | 1): void {
+	/** Count one event (or `count` events) in counter 0 or 1 at `now`. */
+	add(now: number, counter: 0 | 1, count = 1): void {
 		const bucket = this.bucket(now);
-		this.#counts[counter][((bucket % buckets) + buckets) % buckets]!++;
+		this.#counts[counter][((bucket % buckets) + buckets) % buckets]! += count;
 	}
 
 	/** Both counters summed over the window ending at `now`. */

@@ -10,6 +10,8 @@ export { dedupe } from '../../dist/edge/dedupe.js';
 // @ts-ignore
 export { rateLimit } from '../../dist/edge/rate-limit.js';
 // @ts-ignore
+export { adaptiveThrottle, ThrottledError } from '../../dist/edge/throttle.js';
+// @ts-ignore
 export { hedge } from '../../dist/edge/hedge.js';
 // @ts-ignore
 export { failover } from '../../dist/edge/failover.js';

@@ -1,4 +1,4 @@
-/** The contract's traffic part (bulkhead, rate limit, dedupe, hedge, failover) and trace: the same in every runtime. */
+/** The contract's traffic part (bulkhead, rate limit, adaptive throttle, dedupe, hedge, failover) and trace: the same in every runtime. */
 import { equal, ok, rejects } from './assert.js';
 import { uid, type ContractCase, type ContractEnv, type Library } from './types.js';
 
@@ -59,6 +59,34 @@ export const trafficCases = (lib: Library, env: ContractEnv): ContractCase[] => 
 				ok(error instanceof lib.RateLimitedError, String(error));
 				ok((error as InstanceType<typeof lib.RateLimitedError>).retryAfterMs > 3_000, 'the server said 5 s');
 				equal(await hits(id, '/json'), 0);
+				api.close();
+			},
+		},
+		{
+			name: 'traffic: past minRequests of failures the throttle refuses attempts locally (ThrottledError, no I/O, not retried); accepts let them through',
+			async run() {
+				let draw = 0;
+				const api = make({ adaptiveThrottle: lib.adaptiveThrottle({ minRequests: 3 }), random: () => draw, retry: { limit: 2, delay: () => 0 } });
+				const id = uid();
+				for (let index = 0; index < 3; index++) {
+					// 0 requests, then 1, then 2: under minRequests, nothing refused (retry 0: one attempt each).
+					await rejects(api.get(`status/503?id=${id}`, { retry: 0 }));
+				}
+
+				const rejected: number[] = [];
+				api.on('throttle:rejected', (event) => rejected.push(event.rejectRatio));
+				// 3 requests, 0 accepts: p = 3 / 4; random() = 0 < p.
+				const error = await rejects(api.get(`json?id=${id}`));
+				ok(error instanceof lib.ThrottledError, String(error));
+				equal(lib.classify(error).code, 'THROTTLED');
+				equal((error as InstanceType<typeof lib.ThrottledError>).rejectRatio, 0.75);
+				equal(rejected.join(), '0.75', 'one refusal: not retried');
+				equal(await hits(id, '/json'), 0, 'no I/O');
+				// 4 requests: p = 4 / 5; a draw at p goes, and a 404 is an accept: p = (5 − 2) / 6.
+				draw = 0.8;
+				equal((await api.get(`status/404?id=${id}`, { throwHttpErrors: false })).status, 404);
+				const { rejectRatio } = api.stats()[env.baseUrl]!['throttle'] as { rejectRatio: number };
+				equal(rejectRatio, 0.5);
 				api.close();
 			},
 		},

@@ -35,9 +35,10 @@ const page = `<!doctype html><html><head><meta charset="utf-8"><title>steadfetch
 "steadfetch/auth":"/dist/browser/auth.js",
 "steadfetch/dedupe":"/dist/browser/dedupe.js",
 "steadfetch/hedge":"/dist/browser/hedge.js",
+"steadfetch/throttle":"/dist/browser/throttle.js",
 "ky":"/node_modules/ky/distribution/index.js",
 "idb-keyval":"/node_modules/idb-keyval/dist/index.js"}}</script>
-<script type="module">import * as steadfetch from 'steadfetch'; import { trace } from 'steadfetch/trace'; import { auth } from 'steadfetch/auth'; import { dedupe } from 'steadfetch/dedupe'; import { hedge } from 'steadfetch/hedge'; globalThis.steadfetch = { ...steadfetch, trace, auth, dedupe, hedge };</script>
+<script type="module">import * as steadfetch from 'steadfetch'; import { trace } from 'steadfetch/trace'; import { auth } from 'steadfetch/auth'; import { dedupe } from 'steadfetch/dedupe'; import { hedge } from 'steadfetch/hedge'; import { adaptiveThrottle } from 'steadfetch/throttle'; globalThis.steadfetch = { ...steadfetch, trace, auth, dedupe, hedge, adaptiveThrottle };</script>
 </head><body></body></html>`;
 
 export interface PageServer {

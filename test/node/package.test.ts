@@ -51,6 +51,7 @@ describe('the package as users install it', () => {
 			'steadfetch/outbox': ['outbox', 'outboxSyncHandler'],
 			'steadfetch/bulkhead': ['bulkhead', 'BulkheadFullError'],
 			'steadfetch/rate-limit': ['rateLimit', 'RateLimitedError'],
+			'steadfetch/throttle': ['adaptiveThrottle', 'ThrottledError'],
 			'steadfetch/dedupe': ['dedupe'],
 			'steadfetch/hedge': ['hedge'],
 			'steadfetch/failover': ['failover'],

@@ -96,6 +96,13 @@ const runs: Record<string, (module: Record<string, unknown>) => Promise<void> | 
 		expect(seen.filter((request) => request.method === 'PUT').map((request) => request.headers.get('if-match'))).toEqual(['"v1"', '"v2"']);
 	},
 	'traffic-policies-failover-token-refresh': () => {},
+	'when-the-origin-is-overloaded': async (module) => {
+		const api = module['api'] as import('../../src/entries/core.js').Client;
+		expect(await (await api.get('users/1')).json()).toEqual({ id: 1, name: 'Ada' });
+		// Its throttle counted the attempt: one request, one accept, nothing refused.
+		expect(api.stats()['https://api.example.com']?.['throttle']).toEqual({ requests: 1, accepts: 1, rejectRatio: 0, rejected: 0 });
+		api.close();
+	},
 };
 
 /** The blocks that are type-checked but not run in Node, and why. */
@@ -256,6 +263,7 @@ const proseFigures: Record<string, string> = {
 	'14.2 KB': 'size of steadfetch/core, in the first screen: the size table\'s (checked with the sizes)',
 	'10 000 ms': 'default: auth.refreshTimeoutMs; ky\'s timeout, in "Coming from ky" (both checked below)',
 	'10 ms': 'how often a bulkhead waiter in a Worker looks for a free slot: the constant in src/bulkhead (checked below)',
+	'700 ms': 'the call period of each Chromium tab in bench/throttle.mjs, whose figures "When the origin is overloaded" quotes (checked below)',
 };
 
 /** The prose written by hand, on one line: no code blocks, tables, comments or generated reference. */
@@ -313,6 +321,11 @@ describe('defaults are written once: what the README says is the TSDoc\'s @defau
 		expect(numberOf(/`refreshTimeoutMs` \(default ([\d ]+) ms\)/.exec(prose)![1]!)).toBe(numberOf(defaultOf('AuthOptions', 'refreshTimeoutMs')));
 		// The Workers paragraph: a bulkhead waiter's look-again interval, as the bulkhead's code has it.
 		expect(Number(/looks for a free slot every (\d+) ms/.exec(prose)![1])).toBe(Number(/const lookMs = (\d+);/.exec(readFileSync(join(root, 'src/bulkhead/index.ts'), 'utf8'))![1]));
+		// "When the origin is overloaded": the bench's settings, as bench/throttle.mjs has them.
+		const bench = readFileSync(join(root, 'bench/throttle.mjs'), 'utf8');
+		expect(Number(/tabs each calling every (\d+) ms/.exec(prose)![1])).toBe(Number(/const tabPeriodMs = (\d+);/.exec(bench)![1]));
+		expect(Number(/an origin that accepts (\d+) requests a second/.exec(prose)![1])).toBe(Number(/const capacity = (\d+);/.exec(bench)![1]));
+		expect(Number(/and (\d+) clients that each call it/.exec(prose)![1])).toBe(Number(/const clients = (\d+);/.exec(bench)![1]));
 
 		// "Timeouts, retries and the retry budget": the outage of 1,000 calls follows from the defaults.
 		const [, calls, sent, instead] = /outage of ([\d,]+) calls with `retry\.limit: 2`, ([\d,]+) retries go out instead of ([\d,]+)/.exec(prose)!.map((figure) => Number(figure.replaceAll(',', '')));
@@ -393,7 +406,7 @@ describe('What it costs', () => {
 
 		const core = measured('steadfetch/core');
 		const [, low, high] = /\| \+([\d.]+) to ([\d.]+) KB each \|/.exec(readme)!.map(Number);
-		const policies = ['trace', 'logger', 'health', 'bulkhead', 'dedupe', 'rateLimit', 'hedge', 'failover', 'auth', 'otel'].map((name) => Math.round((measured(`core + ${name}()`) - core) / 100) / 10);
+		const policies = ['trace', 'logger', 'health', 'bulkhead', 'adaptiveThrottle', 'dedupe', 'rateLimit', 'hedge', 'failover', 'auth', 'otel'].map((name) => Math.round((measured(`core + ${name}()`) - core) / 100) / 10);
 		expect(Math.min(...policies)).toBe(low);
 		expect(Math.max(...policies)).toBe(high);
 		// The first screen says the table's figures in KB, to a tenth.

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { breaker } from '../../src/entries/breaker.js';
 import { CircuitOpenError, createClient } from '../../src/entries/core.js';
-import { emptyState, sync, type ScopeState } from '../../src/coordinator/machine.js';
+import { emptyState, sync, type ScopeState, type SyncMessage } from '../../src/coordinator/machine.js';
 import { sharedCoordinator, type SharedBreaker } from '../../src/breaker/shared.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
@@ -28,7 +28,7 @@ const memoryCoordinator = (clock: ManualClock): SharedBreaker & { states: Map<st
 	return Object.assign(sharedCoordinator(async (scope, message) => {
 		const state = states.get(scope) ?? emptyState(scope);
 		states.set(scope, state);
-		return structuredClone(sync(state, message, clock.now()));
+		return structuredClone(sync(state, message as SyncMessage, clock.now()));
 	}), { states });
 };
 

@@ -1,0 +1,126 @@
+import type { WaitUntil } from '../core/options.js';
+import type { PolicyCall, PolicyContext } from '../core/policy.js';
+import { isNonNegativeInteger } from '../core/validate.js';
+import { background, storageError } from '../shared/part-store.js';
+import type { ThrottleAnswer, ThrottleMessage } from './throttle.js';
+
+/** An isolate's side of `adaptiveThrottle({ shared })` (see `linkFleet`). */
+export interface Fleet {
+	/** The fleet's window of a scope while its last answer is fresh, with what this isolate counted since: [requests, accepts]. */
+	counts(scope: string, now: number): [number, number] | undefined;
+	/** Count an attempt of this isolate, for its next report. */
+	add(scope: string, accepted: boolean): void;
+	/** Sync when due, in the background; the scope's first sync in this isolate is returned to wait for (at most `firstMs`). Never rejects. */
+	sync(scope: string, call: PolicyCall | undefined): Promise<unknown> | undefined;
+}
+
+/** One scope's link to the coordinator. */
+interface Link {
+	/** When the coordinator last answered, and when it was last asked (injected clock); -Infinity before. */
+	at: number;
+	asked: number;
+	/** The fleet's window, as it answered. */
+	requests: number;
+	accepts: number;
+	/** Counted here and not reported yet; reported and not answered yet. */
+	unsent: number;
+	unsentAccepts: number;
+	sent: number;
+	sentAccepts: number;
+	busy: boolean;
+	/** The coordinator failed last time: `storage:error` was emitted for this episode. */
+	down: boolean;
+}
+
+/** The longest a sync may take before the coordinator counts as failed, in ms (as the shared breaker's). */
+const answerMs = 2000;
+/** The longest an isolate's first call to a scope waits for the fleet's window, in ms. */
+const firstMs = 100;
+/** The most a coordinator may say the fleet counted in a window: more is a garbled answer. */
+const maxFleet = 1e9;
+
+/**
+ * The isolate's side of a shared throttle: it reports its attempts to the coordinator at most every
+ * `syncMs` per scope (a second, or a tenth of the window when shorter), in the background (the
+ * call's `waitUntil`, else the coordinator's), and decides from the fleet's window the coordinator
+ * answers while it is at most two syncs old. Only the scope's first call in the isolate waits for
+ * it, at most `firstMs`. An answer that is not counts (more than `maxFleet`, accepts over requests),
+ * a failure and a sync past `answerMs` leave the isolate to its own counts (`storage:error`, once
+ * per episode); what that sync reported is counted here only.
+ */
+export const linkFleet = (context: PolicyContext, sync: (scope: string, message: ThrottleMessage) => Promise<unknown>, waitUntil: WaitUntil | undefined, windowMs: number): Fleet => {
+	const { clock } = context;
+	const links = new Map<string, Link>();
+	const syncMs = Math.min(1000, windowMs / 10);
+	const linkOf = (scope: string): Link => {
+		let link = links.get(scope);
+		if (!link) {
+			link = { at: -Infinity, asked: -Infinity, requests: 0, accepts: 0, unsent: 0, unsentAccepts: 0, sent: 0, sentAccepts: 0, busy: false, down: false };
+			links.set(scope, link);
+		}
+
+		return link;
+	};
+
+	const send = async (scope: string, link: Link): Promise<void> => {
+		link.busy = true;
+		link.sent = link.unsent;
+		link.sentAccepts = link.unsentAccepts;
+		link.unsent = link.unsentAccepts = 0;
+		let timer: ReturnType<typeof setTimeout> | undefined;
+		try {
+			const answer = await Promise.race([sync(scope, { throttle: { windowMs, requests: link.sent, accepts: link.sentAccepts } }), new Promise<never>((_, reject) => {
+				timer = setTimeout(reject, answerMs, new Error(`The throttle's coordinator did not answer within ${answerMs} ms`));
+			})]);
+			const { requests, accepts } = (answer as Partial<ThrottleAnswer> | undefined)?.throttle ?? {};
+			if (!isNonNegativeInteger(requests) || requests > maxFleet || !isNonNegativeInteger(accepts) || accepts > requests) {
+				throw new TypeError('The coordinator answered something that is not throttle counts');
+			}
+
+			Object.assign(link, { at: clock.now(), requests, accepts, down: false });
+		} catch (error) {
+			if (!link.down) {
+				link.down = true;
+				storageError(context, 'throttle', 'shared', error, scope);
+			}
+		} finally {
+			clearTimeout(timer);
+			link.sent = link.sentAccepts = 0;
+			link.busy = false;
+		}
+	};
+
+	return {
+		counts(scope, now) {
+			const link = links.get(scope);
+			return link && !link.down && now - link.at < 2 * syncMs
+				? [link.requests + link.sent + link.unsent, link.accepts + link.sentAccepts + link.unsentAccepts]
+				: undefined;
+		},
+		add(scope, accepted) {
+			const link = linkOf(scope);
+			link.unsent++;
+			link.unsentAccepts += Number(accepted);
+		},
+		sync(scope, call) {
+			const link = linkOf(scope);
+			const now = clock.now();
+			const first = link.asked === -Infinity;
+			if (link.busy || now - link.asked < syncMs) {
+				return undefined;
+			}
+
+			link.asked = now;
+			let sending: Promise<void> | undefined;
+			background(context, 'throttle', call?.waitUntil ?? waitUntil, () => (sending = send(scope, link)));
+			const done = sending;
+			return first && done ? new Promise((resolve) => {
+				const timer = setTimeout(resolve, firstMs);
+				void done.then(() => {
+					clearTimeout(timer);
+					resolve(undefined);
+				});
+			}) : undefined;
+		},
+	};
+};

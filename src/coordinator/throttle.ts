@@ -1,0 +1,85 @@
+/** What an isolate's `adaptiveThrottle({ shared })` tells the coordinator of one scope: its attempts since its last sync. */
+export interface ThrottleReport {
+	/** The throttle's `windowMs`: the window the coordinator sums over. */
+	windowMs: number;
+	/** Attempts that reached the throttle since the last sync (refused ones included). */
+	requests: number;
+	/** Of those, attempts that got an answer `classify()` does not call transient. */
+	accepts: number;
+}
+
+/** A sync of `adaptiveThrottle({ shared })`: the throttle's report only (the scope's breaker is left alone). */
+export interface ThrottleMessage {
+	throttle: ThrottleReport;
+}
+
+/** The fleet's counts of one scope over the window, this report included. */
+export interface ThrottleCounts {
+	requests: number;
+	accepts: number;
+}
+
+/** The coordinator's answer to a `ThrottleMessage`. */
+export interface ThrottleAnswer {
+	throttle: ThrottleCounts;
+}
+
+/** One scope's throttle counts as a coordinator stores them (apart from its breaker state): ten buckets of `windowMs / 10`. */
+export interface ThrottleState {
+	v: 1;
+	scope: string;
+	windowMs: number;
+	/** The bucket number (time / bucket length) each slot holds. */
+	at: number[];
+	requests: number[];
+	accepts: number[];
+}
+
+const slots = 10;
+/** The most one report may add, and the most a bucket holds: what a garbled or hostile message can do is bounded. */
+const maxCount = 1_000_000;
+
+const count = (value: unknown, max: number): number => typeof value === 'number' && value > 0 ? Math.min(max, Math.floor(value)) : 0;
+
+const isCounts = (value: unknown): value is number[] => Array.isArray(value) && value.length === slots && value.every((item) => typeof item === 'number' && Number.isFinite(item));
+
+/** A stored state of `scope` and `windowMs`, or a fresh one when it is missing, another window's, or not one of ours. */
+const readThrottle = (scope: string, windowMs: number, value: unknown): ThrottleState => {
+	const state = value as Partial<ThrottleState> | undefined;
+	return state?.v === 1 && state.scope === scope && state.windowMs === windowMs && isCounts(state.at) && isCounts(state.requests) && isCounts(state.accepts)
+		? state as ThrottleState
+		: { v: 1, scope, windowMs, at: Array<number>(slots).fill(-1), requests: Array<number>(slots).fill(0), accepts: Array<number>(slots).fill(0) };
+};
+
+/**
+ * Add one isolate's report to a scope's stored counts and answer the fleet's sums over the window
+ * (the report included). The report is bounded: `windowMs` in [1 ms, 1 day], at most 1 000 000
+ * attempts per report and per bucket, accepts never more than requests. A report of another window
+ * than the stored one starts the counts afresh (isolates of one scope share their options).
+ * Returns the state to store (`stored` itself, changed in place, when it was one) and the answer.
+ */
+export const tallyThrottle = (scope: string, stored: unknown, report: Partial<ThrottleReport> | undefined, now: number): [ThrottleState, ThrottleAnswer] => {
+	const windowMs = Math.min(86_400_000, Math.max(1, Number(report?.windowMs) || 120_000));
+	const state = readThrottle(scope, windowMs, stored);
+	const bucket = Math.floor(now / (windowMs / slots));
+	const slot = bucket % slots;
+	if (state.at[slot] !== bucket) {
+		state.at[slot] = bucket;
+		state.requests[slot] = 0;
+		state.accepts[slot] = 0;
+	}
+
+	const requests = count(report?.requests, maxCount);
+	state.requests[slot] = Math.min(maxCount, state.requests[slot]! + requests);
+	state.accepts[slot] = Math.min(state.requests[slot]!, state.accepts[slot]! + count(report?.accepts, requests));
+	const counts = { requests: 0, accepts: 0 };
+	for (let index = 0; index < slots; index++) {
+		const age = bucket - state.at[index]!;
+		if (age >= 0 && age < slots) {
+			counts.requests += state.requests[index]!;
+			counts.accepts += state.accepts[index]!;
+		}
+	}
+
+	return [state, { throttle: counts }];
+};

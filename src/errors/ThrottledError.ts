@@ -1,0 +1,19 @@
+import { SteadfetchError } from './SteadfetchError.js';
+
+/**
+ * `adaptiveThrottle()` refused the attempt locally, with no I/O: the scope has been rejecting much of
+ * what it gets (Google SRE book, "Handling Overload"). Transient; never retried.
+ */
+export class ThrottledError extends SteadfetchError {
+	override name = 'ThrottledError' as const;
+	/** The scope (the origin by default). */
+	readonly scope: string;
+	/** The refusal probability the attempt was refused with (0 to `maxRejectRatio`). */
+	readonly rejectRatio: number;
+
+	constructor(scope: string, rejectRatio: number) {
+		super(`Throttled ${scope}: refusing ${Math.round(rejectRatio * 100)} % of attempts while it rejects what it gets`, 'THROTTLED', true);
+		this.scope = scope;
+		this.rejectRatio = rejectRatio;
+	}
+}

@@ -1,0 +1,83 @@
+import type { SharedBreaker } from '../breaker/shared.js';
+import type { Policy } from '../core/policy.js';
+import { check, isNonNegativeInteger, isPositiveFinite } from '../core/validate.js';
+import { createThrottle } from './throttle.js';
+
+/** Options of the adaptive throttle (`adaptiveThrottle()` from `steadfetch/throttle`). */
+export interface AdaptiveThrottleOptions {
+	/**
+	 * How many attempts each accepted one vouches for: attempts are refused with probability
+	 * max(0, (requests − k × accepts) / (requests + 1)). Lower is more aggressive (1.1 refuses
+	 * nearly what the origin would); a number of at least 1.
+	 * @default 2
+	 */
+	k?: number;
+	/**
+	 * The sliding window `requests` and `accepts` are counted over, in ms (ten buckets of a tenth of
+	 * it). Longer than your slowest answers (an attempt is counted when it ends).
+	 * @default 120_000
+	 */
+	windowMs?: number;
+	/**
+	 * Attempts the window must hold (this client's, the other tabs', or the fleet's with `shared`)
+	 * before any is refused: a quiet scope is never throttled. A non-negative integer.
+	 * @default 20
+	 */
+	minRequests?: number;
+	/**
+	 * The highest refusal probability, so some attempts always go and see the origin recover. A
+	 * number in [0, 1].
+	 * @default 0.9
+	 */
+	maxRejectRatio?: number;
+	/**
+	 * A coordinator shared by every isolate or process, the same value `breaker({ shared })` takes:
+	 * `coordinator(env.STEADFETCH)` from `steadfetch/cloudflare`, `coordinator(kv)` from
+	 * `steadfetch/deno`, or `sharedCoordinator(sync)`. Each isolate reports its counts at most once
+	 * a second per scope (a tenth of `windowMs` when shorter), in the background (the call's
+	 * `waitUntil`), and decides from the fleet's window; only an isolate's first call to a scope
+	 * waits for the coordinator, at most 100 ms. A coordinator that fails or does not answer within
+	 * 2 000 ms leaves this isolate to its own counts (`storage:error`, once per episode).
+	 * @default undefined (this client's counts, and its tabs')
+	 */
+	shared?: SharedBreaker;
+}
+
+/** The options with their defaults applied. */
+export interface ThrottleSettings {
+	k: number;
+	windowMs: number;
+	minRequests: number;
+	maxRejectRatio: number;
+	shared: AdaptiveThrottleOptions['shared'];
+}
+
+/**
+ * Client-side adaptive throttling, for the `adaptiveThrottle` slot (Google SRE book, "Handling
+ * Overload"): per scope, each attempt is refused locally, with no I/O, with probability
+ * max(0, (requests − k × accepts) / (requests + 1)), capped at `maxRejectRatio`, once the window
+ * holds `minRequests` attempts (time is the client's `clock`; refused when its `random()`, drawn only
+ * when p > 0, is below p). `requests` counts every attempt that reaches it (retries and hedges too,
+ * refused ones included), when it ends; `accepts` the attempts answered with a status `classify()`
+ * does not call transient (a 404 is an accept; a 503, a 429, a network failure or a timeout is not).
+ * The caller's abort and a hedge that lost count as neither, and so, on purpose, does a refusal of
+ * a policy below it (an open breaker, a full bulkhead, a rate limit: the origin said nothing). A
+ * refused attempt rejects with `ThrottledError` (never retried), fires `throttle:rejected`, and a
+ * read with a stored copy is answered stale (`detail=throttled`). The counts are shared by the tabs
+ * of the client's `name` (BroadcastChannel, at most a message per scope a second) and, with
+ * `shared`, by every isolate. Bad options throw a `RangeError` naming the option and the value.
+ *
+ * @example
+ * import { adaptiveThrottle } from 'steadfetch/throttle';
+ * const api = createClient({ adaptiveThrottle: adaptiveThrottle() });
+ */
+export const adaptiveThrottle = (options: AdaptiveThrottleOptions = {}): Policy<'adaptiveThrottle'> => {
+	const { k = 2, windowMs = 120_000, minRequests = 20, maxRejectRatio = 0.9, shared } = options;
+	check(isPositiveFinite(k) && k >= 1, 'adaptiveThrottle.k', k, 'a finite number of at least 1');
+	check(isPositiveFinite(windowMs), 'adaptiveThrottle.windowMs', windowMs, 'a positive finite number of ms');
+	check(isNonNegativeInteger(minRequests), 'adaptiveThrottle.minRequests', minRequests, 'a non-negative integer');
+	check(typeof maxRejectRatio === 'number' && maxRejectRatio >= 0 && maxRejectRatio <= 1, 'adaptiveThrottle.maxRejectRatio', maxRejectRatio, 'a number in [0, 1]');
+	check(shared === undefined || typeof shared?.fleet === 'function', 'adaptiveThrottle.shared', shared, 'a coordinator');
+	const settings: ThrottleSettings = { k, windowMs, minRequests, maxRejectRatio, shared };
+	return { slot: 'adaptiveThrottle', create: (context) => createThrottle(context, settings) };
+};
