@@ -267,10 +267,13 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 		return stale;
 	};
 
-	/** fetch's `cache` mode of the client (a call's own overrides it): `'no-store'` skips the stale cache too. */
+	/**
+	 * fetch's `cache` mode of the call, as ky makes its Request: the call's own, else the client's,
+	 * else the one of a `Request` given as input. `'no-store'` skips the stale cache too.
+	 */
 	const clientCache = context.options['cache'];
-	const applies = ({ method, options }: PolicyCall): boolean =>
-		(method === 'GET' || method === 'HEAD') && options['staleCache'] !== false && (options['cache'] ?? clientCache) !== 'no-store';
+	const applies = ({ method, options, input }: PolicyCall): boolean =>
+		(method === 'GET' || method === 'HEAD') && options['staleCache'] !== false && (options['cache'] ?? clientCache ?? (input as Request).cache) !== 'no-store';
 
 	const layer: Layer = (next) => (request, init) => {
 		const call = init?.steadfetch;
