@@ -1,6 +1,7 @@
 import type { CacheParts, CachedEntry } from '../core/client-types.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
 import { isOffline } from '../core/runtime.js';
+import { callUrl } from '../core/scope.js';
 import type { Layer } from '../core/types.js';
 import { classify, classifyStatus } from '../errors/classify.js';
 import { background, partStore, storageError } from '../shared/part-store.js';
@@ -343,8 +344,7 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 		members: {
 			cache: {
 				async delete(url) {
-					const href = String(url);
-					await invalidate(URL.canParse(href) ? new URL(href).href : href);
+					await invalidate(callUrl(url, context.options));
 				},
 				clear: () => clear(),
 				async list() {
