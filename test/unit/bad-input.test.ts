@@ -255,7 +255,7 @@ const rows: Row[] = [
 		}
 
 		// An origin in memory (these are thousands of calls): 503 for `down`, else 200 with JSON.
-		const fetch = async (request: Request) => new Response('{"ok":true}', { status: request.url.endsWith('/down') ? 503 : 200, headers: { 'content-type': 'application/json' } });
+		const fetch = (async (request: Request) => new Response('{"ok":true}', { status: request.url.endsWith('/down') ? 503 : 200, headers: { 'content-type': 'application/json' } })) as typeof globalThis.fetch;
 		const clients = [plain({ fetch }), plain({ fetch, outbox: true }), createCore({ prefix: base(), retry: 0, fetch })];
 		const escaped: string[] = [];
 		for (const [index, api] of clients.entries()) {
