@@ -41,8 +41,15 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 	const circuits = new Map<string, Circuit>();
 	let channel: Channel | undefined;
 	let locks: LockManagerLike | undefined;
-	/** The transport below the breaker (set when the layer is composed): `breaker.probe` goes through it. */
-	let transport: FetchLike;
+	/**
+	 * The client's transport below the breaker: `breaker.probe` goes through it. The layer's first
+	 * composition is the client's own (create-client composes it before any call); a call with a
+	 * `fetch` of its own composes the layers again over that one, which no probe may use.
+	 */
+	let transport: FetchLike | undefined;
+	/** Set by `close()`: no probe starts, and a pending `waitForHealthy` rejects at once (`wake`). */
+	let closed = false;
+	const wake = new Set<() => void>();
 	/** The `waitUntil` of the call being counted: where the write of a change it causes goes. */
 	let via: WaitUntil | undefined;
 
@@ -173,13 +180,17 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 	/** `breaker.probe`'s own request: straight to the transport (no hooks, no retries), bounded by the probe timeout; any answer of 400 or more fails. */
 	const probe = async (circuit: Circuit, started: number): Promise<void> => {
 		const { record } = circuit;
+		if (closed) {
+			return tally(circuit, record, started, undefined); // none after close(): its slot is freed, nothing counted
+		}
+
 		const after = await claim(circuit, started);
 		if (after) {
 			let failed = true;
 			try {
 				const { scope } = record;
 				const made = typeof own === 'string' ? new Request(new URL(own, scope.endsWith('/') ? scope : `${scope}/`)) : own!(scope);
-				const response = await transport(new Request(made, { signal: AbortSignal.any([made.signal, AbortSignal.timeout(probeTimeoutMs)]) }));
+				const response = await transport!(new Request(made, { signal: AbortSignal.any([made.signal, AbortSignal.timeout(probeTimeoutMs)]) }));
 				void response.body?.cancel().catch(noop);
 				failed = response.status >= 400;
 			} catch {
@@ -223,7 +234,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 	};
 
 	const layer: Layer = (next) => {
-		transport = next;
+		transport ??= next;
 		return (request, init) => {
 			const call = init?.steadfetch;
 			if (call?.options['breaker'] === false) {
@@ -239,7 +250,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		};
 	};
 
-	const circuitFor = (urlOrScope: string | URL): Circuit => circuitOf(scopeFor(urlOrScope, context.scopeOf));
+	const circuitFor = (urlOrScope: string | URL): Circuit => circuitOf(scopeFor(urlOrScope, context.scopeOf, context.options, !!options.scope));
 
 	/**
 	 * `isolate` / `reset` by hand: resolves once the new state is stored (and the coordinator told), so
@@ -268,6 +279,17 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		reset: (urlOrScope: string | URL) => command(urlOrScope, 'reset'),
 	});
 
+	/** `ms` of real time, cut short by `close()`. */
+	const pause = async (ms: number): Promise<void> => new Promise((resolve) => {
+		const done = (): void => {
+			clearTimeout(timer);
+			wake.delete(done);
+			resolve();
+		};
+		const timer = setTimeout(done, ms);
+		wake.add(done);
+	});
+
 	const waitForHealthy = async (urlOrScope: string | URL, waitOptions?: { timeoutMs?: number }): Promise<void> => {
 		const { timeoutMs = 30_000 } = waitOptions ?? {};
 		if (!isNonNegativeFinite(timeoutMs)) {
@@ -281,8 +303,12 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		await restore(circuit);
 
 		// Asked every 20 ms; with `breaker.probe`, nobody's call need come: the probe goes each time the
-		// breaker lets one through (the injected clock may move on its own).
-		for (let left = 0; circuit.record.state !== 'closed'; await new Promise((resolve_) => setTimeout(resolve_, Math.min(left, 20)))) {
+		// breaker lets one through (the injected clock may move on its own). `close()` wakes it at once.
+		for (let left = 0; closed || circuit.record.state !== 'closed'; await pause(Math.min(left, 20))) {
+			if (closed) {
+				throw new SteadfetchError('The client is closed', 'CLIENT_CLOSED', false);
+			}
+
 			left = end - performance.now();
 			if (left <= 0) {
 				throw new SteadfetchError(`${circuit.record.scope} was not healthy within ${timeoutMs} ms`, 'TIMEOUT', true);
@@ -316,14 +342,35 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 			}
 		},
 		close() {
+			closed = true;
 			channel?.close();
 			channel = undefined;
+			for (const done of wake) {
+				done();
+			}
 		},
-		async clear() {
-			circuits.clear();
-			if (store) {
-				// Record by record: a store the user shares with the cache or the outbox keeps theirs.
-				await Promise.all((await store.keys()).map(async (key) => read(await store.get(key))?.scope === key && store.delete(key)));
+		/**
+		 * The learned state of every scope goes (in memory and in the store); a kill switch stays
+		 * (`isolate()` is lifted by `reset()` only), and `clear({ identity })` leaves the breaker alone:
+		 * its state belongs to an origin, not to a user. Rejects when the store does not list or
+		 * confirm a delete.
+		 */
+		async clear(clearOptions) {
+			if (clearOptions?.identity === undefined) {
+				for (const [scope, circuit] of circuits) {
+					if (!circuit.record.isolated) {
+						circuits.delete(scope);
+					}
+				}
+
+				if (store) {
+					// Record by record: a store the user shares with the cache or the outbox keeps theirs. An
+					// isolation this client learned of meanwhile (its own, another tab's) is not deleted.
+					await Promise.all((await store.keys(true)).map(async (key) => {
+						const record = read(await store.get(key));
+						return record?.scope === key && !record.isolated && !circuits.get(key)?.record.isolated && store.delete(key, true);
+					}));
+				}
 			}
 		},
 	};

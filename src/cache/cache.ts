@@ -1,6 +1,7 @@
 import type { CacheParts, CachedEntry } from '../core/client-types.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
 import { isOffline } from '../core/runtime.js';
+import { callUrl } from '../core/scope.js';
 import type { Layer } from '../core/types.js';
 import { classify, classifyStatus } from '../errors/classify.js';
 import { background, partStore, storageError } from '../shared/part-store.js';
@@ -268,10 +269,13 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 		return stale;
 	};
 
-	/** fetch's `cache` mode of the client (a call's own overrides it): `'no-store'` skips the stale cache too. */
+	/**
+	 * fetch's `cache` mode of the call, as ky makes its Request: the call's own, else the client's,
+	 * else the one of a `Request` given as input. `'no-store'` skips the stale cache too.
+	 */
 	const clientCache = context.options['cache'];
-	const applies = ({ method, options }: PolicyCall): boolean =>
-		(method === 'GET' || method === 'HEAD') && options['staleCache'] !== false && (options['cache'] ?? clientCache) !== 'no-store';
+	const applies = ({ method, options, input }: PolicyCall): boolean =>
+		(method === 'GET' || method === 'HEAD') && options['staleCache'] !== false && (options['cache'] ?? clientCache ?? (input as Request).cache) !== 'no-store';
 
 	const layer: Layer = (next) => (request, init) => {
 		const call = init?.steadfetch;
@@ -341,8 +345,7 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 		members: {
 			cache: {
 				async delete(url) {
-					const href = String(url);
-					await invalidate(URL.canParse(href) ? new URL(href).href : href);
+					await invalidate(callUrl(url, context.options));
 				},
 				clear: () => clear(),
 				async list() {

@@ -12,7 +12,8 @@
  * `Cache-Status: steadfetch; hit; ttl=<s>; detail=<reason>` and `Age` (`isStale(response)` is true,
  * `cache:stale` fires); otherwise the original error is thrown. A successful POST, PUT, PATCH or
  * DELETE drops the stored copies of its URL. Per call, `staleCache: false` (or fetch's
- * `cache: 'no-store'`) skips storing and serving. Storage faults never fail a request: they emit
+ * `cache: 'no-store'`: the call's, else the client's, else that of a `Request` given as input, as
+ * ky makes the request) skips storing and serving. Storage faults never fail a request: they emit
  * `storage:error` and the copy is kept in memory until the store takes it.
  *
  * @example

@@ -11,7 +11,7 @@ import type { PolicyParts, RunOptions } from './policy.js';
 import { rejectedCall as rejected, responsePromises } from './response-promise.js';
 import type { Stats } from './stats.js';
 import type { FetchLike, Layer } from './types.js';
-import { checkCallOptions } from './validate-options.js';
+import { checkCallOptions, stringifying } from './validate-options.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'query';
 
@@ -195,6 +195,10 @@ export const createCaller = (deps: CallerDeps) => {
 			};
 		}
 
+		if (callOptions.stringifyJson) {
+			forKy['stringifyJson'] = stringifying(callOptions.stringifyJson);
+		}
+
 		if (callOptions.fetch) {
 			// A per-call transport still goes through the layers.
 			forKy['fetch'] = composeLayers(layers, deps.transport(callOptions.fetch as FetchLike));
@@ -211,11 +215,16 @@ export const createCaller = (deps: CallerDeps) => {
 			}
 		}
 
-		if (next !== undefined && callOptions.headers && !headers) {
+		if (next !== undefined) {
 			try {
 				// ky would refuse them when it builds the Request; a wrapper may read them first (the outbox
-				// stores them): the same typed error on every path, before any I/O.
-				new Headers(callOptions.headers as HeadersInit);
+				// stores them): the same typed error on every path, before any I/O. A body of none of fetch's
+				// types is converted to a string, as here: a Symbol cannot be.
+				if (callOptions.headers && !headers) {
+					new Headers(callOptions.headers as HeadersInit);
+				}
+
+				void `${callOptions.body as string}`;
 			} catch (error) {
 				return rejected(new InvalidRequestError(`Invalid request: ${(error as Error)?.message ?? String(error)}`, { cause: error }));
 			}

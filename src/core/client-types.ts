@@ -27,7 +27,10 @@ export interface BreakerHandle {
 	 * then `closed`. `await client.waitForHealthy(url, { timeoutMs: 0 }).catch(() => {})` has it read.
 	 */
 	(urlOrOrigin: string | URL): BreakerSnapshot;
-	/** Open a scope by hand until `reset` (shared across tabs and persisted); resolves once the state is stored. */
+	/**
+	 * Open a scope by hand until `reset` (shared across tabs and persisted); resolves once the state is
+	 * stored. Only `reset` lifts it: `client.clear()` does not.
+	 */
 	isolate(urlOrScope: string | URL): Promise<void>;
 	/** Close a scope by hand (ends an isolation or an open period at once); resolves once the state is stored. */
 	reset(urlOrScope: string | URL): Promise<void>;
@@ -35,7 +38,11 @@ export interface BreakerHandle {
 
 /** What `client.cache` does (with the stale cache; the preset's stand-in without one does nothing). */
 export interface CacheHandle {
-	/** Remove the stored copies of an absolute URL. */
+	/**
+	 * Remove the stored copies of a URL (every identity and credential). A relative URL is resolved as
+	 * a call's input is (`prefix`, `baseUrl`, in a page the page's URL); an absolute one is taken as it
+	 * is. Rejects with `InvalidRequestError` when no URL results.
+	 */
 	delete(url: string | URL): Promise<void>;
 	/**
 	 * Remove every stored copy (of every identity). Rejects (a `StorageTimeoutError` when the store
@@ -66,6 +73,11 @@ export interface BreakerMembers {
 	 * `breaker.reset(url)` — a kill switch, shared across tabs and persisted; calls to it fail fast
 	 * with `CircuitOpenError` and no probe goes (`breaker:open` reason `isolated`, `breaker:closed`
 	 * reason `reset`).
+	 *
+	 * Every member takes any URL of the scope: an absolute URL or origin as it is, a relative URL
+	 * resolved as a call's input is (`prefix`, `baseUrl`, in a page the page's URL); with a custom
+	 * `breaker.scope`, a string without `://` is a scope itself. A URL no call could go to is an
+	 * `InvalidRequestError` (rejected; thrown by `breaker(url)`, which answers at once).
 	 */
 	readonly breaker: BreakerHandle;
 	/**
@@ -75,7 +87,7 @@ export interface BreakerMembers {
 	 * a reload: an open or isolated scope stays open), bounded by `storageTimeoutMs`; a failing store
 	 * leaves what this client knows (`storage:error`). With
 	 * `breaker.probe`, this sends the probe each time the breaker lets one through; without it, a
-	 * caller's call is the probe.
+	 * caller's call is the probe. `close()` rejects it at once (`CLIENT_CLOSED`); no probe starts after.
 	 */
 	waitForHealthy(urlOrScope: string | URL, options?: {
 		/**
@@ -166,8 +178,10 @@ export interface ClientBase<E, M> {
 	/** Counters per scope. */
 	stats(): ClientStats;
 	/**
-	 * Wipe every persisted record of this client (cache, outbox, breaker state), or with
-	 * `{ identity }` that identity's cache and outbox only. After it resolves nothing it removed comes
+	 * Wipe every persisted record of this client (cache, outbox, the breakers' learned state), or with
+	 * `{ identity }` that identity's cache and outbox only. A kill switch (`breaker.isolate()`) is not
+	 * learned state: it stays, in memory, in the store and in the other tabs, until `breaker.reset()`.
+	 * After it resolves nothing it removed comes
 	 * back, and no removed outbox entry is sent. It rejects when the store did not confirm the removal
 	 * (the store's error; a `StorageTimeoutError` past `storageTimeoutMs`): this client then serves no
 	 * copy it removed and retries the deletes with its next write, but a reload could still find them —
@@ -181,7 +195,10 @@ export interface ClientBase<E, M> {
 		 */
 		identity?: string;
 	}): Promise<void>;
-	/** Stop timers, listeners, channels; further calls reject with a `SteadfetchError` (`CLIENT_CLOSED`). */
+	/**
+	 * Stop timers, listeners, channels; further calls reject with a `SteadfetchError` (`CLIENT_CLOSED`),
+	 * and so does a pending `waitForHealthy`, at once.
+	 */
 	close(): void;
 }
 

@@ -16,12 +16,12 @@ import { originOf, requestOrigin } from './scope.js';
 import { Stats } from './stats.js';
 import type { FetchLike, Layer } from './types.js';
 import { check, isPositiveFinite } from './validate.js';
-import { checkCacheMode, checkOptionsObject, checkTimeouts } from './validate-options.js';
+import { checkKyOptions, checkOptionsObject, stringifying } from './validate-options.js';
 
 /** What an entry adds: how its options become the core's (the preset builds policies from plain options), and what it adds to each client it makes. */
 export interface Entry<O> {
 	resolve(options: O): CoreClientOptions;
-	finish?(client: AnyClient): void;
+	finish?(client: AnyClient, options: CoreClientOptions): void;
 }
 
 const methods: readonly Method[] = ['get', 'post', 'put', 'patch', 'delete', 'head', 'query'];
@@ -63,8 +63,7 @@ const stringList = (value: unknown): boolean => value === undefined || (Array.is
  */
 export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stores = new Map<string, unknown>()): AnyClient {
 	const options = entry.resolve(userOptions);
-	checkTimeouts(options);
-	checkCacheMode(options.cache);
+	checkKyOptions(options as Record<string, unknown>);
 	const { storageTimeoutMs, sensitiveParams, sensitiveHeaders } = options;
 	check(storageTimeoutMs === undefined || isPositiveFinite(storageTimeoutMs), 'storageTimeoutMs', storageTimeoutMs, 'a positive finite number of ms');
 	check(stringList(sensitiveParams), 'sensitiveParams', sensitiveParams, 'an array of strings');
@@ -246,6 +245,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	const instance = ky.create({
 		...kyOptions,
 		fetch: composeLayers(layers, transport((options.fetch as FetchLike | undefined) ?? ((request, init) => globalThis.fetch(request, init)))),
+		stringifyJson: stringifying(options.stringifyJson),
 		retry: {
 			jitter: (delay: number) => context.random() * delay,
 			retryOnTimeout: true,
@@ -369,7 +369,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		}
 	}
 
-	entry.finish?.(client);
+	entry.finish?.(client, options);
 	for (const part of active) {
 		part.start?.();
 	}

@@ -1,3 +1,5 @@
+import { InvalidRequestError } from '../errors/InvalidRequestError.js';
+
 /** The default scope of a URL: its origin (`https://api.example.com`). */
 export const originOf = (url: string | URL): string => (typeof url === 'string' ? new URL(url) : url).origin;
 
@@ -12,6 +14,26 @@ export const requestOrigin = (url: string): string => {
 	return slash === -1 ? originOf(url) : url.slice(0, slash);
 };
 
-/** The scope a public method names: a string without `://` is a scope itself, else a URL's scope. */
-export const scopeFor = (urlOrScope: string | URL, scopeOf: (url: string) => string): string =>
-	typeof urlOrScope === 'string' && !urlOrScope.includes('://') ? urlOrScope : scopeOf(String(urlOrScope));
+/**
+ * The URL a member that takes one (`cache.delete`, `breaker(url)`, `isolate`, `reset`,
+ * `waitForHealthy`) means, normalized as `Request.url` is. A relative URL is resolved as a call's
+ * input is (ky's rules): joined to the client's `prefix`, then resolved against its `baseUrl`, then
+ * against the page (fetch's own base; none in Node, Deno or workerd). An absolute URL (a `URL`, or a
+ * string with a scheme) is taken as it is, also with a `prefix`, where a call would join it: it
+ * names one URL. Throws an `InvalidRequestError` when no URL results.
+ */
+export const callUrl = (input: string | URL, { prefix, baseUrl }: { readonly prefix?: unknown; readonly baseUrl?: unknown }): string => {
+	try {
+		const joined = typeof input !== 'string' || URL.canParse(input) || !prefix ? input : `${String(prefix).replace(/\/+$/, '')}/${input.replace(/^\/+/, '')}`;
+		return new Request(baseUrl && !URL.canParse(joined) ? new URL(joined, new Request(baseUrl as string).url) : joined).url;
+	} catch (error) {
+		throw new InvalidRequestError(`Invalid URL: ${String(input)}`, { cause: error });
+	}
+};
+
+/**
+ * The scope a public method names (see `callUrl`); with a custom `scope` function (`named`), a
+ * string without `://` is a scope itself.
+ */
+export const scopeFor = (urlOrScope: string | URL, scopeOf: (url: string) => string, options: Parameters<typeof callUrl>[1], named?: boolean): string =>
+	named && typeof urlOrScope === 'string' && !urlOrScope.includes('://') ? urlOrScope : scopeOf(callUrl(urlOrScope, options));

@@ -1,30 +1,76 @@
-import type { Options as KyOptions } from 'ky';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { check, isNonNegativeFinite, isNonNegativeInteger } from './validate.js';
 
-/** Throws a RangeError naming the option for a bad `timeout`, `totalTimeout` or `retry` limit. */
-export const checkTimeouts = (options: KyOptions): void => {
-	for (const key of ['timeout', 'totalTimeout'] as const) {
+/**
+ * The type each of these options must have when given (ky's, and the call's `waitUntil`): with
+ * another, ky or fetch would throw (synchronously, or later as a TypeError that `classify()` calls
+ * `NETWORK`). ky checks the others
+ * itself when it builds the request (`stringifyJson`, `onUploadProgress`, `retry.statusCodes`, …).
+ */
+const types: Record<string, string> = {
+	method: 'string', fetch: 'function', parseJson: 'function', onDownloadProgress: 'function', waitUntil: 'function',
+	'retry.delay': 'function', 'retry.shouldRetry': 'function', 'retry.backoffLimit': 'number', 'retry.maxRetryAfter': 'number',
+};
+
+const typed = (options: object, prefix: string): void => {
+	for (const key in options) {
+		const type = types[prefix + key];
+		const value = (options as Record<string, unknown>)[key];
+		if (type && value !== undefined) {
+			check(typeof value === type, prefix + key, value, `a ${type}`);
+		}
+	}
+};
+
+const hookNames = ['init', 'beforeRequest', 'beforeRetry', 'beforeError', 'afterResponse'];
+const isList = (value: unknown, type: string): boolean => Array.isArray(value) && value.every((item) => typeof item === type);
+
+/**
+ * Throws a RangeError naming the option for a value of one of ky's options of the wrong type or out
+ * of range (`timeout`, `retry.limit`, `retry.methods`, `fetch`, a hook that is not a function…), a
+ * TypeError for a `cache` mode fetch does not know. At `createClient` and for each call: only the
+ * keys given are looked at, so a call with few options pays little.
+ */
+export const checkKyOptions = (options: Record<string, unknown>): void => {
+	typed(options, '');
+	for (const key of ['timeout', 'totalTimeout']) {
 		const value = options[key];
 		if (value !== undefined && value !== false) {
 			check(isNonNegativeFinite(value), key, value, 'a non-negative finite number of ms or false');
 		}
 	}
 
-	const { retry } = options;
-	const limit = typeof retry === 'number' ? retry : retry?.limit;
-	if (limit !== undefined) {
-		check(isNonNegativeInteger(limit), 'retry.limit', limit, 'a non-negative integer');
+	const { retry, hooks } = options as { retry?: { limit?: unknown; methods?: unknown }; hooks?: Record<string, unknown> };
+	if (retry !== undefined) {
+		check(typeof retry === 'number' || (typeof retry === 'object' && retry !== null), 'retry', retry, 'a number or an object');
+		const limit = typeof retry === 'number' ? retry : retry.limit;
+		if (limit !== undefined) {
+			check(isNonNegativeInteger(limit), 'retry.limit', limit, 'a non-negative integer');
+		}
+
+		check(retry.methods === undefined || isList(retry.methods, 'string'), 'retry.methods', retry.methods, 'an array of strings');
+		typed(retry, 'retry.');
 	}
+
+	// ky's hook lists by name (a `replaceOption()` marker is ky's to read).
+	for (const name of hooks ? hookNames : []) {
+		const list = hooks![name];
+		check(list === undefined || isList(list, 'function'), `hooks.${name}`, list, 'an array of functions');
+	}
+
+	checkCacheMode(options['cache']);
 };
 
+const modes = /^(?:default|no-store|reload|no-cache|force-cache|only-if-cached)$/;
+
 /**
- * `cache` is fetch's own `RequestCache` (a string): an object or `false` there is most likely meant
- * for the stale cache, whose key is `staleCache`. Throws a TypeError that says so.
+ * `cache` is fetch's own `RequestCache` mode (a string fetch accepts): an object or `false` there is
+ * most likely meant for the stale cache, whose key is `staleCache`; a mode fetch does not know
+ * (`'bogus'`, `'NO-STORE'`) would fail every call. Throws a TypeError that says so.
  */
 export const checkCacheMode = (cache: unknown): void => {
-	if (cache !== undefined && typeof cache !== 'string') {
-		throw new TypeError(`\`cache\` is fetch's RequestCache mode (a string such as 'no-store'); the stale cache is configured with \`staleCache\` (got ${cache === false ? 'false' : typeof cache})`);
+	if (cache !== undefined && !modes.test(cache as string)) {
+		throw new TypeError(`\`cache\` is fetch's RequestCache mode (as 'no-store'); the stale cache is configured with \`staleCache\` (got ${typeof cache === 'string' ? JSON.stringify(cache) : cache === false ? 'false' : typeof cache})`);
 	}
 };
 
@@ -33,7 +79,7 @@ const validKey = (key: unknown): boolean =>
 
 /**
  * Check one call's options before any I/O. Returns the `InvalidRequestError` to reject with, or
- * `undefined`. Cheap on the common path: a call without these options pays a few property reads.
+ * `undefined`. Cheap on the common path: only the keys a call gives are looked at.
  */
 export const checkCallOptions = (options: Record<string, unknown>): InvalidRequestError | undefined => {
 	try {
@@ -41,20 +87,31 @@ export const checkCallOptions = (options: Record<string, unknown>): InvalidReque
 			throw new TypeError(`The options of a call must be an object; got ${typeof options}`);
 		}
 
-		if (options['timeout'] !== undefined || options['totalTimeout'] !== undefined || options['retry'] !== undefined) {
-			checkTimeouts(options as KyOptions);
-		}
-
-		checkCacheMode(options['cache']);
-		const { idempotencyKey, staleCache, waitUntil } = options;
+		checkKyOptions(options);
+		const { idempotencyKey, staleCache } = options;
 		check(validKey(idempotencyKey), 'idempotencyKey', idempotencyKey, 'true or a non-empty string of at most 255 printable ASCII characters');
 		check(staleCache === undefined || staleCache === false, 'staleCache', staleCache, 'false (per call) or left out');
-		check(waitUntil === undefined || typeof waitUntil === 'function', 'waitUntil', waitUntil, 'a function (ctx.waitUntil)');
 	} catch (error) {
 		return new InvalidRequestError((error as Error).message, { cause: error });
 	}
 
 	return undefined;
+};
+
+/**
+ * ky's `stringifyJson` (the given one, else `JSON.stringify`, as ky falls back) made to answer a
+ * string: a `json` body it cannot serialize (a function, a Symbol, a `toJSON` that returns
+ * undefined) throws a TypeError when ky builds the request, before any I/O (the call rejects with
+ * `InvalidRequestError`), instead of sending `application/json` with an empty body. ky calls it
+ * once per call: nothing is serialized twice.
+ */
+export const stringifying = (own?: unknown) => (value: unknown): string => {
+	const text = (own as ((value: unknown) => string) | undefined)?.(value) ?? JSON.stringify(value);
+	if (typeof text !== 'string') {
+		throw new TypeError('The `json` body cannot be serialized');
+	}
+
+	return text;
 };
 
 /** Throws a TypeError, as ky does, for client options that are not an object. */

@@ -46,18 +46,21 @@ const resolve = (options: ClientOptions): CoreClientOptions => ({
  * The preset's clients always have `breaker`, `waitForHealthy` and `cache` (closed and empty without
  * the policy), and an `outbox` that throws a clear error when the outbox is off.
  */
-const standIns = (client: Partial<BreakerMembers & CacheMembers & OutboxMembers>): void => {
+const standIns = (client: Partial<BreakerMembers & CacheMembers & OutboxMembers>, options: CoreClientOptions): void => {
+	// Their URLs are checked as the policies' members check them: a URL no call could go to is an InvalidRequestError.
+	const scope = (url: string | URL): string => scopeFor(url, originOf, options);
+	const checked = async (url: string | URL): Promise<void> => void scope(url);
 	if (!client.breaker) {
 		Object.defineProperty(client, 'breaker', {
-			value: Object.assign((url: string | URL) => ({ scope: scopeFor(url, originOf), state: 'closed', consecutiveFailures: 0 }), { isolate: async () => {
+			value: Object.assign((url: string | URL) => ({ scope: scope(url), state: 'closed', consecutiveFailures: 0 }), { isolate: async () => {
 				throw new InvalidRequestError('The breaker is off: isolate() needs one');
-			}, reset: async () => undefined }),
+			}, reset: checked }),
 		});
-		(client as BreakerMembers).waitForHealthy = async () => undefined;
+		(client as BreakerMembers).waitForHealthy = checked;
 	}
 
 	if (!client.cache) {
-		Object.defineProperty(client, 'cache', { value: { delete: async () => undefined, clear: async () => undefined, list: async () => [] } });
+		Object.defineProperty(client, 'cache', { value: { delete: checked, clear: async () => undefined, list: async () => [] } });
 	}
 
 	if (!client.outbox) {

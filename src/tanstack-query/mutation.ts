@@ -1,7 +1,11 @@
 import { classify } from '../errors/classify.js';
 import type { OutboxQueuedError } from '../errors/OutboxQueuedError.js';
+import { bodyOf } from './body.js';
 
-/** A mutation's result: sent (the server's answer, parsed as JSON), or queued in the outbox and replayed later. */
+/**
+ * A mutation's result: sent (the server's answer, parsed as JSON; `undefined` for an answer without
+ * a body, such as a 204 to a DELETE), or queued in the outbox and replayed later.
+ */
 export type Delivery<T> = { queued: false; data: T } | { queued: true; entryId: string };
 
 /** What `mutationOptionsFor` returns: spread it into (or pass it as) `useMutation`'s options. */
@@ -26,7 +30,7 @@ export const mutationOptionsFor = <T, V>(send: (variables: V) => PromiseLike<Res
 		try {
 			const response = await send(variables);
 			const entryId = response.headers.get('steadfetch-outbox-entry');
-			return response.status === 202 && entryId ? { queued: true, entryId } : { queued: false, data: await response.json() as T };
+			return response.status === 202 && entryId ? { queued: true, entryId } : { queued: false, data: await bodyOf(response) as T };
 		} catch (error) {
 			if (classify(error).code === 'QUEUED') {
 				return { queued: true, entryId: (error as OutboxQueuedError).entryId };

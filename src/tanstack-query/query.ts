@@ -3,6 +3,7 @@ import type { StaleReason } from '../cache/stale-response.js';
 import type { BreakerMembers, ClientOf as Client } from '../core/client-types.js';
 import type { CallOptions } from '../core/options.js';
 import { classify } from '../errors/classify.js';
+import { bodyOf } from './body.js';
 import { StaleAnswerError } from './stale-answer-error.js';
 
 /**
@@ -41,7 +42,7 @@ export interface SteadfetchQueryOptions<T> {
 }
 
 /**
- * Query options for a GET through steadfetch, parsed as JSON:
+ * Query options for a GET through steadfetch, parsed as JSON (`null` for an answer without a body):
  * `useQuery({ queryKey: ['user', 1], ...queryOptionsFor<User>(api, 'users/1') })`.
  *
  * - A copy from the stale cache is a failure, not data: the `queryFn` throws `StaleAnswerError`, so
@@ -57,7 +58,8 @@ export interface SteadfetchQueryOptions<T> {
 export const queryOptionsFor = <T>(api: Pick<Client, 'get'> & Partial<BreakerMembers>, url: string | URL, options?: CallOptions): SteadfetchQueryOptions<T> => ({
 	async queryFn({ signal }) {
 		const response = await api.get(url, { ...options, signal });
-		const data = await response.json<T>();
+		// TanStack takes no `undefined` data: an answer without a body (a 204) is `null`.
+		const data = (await bodyOf(response) ?? null) as T;
 		// `Cache-Status: steadfetch; hit; ttl=…; detail=<reason>` (detail last).
 		const reason = isStale(response) ? response.headers.get('cache-status')!.split('detail=')[1] as StaleReason : 'revalidate';
 		if (reason !== 'revalidate') {

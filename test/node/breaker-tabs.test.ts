@@ -224,6 +224,39 @@ describe('breaker across tabs (real Chromium)', { timeout: 30_000 }, () => {
 		expect((await a!.events()).map((event) => `${event.type} ${event.reason}`)).toEqual(['breaker:open isolated', 'breaker:closed shared']);
 	});
 
+	it('clear() and clear({ identity }) in one tab never lift a kill switch: open in every tab, in IndexedDB and after a reload, until reset', async () => {
+		const [a, b] = await openTabs(2, 'tabs-clear');
+		await api.up();
+		await a!.page.evaluate(async () => {
+			const { t } = globalThis as unknown as { t: PageClient };
+			await t.client.breaker.isolate(t.base);
+		});
+		await waitFor(async () => (await b!.state()) === 'open', 'the isolation to reach the other tab');
+		await storedOpen(a!.page, true);
+		await b!.page.evaluate(async () => {
+			const { t } = globalThis as unknown as { t: PageClient };
+			await t.client.clear({ identity: 'bob' });
+			await t.client.clear();
+		});
+		const requests = api.requests;
+		for (const tab_ of [a, b]) {
+			expect(await tab_!.calls(2, '/json?id=cleared')).toEqual(['CIRCUIT_OPEN', 'CIRCUIT_OPEN']);
+		}
+
+		expect(await dumpIndexedDb(b!.page)).toContain('"isolated":true');
+		await b!.page.reload();
+		await b!.page.waitForFunction(() => 'steadfetch' in globalThis);
+		const reloaded = await tab(b!.page, 'tabs-clear');
+		expect(await reloaded.calls(2, '/json?id=cleared')).toEqual(['CIRCUIT_OPEN', 'CIRCUIT_OPEN']);
+		expect(api.requests).toBe(requests);
+		await a!.page.evaluate(async () => {
+			const { t } = globalThis as unknown as { t: PageClient };
+			await t.client.breaker.reset(t.base);
+		});
+		await waitFor(async () => (await reloaded.state()) === 'closed', 'the reset to reach the reloaded tab');
+		expect(await reloaded.calls(1, '/json?id=cleared')).toEqual(['200']);
+	});
+
 	it('an open breaker survives a reload: the reloaded page sends nothing to the dead origin', async () => {
 		const [a] = await openTabs(1, 'tabs-reload');
 		await api.up();

@@ -96,6 +96,11 @@ const startApi = async () => {
 			return Response.json({ ordered: body.item }, { status: 201 });
 		}
 
+		if (pathname === '/empty') {
+			// An answer without a body: `?status=` (204 to a DELETE, 205, a 200 with nothing in it).
+			return new Response(null, { status: Number(new URL(request.url).searchParams.get('status') ?? 200) });
+		}
+
 		const id = pathname.split('/')[2] ?? '';
 		// User `swr` may be answered from a copy for a minute while it is refreshed.
 		const headers: HeadersInit = id === 'swr' ? { 'cache-control': 'max-age=0, stale-while-revalidate=60' } : {};
@@ -393,6 +398,28 @@ describe('steadfetch/tanstack-query with @tanstack/query-core, through an outage
 		await expect(rejected.mutate({ item: -1 })).rejects.toMatchObject({ name: 'HTTPError' });
 		expect(rejected.getCurrentResult()).toMatchObject({ status: 'error', failureCount: 1 });
 		expect([...api.applied.values()]).toEqual([{ item: 1 }, { item: 2 }, { item: 2 }]);
+	});
+
+	it('a write answered without a body (204 to a DELETE, 205, an empty 200, a HEAD) succeeds with data undefined; a query answered 204 has data null', async () => {
+		const steadfetch = client({ retry: 0 });
+		const sends: Array<() => Promise<Response>> = [
+			async () => steadfetch.delete('empty?status=204'),
+			async () => steadfetch.put('empty?status=205', { json: { a: 1 } }),
+			async () => steadfetch.patch('empty', { json: { a: 1 } }),
+			async () => steadfetch.head('users/1'),
+		];
+		for (const send of sends) {
+			const observer = new tanstack.MutationObserver(queryClient, mutationOptionsFor<undefined, void>(send));
+			expect(await observer.mutate()).toEqual({ queued: false, data: undefined });
+			expect(observer.getCurrentResult()).toMatchObject({ status: 'success', error: null });
+		}
+
+		expect(api.hits).toEqual(['DELETE /empty', 'PUT /empty', 'PATCH /empty', 'HEAD /users/1']);
+		const observer = mounted(new tanstack.QueryObserver<null>(queryClient, { queryKey: ['empty'], ...queryOptionsFor<null>(steadfetch, 'empty?status=204') }));
+		expect(state(await until(observer, (result) => result.status !== 'pending'))).toMatchObject({ status: 'success', error: null, data: null });
+		// A body that is not JSON stays an error: a 200 the app cannot read is not success.
+		const garbled = new tanstack.MutationObserver(queryClient, mutationOptionsFor<unknown, void>(async () => new Response('<html>')));
+		await expect(garbled.mutate()).rejects.toBeInstanceOf(SyntaxError);
 	});
 });
 

@@ -62,6 +62,66 @@ describe('breaker kill switch', () => {
 		}
 	});
 
+	it('clear() and clear({ identity }) never lift a kill switch: in memory, in the store, in the other tabs, after a reload; clear() forgets what was learned', async () => {
+		const { clock, store, make } = tabs();
+		const other = 'https://other.test';
+		const [a, b] = [make(), make()];
+		a.server.script = (request) => request.url.startsWith(other) ? new TypeError('Failed to fetch') : new Response('{}');
+		await a.api.breaker.isolate(origin);
+		for (let attempt = 0; attempt < 5; attempt++) {
+			await a.api.get(`${other}/x`).catch(() => undefined);
+		}
+
+		expect(a.api.breaker(other).state).toBe('open'); // learned from failures
+		await vi.waitFor(async () => expect(await store.get(other)).toMatchObject({ state: 'open' }));
+		await vi.waitFor(() => expect(b.api.breaker(origin).state).toBe('open'));
+
+		// One identity's clear: its cache and outbox; the breaker's state is the origin's, not a user's.
+		await a.api.clear({ identity: 'bob' });
+		expect([a.api.breaker(origin).state, a.api.breaker(other).state]).toEqual(['open', 'open']);
+		// Everything the client learned goes; the kill switch stays.
+		await a.api.clear();
+		expect([a.api.breaker(origin).state, a.api.breaker(other).state]).toEqual(['open', 'closed']);
+		expect(await store.get(other)).toBeUndefined();
+		expect(await store.get(origin)).toMatchObject({ state: 'open', isolated: true });
+		// A reload that clears before it has read the scope keeps it too.
+		const reloaded = make();
+		await reloaded.api.clear();
+		for (const tab of [a, b, reloaded, make()]) {
+			expect(await tab.api.get(`${origin}/y`).catch((error: unknown) => error)).toBeInstanceOf(CircuitOpenError);
+			expect(tab.server.requests.filter((request) => request.url.startsWith(origin))).toEqual([]);
+		}
+
+		clock.advance(1_000);
+		await b.api.breaker.reset(origin);
+		await vi.waitFor(() => expect(reloaded.api.breaker(origin).state).toBe('closed'));
+		expect((await reloaded.api.get(`${origin}/z`)).status).toBe(200);
+		for (const tab of [a, b, reloaded]) {
+			tab.api.close();
+		}
+	});
+
+	it('a relative URL names the scope a call to it would have (prefix, baseUrl); an absolute one its own, also with a prefix', async () => {
+		const other = 'https://other.test';
+		for (const options of [{ baseUrl: `${origin}/v1/` }, { prefix: `${origin}/v1` }]) {
+			const server = new FakeOrigin();
+			const api = createClient({ ...options, name: `isolate-${names++}`, store: memoryStore, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false });
+			await api.breaker.isolate('users');
+			expect(api.breaker(origin)).toMatchObject({ scope: origin, state: 'open' });
+			expect(api.breaker('/users/1').state).toBe('open');
+			expect(await api.get('users/1').catch((error: unknown) => error)).toBeInstanceOf(CircuitOpenError);
+			await expect(api.waitForHealthy('users/1', { timeoutMs: 0 })).rejects.toMatchObject({ code: 'TIMEOUT' });
+			await api.breaker.isolate(`${other}/x`);
+			expect(api.breaker(other).state).toBe('open');
+			await api.breaker.reset('users/2');
+			expect(api.breaker(origin).state).toBe('closed');
+			expect(api.breaker(other).state).toBe('open');
+			await api.waitForHealthy('users/1', { timeoutMs: 0 });
+			expect((await api.get('users/1')).status).toBe(200);
+			api.close();
+		}
+	});
+
 	it('isolate() and reset() resolve once the state is stored, also in a Worker without waitUntil (nothing dropped)', async () => {
 		vi.stubGlobal('navigator', { userAgent: 'Cloudflare-Workers' }); // I/O ends with its request: no background work
 		const inner = memoryStore('isolate-await');
@@ -101,5 +161,28 @@ describe('waitForHealthy', () => {
 		await expect(waiting).resolves.toBeUndefined();
 		await expect(tab.api.waitForHealthy(origin, { timeoutMs: -1 })).rejects.toBeInstanceOf(InvalidRequestError);
 		tab.api.close();
+	});
+
+	it('close(): a pending waitForHealthy rejects at once (CLIENT_CLOSED), and no probe starts after it', async () => {
+		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+		try {
+			const clock = new ManualClock(t0);
+			const server = new FakeOrigin();
+			server.down();
+			const api = createClient({ clock, store: memoryStore, fetch: server.fetch as typeof fetch, retry: 0, retryBudget: false, staleCache: false, breaker: { consecutiveFailures: 1, openMs: 1_000, probe: '/health', share: false } });
+			await api.get(`${origin}/x`).catch(() => undefined);
+			expect(api.breaker(origin).state).toBe('open');
+			let outcome: unknown;
+			void api.waitForHealthy(origin, { timeoutMs: 60_000 }).then(() => (outcome = 'resolved'), (error: { code?: string }) => (outcome = error.code));
+			await vi.advanceTimersByTimeAsync(100);
+			api.close();
+			await vi.waitFor(() => expect(outcome).toBe('CLIENT_CLOSED'));
+			await expect(api.waitForHealthy(origin)).rejects.toMatchObject({ code: 'CLIENT_CLOSED' });
+			clock.advance(1_000); // the open period is over: a waitForHealthy still running would send the probe now
+			await vi.advanceTimersByTimeAsync(1_000);
+			expect(server.requests.map((request) => new URL(request.url).pathname)).toEqual(['/x']);
+		} finally {
+			vi.useRealTimers();
+		}
 	});
 });

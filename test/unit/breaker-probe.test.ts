@@ -5,6 +5,7 @@ import { createClient } from '../../src/entries/core.js';
 import { CircuitOpenError, memoryStore } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
+import { FakeOrigin, origin } from './breaker-kit.js';
 
 let server: RunningServer;
 /** Every request the origin saw: method, path and the `x-probe` header. */
@@ -98,6 +99,28 @@ describe('breaker.probe', () => {
 		expect(seen).toEqual(['GET /items', 'GET /health']);
 		a.close();
 		b.close();
+	});
+
+	it('the probe goes through the client\'s transport, never through the fetch of a call made before', async () => {
+		const mine = new FakeOrigin();
+		const theirs = new FakeOrigin(); // a per-user cookie jar, a test double
+		const clock = new ManualClock();
+		const api = createClient({ clock, fetch: mine.fetch as typeof fetch, retry: 0, retryBudget: false, breaker: breaker({ consecutiveFailures: 1, openMs: 1_000, probe: '/health', share: false }) });
+		const changes: string[] = [];
+		api.on('breaker:open', (event) => changes.push(event.reason));
+		expect((await api.get(`${origin}/own`, { fetch: theirs.fetch as typeof fetch })).status).toBe(200);
+		mine.down();
+		await expect(api.get(`${origin}/x`)).rejects.toThrow();
+		clock.advance(1_000);
+		await expect(api.get(`${origin}/x`)).rejects.toBeInstanceOf(CircuitOpenError); // the probe goes instead
+		await vi.waitFor(() => expect(changes).toEqual(['consecutive-failures', 'probe-failed']));
+		mine.up();
+		clock.advance(2_000);
+		await api.waitForHealthy(origin, { timeoutMs: 5_000 });
+		const paths = (origin_: FakeOrigin) => origin_.requests.map((request) => new URL(request.url).pathname);
+		expect(paths(mine)).toEqual(['/x', '/health', '/health']);
+		expect(paths(theirs)).toEqual(['/own']);
+		api.close();
 	});
 
 	it('a probe that cannot be made counts as failed; bad options are a RangeError at creation', async () => {

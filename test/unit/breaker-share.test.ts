@@ -86,8 +86,9 @@ describe('breaker: persisted state (reload)', () => {
 		await flush();
 		expect(tab.state()).toBe('open');
 		expect(tab.events).toEqual(['storage:error get', 'breaker:open consecutive-failures', 'storage:error set']);
-		await tab.api.clear();
-		expect(tab.events.at(-1)).toBe('storage:error keys'); // clear() lists the breaker's records first
+		// clear() lists the breaker's records first: a store that does not list is no confirmed removal (API.md "Identity").
+		await expect(tab.api.clear()).rejects.toThrow('quota');
+		expect(tab.events.at(-1)).toBe('storage:error keys');
 	});
 
 	it('clear() wipes the stored state and forgets the open breaker', async () => {

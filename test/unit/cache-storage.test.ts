@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createClient, isStale, memoryStore, type KeyValueStore } from '../../src/entries/index.js';
+import { createClient, isStale, memoryStore, type ClientOptions, type KeyValueStore } from '../../src/entries/index.js';
 import { quiet, useCacheKit, collect, next, type CacheKit } from './cache-kit.js';
 
 const kit = useCacheKit();
@@ -157,6 +157,29 @@ describe('persistence and privacy', () => {
 		await api.clear();
 		await quiet();
 		expect(await kit.store.keys()).toEqual([]);
+	});
+});
+
+describe('cache.delete(url): the URL a call to it goes to', () => {
+	it('a relative URL resolves against baseUrl or prefix (ky\'s rules); an absolute string or a URL is taken as it is', async () => {
+		for (const [options, root] of [[{}, kit.url], [{ baseUrl: undefined, prefix: `${kit.url}/v1` }, `${kit.url}/v1`]] as const) {
+			const api = kit.make(options as ClientOptions);
+			for (const path of ['users/1', 'users/2', 'users/3', 'users/4']) {
+				await fetchAndStore(api, path);
+			}
+
+			await api.cache.delete('users/1');
+			await api.cache.delete('/users/2'); // a leading slash: the origin's root with baseUrl, joined to the prefix with prefix (as a call)
+			await api.cache.delete(`${root}/users/3`);
+			await api.cache.delete(new URL(`${root}/users/4`));
+			const left = (await api.cache.list()).map((entry) => entry.url);
+			expect(left.filter((url) => url.startsWith(`${root}/users/`))).toEqual([]);
+			for (const path of ['users/1', 'users/3', 'users/4']) {
+				expect(await kit.servedStale(api, path)).toBe(false);
+			}
+
+			api.close();
+		}
 	});
 });
 

@@ -37,6 +37,24 @@ describe('what is stored', () => {
 		expect(await dump()).not.toContain('store/3');
 	});
 
+	it('a Request given with its own cache: \'no-store\' is neither stored nor served stale, GET or HEAD; a call\'s own mode comes first, as ky builds the Request', async () => {
+		const api = kit.make();
+		const stored = collect(api, 'cache:stored');
+		const noStore = (path: string, method = 'GET') => new Request(`${kit.url}/${path}`, { method, cache: 'no-store' });
+		await api.get(noStore('request/1')).text();
+		await quiet();
+		expect(stored).toHaveLength(0);
+		const copied = next(api, 'cache:stored');
+		await api.get('request/2').text();
+		await copied;
+		kit.mode = 'refuse';
+		await expect(api.get(noStore('request/2'))).rejects.toMatchObject({ name: 'NetworkError' });
+		await expect(api.head(noStore('request/2', 'HEAD'))).rejects.toMatchObject({ name: 'NetworkError' });
+		// The call's own mode is the Request's mode (ky passes it to the Request it makes): served stale.
+		expect(isStale(await api.get(noStore('request/2'), { cache: 'default' }))).toBe(true);
+		kit.mode = 'up';
+	});
+
 	it('Vary: a copy answers only a request with the same values of the headers it names (the latest variant is kept); Vary: * is not stored', async () => {
 		const api = kit.make();
 		await api.get('vary/1?vary=accept-language', { headers: { 'accept-language': 'en' } }).text();

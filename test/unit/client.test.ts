@@ -216,6 +216,21 @@ describe('createClient', () => {
 		expect(calls).toEqual(['PATCH', 'PUT', 'PUT', 'PUT', 'DELETE', 'DELETE', 'DELETE']);
 	});
 
+	it('a json body is serialized once, by the client\'s or the call\'s stringifyJson, which may serialize what JSON.stringify cannot', async () => {
+		const seen: unknown[] = [];
+		const api = make({ stringifyJson: (value) => {
+			seen.push(value);
+			return typeof value === 'function' ? '"a function"' : JSON.stringify(value);
+		} });
+		const sent = async (promise: Promise<Response>) => await (await promise).json() as { body: string; headers: Record<string, string> };
+		const plain = await sent(api.put('echo?id=json-once', { json: { a: 1 } }));
+		expect(plain).toMatchObject({ body: '{"a":1}', headers: { 'content-type': 'application/json' } });
+		expect(seen).toEqual([{ a: 1 }]);
+		expect((await sent(api.put('echo?id=json-function', { json: () => 1 }))).body).toBe('"a function"');
+		expect((await sent(make().put('echo?id=json-own', { json: Symbol.for('s'), stringifyJson: () => '"own"' }))).body).toBe('"own"');
+		expect((await sent(make({ outbox: true }).put('echo?id=json-outbox', { json: () => 1, stringifyJson: () => '"queued"' }))).body).toBe('"queued"');
+	});
+
 	it('a per-call fetch still goes through the layers (counted in stats)', async () => {
 		const api = make();
 		await api.get('x', { fetch: async () => new Response('{}') });
