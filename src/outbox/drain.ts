@@ -4,7 +4,7 @@ import { classify, classifyStatus } from '../errors/classify.js';
 import { isSteadfetchError, type SteadfetchErrorCode } from '../errors/SteadfetchError.js';
 import { requestScoped, storageError } from '../shared/part-store.js';
 import { isHeaders, isRecord, toEntry, type OutboxRecord } from './record.js';
-import { backoff, digestOf, emitAbout, headersOf, listKeys, locked, pendingCount, schedule, secretUrl, splitHeaders, type FlushResult, type Queue } from './queue.js';
+import { backoff, digestNow, digestOf, emitAbout, headersOf, listKeys, locked, occupied, pendingCount, removeAll, schedule, secretUrl, splitHeaders, type FlushResult, type Queue, type Ticket } from './queue.js';
 import type { StoredEntry } from './types.js';
 import { snapshotBody, type Stringify } from './snapshot.js';
 
@@ -16,7 +16,10 @@ export interface Drain {
 	 * awaited by another, it resolves `undefined` at once instead. Never rejects.
 	 */
 	(scope?: string | true, waitUntil?: WaitUntil): Promise<FlushResult | undefined>;
-	/** Remove every entry (or one identity's) under the drain's lock: nothing it removes comes back. */
+	/**
+	 * Remove every entry (or one identity's) under the drain's lock: resolves once the store confirmed
+	 * every removal, else rejects; nothing it removes comes back, nor is sent.
+	 */
 	clear(identity?: string): Promise<void>;
 	/** Drain at `at` (epoch ms, injected clock) unless a live timer does earlier; never in Workers, where a timer dies with its request. */
 	arm(at: number): void;
@@ -70,11 +73,10 @@ export const createDrain = (queue: Queue): Drain => {
 	let beat = 0;
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	let timerAt = Infinity;
-	let failures = 0;
 	let failedRuns = 0;
 	let abort: AbortController | undefined;
 	context.on('storage:error', ({ part }) => {
-		failures += part === 'outbox' ? 1 : 0;
+		queue.failures += part === 'outbox' ? 1 : 0;
 	});
 
 	const arm = (at: number): void => {
@@ -95,7 +97,7 @@ export const createDrain = (queue: Queue): Drain => {
 	const run = async (waitUntil: WaitUntil | undefined): Promise<FlushResult> => {
 		const me = ++runs;
 		const result: FlushResult = { sent: 0, failed: 0, dead: 0, remaining: 0 };
-		const failed = failures;
+		const failed = queue.failures;
 		let wake = Infinity;
 		// In Workers the drain's request beats while it lives: one that ended stops, and is taken over.
 		const pulse = requestScoped() ? setInterval(() => {
@@ -103,18 +105,20 @@ export const createDrain = (queue: Queue): Drain => {
 		}, 1000) : undefined;
 		await 0; // Let the trigger record this run before it can end.
 		try {
-			do {
-				again = false;
-				if (queue.closed || isOffline()) {
-					break;
-				}
+			await occupied(queue, async () => {
+				do {
+					again = false;
+					if (queue.closed || isOffline()) {
+						break;
+					}
 
-				const due = new Set(forced);
-				forced.clear();
-				wake = await locked(queue, async () => pass(result, due, waitUntil));
-			} while (again && !queue.closed);
+					const due = new Set(forced);
+					forced.clear();
+					wake = await locked(queue, async () => pass(result, due, waitUntil));
+				} while (again && !queue.closed);
+			});
 		} catch (error) {
-			failures++;
+			queue.failures++;
 			storageError(context, 'outbox', 'drain', error);
 		}
 
@@ -124,7 +128,7 @@ export const createDrain = (queue: Queue): Drain => {
 		}
 
 		// The store failed (or missed its deadline): try again after a backoff, not only on the next trigger.
-		failedRuns = failures === failed ? 0 : failedRuns + 1;
+		failedRuns = queue.failures === failed ? 0 : failedRuns + 1;
 		arm(failedRuns ? Math.min(wake, clock.now() + 50 + backoff(queue, failedRuns)) : wake);
 		result.remaining = await pendingCount(queue);
 		return result;
@@ -138,10 +142,36 @@ export const createDrain = (queue: Queue): Drain => {
 	const pass = async (result: FlushResult, due: ReadonlySet<string>, waitUntil: WaitUntil | undefined): Promise<number> => {
 		const epoch = queue.epoch;
 		queue.holding = true; // Under the lock, until it returns.
-		/** False once `clear()` or `close()` began: nothing more is sent or written back. */
-		const current = (): boolean => epoch === queue.epoch && !queue.closed;
+		/** False once `clear()` or `close()` began, or `discard(id)` removed the entry: nothing more of it is sent or written back. */
+		const current = (id?: string): boolean => epoch === queue.epoch && !queue.closed && !queue.removed.has(id!);
 		const controller = new AbortController(); // Per pass, in the request that runs it: `close()` aborts its replays.
 		abort = controller;
+		const { signal } = controller;
+		/**
+		 * The app's answer (`migrate`, `onConflict`), or `undefined` once `close()` or `clear()` aborted the
+		 * pass (or after `ms`): its entry then stays as it was, and nothing waits for it (nor for a timer).
+		 */
+		const answer = async (work: () => unknown, ms?: number): Promise<unknown> => {
+			let timer: ReturnType<typeof setTimeout> | undefined;
+			try {
+				return await Promise.race([
+					Promise.resolve().then(work),
+					new Promise((resolve) => {
+						signal.addEventListener('abort', () => resolve(undefined));
+						if (signal.aborted) {
+							resolve(undefined);
+						}
+
+						if (ms) {
+							timer = setTimeout(resolve, ms);
+							(timer as { unref?: () => void }).unref?.();
+						}
+					}),
+				]);
+			} finally {
+				clearTimeout(timer);
+			}
+		};
 		const blocked = new Set(paused);
 		let wake = Infinity;
 		const block = (scope: string, at = Infinity): void => {
@@ -150,7 +180,7 @@ export const createDrain = (queue: Queue): Drain => {
 		};
 
 		const bury = async (record: OutboxRecord, key: string, reason: NonNullable<OutboxRecord['deadReason']>): Promise<void> => {
-			if (current()) {
+			if (current(record.id)) {
 				record.deadReason = reason;
 				await store.set(`d${key.slice(1)}`, record);
 				await store.delete(key);
@@ -163,20 +193,27 @@ export const createDrain = (queue: Queue): Drain => {
 		const { keys } = queue;
 		for (let index = 0; index < keys.length && current(); index++) {
 			const { key, id, scope } = keys[index]!;
-			const failed = failures;
+			const failed = queue.failures;
 			// The identity now, for each entry: a user who logs out during a pass never sends another's write.
 			const identity = await digestOf(queue, context.identity());
 			const raw = blocked.has(scope) ? null : await store.get(key);
 			const now = clock.now();
-			if (raw === undefined && failures !== failed) {
+			if (raw === undefined && queue.failures !== failed) {
 				block(scope); // The store failed: the run tries again after a backoff.
 			} else if (raw && !isRecord(raw)) {
 				storageError(context, 'outbox', 'decode', new TypeError('Unreadable outbox record'), key);
 				await bury({ v: 1, id, method: '', url: '', headers: {}, idempotencyKey: id, createdAt: now, attempts: 0, nextAttemptAt: now, scope, lastError: { code: 'INVALID_REQUEST', message: 'Unreadable' }, raw }, key, 'rejected');
 			}
 
-			// Gone meanwhile, unreadable, or another identity's write: passed over, untouched.
-			if (!isRecord(raw) || raw.identity !== identity) {
+			// Gone meanwhile, unreadable, or another identity's write: passed over, untouched (and its
+			// identity's later entries of the scope with it, should that identity come back during the pass).
+			if (!isRecord(raw) || !current(id)) {
+				continue;
+			}
+
+			const lane = `${scope} ${raw.identity}`;
+			if (raw.identity !== identity || blocked.has(lane)) {
+				blocked.add(lane);
 				continue;
 			}
 
@@ -209,7 +246,7 @@ export const createDrain = (queue: Queue): Drain => {
 
 				if (version < options.version && options.migrate) {
 					try {
-						const next = await options.migrate({ ...toEntry(record), body: record.body! }, version);
+						const next = await answer(() => options.migrate!({ ...toEntry(record), body: record.body! }, version));
 						if (next === null) {
 							await store.delete(key);
 							emitAbout(queue, 'outbox:discarded', record);
@@ -230,6 +267,10 @@ export const createDrain = (queue: Queue): Drain => {
 						}
 
 						record = migrated;
+						if (!current(id)) {
+							continue;
+						}
+
 						await store.set(key, record);
 					} catch (error) {
 						record.lastError = { code: 'INVALID_REQUEST', message: String(error) };
@@ -239,14 +280,25 @@ export const createDrain = (queue: Queue): Drain => {
 				}
 
 				let error: unknown;
+				// Checked again as the attempt starts (the layer), with no await before it goes out: a replay
+				// never goes out under another identity, nor after its entry was removed.
+				const ticket: Ticket = { due: () => current(id) && digestNow(queue) === record.identity };
+				queue.replays.set(record.idempotencyKey, ticket);
 				try {
 					response = await context.send(record.url, {
 						method: record.method, headers: { ...record.headers, ...record.preconditions }, body: record.body,
 						idempotencyKey: record.idempotencyKey, retry: 0, throwHttpErrors: false, prefix: '', searchParams: undefined,
-						signal: controller.signal, waitUntil,
+						signal, waitUntil,
 					}, true);
 				} catch (error_) {
 					error = error_;
+				} finally {
+					queue.replays.delete(record.idempotencyKey);
+				}
+
+				if (ticket.refused) {
+					block(scope); // Untouched, pending; its scope waits for the next trigger (FIFO).
+					continue;
 				}
 
 				const status = response?.status;
@@ -266,20 +318,13 @@ export const createDrain = (queue: Queue): Drain => {
 				if (status === 412 || (status === 409 && record.preconditions)) {
 					emitAbout(queue, 'outbox:conflict', record, { status });
 					let verdict: unknown = 'dead';
-					let timeout: ReturnType<typeof setTimeout> | undefined;
 					try {
-						verdict = await Promise.race([
-							options.onConflict?.({ entry: toEntry(record), response: response! }),
-							new Promise((resolve) => {
-								timeout = setTimeout(resolve, 10_000);
-							}),
-						]);
+						verdict = await answer(() => options.onConflict?.({ entry: toEntry(record), response: response! }), 10_000);
 					} catch {
 						// A resolver that throws counts as 'dead'.
 					}
 
-					clearTimeout(timeout);
-					if (verdict === 'discard' && current()) {
+					if (verdict === 'discard' && current(id)) {
 						await store.delete(key);
 						emitAbout(queue, 'outbox:discarded', record);
 						continue;
@@ -287,15 +332,18 @@ export const createDrain = (queue: Queue): Drain => {
 
 					try {
 						const given = verdict as { json?: unknown; body?: unknown; headers?: Record<string, string> };
-						if (isRebase(given) && record.attempts < options.maxAttempts && current()) {
+						if (isRebase(given) && record.attempts < options.maxAttempts && current(id)) {
 							// A rebased write in the entry's place, replayed now (attempts go on: a resolver loop ends at maxAttempts).
 							const { body, type } = await snapshotBody(undefined, given, options.maxBodyBytes, context.options['stringifyJson'] as Stringify | undefined);
 							const { preconditions, ...rest } = record; // Its preconditions are the ones it gives.
 							// Its Content-Type describes what it sends: the one given, else a new body's own (or none), else the stored body's.
 							const { 'content-type': stored, ...others } = rest.headers;
-							await store.set(key, { ...rest, ...splitHeaders(queue, headersOf(given.headers ?? others), body ? type : stored), ...body && { body }, idempotencyKey: crypto.randomUUID(), nextAttemptAt: now });
-							result.failed++;
-							index--;
+							if (current(id)) {
+								await store.set(key, { ...rest, ...splitHeaders(queue, headersOf(given.headers ?? others), body ? type : stored), ...body && { body }, idempotencyKey: crypto.randomUUID(), nextAttemptAt: now });
+								result.failed++;
+								index--;
+							}
+
 							continue;
 						}
 					} catch {
@@ -314,8 +362,8 @@ export const createDrain = (queue: Queue): Drain => {
 					continue;
 				}
 
-				if (!current()) {
-					break;
+				if (!current(id)) {
+					continue;
 				}
 
 				if (pause) {
@@ -378,11 +426,20 @@ export const createDrain = (queue: Queue): Drain => {
 
 		const identity = await digestOf(queue, who);
 		await locked(queue, async () => {
-			for (const { key } of await listKeys(queue)) {
-				if (who === undefined || (await store.get<OutboxRecord>(key))?.identity === identity) {
-					await store.delete(key);
+			const gone: string[] = [];
+			for (const { key } of await listKeys(queue, true)) {
+				const failed = queue.failures;
+				const record = who === undefined ? undefined : await store.get<OutboxRecord>(key);
+				if (who !== undefined && record === undefined && queue.failures !== failed) {
+					throw new Error(`The outbox could not read ${key} to tell whose it is: not cleared`);
+				}
+
+				if (who === undefined || record?.identity === identity) {
+					gone.push(key);
 				}
 			}
+
+			await removeAll(queue, gone);
 		});
 		await listKeys(queue);
 	};

@@ -12,6 +12,7 @@ import { isRecord, makeKey, type OutboxRecord } from './record.js';
 import { behind, digestOf, emitAbout, listKeys, locked, pendingCount, schedule, secretUrl, splitHeaders, type Queue } from './queue.js';
 import { snapshotBody, type BodySnapshot, type Stringify } from './snapshot.js';
 import { registerSync } from './sync.js';
+import { targetOf } from './target.js';
 
 /**
  * The sequence number of an entry's key, after its creation time: one counter for every client
@@ -37,7 +38,13 @@ export const createCallSide = (queue: Queue, drain: Drain) => {
 	const { context, options, store } = queue;
 	const { clock } = context;
 
-	const appliesTo = ({ replay, options: { outbox }, method }: PolicyCall): boolean => !replay && (outbox === true || (outbox !== false && options.methods.has(method)));
+	/** Whether the outbox takes calls like this one (method, `outbox` option), whatever their URL. */
+	const eligible = ({ replay, options: { outbox }, method }: PolicyCall): boolean => !replay && (outbox === true || (outbox !== false && options.methods.has(method)));
+	/**
+	 * An eligible call, unless its URL carries a sensitive query parameter (a presigned upload): such a
+	 * write is never stored, so it goes out as with `outbox: false` — decided before any body is read.
+	 */
+	const appliesTo = (call: PolicyCall): boolean => eligible(call) && !secretUrl(queue, targetOf(call, context.options)?.href ?? '');
 
 	const enqueue = async (call: PolicyCall, request: Request, snapshot: BodySnapshot, error: unknown, idempotencyKey: string): Promise<Response> => {
 		const now = clock.now();
@@ -124,6 +131,11 @@ export const createCallSide = (queue: Queue, drain: Drain) => {
 			background(context, 'outbox', call.waitUntil, async () => drain(undefined, call.waitUntil));
 		}
 
+		const target = targetOf(call, context.options);
+		if (!/^https?:$/.test(target?.protocol ?? '')) {
+			throw new InvalidRequestError(`The outbox replays http and https only: not ${target ? target.protocol : 'an invalid URL'}`);
+		}
+
 		let key: string;
 		try {
 			key = call.idempotencyKey ?? new Headers(call.options['headers'] as HeadersInit).get('idempotency-key') ?? (call.input instanceof Request ? call.input.headers.get('idempotency-key') : null) ?? crypto.randomUUID();
@@ -131,10 +143,19 @@ export const createCallSide = (queue: Queue, drain: Drain) => {
 			throw new InvalidRequestError(`Invalid header: ${(error as Error).message}`, { cause: error });
 		}
 
-		const snapshot = await snapshotBody(call.input, call.options, options.maxBodyBytes, (call.options['stringifyJson'] ?? context.options['stringifyJson']) as Stringify | undefined);
+		// A body over maxBodyBytes, or a full outbox: the write goes out if it can, and fails with OutboxFullError if it must be stored.
+		let full: OutboxFullError | undefined;
+		const snapshot = await snapshotBody(call.input, call.options, options.maxBodyBytes, (call.options['stringifyJson'] ?? context.options['stringifyJson']) as Stringify | undefined).catch((error: unknown) => {
+			if (!(error instanceof OutboxFullError)) {
+				throw error;
+			}
+
+			full = error;
+			return {} as BodySnapshot;
+		});
 		// The store is listed: an entry another tab or worker has just queued in this scope holds the call (FIFO).
 		if (await pendingCount(queue) >= options.maxEntries) {
-			throw new OutboxFullError(`The outbox is full (outbox.maxEntries): not sent`);
+			full ??= new OutboxFullError('The outbox is full (outbox.maxEntries): not stored');
 		}
 
 		const { send } = snapshot;
@@ -151,15 +172,26 @@ export const createCallSide = (queue: Queue, drain: Drain) => {
 				throw error;
 			}
 
+			if (full) {
+				throw new OutboxFullError(full.message, { cause: error });
+			}
+
 			return enqueue(call, call.request, snapshot, error, key);
 		}
 	};
 
 	const held = async (next: FetchLike, request: Request, init: FetchInit | undefined): Promise<Response> => {
 		const call = init?.steadfetch;
+		const ticket = call?.replay ? queue.replays.get(call.idempotencyKey!) : undefined;
+		if (ticket && !ticket.due()) {
+			// A replay whose entry was removed, or belongs to another identity now: it does not go out.
+			ticket.refused = true;
+			throw new SteadfetchError('Replay withdrawn: its entry was removed or is another identity\'s', 'ABORTED', false);
+		}
+
 		const scope = context.scopeOf(request.url);
 		const offline = isOffline();
-		if (call && appliesTo(call) && (offline || (call.attempts === 1 && await behind(queue, scope))) && !secretUrl(queue, request.url)) {
+		if (call && eligible(call) && (offline || (call.attempts === 1 && await behind(queue, scope))) && !secretUrl(queue, request.url)) {
 			// Held before any I/O; the breaker, below this layer, never sees the attempt.
 			const reason = offline ? 'OFFLINE' : 'BEHIND';
 			const hold = new SteadfetchError(reason, reason, false);
@@ -177,7 +209,7 @@ export const createCallSide = (queue: Queue, drain: Drain) => {
 	};
 
 	// Nothing pending and online, the common case: ky's attempt as is, no promise of ours.
-	const layer: Layer = (next) => (request, init) => queue.keys.length > 0 || isOffline() ? held(next, request, init) : next(request, init);
+	const layer: Layer = (next) => (request, init) => queue.keys.length > 0 || queue.replays.size > 0 || isOffline() ? held(next, request, init) : next(request, init);
 
 	return { appliesTo, wrap, layer };
 };

@@ -10,12 +10,17 @@ export interface OutboxOptions {
 	 */
 	methods?: string[];
 	/**
-	 * Most pending entries; a call beyond it is refused with `OutboxFullError` before any I/O.
+	 * Most pending entries; beyond it, a write that must be stored (offline, behind its scope's
+	 * entries, or failed) is refused with `OutboxFullError` — before any I/O when it must wait — and one
+	 * that can go out is sent.
 	 * @default 1_000
 	 */
 	maxEntries?: number;
 	/**
-	 * Largest body of a queueable call, in bytes; a larger one is refused with `OutboxFullError`.
+	 * Largest body of a queueable call, in bytes; a write with a larger one is sent when it can go out,
+	 * and refused with `OutboxFullError` when it must be stored (as at `maxEntries`). Read no further
+	 * than this. A write whose URL carries a sensitive query parameter (a presigned upload) is never
+	 * stored: it goes out as with `outbox: false`, its body neither read nor limited.
 	 * @default 1_048_576 (1 MiB)
 	 */
 	maxBodyBytes?: number;

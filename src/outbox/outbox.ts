@@ -7,7 +7,7 @@ import { autoStore } from '../stores/auto.js';
 import { createDrain } from './drain.js';
 import { createCallSide } from './enqueue.js';
 import type { ResolvedOutboxOptions } from './options.js';
-import { listKeys, pendingCount, type Queue } from './queue.js';
+import { listKeys, locked, occupied, pendingCount, removeAll, type Queue } from './queue.js';
 import { isRecord, toEntry } from './record.js';
 import type { Outbox, OutboxEntry } from './types.js';
 
@@ -22,6 +22,7 @@ import type { Outbox, OutboxEntry } from './types.js';
 export function createOutbox(context: PolicyContext, options: ResolvedOutboxOptions): OutboxParts {
 	const queue: Queue = {
 		context, options, store: partStore(context, 'outbox', autoStore), keys: [], known: new Map(), paused: new Set(), inFlight: new Set(), epoch: 0,
+		digests: new Map(), removed: new Set(), busy: 0, replays: new Map(), failures: 0,
 	};
 	const { store, paused } = queue;
 	const drain = createDrain(queue);
@@ -49,27 +50,36 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 		deadLetters: async () => read(true),
 		flush: async () => await drain(true, waitUntil) ?? { sent: 0, failed: 0, dead: 0, remaining: await pendingCount(queue) },
 		async retry(id) {
-			const key = (await listKeys(queue)).find((each) => each.dead && each.id === id)?.key;
-			const record = key && await store.get(key);
-			if (!key || !isRecord(record)) {
-				throw new SteadfetchError(`No dead letter with id ${id}`, 'OUTBOX_NOT_FOUND', false);
-			}
+			const record = await occupied(queue, async () => {
+				const epoch = queue.epoch;
+				const key = (await listKeys(queue)).find((each) => each.dead && each.id === id)?.key;
+				const found = key && await store.get(key);
+				// Removed meanwhile (`discard`, `clear`): never revived.
+				if (!key || !isRecord(found) || epoch !== queue.epoch || queue.removed.has(id)) {
+					throw new SteadfetchError(`No dead letter with id ${id}`, 'OUTBOX_NOT_FOUND', false);
+				}
 
-			const now = context.clock.now();
-			delete record.deadReason;
-			Object.assign(record, { attempts: 0, nextAttemptAt: now, retainFrom: now });
-			await store.set(`p${key.slice(1)}`, record);
-			await store.delete(key);
-			await listKeys(queue);
+				const now = context.clock.now();
+				delete found.deadReason;
+				Object.assign(found, { attempts: 0, nextAttemptAt: now, retainFrom: now });
+				await store.set(`p${key.slice(1)}`, found);
+				await store.delete(key);
+				await listKeys(queue);
+				return found;
+			});
 			// In Workers, where work no waitUntil holds dies with the request, only with one (withContext):
 			// else the next call or flush() replays it.
 			(!waitUntil && requestScoped()) || background(context, 'outbox', waitUntil, async () => drain(record.scope, waitUntil));
 		},
-		async discard(id) {
-			for (const { key } of (await listKeys(queue)).filter((each) => each.id === id)) {
-				await store.delete(key);
-			}
-		},
+		/**
+		 * Under the drain's lock (this client's own pass aside: its claims and `Queue.removed` keep it from
+		 * the entry), confirmed by the store, else it rejects.
+		 */
+		discard: async (id) => occupied(queue, async () => {
+			queue.removed.add(id);
+			const remove = async (): Promise<void> => removeAll(queue, (await listKeys(queue, true)).filter((each) => each.id === id).map(({ key }) => key));
+			await (queue.holding ? remove() : locked(queue, remove));
+		}),
 	});
 
 	const listen = (target: EventTarget | undefined, type: string, listener: () => void): void => {

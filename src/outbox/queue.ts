@@ -48,11 +48,33 @@ export interface Queue {
 	/** Whether a drain has been started (the client's start, or its first eligible call where no timer may be set). */
 	started?: boolean;
 	closed?: boolean;
+	/** Identity digests computed, by identity (a few kept): what lets a replay's attempt check its identity with no await. */
+	readonly digests: Map<string, string>;
+	/**
+	 * Ids `discard()` removed while a pass, a `retry()` or a `discard()` was under way (any may hold the
+	 * record, read before): never sent nor written back. Forgotten once none is (`occupied`).
+	 */
+	readonly removed: Set<string>;
+	/** Passes, retries and discards under way. */
+	busy: number;
+	/** The replays under way, by Idempotency-Key: whether each may still go out (checked by the layer when its attempt starts). */
+	readonly replays: Map<string, Ticket>;
+	/** `storage:error` reports of the outbox so far: an operation that answered nothing failed when this moved. */
+	failures: number;
 }
 
-/** The outbox's keys in the store (another part's are skipped), oldest first; notes the pending ones (`Queue.keys`). */
-export const listKeys = async (queue: Queue): Promise<RecordKey[]> => {
-	const keys = (await queue.store.keys()).sort().flatMap((key) => parseKey(key) ?? []);
+/** A replay's permission to go out: asked by the layer as its attempt starts, which notes a refusal. */
+export interface Ticket {
+	due(): boolean;
+	refused?: boolean;
+}
+
+/**
+ * The outbox's keys in the store (another part's are skipped), oldest first; notes the pending ones
+ * (`Queue.keys`). `strict`: reject when the store does not list.
+ */
+export const listKeys = async (queue: Queue, strict?: boolean): Promise<RecordKey[]> => {
+	const keys = (await queue.store.keys(strict)).sort().flatMap((key) => parseKey(key) ?? []);
 	queue.keys = keys.filter((key) => !key.dead);
 	if (!queue.keys.length) {
 		queue.known.clear(); // Nothing pending: what it knew is gone.
@@ -61,9 +83,43 @@ export const listKeys = async (queue: Queue): Promise<RecordKey[]> => {
 	return keys;
 };
 
-/** The digest an identity is known by in storage (`undefined` without one). */
-export const digestOf = ({ context }: Queue, who: string | undefined): Promise<string> | undefined =>
-	who === undefined ? undefined : identityDigest(context.name, who);
+/** The digest an identity is known by in storage (`undefined` without one), computed once. */
+export const digestOf = ({ context, digests }: Queue, who: string | undefined): string | Promise<string> | undefined =>
+	who === undefined ? undefined : digests.get(who) ?? identityDigest(context.name, who).then((digest) => {
+		if (digests.size > 15) {
+			digests.clear();
+		}
+
+		digests.set(who, digest);
+		return digest;
+	});
+
+/** The current identity's digest now, with no await: `null` when it was never computed (then it is no entry's). */
+export const digestNow = ({ context, digests }: Queue): string | undefined | null => {
+	const who = context.identity();
+	return who === undefined ? undefined : digests.get(who) ?? null;
+};
+
+/** Run `task` as one of the operations that may hold a record (see `Queue.removed`). */
+export const occupied = async <T>(queue: Queue, task: () => Promise<T>): Promise<T> => {
+	queue.busy++;
+	try {
+		return await task();
+	} finally {
+		if (!--queue.busy) {
+			queue.removed.clear();
+		}
+	}
+};
+
+/** Delete every key, each confirmed by the store: rejects with the first failure once all were tried. */
+export const removeAll = async ({ store }: Queue, keys: string[]): Promise<void> => {
+	const failures: unknown[] = [];
+	await Promise.all(keys.map(async (key) => store.delete(key, true).catch((error: unknown) => failures.push(error))));
+	if (failures.length > 0) {
+		throw failures[0];
+	}
+};
 
 /**
  * Whether `scope` has a pending entry this client would replay now (of the current identity, of

@@ -16,7 +16,7 @@ export interface BodySnapshot {
 
 export type Stringify = (value: unknown) => string;
 
-const tooLarge = (max: number): OutboxFullError => new OutboxFullError(`The body is over outbox.maxBodyBytes (${max}): not sent`);
+const tooLarge = (max: number): OutboxFullError => new OutboxFullError(`The body is over outbox.maxBodyBytes (${max}): not stored`);
 
 /**
  * Snapshot the body of an outbox-eligible call from what the caller gave: `json` (serialized with
