@@ -1,5 +1,10 @@
-import type { PolicyCall } from '../core/policy.js';
+import type { PolicyCall, PolicyContext } from '../core/policy.js';
 import { here } from '../shared/origins.js';
+import { sensitiveOf } from '../shared/sensitive-of.js';
+import { splitSensitive } from '../shared/sensitive.js';
+
+/** Whether a URL carries a sensitive query parameter (a presigned upload): such a write is never stored. */
+export const secretUrl = (context: PolicyContext, url: string): boolean => splitSensitive(url, sensitiveOf(context).params).found !== undefined;
 
 /**
  * The URL a call goes to, as ky will build it, known before ky runs: a string input joined to

@@ -3,7 +3,7 @@ export interface OutboxEntry {
 	id: string;
 	method: string;
 	url: string;
-	/** Never holds a sensitive header (Authorization, Cookie, Proxy-Authorization, `sensitiveHeaders`). */
+	/** Never contains a sensitive header (Authorization, Cookie, Proxy-Authorization, `sensitiveHeaders`). */
 	headers: Record<string, string>;
 	/** Sent as `Idempotency-Key` on every attempt and replay. */
 	idempotencyKey: string;
@@ -45,7 +45,7 @@ export interface Outbox {
 	deadLetters(): Promise<OutboxEntry[]>;
 	/**
 	 * Replay every pending entry of the current identity now, before its backoff is over (an entry a
-	 * server's `Retry-After` holds waits for it), and end the 401/403 pause. In a Worker, call it as
+	 * server's `Retry-After` pinned waits for it), and end the 401/403 pause. In a Worker, call it as
 	 * `client.withContext(ctx).outbox.flush()`: the replays hand their background work (the stale
 	 * cache's invalidation) to `ctx.waitUntil`; without one it is dropped (`storage:error`).
 	 */
