@@ -39,6 +39,9 @@ const withPolicy = (entry, make) => `${core}import { ${make.split('(')[0]} } fro
 // outbox queued it, the stale cache answered it); a json body ky would send empty rejected (a checked
 // stringifyJson, no second serialization). Breaker +233 over that (members resolve URLs as a call does,
 // close() ends waitForHealthy, clear() keeps kill switches); cache +100 (URLs resolved, a Request's cache mode).
+// Issue 33 (outbox): +1,444 B for core + outbox() (20,832 → 22,276, with the other merges): the replay's
+// identity ticket, strict clear/discard that stick, a call's final URL before ky runs (presigned uploads),
+// and the Queue/Drain/Pass classes (issue 34's redesign, +267). A size pass follows.
 const cases = [
 	// +50 B (throttle, issue 38; measured 14,273 → 14,322): the adaptiveThrottle slot in the slot and layer orders, a
 	// THROTTLED attempt never retried (shouldRetry, before the user's verdict), the slot's entry named in its RangeError.
@@ -78,32 +81,32 @@ const cases = [
 	{ name: 'core + staleCache()', source: withPolicy('cache', 'staleCache()'), budget: 18_820, target: 15_000 },
 	// +237 B (fix/outbox-r2): withContext(ctx).outbox bound to the request (core's membersFor ~55), migrate's
 	// entry split and checked as a rebase's, onConflict's rebase only a plain object.
-	{ name: 'core + outbox()', source: withPolicy('outbox', 'outbox()'), budget: 21_240, target: 15_500 },
+	{ name: 'core + outbox()', source: withPolicy('outbox', 'outbox()'), budget: 22_400, target: 15_500 },
 	{
 		// Issue 27's options configured: the same code (nothing of it is tree-shaken without them).
 		name: 'core + outbox({ conflicts, app updates })',
 		source: `${core}import { outbox } from 'steadfetch/outbox';\nexport const api = createClient({ outbox: outbox({ conditional: true, coalesce: true, version: 2, migrate: (entry) => entry, onConflict: () => 'dead' }) });`,
-		budget: 21_240, target: 15_500, // as core + outbox()
+		budget: 22_430, target: 15_500, // as core + outbox()
 	},
 	{
 		name: 'core + breaker + staleCache + outbox',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { staleCache } from 'steadfetch/cache';\nimport { outbox } from 'steadfetch/outbox';\nexport const api = createClient({ breaker: breaker(), staleCache: staleCache(), outbox: outbox() });`,
-		budget: 26_740, target: 20_000,
+		budget: 27_980, target: 20_000,
 	},
 	{
 		name: 'steadfetch (the preset, defaults)',
 		source: "import { createClient } from 'steadfetch';\nexport const api = createClient();",
-		budget: 27_010, target: 20_000, preset: true,
+		budget: 28_190, target: 20_000, preset: true,
 	},
 	{
 		name: 'steadfetch + outbox: true',
 		source: "import { createClient, isStale, outboxSyncHandler } from 'steadfetch';\nexport const api = createClient({ outbox: true });\nexport { isStale, outboxSyncHandler };",
-		budget: 27_120, target: 20_000, preset: true, // as core + outbox()
+		budget: 28_270, target: 20_000, preset: true, // as core + outbox()
 	},
 	{
 		name: 'steadfetch + fetchHandler (a service worker)',
 		source: "import { createClient } from 'steadfetch';\nimport { fetchHandler, outboxSyncHandler } from 'steadfetch/sw';\nconst api = createClient({ outbox: true });\nexport const handle = fetchHandler(api, { match: () => true });\nexport const sync = outboxSyncHandler(api);",
-		budget: 27_610, // as core + outbox()
+		budget: 28_820, // as core + outbox()
 	},
 	// fix/breaker-r3: waitForHealthy reads the stored state first, reset() after a reload stores itself, a
 	// malformed channel record is reported (storage:error): cloudflare +140 B (19,710 → 19,850), deno +55

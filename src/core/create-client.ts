@@ -343,9 +343,10 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	};
 
 	client.clear = async (clearOptions) => {
+		// Nothing (everything), or `{ identity }` alone with a non-empty string: anything else removes nothing.
 		const identity = clearOptions?.identity;
-		if (identity !== undefined && (typeof identity !== 'string' || identity.length === 0)) {
-			throw new InvalidRequestError(`\`clear({ identity })\` takes a non-empty string; got ${typeof identity}`);
+		if (clearOptions !== undefined && (typeof identity !== 'string' || identity.length === 0 || Object.keys(Object(clearOptions)).join() !== 'identity')) {
+			throw new InvalidRequestError('`clear()` takes nothing or `{ identity }` with a non-empty string: nothing removed');
 		}
 
 		await Promise.all(active.map(async (part) => part.clear?.(identity === undefined ? undefined : { identity })));

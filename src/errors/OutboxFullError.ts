@@ -4,7 +4,7 @@ import { SteadfetchError } from './SteadfetchError.js';
 export class OutboxFullError extends SteadfetchError {
 	override name = 'OutboxFullError' as const;
 
-	constructor(message: string) {
-		super(message, 'OUTBOX_FULL', false);
+	constructor(message: string, options?: { cause?: unknown }) {
+		super(message, 'OUTBOX_FULL', false, options);
 	}
 }

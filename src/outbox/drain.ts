@@ -1,397 +1,141 @@
 import type { WaitUntil } from '../core/options.js';
-import { isOffline } from '../core/runtime.js';
-import { classify, classifyStatus } from '../errors/classify.js';
-import { isSteadfetchError, type SteadfetchErrorCode } from '../errors/SteadfetchError.js';
-import { requestScoped, storageError } from '../shared/part-store.js';
-import { isHeaders, isRecord, toEntry, type OutboxRecord } from './record.js';
-import { backoff, digestOf, emitAbout, headersOf, listKeys, locked, pendingCount, schedule, secretUrl, splitHeaders, type FlushResult, type Queue } from './queue.js';
-import type { StoredEntry } from './types.js';
-import { snapshotBody, type Stringify } from './snapshot.js';
-
-export interface Drain {
-	/**
-	 * Ask for a drain. `scope` (or `true`: every scope) makes that scope's entries due now, except
-	 * those a server's `Retry-After` holds, and ends its 401/403 pause. While a drain runs, it runs
-	 * once more and the promise covers both; in Workers, where a promise of one request must not be
-	 * awaited by another, it resolves `undefined` at once instead. Never rejects.
-	 */
-	(scope?: string | true, waitUntil?: WaitUntil): Promise<FlushResult | undefined>;
-	/** Remove every entry (or one identity's) under the drain's lock: nothing it removes comes back. */
-	clear(identity?: string): Promise<void>;
-	/** Drain at `at` (epoch ms, injected clock) unless a live timer does earlier; never in Workers, where a timer dies with its request. */
-	arm(at: number): void;
-	close(): void;
-}
+import { isOffline, requestScoped } from '../core/runtime.js';
+import { background, storageError } from '../shared/part-store.js';
+import { backoff } from './outcome.js';
+import { Pass, type FlushResult } from './pass.js';
+import type { Queue } from './queue.js';
 
 /**
  * In Workers, a drain's request beats every second while it lives (its timers end with it): a drain
  * silent this long (ms) died with its request, and the next drain takes over.
  */
 const staleMs = 5_000;
-
-/**
- * Whether `onConflict`'s answer is a rebased write: a plain object of `json`, `body` and `headers`
- * only, one at least. An array, a Response, a Date, a class instance, `{}` or a misspelt key is no
- * rebase (it would replay the stored write without its precondition): a dead letter.
- */
-const isRebase = (value: unknown): boolean => {
-	const keys = Object.keys(Object(value));
-	return [Object.prototype, null].includes(Object.getPrototypeOf(Object(value))) && keys.length > 0 && keys.every((key) => /^(json|body|headers)$/.test(key));
-};
 const maxTimeout = 2_147_483_647;
 
 /**
- * Replays the outbox: one drain at a time per client, and per client name across the tabs, workers
- * and clients of a process where Web Locks exist (in workerd, whose isolate has no locks, the
- * client's own: a drain of another request is never awaited, and one whose request ended — its
- * heartbeat stopped for `staleMs` — is taken over, its claims dropped). FIFO per scope with
- * head-of-line blocking: one pass in key order, a blocked scope skipped for the rest of it. An entry
- * is removed only after its successful response, so a drain cut short (a closed tab) resends it,
- * with the same Idempotency-Key, on the next drain.
- *
- * Entries it leaves alone: another identity's (untouched, whatever their age), a newer version's
- * (until retention ends), one claimed in this client (another request's drain in workerd: it
- * blocks its scope).
- *
- * A replay's outcome is `classify()`'s, with these deliberate differences for a write already
- * queued: 409 and 425 stay retriable (an idempotency key may still be in progress), 401 and 403
- * pause the scope until the next trigger (a new token may come), a refusal made by the client
- * itself without I/O (open breaker, rate limit) is not an attempt, 412 — or 409 for an entry with a
- * precondition — is a conflict.
+ * When the outbox replays: one drain at a time per client — and per client name across the tabs,
+ * workers and clients of a process, through the queue's lock (in workerd, whose isolate has no
+ * locks, the client's own: a drain of another request is never awaited, and one whose request
+ * ended — its heartbeat stopped for `staleMs` — is taken over, its claims dropped). A drain runs
+ * passes (`Pass`) until no trigger asked for another meanwhile, then sets a timer for the earliest
+ * entry it left waiting (never in Workers, where a timer dies with its request).
  */
-export const createDrain = (queue: Queue): Drain => {
-	const { context, options, store, paused } = queue;
-	const { clock } = context;
+export class Drain {
+	readonly #queue: Queue;
 	/** Scopes made due now by a trigger (`''`: every scope), for the next pass. */
-	const forced = new Set<string>();
-	let again = false;
-	let runs = 0;
+	readonly #forced = new Set<string>();
+	/** A trigger came while a drain ran: it runs one more pass. */
+	#again = false;
+	#started = false;
+	#drains = 0;
+	#running: Promise<FlushResult> | undefined;
 	/** When the running drain's request last showed life, in real time (Workers take a silent one over, see `staleMs`). */
-	let beat = 0;
-	let timer: ReturnType<typeof setTimeout> | undefined;
-	let timerAt = Infinity;
-	let failures = 0;
-	let failedRuns = 0;
-	let abort: AbortController | undefined;
-	context.on('storage:error', ({ part }) => {
-		failures += part === 'outbox' ? 1 : 0;
-	});
+	#beat = 0;
+	#timer: ReturnType<typeof setTimeout> | undefined;
+	#timerAt = Infinity;
+	/** Drains in a row whose store failed: the next one comes after a backoff. */
+	#failed = 0;
 
-	const arm = (at: number): void => {
-		const now = clock.now();
-		if (at === Infinity || queue.closed || requestScoped() || (timer && timerAt <= at && timerAt > now)) {
-			return;
-		}
-
-		clearTimeout(timer);
-		timerAt = at;
-		timer = setTimeout(() => {
-			timer = undefined;
-			void drain();
-		}, Math.min(maxTimeout, Math.max(0, at - now)));
-		(timer as { unref?: () => void }).unref?.(); // A Node or Deno script whose calls are done exits.
-	};
-
-	const run = async (waitUntil: WaitUntil | undefined): Promise<FlushResult> => {
-		const me = ++runs;
-		const result: FlushResult = { sent: 0, failed: 0, dead: 0, remaining: 0 };
-		const failed = failures;
-		let wake = Infinity;
-		// In Workers the drain's request beats while it lives: one that ended stops, and is taken over.
-		const pulse = requestScoped() ? setInterval(() => {
-			beat = Date.now();
-		}, 1000) : undefined;
-		await 0; // Let the trigger record this run before it can end.
-		try {
-			do {
-				again = false;
-				if (queue.closed || isOffline()) {
-					break;
-				}
-
-				const due = new Set(forced);
-				forced.clear();
-				wake = await locked(queue, async () => pass(result, due, waitUntil));
-			} while (again && !queue.closed);
-		} catch (error) {
-			failures++;
-			storageError(context, 'outbox', 'drain', error);
-		}
-
-		clearInterval(pulse);
-		if (runs === me) {
-			queue.running = undefined;
-		}
-
-		// The store failed (or missed its deadline): try again after a backoff, not only on the next trigger.
-		failedRuns = failures === failed ? 0 : failedRuns + 1;
-		arm(failedRuns ? Math.min(wake, clock.now() + 50 + backoff(queue, failedRuns)) : wake);
-		result.remaining = await pendingCount(queue);
-		return result;
-	};
+	constructor(queue: Queue) {
+		this.#queue = queue;
+	}
 
 	/**
-	 * One pass under the lock over the pending entries, oldest first: an entry not due (or failing)
-	 * blocks its scope for the rest of the pass (FIFO per scope). Returns when the earliest blocked
-	 * entry is due.
+	 * Ask for a drain. `scope` (or `true`: every scope) makes that scope's entries due now, except
+	 * those a server's `Retry-After` pinned, and ends its 401/403 pause. While a drain runs, it runs
+	 * once more and the promise covers both; in Workers, where a promise of one request must not be
+	 * awaited by another, it resolves `undefined` at once instead. Never rejects.
 	 */
-	const pass = async (result: FlushResult, due: ReadonlySet<string>, waitUntil: WaitUntil | undefined): Promise<number> => {
-		const epoch = queue.epoch;
-		queue.holding = true; // Under the lock, until it returns.
-		/** False once `clear()` or `close()` began: nothing more is sent or written back. */
-		const current = (): boolean => epoch === queue.epoch && !queue.closed;
-		const controller = new AbortController(); // Per pass, in the request that runs it: `close()` aborts its replays.
-		abort = controller;
-		const blocked = new Set(paused);
-		let wake = Infinity;
-		const block = (scope: string, at = Infinity): void => {
-			blocked.add(scope);
-			wake = Math.min(wake, at);
-		};
-
-		const bury = async (record: OutboxRecord, key: string, reason: NonNullable<OutboxRecord['deadReason']>): Promise<void> => {
-			if (current()) {
-				record.deadReason = reason;
-				await store.set(`d${key.slice(1)}`, record);
-				await store.delete(key);
-				result.dead++;
-				emitAbout(queue, 'outbox:dead', record, { deadReason: reason, code: (record.lastError?.code ?? 'TIMEOUT') as SteadfetchErrorCode });
-			}
-		};
-
-		await listKeys(queue);
-		const { keys } = queue;
-		for (let index = 0; index < keys.length && current(); index++) {
-			const { key, id, scope } = keys[index]!;
-			const failed = failures;
-			// The identity now, for each entry: a user who logs out during a pass never sends another's write.
-			const identity = await digestOf(queue, context.identity());
-			const raw = blocked.has(scope) ? null : await store.get(key);
-			const now = clock.now();
-			if (raw === undefined && failures !== failed) {
-				block(scope); // The store failed: the run tries again after a backoff.
-			} else if (raw && !isRecord(raw)) {
-				storageError(context, 'outbox', 'decode', new TypeError('Unreadable outbox record'), key);
-				await bury({ v: 1, id, method: '', url: '', headers: {}, idempotencyKey: id, createdAt: now, attempts: 0, nextAttemptAt: now, scope, lastError: { code: 'INVALID_REQUEST', message: 'Unreadable' }, raw }, key, 'rejected');
-			}
-
-			// Gone meanwhile, unreadable, or another identity's write: passed over, untouched.
-			if (!isRecord(raw) || raw.identity !== identity) {
-				continue;
-			}
-
-			if (queue.inFlight.has(id)) {
-				block(scope); // Claimed in this client (workerd: another request's drain replays it).
-				continue;
-			}
-
-			queue.inFlight.add(id);
-			let response: Response | undefined;
-			try {
-				let record = raw;
-				const start = record.retainFrom ?? record.createdAt;
-				const version = record.version ?? 1;
-				// Whatever its version; a start in the future counts too (no time read from storage goes beyond retention).
-				if (Math.abs(now - start) > options.retentionMs) {
-					await bury(record, key, 'expired');
-					continue;
-				}
-
-				// A newer app version's write: left alone, pending.
-				if (version > options.version) {
-					continue;
-				}
-
-				if (record.nextAttemptAt > now && (record.held || !(due.has('') || due.has(scope)))) {
-					block(scope, Math.min(record.nextAttemptAt, start + options.retentionMs));
-					continue;
-				}
-
-				if (version < options.version && options.migrate) {
-					try {
-						const next = await options.migrate({ ...toEntry(record), body: record.body! }, version);
-						if (next === null) {
-							await store.delete(key);
-							emitAbout(queue, 'outbox:discarded', record);
-							continue;
-						}
-
-						// `undefined` (a forgotten return) or anything but an entry: the app's error, the write is kept.
-						const { url, headers, body, preconditions } = Object(next) as StoredEntry;
-						const href = new URL(url).href;
-						const { preconditions: stored, ...rest } = record; // Its preconditions are the ones it gives.
-						// Its headers replace the stored ones as a rebase's do: no sensitive one, names in any case (the
-						// last given wins), preconditions apart (one given in `headers` wins).
-						const migrated = { ...rest, url: href, ...splitHeaders(queue, headersOf(preconditions, headers)), body, version: options.version };
-						// Invalid (OutboxOptions.migrate): a field a stored record may not hold, a URL of another scope
-						// or with a sensitive parameter, a body over maxBodyBytes.
-						if (!isRecord(migrated) || !isHeaders(headers) || !isHeaders(preconditions ?? {}) || context.scopeOf(href) !== record.scope || secretUrl(queue, href) || (body?.byteLength ?? 0) > options.maxBodyBytes) {
-							throw new TypeError('migrate() returned no valid entry');
-						}
-
-						record = migrated;
-						await store.set(key, record);
-					} catch (error) {
-						record.lastError = { code: 'INVALID_REQUEST', message: String(error) };
-						await bury(record, key, 'migrate');
-						continue;
-					}
-				}
-
-				let error: unknown;
-				try {
-					response = await context.send(record.url, {
-						method: record.method, headers: { ...record.headers, ...record.preconditions }, body: record.body,
-						idempotencyKey: record.idempotencyKey, retry: 0, throwHttpErrors: false, prefix: '', searchParams: undefined,
-						signal: controller.signal, waitUntil,
-					}, true);
-				} catch (error_) {
-					error = error_;
-				}
-
-				const status = response?.status;
-				const failure = response ? classifyStatus(status!) : classify(error);
-				if (!failure) {
-					await store.delete(key);
-					result.sent++;
-					emitAbout(queue, 'outbox:sent', record, { status: status! });
-					continue;
-				}
-
-				if (!isSteadfetchError(error)) {
-					record.attempts++; // It reached the network: our own refusals (open breaker, rate limit…) made no I/O.
-				}
-
-				record.lastError = { code: failure.code, message: response ? `${status} ${response.statusText}`.trim() : String(error), ...status && { status } };
-				if (status === 412 || (status === 409 && record.preconditions)) {
-					emitAbout(queue, 'outbox:conflict', record, { status });
-					let verdict: unknown = 'dead';
-					let timeout: ReturnType<typeof setTimeout> | undefined;
-					try {
-						verdict = await Promise.race([
-							options.onConflict?.({ entry: toEntry(record), response: response! }),
-							new Promise((resolve) => {
-								timeout = setTimeout(resolve, 10_000);
-							}),
-						]);
-					} catch {
-						// A resolver that throws counts as 'dead'.
-					}
-
-					clearTimeout(timeout);
-					if (verdict === 'discard' && current()) {
-						await store.delete(key);
-						emitAbout(queue, 'outbox:discarded', record);
-						continue;
-					}
-
-					try {
-						const given = verdict as { json?: unknown; body?: unknown; headers?: Record<string, string> };
-						if (isRebase(given) && record.attempts < options.maxAttempts && current()) {
-							// A rebased write in the entry's place, replayed now (attempts go on: a resolver loop ends at maxAttempts).
-							const { body, type } = await snapshotBody(undefined, given, options.maxBodyBytes, context.options['stringifyJson'] as Stringify | undefined);
-							const { preconditions, ...rest } = record; // Its preconditions are the ones it gives.
-							// Its Content-Type describes what it sends: the one given, else a new body's own (or none), else the stored body's.
-							const { 'content-type': stored, ...others } = rest.headers;
-							await store.set(key, { ...rest, ...splitHeaders(queue, headersOf(given.headers ?? others), body ? type : stored), ...body && { body }, idempotencyKey: crypto.randomUUID(), nextAttemptAt: now });
-							result.failed++;
-							index--;
-							continue;
-						}
-					} catch {
-						// Headers fetch refuses or a body over maxBodyBytes: the conflict stays a dead letter.
-					}
-
-					record.lastError = { code: 'CONFLICT', status, message: `${status} conflict` };
-					await bury(record, key, 'conflict');
-					continue;
-				}
-
-				const pause = status === 401 || status === 403 || (!response && !failure.transient && failure.code !== 'INVALID_REQUEST');
-				const retriable = failure.transient || status === 409 || status === 425;
-				if (!pause && (!retriable || record.attempts >= options.maxAttempts)) {
-					await bury(record, key, retriable ? 'max-attempts' : 'rejected');
-					continue;
-				}
-
-				if (!current()) {
-					break;
-				}
-
-				if (pause) {
-					paused.add(scope);
-				} else {
-					schedule(queue, record, now, response, error);
-				}
-
-				await store.set(key, record);
-				result.failed++;
-				emitAbout(queue, 'outbox:retry', record, { nextAttemptAt: record.nextAttemptAt, code: failure.code });
-				block(scope, pause ? Infinity : record.nextAttemptAt);
-			} finally {
-				queue.inFlight.delete(id);
-				void response?.body?.cancel().catch(() => undefined); // Once read (by `onConflict`) or not needed.
-			}
-		}
-
-		queue.holding = false;
-		return wake;
-	};
-
-	const drain = (async (scope, waitUntil) => {
+	async trigger(scope?: string | true, waitUntil?: WaitUntil): Promise<FlushResult | undefined> {
 		if (scope) {
-			forced.add(scope === true ? '' : scope);
-			if (scope === true) {
-				paused.clear();
-			} else {
-				paused.delete(scope);
-			}
+			this.#forced.add(scope === true ? '' : scope);
+			this.#queue.resume(scope === true ? undefined : scope);
 		}
 
-		queue.started = true;
-		if (queue.closed) {
+		this.#started = true;
+		if (this.#queue.closed) {
 			return undefined;
 		}
 
 		// Under way (in Workers: its request still lives): it runs once more.
-		if (queue.running && !(requestScoped() && Date.now() - beat > staleMs)) {
-			again = true;
-			return requestScoped() ? undefined : queue.running;
+		if (this.#running && !(requestScoped() && Date.now() - this.#beat > staleMs)) {
+			this.#again = true;
+			return requestScoped() ? undefined : this.#running;
 		}
 
-		if (queue.running) {
-			queue.inFlight.clear(); // A takeover (workerd): the claims of the drain that died with its request go with it.
+		if (this.#running) {
+			this.#queue.takeOver();
 		}
 
-		beat = Date.now();
-		queue.running = run(waitUntil);
-		return queue.running;
-	}) as Drain;
+		this.#beat = Date.now();
+		this.#running = this.#drain(waitUntil);
+		return this.#running;
+	}
 
-	drain.clear = async (who) => {
-		queue.epoch++;
-		if (!requestScoped()) {
-			// The replay under way here ends now instead of holding the lock (in workerd the pass may be
-			// another request's: it only stops writing).
-			abort?.abort(new DOMException('The outbox was cleared', 'AbortError'));
+	/** Start the first drain, unless one was: at the client's start, or by its first eligible call where no timer may be set (workerd). */
+	start(waitUntil?: WaitUntil): void {
+		if (!this.#started) {
+			this.#started = true;
+			background(this.#queue.context, 'outbox', waitUntil, async () => this.trigger(undefined, waitUntil));
+		}
+	}
+
+	/** Drain at `at` (epoch ms, injected clock) unless a live timer does earlier; never in Workers. */
+	arm(at: number): void {
+		const now = this.#queue.context.clock.now();
+		if (at === Infinity || this.#queue.closed || requestScoped() || (this.#timer && this.#timerAt <= at && this.#timerAt > now)) {
+			return;
 		}
 
-		const identity = await digestOf(queue, who);
-		await locked(queue, async () => {
-			for (const { key } of await listKeys(queue)) {
-				if (who === undefined || (await store.get<OutboxRecord>(key))?.identity === identity) {
-					await store.delete(key);
+		clearTimeout(this.#timer);
+		this.#timerAt = at;
+		this.#timer = setTimeout(() => {
+			this.#timer = undefined;
+			void this.trigger();
+		}, Math.min(maxTimeout, Math.max(0, at - now)));
+		(this.#timer as { unref?: () => void }).unref?.(); // A Node or Deno script whose calls are done exits.
+	}
+
+	close(): void {
+		clearTimeout(this.#timer);
+	}
+
+	/** One drain: passes until no trigger came meanwhile; then the timer for what waits (after a backoff when the store failed). */
+	async #drain(waitUntil: WaitUntil | undefined): Promise<FlushResult> {
+		const queue = this.#queue;
+		const me = ++this.#drains;
+		const result: FlushResult = { sent: 0, failed: 0, dead: 0, remaining: 0 };
+		const failures = queue.failures;
+		let wake = Infinity;
+		// In Workers the drain's request beats while it lives: one that ended stops, and is taken over.
+		const pulse = requestScoped() ? setInterval(() => {
+			this.#beat = Date.now();
+		}, 1000) : undefined;
+		await 0; // Let the trigger note this drain before it can end.
+		try {
+			do {
+				this.#again = false;
+				if (queue.closed || isOffline()) {
+					break;
 				}
-			}
-		});
-		await listKeys(queue);
-	};
 
-	drain.arm = arm;
-	drain.close = () => {
-		clearTimeout(timer);
-		abort?.abort(new DOMException('The client was closed', 'AbortError'));
-	};
+				const due = new Set(this.#forced);
+				this.#forced.clear();
+				wake = await queue.permit(async (permit) => new Pass(queue, permit, result, due, waitUntil).run());
+			} while (this.#again && !queue.closed);
+		} catch (error) {
+			storageError(queue.context, 'outbox', 'drain', error);
+		}
 
-	return drain;
-};
+		clearInterval(pulse);
+		if (this.#drains === me) {
+			this.#running = undefined;
+		}
+
+		// The store failed (or missed its deadline): try again after a backoff, not only on the next trigger.
+		this.#failed = queue.failures === failures ? 0 : this.#failed + 1;
+		this.arm(this.#failed ? Math.min(wake, queue.context.clock.now() + 50 + backoff(queue.options, this.#failed, queue.context.random())) : wake);
+		result.remaining = await queue.count();
+		return result;
+	}
+}

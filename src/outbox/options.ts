@@ -10,12 +10,17 @@ export interface OutboxOptions {
 	 */
 	methods?: string[];
 	/**
-	 * Most pending entries; a call beyond it is refused with `OutboxFullError` before any I/O.
+	 * Most pending entries; beyond it, a write that must be stored (offline, behind its scope's
+	 * entries, or failed) is refused with `OutboxFullError` — before any I/O when it must wait — and one
+	 * that can go out is sent.
 	 * @default 1_000
 	 */
 	maxEntries?: number;
 	/**
-	 * Largest body of a queueable call, in bytes; a larger one is refused with `OutboxFullError`.
+	 * Largest body of a queueable call, in bytes; a write with a larger one is sent when it can go out,
+	 * and refused with `OutboxFullError` when it must be stored (as at `maxEntries`). Read no further
+	 * than this. A write whose URL carries a sensitive query parameter (a presigned upload) is never
+	 * stored: it goes out as with `outbox: false`, its body neither read nor limited.
 	 * @default 1_048_576 (1 MiB)
 	 */
 	maxBodyBytes?: number;
@@ -57,7 +62,7 @@ export interface OutboxOptions {
 	 */
 	sensitiveHeaders?: string[];
 	/**
-	 * Capture a validator for PUT, PATCH and DELETE: queued while the stale cache holds a copy of the
+	 * Capture a validator for PUT, PATCH and DELETE: queued while the stale cache keeps a copy of the
 	 * same URL for the same identity, the write is replayed with `If-Match: <its strong ETag>` (else
 	 * `If-Unmodified-Since: <its Last-Modified>`), unless it carries a precondition of its own. The
 	 * copy is the stale cache's, and a successful write drops it (RFC 9111 §4.4): after GET, PUT
@@ -89,7 +94,7 @@ export interface OutboxOptions {
 	 * Queuing a PUT or DELETE removes the pending PUT, PATCH and DELETE entries of the same URL and
 	 * identity (`outbox:superseded` for each). Never a POST, never an entry in flight: it supersedes
 	 * under the drain's lock (no drain runs in any tab or client of this name), waited for at most
-	 * `storageTimeoutMs` (else it keeps them all); while this client's own drain holds the lock, and
+	 * `storageTimeoutMs` (else it keeps them all); while this client's own drain has the lock, and
 	 * in workerd (no locks), only what that drain has not claimed. A superseding write without a
 	 * precondition of its own inherits the oldest superseded
 	 * entry's that has one: it was made on that version, so a change by someone else since still

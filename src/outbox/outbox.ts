@@ -1,15 +1,13 @@
 import type { OutboxParts } from '../core/client-types.js';
 import type { WaitUntil } from '../core/options.js';
 import type { PolicyContext } from '../core/policy.js';
-import { SteadfetchError } from '../errors/SteadfetchError.js';
-import { background, partStore, requestScoped } from '../shared/part-store.js';
-import { autoStore } from '../stores/auto.js';
-import { createDrain } from './drain.js';
-import { createCallSide } from './enqueue.js';
+import { background, requestScoped } from '../shared/part-store.js';
+import { Drain } from './drain.js';
+import { appliesTo, layer, wrapper } from './enqueue.js';
 import type { ResolvedOutboxOptions } from './options.js';
-import { listKeys, pendingCount, type Queue } from './queue.js';
-import { isRecord, toEntry } from './record.js';
-import type { Outbox, OutboxEntry } from './types.js';
+import { Queue } from './queue.js';
+import { toEntry } from './record.js';
+import type { Outbox } from './types.js';
 
 /**
  * The offline outbox. Eligible mutations that cannot be delivered now (offline, network error,
@@ -20,56 +18,26 @@ import type { Outbox, OutboxEntry } from './types.js';
  * `flush()`, a Background Sync event (`outboxSyncHandler`).
  */
 export function createOutbox(context: PolicyContext, options: ResolvedOutboxOptions): OutboxParts {
-	const queue: Queue = {
-		context, options, store: partStore(context, 'outbox', autoStore), keys: [], known: new Map(), paused: new Set(), inFlight: new Set(), epoch: 0,
-	};
-	const { store, paused } = queue;
-	const drain = createDrain(queue);
+	const queue = new Queue(context, options);
+	const drain = new Drain(queue);
 	const cleanups: Array<() => void> = [];
-
-	const read = async (dead: boolean): Promise<OutboxEntry[]> => {
-		const entries: OutboxEntry[] = [];
-		for (const key of await listKeys(queue)) {
-			const record = key.dead === dead ? await store.get(key.key) : undefined;
-			if (isRecord(record)) {
-				entries.push(toEntry(record));
-			}
-		}
-
-		return entries;
-	};
 
 	/**
 	 * `client.outbox`, or the one of `client.withContext(ctx)`: its replays hand their background work
 	 * (the stale cache's invalidation, persistence) to `waitUntil`.
 	 */
 	const make = (waitUntil?: WaitUntil): Outbox => ({
-		size: async () => pendingCount(queue),
-		list: async () => read(false),
-		deadLetters: async () => read(true),
-		flush: async () => await drain(true, waitUntil) ?? { sent: 0, failed: 0, dead: 0, remaining: await pendingCount(queue) },
+		size: async () => queue.count(),
+		list: async () => (await queue.records(false)).map(toEntry),
+		deadLetters: async () => (await queue.records(true)).map(toEntry),
+		flush: async () => await drain.trigger(true, waitUntil) ?? { sent: 0, failed: 0, dead: 0, remaining: await queue.count() },
 		async retry(id) {
-			const key = (await listKeys(queue)).find((each) => each.dead && each.id === id)?.key;
-			const record = key && await store.get(key);
-			if (!key || !isRecord(record)) {
-				throw new SteadfetchError(`No dead letter with id ${id}`, 'OUTBOX_NOT_FOUND', false);
-			}
-
-			const now = context.clock.now();
-			delete record.deadReason;
-			Object.assign(record, { attempts: 0, nextAttemptAt: now, retainFrom: now });
-			await store.set(`p${key.slice(1)}`, record);
-			await store.delete(key);
-			await listKeys(queue);
-			// In Workers, where work no waitUntil holds dies with the request, only with one (withContext):
+			const { scope } = await queue.revive(id);
+			// In Workers, where work no waitUntil keeps alive dies with the request, only with one (withContext):
 			// else the next call or flush() replays it.
-			(!waitUntil && requestScoped()) || background(context, 'outbox', waitUntil, async () => drain(record.scope, waitUntil));
+			(!waitUntil && requestScoped()) || background(context, 'outbox', waitUntil, async () => drain.trigger(scope, waitUntil));
 		},
-		async discard(id) {
-			for (const { key } of (await listKeys(queue)).filter((each) => each.id === id)) {
-				await store.delete(key);
-			}
-		},
+		discard: async (id) => queue.discard(id),
 	});
 
 	const listen = (target: EventTarget | undefined, type: string, listener: () => void): void => {
@@ -82,45 +50,44 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 
 	/**
 	 * End every scope's 401/403 pause and drain, without making entries due before their time. In
-	 * Workers an event's listener has no waitUntil to hold a drain: the next call of the scope that
+	 * Workers an event's listener has no waitUntil to keep a drain alive: the next call of the scope that
 	 * is answered well drains it, in its own request (the layer's trigger).
 	 */
 	const resume = (): void => {
-		paused.clear();
-		requestScoped() || void drain();
+		queue.resume();
+		requestScoped() || void drain.trigger();
 	};
 
-	const { appliesTo, wrap, layer } = createCallSide(queue, drain);
 	return {
 		members: { outbox: make() },
 		membersFor: (waitUntil) => ({ outbox: make(waitUntil) }),
 		substituted: (response) => response.headers.has('steadfetch-outbox-entry') ? 'queued' : undefined,
-		layer,
-		wrap,
-		appliesTo,
+		layer: layer(queue, drain),
+		wrap: wrapper(queue, drain),
+		appliesTo: appliesTo(queue),
 		start() {
 			const document_ = (globalThis as { document?: Document }).document;
-			listen(globalThis as unknown as EventTarget, 'online', () => void drain(true));
+			listen(globalThis as unknown as EventTarget, 'online', () => void drain.trigger(true));
 			listen(document_, 'visibilitychange', () => document_?.visibilityState === 'visible' && resume());
 			cleanups.push(
-				context.on('breaker:closed', ({ scope }) => requestScoped() || void drain(scope)),
+				context.on('breaker:closed', ({ scope }) => requestScoped() || void drain.trigger(scope)),
 				// A new token (here or in another tab) ends the 401/403 pause.
 				context.on('auth:refresh', ({ ok }) => ok && resume()),
 			);
 			if (!requestScoped()) {
 				// Not at once: nothing touches storage while createClient runs. In workerd (no timer outside
 				// a request) the first eligible call starts the drain instead.
-				const timer = setTimeout(() => queue.started || void drain(), 0);
+				const timer = setTimeout(() => drain.start(), 0);
 				cleanups.push(() => clearTimeout(timer));
 			}
 		},
 		close() {
-			queue.closed = true;
+			queue.close();
 			drain.close();
 			for (const cleanup of cleanups.splice(0)) {
 				cleanup();
 			}
 		},
-		clear: async (which) => drain.clear(which?.identity),
+		clear: async (which) => queue.clear(which?.identity),
 	};
 }

@@ -1,166 +1,375 @@
-import type { EventFields, PolicyContext } from '../core/policy.js';
 import type { OutboxEventType } from '../core/event-types.js';
-import { parseRetryAfter } from '../core/runtime.js';
-import type { PartStore } from '../shared/part-store.js';
+import type { EventFields, PolicyCall, PolicyContext } from '../core/policy.js';
+import { requestScoped } from '../core/runtime.js';
+import { SteadfetchError } from '../errors/SteadfetchError.js';
 import { identityDigest } from '../shared/digest.js';
 import { webLocks } from '../shared/lock.js';
-import { sensitiveOf } from '../shared/sensitive-of.js';
-import { splitSensitive } from '../shared/sensitive.js';
+import { partStore, storageMs, type PartStore } from '../shared/part-store.js';
+import { autoStore } from '../stores/auto.js';
 import type { ResolvedOutboxOptions } from './options.js';
-import { isRecord, parseKey, preconditionNames, type OutboxRecord, type RecordKey } from './record.js';
+import { isRecord, overwritten, parseKey, type OutboxRecord, type RecordKey } from './record.js';
 
-export interface FlushResult {
-	sent: number;
-	failed: number;
-	dead: number;
-	remaining: number;
+/** A pass's permit (the drain's lock held): what it may still do with the records it read. */
+export interface Permit {
+	/** False once `clear()` or `close()` began, or (with `id`) `discard(id)` removed the entry: nothing more of it is sent or written back. */
+	current(id?: string): boolean;
+	/** Aborted by `clear()` (outside Workers) and `close()`: the replay under way ends, an answer of the app's is not waited for. */
+	readonly signal: AbortSignal;
+}
+
+/** What a replay got: its response, or its error. */
+export interface Replayed {
+	response?: Response;
+	error?: unknown;
 }
 
 /**
- * What the outbox's two halves share, owned here: the call side (enqueue.ts) queues and holds calls,
- * the drain (drain.ts) replays; both read the same store and this state, nothing else.
+ * The outbox's queue: its store (`<name>/outbox` through `partStore`: bounded, never rejecting,
+ * unconfirmed writes kept in memory), the lock of its drain, the claims, removals and identity
+ * checks of this client. The call side (enqueue.ts) and the drain (drain.ts, pass.ts) change what
+ * is queued only through it.
+ *
+ * Nothing removed comes back: `clear()` and `discard()` resolve only when the store confirmed every
+ * removal; a pass that read an entry before (its `Permit`) writes nothing of it back once it was removed,
+ * and its replay is refused as the attempt starts (`admits`), as is one whose identity is no longer
+ * the current one.
  */
-export interface Queue {
-	readonly context: PolicyContext;
-	readonly options: ResolvedOutboxOptions;
-	/** `<name>/outbox` through `partStore`: bounded, never rejecting, unconfirmed writes kept in memory. */
-	readonly store: PartStore;
-	/** The pending keys, as the last listing in this client found them. */
-	keys: RecordKey[];
+export class Queue {
+	declare readonly context: PolicyContext;
+	declare readonly options: ResolvedOutboxOptions;
+	declare readonly store: PartStore;
+	/** The pending keys, oldest first, as the last listing in this client found them. */
+	#pending: readonly RecordKey[] = [];
+	/** Scopes paused by a 401/403 until a trigger ends the pause. */
+	readonly #paused = new Set<string>();
+	#failures = 0;
+	#closed = false;
+	/** Bumped by `clear()`: a permit of an older epoch sends and writes back nothing. */
+	#epoch = 0;
+	/** Whether this client's pass has the lock now: its claims tell what is in flight. */
+	#locked = false;
+	#abort: AbortController | undefined;
+	/** Passes, revivals, removals and supersessions under way: removed ids are kept while any is. */
+	#busy = 0;
 	/**
-	 * Whose lane each pending entry this client has read holds, by key id: its identity digest, or
-	 * `null` when this client leaves it alone whoever calls (a newer version's, unreadable).
+	 * Whose lane each pending entry this client has read is, by id: its identity digest, or `null`
+	 * when this client leaves it alone whoever calls (a newer version's, unreadable).
 	 */
-	readonly known: Map<string, string | undefined | null>;
-	/** Scopes paused by a 401/403 until a trigger that ends the pause. */
-	readonly paused: Set<string>;
+	readonly #known = new Map<string, string | undefined | null>();
+	/** Ids being replayed by this client's drain: checked and claimed with no await since the record's read. */
+	readonly #claims = new Set<string>();
+	/** Ids removed (`discard`, superseded) while work that may have read their record was under way. */
+	readonly #removed = new Set<string>();
+	/** Identity digests computed, by identity (a few kept): each pass and call asks for the current one. */
+	readonly #digests = new Map<string, string>();
+	/** The replays under way, by Idempotency-Key: whether each may still go out, and whether the layer refused it. */
+	readonly #tickets = new Map<string, { due(): boolean; refused?: boolean }>();
+
+	constructor(context: PolicyContext, options: ResolvedOutboxOptions) {
+		Object.assign(this, { context, options, store: partStore(context, 'outbox', autoStore) });
+		context.on('storage:error', ({ part }) => {
+			this.#failures += part === 'outbox' ? 1 : 0;
+		});
+	}
+
+	get closed(): boolean {
+		return this.#closed;
+	}
+
+	/** The pending keys, oldest first, as the last listing in this client found them. */
+	get pending(): readonly RecordKey[] {
+		return this.#pending;
+	}
+
+	/** `storage:error` reports of the outbox so far: an operation that answered nothing failed when this moved. */
+	get failures(): number {
+		return this.#failures;
+	}
+
+	/** Scopes paused by a 401/403 until a trigger ends the pause. */
+	get paused(): ReadonlySet<string> {
+		return this.#paused;
+	}
+
+	pause(scope: string): void {
+		this.#paused.add(scope);
+	}
+
+	/** End the pause of `scope`, or of every scope. */
+	resume(scope?: string): void {
+		if (scope === undefined) {
+			this.#paused.clear();
+		} else {
+			this.#paused.delete(scope);
+		}
+	}
+
+	/** Whether a replay is under way: the layer then checks each attempt (`admits`). */
+	get replaying(): boolean {
+		return this.#tickets.size > 0;
+	}
+
+	/** The outbox's keys in the store (another part's are skipped), oldest first; notes the pending ones. `strict`: reject when the store does not list. */
+	async list(strict?: boolean): Promise<RecordKey[]> {
+		const keys = (await this.store.keys(strict)).sort().flatMap((key) => parseKey(key) ?? []);
+		this.#pending = keys.filter((key) => !key.dead);
+		if (!this.#pending.length) {
+			this.#known.clear(); // Nothing pending: what it knew is gone.
+		}
+
+		return keys;
+	}
+
+	/** Pending entries, as the store lists them now. */
+	async count(): Promise<number> {
+		await this.list();
+		return this.pending.length;
+	}
+
+	/** A stored value (`undefined` when absent); `strict`: reject when the store did not answer. */
+	async read(key: string, strict?: boolean): Promise<unknown> {
+		const failures = this.#failures;
+		const value = await this.store.get(key);
+		if (strict && value === undefined && failures !== this.#failures) {
+			throw new Error(`The outbox could not read ${key}`);
+		}
+
+		return value;
+	}
+
+	/** The entries, pending or dead, that are readable records. */
+	async records(dead: boolean): Promise<OutboxRecord[]> {
+		const records: OutboxRecord[] = [];
+		for (const key of await this.list()) {
+			const record = key.dead === dead ? await this.read(key.key) : undefined;
+			if (isRecord(record)) {
+				records.push(record);
+			}
+		}
+
+		return records;
+	}
+
+	/** The digest an identity is known by in storage (`undefined` without one), computed once. */
+	digest(who: string | undefined): string | Promise<string> | undefined {
+		const digests = this.#digests;
+		return who === undefined ? undefined : digests.get(who) ?? identityDigest(this.context.name, who).then((digest) => {
+			if (digests.size > 15) {
+				digests.clear();
+			}
+
+			digests.set(who, digest);
+			return digest;
+		});
+	}
+
 	/**
-	 * Ids this client claimed: being replayed by its drain (never superseded), or superseded by it
-	 * (never replayed). Checked and set with no await between the read of a record and the claim.
+	 * Whether `scope` has a pending entry this client would replay now (of the current identity, of
+	 * this version or older): only such an entry holds a call of its scope (FIFO). Reads the records of
+	 * the scope this client has not read yet.
 	 */
-	readonly inFlight: Set<string>;
-	/** Whether this client's drain holds the lock now (a pass runs): its claims tell what is in flight. */
-	holding?: boolean;
-	/** The drain under way in this client, if any. */
-	running?: Promise<FlushResult> | undefined;
-	/** Bumped by `clear()`: a pass of an older epoch writes nothing back. */
-	epoch: number;
-	/** Whether a drain has been started (the client's start, or its first eligible call where no timer may be set). */
-	started?: boolean;
-	closed?: boolean;
+	async behind(scope: string): Promise<boolean> {
+		const mine = await this.digest(this.context.identity());
+		for (const { key, id, scope: lane } of this.pending) {
+			if (lane === scope) {
+				if (!this.#known.has(id)) {
+					const record = await this.read(key);
+					this.#known.set(id, isRecord(record) && !(record.version! > this.options.version) ? record.identity : null);
+				}
+
+				if (this.#known.get(id) === mine) {
+					return true;
+				}
+			}
+		}
+
+		return false;
+	}
+
+	/**
+	 * Run `task` under the outbox's lock of this client name, where Web Locks exist (not in workerd):
+	 * one drain at a time across the tabs, workers and clients of a process. `signal`: give up waiting
+	 * for the lock when it aborts (the promise rejects, `task` is not run).
+	 */
+	async lock<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+		return webLocks()?.request(`steadfetch:${this.context.name}/outbox`, signal ? { signal } : {}, task) ?? task();
+	}
+
+	/** Run a pass of the drain under the lock, with its permit (see `Permit`). */
+	async permit<T>(task: (permit: Permit) => Promise<T>): Promise<T> {
+		return this.lock(async () => this.#occupy(async () => {
+			const epoch = this.#epoch;
+			const abort = new AbortController(); // Per pass, in the request that runs it.
+			this.#abort = abort;
+			this.#locked = true;
+			try {
+				return await task({ current: (id) => epoch === this.#epoch && !this.#closed && !this.#removed.has(id!), signal: abort.signal });
+			} finally {
+				this.#locked = false;
+			}
+		}));
+	}
+
+	/** Claim an entry for this client's replay, with no await since its record was read: false when claimed already (another request's drain, in workerd). */
+	claim(id: string): boolean {
+		return !this.#claims.has(id) && !!this.#claims.add(id);
+	}
+
+	release(id: string): void {
+		this.#claims.delete(id);
+	}
+
+	/** A drain that died with its request (workerd) is taken over: its claims go with it. */
+	takeOver(): void {
+		this.#claims.clear();
+	}
+
+	/**
+	 * Send a replay of `record` for the identity `who` (whose digest is the record's), its presence and
+	 * identity checked again as its attempt starts (`admits`). `undefined` when that check refused it:
+	 * nothing went out.
+	 */
+	async replay(record: OutboxRecord, who: string | undefined, permit: Permit, send: () => Promise<Response>): Promise<Replayed | undefined> {
+		const ticket: { due(): boolean; refused?: boolean } = { due: () => permit.current(record.id) && this.context.identity() === who };
+		this.#tickets.set(record.idempotencyKey, ticket);
+		try {
+			return { response: await send() };
+		} catch (error) {
+			return ticket.refused ? undefined : { error };
+		} finally {
+			this.#tickets.delete(record.idempotencyKey);
+		}
+	}
+
+	/**
+	 * Whether an attempt may start (asked by the layer, with no await before it goes out): a replay
+	 * only while its entry is still there and of the current identity. True for any other call.
+	 */
+	admits(call: PolicyCall | undefined): boolean {
+		const ticket = call?.replay ? this.#tickets.get(call.idempotencyKey!) : undefined;
+		if (ticket && !ticket.due()) {
+			ticket.refused = true;
+			return false;
+		}
+
+		return true;
+	}
+
+	/** Emit an `outbox:*` event about a record: every one carries its scope, method, url, id, key and attempts. */
+	emit<T extends OutboxEventType>(type: T, record: OutboxRecord, extra?: Partial<EventFields<T>>): void {
+		const { scope, method, url, id, idempotencyKey, attempts } = record;
+		this.context.emit(type, { scope, method, url, entryId: id, idempotencyKey, attempts, ...extra } as EventFields<T>);
+	}
+
+	/**
+	 * Queuing `record` (a PUT or DELETE) removes the pending PUT, PATCH and DELETE entries of its URL
+	 * and identity (`outbox:superseded` each) that no replay has claimed, under the drain's lock (no
+	 * drain runs in any tab or client of this name), waited for at most `storageTimeoutMs` (else it
+	 * keeps them all); while this client's pass has the lock, and in workerd (no locks), only what
+	 * that pass has not claimed. Without a precondition of its own, `record` takes the oldest one among
+	 * them: it was made on that version.
+	 */
+	async supersede(record: OutboxRecord): Promise<void> {
+		const run = async (): Promise<void> => this.#occupy(async () => {
+			await this.list();
+			for (const { key, id, scope } of this.pending) {
+				const old = scope === record.scope ? await this.read(key) : undefined;
+				if (isRecord(old) && old.url === record.url && old.identity === record.identity && overwritten.test(old.method) && !this.#claims.has(id)) {
+					this.#removed.add(id); // Never replayed by this client (checked with no await since the read).
+					if (old.preconditions) {
+						record.preconditions ??= old.preconditions;
+					}
+
+					await this.store.delete(key);
+					this.emit('outbox:superseded', old);
+				}
+			}
+		});
+		await (this.#locked ? run() : this.lock(run, AbortSignal.timeout(storageMs(this.context))).catch(() => undefined));
+	}
+
+	/**
+	 * Remove an entry, pending or dead: under the drain's lock (this client's own pass aside, which
+	 * then writes nothing of it back and does not send it), confirmed by the store, else it rejects.
+	 */
+	async discard(id: string): Promise<void> {
+		await this.#occupy(async () => {
+			this.#removed.add(id);
+			const remove = async (): Promise<void> => this.#remove((await this.list(true)).flatMap((each) => each.id === id ? [each.key] : []));
+			await (this.#locked ? remove() : this.lock(remove));
+		});
+	}
+
+	/**
+	 * Remove every entry (or one identity's) under the drain's lock, ending the replay under way here
+	 * first (in workerd the pass may be another request's: it only stops writing). Resolves once the
+	 * store confirmed every removal (its listing, each record read to tell whose it is, each delete),
+	 * else rejects.
+	 */
+	async clear(who?: string): Promise<void> {
+		this.#epoch++;
+		if (!requestScoped()) {
+			this.#abort?.abort(new DOMException('The outbox was cleared', 'AbortError'));
+		}
+
+		const identity = await this.digest(who);
+		await this.lock(async () => {
+			const keys: string[] = [];
+			for (const { key } of await this.list(true)) {
+				if (who === undefined || (await this.read(key, true) as OutboxRecord | undefined)?.identity === identity) {
+					keys.push(key);
+				}
+			}
+
+			await this.#remove(keys);
+		});
+		await this.list();
+	}
+
+	/** Move a dead letter back to pending (attempts and retention start again): its record; `OUTBOX_NOT_FOUND` when there is none (or it was removed meanwhile). */
+	async revive(id: string): Promise<OutboxRecord> {
+		return this.#occupy(async () => {
+			const epoch = this.#epoch;
+			const key = (await this.list()).find((each) => each.dead && each.id === id)?.key;
+			const record = key && await this.read(key);
+			if (!key || !isRecord(record) || epoch !== this.#epoch || this.#removed.has(id)) {
+				throw new SteadfetchError(`No dead letter with id ${id}`, 'OUTBOX_NOT_FOUND', false);
+			}
+
+			const now = this.context.clock.now();
+			delete record.deadReason;
+			Object.assign(record, { attempts: 0, nextAttemptAt: now, retainFrom: now });
+			await this.store.set(`p${key.slice(1)}`, record);
+			await this.store.delete(key);
+			await this.list();
+			return record;
+		});
+	}
+
+	/** No permit sends or writes anything more; the pass under way here ends. */
+	close(): void {
+		this.#closed = true;
+		this.#abort?.abort(new DOMException('The client was closed', 'AbortError'));
+	}
+
+	/** Delete keys, each confirmed by the store: rejects with the first failure once every delete was tried. */
+	async #remove(keys: string[]): Promise<void> {
+		const failures: unknown[] = [];
+		await Promise.all(keys.map(async (key) => this.store.delete(key, true).catch((error: unknown) => failures.push(error))));
+		if (failures.length > 0) {
+			throw failures[0];
+		}
+	}
+
+	/** Run `task` as work that may have read records: removed ids are forgotten once none is under way. */
+	async #occupy<T>(task: () => Promise<T>): Promise<T> {
+		this.#busy++;
+		try {
+			return await task();
+		} finally {
+			if (!--this.#busy) {
+				this.#removed.clear();
+			}
+		}
+	}
 }
-
-/** The outbox's keys in the store (another part's are skipped), oldest first; notes the pending ones (`Queue.keys`). */
-export const listKeys = async (queue: Queue): Promise<RecordKey[]> => {
-	const keys = (await queue.store.keys()).sort().flatMap((key) => parseKey(key) ?? []);
-	queue.keys = keys.filter((key) => !key.dead);
-	if (!queue.keys.length) {
-		queue.known.clear(); // Nothing pending: what it knew is gone.
-	}
-
-	return keys;
-};
-
-/** The digest an identity is known by in storage (`undefined` without one). */
-export const digestOf = ({ context }: Queue, who: string | undefined): Promise<string> | undefined =>
-	who === undefined ? undefined : identityDigest(context.name, who);
-
-/**
- * Whether `scope` has a pending entry this client would replay now (of the current identity, of
- * this version or older): only such an entry holds a call of its scope (FIFO). Reads the records of
- * the scope this client has not read yet.
- */
-export const behind = async (queue: Queue, scope: string): Promise<boolean> => {
-	const mine = await digestOf(queue, queue.context.identity());
-	for (const { key, id, scope: lane } of queue.keys) {
-		if (lane === scope) {
-			if (!queue.known.has(id)) {
-				const record = await queue.store.get(key);
-				queue.known.set(id, isRecord(record) && !(record.version! > queue.options.version) ? record.identity : null);
-			}
-
-			if (queue.known.get(id) === mine) {
-				return true;
-			}
-		}
-	}
-
-	return false;
-};
-
-/**
- * Run `task` under the outbox's lock of this client name, where Web Locks exist (not in workerd):
- * one drain at a time across the tabs, workers and clients of a process. `signal`: give up waiting
- * for the lock when it aborts (the promise rejects, `task` is not run).
- */
-export const locked = async <T>({ context }: Queue, task: () => Promise<T>, signal?: AbortSignal): Promise<T> =>
-	webLocks()?.request(`steadfetch:${context.name}/outbox`, signal ? { signal } : {}, task) ?? task();
-
-/** Pending entries, as the store lists them now. */
-export const pendingCount = async (queue: Queue): Promise<number> => {
-	await listKeys(queue);
-	return queue.keys.length;
-};
-
-/** Emit an `outbox:*` event about a record: every one carries its scope, method, url, id, key and attempts. */
-export const emitAbout = <T extends OutboxEventType>(queue: Queue, type: T, record: OutboxRecord, extra?: Partial<EventFields<T>>): void => {
-	const { scope, method, url, id, idempotencyKey, attempts } = record;
-	queue.context.emit(type, { scope, method, url, entryId: id, idempotencyKey, attempts, ...extra } as EventFields<T>);
-};
-
-/**
- * The headers an entry keeps, and its preconditions (`If-Match`, `If-Unmodified-Since`,
- * `If-None-Match`) apart: never a sensitive one (added again at replay by the client's default
- * headers and `beforeRequest` hooks), nor `Idempotency-Key` (stored as the entry's key) or
- * `Content-Length`; `type` is the body's Content-Type when the headers have none.
- */
-export const splitHeaders = ({ context, options }: Queue, given: Headers, type?: string): Pick<OutboxRecord, 'headers' | 'preconditions'> => {
-	const headers: Record<string, string> = {};
-	const preconditions: Record<string, string> = {};
-	given.forEach((value, name) => {
-		if (!options.sensitiveHeaders.has(name) && !sensitiveOf(context).headers.has(name) && name !== 'idempotency-key' && name !== 'content-length') {
-			(preconditionNames.has(name) ? preconditions : headers)[name] = value;
-		}
-	});
-	if (type && !headers['content-type']) {
-		headers['content-type'] = type;
-	}
-
-	return Object.keys(preconditions).length > 0 ? { headers, preconditions } : { headers };
-};
-
-/**
- * Header sets given by the app (`migrate`'s entry, a rebased write) as one `Headers`: names in any
- * case, the last value given for a name wins (`new Headers(record)` would join `content-type` and
- * `Content-Type` into one value); a `Headers` or an array of pairs as fetch reads them.
- */
-export const headersOf = (...given: unknown[]): Headers => {
-	const headers = new Headers();
-	for (const init of given) {
-		for (const [name, value] of init instanceof Headers || Array.isArray(init) ? new Headers(init) : Object.entries(init ?? {})) {
-			headers.set(name, value as string);
-		}
-	}
-
-	return headers;
-};
-
-/** Whether a URL carries a sensitive query parameter: such a write is never stored. */
-export const secretUrl = ({ context }: Queue, url: string): boolean => splitSensitive(url, sensitiveOf(context).params).found !== undefined;
-
-/** The delay before the next replay of an entry that failed `attempts` times: full jitter, `random() × min(maxBackoffMs, baseBackoffMs × 2^(attempts − 1))`. */
-export const backoff = ({ context, options }: Queue, attempts: number): number =>
-	Math.floor(context.random() * Math.min(options.maxBackoffMs, options.baseBackoffMs * 2 ** Math.min(30, Math.max(0, attempts - 1))));
-
-/**
- * When a failed entry goes next: at the server's `Retry-After` (which then holds it against a drain
- * that makes entries due now), else after the error's `retryAfterMs` (the breaker's), else after the
- * backoff; a wait from outside never outlives the entry's retention.
- */
-export const schedule = (queue: Queue, record: OutboxRecord, now: number, response: Response | undefined, error: unknown): void => {
-	const { retentionMs } = queue.options;
-	const retryAfter = parseRetryAfter(response?.headers.get('retry-after'), now);
-	const wait = retryAfter ?? (error as { retryAfterMs?: number } | undefined)?.retryAfterMs ?? backoff(queue, record.attempts);
-	record.nextAttemptAt = Math.min(now + (Number.isFinite(wait) ? Math.max(0, wait) : retentionMs), Math.max(now, (record.retainFrom ?? record.createdAt) + retentionMs));
-	record.held = retryAfter !== undefined;
-};

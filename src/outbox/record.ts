@@ -2,7 +2,7 @@ import type { OutboxEntry, StoredEntry } from './types.js';
 
 /**
  * One stored mutation, as it lives in the store: a versioned plain object (`v: 1`), structured-clonable,
- * with the body as bytes. Never holds a sensitive header. Records written before `version` existed
+ * with the body as bytes. Never contains a sensitive header. Records written before `version` existed
  * have none: they are of version 1.
  */
 export interface OutboxRecord extends Omit<StoredEntry, 'version'> {
@@ -13,7 +13,7 @@ export interface OutboxRecord extends Omit<StoredEntry, 'version'> {
 	/** Set by `outbox.retry(id)`: retention counts from here instead of `createdAt`. */
 	retainFrom?: number;
 	/** `nextAttemptAt` is the server's `Retry-After`: a drain that makes entries due now still waits for it. */
-	held?: boolean;
+	pinned?: boolean;
 	/** For a record that could not be read: the raw stored value, kept so nothing is lost. */
 	raw?: unknown;
 }
@@ -43,6 +43,9 @@ export const parseKey = (key: string): RecordKey | undefined => {
 	}
 };
 
+/** Methods whose write replaces the resource: a queued PUT or DELETE supersedes them (`coalesce`), they carry a captured validator (`conditional`). */
+export const overwritten = /^(PUT|PATCH|DELETE)$/;
+
 /** The preconditions an entry may carry (lower-case names). */
 export const preconditionNames: ReadonlySet<string> = new Set(['if-match', 'if-unmodified-since', 'if-none-match']);
 
@@ -65,6 +68,6 @@ export const isRecord = (value: unknown): value is OutboxRecord => {
 
 /** The public view of a record: no body, no internals, nothing shared with it. */
 export const toEntry = (record: OutboxRecord): OutboxEntry => {
-	const { v, scope, retainFrom, held, raw, body, ...entry } = record;
+	const { v, scope, retainFrom, pinned, raw, body, ...entry } = record;
 	return { ...structuredClone(entry), version: record.version ?? 1 };
 };

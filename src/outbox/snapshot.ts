@@ -1,3 +1,4 @@
+import type { RunOptions } from '../core/policy.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { OutboxFullError } from '../errors/OutboxFullError.js';
 import { readCapped } from '../shared/read-capped.js';
@@ -8,15 +9,15 @@ export interface BodySnapshot {
 	/** The Content-Type the bytes were made with (`multipart/form-data; boundary=...` for FormData). */
 	type?: string | undefined;
 	/**
-	 * What the first attempt sends instead of what the caller gave, so a replay is byte-identical to
-	 * it: the JSON text as serialized here, or FormData's bytes with their boundary.
+	 * The options the first attempt runs with instead of what the caller gave, so a replay is
+	 * byte-identical to it: the JSON text as serialized here, or FormData's bytes with their boundary.
 	 */
-	send?: { json: string } | { bytes: ArrayBuffer; type: string };
+	exact?: RunOptions & { headers?: Record<string, string> };
 }
 
 export type Stringify = (value: unknown) => string;
 
-const tooLarge = (max: number): OutboxFullError => new OutboxFullError(`The body is over outbox.maxBodyBytes (${max}): not sent`);
+const tooLarge = (max: number): OutboxFullError => new OutboxFullError(`The body is over outbox.maxBodyBytes (${max}): not stored`);
 
 /**
  * Snapshot the body of an outbox-eligible call from what the caller gave: `json` (serialized with
@@ -42,7 +43,7 @@ export const snapshotBody = async (input: unknown, { json, body }: { json?: unkn
 			throw tooLarge(max);
 		}
 
-		return { body: bytes.buffer as ArrayBuffer, type: 'application/json', send: { json: text } };
+		return { body: bytes.buffer as ArrayBuffer, type: 'application/json', exact: { stringifyJson: () => text as string } };
 	}
 
 	if (body instanceof ReadableStream) {
@@ -65,5 +66,5 @@ export const snapshotBody = async (input: unknown, { json, body }: { json?: unkn
 
 	const type = source.headers.get('content-type') ?? undefined;
 	// FormData gets a new boundary each time it is serialized: the first attempt sends these bytes.
-	return { body: bytes, type, ...(body instanceof FormData && type ? { send: { bytes, type } } : {}) };
+	return { body: bytes, type, ...(body instanceof FormData && type ? { exact: { body: bytes, headers: { 'content-type': type } } } : {}) };
 };

@@ -3,7 +3,7 @@ export interface OutboxEntry {
 	id: string;
 	method: string;
 	url: string;
-	/** Never holds a sensitive header (Authorization, Cookie, Proxy-Authorization, `sensitiveHeaders`). */
+	/** Never contains a sensitive header (Authorization, Cookie, Proxy-Authorization, `sensitiveHeaders`). */
 	headers: Record<string, string>;
 	/** Sent as `Idempotency-Key` on every attempt and replay. */
 	idempotencyKey: string;
@@ -45,7 +45,7 @@ export interface Outbox {
 	deadLetters(): Promise<OutboxEntry[]>;
 	/**
 	 * Replay every pending entry of the current identity now, before its backoff is over (an entry a
-	 * server's `Retry-After` holds waits for it), and end the 401/403 pause. In a Worker, call it as
+	 * server's `Retry-After` pinned waits for it), and end the 401/403 pause. In a Worker, call it as
 	 * `client.withContext(ctx).outbox.flush()`: the replays hand their background work (the stale
 	 * cache's invalidation) to `ctx.waitUntil`; without one it is dropped (`storage:error`).
 	 */
@@ -53,9 +53,15 @@ export interface Outbox {
 	/**
 	 * Move a dead letter back to pending (attempts and retention start again), then drain; in
 	 * Workers only through `client.withContext(ctx)` (the drain is handed to `ctx.waitUntil`), else
-	 * the next call or `flush()` replays it (no work is left running outside a request).
+	 * the next call or `flush()` replays it (no work is left running outside a request). Rejects with
+	 * `OUTBOX_NOT_FOUND` when there is no such dead letter (or it was discarded or cleared meanwhile).
 	 */
 	retry(id: string): Promise<void>;
-	/** Remove a pending entry or dead letter. */
+	/**
+	 * Remove a pending entry or dead letter. Resolves once the store confirmed the removal, else
+	 * rejects (this client forgets it all the same; a reload may not). Once it resolves, the entry is
+	 * never sent again nor written back — a replay already in flight cannot be called back, but its
+	 * failure writes nothing, and a pending `onConflict`'s or `migrate`'s answer is dropped.
+	 */
 	discard(id: string): Promise<void>;
 }

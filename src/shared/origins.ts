@@ -27,7 +27,7 @@ const originOf = (value: unknown, base?: string): string | undefined => {
  */
 export const checkOrigins = (option: string, value: unknown): readonly string[] | '*' | undefined => {
 	if (value === undefined || value === '*') {
-		return value;
+		return value as '*' | undefined; // Narrowed as much without strictNullChecks (test/ky-compat's project).
 	}
 
 	check(Array.isArray(value), option, value, "'*' or an array of origins");

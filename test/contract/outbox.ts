@@ -64,7 +64,7 @@ export const outboxCases = (lib: Library, env: ContractEnv): ContractCase[] => {
 				second.close();
 			}
 		}],
-		['refused before any I/O: a ReadableStream body (InvalidRequestError), a body over maxBodyBytes (OutboxFullError)', async () => {
+		['a ReadableStream body is refused before any I/O (InvalidRequestError); a body over maxBodyBytes goes out when it can, and is OutboxFullError (nothing stored) when it must be stored', async () => {
 			const api = make({ maxBodyBytes: 4 });
 			try {
 				const id = uid();
@@ -72,8 +72,10 @@ export const outboxCases = (lib: Library, env: ContractEnv): ContractCase[] => {
 					controller.close();
 				} });
 				ok(await rejects(api.post(`mutate?id=${id}`, { body: stream })) instanceof lib.InvalidRequestError);
-				ok(await rejects(api.post(`mutate?id=${id}`, { body: 'too long' })) instanceof lib.OutboxFullError);
 				equal((await (await fetch(`${base}hits?id=${id}&path=/mutate`)).json() as { hits: number }).hits, 0);
+				equal((await api.post(`mutate?id=${id}`, { body: 'too long' })).status, 201);
+				ok(await rejects(api.post(`mutate?id=${uid()}&fail=503`, { body: 'too long' })) instanceof lib.OutboxFullError);
+				equal(await api.outbox.size(), 0);
 			} finally {
 				api.close();
 			}

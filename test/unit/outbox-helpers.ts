@@ -116,3 +116,40 @@ export const fakeWindow = () => {
 		},
 	};
 };
+
+/**
+ * A store that passes every operation to `inner`, except where `around` steps in: each given
+ * function runs in the operation's place, with the inner operation to call (or not), so a test can
+ * pause a read, fail a delete or act while the client awaits the store.
+ */
+export const spyStore = (inner: KeyValueStore, around: {
+	get?: (key: string, run: () => Promise<unknown>) => Promise<unknown>;
+	set?: (key: string, value: unknown, run: () => Promise<void>) => Promise<void>;
+	delete?: (key: string, run: () => Promise<void>) => Promise<void>;
+	keys?: (run: () => Promise<string[]>) => Promise<string[]>;
+}): KeyValueStore => ({
+	get: async <T>(key: string) => (around.get ? around.get(key, async () => inner.get(key)) : inner.get(key)) as Promise<T | undefined>,
+	set: async (key, value) => (around.set ? around.set(key, value, async () => inner.set(key, value)) : inner.set(key, value)),
+	delete: async (key) => (around.delete ? around.delete(key, async () => inner.delete(key)) : inner.delete(key)),
+	keys: async () => (around.keys ? around.keys(async () => inner.keys()) : inner.keys()),
+	clear: async () => inner.clear(),
+});
+
+/** A promise to hold something at, and the function that lets it go. */
+export const gate = (): { wait: Promise<void>; open: () => void } => {
+	let open!: () => void;
+	const wait = new Promise<void>((resolve) => {
+		open = resolve;
+	});
+	return { wait, open };
+};
+
+/** Run `task` in a runtime without Web Locks (as workerd): the drain's lock is then the client's own. */
+export const withoutLocks = async <T>(task: () => Promise<T>): Promise<T> => {
+	Object.defineProperty(navigator, 'locks', { value: undefined, configurable: true });
+	try {
+		return await task();
+	} finally {
+		delete (navigator as { locks?: unknown }).locks;
+	}
+};

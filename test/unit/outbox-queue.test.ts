@@ -129,15 +129,17 @@ describe('outbox queue', () => {
 		expect(sent[4]!.headers['content-type']).toBe('text/x-blob');
 	});
 
-	it('refuses before any I/O: a ReadableStream body, a body over maxBodyBytes, a full outbox', async () => {
+	it('refuses before any I/O: a ReadableStream body; a body over maxBodyBytes or a full outbox when the write must be stored (offline, behind)', async () => {
 		const api = h.make({ outbox: { maxBodyBytes: 8, maxEntries: 2 } });
 		const stream = new ReadableStream({ start(controller) {
 			controller.enqueue(new Uint8Array([1]));
 			controller.close();
 		} });
 		await expect(api.post('mutate?id=ref', { body: stream })).rejects.toBeInstanceOf(InvalidRequestError);
+		win.setOnline(false, false);
 		await expect(api.post('mutate?id=ref', { body: '123456789' })).rejects.toBeInstanceOf(OutboxFullError);
 		await expect(api.post('mutate?id=ref', { body: new Blob(['123456789']) })).rejects.toBeInstanceOf(OutboxFullError);
+		win.setOnline(true, false);
 		expect(h.seen).toHaveLength(0);
 		await api.post('mutate?id=ref&fail=503', { body: '12345678' }).catch(() => undefined);
 		await api.post('mutate?id=ref&fail=503').catch(() => undefined);

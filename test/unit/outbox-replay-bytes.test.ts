@@ -67,7 +67,9 @@ describe('outbox: a replay is byte-identical to the first attempt', () => {
 		expect(await api.outbox.size()).toBe(size);
 	});
 
-	it('a Request whose streamed body is over maxBodyBytes is refused once the limit is passed, not read whole', async () => {
+	it('a Request whose streamed body is over maxBodyBytes, offline, is refused once the limit is passed, not read whole', async () => {
+		window = fakeWindow();
+		window.setOnline(false, false);
 		const api = h.make({ outbox: { maxBodyBytes: 1024 } });
 		let pulled = 0;
 		const chunk = new Uint8Array(256);

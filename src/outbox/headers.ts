@@ -1,0 +1,41 @@
+import type { PolicyContext } from '../core/policy.js';
+import { sensitiveOf } from '../shared/sensitive-of.js';
+import type { ResolvedOutboxOptions } from './options.js';
+import { preconditionNames, type OutboxRecord } from './record.js';
+
+/**
+ * The headers an entry keeps, and its preconditions (`If-Match`, `If-Unmodified-Since`,
+ * `If-None-Match`) apart: never a sensitive one (added again at replay by the client's default
+ * headers and `beforeRequest` hooks), nor `Idempotency-Key` (stored as the entry's key) or
+ * `Content-Length`; `type` is the body's Content-Type when the headers have none.
+ */
+export const storedHeaders = ({ context, options }: { context: PolicyContext; options: ResolvedOutboxOptions }, given: Headers, type?: string): Pick<OutboxRecord, 'headers' | 'preconditions'> => {
+	const headers: Record<string, string> = {};
+	const preconditions: Record<string, string> = {};
+	given.forEach((value, name) => {
+		if (!options.sensitiveHeaders.has(name) && !sensitiveOf(context).headers.has(name) && name !== 'idempotency-key' && name !== 'content-length') {
+			(preconditionNames.has(name) ? preconditions : headers)[name] = value;
+		}
+	});
+	if (type && !headers['content-type']) {
+		headers['content-type'] = type;
+	}
+
+	return Object.keys(preconditions).length > 0 ? { headers, preconditions } : { headers };
+};
+
+/**
+ * Header sets given by the app (`migrate`'s entry, a rebased write) as one `Headers`: names in any
+ * case, the last value given for a name wins (`new Headers(record)` would join `content-type` and
+ * `Content-Type` into one value); a `Headers` or an array of pairs as fetch reads them.
+ */
+export const headersOf = (...given: unknown[]): Headers => {
+	const headers = new Headers();
+	for (const init of given) {
+		for (const [name, value] of init instanceof Headers || Array.isArray(init) ? new Headers(init) : Object.entries(init ?? {})) {
+			headers.set(name, value as string);
+		}
+	}
+
+	return headers;
+};

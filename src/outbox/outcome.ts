@@ -1,0 +1,81 @@
+import { parseRetryAfter } from '../core/runtime.js';
+import { classify, classifyStatus, type Classification } from '../errors/classify.js';
+import { isSteadfetchError } from '../errors/SteadfetchError.js';
+import type { OutboxRecord } from './record.js';
+
+/** The entry as the decision reads it: its attempts so far, its precondition, when its retention started. */
+export type Standing = Pick<OutboxRecord, 'attempts' | 'preconditions' | 'createdAt' | 'retainFrom'>;
+
+/** The outbox's rules for a write's next attempt (resolved options). */
+export interface Rules {
+	maxAttempts: number;
+	baseBackoffMs: number;
+	maxBackoffMs: number;
+	retentionMs: number;
+}
+
+/** When a failed write goes next (epoch ms); `pinned` when the server said so (a `Retry-After`), which even a forced drain waits for. */
+export interface Schedule {
+	at: number;
+	pinned: boolean;
+}
+
+/**
+ * What becomes of a replayed entry: delivered; else its failure (`classify()`'s), whether the attempt
+ * counts toward `maxAttempts` (it reached the network: no refusal of the client's own), and a
+ * conflict, a dead letter, another attempt at `at`, or its scope paused until a trigger.
+ */
+export type Outcome = { kind: 'sent' } | ({ failure: Classification; counts: boolean } & (
+	| { kind: 'conflict' }
+	| { kind: 'pause' }
+	| { kind: 'dead'; reason: 'rejected' | 'max-attempts' }
+	| ({ kind: 'retry' } & Schedule)));
+
+/** The full-jitter backoff after `attempts` attempts: `jitter × min(maxBackoffMs, baseBackoffMs × 2^(attempts − 1))`, `jitter` in [0, 1). */
+export const backoff = ({ baseBackoffMs, maxBackoffMs }: Pick<Rules, 'baseBackoffMs' | 'maxBackoffMs'>, attempts: number, jitter: number): number =>
+	Math.floor(jitter * Math.min(maxBackoffMs, baseBackoffMs * 2 ** Math.min(30, Math.max(0, attempts - 1))));
+
+/**
+ * When a failed write goes next: at the server's `Retry-After` (pinned), else after the error's
+ * `retryAfterMs` (the breaker's), else after the backoff of its `attempts`; a wait from outside never
+ * outlives the entry's retention (and one that is no number waits as long as retention allows).
+ */
+export const scheduleOf = (response: Response | undefined, error: unknown, { attempts, createdAt, retainFrom }: Standing, rules: Rules, now: number, random: () => number): Schedule => {
+	const retryAfter = parseRetryAfter(response?.headers.get('retry-after'), now);
+	const wait = retryAfter ?? (error as { retryAfterMs?: number } | undefined)?.retryAfterMs ?? backoff(rules, attempts, random());
+	return {
+		at: Math.min(now + (Number.isFinite(wait) ? Math.max(0, wait) : rules.retentionMs), Math.max(now, (retainFrom ?? createdAt) + rules.retentionMs)),
+		pinned: retryAfter !== undefined,
+	};
+};
+
+/**
+ * The decision table of a replay, from its response (or its error) and its entry before the attempt:
+ * `classify()`'s answer, with these deliberate differences for a write already queued — 412, or 409
+ * for an entry with a precondition, is a conflict; another 409, and a 425, stay retriable (an
+ * idempotency key may still be in progress); 401 and 403 pause the scope until the next trigger (a
+ * new token may come), and so does an error with no response that is neither transient nor bad input
+ * (the caller's abort, a failed refresh); a refusal the client made itself without I/O (open breaker,
+ * rate limit) is no attempt. A retriable failure becomes a dead letter (`max-attempts`) once its
+ * attempts, this one counted, reach `maxAttempts`; any other failure at once (`rejected`). Pure:
+ * `random` is drawn only for a retry's backoff.
+ */
+export const outcomeOf = (response: Response | undefined, error: unknown, entry: Standing, rules: Rules, now: number, random: () => number): Outcome => {
+	const status = response?.status;
+	const failure = response ? classifyStatus(status!) : classify(error);
+	if (!failure) {
+		return { kind: 'sent' };
+	}
+
+	const counts = !isSteadfetchError(error);
+	const attempts = entry.attempts + (counts ? 1 : 0);
+	const retriable = failure.transient || status === 409 || status === 425;
+	return {
+		failure, counts,
+		...status === 412 || (status === 409 && entry.preconditions) ? { kind: 'conflict' }
+			: status === 401 || status === 403 || (!response && !failure.transient && failure.code !== 'INVALID_REQUEST') ? { kind: 'pause' }
+				: !retriable ? { kind: 'dead', reason: 'rejected' }
+					: attempts >= rules.maxAttempts ? { kind: 'dead', reason: 'max-attempts' }
+						: { kind: 'retry', ...scheduleOf(response, error, { ...entry, attempts }, rules, now, random) },
+	} as Outcome;
+};

@@ -1,0 +1,268 @@
+import type { WaitUntil } from '../core/options.js';
+import type { SteadfetchErrorCode } from '../errors/SteadfetchError.js';
+import { storageError } from '../shared/part-store.js';
+import { outcomeOf } from './outcome.js';
+import type { Queue, Permit } from './queue.js';
+import { isRecord, toEntry, type OutboxRecord, type RecordKey } from './record.js';
+import { migrated, rebased } from './rewrite.js';
+
+/** What a drain reports (`flush()`). */
+export interface FlushResult {
+	sent: number;
+	failed: number;
+	dead: number;
+	remaining: number;
+}
+
+/** How long `onConflict` may take, in ms: longer counts as `'dead'`. */
+const conflictMs = 10_000;
+
+/**
+ * One pass of the drain over the pending entries, oldest first, under its lock (a `Permit`): FIFO per
+ * scope with head-of-line blocking — an entry not due, failing or refused blocks its scope for the
+ * rest of the pass. An entry is removed only after its successful response, so a pass cut short (a
+ * closed tab) resends it, with the same Idempotency-Key, on the next one.
+ *
+ * Entries it leaves alone: another identity's (untouched, whatever their age; and that identity's
+ * later entries of the scope, should it come back during the pass), a newer version's (until
+ * retention ends), one claimed in this client (another request's drain in workerd: it blocks its
+ * scope). A replay's outcome is `outcomeOf`'s.
+ */
+export class Pass {
+	readonly #queue: Queue;
+	readonly #permit: Permit;
+	readonly #result: FlushResult;
+	/** Scopes made due now by a trigger (`''`: every scope). */
+	readonly #due: ReadonlySet<string>;
+	readonly #waitUntil: WaitUntil | undefined;
+	/** Scopes (and identity lanes, `<scope> <identity>`) blocked for the rest of the pass. */
+	readonly #blocked: Set<string>;
+	/** When the earliest blocked entry is due. */
+	#wake = Infinity;
+	/** The entry just replayed was rebased (`onConflict`): the pass replays it again now. */
+	#rebased = false;
+
+	constructor(queue: Queue, permit: Permit, result: FlushResult, due: ReadonlySet<string>, waitUntil: WaitUntil | undefined) {
+		this.#queue = queue;
+		this.#permit = permit;
+		this.#result = result;
+		this.#due = due;
+		this.#waitUntil = waitUntil;
+		this.#blocked = new Set(queue.paused);
+	}
+
+	/** Replay what is due; resolves when the earliest entry it left blocked is due. */
+	async run(): Promise<number> {
+		await this.#queue.list();
+		const keys = this.#queue.pending;
+		for (let index = 0; index < keys.length && this.#permit.current(); index++) {
+			await this.#entry(keys[index]!);
+			if (this.#rebased) {
+				this.#rebased = false;
+				index--; // A rebased write in the entry's place: replayed now.
+			}
+		}
+
+		return this.#wake;
+	}
+
+	#block(scope: string, at = Infinity): void {
+		this.#blocked.add(scope);
+		this.#wake = Math.min(this.#wake, at);
+	}
+
+	/**
+	 * One entry: read (the identity read first, for each entry: a user who logs out during a pass never
+	 * sends another's write), left alone, buried past retention, or claimed, migrated and replayed.
+	 */
+	async #entry({ key, id, scope }: RecordKey): Promise<void> {
+		const queue = this.#queue;
+		const { context, options } = queue;
+		const who = context.identity();
+		const identity = await queue.digest(who);
+		let record: unknown;
+		try {
+			record = this.#blocked.has(scope) ? undefined : await queue.read(key, true);
+		} catch {
+			return this.#block(scope); // The store failed: the drain tries again after a backoff.
+		}
+
+		const now = context.clock.now();
+		if (record !== undefined && !isRecord(record)) {
+			storageError(context, 'outbox', 'decode', new TypeError('Unreadable outbox record'), key);
+			await this.#bury({ v: 1, id, method: '', url: '', headers: {}, idempotencyKey: id, createdAt: now, attempts: 0, nextAttemptAt: now, scope, lastError: { code: 'INVALID_REQUEST', message: 'Unreadable' }, raw: record }, key, 'rejected');
+		}
+
+		// Gone meanwhile, unreadable, removed, or another identity's write: passed over, untouched.
+		if (!isRecord(record) || !this.#permit.current(id)) {
+			return;
+		}
+
+		const lane = `${scope} ${record.identity}`;
+		if (record.identity !== identity || this.#blocked.has(lane)) {
+			this.#blocked.add(lane); // That identity's later entries of the scope wait too, should it come back during the pass.
+			return;
+		}
+
+		if (!queue.claim(id)) {
+			return this.#block(scope); // Claimed in this client (workerd: another request's drain replays it).
+		}
+
+		const start = record.retainFrom ?? record.createdAt;
+		const version = record.version ?? 1;
+		try {
+			if (Math.abs(now - start) > options.retentionMs) {
+				// Whatever its version; a start in the future counts too (no time read from storage goes beyond retention).
+				await this.#bury(record, key, 'expired');
+			} else if (record.nextAttemptAt > now && version <= options.version && (record.pinned || !(this.#due.has('') || this.#due.has(scope)))) {
+				this.#block(scope, Math.min(record.nextAttemptAt, start + options.retentionMs));
+			} else if (version <= options.version) {
+				// A newer app version's write is left alone, pending; an older one is migrated first.
+				await this.#replay(version < options.version && options.migrate ? await this.#migrate(record, key, version) : record, key, now, who);
+			}
+		} finally {
+			queue.release(id);
+		}
+	}
+
+	/** Replay an entry for `who` (its presence and identity checked again as the attempt starts), and settle its outcome. */
+	async #replay(record: OutboxRecord | undefined, key: string, now: number, who: string | undefined): Promise<void> {
+		const replayed = record && await this.#queue.replay(record, who, this.#permit, async () => this.#queue.context.send(record.url, {
+			method: record.method, headers: { ...record.headers, ...record.preconditions }, body: record.body,
+			idempotencyKey: record.idempotencyKey, retry: 0, throwHttpErrors: false, prefix: '', searchParams: undefined,
+			signal: this.#permit.signal, waitUntil: this.#waitUntil,
+		}, true));
+		if (replayed) {
+			await this.#settle(record!, key, now, replayed.response, replayed.error);
+			void replayed.response?.body?.cancel().catch(() => undefined); // Once read (by `onConflict`) or not needed.
+		} else if (record) {
+			this.#block(record.scope); // Refused as its attempt started: untouched, pending; its scope waits (FIFO).
+		}
+	}
+
+	/** Bring an entry of an older version up to this one (`migrate`): the record stored in its place, or `undefined` when it is gone from this pass. */
+	async #migrate(record: OutboxRecord, key: string, version: number): Promise<OutboxRecord | undefined> {
+		const queue = this.#queue;
+		try {
+			const entry = await this.#answer(() => queue.options.migrate!({ ...toEntry(record), body: record.body! }, version));
+			if (entry === null) {
+				await queue.store.delete(key);
+				queue.emit('outbox:discarded', record);
+				return undefined;
+			}
+
+			// `undefined` (a forgotten return) or anything but an entry: the app's error, the write is kept.
+			const next = migrated(queue, record, entry);
+			if (this.#permit.current(record.id)) {
+				await queue.store.set(key, next);
+				return next;
+			}
+		} catch (error) {
+			record.lastError = { code: 'INVALID_REQUEST', message: String(error) };
+			await this.#bury(record, key, 'migrate');
+		}
+
+		return undefined;
+	}
+
+	/** Apply a replay's outcome to its entry. */
+	async #settle(record: OutboxRecord, key: string, now: number, response: Response | undefined, error: unknown): Promise<void> {
+		const queue = this.#queue;
+		const status = response?.status;
+		const outcome = outcomeOf(response, error, record, queue.options, now, queue.context.random);
+		if (outcome.kind === 'sent') {
+			await queue.store.delete(key);
+			this.#result.sent++;
+			queue.emit('outbox:sent', record, { status: status! });
+			return;
+		}
+
+		const { code } = outcome.failure;
+		record.attempts += outcome.counts ? 1 : 0;
+		record.lastError = { code, message: response ? `${status} ${response.statusText}`.trim() : String(error), ...status && { status } };
+		if (outcome.kind === 'conflict') {
+			return this.#conflict(record, key, now, response!);
+		}
+
+		if (outcome.kind === 'dead') {
+			await this.#bury(record, key, outcome.reason);
+		} else if (this.#permit.current(record.id)) {
+			if (outcome.kind === 'pause') {
+				queue.pause(record.scope);
+			} else {
+				record.nextAttemptAt = outcome.at;
+				record.pinned = outcome.pinned;
+			}
+
+			await queue.store.set(key, record);
+			this.#result.failed++;
+			queue.emit('outbox:retry', record, { nextAttemptAt: record.nextAttemptAt, code });
+			this.#block(record.scope, outcome.kind === 'pause' ? Infinity : record.nextAttemptAt);
+		}
+	}
+
+	/** A conflict: `onConflict` answers — discard it, a rebased write in its place (replayed now), else a dead letter. */
+	async #conflict(record: OutboxRecord, key: string, now: number, response: Response): Promise<void> {
+		const queue = this.#queue;
+		const { status } = response;
+		queue.emit('outbox:conflict', record, { status });
+		let verdict: unknown = 'dead';
+		try {
+			verdict = await this.#answer(() => queue.options.onConflict?.({ entry: toEntry(record), response }), conflictMs);
+		} catch {
+			// A resolver that throws counts as 'dead'.
+		}
+
+		const next = record.attempts < queue.options.maxAttempts ? await rebased(queue, record, verdict, now).catch(() => undefined) : undefined;
+		if (!this.#permit.current(record.id)) {
+			return;
+		}
+
+		if (verdict === 'discard') {
+			await queue.store.delete(key);
+			queue.emit('outbox:discarded', record);
+		} else if (next) {
+			await queue.store.set(key, next);
+			this.#result.failed++;
+			this.#rebased = true;
+		} else {
+			// No rebase, or headers fetch refuses, or a body over maxBodyBytes: a dead letter.
+			record.lastError = { code: 'CONFLICT', status, message: `${status} conflict` };
+			await this.#bury(record, key, 'conflict');
+		}
+	}
+
+	/** Make an entry a dead letter, unless this pass may no longer write it. */
+	async #bury(record: OutboxRecord, key: string, reason: NonNullable<OutboxRecord['deadReason']>): Promise<void> {
+		if (this.#permit.current(record.id)) {
+			record.deadReason = reason;
+			await this.#queue.store.set(`d${key.slice(1)}`, record);
+			await this.#queue.store.delete(key);
+			this.#result.dead++;
+			this.#queue.emit('outbox:dead', record, { deadReason: reason, code: (record.lastError?.code ?? 'TIMEOUT') as SteadfetchErrorCode });
+		}
+	}
+
+	/**
+	 * The app's answer (`migrate`, `onConflict`), or `undefined` once `close()` or `clear()` aborted the
+	 * pass, or after `ms`: its entry then stays as it was, and nothing waits for it (nor for a timer).
+	 */
+	async #answer(work: () => unknown, ms?: number): Promise<unknown> {
+		const { signal } = this.#permit;
+		let timer: ReturnType<typeof setTimeout> | undefined;
+		try {
+			return await Promise.race([
+				Promise.resolve().then(work),
+				new Promise((resolve) => {
+					signal.addEventListener('abort', () => resolve(undefined));
+					if (signal.aborted || ms) {
+						timer = setTimeout(resolve, signal.aborted ? 0 : ms);
+						(timer as { unref?: () => void }).unref?.();
+					}
+				}),
+			]);
+		} finally {
+			clearTimeout(timer);
+		}
+	}
+}

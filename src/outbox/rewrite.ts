@@ -1,0 +1,60 @@
+/** What the app's answers make of an entry: `onConflict`'s rebased write, `migrate`'s entry. */
+import type { PolicyContext } from '../core/policy.js';
+import { headersOf, storedHeaders } from './headers.js';
+import type { ResolvedOutboxOptions } from './options.js';
+import { isHeaders, isRecord, type OutboxRecord } from './record.js';
+import { snapshotBody, type Stringify } from './snapshot.js';
+import { secretUrl } from './target.js';
+import type { StoredEntry } from './types.js';
+
+interface Owner {
+	context: PolicyContext;
+	options: ResolvedOutboxOptions;
+}
+
+/**
+ * Whether `onConflict`'s answer is a rebased write: a plain object of `json`, `body` and `headers`
+ * only, one at least. An array, a Response, a Date, a class instance, `{}` or a misspelt key is no
+ * rebase (it would replay the stored write without its precondition): a dead letter.
+ */
+const isRebase = (value: unknown): value is { json?: unknown; body?: unknown; headers?: Record<string, string> } => {
+	const keys = Object.keys(Object(value));
+	return [Object.prototype, null].includes(Object.getPrototypeOf(Object(value))) && keys.length > 0 && keys.every((key) => /^(json|body|headers)$/.test(key));
+};
+
+/**
+ * The record of a rebased write in the entry's place (`onConflict`'s answer), replayed now: same
+ * method, URL and attempts (a resolver loop ends at `maxAttempts`), a new Idempotency-Key, the given
+ * headers replacing the stored ones and giving its preconditions. Its Content-Type describes what it
+ * sends: the one given, else a new body's own (or none), else the stored body's. `undefined` for an
+ * answer that is no rebase; rejects for headers fetch refuses or a body over `maxBodyBytes`.
+ */
+export const rebased = async ({ context, options }: Owner, record: OutboxRecord, given: unknown, now: number): Promise<OutboxRecord | undefined> => {
+	if (!isRebase(given)) {
+		return undefined;
+	}
+
+	const { body, type } = await snapshotBody(undefined, given, options.maxBodyBytes, context.options['stringifyJson'] as Stringify | undefined);
+	const { preconditions, ...rest } = record; // Its preconditions are the ones it gives.
+	const { 'content-type': stored, ...others } = rest.headers;
+	return { ...rest, ...storedHeaders({ context, options }, headersOf(given.headers ?? others), body ? type : stored), ...body && { body }, idempotencyKey: crypto.randomUUID(), nextAttemptAt: now };
+};
+
+/**
+ * The record `migrate`'s entry makes of `record` (`url`, `headers`, `body` and `preconditions` may
+ * change; the rest is kept): its headers replace the stored ones as a rebase's do — no sensitive one,
+ * names in any case (the last given wins), preconditions apart (one given in `headers` wins). Throws a
+ * TypeError for what is no valid entry (OutboxOptions.migrate): a field a stored record may not have,
+ * a URL of another scope or with a sensitive parameter, a body over `maxBodyBytes`, `undefined`.
+ */
+export const migrated = (owner: Owner, record: OutboxRecord, entry: unknown): OutboxRecord => {
+	const { url, headers, body, preconditions } = Object(entry) as StoredEntry;
+	const href = new URL(url).href;
+	const { preconditions: stored, ...rest } = record; // Its preconditions are the ones it gives.
+	const next = { ...rest, url: href, ...storedHeaders(owner, headersOf(preconditions, headers)), body, version: owner.options.version };
+	if (!isRecord(next) || !isHeaders(headers) || !isHeaders(preconditions ?? {}) || owner.context.scopeOf(href) !== record.scope || secretUrl(owner.context, href) || (body?.byteLength ?? 0) > owner.options.maxBodyBytes) {
+		throw new TypeError('migrate() returned no valid entry');
+	}
+
+	return next;
+};

@@ -1,0 +1,48 @@
+import type { PolicyCall, PolicyContext } from '../core/policy.js';
+import { here } from '../shared/origins.js';
+import { sensitiveOf } from '../shared/sensitive-of.js';
+import { splitSensitive } from '../shared/sensitive.js';
+
+/** Whether a URL carries a sensitive query parameter (a presigned upload): such a write is never stored. */
+export const secretUrl = (context: PolicyContext, url: string): boolean => splitSensitive(url, sensitiveOf(context).params).found !== undefined;
+
+/**
+ * The URL a call goes to, as ky will build it, known before ky runs: a string input joined to
+ * `prefix` and resolved against `baseUrl` (the call's options over the client's; else the page's
+ * location, where there is one), then `searchParams` — the client's, then the call's, a call's
+ * `null` or `undefined` dropping the client's, a name given `undefined` removed. `undefined` when it
+ * does not parse. A `beforeRequest` hook may still change it: what the layer sees is checked too.
+ */
+export const targetOf = ({ input, options: own }: PolicyCall, defaults: Readonly<Record<string, unknown>>): URL | undefined => {
+	const option = (name: string): unknown => (Object.hasOwn(own, name) ? own : defaults)[name];
+	const page = here();
+	const prefix = option('prefix');
+	const baseUrl = option('baseUrl');
+	let href = input instanceof Request ? input.url : String(input);
+	try {
+		if (typeof input === 'string') {
+			href = prefix ? `${String(prefix).replace(/\/+$/, '')}/${href.replace(/^\/+/, '')}` : href;
+		}
+
+		const url = new URL(href, typeof input === 'string' && baseUrl ? new URL(baseUrl as string, page) : page);
+		for (const params of option('searchParams') == null ? [] : [defaults['searchParams'], own['searchParams']]) {
+			if (params?.constructor === Object) {
+				for (const [name, value] of Object.entries(params as object)) {
+					if (value === undefined) {
+						url.searchParams.delete(name);
+					} else {
+						url.searchParams.append(name, String(value));
+					}
+				}
+			} else if (params != null) {
+				for (const [name, value] of new URLSearchParams(params as string)) {
+					url.searchParams.append(name, value);
+				}
+			}
+		}
+
+		return url;
+	} catch {
+		return undefined;
+	}
+};
