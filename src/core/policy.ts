@@ -168,6 +168,12 @@ export interface PolicyParts {
 	substituted?(response: Response): 'stale' | 'queued' | undefined;
 	/** This policy's view of a scope, merged into `client.stats()[scope]`. */
 	stats?(scope: string): Record<string, unknown> | undefined;
+	/**
+	 * Whether this policy holds something of a scope its `stats()` counters must stay for (an open
+	 * breaker, pending outbox entries): the client forgets idle scopes past `maxScopes`, never one a
+	 * policy holds. A policy bounds its own per-scope state with `Scopes` (src/shared/scopes.ts).
+	 */
+	holds?(scope: string): boolean;
 	/** Members this policy gives the client (`breaker` and `waitForHealthy`, `cache`, `outbox`). */
 	readonly members?: object;
 	/**
