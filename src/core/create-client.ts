@@ -71,7 +71,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	check(stringList(sensitiveHeaders), 'sensitiveHeaders', sensitiveHeaders, 'an array of strings');
 	const clock = options.clock ?? { now: () => Date.now() };
 	const emitter = new Emitter();
-	// A scope a policy holds (an open breaker, pending outbox entries) keeps its counters.
+	// A scope a policy holds (an open breaker, an unhealthy scope, pending outbox entries) keeps its counters.
 	const stats = createStats((scope) => active.some((part) => part.holds?.(scope)));
 	const { retryBudget } = options;
 	const budget = retryBudget === false ? undefined : new RetryBudget(retryBudget === undefined || retryBudget === true ? {} : retryBudget, clock);

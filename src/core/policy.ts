@@ -170,8 +170,9 @@ export interface PolicyParts {
 	stats?(scope: string): Record<string, unknown> | undefined;
 	/**
 	 * Whether this policy holds something of a scope its `stats()` counters must stay for (an open
-	 * breaker, pending outbox entries): the client forgets idle scopes past `maxScopes`, never one a
-	 * policy holds. A policy bounds its own per-scope state with `Scopes` (src/shared/scopes.ts).
+	 * breaker, an unhealthy scope, pending outbox entries): the client forgets idle scopes past
+	 * `maxScopes`, never one a policy holds. A policy keeps its own per-scope state in `scopes()`
+	 * (src/shared/scopes.ts), which bounds it the same way.
 	 */
 	holds?(scope: string): boolean;
 	/** Members this policy gives the client (`breaker` and `waitForHealthy`, `cache`, `outbox`). */

@@ -160,5 +160,6 @@ const createHealth = ({ clock, emit }: PolicyContext, windowMs: number, threshol
 		};
 	};
 
-	return { layer, settled, stats: stats as unknown as (scope: string) => Record<string, unknown> };
+	// An unhealthy scope keeps its `stats()` counters too, as an open breaker does.
+	return { layer, settled, stats: stats as unknown as (scope: string) => Record<string, unknown>, holds: (scope) => !!states.get(scope)?.unhealthy };
 };
