@@ -33,8 +33,13 @@ const withPolicy = (entry, make) => `${core}import { ${make.split('(')[0]} } fro
 // checked as a rebase). Round 3: clear() confirmed by the store (cache +100), waitForHealthy's stored read
 // and channel reports (breaker +40, coordinator cases +140), the frozen call and retryBudget's check
 // (core +28). Budgets reset to the measured figure + 0.5 % after each round.
+// Bounded state per scope (issue 33, branch bounded): src/shared/scopes.ts (two generations of idle scopes,
+// ~310 B min), the core's stats (calls in flight kept) and retry budget in it, `holds` (an open breaker, pending
+// outbox entries keep a scope's counters), the breaker's attempts being counted: core +175 B, breaker +258,
+// staleCache +152, outbox +229, the preset +205, the coordinator cases +237 / +251; each budget below raised by
+// as much (policies alone moved within ±50 B: they swap their own Map for scopes()).
 const cases = [
-	{ name: 'steadfetch/core', source: `${core}export const api = createClient();`, budget: 14_320, target: 11_000 },
+	{ name: 'steadfetch/core', source: `${core}export const api = createClient();`, budget: 14_500, target: 11_000 },
 	{ name: 'core + trace()', source: withPolicy('trace', 'trace()'), policy: true },
 	{ name: 'core + logger()', source: withPolicy('logger', 'logger(console)'), policy: true },
 	{ name: 'core + health()', source: withPolicy('health', 'health()'), policy: true },
@@ -63,38 +68,38 @@ const cases = [
 	// costs about 4,000 B over the core — its store (partStore, the IndexedDB store, idb-keyval) ~890, options
 	// validation ~180, breaker.probe ~140, Web Locks ~100, isolate/reset ~100, waitForHealthy ~75, the coordinator's
 	// hooks ~70, BroadcastChannel ~70, record bounds ~80; the state machine and per-attempt layer ~2,100.
-	{ name: 'core + breaker()', source: withPolicy('breaker', 'breaker()'), budget: 18_540, target: 13_500 },
+	{ name: 'core + breaker()', source: withPolicy('breaker', 'breaker()'), budget: 18_800, target: 13_500 },
 	// +100 B (fix/cache-r3, measured 18,177 → 18,277): clear() and a mutation drop every copy the client knows of
 	// through the part store (kept deletes hide them), and clear() rejects when the store did not confirm.
-	{ name: 'core + staleCache()', source: withPolicy('cache', 'staleCache()'), budget: 18_400, target: 15_000 },
+	{ name: 'core + staleCache()', source: withPolicy('cache', 'staleCache()'), budget: 18_560, target: 15_000 },
 	// +237 B (fix/outbox-r2): withContext(ctx).outbox bound to the request (core's membersFor ~55), migrate's
 	// entry split and checked as a rebase's, onConflict's rebase only a plain object.
-	{ name: 'core + outbox()', source: withPolicy('outbox', 'outbox()'), budget: 21_000, target: 15_500 },
+	{ name: 'core + outbox()', source: withPolicy('outbox', 'outbox()'), budget: 21_230, target: 15_500 },
 	{
 		// Issue 27's options configured: the same code (nothing of it is tree-shaken without them).
 		name: 'core + outbox({ conflicts, app updates })',
 		source: `${core}import { outbox } from 'steadfetch/outbox';\nexport const api = createClient({ outbox: outbox({ conditional: true, coalesce: true, version: 2, migrate: (entry) => entry, onConflict: () => 'dead' }) });`,
-		budget: 21_000, target: 15_500, // as core + outbox()
+		budget: 21_230, target: 15_500, // as core + outbox()
 	},
 	{
 		name: 'core + breaker + staleCache + outbox',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { staleCache } from 'steadfetch/cache';\nimport { outbox } from 'steadfetch/outbox';\nexport const api = createClient({ breaker: breaker(), staleCache: staleCache(), outbox: outbox() });`,
-		budget: 26_300, target: 20_000,
+		budget: 26_430, target: 20_000,
 	},
 	{
 		name: 'steadfetch (the preset, defaults)',
 		source: "import { createClient } from 'steadfetch';\nexport const api = createClient();",
-		budget: 26_500, target: 20_000, preset: true,
+		budget: 26_710, target: 20_000, preset: true,
 	},
 	{
 		name: 'steadfetch + outbox: true',
 		source: "import { createClient, isStale, outboxSyncHandler } from 'steadfetch';\nexport const api = createClient({ outbox: true });\nexport { isStale, outboxSyncHandler };",
-		budget: 26_630, target: 20_000, preset: true, // as core + outbox()
+		budget: 26_810, target: 20_000, preset: true, // as core + outbox()
 	},
 	{
 		name: 'steadfetch + fetchHandler (a service worker)',
 		source: "import { createClient } from 'steadfetch';\nimport { fetchHandler, outboxSyncHandler } from 'steadfetch/sw';\nconst api = createClient({ outbox: true });\nexport const handle = fetchHandler(api, { match: () => true });\nexport const sync = outboxSyncHandler(api);",
-		budget: 27_130, // as core + outbox()
+		budget: 27_290, // as core + outbox()
 	},
 	// fix/breaker-r3: waitForHealthy reads the stored state first, reset() after a reload stores itself, a
 	// malformed channel record is reported (storage:error): cloudflare +140 B (19,710 → 19,850), deno +55
@@ -104,12 +109,12 @@ const cases = [
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { coordinator } from 'steadfetch/cloudflare';\nexport { BreakerCoordinator } from 'steadfetch/cloudflare';\nexport const make = (env) => createClient({ breaker: breaker({ shared: coordinator(env.STEADFETCH) }) });`,
 		// fix/breaker-r3 (+140 B: waitForHealthy's stored read, a reset stored before any call, channel reports)
 		// and fix/cache-r3 (+77 B: partStore's strict keys()/delete() for the cache's clear()).
-		budget: 20_050, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
+		budget: 20_290, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
 	},
 	{
 		name: 'core + breaker({ shared }) (deno)',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { coordinator, denoKvStore } from 'steadfetch/deno';\nexport const make = (kv) => createClient({ store: denoKvStore(kv), breaker: breaker({ shared: coordinator(kv) }) });`,
-		budget: 19_920, platform: 'neutral', conditions: ['deno'],
+		budget: 20_180, platform: 'neutral', conditions: ['deno'],
 	},
 ];
 
