@@ -163,7 +163,7 @@ export interface ClientBase<E, M> {
 	 * meets many more origins): past them the least recently used idle scope is forgotten, and its
 	 * counters are gone from `stats()` (they start from zero if it is called again, as its retry budget
 	 * window and its closed breaker do). Never forgotten: a scope with calls in flight or waiting, an
-	 * open, half-open or isolated breaker, writes pending in the outbox.
+	 * open, half-open or isolated breaker, an unhealthy scope (`health()`), writes pending in the outbox.
 	 */
 	stats(): ClientStats;
 	/**

@@ -33,7 +33,7 @@ const inFlight = ({ requests, successes, queued, failures }: ScopeStats): boolea
 /**
  * Per-scope counters; a few integers per scope, for at most `maxScopes` idle scopes (`Scopes`): a
  * forgotten scope's counters are gone. Never forgotten: a scope with calls in flight, or one a
- * policy `holds` (an open breaker, pending outbox entries).
+ * policy `holds` (an open breaker, an unhealthy scope, pending outbox entries).
  */
 export type Stats = Scopes<ScopeStats>;
 
