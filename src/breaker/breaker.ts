@@ -13,6 +13,7 @@ import { openChannel, type Channel } from '../shared/channel.js';
 import { tryLock, webLocks, type LockManagerLike } from '../shared/lock.js';
 import { background, partStore, storageError } from '../shared/part-store.js';
 import { isSuperseded } from '../shared/superseded.js';
+import { scopes } from '../shared/scopes.js';
 import { hasTabs } from '../shared/tabs.js';
 import { autoStore } from '../stores/auto.js';
 import { machine, PASS, PROBE, readRecord, type BreakerRecord, type Circuit } from './circuit.js';
@@ -38,7 +39,6 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 	const { probe: own, isFailure } = options;
 	const scopeOf = options.scope ?? requestOrigin;
 	const store = options.share === false ? undefined : partStore(context, 'breaker', autoStore);
-	const circuits = new Map<string, Circuit>();
 	let channel: Channel | undefined;
 	let locks: LockManagerLike | undefined;
 	/**
@@ -67,18 +67,17 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		channel?.post(record);
 		background(context, 'breaker', via, async () => (circuit.saved = store!.set(record.scope, record)));
 	};
+	/**
+	 * The scopes' circuits, at most `maxScopes` idle ones (`Scopes`): a closed circuit with no attempt
+	 * being counted may be forgotten (its scope then starts closed again, its stored state read first
+	 * as after a reload); an open, half-open or isolated one never is.
+	 */
+	const held = (circuit?: Circuit): boolean => !!circuit && (circuit.busy > 0 || circuit.record.state !== 'closed');
+	const circuits = scopes(make, held);
 	const shared = options.shared?.link(context, settings, options, adopt);
 	const read = (value: unknown): BreakerRecord | undefined => readRecord(value, clock.now(), maxOpenMs);
 
-	const circuitOf = (scope: string): Circuit => {
-		let circuit = circuits.get(scope);
-		if (!circuit) {
-			circuit = make(scope);
-			circuits.set(scope, circuit);
-		}
-
-		return circuit;
-	};
+	const circuitOf = (scope: string): Circuit => circuits.scope(scope);
 
 	/** Read the scope's stored state and take it if it is newer (bounded by `storageTimeoutMs`, never rejects). */
 	const load = async (circuit: Circuit, reason: string): Promise<void> => {
@@ -119,9 +118,11 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		const call = init?.steadfetch;
 		const { signal } = request;
 		let done = false;
+		circuit.busy++;
 		const settle = (response?: Response, error?: unknown): void => {
 			if (!done) {
 				done = true;
+				circuit.busy--;
 				// The listener goes with the attempt: a signal that outlives it (the caller's, shared by many
 				// calls) must not hold the attempt, its call and their input.
 				signal.removeEventListener('abort', onAbort);
@@ -325,7 +326,8 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		layer,
 		...(options.scope && { scopeOf: options.scope }),
 		members: { breaker, waitForHealthy },
-		stats: (scope) => ({ breaker: snapshot(circuitOf(scope), clock.now()) }),
+		stats: (scope) => ({ breaker: snapshot(circuits.get(scope) ?? make(scope), clock.now()) }),
+		holds: (scope) => held(circuits.get(scope)),
 		start() {
 			if (options.share === true || (store && hasTabs())) {
 				// A malformed message (any script of the origin can post one) is ignored and reported, once
@@ -357,7 +359,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		 */
 		async clear(clearOptions) {
 			if (clearOptions?.identity === undefined) {
-				for (const [scope, circuit] of circuits) {
+				for (const [scope, circuit] of [...circuits.entries()]) {
 					if (!circuit.record.isolated) {
 						circuits.delete(scope);
 					}

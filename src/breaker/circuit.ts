@@ -42,6 +42,8 @@ export interface Circuit {
 	read?: boolean;
 	/** The last write of the state: a probe's cross-tab lock is given back once others can read it. */
 	saved?: Promise<unknown>;
+	/** Attempts sent and not counted yet: a closed circuit is forgotten (`Scopes`) only without any. */
+	busy: number;
 }
 
 export type Change = 'open' | 'half-open' | 'closed';
@@ -119,7 +121,7 @@ export const machine = (settings: Settings, notify: (circuit: Circuit, change: C
 	};
 
 	return {
-		circuit: (scope: string): Circuit => ({ record: closed(scope, -Infinity), consecutive: 0, probes: [], window: new BucketWindow(settings.windowMs) }),
+		circuit: (scope: string): Circuit => ({ record: closed(scope, -Infinity), consecutive: 0, probes: [], window: new BucketWindow(settings.windowMs), busy: 0 }),
 
 		/** Before an attempt: `PASS`, `PROBE`, or the ms to wait (the attempt must fail fast). */
 		admit(circuit: Circuit, now: number): number {

@@ -3,6 +3,7 @@ import { requestScoped } from '../core/runtime.js';
 import type { Layer } from '../core/types.js';
 import { check, isNonNegativeInteger, isPositiveInteger } from '../core/validate.js';
 import { BulkheadFullError } from '../errors/BulkheadFullError.js';
+import { scopes, type Scopes } from '../shared/scopes.js';
 
 /** Options of the bulkhead (`bulkhead()` from `steadfetch/bulkhead`). */
 export interface BulkheadOptions {
@@ -43,18 +44,13 @@ interface Lane {
 const lookMs = 10;
 
 const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number): PolicyParts => {
-	const lanes = new Map<string, Lane>();
 	const client = context.options;
 	const scoped = requestScoped();
-	const laneOf = (scope: string): Lane => {
-		let lane = lanes.get(scope);
-		if (!lane) {
-			lane = { leases: new Set(), waiting: [], rejected: 0 };
-			lanes.set(scope, lane);
-		}
-
-		return lane;
-	};
+	/** The scopes' lanes, at most `maxScopes` idle ones (`Scopes`): a lane with a slot held or an attempt waiting is never forgotten. */
+	const lanes: Scopes<Lane> = scopes((): Lane => ({ leases: new Set(), waiting: [], rejected: 0 }), (lane) => {
+		settle(lane);
+		return lane.leases.size + lane.waiting.length;
+	});
 
 	/** The latest an attempt can still be running, in ms from now: ky's `timeout` (10 s unless set; `false`: none), bounded by `totalTimeout`. */
 	const deadlineOf = (options: Readonly<Record<string, unknown>> = {}): number => {
@@ -100,7 +96,7 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
 
 		const call = init?.steadfetch;
 		const scope = call?.scope ?? context.scopeOf(request.url);
-		const lane = laneOf(scope);
+		const lane = lanes.scope(scope);
 		const until = Date.now() + deadlineOf(call?.options);
 		const run = (lease: Lease): Promise<Response> => next(request, init).finally(() => {
 			// A slot taken back at its deadline is not given back twice.
@@ -188,7 +184,7 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
 			return undefined;
 		},
 		close() {
-			for (const lane of lanes.values()) {
+			for (const [, lane] of lanes.entries()) {
 				for (const waiter of lane.waiting.splice(0)) {
 					waiter.go(undefined, new DOMException('The client was closed', 'AbortError'));
 				}

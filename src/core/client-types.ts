@@ -175,7 +175,14 @@ export interface ClientBase<E, M> {
 	/** Subscribe to an event (`'*'` for every event); returns the unsubscribe function. */
 	on<T extends EventType>(type: T, listener: (event: EventMap[T]) => void): () => void;
 	on(type: '*', listener: (event: EventMap[EventType]) => void): () => void;
-	/** Counters per scope. */
+	/**
+	 * Counters per scope, with each policy's view of it. A client keeps the state of at most 1,000 idle
+	 * scopes (`maxScopes` in src/shared/scopes.ts; one module-level client in a Worker or a crawler
+	 * meets many more origins): past them the least recently used idle scope is forgotten, and its
+	 * counters are gone from `stats()` (they start from zero if it is called again, as its retry budget
+	 * window and its closed breaker do). Never forgotten: a scope with calls in flight or waiting, an
+	 * open, half-open or isolated breaker, an unhealthy scope (`health()`), writes pending in the outbox.
+	 */
 	stats(): ClientStats;
 	/**
 	 * Wipe every persisted record of this client (cache, outbox, the breakers' learned state), or with

@@ -13,7 +13,7 @@ import { mergeOptions } from './merge-options.js';
 import { clientKeys, type CallOptions, type CoreClientOptions, type WaitUntil } from './options.js';
 import { isPolicy, layerOrder, slotOrder, type PolicyContext, type PolicyParts, type SlotName } from './policy.js';
 import { originOf, requestOrigin } from './scope.js';
-import { Stats } from './stats.js';
+import { createStats } from './stats.js';
 import type { FetchLike, Layer } from './types.js';
 import { check, isPositiveFinite } from './validate.js';
 import { checkKyOptions, checkOptionsObject, stringifying } from './validate-options.js';
@@ -70,7 +70,8 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	check(stringList(sensitiveHeaders), 'sensitiveHeaders', sensitiveHeaders, 'an array of strings');
 	const clock = options.clock ?? { now: () => Date.now() };
 	const emitter = new Emitter();
-	const stats = new Stats();
+	// A scope a policy holds (an open breaker, an unhealthy scope, pending outbox entries) keeps its counters.
+	const stats = createStats((scope) => active.some((part) => part.holds?.(scope)));
 	const { retryBudget } = options;
 	const budget = retryBudget === false ? undefined : new RetryBudget(retryBudget === undefined || retryBudget === true ? {} : retryBudget, clock);
 	let closed = false;

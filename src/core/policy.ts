@@ -170,6 +170,13 @@ export interface PolicyParts {
 	substituted?(response: Response): 'stale' | 'queued' | undefined;
 	/** This policy's view of a scope, merged into `client.stats()[scope]`. */
 	stats?(scope: string): Record<string, unknown> | undefined;
+	/**
+	 * Whether this policy holds something of a scope its `stats()` counters must stay for (an open
+	 * breaker, an unhealthy scope, pending outbox entries): the client forgets idle scopes past
+	 * `maxScopes`, never one a policy holds. A policy keeps its own per-scope state in `scopes()`
+	 * (src/shared/scopes.ts), which bounds it the same way.
+	 */
+	holds?(scope: string): boolean;
 	/** Members this policy gives the client (`breaker` and `waitForHealthy`, `cache`, `outbox`). */
 	readonly members?: object;
 	/**

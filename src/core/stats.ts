@@ -1,3 +1,5 @@
+import { scopes, type Scopes } from '../shared/scopes.js';
+
 /** Counters of one scope in `client.stats()`. */
 export interface ScopeStats {
 	/** Calls to the scope that reached the per-attempt layers (answered by the network, stale, queued, or failed fast). */
@@ -18,21 +20,22 @@ export interface ScopeStats {
 	fallbacks: number;
 }
 
-/** Per-scope counters; a few integers per scope. */
-export class Stats {
-	readonly #scopes = new Map<string, ScopeStats>();
-
-	scope(scope: string): ScopeStats {
-		let counters = this.#scopes.get(scope);
-		if (!counters) {
-			counters = { requests: 0, successes: 0, stale: 0, queued: 0, failures: {}, retries: 0, retriesRefused: 0, fallbacks: 0 };
-			this.#scopes.set(scope, counters);
-		}
-
-		return counters;
+/** Calls to a scope that started and have not settled: each one started counts in `requests` and ends in exactly one outcome. */
+const inFlight = ({ requests, successes, queued, failures }: ScopeStats): boolean => {
+	let settled = successes + queued;
+	for (const code in failures) {
+		settled += failures[code]!;
 	}
 
-	entries(): IterableIterator<[string, ScopeStats]> {
-		return this.#scopes.entries();
-	}
-}
+	return requests > settled;
+};
+
+/**
+ * Per-scope counters; a few integers per scope, for at most `maxScopes` idle scopes (`Scopes`): a
+ * forgotten scope's counters are gone. Never forgotten: a scope with calls in flight, or one a
+ * policy `holds` (an open breaker, an unhealthy scope, pending outbox entries).
+ */
+export type Stats = Scopes<ScopeStats>;
+
+export const createStats = (holds: (scope: string) => boolean): Stats =>
+	scopes((): ScopeStats => ({ requests: 0, successes: 0, stale: 0, queued: 0, failures: {}, retries: 0, retriesRefused: 0, fallbacks: 0 }), (counters, scope) => inFlight(counters) || holds(scope));

@@ -1,6 +1,7 @@
 import type { PolicyCall, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import { requestScoped } from '../core/runtime.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
+import { scopes } from '../shared/scopes.js';
 
 interface Flight {
 	readonly controller: AbortController;
@@ -53,7 +54,8 @@ const create = (context: PolicyContext): PolicyParts => {
 	const everywhere = new Map<string, Flight>();
 	/** In-flight requests by key, per request context (the `waitUntil` of one `client.withContext(ctx)`): gone with it. */
 	const contexts = new WeakMap<object, Map<string, Flight>>();
-	const shared = new Map<string, number>();
+	/** Calls that joined another's request, per scope (`stats()`): at most `maxScopes` idle scopes (`Scopes`). */
+	const shared = scopes(() => ({ shared: 0 }));
 
 	const join = (flight: Flight, { signal }: Request): Promise<Response> => {
 		flight.waiting++;
@@ -126,8 +128,7 @@ const create = (context: PolicyContext): PolicyParts => {
 		const key = keyOf(request, call);
 		const existing = flights.get(key);
 		if (existing && existing.waiting > 0) {
-			const scope = call?.scope ?? context.scopeOf(request.url);
-			shared.set(scope, (shared.get(scope) ?? 0) + 1);
+			shared.scope(call?.scope ?? context.scopeOf(request.url)).shared++;
 			return join(existing, request);
 		}
 
@@ -136,7 +137,10 @@ const create = (context: PolicyContext): PolicyParts => {
 
 	return {
 		layer,
-		stats: (scope) => shared.has(scope) ? { dedupe: { shared: shared.get(scope) } } : undefined,
+		stats: (scope) => {
+			const counts = shared.get(scope);
+			return counts && { dedupe: { ...counts } };
+		},
 	};
 };
 

@@ -3,6 +3,7 @@ import { isOffline } from '../core/runtime.js';
 import type { Layer } from '../core/types.js';
 import { check } from '../core/validate.js';
 import { classify, classifyStatus } from '../errors/classify.js';
+import { scopes } from '../shared/scopes.js';
 
 /** Options of origin failover (`failover()` from `steadfetch/failover`). */
 export interface FailoverOptions {
@@ -31,7 +32,8 @@ const drop = (response: Response | undefined): void => {
 const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly string[]>, replays: boolean): PolicyParts => {
 	/** The mirror base a call's attempts go to now; absent while they go to the primary. */
 	const routes = new WeakMap<PolicyCall, string>();
-	const answered = new Map<string, number>();
+	/** Calls a mirror answered, per scope (`stats()`): at most `maxScopes` idle scopes (`Scopes`). */
+	const answered = scopes(() => ({ answered: 0 }));
 
 	const layer: Layer = (next) => (request, init) => {
 		const call = init?.steadfetch;
@@ -85,7 +87,7 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 				routes.delete(call);
 				drop(failure.response);
 				const scope = call.scope ?? context.scopeOf(request.url);
-				answered.set(scope, (answered.get(scope) ?? 0) + 1);
+				answered.scope(scope).answered++;
 				context.emit('failover', { scope, method: call.method, url: request.url, mirror: response.url || base, code });
 				return response;
 			} catch (error) {
@@ -107,8 +109,8 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 		wrap,
 		appliesTo: ({ options, replay }) => options['failover'] !== false && (replays || !replay),
 		stats: (scope) => {
-			const count = answered.get(scope);
-			return count === undefined ? undefined : { failover: { answered: count } };
+			const counts = answered.get(scope);
+			return counts && { failover: { ...counts } };
 		},
 	};
 };

@@ -2,6 +2,7 @@ import type { Policy, PolicyCall, PolicyContext, PolicyParts } from '../core/pol
 import type { Layer } from '../core/types.js';
 import { check, isPositiveFinite } from '../core/validate.js';
 import { classify, classifyStatus, type Classification } from '../errors/classify.js';
+import { scopes } from '../shared/scopes.js';
 import { BucketWindow } from '../shared/window.js';
 
 /** Options of `health()` (`steadfetch/health`), for the `health` slot. */
@@ -35,9 +36,9 @@ const kept = 512;
 
 interface Scope {
 	readonly window: BucketWindow;
-	/** Ring of the last samples: when, how long (ms), and the failure code (undefined for a success). */
-	readonly at: Float64Array;
-	readonly ms: Float64Array;
+	/** Ring of the last samples (grown as they come, up to `kept`): when, how long (ms), and the failure code (undefined for a success). */
+	readonly at: number[];
+	readonly ms: number[];
 	readonly codes: Array<string | undefined>;
 	next: number;
 	unhealthy: boolean;
@@ -70,7 +71,8 @@ export const health = (options: HealthOptions = {}): Policy<'health'> => {
 };
 
 const createHealth = ({ clock, emit }: PolicyContext, windowMs: number, threshold: number): PolicyParts => {
-	const scopes = new Map<string, Scope>();
+	/** The scopes' samples, at most `maxScopes` idle ones (`Scopes`); an unhealthy scope is never forgotten (its `scope:healthy` is still to come). */
+	const states = scopes((): Scope => ({ window: new BucketWindow(windowMs), at: [], ms: [], codes: [], next: 0, unhealthy: false }), (health) => health.unhealthy);
 	const seen = new WeakMap<PolicyCall, Seen>();
 
 	const layer: Layer = (next) => (request, init) => {
@@ -112,11 +114,7 @@ const createHealth = ({ clock, emit }: PolicyContext, windowMs: number, threshol
 		}
 
 		const now = clock.now();
-		let health = scopes.get(scope);
-		if (!health) {
-			health = { window: new BucketWindow(windowMs), at: new Float64Array(kept), ms: new Float64Array(kept), codes: [], next: 0, unhealthy: false };
-			scopes.set(scope, health);
-		}
+		const health = states.scope(scope);
 
 		health.window.add(now, 0);
 		if (outcome?.transient) {
@@ -139,7 +137,7 @@ const createHealth = ({ clock, emit }: PolicyContext, windowMs: number, threshol
 	};
 
 	const stats = (scope: string): HealthStats => {
-		const health = scopes.get(scope);
+		const health = states.get(scope);
 		const now = clock.now();
 		const latencies: number[] = [];
 		const counts = new Map<string, number>();
@@ -163,5 +161,6 @@ const createHealth = ({ clock, emit }: PolicyContext, windowMs: number, threshol
 		};
 	};
 
-	return { layer, settled, stats: stats as unknown as (scope: string) => Record<string, unknown> };
+	// An unhealthy scope keeps its `stats()` counters too, as an open breaker does.
+	return { layer, settled, stats: stats as unknown as (scope: string) => Record<string, unknown>, holds: (scope) => !!states.get(scope)?.unhealthy };
 };

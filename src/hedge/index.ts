@@ -2,6 +2,7 @@ import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { check, isPositiveFinite, isPositiveInteger } from '../core/validate.js';
 import { classifyStatus } from '../errors/classify.js';
+import { scopes } from '../shared/scopes.js';
 import { Superseded } from '../shared/superseded.js';
 
 /** Options of hedging (`hedge()` from `steadfetch/hedge`). */
@@ -51,7 +52,8 @@ class Latency {
 const drop = (response: Response | undefined): void => void response?.body?.cancel().catch(() => undefined);
 
 const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: number): PolicyParts => {
-	const scopes = new Map<string, Latency>();
+	/** The scopes' latencies, at most `maxScopes` idle ones (`Scopes`); a race counts in its scope's as it is when it counts (it may outlive a forgotten one). */
+	const latencies = scopes(() => new Latency());
 	const { clock } = context;
 
 	const race = (next: FetchLike, request: Request, init: FetchInit | undefined, scope: string, latency: Latency): Promise<Response> => new Promise<Response>((resolve, reject) => {
@@ -80,7 +82,7 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
 				return new Superseded('No hedge now');
 			}
 
-			latency.hedges++;
+			latencies.scope(scope).hedges++;
 			context.emit('hedge', { scope, method: request.method, url: request.url, hedge });
 			return undefined;
 		};
@@ -105,7 +107,7 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
 					drop(lost);
 					lost = response;
 				} else {
-					latency.add(clock.now() - started);
+					latencies.scope(scope).add(clock.now() - started);
 					finish(controller);
 					drop(lost);
 					resolve(response);
@@ -143,19 +145,13 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
 		}
 
 		const scope = init?.steadfetch?.scope ?? context.scopeOf(request.url);
-		let latency = scopes.get(scope);
-		if (!latency) {
-			latency = new Latency();
-			scopes.set(scope, latency);
-		}
-
-		return race(next, request, init, scope, latency);
+		return race(next, request, init, scope, latencies.scope(scope));
 	};
 
 	return {
 		layer,
 		stats: (scope) => {
-			const latency = scopes.get(scope);
+			const latency = latencies.get(scope);
 			return latency && { hedge: { hedges: latency.hedges, delayMs: delayMs ?? latency.delay() } };
 		},
 	};

@@ -62,6 +62,8 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 		members: { outbox: make() },
 		membersFor: (waitUntil) => ({ outbox: make(waitUntil) }),
 		substituted: (response) => response.headers.has('steadfetch-outbox-entry') ? 'queued' : undefined,
+		// A scope with entries pending (as this client last listed them) keeps its `stats()` counters.
+		holds: (scope) => queue.pending.some((key) => key.scope === scope),
 		layer: layer(queue, drain),
 		wrap: wrapper(queue, drain),
 		appliesTo: appliesTo(queue),

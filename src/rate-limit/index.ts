@@ -4,6 +4,7 @@ import { check, isPositiveFinite } from '../core/validate.js';
 import { RateLimitedError } from '../errors/RateLimitedError.js';
 import { serverBudget } from './headers.js';
 import { openChannel, type Channel } from '../shared/channel.js';
+import { scopes } from '../shared/scopes.js';
 import { hasTabs } from '../shared/tabs.js';
 
 /** Options of the rate limiter (`rateLimit()` from `steadfetch/rate-limit`). */
@@ -65,27 +66,20 @@ const budgetOf = (options: Readonly<Record<string, unknown>> = {}, client: Reado
 };
 
 const create = (context: PolicyContext, perSecond: number | undefined, burst: number, fromHeaders: boolean, maxResetMs: number, share: boolean | undefined): PolicyParts => {
-	const buckets = new Map<string, Bucket>();
 	const { clock } = context;
+	/** The scopes' buckets, at most `maxScopes` idle ones (`Scopes`): one with a token reserved ahead (a waiter) or a server's block running is never forgotten. */
+	const buckets = scopes((): Bucket => ({ due: 0, blockedUntil: 0, waits: 0 }), ({ due, blockedUntil }) => Math.max(due, blockedUntil) > clock.now());
 	/** When each call's first attempt came here: its `totalTimeout` runs from about then. */
 	const firstSeen = new WeakMap<PolicyCall, number>();
 	const interval = perSecond ? 1000 / perSecond : 0;
 	const ahead = (burst - 1) * interval;
 	let channel: Channel | undefined;
-	const bucketOf = (scope: string): Bucket => {
-		let bucket = buckets.get(scope);
-		if (!bucket) {
-			bucket = { due: 0, blockedUntil: 0, waits: 0 };
-			buckets.set(scope, bucket);
-		}
-
-		return bucket;
-	};
-
-	const learn = (bucket: Bucket, scope: string, response: Response): void => {
+	/** What an answer says of the scope's budget (its bucket looked up again: the call may have outlived it). */
+	const learn = (scope: string, response: Response): void => {
 		const now = clock.now();
 		const said = fromHeaders ? serverBudget(response, now) : undefined;
 		if (said && said.remaining < 1) {
+			const bucket = buckets.scope(scope);
 			bucket.blockedUntil = Math.max(bucket.blockedUntil, now + Math.min(said.resetMs, maxResetMs));
 			channel?.post({ v: 1, scope, blockedUntil: bucket.blockedUntil });
 		}
@@ -96,7 +90,7 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 		const { v, scope: other, blockedUntil } = (data ?? {}) as { v?: unknown; scope?: unknown; blockedUntil?: unknown };
 		if (v === 1 && typeof other === 'string' && other.length <= 2048 && typeof blockedUntil === 'number' && Number.isFinite(blockedUntil)) {
 			const now = clock.now();
-			const bucket = bucketOf(other);
+			const bucket = buckets.scope(other);
 			bucket.blockedUntil = Math.max(bucket.blockedUntil, Math.min(blockedUntil, now + maxResetMs));
 		}
 	};
@@ -115,7 +109,7 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 			firstSeen.set(call, since);
 		}
 
-		const bucket = bucketOf(scope);
+		const bucket = buckets.scope(scope);
 		const { due, blockedUntil } = bucket;
 		// When this call may go: each waiting call has a time of its own, never two on one token.
 		const at = Math.max(now, blockedUntil, due - ahead);
@@ -161,7 +155,7 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 		}
 
 		return sent.then((response) => {
-			learn(bucket, scope, response);
+			learn(scope, response);
 			return response;
 		});
 	};

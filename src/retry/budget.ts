@@ -1,5 +1,6 @@
 import type { Clock } from '../core/types.js';
 import { check, isNonNegativeInteger, isPositiveFinite } from '../core/validate.js';
+import { scopes, type Scopes } from '../shared/scopes.js';
 import { BucketWindow, bucketsPerWindow } from '../shared/window.js';
 
 /** Options of the retry budget (`retryBudget`). */
@@ -38,16 +39,17 @@ export interface RetryDecision {
 
 /**
  * A retry budget per scope, over a sliding window of ten buckets: memory per scope is constant
- * however many requests pass. A retry is allowed while the retries in the window stay under
- * `max(minRetries, ratio × first attempts)`; allowing one spends it at once, so concurrent calls in
- * an outage cannot all pass the check before any of them retries.
+ * however many requests pass, and at most `maxScopes` idle scopes are kept (`Scopes`: a forgotten
+ * scope starts again with a fresh window, as a new one does). A retry is allowed while the retries
+ * in the window stay under `max(minRetries, ratio × first attempts)`; allowing one spends it at once,
+ * so concurrent calls in an outage cannot all pass the check before any of them retries.
  */
 export class RetryBudget {
 	readonly ratio: number;
 	readonly minRetries: number;
 	readonly windowMs: number;
 	readonly #clock: Clock;
-	readonly #windows = new Map<string, Window>();
+	readonly #windows: Scopes<Window>;
 
 	constructor(options: RetryBudgetOptions, clock: Clock) {
 		check(typeof options === 'object' && options !== null, 'retryBudget', options, '{ ratio, minRetries, windowMs }, true or false');
@@ -59,11 +61,12 @@ export class RetryBudget {
 		this.minRetries = minRetries;
 		this.windowMs = windowMs;
 		this.#clock = clock;
+		this.#windows = scopes(() => ({ counts: new BucketWindow(windowMs), exhaustedAt: -Infinity }));
 	}
 
 	/** Count a first attempt (not a retry) to `scope`. */
 	recordFirst(scope: string): void {
-		this.#window(scope).counts.add(this.#clock.now(), 0);
+		this.#windows.scope(scope).counts.add(this.#clock.now(), 0);
 	}
 
 	/**
@@ -72,7 +75,7 @@ export class RetryBudget {
 	 * anyway (one the caller forced with `ky.retry()`) is paid for, never refused.
 	 */
 	tryRetry(scope: string, spend = true, force = false): RetryDecision {
-		const window = this.#window(scope);
+		const window = this.#windows.scope(scope);
 		const now = this.#clock.now();
 		const [firsts, retries] = window.counts.sums(now);
 		const limit = Math.max(this.minRetries, Math.floor(this.ratio * firsts));
@@ -93,15 +96,5 @@ export class RetryBudget {
 		}
 
 		return { allowed: false, retries, limit, firstRefusal };
-	}
-
-	#window(scope: string): Window {
-		let window = this.#windows.get(scope);
-		if (!window) {
-			window = { counts: new BucketWindow(this.windowMs), exhaustedAt: -Infinity };
-			this.#windows.set(scope, window);
-		}
-
-		return window;
 	}
 }
