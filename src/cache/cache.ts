@@ -250,7 +250,7 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 	const recover = async (call: PolicyCall, error: unknown): Promise<Response> => {
 		const { code } = classify(error);
 		const reason = isOffline() && (code === 'NETWORK' || code === 'TIMEOUT') ? 'offline' : reasons[code];
-		const stale = error instanceof Response ? error : call.request && reason && !call.signal?.aborted && await serve(call, call.request, reason);
+		const stale = call.request && reason && !call.signal?.aborted && await serve(call, call.request, reason);
 		if (stale) {
 			return stale;
 		}
@@ -294,15 +294,8 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 		}
 
 		const go = (): Promise<Response> => call.method === 'GET' ? next(request, init).then((response) => capture(call, request, response)) : next(request, init);
-		return isOffline() ? serve(call, request, 'offline').then((stale) => {
-			if (stale) {
-				// Carried to the wrapper through ky as the attempt's rejection: no network I/O, unseen by the
-				// breaker; ky rethrows a thrown non-Error as it is, and retries it never.
-				throw stale;
-			}
-
-			return go();
-		}) : go();
+		// Offline, a stored copy answers without network I/O (unseen by the breaker, never retried).
+		return isOffline() ? serve(call, request, 'offline').then((stale) => stale ? context.answer(call, stale) : go()) : go();
 	};
 
 	const clear = async (options?: { identity?: string }): Promise<void> => {

@@ -1,273 +1,170 @@
-import type { Input, KyInstance, Options as KyOptions, ResponsePromise } from 'ky';
-import { classify } from '../errors/classify.js';
-import { InvalidRequestError } from '../errors/InvalidRequestError.js';
-import { SteadfetchError } from '../errors/SteadfetchError.js';
-import { unsafeRetryMethods } from '../retry/should-retry.js';
-import { CallState, core } from './call-state.js';
-import { composeLayers } from './compose.js';
-import { fallbackResponse } from './fallback.js';
-import { callKeys, type CallOptions, type WaitUntil } from './options.js';
-import type { PolicyParts, RunOptions } from './policy.js';
-import { rejectedCall as rejected, responsePromises } from './response-promise.js';
-import type { Stats } from './stats.js';
-import type { FetchLike, Layer } from './types.js';
-import { checkCallOptions, stringifying } from './validate-options.js';
-
-export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'query';
-
-export interface CallerDeps {
-	readonly instance: KyInstance;
-	readonly layers: readonly Layer[];
-	/** Wraps a per-call `fetch` (the layers below ours first): the client's transport normalization. */
-	readonly transport: (fetch: FetchLike) => FetchLike;
-	/** The policies with an outer wrapper, in slot order. */
-	readonly wrappers: readonly PolicyParts[];
-	/** The policies that watch outcomes (`settled`). */
-	readonly watchers: readonly PolicyParts[];
-	readonly stats: Stats;
-	/** Whether POST and PATCH calls join ky's retried methods (the user did not choose `retry.methods`). */
-	readonly admitUnsafe: boolean;
-	/** POST and PATCH when the user listed them in `retry.methods`: such calls get an Idempotency-Key. */
-	readonly keyed: ReadonlySet<string>;
-	/** The client's `identity` option, read at each call. */
-	readonly identity: (() => string | undefined) | undefined;
-	/** The client-level `fallback`, when the call has none of its own. */
-	readonly fallback: unknown;
-	/** The client-level `parseJson`, for responses a policy substituted. */
-	readonly parseJson: KyOptions['parseJson'];
-	/** Whether the client was closed. */
-	closed(): boolean;
-	/** How `stats()` counts a response a policy made (a stale copy, a 202 for a queued write). */
-	substituted(response: Response): 'stale' | 'queued' | undefined;
-	/** Whether anybody listens to `retry` now: only then does a call record the error behind each retry. */
-	recordRetries(): boolean;
-	/** The call's own `retry` options as ky gets them (our `shouldRetry` kept when the call brings its own rules). */
-	retryFor(own: unknown): unknown;
-}
-
-/** Ours, kept from ky; and `steadfetch`, which ky's options of an earlier call carry (reused in a hook). */
-const ours = new Set([...callKeys, 'steadfetch']);
-
+import type { Input, ResponsePromise } from 'ky';
+import type { PolicyCall } from './policy.js';
+import type { WaitUntil } from './types.js';
 
 /**
- * Build the function that runs one call: validate before any I/O, make the call's state, let the
- * outer wrappers that apply run around ky, count the outcome, give the promise ky's body shortcuts.
- *
- * A call no wrapper applies to and without `fallback` is ky's own promise: nothing can answer in
- * ky's place, so nothing is wrapped; its outcome is counted by a reaction added before the caller's.
+ * What an attempt rejects with when a layer answered it without I/O (`answer`). Not an `Error`: ky
+ * passes it through untouched (no `beforeError` hook sees it), and our `shouldRetry` refuses it
+ * before asking anybody; the call's run settles with the answer instead.
  */
-export const createCaller = (deps: CallerDeps) => {
-	const { instance, layers, wrappers, watchers, stats, admitUnsafe, keyed, identity, closed, parseJson } = deps;
-	const withShortcuts = responsePromises(parseJson);
+export const answered: unknown = Object.freeze({ steadfetch: 'answered' });
 
-	/** Count a call's outcome: resolved (`ok`, a `ky.stop` resolves `undefined`) or rejected with `error`. */
-	const settle = (call: CallState, ok: boolean, response: Response | undefined, error: unknown): void => {
-		const scope = call.scope;
-		if (scope !== undefined) {
-			const counters = stats.scope(scope);
-			if (ok) {
-				counters.successes++;
-				const kind = response && !core.isKys(call, response) ? deps.substituted(response) : undefined;
-				if (kind) {
-					counters[kind]++;
-				}
-			} else {
-				const code = call.signal?.aborted ? 'ABORTED' : classify(error).code;
-				if (code === 'QUEUED') {
-					counters.queued++;
-				} else {
-					counters.failures[code] = (counters.failures[code] ?? 0) + 1;
-				}
+// The core's writers of a call (declared before the class that assigns them: no TDZ).
+
+/** Count an attempt starting: the first fixes the call's Request and scope; a restart is the first attempt of a wrapper's new run. */
+export let countAttempt: (call: Call, request: Request, scopeOf: (url: string) => string) => 'first' | 'restart' | 'retry';
+
+/** Note the error an attempt failed with (the transport's; ky's HTTPError, from `shouldRetry`). */
+export let noteFailure: (call: Call, error: unknown) => void;
+
+/** The error the previous attempt failed with (see `noteFailure`), once: the retry that follows takes it. */
+export let takeFailure: (call: Call) => unknown;
+
+/**
+ * A layer answers an attempt without I/O (`PolicyContext.answer`): the call's run resolves with
+ * `outcome` when it is a Response, rejects with it when it is an error. The attempt itself rejects
+ * with `answered`, which ky neither retries nor hands to a hook.
+ */
+export let answer: (call: Call, outcome: Response | Error) => Promise<never>;
+
+/** A policy's state for this call, made once (by whichever half asks first) and the same for both. */
+export let localOf: <S>(call: Call, index: number, make: (call: Call) => S) => S;
+
+/**
+ * One run of ky for a wrapped call (a wrapper may run it again): `start` makes it, the body shortcuts
+ * asked for so far start with it (ky sets `Accept` before it sends); it settles with ky's response,
+ * or with what a layer answered in its place.
+ */
+export let runKy: (call: Call, start: () => ResponsePromise) => Promise<Response>;
+
+/** ky resolved the call's direct path with this response. */
+export let noteResponse: (call: Call, response: Response) => void;
+
+/** Whether the call resolved with ky's own response (not one a policy made). */
+export let isKys: (call: Call, response: Response) => boolean;
+
+/** Start `start` with the call's current run (if any) and every later one (see `runKy`). */
+export let withRuns: (call: Call, start: (run: ResponsePromise) => void) => void;
+
+/**
+ * One call. Policies see it as `PolicyCall`, read-only in fact: frozen, the fields the core keeps
+ * current behind getters. The core's writes are the functions below, all in this file (assigned in
+ * the class's static block, the only code besides the getters that reaches the private fields).
+ */
+export class Call implements PolicyCall {
+	#attempts = 0;
+	#request: Request | undefined;
+	#scope: string | undefined;
+	/** The last failed attempt's error (the transport's; ky's HTTPError, from `shouldRetry`). */
+	#failure: unknown;
+	/** A layer's answer in place of the network: the run resolves with a Response, rejects with an Error. */
+	#answer: Response | Error | undefined;
+	/** ky's promise for the latest run, and the Response it resolved with (to tell it from a substitute). */
+	#run: ResponsePromise | undefined;
+	#response: Response | undefined;
+	/** Body shortcuts asked for so far: started with each run (a wrapper may run ky again). */
+	#shortcuts: Array<(run: ResponsePromise) => void> | undefined;
+	/** Set when a wrapper runs ky again (failover, auth): that run's first attempt is not a retry. */
+	#restart = false;
+	/** Each policy's state for this call, at the index `PolicyContext.perCall` gave the policy. */
+	#locals: unknown[] | undefined;
+
+	constructor(
+		readonly method: string,
+		readonly input: Input,
+		readonly options: Readonly<Record<string, unknown>>,
+		readonly identity: string | undefined,
+		readonly idempotencyKey: string | undefined,
+		readonly replay: boolean,
+		readonly waitUntil: WaitUntil | undefined,
+	) {
+		// Read-only in fact: no policy can change a field or shadow a getter.
+		Object.freeze(this);
+	}
+
+	get signal(): AbortSignal | undefined {
+		return (this.options['signal'] as AbortSignal | null | undefined) ?? undefined;
+	}
+
+	get attempts(): number {
+		return this.#attempts;
+	}
+
+	get request(): Request | undefined {
+		return this.#request;
+	}
+
+	get scope(): string | undefined {
+		return this.#scope;
+	}
+
+	static {
+		countAttempt = (call, request, scopeOf) => {
+			if (call.#attempts++ === 0) {
+				call.#request = request;
+				call.#scope = scopeOf(request.url);
+				return 'first';
 			}
-		}
 
-		for (const watcher of watchers) {
-			try {
-				watcher.settled!(call, response, error);
-			} catch {
-				// A watcher never fails a call.
-			}
-		}
-	};
-
-	const startKy = (method: Method | undefined, input: Input, forKy: Record<string, unknown>): ResponsePromise => {
-		try {
-			return method ? instance[method](input, forKy) : instance(input, forKy);
-		} catch (error) {
-			// ky builds the Request synchronously: an invalid URL or option lands here, before any I/O.
-			return rejected(new InvalidRequestError(`Invalid request: ${(error as Error)?.message ?? String(error)}`, { cause: error }));
-		}
-	};
-
-	/** One run of ky for a wrapped call (a wrapper may run it again), with the wrappers' `extras` over its options. */
-	const runKy = (method: Method | undefined, input: Input, forKy: Record<string, unknown>, call: CallState) => (extras?: readonly RunOptions[]): Promise<Response> => {
-		let options = forKy;
-		for (const extra of extras ?? []) {
-			const headers = extra.headers && new Headers(options['headers'] as HeadersInit | undefined);
-			if (headers) {
-				new Headers(extra.headers as HeadersInit).forEach((value, name) => {
-					headers.set(name, value);
-				});
+			if (call.#restart) {
+				call.#restart = false;
+				return 'restart';
 			}
 
-			options = { ...options, ...extra, ...(headers ? { headers } : {}) };
-		}
+			return 'retry';
+		};
 
-		const run = startKy(method, input, options);
-		core.run(call, run);
-		return run.then((response) => {
-			core.answered(call, response);
-			return response;
-		});
-	};
+		noteFailure = (call, error) => {
+			call.#failure = error;
+		};
 
-	return (method: Method | undefined, input: Input, callOptions: CallOptions = {}, replay = false, waitUntil?: WaitUntil): ResponsePromise => {
-		if (closed()) {
-			return rejected(new SteadfetchError('The client is closed', 'CLIENT_CLOSED', false));
-		}
+		takeFailure = (call) => {
+			const failure = call.#failure;
+			call.#failure = undefined;
+			return failure;
+		};
 
-		const invalid = checkCallOptions(callOptions as Record<string, unknown>);
-		if (invalid) {
-			return rejected(invalid);
-		}
+		answer = (call, outcome) => {
+			call.#answer = outcome;
+			return Promise.reject(answered);
+		};
 
-		let who: string | undefined;
-		try {
-			who = identity?.();
-			if (who !== undefined && (typeof who !== 'string' || who.length === 0)) {
-				throw new TypeError(`identity() must return a non-empty string or undefined; got ${typeof who}`);
-			}
-		} catch (error) {
-			return rejected(new InvalidRequestError(`The client's identity() failed: ${(error as Error)?.message ?? String(error)}`, { cause: error }));
-		}
+		localOf = <S>(call: Call, index: number, make: (call: Call) => S): S => ((call.#locals ??= [])[index] ??= make(call)) as S;
 
-		const verb = (method ?? (callOptions.method as string | undefined) ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
-		const unsafe = verb === 'POST' || verb === 'PATCH';
-		const ownRetry = callOptions.retry;
-		let key = callOptions.idempotencyKey === true ? crypto.randomUUID() : callOptions.idempotencyKey;
-		let headers: Headers | undefined;
-		// The user asked for POST/PATCH retries: a key makes them safe (the caller's own key, if any).
-		if (key !== undefined || (unsafe && (keyed.has(verb) || (ownRetry as { methods?: string[] } | undefined)?.methods?.some((name) => name.toUpperCase() === verb)))) {
-			try {
-				headers = new Headers(callOptions.headers as HeadersInit | undefined);
-			} catch (error) {
-				return rejected(new InvalidRequestError(`Invalid request: ${(error as Error)?.message ?? String(error)}`, { cause: error }));
+		runKy = (call, start) => {
+			const run = start();
+			call.#restart = call.#attempts > 0;
+			call.#run = run;
+			call.#answer = undefined;
+			for (const shortcut of call.#shortcuts ?? []) {
+				shortcut(run);
 			}
 
-			key ??= headers.get('idempotency-key') ?? (input instanceof Request ? input.headers.get('idempotency-key') : null) ?? crypto.randomUUID();
-			headers.set('idempotency-key', key);
-		}
-
-		// A per-call `waitUntil` names no request (the ambient one of `cloudflare:workers` serves them all):
-		// a function of the call's own, so only the calls of one `withContext(ctx)` share one (dedupe, auth).
-		const own = callOptions.waitUntil;
-		const call = new CallState(verb, input, callOptions as Record<string, unknown>, who, key, replay, own ? (promise) => own(promise) : waitUntil);
-
-		// What ky gets: the call's options without ours, with the call for the layers.
-		const forKy: Record<string, unknown> = { steadfetch: call };
-		for (const name in callOptions) {
-			if (Object.hasOwn(callOptions, name) && !ours.has(name)) {
-				forKy[name] = callOptions[name as keyof CallOptions];
-			}
-		}
-
-		if (headers) {
-			forKy['headers'] = headers;
-		}
-
-		if (deps.recordRetries()) {
-			// Our beforeRetry hook, last of the call's: the `retry` event gets ky's own error (what the
-			// transport and shouldRetry note is enough for the budget). Only while somebody listens to
-			// `retry`: a hook makes ky merge hooks on every call.
-			const hooks = callOptions.hooks;
-			const record = ({ error }: { error: Error }): void => {
-				core.retryError(call, error);
-			};
-			forKy['hooks'] = { ...hooks, beforeRetry: [...hooks?.beforeRetry ?? [], record] };
-		}
-
-		if (ownRetry !== undefined || (unsafe && admitUnsafe)) {
-			// POST and PATCH join ky's retried methods per call (only `shouldRetry` lets them retry: with
-			// an Idempotency-Key); a number is a limit over our defaults (ky would replace them).
-			forKy['retry'] = {
-				...(unsafe && admitUnsafe ? { methods: unsafeRetryMethods } : {}),
-				...deps.retryFor(ownRetry) as object,
-			};
-		}
-
-		if (callOptions.stringifyJson) {
-			forKy['stringifyJson'] = stringifying(callOptions.stringifyJson);
-		}
-
-		if (callOptions.fetch) {
-			// A per-call transport still goes through the layers.
-			forKy['fetch'] = composeLayers(layers, deps.transport(callOptions.fetch as FetchLike));
-		}
-
-		const fallback = 'fallback' in callOptions ? callOptions.fallback : deps.fallback;
-		// Each level runs its wrapper; what a wrapper adds to its run (`next(extra)`) reaches ky below it.
-		let next: ((extras?: readonly RunOptions[]) => Promise<Response>) | undefined;
-		for (let index = wrappers.length - 1; index >= 0; index--) {
-			const policy = wrappers[index]!;
-			if (!policy.appliesTo || policy.appliesTo(call)) {
-				const inner = next ?? runKy(method, input, forKy, call);
-				next = (extras) => policy.wrap!(call, (extra) => inner(extra ? [...extras ?? [], extra] : extras));
-			}
-		}
-
-		if (next !== undefined) {
-			try {
-				// ky would refuse them when it builds the Request; a wrapper may read them first (the outbox
-				// stores them): the same typed error on every path, before any I/O. A body of none of fetch's
-				// types is converted to a string, as here: a Symbol cannot be.
-				if (callOptions.headers && !headers) {
-					new Headers(callOptions.headers as HeadersInit);
-				}
-
-				void `${callOptions.body as string}`;
-			} catch (error) {
-				return rejected(new InvalidRequestError(`Invalid request: ${(error as Error)?.message ?? String(error)}`, { cause: error }));
-			}
-		}
-
-		if (next === undefined && fallback === undefined) {
-			const promise = startKy(method, input, forKy);
-			promise.then((response) => {
-				if (response) {
-					core.answered(call, response);
-				}
-
-				settle(call, true, response, undefined);
+			return run.then((response) => {
+				call.#response = response;
+				return response;
 			}, (error: unknown) => {
-				settle(call, false, undefined, error);
+				const outcome = call.#answer;
+				if (outcome instanceof Response) {
+					return outcome;
+				}
+
+				throw outcome ?? error;
 			});
-			return promise;
-		}
+		};
 
-		const counted = (next ?? runKy(method, input, forKy, call))().then((response) => {
-			settle(call, true, response, undefined);
-			return response;
-		}, async (error: unknown) => {
-			settle(call, false, undefined, error);
-			// The caller's abort rejects with the caller's reason, whatever the runtime's fetch threw.
-			if (call.signal?.aborted) {
-				throw call.signal.reason;
+		noteResponse = (call, response) => {
+			call.#response = response;
+		};
+
+		isKys = (call, response) => response === call.#response;
+
+		withRuns = (call, start) => {
+			if (call.#run) {
+				start(call.#run);
 			}
 
-			const { code } = classify(error);
-			if (fallback === undefined || code === 'INVALID_REQUEST' || code === 'QUEUED' || code === 'CLIENT_CLOSED') {
-				throw error;
-			}
-
-			// Nothing else answered (no stale copy): the degraded answer, marked and counted.
-			const response = await fallbackResponse(fallback, error, call.request);
-			if (call.scope !== undefined) {
-				stats.scope(call.scope).fallbacks++;
-			}
-
-			return response;
-		});
-
-		return withShortcuts(counted, call);
-	};
-};
+			(call.#shortcuts ??= []).push(start);
+		};
+	}
+}

@@ -1,11 +1,11 @@
-import ky, { ForceRetryError, TimeoutError, type Input, type Options as KyOptions, type RetryOptions } from 'ky';
+import ky, { ForceRetryError, NetworkError, TimeoutError, type Input, type Options as KyOptions, type RetryOptions } from 'ky';
 import { classify } from '../errors/classify.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { RetryBudget, type RetryDecision } from '../retry/budget.js';
 import { shouldRetry } from '../retry/should-retry.js';
 import { redact, sensitiveParamSet } from '../shared/sensitive.js';
-import { core, type CallState } from './call-state.js';
-import { createCaller, type Method } from './call.js';
+import { answer, countAttempt, localOf, noteFailure, takeFailure, type Call } from './call.js';
+import { createCaller, type Method } from './caller.js';
 import type { AnyClient, ClientStats } from './client-types.js';
 import { composeLayers } from './compose.js';
 import { Emitter } from './events.js';
@@ -42,14 +42,14 @@ const transport = (fetch: FetchLike): FetchLike => (request, init) => {
 	// out only if its policy still wants it now (`FetchInit.hedge`).
 	const refused = request.signal.aborted ? request.signal.reason as unknown : init?.hedge?.();
 	return refused ? Promise.reject(refused) : fetch(request, init).catch((error: unknown) => {
-		const call = init?.steadfetch as CallState | undefined;
+		const call = init?.steadfetch as Call | undefined;
 		const { signal } = request;
 		// ky's timer aborted the attempt (not the caller, not a policy that superseded it): the layers
 		// above see ky's TimeoutError, as ky's caller will, not the runtime's AbortError.
 		const failure = call && signal.aborted && !call.signal?.aborted && (signal.reason as Error | undefined)?.name !== 'Superseded' ? new TimeoutError(request)
 			: error instanceof Error && error.name === 'Error' && networkFailure.test(error.message) ? new TypeError('Network connection lost', { cause: error }) : error;
 		if (call) {
-			core.retryError(call, failure as Error);
+			noteFailure(call, failure);
 		}
 
 		throw failure;
@@ -75,6 +75,8 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	const { retryBudget } = options;
 	const budget = retryBudget === false ? undefined : new RetryBudget(retryBudget === undefined || retryBudget === true ? {} : retryBudget, clock);
 	let closed = false;
+	/** Indexes of the policies' per-call state (`PolicyContext.perCall`). */
+	let locals = 0;
 
 	/**
 	 * Every URL in an event has its sensitive query values removed (`url`, failover's `mirror`), and so
@@ -135,6 +137,11 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		on: (type, listener) => emitter.on(type, listener),
 		scopeOf: (url) => scopeOf(url),
 		spendRetry: (scope) => budget?.tryRetry(scope).allowed ?? true,
+		answer: (call, outcome) => answer(call as Call, outcome),
+		perCall: (make) => {
+			const index = locals++;
+			return (call) => localOf(call as Call, index, make);
+		},
 		send: (input, callOptions, replay) => call(undefined, input, callOptions as CallOptions, replay),
 	};
 
@@ -187,18 +194,18 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	 * fetch with an error of its own).
 	 */
 	const accounting: Layer = (next) => (request, init) => {
-		const call = init?.steadfetch as CallState | undefined;
+		const call = init?.steadfetch as Call | undefined;
 		if (!call) {
 			return next(request, init);
 		}
 
-		const kind = core.attempt(call, request, scopeOfRequest);
+		const kind = countAttempt(call, request, scopeOfRequest);
 		const scope = call.scope!;
 		if (kind === 'first') {
 			stats.scope(scope).requests++;
 			budget?.recordFirst(scope);
 		} else if (kind === 'retry') {
-			const error = core.retryError(call, undefined);
+			const error = takeFailure(call) as Error | undefined;
 			if (budget && refused(scope, budget.tryRetry(scope, true, !error || error instanceof ForceRetryError))) {
 				refusedErrors.add(error!);
 				return Promise.reject(error);
@@ -206,7 +213,9 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 
 			stats.scope(scope).retries++;
 			if (emitter.has('retry')) {
-				emit('retry', { scope, method: request.method, url: request.url, retryCount: call.attempts - 1, code: error ? classify(error).code : 'UNKNOWN', error });
+				// What ky's hooks see: a raw fetch failure as ky's NetworkError; no failure, a retry forced with `ky.retry()`.
+				const shown = error instanceof TypeError ? new NetworkError(request, { cause: error }) : error ?? new ForceRetryError();
+				emit('retry', { scope, method: request.method, url: request.url, retryCount: call.attempts - 1, code: classify(shown).code, error: shown });
 			}
 		}
 
@@ -271,7 +280,6 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		fallback: options.fallback,
 		parseJson: options.parseJson,
 		closed: () => closed,
-		recordRetries: () => emitter.has('retry'),
 		substituted(response) {
 			for (const part of active) {
 				const kind = part.substituted?.(response);

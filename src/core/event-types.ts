@@ -17,15 +17,12 @@ export interface RetryEvent extends BaseEvent<'retry'> {
 	url: string;
 	/** 1 for the first retry. */
 	retryCount: number;
-	/**
-	 * `classify()`'s code of the error that caused the retry (`UNKNOWN` when ky did not say). ky's
-	 * error is taken from its `beforeRetry` hook, which the client adds to a call only while somebody
-	 * listens to `retry` (or `'*'`): a listener added while a call is under way gets `UNKNOWN` for
-	 * that call's retries.
-	 */
+	/** `classify()`'s code of the error that caused the retry (`UNKNOWN` for a retry forced with `ky.retry()`). */
 	code: SteadfetchErrorCode;
 	/**
-	 * The error that caused the retry (`undefined` when ky did not say). For ky's errors a copy of the
+	 * The error that caused the retry, as ky's hooks see it: an `HTTPError`, a `NetworkError`, a
+	 * `TimeoutError`; for a retry forced with `ky.retry()`, a `ForceRetryError` without the options given
+	 * to `ky.retry()` (ky hands those only to its hooks). For ky's errors a copy of the
 	 * same class stands in (`instanceof HTTPError` holds; its `response`, `data` and `cause` kept),
 	 * without `request` and `options`, which hold the call's headers, credentials included. When the
 	 * message names a URL with a sensitive query value (`sensitiveParams`), those values are removed

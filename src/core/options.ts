@@ -2,13 +2,12 @@ import type { Options as KyOptions } from 'ky';
 import type { RetryBudgetOptions } from '../retry/budget.js';
 import type { StoreFactory } from '../stores/types.js';
 import type { Policy, SlotName } from './policy.js';
-import type { Clock } from './types.js';
+import type { Clock, WaitUntil } from './types.js';
 
 /** The slot keys of `createClient`, each taking the policy made by that slot's factory, or `false`. */
 export type Slots = { [S in SlotName]?: Policy<S> | false };
 
-/** Where a call's background work goes (Cloudflare Workers: the request's `ctx.waitUntil`). */
-export type WaitUntil = (promise: Promise<unknown>) => void;
+export type { WaitUntil } from './types.js';
 
 /**
  * Options of `createClient` both entries share: every ky option (unchanged, `cache` included: it is

@@ -115,6 +115,21 @@ export interface PolicyContext {
 	/** Spend one retry of the scope's retry budget for an extra attempt (a hedge); false when spent. */
 	spendRetry(scope: string): boolean;
 	/**
+	 * The one way a layer ends an attempt without I/O: return `answer(call, outcome)` from the layer
+	 * instead of calling `next`. With a Response (a stored copy), the call's run resolves with it as
+	 * if the network had answered — no retry, no `afterResponse` hook, nothing counted by the layers
+	 * below; with an Error (the outbox holding a write), the run rejects with it, never retried. Only
+	 * for a call one of the policy's wrappers applies to (`appliesTo`): a call no wrapper applies to is
+	 * ky's own promise, which can only reject.
+	 */
+	answer(call: PolicyCall, outcome: Response | Error): Promise<never>;
+	/**
+	 * A policy's state per call, for both its halves: `const stateOf = context.perCall((call) => ({ … }))`
+	 * at creation; `stateOf(call)` in the wrapper and in the layer gives the same object, made once
+	 * per call by whichever asks first, gone with the call.
+	 */
+	perCall<S>(make: (call: PolicyCall) => S): (call: PolicyCall) => S;
+	/**
 	 * Send a request through the client (default headers, hooks and the other policies apply);
 	 * `replay` marks it as an outbox replay (`PolicyCall.replay`).
 	 */

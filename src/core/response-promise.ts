@@ -1,5 +1,5 @@
 import ky, { type Options as KyOptions, type ResponsePromise } from 'ky';
-import { core, type CallState } from './call-state.js';
+import { isKys, withRuns, type Call } from './call.js';
 
 type BodyType = 'json' | 'text' | 'formData' | 'arrayBuffer' | 'blob' | 'bytes';
 type Shortcut = (schema?: unknown) => Promise<unknown>;
@@ -15,7 +15,7 @@ const ignore = (): void => undefined;
  * fallback), the substitute is parsed by ky too — `parseJson`, Standard Schema validation and
  * `SchemaValidationError` as for a fresh response, no hooks, nothing sent.
  */
-const shortcut = (promise: Promise<Response>, call: CallState, type: BodyType, schema: unknown, parseJson: KyOptions['parseJson']): Promise<unknown> => {
+const shortcut = (promise: Promise<Response>, call: Call, type: BodyType, schema: unknown, parseJson: KyOptions['parseJson']): Promise<unknown> => {
 	let parsed: Promise<unknown> | undefined;
 	const start = (run: ResponsePromise): void => {
 		// A run that could not start (an invalid request) is a plain rejected promise: nothing to parse.
@@ -23,14 +23,9 @@ const shortcut = (promise: Promise<Response>, call: CallState, type: BodyType, s
 		parsed?.catch(ignore);
 	};
 
-	const run = core.current(call);
-	if (run) {
-		start(run);
-	}
-
-	core.onRun(call, start);
+	withRuns(call, start);
 	return promise.then((response) => {
-		if (core.isKys(call, response) && parsed) {
+		if (isKys(call, response) && parsed) {
 			return parsed;
 		}
 
@@ -47,7 +42,7 @@ const available = (): readonly BodyType[] => types.filter((type) => type !== 'by
 const callOf = Symbol('call');
 
 /** A prototype over `Promise.prototype` with a method per shortcut, each `method(this, type)`. */
-const withShortcuts = (method: (promise: Promise<Response> & { [callOf]?: CallState }, type: BodyType, schema: unknown) => unknown): object => {
+const withShortcuts = (method: (promise: Promise<Response> & { [callOf]?: Call }, type: BodyType, schema: unknown) => unknown): object => {
 	const prototype = Object.create(Promise.prototype) as Record<string, unknown>;
 	for (const type of available()) {
 		prototype[type] = function (this: Promise<Response>, schema?: unknown) {
@@ -69,10 +64,10 @@ let failed: object | undefined;
  */
 export const responsePromises = (parseJson?: KyOptions['parseJson']) => {
 	let shortcuts: object | undefined;
-	return (promise: Promise<Response>, call?: CallState): ResponsePromise => {
+	return (promise: Promise<Response>, call?: Call): ResponsePromise => {
 		if (call) {
 			shortcuts ??= withShortcuts((self, type, schema) => shortcut(self, self[callOf]!, type, schema, parseJson));
-			(promise as { [callOf]?: CallState })[callOf] = call;
+			(promise as { [callOf]?: Call })[callOf] = call;
 		} else {
 			// Rejected before it began: a caller who only asks for `.json()` handles the rejection there.
 			promise.catch(ignore);

@@ -30,6 +30,9 @@ export interface FetchInit extends RequestInit {
  */
 export type Layer = (next: FetchLike) => FetchLike;
 
+/** Where a call's background work goes (Cloudflare Workers: the request's `ctx.waitUntil`). */
+export type WaitUntil = (promise: Promise<unknown>) => void;
+
 /** The injected clock. Epoch milliseconds. */
 export interface Clock {
 	now(): number;

@@ -1,5 +1,5 @@
 import { isHTTPError, isNetworkError, isTimeoutError, type RetryOptions } from 'ky';
-import { core, type CallState } from '../core/call-state.js';
+import { answered, noteFailure, type Call } from '../core/call.js';
 
 /** ky's retried methods plus POST and PATCH (for POST and PATCH calls), which `shouldRetry` admits only with an Idempotency-Key. */
 export const unsafeRetryMethods = ['get', 'put', 'head', 'delete', 'options', 'trace', 'query', 'post', 'patch'];
@@ -36,10 +36,15 @@ const kyRetries = (error: Error, onTimeout: boolean): boolean => {
 export const shouldRetry = (user: ShouldRetry | undefined, onTimeout: boolean, ask: ((error: Error, url: string) => boolean) | undefined): ShouldRetry =>
 	async (state) => {
 		const { error } = state;
+		// A layer answered the attempt without I/O: never retried, whoever asks.
+		if ((error as { value?: unknown }).value === answered) {
+			return false;
+		}
+
 		// ky's error behind a status, noted on its call for the layer that sends (or refuses) the retry.
-		const call = isHTTPError(error) && (error.options as { steadfetch?: CallState }).steadfetch;
+		const call = isHTTPError(error) && (error.options as { steadfetch?: Call }).steadfetch;
 		if (call) {
-			core.retryError(call, error);
+			noteFailure(call, error);
 		}
 
 		if ((error as { code?: unknown }).code === 'THROTTLED') {

@@ -1,0 +1,137 @@
+// Instructions per call without the network, counted by valgrind's callgrind: deterministic for one
+// build, whatever else the machine is doing (loopback and CPU timings on a shared 2-core machine move
+// by 2× between runs). Each client runs in its own `node` under callgrind with counting off; after a
+// warm-up it asks to be counted, makes `calls` calls (16 in flight, a `fetch` that answers at once),
+// and counting stops: the collected total over `calls` is the figure. Clients: ky, ky with a
+// hand-written copy of each good GET (the floor for any cache), `steadfetch/core`, the preset's
+// defaults (breaker, retry budget, stale cache → memoryStore); workloads: 64 URLs repeated, and every
+// URL new. Needs valgrind (`apt-get install -y valgrind`); without it the bench says so and exits 0.
+//
+//   node bench/instructions.mjs [--calls 2000] [--clients ky,core] [--baseline <dist/index.js of another build>]
+//
+// BENCH_PRESET_OPTIONS='{"breaker":false}' adds options to the preset's client (an ablation).
+// `--baseline` adds the same clients from another build (side by side, in one run).
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { quick, writeResult } from './lib/args.mjs';
+import { section, table } from './lib/table.mjs';
+
+const argv = process.argv.slice(2);
+const option = (name, fallback) => {
+	const at = argv.indexOf(name);
+	return at === -1 ? fallback : argv[at + 1];
+};
+
+if (argv[0] === '--child') {
+	const [, client, workload, count, where] = argv;
+	const { default: ky } = await import('ky');
+	const { handCopy } = await import('./lib/hand-copy.mjs');
+	const dist = where ? pathToFileURL(where).href : process.env.STEADFETCH_DIST ? pathToFileURL(process.env.STEADFETCH_DIST).href : new URL('../dist/index.js', import.meta.url).href;
+	const steadfetch = await import(dist);
+	const core = await import(new URL('core.js', dist).href);
+	const fetch = async () => new Response('{"id":1,"name":"steadfetch"}', { headers: { 'content-type': 'application/json', 'content-length': '28' } });
+	const made = {
+		ky: () => ky.create({ fetch }),
+		'ky + copy': () => handCopy(ky, { fetch }),
+		core: () => core.createClient({ fetch }),
+		steadfetch: () => steadfetch.createClient({ fetch, name: 'bench-instructions', store: steadfetch.memoryStore, ...JSON.parse(process.env.BENCH_PRESET_OPTIONS ?? '{}') }),
+	}[client.replace(/ \(baseline\)$/, '')]();
+	let fresh = 0;
+	const urlOf = workload === 'distinct' ? () => `http://bench.test/item/new-${fresh++}` : (index) => `http://bench.test/item/${index % 64}`;
+	const drive = async (total) => {
+		let next = 0;
+		const worker = async () => {
+			while (next < total) {
+				await made.get(urlOf(next++)).json();
+			}
+		};
+
+		await Promise.all(Array.from({ length: 16 }, worker));
+	};
+
+	await drive(3_000); // Warm-up: compiled code, a full cache view.
+	const lines = createInterface({ input: process.stdin });
+	const said = (word) => new Promise((resolve) => {
+		lines.once('line', (line) => resolve(line === word));
+	});
+	console.log('READY');
+	await said('go');
+	await drive(Number(count));
+	console.log('DONE');
+	await said('exit');
+	process.exit(0);
+}
+
+const hasValgrind = spawnSync('valgrind', ['--version']).status === 0;
+if (!hasValgrind) {
+	console.log('instructions: valgrind is not installed (apt-get install -y valgrind); skipped.');
+	writeResult({ skipped: 'no valgrind' });
+	process.exit(0);
+}
+
+const calls = Number(option('--calls', quick ? 500 : 2_000));
+const baseline = option('--baseline', undefined);
+const chosen = option('--clients', 'ky,ky + copy,core,steadfetch').split(',');
+const clients = [...chosen, ...(baseline ? chosen.filter((name) => name === 'core' || name === 'steadfetch').map((name) => `${name} (baseline)`) : [])];
+const self = fileURLToPath(import.meta.url);
+
+/** Run one client under callgrind; resolves with instructions per call. */
+const measure = (client, workload) => new Promise((resolve, reject) => {
+	const dir = mkdtempSync(join(tmpdir(), 'steadfetch-callgrind-'));
+	const where = client.endsWith('(baseline)') ? baseline : process.env.STEADFETCH_DIST ?? '';
+	const child = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', '--smc-check=all-non-file', `--callgrind-out-file=${join(dir, 'out.%p')}`,
+		process.execPath, '--single-threaded', '--hash-seed=1', '--random-seed=1', self, '--child', client, workload, String(calls), where], { stdio: ['pipe', 'pipe', 'pipe'] });
+	let stderr = '';
+	child.stderr.on('data', (chunk) => {
+		stderr += chunk;
+	});
+	const lines = createInterface({ input: child.stdout });
+	lines.on('line', (line) => {
+		if (line === 'READY') {
+			spawnSync('callgrind_control', ['-i', 'on', String(child.pid)]);
+			child.stdin.write('go\n');
+		} else if (line === 'DONE') {
+			spawnSync('callgrind_control', ['-i', 'off', String(child.pid)]);
+			child.stdin.write('exit\n');
+		}
+	});
+	child.on('exit', (code) => {
+		try {
+			const file = readdirSync(dir).map((name) => join(dir, name)).find((name) => /out\.\d+$/.test(name));
+			const text = file ? readFileSync(file, 'utf8') : '';
+			const total = Number(/^totals:\s*(\d+)/m.exec(text)?.[1]);
+			if (!Number.isFinite(total) || total === 0) {
+				reject(new Error(`${client} ${workload}: no callgrind total (exit ${code}) ${stderr.slice(-400)}`));
+			} else {
+				resolve(total / calls);
+			}
+		} finally {
+			if (!process.env.KEEP_CALLGRIND) rmSync(dir, { recursive: true, force: true });
+		}
+	});
+});
+
+const results = {};
+for (const workload of ['repeated', 'distinct']) {
+	results[workload] = {};
+	for (const client of clients) {
+		results[workload][client] = Math.round(await measure(client, workload));
+		console.error(`  ${workload} ${client}: ${results[workload][client]} instructions per call`);
+	}
+}
+
+const workloads = { repeated: '64 URLs repeated', distinct: 'every URL new' };
+section(`Instructions per call, no network (callgrind, ${calls} calls each, 16 in flight)`, table(['client', ...Object.values(workloads), 'ratio to ky (repeated)', 'ratio to ky (new)'], clients.map((client) => [
+	client,
+	...Object.keys(workloads).map((workload) => results[workload][client].toLocaleString('en-US')),
+	...Object.keys(workloads).map((workload) => `${(results[workload][client] / results[workload].ky).toFixed(3)}×`),
+])));
+if (results.distinct['ky + copy']) {
+	console.log(`\nthe preset on new URLs ÷ ky + a hand-written copy: ${(results.distinct.steadfetch / results.distinct['ky + copy']).toFixed(3)}×`);
+}
+
+writeResult({ calls, results });
