@@ -41,6 +41,13 @@ const dropped = ['set-cookie', 'content-encoding', 'content-length', 'transfer-e
 
 const ignore = (): undefined => undefined;
 
+/**
+ * How long an unchanged answer (same status, Content-Length, ETag and Last-Modified) is not copied
+ * again after a copy (ms), at most half of the copy's servable window: its stored time (`Age`) may lag
+ * by as much, its content never does.
+ */
+const renewMs = 60_000;
+
 /** A copy taken as its response arrived (a clone), and what its record needs. */
 interface Copy {
 	request: Request;
@@ -82,6 +89,8 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 	let epoch = 0;
 	/** The copy taken of each call's response, until the call's outcome is known. */
 	const copies = new WeakMap<PolicyCall, Copy>();
+	/** What each key's last copy was (`signature`), and until when an unchanged answer is not copied again. */
+	const copiedAs = new Map<string, { sig: string; renew: number }>();
 
 	/** Background work of a call (see `background`). */
 	const behind = (call: PolicyCall, url: string, work: () => Promise<unknown>): void => {
@@ -141,6 +150,12 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 			order.delete(stored);
 		}
 
+		for (const stored of copiedAs.keys()) {
+			if (!order.has(stored)) {
+				copiedAs.delete(stored);
+			}
+		}
+
 		await Promise.all(gone.map(async (stored) => store.delete(stored)));
 		evicting = false;
 	};
@@ -189,12 +204,37 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 		void copy.clone.body?.cancel().catch(ignore);
 	};
 
+	/** What tells an unchanged answer: status, Content-Length (required), ETag and Last-Modified. */
+	const signature = ({ status, headers }: Response): string | undefined => {
+		const length = headers.get('content-length');
+		return length === null ? undefined : `${status} ${length} ${headers.get('etag')} ${headers.get('last-modified')}`;
+	};
+
+	/**
+	 * Whether to leave a good answer uncopied, decided before anything is computed or copied: its key
+	 * was copied less than 1 s ago, or it is unchanged (see `signature`) since a copy taken less than
+	 * `renewMs` ago — unless its own Cache-Control or Vary may forbid keeping the copy there is.
+	 */
+	const recent = (stored: string, response: Response, now: number): boolean => {
+		const last = order.get(stored);
+		if (last === undefined || /no-|\*/.test(`${response.headers.get('cache-control')}${response.headers.get('vary')}`)) {
+			return false;
+		}
+
+		const copied = copiedAs.get(stored);
+		return now - last < 1000 || (copied !== undefined && now < copied.renew && copied.sig === signature(response));
+	};
+
 	/** Copy a good GET response as it arrives (a clone, before ky or the caller read its body), to write once the call resolved with it. */
 	const capture = (call: PolicyCall, request: Request, response: Response): Response => {
 		const { status, headers } = response;
 		const found = status === 200 || status === 203 ? key.of(request, call.identity) : undefined;
 		const now = clock.now();
-		const plan = found === undefined ? undefined : timing(request.headers, headers, shared, maxStaleMs, now);
+		if (found === undefined || (typeof found === 'string' && recent(found, response, now))) {
+			return response;
+		}
+
+		const plan = timing(request.headers, headers, shared, maxStaleMs, now);
 		if (plan === false) {
 			// It forbids keeping a copy: the one it would replace goes.
 			behind(call, request.url, async () => {
@@ -203,12 +243,18 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 			});
 		}
 
-		if (!plan || Number(headers.get('content-length')) > maxBodyBytes || now - (order.get(found as string) ?? -1e15) < 1000) {
+		if (!plan || Number(headers.get('content-length')) > maxBodyBytes) {
 			return response;
 		}
 
 		if (typeof found === 'string') {
 			touch(found, now);
+			const sig = signature(response);
+			if (sig === undefined) {
+				copiedAs.delete(found);
+			} else {
+				copiedAs.set(found, { sig, renew: now + Math.min(renewMs, (plan.until - now) / 2) });
+			}
 		}
 
 		copies.set(call, { request, response, clone: response.clone(), found: found!, plan, now, start: epoch });
