@@ -175,6 +175,13 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 			};
 			await store.set(stored, record);
 			touch(stored, now);
+			const sig = signature(response);
+			if (sig === undefined) {
+				copiedAs.delete(stored);
+			} else {
+				copiedAs.set(stored, { sig, renew: now + Math.min(renewMs, (plan.until - now) / 2) });
+			}
+
 			context.emit('cache:stored', { scope: call.scope!, method: 'GET', url: record.url, bytes: bytes.byteLength });
 			if (!evicting && (!listed || order.size > maxEntries)) {
 				await evict();
@@ -204,16 +211,17 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 		void copy.clone.body?.cancel().catch(ignore);
 	};
 
-	/** What tells an unchanged answer: status, Content-Length (required), ETag and Last-Modified. */
+	/** What tells an unchanged answer: its status and validators (a strong ETag, else Last-Modified), when it has one. */
 	const signature = ({ status, headers }: Response): string | undefined => {
-		const length = headers.get('content-length');
-		return length === null ? undefined : `${status} ${length} ${headers.get('etag')} ${headers.get('last-modified')}`;
+		const validator = headers.get('etag') ?? headers.get('last-modified');
+		return validator === null || validator.startsWith('W/') ? undefined : `${status} ${validator}`;
 	};
 
 	/**
 	 * Whether to leave a good answer uncopied, decided before anything is computed or copied: its key
 	 * was copied less than 1 s ago, or it is unchanged (see `signature`) since a copy taken less than
 	 * `renewMs` ago — unless its own Cache-Control or Vary may forbid keeping the copy there is.
+	 * Without a validator an answer is never taken for unchanged: a body of the same length may differ.
 	 */
 	const recent = (stored: string, response: Response, now: number): boolean => {
 		const last = order.get(stored);
@@ -249,12 +257,6 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 
 		if (typeof found === 'string') {
 			touch(found, now);
-			const sig = signature(response);
-			if (sig === undefined) {
-				copiedAs.delete(found);
-			} else {
-				copiedAs.set(found, { sig, renew: now + Math.min(renewMs, (plan.until - now) / 2) });
-			}
 		}
 
 		copies.set(call, { request, response, clone: response.clone(), found: found!, plan, now, start: epoch });

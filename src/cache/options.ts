@@ -6,7 +6,9 @@
  * `afterResponse` hooks rejected is never stored. Not stored: `no-store` in the request or the
  * response (a `no-store`, `no-cache` or `Vary: *` answer also drops the copy it would replace), a
  * body over `maxBodyBytes`, and in a shared cache a `private` response or one to a credentialed
- * request. A GET of a URL this client copied less than 1 s ago is not copied again. When a GET or
+ * request. A GET of a URL this client copied less than 1 s ago is not copied again, nor one whose
+ * strong ETag (else Last-Modified) is the copy's, for 60 s after the copy (at most half of the time
+ * it may be served): its content is the stored one, only its `Age` lags. When a GET or
  * HEAD then ends in a network error, a timeout, a 5xx (after retries), an open circuit, or offline
  * (`navigator.onLine === false`: answered without network I/O), a usable copy answers with
  * `Cache-Status: steadfetch; hit; ttl=<s>; detail=<reason>` and `Age` (`isStale(response)` is true,

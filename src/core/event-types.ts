@@ -46,8 +46,9 @@ export interface BreakerEvent<T extends 'breaker:open' | 'breaker:half-open' | '
 }
 
 /**
- * A response was written to the stale cache (behind the caller). An unchanged copy of the same key
- * (same size and validators) stored less than 1 s ago is not written again, and fires no event.
+ * A response was written to the stale cache (behind the caller). An answer whose key was stored
+ * less than 1 s ago is not written again, nor one with the stored copy's strong ETag (else
+ * Last-Modified) for 60 s after it was stored; neither fires this event.
  */
 export interface CacheStoredEvent extends BaseEvent<'cache:stored'> {
 	url: string;

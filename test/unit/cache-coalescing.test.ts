@@ -127,3 +127,47 @@ describe('no timer', () => {
 		vi.useRealTimers();
 	});
 });
+
+describe('an unchanged answer (same strong validator) is not copied again for 60 s', () => {
+	it('same ETag: no copy for 60 s (its stored time may lag, its content never does); a new ETag or 60 s later: copied', async () => {
+		const api = kit.make();
+		const stored = collect(api, 'cache:stored');
+		const clone = copies();
+		await api.get('co/same?length=1', { headers: { 'x-etag': '"v1"' } }).text();
+		await vi.waitFor(() => expect(stored).toHaveLength(1));
+		kit.clock.advance(1000);
+		await api.get('co/same?length=1', { headers: { 'x-etag': '"v1"' } }).text();
+		kit.clock.advance(58_999);
+		await api.get('co/same?length=1', { headers: { 'x-etag': '"v1"' } }).text();
+		await settle();
+		expect(stored).toHaveLength(1);
+		expect(clone).toHaveBeenCalledTimes(1);
+		// Another ETag (changed content) is copied at once, once the second is over.
+		await api.get('co/same?length=1', { headers: { 'x-etag': '"v2"' } }).text();
+		await vi.waitFor(() => expect(stored).toHaveLength(2));
+		expect(await storedBody(api, 'co/same?length=1')).toMatchObject({ n: 4 });
+		kit.clock.advance(60_000);
+		await api.get('co/same?length=1', { headers: { 'x-etag': '"v2"' } }).text();
+		await vi.waitFor(() => expect(stored).toHaveLength(3));
+	});
+
+	it('without a validator the 1 s rule alone applies (a body of the same length may differ)', async () => {
+		const api = kit.make();
+		const stored = collect(api, 'cache:stored');
+		await api.get('co/plain?length=1').text();
+		await vi.waitFor(() => expect(stored).toHaveLength(1));
+		kit.clock.advance(1000);
+		await api.get('co/plain?length=1').text();
+		await vi.waitFor(() => expect(stored).toHaveLength(2));
+	});
+
+	it('a weak ETag is no proof of the same bytes: the 1 s rule alone', async () => {
+		const api = kit.make();
+		const stored = collect(api, 'cache:stored');
+		await api.get('co/weak', { headers: { 'x-etag': 'W/"v1"' } }).text();
+		await vi.waitFor(() => expect(stored).toHaveLength(1));
+		kit.clock.advance(1000);
+		await api.get('co/weak', { headers: { 'x-etag': 'W/"v1"' } }).text();
+		await vi.waitFor(() => expect(stored).toHaveLength(2));
+	});
+});

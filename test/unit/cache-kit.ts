@@ -10,7 +10,7 @@ import { serve, type RunningServer } from '../helpers/node-server.js';
  * parameters set the response: `cc` (Cache-Control), `vary`, `lm` (Last-Modified), `status`, `size` (a body of that many
  * bytes), `etag=hit` (an ETag that changes with every hit), `age`, `length=1` (a `Content-Length`;
  * the body is chunked without it); the request header `x-cc` also sets Cache-Control (same URL,
- * another answer).
+ * another answer), `x-etag` the ETag.
  */
 export interface CacheKit {
 	url: string;
@@ -105,6 +105,11 @@ const newKit = (): CacheKit & { start(): Promise<void>; close(): Promise<void> }
 
 		if (parameters.get('etag') === 'hit') {
 			headers['etag'] = `"${n}"`;
+		}
+
+		const etag = request.headers.get('x-etag');
+		if (etag !== null) {
+			headers['etag'] = etag;
 		}
 
 		const status = typeof kit.mode === 'number' ? kit.mode : Number(parameters.get('status') ?? 200);
