@@ -26,6 +26,9 @@ export interface Entry<O> {
 
 const methods: readonly Method[] = ['get', 'post', 'put', 'patch', 'delete', 'head', 'query'];
 
+/** `totalTimeout` when the client gives none (ms; see `BaseClientOptions.totalTimeout`): every call is bounded. */
+const defaultTotalTimeout = 20_000;
+
 /**
  * Runtime network failures that ky's detection misses: workerd rejects a refused or reset
  * connection with a plain `Error: Network connection lost.` (ky expects a TypeError). Such errors
@@ -253,6 +256,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	}
 
 	const instance = ky.create({
+		totalTimeout: defaultTotalTimeout,
 		...kyOptions,
 		fetch: composeLayers(layers, transport((options.fetch as FetchLike | undefined) ?? ((request, init) => globalThis.fetch(request, init)))),
 		stringifyJson: stringifying(options.stringifyJson),

@@ -15,6 +15,14 @@ export type { WaitUntil } from './types.js';
  */
 export interface BaseClientOptions extends KyOptions {
 	/**
+	 * The longest a whole call may take, retries and their delays included, in ms (ky's option, with
+	 * a default here: ky has none). Whatever the origin does, a call settles — an answer, a stale copy
+	 * or a typed error — within it of its start. `false`: no limit (each attempt still has `timeout`).
+	 * Per call, a number or `false` of its own replaces it.
+	 * @default 20_000
+	 */
+	totalTimeout?: number | false;
+	/**
 	 * Limit retries per scope to a share of first attempts over a sliding window, so an outage
 	 * does not multiply traffic. `false` turns it off, `true` is the defaults; anything else than
 	 * options, `true` or `false` is a `RangeError` naming `retryBudget`.

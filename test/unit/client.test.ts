@@ -397,3 +397,68 @@ describe('classify', () => {
 });
 
 void state;
+
+describe('every call is bounded: totalTimeout defaults to 20 000 ms (ky: none)', () => {
+	/** A transport that takes the request and never answers (until the attempt is aborted). */
+	const hanging = async (request: Request): Promise<Response> => new Promise((_, reject) => {
+		request.signal.addEventListener('abort', () => reject(request.signal.reason), { once: true });
+	});
+
+	it('a hanging origin with no per-attempt timeout: the call ends with a TIMEOUT at 20 s, not before; its own totalTimeout or false replaces it', async () => {
+		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+		try {
+			const api = createCore({ fetch: hanging, timeout: false, retry: 0, retryBudget: false });
+			let outcome: unknown;
+			api.get('https://api.test/hang').then((response) => {
+				outcome = response;
+			}, (error: unknown) => {
+				outcome = error;
+			});
+			await vi.advanceTimersByTimeAsync(19_990);
+			expect(outcome).toBeUndefined();
+			await vi.advanceTimersByTimeAsync(20);
+			expect(outcome).toBeInstanceOf(TimeoutError);
+			expect(classify(outcome).code).toBe('TIMEOUT');
+
+			let own: unknown;
+			api.get('https://api.test/hang', { totalTimeout: 5_000 }).catch((error: unknown) => {
+				own = error;
+			});
+			let none: unknown;
+			const unbounded = new AbortController();
+			api.get('https://api.test/hang', { totalTimeout: false, signal: unbounded.signal }).catch((error: unknown) => {
+				none = error;
+			});
+			await vi.advanceTimersByTimeAsync(5_010);
+			expect(own).toBeInstanceOf(TimeoutError);
+			await vi.advanceTimersByTimeAsync(60_000);
+			expect(none).toBeUndefined();
+			unbounded.abort();
+			await vi.advanceTimersByTimeAsync(1);
+			expect(classify(none).code).toBe('ABORTED');
+			api.close();
+		} finally {
+			vi.useRealTimers();
+		}
+	});
+
+	it('the client\'s own totalTimeout (or false) replaces the default', async () => {
+		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+		try {
+			const api = createCore({ fetch: hanging, timeout: false, retry: 0, totalTimeout: false });
+			let outcome: unknown;
+			const controller = new AbortController();
+			api.get('https://api.test/hang', { signal: controller.signal }).catch((error: unknown) => {
+				outcome = error;
+			});
+			await vi.advanceTimersByTimeAsync(30_000);
+			expect(outcome).toBeUndefined();
+			controller.abort();
+			await vi.advanceTimersByTimeAsync(1);
+			expect(outcome).toBeDefined();
+			api.close();
+		} finally {
+			vi.useRealTimers();
+		}
+	});
+});
