@@ -207,6 +207,16 @@ export interface ClientBase<E, M> {
 	 * and so does a pending `waitForHealthy`, at once.
 	 */
 	close(): void;
+	/**
+	 * Whether the scope of a URL (or a scope named as such) answers, from what this client's own
+	 * attempts saw: `reachable` once an attempt got any HTTP answer (a 5xx is the breaker's business);
+	 * `unreachable` once two attempts in a row ended without one (a network failure or a timeout), a
+	 * single one changing nothing; `offline` while `navigator.onLine` is false and no attempt got an
+	 * HTTP answer since it turned false (a hint, never trusted over an answer); `unknown` before any
+	 * attempt. The `reachability` event tells each change. Throws an `InvalidRequestError` for what is
+	 * neither a URL nor a scope.
+	 */
+	reachability(urlOrScope: string | URL): 'reachable' | 'unreachable' | 'offline' | 'unknown';
 }
 
 /** The client as the core builds it, every member possible. */

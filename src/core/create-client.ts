@@ -1,10 +1,10 @@
-import ky, { ForceRetryError, NetworkError, TimeoutError, type Input, type Options as KyOptions, type RetryOptions } from 'ky';
+import ky, { ForceRetryError, NetworkError, type Input, type Options as KyOptions, type RetryOptions } from 'ky';
 import { classify } from '../errors/classify.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { RetryBudget, type RetryDecision } from '../retry/budget.js';
 import { shouldRetry } from '../retry/should-retry.js';
 import { redact, sensitiveParamSet } from '../shared/sensitive.js';
-import { answer, countAttempt, localOf, noteFailure, takeFailure, type Call } from './call.js';
+import { answer, countAttempt, localOf, takeFailure, type Call } from './call.js';
 import { createCaller, type Method } from './caller.js';
 import type { AnyClient, ClientStats } from './client-types.js';
 import { composeLayers } from './compose.js';
@@ -12,7 +12,9 @@ import { Emitter } from './events.js';
 import { mergeOptions } from './merge-options.js';
 import { clientKeys, type CallOptions, type CoreClientOptions, type WaitUntil } from './options.js';
 import { isPolicy, layerOrder, slotOrder, type PolicyContext, type PolicyParts, type SlotName } from './policy.js';
-import { originOf, requestOrigin } from './scope.js';
+import { Reach } from './reachability.js';
+import { originOf, requestOrigin, scopeFor } from './scope.js';
+import { transportOf } from './transport.js';
 import { createStats } from './stats.js';
 import type { FetchLike, Layer } from './types.js';
 import { check, isPositiveFinite } from './validate.js';
@@ -28,36 +30,6 @@ const methods: readonly Method[] = ['get', 'post', 'put', 'patch', 'delete', 'he
 
 /** `totalTimeout` when the client gives none (ms; see `BaseClientOptions.totalTimeout`): every call is bounded. */
 const defaultTotalTimeout = 20_000;
-
-/**
- * Runtime network failures that ky's detection misses: workerd rejects a refused or reset
- * connection with a plain `Error: Network connection lost.` (ky expects a TypeError). Such errors
- * are rethrown as the TypeError ky recognizes, with the original as `cause`: ky's `NetworkError`.
- *
- * An attempt ky's timer aborted (not the caller, not a policy that superseded it) fails with ky's
- * `TimeoutError`, so every layer above (trace, health, the breaker) calls it `TIMEOUT` as ky's caller
- * will. A failed attempt is noted on its call (the error behind a retry, for the layer above).
- * Nothing is noted or allocated for an attempt that answers.
- */
-const networkFailure = /^(?:network connection lost\.?|connection refused|.*\b(?:ECONNREFUSED|ECONNRESET|EPIPE)\b.*)$/i;
-const transport = (fetch: FetchLike): FetchLike => (request, init) => {
-	// An attempt whose signal has aborted goes nowhere (ky calls a custom fetch even then); a hedge goes
-	// out only if its policy still wants it now (`FetchInit.hedge`).
-	const refused = request.signal.aborted ? request.signal.reason as unknown : init?.hedge?.();
-	return refused ? Promise.reject(refused) : fetch(request, init).catch((error: unknown) => {
-		const call = init?.steadfetch as Call | undefined;
-		const { signal } = request;
-		// ky's timer aborted the attempt (not the caller, not a policy that superseded it): the layers
-		// above see ky's TimeoutError, as ky's caller will, not the runtime's AbortError.
-		const failure = call && signal.aborted && !call.signal?.aborted && (signal.reason as Error | undefined)?.name !== 'Superseded' ? new TimeoutError(request)
-			: error instanceof Error && error.name === 'Error' && networkFailure.test(error.message) ? new TypeError('Network connection lost', { cause: error }) : error;
-		if (call) {
-			noteFailure(call, failure);
-		}
-
-		throw failure;
-	});
-};
 
 const stringList = (value: unknown): boolean => value === undefined || (Array.isArray(value) && value.every((item) => typeof item === 'string'));
 
@@ -120,6 +92,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		}
 	};
 
+	const reach = new Reach(clock, (scope, state, previous) => emit('reachability', { scope, state, previous }));
 	const context: PolicyContext = {
 		name: options.name ?? 'steadfetch',
 		clock,
@@ -140,6 +113,8 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		on: (type, listener) => emitter.on(type, listener),
 		scopeOf: (url) => scopeOf(url),
 		spendRetry: (scope) => budget?.tryRetry(scope).allowed ?? true,
+		reachability: (scope) => reach.state(scope),
+		offline: (scope) => reach.holds(scope),
 		answer: (call, outcome) => answer(call as Call, outcome),
 		perCall: (make) => {
 			const index = locals++;
@@ -168,6 +143,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	const scopeOf = customScope ?? originOf;
 	/** The scope of a `Request.url` (already normalized): cheap on every attempt. */
 	const scopeOfRequest = customScope ?? requestOrigin;
+	const transport = transportOf(reach, scopeOfRequest);
 
 	/** Count a retry the budget refused (and say so once per window). */
 	const refused = (scope: string, decision: RetryDecision): boolean => {
@@ -365,9 +341,24 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		await Promise.all(active.map(async (part) => part.clear?.(identity === undefined ? undefined : { identity })));
 	};
 
+	client.reachability = (urlOrScope) => {
+		try {
+			return reach.state(scopeFor(urlOrScope, scopeOf));
+		} catch (error) {
+			throw new InvalidRequestError(`reachability(): not a URL or a scope: ${String(urlOrScope)}`, { cause: error });
+		}
+	};
+
+	// `navigator.onLine` changed: the scopes whose state follows it say so (`reachability`).
+	const recheck = (): void => reach.recheck();
+	const target = globalThis as Partial<EventTarget>;
+	target.addEventListener?.('online', recheck);
+	target.addEventListener?.('offline', recheck);
 	client.close = () => {
 		if (!closed) {
 			closed = true;
+			target.removeEventListener?.('online', recheck);
+			target.removeEventListener?.('offline', recheck);
 			for (const part of active) {
 				part.close?.();
 			}

@@ -174,6 +174,12 @@ export interface AttemptEvent<T extends 'attempt:start' | 'attempt:end'> extends
 	code?: SteadfetchErrorCode;
 }
 
+/** A scope's reachability changed (`client.reachability`): from what the client's attempts saw, `navigator.onLine` a hint. */
+export interface ReachabilityEvent extends BaseEvent<'reachability'> {
+	state: 'reachable' | 'unreachable' | 'offline' | 'unknown';
+	previous: 'reachable' | 'unreachable' | 'offline' | 'unknown';
+}
+
 /** Every event, by type. */
 export interface EventMap {
 	'retry': RetryEvent;
@@ -200,6 +206,7 @@ export interface EventMap {
 	'scope:healthy': ScopeHealthEvent<'scope:healthy'>;
 	'attempt:start': AttemptEvent<'attempt:start'>;
 	'attempt:end': AttemptEvent<'attempt:end'>;
+	'reachability': ReachabilityEvent;
 	'throttle:rejected': ThrottleRejectedEvent;
 }
 

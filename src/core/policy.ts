@@ -1,5 +1,6 @@
 import type { Input, Options as KyOptions, ResponsePromise } from 'ky';
 import type { EventMap, EventType } from './event-types.js';
+import type { Reachability } from './reachability.js';
 import type { Clock, Layer } from './types.js';
 import type { WaitUntil } from './options.js';
 
@@ -114,6 +115,16 @@ export interface PolicyContext {
 	scopeOf(url: string): string;
 	/** Spend one retry of the scope's retry budget for an extra attempt (a hedge); false when spent. */
 	spendRetry(scope: string): boolean;
+	/** The scope's reachability now (`client.reachability`): from what the client's own attempts saw, `navigator.onLine` a hint. */
+	reachability(scope: string): Reachability;
+	/**
+	 * Whether to hold an attempt to `scope` because the scope is `offline` (a read answered by its
+	 * copy, a write kept queued): true while it is, except once every 10 s per scope, when it answers
+	 * false and the attempt goes out to find out whether the network is really gone (a wrong
+	 * `navigator.onLine` never blocks a working origin for long). A call nothing can answer without
+	 * the network does not ask: it always sends its attempt.
+	 */
+	offline(scope: string): boolean;
 	/**
 	 * The one way a layer ends an attempt without I/O: return `answer(call, outcome)` from the layer
 	 * instead of calling `next`. With a Response (a stored copy), the call's run resolves with it as

@@ -153,7 +153,7 @@ describe('outbox triggers', () => {
 		const context: PolicyContext = {
 			name: 'bc', clock: h.clock, random: () => 0.5, options: {}, stores: new Map([['bc/outbox', store]]), hooks: {}, identity: () => undefined, spendRetry: () => true, on: (type, listener) => emitter.on(type, listener), scopeOf: originOf,
 			emit: () => undefined, listening: () => false, send: (input, options) => replay(input, options),
-			answer: async () => Promise.reject(new Error('no layer answers here')), perCall: (make) => make as never,
+			answer: async () => Promise.reject(new Error('no layer answers here')), perCall: (make) => make as never, reachability: () => 'unknown', offline: () => false,
 		};
 		const feature = outbox().create(context);
 		const t = h.clock.now();

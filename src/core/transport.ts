@@ -1,0 +1,48 @@
+import { TimeoutError } from 'ky';
+import { classify } from '../errors/classify.js';
+import { noteFailure, type Call } from './call.js';
+import type { Reach } from './reachability.js';
+import type { FetchLike } from './types.js';
+
+/**
+ * Runtime network failures that ky's detection misses: workerd rejects a refused or reset
+ * connection with a plain `Error: Network connection lost.` (ky expects a TypeError).
+ */
+const networkFailure = /^(?:network connection lost\.?|connection refused|.*\b(?:ECONNREFUSED|ECONNRESET|EPIPE)\b.*)$/i;
+
+/**
+ * The innermost layer, around the runtime's `fetch` (or the client's, or a call's): where an
+ * attempt really goes out.
+ *
+ * - An attempt whose signal has aborted goes nowhere (ky calls a custom fetch even then); a hedge
+ *   goes out only if its policy still wants it now (`FetchInit.hedge`).
+ * - Its outcome is the scope's reachability: an HTTP answer (any status) or a network failure or
+ *   timeout (not the caller's abort, not an attempt a policy superseded).
+ * - workerd's plain `Error: Network connection lost.` is rethrown as the TypeError ky recognizes
+ *   (its `NetworkError`), with the original as `cause`; an attempt ky's timer aborted fails with ky's
+ *   `TimeoutError`, so every layer above (trace, health, the breaker) calls it `TIMEOUT` as ky's
+ *   caller will. A failed attempt is noted on its call (the error behind a retry, for the layer
+ *   above); nothing is noted or allocated for an attempt that answers.
+ */
+export const transportOf = (reach: Reach, scopeOf: (url: string) => string) => (fetch: FetchLike): FetchLike => (request, init) => {
+	const refused = request.signal.aborted ? request.signal.reason as unknown : init?.hedge?.();
+	return refused ? Promise.reject(refused) : fetch(request, init).then((response) => {
+		reach.answered(scopeOf(request.url));
+		return response;
+	}, (error: unknown) => {
+		const call = init?.steadfetch as Call | undefined;
+		const { signal } = request;
+		const failure = call && signal.aborted && !call.signal?.aborted && (signal.reason as Error | undefined)?.name !== 'Superseded' ? new TimeoutError(request)
+			: error instanceof Error && error.name === 'Error' && networkFailure.test(error.message) ? new TypeError('Network connection lost', { cause: error }) : error;
+		if (call) {
+			noteFailure(call, failure);
+		}
+
+		const { code } = classify(failure);
+		if (code === 'NETWORK' || code === 'TIMEOUT') {
+			reach.missed(scopeOf(request.url));
+		}
+
+		throw failure;
+	});
+};

@@ -1,0 +1,122 @@
+/**
+ * Per-scope reachability (API.md "Reachability and recovery"): from what the client's own attempts
+ * see, `navigator.onLine` only a hint.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createClient, InvalidRequestError, type ReachabilityEvent } from '../../src/entries/core.js';
+import type { Policy } from '../../src/entries/policy.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+
+const a = 'https://a.test';
+const b = 'https://b.test';
+
+/** A transport scripted per origin: a status, or `'down'` (a refused connection: a TypeError). */
+const scripted = (plan: Record<string, number | 'down'>) => async (request: Request): Promise<Response> => {
+	const what = plan[new URL(request.url).origin] ?? 200;
+	if (what === 'down') {
+		throw new TypeError('fetch failed');
+	}
+
+	return new Response('{}', { status: what });
+};
+
+/** Pretend the device says it is offline (`navigator.onLine === false`), or stop pretending. */
+const setOnLine = (value: boolean | undefined): void => {
+	Object.defineProperty(globalThis.navigator, 'onLine', { value, configurable: true });
+};
+
+afterEach(() => {
+	setOnLine(undefined);
+});
+
+describe('client.reachability(urlOrScope)', () => {
+	it('unknown before any attempt; reachable once an attempt got any HTTP answer (a 503 too); one failure changes nothing; two in a row: unreachable', async () => {
+		const plan: Record<string, number | 'down'> = { [a]: 503 };
+		const api = createClient({ fetch: scripted(plan), retry: 0, retryBudget: false });
+		const events: ReachabilityEvent[] = [];
+		api.on('reachability', (event) => events.push(event));
+		expect(api.reachability(`${a}/x`)).toBe('unknown');
+		await api.get(`${a}/x`).catch(() => undefined);
+		expect(api.reachability(a)).toBe('reachable');
+		plan[a] = 'down';
+		await api.get(`${a}/x`).catch(() => undefined);
+		expect(api.reachability(`${a}/y?z=1`)).toBe('reachable');
+		await api.get(`${a}/x`).catch(() => undefined);
+		expect(api.reachability(a)).toBe('unreachable');
+		plan[a] = 200;
+		await api.get(`${a}/x`);
+		expect(api.reachability(a)).toBe('reachable');
+		expect(api.reachability(b)).toBe('unknown');
+		expect(events.map(({ scope, state, previous }) => [scope, previous, state])).toEqual([
+			[a, 'unknown', 'reachable'], [a, 'reachable', 'unreachable'], [a, 'unreachable', 'reachable'],
+		]);
+		api.close();
+	});
+
+	it('a timeout counts as a failure; the caller\'s abort does not', async () => {
+		const hang = async (request: Request): Promise<Response> => new Promise((_, reject) => {
+			request.signal.addEventListener('abort', () => reject(request.signal.reason), { once: true });
+		});
+		const api = createClient({ fetch: hang, retry: 0, timeout: 20 });
+		await api.get(`${a}/1`).catch(() => undefined);
+		expect(api.reachability(a)).toBe('unknown');
+		await api.get(`${a}/2`).catch(() => undefined);
+		expect(api.reachability(a)).toBe('unreachable');
+		const quiet = createClient({ fetch: hang, retry: 0, timeout: false });
+		for (let index = 0; index < 2; index++) {
+			const controller = new AbortController();
+			const call = quiet.get(`${a}/${index}`, { signal: controller.signal }).catch(() => undefined);
+			controller.abort();
+			await call;
+		}
+
+		expect(quiet.reachability(a)).toBe('unknown');
+		api.close();
+		quiet.close();
+	});
+
+	it('navigator.onLine false is a hint: offline (also before any attempt) until an attempt gets an HTTP answer', async () => {
+		const api = createClient({ fetch: scripted({}), retry: 0 });
+		setOnLine(false);
+		expect(api.reachability(a)).toBe('offline');
+		await api.get(`${a}/x`);
+		expect(api.reachability(a)).toBe('reachable');
+		expect(api.reachability(b)).toBe('offline');
+		setOnLine(true);
+		expect(api.reachability(b)).toBe('unknown');
+		api.close();
+	});
+
+	it('a bad URL is an InvalidRequestError; a scope is taken as it is', () => {
+		const api = createClient({ fetch: scripted({}) });
+		expect(() => api.reachability('http://[::1')).toThrow(InvalidRequestError);
+		expect(api.reachability('my-scope')).toBe('unknown');
+		api.close();
+	});
+});
+
+describe('PolicyContext.offline(scope): one attempt per scope per 10 s still goes out while offline', () => {
+	it('true while the scope is offline, except once every 10 s; false once an attempt got an HTTP answer', async () => {
+		const clock = new ManualClock(1_000_000);
+		let asked: ((scope: string) => boolean) | undefined;
+		const probe: Policy<'trace'> = { slot: 'trace', create: (context) => {
+			asked = (scope) => context.offline(scope);
+			return {};
+		} };
+		const api = createClient({ fetch: scripted({}), retry: 0, clock, trace: probe });
+		setOnLine(false);
+		expect(asked!(a)).toBe(false); // the first attempt goes out
+		expect(asked!(a)).toBe(true);
+		clock.advance(9_999);
+		expect(asked!(a)).toBe(true);
+		expect(asked!(b)).toBe(false); // per scope
+		clock.advance(1);
+		expect(asked!(a)).toBe(false);
+		expect(asked!(a)).toBe(true);
+		await api.get(`${a}/x`);
+		expect(asked!(a)).toBe(false);
+		setOnLine(true);
+		expect(asked!(b)).toBe(false);
+		api.close();
+	});
+});
