@@ -129,7 +129,11 @@ export class Call implements PolicyCall {
 			return Promise.reject(answered);
 		};
 
-		localOf = <S>(call: Call, index: number, make: (call: Call) => S): S => ((call.#locals ??= [])[index] ??= make(call)) as S;
+		localOf = <S>(call: Call, index: number, make: (call: Call) => S): S => {
+			call.#locals ??= [];
+			call.#locals[index] ??= make(call);
+			return call.#locals[index] as S;
+		};
 
 		runKy = (call, start) => {
 			const run = start();
@@ -164,7 +168,8 @@ export class Call implements PolicyCall {
 				start(call.#run);
 			}
 
-			(call.#shortcuts ??= []).push(start);
+			call.#shortcuts ??= [];
+			call.#shortcuts.push(start);
 		};
 	}
 }

@@ -1,4 +1,4 @@
-import ky, { HTTPError, NetworkError, TimeoutError } from 'ky';
+import ky, { HTTPError, NetworkError, TimeoutError, type Input } from 'ky';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
 	CircuitOpenError, InvalidRequestError, OutboxFullError, OutboxQueuedError, SteadfetchError,
@@ -400,8 +400,9 @@ void state;
 
 describe('every call is bounded: totalTimeout defaults to 20 000 ms (ky: none)', () => {
 	/** A transport that takes the request and never answers (until the attempt is aborted). */
-	const hanging = async (request: Request): Promise<Response> => new Promise((_, reject) => {
-		request.signal.addEventListener('abort', () => reject(request.signal.reason), { once: true });
+	const hanging = async (input: Input): Promise<Response> => new Promise((_, reject) => {
+		const { signal } = input as Request;
+		signal.addEventListener('abort', () => reject(signal.reason), { once: true });
 	});
 
 	it('a hanging origin with no per-attempt timeout: the call ends with a TIMEOUT at 20 s, not before; its own totalTimeout or false replaces it', async () => {

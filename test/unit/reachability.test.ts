@@ -2,6 +2,7 @@
  * Per-scope reachability (API.md "Reachability and recovery"): from what the client's own attempts
  * see, `navigator.onLine` only a hint.
  */
+import type { Input } from 'ky';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, InvalidRequestError, type ReachabilityEvent } from '../../src/entries/core.js';
 import type { Policy } from '../../src/entries/policy.js';
@@ -11,8 +12,8 @@ const a = 'https://a.test';
 const b = 'https://b.test';
 
 /** A transport scripted per origin: a status, or `'down'` (a refused connection: a TypeError). */
-const scripted = (plan: Record<string, number | 'down'>) => async (request: Request): Promise<Response> => {
-	const what = plan[new URL(request.url).origin] ?? 200;
+const scripted = (plan: Record<string, number | 'down'>) => async (input: Input): Promise<Response> => {
+	const what = plan[new URL((input as Request).url).origin] ?? 200;
 	if (what === 'down') {
 		throw new TypeError('fetch failed');
 	}
@@ -54,8 +55,9 @@ describe('client.reachability(urlOrScope)', () => {
 	});
 
 	it('a timeout counts as a failure; the caller\'s abort does not', async () => {
-		const hang = async (request: Request): Promise<Response> => new Promise((_, reject) => {
-			request.signal.addEventListener('abort', () => reject(request.signal.reason), { once: true });
+		const hang = async (input: Input): Promise<Response> => new Promise((_, reject) => {
+			const { signal } = input as Request;
+			signal.addEventListener('abort', () => reject(signal.reason), { once: true });
 		});
 		const api = createClient({ fetch: hang, retry: 0, timeout: 20 });
 		await api.get(`${a}/1`).catch(() => undefined);
