@@ -341,13 +341,8 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		await Promise.all(active.map(async (part) => part.clear?.(identity === undefined ? undefined : { identity })));
 	};
 
-	client.reachability = (urlOrScope) => {
-		try {
-			return reach.state(scopeFor(urlOrScope, scopeOf));
-		} catch (error) {
-			throw new InvalidRequestError(`reachability(): not a URL or a scope: ${String(urlOrScope)}`, { cause: error });
-		}
-	};
+	// A URL resolved as a call's is (prefix, baseUrl); with a custom `scope`, a string without `://` names a scope.
+	client.reachability = (urlOrScope) => reach.state(scopeFor(urlOrScope, scopeOf, options, customScope !== undefined));
 
 	// `navigator.onLine` changed: the scopes whose state follows it say so (`reachability`).
 	const recheck = (): void => reach.recheck();

@@ -89,10 +89,12 @@ describe('client.reachability(urlOrScope)', () => {
 		api.close();
 	});
 
-	it('a bad URL is an InvalidRequestError; a scope is taken as it is', () => {
-		const api = createClient({ fetch: scripted({}) });
+	it('a URL resolves as a call\'s does (baseUrl, prefix); a bad one is an InvalidRequestError', async () => {
+		const api = createClient({ fetch: scripted({}), baseUrl: `${a}/v1/` });
 		expect(() => api.reachability('http://[::1')).toThrow(InvalidRequestError);
-		expect(api.reachability('my-scope')).toBe('unknown');
+		await api.get('users/1');
+		expect(api.reachability('users/2')).toBe('reachable');
+		expect(api.reachability(new URL(`${a}/other`))).toBe('reachable');
 		api.close();
 	});
 });
