@@ -54,7 +54,7 @@ const recordOf = async (queue: Queue, call: PolicyCall, request: Request, snapsh
 		attempts: isSteadfetchError(error) ? 0 : 1, nextAttemptAt: now, scope: context.scopeOf(url), version: options.version,
 		...identity !== undefined && { identity }, ...snapshot.body && { body: snapshot.body },
 	};
-	if (!isHold(error)) {
+	if (!isHold(context, call, error)) {
 		const response = (error as { response?: Response }).response;
 		const status = response?.status;
 		const { at, pinned } = scheduleOf(response, error, record, options, now, context.random);
@@ -140,7 +140,7 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 		// Offline, the layer holds the attempt without I/O: ky need not copy the request for retries.
 		return await next({ ...snapshot.exact, headers: { 'idempotency-key': idempotencyKey, ...snapshot.exact?.headers }, ...isOffline() && { retry: { limit: 0 } } });
 	} catch (error) {
-		if (!(isHold(error) || (!call.signal?.aborted && classify(error).transient)) || !call.request || secretUrl(context, call.request.url)) {
+		if (!(isHold(context, call, error) || (!call.signal?.aborted && classify(error).transient)) || !call.request || secretUrl(context, call.request.url)) {
 			throw error;
 		}
 
@@ -163,7 +163,7 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, request: Req
 	const scope = context.scopeOf(request.url);
 	const offline = isOffline();
 	if (call && eligible(queue, call) && (offline || (call.attempts === 1 && await queue.behind(scope))) && !secretUrl(context, request.url)) {
-		throw hold(offline ? 'OFFLINE' : 'BEHIND'); // Before any I/O; the breaker, below this layer, never sees the attempt.
+		return hold(context, call, offline ? 'OFFLINE' : 'BEHIND'); // Before any I/O; the breaker, below this layer, never sees the attempt.
 	}
 
 	const response = await next(request, init);
