@@ -1,3 +1,4 @@
+import { scopes } from '../shared/scopes.js';
 import { isOffline } from './runtime.js';
 import type { Clock } from './types.js';
 
@@ -30,7 +31,8 @@ interface Seen {
 export class Reach {
 	readonly #clock: Clock;
 	readonly #changed: (scope: string, state: Reachability, previous: Reachability) => void;
-	readonly #scopes = new Map<string, Seen>();
+	/** Bounded as every per-scope state is (`scopes`): a forgotten idle scope is `unknown` again. */
+	readonly #scopes = scopes((): Seen => ({ state: 'unknown', misses: 0, answeredAt: -Infinity, triedAt: -Infinity, told: 'unknown' }));
 	/** When `navigator.onLine` was first seen false since it was last seen true; undefined while online. */
 	#offlineSince: number | undefined;
 
@@ -75,8 +77,11 @@ export class Reach {
 		const seen = this.#seen(scope);
 		seen.answeredAt = this.#clock.now();
 		seen.misses = 0;
-		seen.state = 'reachable';
-		this.#tell(scope, seen);
+		// Told reachable already: an answer changes nothing (the common case, one check per attempt).
+		if (seen.told !== 'reachable') {
+			seen.state = 'reachable';
+			this.#tell(scope, seen);
+		}
 	}
 
 	/** An attempt to `scope` ended without an HTTP answer (a network failure or a timeout). */
@@ -91,19 +96,8 @@ export class Reach {
 
 	/** `navigator.onLine` may have changed (an `online` or `offline` event): tell the scopes whose state changed with it. */
 	recheck(): void {
-		for (const [scope, seen] of this.#scopes) {
+		for (const [scope, seen] of this.#scopes.entries()) {
 			this.#tell(scope, seen);
-		}
-	}
-
-	/** Forget scopes beyond the newest `keep` (their state is `unknown` again); the oldest first. */
-	trim(keep: number): void {
-		for (const scope of this.#scopes.keys()) {
-			if (this.#scopes.size <= keep) {
-				break;
-			}
-
-			this.#scopes.delete(scope);
 		}
 	}
 
@@ -118,13 +112,7 @@ export class Reach {
 	}
 
 	#seen(scope: string): Seen {
-		let seen = this.#scopes.get(scope);
-		if (!seen) {
-			seen = { state: 'unknown', misses: 0, answeredAt: -Infinity, triedAt: -Infinity, told: 'unknown' };
-			this.#scopes.set(scope, seen);
-		}
-
-		return seen;
+		return this.#scopes.scope(scope);
 	}
 
 	#tell(scope: string, seen: Seen): void {
