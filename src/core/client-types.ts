@@ -116,7 +116,7 @@ export type CoreMembers<O> = ([O] extends [{ breaker: object }] ? BreakerMembers
 	& ([O] extends [{ outbox: object }] ? OutboxMembers : unknown);
 
 /** The members of a `steadfetch` (preset) client: the breaker's and the cache's always, the outbox's when it is on. */
-export type PresetMembers<O> = BreakerMembers & CacheMembers & ([O] extends [{ outbox: object | true }] ? OutboxMembers : unknown);
+export type PresetMembers<O> = BreakerMembers & CacheMembers & ([O] extends [{ outbox: object }] ? OutboxMembers : unknown);
 
 /** Whether `E` is the preset's options type (its mission slots take `true`), not the core's. */
 type IsPreset<E> = true extends (E extends { breaker?: infer B } ? B : never) ? true : false;

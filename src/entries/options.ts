@@ -2,7 +2,6 @@ import type { BreakerOptions } from '../breaker/options.js';
 import type { CacheOptions } from '../cache/options.js';
 import type { BaseClientOptions } from '../core/options.js';
 import type { Policy, SlotName } from '../core/policy.js';
-import type { OutboxOptions } from '../outbox/options.js';
 
 /**
  * Options of `createClient` from `steadfetch`: every ky option, the core's keys, the mission's
@@ -26,11 +25,13 @@ export interface ClientOptions extends BaseClientOptions, OtherSlots {
 	 */
 	staleCache?: CacheOptions | Policy<'staleCache'> | boolean;
 	/**
-	 * The offline outbox for mutations (see `OutboxOptions`). Off until `true` or options turn it
-	 * on, because queuing changes what a failed mutation means.
+	 * The offline outbox for mutations: the policy `outbox(options?)` makes (see `OutboxOptions`), from
+	 * `steadfetch` or `steadfetch/outbox`. Off until given, because queuing changes what a failed
+	 * mutation means, and a program that never queues carries none of its code. `true` or plain
+	 * options here throw a `TypeError` naming `outbox()`.
 	 * @default false
 	 */
-	outbox?: OutboxOptions | Policy<'outbox'> | boolean;
+	outbox?: Policy<'outbox'> | false;
 }
 
 /** Every other slot: the policy its own entry makes, or `false`. */

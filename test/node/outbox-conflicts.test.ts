@@ -20,7 +20,7 @@ afterAll(async () => {
 	await Promise.all([chromium?.close(), pages?.close(), api?.close()]);
 });
 
-type Scope = typeof globalThis & { steadfetch: typeof import('../../src/entries/index.js'); api: import('../../src/entries/index.js').Client<{ outbox: true }>; events: string[]; migrated: number };
+type Scope = typeof globalThis & { steadfetch: typeof import('../../src/entries/index.js'); api: import('../../src/entries/index.js').Client<{ outbox: OutboxPolicy }>; events: string[]; migrated: number };
 
 /** The page's client, as the app at `version` makes it on every load; its outbox events are recorded. */
 const boot = async (page: Page, version: 1 | 2) => page.evaluate(({ base, version }) => {
@@ -126,7 +126,7 @@ describe('outbox conflicts and app updates in real Chromium', () => {
 
 					return fetch(input, init);
 				};
-				scope.api = scope.steadfetch.createClient({ prefix: base, name: 'coalesce-tabs', retry: 0, breaker: false, random: () => 0.99, fetch: gated, outbox: { coalesce: true, baseBackoffMs: 600_000 } }) as Scope['api'];
+				scope.api = scope.steadfetch.createClient({ prefix: base, name: 'coalesce-tabs', retry: 0, breaker: false, random: () => 0.99, fetch: gated, outbox: outbox({ coalesce: true, baseBackoffMs: 600_000 }) }) as Scope['api'];
 				for (const type of ['outbox:superseded', 'outbox:sent'] as const) {
 					scope.api.on(type, (event) => scope.events.push(`${event.type} ${event.entryId}`));
 				}

@@ -24,7 +24,7 @@ const boot = async (page: Page, name: string, extra: Record<string, unknown> = {
 	const g = globalThis as unknown as Record<string, any>;
 	const { createClient } = g['steadfetch'];
 	g['events'] = [];
-	g['api'] = createClient({ name, retry: 0, ...extra, ...(extra['trace'] ? { trace: (g['steadfetch'] as { trace: (options: object) => unknown }).trace(extra['trace'] === true ? {} : extra['trace'] as object) } : {}), outbox: { baseBackoffMs: 200, ...(extra['outbox'] as object ?? {}) } });
+	g['api'] = createClient({ name, retry: 0, ...extra, ...(extra['trace'] ? { trace: (g['steadfetch'] as { trace: (options: object) => unknown }).trace(extra['trace'] === true ? {} : extra['trace'] as object) } : {}), outbox: outbox({ baseBackoffMs: 200, ...(extra['outbox'] as object ?? {}) }) });
 	for (const type of ['outbox:queued', 'outbox:sent', 'outbox:retry', 'outbox:dead', 'storage:error']) {
 		g['api'].on(type, (event: { type: string; entryId: string; idempotencyKey: string; code?: string; operation?: string }) =>
 			g['events'].push({ type: event.type, entryId: event.entryId, key: event.idempotencyKey, code: event.code ?? event.operation }));

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import * as tanstack from '@tanstack/query-core';
 import type { QueryObserverResult } from '@tanstack/query-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createClient, isStale, memoryStore, type Client, type ClientOptions } from '../../src/entries/index.js';
+import { createClient, isStale, memoryStore, type Client, type ClientOptions, type OutboxPolicy } from '../../src/entries/index.js';
 import { mutationOptionsFor, queryOptionsFor, refetchWhenBack, shown, StaleAnswerError } from '../../src/entries/tanstack-query.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 
@@ -379,7 +379,7 @@ describe('steadfetch/tanstack-query with @tanstack/query-core, through an outage
 		expect(sent).toEqual({ queued: false, data: { ordered: 1 } });
 
 		await api.down();
-		for (const through of [steadfetch, accepted] as Array<Client<{ outbox: true }>>) {
+		for (const through of [steadfetch, accepted] as Array<Client<{ outbox: OutboxPolicy }>>) {
 			const observer = order(through);
 			const queued = await observer.mutate({ item: 2 });
 			expect(queued).toEqual({ queued: true, entryId: expect.any(String) });
@@ -388,7 +388,7 @@ describe('steadfetch/tanstack-query with @tanstack/query-core, through an outage
 		}
 
 		await api.up();
-		for (const through of [steadfetch, accepted] as Array<Client<{ outbox: true }>>) {
+		for (const through of [steadfetch, accepted] as Array<Client<{ outbox: OutboxPolicy }>>) {
 			await through.outbox.flush();
 			expect(await through.outbox.size()).toBe(0);
 		}

@@ -7,6 +7,7 @@ import { isKyError } from 'ky';
 import {
 	InvalidRequestError, OutboxFullError, classify, createClient, isHTTPError, isSteadfetchError, memoryStore,
 	type Client, type ClientOptions, type KeyValueStore, type StoreFactory,
+	type OutboxPolicy,
 } from '../../src/entries/index.js';
 import { createClient as createCore } from '../../src/entries/core.js';
 import { ManualClock } from '../helpers/manual-clock.js';
@@ -113,7 +114,7 @@ const throwsRange = (options: ClientOptions, ...parts: RegExp[]) => {
 };
 
 const base = () => server.url + '/';
-const plain = (options: ClientOptions = {}) => createClient({ baseUrl: base(), store: memoryStore, retry: 0, ...options }) as Client<{ outbox: true }>;
+const plain = (options: ClientOptions = {}) => createClient({ baseUrl: base(), store: memoryStore, retry: 0, ...options }) as Client<{ outbox: OutboxPolicy }>;
 
 const rows: Row[] = [
 	// Invalid requests: InvalidRequestError before any I/O.

@@ -1,5 +1,5 @@
 /** Shared setup of the outbox unit tests: a loopback API, a manual clock, one store that survives "reloads". */
-import { createClient, memoryStore, type Client, type ClientOptions, type KeyValueStore } from '../../src/entries/index.js';
+import { createClient, memoryStore, type Client, type ClientOptions, type KeyValueStore, type OutboxOptions, outbox, type OutboxPolicy } from '../../src/entries/index.js';
 import type { EventMap, EventType } from '../../src/core/event-types.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
@@ -12,6 +12,9 @@ export interface Seen {
 	body: string;
 }
 
+/** A client's options for the harness: its outbox is always on, `outbox` taking the outbox's options. */
+export type HarnessOptions = Omit<ClientOptions, 'outbox'> & { outbox?: OutboxOptions | true };
+
 export interface Harness {
 	api: RunningServer;
 	state: TestServerState;
@@ -19,7 +22,8 @@ export interface Harness {
 	store: KeyValueStore;
 	/** Every request that left a client made by `make` (a spy around the real fetch). */
 	seen: Seen[];
-	make(options?: ClientOptions): Client<{ outbox: true }>;
+	/** A client on the harness's store and clock; `outbox` is the outbox's options (`baseBackoffMs` 1 000 unless given). */
+	make(options?: HarnessOptions): Client<{ outbox: OutboxPolicy }>;
 	/** Events of a client, by type. */
 	record(client: Client, ...types: EventType[]): Array<EventMap[EventType]>;
 	close(): Promise<void>;
@@ -31,7 +35,7 @@ export const startHarness = async (): Promise<Harness> => {
 	const clock = new ManualClock();
 	const store = memoryStore('outbox-test');
 	const seen: Seen[] = [];
-	const clients: Client<{ outbox: true }>[] = [];
+	const clients: Client<{ outbox: OutboxPolicy }>[] = [];
 	/** The client always hands its transport a Request. */
 	const spy = async (input: Parameters<typeof fetch>[0], init?: RequestInit): Promise<Response> => {
 		const request = input as Request;
@@ -51,7 +55,7 @@ export const startHarness = async (): Promise<Harness> => {
 				baseUrl: api.url + '/', clock, random: () => 0.5, store: () => store, fetch: spy,
 				retry: 0, retryBudget: false, breaker: false, staleCache: false,
 				...options,
-				outbox: { baseBackoffMs: 1000, ...(typeof options.outbox === 'object' ? options.outbox : {}) },
+				outbox: outbox({ baseBackoffMs: 1000, ...(options.outbox === true ? {} : options.outbox) }),
 			});
 			clients.push(client);
 			return client;

@@ -1,6 +1,6 @@
 /** Every drain trigger, and the one-drainer guard, at exact times against the real loopback API. */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { OutboxQueuedError, memoryStore, outboxSyncHandler, type Client } from '../../src/entries/index.js';
+import { OutboxQueuedError, memoryStore, outboxSyncHandler, type Client, type OutboxPolicy } from '../../src/entries/index.js';
 import { Emitter } from '../../src/core/events.js';
 import type { PolicyContext } from '../../src/core/policy.js';
 import { originOf } from '../../src/core/scope.js';
@@ -19,7 +19,7 @@ afterEach(async () => {
 });
 
 /** Queue `n` mutations while the runtime reports offline (no request goes out). */
-const queueOffline = async (api: Client<{ outbox: true }>, id: string, n = 1) => {
+const queueOffline = async (api: Client<{ outbox: OutboxPolicy }>, id: string, n = 1) => {
 	win.setOnline(false);
 	const before = h.seen.length;
 	for (let index = 0; index < n; index++) {
