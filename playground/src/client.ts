@@ -6,7 +6,7 @@
  * BroadcastChannel and Web Locks), one stale cache and one outbox (IndexedDB), and only one tab at a
  * time drains the outbox.
  */
-import { createClient } from 'steadfetch';
+import { createClient, outbox } from 'steadfetch';
 import { health } from 'steadfetch/health';
 import { readSim } from './sim.js';
 import './worker.js'; // The simulated API answers before the client exists.
@@ -18,12 +18,12 @@ export const client = createClient({
 	retry: { limit: 2, backoffLimit: 1_000 },
 	breaker: { consecutiveFailures: 5, openMs: 5_000, maxOpenMs: 20_000 },
 	staleCache: { maxStaleMs: 3_600_000 },
-	outbox: {
+	outbox: outbox({
 		baseBackoffMs: 1_000, maxBackoffMs: 8_000, maxAttempts: 6,
 		// A queued edit that meets a newer note (412): a dead letter, or (the "rebase" choice) the same
 		// edit again on the note's current version, which then overwrites it knowingly.
 		onConflict: ({ entry, response }) => readSim().resolver === 'rebase' ? { headers: { ...entry.headers, 'if-match': response.headers.get('etag') ?? '' } } : 'dead',
-	},
+	}),
 	health: health(), // latency and top errors in the breaker panel
 });
 

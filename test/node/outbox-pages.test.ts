@@ -22,7 +22,7 @@ afterAll(async () => {
 /** Create the page's client (as an app would on every load) and record its outbox events. */
 const boot = async (page: Page, name: string, extra: Record<string, unknown> = {}) => page.evaluate(({ name, extra }) => {
 	const g = globalThis as unknown as Record<string, any>;
-	const { createClient } = g['steadfetch'];
+	const { createClient, outbox } = g['steadfetch'];
 	g['events'] = [];
 	g['api'] = createClient({ name, retry: 0, ...extra, ...(extra['trace'] ? { trace: (g['steadfetch'] as { trace: (options: object) => unknown }).trace(extra['trace'] === true ? {} : extra['trace'] as object) } : {}), outbox: outbox({ baseBackoffMs: 200, ...(extra['outbox'] as object ?? {}) }) });
 	for (const type of ['outbox:queued', 'outbox:sent', 'outbox:retry', 'outbox:dead', 'storage:error']) {

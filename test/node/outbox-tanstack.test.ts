@@ -116,9 +116,9 @@ afterEach(() => {
 	api?.close();
 });
 
-const setup = (outbox: object = {}) => {
+const setup = (options: object = {}) => {
 	queryClient = new tanstack.QueryClient({ defaultOptions: { queries: { retry: false, staleTime: Number.POSITIVE_INFINITY } } });
-	api = createClient({ prefix: `${server.url}/`, store: memoryStore, retry: 0, breaker: false, staleCache: false, outbox: outbox({ baseBackoffMs: 600_000, ...outbox }) }) as Client<{ outbox: OutboxPolicy }>;
+	api = createClient({ prefix: `${server.url}/`, store: memoryStore, retry: 0, breaker: false, staleCache: false, outbox: outbox({ baseBackoffMs: 600_000, ...options }) }) as Client<{ outbox: OutboxPolicy }>;
 	const writes = optimisticWrites(api, queryClient);
 	return { mutationFor: writes.options, unsaved: writes.unsaved };
 };

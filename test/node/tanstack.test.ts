@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import * as tanstack from '@tanstack/query-core';
 import type { QueryObserverResult } from '@tanstack/query-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createClient, isStale, memoryStore, type Client, type ClientOptions, type OutboxPolicy } from '../../src/entries/index.js';
+import { createClient, isStale, memoryStore, outbox, type Client, type ClientOptions, type OutboxPolicy } from '../../src/entries/index.js';
 import { mutationOptionsFor, queryOptionsFor, refetchWhenBack, shown, StaleAnswerError } from '../../src/entries/tanstack-query.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 
@@ -371,8 +371,8 @@ describe('steadfetch/tanstack-query with @tanstack/query-core, through an outage
 	});
 
 	it('a write that cannot be delivered is queued: TanStack shows success with `queued`, not an error; replayed once when the API is back', async () => {
-		const steadfetch = client({ outbox: true, retry: 0 });
-		const accepted = client({ outbox: { queuedResponse: 'accepted' }, retry: 0 });
+		const steadfetch = client({ outbox: outbox(), retry: 0 });
+		const accepted = client({ outbox: outbox({ queuedResponse: 'accepted' }), retry: 0 });
 		const order = (through: Client) => new tanstack.MutationObserver(queryClient, mutationOptionsFor<{ ordered: number }, { item: number }>(async (variables) => through.post('orders', { json: variables })));
 
 		const sent = await order(steadfetch).mutate({ item: 1 });

@@ -46,6 +46,10 @@ createClient().outbox;
 createClient({ outbox: false }).outbox;
 // @ts-expect-error the core has no outbox without the slot
 createCore().outbox;
+// @ts-expect-error the preset's outbox is the policy `outbox()` makes, not `true`
+createClient({ outbox: true });
+// @ts-expect-error nor its options
+createClient({ outbox: { maxEntries: 10 } });
 
 /** The preset always has `breaker` and `cache`; the core only with their slots. */
 export const members = [preset.breaker('https://api.example.com').state, preset.cache.list(), core.breaker.isolate, createCore({ staleCache: staleCache() }).cache.clear()];

@@ -5,7 +5,7 @@
  * API's `/doc` (a versioned document with ETags), exact times from the injected clock.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createClient, InvalidRequestError, memoryStore, type ClientOptions, type OutboxEntry, type StoredEntry } from '../../src/entries/index.js';
+import { InvalidRequestError, memoryStore, outbox, type ClientOptions, type OutboxEntry, type OutboxOptions, type StoredEntry } from '../../src/entries/index.js';
 import type { Policy } from '../../src/core/policy.js';
 import { fakeWindow, startHarness, until, type Harness } from './outbox-helpers.js';
 
@@ -132,7 +132,7 @@ describe('outbox preconditions and conflicts', () => {
 });
 
 describe('outbox onConflict', () => {
-	const conflicted = async (onConflict: NonNullable<Exclude<ClientOptions['outbox'], boolean | undefined | Policy>['onConflict']>, id: string) => {
+	const conflicted = async (onConflict: NonNullable<OutboxOptions['onConflict']>, id: string) => {
 		const api = h.make({ outbox: { onConflict } });
 		const events = h.record(api, 'outbox:conflict', 'outbox:dead', 'outbox:sent', 'outbox:discarded');
 		const entry = await queueOffline(api, async () => api.put(`doc?id=${id}`, { json: { v: 'mine' }, headers: { 'If-Match': '"v1"', 'X-App': 'a' } }));
@@ -510,8 +510,8 @@ describe('outbox versions and migrate', () => {
 });
 
 describe('outbox options and bad input', () => {
-	it('bad options throw a RangeError at creation naming the option', () => {
-		const make = (outbox: object) => () => createClient({ store: memoryStore, outbox });
+	it('bad options throw a RangeError at creation (of the policy, `outbox()`) naming the option', () => {
+		const make = (options: object) => () => outbox(options as OutboxOptions);
 		expect(make({ onConflict: 'dead' })).toThrow(/`outbox\.onConflict` must be a function; got "dead"/);
 		expect(make({ migrate: {} , version: 2 })).toThrow(/`outbox\.migrate` must be a function/);
 		expect(make({ version: 0 })).toThrow(/`outbox\.version` must be a positive integer; got 0/);
