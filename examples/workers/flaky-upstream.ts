@@ -1,4 +1,4 @@
-import { createClient, isStale } from 'steadfetch';
+import { createClient, isStale, outbox } from 'steadfetch';
 import { unavailable } from 'steadfetch/cloudflare';
 
 // One client per isolate, made at module scope: its breaker, retry budget, stale cache and outbox
@@ -9,7 +9,7 @@ const upstream = createClient({
 	totalTimeout: 5_000,
 	staleCache: { maxStaleMs: 3_600_000 },
 	// A write the upstream cannot take now (down, 5xx, open breaker) is kept and answered 202.
-	outbox: { queuedResponse: 'accepted' },
+	outbox: outbox({ queuedResponse: 'accepted' }),
 });
 
 export default {

@@ -27,9 +27,9 @@ export { sharedCoordinator, type SharedBreaker, type SharedCoordinator } from '.
 export { staleCache, isStale } from '../cache/index.js';
 export { outbox, outboxSyncHandler, type OutboxPolicy, type SyncEventLike, type ConflictResolution, type StoredEntry } from '../outbox/index.js';
 
-/** A mission slot's value as the core takes it: a policy, `false`, or what the core will reject by name. */
-const fill = (value: unknown, make: (options: object) => Policy, on: boolean): unknown =>
-	value === false || (value === undefined && !on) ? false
+/** A slot the preset fills from plain options (on unless `false`), as the core takes it: a policy, `false`, or what the core will reject by name. */
+const fill = (value: unknown, make: (options: object) => Policy): unknown =>
+	value === false ? false
 		: value === undefined || value === true ? make({})
 			: typeof value === 'object' && value !== null && !isPolicy(value) ? make(value) : value;
 
@@ -42,9 +42,9 @@ const resolve = (options: ClientOptions): CoreClientOptions => {
 
 	return {
 		...options,
-		breaker: fill(options.breaker, breaker, true),
+		breaker: fill(options.breaker, breaker),
 		// On even with the client's `cache: 'no-store'`, which it honours per call: a call's own `cache` mode overrides the client's.
-		staleCache: fill(options.staleCache, staleCache, true),
+		staleCache: fill(options.staleCache, staleCache),
 	} as CoreClientOptions;
 };
 
@@ -81,18 +81,21 @@ const standIns = (client: Partial<BreakerMembers & CacheMembers & OutboxMembers>
 /**
  * A client of `steadfetch` made with options `O`: a ky instance (assignable to ky's `KyInstance`)
  * plus `breaker`, `waitForHealthy`, `cache`, and `outbox` when `O` fills the outbox slot
- * (`Client<{ outbox: Policy<'outbox'> }>`).
+ * (`Client<{ outbox: OutboxPolicy }>`, `OutboxPolicy` being what `outbox()` returns).
  */
 export type Client<O extends ClientOptions = ClientOptions> = ClientOf<ClientOptions, PresetMembers<O>>;
 
 /**
  * Create a client. Every ky option works unchanged; see `ClientOptions` for the rest. Throws a
- * `TypeError` for anything but an options object (or nothing), a `RangeError` naming the option
- * for a value out of range.
+ * `TypeError` for anything but an options object (or nothing) and for an `outbox` that is not the
+ * policy `outbox()` makes (`outbox: true`, plain options), a `RangeError` naming the option for a
+ * value out of range.
  *
  * @example
  * const api = createClient({ prefix: 'https://api.example.com/v1/', timeout: 8_000 });
  * const user = await api.get('users/1').json();
+ * // Writes kept offline and replayed: the outbox is a policy you import when you use it.
+ * const queuing = createClient({ prefix: 'https://api.example.com/v1/', outbox: outbox() });
  */
 export function createClient<const O extends ClientOptions = ClientOptions>(options?: O): Client<O> {
 	checkOptionsObject(options);

@@ -4,9 +4,10 @@ import type { BaseClientOptions } from '../core/options.js';
 import type { Policy, SlotName } from '../core/policy.js';
 
 /**
- * Options of `createClient` from `steadfetch`: every ky option, the core's keys, the mission's
- * policies as plain options (`{ … }`, `true` for their defaults, `false` for off, or a policy made
- * by their entry), and every other slot as the policy its entry makes (`bulkhead: bulkhead()`).
+ * Options of `createClient` from `steadfetch`: every ky option, the core's keys, the breaker and the
+ * stale cache as plain options (`{ … }`, `true` for their defaults, `false` for off, or a policy made
+ * by their entry), and the outbox and every other slot as the policy its factory makes
+ * (`outbox: outbox()`, `bulkhead: bulkhead()`).
  *
  * Defaults that differ from ky's: `retry.jitter` is full jitter (drawn from `random`),
  * `retry.retryOnTimeout` is `true`, `retry.backoffLimit` and `retry.maxRetryAfter` are 30 000 ms,
