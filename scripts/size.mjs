@@ -6,8 +6,9 @@
 // traced to the file that costs it.
 //
 // `--check` enforces the budgets (exit 1 when one is exceeded), that the preset carries no code of the
-// policies it does not use, and that the preset costs what core + breaker + staleCache + outbox
-// filled by hand cost (±1 %). `--json` prints the figures as JSON; `--all` lists every module per case.
+// policies it does not use (with its defaults: not the outbox's either), and that the preset with its
+// defaults costs what the same policies filled by hand on the core cost (±1 %, a case's `sameAs`).
+// `--json` prints the figures as JSON; `--all` lists every module per case.
 import { build } from 'esbuild';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -91,23 +92,31 @@ const cases = [
 		budget: 22_630, target: 15_500, // as core + outbox()
 	},
 	{
+		// What the preset with its defaults fills: it must cost the same (±1 %, `sameAs`).
+		name: 'core + breaker + staleCache',
+		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { staleCache } from 'steadfetch/cache';\nexport const api = createClient({ breaker: breaker(), staleCache: staleCache() });`,
+		budget: 22_850, target: 20_000, // measured 22,734 + 0.5 % (issue 34)
+	},
+	{
 		name: 'core + breaker + staleCache + outbox',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { staleCache } from 'steadfetch/cache';\nimport { outbox } from 'steadfetch/outbox';\nexport const api = createClient({ breaker: breaker(), staleCache: staleCache(), outbox: outbox() });`,
 		budget: 28_240, target: 20_000,
 	},
 	{
+		// Issue 34: the preset takes the outbox only as the policy `outbox()` makes, so with its defaults it carries
+		// none of the outbox's code (`absent`): 28,934 → 22,939 B (−5,995). Budget: measured + 0.5 %.
 		name: 'steadfetch (the preset, defaults)',
 		source: "import { createClient } from 'steadfetch';\nexport const api = createClient();",
-		budget: 28_420, target: 20_000, preset: true,
+		budget: 23_060, target: 20_000, preset: true, absent: ['outbox'], sameAs: 'core + breaker + staleCache',
 	},
 	{
-		name: 'steadfetch + outbox: true',
-		source: "import { createClient, isStale, outboxSyncHandler } from 'steadfetch';\nexport const api = createClient({ outbox: true });\nexport { isStale, outboxSyncHandler };",
+		name: 'steadfetch + outbox()',
+		source: "import { createClient, isStale, outbox, outboxSyncHandler } from 'steadfetch';\nexport const api = createClient({ outbox: outbox() });\nexport { isStale, outboxSyncHandler };",
 		budget: 28_540, target: 20_000, preset: true, // as core + outbox()
 	},
 	{
 		name: 'steadfetch + fetchHandler (a service worker)',
-		source: "import { createClient } from 'steadfetch';\nimport { fetchHandler, outboxSyncHandler } from 'steadfetch/sw';\nconst api = createClient({ outbox: true });\nexport const handle = fetchHandler(api, { match: () => true });\nexport const sync = outboxSyncHandler(api);",
+		source: "import { createClient, outbox } from 'steadfetch';\nimport { fetchHandler, outboxSyncHandler } from 'steadfetch/sw';\nconst api = createClient({ outbox: outbox() });\nexport const handle = fetchHandler(api, { match: () => true });\nexport const sync = outboxSyncHandler(api);",
 		budget: 29_080, // as core + outbox()
 	},
 	// fix/breaker-r3: waitForHealthy reads the stored state first, reset() after a reload stores itself, a
@@ -138,7 +147,7 @@ const cases = [
 	},
 ];
 
-/** Source folders of the policies the preset must not carry when their slots are empty. */
+/** Source folders of the policies no preset case may carry when their slots are empty (a case's `absent` adds its own). */
 const notInPreset = ['bulkhead', 'rate-limit', 'throttle', 'dedupe', 'hedge', 'failover', 'auth', 'trace', 'logger', 'health', 'otel'];
 /** A policy's bytes over `steadfetch/core` alone. */
 const aloneBudget = 1_200;
@@ -229,19 +238,22 @@ console.log('  + workbox-strategies + idb-keyval (export *)');
 
 // The preset carries the mission only: no byte of a policy whose slot it leaves empty.
 for (const row of rows.filter((row) => row.preset)) {
-	const stray = row.modules.filter(([path]) => notInPreset.some((folder) => path.startsWith(`src/${folder}/`)));
+	const folders = [...notInPreset, ...(row.absent ?? [])];
+	const stray = row.modules.filter(([path]) => folders.some((folder) => path.startsWith(`src/${folder}/`)));
 	if (stray.length > 0) {
 		over.push(`${row.name} carries ${stray.map(([path]) => path).join(', ')}`);
 	}
 }
 
-// The preset with its defaults costs what the mission's policies filled by hand cost (±1 %).
-const byHand = rows.find((row) => row.name === 'core + breaker + staleCache + outbox');
-const preset = rows.find((row) => row.name === 'steadfetch (the preset, defaults)');
-const ratio = preset.withDeps.brotli / byHand.withDeps.brotli;
-console.log(`\nthe preset (defaults) ÷ core + breaker + staleCache + outbox by hand: ${ratio.toFixed(3)} (within 1 %: ${Math.abs(ratio - 1) <= 0.01 ? '✓' : '✗'})`);
-if (Math.abs(ratio - 1) > 0.01) {
-	over.push(`the preset is ${((ratio - 1) * 100).toFixed(1)} % away from the policies filled by hand`);
+// A preset case costs what the same policies filled by hand on the core cost (±1 %).
+console.log('');
+for (const row of rows.filter((row) => row.sameAs)) {
+	const byHand = rows.find((other) => other.name === row.sameAs);
+	const ratio = row.withDeps.brotli / byHand.withDeps.brotli;
+	console.log(`${row.name} ÷ ${row.sameAs} by hand: ${ratio.toFixed(3)} (within 1 %: ${Math.abs(ratio - 1) <= 0.01 ? '✓' : '✗'})`);
+	if (Math.abs(ratio - 1) > 0.01) {
+		over.push(`${row.name} is ${((ratio - 1) * 100).toFixed(1)} % away from ${row.sameAs} filled by hand`);
+	}
 }
 
 // Our modules per case, by source path (minified bytes before brotli).
