@@ -323,9 +323,9 @@ describe('createClient', () => {
 		await expect(api.breaker.reset(server.url)).resolves.toBeUndefined();
 	});
 
-	it('client.outbox throws a clear error when the outbox is off', () => {
+	it('client.outbox throws a clear error when the outbox is off, naming what turns it on', () => {
 		const api = make();
-		expect(() => api.outbox).toThrow(/outbox is disabled/);
+		expect(() => api.outbox).toThrow(/outbox is off: pass `outbox: outbox\(\)`/);
 	});
 
 	it('body shortcuts: text(), arrayBuffer(), json() with the Accept header ky would set', async () => {
