@@ -20,7 +20,7 @@ export const sections = [
 	['src/retry/budget.ts', 'RetryBudgetOptions', 'retryBudget', "retryBudget: { … } (on by default)"],
 	['src/breaker/options.ts', 'BreakerOptions', 'breaker', "breaker: { … } in `steadfetch`, breaker({ … }) from `steadfetch/breaker`"],
 	['src/cache/options.ts', 'CacheOptions', 'staleCache', "staleCache: { … } in `steadfetch`, staleCache({ … }) from `steadfetch/cache`"],
-	['src/outbox/options.ts', 'OutboxOptions', 'outbox', "outbox: { … } in `steadfetch`, outbox({ … }) from `steadfetch/outbox`", ['src/outbox/types.ts', ['OutboxEntry', 'StoredEntry', 'ConflictResolution']]],
+	['src/outbox/options.ts', 'OutboxOptions', 'outbox', "outbox: outbox({ … }), from `steadfetch` or `steadfetch/outbox` (the preset takes only the policy: `outbox: true` or plain options throw a TypeError)", ['src/outbox/types.ts', ['OutboxEntry', 'StoredEntry', 'ConflictResolution']]],
 	['src/bulkhead/index.ts', 'BulkheadOptions', 'bulkhead', 'bulkhead({ … }) from `steadfetch/bulkhead`'],
 	['src/rate-limit/index.ts', 'RateLimitOptions', 'rateLimit', 'rateLimit({ … }) from `steadfetch/rate-limit`'],
 	['src/throttle/index.ts', 'AdaptiveThrottleOptions', 'adaptiveThrottle', 'adaptiveThrottle({ … }) from `steadfetch/throttle`'],

@@ -15,13 +15,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as tanstack from '@tanstack/query-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, memoryStore, outbox, type OutboxPolicy } from '../../src/entries/index.js';
+import { createClient, memoryStore, outbox } from '../../src/entries/index.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 import { createHandler, createState } from '../helpers/server-handler.js';
 
 // #region README: Conflicts and app updates
 import type { QueryClient, QueryKey } from '@tanstack/react-query';
-import type { Client } from '../../src/entries/index.js';
+import type { Client, OutboxPolicy } from '../../src/entries/index.js';
 import { mutationOptionsFor, type Delivery } from '../../src/entries/tanstack-query.js';
 
 /**

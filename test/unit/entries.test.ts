@@ -69,7 +69,7 @@ describe('the preset\'s outbox is the policy outbox() makes', () => {
 
 	it('`outbox: outbox()` queues a write the origin cannot take and delivers it; from steadfetch/outbox it is the same policy', async () => {
 		for (const [id, factory] of [['entries-preset', preset.outbox], ['entries-entry', outbox.outbox]] as const) {
-			const api = make({ outbox: factory({ baseBackoffMs: 60_000 }) }); // no replay of its own before flush()
+			const api = make({ outbox: factory({ baseBackoffMs: 60_000 }) }) as preset.Client<{ outbox: preset.OutboxPolicy }>; // no replay of its own before flush()
 			await expect(api.post(`mutate?id=${id}&fail=503&times=1`, { json: { n: 1 } })).rejects.toBeInstanceOf(preset.OutboxQueuedError);
 			expect(await api.outbox.size()).toBe(1);
 			expect(await api.outbox.flush()).toEqual({ sent: 1, failed: 0, dead: 0, remaining: 0 });
