@@ -2424,6 +2424,8 @@ test('Retry-After number is treated as delay seconds, not timestamp', async ({ex
 			// steadfetch default differs: the breaker (on by default) honours Retry-After past maxRetryAfter (API.md)
 			// @ts-expect-error a steadfetch per-call option, not in ky's Options
 			breaker: false,
+			// steadfetch default differs: totalTimeout (ky: none)
+			totalTimeout: false,
 			retry: {
 				// steadfetch default differs: retry.maxRetryAfter (ky: no cap)
 				maxRetryAfter: undefined,
@@ -2466,6 +2468,8 @@ test('X-RateLimit-Retry-After number is treated as delay seconds, not timestamp'
 
 	await withCapturedTimeouts(async scheduledDelays => {
 		expect(await ky(retryServer.server.url, {
+			// steadfetch default differs: totalTimeout (ky: none)
+			totalTimeout: false,
 			retry: {
 				// steadfetch default differs: retry.maxRetryAfter (ky: no cap)
 				maxRetryAfter: undefined,
@@ -2581,6 +2585,8 @@ for (const [dateFormat, formatDate] of [
 				// steadfetch default differs: the breaker (on by default) honours Retry-After past maxRetryAfter (API.md)
 				// @ts-expect-error a steadfetch per-call option, not in ky's Options
 				breaker: false,
+				// steadfetch default differs: totalTimeout (ky: none)
+				totalTimeout: false,
 				retry: {
 					// steadfetch default differs: retry.maxRetryAfter (ky: no cap)
 					maxRetryAfter: undefined,
@@ -2608,6 +2614,8 @@ test('Retry-After asctime HTTP-date is parsed as GMT', async ({expect, onTestFin
 		process.env.TZ = 'Pacific/Kiritimati';
 		await withCapturedTimeouts(async scheduledDelays => {
 			expect(await ky(retryServer.server.url, {
+				// steadfetch default differs: totalTimeout (ky: none)
+				totalTimeout: false,
 				retry: {
 					// steadfetch default differs: retry.maxRetryAfter (ky: no cap)
 					maxRetryAfter: undefined,
@@ -2654,6 +2662,8 @@ test('Retry-After HTTP-date supports a leap second', async ({expect, onTestFinis
 				// steadfetch default differs: the breaker (on by default) honours Retry-After past maxRetryAfter (API.md)
 				// @ts-expect-error a steadfetch per-call option, not in ky's Options
 				breaker: false,
+				// steadfetch default differs: totalTimeout (ky: none)
+				totalTimeout: false,
 				retry: {
 					// steadfetch default differs: retry.maxRetryAfter (ky: no cap)
 					maxRetryAfter: undefined,
@@ -2683,6 +2693,8 @@ test('Retry-After RFC 850 HTTP-date applies the two-digit year rule', async ({ex
 
 	await withCapturedTimeouts(async scheduledDelays => {
 		expect(await ky(retryServer.server.url, {
+			// steadfetch default differs: totalTimeout (ky: none)
+			totalTimeout: false,
 			retry: {
 				// steadfetch default differs: retry.maxRetryAfter (ky: no cap)
 				maxRetryAfter: undefined,
