@@ -132,7 +132,7 @@ export interface OutboxOptions {
 	 * drawn at random (the client's `random`) from 0 to this: a fleet of clients that recovers at once
 	 * does not replay on the same second. `flush()`, the page becoming visible, the client's start and
 	 * an entry's own timer drain at once. A non-negative finite number, else a `RangeError`.
-	 * @default 2_000 where there is a `document` (a page), 0 elsewhere (workers, servers, Workers)
+	 * @default 0 where there is no `document` (workers, servers, Workers); 2_000 in a page
 	 */
 	resumeJitterMs?: number;
 }
