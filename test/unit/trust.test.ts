@@ -45,7 +45,7 @@ const setup = (options: Parameters<typeof createClient>[0] = {}) => {
 	let who: string | undefined = 'alice';
 	const api = createClient({
 		// An offline device (fakeWindow) sends nothing: its fetch fails.
-		fetch: async (input, init) => {
+		fetch: async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
 			throwIfOffline();
 			return fetch(input, init);
 		},
