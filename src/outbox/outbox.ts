@@ -16,7 +16,8 @@ import type { Outbox } from './types.js';
  * through the client (fresh default headers and `beforeRequest` hooks, the same Idempotency-Key)
  * when a trigger says delivery may be possible: client start, `online`, the page becoming visible, a
  * good answer from the scope, `breaker:closed`, `auth:refresh`, the timer of the earliest due entry,
- * `flush()`, a Background Sync event (`outboxSyncHandler`).
+ * `flush()`, a Background Sync event (`outboxSyncHandler`). Those that say a scope came back
+ * (`online`, a good answer, `breaker:closed`) drain after a random 0–`resumeJitterMs` (`Drain.resume`).
  */
 export function createOutbox(context: PolicyContext, options: ResolvedOutboxOptions): OutboxParts {
 	const queue = new Queue(context, options);
