@@ -27,7 +27,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-	await Promise.all([context?.close(), chromium?.close(), pages?.close(), api?.close()]);
+	await Promise.all([chromium?.close(), pages?.close(), api?.close()]); // the browser's close closes its contexts
 });
 
 /** The app of a tab: the preset's client (its defaults: breaker, stale cache in IndexedDB) and a read of one URL. */
