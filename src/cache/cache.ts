@@ -1,8 +1,7 @@
 import type { CacheParts, CachedEntry } from '../core/client-types.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
-import { isOffline } from '../core/runtime.js';
 import { callUrl } from '../core/scope.js';
-import type { Layer } from '../core/types.js';
+import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { classify, classifyStatus } from '../errors/classify.js';
 import { background, partStore, storageError } from '../shared/part-store.js';
 import { readCapped } from '../shared/read-capped.js';
@@ -233,13 +232,13 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 		return now - last < 1000 || (copied !== undefined && now < copied.renew && copied.sig === signature(response));
 	};
 
-	/** Copy a good GET response as it arrives (a clone, before ky or the caller read its body), to write once the call resolved with it. */
-	const capture = (call: PolicyCall, request: Request, response: Response): Response => {
+	/** A copy of a good GET response as it arrives (a clone, before ky or the caller read its body), or undefined when none is to be kept. */
+	const copyOf = (call: PolicyCall, request: Request, response: Response): Copy | undefined => {
 		const { status, headers } = response;
 		const found = status === 200 || status === 203 ? key.of(request, call.identity) : undefined;
 		const now = clock.now();
 		if (found === undefined || (typeof found === 'string' && recent(found, response, now))) {
-			return response;
+			return undefined;
 		}
 
 		const plan = timing(request.headers, headers, shared, maxStaleMs, now);
@@ -252,15 +251,40 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 		}
 
 		if (!plan || Number(headers.get('content-length')) > maxBodyBytes) {
-			return response;
+			return undefined;
 		}
 
 		if (typeof found === 'string') {
 			touch(found, now);
 		}
 
-		copies.set(call, { request, response, clone: response.clone(), found: found!, plan, now, start: epoch });
+		return { request, response, clone: response.clone(), found: found!, plan, now, start: epoch };
+	};
+
+	/** Copy a good GET response as it arrives (`copyOf`), to write once the call resolved with it. */
+	const capture = (call: PolicyCall, request: Request, response: Response): Response => {
+		const copy = copyOf(call, request, response);
+		if (copy) {
+			copies.set(call, copy);
+		}
+
 		return response;
+	};
+
+	/**
+	 * The attempt of a read its stored copy answered while the scope is offline, once per scope per
+	 * 10 s (`context.offline`): sent behind the caller (the call's `waitUntil`), bounded by the call's
+	 * `timeout` (10 s by default); its good answer replaces the copy, and any HTTP answer makes the
+	 * scope reachable again. Never retried.
+	 */
+	const refresh = (call: PolicyCall, request: Request, init: FetchInit | undefined, next: FetchLike): void => {
+		const { timeout = context.options['timeout'] } = call.options;
+		const signal = AbortSignal.any([request.signal, AbortSignal.timeout(typeof timeout === 'number' && timeout > 0 ? timeout : 10_000)]);
+		behind(call, request.url, async () => next(new Request(request, { signal }), init).then(async (response) => {
+			const copy = call.method === 'GET' ? copyOf(call, request, response) : undefined;
+			void response.body?.cancel().catch(ignore);
+			return copy && write(call, copy);
+		}, ignore));
 	};
 
 	/** The usable stored copy for a request, marked stale for `reason`, or undefined. Never rejects. */
@@ -294,10 +318,13 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 		}
 	};
 
-	/** A failed read answered from a usable copy, or the failure as it was. A caller's abort never is. */
+	/**
+	 * A failed read answered from a usable copy, or the failure as it was. A caller's abort never is.
+	 * The reason is `offline` for a network failure or timeout only while the scope is `offline`.
+	 */
 	const recover = async (call: PolicyCall, error: unknown): Promise<Response> => {
 		const { code } = classify(error);
-		const reason = isOffline() && (code === 'NETWORK' || code === 'TIMEOUT') ? 'offline' : reasons[code];
+		const reason = (code === 'NETWORK' || code === 'TIMEOUT') && call.scope !== undefined && context.reachability(call.scope) === 'offline' ? 'offline' : reasons[code];
 		const stale = call.request && reason && !call.signal?.aborted && await serve(call, call.request, reason);
 		if (stale) {
 			return stale;
@@ -342,8 +369,20 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 		}
 
 		const go = (): Promise<Response> => call.method === 'GET' ? next(request, init).then((response) => capture(call, request, response)) : next(request, init);
-		// Offline, a stored copy answers without network I/O (unseen by the breaker, never retried).
-		return isOffline() ? serve(call, request, 'offline').then((stale) => stale ? context.answer(call, stale) : go()) : go();
+		// While the scope is offline, a stored copy answers at once (unseen by the breaker, never retried);
+		// once per scope per 10 s the attempt still goes out, behind the caller. No copy: it goes out.
+		const scope = call.scope!;
+		return context.reachability(scope) === 'offline' ? serve(call, request, 'offline').then((stale) => {
+			if (!stale) {
+				return go();
+			}
+
+			if (!context.offline(scope)) {
+				refresh(call, request, init, next);
+			}
+
+			return context.answer(call, stale);
+		}) : go();
 	};
 
 	const clear = async (options?: { identity?: string }): Promise<void> => {

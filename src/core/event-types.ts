@@ -39,7 +39,13 @@ export interface BudgetExhaustedEvent extends BaseEvent<'budget:exhausted'> {
 }
 
 export interface BreakerEvent<T extends 'breaker:open' | 'breaker:half-open' | 'breaker:closed'> extends BaseEvent<T> {
-	/** Why it changed: `consecutive-failures`, `failure-ratio`, `retry-after`, `probe-failed`, `probe-timeout` (a probe that did not settle within its attempt timeout), `probe-succeeded`, `open-elapsed`, `shared`, `restored`. */
+	/**
+	 * Why it changed: `consecutive-failures`, `failure-ratio`, `retry-after`, `probe-failed`,
+	 * `probe-timeout` (a probe that did not settle within its attempt timeout), `probe-succeeded`,
+	 * `open-elapsed`, `shared`, `restored`; for a `breaker:half-open` before the open period is over
+	 * (a breaker opened by attempts that got no HTTP answer): `online`, `visible` (the page became
+	 * visible again), `restored` (a client read that open state from storage: a reload).
+	 */
 	reason: string;
 	/** For `breaker:open`: when it lets a probe through (epoch ms). */
 	reopensAt?: number;
@@ -180,6 +186,17 @@ export interface ReachabilityEvent extends BaseEvent<'reachability'> {
 	previous: 'reachable' | 'unreachable' | 'offline' | 'unknown';
 }
 
+/**
+ * A scope answers again: an attempt to it got an answer `classify()` does not call transient (a 2xx,
+ * a 404…), its first since an attempt of the scope ended in a network failure, a timeout or a
+ * transient answer (a 5xx, a 429, a 408), or since the client met the scope. What
+ * `refetchWhenBack` (`steadfetch/tanstack-query`) listens to.
+ */
+export interface ScopeBackEvent extends BaseEvent<'scope:back'> {
+	/** The answer's status. */
+	status: number;
+}
+
 /** Every event, by type. */
 export interface EventMap {
 	'retry': RetryEvent;
@@ -207,6 +224,7 @@ export interface EventMap {
 	'attempt:start': AttemptEvent<'attempt:start'>;
 	'attempt:end': AttemptEvent<'attempt:end'>;
 	'reachability': ReachabilityEvent;
+	'scope:back': ScopeBackEvent;
 	'throttle:rejected': ThrottleRejectedEvent;
 }
 

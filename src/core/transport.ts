@@ -16,8 +16,9 @@ const networkFailure = /^(?:network connection lost\.?|connection refused|.*\b(?
  *
  * - An attempt whose signal has aborted goes nowhere (ky calls a custom fetch even then); a hedge
  *   goes out only if its policy still wants it now (`FetchInit.hedge`).
- * - Its outcome is the scope's reachability: an HTTP answer (any status) or a network failure or
- *   timeout (not the caller's abort, not an attempt a policy superseded).
+ * - Its outcome is the scope's reachability: an HTTP answer (any status; `scope:back` for the first
+ *   that `classify()` does not call transient after failures) or a network failure or timeout (not
+ *   the caller's abort, not an attempt a policy superseded).
  * - workerd's plain `Error: Network connection lost.` is rethrown as the TypeError ky recognizes
  *   (its `NetworkError`), with the original as `cause`; an attempt ky's timer aborted fails with ky's
  *   `TimeoutError`, so every layer above (trace, health, the breaker) calls it `TIMEOUT` as ky's
@@ -27,7 +28,7 @@ const networkFailure = /^(?:network connection lost\.?|connection refused|.*\b(?
 export const transportOf = (reach: Reach, scopeOf: (url: string) => string) => (fetch: FetchLike): FetchLike => (request, init) => {
 	const refused = request.signal.aborted ? request.signal.reason as unknown : init?.hedge?.();
 	return refused ? Promise.reject(refused) : fetch(request, init).then((response) => {
-		reach.answered(scopeOf(request.url));
+		reach.answered(scopeOf(request.url), response.status);
 		return response;
 	}, (error: unknown) => {
 		const call = init?.steadfetch as Call | undefined;

@@ -33,11 +33,14 @@ const fill = (value: unknown, make: (options: object) => Policy): unknown =>
 		: value === undefined || value === true ? make({})
 			: typeof value === 'object' && value !== null && !isPolicy(value) ? make(value) : value;
 
+/** How to turn the outbox on: said by the TypeError for `outbox: true` and by the preset's `client.outbox` when it is off. */
+const useOutbox = "pass `outbox: outbox()` (import { outbox } from 'steadfetch')";
+
 const resolve = (options: ClientOptions): CoreClientOptions => {
 	const given: unknown = options.outbox;
 	if (given !== undefined && given !== false && !isPolicy(given)) {
 		// Queuing is a policy you import when you use it: the preset carries none of its code otherwise.
-		throw new TypeError(`\`outbox\` takes the policy \`outbox()\` makes: \`outbox: outbox(${given === true ? '' : '{ … }'})\` (import { outbox } from 'steadfetch')`);
+		throw new TypeError(`\`outbox\` takes the policy made by outbox(): ${useOutbox}`);
 	}
 
 	return {
@@ -72,7 +75,7 @@ const standIns = (client: Partial<BreakerMembers & CacheMembers & OutboxMembers>
 	if (!client.outbox) {
 		Object.defineProperty(client, 'outbox', {
 			get() {
-				throw new SteadfetchError('The outbox is off: pass `outbox: outbox()` (import { outbox } from \'steadfetch\')', 'OUTBOX_DISABLED', false);
+				throw new SteadfetchError(`The outbox is off: ${useOutbox}`, 'OUTBOX_DISABLED', false);
 			},
 		});
 	}

@@ -89,7 +89,7 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 	registerSync(context.name);
 	if (nextAttemptAt > createdAt) {
 		drain.arm(nextAttemptAt);
-	} else if (!isOffline()) {
+	} else if (context.reachability(record.scope) !== 'offline') {
 		// Queued behind older entries of its scope: they may be due.
 		background(context, 'outbox', call.waitUntil, async () => drain.trigger(undefined, call.waitUntil));
 	}
@@ -137,8 +137,9 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 	}
 
 	try {
-		// Offline, the layer holds the attempt without I/O: ky need not copy the request for retries.
-		return await next({ ...snapshot.exact, headers: { 'idempotency-key': idempotencyKey, ...snapshot.exact?.headers }, ...isOffline() && { retry: { limit: 0 } } });
+		// Offline, the layer holds the attempt without I/O (or sends the scope's one in 10 s, not retried):
+		// ky need not copy the request for retries.
+		return await next({ ...snapshot.exact, headers: { 'idempotency-key': idempotencyKey, ...snapshot.exact?.headers }, ...context.reachability(context.scopeOf(target!.href)) === 'offline' && { retry: { limit: 0 } } });
 	} catch (error) {
 		if (!(isHold(context, call, error) || (!call.signal?.aborted && classify(error).transient)) || !call.request || secretUrl(context, call.request.url)) {
 			throw error;
@@ -161,15 +162,21 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, request: Req
 
 	const { context } = queue;
 	const scope = context.scopeOf(request.url);
-	const offline = isOffline();
-	if (call && eligible(queue, call) && (offline || (call.attempts === 1 && await queue.behind(scope))) && !secretUrl(context, request.url)) {
-		return hold(context, call, offline ? 'OFFLINE' : 'BEHIND'); // Before any I/O; the breaker, below this layer, never sees the attempt.
+	if (call && eligible(queue, call) && !secretUrl(context, request.url)) {
+		// Offline, one attempt per scope per 10 s still goes out to find out (`context.offline`): a write
+		// behind pending entries of its scope leaves it to the head's replay (FIFO).
+		const behind = call.attempts === 1 && await queue.behind(scope);
+		const offline = behind ? context.reachability(scope) === 'offline' : context.offline(scope);
+		if (offline || behind) {
+			return hold(context, call, offline ? 'OFFLINE' : 'BEHIND'); // Before any I/O; the breaker, below this layer, never sees the attempt.
+		}
 	}
 
 	const response = await next(request, init);
-	// A good answer to one of the app's calls (not a replay) drains its scope; a drain under way runs once more.
+	// A good answer to one of the app's calls (not a replay) drains its scope (after `resumeJitterMs` at
+	// random: the scope came back); a drain under way runs once more.
 	if (response.ok && !call?.replay && await queue.behind(scope)) {
-		background(context, 'outbox', call?.waitUntil, async () => drain.trigger(scope, call?.waitUntil));
+		background(context, 'outbox', call?.waitUntil, async () => drain.resume(scope, call?.waitUntil));
 	}
 
 	return response;
@@ -178,9 +185,10 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, request: Req
 /**
  * The per-attempt layer: a replay's attempt goes out only while the queue admits it (its entry still
  * there, of the current identity; checked with no await before `next`); an eligible attempt is held
- * when offline, or behind pending entries of its scope (first attempts); a good answer to one of the
- * app's calls drains its scope. Nothing pending, no replay, online (the common case): ky's attempt as
- * is, no promise of ours.
+ * while its scope is offline (but one per scope per 10 s), or behind pending entries of its scope
+ * (first attempts); a good answer to one of the app's calls drains its scope. Nothing pending, no
+ * replay, `navigator.onLine` not false (the common case: no scope can be offline then): ky's attempt
+ * as is, no promise of ours.
  */
 export const layer = (queue: Queue, drain: Drain): Layer => (next) => (request, init) =>
 	queue.pending.length > 0 || queue.replaying || isOffline() ? attempt(queue, drain, next, request, init) : next(request, init);

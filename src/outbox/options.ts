@@ -126,6 +126,15 @@ export interface OutboxOptions {
 	 * @default undefined (entries of older versions replay unchanged)
 	 */
 	migrate?: (entry: StoredEntry, fromVersion: number) => StoredEntry | null | Promise<StoredEntry | null>;
+	/**
+	 * Longest wait, in ms, before a drain that starts because a scope came back — the `online` event,
+	 * a breaker's probe that got through (`breaker:closed`), a good answer to one of the app's calls —
+	 * drawn at random (the client's `random`) from 0 to this: a fleet of clients that recovers at once
+	 * does not replay on the same second. `flush()`, the page becoming visible, the client's start and
+	 * an entry's own timer drain at once. A non-negative finite number, else a `RangeError`.
+	 * @default 0 where there is no `document` (workers, servers, Workers); 2_000 in a page
+	 */
+	resumeJitterMs?: number;
 }
 
 /** Outbox options with every default filled in. */
@@ -140,7 +149,7 @@ const rules: Array<[string, (value: unknown) => boolean, string]> = [
 	['maxEntries maxAttempts version', isPositiveInteger, 'a positive integer'],
 	['maxBodyBytes', isNonNegativeInteger, 'a non-negative integer'],
 	['retentionMs', isPositiveFinite, 'a positive finite number of ms'],
-	['maxBackoffMs baseBackoffMs', isNonNegativeFinite, 'a non-negative finite number of ms'],
+	['maxBackoffMs baseBackoffMs resumeJitterMs', isNonNegativeFinite, 'a non-negative finite number of ms'],
 	['queuedResponse', (value) => value === 'error' || value === 'accepted', "'error' or 'accepted'"],
 	['conditional coalesce', (value) => typeof value === 'boolean', 'a boolean'],
 	['onConflict migrate', (value) => value === undefined || typeof value === 'function', 'a function'],
@@ -151,6 +160,7 @@ export const resolveOutboxOptions = (options: OutboxOptions): ResolvedOutboxOpti
 	const resolved: Record<string, unknown> = {
 		methods: ['POST', 'PUT', 'PATCH', 'DELETE'], maxEntries: 1000, maxBodyBytes: 1_048_576, retentionMs: 604_800_000, maxAttempts: 20,
 		maxBackoffMs: 300_000, baseBackoffMs: 1000, queuedResponse: 'error', sensitiveHeaders: [], conditional: false, coalesce: false, version: 1,
+		resumeJitterMs: typeof (globalThis as { document?: unknown }).document === 'undefined' ? 0 : 2000,
 		...options,
 	};
 	for (const [names, ok, expected] of rules) {

@@ -1,4 +1,5 @@
 import type { WaitUntil } from '../core/options.js';
+import { probeMs } from '../core/reachability.js';
 import type { SteadfetchErrorCode } from '../errors/SteadfetchError.js';
 import { storageError } from '../shared/part-store.js';
 import { outcomeOf } from './outcome.js';
@@ -26,7 +27,9 @@ const conflictMs = 10_000;
  * Entries it leaves alone: another identity's (untouched, whatever their age; and that identity's
  * later entries of the scope, should it come back during the pass), a newer version's (until
  * retention ends), one claimed in this client (another request's drain in workerd: it blocks its
- * scope). A replay's outcome is `outcomeOf`'s.
+ * scope), one of a scope that is `offline` (`PolicyContext.offline`: one replay per scope per 10 s
+ * still goes out to find out; the pass comes back for the others then). A replay's outcome is
+ * `outcomeOf`'s.
  */
 export class Pass {
 	readonly #queue: Queue;
@@ -116,6 +119,9 @@ export class Pass {
 				await this.#bury(record, key, 'expired');
 			} else if (record.nextAttemptAt > now && version <= options.version && (record.pinned || !(this.#due.has('') || this.#due.has(scope)))) {
 				this.#block(scope, Math.min(record.nextAttemptAt, start + options.retentionMs));
+			} else if (version <= options.version && context.offline(scope)) {
+				// Offline: one replay per scope per 10 s goes out to find out (the core's `offline`); the others wait for it.
+				this.#block(scope, now + probeMs);
 			} else if (version <= options.version) {
 				// A newer app version's write is left alone, pending; an older one is migrated first.
 				await this.#replay(version < options.version && options.migrate ? await this.#migrate(record, key, version) : record, key, now, who);

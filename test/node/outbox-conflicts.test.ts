@@ -118,8 +118,9 @@ describe('outbox conflicts and app updates in real Chromium', () => {
 					scope.release = resolve;
 				});
 				// The tab that replays the first PUT (the one whose drain takes the lock) waits at a gate: it is in flight.
+				// (The PUT's own attempt, made offline as the scope's one attempt in 10 s, fails as it would.)
 				const gated = async (input: RequestInfo | URL, init?: RequestInit) => {
-					if ((input as Request).method === 'PUT' && !scope.atGate) {
+					if (navigator.onLine && (input as Request).method === 'PUT' && !scope.atGate) {
 						scope.atGate = true;
 						await gate;
 					}

@@ -96,6 +96,22 @@ const runs: Record<string, (module: Record<string, unknown>) => Promise<void> | 
 		expect(seen.filter((request) => request.method === 'PUT').map((request) => request.headers.get('if-match'))).toEqual(['"v1"', '"v2"']);
 	},
 	'traffic-policies-failover-token-refresh': () => {},
+	'when-the-network-lies': async (module) => {
+		// "Try now": the breaker closes at once, the queries that gave up refetch, the queued write goes out.
+		const { createClient, outbox } = await import('../../src/entries/index.js');
+		const api = createClient({ baseUrl: 'https://api.example.com/v1/', outbox: outbox(), staleCache: false, retry: 0 });
+		await api.breaker.isolate('https://api.example.com');
+		await api.post('orders', { json: { item: 1 } }).catch(() => undefined); // queued: the breaker is open
+		expect(await api.outbox.size()).toBe(1);
+		const refetched: unknown[] = [];
+		const queryClient = { refetchQueries: async (filters: unknown) => refetched.push(filters) };
+		await (module['tryNow'] as (...args: unknown[]) => Promise<void>)(api, queryClient, 'https://api.example.com');
+		expect(api.breaker('https://api.example.com').state).toBe('closed');
+		expect(refetched).toEqual([{ type: 'active' }]);
+		expect(await api.outbox.size()).toBe(0);
+		expect(seen.filter((request) => request.method === 'POST').map((request) => request.url)).toContain('https://api.example.com/v1/orders');
+		api.close();
+	},
 	'when-the-origin-is-overloaded': async (module) => {
 		const api = module['api'] as import('../../src/entries/core.js').Client;
 		expect(await (await api.get('users/1')).json()).toEqual({ id: 1, name: 'Ada' });
@@ -253,13 +269,15 @@ const figuresIn = (text: string): Record<string, number> => Object.fromEntries([
 const proseFigures: Record<string, string> = {
 	'30 000 ms': 'default: ky\'s retry.backoffLimit and retry.maxRetryAfter (checked below)',
 	'1 MiB': 'default: staleCache.maxBodyBytes (checked below)',
-	'10 s': 'default: how long onConflict may take; ky\'s timeout, in the first screen (both checked below)',
+	'10 s': 'default: how long onConflict may take; ky\'s timeout, in the first screen; the offline attempt interval, in "When the network lies" (all checked below)',
 	'20 s': 'default: totalTimeout, in the first screen and "Coming from ky" (checked below)',
 	'20 000 ms': 'default: totalTimeout, in "Coming from ky" (checked below)',
 	'5 s': 'default: breaker.openMs, in the first screen (checked below)',
 	'5 min': 'default: breaker.maxOpenMs, in the first screen (checked below)',
-	'640 B': 'size of steadfetch/tanstack-query (checked with the sizes)',
-	'22.9 KB': 'size of the preset, in the first screen: the size table\'s (checked with the sizes)',
+	'800 B': 'size of steadfetch/tanstack-query (checked with the sizes)',
+	'2 000 ms': 'default: outbox.resumeJitterMs in a page, in "Offline outbox" (checked below)',
+	'9884 ms': 'the retry time in an example of an error message a query must not show, in "When the network lies": no figure of ours',
+	'23.4 KB': 'size of the preset, in the first screen: the size table\'s (checked with the sizes)',
 	'8.1 KB': 'size of ky alone, in the first screen: the size table\'s (checked with the sizes)',
 	'15.4 KB': 'size of steadfetch/core, in the first screen: the size table\'s (checked with the sizes)',
 	'10 000 ms': 'default: auth.refreshTimeoutMs; ky\'s timeout, in "Coming from ky" (both checked below)',
@@ -320,6 +338,18 @@ describe('defaults are written once: what the README says is the TSDoc\'s @defau
 		// "Conflicts and app updates": a resolver's time limit, as onConflict's TSDoc states it.
 		const seconds = Number(/takes longer than (\d+) s counts as `'dead'`/.exec(prose)![1]);
 		expect(numberOf(/taking longer than ([\d ]+) ms/.exec(docOf('src/outbox/options.ts', 'OutboxOptions', 'onConflict'))![1]!)).toBe(seconds * 1_000);
+
+		// "Offline outbox": a drain's wait when a scope comes back, as resolved in a page (where there is a `document`).
+		const jitter = numberOf(/in a page ([\d ]+) ms by default/.exec(prose)![1]!);
+		(globalThis as { document?: unknown }).document = {};
+		try {
+			expect(resolveOutboxOptions({}).resumeJitterMs).toBe(jitter);
+		} finally {
+			delete (globalThis as { document?: unknown }).document;
+		}
+
+		// "When the network lies": one attempt per origin per 10 s while offline, as the core has it.
+		expect(Number(/one\s+attempt per origin per (\d+) s still goes out/.exec(prose)![1]) * 1_000).toBe(Number(/export const probeMs = ([\d_]+);/.exec(readFileSync(join(root, 'src/core/reachability.ts'), 'utf8'))![1]!.replaceAll('_', '')));
 
 		// "Security and privacy": the refresh's time limit is auth's refreshTimeoutMs default.
 		expect(numberOf(/`refreshTimeoutMs` \(default ([\d ]+) ms\)/.exec(prose)![1]!)).toBe(numberOf(defaultOf('AuthOptions', 'refreshTimeoutMs')));

@@ -60,8 +60,8 @@ describe('the preset\'s outbox is the policy outbox() makes', () => {
 		] as const) {
 			const error = thrown(attempt);
 			expect(error, JSON.stringify(given)).toBeInstanceOf(TypeError);
-			expect((error as Error).message).toMatch(/`outbox\(\)`/);
-			expect((error as Error).message).toContain(given === true ? '`outbox: outbox()`' : '`outbox: outbox({ … })`');
+			expect((error as Error).message).toMatch(/outbox\(\)/);
+			expect((error as Error).message).toContain('`outbox: outbox()`');
 		}
 
 		client.close();

@@ -36,8 +36,15 @@ export const startHarness = async (): Promise<Harness> => {
 	const store = memoryStore('outbox-test');
 	const seen: Seen[] = [];
 	const clients: Client<{ outbox: OutboxPolicy }>[] = [];
-	/** The client always hands its transport a Request. */
+	/**
+	 * The client always hands its transport a Request. While the device is offline
+	 * (`fakeWindow().setOnline(false)`), nothing leaves it: the fetch fails as a browser's does.
+	 */
 	const spy = async (input: Parameters<typeof fetch>[0], init?: RequestInit): Promise<Response> => {
+		if (deviceOffline) {
+			throw new TypeError('Failed to fetch');
+		}
+
 		const request = input as Request;
 		const headers: Record<string, string> = {};
 		request.headers.forEach((value, key) => {
@@ -55,7 +62,8 @@ export const startHarness = async (): Promise<Harness> => {
 				baseUrl: api.url + '/', clock, random: () => 0.5, store: () => store, fetch: spy,
 				retry: 0, retryBudget: false, breaker: false, staleCache: false,
 				...options,
-				outbox: outbox({ baseBackoffMs: 1000, ...(options.outbox === true ? {} : options.outbox) }),
+				// A drain because a scope came back starts at once (no `resumeJitterMs`: tested on its own).
+				outbox: outbox({ baseBackoffMs: 1000, resumeJitterMs: 0, ...(options.outbox === true ? {} : options.outbox) }),
 			});
 			clients.push(client);
 			return client;
@@ -90,6 +98,16 @@ export const until = async (condition: () => boolean | Promise<boolean>, ms = 30
 	}
 };
 
+/** Whether the harness's transport fails as an offline device's does (`fakeWindow().setOnline`). */
+let deviceOffline = false;
+
+/** For a test's own transport: fail as an offline device's fetch does while `fakeWindow()` says offline. */
+export const throwIfOffline = (): void => {
+	if (deviceOffline) {
+		throw new TypeError('Failed to fetch');
+	}
+};
+
 /** Make the runtime report offline/online (Node has no navigator.onLine) and dispatch window-like events. */
 export const fakeWindow = () => {
 	let online = true;
@@ -103,13 +121,20 @@ export const fakeWindow = () => {
 	g['document'] = document;
 	return {
 		document,
-		setOnline(value: boolean, fire = true) {
+		/**
+		 * `navigator.onLine` says `value` (and the `online`/`offline` event fires, unless `fire` is false).
+		 * Offline, the harness's transport fails as an offline device's does, unless `lies`: the network
+		 * still works (`navigator.onLine` is wrong).
+		 */
+		setOnline(value: boolean, fire = true, lies = false) {
 			online = value;
+			deviceOffline = !value && !lies;
 			if (fire) {
 				target.dispatchEvent(new Event(value ? 'online' : 'offline'));
 			}
 		},
 		restore() {
+			deviceOffline = false;
 			delete (navigator as unknown as Record<string, unknown>)['onLine'];
 			Object.assign(g, saved);
 			for (const key of Object.keys(saved) as Array<keyof typeof saved>) {

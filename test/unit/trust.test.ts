@@ -7,7 +7,7 @@ import { classify, createClient, isStale, memoryStore, type Client, type KeyValu
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 import { createHandler, createState } from '../helpers/server-handler.js';
-import { fakeWindow, until } from './outbox-helpers.js';
+import { fakeWindow, throwIfOffline, until } from './outbox-helpers.js';
 
 let server: RunningServer;
 const state = createState();
@@ -44,6 +44,11 @@ const setup = (options: Parameters<typeof createClient>[0] = {}) => {
 	const clock = new ManualClock();
 	let who: string | undefined = 'alice';
 	const api = createClient({
+		// An offline device (fakeWindow) sends nothing: its fetch fails.
+		fetch: async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+			throwIfOffline();
+			return fetch(input, init);
+		},
 		baseUrl: server.url + '/', clock, store: () => store, name: `trust-${names++}`, retry: 0, breaker: false,
 		identity: () => who, staleCache: { shared: false }, outbox: outbox({ baseBackoffMs: 1000 }), ...options,
 	}) as Client<{ outbox: OutboxPolicy }>;
