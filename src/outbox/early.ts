@@ -39,6 +39,7 @@ export const follow = async (queue: Queue, drain: Drain, call: PolicyCall, recor
 		const outcome = error !== undefined && (call.signal?.aborted || isHold(context, call, error)) ? undefined : outcomeOf(response, error, record, options, now, context.random);
 		if (outcome?.kind === 'sent') {
 			await queue.store.delete(key);
+			await queue.list(); // Before anyone hears of it: a write made then is not held behind it.
 			queue.emit('outbox:sent', record, { status: response!.status, early: true });
 			return true;
 		}
