@@ -2,7 +2,7 @@ import type { CacheParts, CachedEntry } from '../core/client-types.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
 import { isOffline, requestScoped } from '../core/runtime.js';
 import { callUrl } from '../core/scope.js';
-import type { FetchInit, FetchLike, Layer } from '../core/types.js';
+import type { Layer } from '../core/types.js';
 import { classify, classifyStatus } from '../errors/classify.js';
 import { background, partStore, storageError } from '../shared/part-store.js';
 import { readCapped } from '../shared/read-capped.js';
@@ -78,9 +78,8 @@ interface Slow {
 	done?: boolean;
 	/** The copy answered: the run's outcome is written or let go, never answered. */
 	early?: boolean;
-	/** In Workers without `waitUntil`: aborts the attempt in flight when the copy answers (the run ends with it). */
-	cut?: () => void;
-	abortable?: boolean;
+	/** In Workers without `waitUntil`: aborted when the copy answers, and with it every attempt of the run (see the layer). */
+	cut?: AbortController;
 	/** The first attempt's Request and its key, made once (the key costs as much as the rest of the deadline): the copy of its answer is taken under it. */
 	request?: Request;
 	key?: string | Promise<string> | undefined;
@@ -97,7 +96,8 @@ interface Slow {
  * failure `reasons` names is answered from a usable copy, else rethrown unchanged; and one still
  * unanswered `networkTimeoutMs` after it started is answered by its copy while its run goes on
  * (`Slow`: the timer is armed at the first attempt only when `order` knows the key, or before the
- * store was listed, and the record is read only when it fires).
+ * store was listed, and the record is read only when it fires; in Workers without `waitUntil` the
+ * run's attempts are aborted when the copy answers).
  *
  * Storage is `partStore`'s: one record per key (`keys.ts`), no index. The client keeps its view of
  * the stored keys in memory (`order`), listed from the store at the first write and whenever it
@@ -296,8 +296,11 @@ export const createCache = (context: PolicyContext, { maxStaleMs, networkTimeout
 		return response;
 	};
 
-	/** The usable stored copy for a request (a copy past its limit goes), or undefined. Never rejects. */
-	const usable = async (call: PolicyCall, request: Request): Promise<CacheRecord | undefined> => {
+	/**
+	 * The usable stored copy for a request, marked stale for `reason`, or undefined; with `slow`, only
+	 * while that call has no answer yet (a deadline's). Never rejects.
+	 */
+	const serve = async (call: PolicyCall, request: Request, reason: StaleReason, slow?: Slow): Promise<Response | undefined> => {
 		try {
 			const stored = await key.of(request, call.identity);
 			const record = stored && await store.get<unknown>(stored);
@@ -315,39 +318,27 @@ export const createCache = (context: PolicyContext, { maxStaleMs, networkTimeout
 				return undefined;
 			}
 
-			if (record.vary.some(([name, value]) => request.headers.get(name) !== value)) {
+			if (slow?.done || record.vary.some(([name, value]) => request.headers.get(name) !== value)) {
 				return undefined;
 			}
 
 			touch(stored!);
-			return record;
+			context.emit('cache:stale', { scope: call.scope!, method: request.method, url: record.url, reason, age: ageOf(record, now) });
+			return staleResponse(record, request.method, reason, now);
 		} catch {
 			return undefined;
 		}
 	};
 
-	/** A usable copy as the answer, marked stale for `reason` (`cache:stale`). */
-	const stale = (call: PolicyCall, request: Request, record: CacheRecord, reason: StaleReason): Response => {
-		const now = clock.now();
-		context.emit('cache:stale', { scope: call.scope!, method: request.method, url: record.url, reason, age: ageOf(record, now) });
-		return staleResponse(record, request.method, reason, now);
-	};
-
-	/** The usable stored copy for a request, marked stale for `reason`, or undefined. Never rejects. */
-	const serve = async (call: PolicyCall, request: Request, reason: StaleReason): Promise<Response | undefined> => {
-		const record = await usable(call, request);
-		return record && stale(call, request, record, reason);
-	};
-
 	/** The deadline passed: a usable copy answers the call, while its run goes on (in Workers without `waitUntil`, it is cut). */
 	const fire = async (call: PolicyCall, request: Request, slow: Slow): Promise<void> => {
 		slow.timer = undefined;
-		const record = slow.done || call.signal?.aborted ? undefined : await usable(call, request);
-		if (record && !slow.done) {
+		const stale = !slow.done && !call.signal?.aborted && await serve(call, request, 'slow', slow);
+		if (stale) {
 			slow.early = slow.done = true;
-			slow.cut?.();
+			slow.cut?.abort(new Superseded('A stored copy answered'));
 			call.waitUntil?.(slow.run!);
-			slow.answer(stale(call, request, record, 'slow'));
+			slow.answer(stale);
 		}
 	};
 
@@ -369,22 +360,11 @@ export const createCache = (context: PolicyContext, { maxStaleMs, networkTimeout
 			behind(call, request.url, evict);
 		}
 
-		slow.abortable = scoped && !call.waitUntil;
-		slow.timer = setTimeout(fire, Math.max(0, slow.ms - (clock.now() - slow.start)), call, request, slow);
-	};
-
-	/** An attempt of a read whose copy may answer in Workers without `waitUntil`: aborted when it does (none starts after). */
-	const cuttable = (slow: Slow, request: Request, send: FetchLike, init: FetchInit | undefined): Promise<Response> => {
-		if (slow.early) {
-			return Promise.reject(new Superseded('A stored copy answered'));
+		if (scoped && !call.waitUntil) {
+			slow.cut = new AbortController();
 		}
 
-		const controller = new AbortController();
-		slow.cut = () => {
-			controller.abort(new Superseded('A stored copy answered, and no waitUntil lets the request go on'));
-		};
-
-		return send(new Request(request, { signal: AbortSignal.any([request.signal, controller.signal]) }), init);
+		slow.timer = setTimeout(fire, Math.max(0, slow.ms - (clock.now() - slow.start)), call, request, slow);
 	};
 
 	/** A failed read answered from a usable copy, or the failure as it was. A caller's abort never is. */
@@ -435,12 +415,14 @@ export const createCache = (context: PolicyContext, { maxStaleMs, networkTimeout
 		}
 
 		const slow = slows.get(call);
-		if (slow && call.attempts === 1 && !slow.done && !slow.timer) {
+		if (slow && call.attempts === 1) {
 			arm(call, request, slow);
 		}
 
 		const go = (): Promise<Response> => {
-			const sent = slow?.abortable ? cuttable(slow, request, next, init) : next(request, init);
+			// In Workers without waitUntil, an attempt of a read its copy may answer carries the copy's signal too (none goes out after it).
+			const cut = slow?.cut?.signal;
+			const sent = next(cut ? new Request(request, { signal: AbortSignal.any([request.signal, cut]) }) : request, init);
 			return call.method === 'GET' ? sent.then((response) => capture(call, request, response, slow)) : sent;
 		};
 		// Offline, a stored copy answers without network I/O (unseen by the breaker, never retried).
@@ -470,16 +452,14 @@ export const createCache = (context: PolicyContext, { maxStaleMs, networkTimeout
 		return headers && { ...(etag ? { etag } : {}), ...(lastModified ? { lastModified } : {}) };
 	};
 
-	/** The call's deadline: its own (`staleCache: { networkTimeoutMs }`), else the policy's. */
-	const deadlineOf = ({ options }: PolicyCall): number | false => (options['staleCache'] as { networkTimeoutMs?: number | false } | undefined)?.networkTimeoutMs ?? networkTimeoutMs;
-
 	/**
 	 * Around a read: a good answer's copy is written, a failure answered from a usable copy — and with
 	 * a deadline (`Slow`), a copy may answer first (the layer arms it); the run's outcome is then only
 	 * written or let go. `run` (never rejecting) is what a Worker's `waitUntil` keeps.
 	 */
 	const wrap = (call: PolicyCall, next: () => Promise<Response>): Promise<Response> => new Promise((resolve) => {
-		const ms = deadlineOf(call);
+		// The call's own (`staleCache: { networkTimeoutMs }`), else the policy's.
+		const ms = (call.options['staleCache'] as { networkTimeoutMs?: number | false } | undefined)?.networkTimeoutMs ?? networkTimeoutMs;
 		const slow: Slow | undefined = ms === false ? undefined : { ms, start: clock.now(), answer: resolve };
 		if (slow) {
 			slows.set(call, slow);

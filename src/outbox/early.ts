@@ -1,9 +1,10 @@
 import { isHTTPError } from 'ky';
 import type { PolicyCall } from '../core/policy.js';
+import { classify, classifyStatus } from '../errors/classify.js';
+import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import { background } from '../shared/part-store.js';
 import type { Drain } from './drain.js';
-import { isHold } from './hold.js';
-import { outcomeOf } from './outcome.js';
+import { scheduleOf } from './outcome.js';
 import type { Queue } from './queue.js';
 import type { OutboxRecord } from './record.js';
 
@@ -12,13 +13,12 @@ const ignore = (): undefined => undefined;
 /**
  * The first attempt of a write queued at its deadline (`networkTimeoutMs`), followed to its end while
  * this client claims the entry (its drain skips it; other tabs and isolates honour its stored lease,
- * `inFlightUntil`). Delivered: the entry goes (`outbox:sent` with `early: true`), even once removed or
- * cleared. Otherwise, unless the entry was removed, cleared or the client closed meanwhile (nothing
- * is written back then), the lease ends and the entry stays: due now after the caller's abort or a
- * hold (no attempt counted), else as a replay's outcome says (`outcomeOf`) — another attempt later
- * under the same key (`outbox:retry`), its scope paused (401/403), or a dead letter (`outbox:dead`);
- * a conflict is left due now, for the drain to meet again with `onConflict`. Then the drain runs for
- * what waits behind it. Never rejects.
+ * `inFlightUntil`). Delivered (an answer `classify()` calls no failure): the entry goes (`outbox:sent`
+ * with `early: true`), even once removed or cleared. Otherwise the entry stays, its lease ended, for a
+ * replay under the same key (`outbox:retry`), whatever the failure: the replay's outcome decides the
+ * rest (a write the server rejects becomes a dead letter then); after the caller's abort it is due at
+ * once — unless it was removed, cleared or the client closed meanwhile (nothing is written back then).
+ * Then the drain runs for what waits behind it. Never rejects.
  */
 export const follow = async (queue: Queue, drain: Drain, call: PolicyCall, record: OutboxRecord, key: string, run: Promise<Response>): Promise<void> => {
 	const { context, options } = queue;
@@ -32,12 +32,10 @@ export const follow = async (queue: Queue, drain: Drain, call: PolicyCall, recor
 	}
 
 	void response?.body?.cancel().catch(ignore); // Nobody reads it: the caller was answered.
+	const failure = response ? classifyStatus(response.status) : classify(error);
 	const due = await queue.follow(record.id, async (current) => {
 		const now = context.clock.now();
-		delete record.inFlightUntil;
-		record.attempts += Math.max(0, call.attempts - 1);
-		const outcome = error !== undefined && (call.signal?.aborted || isHold(context, call, error)) ? undefined : outcomeOf(response, error, record, options, now, context.random);
-		if (outcome?.kind === 'sent') {
+		if (!failure) {
 			await queue.store.delete(key);
 			await queue.list(); // Before anyone hears of it: a write made then is not held behind it.
 			queue.emit('outbox:sent', record, { status: response!.status, early: true });
@@ -48,33 +46,18 @@ export const follow = async (queue: Queue, drain: Drain, call: PolicyCall, recor
 			return false;
 		}
 
-		record.nextAttemptAt = now;
-		if (outcome) {
-			const { code } = outcome.failure;
-			const status = response?.status;
-			record.attempts += outcome.counts ? 1 : 0;
-			record.lastError = { code, message: response ? `${status} ${response.statusText}`.trim() : String(error), ...status && { status } };
-			if (outcome.kind === 'dead') {
-				record.deadReason = outcome.reason;
-				await queue.store.set(`d${key.slice(1)}`, record);
-				await queue.store.delete(key);
-				queue.emit('outbox:dead', record, { deadReason: outcome.reason, code });
-				return false;
-			}
-
-			if (outcome.kind === 'retry') {
-				Object.assign(record, { nextAttemptAt: outcome.at, pinned: outcome.pinned });
-			} else if (outcome.kind === 'pause') {
-				queue.pause(record.scope);
-			}
-
-			queue.emit('outbox:retry', record, { nextAttemptAt: record.nextAttemptAt, code });
-		}
-
+		const { code } = failure;
+		const status = response?.status;
+		delete record.inFlightUntil;
+		// Its attempts that reached the network (a hold or the caller's abort ends one that did not count).
+		record.attempts += Math.max(0, call.attempts - (isSteadfetchError(error) || call.signal?.aborted ? 1 : 0));
+		record.lastError = { code, message: response ? `${status} ${response.statusText}`.trim() : String(error), ...status && { status } };
+		const { at, pinned } = call.signal?.aborted ? { at: now, pinned: false } : scheduleOf(response, error, record, options, now, context.random);
+		Object.assign(record, { nextAttemptAt: at, pinned });
 		await queue.store.set(key, record);
-		return record.nextAttemptAt <= now;
+		queue.emit('outbox:retry', record, { nextAttemptAt: at, code });
+		return at <= now;
 	});
-	await queue.list();
 	if (due) {
 		background(context, 'outbox', call.waitUntil, async () => drain.trigger(undefined, call.waitUntil));
 	} else {

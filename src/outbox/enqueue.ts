@@ -186,7 +186,7 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 	// No answer within the deadline: stored now (leased until the call's own deadline), the caller told it is queued.
 	const total = call.options['totalTimeout'] ?? context.options['totalTimeout'] ?? 20_000;
 	const until = Math.min(typeof total === 'number' ? start + total : Infinity, context.clock.now() + queue.leaseMs);
-	const slow = new SteadfetchError(`No answer within outbox.networkTimeoutMs (${ms} ms): queued while its attempt goes on`, 'TIMEOUT', true);
+	const slow = new SteadfetchError(`No answer within ${ms} ms (outbox.networkTimeoutMs)`, 'TIMEOUT', true);
 	return enqueue(queue, drain, call, call.request, snapshot, slow, idempotencyKey, run, until);
 };
 

@@ -54,9 +54,9 @@ export interface OutboxOptions {
 	 * start: for a network that takes requests and never answers, where the caller would otherwise
 	 * wait for `totalTimeout` (20 s by default) to learn that. Its attempt is not aborted: it goes on
 	 * (its retries too) under the entry's `Idempotency-Key`. If it succeeds the entry is removed
-	 * (`outbox:sent` with `early: true`); if it fails the entry stays and is replayed later with the
-	 * same key, so the server applies the write once (a failure a replay would not retry makes it a
-	 * dead letter, `outbox:dead`). No replay of the entry starts while that attempt is in flight: this
+	 * (`outbox:sent` with `early: true`); if it fails, whatever the failure, the entry stays
+	 * (`outbox:retry`) and is replayed later with the same key, so the server applies the write once
+	 * (the replay's outcome decides the rest: a write the server rejects becomes a dead letter). No replay of the entry starts while that attempt is in flight: this
 	 * client claims it, and the stored entry carries a lease other tabs and isolates honour, until the
 	 * call's own deadline (`totalTimeout`) and never longer than the client's `totalTimeout` (60 000
 	 * ms without one). A write that cannot be stored (over `maxBodyBytes`, a full outbox) waits for

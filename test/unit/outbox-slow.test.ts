@@ -22,6 +22,8 @@ interface Seen {
 
 let server: RunningServer;
 let hang = false;
+/** What the origin answers a write it does not hold. */
+let reply = 201;
 const seen: Seen[] = [];
 /** Writes applied, once per Idempotency-Key. */
 const applied = new Set<string>();
@@ -32,7 +34,7 @@ beforeAll(async () => {
 		seen.push(write);
 		const status = hang ? await new Promise<number>((answer) => {
 			write.answer = answer;
-		}) : 201;
+		}) : reply;
 		if (status < 300) {
 			applied.add(write.key);
 		}
@@ -49,6 +51,7 @@ const clients: Array<ReturnType<typeof make>> = [];
 
 afterEach(() => {
 	hang = false;
+	reply = 201;
 	for (const write of seen.splice(0)) {
 		write.answer?.(503);
 	}
@@ -122,14 +125,19 @@ describe('slow networks: writes', () => {
 		expect([...applied]).toEqual([write.key]);
 	});
 
-	it('its attempt is rejected (400): a dead letter, visible (outbox:dead)', async () => {
+	it('its attempt is rejected (400): the entry stays for a replay under the same key, whose outcome decides (a dead letter, visible)', async () => {
 		const { api, write } = await queuedEarly();
+		const retry = collect(api, 'outbox:retry');
 		const dead = collect(api, 'outbox:dead');
 		write.answer!(400);
-		await until(() => dead.length === 1);
+		await until(() => retry.length === 1);
+		expect(retry).toMatchObject([{ code: 'HTTP_4XX', idempotencyKey: write.key }]);
+		hang = false;
+		reply = 400;
+		await api.outbox.flush();
 		expect(dead).toMatchObject([{ deadReason: 'rejected', code: 'HTTP_4XX' }]);
 		expect(await api.outbox.deadLetters()).toMatchObject([{ idempotencyKey: write.key, lastError: { status: 400 } }]);
-		expect(await api.outbox.size()).toBe(0);
+		expect(seen.map(({ key }) => key)).toEqual([write.key, write.key]);
 	});
 
 	it('queuedResponse accepted: the 202 answers at the deadline (counted queued)', async () => {
