@@ -60,7 +60,8 @@ export interface OutboxOptions {
 	 * client claims it, and the stored entry carries a lease other tabs and isolates honour, until the
 	 * call's own deadline (`totalTimeout`) and never longer than the client's `totalTimeout` (60 000
 	 * ms without one). A write that cannot be stored (over `maxBodyBytes`, a full outbox) waits for
-	 * its answer as without a deadline; so does one in Cloudflare Workers without a `waitUntil`
+	 * its answer as without a deadline; so does one whose first attempt has not started by then (a
+	 * `beforeRequest` hook still running), and one in Cloudflare Workers without a `waitUntil`
 	 * (nothing could follow its attempt). `false`: a write is queued only when it fails.
 	 * @default false
 	 */

@@ -14,6 +14,7 @@ import { until } from './outbox-helpers.js';
 
 /** A write the origin got: its Idempotency-Key and body, whether the client went away, and how to answer it. */
 interface Seen {
+	path: string;
 	key: string;
 	body: string;
 	signal: AbortSignal;
@@ -30,7 +31,7 @@ const applied = new Set<string>();
 
 beforeAll(async () => {
 	server = await serve(async (request) => {
-		const write: Seen = { key: request.headers.get('idempotency-key') ?? '', body: await request.text(), signal: request.signal };
+		const write: Seen = { path: new URL(request.url).pathname, key: request.headers.get('idempotency-key') ?? '', body: await request.text(), signal: request.signal };
 		seen.push(write);
 		const status = hang ? await new Promise<number>((answer) => {
 			write.answer = answer;
@@ -72,13 +73,21 @@ const make = (options: OutboxOptions = { networkTimeoutMs: 40 }, more: ClientOpt
 	return client;
 };
 
-/** A write queued at its deadline while the origin holds it: the client, the error, the held request. */
+let tests = 0;
+/** A path of this test's own: a request of an earlier test that reaches the origin late is not counted. */
+const fresh = (): string => `/orders/${++tests}`;
+/** The writes the origin got at `path`. */
+const at = (path: string): Seen[] => seen.filter((write) => write.path === path);
+
+/** A write queued at its deadline while the origin holds it: the client, the error, its path, the held request (once the origin has it). */
 const queuedEarly = async (options?: OutboxOptions) => {
 	store = memoryStore(`slow-outbox-${Math.random()}`);
 	hang = true;
 	const api = make(options);
-	const error = await api.post('orders', { json: { item: 'tea' } }).catch((caught: unknown) => caught);
-	return { api, error: error as OutboxQueuedError, write: seen.at(-1)! };
+	const path = fresh();
+	const error = await api.post(path.slice(1), { json: { item: 'tea' } }).catch((caught: unknown) => caught);
+	await until(() => at(path).length === 1);
+	return { api, error: error as OutboxQueuedError, path, write: at(path)[0]! };
 };
 
 describe('slow networks: writes', () => {
@@ -87,20 +96,21 @@ describe('slow networks: writes', () => {
 		hang = true;
 		const api = make();
 		const queued = collect(api, 'outbox:queued');
-		const error = await api.post('orders', { json: { item: 'tea' } }).catch((caught: unknown) => caught);
+		const path = fresh();
+		const error = await api.post(path.slice(1), { json: { item: 'tea' } }).catch((caught: unknown) => caught);
 		expect(error).toBeInstanceOf(OutboxQueuedError);
+		await until(() => at(path).length === 1);
 		expect(queued).toMatchObject([{ code: 'TIMEOUT', entryId: (error as OutboxQueuedError).entryId }]);
 		const [entry] = await api.outbox.list();
 		expect(entry).toMatchObject({ id: (error as OutboxQueuedError).entryId, attempts: 0, method: 'POST' });
 		expect(entry).not.toHaveProperty('inFlightUntil');
-		expect(seen).toHaveLength(1);
-		expect(seen[0]!.signal.aborted).toBe(false);
-		expect(entry!.idempotencyKey).toBe(seen[0]!.key);
+		expect(at(path)[0]!.signal.aborted).toBe(false);
+		expect(entry!.idempotencyKey).toBe(at(path)[0]!.key);
 		expect(api.stats()[server.url]).toMatchObject({ queued: 1, failures: {} });
 	});
 
 	it('its attempt succeeds: the entry goes, outbox:sent with early: true, and the origin saw exactly one request (no replay meanwhile)', async () => {
-		const { api, write } = await queuedEarly();
+		const { api, path, write } = await queuedEarly();
 		const sent = collect(api, 'outbox:sent');
 		// A drain while the attempt is in flight replays nothing.
 		expect(await api.outbox.flush()).toMatchObject({ sent: 0, remaining: 1 });
@@ -109,24 +119,24 @@ describe('slow networks: writes', () => {
 		expect(sent).toMatchObject([{ status: 201, early: true, idempotencyKey: write.key }]);
 		expect(await api.outbox.size()).toBe(0);
 		expect(await api.outbox.flush()).toMatchObject({ sent: 0, remaining: 0 });
-		expect(seen).toHaveLength(1);
+		expect(at(path)).toHaveLength(1);
 		expect([...applied]).toEqual([write.key]);
 	});
 
 	it('its attempt fails: the entry stays (attempts 1, lastError) and is replayed later with the same key and bytes', async () => {
-		const { api, write } = await queuedEarly();
+		const { api, path, write } = await queuedEarly();
 		const retry = collect(api, 'outbox:retry');
 		write.answer!(503);
 		await until(() => retry.length === 1);
 		expect(await api.outbox.list()).toMatchObject([{ attempts: 1, lastError: { code: 'HTTP_5XX', status: 503 }, idempotencyKey: write.key }]);
 		hang = false;
 		expect(await api.outbox.flush()).toMatchObject({ sent: 1, remaining: 0 });
-		expect(seen.map(({ key, body }) => [key, body])).toEqual([[write.key, write.body], [write.key, write.body]]);
+		expect(at(path).map(({ key, body }) => [key, body])).toEqual([[write.key, write.body], [write.key, write.body]]);
 		expect([...applied]).toEqual([write.key]);
 	});
 
 	it('its attempt is rejected (400): the entry stays for a replay under the same key, whose outcome decides (a dead letter, visible)', async () => {
-		const { api, write } = await queuedEarly();
+		const { api, path, write } = await queuedEarly();
 		const retry = collect(api, 'outbox:retry');
 		const dead = collect(api, 'outbox:dead');
 		write.answer!(400);
@@ -137,62 +147,63 @@ describe('slow networks: writes', () => {
 		await api.outbox.flush();
 		expect(dead).toMatchObject([{ deadReason: 'rejected', code: 'HTTP_4XX' }]);
 		expect(await api.outbox.deadLetters()).toMatchObject([{ idempotencyKey: write.key, lastError: { status: 400 } }]);
-		expect(seen.map(({ key }) => key)).toEqual([write.key, write.key]);
+		expect(at(path).map(({ key }) => key)).toEqual([write.key, write.key]);
 	});
 
 	it('queuedResponse accepted: the 202 answers at the deadline (counted queued)', async () => {
 		store = memoryStore(`slow-outbox-${Math.random()}`);
 		hang = true;
 		const api = make({ networkTimeoutMs: 40, queuedResponse: 'accepted' });
-		const response = await api.post('orders', { json: { item: 'tea' } });
+		const response = await api.post(fresh().slice(1), { json: { item: 'tea' } });
 		expect(response.status).toBe(202);
 		expect(await response.json()).toMatchObject({ queued: true });
 		expect(api.stats()[server.url]).toMatchObject({ queued: 1, successes: 1 });
 	});
 
 	it('two clients on one store: the other never replays the entry while its first attempt is in flight; after it failed, it does, with the same key', async () => {
-		const { api, write } = await queuedEarly();
+		const { api, path, write } = await queuedEarly();
 		const other = make();
 		expect(await other.outbox.flush()).toMatchObject({ sent: 0, remaining: 1 });
-		expect(seen).toHaveLength(1);
+		expect(at(path)).toHaveLength(1);
 		const retry = collect(api, 'outbox:retry');
 		write.answer!(503);
 		await until(() => retry.length === 1);
 		hang = false;
 		expect(await other.outbox.flush()).toMatchObject({ sent: 1, remaining: 0 });
-		expect(seen.map(({ key }) => key)).toEqual([write.key, write.key]);
+		expect(at(path).map(({ key }) => key)).toEqual([write.key, write.key]);
 	});
 
 	it('two clients on one store: when the first attempt succeeds the other sends nothing (exactly one request)', async () => {
-		const { api, write } = await queuedEarly();
+		const { api, path, write } = await queuedEarly();
 		const other = make();
 		expect(await other.outbox.flush()).toMatchObject({ sent: 0 });
 		const sent = collect(api, 'outbox:sent');
 		write.answer!(201);
 		await until(() => sent.length === 1);
 		expect(await other.outbox.flush()).toMatchObject({ sent: 0, remaining: 0 });
-		expect(seen).toHaveLength(1);
+		expect(at(path)).toHaveLength(1);
 	});
 
 	it('a stored lease further ahead than the client\'s totalTimeout is not honoured (distrust of storage)', async () => {
-		const { write } = await queuedEarly();
+		const { path, write } = await queuedEarly();
 		const [key] = (await store.keys()).filter((each) => each.startsWith('p|'));
 		const record = await store.get<Record<string, unknown>>(key!);
 		await store.set(key!, { ...record, inFlightUntil: clock.now() + 86_400_000 });
 		hang = false;
 		const other = make();
 		expect(await other.outbox.flush()).toMatchObject({ sent: 1 });
-		expect(seen.map(({ key: sent }) => sent)).toEqual([write.key, write.key]);
+		expect(at(path).map(({ key: sent }) => sent)).toEqual([write.key, write.key]);
 	});
 
 	it('without networkTimeoutMs (the default) a write waits for its answer', async () => {
 		store = memoryStore(`slow-outbox-${Math.random()}`);
 		hang = true;
 		const api = make({});
-		const call = api.post('orders', { json: { item: 'tea' } });
-		await until(() => seen.length === 1);
+		const path = fresh();
+		const call = api.post(path.slice(1), { json: { item: 'tea' } });
+		await until(() => at(path).length === 1);
 		const queued = collect(api, 'outbox:queued');
-		seen[0]!.answer!(201);
+		at(path)[0]!.answer!(201);
 		expect((await call).status).toBe(201);
 		expect(queued).toEqual([]);
 	});
