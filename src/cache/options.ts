@@ -43,7 +43,9 @@ export interface CacheOptions {
 	 * the copy answers. A call with no usable copy waits as long as `totalTimeout` lets it. `false`:
 	 * no deadline (a copy answers only a failure). Per call, `staleCache: { networkTimeoutMs }` (a
 	 * number or `false`) overrides it. The deadline's timer is armed only for a call whose copy the
-	 * client knows of (its keys, listed once from the store), and the copy is read only when it fires.
+	 * client knows of, and the copy is read only when it fires: the client knows the copies it stored
+	 * or served and those the store listed at its first read or write (again each time it grows past
+	 * `maxEntries`); a copy another tab stored since answers a failure here, not the deadline.
 	 * @default 3_000
 	 */
 	networkTimeoutMs?: number | false;

@@ -11,8 +11,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 import { launchChromium, openPage, startPageServer, type Chromium, type PageServer } from '../helpers/pages.js';
 
+import type { OutboxMembers } from '../../src/core/client-types.js';
+
 type Lib = typeof import('../../src/entries/index.js');
-type Scope = typeof globalThis & { steadfetch: Lib; api: ReturnType<Lib['createClient']>; events: Array<{ type: string; early?: boolean }> };
+type Scope = typeof globalThis & { steadfetch: Lib; api: ReturnType<Lib['createClient']> & OutboxMembers; events: Array<{ type: string; early: boolean | undefined }> };
 
 /** A request the origin got: method, path, Idempotency-Key, and how to answer it while held. */
 interface Seen {
@@ -80,7 +82,7 @@ const until = async (condition: () => boolean | Promise<boolean>, ms = 20_000): 
 const boot = async (page: Page, name: string, outbox?: Record<string, unknown>, options: Record<string, unknown> = {}) => page.evaluate(({ base, name, outbox, options }) => {
 	const scope = globalThis as Scope;
 	scope.events = [];
-	scope.api = scope.steadfetch.createClient({ baseUrl: `${base}/`, name, ...options, ...outbox && { outbox: scope.steadfetch.outbox(outbox) } });
+	scope.api = scope.steadfetch.createClient({ baseUrl: `${base}/`, name, ...options, ...outbox && { outbox: scope.steadfetch.outbox(outbox) } }) as Scope['api'];
 	for (const type of ['cache:stored', 'cache:stale', 'outbox:queued', 'outbox:sent', 'outbox:retry'] as const) {
 		scope.api.on(type, (event) => scope.events.push({ type, early: (event as { early?: boolean }).early }));
 	}

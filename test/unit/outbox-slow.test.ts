@@ -6,7 +6,7 @@
  * every write while `hang` is set, until a test answers it with a status.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, memoryStore, outbox, OutboxQueuedError, type ClientOptions, type KeyValueStore, type OutboxOptions } from '../../src/entries/index.js';
+import { createClient, memoryStore, outbox, OutboxQueuedError, type Client, type ClientOptions, type KeyValueStore, type OutboxOptions } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 import { collect } from './cache-kit.js';
@@ -48,7 +48,7 @@ afterAll(async () => server.close());
 
 let store: KeyValueStore;
 const clock = new ManualClock();
-const clients: Array<ReturnType<typeof make>> = [];
+const clients: Array<Client<{ outbox: true }>> = [];
 
 afterEach(() => {
 	hang = false;
@@ -64,11 +64,11 @@ afterEach(() => {
 });
 
 /** A client of one name on the test's store: no retries, budget, breaker or cache; the outbox with a 40 ms deadline unless given. */
-const make = (options: OutboxOptions = { networkTimeoutMs: 40 }, more: ClientOptions = {}) => {
+const make = (options: OutboxOptions = { networkTimeoutMs: 40 }, more: ClientOptions = {}): Client<{ outbox: true }> => {
 	const client = createClient({
 		baseUrl: `${server.url}/`, clock, random: () => 0.5, store: () => store, name: 'slow-outbox',
 		retry: 0, retryBudget: false, breaker: false, staleCache: false, outbox: outbox(options), ...more,
-	});
+	}) as Client<{ outbox: true }>;
 	clients.push(client);
 	return client;
 };
