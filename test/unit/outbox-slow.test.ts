@@ -7,6 +7,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, memoryStore, outbox, OutboxQueuedError, type Client, type ClientOptions, type KeyValueStore, type OutboxOptions } from '../../src/entries/index.js';
+import { resolveOutboxOptions } from '../../src/outbox/options.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 import { collect } from './cache-kit.js';
@@ -195,20 +196,8 @@ describe('slow networks: writes', () => {
 		expect(at(path).map(({ key: sent }) => sent)).toEqual([write.key, write.key]);
 	});
 
-	it('without networkTimeoutMs (the default) a write waits for its answer', async () => {
-		store = memoryStore(`slow-outbox-${Math.random()}`);
-		hang = true;
-		const api = make({});
-		const path = fresh();
-		const call = api.post(path.slice(1), { json: { item: 'tea' } });
-		await until(() => at(path).length === 1);
-		const queued = collect(api, 'outbox:queued');
-		at(path)[0]!.answer!(201);
-		expect((await call).status).toBe(201);
-		expect(queued).toEqual([]);
-	});
-
-	it('bad options: a RangeError naming outbox.networkTimeoutMs', () => {
+	it('networkTimeoutMs is false unless given (a write is queued only when it fails); a bad value is a RangeError naming it', () => {
+		expect(resolveOutboxOptions({}).networkTimeoutMs).toBe(false);
 		expect(() => outbox({ networkTimeoutMs: 0 })).toThrow(/outbox\.networkTimeoutMs/);
 		expect(() => outbox({ networkTimeoutMs: 'soon' as never })).toThrow(RangeError);
 	});
