@@ -85,6 +85,11 @@ export interface OutboxEvent<T extends OutboxEventType> extends BaseEvent<T> {
 	deadReason?: 'rejected' | 'expired' | 'max-attempts' | 'conflict' | 'migrate';
 	/** For `outbox:sent` and `outbox:conflict`: the response status. */
 	status?: number;
+	/**
+	 * For `outbox:sent`: true when the entry was delivered by the call's own attempt after the caller
+	 * had been told it was queued (`outbox({ networkTimeoutMs })`), not by a replay.
+	 */
+	early?: boolean;
 	/** For `outbox:retry`, `outbox:dead`, `outbox:queued`: `classify()`'s code (`OFFLINE` or `BEHIND` for a write held before any I/O). */
 	code?: SteadfetchErrorCode;
 }

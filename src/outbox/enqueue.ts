@@ -1,5 +1,5 @@
 import type { PolicyCall, RunOptions } from '../core/policy.js';
-import { isOffline } from '../core/runtime.js';
+import { isOffline, requestScoped } from '../core/runtime.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { classify } from '../errors/classify.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
@@ -8,6 +8,7 @@ import { OutboxQueuedError } from '../errors/OutboxQueuedError.js';
 import { isSteadfetchError, SteadfetchError } from '../errors/SteadfetchError.js';
 import { background } from '../shared/part-store.js';
 import type { Drain } from './drain.js';
+import { follow } from './early.js';
 import { storedHeaders } from './headers.js';
 import { hold, isHold } from './hold.js';
 import { scheduleOf } from './outcome.js';
@@ -43,8 +44,11 @@ const eligible = ({ options }: Queue, { replay, options: { outbox }, method }: P
 export const appliesTo = (queue: Queue) => (call: PolicyCall): boolean =>
 	eligible(queue, call) && !secretUrl(queue.context, targetOf(call, queue.context.options)?.href ?? '');
 
-/** The record of a call that failed with `error` (or that the layer held), as it is stored. */
-const recordOf = async (queue: Queue, call: PolicyCall, request: Request, snapshot: BodySnapshot, error: unknown, idempotencyKey: string): Promise<OutboxRecord> => {
+/**
+ * The record of a call that failed with `error` (or that the layer held), as it is stored; with
+ * `until`, of a call queued at its deadline whose attempt goes on: leased until then, no failure yet.
+ */
+const recordOf = async (queue: Queue, call: PolicyCall, request: Request, snapshot: BodySnapshot, error: unknown, idempotencyKey: string, until?: number): Promise<OutboxRecord> => {
 	const { context, options } = queue;
 	const now = context.clock.now();
 	const { method, url } = request;
@@ -52,9 +56,9 @@ const recordOf = async (queue: Queue, call: PolicyCall, request: Request, snapsh
 	const record: OutboxRecord = {
 		v: 1, id: crypto.randomUUID(), method, url, ...storedHeaders(queue, request.headers, snapshot.type), idempotencyKey, createdAt: now,
 		attempts: isSteadfetchError(error) ? 0 : 1, nextAttemptAt: now, scope: context.scopeOf(url), version: options.version,
-		...identity !== undefined && { identity }, ...snapshot.body && { body: snapshot.body },
+		...identity !== undefined && { identity }, ...snapshot.body && { body: snapshot.body }, ...until !== undefined && { inFlightUntil: until },
 	};
-	if (!isHold(context, call, error)) {
+	if (until === undefined && !isHold(context, call, error)) {
 		const response = (error as { response?: Response }).response;
 		const status = response?.status;
 		const { at, pinned } = scheduleOf(response, error, record, options, now, context.random);
@@ -78,16 +82,27 @@ const recordOf = async (queue: Queue, call: PolicyCall, request: Request, snapsh
 	return record;
 };
 
-/** Store a call that cannot be delivered now: `OutboxQueuedError`, or the 202 of `queuedResponse: 'accepted'`. */
-const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Request, snapshot: BodySnapshot, error: unknown, idempotencyKey: string): Promise<Response> => {
+/**
+ * Store a call that cannot be delivered now: `OutboxQueuedError`, or the 202 of `queuedResponse:
+ * 'accepted'`. `run` (with `until`): the call reached its deadline and its attempt goes on — the
+ * entry is claimed here before it is stored, leased until `until`, and followed (`follow`).
+ */
+const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Request, snapshot: BodySnapshot, error: unknown, idempotencyKey: string, run?: Promise<Response>, until?: number): Promise<Response> => {
 	const { context, options } = queue;
-	const record = await recordOf(queue, call, request, snapshot, error, idempotencyKey);
+	const record = await recordOf(queue, call, request, snapshot, error, idempotencyKey, until);
 	const { id, createdAt, nextAttemptAt } = record;
-	await queue.store.set(makeKey('p', createdAt, sequence++, id, record.scope), record);
+	const key = makeKey('p', createdAt, sequence++, id, record.scope);
+	if (run) {
+		queue.claim(id); // Before anyone can list it: no pass of this client replays it while its attempt is in flight.
+	}
+
+	await queue.store.set(key, record);
 	await queue.list();
 	queue.emit('outbox:queued', record, { code: classify(error).code });
 	registerSync(context.name);
-	if (nextAttemptAt > createdAt) {
+	if (run) {
+		background(context, 'outbox', call.waitUntil, async () => follow(queue, drain, call, { ...record }, key, run));
+	} else if (nextAttemptAt > createdAt) {
 		drain.arm(nextAttemptAt);
 	} else if (context.reachability(record.scope) !== 'offline') {
 		// Queued behind older entries of its scope: they may be due.
@@ -101,14 +116,20 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 	throw new OutboxQueuedError(id, { cause: error });
 };
 
+/** What the deadline of a write resolves its race with (see `networkTimeoutMs`). */
+const late: unique symbol = Symbol('late');
+
 /**
  * The outer wrapper of an eligible call: a URL the outbox could never replay is refused; the body is
  * read before the first attempt (which then sends the bytes a replay will, with the entry's key);
  * a call that fails transiently, or that the layer held, is stored — unless it cannot be (a body over
- * `maxBodyBytes`, a full outbox: `OutboxFullError`, though it went out when it could).
+ * `maxBodyBytes`, a full outbox: `OutboxFullError`, though it went out when it could). With
+ * `networkTimeoutMs`, one still unanswered at its deadline (its attempt under way) is stored then,
+ * while its attempt goes on (`follow`).
  */
 export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, next: (extra?: RunOptions) => Promise<Response>): Promise<Response> => {
 	const { context, options } = queue;
+	const start = context.clock.now();
 	drain.start(call.waitUntil); // Where no timer could start it (workerd), the first eligible call does.
 	const target = targetOf(call, context.options);
 	if (!/^https?:$/.test(target?.protocol ?? '')) {
@@ -136,10 +157,20 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 		full ??= new OutboxFullError('The outbox is full (outbox.maxEntries): not stored');
 	}
 
+	// Offline, the layer holds the attempt without I/O: ky need not copy the request for retries.
+	// Offline, the layer holds the attempt without I/O (or sends the scope's one in 10 s, not retried):
+	// ky need not copy the request for retries.
+	const run = next({ ...snapshot.exact, headers: { 'idempotency-key': idempotencyKey, ...snapshot.exact?.headers }, ...context.reachability(context.scopeOf(target!.href)) === 'offline' && { retry: { limit: 0 } } });
+	const ms = options.networkTimeoutMs;
+	let timer: ReturnType<typeof setTimeout> | undefined;
 	try {
-		// Offline, the layer holds the attempt without I/O (or sends the scope's one in 10 s, not retried):
-		// ky need not copy the request for retries.
-		return await next({ ...snapshot.exact, headers: { 'idempotency-key': idempotencyKey, ...snapshot.exact?.headers }, ...context.reachability(context.scopeOf(target!.href)) === 'offline' && { retry: { limit: 0 } } });
+		// With a deadline (and where the attempt can be followed past the call: a Worker needs its waitUntil), the first of the run and the deadline.
+		const first = ms === false || full || (requestScoped() && !call.waitUntil) ? await run : await Promise.race([run, new Promise<typeof late>((resolve) => {
+			timer = setTimeout(resolve, ms - (context.clock.now() - start), late);
+		})]);
+		if (first !== late || !call.request || secretUrl(context, call.request.url)) {
+			return first === late ? await run : first;
+		}
 	} catch (error) {
 		if (!(isHold(context, call, error) || (!call.signal?.aborted && classify(error).transient)) || !call.request || secretUrl(context, call.request.url)) {
 			throw error;
@@ -150,7 +181,15 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 		}
 
 		return enqueue(queue, drain, call, call.request, snapshot, error, idempotencyKey);
+	} finally {
+		clearTimeout(timer);
 	}
+
+	// No answer within the deadline: stored now (leased until the call's own deadline), the caller told it is queued.
+	const total = call.options['totalTimeout'] ?? context.options['totalTimeout'] ?? 20_000;
+	const until = Math.min(typeof total === 'number' ? start + total : Infinity, context.clock.now() + queue.leaseMs);
+	const slow = new SteadfetchError(`No answer within ${ms} ms (outbox.networkTimeoutMs)`, 'TIMEOUT', true);
+	return enqueue(queue, drain, call, call.request, snapshot, slow, idempotencyKey, run, until);
 };
 
 /** An attempt of the layer's (see `layer`). */

@@ -270,6 +270,7 @@ const proseFigures: Record<string, string> = {
 	'30 000 ms': 'default: ky\'s retry.backoffLimit and retry.maxRetryAfter (checked below)',
 	'1 MiB': 'default: staleCache.maxBodyBytes (checked below)',
 	'10 s': 'default: how long onConflict may take; ky\'s timeout, in the first screen; the offline attempt interval, in "When the network lies" (all checked below)',
+	'3 s': 'default: staleCache.networkTimeoutMs, in the first screen, and the React recipe\'s (checked below)',
 	'20 s': 'default: totalTimeout, in the first screen and "Coming from ky" (checked below)',
 	'20 000 ms': 'default: totalTimeout, in "Coming from ky" (checked below)',
 	'5 s': 'default: breaker.openMs, in the first screen (checked below)',
@@ -277,9 +278,9 @@ const proseFigures: Record<string, string> = {
 	'800 B': 'size of steadfetch/tanstack-query (checked with the sizes)',
 	'2 000 ms': 'default: outbox.resumeJitterMs in a page, in "Offline outbox" (checked below)',
 	'9884 ms': 'the retry time in an example of an error message a query must not show, in "When the network lies": no figure of ours',
-	'23.4 KB': 'size of the preset, in the first screen: the size table\'s (checked with the sizes)',
+	'23.8 KB': 'size of the preset, in the first screen: the size table\'s (checked with the sizes)',
 	'8.1 KB': 'size of ky alone, in the first screen: the size table\'s (checked with the sizes)',
-	'15.4 KB': 'size of steadfetch/core, in the first screen: the size table\'s (checked with the sizes)',
+	'15.6 KB': 'size of steadfetch/core, in the first screen: the size table\'s (checked with the sizes)',
 	'10 000 ms': 'default: auth.refreshTimeoutMs; ky\'s timeout, in "Coming from ky" (both checked below)',
 	'10 ms': 'how often a bulkhead waiter in a Worker looks for a free slot: the constant in src/bulkhead (checked below)',
 	'700 ms': 'the call period of each Chromium tab in bench/throttle.mjs, whose figures "When the origin is overloaded" quotes (checked below)',
@@ -323,11 +324,17 @@ describe('defaults are written once: what the README says is the TSDoc\'s @defau
 		expect(numberOf(defaultOf('BaseClientOptions', 'totalTimeout'))).toBe(total);
 		expect(Number(/within (\d+) s whatever the origin does/.exec(prose)![1]) * 1_000).toBe(total);
 
-		// The first screen: what a hang costs (ky's timeout per attempt, totalTimeout for the call), and the breaker's open period after recovery.
-		const hang = /its `timeout`, ky's (\d+) s by default, and the whole call at most `totalTimeout`, (\d+) s by default: .*? for up to (\d+) s before the stored copy/.exec(prose)!;
-		expect(Number(hang[1]) * 1_000).toBe(timeout);
+		// The first screen: what a hang costs — a read with a copy answered at the stale cache's deadline,
+		// a call without one at totalTimeout (ky's timeout per attempt) — as the React recipe shows it; and the breaker's open period after recovery.
+		const hang = /answered by it after (\d+) s \(`staleCache`'s `networkTimeoutMs`\).*? within `totalTimeout`, (\d+) s by default \(each attempt waits its `timeout`, ky's (\d+) s by default\): the React recipe below shows its stored copy after (\d+) s, and "Loading…" for up to (\d+) s/.exec(prose)!;
+		const deadline = numberOf(defaultOf('CacheOptions', 'networkTimeoutMs'));
+		expect(Number(hang[1]) * 1_000).toBe(deadline);
 		expect(Number(hang[2]) * 1_000).toBe(total);
-		expect(Number(hang[3]) * 1_000).toBe(total);
+		expect(Number(hang[3]) * 1_000).toBe(timeout);
+		expect(Number(hang[4]) * 1_000).toBe(deadline);
+		expect(Number(hang[5]) * 1_000).toBe(total);
+		const recipe = readFileSync(join(root, 'test/fixtures/tanstack-react/App.tsx'), 'utf8');
+		expect(numberOf(/staleCache: \{ networkTimeoutMs: ([\d_]+) \}/.exec(recipe)![1]!)).toBe(deadline);
 		const open = /until its open period ends: (\d+) s the first time, doubling after each failed probe up to (\d+) min/.exec(prose)!;
 		expect(Number(open[1]) * 1_000).toBe(numberOf(defaultOf('BreakerOptions', 'openMs')));
 		expect(Number(open[2]) * 60_000).toBe(numberOf(defaultOf('BreakerOptions', 'maxOpenMs')));
