@@ -54,7 +54,7 @@ export const timing = (request: Headers, response: Headers, shared: boolean, max
 	const staleIfError = seconds(own.get('stale-if-error'));
 	const until = Math.min(
 		staleIfError === undefined ? now + maxStaleMs : freshUntil + staleIfError * 1000,
-		own.has('must-revalidate') || own.has('proxy-revalidate') || (shared && own.has('s-maxage')) ? freshUntil : Number.POSITIVE_INFINITY,
+		own.has('must-revalidate') || own.has('proxy-revalidate') || (shared && own.has('s-maxage')) ? freshUntil : Infinity,
 	);
 	return until > now ? { lifetime, born, until } : undefined;
 };

@@ -5,25 +5,7 @@ import { StorageTimeoutError } from '../errors/StorageTimeoutError.js';
 import type { KeyValueStore, StoreFactory } from '../stores/types.js';
 
 /** A key whose delete the store has not confirmed yet. */
-const gone: unique symbol = Symbol('deleted');
-
-/**
- * A part's view of its store (see `partStore`): never rejects, never takes longer than the client's
- * `storageTimeoutMs`.
- */
-export interface PartStore {
-	get<T>(key: string): Promise<T | undefined>;
-	set(key: string, value: unknown): Promise<void>;
-	/**
-	 * `strict`: reject with the store's error (a `StorageTimeoutError` past the deadline) when it does
-	 * not confirm the delete; it is kept in memory and retried all the same.
-	 */
-	delete(key: string, strict?: boolean): Promise<void>;
-	/** `strict`: reject when the store does not list (what this client has pending is no listing). */
-	keys(strict?: boolean): Promise<string[]>;
-	/** Remove everything. Not bounded by the deadline: it must not be told done before it is. Rejects when the store refuses. */
-	clear(): Promise<void>;
-}
+const gone: unique symbol = Symbol();
 
 /** Report a storage failure of a part as `storage:error` (with the call's `url` when it was a call's work). Never throws. */
 export const storageError = (context: PolicyContext, part: string, operation: string, error: unknown, key?: string, url?: string): void => {
@@ -46,6 +28,9 @@ const bounded = <T>(operation: Promise<T>, ms: number, what: string): Promise<T>
 	});
 });
 
+/** The client's `storageTimeoutMs` (default 500): how long any storage operation on a call's path may take. */
+export const storageMs = (context: PolicyContext): number => (context.options['storageTimeoutMs'] as number | undefined) ?? 500;
+
 /**
  * The one strategy of every part that persists (the stale cache, the outbox, the breaker) for a
  * store that fails or stalls — an IndexedDB blocked by another tab's upgrade, a quota error, a Cache
@@ -59,40 +44,92 @@ const bounded = <T>(operation: Promise<T>, ms: number, what: string): Promise<T>
  *   goes on in memory while its store is down (the outbox keeps a queued write, the breaker its
  *   state, the stale cache its copy), and nothing is lost when the store comes back.
  *
- * Made once per client name and store (`extend()` shares it), from the client's `store`, else the
- * part's own default `fallback`. Nothing touches storage until an operation is called.
+ * Made once per client name and store (`partStore`), from the client's `store`, else the part's own
+ * default `fallback`. Nothing touches storage until an operation is called.
  */
-/** The client's `storageTimeoutMs` (default 500): how long any storage operation on a call's path may take. */
-export const storageMs = (context: PolicyContext): number => (context.options['storageTimeoutMs'] as number | undefined) ?? 500;
+export class PartStore {
+	readonly #context: PolicyContext;
+	readonly #part: string;
+	readonly #name: string;
+	readonly #fallback: StoreFactory;
+	readonly #ms: number;
+	#store: KeyValueStore | undefined;
+	/** Writes and deletes the store has not confirmed (under way, or failed), newest value per key. */
+	readonly #pending = new Map<string, unknown>();
+	/** The keys whose latest write or delete failed: tried again with the next write (one under way is not). */
+	readonly #failed = new Set<string>();
 
-export const partStore = (context: PolicyContext, part: string, fallback: StoreFactory): PartStore => {
-	const name = `${context.name}/${part}`;
-	const made = context.stores.get(name) as PartStore | undefined;
-	if (made) {
-		return made;
+	constructor(context: PolicyContext, part: string, name: string, fallback: StoreFactory) {
+		this.#context = context;
+		this.#part = part;
+		this.#name = name;
+		this.#fallback = fallback;
+		this.#ms = storageMs(context);
 	}
 
-	const ms = storageMs(context);
-	let store: KeyValueStore | undefined;
-	/** Writes and deletes the store has not confirmed (under way, or failed), newest value per key. */
-	const pending = new Map<string, unknown>();
-	/** The keys whose latest write or delete failed: tried again with the next write (one under way is not). */
-	const failed = new Set<string>();
+	async get<T>(key: string): Promise<T | undefined> {
+		if (this.#pending.has(key)) {
+			const value = this.#pending.get(key);
+			return value === gone ? undefined : value as T;
+		}
 
-	/** `strict`: the failure, once reported, is thrown instead of answered with `gone`. */
-	const attempt = async <T>(operation: string, key: string | undefined, run: (store: KeyValueStore) => Promise<T>, strict = false): Promise<T | typeof gone> => {
+		const value = await this.#attempt('get', key, async (target) => target.get<T>(key));
+		return value === gone ? undefined : value;
+	}
+
+	set(key: string, value: unknown): Promise<void> {
+		return this.#write(key, value);
+	}
+
+	/**
+	 * `strict`: reject with the store's error (a `StorageTimeoutError` past the deadline) when it does
+	 * not confirm the delete; it is kept in memory and retried all the same.
+	 */
+	delete(key: string, strict?: boolean): Promise<void> {
+		return this.#write(key, gone, strict);
+	}
+
+	/** `strict`: reject when the store does not list (what this client has pending is no listing). */
+	async keys(strict?: boolean): Promise<string[]> {
+		const listed = await this.#attempt('keys', undefined, async (target) => target.keys(), strict);
+		const keys = new Set(listed === gone ? [] : listed);
+		for (const [key, value] of this.#pending) {
+			if (value === gone) {
+				keys.delete(key);
+			} else {
+				keys.add(key);
+			}
+		}
+
+		return [...keys];
+	}
+
+	/** Remove everything. Not bounded by the deadline: it must not be told done before it is. Rejects when the store refuses. */
+	async clear(): Promise<void> {
+		this.#pending.clear();
+		this.#failed.clear();
+		await this.#open().clear();
+	}
+
+	/** The store, made at the first operation. */
+	#open(): KeyValueStore {
+		this.#store ??= ((this.#context.options['store'] as StoreFactory | undefined) ?? this.#fallback)(this.#name);
+		return this.#store;
+	}
+
+	/** One operation of the store, bounded; a failure is reported and answered with `gone`, or with `strict`, thrown. */
+	async #attempt<T>(operation: string, key: string | undefined, run: (store: KeyValueStore) => Promise<T>, strict = false): Promise<T | typeof gone> {
 		try {
-			store ??= ((context.options['store'] as StoreFactory | undefined) ?? fallback)(name);
-			return await bounded(run(store), ms, key === undefined ? `${operation}()` : `${operation}(${key})`);
+			return await bounded(run(this.#open()), this.#ms, `${operation}(${key ?? ''})`);
 		} catch (error) {
-			storageError(context, part, operation, error, key);
+			storageError(this.#context, this.#part, operation, error, key);
 			if (strict) {
 				throw error;
 			}
 
 			return gone;
 		}
-	};
+	}
 
 	/**
 	 * Write (or delete) `key`, then the ones whose write failed, until one fails; a key confirmed is
@@ -100,14 +137,16 @@ export const partStore = (context: PolicyContext, part: string, fallback: StoreF
 	 * costs one store operation while the store takes them. `strict`: `key`'s own failure rejects
 	 * (once kept for the next write).
 	 */
-	const write = async (key: string, value: unknown, strict = false): Promise<void> => {
+	async #write(key: string, value: unknown, strict = false): Promise<void> {
+		const pending = this.#pending;
+		const failed = this.#failed;
 		pending.set(key, value);
 		failed.delete(key);
 		for (const each of [key, ...failed]) {
 			const latest = pending.get(each);
 			let done: unknown;
 			try {
-				done = !pending.has(each) || await attempt(latest === gone ? 'delete' : 'set', each, async (target) => latest === gone ? target.delete(each) : target.set(each, latest), strict && each === key);
+				done = !pending.has(each) || await this.#attempt(latest === gone ? 'delete' : 'set', each, async (target) => latest === gone ? target.delete(each) : target.set(each, latest), strict && each === key);
 			} catch (error) {
 				failed.add(each);
 				throw error;
@@ -123,42 +162,19 @@ export const partStore = (context: PolicyContext, part: string, fallback: StoreF
 				pending.delete(each);
 			}
 		}
-	};
+	}
+}
 
-	const view: PartStore = {
-		async get<T>(key: string) {
-			if (pending.has(key)) {
-				const value = pending.get(key);
-				return value === gone ? undefined : value as T;
-			}
+/** The part store of a client name and store (`extend()` shares it): made once, kept in `context.stores`. */
+export const partStore = (context: PolicyContext, part: string, fallback: StoreFactory): PartStore => {
+	const name = `${context.name}/${part}`;
+	let made = context.stores.get(name) as PartStore | undefined;
+	if (!made) {
+		made = new PartStore(context, part, name, fallback);
+		context.stores.set(name, made);
+	}
 
-			const value = await attempt('get', key, async (target) => target.get<T>(key));
-			return value === gone ? undefined : value;
-		},
-		set: write,
-		delete: async (key, strict) => write(key, gone, strict),
-		async keys(strict) {
-			const listed = await attempt('keys', undefined, async (target) => target.keys(), strict);
-			const keys = new Set(listed === gone ? [] : listed);
-			for (const [key, value] of pending) {
-				if (value === gone) {
-					keys.delete(key);
-				} else {
-					keys.add(key);
-				}
-			}
-
-			return [...keys];
-		},
-		async clear() {
-			pending.clear();
-			failed.clear();
-			store ??= ((context.options['store'] as StoreFactory | undefined) ?? fallback)(name);
-			await store.clear();
-		},
-	};
-	context.stores.set(name, view);
-	return view;
+	return made;
 };
 
 export { requestScoped } from '../core/runtime.js';

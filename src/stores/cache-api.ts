@@ -50,11 +50,114 @@ const decode = (text: string): unknown => JSON.parse(text, (_key, value: unknown
 /** How long this isolate's own changes of the key index are merged into every index write, in ms. */
 const changesKeptMs = 60_000;
 
+/** The namespace's cache, opened for one operation. */
+const open = async (namespace: string): Promise<Cache> => {
+	if (typeof caches === 'undefined') {
+		throw new TypeError('The Cache API is not available in this runtime');
+	}
+
+	return caches.open(`steadfetch:${namespace}`);
+};
+
+/** Where a key's value lives in the namespace's cache. */
+const urlOf = (namespace: string, key: string): string => origin + encodeURIComponent(namespace) + '/' + encodeURIComponent(key);
+
+const read = async (cache: Cache, namespace: string, key: string): Promise<unknown> => {
+	const response = await cache.match(urlOf(namespace, key));
+	return response ? decode(await response.text()) : undefined;
+};
+
+const write = async (cache: Cache, namespace: string, key: string, value: unknown): Promise<void> => {
+	await cache.put(urlOf(namespace, key), new Response(encode(value), {
+		headers: { 'content-type': 'application/json', 'cache-control': 'max-age=31536000' },
+	}));
+};
+
+/** The keys the stored index lists. */
+const stored = async (cache: Cache, namespace: string): Promise<Set<string>> => {
+	const index = await read(cache, namespace, indexKey);
+	return new Set(Array.isArray(index) ? index.filter((key): key is string => typeof key === 'string') : []);
+};
+
+/**
+ * A namespace's key index as this isolate changes it: what it added or removed lately, merged into
+ * every index it writes or lists, and the order its index writes landed in.
+ */
+class Index {
+	readonly #namespace: string;
+	/** This isolate's changes of the key index: key → [present, when (epoch ms)]. */
+	readonly #changes = new Map<string, [boolean, number]>();
+	/** Index writes started so far, and the latest-started one known to have landed. */
+	#started = 0;
+	#landed = 0;
+	/** Writes, deletes and clears under way: with none, every change is in the stored index. */
+	#busy = 0;
+
+	constructor(namespace: string) {
+		this.#namespace = namespace;
+	}
+
+	/** Whether this isolate lately added `key` (and did not remove it since). */
+	added(key: string): boolean {
+		return this.#changes.get(key)?.[0] === true;
+	}
+
+	/** `keys` with this isolate's recent changes applied (older ones are forgotten). */
+	merged(keys: Set<string>): Set<string> {
+		const now = Date.now();
+		for (const [key, [present, at]] of this.#changes) {
+			if (now - at > changesKeptMs) {
+				this.#changes.delete(key);
+			} else if (present) {
+				keys.add(key);
+			} else {
+				keys.delete(key);
+			}
+		}
+
+		return keys;
+	}
+
+	/**
+	 * Note that `keys` came (`present`) or went, and write the index: what is stored (`listed`, read
+	 * by the caller) merged with every recent change of this isolate.
+	 */
+	async update(cache: Cache, listed: Set<string>, keys: readonly string[], present: boolean): Promise<void> {
+		for (const key of keys) {
+			this.#changes.set(key, [present, Date.now()]);
+		}
+
+		for (let index = listed; ; index = await stored(cache, this.#namespace)) {
+			const seq = ++this.#started;
+			await write(cache, this.#namespace, indexKey, [...this.merged(index)]);
+			// A write started after this one landed first, and this older list replaced it: write again.
+			const clobbered = this.#landed > seq;
+			this.#landed = Math.max(this.#landed, seq);
+			if (!clobbered) {
+				return;
+			}
+		}
+	}
+
+	/** A change of the store: counted from before its index read until it is done. */
+	async changing(task: (cache: Cache) => Promise<void>): Promise<void> {
+		this.#busy++;
+		try {
+			await task(await open(this.#namespace));
+		} finally {
+			// A change whose request ended first never gets here: then only time forgets the changes.
+			if (--this.#busy === 0) {
+				this.#changes.clear();
+			}
+		}
+	}
+}
+
 /**
  * A store in the Cache API (Cloudflare Workers, Deno, browsers): one cache per namespace
  * (`steadfetch:<namespace>`). Values are kept as JSON with binary data base64-tagged, so
  * `ArrayBuffer` and `Uint8Array` values round-trip. workerd and Deno have no `cache.keys()`, so the
- * store keeps its own key index.
+ * store keeps its own key index (`Index`).
  *
  * Safe across the request contexts of a Cloudflare Worker (one store serving every request of an
  * isolate): it shares state, never I/O. Each operation opens the cache itself (cheap; no promise or
@@ -69,115 +172,33 @@ const changesKeptMs = 60_000;
  * best-effort store. Map/Set/Date values are not supported (use plain objects and epoch ms).
  */
 export const cacheApiStore: StoreFactory = (namespace: string): KeyValueStore => {
-	/** This isolate's changes of the key index: key → [present, when (epoch ms)]. */
-	const changes = new Map<string, [boolean, number]>();
-	/** Index writes started so far, and the latest-started one known to have landed. */
-	let started = 0;
-	let landed = 0;
-	/** Writes, deletes and clears under way: with none, every change is in the stored index. */
-	let busy = 0;
-	const open = async (): Promise<Cache> => {
-		if (typeof caches === 'undefined') {
-			throw new TypeError('The Cache API is not available in this runtime');
-		}
-
-		return caches.open(`steadfetch:${namespace}`);
-	};
-
-	const url = (key: string): string => origin + encodeURIComponent(namespace) + '/' + encodeURIComponent(key);
-	const read = async (cache: Cache, key: string): Promise<unknown> => {
-		const response = await cache.match(url(key));
-		return response ? decode(await response.text()) : undefined;
-	};
-
-	const write = async (cache: Cache, key: string, value: unknown): Promise<void> => {
-		await cache.put(url(key), new Response(encode(value), {
-			headers: { 'content-type': 'application/json', 'cache-control': 'max-age=31536000' },
-		}));
-	};
-
-	/** The keys the stored index lists. */
-	const stored = async (cache: Cache): Promise<Set<string>> => {
-		const index = await read(cache, indexKey);
-		return new Set(Array.isArray(index) ? index.filter((key): key is string => typeof key === 'string') : []);
-	};
-
-	/** `keys` with this isolate's recent changes applied (older ones are forgotten). */
-	const merged = (keys: Set<string>): Set<string> => {
-		const now = Date.now();
-		for (const [key, [present, at]] of changes) {
-			if (now - at > changesKeptMs) {
-				changes.delete(key);
-			} else if (present) {
-				keys.add(key);
-			} else {
-				keys.delete(key);
-			}
-		}
-
-		return keys;
-	};
-
-	/**
-	 * Note that `keys` came (`present`) or went, and write the index: what is stored (`listed`, read
-	 * by the caller) merged with every recent change of this isolate.
-	 */
-	const update = async (cache: Cache, listed: Set<string>, keys: readonly string[], present: boolean): Promise<void> => {
-		for (const key of keys) {
-			changes.set(key, [present, Date.now()]);
-		}
-
-		for (let index = listed; ; index = await stored(cache)) {
-			const seq = ++started;
-			await write(cache, indexKey, [...merged(index)]);
-			// A write started after this one landed first, and this older list replaced it: write again.
-			const clobbered = landed > seq;
-			landed = Math.max(landed, seq);
-			if (!clobbered) {
-				return;
-			}
-		}
-	};
-
-	/** A change of the store: counted from before its index read until it is done. */
-	const changing = async (task: (cache: Cache) => Promise<void>): Promise<void> => {
-		busy++;
-		try {
-			await task(await open());
-		} finally {
-			// A change whose request ended first never gets here: then only time forgets the changes.
-			if (--busy === 0) {
-				changes.clear();
-			}
-		}
-	};
-
+	const index = new Index(namespace);
 	return {
 		async get<T>(key: string) {
-			return await read(await open(), key) as T | undefined;
+			return await read(await open(namespace), namespace, key) as T | undefined;
 		},
-		set: async (key, value) => changing(async (cache) => {
-			await write(cache, key, value);
-			const listed = await stored(cache);
+		set: async (key, value) => index.changing(async (cache) => {
+			await write(cache, namespace, key, value);
+			const listed = await stored(cache, namespace);
 			if (!listed.has(key)) {
-				await update(cache, listed, [key], true);
+				await index.update(cache, listed, [key], true);
 			}
 		}),
-		delete: async (key) => changing(async (cache) => {
-			await cache.delete(url(key));
-			const listed = await stored(cache);
-			if (listed.has(key) || changes.get(key)?.[0]) {
-				await update(cache, listed, [key], false);
+		delete: async (key) => index.changing(async (cache) => {
+			await cache.delete(urlOf(namespace, key));
+			const listed = await stored(cache, namespace);
+			if (listed.has(key) || index.added(key)) {
+				await index.update(cache, listed, [key], false);
 			}
 		}),
 		async keys() {
-			return [...merged(await stored(await open()))];
+			return [...index.merged(await stored(await open(namespace), namespace))];
 		},
-		clear: async () => changing(async (cache) => {
-			const listed = await stored(cache);
-			const keys = [...merged(new Set(listed))];
-			await Promise.all(keys.map(async (key) => cache.delete(url(key))));
-			await update(cache, listed, keys, false);
+		clear: async () => index.changing(async (cache) => {
+			const listed = await stored(cache, namespace);
+			const keys = [...index.merged(new Set(listed))];
+			await Promise.all(keys.map(async (key) => cache.delete(urlOf(namespace, key))));
+			await index.update(cache, listed, keys, false);
 		}),
 	};
 };

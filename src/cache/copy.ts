@@ -1,0 +1,61 @@
+import type { PolicyCall } from '../core/policy.js';
+import { readCapped } from '../shared/read-capped.js';
+import { storedHeaders } from '../shared/stored-headers.js';
+import { timing } from './cache-control.js';
+import { urlOf } from './keys.js';
+import type { CacheRecord } from './record.js';
+import { behind, type CacheState, type Copy, type Read } from './state.js';
+
+/**
+ * A copy of a good GET response as it arrives (a clone, before ky or the caller read its body), or
+ * undefined when none is to be kept. With `read`, the key its deadline made for the same Request.
+ */
+export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, response: Response, read?: Read): Copy | undefined => {
+	const { view } = cache;
+	const { status, headers } = response;
+	const found = status !== 200 && status !== 203 ? undefined : read?.request === request && typeof read.key === 'string' ? read.key : cache.key.of(request, call.identity);
+	const now = cache.context.clock.now();
+	if (found === undefined || (typeof found === 'string' && view.recent(found, response, now))) {
+		return undefined;
+	}
+
+	const plan = timing(request.headers, headers, cache.shared, cache.maxStaleMs, now);
+	if (plan === false) {
+		// It forbids keeping a copy: the one it would replace goes.
+		behind(cache, call, request.url, async () => {
+			const stored = await found;
+			return view.drop((other) => other === stored);
+		});
+	}
+
+	if (!plan || Number(headers.get('content-length')) > cache.maxBodyBytes) {
+		return undefined;
+	}
+
+	if (typeof found === 'string') {
+		view.touch(found, now);
+	}
+
+	return { request, response, clone: response.clone(), found, plan, now, start: view.epoch };
+};
+
+/** Write a copy behind the caller (the call resolved with its response), unless an invalidation or a clear came since it was taken. */
+export const write = async ({ context, store, view, sensitive, notStored, maxBodyBytes }: CacheState, call: PolicyCall, { request, response, clone, found, plan, now, start }: Copy): Promise<void> => {
+	// Read no further than maxBodyBytes (a decoded body may be longer than its Content-Length, a stream endless).
+	const bytes = await readCapped(clone, maxBodyBytes);
+	const stored = typeof found === 'string' ? found : await found;
+	if (bytes && view.epoch === start) {
+		const { status, statusText, headers } = response;
+		const record: CacheRecord = {
+			v: 2, url: urlOf(stored)!, storedAt: now, ...plan, status, statusText,
+			headers: storedHeaders(headers, notStored),
+			vary: (headers.get('vary') ?? '').split(',').map((name) => name.trim().toLowerCase()).filter((name) => name && !sensitive.has(name)).map((name) => [name, request.headers.get(name)]),
+			body: bytes,
+		};
+		await store.set(stored, record);
+		context.emit('cache:stored', { scope: call.scope!, method: 'GET', url: record.url, bytes: bytes.byteLength });
+		await view.stored(stored, response, now, plan.until);
+	} else {
+		view.forget(stored, now);
+	}
+};

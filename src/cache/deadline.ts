@@ -1,0 +1,44 @@
+import type { PolicyCall } from '../core/policy.js';
+import { requestScoped } from '../core/runtime.js';
+import { Superseded } from '../shared/superseded.js';
+import { serve } from './serve.js';
+import { behind, type CacheState, type Read } from './state.js';
+
+/** The deadline passed: a usable copy answers the call, while its run goes on (in Workers without `waitUntil`, it is cut). */
+const fire = async (cache: CacheState, call: PolicyCall, read: Read): Promise<void> => {
+	read.timer = undefined;
+	const stale = !read.done && !call.signal?.aborted && await serve(cache, call, read.request!, 'slow', read);
+	if (stale) {
+		read.early = read.done = true;
+		read.cut?.abort(new Superseded('A stored copy answered'));
+		call.waitUntil?.(read.run!);
+		read.answer!(stale);
+	}
+};
+
+/**
+ * A read's deadline (`networkTimeoutMs`), at its first attempt: armed when a copy may answer it — its
+ * key is in the view, or the store was not listed yet (then listed, behind the call, once) — never
+ * for a key the client knows is not stored. Nothing is read from the store until the deadline passes
+ * (`fire`); in Workers without `waitUntil` the run's attempts are aborted when the copy answers.
+ */
+export const arm = (cache: CacheState, call: PolicyCall, request: Request, read: Read): void => {
+	const { view } = cache;
+	const found = cache.key.of(request, call.identity);
+	read.request = request;
+	read.key = found;
+	if (found === undefined || (typeof found === 'string' && view.lacks(found))) {
+		return;
+	}
+
+	const scoped = requestScoped();
+	if (view.unlisted && (call.waitUntil || !scoped)) {
+		behind(cache, call, request.url, async () => view.evict());
+	}
+
+	if (scoped && !call.waitUntil) {
+		read.cut = new AbortController();
+	}
+
+	read.timer = setTimeout(fire, Math.max(0, (read.ms as number) - (cache.context.clock.now() - read.start)), cache, call, read);
+};

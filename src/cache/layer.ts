@@ -1,0 +1,88 @@
+import type { PolicyCall } from '../core/policy.js';
+import type { FetchInit, FetchLike, Layer } from '../core/types.js';
+import { redact } from '../shared/sensitive.js';
+import { copyOf, write } from './copy.js';
+import { arm } from './deadline.js';
+import { serve } from './serve.js';
+import { behind, discard, type CacheState } from './state.js';
+
+const unsafe = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Whether the stale cache applies to a call: a GET or HEAD, unless `staleCache: false` or fetch's
+ * `cache` mode is `'no-store'` — the call's own, else the client's, else the one of a `Request` given
+ * as input (as ky makes its Request).
+ */
+export const applies = ({ context }: CacheState, { method, options, input }: PolicyCall): boolean =>
+	(method === 'GET' || method === 'HEAD') && options['staleCache'] !== false && (options['cache'] ?? context.options['cache'] ?? (input as Request).cache) !== 'no-store';
+
+/**
+ * The attempt of a read its stored copy answered while the scope is offline, once per scope per
+ * 10 s (`context.offline`): sent behind the caller (the call's `waitUntil`), bounded by the call's
+ * `timeout` (10 s by default); its good answer replaces the copy, and any HTTP answer makes the
+ * scope reachable again. Never retried.
+ */
+const refresh = (cache: CacheState, call: PolicyCall, request: Request, init: FetchInit | undefined, next: FetchLike): void => {
+	const { timeout = cache.context.options['timeout'] } = call.options;
+	const signal = AbortSignal.any([request.signal, AbortSignal.timeout(typeof timeout === 'number' && timeout > 0 ? timeout : 10_000)]);
+	behind(cache, call, request.url, async () => next(new Request(request, { signal }), init).then(async (response) => {
+		const copy = call.method === 'GET' ? copyOf(cache, call, request, response) : undefined;
+		discard(response);
+		return copy && write(cache, call, copy);
+	}, () => undefined));
+};
+
+/**
+ * The stale cache per attempt: a good GET response is copied as it arrives (`copyOf`), to be
+ * written once the wrapper saw the call resolve with it; a read's deadline is armed at its first
+ * attempt (`arm`); offline, a GET or HEAD is answered from the store without network I/O; a
+ * successful POST, PUT, PATCH or DELETE drops the URL's copies, even with `staleCache: false`
+ * (mutations have no wrapper).
+ */
+export const layerOf = (cache: CacheState): Layer => (next) => (request, init) => {
+	const call = init?.steadfetch;
+	if (call && unsafe.has(call.method)) {
+		return next(request, init).then((response) => {
+			if (response.status < 400) {
+				behind(cache, call, request.url, async () => cache.view.invalidate(redact(request.url, cache.params)));
+			}
+
+			return response;
+		});
+	}
+
+	if (!call || !applies(cache, call)) {
+		return next(request, init);
+	}
+
+	const read = cache.readOf(call);
+	if (read.ms !== false && call.attempts === 1) {
+		arm(cache, call, request, read);
+	}
+
+	const go = (): Promise<Response> => {
+		// In Workers without waitUntil, an attempt of a read its copy may answer carries the copy's signal too (none goes out after it).
+		const cut = read.cut?.signal;
+		const sent = next(cut ? new Request(request, { signal: AbortSignal.any([request.signal, cut]) }) : request, init);
+		// A good GET response is copied as it arrives (before ky or the caller read its body), to be written once the call resolved with it.
+		return call.method === 'GET' ? sent.then((response) => {
+			read.copy = copyOf(cache, call, request, response, read) ?? read.copy;
+			return response;
+		}) : sent;
+	};
+	// While the scope is offline, a stored copy answers at once (unseen by the breaker, never retried);
+	// once per scope per 10 s the attempt still goes out, behind the caller. No copy: it goes out.
+	const { context } = cache;
+	const scope = call.scope!;
+	return context.reachability(scope) === 'offline' ? serve(cache, call, request, 'offline').then((stale) => {
+		if (!stale) {
+			return go();
+		}
+
+		if (!context.offline(scope)) {
+			refresh(cache, call, request, init, next);
+		}
+
+		return context.answer(call, stale);
+	}) : go();
+};

@@ -1,0 +1,52 @@
+import type { CacheHandle, CachedEntry } from '../core/client-types.js';
+import { callUrl } from '../core/scope.js';
+import { redact } from '../shared/sensitive.js';
+import { urlOf } from './keys.js';
+import { isRecord, type CacheRecord } from './record.js';
+import type { CacheState } from './state.js';
+
+/**
+ * Remove the stored copies of every identity, or of one (the policy's `clear`, `client.clear()`).
+ * Rejects when the store did not confirm it (see `View.drop`).
+ */
+export const clear = async ({ key, view }: CacheState, options?: { identity?: string }): Promise<void> => {
+	view.epoch++;
+	const prefix = options?.identity === undefined ? 'r:' : await key.who(options.identity);
+	await view.drop((stored) => stored.startsWith(prefix), true);
+};
+
+/** The readable records of an identity's copies (of one URL, sensitive query values removed, when given), in the store's order. */
+const records = async ({ key, store }: CacheState, identity: string | undefined, url?: string): Promise<CacheRecord[]> => {
+	const prefix = await key.who(identity);
+	const found = await Promise.all((await store.keys()).filter((stored) => stored.startsWith(prefix) && (url === undefined || urlOf(stored) === url)).map(async (stored) => store.get<unknown>(stored)));
+	return found.filter(isRecord);
+};
+
+/** `client.cache`: the stored copies, as the app sees them (API.md "Responses served from the stale cache"). */
+export const members = (cache: CacheState): CacheHandle => ({
+	async delete(url) {
+		await cache.view.invalidate(redact(callUrl(url, cache.context.options), cache.params));
+	},
+	clear: () => clear(cache),
+	async list() {
+		return (await records(cache, cache.context.identity())).map((record): CachedEntry => ({ url: record.url, status: record.status, storedAt: record.storedAt, bytes: record.body.byteLength }));
+	},
+});
+
+/**
+ * The validators (`etag`, `lastModified`) of the latest copy stored for an absolute URL and identity,
+ * for the outbox's `conditional` writes (`PolicyContext.hooks.validatorOf`).
+ */
+export const validatorOf = async (cache: CacheState, url: string, identity: string | undefined): Promise<{ etag?: string; lastModified?: string } | undefined> => {
+	let latest: CacheRecord | undefined;
+	for (const record of await records(cache, identity, redact(url, cache.params))) {
+		if (record.storedAt >= (latest?.storedAt ?? 0)) {
+			latest = record;
+		}
+	}
+
+	const headers = latest && new Headers(latest.headers);
+	const etag = headers?.get('etag');
+	const lastModified = headers?.get('last-modified');
+	return headers && { ...(etag ? { etag } : {}), ...(lastModified ? { lastModified } : {}) };
+};

@@ -1,0 +1,41 @@
+import type { PolicyCall } from '../core/policy.js';
+import { storageError } from '../shared/part-store.js';
+import { isRecord } from './record.js';
+import { behind, type CacheState, type Read } from './state.js';
+import { ageOf, staleResponse, type StaleReason } from './stale-response.js';
+
+/**
+ * The usable stored copy for a request, marked stale for `reason`, or undefined; with `read`, only
+ * while that call has no answer yet (a deadline's). A copy past its limit, or unreadable, goes.
+ * Never rejects.
+ */
+export const serve = async (cache: CacheState, call: PolicyCall, request: Request, reason: StaleReason, read?: Read): Promise<Response | undefined> => {
+	const { context, view, store } = cache;
+	try {
+		const stored = await cache.key.of(request, call.identity);
+		const record = stored && await store.get<unknown>(stored);
+		const now = context.clock.now();
+		if (!isRecord(record) || now > record.until) {
+			if (record !== undefined) {
+				if (!isRecord(record)) {
+					storageError(context, 'cache', 'decode', new TypeError('Unreadable cache record'), stored);
+				}
+
+				view.forget(stored!);
+				behind(cache, call, request.url, async () => store.delete(stored!));
+			}
+
+			return undefined;
+		}
+
+		if (read?.done || record.vary.some(([name, value]) => request.headers.get(name) !== value)) {
+			return undefined;
+		}
+
+		view.touch(stored!);
+		context.emit('cache:stale', { scope: call.scope!, method: request.method, url: record.url, reason, age: ageOf(record, now) });
+		return staleResponse(record, request.method, reason, now);
+	} catch {
+		return undefined;
+	}
+};

@@ -1,0 +1,80 @@
+import type { PolicyCall, PolicyContext } from '../core/policy.js';
+import { background, type PartStore } from '../shared/part-store.js';
+import type { Timing } from './cache-control.js';
+import type { keys } from './keys.js';
+import type { View } from './view.js';
+
+/** The options of `staleCache()` with their defaults applied. */
+export interface ResolvedCacheOptions {
+	maxStaleMs: number;
+	networkTimeoutMs: number | false;
+	maxEntries: number;
+	maxBodyBytes: number;
+	shared: boolean;
+}
+
+/** What the stale cache's parts share: made once per client (`createCache`), handed to each. */
+export interface CacheState extends ResolvedCacheOptions {
+	readonly context: PolicyContext;
+	readonly store: PartStore;
+	readonly key: ReturnType<typeof keys>;
+	readonly view: View;
+	/** The client's sensitive header names, and what is never stored of a response's headers (they and `dropped`). */
+	readonly sensitive: ReadonlySet<string>;
+	readonly notStored: ReadonlySet<string>;
+	/** The client's sensitive query parameter names. */
+	readonly params: ReadonlySet<string>;
+	/** A read's state (`Read`), made once per call for the wrapper and the layer (`PolicyContext.perCall`). */
+	readonly readOf: (call: PolicyCall) => Read;
+}
+
+/** A copy taken as its response arrived (a clone), and what its record needs. */
+export interface Copy {
+	request: Request;
+	response: Response;
+	clone: Response;
+	found: string | Promise<string>;
+	plan: Timing;
+	now: number;
+	/** The view's `epoch` when it was taken. */
+	start: number;
+}
+
+/**
+ * A read's state, made by the wrapper (the first to ask) and seen by the layer: the copy taken of
+ * its answer, and its deadline (`networkTimeoutMs`), armed by the layer at the first attempt when a
+ * copy may answer.
+ */
+export interface Read {
+	/** The deadline, in ms from `start` (injected clock); `false`: none. */
+	readonly ms: number | false;
+	readonly start: number;
+	/** Resolves the call's promise (the wrapper's, which sets it) before its run ends. */
+	answer?: (response: Response) => void;
+	/** The copy taken of the call's response, until the call's outcome is known. */
+	copy?: Copy | undefined;
+	/** The run and what the wrapper makes of it (never rejects): a Worker's `waitUntil` keeps it when the copy answers. */
+	run?: Promise<unknown>;
+	timer?: ReturnType<typeof setTimeout> | undefined;
+	/** The call has its answer (the run's, or the copy's): no copy answers it any more. */
+	done?: boolean;
+	/** The copy answered: the run's outcome is written or let go, never answered. */
+	early?: boolean;
+	/** In Workers without `waitUntil`: aborted when the copy answers, and with it every attempt of the run (see the layer). */
+	cut?: AbortController;
+	/** The first attempt's Request and its key, made once (the key costs as much as the rest of the deadline): the copy of its answer is taken under it. */
+	request?: Request;
+	key?: string | Promise<string> | undefined;
+}
+
+const ignore = (): undefined => undefined;
+
+/** Let a response's body go unread. */
+export const discard = (response: Response | undefined): void => {
+	void response?.body?.cancel().catch(ignore);
+};
+
+/** Background work of a call (see `background`). */
+export const behind = ({ context }: CacheState, call: PolicyCall, url: string, work: () => Promise<unknown>): void => {
+	background(context, 'cache', call.waitUntil, work, url);
+};

@@ -1,0 +1,155 @@
+import type { PartStore } from '../shared/part-store.js';
+import { urlOf } from './keys.js';
+
+/**
+ * How long an unchanged answer (same status, Content-Length, ETag and Last-Modified) is not copied
+ * again after a copy (ms), at most half of the copy's servable window: its stored time (`Age`) may lag
+ * by as much, its content never does.
+ */
+const renewMs = 60_000;
+
+/** What tells an unchanged answer: its status and validators (a strong ETag, else Last-Modified), when it has one. */
+const signature = ({ status, headers }: Response): string | undefined => {
+	const validator = headers.get('etag') ?? headers.get('last-modified');
+	return validator === null || validator.startsWith('W/') ? undefined : `${status} ${validator}`;
+};
+
+/**
+ * This client's view of the keys of its stored copies, kept in memory (no index in the store): the
+ * least recently stored or served first, with when it stored each (0: found in the store). Listed
+ * from the store at the first write and whenever it grows past `maxEntries`, when the least recently
+ * used go (`evict`). Also what each key's last copy was, so an unchanged answer is not copied again
+ * (`recent`), and the `epoch` every invalidation and clear bumps.
+ */
+export class View {
+	/** Bumped by every invalidation and clear: a copy taken before one is not written after it. */
+	epoch = 0;
+	readonly #store: PartStore;
+	readonly #maxEntries: number;
+	#order = new Map<string, number>();
+	/** Whether `#order` holds what the store listed (at the first write); whether an eviction is under way (one at a time). */
+	#listed = false;
+	#evicting = false;
+	/** What each key's last copy was (`signature`), and until when an unchanged answer is not copied again. */
+	readonly #copiedAs = new Map<string, { sig: string; renew: number }>();
+
+	constructor(store: PartStore, maxEntries: number) {
+		this.#store = store;
+		this.#maxEntries = maxEntries;
+	}
+
+	/** `stored` was stored (`at`) or served now: it goes last. */
+	touch(stored: string, at = this.#order.get(stored) ?? 0): void {
+		this.#order.delete(stored);
+		this.#order.set(stored, at);
+	}
+
+	/** `stored` is no longer known to be stored (with `at`: only when nothing stored it since it was touched `at`). */
+	forget(stored: string, at?: number): void {
+		if (at === undefined || this.#order.get(stored) === at) {
+			this.#order.delete(stored);
+		}
+	}
+
+	/** Whether the client knows no copy is stored under `stored`: the store was listed and it is not in the view. */
+	lacks(stored: string): boolean {
+		return this.#listed && !this.#order.has(stored);
+	}
+
+	/** Whether the store was never listed, and no listing is under way. */
+	get unlisted(): boolean {
+		return !this.#listed && !this.#evicting;
+	}
+
+	/**
+	 * Whether to leave a good answer uncopied, decided before anything is computed or copied: its key
+	 * was copied less than 1 s ago, or it is unchanged (see `signature`) since a copy taken less than
+	 * `renewMs` ago — unless its own Cache-Control or Vary may forbid keeping the copy there is.
+	 * Without a validator an answer is never taken for unchanged: a body of the same length may differ.
+	 */
+	recent(stored: string, response: Response, now: number): boolean {
+		const last = this.#order.get(stored);
+		if (last === undefined || /no-|\*/.test(`${response.headers.get('cache-control')}${response.headers.get('vary')}`)) {
+			return false;
+		}
+
+		const copied = this.#copiedAs.get(stored);
+		return now - last < 1000 || (copied !== undefined && now < copied.renew && copied.sig === signature(response));
+	}
+
+	/** A copy of `response` was stored under `stored` at `now`, servable `until`: past `maxEntries` (and at the first write), `evict`. */
+	async stored(stored: string, response: Response, now: number, until: number): Promise<void> {
+		this.touch(stored, now);
+		const sig = signature(response);
+		if (sig === undefined) {
+			this.#copiedAs.delete(stored);
+		} else {
+			this.#copiedAs.set(stored, { sig, renew: now + Math.min(renewMs, (until - now) / 2) });
+		}
+
+		if (!this.#evicting && (!this.#listed || this.#order.size > this.#maxEntries)) {
+			await this.evict();
+		}
+	}
+
+	/**
+	 * List the store — copies other tabs or isolates wrote count, those they removed go from the view —
+	 * and remove the least recently used quarter past `maxEntries` (so the store is listed once per
+	 * `maxEntries / 4` new copies, not per copy).
+	 */
+	async evict(): Promise<void> {
+		this.#evicting = true;
+		const max = this.#maxEntries;
+		const found = new Set((await this.#store.keys()).filter((stored) => stored.startsWith('r:')));
+		this.#listed = true;
+		// Copies found in the store and not known here count as the oldest; known ones keep their place.
+		const order = new Map([...[...found].filter((stored) => !this.#order.has(stored)).map((stored): [string, number] => [stored, 0]), ...[...this.#order].filter(([stored]) => found.has(stored))]);
+		this.#order = order;
+		const gone = order.size > max ? [...order.keys()].slice(0, order.size - max + Math.floor(max / 4)) : [];
+		for (const stored of gone) {
+			order.delete(stored);
+		}
+
+		for (const stored of this.#copiedAs.keys()) {
+			if (!order.has(stored)) {
+				this.#copiedAs.delete(stored);
+			}
+		}
+
+		await Promise.all(gone.map(async (stored) => this.#store.delete(stored)));
+		this.#evicting = false;
+	}
+
+	/**
+	 * Forget the keys that `match` now, so no copy taken before is written; then delete them — the
+	 * ones this client knows and the ones the store lists — through the part store, whose kept delete
+	 * hides each from this client until the store confirms it (retried with the next write). When the
+	 * store cannot list, the copies this client never knew of cannot be found: they stay stored.
+	 * `strict` (clear): reject with the first failure (listing or delete), so a caller is never told
+	 * they are gone when the store did not confirm it.
+	 */
+	async drop(match: (stored: string) => boolean, strict?: boolean): Promise<void> {
+		this.epoch++;
+		const known = [...this.#order.keys()].filter(match);
+		for (const stored of known) {
+			this.#order.delete(stored);
+		}
+
+		const failures: unknown[] = [];
+		const fail = (error: unknown): never[] => {
+			failures.push(error);
+			return [];
+		};
+		const store = this.#store;
+		const found = new Set([...known, ...(await store.keys(strict).catch(fail)).filter(match)]);
+		await Promise.all([...found].map(async (stored) => store.delete(stored, strict).catch(fail)));
+		if (failures.length > 0) {
+			throw failures[0];
+		}
+	}
+
+	/** The stored copies of a URL (sensitive query values removed), of every identity and credential, go (see `drop`). */
+	invalidate(target: string): Promise<void> {
+		return this.drop((stored) => urlOf(stored) === target);
+	}
+}
