@@ -53,8 +53,12 @@ export const write = async ({ context, store, view, sensitive, notStored, maxBod
 			body: bytes,
 		};
 		await store.set(stored, record);
+		// Known before `cache:stored` is told: a listener that drops it drops it from the view too.
+		view.stored(stored, response, now, plan.until);
 		context.emit('cache:stored', { scope: call.scope!, method: 'GET', url: record.url, bytes: bytes.byteLength });
-		await view.stored(stored, response, now, plan.until);
+		if (view.full) {
+			await view.evict();
+		}
 	} else {
 		view.forget(stored, now);
 	}

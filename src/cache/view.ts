@@ -77,8 +77,8 @@ export class View {
 		return now - last < 1000 || (copied !== undefined && now < copied.renew && copied.sig === signature(response));
 	}
 
-	/** A copy of `response` was stored under `stored` at `now`, servable `until`: past `maxEntries` (and at the first write), `evict`. */
-	async stored(stored: string, response: Response, now: number, until: number): Promise<void> {
+	/** A copy of `response` was stored under `stored` at `now`, servable `until`. */
+	stored(stored: string, response: Response, now: number, until: number): void {
 		this.touch(stored, now);
 		const sig = signature(response);
 		if (sig === undefined) {
@@ -86,10 +86,11 @@ export class View {
 		} else {
 			this.#copiedAs.set(stored, { sig, renew: now + Math.min(renewMs, (until - now) / 2) });
 		}
+	}
 
-		if (!this.#evicting && (!this.#listed || this.#order.size > this.#maxEntries)) {
-			await this.evict();
-		}
+	/** Whether to `evict` after a write: the store was never listed (the first write), or the view grew past `maxEntries`; none under way. */
+	get full(): boolean {
+		return !this.#evicting && (!this.#listed || this.#order.size > this.#maxEntries);
 	}
 
 	/**

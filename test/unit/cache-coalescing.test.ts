@@ -151,6 +151,25 @@ describe('an unchanged answer (same strong validator) is not copied again for 60
 		await vi.waitFor(() => expect(stored).toHaveLength(3));
 	});
 
+	it('a copy a cache:stored listener deletes is gone from the client\'s view too: the same answer is copied again', async () => {
+		const api = kit.make();
+		const stored = collect(api, 'cache:stored');
+		const deleted: Array<Promise<void>> = [];
+		api.on('cache:stored', ({ url }) => {
+			if (deleted.length === 0) {
+				deleted.push(api.cache.delete(url));
+			}
+		});
+		await api.get('co/dropped?length=1', { headers: { 'x-etag': '"v1"' } }).text();
+		await vi.waitFor(() => expect(deleted).toHaveLength(1));
+		await deleted[0];
+		expect(await api.cache.list()).toEqual([]);
+		kit.clock.advance(1000);
+		await api.get('co/dropped?length=1', { headers: { 'x-etag': '"v1"' } }).text();
+		await vi.waitFor(() => expect(stored).toHaveLength(2));
+		expect(await storedBody(api, 'co/dropped?length=1')).toMatchObject({ n: 2 });
+	});
+
 	it('without a validator the 1 s rule alone applies (a body of the same length may differ)', async () => {
 		const api = kit.make();
 		const stored = collect(api, 'cache:stored');
