@@ -76,11 +76,9 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 		// When this call may go: each waiting call has a time of its own, never two on one token.
 		const at = Math.max(now, blockedUntil, due - ahead);
 		const waitMs = at - now;
-		if (waitMs > 0) {
-			// A hedge goes now or not at all (FetchInit.hedge).
-			if (init?.hedge || waitMs >= maxWaitOf(call?.options, context.options, now - since)) {
-				return Promise.reject(new RateLimitedError(scope, waitMs));
-			}
+		// A hedge goes now or not at all (FetchInit.hedge).
+		if (waitMs > 0 && (init?.hedge || waitMs >= maxWaitOf(call?.options, context.options, now - since))) {
+			return Promise.reject(new RateLimitedError(scope, waitMs));
 		}
 
 		const mine = Math.max(due, at) + interval;
