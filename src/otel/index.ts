@@ -2,7 +2,9 @@ import { context as otelContext, SpanKind, SpanStatusCode, trace as otelTrace, t
 import type { PolicyCall, Policy, PolicyContext } from '../core/policy.js';
 import { classify } from '../errors/classify.js';
 import { redact, sensitiveParamSet } from '../shared/sensitive.js';
-import { hex, resolveTrace, traceLayer, traced, traceparent, type AttemptTracer, type ResolvedTrace, type TraceOptions } from '../trace/index.js';
+import { hex, traceparent } from '../trace/ids.js';
+import { traceLayer, traced, type AttemptTracer } from '../trace/layer.js';
+import { resolveTrace, type ResolvedTrace, type TraceOptions } from '../trace/options.js';
 
 /** Options of `otel()` (`steadfetch/otel`), for the `trace` slot. */
 export interface OtelOptions extends TraceOptions {

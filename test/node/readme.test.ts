@@ -361,7 +361,7 @@ describe('defaults are written once: what the README says is the TSDoc\'s @defau
 		// "Security and privacy": the refresh's time limit is auth's refreshTimeoutMs default.
 		expect(numberOf(/`refreshTimeoutMs` \(default ([\d ]+) ms\)/.exec(prose)![1]!)).toBe(numberOf(defaultOf('AuthOptions', 'refreshTimeoutMs')));
 		// The Workers paragraph: a bulkhead waiter's look-again interval, as the bulkhead's code has it.
-		expect(Number(/looks for a free slot every (\d+) ms/.exec(prose)![1])).toBe(Number(/const lookMs = (\d+);/.exec(readFileSync(join(root, 'src/bulkhead/index.ts'), 'utf8'))![1]));
+		expect(Number(/looks for a free slot every (\d+) ms/.exec(prose)![1])).toBe(Number(/const lookMs = (\d+);/.exec(readFileSync(join(root, 'src/bulkhead/lane.ts'), 'utf8'))![1]));
 		// "When the origin is overloaded": the bench's settings, as bench/throttle.mjs has them.
 		const bench = readFileSync(join(root, 'bench/throttle.mjs'), 'utf8');
 		expect(Number(/tabs each calling every (\d+) ms/.exec(prose)![1])).toBe(Number(/const tabPeriodMs = (\d+);/.exec(bench)![1]));
