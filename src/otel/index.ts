@@ -35,7 +35,8 @@ const finish = (span: Span, params: ReadonlySet<string>, response: Response | un
 };
 
 const create = (context: PolicyContext, resolved: ResolvedTrace, tracer: Tracer) => {
-	const spans = new WeakMap<PolicyCall, Span>();
+	/** Each call's span (`PolicyContext.perCall`): set by the wrapper, the parent of its attempts' spans. */
+	const spanOf = context.perCall((): { span?: Span } => ({}));
 	const params = sensitiveParamSet(context.options);
 
 	/** The call span's parent: a `traceparent` the caller put on the call, else the active context. */
@@ -52,7 +53,7 @@ const create = (context: PolicyContext, resolved: ResolvedTrace, tracer: Tracer)
 
 	const attempts: AttemptTracer = {
 		attempt(call, request, attempt) {
-			const parent = call && spans.get(call);
+			const parent = call && spanOf(call).span;
 			const { hostname, port, protocol } = new URL(request.url);
 			const span = tracer.startSpan(request.method, {
 				kind: SpanKind.CLIENT,
@@ -83,7 +84,7 @@ const create = (context: PolicyContext, resolved: ResolvedTrace, tracer: Tracer)
 				return next();
 			}
 
-			spans.set(call, span);
+			spanOf(call).span = span;
 			let response: Response | undefined;
 			let failure: unknown;
 			try {
