@@ -37,8 +37,8 @@ const identityChanged = 'The identity changed with the token refresh';
 export class Auth implements PolicyParts {
 	readonly #context: PolicyContext;
 	readonly #settings: AuthSettings;
-	/** The origins the token goes to, as URL prefixes (`['']` for `'*'`). */
-	readonly #prefixes: readonly string[];
+	/** Whether the token may go to a URL: one of the origins, as URL prefixes (`['']` for `'*'`). */
+	readonly #allowed: (url: string) => boolean;
 	/**
 	 * The Web Lock of the refresh, and the name of the channel that says one finished: the client's
 	 * `name` and the origins it guards. Tabs of one client share a refresh; two clients of one page
@@ -67,16 +67,12 @@ export class Auth implements PolicyParts {
 	constructor(context: PolicyContext, settings: AuthSettings) {
 		this.#context = context;
 		this.#settings = settings;
-		this.#prefixes = originPrefixes(settings.origins, context.options);
-		this.#name = `steadfetch:${context.name}/auth ${this.#prefixes}`;
+		const prefixes = originPrefixes(settings.origins, context.options);
+		this.#allowed = (url) => prefixes.some((prefix) => url.startsWith(prefix));
+		this.#name = `steadfetch:${context.name}/auth ${prefixes}`;
 		this.#sent = context.perCall(() => ({ token: null }));
 		// The failover slot asks before it sends an attempt to a mirror (see PolicyHooks.tokenGoesTo).
 		context.hooks.tokenGoesTo = (call, url) => !this.#sent(call).token || this.#allowed(url);
-	}
-
-	/** Whether the token may go to a URL. */
-	#allowed(url: string): boolean {
-		return this.#prefixes.some((prefix) => url.startsWith(prefix));
 	}
 
 	/**
