@@ -1,6 +1,6 @@
 import { TimeoutError } from 'ky';
 import { classify } from '../errors/classify.js';
-import { noteFailure, type Call } from './call.js';
+import { admit, noteFailure, type Call } from './call.js';
 import type { Reach } from './reachability.js';
 import type { FetchLike } from './types.js';
 
@@ -16,6 +16,9 @@ const networkFailure = /^(?:network connection lost\.?|connection refused|.*\b(?
  *
  * - An attempt whose signal has aborted goes nowhere (ky calls a custom fetch even then); a hedge
  *   goes out only if its policy still wants it now (`FetchInit.hedge`).
+ * - An attempt of a call of a request context (`withContext`) counts as one of its subrequests, and
+ *   one that steadfetch adds goes out only while the context has some left (`admit`); with
+ *   `deadlineHeader`, one to the client's own origins carries the call's remaining time (`stamp`).
  * - Its outcome is the scope's reachability: an HTTP answer (any status) or a network failure or
  *   timeout (not the caller's abort, not an attempt a policy superseded).
  * - workerd's plain `Error: Network connection lost.` is rethrown as the TypeError ky recognizes
@@ -24,13 +27,22 @@ const networkFailure = /^(?:network connection lost\.?|connection refused|.*\b(?
  *   caller will. A failed attempt is noted on its call (the error behind a retry, for the layer
  *   above); nothing is noted or allocated for an attempt that answers.
  */
-export const transportOf = (reach: Reach, scopeOf: (url: string) => string) => (fetch: FetchLike): FetchLike => (request, init) => {
-	const refused = request.signal.aborted ? request.signal.reason as unknown : init?.hedge?.();
-	return refused ? Promise.reject(refused) : fetch(request, init).then((response) => {
+export const transportOf = (reach: Reach, scopeOf: (url: string) => string, stamp?: (request: Request, deadline: number) => void) => (fetch: FetchLike): FetchLike => (request, init) => {
+	const call = init?.steadfetch as Call | undefined;
+	const refused = request.signal.aborted ? request.signal.reason as unknown : call?.invocation ? admit(call, init) : init?.hedge?.();
+	if (refused) {
+		return Promise.reject(refused);
+	}
+
+	const deadline = call?.deadline;
+	if (deadline !== undefined && !call!.replay) {
+		stamp?.(request, deadline);
+	}
+
+	return fetch(request, init).then((response) => {
 		reach.answered(scopeOf(request.url));
 		return response;
 	}, (error: unknown) => {
-		const call = init?.steadfetch as Call | undefined;
 		const { signal } = request;
 		const failure = call && signal.aborted && !call.signal?.aborted && (signal.reason as Error | undefined)?.name !== 'Superseded' ? new TimeoutError(request)
 			: error instanceof Error && error.name === 'Error' && networkFailure.test(error.message) ? new TypeError('Network connection lost', { cause: error }) : error;

@@ -1,0 +1,73 @@
+import { Superseded } from '../shared/superseded.js';
+import type { ContextLike, ContextOptions } from './client-types.js';
+import { requestScoped } from './runtime.js';
+import type { WaitUntil } from './types.js';
+import { check, isPositiveInteger } from './validate.js';
+
+/** Subrequests kept for the Worker's own use: past `subrequests − reserve` steadfetch adds none of its own. */
+const reserve = 5;
+
+/** The subrequests of an invocation on Cloudflare's free plan: `withContext`'s default in workerd. */
+export const freePlanSubrequests = 50;
+
+/**
+ * The reason an attempt steadfetch would add (a retry, a hedge, a failover attempt, a replay) is not
+ * sent: its request context has no subrequest left for it. A `Superseded`: no breaker, throttle or
+ * health counts it; the core ends a refused retry with its last attempt's error instead.
+ */
+export class SubrequestsSpent extends Superseded {}
+
+/**
+ * One `client.withContext(ctx, options)`: the request a Worker invocation serves. Its `waitUntil`
+ * (the same function for all its calls: what dedupe and auth share within), the `fetch`es steadfetch
+ * made for it (`count`: HTTP attempts, coordinator calls; Cache API operations are not fetches),
+ * the request's end (`signal`, following the incoming request's) and its `deadline` (epoch ms of the
+ * client's clock, from `deadlineHeader`). Nothing of it outlives the request: a new one per request.
+ */
+export class Invocation {
+	/** `fetch`es made for this context so far. */
+	count = 0;
+	/** `budget:exhausted` was told for it (once per context). */
+	told = false;
+	/** The count at which steadfetch sends nothing more of its own. */
+	readonly stop: number;
+
+	constructor(
+		readonly waitUntil: WaitUntil,
+		subrequests: number,
+		readonly signal: AbortSignal | undefined,
+		readonly deadline: number | undefined,
+	) {
+		this.stop = subrequests - reserve;
+	}
+
+	/** Whether the context has no subrequest left for what steadfetch would add. */
+	get spent(): boolean {
+		return this.count >= this.stop;
+	}
+
+	/** Count one subrequest steadfetch adds (a probe's own request, a coordinator call), if it may go: false, nothing counted, once spent. */
+	take(): boolean {
+		return !this.spent && ++this.count > 0;
+	}
+}
+
+/**
+ * The request context of `client.withContext(ctx, options)`: its options checked (a `TypeError` for
+ * a `request` that is not one, a `RangeError` naming `subrequests`), the request's end followed
+ * (workerd ignores an incoming request's signal given to `fetch` as it is; one that follows it
+ * works), its deadline read from the client's `deadlineHeader` (a value that is not a non-negative
+ * integer is ignored) as of `now`.
+ */
+export const openInvocation = (ctx: ContextLike, options: ContextOptions | undefined, deadlineHeader: string | undefined, now: number): Invocation => {
+	const { subrequests = requestScoped() ? freePlanSubrequests : Number.POSITIVE_INFINITY, request } = options ?? {};
+	check(subrequests === Number.POSITIVE_INFINITY || isPositiveInteger(subrequests), 'subrequests', subrequests, 'a positive integer or Infinity');
+	if (request !== undefined && typeof (request as Partial<Request> | null)?.headers?.get !== 'function') {
+		throw new TypeError('`withContext(ctx, { request })` takes the incoming Request');
+	}
+
+	const value = deadlineHeader === undefined ? null : request?.headers.get(deadlineHeader);
+	const ms = value && /^\d+$/.test(value) ? Number(value) : Number.NaN;
+	const signal = request?.signal;
+	return new Invocation((promise) => ctx.waitUntil(promise), subrequests, signal ? AbortSignal.any([signal]) : undefined, Number.isSafeInteger(ms) ? now + ms : undefined);
+};
