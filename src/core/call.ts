@@ -1,6 +1,7 @@
 import { isTimeoutError, type Input, type ResponsePromise } from 'ky';
 import { SubrequestsSpent, type Invocation } from './invocation.js';
 import type { PolicyCall } from './policy.js';
+import { requestOrigin } from './scope.js';
 import type { FetchInit, WaitUntil } from './types.js';
 
 /**
@@ -50,11 +51,12 @@ export let withRuns: (call: Call, start: (run: ResponsePromise) => void) => void
 /**
  * An attempt of a call of a request context goes out (the transport, just before `fetch`): it is
  * counted as one of the context's subrequests — unless it is one steadfetch adds (a retry, a hedge,
- * a wrapper's new run such as failover's, an outbox replay) and the context has none left: then the
- * reason it is not sent, a `SubrequestsSpent` (the call is `limited`, unless it was a hedge). A
- * hedge's own check (`FetchInit.hedge`) comes after this one, so a refused hedge costs nothing.
+ * a failover attempt: a wrapper's new run to another origin, an outbox replay) and the context has
+ * none left: then the reason it is not sent, a `SubrequestsSpent` (the call is `limited`, unless it
+ * was a hedge). A hedge's own check (`FetchInit.hedge`) comes after this one, so a refused hedge
+ * costs nothing. A new run to the call's own origin (auth's, after a token refresh) is the caller's.
  */
-export let admit: (call: Call, init: FetchInit | undefined) => unknown;
+export let admit: (call: Call, request: Request, init: FetchInit | undefined) => unknown;
 
 /** One of the call's retries was refused for its request context's subrequests (`PolicyCall.limited`). */
 export let limit: (call: Call) => void;
@@ -83,8 +85,10 @@ export class Call implements PolicyCall {
 	#locals: unknown[] | undefined;
 	/** The caller's signal, and the request context's end (see `signal`). */
 	readonly #signal: AbortSignal | undefined;
-	/** The attempt going out now is one steadfetch adds (a retry, a new run, a replay): a request context may refuse it. */
+	/** The attempt going out now is one steadfetch adds (a retry, a replay): a request context may refuse it. */
 	#extra = false;
+	/** The attempts going out now are a wrapper's new run: one to another origin is a failover attempt. */
+	#rerun = false;
 	/** See `PolicyCall.limited`. */
 	#limited = false;
 
@@ -142,20 +146,22 @@ export class Call implements PolicyCall {
 				return 'first';
 			}
 
-			call.#extra = true;
 			if (call.#restart) {
 				call.#restart = false;
+				call.#rerun = true;
+				call.#extra = false;
 				call.#failure = undefined; // The previous run's: this run's own failures follow.
 				return 'restart';
 			}
 
+			call.#extra = true;
 			return 'retry';
 		};
 
-		admit = (call, init) => {
+		admit = (call, request, init) => {
 			const invocation = call.invocation!;
 			const hedge = init?.hedge;
-			if ((hedge || call.#extra) && invocation.spent) {
+			if ((hedge || call.#extra || (call.#rerun && requestOrigin(request.url) !== requestOrigin(call.#request!.url))) && invocation.spent) {
 				call.#limited ||= !hedge;
 				return new SubrequestsSpent('No subrequest left in this request context (`withContext(ctx, { subrequests })`)');
 			}

@@ -6,8 +6,8 @@ import { unsafeRetryMethods } from '../retry/should-retry.js';
 import { Call, isKys, noteResponse, runKy } from './call.js';
 import { composeLayers } from './compose.js';
 import { fallbackResponse } from './fallback.js';
-import type { Invocation } from './invocation.js';
-import { callKeys, type CallOptions, type WaitUntil } from './options.js';
+import { invocationOf, type Invocation } from './invocation.js';
+import { callKeys, type CallOptions } from './options.js';
 import type { PolicyParts, RunOptions } from './policy.js';
 import { rejectedCall as rejected, responsePromises } from './response-promise.js';
 import type { Stats } from './stats.js';
@@ -38,8 +38,6 @@ export interface CallerDeps {
 	readonly parseJson: KyOptions['parseJson'];
 	/** Whether the client was closed. */
 	closed(): boolean;
-	/** The request context whose `waitUntil` this is (a replay sent with it counts in it), if any. */
-	invocationOf(waitUntil: WaitUntil): Invocation | undefined;
 	/** With `deadlineHeader`: when a call of `invocation` with this `totalTimeout` must be over (epoch ms), if ever. */
 	readonly deadlineOf: ((invocation: Invocation | undefined, totalTimeout: unknown) => number | undefined) | undefined;
 	readonly clock: Clock;
@@ -170,7 +168,7 @@ export const createCaller = (deps: CallerDeps) => {
 		// a function of the call's own, so only the calls of one `withContext(ctx)` share one (dedupe, auth);
 		// unless it is a request context's own (a replay of the drain a call of it started): then it counts in it.
 		const own = callOptions.waitUntil;
-		const within = invocation ?? (own && deps.invocationOf(own));
+		const within = invocation ?? (own && invocationOf(own));
 		const waitUntil = own ? (own === within?.waitUntil ? own : (promise: Promise<unknown>) => own(promise)) : within?.waitUntil;
 		const call = new Call(verb, input, callOptions as Record<string, unknown>, who, key, replay, waitUntil, within, deps.deadlineOf?.(within, callOptions.totalTimeout));
 

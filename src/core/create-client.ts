@@ -12,7 +12,7 @@ import { composeLayers } from './compose.js';
 import { Emitter } from './events.js';
 import { openInvocation, type Invocation, SubrequestsSpent } from './invocation.js';
 import { mergeOptions } from './merge-options.js';
-import { clientKeys, type CallOptions, type CoreClientOptions, type WaitUntil } from './options.js';
+import { clientKeys, type CallOptions, type CoreClientOptions } from './options.js';
 import { isPolicy, layerOrder, slotOrder, type PolicyContext, type PolicyParts, type SlotName } from './policy.js';
 import { Reach } from './reachability.js';
 import { originOf, requestOrigin, scopeFor } from './scope.js';
@@ -158,10 +158,19 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	const scopeOfRequest = customScope ?? requestOrigin;
 	/** The client's own origins, as `Request.url` starts (`deadlineHeader`'s only destinations). */
 	const own = deadlineHeader === undefined ? [] : originPrefixes(undefined, context.options);
-	const transport = transportOf(reach, scopeOfRequest, (request, deadline) => {
-		if (own.some((prefix) => request.url.startsWith(prefix))) {
-			request.headers.set(deadlineHeader!, String(Math.max(0, Math.floor(deadline - clock.now()))));
-		}
+	/** The calls of a request context whose attempts failed with an error (ky's `shouldRetry` sees it, or its `NetworkError`'s cause). */
+	const owners = new WeakMap<object, Call>();
+	const transport = transportOf(reach, scopeOfRequest, {
+		stamp(request, deadline) {
+			if (own.some((prefix) => request.url.startsWith(prefix))) {
+				request.headers.set(deadlineHeader!, String(Math.max(0, Math.floor(deadline - clock.now()))));
+			}
+		},
+		failed(call, failure) {
+			if (call.invocation && typeof failure === 'object' && failure !== null) {
+				owners.set(failure, call);
+			}
+		},
 	});
 
 	/** Count a retry the budget refused (and say so once per window). */
@@ -204,8 +213,6 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		return true;
 	};
 
-	/** The calls of a request context whose attempts failed with an error (ky's `shouldRetry` sees it, or its `NetworkError`'s cause). */
-	const owners = new WeakMap<object, Call>();
 
 	/**
 	 * The outermost per-attempt layer. The first attempt of a call fixes its Request and scope and
@@ -262,15 +269,11 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		return attempt(call, request, init, next);
 	};
 
-	/** An attempt sent: the caller's abort rejects with the caller's reason; a failure of a call of a request context is known as its (`owners`). */
+	/** An attempt sent: the caller's abort rejects with the caller's reason. */
 	const attempt = (call: Call, request: Request, init: FetchInit | undefined, next: FetchLike): Promise<Response> => {
-		const { signal, invocation } = call;
-		return signal || invocation ? next(request, init).catch((error: unknown) => {
-			if (invocation && typeof error === 'object' && error !== null) {
-				owners.set(error, call);
-			}
-
-			throw signal?.aborted ? signal.reason : error;
+		const { signal } = call;
+		return signal ? next(request, init).catch((error: unknown) => {
+			throw signal.aborted ? signal.reason : error;
 		}) : next(request, init);
 	};
 
@@ -323,9 +326,6 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	} as KyOptions);
 
 	const wrappers = slotOrder.flatMap((slot) => parts.get(slot)?.wrap ? [parts.get(slot)!] : []);
-	/** The request contexts by their `waitUntil`: a replay sent with one (the drain a call of it started) counts in it. */
-	const invocations = new WeakMap<WaitUntil, Invocation>();
-
 	const call = createCaller({
 		instance,
 		layers,
@@ -339,7 +339,6 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		fallback: options.fallback,
 		parseJson: options.parseJson,
 		closed: () => closed,
-		invocationOf: (waitUntil) => invocations.get(waitUntil),
 		// With `deadlineHeader`: the call is over at its `totalTimeout`, or at its request's deadline when sooner.
 		deadlineOf: deadlineHeader === undefined ? undefined : (invocation, limit = options.totalTimeout ?? defaultTotalTimeout) => {
 			const at = Math.min(typeof limit === 'number' ? clock.now() + limit : Number.POSITIVE_INFINITY, invocation?.deadline ?? Number.POSITIVE_INFINITY);
@@ -397,7 +396,6 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		}
 
 		const invocation = openInvocation(ctx, contextOptions, deadlineHeader, clock.now());
-		invocations.set(invocation.waitUntil, invocation);
 		const bound = bind(invocation) as ContextClient;
 		bound.stats = () => Object.assign(client.stats(), { subrequests: invocation.count }) as ContextStats;
 		// With the members a policy binds to the request (the outbox's: its replays hand their work to its waitUntil).

@@ -17,6 +17,9 @@ export const freePlanSubrequests = 50;
  */
 export class SubrequestsSpent extends Superseded {}
 
+/** A request context's `waitUntil` knows its context (a replay sent with it counts in it). */
+const owner: unique symbol = Symbol('invocation');
+
 /**
  * One `client.withContext(ctx, options)`: the request a Worker invocation serves. Its `waitUntil`
  * (the same function for all its calls: what dedupe and auth share within), the `fetch`es steadfetch
@@ -32,13 +35,19 @@ export class Invocation {
 	/** The count at which steadfetch sends nothing more of its own. */
 	readonly stop: number;
 
+	/** The context's own `waitUntil` (calling `ctx.waitUntil`): the same function for every call of it. */
+	readonly waitUntil: WaitUntil;
+
 	constructor(
-		readonly waitUntil: WaitUntil,
+		ctx: ContextLike,
 		subrequests: number,
 		readonly signal: AbortSignal | undefined,
 		readonly deadline: number | undefined,
 	) {
 		this.stop = subrequests - reserve;
+		const waitUntil = (promise: Promise<unknown>): void => ctx.waitUntil(promise);
+		(waitUntil as { [owner]?: Invocation })[owner] = this;
+		this.waitUntil = waitUntil;
 	}
 
 	/** Whether the context has no subrequest left for what steadfetch would add. */
@@ -69,5 +78,8 @@ export const openInvocation = (ctx: ContextLike, options: ContextOptions | undef
 	const value = deadlineHeader === undefined ? null : request?.headers.get(deadlineHeader);
 	const ms = value && /^\d+$/.test(value) ? Number(value) : Number.NaN;
 	const signal = request?.signal;
-	return new Invocation((promise) => ctx.waitUntil(promise), subrequests, signal ? AbortSignal.any([signal]) : undefined, Number.isSafeInteger(ms) ? now + ms : undefined);
+	return new Invocation(ctx, subrequests, signal ? AbortSignal.any([signal]) : undefined, Number.isSafeInteger(ms) ? now + ms : undefined);
 };
+
+/** The request context a `waitUntil` is the own of (a replay's, sent by the drain a call of it started), if any. */
+export const invocationOf = (waitUntil: WaitUntil): Invocation | undefined => (waitUntil as { [owner]?: Invocation })[owner];

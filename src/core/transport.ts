@@ -10,6 +10,14 @@ import type { FetchLike } from './types.js';
  */
 const networkFailure = /^(?:network connection lost\.?|connection refused|.*\b(?:ECONNREFUSED|ECONNRESET|EPIPE)\b.*)$/i;
 
+/** What the transport does for calls with bounds: a deadline to send along, a request context to know its failures. */
+export interface Bounds {
+	/** Put the call's remaining time on an attempt (`deadlineHeader`), where it may go. */
+	stamp(request: Request, deadline: number): void;
+	/** An attempt of `call` failed with `failure`. */
+	failed(call: Call, failure: unknown): void;
+}
+
 /**
  * The innermost layer, around the runtime's `fetch` (or the client's, or a call's): where an
  * attempt really goes out.
@@ -27,16 +35,16 @@ const networkFailure = /^(?:network connection lost\.?|connection refused|.*\b(?
  *   caller will. A failed attempt is noted on its call (the error behind a retry, for the layer
  *   above); nothing is noted or allocated for an attempt that answers.
  */
-export const transportOf = (reach: Reach, scopeOf: (url: string) => string, stamp?: (request: Request, deadline: number) => void) => (fetch: FetchLike): FetchLike => (request, init) => {
+export const transportOf = (reach: Reach, scopeOf: (url: string) => string, bounds?: Bounds) => (fetch: FetchLike): FetchLike => (request, init) => {
 	const call = init?.steadfetch as Call | undefined;
-	const refused = request.signal.aborted ? request.signal.reason as unknown : call?.invocation ? admit(call, init) : init?.hedge?.();
+	const refused = request.signal.aborted ? request.signal.reason as unknown : call?.invocation ? admit(call, request, init) : init?.hedge?.();
 	if (refused) {
 		return Promise.reject(refused);
 	}
 
 	const deadline = call?.deadline;
 	if (deadline !== undefined && !call!.replay) {
-		stamp?.(request, deadline);
+		bounds?.stamp(request, deadline);
 	}
 
 	return fetch(request, init).then((response) => {
@@ -48,6 +56,7 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, stam
 			: error instanceof Error && error.name === 'Error' && networkFailure.test(error.message) ? new TypeError('Network connection lost', { cause: error }) : error;
 		if (call) {
 			noteFailure(call, failure);
+			bounds?.failed(call, failure);
 		}
 
 		const { code } = classify(failure);
