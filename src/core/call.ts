@@ -85,18 +85,22 @@ export class Call implements PolicyCall {
 	#locals: unknown[] | undefined;
 	/** The caller's signal, and the request context's end (see `signal`). */
 	readonly #signal: AbortSignal | undefined;
-	/** The attempt going out now is one steadfetch adds (a retry, a replay): a request context may refuse it. */
-	#extra = false;
-	/** The attempts going out now are a wrapper's new run: one to another origin is a failover attempt. */
-	#rerun = false;
-	/** See `PolicyCall.limited`. */
-	#limited = false;
+	/**
+	 * Bits: `extra` (1), the attempt going out now is one steadfetch adds (a retry, a replay): a request
+	 * context may refuse it; `rerun` (2), the attempts going out now are a wrapper's new run (one to
+	 * another origin is a failover attempt); `limited` (4), see `PolicyCall.limited`. One field: a call
+	 * is made per request, and each field is defined per call.
+	 */
+	#bits = 0;
 
 	/**
 	 * `invocation`: the request context of `client.withContext(ctx, options)` the call counts in (an
 	 * outbox replay joins the context of the call that started its drain). `deadline`: when the call
 	 * must be over (epoch ms, the client's clock), with `deadlineHeader` only.
 	 */
+	declare readonly invocation: Invocation | undefined;
+	declare readonly deadline: number | undefined;
+
 	constructor(
 		readonly method: string,
 		readonly input: Input,
@@ -105,9 +109,11 @@ export class Call implements PolicyCall {
 		readonly idempotencyKey: string | undefined,
 		readonly replay: boolean,
 		readonly waitUntil: WaitUntil | undefined,
-		readonly invocation?: Invocation,
-		readonly deadline?: number,
+		invocation?: Invocation,
+		deadline?: number,
 	) {
+		this.invocation = invocation;
+		this.deadline = deadline;
 		const own = (options['signal'] as AbortSignal | null | undefined) ?? undefined;
 		// The app's calls of a context end with its request (a replay is background work: it does not).
 		const ended = replay ? undefined : invocation?.signal;
@@ -122,7 +128,7 @@ export class Call implements PolicyCall {
 	}
 
 	get limited(): boolean {
-		return this.#limited;
+		return (this.#bits & 4) !== 0;
 	}
 
 	get attempts(): number {
@@ -142,27 +148,27 @@ export class Call implements PolicyCall {
 			if (call.#attempts++ === 0) {
 				call.#request = request;
 				call.#scope = scopeOf(request.url);
-				call.#extra = call.replay;
+				call.#bits = call.replay ? 1 : 0;
 				return 'first';
 			}
 
 			if (call.#restart) {
 				call.#restart = false;
-				call.#rerun = true;
-				call.#extra = false;
+				call.#bits = (call.#bits & 4) | 2;
 				call.#failure = undefined; // The previous run's: this run's own failures follow.
 				return 'restart';
 			}
 
-			call.#extra = true;
+			call.#bits |= 1;
 			return 'retry';
 		};
 
 		admit = (call, request, init) => {
 			const invocation = call.invocation!;
 			const hedge = init?.hedge;
-			if ((hedge || call.#extra || (call.#rerun && requestOrigin(request.url) !== requestOrigin(call.#request!.url))) && invocation.spent) {
-				call.#limited ||= !hedge;
+			const bits = call.#bits;
+			if ((hedge || (bits & 1) !== 0 || ((bits & 2) !== 0 && requestOrigin(request.url) !== requestOrigin(call.#request!.url))) && invocation.spent) {
+				call.#bits |= hedge ? 0 : 4;
 				return new SubrequestsSpent('No subrequest left in this request context (`withContext(ctx, { subrequests })`)');
 			}
 
@@ -175,7 +181,7 @@ export class Call implements PolicyCall {
 		};
 
 		limit = (call) => {
-			call.#limited = true;
+			call.#bits |= 4;
 		};
 
 		noteFailure = (call, error) => {

@@ -100,6 +100,19 @@ describe('subrequests: what steadfetch adds stops at subrequests − 5 per reque
 		expect(result.exhausted).toHaveLength(1);
 	}, 30_000);
 
+	it('a failover attempt is refused like a retry (not sent); within the limit the same call reaches the mirror', async () => {
+		const limited = await harness.json<Fanout>('limits', '/fanout?path=/fail/one&n=1&subrequests=8');
+		expect(limited.codes).toEqual(['HTTP_5XX']);
+		expect(hits.filter((hit) => hit.origin === mirror)).toEqual([]);
+		expect(hits.length).toBeLessThanOrEqual(3);
+		expect(limited.subrequests).toBe(hits.length);
+		hits.length = 0;
+		const free = await harness.json<Fanout>('limits', '/fanout?path=/fail/two&n=1');
+		expect(free.codes).toEqual(['HTTP_5XX']);
+		expect(hits.filter((hit) => hit.origin === mirror).length).toBeGreaterThan(0);
+		expect(free.subrequests).toBe(hits.length);
+	}, 30_000);
+
 	it('a read whose retry was refused for it is answered by its stored copy, detail=subrequests', async () => {
 		expect(await harness.json('limits', '/stale?path=/ok/copy')).toMatchObject({ status: 200, cacheStatus: null, subrequests: 1 });
 		state.down = true;
