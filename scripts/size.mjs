@@ -44,10 +44,17 @@ const withPolicy = (entry, make) => `${core}import { ${make.split('(')[0]} } fro
 // and the Queue/Drain/Pass classes (issue 34's redesign, +267). A size pass follows.
 // Issue 33 (bounded): per-scope state in `scopes()` (src/shared/scopes.ts): core about +175 B, the
 // breaker +80 over it (open and isolated circuits never forgotten; a busy counter).
+// Issue 37 (Workers within their limits), measured 2b2526a → this branch: core +1,125 B (15,437 → 16,562),
+// every case +1,090 to +1,210, all in the core: a request context per withContext (src/core/invocation.ts,
+// ~800 B minified: the subrequest count, the request's end, the deadline read from `deadlineHeader`), the
+// transport counting and refusing what steadfetch adds (a call's attempt kind, `limited`), a refused retry
+// ended with its last error (`stops`, the failures of a context's calls), the deadline's totalTimeout per run
+// and its header to the client's own origins (shared/origins.ts joins the core). main was already over every
+// budget below at 2b2526a (core 15,437 > 14,880, the preset 28,934 > 28,420): budgets are these measurements + 0.5 %.
 const cases = [
 	// +50 B (throttle, issue 38; measured 14,273 → 14,322): the adaptiveThrottle slot in the slot and layer orders, a
 	// THROTTLED attempt never retried (shouldRetry, before the user's verdict), the slot's entry named in its RangeError.
-	{ name: 'steadfetch/core', source: `${core}export const api = createClient();`, budget: 14_880, target: 11_000 },
+	{ name: 'steadfetch/core', source: `${core}export const api = createClient();`, budget: 16_650, target: 11_000 },
 	{ name: 'core + trace()', source: withPolicy('trace', 'trace()'), policy: true },
 	{ name: 'core + logger()', source: withPolicy('logger', 'logger(console)'), policy: true },
 	{ name: 'core + health()', source: withPolicy('health', 'health()'), policy: true },
@@ -77,38 +84,38 @@ const cases = [
 	// costs about 4,000 B over the core — its store (partStore, the IndexedDB store, idb-keyval) ~890, options
 	// validation ~180, breaker.probe ~140, Web Locks ~100, isolate/reset ~100, waitForHealthy ~75, the coordinator's
 	// hooks ~70, BroadcastChannel ~70, record bounds ~80; the state machine and per-attempt layer ~2,100.
-	{ name: 'core + breaker()', source: withPolicy('breaker', 'breaker()'), budget: 19_280, target: 13_500 },
+	{ name: 'core + breaker()', source: withPolicy('breaker', 'breaker()'), budget: 20_920, target: 13_500 },
 	// +100 B (fix/cache-r3, measured 18,177 → 18,277): clear() and a mutation drop every copy the client knows of
 	// through the part store (kept deletes hide them), and clear() rejects when the store did not confirm.
-	{ name: 'core + staleCache()', source: withPolicy('cache', 'staleCache()'), budget: 19_070, target: 15_000 },
+	{ name: 'core + staleCache()', source: withPolicy('cache', 'staleCache()'), budget: 20_880, target: 15_000 },
 	// +237 B (fix/outbox-r2): withContext(ctx).outbox bound to the request (core's membersFor ~55), migrate's
 	// entry split and checked as a rebase's, onConflict's rebase only a plain object.
-	{ name: 'core + outbox()', source: withPolicy('outbox', 'outbox()'), budget: 22_600, target: 15_500 },
+	{ name: 'core + outbox()', source: withPolicy('outbox', 'outbox()'), budget: 24_470, target: 15_500 },
 	{
 		// Issue 27's options configured: the same code (nothing of it is tree-shaken without them).
 		name: 'core + outbox({ conflicts, app updates })',
 		source: `${core}import { outbox } from 'steadfetch/outbox';\nexport const api = createClient({ outbox: outbox({ conditional: true, coalesce: true, version: 2, migrate: (entry) => entry, onConflict: () => 'dead' }) });`,
-		budget: 22_630, target: 15_500, // as core + outbox()
+		budget: 24_480, target: 15_500, // as core + outbox()
 	},
 	{
 		name: 'core + breaker + staleCache + outbox',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { staleCache } from 'steadfetch/cache';\nimport { outbox } from 'steadfetch/outbox';\nexport const api = createClient({ breaker: breaker(), staleCache: staleCache(), outbox: outbox() });`,
-		budget: 28_240, target: 20_000,
+		budget: 30_080, target: 20_000,
 	},
 	{
 		name: 'steadfetch (the preset, defaults)',
 		source: "import { createClient } from 'steadfetch';\nexport const api = createClient();",
-		budget: 28_420, target: 20_000, preset: true,
+		budget: 30_300, target: 20_000, preset: true,
 	},
 	{
 		name: 'steadfetch + outbox: true',
 		source: "import { createClient, isStale, outboxSyncHandler } from 'steadfetch';\nexport const api = createClient({ outbox: true });\nexport { isStale, outboxSyncHandler };",
-		budget: 28_540, target: 20_000, preset: true, // as core + outbox()
+		budget: 30_380, target: 20_000, preset: true, // as core + outbox()
 	},
 	{
 		name: 'steadfetch + fetchHandler (a service worker)',
 		source: "import { createClient } from 'steadfetch';\nimport { fetchHandler, outboxSyncHandler } from 'steadfetch/sw';\nconst api = createClient({ outbox: true });\nexport const handle = fetchHandler(api, { match: () => true });\nexport const sync = outboxSyncHandler(api);",
-		budget: 29_080, // as core + outbox()
+		budget: 30_880, // as core + outbox()
 	},
 	// fix/breaker-r3: waitForHealthy reads the stored state first, reset() after a reload stores itself, a
 	// malformed channel record is reported (storage:error): cloudflare +140 B (19,710 → 19,850), deno +55
@@ -121,20 +128,20 @@ const cases = [
 		// +854 B, 19,842 → 20,696): the coordinator value is also adaptiveThrottle({ shared })'s, so it carries the
 		// throttle's isolate link (coordinator/fleet.ts) and the Durable Object its counts (coordinator/throttle.ts);
 		// on the coordinator rather than in steadfetch/throttle, where every browser would carry it unused.
-		budget: 21_550, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
+		budget: 23_170, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
 	},
 	{
 		// The shared path of the throttle (issue 38): the isolate's link (coordinator/fleet.ts) comes with the
 		// coordinator value, so core + adaptiveThrottle() carries none of it.
 		name: 'core + adaptiveThrottle({ shared }) (cloudflare)',
 		source: `${core}import { adaptiveThrottle } from 'steadfetch/throttle';\nimport { coordinator } from 'steadfetch/cloudflare';\nexport { BreakerCoordinator } from 'steadfetch/cloudflare';\nexport const make = (env) => createClient({ adaptiveThrottle: adaptiveThrottle({ shared: coordinator(env.STEADFETCH) }) });`,
-		budget: 19_020, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
+		budget: 20_840, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
 	},
 	{
 		name: 'core + breaker({ shared }) (deno)',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { coordinator, denoKvStore } from 'steadfetch/deno';\nexport const make = (kv) => createClient({ store: denoKvStore(kv), breaker: breaker({ shared: coordinator(kv) }) });`,
 		// Throttle (issue 38, +803 B, 19,823 → 20,626): as the cloudflare case, Deno KV's coordinator answers throttle syncs.
-		budget: 21_480, platform: 'neutral', conditions: ['deno'],
+		budget: 23_100, platform: 'neutral', conditions: ['deno'],
 	},
 ];
 

@@ -185,8 +185,8 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 	 */
 	const probe = async (circuit: Circuit, started: number, call?: PolicyCall): Promise<void> => {
 		const { record } = circuit;
-		if (closed || !context.subrequest(call, false)) {
-			return tally(circuit, record, started, undefined); // none after close(), nor past the context's subrequests: its slot is freed, nothing counted
+		if (closed) {
+			return tally(circuit, record, started, undefined); // none after close(): its slot is freed, nothing counted
 		}
 
 		const after = await claim(circuit, started, call);
@@ -200,7 +200,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 					void response.body?.cancel().catch(noop);
 					failed = response.status >= 400;
 				} else {
-					failed = undefined; // Its coordinator call took the context's last subrequest: no probe, the slot is freed.
+					failed = undefined; // The context has no subrequest left for it: no probe, the slot is freed.
 				}
 			} catch {
 				// No request could be made, or no answer came: a failed probe.

@@ -169,7 +169,7 @@ export class Call implements PolicyCall {
 			const bits = call.#bits;
 			if ((hedge || (bits & 1) !== 0 || ((bits & 2) !== 0 && requestOrigin(request.url) !== requestOrigin(call.#request!.url))) && invocation.spent) {
 				call.#bits |= hedge ? 0 : 4;
-				return new SubrequestsSpent('No subrequest left in this request context (`withContext(ctx, { subrequests })`)');
+				return new SubrequestsSpent('No subrequest left');
 			}
 
 			const refused = hedge?.();

@@ -122,10 +122,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		on: (type, listener) => emitter.on(type, listener),
 		scopeOf: (url) => scopeOf(url),
 		spendRetry: (scope) => budget?.tryRetry(scope).allowed ?? true,
-		subrequest: (call, count = true) => {
-			const invocation = (call as Call | undefined)?.invocation;
-			return !invocation || (count ? invocation.take() : !invocation.spent);
-		},
+		subrequest: (call) => (call as Call | undefined)?.invocation?.take() ?? true,
 		reachability: (scope) => reach.state(scope),
 		offline: (scope) => reach.holds(scope),
 		answer: (call, outcome) => answer(call as Call, outcome),

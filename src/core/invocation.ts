@@ -72,7 +72,8 @@ export class Invocation {
  * integer is ignored) as of `now`.
  */
 export const openInvocation = (ctx: ContextLike, options: ContextOptions | undefined, deadlineHeader: string | undefined, now: number): Invocation => {
-	const subrequests = options?.subrequests ?? (scopedDefault ??= requestScoped() ? freePlanSubrequests : Number.POSITIVE_INFINITY);
+	scopedDefault ??= requestScoped() ? freePlanSubrequests : Number.POSITIVE_INFINITY;
+	const subrequests = options?.subrequests ?? scopedDefault;
 	if (subrequests !== Number.POSITIVE_INFINITY) {
 		check(isPositiveInteger(subrequests), 'subrequests', subrequests, 'a positive integer or Infinity');
 	}
@@ -83,7 +84,7 @@ export const openInvocation = (ctx: ContextLike, options: ContextOptions | undef
 	}
 
 	if (typeof (request as Partial<Request> | null)?.headers?.get !== 'function') {
-		throw new TypeError('`withContext(ctx, { request })` takes the incoming Request');
+		throw new TypeError('`request` must be the incoming Request');
 	}
 
 	const value = deadlineHeader === undefined ? null : request.headers.get(deadlineHeader);

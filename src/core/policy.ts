@@ -124,11 +124,11 @@ export interface PolicyContext {
 	/**
 	 * Count one `fetch` a policy makes for `call` outside its attempts (the breaker's own probe, a
 	 * coordinator call) against the call's request context (`client.withContext(ctx, { subrequests })`):
-	 * false, and nothing counted, once the context has no subrequest left for what steadfetch adds
-	 * (`count: false` only asks). Always true for a call of no context (or no call). The call's
-	 * attempts (retries, hedges, a wrapper's new runs, replays) are counted and refused by the core.
+	 * false, and nothing counted, once the context has no subrequest left for what steadfetch adds.
+	 * Always true for a call of no context (or no call). The call's attempts (retries, hedges,
+	 * failover attempts, replays) are counted and refused by the core.
 	 */
-	subrequest(call: PolicyCall | undefined, count?: boolean): boolean;
+	subrequest(call: PolicyCall | undefined): boolean;
 	/** The scope's reachability now (`client.reachability`): from what the client's own attempts saw, `navigator.onLine` a hint. */
 	reachability(scope: string): Reachability;
 	/**
