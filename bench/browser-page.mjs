@@ -1,7 +1,7 @@
 // The page script of the Chromium bench (bundled by browser.mjs with esbuild: steadfetch from the
 // built dist/, workbox-background-sync from node_modules). Served by the bench origin, so the page,
 // its API calls and the replays are same-origin: no CORS preflight for either library.
-import { createClient, isStale } from 'steadfetch';
+import { createClient, isStale, outbox } from 'steadfetch';
 import { Queue } from 'workbox-background-sync';
 
 // Workbox's Queue reads `self.registration` (a service worker's): in a page it is undefined and
@@ -78,7 +78,7 @@ globalThis.bench = {
 
 	/** steadfetch: enqueue `count` POSTs while offline, then drain them to `/mut/<queue>`. */
 	async steadfetchOutbox({ count, queue, enqueueOnly = false }) {
-		const api = createClient({ ...settings, name: `bench-outbox-${queue}`, outbox: true });
+		const api = createClient({ ...settings, name: `bench-outbox-${queue}`, outbox: outbox() });
 		await api.outbox.flush(); // The start-up drain of an empty outbox, out of the way.
 		online = false;
 		const enqueue = [];

@@ -1,9 +1,11 @@
-// Instructions per call without the network, counted by valgrind's callgrind: deterministic for one
-// build, whatever else the machine is doing (loopback and CPU timings on a shared 2-core machine move
-// by 2× between runs). Each client runs in its own `node` under callgrind with counting off; after a
+// Instructions per call without the network, counted by valgrind's callgrind: repeatable for one build
+// within a few %, whatever else the machine is doing (loopback and CPU timings on a shared 2-core machine
+// move by 2× between runs). What depends on the wall clock still varies with load: the stale cache copies
+// a URL at most once a second, and under callgrind a second is ~50 times fewer calls. Each client runs in its own `node` under callgrind with counting off; after a
 // warm-up it asks to be counted, makes `calls` calls (16 in flight, a `fetch` that answers at once),
 // and counting stops: the collected total over `calls` is the figure. Clients: ky, ky with a
-// hand-written copy of each good GET (the floor for any cache), `steadfetch/core`, the preset's
+// hand-written copy of each good GET (the floor for any cache), ky with `totalTimeout: 20_000` (the
+// bound steadfetch sets by default: ky's own cost of it), `steadfetch/core`, the preset's
 // defaults (breaker, retry budget, stale cache → memoryStore); workloads: 64 URLs repeated, and every
 // URL new. Needs valgrind (`apt-get install -y valgrind`); without it the bench says so and exits 0.
 //
@@ -38,8 +40,10 @@ if (argv[0] === '--child') {
 	const fetch = async () => new Response('{"id":1,"name":"steadfetch"}', { headers: { 'content-type': 'application/json', 'content-length': '28' } });
 	const made = {
 		ky: () => ky.create({ fetch }),
+		// ky with the whole-call bound steadfetch sets by default (`totalTimeout` 20 000 ms): ky's own cost of it.
+		'ky + totalTimeout': () => ky.create({ fetch, totalTimeout: 20_000 }),
 		'ky + copy': () => handCopy(ky, { fetch }),
-		core: () => core.createClient({ fetch }),
+		core: () => core.createClient({ fetch, ...JSON.parse(process.env.BENCH_CORE_OPTIONS ?? '{}') }),
 		steadfetch: () => steadfetch.createClient({ fetch, name: 'bench-instructions', store: steadfetch.memoryStore, ...JSON.parse(process.env.BENCH_PRESET_OPTIONS ?? '{}') }),
 	}[client.replace(/ \(baseline\)$/, '')]();
 	let fresh = 0;
@@ -81,7 +85,7 @@ if (!hasValgrind) {
 
 const calls = Number(option('--calls', quick ? 500 : 2_000));
 const baseline = option('--baseline', undefined);
-const chosen = option('--clients', 'ky,ky + copy,core,steadfetch').split(',');
+const chosen = option('--clients', 'ky,ky + totalTimeout,ky + copy,core,steadfetch').split(',');
 const clients = [...chosen, ...(baseline ? chosen.filter((name) => name === 'core' || name === 'steadfetch').map((name) => `${name} (baseline)`) : [])];
 const self = fileURLToPath(import.meta.url);
 
@@ -131,10 +135,11 @@ for (const workload of ['repeated', 'distinct']) {
 }
 
 const workloads = { repeated: '64 URLs repeated', distinct: 'every URL new' };
-section(`Instructions per call, no network (callgrind, ${calls} calls each, 16 in flight)`, table(['client', ...Object.values(workloads), 'ratio to ky (repeated)', 'ratio to ky (new)'], clients.map((client) => [
+section(`Instructions per call, no network (callgrind, ${calls} calls each, 16 in flight)`, table(['client', ...Object.values(workloads), 'ratio to ky (repeated)', 'ratio to ky (new)', 'to ky + totalTimeout (repeated)'], clients.map((client) => [
 	client,
 	...Object.keys(workloads).map((workload) => results[workload][client].toLocaleString('en-US')),
 	...Object.keys(workloads).map((workload) => `${(results[workload][client] / results[workload].ky).toFixed(3)}×`),
+	results.repeated['ky + totalTimeout'] ? `${(results.repeated[client] / results.repeated['ky + totalTimeout']).toFixed(3)}×` : '',
 ])));
 if (results.distinct['ky + copy']) {
 	console.log(`\nthe preset on new URLs ÷ ky + a hand-written copy: ${(results.distinct.steadfetch / results.distinct['ky + copy']).toFixed(3)}×`);

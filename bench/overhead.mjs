@@ -10,7 +10,7 @@ import ky from 'ky';
 import { ofetch } from 'ofetch';
 import { steadfetch, steadfetchCore, steadfetchPolicies, steadfetchTrace } from './lib/library.mjs';
 
-const { createClient, memoryStore } = steadfetch;
+const { createClient, memoryStore, outbox } = steadfetch;
 import { quick, writeResult } from './lib/args.mjs';
 import { handCopy } from './lib/hand-copy.mjs';
 import { drive, sleep } from './lib/drive.mjs';
@@ -70,7 +70,7 @@ if (process.argv.includes('--breakdown')) {
 	const variants = {
 		'steadfetch cache off': { staleCache: false },
 		'steadfetch breaker off': { breaker: false },
-		'steadfetch outbox on': { outbox: true },
+		'steadfetch outbox on': { outbox: outbox() },
 		'steadfetch all off': { staleCache: false, breaker: false, outbox: false, retryBudget: false },
 	};
 	for (const [name, options] of Object.entries(variants)) {

@@ -16,10 +16,11 @@ if (mode === '--child') {
 	const { default: ky } = await import('ky');
 	const library = await import('./lib/library.mjs');
 	const { createClient, memoryStore } = client === 'core' ? library.steadfetchCore : library.steadfetch;
+	const { outbox } = library.steadfetch;
 	const { drive } = await import('./lib/drive.mjs');
 	const { startOrigin } = await import('./lib/spawn-origin.mjs');
 	const origin = await startOrigin({ bodyBytes: 256 });
-	const api = client === 'core' ? createClient({ name: 'bench-profile' }) : createClient({ name: 'bench-profile', store: memoryStore, outbox: true });
+	const api = client === 'core' ? createClient({ name: 'bench-profile' }) : createClient({ name: 'bench-profile', store: memoryStore, outbox: outbox() });
 	api.on('cache:stored', () => undefined);
 	const kyClient = ky.create({});
 	const call = client === 'ky' ? async (url) => kyClient.get(url).json() : async (url) => api.get(url).json();

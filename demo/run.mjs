@@ -8,7 +8,7 @@
 // It runs on the built dist/: `npm run demo` builds it first when src/ is newer (scripts/build-if-stale.mjs).
 import { writeFileSync } from 'node:fs';
 import ky from 'ky';
-import { createClient, isStale, memoryStore, OutboxQueuedError } from '../dist/index.js';
+import { createClient, isStale, memoryStore, outbox, OutboxQueuedError } from '../dist/index.js';
 import { phases, startFlakyApi } from './flaky-api.mjs';
 
 const argv = process.argv.slice(2);
@@ -37,7 +37,7 @@ const users = 4;
 const thinkMs = 120;
 /** The same settings for both: 800 ms per attempt, 2 retries, backoff capped at 2 s. */
 const shared = { timeout: 800, retry: { limit: 2, backoffLimit: 2_000 } };
-/** steadfetch's settings that differ from its defaults, tuned so that the story fits in the script's 15 s. */
+/** steadfetch's settings that differ from its defaults, tuned so that the story fits in the script's 15 s (`outbox`: the options of `outbox()`). */
 const tuned = {
 	breaker: { consecutiveFailures: 5, openMs: 1_000, maxOpenMs: 4_000 },
 	outbox: { baseBackoffMs: 250, maxBackoffMs: 2_000 },
@@ -208,6 +208,7 @@ const withKy = (url, random, result) => ({
 const withSteadfetch = (url, random, result, note, opened) => {
 	const client = createClient({
 		baseUrl: url + '/', ...shared, ...tuned,
+		outbox: outbox(tuned.outbox),
 		random,
 		store: memoryStore,
 		name: `demo-${seed}`,
@@ -245,7 +246,7 @@ log(`${phases.map((phase) => phase.name).join(' → ')}.`);
 log('ky and steadfetch run side by side, each against its own copy of the API.\n');
 log(`Both clients: { timeout: ${code(shared.timeout)}, retry: { limit: ${shared.retry.limit}, backoffLimit: ${code(shared.retry.backoffLimit)} } } (ms)`);
 log(`steadfetch also: breaker: { consecutiveFailures: ${tuned.breaker.consecutiveFailures}, openMs: ${code(tuned.breaker.openMs)}, maxOpenMs: ${code(tuned.breaker.maxOpenMs)} },`);
-log(`                 outbox: { baseBackoffMs: ${code(tuned.outbox.baseBackoffMs)}, maxBackoffMs: ${code(tuned.outbox.maxBackoffMs)} }`);
+log(`                 outbox: outbox({ baseBackoffMs: ${code(tuned.outbox.baseBackoffMs)}, maxBackoffMs: ${code(tuned.outbox.maxBackoffMs)} })`);
 log(`  tuned so the story fits in ${seconds(total)} (defaults: openMs 5_000, maxOpenMs 300_000, baseBackoffMs 1_000,`);
 log('  maxBackoffMs 300_000); the retry budget and the stale cache at their defaults; state in memory.\n');
 

@@ -6,7 +6,7 @@
  * BroadcastChannel and Web Locks), one stale cache and one outbox (IndexedDB), and only one tab at a
  * time drains the outbox.
  */
-import { createClient } from 'steadfetch';
+import { createClient, outbox } from 'steadfetch';
 import { health } from 'steadfetch/health';
 import { readSim } from './sim.js';
 import './worker.js'; // The simulated API answers before the client exists.
@@ -17,15 +17,19 @@ export const client = createClient({
 	totalTimeout: 8_000,
 	retry: { limit: 2, backoffLimit: 1_000 },
 	breaker: { consecutiveFailures: 5, openMs: 5_000, maxOpenMs: 20_000 },
-	staleCache: { maxStaleMs: 3_600_000 },
-	outbox: {
+	// With the origin hanging ("Hang"), a read with a stored copy answers with it after 3 s (the
+	// default, said here) instead of after its retries; its request goes on.
+	staleCache: { maxStaleMs: 3_600_000, networkTimeoutMs: 3_000 },
+	outbox: outbox({
 		baseBackoffMs: 1_000, maxBackoffMs: 8_000, maxAttempts: 6,
+		// A write still unanswered after 3 s is queued (the user told so) while its attempt goes on.
+		networkTimeoutMs: 3_000,
 		// A queued edit that meets a newer note (412): a dead letter, or (the "rebase" choice) the same
 		// edit again on the note's current version, which then overwrites it knowingly.
 		onConflict: ({ entry, response }) => readSim().resolver === 'rebase' ? { headers: { ...entry.headers, 'if-match': response.headers.get('etag') ?? '' } } : 'dead',
-	},
+	}),
 	health: health(), // latency and top errors in the breaker panel
 });
 
 /** Shown in the page, so a person knows what the panels are tuned to. */
-export const settings = 'timeout 2 s · 2 retries · breaker opens after 5 failures, for 5 s · outbox: 6 attempts, backoff 1–8 s, onConflict: dead letter or rebase';
+export const settings = 'timeout 2 s · 2 retries · a stored copy answers after 3 s without an answer · breaker opens after 5 failures, for 5 s · outbox: queued after 3 s without an answer, 6 attempts, backoff 1–8 s, onConflict: dead letter or rebase';

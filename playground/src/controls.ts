@@ -58,8 +58,9 @@ export const renderControls = (): HTMLElement => {
 		{ label: 'Offline', testid: 'net-offline', tone: 'bad', pressed: (s) => !s.online, set: (s) => (s.online = false) },
 	]);
 	const origin = segmented([
-		{ label: 'Up', testid: 'origin-up', tone: 'good', pressed: (s) => !s.faults.down, set: (s) => (s.faults.down = false) },
-		{ label: 'Down', testid: 'origin-down', tone: 'bad', pressed: (s) => s.faults.down, set: (s) => (s.faults.down = true) },
+		{ label: 'Up', testid: 'origin-up', tone: 'good', pressed: (s) => !s.faults.down && !s.faults.hang, set: (s) => Object.assign(s.faults, { down: false, hang: false }) },
+		{ label: 'Hang', testid: 'origin-hang', tone: 'bad', pressed: (s) => s.faults.hang, set: (s) => Object.assign(s.faults, { down: false, hang: true }) },
+		{ label: 'Down', testid: 'origin-down', tone: 'bad', pressed: (s) => s.faults.down, set: (s) => Object.assign(s.faults, { down: true, hang: false }) },
 	]);
 	const errors = slider('error-rate', 100, 10, 'errorRate', '% 503');
 	const latency = slider('latency', 4000, 100, 'latencyMs', 'ms');

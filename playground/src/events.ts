@@ -34,6 +34,7 @@ const describe: { [T in EventType]: Describe<T> } = {
 	'attempt:start': (e) => [`${e.method} ${shortUrl(e.url)}: attempt ${e.attempt} (${e.requestId.slice(0, 8)})`, 'muted'],
 	'attempt:end': (e) => [`${e.method} ${shortUrl(e.url)}: attempt ${e.attempt} → ${e.status ?? e.code ?? '?'} in ${e.durationMs ?? 0} ms`, 'muted'],
 	'reachability': (e) => [`${host(e.scope)}: ${e.state} (was ${e.previous})`, e.state === 'reachable' ? 'good' : e.state === 'unknown' ? 'muted' : 'bad'],
+	'scope:back': (e) => [`${host(e.scope)} answers again (${e.status})`, 'good'],
 	'ratelimit:wait': (e) => [`${host(e.scope)}: ${e.method} ${shortUrl(e.url)} waits ${seconds(e.waitMs)} for the ${e.reason === 'server' ? 'server\'s' : 'client\'s'} rate limit`, 'warn'],
 };
 

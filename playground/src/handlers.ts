@@ -9,7 +9,8 @@
  * - `https://cdn.example.test` — `GET /avatars/:id`, always healthy: a second origin, with its own
  *   breaker, that keeps working while the API is down.
  *
- * Both fail with a network error while the playground is offline.
+ * Both fail with a network error while the playground is offline. "Hang" makes the API take every
+ * request and never answer it.
  */
 import { delay, http, HttpResponse } from 'msw';
 import { readSim, updateSim } from './sim.js';
@@ -28,6 +29,11 @@ const faults = async (): Promise<Response | undefined> => {
 	const { online, faults: f } = readSim();
 	if (!online || f.down) {
 		return HttpResponse.error();
+	}
+
+	if (f.hang) {
+		// Taken, never answered: the client gives up on it (its `timeout`) or answers without it.
+		await delay('infinite');
 	}
 
 	if (f.latencyMs > 0) {

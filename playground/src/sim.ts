@@ -10,6 +10,8 @@
 export interface Faults {
 	/** Connections fail (a network error), as if the origin were down. */
 	down: boolean;
+	/** Requests are taken and never answered (a captive portal, one bar of signal, an origin stuck under load). */
+	hang: boolean;
 	/** Share of requests answered 503, 0–100. */
 	errorRate: number;
 	/** Added to every answer, ms. */
@@ -51,7 +53,7 @@ export interface SimState {
 
 const key = 'steadfetch-playground:sim';
 
-export const defaultFaults = (): Faults => ({ down: false, errorRate: 0, latencyMs: 0, rateLimit: false, retryAfterS: 5, rejectWrites: false });
+export const defaultFaults = (): Faults => ({ down: false, hang: false, errorRate: 0, latencyMs: 0, rateLimit: false, retryAfterS: 5, rejectWrites: false });
 
 const initial = (): SimState => ({
 	online: true,

@@ -10,6 +10,7 @@ import { classify, classifyStatus } from '../errors/classify.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { isSteadfetchError, SteadfetchError } from '../errors/SteadfetchError.js';
 import { openChannel, type Channel } from '../shared/channel.js';
+import { listen } from '../shared/listen.js';
 import { tryLock, webLocks, type LockManagerLike } from '../shared/lock.js';
 import { background, partStore, storageError } from '../shared/part-store.js';
 import { isSuperseded } from '../shared/superseded.js';
@@ -53,14 +54,14 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 	/** The `waitUntil` of the call being counted: where the write of a change it causes goes. */
 	let via: WaitUntil | undefined;
 
-	const { circuit: make, admit, count, adopt, isolate, reset, snapshot } = machine(settings, (circuit, change, reason) => {
+	const { circuit: make, admit, count, adopt, recover, isolate, reset, snapshot } = machine(settings, (circuit, change, reason) => {
 		const { record } = circuit;
 		const { scope } = record;
 		(context.emit as (type: string, fields: object) => void)(`breaker:${change}`, { scope, reason, ...(change === 'open' && { reopensAt: record.reopensAt }) });
 		if (store && change !== 'half-open' && reason !== 'shared' && reason !== 'restored') {
 			publish(circuit);
 		}
-	});
+	}, context.random);
 	/** Send the circuit's state to the other tabs and write it behind the call (`via`, its `waitUntil`). */
 	const publish = (circuit: Circuit): void => {
 		const { record } = circuit;
@@ -79,7 +80,12 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 
 	const circuitOf = (scope: string): Circuit => circuits.scope(scope);
 
-	/** Read the scope's stored state and take it if it is newer (bounded by `storageTimeoutMs`, never rejects). */
+	/**
+	 * Read the scope's stored state and take it if it is newer (bounded by `storageTimeoutMs`, never
+	 * rejects). A client that finds there an open state it did not know when it starts (`restored`: a
+	 * reload) turns it half-open at once if attempts that got no HTTP answer opened it: its first call
+	 * is the probe.
+	 */
 	const load = async (circuit: Circuit, reason: string): Promise<void> => {
 		const { scope } = circuit.record;
 		const value = await store!.get(scope);
@@ -87,6 +93,9 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		circuit.read = true;
 		if (record?.scope === scope) {
 			adopt(circuit, record, reason);
+			if (reason === 'restored' && circuit.record === record) {
+				recover(circuit, clock.now(), reason);
+			}
 		} else if (value !== undefined) {
 			storageError(context, 'breaker', 'decode', new TypeError('Not a breaker record'), scope);
 		}
@@ -95,13 +104,16 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 	/** The scope's stored state, unless this client has read it (the first calls and `waitForHealthy`, after a reload). */
 	const restore = (circuit: Circuit): Promise<void> | false | undefined => store && !circuit.read && load(circuit, 'restored');
 
-	/** Count an outcome in its circuit (a 429 or 503 with Retry-After opens it for that long), and tell the coordinator. */
+	/**
+	 * Count an outcome in its circuit (a 429 or 503 with Retry-After opens it for that long; a failure
+	 * without `response` got no HTTP answer), and tell the coordinator.
+	 */
 	const tally = (circuit: Circuit, record: BreakerRecord, probe: number | undefined, failed: boolean | undefined, response?: Response, call?: PolicyCall): void => {
 		const now = clock.now();
 		const status = response?.status;
 		const retryAfterMs = failed && (status === 429 || status === 503) ? parseRetryAfter(response!.headers.get('retry-after'), now) ?? 0 : 0;
 		via = call?.waitUntil;
-		count(circuit, record, now, failed, retryAfterMs, probe);
+		count(circuit, record, now, failed, retryAfterMs, probe, !response);
 		via = undefined;
 		if (failed !== undefined) {
 			shared?.report(circuit, failed, retryAfterMs, probe, call);
@@ -191,12 +203,13 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 
 		const after = await claim(circuit, started, call);
 		if (after) {
+			let response: Response | undefined;
 			let failed: boolean | undefined = true;
 			try {
 				const { scope } = record;
 				const made = typeof own === 'string' ? new Request(new URL(own, scope.endsWith('/') ? scope : `${scope}/`)) : own!(scope);
 				if (context.subrequest(call)) {
-					const response = await transport!(new Request(made, { signal: AbortSignal.any([made.signal, AbortSignal.timeout(probeTimeoutMs)]) }));
+					response = await transport!(new Request(made, { signal: AbortSignal.any([made.signal, AbortSignal.timeout(probeTimeoutMs)]) }));
 					void response.body?.cancel().catch(noop);
 					failed = response.status >= 400;
 				} else {
@@ -206,7 +219,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 				// No request could be made, or no answer came: a failed probe.
 			}
 
-			tally(circuit, record, started, failed);
+			tally(circuit, record, started, failed, response);
 			after();
 		}
 	};
@@ -330,6 +343,22 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		}
 	};
 
+	/**
+	 * A recovery trigger (`online`, the page visible again): every breaker open because of attempts that
+	 * got no HTTP answer turns half-open at once (`recover`); with `breaker.probe`, its probe goes now.
+	 */
+	const recoverAll = (reason: string): void => {
+		const now = clock.now();
+		for (const [, circuit] of circuits.entries()) {
+			if (recover(circuit, now, reason) && own !== undefined && !closed && admit(circuit, now) === PROBE) {
+				probe(circuit, now).catch(noop);
+			}
+		}
+	};
+
+	/** What `start()` listens to, removed by `close()`. */
+	let unlisten: Array<() => void> = [];
+
 	return {
 		layer,
 		...(options.scope && { scopeOf: options.scope }),
@@ -350,9 +379,19 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 				});
 				locks = webLocks();
 			}
+
+			const document_ = (globalThis as { document?: Document }).document;
+			unlisten = [
+				listen(globalThis, 'online', () => recoverAll('online')),
+				listen(document_, 'visibilitychange', () => document_!.visibilityState === 'visible' && recoverAll('visible')),
+			];
 		},
 		close() {
 			closed = true;
+			for (const off of unlisten.splice(0)) {
+				off();
+			}
+
 			channel?.close();
 			channel = undefined;
 			for (const done of wake) {

@@ -21,6 +21,11 @@ export interface BreakerRecord {
 	at: number;
 	/** Opened by hand (`client.breaker.isolate`): open until reset. */
 	isolated?: true;
+	/**
+	 * Opened by an attempt that got no HTTP answer (a network failure, a timeout): a recovery trigger
+	 * (`online`, the page visible again, a reload) turns it half-open before its period is over.
+	 */
+	unanswered?: true;
 }
 
 /**
@@ -65,11 +70,11 @@ export const closed = (scope: string, at: number): BreakerRecord => ({ v: 1, sco
  * as written, so a record read again is known as the same one.
  */
 export const readRecord = (value: unknown, now: number, maxOpenMs: number): BreakerRecord | undefined => {
-	const { v, scope, state, openedAt, reopensAt, opens, at, isolated } = (value ?? {}) as Partial<BreakerRecord>;
-	if (v === 1 && typeof scope === 'string' && scope.length <= 2048 && [openedAt, reopensAt, at].every(Number.isFinite) && Number.isInteger(opens) && opens! >= 0 && (isolated ?? true) === true) {
+	const { v, scope, state, openedAt, reopensAt, opens, at, isolated, unanswered } = (value ?? {}) as Partial<BreakerRecord>;
+	if (v === 1 && typeof scope === 'string' && scope.length <= 2048 && [openedAt, reopensAt, at].every(Number.isFinite) && Number.isInteger(opens) && opens! >= 0 && (isolated ?? true) === true && (unanswered ?? true) === true) {
 		const from = Math.min(openedAt!, now);
 		return state === 'closed' ? closed(scope, at!)
-			: state === 'open' ? { v, scope, state, openedAt: from, reopensAt: from + Math.max(0, Math.min(reopensAt! - openedAt!, maxOpenMs)), opens: Math.min(opens!, 32), at: at!, ...(isolated && { isolated }) }
+			: state === 'open' ? { v, scope, state, openedAt: from, reopensAt: from + Math.max(0, Math.min(reopensAt! - openedAt!, maxOpenMs)), opens: Math.min(opens!, 32), at: at!, ...(isolated && { isolated }), ...(unanswered && { unanswered }) }
 				: undefined;
 	}
 
@@ -77,11 +82,14 @@ export const readRecord = (value: unknown, now: number, maxOpenMs: number): Brea
 };
 
 /**
- * The state machine of one breaker's scopes: pure over the injected time, no timers. Open and
- * half-open are derived from timestamps when asked (`admit`, `snapshot`); `notify` hears every
- * change. The coordinators run it too (coordinator/machine.ts).
+ * The state machine of one breaker's scopes: pure over the injected time and randomness, no timers.
+ * Open and half-open are derived from timestamps when asked (`admit`, `snapshot`); `notify` hears
+ * every change. Each open period it computes is jittered, uniform within ±20 % of its length (never
+ * beyond `maxOpenMs`), drawn from `random` (0.5: none), so breakers that opened together do not probe
+ * together; a server's `Retry-After` is kept as it is. The coordinators run it too
+ * (coordinator/machine.ts), without jitter: their one period is every isolate's.
  */
-export const machine = (settings: Settings, notify: (circuit: Circuit, change: Change, reason: string) => void) => {
+export const machine = (settings: Settings, notify: (circuit: Circuit, change: Change, reason: string) => void, random = (): number => 0.5) => {
 	const { consecutiveFailures, minimumThroughput, failureRatio, halfOpenProbes, openMs, maxOpenMs, probeTimeoutMs } = settings;
 
 	/** Enter a state: no probe in flight, an empty window; then tell (`change` omitted: silently). */
@@ -98,9 +106,11 @@ export const machine = (settings: Settings, notify: (circuit: Circuit, change: C
 		}
 	};
 
-	const open = (circuit: Circuit, now: number, reason: string, ms = 0): void => {
+	/** Open for `ms` (a `Retry-After`), else the next doubling, jittered; `unanswered`: opened by an attempt that got no HTTP answer. */
+	const open = (circuit: Circuit, now: number, reason: string, ms = 0, unanswered?: boolean): void => {
 		const { scope, opens } = circuit.record;
-		set(circuit, { v: 1, scope, state: 'open', openedAt: now, reopensAt: now + Math.min(maxOpenMs, ms || openMs * 2 ** opens), opens: opens + 1, at: now }, 'open', reason);
+		const period = Math.min(maxOpenMs, ms || openMs * 2 ** opens * (0.8 + 0.4 * random()));
+		set(circuit, { v: 1, scope, state: 'open', openedAt: now, reopensAt: now + period, opens: opens + 1, at: now, ...(unanswered && { unanswered }) }, 'open', reason);
 	};
 
 	/**
@@ -115,7 +125,7 @@ export const machine = (settings: Settings, notify: (circuit: Circuit, change: C
 			if (now < openedAt) {
 				set(circuit, { ...record, openedAt: now, reopensAt: now + Math.min(reopensAt - openedAt, maxOpenMs) });
 			} else if (probe !== undefined && (now - probe >= probeTimeoutMs || now < probe)) {
-				open(circuit, now, 'probe-timeout');
+				open(circuit, now, 'probe-timeout', 0, true);
 			}
 		}
 	};
@@ -149,10 +159,10 @@ export const machine = (settings: Settings, notify: (circuit: Circuit, change: C
 
 		/**
 		 * The outcome of an attempt started under `record` (`probe`: its start time, for a probe):
-		 * `true` a failure (`retryAfterMs` > 0 opens it for that long), `false` a success, `undefined`
-		 * nothing to count (its probe slot is freed).
+		 * `true` a failure (`retryAfterMs` > 0 opens it for that long; `unanswered`: it got no HTTP
+		 * answer), `false` a success, `undefined` nothing to count (its probe slot is freed).
 		 */
-		count(circuit: Circuit, record: BreakerRecord, now: number, failed: boolean | undefined, retryAfterMs: number, probe?: number): void {
+		count(circuit: Circuit, record: BreakerRecord, now: number, failed: boolean | undefined, retryAfterMs: number, probe?: number, unanswered?: boolean): void {
 			const { probes, window } = circuit;
 			if (record !== circuit.record) {
 				return;
@@ -168,7 +178,7 @@ export const machine = (settings: Settings, notify: (circuit: Circuit, change: C
 			} else if (record.state === 'open') {
 				// Only probes pass an open breaker.
 				if (failed) {
-					open(circuit, now, 'probe-failed', retryAfterMs);
+					open(circuit, now, 'probe-failed', retryAfterMs, unanswered);
 				} else {
 					set(circuit, closed(record.scope, now), 'closed', 'probe-succeeded');
 				}
@@ -180,9 +190,9 @@ export const machine = (settings: Settings, notify: (circuit: Circuit, change: C
 				if (retryAfterMs > 0) {
 					open(circuit, now, 'retry-after', retryAfterMs);
 				} else if (circuit.consecutive >= consecutiveFailures) {
-					open(circuit, now, 'consecutive-failures');
+					open(circuit, now, 'consecutive-failures', 0, unanswered);
 				} else if (calls >= minimumThroughput && failures >= failureRatio * calls) {
-					open(circuit, now, 'failure-ratio');
+					open(circuit, now, 'failure-ratio', 0, unanswered);
 				}
 			} else {
 				window.add(now, 0);
@@ -197,6 +207,24 @@ export const machine = (settings: Settings, notify: (circuit: Circuit, change: C
 			if (received.at > record.at || (received.at === record.at && opening && record.state === 'closed')) {
 				set(circuit, received, opening ? 'open' : record.state === 'open' ? 'closed' : undefined, received.isolated && reason === 'restored' ? 'isolated' : reason);
 			}
+		},
+
+		/**
+		 * A recovery trigger (`reason`: `online`, `visible`, `restored`): a breaker open because of
+		 * attempts that got no HTTP answer turns half-open now instead of at the end of its period
+		 * (the next attempt is the probe; one that fails opens it for the next, doubled period). One
+		 * open on HTTP answers, or by hand, keeps its period. True when it turned half-open.
+		 */
+		recover(circuit: Circuit, now: number, reason: string): boolean {
+			const { record } = circuit;
+			if (record.state !== 'open' || !record.unanswered || record.isolated || now >= record.reopensAt) {
+				return false;
+			}
+
+			set(circuit, { ...record, reopensAt: now });
+			circuit.half = circuit.record;
+			notify(circuit, 'half-open', reason);
+			return true;
 		},
 
 		/** Open by hand until reset (a kill switch): no probe goes, whatever the time. */

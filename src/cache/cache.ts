@@ -1,14 +1,15 @@
 import type { CacheParts, CachedEntry } from '../core/client-types.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
-import { isOffline } from '../core/runtime.js';
+import { requestScoped } from '../core/runtime.js';
 import { callUrl } from '../core/scope.js';
-import type { Layer } from '../core/types.js';
+import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { classify, classifyStatus } from '../errors/classify.js';
 import { background, partStore, storageError } from '../shared/part-store.js';
 import { readCapped } from '../shared/read-capped.js';
 import { sensitiveOf } from '../shared/sensitive-of.js';
 import { redact } from '../shared/sensitive.js';
 import { storedHeaders } from '../shared/stored-headers.js';
+import { Superseded } from '../shared/superseded.js';
 import { autoStore } from '../stores/auto.js';
 import { timing, type Timing } from './cache-control.js';
 import { isStale } from './is-stale.js';
@@ -19,6 +20,7 @@ import { ageOf, staleResponse, type StaleReason } from './stale-response.js';
 /** The options of `staleCache()` with their defaults applied. */
 export interface ResolvedCacheOptions {
 	maxStaleMs: number;
+	networkTimeoutMs: number | false;
 	maxEntries: number;
 	maxBodyBytes: number;
 	shared: boolean;
@@ -61,6 +63,30 @@ interface Copy {
 }
 
 /**
+ * A read's deadline (`networkTimeoutMs`), per call: made by the wrapper, armed by the layer at the
+ * first attempt when a copy may answer.
+ */
+interface Slow {
+	/** The deadline, in ms from `start` (injected clock). */
+	readonly ms: number;
+	readonly start: number;
+	/** Resolves the call's promise (the wrapper's) before its run ends. */
+	readonly answer: (response: Response) => void;
+	/** The run and what the wrapper makes of it (never rejects): a Worker's `waitUntil` keeps it when the copy answers. */
+	run?: Promise<unknown>;
+	timer?: ReturnType<typeof setTimeout> | undefined;
+	/** The call has its answer (the run's, or the copy's): no copy answers it any more. */
+	done?: boolean;
+	/** The copy answered: the run's outcome is written or let go, never answered. */
+	early?: boolean;
+	/** In Workers without `waitUntil`: aborted when the copy answers, and with it every attempt of the run (see the layer). */
+	cut?: AbortController;
+	/** The first attempt's Request and its key, made once (the key costs as much as the rest of the deadline): the copy of its answer is taken under it. */
+	request?: Request;
+	key?: string | Promise<string> | undefined;
+}
+
+/**
  * The stale cache (see `CacheOptions` and API.md "Responses served from the stale cache").
  *
  * Per attempt (the layer): a good GET response is copied as it arrives (before ky or the caller
@@ -68,14 +94,18 @@ interface Copy {
  * caller through `background` (a Worker's `waitUntil`). A successful POST, PUT, PATCH or DELETE
  * drops the URL's copies, even with `staleCache: false`: mutations have no wrapper. Offline, a GET
  * or HEAD is answered from the store without network I/O. Around a GET or HEAD (the wrapper): a
- * failure `reasons` names is answered from a usable copy, else rethrown unchanged.
+ * failure `reasons` names is answered from a usable copy, else rethrown unchanged; and one still
+ * unanswered `networkTimeoutMs` after it started is answered by its copy while its run goes on
+ * (`Slow`: the timer is armed at the first attempt only when `order` knows the key, or before the
+ * store was listed, and the record is read only when it fires; in Workers without `waitUntil` the
+ * run's attempts are aborted when the copy answers).
  *
  * Storage is `partStore`'s: one record per key (`keys.ts`), no index. The client keeps its view of
  * the stored keys in memory (`order`), listed from the store at the first write and whenever it
  * grows past `maxEntries`, when the least recently stored or served go. Nothing waits on storage
  * on a call's way to a good answer, and no promise is kept across calls.
  */
-export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, maxBodyBytes, shared }: ResolvedCacheOptions): CacheParts => {
+export const createCache = (context: PolicyContext, { maxStaleMs, networkTimeoutMs, maxEntries, maxBodyBytes, shared }: ResolvedCacheOptions): CacheParts => {
 	const { clock } = context;
 	const store = partStore(context, 'cache', autoStore);
 	const { headers: sensitive, params } = sensitiveOf(context);
@@ -90,6 +120,8 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 	let epoch = 0;
 	/** The copy taken of each call's response, until the call's outcome is known. */
 	const copies = new WeakMap<PolicyCall, Copy>();
+	/** Each call's deadline (see `Slow`). */
+	const slows = new WeakMap<PolicyCall, Slow>();
 	/** What each key's last copy was (`signature`), and until when an unchanged answer is not copied again. */
 	const copiedAs = new Map<string, { sig: string; renew: number }>();
 
@@ -142,8 +174,9 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 	 * (so the store is listed once per `maxEntries / 4` new copies, not per copy).
 	 */
 	const evict = async (): Promise<void> => {
-		listed = evicting = true;
+		evicting = true;
 		const found = new Set((await store.keys()).filter((stored) => stored.startsWith('r:')));
+		listed = true;
 		// Copies found in the store and not known here count as the oldest; known ones keep their place.
 		order = new Map([...[...found].filter((stored) => !order.has(stored)).map((stored): [string, number] => [stored, 0]), ...[...order].filter(([stored]) => found.has(stored))]);
 		const gone = order.size > maxEntries ? [...order.keys()].slice(0, order.size - maxEntries + Math.floor(maxEntries / 4)) : [];
@@ -234,13 +267,13 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 		return now - last < 1000 || (copied !== undefined && now < copied.renew && copied.sig === signature(response));
 	};
 
-	/** Copy a good GET response as it arrives (a clone, before ky or the caller read its body), to write once the call resolved with it. */
-	const capture = (call: PolicyCall, request: Request, response: Response): Response => {
+	/** A copy of a good GET response as it arrives (a clone, before ky or the caller read its body), or undefined when none is to be kept. */
+	const copyOf = (call: PolicyCall, request: Request, response: Response, slow?: Slow): Copy | undefined => {
 		const { status, headers } = response;
-		const found = status === 200 || status === 203 ? key.of(request, call.identity) : undefined;
+		const found = status !== 200 && status !== 203 ? undefined : slow?.request === request && typeof slow.key === 'string' ? slow.key : key.of(request, call.identity);
 		const now = clock.now();
 		if (found === undefined || (typeof found === 'string' && recent(found, response, now))) {
-			return response;
+			return undefined;
 		}
 
 		const plan = timing(request.headers, headers, shared, maxStaleMs, now);
@@ -253,19 +286,48 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 		}
 
 		if (!plan || Number(headers.get('content-length')) > maxBodyBytes) {
-			return response;
+			return undefined;
 		}
 
 		if (typeof found === 'string') {
 			touch(found, now);
 		}
 
-		copies.set(call, { request, response, clone: response.clone(), found: found!, plan, now, start: epoch });
+		return { request, response, clone: response.clone(), found: found!, plan, now, start: epoch };
+	};
+
+	/** Copy a good GET response as it arrives (`copyOf`), to write once the call resolved with it. */
+	const capture = (call: PolicyCall, request: Request, response: Response, slow?: Slow): Response => {
+		const copy = copyOf(call, request, response, slow);
+		if (copy) {
+			copies.set(call, copy);
+		}
+
 		return response;
 	};
 
-	/** The usable stored copy for a request, marked stale for `reason`, or undefined. Never rejects. */
-	const serve = async (call: PolicyCall, request: Request, reason: StaleReason): Promise<Response | undefined> => {
+
+	/**
+	 * The attempt of a read its stored copy answered while the scope is offline, once per scope per
+	 * 10 s (`context.offline`): sent behind the caller (the call's `waitUntil`), bounded by the call's
+	 * `timeout` (10 s by default); its good answer replaces the copy, and any HTTP answer makes the
+	 * scope reachable again. Never retried.
+	 */
+	const refresh = (call: PolicyCall, request: Request, init: FetchInit | undefined, next: FetchLike): void => {
+		const { timeout = context.options['timeout'] } = call.options;
+		const signal = AbortSignal.any([request.signal, AbortSignal.timeout(typeof timeout === 'number' && timeout > 0 ? timeout : 10_000)]);
+		behind(call, request.url, async () => next(new Request(request, { signal }), init).then(async (response) => {
+			const copy = call.method === 'GET' ? copyOf(call, request, response) : undefined;
+			void response.body?.cancel().catch(ignore);
+			return copy && write(call, copy);
+		}, ignore));
+	};
+
+	/**
+	 * The usable stored copy for a request, marked stale for `reason`, or undefined; with `slow`, only
+	 * while that call has no answer yet (a deadline's). Never rejects.
+	 */
+	const serve = async (call: PolicyCall, request: Request, reason: StaleReason, slow?: Slow): Promise<Response | undefined> => {
 		try {
 			const stored = await key.of(request, call.identity);
 			const record = stored && await store.get<unknown>(stored);
@@ -283,7 +345,7 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 				return undefined;
 			}
 
-			if (record.vary.some(([name, value]) => request.headers.get(name) !== value)) {
+			if (slow?.done || record.vary.some(([name, value]) => request.headers.get(name) !== value)) {
 				return undefined;
 			}
 
@@ -295,10 +357,50 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 		}
 	};
 
-	/** A failed read answered from a usable copy, or the failure as it was. A caller's abort never is. */
+	/** The deadline passed: a usable copy answers the call, while its run goes on (in Workers without `waitUntil`, it is cut). */
+	const fire = async (call: PolicyCall, request: Request, slow: Slow): Promise<void> => {
+		slow.timer = undefined;
+		const stale = !slow.done && !call.signal?.aborted && await serve(call, request, 'slow', slow);
+		if (stale) {
+			slow.early = slow.done = true;
+			slow.cut?.abort(new Superseded('A stored copy answered'));
+			call.waitUntil?.(slow.run!);
+			slow.answer(stale);
+		}
+	};
+
+	/**
+	 * At a read's first attempt: arm its deadline when a copy may answer it — its key is in `order`, or
+	 * the store was not listed yet (then listed, behind the call, once) — never for a key the client
+	 * knows is not stored. Nothing is read from the store until the deadline passes.
+	 */
+	const arm = (call: PolicyCall, request: Request, slow: Slow): void => {
+		const found = key.of(request, call.identity);
+		slow.request = request;
+		slow.key = found;
+		if (found === undefined || (listed && typeof found === 'string' && !order.has(found))) {
+			return;
+		}
+
+		const scoped = requestScoped();
+		if (!listed && !evicting && (call.waitUntil || !scoped)) {
+			behind(call, request.url, evict);
+		}
+
+		if (scoped && !call.waitUntil) {
+			slow.cut = new AbortController();
+		}
+
+		slow.timer = setTimeout(fire, Math.max(0, slow.ms - (clock.now() - slow.start)), call, request, slow);
+	};
+
+	/**
+	 * A failed read answered from a usable copy, or the failure as it was. A caller's abort never is.
+	 * The reason is `offline` for a network failure or timeout only while the scope is `offline`.
+	 */
 	const recover = async (call: PolicyCall, error: unknown): Promise<Response> => {
 		const { code } = classify(error);
-		const reason = isOffline() && (code === 'NETWORK' || code === 'TIMEOUT') ? 'offline' : reasons[call.limited ? 'SUBREQUESTS' : code];
+		const reason = (code === 'NETWORK' || code === 'TIMEOUT') && call.scope !== undefined && context.reachability(call.scope) === 'offline' ? 'offline' : reasons[call.limited ? 'SUBREQUESTS' : code];
 		const stale = call.request && reason && !call.signal?.aborted && await serve(call, call.request, reason);
 		if (stale) {
 			return stale;
@@ -342,9 +444,31 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 			return next(request, init);
 		}
 
-		const go = (): Promise<Response> => call.method === 'GET' ? next(request, init).then((response) => capture(call, request, response)) : next(request, init);
-		// Offline, a stored copy answers without network I/O (unseen by the breaker, never retried).
-		return isOffline() ? serve(call, request, 'offline').then((stale) => stale ? context.answer(call, stale) : go()) : go();
+		const slow = slows.get(call);
+		if (slow && call.attempts === 1) {
+			arm(call, request, slow);
+		}
+
+		const go = (): Promise<Response> => {
+			// In Workers without waitUntil, an attempt of a read its copy may answer carries the copy's signal too (none goes out after it).
+			const cut = slow?.cut?.signal;
+			const sent = next(cut ? new Request(request, { signal: AbortSignal.any([request.signal, cut]) }) : request, init);
+			return call.method === 'GET' ? sent.then((response) => capture(call, request, response, slow)) : sent;
+		};
+		// While the scope is offline, a stored copy answers at once (unseen by the breaker, never retried);
+		// once per scope per 10 s the attempt still goes out, behind the caller. No copy: it goes out.
+		const scope = call.scope!;
+		return context.reachability(scope) === 'offline' ? serve(call, request, 'offline').then((stale) => {
+			if (!stale) {
+				return go();
+			}
+
+			if (!context.offline(scope)) {
+				refresh(call, request, init, next);
+			}
+
+			return context.answer(call, stale);
+		}) : go();
 	};
 
 	const clear = async (options?: { identity?: string }): Promise<void> => {
@@ -370,17 +494,43 @@ export const createCache = (context: PolicyContext, { maxStaleMs, maxEntries, ma
 		return headers && { ...(etag ? { etag } : {}), ...(lastModified ? { lastModified } : {}) };
 	};
 
+	/**
+	 * Around a read: a good answer's copy is written, a failure answered from a usable copy — and with
+	 * a deadline (`Slow`), a copy may answer first (the layer arms it); the run's outcome is then only
+	 * written or let go. `run` (never rejecting) is what a Worker's `waitUntil` keeps.
+	 */
+	const wrap = (call: PolicyCall, next: () => Promise<Response>): Promise<Response> => new Promise((resolve) => {
+		// The call's own (`staleCache: { networkTimeoutMs }`), else the policy's.
+		const ms = (call.options['staleCache'] as { networkTimeoutMs?: number | false } | undefined)?.networkTimeoutMs ?? networkTimeoutMs;
+		const slow: Slow | undefined = ms === false ? undefined : { ms, start: clock.now(), answer: resolve };
+		if (slow) {
+			slows.set(call, slow);
+		}
+
+		const run = next().then((response) => {
+			decide(call, response?.ok === true);
+			if (slow?.early) {
+				void response?.body?.cancel().catch(ignore);
+			} else {
+				resolve(response && classifyStatus(response.status)?.code === 'HTTP_5XX' ? answered(call, response) : response);
+			}
+		}, (error: unknown) => {
+			decide(call, false);
+			if (!slow?.early) {
+				resolve(recover(call, error));
+			}
+		});
+		if (slow) {
+			slow.run = run.finally(() => {
+				slow.done = true;
+				clearTimeout(slow.timer);
+			});
+		}
+	});
+
 	return {
 		layer,
-		wrap(call, next) {
-			return next().then((response) => {
-				decide(call, response?.ok === true);
-				return response && classifyStatus(response.status)?.code === 'HTTP_5XX' ? answered(call, response) : response;
-			}, (error: unknown) => {
-				decide(call, false);
-				return recover(call, error);
-			});
-		},
+		wrap,
 		appliesTo: applies,
 		substituted: (response) => isStale(response) ? 'stale' : undefined,
 		clear,

@@ -1,6 +1,6 @@
 import type { CacheParts } from '../core/client-types.js';
 import type { Policy } from '../core/policy.js';
-import { check, isNonNegativeFinite, isPositiveInteger } from '../core/validate.js';
+import { check, isNonNegativeFinite, isPositiveFinite, isPositiveInteger } from '../core/validate.js';
 import { createCache } from './cache.js';
 import type { CacheOptions } from './options.js';
 
@@ -17,12 +17,13 @@ export { isStale } from './is-stale.js';
  * const api = createClient({ staleCache: staleCache({ maxStaleMs: 86_400_000 }) });
  */
 export const staleCache = (options: CacheOptions = {}): Policy<'staleCache', CacheParts> => {
-	const { maxStaleMs = 86_400_000, maxEntries = 500, maxBodyBytes = 1_048_576, shared = typeof indexedDB === 'undefined' } = options;
+	const { maxStaleMs = 86_400_000, networkTimeoutMs = 3000, maxEntries = 500, maxBodyBytes = 1_048_576, shared = typeof indexedDB === 'undefined' } = options;
 	check(isNonNegativeFinite(maxStaleMs), 'staleCache.maxStaleMs', maxStaleMs, 'a non-negative finite number of ms');
+	check(networkTimeoutMs === false || isPositiveFinite(networkTimeoutMs), 'staleCache.networkTimeoutMs', networkTimeoutMs, 'a positive finite number of ms or false');
 	check(isPositiveInteger(maxEntries), 'staleCache.maxEntries', maxEntries, 'a positive integer');
 	check(isNonNegativeFinite(maxBodyBytes), 'staleCache.maxBodyBytes', maxBodyBytes, 'a non-negative finite number of bytes');
 	check(typeof shared === 'boolean', 'staleCache.shared', shared, 'a boolean');
 	check(!('sensitiveHeaders' in options), 'staleCache.sensitiveHeaders', 'given', "given as the client's `sensitiveHeaders`");
-	const resolved = { maxStaleMs, maxEntries, maxBodyBytes, shared };
+	const resolved = { maxStaleMs, networkTimeoutMs, maxEntries, maxBodyBytes, shared };
 	return { slot: 'staleCache', create: (context) => createCache(context, resolved) };
 };

@@ -10,7 +10,8 @@
  * strong ETag (else Last-Modified) is the copy's, for 60 s after the copy (at most half of the time
  * it may be served): its content is the stored one, only its `Age` lags. When a GET or
  * HEAD then ends in a network error, a timeout, a 5xx (after retries), an open circuit, or offline
- * (`navigator.onLine === false`: answered without network I/O), a usable copy answers with
+ * (`navigator.onLine === false`: answered without network I/O), or has no answer `networkTimeoutMs`
+ * after it started (`slow`: its request goes on and refreshes the copy), a usable copy answers with
  * `Cache-Status: steadfetch; hit; ttl=<s>; detail=<reason>` and `Age` (`isStale(response)` is true,
  * `cache:stale` fires); otherwise the original error is thrown. A successful POST, PUT, PATCH or
  * DELETE drops the stored copies of its URL. Per call, `staleCache: false` (or fetch's
@@ -32,6 +33,22 @@ export interface CacheOptions {
 	 * @default 86_400_000 (24 h)
 	 */
 	maxStaleMs?: number;
+	/**
+	 * How long a GET or HEAD with a usable stored copy waits for the network before the copy answers,
+	 * in ms from the call's start (bulkhead and rate-limit waits included): `Cache-Status … detail=slow`,
+	 * `cache:stale` with `reason: 'slow'`. The request is not aborted: it goes on, its retries too under
+	 * the same budgets (`totalTimeout`), and a good answer replaces the copy (`cache:stored`; one the
+	 * caller's `afterResponse` hooks rejected never does). The caller's signal still aborts it. In
+	 * Cloudflare Workers it goes on under the call's `waitUntil`; a call without one aborts it when
+	 * the copy answers. A call with no usable copy waits as long as `totalTimeout` lets it. `false`:
+	 * no deadline (a copy answers only a failure). Per call, `staleCache: { networkTimeoutMs }` (a
+	 * number or `false`) overrides it. The deadline's timer is armed only for a call whose copy the
+	 * client knows of, and the copy is read only when it fires: the client knows the copies it stored
+	 * or served and those the store listed at its first read or write (again each time it grows past
+	 * `maxEntries`); a copy another tab stored since answers a failure here, not the deadline.
+	 * @default 3_000
+	 */
+	networkTimeoutMs?: number | false;
 	/**
 	 * Most stored copies, a positive integer. Beyond it the least recently stored or served go (a
 	 * quarter of them at once, after listing the store, so copies other tabs or isolates wrote count

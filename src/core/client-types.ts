@@ -146,8 +146,8 @@ export type CoreMembers<O> = ([O] extends [{ breaker: object }] ? BreakerMembers
 	& ([O] extends [{ staleCache: object }] ? CacheMembers : unknown)
 	& ([O] extends [{ outbox: object }] ? OutboxMembers : unknown);
 
-/** The members of a `steadfetch` (preset) client: the breaker's and the cache's always, the outbox's when it is on. */
-export type PresetMembers<O> = BreakerMembers & CacheMembers & ([O] extends [{ outbox: object | true }] ? OutboxMembers : unknown);
+/** The members of a `steadfetch` (preset) client: the breaker's and the cache's always, the outbox's when its slot holds `outbox()`. */
+export type PresetMembers<O> = BreakerMembers & CacheMembers & ([O] extends [{ outbox: object }] ? OutboxMembers : unknown);
 
 /** Whether `E` is the preset's options type (its mission slots take `true`), not the core's. */
 type IsPreset<E> = true extends (E extends { breaker?: infer B } ? B : never) ? true : false;
@@ -155,7 +155,7 @@ type IsPreset<E> = true extends (E extends { breaker?: infer B } ? B : never) ? 
 /** The members a client made from options `O` alone has (`create`), by the entry whose options type is `E`. */
 export type MembersOf<E, O> = IsPreset<E> extends true ? PresetMembers<O> : CoreMembers<O>;
 
-/** One member after `extend(O)`: turned off by `false`, on by a policy (or `true`/options in the preset), else kept. */
+/** One member after `extend(O)`: turned off by `false`, on by a policy (or `true`/options for the preset's breaker and stale cache), else kept. */
 type Toggled<M, O, K extends string, Members> = [O] extends [{ [key in K]: false }] ? unknown
 	: [O] extends [{ [key in K]: object | true }] ? Members
 		: M extends Members ? Members : unknown;

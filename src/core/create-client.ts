@@ -101,7 +101,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		}
 	};
 
-	const reach = new Reach(clock, (scope, state, previous) => emit('reachability', { scope, state, previous }));
+	const reach = new Reach(clock, emit);
 	const context: PolicyContext = {
 		name: options.name ?? 'steadfetch',
 		clock,

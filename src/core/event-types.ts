@@ -45,7 +45,13 @@ export interface BudgetExhaustedEvent extends BaseEvent<'budget:exhausted'> {
 }
 
 export interface BreakerEvent<T extends 'breaker:open' | 'breaker:half-open' | 'breaker:closed'> extends BaseEvent<T> {
-	/** Why it changed: `consecutive-failures`, `failure-ratio`, `retry-after`, `probe-failed`, `probe-timeout` (a probe that did not settle within its attempt timeout), `probe-succeeded`, `open-elapsed`, `shared`, `restored`. */
+	/**
+	 * Why it changed: `consecutive-failures`, `failure-ratio`, `retry-after`, `probe-failed`,
+	 * `probe-timeout` (a probe that did not settle within its attempt timeout), `probe-succeeded`,
+	 * `open-elapsed`, `shared`, `restored`; for a `breaker:half-open` before the open period is over
+	 * (a breaker opened by attempts that got no HTTP answer): `online`, `visible` (the page became
+	 * visible again), `restored` (a client read that open state from storage: a reload).
+	 */
 	reason: string;
 	/** For `breaker:open`: when it lets a probe through (epoch ms). */
 	reopensAt?: number;
@@ -85,6 +91,11 @@ export interface OutboxEvent<T extends OutboxEventType> extends BaseEvent<T> {
 	deadReason?: 'rejected' | 'expired' | 'max-attempts' | 'conflict' | 'migrate';
 	/** For `outbox:sent` and `outbox:conflict`: the response status. */
 	status?: number;
+	/**
+	 * For `outbox:sent`: true when the entry was delivered by the call's own attempt after the caller
+	 * had been told it was queued (`outbox({ networkTimeoutMs })`), not by a replay.
+	 */
+	early?: boolean;
 	/** For `outbox:retry`, `outbox:dead`, `outbox:queued`: `classify()`'s code (`OFFLINE` or `BEHIND` for a write held before any I/O). */
 	code?: SteadfetchErrorCode;
 }
@@ -186,6 +197,17 @@ export interface ReachabilityEvent extends BaseEvent<'reachability'> {
 	previous: 'reachable' | 'unreachable' | 'offline' | 'unknown';
 }
 
+/**
+ * A scope answers again: an attempt to it got an answer `classify()` does not call transient (a 2xx,
+ * a 404…), its first since an attempt of the scope ended in a network failure, a timeout or a
+ * transient answer (a 5xx, a 429, a 408), or since the client met the scope. What
+ * `refetchWhenBack` (`steadfetch/tanstack-query`) listens to.
+ */
+export interface ScopeBackEvent extends BaseEvent<'scope:back'> {
+	/** The answer's status. */
+	status: number;
+}
+
 /** Every event, by type. */
 export interface EventMap {
 	'retry': RetryEvent;
@@ -213,6 +235,7 @@ export interface EventMap {
 	'attempt:start': AttemptEvent<'attempt:start'>;
 	'attempt:end': AttemptEvent<'attempt:end'>;
 	'reachability': ReachabilityEvent;
+	'scope:back': ScopeBackEvent;
 	'throttle:rejected': ThrottleRejectedEvent;
 }
 

@@ -122,9 +122,11 @@ export interface CoreClientOptions extends BaseClientOptions, Slots {}
 export interface CallOptions extends KyOptions {
 	/**
 	 * `false` skips the stale cache for this call: nothing stored, nothing served. (`cache: 'no-store'` does too.)
-	 * @default undefined (the client's stale cache applies)
+	 * `{ networkTimeoutMs }`: this call's deadline for a stored copy to answer, in ms, or `false` for
+	 * none (the copy answers only a failure); see the stale cache's `networkTimeoutMs`.
+	 * @default undefined (the client's stale cache applies, with its `networkTimeoutMs`)
 	 */
-	staleCache?: false;
+	staleCache?: false | { networkTimeoutMs?: number | false };
 	/**
 	 * `false`: never queue this call. `true`: make this call eligible even if its method is not in
 	 * `outbox.methods`. Ignored when the client has no outbox.

@@ -1,4 +1,6 @@
+import { classifyStatus } from '../errors/classify.js';
 import { scopes } from '../shared/scopes.js';
+import type { PolicyContext } from './policy.js';
 import { isOffline } from './runtime.js';
 import type { Clock } from './types.js';
 
@@ -19,6 +21,8 @@ interface Seen {
 	triedAt: number;
 	/** The state last told in a `reachability` event. */
 	told: Reachability;
+	/** The last attempt got an answer `classify()` does not call transient (see `scope:back`). */
+	good: boolean;
 }
 
 /**
@@ -26,19 +30,20 @@ interface Seen {
  * recovery"): `reachable` once an attempt got any HTTP answer, `unreachable` once two attempts in a
  * row ended without one (network failure or timeout), a single such failure changing nothing;
  * `navigator.onLine` false is only a hint: `offline` while it is and no attempt got an HTTP answer
- * since it turned false. `changed(scope, state, previous)` is told of every change.
+ * since it turned false. Tells every change (`reachability`), and the first answer `classify()` does not
+ * call transient after attempts that got none or a transient one (`scope:back`).
  */
 export class Reach {
 	readonly #clock: Clock;
-	readonly #changed: (scope: string, state: Reachability, previous: Reachability) => void;
+	readonly #emit: PolicyContext['emit'];
 	/** Bounded as every per-scope state is (`scopes`): a forgotten idle scope is `unknown` again. */
-	readonly #scopes = scopes((): Seen => ({ state: 'unknown', misses: 0, answeredAt: -Infinity, triedAt: -Infinity, told: 'unknown' }));
+	readonly #scopes = scopes((): Seen => ({ state: 'unknown', misses: 0, answeredAt: -Infinity, triedAt: -Infinity, told: 'unknown', good: false }));
 	/** When `navigator.onLine` was first seen false since it was last seen true; undefined while online. */
 	#offlineSince: number | undefined;
 
-	constructor(clock: Clock, changed: (scope: string, state: Reachability, previous: Reachability) => void) {
+	constructor(clock: Clock, emit: PolicyContext['emit']) {
 		this.#clock = clock;
-		this.#changed = changed;
+		this.#emit = emit;
 	}
 
 	/** The scope's state now. */
@@ -72,8 +77,12 @@ export class Reach {
 		return false;
 	}
 
-	/** An attempt to `scope` got an HTTP answer (any status). */
-	answered(scope: string): void {
+	/**
+	 * An attempt to `scope` got an HTTP answer (any status). The first one `classify()` does not call
+	 * transient since the scope's attempts got none or a transient one (or since the client met the
+	 * scope) fires `scope:back`.
+	 */
+	answered(scope: string, status: number): void {
 		const seen = this.#seen(scope);
 		seen.answeredAt = this.#clock.now();
 		seen.misses = 0;
@@ -82,11 +91,19 @@ export class Reach {
 			seen.state = 'reachable';
 			this.#tell(scope, seen);
 		}
+
+		const good = !classifyStatus(status)?.transient;
+		if (good && !seen.good) {
+			this.#emit('scope:back', { scope, status });
+		}
+
+		seen.good = good;
 	}
 
 	/** An attempt to `scope` ended without an HTTP answer (a network failure or a timeout). */
 	missed(scope: string): void {
 		const seen = this.#seen(scope);
+		seen.good = false;
 		if (++seen.misses >= 2) {
 			seen.state = 'unreachable';
 		}
@@ -120,7 +137,7 @@ export class Reach {
 		if (state !== seen.told) {
 			const previous = seen.told;
 			seen.told = state;
-			this.#changed(scope, state, previous);
+			this.#emit('reachability', { scope, state, previous });
 		}
 	}
 }

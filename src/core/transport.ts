@@ -27,8 +27,9 @@ export interface Bounds {
  * - An attempt of a call of a request context (`withContext`) counts as one of its subrequests, and
  *   one that steadfetch adds goes out only while the context has some left (`admit`); with
  *   `deadlineHeader`, one to the client's own origins carries the call's remaining time (`stamp`).
- * - Its outcome is the scope's reachability: an HTTP answer (any status) or a network failure or
- *   timeout (not the caller's abort, not an attempt a policy superseded).
+ * - Its outcome is the scope's reachability: an HTTP answer (any status; `scope:back` for the first
+ *   that `classify()` does not call transient after failures) or a network failure or timeout (not
+ *   the caller's abort, not an attempt a policy superseded).
  * - workerd's plain `Error: Network connection lost.` is rethrown as the TypeError ky recognizes
  *   (its `NetworkError`), with the original as `cause`; an attempt ky's timer aborted fails with ky's
  *   `TimeoutError`, so every layer above (trace, health, the breaker) calls it `TIMEOUT` as ky's
@@ -48,7 +49,7 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 	}
 
 	return fetch(request, init).then((response) => {
-		reach.answered(scopeOf(request.url));
+		reach.answered(scopeOf(request.url), response.status);
 		return response;
 	}, (error: unknown) => {
 		const { signal } = request;

@@ -1,5 +1,5 @@
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
-import { check, isNonNegativeFinite, isNonNegativeInteger } from './validate.js';
+import { check, isNonNegativeFinite, isNonNegativeInteger, isPositiveFinite } from './validate.js';
 
 /**
  * The type each of these options must have when given (ky's, and the call's `waitUntil`): with
@@ -90,7 +90,9 @@ export const checkCallOptions = (options: Record<string, unknown>): InvalidReque
 		checkKyOptions(options);
 		const { idempotencyKey, staleCache } = options;
 		check(validKey(idempotencyKey), 'idempotencyKey', idempotencyKey, 'true or a non-empty string of at most 255 printable ASCII characters');
-		check(staleCache === undefined || staleCache === false, 'staleCache', staleCache, 'false (per call) or left out');
+		const deadline = (staleCache as { networkTimeoutMs?: unknown } | null | undefined)?.networkTimeoutMs;
+		check(staleCache === undefined || staleCache === false || (typeof staleCache === 'object' && staleCache !== null && !Array.isArray(staleCache)), 'staleCache', staleCache, 'false or { networkTimeoutMs } (per call), or left out');
+		check(deadline === undefined || deadline === false || isPositiveFinite(deadline), 'staleCache.networkTimeoutMs', deadline, 'a positive finite number of ms or false');
 	} catch (error) {
 		return new InvalidRequestError((error as Error).message, { cause: error });
 	}

@@ -1,8 +1,8 @@
 /**
- * `steadfetch`: the mission preset. `createClient` where `breaker`, `staleCache`, `outbox` and
- * `retryBudget` take plain options, with defaults on as API.md states (breaker, retry budget and
- * stale cache on; outbox off); every other slot takes the policy its own entry makes. A program that
- * fills no other slot carries none of their code.
+ * `steadfetch`: the mission preset. `createClient` where `breaker`, `staleCache` and `retryBudget`
+ * take plain options, with defaults on as API.md states (breaker, retry budget and stale cache on);
+ * `outbox` and every other slot take the policy their own factory makes (`outbox: outbox()`). A
+ * program that fills no other slot carries none of their code: the outbox included.
  */
 import { breaker } from '../breaker/index.js';
 import { staleCache } from '../cache/index.js';
@@ -14,7 +14,6 @@ import { originOf, scopeFor } from '../core/scope.js';
 import { checkOptionsObject } from '../core/validate-options.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
-import { outbox } from '../outbox/index.js';
 import type { ClientOptions } from './options.js';
 
 export * from './common.js';
@@ -26,21 +25,31 @@ export type { OutboxOptions } from '../outbox/options.js';
 export { breaker } from '../breaker/index.js';
 export { sharedCoordinator, type SharedBreaker, type SharedCoordinator } from '../breaker/shared.js';
 export { staleCache, isStale } from '../cache/index.js';
-export { outbox, outboxSyncHandler, type SyncEventLike, type ConflictResolution, type StoredEntry } from '../outbox/index.js';
+export { outbox, outboxSyncHandler, type OutboxPolicy, type SyncEventLike, type ConflictResolution, type StoredEntry } from '../outbox/index.js';
 
-/** A mission slot's value as the core takes it: a policy, `false`, or what the core will reject by name. */
-const fill = (value: unknown, make: (options: object) => Policy, on: boolean): unknown =>
-	value === false || (value === undefined && !on) ? false
+/** A slot the preset fills from plain options (on unless `false`), as the core takes it: a policy, `false`, or what the core will reject by name. */
+const fill = (value: unknown, make: (options: object) => Policy): unknown =>
+	value === false ? false
 		: value === undefined || value === true ? make({})
 			: typeof value === 'object' && value !== null && !isPolicy(value) ? make(value) : value;
 
-const resolve = (options: ClientOptions): CoreClientOptions => ({
-	...options,
-	breaker: fill(options.breaker, breaker, true),
-	// On even with the client's `cache: 'no-store'`, which it honours per call: a call's own `cache` mode overrides the client's.
-	staleCache: fill(options.staleCache, staleCache, true),
-	outbox: fill(options.outbox, outbox, false),
-} as CoreClientOptions);
+/** How to turn the outbox on: said by the TypeError for `outbox: true` and by the preset's `client.outbox` when it is off. */
+const useOutbox = "pass `outbox: outbox()` (import { outbox } from 'steadfetch')";
+
+const resolve = (options: ClientOptions): CoreClientOptions => {
+	const given: unknown = options.outbox;
+	if (given !== undefined && given !== false && !isPolicy(given)) {
+		// Queuing is a policy you import when you use it: the preset carries none of its code otherwise.
+		throw new TypeError(`\`outbox\` takes the policy made by outbox(): ${useOutbox}`);
+	}
+
+	return {
+		...options,
+		breaker: fill(options.breaker, breaker),
+		// On even with the client's `cache: 'no-store'`, which it honours per call: a call's own `cache` mode overrides the client's.
+		staleCache: fill(options.staleCache, staleCache),
+	} as CoreClientOptions;
+};
 
 /**
  * The preset's clients always have `breaker`, `waitForHealthy` and `cache` (closed and empty without
@@ -66,7 +75,7 @@ const standIns = (client: Partial<BreakerMembers & CacheMembers & OutboxMembers>
 	if (!client.outbox) {
 		Object.defineProperty(client, 'outbox', {
 			get() {
-				throw new SteadfetchError('The outbox is disabled: pass `outbox: true`', 'OUTBOX_DISABLED', false);
+				throw new SteadfetchError(`The outbox is off: ${useOutbox}`, 'OUTBOX_DISABLED', false);
 			},
 		});
 	}
@@ -74,19 +83,22 @@ const standIns = (client: Partial<BreakerMembers & CacheMembers & OutboxMembers>
 
 /**
  * A client of `steadfetch` made with options `O`: a ky instance (assignable to ky's `KyInstance`)
- * plus `breaker`, `waitForHealthy`, `cache`, and `outbox` when `O` turns the outbox on
- * (`Client<{ outbox: true }>`).
+ * plus `breaker`, `waitForHealthy`, `cache`, and `outbox` when `O` fills the outbox slot
+ * (`Client<{ outbox: OutboxPolicy }>`, `OutboxPolicy` being what `outbox()` returns).
  */
 export type Client<O extends ClientOptions = ClientOptions> = ClientOf<ClientOptions, PresetMembers<O>>;
 
 /**
  * Create a client. Every ky option works unchanged; see `ClientOptions` for the rest. Throws a
- * `TypeError` for anything but an options object (or nothing), a `RangeError` naming the option
- * for a value out of range.
+ * `TypeError` for anything but an options object (or nothing) and for an `outbox` that is not the
+ * policy `outbox()` makes (`outbox: true`, plain options), a `RangeError` naming the option for a
+ * value out of range.
  *
  * @example
  * const api = createClient({ prefix: 'https://api.example.com/v1/', timeout: 8_000 });
  * const user = await api.get('users/1').json();
+ * // Writes kept offline and replayed: the outbox is a policy you import when you use it.
+ * const queuing = createClient({ prefix: 'https://api.example.com/v1/', outbox: outbox() });
  */
 export function createClient<const O extends ClientOptions = ClientOptions>(options?: O): Client<O> {
 	checkOptionsObject(options);

@@ -2,12 +2,12 @@ import type { BreakerOptions } from '../breaker/options.js';
 import type { CacheOptions } from '../cache/options.js';
 import type { BaseClientOptions } from '../core/options.js';
 import type { Policy, SlotName } from '../core/policy.js';
-import type { OutboxOptions } from '../outbox/options.js';
 
 /**
- * Options of `createClient` from `steadfetch`: every ky option, the core's keys, the mission's
- * policies as plain options (`{ … }`, `true` for their defaults, `false` for off, or a policy made
- * by their entry), and every other slot as the policy its entry makes (`bulkhead: bulkhead()`).
+ * Options of `createClient` from `steadfetch`: every ky option, the core's keys, the breaker and the
+ * stale cache as plain options (`{ … }`, `true` for their defaults, `false` for off, or a policy made
+ * by their entry), and the outbox and every other slot as the policy its factory makes
+ * (`outbox: outbox()`, `bulkhead: bulkhead()`).
  *
  * Defaults that differ from ky's: `retry.jitter` is full jitter (drawn from `random`),
  * `retry.retryOnTimeout` is `true`, `retry.backoffLimit` and `retry.maxRetryAfter` are 30 000 ms,
@@ -26,11 +26,13 @@ export interface ClientOptions extends BaseClientOptions, OtherSlots {
 	 */
 	staleCache?: CacheOptions | Policy<'staleCache'> | boolean;
 	/**
-	 * The offline outbox for mutations (see `OutboxOptions`). Off until `true` or options turn it
-	 * on, because queuing changes what a failed mutation means.
+	 * The offline outbox for mutations: the policy `outbox(options?)` makes (see `OutboxOptions`), from
+	 * `steadfetch` or `steadfetch/outbox`. Off until given, because queuing changes what a failed
+	 * mutation means, and a program that never queues carries none of its code. `true` or plain
+	 * options here throw a `TypeError` naming `outbox()`.
 	 * @default false
 	 */
-	outbox?: OutboxOptions | Policy<'outbox'> | boolean;
+	outbox?: Policy<'outbox'> | false;
 }
 
 /** Every other slot: the policy its own entry makes, or `false`. */

@@ -3,7 +3,8 @@
  * what steadfetch's stale answers, breaker and outbox mean. No runtime dependency on TanStack; the
  * types are structural, so they check against the adapter the app installed.
  */
-export { queryOptionsFor, shown, type SteadfetchQueryOptions, type ShownQuery } from '../tanstack-query/query.js';
+export { queryOptionsFor, shown, type SteadfetchQueryOptions, type Shown, type ShownQuery } from '../tanstack-query/query.js';
+export { followReachability, type ReachabilityOnlineManager } from '../tanstack-query/follow-reachability.js';
 export { mutationOptionsFor, type Delivery, type SteadfetchMutationOptions } from '../tanstack-query/mutation.js';
 export { refetchWhenBack, type RefetchingQueryClient } from '../tanstack-query/refetch-when-back.js';
 export { StaleAnswerError } from '../tanstack-query/stale-answer-error.js';

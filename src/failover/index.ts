@@ -1,5 +1,4 @@
 import type { PolicyCall, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
-import { isOffline } from '../core/runtime.js';
 import type { Layer } from '../core/types.js';
 import { check } from '../core/validate.js';
 import { classify, classifyStatus } from '../errors/classify.js';
@@ -68,7 +67,7 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 
 		const { request } = call;
 		const { code, transient } = failure.response ? classifyStatus(failure.response.status)! : classify(failure.error);
-		const list = request && transient && !call.signal?.aborted && !isOffline()
+		const list = request && transient && !call.signal?.aborted
 			&& (call.method === 'GET' || call.method === 'HEAD' || request.headers.has('idempotency-key'))
 			? mirrors.get(new URL(request.url).origin) : undefined;
 		if (!list || !request) {
@@ -76,6 +75,10 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 		}
 
 		for (const base of list) {
+			if (context.offline(context.scopeOf(base))) {
+				continue; // An offline mirror gets one attempt per 10 s (`PolicyContext.offline`), not every failed call's.
+			}
+
 			routes.set(call, base);
 			try {
 				const response = await next();

@@ -44,10 +44,17 @@ interface Scope {
 	unhealthy: boolean;
 }
 
-/** What the health layer saw of a call: when its first attempt reached the transport, and the last attempt's outcome. */
+/**
+ * What the health layer saw of a call: when its first attempt reached the transport, the last
+ * attempt's outcome and response, the attempts in flight, and the scope of a call answered while one
+ * was (a stale copy or a queued answer given early): it is counted when that attempt ends.
+ */
 interface Seen {
 	readonly sentAt: number;
 	last: Classification | undefined;
+	response?: Response;
+	flying: number;
+	later?: string | undefined;
 }
 
 /**
@@ -55,8 +62,9 @@ interface Seen {
  * reached the network, in ms), `errorRate` (0–1, transient failures over those calls, over
  * `windowMs`) and `topErrors`; `scope:unhealthy` fires when the error rate reaches `threshold` over
  * at least 10 calls, `scope:healthy` when it falls under half of it. A call answered from the stale
- * cache or queued counts as the failure its last attempt met; one refused without I/O (open
- * breaker, bulkhead full) is not counted. Failures are `classify()`'s.
+ * cache or queued counts as the failure its last attempt met — when it was answered so while an
+ * attempt was in flight (a stale copy or a queued answer given at a deadline), by how that attempt
+ * ends; one refused without I/O (open breaker, bulkhead full) is not counted. Failures are `classify()`'s.
  *
  * @example
  * import { health } from 'steadfetch/health';
@@ -83,16 +91,25 @@ const createHealth = ({ clock, emit }: PolicyContext, windowMs: number, threshol
 
 		let state = seen.get(call);
 		if (!state) {
-			state = { sentAt: clock.now(), last: undefined };
+			state = { sentAt: clock.now(), last: undefined, flying: 0 };
 			seen.set(call, state);
 		}
 
 		const mark = state;
+		mark.flying++;
+		const ended = (last: Classification | undefined): void => {
+			mark.last = last;
+			if (!--mark.flying && mark.later !== undefined) {
+				sample(mark.later, mark, last);
+			}
+		};
+
 		return next(request, init).then((response) => {
-			mark.last = classifyStatus(response.status);
+			mark.response = response;
+			ended(classifyStatus(response.status));
 			return response;
 		}, (error: unknown) => {
-			mark.last = classify(error);
+			ended(classify(error));
 			throw error;
 		});
 	};
@@ -105,14 +122,27 @@ const createHealth = ({ clock, emit }: PolicyContext, windowMs: number, threshol
 		}
 
 		let outcome = state.last;
+		let made = response !== undefined && response !== state.response;
 		if (!response && error !== undefined) {
 			// The call's error is the truth (a timeout ky raised, the caller's abort), except for what a
 			// policy made of a failure (queued, circuit open, a retry throttled): there the last attempt's
 			// failure counts.
 			const classified = call.signal?.aborted ? { code: 'ABORTED', transient: false } as const : classify(error);
-			outcome = classified.code === 'QUEUED' || classified.code === 'CIRCUIT_OPEN' || classified.code === 'THROTTLED' ? outcome ?? classified : classified;
+			made = classified.code === 'QUEUED' || classified.code === 'CIRCUIT_OPEN' || classified.code === 'THROTTLED';
+			outcome = made ? outcome ?? classified : classified;
 		}
 
+		if (made && state.flying) {
+			state.later = scope; // Answered while its attempt goes on: counted by how that attempt ends.
+			return;
+		}
+
+		sample(scope, state, outcome);
+	};
+
+	/** Count one call of `scope`: its latency since `state.sentAt` and its outcome. */
+	const sample = (scope: string, state: Seen, outcome: Classification | undefined): void => {
+		state.later = undefined;
 		const now = clock.now();
 		const health = states.scope(scope);
 

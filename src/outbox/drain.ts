@@ -1,5 +1,5 @@
 import type { WaitUntil } from '../core/options.js';
-import { isOffline, requestScoped } from '../core/runtime.js';
+import { requestScoped } from '../core/runtime.js';
 import { background, storageError } from '../shared/part-store.js';
 import { backoff } from './outcome.js';
 import { Pass, type FlushResult } from './pass.js';
@@ -35,6 +35,8 @@ export class Drain {
 	#timerAt = Infinity;
 	/** Drains in a row whose store failed: the next one comes after a backoff. */
 	#failed = 0;
+	/** Ends of the waits of `resume`s before their drain (ended by `close()`). */
+	readonly #waits = new Set<() => void>();
 
 	constructor(queue: Queue) {
 		this.#queue = queue;
@@ -72,6 +74,32 @@ export class Drain {
 		return this.#running;
 	}
 
+	/**
+	 * Ask for a drain because `scope` (`true`: every scope) came back — `online`, a breaker's probe or
+	 * an app's call got through — after a wait drawn from 0 to `resumeJitterMs` (the client's
+	 * `random`), so a fleet of clients that recovers at once does not replay on the same second. As
+	 * `trigger` once the wait is over (`close()` ends it: no drain). Never rejects.
+	 */
+	async resume(scope: string | true, waitUntil?: WaitUntil): Promise<FlushResult | undefined> {
+		const { context, options } = this.#queue;
+		const ms = options.resumeJitterMs * context.random();
+		if (ms > 0) {
+			await new Promise<void>((done) => {
+				const end = (): void => {
+					clearTimeout(timer);
+					this.#waits.delete(end);
+					done();
+				};
+
+				const timer = setTimeout(end, ms);
+				(timer as { unref?: () => void }).unref?.();
+				this.#waits.add(end);
+			});
+		}
+
+		return this.trigger(scope, waitUntil);
+	}
+
 	/** Start the first drain, unless one was: at the client's start, or by its first eligible call where no timer may be set (workerd). */
 	start(waitUntil?: WaitUntil): void {
 		if (!this.#started) {
@@ -98,6 +126,9 @@ export class Drain {
 
 	close(): void {
 		clearTimeout(this.#timer);
+		for (const end of this.#waits) {
+			end();
+		}
 	}
 
 	/** One drain: passes until no trigger came meanwhile; then the timer for what waits (after a backoff when the store failed). */
@@ -115,7 +146,7 @@ export class Drain {
 		try {
 			do {
 				this.#again = false;
-				if (queue.closed || isOffline()) {
+				if (queue.closed) {
 					break;
 				}
 

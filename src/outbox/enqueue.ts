@@ -1,5 +1,5 @@
 import type { PolicyCall, RunOptions } from '../core/policy.js';
-import { isOffline } from '../core/runtime.js';
+import { isOffline, requestScoped } from '../core/runtime.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { classify, classifyStatus } from '../errors/classify.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
@@ -8,6 +8,7 @@ import { OutboxQueuedError } from '../errors/OutboxQueuedError.js';
 import { isSteadfetchError, SteadfetchError } from '../errors/SteadfetchError.js';
 import { background } from '../shared/part-store.js';
 import type { Drain } from './drain.js';
+import { follow } from './early.js';
 import { storedHeaders } from './headers.js';
 import { hold, isHold } from './hold.js';
 import { scheduleOf } from './outcome.js';
@@ -45,8 +46,11 @@ const eligible = ({ options }: Queue, { replay, options: { outbox }, method }: P
 export const appliesTo = (queue: Queue) => (call: PolicyCall): boolean =>
 	eligible(queue, call) && !secretUrl(queue.context, targetOf(call, queue.context.options)?.href ?? '');
 
-/** The record of a call that failed with `error` (or that the layer held), as it is stored. */
-const recordOf = async (queue: Queue, call: PolicyCall, request: Request, snapshot: BodySnapshot, error: unknown, idempotencyKey: string): Promise<OutboxRecord> => {
+/**
+ * The record of a call that failed with `error` (or that the layer held), as it is stored; with
+ * `until`, of a call queued at its deadline whose attempt goes on: leased until then, no failure yet.
+ */
+const recordOf = async (queue: Queue, call: PolicyCall, request: Request, snapshot: BodySnapshot, error: unknown, idempotencyKey: string, until?: number): Promise<OutboxRecord> => {
 	const { context, options } = queue;
 	const now = context.clock.now();
 	const { method, url } = request;
@@ -54,9 +58,9 @@ const recordOf = async (queue: Queue, call: PolicyCall, request: Request, snapsh
 	const record: OutboxRecord = {
 		v: 1, id: crypto.randomUUID(), method, url, ...storedHeaders(queue, request.headers, snapshot.type), idempotencyKey, createdAt: now,
 		attempts: isSteadfetchError(error) ? 0 : 1, nextAttemptAt: now, scope: context.scopeOf(url), version: options.version,
-		...identity !== undefined && { identity }, ...snapshot.body && { body: snapshot.body },
+		...identity !== undefined && { identity }, ...snapshot.body && { body: snapshot.body }, ...until !== undefined && { inFlightUntil: until },
 	};
-	if (!isHold(context, call, error)) {
+	if (until === undefined && !isHold(context, call, error)) {
 		const response = (error as { response?: Response }).response;
 		const status = response?.status;
 		const { at, pinned } = scheduleOf(response, error, record, options, now, context.random);
@@ -80,18 +84,29 @@ const recordOf = async (queue: Queue, call: PolicyCall, request: Request, snapsh
 	return record;
 };
 
-/** Store a call that cannot be delivered now: `OutboxQueuedError`, or the 202 of `queuedResponse: 'accepted'`. */
-const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Request, snapshot: BodySnapshot, error: unknown, idempotencyKey: string): Promise<Response> => {
+/**
+ * Store a call that cannot be delivered now: `OutboxQueuedError`, or the 202 of `queuedResponse:
+ * 'accepted'`. `run` (with `until`): the call reached its deadline and its attempt goes on — the
+ * entry is claimed here before it is stored, leased until `until`, and followed (`follow`).
+ */
+const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Request, snapshot: BodySnapshot, error: unknown, idempotencyKey: string, run?: Promise<Response>, until?: number): Promise<Response> => {
 	const { context, options } = queue;
-	const record = await recordOf(queue, call, request, snapshot, error, idempotencyKey);
+	const record = await recordOf(queue, call, request, snapshot, error, idempotencyKey, until);
 	const { id, createdAt, nextAttemptAt } = record;
-	await queue.store.set(makeKey('p', createdAt, sequence++, id, record.scope), record);
+	const key = makeKey('p', createdAt, sequence++, id, record.scope);
+	if (run) {
+		queue.claim(id); // Before anyone can list it: no pass of this client replays it while its attempt is in flight.
+	}
+
+	await queue.store.set(key, record);
 	await queue.list();
 	queue.emit('outbox:queued', record, { code: classify(error).code });
 	registerSync(context.name);
-	if (nextAttemptAt > createdAt) {
+	if (run) {
+		background(context, 'outbox', call.waitUntil, async () => follow(queue, drain, call, { ...record }, key, run));
+	} else if (nextAttemptAt > createdAt) {
 		drain.arm(nextAttemptAt);
-	} else if (!isOffline()) {
+	} else if (context.reachability(record.scope) !== 'offline') {
 		// Queued behind older entries of its scope: they may be due.
 		background(context, 'outbox', call.waitUntil, async () => drain.trigger(undefined, call.waitUntil));
 	}
@@ -103,14 +118,20 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 	throw new OutboxQueuedError(id, { cause: error });
 };
 
+/** What the deadline of a write resolves its race with (see `networkTimeoutMs`). */
+const late: unique symbol = Symbol('late');
+
 /**
  * The outer wrapper of an eligible call: a URL the outbox could never replay is refused; the body is
  * read before the first attempt (which then sends the bytes a replay will, with the entry's key);
  * a call that fails transiently, or that the layer held, is stored — unless it cannot be (a body over
- * `maxBodyBytes`, a full outbox: `OutboxFullError`, though it went out when it could).
+ * `maxBodyBytes`, a full outbox: `OutboxFullError`, though it went out when it could). With
+ * `networkTimeoutMs`, one still unanswered at its deadline (its attempt under way) is stored then,
+ * while its attempt goes on (`follow`).
  */
 export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, next: (extra?: RunOptions) => Promise<Response>): Promise<Response> => {
 	const { context, options } = queue;
+	const start = context.clock.now();
 	drain.start(call.waitUntil); // Where no timer could start it (workerd), the first eligible call does.
 	const target = targetOf(call, context.options);
 	if (!/^https?:$/.test(target?.protocol ?? '')) {
@@ -138,9 +159,19 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 		full ??= new OutboxFullError('The outbox is full (outbox.maxEntries): not stored');
 	}
 
+	// Offline, the layer holds the attempt without I/O (or sends the scope's one in 10 s, not retried):
+	// ky need not copy the request for retries.
+	const run = next({ ...snapshot.exact, headers: { 'idempotency-key': idempotencyKey, ...snapshot.exact?.headers }, ...context.reachability(context.scopeOf(target!.href)) === 'offline' && { retry: { limit: 0 } } });
+	const ms = options.networkTimeoutMs;
+	let timer: ReturnType<typeof setTimeout> | undefined;
 	try {
-		// Offline, the layer holds the attempt without I/O: ky need not copy the request for retries.
-		return await next({ ...snapshot.exact, headers: { 'idempotency-key': idempotencyKey, ...snapshot.exact?.headers }, ...isOffline() && { retry: { limit: 0 } } });
+		// With a deadline (and where the attempt can be followed past the call: a Worker needs its waitUntil), the first of the run and the deadline.
+		const first = ms === false || full || (requestScoped() && !call.waitUntil) ? await run : await Promise.race([run, new Promise<typeof late>((resolve) => {
+			timer = setTimeout(resolve, ms - (context.clock.now() - start), late);
+		})]);
+		if (first !== late || !call.request || secretUrl(context, call.request.url)) {
+			return first === late ? await run : first;
+		}
 	} catch (error) {
 		if (!(isHold(context, call, error) || (!call.signal?.aborted && classify(error).transient)) || !call.request || secretUrl(context, call.request.url)) {
 			throw error;
@@ -151,7 +182,15 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 		}
 
 		return enqueue(queue, drain, call, call.request, snapshot, error, idempotencyKey);
+	} finally {
+		clearTimeout(timer);
 	}
+
+	// No answer within the deadline: stored now (leased until the call's own deadline), the caller told it is queued.
+	const total = call.options['totalTimeout'] ?? context.options['totalTimeout'] ?? 20_000;
+	const until = Math.min(typeof total === 'number' ? start + total : Infinity, context.clock.now() + queue.leaseMs);
+	const slow = new SteadfetchError(`No answer within ${ms} ms (outbox.networkTimeoutMs)`, 'TIMEOUT', true);
+	return enqueue(queue, drain, call, call.request, snapshot, slow, idempotencyKey, run, until);
 };
 
 /** An attempt of the layer's (see `layer`). */
@@ -163,27 +202,33 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, request: Req
 
 	const { context } = queue;
 	const scope = context.scopeOf(request.url);
-	const offline = isOffline();
-	if (call && eligible(queue, call) && (offline || (call.attempts === 1 && await queue.behind(scope))) && !secretUrl(context, request.url)) {
-		return hold(context, call, offline ? 'OFFLINE' : 'BEHIND'); // Before any I/O; the breaker, below this layer, never sees the attempt.
+	if (call && eligible(queue, call) && !secretUrl(context, request.url)) {
+		// Offline, one attempt per scope per 10 s still goes out to find out (`context.offline`): a write
+		// behind pending entries of its scope leaves it to the head's replay (FIFO).
+		const behind = call.attempts === 1 && await queue.behind(scope);
+		const offline = behind ? context.reachability(scope) === 'offline' : context.offline(scope);
+		if (offline || behind) {
+			return hold(context, call, offline ? 'OFFLINE' : 'BEHIND'); // Before any I/O; the breaker, below this layer, never sees the attempt.
+		}
 	}
 
 	const response = await next(request, init);
 	// A good answer to one of the app's calls (not a replay: a success, or an HTTP answer `classify()`
-	// does not call transient) drains its scope; a drain under way runs once more. Every 10 s at most,
-	// the store is listed first, in the background: entries queued by an isolate that is gone, which
-	// this client never saw, are replayed without a write or a flush() of their own. On purpose not a
-	// 401 or 403: a replay would be paused by it (the token is refreshed first, `auth:refresh` resumes).
+	// does not call transient) drains its scope, after `resumeJitterMs` at random (the scope came back);
+	// a drain under way runs once more. Every 10 s at most, the store is listed first, in the
+	// background: entries queued by an isolate that is gone, which this client never saw, are replayed
+	// without a write or a flush() of their own. On purpose not a 401 or 403: a replay would be paused
+	// by it (the token is refreshed first, `auth:refresh` resumes).
 	const { status } = response;
 	if (!call?.replay && !classifyStatus(status)?.transient && status !== 401 && status !== 403) {
 		const waitUntil = call?.waitUntil;
 		if (queue.look(call)) {
 			background(context, 'outbox', waitUntil, async () => {
 				await queue.list();
-				return await queue.behind(scope) && drain.trigger(scope, waitUntil);
+				return await queue.behind(scope) && drain.resume(scope, waitUntil);
 			});
 		} else if (await queue.behind(scope)) {
-			background(context, 'outbox', waitUntil, async () => drain.trigger(scope, waitUntil));
+			background(context, 'outbox', waitUntil, async () => drain.resume(scope, waitUntil));
 		}
 	}
 
@@ -193,9 +238,10 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, request: Req
 /**
  * The per-attempt layer: a replay's attempt goes out only while the queue admits it (its entry still
  * there, of the current identity; checked with no await before `next`); an eligible attempt is held
- * when offline, or behind pending entries of its scope (first attempts); a good answer to one of the
- * app's calls drains its scope, and lists the store when it is due (`Queue.due`). Nothing pending, no
- * replay, online, no listing due (the common case): ky's attempt as is, no promise of ours.
+ * while its scope is offline (but one per scope per 10 s), or behind pending entries of its scope
+ * (first attempts); a good answer to one of the app's calls drains its scope, and lists the store
+ * when it is due (`Queue.due`). Nothing pending, no replay, `navigator.onLine` not false (the common
+ * case: no scope can be offline then), no listing due: ky's attempt as is, no promise of ours.
  */
 export const layer = (queue: Queue, drain: Drain): Layer => (next) => (request, init) =>
 	queue.pending.length > 0 || queue.replaying || isOffline() || queue.due(init?.steadfetch) ? attempt(queue, drain, next, request, init) : next(request, init);

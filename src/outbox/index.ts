@@ -6,6 +6,9 @@ import { createOutbox } from './outbox.js';
 export { outboxSyncHandler, type SyncEventLike } from './sync.js';
 export type { ConflictResolution, StoredEntry } from './types.js';
 
+/** What `outbox()` makes: the value of the `outbox` slot (`Client<{ outbox: OutboxPolicy }>` names a client with one). */
+export type OutboxPolicy = Policy<'outbox', OutboxParts>;
+
 /**
  * The offline outbox, for the `outbox` slot of `createClient` (see `OutboxOptions`). Bad options
  * throw a `RangeError` naming the option and the value, here.
@@ -15,7 +18,7 @@ export type { ConflictResolution, StoredEntry } from './types.js';
  * import { outbox } from 'steadfetch/outbox';
  * const api = createClient({ outbox: outbox({ retentionMs: 604_800_000 }) });
  */
-export const outbox = (options: OutboxOptions = {}): Policy<'outbox', OutboxParts> => {
+export const outbox = (options: OutboxOptions = {}): OutboxPolicy => {
 	const resolved = resolveOutboxOptions(options);
 	return { slot: 'outbox', create: (context) => createOutbox(context, resolved) };
 };

@@ -49,6 +49,24 @@ export interface OutboxOptions {
 	 */
 	baseBackoffMs?: number;
 	/**
+	 * How long an eligible write waits for an answer before it is stored and the caller told it is
+	 * queued (`OutboxQueuedError`, or the 202 of `queuedResponse: 'accepted'`), in ms from the call's
+	 * start: for a network that takes requests and never answers, where the caller would otherwise
+	 * wait for `totalTimeout` (20 s by default) to learn that. Its attempt is not aborted: it goes on
+	 * (its retries too) under the entry's `Idempotency-Key`. If it succeeds the entry is removed
+	 * (`outbox:sent` with `early: true`); if it fails, whatever the failure, the entry stays
+	 * (`outbox:retry`) and is replayed later with the same key, so the server applies the write once
+	 * (the replay's outcome decides the rest: a write the server rejects becomes a dead letter). No replay of the entry starts while that attempt is in flight: this
+	 * client claims it, and the stored entry carries a lease other tabs and isolates honour, until the
+	 * call's own deadline (`totalTimeout`) and never longer than the client's `totalTimeout` (60 000
+	 * ms without one). A write that cannot be stored (over `maxBodyBytes`, a full outbox) waits for
+	 * its answer as without a deadline; so does one whose first attempt has not started by then (a
+	 * `beforeRequest` hook still running), and one in Cloudflare Workers without a `waitUntil`
+	 * (nothing could follow its attempt). `false`: a write is queued only when it fails.
+	 * @default false
+	 */
+	networkTimeoutMs?: number | false;
+	/**
 	 * `'error'`: a queued call rejects with `OutboxQueuedError`. `'accepted'`: it resolves with a
 	 * `202 Accepted` response whose `Steadfetch-Outbox-Entry` header and JSON body carry the entry id.
 	 * @default 'error'
@@ -126,6 +144,15 @@ export interface OutboxOptions {
 	 * @default undefined (entries of older versions replay unchanged)
 	 */
 	migrate?: (entry: StoredEntry, fromVersion: number) => StoredEntry | null | Promise<StoredEntry | null>;
+	/**
+	 * Longest wait, in ms, before a drain that starts because a scope came back — the `online` event,
+	 * a breaker's probe that got through (`breaker:closed`), a good answer to one of the app's calls —
+	 * drawn at random (the client's `random`) from 0 to this: a fleet of clients that recovers at once
+	 * does not replay on the same second. `flush()`, the page becoming visible, the client's start and
+	 * an entry's own timer drain at once. A non-negative finite number, else a `RangeError`.
+	 * @default 0 where there is no `document` (workers, servers, Workers); 2_000 in a page
+	 */
+	resumeJitterMs?: number;
 }
 
 /** Outbox options with every default filled in. */
@@ -140,8 +167,9 @@ const rules: Array<[string, (value: unknown) => boolean, string]> = [
 	['maxEntries maxAttempts version', isPositiveInteger, 'a positive integer'],
 	['maxBodyBytes', isNonNegativeInteger, 'a non-negative integer'],
 	['retentionMs', isPositiveFinite, 'a positive finite number of ms'],
-	['maxBackoffMs baseBackoffMs', isNonNegativeFinite, 'a non-negative finite number of ms'],
+	['maxBackoffMs baseBackoffMs resumeJitterMs', isNonNegativeFinite, 'a non-negative finite number of ms'],
 	['queuedResponse', (value) => value === 'error' || value === 'accepted', "'error' or 'accepted'"],
+	['networkTimeoutMs', (value) => value === false || isPositiveFinite(value), 'a positive finite number of ms or false'],
 	['conditional coalesce', (value) => typeof value === 'boolean', 'a boolean'],
 	['onConflict migrate', (value) => value === undefined || typeof value === 'function', 'a function'],
 ];
@@ -150,7 +178,8 @@ const rules: Array<[string, (value: unknown) => boolean, string]> = [
 export const resolveOutboxOptions = (options: OutboxOptions): ResolvedOutboxOptions => {
 	const resolved: Record<string, unknown> = {
 		methods: ['POST', 'PUT', 'PATCH', 'DELETE'], maxEntries: 1000, maxBodyBytes: 1_048_576, retentionMs: 604_800_000, maxAttempts: 20,
-		maxBackoffMs: 300_000, baseBackoffMs: 1000, queuedResponse: 'error', sensitiveHeaders: [], conditional: false, coalesce: false, version: 1,
+		maxBackoffMs: 300_000, baseBackoffMs: 1000, networkTimeoutMs: false, queuedResponse: 'error', sensitiveHeaders: [], conditional: false, coalesce: false, version: 1,
+		resumeJitterMs: typeof (globalThis as { document?: unknown }).document === 'undefined' ? 0 : 2000,
 		...options,
 	};
 	for (const [names, ok, expected] of rules) {

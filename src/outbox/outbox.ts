@@ -1,6 +1,7 @@
 import type { OutboxParts } from '../core/client-types.js';
 import type { WaitUntil } from '../core/options.js';
 import type { PolicyContext } from '../core/policy.js';
+import { listen } from '../shared/listen.js';
 import { background, requestScoped } from '../shared/part-store.js';
 import { Drain } from './drain.js';
 import { appliesTo, layer, wrapper } from './enqueue.js';
@@ -15,7 +16,8 @@ import type { Outbox } from './types.js';
  * through the client (fresh default headers and `beforeRequest` hooks, the same Idempotency-Key)
  * when a trigger says delivery may be possible: client start, `online`, the page becoming visible, a
  * good answer from the scope, `breaker:closed`, `auth:refresh`, the timer of the earliest due entry,
- * `flush()`, a Background Sync event (`outboxSyncHandler`).
+ * `flush()`, a Background Sync event (`outboxSyncHandler`). Those that say a scope came back
+ * (`online`, a good answer, `breaker:closed`) drain after a random 0–`resumeJitterMs` (`Drain.resume`).
  */
 export function createOutbox(context: PolicyContext, options: ResolvedOutboxOptions): OutboxParts {
 	const queue = new Queue(context, options);
@@ -40,14 +42,6 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 		discard: async (id) => queue.discard(id),
 	});
 
-	const listen = (target: EventTarget | undefined, type: string, listener: () => void): void => {
-		if (typeof target?.addEventListener === 'function') {
-			const remove = target.removeEventListener.bind(target); // Bound now: the target may lose it later (a test's fake window).
-			target.addEventListener(type, listener);
-			cleanups.push(() => remove(type, listener));
-		}
-	};
-
 	/**
 	 * End every scope's 401/403 pause and drain, without making entries due before their time. In
 	 * Workers an event's listener has no waitUntil to keep a drain alive: the next call of the scope that
@@ -69,10 +63,11 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 		appliesTo: appliesTo(queue),
 		start() {
 			const document_ = (globalThis as { document?: Document }).document;
-			listen(globalThis as unknown as EventTarget, 'online', () => void drain.trigger(true));
-			listen(document_, 'visibilitychange', () => document_?.visibilityState === 'visible' && resume());
 			cleanups.push(
-				context.on('breaker:closed', ({ scope }) => requestScoped() || void drain.trigger(scope)),
+				// A scope came back (`online`, a breaker's probe got through): after `resumeJitterMs` at random.
+				listen(globalThis, 'online', () => void drain.resume(true)),
+				listen(document_, 'visibilitychange', () => document_?.visibilityState === 'visible' && resume()),
+				context.on('breaker:closed', ({ scope }) => requestScoped() || void drain.resume(scope)),
 				// A new token (here or in another tab) ends the 401/403 pause.
 				context.on('auth:refresh', ({ ok }) => ok && resume()),
 			);

@@ -1,9 +1,10 @@
 import type { WaitUntil } from '../core/options.js';
+import { probeMs } from '../core/reachability.js';
 import type { SteadfetchErrorCode } from '../errors/SteadfetchError.js';
 import { storageError } from '../shared/part-store.js';
 import { outcomeOf } from './outcome.js';
 import type { Queue, Permit } from './queue.js';
-import { isRecord, toEntry, type OutboxRecord, type RecordKey } from './record.js';
+import { isRecord, leased, toEntry, type OutboxRecord, type RecordKey } from './record.js';
 import { migrated, rebased } from './rewrite.js';
 
 /** What a drain reports (`flush()`). */
@@ -25,8 +26,11 @@ const conflictMs = 10_000;
  *
  * Entries it leaves alone: another identity's (untouched, whatever their age; and that identity's
  * later entries of the scope, should it come back during the pass), a newer version's (until
- * retention ends), one claimed in this client (another request's drain in workerd: it blocks its
- * scope). A replay's outcome is `outcomeOf`'s.
+ * retention ends), one claimed in this client (another request's drain in workerd, or its first
+ * attempt in flight: it blocks its scope), one whose first attempt is in flight in another tab or
+ * isolate (its lease, `leased`: it blocks its scope until the lease ends), one of a scope that is
+ * `offline` (`PolicyContext.offline`: one replay per scope per 10 s still goes out to find out; the
+ * pass comes back for the others then). A replay's outcome is `outcomeOf`'s.
  */
 export class Pass {
 	readonly #queue: Queue;
@@ -104,8 +108,12 @@ export class Pass {
 			return;
 		}
 
+		if (leased(record, now, queue.leaseMs)) {
+			return this.#block(scope, record.inFlightUntil); // Its first attempt is in flight (another tab's, or this client's).
+		}
+
 		if (!queue.claim(id)) {
-			return this.#block(scope); // Claimed in this client (workerd: another request's drain replays it).
+			return this.#block(scope); // Claimed in this client (workerd: another request's drain replays it; its first attempt in flight).
 		}
 
 		const start = record.retainFrom ?? record.createdAt;
@@ -116,6 +124,9 @@ export class Pass {
 				await this.#bury(record, key, 'expired');
 			} else if (record.nextAttemptAt > now && version <= options.version && (record.pinned || !(this.#due.has('') || this.#due.has(scope)))) {
 				this.#block(scope, Math.min(record.nextAttemptAt, start + options.retentionMs));
+			} else if (version <= options.version && context.offline(scope)) {
+				// Offline: one replay per scope per 10 s goes out to find out (the core's `offline`); the others wait for it.
+				this.#block(scope, now + probeMs);
 			} else if (version <= options.version) {
 				// A newer app version's write is left alone, pending; an older one is migrated first.
 				await this.#replay(version < options.version && options.migrate ? await this.#migrate(record, key, version) : record, key, now, who);

@@ -8,7 +8,7 @@ import { webLocks } from '../shared/lock.js';
 import { partStore, storageMs, type PartStore } from '../shared/part-store.js';
 import { autoStore } from '../stores/auto.js';
 import type { ResolvedOutboxOptions } from './options.js';
-import { isRecord, overwritten, parseKey, type OutboxRecord, type RecordKey } from './record.js';
+import { isRecord, leased, overwritten, parseKey, type OutboxRecord, type RecordKey } from './record.js';
 
 /** A pass's permit (the drain's lock held): what it may still do with the records it read. */
 export interface Permit {
@@ -253,6 +253,31 @@ export class Queue {
 	}
 
 	/**
+	 * The longest a first attempt in flight is leased (ms): the client's `totalTimeout` (20 000 by
+	 * default), 60 000 when it has none; a stored lease further ahead is not honoured.
+	 */
+	get leaseMs(): number {
+		const total = this.context.options['totalTimeout'];
+		return typeof total === 'number' ? total : total === false ? 60_000 : 20_000;
+	}
+
+	/**
+	 * Follow the first attempt of an entry this client claimed when it queued it at its deadline
+	 * (`networkTimeoutMs`): `task` gets whether the entry may still be written (not removed, cleared or
+	 * closed since); the claim ends with it.
+	 */
+	async follow<T>(id: string, task: (current: () => boolean) => Promise<T>): Promise<T> {
+		return this.#occupy(async () => {
+			const epoch = this.#epoch;
+			try {
+				return await task(() => epoch === this.#epoch && !this.#closed && !this.#removed.has(id));
+			} finally {
+				this.release(id);
+			}
+		});
+	}
+
+	/**
 	 * Send a replay of `record` for the identity `who` (whose digest is the record's), its presence and
 	 * identity checked again as its attempt starts (`admits`). `undefined` when that check refused it:
 	 * nothing went out.
@@ -292,7 +317,7 @@ export class Queue {
 
 	/**
 	 * Queuing `record` (a PUT or DELETE) removes the pending PUT, PATCH and DELETE entries of its URL
-	 * and identity (`outbox:superseded` each) that no replay has claimed, under the drain's lock (no
+	 * and identity (`outbox:superseded` each) that no replay has claimed nor a first attempt leased, under the drain's lock (no
 	 * drain runs in any tab or client of this name), waited for at most `storageTimeoutMs` (else it
 	 * keeps them all); while this client's pass has the lock, and in workerd (no locks), only what
 	 * that pass has not claimed. Without a precondition of its own, `record` takes the oldest one among
@@ -303,7 +328,7 @@ export class Queue {
 			await this.list();
 			for (const { key, id, scope } of this.pending) {
 				const old = scope === record.scope ? await this.read(key) : undefined;
-				if (isRecord(old) && old.url === record.url && old.identity === record.identity && overwritten.test(old.method) && !this.#claims.has(id)) {
+				if (isRecord(old) && old.url === record.url && old.identity === record.identity && overwritten.test(old.method) && !this.#claims.has(id) && !leased(old, this.context.clock.now(), this.leaseMs)) {
 					this.#removed.add(id); // Never replayed by this client (checked with no await since the read).
 					if (old.preconditions) {
 						record.preconditions ??= old.preconditions;

@@ -16,7 +16,19 @@ export interface OutboxRecord extends Omit<StoredEntry, 'version'> {
 	pinned?: boolean;
 	/** For a record that could not be read: the raw stored value, kept so nothing is lost. */
 	raw?: unknown;
+	/**
+	 * Set while the call that queued it at its deadline (`networkTimeoutMs`) still has its attempt in
+	 * flight: no replay starts before this (epoch ms), in any tab (see `leased`).
+	 */
+	inFlightUntil?: number;
 }
+
+/**
+ * Whether a record's first attempt is still in flight somewhere (its lease): a stored time is
+ * distrusted — honoured only when it is a number no further than `capMs` ahead of `now`.
+ */
+export const leased = ({ inFlightUntil: until }: OutboxRecord, now: number, capMs: number): boolean =>
+	typeof until === 'number' && until > now && until - now <= capMs;
 
 /**
  * A record's store key, `<p|d>|<createdAt>|<seq>|<id>|<scope>`: pending (`p`) or dead (`d`), then
@@ -68,6 +80,6 @@ export const isRecord = (value: unknown): value is OutboxRecord => {
 
 /** The public view of a record: no body, no internals, nothing shared with it. */
 export const toEntry = (record: OutboxRecord): OutboxEntry => {
-	const { v, scope, retainFrom, pinned, raw, body, ...entry } = record;
+	const { v, scope, retainFrom, pinned, raw, body, inFlightUntil, ...entry } = record;
 	return { ...structuredClone(entry), version: record.version ?? 1 };
 };

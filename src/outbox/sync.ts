@@ -34,7 +34,8 @@ export const registerSync = (name: string): void => {
  *
  * @example
  * // sw.js
- * const api = createClient({ baseUrl: 'https://api.example.com/', outbox: true });
+ * import { createClient, outbox, outboxSyncHandler } from 'steadfetch';
+ * const api = createClient({ baseUrl: 'https://api.example.com/', outbox: outbox() });
  * self.addEventListener('sync', outboxSyncHandler(api));
  */
 export const outboxSyncHandler = (client: OutboxMembers) => (event: SyncEventLike): void => {

@@ -88,7 +88,9 @@ const respond = async (client: Client, request: Request): Promise<Response> => {
  *
  * @example
  * // sw.js
- * const api = createClient({ outbox: true });
+ * import { createClient, outbox } from 'steadfetch';
+ * import { fetchHandler, outboxSyncHandler } from 'steadfetch/sw';
+ * const api = createClient({ outbox: outbox() });
  * const handle = fetchHandler(api, { match: new URLPattern({ pathname: '/api/*' }) });
  * self.addEventListener('fetch', (event) => { handle(event); });
  * self.addEventListener('sync', outboxSyncHandler(api));

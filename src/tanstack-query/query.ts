@@ -65,7 +65,7 @@ export const queryOptionsFor = <T>(api: Pick<Client, 'get'> & Partial<BreakerMem
 		if (reason !== 'revalidate') {
 			const now = Date.now();
 			const { state, reopensAt } = api.breaker?.(response.url) ?? {};
-			throw new StaleAnswerError(data, now - Number(response.headers.get('age')) * 1_000, reason, state === 'open' && reopensAt ? reopensAt - now : undefined);
+			throw new StaleAnswerError(data, now - Number(response.headers.get('age')) * 1_000, reason, state === 'open' && reopensAt ? reopensAt - now : undefined, response.url);
 		}
 
 		return data;
@@ -82,16 +82,33 @@ export interface ShownQuery<T> {
 	failureReason: unknown;
 }
 
+/** What `shown` gives: the data to show, its age, and why it is a stale copy (if it is one). */
+export interface Shown<T> {
+	/** The newest data TanStack or steadfetch has: a stale copy when it is newer than TanStack's. */
+	data: T | undefined;
+	/** How old `data` is, in ms (0 when there is none). */
+	ageMs: number;
+	/**
+	 * Why the last try was answered by a stale copy: its `detail` (`offline`, `network`, `timeout`,
+	 * `slow`, `http-5xx`, `circuit-open`, `throttled`…); undefined when it was not (fresh data, still
+	 * loading, or a failure no copy answered: see the query's `error`).
+	 */
+	reason: StaleReason | undefined;
+	/** True only when `reason` is `offline` (the device is offline): a 5xx, an open breaker or a timeout is not. */
+	offline: boolean;
+}
+
 /**
- * What to show: the newest data TanStack or steadfetch has, its age (ms), and whether the origin
- * failed (`offline`: the last try was answered stale or failed transiently).
+ * What to show: the newest data TanStack or steadfetch has, its age (ms), and why it is a stale copy
+ * (`reason`, the copy's `detail`; `offline` only when that is `offline`). Never an error's message:
+ * show `reason`, or your own words for the query's `error`.
  */
-export const shown = <T>(result: ShownQuery<T>, now = Date.now()): { data: T | undefined; ageMs: number; offline: boolean } => {
+export const shown = <T>(result: ShownQuery<T>, now = Date.now()): Shown<T> => {
 	const failure = result.failureReason; // the last try's error; null once a try succeeds
-	const stale = failure instanceof StaleAnswerError;
+	const reason = failure instanceof StaleAnswerError ? failure.reason : undefined;
 	// The copy, when it is newer than what TanStack holds; else TanStack's data (age 0 when there is none).
-	const [data, at] = stale && (result.data === undefined || failure.storedAt > result.dataUpdatedAt)
-		? [failure.staleData as T, failure.storedAt]
+	const [data, at] = reason && (result.data === undefined || (failure as StaleAnswerError).storedAt > result.dataUpdatedAt)
+		? [(failure as StaleAnswerError).staleData as T, (failure as StaleAnswerError).storedAt]
 		: [result.data, result.data === undefined ? now : result.dataUpdatedAt];
-	return { data, ageMs: now - at, offline: stale || classify(failure).transient };
+	return { data, ageMs: now - at, reason, offline: reason === 'offline' };
 };

@@ -11,13 +11,15 @@ export class StaleAnswerError<T = unknown> extends Error {
 	declare readonly staleData: T;
 	/** When the copy was stored (epoch ms, from `Date.now()` and the `Age` header: whole seconds). */
 	declare readonly storedAt: number;
-	/** Why the origin did not answer: `network`, `timeout`, `http-5xx`, `circuit-open` or `offline`. */
+	/** Why the origin did not answer: the copy's `detail` (`network`, `timeout`, `http-5xx`, `circuit-open`, `offline`, `slow`, `throttled`…). */
 	declare readonly reason: StaleReason;
 	/** With the breaker open: ms until it lets a request through. */
 	declare readonly retryAfterMs: number | undefined;
+	/** The URL the copy answered for (absolute): its scope is where `refetchWhenBack` waits for an answer. */
+	declare readonly url: string | undefined;
 
-	constructor(staleData: T, storedAt: number, reason: StaleReason, retryAfterMs: number | undefined) {
+	constructor(staleData: T, storedAt: number, reason: StaleReason, retryAfterMs: number | undefined, url?: string) {
 		super(`served stale: ${reason}`);
-		Object.assign(this, { staleData, storedAt, reason, retryAfterMs });
+		Object.assign(this, { staleData, storedAt, reason, retryAfterMs, url });
 	}
 }

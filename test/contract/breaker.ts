@@ -7,10 +7,11 @@ export const breakerCases = (lib: Library, env: ContractEnv): ContractCase[] => 
 	const base = env.baseUrl + '/';
 	const start = 1_700_000_000_000;
 	type Options = NonNullable<Parameters<typeof createClient>[0]>;
-	/** A client with its own name and memory store, the stale cache off, and a clock the case moves. */
+	/** A client with its own name and memory store, the stale cache off, and a clock (and random source) the case moves. */
 	const make = (options: Options = {}) => {
 		const clock = { time: start, now: () => clock.time };
-		const api = createClient({ baseUrl: base, store: memoryStore, staleCache: false, retry: 0, clock, name: `contract-${uid()}`, ...options });
+		// random 0.5: open periods as long as the options say (each is drawn within ±20 % of its length).
+		const api = createClient({ baseUrl: base, store: memoryStore, staleCache: false, retry: 0, clock, random: () => 0.5, name: `contract-${uid()}`, ...options });
 		return { api, clock };
 	};
 

@@ -1,14 +1,14 @@
 /** The contract's outbox part: queue, replay once with the same key, refuse before I/O, dead letters. */
-import type { ClientOptions, OutboxOptions } from '../../src/entries/index.js';
+import type { ClientOptions, OutboxOptions, OutboxPolicy } from '../../src/entries/index.js';
 import { deepEqual, equal, ok, rejects } from './assert.js';
 import { uid, type ContractCase, type ContractEnv, type Library } from './types.js';
 
 export const outboxCases = (lib: Library, env: ContractEnv): ContractCase[] => {
-	const { createClient, autoStore } = lib;
+	const { createClient, autoStore, outbox } = lib;
 	const base = env.baseUrl + '/';
 	/** A client on the runtime's own store (memory in Node, the Cache API in workerd and Deno, IndexedDB in Chromium), under a fresh name. */
-	const make = (outbox: OutboxOptions, more: ClientOptions = {}) =>
-		createClient({ baseUrl: base, store: autoStore, name: `contract-outbox-${uid()}`, retry: 0, breaker: false, staleCache: false, outbox, ...more }) as ReturnType<typeof createClient<{ outbox: true }>>;
+	const make = (options: OutboxOptions, more: ClientOptions = {}) =>
+		createClient({ baseUrl: base, store: autoStore, name: `contract-outbox-${uid()}`, retry: 0, breaker: false, staleCache: false, outbox: outbox(options), ...more }) as ReturnType<typeof createClient<{ outbox: OutboxPolicy }>>;
 	const applied = async (id: string) => (await (await fetch(`${base}applied?id=${id}`)).json()) as { applied: Array<{ key: string; body: string }>; duplicates: number };
 	/** The test API's versioned document: its state, and an edit made by "another device". */
 	const docState = async (id: string) => (await (await fetch(`${base}docstate?id=${id}`)).json()) as { version: number; body: string; conflicts: number; writes: Array<{ body: string; ifMatch: string | null }> };
@@ -50,7 +50,7 @@ export const outboxCases = (lib: Library, env: ContractEnv): ContractCase[] => {
 		}],
 		['a refused connection is queued (NETWORK); the entry survives a new client on the same store (a reload)', async () => {
 			const store = lib.memoryStore('reload');
-			const options = { baseUrl: base, store: () => store, retry: 0, breaker: false as const, staleCache: false as const, outbox: { baseBackoffMs: 0 } };
+			const options = { baseUrl: base, store: () => store, retry: 0, breaker: false as const, staleCache: false as const, outbox: outbox({ baseBackoffMs: 0 }) };
 			const first = createClient(options);
 			await rejects(first.post(`${env.refusedUrl}/x`, { json: { a: 1 } }));
 			equal((await first.outbox.list())[0]?.lastError?.code, 'NETWORK');
@@ -176,17 +176,17 @@ export const outboxCases = (lib: Library, env: ContractEnv): ContractCase[] => {
 			const store = persisted();
 			const name = `contract-migrate-${uid()}`;
 			const id = uid();
-			const first = createClient({ baseUrl: base, store, name, retry: 0, breaker: false, staleCache: false, outbox: { baseBackoffMs: 60_000 } });
+			const first = createClient({ baseUrl: base, store, name, retry: 0, breaker: false, staleCache: false, outbox: outbox({ baseBackoffMs: 60_000 }) });
 			await rejects(first.put(`doc?id=${id}&fail=503`, { json: { title: 'v1 shape' } }));
 			first.close();
 			let migrations = 0;
 			const next = createClient({
 				baseUrl: base, store, name, retry: 0, breaker: false, staleCache: false,
-				outbox: { version: 2, migrate: (entry, from) => {
+				outbox: outbox({ version: 2, migrate: (entry, from) => {
 					migrations++;
 					const old = JSON.parse(new TextDecoder().decode(entry.body)) as { title: string };
 					return { ...entry, body: new TextEncoder().encode(JSON.stringify({ name: old.title, from })).buffer as ArrayBuffer };
-				} },
+				} }),
 			});
 			try {
 				deepEqual((await next.outbox.list()).map((entry) => entry.version), [1]);

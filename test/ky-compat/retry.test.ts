@@ -481,6 +481,9 @@ test('respect maxRetryAfter', async ({expect, onTestFinished}) => {
 		expectedDuration: 1000 + 1000 + 1000 + 1000,
 		async test() {
 			expect(await ky(server.url, {
+				// steadfetch default differs: staleCache.networkTimeoutMs (the first phase stored a copy, which would answer after 3 s)
+				// @ts-expect-error a steadfetch per-call option, not in ky's Options
+				staleCache: { networkTimeoutMs: false },
 				retry: {
 					limit: retryCount,
 					maxRetryAfter: 2000,
@@ -2424,6 +2427,8 @@ test('Retry-After number is treated as delay seconds, not timestamp', async ({ex
 			// steadfetch default differs: the breaker (on by default) honours Retry-After past maxRetryAfter (API.md)
 			// @ts-expect-error a steadfetch per-call option, not in ky's Options
 			breaker: false,
+			// steadfetch default differs: totalTimeout (ky: none)
+			totalTimeout: false,
 			retry: {
 				// steadfetch default differs: retry.maxRetryAfter (ky: no cap)
 				maxRetryAfter: undefined,
@@ -2466,6 +2471,8 @@ test('X-RateLimit-Retry-After number is treated as delay seconds, not timestamp'
 
 	await withCapturedTimeouts(async scheduledDelays => {
 		expect(await ky(retryServer.server.url, {
+			// steadfetch default differs: totalTimeout (ky: none)
+			totalTimeout: false,
 			retry: {
 				// steadfetch default differs: retry.maxRetryAfter (ky: no cap)
 				maxRetryAfter: undefined,
@@ -2581,6 +2588,8 @@ for (const [dateFormat, formatDate] of [
 				// steadfetch default differs: the breaker (on by default) honours Retry-After past maxRetryAfter (API.md)
 				// @ts-expect-error a steadfetch per-call option, not in ky's Options
 				breaker: false,
+				// steadfetch default differs: totalTimeout (ky: none)
+				totalTimeout: false,
 				retry: {
 					// steadfetch default differs: retry.maxRetryAfter (ky: no cap)
 					maxRetryAfter: undefined,
@@ -2608,6 +2617,8 @@ test('Retry-After asctime HTTP-date is parsed as GMT', async ({expect, onTestFin
 		process.env.TZ = 'Pacific/Kiritimati';
 		await withCapturedTimeouts(async scheduledDelays => {
 			expect(await ky(retryServer.server.url, {
+				// steadfetch default differs: totalTimeout (ky: none)
+				totalTimeout: false,
 				retry: {
 					// steadfetch default differs: retry.maxRetryAfter (ky: no cap)
 					maxRetryAfter: undefined,
@@ -2654,6 +2665,8 @@ test('Retry-After HTTP-date supports a leap second', async ({expect, onTestFinis
 				// steadfetch default differs: the breaker (on by default) honours Retry-After past maxRetryAfter (API.md)
 				// @ts-expect-error a steadfetch per-call option, not in ky's Options
 				breaker: false,
+				// steadfetch default differs: totalTimeout (ky: none)
+				totalTimeout: false,
 				retry: {
 					// steadfetch default differs: retry.maxRetryAfter (ky: no cap)
 					maxRetryAfter: undefined,
@@ -2683,6 +2696,8 @@ test('Retry-After RFC 850 HTTP-date applies the two-digit year rule', async ({ex
 
 	await withCapturedTimeouts(async scheduledDelays => {
 		expect(await ky(retryServer.server.url, {
+			// steadfetch default differs: totalTimeout (ky: none)
+			totalTimeout: false,
 			retry: {
 				// steadfetch default differs: retry.maxRetryAfter (ky: no cap)
 				maxRetryAfter: undefined,
@@ -2769,7 +2784,11 @@ test('RateLimit-Reset with time since epoch', async ({expect, onTestFinished}) =
 	try {
 		Date.now = () => now;
 		await withCapturedTimeouts(async scheduledDelays => {
-			expect(await ky(server.url).text()).toBe(fixture);
+			expect(await ky(server.url, {
+				// steadfetch default differs: staleCache.networkTimeoutMs (its deadline is a timer too: the test reads the scheduled delays)
+				// @ts-expect-error a steadfetch per-call option, not in ky's Options
+				staleCache: { networkTimeoutMs: false },
+			}).text()).toBe(fixture);
 
 			expect(scheduledDelays.includes(1000)).toBe(true);
 			expect(scheduledDelays.includes(3000)).toBe(true);

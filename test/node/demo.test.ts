@@ -25,6 +25,7 @@ it('npm run demo: only its story and table, its tuned settings and the surprisin
 
 	// Its settings, the story per phase (each client's line, the breaker's transitions), the table, then what it means.
 	expect(out).toContain('steadfetch also: breaker: { consecutiveFailures: 5, openMs: 1_000, maxOpenMs: 4_000 }');
+	expect(out).toContain('outbox: outbox({ baseBackoffMs: 250, maxBackoffMs: 2_000 })'); // the preset's outbox is the policy `outbox()` makes
 	// Each phase's rows count the calls that ended in it, by how they ended: their columns say so, and add up.
 	expect(out).toMatch(/phase 2\/6: 503 storm.*\n {22}calls ended {2}answered {2}stale {2}queued {2}failed {2}retries sent\n {9}ky {9}(?: +\d+){6}\n {9}steadfetch(?: +\d+){6}\n[\s\S]*breaker opened/);
 	const rows = [...out.matchAll(/^ {9}(ky|steadfetch) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+)$/gm)].map((match) => ({ client: match[1]!, counts: match.slice(2).map(Number) }));

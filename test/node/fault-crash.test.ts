@@ -58,13 +58,13 @@ afterAll(async () => {
 
 /** In the page: a client of `name` with the outbox on, draining to the API. */
 const setup = `(async ({ base, name }) => {
-	const { createClient } = globalThis.steadfetch;
+	const { createClient, outbox } = globalThis.steadfetch;
 	globalThis.client?.close();
-	globalThis.client = createClient({ baseUrl: base + '/', name, retry: 0, timeout: 2000, breaker: false, outbox: { baseBackoffMs: 20, maxBackoffMs: 100 } });
+	globalThis.client = createClient({ baseUrl: base + '/', name, retry: 0, timeout: 2000, breaker: false, outbox: outbox({ baseBackoffMs: 20, maxBackoffMs: 100 }) });
 })`;
 
 const drainUntilEmpty = async (page: import('playwright').Page) => page.evaluate(async () => {
-	const { client } = globalThis as unknown as { client: import('../../src/entries/index.js').Client<{ outbox: true }> };
+	const { client } = globalThis as unknown as { client: import('../../src/entries/index.js').Client<{ outbox: import('../../src/entries/index.js').OutboxPolicy }> };
 	const deadline = performance.now() + 20_000;
 	while (await client.outbox.size() > 0 && performance.now() < deadline) {
 		await client.outbox.flush();
@@ -87,7 +87,7 @@ it(`a page closed at ${runs} seeded random points of a drain loses nothing and a
 		// Offline: the API refuses connections; every mutation is queued and persisted.
 		await down();
 		const queued = await first.evaluate(async ({ id, perRun }) => {
-			const { client } = globalThis as unknown as { client: import('../../src/entries/index.js').Client<{ outbox: true }> };
+			const { client } = globalThis as unknown as { client: import('../../src/entries/index.js').Client<{ outbox: import('../../src/entries/index.js').OutboxPolicy }> };
 			let count = 0;
 			for (let n = 0; n < perRun; n++) {
 				await client.post(`mutate?id=${id}`, { json: { n } }).catch((error: { code?: string }) => {
@@ -106,7 +106,7 @@ it(`a page closed at ${runs} seeded random points of a drain loses nothing and a
 		await up();
 		const closeAfter = Math.floor(random() * perRun * delayMs * 1.5);
 		void first.evaluate(async () => {
-			const { client } = globalThis as unknown as { client: import('../../src/entries/index.js').Client<{ outbox: true }> };
+			const { client } = globalThis as unknown as { client: import('../../src/entries/index.js').Client<{ outbox: import('../../src/entries/index.js').OutboxPolicy }> };
 			await client.outbox.flush();
 		}).catch(() => undefined);
 		await new Promise((resolve) => setTimeout(resolve, closeAfter));
@@ -141,7 +141,7 @@ it('three pages online at once: a single drainer, no entry sent twice', async ()
 	await down();
 	await tabs[0]!.evaluate(`${setup}(${JSON.stringify({ base, name: id })})`);
 	await tabs[0]!.evaluate(async ({ id }) => {
-		const { client } = globalThis as unknown as { client: import('../../src/entries/index.js').Client<{ outbox: true }> };
+		const { client } = globalThis as unknown as { client: import('../../src/entries/index.js').Client<{ outbox: import('../../src/entries/index.js').OutboxPolicy }> };
 		for (let n = 0; n < 30; n++) {
 			await client.post(`mutate?id=${id}`, { json: { n } }).catch(() => undefined);
 		}

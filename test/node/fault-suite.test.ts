@@ -9,7 +9,7 @@
  * - after recovery the breaker closes within one open period.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { classify, createClient, isStale, memoryStore, OutboxQueuedError, type Client } from '../../src/entries/index.js';
+import { classify, createClient, isStale, memoryStore, OutboxQueuedError, type Client, outbox, type OutboxPolicy } from '../../src/entries/index.js';
 import { startChaosServer, type ChaosServer, type Segment } from '../helpers/chaos-server.js';
 import { seededRandom } from '../helpers/manual-clock.js';
 import { trace } from '../../src/entries/trace.js';
@@ -33,7 +33,7 @@ const attemptTimeoutMs = 300;
 const users = 12;
 
 let chaos: ChaosServer;
-let api: Client<{ outbox: true }>;
+let api: Client<{ outbox: OutboxPolicy }>;
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
 
@@ -59,7 +59,7 @@ it(`survives the chaos script (seed ${seed}) with nothing lost, nothing doubled,
 		retry: { limit: 2, delay: () => 20, backoffLimit: 100 },
 		retryBudget: budget,
 		breaker,
-		outbox: { baseBackoffMs: 50, maxBackoffMs: 400, maxEntries: 5_000 },
+		outbox: outbox({ baseBackoffMs: 50, maxBackoffMs: 400, maxEntries: 5_000 }),
 		// Credentials everywhere, and a logger: the log dump must hold none of them. One user: the
 		// stale cache may keep credentialed answers (under a partition digest).
 		staleCache: { shared: false },
@@ -224,7 +224,7 @@ const docsRun = async (withSecondWriter: boolean) => {
 		retryBudget: false,
 		breaker,
 		staleCache: false,
-		outbox: {
+		outbox: outbox({
 			baseBackoffMs: 50, maxBackoffMs: 400, maxEntries: 5_000,
 			// Writes with an even number are rebased on the version the 412 names; the others become dead letters.
 			onConflict: ({ entry, response }) => {
@@ -235,7 +235,7 @@ const docsRun = async (withSecondWriter: boolean) => {
 
 				return 'dead';
 			},
-		},
+		}),
 	});
 	const script: Segment[] = [
 		{ mode: 'ok', ms: 800 },

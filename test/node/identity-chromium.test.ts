@@ -7,7 +7,7 @@ import type { Page } from 'playwright';
 import { dumpIndexedDb, launchChromium, openPage, startApi, startPageServer, type Chromium, type ControlledApi, type PageServer } from '../helpers/pages.js';
 
 type Lib = typeof import('../../src/entries/index.js');
-type Scope = typeof globalThis & { steadfetch: Lib; api: import('../../src/entries/index.js').Client<{ outbox: true }>; who: string | undefined };
+type Scope = typeof globalThis & { steadfetch: Lib; api: import('../../src/entries/index.js').Client<{ outbox: import('../../src/entries/index.js').OutboxPolicy }>; who: string | undefined };
 
 let chromium: Chromium;
 let pages: PageServer;
@@ -25,7 +25,7 @@ afterAll(async () => {
 const setup = async (page: Page, who: string | undefined) => page.evaluate(({ base, who }) => {
 	const scope = globalThis as Scope;
 	scope.who = who;
-	scope.api = scope.steadfetch.createClient({ baseUrl: base + '/', retry: 0, name: 'identity', identity: () => scope.who, outbox: true });
+	scope.api = scope.steadfetch.createClient({ baseUrl: base + '/', retry: 0, name: 'identity', identity: () => scope.who, outbox: scope.steadfetch.outbox() });
 }, { base: api.url, who });
 
 describe('identity in real Chromium', () => {

@@ -22,7 +22,7 @@ afterAll(async () => {
 
 const boot = async (page: Page) => page.evaluate(() => {
 	const g = globalThis as unknown as Record<string, any>;
-	g['api'] = g['steadfetch'].createClient({ name: 'done-when', retry: 0, outbox: true });
+	g['api'] = g['steadfetch'].createClient({ name: 'done-when', retry: 0, outbox: g['steadfetch'].outbox() });
 });
 
 /** Make `count` mutations, alternating between the two origins (scopes); returns the call outcomes. */

@@ -20,14 +20,14 @@ afterAll(async () => {
 	await Promise.all([chromium?.close(), pages?.close(), api?.close()]);
 });
 
-type Scope = typeof globalThis & { steadfetch: typeof import('../../src/entries/index.js'); api: import('../../src/entries/index.js').Client<{ outbox: true }>; events: string[]; migrated: number };
+type Scope = typeof globalThis & { steadfetch: typeof import('../../src/entries/index.js'); api: import('../../src/entries/index.js').Client<{ outbox: import('../../src/entries/index.js').OutboxPolicy }>; events: string[]; migrated: number };
 
 /** The page's client, as the app at `version` makes it on every load; its outbox events are recorded. */
 const boot = async (page: Page, version: 1 | 2) => page.evaluate(({ base, version }) => {
 	const scope = globalThis as Scope;
 	scope.events = [];
 	scope.migrated = 0;
-	const outbox: import('../../src/entries/index.js').OutboxOptions = version === 1 ? { baseBackoffMs: 600_000 } : {
+	const options: import('../../src/entries/index.js').OutboxOptions = version === 1 ? { baseBackoffMs: 600_000 } : {
 		baseBackoffMs: 600_000, version: 2,
 		// Version 2 of the app renamed `title` to `name`.
 		migrate: (entry, from) => {
@@ -37,7 +37,7 @@ const boot = async (page: Page, version: 1 | 2) => page.evaluate(({ base, versio
 		},
 	};
 	// random 0.99: a backoff is 99 % of its ceiling (here about 10 min), never a replay of its own during the test.
-	scope.api = scope.steadfetch.createClient({ prefix: base, name: 'conflicts', retry: 0, breaker: false, random: () => 0.99, outbox }) as Scope['api'];
+	scope.api = scope.steadfetch.createClient({ prefix: base, name: 'conflicts', retry: 0, breaker: false, random: () => 0.99, outbox: scope.steadfetch.outbox(options) }) as Scope['api'];
 	for (const type of ['outbox:queued', 'outbox:conflict', 'outbox:dead', 'outbox:sent', 'outbox:retry', 'outbox:discarded'] as const) {
 		scope.api.on(type, (event) => scope.events.push(`${event.type}${event.status ? ` ${event.status}` : ''}${event.deadReason ? ` ${event.deadReason}` : ''}`));
 	}
@@ -118,15 +118,16 @@ describe('outbox conflicts and app updates in real Chromium', () => {
 					scope.release = resolve;
 				});
 				// The tab that replays the first PUT (the one whose drain takes the lock) waits at a gate: it is in flight.
+				// (The PUT's own attempt, made offline as the scope's one attempt in 10 s, fails as it would.)
 				const gated = async (input: RequestInfo | URL, init?: RequestInit) => {
-					if ((input as Request).method === 'PUT' && !scope.atGate) {
+					if (navigator.onLine && (input as Request).method === 'PUT' && !scope.atGate) {
 						scope.atGate = true;
 						await gate;
 					}
 
 					return fetch(input, init);
 				};
-				scope.api = scope.steadfetch.createClient({ prefix: base, name: 'coalesce-tabs', retry: 0, breaker: false, random: () => 0.99, fetch: gated, outbox: { coalesce: true, baseBackoffMs: 600_000 } }) as Scope['api'];
+				scope.api = scope.steadfetch.createClient({ prefix: base, name: 'coalesce-tabs', retry: 0, breaker: false, random: () => 0.99, fetch: gated, outbox: scope.steadfetch.outbox({ coalesce: true, baseBackoffMs: 600_000 }) }) as Scope['api'];
 				for (const type of ['outbox:superseded', 'outbox:sent'] as const) {
 					scope.api.on(type, (event) => scope.events.push(`${event.type} ${event.entryId}`));
 				}

@@ -15,13 +15,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as tanstack from '@tanstack/query-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, memoryStore } from '../../src/entries/index.js';
+import { createClient, memoryStore, outbox } from '../../src/entries/index.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 import { createHandler, createState } from '../helpers/server-handler.js';
 
 // #region README: Conflicts and app updates
 import type { QueryClient, QueryKey } from '@tanstack/react-query';
-import type { Client } from '../../src/entries/index.js';
+import type { Client, OutboxPolicy } from '../../src/entries/index.js';
 import { mutationOptionsFor, type Delivery } from '../../src/entries/tanstack-query.js';
 
 /**
@@ -30,7 +30,7 @@ import { mutationOptionsFor, type Delivery } from '../../src/entries/tanstack-qu
  * when the outbox reports a conflict (another device changed the resource), a dead letter or a
  * discarded write. `unsaved()` counts the queued writes not settled yet (a "not saved yet" badge).
  */
-const optimisticWrites = (api: Client<{ outbox: true }>, queryClient: QueryClient) => {
+const optimisticWrites = (api: Client<{ outbox: OutboxPolicy }>, queryClient: QueryClient) => {
 	/** Queued writes by entry id: the query they changed and what it showed before. */
 	const waiting = new Map<string, { queryKey: QueryKey; previous: unknown; rolledBack?: boolean }>();
 	/** What a superseded write's query showed before it, for the write that replaced it (by query). */
@@ -110,15 +110,15 @@ beforeAll(async () => {
 afterAll(async () => server.close());
 
 let queryClient: tanstack.QueryClient;
-let api: Client<{ outbox: true }>;
+let api: Client<{ outbox: OutboxPolicy }>;
 afterEach(() => {
 	queryClient?.clear();
 	api?.close();
 });
 
-const setup = (outbox: object = {}) => {
+const setup = (options: object = {}) => {
 	queryClient = new tanstack.QueryClient({ defaultOptions: { queries: { retry: false, staleTime: Number.POSITIVE_INFINITY } } });
-	api = createClient({ prefix: `${server.url}/`, store: memoryStore, retry: 0, breaker: false, staleCache: false, outbox: { baseBackoffMs: 600_000, ...outbox } }) as Client<{ outbox: true }>;
+	api = createClient({ prefix: `${server.url}/`, store: memoryStore, retry: 0, breaker: false, staleCache: false, outbox: outbox({ baseBackoffMs: 600_000, ...options }) }) as Client<{ outbox: OutboxPolicy }>;
 	const writes = optimisticWrites(api, queryClient);
 	return { mutationFor: writes.options, unsaved: writes.unsaved };
 };

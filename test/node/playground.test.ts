@@ -237,3 +237,29 @@ it('a note edited offline while another device edits it: back online, the 412, t
 	await shot(page, '10-conflict-rebased');
 	await context.close();
 }, 30_000);
+
+it('the origin hangs (takes requests, never answers): a read with a stored copy answers stale after 3 s (slow), "down" at once; a write is queued after 3 s', async () => {
+	const context = await browser.newContext({ viewport: { width: 1440, height: 960 } });
+	const page = await open(context);
+	await click(page, 'read', 4);
+	await shows(page, { readsFresh: 4, cacheEntries: 4 });
+
+	await click(page, 'origin-hang');
+	await click(page, 'read');
+	await shows(page, { readsStale: 1, readsFailed: 0 }, 10_000);
+	const line = await page.locator('[data-kind="call"]').first().textContent();
+	const [, detail, ms] = /stale copy, .* \(([\w-]+)\) in (\d+) ms/.exec(line ?? '') ?? [];
+	expect(detail).toBe('slow');
+	expect(Number(ms)).toBeGreaterThanOrEqual(2_900);
+	expect(Number(ms)).toBeLessThan(4_000); // not after its retries (3 attempts of 2 s)
+	await click(page, 'write');
+	await shows(page, { writesQueued: 1, writesSent: 0, outboxPending: 1 }, 10_000);
+	await shot(page, '11-origin-hangs');
+
+	// Down, by contrast, fails each attempt at once: the copy answers after the retries' short delays, not at the deadline.
+	await click(page, 'origin-down');
+	await click(page, 'read');
+	await shows(page, { readsStale: 2 }, 10_000);
+	expect(await page.locator('[data-kind="call"]').first().textContent()).toMatch(/\((?!slow)[\w-]+\) in \d+ ms/);
+	await context.close();
+}, 45_000);

@@ -96,6 +96,22 @@ const runs: Record<string, (module: Record<string, unknown>) => Promise<void> | 
 		expect(seen.filter((request) => request.method === 'PUT').map((request) => request.headers.get('if-match'))).toEqual(['"v1"', '"v2"']);
 	},
 	'traffic-policies-failover-token-refresh': () => {},
+	'when-the-network-lies': async (module) => {
+		// "Try now": the breaker closes at once, the queries that gave up refetch, the queued write goes out.
+		const { createClient, outbox } = await import('../../src/entries/index.js');
+		const api = createClient({ baseUrl: 'https://api.example.com/v1/', outbox: outbox(), staleCache: false, retry: 0 });
+		await api.breaker.isolate('https://api.example.com');
+		await api.post('orders', { json: { item: 1 } }).catch(() => undefined); // queued: the breaker is open
+		expect(await api.outbox.size()).toBe(1);
+		const refetched: unknown[] = [];
+		const queryClient = { refetchQueries: async (filters: unknown) => refetched.push(filters) };
+		await (module['tryNow'] as (...args: unknown[]) => Promise<void>)(api, queryClient, 'https://api.example.com');
+		expect(api.breaker('https://api.example.com').state).toBe('closed');
+		expect(refetched).toEqual([{ type: 'active' }]);
+		expect(await api.outbox.size()).toBe(0);
+		expect(seen.filter((request) => request.method === 'POST').map((request) => request.url)).toContain('https://api.example.com/v1/orders');
+		api.close();
+	},
 	'when-the-origin-is-overloaded': async (module) => {
 		const api = module['api'] as import('../../src/entries/core.js').Client;
 		expect(await (await api.get('users/1')).json()).toEqual({ id: 1, name: 'Ada' });
@@ -253,14 +269,17 @@ const figuresIn = (text: string): Record<string, number> => Object.fromEntries([
 const proseFigures: Record<string, string> = {
 	'30 000 ms': 'default: ky\'s retry.backoffLimit and retry.maxRetryAfter (checked below)',
 	'1 MiB': 'default: staleCache.maxBodyBytes (checked below)',
-	'10 s': 'default: how long onConflict may take; ky\'s timeout, in the first screen; how often an isolate lists the outbox\'s store for writes it never saw, in the Workers paragraph (all checked below)',
+	'10 s': 'default: how long onConflict may take; ky\'s timeout, in the first screen; the offline attempt interval, in "When the network lies"; how often an isolate lists the outbox\'s store for writes it never saw, in the Workers paragraph (all checked below)',
 	'50 ms': 'the least time before a request\'s deadline a retry may start with: the constant in src/core/create-client.ts (checked below)',
+	'3 s': 'default: staleCache.networkTimeoutMs, in the first screen, and the React recipe\'s (checked below)',
 	'20 s': 'default: totalTimeout, in the first screen and "Coming from ky" (checked below)',
 	'20 000 ms': 'default: totalTimeout, in "Coming from ky" (checked below)',
 	'5 s': 'default: breaker.openMs, in the first screen (checked below)',
 	'5 min': 'default: breaker.maxOpenMs, in the first screen (checked below)',
-	'640 B': 'size of steadfetch/tanstack-query (checked with the sizes)',
-	'30.1 KB': 'size of the preset, in the first screen: the size table\'s (checked with the sizes)',
+	'820 B': 'size of steadfetch/tanstack-query (checked with the sizes)',
+	'2 000 ms': 'default: outbox.resumeJitterMs in a page, in "Offline outbox" (checked below)',
+	'9884 ms': 'the retry time in an example of an error message a query must not show, in "When the network lies": no figure of ours',
+	'24.9 KB': 'size of the preset, in the first screen: the size table\'s (checked with the sizes)',
 	'8.1 KB': 'size of ky alone, in the first screen: the size table\'s (checked with the sizes)',
 	'16.6 KB': 'size of steadfetch/core, in the first screen: the size table\'s (checked with the sizes)',
 	'10 000 ms': 'default: auth.refreshTimeoutMs; ky\'s timeout, in "Coming from ky" (both checked below)',
@@ -306,11 +325,17 @@ describe('defaults are written once: what the README says is the TSDoc\'s @defau
 		expect(numberOf(defaultOf('BaseClientOptions', 'totalTimeout'))).toBe(total);
 		expect(Number(/within (\d+) s whatever the origin does/.exec(prose)![1]) * 1_000).toBe(total);
 
-		// The first screen: what a hang costs (ky's timeout per attempt, totalTimeout for the call), and the breaker's open period after recovery.
-		const hang = /its `timeout`, ky's (\d+) s by default, and the whole call at most `totalTimeout`, (\d+) s by default: .*? for up to (\d+) s before the stored copy/.exec(prose)!;
-		expect(Number(hang[1]) * 1_000).toBe(timeout);
+		// The first screen: what a hang costs — a read with a copy answered at the stale cache's deadline,
+		// a call without one at totalTimeout (ky's timeout per attempt) — as the React recipe shows it; and the breaker's open period after recovery.
+		const hang = /answered by it after (\d+) s \(`staleCache`'s `networkTimeoutMs`\).*? within `totalTimeout`, (\d+) s by default \(each attempt waits its `timeout`, ky's (\d+) s by default\): the React recipe below shows its stored copy after (\d+) s, and "Loading…" for up to (\d+) s/.exec(prose)!;
+		const deadline = numberOf(defaultOf('CacheOptions', 'networkTimeoutMs'));
+		expect(Number(hang[1]) * 1_000).toBe(deadline);
 		expect(Number(hang[2]) * 1_000).toBe(total);
-		expect(Number(hang[3]) * 1_000).toBe(total);
+		expect(Number(hang[3]) * 1_000).toBe(timeout);
+		expect(Number(hang[4]) * 1_000).toBe(deadline);
+		expect(Number(hang[5]) * 1_000).toBe(total);
+		const recipe = readFileSync(join(root, 'test/fixtures/tanstack-react/App.tsx'), 'utf8');
+		expect(numberOf(/staleCache: \{ networkTimeoutMs: ([\d_]+) \}/.exec(recipe)![1]!)).toBe(deadline);
 		const open = /until its open period ends: (\d+) s the first time, doubling after each failed probe up to (\d+) min/.exec(prose)!;
 		expect(Number(open[1]) * 1_000).toBe(numberOf(defaultOf('BreakerOptions', 'openMs')));
 		expect(Number(open[2]) * 60_000).toBe(numberOf(defaultOf('BreakerOptions', 'maxOpenMs')));
@@ -321,6 +346,18 @@ describe('defaults are written once: what the README says is the TSDoc\'s @defau
 		// "Conflicts and app updates": a resolver's time limit, as onConflict's TSDoc states it.
 		const seconds = Number(/takes longer than (\d+) s counts as `'dead'`/.exec(prose)![1]);
 		expect(numberOf(/taking longer than ([\d ]+) ms/.exec(docOf('src/outbox/options.ts', 'OutboxOptions', 'onConflict'))![1]!)).toBe(seconds * 1_000);
+
+		// "Offline outbox": a drain's wait when a scope comes back, as resolved in a page (where there is a `document`).
+		const jitter = numberOf(/in a page ([\d ]+) ms by default/.exec(prose)![1]!);
+		(globalThis as { document?: unknown }).document = {};
+		try {
+			expect(resolveOutboxOptions({}).resumeJitterMs).toBe(jitter);
+		} finally {
+			delete (globalThis as { document?: unknown }).document;
+		}
+
+		// "When the network lies": one attempt per origin per 10 s while offline, as the core has it.
+		expect(Number(/one\s+attempt per origin per (\d+) s still goes out/.exec(prose)![1]) * 1_000).toBe(Number(/export const probeMs = ([\d_]+);/.exec(readFileSync(join(root, 'src/core/reachability.ts'), 'utf8'))![1]!.replaceAll('_', '')));
 
 		// "Security and privacy": the refresh's time limit is auth's refreshTimeoutMs default.
 		expect(numberOf(/`refreshTimeoutMs` \(default ([\d ]+) ms\)/.exec(prose)![1]!)).toBe(numberOf(defaultOf('AuthOptions', 'refreshTimeoutMs')));
@@ -408,7 +445,8 @@ describe('What it costs', () => {
 			['axios (1.21)', report.axios],
 			['ofetch (1.5)', report.ofetch],
 			['`steadfetch/core` (ky, retries with our defaults, the retry budget, events, stats)', measured('steadfetch/core')],
-			['`steadfetch` with its defaults (+ breaker and stale cache; the outbox is bundled, off until `outbox: true`)', measured('steadfetch (the preset, defaults)')],
+			['`steadfetch` with its defaults (+ breaker and stale cache; no outbox code until you fill its slot)', measured('steadfetch (the preset, defaults)')],
+			['`steadfetch` with `outbox: outbox()` (+ the offline outbox)', measured('steadfetch + outbox()')],
 			['ky + cockatiel + workbox-background-sync + workbox-strategies + idb-keyval', report.alternatives],
 		] as const) {
 			expect(Math.abs(stated(label) - value) / value, `${label}: README ${stated(label)}, measured ${value}`).toBeLessThanOrEqual(0.02);
@@ -423,7 +461,7 @@ describe('What it costs', () => {
 		const kb = (label: string): number => Math.round(stated(label) / 100) / 10;
 		const screen = /\*\*Bytes\*\*: ([\d.]+) KB min\+brotli for `steadfetch` with its defaults, ky \(([\d.]+) KB\) .*?`steadfetch\/core` .*? is ([\d.]+) KB\./.exec(prose)!.slice(1).map(Number);
 		expect(screen).toEqual([
-			kb('`steadfetch` with its defaults (+ breaker and stale cache; the outbox is bundled, off until `outbox: true`)'),
+			kb('`steadfetch` with its defaults (+ breaker and stale cache; no outbox code until you fill its slot)'),
 			kb('ky alone'),
 			kb('`steadfetch/core` (ky, retries with our defaults, the retry budget, events, stats)'),
 		]);

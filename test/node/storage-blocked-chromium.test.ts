@@ -41,7 +41,7 @@ describe('blocked IndexedDB in real Chromium', () => {
 
 			await Promise.all(['breaker', 'cache', 'outbox'].map(async (part) => block(`steadfetch:blocked-idb/${part}`)));
 			scope.errors = [];
-			scope.api = scope.steadfetch.createClient({ baseUrl: base + '/', name: 'blocked-idb', retry: 0, storageTimeoutMs: 300, outbox: { queuedResponse: 'accepted' } });
+			scope.api = scope.steadfetch.createClient({ baseUrl: base + '/', name: 'blocked-idb', retry: 0, storageTimeoutMs: 300, outbox: scope.steadfetch.outbox({ queuedResponse: 'accepted' }) });
 			scope.api.on('storage:error', (event) => scope.errors.push(`${event.part} ${event.operation} ${(event.error as Error)?.name}`));
 			const started = performance.now();
 			const read = await scope.api.get('json?id=blocked-idb').json<{ n: number }>();

@@ -23,9 +23,9 @@ let thirdFailWith: number | undefined;
 
 /** The worker: the README's hostless pattern for its own `/api/*`, and the app's API named by host and port. */
 const worker = (apiOrigin: string) => `
-import { createClient } from 'steadfetch';
+import { createClient, outbox } from 'steadfetch';
 import { fetchHandler } from 'steadfetch/sw';
-const api = createClient({ name: 'sw-boundaries', retry: 0, breaker: false, outbox: { baseBackoffMs: 100, maxBackoffMs: 500 } });
+const api = createClient({ name: 'sw-boundaries', retry: 0, breaker: false, outbox: outbox({ baseBackoffMs: 100, maxBackoffMs: 500 }) });
 const own = fetchHandler(api, { match: new URLPattern({ pathname: '/api/*' }) });
 const named = fetchHandler(api, { match: new URLPattern({ hostname: '127.0.0.1', port: ${JSON.stringify(new URL(apiOrigin).port)}, pathname: '/json' }) });
 self.addEventListener('install', () => self.skipWaiting());

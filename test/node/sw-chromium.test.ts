@@ -16,9 +16,9 @@ let api: ControlledApi;
 
 /** The worker: a client with the stale cache and the outbox, answering every request to the API origin. */
 const worker = (apiOrigin: string) => `
-import { createClient } from 'steadfetch';
+import { createClient, outbox } from 'steadfetch';
 import { fetchHandler, outboxSyncHandler } from 'steadfetch/sw';
-const api = createClient({ name: 'sw-test', retry: 0, breaker: false, outbox: { baseBackoffMs: 100, maxBackoffMs: 500 } });
+const api = createClient({ name: 'sw-test', retry: 0, breaker: false, outbox: outbox({ baseBackoffMs: 100, maxBackoffMs: 500 }) });
 const handle = fetchHandler(api, { match: new URLPattern({ protocol: 'http', hostname: '127.0.0.1', port: ${JSON.stringify(new URL(apiOrigin).port)} }) });
 self.addEventListener('install', () => self.skipWaiting());
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));

@@ -12,8 +12,8 @@ import { dirname, join } from 'node:path';
 import * as tanstack from '@tanstack/query-core';
 import type { QueryObserverResult } from '@tanstack/query-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createClient, isStale, memoryStore, type Client, type ClientOptions } from '../../src/entries/index.js';
-import { mutationOptionsFor, queryOptionsFor, refetchWhenBack, shown, StaleAnswerError } from '../../src/entries/tanstack-query.js';
+import { createClient, isStale, memoryStore, outbox, type Client, type ClientOptions, type OutboxPolicy } from '../../src/entries/index.js';
+import { followReachability, mutationOptionsFor, queryOptionsFor, refetchWhenBack, shown, StaleAnswerError } from '../../src/entries/tanstack-query.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 
 interface User {
@@ -145,7 +145,7 @@ const client = (options: ClientOptions = {}): Client => {
 		store: memoryStore,
 		name: `tanstack-${++names}`,
 		clock: { now: () => Date.now() },
-		random: () => 0, // ky's full jitter: steadfetch's own retries go out at once
+		random: () => 0.5, // the breaker's open periods exactly as long as API.md says (no ±20 %); ky's retries after half their delay
 		breaker: { openMs: 5_000 }, // API.md's default
 		...options,
 	});
@@ -243,7 +243,7 @@ describe('steadfetch/tanstack-query with @tanstack/query-core, through an outage
 		const failing = observer.refetch();
 		let result = await until(observer, (next) => next.failureCount === 1);
 		expect(state(result)).toMatchObject({ status: 'success', fetchStatus: 'fetching', failureCount: 1, dataUpdatedAt: 0, failureReason: 'stale: http-5xx', data: { version: 1 } });
-		expect(shown(result)).toMatchObject({ data: { version: 1 }, ageMs: 10_000, offline: true });
+		expect(shown(result)).toMatchObject({ data: { version: 1 }, ageMs: 10_000, reason: 'http-5xx', offline: false });
 		expect(api.gets('users/1')).toBe(1 + 3);
 		expect(timers.pending()).toContain(1_000);
 
@@ -264,7 +264,7 @@ describe('steadfetch/tanstack-query with @tanstack/query-core, through an outage
 		expect(state(result)).toMatchObject({ status: 'error', fetchStatus: 'idle', failureCount: 3, dataUpdatedAt: 0, error: 'stale: circuit-open', data: { version: 1 } });
 		expect(result.errorUpdatedAt - start).toBe(16_000);
 		expect(result.isStale).toBe(true); // TanStack's own "stale" (an error invalidates): any trigger refetches
-		expect(shown(result)).toMatchObject({ data: { version: 1 }, ageMs: 16_000, offline: true });
+		expect(shown(result)).toMatchObject({ data: { version: 1 }, ageMs: 16_000, reason: 'circuit-open', offline: false });
 		expect(api.gets('users/1')).toBe(7);
 
 		// Down (connections refused) at 20 s. A refetch while the breaker is open (until 26 s) costs
@@ -288,7 +288,7 @@ describe('steadfetch/tanstack-query with @tanstack/query-core, through an outage
 		timers.advance(16_000);
 		result = await refused;
 		expect(state(result)).toMatchObject({ status: 'success', fetchStatus: 'idle', failureCount: 0, dataUpdatedAt: 46_000, error: null, failureReason: null, data: { version: 8 } });
-		expect(shown(result)).toMatchObject({ data: { version: 8 }, ageMs: 0, offline: false });
+		expect(shown(result)).toMatchObject({ data: { version: 8 }, ageMs: 0, reason: undefined, offline: false });
 		expect(steadfetch.breaker(api.url).state).toBe('closed');
 	});
 
@@ -371,15 +371,15 @@ describe('steadfetch/tanstack-query with @tanstack/query-core, through an outage
 	});
 
 	it('a write that cannot be delivered is queued: TanStack shows success with `queued`, not an error; replayed once when the API is back', async () => {
-		const steadfetch = client({ outbox: true, retry: 0 });
-		const accepted = client({ outbox: { queuedResponse: 'accepted' }, retry: 0 });
+		const steadfetch = client({ outbox: outbox(), retry: 0 });
+		const accepted = client({ outbox: outbox({ queuedResponse: 'accepted' }), retry: 0 });
 		const order = (through: Client) => new tanstack.MutationObserver(queryClient, mutationOptionsFor<{ ordered: number }, { item: number }>(async (variables) => through.post('orders', { json: variables })));
 
 		const sent = await order(steadfetch).mutate({ item: 1 });
 		expect(sent).toEqual({ queued: false, data: { ordered: 1 } });
 
 		await api.down();
-		for (const through of [steadfetch, accepted] as Array<Client<{ outbox: true }>>) {
+		for (const through of [steadfetch, accepted] as Array<Client<{ outbox: OutboxPolicy }>>) {
 			const observer = order(through);
 			const queued = await observer.mutate({ item: 2 });
 			expect(queued).toEqual({ queued: true, entryId: expect.any(String) });
@@ -388,7 +388,7 @@ describe('steadfetch/tanstack-query with @tanstack/query-core, through an outage
 		}
 
 		await api.up();
-		for (const through of [steadfetch, accepted] as Array<Client<{ outbox: true }>>) {
+		for (const through of [steadfetch, accepted] as Array<Client<{ outbox: OutboxPolicy }>>) {
 			await through.outbox.flush();
 			expect(await through.outbox.size()).toBe(0);
 		}
@@ -398,6 +398,115 @@ describe('steadfetch/tanstack-query with @tanstack/query-core, through an outage
 		await expect(rejected.mutate({ item: -1 })).rejects.toMatchObject({ name: 'HTTPError' });
 		expect(rejected.getCurrentResult()).toMatchObject({ status: 'error', failureCount: 1 });
 		expect([...api.applied.values()]).toEqual([{ item: 1 }, { item: 2 }, { item: 2 }]);
+	});
+
+	it('refetchWhenBack: a query that gave up on network failures (retry: 0, the breaker never opened) refetches as soon as an attempt to its scope gets an answer that is not transient; a 503 is not one', async () => {
+		const steadfetch = client({ retry: 0, staleCache: false });
+		const off = refetchWhenBack(steadfetch, queryClient);
+		const observer = mounted(new tanstack.QueryObserver<User>(queryClient, { queryKey: ['user', 'net'], ...queryOptionsFor<User>(steadfetch, 'users/net'), retry: false }));
+		await api.down();
+		expect(state(await until(observer, (result) => result.status === 'error'))).toMatchObject({ error: 'NetworkError', fetchStatus: 'idle' });
+		expect(steadfetch.breaker(api.url).state).toBe('closed');
+
+		await api.up();
+		api.failWith503();
+		await steadfetch.get('users/other', { throwHttpErrors: false }); // an answer, but a transient one
+		await new Promise((resolve) => setTimeout(resolve, 20));
+		expect(observer.getCurrentResult().fetchStatus).toBe('idle');
+		expect(api.gets('users/net')).toBe(0);
+
+		await api.up(); // answers again
+		await steadfetch.get('users/other'); // any call of the app's: before, nothing refetched the query
+		const fresh = await until(observer, (result) => result.status === 'success' && result.fetchStatus === 'idle');
+		expect(state(fresh)).toMatchObject({ error: null, data: { id: 'net' } });
+		off();
+	});
+
+	it('refetchWhenBack: a query that gave up on a CircuitOpenError (no copy) refetches when the breaker closes', async () => {
+		const steadfetch = client({ retry: 0, staleCache: false, breaker: { consecutiveFailures: 1, openMs: 5_000 } });
+		const off = refetchWhenBack(steadfetch, queryClient);
+		const options = (id: string) => ({ queryKey: ['user', id], ...queryOptionsFor<User>(steadfetch, `users/${id}`), retry: false });
+		await api.down();
+		const a = mounted(new tanstack.QueryObserver<User>(queryClient, options('a')));
+		expect(state(await until(a, (result) => result.status === 'error'))).toMatchObject({ error: 'NetworkError' });
+		const b = mounted(new tanstack.QueryObserver<User>(queryClient, options('b')));
+		expect(state(await until(b, (result) => result.status === 'error'))).toMatchObject({ error: 'CircuitOpenError' });
+
+		await api.up();
+		timers.advance(5_000);
+		expect(state(await a.refetch())).toMatchObject({ status: 'success' }); // the probe
+		const fresh = await until(b, (result) => result.status === 'success' && result.fetchStatus === 'idle');
+		expect(state(fresh)).toMatchObject({ data: { id: 'b' } });
+		off();
+	});
+
+	it('refetchWhenBack: only the queries of the scope that answers (the scope of the URL given to queryOptionsFor)', async () => {
+		const steadfetch = client({ retry: 0, staleCache: false, breaker: false });
+		const off = refetchWhenBack(steadfetch, queryClient);
+		const other = api.url.replace('127.0.0.1', 'localhost'); // the same API under another origin: another scope
+		const here = mounted(new tanstack.QueryObserver<User>(queryClient, { queryKey: ['here'], ...queryOptionsFor<User>(steadfetch, 'users/here'), retry: false }));
+		const there = mounted(new tanstack.QueryObserver<User>(queryClient, { queryKey: ['there'], ...queryOptionsFor<User>(steadfetch, `${other}/users/there`), retry: false }));
+		await api.down();
+		await Promise.all([until(here, (result) => result.status === 'error'), until(there, (result) => result.status === 'error')]);
+		await api.up();
+		await steadfetch.get('users/x'); // 127.0.0.1 answers
+		await until(here, (result) => result.status === 'success');
+		await new Promise((resolve) => setTimeout(resolve, 20));
+		expect(state(there.getCurrentResult())).toMatchObject({ status: 'error', fetchStatus: 'idle' });
+		await steadfetch.get(`${other}/users/x`); // then localhost does
+		await until(there, (result) => result.status === 'success');
+		off();
+	});
+
+	it('shown: `reason` is the stale copy\'s detail; `offline` is true only for `offline`', async () => {
+		const steadfetch = client({ retry: 0, breaker: false });
+		const observer = mounted(new tanstack.QueryObserver<User>(queryClient, { queryKey: ['user', 'off'], ...queryOptionsFor<User>(steadfetch, 'users/off'), retry: false }));
+		const copied = stored(steadfetch);
+		await until(observer, (result) => result.status === 'success');
+		await copied;
+		expect(shown(observer.getCurrentResult())).toMatchObject({ reason: undefined, offline: false });
+		timers.advance(3_000);
+		await api.down();
+		vi.stubGlobal('navigator', { onLine: false });
+		try {
+			const result = await observer.refetch();
+			expect(shown(result)).toMatchObject({ data: { id: 'off' }, ageMs: 3_000, reason: 'offline', offline: true });
+		} finally {
+			vi.unstubAllGlobals();
+		}
+
+		await api.up();
+		api.failWith503();
+		expect(shown(await observer.refetch())).toMatchObject({ reason: 'http-5xx', offline: false }); // before: offline true
+	});
+
+	it('followReachability: TanStack\'s onlineManager follows the scope (online unless unreachable or offline); the unsubscribe hands it back (the offline case: the Chromium test)', async () => {
+		const steadfetch = client({ retry: 0, staleCache: false, breaker: false });
+		const seen: boolean[] = [];
+		const listening = tanstack.onlineManager.subscribe((online) => seen.push(online));
+		try {
+			const off = followReachability(steadfetch, tanstack.onlineManager, api.url);
+			expect(tanstack.onlineManager.isOnline()).toBe(true); // unknown: online
+			await api.down();
+			await steadfetch.get('users/1').catch(() => undefined);
+			expect(tanstack.onlineManager.isOnline()).toBe(true); // one failure changes nothing
+			await steadfetch.get('users/1').catch(() => undefined);
+			expect(tanstack.onlineManager.isOnline()).toBe(false); // unreachable
+			await api.up();
+			await steadfetch.get('users/1');
+			expect(tanstack.onlineManager.isOnline()).toBe(true);
+
+			off();
+			await api.down();
+			await steadfetch.get('users/1').catch(() => undefined);
+			await steadfetch.get('users/1').catch(() => undefined);
+			expect(steadfetch.reachability(api.url)).toBe('unreachable');
+			expect(tanstack.onlineManager.isOnline()).toBe(true); // no longer followed
+			expect(seen).toEqual([false, true]);
+		} finally {
+			listening();
+			tanstack.onlineManager.setOnline(true);
+		}
 	});
 
 	it('a write answered without a body (204 to a DELETE, 205, an empty 200, a HEAD) succeeds with data undefined; a query answered 204 has data null', async () => {

@@ -7,7 +7,7 @@ import type { KyInstance, Options as KyOptions } from 'ky';
 import { breaker } from '../../src/entries/breaker.js';
 import { staleCache } from '../../src/entries/cache.js';
 import { createClient as createCore, type CoreClientOptions } from '../../src/entries/core.js';
-import { createClient, type Client, type ClientOptions } from '../../src/entries/index.js';
+import { createClient, type Client, type ClientOptions, type OutboxPolicy } from '../../src/entries/index.js';
 import { outbox } from '../../src/entries/outbox.js';
 import { trace } from '../../src/entries/trace.js';
 
@@ -39,13 +39,17 @@ preset.get('x', { cache: 'no-store', staleCache: false });
 preset.get('x', { staleCache: true });
 
 /** `client.outbox` exists in the type only when an outbox is configured. */
-export const queued = [createClient({ outbox: true }).outbox.size(), createClient({ outbox: { maxEntries: 10 } }).outbox.list(), createCore({ outbox: outbox() }).outbox.flush()];
+export const queued = [createClient({ outbox: outbox() }).outbox.size(), createClient({ outbox: outbox({ maxEntries: 10 }) }).outbox.list(), createCore({ outbox: outbox() }).outbox.flush()];
 // @ts-expect-error no outbox configured
 createClient().outbox;
 // @ts-expect-error the outbox turned off
 createClient({ outbox: false }).outbox;
 // @ts-expect-error the core has no outbox without the slot
 createCore().outbox;
+// @ts-expect-error the preset's outbox is the policy `outbox()` makes, not `true`
+createClient({ outbox: true });
+// @ts-expect-error nor its options
+createClient({ outbox: { maxEntries: 10 } });
 
 /** The preset always has `breaker` and `cache`; the core only with their slots. */
 export const members = [preset.breaker('https://api.example.com').state, preset.cache.list(), core.breaker.isolate, createCore({ staleCache: staleCache() }).cache.clear()];
@@ -55,7 +59,7 @@ createCore().breaker;
 createCore().cache;
 
 /** `Client<O>` names a client made with options `O`; `ReturnType` of `createClient` is a real type, not `any`. */
-export const annotated: Client<{ outbox: true }> = createClient({ outbox: true });
+export const annotated: Client<{ outbox: OutboxPolicy }> = createClient({ outbox: outbox() });
 declare const returned: ReturnType<typeof createClient>;
 export const parsed: Promise<{ id: number }> = returned.get('x').json<{ id: number }>();
 // @ts-expect-error not `any`: a client is not a number
@@ -66,11 +70,11 @@ createClient({ parseJson: (text) => text.length, hooks: { beforeRequest: [({ req
 createCore({ parseJson: (text) => text.trim() });
 
 /** `create()` makes a client from its options alone, `extend()` merges: their members follow the options they end with. */
-const queuing = createClient({ outbox: true });
+const queuing = createClient({ outbox: outbox() });
 export const followed = [
 	queuing.extend({ timeout: 1_000 }).outbox.size(),
-	createClient().extend({ outbox: true }).outbox.flush(),
-	queuing.create({ outbox: { maxEntries: 5 } }).outbox.list(),
+	createClient().extend({ outbox: outbox() }).outbox.flush(),
+	queuing.create({ outbox: outbox({ maxEntries: 5 }) }).outbox.list(),
 	createCore({ breaker: breaker() }).extend({ retry: 1 }).breaker.isolate,
 	createCore().extend({ staleCache: staleCache() }).cache.list(),
 	createCore({ outbox: outbox() }).extend((options) => ({ ...options, timeout: 5 })).outbox.size(),

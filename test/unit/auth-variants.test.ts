@@ -11,7 +11,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { auth, AuthError } from '../../src/entries/auth.js';
 import { createClient as createCoreClient } from '../../src/entries/core.js';
-import { classify, createClient, memoryStore, type Client } from '../../src/entries/index.js';
+import { classify, createClient, memoryStore, type Client, type OutboxPolicy, outbox } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 
@@ -95,7 +95,7 @@ beforeAll(async () => {
 });
 afterAll(async () => Promise.all([api.server.close(), other.server.close()]));
 
-const clients: Client<{ outbox: true }>[] = [];
+const clients: Client<{ outbox: OutboxPolicy }>[] = [];
 afterEach(() => {
 	for (const client of clients.splice(0)) {
 		client.close();
@@ -123,9 +123,9 @@ const session = (start = 'token-0', origin = () => api.url) => {
 	};
 };
 
-const make = (options: Parameters<typeof createClient>[0] = {}): Client<{ outbox: true }> => {
+const make = (options: Parameters<typeof createClient>[0] = {}): Client<{ outbox: OutboxPolicy }> => {
 	// baseUrl: the token goes to the API's origin (auth's default); absolute inputs bypass it.
-	const client = <Client<{ outbox: true }>>createClient({ retry: 0, retryBudget: false, breaker: false, staleCache: false, name: `auth-${crypto.randomUUID()}`, baseUrl: api.url, ...options });
+	const client = <Client<{ outbox: OutboxPolicy }>>createClient({ retry: 0, retryBudget: false, breaker: false, staleCache: false, name: `auth-${crypto.randomUUID()}`, baseUrl: api.url, ...options });
 	clients.push(client);
 	return client;
 };
@@ -355,7 +355,7 @@ describe('auth: the outbox', () => {
 		const store = memoryStore(`auth-outbox-${crypto.randomUUID()}`);
 		const { state, token, refresh } = session('token-1');
 		const clock = new ManualClock();
-		const client = make({ clock, random: () => 0.5, store: () => store, outbox: { baseBackoffMs: 60_000 }, auth: auth({ token, refresh, origins: [api.url, other.url] }) });
+		const client = make({ clock, random: () => 0.5, store: () => store, outbox: outbox({ baseBackoffMs: 60_000 }), auth: auth({ token, refresh, origins: [api.url, other.url] }) });
 		const log: string[] = [];
 		client.on('*' as never, (event: { type: string; code?: string }) => {
 			if (event.type.startsWith('outbox:') || event.type === 'auth:refresh') {
@@ -397,7 +397,7 @@ describe('auth: the outbox', () => {
 		const { token, refresh } = session('token-1');
 		const clock = new ManualClock();
 		const client = make({
-			clock, random: () => 0.5, store: () => store, identity: () => user, outbox: { baseBackoffMs: 60_000 },
+			clock, random: () => 0.5, store: () => store, identity: () => user, outbox: outbox({ baseBackoffMs: 60_000 }),
 			auth: auth({ token, refresh: async () => {
 				await refresh();
 				user = 'bob';
@@ -441,7 +441,7 @@ describe('auth: options', () => {
 	it('steadfetch/core takes the policy in its slot', async () => {
 		const { state, token, refresh } = session();
 		const client = createCoreClient({ retry: 0, auth: auth({ token, refresh, origins: [api.url] }) });
-		clients.push(client as unknown as Client<{ outbox: true }>);
+		clients.push(client as unknown as Client<{ outbox: OutboxPolicy }>);
 		expect((await client.get(`${api.url}/core`)).status).toBe(200);
 		expect(state.calls).toBe(1);
 	});

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { createClient as createCore } from '../../src/entries/core.js';
 import { auth } from '../../src/entries/auth.js';
 import type { PolicyContext } from '../../src/entries/policy.js';
-import { AuthError, classify, createClient, memoryStore } from '../../src/entries/index.js';
+import { AuthError, classify, createClient, memoryStore, outbox } from '../../src/entries/index.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 
 /** An API whose tokens expire: `/token` issues the next one; other paths want the current one. */
@@ -132,7 +132,7 @@ describe('auth', () => {
 	it('the outbox: a replay that gets 401 is refreshed and delivered; a write paused by a failed refresh goes once a refresh succeeds', async () => {
 		const { state, options } = session();
 		const store = memoryStore('auth-outbox');
-		const api = createClient({ retry: 0, store: () => store, staleCache: false, breaker: false, outbox: { baseBackoffMs: 1 }, auth: auth(options) });
+		const api = createClient({ retry: 0, store: () => store, staleCache: false, breaker: false, outbox: outbox({ baseBackoffMs: 1 }), auth: auth(options) });
 		state.failNext = true;
 		await expect(api.post(`${server.url}/write`, { json: { n: 1 } })).rejects.toBeInstanceOf(AuthError);
 		// Not queued (AUTH_FAILED is not a delivery failure): the caller was told.
@@ -155,7 +155,7 @@ describe('auth', () => {
 		const { state, options } = session();
 		let who = 'alice';
 		const store = memoryStore('auth-identity');
-		const api = createClient({ retry: 0, store: () => store, staleCache: false, breaker: false, identity: () => who, outbox: true, auth: auth(options) });
+		const api = createClient({ retry: 0, store: () => store, staleCache: false, breaker: false, identity: () => who, outbox: outbox(), auth: auth(options) });
 		const down = { fetch: async () => Promise.reject(new TypeError('fetch failed')) };
 		await expect(api.post(`${server.url}/write`, { ...down, json: { by: 'alice' } })).rejects.toMatchObject({ code: 'QUEUED' });
 		// The session expires; the refresh signs Bob in (the app's refresh changes who it is for).
@@ -164,7 +164,7 @@ describe('auth', () => {
 			await refresh();
 			who = 'bob';
 		};
-		const bob = createClient({ retry: 0, store: () => store, staleCache: false, breaker: false, identity: () => who, outbox: true, auth: auth(options) });
+		const bob = createClient({ retry: 0, store: () => store, staleCache: false, breaker: false, identity: () => who, outbox: outbox(), auth: auth(options) });
 		api.close();
 		// The call was made for Alice; the refresh signed Bob in: it is not sent again under Bob's token.
 		await expect(bob.get(`${server.url}/data/bob`)).rejects.toBeInstanceOf(AuthError);

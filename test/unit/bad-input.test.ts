@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isKyError } from 'ky';
 import {
-	InvalidRequestError, OutboxFullError, classify, createClient, isHTTPError, isSteadfetchError, memoryStore,
-	type Client, type ClientOptions, type KeyValueStore, type StoreFactory,
+	InvalidRequestError, OutboxFullError, classify, createClient, isHTTPError, isSteadfetchError, memoryStore, outbox,
+	type Client, type ClientOptions, type KeyValueStore, type OutboxPolicy, type StoreFactory,
 } from '../../src/entries/index.js';
 import { createClient as createCore } from '../../src/entries/core.js';
 import { ManualClock } from '../helpers/manual-clock.js';
@@ -98,10 +98,11 @@ const rejectsWith = async (promise: Promise<unknown>, type: new (...args: never[
 	expect(hits, 'no I/O').toBe(hitsBefore);
 };
 
-const throwsRange = (options: ClientOptions, ...parts: RegExp[]) => {
+/** `make()` throws a RangeError whose message matches every part. */
+const throwsRangeFrom = (make: () => unknown, ...parts: RegExp[]) => {
 	let error: unknown;
 	try {
-		createClient({ store: memoryStore, ...options });
+		make();
 	} catch (error_) {
 		error = error_;
 	}
@@ -112,8 +113,10 @@ const throwsRange = (options: ClientOptions, ...parts: RegExp[]) => {
 	}
 };
 
+const throwsRange = (options: ClientOptions, ...parts: RegExp[]) => throwsRangeFrom(() => createClient({ store: memoryStore, ...options }), ...parts);
+
 const base = () => server.url + '/';
-const plain = (options: ClientOptions = {}) => createClient({ baseUrl: base(), store: memoryStore, retry: 0, ...options }) as Client<{ outbox: true }>;
+const plain = (options: ClientOptions = {}) => createClient({ baseUrl: base(), store: memoryStore, retry: 0, ...options }) as Client<{ outbox: OutboxPolicy }>;
 
 const rows: Row[] = [
 	// Invalid requests: InvalidRequestError before any I/O.
@@ -126,9 +129,9 @@ const rows: Row[] = [
 	{ input: 'per-call retry.limit 1.5', outcome: 'InvalidRequestError naming retry.limit', run: async () => rejectsWith(plain().get('x', { retry: { limit: 1.5 } }), InvalidRequestError, /retry\.limit/, /1\.5/) },
 	{ input: 'empty idempotencyKey', outcome: 'InvalidRequestError naming idempotencyKey', run: async () => rejectsWith(plain().post('x', { idempotencyKey: '' }), InvalidRequestError, /idempotencyKey/) },
 	{ input: 'idempotencyKey with a line break', outcome: 'InvalidRequestError naming idempotencyKey', run: async () => rejectsWith(plain().post('x', { idempotencyKey: 'a\r\nb' }), InvalidRequestError, /idempotencyKey/) },
-	{ input: 'non-ASCII idempotencyKey on an outbox-eligible POST', outcome: 'InvalidRequestError naming idempotencyKey', run: async () => rejectsWith(plain({ outbox: true }).post('x', { idempotencyKey: 'ключ' }), InvalidRequestError, /idempotencyKey/) },
+	{ input: 'non-ASCII idempotencyKey on an outbox-eligible POST', outcome: 'InvalidRequestError naming idempotencyKey', run: async () => rejectsWith(plain({ outbox: outbox() }).post('x', { idempotencyKey: 'ключ' }), InvalidRequestError, /idempotencyKey/) },
 	{ input: 'json body with a BigInt, outbox-eligible', outcome: 'InvalidRequestError (not a NETWORK TypeError), nothing queued', async run() {
-		const api = plain({ outbox: true });
+		const api = plain({ outbox: outbox() });
 		const error = await api.post('x', { json: { n: 1n } }).catch((error_: unknown) => error_);
 		expect(error).toBeInstanceOf(InvalidRequestError);
 		expect(classify(error).code).toBe('INVALID_REQUEST');
@@ -151,7 +154,7 @@ const rows: Row[] = [
 	{ input: 'header values and names fetch refuses (CR/LF, a Symbol, a space) on a POST with the outbox, a GET with the stale cache, the core', outcome: 'InvalidRequestError on every path, nothing queued, no I/O', async run() {
 		const bad: Array<Record<string, unknown>> = [{ 'x-a': 'a\r\nInjected: 1' }, { 'x-a': Symbol('s') }, { 'bad name': '1' }];
 		const before = hits;
-		const queueing = plain({ outbox: true, breaker: false });
+		const queueing = plain({ outbox: outbox(), breaker: false });
 		for (const headers of bad) {
 			await rejectsWith(queueing.post('mutate', { json: { a: 1 }, headers: headers as never }), InvalidRequestError);
 			await rejectsWith(plain().get('x', { headers: headers as never }), InvalidRequestError);
@@ -203,7 +206,7 @@ const rows: Row[] = [
 		}
 	} },
 	{ input: 'a method that is not a string (api(url, { method: 123 }))', outcome: 'InvalidRequestError naming method, a promise (no sync throw), no I/O', async run() {
-		for (const api of [plain(), plain({ outbox: true }), createCore({ prefix: base(), retry: 0 })]) {
+		for (const api of [plain(), plain({ outbox: outbox() }), createCore({ prefix: base(), retry: 0 })]) {
 			let promise: Promise<unknown> | undefined;
 			expect(() => {
 				promise = api('x', { method: 123 as never });
@@ -212,7 +215,7 @@ const rows: Row[] = [
 		}
 	} },
 	{ input: 'a body fetch cannot take (a Symbol, an array holding one) on an outbox-eligible POST', outcome: 'InvalidRequestError (not a raw TypeError, never queued), no I/O', async run() {
-		const api = plain({ outbox: true });
+		const api = plain({ outbox: outbox() });
 		for (const body of [Symbol('s'), [Symbol('t')]]) {
 			await rejectsWith(api.post('x', { body: body as never }), InvalidRequestError);
 		}
@@ -256,7 +259,7 @@ const rows: Row[] = [
 
 		// An origin in memory (these are thousands of calls): 503 for `down`, else 200 with JSON.
 		const fetch = (async (request: Request) => new Response('{"ok":true}', { status: request.url.endsWith('/down') ? 503 : 200, headers: { 'content-type': 'application/json' } })) as typeof globalThis.fetch;
-		const clients = [plain({ fetch }), plain({ fetch, outbox: true }), createCore({ prefix: base(), retry: 0, fetch })];
+		const clients = [plain({ fetch }), plain({ fetch, outbox: outbox() }), createCore({ prefix: base(), retry: 0, fetch })];
 		const escaped: string[] = [];
 		for (const [index, api] of clients.entries()) {
 			for (const options of cases) {
@@ -301,8 +304,8 @@ const rows: Row[] = [
 	{ input: 'breaker.halfOpenProbes 1.5', outcome: 'RangeError', run: async () => throwsRange({ breaker: { halfOpenProbes: 1.5 } }, /halfOpenProbes/, /1\.5/) },
 	{ input: 'cache.maxEntries 0', outcome: 'RangeError', run: async () => throwsRange({ staleCache: { maxEntries: 0 } }, /maxEntries/, /0/) },
 	{ input: 'cache.maxStaleMs NaN', outcome: 'RangeError', run: async () => throwsRange({ staleCache: { maxStaleMs: Number.NaN } }, /maxStaleMs/, /NaN/) },
-	{ input: 'outbox.maxEntries 0', outcome: 'RangeError', run: async () => throwsRange({ outbox: { maxEntries: 0 } }, /maxEntries/, /0/) },
-	{ input: 'outbox.retentionMs -1', outcome: 'RangeError', run: async () => throwsRange({ outbox: { retentionMs: -1 } }, /retentionMs/, /-1/) },
+	{ input: 'outbox.maxEntries 0', outcome: 'RangeError', run: async () => throwsRangeFrom(() => outbox({ maxEntries: 0 }), /maxEntries/, /0/) },
+	{ input: 'outbox.retentionMs -1', outcome: 'RangeError', run: async () => throwsRangeFrom(() => outbox({ retentionMs: -1 }), /retentionMs/, /-1/) },
 	{ input: 'storageTimeoutMs 0', outcome: 'RangeError', run: async () => throwsRange({ storageTimeoutMs: 0 }, /storageTimeoutMs/, /0/) },
 	{ input: 'sensitiveParams not an array', outcome: 'RangeError', run: async () => throwsRange({ sensitiveParams: 'token' as never }, /sensitiveParams/) },
 	{ input: 'bulkhead.maxConcurrent 0', outcome: 'RangeError', run: async () => throwsRange({ bulkhead: { maxConcurrent: 0 } as never }, /`bulkhead` must be a policy/) },
@@ -324,11 +327,11 @@ const rows: Row[] = [
 		throwsRange({ retry: { delay: 5 as never } }, /retry\.delay/);
 	} },
 	{ input: 'a slot given something that is not a policy', outcome: 'RangeError naming the slot', run: async () => throwsRange({ breaker: 'on' as never }, /breaker/) },
-	{ input: 'outbox.sensitiveHeaders with a non-header name', outcome: 'RangeError', run: async () => throwsRange({ outbox: { sensitiveHeaders: ['bad header'] } }, /outbox\.sensitiveHeaders/, /bad header/) },
+	{ input: 'outbox.sensitiveHeaders with a non-header name', outcome: 'RangeError', run: async () => throwsRangeFrom(() => outbox({ sensitiveHeaders: ['bad header'] }), /outbox\.sensitiveHeaders/, /bad header/) },
 
 	// Outbox refusals: before any I/O, nothing stored, what was stored is kept.
 	{ input: 'ReadableStream body on an outbox-eligible POST', outcome: 'InvalidRequestError, nothing queued', async run() {
-		const api = plain({ outbox: true });
+		const api = plain({ outbox: outbox() });
 		const body = new ReadableStream({ start(controller) {
 			controller.enqueue(new TextEncoder().encode('x'));
 			controller.close();
@@ -337,13 +340,13 @@ const rows: Row[] = [
 		expect(await api.outbox.size()).toBe(0);
 	} },
 	{ input: 'body over outbox.maxBodyBytes, of a write that must be stored (behind a queued one)', outcome: 'OutboxFullError, nothing queued', async run() {
-		const api = plain({ outbox: { maxBodyBytes: 1_024 } });
+		const api = plain({ outbox: outbox({ maxBodyBytes: 1_024 }) });
 		await api.post('down', { json: { n: 1 } }).catch(() => undefined);
 		await rejectsWith(api.post('items', { body: 'x'.repeat(2_048) }), OutboxFullError);
 		expect(await api.outbox.size()).toBe(1);
 	} },
 	{ input: 'a full outbox', outcome: 'OutboxFullError; the entries already queued are kept', async run() {
-		const api = plain({ outbox: { maxEntries: 2 } });
+		const api = plain({ outbox: outbox({ maxEntries: 2 }) });
 		await api.post('down', { json: { n: 1 } }).catch(() => undefined);
 		await api.post('down', { json: { n: 2 } }).catch(() => undefined);
 		expect(await api.outbox.size()).toBe(2);
@@ -382,7 +385,7 @@ const rows: Row[] = [
 	{ input: 'quota exceeded while queuing a mutation', outcome: 'queued in memory for the session (never dropped silently); storage:error', async run() {
 		const store = faultyStore();
 		store.fault.set = quota();
-		const api = plain({ store: store.factory, outbox: true });
+		const api = plain({ store: store.factory, outbox: outbox() });
 		const errors: unknown[] = [];
 		api.on('storage:error', (event) => errors.push(event));
 		const outcome = await api.post('down', { json: { n: 1 } }).then(() => 'resolved', (error: unknown) => classify(error).code);
@@ -425,12 +428,12 @@ const rows: Row[] = [
 	} },
 	{ input: 'corrupt outbox records', outcome: 'dead letter "rejected", reported; the drain goes on', async run() {
 		const store = faultyStore();
-		const api = plain({ store: store.factory, outbox: true });
+		const api = plain({ store: store.factory, outbox: outbox() });
 		await api.post('down', { json: { n: 1 } }).catch(() => undefined);
 		expect(await api.outbox.size()).toBe(1);
 		api.close();
 		await store.corrupt('outbox', (old) => (typeof old === 'object' && old !== null && 'method' in (old as object) ? { v: 1, garbage: true } : old));
-		const reloaded = plain({ store: store.factory, outbox: true });
+		const reloaded = plain({ store: store.factory, outbox: outbox() });
 		const errors: unknown[] = [];
 		reloaded.on('storage:error', (event) => errors.push(event));
 		await reloaded.outbox.flush();

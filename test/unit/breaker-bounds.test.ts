@@ -14,7 +14,7 @@ let names = 0;
 
 const make = (store: KeyValueStore, clock: ManualClock, name: string) => {
 	const server = new FakeOrigin();
-	const api = createClient({ clock, name, store: () => store, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, breaker: { share: true, openMs: 1_000, maxOpenMs: 5_000 } });
+	const api = createClient({ clock, random: () => 0.5, name, store: () => store, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, breaker: { share: true, openMs: 1_000, maxOpenMs: 5_000 } });
 	const call = async (): Promise<string> => api.get(origin + '/x').then((response) => String(response.status), (error: { code?: unknown; name: string }) => (typeof error.code === 'string' ? error.code : error.name));
 	return { api, server, call };
 };

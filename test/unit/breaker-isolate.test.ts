@@ -18,7 +18,7 @@ const tabs = () => {
 	const make = () => {
 		const server = new FakeOrigin();
 		const events: string[] = [];
-		const api = createClient({ clock, name, store: () => store, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, breaker: { share: true, maxOpenMs: 60_000 } });
+		const api = createClient({ clock, random: () => 0.5, name, store: () => store, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, breaker: { share: true, maxOpenMs: 60_000 } });
 		for (const type of ['breaker:open', 'breaker:closed'] as const) {
 			api.on(type, (event) => events.push(`${type} ${event.reason}`));
 		}
@@ -169,7 +169,7 @@ describe('waitForHealthy', () => {
 			const clock = new ManualClock(t0);
 			const server = new FakeOrigin();
 			server.down();
-			const api = createClient({ clock, store: memoryStore, fetch: server.fetch as typeof fetch, retry: 0, retryBudget: false, staleCache: false, breaker: { consecutiveFailures: 1, openMs: 1_000, probe: '/health', share: false } });
+			const api = createClient({ clock, random: () => 0.5, store: memoryStore, fetch: server.fetch as typeof fetch, retry: 0, retryBudget: false, staleCache: false, breaker: { consecutiveFailures: 1, openMs: 1_000, probe: '/health', share: false } });
 			await api.get(`${origin}/x`).catch(() => undefined);
 			expect(api.breaker(origin).state).toBe('open');
 			let outcome: unknown;

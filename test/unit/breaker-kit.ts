@@ -79,6 +79,7 @@ export const setup = (options: ClientOptions = {}) => {
 	const events: { type: string; reason?: string; reopensAt?: number; time: number; scope: string; operation?: string }[] = [];
 	const api = createClient({
 		clock,
+		random: () => 0.5, // open periods without jitter (±20 % around 0.5): exact times
 		fetch: server.fetch as typeof fetch,
 		store: memoryStore,
 		retry: 0,

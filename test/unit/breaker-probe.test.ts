@@ -24,7 +24,7 @@ const setup = (probe: string | ((scope: string) => Request)) => {
 	seen.length = 0;
 	healthy = false;
 	const clock = new ManualClock();
-	const api = createClient({ clock, retry: 0, retryBudget: false, breaker: breaker({ consecutiveFailures: 1, openMs: 1_000, probe, share: false }) });
+	const api = createClient({ clock, random: () => 0.5, retry: 0, retryBudget: false, breaker: breaker({ consecutiveFailures: 1, openMs: 1_000, probe, share: false }) });
 	const changes: string[] = [];
 	for (const type of ['breaker:open', 'breaker:half-open', 'breaker:closed'] as const) {
 		api.on(type, (event) => changes.push(`${type.slice(8)} ${event.reason}`));
@@ -89,7 +89,7 @@ describe('breaker.probe', () => {
 		healthy = false;
 		const clock = new ManualClock();
 		const name = `probe-tabs-${Math.random()}`;
-		const make = () => createClient({ clock, name, store: memoryStore, retry: 0, retryBudget: false, breaker: breaker({ consecutiveFailures: 1, openMs: 1_000, probe: '/health', share: true }) });
+		const make = () => createClient({ clock, random: () => 0.5, name, store: memoryStore, retry: 0, retryBudget: false, breaker: breaker({ consecutiveFailures: 1, openMs: 1_000, probe: '/health', share: true }) });
 		const [a, b] = [make(), make()];
 		await expect(a.get(`${server.url}/items`)).rejects.toThrow();
 		await vi.waitFor(() => expect(b.breaker(server.url).state).toBe('open'));
@@ -105,7 +105,7 @@ describe('breaker.probe', () => {
 		const mine = new FakeOrigin();
 		const theirs = new FakeOrigin(); // a per-user cookie jar, a test double
 		const clock = new ManualClock();
-		const api = createClient({ clock, fetch: mine.fetch as typeof fetch, retry: 0, retryBudget: false, breaker: breaker({ consecutiveFailures: 1, openMs: 1_000, probe: '/health', share: false }) });
+		const api = createClient({ clock, random: () => 0.5, fetch: mine.fetch as typeof fetch, retry: 0, retryBudget: false, breaker: breaker({ consecutiveFailures: 1, openMs: 1_000, probe: '/health', share: false }) });
 		const changes: string[] = [];
 		api.on('breaker:open', (event) => changes.push(event.reason));
 		expect((await api.get(`${origin}/own`, { fetch: theirs.fetch as typeof fetch })).status).toBe(200);

@@ -17,7 +17,7 @@ const tabs = (options: ClientOptions = {}, store: KeyValueStore = memoryStore('s
 	const make = () => {
 		const server = new FakeOrigin();
 		const events: string[] = [];
-		const api = createClient({ clock, name, store: () => store, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, ...options, breaker: { share: true, openMs: 30_000, ...(options.breaker || {}) as object } });
+		const api = createClient({ clock, random: () => 0.5, name, store: () => store, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, ...options, breaker: { share: true, openMs: 30_000, ...(options.breaker || {}) as object } });
 		for (const type of ['breaker:open', 'breaker:half-open', 'breaker:closed', 'storage:error'] as const) {
 			api.on(type, (event) => events.push(`${type} ${'reason' in event ? event.reason : event.operation}`));
 		}
@@ -30,10 +30,10 @@ const tabs = (options: ClientOptions = {}, store: KeyValueStore = memoryStore('s
 };
 
 describe('breaker: persisted state (reload)', () => {
-	it('an open breaker is stored as a versioned record and read back on the first call: no request goes out', async () => {
+	it('an open breaker is stored as a versioned record and read back on the first call: no request goes out (opened on HTTP answers: it keeps its period)', async () => {
 		const { make, store } = tabs();
 		const before = make();
-		before.server.down();
+		before.server.answer(503);
 		await times(5, async () => before.call());
 		await vi.waitFor(async () => expect(await store.get(origin)).toBeDefined());
 		expect(await store.get(origin)).toEqual({ v: 1, scope: origin, state: 'open', openedAt: t0, reopensAt: t0 + 30_000, opens: 1, at: t0 });
@@ -186,7 +186,7 @@ describe('breaker: shared between tabs (BroadcastChannel, Web Locks)', () => {
 		delete globalThis.BroadcastChannel;
 		const a = make();
 		globalThis.BroadcastChannel = channel;
-		a.server.down();
+		a.server.answer(503); // opened on HTTP answers: a tab that starts keeps its period
 		await times(5, async () => a.call());
 		await flush();
 		const b = make();
@@ -224,7 +224,7 @@ describe('breaker: waitForHealthy after a reload reads the stored state first', 
 	it('a persisted open scope: pending until another client resets it', async () => {
 		const { make, clock } = tabs();
 		const before = make();
-		before.server.down();
+		before.server.answer(503); // opened on HTTP answers: a reload keeps its period
 		await times(5, async () => before.call());
 		await flush();
 		before.api.close();

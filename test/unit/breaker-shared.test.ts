@@ -34,7 +34,7 @@ const memoryCoordinator = (clock: ManualClock): SharedBreaker & { states: Map<st
 
 const isolates = (count: number, coordinator: SharedBreaker, clock: ManualClock, extra: Record<string, unknown> = {}) =>
 	Array.from({ length: count }, () => {
-		const api = createClient({ clock, retry: 0, breaker: breaker({ shared: coordinator, consecutiveFailures: 3, openMs: 5_000, share: false, ...extra }) });
+		const api = createClient({ clock, random: () => 0.5, retry: 0, breaker: breaker({ shared: coordinator, consecutiveFailures: 3, openMs: 5_000, share: false, ...extra }) });
 		const events: string[] = [];
 		api.on('storage:error', (event) => events.push(`${event.part} ${event.operation}`));
 		return { api, events };

@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CircuitOpenError, isStale, type ClientOptions } from '../../src/entries/index.js';
 import { useCacheKit, collect, next } from './cache-kit.js';
 
@@ -89,17 +89,6 @@ describe('serving stale', () => {
 		const response = await api.get('serve/6');
 		expect(response.headers.get('cache-status')).toContain('detail=circuit-open');
 		expect(kit.hits('/serve/6')).toBe(before);
-	});
-
-	it('offline (navigator.onLine === false): answered from the store with no network I/O, detail=offline', async () => {
-		const api = await primed('serve/7');
-		vi.stubGlobal('navigator', { onLine: false });
-		const response = await api.get('serve/7');
-		expect(response.headers.get('cache-status')).toContain('detail=offline');
-		expect(kit.hits('/serve/7')).toBe(1);
-		expect(api.stats()[kit.url]?.successes).toBe(2);
-		// Offline with no stored copy: navigator.onLine is not trusted, the request goes out.
-		expect((await api.get('serve/7-other')).status).toBe(200);
 	});
 
 	it('with no usable copy the original error is rethrown unchanged; a caller abort is never answered stale', async () => {

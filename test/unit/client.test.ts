@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
 	CircuitOpenError, InvalidRequestError, OutboxFullError, OutboxQueuedError, SteadfetchError,
 	classify, createClient, memoryStore, type Client,
+	outbox,
+	type OutboxPolicy,
 } from '../../src/entries/index.js';
 import { createHandler, createState } from '../helpers/server-handler.js';
 import { createClient as createCore } from '../../src/entries/core.js';
@@ -17,7 +19,7 @@ beforeAll(async () => {
 afterAll(async () => server.close());
 
 const make = (options: Parameters<typeof createClient>[0] = {}) =>
-	createClient({ baseUrl: server.url + '/', store: memoryStore, breaker: false, staleCache: false, retry: { limit: 2, delay: () => 0 }, ...options }) as Client<{ outbox: true }>;
+	createClient({ baseUrl: server.url + '/', store: memoryStore, breaker: false, staleCache: false, retry: { limit: 2, delay: () => 0 }, ...options }) as Client<{ outbox: OutboxPolicy }>;
 
 describe('createClient', () => {
 	it('passes ky hooks through: beforeRequest and beforeRetry', async () => {
@@ -39,7 +41,7 @@ describe('createClient', () => {
 	});
 
 	it('a body shortcut sets Accept as in ky, also when a wrapper awaits before the ky call starts', async () => {
-		const api = make({ outbox: true, staleCache: {} });
+		const api = make({ outbox: outbox(), staleCache: {} });
 		const read = await api.get('echo?id=accept-get').json<{ headers: Record<string, string> }>();
 		expect(read.headers['accept']).toBe('application/json');
 		// An outbox-eligible POST: the outbox's wrapper snapshots the body first, so ky starts later.
@@ -150,7 +152,7 @@ describe('createClient', () => {
 	});
 
 	it('stats() counts stale answers and queued mutations apart from failures', async () => {
-		const api = createClient({ baseUrl: server.url + '/', store: memoryStore, retry: 0, outbox: true });
+		const api = createClient({ baseUrl: server.url + '/', store: memoryStore, retry: 0, outbox: outbox() });
 		await api.get('json?id=stats-stale');
 		await new Promise((resolve) => setTimeout(resolve, 10)); // The write-behind lands.
 		const failing = { fetch: async () => {
@@ -228,7 +230,7 @@ describe('createClient', () => {
 		expect(seen).toEqual([{ a: 1 }]);
 		expect((await sent(api.put('echo?id=json-function', { json: () => 1 }))).body).toBe('"a function"');
 		expect((await sent(make().put('echo?id=json-own', { json: Symbol.for('s'), stringifyJson: () => '"own"' }))).body).toBe('"own"');
-		expect((await sent(make({ outbox: true }).put('echo?id=json-outbox', { json: () => 1, stringifyJson: () => '"queued"' }))).body).toBe('"queued"');
+		expect((await sent(make({ outbox: outbox() }).put('echo?id=json-outbox', { json: () => 1, stringifyJson: () => '"queued"' }))).body).toBe('"queued"');
 	});
 
 	it('a per-call fetch still goes through the layers (counted in stats)', async () => {
@@ -274,7 +276,7 @@ describe('createClient', () => {
 		const failing = { fetch: async () => {
 			throw new TypeError('fetch failed');
 		} };
-		const api = make({ outbox: true });
+		const api = make({ outbox: outbox() });
 		await api.post('echo?id=extend-share', { ...failing, json: { a: 1 } }).catch(() => undefined);
 		expect(await api.outbox.size()).toBe(1);
 		expect(await api.extend({ headers: { 'x-child': '1' } }).outbox.size()).toBe(1);
@@ -321,9 +323,9 @@ describe('createClient', () => {
 		await expect(api.breaker.reset(server.url)).resolves.toBeUndefined();
 	});
 
-	it('client.outbox throws a clear error when the outbox is off', () => {
+	it('client.outbox throws a clear error when the outbox is off, naming what turns it on', () => {
 		const api = make();
-		expect(() => api.outbox).toThrow(/outbox is disabled/);
+		expect(() => api.outbox).toThrow(/outbox is off: pass `outbox: outbox\(\)`/);
 	});
 
 	it('body shortcuts: text(), arrayBuffer(), json() with the Accept header ky would set', async () => {

@@ -42,7 +42,7 @@ describe('unavailable(error)', () => {
 	it('the refusal of an open breaker, as a client throws it', async () => {
 		let calls = 0;
 		const api = createClient({
-			retry: 0, breaker: breaker({ consecutiveFailures: 1, openMs: 3_000 }),
+			retry: 0, random: () => 0.5, breaker: breaker({ consecutiveFailures: 1, openMs: 3_000 }), // random 0.5: exactly 3 s open
 			fetch: async () => {
 				calls++;
 				return new Response('down', { status: 503 });

@@ -105,7 +105,7 @@ describe('failover', () => {
 		primary.failWith = 503;
 		const clock = new ManualClock();
 		const api = createClient({
-			clock, retry: 0, retryBudget: false,
+			clock, random: () => 0.5, retry: 0, retryBudget: false, // random 0.5: exactly 5 s open
 			breaker: breaker({ consecutiveFailures: 1, openMs: 5_000 }),
 			failover: failover({ mirrors: { [primary.server.url]: [mirrorA.server.url] } }),
 		});

@@ -1,7 +1,7 @@
 /** Per-scope health in stats() (issue 16): latency percentiles, error rate, top errors, scope:unhealthy/healthy. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/entries/core.js';
-import { createClient as createPreset, memoryStore } from '../../src/entries/index.js';
+import { createClient as createPreset, memoryStore, outbox } from '../../src/entries/index.js';
 import { health } from '../../src/entries/health.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { refusedUrl, serve, type RunningServer } from '../helpers/node-server.js';
@@ -71,7 +71,7 @@ describe('health stats', () => {
 	it('counts what reached the network only: stale answers and queued writes are failures with the network\'s code; failing fast and the caller\'s abort are not counted', async () => {
 		const clock = new ManualClock();
 		const store = memoryStore('health');
-		const api = createPreset({ clock, retry: 0, store: () => store, breaker: { consecutiveFailures: 1, openMs: 60_000 }, outbox: true, health: health() });
+		const api = createPreset({ clock, retry: 0, store: () => store, breaker: { consecutiveFailures: 1, openMs: 60_000 }, outbox: outbox(), health: health() });
 		await api.get(`${dead}/x`).catch(() => undefined); // NETWORK, opens the breaker
 		await api.get(`${dead}/x`).catch(() => undefined); // CIRCUIT_OPEN, no network: not counted
 		const queued = await api.post(`${server.url}/status/503`, { json: {} }).catch((error: { code: string }) => error.code);

@@ -1,7 +1,7 @@
 /** `logger` (issue 16): one structured record per call outcome and per notable event; no secret in any. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient as createCore } from '../../src/entries/core.js';
-import { createClient, memoryStore } from '../../src/entries/index.js';
+import { createClient, memoryStore, outbox } from '../../src/entries/index.js';
 import { logger, type LogRecord } from '../../src/entries/logger.js';
 import { trace } from '../../src/entries/trace.js';
 import { ManualClock } from '../helpers/manual-clock.js';
@@ -41,7 +41,7 @@ describe('logger', () => {
 
 	it('failures: expected ones warn, unexpected ones are errors; breaker changes and outbox writes are logged', async () => {
 		const { records, logger: sink } = capture();
-		const api = createClient({ logger: logger(sink), retry: 0, staleCache: false, store: memoryStore, breaker: { consecutiveFailures: 1 }, outbox: true });
+		const api = createClient({ logger: logger(sink), retry: 0, staleCache: false, store: memoryStore, breaker: { consecutiveFailures: 1 }, outbox: outbox() });
 		await api.get(`${server.url}/status/404?id=l3`).catch(() => undefined);
 		await api.post(`${server.url}/mutate?id=l4&fail=503`, { json: { a: 1 } }).catch(() => undefined);
 		await api.get('not a url at all').catch(() => undefined);

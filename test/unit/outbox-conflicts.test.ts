@@ -5,9 +5,9 @@
  * API's `/doc` (a versioned document with ETags), exact times from the injected clock.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createClient, InvalidRequestError, memoryStore, type ClientOptions, type OutboxEntry, type StoredEntry } from '../../src/entries/index.js';
+import { InvalidRequestError, memoryStore, outbox, type ClientOptions, type OutboxEntry, type OutboxOptions, type StoredEntry } from '../../src/entries/index.js';
 import type { Policy } from '../../src/core/policy.js';
-import { fakeWindow, startHarness, until, type Harness } from './outbox-helpers.js';
+import { fakeWindow, startHarness, throwIfOffline, until, type Harness } from './outbox-helpers.js';
 
 let h: Harness;
 let win: ReturnType<typeof fakeWindow>;
@@ -42,7 +42,7 @@ const holding = (validators: Record<string, { etag?: string; lastModified?: stri
 	},
 });
 
-/** Queue a write while the runtime says offline; returns its entry. */
+/** Queue a write while the device is offline (its own attempt, the scope's one in 10 s, fails): returns its entry. */
 const queueOffline = async (api: ReturnType<Harness['make']>, run: () => Promise<unknown>): Promise<OutboxEntry> => {
 	win.setOnline(false, false);
 	const { entryId } = await run().then(() => ({ entryId: 'not queued' }), (error: { entryId: string }) => error);
@@ -69,7 +69,8 @@ describe('outbox preconditions and conflicts', () => {
 		expect(events.map((event) => event.type)).toEqual(['outbox:conflict', 'outbox:dead']);
 		expect(events[0]).toMatchObject({ entryId: entry.id, status: 412, method: 'PUT', idempotencyKey: entry.idempotencyKey });
 		expect(events[1]).toMatchObject({ entryId: entry.id, deadReason: 'conflict', code: 'CONFLICT' });
-		expect(await api.outbox.deadLetters()).toMatchObject([{ id: entry.id, deadReason: 'conflict', lastError: { code: 'CONFLICT', status: 412 }, attempts: 1 }]);
+		// Two attempts: the write's own (offline, the scope's one attempt in 10 s still goes out, and fails) and the 412.
+		expect(await api.outbox.deadLetters()).toMatchObject([{ id: entry.id, deadReason: 'conflict', lastError: { code: 'CONFLICT', status: 412 }, attempts: 2 }]);
 		// Without a change meanwhile the precondition holds: applied once.
 		const fresh = await etagOf('p2');
 		await queueOffline(api, async () => api.put('doc?id=p2', { body: 'mine', headers: { 'If-Match': fresh } }));
@@ -132,7 +133,7 @@ describe('outbox preconditions and conflicts', () => {
 });
 
 describe('outbox onConflict', () => {
-	const conflicted = async (onConflict: NonNullable<Exclude<ClientOptions['outbox'], boolean | undefined | Policy>['onConflict']>, id: string) => {
+	const conflicted = async (onConflict: NonNullable<OutboxOptions['onConflict']>, id: string) => {
 		const api = h.make({ outbox: { onConflict } });
 		const events = h.record(api, 'outbox:conflict', 'outbox:dead', 'outbox:sent', 'outbox:discarded');
 		const entry = await queueOffline(api, async () => api.put(`doc?id=${id}`, { json: { v: 'mine' }, headers: { 'If-Match': '"v1"', 'X-App': 'a' } }));
@@ -236,7 +237,7 @@ describe('outbox onConflict', () => {
 		await queueOffline(api, async () => api.put('doc?id=loop', { body: 'x', headers: { 'If-Match': '"stale"' } }));
 		win.setOnline(true, false);
 		expect(await api.outbox.flush()).toMatchObject({ dead: 1, remaining: 0 });
-		expect(doc('loop').conflicts).toBe(3);
+		expect(doc('loop').conflicts).toBe(2); // the write's own attempt (offline: a network failure) counts too: 1 + 2 = maxAttempts
 	});
 
 	it('a resolver that takes longer than 10 s counts as dead', async () => {
@@ -300,6 +301,7 @@ describe('outbox coalesce', () => {
 		const api = h.make({
 			outbox: { coalesce: true },
 			fetch: async (input, init) => {
+				throwIfOffline();
 				if ((input as Request).url.includes('hold=1') && !atGate) {
 					atGate = true;
 					await gate;
@@ -330,6 +332,7 @@ describe('outbox coalesce', () => {
 		const a = h.make({
 			outbox: { coalesce: true },
 			fetch: async (input, init) => {
+				throwIfOffline();
 				if ((input as Request).url.includes('tabs=1') && !atGate) {
 					atGate = true;
 					await gate;
@@ -510,8 +513,8 @@ describe('outbox versions and migrate', () => {
 });
 
 describe('outbox options and bad input', () => {
-	it('bad options throw a RangeError at creation naming the option', () => {
-		const make = (outbox: object) => () => createClient({ store: memoryStore, outbox });
+	it('bad options throw a RangeError at creation (of the policy, `outbox()`) naming the option', () => {
+		const make = (options: object) => () => outbox(options as OutboxOptions);
 		expect(make({ onConflict: 'dead' })).toThrow(/`outbox\.onConflict` must be a function; got "dead"/);
 		expect(make({ migrate: {} , version: 2 })).toThrow(/`outbox\.migrate` must be a function/);
 		expect(make({ version: 0 })).toThrow(/`outbox\.version` must be a positive integer; got 0/);

@@ -35,7 +35,7 @@ describe('a presigned upload goes out as with outbox: false', () => {
 		const api = h.make({ outbox: true });
 		const body = new Uint8Array(2 * 1_048_576).fill(97);
 		expect((await api.put('mutate?id=presigned&X-Amz-Signature=abc', { body })).status).toBe(201); // before: OutboxFullError
-		win.setOnline(false, false);
+		win.setOnline(false, false, true); // navigator.onLine says offline, wrongly
 		expect((await api.put('mutate?id=presigned&X-Amz-Signature=def', { body })).status).toBe(201);
 		expect(applied('presigned').map((text) => text.length)).toEqual([2 * 1_048_576, 2 * 1_048_576]);
 		expect(await stored()).toEqual([]);
@@ -64,7 +64,7 @@ describe('a presigned upload goes out as with outbox: false', () => {
 	it.each(variants)('the sensitive parameter in %s: sent offline, with its stream body, never stored', async (_name, make, run) => {
 		const api = make(h);
 		const id = `presigned-${Math.random().toString(36).slice(2)}`;
-		win.setOnline(false, false);
+		win.setOnline(false, false, true); // navigator.onLine says offline, wrongly
 		expect((await run(api, id)).status).toBe(201);
 		expect(applied(id)).toEqual([id]);
 		expect(await stored()).toEqual([]);

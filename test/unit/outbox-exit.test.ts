@@ -12,8 +12,8 @@ const root = join(import.meta.dirname, '../..');
 describe('a Node script with the outbox', () => {
 	it('exits by itself once its calls are done, with a write still pending', () => {
 		const script = `
-			import { createClient, memoryStore } from ${JSON.stringify(join(root, 'dist/index.js'))};
-			const api = createClient({ store: memoryStore, retry: 0, breaker: false, outbox: { baseBackoffMs: 60_000 } });
+			import { createClient, memoryStore, outbox } from ${JSON.stringify(join(root, 'dist/index.js'))};
+			const api = createClient({ store: memoryStore, retry: 0, breaker: false, outbox: outbox({ baseBackoffMs: 60_000 }) });
 			// Port 9 (discard) refuses: the write is queued, its retry due in about a minute.
 			const outcome = await api.post('http://127.0.0.1:9/m', { json: { a: 1 } }).then(() => 'sent', (error) => error.code);
 			console.log(outcome, await api.outbox.size());
@@ -29,20 +29,20 @@ describe('a Node script with the outbox', () => {
 	it('exits at once after close() while onConflict never answers (its 10 s limit holds nothing)', () => {
 		const script = `
 			import { createServer } from 'node:http';
-			import { createClient, memoryStore } from ${JSON.stringify(join(root, 'dist/index.js'))};
+			import { createClient, memoryStore, outbox } from ${JSON.stringify(join(root, 'dist/index.js'))};
 			let hits = 0;
 			// The first attempt fails (503: queued), the replay meets a conflict (412).
 			const server = createServer((request, response) => response.writeHead(++hits === 1 ? 503 : 412).end());
 			await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 			let closedAt;
 			process.on('exit', () => console.log(Date.now() - closedAt));
-			const api = createClient({ store: memoryStore, retry: 0, breaker: false, staleCache: false, outbox: { baseBackoffMs: 60_000, onConflict: () => {
+			const api = createClient({ store: memoryStore, retry: 0, breaker: false, staleCache: false, outbox: outbox({ baseBackoffMs: 60_000, onConflict: () => {
 				api.close();
 				server.close();
 				server.closeAllConnections();
 				closedAt = Date.now();
 				return new Promise(() => undefined);
-			} } });
+			} }) });
 			await api.put('http://127.0.0.1:' + server.address().port + '/doc', { body: 'mine', headers: { 'if-match': '"v1"' } }).catch(() => undefined);
 			void api.outbox.flush();
 		`;

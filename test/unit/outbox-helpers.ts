@@ -1,5 +1,5 @@
 /** Shared setup of the outbox unit tests: a loopback API, a manual clock, one store that survives "reloads". */
-import { createClient, memoryStore, type Client, type ClientOptions, type KeyValueStore } from '../../src/entries/index.js';
+import { createClient, memoryStore, type Client, type ClientOptions, type KeyValueStore, type OutboxOptions, outbox, type OutboxPolicy } from '../../src/entries/index.js';
 import type { EventMap, EventType } from '../../src/core/event-types.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
@@ -12,6 +12,9 @@ export interface Seen {
 	body: string;
 }
 
+/** A client's options for the harness: its outbox is always on, `outbox` taking the outbox's options. */
+export type HarnessOptions = Omit<ClientOptions, 'outbox'> & { outbox?: OutboxOptions | true };
+
 export interface Harness {
 	api: RunningServer;
 	state: TestServerState;
@@ -19,7 +22,8 @@ export interface Harness {
 	store: KeyValueStore;
 	/** Every request that left a client made by `make` (a spy around the real fetch). */
 	seen: Seen[];
-	make(options?: ClientOptions): Client<{ outbox: true }>;
+	/** A client on the harness's store and clock; `outbox` is the outbox's options (`baseBackoffMs` 1 000 unless given). */
+	make(options?: HarnessOptions): Client<{ outbox: OutboxPolicy }>;
 	/** Events of a client, by type. */
 	record(client: Client, ...types: EventType[]): Array<EventMap[EventType]>;
 	close(): Promise<void>;
@@ -31,9 +35,16 @@ export const startHarness = async (): Promise<Harness> => {
 	const clock = new ManualClock();
 	const store = memoryStore('outbox-test');
 	const seen: Seen[] = [];
-	const clients: Client<{ outbox: true }>[] = [];
-	/** The client always hands its transport a Request. */
+	const clients: Client<{ outbox: OutboxPolicy }>[] = [];
+	/**
+	 * The client always hands its transport a Request. While the device is offline
+	 * (`fakeWindow().setOnline(false)`), nothing leaves it: the fetch fails as a browser's does.
+	 */
 	const spy = async (input: Parameters<typeof fetch>[0], init?: RequestInit): Promise<Response> => {
+		if (deviceOffline) {
+			throw new TypeError('Failed to fetch');
+		}
+
 		const request = input as Request;
 		const headers: Record<string, string> = {};
 		request.headers.forEach((value, key) => {
@@ -51,7 +62,8 @@ export const startHarness = async (): Promise<Harness> => {
 				baseUrl: api.url + '/', clock, random: () => 0.5, store: () => store, fetch: spy,
 				retry: 0, retryBudget: false, breaker: false, staleCache: false,
 				...options,
-				outbox: { baseBackoffMs: 1000, ...(typeof options.outbox === 'object' ? options.outbox : {}) },
+				// A drain because a scope came back starts at once (no `resumeJitterMs`: tested on its own).
+				outbox: outbox({ baseBackoffMs: 1000, resumeJitterMs: 0, ...(options.outbox === true ? {} : options.outbox) }),
 			});
 			clients.push(client);
 			return client;
@@ -86,6 +98,16 @@ export const until = async (condition: () => boolean | Promise<boolean>, ms = 30
 	}
 };
 
+/** Whether the harness's transport fails as an offline device's does (`fakeWindow().setOnline`). */
+let deviceOffline = false;
+
+/** For a test's own transport: fail as an offline device's fetch does while `fakeWindow()` says offline. */
+export const throwIfOffline = (): void => {
+	if (deviceOffline) {
+		throw new TypeError('Failed to fetch');
+	}
+};
+
 /** Make the runtime report offline/online (Node has no navigator.onLine) and dispatch window-like events. */
 export const fakeWindow = () => {
 	let online = true;
@@ -99,13 +121,20 @@ export const fakeWindow = () => {
 	g['document'] = document;
 	return {
 		document,
-		setOnline(value: boolean, fire = true) {
+		/**
+		 * `navigator.onLine` says `value` (and the `online`/`offline` event fires, unless `fire` is false).
+		 * Offline, the harness's transport fails as an offline device's does, unless `lies`: the network
+		 * still works (`navigator.onLine` is wrong).
+		 */
+		setOnline(value: boolean, fire = true, lies = false) {
 			online = value;
+			deviceOffline = !value && !lies;
 			if (fire) {
 				target.dispatchEvent(new Event(value ? 'online' : 'offline'));
 			}
 		},
 		restore() {
+			deviceOffline = false;
 			delete (navigator as unknown as Record<string, unknown>)['onLine'];
 			Object.assign(g, saved);
 			for (const key of Object.keys(saved) as Array<keyof typeof saved>) {

@@ -1,6 +1,6 @@
 /** Every replay outcome class, at exact times (ManualClock, random 0.5), against the real loopback API. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OutboxQueuedError, createClient, memoryStore, type Client } from '../../src/entries/index.js';
+import { OutboxQueuedError, createClient, memoryStore, type Client, outbox, type OutboxPolicy } from '../../src/entries/index.js';
 import { refusedUrl } from '../helpers/node-server.js';
 import { startHarness, type Harness } from './outbox-helpers.js';
 
@@ -13,7 +13,7 @@ afterEach(async () => h.close());
 const t0 = 1_700_000_000_000;
 
 /** Queue one POST to `path` (its first attempt fails with a scripted 503), then point the entry at `replayPath`. */
-const queueThenRetarget = async (api: Client<{ outbox: true }>, replayPath: string) => {
+const queueThenRetarget = async (api: Client<{ outbox: OutboxPolicy }>, replayPath: string) => {
 	const error = await api.post('mutate?id=o&fail=503', { json: { n: 1 } }).catch((error_: unknown) => error_);
 	expect(error).toBeInstanceOf(OutboxQueuedError);
 	// The entry is due in 500 ms (injected clock): nothing replays it before the test moves the clock.
@@ -214,8 +214,8 @@ describe('outbox replay outcomes', () => {
 	});
 
 	it('validates its options with a RangeError naming option and value; client.outbox throws when off', () => {
-		expect(() => createClient({ store: memoryStore, outbox: { maxEntries: 0 } })).toThrow(/outbox\.maxEntries.*0/);
-		expect(() => createClient({ store: memoryStore, outbox: { queuedResponse: 'x' as never } })).toThrow(RangeError);
+		expect(() => createClient({ store: memoryStore, outbox: outbox({ maxEntries: 0 }) })).toThrow(/outbox\.maxEntries.*0/);
+		expect(() => createClient({ store: memoryStore, outbox: outbox({ queuedResponse: 'x' as never }) })).toThrow(RangeError);
 		expect(() => (createClient({ store: memoryStore }) as unknown as { outbox: unknown }).outbox).toThrow(/outbox/);
 	});
 });

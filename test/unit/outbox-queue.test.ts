@@ -51,6 +51,7 @@ describe('outbox queue', () => {
 		win.setOnline(false);
 		await api.post('mutate?id=order', { json: { n: 'create' } }).catch(() => undefined);
 		win.setOnline(true, false);
+		h.clock.advance(500); // offline, the first write still went out (a network failure): due again after its backoff (500 ms)
 		const events = h.record(api, 'outbox:queued');
 		await expect(api.post('mutate?id=order', { json: { n: 'update' } })).rejects.toBeInstanceOf(OutboxQueuedError);
 		expect(events).toMatchObject([{ code: 'BEHIND' }]);
@@ -260,6 +261,7 @@ describe('outbox queue', () => {
 		await first.post('mutate?id=late', { json: { n: 2 } }).catch(() => undefined);
 		first.close(); // the tab goes away with two writes stored
 		win.setOnline(true, false);
+		h.clock.advance(500); // offline, the first write still went out (a network failure): due again after its backoff (500 ms)
 		let listings = 0;
 		const slow: KeyValueStore = {
 			...h.store,
@@ -292,6 +294,7 @@ describe('outbox queue', () => {
 		await first.post('mutate?id=unread', { json: { n: 1 } }).catch(() => undefined);
 		first.close();
 		win.setOnline(true, false);
+		h.clock.advance(500); // offline, the first write still went out (a network failure): due again after its backoff (500 ms)
 		let reads = 0;
 		const store: KeyValueStore = {
 			...h.store,

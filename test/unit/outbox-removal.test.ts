@@ -8,7 +8,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidRequestError, type KeyValueStore, type OutboxEntry } from '../../src/entries/index.js';
-import { fakeWindow, gate, spyStore, startHarness, until, withoutLocks, type Harness } from './outbox-helpers.js';
+import { fakeWindow, gate, type Harness, spyStore, startHarness, throwIfOffline, until, withoutLocks } from './outbox-helpers.js';
 
 let h: Harness;
 let win: ReturnType<typeof fakeWindow>;
@@ -21,7 +21,7 @@ afterEach(async () => {
 	await h.close();
 });
 
-/** Queue a write offline; returns its entry as listed. */
+/** Queue a write while the device is offline (its own attempt, the scope's one in 10 s, fails): returns its entry as listed. */
 const queueOffline = async (api: ReturnType<Harness['make']>, run: () => Promise<unknown>): Promise<OutboxEntry> => {
 	win.setOnline(false, false);
 	const { entryId } = await run().then(() => ({ entryId: 'not queued' }), (error: { entryId: string }) => error);
@@ -39,6 +39,7 @@ const gatedFetch = (marker: string) => {
 	const held = gate();
 	let at = false;
 	const fetchAt = async (input: Parameters<typeof fetch>[0], init?: RequestInit): Promise<Response> => {
+		throwIfOffline();
 		if ((input as Request).url.includes(marker) && !at) {
 			at = true;
 			await held.wait;

@@ -7,7 +7,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OutboxQueuedError, type OutboxEntry } from '../../src/entries/index.js';
-import { fakeWindow, startHarness, until, type Harness } from './outbox-helpers.js';
+import { fakeWindow, type Harness, startHarness, throwIfOffline, until } from './outbox-helpers.js';
 
 let h: Harness;
 let win: ReturnType<typeof fakeWindow>;
@@ -138,6 +138,7 @@ describe('identity is checked for each entry, not once per drain', () => {
 		const api = h.make({
 			identity: () => who,
 			fetch: async (input, init) => {
+				throwIfOffline();
 				if ((input as Request).url.includes('gate=1') && !atGate) {
 					atGate = true;
 					await gate;

@@ -1,6 +1,6 @@
 /** Every drain trigger, and the one-drainer guard, at exact times against the real loopback API. */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { OutboxQueuedError, memoryStore, outboxSyncHandler, type Client } from '../../src/entries/index.js';
+import { OutboxQueuedError, memoryStore, outboxSyncHandler, type Client, type OutboxPolicy } from '../../src/entries/index.js';
 import { Emitter } from '../../src/core/events.js';
 import type { PolicyContext } from '../../src/core/policy.js';
 import { originOf } from '../../src/core/scope.js';
@@ -18,8 +18,12 @@ afterEach(async () => {
 	await h.close();
 });
 
-/** Queue `n` mutations while the runtime reports offline (no request goes out). */
-const queueOffline = async (api: Client<{ outbox: true }>, id: string, n = 1) => {
+/**
+ * Queue `n` mutations while the device is offline (nothing reaches the API): the first of the scope
+ * still goes out (one attempt per scope per 10 s) and fails, due again after its backoff (500 ms);
+ * the others are held before sending. The clock then moves past that backoff: every entry is due.
+ */
+const queueOffline = async (api: Client<{ outbox: OutboxPolicy }>, id: string, n = 1) => {
 	win.setOnline(false);
 	const before = h.seen.length;
 	for (let index = 0; index < n; index++) {
@@ -27,18 +31,27 @@ const queueOffline = async (api: Client<{ outbox: true }>, id: string, n = 1) =>
 	}
 
 	expect(h.seen).toHaveLength(before);
+	h.clock.advance(500);
 };
 
 const applied = (id: string) => h.state.applied.get(id)?.length ?? 0;
 
 describe('outbox triggers', () => {
-	it('offline: queued before sending (attempts 0, due now, code OFFLINE), nothing sent while offline', async () => {
+	it('offline: the scope\'s first write still goes out (here it fails: attempts 1, NETWORK); the next ones within 10 s are queued before sending (attempts 0, due now, code OFFLINE)', async () => {
 		const api = h.make({ outbox: true });
 		const events = h.record(api, 'outbox:queued');
-		await queueOffline(api, 'off', 2);
-		expect(await api.outbox.list()).toMatchObject([{ attempts: 0, nextAttemptAt: h.clock.now() }, { attempts: 0 }]);
-		expect(events).toMatchObject([{ code: 'OFFLINE' }, { code: 'OFFLINE' }]);
-		expect(await api.outbox.flush()).toEqual({ sent: 0, failed: 0, dead: 0, remaining: 2 }); // still offline
+		win.setOnline(false);
+		const now = h.clock.now();
+		for (const index of [0, 1, 2]) {
+			await expect(api.post('mutate?id=off', { json: { index } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		}
+
+		expect(await api.outbox.list()).toMatchObject([{ attempts: 1, nextAttemptAt: now + 500 }, { attempts: 0, nextAttemptAt: now }, { attempts: 0 }]);
+		expect(events).toMatchObject([{ code: 'NETWORK' }, { code: 'OFFLINE' }, { code: 'OFFLINE' }]);
+		expect(await api.outbox.flush()).toEqual({ sent: 0, failed: 0, dead: 0, remaining: 3 }); // still offline: the scope's attempt of these 10 s was made
+		h.clock.advance(10_000);
+		expect(await api.outbox.flush()).toEqual({ sent: 0, failed: 1, dead: 0, remaining: 3 }); // the next one: the head, replayed (and failing)
+		expect((await api.outbox.list())[0]).toMatchObject({ attempts: 2, lastError: { code: 'NETWORK' } });
 	});
 
 	it('offline, ky is told no retries can happen, so it does not copy the request (a tee of its body) for them', async () => {

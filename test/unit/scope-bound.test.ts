@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { bulkhead } from '../../src/entries/bulkhead.js';
 import { health } from '../../src/entries/health.js';
-import { CircuitOpenError, classify, createClient, memoryStore, RateLimitedError } from '../../src/entries/index.js';
+import { CircuitOpenError, classify, createClient, memoryStore, RateLimitedError, outbox } from '../../src/entries/index.js';
 import { rateLimit } from '../../src/entries/rate-limit.js';
 import { maxScopes, scopes } from '../../src/shared/scopes.js';
 import { ManualClock } from '../helpers/manual-clock.js';
@@ -171,7 +171,7 @@ describe('a client past maxScopes', () => {
 
 	it('keeps the counters of a scope with writes pending in the outbox', async () => {
 		const server = byHost({ 'queue.test': () => new Response('', { status: 503 }) });
-		const api = createClient({ store: memoryStore, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, breaker: false, outbox: { baseBackoffMs: 600_000 } });
+		const api = createClient({ store: memoryStore, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, breaker: false, outbox: outbox({ baseBackoffMs: 600_000 }) });
 		await api.get('https://idle.test/');
 		await expect(api.post('https://queue.test/items', { json: { a: 1 } })).rejects.toMatchObject({ code: 'QUEUED' });
 

@@ -4,7 +4,7 @@
  * fires, and the call goes on without that state.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, type KeyValueStore, type StorageErrorEvent } from '../../src/entries/index.js';
+import { createClient, type KeyValueStore, type StorageErrorEvent, outbox } from '../../src/entries/index.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 
 let server: RunningServer;
@@ -30,7 +30,7 @@ describe('storage that never answers', () => {
 	});
 
 	it('an outbox POST is queued (kept in memory) instead of hanging on the key listing', async () => {
-		const api = createClient({ store: () => hanging, storageTimeoutMs: 50, breaker: false, staleCache: false, retry: 0, outbox: { queuedResponse: 'accepted' } });
+		const api = createClient({ store: () => hanging, storageTimeoutMs: 50, breaker: false, staleCache: false, retry: 0, outbox: outbox({ queuedResponse: 'accepted' }) });
 		const errors: StorageErrorEvent[] = [];
 		api.on('storage:error', (event) => errors.push(event));
 		const response = await api.post(`${server.url}/m`, { json: { a: 1 } });

@@ -1,6 +1,6 @@
 /** steadfetch/sw (issue 17): a service worker's fetch handler over a client, with fake FetchEvents against a loopback API. */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createClient, memoryStore } from '../../src/entries/index.js';
+import { createClient, memoryStore, outbox } from '../../src/entries/index.js';
 import { fetchHandler } from '../../src/entries/sw.js';
 import { refusedUrl, serve, type RunningServer } from '../helpers/node-server.js';
 import { createHandler, createState } from '../helpers/server-handler.js';
@@ -32,7 +32,7 @@ const event = (input: string, init?: RequestInit) => {
 	};
 };
 
-const make = () => createClient({ name: `sw-${Math.random()}`, store: () => memoryStore(`sw-${Math.random()}`), retry: 0, breaker: false, outbox: { baseBackoffMs: 1 } });
+const make = () => createClient({ name: `sw-${Math.random()}`, store: () => memoryStore(`sw-${Math.random()}`), retry: 0, breaker: false, outbox: outbox({ baseBackoffMs: 1 }) });
 
 describe('fetchHandler', () => {
 	it('answers what it matches through the client (the server\'s status as is); leaves the rest alone', async () => {

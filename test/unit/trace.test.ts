@@ -1,7 +1,7 @@
 /** Request ids and trace context (issue 16): one id per call across attempts and the outbox replay, a span per attempt. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient as createCore } from '../../src/entries/core.js';
-import { createClient, memoryStore, type EventMap } from '../../src/entries/index.js';
+import { createClient, memoryStore, type EventMap, outbox } from '../../src/entries/index.js';
 import { trace } from '../../src/entries/trace.js';
 
 const scripted = (statuses: number[]) => {
@@ -79,7 +79,7 @@ describe('trace', () => {
 
 	it('an outbox replay carries the request id and the trace id of the first attempt', async () => {
 		const { seen, fetch } = scripted([503, 201]);
-		const api = createClient({ fetch, baseUrl: 'https://api.test', trace: trace(), store: memoryStore, retry: 0, breaker: false, staleCache: false, outbox: { baseBackoffMs: 1 } });
+		const api = createClient({ fetch, baseUrl: 'https://api.test', trace: trace(), store: memoryStore, retry: 0, breaker: false, staleCache: false, outbox: outbox({ baseBackoffMs: 1 }) });
 		await api.post('https://api.test/m', { json: { a: 1 } }).catch(() => undefined);
 		await new Promise((resolve) => setTimeout(resolve, 10));
 		await api.outbox.flush();

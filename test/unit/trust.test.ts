@@ -3,11 +3,11 @@
  * outside bounded (issue 12), in Node. The IndexedDB versions run in Chromium (test/node/identity-chromium.test.ts).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { classify, createClient, isStale, memoryStore, type Client, type KeyValueStore } from '../../src/entries/index.js';
+import { classify, createClient, isStale, memoryStore, type Client, type KeyValueStore, outbox, type OutboxPolicy } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 import { createHandler, createState } from '../helpers/server-handler.js';
-import { fakeWindow, until } from './outbox-helpers.js';
+import { fakeWindow, throwIfOffline, until } from './outbox-helpers.js';
 
 let server: RunningServer;
 const state = createState();
@@ -44,9 +44,14 @@ const setup = (options: Parameters<typeof createClient>[0] = {}) => {
 	const clock = new ManualClock();
 	let who: string | undefined = 'alice';
 	const api = createClient({
+		// An offline device (fakeWindow) sends nothing: its fetch fails.
+		fetch: async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+			throwIfOffline();
+			return fetch(input, init);
+		},
 		baseUrl: server.url + '/', clock, store: () => store, name: `trust-${names++}`, retry: 0, breaker: false,
-		identity: () => who, staleCache: { shared: false }, outbox: { baseBackoffMs: 1000 }, ...options,
-	}) as Client<{ outbox: true }>;
+		identity: () => who, staleCache: { shared: false }, outbox: outbox({ baseBackoffMs: 1000 }), ...options,
+	}) as Client<{ outbox: OutboxPolicy }>;
 	return { api, store, clock, login: (next: string | undefined) => { who = next; } };
 };
 
@@ -182,7 +187,7 @@ describe('secrets in URLs (sensitiveParams)', () => {
 
 describe('time from outside, bounded', () => {
 	it('a 503 with an absurd Retry-After queues a readable entry, due no later than its retention ends', async () => {
-		const { api, clock } = setup({ outbox: { retentionMs: 86_400_000 } });
+		const { api, clock } = setup({ outbox: outbox({ retentionMs: 86_400_000 }) });
 		const error = await api.post('mutate?id=absurd&fail=503&retryAfter=99999999999999999999').catch((error_: unknown) => error_);
 		expect(classify(error).code).toBe('QUEUED');
 		const list = await api.outbox.list();
@@ -195,7 +200,7 @@ describe('time from outside, bounded', () => {
 
 	it('replays refused without I/O (open breaker) do not count toward maxAttempts', async () => {
 		window = fakeWindow();
-		const { api, clock } = setup({ breaker: { consecutiveFailures: 1, openMs: 60_000, maxOpenMs: 60_000 }, outbox: { maxAttempts: 3, baseBackoffMs: 1000 } });
+		const { api, clock } = setup({ breaker: { consecutiveFailures: 1, openMs: 60_000, maxOpenMs: 60_000 }, outbox: outbox({ maxAttempts: 3, baseBackoffMs: 1000 }) });
 		await api.post('mutate?id=no-io&fail=503').catch(() => undefined); // Opens the breaker; attempts 1.
 		for (let flush = 0; flush < 27; flush++) {
 			clock.advance(1_000);

@@ -158,7 +158,7 @@ describe('"A Cloudflare Worker calling a flaky upstream" (examples/workers/flaky
 		const response = await harness.fetch('flaky', '/ok/recipe-dead');
 		expect(response.status).toBe(503);
 		expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-		expect(Number(response.headers.get('retry-after'))).toBeLessThanOrEqual(5);
+		expect(Number(response.headers.get('retry-after'))).toBeLessThanOrEqual(6); // openMs 5 s, drawn within ±20 %
 		expect(origin.hits).toHaveLength(hits);
 	}, 60_000);
 });

@@ -4,7 +4,7 @@ import { model } from '../model.js';
 import { counter, empty, panel } from './panel.js';
 
 export const renderCache = () => {
-	const { element, counters, body } = panel('Stale cache', 'Good answers kept in IndexedDB; served, marked stale, when the network or the origin fails.', 'panel-cache');
+	const { element, counters, body } = panel('Stale cache', 'Good answers kept in IndexedDB; served, marked stale, when the network or the origin fails, or leaves a read unanswered for 3 s.', 'panel-cache');
 	const update = (): void => {
 		const entries = [...model.cache.values()].sort((a, b) => a.url.localeCompare(b.url));
 		const hits = entries.reduce((sum, entry) => sum + entry.hits, 0);

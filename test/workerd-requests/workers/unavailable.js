@@ -4,7 +4,8 @@ import { createClient } from 'steadfetch/core';
 import { breaker } from 'steadfetch/breaker';
 import { unavailable } from 'steadfetch/cloudflare';
 
-const api = createClient({ retry: 0, breaker: breaker({ consecutiveFailures: 3, openMs: 4_500 }) });
+// random 0.5: the open period exactly openMs (each is drawn within ±20 % of its length).
+const api = createClient({ retry: 0, random: () => 0.5, breaker: breaker({ consecutiveFailures: 3, openMs: 4_500 }) });
 
 export default {
 	async fetch(request) {

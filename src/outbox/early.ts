@@ -1,0 +1,67 @@
+import type { PolicyCall } from '../core/policy.js';
+import { classify, classifyStatus } from '../errors/classify.js';
+import { isSteadfetchError } from '../errors/SteadfetchError.js';
+import { background } from '../shared/part-store.js';
+import type { Drain } from './drain.js';
+import { scheduleOf } from './outcome.js';
+import type { Queue } from './queue.js';
+import type { OutboxRecord } from './record.js';
+
+const ignore = (): undefined => undefined;
+
+/**
+ * The first attempt of a write queued at its deadline (`networkTimeoutMs`), followed to its end while
+ * this client claims the entry (its drain skips it; other tabs and isolates honour its stored lease,
+ * `inFlightUntil`). Delivered (an answer `classify()` calls no failure): the entry goes (`outbox:sent`
+ * with `early: true`), even once removed or cleared. Otherwise the entry stays, its lease ended, for a
+ * replay under the same key (`outbox:retry`), whatever the failure: the replay's outcome decides the
+ * rest (a write the server rejects becomes a dead letter then); after the caller's abort it is due at
+ * once — unless it was removed, cleared or the client closed meanwhile (nothing is written back then).
+ * Then the drain runs for what waits behind it. Never rejects.
+ */
+export const follow = async (queue: Queue, drain: Drain, call: PolicyCall, record: OutboxRecord, key: string, run: Promise<Response>): Promise<void> => {
+	const { context, options } = queue;
+	let response: Response | undefined;
+	let error: unknown;
+	try {
+		response = await run;
+	} catch (caught) {
+		error = caught;
+		// ky's HTTPError carries the answer (told by its shape: importing ky's guard here kept an import of ky in bundles without the outbox).
+		const answer = (caught as { response?: unknown }).response;
+		response = answer instanceof Response ? answer : undefined;
+	}
+
+	void response?.body?.cancel().catch(ignore); // Nobody reads it: the caller was answered.
+	const failure = response ? classifyStatus(response.status) : classify(error);
+	const due = await queue.follow(record.id, async (current) => {
+		const now = context.clock.now();
+		if (!failure) {
+			await queue.store.delete(key);
+			await queue.list(); // Before anyone hears of it: a write made then is not held behind it.
+			queue.emit('outbox:sent', record, { status: response!.status, early: true });
+			return true;
+		}
+
+		if (!current()) {
+			return false;
+		}
+
+		const { code } = failure;
+		const status = response?.status;
+		delete record.inFlightUntil;
+		// Its attempts that reached the network (a hold or the caller's abort ends one that did not count).
+		record.attempts += Math.max(0, call.attempts - (isSteadfetchError(error) || call.signal?.aborted ? 1 : 0));
+		record.lastError = { code, message: response ? `${status} ${response.statusText}`.trim() : String(error), ...status && { status } };
+		const { at, pinned } = call.signal?.aborted ? { at: now, pinned: false } : scheduleOf(response, error, record, options, now, context.random);
+		Object.assign(record, { nextAttemptAt: at, pinned });
+		await queue.store.set(key, record);
+		queue.emit('outbox:retry', record, { nextAttemptAt: at, code });
+		return at <= now;
+	});
+	if (due) {
+		background(context, 'outbox', call.waitUntil, async () => drain.trigger(undefined, call.waitUntil));
+	} else {
+		drain.arm(record.nextAttemptAt);
+	}
+};

@@ -1,0 +1,236 @@
+/**
+ * Recovery without waiting, and no herd (API.md "Reachability and recovery"): a breaker open because
+ * of network failures or timeouts turns half-open at once on `online`, on a page becoming visible and
+ * when a client starts and finds that open state in storage; one open on HTTP answers keeps its
+ * period; a probe that fails resumes the doubling; each open period is jittered within ±20 %. Exact
+ * times on an injected clock and random source; `window` and `document` faked (Node has neither).
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createClient, memoryStore, type ClientOptions, type KeyValueStore } from '../../src/entries/index.js';
+import { breaker } from '../../src/breaker/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { FakeOrigin, flush, origin, times } from './breaker-kit.js';
+import { fakeWindow } from './outbox-helpers.js';
+
+const t0 = 1_700_000_000_000;
+let names = 0;
+let win: ReturnType<typeof fakeWindow>;
+const clients: Array<{ close(): void }> = [];
+
+beforeEach(() => {
+	win = fakeWindow();
+});
+afterEach(() => {
+	for (const client of clients.splice(0)) {
+		client.close();
+	}
+
+	win.restore();
+});
+
+/** Clients ("tabs", or one page and its reload) of one name and store, on one clock. */
+const page = (options: ClientOptions & { random?: () => number } = {}, store: KeyValueStore = memoryStore('recovery')) => {
+	const clock = new ManualClock(t0);
+	const name = `recovery-${names++}`;
+	const open = (breakerOptions: object = {}) => {
+		const server = new FakeOrigin();
+		const events: string[] = [];
+		const api = createClient({ clock, random: () => 0.5, name, store: () => store, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, ...options, breaker: { share: true, openMs: 30_000, ...breakerOptions } });
+		clients.push(api);
+		for (const type of ['breaker:open', 'breaker:half-open', 'breaker:closed'] as const) {
+			api.on(type, (event) => events.push(`${type.slice(8)} ${event.reason}`));
+		}
+
+		const call = async (): Promise<string> => api.get(`${origin}/x`).then((response) => String(response.status), (error: { code?: unknown; name: string }) => (typeof error.code === 'string' ? error.code : error.name));
+		return { api, server, events, call, snapshot: () => api.breaker(origin) };
+	};
+
+	return { clock, store, open };
+};
+
+/** Open a tab's breaker: five failures of `kind` (network failures, or 503 answers). */
+const trip = async (tab: ReturnType<ReturnType<typeof page>['open']>, kind: 'down' | 503) => {
+	if (kind === 'down') {
+		tab.server.down();
+	} else {
+		tab.server.answer(503);
+	}
+
+	await times(5, async () => tab.call());
+	await flush();
+	expect(tab.snapshot()).toMatchObject({ state: 'open', reopensAt: t0 + 30_000 });
+};
+
+describe('breaker: recovery without waiting', () => {
+	it('open on network failures: `online` turns it half-open at once; the next call is the probe and closes it', async () => {
+		const { clock, open } = page();
+		const tab = open();
+		await trip(tab, 'down');
+		clock.advance(1_000);
+		tab.server.up();
+		expect(await tab.call()).toBe('CIRCUIT_OPEN');
+		win.setOnline(true);
+		expect(tab.snapshot()).toMatchObject({ state: 'half-open' });
+		expect(await tab.call()).toBe('200'); // before: CIRCUIT_OPEN for 29 s more
+		expect(tab.snapshot().state).toBe('closed');
+		expect(tab.events).toEqual(['open consecutive-failures', 'half-open online', 'closed probe-succeeded']);
+		expect(tab.server.requests).toHaveLength(6);
+	});
+
+	it('a page that becomes visible again does the same; one that is hidden does not', async () => {
+		const { clock, open } = page();
+		const tab = open();
+		await trip(tab, 'down');
+		clock.advance(1_000);
+		win.document.visibilityState = 'hidden';
+		win.document.dispatchEvent(new Event('visibilitychange'));
+		expect(tab.snapshot().state).toBe('open');
+		win.document.visibilityState = 'visible';
+		win.document.dispatchEvent(new Event('visibilitychange'));
+		expect(tab.snapshot().state).toBe('half-open');
+		expect(tab.events.at(-1)).toBe('half-open visible');
+	});
+
+	it('a timeout opens it as unanswered too', async () => {
+		const { clock, open } = page({ timeout: 20 });
+		const tab = open({ consecutiveFailures: 2 });
+		tab.server.hang();
+		await times(2, async () => tab.call());
+		await flush();
+		expect(tab.snapshot().state).toBe('open');
+		clock.advance(1_000);
+		win.setOnline(true);
+		expect(tab.snapshot().state).toBe('half-open');
+	});
+
+	it('a reload finds the open state in storage: half-open at once, its first call is the probe', async () => {
+		const { clock, store, open } = page();
+		const before = open();
+		await trip(before, 'down');
+		await vi.waitFor(async () => expect(await store.get(origin)).toMatchObject({ state: 'open', unanswered: true }));
+		before.api.close();
+		clock.advance(2_000);
+		const after = open(); // the reloaded page: the API is back
+		expect(await after.call()).toBe('200'); // before: CIRCUIT_OPEN until t0 + 30 s
+		expect(after.server.requests).toHaveLength(1);
+		expect(after.events).toEqual(['open restored', 'half-open restored', 'closed probe-succeeded']);
+	});
+
+	it('a probe that fails resumes the doubling (30 s, then 60 s)', async () => {
+		const { clock, open } = page();
+		const tab = open();
+		await trip(tab, 'down');
+		clock.advance(1_000);
+		win.setOnline(true);
+		expect(await tab.call()).toBe('NetworkError'); // the probe: still down
+		expect(tab.snapshot()).toMatchObject({ state: 'open', openedAt: clock.now(), reopensAt: clock.now() + 60_000 });
+		expect(tab.events.slice(-2)).toEqual(['half-open online', 'open probe-failed']);
+	});
+
+	it('only a breaker open on network failures recovers early: one open on HTTP answers keeps its period on `online`, visible and a reload; an isolated one stays open', async () => {
+		const { clock, store, open } = page();
+		const tab = open();
+		const other = 'https://other.test';
+		await trip(tab, 503);
+		tab.server.script = (request) => new URL(request.url).origin === other ? new TypeError('Failed to fetch') : new Response('{}', { status: 503 });
+		await times(5, async () => tab.api.get(`${other}/x`).then(() => 'ok', () => 'failed')); // another scope, down
+		await tab.api.breaker.isolate('https://isolated.test');
+		clock.advance(1_000);
+		tab.server.up();
+		win.setOnline(true);
+		win.document.dispatchEvent(new Event('visibilitychange'));
+		expect(tab.api.breaker(other).state).toBe('half-open'); // before: open
+		expect(tab.api.breaker('https://isolated.test').state).toBe('open');
+		expect(await tab.call()).toBe('CIRCUIT_OPEN');
+		await vi.waitFor(async () => expect(await store.get(origin)).toMatchObject({ state: 'open' }));
+		expect(await store.get(origin)).not.toHaveProperty('unanswered');
+		tab.api.close();
+		const after = open();
+		expect(await after.call()).toBe('CIRCUIT_OPEN');
+		expect(after.snapshot()).toMatchObject({ state: 'open', reopensAt: t0 + 30_000 });
+		expect(after.server.requests).toHaveLength(0);
+		expect([...tab.events, ...after.events].filter((event) => event.startsWith('half-open'))).toEqual(['half-open online']); // the other scope's
+	});
+
+	it('with breaker.probe, `online` sends the probe at once, with no call', async () => {
+		const { clock, open } = page();
+		const tab = open({ probe: '/health' });
+		await trip(tab, 'down');
+		clock.advance(1_000);
+		tab.server.up();
+		win.setOnline(true);
+		await vi.waitFor(() => expect(tab.snapshot().state).toBe('closed'));
+		expect(tab.server.requests.at(-1)!.url).toBe(`${origin}/health`);
+		expect(tab.server.requests).toHaveLength(6);
+	});
+
+	it('across tabs: one probe after `online` (the other tab is answered as an open breaker answers); its closing reaches every tab', async () => {
+		const { clock, open } = page();
+		const a = open();
+		const b = open();
+		await trip(a, 'down');
+		await vi.waitFor(() => expect(b.snapshot().state).toBe('open'));
+		clock.advance(1_000);
+		a.server.hang();
+		b.server.hang();
+		win.setOnline(true); // both tabs hear it
+		expect([a.snapshot().state, b.snapshot().state]).toEqual(['half-open', 'half-open']);
+		const calls = [a.call(), b.call(), a.call(), b.call()];
+		await vi.waitFor(() => expect(a.server.pending.length + b.server.pending.length).toBe(1));
+		const [prober] = [a, b].filter(({ server }) => server.pending.length === 1);
+		prober!.server.settleAll(new Response('{}', { status: 200 }));
+		expect((await Promise.all(calls)).sort()).toEqual(['200', 'CIRCUIT_OPEN', 'CIRCUIT_OPEN', 'CIRCUIT_OPEN']);
+		await vi.waitFor(() => expect([a.snapshot().state, b.snapshot().state]).toEqual(['closed', 'closed']));
+		expect(a.server.requests.length - 5 + b.server.requests.length).toBe(1);
+	});
+});
+
+describe('breaker: jittered open periods (no herd)', () => {
+	/** The open period of a breaker opened by 5 network failures with `random` returning `draw`. */
+	const period = async (draw: number, options: object = {}) => {
+		const clock = new ManualClock(t0);
+		const server = new FakeOrigin();
+		server.down();
+		const api = createClient({ clock, random: () => draw, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, breaker: breaker({ share: false, openMs: 10_000, ...options }) });
+		clients.push(api);
+		for (let index = 0; index < 5; index++) {
+			await api.get(`${origin}/x`).catch(() => undefined);
+		}
+
+		const { reopensAt, openedAt } = api.breaker(origin);
+		return reopensAt! - openedAt!;
+	};
+
+	it('uniform within ±20 % of the period, from the client\'s random (0 → 0.8×, 0.5 → 1×, → 1 → 1.2×); a server\'s Retry-After is kept as it is', async () => {
+		expect(await period(0)).toBe(8_000);
+		expect(await period(0.5)).toBe(10_000);
+		expect(await period(0.25)).toBe(9_000);
+		expect(await period(1 - 2 ** -20)).toBeCloseTo(12_000, 1);
+		const clock = new ManualClock(t0);
+		const server = new FakeOrigin();
+		server.answer(503, { 'retry-after': '7' });
+		const api = createClient({ clock, random: () => 0, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, breaker: breaker({ share: false }) });
+		clients.push(api);
+		await api.get(`${origin}/x`).catch(() => undefined);
+		expect(api.breaker(origin).reopensAt).toBe(t0 + 7_000); // not jittered
+	});
+
+	it('never beyond maxOpenMs', async () => {
+		expect(await period(0.99, { maxOpenMs: 11_000 })).toBe(11_000);
+		expect(await period(0, { maxOpenMs: 11_000 })).toBe(8_000);
+	});
+
+	it('each re-open draws again: the doubled period is jittered too', async () => {
+		const clock = new ManualClock(t0);
+		const server = new FakeOrigin();
+		server.down();
+		const draws = [0, 1 - 2 ** -20];
+		const api = createClient({ clock, random: () => draws.shift() ?? 0.5, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, breaker: breaker({ share: false, openMs: 10_000, consecutiveFailures: 1 }) });
+		clients.push(api);
+		await api.get(`${origin}/x`).catch(() => undefined);
+		expect(api.breaker(origin).reopensAt).toBe(t0 + 8_000);
+		clock.advance(8_000);
+		await api.get(`${origin}/x`).catch(() => undefined); // the probe fails: 20 s × 1.2
+		expect(api.breaker(origin).reopensAt! - clock.now()).toBeCloseTo(24_000, 1);
+	});
+});

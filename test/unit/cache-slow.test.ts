@@ -1,0 +1,241 @@
+/**
+ * Slow networks, reads (API.md "Slow networks: an answer within a deadline"): a GET with a stored copy
+ * and no answer `networkTimeoutMs` after it started is answered by the copy (`detail=slow`), while its
+ * request goes on and refreshes the copy. The origin here accepts every request and, while `hang` is
+ * set, answers none until released: the failure no refusal shows.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createClient, isStale, memoryStore, type CallOptions, type ClientOptions } from '../../src/entries/index.js';
+import { health, type HealthStats } from '../../src/entries/health.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { serve, type RunningServer } from '../helpers/node-server.js';
+import { collect, next, settle } from './cache-kit.js';
+import { until } from './outbox-helpers.js';
+
+/** A request the origin holds: its path, whether the client went away, and how to let it answer. */
+interface Held {
+	path: string;
+	signal: AbortSignal;
+	release(): void;
+}
+
+let server: RunningServer;
+let hang = false;
+let refuse = false;
+/** What the origin answers now (`{ v, path }`): a refreshed copy shows a new `v`. */
+let version = 1;
+const held: Held[] = [];
+const hits = new Map<string, number>();
+
+beforeAll(async () => {
+	server = await serve(async (request) => {
+		const { pathname } = new URL(request.url);
+		hits.set(pathname, (hits.get(pathname) ?? 0) + 1);
+		if (hang) {
+			await new Promise<void>((release) => {
+				held.push({ path: pathname, signal: request.signal, release });
+			});
+		}
+
+		return Response.json({ v: version, path: pathname });
+	});
+});
+
+afterAll(async () => server.close());
+
+afterEach(() => {
+	hang = refuse = false;
+	version = 1;
+	for (const each of held.splice(0)) {
+		each.release();
+	}
+
+	vi.restoreAllMocks();
+});
+
+const clock = new ManualClock();
+
+/** A client of the preset against the origin: no retries, no breaker (unless given), a fresh store, the transport refusing while `refuse` is set. */
+const make = (options: ClientOptions = {}) => createClient({
+	baseUrl: `${server.url}/`, clock, store: memoryStore, name: `slow-${Math.random()}`, retry: 0, breaker: false,
+	fetch: async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+		if (refuse) {
+			throw new TypeError('fetch failed');
+		}
+
+		return fetch(input, init);
+	},
+	...options,
+});
+
+/** Store a copy of `path` (version `version`), then hang the origin. */
+const primed = async (path: string, options: ClientOptions = { staleCache: { networkTimeoutMs: 40 } }) => {
+	hang = false;
+	const api = make(options);
+	const stored = next(api, 'cache:stored');
+	await api.get(path).text();
+	await stored;
+	hang = true;
+	return api;
+};
+
+/** The deadline timers armed (`setTimeout` with `ms`), and how many of them have fired. */
+const deadlines = (ms: number) => {
+	const seen = { armed: 0, fired: 0 };
+	const original = globalThis.setTimeout;
+	vi.spyOn(globalThis, 'setTimeout').mockImplementation(((callback: (...args: unknown[]) => void, delay?: number, ...args: unknown[]) => {
+		if (delay === ms) {
+			seen.armed++;
+			return original((...given: unknown[]) => {
+				seen.fired++;
+				callback(...given);
+			}, delay, ...args);
+		}
+
+		return original(callback, delay, ...args);
+	}) as typeof setTimeout);
+	return seen;
+};
+
+/** Whether `path` would be answered stale now, with the transport refusing. */
+const copyOf = async (api: ReturnType<typeof make>, path: string, options: CallOptions = {}): Promise<unknown> => {
+	refuse = true;
+	try {
+		const response = await api.get(path, options);
+		return isStale(response) ? response.json() : undefined;
+	} finally {
+		refuse = false;
+	}
+};
+
+describe('slow networks: reads', () => {
+	it('a read with a copy and no answer by its deadline is answered by the copy: detail=slow, cache:stale reason slow, its request still open', async () => {
+		const api = await primed('a');
+		const stale = collect(api, 'cache:stale');
+		const response = await api.get('a');
+		expect(isStale(response)).toBe(true);
+		expect(response.headers.get('cache-status')).toMatch(/detail=slow$/);
+		expect(await response.json()).toEqual({ v: 1, path: '/a' });
+		expect(stale).toMatchObject([{ reason: 'slow', method: 'GET', url: `${server.url}/a` }]);
+		// Not aborted: the origin still holds it, and the call counts as stale, not failed.
+		expect(held.map((each) => [each.path, each.signal.aborted])).toEqual([['/a', false]]);
+		expect(api.stats()[server.url]).toMatchObject({ requests: 2, successes: 2, stale: 1, failures: {} });
+	});
+
+	it('the shortcut of the call (`.json()`) parses the copy; the request goes on and its good answer replaces the copy (cache:stored)', async () => {
+		const api = await primed('b');
+		expect(await api.get('b').json()).toEqual({ v: 1, path: '/b' });
+		const stored = next(api, 'cache:stored');
+		version = 2;
+		clock.advance(2000); // A URL copied less than 1 s ago is not copied again.
+		held[0]!.release();
+		expect(await stored).toMatchObject({ url: `${server.url}/b` });
+		expect(await copyOf(api, 'b')).toEqual({ v: 2, path: '/b' });
+	});
+
+	it('its retries go on too, under the same budgets (ky timeout per attempt, totalTimeout)', async () => {
+		const api = await primed('c', { staleCache: { networkTimeoutMs: 40 }, retry: { limit: 1, delay: () => 0 }, timeout: 150 });
+		const response = await api.get('c');
+		expect(response.headers.get('cache-status')).toMatch(/detail=slow$/);
+		expect(hits.get('/c')).toBe(2); // Answered before its first attempt timed out…
+		await until(() => hits.get('/c') === 3); // …which then goes on to its retry.
+		expect(api.stats()[server.url]).toMatchObject({ retries: 1, stale: 1, failures: {} });
+	});
+
+	it('the caller\'s signal still aborts the request after the copy answered: nothing is stored', async () => {
+		const api = await primed('d');
+		const controller = new AbortController();
+		const written = collect(api, 'cache:stored');
+		const response = await api.get('d', { signal: controller.signal });
+		expect(isStale(response)).toBe(true);
+		controller.abort();
+		await until(() => held[0]!.signal.aborted);
+		version = 2;
+		held[0]!.release();
+		await settle();
+		expect(await copyOf(api, 'd')).toEqual({ v: 1, path: '/d' });
+		expect(written).toEqual([]);
+	});
+
+	it('a late answer the caller\'s afterResponse hook rejects is never stored', async () => {
+		let seen = 0;
+		const api = await primed('e', {
+			staleCache: { networkTimeoutMs: 40 },
+			hooks: { afterResponse: [async ({ response }) => {
+				seen++;
+				if ((await response.clone().json() as { v: number }).v === 2) {
+					throw new Error('rejected by the app');
+				}
+			}] },
+		});
+		const written = collect(api, 'cache:stored');
+		expect(isStale(await api.get('e'))).toBe(true);
+		version = 2;
+		held[0]!.release();
+		await until(() => seen === 2);
+		await settle();
+		expect(await copyOf(api, 'e')).toEqual({ v: 1, path: '/e' });
+		expect(written).toEqual([]);
+	});
+
+	it('a read without a copy is not affected: it waits for its answer, no timer once the client knows its key is not stored', async () => {
+		const api = await primed('f', { staleCache: { networkTimeoutMs: 47 } });
+		await settle(); // The store listed behind the first copy.
+		const timers = deadlines(47);
+		const stale = collect(api, 'cache:stale');
+		expect(isStale(await api.get('f'))).toBe(true); // With a copy: a timer, and the copy.
+		const call = api.get('other');
+		await until(() => held.length === 2);
+		version = 2;
+		held[1]!.release();
+		const response = await call;
+		expect(isStale(response)).toBe(false);
+		expect(await response.json()).toEqual({ v: 2, path: '/other' });
+		expect(timers.armed).toBe(1);
+		expect(stale).toMatchObject([{ url: `${server.url}/f` }]);
+	});
+
+	it('before the store was listed a deadline is armed for any read; it finds no copy and the read waits for its answer', async () => {
+		hang = true;
+		const api = make({ staleCache: { networkTimeoutMs: 43 } });
+		const timers = deadlines(43);
+		const call = api.get('g');
+		await until(() => timers.fired === 1 && held.length === 1);
+		held[0]!.release();
+		expect(isStale(await call)).toBe(false);
+	});
+
+	it('per call: `staleCache: { networkTimeoutMs }` replaces the client\'s, `false` waits, `staleCache: false` still turns the cache off', async () => {
+		const api = await primed('h', { staleCache: { networkTimeoutMs: false } });
+		const own = await api.get('h', { staleCache: { networkTimeoutMs: 30 } });
+		expect(own.headers.get('cache-status')).toMatch(/detail=slow$/);
+
+		const other = await primed('i', { staleCache: { networkTimeoutMs: 44 } });
+		const timers = deadlines(44);
+		const none = other.get('i', { staleCache: { networkTimeoutMs: false } });
+		await until(() => held.length === 2);
+		held[1]!.release();
+		expect(isStale(await none)).toBe(false);
+		expect(timers.armed).toBe(0);
+
+		refuse = true;
+		await expect(other.get('i', { staleCache: false })).rejects.toThrow();
+		await expect(other.get('i', { staleCache: { networkTimeoutMs: -1 } as never })).rejects.toThrow(/staleCache\.networkTimeoutMs/);
+	});
+
+	it('stats count the answer as stale, never a failure; the breaker and health count the attempt by how it really ends', async () => {
+		const api = await primed('j', { staleCache: { networkTimeoutMs: 40 }, breaker: { consecutiveFailures: 1 }, health: health(), totalTimeout: 300 });
+		const opened = next(api, 'breaker:open');
+		expect(isStale(await api.get('j'))).toBe(true);
+		expect(api.stats()[server.url]).toMatchObject({ stale: 1, failures: {} });
+		expect(api.breaker(server.url).state).toBe('closed');
+		await opened; // Its attempt timed out (totalTimeout): a failure of the origin.
+		await until(() => (api.stats()[server.url] as unknown as HealthStats).topErrors.length > 0);
+		expect(api.stats()[server.url]).toMatchObject({ stale: 1, failures: {}, errorRate: 0.5, topErrors: [{ code: 'TIMEOUT', count: 1 }] });
+	});
+
+	it('bad options: a RangeError naming staleCache.networkTimeoutMs', () => {
+		expect(() => make({ staleCache: { networkTimeoutMs: 0 } })).toThrow(/staleCache\.networkTimeoutMs/);
+		expect(() => make({ staleCache: { networkTimeoutMs: Number.POSITIVE_INFINITY } })).toThrow(RangeError);
+	});
+});

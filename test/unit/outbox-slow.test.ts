@@ -1,0 +1,204 @@
+/**
+ * Slow networks, writes (API.md "Slow networks: an answer within a deadline"): with
+ * `outbox({ networkTimeoutMs })` a write still unanswered at its deadline is stored and the caller
+ * told it is queued, while its attempt goes on under its Idempotency-Key; no replay of it starts,
+ * in this client or another on the same store, while that attempt is in flight. The origin holds
+ * every write while `hang` is set, until a test answers it with a status.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createClient, memoryStore, outbox, OutboxQueuedError, type Client, type ClientOptions, type KeyValueStore, type OutboxOptions, type OutboxPolicy } from '../../src/entries/index.js';
+import { resolveOutboxOptions } from '../../src/outbox/options.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { serve, type RunningServer } from '../helpers/node-server.js';
+import { collect } from './cache-kit.js';
+import { until } from './outbox-helpers.js';
+
+/** A write the origin got: its Idempotency-Key and body, whether the client went away, and how to answer it. */
+interface Seen {
+	path: string;
+	key: string;
+	body: string;
+	signal: AbortSignal;
+	answer?: (status: number) => void;
+}
+
+let server: RunningServer;
+let hang = false;
+/** What the origin answers a write it does not hold. */
+let reply = 201;
+const seen: Seen[] = [];
+/** Writes applied, once per Idempotency-Key. */
+const applied = new Set<string>();
+
+beforeAll(async () => {
+	server = await serve(async (request) => {
+		const write: Seen = { path: new URL(request.url).pathname, key: request.headers.get('idempotency-key') ?? '', body: await request.text(), signal: request.signal };
+		seen.push(write);
+		const status = hang ? await new Promise<number>((answer) => {
+			write.answer = answer;
+		}) : reply;
+		if (status < 300) {
+			applied.add(write.key);
+		}
+
+		return Response.json({ status }, { status });
+	});
+});
+
+afterAll(async () => server.close());
+
+let store: KeyValueStore;
+const clock = new ManualClock();
+const clients: Array<Client<{ outbox: OutboxPolicy }>> = [];
+
+afterEach(() => {
+	hang = false;
+	reply = 201;
+	for (const write of seen.splice(0)) {
+		write.answer?.(503);
+	}
+
+	applied.clear();
+	for (const client of clients.splice(0)) {
+		client.close();
+	}
+});
+
+/** A client of one name on the test's store: no retries, budget, breaker or cache; the outbox with a 40 ms deadline unless given. */
+const make = (options: OutboxOptions = { networkTimeoutMs: 40 }, more: ClientOptions = {}): Client<{ outbox: OutboxPolicy }> => {
+	const client = createClient({
+		baseUrl: `${server.url}/`, clock, random: () => 0.5, store: () => store, name: 'slow-outbox',
+		retry: 0, retryBudget: false, breaker: false, staleCache: false, outbox: outbox(options), ...more,
+	}) as Client<{ outbox: OutboxPolicy }>;
+	clients.push(client);
+	return client;
+};
+
+let tests = 0;
+/** A path of this test's own: a request of an earlier test that reaches the origin late is not counted. */
+const fresh = (): string => `/orders/${++tests}`;
+/** The writes the origin got at `path`. */
+const at = (path: string): Seen[] => seen.filter((write) => write.path === path);
+
+/** A write queued at its deadline while the origin holds it: the client, the error, its path, the held request (once the origin has it). */
+const queuedEarly = async (options?: OutboxOptions) => {
+	store = memoryStore(`slow-outbox-${Math.random()}`);
+	hang = true;
+	const api = make(options);
+	const path = fresh();
+	const error = await api.post(path.slice(1), { json: { item: 'tea' } }).catch((caught: unknown) => caught);
+	await until(() => at(path).length === 1);
+	return { api, error: error as OutboxQueuedError, path, write: at(path)[0]! };
+};
+
+describe('slow networks: writes', () => {
+	it('a write unanswered at its deadline is queued (OutboxQueuedError, outbox:queued TIMEOUT, stats queued) while its attempt goes on', async () => {
+		store = memoryStore(`slow-outbox-${Math.random()}`);
+		hang = true;
+		const api = make();
+		const queued = collect(api, 'outbox:queued');
+		const path = fresh();
+		const error = await api.post(path.slice(1), { json: { item: 'tea' } }).catch((caught: unknown) => caught);
+		expect(error).toBeInstanceOf(OutboxQueuedError);
+		await until(() => at(path).length === 1);
+		expect(queued).toMatchObject([{ code: 'TIMEOUT', entryId: (error as OutboxQueuedError).entryId }]);
+		const [entry] = await api.outbox.list();
+		expect(entry).toMatchObject({ id: (error as OutboxQueuedError).entryId, attempts: 0, method: 'POST' });
+		expect(entry).not.toHaveProperty('inFlightUntil');
+		expect(at(path)[0]!.signal.aborted).toBe(false);
+		expect(entry!.idempotencyKey).toBe(at(path)[0]!.key);
+		expect(api.stats()[server.url]).toMatchObject({ queued: 1, failures: {} });
+	});
+
+	it('its attempt succeeds: the entry goes, outbox:sent with early: true, and the origin saw exactly one request (no replay meanwhile)', async () => {
+		const { api, path, write } = await queuedEarly();
+		const sent = collect(api, 'outbox:sent');
+		// A drain while the attempt is in flight replays nothing.
+		expect(await api.outbox.flush()).toMatchObject({ sent: 0, remaining: 1 });
+		write.answer!(201);
+		await until(() => sent.length === 1);
+		expect(sent).toMatchObject([{ status: 201, early: true, idempotencyKey: write.key }]);
+		expect(await api.outbox.size()).toBe(0);
+		expect(await api.outbox.flush()).toMatchObject({ sent: 0, remaining: 0 });
+		expect(at(path)).toHaveLength(1);
+		expect([...applied]).toEqual([write.key]);
+	});
+
+	it('its attempt fails: the entry stays (attempts 1, lastError) and is replayed later with the same key and bytes', async () => {
+		const { api, path, write } = await queuedEarly();
+		const retry = collect(api, 'outbox:retry');
+		write.answer!(503);
+		await until(() => retry.length === 1);
+		expect(await api.outbox.list()).toMatchObject([{ attempts: 1, lastError: { code: 'HTTP_5XX', status: 503 }, idempotencyKey: write.key }]);
+		hang = false;
+		expect(await api.outbox.flush()).toMatchObject({ sent: 1, remaining: 0 });
+		expect(at(path).map(({ key, body }) => [key, body])).toEqual([[write.key, write.body], [write.key, write.body]]);
+		expect([...applied]).toEqual([write.key]);
+	});
+
+	it('its attempt is rejected (400): the entry stays for a replay under the same key, whose outcome decides (a dead letter, visible)', async () => {
+		const { api, path, write } = await queuedEarly();
+		const retry = collect(api, 'outbox:retry');
+		const dead = collect(api, 'outbox:dead');
+		write.answer!(400);
+		await until(() => retry.length === 1);
+		expect(retry).toMatchObject([{ code: 'HTTP_4XX', idempotencyKey: write.key }]);
+		hang = false;
+		reply = 400;
+		await api.outbox.flush();
+		expect(dead).toMatchObject([{ deadReason: 'rejected', code: 'HTTP_4XX' }]);
+		expect(await api.outbox.deadLetters()).toMatchObject([{ idempotencyKey: write.key, lastError: { status: 400 } }]);
+		expect(at(path).map(({ key }) => key)).toEqual([write.key, write.key]);
+	});
+
+	it('queuedResponse accepted: the 202 answers at the deadline (counted queued)', async () => {
+		store = memoryStore(`slow-outbox-${Math.random()}`);
+		hang = true;
+		const api = make({ networkTimeoutMs: 40, queuedResponse: 'accepted' });
+		const response = await api.post(fresh().slice(1), { json: { item: 'tea' } });
+		expect(response.status).toBe(202);
+		expect(await response.json()).toMatchObject({ queued: true });
+		expect(api.stats()[server.url]).toMatchObject({ queued: 1, successes: 1 });
+	});
+
+	it('two clients on one store: the other never replays the entry while its first attempt is in flight; after it failed, it does, with the same key', async () => {
+		const { api, path, write } = await queuedEarly();
+		const other = make();
+		expect(await other.outbox.flush()).toMatchObject({ sent: 0, remaining: 1 });
+		expect(at(path)).toHaveLength(1);
+		const retry = collect(api, 'outbox:retry');
+		write.answer!(503);
+		await until(() => retry.length === 1);
+		hang = false;
+		expect(await other.outbox.flush()).toMatchObject({ sent: 1, remaining: 0 });
+		expect(at(path).map(({ key }) => key)).toEqual([write.key, write.key]);
+	});
+
+	it('two clients on one store: when the first attempt succeeds the other sends nothing (exactly one request)', async () => {
+		const { api, path, write } = await queuedEarly();
+		const other = make();
+		expect(await other.outbox.flush()).toMatchObject({ sent: 0 });
+		const sent = collect(api, 'outbox:sent');
+		write.answer!(201);
+		await until(() => sent.length === 1);
+		expect(await other.outbox.flush()).toMatchObject({ sent: 0, remaining: 0 });
+		expect(at(path)).toHaveLength(1);
+	});
+
+	it('a stored lease further ahead than the client\'s totalTimeout is not honoured (distrust of storage)', async () => {
+		const { path, write } = await queuedEarly();
+		const [key] = (await store.keys()).filter((each) => each.startsWith('p|'));
+		const record = await store.get<Record<string, unknown>>(key!);
+		await store.set(key!, { ...record, inFlightUntil: clock.now() + 86_400_000 });
+		hang = false;
+		const other = make();
+		expect(await other.outbox.flush()).toMatchObject({ sent: 1 });
+		expect(at(path).map(({ key: sent }) => sent)).toEqual([write.key, write.key]);
+	});
+
+	it('networkTimeoutMs is false unless given (a write is queued only when it fails); a bad value is a RangeError naming it', () => {
+		expect(resolveOutboxOptions({}).networkTimeoutMs).toBe(false);
+		expect(() => outbox({ networkTimeoutMs: 0 })).toThrow(/outbox\.networkTimeoutMs/);
+		expect(() => outbox({ networkTimeoutMs: 'soon' as never })).toThrow(RangeError);
+	});
+});
