@@ -46,6 +46,7 @@ const end = '<!-- options: end -->';
 export const functions = [
 	['steadfetch', 'BreakerMembers.waitForHealthy'],
 	['steadfetch', 'ClientBase.clear'],
+	['steadfetch', 'ClientBase.withContext'],
 	['steadfetch/tanstack-query', 'queryOptionsFor'],
 	['steadfetch/tanstack-query', 'shown'],
 	['steadfetch/tanstack-query', 'refetchWhenBack'],
