@@ -74,8 +74,11 @@ const cases = [
 	{ name: 'core + health()', source: withPolicy('health', 'health()'), policy: true },
 	{ name: 'core + bulkhead()', source: withPolicy('bulkhead', 'bulkhead()'), policy: true },
 	{ name: 'core + dedupe()', source: withPolicy('dedupe', 'dedupe()'), policy: true },
-	{ name: 'core + rateLimit()', source: withPolicy('rate-limit', 'rateLimit()'), policy: true, alone: 1_400 },
-	{ name: 'core + adaptiveThrottle()', source: withPolicy('throttle', 'adaptiveThrottle()'), policy: true },
+	// Issue 34's split of each policy's closure into a class with its state (Buckets, Counts; #private names,
+	// which the minifier keeps): rateLimit 1,346 → 1,439 B alone, adaptiveThrottle 1,146 → 1,214; trace −59,
+	// dedupe −55, health −33, bulkhead +29.
+	{ name: 'core + rateLimit()', source: withPolicy('rate-limit', 'rateLimit()'), policy: true, alone: 1_450 },
+	{ name: 'core + adaptiveThrottle()', source: withPolicy('throttle', 'adaptiveThrottle()'), policy: true, alone: 1_230 },
 	{ name: 'core + hedge()', source: withPolicy('hedge', 'hedge()'), policy: true },
 	{ name: 'core + failover()', source: withPolicy('failover', "failover({ mirrors: { 'https://a.example': ['https://b.example'] } })"), policy: true },
 	// Over the 1,200 target: the 401 → one shared refresh → cross-tab token wait path (issue 22's note has the per-behaviour costs).
