@@ -12,6 +12,8 @@
 //   node bench/instructions.mjs [--calls 2000] [--clients ky,core] [--baseline <dist/index.js of another build>]
 //
 // BENCH_PRESET_OPTIONS='{"breaker":false}' adds options to the preset's client (an ablation).
+// BENCH_CONTEXT=call makes each steadfetch call through a `withContext(ctx)` of its own (a Worker's
+// request, its subrequests counted), BENCH_CONTEXT=shared every call through one.
 // `--baseline` adds the same clients from another build (side by side, in one run).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -46,11 +48,15 @@ if (argv[0] === '--child') {
 	}[client.replace(/ \(baseline\)$/, '')]();
 	let fresh = 0;
 	const urlOf = workload === 'distinct' ? () => `http://bench.test/item/new-${fresh++}` : (index) => `http://bench.test/item/${index % 64}`;
+	const ctx = { waitUntil() {} };
+	const context = made.withContext ? process.env.BENCH_CONTEXT : undefined;
+	const shared = context === 'shared' ? made.withContext(ctx) : made;
+	const clientOf = context === 'call' ? () => made.withContext(ctx) : () => shared;
 	const drive = async (total) => {
 		let next = 0;
 		const worker = async () => {
 			while (next < total) {
-				await made.get(urlOf(next++)).json();
+				await clientOf().get(urlOf(next++)).json();
 			}
 		};
 

@@ -27,7 +27,7 @@ export const sections = [
 	['src/hedge/index.ts', 'HedgeOptions', 'hedge', 'hedge({ … }) from `steadfetch/hedge`'],
 	['src/failover/index.ts', 'FailoverOptions', 'failover', 'failover({ … }) from `steadfetch/failover`'],
 	['src/auth/options.ts', 'AuthOptions', 'auth', 'auth({ … }) from `steadfetch/auth`'],
-	['src/trace/index.ts', 'TraceOptions', 'trace', 'trace({ … }) from `steadfetch/trace`'],
+	['src/trace/options.ts', 'TraceOptions', 'trace', 'trace({ … }) from `steadfetch/trace`'],
 	['src/otel/index.ts', 'OtelOptions', 'otel', 'otel({ … }) from `steadfetch/otel` (and every option of trace)'],
 	['src/logger/index.ts', 'LoggerOptions', 'logger', 'logger(sink, { … }) from `steadfetch/logger`'],
 	['src/health/index.ts', 'HealthOptions', 'health', 'health({ … }) from `steadfetch/health`'],
@@ -46,6 +46,7 @@ const end = '<!-- options: end -->';
 export const functions = [
 	['steadfetch', 'BreakerMembers.waitForHealthy'],
 	['steadfetch', 'ClientBase.clear'],
+	['steadfetch', 'ClientBase.withContext'],
 	['steadfetch/tanstack-query', 'queryOptionsFor'],
 	['steadfetch/tanstack-query', 'shown'],
 	['steadfetch/tanstack-query', 'refetchWhenBack'],

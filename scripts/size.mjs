@@ -59,17 +59,26 @@ const withPolicy = (entry, make) => `${core}import { ${make.split('(')[0]} } fro
 // attempt behind the caller); outbox +175 (offline per scope in the layer and the pass, resumeJitterMs);
 // tanstack-query +212 alone (followReachability +125, 48 of it giving TanStack back a listener on
 // unsubscribe; refetchWhenBack's scope of a query +70; shown's reason).
+// Issue 37 (Workers within their limits), measured on its branch (2b2526a → 0fe2a8f): core +1,125 B, every
+// case +1,090 to +1,210, all in the core: a request context per withContext (src/core/invocation.ts, ~800 B
+// minified: the subrequest count, the request's end, the deadline read from `deadlineHeader`), the transport
+// counting and refusing what steadfetch adds (a call's attempt kind, `limited`), a refused retry ended with
+// its last error, the deadline's totalTimeout per run and its header to the client's own origins
+// (shared/origins.ts joins the core). Budgets after the merge: the measurements + 0.5 %.
 const cases = [
 	// +50 B (throttle, issue 38; measured 14,273 → 14,322): the adaptiveThrottle slot in the slot and layer orders, a
 	// THROTTLED attempt never retried (shouldRetry, before the user's verdict), the slot's entry named in its RangeError.
-	{ name: 'steadfetch/core', source: `${core}export const api = createClient();`, budget: 15_630, target: 11_000 },
+	{ name: 'steadfetch/core', source: `${core}export const api = createClient();`, budget: 16_740, target: 11_000 },
 	{ name: 'core + trace()', source: withPolicy('trace', 'trace()'), policy: true },
 	{ name: 'core + logger()', source: withPolicy('logger', 'logger(console)'), policy: true },
 	{ name: 'core + health()', source: withPolicy('health', 'health()'), policy: true },
 	{ name: 'core + bulkhead()', source: withPolicy('bulkhead', 'bulkhead()'), policy: true },
 	{ name: 'core + dedupe()', source: withPolicy('dedupe', 'dedupe()'), policy: true },
-	{ name: 'core + rateLimit()', source: withPolicy('rate-limit', 'rateLimit()'), policy: true, alone: 1_400 },
-	{ name: 'core + adaptiveThrottle()', source: withPolicy('throttle', 'adaptiveThrottle()'), policy: true },
+	// Issue 34's split of each policy's closure into a class with its state (Buckets, Counts; #private names,
+	// which the minifier keeps): rateLimit 1,346 → 1,439 B alone, adaptiveThrottle 1,146 → 1,214; trace −59,
+	// dedupe −55, health −33, bulkhead +29.
+	{ name: 'core + rateLimit()', source: withPolicy('rate-limit', 'rateLimit()'), policy: true, alone: 1_450 },
+	{ name: 'core + adaptiveThrottle()', source: withPolicy('throttle', 'adaptiveThrottle()'), policy: true, alone: 1_230 },
 	{ name: 'core + hedge()', source: withPolicy('hedge', 'hedge()'), policy: true },
 	{ name: 'core + failover()', source: withPolicy('failover', "failover({ mirrors: { 'https://a.example': ['https://b.example'] } })"), policy: true },
 	// Over the 1,200 target: the 401 → one shared refresh → cross-tab token wait path (issue 22's note has the per-behaviour costs).
@@ -86,52 +95,54 @@ const cases = [
 		// Not a policy: helpers for TanStack Query over a client; counted alone like one, on a tighter budget.
 		name: 'core + steadfetch/tanstack-query',
 		source: `${core}import { queryOptionsFor, mutationOptionsFor, refetchWhenBack, followReachability, shown, StaleAnswerError } from 'steadfetch/tanstack-query';\nconst api = createClient();\nexport const query = queryOptionsFor(api, 'users/1');\nexport { mutationOptionsFor, refetchWhenBack, followReachability, shown, StaleAnswerError };`,
-		policy: true, alone: 800,
+		// 789 → 803 B with issue 37 though its code did not change: the difference of two brotli outputs moves
+		// by ±15 B when the core grows. Budget 820.
+		policy: true, alone: 820,
 	},
 	// Over the 13,500 target, which is below steadfetch/core alone (13,793): a breaker that keeps API.md's behaviours
 	// costs about 4,000 B over the core — its store (partStore, the IndexedDB store, idb-keyval) ~890, options
 	// validation ~180, breaker.probe ~140, Web Locks ~100, isolate/reset ~100, waitForHealthy ~75, the coordinator's
 	// hooks ~70, BroadcastChannel ~70, record bounds ~80; the state machine and per-attempt layer ~2,100.
-	{ name: 'core + breaker()', source: withPolicy('breaker', 'breaker()'), budget: 20_210, target: 13_500 },
+	{ name: 'core + breaker()', source: withPolicy('breaker', 'breaker()'), budget: 21_290, target: 13_500 },
 	// +100 B (fix/cache-r3, measured 18,177 → 18,277): clear() and a mutation drop every copy the client knows of
 	// through the part store (kept deletes hide them), and clear() rejects when the store did not confirm.
-	{ name: 'core + staleCache()', source: withPolicy('cache', 'staleCache()'), budget: 20_380, target: 15_000 },
+	{ name: 'core + staleCache()', source: withPolicy('cache', 'staleCache()'), budget: 21_430, target: 15_000 },
 	// +237 B (fix/outbox-r2): withContext(ctx).outbox bound to the request (core's membersFor ~55), migrate's
 	// entry split and checked as a rebase's, onConflict's rebase only a plain object.
-	{ name: 'core + outbox()', source: withPolicy('outbox', 'outbox()'), budget: 24_070, target: 15_500 },
+	{ name: 'core + outbox()', source: withPolicy('outbox', 'outbox()'), budget: 25_230, target: 15_500 },
 	{
 		// Issue 27's options configured: the same code (nothing of it is tree-shaken without them).
 		name: 'core + outbox({ conflicts, app updates })',
 		source: `${core}import { outbox } from 'steadfetch/outbox';\nexport const api = createClient({ outbox: outbox({ conditional: true, coalesce: true, version: 2, migrate: (entry) => entry, onConflict: () => 'dead' }) });`,
-		budget: 24_140, target: 15_500, // as core + outbox()
+		budget: 25_310, target: 15_500, // as core + outbox()
 	},
 	{
 		// What the preset with its defaults fills: it must cost the same, plus its own ≤ 300 B (`sameAs`).
 		name: 'core + breaker + staleCache',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { staleCache } from 'steadfetch/cache';\nexport const api = createClient({ breaker: breaker(), staleCache: staleCache() });`,
-		budget: 23_670, target: 20_000, // measured 22,734 + 0.5 % (issue 34)
+		budget: 24_750, target: 20_000, // measured 22,734 + 0.5 % (issue 34)
 	},
 	{
 		name: 'core + breaker + staleCache + outbox',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { staleCache } from 'steadfetch/cache';\nimport { outbox } from 'steadfetch/outbox';\nexport const api = createClient({ breaker: breaker(), staleCache: staleCache(), outbox: outbox() });`,
-		budget: 30_390, target: 20_000,
+		budget: 31_610, target: 20_000,
 	},
 	{
 		// Issue 34: the preset takes the outbox only as the policy `outbox()` makes, so with its defaults it carries
 		// none of the outbox's code (`absent`): 28,934 → 22,939 B (−5,995). Budget: measured + 0.5 %.
 		name: 'steadfetch (the preset, defaults)',
 		source: "import { createClient } from 'steadfetch';\nexport const api = createClient();",
-		budget: 23_890, target: 20_000, preset: true, absent: ['outbox'], sameAs: 'core + breaker + staleCache',
+		budget: 25_040, target: 20_000, preset: true, absent: ['outbox'], sameAs: 'core + breaker + staleCache',
 	},
 	{
 		name: 'steadfetch + outbox()',
 		source: "import { createClient, isStale, outbox, outboxSyncHandler } from 'steadfetch';\nexport const api = createClient({ outbox: outbox() });\nexport { isStale, outboxSyncHandler };",
-		budget: 30_780, target: 20_000, preset: true, // as core + outbox()
+		budget: 31_930, target: 20_000, preset: true, // as core + outbox()
 	},
 	{
 		name: 'steadfetch + fetchHandler (a service worker)',
 		source: "import { createClient, outbox } from 'steadfetch';\nimport { fetchHandler, outboxSyncHandler } from 'steadfetch/sw';\nconst api = createClient({ outbox: outbox() });\nexport const handle = fetchHandler(api, { match: () => true });\nexport const sync = outboxSyncHandler(api);",
-		budget: 31_210, // as core + outbox()
+		budget: 32_390, // as core + outbox()
 	},
 	// fix/breaker-r3: waitForHealthy reads the stored state first, reset() after a reload stores itself, a
 	// malformed channel record is reported (storage:error): cloudflare +140 B (19,710 → 19,850), deno +55
@@ -144,20 +155,20 @@ const cases = [
 		// +854 B, 19,842 → 20,696): the coordinator value is also adaptiveThrottle({ shared })'s, so it carries the
 		// throttle's isolate link (coordinator/fleet.ts) and the Durable Object its counts (coordinator/throttle.ts);
 		// on the coordinator rather than in steadfetch/throttle, where every browser would carry it unused.
-		budget: 22_410, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
+		budget: 23_610, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
 	},
 	{
 		// The shared path of the throttle (issue 38): the isolate's link (coordinator/fleet.ts) comes with the
 		// coordinator value, so core + adaptiveThrottle() carries none of it.
 		name: 'core + adaptiveThrottle({ shared }) (cloudflare)',
 		source: `${core}import { adaptiveThrottle } from 'steadfetch/throttle';\nimport { coordinator } from 'steadfetch/cloudflare';\nexport { BreakerCoordinator } from 'steadfetch/cloudflare';\nexport const make = (env) => createClient({ adaptiveThrottle: adaptiveThrottle({ shared: coordinator(env.STEADFETCH) }) });`,
-		budget: 19_870, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
+		budget: 21_040, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
 	},
 	{
 		name: 'core + breaker({ shared }) (deno)',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { coordinator, denoKvStore } from 'steadfetch/deno';\nexport const make = (kv) => createClient({ store: denoKvStore(kv), breaker: breaker({ shared: coordinator(kv) }) });`,
 		// Throttle (issue 38, +803 B, 19,823 → 20,626): as the cloudflare case, Deno KV's coordinator answers throttle syncs.
-		budget: 22_360, platform: 'neutral', conditions: ['deno'],
+		budget: 23_590, platform: 'neutral', conditions: ['deno'],
 	},
 ];
 

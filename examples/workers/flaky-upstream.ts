@@ -16,7 +16,8 @@ export default {
 	async fetch(request: Request, _env: unknown, ctx: ExecutionContext): Promise<Response> {
 		const { pathname } = new URL(request.url);
 		// withContext(ctx): what a call leaves to do (writing the stale copy, the breaker's state,
-		// replaying queued writes) runs under ctx.waitUntil, in this request.
+		// replaying queued writes) runs under ctx.waitUntil, in this request; what steadfetch adds
+		// (retries, replays) stays within the request's subrequests (50 on the free plan).
 		const api = upstream.withContext(ctx);
 		try {
 			if (request.method === 'POST') {
@@ -26,15 +27,16 @@ export default {
 				return await api.post(pathname.slice(1), { body, headers: { 'content-type': request.headers.get('content-type') ?? 'application/json' } });
 			}
 
-			const response = await api.get(pathname.slice(1), { throwHttpErrors: false });
+			// A 5xx or a network failure is retried; after the retries, the stored copy answers.
+			const response = await api.get(pathname.slice(1));
 			const headers = new Headers(response.headers); // a stale copy keeps its Cache-Status and Age
 			headers.set('x-upstream', isStale(response) ? 'stale' : 'live');
 			return new Response(response.body, { status: response.status, headers });
 		} catch (error) {
-			// A write the upstream refused (4xx): its status. The breaker is open: 503 with Retry-After,
-			// no request sent. Unreachable with no copy: 502.
-			const refused = (error as { response?: Response }).response;
-			return refused ? new Response(null, { status: refused.status }) : unavailable(error) ?? new Response('Bad Gateway', { status: 502 });
+			// The breaker is open: 503 with Retry-After, no request sent. The upstream answered 4xx: its
+			// status. It failed after the retries, with no copy stored: 503, come back in 5 s.
+			const status = (error as { response?: Response }).response?.status ?? 503;
+			return unavailable(error) ?? new Response(null, status < 500 ? { status } : { status: 503, headers: { 'retry-after': '5' } });
 		}
 	},
 } satisfies ExportedHandler;

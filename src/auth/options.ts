@@ -60,3 +60,6 @@ export const checkAuthOptions = (options: AuthOptions) => {
 	check(isPositiveFinite(refreshTimeoutMs) && refreshTimeoutMs < 2 ** 31, 'auth.refreshTimeoutMs', refreshTimeoutMs, 'a positive finite number of ms');
 	return { token, refresh, scheme, refreshTimeoutMs, origins: checkOrigins('auth.origins', origins) };
 };
+
+/** `AuthOptions` checked, with their defaults. */
+export type AuthSettings = ReturnType<typeof checkAuthOptions>;

@@ -166,9 +166,9 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 	 * the new state is stored, so the next tab to take it reads that state instead of probing again),
 	 * or `undefined`: not ours after all, the slot is freed.
 	 */
-	const claim = async (circuit: Circuit, started: number): Promise<(() => void) | undefined> => {
+	const claim = async (circuit: Circuit, started: number, call: PolicyCall | undefined): Promise<(() => void) | undefined> => {
 		const { record } = circuit;
-		let release = shared && (await shared.probe(circuit)) === false ? undefined : noop;
+		let release = shared && (await shared.probe(circuit, call)) === false ? undefined : noop;
 		if (release && locks) {
 			release = undefined;
 			// Slot by slot, on purpose: the first free one wins.
@@ -190,26 +190,36 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		return undefined;
 	};
 
-	/** `breaker.probe`'s own request: straight to the transport (no hooks, no retries), bounded by the probe timeout; any answer of 400 or more fails. */
-	const probe = async (circuit: Circuit, started: number): Promise<void> => {
+	/**
+	 * `breaker.probe`'s own request: straight to the transport (no hooks, no retries), bounded by the
+	 * probe timeout; any answer of 400 or more fails; its body is let go at once. A subrequest of the
+	 * request context of the call that found the breaker half-open: none goes once it has none left.
+	 */
+	const probe = async (circuit: Circuit, started: number, call?: PolicyCall): Promise<void> => {
 		const { record } = circuit;
 		if (closed) {
 			return tally(circuit, record, started, undefined); // none after close(): its slot is freed, nothing counted
 		}
 
-		const after = await claim(circuit, started);
+		const after = await claim(circuit, started, call);
 		if (after) {
 			let response: Response | undefined;
+			let failed: boolean | undefined = true;
 			try {
 				const { scope } = record;
 				const made = typeof own === 'string' ? new Request(new URL(own, scope.endsWith('/') ? scope : `${scope}/`)) : own!(scope);
-				response = await transport!(new Request(made, { signal: AbortSignal.any([made.signal, AbortSignal.timeout(probeTimeoutMs)]) }));
-				void response.body?.cancel().catch(noop);
+				if (context.subrequest(call)) {
+					response = await transport!(new Request(made, { signal: AbortSignal.any([made.signal, AbortSignal.timeout(probeTimeoutMs)]) }));
+					void response.body?.cancel().catch(noop);
+					failed = response.status >= 400;
+				} else {
+					failed = undefined; // The context has no subrequest left for it: no probe, the slot is freed.
+				}
 			} catch {
 				// No request could be made, or no answer came: a failed probe.
 			}
 
-			tally(circuit, record, started, !response || response.status >= 400, response);
+			tally(circuit, record, started, failed, response);
 			after();
 		}
 	};
@@ -232,12 +242,12 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		if (verdict === PROBE) {
 			if (own === undefined) {
 				// The caller's request is the probe; a breaker that closed meanwhile lets it go.
-				return claim(circuit, now).then((after) => after ? send(circuit, now, request, init, next, after)
+				return claim(circuit, now, init?.steadfetch).then((after) => after ? send(circuit, now, request, init, next, after)
 					: circuit.record.state === 'closed' ? attempt(circuit, request, init, next) : Promise.reject(new CircuitOpenError(circuit.record.scope, probeTimeoutMs)));
 			}
 
 			// `breaker.probe` goes instead, while the caller fails fast.
-			probe(circuit, now).catch(noop);
+			probe(circuit, now, init?.steadfetch).catch(noop);
 		}
 
 		return !waited && verdict > 0 && verdict <= edgeMs

@@ -34,15 +34,18 @@ export interface SharedBreaker extends SharedCoordinator {
 
 /** What the breaker asks of its coordinator (see `sharedCoordinator`). */
 export interface SharedLink {
-	/** Before an attempt: a sync when the adopted state is older than `sharedCacheMs` (bounded wait); else nothing to wait for. */
+	/** Before an attempt: a sync when the adopted state is older than `sharedCacheMs` (waited for at most `sharedTimeoutMs`; its answer is taken whenever it comes); else nothing to wait for. */
 	fresh(circuit: Circuit, call: PolicyCall | undefined): Promise<unknown> | undefined;
-	/** The coordinator's probe: its grant time, `false` when another isolate holds it, `undefined` when the coordinator failed. */
-	probe(circuit: Circuit): Promise<number | false | undefined>;
+	/** The coordinator's probe: its grant time, `false` when another isolate holds it (or the call's request context has no subrequest left to ask), `undefined` when the coordinator is unreachable. */
+	probe(circuit: Circuit, call: PolicyCall | undefined): Promise<number | false | undefined>;
 	/** An attempt's outcome, not waited for (`probe`: its start time, for a probe). */
 	report(circuit: Circuit, failed: boolean, retryAfterMs: number, probe: number | undefined, call: PolicyCall | undefined): void;
 	/** `isolate` / `reset` by hand, for every isolate: resolves once the coordinator answered (or failed). Never rejects. */
 	command(circuit: Circuit, command: 'isolate' | 'reset'): Promise<unknown>;
 }
+
+/** How long the coordinator may take to answer before it counts as unreachable, in ms (as the throttle's). */
+const answerMs = 2000;
 
 /** One scope's link to the coordinator. */
 interface Link {
@@ -50,7 +53,7 @@ interface Link {
 	at: number;
 	/** Outcomes not sent yet (see `SyncMessage.outcomes`). */
 	outcomes: number[];
-	/** The coordinator failed last time: `storage:error` was emitted for this episode. */
+	/** The coordinator failed, or did not answer within `answerMs`, last time: `storage:error` was emitted for this episode, the local breaker decides. */
 	down: boolean;
 	/** The coordinator's grant of this isolate's probe in flight. */
 	grant?: number | undefined;
@@ -64,8 +67,13 @@ interface Link {
  * has, so no call waits on another's sync (in a Worker, another request's). Failures are reported at
  * once without making the caller wait (handed to the call's `waitUntil`, else the coordinator's
  * own), successes with the next sync. The half-open probe is the coordinator's to grant: one in the
- * world. A coordinator that fails or is slow leaves the local breaker in charge (`storage:error`,
- * once per episode).
+ * world. A slow answer is taken when it comes (within `answerMs`) and never makes the isolate more
+ * permissive than what it last knew: once the open period it knew ends, its calls fail fast while it
+ * asks the coordinator for the probe (the call that asks waits for the answer), so one probe goes
+ * out in the world also when the coordinator takes hundreds of ms. A coordinator that fails, or does
+ * not answer within `answerMs`, leaves the local breaker in charge (`storage:error`, once per
+ * episode). Each sync is a subrequest of the call's request context (`PolicyContext.subrequest`):
+ * none is sent once it has none left (a probe is then not granted).
  */
 export const sharedCoordinator = (sync: SharedCoordinator['sync'], waitUntil?: WaitUntil): SharedBreaker => ({
 	sync,
@@ -88,14 +96,17 @@ export const sharedCoordinator = (sync: SharedCoordinator['sync'], waitUntil?: W
 			return link;
 		};
 
-		/** Send what is pending and adopt the answer: the grant, `false`, or `undefined` when the coordinator failed. Never rejects. */
+		/**
+		 * Send what is pending and adopt the answer, whenever it comes within `answerMs`: the grant,
+		 * `false`, or `undefined` when the coordinator failed or did not answer in time. Never rejects.
+		 */
 		const send = async (circuit: Circuit, extra?: Partial<SyncMessage>): Promise<number | false | undefined> => {
 			const { scope } = circuit.record;
 			const link = linkOf(circuit);
 			let timer: ReturnType<typeof setTimeout> | undefined;
 			try {
 				const answer = await Promise.race([sync(scope, { policy, outcomes: link.outcomes.splice(0), ...extra }), new Promise<never>((_, reject) => {
-					timer = setTimeout(reject, sharedTimeoutMs, new Error(`The breaker coordinator did not answer within ${sharedTimeoutMs} ms`));
+					timer = setTimeout(reject, answerMs, new Error(`The breaker coordinator did not answer within ${answerMs} ms`));
 				})]) as SyncAnswer;
 				const record = readRecord(answer?.record, clock.now(), maxOpenMs);
 				if (record?.scope !== scope) {
@@ -119,24 +130,43 @@ export const sharedCoordinator = (sync: SharedCoordinator['sync'], waitUntil?: W
 			}
 		};
 
+		/** A sync nobody waits for, unless the call's request context has no subrequest left for it (its outcomes go with the next one). */
 		const behind = (call: PolicyCall | undefined, circuit: Circuit, extra?: Partial<SyncMessage>): void => {
-			background(context, 'breaker', call?.waitUntil ?? waitUntil, async () => send(circuit, extra));
+			if (context.subrequest(call)) {
+				background(context, 'breaker', call?.waitUntil ?? waitUntil, async () => send(circuit, extra));
+			}
 		};
 
 		return {
-			fresh(circuit) {
+			fresh(circuit, call) {
 				const link = linkOf(circuit);
 				const now = clock.now();
-				if (now - link.at < sharedCacheMs) {
+				if (now - link.at < sharedCacheMs || !context.subrequest(call)) {
 					return undefined;
 				}
 
 				link.at = now;
-				return send(circuit);
+				const syncing = send(circuit);
+				// The call goes on after `sharedTimeoutMs` with what the isolate knows; the answer is taken when it comes.
+				try {
+					call?.waitUntil?.(syncing);
+				} catch {
+					// A request context already gone: the sync goes on as far as it can.
+				}
+
+				return new Promise((resolve) => {
+					const timer = setTimeout(resolve, sharedTimeoutMs);
+					void syncing.then(() => {
+						clearTimeout(timer);
+						resolve(undefined);
+					});
+				});
 			},
-			async probe(circuit) {
-				const granted = await send(circuit, { probe: true });
-				linkOf(circuit).grant = typeof granted === 'number' ? granted : undefined;
+			async probe(circuit, call) {
+				const link = linkOf(circuit);
+				// Unreachable (failed, or silent for answerMs): the local breaker decides, as everywhere else.
+				const granted = link.down ? undefined : context.subrequest(call) ? await send(circuit, { probe: true }) : false;
+				link.grant = typeof granted === 'number' ? granted : undefined;
 				return granted;
 			},
 			report(circuit, failed, retryAfterMs, probe, call) {

@@ -4,6 +4,7 @@ import type { Layer } from '../core/types.js';
 import { check, isNonNegativeInteger, isPositiveInteger } from '../core/validate.js';
 import { BulkheadFullError } from '../errors/BulkheadFullError.js';
 import { scopes, type Scopes } from '../shared/scopes.js';
+import { Lane, type Lease } from './lane.js';
 
 /** Options of the bulkhead (`bulkhead()` from `steadfetch/bulkhead`). */
 export interface BulkheadOptions {
@@ -20,36 +21,13 @@ export interface BulkheadOptions {
 	maxQueue?: number;
 }
 
-/**
- * A slot, held by one attempt until the attempt ends or its deadline passes (`until`, epoch ms of the
- * real clock: the deadline is ky's, whose timers are real, so an injected clock does not move it).
- */
-interface Lease {
-	readonly until: number;
-}
-
-/** A waiting attempt: its deadline, and how it is answered (a lease hands it a slot, an error refuses it). */
-interface Waiter {
-	readonly until: number;
-	go(lease?: Lease, error?: unknown): void;
-}
-
-interface Lane {
-	readonly leases: Set<Lease>;
-	waiting: Waiter[];
-	rejected: number;
-}
-
-/** How often a waiting attempt looks for a free slot itself where a request cannot wake another (Workers), in ms. */
-const lookMs = 10;
-
 const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number): PolicyParts => {
 	const client = context.options;
 	const scoped = requestScoped();
 	/** The scopes' lanes, at most `maxScopes` idle ones (`Scopes`): a lane with a slot held or an attempt waiting is never forgotten. */
-	const lanes: Scopes<Lane> = scopes((): Lane => ({ leases: new Set(), waiting: [], rejected: 0 }), (lane) => {
-		settle(lane);
-		return lane.leases.size + lane.waiting.length;
+	const lanes: Scopes<Lane> = scopes(() => new Lane(maxConcurrent, scoped), (lane) => {
+		lane.settle();
+		return lane.running + lane.queued;
 	});
 
 	/** The latest an attempt can still be running, in ms from now: ky's `timeout` (10 s unless set; `false`: none), bounded by `totalTimeout`. */
@@ -57,35 +35,6 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
 		const timeout = options['timeout'] ?? client['timeout'] ?? 10_000;
 		const total = options['totalTimeout'] ?? client['totalTimeout'];
 		return Math.min(typeof timeout === 'number' ? timeout : Infinity, typeof total === 'number' ? total : Infinity);
-	};
-
-	const take = (lane: Lane, until: number): Lease => {
-		const lease = { until };
-		lane.leases.add(lease);
-		return lease;
-	};
-
-	/**
-	 * Take back the slots past their deadline (their attempt has failed with ky's `TimeoutError`, or
-	 * belongs to a request that has ended), drop the waiters past theirs (their signal is aborting, or
-	 * their request has ended), and hand free slots out: in order, to the first waiters (nobody takes a
-	 * slot in between); in Workers only to `self`, the waiter asking (a promise of a request that has
-	 * ended must not be settled from another).
-	 */
-	const settle = (lane: Lane, self?: Waiter): void => {
-		const now = Date.now();
-		for (const lease of lane.leases) {
-			if (lease.until <= now) {
-				lane.leases.delete(lease);
-			}
-		}
-
-		lane.waiting = lane.waiting.filter(({ until }) => until > now);
-		while (lane.leases.size < maxConcurrent && lane.waiting.length > 0 && (!scoped || lane.waiting.includes(self!))) {
-			const waiter = scoped ? self! : lane.waiting[0]!;
-			lane.waiting.splice(lane.waiting.indexOf(waiter), 1);
-			waiter.go(take(lane, waiter.until));
-		}
 	};
 
 	const layer: Layer = (next) => (request, init) => {
@@ -98,16 +47,12 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
 		const scope = call?.scope ?? context.scopeOf(request.url);
 		const lane = lanes.scope(scope);
 		const until = Date.now() + deadlineOf(call?.options);
-		const run = (lease: Lease): Promise<Response> => next(request, init).finally(() => {
-			// A slot taken back at its deadline is not given back twice.
-			if (lane.leases.delete(lease)) {
-				settle(lane);
-			}
-		});
+		const run = (lease: Lease): Promise<Response> => next(request, init).finally(() => lane.release(lease));
 
-		settle(lane);
-		if (lane.leases.size < maxConcurrent) {
-			return run(take(lane, until));
+		lane.settle();
+		const lease = lane.free(until);
+		if (lease) {
+			return run(lease);
 		}
 
 		if (init?.hedge) {
@@ -115,61 +60,13 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
 			return Promise.reject(new BulkheadFullError(scope, maxConcurrent, maxQueue));
 		}
 
-		if (lane.waiting.length >= maxQueue) {
+		if (lane.queued >= maxQueue) {
 			lane.rejected++;
-			context.emit('bulkhead:rejected', { scope, method: request.method, url: request.url, running: lane.leases.size, queued: lane.waiting.length });
+			context.emit('bulkhead:rejected', { scope, method: request.method, url: request.url, running: lane.running, queued: lane.queued });
 			return Promise.reject(new BulkheadFullError(scope, maxConcurrent, maxQueue));
 		}
 
-		// Waits until a slot is handed to it (the attempt then goes on in its own call); leaves the queue
-		// at once when its signal aborts (the caller, or ky's timeout or totalTimeout running out while
-		// it waits), holding nothing. Its own timer, in its own request, looks again when the first
-		// slot's deadline passes (in Workers, every `lookMs`: no other request may wake it).
-		return new Promise<Lease>((resolve, reject) => {
-			let timer: ReturnType<typeof setTimeout> | undefined;
-			const done = (): void => {
-				clearTimeout(timer);
-				signal.removeEventListener('abort', onAbort);
-			};
-
-			const waiter: Waiter = {
-				until,
-				go(lease, error) {
-					done();
-					if (lease) {
-						resolve(lease);
-					} else {
-						reject(error);
-					}
-				},
-			};
-
-			const onAbort = (): void => {
-				done();
-				lane.waiting = lane.waiting.filter((other) => other !== waiter);
-				reject(signal.reason);
-			};
-
-			const look = (): void => {
-				let first = scoped ? Date.now() + lookMs : Infinity;
-				for (const lease of lane.leases) {
-					first = Math.min(first, lease.until);
-				}
-
-				if (first < Infinity) {
-					timer = setTimeout(() => {
-						settle(lane, waiter);
-						if (lane.waiting.includes(waiter)) {
-							look();
-						}
-					}, first - Date.now());
-				}
-			};
-
-			signal.addEventListener('abort', onAbort, { once: true });
-			lane.waiting.push(waiter);
-			look();
-		}).then(run);
+		return lane.wait(until, signal).then(run);
 	};
 
 	return {
@@ -177,17 +74,15 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
 		stats(scope) {
 			const lane = lanes.get(scope);
 			if (lane) {
-				settle(lane);
-				return { bulkhead: { running: lane.leases.size, queued: lane.waiting.length, rejected: lane.rejected } };
+				lane.settle();
+				return { bulkhead: { running: lane.running, queued: lane.queued, rejected: lane.rejected } };
 			}
 
 			return undefined;
 		},
 		close() {
 			for (const [, lane] of lanes.entries()) {
-				for (const waiter of lane.waiting.splice(0)) {
-					waiter.go(undefined, new DOMException('The client was closed', 'AbortError'));
-				}
+				lane.close();
 			}
 		},
 	};

@@ -20,9 +20,10 @@ import { View } from './view.js';
  * throttle's refusal (the origin has been rejecting much of what it gets). On purpose not all the
  * transient codes: a 429 or 408 (the origin asks us to slow down, or waited for the request), a
  * full bulkhead or a rate limit (our own refusals) have no `detail` in API.md and are not answered
- * from the cache.
+ * from the cache. `SUBREQUESTS` is no code: a call whose retry or failover attempt its request
+ * context refused (`PolicyCall.limited`), whatever its last attempt's failure.
  */
-const reasons: Readonly<Record<string, StaleReason>> = { NETWORK: 'network', TIMEOUT: 'timeout', HTTP_5XX: 'http-5xx', CIRCUIT_OPEN: 'circuit-open', THROTTLED: 'throttled' };
+const reasons: Readonly<Record<string, StaleReason>> = { NETWORK: 'network', TIMEOUT: 'timeout', HTTP_5XX: 'http-5xx', CIRCUIT_OPEN: 'circuit-open', THROTTLED: 'throttled', SUBREQUESTS: 'subrequests' };
 
 /** Response headers never stored: cookies, and what no longer describes the stored (decoded) body. */
 const dropped = ['set-cookie', 'content-encoding', 'content-length', 'transfer-encoding', 'age', 'cache-status'];
@@ -33,7 +34,7 @@ const dropped = ['set-cookie', 'content-encoding', 'content-length', 'transfer-e
  */
 const recover = async (cache: CacheState, call: PolicyCall, error: unknown): Promise<Response> => {
 	const { code } = classify(error);
-	const reason = (code === 'NETWORK' || code === 'TIMEOUT') && call.scope !== undefined && cache.context.reachability(call.scope) === 'offline' ? 'offline' : reasons[code];
+	const reason = (code === 'NETWORK' || code === 'TIMEOUT') && call.scope !== undefined && cache.context.reachability(call.scope) === 'offline' ? 'offline' : reasons[call.limited ? 'SUBREQUESTS' : code];
 	const stale = call.request && reason && !call.signal?.aborted && await serve(cache, call, call.request, reason);
 	if (stale) {
 		return stale;
@@ -44,7 +45,7 @@ const recover = async (cache: CacheState, call: PolicyCall, error: unknown): Pro
 
 /** With `throwHttpErrors: false` a 5xx resolves instead of throwing: a stored copy answers it too. */
 const answered = async (cache: CacheState, call: PolicyCall, response: Response): Promise<Response> => {
-	const stale = call.request && await serve(cache, call, call.request, 'http-5xx');
+	const stale = call.request && await serve(cache, call, call.request, call.limited ? 'subrequests' : 'http-5xx');
 	if (!stale) {
 		return response;
 	}

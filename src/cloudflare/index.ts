@@ -92,6 +92,7 @@ export const coordinator = (namespace: DurableObjectNamespaceLike): SharedBreake
 		const stub = namespace.get(namespace.idFromName(scope) as never);
 		const response = await stub.fetch('https://steadfetch.coordinator/sync', { method: 'POST', body: JSON.stringify({ scope, message }) });
 		if (!response.ok) {
+			void response.body?.cancel().catch(() => undefined); // Not read: no connection held for it.
 			throw new Error(`The breaker coordinator answered ${response.status}`);
 		}
 

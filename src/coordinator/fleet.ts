@@ -46,7 +46,8 @@ const maxFleet = 1e9;
  * answers while it is at most two syncs old. Only the scope's first call in the isolate waits for
  * it, at most `firstMs`. An answer that is not counts (more than `maxFleet`, accepts over requests),
  * a failure and a sync past `answerMs` leave the isolate to its own counts (`storage:error`, once
- * per episode); what that sync reported is counted here only.
+ * per episode); what that sync reported is counted here only. A sync counts as a subrequest of the
+ * call's request context, and is not made once the context has none left.
  */
 export const linkFleet = (context: PolicyContext, sync: (scope: string, message: ThrottleMessage) => Promise<unknown>, waitUntil: WaitUntil | undefined, windowMs: number): Fleet => {
 	const { clock } = context;
@@ -106,7 +107,8 @@ export const linkFleet = (context: PolicyContext, sync: (scope: string, message:
 			const link = linkOf(scope);
 			const now = clock.now();
 			const first = link.asked === -Infinity;
-			if (link.busy || now - link.asked < syncMs) {
+			// A sync is a subrequest of the call's request context: none once it has none left.
+			if (link.busy || now - link.asked < syncMs || !context.subrequest(call)) {
 				return undefined;
 			}
 

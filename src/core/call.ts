@@ -1,6 +1,8 @@
-import type { Input, ResponsePromise } from 'ky';
+import { isTimeoutError, type Input, type ResponsePromise } from 'ky';
+import { SubrequestsSpent, type Invocation } from './invocation.js';
 import type { PolicyCall } from './policy.js';
-import type { WaitUntil } from './types.js';
+import { requestOrigin } from './scope.js';
+import type { FetchInit, WaitUntil } from './types.js';
 
 /**
  * What an attempt rejects with when a layer answered it without I/O (`answer`). Not an `Error`: ky
@@ -47,6 +49,19 @@ export let isKys: (call: Call, response: Response) => boolean;
 export let withRuns: (call: Call, start: (run: ResponsePromise) => void) => void;
 
 /**
+ * An attempt of a call of a request context goes out (the transport, just before `fetch`): it is
+ * counted as one of the context's subrequests — unless it is one steadfetch adds (a retry, a hedge,
+ * a failover attempt: a wrapper's new run to another origin, an outbox replay) and the context has
+ * none left: then the reason it is not sent, a `SubrequestsSpent` (the call is `limited`, unless it
+ * was a hedge). A hedge's own check (`FetchInit.hedge`) comes after this one, so a refused hedge
+ * costs nothing. A new run to the call's own origin (auth's, after a token refresh) is the caller's.
+ */
+export let admit: (call: Call, request: Request, init: FetchInit | undefined) => unknown;
+
+/** One of the call's retries was refused for its request context's subrequests (`PolicyCall.limited`). */
+export let limit: (call: Call) => void;
+
+/**
  * One call. Policies see it as `PolicyCall`, read-only in fact: frozen, the fields the core keeps
  * current behind getters. The core's writes are the functions below, all in this file (assigned in
  * the class's static block, the only code besides the getters that reaches the private fields).
@@ -68,6 +83,23 @@ export class Call implements PolicyCall {
 	#restart = false;
 	/** Each policy's state for this call, at the index `PolicyContext.perCall` gave the policy. */
 	#locals: unknown[] | undefined;
+	/** The caller's signal, and the request context's end (see `signal`). */
+	readonly #signal: AbortSignal | undefined;
+	/**
+	 * Bits: `extra` (1), the attempt going out now is one steadfetch adds (a retry, a replay): a request
+	 * context may refuse it; `rerun` (2), the attempts going out now are a wrapper's new run (one to
+	 * another origin is a failover attempt); `limited` (4), see `PolicyCall.limited`. One field: a call
+	 * is made per request, and each field is defined per call.
+	 */
+	#bits = 0;
+
+	/**
+	 * `invocation`: the request context of `client.withContext(ctx, options)` the call counts in (an
+	 * outbox replay joins the context of the call that started its drain). `deadline`: when the call
+	 * must be over (epoch ms, the client's clock), with `deadlineHeader` only.
+	 */
+	declare readonly invocation: Invocation | undefined;
+	declare readonly deadline: number | undefined;
 
 	constructor(
 		readonly method: string,
@@ -77,13 +109,26 @@ export class Call implements PolicyCall {
 		readonly idempotencyKey: string | undefined,
 		readonly replay: boolean,
 		readonly waitUntil: WaitUntil | undefined,
+		invocation?: Invocation,
+		deadline?: number,
 	) {
+		this.invocation = invocation;
+		this.deadline = deadline;
+		const own = (options['signal'] as AbortSignal | null | undefined) ?? undefined;
+		// The app's calls of a context end with its request (a replay is background work: it does not).
+		const ended = replay ? undefined : invocation?.signal;
+		this.#signal = ended ? (own ? AbortSignal.any([own, ended]) : ended) : own;
 		// Read-only in fact: no policy can change a field or shadow a getter.
 		Object.freeze(this);
 	}
 
+	/** The caller's signal; for a call of a request context made with `request`, followed by the request's end too. */
 	get signal(): AbortSignal | undefined {
-		return (this.options['signal'] as AbortSignal | null | undefined) ?? undefined;
+		return this.#signal;
+	}
+
+	get limited(): boolean {
+		return (this.#bits & 4) !== 0;
 	}
 
 	get attempts(): number {
@@ -103,15 +148,40 @@ export class Call implements PolicyCall {
 			if (call.#attempts++ === 0) {
 				call.#request = request;
 				call.#scope = scopeOf(request.url);
+				call.#bits = call.replay ? 1 : 0;
 				return 'first';
 			}
 
 			if (call.#restart) {
 				call.#restart = false;
+				call.#bits = (call.#bits & 4) | 2;
+				call.#failure = undefined; // The previous run's: this run's own failures follow.
 				return 'restart';
 			}
 
+			call.#bits |= 1;
 			return 'retry';
+		};
+
+		admit = (call, request, init) => {
+			const invocation = call.invocation!;
+			const hedge = init?.hedge;
+			const bits = call.#bits;
+			if ((hedge || (bits & 1) !== 0 || ((bits & 2) !== 0 && requestOrigin(request.url) !== requestOrigin(call.#request!.url))) && invocation.spent) {
+				call.#bits |= hedge ? 0 : 4;
+				return new SubrequestsSpent('No subrequest left');
+			}
+
+			const refused = hedge?.();
+			if (!refused) {
+				invocation.count++;
+			}
+
+			return refused;
+		};
+
+		limit = (call) => {
+			call.#bits |= 4;
 		};
 
 		noteFailure = (call, error) => {
@@ -153,7 +223,10 @@ export class Call implements PolicyCall {
 					return outcome;
 				}
 
-				throw outcome ?? error;
+				// ky gave up a retry at the request's deadline (waiting for it would pass the deadline): the
+				// retry is not made, and the call ends with its last attempt's error.
+				const last = call.#failure;
+				throw outcome ?? (last !== undefined && call.invocation?.deadline !== undefined && isTimeoutError(error) ? last : error);
 			});
 		};
 

@@ -6,11 +6,12 @@ import { unsafeRetryMethods } from '../retry/should-retry.js';
 import { Call, isKys, noteResponse, runKy } from './call.js';
 import { composeLayers } from './compose.js';
 import { fallbackResponse } from './fallback.js';
-import { callKeys, type CallOptions, type WaitUntil } from './options.js';
+import { invocationOf, type Invocation } from './invocation.js';
+import { callKeys, type CallOptions } from './options.js';
 import type { PolicyParts, RunOptions } from './policy.js';
 import { rejectedCall as rejected, responsePromises } from './response-promise.js';
 import type { Stats } from './stats.js';
-import type { FetchLike, Layer } from './types.js';
+import type { Clock, FetchLike, Layer } from './types.js';
 import { checkCallOptions, stringifying } from './validate-options.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'query';
@@ -37,6 +38,9 @@ export interface CallerDeps {
 	readonly parseJson: KyOptions['parseJson'];
 	/** Whether the client was closed. */
 	closed(): boolean;
+	/** With `deadlineHeader`: when a call of `invocation` with this `totalTimeout` must be over (epoch ms), if ever. */
+	readonly deadlineOf: ((invocation: Invocation | undefined, totalTimeout: unknown) => number | undefined) | undefined;
+	readonly clock: Clock;
 	/** How `stats()` counts a response a policy made (a stale copy, a 202 for a queued write). */
 	substituted(response: Response): 'stale' | 'queued' | undefined;
 	/** The call's own `retry` options as ky gets them (our `shouldRetry` kept when the call brings its own rules). */
@@ -55,7 +59,7 @@ const ours = new Set([...callKeys, 'steadfetch']);
  * ky's place, so nothing is wrapped; its outcome is counted by a reaction added before the caller's.
  */
 export const createCaller = (deps: CallerDeps) => {
-	const { instance, layers, wrappers, watchers, stats, admitUnsafe, keyed, identity, closed, parseJson } = deps;
+	const { instance, layers, wrappers, watchers, stats, admitUnsafe, keyed, identity, closed, parseJson, clock } = deps;
 	const withShortcuts = responsePromises(parseJson);
 
 	/** Count a call's outcome: resolved (`ok`, a `ky.stop` resolves `undefined`) or rejected with `error`. */
@@ -111,12 +115,21 @@ export const createCaller = (deps: CallerDeps) => {
 			options = { ...options, ...extra, ...(headers ? { headers } : {}) };
 		}
 
-		return runKy(call, () => startKy(method, input, options));
+		return runKy(call, () => startKy(method, input, bounded(call, options)));
 	};
 
-	return (method: Method | undefined, input: Input, callOptions: CallOptions = {}, replay = false, waitUntil?: WaitUntil): ResponsePromise => {
+	/** A run of a call of a request context with a deadline: its `totalTimeout` is what is left then. */
+	const bounded = (call: Call, options: Record<string, unknown>): Record<string, unknown> =>
+		call.invocation?.deadline === undefined || call.replay ? options : { ...options, totalTimeout: Math.max(0, call.deadline! - clock.now()) };
+
+	return (method: Method | undefined, input: Input, callOptions: CallOptions = {}, replay = false, invocation?: Invocation): ResponsePromise => {
 		if (closed()) {
 			return rejected(new SteadfetchError('The client is closed', 'CLIENT_CLOSED', false));
+		}
+
+		// The request the context serves has ended (its client went away): nothing more goes out for it.
+		if (invocation?.signal?.aborted) {
+			return rejected(invocation.signal.reason);
 		}
 
 		const invalid = checkCallOptions(callOptions as Record<string, unknown>);
@@ -152,9 +165,12 @@ export const createCaller = (deps: CallerDeps) => {
 		}
 
 		// A per-call `waitUntil` names no request (the ambient one of `cloudflare:workers` serves them all):
-		// a function of the call's own, so only the calls of one `withContext(ctx)` share one (dedupe, auth).
+		// a function of the call's own, so only the calls of one `withContext(ctx)` share one (dedupe, auth);
+		// unless it is a request context's own (a replay of the drain a call of it started): then it counts in it.
 		const own = callOptions.waitUntil;
-		const call = new Call(verb, input, callOptions as Record<string, unknown>, who, key, replay, own ? (promise: Promise<unknown>) => own(promise) : waitUntil);
+		const within = invocation ?? (own && invocationOf(own));
+		const waitUntil = own ? (own === within?.waitUntil ? own : (promise: Promise<unknown>) => own(promise)) : within?.waitUntil;
+		const call = new Call(verb, input, callOptions as Record<string, unknown>, who, key, replay, waitUntil, within, deps.deadlineOf?.(within, callOptions.totalTimeout));
 
 		// What ky gets: the call's options without ours, with the call for the layers.
 		const forKy: Record<string, unknown> = { steadfetch: call };
@@ -166,6 +182,10 @@ export const createCaller = (deps: CallerDeps) => {
 
 		if (headers) {
 			forKy['headers'] = headers;
+		}
+
+		if (call.signal !== callOptions.signal) {
+			forKy['signal'] = call.signal; // The caller's, and the request's end.
 		}
 
 		if (ownRetry !== undefined || (unsafe && admitUnsafe)) {
@@ -212,7 +232,9 @@ export const createCaller = (deps: CallerDeps) => {
 			}
 		}
 
-		if (next === undefined && fallback === undefined) {
+		// A call of a request context with a deadline runs as wrapped: its last attempt's error stands when
+		// ky gives a retry up at the deadline (`runKy`).
+		if (next === undefined && fallback === undefined && (within?.deadline === undefined || replay)) {
 			const promise = startKy(method, input, forKy);
 			promise.then((response) => {
 				if (response) {

@@ -10,12 +10,43 @@ import type { ScopeStats } from './stats.js';
 /** `client.stats()`: counters per scope, with each policy's view of the scope (`breaker`, the health figures). */
 export type ClientStats = Record<string, ScopeStats & { breaker?: BreakerSnapshot } & Partial<HealthStats> & Record<string, unknown>>;
 
+/** `stats()` of a client `withContext` returned: the client's, and the `fetch`es steadfetch made for that request context. */
+export type ContextStats = ClientStats & {
+	/** Subrequests steadfetch made for this request context: HTTP attempts (the callers' first ones too) and coordinator calls. */
+	readonly subrequests: number;
+};
+
 /** One call, as ky's: `(input, options?)`. */
 export type CallFunction = <T = unknown>(input: Input, options?: CallOptions) => ResponsePromise<T>;
 
 /** A Worker's `ExecutionContext`, or anything with its `waitUntil`. */
 export interface ContextLike {
 	waitUntil(promise: Promise<unknown>): void;
+}
+
+/** What `client.withContext(ctx, options)` knows of the request it serves. */
+export interface ContextOptions {
+	/**
+	 * The `fetch`es this request may make (Cloudflare counts every one of an invocation and fails it
+	 * past its plan's limit: 50 on the free plan). Once steadfetch's attempts for this context (HTTP
+	 * attempts, the callers' own first ones included, and Durable Object coordinator calls; Cache API
+	 * operations are not counted) reach `subrequests − 5`, it sends no retry, hedge, failover attempt,
+	 * probe, outbox replay or coordinator call of its own for the context: a refused retry ends its
+	 * call with its last attempt's error (`budget:exhausted` with `reason: 'subrequests'`, once per
+	 * context), and a read whose retry or failover attempt was refused is answered by its stored copy
+	 * (`detail=subrequests`) when it has one. A caller's first attempt is never refused. A positive
+	 * integer, or `Infinity` (`RangeError` otherwise). Counted anyway: `stats().subrequests`.
+	 * @default 50 in workerd (Cloudflare Workers, miniflare, `wrangler dev`); no limit elsewhere
+	 */
+	subrequests?: number;
+	/**
+	 * The incoming request. Every call of the context is aborted when its `signal` aborts (the client
+	 * went away: workerd sets it with the `enable_request_signal` compatibility flag), and a call made
+	 * after rejects before any I/O; with the client's `deadlineHeader`, the deadline the request
+	 * carries bounds every call of the context.
+	 * @default undefined
+	 */
+	request?: Request;
 }
 
 /** `client.breaker`: a scope's snapshot, and the kill switch (with a breaker). */
@@ -168,10 +199,14 @@ export interface ClientBase<E, M> {
 	 * This client for one request of a Cloudflare Worker: it shares everything with this client
 	 * (policies, state, events) and passes `ctx.waitUntil` to each call, so background work (cache
 	 * write-behind, outbox and breaker persistence) outlives the response instead of being dropped.
+	 * It keeps the request within a Worker's limits (`options`): the subrequests steadfetch makes for
+	 * it, the request's end and its deadline; its `stats().subrequests` counts them. A `TypeError`
+	 * for a `ctx` without `waitUntil` or a `request` that is not one, a `RangeError` naming
+	 * `subrequests` for a bad count.
 	 * @example
-	 * export default { fetch: (request, env, ctx) => handle(api.withContext(ctx), request) };
+	 * export default { fetch: (request, env, ctx) => handle(api.withContext(ctx, { request }), request) };
 	 */
-	withContext(ctx: ContextLike): ClientOf<E, M>;
+	withContext(ctx: ContextLike, options?: ContextOptions): ContextClient<E, M>;
 	/** Subscribe to an event (`'*'` for every event); returns the unsubscribe function. */
 	on<T extends EventType>(type: T, listener: (event: EventMap[T]) => void): () => void;
 	on(type: '*', listener: (event: EventMap[EventType]) => void): () => void;
@@ -218,6 +253,9 @@ export interface ClientBase<E, M> {
 	 */
 	reachability(urlOrScope: string | URL): 'reachable' | 'unreachable' | 'offline' | 'unknown';
 }
+
+/** A client `withContext` returned: its `stats()` also counts the request context's subrequests. */
+export type ContextClient<E = object, M = unknown> = { stats(): ContextStats } & ClientOf<E, M>;
 
 /** The client as the core builds it, every member possible. */
 // biome-ignore lint/suspicious/noExplicitAny: the entry's options type is the entry's own; the core builds clients for both.

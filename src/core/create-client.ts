@@ -3,20 +3,22 @@ import { classify } from '../errors/classify.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { RetryBudget, type RetryDecision } from '../retry/budget.js';
 import { shouldRetry } from '../retry/should-retry.js';
+import { originPrefixes } from '../shared/origins.js';
 import { redact, sensitiveParamSet } from '../shared/sensitive.js';
-import { answer, countAttempt, localOf, takeFailure, type Call } from './call.js';
+import { answer, countAttempt, limit, localOf, takeFailure, type Call } from './call.js';
 import { createCaller, type Method } from './caller.js';
-import type { AnyClient, ClientStats } from './client-types.js';
+import type { AnyClient, ClientStats, ContextClient, ContextOptions, ContextStats } from './client-types.js';
 import { composeLayers } from './compose.js';
 import { Emitter } from './events.js';
+import { openInvocation, type Invocation, SubrequestsSpent } from './invocation.js';
 import { mergeOptions } from './merge-options.js';
-import { clientKeys, type CallOptions, type CoreClientOptions, type WaitUntil } from './options.js';
+import { clientKeys, type CallOptions, type CoreClientOptions } from './options.js';
 import { isPolicy, layerOrder, slotOrder, type PolicyContext, type PolicyParts, type SlotName } from './policy.js';
 import { Reach } from './reachability.js';
 import { originOf, requestOrigin, scopeFor } from './scope.js';
 import { transportOf } from './transport.js';
 import { createStats } from './stats.js';
-import type { FetchLike, Layer } from './types.js';
+import type { FetchInit, FetchLike, Layer } from './types.js';
 import { check, isPositiveFinite } from './validate.js';
 import { checkKyOptions, checkOptionsObject, stringifying } from './validate-options.js';
 
@@ -31,6 +33,12 @@ const methods: readonly Method[] = ['get', 'post', 'put', 'patch', 'delete', 'he
 /** `totalTimeout` when the client gives none (ms; see `BaseClientOptions.totalTimeout`): every call is bounded. */
 const defaultTotalTimeout = 20_000;
 
+/** A retry that would start with less time than this left before the request's deadline is not made (ms; see `deadlineHeader`). */
+const lastRetryMs = 50;
+
+/** A header name as fetch takes it (RFC 9110 token). */
+const headerName = /^[!#$%&'*+.^_`|~\w-]+$/;
+
 const stringList = (value: unknown): boolean => value === undefined || (Array.isArray(value) && value.every((item) => typeof item === 'string'));
 
 /**
@@ -39,8 +47,9 @@ const stringList = (value: unknown): boolean => value === undefined || (Array.is
 export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stores = new Map<string, unknown>()): AnyClient {
 	const options = entry.resolve(userOptions);
 	checkKyOptions(options as Record<string, unknown>);
-	const { storageTimeoutMs, sensitiveParams, sensitiveHeaders } = options;
+	const { storageTimeoutMs, sensitiveParams, sensitiveHeaders, deadlineHeader } = options;
 	check(storageTimeoutMs === undefined || isPositiveFinite(storageTimeoutMs), 'storageTimeoutMs', storageTimeoutMs, 'a positive finite number of ms');
+	check(deadlineHeader === undefined || (typeof deadlineHeader === 'string' && headerName.test(deadlineHeader)), 'deadlineHeader', deadlineHeader, 'a header name');
 	check(stringList(sensitiveParams), 'sensitiveParams', sensitiveParams, 'an array of strings');
 	check(stringList(sensitiveHeaders), 'sensitiveHeaders', sensitiveHeaders, 'an array of strings');
 	const clock = options.clock ?? { now: () => Date.now() };
@@ -113,6 +122,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		on: (type, listener) => emitter.on(type, listener),
 		scopeOf: (url) => scopeOf(url),
 		spendRetry: (scope) => budget?.tryRetry(scope).allowed ?? true,
+		subrequest: (call) => (call as Call | undefined)?.invocation?.take() ?? true,
 		reachability: (scope) => reach.state(scope),
 		offline: (scope) => reach.holds(scope),
 		answer: (call, outcome) => answer(call as Call, outcome),
@@ -143,7 +153,22 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	const scopeOf = customScope ?? originOf;
 	/** The scope of a `Request.url` (already normalized): cheap on every attempt. */
 	const scopeOfRequest = customScope ?? requestOrigin;
-	const transport = transportOf(reach, scopeOfRequest);
+	/** The client's own origins, as `Request.url` starts (`deadlineHeader`'s only destinations). */
+	const own = deadlineHeader === undefined ? [] : originPrefixes(undefined, context.options);
+	/** The calls of a request context whose attempts failed with an error (ky's `shouldRetry` sees it, or its `NetworkError`'s cause). */
+	const owners = new WeakMap<object, Call>();
+	const transport = transportOf(reach, scopeOfRequest, {
+		stamp(request, deadline) {
+			if (own.some((prefix) => request.url.startsWith(prefix))) {
+				request.headers.set(deadlineHeader!, String(Math.max(0, Math.floor(deadline - clock.now()))));
+			}
+		},
+		failed(call, failure) {
+			if (call.invocation && typeof failure === 'object' && failure !== null) {
+				owners.set(failure, call);
+			}
+		},
+	});
 
 	/** Count a retry the budget refused (and say so once per window). */
 	const refused = (scope: string, decision: RetryDecision): boolean => {
@@ -159,6 +184,32 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 
 	/** Errors a retry attempt was refused with: when ky asks `shouldRetry` about them again, they are not counted twice. */
 	const refusedErrors = new WeakSet<object>();
+
+	/**
+	 * Whether a retry of a call of a request context may not go (its request's deadline less than
+	 * `lastRetryMs` away, or no subrequest left: counted and told once per context as a spent retry
+	 * budget is, the call marked `limited`). Asked as ky decides and again as the retry goes out.
+	 */
+	const stops = (call: Call, scope: string): boolean => {
+		const { invocation, deadline } = call;
+		if (invocation?.deadline !== undefined && deadline! - clock.now() < lastRetryMs) {
+			return true;
+		}
+
+		if (!invocation?.spent) {
+			return false;
+		}
+
+		limit(call);
+		stats.scope(scope).retriesRefused++;
+		if (!invocation.told) {
+			invocation.told = true;
+			emit('budget:exhausted', { scope, retries: invocation.count, allowed: invocation.stop, reason: 'subrequests' });
+		}
+
+		return true;
+	};
+
 
 	/**
 	 * The outermost per-attempt layer. The first attempt of a call fixes its Request and scope and
@@ -185,7 +236,8 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 			budget?.recordFirst(scope);
 		} else if (kind === 'retry') {
 			const error = takeFailure(call) as Error | undefined;
-			if (budget && refused(scope, budget.tryRetry(scope, true, !error || error instanceof ForceRetryError))) {
+			const forced = !error || error instanceof ForceRetryError;
+			if ((!forced && call.invocation && stops(call, scope)) || (budget && refused(scope, budget.tryRetry(scope, true, forced)))) {
 				refusedErrors.add(error!);
 				return Promise.reject(error);
 			}
@@ -196,8 +248,26 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 				const shown = error instanceof TypeError ? new NetworkError(request, { cause: error }) : error ?? new ForceRetryError();
 				emit('retry', { scope, method: request.method, url: request.url, retryCount: call.attempts - 1, code: classify(shown).code, error: shown });
 			}
+
+			if (call.invocation && !forced) {
+				// Refused as it goes out after all (another call took the context's last subrequest meanwhile): the call ends with this error.
+				return attempt(call, request, init, next).catch((reason: unknown) => {
+					if (reason instanceof SubrequestsSpent) {
+						stops(call, scope);
+						refusedErrors.add(error);
+						throw error;
+					}
+
+					throw reason;
+				});
+			}
 		}
 
+		return attempt(call, request, init, next);
+	};
+
+	/** An attempt sent: the caller's abort rejects with the caller's reason. */
+	const attempt = (call: Call, request: Request, init: FetchInit | undefined, next: FetchLike): Promise<Response> => {
 		const { signal } = call;
 		return signal ? next(request, init).catch((error: unknown) => {
 			throw signal.aborted ? signal.reason : error;
@@ -214,15 +284,21 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 
 	const userRetry: RetryOptions = typeof options.retry === 'number' ? { limit: options.retry } : options.retry ?? {};
 	const onTimeout = userRetry.retryOnTimeout ?? true;
-	/** Whether the budget allows the retry ky is deciding (`shouldRetry`, before its delay): nothing is spent until it goes out. */
-	const ask = budget && ((error: object, url: string): boolean => {
-		if (refusedErrors.has(error) || refusedErrors.has((error as { cause?: object }).cause!)) {
+	/**
+	 * Whether the retry ky is deciding (`shouldRetry`, before its delay) may go: the budget allows it
+	 * (nothing is spent until it goes out), and the call's request context has time and subrequests
+	 * left for it (the call known by ky's options, or by the error its attempt failed with).
+	 */
+	const ask = (error: object, url: string): boolean => {
+		const { cause } = error as { cause?: object };
+		if (refusedErrors.has(error) || refusedErrors.has(cause!)) {
 			return false;
 		}
 
 		const scope = scopeOfRequest(url);
-		return !refused(scope, budget.tryRetry(scope, false));
-	});
+		const call = ((error as { options?: { steadfetch?: Call } }).options?.steadfetch ?? owners.get(error) ?? owners.get(cause!)) as Call | undefined;
+		return !(budget && refused(scope, budget.tryRetry(scope, false))) && !(call?.invocation && stops(call, scope));
+	};
 
 	const kyOptions: Record<string, unknown> = {};
 	for (const [key, value] of Object.entries(options)) {
@@ -260,6 +336,12 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		fallback: options.fallback,
 		parseJson: options.parseJson,
 		closed: () => closed,
+		// With `deadlineHeader`: the call is over at its `totalTimeout`, or at its request's deadline when sooner.
+		deadlineOf: deadlineHeader === undefined ? undefined : (invocation, limit = options.totalTimeout ?? defaultTotalTimeout) => {
+			const at = Math.min(typeof limit === 'number' ? clock.now() + limit : Number.POSITIVE_INFINITY, invocation?.deadline ?? Number.POSITIVE_INFINITY);
+			return at === Number.POSITIVE_INFINITY ? undefined : at;
+		},
+		clock,
 		substituted(response) {
 			for (const part of active) {
 				const kind = part.substituted?.(response);
@@ -283,11 +365,11 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		},
 	});
 
-	/** The client's call functions, passing `waitUntil` to each call (`withContext`). */
-	const bind = (waitUntil?: WaitUntil): AnyClient => {
-		const client = ((input: Input, callOptions?: CallOptions) => call(undefined, input, callOptions, false, waitUntil)) as AnyClient;
+	/** The client's call functions, each call of the request context `invocation` (`withContext`). */
+	const bind = (invocation?: Invocation): AnyClient => {
+		const client = ((input: Input, callOptions?: CallOptions) => call(undefined, input, callOptions, false, invocation)) as AnyClient;
 		for (const method of methods) {
-			client[method] = ((input: Input, callOptions?: CallOptions) => call(method, input, callOptions, false, waitUntil)) as AnyClient['get'];
+			client[method] = ((input: Input, callOptions?: CallOptions) => call(method, input, callOptions, false, invocation)) as AnyClient['get'];
 		}
 
 		return client;
@@ -305,14 +387,16 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		return assemble(fresh ?? {} as O, entry);
 	}) as AnyClient['create'];
 
-	client.withContext = (ctx) => {
+	client.withContext = (ctx, contextOptions?: ContextOptions) => {
 		if (typeof ctx?.waitUntil !== 'function') {
 			throw new TypeError('`withContext(ctx)` takes an object with a `waitUntil` function (a Worker\'s ExecutionContext)');
 		}
 
-		const waitUntil: WaitUntil = (promise) => ctx.waitUntil(promise);
+		const invocation = openInvocation(ctx, contextOptions, deadlineHeader, clock.now());
+		const bound = bind(invocation) as ContextClient;
+		bound.stats = () => Object.assign(client.stats(), { subrequests: invocation.count }) as ContextStats;
 		// With the members a policy binds to the request (the outbox's: its replays hand their work to its waitUntil).
-		return Object.defineProperties(Object.setPrototypeOf(bind(waitUntil), client), Object.getOwnPropertyDescriptors(Object.assign({}, ...active.map((part) => part.membersFor?.(waitUntil))))) as AnyClient;
+		return Object.defineProperties(Object.setPrototypeOf(bound, client), Object.getOwnPropertyDescriptors(Object.assign({}, ...active.map((part) => part.membersFor?.(invocation.waitUntil))))) as ContextClient;
 	};
 
 	Object.assign(client, { stop: ky.stop, retry: ky.retry });

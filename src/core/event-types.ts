@@ -32,10 +32,16 @@ export interface RetryEvent extends BaseEvent<'retry'> {
 }
 
 export interface BudgetExhaustedEvent extends BaseEvent<'budget:exhausted'> {
-	/** Retries sent in the current window. */
+	/** Retries sent in the current window; with `reason: 'subrequests'`, the subrequests of the request context so far. */
 	retries: number;
-	/** Retries allowed in the current window. */
+	/** Retries allowed in the current window; with `reason: 'subrequests'`, the count at which steadfetch adds none (`subrequests − 5`). */
 	allowed: number;
+	/**
+	 * Why: absent for the scope's retry budget (once per window); `'subrequests'` when a request
+	 * context (`client.withContext(ctx, { subrequests })`) has no subrequest left for a retry (once per
+	 * context). Either way the refused retry ends its call with its last attempt's error.
+	 */
+	reason?: 'subrequests';
 }
 
 export interface BreakerEvent<T extends 'breaker:open' | 'breaker:half-open' | 'breaker:closed'> extends BaseEvent<T> {
@@ -64,7 +70,7 @@ export interface CacheStoredEvent extends BaseEvent<'cache:stored'> {
 export interface CacheStaleEvent extends BaseEvent<'cache:stale'> {
 	url: string;
 	method: string;
-	/** `network`, `timeout`, `http-5xx`, `circuit-open`, `throttled` or `offline` (no copy is served with `revalidate` any more: there is no stale-while-revalidate mode). */
+	/** `network`, `timeout`, `http-5xx`, `circuit-open`, `throttled`, `offline` or `subrequests` (a retry or failover attempt its request context had no subrequest left for) (no copy is served with `revalidate` any more: there is no stale-while-revalidate mode). */
 	reason: string;
 	/** Seconds since the copy was stored. */
 	age: number;

@@ -78,6 +78,21 @@ export interface BaseClientOptions extends KyOptions {
 	 */
 	storageTimeoutMs?: number;
 	/**
+	 * A request header that carries a deadline, in whole ms, from one service to the next (e.g.
+	 * `'request-timeout-ms'`). When the request a Worker serves carries it
+	 * (`client.withContext(ctx, { request })`), no call of that context outlives that many ms from
+	 * when `withContext` was called: its `totalTimeout` is capped at what is left, a retry that would
+	 * start with less than 50 ms left is not made (the call ends with its last attempt's error), and an
+	 * attempt still pending at the deadline ends the call with ky's `TimeoutError` (`TIMEOUT`). A value
+	 * that is not a non-negative integer is ignored. Each attempt to the client's own origins (the
+	 * origin of its `prefix`/`baseUrl`, plus `location.origin` where there is one; none without them)
+	 * carries the call's remaining time under this header (its `totalTimeout`, capped by the
+	 * request's deadline), so services using steadfetch pass one deadline along; other origins never
+	 * get it. A header name (`RangeError` otherwise).
+	 * @default undefined (no deadline read, none sent)
+	 */
+	deadlineHeader?: string;
+	/**
 	 * Namespace of persisted state and of cross-tab channels. Two clients with the same name share
 	 * persisted state (and, with `auth`, the token refresh across tabs when they also guard the same
 	 * `origins`).
@@ -172,4 +187,4 @@ export interface CallOptions extends KyOptions {
 export const callKeys: readonly string[] = ['staleCache', 'outbox', 'breaker', 'failover', 'dedupe', 'hedge', 'auth', 'fallback', 'idempotencyKey', 'waitUntil'];
 
 /** Client-level keys of ours, never given to ky (the slots' keys too). */
-export const clientKeys: readonly string[] = ['retryBudget', 'store', 'name', 'clock', 'random', 'storageTimeoutMs', 'identity', 'sensitiveParams', 'sensitiveHeaders', 'fallback'];
+export const clientKeys: readonly string[] = ['retryBudget', 'store', 'name', 'clock', 'random', 'storageTimeoutMs', 'identity', 'sensitiveParams', 'sensitiveHeaders', 'fallback', 'deadlineHeader'];

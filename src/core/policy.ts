@@ -81,6 +81,12 @@ export interface PolicyCall {
 	readonly request: Request | undefined;
 	/** The call's scope, computed at its first attempt. */
 	readonly scope: string | undefined;
+	/**
+	 * Whether one of the call's retries or new runs (a failover attempt) was refused because its
+	 * request context had no subrequest left (`client.withContext(ctx, { subrequests })`): the stale
+	 * cache then answers with `detail=subrequests`.
+	 */
+	readonly limited: boolean;
 }
 
 /**
@@ -115,6 +121,14 @@ export interface PolicyContext {
 	scopeOf(url: string): string;
 	/** Spend one retry of the scope's retry budget for an extra attempt (a hedge); false when spent. */
 	spendRetry(scope: string): boolean;
+	/**
+	 * Count one `fetch` a policy makes for `call` outside its attempts (the breaker's own probe, a
+	 * coordinator call) against the call's request context (`client.withContext(ctx, { subrequests })`):
+	 * false, and nothing counted, once the context has no subrequest left for what steadfetch adds.
+	 * Always true for a call of no context (or no call). The call's attempts (retries, hedges,
+	 * failover attempts, replays) are counted and refused by the core.
+	 */
+	subrequest(call: PolicyCall | undefined): boolean;
 	/** The scope's reachability now (`client.reachability`): from what the client's own attempts saw, `navigator.onLine` a hint. */
 	reachability(scope: string): Reachability;
 	/**

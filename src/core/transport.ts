@@ -1,6 +1,6 @@
 import { TimeoutError } from 'ky';
 import { classify } from '../errors/classify.js';
-import { noteFailure, type Call } from './call.js';
+import { admit, noteFailure, type Call } from './call.js';
 import type { Reach } from './reachability.js';
 import type { FetchLike } from './types.js';
 
@@ -10,12 +10,23 @@ import type { FetchLike } from './types.js';
  */
 const networkFailure = /^(?:network connection lost\.?|connection refused|.*\b(?:ECONNREFUSED|ECONNRESET|EPIPE)\b.*)$/i;
 
+/** What the transport does for calls with bounds: a deadline to send along, a request context to know its failures. */
+export interface Bounds {
+	/** Put the call's remaining time on an attempt (`deadlineHeader`), where it may go. */
+	stamp(request: Request, deadline: number): void;
+	/** An attempt of `call` failed with `failure`. */
+	failed(call: Call, failure: unknown): void;
+}
+
 /**
  * The innermost layer, around the runtime's `fetch` (or the client's, or a call's): where an
  * attempt really goes out.
  *
  * - An attempt whose signal has aborted goes nowhere (ky calls a custom fetch even then); a hedge
  *   goes out only if its policy still wants it now (`FetchInit.hedge`).
+ * - An attempt of a call of a request context (`withContext`) counts as one of its subrequests, and
+ *   one that steadfetch adds goes out only while the context has some left (`admit`); with
+ *   `deadlineHeader`, one to the client's own origins carries the call's remaining time (`stamp`).
  * - Its outcome is the scope's reachability: an HTTP answer (any status; `scope:back` for the first
  *   that `classify()` does not call transient after failures) or a network failure or timeout (not
  *   the caller's abort, not an attempt a policy superseded).
@@ -25,18 +36,28 @@ const networkFailure = /^(?:network connection lost\.?|connection refused|.*\b(?
  *   caller will. A failed attempt is noted on its call (the error behind a retry, for the layer
  *   above); nothing is noted or allocated for an attempt that answers.
  */
-export const transportOf = (reach: Reach, scopeOf: (url: string) => string) => (fetch: FetchLike): FetchLike => (request, init) => {
-	const refused = request.signal.aborted ? request.signal.reason as unknown : init?.hedge?.();
-	return refused ? Promise.reject(refused) : fetch(request, init).then((response) => {
+export const transportOf = (reach: Reach, scopeOf: (url: string) => string, bounds?: Bounds) => (fetch: FetchLike): FetchLike => (request, init) => {
+	const call = init?.steadfetch as Call | undefined;
+	const refused = request.signal.aborted ? request.signal.reason as unknown : call?.invocation ? admit(call, request, init) : init?.hedge?.();
+	if (refused) {
+		return Promise.reject(refused);
+	}
+
+	const deadline = call?.deadline;
+	if (deadline !== undefined && !call!.replay) {
+		bounds?.stamp(request, deadline);
+	}
+
+	return fetch(request, init).then((response) => {
 		reach.answered(scopeOf(request.url), response.status);
 		return response;
 	}, (error: unknown) => {
-		const call = init?.steadfetch as Call | undefined;
 		const { signal } = request;
 		const failure = call && signal.aborted && !call.signal?.aborted && (signal.reason as Error | undefined)?.name !== 'Superseded' ? new TimeoutError(request)
 			: error instanceof Error && error.name === 'Error' && networkFailure.test(error.message) ? new TypeError('Network connection lost', { cause: error }) : error;
 		if (call) {
 			noteFailure(call, failure);
+			bounds?.failed(call, failure);
 		}
 
 		const { code } = classify(failure);

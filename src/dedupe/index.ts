@@ -1,16 +1,8 @@
 import type { PolicyCall, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import { requestScoped } from '../core/runtime.js';
-import type { FetchInit, FetchLike, Layer } from '../core/types.js';
+import type { FetchInit, Layer } from '../core/types.js';
 import { scopes } from '../shared/scopes.js';
-
-interface Flight {
-	readonly controller: AbortController;
-	/** Callers still waiting for the shared response (their own signals not aborted). */
-	waiting: number;
-	readonly promise: Promise<Response>;
-	/** Callers given the response so far; the last one gets the original, the others a copy. */
-	handed: number;
-}
+import { Flight } from './flight.js';
 
 const reads = new Set(['GET', 'HEAD']);
 
@@ -55,55 +47,7 @@ const create = (context: PolicyContext): PolicyParts => {
 	/** In-flight requests by key, per request context (the `waitUntil` of one `client.withContext(ctx)`): gone with it. */
 	const contexts = new WeakMap<object, Map<string, Flight>>();
 	/** Calls that joined another's request, per scope (`stats()`): at most `maxScopes` idle scopes (`Scopes`). */
-	const shared = scopes(() => ({ shared: 0 }));
-
-	const join = (flight: Flight, { signal }: Request): Promise<Response> => {
-		flight.waiting++;
-		// One caller's abort is its own: the shared request is aborted only when every caller has.
-		return new Promise<Response>((resolve, reject) => {
-			const onAbort = (): void => {
-				if (--flight.waiting === 0) {
-					flight.controller.abort(signal.reason);
-				}
-
-				reject(signal.reason);
-			};
-
-			signal.addEventListener('abort', onAbort, { once: true });
-			flight.promise.then((response) => {
-				signal.removeEventListener('abort', onAbort);
-				if (signal.aborted) {
-					return;
-				}
-
-				// Each caller reads its own body: the last one handed the response gets the original.
-				resolve(++flight.handed === flight.waiting ? response : response.clone());
-			}, (error: unknown) => {
-				signal.removeEventListener('abort', onAbort);
-				reject(error);
-			});
-		});
-	};
-
-	const start = (flights: Map<string, Flight>, key: string, next: FetchLike, request: Request, init: FetchInit | undefined): Flight => {
-		const controller = new AbortController();
-		const flight: Flight = {
-			controller,
-			waiting: 0,
-			handed: 0,
-			// The shared request has a signal of its own; fetch would reset the referrer and its policy
-			// when a Request is re-made with an init, so both are given again.
-			promise: next(new Request(request, { signal: controller.signal, referrer: request.referrer, referrerPolicy: request.referrerPolicy }), init).finally(() => {
-				// Nothing is shared once the response has arrived: this is not a cache.
-				if (flights.get(key) === flight) {
-					flights.delete(key);
-				}
-			}),
-		};
-		flight.promise.catch(() => undefined);
-		flights.set(key, flight);
-		return flight;
-	};
+	const joins = scopes(() => ({ shared: 0 }));
 
 	const layer: Layer = (next) => (request, init) => {
 		const call = init?.steadfetch;
@@ -127,18 +71,18 @@ const create = (context: PolicyContext): PolicyParts => {
 
 		const key = keyOf(request, call);
 		const existing = flights.get(key);
-		if (existing && existing.waiting > 0) {
-			shared.scope(call?.scope ?? context.scopeOf(request.url)).shared++;
-			return join(existing, request);
+		if (existing?.open) {
+			joins.scope(call?.scope ?? context.scopeOf(request.url)).shared++;
+			return existing.join(request.signal);
 		}
 
-		return join(start(flights, key, next, request, init), request);
+		return new Flight(flights, key, next, request, init).join(request.signal);
 	};
 
 	return {
 		layer,
 		stats: (scope) => {
-			const counts = shared.get(scope);
+			const counts = joins.get(scope);
 			return counts && { dedupe: { ...counts } };
 		},
 	};

@@ -1,5 +1,5 @@
 // What `steadfetch` and `steadfetch/core` both export (besides `createClient`).
-export type { ClientOf, ClientBase, ClientStats, CallFunction, ContextLike, BreakerHandle, BreakerMembers, CacheHandle, CacheMembers, CachedEntry, OutboxMembers, CoreMembers, PresetMembers, MembersOf, ExtendedMembers } from '../core/client-types.js';
+export type { ClientOf, ClientBase, ClientStats, CallFunction, ContextLike, ContextOptions, ContextClient, ContextStats, BreakerHandle, BreakerMembers, CacheHandle, CacheMembers, CachedEntry, OutboxMembers, CoreMembers, PresetMembers, MembersOf, ExtendedMembers } from '../core/client-types.js';
 export type { BaseClientOptions, CallOptions, WaitUntil } from '../core/options.js';
 export type { BreakerSnapshot } from '../breaker/snapshot.js';
 export type { Outbox, OutboxEntry } from '../outbox/types.js';

@@ -3,7 +3,9 @@ import type { Layer } from '../core/types.js';
 import { check, isPositiveFinite } from '../core/validate.js';
 import { classify, classifyStatus, type Classification } from '../errors/classify.js';
 import { scopes } from '../shared/scopes.js';
-import { BucketWindow } from '../shared/window.js';
+import { Samples, type HealthStats } from './samples.js';
+
+export type { HealthStats } from './samples.js';
 
 /** Options of `health()` (`steadfetch/health`), for the `health` slot. */
 export interface HealthOptions {
@@ -21,37 +23,15 @@ export interface HealthOptions {
 	threshold?: number;
 }
 
-/** Latency, error rate and most frequent errors of one scope, in `client.stats()` with `health()`. */
-export interface HealthStats {
-	/** Percentiles of the time from a call's first attempt on the network to its outcome, in ms (0 before any). */
-	latency: { p50: number; p95: number; p99: number };
-	/** Transient failures over calls that reached the network, over `windowMs` (0 to 1). */
-	errorRate: number;
-	/** Failed calls by code over `windowMs`, the most frequent first (at most 5). */
-	topErrors: Array<{ code: string; count: number }>;
-}
-
-/** Samples kept per scope for percentiles and top errors: memory stays bounded at any call rate. */
-const kept = 512;
-
-interface Scope {
-	readonly window: BucketWindow;
-	/** Ring of the last samples (grown as they come, up to `kept`): when, how long (ms), and the failure code (undefined for a success). */
-	readonly at: number[];
-	readonly ms: number[];
-	readonly codes: Array<string | undefined>;
-	next: number;
-	unhealthy: boolean;
-}
-
 /**
  * What the health layer saw of a call: when its first attempt reached the transport, the last
  * attempt's outcome and response, the attempts in flight, and the scope of a call answered while one
  * was (a stale copy or a queued answer given early): it is counted when that attempt ends.
  */
 interface Seen {
-	readonly sentAt: number;
-	last: Classification | undefined;
+	/** Undefined until an attempt of the call reached the layer. */
+	sentAt?: number;
+	last?: Classification | undefined;
 	response?: Response;
 	flying: number;
 	later?: string | undefined;
@@ -78,10 +58,12 @@ export const health = (options: HealthOptions = {}): Policy<'health'> => {
 	return { slot: 'health', create: (context) => createHealth(context, windowMs, threshold) };
 };
 
-const createHealth = ({ clock, emit }: PolicyContext, windowMs: number, threshold: number): PolicyParts => {
+const createHealth = ({ clock, emit, perCall }: PolicyContext, windowMs: number, threshold: number): PolicyParts => {
 	/** The scopes' samples, at most `maxScopes` idle ones (`Scopes`); an unhealthy scope is never forgotten (its `scope:healthy` is still to come). */
-	const states = scopes((): Scope => ({ window: new BucketWindow(windowMs), at: [], ms: [], codes: [], next: 0, unhealthy: false }), (health) => health.unhealthy);
-	const seen = new WeakMap<PolicyCall, Seen>();
+	const states = scopes(() => new Samples(windowMs), (samples) => samples.unhealthy);
+	/** What `stats()` says of a scope with no samples: made once. */
+	let none: Samples | undefined;
+	const seenOf = perCall((): Seen => ({ flying: 0 }));
 
 	const layer: Layer = (next) => (request, init) => {
 		const call = init?.steadfetch;
@@ -89,13 +71,8 @@ const createHealth = ({ clock, emit }: PolicyContext, windowMs: number, threshol
 			return next(request, init);
 		}
 
-		let state = seen.get(call);
-		if (!state) {
-			state = { sentAt: clock.now(), last: undefined, flying: 0 };
-			seen.set(call, state);
-		}
-
-		const mark = state;
+		const mark = seenOf(call);
+		mark.sentAt ??= clock.now();
 		mark.flying++;
 		const ended = (last: Classification | undefined): void => {
 			mark.last = last;
@@ -115,9 +92,9 @@ const createHealth = ({ clock, emit }: PolicyContext, windowMs: number, threshol
 	};
 
 	const settled = (call: PolicyCall, response: Response | undefined, error: unknown): void => {
-		const state = seen.get(call);
+		const state = seenOf(call);
 		const scope = call.scope;
-		if (!state || scope === undefined) {
+		if (state.sentAt === undefined || scope === undefined) {
 			return;
 		}
 
@@ -140,22 +117,12 @@ const createHealth = ({ clock, emit }: PolicyContext, windowMs: number, threshol
 		sample(scope, state, outcome);
 	};
 
-	/** Count one call of `scope`: its latency since `state.sentAt` and its outcome. */
+	/** Count one call of `scope`: its latency since `state.sentAt` and its outcome; `scope:unhealthy` or `scope:healthy` when it tips. */
 	const sample = (scope: string, state: Seen, outcome: Classification | undefined): void => {
 		state.later = undefined;
 		const now = clock.now();
 		const health = states.scope(scope);
-
-		health.window.add(now, 0);
-		if (outcome?.transient) {
-			health.window.add(now, 1);
-		}
-
-		const slot = health.next++ % kept;
-		health.at[slot] = now;
-		health.ms[slot] = Math.max(0, now - state.sentAt);
-		health.codes[slot] = outcome?.code;
-		const [calls, failures] = health.window.sums(now);
+		const [calls, failures] = health.add(now, Math.max(0, now - state.sentAt!), outcome);
 		const errorRate = failures / calls;
 		if (!health.unhealthy && calls >= 10 && errorRate >= threshold) {
 			health.unhealthy = true;
@@ -166,30 +133,7 @@ const createHealth = ({ clock, emit }: PolicyContext, windowMs: number, threshol
 		}
 	};
 
-	const stats = (scope: string): HealthStats => {
-		const health = states.get(scope);
-		const now = clock.now();
-		const latencies: number[] = [];
-		const counts = new Map<string, number>();
-		const [calls, failures] = health?.window.sums(now) ?? [0, 0];
-		for (let index = 0; health && index < Math.min(kept, health.next); index++) {
-			if (now - health.at[index]! < windowMs) {
-				latencies.push(health.ms[index]!);
-				const code = health.codes[index];
-				if (code !== undefined) {
-					counts.set(code, (counts.get(code) ?? 0) + 1);
-				}
-			}
-		}
-
-		latencies.sort((a, b) => a - b);
-		const at = (p: number): number => latencies.length === 0 ? 0 : latencies[Math.ceil(p * latencies.length) - 1]!;
-		return {
-			latency: { p50: at(0.5), p95: at(0.95), p99: at(0.99) },
-			errorRate: calls === 0 ? 0 : failures / calls,
-			topErrors: [...counts].map(([code, count]) => ({ code, count })).sort((a, b) => b.count - a.count).slice(0, 5),
-		};
-	};
+	const stats = (scope: string): HealthStats => (states.get(scope) ?? (none ??= new Samples(windowMs))).stats(clock.now());
 
 	// An unhealthy scope keeps its `stats()` counters too, as an open breaker does.
 	return { layer, settled, stats: stats as unknown as (scope: string) => Record<string, unknown>, holds: (scope) => !!states.get(scope)?.unhealthy };

@@ -1,5 +1,5 @@
 import type { EventType } from '../core/event-types.js';
-import type { Policy, PolicyCall, PolicyContext, PolicyParts } from '../core/policy.js';
+import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import { check } from '../core/validate.js';
 import { classify } from '../errors/classify.js';
 import { redact, sensitiveParamSet } from '../shared/sensitive.js';
@@ -71,8 +71,9 @@ export const logger = (sink: Logger, options: LoggerOptions = {}): Policy<'logge
 const createLogging = (context: PolicyContext, sink: Logger, lowest: number): PolicyParts => {
 	const params = sensitiveParamSet(context.options);
 	const header = (context.options['trace'] as { header?: string } | undefined)?.header;
-	const started = new WeakMap<PolicyCall, number>();
 	const { clock } = context;
+	/** When each call's first attempt started (`PolicyContext.perCall`). */
+	const startOf = context.perCall((): { at?: number } => ({}));
 
 	/** Write a record, its undefined fields left out and its URL redacted. */
 	const write = (level: LogRecord['level'], code: string | undefined, fields: Record<string, unknown>): void => {
@@ -112,8 +113,8 @@ const createLogging = (context: PolicyContext, sink: Logger, lowest: number): Po
 		// The call's duration is measured from its first attempt (a call refused before any attempt: 0).
 		layer: (next) => (request, init) => {
 			const call = init?.steadfetch;
-			if (call && !started.has(call)) {
-				started.set(call, clock.now());
+			if (call) {
+				startOf(call).at ??= clock.now();
 			}
 
 			return next(request, init);
@@ -122,7 +123,7 @@ const createLogging = (context: PolicyContext, sink: Logger, lowest: number): Po
 			// No response and no error: a `beforeRetry` hook stopped the call with `ky.stop` (it resolved undefined).
 			const classified = response || error === undefined ? undefined : call.signal?.aborted ? { code: 'ABORTED' as const, status: undefined } : classify(error);
 			const code = classified?.code;
-			const begun = started.get(call);
+			const begun = startOf(call).at;
 			write(
 				code === undefined ? (response?.status ?? 0) < 400 ? 'info' : 'warn' : expectedCodes.has(code) ? 'warn' : 'error',
 				code,

@@ -2,7 +2,9 @@ import { context as otelContext, SpanKind, SpanStatusCode, trace as otelTrace, t
 import type { PolicyCall, Policy, PolicyContext } from '../core/policy.js';
 import { classify } from '../errors/classify.js';
 import { redact, sensitiveParamSet } from '../shared/sensitive.js';
-import { hex, resolveTrace, traceLayer, traced, traceparent, type AttemptTracer, type ResolvedTrace, type TraceOptions } from '../trace/index.js';
+import { hex, traceparent } from '../trace/ids.js';
+import { traceLayer, traced, type AttemptTracer } from '../trace/layer.js';
+import { resolveTrace, type ResolvedTrace, type TraceOptions } from '../trace/options.js';
 
 /** Options of `otel()` (`steadfetch/otel`), for the `trace` slot. */
 export interface OtelOptions extends TraceOptions {
@@ -33,7 +35,8 @@ const finish = (span: Span, params: ReadonlySet<string>, response: Response | un
 };
 
 const create = (context: PolicyContext, resolved: ResolvedTrace, tracer: Tracer) => {
-	const spans = new WeakMap<PolicyCall, Span>();
+	/** Each call's span (`PolicyContext.perCall`): set by the wrapper, the parent of its attempts' spans. */
+	const spanOf = context.perCall((): { span?: Span } => ({}));
 	const params = sensitiveParamSet(context.options);
 
 	/** The call span's parent: a `traceparent` the caller put on the call, else the active context. */
@@ -50,7 +53,7 @@ const create = (context: PolicyContext, resolved: ResolvedTrace, tracer: Tracer)
 
 	const attempts: AttemptTracer = {
 		attempt(call, request, attempt) {
-			const parent = call && spans.get(call);
+			const parent = call && spanOf(call).span;
 			const { hostname, port, protocol } = new URL(request.url);
 			const span = tracer.startSpan(request.method, {
 				kind: SpanKind.CLIENT,
@@ -81,7 +84,7 @@ const create = (context: PolicyContext, resolved: ResolvedTrace, tracer: Tracer)
 				return next();
 			}
 
-			spans.set(call, span);
+			spanOf(call).span = span;
 			let response: Response | undefined;
 			let failure: unknown;
 			try {

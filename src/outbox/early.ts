@@ -1,4 +1,3 @@
-import { isHTTPError } from 'ky';
 import type { PolicyCall } from '../core/policy.js';
 import { classify, classifyStatus } from '../errors/classify.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
@@ -28,7 +27,9 @@ export const follow = async (queue: Queue, drain: Drain, call: PolicyCall, recor
 		response = await run;
 	} catch (caught) {
 		error = caught;
-		response = isHTTPError(caught) ? caught.response : undefined;
+		// ky's HTTPError carries the answer (told by its shape: importing ky's guard here kept an import of ky in bundles without the outbox).
+		const answer = (caught as { response?: unknown }).response;
+		response = answer instanceof Response ? answer : undefined;
 	}
 
 	void response?.body?.cancel().catch(ignore); // Nobody reads it: the caller was answered.

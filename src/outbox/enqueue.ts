@@ -1,7 +1,7 @@
 import type { PolicyCall, RunOptions } from '../core/policy.js';
 import { isOffline, requestScoped } from '../core/runtime.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
-import { classify } from '../errors/classify.js';
+import { classify, classifyStatus } from '../errors/classify.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { OutboxFullError } from '../errors/OutboxFullError.js';
 import { OutboxQueuedError } from '../errors/OutboxQueuedError.js';
@@ -23,7 +23,9 @@ import { secretUrl, targetOf } from './target.js';
  * Idempotency-Key, and stores it when it cannot be delivered; `layer` holds an eligible attempt that
  * must not go out (offline: `OFFLINE`; entries of its scope this client would replay now waiting:
  * `BEHIND`, FIFO), refuses a replay's attempt the queue no longer admits, and makes a good answer of
- * a scope with pending entries a drain trigger. Both ask the queue, which owns the state.
+ * a scope with pending entries a drain trigger — also for entries this client never saw (queued by
+ * an isolate that is gone: the store is listed on a good answer at most every 10 s). Both ask the
+ * queue, which owns the state.
  */
 
 /**
@@ -157,7 +159,6 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 		full ??= new OutboxFullError('The outbox is full (outbox.maxEntries): not stored');
 	}
 
-	// Offline, the layer holds the attempt without I/O: ky need not copy the request for retries.
 	// Offline, the layer holds the attempt without I/O (or sends the scope's one in 10 s, not retried):
 	// ky need not copy the request for retries.
 	const run = next({ ...snapshot.exact, headers: { 'idempotency-key': idempotencyKey, ...snapshot.exact?.headers }, ...context.reachability(context.scopeOf(target!.href)) === 'offline' && { retry: { limit: 0 } } });
@@ -212,10 +213,23 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, request: Req
 	}
 
 	const response = await next(request, init);
-	// A good answer to one of the app's calls (not a replay) drains its scope (after `resumeJitterMs` at
-	// random: the scope came back); a drain under way runs once more.
-	if (response.ok && !call?.replay && await queue.behind(scope)) {
-		background(context, 'outbox', call?.waitUntil, async () => drain.resume(scope, call?.waitUntil));
+	// A good answer to one of the app's calls (not a replay: a success, or an HTTP answer `classify()`
+	// does not call transient) drains its scope, after `resumeJitterMs` at random (the scope came back);
+	// a drain under way runs once more. Every 10 s at most, the store is listed first, in the
+	// background: entries queued by an isolate that is gone, which this client never saw, are replayed
+	// without a write or a flush() of their own. On purpose not a 401 or 403: a replay would be paused
+	// by it (the token is refreshed first, `auth:refresh` resumes).
+	const { status } = response;
+	if (!call?.replay && !classifyStatus(status)?.transient && status !== 401 && status !== 403) {
+		const waitUntil = call?.waitUntil;
+		if (queue.look(call)) {
+			background(context, 'outbox', waitUntil, async () => {
+				await queue.list();
+				return await queue.behind(scope) && drain.resume(scope, waitUntil);
+			});
+		} else if (await queue.behind(scope)) {
+			background(context, 'outbox', waitUntil, async () => drain.resume(scope, waitUntil));
+		}
 	}
 
 	return response;
@@ -225,9 +239,9 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, request: Req
  * The per-attempt layer: a replay's attempt goes out only while the queue admits it (its entry still
  * there, of the current identity; checked with no await before `next`); an eligible attempt is held
  * while its scope is offline (but one per scope per 10 s), or behind pending entries of its scope
- * (first attempts); a good answer to one of the app's calls drains its scope. Nothing pending, no
- * replay, `navigator.onLine` not false (the common case: no scope can be offline then): ky's attempt
- * as is, no promise of ours.
+ * (first attempts); a good answer to one of the app's calls drains its scope, and lists the store
+ * when it is due (`Queue.due`). Nothing pending, no replay, `navigator.onLine` not false (the common
+ * case: no scope can be offline then), no listing due: ky's attempt as is, no promise of ours.
  */
 export const layer = (queue: Queue, drain: Drain): Layer => (next) => (request, init) =>
-	queue.pending.length > 0 || queue.replaying || isOffline() ? attempt(queue, drain, next, request, init) : next(request, init);
+	queue.pending.length > 0 || queue.replaying || isOffline() || queue.due(init?.steadfetch) ? attempt(queue, drain, next, request, init) : next(request, init);

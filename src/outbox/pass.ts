@@ -181,6 +181,10 @@ export class Pass {
 		const queue = this.#queue;
 		const status = response?.status;
 		const outcome = outcomeOf(response, error, record, queue.options, now, queue.context.random);
+		if (outcome.kind !== 'conflict') {
+			void response?.body?.cancel().catch(() => undefined); // Let go at once: no connection held while the entry is settled.
+		}
+
 		if (outcome.kind === 'sent') {
 			await queue.store.delete(key);
 			this.#result.sent++;

@@ -1,5 +1,6 @@
 import type { OutboxEventType } from '../core/event-types.js';
 import type { EventFields, PolicyCall, PolicyContext } from '../core/policy.js';
+import { SubrequestsSpent } from '../core/invocation.js';
 import { requestScoped } from '../core/runtime.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import { identityDigest } from '../shared/digest.js';
@@ -16,6 +17,12 @@ export interface Permit {
 	/** Aborted by `clear()` (outside Workers) and `close()`: the replay under way ends, an answer of the app's is not waited for. */
 	readonly signal: AbortSignal;
 }
+
+/**
+ * How often the layer lists the store for entries this client has not seen (queued by an isolate
+ * that is gone, by another tab or process), at most: once per this many ms, on a good answer.
+ */
+const lookMs = 10_000;
 
 /** What a replay got: its response, or its error. */
 export interface Replayed {
@@ -64,6 +71,8 @@ export class Queue {
 	readonly #digests = new Map<string, string>();
 	/** The replays under way, by Idempotency-Key: whether each may still go out, and whether the layer refused it. */
 	readonly #tickets = new Map<string, { due(): boolean; refused?: boolean }>();
+	/** When the layer may list the store again (`look`; injected clock). */
+	#lookAt = Number.NEGATIVE_INFINITY;
 
 	constructor(context: PolicyContext, options: ResolvedOutboxOptions) {
 		Object.assign(this, { context, options, store: partStore(context, 'outbox', autoStore) });
@@ -118,6 +127,25 @@ export class Queue {
 		}
 
 		return keys;
+	}
+
+	/**
+	 * Whether a call's good answer should list the store now (`look`): at most once per `lookMs`, and
+	 * only for a call whose background work has somewhere to go (its `waitUntil`, or a runtime where
+	 * work outlives the request). Cheap: asked before every attempt.
+	 */
+	due(call: PolicyCall | undefined): boolean {
+		return this.context.clock.now() >= this.#lookAt && (call?.waitUntil !== undefined || !requestScoped());
+	}
+
+	/** Take the listing that `due` said may be made now: false when another call took it first. */
+	look(call: PolicyCall | undefined): boolean {
+		if (!this.due(call)) {
+			return false;
+		}
+
+		this.#lookAt = this.context.clock.now() + lookMs;
+		return true;
 	}
 
 	/** Pending entries, as the store lists them now. */
@@ -260,7 +288,8 @@ export class Queue {
 		try {
 			return { response: await send() };
 		} catch (error) {
-			return ticket.refused ? undefined : { error };
+			// Refused as it started: no longer admitted, or no subrequest left in its request context.
+			return ticket.refused || error instanceof SubrequestsSpent ? undefined : { error };
 		} finally {
 			this.#tickets.delete(record.idempotencyKey);
 		}

@@ -1,11 +1,8 @@
-import type { PolicyCall, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
-import type { Layer } from '../core/types.js';
+import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
+import type { FetchInit, Layer } from '../core/types.js';
 import { check, isPositiveFinite } from '../core/validate.js';
 import { RateLimitedError } from '../errors/RateLimitedError.js';
-import { serverBudget } from './headers.js';
-import { openChannel, type Channel } from '../shared/channel.js';
-import { scopes } from '../shared/scopes.js';
-import { hasTabs } from '../shared/tabs.js';
+import { Buckets } from './buckets.js';
 
 /** Options of the rate limiter (`rateLimit()` from `steadfetch/rate-limit`). */
 export interface RateLimitOptions {
@@ -42,58 +39,26 @@ export interface RateLimitOptions {
 	share?: boolean;
 }
 
-/** A scope's budget: its own token bucket, and what the server said. */
-interface Bucket {
-	/**
-	 * When the bucket's next token is due (epoch ms): each call reserves one, `1000 / perSecond` ms
-	 * after the last, and may go `burst - 1` tokens ahead of it (a token bucket kept as GCRA).
-	 */
-	due: number;
-	/** No request before this time (epoch ms): the server said its budget is spent. */
-	blockedUntil: number;
-	waits: number;
-}
-
 /**
  * The longest an attempt may wait, in ms: its per-attempt `timeout` (the wait is part of the attempt:
- * ky's timer runs through it), and no more than what is left of its `totalTimeout` (from `since`, the
- * call's first attempt); the call's own options, else the client's, else ky's 10 s.
+ * ky's timer runs through it), and no more than what is left of its `totalTimeout` (`elapsed` since
+ * the call's first attempt); the call's own options, else the client's, else ky's 10 s.
  */
-const budgetOf = (options: Readonly<Record<string, unknown>> = {}, client: Readonly<Record<string, unknown>>, left: number): number => {
+const maxWaitOf = (options: Readonly<Record<string, unknown>> = {}, client: Readonly<Record<string, unknown>>, elapsed: number): number => {
 	const timeout = options['timeout'] ?? client['timeout'] ?? 10_000;
 	const total = options['totalTimeout'] ?? client['totalTimeout'];
-	return Math.min(timeout === false ? Infinity : timeout as number, typeof total === 'number' ? total - left : Infinity);
+	return Math.min(timeout === false ? Infinity : timeout as number, typeof total === 'number' ? total - elapsed : Infinity);
 };
 
 const create = (context: PolicyContext, perSecond: number | undefined, burst: number, fromHeaders: boolean, maxResetMs: number, share: boolean | undefined): PolicyParts => {
 	const { clock } = context;
-	/** The scopes' buckets, at most `maxScopes` idle ones (`Scopes`): one with a token reserved ahead (a waiter) or a server's block running is never forgotten. */
-	const buckets = scopes((): Bucket => ({ due: 0, blockedUntil: 0, waits: 0 }), ({ due, blockedUntil }) => Math.max(due, blockedUntil) > clock.now());
+	const buckets = new Buckets(context, fromHeaders, maxResetMs);
+	/** When the attempt the layer is looking at came (set just before `firstSeen` may read it). */
+	let started = 0;
 	/** When each call's first attempt came here: its `totalTimeout` runs from about then. */
-	const firstSeen = new WeakMap<PolicyCall, number>();
+	const firstSeen = context.perCall(() => started);
 	const interval = perSecond ? 1000 / perSecond : 0;
 	const ahead = (burst - 1) * interval;
-	let channel: Channel | undefined;
-	/** What an answer says of the scope's budget (its bucket looked up again: the call may have outlived it). */
-	const learn = (scope: string, response: Response): void => {
-		const now = clock.now();
-		const said = fromHeaders ? serverBudget(response, now) : undefined;
-		if (said && said.remaining < 1) {
-			const bucket = buckets.scope(scope);
-			bucket.blockedUntil = Math.max(bucket.blockedUntil, now + Math.min(said.resetMs, maxResetMs));
-			channel?.post({ v: 1, scope, blockedUntil: bucket.blockedUntil });
-		}
-	};
-
-	/** Another tab's word that a scope's budget is spent: validated, and bounded by `maxResetMs` from now. */
-	const receive = (data: unknown): void => {
-		const { v, scope: other, blockedUntil } = (data ?? {}) as { v?: unknown; scope?: unknown; blockedUntil?: unknown };
-		if (v === 1 && typeof other === 'string' && other.length <= 2048 && typeof blockedUntil === 'number' && Number.isFinite(blockedUntil)) {
-			const now = clock.now();
-			const bucket = buckets.scope(other);
-			bucket.blockedUntil = Math.max(bucket.blockedUntil, Math.min(blockedUntil, now + maxResetMs));
-		}
-	};
 
 	const layer: Layer = (next) => (request, init) => {
 		const { signal } = request;
@@ -104,21 +69,16 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 		const call = init?.steadfetch;
 		const scope = call?.scope ?? context.scopeOf(request.url);
 		const now = clock.now();
-		const since = (call && firstSeen.get(call)) ?? now;
-		if (call) {
-			firstSeen.set(call, since);
-		}
-
+		started = now;
+		const since = call ? firstSeen(call) : now;
 		const bucket = buckets.scope(scope);
 		const { due, blockedUntil } = bucket;
 		// When this call may go: each waiting call has a time of its own, never two on one token.
 		const at = Math.max(now, blockedUntil, due - ahead);
 		const waitMs = at - now;
-		if (waitMs > 0) {
-			// A hedge goes now or not at all (FetchInit.hedge).
-			if (init?.hedge || waitMs >= budgetOf(call?.options, context.options, now - since)) {
-				return Promise.reject(new RateLimitedError(scope, waitMs));
-			}
+		// A hedge goes now or not at all (FetchInit.hedge).
+		if (waitMs > 0 && (init?.hedge || waitMs >= maxWaitOf(call?.options, context.options, now - since))) {
+			return Promise.reject(new RateLimitedError(scope, waitMs));
 		}
 
 		const mine = Math.max(due, at) + interval;
@@ -155,22 +115,15 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 		}
 
 		return sent.then((response) => {
-			learn(scope, response);
+			buckets.learn(scope, response);
 			return response;
 		});
 	};
 
 	return {
 		layer,
-		start() {
-			if (share === true || (share === undefined && hasTabs())) {
-				channel = openChannel(`steadfetch:${context.name}:ratelimit`, receive);
-			}
-		},
-		close() {
-			channel?.close();
-			channel = undefined;
-		},
+		start: () => buckets.start(share),
+		close: () => buckets.close(),
 		stats: (scope) => {
 			const bucket = buckets.get(scope);
 			return bucket && { rateLimit: { waits: bucket.waits, blockedUntil: bucket.blockedUntil } };

@@ -1,7 +1,7 @@
 import type { SharedBreaker } from '../breaker/shared.js';
 import type { Policy } from '../core/policy.js';
 import { check, isNonNegativeInteger, isPositiveFinite } from '../core/validate.js';
-import { createThrottle } from './throttle.js';
+import { createThrottle, type ThrottleSettings } from './throttle.js';
 
 /** Options of the adaptive throttle (`adaptiveThrottle()` from `steadfetch/throttle`). */
 export interface AdaptiveThrottleOptions {
@@ -41,15 +41,6 @@ export interface AdaptiveThrottleOptions {
 	 * @default undefined (this client's counts, and its tabs')
 	 */
 	shared?: SharedBreaker;
-}
-
-/** The options with their defaults applied. */
-export interface ThrottleSettings {
-	k: number;
-	windowMs: number;
-	minRequests: number;
-	maxRejectRatio: number;
-	shared: AdaptiveThrottleOptions['shared'];
 }
 
 /**

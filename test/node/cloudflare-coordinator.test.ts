@@ -15,14 +15,27 @@ let mf: Miniflare;
 let server: RunningServer;
 let failing = true;
 let slowMs = 0;
+/** The origin holds a good answer this long (a probe that takes its time). */
+let holdMs = 0;
 let hits = 0;
 
-/** Each Worker: one client per isolate (module state), `?to=<url>&mode=shared|local|broken`. */
+/**
+ * Each Worker: one client per isolate (module state), `?to=<url>&mode=shared|local|broken|slow`.
+ * `slow`: the coordinator answers 300 ms late (a Durable Object in another location), and the
+ * client waits its default 100 ms (\`sharedTimeoutMs\`).
+ */
 const workerSource = `
 import { createClient } from 'steadfetch/core';
 import { breaker } from 'steadfetch/breaker';
 import { coordinator, BreakerCoordinator } from 'steadfetch/cloudflare';
 export { BreakerCoordinator };
+export class SlowCoordinator extends BreakerCoordinator {
+	async fetch(request) {
+		const response = await super.fetch(request);
+		await new Promise((resolve) => setTimeout(resolve, 300));
+		return response;
+	}
+}
 // sharedTimeoutMs 1 s: on a loaded CI machine a Durable Object round trip through
 // Miniflare can take longer than the default (100 ms), and the probe test asserts the coordinator answered.
 const clients = {};
@@ -33,8 +46,9 @@ export default {
 		const mode = url.searchParams.get('mode');
 		const events = [];
 		clients[mode] ??= createClient({
-			name: mode, retry: 0, timeout: 2000, // each mode its own persisted state (the Cache API store)
-			breaker: breaker({ consecutiveFailures: 3, openMs: 1500, maxOpenMs: 3000, sharedTimeoutMs: 1000, ...(mode === 'local' ? {} : { shared: coordinator(mode === 'broken' ? broken : env.STEADFETCH) }) }),
+			name: mode, retry: 0, timeout: 5000, // each mode its own persisted state (the Cache API store)
+			breaker: breaker(mode === 'slow' ? { consecutiveFailures: 3, openMs: 1000, maxOpenMs: 1000, shared: coordinator(env.SLOW) }
+				: { consecutiveFailures: 3, openMs: 1500, maxOpenMs: 3000, sharedTimeoutMs: 1000, ...(mode === 'local' ? {} : { shared: coordinator(mode === 'broken' ? broken : env.STEADFETCH) }) }),
 		});
 		// Each request hands the client its waitUntil: the state written and the failures reported behind
 		// a call outlive the response (without it, workerd would cancel them: dropped, storage:error).
@@ -59,6 +73,10 @@ beforeAll(async () => {
 			await new Promise((resolve) => setTimeout(resolve, slowMs));
 		}
 
+		if (holdMs > 0 && !failing) {
+			await new Promise((resolve) => setTimeout(resolve, holdMs));
+		}
+
 		return new Response(failing ? 'down' : 'ok', { status: failing ? 503 : 200 });
 	});
 	const bundle = await build({
@@ -69,8 +87,11 @@ beforeAll(async () => {
 	const common = { modules: true, script, compatibilityDate: '2026-07-01' };
 	mf = new Miniflare({
 		workers: [
-			{ ...common, name: 'coordinator', durableObjects: { STEADFETCH: 'BreakerCoordinator' } },
-			...Array.from({ length: isolates }, (_, index) => ({ ...common, name: `isolate-${index}`, durableObjects: { STEADFETCH: { className: 'BreakerCoordinator', scriptName: 'coordinator' } } })),
+			{ ...common, name: 'coordinator', durableObjects: { STEADFETCH: 'BreakerCoordinator', SLOW: 'SlowCoordinator' } },
+			...Array.from({ length: isolates }, (_, index) => ({
+				...common, name: `isolate-${index}`,
+				durableObjects: { STEADFETCH: { className: 'BreakerCoordinator', scriptName: 'coordinator' }, SLOW: { className: 'SlowCoordinator', scriptName: 'coordinator' } },
+			})),
 		],
 	});
 	await mf.ready;
@@ -126,6 +147,32 @@ describe('shared breaker on Durable Objects (workerd)', () => {
 		expect(results.map(({ result }) => result).sort()).toEqual(['200', 'CIRCUIT_OPEN', 'CIRCUIT_OPEN', 'CIRCUIT_OPEN']);
 		expect(results.flatMap(({ events }) => events)).toEqual([]); // the coordinator answered every time
 	}, 60_000);
+
+	it('a slow coordinator (each answer 300 ms late, the clients waiting their default 100 ms): after the open period, 12 calls at once across the isolates send exactly one request (the probe, held 3 s), 5 runs in a row', async () => {
+		const runs: number[] = [];
+		for (let run = 0; run < 5; run++) {
+			failing = true;
+			holdMs = 0;
+			// Open it, and let every isolate learn so (its own calls fail fast).
+			for (let isolate = 0; isolate < isolates; isolate++) {
+				for (let tries = 0; (await call(isolate, 'slow', '/slow')).result !== 'CIRCUIT_OPEN'; tries++) {
+					expect(tries).toBeLessThan(30);
+				}
+			}
+
+			await new Promise((resolve) => setTimeout(resolve, 1_300)); // past the open period (1 s)
+			failing = false;
+			holdMs = 3_000;
+			hits = 0;
+			const results = await Promise.all(Array.from({ length: 12 }, async (_, index) => call(index % isolates, 'slow', '/slow')));
+			runs.push(hits);
+			expect(results.map(({ result }) => result).sort()).toEqual(['200', ...Array.from({ length: 11 }, () => 'CIRCUIT_OPEN')]);
+		}
+
+		holdMs = 0;
+		console.log(`[measured] requests reaching the origin after the open period, 12 calls at once from ${isolates} isolates, coordinator 300 ms late, 5 runs: ${runs.join(', ')}`);
+		expect(runs).toEqual([1, 1, 1, 1, 1]);
+	}, 120_000);
 
 	it('an unreachable coordinator: each isolate breaks on its own, storage:error, no failed or stalled call', async () => {
 		failing = true;

@@ -107,6 +107,40 @@ describe('outbox triggers', () => {
 		await until(() => applied('ok') === 1);
 	});
 
+	it('entries another client queued (an isolate that is gone) are replayed by a later good answer of any kind (a 404 too), the store listed at most once per 10 s', async () => {
+		let listed = 0;
+		const counted = { ...h.store, keys: async () => (listed++, h.store.keys()) };
+		const api = h.make({ outbox: true, store: () => counted });
+		await api.outbox.flush(); // its start: nothing to replay
+		const gone = h.make({ outbox: true });
+		const down = async () => Promise.reject(new TypeError('fetch failed'));
+		for (const index of [1, 2]) {
+			await expect(gone.post(`mutate?id=isolate`, { fetch: down, json: { index } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		}
+
+		gone.close();
+		expect((await h.store.keys()).filter((key) => key.startsWith('p|'))).toHaveLength(2);
+		// No write, no flush(): a read the scope answers (404: not transient) replays both, in order.
+		listed = 0;
+		await expect(api.get('status/404?id=isolate')).rejects.toMatchObject({ response: { status: 404 } });
+		await until(() => applied('isolate') === 2);
+		expect(h.state.applied.get('isolate')!.map(({ body }) => JSON.parse(body).index)).toEqual([1, 2]);
+		await until(async () => (await api.outbox.size()) === 0);
+		// Good answers within 10 s list nothing more; the first after them lists once.
+		listed = 0;
+		for (let index = 0; index < 5; index++) {
+			await api.get('json?id=isolate-later');
+		}
+
+		expect(listed).toBe(0);
+		h.clock.advance(10_000);
+		await api.get('json?id=isolate-later');
+		await until(() => listed === 1);
+		await api.get('json?id=isolate-later');
+		await new Promise((resolve) => setTimeout(resolve, 20));
+		expect(listed).toBe(1);
+	});
+
 	it('the timer of the earliest nextAttemptAt drains, at that time and not before', async () => {
 		const api = h.make({ outbox: { baseBackoffMs: 40 } });
 		await api.post('mutate?id=timer&fail=503').catch(() => undefined);
@@ -164,7 +198,7 @@ describe('outbox triggers', () => {
 		const replay = h.make({});
 		const store = memoryStore('x');
 		const context: PolicyContext = {
-			name: 'bc', clock: h.clock, random: () => 0.5, options: {}, stores: new Map([['bc/outbox', store]]), hooks: {}, identity: () => undefined, spendRetry: () => true, on: (type, listener) => emitter.on(type, listener), scopeOf: originOf,
+			name: 'bc', clock: h.clock, random: () => 0.5, options: {}, stores: new Map([['bc/outbox', store]]), hooks: {}, identity: () => undefined, spendRetry: () => true, subrequest: () => true, on: (type, listener) => emitter.on(type, listener), scopeOf: originOf,
 			emit: () => undefined, listening: () => false, send: (input, options) => replay(input, options),
 			answer: async () => Promise.reject(new Error('no layer answers here')), perCall: (make) => make as never, reachability: () => 'unknown', offline: () => false,
 		};

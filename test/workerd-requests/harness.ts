@@ -10,7 +10,7 @@
  * and uncaught errors (nothing may be thrown from a timer or left as an unhandled rejection).
  */
 import { build, type BuildOptions } from 'esbuild';
-import { Log, LogLevel, Miniflare, type WorkerOptions } from 'miniflare';
+import { Log, LogLevel, Miniflare, type SharedOptions, type WorkerOptions } from 'miniflare';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -92,12 +92,15 @@ class Collect extends Log {
 
 /**
  * Start one Miniflare with a Worker per entry of `workers`, each reached as `http://<name>/...`
- * (Miniflare routes by host). Compatibility date 2026-07-01, as the workerd suite uses.
+ * (Miniflare routes by host). Compatibility date 2026-07-01, as the workerd suite uses. `shared`:
+ * Miniflare's options for all of them (`cachePersist`: a folder the Cache API outlives this
+ * Miniflare in, as a recycled isolate's stored state outlives it).
  */
-export const startWorkers = async (workers: Record<string, WorkerSpec>): Promise<Harness> => {
+export const startWorkers = async (workers: Record<string, WorkerSpec>, shared: Partial<SharedOptions> = {}): Promise<Harness> => {
 	const lines: string[] = [];
 	const scripts = await Promise.all(Object.values(workers).map(bundle));
 	const mf = new Miniflare({
+		...shared,
 		log: new Collect(lines),
 		cf: false,
 		handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {

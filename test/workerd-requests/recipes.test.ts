@@ -6,7 +6,8 @@
  * context; no test may leave a cross-request warning, an uncaught error or a cancelled write behind.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -95,15 +96,27 @@ describe('"A Cloudflare Worker calling a flaky upstream" (examples/workers/flaky
 		expect([response.status, response.headers.get('x-upstream'), await response.text()]).toEqual([200, 'live', 'hello /ok/recipe-live']);
 	}, 30_000);
 
-	it('after a 503, a later request gets the stored copy, marked stale (Cache-Status, Age), in this isolate and another', async () => {
+	it('after a 503 and its retries, a later request gets the stored copy, marked stale (Cache-Status, Age), in this isolate and another', async () => {
 		expect((await harness.fetch('flaky', '/ok/recipe-stale')).status).toBe(200);
 		origin.state.down = true;
 		for (const worker of ['flaky', 'flaky-2']) {
+			const before = origin.hits.length;
 			const response = await harness.fetch(worker, '/ok/recipe-stale');
 			expect([response.status, response.headers.get('x-upstream'), await response.text()]).toEqual([200, 'stale', 'hello /ok/recipe-stale']);
 			expect(response.headers.get('cache-status')).toMatch(/^steadfetch; hit; ttl=-?\d+; detail=http-5xx$/);
 			expect(response.headers.get('age')).toMatch(/^\d+$/);
+			// Retried (ky's 2) before the copy answered.
+			expect(origin.hits.length - before).toBe(3);
 		}
+	}, 30_000);
+
+	it('a read that fails after its retries with no copy stored: 503 with Retry-After', async () => {
+		origin.state.down = true;
+		const before = origin.hits.length;
+		const response = await harness.fetch('flaky-2', '/ok/recipe-never-stored');
+		expect([response.status, await response.text()]).toEqual([503, '']);
+		expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+		expect(origin.hits.length - before).toBeGreaterThan(1);
 	}, 30_000);
 
 	it('a POST the upstream cannot take is queued (202) and replayed by a later request the upstream answers well, with its body and Idempotency-Key', async () => {
@@ -116,30 +129,80 @@ describe('"A Cloudflare Worker calling a flaky upstream" (examples/workers/flaky
 		const tried = posts().length; // the first attempt and ky's retries, all answered 503
 		expect(tried).toBeGreaterThanOrEqual(1);
 		origin.state.down = false;
-		// A later request: its call is answered well, and the queued write is replayed under its waitUntil.
-		const later = await harness.fetch('flaky', '/ok/recipe-after-outage');
-		expect([later.status, later.headers.get('x-upstream'), await later.text()]).toEqual([200, 'live', 'hello /ok/recipe-after-outage']);
+		// A later request: its call is answered well (once the breaker the retries opened lets it through),
+		// and the queued write is replayed under its waitUntil.
+		let later: Response | undefined;
+		await until(async () => {
+			later = await harness.fetch('flaky', '/ok/recipe-after-outage');
+			return later.headers.get('x-upstream') === 'live';
+		}, 15_000, 'a live answer');
+		expect([later!.status, await later!.text()]).toEqual([200, 'hello /ok/recipe-after-outage']);
 		await until(() => posts().length === tried + 1, 10_000, 'the queued write to be replayed');
 		const replay = posts().at(-1)!;
 		expect([replay.body, replay.headers['content-type'], replay.headers['idempotency-key']]).toEqual(['{"item":1}', 'application/json', posts()[0]!.headers['idempotency-key']]);
 	}, 30_000);
 
-	it('a dead origin: within a few requests the breaker opens, then each request answers 503 with Retry-After and sends nothing', async () => {
+	it('a dead origin: every request answers 503 with Retry-After; within a few the breaker opens, then each sends nothing', async () => {
 		origin.state.down = true;
-		let opened: Response | undefined;
-		for (let index = 0; index < 6 && !opened; index++) {
+		let refused: Response | undefined;
+		for (let index = 0; index < 6 && !refused; index++) {
+			const hits = origin.hits.length;
 			const response = await harness.fetch('flaky', '/ok/recipe-dead');
 			await response.text();
-			opened = response.headers.has('retry-after') ? response : undefined;
+			expect([response.status, Number(response.headers.get('retry-after')) >= 1]).toEqual([503, true]);
+			refused = origin.hits.length === hits ? response : undefined;
 		}
 
-		expect(opened?.status).toBe(503);
+		expect(refused?.status).toBe(503);
 		const hits = origin.hits.length;
 		const response = await harness.fetch('flaky', '/ok/recipe-dead');
 		expect(response.status).toBe(503);
 		expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
 		expect(Number(response.headers.get('retry-after'))).toBeLessThanOrEqual(6); // openMs 5 s, drawn within ±20 %
 		expect(origin.hits).toHaveLength(hits);
+	}, 60_000);
+});
+
+describe('the recipe\'s queued writes outlive the isolate that queued them (issue 37)', () => {
+	it('2 writes queued, the isolate gone (its Cache API kept), the upstream back: the first read of the new isolate replays them, with no write or flush of its own', async () => {
+		const folder = mkdtempSync(join(tmpdir(), 'steadfetch-persist-'));
+		const outboundService = async (request: Request): Promise<Response> => {
+			const url = new URL(request.url);
+			return fetch(origin.url + url.pathname + url.search, { method: request.method, headers: request.headers, ...request.method === 'POST' && { body: await request.arrayBuffer() } });
+		};
+
+		const recipe = { file: join(examples, 'flaky-upstream.ts'), options: { outboundService } };
+		const posts = () => origin.hits.filter((hit) => hit.method === 'POST' && hit.path.startsWith('/ok/recipe-isolate-'));
+		origin.state.down = true;
+		const first = await startWorkers({ flaky: recipe }, { cachePersist: folder });
+		try {
+			for (const index of [1, 2]) {
+				const queued = await first.fetch('flaky', `/ok/recipe-isolate-${index}`, { method: 'POST', body: `{"item":${index}}`, headers: { 'content-type': 'application/json' } });
+				expect(queued.status).toBe(202);
+				await queued.text();
+			}
+
+			expect(first.crossRequestWarnings()).toEqual([]);
+		} finally {
+			await first.dispose(); // the isolate is gone; the Cache API (the outbox's store) stays in the folder
+		}
+
+		const tried = posts().length;
+		origin.state.down = false;
+		const second = await startWorkers({ flaky: recipe }, { cachePersist: folder });
+		try {
+			const read = await second.fetch('flaky', '/ok/recipe-isolate-read');
+			expect([read.status, read.headers.get('x-upstream'), await read.text()]).toEqual([200, 'live', 'hello /ok/recipe-isolate-read']);
+			await until(() => posts().length === tried + 2, 10_000, 'the 2 queued writes to be replayed');
+			const replays = posts().slice(tried);
+			expect(replays.map(({ path, body }) => [path, body])).toEqual([['/ok/recipe-isolate-1', '{"item":1}'], ['/ok/recipe-isolate-2', '{"item":2}']]);
+			expect(replays[0]!.headers['idempotency-key']).toBe(posts()[0]!.headers['idempotency-key']);
+			await new Promise((resolve) => setTimeout(resolve, 200));
+			expect(second.crossRequestWarnings()).toEqual([]);
+		} finally {
+			await second.dispose();
+			rmSync(folder, { recursive: true, force: true });
+		}
 	}, 60_000);
 });
 

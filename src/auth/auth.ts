@@ -1,0 +1,280 @@
+import type { PolicyCall, PolicyContext, PolicyParts } from '../core/policy.js';
+import type { Layer } from '../core/types.js';
+import { AuthError } from '../errors/AuthError.js';
+import { openChannel, type Channel } from '../shared/channel.js';
+import { webLocks } from '../shared/lock.js';
+import { originPrefixes } from '../shared/origins.js';
+import type { AuthSettings } from './options.js';
+
+type Token = string | undefined;
+type Outcome = { response?: Response; error?: unknown };
+
+/** `promise`, or its `signal`'s reason once that aborts first. */
+const until = <T>(promise: Promise<T>, signal: AbortSignal): Promise<T> => new Promise<T>((resolve, reject) => {
+	signal.throwIfAborted();
+	// Each signal here is the call's or the attempt's own (or a refresh's): gone with it, listener and all.
+	signal.addEventListener('abort', () => reject(signal.reason));
+	promise.then(resolve, reject);
+});
+
+/** One run of the call, as its outcome. */
+const send = async (next: () => Promise<Response>): Promise<Outcome> => {
+	try {
+		return { response: await next() };
+	} catch (error) {
+		return { error };
+	}
+};
+
+const identityChanged = 'The identity changed with the token refresh';
+
+/**
+ * The auth policy of one client (see `auth()`), in three parts: where the token goes (the origins,
+ * and the token each call's latest attempt carried: `layer`), the refresh shared by the client's
+ * calls and across the tabs of its origins (`#renew`, `#refresh`, `start`), and the wrapper that
+ * answers a 401 with one refresh and one more try (`wrap`).
+ */
+export class Auth implements PolicyParts {
+	readonly #context: PolicyContext;
+	readonly #settings: AuthSettings;
+	/** Whether the token may go to a URL: one of the origins, as URL prefixes (`['']` for `'*'`). */
+	readonly #allowed: (url: string) => boolean;
+	/**
+	 * The Web Lock of the refresh, and the name of the channel that says one finished: the client's
+	 * `name` and the origins it guards. Tabs of one client share a refresh; two clients of one page
+	 * for two APIs (each its own token and refresh) never wait for, nor skip for, the other's.
+	 */
+	readonly #name: string;
+	/**
+	 * The call's own record (`PolicyContext.perCall`): the token its latest attempt was sent with,
+	 * `null` when that attempt was not auth's (another origin, `auth: false`) or there was none yet.
+	 */
+	readonly #sent: (call: PolicyCall) => { token: Token | null };
+	/** True while `refresh()` itself runs (synchronously): a call made then is the refresh's own request. */
+	#calling = false;
+	/** Refreshes finished (here, or in another tab as its channel said): a waiter that sees it move skips its own. */
+	#generation = 0;
+	/**
+	 * The refresh in flight, shared by the client's calls. In a Worker, where a promise made in one
+	 * request never settles in another once the first ended, only by the calls of the request that
+	 * started it (`#owner`: the `waitUntil` calls get from `client.withContext(ctx)`); a call without
+	 * one shares none. State is shared across requests (the token, `#generation`), never a promise.
+	 */
+	#flight: Promise<void> | undefined;
+	#owner: unknown;
+	#channel: Channel | undefined;
+
+	constructor(context: PolicyContext, settings: AuthSettings) {
+		this.#context = context;
+		this.#settings = settings;
+		const prefixes = originPrefixes(settings.origins, context.options);
+		this.#allowed = (url) => prefixes.some((prefix) => url.startsWith(prefix));
+		this.#name = `steadfetch:${context.name}/auth ${prefixes}`;
+		this.#sent = context.perCall(() => ({ token: null }));
+		// The failover slot asks before it sends an attempt to a mirror (see PolicyHooks.tokenGoesTo).
+		context.hooks.tokenGoesTo = (call, url) => !this.#sent(call).token || this.#allowed(url);
+	}
+
+	/**
+	 * A 401 of one of the origins, as a response (with `throwHttpErrors: false`) or as ky's HTTPError.
+	 * Judged by where it came from (`response.url`, the last URL of redirects): a third party's 401
+	 * reached through a redirect is its own, not ours to refresh for. A Response without a URL (a
+	 * custom `fetch`'s own) answers the request's URL.
+	 */
+	#unauthorized(outcome: Outcome): Response | undefined {
+		const response = outcome.response ?? (outcome.error as { response?: unknown } | undefined)?.response;
+		return response instanceof Response && response.status === 401 && (!response.url || this.#allowed(response.url)) ? response : undefined;
+	}
+
+	/** The token now (`token()`; `null` is none). */
+	async #current(): Promise<Token> {
+		return (await this.#settings.token()) ?? undefined;
+	}
+
+	/** The refresh in flight `call` may wait for (`requestScoped()` inlined: its chunk costs bytes here). */
+	#joinable(call: PolicyCall): Promise<void> | undefined {
+		return globalThis.navigator?.userAgent !== 'Cloudflare-Workers' || (call.waitUntil && call.waitUntil === this.#owner) ? this.#flight : undefined;
+	}
+
+	/** The token on every attempt to one of the origins, read before each; noted on the call for `wrap`. */
+	layer: Layer = (next) => async (request, init) => {
+		const call = init?.steadfetch;
+		if (call?.options['auth'] === false || !this.#allowed(request.url)) {
+			// Not the token's to go to (another origin, or the call said `auth: false`): sent as it is,
+			// without waiting for a refresh, and its 401 refreshes nothing.
+			if (call) {
+				this.#sent(call).token = null;
+			}
+
+			return next(request, init);
+		}
+
+		const flight = call?.replay && this.#joinable(call);
+		if (flight) {
+			// An outbox replay that starts while a refresh runs waits for it (within its own time budget
+			// and signal: ky's): it is someone's stored write, and a token read while the app is halfway
+			// through signing someone else in must not carry it. Made for another identity than the one
+			// the refresh left signed in, it is not sent (it stays queued for its own identity). Only
+			// replays wait: the app's own calls — the refresh's own request among them — go at once.
+			await until(flight.catch(() => undefined), request.signal);
+			if (call.identity !== this.#context.identity()) {
+				throw new AuthError(identityChanged, call.scope ?? '');
+			}
+		}
+
+		let value: Token;
+		try {
+			value = await this.#current();
+		} catch (error) {
+			// Not a network failure (a TypeError from the app's own code would read as one): no retry.
+			throw new AuthError('auth.token() failed', call?.scope ?? '', { cause: error });
+		}
+
+		if (value !== undefined) {
+			request.headers.set('authorization', `${this.#settings.scheme} ${value}`);
+		}
+
+		if (call) {
+			this.#sent(call).token = value;
+		}
+
+		return next(request, init);
+	};
+
+	/**
+	 * One refresh across tabs: under the Web Lock, skipped when another refresh finished since `seen`
+	 * (the generation when the call that got a 401 sent its token `old`).
+	 * `refresh()` gets `refreshTimeoutMs`: past it the lock is given back and the refresh fails (a wait
+	 * for another tab's lock ends when that tab's refresh does, within its own `refreshTimeoutMs`).
+	 */
+	async #refresh(old: Token, seen: number, scope: string): Promise<void> {
+		const signal = AbortSignal.timeout(this.#settings.refreshTimeoutMs);
+		const run = async (): Promise<void> => {
+			if (this.#generation !== seen || await this.#current() !== old) {
+				return; // Another tab (or call) refreshed meanwhile: its token is the one to use.
+			}
+
+			const context = this.#context;
+			const started = context.clock.now();
+			let ok = false;
+			try {
+				this.#calling = true;
+				const running = this.#settings.refresh();
+				this.#calling = false;
+				await until(Promise.resolve(running), signal);
+				this.#generation++;
+				this.#channel?.post(1);
+				ok = true;
+			} finally {
+				this.#calling = false;
+				context.emit('auth:refresh', { scope, ok, durationMs: context.clock.now() - started, shared: false });
+			}
+		};
+
+		const locks = webLocks();
+		const name = this.#name;
+		// The lock held elsewhere means another tab is refreshing right now: wait for it to finish
+		// and send again with what token() gives then, without a refresh of our own (had theirs
+		// failed, the second 401 is an AuthError here too — never one refresh per tab).
+		await (locks ? locks.request(name, { ifAvailable: true }, async (lock) => lock ? run() : locks.request(name, {}, async () => undefined)) : run());
+	}
+
+	/**
+	 * After `call`'s attempt with the token `old` got a 401: join the refresh in flight, or start one,
+	 * and wait for it within `bound`. Another tab refreshed: its new token may reach this tab's storage
+	 * a moment later (localStorage is eventually consistent across tabs). Sent again with the token
+	 * that got the 401, the call would fail for nothing: this waits for it to change, within `bound` too.
+	 */
+	async #renew(call: PolicyCall, old: Token, bound: AbortSignal): Promise<void> {
+		const flight = this.#joinable(call) ?? this.#refresh(old, this.#generation, call.scope ?? '').finally(() => {
+			if (this.#flight === flight) {
+				this.#flight = undefined;
+			}
+		});
+		this.#flight = flight;
+		this.#owner = call.waitUntil;
+
+		await until(flight, bound);
+		for (let wait = 5; await this.#current() === old && wait <= 320; wait *= 2) {
+			await until(new Promise((resolve) => setTimeout(resolve, wait)), bound);
+		}
+	}
+
+	/**
+	 * The call's own time budget, as a signal: its totalTimeout, else its timeout (ky's default 10 s;
+	 * ky caps both at 2^31 - 1 ms), less what the call took since `started`; and its own signal (the
+	 * core rejects with the caller's reason).
+	 */
+	#bound({ options, signal }: PolicyCall, started: number): AbortSignal {
+		const context = this.#context;
+		const budget = [options['totalTimeout'] ?? context.options['totalTimeout'], options['timeout'] ?? context.options['timeout'] ?? 10_000].find((ms) => typeof ms === 'number') as number | undefined ?? 2 ** 31 - 1;
+		const limit = AbortSignal.timeout(Math.max(0, budget - (context.clock.now() - started)));
+		return AbortSignal.any([limit, signal ?? limit]);
+	}
+
+	/** A 401 to a request that carried a token of ours: one refresh, then the call once more. */
+	async wrap(call: PolicyCall, next: () => Promise<Response>): Promise<Response> {
+		const started = this.#context.clock.now();
+		/** Made by `refresh()` itself (synchronously: `() => api.post('auth/refresh')`, or before its first await). */
+		const own = this.#calling;
+		let outcome = await send(next);
+		const denied = this.#unauthorized(outcome);
+		// A 401 to a request that carried a token of ours (not another origin's, not `auth: false`).
+		const old = denied && this.#sent(call).token;
+		if (denied && old !== null) {
+			const scope = call.scope ?? '';
+			const fail = (message: string, cause?: unknown): AuthError => {
+				void denied.body?.cancel().catch(() => undefined);
+				return new AuthError(message, scope, { response: denied, cause });
+			};
+
+			if (own) {
+				// The refresh's own request (without `auth: false`) would wait for itself: it fails, and so
+				// does the refresh that awaits it; never a deadlock. Every other call waits for the refresh.
+				throw fail(`${scope} answered 401 during the token refresh`, outcome.error);
+			}
+
+			try {
+				await this.#renew(call, old, this.#bound(call, started));
+			} catch (error) {
+				throw fail(`${scope} answered 401 and the token refresh failed`, error);
+			}
+
+			if (call.identity !== this.#context.identity()) {
+				// The refresh signed someone else in: a call made for the previous identity (an outbox
+				// replay of theirs) is not sent again with the new identity's token.
+				throw fail(identityChanged, outcome.error);
+			}
+
+			// A body that could be read only once is gone: the caller gets the 401 as it came (the
+			// token is fresh for the next call). Anything else is sent once more.
+			if (!(call.input instanceof Request && call.input.body !== null) && !(call.options['body'] instanceof ReadableStream)) {
+				void denied.body?.cancel().catch(() => undefined);
+				outcome = await send(next);
+				const again = this.#unauthorized(outcome);
+				if (again) {
+					throw new AuthError(`${scope} answered 401 again after the token refresh`, scope, { response: again, cause: outcome.error });
+				}
+			}
+		}
+
+		if (outcome.error !== undefined) {
+			throw outcome.error;
+		}
+
+		return outcome.response!;
+	}
+
+	/** Tabs of the origin tell each other a refresh finished (never the token): waiters skip theirs. */
+	start(): void {
+		this.#channel = openChannel(this.#name, () => {
+			this.#generation++;
+			this.#context.emit('auth:refresh', { scope: '', ok: true, durationMs: 0, shared: true });
+		});
+	}
+
+	close(): void {
+		this.#channel?.close();
+		this.#channel = undefined;
+	}
+}

@@ -1,0 +1,147 @@
+/**
+ * A slot, held by one attempt until the attempt ends or its deadline passes (`until`, epoch ms of the
+ * real clock: the deadline is ky's, whose timers are real, so an injected clock does not move it).
+ */
+export interface Lease {
+	readonly until: number;
+}
+
+/** A waiting attempt: its deadline, and how it is answered (a lease hands it a slot, an error refuses it). */
+interface Waiter {
+	readonly until: number;
+	go(lease?: Lease, error?: unknown): void;
+}
+
+/** How often a waiting attempt looks for a free slot itself where a request cannot wake another (Workers), in ms. */
+const lookMs = 10;
+
+/**
+ * One scope's slots: the leases of the attempts running, the attempts waiting for one (in order),
+ * and how many were refused. `scoped`: in Workers (`requestScoped()`) a request may not wake
+ * another, so a waiter looks for a free slot itself and takes only the one it asks for.
+ */
+export class Lane {
+	/** Attempts refused because the queue was full. */
+	rejected = 0;
+	readonly #leases = new Set<Lease>();
+	#waiting: Waiter[] = [];
+	readonly #max: number;
+	readonly #scoped: boolean;
+
+	constructor(maxConcurrent: number, scoped: boolean) {
+		this.#max = maxConcurrent;
+		this.#scoped = scoped;
+	}
+
+	/** Slots held now (`settle` first to count only the live ones). */
+	get running(): number {
+		return this.#leases.size;
+	}
+
+	/** Attempts waiting now. */
+	get queued(): number {
+		return this.#waiting.length;
+	}
+
+	/**
+	 * Take back the slots past their deadline (their attempt has failed with ky's `TimeoutError`, or
+	 * belongs to a request that has ended), drop the waiters past theirs (their signal is aborting, or
+	 * their request has ended), and hand free slots out: in order, to the first waiters (nobody takes a
+	 * slot in between); in Workers only to `self`, the waiter asking (a promise of a request that has
+	 * ended must not be settled from another).
+	 */
+	settle(self?: Waiter): void {
+		const now = Date.now();
+		for (const lease of this.#leases) {
+			if (lease.until <= now) {
+				this.#leases.delete(lease);
+			}
+		}
+
+		this.#waiting = this.#waiting.filter(({ until }) => until > now);
+		while (this.#leases.size < this.#max && this.#waiting.length > 0 && (!this.#scoped || this.#waiting.includes(self!))) {
+			const waiter = this.#scoped ? self! : this.#waiting[0]!;
+			this.#waiting.splice(this.#waiting.indexOf(waiter), 1);
+			waiter.go(this.#take(waiter.until));
+		}
+	}
+
+	/** A slot now, until `until`, when one is free (after `settle`). */
+	free(until: number): Lease | undefined {
+		return this.#leases.size < this.#max ? this.#take(until) : undefined;
+	}
+
+	#take(until: number): Lease {
+		const lease = { until };
+		this.#leases.add(lease);
+		return lease;
+	}
+
+	/** Give a slot back as its attempt ends (a slot taken back at its deadline is not given back twice). */
+	release(lease: Lease): void {
+		if (this.#leases.delete(lease)) {
+			this.settle();
+		}
+	}
+
+	/**
+	 * Wait until a slot is handed over (the attempt then goes on in its own call); leave the queue at
+	 * once when `signal` aborts (the caller, or ky's timeout or totalTimeout running out while it
+	 * waits), holding nothing. Its own timer, in its own request, looks again when the first slot's
+	 * deadline passes (in Workers, every `lookMs`: no other request may wake it).
+	 */
+	wait(until: number, signal: AbortSignal): Promise<Lease> {
+		return new Promise<Lease>((resolve, reject) => {
+			let timer: ReturnType<typeof setTimeout> | undefined;
+			const done = (): void => {
+				clearTimeout(timer);
+				signal.removeEventListener('abort', onAbort);
+			};
+
+			const waiter: Waiter = {
+				until,
+				go(lease, error) {
+					done();
+					if (lease) {
+						resolve(lease);
+					} else {
+						reject(error);
+					}
+				},
+			};
+
+			const onAbort = (): void => {
+				done();
+				this.#waiting = this.#waiting.filter((other) => other !== waiter);
+				reject(signal.reason);
+			};
+
+			const look = (): void => {
+				let first = this.#scoped ? Date.now() + lookMs : Infinity;
+				for (const lease of this.#leases) {
+					first = Math.min(first, lease.until);
+				}
+
+				if (first < Infinity) {
+					timer = setTimeout(() => {
+						this.settle(waiter);
+						if (this.#waiting.includes(waiter)) {
+							look();
+						}
+					}, first - Date.now());
+				}
+			};
+
+			signal.addEventListener('abort', onAbort, { once: true });
+			this.#waiting.push(waiter);
+			look();
+		});
+	}
+
+	/** Refuse every waiting attempt: the client closed. */
+	close(): void {
+		for (const waiter of this.#waiting.splice(0)) {
+			waiter.go(undefined, new DOMException('The client was closed', 'AbortError'));
+		}
+	}
+}

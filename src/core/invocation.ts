@@ -1,0 +1,99 @@
+import { Superseded } from '../shared/superseded.js';
+import type { ContextLike, ContextOptions } from './client-types.js';
+import { requestScoped } from './runtime.js';
+import type { WaitUntil } from './types.js';
+import { check, isPositiveInteger } from './validate.js';
+
+/** Subrequests kept for the Worker's own use: past `subrequests − reserve` steadfetch adds none of its own. */
+const reserve = 5;
+
+/** The subrequests of an invocation on Cloudflare's free plan: `withContext`'s default in workerd. */
+export const freePlanSubrequests = 50;
+
+/**
+ * The reason an attempt steadfetch would add (a retry, a hedge, a failover attempt, a replay) is not
+ * sent: its request context has no subrequest left for it. A `Superseded`: no breaker, throttle or
+ * health counts it; the core ends a refused retry with its last attempt's error instead.
+ */
+export class SubrequestsSpent extends Superseded {}
+
+/** A request context's `waitUntil` knows its context (a replay sent with it counts in it). */
+const owner: unique symbol = Symbol('invocation');
+
+/**
+ * One `client.withContext(ctx, options)`: the request a Worker invocation serves. Its `waitUntil`
+ * (the same function for all its calls: what dedupe and auth share within), the `fetch`es steadfetch
+ * made for it (`count`: HTTP attempts, coordinator calls; Cache API operations are not fetches),
+ * the request's end (`signal`, following the incoming request's) and its `deadline` (epoch ms of the
+ * client's clock, from `deadlineHeader`). Nothing of it outlives the request: a new one per request.
+ */
+export class Invocation {
+	// Declared, and assigned in the constructor: no field definitions per request (a third of its cost).
+	/** `fetch`es made for this context so far. */
+	declare count: number;
+	/** `budget:exhausted` was told for it (once per context). */
+	declare told: boolean;
+	/** The count at which steadfetch sends nothing more of its own. */
+	declare readonly stop: number;
+	/** The context's own `waitUntil` (calling `ctx.waitUntil`): the same function for every call of it. */
+	declare readonly waitUntil: WaitUntil;
+	/** The request's end: follows the incoming request's signal (with `request`). */
+	declare readonly signal: AbortSignal | undefined;
+	/** When its calls must be over (epoch ms, the client's clock), from `deadlineHeader`. */
+	declare readonly deadline: number | undefined;
+
+	constructor(ctx: ContextLike, subrequests: number, signal: AbortSignal | undefined, deadline: number | undefined) {
+		const waitUntil = (promise: Promise<unknown>): void => ctx.waitUntil(promise);
+		(waitUntil as { [owner]?: Invocation })[owner] = this;
+		this.count = 0;
+		this.told = false;
+		this.stop = subrequests - reserve;
+		this.waitUntil = waitUntil;
+		this.signal = signal;
+		this.deadline = deadline;
+	}
+
+	/** Whether the context has no subrequest left for what steadfetch would add. */
+	get spent(): boolean {
+		return this.count >= this.stop;
+	}
+
+	/** Count one subrequest steadfetch adds (a probe's own request, a coordinator call), if it may go: false, nothing counted, once spent. */
+	take(): boolean {
+		return !this.spent && ++this.count > 0;
+	}
+}
+
+/**
+ * The request context of `client.withContext(ctx, options)`: its options checked (a `TypeError` for
+ * a `request` that is not one, a `RangeError` naming `subrequests`), the request's end followed
+ * (workerd ignores an incoming request's signal given to `fetch` as it is; one that follows it
+ * works), its deadline read from the client's `deadlineHeader` (a value that is not a non-negative
+ * integer is ignored) as of `now`.
+ */
+export const openInvocation = (ctx: ContextLike, options: ContextOptions | undefined, deadlineHeader: string | undefined, now: number): Invocation => {
+	scopedDefault ??= requestScoped() ? freePlanSubrequests : Number.POSITIVE_INFINITY;
+	const subrequests = options?.subrequests ?? scopedDefault;
+	if (subrequests !== Number.POSITIVE_INFINITY) {
+		check(isPositiveInteger(subrequests), 'subrequests', subrequests, 'a positive integer or Infinity');
+	}
+
+	const request = options?.request;
+	if (request === undefined) {
+		return new Invocation(ctx, subrequests, undefined, undefined);
+	}
+
+	if (typeof (request as Partial<Request> | null)?.headers?.get !== 'function') {
+		throw new TypeError('`request` must be the incoming Request');
+	}
+
+	const value = deadlineHeader === undefined ? null : request.headers.get(deadlineHeader);
+	const ms = value && /^\d+$/.test(value) ? Number(value) : Number.NaN;
+	return new Invocation(ctx, subrequests, AbortSignal.any([request.signal]), Number.isSafeInteger(ms) ? now + ms : undefined);
+};
+
+/** `subrequests` when none is given: the free plan's where requests are scoped (workerd), else no limit. Read once. */
+let scopedDefault: number | undefined;
+
+/** The request context a `waitUntil` is the own of (a replay's, sent by the drain a call of it started), if any. */
+export const invocationOf = (waitUntil: WaitUntil): Invocation | undefined => (waitUntil as { [owner]?: Invocation })[owner];

@@ -1,0 +1,59 @@
+import type { FetchInit, FetchLike } from '../core/types.js';
+
+/**
+ * One request in flight shared by identical callers: it has a signal of its own, aborted only when
+ * every caller has aborted; each caller gets its own response (the last one handed it the original,
+ * the others a copy). It leaves `flights` once the response has arrived: this is not a cache.
+ */
+export class Flight {
+	readonly #controller = new AbortController();
+	/** Callers still waiting for the shared response (their own signals not aborted). */
+	#waiting = 0;
+	/** Callers given the response so far. */
+	#handed = 0;
+	readonly #promise: Promise<Response>;
+
+	constructor(flights: Map<string, Flight>, key: string, next: FetchLike, request: Request, init: FetchInit | undefined) {
+		// Fetch would reset the referrer and its policy when a Request is re-made with an init, so both are given again.
+		this.#promise = next(new Request(request, { signal: this.#controller.signal, referrer: request.referrer, referrerPolicy: request.referrerPolicy }), init).finally(() => {
+			if (flights.get(key) === this) {
+				flights.delete(key);
+			}
+		});
+		this.#promise.catch(() => undefined);
+		flights.set(key, this);
+	}
+
+	/** Whether a caller may still join (somebody waits for it). */
+	get open(): boolean {
+		return this.#waiting > 0;
+	}
+
+	/** Wait for the shared response with `signal`: one caller's abort is its own. */
+	join(signal: AbortSignal): Promise<Response> {
+		this.#waiting++;
+		return new Promise<Response>((resolve, reject) => {
+			const onAbort = (): void => {
+				if (--this.#waiting === 0) {
+					this.#controller.abort(signal.reason);
+				}
+
+				reject(signal.reason);
+			};
+
+			signal.addEventListener('abort', onAbort, { once: true });
+			this.#promise.then((response) => {
+				signal.removeEventListener('abort', onAbort);
+				if (signal.aborted) {
+					return;
+				}
+
+				// Each caller reads its own body: the last one handed the response gets the original.
+				resolve(++this.#handed === this.#waiting ? response : response.clone());
+			}, (error: unknown) => {
+				signal.removeEventListener('abort', onAbort);
+				reject(error);
+			});
+		});
+	}
+}

@@ -1,0 +1,158 @@
+import type { PolicyCall, PolicyContext } from '../core/policy.js';
+import type { FetchInit, FetchLike, Layer } from '../core/types.js';
+import { classify } from '../errors/classify.js';
+import { originPrefixes } from '../shared/origins.js';
+import { hex, traceparent, type AttemptIds } from './ids.js';
+import type { ResolvedTrace } from './options.js';
+
+/** What a tracer adds to the trace slot (`otel()`): a span per attempt, whose ids the `traceparent` carries. */
+export interface AttemptTracer {
+	/** Start the attempt's span; `ended` is called with its outcome. */
+	attempt(call: PolicyCall | undefined, request: Request, attempt: number): { ids: AttemptIds; ended(response?: Response, error?: unknown): void };
+}
+
+/** The span of one attempt, as the tracer started it. */
+type Span = ReturnType<AttemptTracer['attempt']>;
+
+interface CallTrace {
+	readonly requestId: string;
+	readonly traceId: string;
+	readonly flags: string;
+	/** Whether the trace is the caller's (a valid `traceparent` on the request), else a new one. */
+	readonly continued: boolean;
+}
+
+/** A tracer that throws never fails a call: its span is dropped. */
+export const traced = <T>(run: () => T): T | undefined => {
+	try {
+		return run();
+	} catch {
+		return undefined;
+	}
+};
+
+/**
+ * The trace slot's per-attempt layer (`traceLayer`): the call's request id on every attempt, a
+ * `traceparent` per attempt (from `tracer` when given, else a new span id in the call's trace),
+ * `attempt:start` and `attempt:end` events.
+ */
+class Tracing {
+	readonly #calls = new WeakMap<PolicyCall, CallTrace>();
+	readonly #context: PolicyContext;
+	readonly #header: string;
+	/** The URL prefixes of `propagateTo` (see `originPrefixes`): a request that starts with one gets the headers. */
+	readonly #propagates: readonly string[];
+	readonly #tracer: AttemptTracer | undefined;
+
+	constructor(context: PolicyContext, { header, propagateTo }: ResolvedTrace, tracer: AttemptTracer | undefined) {
+		this.#context = context;
+		this.#header = header;
+		this.#propagates = originPrefixes(propagateTo, context.options);
+		this.#tracer = tracer;
+	}
+
+	/** The call's ids, fixed at its first attempt: a request id and a trace already on the request are continued. */
+	#traceOf(call: PolicyCall | undefined, request: Request): CallTrace {
+		let trace = call && this.#calls.get(call);
+		if (!trace) {
+			const given = traceparent.exec(request.headers.get('traceparent') ?? '');
+			trace = {
+				requestId: request.headers.get(this.#header) ?? crypto.randomUUID(),
+				traceId: given?.[2] ?? hex(16),
+				flags: given?.[4] ?? '01',
+				continued: !!given,
+			};
+			if (call) {
+				this.#calls.set(call, trace);
+			}
+		}
+
+		return trace;
+	}
+
+	/** The attempt's span (from the tracer), and its headers where they may go: as the attempt goes out. */
+	#begin(call: PolicyCall | undefined, request: Request, trace: CallTrace, attempt: number): Span | undefined {
+		const tracer = this.#tracer;
+		const span = tracer && traced(() => tracer.attempt(call, request, attempt));
+		if (this.#propagates.some((prefix) => request.url.startsWith(prefix))) {
+			const ids = span?.ids;
+			if (!trace.continued) {
+				// A new trace: a `tracestate` that came with an invalid `traceparent` is not its state (W3C).
+				request.headers.delete('tracestate');
+			}
+
+			request.headers.set(this.#header, trace.requestId);
+			request.headers.set('traceparent', ids ? `00-${ids.traceId}-${ids.spanId}-${ids.flags}` : `00-${trace.traceId}-${hex(8)}-${trace.flags}`);
+		}
+
+		return span;
+	}
+
+	/**
+	 * The attempt's `attempt:start`/`attempt:end` events and its span, around `next`. A hedge is traced
+	 * as it goes out (`FetchInit.hedge`, asked by the transport once every layer let it through): one
+	 * that is not sent has no span, no `traceparent` and no events.
+	 */
+	async #watch(next: FetchLike, request: Request, init: FetchInit | undefined, call: PolicyCall | undefined, trace: CallTrace, attempt: number): Promise<Response> {
+		const context = this.#context;
+		const { clock } = context;
+		const scope = call?.scope ?? context.scopeOf(request.url);
+		const hedge = init?.hedge;
+		const base = { scope, method: request.method, url: request.url, requestId: trace.requestId, attempt, hedge: hedge !== undefined, replay: call?.replay === true };
+		let span: Span | undefined;
+		let started: number | undefined;
+		const open = (): void => {
+			span = this.#begin(call, request, trace, attempt);
+			context.emit('attempt:start', base);
+			started = clock.now();
+		};
+
+		if (!hedge) {
+			open();
+		}
+
+		try {
+			const response = await next(request, hedge ? {
+				...init,
+				hedge: () => {
+					const refused = hedge();
+					if (!refused) {
+						open();
+					}
+
+					return refused;
+				},
+			} : init);
+			traced(() => span?.ended(response));
+			if (started !== undefined) {
+				context.emit('attempt:end', { ...base, durationMs: clock.now() - started, status: response.status });
+			}
+
+			return response;
+		} catch (error) {
+			traced(() => span?.ended(undefined, error));
+			if (started !== undefined) {
+				context.emit('attempt:end', { ...base, durationMs: clock.now() - started, code: classify(error).code });
+			}
+
+			throw error;
+		}
+	}
+
+	readonly layer: Layer = (next) => (request, init) => {
+		const call = init?.steadfetch;
+		const trace = this.#traceOf(call, request);
+		const attempt = call?.attempts ?? 1;
+		const context = this.#context;
+		// Without a tracer or a listener there is nothing to do at the attempt's end: no promise of ours.
+		if (!this.#tracer && !context.listening('attempt:start') && !context.listening('attempt:end')) {
+			this.#begin(call, request, trace, attempt);
+			return next(request, init);
+		}
+
+		return this.#watch(next, request, init, call, trace, attempt);
+	};
+}
+
+/** The trace slot's per-attempt layer (see `Tracing`), with `otel()`'s spans when `tracer` is given. */
+export const traceLayer = (context: PolicyContext, resolved: ResolvedTrace, tracer?: AttemptTracer): Layer => new Tracing(context, resolved, tracer).layer;

@@ -1,0 +1,37 @@
+import { check } from '../core/validate.js';
+import { checkOrigins } from '../shared/origins.js';
+
+/** Options of `trace` (a client option of both entries). */
+export interface TraceOptions {
+	/**
+	 * The header that carries the call's request id, the same on every attempt, retry, hedge and
+	 * outbox replay of the call.
+	 * @default 'X-Request-ID'
+	 */
+	requestIdHeader?: string;
+	/**
+	 * The origins whose requests get the trace headers (the request id header and `traceparent`),
+	 * e.g. `['https://api.example.com']`, or `'*'` for every origin. A request to any other origin
+	 * gets none of them (a CORS-simple cross-origin request stays simple, a third party learns no
+	 * id), and a `traceparent` or request id the caller put on it is left as it is. Such a request is
+	 * still traced locally: it has a request id, `attempt:*` events and spans.
+	 * @default the origin of the client's `prefix`/`baseUrl` when one is set, plus `location.origin` where there is one (none in Node, Deno without `--location`, or workerd)
+	 */
+	propagateTo?: readonly string[] | '*';
+}
+
+/** `TraceOptions` checked: the request id header, and the origins (undefined: the default, known per client). */
+export interface ResolvedTrace {
+	readonly header: string;
+	readonly propagateTo: readonly string[] | '*' | undefined;
+}
+
+const headerName = /^[!#$%&'*+.^_`|~\w-]+$/;
+
+/** Check `TraceOptions` (a `RangeError` naming the option, `trace.…` or `otel.…`). */
+export const resolveTrace = (options: TraceOptions, entry = 'trace'): ResolvedTrace => {
+	const { requestIdHeader = 'X-Request-ID' } = options;
+	check(typeof requestIdHeader === 'string' && headerName.test(requestIdHeader), `${entry}.requestIdHeader`, requestIdHeader, 'a header name');
+	return { header: requestIdHeader, propagateTo: checkOrigins(`${entry}.propagateTo`, options.propagateTo) };
+};
+

@@ -1,0 +1,162 @@
+/**
+ * `client.withContext(ctx, options)` outside workerd (API.md "Request contexts"): the subrequest count
+ * and its limit, the request's end, `deadlineHeader`, at exact times (an injected clock) against a
+ * loopback origin. The same, through real request contexts in workerd: test/workerd-requests/limits.test.ts.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { classify, createClient } from '../../src/entries/core.js';
+import { staleCache } from '../../src/entries/cache.js';
+import { memoryStore } from '../../src/entries/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { serve, type RunningServer } from '../helpers/node-server.js';
+
+let server: RunningServer;
+let other: RunningServer;
+let seen: Array<{ origin: string; path: string; deadline: string | null }> = [];
+let down = false;
+
+beforeAll(async () => {
+	const handler = async (request: Request): Promise<Response> => {
+		const url = new URL(request.url);
+		seen.push({ origin: url.origin, path: url.pathname, deadline: request.headers.get('request-timeout-ms') });
+		if (url.pathname.startsWith('/hang')) {
+			await new Promise((resolve) => {
+				request.signal.addEventListener('abort', resolve);
+			});
+		}
+
+		return down ? new Response('down', { status: 503 }) : new Response('ok', { headers: { 'cache-control': 'max-age=0' } });
+	};
+	server = await serve(handler);
+	other = await serve(handler);
+});
+
+afterAll(async () => {
+	await server.close();
+	await other.close();
+});
+
+beforeEach(() => {
+	seen = [];
+	down = false;
+});
+
+const ctx = { waitUntil: () => undefined };
+const code = async (promise: Promise<unknown>): Promise<string> => promise.then(() => 'OK', (error: unknown) => classify(error).code);
+
+describe('subrequests', () => {
+	it('no limit outside workerd by default, but counted: stats().subrequests is the context\'s own count', async () => {
+		down = true;
+		const api = createClient({ retry: { limit: 2, delay: () => 0 }, retryBudget: false });
+		const here = api.withContext(ctx);
+		expect(await code(here.get(`${server.url}/a`))).toBe('HTTP_5XX');
+		expect(here.stats().subrequests).toBe(3);
+		expect(api.withContext(ctx).stats().subrequests).toBe(0);
+		expect('subrequests' in api.stats()).toBe(false);
+		api.close();
+	});
+
+	it('past subrequests − 5: a retry ends its call with its last attempt\'s error, budget:exhausted once per context (reason subrequests), a first attempt always goes', async () => {
+		down = true;
+		const api = createClient({ retry: { limit: 2, delay: () => 0 }, retryBudget: false });
+		const told: unknown[] = [];
+		api.on('budget:exhausted', ({ reason, retries, allowed }) => told.push({ reason, retries, allowed }));
+		const here = api.withContext(ctx, { subrequests: 8 });
+		expect(await code(here.get(`${server.url}/b`))).toBe('HTTP_5XX'); // 3 attempts
+		expect(await code(here.get(`${server.url}/c`))).toBe('HTTP_5XX'); // 1 attempt: its retry refused
+		expect(await code(here.get(`${server.url}/d`))).toBe('HTTP_5XX'); // 1 attempt
+		expect(seen.map(({ path }) => path)).toEqual(['/b', '/b', '/b', '/c', '/d']);
+		expect(here.stats().subrequests).toBe(5);
+		expect(told).toEqual([{ reason: 'subrequests', retries: 4, allowed: 3 }]);
+		expect(api.stats()[server.url]?.retriesRefused).toBe(2);
+		api.close();
+	});
+
+	it('a read whose retry was refused is answered by its stored copy, detail=subrequests', async () => {
+		const api = createClient({ retry: { limit: 2, delay: () => 0 }, retryBudget: false, staleCache: staleCache(), store: () => memoryStore('request-context') });
+		const reasons: string[] = [];
+		api.on('cache:stale', ({ reason }) => reasons.push(reason));
+		const done: Promise<unknown>[] = [];
+		await (await api.withContext({ waitUntil: (promise) => void done.push(promise) }).get(`${server.url}/copy`)).text();
+		await Promise.all(done);
+		down = true;
+		const answer = await api.withContext(ctx, { subrequests: 6 }).get(`${server.url}/copy`);
+		expect([answer.status, answer.headers.get('cache-status')?.endsWith('detail=subrequests'), reasons]).toEqual([200, true, ['subrequests']]);
+		api.close();
+	});
+
+	it('bad options: a RangeError naming subrequests, a TypeError for a request that is not one', () => {
+		const api = createClient();
+		for (const subrequests of [0, -1, 2.5, Number.NaN, '50']) {
+			expect(() => api.withContext(ctx, { subrequests: subrequests as number })).toThrow(/`subrequests` must be a positive integer or Infinity/);
+		}
+
+		expect(() => api.withContext(ctx, { request: {} as Request })).toThrow(TypeError);
+		expect(api.withContext(ctx, { subrequests: Number.POSITIVE_INFINITY }).stats().subrequests).toBe(0);
+		api.close();
+	});
+});
+
+describe('the request\'s end', () => {
+	it('every call of the context is aborted when the request\'s signal aborts; a call made after rejects before any I/O', async () => {
+		const abort = new AbortController();
+		const request = new Request('https://worker.test/', { signal: abort.signal });
+		const api = createClient({ retry: 0 });
+		const here = api.withContext(ctx, { request });
+		const pending = code(here.get(`${server.url}/hang`));
+		await new Promise((resolve) => setTimeout(resolve, 30));
+		abort.abort();
+		expect(await pending).toBe('ABORTED');
+		expect(await code(here.get(`${server.url}/after`))).toBe('ABORTED');
+		expect(seen.map(({ path }) => path)).toEqual(['/hang']);
+		// Another request's context is not affected.
+		expect(await code(api.withContext(ctx).get(`${server.url}/other`))).toBe('OK');
+		api.close();
+	});
+});
+
+describe('deadlineHeader', () => {
+	it('the context\'s deadline from the request, as of withContext; each attempt to the client\'s own origins carries the time left; other origins never', async () => {
+		const clock = new ManualClock();
+		const api = createClient({ clock, baseUrl: `${server.url}/`, deadlineHeader: 'request-timeout-ms', retry: 0 });
+		const here = api.withContext(ctx, { request: new Request('https://worker.test/', { headers: { 'request-timeout-ms': '800' } }) });
+		clock.advance(300);
+		await here.get('own');
+		await here.get(`${other.url}/elsewhere`);
+		// Without a deadline from the request: the call's own totalTimeout (20 000 ms by default).
+		await api.get('plain');
+		expect(seen).toEqual([
+			{ origin: server.url, path: '/own', deadline: '500' },
+			{ origin: other.url, path: '/elsewhere', deadline: null },
+			{ origin: server.url, path: '/plain', deadline: '20000' },
+		]);
+		api.close();
+	});
+
+	it('a value that is not a non-negative integer is ignored', async () => {
+		const clock = new ManualClock();
+		const api = createClient({ clock, baseUrl: `${server.url}/`, deadlineHeader: 'request-timeout-ms', retry: 0, totalTimeout: 5_000 });
+		for (const value of ['-1', '1.5', 'soon', '1e3', '99999999999999999999']) {
+			await api.withContext(ctx, { request: new Request('https://worker.test/', { headers: { 'request-timeout-ms': value } }) }).get('v');
+		}
+
+		expect(seen.map(({ deadline }) => deadline)).toEqual(['5000', '5000', '5000', '5000', '5000']);
+		api.close();
+	});
+
+	it('an attempt still pending at the deadline ends the call with TIMEOUT', async () => {
+		const api = createClient({ baseUrl: `${server.url}/`, deadlineHeader: 'request-timeout-ms', retry: 2 });
+		const started = performance.now();
+		const here = api.withContext(ctx, { request: new Request('https://worker.test/', { headers: { 'request-timeout-ms': '200' } }) });
+		expect(await code(here.get('hang/deadline'))).toBe('TIMEOUT');
+		expect(performance.now() - started).toBeLessThan(1_000);
+		expect(seen).toHaveLength(1);
+		api.close();
+	});
+
+	it('a header name, else a RangeError naming deadlineHeader', () => {
+		for (const deadlineHeader of ['', 'two words', 'x:y', 3]) {
+			expect(() => createClient({ deadlineHeader: deadlineHeader as string })).toThrow(/`deadlineHeader` must be a header name/);
+		}
+	});
+});
