@@ -106,7 +106,11 @@ const cases = [
 	{ name: 'core + breaker()', source: withPolicy('breaker', 'breaker()'), budget: 21_290, target: 13_500 },
 	// +100 B (fix/cache-r3, measured 18,177 → 18,277): clear() and a mutation drop every copy the client knows of
 	// through the part store (kept deletes hide them), and clear() rejects when the store did not confirm.
-	{ name: 'core + staleCache()', source: withPolicy('cache', 'staleCache()'), budget: 21_430, target: 15_000 },
+	// +217 B (split-cache, issue 34; measured 21,320 → 21,537 on split-policies + the split): createCache's
+	// 550-line closure split into modules (layer, copy, serve, deadline, members, the View class, one Read per
+	// call through perCall) that share one CacheState object: its property reads and the View's methods cost
+	// what closure variables did not (over the ~40 B asked: see the branch's report). Budgets: measured + 0.5 %.
+	{ name: 'core + staleCache()', source: withPolicy('cache', 'staleCache()'), budget: 21_650, target: 15_000 },
 	// +237 B (fix/outbox-r2): withContext(ctx).outbox bound to the request (core's membersFor ~55), migrate's
 	// entry split and checked as a rebase's, onConflict's rebase only a plain object.
 	{ name: 'core + outbox()', source: withPolicy('outbox', 'outbox()'), budget: 25_230, target: 15_500 },
@@ -120,29 +124,30 @@ const cases = [
 		// What the preset with its defaults fills: it must cost the same, plus its own ≤ 300 B (`sameAs`).
 		name: 'core + breaker + staleCache',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { staleCache } from 'steadfetch/cache';\nexport const api = createClient({ breaker: breaker(), staleCache: staleCache() });`,
-		budget: 24_750, target: 20_000, // measured 22,734 + 0.5 % (issue 34)
+		budget: 24_980, target: 20_000, // measured 24,847 + 0.5 % (the cache split, +222)
 	},
 	{
 		name: 'core + breaker + staleCache + outbox',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { staleCache } from 'steadfetch/cache';\nimport { outbox } from 'steadfetch/outbox';\nexport const api = createClient({ breaker: breaker(), staleCache: staleCache(), outbox: outbox() });`,
-		budget: 31_610, target: 20_000,
+		budget: 31_820, target: 20_000, // measured 31,657 + 0.5 % (the cache split)
 	},
 	{
 		// Issue 34: the preset takes the outbox only as the policy `outbox()` makes, so with its defaults it carries
 		// none of the outbox's code (`absent`): 28,934 → 22,939 B (−5,995). Budget: measured + 0.5 %.
 		name: 'steadfetch (the preset, defaults)',
 		source: "import { createClient } from 'steadfetch';\nexport const api = createClient();",
-		budget: 25_040, target: 20_000, preset: true, absent: ['outbox'], sameAs: 'core + breaker + staleCache',
+		// Measured 25,116 + 0.5 % (the cache split, +204).
+		budget: 25_250, target: 20_000, preset: true, absent: ['outbox'], sameAs: 'core + breaker + staleCache',
 	},
 	{
 		name: 'steadfetch + outbox()',
 		source: "import { createClient, isStale, outbox, outboxSyncHandler } from 'steadfetch';\nexport const api = createClient({ outbox: outbox() });\nexport { isStale, outboxSyncHandler };",
-		budget: 31_930, target: 20_000, preset: true, // as core + outbox()
+		budget: 32_110, target: 20_000, preset: true, // measured 31,946 + 0.5 % (the cache split)
 	},
 	{
 		name: 'steadfetch + fetchHandler (a service worker)',
 		source: "import { createClient, outbox } from 'steadfetch';\nimport { fetchHandler, outboxSyncHandler } from 'steadfetch/sw';\nconst api = createClient({ outbox: outbox() });\nexport const handle = fetchHandler(api, { match: () => true });\nexport const sync = outboxSyncHandler(api);",
-		budget: 32_390, // as core + outbox()
+		budget: 32_620, // measured 32,452 + 0.5 % (the cache split)
 	},
 	// fix/breaker-r3: waitForHealthy reads the stored state first, reset() after a reload stores itself, a
 	// malformed channel record is reported (storage:error): cloudflare +140 B (19,710 → 19,850), deno +55
