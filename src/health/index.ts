@@ -61,8 +61,6 @@ export const health = (options: HealthOptions = {}): Policy<'health'> => {
 const createHealth = ({ clock, emit, perCall }: PolicyContext, windowMs: number, threshold: number): PolicyParts => {
 	/** The scopes' samples, at most `maxScopes` idle ones (`Scopes`); an unhealthy scope is never forgotten (its `scope:healthy` is still to come). */
 	const states = scopes(() => new Samples(windowMs), (samples) => samples.unhealthy);
-	/** What `stats()` says of a scope with no samples: made once. */
-	let none: Samples | undefined;
 	const seenOf = perCall((): Seen => ({ flying: 0 }));
 
 	const layer: Layer = (next) => (request, init) => {
@@ -133,7 +131,7 @@ const createHealth = ({ clock, emit, perCall }: PolicyContext, windowMs: number,
 		}
 	};
 
-	const stats = (scope: string): HealthStats => (states.get(scope) ?? (none ??= new Samples(windowMs))).stats(clock.now());
+	const stats = (scope: string): HealthStats => (states.get(scope) ?? new Samples(windowMs)).stats(clock.now());
 
 	// An unhealthy scope keeps its `stats()` counters too, as an open breaker does.
 	return { layer, settled, stats: stats as unknown as (scope: string) => Record<string, unknown>, holds: (scope) => !!states.get(scope)?.unhealthy };

@@ -1,5 +1,5 @@
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
-import type { FetchInit, Layer } from '../core/types.js';
+import type { Layer } from '../core/types.js';
 import { check, isPositiveFinite } from '../core/validate.js';
 import { RateLimitedError } from '../errors/RateLimitedError.js';
 import { Buckets } from './buckets.js';
