@@ -11,7 +11,7 @@ import type { FetchInit, WaitUntil } from './types.js';
  */
 export const answered: unknown = Object.freeze({ steadfetch: 'answered' });
 
-// The core's writers of a call (declared before the class that assigns them: no TDZ).
+// The core's writers of a call (declared before the class whose static blocks assign them: no TDZ).
 
 /** Count an attempt starting: the first fixes the call's Request and scope; a restart is the first attempt of a wrapper's new run. */
 export let countAttempt: (call: Call, request: Request, scopeOf: (url: string) => string) => 'first' | 'restart' | 'retry';
@@ -64,7 +64,7 @@ export let limit: (call: Call) => void;
 /**
  * One call. Policies see it as `PolicyCall`, read-only in fact: frozen, the fields the core keeps
  * current behind getters. The core's writes are the functions below, all in this file (assigned in
- * the class's static block, the only code besides the getters that reaches the private fields).
+ * the class's static blocks, the only code besides the getters that reaches the private fields).
  */
 export class Call implements PolicyCall {
 	#attempts = 0;
@@ -143,6 +143,7 @@ export class Call implements PolicyCall {
 		return this.#scope;
 	}
 
+	// The call's attempts: counted, admitted into a request context, refused for its subrequests.
 	static {
 		countAttempt = (call, request, scopeOf) => {
 			if (call.#attempts++ === 0) {
@@ -183,7 +184,10 @@ export class Call implements PolicyCall {
 		limit = (call) => {
 			call.#bits |= 4;
 		};
+	}
 
+	// What an attempt failed with, or answered without I/O; a policy's state for the call.
+	static {
 		noteFailure = (call, error) => {
 			call.#failure = error;
 		};
@@ -204,7 +208,10 @@ export class Call implements PolicyCall {
 			call.#locals[index] ??= make(call);
 			return call.#locals[index] as S;
 		};
+	}
 
+	// ky's runs of the call and what they resolved with.
+	static {
 		runKy = (call, start) => {
 			const run = start();
 			call.#restart = call.#attempts > 0;

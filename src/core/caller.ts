@@ -1,33 +1,23 @@
 import type { Input, KyInstance, Options as KyOptions, ResponsePromise } from 'ky';
-import { classify } from '../errors/classify.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
-import { unsafeRetryMethods } from '../retry/should-retry.js';
-import { Call, isKys, noteResponse, runKy } from './call.js';
-import { composeLayers } from './compose.js';
-import { fallbackResponse } from './fallback.js';
+import { Call, runKy } from './call.js';
 import { invocationOf, type Invocation } from './invocation.js';
-import { callKeys, type CallOptions } from './options.js';
+import { callKyOptions, type CallKyDeps } from './ky-options.js';
+import type { CallOptions } from './options.js';
 import type { PolicyParts, RunOptions } from './policy.js';
 import { rejectedCall as rejected, responsePromises } from './response-promise.js';
-import type { Stats } from './stats.js';
-import type { Clock, FetchLike, Layer } from './types.js';
-import { checkCallOptions, stringifying } from './validate-options.js';
+import { settling, type SettleDeps } from './settle.js';
+import type { Clock } from './types.js';
+import { checkCallOptions } from './validate-options.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'query';
 
-export interface CallerDeps {
+/** What running a call needs of the client (with what counting it and its options for ky need). */
+export interface CallerDeps extends SettleDeps, CallKyDeps {
 	readonly instance: KyInstance;
-	readonly layers: readonly Layer[];
-	/** Wraps a per-call `fetch` (the layers below ours first): the client's transport normalization. */
-	readonly transport: (fetch: FetchLike) => FetchLike;
 	/** The policies with an outer wrapper, in slot order. */
 	readonly wrappers: readonly PolicyParts[];
-	/** The policies that watch outcomes (`settled`). */
-	readonly watchers: readonly PolicyParts[];
-	readonly stats: Stats;
-	/** Whether POST and PATCH calls join ky's retried methods (the user did not choose `retry.methods`). */
-	readonly admitUnsafe: boolean;
 	/** POST and PATCH when the user listed them in `retry.methods`: such calls get an Idempotency-Key. */
 	readonly keyed: ReadonlySet<string>;
 	/** The client's `identity` option, read at each call. */
@@ -41,68 +31,26 @@ export interface CallerDeps {
 	/** With `deadlineHeader`: when a call of `invocation` with this `totalTimeout` must be over (epoch ms), if ever. */
 	readonly deadlineOf: ((invocation: Invocation | undefined, totalTimeout: unknown) => number | undefined) | undefined;
 	readonly clock: Clock;
-	/** How `stats()` counts a response a policy made (a stale copy, a 202 for a queued write). */
-	substituted(response: Response): 'stale' | 'queued' | undefined;
-	/** The call's own `retry` options as ky gets them (our `shouldRetry` kept when the call brings its own rules). */
-	retryFor(own: unknown): unknown;
 }
 
-/** Ours, kept from ky; and `steadfetch`, which ky's options of an earlier call carry (reused in a hook). */
-const ours = new Set([...callKeys, 'steadfetch']);
+/** Start ky: it builds the Request synchronously, so an invalid URL or option rejects here, before any I/O. */
+const starter = (instance: KyInstance) => (method: Method | undefined, input: Input, forKy: Record<string, unknown>): ResponsePromise => {
+	try {
+		return method ? instance[method](input, forKy) : instance(input, forKy);
+	} catch (error) {
+		return rejected(invalid(error));
+	}
+};
 
+const invalid = (error: unknown): InvalidRequestError => new InvalidRequestError(`Invalid request: ${(error as Error)?.message ?? String(error)}`, { cause: error });
 
-/**
- * Build the function that runs one call: validate before any I/O, make the call's state, let the
- * outer wrappers that apply run around ky, count the outcome, give the promise ky's body shortcuts.
- *
- * A call no wrapper applies to and without `fallback` is ky's own promise: nothing can answer in
- * ky's place, so nothing is wrapped; its outcome is counted by a reaction added before the caller's.
- */
-export const createCaller = (deps: CallerDeps) => {
-	const { instance, layers, wrappers, watchers, stats, admitUnsafe, keyed, identity, closed, parseJson, clock } = deps;
-	const withShortcuts = responsePromises(parseJson);
+/** One run of ky for a wrapped call (a wrapper may run it again), with the wrappers' `extras` over its options. */
+const runner = (startKy: ReturnType<typeof starter>, clock: Clock) => {
+	/** A run of a call of a request context with a deadline: its `totalTimeout` is what is left then. */
+	const bounded = (call: Call, options: Record<string, unknown>): Record<string, unknown> =>
+		call.invocation?.deadline === undefined || call.replay ? options : { ...options, totalTimeout: Math.max(0, call.deadline! - clock.now()) };
 
-	/** Count a call's outcome: resolved (`ok`, a `ky.stop` resolves `undefined`) or rejected with `error`. */
-	const settle = (call: Call, ok: boolean, response: Response | undefined, error: unknown): void => {
-		const scope = call.scope;
-		if (scope !== undefined) {
-			const counters = stats.scope(scope);
-			if (ok) {
-				counters.successes++;
-				const kind = response && !isKys(call, response) ? deps.substituted(response) : undefined;
-				if (kind) {
-					counters[kind]++;
-				}
-			} else {
-				const code = call.signal?.aborted ? 'ABORTED' : classify(error).code;
-				if (code === 'QUEUED') {
-					counters.queued++;
-				} else {
-					counters.failures[code] = (counters.failures[code] ?? 0) + 1;
-				}
-			}
-		}
-
-		for (const watcher of watchers) {
-			try {
-				watcher.settled!(call, response, error);
-			} catch {
-				// A watcher never fails a call.
-			}
-		}
-	};
-
-	const startKy = (method: Method | undefined, input: Input, forKy: Record<string, unknown>): ResponsePromise => {
-		try {
-			return method ? instance[method](input, forKy) : instance(input, forKy);
-		} catch (error) {
-			// ky builds the Request synchronously: an invalid URL or option lands here, before any I/O.
-			return rejected(new InvalidRequestError(`Invalid request: ${(error as Error)?.message ?? String(error)}`, { cause: error }));
-		}
-	};
-
-	/** One run of ky for a wrapped call (a wrapper may run it again), with the wrappers' `extras` over its options. */
-	const runOf = (method: Method | undefined, input: Input, forKy: Record<string, unknown>, call: Call) => (extras?: readonly RunOptions[]): Promise<Response> => {
+	return (method: Method | undefined, input: Input, forKy: Record<string, unknown>, call: Call) => (extras?: readonly RunOptions[]): Promise<Response> => {
 		let options = forKy;
 		for (const extra of extras ?? []) {
 			const headers = extra.headers && new Headers(options['headers'] as HeadersInit | undefined);
@@ -117,10 +65,60 @@ export const createCaller = (deps: CallerDeps) => {
 
 		return runKy(call, () => startKy(method, input, bounded(call, options)));
 	};
+};
 
-	/** A run of a call of a request context with a deadline: its `totalTimeout` is what is left then. */
-	const bounded = (call: Call, options: Record<string, unknown>): Record<string, unknown> =>
-		call.invocation?.deadline === undefined || call.replay ? options : { ...options, totalTimeout: Math.max(0, call.deadline! - clock.now()) };
+type Run = (extras?: readonly RunOptions[]) => Promise<Response>;
+
+/**
+ * The wrappers that apply to a call, each around the next, ky's run innermost: undefined when none
+ * applies. What a wrapper adds to its run (`next(extra)`) reaches ky below it.
+ */
+const chaining = (wrappers: readonly PolicyParts[], runOf: ReturnType<typeof runner>) => (method: Method | undefined, input: Input, forKy: Record<string, unknown>, call: Call): Run | undefined => {
+	let next: Run | undefined;
+	for (let index = wrappers.length - 1; index >= 0; index--) {
+		const policy = wrappers[index]!;
+		if (!policy.appliesTo || policy.appliesTo(call)) {
+			const inner = next ?? runOf(method, input, forKy, call);
+			next = (extras) => policy.wrap!(call, (extra) => inner(extra ? [...extras ?? [], extra] : extras));
+		}
+	}
+
+	return next;
+};
+
+/**
+ * What ky would refuse when it builds the Request, for a wrapped call: a wrapper may read it first
+ * (the outbox stores them), so the same typed error on every path, before any I/O. A body of none of
+ * fetch's types is converted to a string, as here: a Symbol cannot be.
+ */
+const unsendable = (callOptions: CallOptions, headers: Headers | undefined): InvalidRequestError | undefined => {
+	try {
+		if (callOptions.headers && !headers) {
+			new Headers(callOptions.headers as HeadersInit);
+		}
+
+		void `${callOptions.body as string}`;
+		return undefined;
+	} catch (error) {
+		return invalid(error);
+	}
+};
+
+/**
+ * Build the function that runs one call: validate before any I/O, make the call's state, let the
+ * outer wrappers that apply run around ky, count the outcome, give the promise ky's body shortcuts.
+ *
+ * A call no wrapper applies to and without `fallback` is ky's own promise: nothing can answer in
+ * ky's place, so nothing is wrapped; its outcome is counted by a reaction added before the caller's.
+ */
+export const createCaller = (deps: CallerDeps) => {
+	const { keyed, identity, closed } = deps;
+	const withShortcuts = responsePromises(deps.parseJson);
+	const [direct, wrapped] = settling(deps);
+	const startKy = starter(deps.instance);
+	const runOf = runner(startKy, deps.clock);
+	const chain = chaining(deps.wrappers, runOf);
+	const kyOptionsOf = callKyOptions(deps);
 
 	return (method: Method | undefined, input: Input, callOptions: CallOptions = {}, replay = false, invocation?: Invocation): ResponsePromise => {
 		if (closed()) {
@@ -132,9 +130,9 @@ export const createCaller = (deps: CallerDeps) => {
 			return rejected(invocation.signal.reason);
 		}
 
-		const invalid = checkCallOptions(callOptions as Record<string, unknown>);
-		if (invalid) {
-			return rejected(invalid);
+		const invalidOptions = checkCallOptions(callOptions as Record<string, unknown>);
+		if (invalidOptions) {
+			return rejected(invalidOptions);
 		}
 
 		let who: string | undefined;
@@ -149,15 +147,14 @@ export const createCaller = (deps: CallerDeps) => {
 
 		const verb = (method ?? (callOptions.method as string | undefined) ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
 		const unsafe = verb === 'POST' || verb === 'PATCH';
-		const ownRetry = callOptions.retry;
 		let key = callOptions.idempotencyKey === true ? crypto.randomUUID() : callOptions.idempotencyKey;
 		let headers: Headers | undefined;
 		// The user asked for POST/PATCH retries: a key makes them safe (the caller's own key, if any).
-		if (key !== undefined || (unsafe && (keyed.has(verb) || (ownRetry as { methods?: string[] } | undefined)?.methods?.some((name) => name.toUpperCase() === verb)))) {
+		if (key !== undefined || (unsafe && (keyed.has(verb) || (callOptions.retry as { methods?: string[] } | undefined)?.methods?.some((name) => name.toUpperCase() === verb)))) {
 			try {
 				headers = new Headers(callOptions.headers as HeadersInit | undefined);
 			} catch (error) {
-				return rejected(new InvalidRequestError(`Invalid request: ${(error as Error)?.message ?? String(error)}`, { cause: error }));
+				return rejected(invalid(error));
 			}
 
 			key ??= headers.get('idempotency-key') ?? (input instanceof Request ? input.headers.get('idempotency-key') : null) ?? crypto.randomUUID();
@@ -171,107 +168,20 @@ export const createCaller = (deps: CallerDeps) => {
 		const within = invocation ?? (own && invocationOf(own));
 		const waitUntil = own ? (own === within?.waitUntil ? own : (promise: Promise<unknown>) => own(promise)) : within?.waitUntil;
 		const call = new Call(verb, input, callOptions as Record<string, unknown>, who, key, replay, waitUntil, within, deps.deadlineOf?.(within, callOptions.totalTimeout));
-
-		// What ky gets: the call's options without ours, with the call for the layers.
-		const forKy: Record<string, unknown> = { steadfetch: call };
-		for (const name in callOptions) {
-			if (Object.hasOwn(callOptions, name) && !ours.has(name)) {
-				forKy[name] = callOptions[name as keyof CallOptions];
-			}
-		}
-
-		if (headers) {
-			forKy['headers'] = headers;
-		}
-
-		if (call.signal !== callOptions.signal) {
-			forKy['signal'] = call.signal; // The caller's, and the request's end.
-		}
-
-		if (ownRetry !== undefined || (unsafe && admitUnsafe)) {
-			// POST and PATCH join ky's retried methods per call (only `shouldRetry` lets them retry: with
-			// an Idempotency-Key); a number is a limit over our defaults (ky would replace them).
-			forKy['retry'] = {
-				...(unsafe && admitUnsafe ? { methods: unsafeRetryMethods } : {}),
-				...deps.retryFor(ownRetry) as object,
-			};
-		}
-
-		if (callOptions.stringifyJson) {
-			forKy['stringifyJson'] = stringifying(callOptions.stringifyJson);
-		}
-
-		if (callOptions.fetch) {
-			// A per-call transport still goes through the layers.
-			forKy['fetch'] = composeLayers(layers, deps.transport(callOptions.fetch as FetchLike));
-		}
-
+		const forKy = kyOptionsOf(call, callOptions, headers, unsafe);
 		const fallback = 'fallback' in callOptions ? callOptions.fallback : deps.fallback;
-		// Each level runs its wrapper; what a wrapper adds to its run (`next(extra)`) reaches ky below it.
-		let next: ((extras?: readonly RunOptions[]) => Promise<Response>) | undefined;
-		for (let index = wrappers.length - 1; index >= 0; index--) {
-			const policy = wrappers[index]!;
-			if (!policy.appliesTo || policy.appliesTo(call)) {
-				const inner = next ?? runOf(method, input, forKy, call);
-				next = (extras) => policy.wrap!(call, (extra) => inner(extra ? [...extras ?? [], extra] : extras));
-			}
-		}
-
-		if (next !== undefined) {
-			try {
-				// ky would refuse them when it builds the Request; a wrapper may read them first (the outbox
-				// stores them): the same typed error on every path, before any I/O. A body of none of fetch's
-				// types is converted to a string, as here: a Symbol cannot be.
-				if (callOptions.headers && !headers) {
-					new Headers(callOptions.headers as HeadersInit);
-				}
-
-				void `${callOptions.body as string}`;
-			} catch (error) {
-				return rejected(new InvalidRequestError(`Invalid request: ${(error as Error)?.message ?? String(error)}`, { cause: error }));
-			}
+		const next = chain(method, input, forKy, call);
+		const unfit = next && unsendable(callOptions, headers);
+		if (unfit) {
+			return rejected(unfit);
 		}
 
 		// A call of a request context with a deadline runs as wrapped: its last attempt's error stands when
 		// ky gives a retry up at the deadline (`runKy`).
 		if (next === undefined && fallback === undefined && (within?.deadline === undefined || replay)) {
-			const promise = startKy(method, input, forKy);
-			promise.then((response) => {
-				if (response) {
-					noteResponse(call, response);
-				}
-
-				settle(call, true, response, undefined);
-			}, (error: unknown) => {
-				settle(call, false, undefined, error);
-			});
-			return promise;
+			return direct(call, startKy(method, input, forKy));
 		}
 
-		const counted = (next ?? runOf(method, input, forKy, call))().then((response) => {
-			settle(call, true, response, undefined);
-			return response;
-		}, async (error: unknown) => {
-			settle(call, false, undefined, error);
-			// The caller's abort rejects with the caller's reason, whatever the runtime's fetch threw.
-			if (call.signal?.aborted) {
-				throw call.signal.reason;
-			}
-
-			const { code } = classify(error);
-			if (fallback === undefined || code === 'INVALID_REQUEST' || code === 'QUEUED' || code === 'CLIENT_CLOSED') {
-				throw error;
-			}
-
-			// Nothing else answered (no stale copy): the degraded answer, marked and counted.
-			const response = await fallbackResponse(fallback, error, call.request);
-			if (call.scope !== undefined) {
-				stats.scope(call.scope).fallbacks++;
-			}
-
-			return response;
-		});
-
-		return withShortcuts(counted, call);
+		return withShortcuts(wrapped(call, (next ?? runOf(method, input, forKy, call))(), fallback), call);
 	};
 };

@@ -1,7 +1,7 @@
 import { Superseded } from '../shared/superseded.js';
 import type { ContextLike, ContextOptions } from './client-types.js';
 import { requestScoped } from './runtime.js';
-import type { WaitUntil } from './types.js';
+import type { Clock, WaitUntil } from './types.js';
 import { check, isPositiveInteger } from './validate.js';
 
 /** Subrequests kept for the Worker's own use: past `subrequests − reserve` steadfetch adds none of its own. */
@@ -72,9 +72,9 @@ export class Invocation {
  * integer is ignored) as of `now`.
  */
 export const openInvocation = (ctx: ContextLike, options: ContextOptions | undefined, deadlineHeader: string | undefined, now: number): Invocation => {
-	scopedDefault ??= requestScoped() ? freePlanSubrequests : Number.POSITIVE_INFINITY;
+	scopedDefault ??= requestScoped() ? freePlanSubrequests : Infinity;
 	const subrequests = options?.subrequests ?? scopedDefault;
-	if (subrequests !== Number.POSITIVE_INFINITY) {
+	if (subrequests !== Infinity) {
 		check(isPositiveInteger(subrequests), 'subrequests', subrequests, 'a positive integer or Infinity');
 	}
 
@@ -90,6 +90,15 @@ export const openInvocation = (ctx: ContextLike, options: ContextOptions | undef
 	const value = deadlineHeader === undefined ? null : request.headers.get(deadlineHeader);
 	const ms = value && /^\d+$/.test(value) ? Number(value) : Number.NaN;
 	return new Invocation(ctx, subrequests, AbortSignal.any([request.signal]), Number.isSafeInteger(ms) ? now + ms : undefined);
+};
+
+/**
+ * With `deadlineHeader`: when a call of `invocation` must be over (epoch ms, `clock`'s), if ever — at
+ * its `totalTimeout` (the client's when it gives none), or at its request's deadline when sooner.
+ */
+export const deadlines = (deadlineHeader: string | undefined, totalTimeout: unknown, clock: Clock) => deadlineHeader === undefined ? undefined : (invocation: Invocation | undefined, limit = totalTimeout): number | undefined => {
+	const at = Math.min(typeof limit === 'number' ? clock.now() + limit : Infinity, invocation?.deadline ?? Infinity);
+	return at === Infinity ? undefined : at;
 };
 
 /** `subrequests` when none is given: the free plan's where requests are scoped (workerd), else no limit. Read once. */

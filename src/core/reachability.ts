@@ -2,10 +2,7 @@ import { classifyStatus } from '../errors/classify.js';
 import { scopes } from '../shared/scopes.js';
 import type { PolicyContext } from './policy.js';
 import { isOffline } from './runtime.js';
-import type { Clock } from './types.js';
-
-/** What the client knows of a scope's reachability (`client.reachability`). */
-export type Reachability = 'reachable' | 'unreachable' | 'offline' | 'unknown';
+import type { Clock, Reachability } from './types.js';
 
 /** One attempt in `probeMs` goes out to a scope that is `offline`, to find out whether it really is. */
 export const probeMs = 10_000;

@@ -1,4 +1,4 @@
-import type { PolicyCall } from './policy.js';
+import type { Input } from 'ky';
 
 /**
  * The fetch signature a layer wraps. `init` carries the options ky forwards to `fetch`.
@@ -36,4 +36,44 @@ export type WaitUntil = (promise: Promise<unknown>) => void;
 /** The injected clock. Epoch milliseconds. */
 export interface Clock {
 	now(): number;
+}
+
+/** What the client knows of a scope's reachability (`client.reachability`). */
+export type Reachability = 'reachable' | 'unreachable' | 'offline' | 'unknown';
+
+/**
+ * One call, as policies see it: read-only (its fields are getters; the core keeps them current).
+ * Handed to every wrapper and, as `init.steadfetch`, to every per-attempt layer. A policy keeps its
+ * own per-call state in its own structure (a `WeakMap<PolicyCall, …>`).
+ * @experimental `steadfetch/policy`: may change in a minor version.
+ */
+export interface PolicyCall {
+	/** Upper-case method. */
+	readonly method: string;
+	/** The input as the caller gave it (may be relative to `prefix`/`baseUrl`). */
+	readonly input: Input;
+	/** The per-call options as the caller gave them (ky's plus steadfetch's, e.g. `staleCache: false`). */
+	readonly options: Readonly<Record<string, unknown>>;
+	/** The caller's own signal, to tell its abort apart from ky's timeouts. */
+	readonly signal: AbortSignal | undefined;
+	/** The client's `identity()` when the call was made (undefined without the option). */
+	readonly identity: string | undefined;
+	/** The `Idempotency-Key` the core fixed for the call (`idempotencyKey` option, or a keyed POST/PATCH). */
+	readonly idempotencyKey: string | undefined;
+	/** Whether the call is an outbox replay (set by the outbox through `PolicyContext.send`). */
+	readonly replay: boolean;
+	/** Where background work of this call goes (`waitUntil` option or `client.withContext`), if anywhere. The same function only for calls of one `withContext(ctx)`: a per-call option gets one of its own. */
+	readonly waitUntil: ((promise: Promise<unknown>) => void) | undefined;
+	/** Attempts started so far (1 during the first). */
+	readonly attempts: number;
+	/** The first attempt's Request, as ky built it (final URL, merged headers), once it started. */
+	readonly request: Request | undefined;
+	/** The call's scope, computed at its first attempt. */
+	readonly scope: string | undefined;
+	/**
+	 * Whether one of the call's retries or new runs (a failover attempt) was refused because its
+	 * request context had no subrequest left (`client.withContext(ctx, { subrequests })`): the stale
+	 * cache then answers with `detail=subrequests`.
+	 */
+	readonly limited: boolean;
 }

@@ -116,6 +116,21 @@ export const stringifying = (own?: unknown) => (value: unknown): string => {
 	return text;
 };
 
+/** A header name as fetch takes it (RFC 9110 token). */
+const headerName = /^[!#$%&'*+.^_`|~\w-]+$/;
+
+const stringList = (value: unknown): boolean => value === undefined || (Array.isArray(value) && value.every((item) => typeof item === 'string'));
+
+/** Throws a RangeError naming the option for a bad value of one of ky's options or the core's own (`storageTimeoutMs`, `deadlineHeader`, the sensitive lists), at `createClient`. */
+export const checkClientOptions = (options: Record<string, unknown>): void => {
+	checkKyOptions(options);
+	const { storageTimeoutMs, sensitiveParams, sensitiveHeaders, deadlineHeader } = options;
+	check(storageTimeoutMs === undefined || isPositiveFinite(storageTimeoutMs), 'storageTimeoutMs', storageTimeoutMs, 'a positive finite number of ms');
+	check(deadlineHeader === undefined || (typeof deadlineHeader === 'string' && headerName.test(deadlineHeader)), 'deadlineHeader', deadlineHeader, 'a header name');
+	check(stringList(sensitiveParams), 'sensitiveParams', sensitiveParams, 'an array of strings');
+	check(stringList(sensitiveHeaders), 'sensitiveHeaders', sensitiveHeaders, 'an array of strings');
+};
+
 /** Throws a TypeError, as ky does, for client options that are not an object. */
 export const checkOptionsObject = (options: unknown): void => {
 	if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {

@@ -270,7 +270,7 @@ const proseFigures: Record<string, string> = {
 	'30 000 ms': 'default: ky\'s retry.backoffLimit and retry.maxRetryAfter (checked below)',
 	'1 MiB': 'default: staleCache.maxBodyBytes (checked below)',
 	'10 s': 'default: how long onConflict may take; ky\'s timeout, in the first screen; the offline attempt interval, in "When the network lies"; how often an isolate lists the outbox\'s store for writes it never saw, in the Workers paragraph (all checked below)',
-	'50 ms': 'the least time before a request\'s deadline a retry may start with: the constant in src/core/create-client.ts (checked below)',
+	'50 ms': 'the least time before a request\'s deadline a retry may start with: the constant in src/core/accounting.ts (checked below)',
 	'3 s': 'default: staleCache.networkTimeoutMs, in the first screen, and the React recipe\'s (checked below)',
 	'20 s': 'default: totalTimeout, in the first screen and "Coming from ky" (checked below)',
 	'20 000 ms': 'default: totalTimeout, in "Coming from ky" (checked below)',
@@ -279,9 +279,9 @@ const proseFigures: Record<string, string> = {
 	'820 B': 'size of steadfetch/tanstack-query (checked with the sizes)',
 	'2 000 ms': 'default: outbox.resumeJitterMs in a page, in "Offline outbox" (checked below)',
 	'9884 ms': 'the retry time in an example of an error message a query must not show, in "When the network lies": no figure of ours',
-	'25.1 KB': 'size of the preset, in the first screen: the size table\'s (checked with the sizes)',
+	'25.2 KB': 'size of the preset, in the first screen: the size table\'s (checked with the sizes)',
 	'8.1 KB': 'size of ky alone, in the first screen: the size table\'s (checked with the sizes)',
-	'16.7 KB': 'size of steadfetch/core, in the first screen: the size table\'s (checked with the sizes)',
+	'16.8 KB': 'size of steadfetch/core, in the first screen: the size table\'s (checked with the sizes)',
 	'10 000 ms': 'default: auth.refreshTimeoutMs; ky\'s timeout, in "Coming from ky" (both checked below)',
 	'10 ms': 'how often a bulkhead waiter in a Worker looks for a free slot: the constant in src/bulkhead (checked below)',
 	'700 ms': 'the call period of each Chromium tab in bench/throttle.mjs, whose figures "When the origin is overloaded" quotes (checked below)',
@@ -365,7 +365,7 @@ describe('defaults are written once: what the README says is the TSDoc\'s @defau
 		// may start with before the request's deadline, as the code has them.
 		const code = (path: string, name: string): number => Number(new RegExp(`const ${name} = ([\\d_]+);`).exec(readFileSync(join(root, path), 'utf8'))![1]!.replaceAll('_', ''));
 		expect(Number(/at most once every (\d+) s, on such an answer/.exec(prose)![1]) * 1_000).toBe(code('src/outbox/queue.ts', 'lookMs'));
-		expect(Number(/start with less than (\d+) ms left is not made/.exec(prose)![1])).toBe(code('src/core/create-client.ts', 'lastRetryMs'));
+		expect(Number(/start with less than (\d+) ms left is not made/.exec(prose)![1])).toBe(code('src/core/accounting.ts', 'lastRetryMs'));
 		// The Workers paragraph: a bulkhead waiter's look-again interval, as the bulkhead's code has it.
 		expect(Number(/looks for a free slot every (\d+) ms/.exec(prose)![1])).toBe(Number(/const lookMs = (\d+);/.exec(readFileSync(join(root, 'src/bulkhead/lane.ts'), 'utf8'))![1]));
 		// "When the origin is overloaded": the bench's settings, as bench/throttle.mjs has them.

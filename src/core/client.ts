@@ -1,0 +1,100 @@
+import ky, { type Input } from 'ky';
+import { InvalidRequestError } from '../errors/InvalidRequestError.js';
+import type { createCaller, Method } from './caller.js';
+import type { AnyClient, ClientStats, ContextClient, ContextOptions, ContextStats } from './client-types.js';
+import type { Emitter } from './events.js';
+import { openInvocation, type Invocation } from './invocation.js';
+import type { CallOptions } from './options.js';
+import type { PolicyContext, PolicyParts } from './policy.js';
+import type { Reach } from './reachability.js';
+import { scopeFor } from './scope.js';
+import type { Stats } from './stats.js';
+
+type Caller = ReturnType<typeof createCaller>;
+
+const methods: readonly Method[] = ['get', 'post', 'put', 'patch', 'delete', 'head', 'query'];
+
+/** The client's call functions, each call of the request context `invocation` (`withContext`). */
+export const bind = (call: Caller, invocation?: Invocation): AnyClient => {
+	const client = ((input: Input, callOptions?: CallOptions) => call(undefined, input, callOptions, false, invocation)) as AnyClient;
+	for (const method of methods) {
+		client[method] = ((input: Input, callOptions?: CallOptions) => call(method, input, callOptions, false, invocation)) as AnyClient['get'];
+	}
+
+	return client;
+};
+
+/**
+ * What closing the client stops: `navigator.onLine`'s changes, which the scopes whose state follows
+ * it say (`reachability`), followed from now on; the policies; the listeners.
+ */
+export const closing = (reach: Reach, active: readonly PolicyParts[], emitter: Emitter): () => void => {
+	const recheck = (): void => reach.recheck();
+	const target = globalThis as Partial<EventTarget>;
+	target.addEventListener?.('online', recheck);
+	target.addEventListener?.('offline', recheck);
+	return () => {
+		target.removeEventListener?.('online', recheck);
+		target.removeEventListener?.('offline', recheck);
+		for (const part of active) {
+			part.close?.();
+		}
+
+		emitter.clear();
+	};
+};
+
+/**
+ * The client's members besides its calls (`extend` and `create` are the assembly's), from its context
+ * (`custom` when a policy defines scopes), `close` given, the policies' members last.
+ */
+export const addMembers = (client: AnyClient, call: Caller, context: PolicyContext, stats: Stats, active: readonly PolicyParts[], custom: boolean, close: () => void): void => {
+	client.withContext = (ctx, contextOptions?: ContextOptions) => {
+		if (typeof ctx?.waitUntil !== 'function') {
+			throw new TypeError('`withContext(ctx)` takes an object with a `waitUntil` function (a Worker\'s ExecutionContext)');
+		}
+
+		const invocation = openInvocation(ctx, contextOptions, context.options['deadlineHeader'] as string | undefined, context.clock.now());
+		const bound = bind(call, invocation) as ContextClient;
+		bound.stats = () => Object.assign(client.stats(), { subrequests: invocation.count }) as ContextStats;
+		// With the members a policy binds to the request (the outbox's: its replays hand their work to its waitUntil).
+		return Object.defineProperties(Object.setPrototypeOf(bound, client), Object.getOwnPropertyDescriptors(Object.assign({}, ...active.map((part) => part.membersFor?.(invocation.waitUntil))))) as ContextClient;
+	};
+
+	Object.assign(client, { stop: ky.stop, retry: ky.retry });
+	client.on = context.on as AnyClient['on'];
+	// A copy of each scope's counters, with each policy's view of the scope.
+	client.stats = () => {
+		const result: ClientStats = {};
+		for (const [scope, counters] of stats.entries()) {
+			const row: ClientStats[string] = { ...counters, failures: { ...counters.failures } };
+			for (const part of active) {
+				Object.assign(row, part.stats?.(scope));
+			}
+
+			result[scope] = row;
+		}
+
+		return result;
+	};
+
+	client.clear = async (clearOptions) => {
+		// Nothing (everything), or `{ identity }` alone with a non-empty string: anything else removes nothing.
+		const identity = clearOptions?.identity;
+		if (clearOptions !== undefined && (typeof identity !== 'string' || identity.length === 0 || Object.keys(Object(clearOptions)).join() !== 'identity')) {
+			throw new InvalidRequestError('`clear()` takes nothing or `{ identity }` with a non-empty string: nothing removed');
+		}
+
+		await Promise.all(active.map(async (part) => part.clear?.(identity === undefined ? undefined : { identity })));
+	};
+
+	// A URL resolved as a call's is (prefix, baseUrl); with a custom `scope`, a string without `://` names a scope.
+	client.reachability = (urlOrScope) => context.reachability(scopeFor(urlOrScope, context.scopeOf, context.options, custom));
+	client.close = close;
+	for (const part of active) {
+		for (const [name, value] of Object.entries(part.members ?? {})) {
+			// `waitForHealthy` stays an assignable method (for spies); the handles are fixed properties.
+			Object.defineProperty(client, name, { value, writable: name === 'waitForHealthy', enumerable: true });
+		}
+	}
+};

@@ -1,0 +1,47 @@
+import type { RetryBudget } from '../retry/budget.js';
+import { answer, localOf, type Call } from './call.js';
+import type { Emitter } from './events.js';
+import type { CoreClientOptions } from './options.js';
+import type { PolicyContext } from './policy.js';
+import type { Reach } from './reachability.js';
+import type { Clock } from './types.js';
+
+/**
+ * The context each policy is created with (`PolicyContext`): one per client, no handle on the client
+ * itself. `budget`: the retry budget, unless it is off; `scopeOf` and `send` are known once the
+ * policies are created and the client assembled: called, never at creation.
+ */
+export const policyContext = (options: CoreClientOptions, stores: Map<string, unknown>, clock: Clock, emit: PolicyContext['emit'], emitter: Emitter, budget: RetryBudget | undefined, reach: Reach, scopeOf: PolicyContext['scopeOf'], send: PolicyContext['send']): PolicyContext => {
+	/** Indexes of the policies' per-call state (`PolicyContext.perCall`). */
+	let locals = 0;
+	return {
+		name: options.name ?? 'steadfetch',
+		clock,
+		random: options.random ?? Math.random,
+		options: options as Readonly<Record<string, unknown>>,
+		stores,
+		hooks: {},
+		identity() {
+			try {
+				const who = options.identity?.();
+				return typeof who === 'string' && who.length > 0 ? who : undefined;
+			} catch {
+				return undefined;
+			}
+		},
+		emit,
+		listening: (type) => emitter.has(type),
+		on: (type, listener) => emitter.on(type, listener),
+		scopeOf,
+		spendRetry: (scope) => budget?.tryRetry(scope).allowed ?? true,
+		subrequest: (call) => (call as Call | undefined)?.invocation?.take() ?? true,
+		reachability: (scope) => reach.state(scope),
+		offline: (scope) => reach.holds(scope),
+		answer: (call, outcome) => answer(call as Call, outcome),
+		perCall: (make) => {
+			const index = locals++;
+			return (call) => localOf(call as Call, index, make);
+		},
+		send,
+	};
+};

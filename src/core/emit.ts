@@ -1,0 +1,46 @@
+import { redact, sensitiveParamSet } from '../shared/sensitive.js';
+import type { Emitter } from './events.js';
+import type { PolicyContext } from './policy.js';
+import type { Clock } from './types.js';
+
+/**
+ * How the client emits an event (`PolicyContext.emit`): with `type` and `time` filled in, skipped
+ * when nobody listens. Every URL in an event has its sensitive query values removed (`url`,
+ * failover's `mirror`), and so has an error's message (ky's name the URL). An error of the same class
+ * stands in for such an error, and for any of ky's errors (their `request` and `options` hold the
+ * call's headers: `Authorization`, `Cookie`): without `request` and `options`, with the rest
+ * (`response`, `data`, `cause`) only when its message named no secret.
+ */
+export const redactedEmit = (emitter: Emitter, clock: Clock, options: Readonly<Record<string, unknown>>): PolicyContext['emit'] => {
+	let params: ReadonlySet<string> | undefined;
+	return (type, fields) => {
+		if (emitter.has(type)) {
+			params ??= sensitiveParamSet(options);
+			const event = { type, time: clock.now(), ...fields } as Record<string, unknown>;
+			for (const key of ['url', 'mirror']) {
+				if (typeof event[key] === 'string') {
+					event[key] = redact(event[key], params);
+				}
+			}
+
+			const { error } = event;
+			if (error instanceof Error) {
+				const message = error.message.replace(/\S+\?\S*/g, (url) => redact(url, params!));
+				const same = message === error.message;
+				if (!same || 'request' in error) {
+					// Of the same class (`instanceof HTTPError` holds), without `request` and `options`.
+					const stand = Object.create(Object.getPrototypeOf(error) as object) as Record<string, unknown>;
+					for (const key in error) {
+						if (same && key !== 'request' && key !== 'options') {
+							stand[key] = (error as unknown as Record<string, unknown>)[key];
+						}
+					}
+
+					event['error'] = Object.assign(stand, { name: error.name, message, cause: same ? error.cause : undefined });
+				}
+			}
+
+			emitter.emit(type, event as never);
+		}
+	};
+};

@@ -1,0 +1,133 @@
+import ky, { type KyInstance, type Options as KyOptions, type RetryOptions } from 'ky';
+import { shouldRetry, unsafeRetryMethods } from '../retry/should-retry.js';
+import type { Call } from './call.js';
+import { composeLayers } from './compose.js';
+import { callKeys, clientKeys, type CallOptions, type CoreClientOptions } from './options.js';
+import { slotOrder, type PolicyContext } from './policy.js';
+import type { FetchLike, Layer } from './types.js';
+import { stringifying } from './validate-options.js';
+
+/** `totalTimeout` when the client gives none (ms; see `BaseClientOptions.totalTimeout`): every call is bounded. */
+export const defaultTotalTimeout = 20_000;
+
+/** The client's retry rules, resolved from its `retry` option once. */
+export interface RetryRules {
+	/** ky's `retry` for the client: our defaults, the user's rules over them, our `shouldRetry` around the user's. */
+	readonly retry: RetryOptions;
+	/** Whether POST and PATCH calls join ky's retried methods (the user did not choose `retry.methods`). */
+	readonly admitUnsafe: boolean;
+	/** POST and PATCH when the user listed them in `retry.methods`: such calls get an Idempotency-Key. */
+	readonly keyed: ReadonlySet<string>;
+	/** The call's own `retry` options as ky gets them (our `shouldRetry` kept when the call brings its own rules). */
+	retryFor(own: unknown): unknown;
+}
+
+/**
+ * The client's retry rules (`retry`: a number is a limit): ky's with full jitter from the client's
+ * `random`, retries on timeout, delays at most 30 s; `ask` is whether the retry ky is deciding may go
+ * (the retry budget, the request context).
+ */
+export const retryRules = (options: CoreClientOptions, context: PolicyContext, ask: (error: object, url: string) => boolean): RetryRules => {
+	const user: RetryOptions = typeof options.retry === 'number' ? { limit: options.retry } : options.retry ?? {};
+	const onTimeout = user.retryOnTimeout ?? true;
+	return {
+		retry: {
+			jitter: (delay: number) => context.random() * delay,
+			retryOnTimeout: true,
+			backoffLimit: 30_000,
+			maxRetryAfter: 30_000,
+			...user,
+			shouldRetry: shouldRetry(user.shouldRetry, onTimeout, ask),
+		},
+		admitUnsafe: user.methods === undefined,
+		keyed: new Set((user.methods ?? []).map((method) => method.toUpperCase()).filter((method) => method === 'POST' || method === 'PATCH')),
+		retryFor(own) {
+			if (typeof own === 'number') {
+				return { limit: own };
+			}
+
+			const rules = own as RetryOptions | undefined;
+			// A call that brings its own rules gets our `shouldRetry` around them (ky would replace ours).
+			return rules && (rules.shouldRetry || rules.retryOnTimeout !== undefined)
+				? { ...rules, shouldRetry: shouldRetry(rules.shouldRetry ?? user.shouldRetry, rules.retryOnTimeout ?? onTimeout, ask) }
+				: rules;
+		},
+	};
+};
+
+/**
+ * The client's ky instance: the client's options without ours (every call bounded by `totalTimeout`
+ * unless they say otherwise), `fetch` through the layers, and the client's `retry` rules.
+ */
+export const createKy = (options: CoreClientOptions, fetch: FetchLike, retry: RetryOptions): KyInstance => {
+	const kyOptions: Record<string, unknown> = {};
+	for (const [key, value] of Object.entries(options)) {
+		if (!clientKeys.includes(key) && !(slotOrder as readonly string[]).includes(key)) {
+			kyOptions[key] = value;
+		}
+	}
+
+	return ky.create({
+		totalTimeout: defaultTotalTimeout,
+		...kyOptions,
+		fetch,
+		stringifyJson: stringifying(options.stringifyJson),
+		retry,
+	} as KyOptions);
+};
+
+/** Ours, kept from ky; and `steadfetch`, which ky's options of an earlier call carry (reused in a hook). */
+const ours = new Set([...callKeys, 'steadfetch']);
+
+/** What a call's options for ky need of the client. */
+export interface CallKyDeps extends Pick<RetryRules, 'admitUnsafe' | 'retryFor'> {
+	readonly layers: readonly Layer[];
+	/** Wraps a per-call `fetch` (the layers below ours first): the client's transport normalization. */
+	readonly transport: (fetch: FetchLike) => FetchLike;
+}
+
+/**
+ * What ky gets for one call: the call's options without ours, with the call for the layers
+ * (`steadfetch`), the headers carrying its Idempotency-Key (when it has one), its signal (the
+ * caller's and its request's end), its retry rules, and a per-call `fetch` through the layers.
+ */
+export const callKyOptions = (deps: CallKyDeps) => {
+	const { layers, admitUnsafe } = deps;
+	return (call: Call, callOptions: CallOptions, headers: Headers | undefined, unsafe: boolean): Record<string, unknown> => {
+		const forKy: Record<string, unknown> = { steadfetch: call };
+		for (const name in callOptions) {
+			if (Object.hasOwn(callOptions, name) && !ours.has(name)) {
+				forKy[name] = callOptions[name as keyof CallOptions];
+			}
+		}
+
+		if (headers) {
+			forKy['headers'] = headers;
+		}
+
+		if (call.signal !== callOptions.signal) {
+			forKy['signal'] = call.signal; // The caller's, and the request's end.
+		}
+
+		const ownRetry = callOptions.retry;
+		if (ownRetry !== undefined || (unsafe && admitUnsafe)) {
+			// POST and PATCH join ky's retried methods per call (only `shouldRetry` lets them retry: with
+			// an Idempotency-Key); a number is a limit over our defaults (ky would replace them).
+			forKy['retry'] = {
+				...(unsafe && admitUnsafe ? { methods: unsafeRetryMethods } : {}),
+				...deps.retryFor(ownRetry) as object,
+			};
+		}
+
+		if (callOptions.stringifyJson) {
+			forKy['stringifyJson'] = stringifying(callOptions.stringifyJson);
+		}
+
+		if (callOptions.fetch) {
+			// A per-call transport still goes through the layers.
+			forKy['fetch'] = composeLayers(layers, deps.transport(callOptions.fetch as FetchLike));
+		}
+
+		return forKy;
+	};
+};
