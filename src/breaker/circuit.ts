@@ -1,5 +1,4 @@
 import { BucketWindow } from '../shared/window.js';
-import type { Settings } from './options.js';
 import type { BreakerSnapshot } from './snapshot.js';
 
 /**
@@ -49,6 +48,19 @@ export interface Circuit {
 	saved?: Promise<unknown>;
 	/** Attempts sent and not counted yet: a closed circuit is forgotten (`Scopes`) only without any. */
 	busy: number;
+}
+
+/** The breaker's thresholds, resolved and checked: what a circuit reads. */
+export interface Settings {
+	consecutiveFailures: number;
+	minimumThroughput: number;
+	halfOpenProbes: number;
+	windowMs: number;
+	openMs: number;
+	maxOpenMs: number;
+	failureRatio: number;
+	/** A probe that has not settled after this long counts as failed (ms). */
+	probeTimeoutMs: number;
 }
 
 export type Change = 'open' | 'half-open' | 'closed';

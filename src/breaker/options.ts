@@ -1,4 +1,5 @@
 import { check, isPositiveFinite, isPositiveInteger } from '../core/validate.js';
+import type { Settings } from './circuit.js';
 import type { SharedBreaker } from './shared.js';
 
 /**
@@ -135,19 +136,6 @@ export interface BreakerOptions {
 	 * @default true (persisted; shared across tabs in browsers)
 	 */
 	share?: boolean;
-}
-
-/** The breaker's thresholds, resolved and checked: what a circuit reads. */
-export interface Settings {
-	consecutiveFailures: number;
-	minimumThroughput: number;
-	halfOpenProbes: number;
-	windowMs: number;
-	openMs: number;
-	maxOpenMs: number;
-	failureRatio: number;
-	/** A probe that has not settled after this long counts as failed (ms). */
-	probeTimeoutMs: number;
 }
 
 /** Each numeric option: its default, and what it must be (0 a positive integer, 1 a positive number of ms, 2 a ratio). */

@@ -5,8 +5,7 @@ import type { SyncAnswer, SyncMessage } from '../coordinator/machine.js';
 import { linkFleet, type Fleet } from '../coordinator/fleet.js';
 import type { ThrottleAnswer, ThrottleMessage } from '../coordinator/throttle.js';
 import { background, storageError } from '../shared/part-store.js';
-import { readRecord, type Circuit, type Machine } from './circuit.js';
-import type { BreakerOptions, Settings } from './options.js';
+import { readRecord, type Circuit, type Machine, type Settings } from './circuit.js';
 
 /**
  * What a coordinator answers: one call reports what happened since the last sync and asks for the
@@ -27,7 +26,8 @@ export interface SharedCoordinator {
 export interface SharedBreaker extends SharedCoordinator {
 	/** Where a sync a call does not wait for goes when the call has no `waitUntil` of its own, if anywhere. */
 	readonly waitUntil?: WaitUntil | undefined;
-	link(context: PolicyContext, settings: Settings, options: BreakerOptions, adopt: Machine['adopt']): SharedLink;
+	/** `options`: the breaker's (`BreakerOptions`), of which it reads `sharedCacheMs` and `sharedTimeoutMs`. */
+	link(context: PolicyContext, settings: Settings, options: { sharedCacheMs?: number; sharedTimeoutMs?: number }, adopt: Machine['adopt']): SharedLink;
 	/** The adaptive throttle's link (its `windowMs`): the fleet's counts per scope. */
 	fleet(context: PolicyContext, windowMs: number): Fleet;
 }

@@ -1,0 +1,217 @@
+import type { WaitUntil } from '../core/options.js';
+import type { PolicyCall, PolicyContext } from '../core/policy.js';
+import { parseRetryAfter } from '../core/runtime.js';
+import { scopeFor } from '../core/scope.js';
+import type { FetchInit, FetchLike } from '../core/types.js';
+import { classify, classifyStatus } from '../errors/classify.js';
+import { isSteadfetchError } from '../errors/SteadfetchError.js';
+import type { Channel } from '../shared/channel.js';
+import type { LockManagerLike } from '../shared/lock.js';
+import { background, partStore, storageError, type PartStore } from '../shared/part-store.js';
+import { scopes, type Scopes } from '../shared/scopes.js';
+import { isSuperseded } from '../shared/superseded.js';
+import { autoStore } from '../stores/auto.js';
+import { machine, readRecord, type BreakerRecord, type Circuit, type Machine, type Settings } from './circuit.js';
+import type { BreakerOptions } from './options.js';
+import type { SharedLink } from './shared.js';
+
+/**
+ * One breaker's circuits, one per scope, and what they share: a plain object written by the
+ * functions of this folder (module-level functions, not a class: their names minify). With `share`
+ * (default) a change of state is sent to the other tabs (`channel`, see tabs.ts) and written to the
+ * client's store behind the call that caused it (`publish`: `background`, the call's `waitUntil`),
+ * so an open breaker survives a reload; the first calls to a scope read it back (`restore`). A
+ * half-open probe holds a Web Lock, so one goes out across tabs (`claim`, probe.ts). With `shared`,
+ * a coordinator decides across isolates (`shared.ts`). The state machine's functions (`admit`,
+ * `count`, `adopt`, …, circuit.ts) are members of it too.
+ */
+export interface Circuits extends Machine {
+	readonly context: PolicyContext;
+	readonly settings: Settings;
+	readonly options: BreakerOptions;
+	readonly store: PartStore | undefined;
+	readonly clock: PolicyContext['clock'];
+	/** The scopes' circuits, at most `maxScopes` idle ones (`held` says which must stay). */
+	readonly scopes: Scopes<Circuit>;
+	readonly shared: SharedLink | undefined;
+	/** The other tabs (`start()`), and their Web Locks. */
+	channel?: Channel | undefined;
+	locks?: LockManagerLike | undefined;
+	/**
+	 * The client's transport below the breaker: `breaker.probe` goes through it. The layer's first
+	 * composition is the client's own (create-client composes it before any call); a call with a
+	 * `fetch` of its own composes the layers again over that one, which no probe may use.
+	 */
+	transport?: FetchLike | undefined;
+	/** Set by `close()`: no probe starts, and a pending `waitForHealthy` rejects at once (`wake`). */
+	closed: boolean;
+	readonly wake: Set<() => void>;
+	/** The `waitUntil` of the call being counted: where the write of a change it causes goes. */
+	via?: WaitUntil | undefined;
+	/** What `start()` listens to, removed by `close()`. */
+	unlisten: Array<() => void>;
+}
+
+export const noop = (): void => undefined;
+
+/**
+ * Whether a scope's circuit must be kept (`Scopes`): an open, half-open or isolated one, or one with
+ * attempts being counted. A closed idle one may be forgotten: its scope then starts closed again, its
+ * stored state read first as after a reload.
+ */
+export const held = (circuit?: Circuit): boolean => !!circuit && (circuit.busy > 0 || circuit.record.state !== 'closed');
+
+/** A breaker's circuits: none yet, nothing read, no channel (see `start` in tabs.ts). */
+export const createCircuits = (context: PolicyContext, settings: Settings, options: BreakerOptions): Circuits => {
+	const store = options.share === false ? undefined : partStore(context, 'breaker', autoStore);
+	const states = machine(settings, (circuit, change, reason) => {
+		const { record } = circuit;
+		const { scope } = record;
+		(context.emit as (type: string, fields: object) => void)(`breaker:${change}`, { scope, reason, ...(change === 'open' && { reopensAt: record.reopensAt }) });
+		if (store && change !== 'half-open' && reason !== 'shared' && reason !== 'restored') {
+			publish(circuits, circuit);
+		}
+	}, context.random);
+	const circuits: Circuits = { context, settings, options, store, ...states, clock: context.clock, scopes: scopes(states.circuit, held), shared: options.shared?.link(context, settings, options, states.adopt), closed: false, wake: new Set(), unlisten: [] };
+	return circuits;
+};
+
+/** The circuit of a URL or scope given to a client member, resolved as a call's. */
+export const circuitFor = ({ context, options, scopes }: Circuits, urlOrScope: string | URL): Circuit => scopes.scope(scopeFor(urlOrScope, context.scopeOf, context.options, !!options.scope));
+
+/** A record from outside (the store, another tab), checked and bounded (`readRecord`). */
+export const read = ({ clock, settings }: Circuits, value: unknown): BreakerRecord | undefined => readRecord(value, clock.now(), settings.maxOpenMs);
+
+/** Send the circuit's state to the other tabs and write it behind the call (`via`, its `waitUntil`). */
+export const publish = (circuits: Circuits, circuit: Circuit): void => {
+	const { record } = circuit;
+	circuits.channel?.post(record);
+	background(circuits.context, 'breaker', circuits.via, async () => (circuit.saved = circuits.store!.set(record.scope, record)));
+};
+
+/**
+ * Read the scope's stored state and take it if it is newer (bounded by `storageTimeoutMs`, never
+ * rejects). A client that finds there an open state it did not know when it starts (`restored`: a
+ * reload) turns it half-open at once if attempts that got no HTTP answer opened it: its first call
+ * is the probe.
+ */
+export const load = async (circuits: Circuits, circuit: Circuit, reason: string): Promise<void> => {
+	const { context } = circuits;
+	const { scope } = circuit.record;
+	const value = await circuits.store!.get(scope);
+	const record = read(circuits, value);
+	circuit.read = true;
+	if (record?.scope === scope) {
+		circuits.adopt(circuit, record, reason);
+		if (reason === 'restored' && circuit.record === record) {
+			circuits.recover(circuit, circuits.clock.now(), reason);
+		}
+	} else if (value !== undefined) {
+		storageError(context, 'breaker', 'decode', new TypeError('Not a breaker record'), scope);
+	}
+};
+
+/** The scope's stored state, unless this client has read it (the first calls and `waitForHealthy`, after a reload). */
+export const restore = (circuits: Circuits, circuit: Circuit): Promise<void> | false | undefined => circuits.store && !circuit.read && load(circuits, circuit, 'restored');
+
+/**
+ * Count an outcome in its circuit (a 429 or 503 with Retry-After opens it for that long; a failure
+ * without `response` got no HTTP answer), and tell the coordinator.
+ */
+export const tally = (circuits: Circuits, circuit: Circuit, record: BreakerRecord, probe: number | undefined, failed: boolean | undefined, response?: Response, call?: PolicyCall): void => {
+	const now = circuits.clock.now();
+	const status = response?.status;
+	const retryAfterMs = failed && (status === 429 || status === 503) ? parseRetryAfter(response!.headers.get('retry-after'), now) ?? 0 : 0;
+	circuits.via = call?.waitUntil;
+	circuits.count(circuit, record, now, failed, retryAfterMs, probe, !response);
+	circuits.via = undefined;
+	if (failed !== undefined) {
+		circuits.shared?.report(circuit, failed, retryAfterMs, probe, call);
+	}
+};
+
+/**
+ * Send one attempt and count its outcome once (`after` runs then). Whether it failed is
+ * `classify()`'s answer unless `isFailure` says otherwise; the caller's abort, a superseded attempt
+ * and steadfetch's own refusals count as nothing (see `BreakerOptions.isFailure`, on purpose).
+ */
+export const send = (circuits: Circuits, circuit: Circuit, probe: number | undefined, request: Request, init: FetchInit | undefined, next: FetchLike, after?: () => void): Promise<Response> => {
+	const { record } = circuit;
+	const call = init?.steadfetch;
+	const { signal } = request;
+	let done = false;
+	circuit.busy++;
+	const settle = (response?: Response, error?: unknown): void => {
+		if (!done) {
+			done = true;
+			circuit.busy--;
+			// The listener goes with the attempt: a signal that outlives it (the caller's, shared by many
+			// calls) must not hold the attempt, its call and their input.
+			signal.removeEventListener('abort', onAbort);
+			tally(circuits, circuit, record, probe, !response && (call?.signal?.aborted || isSuperseded(error) || isSteadfetchError(error)) ? undefined
+				: circuits.options.isFailure?.(response ? { response } : { error })
+					?? (response ? !!classifyStatus(response.status)?.transient : signal.aborted || classify(error).transient || undefined), response, call);
+			after?.();
+		}
+	};
+
+	// ky gives up on a timed-out attempt before some runtimes (Deno, workerd) reject its aborted fetch,
+	// and a transport may ignore its signal: an attempt counts at its abort, before ky's caller sees it.
+	const onAbort = (): void => settle(undefined, signal.reason);
+	signal.addEventListener('abort', onAbort);
+	return next(request, init).then((response) => {
+		settle(response);
+		return response;
+	}, (error: unknown) => {
+		settle(undefined, error);
+		throw error;
+	});
+};
+
+/**
+ * `isolate` / `reset` by hand: resolves once the new state is stored (and the coordinator told), so
+ * a Worker that awaits it needs no `waitUntil`. Never rejects for a failing store (`storage:error`).
+ */
+export const command = async (circuits: Circuits, urlOrScope: string | URL, which: 'isolate' | 'reset'): Promise<void> => {
+	const circuit = circuitFor(circuits, urlOrScope);
+	let saved: unknown;
+	circuits.via = (promise) => {
+		saved = promise;
+	};
+	circuits[which](circuit, circuits.clock.now());
+	// A client that has not read the scope's stored state (after a reload) stores its reset even
+	// where it changes nothing in memory: it ends a stored isolation or open period.
+	if (circuits.store && !circuit.read && !saved) {
+		publish(circuits, circuit);
+	}
+
+	circuit.read = true;
+	circuits.via = undefined;
+	await Promise.all([saved, circuits.shared?.command(circuit, which)]);
+};
+
+/**
+ * The learned state of every scope goes (in memory and in the store); a kill switch stays
+ * (`isolate()` is lifted by `reset()` only), and `clear({ identity })` leaves the breaker alone:
+ * its state belongs to an origin, not to a user. Rejects when the store does not list or
+ * confirm a delete.
+ */
+export const clear = async (circuits: Circuits, clearOptions?: { identity?: string }): Promise<void> => {
+	const { scopes, store } = circuits;
+	if (clearOptions?.identity === undefined) {
+		for (const [scope, circuit] of [...scopes.entries()]) {
+			if (!circuit.record.isolated) {
+				scopes.delete(scope);
+			}
+		}
+
+		if (store) {
+			// Record by record: a store the user shares with the cache or the outbox keeps theirs. An
+			// isolation this client learned of meanwhile (its own, another tab's) is not deleted.
+			await Promise.all((await store.keys(true)).map(async (key) => {
+				const record = read(circuits, await store.get(key));
+				return record?.scope === key && !record.isolated && !scopes.get(key)?.record.isolated && store.delete(key, true);
+			}));
+		}
+	}
+};

@@ -1,0 +1,45 @@
+import { isNonNegativeFinite } from '../core/validate.js';
+import { InvalidRequestError } from '../errors/InvalidRequestError.js';
+import { SteadfetchError } from '../errors/SteadfetchError.js';
+import { circuitFor, restore, type Circuits } from './circuits.js';
+import { poke } from './probe.js';
+
+/** `ms` of real time, cut short by `close()` (`wake`). */
+const pause = async (wake: Set<() => void>, ms: number): Promise<void> => new Promise((resolve) => {
+	const done = (): void => {
+		clearTimeout(timer);
+		wake.delete(done);
+		resolve();
+	};
+	const timer = setTimeout(done, ms);
+	wake.add(done);
+});
+
+/** `client.waitForHealthy()` (see `BreakerMembers.waitForHealthy`). */
+export const waitForHealthy = async (circuits: Circuits, urlOrScope: string | URL, waitOptions?: { timeoutMs?: number }): Promise<void> => {
+	const { timeoutMs = 30_000 } = waitOptions ?? {};
+	if (!isNonNegativeFinite(timeoutMs)) {
+		throw new InvalidRequestError(`\`timeoutMs\` must be a non-negative finite number of ms; got ${String(timeoutMs)}`);
+	}
+
+	const circuit = circuitFor(circuits, urlOrScope);
+	const end = performance.now() + timeoutMs;
+	// Like a first call, it reads the scope's stored state first (after a reload nothing may have
+	// yet): bounded by `storageTimeoutMs`; a failing store leaves what this client knows.
+	await restore(circuits, circuit);
+
+	// Asked every 20 ms; with `breaker.probe`, nobody's call need come: the probe goes each time the
+	// breaker lets one through (the injected clock may move on its own). `close()` wakes it at once.
+	for (let left = 0; circuits.closed || circuit.record.state !== 'closed'; await pause(circuits.wake, Math.min(left, 20))) {
+		if (circuits.closed) {
+			throw new SteadfetchError('The client is closed', 'CLIENT_CLOSED', false);
+		}
+
+		left = end - performance.now();
+		if (left <= 0) {
+			throw new SteadfetchError(`${circuit.record.scope} was not healthy within ${timeoutMs} ms`, 'TIMEOUT', true);
+		}
+
+		poke(circuits, circuit, circuits.clock.now());
+	}
+};

@@ -1,0 +1,79 @@
+import type { PolicyCall } from '../core/policy.js';
+import { tryLock } from '../shared/lock.js';
+import { PROBE, type Circuit } from './circuit.js';
+import { load, noop, tally, type Circuits } from './circuits.js';
+
+/**
+ * Make the probe slot `admit` gave at `started` this context's: with a coordinator, its grant first
+ * (one probe in the world; an unreachable coordinator leaves it to this isolate); across tabs, one
+ * of the scope's Web Locks, and the stored state read again under it (another tab's probe may just
+ * have settled). Resolves with what to run once the probe is counted (the lock is given back once
+ * the new state is stored, so the next tab to take it reads that state instead of probing again),
+ * or `undefined`: not ours after all, the slot is freed.
+ */
+export const claim = async (circuits: Circuits, circuit: Circuit, started: number, call: PolicyCall | undefined): Promise<(() => void) | undefined> => {
+	const { record } = circuit;
+	const { locks, shared } = circuits;
+	let release = shared && (await shared.probe(circuit, call)) === false ? undefined : noop;
+	if (release && locks) {
+		release = undefined;
+		// Slot by slot, on purpose: the first free one wins.
+		for (let slot = 0; !release && slot < circuits.settings.halfOpenProbes; slot++) {
+			release = await tryLock(locks, `steadfetch:${circuits.context.name}:breaker:${record.scope}:${slot}`);
+		}
+
+		if (release && circuits.store) {
+			await load(circuits, circuit, 'shared');
+		}
+	}
+
+	if (release && circuit.record === record) {
+		return () => void Promise.resolve(circuit.saved).then(release);
+	}
+
+	tally(circuits, circuit, record, started, undefined);
+	release?.();
+	return undefined;
+};
+
+/**
+ * `breaker.probe`'s own request: straight to the transport (no hooks, no retries), bounded by the
+ * probe timeout; any answer of 400 or more fails; its body is let go at once. A subrequest of the
+ * request context of the call that found the breaker half-open: none goes once it has none left.
+ */
+export const probe = async (circuits: Circuits, circuit: Circuit, started: number, call?: PolicyCall): Promise<void> => {
+	const { record } = circuit;
+	if (circuits.closed) {
+		return tally(circuits, circuit, record, started, undefined); // none after close(): its slot is freed, nothing counted
+	}
+
+	const after = await claim(circuits, circuit, started, call);
+	if (after) {
+		let response: Response | undefined;
+		let failed: boolean | undefined = true;
+		try {
+			const { scope } = record;
+			const own = circuits.options.probe!;
+			const made = typeof own === 'string' ? new Request(new URL(own, scope.endsWith('/') ? scope : `${scope}/`)) : own(scope);
+			if (circuits.context.subrequest(call)) {
+				response = await circuits.transport!(new Request(made, { signal: AbortSignal.any([made.signal, AbortSignal.timeout(circuits.settings.probeTimeoutMs)]) }));
+				void response.body?.cancel().catch(noop);
+				failed = response.status >= 400;
+			} else {
+				failed = undefined; // The context has no subrequest left for it: no probe, the slot is freed.
+			}
+		} catch {
+			// No request could be made, or no answer came: a failed probe.
+		}
+
+		tally(circuits, circuit, record, started, failed, response);
+		after();
+	}
+};
+
+/** With `breaker.probe`, its probe goes now if the breaker lets one through (none after `close()`). */
+export const poke = (circuits: Circuits, circuit: Circuit, now: number): void => {
+	if (circuits.options.probe !== undefined && !circuits.closed && circuits.admit(circuit, now) === PROBE) {
+		probe(circuits, circuit, now).catch(noop);
+	}
+};
