@@ -1,4 +1,4 @@
-import { check, isPositiveFinite } from '../core/validate.js';
+import { check, isPositiveFinite } from '../shared/validate.js';
 import { checkOrigins } from '../shared/origins.js';
 
 /** Options of `auth()` (`steadfetch/auth`). */

@@ -1,13 +1,13 @@
 import type { WaitUntil } from '../core/options.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
-import { parseRetryAfter } from '../core/runtime.js';
+import { parseRetryAfter } from '../shared/runtime.js';
 import { scopeFor } from '../core/scope.js';
 import type { FetchInit, FetchLike } from '../core/types.js';
 import { classify, classifyStatus } from '../errors/classify.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import type { Channel } from '../shared/channel.js';
 import type { LockManagerLike } from '../shared/lock.js';
-import { background, partStore, storageError, type PartStore } from '../shared/part-store.js';
+import { background, partStore, storageError, type PartStore } from '../core/part-store.js';
 import { scopes, type Scopes } from '../shared/scopes.js';
 import { isSuperseded } from '../shared/superseded.js';
 import { autoStore } from '../stores/auto.js';

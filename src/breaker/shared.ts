@@ -1,10 +1,10 @@
 import type { WaitUntil } from '../core/options.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
-import { check, isPositiveFinite } from '../core/validate.js';
+import { check, isPositiveFinite } from '../shared/validate.js';
 import type { SyncAnswer, SyncMessage } from '../coordinator/machine.js';
 import { linkFleet, type Fleet } from '../coordinator/fleet.js';
 import type { ThrottleAnswer, ThrottleMessage } from '../coordinator/throttle.js';
-import { background, storageError } from '../shared/part-store.js';
+import { background, storageError } from '../core/part-store.js';
 import { readRecord, type Circuit, type Machine, type Settings } from './circuit.js';
 
 /**

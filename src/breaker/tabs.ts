@@ -1,7 +1,7 @@
 import { openChannel } from '../shared/channel.js';
 import { listen } from '../shared/listen.js';
 import { webLocks } from '../shared/lock.js';
-import { storageError } from '../shared/part-store.js';
+import { storageError } from '../core/part-store.js';
 import { hasTabs } from '../shared/tabs.js';
 import { read, type Circuits } from './circuits.js';
 import { poke } from './probe.js';

@@ -1,7 +1,7 @@
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
-import { requestScoped } from '../core/runtime.js';
+import { requestScoped } from '../shared/runtime.js';
 import type { Layer } from '../core/types.js';
-import { check, isNonNegativeInteger, isPositiveInteger } from '../core/validate.js';
+import { check, isNonNegativeInteger, isPositiveInteger } from '../shared/validate.js';
 import { BulkheadFullError } from '../errors/BulkheadFullError.js';
 import { scopes, type Scopes } from '../shared/scopes.js';
 import { Lane, type Lease } from './lane.js';

@@ -1,8 +1,8 @@
 import type { CacheParts } from '../core/client-types.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
 import { classify, classifyStatus } from '../errors/classify.js';
-import { partStore } from '../shared/part-store.js';
-import { sensitiveOf } from '../shared/sensitive-of.js';
+import { partStore } from '../core/part-store.js';
+import { sensitiveOf } from '../core/sensitive-of.js';
 import { autoStore } from '../stores/auto.js';
 import { write } from './copy.js';
 import { isStale } from './is-stale.js';

@@ -1,5 +1,5 @@
 import type { PolicyCall } from '../core/policy.js';
-import { requestScoped } from '../core/runtime.js';
+import { requestScoped } from '../shared/runtime.js';
 import { Superseded } from '../shared/superseded.js';
 import { serve } from './serve.js';
 import { behind, type CacheState, type Read } from './state.js';

@@ -1,6 +1,6 @@
 import type { CacheParts } from '../core/client-types.js';
 import type { Policy } from '../core/policy.js';
-import { check, isNonNegativeFinite, isPositiveFinite, isPositiveInteger } from '../core/validate.js';
+import { check, isNonNegativeFinite, isPositiveFinite, isPositiveInteger } from '../shared/validate.js';
 import { createCache } from './cache.js';
 import type { CacheOptions } from './options.js';
 

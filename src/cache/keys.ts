@@ -1,6 +1,6 @@
 import type { PolicyContext } from '../core/policy.js';
 import { sha256 } from '../shared/digest.js';
-import { sensitiveOf } from '../shared/sensitive-of.js';
+import { sensitiveOf } from '../core/sensitive-of.js';
 import { splitSensitive } from '../shared/sensitive.js';
 
 /** The URL part of a key of the cache (`r:<identity digest>~<credentials digest>~<URL>`); undefined for another part's key in a shared store. */

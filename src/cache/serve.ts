@@ -1,5 +1,5 @@
 import type { PolicyCall } from '../core/policy.js';
-import { storageError } from '../shared/part-store.js';
+import { storageError } from '../core/part-store.js';
 import { isRecord } from './record.js';
 import { behind, type CacheState, type Read } from './state.js';
 import { ageOf, staleResponse, type StaleReason } from './stale-response.js';

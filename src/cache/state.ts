@@ -1,5 +1,5 @@
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
-import { background, type PartStore } from '../shared/part-store.js';
+import { background, type PartStore } from '../core/part-store.js';
 import type { Timing } from './cache-control.js';
 import type { keys } from './keys.js';
 import type { View } from './view.js';

@@ -1,4 +1,4 @@
-import type { PartStore } from '../shared/part-store.js';
+import type { PartStore } from '../core/part-store.js';
 import { urlOf } from './keys.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { WaitUntil } from '../core/options.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
-import { isNonNegativeInteger } from '../core/validate.js';
-import { background, storageError } from '../shared/part-store.js';
+import { isNonNegativeInteger } from '../shared/validate.js';
+import { background, storageError } from '../core/part-store.js';
 import type { ThrottleAnswer, ThrottleMessage } from './throttle.js';
 
 /** An isolate's side of `adaptiveThrottle({ shared })` (see `linkFleet`). */

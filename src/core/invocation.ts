@@ -1,8 +1,8 @@
 import { Superseded } from '../shared/superseded.js';
 import type { ContextLike, ContextOptions } from './client-types.js';
-import { requestScoped } from './runtime.js';
+import { requestScoped } from '../shared/runtime.js';
 import type { Clock, WaitUntil } from './types.js';
-import { check, isPositiveInteger } from './validate.js';
+import { check, isPositiveInteger } from '../shared/validate.js';
 
 /** Subrequests kept for the Worker's own use: past `subrequests − reserve` steadfetch adds none of its own. */
 const reserve = 5;

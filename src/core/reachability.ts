@@ -1,7 +1,7 @@
 import { classifyStatus } from '../errors/classify.js';
 import { scopes } from '../shared/scopes.js';
 import type { PolicyContext } from './policy.js';
-import { isOffline } from './runtime.js';
+import { isOffline } from '../shared/runtime.js';
 import type { Clock, Reachability } from './types.js';
 
 /** One attempt in `probeMs` goes out to a scope that is `offline`, to find out whether it really is. */

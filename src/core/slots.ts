@@ -1,6 +1,6 @@
 import type { CoreClientOptions } from './options.js';
 import { isPolicy, slotOrder, type PolicyContext, type PolicyParts, type SlotName } from './policy.js';
-import { check } from './validate.js';
+import { check } from '../shared/validate.js';
 
 /**
  * Each filled slot's policy, created once with the client's context, in slot order. A value that is

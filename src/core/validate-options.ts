@@ -1,5 +1,5 @@
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
-import { check, isNonNegativeFinite, isNonNegativeInteger, isPositiveFinite } from './validate.js';
+import { check, isNonNegativeFinite, isNonNegativeInteger, isPositiveFinite } from '../shared/validate.js';
 
 /**
  * The type each of these options must have when given (ky's, and the call's `waitUntil`): with

@@ -1,5 +1,5 @@
 import type { PolicyCall, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
-import { requestScoped } from '../core/runtime.js';
+import { requestScoped } from '../shared/runtime.js';
 import type { FetchInit, Layer } from '../core/types.js';
 import { scopes } from '../shared/scopes.js';
 import { Flight } from './flight.js';

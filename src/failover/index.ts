@@ -1,6 +1,6 @@
 import type { PolicyCall, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { Layer } from '../core/types.js';
-import { check } from '../core/validate.js';
+import { check } from '../shared/validate.js';
 import { classify, classifyStatus } from '../errors/classify.js';
 import { scopes } from '../shared/scopes.js';
 

@@ -1,6 +1,6 @@
 import type { Policy, PolicyCall, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { Layer } from '../core/types.js';
-import { check, isPositiveFinite } from '../core/validate.js';
+import { check, isPositiveFinite } from '../shared/validate.js';
 import { classify, classifyStatus, type Classification } from '../errors/classify.js';
 import { scopes } from '../shared/scopes.js';
 import { Samples, type HealthStats } from './samples.js';

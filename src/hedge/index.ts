@@ -1,6 +1,6 @@
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
-import { check, isPositiveFinite, isPositiveInteger } from '../core/validate.js';
+import { check, isPositiveFinite, isPositiveInteger } from '../shared/validate.js';
 import { classifyStatus } from '../errors/classify.js';
 import { scopes } from '../shared/scopes.js';
 import { Superseded } from '../shared/superseded.js';

@@ -1,6 +1,6 @@
 import type { EventType } from '../core/event-types.js';
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
-import { check } from '../core/validate.js';
+import { check } from '../shared/validate.js';
 import { classify } from '../errors/classify.js';
 import { redact, sensitiveParamSet } from '../shared/sensitive.js';
 

@@ -1,6 +1,6 @@
 import type { WaitUntil } from '../core/options.js';
-import { requestScoped } from '../core/runtime.js';
-import { background, storageError } from '../shared/part-store.js';
+import { requestScoped } from '../shared/runtime.js';
+import { background, storageError } from '../core/part-store.js';
 import { backoff } from './outcome.js';
 import { Pass, type FlushResult } from './pass.js';
 import type { Queue } from './queue.js';

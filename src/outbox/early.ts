@@ -1,7 +1,7 @@
 import type { PolicyCall } from '../core/policy.js';
 import { classify, classifyStatus } from '../errors/classify.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
-import { background } from '../shared/part-store.js';
+import { background } from '../core/part-store.js';
 import type { Drain } from './drain.js';
 import { scheduleOf } from './outcome.js';
 import type { Queue } from './queue.js';

@@ -1,12 +1,12 @@
 import type { PolicyCall, RunOptions } from '../core/policy.js';
-import { isOffline, requestScoped } from '../core/runtime.js';
+import { isOffline, requestScoped } from '../shared/runtime.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { classify, classifyStatus } from '../errors/classify.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { OutboxFullError } from '../errors/OutboxFullError.js';
 import { OutboxQueuedError } from '../errors/OutboxQueuedError.js';
 import { isSteadfetchError, SteadfetchError } from '../errors/SteadfetchError.js';
-import { background } from '../shared/part-store.js';
+import { background } from '../core/part-store.js';
 import type { Drain } from './drain.js';
 import { follow } from './early.js';
 import { storedHeaders } from './headers.js';

@@ -1,5 +1,5 @@
 import type { PolicyContext } from '../core/policy.js';
-import { sensitiveOf } from '../shared/sensitive-of.js';
+import { sensitiveOf } from '../core/sensitive-of.js';
 import type { ResolvedOutboxOptions } from './options.js';
 import { preconditionNames, type OutboxRecord } from './record.js';
 

@@ -2,7 +2,7 @@ import type { OutboxParts } from '../core/client-types.js';
 import type { WaitUntil } from '../core/options.js';
 import type { PolicyContext } from '../core/policy.js';
 import { listen } from '../shared/listen.js';
-import { background, requestScoped } from '../shared/part-store.js';
+import { background, requestScoped } from '../core/part-store.js';
 import { Drain } from './drain.js';
 import { appliesTo, layer, wrapper } from './enqueue.js';
 import type { ResolvedOutboxOptions } from './options.js';

@@ -1,7 +1,7 @@
 import type { WaitUntil } from '../core/options.js';
 import { probeMs } from '../core/reachability.js';
 import type { SteadfetchErrorCode } from '../errors/SteadfetchError.js';
-import { storageError } from '../shared/part-store.js';
+import { storageError } from '../core/part-store.js';
 import { outcomeOf } from './outcome.js';
 import type { Queue, Permit } from './queue.js';
 import { isRecord, leased, toEntry, type OutboxRecord, type RecordKey } from './record.js';

@@ -1,11 +1,11 @@
 import type { OutboxEventType } from '../core/event-types.js';
 import type { EventFields, PolicyCall, PolicyContext } from '../core/policy.js';
 import { SubrequestsSpent } from '../core/invocation.js';
-import { requestScoped } from '../core/runtime.js';
+import { requestScoped } from '../shared/runtime.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import { identityDigest } from '../shared/digest.js';
 import { webLocks } from '../shared/lock.js';
-import { partStore, storageMs, type PartStore } from '../shared/part-store.js';
+import { partStore, storageMs, type PartStore } from '../core/part-store.js';
 import { autoStore } from '../stores/auto.js';
 import type { ResolvedOutboxOptions } from './options.js';
 import { isRecord, leased, overwritten, parseKey, type OutboxRecord, type RecordKey } from './record.js';

@@ -1,6 +1,6 @@
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
 import { here } from '../shared/origins.js';
-import { sensitiveOf } from '../shared/sensitive-of.js';
+import { sensitiveOf } from '../core/sensitive-of.js';
 import { splitSensitive } from '../shared/sensitive.js';
 
 /** Whether a URL carries a sensitive query parameter (a presigned upload): such a write is never stored. */

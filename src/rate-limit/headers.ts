@@ -1,4 +1,4 @@
-import { parseRetryAfter } from '../core/runtime.js';
+import { parseRetryAfter } from '../shared/runtime.js';
 
 /** What a response says of the scope's budget: requests left, and when the window resets (ms from now). */
 export interface ServerBudget {

@@ -1,5 +1,5 @@
 import type { Clock } from '../core/types.js';
-import { check, isNonNegativeInteger, isPositiveFinite } from '../core/validate.js';
+import { check, isNonNegativeInteger, isPositiveFinite } from '../shared/validate.js';
 import { scopes, type Scopes } from '../shared/scopes.js';
 import { BucketWindow, bucketsPerWindow } from '../shared/window.js';
 

@@ -1,4 +1,4 @@
-import { check } from '../core/validate.js';
+import { check } from './validate.js';
 
 /** `location.href` where there is one (pages, workers); Deno throws on `location` without `--location`. */
 export const here = (): string | undefined => {

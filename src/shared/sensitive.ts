@@ -1,4 +1,4 @@
-import { check } from '../core/validate.js';
+import { check } from './validate.js';
 
 /** Headers that carry credentials: never stored, whatever the options say. */
 export const credentialHeaders: readonly string[] = ['authorization', 'cookie', 'proxy-authorization'];

@@ -1,8 +1,8 @@
 import type { Fleet } from '../coordinator/fleet.js';
 import type { PolicyContext } from '../core/policy.js';
-import { isNonNegativeInteger } from '../core/validate.js';
+import { isNonNegativeInteger } from '../shared/validate.js';
 import { openChannel, type Channel } from '../shared/channel.js';
-import { storageError } from '../shared/part-store.js';
+import { storageError } from '../core/part-store.js';
 import { hasTabs } from '../shared/tabs.js';
 import { BucketWindow } from '../shared/window.js';
 

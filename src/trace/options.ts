@@ -1,4 +1,4 @@
-import { check } from '../core/validate.js';
+import { check } from '../shared/validate.js';
 import { checkOrigins } from '../shared/origins.js';
 
 /** Options of `trace` (a client option of both entries). */

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { EventMap } from '../../src/core/event-types.js';
 import type { PolicyContext } from '../../src/entries/policy.js';
 import { memoryStore, type KeyValueStore } from '../../src/entries/core.js';
-import { background, partStore } from '../../src/shared/part-store.js';
+import { background, partStore } from '../../src/core/part-store.js';
 
 /** A store that works, fails, or never answers, as `mode` says; what reached it is in `inner`. */
 const flaky = () => {

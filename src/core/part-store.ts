@@ -1,6 +1,6 @@
-import type { PolicyContext } from '../core/policy.js';
-import { requestScoped } from '../core/runtime.js';
-import type { WaitUntil } from '../core/options.js';
+import type { PolicyContext } from './policy.js';
+import { requestScoped } from '../shared/runtime.js';
+import type { WaitUntil } from './options.js';
 import { StorageTimeoutError } from '../errors/StorageTimeoutError.js';
 import type { KeyValueStore, StoreFactory } from '../stores/types.js';
 
@@ -177,7 +177,7 @@ export const partStore = (context: PolicyContext, part: string, fallback: StoreF
 	return made;
 };
 
-export { requestScoped } from '../core/runtime.js';
+export { requestScoped } from '../shared/runtime.js';
 
 /**
  * Run a part's background work (cache write-behind, outbox and breaker persistence, coordinator

@@ -5,7 +5,7 @@
  */
 export const isOffline = (): boolean => typeof navigator !== 'undefined' && (navigator as { onLine?: boolean }).onLine === false;
 
-export { sensitiveSet } from '../shared/sensitive.js';
+export { sensitiveSet } from './sensitive.js';
 
 /** Whether this runtime ends I/O with the request that started it (Cloudflare Workers). */
 export const requestScoped = (): boolean => typeof navigator !== 'undefined' && navigator.userAgent === 'Cloudflare-Workers';
