@@ -133,7 +133,7 @@ const cases = [
 	{
 		name: 'core + breaker + staleCache + outbox',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { staleCache } from 'steadfetch/cache';\nimport { outbox } from 'steadfetch/outbox';\nexport const api = createClient({ breaker: breaker(), staleCache: staleCache(), outbox: outbox() });`,
-		budget: 31_910, target: 20_000, // measured 31,657 + 0.5 % (the cache split)
+		budget: 31_980, target: 20_000, // measured 31,819 + 0.5 % (31,657 at the cache split; +68 B with no byte of its code changed: brotli of a re-chunked dist/, issue 34's function splits)
 	},
 	{
 		// Issue 34: the preset takes the outbox only as the policy `outbox()` makes, so with its defaults it carries
@@ -164,14 +164,16 @@ const cases = [
 		// +854 B, 19,842 → 20,696): the coordinator value is also adaptiveThrottle({ shared })'s, so it carries the
 		// throttle's isolate link (coordinator/fleet.ts) and the Durable Object its counts (coordinator/throttle.ts);
 		// on the coordinator rather than in steadfetch/throttle, where every browser would carry it unused.
-		budget: 23_880, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
+		// Issue 34's split of breaker/shared.ts (linkBreaker, exchange): 23,759 → 23,741.
+		budget: 23_860, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
 	},
 	{
 		// The shared path of the throttle (issue 38): the isolate's link (coordinator/fleet.ts) comes with the
 		// coordinator value, so core + adaptiveThrottle() carries none of it.
 		name: 'core + adaptiveThrottle({ shared }) (cloudflare)',
 		source: `${core}import { adaptiveThrottle } from 'steadfetch/throttle';\nimport { coordinator } from 'steadfetch/cloudflare';\nexport { BreakerCoordinator } from 'steadfetch/cloudflare';\nexport const make = (env) => createClient({ adaptiveThrottle: adaptiveThrottle({ shared: coordinator(env.STEADFETCH) }) });`,
-		budget: 21_180, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
+		// Issue 34's split of breaker/shared.ts (linkBreaker, exchange): 21,065 → 21,095.
+		budget: 21_210, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
 	},
 	{
 		name: 'core + breaker({ shared }) (deno)',

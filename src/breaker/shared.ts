@@ -60,6 +60,118 @@ interface Link {
 }
 
 /**
+ * Send what is pending and adopt the answer, whenever it comes within `answerMs`: the grant,
+ * `false`, or `undefined` when the coordinator failed or did not answer in time. Never rejects.
+ */
+const exchange = async (context: PolicyContext, sync: SharedCoordinator['sync'], policy: SyncMessage['policy'], maxOpenMs: number, adopt: Machine['adopt'], link: Link, circuit: Circuit, extra?: Partial<SyncMessage>): Promise<number | false | undefined> => {
+	const { scope } = circuit.record;
+	const { clock } = context;
+	let timer: ReturnType<typeof setTimeout> | undefined;
+	try {
+		const answer = await Promise.race([sync(scope, { policy, outcomes: link.outcomes.splice(0), ...extra }), new Promise<never>((_, reject) => {
+			timer = setTimeout(reject, answerMs, new Error(`The breaker coordinator did not answer within ${answerMs} ms`));
+		})]) as SyncAnswer;
+		const record = readRecord(answer?.record, clock.now(), maxOpenMs);
+		if (record?.scope !== scope) {
+			throw new TypeError('The breaker coordinator answered something that is not a breaker record');
+		}
+
+		link.at = clock.now();
+		link.down = false;
+		adopt(circuit, record, 'shared');
+		return typeof answer.granted === 'number' ? answer.granted : false;
+	} catch (error) {
+		link.at = clock.now(); // Asked again after sharedCacheMs, not on every call.
+		if (!link.down) {
+			link.down = true;
+			storageError(context, 'breaker', 'shared', error, scope);
+		}
+
+		return undefined;
+	} finally {
+		clearTimeout(timer);
+	}
+};
+
+/** `SharedBreaker.link` over `sync`: one breaker's links, a `Link` per scope. */
+const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs = 1000, sharedTimeoutMs = 100 }: { sharedCacheMs?: number; sharedTimeoutMs?: number }, adopt: Machine['adopt'], sync: SharedCoordinator['sync'], waitUntil: WaitUntil | undefined): SharedLink => {
+	check(isPositiveFinite(sharedCacheMs) && sharedCacheMs <= 1000, 'breaker.sharedCacheMs', sharedCacheMs, 'in (0, 1000] ms');
+	check(isPositiveFinite(sharedTimeoutMs), 'breaker.sharedTimeoutMs', sharedTimeoutMs, 'a positive number of ms');
+	const { consecutiveFailures, openMs, maxOpenMs, probeTimeoutMs } = settings;
+	const policy = { consecutiveFailures, openMs, maxOpenMs, probeTimeoutMs };
+	const links = new WeakMap<Circuit, Link>();
+	const linkOf = (circuit: Circuit): Link => {
+		let link = links.get(circuit);
+		if (!link) {
+			link = { at: Number.NEGATIVE_INFINITY, outcomes: [], down: false };
+			links.set(circuit, link);
+		}
+
+		return link;
+	};
+
+	const send = async (circuit: Circuit, extra?: Partial<SyncMessage>): Promise<number | false | undefined> => exchange(context, sync, policy, maxOpenMs, adopt, linkOf(circuit), circuit, extra);
+
+	/** A sync nobody waits for, unless the call's request context has no subrequest left for it (its outcomes go with the next one). */
+	const behind = (call: PolicyCall | undefined, circuit: Circuit, extra?: Partial<SyncMessage>): void => {
+		if (context.subrequest(call)) {
+			background(context, 'breaker', call?.waitUntil ?? waitUntil, async () => send(circuit, extra));
+		}
+	};
+
+	return {
+		fresh(circuit, call) {
+			const link = linkOf(circuit);
+			const now = context.clock.now();
+			if (now - link.at < sharedCacheMs || !context.subrequest(call)) {
+				return undefined;
+			}
+
+			link.at = now;
+			const syncing = send(circuit);
+			// The call goes on after `sharedTimeoutMs` with what the isolate knows; the answer is taken when it comes.
+			try {
+				call?.waitUntil?.(syncing);
+			} catch {
+				// A request context already gone: the sync goes on as far as it can.
+			}
+
+			return new Promise((resolve) => {
+				const timer = setTimeout(resolve, sharedTimeoutMs);
+				void syncing.then(() => {
+					clearTimeout(timer);
+					resolve(undefined);
+				});
+			});
+		},
+		async probe(circuit, call) {
+			const link = linkOf(circuit);
+			// Unreachable (failed, or silent for answerMs): the local breaker decides, as everywhere else.
+			const granted = link.down ? undefined : context.subrequest(call) ? await send(circuit, { probe: true }) : false;
+			link.grant = typeof granted === 'number' ? granted : undefined;
+			return granted;
+		},
+		report(circuit, failed, retryAfterMs, probe, call) {
+			const link = linkOf(circuit);
+			const { grant } = link;
+			if (probe !== undefined && grant !== undefined) {
+				link.grant = undefined;
+				behind(call, circuit, { probed: { at: grant, failed } });
+			} else {
+				if (link.outcomes.length < 64) {
+					link.outcomes.push(failed ? Math.max(1, retryAfterMs) : 0);
+				}
+
+				if (failed) {
+					behind(call, circuit);
+				}
+			}
+		},
+		command: async (circuit, command) => send(circuit, { command }),
+	};
+};
+
+/**
  * A `breaker({ shared })` value over any coordinator's `sync` (Durable Objects, Deno KV, your own
  * service). The isolate's side: the local circuit keeps deciding every attempt from memory; the
  * coordinator's state is adopted into it at most `sharedCacheMs` old — the call that finds it older
@@ -79,113 +191,5 @@ export const sharedCoordinator = (sync: SharedCoordinator['sync'], waitUntil?: W
 	sync,
 	waitUntil,
 	fleet: (context, windowMs) => linkFleet(context, sync, waitUntil, windowMs),
-	link(context, settings, { sharedCacheMs = 1000, sharedTimeoutMs = 100 }, adopt) {
-		check(isPositiveFinite(sharedCacheMs) && sharedCacheMs <= 1000, 'breaker.sharedCacheMs', sharedCacheMs, 'in (0, 1000] ms');
-		check(isPositiveFinite(sharedTimeoutMs), 'breaker.sharedTimeoutMs', sharedTimeoutMs, 'a positive number of ms');
-		const { clock } = context;
-		const { consecutiveFailures, openMs, maxOpenMs, probeTimeoutMs } = settings;
-		const policy = { consecutiveFailures, openMs, maxOpenMs, probeTimeoutMs };
-		const links = new WeakMap<Circuit, Link>();
-		const linkOf = (circuit: Circuit): Link => {
-			let link = links.get(circuit);
-			if (!link) {
-				link = { at: Number.NEGATIVE_INFINITY, outcomes: [], down: false };
-				links.set(circuit, link);
-			}
-
-			return link;
-		};
-
-		/**
-		 * Send what is pending and adopt the answer, whenever it comes within `answerMs`: the grant,
-		 * `false`, or `undefined` when the coordinator failed or did not answer in time. Never rejects.
-		 */
-		const send = async (circuit: Circuit, extra?: Partial<SyncMessage>): Promise<number | false | undefined> => {
-			const { scope } = circuit.record;
-			const link = linkOf(circuit);
-			let timer: ReturnType<typeof setTimeout> | undefined;
-			try {
-				const answer = await Promise.race([sync(scope, { policy, outcomes: link.outcomes.splice(0), ...extra }), new Promise<never>((_, reject) => {
-					timer = setTimeout(reject, answerMs, new Error(`The breaker coordinator did not answer within ${answerMs} ms`));
-				})]) as SyncAnswer;
-				const record = readRecord(answer?.record, clock.now(), maxOpenMs);
-				if (record?.scope !== scope) {
-					throw new TypeError('The breaker coordinator answered something that is not a breaker record');
-				}
-
-				link.at = clock.now();
-				link.down = false;
-				adopt(circuit, record, 'shared');
-				return typeof answer.granted === 'number' ? answer.granted : false;
-			} catch (error) {
-				link.at = clock.now(); // Asked again after sharedCacheMs, not on every call.
-				if (!link.down) {
-					link.down = true;
-					storageError(context, 'breaker', 'shared', error, scope);
-				}
-
-				return undefined;
-			} finally {
-				clearTimeout(timer);
-			}
-		};
-
-		/** A sync nobody waits for, unless the call's request context has no subrequest left for it (its outcomes go with the next one). */
-		const behind = (call: PolicyCall | undefined, circuit: Circuit, extra?: Partial<SyncMessage>): void => {
-			if (context.subrequest(call)) {
-				background(context, 'breaker', call?.waitUntil ?? waitUntil, async () => send(circuit, extra));
-			}
-		};
-
-		return {
-			fresh(circuit, call) {
-				const link = linkOf(circuit);
-				const now = clock.now();
-				if (now - link.at < sharedCacheMs || !context.subrequest(call)) {
-					return undefined;
-				}
-
-				link.at = now;
-				const syncing = send(circuit);
-				// The call goes on after `sharedTimeoutMs` with what the isolate knows; the answer is taken when it comes.
-				try {
-					call?.waitUntil?.(syncing);
-				} catch {
-					// A request context already gone: the sync goes on as far as it can.
-				}
-
-				return new Promise((resolve) => {
-					const timer = setTimeout(resolve, sharedTimeoutMs);
-					void syncing.then(() => {
-						clearTimeout(timer);
-						resolve(undefined);
-					});
-				});
-			},
-			async probe(circuit, call) {
-				const link = linkOf(circuit);
-				// Unreachable (failed, or silent for answerMs): the local breaker decides, as everywhere else.
-				const granted = link.down ? undefined : context.subrequest(call) ? await send(circuit, { probe: true }) : false;
-				link.grant = typeof granted === 'number' ? granted : undefined;
-				return granted;
-			},
-			report(circuit, failed, retryAfterMs, probe, call) {
-				const link = linkOf(circuit);
-				const { grant } = link;
-				if (probe !== undefined && grant !== undefined) {
-					link.grant = undefined;
-					behind(call, circuit, { probed: { at: grant, failed } });
-				} else {
-					if (link.outcomes.length < 64) {
-						link.outcomes.push(failed ? Math.max(1, retryAfterMs) : 0);
-					}
-
-					if (failed) {
-						behind(call, circuit);
-					}
-				}
-			},
-			command: async (circuit, command) => send(circuit, { command }),
-		};
-	},
+	link: (context, settings, options, adopt) => linkBreaker(context, settings, options, adopt, sync, waitUntil),
 });

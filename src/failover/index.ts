@@ -28,29 +28,30 @@ const drop = (response: Response | undefined): void => {
 	void response?.body?.cancel().catch(() => undefined);
 };
 
+/** The layer sending a call's attempts to the mirror `routes` holds for it, if any. */
+const route = (context: PolicyContext, routes: WeakMap<PolicyCall, string>): Layer => (next) => (request, init) => {
+	const call = init?.steadfetch;
+	const base = call && routes.get(call);
+	if (base === undefined) {
+		return next(request, init);
+	}
+
+	const { pathname, search } = new URL(request.url);
+	const mirror = new Request(base + pathname + search, request);
+	// auth's layer, above the stale cache (which keys copies by the token), judged the primary's
+	// URL: its token goes on to the mirror only when the mirror is one of auth's origins too.
+	if (context.hooks.tokenGoesTo?.(call!, mirror.url) === false) {
+		mirror.headers.delete('authorization');
+	}
+
+	return next(mirror, init);
+};
+
 const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly string[]>, replays: boolean): PolicyParts => {
 	/** The mirror base a call's attempts go to now; absent while they go to the primary. */
 	const routes = new WeakMap<PolicyCall, string>();
 	/** Calls a mirror answered, per scope (`stats()`): at most `maxScopes` idle scopes (`Scopes`). */
 	const answered = scopes(() => ({ answered: 0 }));
-
-	const layer: Layer = (next) => (request, init) => {
-		const call = init?.steadfetch;
-		const base = call && routes.get(call);
-		if (base === undefined) {
-			return next(request, init);
-		}
-
-		const { pathname, search } = new URL(request.url);
-		const mirror = new Request(base + pathname + search, request);
-		// auth's layer, above the stale cache (which keys copies by the token), judged the primary's
-		// URL: its token goes on to the mirror only when the mirror is one of auth's origins too.
-		if (context.hooks.tokenGoesTo?.(call!, mirror.url) === false) {
-			mirror.headers.delete('authorization');
-		}
-
-		return next(mirror, init);
-	};
 
 	const wrap = async (call: PolicyCall, next: () => Promise<Response>): Promise<Response> => {
 		let failure: { response?: Response; error?: unknown };
@@ -108,7 +109,7 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 	};
 
 	return {
-		layer,
+		layer: route(context, routes),
 		wrap,
 		appliesTo: ({ options, replay }) => options['failover'] !== false && (replays || !replay),
 		stats: (scope) => {

@@ -2,7 +2,7 @@ import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { check, isPositiveFinite, isPositiveInteger } from '../shared/validate.js';
 import { classifyStatus } from '../errors/classify.js';
-import { scopes } from '../shared/scopes.js';
+import { scopes, type Scopes } from '../shared/scopes.js';
 import { Superseded } from '../shared/superseded.js';
 
 /** Options of hedging (`hedge()` from `steadfetch/hedge`). */
@@ -51,92 +51,93 @@ class Latency {
 /** Let go of a response nobody reads. */
 const drop = (response: Response | undefined): void => void response?.body?.cancel().catch(() => undefined);
 
+/** Whether hedge `hedge` goes out now (FetchInit.hedge, called by the transport as it sends): only then is it paid, counted and announced. */
+const admit = (settled: boolean, context: PolicyContext, latencies: Scopes<Latency>, request: Request, scope: string, hedge: number): unknown => {
+	if (settled || request.signal.aborted || !context.spendRetry(scope)) {
+		return new Superseded('No hedge now');
+	}
+
+	latencies.scope(scope).hedges++;
+	context.emit('hedge', { scope, method: request.method, url: request.url, hedge });
+	return undefined;
+};
+
+/** One call's attempts: the first, then one more each `delayMs` unanswered, up to `maxHedges`; the first good answer wins. */
+const race = (context: PolicyContext, latencies: Scopes<Latency>, delayMs: number | undefined, maxHedges: number, next: FetchLike, request: Request, init: FetchInit | undefined, scope: string, latency: Latency): Promise<Response> => new Promise<Response>((resolve, reject) => {
+	const controllers: AbortController[] = [];
+	let settled = false;
+	let pending = 0;
+	let lost: Response | undefined;
+	let timer: ReturnType<typeof setTimeout> | undefined;
+	const { clock } = context;
+	const started = clock.now();
+	// A body can be read once: a copy for the next hedge is made before an attempt sends it.
+	let source = request;
+
+	const finish = (winner?: AbortController): void => {
+		settled = true;
+		clearTimeout(timer);
+		for (const controller of controllers) {
+			if (controller !== winner) {
+				controller.abort(new Superseded('Another attempt answered first'));
+			}
+		}
+	};
+
+	const send = (hedge: number): void => {
+		const controller = new AbortController();
+		const body = source;
+		if (hedge < maxHedges && request.body) {
+			source = source.clone();
+		}
+
+		// fetch resets the referrer and its policy when a Request is re-made with an init: both given again.
+		const attempt = new Request(body, { signal: AbortSignal.any([request.signal, controller.signal]), referrer: request.referrer, referrerPolicy: request.referrerPolicy });
+		controllers.push(controller);
+		pending++;
+		next(attempt, hedge ? { ...init, hedge: () => admit(settled, context, latencies, request, scope, hedge) } : init).then((response) => {
+			pending--;
+			if (settled) {
+				drop(response);
+			} else if (classifyStatus(response.status)?.transient && pending > 0) {
+				// A transient failure (classify(): 408, 429, 5xx) does not win while another attempt may still answer.
+				drop(lost);
+				lost = response;
+			} else {
+				latencies.scope(scope).add(clock.now() - started);
+				finish(controller);
+				drop(lost);
+				resolve(response);
+			}
+		}, (error: unknown) => {
+			if (--pending === 0 && !settled) {
+				finish();
+				if (lost) {
+					resolve(lost);
+				} else {
+					reject(error);
+				}
+			}
+		});
+		if (hedge < maxHedges) {
+			timer = setTimeout(() => {
+				try {
+					if (!settled) {
+						send(hedge + 1);
+					}
+				} catch {
+					// No hedge, never an error thrown from a timer: the attempts already sent go on.
+				}
+			}, delayMs ?? latency.delay());
+		}
+	};
+
+	send(0);
+});
+
 const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: number): PolicyParts => {
 	/** The scopes' latencies, at most `maxScopes` idle ones (`Scopes`); a race counts in its scope's as it is when it counts (it may outlive a forgotten one). */
 	const latencies = scopes(() => new Latency());
-	const { clock } = context;
-
-	const race = (next: FetchLike, request: Request, init: FetchInit | undefined, scope: string, latency: Latency): Promise<Response> => new Promise<Response>((resolve, reject) => {
-		const controllers: AbortController[] = [];
-		let settled = false;
-		let pending = 0;
-		let lost: Response | undefined;
-		let timer: ReturnType<typeof setTimeout> | undefined;
-		const started = clock.now();
-		// A body can be read once: a copy for the next hedge is made before an attempt sends it.
-		let source = request;
-
-		const finish = (winner?: AbortController): void => {
-			settled = true;
-			clearTimeout(timer);
-			for (const controller of controllers) {
-				if (controller !== winner) {
-					controller.abort(new Superseded('Another attempt answered first'));
-				}
-			}
-		};
-
-		/** Called by the transport as hedge `hedge` goes out (FetchInit.hedge): only then is it paid, counted and announced. */
-		const go = (hedge: number): unknown => {
-			if (settled || request.signal.aborted || !context.spendRetry(scope)) {
-				return new Superseded('No hedge now');
-			}
-
-			latencies.scope(scope).hedges++;
-			context.emit('hedge', { scope, method: request.method, url: request.url, hedge });
-			return undefined;
-		};
-
-		const send = (hedge: number): void => {
-			const controller = new AbortController();
-			const body = source;
-			if (hedge < maxHedges && request.body) {
-				source = source.clone();
-			}
-
-			// fetch resets the referrer and its policy when a Request is re-made with an init: both given again.
-			const attempt = new Request(body, { signal: AbortSignal.any([request.signal, controller.signal]), referrer: request.referrer, referrerPolicy: request.referrerPolicy });
-			controllers.push(controller);
-			pending++;
-			next(attempt, hedge ? { ...init, hedge: () => go(hedge) } : init).then((response) => {
-				pending--;
-				if (settled) {
-					drop(response);
-				} else if (classifyStatus(response.status)?.transient && pending > 0) {
-					// A transient failure (classify(): 408, 429, 5xx) does not win while another attempt may still answer.
-					drop(lost);
-					lost = response;
-				} else {
-					latencies.scope(scope).add(clock.now() - started);
-					finish(controller);
-					drop(lost);
-					resolve(response);
-				}
-			}, (error: unknown) => {
-				if (--pending === 0 && !settled) {
-					finish();
-					if (lost) {
-						resolve(lost);
-					} else {
-						reject(error);
-					}
-				}
-			});
-			if (hedge < maxHedges) {
-				timer = setTimeout(() => {
-					try {
-						if (!settled) {
-							send(hedge + 1);
-						}
-					} catch {
-						// No hedge, never an error thrown from a timer: the attempts already sent go on.
-					}
-				}, delayMs ?? latency.delay());
-			}
-		};
-
-		send(0);
-	});
 
 	const layer: Layer = (next) => (request, init) => {
 		const { method } = request;
@@ -145,7 +146,7 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
 		}
 
 		const scope = init?.steadfetch?.scope ?? context.scopeOf(request.url);
-		return race(next, request, init, scope, latencies.scope(scope));
+		return race(context, latencies, delayMs, maxHedges, next, request, init, scope, latencies.scope(scope));
 	};
 
 	return {
