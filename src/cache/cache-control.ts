@@ -1,8 +1,8 @@
 /** The last header parsed and its directives: an API tends to send one `Cache-Control` on every answer (a pure function's memo, no I/O). */
-let last: [string | null, ReadonlyMap<string, string>] = [null, new Map()];
+let last: [string | undefined, ReadonlyMap<string, string>] = [undefined, new Map()];
 
 /** `Cache-Control` directives by lower-case name, the first occurrence winning (RFC 9111 §4.2.1); quotes removed. */
-const directives = (header: string | null): ReadonlyMap<string, string> => {
+const directives = (header: string | undefined): ReadonlyMap<string, string> => {
 	if (header !== last[0]) {
 		const found = new Map<string, string>();
 		for (const [, name = '', value = ''] of header?.matchAll(/([^\s=,]+)(?:\s*=\s*("[^"]*"|[^,]*))?/g) ?? []) {
@@ -37,7 +37,7 @@ export interface Timing {
  * else `maxStaleMs` after it arrived; with `must-revalidate`, `proxy-revalidate` (in every cache:
  * stricter than RFC 9111 for a private one) and `s-maxage` in a shared cache, only while fresh.
  */
-export const timing = (request: Headers, response: Headers, shared: boolean, maxStaleMs: number, now: number): Timing | false | undefined => {
+export const timing = (request: Headers, response: ReadonlyMap<string, string>, shared: boolean, maxStaleMs: number, now: number): Timing | false | undefined => {
 	const own = directives(response.get('cache-control'));
 	if (own.has('no-store') || own.has('no-cache') || response.get('vary')?.includes('*') || (shared && own.has('private'))) {
 		return false;

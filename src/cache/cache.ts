@@ -66,7 +66,7 @@ const decide = (cache: CacheState, call: PolicyCall, read: Read, ok: boolean): v
 		// A wrapper above may run the call again (auth after a refresh): its copy is of this run.
 		read.copy = undefined;
 		if (ok) {
-			behind(cache, call, copy.request.url, async () => write(cache, call, copy));
+			behind(cache, call, copy.request.url, () => write(cache, call, copy));
 		} else {
 			cache.view.forget(copy.found as string, copy.now);
 			discard(copy.clone);

@@ -1,10 +1,10 @@
 import type { PolicyCall } from '../core/policy.js';
 import { readCapped } from '../shared/read-capped.js';
-import { storedHeaders } from '../shared/stored-headers.js';
 import { timing } from './cache-control.js';
 import { urlOf } from './keys.js';
 import type { CacheRecord } from './record.js';
 import { behind, type CacheState, type Copy, type Read } from './state.js';
+import { signature } from './view.js';
 
 /**
  * A copy of a good GET response as it arrives (a clone, before ky or the caller read its body), or
@@ -19,7 +19,12 @@ export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, re
 		return undefined;
 	}
 
-	const plan = timing(request.headers, headers, cache.shared, cache.maxStaleMs, now);
+	// One pass over the response's headers (a read costs as much as a pass over a few): what timing, the record and the view read.
+	const seen = new Map<string, string>();
+	headers.forEach((value, name) => {
+		seen.set(name, value);
+	});
+	const plan = timing(request.headers, seen, cache.shared, cache.maxStaleMs, now);
 	if (plan === false) {
 		// It forbids keeping a copy: the one it would replace goes.
 		behind(cache, call, request.url, async () => {
@@ -28,7 +33,7 @@ export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, re
 		});
 	}
 
-	if (!plan || Number(headers.get('content-length')) > cache.maxBodyBytes) {
+	if (!plan || Number(seen.get('content-length')) > cache.maxBodyBytes) {
 		return undefined;
 	}
 
@@ -36,25 +41,25 @@ export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, re
 		view.touch(found, now);
 	}
 
-	return { request, response, clone: response.clone(), found, plan, now, start: view.epoch };
+	return { request, response, clone: response.clone(), found, plan, now, start: view.epoch, seen };
 };
 
 /** Write a copy behind the caller (the call resolved with its response), unless an invalidation or a clear came since it was taken. */
-export const write = async ({ context, store, view, sensitive, notStored, maxBodyBytes }: CacheState, call: PolicyCall, { request, response, clone, found, plan, now, start }: Copy): Promise<void> => {
+export const write = async ({ context, store, view, sensitive, notStored, maxBodyBytes }: CacheState, call: PolicyCall, { request, response, clone, found, plan, now, start, seen }: Copy): Promise<void> => {
 	// Read no further than maxBodyBytes (a decoded body may be longer than its Content-Length, a stream endless).
 	const bytes = await readCapped(clone, maxBodyBytes);
 	const stored = typeof found === 'string' ? found : await found;
 	if (bytes && view.epoch === start) {
-		const { status, statusText, headers } = response;
+		const { status, statusText } = response;
 		const record: CacheRecord = {
 			v: 2, url: urlOf(stored)!, storedAt: now, ...plan, status, statusText,
-			headers: storedHeaders(headers, notStored),
-			vary: (headers.get('vary') ?? '').split(',').map((name) => name.trim().toLowerCase()).filter((name) => name && !sensitive.has(name)).map((name) => [name, request.headers.get(name)]),
+			headers: [...seen].filter(([name]) => !notStored.has(name)),
+			vary: (seen.get('vary') ?? '').split(',').map((name) => name.trim().toLowerCase()).filter((name) => name && !sensitive.has(name)).map((name) => [name, request.headers.get(name)]),
 			body: bytes,
 		};
 		await store.set(stored, record);
 		// Known before `cache:stored` is told: a listener that drops it drops it from the view too.
-		view.stored(stored, response, now, plan.until);
+		view.stored(stored, signature(status, seen.get('etag') ?? seen.get('last-modified')), now, plan.until);
 		context.emit('cache:stored', { scope: call.scope!, method: 'GET', url: record.url, bytes: bytes.byteLength });
 		if (view.full) {
 			await view.evict();

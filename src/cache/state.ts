@@ -38,6 +38,8 @@ export interface Copy {
 	now: number;
 	/** The view's `epoch` when it was taken. */
 	start: number;
+	/** The response's headers as it arrived, by name (read once: each read costs as much as a pass over a few). */
+	seen: ReadonlyMap<string, string>;
 }
 
 /**

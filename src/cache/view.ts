@@ -8,11 +8,9 @@ import { urlOf } from './keys.js';
  */
 const renewMs = 60_000;
 
-/** What tells an unchanged answer: its status and validators (a strong ETag, else Last-Modified), when it has one. */
-const signature = ({ status, headers }: Response): string | undefined => {
-	const validator = headers.get('etag') ?? headers.get('last-modified');
-	return validator === null || validator.startsWith('W/') ? undefined : `${status} ${validator}`;
-};
+/** What tells an unchanged answer: its status and validator (a strong ETag, else Last-Modified), when it has one. */
+export const signature = (status: number, validator: string | undefined): string | undefined =>
+	validator === undefined || validator.startsWith('W/') ? undefined : `${status} ${validator}`;
 
 /**
  * This client's view of the keys of its stored copies, kept in memory (no index in the store): the
@@ -74,13 +72,12 @@ export class View {
 		}
 
 		const copied = this.#copiedAs.get(stored);
-		return now - last < 1000 || (copied !== undefined && now < copied.renew && copied.sig === signature(response));
+		return now - last < 1000 || (copied !== undefined && now < copied.renew && copied.sig === signature(response.status, response.headers.get('etag') ?? response.headers.get('last-modified') ?? undefined));
 	}
 
-	/** A copy of `response` was stored under `stored` at `now`, servable `until`. */
-	stored(stored: string, response: Response, now: number, until: number): void {
+	/** A copy of a response (its `signature`: `sig`) was stored under `stored` at `now`, servable `until`. */
+	stored(stored: string, sig: string | undefined, now: number, until: number): void {
 		this.touch(stored, now);
-		const sig = signature(response);
 		if (sig === undefined) {
 			this.#copiedAs.delete(stored);
 		} else {
@@ -117,7 +114,7 @@ export class View {
 			}
 		}
 
-		await Promise.all(gone.map(async (stored) => this.#store.delete(stored)));
+		await Promise.all(gone.map((stored) => this.#store.delete(stored)));
 		this.#evicting = false;
 	}
 
