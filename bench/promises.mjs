@@ -9,6 +9,7 @@ import { createHook } from 'node:async_hooks';
 import { pathToFileURL } from 'node:url';
 import ky from 'ky';
 import { quick, writeResult } from './lib/args.mjs';
+import { drive } from './lib/drive.mjs';
 import { section, table } from './lib/table.mjs';
 
 const dist = process.env.STEADFETCH_DIST ? pathToFileURL(process.env.STEADFETCH_DIST).href : new URL('../dist/index.js', import.meta.url).href;
@@ -35,19 +36,11 @@ const measure = async (make, workload) => {
 	const api = make();
 	let fresh = 0;
 	const urlOf = workload === 'distinct' ? () => `http://bench.test/item/new-${fresh++}` : (index) => `http://bench.test/item/${index % 64}`;
-	const drive = async (total) => {
-		let next = 0;
-		const worker = async () => {
-			while (next < total) {
-				await api.get(urlOf(next++)).json();
-			}
-		};
-		await Promise.all(Array.from({ length: 16 }, worker));
-	};
-	await drive(calls);
+	const call = (index) => api.get(urlOf(index)).json();
+	await drive(calls, 16, call);
 	counted = 0;
 	hook.enable();
-	await drive(calls);
+	await drive(calls, 16, call);
 	hook.disable();
 	api.close?.();
 	return Math.round((counted / calls) * 100) / 100;
