@@ -157,7 +157,9 @@ describe('outbox in real Chromium', () => {
 		const next = await openPage(context, pages);
 		await boot(next, 'crash'); // client start drains
 		await until(() => applied(api, id).length === 5).catch(async (error: Error) => {
-			throw new Error(`${error.message}: applied ${applied(api, id).length}, events ${JSON.stringify(await events(next))}`);
+			// What the store still holds tells which entry is stuck and why (its attempts, when it is due, a lease).
+			const left = await next.evaluate(async () => (globalThis as unknown as Record<string, any>)['api'].outbox.list()).catch((reason: Error) => reason.message);
+			throw new Error(`${error.message}: applied ${JSON.stringify(applied(api, id).map((entry) => entry.key))}, requests ${api.requests - before}, pending ${JSON.stringify(left)}, events ${JSON.stringify(await events(next))}`);
 		});
 		expect(applied(api, id).map((entry) => entry.key)).toEqual(keys);
 		expect(applied(api, id).map((entry) => JSON.parse(entry.body).n)).toEqual([0, 1, 2, 3, 4]);
