@@ -177,7 +177,6 @@ export const partStore = (context: PolicyContext, part: string, fallback: StoreF
 	return made;
 };
 
-export { requestScoped } from '../shared/runtime.js';
 
 /**
  * Run a part's background work (cache write-behind, outbox and breaker persistence, coordinator
