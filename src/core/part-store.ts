@@ -177,7 +177,6 @@ export const partStore = (context: PolicyContext, part: string, fallback: StoreF
 	return made;
 };
 
-
 /**
  * Run a part's background work (cache write-behind, outbox and breaker persistence, coordinator
  * syncs) after a call, as API.md "Request contexts" says: handed to the call's `waitUntil` when it
