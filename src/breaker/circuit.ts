@@ -93,6 +93,97 @@ export const readRecord = (value: unknown, now: number, maxOpenMs: number): Brea
 	return undefined;
 };
 
+/** Enter a state: no probe in flight, an empty window; then tell (`change` omitted: silently). */
+type Enter = (circuit: Circuit, record: BreakerRecord, change?: Change, reason?: string) => void;
+/** Open for `ms` (a `Retry-After`), else the next doubling, jittered; `unanswered`: opened by an attempt that got no HTTP answer. */
+type Open = (circuit: Circuit, now: number, reason: string, ms?: number, unanswered?: boolean) => void;
+type Notify = (circuit: Circuit, change: Change, reason: string) => void;
+
+/**
+ * The outcome of an attempt started under `record` (`probe`: its start time, for a probe):
+ * `true` a failure (`retryAfterMs` > 0 opens it for that long; `unanswered`: it got no HTTP
+ * answer), `false` a success, `undefined` nothing to count (its probe slot is freed).
+ */
+const counting = ({ consecutiveFailures, minimumThroughput, failureRatio }: Settings, set: Enter, open: Open) =>
+	(circuit: Circuit, record: BreakerRecord, now: number, failed: boolean | undefined, retryAfterMs: number, probe?: number, unanswered?: boolean): void => {
+		const { probes, window } = circuit;
+		if (record !== circuit.record) {
+			return;
+		}
+
+		const slot = probes.indexOf(probe!);
+		if (slot >= 0) {
+			probes.splice(slot, 1);
+		}
+
+		if (failed === undefined || record.isolated) {
+			// Nothing to count.
+		} else if (record.state === 'open') {
+			// Only probes pass an open breaker.
+			if (failed) {
+				open(circuit, now, 'probe-failed', retryAfterMs, unanswered);
+			} else {
+				set(circuit, closed(record.scope, now), 'closed', 'probe-succeeded');
+			}
+		} else if (failed) {
+			window.add(now, 0);
+			window.add(now, 1);
+			const [calls, failures] = window.sums(now);
+			circuit.consecutive++;
+			if (retryAfterMs > 0) {
+				open(circuit, now, 'retry-after', retryAfterMs);
+			} else if (circuit.consecutive >= consecutiveFailures) {
+				open(circuit, now, 'consecutive-failures', 0, unanswered);
+			} else if (calls >= minimumThroughput && failures >= failureRatio * calls) {
+				open(circuit, now, 'failure-ratio', 0, unanswered);
+			}
+		} else {
+			window.add(now, 0);
+			circuit.consecutive = 0;
+		}
+	};
+
+/** The changes from outside the circuit's own attempts: another record, a recovery trigger, a kill switch. */
+const byHand = (set: Enter, notify: Notify) => ({
+	/** Take a record from outside (bounded by `readRecord`) if it is newer than ours. */
+	adopt(circuit: Circuit, received: BreakerRecord, reason: string): void {
+		const { record } = circuit;
+		const opening = received.state === 'open';
+		if (received.at > record.at || (received.at === record.at && opening && record.state === 'closed')) {
+			set(circuit, received, opening ? 'open' : record.state === 'open' ? 'closed' : undefined, received.isolated && reason === 'restored' ? 'isolated' : reason);
+		}
+	},
+
+	/**
+	 * A recovery trigger (`reason`: `online`, `visible`, `restored`): a breaker open because of
+	 * attempts that got no HTTP answer turns half-open now instead of at the end of its period
+	 * (the next attempt is the probe; one that fails opens it for the next, doubled period). One
+	 * open on HTTP answers, or by hand, keeps its period. True when it turned half-open.
+	 */
+	recover(circuit: Circuit, now: number, reason: string): boolean {
+		const { record } = circuit;
+		if (record.state !== 'open' || !record.unanswered || record.isolated || now >= record.reopensAt) {
+			return false;
+		}
+
+		set(circuit, { ...record, reopensAt: now });
+		circuit.half = circuit.record;
+		notify(circuit, 'half-open', reason);
+		return true;
+	},
+
+	/** Open by hand until reset (a kill switch): no probe goes, whatever the time. */
+	isolate(circuit: Circuit, now: number): void {
+		set(circuit, { ...circuit.record, state: 'open', openedAt: now, reopensAt: now, at: now, isolated: true }, 'open', 'isolated');
+	},
+
+	/** Close by hand: ends an isolation (or any open period) at once. */
+	reset(circuit: Circuit, now: number): void {
+		const { record } = circuit;
+		set(circuit, closed(record.scope, now), record.state === 'open' ? 'closed' : undefined, 'reset');
+	},
+});
+
 /**
  * The state machine of one breaker's scopes: pure over the injected time and randomness, no timers.
  * Open and half-open are derived from timestamps when asked (`admit`, `snapshot`); `notify` hears
@@ -101,11 +192,10 @@ export const readRecord = (value: unknown, now: number, maxOpenMs: number): Brea
  * together; a server's `Retry-After` is kept as it is. The coordinators run it too
  * (coordinator/machine.ts), without jitter: their one period is every isolate's.
  */
-export const machine = (settings: Settings, notify: (circuit: Circuit, change: Change, reason: string) => void, random = (): number => 0.5) => {
-	const { consecutiveFailures, minimumThroughput, failureRatio, halfOpenProbes, openMs, maxOpenMs, probeTimeoutMs } = settings;
+export const machine = (settings: Settings, notify: Notify, random = (): number => 0.5) => {
+	const { halfOpenProbes, openMs, maxOpenMs, probeTimeoutMs } = settings;
 
-	/** Enter a state: no probe in flight, an empty window; then tell (`change` omitted: silently). */
-	const set = (circuit: Circuit, record: BreakerRecord, change?: Change, reason?: string): void => {
+	const set: Enter = (circuit, record, change, reason) => {
 		circuit.record = record;
 		circuit.probes = [];
 		circuit.window.reset();
@@ -118,8 +208,7 @@ export const machine = (settings: Settings, notify: (circuit: Circuit, change: C
 		}
 	};
 
-	/** Open for `ms` (a `Retry-After`), else the next doubling, jittered; `unanswered`: opened by an attempt that got no HTTP answer. */
-	const open = (circuit: Circuit, now: number, reason: string, ms = 0, unanswered?: boolean): void => {
+	const open: Open = (circuit, now, reason, ms = 0, unanswered) => {
 		const { scope, opens } = circuit.record;
 		const period = Math.min(maxOpenMs, ms || openMs * 2 ** opens * (0.8 + 0.4 * random()));
 		set(circuit, { v: 1, scope, state: 'open', openedAt: now, reopensAt: now + period, opens: opens + 1, at: now, ...(unanswered && { unanswered }) }, 'open', reason);
@@ -169,86 +258,9 @@ export const machine = (settings: Settings, notify: (circuit: Circuit, change: C
 			return probes.length < halfOpenProbes ? probes.push(now) && PROBE : probes[0]! + probeTimeoutMs - now;
 		},
 
-		/**
-		 * The outcome of an attempt started under `record` (`probe`: its start time, for a probe):
-		 * `true` a failure (`retryAfterMs` > 0 opens it for that long; `unanswered`: it got no HTTP
-		 * answer), `false` a success, `undefined` nothing to count (its probe slot is freed).
-		 */
-		count(circuit: Circuit, record: BreakerRecord, now: number, failed: boolean | undefined, retryAfterMs: number, probe?: number, unanswered?: boolean): void {
-			const { probes, window } = circuit;
-			if (record !== circuit.record) {
-				return;
-			}
+		count: counting(settings, set, open),
 
-			const slot = probes.indexOf(probe!);
-			if (slot >= 0) {
-				probes.splice(slot, 1);
-			}
-
-			if (failed === undefined || record.isolated) {
-				// Nothing to count.
-			} else if (record.state === 'open') {
-				// Only probes pass an open breaker.
-				if (failed) {
-					open(circuit, now, 'probe-failed', retryAfterMs, unanswered);
-				} else {
-					set(circuit, closed(record.scope, now), 'closed', 'probe-succeeded');
-				}
-			} else if (failed) {
-				window.add(now, 0);
-				window.add(now, 1);
-				const [calls, failures] = window.sums(now);
-				circuit.consecutive++;
-				if (retryAfterMs > 0) {
-					open(circuit, now, 'retry-after', retryAfterMs);
-				} else if (circuit.consecutive >= consecutiveFailures) {
-					open(circuit, now, 'consecutive-failures', 0, unanswered);
-				} else if (calls >= minimumThroughput && failures >= failureRatio * calls) {
-					open(circuit, now, 'failure-ratio', 0, unanswered);
-				}
-			} else {
-				window.add(now, 0);
-				circuit.consecutive = 0;
-			}
-		},
-
-		/** Take a record from outside (bounded by `readRecord`) if it is newer than ours. */
-		adopt(circuit: Circuit, received: BreakerRecord, reason: string): void {
-			const { record } = circuit;
-			const opening = received.state === 'open';
-			if (received.at > record.at || (received.at === record.at && opening && record.state === 'closed')) {
-				set(circuit, received, opening ? 'open' : record.state === 'open' ? 'closed' : undefined, received.isolated && reason === 'restored' ? 'isolated' : reason);
-			}
-		},
-
-		/**
-		 * A recovery trigger (`reason`: `online`, `visible`, `restored`): a breaker open because of
-		 * attempts that got no HTTP answer turns half-open now instead of at the end of its period
-		 * (the next attempt is the probe; one that fails opens it for the next, doubled period). One
-		 * open on HTTP answers, or by hand, keeps its period. True when it turned half-open.
-		 */
-		recover(circuit: Circuit, now: number, reason: string): boolean {
-			const { record } = circuit;
-			if (record.state !== 'open' || !record.unanswered || record.isolated || now >= record.reopensAt) {
-				return false;
-			}
-
-			set(circuit, { ...record, reopensAt: now });
-			circuit.half = circuit.record;
-			notify(circuit, 'half-open', reason);
-			return true;
-		},
-
-		/** Open by hand until reset (a kill switch): no probe goes, whatever the time. */
-		isolate(circuit: Circuit, now: number): void {
-			set(circuit, { ...circuit.record, state: 'open', openedAt: now, reopensAt: now, at: now, isolated: true }, 'open', 'isolated');
-		},
-
-		/** Close by hand: ends an isolation (or any open period) at once. */
-		reset(circuit: Circuit, now: number): void {
-			const { record } = circuit;
-			set(circuit, closed(record.scope, now), record.state === 'open' ? 'closed' : undefined, 'reset');
-		},
+		...byHand(set, notify),
 
 		/** What `client.breaker(url)` shows now (an expired probe counted first). */
 		snapshot(circuit: Circuit, now: number): BreakerSnapshot {
