@@ -37,9 +37,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 	 */
 	const attempt = (circuit: Circuit, request: Request, init: FetchInit | undefined, next: FetchLike, waited?: boolean): Promise<Response> => {
 		const now = clock.now();
-		circuits.via = init?.steadfetch?.waitUntil;
-		const verdict = admit(circuit, now);
-		circuits.via = undefined;
+		const verdict = admit(circuit, now, init?.steadfetch?.waitUntil);
 		if (verdict === PASS) {
 			return send(circuits, circuit, undefined, request, init, next);
 		}

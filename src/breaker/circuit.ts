@@ -1,3 +1,4 @@
+import type { WaitUntil } from '../core/types.js';
 import { BucketWindow } from '../shared/window.js';
 import type { BreakerSnapshot } from './snapshot.js';
 
@@ -93,19 +94,25 @@ export const readRecord = (value: unknown, now: number, maxOpenMs: number): Brea
 	return undefined;
 };
 
-/** Enter a state: no probe in flight, an empty window; then tell (`change` omitted: silently). */
-type Enter = (circuit: Circuit, record: BreakerRecord, change?: Change, reason?: string) => void;
+/**
+ * Enter a state: no probe in flight, an empty window; then tell (`change` omitted: silently).
+ * `via`: the `waitUntil` of the call that caused the change, handed to `notify` (where the change's
+ * write goes); absent for a change no call caused.
+ */
+type Enter = (circuit: Circuit, record: BreakerRecord, change?: Change, reason?: string, via?: WaitUntil) => void;
 /** Open for `ms` (a `Retry-After`), else the next doubling, jittered; `unanswered`: opened by an attempt that got no HTTP answer. */
-type Open = (circuit: Circuit, now: number, reason: string, ms?: number, unanswered?: boolean) => void;
-type Notify = (circuit: Circuit, change: Change, reason: string) => void;
+type Open = (circuit: Circuit, now: number, reason: string, ms?: number, unanswered?: boolean, via?: WaitUntil) => void;
+/** Hears every change of state, with the `waitUntil` of the call that caused it (if a call did). */
+type Notify = (circuit: Circuit, change: Change, reason: string, via?: WaitUntil) => void;
 
 /**
  * The outcome of an attempt started under `record` (`probe`: its start time, for a probe):
  * `true` a failure (`retryAfterMs` > 0 opens it for that long; `unanswered`: it got no HTTP
- * answer), `false` a success, `undefined` nothing to count (its probe slot is freed).
+ * answer), `false` a success, `undefined` nothing to count (its probe slot is freed). `via`: the
+ * counted call's `waitUntil`.
  */
 const counting = ({ consecutiveFailures, minimumThroughput, failureRatio }: Settings, set: Enter, open: Open) =>
-	(circuit: Circuit, record: BreakerRecord, now: number, failed: boolean | undefined, retryAfterMs: number, probe?: number, unanswered?: boolean): void => {
+	(circuit: Circuit, record: BreakerRecord, now: number, failed: boolean | undefined, retryAfterMs: number, probe?: number, unanswered?: boolean, via?: WaitUntil): void => {
 		const { probes, window } = circuit;
 		if (record !== circuit.record) {
 			return;
@@ -121,9 +128,9 @@ const counting = ({ consecutiveFailures, minimumThroughput, failureRatio }: Sett
 		} else if (record.state === 'open') {
 			// Only probes pass an open breaker.
 			if (failed) {
-				open(circuit, now, 'probe-failed', retryAfterMs, unanswered);
+				open(circuit, now, 'probe-failed', retryAfterMs, unanswered, via);
 			} else {
-				set(circuit, closed(record.scope, now), 'closed', 'probe-succeeded');
+				set(circuit, closed(record.scope, now), 'closed', 'probe-succeeded', via);
 			}
 		} else if (failed) {
 			window.add(now, 0);
@@ -131,11 +138,11 @@ const counting = ({ consecutiveFailures, minimumThroughput, failureRatio }: Sett
 			const [calls, failures] = window.sums(now);
 			circuit.consecutive++;
 			if (retryAfterMs > 0) {
-				open(circuit, now, 'retry-after', retryAfterMs);
+				open(circuit, now, 'retry-after', retryAfterMs, false, via);
 			} else if (circuit.consecutive >= consecutiveFailures) {
-				open(circuit, now, 'consecutive-failures', 0, unanswered);
+				open(circuit, now, 'consecutive-failures', 0, unanswered, via);
 			} else if (calls >= minimumThroughput && failures >= failureRatio * calls) {
-				open(circuit, now, 'failure-ratio', 0, unanswered);
+				open(circuit, now, 'failure-ratio', 0, unanswered, via);
 			}
 		} else {
 			window.add(now, 0);
@@ -172,15 +179,15 @@ const byHand = (set: Enter, notify: Notify) => ({
 		return true;
 	},
 
-	/** Open by hand until reset (a kill switch): no probe goes, whatever the time. */
-	isolate(circuit: Circuit, now: number): void {
-		set(circuit, { ...circuit.record, state: 'open', openedAt: now, reopensAt: now, at: now, isolated: true }, 'open', 'isolated');
+	/** Open by hand until reset (a kill switch): no probe goes, whatever the time. `via`: where its write goes. */
+	isolate(circuit: Circuit, now: number, via?: WaitUntil): void {
+		set(circuit, { ...circuit.record, state: 'open', openedAt: now, reopensAt: now, at: now, isolated: true }, 'open', 'isolated', via);
 	},
 
-	/** Close by hand: ends an isolation (or any open period) at once. */
-	reset(circuit: Circuit, now: number): void {
+	/** Close by hand: ends an isolation (or any open period) at once. `via`: where its write goes. */
+	reset(circuit: Circuit, now: number, via?: WaitUntil): void {
 		const { record } = circuit;
-		set(circuit, closed(record.scope, now), record.state === 'open' ? 'closed' : undefined, 'reset');
+		set(circuit, closed(record.scope, now), record.state === 'open' ? 'closed' : undefined, 'reset', via);
 	},
 });
 
@@ -195,7 +202,7 @@ const byHand = (set: Enter, notify: Notify) => ({
 export const machine = (settings: Settings, notify: Notify, random = (): number => 0.5) => {
 	const { halfOpenProbes, openMs, maxOpenMs, probeTimeoutMs } = settings;
 
-	const set: Enter = (circuit, record, change, reason) => {
+	const set: Enter = (circuit, record, change, reason, via) => {
 		circuit.record = record;
 		circuit.probes = [];
 		circuit.window.reset();
@@ -204,14 +211,14 @@ export const machine = (settings: Settings, notify: Notify, random = (): number 
 		}
 
 		if (change) {
-			notify(circuit, change, reason!);
+			notify(circuit, change, reason!, via);
 		}
 	};
 
-	const open: Open = (circuit, now, reason, ms = 0, unanswered) => {
+	const open: Open = (circuit, now, reason, ms = 0, unanswered, via) => {
 		const { scope, opens } = circuit.record;
 		const period = Math.min(maxOpenMs, ms || openMs * 2 ** opens * (0.8 + 0.4 * random()));
-		set(circuit, { v: 1, scope, state: 'open', openedAt: now, reopensAt: now + period, opens: opens + 1, at: now, ...(unanswered && { unanswered }) }, 'open', reason);
+		set(circuit, { v: 1, scope, state: 'open', openedAt: now, reopensAt: now + period, opens: opens + 1, at: now, ...(unanswered && { unanswered }) }, 'open', reason, via);
 	};
 
 	/**
@@ -219,14 +226,14 @@ export const machine = (settings: Settings, notify: Notify, random = (): number 
 	 * started "later" than a clock that stepped back). And a clock that stepped back never stretches
 	 * an open period: it starts again from `now`, at most `maxOpenMs` long by the clock as it reads now.
 	 */
-	const expire = (circuit: Circuit, now: number): void => {
+	const expire = (circuit: Circuit, now: number, via?: WaitUntil): void => {
 		const { record, probes: [probe] } = circuit;
 		const { openedAt, reopensAt } = record;
 		if (record.state === 'open' && !record.isolated) {
 			if (now < openedAt) {
 				set(circuit, { ...record, openedAt: now, reopensAt: now + Math.min(reopensAt - openedAt, maxOpenMs) });
 			} else if (probe !== undefined && (now - probe >= probeTimeoutMs || now < probe)) {
-				open(circuit, now, 'probe-timeout', 0, true);
+				open(circuit, now, 'probe-timeout', 0, true, via);
 			}
 		}
 	};
@@ -234,13 +241,13 @@ export const machine = (settings: Settings, notify: Notify, random = (): number 
 	return {
 		circuit: (scope: string): Circuit => ({ record: closed(scope, -Infinity), consecutive: 0, probes: [], window: new BucketWindow(settings.windowMs), busy: 0 }),
 
-		/** Before an attempt: `PASS`, `PROBE`, or the ms to wait (the attempt must fail fast). */
-		admit(circuit: Circuit, now: number): number {
+		/** Before an attempt (`via`: its call's `waitUntil`): `PASS`, `PROBE`, or the ms to wait (the attempt must fail fast). */
+		admit(circuit: Circuit, now: number, via?: WaitUntil): number {
 			if (circuit.record.state === 'closed') {
 				return PASS;
 			}
 
-			expire(circuit, now);
+			expire(circuit, now, via);
 			const { record, probes } = circuit;
 			if (record.isolated) {
 				return maxOpenMs; // A hint: it stays open until reset by hand.
@@ -252,7 +259,7 @@ export const machine = (settings: Settings, notify: Notify, random = (): number 
 
 			if (circuit.half !== record) {
 				circuit.half = record;
-				notify(circuit, 'half-open', 'open-elapsed');
+				notify(circuit, 'half-open', 'open-elapsed', via);
 			}
 
 			return probes.length < halfOpenProbes ? probes.push(now) && PROBE : probes[0]! + probeTimeoutMs - now;

@@ -46,8 +46,6 @@ export interface Circuits extends Machine {
 	/** Set by `close()`: no probe starts, and a pending `waitForHealthy` rejects at once (`wake`). */
 	closed: boolean;
 	readonly wake: Set<() => void>;
-	/** The `waitUntil` of the call being counted: where the write of a change it causes goes. */
-	via?: WaitUntil | undefined;
 	/** What `start()` listens to, removed by `close()`. */
 	unlisten: Array<() => void>;
 }
@@ -64,12 +62,12 @@ export const held = (circuit?: Circuit): boolean => !!circuit && (circuit.busy >
 /** A breaker's circuits: none yet, nothing read, no channel (see `start` in tabs.ts). */
 export const createCircuits = (context: PolicyContext, settings: Settings, options: BreakerOptions): Circuits => {
 	const store = options.share === false ? undefined : partStore(context, 'breaker', autoStore);
-	const states = machine(settings, (circuit, change, reason) => {
+	const states = machine(settings, (circuit, change, reason, via) => {
 		const { record } = circuit;
 		const { scope } = record;
 		(context.emit as (type: string, fields: object) => void)(`breaker:${change}`, { scope, reason, ...(change === 'open' && { reopensAt: record.reopensAt }) });
 		if (store && change !== 'half-open' && reason !== 'shared' && reason !== 'restored') {
-			publish(circuits, circuit);
+			publish(circuits, circuit, via);
 		}
 	}, context.random);
 	const circuits: Circuits = { context, settings, options, store, ...states, clock: context.clock, scopes: scopes(states.circuit, held), shared: options.shared?.link(context, settings, options, states.adopt), closed: false, wake: new Set(), unlisten: [] };
@@ -82,11 +80,11 @@ export const circuitFor = ({ context, options, scopes }: Circuits, urlOrScope: s
 /** A record from outside (the store, another tab), checked and bounded (`readRecord`). */
 export const read = ({ clock, settings }: Circuits, value: unknown): BreakerRecord | undefined => readRecord(value, clock.now(), settings.maxOpenMs);
 
-/** Send the circuit's state to the other tabs and write it behind the call (`via`, its `waitUntil`). */
-export const publish = (circuits: Circuits, circuit: Circuit): void => {
+/** Send the circuit's state to the other tabs and write it behind the call that changed it (`via`, its `waitUntil`). */
+export const publish = (circuits: Circuits, circuit: Circuit, via?: WaitUntil): void => {
 	const { record } = circuit;
 	circuits.channel?.post(record);
-	background(circuits.context, 'breaker', circuits.via, async () => (circuit.saved = circuits.store!.set(record.scope, record)));
+	background(circuits.context, 'breaker', via, async () => (circuit.saved = circuits.store!.set(record.scope, record)));
 };
 
 /**
@@ -122,9 +120,7 @@ export const tally = (circuits: Circuits, circuit: Circuit, record: BreakerRecor
 	const now = circuits.clock.now();
 	const status = response?.status;
 	const retryAfterMs = failed && (status === 429 || status === 503) ? parseRetryAfter(response!.headers.get('retry-after'), now) ?? 0 : 0;
-	circuits.via = call?.waitUntil;
-	circuits.count(circuit, record, now, failed, retryAfterMs, probe, !response);
-	circuits.via = undefined;
+	circuits.count(circuit, record, now, failed, retryAfterMs, probe, !response, call?.waitUntil);
 	if (failed !== undefined) {
 		circuits.shared?.report(circuit, failed, retryAfterMs, probe, call);
 	}
@@ -175,18 +171,17 @@ export const send = (circuits: Circuits, circuit: Circuit, probe: number | undef
 export const command = async (circuits: Circuits, urlOrScope: string | URL, which: 'isolate' | 'reset'): Promise<void> => {
 	const circuit = circuitFor(circuits, urlOrScope);
 	let saved: unknown;
-	circuits.via = (promise) => {
+	const via = (promise: Promise<unknown>): void => {
 		saved = promise;
 	};
-	circuits[which](circuit, circuits.clock.now());
+	circuits[which](circuit, circuits.clock.now(), via);
 	// A client that has not read the scope's stored state (after a reload) stores its reset even
 	// where it changes nothing in memory: it ends a stored isolation or open period.
 	if (circuits.store && !circuit.read && !saved) {
-		publish(circuits, circuit);
+		publish(circuits, circuit, via);
 	}
 
 	circuit.read = true;
-	circuits.via = undefined;
 	await Promise.all([saved, circuits.shared?.command(circuit, which)]);
 };
 
