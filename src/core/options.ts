@@ -183,8 +183,11 @@ export interface CallOptions extends KyOptions {
 	waitUntil?: WaitUntil;
 }
 
-/** Per-call keys of ours, taken out of what ky gets (ky would pass them on to fetch). */
-export const callKeys: readonly string[] = ['staleCache', 'outbox', 'breaker', 'failover', 'dedupe', 'hedge', 'auth', 'fallback', 'idempotencyKey', 'waitUntil'];
+/**
+ * The core's per-call keys, taken out of what ky gets (ky would pass them on to fetch), as a
+ * policy's are: its slot's name (`breaker: false`; see `callKyOptions`).
+ */
+export const callKeys: readonly string[] = ['fallback', 'idempotencyKey', 'waitUntil'];
 
 /** Client-level keys of ours, never given to ky (the slots' keys too). */
 export const clientKeys: readonly string[] = ['retryBudget', 'store', 'name', 'clock', 'random', 'storageTimeoutMs', 'identity', 'sensitiveParams', 'sensitiveHeaders', 'fallback', 'deadlineHeader'];
