@@ -6,7 +6,7 @@
 //   recipes the tests run), or the region of it between `// #region <name>` and `// #endregion`.
 // `node scripts/readme.mjs` rewrites README.md; `--check` exits 1 when README.md differs from what it
 // would write (npm test runs the check through test/node/readme.test.ts).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import ts from 'typescript';
 import { describe, firstSentence, optionsTable, propertiesOf } from './reference.mjs';
 
@@ -16,7 +16,7 @@ import { describe, firstSentence, optionsTable, propertiesOf } from './reference
  */
 export const sections = [
 	['src/core/options.ts', 'BaseClientOptions', 'Client options (both entries)', "createClient(options) — besides every ky option"],
-	['src/core/options.ts', 'CallOptions', 'Per-call options', "api.get(url, options) — besides every ky option"],
+	['src/core/options.ts', 'CallOptions', 'Per-call options', "api.get(url, options) — besides every ky option; a policy's own (`breaker`, `staleCache`, …) where its entry is imported (the preset imports the breaker's, the stale cache's and the outbox's)"],
 	['src/retry/budget.ts', 'RetryBudgetOptions', 'retryBudget', "retryBudget: { … } (on by default)"],
 	['src/breaker/options.ts', 'BreakerOptions', 'breaker', "breaker: { … } in `steadfetch`, breaker({ … }) from `steadfetch/breaker`"],
 	['src/cache/options.ts', 'CacheOptions', 'staleCache', "staleCache: { … } in `steadfetch`, staleCache({ … }) from `steadfetch/cache`"],
@@ -78,11 +78,27 @@ const interfaceOf = (file, name) => {
 	return { found, source };
 };
 
-/** Each property of `name` in `file`: its name, type as written, `@default`, and first sentence. */
-export const optionsOf = (file, name) => {
-	const { found, source } = interfaceOf(file, name);
-	return propertiesOf(found, source);
+/**
+ * What the policies add to the core's interface `name` (`declare module 'steadfetch/core' { interface
+ * CallOptions { … } }` in a policy's factory module): each such declaration under the `src/` of
+ * `file`, in the order of their paths.
+ */
+const augmentationsOf = (file, name) => {
+	const src = file.slice(0, file.lastIndexOf('src/') + 'src/'.length);
+	return readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((path) => path.endsWith('.ts')).sort().flatMap((path) => {
+		const source = ts.createSourceFile(path, readFileSync(src + path, 'utf8'), ts.ScriptTarget.Latest, true);
+		return source.statements
+			.filter((node) => ts.isModuleDeclaration(node) && node.name.text === 'steadfetch/core' && node.body && ts.isModuleBlock(node.body))
+			.flatMap((node) => node.body.statements.filter((each) => ts.isInterfaceDeclaration(each) && each.name.text === name))
+			.map((found) => ({ found, source }));
+	});
 };
+
+/**
+ * Each property of `name` in `file`, then those the policies add to it: its name, type as written,
+ * `@default`, and first sentence.
+ */
+export const optionsOf = (file, name) => [interfaceOf(file, name), ...augmentationsOf(file, name)].flatMap(({ found, source }) => propertiesOf(found, source));
 
 /** The declarations of `names` in `file` as written there, their doc comments included, without `export`. */
 export const declarationsOf = (file, names) => {

@@ -1,6 +1,24 @@
 import type { Policy } from '../core/policy.js';
 import { Auth } from './auth.js';
 import { checkAuthOptions, type AuthOptions } from './options.js';
+import type { AuthRefreshEvent } from './events.js';
+
+/** What importing this policy adds to the client's types (`client.on`, a call's options): its events and its per-call option `auth`. */
+declare module 'steadfetch/core' {
+	interface EventMap {
+		'auth:refresh': AuthRefreshEvent;
+	}
+
+	interface CallOptions {
+		/**
+		 * `false`: `auth()` leaves this call alone — no token, no wait for a refresh in flight, and its
+		 * 401 triggers no refresh. Meant for the refresh's own request (`api.post('auth/refresh', { auth: false })`).
+		 * Ignored when the client has no `auth`.
+		 * @default undefined (the call is `auth()`'s when its URL is one of `auth.origins`)
+		 */
+		auth?: false;
+	}
+}
 
 export type { AuthOptions } from './options.js';
 

@@ -2,6 +2,24 @@ import type { Policy } from '../core/policy.js';
 import type { BreakerParts } from '../core/client-types.js';
 import { createBreaker } from './breaker.js';
 import { resolve, type BreakerOptions } from './options.js';
+import type { BreakerEvent } from './events.js';
+
+/** What importing this policy adds to the client's types (`client.on`, a call's options): its events and its per-call option `breaker`. */
+declare module 'steadfetch/core' {
+	interface EventMap {
+		'breaker:open': BreakerEvent<'breaker:open'>;
+		'breaker:half-open': BreakerEvent<'breaker:half-open'>;
+		'breaker:closed': BreakerEvent<'breaker:closed'>;
+	}
+
+	interface CallOptions {
+		/**
+		 * `false` bypasses the breaker for this call (it is neither blocked nor counted).
+		 * @default undefined (the breaker counts and guards the call)
+		 */
+		breaker?: false;
+	}
+}
 
 /**
  * The per-scope circuit breaker, for the `breaker` slot of `createClient` (see `BreakerOptions`).

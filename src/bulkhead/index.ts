@@ -5,6 +5,14 @@ import { check, isNonNegativeInteger, isPositiveInteger } from '../shared/valida
 import { BulkheadFullError } from '../errors/BulkheadFullError.js';
 import { scopes, type Scopes } from '../shared/scopes.js';
 import { Lane, type Lease } from './lane.js';
+import type { BulkheadRejectedEvent } from './events.js';
+
+/** What importing this policy adds to the client's types (`client.on`): its events. */
+declare module 'steadfetch/core' {
+	interface EventMap {
+		'bulkhead:rejected': BulkheadRejectedEvent;
+	}
+}
 
 /** Options of the bulkhead (`bulkhead()` from `steadfetch/bulkhead`). */
 export interface BulkheadOptions {

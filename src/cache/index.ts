@@ -3,6 +3,25 @@ import type { Policy } from '../core/policy.js';
 import { check, isNonNegativeFinite, isPositiveFinite, isPositiveInteger } from '../shared/validate.js';
 import { createCache } from './cache.js';
 import type { CacheOptions } from './options.js';
+import type { CacheStaleEvent, CacheStoredEvent } from './events.js';
+
+/** What importing this policy adds to the client's types (`client.on`, a call's options): its events and its per-call option `staleCache`. */
+declare module 'steadfetch/core' {
+	interface EventMap {
+		'cache:stored': CacheStoredEvent;
+		'cache:stale': CacheStaleEvent;
+	}
+
+	interface CallOptions {
+		/**
+		 * `false` skips the stale cache for this call: nothing stored, nothing served. (`cache: 'no-store'` does too.)
+		 * `{ networkTimeoutMs }`: this call's deadline for a stored copy to answer, in ms, or `false` for
+		 * none (the copy answers only a failure); see the stale cache's `networkTimeoutMs`.
+		 * @default undefined (the client's stale cache applies, with its `networkTimeoutMs`)
+		 */
+		staleCache?: false | { networkTimeoutMs?: number | false };
+	}
+}
 
 export { isStale } from './is-stale.js';
 

@@ -1,7 +1,7 @@
 import type { Input, KyInstance, ResponsePromise } from 'ky';
 import type { BreakerSnapshot } from '../breaker/snapshot.js';
 import type { Outbox } from '../outbox/types.js';
-import type { HealthStats } from '../health/index.js';
+import type { HealthStats } from '../health/samples.js';
 import type { EventMap, EventType } from './event-types.js';
 import type { CallOptions } from './options.js';
 import type { PolicyParts } from './policy.js';

@@ -76,8 +76,11 @@ export const createKy = (options: CoreClientOptions, fetch: FetchLike, retry: Re
 	} as KyOptions);
 };
 
-/** Ours, kept from ky; and `steadfetch`, which ky's options of an earlier call carry (reused in a hook). */
-const ours = new Set([...callKeys, 'steadfetch']);
+/**
+ * Ours, kept from ky: the policies' per-call keys (each its slot's name), the core's, and
+ * `steadfetch`, which ky's options of an earlier call carry (reused in a hook).
+ */
+const ours = new Set([...slotOrder, ...callKeys, 'steadfetch']);
 
 /** What a call's options for ky need of the client. */
 export interface CallKyDeps extends Pick<RetryRules, 'admitUnsafe' | 'retryFor'> {

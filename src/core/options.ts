@@ -118,48 +118,12 @@ export interface BaseClientOptions extends KyOptions {
  */
 export interface CoreClientOptions extends BaseClientOptions, Slots {}
 
-/** Options of one call: ky's (`cache` is fetch's `RequestCache`), plus the keys below. */
+/**
+ * Options of one call: ky's (`cache` is fetch's `RequestCache`), plus the core's keys below; each
+ * policy adds its own by declaration merging from its factory's module (`breaker?: false` in
+ * src/breaker/index.ts), so a program sees the per-call keys of the policies it imports.
+ */
 export interface CallOptions extends KyOptions {
-	/**
-	 * `false` skips the stale cache for this call: nothing stored, nothing served. (`cache: 'no-store'` does too.)
-	 * `{ networkTimeoutMs }`: this call's deadline for a stored copy to answer, in ms, or `false` for
-	 * none (the copy answers only a failure); see the stale cache's `networkTimeoutMs`.
-	 * @default undefined (the client's stale cache applies, with its `networkTimeoutMs`)
-	 */
-	staleCache?: false | { networkTimeoutMs?: number | false };
-	/**
-	 * `false`: never queue this call. `true`: make this call eligible even if its method is not in
-	 * `outbox.methods`. Ignored when the client has no outbox.
-	 * @default undefined (eligible when the method is in `outbox.methods`)
-	 */
-	outbox?: boolean;
-	/**
-	 * `false` bypasses the breaker for this call (it is neither blocked nor counted).
-	 * @default undefined (the breaker counts and guards the call)
-	 */
-	breaker?: false;
-	/**
-	 * `false`: this call is never sent to a mirror (with `failover()`).
-	 * @default undefined (sent to a mirror when its primary fails)
-	 */
-	failover?: false;
-	/**
-	 * `false`: this call never shares a request with another (with `dedupe()`).
-	 * @default undefined (shares with identical calls)
-	 */
-	dedupe?: false;
-	/**
-	 * `false`: this call is never hedged (with `hedge()`).
-	 * @default undefined (hedged when slow)
-	 */
-	hedge?: false;
-	/**
-	 * `false`: `auth()` leaves this call alone — no token, no wait for a refresh in flight, and its
-	 * 401 triggers no refresh. Meant for the refresh's own request (`api.post('auth/refresh', { auth: false })`).
-	 * Ignored when the client has no `auth`.
-	 * @default undefined (the call is `auth()`'s when its URL is one of `auth.origins`)
-	 */
-	auth?: false;
 	/**
 	 * A degraded answer for this call when it fails (see the client option `fallback`).
 	 * @default the client's `fallback`
@@ -183,8 +147,11 @@ export interface CallOptions extends KyOptions {
 	waitUntil?: WaitUntil;
 }
 
-/** Per-call keys of ours, taken out of what ky gets (ky would pass them on to fetch). */
-export const callKeys: readonly string[] = ['staleCache', 'outbox', 'breaker', 'failover', 'dedupe', 'hedge', 'auth', 'fallback', 'idempotencyKey', 'waitUntil'];
+/**
+ * The core's per-call keys, taken out of what ky gets (ky would pass them on to fetch), as a
+ * policy's are: its slot's name (`breaker: false`; see `callKyOptions`).
+ */
+export const callKeys: readonly string[] = ['fallback', 'idempotencyKey', 'waitUntil'];
 
 /** Client-level keys of ours, never given to ky (the slots' keys too). */
 export const clientKeys: readonly string[] = ['retryBudget', 'store', 'name', 'clock', 'random', 'storageTimeoutMs', 'identity', 'sensitiveParams', 'sensitiveHeaders', 'fallback', 'deadlineHeader'];

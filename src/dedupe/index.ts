@@ -4,6 +4,17 @@ import type { FetchInit, Layer } from '../core/types.js';
 import { scopes } from '../shared/scopes.js';
 import { Flight } from './flight.js';
 
+/** What importing this policy adds to the client's types (a call's options): its per-call option `dedupe`. */
+declare module 'steadfetch/core' {
+	interface CallOptions {
+		/**
+		 * `false`: this call never shares a request with another (with `dedupe()`).
+		 * @default undefined (shares with identical calls)
+		 */
+		dedupe?: false;
+	}
+}
+
 const reads = new Set(['GET', 'HEAD']);
 
 /** What a request is, beyond its headers: its method, final URL, and how fetch sends it (each changes what the answer means). */

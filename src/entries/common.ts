@@ -7,6 +7,20 @@ export type { RetryBudgetOptions } from '../retry/budget.js';
 export type { ScopeStats } from '../core/stats.js';
 export type { Clock } from '../core/types.js';
 export type * from '../core/event-types.js';
+// The policies' events, as both entries exported them before each policy declared its own: the names
+// only. `client.on` knows a policy's events where its factory is imported (its factory's module
+// augments `EventMap`), so a program of `steadfetch/core` alone is not offered them.
+export type { BreakerEvent } from '../breaker/events.js';
+export type { CacheStoredEvent, CacheStaleEvent } from '../cache/events.js';
+export type { OutboxEvent, OutboxEventType } from '../outbox/events.js';
+export type { BulkheadRejectedEvent } from '../bulkhead/events.js';
+export type { RateLimitWaitEvent } from '../rate-limit/events.js';
+export type { ThrottleRejectedEvent } from '../throttle/events.js';
+export type { HedgeEvent } from '../hedge/events.js';
+export type { FailoverEvent } from '../failover/events.js';
+export type { AuthRefreshEvent } from '../auth/events.js';
+export type { ScopeHealthEvent } from '../health/events.js';
+export type { AttemptEvent } from '../trace/events.js';
 
 export { SteadfetchError, isSteadfetchError, type SteadfetchErrorCode } from '../errors/SteadfetchError.js';
 export { CircuitOpenError } from '../errors/CircuitOpenError.js';

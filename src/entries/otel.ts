@@ -1,2 +1,3 @@
 /** `steadfetch/otel`: OpenTelemetry spans per call and per attempt, for the `trace` slot. */
 export { otel, type OtelOptions } from '../otel/index.js';
+export type { AttemptEvent } from '../trace/events.js';

@@ -3,6 +3,22 @@ import type { Layer } from '../core/types.js';
 import { check } from '../shared/validate.js';
 import { classify, classifyStatus } from '../errors/classify.js';
 import { scopes } from '../shared/scopes.js';
+import type { FailoverEvent } from './events.js';
+
+/** What importing this policy adds to the client's types (`client.on`, a call's options): its events and its per-call option `failover`. */
+declare module 'steadfetch/core' {
+	interface EventMap {
+		'failover': FailoverEvent;
+	}
+
+	interface CallOptions {
+		/**
+		 * `false`: this call is never sent to a mirror (with `failover()`).
+		 * @default undefined (sent to a mirror when its primary fails)
+		 */
+		failover?: false;
+	}
+}
 
 /** Options of origin failover (`failover()` from `steadfetch/failover`). */
 export interface FailoverOptions {

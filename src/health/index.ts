@@ -4,6 +4,15 @@ import { check, isPositiveFinite } from '../shared/validate.js';
 import { classify, classifyStatus, type Classification } from '../errors/classify.js';
 import { scopes } from '../shared/scopes.js';
 import { Samples, type HealthStats } from './samples.js';
+import type { ScopeHealthEvent } from './events.js';
+
+/** What importing this policy adds to the client's types (`client.on`): its events. */
+declare module 'steadfetch/core' {
+	interface EventMap {
+		'scope:unhealthy': ScopeHealthEvent<'scope:unhealthy'>;
+		'scope:healthy': ScopeHealthEvent<'scope:healthy'>;
+	}
+}
 
 export type { HealthStats } from './samples.js';
 

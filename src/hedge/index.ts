@@ -4,6 +4,22 @@ import { check, isPositiveFinite, isPositiveInteger } from '../shared/validate.j
 import { classifyStatus } from '../errors/classify.js';
 import { scopes, type Scopes } from '../shared/scopes.js';
 import { Superseded } from '../shared/superseded.js';
+import type { HedgeEvent } from './events.js';
+
+/** What importing this policy adds to the client's types (`client.on`, a call's options): its events and its per-call option `hedge`. */
+declare module 'steadfetch/core' {
+	interface EventMap {
+		'hedge': HedgeEvent;
+	}
+
+	interface CallOptions {
+		/**
+		 * `false`: this call is never hedged (with `hedge()`).
+		 * @default undefined (hedged when slow)
+		 */
+		hedge?: false;
+	}
+}
 
 /** Options of hedging (`hedge()` from `steadfetch/hedge`). */
 export interface HedgeOptions {

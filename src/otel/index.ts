@@ -5,6 +5,15 @@ import { redact, sensitiveParamSet } from '../shared/sensitive.js';
 import { hex, traceparent } from '../trace/ids.js';
 import { traceLayer, traced, type AttemptTracer } from '../trace/layer.js';
 import { resolveTrace, type ResolvedTrace, type TraceOptions } from '../trace/options.js';
+import type { AttemptEvent } from '../trace/events.js';
+
+/** What importing `otel()` adds to the client's types (`client.on`): the trace layer's `attempt:*` events, as `trace()` does. */
+declare module 'steadfetch/core' {
+	interface EventMap {
+		'attempt:start': AttemptEvent<'attempt:start'>;
+		'attempt:end': AttemptEvent<'attempt:end'>;
+	}
+}
 
 /** Options of `otel()` (`steadfetch/otel`), for the `trace` slot. */
 export interface OtelOptions extends TraceOptions {

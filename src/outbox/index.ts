@@ -2,6 +2,29 @@ import type { Policy } from '../core/policy.js';
 import type { OutboxParts } from '../core/client-types.js';
 import { resolveOutboxOptions, type OutboxOptions } from './options.js';
 import { createOutbox } from './outbox.js';
+import type { OutboxEvent } from './events.js';
+
+/** What importing this policy adds to the client's types (`client.on`, a call's options): its events and its per-call option `outbox`. */
+declare module 'steadfetch/core' {
+	interface EventMap {
+		'outbox:queued': OutboxEvent<'outbox:queued'>;
+		'outbox:sent': OutboxEvent<'outbox:sent'>;
+		'outbox:retry': OutboxEvent<'outbox:retry'>;
+		'outbox:dead': OutboxEvent<'outbox:dead'>;
+		'outbox:conflict': OutboxEvent<'outbox:conflict'>;
+		'outbox:superseded': OutboxEvent<'outbox:superseded'>;
+		'outbox:discarded': OutboxEvent<'outbox:discarded'>;
+	}
+
+	interface CallOptions {
+		/**
+		 * `false`: never queue this call. `true`: make this call eligible even if its method is not in
+		 * `outbox.methods`. Ignored when the client has no outbox.
+		 * @default undefined (eligible when the method is in `outbox.methods`)
+		 */
+		outbox?: boolean;
+	}
+}
 
 export { outboxSyncHandler, type SyncEventLike } from './sync.js';
 export type { ConflictResolution, StoredEntry } from './types.js';

@@ -1,4 +1,4 @@
-import type { OutboxEventType } from '../core/event-types.js';
+import type { OutboxEventType } from './events.js';
 import type { EventFields, PolicyCall, PolicyContext } from '../core/policy.js';
 import { SubrequestsSpent } from '../core/invocation.js';
 import { requestScoped } from '../shared/runtime.js';

@@ -3,6 +3,14 @@ import type { Layer } from '../core/types.js';
 import { check, isPositiveFinite } from '../shared/validate.js';
 import { RateLimitedError } from '../errors/RateLimitedError.js';
 import { Buckets } from './buckets.js';
+import type { RateLimitWaitEvent } from './events.js';
+
+/** What importing this policy adds to the client's types (`client.on`): its events. */
+declare module 'steadfetch/core' {
+	interface EventMap {
+		'ratelimit:wait': RateLimitWaitEvent;
+	}
+}
 
 /** Options of the rate limiter (`rateLimit()` from `steadfetch/rate-limit`). */
 export interface RateLimitOptions {

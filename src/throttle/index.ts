@@ -2,6 +2,14 @@ import type { SharedBreaker } from '../breaker/shared.js';
 import type { Policy } from '../core/policy.js';
 import { check, isNonNegativeInteger, isPositiveFinite } from '../shared/validate.js';
 import { createThrottle, type ThrottleSettings } from './throttle.js';
+import type { ThrottleRejectedEvent } from './events.js';
+
+/** What importing this policy adds to the client's types (`client.on`): its events. */
+declare module 'steadfetch/core' {
+	interface EventMap {
+		'throttle:rejected': ThrottleRejectedEvent;
+	}
+}
 
 /** Options of the adaptive throttle (`adaptiveThrottle()` from `steadfetch/throttle`). */
 export interface AdaptiveThrottleOptions {

@@ -1,6 +1,15 @@
 import type { Policy, PolicyParts } from '../core/policy.js';
 import { traceLayer } from './layer.js';
 import { resolveTrace, type TraceOptions } from './options.js';
+import type { AttemptEvent } from './events.js';
+
+/** What importing this policy adds to the client's types (`client.on`): its events. */
+declare module 'steadfetch/core' {
+	interface EventMap {
+		'attempt:start': AttemptEvent<'attempt:start'>;
+		'attempt:end': AttemptEvent<'attempt:end'>;
+	}
+}
 
 export type { TraceOptions } from './options.js';
 

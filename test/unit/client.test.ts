@@ -239,6 +239,15 @@ describe('createClient', () => {
 		expect(api.stats()[server.url]?.requests).toBe(1);
 	});
 
+	it('a call\'s own keys never reach ky: the core\'s and every policy\'s (each its slot\'s name), whichever policies the client has', async () => {
+		const seen: Array<Record<string, unknown>> = [];
+		const api = createCore({ baseUrl: `${server.url}/`, retry: 0, hooks: { beforeRequest: [({ options }) => void seen.push({ ...options })] } });
+		const slots = ['auth', 'trace', 'outbox', 'staleCache', 'failover', 'dedupe', 'hedge', 'adaptiveThrottle', 'bulkhead', 'rateLimit', 'breaker', 'logger', 'health'];
+		const own = Object.fromEntries([...slots, 'fallback', 'idempotencyKey'].map((key) => [key, key === 'idempotencyKey' ? 'k' : false]));
+		expect((await api.get('echo?id=own-keys', own)).status).toBe(200);
+		expect(Object.keys(seen[0]!).filter((key) => key in own)).toEqual([]);
+	});
+
 	it('totalTimeout bounds the whole call including retries (ky passes it through)', async () => {
 		const api = make({ timeout: 1_000, totalTimeout: 150, retry: { limit: 5, delay: () => 0 } });
 		const started = performance.now();

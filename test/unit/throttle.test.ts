@@ -14,7 +14,8 @@ import { health } from '../../src/entries/health.js';
 import { logger, type LogRecord } from '../../src/entries/logger.js';
 import { hedge } from '../../src/entries/hedge.js';
 import { adaptiveThrottle, ThrottledError, type AdaptiveThrottleOptions } from '../../src/entries/throttle.js';
-import type { StorageErrorEvent, ThrottleRejectedEvent } from '../../src/core/event-types.js';
+import type { StorageErrorEvent } from '../../src/core/event-types.js';
+import type { ThrottleRejectedEvent } from '../../src/throttle/events.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 

@@ -1,0 +1,10 @@
+import type { BaseEvent } from '../core/event-types.js';
+
+/** A call waits for the scope's rate limit: its own bucket, or the server's spent budget. */
+export interface RateLimitWaitEvent extends BaseEvent<'ratelimit:wait'> {
+	method: string;
+	url: string;
+	/** How long it waits, in ms. */
+	waitMs: number;
+	reason: 'bucket' | 'server';
+}
