@@ -100,18 +100,23 @@ export class Call implements PolicyCall {
 	 */
 	declare readonly invocation: Invocation | undefined;
 	declare readonly deadline: number | undefined;
+	// Declared, and assigned in the constructor: no field definitions before them (smaller once minified).
+	declare readonly method: string;
+	declare readonly input: Input;
+	declare readonly options: Readonly<Record<string, unknown>>;
+	declare readonly identity: string | undefined;
+	declare readonly idempotencyKey: string | undefined;
+	declare readonly replay: boolean;
+	declare readonly waitUntil: WaitUntil | undefined;
 
-	constructor(
-		readonly method: string,
-		readonly input: Input,
-		readonly options: Readonly<Record<string, unknown>>,
-		readonly identity: string | undefined,
-		readonly idempotencyKey: string | undefined,
-		readonly replay: boolean,
-		readonly waitUntil: WaitUntil | undefined,
-		invocation?: Invocation,
-		deadline?: number,
-	) {
+	constructor(method: string, input: Input, options: Readonly<Record<string, unknown>>, identity: string | undefined, idempotencyKey: string | undefined, replay: boolean, waitUntil: WaitUntil | undefined, invocation?: Invocation, deadline?: number) {
+		this.method = method;
+		this.input = input;
+		this.options = options;
+		this.identity = identity;
+		this.idempotencyKey = idempotencyKey;
+		this.replay = replay;
+		this.waitUntil = waitUntil;
 		this.invocation = invocation;
 		this.deadline = deadline;
 		const own = (options['signal'] as AbortSignal | null | undefined) ?? undefined;
