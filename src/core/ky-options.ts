@@ -16,8 +16,8 @@ export interface RetryRules {
 	readonly retry: RetryOptions;
 	/** Whether POST and PATCH calls join ky's retried methods (the user did not choose `retry.methods`). */
 	readonly admitUnsafe: boolean;
-	/** POST and PATCH when the user listed them in `retry.methods`: such calls get an Idempotency-Key. */
-	readonly keyed: ReadonlySet<string>;
+	/** `retry.methods` upper-cased: a POST or PATCH call whose method the user listed gets an Idempotency-Key. */
+	readonly keyed: readonly string[];
 	/** The call's own `retry` options as ky gets them (our `shouldRetry` kept when the call brings its own rules). */
 	retryFor(own: unknown): unknown;
 }
@@ -40,7 +40,7 @@ export const retryRules = (options: CoreClientOptions, context: PolicyContext, a
 			shouldRetry: shouldRetry(user.shouldRetry, onTimeout, ask),
 		},
 		admitUnsafe: user.methods === undefined,
-		keyed: new Set((user.methods ?? []).map((method) => method.toUpperCase()).filter((method) => method === 'POST' || method === 'PATCH')),
+		keyed: (user.methods ?? []).map((method) => method.toUpperCase()),
 		retryFor(own) {
 			if (typeof own === 'number') {
 				return { limit: own };

@@ -1,5 +1,5 @@
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
-import { checkRules, isNonNegativeFinite, isNonNegativeInteger, isPositiveFinite, type Rule } from '../shared/validate.js';
+import { checkRules, describe, isNonNegativeFinite, isNonNegativeInteger, isPositiveFinite, type Rule } from '../shared/validate.js';
 
 const is = (type: string): Rule => [(value) => typeof value === type, `a ${type}`];
 const list = (type: string): Rule => [(value) => Array.isArray(value) && value.every((item) => typeof item === type), `an array of ${type}s`];
@@ -52,7 +52,7 @@ const modes = /^(?:default|no-store|reload|no-cache|force-cache|only-if-cached)$
  */
 export const checkCacheMode = (cache: unknown): void => {
 	if (cache !== undefined && !modes.test(cache as string)) {
-		throw new TypeError(`\`cache\` is fetch's RequestCache mode (as 'no-store'); the stale cache is configured with \`staleCache\` (got ${typeof cache === 'string' ? JSON.stringify(cache) : cache === false ? 'false' : typeof cache})`);
+		throw new TypeError(`\`cache\` is fetch's RequestCache mode (as 'no-store'); the stale cache is configured with \`staleCache\` (got ${describe(cache)})`);
 	}
 };
 

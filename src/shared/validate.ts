@@ -5,17 +5,9 @@ export const check = (ok: boolean, option: string, value: unknown, expected: str
 	}
 };
 
-const describe = (value: unknown): string => {
-	if (typeof value === 'string') {
-		return JSON.stringify(value);
-	}
-
-	if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) {
-		return String(value);
-	}
-
-	return typeof value;
-};
+/** A value as an error message shows it: a string quoted, a number, boolean, null or undefined as itself, else its type. */
+export const describe = (value: unknown): string =>
+	typeof value === 'string' ? JSON.stringify(value) : typeof value === 'number' || typeof value === 'boolean' || value == null ? String(value) : typeof value;
 
 export const isPositiveInteger = (value: unknown): value is number => Number.isInteger(value) && (value as number) > 0;
 export const isNonNegativeInteger = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 0;
