@@ -1,5 +1,5 @@
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
-import { checkRules, describe, isNonNegativeFinite, isNonNegativeInteger, isPositiveFinite, type Rule } from '../shared/validate.js';
+import { check, checkRules, describe, isNonNegativeFinite, isNonNegativeInteger, isPositiveFinite, type Rule } from '../shared/validate.js';
 
 const is = (type: string): Rule => [(value) => typeof value === type, `a ${type}`];
 const list = (type: string): Rule => [(value) => Array.isArray(value) && value.every((item) => typeof item === type), `an array of ${type}s`];
@@ -62,10 +62,7 @@ export const checkCacheMode = (cache: unknown): void => {
  */
 export const checkCallOptions = (options: Record<string, unknown>): InvalidRequestError | undefined => {
 	try {
-		if (!object(options)) {
-			throw new TypeError(`The options of a call must be an object; got ${typeof options}`);
-		}
-
+		check(object(options), 'options', options, 'an object');
 		checkRules(options, callRules);
 		checkCacheMode(options['cache']);
 	} catch (error) {

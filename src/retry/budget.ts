@@ -53,16 +53,18 @@ const rules: Record<string, Rule> = {
  * so concurrent calls in an outage cannot all pass the check before any of them retries.
  */
 export class RetryBudget {
-	readonly #ratio: number;
-	readonly #minRetries: number;
+	declare readonly ratio: number;
+	declare readonly minRetries: number;
+	declare readonly windowMs: number;
 	readonly #clock: Clock;
 	readonly #windows: Scopes<Window>;
 
 	constructor(options: RetryBudgetOptions, clock: Clock) {
 		checkRules({ retryBudget: options }, rules);
 		const { ratio = 0.1, minRetries = 10, windowMs = 10_000 } = options;
-		this.#ratio = ratio;
-		this.#minRetries = minRetries;
+		this.ratio = ratio;
+		this.minRetries = minRetries;
+		this.windowMs = windowMs;
 		this.#clock = clock;
 		this.#windows = scopes(() => ({ counts: new BucketWindow(windowMs), exhaustedAt: -Infinity }));
 	}
@@ -81,7 +83,7 @@ export class RetryBudget {
 		const window = this.#windows.scope(scope);
 		const now = this.#clock.now();
 		const [firsts, retries] = window.counts.sums(now);
-		const limit = Math.max(this.#minRetries, Math.floor(this.#ratio * firsts));
+		const limit = Math.max(this.minRetries, Math.floor(this.ratio * firsts));
 		if (force || retries < limit) {
 			if (spend) {
 				window.counts.add(now, 1);
