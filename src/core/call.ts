@@ -80,7 +80,7 @@ export class Call implements PolicyCall {
 	/** Body shortcuts asked for so far: started with each run (a wrapper may run ky again). */
 	#shortcuts: Array<(run: ResponsePromise) => void> | undefined;
 	/** Set when a wrapper runs ky again (failover, auth): that run's first attempt is not a retry. */
-	#restart = false;
+	#restart: boolean | undefined;
 	/** Each policy's state for this call, at the index `PolicyContext.perCall` gave the policy. */
 	#locals: unknown[] | undefined;
 	/**

@@ -2,8 +2,9 @@ import ky, { type KyInstance, type Options as KyOptions, type RetryOptions } fro
 import { shouldRetry, unsafeRetryMethods } from '../retry/should-retry.js';
 import type { Call } from './call.js';
 import { composeLayers } from './compose.js';
-import { callKeys, clientKeys, type CallOptions, type CoreClientOptions } from './options.js';
-import { slotOrder, type PolicyContext } from './policy.js';
+import { ours } from './merge-options.js';
+import { callKeys, type CallOptions, type CoreClientOptions } from './options.js';
+import type { PolicyContext } from './policy.js';
 import type { FetchLike, Layer } from './types.js';
 import { stringifying } from './validate-options.js';
 
@@ -62,7 +63,7 @@ export const retryRules = (options: CoreClientOptions, context: PolicyContext, a
 export const createKy = (options: CoreClientOptions, fetch: FetchLike, retry: RetryOptions): KyInstance => {
 	const kyOptions: Record<string, unknown> = {};
 	for (const [key, value] of Object.entries(options)) {
-		if (!clientKeys.includes(key) && !(slotOrder as readonly string[]).includes(key)) {
+		if (!ours.has(key)) {
 			kyOptions[key] = value;
 		}
 	}
@@ -77,7 +78,7 @@ export const createKy = (options: CoreClientOptions, fetch: FetchLike, retry: Re
 };
 
 /** Ours, kept from ky; and `steadfetch`, which ky's options of an earlier call carry (reused in a hook). */
-const ours = new Set([...callKeys, 'steadfetch']);
+const callOurs = new Set([...callKeys, 'steadfetch']);
 
 /** What a call's options for ky need of the client. */
 export interface CallKyDeps extends Pick<RetryRules, 'admitUnsafe' | 'retryFor'> {
@@ -96,7 +97,7 @@ export const callKyOptions = (deps: CallKyDeps) => {
 	return (call: Call, callOptions: CallOptions, headers: Headers | undefined, unsafe: boolean): Record<string, unknown> => {
 		const forKy: Record<string, unknown> = { steadfetch: call };
 		for (const name in callOptions) {
-			if (Object.hasOwn(callOptions, name) && !ours.has(name)) {
+			if (Object.hasOwn(callOptions, name) && !callOurs.has(name)) {
 				forKy[name] = callOptions[name as keyof CallOptions];
 			}
 		}
