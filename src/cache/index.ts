@@ -1,6 +1,6 @@
 import type { CacheParts } from '../core/client-types.js';
 import type { Policy } from '../core/policy.js';
-import { check, isNonNegativeFinite, isPositiveFinite, isPositiveInteger } from '../shared/validate.js';
+import { check, checkRules, isNonNegativeFinite, isPositiveFinite, isPositiveInteger, type Rule } from '../shared/validate.js';
 import { createCache } from './cache.js';
 import type { CacheOptions } from './options.js';
 import type { CacheStaleEvent, CacheStoredEvent } from './events.js';
@@ -25,6 +25,15 @@ declare module 'steadfetch/core' {
 
 export { isStale } from './is-stale.js';
 
+/** Each option checked when given (a RangeError naming it). */
+const rules: Record<string, Rule> = {
+	'staleCache.maxStaleMs': [isNonNegativeFinite, 'a non-negative finite number of ms'],
+	'staleCache.networkTimeoutMs': [(value) => value === false || isPositiveFinite(value), 'a positive finite number of ms or false'],
+	'staleCache.maxEntries': [isPositiveInteger, 'a positive integer'],
+	'staleCache.maxBodyBytes': [isNonNegativeFinite, 'a non-negative finite number of bytes'],
+	'staleCache.shared': [(value) => typeof value === 'boolean', 'a boolean'],
+};
+
 /**
  * The stale cache, for the `staleCache` slot of `createClient` (see `CacheOptions`). Bad options
  * throw a `RangeError` naming the option and the value, here; so does `sensitiveHeaders`, which is
@@ -36,13 +45,9 @@ export { isStale } from './is-stale.js';
  * const api = createClient({ staleCache: staleCache({ maxStaleMs: 86_400_000 }) });
  */
 export const staleCache = (options: CacheOptions = {}): Policy<'staleCache', CacheParts> => {
-	const { maxStaleMs = 86_400_000, networkTimeoutMs = 3000, maxEntries = 500, maxBodyBytes = 1_048_576, shared = typeof indexedDB === 'undefined' } = options;
-	check(isNonNegativeFinite(maxStaleMs), 'staleCache.maxStaleMs', maxStaleMs, 'a non-negative finite number of ms');
-	check(networkTimeoutMs === false || isPositiveFinite(networkTimeoutMs), 'staleCache.networkTimeoutMs', networkTimeoutMs, 'a positive finite number of ms or false');
-	check(isPositiveInteger(maxEntries), 'staleCache.maxEntries', maxEntries, 'a positive integer');
-	check(isNonNegativeFinite(maxBodyBytes), 'staleCache.maxBodyBytes', maxBodyBytes, 'a non-negative finite number of bytes');
-	check(typeof shared === 'boolean', 'staleCache.shared', shared, 'a boolean');
+	checkRules(options, rules, 'staleCache.');
 	check(!('sensitiveHeaders' in options), 'staleCache.sensitiveHeaders', 'given', "given as the client's `sensitiveHeaders`");
+	const { maxStaleMs = 86_400_000, networkTimeoutMs = 3000, maxEntries = 500, maxBodyBytes = 1_048_576, shared = typeof indexedDB === 'undefined' } = options;
 	const resolved = { maxStaleMs, networkTimeoutMs, maxEntries, maxBodyBytes, shared };
 	return { slot: 'staleCache', create: (context) => createCache(context, resolved) };
 };

@@ -80,11 +80,9 @@ export class Call implements PolicyCall {
 	/** Body shortcuts asked for so far: started with each run (a wrapper may run ky again). */
 	#shortcuts: Array<(run: ResponsePromise) => void> | undefined;
 	/** Set when a wrapper runs ky again (failover, auth): that run's first attempt is not a retry. */
-	#restart = false;
+	#restart: boolean | undefined;
 	/** Each policy's state for this call, at the index `PolicyContext.perCall` gave the policy. */
 	#locals: unknown[] | undefined;
-	/** The caller's signal, and the request context's end (see `signal`). */
-	readonly #signal: AbortSignal | undefined;
 	/**
 	 * Bits: `extra` (1), the attempt going out now is one steadfetch adds (a retry, a replay): a request
 	 * context may refuse it; `rerun` (2), the attempts going out now are a wrapper's new run (one to
@@ -100,31 +98,33 @@ export class Call implements PolicyCall {
 	 */
 	declare readonly invocation: Invocation | undefined;
 	declare readonly deadline: number | undefined;
+	// Declared, and assigned in the constructor: no field definitions before them (smaller once minified).
+	declare readonly method: string;
+	declare readonly input: Input;
+	declare readonly options: Readonly<Record<string, unknown>>;
+	declare readonly identity: string | undefined;
+	declare readonly idempotencyKey: string | undefined;
+	declare readonly replay: boolean;
+	declare readonly waitUntil: WaitUntil | undefined;
+	/** The caller's signal; for a call of a request context made with `request`, followed by the request's end too. */
+	declare readonly signal: AbortSignal | undefined;
 
-	constructor(
-		readonly method: string,
-		readonly input: Input,
-		readonly options: Readonly<Record<string, unknown>>,
-		readonly identity: string | undefined,
-		readonly idempotencyKey: string | undefined,
-		readonly replay: boolean,
-		readonly waitUntil: WaitUntil | undefined,
-		invocation?: Invocation,
-		deadline?: number,
-	) {
+	constructor(method: string, input: Input, options: Readonly<Record<string, unknown>>, identity: string | undefined, idempotencyKey: string | undefined, replay: boolean, waitUntil: WaitUntil | undefined, invocation?: Invocation, deadline?: number) {
+		this.method = method;
+		this.input = input;
+		this.options = options;
+		this.identity = identity;
+		this.idempotencyKey = idempotencyKey;
+		this.replay = replay;
+		this.waitUntil = waitUntil;
 		this.invocation = invocation;
 		this.deadline = deadline;
 		const own = (options['signal'] as AbortSignal | null | undefined) ?? undefined;
 		// The app's calls of a context end with its request (a replay is background work: it does not).
 		const ended = replay ? undefined : invocation?.signal;
-		this.#signal = ended ? (own ? AbortSignal.any([own, ended]) : ended) : own;
+		this.signal = ended ? (own ? AbortSignal.any([own, ended]) : ended) : own;
 		// Read-only in fact: no policy can change a field or shadow a getter.
 		Object.freeze(this);
-	}
-
-	/** The caller's signal; for a call of a request context made with `request`, followed by the request's end too. */
-	get signal(): AbortSignal | undefined {
-		return this.#signal;
 	}
 
 	get limited(): boolean {

@@ -18,8 +18,8 @@ export interface CallerDeps extends SettleDeps, CallKyDeps {
 	readonly instance: KyInstance;
 	/** The policies with an outer wrapper, in slot order. */
 	readonly wrappers: readonly PolicyParts[];
-	/** POST and PATCH when the user listed them in `retry.methods`: such calls get an Idempotency-Key. */
-	readonly keyed: ReadonlySet<string>;
+	/** `retry.methods` upper-cased: a POST or PATCH call whose method the user listed gets an Idempotency-Key. */
+	readonly keyed: readonly string[];
 	/** The client's `identity` option, read at each call. */
 	readonly identity: (() => string | undefined) | undefined;
 	/** The client-level `fallback`, when the call has none of its own. */
@@ -150,7 +150,7 @@ export const createCaller = (deps: CallerDeps) => {
 		let key = callOptions.idempotencyKey === true ? crypto.randomUUID() : callOptions.idempotencyKey;
 		let headers: Headers | undefined;
 		// The user asked for POST/PATCH retries: a key makes them safe (the caller's own key, if any).
-		if (key !== undefined || (unsafe && (keyed.has(verb) || (callOptions.retry as { methods?: string[] } | undefined)?.methods?.some((name) => name.toUpperCase() === verb)))) {
+		if (key !== undefined || (unsafe && (keyed.includes(verb) || (callOptions.retry as { methods?: string[] } | undefined)?.methods?.some((name) => name.toUpperCase() === verb)))) {
 			try {
 				headers = new Headers(callOptions.headers as HeadersInit | undefined);
 			} catch (error) {

@@ -59,7 +59,7 @@ const stamping = (options: CoreClientOptions, clock: Clock) => {
 export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stores = new Map<string, unknown>()): AnyClient {
 	const options = entry.resolve(userOptions);
 	checkClientOptions(options as Record<string, unknown>);
-	const clock = options.clock ?? { now: () => Date.now() };
+	const clock = options.clock ?? { now: Date.now };
 	const emitter = new Emitter();
 	// A scope a policy holds (an open breaker, an unhealthy scope, pending outbox entries) keeps its counters.
 	const stats = createStats((scope) => active.some((part) => part.holds?.(scope)));

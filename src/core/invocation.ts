@@ -88,8 +88,8 @@ export const openInvocation = (ctx: ContextLike, options: ContextOptions | undef
 	}
 
 	const value = deadlineHeader === undefined ? null : request.headers.get(deadlineHeader);
-	const ms = value && /^\d+$/.test(value) ? Number(value) : Number.NaN;
-	return new Invocation(ctx, subrequests, AbortSignal.any([request.signal]), Number.isSafeInteger(ms) ? now + ms : undefined);
+	const ms = Number(value);
+	return new Invocation(ctx, subrequests, AbortSignal.any([request.signal]), /^\d+$/.test(value!) && Number.isSafeInteger(ms) ? now + ms : undefined);
 };
 
 /**

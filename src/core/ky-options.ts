@@ -2,7 +2,8 @@ import ky, { type KyInstance, type Options as KyOptions, type RetryOptions } fro
 import { shouldRetry, unsafeRetryMethods } from '../retry/should-retry.js';
 import type { Call } from './call.js';
 import { composeLayers } from './compose.js';
-import { callKeys, clientKeys, type CallOptions, type CoreClientOptions } from './options.js';
+import { ours } from './merge-options.js';
+import { callKeys, type CallOptions, type CoreClientOptions } from './options.js';
 import { slotOrder, type PolicyContext } from './policy.js';
 import type { FetchLike, Layer } from './types.js';
 import { stringifying } from './validate-options.js';
@@ -16,8 +17,8 @@ export interface RetryRules {
 	readonly retry: RetryOptions;
 	/** Whether POST and PATCH calls join ky's retried methods (the user did not choose `retry.methods`). */
 	readonly admitUnsafe: boolean;
-	/** POST and PATCH when the user listed them in `retry.methods`: such calls get an Idempotency-Key. */
-	readonly keyed: ReadonlySet<string>;
+	/** `retry.methods` upper-cased: a POST or PATCH call whose method the user listed gets an Idempotency-Key. */
+	readonly keyed: readonly string[];
 	/** The call's own `retry` options as ky gets them (our `shouldRetry` kept when the call brings its own rules). */
 	retryFor(own: unknown): unknown;
 }
@@ -40,7 +41,7 @@ export const retryRules = (options: CoreClientOptions, context: PolicyContext, a
 			shouldRetry: shouldRetry(user.shouldRetry, onTimeout, ask),
 		},
 		admitUnsafe: user.methods === undefined,
-		keyed: new Set((user.methods ?? []).map((method) => method.toUpperCase()).filter((method) => method === 'POST' || method === 'PATCH')),
+		keyed: (user.methods ?? []).map((method) => method.toUpperCase()),
 		retryFor(own) {
 			if (typeof own === 'number') {
 				return { limit: own };
@@ -62,7 +63,7 @@ export const retryRules = (options: CoreClientOptions, context: PolicyContext, a
 export const createKy = (options: CoreClientOptions, fetch: FetchLike, retry: RetryOptions): KyInstance => {
 	const kyOptions: Record<string, unknown> = {};
 	for (const [key, value] of Object.entries(options)) {
-		if (!clientKeys.includes(key) && !(slotOrder as readonly string[]).includes(key)) {
+		if (!ours.has(key)) {
 			kyOptions[key] = value;
 		}
 	}
@@ -80,7 +81,7 @@ export const createKy = (options: CoreClientOptions, fetch: FetchLike, retry: Re
  * Ours, kept from ky: the policies' per-call keys (each its slot's name), the core's, and
  * `steadfetch`, which ky's options of an earlier call carry (reused in a hook).
  */
-const ours = new Set([...slotOrder, ...callKeys, 'steadfetch']);
+const callOurs = new Set([...slotOrder, ...callKeys, 'steadfetch']);
 
 /** What a call's options for ky need of the client. */
 export interface CallKyDeps extends Pick<RetryRules, 'admitUnsafe' | 'retryFor'> {
@@ -99,7 +100,7 @@ export const callKyOptions = (deps: CallKyDeps) => {
 	return (call: Call, callOptions: CallOptions, headers: Headers | undefined, unsafe: boolean): Record<string, unknown> => {
 		const forKy: Record<string, unknown> = { steadfetch: call };
 		for (const name in callOptions) {
-			if (Object.hasOwn(callOptions, name) && !ours.has(name)) {
+			if (Object.hasOwn(callOptions, name) && !callOurs.has(name)) {
 				forKy[name] = callOptions[name as keyof CallOptions];
 			}
 		}

@@ -3,7 +3,8 @@ import { clientKeys } from './options.js';
 import { isPolicy, slotOrder } from './policy.js';
 import { checkOptionsObject } from './validate-options.js';
 
-const ours = new Set<string>([...clientKeys, ...slotOrder]);
+/** The client's keys that are ours, not ky's (the slots' too). */
+export const ours: ReadonlySet<string> = new Set<string>([...clientKeys, ...slotOrder]);
 
 const isPlain = (value: unknown): value is Record<string, unknown> =>
 	typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype && !isPolicy(value);

@@ -60,7 +60,7 @@ export class Reach {
 			return false;
 		}
 
-		const seen = this.#seen(scope);
+		const seen = this.#scopes.scope(scope);
 		if (!this.#offline(seen)) {
 			return false;
 		}
@@ -80,7 +80,7 @@ export class Reach {
 	 * scope) fires `scope:back`.
 	 */
 	answered(scope: string, status: number): void {
-		const seen = this.#seen(scope);
+		const seen = this.#scopes.scope(scope);
 		seen.answeredAt = this.#clock.now();
 		seen.misses = 0;
 		// Told reachable already: an answer changes nothing (the common case, one check per attempt).
@@ -99,7 +99,7 @@ export class Reach {
 
 	/** An attempt to `scope` ended without an HTTP answer (a network failure or a timeout). */
 	missed(scope: string): void {
-		const seen = this.#seen(scope);
+		const seen = this.#scopes.scope(scope);
 		seen.good = false;
 		if (++seen.misses >= 2) {
 			seen.state = 'unreachable';
@@ -123,10 +123,6 @@ export class Reach {
 
 		this.#offlineSince ??= this.#clock.now();
 		return seen === undefined || seen.answeredAt < this.#offlineSince;
-	}
-
-	#seen(scope: string): Seen {
-		return this.#scopes.scope(scope);
 	}
 
 	#tell(scope: string, seen: Seen): void {

@@ -30,13 +30,10 @@ const shortcut = (promise: Promise<Response>, call: Call, type: BodyType, schema
 		}
 
 		const parse = (call.options['parseJson'] as KyOptions['parseJson']) ?? parseJson;
-		const run = ky(call.request?.url ?? (response.url || 'http://localhost/'), { fetch: async () => response, retry: 0, timeout: false, throwHttpErrors: false, ...(parse ? { parseJson: parse } : {}) });
+		const run = ky(call.request?.url ?? (response.url || 'http://localhost/'), { fetch: async () => response, retry: 0, timeout: false, throwHttpErrors: false, parseJson: parse } as KyOptions);
 		return (run[type] as Shortcut)(schema);
 	});
 };
-
-/** The shortcuts this runtime's `Response` has (`bytes` is recent). */
-const available = (): readonly BodyType[] => types.filter((type) => type !== 'bytes' || typeof Response.prototype.bytes === 'function');
 
 /** Where a wrapped call's promise keeps its call, for the shortcuts of its prototype. */
 const callOf = Symbol('call');
@@ -44,7 +41,8 @@ const callOf = Symbol('call');
 /** A prototype over `Promise.prototype` with a method per shortcut, each `method(this, type)`. */
 const withShortcuts = (method: (promise: Promise<Response> & { [callOf]?: Call }, type: BodyType, schema: unknown) => unknown): object => {
 	const prototype = Object.create(Promise.prototype) as Record<string, unknown>;
-	for (const type of available()) {
+	// The shortcuts this runtime's `Response` has (`bytes` is recent).
+	for (const type of types.filter((each) => each !== 'bytes' || typeof Response.prototype.bytes === 'function')) {
 		prototype[type] = function (this: Promise<Response>, schema?: unknown) {
 			return method(this, type, schema);
 		};

@@ -2,6 +2,9 @@ import type { CoreClientOptions } from './options.js';
 import { isPolicy, slotOrder, type PolicyContext, type PolicyParts, type SlotName } from './policy.js';
 import { check } from '../shared/validate.js';
 
+/** The entries whose name is not their slot's. */
+const entries: Partial<Record<SlotName, string>> = { staleCache: 'cache', adaptiveThrottle: 'throttle', rateLimit: 'rate-limit' };
+
 /**
  * Each filled slot's policy, created once with the client's context, in slot order. A value that is
  * not a policy (or `false`), or a policy of another slot, throws a `RangeError` naming the slot (and
@@ -18,7 +21,7 @@ export const createParts = (options: CoreClientOptions, context: PolicyContext):
 
 			parts.set(slot, value.create(context));
 		} else {
-			check(value === undefined || value === false, slot, value, `a policy (from \`steadfetch/${slot === 'staleCache' ? 'cache' : slot === 'adaptiveThrottle' ? 'throttle' : slot.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}\`) or false`);
+			check(value === undefined || value === false, slot, value, `a policy (from \`steadfetch/${entries[slot] ?? slot}\`) or false`);
 		}
 	}
 

@@ -9,9 +9,9 @@ import { SteadfetchError } from './SteadfetchError.js';
 export class AuthError extends SteadfetchError {
 	override name = 'AuthError' as const;
 	/** The scope (the origin by default). */
-	readonly scope: string;
+	declare readonly scope: string;
 	/** The 401 that ended the call (its body cancelled), when there was one. */
-	readonly response: Response | undefined;
+	declare readonly response: Response | undefined;
 
 	constructor(message: string, scope: string, options: { cause?: unknown; response?: Response } = {}) {
 		super(message, 'AUTH_FAILED', false, { cause: options.cause });

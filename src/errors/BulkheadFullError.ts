@@ -4,7 +4,7 @@ import { SteadfetchError } from './SteadfetchError.js';
 export class BulkheadFullError extends SteadfetchError {
 	override name = 'BulkheadFullError' as const;
 	/** The scope (the origin by default). */
-	readonly scope: string;
+	declare readonly scope: string;
 
 	constructor(scope: string, maxConcurrent: number, maxQueue: number) {
 		super(`Bulkhead full for ${scope}: ${maxConcurrent} running, ${maxQueue} waiting`, 'BULKHEAD_FULL', true);

@@ -6,9 +6,9 @@ import { SteadfetchError } from './SteadfetchError.js';
 export class CircuitOpenError extends SteadfetchError {
 	override name = 'CircuitOpenError' as const;
 	/** The breaker scope (the origin by default). */
-	readonly scope: string;
+	declare readonly scope: string;
 	/** Milliseconds until the breaker lets a probe through. */
-	readonly retryAfterMs: number;
+	declare readonly retryAfterMs: number;
 
 	constructor(scope: string, retryAfterMs: number) {
 		super(`Circuit open for ${scope}; retry in ${Math.max(0, Math.ceil(retryAfterMs))} ms`, 'CIRCUIT_OPEN', true);

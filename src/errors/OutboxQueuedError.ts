@@ -7,7 +7,7 @@ import { SteadfetchError } from './SteadfetchError.js';
 export class OutboxQueuedError extends SteadfetchError {
 	override name = 'OutboxQueuedError' as const;
 	/** Id of the stored outbox entry. */
-	readonly entryId: string;
+	declare readonly entryId: string;
 
 	constructor(entryId: string, options?: { cause?: unknown }) {
 		super(`Request queued in the outbox as ${entryId}`, 'QUEUED', true, options);

@@ -7,9 +7,9 @@ import { SteadfetchError } from './SteadfetchError.js';
 export class RateLimitedError extends SteadfetchError {
 	override name = 'RateLimitedError' as const;
 	/** The scope (the origin by default). */
-	readonly scope: string;
+	declare readonly scope: string;
 	/** Milliseconds until the scope's budget allows a request. */
-	readonly retryAfterMs: number;
+	declare readonly retryAfterMs: number;
 
 	constructor(scope: string, retryAfterMs: number) {
 		super(`Rate limited for ${scope}; retry in ${Math.ceil(retryAfterMs)} ms`, 'RATE_LIMITED', true);

@@ -16,9 +16,9 @@ export type SteadfetchErrorCode =
 export class SteadfetchError extends Error {
 	override name: string = 'SteadfetchError';
 	/** Stable machine-readable code, e.g. `CIRCUIT_OPEN`. */
-	readonly code: SteadfetchErrorCode;
+	declare readonly code: SteadfetchErrorCode;
 	/** Whether trying again later may succeed. */
-	readonly transient: boolean;
+	declare readonly transient: boolean;
 
 	constructor(message: string, code: SteadfetchErrorCode, transient: boolean, options?: { cause?: unknown }) {
 		super(message, options);

@@ -7,9 +7,9 @@ import { SteadfetchError } from './SteadfetchError.js';
 export class ThrottledError extends SteadfetchError {
 	override name = 'ThrottledError' as const;
 	/** The scope (the origin by default). */
-	readonly scope: string;
+	declare readonly scope: string;
 	/** The refusal probability the attempt was refused with (0 to `maxRejectRatio`). */
-	readonly rejectRatio: number;
+	declare readonly rejectRatio: number;
 
 	constructor(scope: string, rejectRatio: number) {
 		super(`Throttled ${scope}: refusing ${Math.round(rejectRatio * 100)} % of attempts while it rejects what it gets`, 'THROTTLED', true);

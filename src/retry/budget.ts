@@ -1,5 +1,5 @@
 import type { Clock } from '../core/types.js';
-import { check, isNonNegativeInteger, isPositiveFinite } from '../shared/validate.js';
+import { checkRules, isNonNegativeInteger, isPositiveFinite, type Rule } from '../shared/validate.js';
 import { scopes, type Scopes } from '../shared/scopes.js';
 import { BucketWindow, bucketsPerWindow } from '../shared/window.js';
 
@@ -37,6 +37,14 @@ export interface RetryDecision {
 	firstRefusal: boolean;
 }
 
+/** `retryBudget` given as options: each checked when given (a RangeError naming it). */
+const rules: Record<string, Rule> = {
+	retryBudget: [(value) => typeof value === 'object' && value !== null, '{ ratio, minRetries, windowMs }, true or false', true],
+	'retryBudget.ratio': [(value) => typeof value === 'number' && value >= 0 && value <= 1, 'a number in [0, 1]'],
+	'retryBudget.minRetries': [isNonNegativeInteger, 'a non-negative integer'],
+	'retryBudget.windowMs': [isPositiveFinite, 'a positive finite number of ms'],
+};
+
 /**
  * A retry budget per scope, over a sliding window of ten buckets: memory per scope is constant
  * however many requests pass, and at most `maxScopes` idle scopes are kept (`Scopes`: a forgotten
@@ -45,18 +53,15 @@ export interface RetryDecision {
  * so concurrent calls in an outage cannot all pass the check before any of them retries.
  */
 export class RetryBudget {
-	readonly ratio: number;
-	readonly minRetries: number;
-	readonly windowMs: number;
+	declare readonly ratio: number;
+	declare readonly minRetries: number;
+	declare readonly windowMs: number;
 	readonly #clock: Clock;
 	readonly #windows: Scopes<Window>;
 
 	constructor(options: RetryBudgetOptions, clock: Clock) {
-		check(typeof options === 'object' && options !== null, 'retryBudget', options, '{ ratio, minRetries, windowMs }, true or false');
+		checkRules({ retryBudget: options }, rules);
 		const { ratio = 0.1, minRetries = 10, windowMs = 10_000 } = options;
-		check(typeof ratio === 'number' && ratio >= 0 && ratio <= 1, 'retryBudget.ratio', ratio, 'a number in [0, 1]');
-		check(isNonNegativeInteger(minRetries), 'retryBudget.minRetries', minRetries, 'a non-negative integer');
-		check(isPositiveFinite(windowMs), 'retryBudget.windowMs', windowMs, 'a positive finite number of ms');
 		this.ratio = ratio;
 		this.minRetries = minRetries;
 		this.windowMs = windowMs;
