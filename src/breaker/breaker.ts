@@ -1,4 +1,4 @@
-import type { BreakerHandle, BreakerParts } from '../core/client-types.js';
+import type { BreakerHandle, BreakerParts } from './members.js';
 import type { PolicyContext } from '../core/policy.js';
 import { requestOrigin } from '../core/scope.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';

@@ -1,10 +1,15 @@
 import type { Policy } from '../core/policy.js';
-import type { BreakerParts } from '../core/client-types.js';
+import type { BreakerMembers, BreakerParts } from './members.js';
+import type { BreakerSnapshot } from './snapshot.js';
 import { createBreaker } from './breaker.js';
 import { resolve, type BreakerOptions } from './options.js';
 import type { BreakerEvent } from './events.js';
 
-/** What importing this policy adds to the client's types (`client.on`, a call's options): its events and its per-call option `breaker`. */
+/**
+ * What importing this policy adds to the client's types (`client.on`, a call's options, the client's
+ * members, `stats()`): its events, its per-call option `breaker`, the members `breaker` and
+ * `waitForHealthy` of a client whose `breaker` slot it fills, and each scope's `breaker` snapshot.
+ */
 declare module 'steadfetch/core' {
 	interface EventMap {
 		'breaker:open': BreakerEvent<'breaker:open'>;
@@ -18,6 +23,15 @@ declare module 'steadfetch/core' {
 		 * @default undefined (the breaker counts and guards the call)
 		 */
 		breaker?: false;
+	}
+
+	interface SlotMembers {
+		breaker: BreakerMembers;
+	}
+
+	interface PolicyStats {
+		/** The scope's breaker, as `client.breaker(url)` shows it. */
+		breaker: BreakerSnapshot;
 	}
 }
 

@@ -1,4 +1,4 @@
-import type { CacheParts } from '../core/client-types.js';
+import type { CacheParts } from './members.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
 import { classify, classifyStatus } from '../errors/classify.js';
 import { partStore } from '../core/part-store.js';

@@ -1,11 +1,15 @@
-import type { CacheParts } from '../core/client-types.js';
+import type { CacheMembers, CacheParts } from './members.js';
 import type { Policy } from '../core/policy.js';
 import { check, checkRules, isNonNegativeFinite, isPositiveFinite, isPositiveInteger, type Rule } from '../shared/validate.js';
 import { createCache } from './cache.js';
 import type { CacheOptions } from './options.js';
 import type { CacheStaleEvent, CacheStoredEvent } from './events.js';
 
-/** What importing this policy adds to the client's types (`client.on`, a call's options): its events and its per-call option `staleCache`. */
+/**
+ * What importing this policy adds to the client's types (`client.on`, a call's options, the client's
+ * members): its events, its per-call option `staleCache`, and the member `cache` of a client whose
+ * `staleCache` slot it fills.
+ */
 declare module 'steadfetch/core' {
 	interface EventMap {
 		'cache:stored': CacheStoredEvent;
@@ -20,6 +24,10 @@ declare module 'steadfetch/core' {
 		 * @default undefined (the client's stale cache applies, with its `networkTimeoutMs`)
 		 */
 		staleCache?: false | { networkTimeoutMs?: number | false };
+	}
+
+	interface SlotMembers {
+		staleCache: CacheMembers;
 	}
 }
 

@@ -1,9 +1,50 @@
-import type { CacheHandle, CachedEntry } from '../core/client-types.js';
 import { callUrl } from '../core/scope.js';
 import { redact } from '../shared/sensitive.js';
 import { urlOf } from './keys.js';
 import { isRecord, type CacheRecord } from './record.js';
 import type { CacheState } from './state.js';
+import type { PolicyParts } from '../core/policy.js';
+
+/** What `client.cache` does (with the stale cache; the preset's stand-in without one does nothing). */
+export interface CacheHandle {
+	/**
+	 * Remove the stored copies of a URL (every identity and credential). A relative URL is resolved as
+	 * a call's input is (`prefix`, `baseUrl`, in a page the page's URL); an absolute one is taken as it
+	 * is. Rejects with `InvalidRequestError` when no URL results.
+	 */
+	delete(url: string | URL): Promise<void>;
+	/**
+	 * Remove every stored copy (of every identity). Rejects (a `StorageTimeoutError` when the store
+	 * did not answer within `storageTimeoutMs`) when the store could not list or confirm a delete: this
+	 * client serves none of them again and retries the deletes with its next write, but another client
+	 * on the store could still find them, so call it again.
+	 */
+	clear(): Promise<void>;
+	/**
+	 * The current identity's stored copies: URL (sensitive query values removed), status, when
+	 * stored (epoch ms) and body size.
+	 */
+	list(): Promise<CachedEntry[]>;
+}
+
+/** One stored copy, as `client.cache.list()` shows it. */
+export interface CachedEntry {
+	url: string;
+	status: number;
+	storedAt: number;
+	bytes: number;
+}
+
+/** The member a stale cache gives the client. */
+export interface CacheMembers {
+	/** The stale cache's stored copies. */
+	readonly cache: CacheHandle;
+}
+
+/** The stale cache's parts: its member for the client. */
+export interface CacheParts extends PolicyParts {
+	readonly members: CacheMembers;
+}
 
 /**
  * Remove the stored copies of every identity, or of one (the policy's `clear`, `client.clear()`).

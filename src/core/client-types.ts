@@ -1,14 +1,18 @@
 import type { Input, KyInstance, ResponsePromise } from 'ky';
-import type { BreakerSnapshot } from '../breaker/snapshot.js';
-import type { Outbox } from '../outbox/types.js';
-import type { HealthStats } from '../health/samples.js';
 import type { EventMap, EventType } from './event-types.js';
 import type { CallOptions } from './options.js';
-import type { PolicyParts } from './policy.js';
 import type { ScopeStats } from './stats.js';
 
-/** `client.stats()`: counters per scope, with each policy's view of the scope (`breaker`, the health figures). */
-export type ClientStats = Record<string, ScopeStats & { breaker?: BreakerSnapshot } & Partial<HealthStats> & Record<string, unknown>>;
+/**
+ * Each policy's view of a scope in `client.stats()`, each member there only when the policy runs
+ * (the core names none): each policy adds its own where its factory's module is imported
+ * (`interface PolicyStats { breaker: BreakerSnapshot }` in src/breaker/index.ts), as `SlotMembers`.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by each policy's module (declaration merging), empty for the core alone.
+export interface PolicyStats {}
+
+/** `client.stats()`: counters per scope, with each policy's view of the scope (`PolicyStats`: `breaker`, the health figures). */
+export type ClientStats = Record<string, ScopeStats & Partial<PolicyStats> & Record<string, unknown>>;
 
 /** `stats()` of a client `withContext` returned: the client's, and the `fetch`es steadfetch made for that request context. */
 export type ContextStats = ClientStats & {
@@ -49,121 +53,43 @@ export interface ContextOptions {
 	request?: Request;
 }
 
-/** `client.breaker`: a scope's snapshot, and the kill switch (with a breaker). */
-export interface BreakerHandle {
-	/**
-	 * The scope's state now, from what this client knows: it cannot wait for the store, so after a
-	 * reload it shows the stored state (an open or isolated scope) only once this client has read it
-	 * — at the scope's first call or `waitForHealthy` — or heard of a change from another tab; until
-	 * then `closed`. `await client.waitForHealthy(url, { timeoutMs: 0 }).catch(() => {})` has it read.
-	 */
-	(urlOrOrigin: string | URL): BreakerSnapshot;
-	/**
-	 * Open a scope by hand until `reset` (shared across tabs and persisted); resolves once the state is
-	 * stored. Only `reset` lifts it: `client.clear()` does not.
-	 */
-	isolate(urlOrScope: string | URL): Promise<void>;
-	/** Close a scope by hand (ends an isolation or an open period at once); resolves once the state is stored. */
-	reset(urlOrScope: string | URL): Promise<void>;
-}
+/**
+ * The members each policy gives the client, by its slot's name. The core names none: each policy
+ * adds its own where its factory's module is imported (`declare module 'steadfetch/core' { interface
+ * SlotMembers { breaker: BreakerMembers } }` in src/breaker/index.ts), so a client's type has the
+ * members of the policies its options fill, and a program that imports none knows of none.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by each policy's module (declaration merging), empty for the core alone.
+export interface SlotMembers {}
 
-/** What `client.cache` does (with the stale cache; the preset's stand-in without one does nothing). */
-export interface CacheHandle {
-	/**
-	 * Remove the stored copies of a URL (every identity and credential). A relative URL is resolved as
-	 * a call's input is (`prefix`, `baseUrl`, in a page the page's URL); an absolute one is taken as it
-	 * is. Rejects with `InvalidRequestError` when no URL results.
-	 */
-	delete(url: string | URL): Promise<void>;
-	/**
-	 * Remove every stored copy (of every identity). Rejects (a `StorageTimeoutError` when the store
-	 * did not answer within `storageTimeoutMs`) when the store could not list or confirm a delete: this
-	 * client serves none of them again and retries the deletes with its next write, but another client
-	 * on the store could still find them, so call it again.
-	 */
-	clear(): Promise<void>;
-	/**
-	 * The current identity's stored copies: URL (sensitive query values removed), status, when
-	 * stored (epoch ms) and body size.
-	 */
-	list(): Promise<CachedEntry[]>;
-}
+/** Every member of slots `K` in one type (`unknown` for none). */
+type MembersIn<K extends keyof SlotMembers> = [K] extends [never] ? unknown
+	: (K extends unknown ? (members: SlotMembers[K]) => void : never) extends (members: infer I) => void ? I : never;
 
-/** One stored copy, as `client.cache.list()` shows it. */
-export interface CachedEntry {
-	url: string;
-	status: number;
-	storedAt: number;
-	bytes: number;
-}
+/** The slots options `O` fill: with a policy (or, in the preset, `true` or plain options). */
+type Filled<O> = { [K in keyof SlotMembers]: [O] extends [{ [key in K]: object | true }] ? K : never }[keyof SlotMembers];
 
-/** The members a breaker gives the client. */
-export interface BreakerMembers {
-	/**
-	 * The breaker of a URL's scope. `breaker.isolate(url)` opens the scope by hand until
-	 * `breaker.reset(url)` — a kill switch, shared across tabs and persisted; calls to it fail fast
-	 * with `CircuitOpenError` and no probe goes (`breaker:open` reason `isolated`, `breaker:closed`
-	 * reason `reset`).
-	 *
-	 * Every member takes any URL of the scope: an absolute URL or origin as it is, a relative URL
-	 * resolved as a call's input is (`prefix`, `baseUrl`, in a page the page's URL); with a custom
-	 * `breaker.scope`, a string without `://` is a scope itself. A URL no call could go to is an
-	 * `InvalidRequestError` (rejected; thrown by `breaker(url)`, which answers at once).
-	 */
-	readonly breaker: BreakerHandle;
-	/**
-	 * Resolves once the scope's breaker is closed (at once if it is), rejects with a
-	 * `SteadfetchError` coded `TIMEOUT` (transient) after `timeoutMs` (default 30 000 ms). Like a
-	 * scope's first call, it first reads the scope's stored state when this client has not yet (after
-	 * a reload: an open or isolated scope stays open), bounded by `storageTimeoutMs`; a failing store
-	 * leaves what this client knows (`storage:error`). With
-	 * `breaker.probe`, this sends the probe each time the breaker lets one through; without it, a
-	 * caller's call is the probe. `close()` rejects it at once (`CLIENT_CLOSED`); no probe starts after.
-	 */
-	waitForHealthy(urlOrScope: string | URL, options?: {
-		/**
-		 * The longest wait, in ms: past it, rejects with a `SteadfetchError` coded `TIMEOUT`.
-		 * @default 30_000
-		 */
-		timeoutMs?: number;
-	}): Promise<void>;
-}
+/**
+ * The slots whose members a client of the entry with options type `E` always has: those its options
+ * fill from `true` (the preset's breaker and stale cache, on by default, with stand-ins when off).
+ */
+type Always<E> = { [K in keyof SlotMembers]: true extends (E extends { [key in K]?: infer V } ? V : never) ? K : never }[keyof SlotMembers];
 
-/** The member a stale cache gives the client. */
-export interface CacheMembers {
-	/** The stale cache's stored copies. */
-	readonly cache: CacheHandle;
-}
-
-/** The member an outbox gives the client. */
-export interface OutboxMembers {
-	/** The outbox: pending writes, dead letters, `flush()`. */
-	readonly outbox: Outbox;
-}
+/** The slots a client with members `M` has after `extend(O)`: a slot turned off by `false`, on by a policy, else kept. */
+type Kept<M, O> = {
+	[K in keyof SlotMembers]: [O] extends [{ [key in K]: false }] ? never
+		: [O] extends [{ [key in K]: object | true }] ? K
+			: [M] extends [SlotMembers[K]] ? K : never;
+}[keyof SlotMembers];
 
 /** The members a client of `steadfetch/core` has: those of the policies its options fill. */
-export type CoreMembers<O> = ([O] extends [{ breaker: object }] ? BreakerMembers : unknown)
-	& ([O] extends [{ staleCache: object }] ? CacheMembers : unknown)
-	& ([O] extends [{ outbox: object }] ? OutboxMembers : unknown);
-
-/** The members of a `steadfetch` (preset) client: the breaker's and the cache's always, the outbox's when its slot holds `outbox()`. */
-export type PresetMembers<O> = BreakerMembers & CacheMembers & ([O] extends [{ outbox: object }] ? OutboxMembers : unknown);
-
-/** Whether `E` is the preset's options type (its mission slots take `true`), not the core's. */
-type IsPreset<E> = true extends (E extends { breaker?: infer B } ? B : never) ? true : false;
+export type CoreMembers<O> = MembersIn<Filled<O>>;
 
 /** The members a client made from options `O` alone has (`create`), by the entry whose options type is `E`. */
-export type MembersOf<E, O> = IsPreset<E> extends true ? PresetMembers<O> : CoreMembers<O>;
-
-/** One member after `extend(O)`: turned off by `false`, on by a policy (or `true`/options for the preset's breaker and stale cache), else kept. */
-type Toggled<M, O, K extends string, Members> = [O] extends [{ [key in K]: false }] ? unknown
-	: [O] extends [{ [key in K]: object | true }] ? Members
-		: M extends Members ? Members : unknown;
+export type MembersOf<E, O> = MembersIn<Always<E> | Filled<O>>;
 
 /** The members of a client with members `M` extended with options `O`, by the entry whose options type is `E`. */
-export type ExtendedMembers<E, M, O> = IsPreset<E> extends true
-	? BreakerMembers & CacheMembers & Toggled<M, O, 'outbox', OutboxMembers>
-	: Toggled<M, O, 'breaker', BreakerMembers> & Toggled<M, O, 'staleCache', CacheMembers> & Toggled<M, O, 'outbox', OutboxMembers>;
+export type ExtendedMembers<E, M, O> = MembersIn<Always<E> | Kept<M, O>>;
 
 /**
  * A steadfetch client: a ky instance (every member of one, behaving as in ky; assignable to ky's
@@ -259,19 +185,4 @@ export type ContextClient<E = object, M = unknown> = { stats(): ContextStats } &
 
 /** The client as the core builds it, every member possible. */
 // biome-ignore lint/suspicious/noExplicitAny: the entry's options type is the entry's own; the core builds clients for both.
-export type AnyClient = ClientOf<any, Partial<BreakerMembers & CacheMembers & OutboxMembers>>;
-
-/** The breaker's parts: its members for the client. */
-export interface BreakerParts extends PolicyParts {
-	readonly members: BreakerMembers;
-}
-
-/** The stale cache's parts: its member for the client. */
-export interface CacheParts extends PolicyParts {
-	readonly members: CacheMembers;
-}
-
-/** The outbox's parts: its member for the client. */
-export interface OutboxParts extends PolicyParts {
-	readonly members: OutboxMembers;
-}
+export type AnyClient = ClientOf<any, Partial<MembersIn<keyof SlotMembers>>>;

@@ -1,8 +1,12 @@
 // What `steadfetch` and `steadfetch/core` both export (besides `createClient`).
-export type { ClientOf, ClientBase, ClientStats, CallFunction, ContextLike, ContextOptions, ContextClient, ContextStats, BreakerHandle, BreakerMembers, CacheHandle, CacheMembers, CachedEntry, OutboxMembers, CoreMembers, PresetMembers, MembersOf, ExtendedMembers } from '../core/client-types.js';
+export type { ClientOf, ClientBase, ClientStats, CallFunction, ContextLike, ContextOptions, ContextClient, ContextStats, CoreMembers, MembersOf, ExtendedMembers, SlotMembers, PolicyStats } from '../core/client-types.js';
+// Each policy's members (its own module adds them to `SlotMembers`), and the preset's: the names only.
+export type { BreakerHandle, BreakerMembers } from '../breaker/members.js';
+export type { CacheHandle, CacheMembers, CachedEntry } from '../cache/members.js';
+export type { PresetMembers } from './options.js';
 export type { BaseClientOptions, CallOptions, WaitUntil } from '../core/options.js';
 export type { BreakerSnapshot } from '../breaker/snapshot.js';
-export type { Outbox, OutboxEntry } from '../outbox/types.js';
+export type { Outbox, OutboxEntry, OutboxMembers } from '../outbox/types.js';
 export type { RetryBudgetOptions } from '../retry/budget.js';
 export type { ScopeStats } from '../core/stats.js';
 export type { Clock } from '../core/types.js';

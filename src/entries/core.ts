@@ -29,5 +29,6 @@ const entry = { resolve: (given: CoreClientOptions) => given };
 
 export function createClient<const O extends CoreClientOptions = CoreClientOptions>(options?: O): Client<O> {
 	checkOptionsObject(options);
-	return assemble(options ?? {}, entry) as Client<O>;
+	// Through `unknown`: the members of `O`'s slots are a type TypeScript resolves only for a given `O`.
+	return assemble(options ?? {}, entry) as unknown as Client<O>;
 }

@@ -6,7 +6,10 @@
  */
 import { breaker } from '../breaker/index.js';
 import { staleCache } from '../cache/index.js';
-import type { BreakerMembers, CacheMembers, ClientOf, OutboxMembers, PresetMembers } from '../core/client-types.js';
+import type { ClientOf } from '../core/client-types.js';
+import type { BreakerMembers } from '../breaker/members.js';
+import type { CacheMembers } from '../cache/members.js';
+import type { OutboxMembers } from '../outbox/types.js';
 import { assemble } from '../core/create-client.js';
 import type { CoreClientOptions } from '../core/options.js';
 import { isPolicy, type Policy } from '../core/policy.js';
@@ -14,7 +17,7 @@ import { originOf, scopeFor } from '../core/scope.js';
 import { checkOptionsObject } from '../core/validate-options.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
-import type { ClientOptions } from './options.js';
+import type { ClientOptions, PresetMembers } from './options.js';
 
 export * from './common.js';
 export type { ClientOptions } from './options.js';

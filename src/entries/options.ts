@@ -2,6 +2,9 @@ import type { BreakerOptions } from '../breaker/options.js';
 import type { CacheOptions } from '../cache/options.js';
 import type { BaseClientOptions } from '../core/options.js';
 import type { Policy, SlotName } from '../core/policy.js';
+import type { BreakerMembers } from '../breaker/members.js';
+import type { CacheMembers } from '../cache/members.js';
+import type { OutboxMembers } from '../outbox/types.js';
 
 /**
  * Options of `createClient` from `steadfetch`: every ky option, the core's keys, the breaker and the
@@ -37,3 +40,10 @@ export interface ClientOptions extends BaseClientOptions, OtherSlots {
 
 /** Every other slot: the policy its own entry makes, or `false`. */
 type OtherSlots = { [S in Exclude<SlotName, 'breaker' | 'staleCache' | 'outbox'>]?: Policy<S> | false };
+
+/**
+ * The members of a `steadfetch` (preset) client made with options `O`: the breaker's and the cache's
+ * always (stand-ins when off), the outbox's when its slot holds `outbox()`. The preset's own names: the
+ * core finds them through `SlotMembers` (`MembersOf<ClientOptions, O>` is the same type).
+ */
+export type PresetMembers<O> = BreakerMembers & CacheMembers & ([O] extends [{ outbox: object }] ? OutboxMembers : unknown);

@@ -6,4 +6,6 @@ export type { Policy, PolicyCall, PolicyContext, PolicyHooks, PolicyParts, RunOp
 export type { FetchLike, FetchInit, Layer } from '../core/types.js';
 // The parts the mission's factories return (`breaker()`, `staleCache()`, `outbox()`): named here so that
 // an app's own declarations can name the policies' types (TypeScript's TS2742 otherwise).
-export type { BreakerParts, CacheParts, OutboxParts } from '../core/client-types.js';
+export type { BreakerParts } from '../breaker/members.js';
+export type { CacheParts } from '../cache/members.js';
+export type { OutboxParts } from '../outbox/types.js';

@@ -6,12 +6,14 @@ import { scopes } from '../shared/scopes.js';
 import { Samples, type HealthStats } from './samples.js';
 import type { ScopeHealthEvent } from './events.js';
 
-/** What importing this policy adds to the client's types (`client.on`): its events. */
+/** What importing this policy adds to the client's types (`client.on`, `stats()`): its events, and each scope's `latency`, `errorRate` and `topErrors`. */
 declare module 'steadfetch/core' {
 	interface EventMap {
 		'scope:unhealthy': ScopeHealthEvent<'scope:unhealthy'>;
 		'scope:healthy': ScopeHealthEvent<'scope:healthy'>;
 	}
+
+	interface PolicyStats extends HealthStats {}
 }
 
 export type { HealthStats } from './samples.js';

@@ -1,10 +1,14 @@
 import type { Policy } from '../core/policy.js';
-import type { OutboxParts } from '../core/client-types.js';
+import type { OutboxMembers, OutboxParts } from './types.js';
 import { resolveOutboxOptions, type OutboxOptions } from './options.js';
 import { createOutbox } from './outbox.js';
 import type { OutboxEvent } from './events.js';
 
-/** What importing this policy adds to the client's types (`client.on`, a call's options): its events and its per-call option `outbox`. */
+/**
+ * What importing this policy adds to the client's types (`client.on`, a call's options, the client's
+ * members): its events, its per-call option `outbox`, and the member `outbox` of a client whose
+ * `outbox` slot it fills.
+ */
 declare module 'steadfetch/core' {
 	interface EventMap {
 		'outbox:queued': OutboxEvent<'outbox:queued'>;
@@ -23,6 +27,10 @@ declare module 'steadfetch/core' {
 		 * @default undefined (eligible when the method is in `outbox.methods`)
 		 */
 		outbox?: boolean;
+	}
+
+	interface SlotMembers {
+		outbox: OutboxMembers;
 	}
 }
 

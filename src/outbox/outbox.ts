@@ -1,4 +1,4 @@
-import type { OutboxParts } from '../core/client-types.js';
+import type { OutboxParts } from './types.js';
 import type { WaitUntil } from '../core/options.js';
 import type { PolicyContext } from '../core/policy.js';
 import { listen } from '../shared/listen.js';

@@ -1,4 +1,4 @@
-import type { OutboxMembers } from '../core/client-types.js';
+import type { OutboxMembers } from './types.js';
 
 /** Background Sync tags the outbox registers start with this, followed by `:<client name>`. */
 export const outboxSyncTag = 'steadfetch-outbox';

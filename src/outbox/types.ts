@@ -1,3 +1,5 @@
+import type { PolicyParts } from '../core/policy.js';
+
 /** One stored mutation, as `list()`, `deadLetters()`, `onConflict` and `migrate` see it. */
 export interface OutboxEntry {
 	id: string;
@@ -64,4 +66,15 @@ export interface Outbox {
 	 * failure writes nothing, and a pending `onConflict`'s or `migrate`'s answer is dropped.
 	 */
 	discard(id: string): Promise<void>;
+}
+
+/** The member an outbox gives the client. */
+export interface OutboxMembers {
+	/** The outbox: pending writes, dead letters, `flush()`. */
+	readonly outbox: Outbox;
+}
+
+/** The outbox's parts: its member for the client. */
+export interface OutboxParts extends PolicyParts {
+	readonly members: OutboxMembers;
 }

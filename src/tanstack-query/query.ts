@@ -1,6 +1,7 @@
 import { isStale } from '../cache/is-stale.js';
 import type { StaleReason } from '../cache/stale-response.js';
-import type { BreakerMembers, ClientOf as Client } from '../core/client-types.js';
+import type { ClientOf as Client } from '../core/client-types.js';
+import type { BreakerMembers } from '../breaker/members.js';
 import type { CallOptions } from '../core/options.js';
 import { classify } from '../errors/classify.js';
 import { bodyOf } from './body.js';

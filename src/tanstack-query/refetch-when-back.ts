@@ -1,4 +1,5 @@
-import type { BreakerMembers, ClientOf as Client } from '../core/client-types.js';
+import type { ClientOf as Client } from '../core/client-types.js';
+import type { BreakerMembers } from '../breaker/members.js';
 import { classify } from '../errors/classify.js';
 import { StaleAnswerError } from './stale-answer-error.js';
 

@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 import { launchChromium, openPage, startPageServer, type Chromium, type PageServer } from '../helpers/pages.js';
 
-import type { OutboxMembers } from '../../src/core/client-types.js';
+import type { OutboxMembers } from '../../src/outbox/types.js';
 
 type Lib = typeof import('../../src/entries/index.js');
 type Scope = typeof globalThis & { steadfetch: Lib; api: ReturnType<Lib['createClient']> & OutboxMembers; events: Array<{ type: string; early: boolean | undefined }> };

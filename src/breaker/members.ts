@@ -1,0 +1,57 @@
+import type { PolicyParts } from '../core/policy.js';
+import type { BreakerSnapshot } from './snapshot.js';
+
+/** `client.breaker`: a scope's snapshot, and the kill switch (with a breaker). */
+export interface BreakerHandle {
+	/**
+	 * The scope's state now, from what this client knows: it cannot wait for the store, so after a
+	 * reload it shows the stored state (an open or isolated scope) only once this client has read it
+	 * — at the scope's first call or `waitForHealthy` — or heard of a change from another tab; until
+	 * then `closed`. `await client.waitForHealthy(url, { timeoutMs: 0 }).catch(() => {})` has it read.
+	 */
+	(urlOrOrigin: string | URL): BreakerSnapshot;
+	/**
+	 * Open a scope by hand until `reset` (shared across tabs and persisted); resolves once the state is
+	 * stored. Only `reset` lifts it: `client.clear()` does not.
+	 */
+	isolate(urlOrScope: string | URL): Promise<void>;
+	/** Close a scope by hand (ends an isolation or an open period at once); resolves once the state is stored. */
+	reset(urlOrScope: string | URL): Promise<void>;
+}
+
+/** The members a breaker gives the client. */
+export interface BreakerMembers {
+	/**
+	 * The breaker of a URL's scope. `breaker.isolate(url)` opens the scope by hand until
+	 * `breaker.reset(url)` — a kill switch, shared across tabs and persisted; calls to it fail fast
+	 * with `CircuitOpenError` and no probe goes (`breaker:open` reason `isolated`, `breaker:closed`
+	 * reason `reset`).
+	 *
+	 * Every member takes any URL of the scope: an absolute URL or origin as it is, a relative URL
+	 * resolved as a call's input is (`prefix`, `baseUrl`, in a page the page's URL); with a custom
+	 * `breaker.scope`, a string without `://` is a scope itself. A URL no call could go to is an
+	 * `InvalidRequestError` (rejected; thrown by `breaker(url)`, which answers at once).
+	 */
+	readonly breaker: BreakerHandle;
+	/**
+	 * Resolves once the scope's breaker is closed (at once if it is), rejects with a
+	 * `SteadfetchError` coded `TIMEOUT` (transient) after `timeoutMs` (default 30 000 ms). Like a
+	 * scope's first call, it first reads the scope's stored state when this client has not yet (after
+	 * a reload: an open or isolated scope stays open), bounded by `storageTimeoutMs`; a failing store
+	 * leaves what this client knows (`storage:error`). With
+	 * `breaker.probe`, this sends the probe each time the breaker lets one through; without it, a
+	 * caller's call is the probe. `close()` rejects it at once (`CLIENT_CLOSED`); no probe starts after.
+	 */
+	waitForHealthy(urlOrScope: string | URL, options?: {
+		/**
+		 * The longest wait, in ms: past it, rejects with a `SteadfetchError` coded `TIMEOUT`.
+		 * @default 30_000
+		 */
+		timeoutMs?: number;
+	}): Promise<void>;
+}
+
+/** The breaker's parts: its members for the client. */
+export interface BreakerParts extends PolicyParts {
+	readonly members: BreakerMembers;
+}
