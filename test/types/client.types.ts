@@ -6,8 +6,9 @@
 import type { KyInstance, Options as KyOptions } from 'ky';
 import { breaker } from '../../src/entries/breaker.js';
 import { staleCache } from '../../src/entries/cache.js';
-import { createClient as createCore, type CoreClientOptions } from '../../src/entries/core.js';
-import { createClient, type Client, type ClientOptions, type OutboxPolicy } from '../../src/entries/index.js';
+import { createClient as createCore, type CoreClientOptions, type CoreMembers } from '../../src/entries/core.js';
+import { createClient, type BreakerMembers, type BreakerSnapshot, type CacheMembers, type Client, type ClientOf, type ClientOptions, type ClientStats, type MembersOf, type OutboxMembers, type OutboxPolicy, type PresetMembers } from '../../src/entries/index.js';
+import type { HealthStats } from '../../src/entries/health.js';
 import { outbox } from '../../src/entries/outbox.js';
 import { trace } from '../../src/entries/trace.js';
 
@@ -90,3 +91,61 @@ createCore({ breaker: breaker() }).create().breaker;
 createCore({ breaker: breaker() }).extend({ breaker: false }).breaker;
 // @ts-expect-error the stale cache turned off by extend
 createCore({ staleCache: staleCache() }).extend({ staleCache: false }).cache;
+
+/** Whether two types are the same (not merely assignable). */
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
+type Core<M> = ClientOf<CoreClientOptions, M>;
+type Preset<M> = ClientOf<ClientOptions, M>;
+
+/** Exactly the members of the slots filled (each policy declares its own in `SlotMembers`): for the core, per slot. */
+const breakerOnly = createCore({ breaker: breaker() });
+const cacheAndOutbox = createCore({ staleCache: staleCache(), outbox: outbox() });
+export const exactCore: [
+	Same<ReturnType<typeof createCore<object>>, Core<unknown>>,
+	Same<typeof breakerOnly, Core<BreakerMembers>>,
+	Same<typeof cacheAndOutbox, Core<CacheMembers & OutboxMembers>>,
+	Same<typeof core, Core<BreakerMembers>>,
+	Same<CoreMembers<{ breaker: false; staleCache: ReturnType<typeof staleCache> }>, CacheMembers>,
+	Same<CoreMembers<{ breaker: ReturnType<typeof breaker> | false }>, unknown>,
+] = [true, true, true, true, true, true];
+// @ts-expect-error the stale cache and outbox give no breaker
+cacheAndOutbox.breaker;
+// @ts-expect-error nor `waitForHealthy`
+cacheAndOutbox.waitForHealthy;
+// @ts-expect-error the breaker gives no cache
+breakerOnly.cache;
+// @ts-expect-error nor an outbox
+breakerOnly.outbox;
+
+/** The preset: the breaker's and cache's members always, the outbox's with `outbox()`. */
+export const exactPreset: [
+	Same<typeof preset, Preset<BreakerMembers & CacheMembers>>,
+	Same<typeof queuing, Preset<BreakerMembers & CacheMembers & OutboxMembers>>,
+	Same<ReturnType<typeof createClient<{ breaker: false; staleCache: false }>>, Preset<BreakerMembers & CacheMembers>>,
+	Same<PresetMembers<{ outbox: OutboxPolicy }>, MembersOf<ClientOptions, { outbox: OutboxPolicy }>>,
+	Same<PresetMembers<{ breaker: false }>, MembersOf<ClientOptions, { breaker: false }>>,
+	Same<typeof preset.create, typeof queuing.create>,
+] = [true, true, true, true, true, true];
+
+/** `extend()` toggles a slot's members: off by `false`, on by a policy, else kept; the preset keeps its breaker and cache. */
+export const exactToggles: [
+	Same<ReturnType<typeof breakerOnly.extend<{ breaker: false }>>, Core<unknown>>,
+	Same<ReturnType<typeof breakerOnly.extend<{ outbox: OutboxPolicy }>>, Core<BreakerMembers & OutboxMembers>>,
+	Same<ReturnType<typeof cacheAndOutbox.extend<{ outbox: false; breaker: ReturnType<typeof breaker> }>>, Core<CacheMembers & BreakerMembers>>,
+	Same<ReturnType<typeof cacheAndOutbox.extend<{ timeout: 1 }>>, Core<CacheMembers & OutboxMembers>>,
+	Same<ReturnType<typeof preset.extend<{ breaker: false; staleCache: false }>>, Preset<BreakerMembers & CacheMembers>>,
+	Same<ReturnType<typeof preset.extend<{ outbox: OutboxPolicy }>>, Preset<BreakerMembers & CacheMembers & OutboxMembers>>,
+	Same<ReturnType<typeof queuing.extend<{ outbox: false }>>, Preset<BreakerMembers & CacheMembers>>,
+	Same<ReturnType<typeof breakerOnly.create<{ staleCache: ReturnType<typeof staleCache> }>>, Core<CacheMembers>>,
+] = [true, true, true, true, true, true, true, true];
+export const toggled = [breakerOnly.extend({ outbox: outbox() }).outbox.size(), breakerOnly.extend({ outbox: outbox() }).waitForHealthy];
+// @ts-expect-error the breaker turned off by extend, the outbox added
+breakerOnly.extend({ breaker: false, outbox: outbox() }).breaker;
+
+/** `stats()`: each policy's view of a scope, declared by the policy (`PolicyStats`), as before. */
+export const exactStats: [
+	Same<ClientStats[string]['breaker'], BreakerSnapshot | undefined>,
+	Same<ClientStats[string]['latency'], HealthStats['latency'] | undefined>,
+	Same<ClientStats[string]['requests'], number>,
+	Same<ClientStats[string]['other'], unknown>,
+] = [true, true, true, true];

@@ -5,7 +5,7 @@
  * options know the core's events and keys only. Each policy adds its own where its factory is
  * imported (test/types/client.types.ts; on the built package, test/node/consumer-types.test.ts).
  */
-import { createClient, type EventMap, type EventType } from '../../src/entries/core.js';
+import { createClient, type ClientStats, type EventMap, type EventType, type PolicyStats, type SlotMembers } from '../../src/entries/core.js';
 
 /** Whether two types are the same (not merely assignable). */
 type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
@@ -24,3 +24,19 @@ api.on('outbox:queued', () => undefined);
 api.get('x', { breaker: false });
 // @ts-expect-error nor `staleCache`
 api.get('x', { staleCache: false });
+
+// The core names no policy's members or view of a scope: with no policy imported there are none.
+export const noMembers: Same<keyof SlotMembers, never> = true;
+export const noStats: Same<keyof PolicyStats, never> = true;
+export const noBreakerStats: Same<ClientStats[string]['breaker'], unknown> = true;
+export const noHealthStats: Same<ReturnType<typeof api.stats>[string]['latency'], unknown> = true;
+// @ts-expect-error no breaker: no `breaker` member
+api.breaker;
+// @ts-expect-error nor `waitForHealthy`
+api.waitForHealthy;
+// @ts-expect-error no stale cache: no `cache` member
+api.cache;
+// @ts-expect-error no outbox: no `outbox` member
+api.outbox;
+// @ts-expect-error nor after `extend` or `create`
+api.extend({ retry: 1 }).breaker;
