@@ -47,7 +47,7 @@ const shared: Options = {
 
 /**
  * What a runtime's build swaps: `src/stores/auto.ts` for `auto-<variant>.ts` (its default store),
- * `src/shared/copy.ts` for `copy-native.ts` (there `structuredClone` is the engine's own and cheap; the
+ * `src/utils/copy.ts` for `copy-native.ts` (there `structuredClone` is the engine's own and cheap; the
  * direct copy of plain data is for Node, whose `structuredClone` costs microseconds per value), and for
  * the edge, `src/cloudflare/ambient.ts` for `ambient-edge.ts` (a static import of `cloudflare:workers`,
  * which only workerd resolves: `steadfetch/cloudflare` is for Workers).
@@ -57,7 +57,7 @@ const swapsFor = (variant: 'browser' | 'edge'): Plugin => ({
 	setup(build) {
 		const src = (resolveDir: string): string => resolveDir.replace(/\/src\/.*$/, '/src');
 		build.onResolve({ filter: /\/stores\/auto\.js$/ }, (args) => ({ path: `${src(args.resolveDir)}/stores/auto-${variant}.ts` }));
-		build.onResolve({ filter: /\/shared\/copy\.js$/ }, (args) => ({ path: `${src(args.resolveDir)}/shared/copy-native.ts` }));
+		build.onResolve({ filter: /\/utils\/copy\.js$/ }, (args) => ({ path: `${src(args.resolveDir)}/utils/copy-native.ts` }));
 		if (variant === 'edge') {
 			build.onResolve({ filter: /\/ambient\.js$/ }, (args) => ({ path: `${src(args.resolveDir)}/cloudflare/ambient-edge.ts` }));
 		}

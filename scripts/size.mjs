@@ -43,7 +43,7 @@ const withPolicy = (entry, make) => `${core}import { ${make.split('(')[0]} } fro
 // Issue 33 (outbox): +1,444 B for core + outbox() (20,832 → 22,276, with the other merges): the replay's
 // identity ticket, strict clear/discard that stick, a call's final URL before ky runs (presigned uploads),
 // and the Queue/Drain/Pass classes (issue 34's redesign, +267). A size pass follows.
-// Issue 33 (bounded): per-scope state in `scopes()` (src/shared/scopes.ts): core about +175 B, the
+// Issue 33 (bounded): per-scope state in `scopes()` (src/utils/scopes.ts): core about +175 B, the
 // breaker +80 over it (open and isolated circuits never forgotten; a busy counter).
 // Slow networks (issue 35) bought: staleCache +378 B (the read's
 // deadline: a per-call promise a stored copy can resolve while ky's run goes on, the timer armed at the
@@ -64,7 +64,7 @@ const withPolicy = (entry, make) => `${core}import { ${make.split('(')[0]} } fro
 // minified: the subrequest count, the request's end, the deadline read from `deadlineHeader`), the transport
 // counting and refusing what steadfetch adds (a call's attempt kind, `limited`), a refused retry ended with
 // its last error, the deadline's totalTimeout per run and its header to the client's own origins
-// (shared/origins.ts joins the core). Budgets after the merge: the measurements + 0.5 %.
+// (utils/origins.ts joins the core). Budgets after the merge: the measurements + 0.5 %.
 // Issue 34's split of the core's closures (branch split-core: `assemble` 416 lines and `createCaller` 217 into
 // functions of one idea each, none over 80 lines): core 16,647 → 16,794 B (+147; about +45 the caller's pieces,
 // +100 the assembly's: each module-level function's parameters and call), every other case +57 to +257
@@ -207,7 +207,7 @@ const fromSource = {
 	setup(context) {
 		context.onResolve({ filter: /^steadfetch(\/.*)?$/ }, (args) => ({ path: join(src, 'entries', `${args.path === 'steadfetch' ? 'index' : args.path.slice('steadfetch/'.length).replace(/^cache$/, 'cache')}.ts`) }));
 		context.onResolve({ filter: /\/stores\/auto\.js$/ }, () => ({ path: join(src, 'stores', 'auto-browser.ts') }));
-		context.onResolve({ filter: /\/shared\/copy\.js$/ }, () => ({ path: join(src, 'shared', 'copy-native.ts') }));
+		context.onResolve({ filter: /\/utils\/copy\.js$/ }, () => ({ path: join(src, 'utils', 'copy-native.ts') }));
 		context.onResolve({ filter: /\.js$/ }, (args) => args.importer.startsWith(src) && args.path.startsWith('.') ? { path: resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts')) } : undefined);
 	},
 };

@@ -1,9 +1,9 @@
 import type { PolicyCall, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { Layer } from '../core/types.js';
 import { AuthError } from '../errors/AuthError.js';
-import { openChannel, type Channel } from '../shared/channel.js';
-import { webLocks } from '../shared/lock.js';
-import { originPrefixes } from '../shared/origins.js';
+import { openChannel, type Channel } from '../utils/channel.js';
+import { webLocks } from '../utils/lock.js';
+import { originPrefixes } from '../utils/origins.js';
 import type { AuthSettings } from './options.js';
 
 type Token = string | undefined;
@@ -207,8 +207,8 @@ export class Auth implements PolicyParts {
 	 */
 	#bound({ options, signal }: PolicyCall, started: number): AbortSignal {
 		const context = this.#context;
-		const budget = [options['totalTimeout'] ?? context.options['totalTimeout'], options['timeout'] ?? context.options['timeout'] ?? 10_000].find((ms) => typeof ms === 'number') as number | undefined ?? 2 ** 31 - 1;
-		const limit = AbortSignal.timeout(Math.max(0, budget - (context.clock.now() - started)));
+		const allowedMs = [options['totalTimeout'] ?? context.options['totalTimeout'], options['timeout'] ?? context.options['timeout'] ?? 10_000].find((ms) => typeof ms === 'number') as number | undefined ?? 2 ** 31 - 1;
+		const limit = AbortSignal.timeout(Math.max(0, allowedMs - (context.clock.now() - started)));
 		return AbortSignal.any([limit, signal ?? limit]);
 	}
 

@@ -1,5 +1,5 @@
-import { check, isPositiveFinite } from '../shared/validate.js';
-import { checkOrigins } from '../shared/origins.js';
+import { check, isPositiveFinite } from '../utils/validate.js';
+import { checkOrigins } from '../utils/origins.js';
 
 /** Options of `auth()` (`steadfetch/auth`). */
 export interface AuthOptions {

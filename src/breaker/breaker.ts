@@ -27,7 +27,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 	const own = options.probe;
 	const scopeOf = options.scope ?? requestOrigin;
 	const circuits = createCircuits(context, settings, options);
-	const { admit, snapshot, scopes, shared } = circuits;
+	const { admit, snapshot, scopes, link } = circuits;
 
 	// The hot path: a closed breaker costs a map lookup, a clock read, an abort listener, three closures and one promise per attempt.
 	/**
@@ -70,7 +70,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 			// The first calls to a scope wait for its stored state, each with a read of its own; with a
 			// coordinator, the call that finds its state older than `sharedCacheMs` waits for a sync.
 			const loading = restore(circuits, circuit);
-			const syncing = shared?.fresh(circuit, call);
+			const syncing = link?.fresh(circuit, call);
 			return loading || syncing ? Promise.all([loading, syncing]).then(() => attempt(circuit, request, init, next)) : attempt(circuit, request, init, next);
 		};
 	};

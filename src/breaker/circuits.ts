@@ -1,19 +1,19 @@
 import type { WaitUntil } from '../core/options.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
-import { parseRetryAfter } from '../shared/runtime.js';
+import { parseRetryAfter } from '../utils/runtime.js';
 import { scopeFor } from '../core/scope.js';
 import type { FetchInit, FetchLike } from '../core/types.js';
 import { classify, classifyStatus } from '../errors/classify.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
-import type { Channel } from '../shared/channel.js';
-import type { LockManagerLike } from '../shared/lock.js';
+import type { Channel } from '../utils/channel.js';
+import type { LockManagerLike } from '../utils/lock.js';
 import { background, partStore, storageError, type PartStore } from '../core/part-store.js';
-import { scopes, type Scopes } from '../shared/scopes.js';
-import { isSuperseded } from '../shared/superseded.js';
+import { scopes, type Scopes } from '../utils/scopes.js';
+import { isSuperseded } from '../utils/superseded.js';
 import { autoStore } from '../stores/auto.js';
 import { machine, readRecord, type BreakerRecord, type Circuit, type Machine, type Settings } from './circuit.js';
 import type { BreakerOptions } from './options.js';
-import type { SharedLink } from './shared.js';
+import type { BreakerLink } from './shared.js';
 
 /**
  * One breaker's circuits, one per scope, and what they share: a plain object written by the
@@ -33,7 +33,7 @@ export interface Circuits extends Machine {
 	readonly clock: PolicyContext['clock'];
 	/** The scopes' circuits, at most `maxScopes` idle ones (`held` says which must stay). */
 	readonly scopes: Scopes<Circuit>;
-	readonly shared: SharedLink | undefined;
+	readonly link: BreakerLink | undefined;
 	/** The other tabs (`start()`), and their Web Locks. */
 	channel?: Channel | undefined;
 	locks?: LockManagerLike | undefined;
@@ -70,7 +70,7 @@ export const createCircuits = (context: PolicyContext, settings: Settings, optio
 			publish(circuits, circuit, via);
 		}
 	}, context.random);
-	const circuits: Circuits = { context, settings, options, store, ...states, clock: context.clock, scopes: scopes(states.circuit, held), shared: options.shared?.link(context, settings, options, states.adopt), closed: false, wake: new Set(), unlisten: [] };
+	const circuits: Circuits = { context, settings, options, store, ...states, clock: context.clock, scopes: scopes(states.circuit, held), link: options.shared?.link(context, settings, options, states.adopt), closed: false, wake: new Set(), unlisten: [] };
 	return circuits;
 };
 
@@ -122,7 +122,7 @@ export const tally = (circuits: Circuits, circuit: Circuit, record: BreakerRecor
 	const retryAfterMs = failed && (status === 429 || status === 503) ? parseRetryAfter(response!.headers.get('retry-after'), now) ?? 0 : 0;
 	circuits.count(circuit, record, now, failed, retryAfterMs, probe, !response, call?.waitUntil);
 	if (failed !== undefined) {
-		circuits.shared?.report(circuit, failed, retryAfterMs, probe, call);
+		circuits.link?.report(circuit, failed, retryAfterMs, probe, call);
 	}
 };
 
@@ -182,7 +182,7 @@ export const command = async (circuits: Circuits, urlOrScope: string | URL, whic
 	}
 
 	circuit.read = true;
-	await Promise.all([saved, circuits.shared?.command(circuit, which)]);
+	await Promise.all([saved, circuits.link?.command(circuit, which)]);
 };
 
 /**

@@ -1,4 +1,4 @@
-import { isNonNegativeFinite } from '../shared/validate.js';
+import { isNonNegativeFinite } from '../utils/validate.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import { circuitFor, restore, type Circuits } from './circuits.js';

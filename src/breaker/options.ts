@@ -1,4 +1,4 @@
-import { check, isPositiveFinite, isPositiveInteger } from '../shared/validate.js';
+import { check, isPositiveFinite, isPositiveInteger } from '../utils/validate.js';
 import type { Settings } from './circuit.js';
 import type { SharedBreaker } from './shared.js';
 

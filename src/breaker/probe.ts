@@ -1,5 +1,5 @@
 import type { PolicyCall } from '../core/policy.js';
-import { tryLock } from '../shared/lock.js';
+import { tryLock } from '../utils/lock.js';
 import { PROBE, type Circuit } from './circuit.js';
 import { load, noop, tally, type Circuits } from './circuits.js';
 
@@ -13,8 +13,8 @@ import { load, noop, tally, type Circuits } from './circuits.js';
  */
 export const claim = async (circuits: Circuits, circuit: Circuit, started: number, call: PolicyCall | undefined): Promise<(() => void) | undefined> => {
 	const { record } = circuit;
-	const { locks, shared } = circuits;
-	let release = shared && (await shared.probe(circuit, call)) === false ? undefined : noop;
+	const { locks, link } = circuits;
+	let release = link && (await link.probe(circuit, call)) === false ? undefined : noop;
 	if (release && locks) {
 		release = undefined;
 		// Slot by slot, on purpose: the first free one wins.

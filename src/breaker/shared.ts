@@ -1,7 +1,7 @@
 import type { WaitUntil } from '../core/options.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
-import { check, isPositiveFinite } from '../shared/validate.js';
-import type { SyncAnswer, SyncMessage } from '../coordinator/machine.js';
+import { check, isPositiveFinite } from '../utils/validate.js';
+import type { SyncAnswer, SyncMessage } from '../coordinator/breaker.js';
 import { linkFleet, type Fleet } from '../coordinator/fleet.js';
 import type { ThrottleAnswer, ThrottleMessage } from '../coordinator/throttle.js';
 import { background, storageError } from '../core/part-store.js';
@@ -27,13 +27,13 @@ export interface SharedBreaker extends SharedCoordinator {
 	/** Where a sync a call does not wait for goes when the call has no `waitUntil` of its own, if anywhere. */
 	readonly waitUntil?: WaitUntil | undefined;
 	/** `options`: the breaker's (`BreakerOptions`), of which it reads `sharedCacheMs` and `sharedTimeoutMs`. */
-	link(context: PolicyContext, settings: Settings, options: { sharedCacheMs?: number; sharedTimeoutMs?: number }, adopt: Machine['adopt']): SharedLink;
+	link(context: PolicyContext, settings: Settings, options: { sharedCacheMs?: number; sharedTimeoutMs?: number }, adopt: Machine['adopt']): BreakerLink;
 	/** The adaptive throttle's link (its `windowMs`): the fleet's counts per scope. */
 	fleet(context: PolicyContext, windowMs: number): Fleet;
 }
 
 /** What the breaker asks of its coordinator (see `sharedCoordinator`). */
-export interface SharedLink {
+export interface BreakerLink {
 	/** Before an attempt: a sync when the adopted state is older than `sharedCacheMs` (waited for at most `sharedTimeoutMs`; its answer is taken whenever it comes); else nothing to wait for. */
 	fresh(circuit: Circuit, call: PolicyCall | undefined): Promise<unknown> | undefined;
 	/** The coordinator's probe: its grant time, `false` when another isolate holds it (or the call's request context has no subrequest left to ask), `undefined` when the coordinator is unreachable. */
@@ -94,7 +94,7 @@ const exchange = async (context: PolicyContext, sync: SharedCoordinator['sync'],
 };
 
 /** `SharedBreaker.link` over `sync`: one breaker's links, a `Link` per scope. */
-const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs = 1000, sharedTimeoutMs = 100 }: { sharedCacheMs?: number; sharedTimeoutMs?: number }, adopt: Machine['adopt'], sync: SharedCoordinator['sync'], waitUntil: WaitUntil | undefined): SharedLink => {
+const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs = 1000, sharedTimeoutMs = 100 }: { sharedCacheMs?: number; sharedTimeoutMs?: number }, adopt: Machine['adopt'], sync: SharedCoordinator['sync'], waitUntil: WaitUntil | undefined): BreakerLink => {
 	check(isPositiveFinite(sharedCacheMs) && sharedCacheMs <= 1000, 'breaker.sharedCacheMs', sharedCacheMs, 'in (0, 1000] ms');
 	check(isPositiveFinite(sharedTimeoutMs), 'breaker.sharedTimeoutMs', sharedTimeoutMs, 'a positive number of ms');
 	const { consecutiveFailures, openMs, maxOpenMs, probeTimeoutMs } = settings;
@@ -110,12 +110,12 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 		return link;
 	};
 
-	const send = async (circuit: Circuit, extra?: Partial<SyncMessage>): Promise<number | false | undefined> => exchange(context, sync, policy, maxOpenMs, adopt, linkOf(circuit), circuit, extra);
+	const exchangeFor = async (circuit: Circuit, extra?: Partial<SyncMessage>): Promise<number | false | undefined> => exchange(context, sync, policy, maxOpenMs, adopt, linkOf(circuit), circuit, extra);
 
 	/** A sync nobody waits for, unless the call's request context has no subrequest left for it (its outcomes go with the next one). */
 	const behind = (call: PolicyCall | undefined, circuit: Circuit, extra?: Partial<SyncMessage>): void => {
 		if (context.subrequest(call)) {
-			background(context, 'breaker', call?.waitUntil ?? waitUntil, async () => send(circuit, extra));
+			background(context, 'breaker', call?.waitUntil ?? waitUntil, async () => exchangeFor(circuit, extra));
 		}
 	};
 
@@ -128,7 +128,7 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 			}
 
 			link.at = now;
-			const syncing = send(circuit);
+			const syncing = exchangeFor(circuit);
 			// The call goes on after `sharedTimeoutMs` with what the isolate knows; the answer is taken when it comes.
 			try {
 				call?.waitUntil?.(syncing);
@@ -147,7 +147,7 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 		async probe(circuit, call) {
 			const link = linkOf(circuit);
 			// Unreachable (failed, or silent for answerMs): the local breaker decides, as everywhere else.
-			const granted = link.down ? undefined : context.subrequest(call) ? await send(circuit, { probe: true }) : false;
+			const granted = link.down ? undefined : context.subrequest(call) ? await exchangeFor(circuit, { probe: true }) : false;
 			link.grant = typeof granted === 'number' ? granted : undefined;
 			return granted;
 		},
@@ -167,7 +167,7 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 				}
 			}
 		},
-		command: async (circuit, command) => send(circuit, { command }),
+		command: async (circuit, command) => exchangeFor(circuit, { command }),
 	};
 };
 

@@ -1,8 +1,8 @@
-import { openChannel } from '../shared/channel.js';
-import { listen } from '../shared/listen.js';
-import { webLocks } from '../shared/lock.js';
+import { openChannel } from '../utils/channel.js';
+import { listen } from '../utils/listen.js';
+import { webLocks } from '../utils/lock.js';
 import { storageError } from '../core/part-store.js';
-import { hasTabs } from '../shared/tabs.js';
+import { hasTabs } from '../utils/tabs.js';
 import { read, type Circuits } from './circuits.js';
 import { poke } from './probe.js';
 

@@ -1,9 +1,9 @@
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
-import { requestScoped } from '../shared/runtime.js';
+import { requestScoped } from '../utils/runtime.js';
 import type { Layer } from '../core/types.js';
-import { check, isNonNegativeInteger, isPositiveInteger } from '../shared/validate.js';
+import { check, isNonNegativeInteger, isPositiveInteger } from '../utils/validate.js';
 import { BulkheadFullError } from '../errors/BulkheadFullError.js';
-import { scopes, type Scopes } from '../shared/scopes.js';
+import { scopes, type Scopes } from '../utils/scopes.js';
 import { Lane, type Lease } from './lane.js';
 import type { BulkheadRejectedEvent } from './events.js';
 

@@ -37,9 +37,9 @@ export interface Timing {
  * else `maxStaleMs` after it arrived; with `must-revalidate`, `proxy-revalidate` (in every cache:
  * stricter than RFC 9111 for a private one) and `s-maxage` in a shared cache, only while fresh.
  */
-export const timing = (request: Headers, response: ReadonlyMap<string, string>, shared: boolean, maxStaleMs: number, now: number): Timing | false | undefined => {
+export const timing = (request: Headers, response: ReadonlyMap<string, string>, manyUsers: boolean, maxStaleMs: number, now: number): Timing | false | undefined => {
 	const own = directives(response.get('cache-control'));
-	if (own.has('no-store') || own.has('no-cache') || response.get('vary')?.includes('*') || (shared && own.has('private'))) {
+	if (own.has('no-store') || own.has('no-cache') || response.get('vary')?.includes('*') || (manyUsers && own.has('private'))) {
 		return false;
 	}
 
@@ -48,13 +48,13 @@ export const timing = (request: Headers, response: ReadonlyMap<string, string>, 
 	}
 
 	const expires = Date.parse(response.get('expires') ?? '') - Date.parse(response.get('date') ?? '');
-	const lifetime = (shared ? seconds(own.get('s-maxage')) : undefined) ?? seconds(own.get('max-age')) ?? (expires > 0 ? Math.floor(expires / 1000) : 0);
+	const lifetime = (manyUsers ? seconds(own.get('s-maxage')) : undefined) ?? seconds(own.get('max-age')) ?? (expires > 0 ? Math.floor(expires / 1000) : 0);
 	const born = now - (seconds(response.get('age')) ?? 0) * 1000;
 	const freshUntil = born + lifetime * 1000;
 	const staleIfError = seconds(own.get('stale-if-error'));
 	const until = Math.min(
 		staleIfError === undefined ? now + maxStaleMs : freshUntil + staleIfError * 1000,
-		own.has('must-revalidate') || own.has('proxy-revalidate') || (shared && own.has('s-maxage')) ? freshUntil : Infinity,
+		own.has('must-revalidate') || own.has('proxy-revalidate') || (manyUsers && own.has('s-maxage')) ? freshUntil : Infinity,
 	);
 	return until > now ? { lifetime, born, until } : undefined;
 };

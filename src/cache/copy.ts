@@ -1,5 +1,5 @@
 import type { PolicyCall } from '../core/policy.js';
-import { readCapped } from '../shared/read-capped.js';
+import { readCapped } from '../utils/read-capped.js';
 import { timing } from './cache-control.js';
 import { urlOf } from './keys.js';
 import type { CacheRecord } from './record.js';

@@ -1,6 +1,6 @@
 import type { PolicyCall } from '../core/policy.js';
-import { requestScoped } from '../shared/runtime.js';
-import { Superseded } from '../shared/superseded.js';
+import { requestScoped } from '../utils/runtime.js';
+import { Superseded } from '../utils/superseded.js';
 import { serve } from './serve.js';
 import { behind, type CacheState, type Read } from './state.js';
 

@@ -1,6 +1,6 @@
 import type { CacheMembers, CacheParts } from './members.js';
 import type { Policy } from '../core/policy.js';
-import { check, checkRules, isNonNegativeFinite, isPositiveFinite, isPositiveInteger, type Rule } from '../shared/validate.js';
+import { check, checkRules, isNonNegativeFinite, isPositiveFinite, isPositiveInteger, type Rule } from '../utils/validate.js';
 import { createCache } from './cache.js';
 import type { CacheOptions } from './options.js';
 import type { CacheStaleEvent, CacheStoredEvent } from './events.js';

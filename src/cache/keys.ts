@@ -1,7 +1,7 @@
 import type { PolicyContext } from '../core/policy.js';
-import { sha256 } from '../shared/digest.js';
+import { sha256 } from '../utils/digest.js';
 import { sensitiveOf } from '../core/sensitive-of.js';
-import { splitSensitive } from '../shared/sensitive.js';
+import { splitSensitive } from '../utils/sensitive.js';
 
 /** The URL part of a key of the cache (`r:<identity digest>~<credentials digest>~<URL>`); undefined for another part's key in a shared store. */
 export const urlOf = (key: string): string | undefined => /^r:\w*~\w*~(.*)/s.exec(key)?.[1];
@@ -15,7 +15,7 @@ export const urlOf = (key: string): string | undefined => /^r:\w*~\w*~(.*)/s.exe
  * of a key or a record. Digests once made are kept (the last 64), as strings, never as promises:
  * a Worker's request never waits on another's.
  */
-export const keys = (context: PolicyContext, shared: boolean) => {
+export const keys = (context: PolicyContext, manyUsers: boolean) => {
 	const { headers: sensitive, params } = sensitiveOf(context);
 	const made = new Map<string, string>();
 	/** `<identity digest>~<credentials digest>`: a string once made, else a promise of it. */
@@ -52,7 +52,7 @@ export const keys = (context: PolicyContext, shared: boolean) => {
 
 			const { found = '', redacted } = splitSensitive(request.url, params);
 			credentials += found;
-			if (credentials && shared) {
+			if (credentials && manyUsers) {
 				return undefined;
 			}
 

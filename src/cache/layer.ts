@@ -1,6 +1,6 @@
 import type { PolicyCall } from '../core/policy.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
-import { redact } from '../shared/sensitive.js';
+import { redact } from '../utils/sensitive.js';
 import { copyOf, write } from './copy.js';
 import { arm } from './deadline.js';
 import { serve } from './serve.js';

@@ -1,5 +1,5 @@
 import { callUrl } from '../core/scope.js';
-import { redact } from '../shared/sensitive.js';
+import { redact } from '../utils/sensitive.js';
 import { urlOf } from './keys.js';
 import { isRecord, type CacheRecord } from './record.js';
 import type { CacheState } from './state.js';

@@ -1,6 +1,6 @@
 import type { WaitUntil } from '../core/options.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
-import { isNonNegativeInteger } from '../shared/validate.js';
+import { isNonNegativeInteger } from '../utils/validate.js';
 import { background, storageError } from '../core/part-store.js';
 import type { ThrottleAnswer, ThrottleMessage } from './throttle.js';
 
@@ -63,7 +63,7 @@ export const linkFleet = (context: PolicyContext, sync: (scope: string, message:
 		return link;
 	};
 
-	const send = async (scope: string, link: Link): Promise<void> => {
+	const exchange = async (scope: string, link: Link): Promise<void> => {
 		link.busy = true;
 		link.sent = link.unsent;
 		link.sentAccepts = link.unsentAccepts;
@@ -114,7 +114,7 @@ export const linkFleet = (context: PolicyContext, sync: (scope: string, message:
 
 			link.asked = now;
 			let sending: Promise<void> | undefined;
-			background(context, 'throttle', call?.waitUntil ?? waitUntil, () => (sending = send(scope, link)));
+			background(context, 'throttle', call?.waitUntil ?? waitUntil, () => (sending = exchange(scope, link)));
 			const done = sending;
 			return first && done ? new Promise((resolve) => {
 				const timer = setTimeout(resolve, firstMs);

@@ -138,7 +138,7 @@ export interface ClientBase<E, M> {
 	on(type: '*', listener: (event: EventMap[EventType]) => void): () => void;
 	/**
 	 * Counters per scope, with each policy's view of it. A client keeps the state of at most 1,000 idle
-	 * scopes (`maxScopes` in src/shared/scopes.ts; one module-level client in a Worker or a crawler
+	 * scopes (`maxScopes` in src/utils/scopes.ts; one module-level client in a Worker or a crawler
 	 * meets many more origins): past them the least recently used idle scope is forgotten, and its
 	 * counters are gone from `stats()` (they start from zero if it is called again, as its retry budget
 	 * window and its closed breaker do). Never forgotten: a scope with calls in flight or waiting, an

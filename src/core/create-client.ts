@@ -1,5 +1,5 @@
 import { RetryBudget } from '../retry/budget.js';
-import { originPrefixes } from '../shared/origins.js';
+import { originPrefixes } from '../utils/origins.js';
 import { accounting } from './accounting.js';
 import { createCaller } from './caller.js';
 import { addMembers, bind, closing } from './client.js';

@@ -1,4 +1,4 @@
-import { redact, sensitiveParamSet } from '../shared/sensitive.js';
+import { redact, sensitiveParamSet } from '../utils/sensitive.js';
 import type { Emitter } from './events.js';
 import type { PolicyContext } from './policy.js';
 import type { Clock } from './types.js';

@@ -1,8 +1,8 @@
-import { Superseded } from '../shared/superseded.js';
+import { Superseded } from '../utils/superseded.js';
 import type { ContextLike, ContextOptions } from './client-types.js';
-import { requestScoped } from '../shared/runtime.js';
+import { requestScoped } from '../utils/runtime.js';
 import type { Clock, WaitUntil } from './types.js';
-import { check, isPositiveInteger } from '../shared/validate.js';
+import { check, isPositiveInteger } from '../utils/validate.js';
 
 /** Subrequests kept for the Worker's own use: past `subrequests − reserve` steadfetch adds none of its own. */
 const reserve = 5;

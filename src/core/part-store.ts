@@ -1,5 +1,5 @@
 import type { PolicyContext } from './policy.js';
-import { requestScoped } from '../shared/runtime.js';
+import { requestScoped } from '../utils/runtime.js';
 import type { WaitUntil } from './options.js';
 import { StorageTimeoutError } from '../errors/StorageTimeoutError.js';
 import type { KeyValueStore, StoreFactory } from '../stores/types.js';

@@ -177,7 +177,7 @@ export interface PolicyParts {
 	 * Whether this policy holds something of a scope its `stats()` counters must stay for (an open
 	 * breaker, an unhealthy scope, pending outbox entries): the client forgets idle scopes past
 	 * `maxScopes`, never one a policy holds. A policy keeps its own per-scope state in `scopes()`
-	 * (src/shared/scopes.ts), which bounds it the same way.
+	 * (src/utils/scopes.ts), which bounds it the same way.
 	 */
 	holds?(scope: string): boolean;
 	/** Members this policy gives the client (`breaker` and `waitForHealthy`, `cache`, `outbox`). */

@@ -1,7 +1,7 @@
 import { classifyStatus } from '../errors/classify.js';
-import { scopes } from '../shared/scopes.js';
+import { scopes } from '../utils/scopes.js';
 import type { PolicyContext } from './policy.js';
-import { isOffline } from '../shared/runtime.js';
+import { isOffline } from '../utils/runtime.js';
 import type { Clock, Reachability } from './types.js';
 
 /** One attempt in `probeMs` goes out to a scope that is `offline`, to find out whether it really is. */
@@ -14,7 +14,7 @@ interface Seen {
 	misses: number;
 	/** When an attempt last got an HTTP answer (injected clock). */
 	answeredAt: number;
-	/** When an attempt last went out while the scope was `offline` (see `holds`). */
+	/** When an attempt last went out while the scope was `offline` (see `offline`). */
 	triedAt: number;
 	/** The state last told in a `reachability` event. */
 	told: Reachability;
@@ -46,22 +46,22 @@ export class Reach {
 	/** The scope's state now. */
 	state(scope: string): Reachability {
 		const seen = this.#scopes.get(scope);
-		return this.#offline(seen) ? 'offline' : seen?.state ?? 'unknown';
+		return this.#offlineNow(seen) ? 'offline' : seen?.state ?? 'unknown';
 	}
 
 	/**
-	 * Whether an attempt to `scope` is to be held (a read answered by its copy, a write kept queued):
+	 * Whether an attempt to `scope` must not go out (a read answered by its copy, a write kept queued):
 	 * true while the scope is `offline`, except once every `probeMs`, when it answers false and the
 	 * attempt goes out to find out (a wrong `navigator.onLine` never blocks a working origin for long).
 	 */
-	holds(scope: string): boolean {
+	offline(scope: string): boolean {
 		if (!isOffline()) {
 			this.#offlineSince = undefined;
 			return false;
 		}
 
 		const seen = this.#scopes.scope(scope);
-		if (!this.#offline(seen)) {
+		if (!this.#offlineNow(seen)) {
 			return false;
 		}
 
@@ -115,7 +115,7 @@ export class Reach {
 		}
 	}
 
-	#offline(seen: Seen | undefined): boolean {
+	#offlineNow(seen: Seen | undefined): boolean {
 		if (!isOffline()) {
 			this.#offlineSince = undefined;
 			return false;
@@ -126,7 +126,7 @@ export class Reach {
 	}
 
 	#tell(scope: string, seen: Seen): void {
-		const state = this.#offline(seen) ? 'offline' : seen.state;
+		const state = this.#offlineNow(seen) ? 'offline' : seen.state;
 		if (state !== seen.told) {
 			const previous = seen.told;
 			seen.told = state;

@@ -1,5 +1,5 @@
 import type { PolicyContext } from './policy.js';
-import { sensitiveParamSet, sensitiveSet } from '../shared/sensitive.js';
+import { sensitiveParamSet, sensitiveSet } from '../utils/sensitive.js';
 
 /** What a client never stores or logs: header names (lower-case, credential headers included) and query parameter names. */
 export interface Sensitive {

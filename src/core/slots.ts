@@ -1,6 +1,6 @@
 import type { CoreClientOptions } from './options.js';
 import { isPolicy, slotOrder, type PolicyContext, type PolicyParts, type SlotName } from './policy.js';
-import { check } from '../shared/validate.js';
+import { check } from '../utils/validate.js';
 
 /** The entries whose name is not their slot's. */
 const entries: Partial<Record<SlotName, string>> = { staleCache: 'cache', adaptiveThrottle: 'throttle', rateLimit: 'rate-limit' };

@@ -1,4 +1,4 @@
-import { scopes, type Scopes } from '../shared/scopes.js';
+import { scopes, type Scopes } from '../utils/scopes.js';
 
 /** Counters of one scope in `client.stats()`. */
 export interface ScopeStats {

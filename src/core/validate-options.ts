@@ -1,5 +1,5 @@
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
-import { check, checkRules, describe, isNonNegativeFinite, isNonNegativeInteger, isPositiveFinite, type Rule } from '../shared/validate.js';
+import { check, checkRules, describe, isNonNegativeFinite, isNonNegativeInteger, isPositiveFinite, type Rule } from '../utils/validate.js';
 
 const is = (type: string): Rule => [(value) => typeof value === type, `a ${type}`];
 const list = (type: string): Rule => [(value) => Array.isArray(value) && value.every((item) => typeof item === type), `an array of ${type}s`];

@@ -1,7 +1,7 @@
 import type { PolicyCall, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
-import { requestScoped } from '../shared/runtime.js';
+import { requestScoped } from '../utils/runtime.js';
 import type { FetchInit, Layer } from '../core/types.js';
-import { scopes } from '../shared/scopes.js';
+import { scopes } from '../utils/scopes.js';
 import { Flight } from './flight.js';
 
 /** What importing this policy adds to the client's types (a call's options): its per-call option `dedupe`. */

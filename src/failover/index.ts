@@ -1,8 +1,8 @@
 import type { PolicyCall, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { Layer } from '../core/types.js';
-import { check } from '../shared/validate.js';
+import { check } from '../utils/validate.js';
 import { classify, classifyStatus } from '../errors/classify.js';
-import { scopes } from '../shared/scopes.js';
+import { scopes } from '../utils/scopes.js';
 import type { FailoverEvent } from './events.js';
 
 /** What importing this policy adds to the client's types (`client.on`, a call's options): its events and its per-call option `failover`. */

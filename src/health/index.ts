@@ -1,8 +1,8 @@
 import type { Policy, PolicyCall, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { Layer } from '../core/types.js';
-import { check, isPositiveFinite } from '../shared/validate.js';
+import { check, isPositiveFinite } from '../utils/validate.js';
 import { classify, classifyStatus, type Classification } from '../errors/classify.js';
-import { scopes } from '../shared/scopes.js';
+import { scopes } from '../utils/scopes.js';
 import { Samples, type HealthStats } from './samples.js';
 import type { ScopeHealthEvent } from './events.js';
 

@@ -1,5 +1,5 @@
 import type { Classification } from '../errors/classify.js';
-import { BucketWindow } from '../shared/window.js';
+import { BucketWindow } from '../utils/window.js';
 
 /** Latency, error rate and most frequent errors of one scope, in `client.stats()` with `health()`. */
 export interface HealthStats {

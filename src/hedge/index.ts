@@ -1,9 +1,9 @@
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
-import { check, isPositiveFinite, isPositiveInteger } from '../shared/validate.js';
+import { check, isPositiveFinite, isPositiveInteger } from '../utils/validate.js';
 import { classifyStatus } from '../errors/classify.js';
-import { scopes, type Scopes } from '../shared/scopes.js';
-import { Superseded } from '../shared/superseded.js';
+import { scopes, type Scopes } from '../utils/scopes.js';
+import { Superseded } from '../utils/superseded.js';
 import type { HedgeEvent } from './events.js';
 
 /** What importing this policy adds to the client's types (`client.on`, a call's options): its events and its per-call option `hedge`. */

@@ -1,8 +1,8 @@
 import type { EventType } from '../core/event-types.js';
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
-import { check } from '../shared/validate.js';
+import { check } from '../utils/validate.js';
 import { classify } from '../errors/classify.js';
-import { redact, sensitiveParamSet } from '../shared/sensitive.js';
+import { redact, sensitiveParamSet } from '../utils/sensitive.js';
 
 /** A console-like sink: each record is one plain-object argument (`console` works). */
 export interface Logger {

@@ -1,7 +1,7 @@
 import { context as otelContext, SpanKind, SpanStatusCode, trace as otelTrace, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import type { PolicyCall, Policy, PolicyContext } from '../core/policy.js';
 import { classify } from '../errors/classify.js';
-import { redact, sensitiveParamSet } from '../shared/sensitive.js';
+import { redact, sensitiveParamSet } from '../utils/sensitive.js';
 import { hex, traceparent } from '../trace/ids.js';
 import { traceLayer, traced, type AttemptTracer } from '../trace/layer.js';
 import { resolveTrace, type ResolvedTrace, type TraceOptions } from '../trace/options.js';

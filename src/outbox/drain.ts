@@ -1,5 +1,5 @@
 import type { WaitUntil } from '../core/options.js';
-import { requestScoped } from '../shared/runtime.js';
+import { requestScoped } from '../utils/runtime.js';
 import { background, storageError } from '../core/part-store.js';
 import { backoff } from './outcome.js';
 import { Pass, type FlushResult } from './pass.js';

@@ -1,5 +1,5 @@
 import type { PolicyCall, RunOptions } from '../core/policy.js';
-import { isOffline, requestScoped } from '../shared/runtime.js';
+import { isOffline, requestScoped } from '../utils/runtime.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { classify, classifyStatus } from '../errors/classify.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
@@ -10,12 +10,12 @@ import { background } from '../core/part-store.js';
 import type { Drain } from './drain.js';
 import { follow } from './early.js';
 import { storedHeaders } from './headers.js';
-import { hold, isHold } from './hold.js';
+import { defer, isDeferred } from './defer.js';
 import { scheduleOf } from './outcome.js';
 import type { Queue } from './queue.js';
 import { makeKey, overwritten, type OutboxRecord } from './record.js';
 import { snapshotBody, type BodySnapshot, type Stringify } from './snapshot.js';
-import { registerSync } from './sync.js';
+import { registerSync } from './background-sync.js';
 import { secretUrl, targetOf } from './target.js';
 
 /**
@@ -60,7 +60,7 @@ const recordOf = async (queue: Queue, call: PolicyCall, request: Request, snapsh
 		attempts: isSteadfetchError(error) ? 0 : 1, nextAttemptAt: now, scope: context.scopeOf(url), version: options.version,
 		...identity !== undefined && { identity }, ...snapshot.body && { body: snapshot.body }, ...until !== undefined && { inFlightUntil: until },
 	};
-	if (until === undefined && !isHold(context, call, error)) {
+	if (until === undefined && !isDeferred(context, call, error)) {
 		const response = (error as { response?: Response }).response;
 		const status = response?.status;
 		const { at, pinned } = scheduleOf(response, error, record, options, now, context.random);
@@ -173,7 +173,7 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 			return first === late ? await run : first;
 		}
 	} catch (error) {
-		if (!(isHold(context, call, error) || (!call.signal?.aborted && classify(error).transient)) || !call.request || secretUrl(context, call.request.url)) {
+		if (!(isDeferred(context, call, error) || (!call.signal?.aborted && classify(error).transient)) || !call.request || secretUrl(context, call.request.url)) {
 			throw error;
 		}
 
@@ -208,7 +208,7 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, request: Req
 		const behind = call.attempts === 1 && await queue.behind(scope);
 		const offline = behind ? context.reachability(scope) === 'offline' : context.offline(scope);
 		if (offline || behind) {
-			return hold(context, call, offline ? 'OFFLINE' : 'BEHIND'); // Before any I/O; the breaker, below this layer, never sees the attempt.
+			return defer(context, call, offline ? 'OFFLINE' : 'BEHIND'); // Before any I/O; the breaker, below this layer, never sees the attempt.
 		}
 	}
 

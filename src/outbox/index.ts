@@ -34,7 +34,7 @@ declare module 'steadfetch/core' {
 	}
 }
 
-export { outboxSyncHandler, type SyncEventLike } from './sync.js';
+export { outboxSyncHandler, type SyncEventLike } from './background-sync.js';
 export type { ConflictResolution, StoredEntry } from './types.js';
 
 /** What `outbox()` makes: the value of the `outbox` slot (`Client<{ outbox: OutboxPolicy }>` names a client with one). */

@@ -1,5 +1,5 @@
-import { check, isNonNegativeFinite, isNonNegativeInteger, isPositiveFinite, isPositiveInteger } from '../shared/validate.js';
-import { sensitiveSet } from '../shared/runtime.js';
+import { check, isNonNegativeFinite, isNonNegativeInteger, isPositiveFinite, isPositiveInteger } from '../utils/validate.js';
+import { sensitiveSet } from '../utils/runtime.js';
 import type { ConflictResolution, OutboxEntry, StoredEntry } from './types.js';
 
 /** Options of the offline outbox (`outbox`). */

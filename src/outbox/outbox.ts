@@ -1,9 +1,9 @@
 import type { OutboxParts } from './types.js';
 import type { WaitUntil } from '../core/options.js';
 import type { PolicyContext } from '../core/policy.js';
-import { listen } from '../shared/listen.js';
+import { listen } from '../utils/listen.js';
 import { background } from '../core/part-store.js';
-import { requestScoped } from '../shared/runtime.js';
+import { requestScoped } from '../utils/runtime.js';
 import { Drain } from './drain.js';
 import { appliesTo, layer, wrapper } from './enqueue.js';
 import type { ResolvedOutboxOptions } from './options.js';

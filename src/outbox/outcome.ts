@@ -1,4 +1,4 @@
-import { parseRetryAfter } from '../shared/runtime.js';
+import { parseRetryAfter } from '../utils/runtime.js';
 import { classify, classifyStatus, type Classification } from '../errors/classify.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import type { OutboxRecord } from './record.js';

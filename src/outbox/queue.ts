@@ -1,10 +1,10 @@
 import type { OutboxEventType } from './events.js';
 import type { EventFields, PolicyCall, PolicyContext } from '../core/policy.js';
 import { SubrequestsSpent } from '../core/invocation.js';
-import { requestScoped } from '../shared/runtime.js';
+import { requestScoped } from '../utils/runtime.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
-import { identityDigest } from '../shared/digest.js';
-import { webLocks } from '../shared/lock.js';
+import { identityDigest } from '../utils/digest.js';
+import { webLocks } from '../utils/lock.js';
 import { partStore, storageMs, type PartStore } from '../core/part-store.js';
 import { autoStore } from '../stores/auto.js';
 import type { ResolvedOutboxOptions } from './options.js';

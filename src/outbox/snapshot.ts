@@ -1,7 +1,7 @@
 import type { RunOptions } from '../core/policy.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { OutboxFullError } from '../errors/OutboxFullError.js';
-import { readCapped } from '../shared/read-capped.js';
+import { readCapped } from '../utils/read-capped.js';
 
 /** The body of a call, read before its first attempt so a replay never meets a consumed body. */
 export interface BodySnapshot {

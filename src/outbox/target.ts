@@ -1,7 +1,7 @@
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
-import { here } from '../shared/origins.js';
+import { here } from '../utils/origins.js';
 import { sensitiveOf } from '../core/sensitive-of.js';
-import { splitSensitive } from '../shared/sensitive.js';
+import { splitSensitive } from '../utils/sensitive.js';
 
 /** Whether a URL carries a sensitive query parameter (a presigned upload): such a write is never stored. */
 export const secretUrl = (context: PolicyContext, url: string): boolean => splitSensitive(url, sensitiveOf(context).params).found !== undefined;

@@ -1,24 +1,24 @@
 import type { PolicyContext } from '../core/policy.js';
-import { openChannel, type Channel } from '../shared/channel.js';
-import { scopes, type Scopes } from '../shared/scopes.js';
-import { hasTabs } from '../shared/tabs.js';
-import { serverBudget } from './headers.js';
+import { openChannel, type Channel } from '../utils/channel.js';
+import { scopes, type Scopes } from '../utils/scopes.js';
+import { hasTabs } from '../utils/tabs.js';
+import { serverQuota } from './headers.js';
 
-/** A scope's budget: its own token bucket, and what the server said. */
+/** A scope's limit: its own token bucket, and what the server said. */
 export interface Bucket {
 	/**
 	 * When the bucket's next token is due (epoch ms): each call reserves one, `1000 / perSecond` ms
 	 * after the last, and may go `burst - 1` tokens ahead of it (a token bucket kept as GCRA).
 	 */
 	due: number;
-	/** No request before this time (epoch ms): the server said its budget is spent. */
+	/** No request before this time (epoch ms): the server said its quota is spent. */
 	blockedUntil: number;
 	waits: number;
 }
 
 /**
  * The scopes' buckets, at most `maxScopes` idle ones (`Scopes`): one with a token reserved ahead (a
- * waiter) or a server's block running is never forgotten. A server's word that its budget is spent
+ * waiter) or a server's block running is never forgotten. A server's word that its quota is spent
  * blocks the scope here and, told on the channel `steadfetch:<name>:ratelimit`, in the other tabs.
  */
 export class Buckets {
@@ -46,10 +46,10 @@ export class Buckets {
 		return this.#scopes.get(name);
 	}
 
-	/** What an answer says of the scope's budget (its bucket looked up again: the call may have outlived it). */
+	/** What an answer says of the scope's quota (its bucket looked up again: the call may have outlived it). */
 	learn(scope: string, response: Response): void {
 		const now = this.#context.clock.now();
-		const said = this.#fromHeaders ? serverBudget(response, now) : undefined;
+		const said = this.#fromHeaders ? serverQuota(response, now) : undefined;
 		if (said && said.remaining < 1) {
 			const bucket = this.scope(scope);
 			bucket.blockedUntil = Math.max(bucket.blockedUntil, now + Math.min(said.resetMs, this.#maxResetMs));
@@ -57,7 +57,7 @@ export class Buckets {
 		}
 	}
 
-	/** Another tab's word that a scope's budget is spent: validated, and bounded by `maxResetMs` from now. */
+	/** Another tab's word that a scope's quota is spent: validated, and bounded by `maxResetMs` from now. */
 	#receive(data: unknown): void {
 		const { v, scope: other, blockedUntil } = (data ?? {}) as { v?: unknown; scope?: unknown; blockedUntil?: unknown };
 		if (v === 1 && typeof other === 'string' && other.length <= 2048 && typeof blockedUntil === 'number' && Number.isFinite(blockedUntil)) {

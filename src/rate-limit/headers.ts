@@ -1,7 +1,7 @@
-import { parseRetryAfter } from '../shared/runtime.js';
+import { parseRetryAfter } from '../utils/runtime.js';
 
-/** What a response says of the scope's budget: requests left, and when the window resets (ms from now). */
-export interface ServerBudget {
+/** What a response says of the scope's quota: requests left, and when the window resets (ms from now). */
+export interface ServerQuota {
 	remaining: number;
 	resetMs: number;
 }
@@ -15,8 +15,8 @@ const number = (text: string | undefined): number | undefined => {
 	return Number.isFinite(value) ? value : undefined;
 };
 
-/** How restrictive a budget is, lower is more: a spent one before one with requests left, the later reset of two spent ones, else the fewer left. */
-const rank = ({ remaining, resetMs }: ServerBudget): number => remaining < 1 ? -resetMs : remaining;
+/** How restrictive a quota is, lower is more: a spent one before one with requests left, the later reset of two spent ones, else the fewer left. */
+const rank = ({ remaining, resetMs }: ServerQuota): number => remaining < 1 ? -resetMs : remaining;
 
 /**
  * A `RateLimit` field read whole, each policy it lists, the most restrictive one kept: the draft's
@@ -24,17 +24,17 @@ const rank = ({ remaining, resetMs }: ServerBudget): number => remaining < 1 ? -
  * (`limit=10, remaining=0, reset=2`, a policy per field line). Its first KiB is read, whole items
  * only; a malformed item is skipped.
  */
-const parseRateLimit = (field: string): ServerBudget | undefined => {
+const parseRateLimit = (field: string): ServerQuota | undefined => {
 	// The first KiB, whole items; quoted strings (policy names) may hold any separator: emptied.
 	const text = (field.length > 1024 ? field.slice(0, Math.max(0, field.lastIndexOf(',', 1024))) : field).replace(/"(?:[^"\\]|\\.)*"/g, '""');
 
-	let found: ServerBudget | undefined;
+	let found: ServerQuota | undefined;
 	let policy: { r?: number | undefined; t?: number | undefined } = {};
 	const close = (): void => {
 		const { r, t } = policy;
 		if (r !== undefined && t !== undefined) {
-			const budget = { remaining: r, resetMs: t * 1000 };
-			found = found && rank(found) <= rank(budget) ? found : budget;
+			const quota = { remaining: r, resetMs: t * 1000 };
+			found = found && rank(found) <= rank(quota) ? found : quota;
 		}
 
 		policy = {};
@@ -61,12 +61,12 @@ const parseRateLimit = (field: string): ServerBudget | undefined => {
 };
 
 /**
- * The server's view of the budget, read defensively from `RateLimit` (either form of the IETF
+ * The server's view of its quota, read defensively from `RateLimit` (either form of the IETF
  * draft), else `X-RateLimit-Remaining` + `X-RateLimit-Reset` (seconds from now, or epoch seconds
  * when past 10⁹), and on 429/503 `Retry-After` (nothing left until then). Anything malformed is
  * ignored; the caller bounds the reset.
  */
-export const serverBudget = (response: Response, now: number): ServerBudget | undefined => {
+export const serverQuota = (response: Response, now: number): ServerQuota | undefined => {
 	const { headers, status } = response;
 	if ((status === 429 || status === 503) && headers.has('retry-after')) {
 		const waitMs = parseRetryAfter(headers.get('retry-after'), now);

@@ -1,6 +1,6 @@
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { Layer } from '../core/types.js';
-import { check, isPositiveFinite } from '../shared/validate.js';
+import { check, isPositiveFinite } from '../utils/validate.js';
 import { RateLimitedError } from '../errors/RateLimitedError.js';
 import { Buckets } from './buckets.js';
 import type { RateLimitWaitEvent } from './events.js';

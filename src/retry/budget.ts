@@ -1,7 +1,7 @@
 import type { Clock } from '../core/types.js';
-import { checkRules, isNonNegativeInteger, isPositiveFinite, type Rule } from '../shared/validate.js';
-import { scopes, type Scopes } from '../shared/scopes.js';
-import { BucketWindow, bucketsPerWindow } from '../shared/window.js';
+import { checkRules, isNonNegativeInteger, isPositiveFinite, type Rule } from '../utils/validate.js';
+import { scopes, type Scopes } from '../utils/scopes.js';
+import { BucketWindow, bucketsPerWindow } from '../utils/window.js';
 
 /** Options of the retry budget (`retryBudget`). */
 export interface RetryBudgetOptions {

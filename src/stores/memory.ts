@@ -1,4 +1,4 @@
-import { copyPlain } from '../shared/copy.js';
+import { copyPlain } from '../utils/copy.js';
 import type { KeyValueStore, StoreFactory } from './types.js';
 
 /**

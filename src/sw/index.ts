@@ -1,6 +1,6 @@
 import type { ClientOf as Client } from '../core/client-types.js';
 import { classify, classifyStatus } from '../errors/classify.js';
-import { here } from '../shared/origins.js';
+import { here } from '../utils/origins.js';
 
 /** What `fetchHandler` uses of a service worker's `fetch` event. */
 export interface FetchEventLike {

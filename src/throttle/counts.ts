@@ -1,10 +1,10 @@
 import type { Fleet } from '../coordinator/fleet.js';
 import type { PolicyContext } from '../core/policy.js';
-import { isNonNegativeInteger } from '../shared/validate.js';
-import { openChannel, type Channel } from '../shared/channel.js';
+import { isNonNegativeInteger } from '../utils/validate.js';
+import { openChannel, type Channel } from '../utils/channel.js';
 import { storageError } from '../core/part-store.js';
-import { hasTabs } from '../shared/tabs.js';
-import { BucketWindow } from '../shared/window.js';
+import { hasTabs } from '../utils/tabs.js';
+import { BucketWindow } from '../utils/window.js';
 
 /** One scope's counts. */
 export interface Scope {
@@ -91,7 +91,7 @@ export class Counts {
 
 	/** Send the counts of the last second to the other tabs: now, or when a second has passed since the last message. */
 	#tell(scope: Scope): void {
-		const send = (): void => {
+		const post = (): void => {
 			scope.timer = undefined;
 			scope.told = Date.now();
 			this.#channel?.post({ scope: scope.name, requests: scope.requests, accepts: scope.accepts });
@@ -102,9 +102,9 @@ export class Counts {
 		const wait = scope.told + tellMs - Date.now();
 		if (scope.timer === undefined) {
 			if (wait <= 0) {
-				send();
+				post();
 			} else {
-				scope.timer = setTimeout(send, wait);
+				scope.timer = setTimeout(post, wait);
 			}
 		}
 	}

@@ -1,6 +1,6 @@
 import type { SharedBreaker } from '../breaker/shared.js';
 import type { Policy } from '../core/policy.js';
-import { check, isNonNegativeInteger, isPositiveFinite } from '../shared/validate.js';
+import { check, isNonNegativeInteger, isPositiveFinite } from '../utils/validate.js';
 import { createThrottle, type ThrottleSettings } from './throttle.js';
 import type { ThrottleRejectedEvent } from './events.js';
 

@@ -4,7 +4,7 @@ import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { classifyStatus } from '../errors/classify.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import { ThrottledError } from '../errors/ThrottledError.js';
-import { isSuperseded } from '../shared/superseded.js';
+import { isSuperseded } from '../utils/superseded.js';
 import { Counts, type Scope } from './counts.js';
 
 /** The options of `adaptiveThrottle()` with their defaults applied. */

@@ -1,7 +1,7 @@
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { classify } from '../errors/classify.js';
-import { originPrefixes } from '../shared/origins.js';
+import { originPrefixes } from '../utils/origins.js';
 import { hex, traceparent, type AttemptIds } from './ids.js';
 import type { ResolvedTrace } from './options.js';
 

@@ -1,5 +1,5 @@
-import { check } from '../shared/validate.js';
-import { checkOrigins } from '../shared/origins.js';
+import { check } from '../utils/validate.js';
+import { checkOrigins } from '../utils/origins.js';
 
 /** Options of `trace` (a client option of both entries). */
 export interface TraceOptions {

@@ -1,9 +1,9 @@
 /**
- * copyPlain (src/shared/copy.ts), the memory store's copy: for every value it must give what
+ * copyPlain (src/utils/copy.ts), the memory store's copy: for every value it must give what
  * structuredClone gives (the store's documented semantics), faster for plain data.
  */
 import { describe, expect, it } from 'vitest';
-import { copyPlain } from '../../src/shared/copy.js';
+import { copyPlain } from '../../src/utils/copy.js';
 import { memoryStore } from '../../src/stores/memory.js';
 
 const cycle: Record<string, unknown> = { name: 'loop' };

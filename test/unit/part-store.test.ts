@@ -1,4 +1,4 @@
-/** One strategy for a store that fails or stalls, shared by every part that persists (src/shared/part-store.ts). */
+/** One strategy for a store that fails or stalls, shared by every part that persists (src/utils/part-store.ts). */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { EventMap } from '../../src/core/event-types.js';
 import type { PolicyContext } from '../../src/entries/policy.js';

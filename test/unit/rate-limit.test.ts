@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/entries/core.js';
 import { RateLimitedError, rateLimit } from '../../src/entries/rate-limit.js';
 import { classify } from '../../src/entries/index.js';
-import { serverBudget } from '../../src/rate-limit/headers.js';
+import { serverQuota } from '../../src/rate-limit/headers.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 
@@ -12,20 +12,20 @@ const answer = (status: number, headers: Record<string, string>) => new Response
 
 describe('rate limit: what the server says', () => {
 	it('reads both forms of RateLimit, X-RateLimit-*, and Retry-After on 429/503; ignores the malformed', () => {
-		expect(serverBudget(answer(200, { ratelimit: 'limit=10, remaining=0, reset=2' }), t0)).toEqual({ remaining: 0, resetMs: 2000 });
-		expect(serverBudget(answer(200, { ratelimit: '"default";r=0;t=2', 'ratelimit-policy': '"default";q=10;w=2' }), t0)).toEqual({ remaining: 0, resetMs: 2000 });
-		expect(serverBudget(answer(200, { ratelimit: 'limit=10, remaining=7, reset=30' }), t0)).toEqual({ remaining: 7, resetMs: 30_000 });
-		expect(serverBudget(answer(200, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '5' }), t0)).toEqual({ remaining: 0, resetMs: 5000 });
-		expect(serverBudget(answer(200, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(t0 / 1000 + 3) }), t0)).toEqual({ remaining: 0, resetMs: 3000 });
-		expect(serverBudget(answer(429, { 'retry-after': '4' }), t0)).toEqual({ remaining: 0, resetMs: 4000 });
-		expect(serverBudget(answer(200, { 'retry-after': '4' }), t0)).toBeUndefined();
+		expect(serverQuota(answer(200, { ratelimit: 'limit=10, remaining=0, reset=2' }), t0)).toEqual({ remaining: 0, resetMs: 2000 });
+		expect(serverQuota(answer(200, { ratelimit: '"default";r=0;t=2', 'ratelimit-policy': '"default";q=10;w=2' }), t0)).toEqual({ remaining: 0, resetMs: 2000 });
+		expect(serverQuota(answer(200, { ratelimit: 'limit=10, remaining=7, reset=30' }), t0)).toEqual({ remaining: 7, resetMs: 30_000 });
+		expect(serverQuota(answer(200, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '5' }), t0)).toEqual({ remaining: 0, resetMs: 5000 });
+		expect(serverQuota(answer(200, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(t0 / 1000 + 3) }), t0)).toEqual({ remaining: 0, resetMs: 3000 });
+		expect(serverQuota(answer(429, { 'retry-after': '4' }), t0)).toEqual({ remaining: 0, resetMs: 4000 });
+		expect(serverQuota(answer(200, { 'retry-after': '4' }), t0)).toBeUndefined();
 		for (const bad of ['remaining=abc, reset=2', 'limit=10', 'remaining=-1, reset=2', 'remaining=0, reset=Infinity', '']) {
-			expect(serverBudget(answer(200, { ratelimit: bad }), t0), bad).toBeUndefined();
+			expect(serverQuota(answer(200, { ratelimit: bad }), t0), bad).toBeUndefined();
 		}
 	});
 
 	it('reads a RateLimit field that lists several policies whole: the most restrictive decides, whatever follows it', () => {
-		const budget = (ratelimit: string, policy?: string) => serverBudget(answer(200, { ratelimit, ...policy ? { 'ratelimit-policy': policy } : {} }), t0);
+		const budget = (ratelimit: string, policy?: string) => serverQuota(answer(200, { ratelimit, ...policy ? { 'ratelimit-policy': policy } : {} }), t0);
 		// The structured form: an exhausted "burst" policy is not ignored because "daily" follows.
 		expect(budget('"burst";r=0;t=2, "daily";r=500;t=86400', '"burst";q=10;w=2, "daily";q=1000;w=86400')).toEqual({ remaining: 0, resetMs: 2000 });
 		expect(budget('"daily";r=500;t=86400, "burst";r=0;t=2', '"daily";q=1000;w=86400, "burst";q=10;w=2')).toEqual({ remaining: 0, resetMs: 2000 });

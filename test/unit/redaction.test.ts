@@ -12,7 +12,7 @@ import { createClient, memoryStore } from '../../src/entries/index.js';
 import { logger, type LogRecord } from '../../src/entries/logger.js';
 import { trace } from '../../src/entries/trace.js';
 import { otel } from '../../src/entries/otel.js';
-import { redact, sensitiveParamSet, splitSensitive } from '../../src/shared/sensitive.js';
+import { redact, sensitiveParamSet, splitSensitive } from '../../src/utils/sensitive.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 import { createHandler } from '../helpers/server-handler.js';
 

@@ -10,7 +10,7 @@ import { bulkhead } from '../../src/entries/bulkhead.js';
 import { health } from '../../src/entries/health.js';
 import { CircuitOpenError, classify, createClient, memoryStore, RateLimitedError, outbox } from '../../src/entries/index.js';
 import { rateLimit } from '../../src/entries/rate-limit.js';
-import { maxScopes, scopes } from '../../src/shared/scopes.js';
+import { maxScopes, scopes } from '../../src/utils/scopes.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { FakeOrigin } from './breaker-kit.js';
 
