@@ -9,7 +9,7 @@
 // defaults (breaker, retry budget, stale cache → memoryStore); workloads: 64 URLs repeated, and every
 // URL new. Needs valgrind (`apt-get install -y valgrind`); without it the bench says so and exits 0.
 //
-//   node bench/instructions.mjs [--calls 2000] [--clients ky,core] [--baseline <dist/index.js of another build>]
+//   node bench/instructions.mjs [--calls 2000] [--clients ky,core] [--workloads repeated] [--baseline <dist/index.js of another build>]
 //
 // BENCH_PRESET_OPTIONS='{"breaker":false}' adds options to the preset's client (an ablation).
 // BENCH_CONTEXT=call makes each steadfetch call through a `withContext(ctx)` of its own (a Worker's
@@ -64,14 +64,21 @@ if (argv[0] === '--child') {
 	};
 
 	await drive(3_000); // Warm-up: compiled code, a full cache view.
+	// The copies the stale cache stored during the measured calls (how many of them paid for a copy).
+	let copies = 0;
+	made.on?.('cache:stored', () => {
+		copies++;
+	});
 	const lines = createInterface({ input: process.stdin });
 	const said = (word) => new Promise((resolve) => {
 		lines.once('line', (line) => resolve(line === word));
 	});
 	console.log('READY');
 	await said('go');
+	copies = 0;
+	const started = performance.now();
 	await drive(Number(count));
-	console.log('DONE');
+	console.log(`DONE ${copies} ${Math.round(performance.now() - started)}`);
 	await said('exit');
 	process.exit(0);
 }
@@ -87,10 +94,13 @@ const calls = Number(option('--calls', quick ? 500 : 2_000));
 const baseline = option('--baseline', undefined);
 const chosen = option('--clients', 'ky,ky + totalTimeout,ky + copy,core,steadfetch').split(',');
 const clients = [...chosen, ...(baseline ? chosen.filter((name) => name === 'core' || name === 'steadfetch').map((name) => `${name} (baseline)`) : [])];
+const chosenWorkloads = option('--workloads', 'repeated,distinct').split(',');
 const self = fileURLToPath(import.meta.url);
 
-/** Run one client under callgrind; resolves with instructions per call. */
+/** Run one client under callgrind; resolves with instructions per call and the copies stored meanwhile (a preset's). */
 const measure = (client, workload) => new Promise((resolve, reject) => {
+	let copies = 0;
+	let ms = 0;
 	const dir = mkdtempSync(join(tmpdir(), 'steadfetch-callgrind-'));
 	const where = client.endsWith('(baseline)') ? baseline : process.env.STEADFETCH_DIST ?? '';
 	const child = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', '--smc-check=all-non-file', `--callgrind-out-file=${join(dir, 'out.%p')}`,
@@ -104,8 +114,9 @@ const measure = (client, workload) => new Promise((resolve, reject) => {
 		if (line === 'READY') {
 			spawnSync('callgrind_control', ['-i', 'on', String(child.pid)]);
 			child.stdin.write('go\n');
-		} else if (line === 'DONE') {
+		} else if (line.startsWith('DONE')) {
 			spawnSync('callgrind_control', ['-i', 'off', String(child.pid)]);
+			[copies, ms] = line.slice(5).split(' ').map(Number);
 			child.stdin.write('exit\n');
 		}
 	});
@@ -117,7 +128,7 @@ const measure = (client, workload) => new Promise((resolve, reject) => {
 			if (!Number.isFinite(total) || total === 0) {
 				reject(new Error(`${client} ${workload}: no callgrind total (exit ${code}) ${stderr.slice(-400)}`));
 			} else {
-				resolve(total / calls);
+				resolve({ perCall: total / calls, copies, ms });
 			}
 		} finally {
 			if (!process.env.KEEP_CALLGRIND) rmSync(dir, { recursive: true, force: true });
@@ -126,23 +137,36 @@ const measure = (client, workload) => new Promise((resolve, reject) => {
 });
 
 const results = {};
+const copies = {};
 for (const workload of ['repeated', 'distinct']) {
 	results[workload] = {};
+	if (!chosenWorkloads.includes(workload)) {
+		continue;
+	}
+
+	copies[workload] = {};
 	for (const client of clients) {
-		results[workload][client] = Math.round(await measure(client, workload));
-		console.error(`  ${workload} ${client}: ${results[workload][client]} instructions per call`);
+		const { perCall, copies: stored, ms } = await measure(client, workload);
+		results[workload][client] = Math.round(perCall);
+		copies[workload][client] = stored;
+		console.error(`  ${workload} ${client}: ${results[workload][client]} instructions per call (${ms} ms under callgrind${stored ? `, ${stored} copies stored` : ''})`);
 	}
 }
 
-const workloads = { repeated: '64 URLs repeated', distinct: 'every URL new' };
-section(`Instructions per call, no network (callgrind, ${calls} calls each, 16 in flight)`, table(['client', ...Object.values(workloads), 'ratio to ky (repeated)', 'ratio to ky (new)', 'to ky + totalTimeout (repeated)'], clients.map((client) => [
+const workloads = Object.fromEntries(Object.entries({ repeated: '64 URLs repeated', distinct: 'every URL new' }).filter(([workload]) => chosenWorkloads.includes(workload)));
+const ratio = (value, to) => (to ? `${(value / to).toFixed(3)}×` : '');
+section(`Instructions per call, no network (callgrind, ${calls} calls each, 16 in flight)`, table(['client', ...Object.values(workloads), ...Object.keys(workloads).map((workload) => `ratio to ky (${workload === 'repeated' ? 'repeated' : 'new'})`), 'to ky + totalTimeout (repeated)'], clients.map((client) => [
 	client,
 	...Object.keys(workloads).map((workload) => results[workload][client].toLocaleString('en-US')),
-	...Object.keys(workloads).map((workload) => `${(results[workload][client] / results[workload].ky).toFixed(3)}×`),
-	results.repeated['ky + totalTimeout'] ? `${(results.repeated[client] / results.repeated['ky + totalTimeout']).toFixed(3)}×` : '',
+	...Object.keys(workloads).map((workload) => ratio(results[workload][client], results[workload].ky)),
+	ratio(results.repeated[client], results.repeated['ky + totalTimeout']),
 ])));
-if (results.distinct['ky + copy']) {
+if (results.distinct.steadfetch && results.distinct['ky + copy']) {
 	console.log(`\nthe preset on new URLs ÷ ky + a hand-written copy: ${(results.distinct.steadfetch / results.distinct['ky + copy']).toFixed(3)}×`);
 }
 
-writeResult({ calls, results });
+for (const client of clients.filter((name) => name.startsWith('steadfetch'))) {
+	console.log(`${client}: copies stored during the measured calls: ${Object.keys(workloads).map((workload) => `${copies[workload][client]} (${workloads[workload]})`).join(', ')}.`);
+}
+
+writeResult({ calls, results, copies });
