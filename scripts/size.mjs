@@ -73,10 +73,14 @@ const withPolicy = (entry, make) => `${core}import { ${make.split('(')[0]} } fro
 // 21,195, core + staleCache() 21,669 → 21,441, core + outbox() 25,193 → 24,961, the preset 25,346 → 25,141 (option checks
 // from one table of rules by path, fields declared rather than defined twice, one set of the client's own keys, smaller
 // helpers). Budgets: the measurements + 0.5 %.
+// Issue 34, stop 42: the breaker's `machine` split into functions under 80 lines (+50 B minified per breaker
+// case), then the call's waitUntil handed down as a parameter instead of a field set around calls (core +
+// breaker() 21,491 → 21,431); targets now the issue's (core 13,500, + breaker 17,500, + staleCache 17,000,
+// + outbox 19,500, the preset 20,500), none met: see the issue's closing note.
 const cases = [
 	// +50 B (throttle, issue 38; measured 14,273 → 14,322): the adaptiveThrottle slot in the slot and layer orders, a
 	// THROTTLED attempt never retried (shouldRetry, before the user's verdict), the slot's entry named in its RangeError.
-	{ name: 'steadfetch/core', source: `${core}export const api = createClient();`, budget: 16_650, target: 11_000 },
+	{ name: 'steadfetch/core', source: `${core}export const api = createClient();`, budget: 16_650, target: 13_500 },
 	{ name: 'core + trace()', source: withPolicy('trace', 'trace()'), policy: true },
 	{ name: 'core + logger()', source: withPolicy('logger', 'logger(console)'), policy: true },
 	{ name: 'core + health()', source: withPolicy('health', 'health()'), policy: true },
@@ -111,22 +115,22 @@ const cases = [
 	// costs about 4,000 B over the core — its store (partStore, the IndexedDB store, idb-keyval) ~890, options
 	// validation ~180, breaker.probe ~140, Web Locks ~100, isolate/reset ~100, waitForHealthy ~75, the coordinator's
 	// hooks ~70, BroadcastChannel ~70, record bounds ~80; the state machine and per-attempt layer ~2,100.
-	{ name: 'core + breaker()', source: withPolicy('breaker', 'breaker()'), budget: 21_310, target: 13_500 },
+	{ name: 'core + breaker()', source: withPolicy('breaker', 'breaker()'), budget: 21_310, target: 17_500 },
 	// +100 B (fix/cache-r3, measured 18,177 → 18,277): clear() and a mutation drop every copy the client knows of
 	// through the part store (kept deletes hide them), and clear() rejects when the store did not confirm.
 	// +217 B (split-cache, issue 34; measured 21,320 → 21,537 on split-policies + the split): createCache's
 	// 550-line closure split into modules (layer, copy, serve, deadline, members, the View class, one Read per
 	// call through perCall) that share one CacheState object: its property reads and the View's methods cost
 	// what closure variables did not (over the ~40 B asked: see the branch's report). Budgets: measured + 0.5 %.
-	{ name: 'core + staleCache()', source: withPolicy('cache', 'staleCache()'), budget: 21_550, target: 15_000 },
+	{ name: 'core + staleCache()', source: withPolicy('cache', 'staleCache()'), budget: 21_550, target: 17_000 },
 	// +237 B (fix/outbox-r2): withContext(ctx).outbox bound to the request (core's membersFor ~55), migrate's
 	// entry split and checked as a rebase's, onConflict's rebase only a plain object.
-	{ name: 'core + outbox()', source: withPolicy('outbox', 'outbox()'), budget: 25_090, target: 15_500 },
+	{ name: 'core + outbox()', source: withPolicy('outbox', 'outbox()'), budget: 25_090, target: 19_500 },
 	{
 		// Issue 27's options configured: the same code (nothing of it is tree-shaken without them).
 		name: 'core + outbox({ conflicts, app updates })',
 		source: `${core}import { outbox } from 'steadfetch/outbox';\nexport const api = createClient({ outbox: outbox({ conditional: true, coalesce: true, version: 2, migrate: (entry) => entry, onConflict: () => 'dead' }) });`,
-		budget: 25_190, target: 15_500, // as core + outbox()
+		budget: 25_190, target: 19_500, // as core + outbox()
 	},
 	{
 		// What the preset with its defaults fills: it must cost the same, plus its own ≤ 340 B (`sameAs`).
@@ -145,7 +149,7 @@ const cases = [
 		name: 'steadfetch (the preset, defaults)',
 		source: "import { createClient } from 'steadfetch';\nexport const api = createClient();",
 		// Measured 25,141 + 0.5 % (the byte pass −205; before it 25,346: the cache split +204, the core split +121).
-		budget: 25_270, target: 20_000, preset: true, absent: ['outbox'], sameAs: 'core + breaker + staleCache',
+		budget: 25_270, target: 20_500, preset: true, absent: ['outbox'], sameAs: 'core + breaker + staleCache',
 	},
 	{
 		name: 'steadfetch + outbox()',
