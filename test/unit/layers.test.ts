@@ -1,0 +1,43 @@
+/**
+ * The layering issue 34 asks for, kept by a test: the core names no policy (a policy's events,
+ * per-call options, members and stats reach it by declaration merging, never by an import), and
+ * src/utils/ sits below the core. Read from the sources: every `import`/`export … from` and
+ * `import()` specifier, type-only ones included.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const src = join(import.meta.dirname, '../../src');
+
+/** The folders (under src/) that the files of `folder` import from. */
+const importsOf = (folder: string): Map<string, string[]> => {
+	const found = new Map<string, string[]>();
+	for (const file of readdirSync(join(src, folder)).filter((name) => name.endsWith('.ts'))) {
+		const text = readFileSync(join(src, folder, file), 'utf8');
+		for (const [, specifier] of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^import\s+)['"]([^'"]+)['"]/gm)) {
+			const target = specifier!.startsWith('./') ? folder : specifier!.startsWith('../') ? specifier!.split('/')[1]! : specifier!;
+			found.set(target, [...found.get(target) ?? [], `${folder}/${file}`]);
+		}
+	}
+
+	return found;
+};
+
+describe('layers', () => {
+	it('src/core/ imports only the core, utils, errors, the retry budget, stores and ky (no policy folder)', () => {
+		const allowed = new Set(['core', 'utils', 'errors', 'retry', 'stores', 'ky']);
+		const stray = [...importsOf('core')].filter(([target]) => !allowed.has(target));
+		expect(stray).toEqual([]);
+	});
+
+	it('src/utils/ imports nothing of the core or of a policy', () => {
+		const stray = [...importsOf('utils')].filter(([target]) => target !== 'utils' && target !== 'errors');
+		expect(stray).toEqual([]);
+	});
+
+	it('the scan sees imports (it would catch one)', () => {
+		expect(importsOf('core').get('errors')?.length).toBeGreaterThan(3);
+		expect([...importsOf('breaker').keys()]).toContain('core');
+	});
+});
