@@ -10,13 +10,15 @@
 // URL new. Needs valgrind (`apt-get install -y valgrind`); without it the bench says so and exits 0.
 //
 //   node bench/instructions.mjs [--calls 2000] [--clients ky,core] [--workloads repeated] [--baseline <dist/index.js of another build>]
+//   node bench/instructions.mjs --save      a full run that also writes bench/results/instructions.json (the README's figures)
+//   node bench/instructions.mjs --readme    print the README's per-call table from bench/results/instructions.json (no valgrind)
 //
 // BENCH_PRESET_OPTIONS='{"breaker":false}' adds options to the preset's client (an ablation).
 // BENCH_CONTEXT=call makes each steadfetch call through a `withContext(ctx)` of its own (a Worker's
 // request, its subrequests counted), BENCH_CONTEXT=shared every call through one.
 // `--baseline` adds the same clients from another build (side by side, in one run).
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -83,6 +85,13 @@ if (argv[0] === '--child') {
 	process.exit(0);
 }
 
+const saved = new URL('results/instructions.json', import.meta.url);
+if (argv.includes('--readme')) {
+	const { readmeTable } = await import('./lib/instructions-readme.mjs');
+	console.log(readmeTable(JSON.parse(readFileSync(saved, 'utf8'))));
+	process.exit(0);
+}
+
 const hasValgrind = spawnSync('valgrind', ['--version']).status === 0;
 if (!hasValgrind) {
 	console.log('instructions: valgrind is not installed (apt-get install -y valgrind); skipped.');
@@ -96,6 +105,10 @@ const chosen = option('--clients', 'ky,ky + totalTimeout,ky + copy,core,steadfet
 const clients = [...chosen, ...(baseline ? chosen.filter((name) => name === 'core' || name === 'steadfetch').map((name) => `${name} (baseline)`) : [])];
 const chosenWorkloads = option('--workloads', 'repeated,distinct').split(',');
 const self = fileURLToPath(import.meta.url);
+if (argv.includes('--save') && (quick || baseline || clients.length !== 5 || chosenWorkloads.length !== 2 || process.env.BENCH_PRESET_OPTIONS || process.env.BENCH_CORE_OPTIONS || process.env.BENCH_CONTEXT)) {
+	console.error('instructions: --save records the README\'s figures: every client and workload, default options, no --quick or --baseline.');
+	process.exit(1);
+}
 
 /** Run one client under callgrind; resolves with instructions per call and the copies stored meanwhile (a preset's). */
 const measure = (client, workload) => new Promise((resolve, reject) => {
@@ -170,3 +183,21 @@ for (const client of clients.filter((name) => name.startsWith('steadfetch'))) {
 }
 
 writeResult({ calls, results, copies });
+if (argv.includes('--save')) {
+	// The run the README's per-call figures come from (test/node/readme.test.ts checks the README against it).
+	const git = (...args) => spawnSync('git', args, { encoding: 'utf8' }).stdout.trim();
+	const record = {
+		date: new Date().toISOString(),
+		command: `node bench/instructions.mjs ${argv.join(' ')}`,
+		commit: git('rev-parse', '--short', 'HEAD'),
+		node: process.version,
+		valgrind: spawnSync('valgrind', ['--version'], { encoding: 'utf8' }).stdout.trim(),
+		calls,
+		inFlight: 16,
+		results,
+		copies,
+	};
+	mkdirSync(new URL('.', saved), { recursive: true });
+	writeFileSync(saved, `${JSON.stringify(record, null, '\t')}\n`);
+	console.log(`\nwrote ${fileURLToPath(saved)}; the README's table: node bench/instructions.mjs --readme`);
+}

@@ -15,11 +15,18 @@ let api: Client | undefined;
 
 export default {
 	async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-		api ??= createClient({ prefix: env.UPSTREAM, breaker: breaker({ shared: coordinator(env.STEADFETCH) }) });
+		api ??= createClient({
+			prefix: env.UPSTREAM,
+			// A hanging upstream holds a request at most 5 s (2 s per attempt), not ky's 10 s per attempt
+			// within the 20 s default: a Worker request should not wait longer than its caller will.
+			timeout: 2_000,
+			totalTimeout: 5_000,
+			breaker: breaker({ shared: coordinator(env.STEADFETCH) }),
+		});
 		try {
 			return await api.withContext(ctx).get(new URL(request.url).pathname.slice(1), { throwHttpErrors: false });
 		} catch (error) {
-			// Open in any isolate: 503 with Retry-After, no request sent. Unreachable: 502.
+			// Open in any isolate: 503 with Retry-After, no request sent. Unreachable or timed out: 502.
 			return unavailable(error) ?? new Response('Bad Gateway', { status: 502 });
 		}
 	},

@@ -63,7 +63,7 @@ const freePort = (): number => {
 };
 
 Deno.test({
-	name: 'README Deno recipe: deno.json and main.ts as printed, `deno check`, then the README\'s `deno run` line: answers fresh, then stale from the Cache API when the API is down',
+	name: 'README Deno recipe: deno.json and main.ts as printed, `deno check`, then the README\'s `deno run` line: answers fresh, then stale from the Cache API when the API is down, also after a restart (the copy is on disk)',
 	sanitizeOps: false,
 	sanitizeResources: false,
 	async fn() {
@@ -107,11 +107,20 @@ Deno.test({
 
 			const flags = run![1]!.split(/\s+/).map((flag) => flag.replace('api.example.com', origin).replace('0.0.0.0:8000', `0.0.0.0:${port}`));
 			check(flags.join(' ') !== run![1], 'the flags name api.example.com and 0.0.0.0:8000');
-			child = new Deno.Command(Deno.execPath(), { args: ['run', ...flags, 'main.ts'], cwd: dir, env, stdout: 'null', stderr: 'piped' }).spawn();
-			void child.status.then(({ code }) => {
-				exited = code;
-			});
-			const errors = new Response(child.stderr).text();
+			let errors: Promise<string> = Promise.resolve('');
+			const start = (): void => {
+				const started = new Deno.Command(Deno.execPath(), { args: ['run', ...flags, 'main.ts'], cwd: dir, env, stdout: 'null', stderr: 'piped' }).spawn();
+				exited = undefined;
+				void started.status.then(({ code }) => {
+					if (child === started) {
+						exited = code;
+					}
+				});
+				errors = new Response(started.stderr).text();
+				child = started;
+			};
+
+			start();
 
 			/** The recipe's answer: asked again until it answers, while it starts, and (once) while its copy is written. */
 			const ask = async (until: (body: { count: number; stale: boolean }) => boolean): Promise<{ count: number; stale: boolean }> => {
@@ -135,6 +144,25 @@ Deno.test({
 			// Down: the copy of the last answer, from Deno's Cache API.
 			const stale = await ask((body) => body.stale);
 			check(stale.count === 3, `down: ${JSON.stringify(stale)}`);
+
+			// The README's "Where it keeps what it stores": Deno's Cache API is on disk, under `deno info`'s
+			// "Web cache storage" (location_data/web_cache/), and a new process of the same main.ts answers from the copy the first stored.
+			const stopped = child!;
+			stopped.kill('SIGTERM');
+			await stopped.status;
+			// Where `deno info` says the Web cache storage is (with the DENO_DIR of the recipe's process): one folder, the main module's.
+			const info = new TextDecoder().decode((await new Deno.Command(Deno.execPath(), { args: ['info'], cwd: dir, env, stdout: 'piped', stderr: 'piped' }).output()).stdout);
+			const storage = /^Web cache storage: (.+)$/m.exec(info)?.[1]?.trim();
+			check(storage?.endsWith('/location_data/web_cache'), `deno info: ${info}`);
+			const folders: string[] = [];
+			for await (const entry of Deno.readDir(storage!.startsWith('/') ? storage! : `${dir}/${storage}`)) {
+				folders.push(entry.name);
+			}
+
+			check(folders.length === 1, `web_cache holds ${JSON.stringify(folders)}`);
+			start();
+			const restarted = await ask(() => true);
+			check(JSON.stringify(restarted) === '{"count":3,"stale":true}', `after a restart, the API down: ${JSON.stringify(restarted)}`);
 		} finally {
 			if (child) {
 				try {

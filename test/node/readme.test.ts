@@ -17,6 +17,8 @@ import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error a plain .mjs script without types
 import { firstSentence, optionsOf, rewrite, sections } from '../../scripts/readme.mjs';
+// @ts-expect-error a plain .mjs script without types
+import { copyRate, end as perCallEnd, ratios, readmeTable, start as perCallStart } from '../../bench/lib/instructions-readme.mjs';
 import { resolve as resolveBreaker } from '../../src/breaker/options.js';
 import { resolveOutboxOptions } from '../../src/outbox/options.js';
 import { RetryBudget } from '../../src/retry/budget.js';
@@ -112,6 +114,11 @@ const runs: Record<string, (module: Record<string, unknown>) => Promise<void> | 
 		expect(seen.filter((request) => request.method === 'POST').map((request) => request.url)).toContain('https://api.example.com/v1/orders');
 		api.close();
 	},
+	'node-ssr-and-backends': async (module) => {
+		const api = module['api'] as import('../../src/entries/core.js').Client;
+		expect(await (await api.get('users/1')).json()).toEqual({ id: 1, name: 'Ada' });
+		api.close();
+	},
 	'when-the-origin-is-overloaded': async (module) => {
 		const api = module['api'] as import('../../src/entries/core.js').Client;
 		expect(await (await api.get('users/1')).json()).toEqual({ id: 1, name: 'Ada' });
@@ -172,8 +179,9 @@ describe('README code blocks', () => {
 	it('every block is classified: a TypeScript block written here runs in Node or says why not; an included one names its file; the rest are shell commands', () => {
 		expect(typescript.map((block) => block.name).sort()).toEqual([...Object.keys(runs), ...Object.keys(notRun)].sort());
 		expect(blocks.filter((block) => block.included !== undefined).map((block) => block.included).sort()).toEqual(Object.keys(includes).sort());
-		// Install (npm, then from a clone: test/node/package.test.ts runs its `npm pack`), Deno's run line (test/deno/recipe.test.ts), Contributing.
-		expect(blocks.filter((block) => block.included === undefined && block.language !== 'ts').map((block) => `${block.name}: ${block.language}`)).toEqual(['install: sh', 'install-2: sh', 'deno: sh', 'contributing: sh']);
+		// The first screen's two commands (clone, install and demo; test), Install (npm, then from a clone:
+		// test/node/package.test.ts runs its `npm pack`), Deno's run line (test/deno/recipe.test.ts), Contributing.
+		expect(blocks.filter((block) => block.included === undefined && block.language !== 'ts').map((block) => `${block.name}: ${block.language}`)).toEqual(['intro: sh', 'install: sh', 'install-2: sh', 'deno: sh', 'contributing: sh']);
 	});
 
 	it('every TypeScript block type-checks against the built types, as strictly as an app (noUnusedLocals, noUnusedParameters)', () => {
@@ -269,12 +277,14 @@ const figuresIn = (text: string): Record<string, number> => Object.fromEntries([
 const proseFigures: Record<string, string> = {
 	'30 000 ms': 'default: ky\'s retry.backoffLimit and retry.maxRetryAfter (checked below)',
 	'1 MiB': 'default: staleCache.maxBodyBytes (checked below)',
-	'10 s': 'default: how long onConflict may take; ky\'s timeout, in the first screen; the offline attempt interval, in "When the network lies"; how often an isolate lists the outbox\'s store for writes it never saw, in the Workers paragraph (all checked below)',
+	'10 s': 'default: how long onConflict may take; ky\'s timeout, in the first screen and after the Durable Object recipe; the offline attempt interval, in "When the network lies"; how often an isolate lists the outbox\'s store for writes it never saw, in the Workers paragraph (all checked below)',
+	'2 s': 'the Deno recipe\'s `timeout` (checked with the recipes\' bounds)',
+	'30 s': 'how soon a queued write goes out after the API returns, in a page (API.md "Queued writes notice the API is back": the outbox\'s maxNetworkBackoffMs in a page; its own tests are the outbox\'s)',
 	'50 ms': 'the least time before a request\'s deadline a retry may start with: the constant in src/core/accounting.ts (checked below)',
 	'3 s': 'default: staleCache.networkTimeoutMs, in the first screen, and the React recipe\'s (checked below)',
-	'20 s': 'default: totalTimeout, in the first screen and "Coming from ky" (checked below)',
+	'20 s': 'default: totalTimeout, in the first screen, "Coming from ky" and after the Durable Object recipe (checked below)',
 	'20 000 ms': 'default: totalTimeout, in "Coming from ky" (checked below)',
-	'5 s': 'default: breaker.openMs, in the first screen (checked below)',
+	'5 s': 'default: breaker.openMs, in the first screen (checked below); the Durable Object and Deno recipes\' `totalTimeout` (checked with the recipes\' bounds)',
 	'5 min': 'default: breaker.maxOpenMs, in the first screen (checked below)',
 	'820 B': 'size of steadfetch/tanstack-query (checked with the sizes)',
 	'2 000 ms': 'default: outbox.resumeJitterMs in a page, in "Offline outbox" (checked below)',
@@ -422,17 +432,42 @@ describe('the Errors section', () => {
 });
 
 describe('What it costs', () => {
-	it('the per-call figures are said to come from `npm run bench`, and the first screen repeats them', () => {
+	it('the per-call table is what `node bench/instructions.mjs --readme` prints from the saved run, and the prose quotes that run', () => {
+		// The saved run (bench/results/instructions.json, written by `node bench/instructions.mjs --save`): whole and consistent.
+		const run = JSON.parse(readFileSync(join(root, 'bench/results/instructions.json'), 'utf8')) as {
+			date: string; command: string; commit: string; node: string; valgrind: string; calls: number; inFlight: number;
+			results: Record<'repeated' | 'distinct', Record<string, number>>; copies: Record<'repeated' | 'distinct', Record<string, number>>;
+		};
+		expect(run.command).toBe('node bench/instructions.mjs --save');
+		expect(run.calls).toBeGreaterThanOrEqual(2_000);
+		expect(Number.isNaN(Date.parse(run.date))).toBe(false);
+		for (const workload of ['repeated', 'distinct'] as const) {
+			expect(Object.keys(run.results[workload]).sort()).toEqual(['core', 'ky', 'ky + copy', 'ky + totalTimeout', 'steadfetch']);
+			expect(Object.values(run.results[workload]).every((value) => Number.isInteger(value) && value > 0)).toBe(true);
+			expect(run.copies[workload]['steadfetch']).toBeLessThanOrEqual(run.calls);
+		}
+
+		// Every URL new: each of the preset's calls paid for a copy.
+		expect(run.copies.distinct['steadfetch']).toBe(run.calls);
+		const table = readme.slice(readme.indexOf(perCallStart), readme.indexOf(perCallEnd) + perCallEnd.length);
+		expect(table).toBe(readmeTable(run));
+
+		// The prose after the table, and the first screen, quote that run's ratios (two decimals) and its copy rate.
+		const figures = ratios(run) as Record<string, string>;
 		const section = written.slice(written.indexOf('## What it costs'), written.indexOf('## Coming from ky'));
-		const perCall = section.slice(section.indexOf('Per call'));
-		expect(perCall).toMatch(/^Per call, as `npm run bench` measures it/);
-		expect(perCall).toMatch(/\d\.\d\d×/);
-		const screen = written.slice(0, written.indexOf('## Install'));
-		const figures = [...screen.matchAll(/\d\.\d\d×/g)].map((match) => match[0]);
-		expect(figures.length).toBeGreaterThan(0);
-		expect(figures.filter((figure) => !perCall.includes(figure))).toEqual([]);
-		expect(/`steadfetch\/core` takes (\d\.\d\d×) ky's CPU/.exec(screen)?.[1]).toBe(/`steadfetch\/core` takes (\d\.\d\d×) ky's\s+CPU/.exec(perCall)?.[1]);
-		expect(/GETs, .*?, (\d\.\d\d×) \(repeated URLs\) to\s+(\d\.\d\d×)/s.exec(screen)?.slice(1)).toEqual(/against ky alone,\s+(\d\.\d\d×) and (\d\.\d\d×)/.exec(perCall)?.slice(1));
+		const perCall = section.slice(section.indexOf(perCallEnd)).replaceAll(/\s+/g, ' ');
+		expect(section).toMatch(/^Per call, as \[`bench\/instructions\.mjs`\]\(https:\/\/github\.com\/steadfetch\/steadfetch\/blob\/main\/bench\/instructions\.mjs\)\s+measures it/m);
+		expect(/`steadfetch\/core` takes (\d\.\d\d)× ky's CPU with the same `totalTimeout` \(20 000 ms, our default; ky's own bookkeeping for it is (\d\.\d\d)× ky without one\), (\d\.\d\d)× ky alone/.exec(perCall)?.slice(1))
+			.toEqual([figures['coreToKyTotalTimeout'], figures['kyTotalTimeoutToKy'], figures['coreToKy']]);
+		expect(/into a `Map`: (\d\.\d\d)× that on never-seen URLs/.exec(perCall)?.[1]).toBe(figures['presetToKyCopyNew']);
+		expect(/against ky alone, (\d\.\d\d)× and (\d\.\d\d)× \(repeated, never-seen\) in that run/.exec(perCall)?.slice(1)).toEqual([figures['presetToKyRepeated'], figures['presetToKyNew']]);
+		expect(Number(/and (\d+) % of the calls on repeated URLs stored a copy/.exec(perCall)?.[1])).toBe(copyRate(run));
+		const screen = written.slice(0, written.indexOf('## Install')).replaceAll(/\s+/g, ' ');
+		expect(/`steadfetch\/core` takes (\d\.\d\d)× ky's CPU with the same 20 s `totalTimeout` \((\d\.\d\d)× ky alone\)/.exec(screen)?.slice(1)).toEqual([figures['coreToKyTotalTimeout'], figures['coreToKy']]);
+		expect(/GETs, .*?, (\d\.\d\d)× \(repeated URLs\) to (\d\.\d\d)× \(never-seen URLs\) ky alone, (\d\.\d\d)× ky with a hand-written copy on never-seen URLs/.exec(screen)?.slice(1))
+			.toEqual([figures['presetToKyRepeated'], figures['presetToKyNew'], figures['presetToKyCopyNew']]);
+		// No other ratio on the first screen than these.
+		expect([...screen.matchAll(/(\d\.\d\d)×/g)].map((match) => match[1]).filter((figure) => !Object.values(figures).includes(figure!))).toEqual([]);
 	});
 
 	it('the sizes it states are what scripts/size.mjs measures (within 2 %), and so are the increments it states', () => {
@@ -469,4 +504,146 @@ describe('What it costs', () => {
 		const tanstack = measured('core + steadfetch/tanstack-query') - core;
 		expect(tanstack).toBeLessThan(Number(/`steadfetch\/tanstack-query` \(under (\d+) B\)/.exec(prose)![1]));
 	}, 120_000);
+});
+
+/** The options object of each `createClient({ … })` in `code`, as written (balanced braces). */
+const clientOptionsIn = (code: string): string[] => [...code.matchAll(/createClient\(\{/g)].map((match) => {
+	let depth = 0;
+	const from = match.index + 'createClient('.length;
+	for (let at = from; at < code.length; at++) {
+		depth += code[at] === '{' ? 1 : code[at] === '}' ? -1 : 0;
+		if (depth === 0) {
+			return code.slice(from, at + 1);
+		}
+	}
+
+	throw new Error(`unbalanced createClient options in: ${code.slice(from, from + 80)}`);
+});
+
+/** `name: 5_000` in an options text, as a number (undefined when the option is not set). */
+const setTo = (options: string, name: string): number | undefined => {
+	const found = new RegExp(`\\b${name}: ([\\d_]+)`).exec(options)?.[1];
+	return found === undefined ? undefined : Number(found.replaceAll('_', ''));
+};
+
+/** The README's recipes: from `## Recipes` to `## How it behaves`. */
+const recipesText = written.slice(written.indexOf('## Recipes'), written.indexOf('## How it behaves'));
+
+/**
+ * What bounds the waits of each recipe's client, by block. A server (a Worker, Deno, Node) answers
+ * its own caller, who gives up long before the 20 s default: its client sets `timeout` and a
+ * `totalTimeout` of 5 s at most. A page answers what its user watches: a read with a copy at the
+ * stale cache's deadline (`networkTimeoutMs`, 3 s by default), a write at the outbox's
+ * `networkTimeoutMs` (5 s at most) when it has an outbox. Anything else says why its defaults are its bounds.
+ */
+const recipeBounds: Record<string, 'server' | 'page' | string> = {
+	'react-tanstack-query': 'page',
+	'a-form-that-works-offline-pwa': 'page',
+	'service-worker-the-whole-app-s-traffic': 'page',
+	'conflicts-and-app-updates': 'the defaults (a write queued when it fails, within totalTimeout): the recipe is about what a replay meets, not the wait',
+	'conflicts-and-app-updates-2': 'the defaults (as above): the recipe is about If-Match across writes',
+	'cloudflare-worker-calling-a-flaky-upstream': 'server',
+	'cloudflare-workers-one-breaker-for-every-isolate': 'server',
+	'deno': 'server',
+	'node-ssr-and-backends': 'server',
+};
+
+describe('every recipe bounds every wait it can meet', () => {
+	const clients = blocks.filter((block) => recipesText.includes(block.code) && /createClient\(\{/.test(block.code)).map((block) => ({ name: block.name, options: clientOptionsIn(block.code) }));
+
+	it('each recipe\'s client is listed with what bounds its waits', () => {
+		expect(clients.map((client) => client.name).sort()).toEqual(Object.keys(recipeBounds).sort());
+	});
+
+	it('a server recipe (Workers, the Durable Object, Deno, Node) sets `timeout` and a `totalTimeout` of 5 s at most; a page recipe has a deadline for what its user watches', () => {
+		const staleDefault = numberOf(defaultOf('CacheOptions', 'networkTimeoutMs'));
+		for (const { name, options } of clients) {
+			for (const each of options) {
+				if (recipeBounds[name] === 'server') {
+					const [timeout, total] = [setTo(each, 'timeout'), setTo(each, 'totalTimeout')];
+					expect({ name, timeout: timeout !== undefined, total: total !== undefined && total <= 5_000 }).toEqual({ name, timeout: true, total: true });
+					expect(timeout!, name).toBeLessThan(total!);
+				} else if (recipeBounds[name] === 'page') {
+					// A read with a copy: the stale cache's deadline; a write: the outbox's, when the client has one.
+					expect(/staleCache: \{ networkTimeoutMs: ([\d_]+)/.exec(each) ? setTo(each.slice(each.indexOf('staleCache')), 'networkTimeoutMs')! : staleDefault, name).toBeLessThanOrEqual(5_000);
+					if (each.includes('outbox(')) {
+						expect(setTo(each.slice(each.indexOf('outbox(')), 'networkTimeoutMs'), name).toBeLessThanOrEqual(5_000);
+					}
+
+					expect(setTo(each, 'totalTimeout') ?? numberOf(defaultOf('BaseClientOptions', 'totalTimeout')), name).toBeLessThanOrEqual(20_000);
+				}
+			}
+		}
+	});
+
+	it('the Durable Object recipe sets `timeout` and `totalTimeout`, and its prose says how long a hanging upstream holds a request (test/workerd-requests/recipes.test.ts runs it against one)', () => {
+		const [options] = clientOptionsIn(readFileSync(join(root, 'examples/workers/durable-object.ts'), 'utf8'));
+		const total = setTo(options!, 'totalTimeout');
+		expect(setTo(options!, 'timeout')).toBeLessThan(total!);
+		expect(total).toBeLessThanOrEqual(5_000);
+		const said = /never answers holds a request (\d+) s, then the recipe answers `502`, where the defaults \(ky's (\d+) s per attempt within a (\d+) s `totalTimeout`\) would hold it (\d+) s/.exec(prose)!;
+		expect(Number(said[1]) * 1_000).toBe(total);
+		expect(Number(said[2]) * 1_000).toBe(Number(/`timeout`: ([\d ]+) ms per attempt/.exec(prose)![1]!.replaceAll(' ', '')));
+		expect(Number(said[3]) * 1_000).toBe(numberOf(defaultOf('BaseClientOptions', 'totalTimeout')));
+		expect(said[4]).toBe(said[3]);
+	});
+
+	it('the Deno recipe\'s prose states its main.ts\'s bounds', () => {
+		const [options] = clientOptionsIn(readFileSync(join(root, 'examples/deno/main.ts'), 'utf8'));
+		const said = /A hanging API holds a request at most the client's `totalTimeout` \((\d+) s here, (\d+) s per attempt\)/.exec(prose)!;
+		expect([Number(said[1]) * 1_000, Number(said[2]) * 1_000]).toEqual([setTo(options!, 'totalTimeout'), setTo(options!, 'timeout')]);
+	});
+});
+
+describe('what a reader of the npm page can follow', () => {
+	const repository = 'https://github.com/steadfetch/steadfetch';
+	const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Record<string, unknown> & { repository: { url: string }; engines: { node: string }; files: string[]; keywords: string[]; scripts: Record<string, string> };
+	const tracked = spawnSync('git', ['ls-files'], { cwd: root, encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+	const inRepository = (path: string): boolean => tracked.some((file) => file === path || file.startsWith(`${path.replace(/\/$/, '')}/`));
+	/** The README without code blocks and comments: what a reader sees as text (tables included). */
+	const text = written.replaceAll(/^```[\s\S]*?^```$/gm, '').replaceAll(/<!--[\s\S]*?-->/g, '');
+
+	it('package.json says what the npm page shows: name, version, description, license (the LICENSE file), keywords, the Node it needs (as the README says it), what it ships', () => {
+		expect(pkg['name']).toBe('steadfetch');
+		expect(pkg['version']).toMatch(/^\d+\.\d+\.\d+$/);
+		expect(String(pkg['description']).length).toBeGreaterThan(40);
+		expect(pkg['license']).toBe('MIT');
+		expect(readFileSync(join(root, 'LICENSE'), 'utf8')).toMatch(/^MIT License/);
+		expect(pkg.keywords.length).toBeGreaterThan(3);
+		expect(pkg.repository.url).toBe(`git+${repository}.git`);
+		const node = /^>=(\d+)$/.exec(pkg.engines.node)?.[1];
+		expect(node).toBeDefined();
+		expect(prose).toContain(`Node ${node}+`);
+		expect(pkg.files).toEqual(expect.arrayContaining(['dist', 'README.md', 'LICENSE']));
+	});
+
+	it('every file of this repository the README names is a link to it on GitHub (the npm page has no repository at hand)', () => {
+		const named = [...text.matchAll(/`(?:node )?((?:[\w.-]+\/)+[\w.-]+)`/g)].filter((match) => inRepository(match[1]!));
+		expect(named.length).toBeGreaterThan(0);
+		const unlinked = named.filter((match) => !(text[match.index - 1] === '[' && text.slice(match.index + match[0].length).startsWith(`](${repository}/blob/main/${match[1]})`)));
+		expect(unlinked.map((match) => match[0])).toEqual([]);
+		// Every link is absolute or an anchor: a relative one breaks on npm (test/node/package.test.ts checks the anchors and the GitHub links' files).
+		expect([...text.matchAll(/\]\(([^)\s]+)\)/g)].map((match) => match[1]!).filter((link) => !/^(?:https:\/\/|#)/.test(link))).toEqual([]);
+	});
+
+	it('the first screen gives the two commands a newcomer runs (clone, install and demo; test), as CONTRIBUTING.md and package.json have them', () => {
+		const intro = blocks.find((block) => block.name === 'intro' && block.language === 'sh')!.code;
+		expect(intro).toContain(`git clone ${repository}.git && cd steadfetch\n`);
+		const commands = (code: string): string[] => code.split('\n').filter((line) => line.startsWith('npm ')).map((line) => line.replace(/\s+#.*$/, ''));
+		expect(commands(intro)).toEqual(['npm install && npm run demo', 'npm test']);
+		expect(commands(readFileSync(join(root, 'CONTRIBUTING.md'), 'utf8').replaceAll(/^(?!npm ).*$/gm, ''))).toEqual(expect.arrayContaining(commands(intro)));
+		expect(Object.keys(pkg.scripts)).toEqual(expect.arrayContaining(['demo', 'test']));
+		expect(written.indexOf(intro)).toBeLessThan(written.indexOf('## Install'));
+	});
+
+	it('every recipe that says `npm install steadfetch` says, there, how to install before the first release ([Install](#install))', () => {
+		const recipes = recipesText.split(/^### /m).slice(1);
+		const installing = recipes.filter((recipe) => recipe.replaceAll(/^```[\s\S]*?^```$/gm, '').includes('npm install steadfetch'));
+		expect(installing.length).toBeGreaterThanOrEqual(4);
+		expect(installing.filter((recipe) => !recipe.includes('[Install](#install)')).map((recipe) => recipe.slice(0, recipe.indexOf('\n')))).toEqual([]);
+		// And the Install section says how.
+		const install = written.slice(written.indexOf('## Install'), written.indexOf('## What it costs'));
+		expect(install).toMatch(/npm pack --silent --pack-destination \.\./);
+		expect(install).toContain('npm install <path>/steadfetch-');
+	});
 });

@@ -275,6 +275,22 @@ describe('the Durable Object recipe (examples/workers/durable-object.ts, wrangle
 		expect(output).not.toMatch(/ignored-bare-import|WARNING/);
 	});
 
+	// Before the breaker opens (the test below opens it for the origin). On the recipe without `timeout` and
+	// `totalTimeout` this took 20 s (two 10 s attempts, then 502).
+	it('a hanging upstream holds a request no longer than the recipe\'s totalTimeout (5 s), then 502', async () => {
+		const started = performance.now();
+		try {
+			const response = await fetch(`${url}/held/do-hang`);
+			expect([response.status, await response.text()]).toEqual([502, 'Bad Gateway']);
+			const elapsed = performance.now() - started;
+			// At least the first attempt's 2 s timeout; within 5 s, plus room for a busy machine and wrangler's proxy.
+			expect(elapsed).toBeGreaterThanOrEqual(1_900);
+			expect(elapsed).toBeLessThan(12_000);
+		} finally {
+			origin.release('do-hang');
+		}
+	}, 60_000);
+
 	it('answers through the coordinator: live, then 503 with Retry-After once the shared breaker is open, with no request sent', async () => {
 		const live = await fetch(`${url}/ok/coordinated`);
 		expect([live.status, await live.text()]).toEqual([200, 'hello /ok/coordinated']);
