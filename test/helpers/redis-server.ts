@@ -57,6 +57,7 @@ export const startRedis = async (): Promise<RunningRedis> => {
 
 	await start();
 	const client = new Redis({ port, host: '127.0.0.1', lazyConnect: false, maxRetriesPerRequest: 1 });
+	client.on('error', () => undefined); // While the server is killed: it reconnects when it is back.
 	return {
 		port, client, kill, start,
 		async stop() {

@@ -42,8 +42,8 @@ const until = async (what: string, ready: () => boolean, timeoutMs = 30_000): Pr
 	}
 };
 
-const spawnFleet = async (kind: 'ioredis' | 'node-redis' | 'none'): Promise<Member[]> => Promise.all(Array.from({ length: processes }, async () => {
-	const child = fork(member, [kind, String(redis.port)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+const spawnFleet = async (kind: 'ioredis' | 'node-redis' | 'none' | 'mixed'): Promise<Member[]> => Promise.all(Array.from({ length: processes }, async (_, index) => {
+	const child = fork(member, [kind === 'mixed' ? (index % 2 ? 'node-redis' : 'ioredis') : kind, String(redis.port)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 	const fleetMember: Member = { child, results: [], last: {} };
 	child.on('message', (message: Record<string, unknown>) => {
 		if (typeof message['result'] === 'string') {
@@ -63,12 +63,22 @@ const stopFleet = async (fleet: Member[]): Promise<void> => {
 	})));
 };
 
+const url = (): string => `${origin.url}/items?api_key=k3y`;
+
 const run = (fleet: Member[], name: string, extra: Record<string, unknown> = {}): void => {
 	for (const { child, results } of fleet) {
 		results.length = 0;
-		child.send({ run: { name, url: `${origin.url}/items?api_key=k3y`, everyMs: 250, breaker: breakerOptions, headers: { authorization: token }, ...extra } });
+		child.send({ run: { name, url: url(), everyMs: 250, breaker: breakerOptions, headers: { authorization: token }, ...extra } });
 	}
 };
+
+/** Each process's `client.breaker(url)`. */
+const states = async (fleet: Member[]): Promise<Array<Record<string, unknown>>> => Promise.all(fleet.map(async (each) => {
+	each.last = {};
+	each.child.send({ state: url() });
+	await until('a state', () => each.last['state'] !== undefined);
+	return each.last['state'] as Record<string, unknown>;
+}));
 
 const halt = async (fleet: Member[]): Promise<void> => {
 	for (const each of fleet) {
@@ -105,6 +115,34 @@ const deadOrigin = async (fleet: Member[], name: string): Promise<{ beforeOpen: 
 	await until('every process to fail fast again', () => allFailFast(fleet, probed + 700));
 	await halt(fleet);
 	return { beforeOpen, probes: hits.length - beforeOpen };
+};
+
+/** Every key in Redis (SCAN), each checked: a digest for a name, numbers for a value, an expiry; no URL, header or token anywhere. */
+const scanAll = async (): Promise<string[]> => {
+	const keys: string[] = [];
+	let cursor = '0';
+	do {
+		const [next, found] = await redis.client.scan(cursor, 'COUNT', 1000);
+		cursor = next;
+		keys.push(...found);
+	} while (cursor !== '0');
+	for (const key of keys.filter((each) => each.startsWith('steadfetch:'))) {
+		expect(key).toMatch(/^steadfetch:(breaker|throttle):[0-9a-f]{64}$/);
+		const fields = await redis.client.hgetall(key);
+		expect(Object.keys(fields).sort()).toEqual(['s', 'v']);
+		expect(fields['v']).toMatch(/^\d+$/);
+		expect(fields['s']).toMatch(/^\[[-0-9.,e]*\]$/);
+		const dump = `${key} ${JSON.stringify(fields)}`;
+		for (const secret of ['127.0.0.1', 'http', 'items', 'k3y', 's3cr3t', 'alone', 'overload', 'ioredis']) {
+			expect(dump).not.toContain(secret);
+		}
+
+		const ttl = await redis.client.pttl(key);
+		expect(ttl).toBeGreaterThan(0); // every key expires
+		expect(ttl).toBeLessThanOrEqual(86_400_000);
+	}
+
+	return keys;
 };
 
 beforeAll(async () => {
@@ -160,29 +198,7 @@ describe('steadfetch/redis: a fleet of Node processes sharing one Redis', { time
 	});
 
 	it('SCAN finds only digests and numbers: no URL, header or token', async () => {
-		const keys: string[] = [];
-		let cursor = '0';
-		do {
-			const [next, found] = await redis.client.scan(cursor, 'COUNT', 1000);
-			cursor = next;
-			keys.push(...found);
-		} while (cursor !== '0');
-		expect(keys.length).toBeGreaterThan(0);
-		for (const key of keys) {
-			expect(key).toMatch(/^steadfetch:(breaker|throttle):[0-9a-f]{64}$/);
-			const fields = await redis.client.hgetall(key);
-			expect(Object.keys(fields).sort()).toEqual(['s', 'v']);
-			expect(fields['v']).toMatch(/^\d+$/);
-			expect(fields['s']).toMatch(/^\[[-0-9.,e]*\]$/);
-			const dump = `${key} ${JSON.stringify(fields)}`;
-			for (const secret of ['127.0.0.1', 'http', 'items', 'k3y', 's3cr3t', 'alone', 'ioredis']) {
-				expect(dump).not.toContain(secret);
-			}
-
-			const ttl = await redis.client.pttl(key);
-			expect(ttl).toBeGreaterThan(0); // every key expires
-			expect(ttl).toBeLessThanOrEqual(86_400_000);
-		}
+		expect((await scanAll()).some((key) => key.startsWith('steadfetch:breaker:'))).toBe(true);
 	});
 });
 
@@ -222,5 +238,89 @@ describe('steadfetch/redis: keys expire', { timeout: 60_000 }, () => {
 		await a.breaker.isolate(origin.url);
 		await b.breaker.isolate(origin.url);
 		expect((await redis.client.keys('names:*')).length).toBe(2);
+	});
+});
+
+describe('steadfetch/redis: Redis killed in the middle of an outage, then restarted', { timeout: 120_000 }, () => {
+	it('every process keeps answering (its own breaker, storage:error), none held past 2 000 ms; after the restart the fleet shares one breaker again', async () => {
+		const fleet = await spawnFleet('mixed'); // two processes on ioredis, two on node-redis: one Redis, one state
+		try {
+			await warm(fleet);
+			hits = [];
+			answer = () => 503;
+			const started = Date.now();
+			run(fleet, 'outage');
+			await until('every process to fail fast', () => allFailFast(fleet, started));
+			await redis.kill();
+			const killed = Date.now();
+			// Each process: storage:error, and answers (fail fast, or its own probe's 503) on and on.
+			await until('every process to report the coordinator unreachable and answer 8 calls more', () => fleet.every(({ results }) => {
+				const after = results.filter(({ at }) => at >= killed);
+				return after.length >= 8 && after.some(({ events }) => events.some((event) => event.startsWith('breaker:')));
+			}));
+			const during = fleet.flatMap(({ results }) => results.filter(({ at }) => at >= killed));
+			for (const { result, ms } of during) {
+				expect(['CIRCUIT_OPEN', 'HTTP_503']).toContain(result);
+				expect(ms).toBeLessThan(2_500);
+			}
+
+			await redis.start();
+			const restarted = Date.now();
+			// One breaker again: the fleet's state in Redis, and every process showing its open period.
+			let shared: Array<Record<string, unknown>> = [];
+			for (let tries = 0; ; tries++) {
+				expect(tries).toBeLessThan(300);
+				shared = await states(fleet);
+				const held = (await redis.client.keys('steadfetch:breaker:*').catch(() => [])).length > 0;
+				if (held && shared.every((state) => state['state'] === 'open' && state['openedAt'] !== undefined && state['openedAt'] === shared[0]!['openedAt'] && (state['openedAt'] as number) >= restarted - 50)) {
+					break;
+				}
+
+				await new Promise((resolve) => setTimeout(resolve, 50));
+			}
+
+			expect(new Set(shared.map((state) => state['reopensAt'])).size).toBe(1);
+		} finally {
+			await halt(fleet).catch(() => undefined);
+			await stopFleet(fleet);
+		}
+	});
+});
+
+describe('steadfetch/redis: the throttle shared by 4 processes at an overloaded origin', { timeout: 120_000 }, () => {
+	it('the load offered to the origin stays within 1.3·k·C (C: what it accepts a second)', async () => {
+		const capacity = 10; // C: answers a second the origin accepts; 503 past it
+		const k = 2;
+		const accepted: number[] = [];
+		const fleet = await spawnFleet('ioredis');
+		try {
+			await warm(fleet);
+			hits = [];
+			answer = () => {
+				const now = Date.now();
+				if (accepted.filter((at) => at > now - 1000).length < capacity) {
+					accepted.push(now);
+					return 200;
+				}
+
+				return 503;
+			};
+
+			// Each process offers 40 calls a second (160 for the fleet, 16 × C).
+			const started = Date.now();
+			run(fleet, 'overload', { everyMs: 25, breaker: false, throttle: { k, windowMs: 3000, minRequests: 20 } });
+			await until('7 s of load', () => hits.some((at) => at >= started + 7000), 60_000);
+			await halt(fleet);
+			// The fleet's window is learned in the first seconds; measured over [3 s, 7 s).
+			const offered = hits.filter((at) => at >= started + 3000 && at < started + 7000).length / 4;
+			const refused = fleet.flatMap(({ results }) => results).filter(({ result }) => result === 'THROTTLED').length;
+			console.log(`redis fleet throttle (${processes} processes, C = ${capacity}/s, k = ${k}): ${offered.toFixed(1)} requests/s reached the origin over [3 s, 7 s); ${refused} calls refused locally`);
+			expect(refused).toBeGreaterThan(0);
+			expect(offered).toBeLessThanOrEqual(1.3 * k * capacity);
+			expect(offered).toBeGreaterThanOrEqual(capacity); // the origin is still given what it can take
+			expect((await scanAll()).some((key) => key.startsWith('steadfetch:throttle:'))).toBe(true);
+		} finally {
+			await stopFleet(fleet);
+		}
 	});
 });
