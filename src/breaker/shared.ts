@@ -76,9 +76,13 @@ const exchange = async (context: PolicyContext, sync: SharedCoordinator['sync'],
 			throw new TypeError('The breaker coordinator answered something that is not a breaker record');
 		}
 
+		// The first answer after an unreachable episode is adopted even when what this isolate decided
+		// alone meanwhile is newer: the fleet's state wins, one breaker again (else an isolate that
+		// opened alone would fail fast until the fleet's state next changed).
+		const adopted = link.down && record.at <= circuit.record.at ? { ...record, at: circuit.record.at + 1 } : record;
 		link.at = clock.now();
 		link.down = false;
-		adopt(circuit, record, 'shared');
+		adopt(circuit, adopted, 'shared');
 		return typeof answer.granted === 'number' ? answer.granted : false;
 	} catch (error) {
 		link.at = clock.now(); // Asked again after sharedCacheMs, not on every call.

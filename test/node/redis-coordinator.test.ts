@@ -123,4 +123,47 @@ describe('the Redis coordinator', { timeout: 30_000 }, () => {
 		const { record } = await coordinator(plain).sync(scope, { policy, outcomes: [] }) as SyncAnswer;
 		expect(record.reopensAt - record.openedAt).toBeLessThanOrEqual(3_600_000);
 	});
+
+	it('after an unreachable episode a process adopts what Redis holds, even when what it decided alone meanwhile is newer', async () => {
+		let down = false;
+		const shared = coordinator(async (s, k, a) => {
+			if (down) {
+				throw new Error('Redis unreachable');
+			}
+
+			return plain(s, k, a);
+		});
+		let status = 200;
+		const flaky = await serve(() => new Response('', { status }));
+		const api = createClient({ retry: 0, breaker: breaker({ consecutiveFailures: 2, openMs: 60_000, maxOpenMs: 60_000, sharedCacheMs: 50, sharedTimeoutMs: 1000, shared }) });
+		const errors: unknown[] = [];
+		api.on('storage:error', ({ error }) => errors.push(error));
+		const get = async (): Promise<string> => api.get(flaky.url).then((response) => String(response.status), (error: { code?: string }) => String(error.code));
+		try {
+			expect(await get()).toBe('200'); // Redis holds the scope closed
+			down = true;
+			status = 503;
+			const alone: string[] = [];
+			while (!alone.includes('CIRCUIT_OPEN')) {
+				expect(alone.length).toBeLessThan(10);
+				alone.push(await get()); // this process's own breaker opens (for a minute)
+			}
+
+			expect(errors.length).toBeGreaterThan(0);
+			down = false;
+			status = 200;
+			// Redis answers again, still holding the scope closed (older than this process's open record).
+			const after: string[] = [];
+			while (!after.includes('200')) {
+				expect(after.length).toBeLessThan(20);
+				await new Promise((resolve) => setTimeout(resolve, 60)); // past sharedCacheMs: the next call syncs
+				after.push(await get());
+			}
+
+			expect(api.breaker(flaky.url).state).toBe('closed');
+		} finally {
+			api.close();
+			await flaky.close();
+		}
+	});
 });
