@@ -49,7 +49,7 @@ const answerMs = 2000;
 
 /** One scope's link to the coordinator. */
 interface Link {
-	/** When the coordinator was last asked for this scope (injected clock); -Infinity before. */
+	/** When a call last asked the coordinator for this scope's state, or a sync last failed (injected clock); -Infinity before. */
 	at: number;
 	/** Outcomes not sent yet (see `SyncMessage.outcomes`). */
 	outcomes: number[];
@@ -80,7 +80,9 @@ const exchange = async (context: PolicyContext, sync: SharedCoordinator['sync'],
 		// alone meanwhile is newer: the fleet's state wins, one breaker again (else an isolate that
 		// opened alone would fail fast until the fleet's state next changed).
 		const adopted = link.down && record.at <= circuit.record.at ? { ...record, at: circuit.record.at + 1 } : record;
-		link.at = clock.now();
+		// `link.at` stays when this isolate last asked for the state (`fresh`): an answer to a report or a
+		// probe says nothing of failures other isolates had not reported yet, so it does not put off the
+		// next call's sync (else a call `sharedCacheMs` after the last could go out under it).
 		link.down = false;
 		adopt(circuit, adopted, 'shared');
 		return typeof answer.granted === 'number' ? answer.granted : false;
