@@ -22,6 +22,7 @@ export const entries = {
 	policy: 'src/entries/policy.ts',
 	cloudflare: 'src/entries/cloudflare.ts',
 	deno: 'src/entries/deno.ts',
+	redis: 'src/entries/redis.ts',
 	sw: 'src/entries/sw.ts',
 	'tanstack-query': 'src/entries/tanstack-query.ts',
 };

@@ -189,6 +189,13 @@ const cases = [
 		// Throttle (issue 38, +803 B, 19,823 → 20,626): as the cloudflare case, Deno KV's coordinator answers throttle syncs.
 		budget: 23_620, platform: 'neutral', conditions: ['deno'],
 	},
+	{
+		// Issue 51: a Redis coordinator (any client, through one `evaluate` function) for edge functions and Node fleets.
+		name: 'core + breaker({ shared }) + adaptiveThrottle({ shared }) (redis, edge-light)',
+		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { adaptiveThrottle } from 'steadfetch/throttle';\nimport { coordinator } from 'steadfetch/redis';\nexport const make = (redis) => { const shared = coordinator((s, k, a) => redis.eval(s, k, a)); return createClient({ breaker: breaker({ shared }), adaptiveThrottle: adaptiveThrottle({ shared }) }); };`,
+		// Measured 25,195 + 0.5 %: the coordinator (redis/index.ts 2.6 KB unminified) over the breaker's and the throttle's shared links.
+		budget: 25_320, platform: 'neutral', conditions: ['edge-light', 'worker', 'browser'],
+	},
 ];
 
 /** Source folders of the policies no preset case may carry when their slots are empty (a case's `absent` adds its own). */

@@ -70,7 +70,8 @@ export interface BreakerOptions {
 	probe?: string | ((scope: string) => Request);
 	/**
 	 * A coordinator shared by every isolate or process: `coordinator(env.STEADFETCH)` from
-	 * `steadfetch/cloudflare` or `coordinator(kv)` from `steadfetch/deno`. Each isolate still decides
+	 * `steadfetch/cloudflare`, `coordinator(kv)` from `steadfetch/deno` or `coordinator(evaluate)` from
+	 * `steadfetch/redis`. Each isolate still decides
 	 * every attempt from memory; it adopts the coordinator's state at most `sharedCacheMs` old (the
 	 * call that finds it older waits for a sync, at most `sharedTimeoutMs`; calls meanwhile go on
 	 * with the state the isolate has), reports failures without making the caller wait (handed to

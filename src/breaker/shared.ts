@@ -49,7 +49,7 @@ const answerMs = 2000;
 
 /** One scope's link to the coordinator. */
 interface Link {
-	/** When the coordinator was last asked for this scope (injected clock); -Infinity before. */
+	/** When a call last asked the coordinator for this scope's state, or a sync last failed (injected clock); -Infinity before. */
 	at: number;
 	/** Outcomes not sent yet (see `SyncMessage.outcomes`). */
 	outcomes: number[];
@@ -76,9 +76,15 @@ const exchange = async (context: PolicyContext, sync: SharedCoordinator['sync'],
 			throw new TypeError('The breaker coordinator answered something that is not a breaker record');
 		}
 
-		link.at = clock.now();
+		// The first answer after an unreachable episode is adopted even when what this isolate decided
+		// alone meanwhile is newer: the fleet's state wins, one breaker again (else an isolate that
+		// opened alone would fail fast until the fleet's state next changed).
+		const adopted = link.down && record.at <= circuit.record.at ? { ...record, at: circuit.record.at + 1 } : record;
+		// `link.at` stays when this isolate last asked for the state (`fresh`): an answer to a report or a
+		// probe says nothing of failures other isolates had not reported yet, so it does not put off the
+		// next call's sync (else a call `sharedCacheMs` after the last could go out under it).
 		link.down = false;
-		adopt(circuit, record, 'shared');
+		adopt(circuit, adopted, 'shared');
 		return typeof answer.granted === 'number' ? answer.granted : false;
 	} catch (error) {
 		link.at = clock.now(); // Asked again after sharedCacheMs, not on every call.

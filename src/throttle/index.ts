@@ -41,7 +41,7 @@ export interface AdaptiveThrottleOptions {
 	/**
 	 * A coordinator shared by every isolate or process, the same value `breaker({ shared })` takes:
 	 * `coordinator(env.STEADFETCH)` from `steadfetch/cloudflare`, `coordinator(kv)` from
-	 * `steadfetch/deno`, or `sharedCoordinator(sync)`. Each isolate reports its counts at most once
+	 * `steadfetch/deno`, `coordinator(evaluate)` from `steadfetch/redis`, or `sharedCoordinator(sync)`. Each isolate reports its counts at most once
 	 * a second per scope (a tenth of `windowMs` when shorter), in the background (the call's
 	 * `waitUntil`), and decides from the fleet's window; only an isolate's first call to a scope
 	 * waits for the coordinator, at most 100 ms. A coordinator that fails or does not answer within

@@ -59,6 +59,7 @@ describe('the package as users install it', () => {
 			'steadfetch/otel': ['otel'],
 			'steadfetch/cloudflare': ['BreakerCoordinator', 'coordinator'],
 			'steadfetch/deno': ['coordinator', 'denoKvStore'],
+			'steadfetch/redis': ['coordinator'],
 			'steadfetch/sw': ['fetchHandler', 'outboxSyncHandler'],
 			'steadfetch/tanstack-query': ['queryOptionsFor', 'mutationOptionsFor', 'refetchWhenBack', 'shown', 'StaleAnswerError'],
 		};

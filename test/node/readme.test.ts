@@ -143,6 +143,8 @@ const includes: Record<string, string> = {
 	'examples/workers/wrangler.jsonc': 'test/workerd-requests/recipes.test.ts (wrangler dev)',
 	'examples/deno/deno.json': 'test/deno/recipe.test.ts (the recipe\'s directory, run with the README\'s `deno run` line)',
 	'examples/deno/main.ts': 'test/deno/recipe.test.ts (`deno check`, then run in real Deno against a loopback origin)',
+	'examples/redis/edge.ts': 'test/node/redis-recipes.test.ts (type-checked, bundled for edge-light, run against Redis through an Upstash REST bridge)',
+	'examples/redis/node-fleet.ts': 'test/node/redis-recipes.test.ts (type-checked, run as two Node processes sharing Redis)',
 };
 
 beforeAll(() => {

@@ -36,6 +36,13 @@ describe('layers', () => {
 		expect(stray).toEqual([]);
 	});
 
+	it('src/redis/ imports no Redis client (the app hands in `evaluate`): only the coordinator\'s decisions, the shared breaker\'s link and utils', () => {
+		const allowed = new Set(['redis', 'breaker', 'coordinator', 'utils']);
+		const stray = [...importsOf('redis')].filter(([target]) => !allowed.has(target));
+		expect(stray).toEqual([]);
+		expect(importsOf('redis').get('coordinator')?.length).toBeGreaterThan(0);
+	});
+
 	it('the scan sees imports (it would catch one)', () => {
 		expect(importsOf('core').get('errors')?.length).toBeGreaterThan(3);
 		expect([...importsOf('breaker').keys()]).toContain('core');

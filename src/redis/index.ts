@@ -1,0 +1,194 @@
+import { sharedCoordinator, type SharedBreaker, type SharedCoordinator } from '../breaker/shared.js';
+import { closed, readRecord, type BreakerRecord } from '../breaker/circuit.js';
+import { sync, type ScopeState, type SyncMessage } from '../coordinator/breaker.js';
+import { tallyThrottle, type ThrottleMessage, type ThrottleState } from '../coordinator/throttle.js';
+import { sha256 } from '../utils/digest.js';
+import { check, isPositiveFinite } from '../utils/validate.js';
+import { reads, writes } from './scripts.js';
+
+/**
+ * Runs a Lua script on Redis and resolves to its reply: `keys` and `args` are strings. With
+ * `@upstash/redis`: `(s, k, a) => redis.eval(s, k, a)`; ioredis: `(s, k, a) => redis.eval(s,
+ * k.length, ...k, ...a)`; node-redis: `(s, k, a) => client.eval(s, { keys: k, arguments: a })`.
+ */
+export type RedisEvaluate = (script: string, keys: string[], args: string[]) => Promise<unknown>;
+
+/** Options of `coordinator(evaluate, options)` from `steadfetch/redis`. */
+export interface RedisCoordinatorOptions {
+	/**
+	 * What every key steadfetch writes begins with (then a digest of the client's `name` and the
+	 * scope): give each application sharing a Redis its own.
+	 * @default 'steadfetch:'
+	 */
+	prefix?: string;
+	/**
+	 * How long a scope's key is kept after its last write, in ms (a whole number of at least 1 000):
+	 * a fleet that meets many origins leaves nothing behind. At least your breaker's `maxOpenMs` and
+	 * your throttle's `windowMs`: a key that expires is a closed scope and an empty window.
+	 * @default 86_400_000 (a day)
+	 */
+	ttlMs?: number;
+}
+
+/** The longest a sync may take before the breaker gives up on it (`answerMs` of breaker/shared.ts), in ms. */
+const answerMs = 2000;
+/** What a write leaves of that budget for the way back: a write that lands later than this after its read is refused by Redis. */
+const marginMs = 200;
+/** Writes tried before a sync gives up (each refusal means another process just wrote). */
+const maxAttempts = 16;
+/** The most digests kept per coordinator (name and scope → key); past it they are computed again. */
+const maxDigests = 1000;
+/** Ten buckets of the throttle's window. */
+const slots = 10;
+
+/** What Redis holds of a key: its version (0 for none), its value (the numbers, '' for none) and Redis's clock (epoch ms). */
+interface Held {
+	version: number;
+	value: unknown;
+	now: number;
+}
+
+/** An integer reply, whichever client decoded it (a number, or a string of digits). */
+const integer = (value: unknown): number => {
+	const number = typeof value === 'string' && /^-?\d{1,16}$/.test(value) ? Number(value) : value;
+	if (typeof number !== 'number' || !Number.isSafeInteger(number)) {
+		throw new TypeError('Redis answered something that is not the coordinator script\'s reply');
+	}
+
+	return number;
+};
+
+/** A script's reply `[now, version, value]` (after a status, for a write), as any client decodes it. */
+const heldOf = (reply: unknown, from: number): Held => {
+	if (!Array.isArray(reply) || reply.length < from + 3) {
+		throw new TypeError('Redis answered something that is not the coordinator script\'s reply');
+	}
+
+	const value: unknown = reply[from + 2];
+	let numbers: unknown;
+	try {
+		// A JSON string, or an array already parsed (`@upstash/redis`'s automatic deserialization).
+		numbers = typeof value === 'string' ? (value === '' ? undefined : JSON.parse(value)) : value;
+	} catch {
+		numbers = undefined; // Not ours: as if the key were missing.
+	}
+
+	return { now: integer(reply[from]), version: Math.max(0, integer(reply[from + 1])), value: numbers };
+};
+
+const isNumbers = (value: unknown, length: number): value is number[] => Array.isArray(value) && value.length === length && value.every((item) => typeof item === 'number' && Number.isFinite(item));
+
+/** A scope's breaker state from the numbers Redis holds, or a closed scope as of `now` (missing, expired, or not ours). */
+const breakerOf = (scope: string, value: unknown, now: number): ScopeState => {
+	if (isNumbers(value, 9)) {
+		const [open, openedAt, reopensAt, opens, at, isolated, unanswered, consecutive, probeAt] = value;
+		const record = readRecord({ v: 1, scope, state: open === 1 ? 'open' : 'closed', openedAt, reopensAt, opens, at, ...(isolated === 1 && { isolated: true }), ...(unanswered === 1 && { unanswered: true }) }, now, 3_600_000);
+		if (record && Number.isInteger(consecutive) && consecutive! >= 0 && probeAt! >= 0) {
+			return { v: 1, record, consecutive: Math.min(consecutive!, 1000), probeAt: probeAt! };
+		}
+	}
+
+	return { v: 1, record: closed(scope, now), consecutive: 0, probeAt: 0 };
+};
+
+/** The numbers stored for a breaker state: no scope, no URL. */
+const breakerNumbers = ({ record, consecutive, probeAt }: ScopeState): number[] => {
+	const { state, openedAt, reopensAt, opens, at, isolated, unanswered }: BreakerRecord = record;
+	return [state === 'open' ? 1 : 0, openedAt, reopensAt, opens, at, isolated ? 1 : 0, unanswered ? 1 : 0, consecutive, probeAt];
+};
+
+/** The throttle's stored counts in the shape `tallyThrottle` reads (it checks them), or nothing. */
+const throttleOf = (scope: string, value: unknown): ThrottleState | undefined => isNumbers(value, 1 + 3 * slots)
+	? { v: 1, scope, windowMs: value[0]!, at: value.slice(1, 1 + slots), requests: value.slice(1 + slots, 1 + 2 * slots), accepts: value.slice(1 + 2 * slots) }
+	: undefined;
+
+const throttleNumbers = ({ windowMs, at, requests, accepts }: ThrottleState): number[] => [windowMs, ...at, ...requests, ...accepts];
+
+/**
+ * The coordinator of `breaker({ shared })` and `adaptiveThrottle({ shared })` over any Redis, for
+ * fleets without Durable Objects (Vercel and Netlify edge functions, Node servers): `evaluate`
+ * runs a Lua script with the app's own client, so no Redis client is a dependency. It decides as the
+ * Durable Object does (`sync` and `tallyThrottle` of src/coordinator, run in the process) over what
+ * Redis holds, and writes back only if nobody wrote since it read (a compare-and-set in a script,
+ * retried on a conflict), so two processes never both take a probe. Redis's own clock is the fleet's.
+ * A write that would land after the process gave up on its sync is refused by Redis, so a sync
+ * given up never changes the fleet's state. Keys are `prefix` and a SHA-256 of the client's `name`
+ * and the scope; values are numbers only; each key expires `ttlMs` after its last write. A Redis
+ * that fails, refuses the script or does not answer is an unreachable coordinator: each process
+ * degrades to its own breaker (`storage:error`). Bad arguments throw a `RangeError`.
+ *
+ * @example
+ * const redis = Redis.fromEnv(); // `Redis` of @upstash/redis (any client: see `RedisEvaluate`)
+ * const shared = coordinator((s, k, a) => redis.eval(s, k, a));
+ * const api = createClient({ breaker: breaker({ shared }), adaptiveThrottle: adaptiveThrottle({ shared }) });
+ */
+export const coordinator = (evaluate: RedisEvaluate, options: RedisCoordinatorOptions = {}): SharedBreaker => {
+	const { prefix = 'steadfetch:', ttlMs = 86_400_000 } = options ?? {};
+	check(typeof evaluate === 'function', 'coordinator.evaluate', evaluate, 'a function that runs a Lua script on Redis');
+	check(typeof prefix === 'string' && prefix.length <= 256, 'coordinator.prefix', prefix, 'a string of at most 256 characters');
+	check(isPositiveFinite(ttlMs) && Number.isInteger(ttlMs) && ttlMs >= 1000, 'coordinator.ttlMs', ttlMs, 'a whole number of ms, at least 1 000');
+	const digests = new Map<string, Promise<string>>();
+	const keyOf = async (name: string, scope: string, kind: 'breaker' | 'throttle'): Promise<string> => {
+		const text = `steadfetch redis\n${name}\n${scope}`;
+		let digest = digests.get(text);
+		if (!digest) {
+			if (digests.size >= maxDigests) {
+				digests.clear();
+			}
+
+			digest = sha256(text);
+			digests.set(text, digest);
+		}
+
+		return `${prefix}${kind}:${await digest}`;
+	};
+
+	const run = async (script: string, keys: string[], args: string[]): Promise<unknown> => evaluate(script, keys, args);
+	const syncOf = (name: string): SharedCoordinator['sync'] => async (scope, message) => {
+		const started = Date.now();
+		const { throttle } = message as Partial<ThrottleMessage>;
+		const key = await keyOf(name, scope, throttle ? 'throttle' : 'breaker');
+		let held = heldOf(await run(reads, [key], []), 0);
+		for (let attempt = 0; attempt < maxAttempts; attempt++) {
+			const left = answerMs - marginMs - (Date.now() - started);
+			if (left <= 0) {
+				break;
+			}
+
+			let numbers: number[];
+			let answer: unknown;
+			if (throttle) {
+				const [state, counts] = tallyThrottle(scope, throttleOf(scope, held.value), throttle, held.now);
+				numbers = throttleNumbers(state);
+				answer = counts;
+			} else {
+				const state = breakerOf(scope, held.value, held.now);
+				answer = sync(state, message as SyncMessage, held.now);
+				numbers = breakerNumbers(state);
+			}
+
+			// The write carries the version it read and the latest Redis time it may land at.
+			const reply = await run(writes, [key], [String(held.version), JSON.stringify(numbers), String(ttlMs), String(held.now + left)]);
+			const status = integer(Array.isArray(reply) ? reply[0] : reply);
+			if (status === 1) {
+				return answer as Awaited<ReturnType<SharedCoordinator['sync']>>;
+			}
+
+			if (status !== 0) {
+				break; // Past its time: given up.
+			}
+
+			held = heldOf(reply, 1); // Another process wrote: again, over what it wrote.
+		}
+
+		throw new Error(`The ${throttle ? 'throttle counts' : 'breaker state'} of a scope could not be written to Redis in time`);
+	};
+
+	const shared = sharedCoordinator(syncOf('steadfetch'));
+	const ofName = (name: string): SharedBreaker => name === 'steadfetch' ? shared : sharedCoordinator(syncOf(name));
+	return {
+		...shared,
+		link: (context, settings, linkOptions, adopt) => ofName(context.name).link(context, settings, linkOptions, adopt),
+		fleet: (context, windowMs) => ofName(context.name).fleet(context, windowMs),
+	};
+};

@@ -1,0 +1,169 @@
+/**
+ * src/redis/ against a real Redis (started here): the compare-and-set under contention (no update
+ * lost, one probe granted), a write that would land after the sync was given up (refused by Redis),
+ * each client's decoding of replies, and what it does with values that are not its own.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { breaker } from '../../src/entries/breaker.js';
+import { createClient } from '../../src/entries/core.js';
+import { coordinator, type RedisEvaluate } from '../../src/entries/redis.js';
+import type { SyncAnswer } from '../../src/coordinator/breaker.js';
+import { serve, type RunningServer } from '../helpers/node-server.js';
+import { startRedis, type RunningRedis } from '../helpers/redis-server.js';
+
+let redis: RunningRedis;
+let origin: RunningServer;
+let hits = 0;
+const policy = { consecutiveFailures: 100, openMs: 200, maxOpenMs: 200, probeTimeoutMs: 10_000 };
+const scope = 'https://contended.example';
+const plain: RedisEvaluate = async (s, k, a) => redis.client.eval(s, k.length, ...k, ...a);
+const numbersOf = async (): Promise<number[]> => {
+	const [key] = await redis.client.keys('steadfetch:breaker:*');
+	return JSON.parse((await redis.client.hget(key!, 's'))!) as number[];
+};
+
+beforeAll(async () => {
+	redis = await startRedis();
+	origin = await serve(() => {
+		hits++;
+		return new Response('ok');
+	});
+});
+
+beforeEach(async () => {
+	await redis.client.flushall();
+});
+
+afterAll(async () => {
+	await origin?.close();
+	await redis?.stop();
+});
+
+describe('the Redis coordinator', { timeout: 30_000 }, () => {
+	it('16 processes reporting a failure at once: each counted once (no update lost); then one probe granted among 8 asking', async () => {
+		const fleet = Array.from({ length: 16 }, () => coordinator(plain));
+		await Promise.all(fleet.map(async (shared) => shared.sync(scope, { policy, outcomes: [1] })));
+		expect((await numbersOf())[7]).toBe(16); // consecutive failures
+
+		const opening = { ...policy, consecutiveFailures: 17 };
+		const opened = await fleet[0]!.sync(scope, { policy: opening, outcomes: [1] }) as SyncAnswer;
+		expect(opened.record.state).toBe('open');
+		for (let tries = 0; Date.now() < opened.record.reopensAt + 5; tries++) {
+			expect(tries).toBeLessThan(100);
+			await new Promise((resolve) => setTimeout(resolve, 10));
+		}
+
+		const answers = await Promise.all(fleet.slice(0, 8).map(async (shared) => shared.sync(scope, { policy: opening, outcomes: [], probe: true }) as Promise<SyncAnswer>));
+		expect(answers.filter(({ granted }) => granted !== undefined)).toHaveLength(1);
+	});
+
+	it('a write that would land after the process gave the sync up is refused by Redis: the fleet\'s state is unchanged', async () => {
+		await coordinator(plain).sync(scope, { policy, outcomes: [1] });
+		const [key] = await redis.client.keys('steadfetch:breaker:*');
+		const version = await redis.client.hget(key!, 'v');
+		// The write script (the one that sets) is held 2 s before it reaches Redis: past the 2 000 ms budget.
+		const late = coordinator(async (s, k, a) => {
+			if (s.includes('HSET')) {
+				await new Promise((resolve) => setTimeout(resolve, 2000));
+			}
+
+			return plain(s, k, a);
+		});
+		await expect(late.sync(scope, { policy, outcomes: [1] })).rejects.toThrow(/could not be written/);
+		expect(await redis.client.hget(key!, 'v')).toBe(version);
+		expect((await numbersOf())[7]).toBe(1);
+	});
+
+	it('takes each client\'s decoding of the reply: integers as strings, JSON already parsed; anything else is a failed sync', async () => {
+		const asStrings = coordinator(async (s, k, a) => {
+			const reply = await plain(s, k, a);
+			return Array.isArray(reply) ? reply.map((item) => typeof item === 'number' ? String(item) : item) : reply;
+		});
+		const parsed = coordinator(async (s, k, a) => {
+			const reply = await plain(s, k, a);
+			return Array.isArray(reply) ? reply.map((item) => typeof item === 'string' && item.startsWith('[') ? JSON.parse(item) as unknown : item) : reply;
+		});
+		await asStrings.sync(scope, { policy, outcomes: [1] });
+		const answer = await parsed.sync(scope, { policy, outcomes: [1] }) as SyncAnswer;
+		expect(answer.record.scope).toBe(scope);
+		expect((await numbersOf())[7]).toBe(2);
+
+		for (const garbage of ['OK', {}, [1], ['x', 1, ''], null]) {
+			await expect(coordinator(async () => garbage).sync(scope, { policy, outcomes: [] })).rejects.toThrow(TypeError);
+		}
+
+		// Through a client: a coordinator that answers garbage, or throws at once, never fails a call.
+		for (const evaluate of [async () => 'OK', () => {
+			throw new Error('no connection');
+		}] as RedisEvaluate[]) {
+			const api = createClient({ retry: 0, breaker: breaker({ shared: coordinator(evaluate) }) });
+			const errors: unknown[] = [];
+			api.on('storage:error', ({ error }) => errors.push(error));
+			hits = 0;
+			expect((await api.get(origin.url)).status).toBe(200);
+			expect(hits).toBe(1);
+			expect(errors.length).toBeGreaterThan(0);
+			api.close();
+		}
+	});
+
+	it('a value that is not its own (another program\'s, a corrupt one) is a closed scope, overwritten with numbers', async () => {
+		await coordinator(plain).sync(scope, { policy, outcomes: [] });
+		const [key] = await redis.client.keys('steadfetch:breaker:*');
+		for (const foreign of ['{"url":"https://x.example/?token=1"}', '[1,9e99,"x"]', 'not json', '[1,0,0,0,0,0,0,0,0,0]']) {
+			await redis.client.hset(key!, 's', foreign);
+			const { record } = await coordinator(plain).sync(scope, { policy, outcomes: [] }) as SyncAnswer;
+			expect(record.state).toBe('closed');
+			expect(await redis.client.hget(key!, 's')).toMatch(/^\[[-0-9.,e]*\]$/);
+		}
+
+		// An open record far in the future is bounded as the isolates bound it (at most an hour from now).
+		const now = Date.now();
+		await redis.client.hset(key!, 's', JSON.stringify([1, now, now + 1e12, 1, now, 0, 0, 0, 0]));
+		const { record } = await coordinator(plain).sync(scope, { policy, outcomes: [] }) as SyncAnswer;
+		expect(record.reopensAt - record.openedAt).toBeLessThanOrEqual(3_600_000);
+	});
+
+	it('after an unreachable episode a process adopts what Redis holds, even when what it decided alone meanwhile is newer', async () => {
+		let down = false;
+		const shared = coordinator(async (s, k, a) => {
+			if (down) {
+				throw new Error('Redis unreachable');
+			}
+
+			return plain(s, k, a);
+		});
+		let status = 200;
+		const flaky = await serve(() => new Response('', { status }));
+		const api = createClient({ retry: 0, breaker: breaker({ consecutiveFailures: 2, openMs: 60_000, maxOpenMs: 60_000, sharedCacheMs: 50, sharedTimeoutMs: 1000, shared }) });
+		const errors: unknown[] = [];
+		api.on('storage:error', ({ error }) => errors.push(error));
+		const get = async (): Promise<string> => api.get(flaky.url).then((response) => String(response.status), (error: { code?: string }) => String(error.code));
+		try {
+			expect(await get()).toBe('200'); // Redis holds the scope closed
+			down = true;
+			status = 503;
+			const alone: string[] = [];
+			while (!alone.includes('CIRCUIT_OPEN')) {
+				expect(alone.length).toBeLessThan(10);
+				alone.push(await get()); // this process's own breaker opens (for a minute)
+			}
+
+			expect(errors.length).toBeGreaterThan(0);
+			down = false;
+			status = 200;
+			// Redis answers again, still holding the scope closed (older than this process's open record).
+			const after: string[] = [];
+			while (!after.includes('200')) {
+				expect(after.length).toBeLessThan(20);
+				await new Promise((resolve) => setTimeout(resolve, 60)); // past sharedCacheMs: the next call syncs
+				after.push(await get());
+			}
+
+			expect(api.breaker(flaky.url).state).toBe('closed');
+		} finally {
+			api.close();
+			await flaky.close();
+		}
+	});
+});

@@ -1,0 +1,145 @@
+/**
+ * `steadfetch/redis` in Workers isolates (real workerd, Miniflare): four Workers, each its own
+ * isolate and client, reach one real Redis through `@upstash/redis/cloudflare` (REST over fetch) and
+ * a loopback bridge speaking Upstash's protocol (test/helpers/upstash-bridge.ts). A dead origin: at
+ * most `consecutiveFailures` + 1 requests before every isolate fails fast, one probe when the open
+ * period ends; a Node process reading the same Redis through ioredis sees the same breaker.
+ * Needs `npm run build` (the Workers are bundled from dist/edge).
+ */
+import { build } from 'esbuild';
+import { Miniflare } from 'miniflare';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { breaker } from '../../src/entries/breaker.js';
+import { createClient } from '../../src/entries/core.js';
+import { coordinator } from '../../src/entries/redis.js';
+import { serve, type RunningServer } from '../helpers/node-server.js';
+import { startRedis, type RunningRedis } from '../helpers/redis-server.js';
+import { upstashBridge, type UpstashBridge } from '../helpers/upstash-bridge.js';
+
+const root = join(import.meta.dirname, '../..');
+const isolates = 4;
+const token = 'upstash-isolates-token';
+let mf: Miniflare;
+let redis: RunningRedis;
+let bridge: UpstashBridge;
+let origin: RunningServer;
+let hits: number[] = [];
+
+/** Each Worker: one client per `?name=` (module state), calling `?to=`; answers `{ result, events }`. */
+const workerSource = `
+import { Redis } from '@upstash/redis/cloudflare';
+import { createClient } from 'steadfetch/core';
+import { breaker } from 'steadfetch/breaker';
+import { coordinator } from 'steadfetch/redis';
+const clients = {};
+let redis;
+export default {
+	async fetch(request, env, ctx) {
+		const url = new URL(request.url);
+		const name = url.searchParams.get('name');
+		redis ??= new Redis({ url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN });
+		clients[name] ??= createClient({
+			name, retry: 0, timeout: 5000,
+			breaker: breaker({ consecutiveFailures: 3, openMs: 1000, maxOpenMs: 4000, sharedCacheMs: 100, sharedTimeoutMs: 1000, shared: coordinator((s, k, a) => redis.eval(s, k, a)) }),
+		});
+		const api = clients[name].withContext(ctx);
+		const events = [];
+		const stop = api.on('storage:error', (event) => events.push(String(event.error?.message ?? event.operation)));
+		try {
+			const response = await api.get(url.searchParams.get('to'));
+			await response.text();
+			return Response.json({ result: String(response.status), events });
+		} catch (error) {
+			return Response.json({ result: error.code ?? (error.response ? 'HTTP_' + error.response.status : error.name), events });
+		} finally {
+			stop();
+		}
+	},
+};`;
+
+beforeAll(async () => {
+	redis = await startRedis();
+	bridge = await upstashBridge(redis.port, token);
+	origin = await serve(() => {
+		hits.push(Date.now());
+		return new Response('down', { status: 503 });
+	});
+	const bundle = await build({
+		stdin: { contents: workerSource, resolveDir: root, loader: 'js' },
+		bundle: true, write: false, format: 'esm', platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], mainFields: ['module', 'main'], logLevel: 'error', external: ['cloudflare:*'],
+	});
+	const script = bundle.outputFiles[0]!.text;
+	mf = new Miniflare({
+		workers: Array.from({ length: isolates }, (_, index) => ({
+			name: `isolate-${index}`, modules: true, script, compatibilityDate: '2026-07-01',
+			bindings: { UPSTASH_REDIS_REST_URL: bridge.url, UPSTASH_REDIS_REST_TOKEN: token },
+		})),
+	});
+	await mf.ready;
+}, 60_000);
+
+afterAll(async () => {
+	await mf?.dispose();
+	await origin?.close();
+	await bridge?.close();
+	await redis?.stop();
+});
+
+interface Result { result: string; at: number; events: string[] }
+
+const call = async (isolate: number, name: string): Promise<Result> => {
+	const worker = await mf.getWorker(`isolate-${isolate}`) as unknown as { fetch(url: string): Promise<{ json(): Promise<unknown> }> };
+	const at = Date.now();
+	const response = await worker.fetch(`http://worker/?name=${name}&to=${encodeURIComponent(`${origin.url}/items?token=t0k`)}`);
+	return { ...await response.json() as Omit<Result, 'at'>, at };
+};
+
+describe('steadfetch/redis in Workers isolates through @upstash/redis', { timeout: 90_000 }, () => {
+	it('a dead origin: at most consecutiveFailures + 1 requests from 4 isolates before all fail fast, then one probe; Node sees the same breaker', async () => {
+		const results: Result[][] = Array.from({ length: isolates }, () => []);
+		let stopped = false;
+		// Warm each isolate first (its first request makes the client and the Upstash client).
+		await Promise.all(Array.from({ length: isolates }, async (_, isolate) => call(isolate, 'warm')));
+		hits = [];
+		const started = Date.now();
+		const loops = Promise.all(Array.from({ length: isolates }, async (_, isolate) => {
+			while (!stopped) {
+				results[isolate]!.push(await call(isolate, 'fleet'));
+				await new Promise((resolve) => setTimeout(resolve, 250)); // each isolate calls every 250 ms
+			}
+		}));
+		const until = async (what: string, ready: () => boolean): Promise<void> => {
+			for (const deadline = Date.now() + 30_000; !ready();) {
+				expect(Date.now() < deadline, `waiting for ${what}`).toBe(true);
+				await new Promise((resolve) => setTimeout(resolve, 10));
+			}
+		};
+
+		const allFailFast = (after: number): boolean => results.every((each) => each.some(({ at, result }) => at >= after && result === 'CIRCUIT_OPEN'));
+		try {
+			await until('every isolate to fail fast', () => allFailFast(started));
+			const beforeOpen = hits.length;
+			await until('the probe', () => hits.length > beforeOpen);
+			const probed = Date.now();
+			await until('every isolate to fail fast again', () => allFailFast(probed + 700));
+			console.log(`redis fleet (${isolates} workerd isolates, @upstash/redis): ${beforeOpen} requests before all failed fast, ${hits.length - beforeOpen} probe(s)`);
+			expect(beforeOpen).toBeLessThanOrEqual(4);
+			expect(hits.length - beforeOpen).toBe(1);
+			expect(results.flat().flatMap(({ events }) => events)).toEqual([]); // Redis answered every sync
+		} finally {
+			stopped = true;
+			await loops;
+		}
+
+		// The same key, read by a Node process through ioredis: one breaker, open, as the isolates show it.
+		// A client of the same name in this process, its first call: it adopts the open breaker and sends nothing.
+		const shared = coordinator(async (s, k, a) => redis.client.eval(s, k.length, ...k, ...a));
+		const api = createClient({ name: 'fleet', retry: 0, breaker: breaker({ consecutiveFailures: 3, openMs: 1000, maxOpenMs: 4000, sharedTimeoutMs: 1000, shared }) });
+		const before = hits.length;
+		await expect(api.get(`${origin.url}/items?token=t0k`)).rejects.toMatchObject({ code: 'CIRCUIT_OPEN' });
+		expect(hits.length).toBe(before);
+		api.close();
+		expect(bridge.commands.filter((command) => command === 'eval').length).toBeGreaterThan(10);
+	});
+});
