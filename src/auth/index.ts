@@ -1,3 +1,4 @@
+import { authAt } from '../entries/bands.js';
 import type { Policy } from '../core/policy.js';
 import { Auth } from './auth.js';
 import { checkAuthOptions, type AuthOptions } from './options.js';
@@ -5,6 +6,11 @@ import type { AuthRefreshEvent } from './events.js';
 
 /** What importing this policy adds to the client's types (`client.on`, a call's options): its events and its per-call option `auth`. */
 declare module 'steadfetch/core' {
+	/** The `auth` slot of `createClient`. */
+	interface Slots {
+		auth: Policy<'auth'>;
+	}
+
 	interface EventMap {
 		'auth:refresh': AuthRefreshEvent;
 	}
@@ -60,5 +66,5 @@ export type { AuthOptions } from './options.js';
  */
 export const auth = (options: AuthOptions): Policy<'auth'> => {
 	const settings = checkAuthOptions(options);
-	return { slot: 'auth', create: (context) => new Auth(context, settings) };
+	return { slot: 'auth', at: authAt, create: (context) => new Auth(context, settings) };
 };

@@ -1,3 +1,4 @@
+import { staleCacheAt } from '../entries/bands.js';
 import type { CacheMembers, CacheParts } from './members.js';
 import type { Policy } from '../core/policy.js';
 import { check, checkRules, isNonNegativeFinite, isPositiveFinite, isPositiveInteger, type Rule } from '../utils/validate.js';
@@ -11,6 +12,11 @@ import type { CacheStaleEvent, CacheStoredEvent } from './events.js';
  * `staleCache` slot it fills.
  */
 declare module 'steadfetch/core' {
+	/** The `staleCache` slot of `createClient`. */
+	interface Slots {
+		staleCache: Policy<'staleCache'>;
+	}
+
 	interface EventMap {
 		'cache:stored': CacheStoredEvent;
 		'cache:stale': CacheStaleEvent;
@@ -57,5 +63,5 @@ export const staleCache = (options: CacheOptions = {}): Policy<'staleCache', Cac
 	check(!('sensitiveHeaders' in options), 'staleCache.sensitiveHeaders', 'given', "given as the client's `sensitiveHeaders`");
 	const { maxStaleMs = 86_400_000, networkTimeoutMs = 3000, maxEntries = 500, maxBodyBytes = 1_048_576, shared = typeof indexedDB === 'undefined' } = options;
 	const resolved = { maxStaleMs, networkTimeoutMs, maxEntries, maxBodyBytes, shared };
-	return { slot: 'staleCache', create: (context) => createCache(context, resolved) };
+	return { slot: 'staleCache', at: staleCacheAt, create: (context) => createCache(context, resolved) };
 };

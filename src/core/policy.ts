@@ -5,46 +5,30 @@ import type { Clock, Layer, PolicyCall, Reachability, WaitUntil } from './types.
 export type { PolicyCall } from './types.js';
 
 /**
- * The slots a policy can fill, in the order their outer wrappers run, outermost first. The user's
- * order of options never matters.
- *
- * - `auth` outside everything: a 401 after every other policy has had its say triggers one refresh.
- * - `trace` next: one request id and trace for the whole call (`otel()`'s call span).
- * - `outbox` sees the final outcome of a mutation, after the stale cache and the retries.
- * - `staleCache` answers a failed read with a stale copy, looked up and stored by the URL asked for.
- * - `failover` sends a failed read to a mirror, inside the cache: the cache answers stale only when
- *   every mirror failed too, and stores a mirror's answer under the primary URL.
- * - `dedupe` shares one in-flight read between identical callers.
- * - `hedge` sends a second attempt when the first is slow; above `adaptiveThrottle`, `bulkhead` and
- *   `rateLimit`, so a hedge is judged, takes a slot and a token like any attempt.
- * - `adaptiveThrottle` refuses an attempt locally while the scope rejects much of what it gets:
- *   before it waits for a slot or takes a token.
- * - `bulkhead`, `rateLimit` hold an attempt before it takes a connection.
- * - `breaker` innermost, next to the transport: it counts only attempts that really go out.
- * - `logger` and `health` only watch outcomes.
+ * The slots of `createClient`, each filled by a policy whose `slot` is its key: every policy adds its
+ * own by declaration merging (`declare module 'steadfetch/core' { interface Slots { audit: Policy<'audit'> } }`),
+ * the built-ins as an app's own do. The core names none of them.
  */
-export const slotOrder = ['auth', 'trace', 'outbox', 'staleCache', 'failover', 'dedupe', 'hedge', 'adaptiveThrottle', 'bulkhead', 'rateLimit', 'breaker', 'logger', 'health'] as const;
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging
+export interface Slots {}
 
 /**
- * The order of the per-attempt layers, outermost first: as `slotOrder`, except that `trace` runs
- * inside `hedge` (each hedge is an attempt with its own `traceparent` and `attempt:*` events) and
- * `health` innermost (it times attempts that reached the transport); `logger` outermost (it
- * notes when a call's first attempt starts).
- *
- * `auth` stays above `staleCache`: the cache keys its copies by the request's credentials, so it
- * must see the token (also offline, when it answers before any layer below runs). It therefore
- * judges the primary's URL; `failover`, which re-targets an attempt below it, asks auth again for
- * the mirror's URL (`hooks.tokenGoesTo`) and drops auth's token when the mirror is not one of its
- * origins. `dedupe` and `hedge`, below both, see the request as it goes out (dedupe's key holds its
- * `Authorization`; a hedge copies it to the same URL).
+ * A slot's name: also its option key of `createClient` (`breaker`, `staleCache`, an app's `audit`, ...).
  */
-export const layerOrder: readonly SlotName[] = ['logger', 'auth', 'outbox', 'staleCache', 'failover', 'dedupe', 'hedge', 'trace', 'adaptiveThrottle', 'bulkhead', 'rateLimit', 'breaker', 'health'];
+export type SlotName = keyof Slots & string;
 
 /**
- * A slot's name: also its option key of `createClient` (`breaker`, `staleCache`, ...).
- * @experimental `steadfetch/policy`: may change in a minor version.
+ * Where a policy's parts sit (`Policy.at`): lower outside. Wrap bands (the wrappers around the whole
+ * call) and layer bands (the per-attempt layers) are two separate orders; a part without a band sits
+ * at 1 000; ties: the slot name that sorts first sits outside. The built-ins' bands lie between 100
+ * and 900 (the table in src/entries/bands.ts), so an app's part without a band sits inside every built-in.
  */
-export type SlotName = typeof slotOrder[number];
+export interface PolicyBands {
+	/** The band of the policy's wrapper around the whole call (`PolicyParts.wrap`), any finite number. */
+	readonly wrap?: number;
+	/** The band of the policy's per-attempt layer (`PolicyParts.layer`), any finite number. */
+	readonly layer?: number;
+}
 
 /**
  * Fields of an event as a policy emits it (`type` and `time` are filled in).
@@ -194,9 +178,11 @@ export interface PolicyParts {
  * (`breaker()` in `steadfetch/breaker`, ...); the client calls `create` once, with its context.
  * @experimental `steadfetch/policy`: may change in a minor version.
  */
-export interface Policy<S extends SlotName = SlotName, P extends PolicyParts = PolicyParts> {
-	/** The slot this policy fills; it decides where the policy runs. */
+export interface Policy<S extends string = string, P extends PolicyParts = PolicyParts> {
+	/** The slot this policy fills: the option key of `createClient` it goes under. */
 	readonly slot: S;
+	/** Where its parts sit in the pipeline (see `PolicyBands`); without it, both at 1 000. */
+	readonly at?: PolicyBands;
 	create(context: PolicyContext): P;
 }
 

@@ -1,8 +1,16 @@
+import { loggerAt } from '../entries/bands.js';
 import type { EventType } from '../core/event-types.js';
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import { check } from '../utils/validate.js';
 import { classify } from '../errors/classify.js';
 import { redact, sensitiveParamSet } from '../utils/sensitive.js';
+
+declare module 'steadfetch/core' {
+	/** The `logger` slot of `createClient`. */
+	interface Slots {
+		logger: Policy<'logger'>;
+	}
+}
 
 /** A console-like sink: each record is one plain-object argument (`console` works). */
 export interface Logger {
@@ -65,7 +73,7 @@ export const logger = (sink: Logger, options: LoggerOptions = {}): Policy<'logge
 	check(typeof sink === 'object' && sink !== null && ['info', 'warn', 'error'].every((level) => typeof (sink as unknown as Record<string, unknown>)[level] === 'function'), 'logger', sink, 'an object with info, warn and error functions (console works)');
 	const { level: lowest = 'info' } = options;
 	check(lowest in ranks, 'logger.level', lowest, "'info', 'warn' or 'error'");
-	return { slot: 'logger', create: (context) => createLogging(context, sink, ranks[lowest]) };
+	return { slot: 'logger', at: loggerAt, create: (context) => createLogging(context, sink, ranks[lowest]) };
 };
 
 const createLogging = (context: PolicyContext, sink: Logger, lowest: number): PolicyParts => {

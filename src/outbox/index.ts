@@ -1,3 +1,4 @@
+import { outboxAt } from '../entries/bands.js';
 import type { Policy } from '../core/policy.js';
 import type { OutboxMembers, OutboxParts } from './types.js';
 import { resolveOutboxOptions, type OutboxOptions } from './options.js';
@@ -10,6 +11,11 @@ import type { OutboxEvent } from './events.js';
  * `outbox` slot it fills.
  */
 declare module 'steadfetch/core' {
+	/** The `outbox` slot of `createClient`. */
+	interface Slots {
+		outbox: Policy<'outbox'>;
+	}
+
 	interface EventMap {
 		'outbox:queued': OutboxEvent<'outbox:queued'>;
 		'outbox:sent': OutboxEvent<'outbox:sent'>;
@@ -51,5 +57,5 @@ export type OutboxPolicy = Policy<'outbox', OutboxParts>;
  */
 export const outbox = (options: OutboxOptions = {}): OutboxPolicy => {
 	const resolved = resolveOutboxOptions(options);
-	return { slot: 'outbox', create: (context) => createOutbox(context, resolved) };
+	return { slot: 'outbox', at: outboxAt, create: (context) => createOutbox(context, resolved) };
 };

@@ -1,3 +1,4 @@
+import { adaptiveThrottleAt } from '../entries/bands.js';
 import type { SharedBreaker } from '../breaker/shared.js';
 import type { Policy } from '../core/policy.js';
 import { check, isNonNegativeInteger, isPositiveFinite } from '../utils/validate.js';
@@ -6,6 +7,11 @@ import type { ThrottleRejectedEvent } from './events.js';
 
 /** What importing this policy adds to the client's types (`client.on`): its events. */
 declare module 'steadfetch/core' {
+	/** The `adaptiveThrottle` slot of `createClient`. */
+	interface Slots {
+		adaptiveThrottle: Policy<'adaptiveThrottle'>;
+	}
+
 	interface EventMap {
 		'throttle:rejected': ThrottleRejectedEvent;
 	}
@@ -78,5 +84,5 @@ export const adaptiveThrottle = (options: AdaptiveThrottleOptions = {}): Policy<
 	check(typeof maxRejectRatio === 'number' && maxRejectRatio >= 0 && maxRejectRatio <= 1, 'adaptiveThrottle.maxRejectRatio', maxRejectRatio, 'a number in [0, 1]');
 	check(shared === undefined || typeof shared?.fleet === 'function', 'adaptiveThrottle.shared', shared, 'a coordinator');
 	const settings: ThrottleSettings = { k, windowMs, minRequests, maxRejectRatio, shared };
-	return { slot: 'adaptiveThrottle', create: (context) => createThrottle(context, settings) };
+	return { slot: 'adaptiveThrottle', at: adaptiveThrottleAt, create: (context) => createThrottle(context, settings) };
 };

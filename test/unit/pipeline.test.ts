@@ -1,0 +1,172 @@
+/**
+ * The open pipeline (issue 45, API.md "Your own policies: an open pipeline"): each policy brings its
+ * bands; the built-ins' bands (src/entries/bands.ts) reproduce the two orders the library had;
+ * an app's own policy fills its own slot, is placed by its band, is turned off per call with
+ * `{ [slot]: false }`; a policy's faults stay its own.
+ */
+import { describe, expect, it } from 'vitest';
+import { auth } from '../../src/auth/index.js';
+import { breaker } from '../../src/breaker/index.js';
+import { bulkhead } from '../../src/bulkhead/index.js';
+import { staleCache } from '../../src/cache/index.js';
+import type { Policy, PolicyParts } from '../../src/core/policy.js';
+import { dedupe } from '../../src/dedupe/index.js';
+import { createClient as createCore } from '../../src/entries/core.js';
+import { createClient, CircuitOpenError } from '../../src/entries/index.js';
+import { failover } from '../../src/failover/index.js';
+import { health } from '../../src/health/index.js';
+import { hedge } from '../../src/hedge/index.js';
+import { logger } from '../../src/logger/index.js';
+import { outbox } from '../../src/outbox/index.js';
+import { rateLimit } from '../../src/rate-limit/index.js';
+import { adaptiveThrottle } from '../../src/throttle/index.js';
+import { trace } from '../../src/trace/index.js';
+
+const sink = { info() {}, warn() {}, error() {} };
+const builtIns: Policy[] = [
+	auth({ token: () => 't', refresh: async () => 't' }), trace(), outbox(), staleCache(), failover({ mirrors: { 'https://api.test': ['https://mirror.test'] } }), dedupe(), hedge(), adaptiveThrottle(),
+	bulkhead({ maxConcurrent: 1 }), rateLimit({ perSecond: 1 }), breaker(), logger(sink), health(),
+];
+
+/** Slot names ordered by a band, lower outside, ties by name. */
+const orderBy = (which: 'wrap' | 'layer') => builtIns
+	.map((policy) => ({ slot: policy.slot, band: policy.at?.[which] ?? 1_000 }))
+	.sort((a, b) => a.band - b.band || (a.slot < b.slot ? -1 : 1))
+	.map(({ slot }) => slot);
+
+/** A policy of `slot` whose layer notes `name` in `seen` on each attempt. */
+const noting = (slot: string, seen: string[], at?: Policy['at'], more: Partial<PolicyParts> = {}): Policy => ({
+	slot,
+	at,
+	create: () => ({
+		layer: (next) => (request, init) => {
+			seen.push(slot);
+			return next(request, init);
+		},
+		...more,
+	}),
+});
+
+const ok = (async () => new Response('ok')) as typeof fetch;
+const down = (async () => new Response('down', { status: 503 })) as typeof fetch;
+
+describe('the open pipeline: bands', () => {
+	it('the built-ins\' bands reproduce the wrappers\' order and the layers\' order the library had', () => {
+		expect(orderBy('wrap')).toEqual(['auth', 'trace', 'outbox', 'staleCache', 'failover', 'dedupe', 'hedge', 'adaptiveThrottle', 'bulkhead', 'rateLimit', 'breaker', 'logger', 'health']);
+		expect(orderBy('layer')).toEqual(['logger', 'auth', 'outbox', 'staleCache', 'failover', 'dedupe', 'hedge', 'trace', 'adaptiveThrottle', 'bulkhead', 'rateLimit', 'breaker', 'health']);
+		for (const policy of builtIns) {
+			expect([policy.slot, policy.at!.wrap! >= 100 && policy.at!.wrap! <= 900 && policy.at!.layer! >= 100 && policy.at!.layer! <= 900]).toEqual([policy.slot, true]);
+		}
+	});
+
+	it('an app\'s layers sit by their bands, whatever the order of the options; without a band, at 1 000; ties by slot name', async () => {
+		const seen: string[] = [];
+		const api = createCore({ fetch: ok, zeta: noting('zeta', seen, { layer: 5 }), late: noting('late', seen), alpha: noting('alpha', seen, { layer: 5 }), mid: noting('mid', seen, { layer: 999 }) } as never);
+		await api.get('https://api.test/a');
+		expect(seen).toEqual(['alpha', 'zeta', 'mid', 'late']);
+	});
+
+	it('a layer band places an app\'s layer against a built-in: outside the breaker (650) it sees a refused attempt, inside (750) it does not', async () => {
+		for (const [band, reached] of [[650, 3], [750, 2]] as const) {
+			const seen: string[] = [];
+			const api = createCore({ fetch: down, retry: 0, breaker: breaker({ consecutiveFailures: 2 }), probe: noting('probe', seen, { layer: band }) } as never);
+			await expect(api.get('https://api.test/a')).rejects.toThrow();
+			await expect(api.get('https://api.test/a')).rejects.toThrow();
+			await expect(api.get('https://api.test/a')).rejects.toBeInstanceOf(CircuitOpenError);
+			expect([band, seen.length]).toEqual([band, reached]);
+		}
+	});
+
+	it('wrappers sit by their wrap bands: lower outside', async () => {
+		const seen: string[] = [];
+		const wrapping = (slot: string, band: number): Policy => ({
+			slot,
+			at: { wrap: band },
+			create: () => ({
+				wrap: async (_call, next) => {
+					seen.push(`${slot} in`);
+					const response = await next();
+					seen.push(`${slot} out`);
+					return response;
+				},
+			}),
+		});
+		const api = createCore({ fetch: ok, inner: wrapping('inner', 2), outer: wrapping('outer', 1) } as never);
+		await api.get('https://api.test/a');
+		expect(seen).toEqual(['outer in', 'inner in', 'inner out', 'outer out']);
+	});
+});
+
+describe('the open pipeline: slots', () => {
+	it('an app\'s own slot works in the core and in the preset; per call `{ [slot]: false }` turns it off, wrapper and layer', async () => {
+		for (const make of [createCore, createClient] as const) {
+			const seen: string[] = [];
+			const wrapped: string[] = [];
+			const api = make({ fetch: ok, mine: noting('mine', seen, undefined, { wrap: (call, next) => {
+				wrapped.push(call.method);
+				return next();
+			} }) } as never);
+			await api.get('https://api.test/a');
+			await api.get('https://api.test/b', { mine: false } as never);
+			expect([seen, wrapped]).toEqual([['mine'], ['GET']]);
+		}
+	});
+
+	it('a built-in is turned off per call the same way (`{ dedupe: false }`)', async () => {
+		let sent = 0;
+		const slow = (async () => {
+			sent++;
+			await new Promise((resolve) => setTimeout(resolve, 20));
+			return new Response('ok');
+		}) as typeof fetch;
+		const api = createCore({ fetch: slow, dedupe: dedupe() });
+		await Promise.all([api.get('https://api.test/a'), api.get('https://api.test/a')]);
+		expect(sent).toBe(1);
+		await Promise.all([api.get('https://api.test/a', { dedupe: false }), api.get('https://api.test/a', { dedupe: false })]);
+		expect(sent).toBe(3);
+	});
+
+	it('a policy under another key, built-in or not, is a TypeError naming both', () => {
+		expect(() => createCore({ mine: noting('yours', []) } as never)).toThrow(TypeError);
+		expect(() => createCore({ mine: noting('yours', []) } as never)).toThrow(/`mine`.*`yours`/);
+		expect(() => createCore({ bulkhead: breaker() } as never)).toThrow(/`bulkhead`.*`breaker`/);
+		expect(() => createClient({ audit: dedupe() } as never)).toThrow(/`audit`.*`dedupe`/);
+	});
+});
+
+describe('the open pipeline: a policy\'s faults stay its own', () => {
+	it('a band that is not a finite number, or an `at` that is not an object, is a TypeError naming the slot', () => {
+		for (const at of [{ layer: Number.NaN }, { wrap: Infinity }, { layer: '5' }, 5, 'x']) {
+			expect(() => createCore({ mine: noting('mine', [], at as never) } as never)).toThrow(TypeError);
+			expect(() => createCore({ mine: noting('mine', [], at as never) } as never)).toThrow(/`mine`/);
+		}
+	});
+
+	it('a create() that throws makes createClient throw it, the parts already made closed', () => {
+		const closed: string[] = [];
+		const fault = new Error('cannot');
+		const made = (slot: string): Policy => ({ slot, create: () => ({ close: () => closed.push(slot) }) });
+		const api = () => createCore({ first: made('first'), broken: { slot: 'broken', create: () => { throw fault; } }, last: made('last') } as never);
+		expect(api).toThrow(fault);
+		expect(closed).toEqual(['first']);
+	});
+
+	it('close() calls every part\'s close() once, even when one throws, and does not throw', () => {
+		const closed: string[] = [];
+		const part = (slot: string, fails = false): Policy => ({
+			slot,
+			create: () => ({
+				close: () => {
+					closed.push(slot);
+					if (fails) {
+						throw new Error('close failed');
+					}
+				},
+			}),
+		});
+		const api = createCore({ a: part('a', true), b: part('b'), breaker: breaker() } as never);
+		expect(() => api.close()).not.toThrow();
+		api.close();
+		expect(closed.sort()).toEqual(['a', 'b']);
+	});
+});
