@@ -67,7 +67,9 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	const stats = createStats((scope) => active.some((part) => part.holds?.(scope)));
 	const { retryBudget } = options;
 	const budget = retryBudget === false ? undefined : new RetryBudget(retryBudget === undefined || retryBudget === true ? {} : retryBudget, clock);
-	const emit = redactedEmit(emitter, clock, options as Readonly<Record<string, unknown>>);
+	// The scope of an event's URL: the origin until the policies are made (one may define scopes).
+	let scopeOfEvent: (url: string) => string = originOf;
+	const emit = redactedEmit(emitter, clock, options as Readonly<Record<string, unknown>>, (url) => scopeOfEvent(url));
 	const reach = new Reach(clock, emit);
 	const context = policyContext(options, stores, clock, emit, emitter, budget, reach, (url) => scopeOf(url), (input, callOptions, replay) => call(undefined, input, callOptions as CallOptions, replay));
 
@@ -77,6 +79,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	const ourKeys: ReadonlySet<string> = new Set([...clientKeys, ...entry.slots, ...placed.map(({ slot }) => slot)]);
 	const customScope = active.find((part) => part.scopeOf)?.scopeOf;
 	const scopeOf = customScope ?? originOf;
+	scopeOfEvent = scopeOf;
 	/** The scope of a `Request.url` (already normalized): cheap on every attempt. */
 	const scopeOfRequest = customScope ?? requestOrigin;
 	const [layer, ask, failed] = accounting(stats, budget, emit, emitter, clock, scopeOfRequest);

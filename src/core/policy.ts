@@ -1,5 +1,5 @@
 import type { Options as KyOptions, ResponsePromise } from 'ky';
-import type { EventMap, EventType } from './event-types.js';
+import type { EmittedEvent, EventMap, EventType } from './event-types.js';
 import type { Clock, Layer, PolicyCall, Reachability, WaitUntil } from './types.js';
 
 export type { PolicyCall } from './types.js';
@@ -31,10 +31,10 @@ export interface PolicyBands {
 }
 
 /**
- * Fields of an event as a policy emits it (`type` and `time` are filled in).
- * @experimental `steadfetch/policy`: may change in a minor version.
+ * Fields of an event as a policy emits it: `type` and `time` are the context's; `scope` may be left
+ * out (the scope of the event's `url`, else the client's `'*'`).
  */
-export type EventFields<T extends EventType> = Omit<EventMap[T], 'type' | 'time'>;
+export type EventFields<T extends EventType> = Omit<EventMap[T], 'type' | 'time' | 'scope'> & { scope?: string };
 
 /**
  * What the client gives each policy when it is created. No handle on the whole client.
@@ -58,12 +58,16 @@ export interface PolicyContext {
 	readonly hooks: PolicyHooks;
 	/** The client's `identity()` now (outside a call), undefined without the option or when it fails. */
 	identity(): string | undefined;
-	/** Emit an event with `type` and `time` filled in; skipped cheaply when nobody listens. */
+	/**
+	 * Emit an event: `type` and `time` are the context's own (given in `fields`, ignored), `scope` the
+	 * one `fields` give, else the scope of `fields.url` when it has one, else the client's `'*'`.
+	 * Skipped cheaply when nobody listens; URLs in it have their sensitive values removed.
+	 */
 	emit<T extends EventType>(type: T, fields: EventFields<T>): void;
 	/** Whether anybody listens to `type` (or `'*'`) now: lets a policy skip building an event. */
 	listening(type: EventType): boolean;
 	/** Listen to the client's events (policies talk through events, never by importing each other). */
-	on<T extends EventType>(type: T, listener: (event: EventMap[T]) => void): () => void;
+	on<T extends EventType>(type: T, listener: (event: EmittedEvent<T>) => void): () => void;
 	/** The scope of an absolute URL (the origin, or what the breaker's `scope` option says). */
 	scopeOf(url: string): string;
 	/** Spend one retry of the scope's retry budget for an extra attempt (a hedge); false when spent. */

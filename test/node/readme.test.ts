@@ -87,6 +87,14 @@ const runs: Record<string, (module: Record<string, unknown>) => Promise<void> | 
 		expect((api as unknown as { breaker(url: string): { state: string } }).breaker('https://api.example.com').state).toBe('closed');
 		api.close();
 	},
+	'your-own-policies': async (module) => {
+		// The app's own policy fills its slot: its layer runs on each attempt, its event is typed and scoped; per call `audit: false` skips it.
+		const api = module['api'] as import('../../src/entries/core.js').Client;
+		expect(await (await api.get('users/1')).json()).toEqual({ id: 1, name: 'Ada' });
+		await api.get('users/2', { audit: false } as never);
+		expect(module['sent']).toEqual(['https://api.example.com https://api.example.com/v1/users/1']);
+		api.close();
+	},
 	// Made at import: their options are valid (a bad one throws a RangeError at createClient).
 	'a-form-that-works-offline-pwa': () => {},
 	'conflicts-and-app-updates': () => {},

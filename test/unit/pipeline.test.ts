@@ -4,7 +4,7 @@
  * an app's own policy fills its own slot, is placed by its band, is turned off per call with
  * `{ [slot]: false }`; a policy's faults stay its own.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { auth } from '../../src/auth/index.js';
 import { breaker } from '../../src/breaker/index.js';
 import { bulkhead } from '../../src/bulkhead/index.js';
@@ -37,7 +37,7 @@ const orderBy = (which: 'wrap' | 'layer') => builtIns
 /** A policy of `slot` whose layer notes `name` in `seen` on each attempt. */
 const noting = (slot: string, seen: string[], at?: Policy['at'], more: Partial<PolicyParts> = {}): Policy => ({
 	slot,
-	at,
+	...(at ? { at } : {}),
 	create: () => ({
 		layer: (next) => (request, init) => {
 			seen.push(slot);
@@ -99,7 +99,7 @@ describe('the open pipeline: bands', () => {
 
 describe('the open pipeline: slots', () => {
 	it('an app\'s own slot works in the core and in the preset; per call `{ [slot]: false }` turns it off, wrapper and layer', async () => {
-		for (const make of [createCore, createClient] as const) {
+		for (const make of [createCore, createClient as unknown as typeof createCore]) {
 			const seen: string[] = [];
 			const wrapped: string[] = [];
 			const api = make({ fetch: ok, mine: noting('mine', seen, undefined, { wrap: (call, next) => {
@@ -168,5 +168,86 @@ describe('the open pipeline: a policy\'s faults stay its own', () => {
 		expect(() => api.close()).not.toThrow();
 		api.close();
 		expect(closed.sort()).toEqual(['a', 'b']);
+	});
+});
+
+/** API.md's worked example (and the README's): an app's own policy, in its own file, its own slot. */
+const audit = (): Policy<'audit'> => ({
+	slot: 'audit',
+	at: { layer: 450 },
+	create: (context) => ({
+		layer: (next) => (request, init) => {
+			context.emit('audit:sent', { url: request.url });
+			return next(request, init);
+		},
+	}),
+});
+
+declare module 'steadfetch/core' {
+	interface Slots {
+		audit: Policy<'audit'>;
+	}
+
+	interface EventMap {
+		'audit:sent': { url: string };
+	}
+
+	interface CallOptions {
+		audit?: false;
+	}
+}
+
+describe('the open pipeline: the worked example (audit)', () => {
+	it('fills its slot in the core and in the preset, typed: its event (with type, time and scope added), its per-call `audit: false`', async () => {
+		for (const api of [createCore({ fetch: ok, audit: audit() }), createClient({ fetch: ok, audit: audit() })]) {
+			const sent: Array<{ url: string; type: string; scope: string }> = [];
+			api.on('audit:sent', (event) => {
+				const url: string = event.url;
+				sent.push({ url, ...event as unknown as { type: string; scope: string } });
+			});
+			await api.get('https://api.test/a');
+			await api.get('https://api.test/b', { audit: false });
+			expect(sent).toEqual([{ url: 'https://api.test/a', type: 'audit:sent', scope: 'https://api.test', time: expect.any(Number) }]);
+			api.close();
+		}
+	});
+
+	it('its band (layer 450) places it inside dedupe (400), outside the breaker (700)', async () => {
+		const seen: string[] = [];
+		const api = createCore({ fetch: down, retry: 0, audit: audit(), breaker: breaker({ consecutiveFailures: 1 }), dedupe: dedupe() });
+		api.on('audit:sent', (event) => seen.push(event.url));
+		await expect(api.get('https://api.test/a')).rejects.toThrow();
+		await expect(api.get('https://api.test/a')).rejects.toBeInstanceOf(CircuitOpenError);
+		expect(seen).toEqual(['https://api.test/a', 'https://api.test/a']);
+	});
+});
+
+describe('the open pipeline: types of the worked example', () => {
+	it('the app\'s slot, event and per-call option are typed like a built-in\'s (type-checked by tsc -p test/tsconfig.json)', () => {
+		const api = createCore({ audit: audit() });
+		api.on('audit:sent', (event) => {
+			expectTypeOf(event.url).toEqualTypeOf<string>();
+			expectTypeOf(event.type).toEqualTypeOf<'audit:sent'>();
+			expectTypeOf(event.scope).toEqualTypeOf<string>();
+		});
+		const typed = () => {
+			// @ts-expect-error the per-call option is `false` only
+			void api.get('https://api.test/a', { audit: true });
+			// @ts-expect-error the slot takes the audit policy, not another slot's
+			createCore({ audit: dedupe() });
+			// @ts-expect-error the event has no such field
+			api.on('audit:sent', (event) => event.status);
+		};
+		expect(typeof typed).toBe('function');
+		api.close();
+	});
+});
+
+describe('the open pipeline: the docs', () => {
+	it('the README\'s table of the built-ins\' bands is the bands their factories carry', async () => {
+		const { readFileSync } = await import('node:fs');
+		const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+		const rows = [...readme.matchAll(/^\| `(\w+)` \| (\d+) \| (\d+) \|$/gm)].map(([, slot, wrap, layer]) => [slot, { wrap: Number(wrap), layer: Number(layer) }]);
+		expect(Object.fromEntries(rows)).toEqual(Object.fromEntries(builtIns.map((policy) => [policy.slot, policy.at])));
 	});
 });
