@@ -1,4 +1,4 @@
-import { check, isPositiveFinite, isPositiveInteger, isPositiveTimerMs, timerMs } from '../utils/validate.js';
+import { check, isPositiveFinite, isPositiveInteger, isPositiveTimerMs, positiveTimerMs } from '../utils/validate.js';
 import type { Settings } from './circuit.js';
 import type { SharedBreaker } from './shared.js';
 
@@ -140,7 +140,7 @@ export interface BreakerOptions {
 
 /** Each numeric option: its default, and what it must be (0 a positive integer, 1 a positive number of ms a timer holds, 2 a ratio, 3 a window in ms). */
 const numbers = { consecutiveFailures: [5, 0], minimumThroughput: [10, 0], halfOpenProbes: [1, 0], windowMs: [30_000, 3], openMs: [5_000, 1], maxOpenMs: [300_000, 1], failureRatio: [0.5, 2] } as const;
-const kinds = [[isPositiveInteger, 'a positive integer'], [isPositiveTimerMs, timerMs(true)], [(value: unknown) => isPositiveFinite(value) && value <= 1, 'a number in (0, 1]'], [isPositiveFinite, 'a positive number of ms']] as const;
+const kinds = [[isPositiveInteger, 'a positive integer'], [isPositiveTimerMs, positiveTimerMs], [(value: unknown) => isPositiveFinite(value) && value <= 1, 'a number in (0, 1]'], [isPositiveFinite, 'a positive number of ms']] as const;
 
 /**
  * Fill in the defaults and reject bad values with a `RangeError` naming the option and the value.

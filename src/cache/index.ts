@@ -1,6 +1,6 @@
 import type { CacheMembers, CacheParts } from './members.js';
 import type { Policy } from '../core/policy.js';
-import { check, checkRules, isNonNegativeFinite, isPositiveInteger, isPositiveTimerMs, timerMs, type Rule } from '../utils/validate.js';
+import { check, checkRules, isNonNegativeFinite, isPositiveInteger, isPositiveTimerMs, type Rule, positiveTimerMsOrFalse } from '../utils/validate.js';
 import { createCache } from './cache.js';
 import type { CacheOptions } from './options.js';
 import type { CacheStaleEvent, CacheStoredEvent } from './events.js';
@@ -36,7 +36,7 @@ export { isStale } from './is-stale.js';
 /** Each option checked when given (a RangeError naming it). */
 const rules: Record<string, Rule> = {
 	'staleCache.maxStaleMs': [isNonNegativeFinite, 'a non-negative finite number of ms'],
-	'staleCache.networkTimeoutMs': [(value) => value === false || isPositiveTimerMs(value), `${timerMs(true)} or false`],
+	'staleCache.networkTimeoutMs': [(value) => value === false || isPositiveTimerMs(value), positiveTimerMsOrFalse],
 	'staleCache.maxEntries': [isPositiveInteger, 'a positive integer'],
 	'staleCache.maxBodyBytes': [isNonNegativeFinite, 'a non-negative finite number of bytes'],
 	'staleCache.shared': [(value) => typeof value === 'boolean', 'a boolean'],

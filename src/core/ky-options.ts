@@ -7,7 +7,7 @@ import { callKeys, type CallOptions, type CoreClientOptions } from './options.js
 import { slotOrder, type PolicyContext } from './policy.js';
 import type { FetchLike, Layer } from './types.js';
 import { stringifying } from './validate-options.js';
-import { given, setOwn } from '../utils/validate.js';
+import { setOwn } from '../utils/validate.js';
 
 /** `totalTimeout` when the client gives none (ms; see `BaseClientOptions.totalTimeout`): every call is bounded. */
 export const defaultTotalTimeout = 20_000;
@@ -38,7 +38,7 @@ export const retryRules = (options: CoreClientOptions, context: PolicyContext, a
 			retryOnTimeout: true,
 			backoffLimit: 30_000,
 			maxRetryAfter: 30_000,
-			...given(user),
+			...user,
 			shouldRetry: shouldRetry(user.shouldRetry, onTimeout, ask),
 		},
 		admitUnsafe: user.methods === undefined,

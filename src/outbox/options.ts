@@ -1,4 +1,4 @@
-import { check, given, isNonNegativeInteger, isPositiveFinite, isPositiveInteger, isPositiveTimerMs, isTimerMs, timerMs } from '../utils/validate.js';
+import { check, given, isNonNegativeInteger, isPositiveFinite, isPositiveInteger, isPositiveTimerMs, isTimerMs, timerMs, positiveTimerMsOrFalse } from '../utils/validate.js';
 import { sensitiveSet } from '../utils/runtime.js';
 import type { ConflictResolution, OutboxEntry, StoredEntry } from './types.js';
 
@@ -167,9 +167,9 @@ const rules: Array<[string, (value: unknown) => boolean, string]> = [
 	['maxEntries maxAttempts version', isPositiveInteger, 'a positive integer'],
 	['maxBodyBytes', isNonNegativeInteger, 'a non-negative integer'],
 	['retentionMs', isPositiveFinite, 'a positive finite number of ms'],
-	['maxBackoffMs baseBackoffMs resumeJitterMs', isTimerMs, timerMs()],
+	['maxBackoffMs baseBackoffMs resumeJitterMs', isTimerMs, timerMs],
 	['queuedResponse', (value) => value === 'error' || value === 'accepted', "'error' or 'accepted'"],
-	['networkTimeoutMs', (value) => value === false || isPositiveTimerMs(value), `${timerMs(true)} or false`],
+	['networkTimeoutMs', (value) => value === false || isPositiveTimerMs(value), positiveTimerMsOrFalse],
 	['conditional coalesce', (value) => typeof value === 'boolean', 'a boolean'],
 	['onConflict migrate', (value) => value === undefined || typeof value === 'function', 'a function'],
 ];

@@ -24,8 +24,10 @@ export const maxTimerMs = 2_147_483_647;
 export const isTimerMs = (value: unknown): value is number => isNonNegativeFinite(value) && value <= maxTimerMs;
 /** A duration a timer can wait, above 0. */
 export const isPositiveTimerMs = (value: unknown): value is number => isTimerMs(value) && value > 0;
-/** What a RangeError says a duration option must be (`positive`: above 0). */
-export const timerMs = (positive?: boolean): string => `a ${positive ? 'positive' : 'non-negative'} finite number of ms up to ${maxTimerMs}`;
+/** What a RangeError says a duration option must be (constants: a module that only declares its rules stays free of side effects). */
+export const timerMs = `a non-negative finite number of ms up to ${maxTimerMs}`;
+export const positiveTimerMs = `a positive finite number of ms up to ${maxTimerMs}`;
+export const positiveTimerMsOrFalse = `${positiveTimerMs} or false`;
 
 /**
  * An options object without its keys whose value is `undefined`: an explicit `undefined` means "not

@@ -276,7 +276,7 @@ const proseFigures: Record<string, string> = {
 	'20 000 ms': 'default: totalTimeout, in "Coming from ky" (checked below)',
 	'5 s': 'default: breaker.openMs, in the first screen (checked below)',
 	'5 min': 'default: breaker.maxOpenMs, in the first screen (checked below)',
-	'820 B': 'size of steadfetch/tanstack-query (checked with the sizes)',
+	'860 B': 'size of steadfetch/tanstack-query (checked with the sizes)',
 	'2 000 ms': 'default: outbox.resumeJitterMs in a page, in "Offline outbox" (checked below)',
 	'9884 ms': 'the retry time in an example of an error message a query must not show, in "When the network lies": no figure of ours',
 	'25.1 KB': 'size of the preset, in the first screen: the size table\'s (checked with the sizes)',
