@@ -181,7 +181,7 @@ export const resolveOutboxOptions = (options: OutboxOptions): ResolvedOutboxOpti
 		maxBackoffMs: 300_000, baseBackoffMs: 1000, networkTimeoutMs: false, queuedResponse: 'error', sensitiveHeaders: [], conditional: false, coalesce: false, version: 1,
 		resumeJitterMs: typeof (globalThis as { document?: unknown }).document === 'undefined' ? 0 : 2000,
 		// An option given as `undefined` is not given: its default applies.
-		...given(options),
+		...given(options ?? {}),
 	};
 	for (const [names, ok, expected] of rules) {
 		for (const name of names.split(' ')) {

@@ -146,3 +146,9 @@ describe('an option key named as an Object.prototype member is an ordinary unkno
 		extended.close();
 	});
 });
+
+describe('options given as null', () => {
+	it('outbox(null) takes the defaults, as before undefined meant the default', () => {
+		expect(() => outbox(null as unknown as undefined)).not.toThrow();
+	});
+});
