@@ -1,4 +1,4 @@
-import { check, isPositiveFinite, isPositiveInteger } from '../utils/validate.js';
+import { check, isPositiveFinite, isPositiveInteger, isPositiveTimerMs, positiveTimerMs } from '../utils/validate.js';
 import type { Settings } from './circuit.js';
 import type { SharedBreaker } from './shared.js';
 
@@ -139,9 +139,9 @@ export interface BreakerOptions {
 	share?: boolean;
 }
 
-/** Each numeric option: its default, and what it must be (0 a positive integer, 1 a positive number of ms, 2 a ratio). */
-const numbers = { consecutiveFailures: [5, 0], minimumThroughput: [10, 0], halfOpenProbes: [1, 0], windowMs: [30_000, 1], openMs: [5_000, 1], maxOpenMs: [300_000, 1], failureRatio: [0.5, 2] } as const;
-const kinds = [[isPositiveInteger, 'a positive integer'], [isPositiveFinite, 'a positive number of ms'], [(value: unknown) => isPositiveFinite(value) && value <= 1, 'a number in (0, 1]']] as const;
+/** Each numeric option: its default, and what it must be (0 a positive integer, 1 a positive number of ms a timer holds, 2 a ratio, 3 a window in ms). */
+const numbers = { consecutiveFailures: [5, 0], minimumThroughput: [10, 0], halfOpenProbes: [1, 0], windowMs: [30_000, 3], openMs: [5_000, 1], maxOpenMs: [300_000, 1], failureRatio: [0.5, 2] } as const;
+const kinds = [[isPositiveInteger, 'a positive integer'], [isPositiveTimerMs, positiveTimerMs], [(value: unknown) => isPositiveFinite(value) && value <= 1, 'a number in (0, 1]'], [isPositiveFinite, 'a positive number of ms']] as const;
 
 /**
  * Fill in the defaults and reject bad values with a `RangeError` naming the option and the value.

@@ -43,10 +43,13 @@ const substitutedBy = (active: readonly PolicyParts[]) => (response: Response): 
 const stamping = (options: CoreClientOptions, clock: Clock) => {
 	const { deadlineHeader } = options;
 	const own = deadlineHeader === undefined ? [] : originPrefixes(undefined, options as Readonly<Record<string, unknown>>);
-	return (request: Request, deadline: number): void => {
+	return (request: Request, deadline: number): string | undefined => {
 		if (own.some((prefix) => request.url.startsWith(prefix))) {
 			request.headers.set(deadlineHeader!, String(Math.max(0, Math.floor(deadline - clock.now()))));
+			return deadlineHeader;
 		}
+
+		return undefined;
 	};
 };
 

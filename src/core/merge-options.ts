@@ -2,6 +2,7 @@ import ky, { type Options as KyOptions } from 'ky';
 import { clientKeys } from './options.js';
 import { isPolicy, slotOrder } from './policy.js';
 import { checkOptionsObject } from './validate-options.js';
+import { setOwn } from '../utils/validate.js';
 
 /** The client's keys that are ours, not ky's (the slots' too). */
 export const ours: ReadonlySet<string> = new Set<string>([...clientKeys, ...slotOrder]);
@@ -13,7 +14,7 @@ const split = (options: object): [Record<string, unknown>, Record<string, unknow
 	const kyPart: Record<string, unknown> = {};
 	const ourPart: Record<string, unknown> = {};
 	for (const [key, value] of Object.entries(options)) {
-		(ours.has(key) ? ourPart : kyPart)[key] = value;
+		setOwn(ours.has(key) ? ourPart : kyPart, key, value);
 	}
 
 	return [kyPart, ourPart];
@@ -35,12 +36,12 @@ export const mergeOptions = <O extends object>(base: O, more: O): O => {
 	});
 
 	for (const [key, value] of Object.entries(baseOurs)) {
-		merged[key] = value;
+		setOwn(merged, key, value);
 	}
 
 	for (const [key, value] of Object.entries(moreOurs)) {
 		const previous = merged[key];
-		merged[key] = isPlain(previous) && isPlain(value) ? { ...previous, ...value } : value;
+		setOwn(merged, key, isPlain(previous) && isPlain(value) ? { ...previous, ...value } : value);
 	}
 
 	return merged as O;
