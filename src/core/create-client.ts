@@ -18,6 +18,7 @@ import { originOf, requestOrigin } from './scope.js';
 import { createParts } from './slots.js';
 import { createStats } from './stats.js';
 import { transportOf } from './transport.js';
+import { worldsOf } from './world.js';
 import type { Clock, FetchLike } from './types.js';
 import { checkClientOptions, checkOptionsObject } from './validate-options.js';
 
@@ -90,6 +91,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		watchers: active.filter((part) => part.settled),
 		stats,
 		identity: options.identity,
+		world: (who) => worldsOf(stores).open(who, context.identity),
 		fallback: options.fallback,
 		parseJson: options.parseJson,
 		closed: () => closed,
