@@ -113,10 +113,13 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	}) as AnyClient['create'];
 
 	const shut = closing(reach, active, emitter);
+	// Clears and removals heard from the other tabs while the client runs (src/core/world.ts).
+	const disconnect = worldsOf(stores).connect(context.name);
 	addMembers(client, call, context, stats, active, customScope !== undefined, () => {
 		if (!closed) {
 			closed = true;
 			shut();
+			disconnect();
 		}
 	});
 

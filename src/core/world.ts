@@ -1,3 +1,6 @@
+import { openChannel, type Channel } from '../utils/channel.js';
+import { hasTabs } from '../utils/tabs.js';
+
 /**
  * The world a piece of work started in (API.md "Work that outlives its caller"): who it was for,
  * and the clears and removals made since. Work that goes on after its caller was answered (a read
@@ -8,7 +11,9 @@
  * A clear or a removal is noted by whoever makes it (`PolicyContext.cleared`, `PolicyContext.removed`)
  * in the `Worlds` of the client's name and store, which every client of them shares (`extend()`): a
  * clear made through one is seen by the work of all. Noting is synchronous, before the clear's first
- * await, so work that resumes while the store is still removing already sees it.
+ * await, so work that resumes while the store is still removing already sees it. Where there are tabs,
+ * each note is posted to the other tabs and workers of the origin (BroadcastChannel
+ * `steadfetch:<name>:world`), which note it too: a logout in one tab binds the work of all.
  */
 export interface World {
 	/** The identity the work started under (`identity()` at the call's start). */
@@ -28,8 +33,14 @@ const maxNotes = 256;
 /** The part every clear of the client notes (`client.clear()`): every part's work is checked against it. */
 const all = '*';
 
+/** What another tab may post: a note as `#note` makes them (a part of letters or `*`, then an identity or an id), bounded. */
+const heard = /^(\*|[a-z]+)(#[ir]:[\s\S]{0,2048})?$/i;
+
 /** The clears and removals noted for the clients of one name and store, by a sequence number. */
 export class Worlds {
+	/** To the other tabs, while a client of this name runs where there are tabs (`connect`). */
+	#channel: Channel | undefined;
+	#clients = 0;
 	/** The last sequence number given; work started at `n` sees what is noted after `n`. */
 	#at = 0;
 	/** A part's last clear of everything (`part`), of one identity (`part#i:identity`), removal of one id (`part#r:id`); part names hold no `#`. */
@@ -47,14 +58,47 @@ export class Worlds {
 		};
 	}
 
-	/** A clear of `part` (every identity's, or `identity`'s) begins: work started before writes nothing more of it. */
+	/** A clear of `part` (every identity's, or `identity`'s) begins: work started before, in any tab, writes nothing more of it. */
 	cleared(part: string | undefined, identity?: string): void {
-		this.#note(identity === undefined ? part ?? all : `${part ?? all}#i:${identity}`);
+		this.#tell(identity === undefined ? part ?? all : `${part ?? all}#i:${identity}`);
 	}
 
-	/** `id` of `part` is removed: work started before writes nothing more of it. */
+	/** `id` of `part` is removed: work started before, in any tab, writes nothing more of it. */
 	removed(part: string, id: string): void {
-		this.#note(`${part}#r:${id}`);
+		this.#tell(`${part}#r:${id}`);
+	}
+
+	/**
+	 * A client of `name` starts: where there are tabs, the channel to the others is open while any
+	 * client of the name and store runs. Returns what its `close()` calls.
+	 */
+	connect(name: string): () => void {
+		if (!hasTabs()) {
+			return () => undefined;
+		}
+
+		this.#clients++;
+		this.#channel ??= openChannel(`steadfetch:${name}:world`, (data) => {
+			// Distrusted: a note of the expected shape only; anything else is ignored.
+			const note = (data as { v?: unknown; note?: unknown } | null)?.note;
+			if ((data as { v?: unknown }).v === 1 && typeof note === 'string' && heard.test(note)) {
+				this.#note(note);
+			}
+		});
+		let open = true;
+		return () => {
+			const last = open && --this.#clients === 0;
+			open = false;
+			if (last) {
+				this.#channel?.close();
+				this.#channel = undefined;
+			}
+		};
+	}
+
+	#tell(note: string): void {
+		this.#note(note);
+		this.#channel?.post({ v: 1, note });
 	}
 
 	#note(note: string): void {
