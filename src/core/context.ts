@@ -32,7 +32,7 @@ export const policyContext = (options: CoreClientOptions, stores: Map<string, un
 		stores,
 		hooks: {},
 		identity,
-		world: () => worldsOf(stores).open(identity(), identity),
+		world: () => worldsOf(stores).open(undefined, () => undefined),
 		cleared: (part, identity) => worldsOf(stores).cleared(part, identity),
 		removed: (part, id) => worldsOf(stores).removed(part, id),
 		emit,

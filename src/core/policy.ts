@@ -76,8 +76,9 @@ export interface PolicyContext {
 	/** The client's `identity()` now (outside a call), undefined without the option or when it fails. */
 	identity(): string | undefined;
 	/**
-	 * The world now, for work that starts outside a call (a coordinator sync, a drain): checked at each
-	 * later write as `PolicyCall.world` is (src/core/world.ts, API.md "Work that outlives its caller").
+	 * The world now, for work that starts outside a call and belongs to no user (a coordinator sync):
+	 * checked at each later write as `PolicyCall.world` is (src/core/world.ts, API.md "Work that
+	 * outlives its caller") — every clear of everything and of its part counts; no identity is bound.
 	 */
 	world(): World;
 	/**

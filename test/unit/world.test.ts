@@ -4,6 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Worlds } from '../../src/core/world.js';
+import { createClient } from '../../src/entries/core.js';
+import type { PolicyContext } from '../../src/entries/policy.js';
 
 describe('World', () => {
 	it('is current until its identity changes; a change back makes it current again (the identity is read at each check)', () => {
@@ -72,5 +74,24 @@ describe('World', () => {
 		expect(old.current('cache')).toBe(false);
 		const fresh = worlds.open('alice', () => 'alice');
 		expect([fresh.current('cache'), fresh.current('outbox', 'e0')]).toEqual([true, true]);
+	});
+
+	it('PolicyContext.world(), for work outside a call that belongs to no user: client.clear() (also of another client of the name) and its part\'s clear end it; an identity change or clear({ identity }) does not', () => {
+		let context!: PolicyContext;
+		let who = 'alice';
+		// A stand-in policy in a slot this client leaves empty: it keeps the context, as a coordinator sync's part does.
+		const keep = { slot: 'logger' as const, create: (given: PolicyContext) => { context = given; return {}; } };
+		const api = createClient({ name: 'world-context', identity: () => who, logger: keep });
+		const first = context.world();
+		who = 'bob';
+		void api.clear({ identity: 'alice' });
+		expect([first.identity, first.current(), first.current('breaker')]).toEqual([undefined, true, true]);
+		context.cleared('breaker');
+		expect([first.current(), first.current('breaker'), first.current('cache')]).toEqual([true, false, true]);
+		const second = context.world();
+		void api.extend({ timeout: 1000 }).clear();
+		expect([second.current(), second.current('breaker')]).toEqual([false, false]);
+		expect(context.world().current('breaker')).toBe(true);
+		api.close();
 	});
 });
