@@ -246,6 +246,20 @@ describe('slow networks: reads', () => {
 			expect(await served(api, 'logout-other')).toBeUndefined();
 		});
 
+		it('clear({ identity }) of another identity: alice\'s late answer is stored as usual', async () => {
+			who = 'alice';
+			const { api, seen } = await loggedIn('other-user');
+			const stored = next(api, 'cache:stored');
+			expect(isStale(await api.get('other-user'))).toBe(true);
+			await api.clear({ identity: 'bob' });
+			version = 2;
+			clock.advance(2000);
+			held[0]!.release();
+			await until(() => seen() === 2);
+			expect(await stored).toMatchObject({ url: `${server.url}/other-user` });
+			expect(await served(api, 'other-user')).toEqual({ v: 2, path: '/other-user' });
+		});
+
 		it('a read that started after the clear stores its answer as usual', async () => {
 			const { api } = await loggedIn('after-clear');
 			await api.clear();
