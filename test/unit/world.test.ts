@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { Worlds } from '../../src/core/world.js';
 import { createClient } from '../../src/entries/core.js';
-import type { PolicyContext } from '../../src/entries/policy.js';
+import type { PolicyContext, World } from '../../src/entries/policy.js';
 
 describe('World', () => {
 	it('is current until its identity changes; a change back makes it current again (the identity is read at each check)', () => {
@@ -82,7 +82,7 @@ describe('World', () => {
 		// A stand-in policy in a slot this client leaves empty: it keeps the context, as a coordinator sync's part does.
 		const keep = { slot: 'logger' as const, create: (given: PolicyContext) => { context = given; return {}; } };
 		const api = createClient({ name: 'world-context', identity: () => who, logger: keep });
-		const first = context.world();
+		const first: World = context.world();
 		who = 'bob';
 		void api.clear({ identity: 'alice' });
 		expect([first.identity, first.current(), first.current('breaker')]).toEqual([undefined, true, true]);
