@@ -18,6 +18,7 @@ import { originOf, requestOrigin } from './scope.js';
 import { createParts } from './slots.js';
 import { createStats } from './stats.js';
 import { transportOf } from './transport.js';
+import { worldsOf } from './world.js';
 import type { Clock, FetchLike } from './types.js';
 import { checkClientOptions, checkOptionsObject } from './validate-options.js';
 
@@ -93,6 +94,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		watchers: active.filter((part) => part.settled),
 		stats,
 		identity: options.identity,
+		world: (who) => worldsOf(stores).open(who, context.identity),
 		fallback: options.fallback,
 		parseJson: options.parseJson,
 		closed: () => closed,
@@ -114,10 +116,13 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	}) as AnyClient['create'];
 
 	const shut = closing(reach, active, emitter);
+	// Clears and removals heard from the other tabs while the client runs (src/core/world.ts).
+	const disconnect = worldsOf(stores).connect(context.name);
 	addMembers(client, call, context, stats, active, customScope !== undefined, () => {
 		if (!closed) {
 			closed = true;
 			shut();
+			disconnect();
 		}
 	});
 

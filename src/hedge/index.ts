@@ -138,7 +138,8 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, delayMs: numbe
 		if (hedge < maxHedges) {
 			timer = setTimeout(() => {
 				try {
-					if (!settled) {
+					// Not once the call's identity changed or the client was cleared since it started (src/core/world.ts).
+					if (!settled && init?.steadfetch?.world.current() !== false) {
 						send(hedge + 1);
 					}
 				} catch {
