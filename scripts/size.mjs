@@ -173,7 +173,10 @@ const cases = [
 		// throttle's isolate link (coordinator/fleet.ts) and the Durable Object its counts (coordinator/throttle.ts);
 		// on the coordinator rather than in steadfetch/throttle, where every browser would carry it unused.
 		// Issue 34's split of breaker/shared.ts (linkBreaker, exchange): 23,759 → 23,741.
-		budget: 23_660, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
+		// Issue 44 (+132 B, 23,577 → 23,709): one probe across the fleet (a call waits for the answer unless its
+		// closed state is clean: breaker/shared.ts), the coordinator's failures in its answer, the early probe's
+		// period not doubled (breaker/circuit.ts, which the coordinator runs). Budget +100.
+		budget: 23_760, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
 	},
 	{
 		// The shared path of the throttle (issue 38): the isolate's link (coordinator/fleet.ts) comes with the
@@ -181,13 +184,15 @@ const cases = [
 		name: 'core + adaptiveThrottle({ shared }) (cloudflare)',
 		source: `${core}import { adaptiveThrottle } from 'steadfetch/throttle';\nimport { coordinator } from 'steadfetch/cloudflare';\nexport { BreakerCoordinator } from 'steadfetch/cloudflare';\nexport const make = (env) => createClient({ adaptiveThrottle: adaptiveThrottle({ shared: coordinator(env.STEADFETCH) }) });`,
 		// Issue 34's split of breaker/shared.ts (linkBreaker, exchange): 21,065 → 21,095.
-		budget: 20_990, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
+		// Issue 44 (+143 B, 20,926 → 21,069): as the breaker's shared case (the coordinator value carries breaker/shared.ts). Budget +100.
+		budget: 21_090, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
 	},
 	{
 		name: 'core + breaker({ shared }) (deno)',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { coordinator, denoKvStore } from 'steadfetch/deno';\nexport const make = (kv) => createClient({ store: denoKvStore(kv), breaker: breaker({ shared: coordinator(kv) }) });`,
 		// Throttle (issue 38, +803 B, 19,823 → 20,626): as the cloudflare case, Deno KV's coordinator answers throttle syncs.
-		budget: 23_620, platform: 'neutral', conditions: ['deno'],
+		// Issue 44: as the cloudflare case (23,680). Budget +100.
+		budget: 23_720, platform: 'neutral', conditions: ['deno'],
 	},
 ];
 
