@@ -115,7 +115,10 @@ const cases = [
 	// costs about 4,000 B over the core — its store (partStore, the IndexedDB store, idb-keyval) ~890, options
 	// validation ~180, breaker.probe ~140, Web Locks ~100, isolate/reset ~100, waitForHealthy ~75, the coordinator's
 	// hooks ~70, BroadcastChannel ~70, record bounds ~80; the state machine and per-attempt layer ~2,100.
-	{ name: 'core + breaker()', source: withPolicy('breaker', 'breaker()'), budget: 21_310, target: 17_500 },
+	// Issue 44: 21,222 → 21,660 (+438 B): the breaker's failure counts across tabs and reloads (breaker/circuits.ts:
+	// each outcome told on the channel, counts stored with the record, bounded when read), the early probe's period
+	// not doubled and the fleet's one-probe rule (circuit.ts, shared.ts). Budget +390.
+	{ name: 'core + breaker()', source: withPolicy('breaker', 'breaker()'), budget: 21_700, target: 17_500 },
 	// +100 B (fix/cache-r3, measured 18,177 → 18,277): clear() and a mutation drop every copy the client knows of
 	// through the part store (kept deletes hide them), and clear() rejects when the store did not confirm.
 	// +217 B (split-cache, issue 34; measured 21,320 → 21,537 on split-policies + the split): createCache's
@@ -136,12 +139,12 @@ const cases = [
 		// What the preset with its defaults fills: it must cost the same, plus its own ≤ 340 B (`sameAs`).
 		name: 'core + breaker + staleCache',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { staleCache } from 'steadfetch/cache';\nexport const api = createClient({ breaker: breaker(), staleCache: staleCache() });`,
-		budget: 24_960, target: 20_000, // measured 24,832 + 0.5 % (the byte pass; 24,847 at the cache split, +222)
+		budget: 25_360, target: 20_000, // issue 44 (counts across tabs and reloads: +~370 B, breaker/circuits.ts shareCount/hear/takeCounts); measured 24,832 + 0.5 % (the byte pass; 24,847 at the cache split, +222)
 	},
 	{
 		name: 'core + breaker + staleCache + outbox',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { staleCache } from 'steadfetch/cache';\nimport { outbox } from 'steadfetch/outbox';\nexport const api = createClient({ breaker: breaker(), staleCache: staleCache(), outbox: outbox() });`,
-		budget: 31_700, target: 20_000, // measured 31,542 + 0.5 % (the byte pass; 31,819 before it, 31,657 at the cache split; +68 B with no byte of its code changed: brotli of a re-chunked dist/, issue 34's function splits)
+		budget: 32_070, target: 20_000, // issue 44 (counts across tabs and reloads: +~370 B, breaker/circuits.ts shareCount/hear/takeCounts); measured 31,542 + 0.5 % (the byte pass; 31,819 before it, 31,657 at the cache split; +68 B with no byte of its code changed: brotli of a re-chunked dist/, issue 34's function splits)
 	},
 	{
 		// Issue 34: the preset takes the outbox only as the policy `outbox()` makes, so with its defaults it carries
@@ -149,17 +152,17 @@ const cases = [
 		name: 'steadfetch (the preset, defaults)',
 		source: "import { createClient } from 'steadfetch';\nexport const api = createClient();",
 		// Measured 25,141 + 0.5 % (the byte pass −205; before it 25,346: the cache split +204, the core split +121).
-		budget: 25_270, target: 20_500, preset: true, absent: ['outbox'], sameAs: 'core + breaker + staleCache',
+		budget: 25_620, target: 20_500, preset: true, /* issue 44 (counts across tabs and reloads: +~370 B, breaker/circuits.ts shareCount/hear/takeCounts) */ absent: ['outbox'], sameAs: 'core + breaker + staleCache',
 	},
 	{
 		name: 'steadfetch + outbox()',
 		source: "import { createClient, isStale, outbox, outboxSyncHandler } from 'steadfetch';\nexport const api = createClient({ outbox: outbox() });\nexport { isStale, outboxSyncHandler };",
-		budget: 32_110, target: 20_000, preset: true, // measured 31,950 + 0.5 % (the byte pass)
+		budget: 32_410, target: 20_000, preset: true, // issue 44 (counts across tabs and reloads: +~370 B, breaker/circuits.ts shareCount/hear/takeCounts); measured 31,950 + 0.5 % (the byte pass)
 	},
 	{
 		name: 'steadfetch + fetchHandler (a service worker)',
 		source: "import { createClient, outbox } from 'steadfetch';\nimport { fetchHandler, outboxSyncHandler } from 'steadfetch/sw';\nconst api = createClient({ outbox: outbox() });\nexport const handle = fetchHandler(api, { match: () => true });\nexport const sync = outboxSyncHandler(api);",
-		budget: 32_580, // measured 32,409 + 0.5 % (the byte pass)
+		budget: 32_900, // issue 44 (counts across tabs and reloads: +~370 B, breaker/circuits.ts shareCount/hear/takeCounts); measured 32,409 + 0.5 % (the byte pass)
 	},
 	// fix/breaker-r3: waitForHealthy reads the stored state first, reset() after a reload stores itself, a
 	// malformed channel record is reported (storage:error): cloudflare +140 B (19,710 → 19,850), deno +55
@@ -175,8 +178,9 @@ const cases = [
 		// Issue 34's split of breaker/shared.ts (linkBreaker, exchange): 23,759 → 23,741.
 		// Issue 44 (+132 B, 23,577 → 23,709): one probe across the fleet (a call waits for the answer unless its
 		// closed state is clean: breaker/shared.ts), the coordinator's failures in its answer, the early probe's
-		// period not doubled (breaker/circuit.ts, which the coordinator runs). Budget +100.
-		budget: 23_760, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
+		// period not doubled (breaker/circuit.ts, which the coordinator runs). Budget +100. Then the counts across tabs
+		// and reloads (breaker/circuits.ts, in every breaker): 24,086. Budget +370.
+		budget: 24_130, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
 	},
 	{
 		// The shared path of the throttle (issue 38): the isolate's link (coordinator/fleet.ts) comes with the
@@ -184,15 +188,16 @@ const cases = [
 		name: 'core + adaptiveThrottle({ shared }) (cloudflare)',
 		source: `${core}import { adaptiveThrottle } from 'steadfetch/throttle';\nimport { coordinator } from 'steadfetch/cloudflare';\nexport { BreakerCoordinator } from 'steadfetch/cloudflare';\nexport const make = (env) => createClient({ adaptiveThrottle: adaptiveThrottle({ shared: coordinator(env.STEADFETCH) }) });`,
 		// Issue 34's split of breaker/shared.ts (linkBreaker, exchange): 21,065 → 21,095.
-		// Issue 44 (+143 B, 20,926 → 21,069): as the breaker's shared case (the coordinator value carries breaker/shared.ts). Budget +100.
-		budget: 21_090, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
+		// Issue 44 (+143 B, 20,926 → 21,069, then 21,091 with circuit.ts's next change): as the breaker's shared case
+		// (the coordinator value carries breaker/shared.ts). Budget +150.
+		budget: 21_140, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
 	},
 	{
 		name: 'core + breaker({ shared }) (deno)',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { coordinator, denoKvStore } from 'steadfetch/deno';\nexport const make = (kv) => createClient({ store: denoKvStore(kv), breaker: breaker({ shared: coordinator(kv) }) });`,
 		// Throttle (issue 38, +803 B, 19,823 → 20,626): as the cloudflare case, Deno KV's coordinator answers throttle syncs.
-		// Issue 44: as the cloudflare case (23,680). Budget +100.
-		budget: 23_720, platform: 'neutral', conditions: ['deno'],
+		// Issue 44: as the cloudflare case (23,680, then 24,064 with the counts across tabs and reloads). Budget +490.
+		budget: 24_110, platform: 'neutral', conditions: ['deno'],
 	},
 ];
 

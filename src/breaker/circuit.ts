@@ -98,7 +98,7 @@ export const closed = (scope: string, at: number): BreakerRecord => ({ v: 2, sco
  * by any script of the origin (or a clock far ahead) cannot hold a scope open. An isolation stays
  * open until reset, whatever its times say. `at` orders records only (the later wins) and is kept
  * as written, so a record read again is known as the same one. Version 1 and 2; the counts of a
- * version 2 record are read apart (`readCounts`, circuits.ts), by those that use them.
+ * version 2 record are read apart (`takeCounts` and `hear`, circuits.ts), by those that use them.
  */
 export const readRecord = (value: unknown, now: number, maxOpenMs: number): BreakerRecord | undefined => {
 	const { v, scope, state, openedAt, reopensAt, opens, at, isolated, unanswered } = (value ?? {}) as Partial<BreakerRecord>;
@@ -264,7 +264,7 @@ export const machine = (settings: Settings, notify: Notify, random = (): number 
 	};
 
 	return {
-		circuit: (scope: string): Circuit => ({ record: closed(scope, -Infinity), consecutive: 0, probes: [], window: new BucketWindow(settings.windowMs), busy: 0 }),
+		circuit: (scope: string): Circuit => ({ record: closed(scope, 0), consecutive: 0, probes: [], window: new BucketWindow(settings.windowMs), busy: 0 }),
 
 		/** Before an attempt (`via`: its call's `waitUntil`): `PASS`, `PROBE`, or the ms to wait (the attempt must fail fast). */
 		admit(circuit: Circuit, now: number, via?: WaitUntil): number {

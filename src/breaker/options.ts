@@ -16,7 +16,9 @@ import type { SharedBreaker } from './shared.js';
  */
 export interface BreakerOptions {
 	/**
-	 * Open after this many failures in a row in one scope. A positive integer.
+	 * Open after this many failures in a row in one scope. A positive integer. With `share` (default),
+	 * failures in a row are counted across the tabs of the client's `name` and across reloads (as is
+	 * the failure-ratio window); with `shared`, across the fleet.
 	 * @default 5
 	 */
 	consecutiveFailures?: number;
