@@ -128,7 +128,7 @@ describe('shared breaker', () => {
 		}
 
 		await vi.waitFor(() => expect(states.get(server.url)?.record.state).toBe('open'));
-		// The others' first calls wait 100 ms for the coordinator and go on with what they know; its answer lands later.
+		// The others' first calls (no state adopted yet) wait for the coordinator's answer: open.
 		await Promise.all(tabs.slice(1).map(async ({ api }) => outcome(api)));
 		await vi.waitFor(() => expect(tabs.every(({ api }) => api.breaker(server.url).state === 'open')).toBe(true), { timeout: 3_000 });
 		requests = [];
@@ -136,6 +136,36 @@ describe('shared breaker', () => {
 		failing = false;
 		const results = await Promise.all(tabs.flatMap(({ api }) => [outcome(api), outcome(api), outcome(api)]));
 		expect(requests).toHaveLength(1);
+		expect(results.filter((result) => result === '200')).toHaveLength(1);
+		expect(results.filter((result) => result === 'OPEN')).toHaveLength(11);
+		expect(tabs.flatMap(({ events }) => events)).toEqual([]);
+	});
+
+	it('isolates that each counted one of the failures that opened the fleet\'s breaker (a slow coordinator): when it is due, one request across the fleet, not one per isolate', async () => {
+		const clock = new ManualClock();
+		const states = new Map<string, ScopeState>();
+		const slow = sharedCoordinator(async (scope, message) => {
+			const state = states.get(scope) ?? emptyState(scope);
+			states.set(scope, state);
+			const answer = structuredClone(sync(state, message as SyncMessage, clock.now()));
+			await new Promise((resolve) => setTimeout(resolve, 300));
+			return answer;
+		});
+		const tabs = isolates(4, slow, clock);
+		for (const [index, { api }] of tabs.slice(0, 3).entries()) {
+			expect(await outcome(api)).toBe('503');
+			// Its failure's report answered: "closed" (with the fleet's count) for the first two, open for the third.
+			await vi.waitFor(() => expect(states.get(server.url)?.consecutive).toBe(index + 1));
+			await new Promise((resolve) => setTimeout(resolve, 350));
+		}
+
+		expect(states.get(server.url)?.record.state).toBe('open');
+		expect(tabs.slice(0, 2).map(({ api }) => api.breaker(server.url).state)).toEqual(['closed', 'closed']);
+		requests = [];
+		clock.advance(5_000); // due, and every adopted state older than sharedCacheMs
+		failing = false;
+		const results = await Promise.all(tabs.flatMap(({ api }) => [outcome(api), outcome(api), outcome(api)]));
+		expect(requests).toHaveLength(1); // before: one per isolate that knew "closed", and more
 		expect(results.filter((result) => result === '200')).toHaveLength(1);
 		expect(results.filter((result) => result === 'OPEN')).toHaveLength(11);
 		expect(tabs.flatMap(({ events }) => events)).toEqual([]);
