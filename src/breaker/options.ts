@@ -126,7 +126,10 @@ export interface BreakerOptions {
 	 * calls (and only they) wait for the store, at most `storageTimeoutMs`. A corrupt or unknown
 	 * record, stored or received from another tab, is ignored and reported as `storage:error`; a failing store is reported and the breaker goes on in
 	 * memory (the store's one strategy: see `storageTimeoutMs`). A change is written behind the
-	 * call that caused it, handed to the call's `waitUntil`.
+	 * call that caused it, handed to the call's `waitUntil`. The failure counts go with the state:
+	 * where the channel is open, each outcome counted while closed is told to the other tabs (they
+	 * count it too), and in a page or web worker a failure (or the success that ends failures in a
+	 * row) is stored with the record, so `consecutiveFailures` in a row across tabs or reloads open it.
 	 *
 	 * The channel is opened by default only where there are tabs and workers to share with (a page
 	 * or a web worker: `document` or `WorkerGlobalScope` exists). Server runtimes (Node, Deno) keep
