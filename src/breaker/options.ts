@@ -74,8 +74,9 @@ export interface BreakerOptions {
 	 * A coordinator shared by every isolate or process: `coordinator(env.STEADFETCH)` from
 	 * `steadfetch/cloudflare` or `coordinator(kv)` from `steadfetch/deno`. Each isolate still decides
 	 * every attempt from memory; it adopts the coordinator's state at most `sharedCacheMs` old (the
-	 * call that finds it older waits for a sync, at most `sharedTimeoutMs`; calls meanwhile go on
-	 * with the state the isolate has), reports failures without making the caller wait (handed to
+	 * call that finds it older waits for a sync, at most `sharedTimeoutMs` under a clean closed
+	 * state, else for its answer up to 2 000 ms; calls meanwhile go on with the state the isolate
+	 * has, if clean), reports failures without making the caller wait (handed to
 	 * the call's `waitUntil`), and asks it for the half-open probe (one in the world). A coordinator
 	 * that fails or is slow leaves this isolate's own breaker in charge (`storage:error`, once per
 	 * episode).
@@ -89,8 +90,12 @@ export interface BreakerOptions {
 	 */
 	sharedCacheMs?: number;
 	/**
-	 * The longest a call waits for the coordinator, in ms; past it the local breaker decides
-	 * (checked by the coordinator, at `createClient`).
+	 * How long a call waits for the coordinator before it goes on with the state this isolate
+	 * adopted, in ms: only when that state is closed with no failure counted in the fleet and this
+	 * isolate has seen only successes since; otherwise the call waits for the answer, up to 2 000 ms,
+	 * then the local breaker decides (checked by the coordinator, at `createClient`). So isolates
+	 * that each saw some of the failures that opened the fleet's breaker send no request of their
+	 * own when it is due: one probe across the fleet, also with a coordinator slower than this.
 	 * @default 100
 	 */
 	sharedTimeoutMs?: number;
