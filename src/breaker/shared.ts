@@ -34,8 +34,12 @@ export interface SharedBreaker extends SharedCoordinator {
 
 /** What the breaker asks of its coordinator (see `sharedCoordinator`). */
 export interface BreakerLink {
-	/** Before an attempt: a sync when the adopted state is older than `sharedCacheMs` (waited for at most `sharedTimeoutMs`; its answer is taken whenever it comes); else nothing to wait for. */
-	fresh(circuit: Circuit, call: PolicyCall | undefined): Promise<unknown> | undefined;
+	/**
+	 * Before an attempt: a sync when the adopted state is older than `sharedCacheMs` (waited for at
+	 * most `sharedTimeoutMs` under a clean closed state, else for its answer; its answer is taken
+	 * whenever it comes); else nothing to wait for. The wait ends when `signal` (the attempt's) aborts.
+	 */
+	fresh(circuit: Circuit, call: PolicyCall | undefined, signal?: AbortSignal): Promise<unknown> | undefined;
 	/** The coordinator's probe: its grant time, `false` when another isolate holds it (or the call's request context has no subrequest left to ask), `undefined` when the coordinator is unreachable. */
 	probe(circuit: Circuit, call: PolicyCall | undefined): Promise<number | false | undefined>;
 	/** An attempt's outcome, not waited for (`probe`: its start time, for a probe). */
@@ -133,7 +137,7 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 	};
 
 	return {
-		fresh(circuit, call) {
+		fresh(circuit, call, signal) {
 			const link = linkOf(circuit);
 			const now = context.clock.now();
 			// A call while another's sync is in flight and the state is not clean asks for itself (no
@@ -158,11 +162,14 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 			}
 
 			return new Promise((resolve) => {
-				const timer = setTimeout(() => (link.clean || link.down) && resolve(undefined), sharedTimeoutMs);
-				void syncing.then(() => {
+				const done = (): void => {
 					clearTimeout(timer);
+					signal?.removeEventListener('abort', done);
 					resolve(undefined);
-				});
+				};
+				const timer = setTimeout(() => (link.clean || link.down) && done(), sharedTimeoutMs);
+				signal?.addEventListener('abort', done);
+				void syncing.then(done);
 			});
 		},
 		async probe(circuit, call) {

@@ -171,6 +171,19 @@ describe('shared breaker', () => {
 		expect(tabs.flatMap(({ events }) => events)).toEqual([]);
 	});
 
+	it('a call waits for a coordinator never past its own timeout: the attempt given up meanwhile is neither sent nor counted', async () => {
+		const clock = new ManualClock();
+		const hanging = sharedCoordinator(async () => new Promise(() => undefined));
+		const api = createClient({ clock, random: () => 0.5, retry: 0, timeout: 200, breaker: breaker({ shared: hanging, consecutiveFailures: 1, share: false }) });
+		const started = performance.now();
+		await expect(api.get(`${server.url}/x`)).rejects.toMatchObject({ name: 'TimeoutError' });
+		expect(performance.now() - started).toBeLessThan(1_500);
+		await new Promise((resolve) => setTimeout(resolve, 2_300)); // past the coordinator's 2 s: the wait is over either way
+		expect(requests).toEqual([]);
+		expect(api.breaker(server.url)).toMatchObject({ state: 'closed', consecutiveFailures: 0 }); // before: open (the given-up attempt counted as a timeout)
+		api.close();
+	});
+
 	it('a coordinator that answers garbage is not believed; bad options are RangeErrors', async () => {
 		const clock = new ManualClock();
 		const liar = sharedCoordinator(async (scope) => ({ record: { v: 2, scope, state: 'open', openedAt: 0, reopensAt: Number.MAX_SAFE_INTEGER, opens: 0, at: clock.now() + 1e12 } }));
