@@ -94,6 +94,13 @@ const withPolicy = (entry, make) => `${core}import { ${make.split('(')[0]} } fro
 // accounting layer, the cache's and the outbox's checks at each later write. A security fix (a logout
 // during a slow read or an in-flight write handed data or writes to the next user). Budgets: the
 // measurements + 0.5 % (set again after the wave's merges).
+// Issue 44 (branch recovery-breaker): core + breaker() 21,222 → 21,660 (+438): the breaker's failure counts
+// across tabs and reloads (breaker/circuits.ts: each outcome told on the channel, counts stored with the
+// record, bounded when read: shareCount/hear/takeCounts, ~370 B in every breaker case), the early probe's
+// period not doubled and the fleet's one-probe rule (circuit.ts, shared.ts: a call waits for the
+// coordinator's answer unless its closed state is clean; the coordinator's failures in its answer).
+// Issue 44 (branch recovery-outbox): +~160 B in every case: a TimeoutError that spent the call's whole
+// totalTimeout marked (totalTimeoutSpent), PolicyContext.late, classify()'s platform network-error rule.
 const cases = [
 	// +50 B (throttle, issue 38; measured 14,273 → 14,322): the adaptiveThrottle slot in the slot and layer orders, a
 	// THROTTLED attempt never retried (shouldRetry, before the user's verdict), the slot's entry named in its RangeError.
