@@ -1,4 +1,4 @@
-import { check, isPositiveFinite } from '../utils/validate.js';
+import { check, isPositiveTimerMs, positiveTimerMs } from '../utils/validate.js';
 import { checkOrigins } from '../utils/origins.js';
 
 /** Options of `auth()` (`steadfetch/auth`). */
@@ -57,7 +57,7 @@ export const checkAuthOptions = (options: AuthOptions) => {
 	check(typeof token === 'function', 'auth.token', token, 'a function');
 	check(typeof refresh === 'function', 'auth.refresh', refresh, 'a function');
 	check(typeof scheme === 'string' && /^[!#$%&'*+.^_`|~\w-]+$/.test(scheme), 'auth.scheme', scheme, 'an HTTP auth scheme');
-	check(isPositiveFinite(refreshTimeoutMs) && refreshTimeoutMs < 2 ** 31, 'auth.refreshTimeoutMs', refreshTimeoutMs, 'a positive finite number of ms');
+	check(isPositiveTimerMs(refreshTimeoutMs), 'auth.refreshTimeoutMs', refreshTimeoutMs, positiveTimerMs);
 	return { token, refresh, scheme, refreshTimeoutMs, origins: checkOrigins('auth.origins', origins) };
 };
 

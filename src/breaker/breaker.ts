@@ -29,7 +29,8 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 	const circuits = createCircuits(context, settings, options);
 	const { admit, snapshot, scopes, link } = circuits;
 
-	// The hot path: a closed breaker costs a map lookup, a clock read, an abort listener, three closures and one promise per attempt.
+	// The hot path: a closed breaker costs a map lookup, a clock read, an abort listener, three closures and one promise per attempt
+	// (where there are tabs, also one channel message per counted outcome: circuits.ts `shareCount`).
 	/**
 	 * One attempt through the breaker. An attempt that comes at most `edgeMs` before the scope reopens
 	 * waits for it once instead of failing: a timer can fire a few ms early against the clock, and ky's
@@ -69,9 +70,10 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 			const circuit = scopes.scope(scopeOf(request.url));
 			// The first calls to a scope wait for its stored state, each with a read of its own; with a
 			// coordinator, the call that finds its state older than `sharedCacheMs` waits for a sync.
+			// An attempt given up meanwhile (ky's timeout: a call waits for a coordinator never past it) is not sent, nor counted.
 			const loading = restore(circuits, circuit);
-			const syncing = link?.fresh(circuit, call);
-			return loading || syncing ? Promise.all([loading, syncing]).then(() => attempt(circuit, request, init, next)) : attempt(circuit, request, init, next);
+			const syncing = link?.fresh(circuit, call, request.signal);
+			return loading || syncing ? Promise.all([loading, syncing]).then(() => request.signal.aborted ? Promise.reject(request.signal.reason) : attempt(circuit, request, init, next)) : attempt(circuit, request, init, next);
 		};
 	};
 

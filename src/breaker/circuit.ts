@@ -5,10 +5,12 @@ import type { BreakerSnapshot } from './snapshot.js';
 /**
  * The shared and persisted form of one scope's breaker: a plain, versioned object, the same in the
  * store (key: the scope), on the BroadcastChannel and from a coordinator. Half-open is not stored:
- * it is derived from `reopensAt` when asked.
+ * it is derived from `reopensAt` when asked. Version 2 added the failure counts of a closed state
+ * (`failures`, `window`), which travel with it (the tabs' channel, the store, a coordinator's
+ * answer); a version 1 record (no counts) is still read.
  */
 export interface BreakerRecord {
-	v: 1;
+	v: 2;
 	scope: string;
 	state: 'open' | 'closed';
 	/** Epoch ms; 0 when closed. */
@@ -26,6 +28,21 @@ export interface BreakerRecord {
 	 * (`online`, the page visible again, a reload) turns it half-open before its period is over.
 	 */
 	unanswered?: true;
+	/**
+	 * Failures in a row counted in this closed state, across the tabs of the name (or, from a
+	 * coordinator, the fleet); bounded by `consecutiveFailures` when read. Absent: none (or unknown).
+	 */
+	failures?: number;
+	/** The failure-ratio window's calls and failures as of `at` (epoch ms), for a reload to go on counting. */
+	window?: { calls: number; failures: number; at: number };
+	/** One outcome on the tabs' channel (not stored): 1 a failure (`unanswered`: without an HTTP answer), 0 a success. */
+	outcome?: 0 | 1;
+	/**
+	 * This context only (never written or read): a recovery trigger made this open record half-open
+	 * before its period was over, which ended then (epoch ms). A probe started before it that fails
+	 * re-opens for the nominal period that was running, not doubled (`open`).
+	 */
+	early?: number;
 }
 
 /**
@@ -72,7 +89,7 @@ export const PASS = -1;
 export const PROBE = -2;
 
 /** A closed record of `scope`, as of `at`. */
-export const closed = (scope: string, at: number): BreakerRecord => ({ v: 1, scope, state: 'closed', openedAt: 0, reopensAt: 0, opens: 0, at });
+export const closed = (scope: string, at: number): BreakerRecord => ({ v: 2, scope, state: 'closed', openedAt: 0, reopensAt: 0, opens: 0, at });
 
 /**
  * A record from outside (the store, another tab, a coordinator), checked and bounded, or
@@ -80,14 +97,15 @@ export const closed = (scope: string, at: number): BreakerRecord => ({ v: 1, sco
  * later than `now`, and its open period is no longer than `maxOpenMs` from then: a record written
  * by any script of the origin (or a clock far ahead) cannot hold a scope open. An isolation stays
  * open until reset, whatever its times say. `at` orders records only (the later wins) and is kept
- * as written, so a record read again is known as the same one.
+ * as written, so a record read again is known as the same one. Version 1 and 2; the counts of a
+ * version 2 record are read apart (`takeCounts` and `hear`, circuits.ts), by those that use them.
  */
 export const readRecord = (value: unknown, now: number, maxOpenMs: number): BreakerRecord | undefined => {
 	const { v, scope, state, openedAt, reopensAt, opens, at, isolated, unanswered } = (value ?? {}) as Partial<BreakerRecord>;
-	if (v === 1 && typeof scope === 'string' && scope.length <= 2048 && [openedAt, reopensAt, at].every(Number.isFinite) && Number.isInteger(opens) && opens! >= 0 && (isolated ?? true) === true && (unanswered ?? true) === true) {
+	if (((v as number) === 1 || v === 2) && typeof scope === 'string' && scope.length <= 2048 && [openedAt, reopensAt, at].every(Number.isFinite) && Number.isInteger(opens) && opens! >= 0 && (isolated ?? true) === true && (unanswered ?? true) === true) {
 		const from = Math.min(openedAt!, now);
 		return state === 'closed' ? closed(scope, at!)
-			: state === 'open' ? { v, scope, state, openedAt: from, reopensAt: from + Math.max(0, Math.min(reopensAt! - openedAt!, maxOpenMs)), opens: Math.min(opens!, 32), at: at!, ...(isolated && { isolated }), ...(unanswered && { unanswered }) }
+			: state === 'open' ? { v: 2, scope, state, openedAt: from, reopensAt: from + Math.max(0, Math.min(reopensAt! - openedAt!, maxOpenMs)), opens: Math.min(opens!, 32), at: at!, ...(isolated && { isolated }), ...(unanswered && { unanswered }) }
 				: undefined;
 	}
 
@@ -100,8 +118,12 @@ export const readRecord = (value: unknown, now: number, maxOpenMs: number): Brea
  * write goes); absent for a change no call caused.
  */
 type Enter = (circuit: Circuit, record: BreakerRecord, change?: Change, reason?: string, via?: WaitUntil) => void;
-/** Open for `ms` (a `Retry-After`), else the next doubling, jittered; `unanswered`: opened by an attempt that got no HTTP answer. */
-type Open = (circuit: Circuit, now: number, reason: string, ms?: number, unanswered?: boolean, via?: WaitUntil) => void;
+/**
+ * Open for `ms` (a `Retry-After`), else the next doubling, jittered; `unanswered`: opened by an
+ * attempt that got no HTTP answer; `probe`: the start of the probe whose failure re-opens it (one
+ * that started early, `BreakerRecord.early`, re-opens for the period that was running, not doubled).
+ */
+type Open = (circuit: Circuit, now: number, reason: string, ms?: number, unanswered?: boolean, via?: WaitUntil, probe?: number) => void;
 /** Hears every change of state, with the `waitUntil` of the call that caused it (if a call did). */
 type Notify = (circuit: Circuit, change: Change, reason: string, via?: WaitUntil) => void;
 
@@ -128,7 +150,7 @@ const counting = ({ consecutiveFailures, minimumThroughput, failureRatio }: Sett
 		} else if (record.state === 'open') {
 			// Only probes pass an open breaker.
 			if (failed) {
-				open(circuit, now, 'probe-failed', retryAfterMs, unanswered, via);
+				open(circuit, now, 'probe-failed', retryAfterMs, unanswered, via, probe);
 			} else {
 				set(circuit, closed(record.scope, now), 'closed', 'probe-succeeded', via);
 			}
@@ -164,8 +186,9 @@ const byHand = (set: Enter, notify: Notify) => ({
 	/**
 	 * A recovery trigger (`reason`: `online`, `visible`, `restored`): a breaker open because of
 	 * attempts that got no HTTP answer turns half-open now instead of at the end of its period
-	 * (the next attempt is the probe; one that fails opens it for the next, doubled period). One
-	 * open on HTTP answers, or by hand, keeps its period. True when it turned half-open.
+	 * (the next attempt is the probe; one that fails re-opens it for a new period of the length that
+	 * was running, from then, not doubled: `early`). One open on HTTP answers, or by hand, keeps its
+	 * period. True when it turned half-open.
 	 */
 	recover(circuit: Circuit, now: number, reason: string): boolean {
 		const { record } = circuit;
@@ -173,7 +196,7 @@ const byHand = (set: Enter, notify: Notify) => ({
 			return false;
 		}
 
-		set(circuit, { ...record, reopensAt: now });
+		set(circuit, { ...record, reopensAt: now, early: record.reopensAt });
 		circuit.half = circuit.record;
 		notify(circuit, 'half-open', reason);
 		return true;
@@ -215,10 +238,12 @@ export const machine = (settings: Settings, notify: Notify, random = (): number 
 		}
 	};
 
-	const open: Open = (circuit, now, reason, ms = 0, unanswered, via) => {
-		const { scope, opens } = circuit.record;
-		const period = Math.min(maxOpenMs, ms || openMs * 2 ** opens * (0.8 + 0.4 * random()));
-		set(circuit, { v: 1, scope, state: 'open', openedAt: now, reopensAt: now + period, opens: opens + 1, at: now, ...(unanswered && { unanswered }) }, 'open', reason, via);
+	const open: Open = (circuit, now, reason, ms = 0, unanswered, via, probe = now) => {
+		const { scope, opens, early } = circuit.record;
+		// An early probe (started before the period it cut short would have ended) does not advance the doubling.
+		const again = early !== undefined && probe < early ? 1 : 0;
+		const period = Math.min(maxOpenMs, ms || openMs * 2 ** Math.max(0, opens - again) * (0.8 + 0.4 * random()));
+		set(circuit, { v: 2, scope, state: 'open', openedAt: now, reopensAt: now + period, opens: opens + 1 - again, at: now, ...(unanswered && { unanswered }) }, 'open', reason, via);
 	};
 
 	/**
@@ -233,13 +258,13 @@ export const machine = (settings: Settings, notify: Notify, random = (): number 
 			if (now < openedAt) {
 				set(circuit, { ...record, openedAt: now, reopensAt: now + Math.min(reopensAt - openedAt, maxOpenMs) });
 			} else if (probe !== undefined && (now - probe >= probeTimeoutMs || now < probe)) {
-				open(circuit, now, 'probe-timeout', 0, true, via);
+				open(circuit, now, 'probe-timeout', 0, true, via, probe);
 			}
 		}
 	};
 
 	return {
-		circuit: (scope: string): Circuit => ({ record: closed(scope, -Infinity), consecutive: 0, probes: [], window: new BucketWindow(settings.windowMs), busy: 0 }),
+		circuit: (scope: string): Circuit => ({ record: closed(scope, 0), consecutive: 0, probes: [], window: new BucketWindow(settings.windowMs), busy: 0 }),
 
 		/** Before an attempt (`via`: its call's `waitUntil`): `PASS`, `PROBE`, or the ms to wait (the attempt must fail fast). */
 		admit(circuit: Circuit, now: number, via?: WaitUntil): number {

@@ -11,6 +11,7 @@ import { background, partStore, storageError, type PartStore } from '../core/par
 import { scopes, type Scopes } from '../utils/scopes.js';
 import { isSuperseded } from '../utils/superseded.js';
 import { autoStore } from '../stores/auto.js';
+import { hasTabs } from '../utils/tabs.js';
 import { machine, readRecord, type BreakerRecord, type Circuit, type Machine, type Settings } from './circuit.js';
 import type { BreakerOptions } from './options.js';
 import type { BreakerLink } from './shared.js';
@@ -80,6 +81,72 @@ export const circuitFor = ({ context, options, scopes }: Circuits, urlOrScope: s
 /** A record from outside (the store, another tab), checked and bounded (`readRecord`). */
 export const read = ({ clock, settings }: Circuits, value: unknown): BreakerRecord | undefined => readRecord(value, clock.now(), settings.maxOpenMs);
 
+/** A count from outside: a non-negative integer, at most `max`; else 0. */
+const bounded = (value: unknown, max: number): number => Number.isInteger(value) && (value as number) > 0 ? Math.min(value as number, max) : 0;
+
+/** Whether the circuit is in the closed state `received` is (then its counts and outcomes are about this state). */
+const inState = ({ record }: Circuit, received: BreakerRecord): boolean => received.state === 'closed' && record.state === 'closed' && record.at === received.at;
+
+/**
+ * Take a closed record's counts (stored, as of a reload) into the circuit when it is in that closed
+ * state. They are outside input, bounded by the options: failures in a row at most
+ * `consecutiveFailures` (this tab keeps its own count when larger: it may have counted some of the
+ * same from the other tabs' messages); the window's calls at most 10⁶ and its failures at most its
+ * calls, counted no later than now, dropped once older than `windowMs`, taken only when this tab has
+ * counted nothing in its window yet. Anything that is not a count is no count (the record is kept).
+ */
+const takeCounts = ({ clock, settings: { consecutiveFailures, windowMs } }: Circuits, circuit: Circuit, received: BreakerRecord, value: unknown): void => {
+	if (inState(circuit, received)) {
+		const { failures, window: counted } = value as Partial<BreakerRecord>;
+		const { window } = circuit;
+		const now = clock.now();
+		const at = Math.min(Number(counted?.at), now);
+		const calls = now - at < windowMs ? bounded(counted?.calls, 1e6) : 0;
+		circuit.consecutive = Math.max(circuit.consecutive, bounded(failures, consecutiveFailures));
+		if (calls && !window.sums(at)[0]) {
+			window.add(at, 0, calls);
+			window.add(at, 1, bounded(counted?.failures, calls));
+		}
+	}
+};
+
+/**
+ * Tell the other tabs an outcome counted in a closed state (`failed`; `unanswered`: without an HTTP
+ * answer), with the counts it leaves: they count it too (\`hear\`, tabs.ts), so failures in a row
+ * across tabs open the breaker. A failure, or a success that ends failures in a row, is also stored
+ * with the record (behind the call, `via`), so a reload goes on counting; not over a newer state
+ * another tab stored meanwhile. Only where there are tabs: the channel is open (stored only in a page
+ * or a web worker, where there are reloads; a Worker's isolates share counts through a coordinator).
+ */
+export const shareCount = (circuits: Circuits, circuit: Circuit, failed: boolean, unanswered: boolean, ended: boolean, via?: WaitUntil): void => {
+	const { channel, store, clock } = circuits;
+	const { record, consecutive, window } = circuit;
+	if (channel) {
+		const now = clock.now();
+		const [calls, failures] = window.sums(now);
+		const counted: BreakerRecord = { ...record, ...(consecutive && { failures: consecutive }), window: { calls, failures, at: now } };
+		channel.post({ ...counted, outcome: failed ? 1 : 0, ...(unanswered && { unanswered }) });
+		if ((failed || ended) && hasTabs()) {
+			background(circuits.context, 'breaker', via, async () => {
+				const stored = read(circuits, await store!.get(record.scope));
+				if (circuit.record === record && !(stored && (stored.at > record.at || (stored.at === record.at && stored.state === 'open')))) {
+					circuit.saved = store!.set(record.scope, counted);
+				}
+
+				return circuit.saved;
+			});
+		}
+	}
+};
+
+/** Another tab's outcome (a closed record with `outcome`): counted here too when this tab is in that closed state. */
+export const hear = (circuits: Circuits, circuit: Circuit, received: BreakerRecord, value: unknown): void => {
+	const { outcome, unanswered } = value as Partial<BreakerRecord>;
+	if ((outcome === 0 || outcome === 1) && inState(circuit, received)) {
+		circuits.count(circuit, circuit.record, circuits.clock.now(), outcome === 1, 0, undefined, unanswered === true);
+	}
+};
+
 /** Send the circuit's state to the other tabs and write it behind the call that changed it (`via`, its `waitUntil`). */
 export const publish = (circuits: Circuits, circuit: Circuit, via?: WaitUntil): void => {
 	const { record } = circuit;
@@ -101,6 +168,7 @@ export const load = async (circuits: Circuits, circuit: Circuit, reason: string)
 	circuit.read = true;
 	if (record?.scope === scope) {
 		circuits.adopt(circuit, record, reason);
+		takeCounts(circuits, circuit, record, value);
 		if (reason === 'restored' && circuit.record === record) {
 			circuits.recover(circuit, circuits.clock.now(), reason);
 		}
@@ -120,7 +188,13 @@ export const tally = (circuits: Circuits, circuit: Circuit, record: BreakerRecor
 	const now = circuits.clock.now();
 	const status = response?.status;
 	const retryAfterMs = failed && (status === 429 || status === 503) ? parseRetryAfter(response!.headers.get('retry-after'), now) ?? 0 : 0;
+	const before = circuit.consecutive;
 	circuits.count(circuit, record, now, failed, retryAfterMs, probe, !response, call?.waitUntil);
+	// Counted in a closed state that it left as it was: the other tabs count it too, and the store keeps the counts.
+	if (failed !== undefined && record === circuit.record && record.state === 'closed' && !circuits.link) {
+		shareCount(circuits, circuit, failed, !response, before > 0, call?.waitUntil);
+	}
+
 	if (failed !== undefined) {
 		circuits.link?.report(circuit, failed, retryAfterMs, probe, call);
 	}

@@ -1,4 +1,4 @@
-import { check, isPositiveFinite, isPositiveInteger } from '../utils/validate.js';
+import { check, isPositiveFinite, isPositiveInteger, isPositiveTimerMs, positiveTimerMs } from '../utils/validate.js';
 import type { Settings } from './circuit.js';
 import type { SharedBreaker } from './shared.js';
 
@@ -16,7 +16,9 @@ import type { SharedBreaker } from './shared.js';
  */
 export interface BreakerOptions {
 	/**
-	 * Open after this many failures in a row in one scope. A positive integer.
+	 * Open after this many failures in a row in one scope. A positive integer. With `share` (default),
+	 * failures in a row are counted across the tabs of the client's `name` and across reloads (as is
+	 * the failure-ratio window); with `shared`, across the fleet.
 	 * @default 5
 	 */
 	consecutiveFailures?: number;
@@ -73,8 +75,9 @@ export interface BreakerOptions {
 	 * `steadfetch/cloudflare`, `coordinator(kv)` from `steadfetch/deno` or `coordinator(evaluate)` from
 	 * `steadfetch/redis`. Each isolate still decides
 	 * every attempt from memory; it adopts the coordinator's state at most `sharedCacheMs` old (the
-	 * call that finds it older waits for a sync, at most `sharedTimeoutMs`; calls meanwhile go on
-	 * with the state the isolate has), reports failures without making the caller wait (handed to
+	 * call that finds it older waits for a sync, at most `sharedTimeoutMs` under a clean closed
+	 * state, else for its answer up to 2 000 ms; calls meanwhile go on with the state the isolate
+	 * has, if clean), reports failures without making the caller wait (handed to
 	 * the call's `waitUntil`), and asks it for the half-open probe (one in the world). A coordinator
 	 * that fails or is slow leaves this isolate's own breaker in charge (`storage:error`, once per
 	 * episode).
@@ -88,8 +91,12 @@ export interface BreakerOptions {
 	 */
 	sharedCacheMs?: number;
 	/**
-	 * The longest a call waits for the coordinator, in ms; past it the local breaker decides
-	 * (checked by the coordinator, at `createClient`).
+	 * How long a call waits for the coordinator before it goes on with the state this isolate
+	 * adopted, in ms: only when that state is closed with no failure counted in the fleet and this
+	 * isolate has seen only successes since; otherwise the call waits for the answer, up to 2 000 ms,
+	 * then the local breaker decides (checked by the coordinator, at `createClient`). So isolates
+	 * that each saw some of the failures that opened the fleet's breaker send no request of their
+	 * own when it is due: one probe across the fleet, also with a coordinator slower than this.
 	 * @default 100
 	 */
 	sharedTimeoutMs?: number;
@@ -125,7 +132,10 @@ export interface BreakerOptions {
 	 * calls (and only they) wait for the store, at most `storageTimeoutMs`. A corrupt or unknown
 	 * record, stored or received from another tab, is ignored and reported as `storage:error`; a failing store is reported and the breaker goes on in
 	 * memory (the store's one strategy: see `storageTimeoutMs`). A change is written behind the
-	 * call that caused it, handed to the call's `waitUntil`.
+	 * call that caused it, handed to the call's `waitUntil`. The failure counts go with the state:
+	 * where the channel is open, each outcome counted while closed is told to the other tabs (they
+	 * count it too), and in a page or web worker a failure (or the success that ends failures in a
+	 * row) is stored with the record, so `consecutiveFailures` in a row across tabs or reloads open it.
 	 *
 	 * The channel is opened by default only where there are tabs and workers to share with (a page
 	 * or a web worker: `document` or `WorkerGlobalScope` exists). Server runtimes (Node, Deno) keep
@@ -139,9 +149,9 @@ export interface BreakerOptions {
 	share?: boolean;
 }
 
-/** Each numeric option: its default, and what it must be (0 a positive integer, 1 a positive number of ms, 2 a ratio). */
-const numbers = { consecutiveFailures: [5, 0], minimumThroughput: [10, 0], halfOpenProbes: [1, 0], windowMs: [30_000, 1], openMs: [5_000, 1], maxOpenMs: [300_000, 1], failureRatio: [0.5, 2] } as const;
-const kinds = [[isPositiveInteger, 'a positive integer'], [isPositiveFinite, 'a positive number of ms'], [(value: unknown) => isPositiveFinite(value) && value <= 1, 'a number in (0, 1]']] as const;
+/** Each numeric option: its default, and what it must be (0 a positive integer, 1 a positive number of ms a timer holds, 2 a ratio, 3 a window in ms). */
+const numbers = { consecutiveFailures: [5, 0], minimumThroughput: [10, 0], halfOpenProbes: [1, 0], windowMs: [30_000, 3], openMs: [5_000, 1], maxOpenMs: [300_000, 1], failureRatio: [0.5, 2] } as const;
+const kinds = [[isPositiveInteger, 'a positive integer'], [isPositiveTimerMs, positiveTimerMs], [(value: unknown) => isPositiveFinite(value) && value <= 1, 'a number in (0, 1]'], [isPositiveFinite, 'a positive number of ms']] as const;
 
 /**
  * Fill in the defaults and reject bad values with a `RangeError` naming the option and the value.

@@ -1,6 +1,6 @@
 import type { WaitUntil } from '../core/options.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
-import { check, isPositiveFinite } from '../utils/validate.js';
+import { check, isPositiveFinite, isPositiveTimerMs, positiveTimerMs } from '../utils/validate.js';
 import type { SyncAnswer, SyncMessage } from '../coordinator/breaker.js';
 import { linkFleet, type Fleet } from '../coordinator/fleet.js';
 import type { ThrottleAnswer, ThrottleMessage } from '../coordinator/throttle.js';
@@ -34,8 +34,12 @@ export interface SharedBreaker extends SharedCoordinator {
 
 /** What the breaker asks of its coordinator (see `sharedCoordinator`). */
 export interface BreakerLink {
-	/** Before an attempt: a sync when the adopted state is older than `sharedCacheMs` (waited for at most `sharedTimeoutMs`; its answer is taken whenever it comes); else nothing to wait for. */
-	fresh(circuit: Circuit, call: PolicyCall | undefined): Promise<unknown> | undefined;
+	/**
+	 * Before an attempt: a sync when the adopted state is older than `sharedCacheMs` (waited for at
+	 * most `sharedTimeoutMs` under a clean closed state, else for its answer; its answer is taken
+	 * whenever it comes); else nothing to wait for. The wait ends when `signal` (the attempt's) aborts.
+	 */
+	fresh(circuit: Circuit, call: PolicyCall | undefined, signal?: AbortSignal): Promise<unknown> | undefined;
 	/** The coordinator's probe: its grant time, `false` when another isolate holds it (or the call's request context has no subrequest left to ask), `undefined` when the coordinator is unreachable. */
 	probe(circuit: Circuit, call: PolicyCall | undefined): Promise<number | false | undefined>;
 	/** An attempt's outcome, not waited for (`probe`: its start time, for a probe). */
@@ -57,6 +61,16 @@ interface Link {
 	down: boolean;
 	/** The coordinator's grant of this isolate's probe in flight. */
 	grant?: number | undefined;
+	/**
+	 * A call may go on after `sharedTimeoutMs` without the answer: the state adopted last was closed
+	 * with no failure counted in the fleet, and this isolate has seen only successes since. False
+	 * before any answer.
+	 */
+	clean: boolean;
+	/** This isolate's last counted attempt failed. */
+	failing: boolean;
+	/** Syncs of calls that wait for them, in flight. */
+	pending: number;
 }
 
 /**
@@ -85,6 +99,9 @@ const exchange = async (context: PolicyContext, sync: SharedCoordinator['sync'],
 		// next call's sync (else a call `sharedCacheMs` after the last could go out under it).
 		link.down = false;
 		adopt(circuit, adopted, 'shared');
+		// The fleet's failures in a row (`failures`: only whether there are any is read); a coordinator
+		// that does not say them says it through this isolate's own outcomes only.
+		link.clean = record.state === 'closed' && !answer.record.failures && !link.failing;
 		return typeof answer.granted === 'number' ? answer.granted : false;
 	} catch (error) {
 		link.at = clock.now(); // Asked again after sharedCacheMs, not on every call.
@@ -102,14 +119,14 @@ const exchange = async (context: PolicyContext, sync: SharedCoordinator['sync'],
 /** `SharedBreaker.link` over `sync`: one breaker's links, a `Link` per scope. */
 const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs = 1000, sharedTimeoutMs = 100 }: { sharedCacheMs?: number; sharedTimeoutMs?: number }, adopt: Machine['adopt'], sync: SharedCoordinator['sync'], waitUntil: WaitUntil | undefined): BreakerLink => {
 	check(isPositiveFinite(sharedCacheMs) && sharedCacheMs <= 1000, 'breaker.sharedCacheMs', sharedCacheMs, 'in (0, 1000] ms');
-	check(isPositiveFinite(sharedTimeoutMs), 'breaker.sharedTimeoutMs', sharedTimeoutMs, 'a positive number of ms');
+	check(isPositiveTimerMs(sharedTimeoutMs), 'breaker.sharedTimeoutMs', sharedTimeoutMs, positiveTimerMs);
 	const { consecutiveFailures, openMs, maxOpenMs, probeTimeoutMs } = settings;
 	const policy = { consecutiveFailures, openMs, maxOpenMs, probeTimeoutMs };
 	const links = new WeakMap<Circuit, Link>();
 	const linkOf = (circuit: Circuit): Link => {
 		let link = links.get(circuit);
 		if (!link) {
-			link = { at: Number.NEGATIVE_INFINITY, outcomes: [], down: false };
+			link = { at: Number.NEGATIVE_INFINITY, outcomes: [], down: false, clean: false, failing: false, pending: 0 };
 			links.set(circuit, link);
 		}
 
@@ -126,16 +143,24 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 	};
 
 	return {
-		fresh(circuit, call) {
+		fresh(circuit, call, signal) {
 			const link = linkOf(circuit);
 			const now = context.clock.now();
-			if (now - link.at < sharedCacheMs || !context.subrequest(call)) {
+			// A call while another's sync is in flight and the state is not clean asks for itself (no
+			// promise is shared between calls: in a Worker they may belong to different requests).
+			if ((now - link.at < sharedCacheMs && (link.clean || !link.pending)) || !context.subrequest(call)) {
 				return undefined;
 			}
 
 			link.at = now;
-			const syncing = exchangeFor(circuit);
-			// The call goes on after `sharedTimeoutMs` with what the isolate knows; the answer is taken when it comes.
+			link.pending++;
+			const syncing = exchangeFor(circuit).finally(() => link.pending--);
+			// The answer is taken when it comes. The call goes on after `sharedTimeoutMs` with what the
+			// isolate knows only if that is a clean closed state (`Link.clean`); otherwise (the fleet or this
+			// isolate counted failures, or it knew the scope open, or nothing yet) it waits for the answer,
+			// which `exchange` bounds at `answerMs` (then the local breaker decides, and while the coordinator
+			// stays unreachable calls go on after `sharedTimeoutMs`): an isolate that saw one
+			// of the failures that opened the fleet's breaker does not send its own request when it is due.
 			try {
 				call?.waitUntil?.(syncing);
 			} catch {
@@ -143,11 +168,14 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 			}
 
 			return new Promise((resolve) => {
-				const timer = setTimeout(resolve, sharedTimeoutMs);
-				void syncing.then(() => {
+				const done = (): void => {
 					clearTimeout(timer);
+					signal?.removeEventListener('abort', done);
 					resolve(undefined);
-				});
+				};
+				const timer = setTimeout(() => (link.clean || link.down) && done(), sharedTimeoutMs);
+				signal?.addEventListener('abort', done);
+				void syncing.then(done);
 			});
 		},
 		async probe(circuit, call) {
@@ -160,6 +188,8 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 		report(circuit, failed, retryAfterMs, probe, call) {
 			const link = linkOf(circuit);
 			const { grant } = link;
+			link.failing = failed;
+			link.clean &&= !failed;
 			if (probe !== undefined && grant !== undefined) {
 				link.grant = undefined;
 				behind(call, circuit, { probed: { at: grant, failed } });

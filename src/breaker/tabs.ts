@@ -3,7 +3,7 @@ import { listen } from '../utils/listen.js';
 import { webLocks } from '../utils/lock.js';
 import { storageError } from '../core/part-store.js';
 import { hasTabs } from '../utils/tabs.js';
-import { read, type Circuits } from './circuits.js';
+import { hear, read, type Circuits } from './circuits.js';
 import { poke } from './probe.js';
 
 /**
@@ -31,7 +31,9 @@ export const start = (circuits: Circuits): void => {
 		circuits.channel = openChannel(`steadfetch:${context.name}:breaker`, (data) => {
 			const record = read(circuits, data);
 			if (record) {
-				circuits.adopt(circuits.scopes.scope(record.scope), record, 'shared');
+				const circuit = circuits.scopes.scope(record.scope);
+				circuits.adopt(circuit, record, 'shared');
+				hear(circuits, circuit, record, data);
 			} else {
 				storageError(context, 'breaker', 'channel', new TypeError('Ignored a malformed breaker record from another tab'));
 			}

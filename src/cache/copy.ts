@@ -44,12 +44,16 @@ export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, re
 	return { request, response, clone: response.clone(), found, plan, now, start: view.epoch, seen };
 };
 
-/** Write a copy behind the caller (the call resolved with its response), unless an invalidation or a clear came since it was taken. */
+/**
+ * Write a copy behind the caller (the call resolved with its response), unless an invalidation came
+ * since it was taken, or — since the call started (`PolicyCall.world`) — its identity changed or a
+ * clear of the cache (all, or of its identity) was made: a late answer after a logout is never stored.
+ */
 export const write = async ({ context, store, view, sensitive, notStored, maxBodyBytes }: CacheState, call: PolicyCall, { request, response, clone, found, plan, now, start, seen }: Copy): Promise<void> => {
 	// Read no further than maxBodyBytes (a decoded body may be longer than its Content-Length, a stream endless).
 	const bytes = await readCapped(clone, maxBodyBytes);
 	const stored = typeof found === 'string' ? found : await found;
-	if (bytes && view.epoch === start) {
+	if (bytes && view.epoch === start && call.world.current('cache')) {
 		const { status, statusText } = response;
 		const record: CacheRecord = {
 			v: 2, url: urlOf(stored)!, storedAt: now, ...plan, status, statusText,

@@ -1,7 +1,7 @@
 import { staleCacheAt } from '../entries/bands.js';
 import type { CacheMembers, CacheParts } from './members.js';
 import type { Policy } from '../core/policy.js';
-import { check, checkRules, isNonNegativeFinite, isPositiveFinite, isPositiveInteger, type Rule } from '../utils/validate.js';
+import { check, checkRules, isNonNegativeFinite, isPositiveInteger, isPositiveTimerMs, type Rule, positiveTimerMsOrFalse } from '../utils/validate.js';
 import { createCache } from './cache.js';
 import type { CacheOptions } from './options.js';
 import type { CacheStaleEvent, CacheStoredEvent } from './events.js';
@@ -42,7 +42,7 @@ export { isStale } from './is-stale.js';
 /** Each option checked when given (a RangeError naming it). */
 const rules: Record<string, Rule> = {
 	'staleCache.maxStaleMs': [isNonNegativeFinite, 'a non-negative finite number of ms'],
-	'staleCache.networkTimeoutMs': [(value) => value === false || isPositiveFinite(value), 'a positive finite number of ms or false'],
+	'staleCache.networkTimeoutMs': [(value) => value === false || isPositiveTimerMs(value), positiveTimerMsOrFalse],
 	'staleCache.maxEntries': [isPositiveInteger, 'a positive integer'],
 	'staleCache.maxBodyBytes': [isNonNegativeFinite, 'a non-negative finite number of bytes'],
 	'staleCache.shared': [(value) => typeof value === 'boolean', 'a boolean'],
@@ -60,7 +60,7 @@ const rules: Record<string, Rule> = {
  */
 export const staleCache = (options: CacheOptions = {}): Policy<'staleCache', CacheParts> => {
 	checkRules(options, rules, 'staleCache.');
-	check(!('sensitiveHeaders' in options), 'staleCache.sensitiveHeaders', 'given', "given as the client's `sensitiveHeaders`");
+	check((options as Record<string, unknown>)['sensitiveHeaders'] === undefined, 'staleCache.sensitiveHeaders', 'given', "given as the client's `sensitiveHeaders`");
 	const { maxStaleMs = 86_400_000, networkTimeoutMs = 3000, maxEntries = 500, maxBodyBytes = 1_048_576, shared = typeof indexedDB === 'undefined' } = options;
 	const resolved = { maxStaleMs, networkTimeoutMs, maxEntries, maxBodyBytes, shared };
 	return { slot: 'staleCache', at: staleCacheAt, create: (context) => createCache(context, resolved) };

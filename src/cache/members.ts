@@ -50,8 +50,9 @@ export interface CacheParts extends PolicyParts {
  * Remove the stored copies of every identity, or of one (the policy's `clear`, `client.clear()`).
  * Rejects when the store did not confirm it (see `View.drop`).
  */
-export const clear = async ({ key, view }: CacheState, options?: { identity?: string }): Promise<void> => {
+export const clear = async ({ context, key, view }: CacheState, options?: { identity?: string }): Promise<void> => {
 	view.epoch++;
+	context.cleared('cache', options?.identity); // A read that started before stores nothing more (its `world`).
 	const prefix = options?.identity === undefined ? 'r:' : await key.who(options.identity);
 	await view.drop((stored) => stored.startsWith(prefix), true);
 };

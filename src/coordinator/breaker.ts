@@ -22,7 +22,11 @@ export interface SyncMessage {
 	command?: 'isolate' | 'reset';
 }
 
-/** The coordinator's answer: the scope's state as a breaker record, and the probe grant's time when one was granted. */
+/**
+ * The coordinator's answer: the scope's state as a breaker record (closed: with the fleet's failures
+ * in a row, `failures`, which tell an isolate its closed state is not clean, see `sharedTimeoutMs`),
+ * and the probe grant's time when one was granted.
+ */
 export interface SyncAnswer {
 	record: BreakerRecord;
 	granted?: number;
@@ -99,5 +103,6 @@ export const sync = (state: ScopeState, message: SyncMessage, now: number): Sync
 	state.record = scope.record;
 	state.consecutive = scope.consecutive;
 	state.probeAt = scope.probes[0] ?? 0;
-	return granted ? { record: state.record, granted: now } : { record: state.record };
+	const record = state.record.state === 'closed' && state.consecutive > 0 ? { ...state.record, failures: state.consecutive } : state.record;
+	return granted ? { record, granted: now } : { record };
 };

@@ -2,6 +2,7 @@ import type { WaitUntil } from '../core/options.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
 import { isNonNegativeInteger } from '../utils/validate.js';
 import { background, storageError } from '../core/part-store.js';
+import { scopes } from '../utils/scopes.js';
 import type { ThrottleAnswer, ThrottleMessage } from './throttle.js';
 
 /** An isolate's side of `adaptiveThrottle({ shared })` (see `linkFleet`). */
@@ -51,17 +52,10 @@ const maxFleet = 1e9;
  */
 export const linkFleet = (context: PolicyContext, sync: (scope: string, message: ThrottleMessage) => Promise<unknown>, waitUntil: WaitUntil | undefined, windowMs: number): Fleet => {
 	const { clock } = context;
-	const links = new Map<string, Link>();
+	// Bounded as every per-scope state is: idle scopes forgotten past 1 000, one being synced kept.
+	const links = scopes((): Link => ({ at: -Infinity, asked: -Infinity, requests: 0, accepts: 0, unsent: 0, unsentAccepts: 0, sent: 0, sentAccepts: 0, busy: false, down: false }), (link) => link.busy);
 	const syncMs = Math.min(1000, windowMs / 10);
-	const linkOf = (scope: string): Link => {
-		let link = links.get(scope);
-		if (!link) {
-			link = { at: -Infinity, asked: -Infinity, requests: 0, accepts: 0, unsent: 0, unsentAccepts: 0, sent: 0, sentAccepts: 0, busy: false, down: false };
-			links.set(scope, link);
-		}
-
-		return link;
-	};
+	const linkOf = (scope: string): Link => links.scope(scope);
 
 	const exchange = async (scope: string, link: Link): Promise<void> => {
 		link.busy = true;

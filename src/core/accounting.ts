@@ -1,5 +1,6 @@
 import { ForceRetryError, NetworkError } from 'ky';
 import { classify } from '../errors/classify.js';
+import { SteadfetchError } from '../errors/SteadfetchError.js';
 import type { RetryBudget, RetryDecision } from '../retry/budget.js';
 import { countAttempt, limit, takeFailure, type Call } from './call.js';
 import type { Emitter } from './events.js';
@@ -32,7 +33,8 @@ const attempt = (call: Call, request: Request, init: FetchInit | undefined, next
  * the call during the delay, never reaches this layer): when concurrent calls spent the budget
  * meanwhile, the retry is refused and the call ends with the previous attempt's error (noted on
  * the call by `shouldRetry` or the transport, or ky's own while somebody listens to `retry`). A
- * retry the caller forced with `ky.retry()` is paid for, never refused. The caller's abort rejects with
+ * retry the caller forced with `ky.retry()` is paid for, never refused. No retry or new run goes out
+ * once the call's identity changed or the client was cleared since it started (`PolicyCall.world`). The caller's abort rejects with
  * the caller's reason, whatever the runtime's fetch or a layer threw (workerd rejects an aborted
  * fetch with an error of its own).
  */
@@ -45,6 +47,11 @@ const accountingLayer = (stats: Stats, budget: RetryBudget | undefined, emit: Em
 
 	const kind = countAttempt(call, request, scopeOfRequest);
 	const scope = call.scope!;
+	if (kind !== 'first' && !call.world.current()) {
+		// Its identity changed, or the client was cleared, since the call started: no further attempt goes out (src/core/world.ts).
+		return Promise.reject(new SteadfetchError('Not sent: the identity changed, or the client was cleared, since the call started', 'ABORTED', false));
+	}
+
 	if (kind === 'first') {
 		stats.scope(scope).requests++;
 		budget?.recordFirst(scope);

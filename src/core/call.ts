@@ -3,6 +3,7 @@ import { SubrequestsSpent, type Invocation } from './invocation.js';
 import type { PolicyCall } from './policy.js';
 import { requestOrigin } from './scope.js';
 import type { FetchInit, WaitUntil } from './types.js';
+import type { World } from './world.js';
 
 /**
  * What an attempt rejects with when a layer answered it without I/O (`answer`). Not an `Error`: ky
@@ -103,17 +104,19 @@ export class Call implements PolicyCall {
 	declare readonly input: Input;
 	declare readonly options: Readonly<Record<string, unknown>>;
 	declare readonly identity: string | undefined;
+	declare readonly world: World;
 	declare readonly idempotencyKey: string | undefined;
 	declare readonly replay: boolean;
 	declare readonly waitUntil: WaitUntil | undefined;
 	/** The caller's signal; for a call of a request context made with `request`, followed by the request's end too. */
 	declare readonly signal: AbortSignal | undefined;
 
-	constructor(method: string, input: Input, options: Readonly<Record<string, unknown>>, identity: string | undefined, idempotencyKey: string | undefined, replay: boolean, waitUntil: WaitUntil | undefined, invocation?: Invocation, deadline?: number) {
+	constructor(method: string, input: Input, options: Readonly<Record<string, unknown>>, world: World, idempotencyKey: string | undefined, replay: boolean, waitUntil: WaitUntil | undefined, invocation?: Invocation, deadline?: number) {
 		this.method = method;
 		this.input = input;
 		this.options = options;
-		this.identity = identity;
+		this.identity = world.identity;
+		this.world = world;
 		this.idempotencyKey = idempotencyKey;
 		this.replay = replay;
 		this.waitUntil = waitUntil;

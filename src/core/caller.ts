@@ -9,6 +9,7 @@ import type { PolicyParts, RunOptions } from './policy.js';
 import { rejectedCall as rejected, responsePromises } from './response-promise.js';
 import { settling, type SettleDeps } from './settle.js';
 import type { Clock } from './types.js';
+import type { World } from './world.js';
 import { checkCallOptions } from './validate-options.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'query';
@@ -22,6 +23,8 @@ export interface CallerDeps extends SettleDeps, CallKyDeps {
 	readonly keyed: readonly string[];
 	/** The client's `identity` option, read at each call. */
 	readonly identity: (() => string | undefined) | undefined;
+	/** The world a call of `identity` starts in, captured as it starts (src/core/world.ts). */
+	readonly world: (identity: string | undefined) => World;
 	/** The client-level `fallback`, when the call has none of its own. */
 	readonly fallback: unknown;
 	/** The client-level `parseJson`, for responses a policy substituted. */
@@ -167,7 +170,7 @@ export const createCaller = (deps: CallerDeps) => {
 		const own = callOptions.waitUntil;
 		const within = invocation ?? (own && invocationOf(own));
 		const waitUntil = own ? (own === within?.waitUntil ? own : (promise: Promise<unknown>) => own(promise)) : within?.waitUntil;
-		const call = new Call(verb, input, callOptions as Record<string, unknown>, who, key, replay, waitUntil, within, deps.deadlineOf?.(within, callOptions.totalTimeout));
+		const call = new Call(verb, input, callOptions as Record<string, unknown>, deps.world(who), key, replay, waitUntil, within, deps.deadlineOf?.(within, callOptions.totalTimeout));
 		const forKy = kyOptionsOf(call, callOptions, headers, unsafe);
 		const fallback = 'fallback' in callOptions ? callOptions.fallback : deps.fallback;
 		const next = chain(method, input, forKy, call);

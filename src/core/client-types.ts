@@ -39,7 +39,10 @@ export interface ContextOptions {
 	 * call with its last attempt's error (`budget:exhausted` with `reason: 'subrequests'`, once per
 	 * context), and a read whose retry or failover attempt was refused is answered by its stored copy
 	 * (`detail=subrequests`) when it has one. A caller's first attempt is never refused. A positive
-	 * integer, or `Infinity` (`RangeError` otherwise). Counted anyway: `stats().subrequests`.
+	 * integer, or `Infinity` (`RangeError` otherwise). Counted anyway: `stats().subrequests`. The count
+	 * belongs to the `ctx` object: every `withContext(ctx)` for the same `ctx`, of any client of the
+	 * isolate, shares it (a helper that calls `withContext(ctx)` per call starts no new budget), and
+	 * the first `withContext` for a `ctx` fixes its limit.
 	 * @default 50 in workerd (Cloudflare Workers, miniflare, `wrangler dev`); no limit elsewhere
 	 */
 	subrequests?: number;

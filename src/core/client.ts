@@ -9,6 +9,7 @@ import { closeAll } from './slots.js';
 import type { PolicyContext, PolicyParts } from './policy.js';
 import type { Reach } from './reachability.js';
 import { scopeFor } from './scope.js';
+import { worldsOf } from './world.js';
 import type { Stats } from './stats.js';
 
 type Caller = ReturnType<typeof createCaller>;
@@ -84,6 +85,8 @@ export const addMembers = (client: AnyClient, call: Caller, context: PolicyConte
 			throw new InvalidRequestError('`clear()` takes nothing or `{ identity }` with a non-empty string: nothing removed');
 		}
 
+		// Noted first: work that started before (answered early, still going) writes nothing more (src/core/world.ts).
+		worldsOf(context.stores).cleared(undefined, identity);
 		await Promise.all(active.map(async (part) => part.clear?.(identity === undefined ? undefined : { identity })));
 	};
 

@@ -5,6 +5,7 @@ import type { CoreClientOptions } from './options.js';
 import type { PolicyContext } from './policy.js';
 import type { Reach } from './reachability.js';
 import type { Clock } from './types.js';
+import { worldsOf } from './world.js';
 
 /**
  * The context each policy is created with (`PolicyContext`): one per client, no handle on the client
@@ -14,6 +15,15 @@ import type { Clock } from './types.js';
 export const policyContext = (options: CoreClientOptions, stores: Map<string, unknown>, clock: Clock, emit: PolicyContext['emit'], emitter: Emitter, budget: RetryBudget | undefined, reach: Reach, scopeOf: PolicyContext['scopeOf'], send: PolicyContext['send']): PolicyContext => {
 	/** Indexes of the policies' per-call state (`PolicyContext.perCall`). */
 	let locals = 0;
+	const identity = (): string | undefined => {
+		try {
+			const who = options.identity?.();
+			return typeof who === 'string' && who.length > 0 ? who : undefined;
+		} catch {
+			return undefined;
+		}
+	};
+
 	return {
 		name: options.name ?? 'steadfetch',
 		clock,
@@ -21,14 +31,10 @@ export const policyContext = (options: CoreClientOptions, stores: Map<string, un
 		options: options as Readonly<Record<string, unknown>>,
 		stores,
 		hooks: {},
-		identity() {
-			try {
-				const who = options.identity?.();
-				return typeof who === 'string' && who.length > 0 ? who : undefined;
-			} catch {
-				return undefined;
-			}
-		},
+		identity,
+		world: () => worldsOf(stores).open(undefined, () => undefined),
+		cleared: (part, identity) => worldsOf(stores).cleared(part, identity),
+		removed: (part, id) => worldsOf(stores).removed(part, id),
 		emit,
 		listening: (type) => emitter.has(type),
 		on: (type, listener) => emitter.on(type, listener),

@@ -18,6 +18,7 @@ import { originOf, requestOrigin } from './scope.js';
 import { byBand, createParts, switchable, switchableWrap } from './slots.js';
 import { createStats } from './stats.js';
 import { transportOf } from './transport.js';
+import { worldsOf } from './world.js';
 import type { Clock, FetchLike } from './types.js';
 import { checkClientOptions, checkOptionsObject } from './validate-options.js';
 
@@ -45,10 +46,13 @@ const substitutedBy = (active: readonly PolicyParts[]) => (response: Response): 
 const stamping = (options: CoreClientOptions, clock: Clock) => {
 	const { deadlineHeader } = options;
 	const own = deadlineHeader === undefined ? [] : originPrefixes(undefined, options as Readonly<Record<string, unknown>>);
-	return (request: Request, deadline: number): void => {
+	return (request: Request, deadline: number): string | undefined => {
 		if (own.some((prefix) => request.url.startsWith(prefix))) {
 			request.headers.set(deadlineHeader!, String(Math.max(0, Math.floor(deadline - clock.now()))));
+			return deadlineHeader;
 		}
+
+		return undefined;
 	};
 };
 
@@ -99,6 +103,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		watchers: active.filter((part) => part.settled),
 		stats,
 		identity: options.identity,
+		world: (who) => worldsOf(stores).open(who, context.identity),
 		fallback: options.fallback,
 		parseJson: options.parseJson,
 		closed: () => closed,
@@ -120,10 +125,13 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	}) as AnyClient['create'];
 
 	const shut = closing(reach, active, emitter);
+	// Clears and removals heard from the other tabs while the client runs (src/core/world.ts).
+	const disconnect = worldsOf(stores).connect(context.name);
 	addMembers(client, call, context, stats, active, customScope !== undefined, () => {
 		if (!closed) {
 			closed = true;
 			shut();
+			disconnect();
 		}
 	});
 

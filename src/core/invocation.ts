@@ -2,7 +2,7 @@ import { Superseded } from '../utils/superseded.js';
 import type { ContextLike, ContextOptions } from './client-types.js';
 import { requestScoped } from '../utils/runtime.js';
 import type { Clock, WaitUntil } from './types.js';
-import { check, isPositiveInteger } from '../utils/validate.js';
+import { check, isPositiveInteger, maxTimerMs } from '../utils/validate.js';
 
 /** Subrequests kept for the Worker's own use: past `subrequests − reserve` steadfetch adds none of its own. */
 const reserve = 5;
@@ -17,6 +17,21 @@ export const freePlanSubrequests = 50;
  */
 export class SubrequestsSpent extends Superseded {}
 
+/**
+ * The subrequests of one request context object (a Worker's `ctx`): what every `withContext(ctx)` of
+ * any client of the isolate counts in, its limit fixed by the first.
+ */
+interface Subrequests {
+	count: number;
+	/** `budget:exhausted` was told for it (once per context). */
+	told: boolean;
+	/** The count at which steadfetch sends nothing more of its own. */
+	readonly stop: number;
+}
+
+/** Each request context object's subrequests, shared by the isolate's clients (module state: one per isolate), forgotten with the `ctx`. */
+const counted = new WeakMap<object, Subrequests>();
+
 /** A request context's `waitUntil` knows its context (a replay sent with it counts in it). */
 const owner: unique symbol = Symbol('invocation');
 
@@ -29,12 +44,8 @@ const owner: unique symbol = Symbol('invocation');
  */
 export class Invocation {
 	// Declared, and assigned in the constructor: no field definitions per request (a third of its cost).
-	/** `fetch`es made for this context so far. */
-	declare count: number;
-	/** `budget:exhausted` was told for it (once per context). */
-	declare told: boolean;
-	/** The count at which steadfetch sends nothing more of its own. */
-	declare readonly stop: number;
+	/** The subrequests of its `ctx`: every `withContext(ctx)` of the isolate shares them. */
+	declare readonly used: Subrequests;
 	/** The context's own `waitUntil` (calling `ctx.waitUntil`): the same function for every call of it. */
 	declare readonly waitUntil: WaitUntil;
 	/** The request's end: follows the incoming request's signal (with `request`). */
@@ -45,12 +56,39 @@ export class Invocation {
 	constructor(ctx: ContextLike, subrequests: number, signal: AbortSignal | undefined, deadline: number | undefined) {
 		const waitUntil = (promise: Promise<unknown>): void => ctx.waitUntil(promise);
 		(waitUntil as { [owner]?: Invocation })[owner] = this;
-		this.count = 0;
-		this.told = false;
-		this.stop = subrequests - reserve;
+		let used = counted.get(ctx);
+		if (!used) {
+			used = { count: 0, told: false, stop: subrequests - reserve };
+			counted.set(ctx, used);
+		}
+
+		this.used = used;
 		this.waitUntil = waitUntil;
 		this.signal = signal;
 		this.deadline = deadline;
+	}
+
+	/** `fetch`es made for its `ctx` so far (by every client of the isolate). */
+	get count(): number {
+		return this.used.count;
+	}
+
+	set count(count: number) {
+		this.used.count = count;
+	}
+
+	/** `budget:exhausted` was told for its `ctx` (once per context). */
+	get told(): boolean {
+		return this.used.told;
+	}
+
+	set told(told: boolean) {
+		this.used.told = told;
+	}
+
+	/** The count at which steadfetch sends nothing more of its own: the first `withContext(ctx)`'s. */
+	get stop(): number {
+		return this.used.stop;
 	}
 
 	/** Whether the context has no subrequest left for what steadfetch would add. */
@@ -89,7 +127,8 @@ export const openInvocation = (ctx: ContextLike, options: ContextOptions | undef
 
 	const value = deadlineHeader === undefined ? null : request.headers.get(deadlineHeader);
 	const ms = Number(value);
-	return new Invocation(ctx, subrequests, AbortSignal.any([request.signal]), /^\d+$/.test(value!) && Number.isSafeInteger(ms) ? now + ms : undefined);
+	// Beyond what a timer holds, a far deadline: no bound beyond the call's own `totalTimeout`.
+	return new Invocation(ctx, subrequests, AbortSignal.any([request.signal]), /^\d+$/.test(value!) && ms <= maxTimerMs ? now + ms : undefined);
 };
 
 /**

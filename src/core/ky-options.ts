@@ -6,6 +6,7 @@ import { callKeys, type CallOptions, type CoreClientOptions } from './options.js
 import type { PolicyContext } from './policy.js';
 import type { FetchLike, Layer } from './types.js';
 import { stringifying } from './validate-options.js';
+import { setOwn } from '../utils/validate.js';
 
 /** `totalTimeout` when the client gives none (ms; see `BaseClientOptions.totalTimeout`): every call is bounded. */
 export const defaultTotalTimeout = 20_000;
@@ -63,7 +64,7 @@ export const createKy = (options: CoreClientOptions, ours: ReadonlySet<string>, 
 	const kyOptions: Record<string, unknown> = {};
 	for (const [key, value] of Object.entries(options)) {
 		if (!ours.has(key)) {
-			kyOptions[key] = value;
+			setOwn(kyOptions, key, value);
 		}
 	}
 
@@ -102,7 +103,7 @@ export const callKyOptions = (deps: CallKyDeps) => {
 		const forKy: Record<string, unknown> = { steadfetch: call };
 		for (const name in callOptions) {
 			if (Object.hasOwn(callOptions, name) && !callOurs.has(name) && !ourKeys.has(name)) {
-				forKy[name] = callOptions[name as keyof CallOptions];
+				setOwn(forKy, name, callOptions[name as keyof CallOptions]);
 			}
 		}
 

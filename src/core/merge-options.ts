@@ -2,6 +2,7 @@ import ky, { type Options as KyOptions } from 'ky';
 import { clientKeys } from './options.js';
 import { isPolicy } from './policy.js';
 import { checkOptionsObject } from './validate-options.js';
+import { setOwn } from '../utils/validate.js';
 
 
 const isPlain = (value: unknown): value is Record<string, unknown> =>
@@ -12,7 +13,7 @@ const split = (options: object, slots: readonly string[]): [Record<string, unkno
 	const kyPart: Record<string, unknown> = {};
 	const ourPart: Record<string, unknown> = {};
 	for (const [key, value] of Object.entries(options)) {
-		(clientKeys.includes(key) || slots.includes(key) || isPolicy(value) ? ourPart : kyPart)[key] = value;
+		setOwn(clientKeys.includes(key) || slots.includes(key) || isPolicy(value) ? ourPart : kyPart, key, value);
 	}
 
 	return [kyPart, ourPart];
@@ -36,12 +37,12 @@ export const mergeOptions = <O extends object>(base: O, more: O, slots: readonly
 	});
 
 	for (const [key, value] of Object.entries(baseOurs)) {
-		merged[key] = value;
+		setOwn(merged, key, value);
 	}
 
 	for (const [key, value] of Object.entries(moreOurs)) {
 		const previous = merged[key];
-		merged[key] = isPlain(previous) && isPlain(value) ? { ...previous, ...value } : value;
+		setOwn(merged, key, isPlain(previous) && isPlain(value) ? { ...previous, ...value } : value);
 	}
 
 	return merged as O;

@@ -84,11 +84,15 @@ export interface BaseClientOptions extends KyOptions {
 	 * when `withContext` was called: its `totalTimeout` is capped at what is left, a retry that would
 	 * start with less than 50 ms left is not made (the call ends with its last attempt's error), and an
 	 * attempt still pending at the deadline ends the call with ky's `TimeoutError` (`TIMEOUT`). A value
-	 * that is not a non-negative integer is ignored. Each attempt to the client's own origins (the
+	 * that is not a non-negative integer is ignored; one beyond 2 147 483 647 ms is a far deadline (no
+	 * bound beyond `totalTimeout`), never an error. Each attempt to the client's own origins (the
 	 * origin of its `prefix`/`baseUrl`, plus `location.origin` where there is one; none without them)
 	 * carries the call's remaining time under this header (its `totalTimeout`, capped by the
 	 * request's deadline), so services using steadfetch pass one deadline along; other origins never
-	 * get it. A header name (`RangeError` otherwise).
+	 * get it, also not through a redirect: an attempt that carries it has its redirects followed by
+	 * steadfetch (each hop a subrequest of its request context), which drops the header (and
+	 * `Authorization`, `Cookie`, `Proxy-Authorization`) for a `Location` on another origin; a call's
+	 * own `redirect: 'manual'` or `'error'` is honoured. A header name (`RangeError` otherwise).
 	 * @default undefined (no deadline read, none sent)
 	 */
 	deadlineHeader?: string;

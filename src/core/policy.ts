@@ -1,6 +1,7 @@
 import type { Options as KyOptions, ResponsePromise } from 'ky';
 import type { EmittedEvent, EventMap, EventType } from './event-types.js';
 import type { Clock, Layer, PolicyCall, Reachability, WaitUntil } from './types.js';
+import type { World } from './world.js';
 
 export type { PolicyCall } from './types.js';
 
@@ -58,6 +59,20 @@ export interface PolicyContext {
 	readonly hooks: PolicyHooks;
 	/** The client's `identity()` now (outside a call), undefined without the option or when it fails. */
 	identity(): string | undefined;
+	/**
+	 * The world now, for work that starts outside a call and belongs to no user (a coordinator sync):
+	 * checked at each later write as `PolicyCall.world` is (src/core/world.ts, API.md "Work that
+	 * outlives its caller") — every clear of everything and of its part counts; no identity is bound.
+	 */
+	world(): World;
+	/**
+	 * A clear of `part`'s records (every identity's, or `identity`'s) begins: note it before its first
+	 * await, so work that started before (its `world`) writes nothing more of them. Shared by the
+	 * clients of one name and store; `client.clear()` notes one of every part itself.
+	 */
+	cleared(part: string, identity?: string): void;
+	/** `id` of `part` is being removed (an outbox `discard`): work that started before writes nothing more of it. */
+	removed(part: string, id: string): void;
 	/**
 	 * Emit an event: `type` and `time` are the context's own (given in `fields`, ignored), `scope` the
 	 * one `fields` give, else the scope of `fields.url` when it has one, else the client's `'*'`.

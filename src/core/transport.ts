@@ -2,6 +2,7 @@ import { TimeoutError } from 'ky';
 import { classify } from '../errors/classify.js';
 import { admit, noteFailure, type Call } from './call.js';
 import type { Reach } from './reachability.js';
+import { following } from './redirects.js';
 import type { FetchLike } from './types.js';
 
 /**
@@ -12,8 +13,8 @@ const networkFailure = /^(?:network connection lost\.?|connection refused|.*\b(?
 
 /** What the transport does for calls with bounds: a deadline to send along, a request context to know its failures. */
 export interface Bounds {
-	/** Put the call's remaining time on an attempt (`deadlineHeader`), where it may go. */
-	stamp(request: Request, deadline: number): void;
+	/** Put the call's remaining time on an attempt (`deadlineHeader`), where it may go: the header's name when it did. */
+	stamp(request: Request, deadline: number): string | undefined;
 	/** An attempt of `call` failed with `failure`. */
 	failed(call: Call, failure: unknown): void;
 }
@@ -26,7 +27,8 @@ export interface Bounds {
  *   goes out only if its policy still wants it now (`FetchInit.hedge`).
  * - An attempt of a call of a request context (`withContext`) counts as one of its subrequests, and
  *   one that steadfetch adds goes out only while the context has some left (`admit`); with
- *   `deadlineHeader`, one to the client's own origins carries the call's remaining time (`stamp`).
+ *   `deadlineHeader`, one to the client's own origins carries the call's remaining time (`stamp`),
+ *   and its redirects are followed here (`following`): another origin never gets the header.
  * - Its outcome is the scope's reachability: an HTTP answer (any status; `scope:back` for the first
  *   that `classify()` does not call transient after failures) or a network failure or timeout (not
  *   the caller's abort, not an attempt a policy superseded).
@@ -44,11 +46,12 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 	}
 
 	const deadline = call?.deadline;
-	if (deadline !== undefined && !call!.replay) {
-		bounds?.stamp(request, deadline);
-	}
-
-	return fetch(request, init).then((response) => {
+	const header = deadline !== undefined && !call!.replay ? bounds?.stamp(request, deadline) : undefined;
+	// The header sent: its redirects followed here, so that another origin never gets it (the caller's own mode honoured).
+	const sent = header && request.redirect === 'follow'
+		? following(fetch, request, init, header, (next) => bounds!.stamp(next, deadline!), () => call!.invocation && call!.invocation.count++)
+		: fetch(request, init);
+	return sent.then((response) => {
 		reach.answered(scopeOf(request.url), response.status);
 		return response;
 	}, (error: unknown) => {

@@ -1,3 +1,4 @@
+import type { World } from './world.js';
 import type { Input } from 'ky';
 
 /**
@@ -76,4 +77,9 @@ export interface PolicyCall {
 	 * cache then answers with `detail=subrequests`.
 	 */
 	readonly limited: boolean;
+	/**
+	 * The world the call started in (identity, clears, removals: src/core/world.ts): work of the call
+	 * that goes on after its caller was answered checks `world.current(part, id)` at each later write.
+	 */
+	readonly world: World;
 }

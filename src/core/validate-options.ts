@@ -1,5 +1,5 @@
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
-import { check, checkRules, describe, isNonNegativeFinite, isNonNegativeInteger, isPositiveFinite, type Rule } from '../utils/validate.js';
+import { check, checkRules, describe, isNonNegativeInteger, isPositiveTimerMs, isTimerMs, timerMs, type Rule, positiveTimerMsOrFalse, positiveTimerMs } from '../utils/validate.js';
 
 const is = (type: string): Rule => [(value) => typeof value === type, `a ${type}`];
 const list = (type: string): Rule => [(value) => Array.isArray(value) && value.every((item) => typeof item === type), `an array of ${type}s`];
@@ -7,7 +7,7 @@ const object = (value: unknown): boolean => typeof value === 'object' && value !
 const fn = is('function');
 const fns = list('function');
 const strings = list('string');
-const ms: Rule = [(value) => value === false || isNonNegativeFinite(value), 'a non-negative finite number of ms or false'];
+const ms: Rule = [(value) => value === false || isTimerMs(value), `${timerMs} or false`];
 
 /**
  * ky's options (and the call's `waitUntil`) whose wrong value ky or fetch would throw on
@@ -29,7 +29,7 @@ const headerName = /^[!#$%&'*+.^_`|~\w-]+$/;
 /** At `createClient`: ky's, and the core's own. */
 const clientRules: Record<string, Rule> = {
 	...kyRules,
-	storageTimeoutMs: [isPositiveFinite, 'a positive finite number of ms'],
+	storageTimeoutMs: [isPositiveTimerMs, positiveTimerMs],
 	deadlineHeader: [(value) => typeof value === 'string' && headerName.test(value), 'a header name'],
 	sensitiveParams: strings,
 	sensitiveHeaders: strings,
@@ -40,7 +40,7 @@ const callRules: Record<string, Rule> = {
 	...kyRules,
 	idempotencyKey: [(key) => key === true || (typeof key === 'string' && key.length > 0 && key.length <= 255 && /^[\x20-\x7e]+$/.test(key)), 'true or a non-empty string of at most 255 printable ASCII characters'],
 	staleCache: [(value) => value === false || (object(value) && !Array.isArray(value)), 'false or { networkTimeoutMs } (per call), or left out', true],
-	'staleCache.networkTimeoutMs': [(value) => value === false || isPositiveFinite(value), 'a positive finite number of ms or false'],
+	'staleCache.networkTimeoutMs': [(value) => value === false || isPositiveTimerMs(value), positiveTimerMsOrFalse],
 };
 
 const modes = /^(?:default|no-store|reload|no-cache|force-cache|only-if-cached)$/;

@@ -1,7 +1,7 @@
 import { hedgeAt } from '../entries/bands.js';
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
-import { check, isPositiveFinite, isPositiveInteger } from '../utils/validate.js';
+import { check, isPositiveInteger, isPositiveTimerMs, positiveTimerMs } from '../utils/validate.js';
 import { classifyStatus } from '../errors/classify.js';
 import { scopes, type Scopes } from '../utils/scopes.js';
 import { Superseded } from '../utils/superseded.js';
@@ -144,7 +144,8 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, delayMs: numbe
 		if (hedge < maxHedges) {
 			timer = setTimeout(() => {
 				try {
-					if (!settled) {
+					// Not once the call's identity changed or the client was cleared since it started (src/core/world.ts).
+					if (!settled && init?.steadfetch?.world.current() !== false) {
 						send(hedge + 1);
 					}
 				} catch {
@@ -199,7 +200,7 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
 export const hedge = (options: HedgeOptions = {}): Policy<'hedge'> => {
 	const { delayMs, maxHedges = 1 } = options;
 	if (delayMs !== undefined) {
-		check(isPositiveFinite(delayMs), 'hedge.delayMs', delayMs, 'a positive finite number of ms');
+		check(isPositiveTimerMs(delayMs), 'hedge.delayMs', delayMs, positiveTimerMs);
 	}
 
 	check(isPositiveInteger(maxHedges) && maxHedges <= 3, 'hedge.maxHedges', maxHedges, 'an integer from 1 to 3');

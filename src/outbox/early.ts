@@ -3,7 +3,7 @@ import { classify, classifyStatus } from '../errors/classify.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import { background } from '../core/part-store.js';
 import type { Drain } from './drain.js';
-import { scheduleOf } from './outcome.js';
+import { outcomeOf, scheduleOf } from './outcome.js';
 import type { Queue } from './queue.js';
 import type { OutboxRecord } from './record.js';
 
@@ -13,10 +13,12 @@ const ignore = (): undefined => undefined;
  * The first attempt of a write queued at its deadline (`networkTimeoutMs`), followed to its end while
  * this client claims the entry (its drain skips it; other tabs and isolates honour its stored lease,
  * `inFlightUntil`). Delivered (an answer `classify()` calls no failure): the entry goes (`outbox:sent`
- * with `early: true`), even once removed or cleared. Otherwise the entry stays, its lease ended, for a
- * replay under the same key (`outbox:retry`), whatever the failure: the replay's outcome decides the
- * rest (a write the server rejects becomes a dead letter then); after the caller's abort it is due at
- * once — unless it was removed, cleared or the client closed meanwhile (nothing is written back then).
+ * with `early: true`), even once removed or cleared. An answer a replay would dead-letter (a 4xx the
+ * outbox rejects: a 422) makes it a dead letter at once (`outbox:dead`, `rejected`). Otherwise the entry
+ * stays, its lease ended, for a replay under the same key (`outbox:retry`): the replay's outcome decides
+ * the rest; after the caller's abort it is due at once — unless, since the call started (its `world`),
+ * it was discarded, the outbox cleared (all, or of its identity), the identity changed, or the client
+ * closed: nothing is written back then, and the stored entry (if any is left) keeps its lease.
  * Then the drain runs for what waits behind it. Never rejects.
  */
 export const follow = async (queue: Queue, drain: Drain, call: PolicyCall, record: OutboxRecord, key: string, run: Promise<Response>): Promise<void> => {
@@ -34,7 +36,10 @@ export const follow = async (queue: Queue, drain: Drain, call: PolicyCall, recor
 
 	void response?.body?.cancel().catch(ignore); // Nobody reads it: the caller was answered.
 	const failure = response ? classifyStatus(response.status) : classify(error);
-	const due = await queue.follow(record.id, async (current) => {
+	// Written back only in the world its call started in (src/core/world.ts): no discard of it, no clear of
+	// the outbox (all, or of its identity) and the same identity since the call started, not since `run` ended.
+	const due = await queue.follow(record.id, async (following) => {
+		const current = (): boolean => following() && call.world.current('outbox', record.id);
 		const now = context.clock.now();
 		if (!failure) {
 			await queue.store.delete(key);
@@ -53,15 +58,26 @@ export const follow = async (queue: Queue, drain: Drain, call: PolicyCall, recor
 		// Its attempts that reached the network (a hold or the caller's abort ends one that did not count).
 		record.attempts += Math.max(0, call.attempts - (isSteadfetchError(error) || call.signal?.aborted ? 1 : 0));
 		record.lastError = { code, message: response ? `${status} ${response.statusText}`.trim() : String(error), ...status && { status } };
+		const outcome = response && outcomeOf(response, undefined, record, options, now, context.random);
+		if (outcome?.kind === 'dead' && outcome.reason === 'rejected') {
+			// An answer a replay would dead-letter (a 422): a dead letter now, never sent again.
+			record.deadReason = 'rejected';
+			await queue.store.set(`d${key.slice(1)}`, record);
+			await queue.store.delete(key);
+			await queue.list();
+			queue.emit('outbox:dead', record, { deadReason: 'rejected', code });
+			return undefined;
+		}
+
 		const { at, pinned } = call.signal?.aborted ? { at: now, pinned: false } : scheduleOf(response, error, record, options, now, context.random);
 		Object.assign(record, { nextAttemptAt: at, pinned });
 		await queue.store.set(key, record);
 		queue.emit('outbox:retry', record, { nextAttemptAt: at, code });
 		return at <= now;
-	});
+	}, call);
 	if (due) {
 		background(context, 'outbox', call.waitUntil, async () => drain.trigger(undefined, call.waitUntil));
-	} else {
+	} else if (due === false) {
 		drain.arm(record.nextAttemptAt);
 	}
 };

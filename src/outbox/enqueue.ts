@@ -12,7 +12,7 @@ import { follow } from './early.js';
 import { storedHeaders } from './headers.js';
 import { defer, isDeferred } from './defer.js';
 import { scheduleOf } from './outcome.js';
-import type { Queue } from './queue.js';
+import { noLeaseMs, type Queue } from './queue.js';
 import { makeKey, overwritten, type OutboxRecord } from './record.js';
 import { snapshotBody, type BodySnapshot, type Stringify } from './snapshot.js';
 import { registerSync } from './background-sync.js';
@@ -98,11 +98,22 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 		queue.claim(id); // Before anyone can list it: no pass of this client replays it while its attempt is in flight.
 	}
 
+	if (!call.world.current('outbox')) {
+		// Cleared (all, or its identity's) or another identity since the call started: never stored (src/core/world.ts).
+		queue.release(id);
+		if (run) {
+			return run;
+		}
+
+		throw error;
+	}
+
 	await queue.store.set(key, record);
 	await queue.list();
 	queue.emit('outbox:queued', record, { code: classify(error).code });
 	registerSync(context.name);
 	if (run) {
+		queue.followed(call, id);
 		background(context, 'outbox', call.waitUntil, async () => follow(queue, drain, call, { ...record }, key, run));
 	} else if (nextAttemptAt > createdAt) {
 		drain.arm(nextAttemptAt);
@@ -186,9 +197,10 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 		clearTimeout(timer);
 	}
 
-	// No answer within the deadline: stored now (leased until the call's own deadline), the caller told it is queued.
+	// No answer within the deadline: stored now, leased by this client until the call's own deadline
+	// (60 000 ms ahead when it has none), the caller told it is queued.
 	const total = call.options['totalTimeout'] ?? context.options['totalTimeout'] ?? 20_000;
-	const until = Math.min(typeof total === 'number' ? start + total : Infinity, context.clock.now() + queue.leaseMs);
+	const until = typeof total === 'number' ? start + total : context.clock.now() + noLeaseMs;
 	const slow = new SteadfetchError(`No answer within ${ms} ms (outbox.networkTimeoutMs)`, 'TIMEOUT', true);
 	return enqueue(queue, drain, call, call.request, snapshot, slow, idempotencyKey, run, until);
 };
@@ -197,7 +209,7 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 const attempt = async (queue: Queue, drain: Drain, next: FetchLike, request: Request, init: FetchInit | undefined): Promise<Response> => {
 	const call = init?.steadfetch;
 	if (!queue.admits(call)) {
-		throw new SteadfetchError('Replay withdrawn: its entry was removed, or is another identity\'s now', 'ABORTED', false);
+		throw new SteadfetchError('Not sent: its entry was removed, or is another identity\'s now', 'ABORTED', false);
 	}
 
 	const { context } = queue;

@@ -1,4 +1,4 @@
-import { check, isNonNegativeFinite, isNonNegativeInteger, isPositiveFinite, isPositiveInteger } from '../utils/validate.js';
+import { check, given, isNonNegativeInteger, isPositiveFinite, isPositiveInteger, isPositiveTimerMs, isTimerMs, timerMs, positiveTimerMsOrFalse } from '../utils/validate.js';
 import { sensitiveSet } from '../utils/runtime.js';
 import type { ConflictResolution, OutboxEntry, StoredEntry } from './types.js';
 
@@ -167,9 +167,9 @@ const rules: Array<[string, (value: unknown) => boolean, string]> = [
 	['maxEntries maxAttempts version', isPositiveInteger, 'a positive integer'],
 	['maxBodyBytes', isNonNegativeInteger, 'a non-negative integer'],
 	['retentionMs', isPositiveFinite, 'a positive finite number of ms'],
-	['maxBackoffMs baseBackoffMs resumeJitterMs', isNonNegativeFinite, 'a non-negative finite number of ms'],
+	['maxBackoffMs baseBackoffMs resumeJitterMs', isTimerMs, timerMs],
 	['queuedResponse', (value) => value === 'error' || value === 'accepted', "'error' or 'accepted'"],
-	['networkTimeoutMs', (value) => value === false || isPositiveFinite(value), 'a positive finite number of ms or false'],
+	['networkTimeoutMs', (value) => value === false || isPositiveTimerMs(value), positiveTimerMsOrFalse],
 	['conditional coalesce', (value) => typeof value === 'boolean', 'a boolean'],
 	['onConflict migrate', (value) => value === undefined || typeof value === 'function', 'a function'],
 ];
@@ -180,7 +180,8 @@ export const resolveOutboxOptions = (options: OutboxOptions): ResolvedOutboxOpti
 		methods: ['POST', 'PUT', 'PATCH', 'DELETE'], maxEntries: 1000, maxBodyBytes: 1_048_576, retentionMs: 604_800_000, maxAttempts: 20,
 		maxBackoffMs: 300_000, baseBackoffMs: 1000, networkTimeoutMs: false, queuedResponse: 'error', sensitiveHeaders: [], conditional: false, coalesce: false, version: 1,
 		resumeJitterMs: typeof (globalThis as { document?: unknown }).document === 'undefined' ? 0 : 2000,
-		...options,
+		// An option given as `undefined` is not given: its default applies.
+		...given(options ?? {}),
 	};
 	for (const [names, ok, expected] of rules) {
 		for (const name of names.split(' ')) {

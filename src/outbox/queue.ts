@@ -24,6 +24,9 @@ export interface Permit {
  */
 const lookMs = 10_000;
 
+/** The lease of a first attempt whose call has no `totalTimeout` (ms): API.md "Work that outlives its caller". */
+export const noLeaseMs = 60_000;
+
 /** What a replay got: its response, or its error. */
 export interface Replayed {
 	response?: Response;
@@ -71,6 +74,8 @@ export class Queue {
 	readonly #digests = new Map<string, string>();
 	/** The replays under way, by Idempotency-Key: whether each may still go out, and whether the layer refused it. */
 	readonly #tickets = new Map<string, { due(): boolean; refused?: boolean }>();
+	/** The calls whose first attempt goes on after they were told "queued" (`follow`), and their entry's id. */
+	readonly #following = new Map<PolicyCall, string>();
 	/** When the layer may list the store again (`look`; injected clock). */
 	#lookAt = Number.NEGATIVE_INFINITY;
 
@@ -113,9 +118,9 @@ export class Queue {
 		}
 	}
 
-	/** Whether a replay is under way: the layer then checks each attempt (`admits`). */
+	/** Whether a replay, or the first attempt of a write told "queued", is under way: the layer then checks each attempt (`admits`). */
 	get replaying(): boolean {
-		return this.#tickets.size > 0;
+		return this.#tickets.size > 0 || this.#following.size > 0;
 	}
 
 	/** The outbox's keys in the store (another part's are skipped), oldest first; notes the pending ones. `strict`: reject when the store does not list. */
@@ -253,12 +258,14 @@ export class Queue {
 	}
 
 	/**
-	 * The longest a first attempt in flight is leased (ms): the client's `totalTimeout` (20 000 by
-	 * default), 60 000 when it has none; a stored lease further ahead is not honoured.
+	 * The longest this client honours a stored lease (ms) from its entry's creation, whoever set it: the
+	 * longer of its own `totalTimeout` (20 000 by default) and 60 000 (the lease of a client without one).
+	 * Never the reading client's `totalTimeout` alone: a client with a shorter one (another tab, an
+	 * `extend()`) still honours the lease of the client whose attempt is in flight (see `leased`).
 	 */
 	get leaseMs(): number {
 		const total = this.context.options['totalTimeout'];
-		return typeof total === 'number' ? total : total === false ? 60_000 : 20_000;
+		return Math.max(typeof total === 'number' ? total : 20_000, noLeaseMs);
 	}
 
 	/**
@@ -266,7 +273,8 @@ export class Queue {
 	 * (`networkTimeoutMs`): `task` gets whether the entry may still be written (not removed, cleared or
 	 * closed since); the claim ends with it.
 	 */
-	async follow<T>(id: string, task: (current: () => boolean) => Promise<T>): Promise<T> {
+	async follow<T>(id: string, task: (current: () => boolean) => Promise<T>, call?: PolicyCall): Promise<T> {
+		this.#following.delete(call!);
 		return this.#occupy(async () => {
 			const epoch = this.#epoch;
 			try {
@@ -295,11 +303,23 @@ export class Queue {
 		}
 	}
 
+	/** `call` was told "queued" as entry `id` while its first attempt goes on: its further attempts are checked (`admits`) until it is followed. */
+	followed(call: PolicyCall, id: string): void {
+		this.#following.set(call, id);
+	}
+
 	/**
 	 * Whether an attempt may start (asked by the layer, with no await before it goes out): a replay
-	 * only while its entry is still there and of the current identity. True for any other call.
+	 * only while its entry is still there and of the current identity; a further attempt of a write
+	 * told "queued" only while its entry was not discarded, the outbox not cleared and the identity
+	 * the same since its call started (its `world`). True for any other call.
 	 */
 	admits(call: PolicyCall | undefined): boolean {
+		const id = call && this.#following.get(call);
+		if (id !== undefined && !call!.world.current('outbox', id)) {
+			return false;
+		}
+
 		const ticket = call?.replay ? this.#tickets.get(call.idempotencyKey!) : undefined;
 		if (ticket && !ticket.due()) {
 			ticket.refused = true;
@@ -347,6 +367,7 @@ export class Queue {
 	 * then writes nothing of it back and does not send it), confirmed by the store, else it rejects.
 	 */
 	async discard(id: string): Promise<void> {
+		this.context.removed('outbox', id); // Work that started before (an early write's attempt: its `world`) writes nothing more of it.
 		await this.#occupy(async () => {
 			this.#removed.add(id);
 			const remove = async (): Promise<void> => this.#remove((await this.list(true)).flatMap((each) => each.id === id ? [each.key] : []));
@@ -362,6 +383,7 @@ export class Queue {
 	 */
 	async clear(who?: string): Promise<void> {
 		this.#epoch++;
+		this.context.cleared('outbox', who); // And work that started before (its `world`): an early write's attempt.
 		if (!requestScoped()) {
 			this.#abort?.abort(new DOMException('The outbox was cleared', 'AbortError'));
 		}

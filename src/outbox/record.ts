@@ -24,11 +24,12 @@ export interface OutboxRecord extends Omit<StoredEntry, 'version'> {
 }
 
 /**
- * Whether a record's first attempt is still in flight somewhere (its lease): a stored time is
- * distrusted — honoured only when it is a number no further than `capMs` ahead of `now`.
+ * Whether a record's first attempt is still in flight somewhere (its lease), as the client that made
+ * the attempt set it, whatever the reader's own `totalTimeout`. A stored time is distrusted: a number,
+ * cut to `capMs` after the entry's creation (no later than now) — never a lease that never ends.
  */
-export const leased = ({ inFlightUntil: until }: OutboxRecord, now: number, capMs: number): boolean =>
-	typeof until === 'number' && until > now && until - now <= capMs;
+export const leased = ({ inFlightUntil: until, createdAt }: OutboxRecord, now: number, capMs: number): boolean =>
+	typeof until === 'number' && now < Math.min(until, Math.min(createdAt, now) + capMs);
 
 /**
  * A record's store key, `<p|d>|<createdAt>|<seq>|<id>|<scope>`: pending (`p`) or dead (`d`), then

@@ -1,7 +1,7 @@
 import { rateLimitAt } from '../entries/bands.js';
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { Layer } from '../core/types.js';
-import { check, isPositiveFinite } from '../utils/validate.js';
+import { check, isPositiveFinite, isPositiveTimerMs, positiveTimerMs } from '../utils/validate.js';
 import { RateLimitedError } from '../errors/RateLimitedError.js';
 import { Buckets } from './buckets.js';
 import type { RateLimitWaitEvent } from './events.js';
@@ -186,7 +186,7 @@ export const rateLimit = (options: RateLimitOptions = {}): Policy<'rateLimit'> =
 
 	check(isPositiveFinite(burst) && burst >= 1, 'rateLimit.burst', burst, 'a finite number of at least 1');
 	check(typeof fromHeaders === 'boolean', 'rateLimit.fromHeaders', fromHeaders, 'a boolean');
-	check(isPositiveFinite(maxResetMs), 'rateLimit.maxResetMs', maxResetMs, 'a positive finite number of ms');
+	check(isPositiveTimerMs(maxResetMs), 'rateLimit.maxResetMs', maxResetMs, positiveTimerMs);
 	check(share === undefined || typeof share === 'boolean', 'rateLimit.share', share, 'a boolean');
 	return { slot: 'rateLimit', at: rateLimitAt, create: (context) => create(context, perSecond, burst, fromHeaders, maxResetMs, share) };
 };

@@ -5,6 +5,7 @@ import { openChannel, type Channel } from '../utils/channel.js';
 import { storageError } from '../core/part-store.js';
 import { hasTabs } from '../utils/tabs.js';
 import { BucketWindow } from '../utils/window.js';
+import { scopes, type Scopes } from '../utils/scopes.js';
 
 /** One scope's counts. */
 export interface Scope {
@@ -28,7 +29,7 @@ const tellMs = 1000;
 /** The most attempts another tab may tell of in one message (a second's worth): more is malformed. */
 const maxTold = 100_000;
 /** Scopes another tab's message may add (a tab learns a scope before its first call to it). */
-const maxScopes = 64;
+const maxHeard = 64;
 
 /**
  * The adaptive throttle's counts per scope, over its window: this client's, told to the other tabs
@@ -36,28 +37,21 @@ const maxScopes = 64;
  * second), and with `shared` the fleet's (`Fleet`, the isolate's link to the coordinator).
  */
 export class Counts {
-	readonly #scopes = new Map<string, Scope>();
+	/** Bounded as every per-scope state is (`Scopes`): idle scopes forgotten past 1 000; one waiting to tell the other tabs is kept. */
+	readonly #scopes: Scopes<Scope>;
 	readonly #context: PolicyContext;
-	readonly #windowMs: number;
 	readonly #fleet: Fleet | undefined;
 	#channel: Channel | undefined;
 
 	constructor(context: PolicyContext, windowMs: number, fleet: Fleet | undefined) {
 		this.#context = context;
-		this.#windowMs = windowMs;
 		this.#fleet = fleet;
+		this.#scopes = scopes((name) => ({ name, own: new BucketWindow(windowMs), tabs: new BucketWindow(windowMs), requests: 0, accepts: 0, told: 0, timer: undefined, rejected: 0 }), (scope) => scope.timer !== undefined);
 	}
 
 	/** A scope's counts, made when missing. */
 	scope(name: string): Scope {
-		let scope = this.#scopes.get(name);
-		if (!scope) {
-			const windowMs = this.#windowMs;
-			scope = { name, own: new BucketWindow(windowMs), tabs: new BucketWindow(windowMs), requests: 0, accepts: 0, told: 0, timer: undefined, rejected: 0 };
-			this.#scopes.set(name, scope);
-		}
-
-		return scope;
+		return this.#scopes.scope(name);
 	}
 
 	/** A scope's counts if it is known (`stats()`). */
@@ -111,12 +105,12 @@ export class Counts {
 
 	/**
 	 * Another tab's counts, for a scope this client knows or a new one while it knows fewer than
-	 * `maxScopes`; anything malformed is ignored and reported, without its content.
+	 * `maxHeard`; anything malformed is ignored and reported, without its content.
 	 */
 	#receive(data: unknown): void {
 		const { scope, requests, accepts } = (data ?? {}) as Record<string, unknown>;
 		if (typeof scope === 'string' && isNonNegativeInteger(requests) && requests <= maxTold && isNonNegativeInteger(accepts) && accepts <= requests) {
-			const known = this.#scopes.has(scope) || this.#scopes.size < maxScopes ? this.scope(scope) : undefined;
+			const known = this.#scopes.get(scope) !== undefined || this.#scopes.size < maxHeard ? this.scope(scope) : undefined;
 			const now = this.#context.clock.now();
 			known?.tabs.add(now, 0, requests);
 			known?.tabs.add(now, 1, accepts);
@@ -135,7 +129,7 @@ export class Counts {
 	close(): void {
 		this.#channel?.close();
 		this.#channel = undefined;
-		for (const scope of this.#scopes.values()) {
+		for (const [, scope] of this.#scopes.entries()) {
 			clearTimeout(scope.timer);
 		}
 	}

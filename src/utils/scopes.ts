@@ -28,6 +28,8 @@ export interface Scopes<T> {
 	clear(): void;
 	/** Every known scope and its state, the least recently used first. */
 	entries(): IterableIterator<[string, T]>;
+	/** How many scopes are known. */
+	readonly size: number;
 }
 
 export const scopes = <T>(make: (name: string) => T, keep?: (value: T, name: string) => unknown): Scopes<T> => {
@@ -70,6 +72,9 @@ export const scopes = <T>(make: (name: string) => T, keep?: (value: T, name: str
 		*entries() {
 			yield* old;
 			yield* young;
+		},
+		get size() {
+			return young.size + old.size;
 		},
 	};
 };

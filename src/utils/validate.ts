@@ -15,6 +15,45 @@ export const isPositiveFinite = (value: unknown): value is number => typeof valu
 export const isNonNegativeFinite = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value >= 0;
 
 /**
+ * The longest delay a timer holds, in ms (2^31 − 1: setTimeout fires at once past it): the upper
+ * bound of every duration option, the one place it is written. Options that only bound an age or a
+ * window (`maxStaleMs`, `retentionMs`, `windowMs`, `ttlMs`) take any positive finite value instead.
+ */
+export const maxTimerMs = 2_147_483_647;
+/** A duration a timer can wait: a finite number of ms from 0 to `maxTimerMs`. */
+export const isTimerMs = (value: unknown): value is number => isNonNegativeFinite(value) && value <= maxTimerMs;
+/** A duration a timer can wait, above 0. */
+export const isPositiveTimerMs = (value: unknown): value is number => isTimerMs(value) && value > 0;
+/** What a RangeError says a duration option must be (constants: a module that only declares its rules stays free of side effects). */
+export const timerMs = `a non-negative finite number of ms up to ${maxTimerMs}`;
+export const positiveTimerMs = `a positive finite number of ms up to ${maxTimerMs}`;
+export const positiveTimerMsOrFalse = `${positiveTimerMs} or false`;
+
+/**
+ * An options object without its keys whose value is `undefined`: an explicit `undefined` means "not
+ * given" (the default applies), as in ky, also where defaults are spread under the options. Own
+ * keys only.
+ */
+export const given = <T extends object>(options: T): Partial<T> => {
+	const result: Record<string, unknown> = {};
+	for (const [key, value] of Object.entries(options)) {
+		if (value !== undefined) {
+			setOwn(result, key, value);
+		}
+	}
+
+	return result as Partial<T>;
+};
+
+/**
+ * `target[key] = value` as an own property whatever the key: `__proto__` (from parsed JSON) stays
+ * an ordinary key instead of replacing the target's prototype.
+ */
+export const setOwn = (target: Record<string, unknown>, key: string, value: unknown): void => {
+	Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+};
+
+/**
  * How one option is checked when given (not `undefined`): the test its value must pass, what the
  * RangeError naming it says it must be, and whether the keys of its value are looked up too
  * (`retry.limit`; a number given as `retry` is its `limit`).
@@ -23,13 +62,15 @@ export type Rule = readonly [test: (value: unknown) => boolean, expected: string
 
 /**
  * Throws a RangeError naming the option (its path: `prefix` and the key) for a given value that
- * breaks its rule in `rules` (by path). Only the keys given are looked at: few options, little work.
+ * breaks its rule in `rules` (by path, own properties only: the one lookup of option rules). Only the
+ * keys given are looked at: few options, little work.
  */
 export const checkRules = (options: object, rules: Readonly<Record<string, Rule>>, prefix = ''): void => {
-	for (const key in options) {
+	for (const [key, value] of Object.entries(options)) {
 		const path = prefix + key;
-		const rule = rules[path];
-		const value = (options as Record<string, unknown>)[key];
+		// Own keys only: an option named as an Object.prototype member (`constructor`, `toString`,
+		// `__proto__` from parsed JSON) is an unknown key, not a rule read through the prototype.
+		const rule = Object.hasOwn(rules, path) ? rules[path] : undefined;
 		if (rule && value !== undefined) {
 			check(rule[0](value), path, value, rule[1]);
 			if (rule[2]) {

@@ -47,7 +47,7 @@ export default {
 		const events = [];
 		clients[mode] ??= createClient({
 			name: mode, retry: 0, timeout: 5000, // each mode its own persisted state (the Cache API store)
-			breaker: breaker(mode === 'slow' ? { consecutiveFailures: 3, openMs: 1000, maxOpenMs: 1000, shared: coordinator(env.SLOW) }
+			breaker: breaker(mode === 'slow' || mode === 'fleet' ? { consecutiveFailures: 3, openMs: 1000, maxOpenMs: 1000, shared: coordinator(mode === 'fleet' ? env.FLEET : env.SLOW) }
 				: { consecutiveFailures: 3, openMs: 1500, maxOpenMs: 3000, sharedTimeoutMs: 1000, ...(mode === 'local' ? {} : { shared: coordinator(mode === 'broken' ? broken : env.STEADFETCH) }) }),
 		});
 		// Each request hands the client its waitUntil: the state written and the failures reported behind
@@ -87,10 +87,10 @@ beforeAll(async () => {
 	const common = { modules: true, script, compatibilityDate: '2026-07-01' };
 	mf = new Miniflare({
 		workers: [
-			{ ...common, name: 'coordinator', durableObjects: { STEADFETCH: 'BreakerCoordinator', SLOW: 'SlowCoordinator' } },
+			{ ...common, name: 'coordinator', durableObjects: { STEADFETCH: 'BreakerCoordinator', SLOW: 'SlowCoordinator', FLEET: 'SlowCoordinator' } },
 			...Array.from({ length: isolates }, (_, index) => ({
 				...common, name: `isolate-${index}`,
-				durableObjects: { STEADFETCH: { className: 'BreakerCoordinator', scriptName: 'coordinator' }, SLOW: { className: 'SlowCoordinator', scriptName: 'coordinator' } },
+				durableObjects: { STEADFETCH: { className: 'BreakerCoordinator', scriptName: 'coordinator' }, SLOW: { className: 'SlowCoordinator', scriptName: 'coordinator' }, FLEET: { className: 'SlowCoordinator', scriptName: 'coordinator' } },
 			})),
 		],
 	});
@@ -171,6 +171,33 @@ describe('shared breaker on Durable Objects (workerd)', () => {
 
 		holdMs = 0;
 		console.log(`[measured] requests reaching the origin after the open period, 12 calls at once from ${isolates} isolates, coordinator 300 ms late, 5 runs: ${runs.join(', ')}`);
+		expect(runs).toEqual([1, 1, 1, 1, 1]);
+	}, 120_000);
+
+	it('isolates that each counted one of the failures that opened the fleet\'s breaker (their adopted "closed" older than sharedCacheMs when it is due, the coordinator 300 ms late, the default 100 ms sharedTimeoutMs): exactly one probe, 5 runs in a row', async () => {
+		const runs: number[] = [];
+		for (let run = 0; run < 5; run++) {
+			failing = true;
+			holdMs = 0;
+			// One failure in each of three isolates opens the fleet's breaker (3 in a row); each of the
+			// first two adopted "closed" (with the fleet's count) when its failure was reported.
+			for (let isolate = 0; isolate < 3; isolate++) {
+				for (let tries = 0; (await call(isolate, 'fleet', '/fleet')).result !== 'HTTP_503'; tries++) {
+					expect(tries).toBeLessThan(30); // a previous run's close not known yet
+				}
+			}
+
+			await new Promise((resolve) => setTimeout(resolve, 1_300)); // past the open period (1 s), past sharedCacheMs
+			failing = false;
+			holdMs = 3_000;
+			hits = 0;
+			const results = await Promise.all(Array.from({ length: 12 }, async (_, index) => call(index % isolates, 'fleet', '/fleet')));
+			runs.push(hits);
+			expect(results.map(({ result }) => result).sort()).toEqual(['200', ...Array.from({ length: 11 }, () => 'CIRCUIT_OPEN')]);
+		}
+
+		holdMs = 0;
+		console.log(`[measured] requests reaching the origin when the fleet's breaker is due, 12 calls at once from ${isolates} isolates of which 3 each counted one opening failure, coordinator 300 ms late, 5 runs: ${runs.join(', ')}`);
 		expect(runs).toEqual([1, 1, 1, 1, 1]);
 	}, 120_000);
 

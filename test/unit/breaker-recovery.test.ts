@@ -2,7 +2,8 @@
  * Recovery without waiting, and no herd (API.md "Reachability and recovery"): a breaker open because
  * of network failures or timeouts turns half-open at once on `online`, on a page becoming visible and
  * when a client starts and finds that open state in storage; one open on HTTP answers keeps its
- * period; a probe that fails resumes the doubling; each open period is jittered within ±20 %. Exact
+ * period; an early probe that fails re-opens for the period that was running (not doubled), one at
+ * the end of a period doubles; each open period is jittered within ±20 %. Exact
  * times on an injected clock and random source; `window` and `document` faked (Node has neither).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -116,15 +117,50 @@ describe('breaker: recovery without waiting', () => {
 		expect(after.events).toEqual(['open restored', 'half-open restored', 'closed probe-succeeded']);
 	});
 
-	it('a probe that fails resumes the doubling (30 s, then 60 s)', async () => {
-		const { clock, open } = page();
+	it('an early probe that fails re-opens for the period that was running (30 s from now, re-jittered, not doubled); a probe at the end of a period doubles as usual', async () => {
+		const draws = [0.5];
+		const { clock, open } = page({ random: () => draws.shift() ?? 0.5 });
 		const tab = open();
 		await trip(tab, 'down');
 		clock.advance(1_000);
 		win.setOnline(true);
-		expect(await tab.call()).toBe('NetworkError'); // the probe: still down
-		expect(tab.snapshot()).toMatchObject({ state: 'open', openedAt: clock.now(), reopensAt: clock.now() + 60_000 });
+		draws.push(0); // the re-opened period's jitter: 0.8 × 30 s
+		expect(await tab.call()).toBe('NetworkError'); // the early probe: still down
+		expect(tab.snapshot()).toMatchObject({ state: 'open', openedAt: clock.now(), reopensAt: clock.now() + 24_000 }); // before: 60 s
 		expect(tab.events.slice(-2)).toEqual(['half-open online', 'open probe-failed']);
+		// Again and again (visible, online): never longer.
+		for (let round = 0; round < 3; round++) {
+			clock.advance(1_000);
+			win.document.dispatchEvent(new Event('visibilitychange'));
+			expect(await tab.call()).toBe('NetworkError');
+			expect(tab.snapshot()).toMatchObject({ state: 'open', reopensAt: clock.now() + 30_000 });
+		}
+
+		// The end of the period: that probe doubles (60 s), and an early one after it keeps 60 s.
+		clock.advance(30_000);
+		expect(await tab.call()).toBe('NetworkError');
+		expect(tab.snapshot()).toMatchObject({ state: 'open', reopensAt: clock.now() + 60_000 });
+		clock.advance(1_000);
+		win.setOnline(true);
+		expect(await tab.call()).toBe('NetworkError');
+		expect(tab.snapshot()).toMatchObject({ state: 'open', reopensAt: clock.now() + 60_000 });
+		expect(tab.server.requests).toHaveLength(5 + 6);
+	});
+
+	it('reloads that each find the open state and probe early do not stretch it: 3 reloads, 30 s each time, stored so', async () => {
+		const { clock, store, open } = page();
+		let tab = open();
+		await trip(tab, 'down');
+		for (let reload = 0; reload < 3; reload++) {
+			tab.api.close();
+			clock.advance(2_000);
+			tab = open();
+			tab.server.down(); // still down
+			expect(await tab.call()).toBe('NetworkError'); // the reload's early probe
+			expect(tab.events).toEqual(['open restored', 'half-open restored', 'open probe-failed']);
+			const now = clock.now();
+			await vi.waitFor(async () => expect(await store.get(origin)).toMatchObject({ state: 'open', openedAt: now, reopensAt: now + 30_000, opens: 1 }));
+		}
 	});
 
 	it('only a breaker open on network failures recovers early: one open on HTTP answers keeps its period on `online`, visible and a reload; an isolated one stays open', async () => {

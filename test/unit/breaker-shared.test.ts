@@ -103,7 +103,9 @@ describe('shared breaker', () => {
 			const started = performance.now();
 			expect([await outcome(a!.api), await outcome(a!.api), await outcome(a!.api)]).toEqual(['503', '503', '503']);
 			expect(await outcome(a!.api)).toBe('OPEN'); // the local breaker opened on its own
-			expect(performance.now() - started).toBeLessThan(1_500);
+			// A hang: the first call (no state adopted yet) waits for the answer, at most 2 s (API.md), then
+			// the local breaker decides and, while the coordinator stays unreachable, calls do not wait.
+			expect(performance.now() - started).toBeLessThan(coordinator === hanging ? 3_500 : 1_500);
 			await vi.waitFor(() => expect(a!.events[0]).toBe('breaker shared'), { timeout: 3_000 });
 			expect(new Set(a!.events).size).toBe(1);
 			a!.api.close();
@@ -126,7 +128,7 @@ describe('shared breaker', () => {
 		}
 
 		await vi.waitFor(() => expect(states.get(server.url)?.record.state).toBe('open'));
-		// The others' first calls wait 100 ms for the coordinator and go on with what they know; its answer lands later.
+		// The others' first calls (no state adopted yet) wait for the coordinator's answer: open.
 		await Promise.all(tabs.slice(1).map(async ({ api }) => outcome(api)));
 		await vi.waitFor(() => expect(tabs.every(({ api }) => api.breaker(server.url).state === 'open')).toBe(true), { timeout: 3_000 });
 		requests = [];
@@ -139,9 +141,52 @@ describe('shared breaker', () => {
 		expect(tabs.flatMap(({ events }) => events)).toEqual([]);
 	});
 
+	it('isolates that each counted one of the failures that opened the fleet\'s breaker (a slow coordinator): when it is due, one request across the fleet, not one per isolate', async () => {
+		const clock = new ManualClock();
+		const states = new Map<string, ScopeState>();
+		const slow = sharedCoordinator(async (scope, message) => {
+			const state = states.get(scope) ?? emptyState(scope);
+			states.set(scope, state);
+			const answer = structuredClone(sync(state, message as SyncMessage, clock.now()));
+			await new Promise((resolve) => setTimeout(resolve, 300));
+			return answer;
+		});
+		const tabs = isolates(4, slow, clock);
+		for (const [index, { api }] of tabs.slice(0, 3).entries()) {
+			expect(await outcome(api)).toBe('503');
+			// Its failure's report answered: "closed" (with the fleet's count) for the first two, open for the third.
+			await vi.waitFor(() => expect(states.get(server.url)?.consecutive).toBe(index + 1));
+			await new Promise((resolve) => setTimeout(resolve, 350));
+		}
+
+		expect(states.get(server.url)?.record.state).toBe('open');
+		expect(tabs.slice(0, 2).map(({ api }) => api.breaker(server.url).state)).toEqual(['closed', 'closed']);
+		requests = [];
+		clock.advance(5_000); // due, and every adopted state older than sharedCacheMs
+		failing = false;
+		const results = await Promise.all(tabs.flatMap(({ api }) => [outcome(api), outcome(api), outcome(api)]));
+		expect(requests).toHaveLength(1); // before: one per isolate that knew "closed", and more
+		expect(results.filter((result) => result === '200')).toHaveLength(1);
+		expect(results.filter((result) => result === 'OPEN')).toHaveLength(11);
+		expect(tabs.flatMap(({ events }) => events)).toEqual([]);
+	});
+
+	it('a call waits for a coordinator never past its own timeout: the attempt given up meanwhile is neither sent nor counted', async () => {
+		const clock = new ManualClock();
+		const hanging = sharedCoordinator(async () => new Promise(() => undefined));
+		const api = createClient({ clock, random: () => 0.5, retry: 0, timeout: 200, breaker: breaker({ shared: hanging, consecutiveFailures: 1, share: false }) });
+		const started = performance.now();
+		await expect(api.get(`${server.url}/x`)).rejects.toMatchObject({ name: 'TimeoutError' });
+		expect(performance.now() - started).toBeLessThan(1_500);
+		await new Promise((resolve) => setTimeout(resolve, 2_300)); // past the coordinator's 2 s: the wait is over either way
+		expect(requests).toEqual([]);
+		expect(api.breaker(server.url)).toMatchObject({ state: 'closed', consecutiveFailures: 0 }); // before: open (the given-up attempt counted as a timeout)
+		api.close();
+	});
+
 	it('a coordinator that answers garbage is not believed; bad options are RangeErrors', async () => {
 		const clock = new ManualClock();
-		const liar = sharedCoordinator(async (scope) => ({ record: { v: 1, scope, state: 'open', openedAt: 0, reopensAt: Number.MAX_SAFE_INTEGER, opens: 0, at: clock.now() + 1e12 } }));
+		const liar = sharedCoordinator(async (scope) => ({ record: { v: 2, scope, state: 'open', openedAt: 0, reopensAt: Number.MAX_SAFE_INTEGER, opens: 0, at: clock.now() + 1e12 } }));
 		const [a] = isolates(1, liar, clock, { maxOpenMs: 60_000 });
 		failing = false;
 		// An open period far past maxOpenMs is bounded: it ends 60 s after it began.

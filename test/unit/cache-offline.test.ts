@@ -6,7 +6,7 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { isStale } from '../../src/entries/index.js';
-import { collect, next, useCacheKit } from './cache-kit.js';
+import { collect, next, settle, useCacheKit } from './cache-kit.js';
 
 const kit = useCacheKit();
 
@@ -74,6 +74,37 @@ describe('the stale cache while a scope is offline', () => {
 		const fresh = await api.get('offline/1');
 		expect(isStale(fresh)).toBe(false);
 		expect(await fresh.json()).toMatchObject({ n: 3 });
+		api.close();
+	});
+
+	it('a clear() while the offline read\'s background attempt waits: its answer is not stored (API.md "Work that outlives its caller")', async () => {
+		const { state, fetch } = device();
+		const api = kit.make({ fetch });
+		const stored = collect(api, 'cache:stored');
+		await api.get('offline/9').text();
+		await vi.waitFor(() => expect(stored).toHaveLength(1));
+		kit.clock.advance(1_000);
+		vi.stubGlobal('navigator', { onLine: false });
+		state.network = false;
+		expect(isStale(await api.get('offline/9'))).toBe(true);
+		await vi.waitFor(() => expect(state.attempts).toBe(2));
+		expect(api.reachability(kit.url)).toBe('offline');
+		// 10 s later the scope's attempt goes out behind the copy and waits at the origin; the user logs out.
+		kit.clock.advance(10_000);
+		state.network = true;
+		let release!: () => void;
+		kit.gate = new Promise((resolve) => {
+			release = resolve;
+		});
+		expect(detail(await api.get('offline/9'))).toBe('offline');
+		await vi.waitFor(() => expect(state.attempts).toBe(3));
+		await api.clear();
+		release();
+		await vi.waitFor(() => expect(api.reachability(kit.url)).toBe('reachable')); // Its answer came back…
+		await settle();
+		expect(stored).toHaveLength(1); // …and was not stored.
+		state.network = false;
+		await expect(api.get('offline/9')).rejects.toThrow();
 		api.close();
 	});
 

@@ -178,6 +178,99 @@ describe('slow networks: reads', () => {
 		expect(written).toEqual([]);
 	});
 
+	describe('a logout during a slow read hands nothing over (API.md "Work that outlives its caller")', () => {
+		let who: string | undefined;
+		/** Primed as `who`, the origin then hanging; counts the answers that reached the client (`seen()`), late ones included. */
+		const loggedIn = async (path: string) => {
+			let answers = 0;
+			const api = await primed(path, {
+				identity: () => who, staleCache: { networkTimeoutMs: 40 },
+				hooks: { afterResponse: [() => {
+					answers++;
+				}] },
+			});
+			return { api, seen: () => answers };
+		};
+
+		/** The read answered stale, then `logout`; its late answer (v2) arrives: never stored, never served. */
+		const lateAnswer = async (path: string, logout: (api: Awaited<ReturnType<typeof loggedIn>>['api']) => Promise<void>) => {
+			const { api, seen } = await loggedIn(path);
+			const written = collect(api, 'cache:stored');
+			expect(isStale(await api.get(path))).toBe(true);
+			await logout(api);
+			version = 2;
+			clock.advance(2000); // Past the 1 s within which a URL is not copied again.
+			held[0]!.release();
+			await until(() => seen() === 2);
+			await settle();
+			expect(written).toEqual([]);
+			return api;
+		};
+
+		/** What `path` is answered with from the store while the origin is down: the copy's body, else undefined (the failure). */
+		const served = async (...args: Parameters<typeof copyOf>): Promise<unknown> => copyOf(...args).catch(() => undefined);
+
+		afterEach(() => {
+			who = undefined;
+		});
+
+		it('clear() (no identity): the late answer is not stored, and the next user, with the origin down, is not served it', async () => {
+			const api = await lateAnswer('logout-clear', async (client) => client.clear());
+			expect(await served(api, 'logout-clear')).toBeUndefined();
+			expect(await served(make({ identity: () => who }), 'logout-clear')).toBeUndefined();
+		});
+
+		it('clear({ identity }) of the read\'s identity: the late answer is not stored under it', async () => {
+			who = 'alice';
+			const api = await lateAnswer('logout-one', async (client) => client.clear({ identity: 'alice' }));
+			expect(await served(api, 'logout-one')).toBeUndefined();
+		});
+
+		it('an identity change (alice, then bob): the late answer of alice\'s read is not stored', async () => {
+			who = 'alice';
+			const api = await lateAnswer('logout-switch', async () => {
+				who = 'bob';
+			});
+			expect(await served(api, 'logout-switch')).toBeUndefined();
+			who = 'alice';
+			expect(await served(api, 'logout-switch')).toEqual({ v: 1, path: '/logout-switch' });
+		});
+
+		it('the cache\'s own clear() (client.cache.clear()): the same', async () => {
+			const api = await lateAnswer('logout-cache', async (client) => client.cache.clear());
+			expect(await served(api, 'logout-cache')).toBeUndefined();
+		});
+
+		it('a clear by another client of the name and store (extend()): the same', async () => {
+			const api = await lateAnswer('logout-other', async (client) => client.extend({ timeout: 5000 }).clear());
+			expect(await served(api, 'logout-other')).toBeUndefined();
+		});
+
+		it('clear({ identity }) of another identity: alice\'s late answer is stored as usual', async () => {
+			who = 'alice';
+			const { api, seen } = await loggedIn('other-user');
+			const stored = next(api, 'cache:stored');
+			expect(isStale(await api.get('other-user'))).toBe(true);
+			await api.clear({ identity: 'bob' });
+			version = 2;
+			clock.advance(2000);
+			held[0]!.release();
+			await until(() => seen() === 2);
+			expect(await stored).toMatchObject({ url: `${server.url}/other-user` });
+			expect(await served(api, 'other-user')).toEqual({ v: 2, path: '/other-user' });
+		});
+
+		it('a read that started after the clear stores its answer as usual', async () => {
+			const { api } = await loggedIn('after-clear');
+			await api.clear();
+			hang = false;
+			const stored = next(api, 'cache:stored');
+			clock.advance(2000);
+			await api.get('after-clear').text();
+			expect(await stored).toMatchObject({ url: `${server.url}/after-clear` });
+		});
+	});
+
 	it('a read without a copy is not affected: it waits for its answer, no timer once the client knows its key is not stored', async () => {
 		const api = await primed('f', { staleCache: { networkTimeoutMs: 47 } });
 		await settle(); // The store listed behind the first copy.

@@ -277,6 +277,28 @@ describe('hedge', () => {
 		expect(await call).toBe('200');
 	});
 
+	it.each(['an identity change', 'clear()'] as const)('after %s since the call started, its hedge is not sent (API.md "Work that outlives its caller")', async (how) => {
+		const { attempts, fetch } = scripted();
+		let who = 'alice';
+		const api = createClient({ fetch, retry: 0, retryBudget: false, timeout: false, identity: () => who, hedge: hedge({ delayMs: 10 }) });
+		const alices = api.get('https://api.test/alices').text();
+		await expect.poll(() => attempts.length).toBe(1);
+		if (how === 'clear()') {
+			await api.clear();
+		} else {
+			who = 'bob';
+		}
+
+		// A call started afterwards is hedged: its hedge timer, armed later with the same delay, fires after alice's.
+		const later = api.get('https://api.test/later').text();
+		await expect.poll(() => attempts.map(({ request }) => new URL(request.url).pathname)).toEqual(['/alices', '/later', '/later']);
+		for (const { answer } of attempts) {
+			answer(200);
+		}
+
+		expect(await Promise.all([alices, later])).toEqual(['200', '200']);
+	});
+
 	it('per call, hedge: false is never hedged', async () => {
 		const { attempts, fetch } = scripted();
 		const api = createClient({ fetch, retry: 0, retryBudget: false, timeout: false, hedge: hedge({ delayMs: 10 }) });

@@ -10,7 +10,7 @@ import { createClient, memoryStore, outbox, OutboxQueuedError, type Client, type
 import { resolveOutboxOptions } from '../../src/outbox/options.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
-import { collect } from './cache-kit.js';
+import { collect, settle } from './cache-kit.js';
 import { until } from './outbox-helpers.js';
 
 /** A write the origin got: its Idempotency-Key and body, whether the client went away, and how to answer it. */
@@ -19,6 +19,8 @@ interface Seen {
 	key: string;
 	body: string;
 	signal: AbortSignal;
+	/** Its Authorization header (whose token it went out with). */
+	auth: string | null;
 	answer?: (status: number) => void;
 }
 
@@ -32,7 +34,7 @@ const applied = new Set<string>();
 
 beforeAll(async () => {
 	server = await serve(async (request) => {
-		const write: Seen = { path: new URL(request.url).pathname, key: request.headers.get('idempotency-key') ?? '', body: await request.text(), signal: request.signal };
+		const write: Seen = { path: new URL(request.url).pathname, key: request.headers.get('idempotency-key') ?? '', body: await request.text(), signal: request.signal, auth: request.headers.get('authorization') };
 		seen.push(write);
 		const status = hang ? await new Promise<number>((answer) => {
 			write.answer = answer;
@@ -136,19 +138,19 @@ describe('slow networks: writes', () => {
 		expect([...applied]).toEqual([write.key]);
 	});
 
-	it('its attempt is rejected (400): the entry stays for a replay under the same key, whose outcome decides (a dead letter, visible)', async () => {
+	it.each([400, 422])('its attempt is rejected (%i): a dead letter at once (rejected, outbox:dead), never sent again', async (status) => {
 		const { api, path, write } = await queuedEarly();
 		const retry = collect(api, 'outbox:retry');
 		const dead = collect(api, 'outbox:dead');
-		write.answer!(400);
-		await until(() => retry.length === 1);
-		expect(retry).toMatchObject([{ code: 'HTTP_4XX', idempotencyKey: write.key }]);
+		write.answer!(status);
+		await until(() => dead.length === 1);
+		expect(dead).toMatchObject([{ deadReason: 'rejected', code: 'HTTP_4XX', idempotencyKey: write.key }]);
+		expect(retry).toEqual([]);
+		expect(await api.outbox.deadLetters()).toMatchObject([{ idempotencyKey: write.key, deadReason: 'rejected', lastError: { status } }]);
 		hang = false;
-		reply = 400;
-		await api.outbox.flush();
-		expect(dead).toMatchObject([{ deadReason: 'rejected', code: 'HTTP_4XX' }]);
-		expect(await api.outbox.deadLetters()).toMatchObject([{ idempotencyKey: write.key, lastError: { status: 400 } }]);
-		expect(at(path).map(({ key }) => key)).toEqual([write.key, write.key]);
+		expect(await api.outbox.flush()).toMatchObject({ sent: 0, remaining: 0 });
+		expect(await make().outbox.flush()).toMatchObject({ sent: 0, remaining: 0 });
+		expect(at(path).map(({ key }) => key)).toEqual([write.key]);
 	});
 
 	it('queuedResponse accepted: the 202 answers at the deadline (counted queued)', async () => {
@@ -185,15 +187,132 @@ describe('slow networks: writes', () => {
 		expect(at(path)).toHaveLength(1);
 	});
 
-	it('a stored lease further ahead than the client\'s totalTimeout is not honoured (distrust of storage)', async () => {
+	it('a stored lease further ahead than the bound is cut to it: 60 000 ms after the entry was made (distrust of storage)', async () => {
 		const { path, write } = await queuedEarly();
 		const [key] = (await store.keys()).filter((each) => each.startsWith('p|'));
 		const record = await store.get<Record<string, unknown>>(key!);
 		await store.set(key!, { ...record, inFlightUntil: clock.now() + 86_400_000 });
 		hang = false;
 		const other = make();
+		clock.advance(59_000);
+		expect(await other.outbox.flush()).toMatchObject({ sent: 0, remaining: 1 });
+		clock.advance(1_000);
 		expect(await other.outbox.flush()).toMatchObject({ sent: 1 });
 		expect(at(path).map(({ key: sent }) => sent)).toEqual([write.key, write.key]);
+	});
+
+	it('a client with a shorter totalTimeout (another tab, an extend()) honours the lease the attempting client set: no second POST while the first is in flight', async () => {
+		const { api, path, write } = await queuedEarly();
+		const [key] = (await store.keys()).filter((each) => each.startsWith('p|'));
+		// Set by the client making the attempt: its totalTimeout (20 000 by default) from the call's start.
+		expect((await store.get<{ inFlightUntil: number; createdAt: number }>(key!))!.inFlightUntil).toBe(clock.now() + 20_000); // The injected clock stands still: the call started now.
+		hang = false;
+		const short = make(undefined, { totalTimeout: 1000 });
+		const extended = api.extend({ totalTimeout: 500 });
+		clients.push(extended);
+		clock.advance(5_000);
+		expect(await short.outbox.flush()).toMatchObject({ sent: 0, remaining: 1 });
+		expect(await extended.outbox.flush()).toMatchObject({ sent: 0, remaining: 1 });
+		expect(at(path)).toHaveLength(1);
+		const retry = collect(api, 'outbox:retry');
+		write.answer!(503);
+		await until(() => retry.length === 1);
+		expect(await short.outbox.flush()).toMatchObject({ sent: 1, remaining: 0 });
+		expect(at(path).map(({ key: sent }) => sent)).toEqual([write.key, write.key]);
+	});
+
+	it('a client without totalTimeout leases its attempt for 60 000 ms, which every client honours', async () => {
+		store = memoryStore(`slow-outbox-${Math.random()}`);
+		hang = true;
+		const api = make(undefined, { totalTimeout: false });
+		const path = fresh();
+		const error = await api.post(path.slice(1), { json: { item: 'tea' } }).catch((caught: unknown) => caught);
+		expect(error).toBeInstanceOf(OutboxQueuedError);
+		const [key] = (await store.keys()).filter((each) => each.startsWith('p|'));
+		expect((await store.get<{ inFlightUntil: number }>(key!))!.inFlightUntil).toBe(clock.now() + 60_000);
+		hang = false;
+		clock.advance(59_999);
+		expect(await make(undefined, { totalTimeout: 1000 }).outbox.flush()).toMatchObject({ sent: 0, remaining: 1 });
+		expect(at(path)).toHaveLength(1);
+	});
+
+	describe('the world it started in (API.md "Work that outlives its caller")', () => {
+		let who: string | undefined;
+		/** Requests whose answer reached the client. */
+		let answered = 0;
+		/** A client whose identity is `who` and whose requests carry `who`'s token; ky retries a 503 of a POST twice. */
+		const user = (): Client<{ outbox: OutboxPolicy }> => make(undefined, {
+			identity: () => who,
+			fetch: async (input: Parameters<typeof fetch>[0], init?: RequestInit) => fetch(input, init).finally(() => answered++),
+			retry: { limit: 2, methods: ['post'], statusCodes: [503], delay: () => 0 },
+			hooks: { beforeRequest: [({ request }) => {
+				request.headers.set('authorization', `Bearer ${who ?? 'nobody'}`);
+			}] },
+		});
+		/** Alice's write queued at its deadline, its first attempt held by the origin. */
+		const alicesWrite = async () => {
+			store = memoryStore(`slow-outbox-${Math.random()}`);
+			hang = true;
+			who = 'alice';
+			const api = user();
+			const path = fresh();
+			const error = await api.post(path.slice(1), { json: { note: 'private' } }).catch((caught: unknown) => caught);
+			expect(error).toBeInstanceOf(OutboxQueuedError);
+			await until(() => at(path).length === 1);
+			return { api, path, id: (error as OutboxQueuedError).entryId, write: at(path)[0]! };
+		};
+
+		/** After its attempt failed (503, ky's retries then due): nothing written back, nothing sent again, by any client of the name. */
+		const nothingHandedOver = async (api: Client<{ outbox: OutboxPolicy }>, path: string, write: Seen): Promise<void> => {
+			const retry = collect(api, 'outbox:retry');
+			hang = false;
+			const before = answered;
+			write.answer!(503);
+			// ky's retry (delay 0) is decided right after the 503 reached the client; then the run ends.
+			await until(() => answered > before);
+			await settle();
+			expect(retry).toEqual([]);
+			expect(await api.outbox.list()).toEqual([]);
+			expect(await api.outbox.flush()).toMatchObject({ sent: 0, remaining: 0 });
+			expect(await user().outbox.flush()).toMatchObject({ sent: 0, remaining: 0 });
+			expect(at(path).map(({ auth }) => auth)).toEqual(['Bearer alice']);
+		};
+
+		afterEach(() => {
+			who = undefined;
+		});
+
+		it('discard(id) while its first attempt is in flight: when that attempt fails, the entry is neither written back nor sent again', async () => {
+			const { api, path, id, write } = await alicesWrite();
+			await api.outbox.discard(id);
+			await nothingHandedOver(api, path, write);
+		});
+
+		it('clear() at logout while its first attempt is in flight: nothing written back, and never sent with the next user\'s token', async () => {
+			const { api, path, write } = await alicesWrite();
+			await api.clear();
+			who = 'bob';
+			await nothingHandedOver(api, path, write);
+		});
+
+		it('clear({ identity }) of its own identity while its first attempt is in flight: the same', async () => {
+			const { api, path, write } = await alicesWrite();
+			await api.clear({ identity: 'alice' });
+			await nothingHandedOver(api, path, write);
+		});
+
+		it('an identity change (no clear) while its first attempt is in flight: no further attempt goes out under the new identity; the entry stays alice\'s', async () => {
+			const { api, path, write } = await alicesWrite();
+			who = 'bob';
+			hang = false;
+			const before = answered;
+			write.answer!(503);
+			await until(() => answered > before);
+			await settle();
+			expect(await api.outbox.flush()).toMatchObject({ sent: 0 });
+			expect(at(path).map(({ auth }) => auth)).toEqual(['Bearer alice']);
+			expect(await api.outbox.list()).toMatchObject([{ idempotencyKey: write.key, identity: expect.any(String) }]);
+		});
 	});
 
 	it('networkTimeoutMs is false unless given (a write is queued only when it fails); a bad value is a RangeError naming it', () => {

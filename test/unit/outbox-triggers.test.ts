@@ -1,4 +1,5 @@
 /** Every drain trigger, and the one-drainer guard, at exact times against the real loopback API. */
+import { Worlds } from '../../src/core/world.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { OutboxQueuedError, memoryStore, outboxSyncHandler, type Client, type OutboxPolicy } from '../../src/entries/index.js';
 import { Emitter } from '../../src/core/events.js';
@@ -198,7 +199,7 @@ describe('outbox triggers', () => {
 		const replay = h.make({});
 		const store = memoryStore('x');
 		const context: PolicyContext = {
-			name: 'bc', clock: h.clock, random: () => 0.5, options: {}, stores: new Map([['bc/outbox', store]]), hooks: {}, identity: () => undefined, spendRetry: () => true, subrequest: () => true, on: (type, listener) => emitter.on(type, listener), scopeOf: originOf,
+			name: 'bc', clock: h.clock, random: () => 0.5, options: {}, stores: new Map([['bc/outbox', store]]), hooks: {}, identity: () => undefined, world: () => new Worlds().open(undefined, () => undefined), cleared: () => undefined, removed: () => undefined, spendRetry: () => true, subrequest: () => true, on: (type, listener) => emitter.on(type, listener), scopeOf: originOf,
 			emit: () => undefined, listening: () => false, send: (input, options) => replay(input, options),
 			answer: async () => Promise.reject(new Error('no layer answers here')), perCall: (make) => make as never, reachability: () => 'unknown', offline: () => false,
 		};

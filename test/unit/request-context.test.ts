@@ -25,7 +25,12 @@ beforeAll(async () => {
 			});
 		}
 
-		return down ? new Response('down', { status: 503 }) : new Response('ok', { headers: { 'cache-control': 'max-age=0' } });
+		if (url.pathname.startsWith('/away')) {
+			// 307: the method and body go again; to the other server (another origin), with the client's credentials.
+			return new Response(null, { status: 307, headers: { location: `${other.url}/landed` } });
+		}
+
+		return down ? new Response('down', { status: 503 }) : new Response(request.method === 'POST' ? await request.text() : 'ok', { headers: { 'cache-control': 'max-age=0' } });
 	};
 	server = await serve(handler);
 	other = await serve(handler);
@@ -41,17 +46,18 @@ beforeEach(() => {
 	down = false;
 });
 
-const ctx = { waitUntil: () => undefined };
+/** A request's context: one per request (the subrequest count belongs to the object). */
+const fresh = () => ({ waitUntil: () => undefined });
 const code = async (promise: Promise<unknown>): Promise<string> => promise.then(() => 'OK', (error: unknown) => classify(error).code);
 
 describe('subrequests', () => {
 	it('no limit outside workerd by default, but counted: stats().subrequests is the context\'s own count', async () => {
 		down = true;
 		const api = createClient({ retry: { limit: 2, delay: () => 0 }, retryBudget: false });
-		const here = api.withContext(ctx);
+		const here = api.withContext(fresh());
 		expect(await code(here.get(`${server.url}/a`))).toBe('HTTP_5XX');
 		expect(here.stats().subrequests).toBe(3);
-		expect(api.withContext(ctx).stats().subrequests).toBe(0);
+		expect(api.withContext(fresh()).stats().subrequests).toBe(0);
 		expect('subrequests' in api.stats()).toBe(false);
 		api.close();
 	});
@@ -61,7 +67,7 @@ describe('subrequests', () => {
 		const api = createClient({ retry: { limit: 2, delay: () => 0 }, retryBudget: false });
 		const told: unknown[] = [];
 		api.on('budget:exhausted', ({ reason, retries, allowed }) => told.push({ reason, retries, allowed }));
-		const here = api.withContext(ctx, { subrequests: 8 });
+		const here = api.withContext(fresh(), { subrequests: 8 });
 		expect(await code(here.get(`${server.url}/b`))).toBe('HTTP_5XX'); // 3 attempts
 		expect(await code(here.get(`${server.url}/c`))).toBe('HTTP_5XX'); // 1 attempt: its retry refused
 		expect(await code(here.get(`${server.url}/d`))).toBe('HTTP_5XX'); // 1 attempt
@@ -80,19 +86,34 @@ describe('subrequests', () => {
 		await (await api.withContext({ waitUntil: (promise) => void done.push(promise) }).get(`${server.url}/copy`)).text();
 		await Promise.all(done);
 		down = true;
-		const answer = await api.withContext(ctx, { subrequests: 6 }).get(`${server.url}/copy`);
+		const answer = await api.withContext(fresh(), { subrequests: 6 }).get(`${server.url}/copy`);
 		expect([answer.status, answer.headers.get('cache-status')?.endsWith('detail=subrequests'), reasons]).toEqual([200, true, ['subrequests']]);
 		api.close();
+	});
+
+	it('the count belongs to the ctx object: withContext(ctx) again, of this client or another, shares it; the first fixes the limit', async () => {
+		down = true;
+		const api = createClient({ retry: { limit: 2, delay: () => 0 }, retryBudget: false });
+		const second = createClient({ retry: { limit: 2, delay: () => 0 }, retryBudget: false });
+		const ctx = fresh();
+		expect(await code(api.withContext(ctx, { subrequests: 8 }).get(`${server.url}/e`))).toBe('HTTP_5XX'); // 3 attempts
+		expect(await code(api.withContext(ctx).get(`${server.url}/f`))).toBe('HTTP_5XX'); // 1: its retry refused
+		expect(await code(second.withContext(ctx, { subrequests: 50 }).get(`${server.url}/g`))).toBe('HTTP_5XX'); // 1
+		expect(seen.map(({ path }) => path)).toEqual(['/e', '/e', '/e', '/f', '/g']);
+		expect(second.withContext(ctx).stats().subrequests).toBe(5);
+		expect(api.withContext(fresh()).stats().subrequests).toBe(0);
+		api.close();
+		second.close();
 	});
 
 	it('bad options: a RangeError naming subrequests, a TypeError for a request that is not one', () => {
 		const api = createClient();
 		for (const subrequests of [0, -1, 2.5, Number.NaN, '50']) {
-			expect(() => api.withContext(ctx, { subrequests: subrequests as number })).toThrow(/`subrequests` must be a positive integer or Infinity/);
+			expect(() => api.withContext(fresh(), { subrequests: subrequests as number })).toThrow(/`subrequests` must be a positive integer or Infinity/);
 		}
 
-		expect(() => api.withContext(ctx, { request: {} as Request })).toThrow(TypeError);
-		expect(api.withContext(ctx, { subrequests: Number.POSITIVE_INFINITY }).stats().subrequests).toBe(0);
+		expect(() => api.withContext(fresh(), { request: {} as Request })).toThrow(TypeError);
+		expect(api.withContext(fresh(), { subrequests: Number.POSITIVE_INFINITY }).stats().subrequests).toBe(0);
 		api.close();
 	});
 });
@@ -102,7 +123,7 @@ describe('the request\'s end', () => {
 		const abort = new AbortController();
 		const request = new Request('https://worker.test/', { signal: abort.signal });
 		const api = createClient({ retry: 0 });
-		const here = api.withContext(ctx, { request });
+		const here = api.withContext(fresh(), { request });
 		const pending = code(here.get(`${server.url}/hang`));
 		await new Promise((resolve) => setTimeout(resolve, 30));
 		abort.abort();
@@ -110,7 +131,7 @@ describe('the request\'s end', () => {
 		expect(await code(here.get(`${server.url}/after`))).toBe('ABORTED');
 		expect(seen.map(({ path }) => path)).toEqual(['/hang']);
 		// Another request's context is not affected.
-		expect(await code(api.withContext(ctx).get(`${server.url}/other`))).toBe('OK');
+		expect(await code(api.withContext(fresh()).get(`${server.url}/other`))).toBe('OK');
 		api.close();
 	});
 });
@@ -119,7 +140,7 @@ describe('deadlineHeader', () => {
 	it('the context\'s deadline from the request, as of withContext; each attempt to the client\'s own origins carries the time left; other origins never', async () => {
 		const clock = new ManualClock();
 		const api = createClient({ clock, baseUrl: `${server.url}/`, deadlineHeader: 'request-timeout-ms', retry: 0 });
-		const here = api.withContext(ctx, { request: new Request('https://worker.test/', { headers: { 'request-timeout-ms': '800' } }) });
+		const here = api.withContext(fresh(), { request: new Request('https://worker.test/', { headers: { 'request-timeout-ms': '800' } }) });
 		clock.advance(300);
 		await here.get('own');
 		await here.get(`${other.url}/elsewhere`);
@@ -133,11 +154,27 @@ describe('deadlineHeader', () => {
 		api.close();
 	});
 
+	it('a redirect to another origin is followed without the header nor credentials (Node\'s fetch too), its body sent again', async () => {
+		const api = createClient({ baseUrl: `${server.url}/`, deadlineHeader: 'request-timeout-ms', retry: 0 });
+		const headers: string[] = [];
+		const spy = createClient({ baseUrl: `${server.url}/`, deadlineHeader: 'request-timeout-ms', retry: 0, fetch: (async (request: Request) => {
+			headers.push(`${new URL(request.url).pathname} ${request.headers.get('authorization')}`);
+			return fetch(request);
+		}) as typeof fetch });
+		const here = api.withContext(fresh(), { request: new Request('https://worker.test/', { headers: { 'request-timeout-ms': '5000' } }) });
+		expect(await (await here.post('away', { body: 'payload' })).text()).toBe('payload');
+		expect(seen.map(({ origin, path, deadline }) => [origin, path, deadline === null ? null : 'sent'])).toEqual([[server.url, '/away', 'sent'], [other.url, '/landed', null]]);
+		await spy.get('away', { headers: { authorization: 'Bearer secret' } });
+		expect(headers).toEqual(['/away Bearer secret', '/landed null']);
+		api.close();
+		spy.close();
+	});
+
 	it('a value that is not a non-negative integer is ignored', async () => {
 		const clock = new ManualClock();
 		const api = createClient({ clock, baseUrl: `${server.url}/`, deadlineHeader: 'request-timeout-ms', retry: 0, totalTimeout: 5_000 });
 		for (const value of ['-1', '1.5', 'soon', '1e3', '99999999999999999999']) {
-			await api.withContext(ctx, { request: new Request('https://worker.test/', { headers: { 'request-timeout-ms': value } }) }).get('v');
+			await api.withContext(fresh(), { request: new Request('https://worker.test/', { headers: { 'request-timeout-ms': value } }) }).get('v');
 		}
 
 		expect(seen.map(({ deadline }) => deadline)).toEqual(['5000', '5000', '5000', '5000', '5000']);
@@ -147,7 +184,7 @@ describe('deadlineHeader', () => {
 	it('an attempt still pending at the deadline ends the call with TIMEOUT', async () => {
 		const api = createClient({ baseUrl: `${server.url}/`, deadlineHeader: 'request-timeout-ms', retry: 2 });
 		const started = performance.now();
-		const here = api.withContext(ctx, { request: new Request('https://worker.test/', { headers: { 'request-timeout-ms': '200' } }) });
+		const here = api.withContext(fresh(), { request: new Request('https://worker.test/', { headers: { 'request-timeout-ms': '200' } }) });
 		expect(await code(here.get('hang/deadline'))).toBe('TIMEOUT');
 		expect(performance.now() - started).toBeLessThan(1_000);
 		expect(seen).toHaveLength(1);

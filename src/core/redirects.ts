@@ -1,0 +1,54 @@
+import type { FetchInit, FetchLike } from './types.js';
+
+/** The statuses whose `Location` fetch follows. */
+const redirects = [301, 302, 303, 307, 308];
+/** What fetch drops when a redirect leaves the origin (the deadline header besides). */
+const credentials = ['authorization', 'cookie', 'proxy-authorization'];
+/** What goes with a body that a redirect turns into a GET. */
+const content = ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location'];
+
+/**
+ * Send `request`, whose `header` (the client's `deadlineHeader`) was set for its own origin, and
+ * follow its redirects here instead of in the runtime, as fetch would (at most 20; 303, and 301/302
+ * after a POST, become a GET without its body), so that a `Location` on another origin gets neither
+ * `header` nor credentials: each hop is `stamp`ed again (the header only where it may go, with the
+ * time left) and `counted` (a subrequest of its request context). A browser hides a redirect's
+ * `Location` from a `manual` fetch (an `opaqueredirect`): there the request is sent again without
+ * the header, for the browser to follow.
+ */
+export const following = async (fetch: FetchLike, request: Request, init: FetchInit | undefined, header: string, stamp: (request: Request) => void, counted: () => void): Promise<Response> => {
+	let current = request;
+	for (let hops = 0; ; hops++) {
+		// Kept for a 307/308 (its body goes again) or a browser's second try.
+		const copy = current.body ? current.clone() : undefined;
+		// The mode on the Request itself: a `fetch` of the app's may pass on the request alone.
+		const response = await fetch(current.redirect === 'manual' ? current : new Request(current, { redirect: 'manual' }), init);
+		const location = response.headers.get('location');
+		if (response.type === 'opaqueredirect') {
+			const again = new Request(copy ?? current, { redirect: 'follow' });
+			again.headers.delete(header);
+			return fetch(again, init);
+		}
+
+		if (!redirects.includes(response.status) || location === null) {
+			return response;
+		}
+
+		void response.body?.cancel().catch(() => undefined);
+		if (hops === 20) {
+			throw new TypeError('Too many redirects');
+		}
+
+		const url = new URL(location, current.url);
+		const get = (response.status === 303 && current.method !== 'HEAD') || (response.status < 303 && current.method === 'POST');
+		const headers = new Headers(current.headers);
+		for (const name of [header, ...url.origin === new URL(current.url).origin ? [] : credentials, ...get ? content : []]) {
+			headers.delete(name);
+		}
+
+		const body = get ? null : copy?.body ?? null;
+		current = new Request(url, { method: get ? 'GET' : current.method, headers, body, signal: current.signal, redirect: 'manual', ...body ? { duplex: 'half' } : {} } as RequestInit);
+		stamp(current);
+		counted();
+	}
+};

@@ -1,0 +1,128 @@
+import { openChannel, type Channel } from '../utils/channel.js';
+import { hasTabs } from '../utils/tabs.js';
+
+/**
+ * The world a piece of work started in (API.md "Work that outlives its caller"): who it was for,
+ * and the clears and removals made since. Work that goes on after its caller was answered (a read
+ * answered stale at its deadline, a write told "queued" while its attempt goes on, a hedge, the
+ * background attempt of an offline read, a coordinator sync) captures one when its call starts
+ * (`PolicyCall.world`, `PolicyContext.world()`) and asks it at each later write: `current(part, id)`.
+ *
+ * A clear or a removal is noted by whoever makes it (`PolicyContext.cleared`, `PolicyContext.removed`)
+ * in the `Worlds` of the client's name and store, which every client of them shares (`extend()`): a
+ * clear made through one is seen by the work of all. Noting is synchronous, before the clear's first
+ * await, so work that resumes while the store is still removing already sees it. Where there are tabs,
+ * each note is posted to the other tabs and workers of the origin (BroadcastChannel
+ * `steadfetch:<name>:world`), which note it too: a logout in one tab binds the work of all.
+ */
+export interface World {
+	/** The identity the work started under (`identity()` at the call's start). */
+	readonly identity: string | undefined;
+	/**
+	 * Whether the work may still write `part`'s records (of `id`, when given): the identity is still the
+	 * one it started under, and no `client.clear()`, no clear of `part` (all, or of that identity) and
+	 * no removal of `id` was noted since it started. Without `part`: the identity, and no `client.clear()`
+	 * of everything or of that identity — what every further attempt of the work is checked against.
+	 */
+	current(part?: string, id?: string): boolean;
+}
+
+/** Past this many identities or ids noted, the notes collapse into a clear of their part: older work writes nothing (it stays safe). */
+const maxNotes = 256;
+
+/** The part every clear of the client notes (`client.clear()`): every part's work is checked against it. */
+const all = '*';
+
+/** What another tab may post: a note as `#note` makes them (a part of letters or `*`, then an identity or an id), bounded. */
+const heard = /^(\*|[a-z]+)(#[ir]:[\s\S]{0,2048})?$/i;
+
+/** The clears and removals noted for the clients of one name and store, by a sequence number. */
+export class Worlds {
+	/** To the other tabs, while a client of this name runs where there are tabs (`connect`). */
+	#channel: Channel | undefined;
+	#clients = 0;
+	/** The last sequence number given; work started at `n` sees what is noted after `n`. */
+	#at = 0;
+	/** A part's last clear of everything (`part`), of one identity (`part#i:identity`), removal of one id (`part#r:id`); part names hold no `#`. */
+	readonly #notes = new Map<string, number>();
+
+	/** Capture the world now for work of `identity`; `now()` reads the client's identity at each check. */
+	open(identity: string | undefined, now: () => string | undefined): World {
+		const start = this.#at;
+		const since = (note: string): boolean => (this.#notes.get(note) ?? 0) > start;
+		const who = identity ?? '';
+		return {
+			identity,
+			current: (part = all, id) => now() === identity && !since(all) && !since(`${all}#i:${who}`)
+				&& (part === all || (!since(part) && !since(`${part}#i:${who}`) && (id === undefined || !since(`${part}#r:${id}`)))),
+		};
+	}
+
+	/** A clear of `part` (every identity's, or `identity`'s) begins: work started before, in any tab, writes nothing more of it. */
+	cleared(part: string | undefined, identity?: string): void {
+		this.#tell(identity === undefined ? part ?? all : `${part ?? all}#i:${identity}`);
+	}
+
+	/** `id` of `part` is removed: work started before, in any tab, writes nothing more of it. */
+	removed(part: string, id: string): void {
+		this.#tell(`${part}#r:${id}`);
+	}
+
+	/**
+	 * A client of `name` starts: where there are tabs, the channel to the others is open while any
+	 * client of the name and store runs. Returns what its `close()` calls.
+	 */
+	connect(name: string): () => void {
+		if (!hasTabs()) {
+			return () => undefined;
+		}
+
+		this.#clients++;
+		this.#channel ??= openChannel(`steadfetch:${name}:world`, (data) => {
+			// Distrusted: a note of the expected shape only; anything else is ignored.
+			const note = (data as { v?: unknown; note?: unknown } | null)?.note;
+			if ((data as { v?: unknown }).v === 1 && typeof note === 'string' && heard.test(note)) {
+				this.#note(note);
+			}
+		});
+		let open = true;
+		return () => {
+			const last = open && --this.#clients === 0;
+			open = false;
+			if (last) {
+				this.#channel?.close();
+				this.#channel = undefined;
+			}
+		};
+	}
+
+	#tell(note: string): void {
+		this.#note(note);
+		this.#channel?.post({ v: 1, note });
+	}
+
+	#note(note: string): void {
+		const at = ++this.#at;
+		if (this.#notes.size >= maxNotes) {
+			// Bounded: the notes become a clear of each part they named (conservative: older work of it writes nothing).
+			const parts = [...this.#notes.keys()].map((each) => each.split('#')[0]!);
+			this.#notes.clear();
+			for (const part of parts) {
+				this.#notes.set(part, at);
+			}
+		}
+
+		this.#notes.set(note, at);
+	}
+}
+
+/** The `Worlds` of the clients that share `stores` (one name and store), made by the first to ask. */
+export const worldsOf = (stores: Map<string, unknown>): Worlds => {
+	let worlds = stores.get('#world') as Worlds | undefined;
+	if (!worlds) {
+		worlds = new Worlds();
+		stores.set('#world', worlds);
+	}
+
+	return worlds;
+};

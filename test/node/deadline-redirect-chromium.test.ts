@@ -1,0 +1,60 @@
+/**
+ * The deadline header never reaches another origin through a redirect, in real Chromium (API.md
+ * "Request contexts": `deadlineHeader`), where a `manual` fetch hides a redirect's `Location` (an
+ * `opaqueredirect`): the client's own origin answers 302 to a third party, which must get the call
+ * without the header, and the page gets the third party's answer. Uses dist/ (`npm run build`).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, openPage, startPageServer, type Chromium, type PageServer } from '../helpers/pages.js';
+import { serve, type RunningServer } from '../helpers/node-server.js';
+
+type Lib = typeof import('../../src/entries/index.js');
+type Scope = typeof globalThis & { steadfetch: Lib };
+
+let chromium: Chromium;
+let pages: PageServer;
+let own: RunningServer;
+let third: RunningServer;
+const seen: Array<{ where: string; path: string; deadline: string | null }> = [];
+const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'request-timeout-ms', 'access-control-allow-methods': '*' };
+
+beforeAll(async () => {
+	own = await serve((request) => {
+		if (request.method === 'OPTIONS') {
+			return new Response(null, { status: 204, headers: cors });
+		}
+
+		const url = new URL(request.url);
+		seen.push({ where: 'own', path: url.pathname, deadline: request.headers.get('request-timeout-ms') });
+		return new Response(null, { status: 302, headers: { ...cors, location: `${third.url}/landed` } });
+	});
+	third = await serve((request) => {
+		if (request.method === 'OPTIONS') {
+			return new Response(null, { status: 204, headers: cors });
+		}
+
+		seen.push({ where: 'third', path: new URL(request.url).pathname, deadline: request.headers.get('request-timeout-ms') });
+		return new Response('landed', { headers: cors });
+	});
+	[chromium, pages] = await Promise.all([launchChromium(), startPageServer()]);
+}, 60_000);
+
+afterAll(async () => {
+	await Promise.all([chromium?.close(), pages?.close(), own?.close(), third?.close()]);
+});
+
+describe('deadlineHeader in real Chromium', () => {
+	it('a 302 from the client\'s own origin to a third party: the page gets its answer, the third party never the header', async () => {
+		const context = await chromium.context();
+		const tab = await openPage(context, pages);
+		const answer = await tab.evaluate(async (base) => {
+			const { steadfetch } = globalThis as Scope;
+			const api = steadfetch.createClient({ baseUrl: `${base}/`, deadlineHeader: 'request-timeout-ms', retry: 0, staleCache: false, breaker: false });
+			return api.get('away').then(async (response) => `${response.status} ${await response.text()}`, (error: unknown) => String(error));
+		}, own.url);
+		expect(answer).toBe('200 landed');
+		expect(seen.filter(({ where }) => where === 'third')).toEqual([{ where: 'third', path: '/landed', deadline: null }]);
+		expect(seen.some(({ where, deadline }) => where === 'own' && deadline !== null)).toBe(true);
+		await context.close();
+	}, 60_000);
+});

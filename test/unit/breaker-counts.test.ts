@@ -1,0 +1,144 @@
+/**
+ * Counts that cross tabs and reloads (API.md "Reachability and recovery"): a breaker's failures in a
+ * row and its ratio window are shared by the tabs of one name (each outcome told on the channel) and
+ * kept with its stored record, so `consecutiveFailures` failures in a row across tabs or reloads
+ * open it. Stored counts are outside input: bounded by the options. Clients of one name and store
+ * on one injected clock; a real BroadcastChannel (Node's); `document` faked (a page).
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createClient, memoryStore, type KeyValueStore } from '../../src/entries/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { FakeOrigin, flush, origin, times } from './breaker-kit.js';
+import { fakeWindow } from './outbox-helpers.js';
+
+const t0 = 1_700_000_000_000;
+let names = 0;
+let win: ReturnType<typeof fakeWindow>;
+const clients: Array<{ close(): void }> = [];
+
+beforeEach(() => {
+	win = fakeWindow();
+});
+afterEach(() => {
+	for (const client of clients.splice(0)) {
+		client.close();
+	}
+
+	win.restore();
+});
+
+/** Tabs (or a page and its reloads) of one name and store, on one clock. */
+const pages = (store: KeyValueStore = memoryStore('counts')) => {
+	const clock = new ManualClock(t0);
+	const name = `counts-${names++}`;
+	const open = (breakerOptions: object = {}) => {
+		const server = new FakeOrigin();
+		server.answer(503);
+		const events: string[] = [];
+		const api = createClient({ clock, random: () => 0.5, name, store: () => store, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, breaker: { share: true, ...breakerOptions } });
+		clients.push(api);
+		for (const type of ['breaker:open', 'breaker:closed', 'storage:error'] as const) {
+			api.on(type, (event) => events.push(`${type} ${'reason' in event ? event.reason : event.operation}`));
+		}
+
+		const call = async (): Promise<string> => api.get(`${origin}/x`).then((response) => String(response.status), (error: { code?: unknown; name: string }) => (typeof error.code === 'string' ? error.code : error.name));
+		return { api, server, events, call, snapshot: () => api.breaker(origin) };
+	};
+
+	return { clock, store, open };
+};
+
+describe('breaker: counts that cross tabs and reloads', () => {
+	it('failures in a row across three tabs open it (2 + 2 + 1 of 5), in every tab', async () => {
+		const { open } = pages();
+		const [a, b, c] = [open(), open(), open()];
+		await times(2, async () => a.call());
+		await vi.waitFor(() => expect(b.snapshot().consecutiveFailures).toBe(2));
+		await times(2, async () => b.call());
+		await vi.waitFor(() => expect(c.snapshot().consecutiveFailures).toBe(4));
+		expect(c.snapshot().state).toBe('closed');
+		expect(await c.call()).toBe('HTTPError');
+		expect(c.snapshot().state).toBe('open'); // before: closed, 1 failure here
+		expect(c.events).toEqual(['breaker:open consecutive-failures']);
+		await vi.waitFor(() => expect([a.snapshot().state, b.snapshot().state]).toEqual(['open', 'open']));
+	});
+
+	it('a success in one tab ends the others\' failures in a row', async () => {
+		const { open } = pages();
+		const [a, b] = [open(), open()];
+		await times(4, async () => a.call());
+		await vi.waitFor(() => expect(b.snapshot().consecutiveFailures).toBe(4));
+		b.server.up();
+		expect(await b.call()).toBe('200');
+		await vi.waitFor(() => expect(a.snapshot().consecutiveFailures).toBe(0));
+		expect(await a.call()).toBe('HTTPError');
+		expect(a.snapshot().state).toBe('closed');
+	});
+
+	it('failures in a row across reloads open it (4 + 4 of 5 → open at the first failure after the reload); a success stored ends them', async () => {
+		const { store, open } = pages();
+		const first = open();
+		await times(4, async () => first.call());
+		await vi.waitFor(async () => expect(await store.get(origin)).toMatchObject({ v: 2, state: 'closed', failures: 4 }));
+		first.api.close();
+		const second = open(); // the reload
+		expect(await second.call()).toBe('HTTPError');
+		expect(second.snapshot().state).toBe('open'); // before: closed, 1 failure
+		expect(second.events).toEqual(['breaker:open consecutive-failures']);
+
+		const other = pages();
+		const before = other.open();
+		await times(4, async () => before.call());
+		before.server.up();
+		expect(await before.call()).toBe('200');
+		await vi.waitFor(async () => expect(await other.store.get(origin)).not.toHaveProperty('failures'));
+		before.api.close();
+		const after = other.open();
+		await times(4, async () => after.call());
+		expect(after.snapshot()).toMatchObject({ state: 'closed', consecutiveFailures: 4 });
+	});
+
+	it('the failure-ratio window is kept too, and dropped once older than windowMs', async () => {
+		const { clock, store, open } = pages();
+		const options = { consecutiveFailures: 100, minimumThroughput: 6, failureRatio: 0.5, windowMs: 10_000 };
+		const first = open(options);
+		await times(5, async () => first.call());
+		await vi.waitFor(async () => expect(await store.get(origin)).toMatchObject({ window: { calls: 5, failures: 5 } }));
+		first.api.close();
+		const second = open(options);
+		expect(await second.call()).toBe('HTTPError');
+		expect(second.events).toEqual(['breaker:open failure-ratio']); // 6 of 6: before, 1 of 1
+		second.api.close();
+
+		const later = pages(store);
+		await store.set(origin, { v: 2, scope: origin, state: 'closed', openedAt: 0, reopensAt: 0, opens: 0, at: 0, window: { calls: 5, failures: 5, at: t0 - 10_000 } });
+		const third = later.open(options);
+		expect(clock.now()).toBe(t0);
+		expect(await third.call()).toBe('HTTPError');
+		expect(third.events).toEqual([]); // the stored window is older than windowMs
+	});
+
+	it('stored counts are outside input: bounded by the options, garbage ignored (the record kept), a version 1 record read', async () => {
+		const store = memoryStore('counts-bounds');
+		const { open } = pages(store);
+		await store.set(origin, { v: 2, scope: origin, state: 'closed', openedAt: 0, reopensAt: 0, opens: 0, at: 0, failures: 1e9, window: { calls: 1e12, failures: 1e13, at: t0 + 1e9 } });
+		const a = open({ minimumThroughput: 1e6 });
+		expect(await a.call()).toBe('HTTPError');
+		expect(a.snapshot()).toMatchObject({ state: 'open' }); // at most 5 stored: the next failure opens it
+		a.api.close();
+
+		for (const garbage of [{ failures: -3 }, { failures: 'many' }, { failures: 2.5 }, { window: { calls: 'x', failures: 1, at: t0 } }, { window: null }]) {
+			await store.set(origin, { v: 2, scope: origin, state: 'closed', openedAt: 0, reopensAt: 0, opens: 0, at: 0, ...garbage });
+			const tab = open({ minimumThroughput: 1e6 });
+			expect(await tab.call()).toBe('HTTPError');
+			expect(tab.snapshot()).toMatchObject({ state: 'closed', consecutiveFailures: 1 });
+			expect(tab.events).toEqual([]);
+			tab.api.close();
+		}
+
+		await store.set(origin, { v: 1, scope: origin, state: 'open', openedAt: t0, reopensAt: t0 + 5_000, opens: 1, at: t0 });
+		const old = open();
+		expect(await old.call()).toBe('CIRCUIT_OPEN');
+		await flush();
+	});
+});

@@ -1,0 +1,154 @@
+/**
+ * API.md "Option values": `undefined` means "not given" for every option of the client, a call and
+ * every factory; every duration option is at most 2 147 483 647 ms (a RangeError naming it at
+ * creation, an InvalidRequestError per call, before any I/O); an option key named as an
+ * `Object.prototype` member is an ordinary unknown key, never a crash.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InvalidRequestError, createClient, memoryStore, outbox } from '../../src/entries/index.js';
+import { createClient as createCore } from '../../src/entries/core.js';
+import { breaker } from '../../src/entries/breaker.js';
+import { staleCache } from '../../src/entries/cache.js';
+import { bulkhead } from '../../src/entries/bulkhead.js';
+import { health } from '../../src/entries/health.js';
+import { hedge } from '../../src/entries/hedge.js';
+import { rateLimit } from '../../src/entries/rate-limit.js';
+import { adaptiveThrottle } from '../../src/entries/throttle.js';
+import { logger } from '../../src/entries/logger.js';
+import { trace } from '../../src/entries/trace.js';
+import { auth } from '../../src/entries/auth.js';
+import { failover } from '../../src/entries/failover.js';
+import { serve, type RunningServer } from '../helpers/node-server.js';
+
+let server: RunningServer;
+let hits = 0;
+beforeAll(async () => {
+	server = await serve(async (request) => {
+		hits++;
+		return new Response(JSON.stringify({ ok: true, method: request.method }), { headers: { 'content-type': 'application/json' } });
+	});
+});
+afterAll(async () => server.close());
+
+const undefinedOf = (keys: string): Record<string, undefined> => Object.fromEntries(keys.split(' ').map((key) => [key, undefined]));
+const noop = () => undefined;
+
+describe('an option given as undefined is not given: its default applies', () => {
+	const factories: Array<[string, () => unknown]> = [
+		['outbox', () => outbox(undefinedOf('methods maxEntries maxBodyBytes retentionMs maxAttempts maxBackoffMs baseBackoffMs networkTimeoutMs queuedResponse sensitiveHeaders conditional coalesce version onConflict migrate resumeJitterMs'))],
+		['breaker', () => breaker(undefinedOf('consecutiveFailures failureRatio windowMs minimumThroughput openMs maxOpenMs halfOpenProbes probe shared sharedCacheMs sharedTimeoutMs scope isFailure share'))],
+		['staleCache', () => staleCache(undefinedOf('maxStaleMs networkTimeoutMs maxEntries maxBodyBytes shared sensitiveHeaders'))],
+		['bulkhead', () => bulkhead(undefinedOf('maxConcurrent maxQueue'))],
+		['health', () => health(undefinedOf('windowMs threshold'))],
+		['hedge', () => hedge(undefinedOf('delayMs maxHedges'))],
+		['rateLimit', () => rateLimit(undefinedOf('perSecond burst fromHeaders maxResetMs share'))],
+		['adaptiveThrottle', () => adaptiveThrottle(undefinedOf('k windowMs minRequests maxRejectRatio shared'))],
+		['logger', () => logger(console, undefinedOf('level'))],
+		['trace', () => trace(undefinedOf('requestIdHeader propagateTo'))],
+		['auth', () => auth({ token: noop, refresh: noop, ...undefinedOf('scheme origins refreshTimeoutMs') })],
+		['failover', () => failover({ mirrors: { 'https://a.example': ['https://b.example'] }, ...undefinedOf('replays') })],
+	];
+	it.each(factories)('%s(every option undefined) does not throw', (_, make) => {
+		expect(make).not.toThrow();
+	});
+
+	it('a client with every option of its own and of each policy undefined answers, with the defaults', async () => {
+		const api = createCore({
+			prefix: `${server.url}/`,
+			store: memoryStore,
+			...undefinedOf('totalTimeout retryBudget identity sensitiveParams sensitiveHeaders fallback storageTimeoutMs deadlineHeader name clock random timeout retry hooks throwHttpErrors fetch parseJson stringifyJson'),
+			outbox: outbox(undefinedOf('methods maxEntries maxBodyBytes networkTimeoutMs queuedResponse resumeJitterMs maxBackoffMs baseBackoffMs')),
+			breaker: breaker(undefinedOf('openMs maxOpenMs consecutiveFailures')),
+			staleCache: staleCache(undefinedOf('networkTimeoutMs maxStaleMs')),
+		});
+		expect(await api.post('w', { json: { a: 1 }, ...undefinedOf('timeout totalTimeout retry idempotencyKey staleCache waitUntil') }).json()).toEqual({ ok: true, method: 'POST' });
+		expect(await api.get('r', { staleCache: undefinedOf('networkTimeoutMs') }).json()).toEqual({ ok: true, method: 'GET' });
+		expect(api.outbox).toBeDefined();
+		api.close();
+	});
+});
+
+describe('every timer option is at most 2 147 483 647 ms', () => {
+	const tooLong = 3e9;
+	it.each([
+		['timeout', () => createClient({ timeout: tooLong })],
+		['totalTimeout', () => createClient({ totalTimeout: tooLong })],
+		['storageTimeoutMs', () => createClient({ storageTimeoutMs: tooLong })],
+		['staleCache.networkTimeoutMs', () => createClient({ staleCache: { networkTimeoutMs: tooLong } })],
+		['outbox.networkTimeoutMs', () => outbox({ networkTimeoutMs: tooLong })],
+		['outbox.resumeJitterMs', () => outbox({ resumeJitterMs: tooLong })],
+		['outbox.baseBackoffMs', () => outbox({ baseBackoffMs: tooLong })],
+		['outbox.maxBackoffMs', () => outbox({ maxBackoffMs: tooLong })],
+		['breaker.openMs', () => breaker({ openMs: tooLong, maxOpenMs: 2 * tooLong })],
+		['breaker.maxOpenMs', () => breaker({ maxOpenMs: tooLong })],
+		['hedge.delayMs', () => hedge({ delayMs: tooLong })],
+		['rateLimit.maxResetMs', () => rateLimit({ maxResetMs: tooLong })],
+		['auth.refreshTimeoutMs', () => auth({ token: noop, refresh: noop, refreshTimeoutMs: tooLong })],
+	] as Array<[string, () => unknown]>)('%s: a RangeError naming it at creation', (name, make) => {
+		expect(make).toThrow(RangeError);
+		expect(make).toThrow(`\`${name}\` must be`);
+		expect(make).toThrow('2147483647');
+	});
+
+	it('2 147 483 647 itself is accepted; windows and ages take any finite value', () => {
+		expect(() => createClient({ timeout: 2_147_483_647, totalTimeout: 2_147_483_647 })).not.toThrow();
+		expect(() => breaker({ windowMs: 1e12 })).not.toThrow();
+		expect(() => staleCache({ maxStaleMs: 1e12 })).not.toThrow();
+		expect(() => outbox({ retentionMs: 1e12 })).not.toThrow();
+		expect(() => adaptiveThrottle({ windowMs: 1e12 })).not.toThrow();
+		expect(() => health({ windowMs: 1e12 })).not.toThrow();
+	});
+
+	it.each([['timeout'], ['totalTimeout']])('per call, %s: 3e9 is an InvalidRequestError naming it, no I/O', async (name) => {
+		const api = createClient({ prefix: `${server.url}/`, store: memoryStore });
+		const before = hits;
+		const error = await api.get('x', { [name]: tooLong }).catch((caught: unknown) => caught);
+		expect(error).toBeInstanceOf(InvalidRequestError);
+		expect((error as Error).message).toContain(`\`${name}\``);
+		expect(hits).toBe(before);
+		api.close();
+	});
+
+	it('per call, staleCache.networkTimeoutMs: 3e9 is an InvalidRequestError', async () => {
+		const api = createClient({ prefix: `${server.url}/`, store: memoryStore });
+		await expect(api.get('x', { staleCache: { networkTimeoutMs: tooLong } })).rejects.toThrow(InvalidRequestError);
+		api.close();
+	});
+});
+
+describe('an option key named as an Object.prototype member is an ordinary unknown key', () => {
+	const keys = ['constructor', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf', '__defineGetter__'];
+	it.each(keys)('createClient({ %s: 1 }) makes a client that answers', async (key) => {
+		const api = createClient({ prefix: `${server.url}/`, store: memoryStore, [key]: 1 });
+		expect(await api.get('x').json()).toEqual({ ok: true, method: 'GET' });
+		api.close();
+	});
+
+	it.each(keys)('a call with { %s: 1 } answers', async (key) => {
+		const api = createClient({ prefix: `${server.url}/`, store: memoryStore });
+		expect(await api.get('x', { [key]: 1 } as object).json()).toEqual({ ok: true, method: 'GET' });
+		api.close();
+	});
+
+	it('a JSON-parsed { "__proto__": {…} } as client, call, nested and extend() options', async () => {
+		const parsed = JSON.parse('{"__proto__": {"prefix": "https://evil.example/", "timeout": 1}, "constructor": {"x": 1}}') as Record<string, unknown>;
+		const api = createClient({ ...parsed, prefix: `${server.url}/`, store: memoryStore });
+		expect(await api.get('x').json()).toEqual({ ok: true, method: 'GET' });
+		expect(await api.get('x', parsed).json()).toEqual({ ok: true, method: 'GET' });
+		expect(await api.get('x', { retry: JSON.parse('{"__proto__": {"limit": 5}, "toString": 1}') as object }).json()).toEqual({ ok: true, method: 'GET' });
+		expect(await api.get('x', { staleCache: JSON.parse('{"__proto__": {"networkTimeoutMs": 1}, "valueOf": 1}') as object }).json()).toEqual({ ok: true, method: 'GET' });
+		const extended = api.extend(JSON.parse('{"__proto__": {"prefix": "https://evil.example/"}, "hasOwnProperty": 1}') as object);
+		expect(await extended.get('x').json()).toEqual({ ok: true, method: 'GET' });
+		expect(() => createClient({ prefix: `${server.url}/`, staleCache: JSON.parse('{"__proto__": {"maxEntries": -1}, "constructor": 1}') as object })).not.toThrow();
+		expect(() => createClient({ retryBudget: JSON.parse('{"__proto__": {"ratio": 1}, "toString": 1}') as object })).not.toThrow();
+		expect(() => outbox(JSON.parse('{"__proto__": {"maxEntries": 1}, "constructor": 1}') as object)).not.toThrow();
+		api.close();
+		extended.close();
+	});
+});
+
+describe('options given as null', () => {
+	it('outbox(null) takes the defaults, as before undefined meant the default', () => {
+		expect(() => outbox(null as unknown as undefined)).not.toThrow();
+	});
+});
