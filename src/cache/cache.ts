@@ -1,4 +1,5 @@
 import type { CacheParts } from './members.js';
+import { checkRules, isPositiveTimerMs, positiveTimerMsOrFalse, type Rule } from '../utils/validate.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
 import { classify, classifyStatus } from '../errors/classify.js';
 import { partStore } from '../core/part-store.js';
@@ -112,6 +113,15 @@ const wrap = (cache: CacheState, call: PolicyCall, next: () => Promise<Response>
  * the stored keys in memory (`View`). Nothing waits on storage on a call's way to a good answer, and
  * no promise is kept across calls.
  */
+/** The stale cache's per-call option: `false`, or `{ networkTimeoutMs }` (a positive timer in ms, or `false`). */
+const callRules: Readonly<Record<string, Rule>> = {
+	staleCache: [(value) => typeof value === 'object' && value !== null && !Array.isArray(value), 'false or { networkTimeoutMs } (per call), or left out', true],
+	'staleCache.networkTimeoutMs': [(value) => value === false || isPositiveTimerMs(value), positiveTimerMsOrFalse],
+};
+
+/** A RangeError naming `staleCache.networkTimeoutMs` (or `staleCache`) for a per-call value out of range. */
+const checkCallOption = (value: unknown): void => checkRules({ staleCache: value }, callRules);
+
 export const createCache = (context: PolicyContext, options: ResolvedCacheOptions): CacheParts => {
 	const store = partStore(context, 'cache', autoStore);
 	const { headers: sensitive, params } = sensitiveOf(context);
@@ -135,6 +145,7 @@ export const createCache = (context: PolicyContext, options: ResolvedCacheOption
 		layer: layerOf(cache),
 		wrap: (call, next) => wrap(cache, call, next),
 		appliesTo: (call) => applies(cache, call),
+		checkCall: checkCallOption,
 		substituted: (response) => isStale(response) ? 'stale' : undefined,
 		clear: (by) => clear(cache, by),
 		members: { cache: members(cache) },

@@ -100,6 +100,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		// By their wrap bands (`placed` is in that order), outermost first.
 		wrappers: placed.filter(({ parts }) => parts.wrap).map(switchableWrap),
 		ourKeys,
+		checks: placed.flatMap(({ slot, parts }) => (parts.checkCall ? [[slot, parts.checkCall.bind(parts)] as const] : [])),
 		watchers: active.filter((part) => part.settled),
 		stats,
 		identity: options.identity,

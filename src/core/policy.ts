@@ -160,6 +160,12 @@ export interface PolicyParts {
 	 * `extra` over the call's options. Runs only when `appliesTo(call)` says so.
 	 */
 	wrap?(call: PolicyCall, next: (extra?: RunOptions) => Promise<Response>): Promise<Response>;
+	/**
+	 * Check this policy's own per-call option (`options[slot]`, given and not `false`) before any I/O:
+	 * throw to refuse the call, which then rejects with an `InvalidRequestError` (the thrown error as
+	 * its `cause`, its message as the error's). Runs only for calls that give the option.
+	 */
+	checkCall?(value: unknown, options: Readonly<Record<string, unknown>>): void;
 	/** Whether `wrap` runs for this call. Keep it cheap: it runs on every call. */
 	appliesTo?(call: PolicyCall): boolean;
 	/** Sees every call's outcome once it is settled (its response, or its error). Never throws. */

@@ -12,7 +12,7 @@ import { staleCache } from '../../src/cache/index.js';
 import type { Policy, PolicyParts } from '../../src/core/policy.js';
 import { dedupe } from '../../src/dedupe/index.js';
 import { createClient as createCore } from '../../src/entries/core.js';
-import { createClient, CircuitOpenError } from '../../src/entries/index.js';
+import { createClient, CircuitOpenError, InvalidRequestError } from '../../src/entries/index.js';
 import { failover } from '../../src/failover/index.js';
 import { health } from '../../src/health/index.js';
 import { hedge } from '../../src/hedge/index.js';
@@ -249,5 +249,40 @@ describe('the open pipeline: the docs', () => {
 		const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 		const rows = [...readme.matchAll(/^\| `(\w+)` \| (\d+) \| (\d+) \|$/gm)].map(([, slot, wrap, layer]) => [slot, { wrap: Number(wrap), layer: Number(layer) }]);
 		expect(Object.fromEntries(rows)).toEqual(Object.fromEntries(builtIns.map((policy) => [policy.slot, policy.at])));
+	});
+});
+
+describe('the open pipeline: a policy checks its own per-call option (checkCall)', () => {
+	it('a checkCall that throws rejects that call with InvalidRequestError (its cause the thrown error) before any I/O; `false` and no value are not checked', async () => {
+		let sent = 0;
+		const counting = (async () => {
+			sent++;
+			return new Response('ok');
+		}) as typeof fetch;
+		const fault = new RangeError('`strict` must be true');
+		const strict: Policy = { slot: 'strict', create: () => ({ checkCall: (value) => {
+			if (value !== true) {
+				throw fault;
+			}
+		} }) };
+		const api = createCore({ fetch: counting, strict } as never);
+		const error = await api.get('https://api.test/a', { strict: 'yes' } as never).catch((caught: unknown) => caught);
+		expect(error).toBeInstanceOf(InvalidRequestError);
+		expect([(error as Error).message, (error as Error).cause]).toEqual(['`strict` must be true', fault]);
+		expect(sent).toBe(0);
+		await api.get('https://api.test/a', { strict: true } as never);
+		await api.get('https://api.test/a', { strict: false } as never);
+		await api.get('https://api.test/a');
+		expect(sent).toBe(3);
+	});
+
+	it('the stale cache checks its own `staleCache: { networkTimeoutMs }` (the core no longer does)', async () => {
+		const api = createCore({ fetch: ok, staleCache: staleCache() });
+		for (const bad of [{ networkTimeoutMs: -1 }, { networkTimeoutMs: 'x' }, 5, []]) {
+			const error = await api.get('https://api.test/a', { staleCache: bad } as never).catch((caught: unknown) => caught);
+			expect([bad, error instanceof InvalidRequestError, (error as Error).cause instanceof RangeError, (error as Error).message]).toEqual([bad, true, true, expect.stringMatching(/staleCache/)]);
+		}
+		expect((await api.get('https://api.test/a', { staleCache: { networkTimeoutMs: 50 } })).status).toBe(200);
+		api.close();
 	});
 });
