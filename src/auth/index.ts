@@ -1,11 +1,20 @@
 import { authAt } from '../entries/bands.js';
-import type { Policy } from '../core/policy.js';
+import type { Policy, PolicyCall } from '../core/policy.js';
 import { Auth } from './auth.js';
 import { checkAuthOptions, type AuthOptions } from './options.js';
 import type { AuthRefreshEvent } from './events.js';
 
 /** What importing this policy adds to the client's types (`client.on`, a call's options): its events and its per-call option `auth`. */
 declare module 'steadfetch/core' {
+	interface PolicyHooks {
+		/**
+		 * Set by `auth`: whether the token it put on the call's current attempt may go to `url` (true when
+		 * it put none). `failover` asks it for a mirror: a request re-targeted below auth's layer is
+		 * checked again for the URL it really goes to.
+		 */
+		tokenGoesTo?(call: PolicyCall, url: string): boolean;
+	}
+
 	/** The `auth` slot of `createClient`. */
 	interface Slots {
 		auth: Policy<'auth'>;

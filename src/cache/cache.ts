@@ -146,7 +146,7 @@ export const createCache = (context: PolicyContext, options: ResolvedCacheOption
 		wrap: (call, next) => wrap(cache, call, next),
 		appliesTo: (call) => applies(cache, call),
 		checkCall: checkCallOption,
-		substituted: (response) => isStale(response) ? 'stale' : undefined,
+		substituted: (outcome) => outcome instanceof Response && isStale(outcome) ? 'stale' : undefined,
 		clear: (by) => clear(cache, by),
 		members: { cache: members(cache) },
 	};

@@ -12,6 +12,14 @@ import type { CacheStaleEvent, CacheStoredEvent } from './events.js';
  * `staleCache` slot it fills.
  */
 declare module 'steadfetch/core' {
+	interface PolicyHooks {
+		/**
+		 * Set by the stale cache: the validators (`etag`, `lastModified`) of the copy it holds for an
+		 * absolute URL and identity, for the outbox's `conditional` writes.
+		 */
+		validatorOf?(url: string, identity: string | undefined): Promise<{ etag?: string; lastModified?: string } | undefined>;
+	}
+
 	/** The `staleCache` slot of `createClient`. */
 	interface Slots {
 		staleCache: Policy<'staleCache'>;

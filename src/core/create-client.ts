@@ -12,7 +12,7 @@ import { deadlines } from './invocation.js';
 import { createKy, defaultTotalTimeout, retryRules } from './ky-options.js';
 import { mergeOptions } from './merge-options.js';
 import { clientKeys, type CallOptions, type CoreClientOptions } from './options.js';
-import type { PolicyParts } from './policy.js';
+import type { Counter, PolicyParts } from './policy.js';
 import { Reach } from './reachability.js';
 import { originOf, requestOrigin } from './scope.js';
 import { byBand, createParts, switchable, switchableWrap } from './slots.js';
@@ -30,10 +30,10 @@ export interface Entry<O> {
 	finish?(client: AnyClient, options: CoreClientOptions): void;
 }
 
-/** How `stats()` counts a response the call resolved with: as the first policy that made it says. */
-const substitutedBy = (active: readonly PolicyParts[]) => (response: Response): 'stale' | 'queued' | undefined => {
+/** How `stats()` counts a call's outcome (response or error): as the first policy that made it says. */
+const substitutedBy = (active: readonly PolicyParts[]) => (outcome: unknown): Counter | undefined => {
 	for (const part of active) {
-		const kind = part.substituted?.(response);
+		const kind = part.substituted?.(outcome);
 		if (kind) {
 			return kind;
 		}

@@ -1,9 +1,13 @@
 import type { Options as KyOptions, ResponsePromise } from 'ky';
 import type { EmittedEvent, EventMap, EventType } from './event-types.js';
 import type { Clock, Layer, PolicyCall, Reachability, WaitUntil } from './types.js';
+import type { ScopeStats } from './stats.js';
 import type { World } from './world.js';
 
 export type { PolicyCall } from './types.js';
+
+/** The names of the per-scope counters of `stats()` (`ScopeStats`'s numbers) a policy can count into. */
+export type Counter = { [K in keyof ScopeStats]: ScopeStats[K] extends number ? K : never }[keyof ScopeStats];
 
 /**
  * The slots of `createClient`, each filled by a policy whose `slot` is its key: every policy adds its
@@ -52,11 +56,10 @@ export interface PolicyContext {
 	/** Store instances by namespace, shared by the clients of one name and store (`extend()`). */
 	readonly stores: Map<string, unknown>;
 	/**
-	 * What one policy offers the others, by documented name, without importing each other. Today:
-	 * `validatorOf(url, identity)` — set by the stale cache: the validators (`etag`, `lastModified`)
-	 * of the copy it holds for an absolute URL and identity, for the outbox's `conditional` writes.
+	 * What one policy offers the others, by documented name, without importing each other: each hook
+	 * is declared (`PolicyHooks`) and set by the policy that offers it, and may be missing.
 	 */
-	readonly hooks: PolicyHooks;
+	readonly hooks: Partial<PolicyHooks>;
 	/** The client's `identity()` now (outside a call), undefined without the option or when it fails. */
 	identity(): string | undefined;
 	/**
@@ -128,18 +131,12 @@ export interface PolicyContext {
 }
 
 /**
- * The hooks policies offer each other (see `PolicyContext.hooks`); each may be missing.
- * @experimental `steadfetch/policy`: may change in a minor version.
+ * The hooks policies offer each other (see `PolicyContext.hooks`), each declared by the policy that
+ * sets it, by declaration merging (`declare module 'steadfetch/core' { interface PolicyHooks { … } }`):
+ * the stale cache's `validatorOf`, auth's `tokenGoesTo`. Each may be missing (its policy not filled).
  */
-export interface PolicyHooks {
-	validatorOf?(url: string, identity: string | undefined): Promise<{ etag?: string; lastModified?: string } | undefined>;
-	/**
-	 * Set by `auth`: whether the token it put on the call's current attempt may go to `url` (true when
-	 * it put none). `failover` asks it for a mirror: a request re-targeted below auth's layer is
-	 * checked again for the URL it really goes to.
-	 */
-	tokenGoesTo?(call: PolicyCall, url: string): boolean;
-}
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging
+export interface PolicyHooks {}
 
 /**
  * Options a wrapper adds to one run of ky (`next(extra)`): headers are merged, the rest replace.
@@ -178,8 +175,13 @@ export interface PolicyParts {
 	close?(): void;
 	/** Remove the persisted records of this policy (all, or one identity's). */
 	clear?(options?: { identity?: string }): Promise<void>;
-	/** Whether a response the call resolved with was made by this policy, and how `stats()` counts it. */
-	substituted?(response: Response): 'stale' | 'queued' | undefined;
+	/**
+	 * Whether the call's outcome — the response it resolved with, or the error it rejected with — was
+	 * this policy's answer in the network's place, and which `stats()` counter counts it (a stale copy,
+	 * a write kept queued). A call rejected with such an error is not a failure, and `fallback` never
+	 * answers it.
+	 */
+	substituted?(outcome: Response | unknown): Counter | undefined;
 	/** This policy's view of a scope, merged into `client.stats()[scope]`. */
 	stats?(scope: string): Record<string, unknown> | undefined;
 	/**

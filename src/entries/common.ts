@@ -5,7 +5,7 @@ export type { BreakerHandle, BreakerMembers } from '../breaker/members.js';
 export type { CacheHandle, CacheMembers, CachedEntry } from '../cache/members.js';
 export type { PresetMembers } from './options.js';
 export type { BaseClientOptions, CallOptions, WaitUntil } from '../core/options.js';
-export type { Slots } from '../core/policy.js';
+export type { PolicyHooks, Slots } from '../core/policy.js';
 export type { BreakerSnapshot } from '../breaker/snapshot.js';
 export type { Outbox, OutboxEntry, OutboxMembers } from '../outbox/types.js';
 export type { RetryBudgetOptions } from '../retry/budget.js';

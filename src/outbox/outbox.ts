@@ -1,6 +1,7 @@
 import type { OutboxParts } from './types.js';
 import type { WaitUntil } from '../core/options.js';
 import type { PolicyContext } from '../core/policy.js';
+import { classify } from '../errors/classify.js';
 import { listen } from '../utils/listen.js';
 import { background } from '../core/part-store.js';
 import { requestScoped } from '../utils/runtime.js';
@@ -56,7 +57,8 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 	return {
 		members: { outbox: make() },
 		membersFor: (waitUntil) => ({ outbox: make(waitUntil) }),
-		substituted: (response) => response.headers.has('steadfetch-outbox-entry') ? 'queued' : undefined,
+		// A write kept queued: its 202 (`queuedResponse: 'accepted'`), or its `OutboxQueuedError` (`QUEUED`).
+		substituted: (outcome) => (outcome instanceof Response ? outcome.headers.has('steadfetch-outbox-entry') : classify(outcome).code === 'QUEUED') ? 'queued' : undefined,
 		// A scope with entries pending (as this client last listed them) keeps its `stats()` counters.
 		holds: (scope) => queue.pending.some((key) => key.scope === scope),
 		layer: layer(queue, drain),
