@@ -73,6 +73,13 @@ const withPolicy = (entry, make) => `${core}import { ${make.split('(')[0]} } fro
 // 21,195, core + staleCache() 21,669 → 21,441, core + outbox() 25,193 → 24,961, the preset 25,346 → 25,141 (option checks
 // from one table of rules by path, fields declared rather than defined twice, one set of the client's own keys, smaller
 // helpers). Budgets: the measurements + 0.5 %.
+// Issue 44 (recovery-outbox), measured on its branch: core +77 B (16,572 → 16,649: a call whose totalTimeout was
+// spent has its TimeoutError marked `totalTimeoutSpent`, so TanStack does not retry it — the React recipe's first
+// load against a hanging origin showed "Loading…" for 53 s; `context.late`, which a `slow` stale answer calls so
+// its attempt's answer fires scope:back); every core case +60 to +140 with it, the outbox +16 over that
+// (maxNetworkBackoffMs, due at once on visible and reload). tanstack-query 743 → 990 B alone (refetchWhenBack
+// replaces a pending TanStack retry, so a tab is fresh when another tab's probe closed the breaker, not after the
+// open period; shown keeps the stale copy's reason while a query refetches). Budgets: the measurements + 0.5 %.
 // Issue 34, stop 42: the breaker's `machine` split into functions under 80 lines (+50 B minified per breaker
 // case), then the call's waitUntil handed down as a parameter instead of a field set around calls (core +
 // breaker() 21,491 → 21,431); targets now the issue's (core 13,500, + breaker 17,500, + staleCache 17,000,
@@ -80,7 +87,7 @@ const withPolicy = (entry, make) => `${core}import { ${make.split('(')[0]} } fro
 const cases = [
 	// +50 B (throttle, issue 38; measured 14,273 → 14,322): the adaptiveThrottle slot in the slot and layer orders, a
 	// THROTTLED attempt never retried (shouldRetry, before the user's verdict), the slot's entry named in its RangeError.
-	{ name: 'steadfetch/core', source: `${core}export const api = createClient();`, budget: 16_650, target: 13_500 },
+	{ name: 'steadfetch/core', source: `${core}export const api = createClient();`, budget: 16_730, target: 13_500 },
 	{ name: 'core + trace()', source: withPolicy('trace', 'trace()'), policy: true },
 	{ name: 'core + logger()', source: withPolicy('logger', 'logger(console)'), policy: true },
 	{ name: 'core + health()', source: withPolicy('health', 'health()'), policy: true },
@@ -109,7 +116,7 @@ const cases = [
 		source: `${core}import { queryOptionsFor, mutationOptionsFor, refetchWhenBack, followReachability, shown, StaleAnswerError } from 'steadfetch/tanstack-query';\nconst api = createClient();\nexport const query = queryOptionsFor(api, 'users/1');\nexport { mutationOptionsFor, refetchWhenBack, followReachability, shown, StaleAnswerError };`,
 		// 789 → 803 B with issue 37 though its code did not change: the difference of two brotli outputs moves
 		// by ±15 B when the core grows. Budget 820.
-		policy: true, alone: 820,
+		policy: true, alone: 1_000,
 	},
 	// Over the 13,500 target, which is below steadfetch/core alone (13,793): a breaker that keeps API.md's behaviours
 	// costs about 4,000 B over the core — its store (partStore, the IndexedDB store, idb-keyval) ~890, options
@@ -125,7 +132,7 @@ const cases = [
 	{ name: 'core + staleCache()', source: withPolicy('cache', 'staleCache()'), budget: 21_550, target: 17_000 },
 	// +237 B (fix/outbox-r2): withContext(ctx).outbox bound to the request (core's membersFor ~55), migrate's
 	// entry split and checked as a rebase's, onConflict's rebase only a plain object.
-	{ name: 'core + outbox()', source: withPolicy('outbox', 'outbox()'), budget: 25_090, target: 19_500 },
+	{ name: 'core + outbox()', source: withPolicy('outbox', 'outbox()'), budget: 25_230, target: 19_500 },
 	{
 		// Issue 27's options configured: the same code (nothing of it is tree-shaken without them).
 		name: 'core + outbox({ conflicts, app updates })',
@@ -136,12 +143,12 @@ const cases = [
 		// What the preset with its defaults fills: it must cost the same, plus its own ≤ 340 B (`sameAs`).
 		name: 'core + breaker + staleCache',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { staleCache } from 'steadfetch/cache';\nexport const api = createClient({ breaker: breaker(), staleCache: staleCache() });`,
-		budget: 24_960, target: 20_000, // measured 24,832 + 0.5 % (the byte pass; 24,847 at the cache split, +222)
+		budget: 25_140, target: 20_000, // measured 24,832 + 0.5 % (the byte pass; 24,847 at the cache split, +222)
 	},
 	{
 		name: 'core + breaker + staleCache + outbox',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { staleCache } from 'steadfetch/cache';\nimport { outbox } from 'steadfetch/outbox';\nexport const api = createClient({ breaker: breaker(), staleCache: staleCache(), outbox: outbox() });`,
-		budget: 31_700, target: 20_000, // measured 31,542 + 0.5 % (the byte pass; 31,819 before it, 31,657 at the cache split; +68 B with no byte of its code changed: brotli of a re-chunked dist/, issue 34's function splits)
+		budget: 31_930, target: 20_000, // measured 31,542 + 0.5 % (the byte pass; 31,819 before it, 31,657 at the cache split; +68 B with no byte of its code changed: brotli of a re-chunked dist/, issue 34's function splits)
 	},
 	{
 		// Issue 34: the preset takes the outbox only as the policy `outbox()` makes, so with its defaults it carries
@@ -149,7 +156,7 @@ const cases = [
 		name: 'steadfetch (the preset, defaults)',
 		source: "import { createClient } from 'steadfetch';\nexport const api = createClient();",
 		// Measured 25,141 + 0.5 % (the byte pass −205; before it 25,346: the cache split +204, the core split +121).
-		budget: 25_270, target: 20_500, preset: true, absent: ['outbox'], sameAs: 'core + breaker + staleCache',
+		budget: 25_400, target: 20_500, preset: true, absent: ['outbox'], sameAs: 'core + breaker + staleCache',
 	},
 	{
 		name: 'steadfetch + outbox()',
@@ -173,7 +180,7 @@ const cases = [
 		// throttle's isolate link (coordinator/fleet.ts) and the Durable Object its counts (coordinator/throttle.ts);
 		// on the coordinator rather than in steadfetch/throttle, where every browser would carry it unused.
 		// Issue 34's split of breaker/shared.ts (linkBreaker, exchange): 23,759 → 23,741.
-		budget: 23_660, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
+		budget: 23_820, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
 	},
 	{
 		// The shared path of the throttle (issue 38): the isolate's link (coordinator/fleet.ts) comes with the
@@ -181,13 +188,13 @@ const cases = [
 		name: 'core + adaptiveThrottle({ shared }) (cloudflare)',
 		source: `${core}import { adaptiveThrottle } from 'steadfetch/throttle';\nimport { coordinator } from 'steadfetch/cloudflare';\nexport { BreakerCoordinator } from 'steadfetch/cloudflare';\nexport const make = (env) => createClient({ adaptiveThrottle: adaptiveThrottle({ shared: coordinator(env.STEADFETCH) }) });`,
 		// Issue 34's split of breaker/shared.ts (linkBreaker, exchange): 21,065 → 21,095.
-		budget: 20_990, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
+		budget: 21_140, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
 	},
 	{
 		name: 'core + breaker({ shared }) (deno)',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { coordinator, denoKvStore } from 'steadfetch/deno';\nexport const make = (kv) => createClient({ store: denoKvStore(kv), breaker: breaker({ shared: coordinator(kv) }) });`,
 		// Throttle (issue 38, +803 B, 19,823 → 20,626): as the cloudflare case, Deno KV's coordinator answers throttle syncs.
-		budget: 23_620, platform: 'neutral', conditions: ['deno'],
+		budget: 23_740, platform: 'neutral', conditions: ['deno'],
 	},
 ];
 

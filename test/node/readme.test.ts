@@ -275,7 +275,7 @@ const proseFigures: Record<string, string> = {
 	'20 000 ms': 'default: totalTimeout, in "Coming from ky" (checked below)',
 	'5 s': 'default: breaker.openMs, in the first screen (checked below)',
 	'5 min': 'default: breaker.maxOpenMs, in the first screen (checked below)',
-	'820 B': 'size of steadfetch/tanstack-query (checked with the sizes)',
+	'1000 B': 'size of steadfetch/tanstack-query (checked with the sizes)',
 	'2 000 ms': 'default: outbox.resumeJitterMs in a page, in "Offline outbox" (checked below)',
 	'30 s': 'default: outbox.maxNetworkBackoffMs in a page, in the first screen (checked below)',
 	'30 000 ms': 'default: ky\'s retry.backoffLimit and retry.maxRetryAfter; outbox.maxNetworkBackoffMs in a page, in "Offline outbox" (checked below)',
