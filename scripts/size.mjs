@@ -73,6 +73,16 @@ const withPolicy = (entry, make) => `${core}import { ${make.split('(')[0]} } fro
 // 21,195, core + staleCache() 21,669 → 21,441, core + outbox() 25,193 → 24,961, the preset 25,346 → 25,141 (option checks
 // from one table of rules by path, fields declared rather than defined twice, one set of the client's own keys, smaller
 // helpers). Budgets: the measurements + 0.5 %.
+// Issue 44 (recovery-outbox), measured on its branch: core +77 B (16,572 → 16,649: a call whose totalTimeout was
+// spent has its TimeoutError marked `totalTimeoutSpent`, so TanStack does not retry it — the React recipe's first
+// load against a hanging origin showed "Loading…" for 53 s; `context.late`, which a `slow` stale answer calls so
+// its attempt's answer fires scope:back); every core case +60 to +140 with it, the outbox +16 over that
+// (maxNetworkBackoffMs, due at once on visible and reload). tanstack-query 743 → 990 B alone (refetchWhenBack
+// replaces a pending TanStack retry, so a tab is fresh when another tab's probe closed the breaker, not after the
+// open period; shown keeps the stale copy's reason while a query refetches). Then core +85 B (16,649 → 16,734),
+// every case +60 to +140 with it: classify() calls NETWORK only what ky would wrap in its NetworkError (the
+// runtimes' messages, as is-network-error reads them), so an error of an app's own fetch wrapper no longer marks
+// its origin unreachable nor opens its breaker. Budgets: the measurements + 0.5 %.
 // Issue 34, stop 42: the breaker's `machine` split into functions under 80 lines (+50 B minified per breaker
 // case), then the call's waitUntil handed down as a parameter instead of a field set around calls (core +
 // breaker() 21,491 → 21,431); targets now the issue's (core 13,500, + breaker 17,500, + staleCache 17,000,

@@ -11,6 +11,8 @@ const fire = async (cache: CacheState, call: PolicyCall, read: Read): Promise<vo
 	if (stale) {
 		read.early = read.done = true;
 		read.cut?.abort(new Superseded('A stored copy answered'));
+		// Its attempt goes on: its answer tells the scope answers again (`scope:back`, what `refetchWhenBack` waits for).
+		cache.context.late?.(call.scope ?? cache.context.scopeOf(read.request!.url));
 		call.waitUntil?.(read.run!);
 		read.answer!(stale);
 	}

@@ -1,5 +1,5 @@
 import { ForceRetryError, NetworkError } from 'ky';
-import { classify } from '../errors/classify.js';
+import { classify, isPlatformNetworkError } from '../errors/classify.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import type { RetryBudget, RetryDecision } from '../retry/budget.js';
 import { countAttempt, limit, takeFailure, type Call } from './call.js';
@@ -66,7 +66,7 @@ const accountingLayer = (stats: Stats, budget: RetryBudget | undefined, emit: Em
 		stats.scope(scope).retries++;
 		if (emitter.has('retry')) {
 			// What ky's hooks see: a raw fetch failure as ky's NetworkError; no failure, a retry forced with `ky.retry()`.
-			const shown = error instanceof TypeError ? new NetworkError(request, { cause: error }) : error ?? new ForceRetryError();
+			const shown = isPlatformNetworkError(error) ? new NetworkError(request, { cause: error }) : error ?? new ForceRetryError();
 			emit('retry', { scope, method: request.method, url: request.url, retryCount: call.attempts - 1, code: classify(shown).code, error: shown });
 		}
 

@@ -1,4 +1,4 @@
-import type { Input, KyInstance, Options as KyOptions, ResponsePromise } from 'ky';
+import { isTimeoutError, type Input, type KyInstance, type Options as KyOptions, type ResponsePromise } from 'ky';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import { Call, runKy } from './call.js';
@@ -36,7 +36,31 @@ export interface CallerDeps extends SettleDeps, CallKyDeps {
 	/** With `deadlineHeader`: when a call of `invocation` with this `totalTimeout` must be over (epoch ms), if ever. */
 	readonly deadlineOf: ((invocation: Invocation | undefined, totalTimeout: unknown) => number | undefined) | undefined;
 	readonly clock: Clock;
+	/** The client's `totalTimeout` (ky's, with the client's default), for a call that gives none. */
+	readonly totalTimeout: unknown;
 }
+
+/** Real time, as ky measures a call's `totalTimeout`. */
+const realNow = (): number => globalThis.performance?.now() ?? Date.now();
+
+/**
+ * A call that failed with ky's `TimeoutError` once its `totalTimeout` was spent (within a few ms: a
+ * timer may fire that much early) has the error marked `totalTimeoutSpent: true` before the caller
+ * sees it: its retries happened inside it, so one who would retry the call (TanStack, through
+ * `queryOptionsFor`) knows there is no time left to give. A per-attempt `timeout` with time left is
+ * not marked. A reaction added before the caller's, on the same error object.
+ */
+const markSpent = <P extends Promise<unknown>>(promise: P, began: number, limit: unknown): P => {
+	if (typeof limit === 'number') {
+		promise.then(undefined, (error: unknown) => {
+			if (isTimeoutError(error) && realNow() - began >= limit - 5) {
+				(error as { totalTimeoutSpent?: boolean }).totalTimeoutSpent = true;
+			}
+		});
+	}
+
+	return promise;
+};
 
 /** Start ky: it builds the Request synchronously, so an invalid URL or option rejects here, before any I/O. */
 const starter = (instance: KyInstance) => (method: Method | undefined, input: Input, forKy: Record<string, unknown>): ResponsePromise => {
@@ -184,6 +208,8 @@ export const createCaller = (deps: CallerDeps) => {
 		const own = callOptions.waitUntil;
 		const within = invocation ?? (own && invocationOf(own));
 		const waitUntil = own ? (own === within?.waitUntil ? own : (promise: Promise<unknown>) => own(promise)) : within?.waitUntil;
+		const began = realNow();
+		const limit = callOptions.totalTimeout === undefined ? deps.totalTimeout : callOptions.totalTimeout;
 		const call = new Call(verb, input, callOptions as Record<string, unknown>, deps.world(who), key, replay, waitUntil, within, deps.deadlineOf?.(within, callOptions.totalTimeout));
 		const forKy = kyOptionsOf(call, callOptions, headers, unsafe);
 		const fallback = 'fallback' in callOptions ? callOptions.fallback : deps.fallback;
@@ -196,9 +222,9 @@ export const createCaller = (deps: CallerDeps) => {
 		// A call of a request context with a deadline runs as wrapped: its last attempt's error stands when
 		// ky gives a retry up at the deadline (`runKy`).
 		if (next === undefined && fallback === undefined && (within?.deadline === undefined || replay)) {
-			return direct(call, startKy(method, input, forKy));
+			return markSpent(direct(call, startKy(method, input, forKy)), began, limit);
 		}
 
-		return withShortcuts(wrapped(call, (next ?? runOf(method, input, forKy, call))(), fallback), call);
+		return markSpent(withShortcuts(wrapped(call, (next ?? runOf(method, input, forKy, call))(), fallback), call), began, limit);
 	};
 };

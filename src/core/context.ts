@@ -43,6 +43,7 @@ export const policyContext = (options: CoreClientOptions, stores: Map<string, un
 		subrequest: (call) => (call as Call | undefined)?.invocation?.take() ?? true,
 		reachability: (scope) => reach.state(scope),
 		offline: (scope) => reach.offline(scope),
+		late: (scope) => reach.late(scope),
 		answer: (call, outcome) => answer(call as Call, outcome),
 		perCall: (make) => {
 			const index = locals++;

@@ -109,6 +109,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		parseJson: options.parseJson,
 		closed: () => closed,
 		deadlineOf: deadlines(options.deadlineHeader, options.totalTimeout ?? defaultTotalTimeout, clock),
+		totalTimeout: options.totalTimeout ?? defaultTotalTimeout,
 		clock,
 		substituted: substitutedBy(active),
 	});

@@ -109,6 +109,12 @@ export interface PolicyContext {
 	 */
 	offline(scope: string): boolean;
 	/**
+	 * A copy answered a call in the place of its attempt, which goes on (a `slow` stale answer): the
+	 * scope's next answer `classify()` does not call transient fires `scope:back`, as after a failure
+	 * (the app showed a stale copy: `refetchWhenBack` refetches what waits for the scope).
+	 */
+	late?(scope: string): void;
+	/**
 	 * The one way a layer ends an attempt without I/O: return `answer(call, outcome)` from the layer
 	 * instead of calling `next`. With a Response (a stored copy), the call's run resolves with it as
 	 * if the network had answered — no retry, no `afterResponse` hook, nothing counted by the layers

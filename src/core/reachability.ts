@@ -108,6 +108,11 @@ export class Reach {
 		this.#tell(scope, seen);
 	}
 
+	/** A copy answered a call of `scope` while its attempt goes on (`slow`): its next good answer fires `scope:back`. */
+	late(scope: string): void {
+		this.#scopes.scope(scope).good = false;
+	}
+
 	/** `navigator.onLine` may have changed (an `online` or `offline` event): tell the scopes whose state changed with it. */
 	recheck(): void {
 		for (const [scope, seen] of this.#scopes.entries()) {

@@ -1,5 +1,5 @@
 import { TimeoutError } from 'ky';
-import { classify } from '../errors/classify.js';
+import { classify, isPlatformNetworkError } from '../errors/classify.js';
 import { admit, noteFailure, type Call } from './call.js';
 import type { Reach } from './reachability.js';
 import { following } from './redirects.js';
@@ -7,9 +7,10 @@ import type { FetchLike } from './types.js';
 
 /**
  * Runtime network failures that ky's detection misses: workerd rejects a refused or reset
- * connection with a plain `Error: Network connection lost.` (ky expects a TypeError).
+ * connection with a plain `Error: Network connection lost.` (ky expects a TypeError), or a
+ * `TypeError` whose message ky does not know (`Network connection lost.`, `error sending request…`).
  */
-const networkFailure = /^(?:network connection lost\.?|connection refused|.*\b(?:ECONNREFUSED|ECONNRESET|EPIPE)\b.*)$/i;
+const networkFailure = /^(?:network connection lost\.?|connection refused|error sending request\b.*|.*\b(?:ECONNREFUSED|ECONNRESET|EPIPE)\b.*)$/i;
 
 /** What the transport does for calls with bounds: a deadline to send along, a request context to know its failures. */
 export interface Bounds {
@@ -31,7 +32,9 @@ export interface Bounds {
  *   and its redirects are followed here (`following`): another origin never gets the header.
  * - Its outcome is the scope's reachability: an HTTP answer (any status; `scope:back` for the first
  *   that `classify()` does not call transient after failures) or a network failure or timeout (not
- *   the caller's abort, not an attempt a policy superseded).
+ *   the caller's abort, not an attempt a policy superseded, not an error of a custom `fetch` that is
+ *   no network failure of the platform's: `classify()` calls it `UNKNOWN`). A refusal of the
+ *   client's own (an open breaker, the throttle, a bulkhead or rate limit) never reaches here.
  * - workerd's plain `Error: Network connection lost.` is rethrown as the TypeError ky recognizes
  *   (its `NetworkError`), with the original as `cause`; an attempt ky's timer aborted fails with ky's
  *   `TimeoutError`, so every layer above (trace, health, the breaker) calls it `TIMEOUT` as ky's
@@ -57,7 +60,8 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 	}, (error: unknown) => {
 		const { signal } = request;
 		const failure = call && signal.aborted && !call.signal?.aborted && (signal.reason as Error | undefined)?.name !== 'Superseded' ? new TimeoutError(request)
-			: error instanceof Error && error.name === 'Error' && networkFailure.test(error.message) ? new TypeError('Network connection lost', { cause: error }) : error;
+			: error instanceof Error && (error.name === 'Error' || (error.name === 'TypeError' && !isPlatformNetworkError(error))) && networkFailure.test(error.message)
+				? new TypeError('Network connection lost', { cause: error }) : error;
 		if (call) {
 			noteFailure(call, failure);
 			bounds?.failed(call, failure);

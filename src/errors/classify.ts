@@ -14,6 +14,26 @@ export interface Classification {
 const named = (error: unknown, name: string): boolean =>
 	typeof error === 'object' && error !== null && (error as { name?: unknown }).name === name;
 
+/** What runtimes' `fetch` says of a network failure (Chrome, Firefox, Safari 16, cross-fetch, undici, Bun, Workers). */
+const networkMessages = new Set(['network error', 'NetworkError when attempting to fetch resource.', 'The Internet connection appears to be offline.', 'Network request failed', 'fetch failed', 'terminated', ' A network error occurred.', 'Network connection lost']);
+
+/**
+ * Whether an error is a network failure as the platform's `fetch` reports one: a `TypeError` with
+ * one of the runtimes' messages — exactly what ky wraps in its `NetworkError` (ky's detection, from
+ * is-network-error: Safari 17's `Load failed` only without a stack, Deno's `error sending request
+ * for url`, Chrome's `Failed to fetch`). Any other error a `fetch` throws (an app's own wrapper
+ * failing) is not one: it says nothing about the origin.
+ */
+export const isPlatformNetworkError = (error: unknown): error is TypeError => {
+	if (Object.prototype.toString.call(error) !== '[object Error]' || (error as Error).name !== 'TypeError' || typeof (error as Error).message !== 'string') {
+		return false;
+	}
+
+	const { message, stack } = error as Error;
+	return /^Load failed(?: \(.*\))?$/.test(message) ? stack === undefined || '__sentry_captured__' in (error as object)
+		: message.startsWith('error sending request for url') || /^Failed to fetch(?: \(.*\))?$/.test(message) || networkMessages.has(message);
+};
+
 /**
  * The classification of an HTTP status: `undefined` for an answer that is not a failure (< 400),
  * else what `classify()` says of an `HTTPError` with that status. The one table of failure: every
@@ -30,6 +50,11 @@ export const classifyStatus = (status: number): Classification | undefined =>
  * Classify any error, ours or ky's. `TIMEOUT`, `NETWORK`, `HTTP_429`, `HTTP_5XX`, `CIRCUIT_OPEN`,
  * `BULKHEAD_FULL`, `RATE_LIMITED`, `THROTTLED` (and `HTTP_408`) are transient; `HTTP_4XX`,
  * `INVALID_REQUEST`, `ABORTED` are not (a `SteadfetchError` says so itself: its `transient`).
+ *
+ * `NETWORK` is ky's `NetworkError`, or a raw failure the platform's `fetch` reports as a network
+ * error (`isPlatformNetworkError`: what ky would wrap); any other error a `fetch` throws — a custom
+ * `fetch` of the app's that fails, a `TypeError` of its own — is `UNKNOWN` (not transient): it says
+ * nothing about the origin, so it neither counts toward `unreachable` nor opens a breaker.
  *
  * `ABORTED` is the caller's own signal: an `AbortError`, or whatever reason the caller aborted with
  * when ky rethrows it; also an attempt a policy gave up because another answered first (a hedge that
@@ -63,8 +88,8 @@ export function classify(error: unknown): Classification {
 		return { code: 'TIMEOUT', transient: true };
 	}
 
-	if (error instanceof TypeError) {
-		// Raw fetch failures are TypeErrors in every runtime.
+	if (isPlatformNetworkError(error)) {
+		// A raw failure of the platform's fetch (as ky's NetworkError wraps it); any other TypeError is UNKNOWN.
 		return { code: 'NETWORK', transient: true };
 	}
 

@@ -75,8 +75,8 @@ export class Drain {
 	}
 
 	/**
-	 * Ask for a drain because `scope` (`true`: every scope) came back — `online`, a breaker's probe or
-	 * an app's call got through — after a wait drawn from 0 to `resumeJitterMs` (the client's
+	 * Ask for a drain because `scope` (`true`: every scope) came back — `online`, the page visible
+	 * again, a reload, a breaker's probe or an app's call got through — after a wait drawn from 0 to `resumeJitterMs` (the client's
 	 * `random`), so a fleet of clients that recovers at once does not replay on the same second. As
 	 * `trigger` once the wait is over (`close()` ends it: no drain). Never rejects.
 	 */
@@ -100,11 +100,15 @@ export class Drain {
 		return this.trigger(scope, waitUntil);
 	}
 
-	/** Start the first drain, unless one was: at the client's start, or by its first eligible call where no timer may be set (workerd). */
-	start(waitUntil?: WaitUntil): void {
+	/**
+	 * Start the first drain, unless one was: at the client's start, or by its first eligible call where
+	 * no timer may be set (workerd). `reload` (the client's start in a page): every scope's entries are
+	 * due, after the `resume` wait — a page loaded again is where a user waits for them.
+	 */
+	start(waitUntil?: WaitUntil, reload = false): void {
 		if (!this.#started) {
 			this.#started = true;
-			background(this.#queue.context, 'outbox', waitUntil, async () => this.trigger(undefined, waitUntil));
+			background(this.#queue.context, 'outbox', waitUntil, async () => reload ? this.resume(true) : this.trigger(undefined, waitUntil));
 		}
 	}
 

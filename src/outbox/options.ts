@@ -49,6 +49,16 @@ export interface OutboxOptions {
 	 */
 	baseBackoffMs?: number;
 	/**
+	 * Cap of the wait before the next replay of an entry whose last attempt ended by a network failure
+	 * or a timeout (`classify()`'s `NETWORK` or `TIMEOUT`), in ms: where a user is looking, a queued
+	 * write goes out within about this long of the API's return even when nothing else calls it. A 5xx
+	 * or 429 keeps the normal backoff (`maxBackoffMs`). Never above `maxBackoffMs` (a larger value
+	 * means `maxBackoffMs`); a value given applies in every runtime. A non-negative finite number, else
+	 * a `RangeError`.
+	 * @default `maxBackoffMs` where there is no `document` (workers, servers, Workers); 30_000 in a page
+	 */
+	maxNetworkBackoffMs?: number;
+	/**
 	 * How long an eligible write waits for an answer before it is stored and the caller told it is
 	 * queued (`OutboxQueuedError`, or the 202 of `queuedResponse: 'accepted'`), in ms from the call's
 	 * start: for a network that takes requests and never answers, where the caller would otherwise
@@ -146,10 +156,11 @@ export interface OutboxOptions {
 	migrate?: (entry: StoredEntry, fromVersion: number) => StoredEntry | null | Promise<StoredEntry | null>;
 	/**
 	 * Longest wait, in ms, before a drain that starts because a scope came back — the `online` event,
-	 * a breaker's probe that got through (`breaker:closed`), a good answer to one of the app's calls —
-	 * drawn at random (the client's `random`) from 0 to this: a fleet of clients that recovers at once
-	 * does not replay on the same second. `flush()`, the page becoming visible, the client's start and
-	 * an entry's own timer drain at once. A non-negative finite number, else a `RangeError`.
+	 * the page becoming visible, the client's start in a page (a reload), a breaker's probe that got
+	 * through (`breaker:closed`), a good answer to one of the app's calls — drawn at random (the
+	 * client's `random`) from 0 to this: a fleet of clients that recovers at once does not replay on
+	 * the same second. `flush()` and an entry's own timer drain at once. A non-negative finite number,
+	 * else a `RangeError`.
 	 * @default 0 where there is no `document` (workers, servers, Workers); 2_000 in a page
 	 */
 	resumeJitterMs?: number;
@@ -167,7 +178,7 @@ const rules: Array<[string, (value: unknown) => boolean, string]> = [
 	['maxEntries maxAttempts version', isPositiveInteger, 'a positive integer'],
 	['maxBodyBytes', isNonNegativeInteger, 'a non-negative integer'],
 	['retentionMs', isPositiveFinite, 'a positive finite number of ms'],
-	['maxBackoffMs baseBackoffMs resumeJitterMs', isTimerMs, timerMs],
+	['maxBackoffMs baseBackoffMs maxNetworkBackoffMs resumeJitterMs', isTimerMs, timerMs],
 	['queuedResponse', (value) => value === 'error' || value === 'accepted', "'error' or 'accepted'"],
 	['networkTimeoutMs', (value) => value === false || isPositiveTimerMs(value), positiveTimerMsOrFalse],
 	['conditional coalesce', (value) => typeof value === 'boolean', 'a boolean'],
@@ -176,19 +187,23 @@ const rules: Array<[string, (value: unknown) => boolean, string]> = [
 
 /** Fill in the defaults and reject bad values with a `RangeError` naming the option and the value. */
 export const resolveOutboxOptions = (options: OutboxOptions): ResolvedOutboxOptions => {
+	const page = typeof (globalThis as { document?: unknown }).document !== 'undefined';
 	const resolved: Record<string, unknown> = {
 		methods: ['POST', 'PUT', 'PATCH', 'DELETE'], maxEntries: 1000, maxBodyBytes: 1_048_576, retentionMs: 604_800_000, maxAttempts: 20,
 		maxBackoffMs: 300_000, baseBackoffMs: 1000, networkTimeoutMs: false, queuedResponse: 'error', sensitiveHeaders: [], conditional: false, coalesce: false, version: 1,
-		resumeJitterMs: typeof (globalThis as { document?: unknown }).document === 'undefined' ? 0 : 2000,
+		resumeJitterMs: page ? 2000 : 0,
 		// An option given as `undefined` is not given: its default applies.
 		...given(options ?? {}),
 	};
+	// Undefined is the default (Option values); elsewhere than a page the default is `maxBackoffMs` itself.
+	resolved['maxNetworkBackoffMs'] ??= page ? 30_000 : resolved['maxBackoffMs'];
 	for (const [names, ok, expected] of rules) {
 		for (const name of names.split(' ')) {
 			check(ok(resolved[name]), `outbox.${name}`, resolved[name], expected);
 		}
 	}
 
+	resolved['maxNetworkBackoffMs'] = Math.min(resolved['maxNetworkBackoffMs'] as number, resolved['maxBackoffMs'] as number);
 	check(!resolved['migrate'] || (resolved['version'] as number) > 1, 'outbox.migrate', resolved['migrate'], 'given with a `version` above 1');
 	return {
 		...resolved,

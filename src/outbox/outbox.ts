@@ -19,7 +19,9 @@ import type { Outbox } from './types.js';
  * when a trigger says delivery may be possible: client start, `online`, the page becoming visible, a
  * good answer from the scope, `breaker:closed`, `auth:refresh`, the timer of the earliest due entry,
  * `flush()`, a Background Sync event (`outboxSyncHandler`). Those that say a scope came back
- * (`online`, a good answer, `breaker:closed`) drain after a random 0–`resumeJitterMs` (`Drain.resume`).
+ * (`online`, the page visible again, the client's start in a page, a good answer, `breaker:closed`)
+ * drain after a random 0–`resumeJitterMs` (`Drain.resume`); `online`, the page visible and the start
+ * in a page make every entry due whatever its backoff (API.md "Queued writes notice the API is back").
  */
 export function createOutbox(context: PolicyContext, options: ResolvedOutboxOptions): OutboxParts {
 	const queue = new Queue(context, options);
@@ -69,7 +71,8 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 			cleanups.push(
 				// A scope came back (`online`, a breaker's probe got through): after `resumeJitterMs` at random.
 				listen(globalThis, 'online', () => void drain.resume(true)),
-				listen(document_, 'visibilitychange', () => document_?.visibilityState === 'visible' && resume()),
+				// The page visible again: every entry due (after the same wait), whatever its backoff.
+				listen(document_, 'visibilitychange', () => document_?.visibilityState === 'visible' && void drain.resume(true)),
 				context.on('breaker:closed', ({ scope }) => requestScoped() || void drain.resume(scope)),
 				// A new token (here or in another tab) ends the 401/403 pause.
 				context.on('auth:refresh', ({ ok }) => ok && resume()),
@@ -77,7 +80,8 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 			if (!requestScoped()) {
 				// Not at once: nothing touches storage while createClient runs. In workerd (no timer outside
 				// a request) the first eligible call starts the drain instead.
-				const timer = setTimeout(() => drain.start(), 0);
+				// In a page (a reload) every entry is due, after the `resumeJitterMs` wait.
+				const timer = setTimeout(() => drain.start(undefined, document_ !== undefined), 0);
 				cleanups.push(() => clearTimeout(timer));
 			}
 		},

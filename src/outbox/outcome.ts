@@ -11,6 +11,8 @@ export interface Rules {
 	maxAttempts: number;
 	baseBackoffMs: number;
 	maxBackoffMs: number;
+	/** Cap of the wait after an attempt that ended by a network failure or a timeout (at most `maxBackoffMs`). */
+	maxNetworkBackoffMs: number;
 	retentionMs: number;
 }
 
@@ -37,12 +39,17 @@ export const backoff = ({ baseBackoffMs, maxBackoffMs }: Pick<Rules, 'baseBackof
 
 /**
  * When a failed write goes next: at the server's `Retry-After` (pinned), else after the error's
- * `retryAfterMs` (the breaker's), else after the backoff of its `attempts`; a wait from outside never
- * outlives the entry's retention (and one that is no number waits as long as retention allows).
+ * `retryAfterMs` (the breaker's), else after the backoff of its `attempts` — at most
+ * `maxNetworkBackoffMs` when the attempt ended by a network failure or a timeout (`classify()`'s
+ * `NETWORK` or `TIMEOUT`): the user's wait for the API's return. A wait from outside never outlives
+ * the entry's retention (and one that is no number waits as long as retention allows).
  */
 export const scheduleOf = (response: Response | undefined, error: unknown, { attempts, createdAt, retainFrom }: Standing, rules: Rules, now: number, random: () => number): Schedule => {
 	const retryAfter = parseRetryAfter(response?.headers.get('retry-after'), now);
-	const wait = retryAfter ?? (error as { retryAfterMs?: number } | undefined)?.retryAfterMs ?? backoff(rules, attempts, random());
+	const drawn = retryAfter ?? (error as { retryAfterMs?: number } | undefined)?.retryAfterMs ?? backoff(rules, attempts, random());
+	const code = response ? undefined : classify(error).code;
+	const unanswered = code === 'NETWORK' || code === 'TIMEOUT';
+	const wait = unanswered ? Math.min(drawn, rules.maxNetworkBackoffMs) : drawn;
 	return {
 		at: Math.min(now + (Number.isFinite(wait) ? Math.max(0, wait) : rules.retentionMs), Math.max(now, (retainFrom ?? createdAt) + rules.retentionMs)),
 		pinned: retryAfter !== undefined,

@@ -13,7 +13,7 @@ const events = ['online', 'offline'];
  * `unreachable` or `offline`, so TanStack pauses its queries and mutations only when that origin
  * cannot be reached, never behind a `navigator.onLine` that is wrong. Returns the unsubscribe
  * function, which gives TanStack back a listener like its own (the window's `online` and `offline`
- * events, read as `navigator.onLine`).
+ * events, read as `navigator.onLine`) and sets it to `navigator.onLine` at once.
  *
  * @example useEffect(() => followReachability(api, onlineManager, 'https://api.example.com'), []);
  */
@@ -25,7 +25,8 @@ export const followReachability = (api: Pick<Client, 'on' | 'reachability'>, onl
 	});
 	return () => onlineManager.setEventListener((setOnline) => {
 		const target = globalThis as Partial<EventTarget>;
-		const tell = (): void => setOnline(navigator.onLine);
+		const tell = (): void => setOnline((globalThis as { navigator?: { onLine?: boolean } }).navigator?.onLine !== false);
+		tell(); // At once: TanStack is online again when `navigator.onLine` says so, not at the next `online` event.
 		for (const type of events) {
 			target.addEventListener?.(type, tell);
 		}

@@ -10,11 +10,14 @@ import { StaleAnswerError } from './stale-answer-error.js';
 /**
  * TanStack's `retry`: only what may succeed later (`classify(error).transient`: never a 4xx, not
  * while offline), at most twice after the first try; each try already holds steadfetch's own
- * retries. `error` is typed `Error` (TanStack's default `TError`, what every failure here is): a
- * parameter typed `unknown` would make TanStack infer `TError = unknown` for the whole query.
+ * retries — and never a timeout the client marked `totalTimeoutSpent` (the call's whole
+ * `totalTimeout` was spent, its retries inside it). `error` is typed `Error` (TanStack's default
+ * `TError`, what every failure here is): a parameter typed `unknown` would make TanStack infer
+ * `TError = unknown` for the whole query.
  */
 const retry = (failureCount: number, error: Error): boolean =>
-	failureCount < 2 && (error instanceof StaleAnswerError ? error.reason !== 'offline' : classify(error).transient);
+	failureCount < 2 && !(error as { totalTimeoutSpent?: boolean }).totalTimeoutSpent
+	&& (error instanceof StaleAnswerError ? error.reason !== 'offline' : classify(error).transient);
 
 /**
  * TanStack's `retryDelay` (ms): the error's own `retryAfterMs` when it has one — when the breaker
@@ -30,7 +33,10 @@ export interface SteadfetchQueryOptions<T> {
 	queryFn: (context: { signal: AbortSignal }) => Promise<T>;
 	/**
 	 * Fixed: at most 2 retries after the first try, of transient failures only (`classify(error).transient`,
-	 * or a stale answer not served offline), each try already holding steadfetch's own retries.
+	 * or a stale answer not served offline), each try already holding steadfetch's own retries. Never
+	 * a call that ended because its `totalTimeout` was spent: the client marks that `TimeoutError`
+	 * `totalTimeoutSpent: true` (a per-attempt `timeout` with time left is not marked and is retried),
+	 * so a first load against a hanging origin shows its error within `totalTimeout`.
 	 */
 	retry: (failureCount: number, error: Error) => boolean;
 	/**
@@ -50,7 +56,9 @@ export interface SteadfetchQueryOptions<T> {
  *   TanStack keeps `dataUpdatedAt` (the last fresh answer), retries, and refetches at the next
  *   trigger whatever `staleTime` says; `shown(result)` shows the copy meanwhile.
  * - TanStack's retries are planned: transient failures only, twice at most, each one when the
- *   breaker lets a request through.
+ *   breaker lets a request through (or at once, with `refetchWhenBack`, when its scope answers or
+ *   its breaker closes in any tab); never after a call whose `totalTimeout` was spent (its
+ *   `TimeoutError` is marked `totalTimeoutSpent: true` by the client).
  * - `networkMode: 'always'`: offline, steadfetch answers from its cache instead of TanStack pausing.
  *
  * Options after the spread override these. `options` are the call's (ky's and steadfetch's);
@@ -81,6 +89,12 @@ export interface ShownQuery<T> {
 	data: T | undefined;
 	dataUpdatedAt: number;
 	failureReason: unknown;
+	/** The query's error (TanStack keeps it during a refetch when it has data). */
+	error?: unknown;
+	/** `'fetching'` while a fetch is under way (TanStack then clears `failureReason`). */
+	fetchStatus?: string;
+	/** The observer's `refetch`: one function per observer, by which `shown` remembers its last stale copy while it refetches. */
+	refetch?: unknown;
 }
 
 /** What `shown` gives: the data to show, its age, and why it is a stale copy (if it is one). */
@@ -100,16 +114,44 @@ export interface Shown<T> {
 }
 
 /**
+ * The last stale copy of each observer (by its `refetch`) and the `dataUpdatedAt` it was seen with:
+ * TanStack clears `failureReason` when a fetch starts (and `error` too when it has no data), so while
+ * the query refetches the copy is the one seen last. Weak: an observer gone takes its copy with it.
+ */
+const lastCopy = new WeakMap<object, [StaleAnswerError, number]>();
+
+const stale = (error: unknown): StaleAnswerError | undefined => error instanceof StaleAnswerError ? error : undefined;
+
+/**
+ * The stale answer a result shows: the last try's (`failureReason`; null once a try succeeds), else
+ * while a fetch is under way the query's `error` or the copy this observer showed before the fetch
+ * started, as long as no fresh answer came since (its `dataUpdatedAt` unchanged).
+ */
+const shownFailure = ({ failureReason, error, fetchStatus, dataUpdatedAt, refetch }: ShownQuery<unknown>): StaleAnswerError | undefined => {
+	const key = typeof refetch === 'function' ? refetch : undefined;
+	const seen = key && lastCopy.get(key);
+	const fetching = fetchStatus === 'fetching';
+	const copy = stale(failureReason) ?? (fetching ? stale(error) ?? (seen && seen[1] === dataUpdatedAt ? seen[0] : undefined) : undefined);
+	if (key && copy) {
+		lastCopy.set(key, [copy, dataUpdatedAt]);
+	} else if (key && !fetching) {
+		lastCopy.delete(key);
+	}
+
+	return copy;
+};
+
+/**
  * What to show: the newest data TanStack or steadfetch has, its age (ms), and why it is a stale copy
  * (`reason`, the copy's `detail`; `offline` only when that is `offline`). Never an error's message:
  * show `reason`, or your own words for the query's `error`.
  */
 export const shown = <T>(result: ShownQuery<T>, now = Date.now()): Shown<T> => {
-	const failure = result.failureReason; // the last try's error; null once a try succeeds
-	const reason = failure instanceof StaleAnswerError ? failure.reason : undefined;
+	const failure = shownFailure(result);
+	const reason = failure?.reason;
 	// The copy, when it is newer than what TanStack holds; else TanStack's data (age 0 when there is none).
-	const [data, at] = reason && (result.data === undefined || (failure as StaleAnswerError).storedAt > result.dataUpdatedAt)
-		? [(failure as StaleAnswerError).staleData as T, (failure as StaleAnswerError).storedAt]
+	const [data, at] = failure && (result.data === undefined || failure.storedAt > result.dataUpdatedAt)
+		? [failure.staleData as T, failure.storedAt]
 		: [result.data, result.data === undefined ? now : result.dataUpdatedAt];
 	return { data, ageMs: now - at, reason, offline: reason === 'offline' };
 };

@@ -3,9 +3,23 @@ import type { BreakerMembers } from '../breaker/members.js';
 import { classify } from '../errors/classify.js';
 import { StaleAnswerError } from './stale-answer-error.js';
 
+/** What `refetchWhenBack` reads of a TanStack query's state (`Query['state']`). */
+export interface RefetchingQueryState {
+	fetchStatus: string;
+	error: unknown;
+	/** The last failed try's error of the fetch under way (a retry is pending while it is one). */
+	fetchFailureReason?: unknown;
+}
+
+/** What `refetchWhenBack` uses of a TanStack query (`Query`). */
+export interface RefetchingQuery {
+	state: RefetchingQueryState;
+}
+
 /** What `refetchWhenBack` uses of a TanStack `QueryClient` (any adapter's). */
 export interface RefetchingQueryClient {
-	refetchQueries(filters: { predicate: (query: { state: { fetchStatus: string; error: unknown } }) => boolean }): Promise<unknown>;
+	refetchQueries(filters: { predicate: (query: RefetchingQuery) => boolean }): Promise<unknown>;
+	cancelQueries?(filters: { predicate: (query: RefetchingQuery) => boolean }, options: { silent: boolean; revert: boolean }): Promise<unknown>;
 }
 
 /**
@@ -21,21 +35,41 @@ const gaveUpOn = (api: Partial<BreakerMembers>, error: unknown): string | undefi
 };
 
 /**
- * Refetch the queries that gave up — on a stale answer (`StaleAnswerError`), a `CircuitOpenError` or
- * a network failure or timeout — as soon as their scope answers again: an attempt to it got an answer
- * `classify()` does not call transient (`scope:back`, in this tab), or its breaker closed (here or in
- * another tab). A query's scope is its URL's (as given to `queryOptionsFor`), as the client computes
- * it. Returns the unsubscribe function.
+ * Refetch the queries waiting for a scope — those that gave up on a stale answer of any reason
+ * (`StaleAnswerError`, `slow` included), a `CircuitOpenError` or a network failure or timeout, and
+ * those whose TanStack retry of such a failure is pending (the pending retry is replaced by a fetch
+ * at once) — as soon as the scope answers again: an attempt to it got an answer `classify()` does not
+ * call transient after failures or after a `slow` copy answered in its place (`scope:back`, in this
+ * tab), or its breaker closed (here or in another tab: its closing reaches every tab). A query's scope is its
+ * URL's (as given to `queryOptionsFor`), as the client computes it. Returns the unsubscribe function.
  */
 export const refetchWhenBack = (api: Pick<Client, 'on'> & Partial<BreakerMembers>, queryClient: RefetchingQueryClient): (() => void) => {
+	/** The state of each query whose pending retry this replaced: not replaced again until it changed (a try failed or succeeded). */
+	const replaced = new WeakMap<RefetchingQuery, RefetchingQueryState>();
 	const back = ({ scope }: { scope: string }): void => {
-		void queryClient.refetchQueries({ predicate: ({ state }) => state.fetchStatus === 'idle' && gaveUpOn(api, state.error) === scope });
+		const pending: RefetchingQuery[] = [];
+		const retrying = (query: RefetchingQuery): boolean => {
+			const { state } = query;
+			const due = state.fetchStatus !== 'idle' && replaced.get(query) !== state && gaveUpOn(api, state.fetchFailureReason) === scope;
+			if (due) {
+				pending.push(query);
+			}
+
+			return due;
+		};
+
+		// A pending retry is cancelled silently (its fetch's promise follows the new one), then fetched now.
+		void queryClient.cancelQueries?.({ predicate: retrying }, { silent: true, revert: false });
+		void queryClient.refetchQueries({ predicate: (query) => pending.includes(query) || (query.state.fetchStatus === 'idle' && gaveUpOn(api, query.state.error) === scope) }).catch(() => undefined);
+		for (const query of pending) {
+			replaced.set(query, query.state);
+		}
 	};
 
-	const answered = api.on('scope:back', back);
-	const closed = api.on('breaker:closed', back);
+	const offs = [api.on('scope:back', back), api.on('breaker:closed', back)];
 	return () => {
-		answered();
-		closed();
+		for (const off of offs) {
+			off();
+		}
 	};
 };

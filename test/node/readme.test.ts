@@ -285,20 +285,20 @@ const figuresIn = (text: string): Record<string, number> => Object.fromEntries([
  * other figure says what it is and where it is checked. A new figure fails here until it is listed.
  */
 const proseFigures: Record<string, string> = {
-	'30 000 ms': 'default: ky\'s retry.backoffLimit and retry.maxRetryAfter (checked below)',
 	'1 MiB': 'default: staleCache.maxBodyBytes (checked below)',
 	'10 s': 'default: how long onConflict may take; ky\'s timeout, in the first screen and after the Durable Object recipe; the offline attempt interval, in "When the network lies"; how often an isolate lists the outbox\'s store for writes it never saw, in the Workers paragraph (all checked below)',
 	'2 s': 'the Deno recipe\'s `timeout` (checked with the recipes\' bounds)',
-	'30 s': 'how soon a queued write goes out after the API returns, in a page (API.md "Queued writes notice the API is back": the outbox\'s maxNetworkBackoffMs in a page; its own tests are the outbox\'s)',
 	'50 ms': 'the least time before a request\'s deadline a retry may start with: the constant in src/core/accounting.ts (checked below)',
 	'3 s': 'default: staleCache.networkTimeoutMs, in the first screen, and the React recipe\'s (checked below)',
 	'20 s': 'default: totalTimeout, in the first screen, "Coming from ky" and after the Durable Object recipe (checked below)',
 	'20 000 ms': 'default: totalTimeout, in "Coming from ky" (checked below)',
 	'5 s': 'default: breaker.openMs, in the first screen (checked below); the Durable Object and Deno recipes\' `totalTimeout` (checked with the recipes\' bounds)',
 	'5 min': 'default: breaker.maxOpenMs, in the first screen (checked below)',
-	'860 B': 'size of steadfetch/tanstack-query (checked with the sizes)',
+	'1000 B': 'size of steadfetch/tanstack-query (checked with the sizes)',
 	'2,147,483,647 ms': 'the most a timer holds (maxTimerMs, src/utils/validate.ts): beyond it a deadline header is a far deadline',
 	'2 000 ms': 'default: outbox.resumeJitterMs in a page, in "Offline outbox" (checked below)',
+	'30 s': 'default: outbox.maxNetworkBackoffMs in a page, in the first screen (checked below)',
+	'30 000 ms': 'default: ky\'s retry.backoffLimit and retry.maxRetryAfter; outbox.maxNetworkBackoffMs in a page, in "Offline outbox" (checked below)',
 	'9884 ms': 'the retry time in an example of an error message a query must not show, in "When the network lies": no figure of ours',
 	'25.6 KB': 'size of the preset, in the first screen: the size table\'s (checked with the sizes)',
 	'8.1 KB': 'size of ky alone, in the first screen: the size table\'s (checked with the sizes)',
@@ -373,6 +373,10 @@ describe('defaults are written once: what the README says is the TSDoc\'s @defau
 		(globalThis as { document?: unknown }).document = {};
 		try {
 			expect(resolveOutboxOptions({}).resumeJitterMs).toBe(jitter);
+			// The first screen and "Offline outbox": how soon a queued write goes out after the API's return, in a page.
+			const network = resolveOutboxOptions({}).maxNetworkBackoffMs;
+			expect(Number(/within (\d+) s of the API's return in a page/.exec(prose)![1]) * 1_000).toBe(network);
+			expect(numberOf(/at most `maxNetworkBackoffMs` ahead \(in a page ([\d ]+) ms by default/.exec(prose)![1]!)).toBe(network);
 		} finally {
 			delete (globalThis as { document?: unknown }).document;
 		}

@@ -76,12 +76,24 @@ class ManualTimers implements tanstack.TimeoutProvider<number> {
 
 /** The loopback API: `GET /users/:id`, `POST /orders` (applied once per Idempotency-Key); up, failing with 503, or down. */
 const startApi = async () => {
-	let mode: 'up' | '503' = 'up';
+	let mode: 'up' | '503' | 'hang' = 'up';
+	/** How long the API takes to answer a GET (ms, real time), as decided when the request comes. */
+	let delayMs = 0;
 	const hits: string[] = [];
 	const applied = new Map<string, unknown>();
 	const handler = async (request: Request): Promise<Response> => {
 		const { pathname } = new URL(request.url);
 		hits.push(`${request.method} ${pathname}`);
+		if (mode === 'hang') {
+			return new Promise<Response>((resolve) => {
+				request.signal.addEventListener('abort', () => resolve(new Response(null, { status: 499 })));
+			});
+		}
+
+		if (delayMs > 0) {
+			await new Promise((resolve) => setTimeout(resolve, delayMs));
+		}
+
 		if (mode === '503') {
 			return Response.json({ error: 'unavailable' }, { status: 503 });
 		}
@@ -118,6 +130,14 @@ const startApi = async () => {
 		failWith503() {
 			mode = '503';
 		},
+		/** Take connections and never answer. */
+		hang() {
+			mode = 'hang';
+		},
+		/** Answer after `ms` (real time). */
+		slow(ms: number) {
+			delayMs = ms;
+		},
 		/** Refuse connections: nothing listens on the port. */
 		async down() {
 			await running?.close();
@@ -125,6 +145,7 @@ const startApi = async () => {
 		},
 		async up() {
 			mode = 'up';
+			delayMs = 0;
 			running ??= await serve(handler, Number(port));
 		},
 		async close() {
@@ -507,6 +528,132 @@ describe('steadfetch/tanstack-query with @tanstack/query-core, through an outage
 			listening();
 			tanstack.onlineManager.setOnline(true);
 		}
+	});
+
+	it('refetchWhenBack: a query answered `slow` (no failure: scope:back never fired) refetches once the slow attempt\'s answer came', async () => {
+		const steadfetch = client({ retry: 0, breaker: false, staleCache: { networkTimeoutMs: 100 } });
+		const off = refetchWhenBack(steadfetch, queryClient);
+		const observer = mounted(new tanstack.QueryObserver<User>(queryClient, { queryKey: ['user', 'slow'], ...queryOptionsFor<User>(steadfetch, 'users/slow'), retry: false }));
+		const copied = stored(steadfetch);
+		await until(observer, (result) => result.status === 'success');
+		await copied;
+		api.slow(400); // this GET's answer comes after 400 ms: the copy answers it at 100 ms
+		const stale = await observer.refetch();
+		expect(state(stale)).toMatchObject({ status: 'error', fetchStatus: 'idle', error: 'stale: slow' });
+		api.slow(0);
+		const fresh = await until(observer, (result) => result.status === 'success' && result.fetchStatus === 'idle' && result.error === null);
+		expect(fresh.data).toMatchObject({ id: 'slow', version: 3 }); // the slow GET's answer (2), then the refetch's (3)
+		off();
+	});
+
+	it('refetchWhenBack: a query whose TanStack retry is pending (after a network failure) is fetched at once when its scope answers, not after the retry\'s delay', async () => {
+		const steadfetch = client({ retry: 0, staleCache: false, breaker: false });
+		const off = refetchWhenBack(steadfetch, queryClient);
+		await api.down();
+		const observer = mounted(new tanstack.QueryObserver<User>(queryClient, { queryKey: ['user', 'pending'], ...queryOptionsFor<User>(steadfetch, 'users/pending') }));
+		const failed = await until(observer, (result) => result.failureCount === 1);
+		expect(state(failed)).toMatchObject({ status: 'pending', fetchStatus: 'fetching', failureReason: 'NetworkError' });
+		expect(timers.pending()).toEqual([1_000]); // TanStack's retry, in 1 s: the clock does not move
+		await api.up();
+		await steadfetch.get('users/other');
+		const fresh = await until(observer, (result) => result.status === 'success' && result.fetchStatus === 'idle');
+		expect(state(fresh)).toMatchObject({ error: null, data: { id: 'pending', version: 1 } });
+		expect(api.gets('users/pending')).toBe(1);
+		off();
+	});
+
+	it('refetchWhenBack: a query whose retry waits for the breaker\'s open period is fetched at once when the breaker closes (here by reset; from another tab: the Chromium test)', async () => {
+		const steadfetch = client({ retry: 0, breaker: { consecutiveFailures: 2, openMs: 20_000 } });
+		const off = refetchWhenBack(steadfetch, queryClient);
+		const observer = mounted(new tanstack.QueryObserver<User>(queryClient, { queryKey: ['user', 'open'], ...queryOptionsFor<User>(steadfetch, 'users/open') }));
+		const copied = stored(steadfetch);
+		await until(observer, (result) => result.status === 'success');
+		await copied;
+		api.failWith503();
+		await steadfetch.get('users/x', { throwHttpErrors: false });
+		await steadfetch.get('users/x', { throwHttpErrors: false });
+		expect(steadfetch.breaker(api.url).state).toBe('open');
+		void observer.refetch();
+		const waiting = await until(observer, (result) => result.failureCount === 1);
+		expect(state(waiting)).toMatchObject({ fetchStatus: 'fetching', failureReason: 'stale: circuit-open' });
+		expect(timers.pending()).toEqual([20_000]);
+		await api.up();
+		steadfetch.breaker.reset(api.url);
+		const fresh = await until(observer, (result) => result.status === 'success' && result.fetchStatus === 'idle' && result.failureCount === 0);
+		expect(state(fresh)).toMatchObject({ error: null, data: { id: 'open' } });
+		off();
+	});
+
+	it('shown: while a query refetches, the stale copy keeps its reason and age (TanStack clears failureReason when a fetch starts)', async () => {
+		const steadfetch = client({ retry: 0, breaker: false });
+		const observer = mounted(new tanstack.QueryObserver<User>(queryClient, { queryKey: ['user', 'again'], ...queryOptionsFor<User>(steadfetch, 'users/again'), retry: false }));
+		const copied = stored(steadfetch);
+		await until(observer, (result) => result.status === 'success');
+		await copied;
+		timers.advance(19_000);
+		api.failWith503();
+		expect(shown(await observer.refetch())).toMatchObject({ data: { version: 1 }, ageMs: 19_000, reason: 'http-5xx' });
+		api.hang();
+		void observer.refetch();
+		const during = await until(observer, (result) => result.fetchStatus === 'fetching');
+		expect(during.failureReason).toBeNull();
+		expect(shown(during)).toMatchObject({ data: { version: 1 }, ageMs: 19_000, reason: 'http-5xx' });
+		await api.up();
+	});
+
+	it('shown: a first load answered by a copy another client stored keeps that copy, its reason and age while it refetches (TanStack then has no data and clears its error)', async () => {
+		const store = memoryStore('tanstack-shared');
+		const name = `tanstack-first-${++names}`;
+		const earlier = client({ retry: 0, breaker: false, name, store: () => store });
+		const copied = stored(earlier);
+		await earlier.get('users/first');
+		await copied;
+		earlier.close();
+		timers.advance(7_000);
+		api.failWith503();
+		const steadfetch = client({ retry: 0, breaker: false, name, store: () => store });
+		const observer = mounted(new tanstack.QueryObserver<User>(queryClient, { queryKey: ['user', 'first'], ...queryOptionsFor<User>(steadfetch, 'users/first'), retry: false }));
+		const stale = await until(observer, (result) => result.status === 'error');
+		expect(shown(stale)).toMatchObject({ data: { id: 'first' }, ageMs: 7_000, reason: 'http-5xx' });
+		api.hang();
+		void observer.refetch();
+		const during = await until(observer, (result) => result.fetchStatus === 'fetching');
+		expect(state(during)).toMatchObject({ status: 'pending', error: null, failureReason: null, data: undefined });
+		expect(shown(during)).toMatchObject({ data: { id: 'first' }, ageMs: 7_000, reason: 'http-5xx' });
+		await api.up();
+	});
+
+	it('followReachability: unsubscribed while the scope is unreachable, onlineManager is back on navigator.onLine at once (Node has none: online)', async () => {
+		const steadfetch = client({ retry: 0, staleCache: false, breaker: false });
+		try {
+			const off = followReachability(steadfetch, tanstack.onlineManager, api.url);
+			await api.down();
+			await steadfetch.get('users/1').catch(() => undefined);
+			await steadfetch.get('users/1').catch(() => undefined);
+			expect(tanstack.onlineManager.isOnline()).toBe(false);
+			off();
+			expect(tanstack.onlineManager.isOnline()).toBe(true);
+		} finally {
+			tanstack.onlineManager.setOnline(true);
+		}
+	});
+
+	it('queryOptionsFor: a call that spent its totalTimeout against a hanging origin is not retried by TanStack (its error marked totalTimeoutSpent); a per-attempt timeout with time left is', async () => {
+		api.hang();
+		const spent = client({ retry: { limit: 1 }, staleCache: false, breaker: false, timeout: 150, totalTimeout: 250 });
+		const first = mounted(new tanstack.QueryObserver<User>(queryClient, { queryKey: ['user', 'hang'], ...queryOptionsFor<User>(spent, 'users/hang') }));
+		const began = performance.now();
+		const failed = await until(first, (result) => result.status === 'error');
+		expect(performance.now() - began).toBeLessThan(2_000);
+		expect(state(failed)).toMatchObject({ fetchStatus: 'idle', failureCount: 1, error: 'TimeoutError' });
+		expect((failed.error as { totalTimeoutSpent?: boolean }).totalTimeoutSpent).toBe(true);
+
+		const left = client({ retry: 0, staleCache: false, breaker: false, timeout: 100, totalTimeout: 10_000 });
+		const second = mounted(new tanstack.QueryObserver<User>(queryClient, { queryKey: ['user', 'hang-left'], ...queryOptionsFor<User>(left, 'users/hang') }));
+		const retrying = await until(second, (result) => result.failureCount === 1);
+		expect(state(retrying)).toMatchObject({ status: 'pending', fetchStatus: 'fetching', failureReason: 'TimeoutError' });
+		expect((retrying.failureReason as { totalTimeoutSpent?: boolean }).totalTimeoutSpent).toBeUndefined();
+		await api.up();
 	});
 
 	it('a write answered without a body (204 to a DELETE, 205, an empty 200, a HEAD) succeeds with data undefined; a query answered 204 has data null', async () => {

@@ -13,7 +13,7 @@ import { RateLimitedError } from '../../src/errors/RateLimitedError.js';
 import { backoff, outcomeOf, scheduleOf, type Standing } from '../../src/outbox/outcome.js';
 
 const now = 1_700_000_000_000;
-const rules = { maxAttempts: 5, baseBackoffMs: 1000, maxBackoffMs: 300_000, retentionMs: 604_800_000 };
+const rules = { maxAttempts: 5, baseBackoffMs: 1000, maxBackoffMs: 300_000, maxNetworkBackoffMs: 300_000, retentionMs: 604_800_000 };
 const request = new Request('https://x.test/');
 const answer = (status: number, headers: Record<string, string> = {}) => new Response(null, { status, headers });
 const entry = (more: Partial<Standing> = {}): Standing => ({ attempts: 1, createdAt: now - 60_000, ...more });
@@ -81,5 +81,19 @@ describe('scheduleOf and backoff', () => {
 		expect(scheduleOf(answer(503, { 'retry-after': '99999999' }), undefined, revived, rules, now, random)).toEqual({ at: now - 1000 + 604_800_000, pinned: true });
 		expect(scheduleOf(undefined, { retryAfterMs: Number.POSITIVE_INFINITY }, revived, rules, now, random)).toEqual({ at: now - 1000 + 604_800_000, pinned: false });
 		expect(scheduleOf(undefined, { retryAfterMs: -5 }, revived, rules, now, random)).toEqual({ at: now, pinned: false });
+	});
+
+	it('after a network failure or a timeout the wait is at most maxNetworkBackoffMs; a 5xx, a 429 and the breaker\'s wait keep theirs (API.md "Queued writes notice the API is back")', () => {
+		// Attempt 12: the backoff's cap, 0.5 × 300 000 = 150 000 ms; the network cap 30 000 ms.
+		const late = entry({ attempts: 11 });
+		const capped = { ...rules, maxNetworkBackoffMs: 30_000 };
+		expect(outcomeOf(undefined, new NetworkError(request), late, { ...capped, maxAttempts: 20 }, now, random)).toMatchObject({ kind: 'retry', at: now + 30_000 });
+		expect(outcomeOf(undefined, new TimeoutError(request), late, { ...capped, maxAttempts: 20 }, now, random)).toMatchObject({ kind: 'retry', at: now + 30_000 });
+		expect(scheduleOf(undefined, new TypeError('Failed to fetch'), late, capped, now, random)).toEqual({ at: now + 30_000, pinned: false });
+		// Below the cap the backoff is kept.
+		expect(scheduleOf(undefined, new NetworkError(request), entry(), capped, now, random)).toEqual({ at: now + 500, pinned: false });
+		expect(outcomeOf(answer(503), undefined, late, { ...capped, maxAttempts: 20 }, now, random)).toMatchObject({ kind: 'retry', at: now + 150_000 });
+		expect(outcomeOf(answer(429), undefined, late, { ...capped, maxAttempts: 20 }, now, random)).toMatchObject({ kind: 'retry', at: now + 150_000 });
+		expect(scheduleOf(undefined, new CircuitOpenError('https://x.test', 60_000), late, capped, now, random)).toEqual({ at: now + 60_000, pinned: false });
 	});
 });

@@ -5,6 +5,8 @@
 import type { Input } from 'ky';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, InvalidRequestError, type ReachabilityEvent } from '../../src/entries/core.js';
+import { breaker } from '../../src/entries/breaker.js';
+import { classify } from '../../src/errors/classify.js';
 import type { Policy } from '../../src/entries/policy.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 
@@ -75,6 +77,47 @@ describe('client.reachability(urlOrScope)', () => {
 		expect(quiet.reachability(a)).toBe('unknown');
 		api.close();
 		quiet.close();
+	});
+
+	it('an error the app\'s own fetch throws that is no network failure of the platform\'s says nothing about the origin (UNKNOWN); the platform\'s network errors count, as ky\'s NetworkError', async () => {
+		const thrown: Record<string, () => Error> = {
+			[a]: () => new TypeError('Cannot read properties of undefined (reading \'token\')'),
+			[b]: () => new Error('wrapper failed'),
+		};
+		const wrapper = async (input: Input): Promise<Response> => {
+			throw thrown[new URL((input as Request).url).origin]!();
+		};
+		const api = createClient({ fetch: wrapper, retry: 0, retryBudget: false, breaker: breaker({ consecutiveFailures: 2 }) });
+		for (const origin of [a, b]) {
+			for (let index = 0; index < 3; index++) {
+				await api.get(`${origin}/x`).catch(() => undefined);
+			}
+
+			expect(api.reachability(origin)).toBe('unknown');
+			expect(api.breaker(origin).state).toBe('closed');
+		}
+
+		expect(api.stats()[a]?.failures).toEqual({ UNKNOWN: 3 });
+		for (const message of ['Failed to fetch', 'Failed to fetch (api.example.com)', 'fetch failed', 'network error', 'NetworkError when attempting to fetch resource.', 'error sending request for url (https://a.test/): connection refused']) {
+			thrown[a] = () => new TypeError(message);
+			const platform = createClient({ fetch: wrapper, retry: 0, retryBudget: false });
+			await platform.get(`${a}/x`).catch(() => undefined);
+			await platform.get(`${a}/x`).catch(() => undefined);
+			expect(platform.reachability(a), message).toBe('unreachable');
+			expect(platform.stats()[a]?.failures, message).toEqual({ NETWORK: 2 });
+			platform.close();
+		}
+
+		api.close();
+	});
+
+	it('classify() calls NETWORK what ky would wrap in its NetworkError, and UNKNOWN any other TypeError', () => {
+		expect(classify(new TypeError('Failed to fetch'))).toEqual({ code: 'NETWORK', transient: true });
+		expect(classify(new TypeError('Cannot read properties of undefined'))).toEqual({ code: 'UNKNOWN', transient: false });
+		const safari = new TypeError('Load failed (api.example.com)');
+		expect(classify(safari).code).toBe('UNKNOWN'); // with a stack: an app's error, as ky reads it
+		Object.defineProperty(safari, 'stack', { value: undefined });
+		expect(classify(safari).code).toBe('NETWORK');
 	});
 
 	it('navigator.onLine false is a hint: offline (also before any attempt) until an attempt gets an HTTP answer', async () => {
