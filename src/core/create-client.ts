@@ -78,6 +78,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	const context = policyContext(options, stores, clock, emit, emitter, budget, reach, (url) => scopeOf(url), (input, callOptions, replay) => call(undefined, input, callOptions as CallOptions, replay));
 
 	const placed = createParts(options, context);
+	Object.assign(context.levels, ...placed.map(({ parts }) => parts.levels ?? {}));
 	const active = placed.map(({ parts }) => parts);
 	// Our keys, never ky's: the core's, the slots the entry knows, and every slot filled.
 	const ourKeys: ReadonlySet<string> = new Set([...clientKeys, ...entry.slots, ...placed.map(({ slot }) => slot)]);

@@ -6,6 +6,9 @@ import type { World } from './world.js';
 
 export type { PolicyCall } from './types.js';
 
+/** A log level of an event (`PolicyParts.levels`). */
+export type LogLevel = 'info' | 'warn' | 'error';
+
 /** The names of the per-scope counters of `stats()` (`ScopeStats`'s numbers) a policy can count into. */
 export type Counter = { [K in keyof ScopeStats]: ScopeStats[K] extends number ? K : never }[keyof ScopeStats];
 
@@ -60,6 +63,12 @@ export interface PolicyContext {
 	 * is declared (`PolicyHooks`) and set by the policy that offers it, and may be missing.
 	 */
 	readonly hooks: Partial<PolicyHooks>;
+	/**
+	 * Each event's log level, as the policy that emits it declares it (`PolicyParts.levels`), the
+	 * core's own events' (`retry`, `budget:exhausted`, `storage:error`) included: what the `logger`
+	 * slot writes, and at which level. Complete once the client is assembled (from `start()` on).
+	 */
+	readonly levels: Readonly<Partial<Record<EventType, LogLevel>>>;
 	/** The client's `identity()` now (outside a call), undefined without the option or when it fails. */
 	identity(): string | undefined;
 	/**
@@ -175,6 +184,8 @@ export interface PolicyParts {
 	settled?(call: PolicyCall, response: Response | undefined, error: unknown): void;
 	/** The scope of an absolute URL, when this policy defines scopes (the breaker's `scope` option). */
 	readonly scopeOf?: (url: string) => string;
+	/** The log level of each event this policy emits (`PolicyContext.levels`): an event not listed is not logged. */
+	readonly levels?: Readonly<Partial<Record<EventType, LogLevel>>>;
 	/** Called once after the client is assembled: open channels, listeners, timers (never at import). */
 	start?(): void;
 	/** Stop timers, listeners and channels. */

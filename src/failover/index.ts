@@ -131,6 +131,7 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 	};
 
 	return {
+		levels: { failover: 'warn' },
 		layer: route(context, routes),
 		wrap,
 		appliesTo: ({ options, replay }) => options['failover'] !== false && (replays || !replay),

@@ -151,5 +151,5 @@ const createHealth = ({ clock, emit, perCall }: PolicyContext, windowMs: number,
 	const stats = (scope: string): HealthStats => (states.get(scope) ?? new Samples(windowMs)).stats(clock.now());
 
 	// An unhealthy scope keeps its `stats()` counters too, as an open breaker does.
-	return { layer, settled, stats: stats as unknown as (scope: string) => Record<string, unknown>, holds: (scope) => !!states.get(scope)?.unhealthy };
+	return { levels: { 'scope:unhealthy': 'warn', 'scope:healthy': 'info' }, layer, settled, stats: stats as unknown as (scope: string) => Record<string, unknown>, holds: (scope) => !!states.get(scope)?.unhealthy };
 };

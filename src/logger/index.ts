@@ -51,12 +51,6 @@ export interface LogRecord {
 const expectedCodes = new Set(['TIMEOUT', 'NETWORK', 'HTTP_429', 'HTTP_5XX', 'HTTP_408', 'HTTP_4XX', 'ABORTED', 'CIRCUIT_OPEN', 'QUEUED', 'OUTBOX_FULL', 'BULKHEAD_FULL', 'RATE_LIMITED', 'THROTTLED', 'AUTH_FAILED', 'CONFLICT']);
 const ranks = { info: 0, warn: 1, error: 2 } as const;
 
-/** The events logged, by level. */
-const levels: Record<LogRecord['level'], readonly EventType[]> = {
-	info: ['breaker:half-open', 'breaker:closed', 'outbox:queued', 'outbox:sent', 'outbox:superseded', 'outbox:discarded', 'scope:healthy', 'auth:refresh'],
-	warn: ['retry', 'budget:exhausted', 'breaker:open', 'outbox:retry', 'outbox:conflict', 'failover', 'scope:unhealthy'],
-	error: ['outbox:dead', 'storage:error'],
-};
 
 /**
  * Structured logging, for the `logger` slot: each call's outcome, retry, breaker change,
@@ -109,13 +103,12 @@ const createLogging = (context: PolicyContext, sink: Logger, lowest: number): Po
 
 	return {
 		start() {
-			for (const level of ['info', 'warn', 'error'] as const) {
-				for (const type of levels[level]) {
-					context.on(type, (event) => {
-						const { scope, method, url, code, status, retryCount } = event as unknown as Record<string, unknown>;
-						write(level, code as string | undefined, { event: type, scope, method, url, status, attempt: typeof retryCount === 'number' ? retryCount + 1 : undefined });
-					});
-				}
+			// Every event at the level its policy declares (`PolicyParts.levels`): the logger names none.
+			for (const [type, level] of Object.entries(context.levels) as Array<[EventType, LogRecord['level']]>) {
+				context.on(type, (event) => {
+					const { scope, method, url, code, status, retryCount } = event as unknown as Record<string, unknown>;
+					write(level, code as string | undefined, { event: type, scope, method, url, status, attempt: typeof retryCount === 'number' ? retryCount + 1 : undefined });
+				});
 			}
 		},
 		// The call's duration is measured from its first attempt (a call refused before any attempt: 0).

@@ -57,6 +57,10 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 	};
 
 	return {
+		levels: {
+			'outbox:queued': 'info', 'outbox:sent': 'info', 'outbox:superseded': 'info', 'outbox:discarded': 'info',
+			'outbox:retry': 'warn', 'outbox:conflict': 'warn', 'outbox:dead': 'error',
+		},
 		members: { outbox: make() },
 		membersFor: (waitUntil) => ({ outbox: make(waitUntil) }),
 		// A write kept queued: its 202 (`queuedResponse: 'accepted'`), or its `OutboxQueuedError` (`QUEUED`).

@@ -286,3 +286,24 @@ describe('the open pipeline: a policy checks its own per-call option (checkCall)
 		api.close();
 	});
 });
+
+describe('the open pipeline: levels', () => {
+	it('the logger writes an app policy\'s event at the level the policy declares (PolicyParts.levels); it names no policy\'s events itself', async () => {
+		const records: Array<{ event: string; level: string; url?: string }> = [];
+		const into = { info: (record: never) => records.push(record), warn: (record: never) => records.push(record), error: (record: never) => records.push(record) };
+		const loud: Policy = {
+			slot: 'loud',
+			create: (context) => ({
+				levels: { 'audit:sent': 'error' },
+				layer: (next) => (request, init) => {
+					context.emit('audit:sent', { url: request.url });
+					return next(request, init);
+				},
+			}),
+		};
+		const api = createCore({ fetch: ok, loud, logger: logger(into) } as never);
+		await api.get('https://api.test/a');
+		expect(records.filter((record) => record.event !== 'call')).toEqual([expect.objectContaining({ event: 'audit:sent', level: 'error', url: 'https://api.test/a', scope: 'https://api.test' })]);
+		api.close();
+	});
+});
