@@ -27,7 +27,7 @@ export type { AuthRefreshEvent } from '../auth/events.js';
 export type { ScopeHealthEvent } from '../health/events.js';
 export type { AttemptEvent } from '../trace/events.js';
 
-export { SteadfetchError, isSteadfetchError, type SteadfetchErrorCode } from '../errors/SteadfetchError.js';
+export { SteadfetchError, isSteadfetchError, type ErrorCodes, type SteadfetchErrorCode } from '../errors/SteadfetchError.js';
 export { CircuitOpenError } from '../errors/CircuitOpenError.js';
 export { OutboxQueuedError } from '../errors/OutboxQueuedError.js';
 export { OutboxFullError } from '../errors/OutboxFullError.js';

@@ -12,7 +12,7 @@ import { staleCache } from '../../src/cache/index.js';
 import type { Policy, PolicyParts } from '../../src/core/policy.js';
 import { dedupe } from '../../src/dedupe/index.js';
 import { createClient as createCore } from '../../src/entries/core.js';
-import { createClient, CircuitOpenError, InvalidRequestError } from '../../src/entries/index.js';
+import { classify, createClient, CircuitOpenError, InvalidRequestError, isStale, SteadfetchError, type SteadfetchErrorCode } from '../../src/entries/index.js';
 import { failover } from '../../src/failover/index.js';
 import { health } from '../../src/health/index.js';
 import { hedge } from '../../src/hedge/index.js';
@@ -304,6 +304,35 @@ describe('the open pipeline: levels', () => {
 		const api = createCore({ fetch: ok, loud, logger: logger(into) } as never);
 		await api.get('https://api.test/a');
 		expect(records.filter((record) => record.event !== 'call')).toEqual([expect.objectContaining({ event: 'audit:sent', level: 'error', url: 'https://api.test/a', scope: 'https://api.test' })]);
+		api.close();
+	});
+});
+
+class AuditRefusedError extends SteadfetchError {
+	constructor() {
+		super('audit refused the attempt', 'AUDIT_REFUSED', true);
+	}
+}
+
+declare module 'steadfetch/core' {
+	interface ErrorCodes {
+		AUDIT_REFUSED: true;
+	}
+}
+
+describe('the open pipeline: a policy\'s own error codes', () => {
+	it('classify() reports its code and transient flag; a transient one lets a read with a stored copy be answered stale; stats count it by its code', async () => {
+		let refuse = false;
+		const refusing: Policy = { slot: 'refusing', at: { layer: 650 }, create: () => ({ layer: (next) => (request, init) => (refuse ? Promise.reject(new AuditRefusedError()) : next(request, init)) }) };
+		const api = createCore({ fetch: ok, retry: 0, staleCache: staleCache(), refusing } as never);
+		const code: SteadfetchErrorCode = 'AUDIT_REFUSED';
+		expect(classify(new AuditRefusedError())).toEqual({ code, transient: true });
+		await (await api.get('https://api.test/a')).text();
+		refuse = true;
+		const response = await api.get('https://api.test/a');
+		expect([isStale(response), await response.text(), response.headers.get('cache-status')]).toEqual([true, 'ok', expect.stringContaining('detail=audit-refused')]);
+		await expect(api.post('https://api.test/a')).rejects.toBeInstanceOf(AuditRefusedError);
+		expect(api.stats()['https://api.test']?.failures).toMatchObject({ AUDIT_REFUSED: 1 });
 		api.close();
 	});
 });
