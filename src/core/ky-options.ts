@@ -1,5 +1,5 @@
 import ky, { type KyInstance, type Options as KyOptions, type RetryOptions } from 'ky';
-import { shouldRetry, unsafeRetryMethods } from '../retry/should-retry.js';
+import { shouldRetry, unsafeRetryMethods } from './should-retry.js';
 import type { Call } from './call.js';
 import { composeLayers } from './compose.js';
 import { callKeys, type CallOptions, type CoreClientOptions } from './options.js';
