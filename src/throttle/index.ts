@@ -1,5 +1,5 @@
 import { adaptiveThrottleAt } from '../entries/bands.js';
-import type { SharedBreaker } from '../breaker/shared.js';
+import type { Coordinator } from '../coordinator/fleet.js';
 import type { Policy } from '../core/policy.js';
 import { check, isNonNegativeInteger, isPositiveFinite } from '../utils/validate.js';
 import { createThrottle, type ThrottleSettings } from './throttle.js';
@@ -54,7 +54,7 @@ export interface AdaptiveThrottleOptions {
 	 * 2 000 ms leaves this isolate to its own counts (`storage:error`, once per episode).
 	 * @default undefined (this client's counts, and its tabs')
 	 */
-	shared?: SharedBreaker;
+	shared?: Coordinator;
 }
 
 /**
