@@ -156,6 +156,8 @@ export const createCache = (context: PolicyContext, options: ResolvedCacheOption
 		wrap: (call, next) => wrap(cache, call, next),
 		appliesTo: (call) => applies(cache, call),
 		checkCall: checkCallOption,
+		// `staleCache: false` per call: never answered stale nor stored, but a successful write still drops its copies.
+		ownSwitch: true,
 		substituted: (outcome) => outcome instanceof Response && isStale(outcome) ? 'stale' : undefined,
 		clear: (by) => clear(cache, by),
 		members: { cache: members(cache) },

@@ -178,6 +178,12 @@ export interface PolicyParts {
 	 * its `cause`, its message as the error's). Runs only for calls that give the option.
 	 */
 	checkCall?(value: unknown, options: Readonly<Record<string, unknown>>): void;
+	/**
+	 * `true` when the policy reads its own per-call `{ [slot]: false }` itself (the stale cache: such a
+	 * call is never answered stale nor stored, but a successful write still drops the copies of its
+	 * URL); otherwise the core skips its `wrap` and `layer` for such a call.
+	 */
+	readonly ownSwitch?: boolean;
 	/** Whether `wrap` runs for this call. Keep it cheap: it runs on every call. */
 	appliesTo?(call: PolicyCall): boolean;
 	/** Sees every call's outcome once it is settled (its response, or its error). Never throws. */

@@ -80,11 +80,15 @@ export const createParts = (options: CoreClientOptions, context: PolicyContext):
 /** A policy's layer, skipped for a call whose options say `{ [slot]: false }`. */
 export const switchable = ({ slot, parts }: Placed): Layer => (next) => {
 	const inner = parts.layer!(next);
+	if (parts.ownSwitch) {
+		return inner;
+	}
+
 	return (request, init) => (init?.steadfetch?.options[slot] === false ? next(request, init) : inner(request, init));
 };
 
 /** A policy's wrapper, applying to a call only when the call's options do not say `{ [slot]: false }`. */
 export const switchableWrap = ({ slot, parts }: Placed): PolicyParts => ({
-	appliesTo: (call) => call.options[slot] !== false && (!parts.appliesTo || parts.appliesTo(call)),
+	appliesTo: (call) => (parts.ownSwitch || call.options[slot] !== false) && (!parts.appliesTo || parts.appliesTo(call)),
 	wrap: (call, next) => parts.wrap!(call, next),
 });
