@@ -80,6 +80,8 @@ export class Queue {
 	#queued = 0;
 	/** Keys the last listing found with the pending prefix that are no entry's: counted by `span`, not in the index. */
 	#strays = 0;
+	/** Writes and deletes of pending keys this client made (`#note`): a span asked across one is asked again. */
+	#notes = 0;
 	/** Scopes paused by a 401/403 until a trigger ends the pause. */
 	readonly #paused = new Set<string>();
 	#failures = 0;
@@ -218,17 +220,35 @@ export class Queue {
 	 * `maxEntries / 4` entries queued here.
 	 */
 	async refresh(): Promise<void> {
-		const span = await this.store.span(pendingPrefix);
-		const changed = span
-			? span.count !== this.#index.size + this.#strays || (this.#strays === 0 && span.last !== this.#index.last)
-			: !this.#listed || this.#queued >= Math.max(1, this.options.maxEntries / 4);
+		const span = await this.#span();
+		const changed = span === undefined
+			? !this.#listed || this.#queued >= Math.max(1, this.options.maxEntries / 4)
+			: span !== 'busy' && (span.count !== this.#index.size + this.#strays || (this.#strays === 0 && span.last !== this.#index.last));
 		if (changed) {
 			await this.list();
 		}
 	}
 
+	/**
+	 * The store's span of the pending keys, asked again when a write or delete of this client's
+	 * crossed it (its answer may not hold that change): `'busy'` after three such, the index then
+	 * trusted; `undefined` when the store cannot tell.
+	 */
+	async #span(): Promise<KeySpan | 'busy' | undefined> {
+		for (let tries = 0; tries < 3; tries++) {
+			const notes = this.#notes;
+			const span = await this.store.span(pendingPrefix);
+			if (!span || notes === this.#notes) {
+				return span;
+			}
+		}
+
+		return 'busy';
+	}
+
 	/** A write (`set`) or delete of `key` by this client: the index follows. */
 	#note(key: string, set: boolean): void {
+		this.#notes++;
 		const entry = parseKey(key);
 		if (entry && !entry.dead && set) {
 			this.#queued += this.#index.add(entry) ? 1 : 0;
