@@ -98,6 +98,8 @@ export class Queue {
 	 * when this client leaves it alone whoever calls (a newer version's, unreadable).
 	 */
 	readonly #known = new Map<string, string | undefined | null>();
+	/** The URL of each pending entry this client wrote or read, by id: a coalescing write reads only its URL's entries again. */
+	readonly #urls = new Map<string, string>();
 	/** Ids being replayed by this client's drain: checked and claimed with no await since the record's read. */
 	readonly #claims = new Set<string>();
 	/** Ids removed (`discard`, superseded) while work that may have read their record was under way. */
@@ -115,7 +117,7 @@ export class Queue {
 			context, options, store: {
 				get: async (key) => store.get(key),
 				set: async (key, value) => {
-					this.#note(key, true); // Before the store confirms: a count or a pass of this client meanwhile sees it.
+					this.#note(key, true, value); // Before the store confirms: a count or a pass of this client meanwhile sees it.
 					return store.set(key, value);
 				},
 				delete: async (key, strict) => {
@@ -207,6 +209,7 @@ export class Queue {
 		this.#strays = listed.filter((key) => key.startsWith(pendingPrefix)).length - this.#index.size;
 		if (!this.#index.size) {
 			this.#known.clear(); // Nothing pending: what it knew is gone.
+			this.#urls.clear();
 		}
 
 		return keys;
@@ -246,15 +249,24 @@ export class Queue {
 		return 'busy';
 	}
 
-	/** A write (`set`) or delete of `key` by this client: the index follows. */
-	#note(key: string, set: boolean): void {
+	/** A write (`set`, of `value`) or delete of `key` by this client: the index follows. */
+	#note(key: string, set: boolean, value?: unknown): void {
 		this.#notes++;
 		const entry = parseKey(key);
 		if (entry && !entry.dead && set) {
 			this.#queued += this.#index.add(entry) ? 1 : 0;
+			this.#noteUrl(entry.id, value);
 		} else if (entry && !entry.dead) {
 			this.#index.delete(entry);
 			this.#known.delete(entry.id);
+			this.#urls.delete(entry.id);
+		}
+	}
+
+	/** Note the URL of a pending entry's record this client wrote or read (nothing for a value that is no record). */
+	#noteUrl(id: string, value: unknown): void {
+		if (isRecord(value)) {
+			this.#urls.set(id, value.url);
 		}
 	}
 
@@ -331,6 +343,7 @@ export class Queue {
 			const { key, id } = entry;
 			if (!this.#known.has(id)) {
 				const record = await this.read(key);
+				this.#noteUrl(id, record);
 				this.#known.set(id, isRecord(record) && !(record.version! > this.options.version) ? record.identity : null);
 			}
 
@@ -455,7 +468,10 @@ export class Queue {
 		const run = async (): Promise<void> => this.#occupy(async () => {
 			await this.refresh();
 			for (const { key, id } of [...this.#index.of(record.scope)]) {
-				const old = await this.read(key);
+				// Another URL's entry, as this client wrote or last read it, is not read again. (Its URL changes only by a
+				// `migrate` or a rebase; one made by another tab meanwhile leaves it uncoalesced: both are sent, in order.)
+				const old = [undefined, record.url].includes(this.#urls.get(id)) ? await this.read(key) : undefined;
+				this.#noteUrl(id, old);
 				if (isRecord(old) && old.url === record.url && old.identity === record.identity && overwritten.test(old.method) && !this.#claims.has(id) && !leased(old, this.context.clock.now(), this.leaseMs)) {
 					this.#removed.add(id); // Never replayed by this client (checked with no await since the read).
 					if (old.preconditions) {

@@ -92,6 +92,26 @@ describe('outbox at scale', () => {
 		expect(bodies('unspanned')).toEqual(Array.from({ length: count }, (_, n) => n));
 	}, 60_000);
 
+	it('coalescing (coalesce: true) reads only the entries of the written URL: the store work per PUT at the last fifth of 500 is at most 1.5x the first; the superseded ones go', async () => {
+		const count = 500;
+		const { store, work } = countingStore();
+		const api = h.make({ store: () => store, outbox: { maxEntries: 5000, coalesce: true } });
+		win.setOnline(false);
+		const marks: Work[] = [];
+		for (let n = 0; n < count; n++) {
+			if (n % (count / 5) === 0) {
+				marks.push({ ...work });
+			}
+
+			await expect(api.put(`mutate?id=coalesce-${Math.floor(n / 2)}`, { json: { n } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		}
+
+		marks.push({ ...work });
+		const perWrite = (fifth: number) => (marks[fifth + 1]!.calls - marks[fifth]!.calls) / (count / 5);
+		expect(perWrite(4)).toBeLessThanOrEqual(1.5 * perWrite(0));
+		expect(await api.outbox.size()).toBe(count / 2); // The second PUT of each URL superseded the first.
+	}, 60_000);
+
 	it('another client on the store delivered what this one knew of and queued as many: its entries count toward maxEntries and hold this client\'s write (FIFO)', async () => {
 		const a = h.make({ outbox: { maxEntries: 2 } });
 		const b = h.make({ outbox: { maxEntries: 2 } });
