@@ -1,42 +1,8 @@
+import { insert, place, remove } from '../utils/sorted.js';
 import type { RecordKey } from './record.js';
 
-/** Where an entry with `key` is, or would be inserted, in `keys` (sorted by key). */
-const place = (keys: readonly RecordKey[], key: string): number => {
-	let low = 0;
-	let high = keys.length;
-	while (low < high) {
-		const middle = (low + high) >>> 1;
-		if (keys[middle]!.key < key) {
-			low = middle + 1;
-		} else {
-			high = middle;
-		}
-	}
-
-	return low;
-};
-
-/** Insert `entry` in `keys` (sorted by key), unless it is there. */
-const insert = (keys: RecordKey[], entry: RecordKey): boolean => {
-	const at = place(keys, entry.key);
-	if (keys[at]?.key === entry.key) {
-		return false;
-	}
-
-	keys.splice(at, 0, entry);
-	return true;
-};
-
-/** Remove the entry with `key` from `keys` (sorted by key), if it is there. */
-const remove = (keys: RecordKey[], key: string): boolean => {
-	const at = place(keys, key);
-	if (keys[at]?.key !== key) {
-		return false;
-	}
-
-	keys.splice(at, 1);
-	return true;
-};
+/** An entry's sort key: its store key (oldest first). */
+const keyOf = (entry: RecordKey): string => entry.key;
 
 /**
  * The pending entries a queue knows of, oldest first (their keys sort so), overall and by scope: what
@@ -79,7 +45,7 @@ export class PendingKeys {
 			return keys[0];
 		}
 
-		const at = place(keys, after);
+		const at = place(keys, after, keyOf);
 		return keys[keys[at]?.key === after ? at + 1 : at];
 	}
 
@@ -94,13 +60,13 @@ export class PendingKeys {
 
 	/** Add an entry: false when it was there. */
 	add(entry: RecordKey): boolean {
-		return insert(this.#all, entry) && insert(this.#lane(entry.scope), entry);
+		return insert(this.#all, entry, keyOf) && insert(this.#lane(entry.scope), entry, keyOf);
 	}
 
 	delete(entry: RecordKey): void {
 		const lane = this.#scopes.get(entry.scope);
-		if (remove(this.#all, entry.key) && lane) {
-			remove(lane, entry.key);
+		if (remove(this.#all, entry.key, keyOf) && lane) {
+			remove(lane, entry.key, keyOf);
 			if (lane.length === 0) {
 				this.#scopes.delete(entry.scope);
 			}

@@ -1,5 +1,6 @@
 import { clear, createStore, del, get, keys, promisifyRequest, set, type UseStore } from 'idb-keyval';
-import { prefixEnd, type KeyValueStore, type StoreFactory } from './types.js';
+import { prefixEnd } from '../utils/sorted.js';
+import type { KeyValueStore, StoreFactory } from './types.js';
 
 /**
  * A store in IndexedDB through idb-keyval: one database per namespace (`steadfetch:<namespace>`),

@@ -1,21 +1,9 @@
 import { copyPlain } from '../utils/copy.js';
-import { prefixEnd, type KeyValueStore, type StoreFactory } from './types.js';
+import { insert, place, prefixEnd, remove } from '../utils/sorted.js';
+import type { KeyValueStore, StoreFactory } from './types.js';
 
-/** Where `key` is, or would be inserted, in the sorted `keys`. */
-const place = (keys: readonly string[], key: string): number => {
-	let low = 0;
-	let high = keys.length;
-	while (low < high) {
-		const middle = (low + high) >>> 1;
-		if (keys[middle]! < key) {
-			low = middle + 1;
-		} else {
-			high = middle;
-		}
-	}
-
-	return low;
-};
+/** A key's sort key: itself. */
+const itself = (key: string): string => key;
 
 /**
  * A store in memory: gone with the page or process. Values are copied on the way in and out, as
@@ -35,16 +23,12 @@ export const memoryStore: StoreFactory = (_namespace: string): KeyValueStore => 
 			return value === undefined ? undefined : copyPlain(value) as T;
 		},
 		async set(key, value) {
-			if (!map.has(key)) {
-				sorted.splice(place(sorted, key), 0, key);
-			}
-
+			insert(sorted, key, itself);
 			map.set(key, copyPlain(value));
 		},
 		async delete(key) {
-			if (map.delete(key)) {
-				sorted.splice(place(sorted, key), 1);
-			}
+			map.delete(key);
+			remove(sorted, key, itself);
 		},
 		async keys() {
 			return [...map.keys()];
@@ -54,8 +38,8 @@ export const memoryStore: StoreFactory = (_namespace: string): KeyValueStore => 
 			sorted.length = 0;
 		},
 		async span(prefix) {
-			const from = place(sorted, prefix);
-			const to = place(sorted, prefixEnd(prefix));
+			const from = place(sorted, prefix, itself);
+			const to = place(sorted, prefixEnd(prefix), itself);
 			return { count: to - from, last: to > from ? sorted[to - 1] : undefined };
 		},
 	};

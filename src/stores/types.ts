@@ -30,8 +30,5 @@ export interface KeySpan {
 	last: string | undefined;
 }
 
-/** The first string after every string that starts with `prefix` (`prefix` not empty): the open end of its key range. */
-export const prefixEnd = (prefix: string): string => prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
-
 /** Makes the store of one namespace. Must not touch storage until a method is called. */
 export type StoreFactory = (namespace: string) => KeyValueStore;
