@@ -2,7 +2,8 @@
 // another while the API refuses connections (the bench origin's listener closed), then drained once
 // it is back (`flush()`), with the preset and `outbox()`: in real Chromium (IndexedDB, the default
 // store in a page) and in Node (`memoryStore`). Prints the per-write ms of each tenth, for queuing
-// (after the first write, which tries the network and is timed apart) and for draining, and checks
+// (after the first write, which tries the network and is timed apart) and for draining (after the
+// first delivery, which waits for the breaker opened meanwhile to let a probe through), and checks
 // that the origin received every write once (distinct Idempotency-Keys).
 //
 //   node bench/outbox-scale.mjs [--count N] [--only node|chromium] [--quick]   (after `npm run build`)
@@ -43,7 +44,7 @@ const measure = async (label, run) => {
 	await origin.setMode('up');
 	const drained = await run({ phase: 'drain', count });
 	const received = (await origin.stats())[label] ?? { received: 0, distinctKeys: 0 };
-	console.log(`${label}: queued ${count} in ${queued.totalMs} ms (the first, which tried the network, in ${queued.firstWriteMs} ms) ${JSON.stringify(queued.outcomes)}, drained ${drained.sent} in ${drained.totalMs} ms; the origin received ${received.received} (${received.distinctKeys} distinct keys)`);
+	console.log(`${label}: queued ${count} in ${queued.totalMs} ms (the first, which tried the network, in ${queued.firstWriteMs} ms) ${JSON.stringify(queued.outcomes)}, drained ${drained.sent} in ${drained.totalMs} ms (the first sent after ${drained.firstSentMs} ms); the origin received ${received.received} (${received.distinctKeys} distinct keys)`);
 	return { queued, drained, received, deliveredOnce: received.received === count && received.distinctKeys === count };
 };
 
