@@ -44,7 +44,7 @@ const measure = async (label, run) => {
 	await origin.setMode('up');
 	const drained = await run({ phase: 'drain', count });
 	const received = (await origin.stats())[label] ?? { received: 0, distinctKeys: 0 };
-	console.log(`${label}: queued ${count} in ${queued.totalMs} ms (the first, which tried the network, in ${queued.firstWriteMs} ms) ${JSON.stringify(queued.outcomes)}, drained ${drained.sent} in ${drained.totalMs} ms (the first sent after ${drained.firstSentMs} ms); the origin received ${received.received} (${received.distinctKeys} distinct keys)`);
+	console.log(`${label}: queued ${count} in ${queued.totalMs} ms (the first, which tried the network, in ${queued.firstWriteMs} ms) ${JSON.stringify(queued.outcomes)}, drained ${drained.sent} in ${drained.totalMs} ms (the first sent after ${drained.firstSentMs} ms); the origin received ${received.received} (${received.distinctKeys} distinct keys); storage:error by operation ${JSON.stringify(drained.storageErrors)}`);
 	return { queued, drained, received, deliveredOnce: received.received === count && received.distinctKeys === count };
 };
 

@@ -14,6 +14,8 @@ const tenths = (start, times) => {
 
 let client;
 let sentAt = [];
+/** `storage:error` reports of the run, by operation (a listing past `storageTimeoutMs` shows here). */
+let storageErrors = {};
 
 /**
  * `phase: 'queue'`: make the client (the preset, `outbox({ maxEntries })` with room for `count`,
@@ -26,6 +28,10 @@ export const scaleRun = async ({ createClient, outbox }, { phase, count, url, na
 		client = createClient({ name, ...extra, outbox: outbox({ maxEntries: Math.max(1000, count) }) }); // The default maxEntries is 1,000.
 		sentAt = [];
 		client.on('outbox:sent', () => sentAt.push(performance.now()));
+		storageErrors = {};
+		client.on('storage:error', ({ operation }) => {
+			storageErrors[operation] = (storageErrors[operation] ?? 0) + 1;
+		});
 		const ended = [];
 		const outcomes = {};
 		const start = performance.now();
@@ -46,7 +52,7 @@ export const scaleRun = async ({ createClient, outbox }, { phase, count, url, na
 		// The first write tries the network (refused) before anything is queued: timed apart, the tenths count from its end.
 		return {
 			totalMs: Math.round(ended.at(-1) - start), firstWriteMs: Math.round((ended[0] - start) * 100) / 100,
-			perWriteMs: tenths(ended[0], ended.slice(1)), outcomes, pending: await client.outbox.size(),
+			perWriteMs: tenths(ended[0], ended.slice(1)), outcomes, pending: await client.outbox.size(), storageErrors: { ...storageErrors },
 		};
 	}
 
@@ -69,5 +75,6 @@ export const scaleRun = async ({ createClient, outbox }, { phase, count, url, na
 	return {
 		totalMs: Math.round((times.at(-1) ?? start) - start), firstSentMs: Math.round(((times[0] ?? start) - start) * 100) / 100,
 		perWriteMs: times.length >= 11 ? tenths(times[0], times.slice(1)) : [], sent: times.length, remaining: await client.outbox.size(),
+		storageErrors: { ...storageErrors },
 	};
 };
