@@ -233,20 +233,14 @@ export class Queue {
 	}
 
 	/**
-	 * The store's span of the pending keys, asked again when a write or delete of this client's
-	 * crossed it (its answer may not hold that change): `'busy'` after three such, the index then
-	 * trusted; `undefined` when the store cannot tell.
+	 * The store's span of the pending keys; `'busy'` when a write or delete of this client's crossed it
+	 * (its answer may not hold that change: the index is trusted this time, the next refresh asks
+	 * again); `undefined` when the store cannot tell.
 	 */
 	async #span(): Promise<KeySpan | 'busy' | undefined> {
-		for (let tries = 0; tries < 3; tries++) {
-			const notes = this.#notes;
-			const span = await this.store.span(pendingPrefix);
-			if (!span || notes === this.#notes) {
-				return span;
-			}
-		}
-
-		return 'busy';
+		const notes = this.#notes;
+		const span = await this.store.span(pendingPrefix);
+		return span && notes !== this.#notes ? 'busy' : span;
 	}
 
 	/** A write (`set`, of `value`) or delete of `key` by this client: the index follows. */
