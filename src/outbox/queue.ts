@@ -80,7 +80,7 @@ export class Queue {
 	#queued = 0;
 	/** Keys the last listing found with the pending prefix that are no entry's: counted by `span`, not in the index. */
 	#strays = 0;
-	/** Writes and deletes of pending keys this client made (`#note`): a span asked across one is asked again. */
+	/** Writes and deletes of pending keys this client made (`#note`): a span answered across one is not trusted. */
 	#notes = 0;
 	/** Scopes paused by a 401/403 until a trigger ends the pause. */
 	readonly #paused = new Set<string>();
