@@ -9,7 +9,7 @@ import { auth } from '../../src/auth/index.js';
 import { breaker } from '../../src/breaker/index.js';
 import { bulkhead } from '../../src/bulkhead/index.js';
 import { staleCache } from '../../src/cache/index.js';
-import type { Policy, PolicyParts } from '../../src/core/policy.js';
+import type { Policy, PolicyParts } from '../../src/entries/policy.js';
 import { dedupe } from '../../src/dedupe/index.js';
 import { createClient as createCore } from '../../src/entries/core.js';
 import { classify, createClient, CircuitOpenError, InvalidRequestError, isStale, SteadfetchError, type SteadfetchErrorCode } from '../../src/entries/index.js';
