@@ -84,12 +84,12 @@ const boot = async (page: Page, name: string) => page.evaluate(({ base, name }) 
 	scope.api.on('cache:superseded', ({ url }) => scope.superseded.push(path(url)));
 }, { base: origin.url, name });
 
-/** A GET of `path` in the page: whether it was stale, and its body; or the error's code. */
+/** A GET of `path` in the page: whether it was stale, its Cache-Status and its body; or the error's code. */
 const read = async (page: Page, path: string) => page.evaluate(async (path) => {
 	const scope = globalThis as Scope;
 	try {
 		const response = await scope.api.get(path);
-		return { stale: scope.steadfetch.isStale(response), body: await response.json() as { v: number } };
+		return { stale: scope.steadfetch.isStale(response), status: response.headers.get('cache-status'), body: await response.json() as { v: number } };
 	} catch (error) {
 		return { error: (error as { code?: string }).code ?? String(error) };
 	}
@@ -114,9 +114,12 @@ describe('read your own writes, in Chromium', () => {
 		const queued = await writer.evaluate(async () => (globalThis as Scope).api.patch('todos/1', { json: { done: true } }).then(() => undefined, (error: { entryId?: string }) => error.entryId));
 		expect(queued).toEqual(expect.any(String));
 		expect(await read(reader, 'todos')).toMatchObject({ stale: true, body: { v: 1 } });
-		// Reads held by the origin: the reader's read of the collection is answered stale at its deadline, its request still open.
+		// Reads held by the origin: the reader's read of the collection goes out and waits (no deadline).
 		mode = 'holdReads';
-		expect(await read(reader, 'todos')).toMatchObject({ stale: true, body: { v: 1 } });
+		await reader.evaluate(() => {
+			const scope = globalThis as Scope & { late?: Promise<string> };
+			scope.late = scope.api.get('todos', { staleCache: { networkTimeoutMs: false } }).text();
+		});
 		await until(() => held.length === 1);
 		// The writer's replay delivers the PATCH.
 		expect(await writer.evaluate(async () => (globalThis as Scope).api.outbox.flush())).toMatchObject({ sent: 1, remaining: 0 });
@@ -124,6 +127,7 @@ describe('read your own writes, in Chromium', () => {
 		expect((await writer.evaluate(() => (globalThis as Scope).superseded)).sort()).toEqual(['/todos', '/todos/1', '/todos/1?expand=tags', '/todos?page=2']);
 		// The reader's held read now gets its answer: started before the delivery, it is not stored.
 		held.shift()!();
+		expect(JSON.parse(await reader.evaluate(async () => (globalThis as Scope & { late?: Promise<string> }).late!))).toMatchObject({ path: '/todos' });
 		mode = 'up';
 		expect(await read(reader, 'todos/3')).toMatchObject({ stale: false });
 		await until(async () => (await stored(reader)).includes('/todos/3'));
@@ -146,6 +150,30 @@ describe('read your own writes, in Chromium', () => {
 		expect(await read(reader, 'todos/1')).toMatchObject({ error: expect.stringMatching(/503/) as string });
 		expect(await read(reader, 'todos/2')).toMatchObject({ stale: true });
 		expect(await dumpIndexedDb(reader)).not.toMatch(/todos(\/1)?(\?[^"]*)?"/);
+		await context.close();
+	}, 60_000);
+
+	it('pending-writes: a write queued in one tab is counted on the other tab\'s stale answers of its URL (learned from the tabs\' channel, not the store), and no more once delivered', async () => {
+		const context = await chromium.context();
+		const [reader, writer] = [await openPage(context, pages), await openPage(context, pages)];
+		await boot(reader, 'ryw-pending');
+		await boot(writer, 'ryw-pending');
+		expect(await read(reader, 'items/1')).toMatchObject({ stale: false });
+		await until(async () => (await stored(reader)).includes('/items/1'));
+		mode = 'down';
+		expect(await read(reader, 'items/1')).toMatchObject({ stale: true, status: expect.stringMatching(/detail=http-5xx$/) as string });
+		for (const done of [true, false]) {
+			expect(await writer.evaluate(async (done) => (globalThis as Scope).api.put('items/1', { json: { done } }).then(() => undefined, (error: { entryId?: string }) => error.entryId), done)).toEqual(expect.any(String));
+		}
+
+		await until(async () => /pending-writes=2$/.test((await read(reader, 'items/1') as { status?: string }).status ?? ''));
+		expect(await read(writer, 'items/1')).toMatchObject({ stale: true, status: expect.stringMatching(/; detail=http-5xx; pending-writes=2$/) as string });
+		mode = 'up';
+		expect(await writer.evaluate(async () => (globalThis as Scope).api.outbox.flush())).toMatchObject({ sent: 2, remaining: 0 });
+		expect(await read(reader, 'items/1')).toMatchObject({ stale: false });
+		await until(async () => (await stored(reader)).filter((path) => path === '/items/1').length === 2);
+		mode = 'down';
+		await until(async () => /detail=http-5xx$/.test((await read(reader, 'items/1') as { status?: string }).status ?? ''));
 		await context.close();
 	}, 60_000);
 });
