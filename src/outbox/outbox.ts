@@ -7,7 +7,7 @@ import { requestScoped } from '../utils/runtime.js';
 import { Drain } from './drain.js';
 import { appliesTo, layer, wrapper } from './enqueue.js';
 import type { ResolvedOutboxOptions } from './options.js';
-import { PendingWrites } from './pending.js';
+import { PendingWrites } from './pending-writes.js';
 import { Queue } from './queue.js';
 import { toEntry } from './record.js';
 import type { Outbox } from './types.js';
@@ -67,7 +67,7 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 		membersFor: (waitUntil) => ({ outbox: make(waitUntil) }),
 		substituted: (response) => response.headers.has('steadfetch-outbox-entry') ? 'queued' : undefined,
 		// A scope with entries pending (as this client last listed them) keeps its `stats()` counters.
-		holds: (scope) => queue.pending.some((key) => key.scope === scope),
+		holds: (scope) => queue.holds(scope),
 		layer: layer(queue, drain),
 		wrap: wrapper(queue, drain),
 		appliesTo: appliesTo(queue),

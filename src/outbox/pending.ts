@@ -1,95 +1,86 @@
-import { openChannel, type Channel } from '../utils/channel.js';
-import { hasTabs } from '../utils/tabs.js';
+import { insert, place, remove } from '../utils/sorted.js';
+import type { RecordKey } from './record.js';
 
-/** Past this many pending entries known, the oldest notes go (a count may then read low, never the store). */
-const maxKnown = 10_000;
-
-/** What another tab may post: an entry queued (`+`, with its lane) or gone (`-`), bounded. */
-interface Note {
-	v: 1;
-	op: '+' | '-';
-	id: string;
-	who?: string;
-	url?: string;
-}
-
-const isNote = (data: unknown): data is Note => {
-	const note = data as Partial<Note> | null;
-	const short = (value: unknown, max: number): boolean => typeof value === 'string' && value.length <= max;
-	return note?.v === 1 && (note.op === '+' || note.op === '-') && short(note.id, 128)
-		&& (note.op === '-' || (short(note.url, 8192) && (note.who === undefined || short(note.who, 128))));
-};
+/** An entry's sort key: its store key (oldest first). */
+const keyOf = (entry: RecordKey): string => entry.key;
 
 /**
- * The pending writes of this client's name, counted in memory (API.md "Read your own writes":
- * `pending-writes=N`), never by listing the store per read: learned from this client's queue (an
- * entry queued, then sent, dead, discarded or superseded) and from the other tabs of the name, which
- * post the same notes on `steadfetch:<name>:pending`. Entries queued before this client started (a
- * reload) are counted once its queue sees them queued again; until then a count may read low.
+ * The pending entries a queue knows of, oldest first (their keys sort so), overall and by scope: what
+ * a write, a replay or a removal asks (how many are pending, whether a scope has any, a scope's
+ * oldest) is answered here with a binary search, never by listing the store. Filled by a listing
+ * (`reset`), then kept by the queue's own writes and deletes (`add`, `delete`).
  */
-export class PendingWrites {
-	/** Each pending entry's lane: `<identity digest>\n<URL>`. */
-	readonly #lanes = new Map<string, string>();
-	#channel: Channel | undefined;
+export class PendingKeys {
+	#all: RecordKey[] = [];
+	readonly #scopes = new Map<string, RecordKey[]>();
 
-	constructor(name: string) {
-		if (hasTabs()) {
-			this.#channel = openChannel(`steadfetch:${name}:pending`, (data) => {
-				// Distrusted: a note of the expected shape only.
-				if (isNote(data)) {
-					this.#apply(data);
-				}
-			});
+	/** Every pending entry, oldest first (a live view: copy it to iterate across awaits). */
+	get all(): readonly RecordKey[] {
+		return this.#all;
+	}
+
+	get size(): number {
+		return this.#all.length;
+	}
+
+	/** The newest entry's key (the greatest). */
+	get last(): string | undefined {
+		return this.#all.at(-1)?.key;
+	}
+
+	/** The scopes with pending entries. */
+	scopes(): IterableIterator<string> {
+		return this.#scopes.keys();
+	}
+
+	/** The pending entries of `scope`, oldest first (a live view). */
+	of(scope: string): readonly RecordKey[] {
+		return this.#scopes.get(scope) ?? [];
+	}
+
+	/** The oldest entry of `scope` after the key `after` (its oldest without it). */
+	next(scope: string, after?: string): RecordKey | undefined {
+		const keys = this.of(scope);
+		if (after === undefined) {
+			return keys[0];
+		}
+
+		const at = place(keys, after, keyOf);
+		return keys[keys[at]?.key === after ? at + 1 : at];
+	}
+
+	/** Start again from a listing's pending keys, oldest first. */
+	reset(keys: readonly RecordKey[]): void {
+		this.#all = [...keys];
+		this.#scopes.clear();
+		for (const entry of keys) {
+			this.#lane(entry.scope).push(entry);
 		}
 	}
 
-	/** Entry `id` (of identity digest `who`, to `url`) is pending: here and in the other tabs. */
-	queued(id: string, who: string | undefined, url: string): void {
-		this.#tell({ v: 1, op: '+', id, url, ...who !== undefined && { who } });
+	/** Add an entry: false when it was there. */
+	add(entry: RecordKey): boolean {
+		return insert(this.#all, entry, keyOf) && insert(this.#lane(entry.scope), entry, keyOf);
 	}
 
-	/** Entry `id` left the pending queue (sent, dead, discarded, superseded). */
-	gone(id: string): void {
-		this.#tell({ v: 1, op: '-', id });
+	delete(entry: RecordKey): void {
+		const lane = this.#scopes.get(entry.scope);
+		if (remove(this.#all, entry.key, keyOf) && lane) {
+			remove(lane, entry.key, keyOf);
+			if (lane.length === 0) {
+				this.#scopes.delete(entry.scope);
+			}
+		}
 	}
 
-	/** The pending writes of identity digest `who` to exactly `url`. */
-	count(who: string | undefined, url: string): number {
-		const lane = `${who ?? ''}\n${url}`;
-		let n = 0;
-		for (const each of this.#lanes.values()) {
-			n += each === lane ? 1 : 0;
+	/** The entries of `scope`, made empty when it has none. */
+	#lane(scope: string): RecordKey[] {
+		let lane = this.#scopes.get(scope);
+		if (!lane) {
+			lane = [];
+			this.#scopes.set(scope, lane);
 		}
 
-		return n;
-	}
-
-	/** A clear of the outbox (all, or one identity's): this client counts nothing pending (low, never high). */
-	cleared(): void {
-		this.#lanes.clear();
-	}
-
-	close(): void {
-		this.#channel?.close();
-		this.#channel = undefined;
-		this.#lanes.clear();
-	}
-
-	#tell(note: Note): void {
-		this.#apply(note);
-		this.#channel?.post(note);
-	}
-
-	#apply({ op, id, who, url }: Note): void {
-		if (op === '-') {
-			this.#lanes.delete(id);
-			return;
-		}
-
-		if (this.#lanes.size >= maxKnown) {
-			this.#lanes.delete(this.#lanes.keys().next().value!);
-		}
-
-		this.#lanes.set(id, `${who ?? ''}\n${url}`);
+		return lane;
 	}
 }
