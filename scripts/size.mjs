@@ -146,7 +146,8 @@ const cases = [
 		// 820 → 860 (issue 43, inputs): alone 743 → 846 B with the helpers' code unchanged (minified, the case grew
 		// 8 B more than the core: 24,474 → 24,720 and 26,783 → 27,037 B); the brotli difference of two outputs.
 		// 860 → 1,010 (issue 44, recovery-outbox): alone 990 B (refetchWhenBack replaces a pending retry, shown keeps the copy's reason).
-		policy: true, alone: 1_010,
+		// 1,010 → 1,035 (issue 46 part A): alone 1,026 B (the detail read up to `;`, pendingWrites from Cache-Status into StaleAnswerError and shown).
+		policy: true, alone: 1_035,
 	},
 	// Issue 50 (an outbox that stays fast as it grows), budgets at the measured figure + 0.5 %: every store can
 	// answer a ranged question without a listing (`span`: memoryStore keeps its keys sorted, the IndexedDB store
@@ -159,32 +160,36 @@ const cases = [
 	// validation ~180, breaker.probe ~140, Web Locks ~100, isolate/reset ~100, waitForHealthy ~75, the coordinator's
 	// hooks ~70, BroadcastChannel ~70, record bounds ~80; the state machine and per-attempt layer ~2,100.
 	{ name: 'core + breaker()', source: withPolicy('breaker', 'breaker()'), budget: 23_270, target: 17_500 },
+	// Issue 46 part A (read your own writes, pending-writes), budgets at the measured figure + 0.5 %: the
+	// cache drops a write's collection/parent copies and notes them in the world (src/cache/superseded.ts,
+	// staleCache 23,237 B), the outbox counts its pending writes per identity and URL with a tabs' channel
+	// (src/outbox/pending-writes.ts, outbox 27,769 B); the preset 27,274, with the outbox 35,319.
 	// +100 B (fix/cache-r3, measured 18,177 → 18,277): clear() and a mutation drop every copy the client knows of
 	// through the part store (kept deletes hide them), and clear() rejects when the store did not confirm.
 	// +217 B (split-cache, issue 34; measured 21,320 → 21,537 on split-policies + the split): createCache's
 	// 550-line closure split into modules (layer, copy, serve, deadline, members, the View class, one Read per
 	// call through perCall) that share one CacheState object: its property reads and the View's methods cost
 	// what closure variables did not (over the ~40 B asked: see the branch's report). Budgets: measured + 0.5 %.
-	{ name: 'core + staleCache()', source: withPolicy('cache', 'staleCache()'), budget: 23_080, target: 17_000 },
+	{ name: 'core + staleCache()', source: withPolicy('cache', 'staleCache()'), budget: 23_360, target: 17_000 },
 	// +237 B (fix/outbox-r2): withContext(ctx).outbox bound to the request (core's membersFor ~55), migrate's
 	// entry split and checked as a rebase's, onConflict's rebase only a plain object.
-	{ name: 'core + outbox()', source: withPolicy('outbox', 'outbox()'), budget: 27_530, target: 19_500 },
+	{ name: 'core + outbox()', source: withPolicy('outbox', 'outbox()'), budget: 27_910, target: 19_500 },
 	{
 		// Issue 27's options configured: the same code (nothing of it is tree-shaken without them).
 		name: 'core + outbox({ conflicts, app updates })',
 		source: `${core}import { outbox } from 'steadfetch/outbox';\nexport const api = createClient({ outbox: outbox({ conditional: true, coalesce: true, version: 2, migrate: (entry) => entry, onConflict: () => 'dead' }) });`,
-		budget: 27_490, target: 19_500, // as core + outbox()
+		budget: 27_870, target: 19_500, // as core + outbox()
 	},
 	{
 		// What the preset with its defaults fills: it must cost the same, plus its own ≤ 340 B (`sameAs`).
 		name: 'core + breaker + staleCache',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { staleCache } from 'steadfetch/cache';\nexport const api = createClient({ breaker: breaker(), staleCache: staleCache() });`,
-		budget: 26_920, target: 20_000, // measured 24,832 + 0.5 % (the byte pass; 24,847 at the cache split, +222)
+		budget: 27_110, target: 20_000, // measured 24,832 + 0.5 % (the byte pass; 24,847 at the cache split, +222)
 	},
 	{
 		name: 'core + breaker + staleCache + outbox',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { staleCache } from 'steadfetch/cache';\nimport { outbox } from 'steadfetch/outbox';\nexport const api = createClient({ breaker: breaker(), staleCache: staleCache(), outbox: outbox() });`,
-		budget: 34_500, target: 20_000, // measured 31,542 + 0.5 % (the byte pass; 31,819 before it, 31,657 at the cache split; +68 B with no byte of its code changed: brotli of a re-chunked dist/, issue 34's function splits)
+		budget: 35_170, target: 20_000, // measured 31,542 + 0.5 % (the byte pass; 31,819 before it, 31,657 at the cache split; +68 B with no byte of its code changed: brotli of a re-chunked dist/, issue 34's function splits)
 	},
 	{
 		// Issue 34: the preset takes the outbox only as the policy `outbox()` makes, so with its defaults it carries
@@ -192,17 +197,17 @@ const cases = [
 		name: 'steadfetch (the preset, defaults)',
 		source: "import { createClient } from 'steadfetch';\nexport const api = createClient();",
 		// Measured 25,141 + 0.5 % (the byte pass −205; before it 25,346: the cache split +204, the core split +121).
-		budget: 27_140, target: 20_500, preset: true, absent: ['outbox'], sameAs: 'core + breaker + staleCache',
+		budget: 27_420, target: 20_500, preset: true, absent: ['outbox'], sameAs: 'core + breaker + staleCache',
 	},
 	{
 		name: 'steadfetch + outbox()',
 		source: "import { createClient, isStale, outbox, outboxSyncHandler } from 'steadfetch';\nexport const api = createClient({ outbox: outbox() });\nexport { isStale, outboxSyncHandler };",
-		budget: 34_860, target: 20_000, preset: true, // measured 31,950 + 0.5 % (the byte pass)
+		budget: 35_500, target: 20_000, preset: true, // measured 31,950 + 0.5 % (the byte pass)
 	},
 	{
 		name: 'steadfetch + fetchHandler (a service worker)',
 		source: "import { createClient, outbox } from 'steadfetch';\nimport { fetchHandler, outboxSyncHandler } from 'steadfetch/sw';\nconst api = createClient({ outbox: outbox() });\nexport const handle = fetchHandler(api, { match: () => true });\nexport const sync = outboxSyncHandler(api);",
-		budget: 35_330, // measured 32,409 + 0.5 % (the byte pass)
+		budget: 36_010, // measured 32,409 + 0.5 % (the byte pass)
 	},
 	// fix/breaker-r3: waitForHealthy reads the stored state first, reset() after a reload stores itself, a
 	// malformed channel record is reported (storage:error): cloudflare +140 B (19,710 → 19,850), deno +55

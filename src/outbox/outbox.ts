@@ -7,6 +7,7 @@ import { requestScoped } from '../utils/runtime.js';
 import { Drain } from './drain.js';
 import { appliesTo, layer, wrapper } from './enqueue.js';
 import type { ResolvedOutboxOptions } from './options.js';
+import { PendingWrites } from './pending-writes.js';
 import { Queue } from './queue.js';
 import { toEntry } from './record.js';
 import type { Outbox } from './types.js';
@@ -26,6 +27,12 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 	const queue = new Queue(context, options);
 	const drain = new Drain(queue);
 	const cleanups: Array<() => void> = [];
+	// Read your own writes: the pending writes per identity and URL, in memory (the stale cache's `pending-writes`).
+	let pending: PendingWrites | undefined;
+	context.hooks.pendingWrites = (url, who) => {
+		const digest = queue.digest(who);
+		return pending && typeof digest !== 'object' ? pending.count(digest, url) : 0;
+	};
 
 	/**
 	 * `client.outbox`, or the one of `client.withContext(ctx)`: its replays hand their background work
@@ -66,7 +73,17 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 		appliesTo: appliesTo(queue),
 		start() {
 			const document_ = (globalThis as { document?: Document }).document;
+			const counted = new PendingWrites(context.name);
+			pending = counted;
+			const gone = ({ entryId }: { entryId: string }): void => counted.gone(entryId);
 			cleanups.push(
+				() => counted.close(),
+				// Queued under the current identity (the digest the enqueue just made); gone once sent, dead, discarded or superseded.
+				context.on('outbox:queued', ({ entryId, url }) => {
+					const digest = queue.digest(context.identity());
+					typeof digest === 'object' ? void digest.then((known) => counted.queued(entryId, known, url)) : counted.queued(entryId, digest, url);
+				}),
+				...(['outbox:sent', 'outbox:dead', 'outbox:discarded', 'outbox:superseded', 'outbox:conflict'] as const).map((type) => context.on(type, gone)),
 				// A scope came back (`online`, a breaker's probe got through): after `resumeJitterMs` at random.
 				listen(globalThis, 'online', () => void drain.resume(true)),
 				// The page visible again: every entry due (after the same wait), whatever its backoff.
@@ -90,6 +107,9 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 				cleanup();
 			}
 		},
-		clear: async (which) => queue.clear(which?.identity),
+		clear: async (which) => {
+			pending?.cleared();
+			return queue.clear(which?.identity);
+		},
 	};
 }
