@@ -108,8 +108,7 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 		throw error;
 	}
 
-	await queue.store.set(key, record);
-	await queue.list();
+	await queue.store.set(key, record); // Noted as pending at once: a write made then is held behind it.
 	queue.emit('outbox:queued', record, { code: classify(error).code });
 	registerSync(context.name);
 	if (run) {
@@ -165,7 +164,8 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 		full = error; // Sent as it is if it can go out.
 		return {} as BodySnapshot;
 	});
-	// The store is listed: an entry another tab or worker has just queued in this scope holds the call (FIFO).
+	// The store's pending entries (`Queue.refresh`: listed only when another tab or worker changed them):
+	// an entry another context has just queued in this scope holds the call (FIFO), and counts.
 	if (await queue.count() >= options.maxEntries) {
 		full ??= new OutboxFullError('The outbox is full (outbox.maxEntries): not stored');
 	}
