@@ -1,7 +1,7 @@
 import type { OutboxParts } from './types.js';
 import type { WaitUntil } from '../core/options.js';
 import type { PolicyContext } from '../core/policy.js';
-import { listen } from '../utils/listen.js';
+import { listenBack } from '../utils/listen.js';
 import { background } from '../core/part-store.js';
 import { requestScoped } from '../utils/runtime.js';
 import { Drain } from './drain.js';
@@ -84,10 +84,9 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 					typeof digest === 'object' ? void digest.then((known) => counted.queued(entryId, known, url)) : counted.queued(entryId, digest, url);
 				}),
 				...(['outbox:sent', 'outbox:dead', 'outbox:discarded', 'outbox:superseded', 'outbox:conflict'] as const).map((type) => context.on(type, gone)),
-				// A scope came back (`online`, a breaker's probe got through): after `resumeJitterMs` at random.
-				listen(globalThis, 'online', () => void drain.resume(true)),
-				// The page visible again: every entry due (after the same wait), whatever its backoff.
-				listen(document_, 'visibilitychange', () => document_?.visibilityState === 'visible' && void drain.resume(true)),
+				// A scope came back (`online`, a breaker's probe got through): after `resumeJitterMs` at random;
+				// the page visible again: every entry due (after the same wait), whatever its backoff.
+				...listenBack(() => void drain.resume(true), () => void drain.resume(true)),
 				context.on('breaker:closed', ({ scope }) => requestScoped() || void drain.resume(scope)),
 				// A new token (here or in another tab) ends the 401/403 pause.
 				context.on('auth:refresh', ({ ok }) => ok && resume()),
