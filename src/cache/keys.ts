@@ -18,8 +18,6 @@ export const urlOf = (key: string): string | undefined => /^r:\w*~\w*~(.*)/s.exe
 export const keys = (context: PolicyContext, manyUsers: boolean) => {
 	const { headers: sensitive, params } = sensitiveOf(context);
 	const made = new Map<string, string>();
-	/** The keys made, by identity, credentials and URL (the last 128): a repeated URL's key is not made again. */
-	const known = new Map<string, string>();
 	/** `<identity digest>~<credentials digest>`: a string once made, else a promise of it. */
 	const partition = (identity: string | undefined, credentials: string): string | Promise<string> => {
 		const memo = JSON.stringify([identity, credentials]);
@@ -52,13 +50,6 @@ export const keys = (context: PolicyContext, manyUsers: boolean) => {
 				}
 			}
 
-			// Unambiguous: the identity's length first (undefined is not ''), header values hold no newline.
-			const memo = `${identity === undefined ? '' : `${identity.length}:${identity}`}\n${credentials}\n${request.url}`;
-			const hit = known.get(memo);
-			if (hit !== undefined) {
-				return hit;
-			}
-
 			const { found = '', redacted } = splitSensitive(request.url, params);
 			credentials += found;
 			if (credentials && manyUsers) {
@@ -66,17 +57,7 @@ export const keys = (context: PolicyContext, manyUsers: boolean) => {
 			}
 
 			const prefix = partition(identity, credentials);
-			if (typeof prefix !== 'string') {
-				return prefix.then((done) => `r:${done}~${redacted}`);
-			}
-
-			if (known.size > 127) {
-				known.clear();
-			}
-
-			const key = `r:${prefix}~${redacted}`;
-			known.set(memo, key);
-			return key;
+			return typeof prefix === 'string' ? `r:${prefix}~${redacted}` : prefix.then((done) => `r:${done}~${redacted}`);
 		},
 	};
 };
