@@ -8,6 +8,7 @@ import type { CallOptions } from './options.js';
 import { closeAll } from './slots.js';
 import type { PolicyContext, PolicyParts } from './policy.js';
 import type { Reach } from './reachability.js';
+import { listen } from '../utils/listen.js';
 import { scopeFor } from './scope.js';
 import { worldsOf } from './world.js';
 import type { Stats } from './stats.js';
@@ -32,12 +33,12 @@ export const bind = (call: Caller, invocation?: Invocation): AnyClient => {
  */
 export const closing = (reach: Reach, active: readonly PolicyParts[], emitter: Emitter): () => void => {
 	const recheck = (): void => reach.recheck();
-	const target = globalThis as Partial<EventTarget>;
-	target.addEventListener?.('online', recheck);
-	target.addEventListener?.('offline', recheck);
+	const unlisten = [listen(globalThis, 'online', recheck), listen(globalThis, 'offline', recheck)];
 	return () => {
-		target.removeEventListener?.('online', recheck);
-		target.removeEventListener?.('offline', recheck);
+		for (const remove of unlisten) {
+			remove();
+		}
+
 		// Every part's close() once, even when one throws: a policy's fault stays its own.
 		closeAll(active);
 		emitter.clear();

@@ -11,6 +11,14 @@ import type { OutboxEvent } from './events.js';
  * `outbox` slot it fills.
  */
 declare module 'steadfetch/core' {
+	interface PolicyHooks {
+		/**
+		 * Set by the outbox: how many writes of `identity` to exactly `url` are pending (counted in memory,
+		 * never by listing the store). The stale cache marks a copy it serves with it (`pending-writes=N`).
+		 */
+		pendingWrites?(url: string, identity: string | undefined): number;
+	}
+
 	/** The `outbox` slot of `createClient`. */
 	interface Slots {
 		outbox: Policy<'outbox'>;
