@@ -8,6 +8,7 @@ import { webLocks } from '../utils/lock.js';
 import { partStore, storageMs, type PartStore } from '../core/part-store.js';
 import { autoStore } from '../stores/auto.js';
 import type { ResolvedOutboxOptions } from './options.js';
+import { at, earlyMs, Refs, valuesKey, type Ref, type Values } from './refs.js';
 import { isRecord, leased, overwritten, parseKey, type OutboxRecord, type RecordKey } from './record.js';
 
 /** A pass's permit (the drain's lock held): what it may still do with the records it read. */
@@ -76,6 +77,10 @@ export class Queue {
 	readonly #tickets = new Map<string, { due(): boolean; refused?: boolean }>();
 	/** The calls whose first attempt goes on after they were told "queued" (`follow`), and their entry's id. */
 	readonly #following = new Map<PolicyCall, string>();
+	/** The placeholders this client's `outbox.ref()` made. */
+	readonly refs = new Refs();
+	/** Calls holding placeholders (the wrapper found them): queued behind their entries, never sent as they are. */
+	readonly dependents = new WeakMap<PolicyCall, { dependsOn: string[]; refs: Record<string, Ref> }>();
 	/** When the layer may list the store again (`look`; injected clock). */
 	#lookAt = Number.NEGATIVE_INFINITY;
 
@@ -348,7 +353,8 @@ export class Queue {
 			await this.list();
 			for (const { key, id, scope } of this.pending) {
 				const old = scope === record.scope ? await this.read(key) : undefined;
-				if (isRecord(old) && old.url === record.url && old.identity === record.identity && overwritten.test(old.method) && !this.#claims.has(id) && !leased(old, this.context.clock.now(), this.leaseMs)) {
+				// An entry others depend on is never superseded (`outbox.ref()`).
+				if (isRecord(old) && !old.pointers?.length && old.url === record.url && old.identity === record.identity && overwritten.test(old.method) && !this.#claims.has(id) && !leased(old, this.context.clock.now(), this.leaseMs)) {
 					this.#removed.add(id); // Never replayed by this client (checked with no await since the read).
 					if (old.preconditions) {
 						record.preconditions ??= old.preconditions;
@@ -398,7 +404,18 @@ export class Queue {
 			}
 
 			await this.#remove(keys);
+			// Then the kept values of delivered entries (`outbox.ref()`), all or that identity's.
+			const kept: string[] = [];
+			for (const key of await this.store.keys(true)) {
+				const values = key.startsWith('v|') ? await this.read(key, true) : undefined;
+				if (values !== undefined && (who === undefined || (values as Values).identity === identity)) {
+					kept.push(key);
+				}
+			}
+
+			await this.#remove(kept);
 		});
+		this.refs.early.clear();
 		await this.list();
 	}
 
@@ -417,9 +434,52 @@ export class Queue {
 			Object.assign(record, { attempts: 0, nextAttemptAt: now, retainFrom: now });
 			await this.store.set(`p${key.slice(1)}`, record);
 			await this.store.delete(key);
+			// Its dependents made dead letters for it (`'parent'`) come back with it, in their order.
+			for (const each of await this.list()) {
+				const dependent = each.dead ? await this.read(each.key) : undefined;
+				if (isRecord(dependent) && dependent.deadReason === 'parent' && dependent.dependsOn?.includes(id)) {
+					delete dependent.deadReason;
+					Object.assign(dependent, { attempts: 0, nextAttemptAt: now, retainFrom: now });
+					await this.store.set(`p${each.key.slice(1)}`, dependent);
+					await this.store.delete(each.key);
+				}
+			}
+
 			await this.list();
 			return record;
 		});
+	}
+
+	/**
+	 * A delivered entry's answer: the values at the pointers its record (as stored now, so pointers
+	 * another tab added count) asks for are kept (`v|<id>`) before the entry is removed; `early`: the
+	 * whole answer is held in memory for `earlyMs` too. Reads the body only when something asks for it.
+	 */
+	async keep(record: OutboxRecord, key: string, response: Response, early?: boolean): Promise<void> {
+		const stored = await this.read(key);
+		const pointers = (isRecord(stored) ? stored.pointers : undefined) ?? record.pointers ?? [];
+		if (pointers.length === 0 && !early) {
+			return;
+		}
+
+		const answer: unknown = await response.clone().json().catch(() => undefined);
+		const now = this.context.clock.now();
+		if (early) {
+			this.refs.early.set(record.id, { answer, until: now + earlyMs });
+		}
+
+		if (pointers.length > 0) {
+			const values: Record<string, unknown> = {};
+			for (const pointer of pointers) {
+				const found = at(answer, pointer);
+				if (found) {
+					values[pointer] = found.value;
+				}
+			}
+
+			const kept: Values = { v: 1, values, at: now, ...record.identity !== undefined && { identity: record.identity } };
+			await this.store.set(valuesKey(record.id), kept);
+		}
 	}
 
 	/** No permit sends or writes anything more; the pass under way here ends. */
