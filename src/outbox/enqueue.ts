@@ -14,7 +14,7 @@ import { defer, isDeferred } from './defer.js';
 import { scheduleOf } from './outcome.js';
 import { noLeaseMs, type Queue } from './queue.js';
 import { isRecord, makeKey, overwritten, type OutboxRecord } from './record.js';
-import { at, isValues, valuesKey, type Ref } from './refs.js';
+import { at, isValues, substitute, valuesKey, type Ref } from './refs.js';
 import { snapshotBody, type BodySnapshot, type Stringify } from './snapshot.js';
 import { registerSync } from './background-sync.js';
 import { secretUrl, targetOf } from './target.js';
@@ -89,8 +89,8 @@ const dependencies = async (queue: Queue, call: PolicyCall, href: string): Promi
 		}
 	}
 
-	if (!eligible(queue, call) || secretUrl(queue.context, href)) {
-		throw new InvalidRequestError('A call holding a placeholder of outbox.ref() must be one the outbox can queue');
+	if (dependsOn.size > 0 && (!eligible(queue, call) || secretUrl(queue.context, href))) {
+		throw new InvalidRequestError('A call holding a placeholder of a pending outbox entry must be one the outbox can queue');
 	}
 
 	queue.dependents.set(call, { dependsOn: [...dependsOn], refs });
@@ -217,6 +217,9 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 	}
 
 	await dependencies(queue, call, target!.href);
+	if (!eligible(queue, call) || secretUrl(context, target!.href)) {
+		return next(); // Not the outbox's (a read, `outbox: false`): here only for its placeholders of delivered entries, put in place by the layer.
+	}
 
 	let idempotencyKey: string;
 	try {
@@ -275,7 +278,8 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 };
 
 /** An attempt of the layer's (see `layer`). */
-const attempt = async (queue: Queue, drain: Drain, next: FetchLike, request: Request, init: FetchInit | undefined): Promise<Response> => {
+const attempt = async (queue: Queue, drain: Drain, next: FetchLike, given: Request, init: FetchInit | undefined): Promise<Response> => {
+	let request = given;
 	const call = init?.steadfetch;
 	if (!queue.admits(call)) {
 		throw new SteadfetchError('Not sent: its entry was removed, or is another identity\'s now', 'ABORTED', false);
@@ -283,8 +287,26 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, request: Req
 
 	const { context } = queue;
 	const scope = context.scopeOf(request.url);
-	if (call && queue.dependents.has(call)) {
-		return defer(context, call, 'BEHIND'); // It holds placeholders: stored, and replayed with their values once its entries are delivered.
+	const dependent = call && queue.dependents.get(call);
+	if (dependent?.dependsOn.length) {
+		return defer(context, call!, 'BEHIND'); // It waits for pending entries: stored, and replayed with their values once they are delivered.
+	}
+
+	if (dependent) {
+		// Every entry it refers to was delivered: their kept values in place, it goes out as any call.
+		const values = new Map<string, Record<string, unknown>>();
+		for (const { entry } of Object.values(dependent.refs)) {
+			const kept = await queue.read(valuesKey(entry));
+			values.set(entry, isValues(kept) ? kept.values : {});
+		}
+
+		const body = request.body ? await request.arrayBuffer() : undefined;
+		const parts = substitute({ url: request.url, headers: Object.fromEntries(request.headers), ...body && { body } }, dependent.refs, values);
+		if (typeof parts === 'string') {
+			throw new InvalidRequestError(`Not sent: ${parts}`);
+		}
+
+		request = new Request(parts.url, { method: request.method, headers: parts.headers, body: parts.body ?? null, signal: request.signal, redirect: request.redirect, credentials: request.credentials });
 	}
 
 	if (call && eligible(queue, call) && !secretUrl(context, request.url)) {

@@ -167,3 +167,37 @@ describe('outbox.ref()', () => {
 		expect((await api.outbox.list()).map((each) => each.id)).toContain(first);
 	});
 });
+
+describe('outbox.ref() of a delivered entry', () => {
+	it('a placeholder of an entry already delivered (its value kept) is replaced at once and the call goes out as any call, a read included', async () => {
+		const api = h.make({ fetch: todoApi });
+		win.setOnline(false, false);
+		const parent = await queued(api.post('todos', { json: {} }));
+		const id = api.outbox.ref(parent, '/id');
+		await queued(api.put(`todos/${id}`, { json: { v: 1 } }));
+		win.setOnline(true);
+		await api.outbox.flush();
+		await until(async () => (await api.outbox.size()) === 0);
+		const response = await api.put(`todos/${id}`, { json: { v: 2, id } });
+		expect(response.status).toBe(200);
+		expect(sent.at(-1)).toMatchObject({ method: 'PUT', url: `${h.api.url}/todos/100`, body: '{"v":2,"id":100}' });
+		await api.get('todos', { searchParams: { id } });
+		expect(sent.at(-1)!.url).toBe(`${h.api.url}/todos?id=100`);
+		expect(await api.outbox.size()).toBe(0);
+	});
+
+	it('clear() removes the kept values: the placeholder is then unknown (InvalidRequestError)', async () => {
+		const api = h.make({ fetch: todoApi });
+		win.setOnline(false, false);
+		const parent = await queued(api.post('todos', { json: {} }));
+		const id = api.outbox.ref(parent, '/id');
+		await queued(api.put(`todos/${id}`, { json: {} }));
+		win.setOnline(true);
+		await api.outbox.flush();
+		await until(async () => (await api.outbox.size()) === 0);
+		expect((await h.store.keys()).some((key) => key.includes(`v|${parent}`))).toBe(true);
+		await api.clear();
+		expect((await h.store.keys()).some((key) => key.includes(`v|${parent}`))).toBe(false);
+		await expect(api.put(`todos/${id}`, { json: {} })).rejects.toBeInstanceOf(InvalidRequestError);
+	});
+});
