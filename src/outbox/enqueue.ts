@@ -169,6 +169,7 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 		if (stored && isRecord(parentRecord)) {
 			const asked = Object.values(record.refs ?? {}).flatMap((ref) => ref.entry === parent ? [ref.pointer] : []);
 			parentRecord.pointers = [...new Set([...parentRecord.pointers ?? [], ...asked])];
+			parentRecord.dependents = [...parentRecord.dependents ?? [], record.id];
 			await queue.store.set(stored.key, parentRecord);
 		}
 	}

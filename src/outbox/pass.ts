@@ -68,6 +68,10 @@ export class Pass {
 			}
 		}
 
+		if (this.#permit.current()) {
+			await this.#queue.prune(); // Kept values (`outbox.ref()`) no dependent needs any more, as the pass's listing found them.
+		}
+
 		return this.#wake;
 	}
 

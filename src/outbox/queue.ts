@@ -8,7 +8,7 @@ import { webLocks } from '../utils/lock.js';
 import { partStore, storageMs, type PartStore } from '../core/part-store.js';
 import { autoStore } from '../stores/auto.js';
 import type { ResolvedOutboxOptions } from './options.js';
-import { at, earlyMs, Refs, valuesKey, type Ref, type Values } from './refs.js';
+import { at, earlyMs, isValues, keptMs, Refs, valuesKey, type Ref, type Values } from './refs.js';
 import { isRecord, leased, overwritten, parseKey, type OutboxRecord, type RecordKey } from './record.js';
 
 /** A pass's permit (the drain's lock held): what it may still do with the records it read. */
@@ -77,6 +77,9 @@ export class Queue {
 	readonly #tickets = new Map<string, { due(): boolean; refused?: boolean }>();
 	/** The calls whose first attempt goes on after they were told "queued" (`follow`), and their entry's id. */
 	readonly #following = new Map<PolicyCall, string>();
+	/** The keys of kept values (`v|<id>`) and the ids of the entries stored, pending or dead, as the last listing found them. */
+	#kept: string[] = [];
+	#stored = new Set<string>();
 	/** The placeholders this client's `outbox.ref()` made. */
 	readonly refs = new Refs();
 	/** Calls holding placeholders (the wrapper found them): queued behind their entries, never sent as they are. */
@@ -130,7 +133,10 @@ export class Queue {
 
 	/** The outbox's keys in the store (another part's are skipped), oldest first; notes the pending ones. `strict`: reject when the store does not list. */
 	async list(strict?: boolean): Promise<RecordKey[]> {
-		const keys = (await this.store.keys(strict)).sort().flatMap((key) => parseKey(key) ?? []);
+		const listed = await this.store.keys(strict);
+		this.#kept = listed.filter((key) => key.startsWith('v|'));
+		const keys = listed.sort().flatMap((key) => parseKey(key) ?? []);
+		this.#stored = new Set(keys.map((each) => each.id));
 		this.#pending = keys.filter((key) => !key.dead);
 		if (!this.#pending.length) {
 			this.#known.clear(); // Nothing pending: what it knew is gone.
@@ -458,6 +464,7 @@ export class Queue {
 	async keep(record: OutboxRecord, key: string, response: Response, early?: boolean): Promise<void> {
 		const stored = await this.read(key);
 		const pointers = (isRecord(stored) ? stored.pointers : undefined) ?? record.pointers ?? [];
+		const dependents = (isRecord(stored) ? stored.dependents : undefined) ?? record.dependents ?? [];
 		if (pointers.length === 0 && !early) {
 			return;
 		}
@@ -477,8 +484,23 @@ export class Queue {
 				}
 			}
 
-			const kept: Values = { v: 1, values, at: now, ...record.identity !== undefined && { identity: record.identity } };
+			const kept: Values = { v: 1, values, at: now, dependents, ...record.identity !== undefined && { identity: record.identity } };
 			await this.store.set(valuesKey(record.id), kept);
+		}
+	}
+
+	/**
+	 * Remove the kept values of delivered entries (`outbox.ref()`) once `keptMs` passed since their
+	 * delivery (a time read from storage counts from no later than now) and none of their dependents
+	 * is stored any more (delivered or discarded), as the last listing found them. After a pass.
+	 */
+	async prune(): Promise<void> {
+		const now = this.context.clock.now();
+		for (const key of this.#kept) {
+			const kept = await this.read(key);
+			if (!isValues(kept) || (Math.abs(now - kept.at) >= keptMs && !(kept.dependents ?? []).some((id) => this.#stored.has(id)))) {
+				await this.store.delete(key);
+			}
 		}
 	}
 

@@ -26,6 +26,8 @@ export interface OutboxRecord extends Omit<StoredEntry, 'version'> {
 	refs?: Record<string, Ref>;
 	/** The pointers dependents asked of its answer (`outbox.ref()`): their values are kept when it is delivered. */
 	pointers?: string[];
+	/** The entries queued with its placeholders: its kept values stay while one of them is stored. */
+	dependents?: string[];
 }
 
 /**
@@ -84,11 +86,11 @@ export const isRecord = (value: unknown): value is OutboxRecord => {
 		&& (record.body === undefined || record.body instanceof ArrayBuffer)
 		&& (record.dependsOn === undefined || (Array.isArray(record.dependsOn) && record.dependsOn.every((id) => typeof id === 'string')))
 		&& (record.refs === undefined || (typeof record.refs === 'object' && record.refs !== null && Object.values(record.refs).every((ref) => typeof ref?.entry === 'string' && typeof ref.pointer === 'string')))
-		&& (record.pointers === undefined || (Array.isArray(record.pointers) && record.pointers.every((pointer) => typeof pointer === 'string'))) && (record.identity === undefined || typeof record.identity === 'string');
+		&& [record.pointers, record.dependents].every((list) => list === undefined || (Array.isArray(list) && list.every((item) => typeof item === 'string'))) && (record.identity === undefined || typeof record.identity === 'string');
 };
 
 /** The public view of a record: no body, no internals, nothing shared with it. */
 export const toEntry = (record: OutboxRecord): OutboxEntry => {
-	const { v, scope, retainFrom, pinned, raw, body, inFlightUntil, refs, pointers, ...entry } = record;
+	const { v, scope, retainFrom, pinned, raw, body, inFlightUntil, refs, pointers, dependents, ...entry } = record;
 	return { ...structuredClone(entry), version: record.version ?? 1 };
 };

@@ -23,7 +23,12 @@ export interface Values {
 	/** Epoch ms of the delivery. */
 	at: number;
 	identity?: string;
+	/** The entries queued with its placeholders: kept while one of them is stored (pending or dead). */
+	dependents?: string[];
 }
+
+/** How long the values of a delivered entry are kept at least, in ms (then until no dependent of it is stored). */
+export const keptMs = 86_400_000;
 
 /** How long an entry delivered by the attempt of a call told "queued" keeps its whole answer in memory, in ms. */
 export const earlyMs = 60_000;

@@ -201,3 +201,43 @@ describe('outbox.ref() of a delivered entry', () => {
 		await expect(api.put(`todos/${id}`, { json: {} })).rejects.toBeInstanceOf(InvalidRequestError);
 	});
 });
+
+describe('how long the values pointed at are kept', () => {
+	it('kept at least 24 h after delivery, then until no dependent is stored (a dead letter keeps them); only the values pointed at', async () => {
+		const api = h.make({ fetch: todoApi });
+		win.setOnline(false, false);
+		const parent = await queued(api.post('todos', { json: { secret: 'not kept' } }));
+		const id = api.outbox.ref(parent, '/id');
+		await queued(api.put(`todos/${id}`, { json: {} }));
+		const missing = await queued(api.put(`todos/${api.outbox.ref(parent, '/nothing')}`, { json: {} }));
+		win.setOnline(true);
+		await api.outbox.flush();
+		const key = `v|${parent}`;
+		expect(await h.store.get(key)).toMatchObject({ values: { '/id': 100 } });
+		expect(JSON.stringify(await h.store.get(key))).not.toContain('not kept');
+		expect((await api.outbox.deadLetters()).map((each) => each.id)).toEqual([missing]);
+		h.clock.advance(24 * 3_600_000);
+		await api.outbox.flush();
+		expect(await h.store.get(key)).toBeDefined(); // its dead dependent may be retried
+		await api.outbox.discard(missing);
+		await api.outbox.flush();
+		expect(await h.store.get(key)).toBeUndefined();
+	});
+
+	it('not removed before 24 h, even with every dependent delivered', async () => {
+		const api = h.make({ fetch: todoApi });
+		win.setOnline(false, false);
+		const parent = await queued(api.post('todos', { json: {} }));
+		const id = api.outbox.ref(parent, '/id');
+		await queued(api.put(`todos/${id}`, { json: {} }));
+		win.setOnline(true);
+		await api.outbox.flush();
+		h.clock.advance(24 * 3_600_000 - 1_000);
+		await api.outbox.flush();
+		await api.put(`todos/${id}`, { json: { again: true } });
+		expect(sent.at(-1)!.url).toBe(`${h.api.url}/todos/100`);
+		h.clock.advance(1_000);
+		await api.outbox.flush();
+		expect(await h.store.get(`v|${parent}`)).toBeUndefined();
+	});
+});
