@@ -84,8 +84,8 @@ const dependencies = async (queue: Queue, call: PolicyCall, href: string): Promi
 			// Delivered early, its answer still in memory: the value is kept for the dependent's replay.
 			const values = isValues(kept) ? kept : { v: 1 as const, values: {}, at: now };
 			await queue.store.set(valuesKey(ref.entry), { ...values, values: { ...values.values, [ref.pointer]: value.value } });
-		} else if (!isValues(kept) && !early) {
-			throw new InvalidRequestError(`outbox.ref(): entry ${ref.entry} is unknown, discarded, a dead letter or no longer kept`);
+		} else if (!(isValues(kept) && Object.hasOwn(kept.values, ref.pointer))) {
+			throw new InvalidRequestError(`outbox.ref(): entry ${ref.entry} is unknown, discarded, a dead letter, or its value at ${ref.pointer} is not kept`);
 		}
 	}
 

@@ -241,3 +241,55 @@ describe('how long the values pointed at are kept', () => {
 		expect(await h.store.get(`v|${parent}`)).toBeUndefined();
 	});
 });
+
+describe('outbox.ref() with an early answer and across scopes', () => {
+	it('an entry told "queued" at its deadline and then delivered by its own attempt holds its answer in memory 60 s: a ref() made just after resolves at once', async () => {
+		let release: () => void = () => undefined;
+		const held = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		const slow = async (input: Parameters<typeof fetch>[0]): Promise<Response> => {
+			if ((input as Request).method === 'POST') {
+				await held;
+			}
+
+			return todoApi(input);
+		};
+		const api = h.make({ fetch: slow, outbox: { networkTimeoutMs: 20 } });
+		const parent = await queued(api.post('todos', { json: {} }));
+		const sentEarly = new Promise((resolve) => api.on('outbox:sent', resolve));
+		release();
+		await sentEarly;
+		const id = api.outbox.ref(parent, '/id');
+		await api.put(`todos/${id}`, { json: { id } });
+		expect(sent.at(-1)).toMatchObject({ method: 'PUT', url: `${h.api.url}/todos/100`, body: '{"id":100}' });
+		// Its answer is no longer held after 60 s: only the value pointed at was kept.
+		h.clock.advance(60_001);
+		await api.put(`todos/${api.outbox.ref(parent, '/id')}`, { json: {} });
+		expect(sent.at(-1)!.url).toBe(`${h.api.url}/todos/100`);
+		await expect(api.put(`todos/${api.outbox.ref(parent, '/nested/tag')}`, { json: {} })).rejects.toBeInstanceOf(InvalidRequestError);
+	});
+
+	it('a dependent in another scope (origin) is never sent before its entry', async () => {
+		const api = h.make({ fetch: todoApi });
+		win.setOnline(false, false);
+		const parent = await queued(api.post('todos', { json: {} }));
+		// Another origin (its own scope, FIFO lane): localhost for 127.0.0.1.
+		const other = h.api.url.replace('127.0.0.1', 'localhost');
+		const child = await queued(api.put(`${other}/todos/${api.outbox.ref(parent, '/id')}`, { json: {}, prefix: '' }));
+		expect((await api.outbox.list()).find((each) => each.id === child)?.dependsOn).toEqual([parent]);
+		// The parent's scope is refused (a 503), the other is fine: the dependent still waits.
+		const down = h.api.url;
+		const api503 = async (input: Parameters<typeof fetch>[0]): Promise<Response> => (input as Request).url.startsWith(down) ? new Response('down', { status: 503 }) : todoApi(input);
+		const second = h.make({ fetch: api503 });
+		win.setOnline(true, false);
+		await second.outbox.flush();
+		expect(sent).toEqual([]);
+		expect((await second.outbox.list()).map((each) => each.id)).toEqual([parent, child]);
+		second.close();
+		h.clock.advance(3_600_000);
+		await api.outbox.flush();
+		await until(async () => (await api.outbox.size()) === 0);
+		expect(sent.map((each) => each.url)).toEqual([`${h.api.url}/todos`, `${other}/todos/100`]);
+	});
+});
