@@ -2,7 +2,7 @@
 // process, one after another, and ends with a summary table; everything goes to bench/results.json
 // with the machine, its load, the date and the command.
 //
-//   node bench/run.mjs [overhead] [cpu] [instructions] [promises] [outage] [memory] [browser] [throttle] [--quick]
+//   node bench/run.mjs [overhead] [cpu] [instructions] [promises] [outage] [memory] [browser] [throttle] [outbox-scale] [--quick]
 //
 // overhead.mjs  happy-path µs per request: fetch, ky, ofetch, steadfetch (Node)
 // cpu.mjs       CPU µs and young-generation GCs per call without the network: ky, core, steadfetch (Node)
@@ -13,6 +13,8 @@
 // browser.mjs   Chromium: stale answer from IndexedDB, outbox vs workbox-background-sync
 // throttle.mjs  an origin accepting C/s, demand 10 × C: offered load and goodput without and with
 //               adaptiveThrottle() (Node), and 5 Chromium tabs under minRequests each, sharing or not
+// outbox-scale.mjs  10,000 writes queued with the API refusing connections, then drained: ms per
+//               write by tenth, in Chromium (IndexedDB) and in Node (memory store)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +33,7 @@ const benches = {
 	memory: { file: 'memory.mjs', node: ['--expose-gc'] },
 	browser: { file: 'browser.mjs', node: [] },
 	throttle: { file: 'throttle.mjs', node: [] },
+	'outbox-scale': { file: 'outbox-scale.mjs', node: [] },
 };
 
 const argv = process.argv.slice(2);
@@ -76,7 +79,7 @@ const loadAfter = load();
 
 // The summary: the headline figure of each bench, side by side with what it is compared to.
 const rows = [];
-const { overhead, cpu, instructions, promises, outage, memory, browser, throttle } = results;
+const { overhead, cpu, instructions, promises, outage, memory, browser, throttle, 'outbox-scale': scale } = results;
 if (overhead) {
 	const us = overhead.usPerRequest;
 	rows.push(['Happy path, µs per GET over 64 URLs (16 in flight, Node)', `${us.steadfetch.median}`, `core ${us.core.median} · ky ${us.ky.median} · ky + copy ${us['ky + copy'].median} · ofetch ${us.ofetch.median} · fetch ${us.fetch.median}`, `defaults ${overhead.ratio.steadfetchToKy}× ky (≤ 1.10×), ${overhead.ratio.steadfetchToCopy}× ky + copy, core ${overhead.ratio.coreToKy}× ky (≤ 1.03×) ${overhead.target.met ? '✓' : '✗'}`]);
@@ -124,6 +127,15 @@ if (throttle) {
 	const { settings, without, with: throttled, targets, met, tabs } = throttle;
 	rows.push([`Overload: origin accepting ${settings.capacity}/s, demand ${settings.clients}× that; offered / goodput per second after the first window`, `${throttled.offered} / ${throttled.goodput}`, `without the throttle ${without.offered} / ${without.goodput}`, `offered ≤ ${targets.offered}, goodput ≥ ${targets.goodput} ${met ? '✓' : '✗'}`]);
 	rows.push([`Chromium: ${tabs.count} tabs under minRequests each, requests reaching an origin accepting 1/s in ${tabs.seconds} s`, `${tabs.shared.offered} (one name, ${tabs.shared.refused} refused)`, `five names ${tabs.apart.offered} (${tabs.apart.refused} refused)`, '']);
+}
+
+if (scale) {
+	for (const where of ['chromium', 'node']) {
+		const { queued, drained, deliveredOnce } = scale[where] ?? {};
+		if (queued) {
+			rows.push([`Outbox at scale, ${where === 'chromium' ? 'Chromium (IndexedDB)' : 'Node (memory store)'}: ms per write, first → last tenth of ${scale.count}, queue / drain`, `${queued.perWriteMs[0]} → ${queued.perWriteMs[9]} / ${drained.perWriteMs[0]} → ${drained.perWriteMs[9]}`, '', `delivered once ${deliveredOnce ? '✓' : '✗'}`]);
+		}
+	}
 }
 
 if (memory) {

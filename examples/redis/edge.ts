@@ -15,7 +15,14 @@ export default async function handler(request: Request, context: { waitUntil(pro
 	if (!api) {
 		const redis = Redis.fromEnv(); // UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN
 		const shared = coordinator((script, keys, args) => redis.eval(script, keys, args));
-		api = createClient({ prefix: process.env['UPSTREAM'] ?? 'https://api.example.com/', breaker: breaker({ shared }), adaptiveThrottle: adaptiveThrottle({ shared }) });
+		api = createClient({
+			prefix: process.env['UPSTREAM'] ?? 'https://api.example.com/',
+			// A hanging upstream holds a request at most 5 s (2 s per attempt), as the Worker recipes.
+			timeout: 2_000,
+			totalTimeout: 5_000,
+			breaker: breaker({ shared }),
+			adaptiveThrottle: adaptiveThrottle({ shared }),
+		});
 	}
 
 	try {

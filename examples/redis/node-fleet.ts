@@ -15,6 +15,8 @@ const shared = coordinator((script, keys, args) => redis.eval(script, keys.lengt
 const api = createClient({
 	name: 'bff', // processes share a scope's breaker and throttle when their clients have the same name
 	prefix: process.env['UPSTREAM'] ?? 'https://api.example.com/',
+	timeout: 2_000, // a hanging upstream holds a request at most 5 s
+	totalTimeout: 5_000,
 	breaker: breaker({ shared }),
 	adaptiveThrottle: adaptiveThrottle({ shared }),
 });

@@ -2,7 +2,7 @@ import type { PolicyContext } from './policy.js';
 import { requestScoped } from '../utils/runtime.js';
 import type { WaitUntil } from './options.js';
 import { StorageTimeoutError } from '../errors/StorageTimeoutError.js';
-import type { KeyValueStore, StoreFactory } from '../stores/types.js';
+import type { KeySpan, KeyValueStore, StoreFactory } from '../stores/types.js';
 
 /** A key whose delete the store has not confirmed yet. */
 const gone: unique symbol = Symbol();
@@ -102,6 +102,20 @@ export class PartStore {
 		}
 
 		return [...keys];
+	}
+
+	/**
+	 * The store's `span(prefix)` (bounded, a failure reported), or `undefined` when it cannot tell: a
+	 * store without `span`, one that failed, or a write or delete of a key with the prefix that the
+	 * store has not confirmed (its answer would not hold this client's own change).
+	 */
+	async span(prefix: string): Promise<KeySpan | undefined> {
+		if ([...this.#pending.keys()].some((key) => key.startsWith(prefix))) {
+			return undefined;
+		}
+
+		const span = await this.#attempt('span', prefix, async (target) => target.span?.(prefix));
+		return span === gone ? undefined : span;
 	}
 
 	/** Remove everything. Not bounded by the deadline: it must not be told done before it is. Rejects when the store refuses. */

@@ -43,7 +43,7 @@ export { memoryStore } from '../stores/memory.js';
 export { indexedDbStore } from '../stores/indexeddb.js';
 export { cacheApiStore } from '../stores/cache-api.js';
 export { autoStore } from '../stores/auto.js';
-export type { KeyValueStore, StoreFactory } from '../stores/types.js';
+export type { KeySpan, KeyValueStore, StoreFactory } from '../stores/types.js';
 
 export { HTTPError, TimeoutError, NetworkError, KyError, SchemaValidationError, ForceRetryError, isHTTPError, isTimeoutError, isNetworkError, isKyError, replaceOption } from 'ky';
 export type { Input, Options, ResponsePromise, RetryOptions, KyResponse, KyInstance } from 'ky';

@@ -52,8 +52,8 @@ export const appliesTo = (queue: Queue) => (call: PolicyCall): boolean =>
  * A call holding placeholders of this client's `outbox.ref()`, before any I/O: each must be of the
  * call's identity and name an entry pending (the call is queued behind it) or delivered with its
  * values kept (the drain replays the call at once, the values in place); else, or when the outbox
- * cannot queue the call, an `InvalidRequestError`. Lists the store only for an entry this client
- * does not know as pending.
+ * cannot queue the call, an `InvalidRequestError`. For an entry this client does not know as pending,
+ * the queue is refreshed first (`Queue.refresh`: a listing only when the store's span disagrees).
  */
 const dependencies = async (queue: Queue, call: PolicyCall, href: string): Promise<void> => {
 	const found = queue.refs.in(call, href);
@@ -71,7 +71,9 @@ const dependencies = async (queue: Queue, call: PolicyCall, href: string): Promi
 		}
 
 		refs[placeholder] = { entry: ref.entry, pointer: ref.pointer };
-		const known = queue.pending.some((each) => each.id === ref.entry) || (await queue.list()).some((each) => each.id === ref.entry && !each.dead);
+		const pending = (): boolean => queue.pending.some((each) => each.id === ref.entry);
+		// Not known as pending here: the store's span says whether another client changed what is pending (no listing per write).
+		const known = pending() || (await queue.refresh(), pending());
 		if (known) {
 			dependsOn.add(ref.entry);
 			continue;
@@ -160,8 +162,7 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 		throw error;
 	}
 
-	await queue.store.set(key, record);
-	await queue.list();
+	await queue.store.set(key, record); // Noted as pending at once: a write made then is held behind it.
 	// The pointers it asks for, recorded with each entry it depends on: whichever tab delivers one keeps their values.
 	for (const parent of record.dependsOn ?? []) {
 		const stored = queue.pending.find((each) => each.id === parent);
@@ -238,7 +239,8 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 		full = error; // Sent as it is if it can go out.
 		return {} as BodySnapshot;
 	});
-	// The store is listed: an entry another tab or worker has just queued in this scope holds the call (FIFO).
+	// The store's pending entries (`Queue.refresh`: listed only when another tab or worker changed them):
+	// an entry another context has just queued in this scope holds the call (FIFO), and counts.
 	if (await queue.count() >= options.maxEntries) {
 		full ??= new OutboxFullError('The outbox is full (outbox.maxEntries): not stored');
 	}

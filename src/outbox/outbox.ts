@@ -61,7 +61,7 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 		membersFor: (waitUntil) => ({ outbox: make(waitUntil) }),
 		substituted: (response) => response.headers.has('steadfetch-outbox-entry') ? 'queued' : undefined,
 		// A scope with entries pending (as this client last listed them) keeps its `stats()` counters.
-		holds: (scope) => queue.pending.some((key) => key.scope === scope),
+		holds: (scope) => queue.holds(scope),
 		layer: layer(queue, drain),
 		wrap: wrapper(queue, drain),
 		appliesTo: appliesTo(queue),

@@ -56,15 +56,21 @@ export class Pass {
 		this.#blocked = new Set(queue.paused);
 	}
 
-	/** Replay what is due; resolves when the earliest entry it left blocked is due. */
+	/**
+	 * Replay what is due, oldest first across the scopes; a blocked scope's later entries are not looked
+	 * at (the pending keys are the queue's index: no listing unless another context changed them).
+	 * Resolves when the earliest entry it left blocked is due.
+	 */
 	async run(): Promise<number> {
-		await this.#queue.list();
-		const keys = this.#queue.pending;
-		for (let index = 0; index < keys.length && this.#permit.current(); index++) {
-			await this.#entry(keys[index]!);
+		// A flush (every scope due) lists the store; any other pass lists it only when it changed behind this client's back.
+		await (this.#due.has('') ? this.#queue.list() : this.#queue.refresh());
+		const taken = new Map<string, string>(); // By scope: the key of the last entry this pass took.
+		for (let entry = this.#oldest(taken); entry && this.#permit.current(); entry = this.#oldest(taken)) {
+			await this.#entry(entry);
 			if (this.#rebased) {
-				this.#rebased = false;
-				index--; // A rebased write in the entry's place: replayed now.
+				this.#rebased = false; // A rebased write in the entry's place: replayed now.
+			} else {
+				taken.set(entry.scope, entry.key);
 			}
 		}
 
@@ -73,6 +79,19 @@ export class Pass {
 		}
 
 		return this.#wake;
+	}
+
+	/** The oldest pending entry this pass has not taken, of the scopes it has not blocked. */
+	#oldest(taken: ReadonlyMap<string, string>): RecordKey | undefined {
+		let oldest: RecordKey | undefined;
+		for (const scope of this.#queue.scopes()) {
+			const entry = this.#blocked.has(scope) ? undefined : this.#queue.next(scope, taken.get(scope));
+			if (entry && (!oldest || entry.key < oldest.key)) {
+				oldest = entry;
+			}
+		}
+
+		return oldest;
 	}
 
 	#block(scope: string, at = Infinity): void {

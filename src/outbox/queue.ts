@@ -5,10 +5,12 @@ import { requestScoped } from '../utils/runtime.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import { identityDigest } from '../utils/digest.js';
 import { webLocks } from '../utils/lock.js';
-import { partStore, storageMs, type PartStore } from '../core/part-store.js';
+import { partStore, storageMs } from '../core/part-store.js';
 import { autoStore } from '../stores/auto.js';
+import type { KeySpan } from '../stores/types.js';
 import type { ResolvedOutboxOptions } from './options.js';
 import { at, earlyMs, isValues, keptMs, Refs, valuesKey, type Ref, type Values } from './refs.js';
+import { PendingKeys } from './pending.js';
 import { isRecord, leased, overwritten, parseKey, type OutboxRecord, type RecordKey } from './record.js';
 
 /** A pass's permit (the drain's lock held): what it may still do with the records it read. */
@@ -28,6 +30,24 @@ const lookMs = 10_000;
 /** The lease of a first attempt whose call has no `totalTimeout` (ms): API.md "Work that outlives its caller". */
 export const noLeaseMs = 60_000;
 
+/** The prefix of every pending entry's key (`makeKey`). */
+const pendingPrefix = 'p|';
+
+/**
+ * The outbox's part store as the queue's users (the call side, the drain, the early path) read and
+ * write it: a write or delete of a pending entry's key also keeps the queue's index of pending keys.
+ */
+export interface QueueStore {
+	get<T>(key: string): Promise<T | undefined>;
+	set(key: string, value: unknown): Promise<void>;
+	/** `strict`: reject when the store does not confirm the delete (see `PartStore.delete`). */
+	delete(key: string, strict?: boolean): Promise<void>;
+	/** `strict`: reject when the store does not list. */
+	keys(strict?: boolean): Promise<string[]>;
+	/** The pending keys' count and greatest key, when the store can tell without a listing (`KeyValueStore.span`). */
+	span(prefix: string): Promise<KeySpan | undefined>;
+}
+
 /** What a replay got: its response, or its error. */
 export interface Replayed {
 	response?: Response;
@@ -40,6 +60,13 @@ export interface Replayed {
  * checks of this client. The call side (enqueue.ts) and the drain (drain.ts, pass.ts) change what
  * is queued only through it.
  *
+ * What is pending is known without listing the store per write (`PendingKeys`): filled by a listing,
+ * kept by this client's own writes and deletes, and checked on each queued write and pass against
+ * the store's `span` of the pending keys (their count and greatest key: one IndexedDB transaction),
+ * which tells whether another tab, worker or process changed them: then, and only then, the store
+ * is listed again. A store that has no `span` is listed once per `maxEntries / 4` writes queued here
+ * (as the stale cache lists its copies), and on a good answer at most every 10 s (`look`).
+ *
  * Nothing removed comes back: `clear()` and `discard()` resolve only when the store confirmed every
  * removal; a pass that read an entry before (its `Permit`) writes nothing of it back once it was removed,
  * and its replay is refused as the attempt starts (`admits`), as is one whose identity is no longer
@@ -48,9 +75,17 @@ export interface Replayed {
 export class Queue {
 	declare readonly context: PolicyContext;
 	declare readonly options: ResolvedOutboxOptions;
-	declare readonly store: PartStore;
-	/** The pending keys, oldest first, as the last listing in this client found them. */
-	#pending: readonly RecordKey[] = [];
+	declare readonly store: QueueStore;
+	/** The pending keys, oldest first: the last listing's, with this client's writes and deletes since. */
+	readonly #index = new PendingKeys();
+	/** Whether a listing filled the index yet. */
+	#listed = false;
+	/** Entries this client queued since its last listing (a store without `span` is listed again after `maxEntries / 4`). */
+	#queued = 0;
+	/** Keys the last listing found with the pending prefix that are no entry's: counted by `span`, not in the index. */
+	#strays = 0;
+	/** Writes and deletes of pending keys this client made (`#note`): a span answered across one is not trusted. */
+	#notes = 0;
 	/** Scopes paused by a 401/403 until a trigger ends the pause. */
 	readonly #paused = new Set<string>();
 	#failures = 0;
@@ -67,6 +102,8 @@ export class Queue {
 	 * when this client leaves it alone whoever calls (a newer version's, unreadable).
 	 */
 	readonly #known = new Map<string, string | undefined | null>();
+	/** The URL of each pending entry this client wrote or read, by id: a coalescing write reads only its URL's entries again. */
+	readonly #urls = new Map<string, string>();
 	/** Ids being replayed by this client's drain: checked and claimed with no await since the record's read. */
 	readonly #claims = new Set<string>();
 	/** Ids removed (`discard`, superseded) while work that may have read their record was under way. */
@@ -88,7 +125,22 @@ export class Queue {
 	#lookAt = Number.NEGATIVE_INFINITY;
 
 	constructor(context: PolicyContext, options: ResolvedOutboxOptions) {
-		Object.assign(this, { context, options, store: partStore(context, 'outbox', autoStore) });
+		const store = partStore(context, 'outbox', autoStore);
+		Object.assign(this, {
+			context, options, store: {
+				get: async (key) => store.get(key),
+				set: async (key, value) => {
+					this.#note(key, true, value); // Before the store confirms: a count or a pass of this client meanwhile sees it.
+					return store.set(key, value);
+				},
+				delete: async (key, strict) => {
+					this.#note(key, false);
+					return store.delete(key, strict);
+				},
+				keys: async (strict) => store.keys(strict),
+				span: async (prefix) => store.span(prefix),
+			} satisfies QueueStore,
+		});
 		context.on('storage:error', ({ part }) => {
 			this.#failures += part === 'outbox' ? 1 : 0;
 		});
@@ -98,9 +150,24 @@ export class Queue {
 		return this.#closed;
 	}
 
-	/** The pending keys, oldest first, as the last listing in this client found them. */
+	/** The pending keys, oldest first, as this client knows them (a live view: copy it to iterate across awaits). */
 	get pending(): readonly RecordKey[] {
-		return this.#pending;
+		return this.#index.all;
+	}
+
+	/** Whether `scope` has pending entries, as this client knows them. */
+	holds(scope: string): boolean {
+		return this.#index.of(scope).length > 0;
+	}
+
+	/** The oldest pending entry of `scope` after the key `after` (its oldest without it), as this client knows them. */
+	next(scope: string, after?: string): RecordKey | undefined {
+		return this.#index.next(scope, after);
+	}
+
+	/** The scopes with pending entries, as this client knows them. */
+	scopes(): IterableIterator<string> {
+		return this.#index.scopes();
 	}
 
 	/** `storage:error` reports of the outbox so far: an operation that answered nothing failed when this moved. */
@@ -131,18 +198,85 @@ export class Queue {
 		return this.#tickets.size > 0 || this.#following.size > 0;
 	}
 
-	/** The outbox's keys in the store (another part's are skipped), oldest first; notes the pending ones. `strict`: reject when the store does not list. */
+	/**
+	 * The outbox's keys in the store (another part's are skipped), oldest first; notes the pending ones.
+	 * When the store does not list (reported as `storage:error`): rejects with `strict`, else the
+	 * pending keys this client knows, as they were.
+	 */
 	async list(strict?: boolean): Promise<RecordKey[]> {
-		const listed = await this.store.keys(strict);
+		let listed: string[];
+		try {
+			listed = (await this.store.keys(true)).sort();
+		} catch (error) {
+			if (strict) {
+				throw error;
+			}
+
+			return [...this.#index.all];
+		}
+
+		const keys = listed.flatMap((key) => parseKey(key) ?? []);
 		this.#kept = listed.filter((key) => key.startsWith('v|'));
-		const keys = listed.sort().flatMap((key) => parseKey(key) ?? []);
 		this.#stored = new Set(keys.map((each) => each.id));
-		this.#pending = keys.filter((key) => !key.dead);
-		if (!this.#pending.length) {
+		this.#index.reset(keys.filter((key) => !key.dead));
+		this.#listed = true;
+		this.#queued = 0;
+		this.#strays = listed.filter((key) => key.startsWith(pendingPrefix)).length - this.#index.size;
+		if (!this.#index.size) {
 			this.#known.clear(); // Nothing pending: what it knew is gone.
+			this.#urls.clear();
 		}
 
 		return keys;
+	}
+
+	/**
+	 * Make what this client knows is pending current, without a listing when the store can tell it
+	 * nothing changed behind its back: its `span` of the pending keys (count and greatest key) matches
+	 * the index. Else (another tab, worker or process queued or removed entries, or this client never
+	 * listed) the store is listed. A store that cannot tell is listed at first, then once per
+	 * `maxEntries / 4` entries queued here.
+	 */
+	async refresh(): Promise<void> {
+		const span = await this.#span();
+		const changed = span === undefined
+			? !this.#listed || this.#queued >= Math.max(1, this.options.maxEntries / 4)
+			: span !== 'busy' && (span.count !== this.#index.size + this.#strays || (this.#strays === 0 && span.last !== this.#index.last));
+		if (changed) {
+			await this.list();
+		}
+	}
+
+	/**
+	 * The store's span of the pending keys; `'busy'` when a write or delete of this client's crossed it
+	 * (its answer may not hold that change: the index is trusted this time, the next refresh asks
+	 * again); `undefined` when the store cannot tell.
+	 */
+	async #span(): Promise<KeySpan | 'busy' | undefined> {
+		const notes = this.#notes;
+		const span = await this.store.span(pendingPrefix);
+		return span && notes !== this.#notes ? 'busy' : span;
+	}
+
+	/** A write (`set`, of `value`) or delete of `key` by this client: the index follows. */
+	#note(key: string, set: boolean, value?: unknown): void {
+		this.#notes++;
+		const entry = parseKey(key);
+		if (entry && !entry.dead && set) {
+			this.#queued += this.#index.add(entry) ? 1 : 0;
+			this.#noteUrl(entry.id, value);
+		} else if (entry && !entry.dead) {
+			this.#index.delete(entry);
+			this.#known.delete(entry.id);
+			this.#urls.delete(entry.id);
+		}
+	}
+
+	/** Note the URL of a pending entry's record this client wrote or read (nothing for a value that is no record). */
+	#noteUrl(id: string, value: unknown): void {
+		if (isRecord(value)) {
+			this.#urls.set(id, value.url);
+		}
 	}
 
 	/**
@@ -164,10 +298,10 @@ export class Queue {
 		return true;
 	}
 
-	/** Pending entries, as the store lists them now. */
+	/** Pending entries, as the store has them now (see `refresh`). */
 	async count(): Promise<number> {
-		await this.list();
-		return this.pending.length;
+		await this.refresh();
+		return this.#index.size;
 	}
 
 	/** A stored value (`undefined` when absent); `strict`: reject when the store did not answer. */
@@ -214,16 +348,16 @@ export class Queue {
 	 */
 	async behind(scope: string): Promise<boolean> {
 		const mine = await this.digest(this.context.identity());
-		for (const { key, id, scope: lane } of this.pending) {
-			if (lane === scope) {
-				if (!this.#known.has(id)) {
-					const record = await this.read(key);
-					this.#known.set(id, isRecord(record) && !(record.version! > this.options.version) ? record.identity : null);
-				}
+		for (let entry = this.next(scope); entry; entry = this.next(scope, entry.key)) {
+			const { key, id } = entry;
+			if (!this.#known.has(id)) {
+				const record = await this.read(key);
+				this.#noteUrl(id, record);
+				this.#known.set(id, isRecord(record) && !(record.version! > this.options.version) ? record.identity : null);
+			}
 
-				if (this.#known.get(id) === mine) {
-					return true;
-				}
+			if (this.#known.get(id) === mine) {
+				return true;
 			}
 		}
 
@@ -356,9 +490,12 @@ export class Queue {
 	 */
 	async supersede(record: OutboxRecord): Promise<void> {
 		const run = async (): Promise<void> => this.#occupy(async () => {
-			await this.list();
-			for (const { key, id, scope } of this.pending) {
-				const old = scope === record.scope ? await this.read(key) : undefined;
+			await this.refresh();
+			for (const { key, id } of [...this.#index.of(record.scope)]) {
+				// Another URL's entry, as this client wrote or last read it, is not read again. (Its URL changes only by a
+				// `migrate` or a rebase; one made by another tab meanwhile leaves it uncoalesced: both are sent, in order.)
+				const old = [undefined, record.url].includes(this.#urls.get(id)) ? await this.read(key) : undefined;
+				this.#noteUrl(id, old);
 				// An entry others depend on is never superseded (`outbox.ref()`).
 				if (isRecord(old) && !old.pointers?.length && old.url === record.url && old.identity === record.identity && overwritten.test(old.method) && !this.#claims.has(id) && !leased(old, this.context.clock.now(), this.leaseMs)) {
 					this.#removed.add(id); // Never replayed by this client (checked with no await since the read).
@@ -492,13 +629,14 @@ export class Queue {
 	/**
 	 * Remove the kept values of delivered entries (`outbox.ref()`) once `keptMs` passed since their
 	 * delivery (a time read from storage counts from no later than now) and none of their dependents
-	 * is stored any more (delivered or discarded), as the last listing found them. After a pass.
+	 * is stored any more (delivered or discarded), as the last listing found them (and the pending ones
+	 * as this client knows them now). After a pass.
 	 */
 	async prune(): Promise<void> {
 		const now = this.context.clock.now();
 		for (const key of this.#kept) {
 			const kept = await this.read(key);
-			if (!isValues(kept) || (Math.abs(now - kept.at) >= keptMs && !(kept.dependents ?? []).some((id) => this.#stored.has(id)))) {
+			if (!isValues(kept) || (Math.abs(now - kept.at) >= keptMs && !(kept.dependents ?? []).some((id) => this.#stored.has(id) || this.pending.some((each) => each.id === id)))) {
 				await this.store.delete(key);
 			}
 		}

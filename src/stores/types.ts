@@ -13,6 +13,21 @@ export interface KeyValueStore {
 	delete(key: string): Promise<void>;
 	keys(): Promise<string[]>;
 	clear(): Promise<void>;
+	/**
+	 * Optional: how many keys start with `prefix`, and the greatest of them (string order), answered
+	 * without listing every key — IndexedDB counts a key range and opens a cursor at its end,
+	 * `memoryStore` keeps its keys sorted. The outbox asks it on each queued write to learn, cheaply,
+	 * whether another tab, worker or process changed what is pending; a store without it is listed
+	 * with `keys()` at most once per `maxEntries / 4` queued writes (and entries other contexts queue
+	 * meanwhile are not counted toward `maxEntries` until then).
+	 */
+	span?(prefix: string): Promise<KeySpan>;
+}
+
+/** What `KeyValueStore.span(prefix)` answers: the number of keys with the prefix, and the greatest (`undefined` when none). */
+export interface KeySpan {
+	count: number;
+	last: string | undefined;
 }
 
 /** Makes the store of one namespace. Must not touch storage until a method is called. */

@@ -72,6 +72,30 @@ export const storeCases = (label: string, factory: StoreFactory): ContractCase[]
 			ok(!(await store.keys()).some((key) => key.startsWith('old') || key.startsWith('new')), 'clear() removed every key listed before it');
 		},
 	},
+	{
+		name: `${label}: span(prefix), where the store has it, counts the keys with the prefix and names the greatest, as keys() lists them`,
+		async run() {
+			const store = factory(`conformance-${uid()}`);
+			if (!store.span) {
+				return; // Optional: the outbox lists this store instead.
+			}
+
+			deepEqual(await store.span('p|'), { count: 0, last: undefined });
+			for (const key of ['p|2', 'd|9', 'p|10', 'p}', 'p|2|x', 'o|1', 'p', 'p|\u00e9']) {
+				await store.set(key, key);
+			}
+
+			const expected = (await store.keys()).filter((key) => key.startsWith('p|')).sort();
+			deepEqual(expected, ['p|10', 'p|2', 'p|2|x', 'p|\u00e9']);
+			deepEqual(await store.span('p|'), { count: 4, last: 'p|\u00e9' });
+			await store.delete('p|\u00e9');
+			await store.set('p|2', 'again');
+			deepEqual(await store.span('p|'), { count: 3, last: 'p|2|x' });
+			deepEqual(await store.span('d|'), { count: 1, last: 'd|9' });
+			await store.clear();
+			deepEqual(await store.span('p|'), { count: 0, last: undefined });
+		},
+	},
 ];
 
 /** A store whose runtime feature is missing must reject (never throw synchronously, never at creation). */

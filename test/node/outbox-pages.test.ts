@@ -130,7 +130,7 @@ describe('outbox in real Chromium', () => {
 		await Promise.all([a, b].map(async (tab) => boot(tab, 'shared-full', { outbox: { maxEntries: 4 } })));
 		await context.setOffline(true);
 		const url = `${api.url}/mutate?id=shared-full`;
-		// Every eligible call lists the store (IndexedDB, shared by the tabs): no message to wait for.
+		// Every eligible call asks the store (IndexedDB, shared by the tabs) how many entries are pending, and lists it when another tab changed them: no message to wait for.
 		expect(await mutate(b, [url])).toEqual(['QUEUED']); // 1 entry
 		expect(await mutate(a, [url, url])).toEqual(['QUEUED', 'QUEUED']); // a counts b's: 3
 		expect(await mutate(b, [url])).toEqual(['QUEUED']); // b counts a's two: 4

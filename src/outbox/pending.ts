@@ -1,0 +1,86 @@
+import { insert, place, remove } from '../utils/sorted.js';
+import type { RecordKey } from './record.js';
+
+/** An entry's sort key: its store key (oldest first). */
+const keyOf = (entry: RecordKey): string => entry.key;
+
+/**
+ * The pending entries a queue knows of, oldest first (their keys sort so), overall and by scope: what
+ * a write, a replay or a removal asks (how many are pending, whether a scope has any, a scope's
+ * oldest) is answered here with a binary search, never by listing the store. Filled by a listing
+ * (`reset`), then kept by the queue's own writes and deletes (`add`, `delete`).
+ */
+export class PendingKeys {
+	#all: RecordKey[] = [];
+	readonly #scopes = new Map<string, RecordKey[]>();
+
+	/** Every pending entry, oldest first (a live view: copy it to iterate across awaits). */
+	get all(): readonly RecordKey[] {
+		return this.#all;
+	}
+
+	get size(): number {
+		return this.#all.length;
+	}
+
+	/** The newest entry's key (the greatest). */
+	get last(): string | undefined {
+		return this.#all.at(-1)?.key;
+	}
+
+	/** The scopes with pending entries. */
+	scopes(): IterableIterator<string> {
+		return this.#scopes.keys();
+	}
+
+	/** The pending entries of `scope`, oldest first (a live view). */
+	of(scope: string): readonly RecordKey[] {
+		return this.#scopes.get(scope) ?? [];
+	}
+
+	/** The oldest entry of `scope` after the key `after` (its oldest without it). */
+	next(scope: string, after?: string): RecordKey | undefined {
+		const keys = this.of(scope);
+		if (after === undefined) {
+			return keys[0];
+		}
+
+		const at = place(keys, after, keyOf);
+		return keys[keys[at]?.key === after ? at + 1 : at];
+	}
+
+	/** Start again from a listing's pending keys, oldest first. */
+	reset(keys: readonly RecordKey[]): void {
+		this.#all = [...keys];
+		this.#scopes.clear();
+		for (const entry of keys) {
+			this.#lane(entry.scope).push(entry);
+		}
+	}
+
+	/** Add an entry: false when it was there. */
+	add(entry: RecordKey): boolean {
+		return insert(this.#all, entry, keyOf) && insert(this.#lane(entry.scope), entry, keyOf);
+	}
+
+	delete(entry: RecordKey): void {
+		const lane = this.#scopes.get(entry.scope);
+		if (remove(this.#all, entry.key, keyOf) && lane) {
+			remove(lane, entry.key, keyOf);
+			if (lane.length === 0) {
+				this.#scopes.delete(entry.scope);
+			}
+		}
+	}
+
+	/** The entries of `scope`, made empty when it has none. */
+	#lane(scope: string): RecordKey[] {
+		let lane = this.#scopes.get(scope);
+		if (!lane) {
+			lane = [];
+			this.#scopes.set(scope, lane);
+		}
+
+		return lane;
+	}
+}
