@@ -245,6 +245,11 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 		full ??= new OutboxFullError('The outbox is full (outbox.maxEntries): not stored');
 	}
 
+	if (full && queue.dependents.get(call)?.dependsOn.length) {
+		// It could only wait behind its entries by being stored, and cannot be: never sent with its placeholders as they are.
+		throw new InvalidRequestError(`A call holding a placeholder of a pending outbox entry cannot be queued: ${full.message}`, { cause: full });
+	}
+
 	// Offline, the layer holds the attempt without I/O (or sends the scope's one in 10 s, not retried):
 	// ky need not copy the request for retries.
 	const run = next({ ...snapshot.exact, headers: { 'idempotency-key': idempotencyKey, ...snapshot.exact?.headers }, ...context.reachability(context.scopeOf(target!.href)) === 'offline' && { retry: { limit: 0 } } });

@@ -144,6 +144,17 @@ describe('outbox.ref()', () => {
 		expect(await api.outbox.size()).toBe(1);
 	});
 
+	it('a dependent the outbox cannot store (a body over maxBodyBytes) is an InvalidRequestError before any I/O, not an OutboxFullError', async () => {
+		const api = h.make({ fetch: todoApi, outbox: { maxBodyBytes: 100 } });
+		win.setOnline(false, false);
+		const parent = await queued(api.post('todos', { json: {} }));
+		win.setOnline(true, false);
+		const error = await api.put(`todos/${api.outbox.ref(parent, '/id')}`, { json: { text: 'x'.repeat(200) } }).catch((caught: unknown) => caught);
+		expect(error).toBeInstanceOf(InvalidRequestError);
+		expect(sent).toEqual([]);
+		expect(await api.outbox.size()).toBe(1);
+	});
+
 	it('a string that looks like a placeholder (edited, or made by another client) is sent as written', async () => {
 		const api = h.make({ fetch: todoApi });
 		const other = h.make({ fetch: todoApi, name: 'other' });
