@@ -73,8 +73,11 @@ const dependencies = async (queue: Queue, call: PolicyCall, href: string): Promi
 		refs[placeholder] = { entry: ref.entry, pointer: ref.pointer };
 		const pending = (): boolean => queue.pending.some((each) => each.id === ref.entry);
 		// Not known as pending here: the store's span says whether another client changed what is pending (no listing per write).
-		const known = pending() || (await queue.refresh(), pending());
-		if (known) {
+		if (!pending()) {
+			await queue.refresh();
+		}
+
+		if (pending()) {
 			dependsOn.add(ref.entry);
 			continue;
 		}
