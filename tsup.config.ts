@@ -51,7 +51,10 @@ const shared: Options = {
  * `src/utils/copy.ts` for `copy-native.ts` (there `structuredClone` is the engine's own and cheap; the
  * direct copy of plain data is for Node, whose `structuredClone` costs microseconds per value), and for
  * the edge, `src/cloudflare/ambient.ts` for `ambient-edge.ts` (a static import of `cloudflare:workers`,
- * which only workerd resolves: `steadfetch/cloudflare` is for Workers).
+ * which only workerd resolves: `steadfetch/cloudflare` is for Workers). The browser build swaps
+ * `core/invocation.ts` and `core/redirects.ts` for `-browser.ts` (no request contexts), the edge build
+ * `utils/channel.ts`, `tabs.ts`, `lock.ts` and `listen.ts` for `-edge.ts` (no tab sync, Web Locks,
+ * `online` or visibility listeners): API.md "Builds per runtime", checked by `scripts/size.mjs`.
  */
 const swapsFor = (variant: 'browser' | 'edge'): Plugin => ({
 	name: `steadfetch-swaps-${variant}`,
@@ -59,8 +62,17 @@ const swapsFor = (variant: 'browser' | 'edge'): Plugin => ({
 		const src = (resolveDir: string): string => resolveDir.replace(/\/src\/.*$/, '/src');
 		build.onResolve({ filter: /\/stores\/auto\.js$/ }, (args) => ({ path: `${src(args.resolveDir)}/stores/auto-${variant}.ts` }));
 		build.onResolve({ filter: /\/utils\/copy\.js$/ }, (args) => ({ path: `${src(args.resolveDir)}/utils/copy-native.ts` }));
+		if (variant === 'browser') {
+			for (const name of ['invocation', 'redirects']) {
+				build.onResolve({ filter: new RegExp(`/core/${name}\\.js$|^\\./${name}\\.js$`) }, (args) => ({ path: `${src(args.resolveDir)}/core/${name}-browser.ts` }));
+			}
+		}
+
 		if (variant === 'edge') {
 			build.onResolve({ filter: /\/ambient\.js$/ }, (args) => ({ path: `${src(args.resolveDir)}/cloudflare/ambient-edge.ts` }));
+			for (const name of ['channel', 'tabs', 'lock', 'listen']) {
+				build.onResolve({ filter: new RegExp(`/utils/${name}\\.js$`) }, (args) => ({ path: `${src(args.resolveDir)}/utils/${name}-edge.ts` }));
+			}
 		}
 	},
 });

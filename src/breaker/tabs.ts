@@ -1,5 +1,5 @@
 import { openChannel } from '../utils/channel.js';
-import { listen } from '../utils/listen.js';
+import { listenBack } from '../utils/listen.js';
 import { webLocks } from '../utils/lock.js';
 import { storageError } from '../core/part-store.js';
 import { hasTabs } from '../utils/tabs.js';
@@ -41,11 +41,7 @@ export const start = (circuits: Circuits): void => {
 		circuits.locks = webLocks();
 	}
 
-	const document_ = (globalThis as { document?: Document }).document;
-	circuits.unlisten = [
-		listen(globalThis, 'online', () => recover(circuits, 'online')),
-		listen(document_, 'visibilitychange', () => document_!.visibilityState === 'visible' && recover(circuits, 'visible')),
-	];
+	circuits.unlisten = listenBack(() => recover(circuits, 'online'), () => recover(circuits, 'visible'));
 };
 
 /** `close()`: no probe starts, the channel and the triggers go, a pending `waitForHealthy` wakes. */

@@ -2,6 +2,7 @@ import type { PolicyCall } from '../core/policy.js';
 import { readCapped } from '../utils/read-capped.js';
 import { timing } from './cache-control.js';
 import { urlOf } from './keys.js';
+import { pathOf } from './superseded.js';
 import type { CacheRecord } from './record.js';
 import { behind, type CacheState, type Copy, type Read } from './state.js';
 import { signature } from './view.js';
@@ -46,14 +47,15 @@ export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, re
 
 /**
  * Write a copy behind the caller (the call resolved with its response), unless an invalidation came
- * since it was taken, or — since the call started (`PolicyCall.world`) — its identity changed or a
- * clear of the cache (all, or of its identity) was made: a late answer after a logout is never stored.
+ * since it was taken, or — since the call started (`PolicyCall.world`) — its identity changed, a
+ * clear of the cache (all, or of its identity) was made, or a write to its path (or a child's, see
+ * `supersede`) was delivered in any tab: a late answer after a logout, or older than your own write, is never stored.
  */
 export const write = async ({ context, store, view, sensitive, notStored, maxBodyBytes }: CacheState, call: PolicyCall, { request, response, clone, found, plan, now, start, seen }: Copy): Promise<void> => {
 	// Read no further than maxBodyBytes (a decoded body may be longer than its Content-Length, a stream endless).
 	const bytes = await readCapped(clone, maxBodyBytes);
 	const stored = typeof found === 'string' ? found : await found;
-	if (bytes && view.epoch === start && call.world.current('cache')) {
+	if (bytes && view.epoch === start && call.world.current('cache', pathOf(urlOf(stored)!))) {
 		const { status, statusText } = response;
 		const record: CacheRecord = {
 			v: 2, url: urlOf(stored)!, storedAt: now, ...plan, status, statusText,

@@ -18,3 +18,18 @@ export interface CacheStaleEvent extends BaseEvent<'cache:stale'> {
 	/** Seconds since the copy was stored. */
 	age: number;
 }
+
+/**
+ * A stored copy was dropped because a write made it unusable (API.md "Read your own writes"): a
+ * write delivered (answered below 400, at once or by a replay) to its URL, to the collection it
+ * belongs to (a POST's URL) or to a child of it (a PUT, PATCH or DELETE of `/todos/1` for `/todos`),
+ * query-string variants included, whoever stored it. Never carries a body or a header.
+ */
+export interface CacheSupersededEvent extends BaseEvent<'cache:superseded'> {
+	/** The dropped copy's URL, sensitive query values removed. */
+	url: string;
+	/** The dropped copy's method (`GET`: copies are of reads). */
+	method: string;
+	/** The write that made it unusable: its method and URL (sensitive query values removed). */
+	by: { method: string; url: string };
+}

@@ -3,7 +3,7 @@ import type { Policy } from '../core/policy.js';
 import { check, checkRules, isNonNegativeFinite, isPositiveInteger, isPositiveTimerMs, type Rule, positiveTimerMsOrFalse } from '../utils/validate.js';
 import { createCache } from './cache.js';
 import type { CacheOptions } from './options.js';
-import type { CacheStaleEvent, CacheStoredEvent } from './events.js';
+import type { CacheStaleEvent, CacheStoredEvent, CacheSupersededEvent } from './events.js';
 
 /**
  * What importing this policy adds to the client's types (`client.on`, a call's options, the client's
@@ -14,6 +14,7 @@ declare module 'steadfetch/core' {
 	interface EventMap {
 		'cache:stored': CacheStoredEvent;
 		'cache:stale': CacheStaleEvent;
+		'cache:superseded': CacheSupersededEvent;
 	}
 
 	interface CallOptions {

@@ -1,9 +1,9 @@
 import type { PolicyCall } from '../core/policy.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
-import { redact } from '../utils/sensitive.js';
 import { copyOf, write } from './copy.js';
 import { arm } from './deadline.js';
 import { serve } from './serve.js';
+import { supersede } from './superseded.js';
 import { behind, discard, type CacheState } from './state.js';
 
 const unsafe = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -44,7 +44,9 @@ export const layerOf = (cache: CacheState): Layer => (next) => (request, init) =
 	if (call && unsafe.has(call.method)) {
 		return next(request, init).then((response) => {
 			if (response.status < 400) {
-				behind(cache, call, request.url, async () => cache.view.invalidate(redact(request.url, cache.params)));
+				// Read your own writes: the copies it makes unusable are noted at once, dropped behind the caller.
+				const dropping = supersede(cache, call.scope!, call.method, request.url);
+				behind(cache, call, request.url, async () => dropping);
 			}
 
 			return response;

@@ -5,7 +5,8 @@ import { behind, type CacheState, type Read } from './state.js';
 import { ageOf, staleResponse, type StaleReason } from './stale-response.js';
 
 /**
- * The usable stored copy for a request, marked stale for `reason`, or undefined; with `read`, only
+ * The usable stored copy for a request, marked stale for `reason` (and with the pending writes of
+ * the call's identity to its URL, which the outbox counts: `pending-writes=N`), or undefined; with `read`, only
  * while that call has no answer yet (a deadline's). A copy past its limit, or unreadable, goes.
  * Never rejects.
  */
@@ -34,7 +35,7 @@ export const serve = async (cache: CacheState, call: PolicyCall, request: Reques
 
 		view.touch(stored!);
 		context.emit('cache:stale', { scope: call.scope!, method: request.method, url: record.url, reason, age: ageOf(record, now) });
-		return staleResponse(record, request.method, reason, now);
+		return staleResponse(record, request.method, reason, now, context.hooks.pendingWrites?.(request.url, call.identity));
 	} catch {
 		return undefined;
 	}

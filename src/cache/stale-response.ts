@@ -13,13 +13,14 @@ export const ageOf = (record: CacheRecord, now: number): number => Math.max(0, M
 /**
  * A stored copy as the answer to a failed call, marked:
  * `Cache-Status: steadfetch; hit; ttl=<freshness left in s, negative when stale>; detail=<reason>`
- * (RFC 9211) and `Age`. `response.url` is the stored URL. A HEAD gets no body.
+ * (RFC 9211), with `; pending-writes=N` after it while N writes to its URL are pending (API.md
+ * "Read your own writes"), and `Age`. `response.url` is the stored URL. A HEAD gets no body.
  */
-export const staleResponse = (record: CacheRecord, method: string, reason: StaleReason, now: number): Response => {
+export const staleResponse = (record: CacheRecord, method: string, reason: StaleReason, now: number, pendingWrites = 0): Response => {
 	const age = ageOf(record, now);
 	const headers = new Headers(record.headers);
 	headers.set('age', String(age));
-	headers.set('cache-status', `${cacheStatusPrefix} ttl=${record.lifetime - age}; detail=${reason}`);
+	headers.set('cache-status', `${cacheStatusPrefix} ttl=${record.lifetime - age}; detail=${reason}${pendingWrites > 0 ? `; pending-writes=${pendingWrites}` : ''}`);
 	const { status, statusText } = record;
 	const response = new Response(method === 'HEAD' ? null : record.body, { status, statusText, headers });
 	Object.defineProperty(response, 'url', { value: record.url });

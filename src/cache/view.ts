@@ -124,9 +124,9 @@ export class View {
 	 * hides each from this client until the store confirms it (retried with the next write). When the
 	 * store cannot list, the copies this client never knew of cannot be found: they stay stored.
 	 * `strict` (clear): reject with the first failure (listing or delete), so a caller is never told
-	 * they are gone when the store did not confirm it.
+	 * they are gone when the store did not confirm it. Resolves with the keys it dropped.
 	 */
-	async drop(match: (stored: string) => boolean, strict?: boolean): Promise<void> {
+	async drop(match: (stored: string) => boolean, strict?: boolean): Promise<string[]> {
 		this.epoch++;
 		const known = [...this.#order.keys()].filter(match);
 		for (const stored of known) {
@@ -144,10 +144,12 @@ export class View {
 		if (failures.length > 0) {
 			throw failures[0];
 		}
+
+		return [...found];
 	}
 
 	/** The stored copies of a URL (sensitive query values removed), of every identity and credential, go (see `drop`). */
-	invalidate(target: string): Promise<void> {
+	invalidate(target: string): Promise<string[]> {
 		return this.drop((stored) => urlOf(stored) === target);
 	}
 }

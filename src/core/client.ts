@@ -7,6 +7,7 @@ import { openInvocation, type Invocation } from './invocation.js';
 import type { CallOptions } from './options.js';
 import type { PolicyContext, PolicyParts } from './policy.js';
 import type { Reach } from './reachability.js';
+import { listen } from '../utils/listen.js';
 import { scopeFor } from './scope.js';
 import { worldsOf } from './world.js';
 import type { Stats } from './stats.js';
@@ -31,12 +32,12 @@ export const bind = (call: Caller, invocation?: Invocation): AnyClient => {
  */
 export const closing = (reach: Reach, active: readonly PolicyParts[], emitter: Emitter): () => void => {
 	const recheck = (): void => reach.recheck();
-	const target = globalThis as Partial<EventTarget>;
-	target.addEventListener?.('online', recheck);
-	target.addEventListener?.('offline', recheck);
+	const unlisten = [listen(globalThis, 'online', recheck), listen(globalThis, 'offline', recheck)];
 	return () => {
-		target.removeEventListener?.('online', recheck);
-		target.removeEventListener?.('offline', recheck);
+		for (const remove of unlisten) {
+			remove();
+		}
+
 		for (const part of active) {
 			part.close?.();
 		}

@@ -1,5 +1,4 @@
 import { RetryBudget } from '../retry/budget.js';
-import { originPrefixes } from '../utils/origins.js';
 import { accounting } from './accounting.js';
 import { createCaller } from './caller.js';
 import { addMembers, bind, closing } from './client.js';
@@ -8,7 +7,7 @@ import { composeLayers } from './compose.js';
 import { policyContext } from './context.js';
 import { redactedEmit } from './emit.js';
 import { Emitter } from './events.js';
-import { deadlines } from './invocation.js';
+import { deadlines, stamping } from './invocation.js';
 import { createKy, defaultTotalTimeout, retryRules } from './ky-options.js';
 import { mergeOptions } from './merge-options.js';
 import type { CallOptions, CoreClientOptions } from './options.js';
@@ -19,7 +18,7 @@ import { createParts } from './slots.js';
 import { createStats } from './stats.js';
 import { transportOf } from './transport.js';
 import { worldsOf } from './world.js';
-import type { Clock, FetchLike } from './types.js';
+import type { FetchLike } from './types.js';
 import { checkClientOptions, checkOptionsObject } from './validate-options.js';
 
 /** What an entry adds: how its options become the core's (the preset builds policies from plain options), and what it adds to each client it makes. */
@@ -38,20 +37,6 @@ const substitutedBy = (active: readonly PolicyParts[]) => (response: Response): 
 	}
 
 	return undefined;
-};
-
-/** With `deadlineHeader`, an attempt to one of the client's own origins (as `Request.url` starts) carries the call's remaining time. */
-const stamping = (options: CoreClientOptions, clock: Clock) => {
-	const { deadlineHeader } = options;
-	const own = deadlineHeader === undefined ? [] : originPrefixes(undefined, options as Readonly<Record<string, unknown>>);
-	return (request: Request, deadline: number): string | undefined => {
-		if (own.some((prefix) => request.url.startsWith(prefix))) {
-			request.headers.set(deadlineHeader!, String(Math.max(0, Math.floor(deadline - clock.now()))));
-			return deadlineHeader;
-		}
-
-		return undefined;
-	};
 };
 
 /**

@@ -1,7 +1,9 @@
 import { Superseded } from '../utils/superseded.js';
 import type { ContextLike, ContextOptions } from './client-types.js';
 import { requestScoped } from '../utils/runtime.js';
+import type { CoreClientOptions } from './options.js';
 import type { Clock, WaitUntil } from './types.js';
+import { originPrefixes } from '../utils/origins.js';
 import { check, isPositiveInteger, maxTimerMs } from '../utils/validate.js';
 
 /** Subrequests kept for the Worker's own use: past `subrequests − reserve` steadfetch adds none of its own. */
@@ -145,3 +147,17 @@ let scopedDefault: number | undefined;
 
 /** The request context a `waitUntil` is the own of (a replay's, sent by the drain a call of it started), if any. */
 export const invocationOf = (waitUntil: WaitUntil): Invocation | undefined => (waitUntil as { [owner]?: Invocation })[owner];
+
+/** With `deadlineHeader`, an attempt to one of the client's own origins (as `Request.url` starts) carries the call's remaining time. */
+export const stamping = (options: CoreClientOptions, clock: Clock) => {
+	const { deadlineHeader } = options;
+	const own = deadlineHeader === undefined ? [] : originPrefixes(undefined, options as Readonly<Record<string, unknown>>);
+	return (request: Request, deadline: number): string | undefined => {
+		if (own.some((prefix) => request.url.startsWith(prefix))) {
+			request.headers.set(deadlineHeader!, String(Math.max(0, Math.floor(deadline - clock.now()))));
+			return deadlineHeader;
+		}
+
+		return undefined;
+	};
+};

@@ -157,6 +157,11 @@ export interface PolicyHooks {
 	 * checked again for the URL it really goes to.
 	 */
 	tokenGoesTo?(call: PolicyCall, url: string): boolean;
+	/**
+	 * Set by the outbox: how many writes of `identity` to exactly `url` are pending (counted in memory,
+	 * never by listing the store). The stale cache marks a copy it serves with it (`pending-writes=N`).
+	 */
+	pendingWrites?(url: string, identity: string | undefined): number;
 }
 
 /**

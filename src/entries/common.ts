@@ -15,7 +15,7 @@ export type * from '../core/event-types.js';
 // only. `client.on` knows a policy's events where its factory is imported (its factory's module
 // augments `EventMap`), so a program of `steadfetch/core` alone is not offered them.
 export type { BreakerEvent } from '../breaker/events.js';
-export type { CacheStoredEvent, CacheStaleEvent } from '../cache/events.js';
+export type { CacheStoredEvent, CacheStaleEvent, CacheSupersededEvent } from '../cache/events.js';
 export type { OutboxEvent, OutboxEventType } from '../outbox/events.js';
 export type { BulkheadRejectedEvent } from '../bulkhead/events.js';
 export type { RateLimitWaitEvent } from '../rate-limit/events.js';

@@ -1,12 +1,13 @@
 import type { OutboxParts } from './types.js';
 import type { WaitUntil } from '../core/options.js';
 import type { PolicyContext } from '../core/policy.js';
-import { listen } from '../utils/listen.js';
+import { listenBack } from '../utils/listen.js';
 import { background } from '../core/part-store.js';
 import { requestScoped } from '../utils/runtime.js';
 import { Drain } from './drain.js';
 import { appliesTo, layer, wrapper } from './enqueue.js';
 import type { ResolvedOutboxOptions } from './options.js';
+import { PendingWrites } from './pending-writes.js';
 import { Queue } from './queue.js';
 import { toEntry } from './record.js';
 import type { Outbox } from './types.js';
@@ -26,6 +27,12 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 	const queue = new Queue(context, options);
 	const drain = new Drain(queue);
 	const cleanups: Array<() => void> = [];
+	// Read your own writes: the pending writes per identity and URL, in memory (the stale cache's `pending-writes`).
+	let pending: PendingWrites | undefined;
+	context.hooks.pendingWrites = (url, who) => {
+		const digest = queue.digest(who);
+		return pending && typeof digest !== 'object' ? pending.count(digest, url) : 0;
+	};
 
 	/**
 	 * `client.outbox`, or the one of `client.withContext(ctx)`: its replays hand their background work
@@ -67,11 +74,20 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 		appliesTo: appliesTo(queue),
 		start() {
 			const document_ = (globalThis as { document?: Document }).document;
+			const counted = new PendingWrites(context.name);
+			pending = counted;
+			const gone = ({ entryId }: { entryId: string }): void => counted.gone(entryId);
 			cleanups.push(
-				// A scope came back (`online`, a breaker's probe got through): after `resumeJitterMs` at random.
-				listen(globalThis, 'online', () => void drain.resume(true)),
-				// The page visible again: every entry due (after the same wait), whatever its backoff.
-				listen(document_, 'visibilitychange', () => document_?.visibilityState === 'visible' && void drain.resume(true)),
+				() => counted.close(),
+				// Queued under the current identity (the digest the enqueue just made); gone once sent, dead, discarded or superseded.
+				context.on('outbox:queued', ({ entryId, url }) => {
+					const digest = queue.digest(context.identity());
+					typeof digest === 'object' ? void digest.then((known) => counted.queued(entryId, known, url)) : counted.queued(entryId, digest, url);
+				}),
+				...(['outbox:sent', 'outbox:dead', 'outbox:discarded', 'outbox:superseded', 'outbox:conflict'] as const).map((type) => context.on(type, gone)),
+				// A scope came back (`online`, a breaker's probe got through): after `resumeJitterMs` at random;
+				// the page visible again: every entry due (after the same wait), whatever its backoff.
+				...listenBack(() => void drain.resume(true), () => void drain.resume(true)),
 				context.on('breaker:closed', ({ scope }) => requestScoped() || void drain.resume(scope)),
 				// A new token (here or in another tab) ends the 401/403 pause.
 				context.on('auth:refresh', ({ ok }) => ok && resume()),
@@ -91,6 +107,9 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 				cleanup();
 			}
 		},
-		clear: async (which) => queue.clear(which?.identity),
+		clear: async (which) => {
+			pending?.cleared();
+			return queue.clear(which?.identity);
+		},
 	};
 }

@@ -69,12 +69,13 @@ export const queryOptionsFor = <T>(api: Pick<Client, 'get'> & Partial<BreakerMem
 		const response = await api.get(url, { ...options, signal });
 		// TanStack takes no `undefined` data: an answer without a body (a 204) is `null`.
 		const data = (await bodyOf(response) ?? null) as T;
-		// `Cache-Status: steadfetch; hit; ttl=…; detail=<reason>` (detail last).
-		const reason = isStale(response) ? response.headers.get('cache-status')!.split('detail=')[1] as StaleReason : 'revalidate';
+		// `Cache-Status: steadfetch; hit; ttl=…; detail=<reason>[; pending-writes=<n>]`.
+		const status = response.headers.get('cache-status') ?? '';
+		const reason = isStale(response) ? /detail=([^;\s]+)/.exec(status)![1] as StaleReason : 'revalidate';
 		if (reason !== 'revalidate') {
 			const now = Date.now();
 			const { state, reopensAt } = api.breaker?.(response.url) ?? {};
-			throw new StaleAnswerError(data, now - Number(response.headers.get('age')) * 1_000, reason, state === 'open' && reopensAt ? reopensAt - now : undefined, response.url);
+			throw new StaleAnswerError(data, now - Number(response.headers.get('age')) * 1_000, reason, state === 'open' && reopensAt ? reopensAt - now : undefined, response.url, Number(/pending-writes=(\d+)/.exec(status)?.[1] ?? 0));
 		}
 
 		return data;
@@ -111,6 +112,12 @@ export interface Shown<T> {
 	reason: StaleReason | undefined;
 	/** True only when `reason` is `offline` (the device is offline): a 5xx, an open breaker or a timeout is not. */
 	offline: boolean;
+	/**
+	 * While `data` is a stale copy: how many of the current identity's writes to its URL are still
+	 * pending in the outbox (its `Cache-Status … pending-writes=N`), so the app can say "your change
+	 * is not sent yet"; 0 when none, or when `data` is no stale copy.
+	 */
+	pendingWrites: number;
 }
 
 /**
@@ -153,5 +160,5 @@ export const shown = <T>(result: ShownQuery<T>, now = Date.now()): Shown<T> => {
 	const [data, at] = failure && (result.data === undefined || failure.storedAt > result.dataUpdatedAt)
 		? [failure.staleData as T, failure.storedAt]
 		: [result.data, result.data === undefined ? now : result.dataUpdatedAt];
-	return { data, ageMs: now - at, reason, offline: reason === 'offline' };
+	return { data, ageMs: now - at, reason, offline: reason === 'offline', pendingWrites: failure?.pendingWrites ?? 0 };
 };

@@ -17,9 +17,11 @@ export class StaleAnswerError<T = unknown> extends Error {
 	declare readonly retryAfterMs: number | undefined;
 	/** The URL the copy answered for (absolute): its scope is where `refetchWhenBack` waits for an answer. */
 	declare readonly url: string | undefined;
+	/** The current identity's writes to the copy's URL still pending in the outbox (`Cache-Status … pending-writes=N`); 0 when none. */
+	declare readonly pendingWrites: number;
 
-	constructor(staleData: T, storedAt: number, reason: StaleReason, retryAfterMs: number | undefined, url?: string) {
+	constructor(staleData: T, storedAt: number, reason: StaleReason, retryAfterMs: number | undefined, url?: string, pendingWrites = 0) {
 		super(`served stale: ${reason}`);
-		Object.assign(this, { staleData, storedAt, reason, retryAfterMs, url });
+		Object.assign(this, { staleData, storedAt, reason, retryAfterMs, url, pendingWrites });
 	}
 }

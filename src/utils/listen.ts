@@ -13,3 +13,15 @@ export const listen = (target: unknown, type: string, listener: () => void): (()
 	events.addEventListener(type, listener);
 	return () => remove(type, listener);
 };
+
+/**
+ * Listen for a way back: `online` (the runtime says the network came back) and the page visible again
+ * (`visibilitychange` to `visible`); returns what removes each listener.
+ */
+export const listenBack = (online: () => void, visible: () => void): Array<() => void> => {
+	const document_ = (globalThis as { document?: Document }).document;
+	return [
+		listen(globalThis, 'online', online),
+		listen(document_, 'visibilitychange', () => document_!.visibilityState === 'visible' && visible()),
+	];
+};

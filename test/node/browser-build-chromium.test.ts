@@ -1,8 +1,10 @@
 /**
- * The deadline header never reaches another origin through a redirect, in real Chromium (API.md
- * "Request contexts": `deadlineHeader`), where a `manual` fetch hides a redirect's `Location` (an
- * `opaqueredirect`): the client's own origin answers 302 to a third party, which must get the call
- * without the header, and the page gets the third party's answer. Uses dist/ (`npm run build`).
+ * The browser build (API.md "Builds per runtime") in real Chromium: a browser client ignores
+ * `deadlineHeader` (there is no incoming request), so a redirect is the browser's to follow: the
+ * client's own origin answers 302 to a third party, each is asked once, neither gets the header, and
+ * the page gets the third party's answer (the full build's `opaqueredirect` path sent the request
+ * twice). `withContext` throws a `TypeError`: request contexts are for Workers and Deno. Uses dist/
+ * (`npm run build`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, openPage, startPageServer, type Chromium, type PageServer } from '../helpers/pages.js';
@@ -43,8 +45,8 @@ afterAll(async () => {
 	await Promise.all([chromium?.close(), pages?.close(), own?.close(), third?.close()]);
 });
 
-describe('deadlineHeader in real Chromium', () => {
-	it('a 302 from the client\'s own origin to a third party: the page gets its answer, the third party never the header', async () => {
+describe('the browser build in real Chromium', () => {
+	it('ignores deadlineHeader: a 302 from the client\'s own origin to a third party is sent once, the page gets its answer, nobody the header', async () => {
 		const context = await chromium.context();
 		const tab = await openPage(context, pages);
 		const answer = await tab.evaluate(async (base) => {
@@ -53,8 +55,24 @@ describe('deadlineHeader in real Chromium', () => {
 			return api.get('away').then(async (response) => `${response.status} ${await response.text()}`, (error: unknown) => String(error));
 		}, own.url);
 		expect(answer).toBe('200 landed');
-		expect(seen.filter(({ where }) => where === 'third')).toEqual([{ where: 'third', path: '/landed', deadline: null }]);
-		expect(seen.some(({ where, deadline }) => where === 'own' && deadline !== null)).toBe(true);
+		expect(seen).toEqual([{ where: 'own', path: '/away', deadline: null }, { where: 'third', path: '/landed', deadline: null }]);
+		await context.close();
+	}, 60_000);
+
+	it('withContext throws a TypeError saying it is for Workers and Deno', async () => {
+		const context = await chromium.context();
+		const tab = await openPage(context, pages);
+		const thrown = await tab.evaluate(() => {
+			const { steadfetch } = globalThis as Scope;
+			const api = steadfetch.createClient({ deadlineHeader: 'request-timeout-ms' });
+			try {
+				api.withContext({ waitUntil: () => undefined });
+				return 'no error';
+			} catch (error) {
+				return `${(error as Error).name}: ${(error as Error).message}`;
+			}
+		});
+		expect(thrown).toMatch(/^TypeError: .*for Workers and Deno/);
 		await context.close();
 	}, 60_000);
 });

@@ -1,0 +1,51 @@
+import { redact } from '../utils/sensitive.js';
+import { urlOf } from './keys.js';
+import type { CacheState } from './state.js';
+
+/** A URL without its query and fragment: what the copies of a written URL, its collection or its parent path share. */
+export const pathOf = (url: string): string => {
+	const at = url.search(/[?#]/);
+	return at < 0 ? url : url.slice(0, at);
+};
+
+/**
+ * The paths whose copies a delivered write makes unusable (API.md "Read your own writes"): the
+ * written URL's, and the collection a POST went to (the URL itself) or the parent path of a PUT,
+ * PATCH or DELETE (`/todos` for `/todos/1`). Copies of these with any query string go with them.
+ */
+export const touchedBy = (method: string, url: string): string[] => {
+	const path = pathOf(url);
+	if (method === 'POST') {
+		return [path];
+	}
+
+	const { origin, pathname } = new URL(path);
+	const trimmed = pathname.replace(/\/+$/, '');
+	if (trimmed === '') {
+		return [path];
+	}
+
+	const parent = `${origin}${trimmed.slice(0, trimmed.lastIndexOf('/') + 1).replace(/(.)\/$/, '$1')}`;
+	return parent === path ? [path] : [path, parent];
+};
+
+/**
+ * A write to `url` was delivered: no copy of the paths it touches stored before now is ever served
+ * again. Noted at once (`PolicyContext.removed`, which the other tabs hear) so that no read started
+ * before, in any tab, stores its answer after (`write` checks its world); then the copies of every
+ * identity go from the store, each told (`cache:superseded`). Never rejects.
+ */
+export const supersede = (cache: CacheState, scope: string, method: string, url: string): Promise<void> => {
+	const { context, view, params } = cache;
+	const written = redact(url, params);
+	const paths = new Set(touchedBy(method, written));
+	for (const path of paths) {
+		context.removed('cache', path);
+	}
+
+	return view.drop((stored) => paths.has(pathOf(urlOf(stored) ?? ''))).then((dropped) => {
+		for (const stored of dropped) {
+			context.emit('cache:superseded', { scope, method: 'GET', url: urlOf(stored)!, by: { method, url: written } });
+		}
+	});
+};

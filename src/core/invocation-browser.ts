@@ -1,0 +1,28 @@
+import type * as Full from './invocation.js';
+import { Superseded } from '../utils/superseded.js';
+
+// The `browser` build's `invocation.ts` (see tsup.config.ts): a browser serves no incoming request, so
+// it has no request context (`withContext`), no subrequest count and no `deadlineHeader`. Each name
+// has the type of the full module's; nothing here reads an option.
+
+export type { Invocation } from './invocation.js';
+
+/** Never thrown in a browser (no request context counts subrequests); the class the core tells apart. */
+export class SubrequestsSpent extends Superseded {}
+
+/** As the full build's (a number, for code that names it). */
+export const freePlanSubrequests: typeof Full.freePlanSubrequests = 50;
+
+/** `client.withContext` in a browser: a `TypeError`, request contexts are for Workers and Deno. */
+export const openInvocation: typeof Full.openInvocation = () => {
+	throw new TypeError('`withContext` is for Workers and Deno (a request context); the browser build has none');
+};
+
+/** No call of a browser client has a request's deadline: `deadlineHeader` is ignored. */
+export const deadlines: typeof Full.deadlines = () => undefined;
+
+/** Never called (no call has a deadline): an attempt is never stamped. */
+export const stamping: typeof Full.stamping = () => () => undefined;
+
+/** No `waitUntil` belongs to a request context in a browser. */
+export const invocationOf: typeof Full.invocationOf = () => undefined;

@@ -1,0 +1,95 @@
+import { openChannel, type Channel } from '../utils/channel.js';
+import { hasTabs } from '../utils/tabs.js';
+
+/** Past this many pending entries known, the oldest notes go (a count may then read low, never the store). */
+const maxKnown = 10_000;
+
+/** What another tab may post: an entry queued (`+`, with its lane) or gone (`-`), bounded. */
+interface Note {
+	v: 1;
+	op: '+' | '-';
+	id: string;
+	who?: string;
+	url?: string;
+}
+
+const isNote = (data: unknown): data is Note => {
+	const note = data as Partial<Note> | null;
+	const short = (value: unknown, max: number): boolean => typeof value === 'string' && value.length <= max;
+	return note?.v === 1 && (note.op === '+' || note.op === '-') && short(note.id, 128)
+		&& (note.op === '-' || (short(note.url, 8192) && (note.who === undefined || short(note.who, 128))));
+};
+
+/**
+ * The pending writes of this client's name, counted in memory (API.md "Read your own writes":
+ * `pending-writes=N`), never by listing the store per read: learned from this client's queue (an
+ * entry queued, then sent, dead, discarded or superseded) and from the other tabs of the name, which
+ * post the same notes on `steadfetch:<name>:pending`. Entries queued before this client started (a
+ * reload) are counted once its queue sees them queued again; until then a count may read low.
+ */
+export class PendingWrites {
+	/** Each pending entry's lane: `<identity digest>\n<URL>`. */
+	readonly #lanes = new Map<string, string>();
+	#channel: Channel | undefined;
+
+	constructor(name: string) {
+		if (hasTabs()) {
+			this.#channel = openChannel(`steadfetch:${name}:pending`, (data) => {
+				// Distrusted: a note of the expected shape only.
+				if (isNote(data)) {
+					this.#apply(data);
+				}
+			});
+		}
+	}
+
+	/** Entry `id` (of identity digest `who`, to `url`) is pending: here and in the other tabs. */
+	queued(id: string, who: string | undefined, url: string): void {
+		this.#tell({ v: 1, op: '+', id, url, ...who !== undefined && { who } });
+	}
+
+	/** Entry `id` left the pending queue (sent, dead, discarded, superseded). */
+	gone(id: string): void {
+		this.#tell({ v: 1, op: '-', id });
+	}
+
+	/** The pending writes of identity digest `who` to exactly `url`. */
+	count(who: string | undefined, url: string): number {
+		const lane = `${who ?? ''}\n${url}`;
+		let n = 0;
+		for (const each of this.#lanes.values()) {
+			n += each === lane ? 1 : 0;
+		}
+
+		return n;
+	}
+
+	/** A clear of the outbox (all, or one identity's): this client counts nothing pending (low, never high). */
+	cleared(): void {
+		this.#lanes.clear();
+	}
+
+	close(): void {
+		this.#channel?.close();
+		this.#channel = undefined;
+		this.#lanes.clear();
+	}
+
+	#tell(note: Note): void {
+		this.#apply(note);
+		this.#channel?.post(note);
+	}
+
+	#apply({ op, id, who, url }: Note): void {
+		if (op === '-') {
+			this.#lanes.delete(id);
+			return;
+		}
+
+		if (this.#lanes.size >= maxKnown) {
+			this.#lanes.delete(this.#lanes.keys().next().value!);
+		}
+
+		this.#lanes.set(id, `${who ?? ''}\n${url}`);
+	}
+}

@@ -1,0 +1,96 @@
+/**
+ * Read your own writes (API.md "Offline writes for real apps"): once a write is delivered, no copy
+ * stored before it answers a read of its URL, of the collection a POST went to or of the parent path
+ * of a PUT/PATCH/DELETE — query-string variants and other identities' copies included — and a read
+ * started before the delivery (in this client or another of the same name and store) never stores
+ * its answer after it. Node, memory store.
+ */
+import { describe, expect, it, vi } from 'vitest';
+import { OutboxQueuedError, outbox } from '../../src/entries/index.js';
+import { collect, quiet, useCacheKit } from './cache-kit.js';
+
+const kit = useCacheKit();
+
+/** Store a copy of each path (a good GET each). */
+const warm = async (api: ReturnType<typeof kit.make>, paths: string[]): Promise<void> => {
+	for (const path of paths) {
+		await api.get(path).text();
+	}
+
+	await vi.waitFor(async () => expect((await kit.store.keys()).length).toBeGreaterThanOrEqual(paths.length));
+};
+
+describe('read your own writes', () => {
+	it('a delivered PUT drops the copies of its URL, its query variants and its parent path (with theirs); others stay; cache:superseded tells each', async () => {
+		const api = kit.make();
+		await warm(api, ['ryw/a/todos/1', 'ryw/a/todos/1?expand=tags', 'ryw/a/todos', 'ryw/a/todos?page=2', 'ryw/a/todos/2', 'ryw/a/other']);
+		const superseded = collect(api, 'cache:superseded');
+		await api.put('ryw/a/todos/1', { json: { done: true } });
+		await vi.waitFor(() => expect(superseded).toHaveLength(4));
+		expect(superseded.map(({ url }) => url.slice(kit.url.length)).sort()).toEqual(['/ryw/a/todos', '/ryw/a/todos/1', '/ryw/a/todos/1?expand=tags', '/ryw/a/todos?page=2']);
+		expect(superseded[0]).toMatchObject({ method: 'GET', by: { method: 'PUT', url: `${kit.url}/ryw/a/todos/1` } });
+		for (const path of ['ryw/a/todos/1', 'ryw/a/todos/1?expand=tags', 'ryw/a/todos', 'ryw/a/todos?page=2']) {
+			expect(await kit.servedStale(api, path)).toBe(false);
+		}
+
+		expect(await kit.servedStale(api, 'ryw/a/todos/2')).toBe(true);
+		expect(await kit.servedStale(api, 'ryw/a/other')).toBe(true);
+	});
+
+	it('a delivered POST drops the copies of the collection it went to, query variants included, not its members', async () => {
+		const api = kit.make();
+		await warm(api, ['ryw/b/todos', 'ryw/b/todos?page=2', 'ryw/b/todos/7']);
+		await api.post('ryw/b/todos', { json: { title: 'x' } });
+		await quiet();
+		expect(await kit.servedStale(api, 'ryw/b/todos')).toBe(false);
+		expect(await kit.servedStale(api, 'ryw/b/todos?page=2')).toBe(false);
+		expect(await kit.servedStale(api, 'ryw/b/todos/7')).toBe(true);
+	});
+
+	it('a write delivered by a replay drops them too; a rejected write (4xx) drops nothing', async () => {
+		const api = kit.make({ outbox: outbox() });
+		await warm(api, ['ryw/c/todos/1', 'ryw/c/todos']);
+		await api.delete('ryw/c/todos/1?status=404').catch(() => undefined);
+		await quiet();
+		expect(await kit.servedStale(api, 'ryw/c/todos')).toBe(true);
+		kit.mode = 'refuse';
+		await expect(api.patch('ryw/c/todos/1', { json: { done: true } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		kit.mode = 'up';
+		expect(await kit.servedStale(api, 'ryw/c/todos')).toBe(true);
+		const superseded = collect(api, 'cache:superseded');
+		const { outbox: queued } = api as unknown as { outbox: { flush(): Promise<{ sent: number }> } };
+		expect(await queued.flush()).toMatchObject({ sent: 1 });
+		await vi.waitFor(() => expect(superseded).toHaveLength(2));
+		expect(await kit.servedStale(api, 'ryw/c/todos/1')).toBe(false);
+		expect(await kit.servedStale(api, 'ryw/c/todos')).toBe(false);
+	});
+
+	it('copies stored under another identity are dropped too', async () => {
+		let who = 'ann';
+		const api = kit.make({ identity: () => who });
+		await warm(api, ['ryw/d/todos/1']);
+		who = 'bob';
+		await api.put('ryw/d/todos/1', { json: {} });
+		await quiet();
+		who = 'ann';
+		expect(await kit.servedStale(api, 'ryw/d/todos/1')).toBe(false);
+	});
+
+	it('a read that started before the delivery, in another client of the same name and store (extend: its own view), never stores its answer after it', async () => {
+		let release!: () => void;
+		const held = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		const writer = kit.make({ name: 'ryw' });
+		const reader = writer.extend({ hooks: { afterResponse: [async ({ request }) => request.method === 'GET' ? held : undefined] } });
+		const stored = collect(reader, 'cache:stored');
+		const read = reader.get('ryw/e/todos').text();
+		await vi.waitFor(() => expect(kit.hits('/ryw/e/todos')).toBe(1));
+		await writer.put('ryw/e/todos/3', { json: {} });
+		release();
+		await read;
+		await quiet();
+		expect(stored).toHaveLength(0);
+		expect(await kit.servedStale(reader, 'ryw/e/todos')).toBe(false);
+	});
+});

@@ -1,0 +1,59 @@
+/**
+ * `pending-writes` (API.md "Read your own writes"): while writes to a URL are pending in the outbox, a
+ * stale answer for that URL says how many (`Cache-Status … detail=…; pending-writes=N`), the current
+ * identity's only, counted in memory; `shown(result).pendingWrites` gives it to a TanStack app (0 when none).
+ */
+import { describe, expect, it } from 'vitest';
+import { OutboxQueuedError, outbox } from '../../src/entries/index.js';
+import { queryOptionsFor, shown, StaleAnswerError } from '../../src/entries/tanstack-query.js';
+import { useCacheKit } from './cache-kit.js';
+
+const kit = useCacheKit();
+
+type Queued = { outbox: { flush(): Promise<{ sent: number }>; list(): Promise<unknown[]> } };
+
+describe('pending-writes on stale answers', () => {
+	it('counts the current identity\'s pending writes to exactly that URL; absent when none; gone once delivered', async () => {
+		let who = 'ann';
+		const api = kit.make({ outbox: outbox(), identity: () => who });
+		const { outbox: queue } = api as unknown as Queued;
+		await api.get('pw/todos/1').text();
+		await api.get('pw/todos').text();
+		const status = async (path: string): Promise<string | null> => {
+			kit.mode = 'refuse';
+			try {
+				return (await api.get(path)).headers.get('cache-status');
+			} finally {
+				kit.mode = 'up';
+			}
+		};
+
+		await expect.poll(async () => status('pw/todos/1')).toMatch(/detail=network$/);
+		kit.mode = 'refuse';
+		await expect(api.patch('pw/todos/1', { json: { a: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		await expect(api.patch('pw/todos/1', { json: { a: 2 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		kit.mode = 'up';
+		expect(await status('pw/todos/1')).toMatch(/; detail=network; pending-writes=2$/);
+		expect(await status('pw/todos')).toMatch(/detail=network$/); // Another URL: none.
+		who = 'bob';
+		kit.mode = 'refuse';
+		await expect(api.put('pw/todos/1', { json: { b: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		kit.mode = 'up';
+		who = 'ann';
+		expect(await status('pw/todos/1')).toMatch(/pending-writes=2$/); // Bob's write is not Ann's.
+		// TanStack: the stale answer's error and shown() carry it.
+		const options = queryOptionsFor(api, 'pw/todos/1');
+		kit.mode = 'refuse';
+		const error = await (options.queryFn as (context: { signal: AbortSignal }) => Promise<unknown>)({ signal: new AbortController().signal }).catch((caught: unknown) => caught);
+		kit.mode = 'up';
+		expect(error).toBeInstanceOf(StaleAnswerError);
+		expect(error).toMatchObject({ reason: 'network', pendingWrites: 2 });
+		expect(shown({ data: undefined, dataUpdatedAt: 0, failureReason: error })).toMatchObject({ reason: 'network', pendingWrites: 2 });
+		expect(shown({ data: 1, dataUpdatedAt: Date.now(), failureReason: null }).pendingWrites).toBe(0);
+		// Delivered: none pending any more (and the copies those writes superseded are gone).
+		expect(await queue.flush()).toMatchObject({ sent: 2 });
+		expect(await queue.list()).toHaveLength(1); // Bob's waits for Bob.
+		await api.get('pw/todos/1').text();
+		await expect.poll(async () => status('pw/todos/1')).toMatch(/detail=network$/);
+	});
+});
