@@ -7,7 +7,7 @@
 //
 // `--check` enforces the budgets (exit 1 when one is exceeded), that the preset carries no code of the
 // policies it does not use (with its defaults: not the outbox's either), and that the preset with its
-// defaults costs what the same policies filled by hand on the core cost, plus at most 340 B of its own (a case's `sameAs`).
+// defaults costs what the same policies filled by hand on the core cost, plus at most 410 B of its own (a case's `sameAs`).
 // `--json` prints the figures as JSON; `--all` lists every module per case.
 import { build } from 'esbuild';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -183,7 +183,7 @@ const cases = [
 		budget: 29_310, target: 19_500, // as core + outbox(); issue 46 part B: measured 29,164 + 0.5 %
 	},
 	{
-		// What the preset with its defaults fills: it must cost the same, plus its own ≤ 340 B (`sameAs`).
+		// What the preset with its defaults fills: it must cost the same, plus its own ≤ 410 B (`sameAs`).
 		name: 'core + breaker + staleCache',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { staleCache } from 'steadfetch/cache';\nexport const api = createClient({ breaker: breaker(), staleCache: staleCache() });`,
 		budget: 26_430, target: 20_000, // measured 24,832 + 0.5 % (the byte pass; 24,847 at the cache split, +222)
@@ -374,8 +374,10 @@ for (const row of rows) {
 // (plain options made into policies, the outbox's TypeError, the stand-in members when a policy is off):
 // at most `presetOwn` bytes more, and never less by over 1 % (which would mean a policy went missing).
 // 300 until the breaker's split (issue 34), which took the preset's own bytes from 287 to 323 B: the preset
-// builds the breaker from plain options through the split's modules. 340.
-const presetOwn = 340;
+// builds the breaker from plain options through the split's modules. 340. 410 after this wave's merges
+// (measured 402 B with the builds per runtime and read-your-writes merged, 220–278 B on each branch alone:
+// the preset's entry chunk is the same 907 B minified; the difference of two brotli outputs moves with the chunking).
+const presetOwn = 410;
 console.log('');
 for (const row of rows.filter((row) => row.sameAs)) {
 	const byHand = rows.find((other) => other.name === row.sameAs);
