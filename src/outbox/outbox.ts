@@ -50,6 +50,7 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 			(!waitUntil && requestScoped()) || background(context, 'outbox', waitUntil, async () => drain.trigger(scope, waitUntil));
 		},
 		discard: async (id) => queue.discard(id),
+		ref: (entryId, pointer) => queue.refs.make(entryId, pointer, context.identity()),
 	});
 
 	/**
