@@ -34,8 +34,13 @@ export const follow = async (queue: Queue, drain: Drain, call: PolicyCall, recor
 		response = answer instanceof Response ? answer : undefined;
 	}
 
-	void response?.body?.cancel().catch(ignore); // Nobody reads it: the caller was answered.
 	const failure = response ? classifyStatus(response.status) : classify(error);
+	if (response && !failure) {
+		// Delivered: the values its dependents (`outbox.ref()`) ask for are kept, its answer held in memory a while.
+		await queue.keep(record, key, response, true).catch(ignore);
+	}
+
+	void response?.body?.cancel().catch(ignore); // Nobody reads it: the caller was answered.
 	// Written back only in the world its call started in (src/core/world.ts): no discard of it, no clear of
 	// the outbox (all, or of its identity) and the same identity since the call started, not since `run` ended.
 	const due = await queue.follow(record.id, async (following) => {

@@ -13,7 +13,8 @@ import { storedHeaders } from './headers.js';
 import { defer, isDeferred } from './defer.js';
 import { scheduleOf } from './outcome.js';
 import { noLeaseMs, type Queue } from './queue.js';
-import { makeKey, overwritten, type OutboxRecord } from './record.js';
+import { isRecord, makeKey, overwritten, type OutboxRecord } from './record.js';
+import { at, isValues, substitute, valuesKey, type Ref } from './refs.js';
 import { snapshotBody, type BodySnapshot, type Stringify } from './snapshot.js';
 import { registerSync } from './background-sync.js';
 import { secretUrl, targetOf } from './target.js';
@@ -44,7 +45,61 @@ const eligible = ({ options }: Queue, { replay, options: { outbox }, method }: P
  * write is never stored, so it goes out as with `outbox: false` — decided before any body is read.
  */
 export const appliesTo = (queue: Queue) => (call: PolicyCall): boolean =>
-	eligible(queue, call) && !secretUrl(queue.context, targetOf(call, queue.context.options)?.href ?? '');
+	(eligible(queue, call) && !secretUrl(queue.context, targetOf(call, queue.context.options)?.href ?? ''))
+	|| queue.refs.in(call, targetOf(call, queue.context.options)?.href).length > 0;
+
+/**
+ * A call holding placeholders of this client's `outbox.ref()`, before any I/O: each must be of the
+ * call's identity and name an entry pending (the call is queued behind it) or delivered with its
+ * values kept (the drain replays the call at once, the values in place); else, or when the outbox
+ * cannot queue the call, an `InvalidRequestError`. For an entry this client does not know as pending,
+ * the queue is refreshed first (`Queue.refresh`: a listing only when the store's span disagrees).
+ */
+const dependencies = async (queue: Queue, call: PolicyCall, href: string): Promise<void> => {
+	const found = queue.refs.in(call, href);
+	if (found.length === 0) {
+		return;
+	}
+
+	const refs: Record<string, Ref> = {};
+	const dependsOn = new Set<string>();
+	const now = queue.context.clock.now();
+	for (const placeholder of found) {
+		const ref = queue.refs.get(placeholder)!;
+		if (ref.who !== call.identity) {
+			throw new InvalidRequestError('A placeholder of outbox.ref() made under another identity');
+		}
+
+		refs[placeholder] = { entry: ref.entry, pointer: ref.pointer };
+		const pending = (): boolean => queue.pending.some((each) => each.id === ref.entry);
+		// Not known as pending here: the store's span says whether another client changed what is pending (no listing per write).
+		if (!pending()) {
+			await queue.refresh();
+		}
+
+		if (pending()) {
+			dependsOn.add(ref.entry);
+			continue;
+		}
+
+		const early = queue.refs.early.get(ref.entry);
+		const kept = await queue.read(valuesKey(ref.entry));
+		const value = early && early.until > now ? at(early.answer, ref.pointer) : undefined;
+		if (value && !(isValues(kept) && Object.hasOwn(kept.values, ref.pointer))) {
+			// Delivered early, its answer still in memory: the value is kept for the dependent's replay.
+			const values = isValues(kept) ? kept : { v: 1 as const, values: {}, at: now };
+			await queue.store.set(valuesKey(ref.entry), { ...values, values: { ...values.values, [ref.pointer]: value.value } });
+		} else if (!(isValues(kept) && Object.hasOwn(kept.values, ref.pointer))) {
+			throw new InvalidRequestError(`outbox.ref(): entry ${ref.entry} is unknown, discarded, a dead letter, or its value at ${ref.pointer} is not kept`);
+		}
+	}
+
+	if (dependsOn.size > 0 && (!eligible(queue, call) || secretUrl(queue.context, href))) {
+		throw new InvalidRequestError('A call holding a placeholder of a pending outbox entry must be one the outbox can queue');
+	}
+
+	queue.dependents.set(call, { dependsOn: [...dependsOn], refs });
+};
 
 /**
  * The record of a call that failed with `error` (or that the layer held), as it is stored; with
@@ -55,10 +110,12 @@ const recordOf = async (queue: Queue, call: PolicyCall, request: Request, snapsh
 	const now = context.clock.now();
 	const { method, url } = request;
 	const identity = await queue.digest(call.identity);
+	const dependent = queue.dependents.get(call);
 	const record: OutboxRecord = {
 		v: 1, id: crypto.randomUUID(), method, url, ...storedHeaders(queue, request.headers, snapshot.type), idempotencyKey, createdAt: now,
 		attempts: isSteadfetchError(error) ? 0 : 1, nextAttemptAt: now, scope: context.scopeOf(url), version: options.version,
 		...identity !== undefined && { identity }, ...snapshot.body && { body: snapshot.body }, ...until !== undefined && { inFlightUntil: until },
+		...dependent && { dependsOn: dependent.dependsOn, refs: dependent.refs },
 	};
 	if (until === undefined && !isDeferred(context, call, error)) {
 		const response = (error as { response?: Response }).response;
@@ -109,7 +166,23 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 	}
 
 	await queue.store.set(key, record); // Noted as pending at once: a write made then is held behind it.
+	// The pointers it asks for, recorded with each entry it depends on: whichever tab delivers one keeps their values.
+	for (const parent of record.dependsOn ?? []) {
+		const stored = queue.pending.find((each) => each.id === parent);
+		const parentRecord = stored && await queue.read(stored.key);
+		if (stored && isRecord(parentRecord)) {
+			const asked = Object.values(record.refs ?? {}).flatMap((ref) => ref.entry === parent ? [ref.pointer] : []);
+			parentRecord.pointers = [...new Set([...parentRecord.pointers ?? [], ...asked])];
+			parentRecord.dependents = [...parentRecord.dependents ?? [], record.id];
+			await queue.store.set(stored.key, parentRecord);
+		}
+	}
+
 	queue.emit('outbox:queued', record, { code: classify(error).code });
+	if (record.dependsOn?.length) {
+		queue.emit('outbox:waiting', record, { dependsOn: record.dependsOn });
+	}
+
 	registerSync(context.name);
 	if (run) {
 		queue.followed(call, id);
@@ -148,6 +221,11 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 		throw new InvalidRequestError(`The outbox replays http and https only: not ${target?.protocol ?? 'an invalid URL'}`);
 	}
 
+	await dependencies(queue, call, target!.href);
+	if (!eligible(queue, call) || secretUrl(context, target!.href)) {
+		return next(); // Not the outbox's (a read, `outbox: false`): here only for its placeholders of delivered entries, put in place by the layer.
+	}
+
 	let idempotencyKey: string;
 	try {
 		idempotencyKey = call.idempotencyKey ?? new Headers(call.options['headers'] as HeadersInit).get('idempotency-key') ?? (call.input instanceof Request ? call.input.headers.get('idempotency-key') : null) ?? crypto.randomUUID();
@@ -168,6 +246,11 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 	// an entry another context has just queued in this scope holds the call (FIFO), and counts.
 	if (await queue.count() >= options.maxEntries) {
 		full ??= new OutboxFullError('The outbox is full (outbox.maxEntries): not stored');
+	}
+
+	if (full && queue.dependents.get(call)?.dependsOn.length) {
+		// It could only wait behind its entries by being stored, and cannot be: never sent with its placeholders as they are.
+		throw new InvalidRequestError(`A call holding a placeholder of a pending outbox entry cannot be queued: ${full.message}`, { cause: full });
 	}
 
 	// Offline, the layer holds the attempt without I/O (or sends the scope's one in 10 s, not retried):
@@ -206,7 +289,8 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 };
 
 /** An attempt of the layer's (see `layer`). */
-const attempt = async (queue: Queue, drain: Drain, next: FetchLike, request: Request, init: FetchInit | undefined): Promise<Response> => {
+const attempt = async (queue: Queue, drain: Drain, next: FetchLike, given: Request, init: FetchInit | undefined): Promise<Response> => {
+	let request = given;
 	const call = init?.steadfetch;
 	if (!queue.admits(call)) {
 		throw new SteadfetchError('Not sent: its entry was removed, or is another identity\'s now', 'ABORTED', false);
@@ -214,6 +298,28 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, request: Req
 
 	const { context } = queue;
 	const scope = context.scopeOf(request.url);
+	const dependent = call && queue.dependents.get(call);
+	if (dependent?.dependsOn.length) {
+		return defer(context, call!, 'BEHIND'); // It waits for pending entries: stored, and replayed with their values once they are delivered.
+	}
+
+	if (dependent) {
+		// Every entry it refers to was delivered: their kept values in place, it goes out as any call.
+		const values = new Map<string, Record<string, unknown>>();
+		for (const { entry } of Object.values(dependent.refs)) {
+			const kept = await queue.read(valuesKey(entry));
+			values.set(entry, isValues(kept) ? kept.values : {});
+		}
+
+		const body = request.body ? await request.arrayBuffer() : undefined;
+		const parts = substitute({ url: request.url, headers: Object.fromEntries(request.headers), ...body && { body } }, dependent.refs, values);
+		if (typeof parts === 'string') {
+			throw new InvalidRequestError(`Not sent: ${parts}`);
+		}
+
+		request = new Request(parts.url, { method: request.method, headers: parts.headers, body: parts.body ?? null, signal: request.signal, redirect: request.redirect, credentials: request.credentials });
+	}
+
 	if (call && eligible(queue, call) && !secretUrl(context, request.url)) {
 		// Offline, one attempt per scope per 10 s still goes out to find out (`context.offline`): a write
 		// behind pending entries of its scope leaves it to the head's replay (FIFO).
@@ -256,4 +362,4 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, request: Req
  * case: no scope can be offline then), no listing due: ky's attempt as is, no promise of ours.
  */
 export const layer = (queue: Queue, drain: Drain): Layer => (next) => (request, init) =>
-	queue.pending.length > 0 || queue.replaying || isOffline() || queue.due(init?.steadfetch) ? attempt(queue, drain, next, request, init) : next(request, init);
+	queue.pending.length > 0 || queue.replaying || (init?.steadfetch !== undefined && queue.dependents.has(init.steadfetch)) || isOffline() || queue.due(init?.steadfetch) ? attempt(queue, drain, next, request, init) : next(request, init);

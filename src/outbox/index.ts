@@ -32,6 +32,7 @@ declare module 'steadfetch/core' {
 		'outbox:conflict': OutboxEvent<'outbox:conflict'>;
 		'outbox:superseded': OutboxEvent<'outbox:superseded'>;
 		'outbox:discarded': OutboxEvent<'outbox:discarded'>;
+		'outbox:waiting': OutboxEvent<'outbox:waiting'>;
 	}
 
 	interface CallOptions {

@@ -51,6 +51,7 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 			(!waitUntil && requestScoped()) || background(context, 'outbox', waitUntil, async () => drain.trigger(scope, waitUntil));
 		},
 		discard: async (id) => queue.discard(id),
+		ref: (entryId, pointer) => queue.refs.make(entryId, pointer, context.identity()),
 	});
 
 	/**
@@ -70,6 +71,8 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 		},
 		members: { outbox: make() },
 		membersFor: (waitUntil) => ({ outbox: make(waitUntil) }),
+		// `outbox: false` per call: never queued, but a placeholder of outbox.ref() in it is still refused before any I/O.
+		ownSwitch: true,
 		// A write kept queued: its 202 (`queuedResponse: 'accepted'`), or its `OutboxQueuedError` (`QUEUED`).
 		substituted: (outcome) => (outcome instanceof Response ? outcome.headers.has('steadfetch-outbox-entry') : classify(outcome).code === 'QUEUED') ? 'queued' : undefined,
 		// A scope with entries pending (as this client last listed them) keeps its `stats()` counters.

@@ -6,6 +6,7 @@ import { outcomeOf } from './outcome.js';
 import type { Queue, Permit } from './queue.js';
 import { isRecord, leased, toEntry, type OutboxRecord, type RecordKey } from './record.js';
 import { migrated, rebased } from './rewrite.js';
+import { isValues, substitute, valuesKey } from './refs.js';
 
 /** What a drain reports (`flush()`). */
 export interface FlushResult {
@@ -71,6 +72,10 @@ export class Pass {
 			} else {
 				taken.set(entry.scope, entry.key);
 			}
+		}
+
+		if (this.#permit.current()) {
+			await this.#queue.prune(); // Kept values (`outbox.ref()`) no dependent needs any more, as the pass's listing found them.
 		}
 
 		return this.#wake;
@@ -148,7 +153,8 @@ export class Pass {
 				this.#block(scope, now + probeMs);
 			} else if (version <= options.version) {
 				// A newer app version's write is left alone, pending; an older one is migrated first.
-				await this.#replay(version < options.version && options.migrate ? await this.#migrate(record, key, version) : record, key, now, who);
+				const current = version < options.version && options.migrate ? await this.#migrate(record, key, version) : record;
+				await this.#replay(current?.dependsOn?.length || current?.refs ? await this.#resolve(current, key) : current, key, now, who);
 			}
 		} finally {
 			queue.release(id);
@@ -168,6 +174,42 @@ export class Pass {
 		} else if (record) {
 			this.#block(record.scope); // Refused as its attempt started: untouched, pending; its scope waits (FIFO).
 		}
+	}
+
+	/**
+	 * A dependent (`outbox.ref()`) as it is sent: `undefined` while an entry it depends on is pending
+	 * (its scope waits); a `'parent'` dead letter when one was not delivered (dead, discarded, its
+	 * values no longer kept) or a value cannot go where its placeholder is; else its placeholders
+	 * replaced by the kept values (the stored record keeps them, so every replay sends the same).
+	 */
+	async #resolve(record: OutboxRecord, key: string): Promise<OutboxRecord | undefined> {
+		const queue = this.#queue;
+		const values = new Map<string, Record<string, unknown>>();
+		for (const parent of new Set([...record.dependsOn ?? [], ...Object.values(record.refs ?? {}).map((ref) => ref.entry)])) {
+			const pending = queue.pending.find((each) => each.id === parent);
+			if (pending && await queue.read(pending.key) !== undefined) {
+				this.#block(record.scope);
+				return undefined;
+			}
+
+			const kept = await queue.read(valuesKey(parent));
+			if (!isValues(kept)) {
+				record.lastError = { code: 'INVALID_REQUEST', message: `Not sent: the entry it depends on (${parent}) was not delivered` };
+				await this.#bury(record, key, 'parent');
+				return undefined;
+			}
+
+			values.set(parent, kept.values);
+		}
+
+		const parts = substitute({ url: record.url, headers: record.headers, ...record.body && { body: record.body } }, record.refs ?? {}, values);
+		if (typeof parts === 'string') {
+			record.lastError = { code: 'INVALID_REQUEST', message: `Not sent: ${parts}` };
+			await this.#bury(record, key, 'parent');
+			return undefined;
+		}
+
+		return { ...record, ...parts };
 	}
 
 	/** Bring an entry of an older version up to this one (`migrate`): the record stored in its place, or `undefined` when it is gone from this pass. */
@@ -200,6 +242,10 @@ export class Pass {
 		const queue = this.#queue;
 		const status = response?.status;
 		const outcome = outcomeOf(response, error, record, queue.options, now, queue.context.random);
+		if (outcome.kind === 'sent' && response) {
+			await queue.keep(record, key, response); // Before it is removed: its dependents find the values they ask for.
+		}
+
 		if (outcome.kind !== 'conflict') {
 			void response?.body?.cancel().catch(() => undefined); // Let go at once: no connection held while the entry is settled.
 		}

@@ -9,6 +9,7 @@ import { partStore, storageMs } from '../core/part-store.js';
 import { autoStore } from '../stores/auto.js';
 import type { KeySpan } from '../stores/types.js';
 import type { ResolvedOutboxOptions } from './options.js';
+import { at, earlyMs, isValues, keptMs, Refs, valuesKey, type Ref, type Values } from './refs.js';
 import { PendingKeys } from './pending.js';
 import { isRecord, leased, overwritten, parseKey, type OutboxRecord, type RecordKey } from './record.js';
 
@@ -113,6 +114,13 @@ export class Queue {
 	readonly #tickets = new Map<string, { due(): boolean; refused?: boolean }>();
 	/** The calls whose first attempt goes on after they were told "queued" (`follow`), and their entry's id. */
 	readonly #following = new Map<PolicyCall, string>();
+	/** The keys of kept values (`v|<id>`) and the ids of the entries stored, pending or dead, as the last listing found them. */
+	#kept: string[] = [];
+	#stored = new Set<string>();
+	/** The placeholders this client's `outbox.ref()` made. */
+	readonly refs = new Refs();
+	/** Calls holding placeholders (the wrapper found them): queued behind their entries, never sent as they are. */
+	readonly dependents = new WeakMap<PolicyCall, { dependsOn: string[]; refs: Record<string, Ref> }>();
 	/** When the layer may list the store again (`look`; injected clock). */
 	#lookAt = Number.NEGATIVE_INFINITY;
 
@@ -208,6 +216,8 @@ export class Queue {
 		}
 
 		const keys = listed.flatMap((key) => parseKey(key) ?? []);
+		this.#kept = listed.filter((key) => key.startsWith('v|'));
+		this.#stored = new Set(keys.map((each) => each.id));
 		this.#index.reset(keys.filter((key) => !key.dead));
 		this.#listed = true;
 		this.#queued = 0;
@@ -486,7 +496,8 @@ export class Queue {
 				// `migrate` or a rebase; one made by another tab meanwhile leaves it uncoalesced: both are sent, in order.)
 				const old = [undefined, record.url].includes(this.#urls.get(id)) ? await this.read(key) : undefined;
 				this.#noteUrl(id, old);
-				if (isRecord(old) && old.url === record.url && old.identity === record.identity && overwritten.test(old.method) && !this.#claims.has(id) && !leased(old, this.context.clock.now(), this.leaseMs)) {
+				// An entry others depend on is never superseded (`outbox.ref()`).
+				if (isRecord(old) && !old.pointers?.length && old.url === record.url && old.identity === record.identity && overwritten.test(old.method) && !this.#claims.has(id) && !leased(old, this.context.clock.now(), this.leaseMs)) {
 					this.#removed.add(id); // Never replayed by this client (checked with no await since the read).
 					if (old.preconditions) {
 						record.preconditions ??= old.preconditions;
@@ -536,7 +547,18 @@ export class Queue {
 			}
 
 			await this.#remove(keys);
+			// Then the kept values of delivered entries (`outbox.ref()`), all or that identity's.
+			const kept: string[] = [];
+			for (const key of await this.store.keys(true)) {
+				const values = key.startsWith('v|') ? await this.read(key, true) : undefined;
+				if (values !== undefined && (who === undefined || (values as Values).identity === identity)) {
+					kept.push(key);
+				}
+			}
+
+			await this.#remove(kept);
 		});
+		this.refs.early.clear();
 		await this.list();
 	}
 
@@ -555,9 +577,69 @@ export class Queue {
 			Object.assign(record, { attempts: 0, nextAttemptAt: now, retainFrom: now });
 			await this.store.set(`p${key.slice(1)}`, record);
 			await this.store.delete(key);
+			// Its dependents made dead letters for it (`'parent'`) come back with it, in their order.
+			for (const each of await this.list()) {
+				const dependent = each.dead ? await this.read(each.key) : undefined;
+				if (isRecord(dependent) && dependent.deadReason === 'parent' && dependent.dependsOn?.includes(id)) {
+					delete dependent.deadReason;
+					Object.assign(dependent, { attempts: 0, nextAttemptAt: now, retainFrom: now });
+					await this.store.set(`p${each.key.slice(1)}`, dependent);
+					await this.store.delete(each.key);
+				}
+			}
+
 			await this.list();
 			return record;
 		});
+	}
+
+	/**
+	 * A delivered entry's answer: the values at the pointers its record (as stored now, so pointers
+	 * another tab added count) asks for are kept (`v|<id>`) before the entry is removed; `early`: the
+	 * whole answer is held in memory for `earlyMs` too. Reads the body only when something asks for it.
+	 */
+	async keep(record: OutboxRecord, key: string, response: Response, early?: boolean): Promise<void> {
+		const stored = await this.read(key);
+		const pointers = (isRecord(stored) ? stored.pointers : undefined) ?? record.pointers ?? [];
+		const dependents = (isRecord(stored) ? stored.dependents : undefined) ?? record.dependents ?? [];
+		if (pointers.length === 0 && !early) {
+			return;
+		}
+
+		const answer: unknown = await response.clone().json().catch(() => undefined);
+		const now = this.context.clock.now();
+		if (early) {
+			this.refs.early.set(record.id, { answer, until: now + earlyMs });
+		}
+
+		if (pointers.length > 0) {
+			const values: Record<string, unknown> = {};
+			for (const pointer of pointers) {
+				const found = at(answer, pointer);
+				if (found) {
+					values[pointer] = found.value;
+				}
+			}
+
+			const kept: Values = { v: 1, values, at: now, dependents, ...record.identity !== undefined && { identity: record.identity } };
+			await this.store.set(valuesKey(record.id), kept);
+		}
+	}
+
+	/**
+	 * Remove the kept values of delivered entries (`outbox.ref()`) once `keptMs` passed since their
+	 * delivery (a time read from storage counts from no later than now) and none of their dependents
+	 * is stored any more (delivered or discarded), as the last listing found them (and the pending ones
+	 * as this client knows them now). After a pass.
+	 */
+	async prune(): Promise<void> {
+		const now = this.context.clock.now();
+		for (const key of this.#kept) {
+			const kept = await this.read(key);
+			if (!isValues(kept) || (Math.abs(now - kept.at) >= keptMs && !(kept.dependents ?? []).some((id) => this.#stored.has(id) || this.pending.some((each) => each.id === id)))) {
+				await this.store.delete(key);
+			}
+		}
 	}
 
 	/** No permit sends or writes anything more; the pass under way here ends. */

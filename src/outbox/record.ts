@@ -1,3 +1,4 @@
+import type { Ref } from './refs.js';
 import type { OutboxEntry, StoredEntry } from './types.js';
 
 /**
@@ -21,6 +22,12 @@ export interface OutboxRecord extends Omit<StoredEntry, 'version'> {
 	 * flight: no replay starts before this (epoch ms), in any tab (see `leased`).
 	 */
 	inFlightUntil?: number;
+	/** What each placeholder (`outbox.ref()`) in its URL, headers or body stands for. */
+	refs?: Record<string, Ref>;
+	/** The pointers dependents asked of its answer (`outbox.ref()`): their values are kept when it is delivered. */
+	pointers?: string[];
+	/** The entries queued with its placeholders: its kept values stay while one of them is stored. */
+	dependents?: string[];
 }
 
 /**
@@ -76,11 +83,14 @@ export const isRecord = (value: unknown): value is OutboxRecord => {
 	return record?.v === 1 && [record.id, record.method, record.url, record.scope, record.idempotencyKey].every((text) => typeof text === 'string')
 		&& record.idempotencyKey !== '' && isHeaders(record.headers) && isHeaders(record.preconditions ?? {}, true)
 		&& [record.createdAt, record.attempts, record.nextAttemptAt].every(Number.isFinite) && Number.isInteger(version) && version > 0
-		&& (record.body === undefined || record.body instanceof ArrayBuffer) && (record.identity === undefined || typeof record.identity === 'string');
+		&& (record.body === undefined || record.body instanceof ArrayBuffer)
+		&& (record.dependsOn === undefined || (Array.isArray(record.dependsOn) && record.dependsOn.every((id) => typeof id === 'string')))
+		&& (record.refs === undefined || (typeof record.refs === 'object' && record.refs !== null && Object.values(record.refs).every((ref) => typeof ref?.entry === 'string' && typeof ref.pointer === 'string')))
+		&& [record.pointers, record.dependents].every((list) => list === undefined || (Array.isArray(list) && list.every((item) => typeof item === 'string'))) && (record.identity === undefined || typeof record.identity === 'string');
 };
 
 /** The public view of a record: no body, no internals, nothing shared with it. */
 export const toEntry = (record: OutboxRecord): OutboxEntry => {
-	const { v, scope, retainFrom, pinned, raw, body, inFlightUntil, ...entry } = record;
+	const { v, scope, retainFrom, pinned, raw, body, inFlightUntil, refs, pointers, dependents, ...entry } = record;
 	return { ...structuredClone(entry), version: record.version ?? 1 };
 };

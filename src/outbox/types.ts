@@ -16,7 +16,10 @@ export interface OutboxEntry {
 	/** Epoch ms. */
 	nextAttemptAt: number;
 	lastError?: { code: string; status?: number; message: string };
-	deadReason?: 'rejected' | 'expired' | 'max-attempts' | 'conflict' | 'migrate';
+	/** `'parent'`: an entry it depends on was not delivered, or its answer held no value at a pointer asked for. */
+	deadReason?: 'rejected' | 'expired' | 'max-attempts' | 'conflict' | 'migrate' | 'parent';
+	/** Entries whose answers its placeholders (`outbox.ref()`) wait for: it is never sent before them. */
+	dependsOn?: string[];
 	/** The outbox `version` the entry was queued under. */
 	version: number;
 	/**
@@ -66,6 +69,14 @@ export interface Outbox {
 	 * failure writes nothing, and a pending `onConflict`'s or `migrate`'s answer is dropped.
 	 */
 	discard(id: string): Promise<void>;
+	/**
+	 * A placeholder for the value at `pointer` (a JSON pointer, RFC 6901: `''` or starting with `/`)
+	 * of the answer of entry `entryId` (an `OutboxQueuedError`'s `entryId`), usable in a later call's
+	 * URL (`searchParams` included), headers and `json` body: that call is queued behind the entry
+	 * (`dependsOn`, `outbox:waiting`) and replayed with the value in the placeholder's place. Throws a
+	 * `TypeError` for an `entryId` that is not a string or a pointer that is not a JSON pointer.
+	 */
+	ref(entryId: string, pointer: string): string;
 }
 
 /** The member an outbox gives the client. */

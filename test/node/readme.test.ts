@@ -66,6 +66,8 @@ const server = setupServer(
 	http.post('https://api.example.com/v1/orders', () => HttpResponse.json({ ok: true }, { status: 201 })),
 	http.get('https://api.example.com/v1/todos/:id', () => HttpResponse.json({ done: false }, { headers: { etag: '"v1"' } })),
 	http.put('https://api.example.com/v1/todos/:id', ({ request }) => HttpResponse.json({}, { headers: { etag: request.headers.get('if-match') === '"v1"' ? '"v2"' : '"v3"' } })),
+	http.post('https://api.example.com/v1/todos', () => HttpResponse.json({ id: 42 }, { status: 201 })),
+	http.patch('https://api.example.com/v1/todos/:id', () => HttpResponse.json({})),
 );
 
 /**
@@ -97,6 +99,26 @@ const runs: Record<string, (module: Record<string, unknown>) => Promise<void> | 
 	},
 	// Made at import: their options are valid (a bad one throws a RangeError at createClient).
 	'a-form-that-works-offline-pwa': () => {},
+	'a-todo-created-then-edited-offline': async (module) => {
+		const api = module['api'] as import('../../src/entries/index.js').Client<{ outbox: import('../../src/entries/index.js').OutboxPolicy }>;
+		const createTodo = module['createTodo'] as (title: string) => Promise<string>;
+		const renameTodo = module['renameTodo'] as (id: string, title: string) => Promise<string>;
+		// Online: the server's id, the edit sent at once.
+		expect(await createTodo('Milk')).toBe('42');
+		expect(await renameTodo('42', 'Oat milk')).toBe('saved');
+		// Offline (the network fails): a placeholder, the edit queued behind the creation, nothing of it sent.
+		server.use(http.post('https://api.example.com/v1/todos', () => HttpResponse.error()));
+		const id = await createTodo('Bread');
+		expect(id).not.toBe('42');
+		expect(await renameTodo(id, 'Rye bread')).toBe('queued');
+		expect((await api.outbox.list()).map((entry) => [entry.method, entry.dependsOn?.length ?? 0])).toEqual([['POST', 0], ['PATCH', 1]]);
+		server.resetHandlers();
+		const sent = seen.length;
+		await api.outbox.flush();
+		expect(seen.slice(sent).filter((request) => request.method !== 'GET').map((request) => `${request.method} ${request.url}`)).toEqual(['POST https://api.example.com/v1/todos', 'PATCH https://api.example.com/v1/todos/42']);
+		expect(await api.outbox.size()).toBe(0);
+		api.close();
+	},
 	'conflicts-and-app-updates': () => {},
 	'conflicts-and-app-updates-2': async (module) => {
 		// The next edit is made on the version the last answer named: If-Match from the read, then from the write's own answer.
@@ -557,6 +579,7 @@ const recipeBounds: Record<string, 'server' | 'page' | string> = {
 	'service-worker-the-whole-app-s-traffic': 'page',
 	'conflicts-and-app-updates': 'the defaults (a write queued when it fails, within totalTimeout): the recipe is about what a replay meets, not the wait',
 	'conflicts-and-app-updates-2': 'the defaults (as above): the recipe is about If-Match across writes',
+	'a-todo-created-then-edited-offline': 'the defaults (as above): the recipe is about what a queued edit sends, not the wait',
 	'cloudflare-worker-calling-a-flaky-upstream': 'server',
 	'cloudflare-workers-one-breaker-for-every-isolate': 'server',
 	'deno': 'server',

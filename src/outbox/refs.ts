@@ -1,0 +1,178 @@
+import type { PolicyCall } from '../core/policy.js';
+
+/**
+ * `outbox.ref(entryId, pointer)` (API.md "Writes that depend on earlier writes"): placeholders for a
+ * value of a queued entry's eventual answer. A placeholder is `steadfetch-ref-<nonce>-<n>`, the nonce
+ * random per client: only the placeholders this client's `ref()` returned are ever replaced (a
+ * look-alike string, or one edited to name another entry or pointer, is not in `made` and is sent as
+ * written). The dependent's record carries what each of its placeholders stands for (`refs`), so any
+ * tab replays it; the parent's record carries the pointers asked for (`pointers`), so any tab that
+ * delivers it keeps their values (`v|<id>`, `Values`).
+ */
+
+/** What one placeholder stands for, as a dependent's record stores it. */
+export interface Ref {
+	entry: string;
+	pointer: string;
+}
+
+/** The kept values of a delivered entry's answer (store key `v|<id>`): only the pointers asked for. */
+export interface Values {
+	v: 1;
+	values: Record<string, unknown>;
+	/** Epoch ms of the delivery. */
+	at: number;
+	identity?: string;
+	/** The entries queued with its placeholders: kept while one of them is stored (pending or dead). */
+	dependents?: string[];
+}
+
+/** How long the values of a delivered entry are kept at least, in ms (then until no dependent of it is stored). */
+export const keptMs = 86_400_000;
+
+/** How long an entry delivered by the attempt of a call told "queued" keeps its whole answer in memory, in ms. */
+export const earlyMs = 60_000;
+
+/** An RFC 6901 JSON pointer: `''`, or `/`-separated tokens where `~` is only `~0` or `~1`. */
+const pointerSyntax = /^(?:\/(?:[^~/]|~[01])*)*$/;
+
+export const valuesKey = (id: string): string => `v|${id}`;
+
+export const isValues = (value: unknown): value is Values => {
+	const kept = value as Values | undefined;
+	return kept?.v === 1 && typeof kept.values === 'object' && kept.values !== null && Number.isFinite(kept.at);
+};
+
+/** The value at `pointer` in `document` (own properties only), or `undefined` when it holds none. */
+export const at = (document: unknown, pointer: string): { value: unknown } | undefined => {
+	let value = document;
+	for (const token of pointer === '' ? [] : pointer.slice(1).split('/')) {
+		const name = token.replace(/~1/g, '/').replace(/~0/g, '~');
+		if (Array.isArray(value) ? !/^(?:0|[1-9]\d*)$/.test(name) || Number(name) >= value.length : typeof value !== 'object' || value === null || !Object.hasOwn(value, name)) {
+			return undefined;
+		}
+
+		value = (value as Record<string, unknown>)[name];
+	}
+
+	return { value };
+};
+
+/** The placeholders this client made, and whose identity made each. */
+export class Refs {
+	#nonce: string | undefined;
+	#count = 0;
+	#syntax: RegExp | undefined;
+	readonly #made = new Map<string, Ref & { who: string | undefined }>();
+	/** Whole answers of entries delivered early (`networkTimeoutMs`), until `until` (epoch ms): memory only. */
+	readonly early = new Map<string, { answer: unknown; until: number }>();
+
+	/** `ref()`: a `TypeError` for an `entryId` that is not a string or a pointer that is not RFC 6901. */
+	make(entry: unknown, pointer: unknown, who: string | undefined): string {
+		if (typeof entry !== 'string') {
+			throw new TypeError('outbox.ref(entryId, pointer): entryId must be a string');
+		}
+
+		if (typeof pointer !== 'string' || !pointerSyntax.test(pointer)) {
+			throw new TypeError('outbox.ref(entryId, pointer): pointer must be a JSON pointer (RFC 6901: \'\' or starting with \'/\')');
+		}
+
+		this.#nonce ??= crypto.randomUUID().replace(/-/g, '');
+		const placeholder = `steadfetch-ref-${this.#nonce}-${this.#count++}`;
+		this.#made.set(placeholder, { entry, pointer, who });
+		return placeholder;
+	}
+
+	get(placeholder: string): (Ref & { who: string | undefined }) | undefined {
+		return this.#made.get(placeholder);
+	}
+
+	/** This client's placeholders in a call's URL (with its `searchParams`), headers and `json`; none without a `ref()` made. */
+	in(call: PolicyCall, href: string | undefined): string[] {
+		if (!this.#nonce) {
+			return [];
+		}
+
+		const { headers, json } = call.options as { headers?: unknown; json?: unknown };
+		let text: string;
+		try {
+			text = `${href} ${JSON.stringify(headers instanceof Headers ? [...headers] : headers ?? null)} ${JSON.stringify(json ?? null)}`;
+		} catch {
+			return []; // An unserializable body: the wrapper's own check names it.
+		}
+
+		this.#syntax ??= new RegExp(`steadfetch-ref-${this.#nonce}-\\d+`, 'g');
+		return [...new Set(text.match(this.#syntax) ?? [])].filter((placeholder) => this.#made.has(placeholder));
+	}
+}
+
+/** A stored request with its placeholders replaced, or why it cannot be sent (a `'parent'` dead letter). */
+export const substitute = (parts: { url: string; headers: Record<string, string>; body?: ArrayBuffer }, refs: Record<string, Ref>, values: ReadonlyMap<string, Record<string, unknown>>): typeof parts | string => {
+	const found = new Map<string, unknown>();
+	for (const [placeholder, { entry, pointer }] of Object.entries(refs)) {
+		const kept = values.get(entry);
+		if (!kept || !Object.hasOwn(kept, pointer)) {
+			return `The answer of ${entry} holds no value at ${pointer}`;
+		}
+
+		found.set(placeholder, kept[pointer]);
+	}
+
+	const isObject = (value: unknown): boolean => typeof value === 'object' && value !== null;
+	const stringOf = (value: unknown): string => typeof value === 'string' ? value : JSON.stringify(value);
+	const inText = (text: string, encode: (value: string) => string): string | undefined => {
+		let result = text;
+		for (const [placeholder, value] of found) {
+			if (result.includes(placeholder)) {
+				if (isObject(value)) {
+					return undefined;
+				}
+
+				result = result.split(placeholder).join(encode(stringOf(value)));
+			}
+		}
+
+		return result;
+	};
+
+	const url = inText(parts.url, encodeURIComponent);
+	if (url === undefined) {
+		return 'An object or array cannot go in a URL';
+	}
+
+	const headers: Record<string, string> = {};
+	for (const [name, value] of Object.entries(parts.headers)) {
+		const replaced = inText(value, (text) => text);
+		if (replaced === undefined || /[\r\n\0]/.test(replaced)) {
+			return `Not a header value: ${name}`;
+		}
+
+		headers[name] = replaced;
+	}
+
+	let { body } = parts;
+	if (body && /[/+]json\b/i.test(parts.headers['content-type'] ?? '')) {
+		const text = new TextDecoder().decode(body);
+		if ([...found.keys()].some((placeholder) => text.includes(placeholder))) {
+			const walk = (value: unknown): unknown => {
+				if (typeof value === 'string') {
+					return found.has(value) ? found.get(value) : [...found].reduce((result, [placeholder, item]) => result.split(placeholder).join(stringOf(item)), value);
+				}
+
+				if (Array.isArray(value)) {
+					return value.map(walk);
+				}
+
+				return isObject(value) ? Object.fromEntries(Object.entries(value as object).map(([name, item]) => [name, walk(item)])) : value;
+			};
+
+			try {
+				body = new TextEncoder().encode(JSON.stringify(walk(JSON.parse(text)))).buffer as ArrayBuffer;
+			} catch {
+				return 'Its JSON body could not be read';
+			}
+		}
+	}
+
+	return { url, headers, ...body && { body } };
+};

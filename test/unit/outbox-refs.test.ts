@@ -1,0 +1,306 @@
+/**
+ * Issue 46 part B in Node (memory store, injected clock): `outbox.ref()` placeholders, dependents
+ * queued behind their entry (`dependsOn`, `outbox:waiting`), replayed with the server's values in the
+ * URL, headers and `json` body, `'parent'` dead letters, bad input. A tiny todo API stands in for the
+ * server (its transport fails while the device is offline).
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { InvalidRequestError, OutboxQueuedError } from '../../src/entries/index.js';
+import { fakeWindow, startHarness, throwIfOffline, until, type Harness } from './outbox-helpers.js';
+
+let h: Harness;
+let win: ReturnType<typeof fakeWindow>;
+let sent: Array<{ method: string; url: string; headers: Record<string, string>; body: string }>;
+let nextId: number;
+/** Answers of POST /todos: `{ id, ...body }`; `omitId`: the answer has no `id`. */
+let omitId = false;
+const todoApi = async (input: Parameters<typeof fetch>[0]): Promise<Response> => {
+	throwIfOffline();
+	const request = input as Request;
+	const body = request.body ? await request.clone().text() : '';
+	sent.push({ method: request.method, url: request.url, headers: Object.fromEntries(request.headers), body });
+	if (request.method === 'POST') {
+		const id = nextId++;
+		return Response.json(omitId ? { made: true } : { id, nested: { tag: `t/${id}` }, obj: { a: 1 }, ...JSON.parse(body || '{}') }, { status: 201 });
+	}
+
+	return Response.json({ ok: true });
+};
+
+beforeEach(async () => {
+	h = await startHarness();
+	win = fakeWindow();
+	sent = [];
+	nextId = 100;
+	omitId = false;
+});
+afterEach(async () => {
+	win.restore();
+	await h.close();
+});
+
+const queued = async (promise: Promise<unknown>): Promise<string> => {
+	const error = await promise.then(() => undefined, (caught: unknown) => caught);
+	expect(error).toBeInstanceOf(OutboxQueuedError);
+	return (error as OutboxQueuedError).entryId;
+};
+
+describe('outbox.ref()', () => {
+	it('a dependent is queued behind its entry (outbox:waiting), never sent before it, and replayed with the value in the URL, searchParams, a header and the json body', async () => {
+		const api = h.make({ fetch: todoApi });
+		const events = h.record(api, 'outbox:waiting', 'outbox:sent');
+		win.setOnline(false, false);
+		const parent = await queued(api.post('todos', { json: { title: 'a' } }));
+		const id = api.outbox.ref(parent, '/id');
+		expect(typeof id).toBe('string');
+		const child = await queued(api.patch(`todos/${id}`, { searchParams: { of: id }, headers: { 'x-todo': api.outbox.ref(parent, '/nested/tag') }, json: { done: true, parent: id, label: `todo ${id}` } }));
+		const [entry] = (await api.outbox.list()).filter((each) => each.id === child);
+		expect(entry!.dependsOn).toEqual([parent]);
+		expect(events).toContainEqual(expect.objectContaining({ type: 'outbox:waiting', entryId: child, dependsOn: [parent] }));
+		expect(sent).toEqual([]);
+		win.setOnline(true);
+		await api.outbox.flush();
+		await until(async () => (await api.outbox.size()) === 0);
+		expect(sent.map((each) => each.method)).toEqual(['POST', 'PATCH']);
+		const patch = sent[1]!;
+		expect(patch.url).toBe(`${h.api.url}/todos/100?of=100`);
+		expect(patch.headers['x-todo']).toBe('t/100');
+		expect(JSON.parse(patch.body)).toEqual({ done: true, parent: 100, label: 'todo 100' });
+	});
+
+	it('a pointer the answer does not hold makes the dependent a \'parent\' dead letter, never sent', async () => {
+		const api = h.make({ fetch: todoApi });
+		win.setOnline(false, false);
+		const parent = await queued(api.post('todos', { json: {} }));
+		const child = await queued(api.patch(`todos/${api.outbox.ref(parent, '/missing')}`, { json: {} }));
+		win.setOnline(true);
+		await api.outbox.flush();
+		await until(async () => (await api.outbox.deadLetters()).length === 1);
+		expect((await api.outbox.deadLetters())[0]).toMatchObject({ id: child, deadReason: 'parent' });
+		expect(sent.map((each) => each.method)).toEqual(['POST']);
+	});
+
+	it('an object in the URL or CR/LF in a header makes a \'parent\' dead letter', async () => {
+		const api = h.make({ fetch: todoApi });
+		win.setOnline(false, false);
+		const parent = await queued(api.post('todos', { json: { bad: 'a\r\nb' } }));
+		await queued(api.patch(`todos/${api.outbox.ref(parent, '/obj')}`, { json: {} }));
+		await queued(api.patch('todos/x', { headers: { 'x-bad': api.outbox.ref(parent, '/bad') }, json: {} }));
+		win.setOnline(true);
+		await api.outbox.flush();
+		await until(async () => (await api.outbox.deadLetters()).length === 2);
+		expect((await api.outbox.deadLetters()).map((each) => each.deadReason)).toEqual(['parent', 'parent']);
+		expect(sent.map((each) => each.method)).toEqual(['POST']);
+	});
+
+	it('a parent discarded makes its dependent a \'parent\' dead letter; a parent made dead and retried takes its dependents back', async () => {
+		const api = h.make({ fetch: todoApi });
+		win.setOnline(false, false);
+		const parent = await queued(api.post('todos', { json: {} }));
+		const child = await queued(api.put(`todos/${api.outbox.ref(parent, '/id')}`, { json: {} }));
+		await api.outbox.discard(parent);
+		win.setOnline(true);
+		await api.outbox.flush();
+		expect((await api.outbox.deadLetters())).toEqual([expect.objectContaining({ id: child, deadReason: 'parent' })]);
+		expect(sent).toEqual([]);
+	});
+
+	it('retry(parentId) takes its \'parent\' dead letters back', async () => {
+		const api = h.make({ fetch: todoApi });
+		win.setOnline(false, false);
+		const parent = await queued(api.post('todos', { json: {} }));
+		const child = await queued(api.put(`todos/${api.outbox.ref(parent, '/id')}`, { json: {} }));
+		// The parent becomes a dead letter (as a 4xx would), then the dependent follows it.
+		const key = (await h.store.keys()).find((each) => each.includes(parent))!;
+		const record = await h.store.get(key) as Record<string, unknown>;
+		await h.store.set(`d${key.slice(1)}`, { ...record, deadReason: 'rejected' });
+		await h.store.delete(key);
+		win.setOnline(true);
+		await api.outbox.flush();
+		expect((await api.outbox.deadLetters()).map((each) => [each.id, each.deadReason])).toEqual([[parent, 'rejected'], [child, 'parent']]);
+		await api.outbox.retry(parent);
+		await api.outbox.flush();
+		await until(async () => sent.length === 2);
+		expect(sent.map((each) => each.url)).toEqual([`${h.api.url}/todos`, `${h.api.url}/todos/100`]);
+		expect(await api.outbox.deadLetters()).toEqual([]);
+	});
+
+	it('bad input: ref() throws a TypeError; an unknown or dead entry, a read, another identity: InvalidRequestError before any I/O', async () => {
+		let who = 'ann';
+		const api = h.make({ fetch: todoApi, identity: () => who });
+		expect(() => api.outbox.ref(1 as unknown as string, '/id')).toThrow(TypeError);
+		expect(() => api.outbox.ref('x', 'id')).toThrow(TypeError);
+		expect(() => api.outbox.ref('x', '/a~2')).toThrow(TypeError);
+		expect(api.outbox.ref('x', '')).toMatch(/^steadfetch-ref-/);
+		await expect(api.post(`todos/${api.outbox.ref('never-queued', '/id')}`, { json: {} })).rejects.toBeInstanceOf(InvalidRequestError);
+		win.setOnline(false, false);
+		const parent = await queued(api.post('todos', { json: {} }));
+		const id = api.outbox.ref(parent, '/id');
+		await expect(api.get(`todos/${id}`)).rejects.toBeInstanceOf(InvalidRequestError);
+		await expect(api.patch(`todos/${id}`, { json: {}, outbox: false })).rejects.toBeInstanceOf(InvalidRequestError);
+		who = 'bob';
+		await expect(api.patch(`todos/${id}`, { json: {} })).rejects.toBeInstanceOf(InvalidRequestError);
+		expect(sent).toEqual([]);
+		expect(await api.outbox.size()).toBe(1);
+	});
+
+	it('a dependent the outbox cannot store (a body over maxBodyBytes) is an InvalidRequestError before any I/O, not an OutboxFullError', async () => {
+		const api = h.make({ fetch: todoApi, outbox: { maxBodyBytes: 100 } });
+		win.setOnline(false, false);
+		const parent = await queued(api.post('todos', { json: {} }));
+		win.setOnline(true, false);
+		const error = await api.put(`todos/${api.outbox.ref(parent, '/id')}`, { json: { text: 'x'.repeat(200) } }).catch((caught: unknown) => caught);
+		expect(error).toBeInstanceOf(InvalidRequestError);
+		expect(sent).toEqual([]);
+		expect(await api.outbox.size()).toBe(1);
+	});
+
+	it('a string that looks like a placeholder (edited, or made by another client) is sent as written', async () => {
+		const api = h.make({ fetch: todoApi });
+		const other = h.make({ fetch: todoApi, name: 'other' });
+		win.setOnline(false, false);
+		const parent = await queued(api.post('todos', { json: {} }));
+		const real = api.outbox.ref(parent, '/id');
+		const forged = real.replace(/-(\d+)$/, (_, n: string) => `-${Number(n) + 7}`);
+		const foreign = other.outbox.ref(parent, '/id');
+		win.setOnline(true);
+		await api.outbox.flush();
+		await api.patch('todos/1', { json: { a: forged, b: foreign } });
+		expect(JSON.parse(sent.at(-1)!.body)).toEqual({ a: forged, b: foreign });
+	});
+
+	it('an entry others depend on is never superseded by coalesce', async () => {
+		const api = h.make({ fetch: todoApi, outbox: { coalesce: true } });
+		win.setOnline(false, false);
+		const first = await queued(api.put('todos/5', { json: { id: 5, v: 1 } }));
+		await queued(api.post(`todos/${api.outbox.ref(first, '/ok')}/notes`, { json: {} }));
+		await queued(api.put('todos/5', { json: { id: 5, v: 2 } }));
+		expect((await api.outbox.list()).map((each) => each.id)).toContain(first);
+	});
+});
+
+describe('outbox.ref() of a delivered entry', () => {
+	it('a placeholder of an entry already delivered (its value kept) is replaced at once and the call goes out as any call, a read included', async () => {
+		const api = h.make({ fetch: todoApi });
+		win.setOnline(false, false);
+		const parent = await queued(api.post('todos', { json: {} }));
+		const id = api.outbox.ref(parent, '/id');
+		await queued(api.put(`todos/${id}`, { json: { v: 1 } }));
+		win.setOnline(true);
+		await api.outbox.flush();
+		await until(async () => (await api.outbox.size()) === 0);
+		const response = await api.put(`todos/${id}`, { json: { v: 2, id } });
+		expect(response.status).toBe(200);
+		expect(sent.at(-1)).toMatchObject({ method: 'PUT', url: `${h.api.url}/todos/100`, body: '{"v":2,"id":100}' });
+		await api.get('todos', { searchParams: { id } });
+		expect(sent.at(-1)!.url).toBe(`${h.api.url}/todos?id=100`);
+		expect(await api.outbox.size()).toBe(0);
+	});
+
+	it('clear() removes the kept values: the placeholder is then unknown (InvalidRequestError)', async () => {
+		const api = h.make({ fetch: todoApi });
+		win.setOnline(false, false);
+		const parent = await queued(api.post('todos', { json: {} }));
+		const id = api.outbox.ref(parent, '/id');
+		await queued(api.put(`todos/${id}`, { json: {} }));
+		win.setOnline(true);
+		await api.outbox.flush();
+		await until(async () => (await api.outbox.size()) === 0);
+		expect((await h.store.keys()).some((key) => key.includes(`v|${parent}`))).toBe(true);
+		await api.clear();
+		expect((await h.store.keys()).some((key) => key.includes(`v|${parent}`))).toBe(false);
+		await expect(api.put(`todos/${id}`, { json: {} })).rejects.toBeInstanceOf(InvalidRequestError);
+	});
+});
+
+describe('how long the values pointed at are kept', () => {
+	it('kept at least 24 h after delivery, then until no dependent is stored (a dead letter keeps them); only the values pointed at', async () => {
+		const api = h.make({ fetch: todoApi });
+		win.setOnline(false, false);
+		const parent = await queued(api.post('todos', { json: { secret: 'not kept' } }));
+		const id = api.outbox.ref(parent, '/id');
+		await queued(api.put(`todos/${id}`, { json: {} }));
+		const missing = await queued(api.put(`todos/${api.outbox.ref(parent, '/nothing')}`, { json: {} }));
+		win.setOnline(true);
+		await api.outbox.flush();
+		const key = `v|${parent}`;
+		expect(await h.store.get(key)).toMatchObject({ values: { '/id': 100 } });
+		expect(JSON.stringify(await h.store.get(key))).not.toContain('not kept');
+		expect((await api.outbox.deadLetters()).map((each) => each.id)).toEqual([missing]);
+		h.clock.advance(24 * 3_600_000);
+		await api.outbox.flush();
+		expect(await h.store.get(key)).toBeDefined(); // its dead dependent may be retried
+		await api.outbox.discard(missing);
+		await api.outbox.flush();
+		expect(await h.store.get(key)).toBeUndefined();
+	});
+
+	it('not removed before 24 h, even with every dependent delivered', async () => {
+		const api = h.make({ fetch: todoApi });
+		win.setOnline(false, false);
+		const parent = await queued(api.post('todos', { json: {} }));
+		const id = api.outbox.ref(parent, '/id');
+		await queued(api.put(`todos/${id}`, { json: {} }));
+		win.setOnline(true);
+		await api.outbox.flush();
+		h.clock.advance(24 * 3_600_000 - 1_000);
+		await api.outbox.flush();
+		await api.put(`todos/${id}`, { json: { again: true } });
+		expect(sent.at(-1)!.url).toBe(`${h.api.url}/todos/100`);
+		h.clock.advance(1_000);
+		await api.outbox.flush();
+		expect(await h.store.get(`v|${parent}`)).toBeUndefined();
+	});
+});
+
+describe('outbox.ref() with an early answer and across scopes', () => {
+	it('an entry told "queued" at its deadline and then delivered by its own attempt holds its answer in memory 60 s: a ref() made just after resolves at once', async () => {
+		let release: () => void = () => undefined;
+		const held = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		const slow = async (input: Parameters<typeof fetch>[0]): Promise<Response> => {
+			if ((input as Request).method === 'POST') {
+				await held;
+			}
+
+			return todoApi(input);
+		};
+		const api = h.make({ fetch: slow, outbox: { networkTimeoutMs: 20 } });
+		const parent = await queued(api.post('todos', { json: {} }));
+		const sentEarly = new Promise((resolve) => api.on('outbox:sent', resolve));
+		release();
+		await sentEarly;
+		const id = api.outbox.ref(parent, '/id');
+		await api.put(`todos/${id}`, { json: { id } });
+		expect(sent.at(-1)).toMatchObject({ method: 'PUT', url: `${h.api.url}/todos/100`, body: '{"id":100}' });
+		// Its answer is no longer held after 60 s: only the value pointed at was kept.
+		h.clock.advance(60_001);
+		await api.put(`todos/${api.outbox.ref(parent, '/id')}`, { json: {} });
+		expect(sent.at(-1)!.url).toBe(`${h.api.url}/todos/100`);
+		await expect(api.put(`todos/${api.outbox.ref(parent, '/nested/tag')}`, { json: {} })).rejects.toBeInstanceOf(InvalidRequestError);
+	});
+
+	it('a dependent in another scope (origin) is never sent before its entry', async () => {
+		const api = h.make({ fetch: todoApi });
+		win.setOnline(false, false);
+		const parent = await queued(api.post('todos', { json: {} }));
+		// Another origin (its own scope, FIFO lane): localhost for 127.0.0.1.
+		const other = h.api.url.replace('127.0.0.1', 'localhost');
+		const child = await queued(api.put(`${other}/todos/${api.outbox.ref(parent, '/id')}`, { json: {}, prefix: '' }));
+		expect((await api.outbox.list()).find((each) => each.id === child)?.dependsOn).toEqual([parent]);
+		// The parent's scope is refused (a 503), the other is fine: the dependent still waits.
+		const down = h.api.url;
+		const api503 = async (input: Parameters<typeof fetch>[0]): Promise<Response> => (input as Request).url.startsWith(down) ? new Response('down', { status: 503 }) : todoApi(input);
+		const second = h.make({ fetch: api503 });
+		win.setOnline(true, false);
+		await second.outbox.flush();
+		expect(sent).toEqual([]);
+		expect((await second.outbox.list()).map((each) => each.id)).toEqual([parent, child]);
+		second.close();
+		h.clock.advance(3_600_000);
+		await api.outbox.flush();
+		await until(async () => (await api.outbox.size()) === 0);
+		expect(sent.map((each) => each.url)).toEqual([`${h.api.url}/todos`, `${other}/todos/100`]);
+	});
+});
