@@ -6,7 +6,10 @@ export const coreCases = (lib: Library, env: ContractEnv): ContractCase[] => {
 	const { createClient, memoryStore } = lib;
 	const base = env.baseUrl + '/';
 	const fast = { delay: () => 0 };
-	const make = (options: Parameters<typeof createClient>[0] = {}) => createClient({ baseUrl: base, store: memoryStore, retry: { limit: 2, ...fast }, ...options });
+	// A name of its own per client: a breaker's failure counts are shared by the clients of one name in a
+	// page and kept with its stored record (API.md "Counts that cross tabs and reloads"), so clients of
+	// one name in one Chromium page would count each other's failures.
+	const make = (options: Parameters<typeof createClient>[0] = {}) => createClient({ name: `core-${uid()}`, baseUrl: base, store: memoryStore, retry: { limit: 2, ...fast }, ...options });
 
 	return [
 		{
