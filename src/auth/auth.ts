@@ -35,6 +35,8 @@ const identityChanged = 'The identity changed with the token refresh';
  * answers a 401 with one refresh and one more try (`wrap`).
  */
 export class Auth implements PolicyParts {
+	/** Its event's log level (`PolicyParts.levels`). */
+	readonly levels = { 'auth:refresh': 'info' } as const;
 	readonly #context: PolicyContext;
 	readonly #settings: AuthSettings;
 	/** Whether the token may go to a URL: one of the origins, as URL prefixes (`['']` for `'*'`). */

@@ -1,10 +1,25 @@
-import type { Policy } from '../core/policy.js';
+import { authAt } from '../entries/bands.js';
+import type { Policy, PolicyCall } from '../core/policy.js';
 import { Auth } from './auth.js';
 import { checkAuthOptions, type AuthOptions } from './options.js';
 import type { AuthRefreshEvent } from './events.js';
 
 /** What importing this policy adds to the client's types (`client.on`, a call's options): its events and its per-call option `auth`. */
 declare module 'steadfetch/core' {
+	interface PolicyHooks {
+		/**
+		 * Set by `auth`: whether the token it put on the call's current attempt may go to `url` (true when
+		 * it put none). `failover` asks it for a mirror: a request re-targeted below auth's layer is
+		 * checked again for the URL it really goes to.
+		 */
+		tokenGoesTo?(call: PolicyCall, url: string): boolean;
+	}
+
+	/** The `auth` slot of `createClient`. */
+	interface Slots {
+		auth: Policy<'auth'>;
+	}
+
 	interface EventMap {
 		'auth:refresh': AuthRefreshEvent;
 	}
@@ -60,5 +75,5 @@ export type { AuthOptions } from './options.js';
  */
 export const auth = (options: AuthOptions): Policy<'auth'> => {
 	const settings = checkAuthOptions(options);
-	return { slot: 'auth', create: (context) => new Auth(context, settings) };
+	return { slot: 'auth', at: authAt, create: (context) => new Auth(context, settings) };
 };

@@ -83,6 +83,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 	});
 
 	return {
+		levels: { 'breaker:open': 'warn', 'breaker:half-open': 'info', 'breaker:closed': 'info' },
 		layer,
 		...(options.scope && { scopeOf: options.scope }),
 		members: { breaker, waitForHealthy: (urlOrScope, waitOptions) => waitForHealthy(circuits, urlOrScope, waitOptions) },

@@ -1,3 +1,4 @@
+import { breakerAt } from '../entries/bands.js';
 import type { Policy } from '../core/policy.js';
 import type { BreakerMembers, BreakerParts } from './members.js';
 import type { BreakerSnapshot } from './snapshot.js';
@@ -11,6 +12,11 @@ import type { BreakerEvent } from './events.js';
  * `waitForHealthy` of a client whose `breaker` slot it fills, and each scope's `breaker` snapshot.
  */
 declare module 'steadfetch/core' {
+	/** The `breaker` slot of `createClient`. */
+	interface Slots {
+		breaker: Policy<'breaker'>;
+	}
+
 	interface EventMap {
 		'breaker:open': BreakerEvent<'breaker:open'>;
 		'breaker:half-open': BreakerEvent<'breaker:half-open'>;
@@ -46,5 +52,5 @@ declare module 'steadfetch/core' {
  */
 export const breaker = (options: BreakerOptions = {}): Policy<'breaker', BreakerParts> => {
 	resolve(options);
-	return { slot: 'breaker', create: (context) => createBreaker(context, options) };
+	return { slot: 'breaker', at: breakerAt, create: (context) => createBreaker(context, options) };
 };

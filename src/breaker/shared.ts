@@ -2,7 +2,7 @@ import type { WaitUntil } from '../core/options.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
 import { check, isPositiveFinite, isPositiveTimerMs, positiveTimerMs } from '../utils/validate.js';
 import type { SyncAnswer, SyncMessage } from '../coordinator/breaker.js';
-import { linkFleet, type Fleet } from '../coordinator/fleet.js';
+import { linkFleet, type Coordinator } from '../coordinator/fleet.js';
 import type { ThrottleAnswer, ThrottleMessage } from '../coordinator/throttle.js';
 import { background, storageError } from '../core/part-store.js';
 import { readRecord, type Circuit, type Machine, type Settings } from './circuit.js';
@@ -23,13 +23,11 @@ export interface SharedCoordinator {
  * The value of `breaker({ shared })` and `adaptiveThrottle({ shared })`: a coordinator, with the
  * isolate's side of the sharing (so a breaker or a throttle without one carries none of it).
  */
-export interface SharedBreaker extends SharedCoordinator {
+export interface SharedBreaker extends SharedCoordinator, Coordinator {
 	/** Where a sync a call does not wait for goes when the call has no `waitUntil` of its own, if anywhere. */
 	readonly waitUntil?: WaitUntil | undefined;
 	/** `options`: the breaker's (`BreakerOptions`), of which it reads `sharedCacheMs` and `sharedTimeoutMs`. */
 	link(context: PolicyContext, settings: Settings, options: { sharedCacheMs?: number; sharedTimeoutMs?: number }, adopt: Machine['adopt']): BreakerLink;
-	/** The adaptive throttle's link (its `windowMs`): the fleet's counts per scope. */
-	fleet(context: PolicyContext, windowMs: number): Fleet;
 }
 
 /** What the breaker asks of its coordinator (see `sharedCoordinator`). */

@@ -1,3 +1,4 @@
+import { bulkheadAt } from '../entries/bands.js';
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import { requestScoped } from '../utils/runtime.js';
 import type { Layer } from '../core/types.js';
@@ -9,6 +10,11 @@ import type { BulkheadRejectedEvent } from './events.js';
 
 /** What importing this policy adds to the client's types (`client.on`): its events. */
 declare module 'steadfetch/core' {
+	/** The `bulkhead` slot of `createClient`. */
+	interface Slots {
+		bulkhead: Policy<'bulkhead'>;
+	}
+
 	interface EventMap {
 		'bulkhead:rejected': BulkheadRejectedEvent;
 	}
@@ -127,5 +133,5 @@ export const bulkhead = (options: BulkheadOptions = {}): Policy<'bulkhead'> => {
 	const { maxConcurrent = 6, maxQueue = 100 } = options;
 	check(isPositiveInteger(maxConcurrent), 'bulkhead.maxConcurrent', maxConcurrent, 'a positive integer');
 	check(isNonNegativeInteger(maxQueue), 'bulkhead.maxQueue', maxQueue, 'a non-negative integer');
-	return { slot: 'bulkhead', create: (context) => create(context, maxConcurrent, maxQueue) };
+	return { slot: 'bulkhead', at: bulkheadAt, create: (context) => create(context, maxConcurrent, maxQueue) };
 };

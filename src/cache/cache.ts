@@ -1,4 +1,5 @@
 import type { CacheParts } from './members.js';
+import { checkRules, isPositiveTimerMs, positiveTimerMsOrFalse, type Rule } from '../utils/validate.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
 import { classify, classifyStatus } from '../errors/classify.js';
 import { partStore } from '../core/part-store.js';
@@ -25,6 +26,16 @@ import { View } from './view.js';
  */
 const reasons: Readonly<Record<string, StaleReason>> = { NETWORK: 'network', TIMEOUT: 'timeout', HTTP_5XX: 'http-5xx', CIRCUIT_OPEN: 'circuit-open', THROTTLED: 'throttled', SUBREQUESTS: 'subrequests' };
 
+/** The built-in codes a stored copy never answers (see `reasons`): the rest of `SteadfetchErrorCode`. */
+const builtIn = new Set(['HTTP_408', 'HTTP_429', 'HTTP_4XX', 'ABORTED', 'QUEUED', 'OUTBOX_FULL', 'INVALID_REQUEST', 'BULKHEAD_FULL', 'RATE_LIMITED', 'AUTH_FAILED', 'CONFLICT', 'OFFLINE', 'BEHIND', 'CLIENT_CLOSED', 'OUTBOX_DISABLED', 'OUTBOX_NOT_FOUND', 'UNKNOWN']);
+
+/**
+ * The `detail` of a failure's stale answer: the table's, or for a transient error of a policy's own
+ * code (an app's, declared in `ErrorCodes`) its code in lower case, `_` as `-`.
+ */
+const reasonOf = (code: string, transient: boolean): StaleReason | undefined =>
+	reasons[code] ?? (transient && !builtIn.has(code) && /^[A-Z][A-Z0-9_]*$/.test(code) ? code.toLowerCase().replaceAll('_', '-') as StaleReason : undefined);
+
 /** Response headers never stored: cookies, and what no longer describes the stored (decoded) body. */
 const dropped = ['set-cookie', 'content-encoding', 'content-length', 'transfer-encoding', 'age', 'cache-status'];
 
@@ -33,8 +44,8 @@ const dropped = ['set-cookie', 'content-encoding', 'content-length', 'transfer-e
  * The reason is `offline` for a network failure or timeout only while the scope is `offline`.
  */
 const recover = async (cache: CacheState, call: PolicyCall, error: unknown): Promise<Response> => {
-	const { code } = classify(error);
-	const reason = (code === 'NETWORK' || code === 'TIMEOUT') && call.scope !== undefined && cache.context.reachability(call.scope) === 'offline' ? 'offline' : reasons[call.limited ? 'SUBREQUESTS' : code];
+	const { code, transient } = classify(error);
+	const reason = (code === 'NETWORK' || code === 'TIMEOUT') && call.scope !== undefined && cache.context.reachability(call.scope) === 'offline' ? 'offline' : call.limited ? reasons['SUBREQUESTS'] : reasonOf(code, transient);
 	const stale = call.request && reason && !call.signal?.aborted && await serve(cache, call, call.request, reason);
 	if (stale) {
 		return stale;
@@ -112,6 +123,15 @@ const wrap = (cache: CacheState, call: PolicyCall, next: () => Promise<Response>
  * the stored keys in memory (`View`). Nothing waits on storage on a call's way to a good answer, and
  * no promise is kept across calls.
  */
+/** The stale cache's per-call option: `false`, or `{ networkTimeoutMs }` (a positive timer in ms, or `false`). */
+const callRules: Readonly<Record<string, Rule>> = {
+	staleCache: [(value) => typeof value === 'object' && value !== null && !Array.isArray(value), 'false or { networkTimeoutMs } (per call), or left out', true],
+	'staleCache.networkTimeoutMs': [(value) => value === false || isPositiveTimerMs(value), positiveTimerMsOrFalse],
+};
+
+/** A RangeError naming `staleCache.networkTimeoutMs` (or `staleCache`) for a per-call value out of range. */
+const checkCallOption = (value: unknown): void => checkRules({ staleCache: value }, callRules);
+
 export const createCache = (context: PolicyContext, options: ResolvedCacheOptions): CacheParts => {
 	const store = partStore(context, 'cache', autoStore);
 	const { headers: sensitive, params } = sensitiveOf(context);
@@ -135,7 +155,10 @@ export const createCache = (context: PolicyContext, options: ResolvedCacheOption
 		layer: layerOf(cache),
 		wrap: (call, next) => wrap(cache, call, next),
 		appliesTo: (call) => applies(cache, call),
-		substituted: (response) => isStale(response) ? 'stale' : undefined,
+		checkCall: checkCallOption,
+		// `staleCache: false` per call: never answered stale nor stored, but a successful write still drops its copies.
+		ownSwitch: true,
+		substituted: (outcome) => outcome instanceof Response && isStale(outcome) ? 'stale' : undefined,
 		clear: (by) => clear(cache, by),
 		members: { cache: members(cache) },
 	};

@@ -1,3 +1,4 @@
+import { staleCacheAt } from '../entries/bands.js';
 import type { CacheMembers, CacheParts } from './members.js';
 import type { Policy } from '../core/policy.js';
 import { check, checkRules, isNonNegativeFinite, isPositiveInteger, isPositiveTimerMs, type Rule, positiveTimerMsOrFalse } from '../utils/validate.js';
@@ -11,6 +12,19 @@ import type { CacheStaleEvent, CacheStoredEvent, CacheSupersededEvent } from './
  * `staleCache` slot it fills.
  */
 declare module 'steadfetch/core' {
+	interface PolicyHooks {
+		/**
+		 * Set by the stale cache: the validators (`etag`, `lastModified`) of the copy it holds for an
+		 * absolute URL and identity, for the outbox's `conditional` writes.
+		 */
+		validatorOf?(url: string, identity: string | undefined): Promise<{ etag?: string; lastModified?: string } | undefined>;
+	}
+
+	/** The `staleCache` slot of `createClient`. */
+	interface Slots {
+		staleCache: Policy<'staleCache'>;
+	}
+
 	interface EventMap {
 		'cache:stored': CacheStoredEvent;
 		'cache:stale': CacheStaleEvent;
@@ -58,5 +72,5 @@ export const staleCache = (options: CacheOptions = {}): Policy<'staleCache', Cac
 	check((options as Record<string, unknown>)['sensitiveHeaders'] === undefined, 'staleCache.sensitiveHeaders', 'given', "given as the client's `sensitiveHeaders`");
 	const { maxStaleMs = 86_400_000, networkTimeoutMs = 3000, maxEntries = 500, maxBodyBytes = 1_048_576, shared = typeof indexedDB === 'undefined' } = options;
 	const resolved = { maxStaleMs, networkTimeoutMs, maxEntries, maxBodyBytes, shared };
-	return { slot: 'staleCache', create: (context) => createCache(context, resolved) };
+	return { slot: 'staleCache', at: staleCacheAt, create: (context) => createCache(context, resolved) };
 };

@@ -5,7 +5,7 @@ import type { CacheRecord } from './record.js';
  * Why a stored copy was served: the `detail` of `Cache-Status` and the `reason` of `cache:stale`.
  * (`revalidate` was the stale-while-revalidate mode's, which is gone: no copy is served with it now.)
  */
-export type StaleReason = 'network' | 'timeout' | 'http-5xx' | 'circuit-open' | 'throttled' | 'offline' | 'slow' | 'subrequests' | 'revalidate';
+export type StaleReason = 'network' | 'timeout' | 'http-5xx' | 'circuit-open' | 'throttled' | 'offline' | 'slow' | 'subrequests' | 'revalidate' | (string & {});
 
 /** Seconds since the copy was made: since it was stored, plus the `Age` it arrived with (RFC 9111 §4.2.3, without clock skew guesses). */
 export const ageOf = (record: CacheRecord, now: number): number => Math.max(0, Math.floor((now - record.born) / 1000));

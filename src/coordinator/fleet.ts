@@ -15,6 +15,17 @@ export interface Fleet {
 	sync(scope: string, call: PolicyCall | undefined): Promise<unknown> | undefined;
 }
 
+/**
+ * A coordinator as the adaptive throttle sees it: what `adaptiveThrottle({ shared })` takes. Its own
+ * interface, in src/coordinator, so the throttle imports no other policy: the breaker's shared
+ * coordinators (`sharedCoordinator`, and those of `steadfetch/cloudflare`, `steadfetch/deno`,
+ * `steadfetch/redis`) implement it as well as the breaker's link.
+ */
+export interface Coordinator {
+	/** The adaptive throttle's link (its `windowMs`): the fleet's counts per scope. */
+	fleet(context: PolicyContext, windowMs: number): Fleet;
+}
+
 /** One scope's link to the coordinator. */
 interface Link {
 	/** When the coordinator last answered, and when it was last asked (injected clock); -Infinity before. */

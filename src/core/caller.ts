@@ -19,6 +19,8 @@ export interface CallerDeps extends SettleDeps, CallKyDeps {
 	readonly instance: KyInstance;
 	/** The policies with an outer wrapper, in slot order. */
 	readonly wrappers: readonly PolicyParts[];
+	/** The filled slots whose policy checks its own per-call option (`PolicyParts.checkCall`). */
+	readonly checks: ReadonlyArray<readonly [slot: string, check: (value: unknown, options: Readonly<Record<string, unknown>>) => void]>;
 	/** `retry.methods` upper-cased: a POST or PATCH call whose method the user listed gets an Idempotency-Key. */
 	readonly keyed: readonly string[];
 	/** The client's `identity` option, read at each call. */
@@ -160,6 +162,18 @@ export const createCaller = (deps: CallerDeps) => {
 		const invalidOptions = checkCallOptions(callOptions as Record<string, unknown>);
 		if (invalidOptions) {
 			return rejected(invalidOptions);
+		}
+
+		// Each policy checks its own per-call option (given, not `false`), before any I/O.
+		for (const [slot, check] of deps.checks) {
+			const value = (callOptions as Record<string, unknown>)[slot];
+			if (value !== undefined && value !== false) {
+				try {
+					check(value, callOptions as Record<string, unknown>);
+				} catch (error) {
+					return rejected(new InvalidRequestError((error as Error)?.message ?? String(error), { cause: error }));
+				}
+			}
 		}
 
 		let who: string | undefined;

@@ -1,5 +1,5 @@
 import type { Input, KyInstance, ResponsePromise } from 'ky';
-import type { EventMap, EventType } from './event-types.js';
+import type { EmittedEvent, EventType } from './event-types.js';
 import type { CallOptions } from './options.js';
 import type { ScopeStats } from './stats.js';
 
@@ -137,8 +137,8 @@ export interface ClientBase<E, M> {
 	 */
 	withContext(ctx: ContextLike, options?: ContextOptions): ContextClient<E, M>;
 	/** Subscribe to an event (`'*'` for every event); returns the unsubscribe function. */
-	on<T extends EventType>(type: T, listener: (event: EventMap[T]) => void): () => void;
-	on(type: '*', listener: (event: EventMap[EventType]) => void): () => void;
+	on<T extends EventType>(type: T, listener: (event: EmittedEvent<T>) => void): () => void;
+	on(type: '*', listener: (event: EmittedEvent) => void): () => void;
 	/**
 	 * Counters per scope, with each policy's view of it. A client keeps the state of at most 1,000 idle
 	 * scopes (`maxScopes` in src/utils/scopes.ts; one module-level client in a Worker or a crawler

@@ -5,6 +5,7 @@ import type { AnyClient, ClientStats, ContextClient, ContextOptions, ContextStat
 import type { Emitter } from './events.js';
 import { openInvocation, type Invocation } from './invocation.js';
 import type { CallOptions } from './options.js';
+import { closeAll } from './slots.js';
 import type { PolicyContext, PolicyParts } from './policy.js';
 import type { Reach } from './reachability.js';
 import { listen } from '../utils/listen.js';
@@ -38,10 +39,8 @@ export const closing = (reach: Reach, active: readonly PolicyParts[], emitter: E
 			remove();
 		}
 
-		for (const part of active) {
-			part.close?.();
-		}
-
+		// Every part's close() once, even when one throws: a policy's fault stays its own.
+		closeAll(active);
 		emitter.clear();
 	};
 };

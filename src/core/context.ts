@@ -31,6 +31,8 @@ export const policyContext = (options: CoreClientOptions, stores: Map<string, un
 		options: options as Readonly<Record<string, unknown>>,
 		stores,
 		hooks: {},
+		// The core's own events; the policies' are added once they are made (create-client.ts).
+		levels: { 'retry': 'warn', 'budget:exhausted': 'warn', 'storage:error': 'error' },
 		identity,
 		world: () => worldsOf(stores).open(undefined, () => undefined),
 		cleared: (part, identity) => worldsOf(stores).cleared(part, identity),

@@ -10,11 +10,11 @@ import { Emitter } from './events.js';
 import { deadlines, stamping } from './invocation.js';
 import { createKy, defaultTotalTimeout, retryRules } from './ky-options.js';
 import { mergeOptions } from './merge-options.js';
-import type { CallOptions, CoreClientOptions } from './options.js';
-import { layerOrder, type PolicyParts } from './policy.js';
+import { clientKeys, type CallOptions, type CoreClientOptions } from './options.js';
+import type { Counter, PolicyParts } from './policy.js';
 import { Reach } from './reachability.js';
 import { originOf, requestOrigin } from './scope.js';
-import { createParts } from './slots.js';
+import { byBand, createParts, switchable, switchableWrap } from './slots.js';
 import { createStats } from './stats.js';
 import { transportOf } from './transport.js';
 import { worldsOf } from './world.js';
@@ -24,13 +24,15 @@ import { checkClientOptions, checkOptionsObject } from './validate-options.js';
 /** What an entry adds: how its options become the core's (the preset builds policies from plain options), and what it adds to each client it makes. */
 export interface Entry<O> {
 	resolve(options: O): CoreClientOptions;
+	/** The slot keys the entry knows (the built-ins'): ours, never ky's, also when empty or `false`. */
+	readonly slots: readonly string[];
 	finish?(client: AnyClient, options: CoreClientOptions): void;
 }
 
-/** How `stats()` counts a response the call resolved with: as the first policy that made it says. */
-const substitutedBy = (active: readonly PolicyParts[]) => (response: Response): 'stale' | 'queued' | undefined => {
+/** How `stats()` counts a call's outcome (response or error): as the first policy that made it says. */
+const substitutedBy = (active: readonly PolicyParts[]) => (outcome: unknown): Counter | undefined => {
 	for (const part of active) {
-		const kind = part.substituted?.(response);
+		const kind = part.substituted?.(outcome);
 		if (kind) {
 			return kind;
 		}
@@ -54,28 +56,37 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	const stats = createStats((scope) => active.some((part) => part.holds?.(scope)));
 	const { retryBudget } = options;
 	const budget = retryBudget === false ? undefined : new RetryBudget(retryBudget === undefined || retryBudget === true ? {} : retryBudget, clock);
-	const emit = redactedEmit(emitter, clock, options as Readonly<Record<string, unknown>>);
+	// The scope of an event's URL: the origin until the policies are made (one may define scopes).
+	let scopeOfEvent: (url: string) => string = originOf;
+	const emit = redactedEmit(emitter, clock, options as Readonly<Record<string, unknown>>, (url) => scopeOfEvent(url));
 	const reach = new Reach(clock, emit);
 	const context = policyContext(options, stores, clock, emit, emitter, budget, reach, (url) => scopeOf(url), (input, callOptions, replay) => call(undefined, input, callOptions as CallOptions, replay));
 
-	const parts = createParts(options, context);
-	const active = [...parts.values()];
+	const placed = createParts(options, context);
+	Object.assign(context.levels, ...placed.map(({ parts }) => parts.levels ?? {}));
+	const active = placed.map(({ parts }) => parts);
+	// Our keys, never ky's: the core's, the slots the entry knows, and every slot filled.
+	const ourKeys: ReadonlySet<string> = new Set([...clientKeys, ...entry.slots, ...placed.map(({ slot }) => slot)]);
 	const customScope = active.find((part) => part.scopeOf)?.scopeOf;
 	const scopeOf = customScope ?? originOf;
+	scopeOfEvent = scopeOf;
 	/** The scope of a `Request.url` (already normalized): cheap on every attempt. */
 	const scopeOfRequest = customScope ?? requestOrigin;
 	const [layer, ask, failed] = accounting(stats, budget, emit, emitter, clock, scopeOfRequest);
 	const transport = transportOf(reach, scopeOfRequest, { stamp: stamping(options, clock), failed });
-	// The per-attempt layers, outermost first: the accounting, then the policies' in `layerOrder`.
-	const layers = [layer, ...layerOrder.flatMap((slot) => parts.get(slot)?.layer ?? [])];
+	// The per-attempt layers, outermost first: the accounting, then the policies' by their layer bands.
+	const layers = [layer, ...placed.filter(({ parts }) => parts.layer).sort(byBand('layer')).map(switchable)];
 	const rules = retryRules(options, context, ask);
 	let closed = false;
 	const call = createCaller({
 		...rules,
-		instance: createKy(options, composeLayers(layers, transport((options.fetch as FetchLike | undefined) ?? ((request, init) => globalThis.fetch(request, init)))), rules.retry),
+		instance: createKy(options, ourKeys, composeLayers(layers, transport((options.fetch as FetchLike | undefined) ?? ((request, init) => globalThis.fetch(request, init)))), rules.retry),
 		layers,
 		transport,
-		wrappers: active.filter((part) => part.wrap),
+		// By their wrap bands (`placed` is in that order), outermost first.
+		wrappers: placed.filter(({ parts }) => parts.wrap).map(switchableWrap),
+		ourKeys,
+		checks: placed.flatMap(({ slot, parts }) => (parts.checkCall ? [[slot, parts.checkCall.bind(parts)] as const] : [])),
 		watchers: active.filter((part) => part.settled),
 		stats,
 		identity: options.identity,
@@ -91,7 +102,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 
 	const client = bind(call);
 	client.extend = ((more: O | ((parent: O) => O)) => {
-		const merged = mergeOptions(userOptions, typeof more === 'function' ? more(userOptions) : more);
+		const merged = mergeOptions(userOptions, typeof more === 'function' ? more(userOptions) : more, entry.slots);
 		const same = (merged as CoreClientOptions).name === options.name && (merged as CoreClientOptions).store === options.store;
 		return assemble(merged, entry, same ? stores : undefined);
 	}) as AnyClient['extend'];

@@ -4,19 +4,33 @@ import type { PolicyContext } from './policy.js';
 import type { Clock } from './types.js';
 
 /**
- * How the client emits an event (`PolicyContext.emit`): with `type` and `time` filled in, skipped
- * when nobody listens. Every URL in an event has its sensitive query values removed (`url`,
+ * How the client emits an event (`PolicyContext.emit`): with the context's own `type` and `time`
+ * (a `type` or `time` in the fields is ignored) and a `scope` (the one the fields give, else the scope
+ * of their `url`, else the client's `'*'`), skipped when nobody listens. Every URL in an event has its sensitive query values removed (`url`,
  * failover's `mirror`), and so has an error's message (ky's name the URL). An error of the same class
  * stands in for such an error, and for any of ky's errors (their `request` and `options` hold the
  * call's headers: `Authorization`, `Cookie`): without `request` and `options`, with the rest
  * (`response`, `data`, `cause`) only when its message named no secret.
  */
-export const redactedEmit = (emitter: Emitter, clock: Clock, options: Readonly<Record<string, unknown>>): PolicyContext['emit'] => {
+/** The scope of an event's URL; `'*'` (the client's) for what is not a URL. */
+const scopeOrAll = (scopeOf: (url: string) => string, url: string): string => {
+	try {
+		return scopeOf(url);
+	} catch {
+		return '*';
+	}
+};
+
+export const redactedEmit = (emitter: Emitter, clock: Clock, options: Readonly<Record<string, unknown>>, scopeOf: (url: string) => string): PolicyContext['emit'] => {
 	let params: ReadonlySet<string> | undefined;
 	return (type, fields) => {
 		if (emitter.has(type)) {
 			params ??= sensitiveParamSet(options);
-			const event = { type, time: clock.now(), ...fields } as Record<string, unknown>;
+			const event = { ...fields, type, time: clock.now() } as Record<string, unknown>;
+			if (typeof event['scope'] !== 'string') {
+				event['scope'] = typeof event['url'] === 'string' ? scopeOrAll(scopeOf, event['url']) : '*';
+			}
+
 			for (const key of ['url', 'mirror']) {
 				if (typeof event[key] === 'string') {
 					event[key] = redact(event[key], params);

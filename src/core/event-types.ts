@@ -88,3 +88,10 @@ export interface EventMap {
 }
 
 export type EventType = keyof EventMap;
+
+/**
+ * An event as a listener gets it: its fields as its policy declares them (`EventMap`), with the
+ * `type`, `time` and `scope` the client adds (`PolicyContext.emit`). A union over every type for
+ * `'*'`, narrowed by `type`.
+ */
+export type EmittedEvent<T extends EventType = EventType> = T extends EventType ? EventMap[T] & { type: T; time: number; scope: string } : never;

@@ -1,4 +1,4 @@
-import type { EventMap, EventType } from './event-types.js';
+import type { EmittedEvent, EventMap, EventType } from './event-types.js';
 
 type Listener = (event: never) => void;
 
@@ -10,7 +10,7 @@ type Listener = (event: never) => void;
 export class Emitter {
 	readonly #listeners = new Map<EventType | '*', Set<Listener>>();
 
-	on<T extends EventType>(type: T | '*', listener: (event: EventMap[T]) => void): () => void {
+	on<T extends EventType>(type: T | '*', listener: (event: EmittedEvent<T>) => void): () => void {
 		let set = this.#listeners.get(type);
 		if (!set) {
 			set = new Set();

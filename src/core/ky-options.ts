@@ -1,10 +1,9 @@
 import ky, { type KyInstance, type Options as KyOptions, type RetryOptions } from 'ky';
-import { shouldRetry, unsafeRetryMethods } from '../retry/should-retry.js';
+import { shouldRetry, unsafeRetryMethods } from './should-retry.js';
 import type { Call } from './call.js';
 import { composeLayers } from './compose.js';
-import { ours } from './merge-options.js';
 import { callKeys, type CallOptions, type CoreClientOptions } from './options.js';
-import { slotOrder, type PolicyContext } from './policy.js';
+import type { PolicyContext } from './policy.js';
 import type { FetchLike, Layer } from './types.js';
 import { stringifying } from './validate-options.js';
 import { setOwn } from '../utils/validate.js';
@@ -61,7 +60,7 @@ export const retryRules = (options: CoreClientOptions, context: PolicyContext, a
  * The client's ky instance: the client's options without ours (every call bounded by `totalTimeout`
  * unless they say otherwise), `fetch` through the layers, and the client's `retry` rules.
  */
-export const createKy = (options: CoreClientOptions, fetch: FetchLike, retry: RetryOptions): KyInstance => {
+export const createKy = (options: CoreClientOptions, ours: ReadonlySet<string>, fetch: FetchLike, retry: RetryOptions): KyInstance => {
 	const kyOptions: Record<string, unknown> = {};
 	for (const [key, value] of Object.entries(options)) {
 		if (!ours.has(key)) {
@@ -79,14 +78,16 @@ export const createKy = (options: CoreClientOptions, fetch: FetchLike, retry: Re
 };
 
 /**
- * Ours, kept from ky: the policies' per-call keys (each its slot's name), the core's, and
- * `steadfetch`, which ky's options of an earlier call carry (reused in a hook).
+ * Ours, kept from ky per call: the core's per-call keys and `steadfetch`, which ky's options of an
+ * earlier call carry (reused in a hook); the slots' keys are the client's (`CallKyDeps.ourKeys`).
  */
-const callOurs = new Set([...slotOrder, ...callKeys, 'steadfetch']);
+const callOurs: ReadonlySet<string> = new Set([...callKeys, 'steadfetch']);
 
 /** What a call's options for ky need of the client. */
 export interface CallKyDeps extends Pick<RetryRules, 'admitUnsafe' | 'retryFor'> {
 	readonly layers: readonly Layer[];
+	/** The client's keys that are ours (the slots' among them): a call's own slot keys are ours too. */
+	readonly ourKeys: ReadonlySet<string>;
 	/** Wraps a per-call `fetch` (the layers below ours first): the client's transport normalization. */
 	readonly transport: (fetch: FetchLike) => FetchLike;
 }
@@ -97,11 +98,11 @@ export interface CallKyDeps extends Pick<RetryRules, 'admitUnsafe' | 'retryFor'>
  * caller's and its request's end), its retry rules, and a per-call `fetch` through the layers.
  */
 export const callKyOptions = (deps: CallKyDeps) => {
-	const { layers, admitUnsafe } = deps;
+	const { layers, admitUnsafe, ourKeys } = deps;
 	return (call: Call, callOptions: CallOptions, headers: Headers | undefined, unsafe: boolean): Record<string, unknown> => {
 		const forKy: Record<string, unknown> = { steadfetch: call };
 		for (const name in callOptions) {
-			if (Object.hasOwn(callOptions, name) && !callOurs.has(name)) {
+			if (Object.hasOwn(callOptions, name) && !callOurs.has(name) && !ourKeys.has(name)) {
 				setOwn(forKy, name, callOptions[name as keyof CallOptions]);
 			}
 		}

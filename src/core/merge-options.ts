@@ -1,20 +1,19 @@
 import ky, { type Options as KyOptions } from 'ky';
 import { clientKeys } from './options.js';
-import { isPolicy, slotOrder } from './policy.js';
+import { isPolicy } from './policy.js';
 import { checkOptionsObject } from './validate-options.js';
 import { setOwn } from '../utils/validate.js';
 
-/** The client's keys that are ours, not ky's (the slots' too). */
-export const ours: ReadonlySet<string> = new Set<string>([...clientKeys, ...slotOrder]);
 
 const isPlain = (value: unknown): value is Record<string, unknown> =>
 	typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype && !isPolicy(value);
 
-const split = (options: object): [Record<string, unknown>, Record<string, unknown>] => {
+/** The client's options as ky's and ours: the core's keys, the entry's slots and any key holding a policy are ours. */
+const split = (options: object, slots: readonly string[]): [Record<string, unknown>, Record<string, unknown>] => {
 	const kyPart: Record<string, unknown> = {};
 	const ourPart: Record<string, unknown> = {};
 	for (const [key, value] of Object.entries(options)) {
-		setOwn(ours.has(key) ? ourPart : kyPart, key, value);
+		setOwn(clientKeys.includes(key) || slots.includes(key) || isPolicy(value) ? ourPart : kyPart, key, value);
 	}
 
 	return [kyPart, ourPart];
@@ -25,10 +24,12 @@ const split = (options: object): [Record<string, unknown>, Record<string, unknow
  * defaults are read back through the function form of ky's own `extend`. Ours: plain option objects
  * of a slot or of `retryBudget` merge shallowly; anything else (a policy, `false`, a store) replaces.
  */
-export const mergeOptions = <O extends object>(base: O, more: O): O => {
+export const mergeOptions = <O extends object>(base: O, more: O, slots: readonly string[]): O => {
 	checkOptionsObject(more);
-	const [baseKy, baseOurs] = split(base);
-	const [moreKy, moreOurs] = split(more);
+	// A slot one side fills with a policy is ours on the other side too (its `false`, say).
+	const filled = [...slots, ...[base, more].flatMap((side) => Object.keys(side).filter((key) => isPolicy((side as Record<string, unknown>)[key])))];
+	const [baseKy, baseOurs] = split(base, filled);
+	const [moreKy, moreOurs] = split(more, filled);
 	let merged: Record<string, unknown> = {};
 	ky.create(baseKy as KyOptions).extend(moreKy as KyOptions).extend((defaults) => {
 		merged = { ...defaults };

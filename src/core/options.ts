@@ -1,11 +1,11 @@
 import type { Options as KyOptions } from 'ky';
 import type { RetryBudgetOptions } from '../retry/budget.js';
 import type { StoreFactory } from '../stores/types.js';
-import type { Policy, SlotName } from './policy.js';
+import type { Slots } from './policy.js';
 import type { Clock, WaitUntil } from './types.js';
 
-/** The slot keys of `createClient`, each taking the policy made by that slot's factory, or `false`. */
-export type Slots = { [S in SlotName]?: Policy<S> | false };
+/** The slot keys of `createClient` (`Slots`, as the policies declare them), each taking that slot's policy, or `false`. */
+export type SlotOptions = { [S in keyof Slots]?: Slots[S] | false };
 
 export type { WaitUntil } from './types.js';
 
@@ -120,7 +120,7 @@ export interface BaseClientOptions extends KyOptions {
  * policy, each taking the policy its entry makes (`breaker: breaker()`). An empty slot (or `false`)
  * means the policy is off.
  */
-export interface CoreClientOptions extends BaseClientOptions, Slots {}
+export interface CoreClientOptions extends BaseClientOptions, SlotOptions {}
 
 /**
  * Options of one call: ky's (`cache` is fetch's `RequestCache`), plus the core's keys below; each

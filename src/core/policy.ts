@@ -1,57 +1,48 @@
 import type { Options as KyOptions, ResponsePromise } from 'ky';
-import type { EventMap, EventType } from './event-types.js';
+import type { EmittedEvent, EventMap, EventType } from './event-types.js';
 import type { Clock, Layer, PolicyCall, Reachability, WaitUntil } from './types.js';
+import type { ScopeStats } from './stats.js';
 import type { World } from './world.js';
 
 export type { PolicyCall } from './types.js';
 
-/**
- * The slots a policy can fill, in the order their outer wrappers run, outermost first. The user's
- * order of options never matters.
- *
- * - `auth` outside everything: a 401 after every other policy has had its say triggers one refresh.
- * - `trace` next: one request id and trace for the whole call (`otel()`'s call span).
- * - `outbox` sees the final outcome of a mutation, after the stale cache and the retries.
- * - `staleCache` answers a failed read with a stale copy, looked up and stored by the URL asked for.
- * - `failover` sends a failed read to a mirror, inside the cache: the cache answers stale only when
- *   every mirror failed too, and stores a mirror's answer under the primary URL.
- * - `dedupe` shares one in-flight read between identical callers.
- * - `hedge` sends a second attempt when the first is slow; above `adaptiveThrottle`, `bulkhead` and
- *   `rateLimit`, so a hedge is judged, takes a slot and a token like any attempt.
- * - `adaptiveThrottle` refuses an attempt locally while the scope rejects much of what it gets:
- *   before it waits for a slot or takes a token.
- * - `bulkhead`, `rateLimit` hold an attempt before it takes a connection.
- * - `breaker` innermost, next to the transport: it counts only attempts that really go out.
- * - `logger` and `health` only watch outcomes.
- */
-export const slotOrder = ['auth', 'trace', 'outbox', 'staleCache', 'failover', 'dedupe', 'hedge', 'adaptiveThrottle', 'bulkhead', 'rateLimit', 'breaker', 'logger', 'health'] as const;
+/** A log level of an event (`PolicyParts.levels`). */
+export type LogLevel = 'info' | 'warn' | 'error';
+
+/** The names of the per-scope counters of `stats()` (`ScopeStats`'s numbers) a policy can count into. */
+export type Counter = { [K in keyof ScopeStats]: ScopeStats[K] extends number ? K : never }[keyof ScopeStats];
 
 /**
- * The order of the per-attempt layers, outermost first: as `slotOrder`, except that `trace` runs
- * inside `hedge` (each hedge is an attempt with its own `traceparent` and `attempt:*` events) and
- * `health` innermost (it times attempts that reached the transport); `logger` outermost (it
- * notes when a call's first attempt starts).
- *
- * `auth` stays above `staleCache`: the cache keys its copies by the request's credentials, so it
- * must see the token (also offline, when it answers before any layer below runs). It therefore
- * judges the primary's URL; `failover`, which re-targets an attempt below it, asks auth again for
- * the mirror's URL (`hooks.tokenGoesTo`) and drops auth's token when the mirror is not one of its
- * origins. `dedupe` and `hedge`, below both, see the request as it goes out (dedupe's key holds its
- * `Authorization`; a hedge copies it to the same URL).
+ * The slots of `createClient`, each filled by a policy whose `slot` is its key: every policy adds its
+ * own by declaration merging (`declare module 'steadfetch/core' { interface Slots { audit: Policy<'audit'> } }`),
+ * the built-ins as an app's own do. The core names none of them.
  */
-export const layerOrder: readonly SlotName[] = ['logger', 'auth', 'outbox', 'staleCache', 'failover', 'dedupe', 'hedge', 'trace', 'adaptiveThrottle', 'bulkhead', 'rateLimit', 'breaker', 'health'];
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging
+export interface Slots {}
 
 /**
- * A slot's name: also its option key of `createClient` (`breaker`, `staleCache`, ...).
- * @experimental `steadfetch/policy`: may change in a minor version.
+ * A slot's name: also its option key of `createClient` (`breaker`, `staleCache`, an app's `audit`, ...).
  */
-export type SlotName = typeof slotOrder[number];
+export type SlotName = keyof Slots & string;
 
 /**
- * Fields of an event as a policy emits it (`type` and `time` are filled in).
- * @experimental `steadfetch/policy`: may change in a minor version.
+ * Where a policy's parts sit (`Policy.at`): lower outside. Wrap bands (the wrappers around the whole
+ * call) and layer bands (the per-attempt layers) are two separate orders; a part without a band sits
+ * at 1 000; ties: the slot name that sorts first sits outside. The built-ins' bands lie between 100
+ * and 900 (the table in src/entries/bands.ts), so an app's part without a band sits inside every built-in.
  */
-export type EventFields<T extends EventType> = Omit<EventMap[T], 'type' | 'time'>;
+export interface PolicyBands {
+	/** The band of the policy's wrapper around the whole call (`PolicyParts.wrap`), any finite number. */
+	readonly wrap?: number;
+	/** The band of the policy's per-attempt layer (`PolicyParts.layer`), any finite number. */
+	readonly layer?: number;
+}
+
+/**
+ * Fields of an event as a policy emits it: `type` and `time` are the context's; `scope` may be left
+ * out (the scope of the event's `url`, else the client's `'*'`).
+ */
+export type EventFields<T extends EventType> = Omit<EventMap[T], 'type' | 'time' | 'scope'> & { scope?: string };
 
 /**
  * What the client gives each policy when it is created. No handle on the whole client.
@@ -68,11 +59,16 @@ export interface PolicyContext {
 	/** Store instances by namespace, shared by the clients of one name and store (`extend()`). */
 	readonly stores: Map<string, unknown>;
 	/**
-	 * What one policy offers the others, by documented name, without importing each other. Today:
-	 * `validatorOf(url, identity)` — set by the stale cache: the validators (`etag`, `lastModified`)
-	 * of the copy it holds for an absolute URL and identity, for the outbox's `conditional` writes.
+	 * What one policy offers the others, by documented name, without importing each other: each hook
+	 * is declared (`PolicyHooks`) and set by the policy that offers it, and may be missing.
 	 */
-	readonly hooks: PolicyHooks;
+	readonly hooks: Partial<PolicyHooks>;
+	/**
+	 * Each event's log level, as the policy that emits it declares it (`PolicyParts.levels`), the
+	 * core's own events' (`retry`, `budget:exhausted`, `storage:error`) included: what the `logger`
+	 * slot writes, and at which level. Complete once the client is assembled (from `start()` on).
+	 */
+	readonly levels: Readonly<Partial<Record<EventType, LogLevel>>>;
 	/** The client's `identity()` now (outside a call), undefined without the option or when it fails. */
 	identity(): string | undefined;
 	/**
@@ -89,12 +85,16 @@ export interface PolicyContext {
 	cleared(part: string, identity?: string): void;
 	/** `id` of `part` is being removed (an outbox `discard`): work that started before writes nothing more of it. */
 	removed(part: string, id: string): void;
-	/** Emit an event with `type` and `time` filled in; skipped cheaply when nobody listens. */
+	/**
+	 * Emit an event: `type` and `time` are the context's own (given in `fields`, ignored), `scope` the
+	 * one `fields` give, else the scope of `fields.url` when it has one, else the client's `'*'`.
+	 * Skipped cheaply when nobody listens; URLs in it have their sensitive values removed.
+	 */
 	emit<T extends EventType>(type: T, fields: EventFields<T>): void;
 	/** Whether anybody listens to `type` (or `'*'`) now: lets a policy skip building an event. */
 	listening(type: EventType): boolean;
 	/** Listen to the client's events (policies talk through events, never by importing each other). */
-	on<T extends EventType>(type: T, listener: (event: EventMap[T]) => void): () => void;
+	on<T extends EventType>(type: T, listener: (event: EmittedEvent<T>) => void): () => void;
 	/** The scope of an absolute URL (the origin, or what the breaker's `scope` option says). */
 	scopeOf(url: string): string;
 	/** Spend one retry of the scope's retry budget for an extra attempt (a hedge); false when spent. */
@@ -146,23 +146,12 @@ export interface PolicyContext {
 }
 
 /**
- * The hooks policies offer each other (see `PolicyContext.hooks`); each may be missing.
- * @experimental `steadfetch/policy`: may change in a minor version.
+ * The hooks policies offer each other (see `PolicyContext.hooks`), each declared by the policy that
+ * sets it, by declaration merging (`declare module 'steadfetch/core' { interface PolicyHooks { … } }`):
+ * the stale cache's `validatorOf`, auth's `tokenGoesTo`. Each may be missing (its policy not filled).
  */
-export interface PolicyHooks {
-	validatorOf?(url: string, identity: string | undefined): Promise<{ etag?: string; lastModified?: string } | undefined>;
-	/**
-	 * Set by `auth`: whether the token it put on the call's current attempt may go to `url` (true when
-	 * it put none). `failover` asks it for a mirror: a request re-targeted below auth's layer is
-	 * checked again for the URL it really goes to.
-	 */
-	tokenGoesTo?(call: PolicyCall, url: string): boolean;
-	/**
-	 * Set by the outbox: how many writes of `identity` to exactly `url` are pending (counted in memory,
-	 * never by listing the store). The stale cache marks a copy it serves with it (`pending-writes=N`).
-	 */
-	pendingWrites?(url: string, identity: string | undefined): number;
-}
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging
+export interface PolicyHooks {}
 
 /**
  * Options a wrapper adds to one run of ky (`next(extra)`): headers are merged, the rest replace.
@@ -183,20 +172,39 @@ export interface PolicyParts {
 	 * `extra` over the call's options. Runs only when `appliesTo(call)` says so.
 	 */
 	wrap?(call: PolicyCall, next: (extra?: RunOptions) => Promise<Response>): Promise<Response>;
+	/**
+	 * Check this policy's own per-call option (`options[slot]`, given and not `false`) before any I/O:
+	 * throw to refuse the call, which then rejects with an `InvalidRequestError` (the thrown error as
+	 * its `cause`, its message as the error's). Runs only for calls that give the option.
+	 */
+	checkCall?(value: unknown, options: Readonly<Record<string, unknown>>): void;
+	/**
+	 * `true` when the policy reads its own per-call `{ [slot]: false }` itself (the stale cache: such a
+	 * call is never answered stale nor stored, but a successful write still drops the copies of its
+	 * URL); otherwise the core skips its `wrap` and `layer` for such a call.
+	 */
+	readonly ownSwitch?: boolean;
 	/** Whether `wrap` runs for this call. Keep it cheap: it runs on every call. */
 	appliesTo?(call: PolicyCall): boolean;
 	/** Sees every call's outcome once it is settled (its response, or its error). Never throws. */
 	settled?(call: PolicyCall, response: Response | undefined, error: unknown): void;
 	/** The scope of an absolute URL, when this policy defines scopes (the breaker's `scope` option). */
 	readonly scopeOf?: (url: string) => string;
+	/** The log level of each event this policy emits (`PolicyContext.levels`): an event not listed is not logged. */
+	readonly levels?: Readonly<Partial<Record<EventType, LogLevel>>>;
 	/** Called once after the client is assembled: open channels, listeners, timers (never at import). */
 	start?(): void;
 	/** Stop timers, listeners and channels. */
 	close?(): void;
 	/** Remove the persisted records of this policy (all, or one identity's). */
 	clear?(options?: { identity?: string }): Promise<void>;
-	/** Whether a response the call resolved with was made by this policy, and how `stats()` counts it. */
-	substituted?(response: Response): 'stale' | 'queued' | undefined;
+	/**
+	 * Whether the call's outcome — the response it resolved with, or the error it rejected with — was
+	 * this policy's answer in the network's place, and which `stats()` counter counts it (a stale copy,
+	 * a write kept queued). A call rejected with such an error is not a failure, and `fallback` never
+	 * answers it.
+	 */
+	substituted?(outcome: Response | unknown): Counter | undefined;
 	/** This policy's view of a scope, merged into `client.stats()[scope]`. */
 	stats?(scope: string): Record<string, unknown> | undefined;
 	/**
@@ -220,9 +228,11 @@ export interface PolicyParts {
  * (`breaker()` in `steadfetch/breaker`, ...); the client calls `create` once, with its context.
  * @experimental `steadfetch/policy`: may change in a minor version.
  */
-export interface Policy<S extends SlotName = SlotName, P extends PolicyParts = PolicyParts> {
-	/** The slot this policy fills; it decides where the policy runs. */
+export interface Policy<S extends string = string, P extends PolicyParts = PolicyParts> {
+	/** The slot this policy fills: the option key of `createClient` it goes under. */
 	readonly slot: S;
+	/** Where its parts sit in the pipeline (see `PolicyBands`); without it, both at 1 000. */
+	readonly at?: PolicyBands;
 	create(context: PolicyContext): P;
 }
 

@@ -2,7 +2,7 @@ import type { ResponsePromise } from 'ky';
 import { classify } from '../errors/classify.js';
 import { isKys, noteResponse, type Call } from './call.js';
 import { fallbackResponse } from './fallback.js';
-import type { PolicyParts } from './policy.js';
+import type { Counter, PolicyParts } from './policy.js';
 import type { Stats } from './stats.js';
 
 /** What counting a call's outcome needs of the client. */
@@ -10,8 +10,8 @@ export interface SettleDeps {
 	readonly stats: Stats;
 	/** The policies that watch outcomes (`settled`). */
 	readonly watchers: readonly PolicyParts[];
-	/** How `stats()` counts a response a policy made (a stale copy, a 202 for a queued write). */
-	substituted(response: Response): 'stale' | 'queued' | undefined;
+	/** How `stats()` counts an outcome a policy made (a stale copy, a 202 or an error for a queued write). */
+	substituted(outcome: unknown): Counter | undefined;
 }
 
 /**
@@ -36,8 +36,9 @@ export const settling = (deps: SettleDeps) => {
 				}
 			} else {
 				const code = call.signal?.aborted ? 'ABORTED' : classify(error).code;
-				if (code === 'QUEUED') {
-					counters.queued++;
+				const kind = code === 'ABORTED' ? undefined : deps.substituted(error);
+				if (kind) {
+					counters[kind]++;
 				} else {
 					counters.failures[code] = (counters.failures[code] ?? 0) + 1;
 				}
@@ -77,7 +78,7 @@ export const settling = (deps: SettleDeps) => {
 		}
 
 		const { code } = classify(error);
-		if (fallback === undefined || code === 'INVALID_REQUEST' || code === 'QUEUED' || code === 'CLIENT_CLOSED') {
+		if (fallback === undefined || code === 'INVALID_REQUEST' || code === 'CLIENT_CLOSED' || deps.substituted(error)) {
 			throw error;
 		}
 

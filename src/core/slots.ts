@@ -1,29 +1,94 @@
 import type { CoreClientOptions } from './options.js';
-import { isPolicy, slotOrder, type PolicyContext, type PolicyParts, type SlotName } from './policy.js';
-import { check } from '../utils/validate.js';
+import { isPolicy, type PolicyBands, type PolicyContext, type PolicyParts } from './policy.js';
+import type { Layer } from './types.js';
 
-/** The entries whose name is not their slot's. */
-const entries: Partial<Record<SlotName, string>> = { staleCache: 'cache', adaptiveThrottle: 'throttle', rateLimit: 'rate-limit' };
+/** A part's place when its policy gives it no band: inside every built-in (theirs lie in 100–900). */
+const unbanded = 1_000;
 
-/**
- * Each filled slot's policy, created once with the client's context, in slot order. A value that is
- * not a policy (or `false`), or a policy of another slot, throws a `RangeError` naming the slot (and
- * the entry its factory is exported from).
- */
-export const createParts = (options: CoreClientOptions, context: PolicyContext): Map<SlotName, PolicyParts> => {
-	const parts = new Map<SlotName, PolicyParts>();
-	for (const slot of slotOrder) {
-		const value = (options as Record<string, unknown>)[slot];
-		if (isPolicy(value)) {
-			if (value.slot !== slot) {
-				throw new RangeError(`\`${slot}\` must be a policy for the ${slot} slot; got one for \`${value.slot}\``);
-			}
+/** A filled slot: its policy's parts, where they sit, and the slot's name (per call `{ [slot]: false }`). */
+export interface Placed {
+	readonly slot: string;
+	readonly wrap: number;
+	readonly layer: number;
+	readonly parts: PolicyParts;
+}
 
-			parts.set(slot, value.create(context));
-		} else {
-			check(value === undefined || value === false, slot, value, `a policy (from \`steadfetch/${entries[slot] ?? slot}\`) or false`);
-		}
+/** A band as given: a finite number, or absent (1 000); anything else is the policy's fault, named. */
+const bandOf = (at: PolicyBands, which: 'wrap' | 'layer', slot: string): number => {
+	const band = at[which];
+	if (band === undefined) {
+		return unbanded;
 	}
 
-	return parts;
+	if (typeof band !== 'number' || !Number.isFinite(band)) {
+		throw new TypeError(`The \`${slot}\` policy's \`at.${which}\` must be a finite number; got ${String(band)}`);
+	}
+
+	return band;
 };
+
+/** Lower band outside; ties: the slot name that sorts first sits outside. */
+export const byBand = (which: 'wrap' | 'layer') => (a: Placed, b: Placed): number =>
+	a[which] - b[which] || (a.slot < b.slot ? -1 : a.slot > b.slot ? 1 : 0);
+
+/** Close what was made, each once, whatever one of them throws. */
+export const closeAll = (made: readonly PolicyParts[]): void => {
+	for (const parts of made) {
+		try {
+			parts.close?.();
+		} catch {
+			// A policy's fault stays its own: the others still close.
+		}
+	}
+};
+
+/**
+ * Each filled slot's policy, created once with the client's context, in wrap order (outermost
+ * first). Any option whose value is a policy fills the slot of its key; a policy under another key is
+ * a `TypeError` naming both, and so is an `at` that is not an object or a band that is not a finite
+ * number. A `create()` that throws is thrown, the parts already made closed.
+ */
+export const createParts = (options: CoreClientOptions, context: PolicyContext): Placed[] => {
+	const placed: Placed[] = [];
+	try {
+		for (const [key, value] of Object.entries(options)) {
+			if (!isPolicy(value)) {
+				continue;
+			}
+
+			if (value.slot !== key) {
+				throw new TypeError(`\`${key}\` takes a policy for the \`${key}\` slot; got one for \`${value.slot}\``);
+			}
+
+			const at: unknown = value.at ?? {};
+			if (typeof at !== 'object' || at === null) {
+				throw new TypeError(`The \`${key}\` policy's \`at\` must be an object of bands ({ wrap?, layer? }); got ${String(at)}`);
+			}
+
+			const wrap = bandOf(at, 'wrap', key);
+			const layer = bandOf(at, 'layer', key);
+			placed.push({ slot: key, wrap, layer, parts: value.create(context) });
+		}
+	} catch (error) {
+		closeAll(placed.map(({ parts }) => parts));
+		throw error;
+	}
+
+	return placed.sort(byBand('wrap'));
+};
+
+/** A policy's layer, skipped for a call whose options say `{ [slot]: false }`. */
+export const switchable = ({ slot, parts }: Placed): Layer => (next) => {
+	const inner = parts.layer!(next);
+	if (parts.ownSwitch) {
+		return inner;
+	}
+
+	return (request, init) => (init?.steadfetch?.options[slot] === false ? next(request, init) : inner(request, init));
+};
+
+/** A policy's wrapper, applying to a call only when the call's options do not say `{ [slot]: false }`. */
+export const switchableWrap = ({ slot, parts }: Placed): PolicyParts => ({
+	appliesTo: (call) => (parts.ownSwitch || call.options[slot] !== false) && (!parts.appliesTo || parts.appliesTo(call)),
+	wrap: (call, next) => parts.wrap!(call, next),
+});

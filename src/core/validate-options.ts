@@ -1,5 +1,5 @@
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
-import { check, checkRules, describe, isNonNegativeInteger, isPositiveTimerMs, isTimerMs, timerMs, type Rule, positiveTimerMsOrFalse, positiveTimerMs } from '../utils/validate.js';
+import { check, checkRules, describe, isNonNegativeInteger, isPositiveTimerMs, isTimerMs, timerMs, type Rule, positiveTimerMs } from '../utils/validate.js';
 
 const is = (type: string): Rule => [(value) => typeof value === type, `a ${type}`];
 const list = (type: string): Rule => [(value) => Array.isArray(value) && value.every((item) => typeof item === type), `an array of ${type}s`];
@@ -39,8 +39,6 @@ const clientRules: Record<string, Rule> = {
 const callRules: Record<string, Rule> = {
 	...kyRules,
 	idempotencyKey: [(key) => key === true || (typeof key === 'string' && key.length > 0 && key.length <= 255 && /^[\x20-\x7e]+$/.test(key)), 'true or a non-empty string of at most 255 printable ASCII characters'],
-	staleCache: [(value) => value === false || (object(value) && !Array.isArray(value)), 'false or { networkTimeoutMs } (per call), or left out', true],
-	'staleCache.networkTimeoutMs': [(value) => value === false || isPositiveTimerMs(value), positiveTimerMsOrFalse],
 };
 
 const modes = /^(?:default|no-store|reload|no-cache|force-cache|only-if-cached)$/;

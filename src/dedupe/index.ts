@@ -1,3 +1,4 @@
+import { dedupeAt } from '../entries/bands.js';
 import type { PolicyCall, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import { requestScoped } from '../utils/runtime.js';
 import type { FetchInit, Layer } from '../core/types.js';
@@ -6,6 +7,11 @@ import { Flight } from './flight.js';
 
 /** What importing this policy adds to the client's types (a call's options): its per-call option `dedupe`. */
 declare module 'steadfetch/core' {
+	/** The `dedupe` slot of `createClient`. */
+	interface Slots {
+		dedupe: Policy<'dedupe'>;
+	}
+
 	interface CallOptions {
 		/**
 		 * `false`: this call never shares a request with another (with `dedupe()`).
@@ -117,4 +123,4 @@ const create = (context: PolicyContext): PolicyParts => {
  * @example
  * const api = createClient({ dedupe: dedupe() });
  */
-export const dedupe = (): Policy<'dedupe'> => ({ slot: 'dedupe', create });
+export const dedupe = (): Policy<'dedupe'> => ({ slot: 'dedupe', at: dedupeAt, create });

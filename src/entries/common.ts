@@ -5,6 +5,7 @@ export type { BreakerHandle, BreakerMembers } from '../breaker/members.js';
 export type { CacheHandle, CacheMembers, CachedEntry } from '../cache/members.js';
 export type { PresetMembers } from './options.js';
 export type { BaseClientOptions, CallOptions, WaitUntil } from '../core/options.js';
+export type { PolicyHooks, Slots } from '../core/policy.js';
 export type { BreakerSnapshot } from '../breaker/snapshot.js';
 export type { Outbox, OutboxEntry, OutboxMembers } from '../outbox/types.js';
 export type { RetryBudgetOptions } from '../retry/budget.js';
@@ -26,7 +27,7 @@ export type { AuthRefreshEvent } from '../auth/events.js';
 export type { ScopeHealthEvent } from '../health/events.js';
 export type { AttemptEvent } from '../trace/events.js';
 
-export { SteadfetchError, isSteadfetchError, type SteadfetchErrorCode } from '../errors/SteadfetchError.js';
+export { SteadfetchError, isSteadfetchError, type ErrorCodes, type SteadfetchErrorCode } from '../errors/SteadfetchError.js';
 export { CircuitOpenError } from '../errors/CircuitOpenError.js';
 export { OutboxQueuedError } from '../errors/OutboxQueuedError.js';
 export { OutboxFullError } from '../errors/OutboxFullError.js';

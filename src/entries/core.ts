@@ -8,6 +8,7 @@ import { assemble } from '../core/create-client.js';
 import type { ClientOf, CoreMembers } from '../core/client-types.js';
 import type { CoreClientOptions } from '../core/options.js';
 import { checkOptionsObject } from '../core/validate-options.js';
+import { builtInSlots, checkBuiltInSlots } from './slots.js';
 
 export * from './common.js';
 export type { CoreClientOptions } from '../core/options.js';
@@ -25,7 +26,13 @@ export type Client<O extends CoreClientOptions = CoreClientOptions> = ClientOf<C
  * import { breaker } from 'steadfetch/breaker';
  * const api = createClient({ prefix: 'https://api.example.com/v1/', breaker: breaker() });
  */
-const entry = { resolve: (given: CoreClientOptions) => given };
+const entry = {
+	resolve: (given: CoreClientOptions) => {
+		checkBuiltInSlots(given);
+		return given;
+	},
+	slots: builtInSlots,
+};
 
 export function createClient<const O extends CoreClientOptions = CoreClientOptions>(options?: O): Client<O> {
 	checkOptionsObject(options);

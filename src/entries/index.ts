@@ -18,6 +18,7 @@ import { checkOptionsObject } from '../core/validate-options.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import type { ClientOptions, PresetMembers } from './options.js';
+import { builtInSlots, checkBuiltInSlots } from './slots.js';
 
 export * from './common.js';
 export type { ClientOptions } from './options.js';
@@ -46,12 +47,14 @@ const resolve = (options: ClientOptions): CoreClientOptions => {
 		throw new TypeError(`\`outbox\` takes the policy made by outbox(): ${useOutbox}`);
 	}
 
-	return {
+	const resolved = {
 		...options,
 		breaker: fill(options.breaker, breaker),
 		// On even with the client's `cache: 'no-store'`, which it honours per call: a call's own `cache` mode overrides the client's.
 		staleCache: fill(options.staleCache, staleCache),
 	} as CoreClientOptions;
+	checkBuiltInSlots(resolved);
+	return resolved;
 };
 
 /**
@@ -105,5 +108,5 @@ export type Client<O extends ClientOptions = ClientOptions> = ClientOf<ClientOpt
  */
 export function createClient<const O extends ClientOptions = ClientOptions>(options?: O): Client<O> {
 	checkOptionsObject(options);
-	return assemble(options ?? {}, { resolve, finish: standIns }) as Client<O>;
+	return assemble(options ?? {}, { resolve, finish: standIns, slots: builtInSlots }) as Client<O>;
 }

@@ -1,8 +1,9 @@
 /**
- * `steadfetch/policy` (experimental): the types for writing a policy — a slot value of
- * `createClient`. They may change in a minor version; no other entry exports them.
+ * `steadfetch/policy`: the types for writing a policy — a slot value of `createClient`, a built-in's
+ * or an app's own (README, "Your own policies"). Stable from this version: semver applies. No other
+ * entry exports them.
  */
-export type { Policy, PolicyCall, PolicyContext, PolicyHooks, PolicyParts, RunOptions, SlotName, EventFields } from '../core/policy.js';
+export type { Policy, PolicyBands, PolicyCall, PolicyContext, PolicyHooks, PolicyParts, RunOptions, SlotName, EventFields } from '../core/policy.js';
 export type { FetchLike, FetchInit, Layer } from '../core/types.js';
 // What work that outlives its caller checks before each later write (`PolicyCall.world`, `PolicyContext.world()`).
 export type { World } from '../core/world.js';

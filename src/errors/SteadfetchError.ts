@@ -1,4 +1,12 @@
 /**
+ * Error codes the policies add, keyed by the code, by declaration merging (as `EventMap`):
+ * `declare module 'steadfetch/core' { interface ErrorCodes { AUDIT_REFUSED: true } }`; the error
+ * extends `SteadfetchError` with that code and its own `transient`, and `classify()` reports both.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging
+export interface ErrorCodes {}
+
+/**
  * Every code a `SteadfetchError`, `classify()` or an event can carry. `CONFLICT` (not transient) is
  * an outbox replay answered 412, or 409 with a precondition: the `lastError.code` of its dead letter.
  * `OFFLINE` and `BEHIND` say why the outbox held a write before any I/O (`outbox:queued`): the runtime
@@ -7,7 +15,8 @@
 export type SteadfetchErrorCode =
 	| 'TIMEOUT' | 'NETWORK' | 'HTTP_408' | 'HTTP_429' | 'HTTP_5XX' | 'HTTP_4XX' | 'ABORTED'
 	| 'CIRCUIT_OPEN' | 'QUEUED' | 'OUTBOX_FULL' | 'INVALID_REQUEST' | 'BULKHEAD_FULL' | 'RATE_LIMITED' | 'THROTTLED'
-	| 'AUTH_FAILED' | 'CONFLICT' | 'OFFLINE' | 'BEHIND' | 'CLIENT_CLOSED' | 'OUTBOX_DISABLED' | 'OUTBOX_NOT_FOUND' | 'UNKNOWN';
+	| 'AUTH_FAILED' | 'CONFLICT' | 'OFFLINE' | 'BEHIND' | 'CLIENT_CLOSED' | 'OUTBOX_DISABLED' | 'OUTBOX_NOT_FOUND' | 'UNKNOWN'
+	| (keyof ErrorCodes & string);
 
 /**
  * Base class of every error steadfetch creates. ky's own errors (`HTTPError`, `TimeoutError`,

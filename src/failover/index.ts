@@ -1,3 +1,4 @@
+import { failoverAt } from '../entries/bands.js';
 import type { PolicyCall, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { Layer } from '../core/types.js';
 import { check } from '../utils/validate.js';
@@ -7,6 +8,11 @@ import type { FailoverEvent } from './events.js';
 
 /** What importing this policy adds to the client's types (`client.on`, a call's options): its events and its per-call option `failover`. */
 declare module 'steadfetch/core' {
+	/** The `failover` slot of `createClient`. */
+	interface Slots {
+		failover: Policy<'failover'>;
+	}
+
 	interface EventMap {
 		'failover': FailoverEvent;
 	}
@@ -125,6 +131,7 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 	};
 
 	return {
+		levels: { failover: 'warn' },
 		layer: route(context, routes),
 		wrap,
 		appliesTo: ({ options, replay }) => options['failover'] !== false && (replays || !replay),
@@ -179,5 +186,5 @@ export const failover = (options: FailoverOptions): Policy<'failover'> => {
 		}));
 	}
 
-	return { slot: 'failover', create: (context) => create(context, resolved, replays) };
+	return { slot: 'failover', at: failoverAt, create: (context) => create(context, resolved, replays) };
 };

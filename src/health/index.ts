@@ -1,3 +1,4 @@
+import { healthAt } from '../entries/bands.js';
 import type { Policy, PolicyCall, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { Layer } from '../core/types.js';
 import { check, isPositiveFinite } from '../utils/validate.js';
@@ -8,6 +9,11 @@ import type { ScopeHealthEvent } from './events.js';
 
 /** What importing this policy adds to the client's types (`client.on`, `stats()`): its events, and each scope's `latency`, `errorRate` and `topErrors`. */
 declare module 'steadfetch/core' {
+	/** The `health` slot of `createClient`. */
+	interface Slots {
+		health: Policy<'health'>;
+	}
+
 	interface EventMap {
 		'scope:unhealthy': ScopeHealthEvent<'scope:unhealthy'>;
 		'scope:healthy': ScopeHealthEvent<'scope:healthy'>;
@@ -66,7 +72,7 @@ export const health = (options: HealthOptions = {}): Policy<'health'> => {
 	const { windowMs = 30_000, threshold = 0.5 } = options;
 	check(isPositiveFinite(windowMs), 'health.windowMs', windowMs, 'a positive finite number of ms');
 	check(typeof threshold === 'number' && threshold > 0 && threshold <= 1, 'health.threshold', threshold, 'a number in (0, 1]');
-	return { slot: 'health', create: (context) => createHealth(context, windowMs, threshold) };
+	return { slot: 'health', at: healthAt, create: (context) => createHealth(context, windowMs, threshold) };
 };
 
 const createHealth = ({ clock, emit, perCall }: PolicyContext, windowMs: number, threshold: number): PolicyParts => {
@@ -145,5 +151,5 @@ const createHealth = ({ clock, emit, perCall }: PolicyContext, windowMs: number,
 	const stats = (scope: string): HealthStats => (states.get(scope) ?? new Samples(windowMs)).stats(clock.now());
 
 	// An unhealthy scope keeps its `stats()` counters too, as an open breaker does.
-	return { layer, settled, stats: stats as unknown as (scope: string) => Record<string, unknown>, holds: (scope) => !!states.get(scope)?.unhealthy };
+	return { levels: { 'scope:unhealthy': 'warn', 'scope:healthy': 'info' }, layer, settled, stats: stats as unknown as (scope: string) => Record<string, unknown>, holds: (scope) => !!states.get(scope)?.unhealthy };
 };

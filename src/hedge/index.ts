@@ -1,3 +1,4 @@
+import { hedgeAt } from '../entries/bands.js';
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { check, isPositiveInteger, isPositiveTimerMs, positiveTimerMs } from '../utils/validate.js';
@@ -8,6 +9,11 @@ import type { HedgeEvent } from './events.js';
 
 /** What importing this policy adds to the client's types (`client.on`, a call's options): its events and its per-call option `hedge`. */
 declare module 'steadfetch/core' {
+	/** The `hedge` slot of `createClient`. */
+	interface Slots {
+		hedge: Policy<'hedge'>;
+	}
+
 	interface EventMap {
 		'hedge': HedgeEvent;
 	}
@@ -198,5 +204,5 @@ export const hedge = (options: HedgeOptions = {}): Policy<'hedge'> => {
 	}
 
 	check(isPositiveInteger(maxHedges) && maxHedges <= 3, 'hedge.maxHedges', maxHedges, 'an integer from 1 to 3');
-	return { slot: 'hedge', create: (context) => create(context, delayMs, maxHedges) };
+	return { slot: 'hedge', at: hedgeAt, create: (context) => create(context, delayMs, maxHedges) };
 };

@@ -1,8 +1,16 @@
+import { loggerAt } from '../entries/bands.js';
 import type { EventType } from '../core/event-types.js';
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import { check } from '../utils/validate.js';
 import { classify } from '../errors/classify.js';
 import { redact, sensitiveParamSet } from '../utils/sensitive.js';
+
+declare module 'steadfetch/core' {
+	/** The `logger` slot of `createClient`. */
+	interface Slots {
+		logger: Policy<'logger'>;
+	}
+}
 
 /** A console-like sink: each record is one plain-object argument (`console` works). */
 export interface Logger {
@@ -43,12 +51,6 @@ export interface LogRecord {
 const expectedCodes = new Set(['TIMEOUT', 'NETWORK', 'HTTP_429', 'HTTP_5XX', 'HTTP_408', 'HTTP_4XX', 'ABORTED', 'CIRCUIT_OPEN', 'QUEUED', 'OUTBOX_FULL', 'BULKHEAD_FULL', 'RATE_LIMITED', 'THROTTLED', 'AUTH_FAILED', 'CONFLICT']);
 const ranks = { info: 0, warn: 1, error: 2 } as const;
 
-/** The events logged, by level. */
-const levels: Record<LogRecord['level'], readonly EventType[]> = {
-	info: ['breaker:half-open', 'breaker:closed', 'outbox:queued', 'outbox:sent', 'outbox:superseded', 'outbox:discarded', 'scope:healthy', 'auth:refresh'],
-	warn: ['retry', 'budget:exhausted', 'breaker:open', 'outbox:retry', 'outbox:conflict', 'failover', 'scope:unhealthy'],
-	error: ['outbox:dead', 'storage:error'],
-};
 
 /**
  * Structured logging, for the `logger` slot: each call's outcome, retry, breaker change,
@@ -65,7 +67,7 @@ export const logger = (sink: Logger, options: LoggerOptions = {}): Policy<'logge
 	check(typeof sink === 'object' && sink !== null && ['info', 'warn', 'error'].every((level) => typeof (sink as unknown as Record<string, unknown>)[level] === 'function'), 'logger', sink, 'an object with info, warn and error functions (console works)');
 	const { level: lowest = 'info' } = options;
 	check(lowest in ranks, 'logger.level', lowest, "'info', 'warn' or 'error'");
-	return { slot: 'logger', create: (context) => createLogging(context, sink, ranks[lowest]) };
+	return { slot: 'logger', at: loggerAt, create: (context) => createLogging(context, sink, ranks[lowest]) };
 };
 
 const createLogging = (context: PolicyContext, sink: Logger, lowest: number): PolicyParts => {
@@ -101,13 +103,12 @@ const createLogging = (context: PolicyContext, sink: Logger, lowest: number): Po
 
 	return {
 		start() {
-			for (const level of ['info', 'warn', 'error'] as const) {
-				for (const type of levels[level]) {
-					context.on(type, (event) => {
-						const { scope, method, url, code, status, retryCount } = event as unknown as Record<string, unknown>;
-						write(level, code as string | undefined, { event: type, scope, method, url, status, attempt: typeof retryCount === 'number' ? retryCount + 1 : undefined });
-					});
-				}
+			// Every event at the level its policy declares (`PolicyParts.levels`): the logger names none.
+			for (const [type, level] of Object.entries(context.levels) as Array<[EventType, LogRecord['level']]>) {
+				context.on(type, (event) => {
+					const { scope, method, url, code, status, retryCount } = event as unknown as Record<string, unknown>;
+					write(level, code as string | undefined, { event: type, scope, method, url, status, attempt: typeof retryCount === 'number' ? retryCount + 1 : undefined });
+				});
 			}
 		},
 		// The call's duration is measured from its first attempt (a call refused before any attempt: 0).

@@ -1,3 +1,4 @@
+import { traceAt } from '../entries/bands.js';
 import { context as otelContext, SpanKind, SpanStatusCode, trace as otelTrace, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import type { PolicyCall, Policy, PolicyContext } from '../core/policy.js';
 import { classify } from '../errors/classify.js';
@@ -9,6 +10,11 @@ import type { AttemptEvent } from '../trace/events.js';
 
 /** What importing `otel()` adds to the client's types (`client.on`): the trace layer's `attempt:*` events, as `trace()` does. */
 declare module 'steadfetch/core' {
+	/** The `trace` slot of `createClient`. */
+	interface Slots {
+		trace: Policy<'trace'>;
+	}
+
 	interface EventMap {
 		'attempt:start': AttemptEvent<'attempt:start'>;
 		'attempt:end': AttemptEvent<'attempt:end'>;
@@ -143,5 +149,5 @@ export const otel = (options: OtelOptions): Policy<'trace'> => {
 		throw new RangeError(`\`otel.tracer\` must be an OpenTelemetry Tracer (with startSpan); got ${tracer === null ? 'null' : typeof tracer}`);
 	}
 
-	return { slot: 'trace', header: resolved.header, create: (context) => create(context, resolved, tracer) } as Policy<'trace'>;
+	return { slot: 'trace', at: traceAt, header: resolved.header, create: (context) => create(context, resolved, tracer) } as Policy<'trace'>;
 };

@@ -1,3 +1,4 @@
+import { outboxAt } from '../entries/bands.js';
 import type { Policy } from '../core/policy.js';
 import type { OutboxMembers, OutboxParts } from './types.js';
 import { resolveOutboxOptions, type OutboxOptions } from './options.js';
@@ -10,6 +11,19 @@ import type { OutboxEvent } from './events.js';
  * `outbox` slot it fills.
  */
 declare module 'steadfetch/core' {
+	interface PolicyHooks {
+		/**
+		 * Set by the outbox: how many writes of `identity` to exactly `url` are pending (counted in memory,
+		 * never by listing the store). The stale cache marks a copy it serves with it (`pending-writes=N`).
+		 */
+		pendingWrites?(url: string, identity: string | undefined): number;
+	}
+
+	/** The `outbox` slot of `createClient`. */
+	interface Slots {
+		outbox: Policy<'outbox'>;
+	}
+
 	interface EventMap {
 		'outbox:queued': OutboxEvent<'outbox:queued'>;
 		'outbox:sent': OutboxEvent<'outbox:sent'>;
@@ -52,5 +66,5 @@ export type OutboxPolicy = Policy<'outbox', OutboxParts>;
  */
 export const outbox = (options: OutboxOptions = {}): OutboxPolicy => {
 	const resolved = resolveOutboxOptions(options);
-	return { slot: 'outbox', create: (context) => createOutbox(context, resolved) };
+	return { slot: 'outbox', at: outboxAt, create: (context) => createOutbox(context, resolved) };
 };

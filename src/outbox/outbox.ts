@@ -1,6 +1,7 @@
 import type { OutboxParts } from './types.js';
 import type { WaitUntil } from '../core/options.js';
 import type { PolicyContext } from '../core/policy.js';
+import { classify } from '../errors/classify.js';
 import { listenBack } from '../utils/listen.js';
 import { background } from '../core/part-store.js';
 import { requestScoped } from '../utils/runtime.js';
@@ -64,9 +65,16 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 	};
 
 	return {
+		levels: {
+			'outbox:queued': 'info', 'outbox:sent': 'info', 'outbox:superseded': 'info', 'outbox:discarded': 'info',
+			'outbox:retry': 'warn', 'outbox:conflict': 'warn', 'outbox:dead': 'error',
+		},
 		members: { outbox: make() },
 		membersFor: (waitUntil) => ({ outbox: make(waitUntil) }),
-		substituted: (response) => response.headers.has('steadfetch-outbox-entry') ? 'queued' : undefined,
+		// `outbox: false` per call: never queued, but a placeholder of outbox.ref() in it is still refused before any I/O.
+		ownSwitch: true,
+		// A write kept queued: its 202 (`queuedResponse: 'accepted'`), or its `OutboxQueuedError` (`QUEUED`).
+		substituted: (outcome) => (outcome instanceof Response ? outcome.headers.has('steadfetch-outbox-entry') : classify(outcome).code === 'QUEUED') ? 'queued' : undefined,
 		// A scope with entries pending (as this client last listed them) keeps its `stats()` counters.
 		holds: (scope) => queue.holds(scope),
 		layer: layer(queue, drain),

@@ -1,3 +1,4 @@
+import { rateLimitAt } from '../entries/bands.js';
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { Layer } from '../core/types.js';
 import { check, isPositiveFinite, isPositiveTimerMs, positiveTimerMs } from '../utils/validate.js';
@@ -7,6 +8,11 @@ import type { RateLimitWaitEvent } from './events.js';
 
 /** What importing this policy adds to the client's types (`client.on`): its events. */
 declare module 'steadfetch/core' {
+	/** The `rateLimit` slot of `createClient`. */
+	interface Slots {
+		rateLimit: Policy<'rateLimit'>;
+	}
+
 	interface EventMap {
 		'ratelimit:wait': RateLimitWaitEvent;
 	}
@@ -182,5 +188,5 @@ export const rateLimit = (options: RateLimitOptions = {}): Policy<'rateLimit'> =
 	check(typeof fromHeaders === 'boolean', 'rateLimit.fromHeaders', fromHeaders, 'a boolean');
 	check(isPositiveTimerMs(maxResetMs), 'rateLimit.maxResetMs', maxResetMs, positiveTimerMs);
 	check(share === undefined || typeof share === 'boolean', 'rateLimit.share', share, 'a boolean');
-	return { slot: 'rateLimit', create: (context) => create(context, perSecond, burst, fromHeaders, maxResetMs, share) };
+	return { slot: 'rateLimit', at: rateLimitAt, create: (context) => create(context, perSecond, burst, fromHeaders, maxResetMs, share) };
 };

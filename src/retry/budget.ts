@@ -1,7 +1,9 @@
-import type { Clock } from '../core/types.js';
 import { checkRules, isNonNegativeInteger, isPositiveFinite, type Rule } from '../utils/validate.js';
 import { scopes, type Scopes } from '../utils/scopes.js';
 import { BucketWindow, bucketsPerWindow } from '../utils/window.js';
+
+/** The injected clock the budget reads (the client's `clock`): epoch ms. Its own type: src/retry/ imports nothing of the core. */
+type Clock = { now(): number };
 
 /** Options of the retry budget (`retryBudget`). */
 export interface RetryBudgetOptions {

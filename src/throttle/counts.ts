@@ -87,13 +87,13 @@ export class Counts {
 	#tell(scope: Scope): void {
 		const post = (): void => {
 			scope.timer = undefined;
-			scope.told = Date.now();
+			scope.told = this.#context.clock.now();
 			this.#channel?.post({ scope: scope.name, requests: scope.requests, accepts: scope.accepts });
 			scope.requests = 0;
 			scope.accepts = 0;
 		};
 
-		const wait = scope.told + tellMs - Date.now();
+		const wait = scope.told + tellMs - this.#context.clock.now();
 		if (scope.timer === undefined) {
 			if (wait <= 0) {
 				post();

@@ -1,4 +1,5 @@
-import type { SharedBreaker } from '../breaker/shared.js';
+import { adaptiveThrottleAt } from '../entries/bands.js';
+import type { Coordinator } from '../coordinator/fleet.js';
 import type { Policy } from '../core/policy.js';
 import { check, isNonNegativeInteger, isPositiveFinite } from '../utils/validate.js';
 import { createThrottle, type ThrottleSettings } from './throttle.js';
@@ -6,6 +7,11 @@ import type { ThrottleRejectedEvent } from './events.js';
 
 /** What importing this policy adds to the client's types (`client.on`): its events. */
 declare module 'steadfetch/core' {
+	/** The `adaptiveThrottle` slot of `createClient`. */
+	interface Slots {
+		adaptiveThrottle: Policy<'adaptiveThrottle'>;
+	}
+
 	interface EventMap {
 		'throttle:rejected': ThrottleRejectedEvent;
 	}
@@ -48,7 +54,7 @@ export interface AdaptiveThrottleOptions {
 	 * 2 000 ms leaves this isolate to its own counts (`storage:error`, once per episode).
 	 * @default undefined (this client's counts, and its tabs')
 	 */
-	shared?: SharedBreaker;
+	shared?: Coordinator;
 }
 
 /**
@@ -78,5 +84,5 @@ export const adaptiveThrottle = (options: AdaptiveThrottleOptions = {}): Policy<
 	check(typeof maxRejectRatio === 'number' && maxRejectRatio >= 0 && maxRejectRatio <= 1, 'adaptiveThrottle.maxRejectRatio', maxRejectRatio, 'a number in [0, 1]');
 	check(shared === undefined || typeof shared?.fleet === 'function', 'adaptiveThrottle.shared', shared, 'a coordinator');
 	const settings: ThrottleSettings = { k, windowMs, minRequests, maxRejectRatio, shared };
-	return { slot: 'adaptiveThrottle', create: (context) => createThrottle(context, settings) };
+	return { slot: 'adaptiveThrottle', at: adaptiveThrottleAt, create: (context) => createThrottle(context, settings) };
 };

@@ -1,4 +1,4 @@
-import type { SharedBreaker } from '../breaker/shared.js';
+import type { Coordinator } from '../coordinator/fleet.js';
 import type { PolicyContext, PolicyParts } from '../core/policy.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { classifyStatus } from '../errors/classify.js';
@@ -13,7 +13,7 @@ export interface ThrottleSettings {
 	windowMs: number;
 	minRequests: number;
 	maxRejectRatio: number;
-	shared: SharedBreaker | undefined;
+	shared: Coordinator | undefined;
 }
 
 /**

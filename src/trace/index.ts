@@ -1,3 +1,4 @@
+import { traceAt } from '../entries/bands.js';
 import type { Policy, PolicyParts } from '../core/policy.js';
 import { traceLayer } from './layer.js';
 import { resolveTrace, type TraceOptions } from './options.js';
@@ -5,6 +6,11 @@ import type { AttemptEvent } from './events.js';
 
 /** What importing this policy adds to the client's types (`client.on`): its events. */
 declare module 'steadfetch/core' {
+	/** The `trace` slot of `createClient`. */
+	interface Slots {
+		trace: Policy<'trace'>;
+	}
+
 	interface EventMap {
 		'attempt:start': AttemptEvent<'attempt:start'>;
 		'attempt:end': AttemptEvent<'attempt:end'>;
@@ -27,5 +33,5 @@ export type { TraceOptions } from './options.js';
  */
 export const trace = (options: TraceOptions = {}): Policy<'trace'> => {
 	const resolved = resolveTrace(options);
-	return { slot: 'trace', header: resolved.header, create: (context): PolicyParts => ({ layer: traceLayer(context, resolved) }) } as Policy<'trace'>;
+	return { slot: 'trace', at: traceAt, header: resolved.header, create: (context): PolicyParts => ({ layer: traceLayer(context, resolved) }) } as Policy<'trace'>;
 };

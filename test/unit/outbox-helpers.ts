@@ -1,6 +1,6 @@
 /** Shared setup of the outbox unit tests: a loopback API, a manual clock, one store that survives "reloads". */
 import { createClient, memoryStore, type Client, type ClientOptions, type KeyValueStore, type OutboxOptions, outbox, type OutboxPolicy } from '../../src/entries/index.js';
-import type { EventMap, EventType } from '../../src/core/event-types.js';
+import type { EmittedEvent, EventType } from '../../src/core/event-types.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 import { createHandler, createState, type TestServerState } from '../helpers/server-handler.js';
@@ -25,7 +25,7 @@ export interface Harness {
 	/** A client on the harness's store and clock; `outbox` is the outbox's options (`baseBackoffMs` 1 000 unless given). */
 	make(options?: HarnessOptions): Client<{ outbox: OutboxPolicy }>;
 	/** Events of a client, by type. */
-	record(client: Client, ...types: EventType[]): Array<EventMap[EventType]>;
+	record(client: Client, ...types: EventType[]): Array<EmittedEvent>;
 	close(): Promise<void>;
 }
 
@@ -69,7 +69,7 @@ export const startHarness = async (): Promise<Harness> => {
 			return client;
 		},
 		record(client, ...types) {
-			const events: Array<EventMap[EventType]> = [];
+			const events: Array<EmittedEvent> = [];
 			for (const type of types) {
 				client.on(type, (event) => events.push(event));
 			}

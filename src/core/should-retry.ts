@@ -1,5 +1,5 @@
 import { isHTTPError, isNetworkError, isTimeoutError, type RetryOptions } from 'ky';
-import { answered, noteFailure, type Call } from '../core/call.js';
+import { answered, noteFailure, type Call } from './call.js';
 
 /** ky's retried methods plus POST and PATCH (for POST and PATCH calls), which `shouldRetry` admits only with an Idempotency-Key. */
 export const unsafeRetryMethods = ['get', 'put', 'head', 'delete', 'options', 'trace', 'query', 'post', 'patch'];

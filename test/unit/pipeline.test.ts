@@ -1,0 +1,338 @@
+/**
+ * The open pipeline (issue 45, API.md "Your own policies: an open pipeline"): each policy brings its
+ * bands; the built-ins' bands (src/entries/bands.ts) reproduce the two orders the library had;
+ * an app's own policy fills its own slot, is placed by its band, is turned off per call with
+ * `{ [slot]: false }`; a policy's faults stay its own.
+ */
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { auth } from '../../src/auth/index.js';
+import { breaker } from '../../src/breaker/index.js';
+import { bulkhead } from '../../src/bulkhead/index.js';
+import { staleCache } from '../../src/cache/index.js';
+import type { Policy, PolicyParts } from '../../src/entries/policy.js';
+import { dedupe } from '../../src/dedupe/index.js';
+import { createClient as createCore } from '../../src/entries/core.js';
+import { classify, createClient, CircuitOpenError, InvalidRequestError, isStale, SteadfetchError, type SteadfetchErrorCode } from '../../src/entries/index.js';
+import { failover } from '../../src/failover/index.js';
+import { health } from '../../src/health/index.js';
+import { hedge } from '../../src/hedge/index.js';
+import { logger } from '../../src/logger/index.js';
+import { outbox } from '../../src/outbox/index.js';
+import { rateLimit } from '../../src/rate-limit/index.js';
+import { adaptiveThrottle } from '../../src/throttle/index.js';
+import { trace } from '../../src/trace/index.js';
+
+const sink = { info() {}, warn() {}, error() {} };
+const builtIns: Policy[] = [
+	auth({ token: () => 't', refresh: async () => 't' }), trace(), outbox(), staleCache(), failover({ mirrors: { 'https://api.test': ['https://mirror.test'] } }), dedupe(), hedge(), adaptiveThrottle(),
+	bulkhead({ maxConcurrent: 1 }), rateLimit({ perSecond: 1 }), breaker(), logger(sink), health(),
+];
+
+/** Slot names ordered by a band, lower outside, ties by name. */
+const orderBy = (which: 'wrap' | 'layer') => builtIns
+	.map((policy) => ({ slot: policy.slot, band: policy.at?.[which] ?? 1_000 }))
+	.sort((a, b) => a.band - b.band || (a.slot < b.slot ? -1 : 1))
+	.map(({ slot }) => slot);
+
+/** A policy of `slot` whose layer notes `name` in `seen` on each attempt. */
+const noting = (slot: string, seen: string[], at?: Policy['at'], more: Partial<PolicyParts> = {}): Policy => ({
+	slot,
+	...(at ? { at } : {}),
+	create: () => ({
+		layer: (next) => (request, init) => {
+			seen.push(slot);
+			return next(request, init);
+		},
+		...more,
+	}),
+});
+
+const ok = (async () => new Response('ok')) as typeof fetch;
+const down = (async () => new Response('down', { status: 503 })) as typeof fetch;
+
+describe('the open pipeline: bands', () => {
+	it('the built-ins\' bands reproduce the wrappers\' order and the layers\' order the library had', () => {
+		expect(orderBy('wrap')).toEqual(['auth', 'trace', 'outbox', 'staleCache', 'failover', 'dedupe', 'hedge', 'adaptiveThrottle', 'bulkhead', 'rateLimit', 'breaker', 'logger', 'health']);
+		expect(orderBy('layer')).toEqual(['logger', 'auth', 'outbox', 'staleCache', 'failover', 'dedupe', 'hedge', 'trace', 'adaptiveThrottle', 'bulkhead', 'rateLimit', 'breaker', 'health']);
+		for (const policy of builtIns) {
+			expect([policy.slot, policy.at!.wrap! >= 100 && policy.at!.wrap! <= 900 && policy.at!.layer! >= 100 && policy.at!.layer! <= 900]).toEqual([policy.slot, true]);
+		}
+	});
+
+	it('an app\'s layers sit by their bands, whatever the order of the options; without a band, at 1 000; ties by slot name', async () => {
+		const seen: string[] = [];
+		const api = createCore({ fetch: ok, zeta: noting('zeta', seen, { layer: 5 }), late: noting('late', seen), alpha: noting('alpha', seen, { layer: 5 }), mid: noting('mid', seen, { layer: 999 }) } as never);
+		await api.get('https://api.test/a');
+		expect(seen).toEqual(['alpha', 'zeta', 'mid', 'late']);
+	});
+
+	it('a layer band places an app\'s layer against a built-in: outside the breaker (650) it sees a refused attempt, inside (750) it does not', async () => {
+		for (const [band, reached] of [[650, 3], [750, 2]] as const) {
+			const seen: string[] = [];
+			const api = createCore({ fetch: down, retry: 0, breaker: breaker({ consecutiveFailures: 2 }), probe: noting('probe', seen, { layer: band }) } as never);
+			await expect(api.get('https://api.test/a')).rejects.toThrow();
+			await expect(api.get('https://api.test/a')).rejects.toThrow();
+			await expect(api.get('https://api.test/a')).rejects.toBeInstanceOf(CircuitOpenError);
+			expect([band, seen.length]).toEqual([band, reached]);
+		}
+	});
+
+	it('wrappers sit by their wrap bands: lower outside', async () => {
+		const seen: string[] = [];
+		const wrapping = (slot: string, band: number): Policy => ({
+			slot,
+			at: { wrap: band },
+			create: () => ({
+				wrap: async (_call, next) => {
+					seen.push(`${slot} in`);
+					const response = await next();
+					seen.push(`${slot} out`);
+					return response;
+				},
+			}),
+		});
+		const api = createCore({ fetch: ok, inner: wrapping('inner', 2), outer: wrapping('outer', 1) } as never);
+		await api.get('https://api.test/a');
+		expect(seen).toEqual(['outer in', 'inner in', 'inner out', 'outer out']);
+	});
+});
+
+describe('the open pipeline: slots', () => {
+	it('an app\'s own slot works in the core and in the preset; per call `{ [slot]: false }` turns it off, wrapper and layer', async () => {
+		for (const make of [createCore, createClient as unknown as typeof createCore]) {
+			const seen: string[] = [];
+			const wrapped: string[] = [];
+			const api = make({ fetch: ok, mine: noting('mine', seen, undefined, { wrap: (call, next) => {
+				wrapped.push(call.method);
+				return next();
+			} }) } as never);
+			await api.get('https://api.test/a');
+			await api.get('https://api.test/b', { mine: false } as never);
+			expect([seen, wrapped]).toEqual([['mine'], ['GET']]);
+		}
+	});
+
+	it('a built-in is turned off per call the same way (`{ dedupe: false }`)', async () => {
+		let sent = 0;
+		const slow = (async () => {
+			sent++;
+			await new Promise((resolve) => setTimeout(resolve, 20));
+			return new Response('ok');
+		}) as typeof fetch;
+		const api = createCore({ fetch: slow, dedupe: dedupe() });
+		await Promise.all([api.get('https://api.test/a'), api.get('https://api.test/a')]);
+		expect(sent).toBe(1);
+		await Promise.all([api.get('https://api.test/a', { dedupe: false }), api.get('https://api.test/a', { dedupe: false })]);
+		expect(sent).toBe(3);
+	});
+
+	it('a policy under another key, built-in or not, is a TypeError naming both', () => {
+		expect(() => createCore({ mine: noting('yours', []) } as never)).toThrow(TypeError);
+		expect(() => createCore({ mine: noting('yours', []) } as never)).toThrow(/`mine`.*`yours`/);
+		expect(() => createCore({ bulkhead: breaker() } as never)).toThrow(/`bulkhead`.*`breaker`/);
+		expect(() => createClient({ audit: dedupe() } as never)).toThrow(/`audit`.*`dedupe`/);
+	});
+});
+
+describe('the open pipeline: a policy\'s faults stay its own', () => {
+	it('a band that is not a finite number, or an `at` that is not an object, is a TypeError naming the slot', () => {
+		for (const at of [{ layer: Number.NaN }, { wrap: Infinity }, { layer: '5' }, 5, 'x']) {
+			expect(() => createCore({ mine: noting('mine', [], at as never) } as never)).toThrow(TypeError);
+			expect(() => createCore({ mine: noting('mine', [], at as never) } as never)).toThrow(/`mine`/);
+		}
+	});
+
+	it('a create() that throws makes createClient throw it, the parts already made closed', () => {
+		const closed: string[] = [];
+		const fault = new Error('cannot');
+		const made = (slot: string): Policy => ({ slot, create: () => ({ close: () => closed.push(slot) }) });
+		const api = () => createCore({ first: made('first'), broken: { slot: 'broken', create: () => { throw fault; } }, last: made('last') } as never);
+		expect(api).toThrow(fault);
+		expect(closed).toEqual(['first']);
+	});
+
+	it('close() calls every part\'s close() once, even when one throws, and does not throw', () => {
+		const closed: string[] = [];
+		const part = (slot: string, fails = false): Policy => ({
+			slot,
+			create: () => ({
+				close: () => {
+					closed.push(slot);
+					if (fails) {
+						throw new Error('close failed');
+					}
+				},
+			}),
+		});
+		const api = createCore({ a: part('a', true), b: part('b'), breaker: breaker() } as never);
+		expect(() => api.close()).not.toThrow();
+		api.close();
+		expect(closed.sort()).toEqual(['a', 'b']);
+	});
+});
+
+/** API.md's worked example (and the README's): an app's own policy, in its own file, its own slot. */
+const audit = (): Policy<'audit'> => ({
+	slot: 'audit',
+	at: { layer: 450 },
+	create: (context) => ({
+		layer: (next) => (request, init) => {
+			context.emit('audit:sent', { url: request.url });
+			return next(request, init);
+		},
+	}),
+});
+
+declare module 'steadfetch/core' {
+	interface Slots {
+		audit: Policy<'audit'>;
+	}
+
+	interface EventMap {
+		'audit:sent': { url: string };
+	}
+
+	interface CallOptions {
+		audit?: false;
+	}
+}
+
+describe('the open pipeline: the worked example (audit)', () => {
+	it('fills its slot in the core and in the preset, typed: its event (with type, time and scope added), its per-call `audit: false`', async () => {
+		for (const api of [createCore({ fetch: ok, audit: audit() }), createClient({ fetch: ok, audit: audit() })]) {
+			const sent: Array<{ url: string; type: string; scope: string }> = [];
+			api.on('audit:sent', (event) => {
+				const url: string = event.url;
+				sent.push({ url, ...event as unknown as { type: string; scope: string } });
+			});
+			await api.get('https://api.test/a');
+			await api.get('https://api.test/b', { audit: false });
+			expect(sent).toEqual([{ url: 'https://api.test/a', type: 'audit:sent', scope: 'https://api.test', time: expect.any(Number) }]);
+			api.close();
+		}
+	});
+
+	it('its band (layer 450) places it inside dedupe (400), outside the breaker (700)', async () => {
+		const seen: string[] = [];
+		const api = createCore({ fetch: down, retry: 0, audit: audit(), breaker: breaker({ consecutiveFailures: 1 }), dedupe: dedupe() });
+		api.on('audit:sent', (event) => seen.push(event.url));
+		await expect(api.get('https://api.test/a')).rejects.toThrow();
+		await expect(api.get('https://api.test/a')).rejects.toBeInstanceOf(CircuitOpenError);
+		expect(seen).toEqual(['https://api.test/a', 'https://api.test/a']);
+	});
+});
+
+describe('the open pipeline: types of the worked example', () => {
+	it('the app\'s slot, event and per-call option are typed like a built-in\'s (type-checked by tsc -p test/tsconfig.json)', () => {
+		const api = createCore({ audit: audit() });
+		api.on('audit:sent', (event) => {
+			expectTypeOf(event.url).toEqualTypeOf<string>();
+			expectTypeOf(event.type).toEqualTypeOf<'audit:sent'>();
+			expectTypeOf(event.scope).toEqualTypeOf<string>();
+		});
+		const typed = () => {
+			// @ts-expect-error the per-call option is `false` only
+			void api.get('https://api.test/a', { audit: true });
+			// @ts-expect-error the slot takes the audit policy, not another slot's
+			createCore({ audit: dedupe() });
+			// @ts-expect-error the event has no such field
+			api.on('audit:sent', (event) => event.status);
+		};
+		expect(typeof typed).toBe('function');
+		api.close();
+	});
+});
+
+describe('the open pipeline: the docs', () => {
+	it('the README\'s table of the built-ins\' bands is the bands their factories carry', async () => {
+		const { readFileSync } = await import('node:fs');
+		const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+		const rows = [...readme.matchAll(/^\| `(\w+)` \| (\d+) \| (\d+) \|$/gm)].map(([, slot, wrap, layer]) => [slot, { wrap: Number(wrap), layer: Number(layer) }]);
+		expect(Object.fromEntries(rows)).toEqual(Object.fromEntries(builtIns.map((policy) => [policy.slot, policy.at])));
+	});
+});
+
+describe('the open pipeline: a policy checks its own per-call option (checkCall)', () => {
+	it('a checkCall that throws rejects that call with InvalidRequestError (its cause the thrown error) before any I/O; `false` and no value are not checked', async () => {
+		let sent = 0;
+		const counting = (async () => {
+			sent++;
+			return new Response('ok');
+		}) as typeof fetch;
+		const fault = new RangeError('`strict` must be true');
+		const strict: Policy = { slot: 'strict', create: () => ({ checkCall: (value) => {
+			if (value !== true) {
+				throw fault;
+			}
+		} }) };
+		const api = createCore({ fetch: counting, strict } as never);
+		const error = await api.get('https://api.test/a', { strict: 'yes' } as never).catch((caught: unknown) => caught);
+		expect(error).toBeInstanceOf(InvalidRequestError);
+		expect([(error as Error).message, (error as Error).cause]).toEqual(['`strict` must be true', fault]);
+		expect(sent).toBe(0);
+		await api.get('https://api.test/a', { strict: true } as never);
+		await api.get('https://api.test/a', { strict: false } as never);
+		await api.get('https://api.test/a');
+		expect(sent).toBe(3);
+	});
+
+	it('the stale cache checks its own `staleCache: { networkTimeoutMs }` (the core no longer does)', async () => {
+		const api = createCore({ fetch: ok, staleCache: staleCache() });
+		for (const bad of [{ networkTimeoutMs: -1 }, { networkTimeoutMs: 'x' }, 5, []]) {
+			const error = await api.get('https://api.test/a', { staleCache: bad } as never).catch((caught: unknown) => caught);
+			expect([bad, error instanceof InvalidRequestError, (error as Error).cause instanceof RangeError, (error as Error).message]).toEqual([bad, true, true, expect.stringMatching(/staleCache/)]);
+		}
+		expect((await api.get('https://api.test/a', { staleCache: { networkTimeoutMs: 50 } })).status).toBe(200);
+		api.close();
+	});
+});
+
+describe('the open pipeline: levels', () => {
+	it('the logger writes an app policy\'s event at the level the policy declares (PolicyParts.levels); it names no policy\'s events itself', async () => {
+		const records: Array<{ event: string; level: string; url?: string }> = [];
+		const into = { info: (record: never) => records.push(record), warn: (record: never) => records.push(record), error: (record: never) => records.push(record) };
+		const loud: Policy = {
+			slot: 'loud',
+			create: (context) => ({
+				levels: { 'audit:sent': 'error' },
+				layer: (next) => (request, init) => {
+					context.emit('audit:sent', { url: request.url });
+					return next(request, init);
+				},
+			}),
+		};
+		const api = createCore({ fetch: ok, loud, logger: logger(into) } as never);
+		await api.get('https://api.test/a');
+		expect(records.filter((record) => record.event !== 'call')).toEqual([expect.objectContaining({ event: 'audit:sent', level: 'error', url: 'https://api.test/a', scope: 'https://api.test' })]);
+		api.close();
+	});
+});
+
+class AuditRefusedError extends SteadfetchError {
+	constructor() {
+		super('audit refused the attempt', 'AUDIT_REFUSED', true);
+	}
+}
+
+declare module 'steadfetch/core' {
+	interface ErrorCodes {
+		AUDIT_REFUSED: true;
+	}
+}
+
+describe('the open pipeline: a policy\'s own error codes', () => {
+	it('classify() reports its code and transient flag; a transient one lets a read with a stored copy be answered stale; stats count it by its code', async () => {
+		let refuse = false;
+		const refusing: Policy = { slot: 'refusing', at: { layer: 650 }, create: () => ({ layer: (next) => (request, init) => (refuse ? Promise.reject(new AuditRefusedError()) : next(request, init)) }) };
+		const api = createCore({ fetch: ok, retry: 0, staleCache: staleCache(), refusing } as never);
+		const code: SteadfetchErrorCode = 'AUDIT_REFUSED';
+		expect(classify(new AuditRefusedError())).toEqual({ code, transient: true });
+		await (await api.get('https://api.test/a')).text();
+		refuse = true;
+		const response = await api.get('https://api.test/a');
+		expect([isStale(response), await response.text(), response.headers.get('cache-status')]).toEqual([true, 'ok', expect.stringContaining('detail=audit-refused')]);
+		await expect(api.post('https://api.test/a')).rejects.toBeInstanceOf(AuditRefusedError);
+		expect(api.stats()['https://api.test']?.failures).toMatchObject({ AUDIT_REFUSED: 1 });
+		api.close();
+	});
+});
