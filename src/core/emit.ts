@@ -26,7 +26,12 @@ export const redactedEmit = (emitter: Emitter, clock: Clock, options: Readonly<R
 	return (type, fields) => {
 		if (emitter.has(type)) {
 			params ??= sensitiveParamSet(options);
-			const event = { ...fields, type, time: clock.now() } as Record<string, unknown>;
+			// `type`, `time` and `scope` first, as every event has read since the first release; the context's
+			// own `type` and `time` whatever the fields say (assigned again, so they keep their place).
+			const time = clock.now();
+			const event = { type, time, ...fields } as Record<string, unknown>;
+			event['type'] = type;
+			event['time'] = time;
 			if (typeof event['scope'] !== 'string') {
 				event['scope'] = typeof event['url'] === 'string' ? scopeOrAll(scopeOf, event['url']) : '*';
 			}

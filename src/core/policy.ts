@@ -22,6 +22,7 @@ export interface Slots {}
 
 /**
  * A slot's name: also its option key of `createClient` (`breaker`, `staleCache`, an app's `audit`, ...).
+ * `steadfetch/policy`: stable from this version (semver applies).
  */
 export type SlotName = keyof Slots & string;
 
@@ -41,12 +42,13 @@ export interface PolicyBands {
 /**
  * Fields of an event as a policy emits it: `type` and `time` are the context's; `scope` may be left
  * out (the scope of the event's `url`, else the client's `'*'`).
+ * `steadfetch/policy`: stable from this version (semver applies).
  */
 export type EventFields<T extends EventType> = Omit<EventMap[T], 'type' | 'time' | 'scope'> & { scope?: string };
 
 /**
  * What the client gives each policy when it is created. No handle on the whole client.
- * @experimental `steadfetch/policy`: may change in a minor version.
+ * `steadfetch/policy`: stable from this version (semver applies).
  */
 export interface PolicyContext {
 	/** The client's `name`: namespace of persisted state and of cross-tab channels. */
@@ -149,19 +151,21 @@ export interface PolicyContext {
  * The hooks policies offer each other (see `PolicyContext.hooks`), each declared by the policy that
  * sets it, by declaration merging (`declare module 'steadfetch/core' { interface PolicyHooks { … } }`):
  * the stale cache's `validatorOf`, auth's `tokenGoesTo`. Each may be missing (its policy not filled).
+ *
+ * `steadfetch/policy`: stable from this version (semver applies).
  */
 // biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging
 export interface PolicyHooks {}
 
 /**
  * Options a wrapper adds to one run of ky (`next(extra)`): headers are merged, the rest replace.
- * @experimental `steadfetch/policy`: may change in a minor version.
+ * `steadfetch/policy`: stable from this version (semver applies).
  */
 export type RunOptions = Pick<KyOptions, 'headers' | 'body' | 'retry' | 'stringifyJson'>;
 
 /**
  * The parts a policy may declare. All optional; what a policy leaves out costs nothing per call.
- * @experimental `steadfetch/policy`: may change in a minor version.
+ * `steadfetch/policy`: stable from this version (semver applies).
  */
 export interface PolicyParts {
 	/** Per-attempt layer: composed once into the `fetch` ky calls for every attempt, retries included. */
@@ -226,7 +230,7 @@ export interface PolicyParts {
 /**
  * A policy: what a slot of `createClient` takes. Made by a factory in the policy's own entry
  * (`breaker()` in `steadfetch/breaker`, ...); the client calls `create` once, with its context.
- * @experimental `steadfetch/policy`: may change in a minor version.
+ * `steadfetch/policy`: stable from this version (semver applies).
  */
 export interface Policy<S extends string = string, P extends PolicyParts = PolicyParts> {
 	/** The slot this policy fills: the option key of `createClient` it goes under. */

@@ -3,13 +3,13 @@ import type { Input } from 'ky';
 
 /**
  * The fetch signature a layer wraps. `init` carries the options ky forwards to `fetch`.
- * @experimental `steadfetch/policy`: may change in a minor version.
+ * `steadfetch/policy`: stable from this version (semver applies).
  */
 export type FetchLike = (input: Request, init?: FetchInit) => Promise<Response>;
 
 /**
  * What ky forwards to `fetch` as its second argument: every option ky does not know.
- * @experimental `steadfetch/policy`: may change in a minor version.
+ * `steadfetch/policy`: stable from this version (semver applies).
  */
 export interface FetchInit extends RequestInit {
 	/** The call, threaded through ky to the per-attempt layers. */
@@ -27,7 +27,7 @@ export interface FetchInit extends RequestInit {
 
 /**
  * A per-attempt layer: sees every attempt ky makes, retries included.
- * @experimental `steadfetch/policy`: may change in a minor version.
+ * `steadfetch/policy`: stable from this version (semver applies).
  */
 export type Layer = (next: FetchLike) => FetchLike;
 
@@ -46,7 +46,7 @@ export type Reachability = 'reachable' | 'unreachable' | 'offline' | 'unknown';
  * One call, as policies see it: read-only (its fields are getters; the core keeps them current).
  * Handed to every wrapper and, as `init.steadfetch`, to every per-attempt layer. A policy keeps its
  * own per-call state in its own structure (a `WeakMap<PolicyCall, …>`).
- * @experimental `steadfetch/policy`: may change in a minor version.
+ * `steadfetch/policy`: stable from this version (semver applies).
  */
 export interface PolicyCall {
 	/** Upper-case method. */
