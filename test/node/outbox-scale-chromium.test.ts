@@ -127,7 +127,10 @@ describe('outbox at scale in real Chromium', () => {
 		marks.push(last);
 		const perWrite = (fifth: number, what: 'calls' | 'keysRead') => (marks[fifth + 1]![what] - marks[fifth]![what]) / (count / 5);
 		expect(perWrite(4, 'calls')).toBeLessThanOrEqual(1.5 * perWrite(0, 'calls'));
-		expect(perWrite(4, 'keysRead')).toBeLessThanOrEqual(1.5 * perWrite(0, 'keysRead'));
+		// Keys read in all: at most the two listings allowed below, each of at most the whole queue (a listing
+		// per write would read ~125,000). Not per fifth: on a loaded machine one of the allowed listings (a
+		// drain pass's span that raced a write) can fall in the last fifth.
+		expect(last.keysRead - marks[0]!.keysRead).toBeLessThanOrEqual(2 * count);
 		expect(last.listings).toBeLessThanOrEqual(2);
 		await api.up();
 		await expect.poll(async () => (await flush(page), applied('scale-work').length), { timeout: 60_000 }).toBe(count);
