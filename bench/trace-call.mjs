@@ -4,11 +4,12 @@
 // Prints the distinct src files entered, the switches (consecutive recorded entries in different
 // files) and how many times core/call.ts is entered (a switch into it, or the first entry).
 //
-//   node bench/trace-call.mjs [--src <a src/ folder, e.g. of another commit>] [--list]
+//   node bench/trace-call.mjs [--src <a src/ folder, e.g. of another commit>] [--list] [--sequence]
 //
 // `--src` measures another version of the sources (`git archive main src | tar -x -C /tmp/main`,
 // then `--src /tmp/main/src`); the packages come from this checkout's node_modules. `--list` also
-// prints the recorded files in order of first entry, and each file's entries.
+// prints the recorded files in order of first entry, and each file's entries; `--sequence` the
+// files in the order they were entered (consecutive entries of one file as one, with their count).
 import { createServer } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -127,4 +128,18 @@ if (argv.includes('--list')) {
 	for (const [file, count] of files) {
 		console.log(`  ${file} ${count}`);
 	}
+}
+
+if (argv.includes('--sequence')) {
+	const runs = [];
+	for (const file of entries) {
+		const last = runs.at(-1);
+		if (last?.[0] === file) {
+			last[1]++;
+		} else {
+			runs.push([file, 1]);
+		}
+	}
+
+	console.log(runs.map(([file, count]) => (count > 1 ? `${file}×${count}` : file)).join(' → '));
 }
