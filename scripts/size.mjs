@@ -249,7 +249,9 @@ const cases = [
 		name: 'core + breaker({ shared }) (deno)',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { coordinator, denoKvStore } from 'steadfetch/deno';\nexport const make = (kv) => createClient({ store: denoKvStore(kv), breaker: breaker({ shared: coordinator(kv) }) });`,
 		// Throttle (issue 38, +803 B, 19,823 → 20,626): as the cloudflare case, Deno KV's coordinator answers throttle syncs.
-		budget: 25_910, platform: 'neutral', conditions: ['deno'],
+		// Issue 45 (no Date.now() outside src/utils: the real clock named, src/utils/clock.ts): measured 25,925 + 0.5 %.
+		// The code moved 4 minified bytes; the rest is the minifier's names shifting (brotli sees them, not the code).
+		budget: 26_055, platform: 'neutral', conditions: ['deno'],
 	},
 	{
 		// Issue 51: a Redis coordinator (any client, through one `evaluate` function) for edge functions and Node fleets.

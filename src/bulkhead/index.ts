@@ -7,6 +7,7 @@ import { BulkheadFullError } from '../errors/BulkheadFullError.js';
 import { scopes, type Scopes } from '../utils/scopes.js';
 import { Lane, type Lease } from './lane.js';
 import type { BulkheadRejectedEvent } from './events.js';
+import { wallNow } from '../utils/clock.js';
 
 /** What importing this policy adds to the client's types (`client.on`): its events. */
 declare module 'steadfetch/core' {
@@ -60,7 +61,8 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
 		const call = init?.steadfetch;
 		const scope = call?.scope ?? context.scopeOf(request.url);
 		const lane = lanes.scope(scope);
-		const until = Date.now() + deadlineOf(call?.options);
+		// The real clock: the deadline is ky's, whose timers are real (see `Lease`).
+		const until = wallNow() + deadlineOf(call?.options);
 		const run = (lease: Lease): Promise<Response> => next(request, init).finally(() => lane.release(lease));
 
 		lane.settle();

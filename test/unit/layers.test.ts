@@ -24,6 +24,17 @@ const importsOf = (folder: string): Map<string, string[]> => {
 	return found;
 };
 
+/** The code of every source file under src/, by its path, comments removed (a comment may name what the code must not do). */
+const sources = (): Map<string, string> => new Map(readdirSync(src, { withFileTypes: true }).filter((entry) => entry.isDirectory()).flatMap(({ name: folder }) =>
+	readdirSync(join(src, folder)).filter((name) => name.endsWith('.ts')).map((file): [string, string] => [
+		`${folder}/${file}`,
+		readFileSync(join(src, folder, file), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '').replace(/\s\/\/ .*$/gm, ''),
+	])));
+
+/** The lines of code under src/ (outside `except`) that match `pattern`, as `path: line`. */
+const linesMatching = (pattern: RegExp, except: (path: string) => boolean = () => false): string[] =>
+	[...sources()].filter(([path]) => !except(path)).flatMap(([path, code]) => code.split('\n').filter((line) => pattern.test(line)).map((line) => `${path}: ${line.trim()}`));
+
 describe('layers', () => {
 	it('src/core/ imports only the core, utils, errors, the retry budget, stores and ky (no policy folder)', () => {
 		const allowed = new Set(['core', 'utils', 'errors', 'retry', 'stores', 'ky']);
@@ -70,6 +81,11 @@ describe('layers', () => {
 			.filter((target) => target !== folder && policies.includes(target) && !(folder === 'otel' && target === 'trace'))
 			.map((target) => `${folder} -> ${target}`));
 		expect(stray).toEqual([]);
+	});
+
+	it('no `Date.now()` outside src/utils/: time is the injected clock, or a named real clock of src/utils/clock.ts that says why (issue 45)', () => {
+		expect(linesMatching(/\bDate\.now\(/, (path) => path.startsWith('utils/'))).toEqual([]);
+		expect(linesMatching(/\bDate\.now\(/).length).toBeGreaterThan(0);
 	});
 
 	it('the scan sees imports (it would catch one)', () => {

@@ -1,0 +1,15 @@
+/**
+ * The real clock, for the few places where time must not be a client's injected `clock`
+ * (`PolicyContext.clock`, which everything else reads): each caller says why. Nothing outside
+ * src/utils/ calls `Date.now()` (test/unit/layers.test.ts counts it).
+ */
+
+/**
+ * The wall clock (epoch ms): for a deadline a real timer keeps (ky's `timeout`, a `setTimeout` of our
+ * own), a heartbeat a real interval beats, a store or coordinator that has no client (its own clock is
+ * the one every client shares), or a library that keeps wall-clock times (TanStack's `dataUpdatedAt`).
+ */
+export const wallNow = (): number => Date.now();
+
+/** Real time as ky measures a call's `totalTimeout` (ky's own `#getCurrentTime`): monotonic where the runtime has `performance`. */
+export const kyNow = (): number => globalThis.performance?.now() ?? Date.now();
