@@ -8,6 +8,7 @@ import { scopes, type Scopes } from '../utils/scopes.js';
 import { Lane, type Lease } from './lane.js';
 import type { BulkheadRejectedEvent } from './events.js';
 import { wallNow } from '../utils/clock.js';
+import type { CallOptions } from '../core/options.js';
 
 /** What importing this policy adds to the client's types (`client.on`): its events. */
 declare module 'steadfetch/core' {
@@ -46,9 +47,9 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
 	});
 
 	/** The latest an attempt can still be running, in ms from now: ky's `timeout` (10 s unless set; `false`: none), bounded by `totalTimeout`. */
-	const deadlineOf = (options: Readonly<Record<string, unknown>> = {}): number => {
-		const timeout = options['timeout'] ?? client['timeout'] ?? 10_000;
-		const total = options['totalTimeout'] ?? client['totalTimeout'];
+	const deadlineOf = (options: Readonly<CallOptions> = {}): number => {
+		const timeout = options.timeout ?? client.timeout ?? 10_000;
+		const total = options.totalTimeout ?? client.totalTimeout;
 		return Math.min(typeof timeout === 'number' ? timeout : Infinity, typeof total === 'number' ? total : Infinity);
 	};
 

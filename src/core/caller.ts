@@ -81,7 +81,7 @@ const runner = (startKy: ReturnType<typeof starter>, clock: Clock) => {
 	return (method: Method | undefined, input: Input, forKy: Record<string, unknown>, call: Call) => (extras?: readonly RunOptions[]): Promise<Response> => {
 		let options = forKy;
 		for (const extra of extras ?? []) {
-			const headers = extra.headers && new Headers(options['headers'] as HeadersInit | undefined);
+			const headers = extra.headers && new Headers(options.headers as HeadersInit | undefined);
 			if (headers) {
 				new Headers(extra.headers as HeadersInit).forEach((value, name) => {
 					headers.set(name, value);

@@ -134,7 +134,7 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 		levels: { failover: 'warn' },
 		layer: route(context, routes),
 		wrap,
-		appliesTo: ({ options, replay }) => options['failover'] !== false && (replays || !replay),
+		appliesTo: ({ options, replay }) => options.failover !== false && (replays || !replay),
 		stats: (scope) => {
 			const counts = answered.get(scope);
 			return counts && { failover: { ...counts } };

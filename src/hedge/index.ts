@@ -164,7 +164,7 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
 
 	const layer: Layer = (next) => (request, init) => {
 		const { method } = request;
-		if ((method !== 'GET' && method !== 'HEAD' && !request.headers.has('idempotency-key')) || init?.steadfetch?.options['hedge'] === false) {
+		if ((method !== 'GET' && method !== 'HEAD' && !request.headers.has('idempotency-key')) || init?.steadfetch?.options.hedge === false) {
 			return next(request, init);
 		}
 

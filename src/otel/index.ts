@@ -58,7 +58,7 @@ const create = (context: PolicyContext, resolved: ResolvedTrace, tracer: Tracer)
 	const parentOf = (call: PolicyCall): Context => {
 		const active = otelContext.active();
 		const headers = new Headers(call.input instanceof Request ? call.input.headers : undefined);
-		for (const [name, value] of new Headers(call.options['headers'] as HeadersInit | undefined)) {
+		for (const [name, value] of new Headers(call.options.headers as HeadersInit | undefined)) {
 			headers.set(name, value);
 		}
 

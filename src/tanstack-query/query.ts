@@ -63,7 +63,7 @@ export interface SteadfetchQueryOptions<T> {
  * - `networkMode: 'always'`: offline, steadfetch answers from its cache instead of TanStack pausing.
  *
  * Options after the spread override these. `options` are the call's (ky's and steadfetch's);
- * TanStack's `signal` is used for the call. Times are the wall clock's (`wallNow()`), as TanStack's are.
+ * TanStack's `signal` is used for the call. Times are `Date.now()`'s, as TanStack's are.
  */
 export const queryOptionsFor = <T>(api: Pick<Client, 'get'> & Partial<BreakerMembers>, url: string | URL, options?: CallOptions): SteadfetchQueryOptions<T> => ({
 	async queryFn({ signal }) {

@@ -9,7 +9,7 @@ export class StaleAnswerError<T = unknown> extends Error {
 	override name = 'StaleAnswerError' as const;
 	/** The stored answer steadfetch served (parsed as JSON). */
 	declare readonly staleData: T;
-	/** When the copy was stored (epoch ms, from the wall clock, `wallNow()`, and the `Age` header: whole seconds). */
+	/** When the copy was stored (epoch ms, from `Date.now()` and the `Age` header: whole seconds). */
 	declare readonly storedAt: number;
 	/** Why the origin did not answer: the copy's `detail` (`network`, `timeout`, `http-5xx`, `circuit-open`, `offline`, `slow`, `throttled`…). */
 	declare readonly reason: StaleReason;

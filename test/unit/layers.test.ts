@@ -88,6 +88,11 @@ describe('layers', () => {
 		expect(linesMatching(/\bDate\.now\(/).length).toBeGreaterThan(0);
 	});
 
+	it('no `options[\'…\']` lookups: the policy boundary is typed by the merged `CallOptions` and client options, read as `options.staleCache` (issue 45)', () => {
+		expect(linesMatching(/options\[['"`]/)).toEqual([]);
+		expect(linesMatching(/options\./).length).toBeGreaterThan(20);
+	});
+
 	it('the scan sees imports (it would catch one)', () => {
 		expect(importsOf('core').get('errors')?.length).toBeGreaterThan(3);
 		expect([...importsOf('breaker').keys()]).toContain('core');
