@@ -1,4 +1,4 @@
-import { bulkheadAt } from '../entries/bands.js';
+import { bulkheadAt } from '../bands/bands.js';
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import { requestScoped } from '../utils/runtime.js';
 import type { Layer } from '../core/types.js';

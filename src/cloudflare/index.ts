@@ -1,5 +1,5 @@
 import { sharedCoordinator, type SharedBreaker } from '../breaker/shared.js';
-import { readState, sync, type ScopeState, type SyncAnswer, type SyncMessage } from '../coordinator/breaker.js';
+import { readState, sync, type ScopeState, type SyncAnswer, type SyncMessage } from '../breaker/sync.js';
 import { tallyThrottle, type ThrottleAnswer, type ThrottleMessage } from '../coordinator/throttle.js';
 import { ambientWaitUntil } from './ambient.js';
 import { wallNow } from '../utils/clock.js';

@@ -31,7 +31,7 @@ export type SlotName = keyof Slots & string;
  * Where a policy's parts sit (`Policy.at`): lower outside. Wrap bands (the wrappers around the whole
  * call) and layer bands (the per-attempt layers) are two separate orders; a part without a band sits
  * at 1 000; ties: the slot name that sorts first sits outside. The built-ins' bands lie between 100
- * and 900 (the table in src/entries/bands.ts), so an app's part without a band sits inside every built-in.
+ * and 900 (the table in src/bands/bands.ts), so an app's part without a band sits inside every built-in.
  */
 export interface PolicyBands {
 	/** The band of the policy's wrapper around the whole call (`PolicyParts.wrap`), any finite number. */

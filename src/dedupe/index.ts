@@ -1,4 +1,4 @@
-import { dedupeAt } from '../entries/bands.js';
+import { dedupeAt } from '../bands/bands.js';
 import type { PolicyCall, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import { requestScoped } from '../utils/runtime.js';
 import type { FetchInit, Layer } from '../core/types.js';

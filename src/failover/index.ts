@@ -1,4 +1,4 @@
-import { failoverAt } from '../entries/bands.js';
+import { failoverAt } from '../bands/bands.js';
 import type { PolicyCall, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { Layer } from '../core/types.js';
 import { check } from '../utils/validate.js';

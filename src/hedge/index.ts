@@ -1,4 +1,4 @@
-import { hedgeAt } from '../entries/bands.js';
+import { hedgeAt } from '../bands/bands.js';
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { check, isPositiveInteger, isPositiveTimerMs, positiveTimerMs } from '../utils/validate.js';

@@ -1,4 +1,4 @@
-import { loggerAt } from '../entries/bands.js';
+import { loggerAt } from '../bands/bands.js';
 import type { EventType } from '../core/event-types.js';
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import { check } from '../utils/validate.js';

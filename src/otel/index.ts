@@ -1,4 +1,4 @@
-import { traceAt } from '../entries/bands.js';
+import { traceAt } from '../bands/bands.js';
 import { context as otelContext, SpanKind, SpanStatusCode, trace as otelTrace, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import type { PolicyCall, Policy, PolicyContext } from '../core/policy.js';
 import { classify } from '../errors/classify.js';

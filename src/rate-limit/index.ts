@@ -1,4 +1,4 @@
-import { rateLimitAt } from '../entries/bands.js';
+import { rateLimitAt } from '../bands/bands.js';
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { Layer } from '../core/types.js';
 import { check, isPositiveFinite, isPositiveTimerMs, positiveTimerMs } from '../utils/validate.js';

@@ -1,6 +1,6 @@
 import { sharedCoordinator, type SharedBreaker, type SharedCoordinator } from '../breaker/shared.js';
 import { closed, readRecord, type BreakerRecord } from '../breaker/circuit.js';
-import { sync, type ScopeState, type SyncMessage } from '../coordinator/breaker.js';
+import { sync, type ScopeState, type SyncMessage } from '../breaker/sync.js';
 import { tallyThrottle, type ThrottleMessage, type ThrottleState } from '../coordinator/throttle.js';
 import { sha256 } from '../utils/digest.js';
 import { check, isPositiveFinite } from '../utils/validate.js';

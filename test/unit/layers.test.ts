@@ -35,6 +35,50 @@ const sources = (): Map<string, string> => new Map(readdirSync(src, { withFileTy
 const linesMatching = (pattern: RegExp, except: (path: string) => boolean = () => false): string[] =>
 	[...sources()].filter(([path]) => !except(path)).flatMap(([path, code]) => code.split('\n').filter((line) => pattern.test(line)).map((line) => `${path}: ${line.trim()}`));
 
+/** The folders of src/ and, for each, the other folders its code imports (`steadfetch…` specifiers are src/entries/). */
+const folderGraph = (): Map<string, Set<string>> => {
+	const graph = new Map<string, Set<string>>();
+	for (const [path, code] of sources()) {
+		const folder = path.split('/')[0]!;
+		const targets = graph.get(folder) ?? new Set<string>();
+		graph.set(folder, targets);
+		for (const [, specifier] of code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^import\s+)['"]([^'"]+)['"]/gm)) {
+			const target = specifier!.startsWith('../') ? specifier!.split('/')[1]! : /^steadfetch(?:\/|$)/.test(specifier!) ? 'entries' : folder;
+			if (target !== folder) {
+				targets.add(target);
+			}
+		}
+	}
+
+	return graph;
+};
+
+/** Every cycle a depth-first walk of `graph` closes, as `a -> b -> a`. */
+const cyclesOf = (graph: ReadonlyMap<string, ReadonlySet<string>>): string[] => {
+	const found: string[] = [];
+	const done = new Set<string>();
+	const walk = (folder: string, path: string[]): void => {
+		if (path.includes(folder)) {
+			found.push([...path.slice(path.indexOf(folder)), folder].join(' -> '));
+			return;
+		}
+
+		if (!done.has(folder)) {
+			for (const next of graph.get(folder) ?? []) {
+				walk(next, [...path, folder]);
+			}
+
+			done.add(folder);
+		}
+	};
+
+	for (const folder of [...graph.keys()].sort()) {
+		walk(folder, []);
+	}
+
+	return found;
+};
+
 describe('layers', () => {
 	it('src/core/ imports only the core, utils, errors, the retry budget, stores and ky (no policy folder)', () => {
 		const allowed = new Set(['core', 'utils', 'errors', 'retry', 'stores', 'ky']);
@@ -91,6 +135,15 @@ describe('layers', () => {
 	it('no `options[\'…\']` lookups: the policy boundary is typed by the merged `CallOptions` and client options, read as `options.staleCache` (issue 45)', () => {
 		expect(linesMatching(/options\[['"`]/)).toEqual([]);
 		expect(linesMatching(/options\./).length).toBeGreaterThan(20);
+	});
+
+	it('no folder cycle in src/ at all (a folder importing itself aside): the built-ins\' bands are src/bands/, the breaker\'s coordinator side src/breaker/sync.ts (issue 45)', () => {
+		const graph = folderGraph();
+		expect(cyclesOf(graph)).toEqual([]);
+		// The walk would see one: the entries import every policy, and a policy importing an entry closes a cycle.
+		expect(graph.get('entries')?.has('cache')).toBe(true);
+		expect(cyclesOf(new Map([...graph, ['cache', new Set([...graph.get('cache')!, 'entries'])]]))).toContain('cache -> entries -> cache');
+		expect(cyclesOf(new Map([['a', new Set(['b'])], ['b', new Set(['c'])], ['c', new Set(['a'])]]))).toEqual(['a -> b -> c -> a']);
 	});
 
 	it('the scan sees imports (it would catch one)', () => {

@@ -1,6 +1,6 @@
 /**
  * The open pipeline (issue 45, API.md "Your own policies: an open pipeline"): each policy brings its
- * bands; the built-ins' bands (src/entries/bands.ts) reproduce the two orders the library had;
+ * bands; the built-ins' bands (src/bands/bands.ts) reproduce the two orders the library had;
  * an app's own policy fills its own slot, is placed by its band, is turned off per call with
  * `{ [slot]: false }`; a policy's faults stay its own.
  */
