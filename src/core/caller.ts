@@ -11,7 +11,7 @@ import { settling, type SettleDeps } from './settle.js';
 import type { Clock } from './types.js';
 import type { World } from './world.js';
 import { checkCallOptions } from './validate-options.js';
-import { kyNow as realNow } from '../utils/clock.js';
+import { monotonicNow as realNow } from '../utils/clock.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'query';
 

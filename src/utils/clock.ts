@@ -1,7 +1,7 @@
 /**
  * The real clock, for the few places where time must not be a client's injected `clock`
  * (`PolicyContext.clock`, which everything else reads): each caller says why. Nothing outside
- * src/utils/ calls `Date.now()` (test/unit/layers.test.ts counts it).
+ * src/utils/ calls `Date.now()` or `performance.now()` (test/unit/layers.test.ts counts them).
  */
 
 /**
@@ -11,5 +11,9 @@
  */
 export const wallNow = (): number => Date.now();
 
-/** Real time as ky measures a call's `totalTimeout` (ky's own `#getCurrentTime`): monotonic where the runtime has `performance`. */
-export const kyNow = (): number => globalThis.performance?.now() ?? Date.now();
+/**
+ * Real elapsed time (ms; monotonic where the runtime has `performance`, as ky's own `#getCurrentTime`):
+ * for a duration real timers measure — a call's `totalTimeout` as ky counts it, `waitForHealthy`'s
+ * `timeoutMs` (its pauses are real timers).
+ */
+export const monotonicNow = (): number => globalThis.performance?.now() ?? Date.now();
