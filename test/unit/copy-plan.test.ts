@@ -40,6 +40,8 @@ describe('copyPlan: the stale cache\'s copy decision table', () => {
 		['private in a shared cache: forbidden', request(), answer(200, { 'cache-control': 'private, max-age=60' }), undefined, shared, not('forbidden', true)],
 		['private in a private cache: stored', request(), answer(200, { 'cache-control': 'private, max-age=60' }), undefined, own, stored(60, now + day)],
 		['no-store less than 1 s after the last copy: still forbidden, the copy goes', request(), answer(200, { 'cache-control': 'no-store' }), { at: now - 10 }, own, not('forbidden', true)],
+		['private in a shared cache less than 1 s after the last copy: forbidden, the copy goes (was: left, by a regex reading)', request(), answer(200, { 'cache-control': 'private' }), { at: now - 10 }, shared, not('forbidden', true)],
+		['no-transform less than 1 s after the last copy: recent (was: copied again, by a regex reading)', request(), answer(200, { 'cache-control': 'no-transform' }), { at: now - 10 }, own, not('recent')],
 		['the last copy 999 ms ago: recent', request(), answer(200), { at: now - 999 }, own, not('recent')],
 		['the last copy 1000 ms ago: stored', request(), answer(200), { at: now - 1000 }, own, stored(0, now + day)],
 		['a key found in the store (at 0): stored', request(), answer(200), { at: 0 }, own, stored(0, now + day)],
