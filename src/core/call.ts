@@ -11,6 +11,7 @@ import { requestOrigin } from './scope.js';
 import type { Stats } from './stats.js';
 import type { Clock, FetchInit, FetchLike, WaitUntil } from './types.js';
 import type { World } from './world.js';
+import { monotonicNow } from '../utils/clock.js';
 
 /** ky's shortcut methods a client has (`api.get`, ...). */
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'query';
@@ -50,7 +51,7 @@ export interface CallInit {
 	readonly method: string;
 	readonly input: Input;
 	/** The per-call options as the caller gave them. */
-	readonly options: Readonly<Record<string, unknown>>;
+	readonly options: PolicyCall['options'];
 	/** The world a call of its identity starts in (src/core/world.ts). */
 	readonly world: World;
 	readonly idempotencyKey: string | undefined;
@@ -83,9 +84,6 @@ export const perCallSlots = (): PolicyContext['perCall'] => {
 	};
 };
 
-/** Real time, as ky measures a call's `totalTimeout`. */
-const realNow = (): number => globalThis.performance?.now() ?? Date.now();
-
 /** A per-call option ky would refuse as it builds the Request: the same typed error on every path, before any I/O. */
 export const invalid = (error: unknown): InvalidRequestError => new InvalidRequestError(`Invalid request: ${(error as Error)?.message ?? String(error)}`, { cause: error });
 
@@ -94,13 +92,13 @@ export const invalid = (error: unknown): InvalidRequestError => new InvalidReque
  * (the outbox stores them), so the same typed error on every path, before any I/O. A body of none of
  * fetch's types is converted to a string, as here: a Symbol cannot be.
  */
-const unsendable = (options: Readonly<Record<string, unknown>>, headers: Headers | undefined): InvalidRequestError | undefined => {
+const unsendable = (options: PolicyCall['options'], headers: Headers | undefined): InvalidRequestError | undefined => {
 	try {
-		if (options['headers'] && !headers) {
-			new Headers(options['headers'] as HeadersInit);
+		if (options.headers && !headers) {
+			new Headers(options.headers as HeadersInit);
 		}
 
-		void `${options['body'] as string}`;
+		void `${options.body as string}`;
 		return undefined;
 	} catch (error) {
 		return invalid(error);
@@ -147,7 +145,7 @@ export class Call implements PolicyCall {
 
 	readonly method: string;
 	readonly input: Input;
-	readonly options: Readonly<Record<string, unknown>>;
+	readonly options: PolicyCall['options'];
 	readonly identity: string | undefined;
 	readonly world: World;
 	readonly idempotencyKey: string | undefined;
@@ -176,7 +174,7 @@ export class Call implements PolicyCall {
 		this.waitUntil = init.waitUntil;
 		this.invocation = init.invocation;
 		this.deadline = init.deadline;
-		const own = (init.options['signal'] as AbortSignal | null | undefined) ?? undefined;
+		const own = init.options.signal ?? undefined;
 		// The app's calls of a context end with its request (a replay is background work: it does not).
 		const ended = init.replay ? undefined : init.invocation?.signal;
 		this.signal = ended ? (own ? AbortSignal.any([own, ended]) : ended) : own;
@@ -207,7 +205,7 @@ export class Call implements PolicyCall {
 	 * promise gets ky's body shortcuts.
 	 */
 	run({ forKy, headers, fallback }: CallRun): ResponsePromise {
-		const began = realNow();
+		const began = monotonicNow();
 		this.#forKy = forKy;
 		const next = this.#chain();
 		const unfit = next && unsendable(this.options, headers);
@@ -433,7 +431,7 @@ export class Call implements PolicyCall {
 	#runKy(extras?: readonly RunOptions[]): Promise<Response> {
 		let options = this.#forKy;
 		for (const extra of extras ?? []) {
-			const headers = extra.headers && new Headers(options['headers'] as HeadersInit | undefined);
+			const headers = extra.headers && new Headers(options.headers as HeadersInit | undefined);
 			if (headers) {
 				new Headers(extra.headers as HeadersInit).forEach((value, name) => {
 					headers.set(name, value);
@@ -556,11 +554,11 @@ export class Call implements PolicyCall {
 	 * not marked. A reaction added before the caller's, on the same error object.
 	 */
 	#markSpent<P extends Promise<unknown>>(promise: P, began: number): P {
-		const own = this.options['totalTimeout'];
+		const own = this.options.totalTimeout;
 		const limit = own === undefined ? this.#client.totalTimeout : own;
 		if (typeof limit === 'number') {
 			promise.then(undefined, (error: unknown) => {
-				if (isTimeoutError(error) && realNow() - began >= limit - 5) {
+				if (isTimeoutError(error) && monotonicNow() - began >= limit - 5) {
 					(error as { totalTimeoutSpent?: boolean }).totalTimeoutSpent = true;
 				}
 			});

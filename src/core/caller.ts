@@ -14,7 +14,7 @@ export type { Method } from './call.js';
 /** What running a call needs of the client (with what counting it and its options for ky need). */
 export interface CallerDeps extends Omit<CallClient, 'withShortcuts'>, CallKyDeps {
 	/** The filled slots whose policy checks its own per-call option (`PolicyParts.checkCall`). */
-	readonly checks: ReadonlyArray<{ readonly slot: string; check(value: unknown, options: Readonly<Record<string, unknown>>): void }>;
+	readonly checks: ReadonlyArray<{ readonly slot: string; check(value: unknown, options: Readonly<CallOptions>): void }>;
 	/** `retry.methods` upper-cased: a POST or PATCH call whose method the user listed gets an Idempotency-Key. */
 	readonly keyed: readonly string[];
 	/** The client's `identity` option, read at each call. */
@@ -113,7 +113,7 @@ export const createCaller = (deps: CallerDeps) => {
 			kyMethod: method,
 			method: verb,
 			input,
-			options: callOptions as Record<string, unknown>,
+			options: callOptions,
 			world: deps.worlds.open(who, deps.identityNow),
 			idempotencyKey: key,
 			replay,

@@ -41,7 +41,7 @@ export const policyContext = ({ options, stores, clock, emit, emitter, budget, r
 		name: options.name ?? 'steadfetch',
 		clock,
 		random: options.random ?? Math.random,
-		options: options as Readonly<Record<string, unknown>>,
+		options,
 		stores,
 		hooks: {},
 		// The core's own events; the policies' are added once they are made (create-client.ts).
