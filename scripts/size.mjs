@@ -178,12 +178,12 @@ const cases = [
 	{ name: 'core + staleCache()', source: withPolicy('cache', 'staleCache()'), budget: 23_370, target: 17_000 },
 	// +237 B (fix/outbox-r2): withContext(ctx).outbox bound to the request (core's membersFor ~55), migrate's
 	// entry split and checked as a rebase's, onConflict's rebase only a plain object.
-	{ name: 'core + outbox()', source: withPolicy('outbox', 'outbox()'), budget: 29_850, target: 19_500 }, // issue 46 part B (outbox.ref(): placeholders, dependents, kept values): measured 29,199 + 0.5 %
+	{ name: 'core + outbox()', source: withPolicy('outbox', 'outbox()'), budget: 30_535, target: 19_500 }, // issue 46 files (bytes stored and replayed, maxFileBytes, the quota, stats(), bodyBytes): measured 30,382 + 0.5 % (main 29,760: +622); issue 46 part B (outbox.ref(): placeholders, dependents, kept values): measured 29,199 + 0.5 %
 	{
 		// Issue 27's options configured: the same code (nothing of it is tree-shaken without them).
 		name: 'core + outbox({ conflicts, app updates })',
 		source: `${core}import { outbox } from 'steadfetch/outbox';\nexport const api = createClient({ outbox: outbox({ conditional: true, coalesce: true, version: 2, migrate: (entry) => entry, onConflict: () => 'dead' }) });`,
-		budget: 29_890, target: 19_500, // as core + outbox(); issue 46 part B: measured 29,164 + 0.5 %
+		budget: 30_535, target: 19_500, // as core + outbox(); issue 46 files: measured 30,381 + 0.5 %; issue 46 part B: measured 29,164 + 0.5 %
 	},
 	{
 		// What the preset with its defaults fills: it must cost the same, plus its own ≤ 410 B (`sameAs`).
@@ -194,7 +194,7 @@ const cases = [
 	{
 		name: 'core + breaker + staleCache + outbox',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { staleCache } from 'steadfetch/cache';\nimport { outbox } from 'steadfetch/outbox';\nexport const api = createClient({ breaker: breaker(), staleCache: staleCache(), outbox: outbox() });`,
-		budget: 37_490, target: 20_000, // the open pipeline over issue 46 part B: measured 37,304 + 0.5 %; outbox.ref() alone: measured 36,393 + 0.5 %; before: 31,542 + 0.5 % (the byte pass; 31,819 before it, 31,657 at the cache split; +68 B with no byte of its code changed: brotli of a re-chunked dist/, issue 34's function splits)
+		budget: 38_020, target: 20_000, // issue 46 files: measured 37,831 + 0.5 % (main 37,304: +527); the open pipeline over issue 46 part B: measured 37,304 + 0.5 %; outbox.ref() alone: measured 36,393 + 0.5 %; before: 31,542 + 0.5 % (the byte pass; 31,819 before it, 31,657 at the cache split; +68 B with no byte of its code changed: brotli of a re-chunked dist/, issue 34's function splits)
 	},
 	{
 		// Issue 34: the preset takes the outbox only as the policy `outbox()` makes, so with its defaults it carries
@@ -207,12 +207,12 @@ const cases = [
 	{
 		name: 'steadfetch + outbox()',
 		source: "import { createClient, isStale, outbox, outboxSyncHandler } from 'steadfetch';\nexport const api = createClient({ outbox: outbox() });\nexport { isStale, outboxSyncHandler };",
-		budget: 37_660, target: 20_000, preset: true, // issue 46 part B (outbox.ref()): measured 36,729 + 0.5 %; before: 31,950 + 0.5 % (the byte pass)
+		budget: 38_405, target: 20_000, preset: true, // issue 46 files: measured 38,212 + 0.5 %; issue 46 part B (outbox.ref()): measured 36,729 + 0.5 %; before: 31,950 + 0.5 % (the byte pass)
 	},
 	{
 		name: 'steadfetch + fetchHandler (a service worker)',
 		source: "import { createClient, outbox } from 'steadfetch';\nimport { fetchHandler, outboxSyncHandler } from 'steadfetch/sw';\nconst api = createClient({ outbox: outbox() });\nexport const handle = fetchHandler(api, { match: () => true });\nexport const sync = outboxSyncHandler(api);",
-		budget: 38_200, // issue 46 part B (outbox.ref()): measured 37,255 + 0.5 %; before: 32,409 + 0.5 % (the byte pass)
+		budget: 38_895, // issue 46 files: measured 38,700 + 0.5 %; issue 46 part B (outbox.ref()): measured 37,255 + 0.5 %; before: 32,409 + 0.5 % (the byte pass)
 	},
 	{
 		// Issue 47: the preset as a Worker's bundler builds it (the `workerd` condition): the edge build, with no
