@@ -219,7 +219,7 @@ const cases = [
 		// IndexedDB, tab sync, Web Locks or page-visibility code (its `markers`).
 		name: 'steadfetch (the preset, workerd)',
 		source: "import { createClient } from 'steadfetch';\nexport const api = createClient();",
-		budget: 28_210, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
+		budget: 28_452, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // issue 46 files: the Cache API store keeps binary data raw after its JSON (no base64: a queued 10 MB photo takes 10 MB), measured + 0.5 % (28,107 -> 28,310: +203)
 	},
 	// fix/breaker-r3: waitForHealthy reads the stored state first, reset() after a reload stores itself, a
 	// malformed channel record is reported (storage:error): cloudflare +140 B (19,710 → 19,850), deno +55
@@ -233,7 +233,7 @@ const cases = [
 		// throttle's isolate link (coordinator/fleet.ts) and the Durable Object its counts (coordinator/throttle.ts);
 		// on the coordinator rather than in steadfetch/throttle, where every browser would carry it unused.
 		// Issue 34's split of breaker/shared.ts (linkBreaker, exchange): 23,759 → 23,741.
-		budget: 25_930, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
+		budget: 26_235, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // issue 46 files: the Cache API store keeps binary data raw after its JSON (no base64: a queued 10 MB photo takes 10 MB), measured + 0.5 % (26,104)
 	},
 	{
 		// The shared path of the throttle (issue 38): the isolate's link (coordinator/fleet.ts) comes with the
@@ -247,14 +247,14 @@ const cases = [
 		name: 'core + breaker({ shared }) (deno)',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { coordinator, denoKvStore } from 'steadfetch/deno';\nexport const make = (kv) => createClient({ store: denoKvStore(kv), breaker: breaker({ shared: coordinator(kv) }) });`,
 		// Throttle (issue 38, +803 B, 19,823 → 20,626): as the cloudflare case, Deno KV's coordinator answers throttle syncs.
-		budget: 25_910, platform: 'neutral', conditions: ['deno'],
+		budget: 26_195, platform: 'neutral', conditions: ['deno'], // issue 46 files: the Cache API store keeps binary data raw after its JSON (no base64: a queued 10 MB photo takes 10 MB), measured + 0.5 % (26,064)
 	},
 	{
 		// Issue 51: a Redis coordinator (any client, through one `evaluate` function) for edge functions and Node fleets.
 		name: 'core + breaker({ shared }) + adaptiveThrottle({ shared }) (redis, edge-light)',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { adaptiveThrottle } from 'steadfetch/throttle';\nimport { coordinator } from 'steadfetch/redis';\nexport const make = (redis) => { const shared = coordinator((s, k, a) => redis.eval(s, k, a)); return createClient({ breaker: breaker({ shared }), adaptiveThrottle: adaptiveThrottle({ shared }) }); };`,
 		// Measured 25,195 + 0.5 %: the coordinator (redis/index.ts 2.6 KB unminified) over the breaker's and the throttle's shared links.
-		budget: 27_610, platform: 'neutral', conditions: ['edge-light', 'worker', 'browser'],
+		budget: 27_896, platform: 'neutral', conditions: ['edge-light', 'worker', 'browser'], // issue 46 files: the Cache API store keeps binary data raw after its JSON (no base64: a queued 10 MB photo takes 10 MB), measured + 0.5 % (27,757)
 	},
 ];
 
