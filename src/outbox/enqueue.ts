@@ -277,9 +277,16 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 		throw new InvalidRequestError(`A call holding a placeholder of a pending outbox entry cannot be queued: ${full.message}`, { cause: full });
 	}
 
+	const scope = context.scopeOf(target!.href);
+	if (full && (context.reachability(scope) === 'offline' || await queue.behind(scope))) {
+		// It must wait, and cannot be stored: refused here, before ky makes its request (a FormData's, left
+		// unread by the layer's hold, would throw outside any promise in Node: see snapshot.ts).
+		throw full;
+	}
+
 	// Offline, the layer holds the attempt without I/O (or sends the scope's one in 10 s, not retried):
 	// ky need not copy the request for retries.
-	const run = next({ ...snapshot.exact, headers: { 'idempotency-key': idempotencyKey, ...snapshot.exact?.headers }, ...context.reachability(context.scopeOf(target!.href)) === 'offline' && { retry: { limit: 0 } } });
+	const run = next({ ...snapshot.exact, headers: { 'idempotency-key': idempotencyKey, ...snapshot.exact?.headers }, ...context.reachability(scope) === 'offline' && { retry: { limit: 0 } } });
 	const ms = options.networkTimeoutMs;
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	try {

@@ -219,9 +219,7 @@ describe('outbox: bounds of a write that must be stored (OutboxFullError.reason)
 	});
 
 	it('a FormData: its files count toward maxFileBytes, its text (fields and part headers) toward maxBodyBytes', async () => {
-		// The API fails (not offline: a FormData over its bounds is sent as it is, and Node's FormData
-		// stream throws outside any promise when a deferred attempt leaves it unread, see snapshot.ts).
-		down = true;
+		down = true; // The API fails: each write must be stored (one over its bounds went out first, as it can).
 		const store = memoryStore('files');
 		const api = make(store, { maxFileBytes: 1000, maxBodyBytes: 400 });
 		const form = (text: string, file: number): FormData => {
@@ -242,6 +240,27 @@ describe('outbox: bounds of a write that must be stored (OutboxFullError.reason)
 		expect(await caught(api.post('upload?form-bound', { body: form('ok', 1000) }))).toBeInstanceOf(OutboxQueuedError);
 		const [entry] = await api.outbox.list();
 		expect(entry!.bodyBytes).toBeGreaterThan(1000);
+		api.close();
+	});
+
+	it('a FormData over its bounds that must wait (offline, or behind a queued write): OutboxFullError at once, no request made (Node\'s unread FormData stream never throws)', async () => {
+		window = fakeWindow();
+		const store = memoryStore('files');
+		const api = make(store, { maxFileBytes: 1000 });
+		const big = (): FormData => {
+			const made = new FormData();
+			made.set('f', new File([bytesOf(2000)], 'f.bin'));
+			return made;
+		};
+
+		window.setOnline(false, false);
+		await caught(api.post('upload?wait', { body: bytesOf(10) })); // Offline: probes, fails, queued.
+		const count = received.length;
+		expect(await caught(api.post('upload?wait', { body: big() }))).toMatchObject({ reason: 'size' });
+		window.setOnline(true, false); // Online, behind the queued write.
+		expect(await caught(api.post('upload?wait', { body: big() }))).toMatchObject({ reason: 'size' });
+		expect(received.length).toBe(count);
+		expect(await api.outbox.size()).toBe(1);
 		api.close();
 	});
 
