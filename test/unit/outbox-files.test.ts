@@ -27,6 +27,8 @@ const sha = (bytes: ArrayBuffer | Uint8Array): string => createHash('sha256').up
 let server: RunningServer;
 let down = false;
 const received: Received[] = [];
+/** Answers held by `?hang` requests: each lets its request's answer (503) go. */
+const hung: Array<() => void> = [];
 const clock = new ManualClock();
 let window: ReturnType<typeof fakeWindow> | undefined;
 
@@ -35,6 +37,11 @@ beforeAll(async () => {
 		const bytes = await request.arrayBuffer();
 		const url = new URL(request.url);
 		received.push({ path: url.pathname + url.search, type: request.headers.get('content-type'), key: request.headers.get('idempotency-key'), sha: sha(bytes), size: bytes.byteLength, bytes });
+		if (url.searchParams.has('hang')) {
+			await new Promise<void>((resolve) => hung.push(resolve));
+			return new Response('late', { status: 503 });
+		}
+
 		return down ? new Response('down', { status: 503 }) : Response.json({ ok: true }, { status: 201 });
 	});
 });
@@ -282,6 +289,31 @@ describe('outbox: bounds of a write that must be stored (OutboxFullError.reason)
 		// Under 64 KiB: not asked, stored (the store's own quota error would stop it).
 		expect(await caught(api.post('upload?quota', { body: bytesOf(65_535) }))).toBeInstanceOf(OutboxQueuedError);
 		expect(asked.calls).toBe(1);
+		api.close();
+	});
+
+	it('the quota is asked only of a write being stored: a delivered one never asks; one queued at its deadline (networkTimeoutMs) that cannot be stored waits for its answer, then \'quota\'', async () => {
+		const store = memoryStore('files');
+		const api = make(store, { networkTimeoutMs: 50 });
+		const asked = estimate(async () => ({ usage: 999_000, quota: 1_000_000 }));
+		expect((await api.post('upload?delivered', { body: bytesOf(70_000) })).status).toBe(201);
+		expect(asked.calls).toBe(0);
+		let settled = false;
+		const pending = caught(api.post('upload?hang', { body: bytesOf(70_000) })).finally(() => {
+			settled = true;
+		});
+		// Its deadline passed (the quota was asked, at enqueue): the caller still waits for its attempt.
+		for (const deadline = Date.now() + 5000; asked.calls === 0 || hung.length === 0;) {
+			expect(Date.now()).toBeLessThan(deadline);
+			await new Promise((resolve) => setTimeout(resolve, 5));
+		}
+
+		expect(settled).toBe(false);
+		hung.shift()!();
+		const error = await pending;
+		expect(error).toBeInstanceOf(OutboxFullError);
+		expect(error).toMatchObject({ reason: 'quota' });
+		expect(await store.keys()).toEqual([]);
 		api.close();
 	});
 
