@@ -202,7 +202,7 @@ const cases = [
 		name: 'steadfetch (the preset, defaults)',
 		source: "import { createClient } from 'steadfetch';\nexport const api = createClient();",
 		// Measured 25,141 + 0.5 % (the byte pass −205; before it 25,346: the cache split +204, the core split +121).
-		budget: 27_470, target: 20_500, preset: true, absent: ['outbox'], sameAs: 'core + breaker + staleCache',
+		budget: 27_606, target: 20_500, preset: true, absent: ['outbox'], sameAs: 'core + breaker + staleCache', // issue 46 files: measured 27,469 + 0.5 % (27,417 before: +52, PartStore.set's per-write deadline, which the outbox gives a record with a large body so a photo told "queued" is in the store)
 	},
 	{
 		name: 'steadfetch + outbox()',

@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OutboxFullError, OutboxQueuedError, createClient, memoryStore, outbox, type KeyValueStore, type OutboxOptions } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
-import { fakeWindow, throwIfOffline } from './outbox-helpers.js';
+import { fakeWindow, spyStore, throwIfOffline } from './outbox-helpers.js';
 
 interface Received {
 	path: string;
@@ -353,6 +353,29 @@ describe('outbox: bounds of a write that must be stored (OutboxFullError.reason)
 	it.each([[-1], [1.5], [Number.NaN], [Number.POSITIVE_INFINITY], ['1'], [null]])('maxFileBytes %s: a RangeError naming it at creation', (value) => {
 		expect(() => outbox({ maxFileBytes: value as number })).toThrow(/outbox\.maxFileBytes/);
 		expect(() => outbox({ maxFileBytes: value as number })).toThrow(RangeError);
+	});
+});
+
+describe('outbox: a large body is in the store when the caller is told "queued"', () => {
+	it('its write is given storageTimeoutMs plus 1 ms per 10 000 bytes: a store that takes longer than storageTimeoutMs for a 3 MB body still confirms it first, no storage:error', async () => {
+		window = fakeWindow();
+		window.setOnline(false, false);
+		const inner = memoryStore('files');
+		// The store takes 200 ms to write a record with a body (as IndexedDB does a large one on a slow device).
+		const slow = spyStore(inner, { set: async (key, value, run) => {
+			if ((value as { body?: ArrayBuffer }).body) {
+				await new Promise((resolve) => setTimeout(resolve, 200));
+			}
+
+			return run();
+		} });
+		const api = make(slow, {}, { storageTimeoutMs: 100 }); // A 3 MB record's deadline: 100 + 300 ms.
+		const errors: unknown[] = [];
+		api.on('storage:error', (event) => errors.push(event));
+		expect(await caught(api.post('upload?slow', { body: bytesOf(3_000_000) }))).toBeInstanceOf(OutboxQueuedError);
+		expect((await inner.keys()).filter((key) => key.startsWith('p|'))).toHaveLength(1); // Written when told.
+		expect(errors).toEqual([]);
+		api.close();
 	});
 });
 
