@@ -16,7 +16,7 @@ import { noLeaseMs, type Queue } from './queue.js';
 import { isRecord, makeKey, overwritten, type OutboxRecord } from './record.js';
 import { at, isValues, substitute, valuesKey, type Ref } from './refs.js';
 import { overQuota } from './quota.js';
-import { snapshotBody, type BodySnapshot, type Stringify } from './snapshot.js';
+import { snapshotBody, type BodySnapshot } from './snapshot.js';
 import { registerSync } from './background-sync.js';
 import { secretUrl, targetOf } from './target.js';
 
@@ -247,14 +247,14 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 	let idempotencyKey: string;
 	let typed: boolean;
 	try {
-		idempotencyKey = call.idempotencyKey ?? new Headers(call.options['headers'] as HeadersInit).get('idempotency-key') ?? (call.input instanceof Request ? call.input.headers.get('idempotency-key') : null) ?? crypto.randomUUID();
-		typed = [call.options['headers'], context.options['headers'], call.input instanceof Request && call.input.headers].some((headers) => !!headers && new Headers(headers as HeadersInit).has('content-type'));
+		idempotencyKey = call.idempotencyKey ?? new Headers(call.options.headers as HeadersInit).get('idempotency-key') ?? (call.input instanceof Request ? call.input.headers.get('idempotency-key') : null) ?? crypto.randomUUID();
+		typed = [call.options.headers, context.options.headers, call.input instanceof Request && call.input.headers].some((headers) => !!headers && new Headers(headers as HeadersInit).has('content-type'));
 	} catch (error) {
 		throw new InvalidRequestError(`Invalid header: ${(error as Error).message}`, { cause: error });
 	}
 
 	let full: OutboxFullError | undefined;
-	const snapshot = await snapshotBody(call.input, call.options, options, (call.options['stringifyJson'] ?? context.options['stringifyJson']) as Stringify | undefined).catch((error: unknown) => {
+	const snapshot = await snapshotBody(call.input, call.options, options, call.options.stringifyJson ?? context.options.stringifyJson).catch((error: unknown) => {
 		if (!(error instanceof OutboxFullError)) {
 			throw error;
 		}
@@ -262,7 +262,7 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 		full = error; // Sent as it is if it can go out.
 		return {} as BodySnapshot;
 	});
-	if (typed && snapshot.exact?.headers && !(call.options['body'] instanceof FormData)) {
+	if (typed && snapshot.exact?.headers && !(call.options.body instanceof FormData)) {
 		delete snapshot.exact.headers; // A Blob's type goes only where fetch would put it: a Content-Type the call gives wins.
 	}
 
@@ -313,7 +313,7 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 
 	// No answer within the deadline: stored now, leased by this client until the call's own deadline
 	// (60 000 ms ahead when it has none), the caller told it is queued.
-	const total = call.options['totalTimeout'] ?? context.options['totalTimeout'] ?? 20_000;
+	const total = call.options.totalTimeout ?? context.options.totalTimeout ?? 20_000;
 	const until = typeof total === 'number' ? start + total : context.clock.now() + noLeaseMs;
 	const slow = new SteadfetchError(`No answer within ${ms} ms (outbox.networkTimeoutMs)`, 'TIMEOUT', true);
 	return enqueue(queue, drain, call, call.request, snapshot, slow, idempotencyKey, run, until);
