@@ -78,7 +78,9 @@ export interface ScopeBackEvent extends BaseEvent<'scope:back'> {
  * answer below 400 — at once, or by an outbox replay — in this client, in another client of its
  * `name` and store (`extend()`), or in another tab, worker or service worker of the origin
  * (`remote: true`, heard over the BroadcastChannel `steadfetch:<name>:world`). With or without the
- * stale cache or the outbox. What `syncInvalidation` (`steadfetch/tanstack-query`) listens to.
+ * stale cache or the outbox. Not for the `202` a service worker's outbox answers for a write it
+ * queued (`Steadfetch-Outbox-Entry`): that worker's client tells the delivery, and this client hears
+ * it from there. What `syncInvalidation` (`steadfetch/tanstack-query`) listens to.
  */
 export interface WriteDeliveredEvent extends BaseEvent<'write:delivered'> {
 	/** The write's method (`POST`, `PUT`, `PATCH`, `DELETE`…). */

@@ -43,7 +43,9 @@ export interface Bounds {
  *   above); nothing is noted or allocated for an attempt that answers.
  * - An attempt of a call with a method that is not safe (a POST, PUT, PATCH, DELETE…, an outbox
  *   replay too) answered below 400 is a delivered write: `delivered(method, url)` (`write:delivered`
- *   in every client and tab of the name). A read costs one lookup.
+ *   in every client and tab of the name) — unless the answer is a queued write's `202` from a
+ *   service worker's outbox (`Steadfetch-Outbox-Entry`), which that worker tells once it delivers
+ *   the write. A read costs one lookup.
  */
 export const transportOf = (reach: Reach, scopeOf: (url: string) => string, bounds?: Bounds, delivered?: (method: string, url: string) => void) => (fetch: FetchLike): FetchLike => (request, init) => {
 	const call = init?.steadfetch as Call | undefined;
@@ -60,7 +62,8 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 		: fetch(request, init);
 	return sent.then((response) => {
 		reach.answered(scopeOf(request.url), response.status);
-		if (response.status < 400 && call && !safeMethods.has(request.method)) {
+		// A 202 that says "queued" (a service worker's outbox in front of this client) is no delivery: that worker tells it when it is.
+		if (response.status < 400 && call && !safeMethods.has(request.method) && !response.headers.has('steadfetch-outbox-entry')) {
 			delivered?.(request.method, request.url);
 		}
 

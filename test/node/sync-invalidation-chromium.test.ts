@@ -7,6 +7,8 @@
  * `remote: true`. Forged or malformed messages on the world channel invalidate nothing and break
  * nothing (an uncaught error in a page fails the test).
  */
+import { build } from 'esbuild';
+import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, openPage, startApi, startPageServer, type Chromium, type ControlledApi, type PageServer } from '../helpers/pages.js';
@@ -17,6 +19,17 @@ const core = await import('/node_modules/@tanstack/query-core/build/modern/index
 const helpers = await import('/dist/browser/tanstack-query.js');
 globalThis.tq = { core, helpers };`;
 
+/** A service worker whose client (name `sync-sw`, an outbox) answers every request to the API origin: a write it cannot deliver is queued (202). */
+const worker = (apiOrigin: string) => `
+import { createClient, outbox } from 'steadfetch';
+import { fetchHandler } from 'steadfetch/sw';
+const api = createClient({ name: 'sync-sw', retry: 0, breaker: false, staleCache: false, outbox: outbox({ baseBackoffMs: 100, maxBackoffMs: 300, resumeJitterMs: 0 }) });
+const handle = fetchHandler(api, { match: new URLPattern({ protocol: 'http', hostname: '127.0.0.1', port: ${JSON.stringify(new URL(apiOrigin).port)} }) });
+self.addEventListener('install', () => self.skipWaiting());
+self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+self.addEventListener('fetch', (event) => { handle(event); });
+`;
+
 let chromium: Chromium;
 let pages: PageServer;
 let api: ControlledApi;
@@ -24,7 +37,12 @@ let context: BrowserContext | undefined;
 let names = 0;
 
 beforeAll(async () => {
-	[chromium, pages, api] = await Promise.all([launchChromium(), startPageServer({ '/sync-setup.js': setup }), startApi()]);
+	api = await startApi();
+	const bundle = await build({
+		stdin: { contents: worker(api.url), resolveDir: join(import.meta.dirname, '../..'), loader: 'js' },
+		bundle: true, write: false, format: 'esm', platform: 'browser', logLevel: 'error',
+	});
+	[chromium, pages] = await Promise.all([launchChromium(), startPageServer({ '/sync-setup.js': setup, '/sync-sw.js': bundle.outputFiles[0]!.text })]);
 }, 60_000);
 
 afterEach(async () => {
@@ -163,5 +181,30 @@ describe('syncInvalidation across tabs (real Chromium)', { timeout: 60_000 }, ()
 		expect(await b.evaluate(() => (globalThis as Tab).heard)).toEqual([{ method: 'PUT', url: `${api.url}/json/users`, remote: true }]);
 		// B's client still works.
 		expect(await b.evaluate(async () => (await (globalThis as Tab).api.get('json/todos/2')).status)).toBe(200);
+	});
+
+	it('a write the service worker queued and replays later invalidates in the page; the worker\'s 202 "queued" is no delivery', async () => {
+		const [page] = await tabs(1);
+		await page.evaluate(async () => {
+			await navigator.serviceWorker.register('/sync-sw.js', { type: 'module' });
+			await navigator.serviceWorker.ready;
+		});
+		await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 15_000 });
+		// The page's client has the worker's name; its requests to the API go through the worker.
+		await boot(page, 'sync-sw', paths);
+		await api.down('refuse');
+		const answered = await page.evaluate(async () => {
+			const response = await (globalThis as Tab).api.post('json/todos', { json: { title: 'offline' } });
+			return { status: response.status, entry: response.headers.get('steadfetch-outbox-entry') };
+		});
+		expect(answered).toEqual({ status: 202, entry: expect.any(String) as string });
+		expect(await page.evaluate(() => (globalThis as Tab).heard)).toEqual([]);
+		expect(await invalidated(page)).toEqual([]);
+		// The API back: the worker's outbox replays the write (its backoff, no call of the page's) and tells the page.
+		await api.up();
+		await waitFor(async () => (await invalidated(page)).length === 2, 'the page to invalidate the collection the worker\'s replay wrote to');
+		expect(await invalidated(page)).toEqual(['json/todos', 'json/todos?page=2']);
+		expect(await page.evaluate(() => (globalThis as Tab).heard)).toEqual([{ method: 'POST', url: `${api.url}/json/todos`, remote: true }]);
+		expect(api.seen.filter((request) => request.method === 'POST').map((request) => request.url)).toEqual(['/json/todos']);
 	});
 });

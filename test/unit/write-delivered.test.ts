@@ -24,6 +24,11 @@ beforeAll(async () => {
 		}
 
 		const { pathname } = new URL(request.url);
+		if (pathname.endsWith('/behind-a-worker')) {
+			// What a service worker's outbox answers for a write it queued.
+			return Response.json({ queued: true, entryId: 'e1' }, { status: 202, headers: { 'steadfetch-outbox-entry': 'e1' } });
+		}
+
 		return pathname.endsWith('/missing') ? new Response('no', { status: 404 }) : Response.json({ ok: true }, { status: request.method === 'POST' ? 201 : 200 });
 	});
 });
@@ -50,7 +55,7 @@ const track = <C extends { close(): void }>(client: C): C => {
 };
 
 describe('write:delivered', () => {
-	it('a POST, PUT, PATCH or DELETE answered below 400 is told once, with its method and absolute URL; a read, a 4xx and a 5xx are not (steadfetch/core: no cache, no outbox)', async () => {
+	it('a POST, PUT, PATCH or DELETE answered below 400 is told once, with its method and absolute URL; a read, a 4xx, a 5xx and a service worker\'s "queued" 202 are not (steadfetch/core: no cache, no outbox)', async () => {
 		const client = track(createCore({ prefix: `${api.url}/v1/`, retry: 0 }));
 		const events = heard(client);
 		await client.post('todos', { json: { title: 'a' } });
@@ -60,6 +65,8 @@ describe('write:delivered', () => {
 		await client.get('todos');
 		await client.head('todos');
 		await client.post('missing', { json: {} }).catch(() => undefined);
+		// A service worker's outbox in front of the client answered "queued": that worker tells the delivery, not this client.
+		expect((await client.post('behind-a-worker', { json: {} })).status).toBe(202);
 		down = true;
 		await client.put('todos/2', { json: {} }).catch(() => undefined);
 		expect(events).toEqual([
