@@ -65,13 +65,18 @@ const extra = (touched: unknown, paths: Set<string>, keys: Array<readonly unknow
  * (`meta.steadfetchUrl`) is the written URL, the collection a POST went to or the parent path of a
  * PUT, PATCH or DELETE (`/todos` for `/todos/1`) — each with any query string (`/todos?page=2`) —
  * plus what `touches(write)` returns. TanStack's `broadcastQueryClient` is not needed for this.
- * Returns the unsubscribe function. A `touches` that is not a function is a `TypeError` at once.
+ * Returns the unsubscribe function. A `touches` that is not a function, or options that are not an
+ * object, are a `TypeError` at once.
  *
  * @example useEffect(() => syncInvalidation(api, queryClient), [queryClient]);
  */
 export const syncInvalidation = (api: Pick<Client, 'on'>, queryClient: InvalidatingQueryClient, options?: SyncInvalidationOptions): (() => void) => {
 	if (typeof api?.on !== 'function' || typeof queryClient?.invalidateQueries !== 'function') {
 		throw new TypeError('`syncInvalidation(api, queryClient)` takes a steadfetch client and a TanStack QueryClient');
+	}
+
+	if (options !== undefined && (typeof options !== 'object' || options === null)) {
+		throw new TypeError(`\`syncInvalidation\`'s options must be an object ({ touches? }); got ${describe(options)}`);
 	}
 
 	const touches = options?.touches;

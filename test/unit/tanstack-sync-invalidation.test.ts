@@ -153,12 +153,16 @@ describe('syncInvalidation', () => {
 		expect(invalidated()).toEqual(['["todo",2]', '["todos",2]', '["todos"]']);
 	});
 
-	it('bad touches: a TypeError naming it at the call; a missing client or QueryClient too', () => {
+	it('bad touches: a TypeError naming it at the call; options that are not an object, a missing client or QueryClient too', () => {
 		const client = core();
 		const queryClient = new QueryClient();
 		for (const touches of ['x', 1, {}, null, [['todos']]]) {
 			expect(() => syncInvalidation(client, queryClient, { touches } as never)).toThrow(TypeError);
 			expect(() => syncInvalidation(client, queryClient, { touches } as never)).toThrow(/`touches` must be a function/);
+		}
+
+		for (const options of [5, 'touches', null, () => []]) {
+			expect(() => syncInvalidation(client, queryClient, options as never)).toThrow(/`syncInvalidation`'s options must be an object/);
 		}
 
 		expect(() => syncInvalidation(undefined as never, queryClient)).toThrow(TypeError);
