@@ -87,7 +87,12 @@ export interface WriteDeliveredEvent extends BaseEvent<'write:delivered'> {
 	method: string;
 	/** The written URL, absolute, its sensitive query values removed; never a body or a header. */
 	url: string;
-	/** `true` when the write was delivered in another tab or worker (absent for one of this tab). */
+	/**
+	 * `true` when the write was heard over the channel: delivered in another tab, worker or service
+	 * worker (or by a client of the same name made apart with `createClient` in this page). Absent for
+	 * a write of this client or of a client it shares its name and store with (`extend()`). Where there
+	 * are no tabs (Node, Deno, Workers) only those clients hear a write.
+	 */
 	remote?: true;
 }
 
