@@ -170,13 +170,15 @@ const cases = [
 		// included: the client's URL resolver, a memo per client), and `syncInvalidation` alone.
 		name: 'core + queryOptionsFor',
 		source: `${core}import { queryOptionsFor } from 'steadfetch/tanstack-query';\nexport const query = queryOptionsFor(createClient(), 'users/1');`,
-		policy: true, alone: 490,
+		// 490 → 499: 484 → 496 B with its code unchanged (the core's weak fan-out; a brotli difference moves ±40 B as the core changes).
+		policy: true, alone: 499,
 	},
 	{
 		name: 'core + syncInvalidation',
 		source: `${core}import { syncInvalidation } from 'steadfetch/tanstack-query';\nexport const sync = (queryClient) => syncInvalidation(createClient(), queryClient);`,
-		// 435 → 472: its options checked (not an object: a TypeError naming them), measured 469 B.
-		policy: true, alone: 472,
+		// 435 → 472: its options checked (not an object: a TypeError naming them), measured 469 B. 472 → 511: 508 B
+		// with its code unchanged (the core's weak fan-out; a brotli difference moves ±40 B as the core changes).
+		policy: true, alone: 511,
 	},
 	// Issue 50 (an outbox that stays fast as it grows), budgets at the measured figure + 0.5 %: every store can
 	// answer a ranged question without a listing (`span`: memoryStore keeps its keys sorted, the IndexedDB store

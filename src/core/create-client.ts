@@ -119,7 +119,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	const shut = closing(reach, active, emitter);
 	// Clears and removals heard from the other tabs while the client runs (src/core/world.ts).
 	// Writes delivered by any client of the name, here or in another tab: `write:delivered` (`remote` when from another tab).
-	const disconnect = worldsOf(stores).connect(context.name, (method, url, remote) => emit('write:delivered', remote ? { method, url, remote } : { method, url }));
+	const disconnect = worldsOf(stores).connect(context.name, emit);
 	addMembers(client, call, context, stats, active, customScope !== undefined, () => {
 		if (!closed) {
 			closed = true;

@@ -1,4 +1,5 @@
 import { openChannel, type Channel } from '../utils/channel.js';
+import type { PolicyContext } from './policy.js';
 import { hasTabs } from '../utils/tabs.js';
 
 /**
@@ -37,14 +38,20 @@ const maxNotes = 256;
 /** The part every clear of the client notes (`client.clear()`): every part's work is checked against it. */
 const all = '*';
 
+type Emit = PolicyContext['emit'];
+
 /** What another tab may post: a note as `#note` makes them (a part of letters or `*`, then an identity or an id), bounded. */
 const heard = /^(\*|[a-z]+)(#[ir]:[\s\S]{0,2048})?$/i;
 
 /** Methods that change nothing (RFC 9110's safe methods): an answer to one is no delivered write. */
 export const safeMethods: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
-/** A client hears a delivered write (`write:delivered`): `remote` when another tab or worker posted it. */
-export type HearWrite = (method: string, url: string, remote: boolean) => void;
+/**
+ * How a client of the name is told a delivered write: its `PolicyContext.emit`, held weakly (a client
+ * made by `extend()` per request and never closed must not be kept alive by its name's others); where
+ * the runtime has no `WeakRef`, strongly.
+ */
+const held = (emit: Emit): { deref(): Emit | undefined } => (typeof WeakRef === 'function' ? new WeakRef(emit) : { deref: () => emit });
 
 /** Past this length a URL heard from another tab is ignored (servers refuse longer ones too). */
 const maxUrlLength = 8_192;
@@ -72,8 +79,8 @@ export class Worlds {
 	#at = 0;
 	/** A part's last clear of everything (`part`), of one identity (`part#i:identity`), removal of one id (`part#r:id`); part names hold no `#`. */
 	readonly #notes = new Map<string, number>();
-	/** The clients of this name and store that run, each hearing the delivered writes (`connect`). */
-	readonly #hearing = new Set<HearWrite>();
+	/** The clients of this name and store that run, each told the delivered writes (`connect`); one gone is forgotten when met. */
+	readonly #hearing = new Set<ReturnType<typeof held>>();
 
 	/** Capture the world now for work of `identity`; `now()` reads the client's identity at each check. */
 	open(identity: string | undefined, now: () => string | undefined): World {
@@ -103,20 +110,18 @@ export class Worlds {
 	 * `url` has its sensitive query values removed already.
 	 */
 	delivered(method: string, url: string): void {
-		for (const hear of this.#hearing) {
-			hear(method, url, false);
-		}
-
+		this.#tellWrite(method, url, false);
 		this.#channel?.post({ v: 1, write: [method, url] });
 	}
 
 	/**
-	 * A client of `name` starts: it hears the delivered writes (`hear`) until it closes; where there are
-	 * tabs, the channel to the others is open while any client of the name and store runs. Returns what
-	 * its `close()` calls.
+	 * A client of `name` starts: it is told the delivered writes (`write:delivered` through its `emit`)
+	 * until it closes or is gone; where there are tabs, the channel to the others is open while any
+	 * client of the name and store runs. Returns what its `close()` calls.
 	 */
-	connect(name: string, hear: HearWrite): () => void {
-		this.#hearing.add(hear);
+	connect(name: string, emit: Emit): () => void {
+		const hearing = held(emit);
+		this.#hearing.add(hearing);
 		this.#clients++;
 		this.#channel ??= hasTabs() ? openChannel(`steadfetch:${name}:world`, (data) => {
 			// Distrusted: a note or a write of the expected shape only; anything else is ignored.
@@ -127,16 +132,14 @@ export class Worlds {
 
 			const delivered = v === 1 ? writeOf(write) : undefined;
 			if (delivered) {
-				for (const hear of this.#hearing) {
-					hear(delivered[0], delivered[1], true);
-				}
+				this.#tellWrite(delivered[0], delivered[1], true);
 			}
 		}) : undefined;
 		let open = true;
 		return () => {
 			const last = open && --this.#clients === 0;
 			if (open) {
-				this.#hearing.delete(hear);
+				this.#hearing.delete(hearing);
 			}
 
 			open = false;
@@ -145,6 +148,18 @@ export class Worlds {
 				this.#channel = undefined;
 			}
 		};
+	}
+
+	/** `write:delivered` in every client of the name and store still there (`remote`: heard from another tab). */
+	#tellWrite(method: string, url: string, remote: boolean): void {
+		for (const hearing of this.#hearing) {
+			const emit = hearing.deref();
+			if (emit) {
+				emit('write:delivered', remote ? { method, url, remote } : { method, url });
+			} else {
+				this.#hearing.delete(hearing);
+			}
+		}
 	}
 
 	#tell(note: string): void {

@@ -5,6 +5,8 @@
  * one. Where there are tabs (a page: `document` faked), the world channel carries it to the other
  * tabs (`remote: true`), and a forged message is ignored. A loopback API; Node's BroadcastChannel.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createClient as createCore } from '../../src/entries/core.js';
 import { createClient, memoryStore, outbox, type Client, type EmittedEvent } from '../../src/entries/index.js';
@@ -101,6 +103,28 @@ describe('write:delivered', () => {
 		down = false;
 		expect(await client.outbox.flush()).toMatchObject({ sent: 1, remaining: 0 });
 		expect(events).toEqual([{ type: 'write:delivered', scope: api.url, method: 'PATCH', url: `${api.url}/todos/7` }]);
+	});
+
+	it('a client made by extend() and never closed is not kept alive, its listeners neither, by the clients of its name (they tell it writes through a weak reference)', async () => {
+		setFlagsFromString('--expose-gc');
+		const gc = runInNewContext('gc') as () => void;
+		const client = track(createCore({ prefix: `${api.url}/`, retry: 0 }));
+		// A server's habit: a client per request, never closed; each with a listener (what its emitter holds).
+		const made = Array.from({ length: 20 }, (_, index) => {
+			const listener = (): void => undefined;
+			client.extend({ headers: { 'x-request': String(index) } }).on('write:delivered', listener);
+			return new WeakRef(listener);
+		});
+		for (let round = 0; round < 5 && made.some((ref) => ref.deref()); round++) {
+			await new Promise((resolve) => setTimeout(resolve, 10));
+			gc();
+		}
+
+		expect(made.filter((ref) => ref.deref()).length).toBe(0);
+		// The client itself still hears its writes.
+		const events = heard(client);
+		await client.put('todos/1', { json: {} });
+		expect(events).toHaveLength(1);
 	});
 
 	describe('in a page (document faked): the other tabs hear it over the world channel', () => {
