@@ -30,6 +30,8 @@ const isNote = (data: unknown): data is Note => {
 export class PendingWrites {
 	/** Each pending entry's lane: `<identity digest>\n<URL>`. */
 	readonly #lanes = new Map<string, string>();
+	/** How many of `#lanes` name each lane: a stale answer's count is one lookup. */
+	readonly #counts = new Map<string, number>();
 	#channel: Channel | undefined;
 
 	constructor(name: string) {
@@ -55,24 +57,19 @@ export class PendingWrites {
 
 	/** The pending writes of identity digest `who` to exactly `url`. */
 	count(who: string | undefined, url: string): number {
-		const lane = `${who ?? ''}\n${url}`;
-		let n = 0;
-		for (const each of this.#lanes.values()) {
-			n += each === lane ? 1 : 0;
-		}
-
-		return n;
+		return this.#counts.get(`${who ?? ''}\n${url}`) ?? 0;
 	}
 
 	/** A clear of the outbox (all, or one identity's): this client counts nothing pending (low, never high). */
 	cleared(): void {
 		this.#lanes.clear();
+		this.#counts.clear();
 	}
 
 	close(): void {
 		this.#channel?.close();
 		this.#channel = undefined;
-		this.#lanes.clear();
+		this.cleared();
 	}
 
 	#tell(note: Note): void {
@@ -81,15 +78,30 @@ export class PendingWrites {
 	}
 
 	#apply({ op, id, who, url }: Note): void {
+		this.#forget(id); // A note repeated (or an entry queued again) counts once.
 		if (op === '-') {
-			this.#lanes.delete(id);
 			return;
 		}
 
 		if (this.#lanes.size >= maxKnown) {
-			this.#lanes.delete(this.#lanes.keys().next().value!);
+			this.#forget(this.#lanes.keys().next().value!);
 		}
 
-		this.#lanes.set(id, `${who ?? ''}\n${url}`);
+		const lane = `${who ?? ''}\n${url}`;
+		this.#lanes.set(id, lane);
+		this.#counts.set(lane, (this.#counts.get(lane) ?? 0) + 1);
+	}
+
+	#forget(id: string): void {
+		const lane = this.#lanes.get(id);
+		if (lane !== undefined) {
+			this.#lanes.delete(id);
+			const left = this.#counts.get(lane)! - 1;
+			if (left === 0) {
+				this.#counts.delete(lane);
+			} else {
+				this.#counts.set(lane, left);
+			}
+		}
 	}
 }

@@ -304,3 +304,53 @@ describe('outbox.ref() with an early answer and across scopes', () => {
 		expect(sent.map((each) => each.url)).toEqual([`${h.api.url}/todos`, `${other}/todos/100`]);
 	});
 });
+
+describe('an identity change holds the chain whole (API.md "Writes that depend on earlier writes")', () => {
+	it('queued under ann, the chain stays pending and unsent while bob is signed in (no dead letter), and goes out in order when ann returns', async () => {
+		let who = 'ann';
+		const api = h.make({ fetch: todoApi, identity: () => who });
+		win.setOnline(false, false);
+		const parent = await queued(api.post('todos', { json: { title: 'a' } }));
+		const child = await queued(api.patch(`todos/${api.outbox.ref(parent, '/id')}`, { json: { done: true } }));
+		who = 'bob';
+		win.setOnline(true);
+		await api.outbox.flush();
+		expect(sent).toEqual([]);
+		expect((await api.outbox.list()).map((each) => each.id)).toEqual([parent, child]);
+		expect(await api.outbox.deadLetters()).toEqual([]);
+		who = 'ann';
+		await api.outbox.flush();
+		await until(async () => (await api.outbox.size()) === 0);
+		expect(sent.map((each) => `${each.method} ${each.url}`)).toEqual([`POST ${h.api.url}/todos`, `PATCH ${h.api.url}/todos/100`]);
+	});
+
+	it('the identity changes between the parent\'s delivery and the dependent\'s replay: the dependent waits for ann (never sent under bob, never a dead letter) and keeps the value', async () => {
+		let who = 'ann';
+		const loggingOut = async (input: Parameters<typeof fetch>[0]): Promise<Response> => {
+			const response = await todoApi(input);
+			if ((input as Request).method === 'POST') {
+				who = 'bob'; // The user signs out while the parent's answer is on its way.
+			}
+
+			return response;
+		};
+
+		const api = h.make({ fetch: loggingOut, identity: () => who });
+		win.setOnline(false, false);
+		const parent = await queued(api.post('todos', { json: {} }));
+		const child = await queued(api.put(`todos/${api.outbox.ref(parent, '/id')}`, { json: { v: 1 } }));
+		win.setOnline(true);
+		await api.outbox.flush();
+		await until(async () => sent.length === 1 && !(await api.outbox.list()).some((each) => each.id === parent));
+		await api.outbox.flush();
+		expect(sent.map((each) => each.method)).toEqual(['POST']);
+		expect((await api.outbox.list()).map((each) => each.id)).toEqual([child]);
+		expect(await api.outbox.deadLetters()).toEqual([]);
+		h.clock.advance(25 * 3_600_000); // The value is kept while its dependent is stored, past the 24 h.
+		who = 'ann';
+		await api.outbox.flush();
+		await until(async () => (await api.outbox.size()) === 0);
+		expect(sent.map((each) => `${each.method} ${each.url}`)).toEqual([`POST ${h.api.url}/todos`, `PUT ${h.api.url}/todos/100`]);
+		expect(JSON.parse(sent[1]!.body)).toEqual({ v: 1 });
+	});
+});

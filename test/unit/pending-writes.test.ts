@@ -57,3 +57,34 @@ describe('pending-writes on stale answers', () => {
 		await expect.poll(async () => status('pw/todos/1')).toMatch(/detail=network$/);
 	});
 });
+
+describe('PendingWrites: the count in memory', () => {
+	it('one lookup per count, kept exact through repeated notes, removals of unknown entries, the 10,000 bound and clears', async () => {
+		const { PendingWrites } = await import('../../src/outbox/pending-writes.js');
+		const pending = new PendingWrites('pw-count');
+		pending.queued('a', 'ann', 'https://x/todos/1');
+		pending.queued('a', 'ann', 'https://x/todos/1'); // The same entry told twice counts once.
+		pending.queued('b', 'ann', 'https://x/todos/1');
+		pending.queued('c', 'bob', 'https://x/todos/1');
+		pending.queued('d', undefined, 'https://x/todos/1');
+		expect([pending.count('ann', 'https://x/todos/1'), pending.count('bob', 'https://x/todos/1'), pending.count(undefined, 'https://x/todos/1')]).toEqual([2, 1, 1]);
+		pending.queued('b', 'ann', 'https://x/todos/2'); // Queued again elsewhere (a rebased write): moves.
+		expect([pending.count('ann', 'https://x/todos/1'), pending.count('ann', 'https://x/todos/2')]).toEqual([1, 1]);
+		pending.gone('zzz');
+		pending.gone('a');
+		pending.gone('a');
+		expect(pending.count('ann', 'https://x/todos/1')).toBe(0);
+		for (let i = 0; i < 10_000; i++) {
+			pending.queued(`n${i}`, 'ann', 'https://x/many');
+		}
+
+		// Past 10,000 known entries the oldest notes go (b, c and d first): the counts follow.
+		expect([pending.count('ann', 'https://x/many'), pending.count('ann', 'https://x/todos/2'), pending.count('bob', 'https://x/todos/1')]).toEqual([10_000, 0, 0]);
+		pending.queued('last', 'ann', 'https://x/many');
+		pending.gone('n5');
+		expect(pending.count('ann', 'https://x/many')).toBe(9_999);
+		pending.cleared();
+		expect(pending.count('ann', 'https://x/many')).toBe(0);
+		pending.close();
+	});
+});

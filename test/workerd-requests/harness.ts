@@ -192,6 +192,11 @@ export const startOrigin = async () => {
 			return new Response('down', { status: 503 });
 		}
 
+		if (kind === 'made' && request.method === 'POST') {
+			// A resource made: its id is the server's (the number of requests seen so far).
+			return Response.json({ id: `m${hits.length}` }, { status: 201 });
+		}
+
 		const body = kind === 'big' ? 'x'.repeat(200 * 1024) : `hello ${pathname}`;
 		return new Response(body, { status: request.method === 'POST' ? 201 : 200, headers: { 'cache-control': 'max-age=0', 'content-type': 'text/plain' } });
 	});
