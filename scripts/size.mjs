@@ -175,7 +175,9 @@ const cases = [
 	// 550-line closure split into modules (layer, copy, serve, deadline, members, the View class, one Read per
 	// call through perCall) that share one CacheState object: its property reads and the View's methods cost
 	// what closure variables did not (over the ~40 B asked: see the branch's report). Budgets: measured + 0.5 %.
-	{ name: 'core + staleCache()', source: withPolicy('cache', 'staleCache()'), budget: 23_370, target: 17_000 },
+	// +122 B (issue 45, copyPlan): the copy decision as one pure function that says why it copies nothing
+	// (src/cache/copy-plan.ts, its reasons' strings) and the view's `last` copy: measured 23,439 + 0.5 %.
+	{ name: 'core + staleCache()', source: withPolicy('cache', 'staleCache()'), budget: 23_556, target: 17_000 },
 	// +237 B (fix/outbox-r2): withContext(ctx).outbox bound to the request (core's membersFor ~55), migrate's
 	// entry split and checked as a rebase's, onConflict's rebase only a plain object.
 	{ name: 'core + outbox()', source: withPolicy('outbox', 'outbox()'), budget: 29_850, target: 19_500 }, // issue 46 part B (outbox.ref(): placeholders, dependents, kept values): measured 29,199 + 0.5 %
@@ -183,13 +185,13 @@ const cases = [
 		// Issue 27's options configured: the same code (nothing of it is tree-shaken without them).
 		name: 'core + outbox({ conflicts, app updates })',
 		source: `${core}import { outbox } from 'steadfetch/outbox';\nexport const api = createClient({ outbox: outbox({ conditional: true, coalesce: true, version: 2, migrate: (entry) => entry, onConflict: () => 'dead' }) });`,
-		budget: 29_890, target: 19_500, // as core + outbox(); issue 46 part B: measured 29,164 + 0.5 %
+		budget: 30_062, target: 19_500, // as core + outbox(); issue 45's typed policy boundary: measured 29,912 + 0.5 % (+11 minified bytes, `this.options.signal` in Call; the rest brotli's); issue 46 part B: measured 29,164 + 0.5 %
 	},
 	{
 		// What the preset with its defaults fills: it must cost the same, plus its own ≤ 410 B (`sameAs`).
 		name: 'core + breaker + staleCache',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { staleCache } from 'steadfetch/cache';\nexport const api = createClient({ breaker: breaker(), staleCache: staleCache() });`,
-		budget: 27_210, target: 20_000, // measured 24,832 + 0.5 % (the byte pass; 24,847 at the cache split, +222)
+		budget: 27_371, target: 20_000, // issue 45's copyPlan: measured 27,235 + 0.5 %; before: measured 24,832 + 0.5 % (the byte pass; 24,847 at the cache split, +222)
 	},
 	{
 		name: 'core + breaker + staleCache + outbox',
@@ -201,25 +203,25 @@ const cases = [
 		// none of the outbox's code (`absent`): 28,934 → 22,939 B (−5,995). Budget: measured + 0.5 %.
 		name: 'steadfetch (the preset, defaults)',
 		source: "import { createClient } from 'steadfetch';\nexport const api = createClient();",
-		// Measured 25,141 + 0.5 % (the byte pass −205; before it 25,346: the cache split +204, the core split +121).
-		budget: 27_470, target: 20_500, preset: true, absent: ['outbox'], sameAs: 'core + breaker + staleCache',
+		// Issue 45's copyPlan: measured 27,505 + 0.5 %. Before: measured 25,141 + 0.5 % (the byte pass −205; before it 25,346: the cache split +204, the core split +121).
+		budget: 27_643, target: 20_500, preset: true, absent: ['outbox'], sameAs: 'core + breaker + staleCache',
 	},
 	{
 		name: 'steadfetch + outbox()',
 		source: "import { createClient, isStale, outbox, outboxSyncHandler } from 'steadfetch';\nexport const api = createClient({ outbox: outbox() });\nexport { isStale, outboxSyncHandler };",
-		budget: 37_660, target: 20_000, preset: true, // issue 46 part B (outbox.ref()): measured 36,729 + 0.5 %; before: 31,950 + 0.5 % (the byte pass)
+		budget: 37_917, target: 20_000, preset: true, // issue 45's copyPlan: measured 37,728 + 0.5 %; issue 46 part B (outbox.ref()): measured 36,729 + 0.5 %; before: 31,950 + 0.5 % (the byte pass)
 	},
 	{
 		name: 'steadfetch + fetchHandler (a service worker)',
 		source: "import { createClient, outbox } from 'steadfetch';\nimport { fetchHandler, outboxSyncHandler } from 'steadfetch/sw';\nconst api = createClient({ outbox: outbox() });\nexport const handle = fetchHandler(api, { match: () => true });\nexport const sync = outboxSyncHandler(api);",
-		budget: 38_200, // issue 46 part B (outbox.ref()): measured 37,255 + 0.5 %; before: 32,409 + 0.5 % (the byte pass)
+		budget: 38_423, // issue 45's copyPlan: measured 38,232 + 0.5 %; issue 46 part B (outbox.ref()): measured 37,255 + 0.5 %; before: 32,409 + 0.5 % (the byte pass)
 	},
 	{
 		// Issue 47: the preset as a Worker's bundler builds it (the `workerd` condition): the edge build, with no
 		// IndexedDB, tab sync, Web Locks or page-visibility code (its `markers`).
 		name: 'steadfetch (the preset, workerd)',
 		source: "import { createClient } from 'steadfetch';\nexport const api = createClient();",
-		budget: 28_210, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
+		budget: 28_462, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // issue 45's copyPlan: measured 28,320 + 0.5 %
 	},
 	// fix/breaker-r3: waitForHealthy reads the stored state first, reset() after a reload stores itself, a
 	// malformed channel record is reported (storage:error): cloudflare +140 B (19,710 → 19,850), deno +55
@@ -233,7 +235,8 @@ const cases = [
 		// throttle's isolate link (coordinator/fleet.ts) and the Durable Object its counts (coordinator/throttle.ts);
 		// on the coordinator rather than in steadfetch/throttle, where every browser would carry it unused.
 		// Issue 34's split of breaker/shared.ts (linkBreaker, exchange): 23,759 → 23,741.
-		budget: 25_930, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
+		// Issue 45's typed policy boundary: measured 25,948 + 0.5 % (+11 minified bytes; the rest brotli's).
+		budget: 26_078, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'],
 	},
 	{
 		// The shared path of the throttle (issue 38): the isolate's link (coordinator/fleet.ts) comes with the
@@ -247,7 +250,9 @@ const cases = [
 		name: 'core + breaker({ shared }) (deno)',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { coordinator, denoKvStore } from 'steadfetch/deno';\nexport const make = (kv) => createClient({ store: denoKvStore(kv), breaker: breaker({ shared: coordinator(kv) }) });`,
 		// Throttle (issue 38, +803 B, 19,823 → 20,626): as the cloudflare case, Deno KV's coordinator answers throttle syncs.
-		budget: 25_910, platform: 'neutral', conditions: ['deno'],
+		// Issue 45 (no Date.now() outside src/utils: the real clock named, src/utils/clock.ts): measured 25,925 + 0.5 %.
+		// The code moved 4 minified bytes; the rest is the minifier's names shifting (brotli sees them, not the code).
+		budget: 26_055, platform: 'neutral', conditions: ['deno'],
 	},
 	{
 		// Issue 51: a Redis coordinator (any client, through one `evaluate` function) for edge functions and Node fleets.

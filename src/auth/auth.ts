@@ -101,7 +101,7 @@ export class Auth implements PolicyParts {
 	/** The token on every attempt to one of the origins, read before each; noted on the call for `wrap`. */
 	layer: Layer = (next) => async (request, init) => {
 		const call = init?.steadfetch;
-		if (call?.options['auth'] === false || !this.#allowed(request.url)) {
+		if (call?.options.auth === false || !this.#allowed(request.url)) {
 			// Not the token's to go to (another origin, or the call said `auth: false`): sent as it is,
 			// without waiting for a refresh, and its 401 refreshes nothing.
 			if (call) {
@@ -209,7 +209,7 @@ export class Auth implements PolicyParts {
 	 */
 	#bound({ options, signal }: PolicyCall, started: number): AbortSignal {
 		const context = this.#context;
-		const allowedMs = [options['totalTimeout'] ?? context.options['totalTimeout'], options['timeout'] ?? context.options['timeout'] ?? 10_000].find((ms) => typeof ms === 'number') as number | undefined ?? 2 ** 31 - 1;
+		const allowedMs = [options.totalTimeout ?? context.options.totalTimeout, options.timeout ?? context.options.timeout ?? 10_000].find((ms) => typeof ms === 'number') ?? 2 ** 31 - 1;
 		const limit = AbortSignal.timeout(Math.max(0, allowedMs - (context.clock.now() - started)));
 		return AbortSignal.any([limit, signal ?? limit]);
 	}
@@ -250,7 +250,7 @@ export class Auth implements PolicyParts {
 
 			// A body that could be read only once is gone: the caller gets the 401 as it came (the
 			// token is fresh for the next call). Anything else is sent once more.
-			if (!(call.input instanceof Request && call.input.body !== null) && !(call.options['body'] instanceof ReadableStream)) {
+			if (!(call.input instanceof Request && call.input.body !== null) && !(call.options.body instanceof ReadableStream)) {
 				void denied.body?.cancel().catch(() => undefined);
 				outcome = await send(next);
 				const again = this.#unauthorized(outcome);

@@ -1,4 +1,4 @@
-import { authAt } from '../entries/bands.js';
+import { authAt } from '../bands/bands.js';
 import type { Policy, PolicyCall } from '../core/policy.js';
 import { Auth } from './auth.js';
 import { checkAuthOptions, type AuthOptions } from './options.js';

@@ -21,7 +21,7 @@ const edgeMs = 16;
  * Worker they may belong to different requests).
  */
 export function createBreaker(context: PolicyContext, options: BreakerOptions): BreakerParts {
-	const settings = resolve(options, context.options['timeout']);
+	const settings = resolve(options, context.options.timeout);
 	const { clock } = context;
 	const { probeTimeoutMs } = settings;
 	const own = options.probe;
@@ -63,7 +63,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		circuits.transport ??= next;
 		return (request, init) => {
 			const call = init?.steadfetch;
-			if (call?.options['breaker'] === false) {
+			if (call?.options.breaker === false) {
 				return next(request, init);
 			}
 

@@ -3,6 +3,7 @@ import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import { circuitFor, restore, type Circuits } from './circuits.js';
 import { poke } from './probe.js';
+import { monotonicNow } from '../utils/clock.js';
 
 /** `ms` of real time, cut short by `close()` (`wake`). */
 const pause = async (wake: Set<() => void>, ms: number): Promise<void> => new Promise((resolve) => {
@@ -23,7 +24,8 @@ export const waitForHealthy = async (circuits: Circuits, urlOrScope: string | UR
 	}
 
 	const circuit = circuitFor(circuits, urlOrScope);
-	const end = performance.now() + timeoutMs;
+	// Real time: the caller waits `timeoutMs` of it, and the pauses below are real timers.
+	const end = monotonicNow() + timeoutMs;
 	// Like a first call, it reads the scope's stored state first (after a reload nothing may have
 	// yet): bounded by `storageTimeoutMs`; a failing store leaves what this client knows.
 	await restore(circuits, circuit);
@@ -35,7 +37,7 @@ export const waitForHealthy = async (circuits: Circuits, urlOrScope: string | UR
 			throw new SteadfetchError('The client is closed', 'CLIENT_CLOSED', false);
 		}
 
-		left = end - performance.now();
+		left = end - monotonicNow();
 		if (left <= 0) {
 			throw new SteadfetchError(`${circuit.record.scope} was not healthy within ${timeoutMs} ms`, 'TIMEOUT', true);
 		}

@@ -1,4 +1,4 @@
-import { breakerAt } from '../entries/bands.js';
+import { breakerAt } from '../bands/bands.js';
 import type { Policy } from '../core/policy.js';
 import type { BreakerMembers, BreakerParts } from './members.js';
 import type { BreakerSnapshot } from './snapshot.js';

@@ -1,4 +1,4 @@
-import { bulkheadAt } from '../entries/bands.js';
+import { bulkheadAt } from '../bands/bands.js';
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import { requestScoped } from '../utils/runtime.js';
 import type { Layer } from '../core/types.js';
@@ -7,6 +7,8 @@ import { BulkheadFullError } from '../errors/BulkheadFullError.js';
 import { scopes, type Scopes } from '../utils/scopes.js';
 import { Lane, type Lease } from './lane.js';
 import type { BulkheadRejectedEvent } from './events.js';
+import { wallNow } from '../utils/clock.js';
+import type { CallOptions } from '../core/options.js';
 
 /** What importing this policy adds to the client's types (`client.on`): its events. */
 declare module 'steadfetch/core' {
@@ -45,9 +47,9 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
 	});
 
 	/** The latest an attempt can still be running, in ms from now: ky's `timeout` (10 s unless set; `false`: none), bounded by `totalTimeout`. */
-	const deadlineOf = (options: Readonly<Record<string, unknown>> = {}): number => {
-		const timeout = options['timeout'] ?? client['timeout'] ?? 10_000;
-		const total = options['totalTimeout'] ?? client['totalTimeout'];
+	const deadlineOf = (options: Readonly<CallOptions> = {}): number => {
+		const timeout = options.timeout ?? client.timeout ?? 10_000;
+		const total = options.totalTimeout ?? client.totalTimeout;
 		return Math.min(typeof timeout === 'number' ? timeout : Infinity, typeof total === 'number' ? total : Infinity);
 	};
 
@@ -60,7 +62,8 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
 		const call = init?.steadfetch;
 		const scope = call?.scope ?? context.scopeOf(request.url);
 		const lane = lanes.scope(scope);
-		const until = Date.now() + deadlineOf(call?.options);
+		// The real clock: the deadline is ky's, whose timers are real (see `Lease`).
+		const until = wallNow() + deadlineOf(call?.options);
 		const run = (lease: Lease): Promise<Response> => next(request, init).finally(() => lane.release(lease));
 
 		lane.settle();

@@ -1,6 +1,8 @@
+import { wallNow } from '../utils/clock.js';
+
 /**
  * A slot, held by one attempt until the attempt ends or its deadline passes (`until`, epoch ms of the
- * real clock: the deadline is ky's, whose timers are real, so an injected clock does not move it).
+ * real clock, `wallNow()`: the deadline is ky's, whose timers are real, so an injected clock does not move it).
  */
 export interface Lease {
 	readonly until: number;
@@ -51,7 +53,7 @@ export class Lane {
 	 * ended must not be settled from another).
 	 */
 	settle(self?: Waiter): void {
-		const now = Date.now();
+		const now = wallNow();
 		for (const lease of this.#leases) {
 			if (lease.until <= now) {
 				this.#leases.delete(lease);
@@ -117,7 +119,8 @@ export class Lane {
 			};
 
 			const look = (): void => {
-				let first = this.#scoped ? Date.now() + lookMs : Infinity;
+				// Real time: the deadlines are (see `Lease`), and so is the timer that looks again.
+				let first = this.#scoped ? wallNow() + lookMs : Infinity;
 				for (const lease of this.#leases) {
 					first = Math.min(first, lease.until);
 				}
@@ -128,7 +131,7 @@ export class Lane {
 						if (this.#waiting.includes(waiter)) {
 							look();
 						}
-					}, first - Date.now());
+					}, first - wallNow());
 				}
 			};
 

@@ -146,7 +146,8 @@ export const createCache = (context: PolicyContext, options: ResolvedCacheOption
 		params,
 		readOf: context.perCall((call): Read => {
 			// The call's own (`staleCache: { networkTimeoutMs }`), else the policy's.
-			const ms = (call.options['staleCache'] as { networkTimeoutMs?: number | false } | undefined)?.networkTimeoutMs ?? options.networkTimeoutMs;
+			const own = call.options.staleCache;
+			const ms = (own === false ? undefined : own?.networkTimeoutMs) ?? options.networkTimeoutMs;
 			return { ms, start: ms === false ? 0 : context.clock.now() };
 		}),
 	};

@@ -1,40 +1,31 @@
 import type { PolicyCall } from '../core/policy.js';
 import { readCapped } from '../utils/read-capped.js';
-import { timing } from './cache-control.js';
+import { copyable, copyPlan } from './copy-plan.js';
 import { urlOf } from './keys.js';
 import { pathOf } from './superseded.js';
 import type { CacheRecord } from './record.js';
 import { behind, type CacheState, type Copy, type Read } from './state.js';
-import { signature } from './view.js';
 
 /**
  * A copy of a good GET response as it arrives (a clone, before ky or the caller read its body), or
- * undefined when none is to be kept. With `read`, the key its deadline made for the same Request.
+ * undefined when none is to be kept: what `copyPlan` decides, carried out. With `read`, the key its
+ * deadline made for the same Request.
  */
 export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, response: Response, read?: Read): Copy | undefined => {
 	const { view } = cache;
-	const { status, headers } = response;
-	const found = status !== 200 && status !== 203 ? undefined : read?.request === request && typeof read.key === 'string' ? read.key : cache.key.of(request, call.identity);
+	// The key is made only for a status the plan may copy (it may cost digests); none for a request with credentials in a shared cache (keys.ts).
+	const found = !copyable(response.status) ? undefined : read?.request === request && typeof read.key === 'string' ? read.key : cache.key.of(request, call.identity);
 	const now = cache.context.clock.now();
-	if (found === undefined || (typeof found === 'string' && view.recent(found, response, now))) {
-		return undefined;
-	}
+	const plan = copyPlan({ headers: request.headers, credentials: found === undefined }, response, typeof found === 'string' ? view.last(found) : undefined, now, cache);
+	if (!plan.store) {
+		if (plan.drop) {
+			// It forbids keeping a copy: the one it would replace goes.
+			behind(cache, call, request.url, async () => {
+				const stored = await found;
+				return view.drop((other) => other === stored);
+			});
+		}
 
-	// One pass over the response's headers (a read costs as much as a pass over a few): what timing, the record and the view read.
-	const seen = new Map<string, string>();
-	headers.forEach((value, name) => {
-		seen.set(name, value);
-	});
-	const plan = timing(request.headers, seen, cache.shared, cache.maxStaleMs, now);
-	if (plan === false) {
-		// It forbids keeping a copy: the one it would replace goes.
-		behind(cache, call, request.url, async () => {
-			const stored = await found;
-			return view.drop((other) => other === stored);
-		});
-	}
-
-	if (!plan || Number(seen.get('content-length')) > cache.maxBodyBytes) {
 		return undefined;
 	}
 
@@ -42,7 +33,12 @@ export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, re
 		view.touch(found, now);
 	}
 
-	return { request, response, clone: response.clone(), found, plan, now, start: view.epoch, seen };
+	// One pass over the response's headers for the record.
+	const seen = new Map<string, string>();
+	response.headers.forEach((value, name) => {
+		seen.set(name, value);
+	});
+	return { request, response, clone: response.clone(), found: found!, timing: plan.timing, copied: plan.copied, now, start: view.epoch, seen };
 };
 
 /**
@@ -51,21 +47,21 @@ export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, re
  * clear of the cache (all, or of its identity) was made, or a write to its path (or a child's, see
  * `supersede`) was delivered in any tab: a late answer after a logout, or older than your own write, is never stored.
  */
-export const write = async ({ context, store, view, sensitive, notStored, maxBodyBytes }: CacheState, call: PolicyCall, { request, response, clone, found, plan, now, start, seen }: Copy): Promise<void> => {
+export const write = async ({ context, store, view, sensitive, notStored, maxBodyBytes }: CacheState, call: PolicyCall, { request, response, clone, found, timing, copied, now, start, seen }: Copy): Promise<void> => {
 	// Read no further than maxBodyBytes (a decoded body may be longer than its Content-Length, a stream endless).
 	const bytes = await readCapped(clone, maxBodyBytes);
 	const stored = typeof found === 'string' ? found : await found;
 	if (bytes && view.epoch === start && call.world.current('cache', pathOf(urlOf(stored)!))) {
 		const { status, statusText } = response;
 		const record: CacheRecord = {
-			v: 2, url: urlOf(stored)!, storedAt: now, ...plan, status, statusText,
+			v: 2, url: urlOf(stored)!, storedAt: now, ...timing, status, statusText,
 			headers: [...seen].filter(([name]) => !notStored.has(name)),
 			vary: (seen.get('vary') ?? '').split(',').map((name) => name.trim().toLowerCase()).filter((name) => name && !sensitive.has(name)).map((name) => [name, request.headers.get(name)]),
 			body: bytes,
 		};
 		await store.set(stored, record);
 		// Known before `cache:stored` is told: a listener that drops it drops it from the view too.
-		view.stored(stored, signature(status, seen.get('etag') ?? seen.get('last-modified')), now, plan.until);
+		view.stored(stored, now, copied);
 		context.emit('cache:stored', { scope: call.scope!, method: 'GET', url: record.url, bytes: bytes.byteLength });
 		if (view.full) {
 			await view.evict();

@@ -1,4 +1,4 @@
-import { staleCacheAt } from '../entries/bands.js';
+import { staleCacheAt } from '../bands/bands.js';
 import type { CacheMembers, CacheParts } from './members.js';
 import type { Policy } from '../core/policy.js';
 import { check, checkRules, isNonNegativeFinite, isPositiveInteger, isPositiveTimerMs, type Rule, positiveTimerMsOrFalse } from '../utils/validate.js';

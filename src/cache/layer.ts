@@ -14,7 +14,7 @@ const unsafe = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * as input (as ky makes its Request).
  */
 export const applies = ({ context }: CacheState, { method, options, input }: PolicyCall): boolean =>
-	(method === 'GET' || method === 'HEAD') && options['staleCache'] !== false && (options['cache'] ?? context.options['cache'] ?? (input as Request).cache) !== 'no-store';
+	(method === 'GET' || method === 'HEAD') && options.staleCache !== false && (options.cache ?? context.options.cache ?? (input as Request).cache) !== 'no-store';
 
 /**
  * The attempt of a read its stored copy answered while the scope is offline, once per scope per
@@ -23,7 +23,7 @@ export const applies = ({ context }: CacheState, { method, options, input }: Pol
  * scope reachable again. Never retried.
  */
 const refresh = (cache: CacheState, call: PolicyCall, request: Request, init: FetchInit | undefined, next: FetchLike): void => {
-	const { timeout = cache.context.options['timeout'] } = call.options;
+	const { timeout = cache.context.options.timeout } = call.options;
 	const signal = AbortSignal.any([request.signal, AbortSignal.timeout(typeof timeout === 'number' && timeout > 0 ? timeout : 10_000)]);
 	behind(cache, call, request.url, async () => next(new Request(request, { signal }), init).then(async (response) => {
 		const copy = call.method === 'GET' ? copyOf(cache, call, request, response) : undefined;

@@ -1,4 +1,4 @@
-import type { Timing } from './cache-control.js';
+import type { Timing } from './copy-plan.js';
 
 /**
  * A stored copy: a plain, versioned, structured-clonable object, under the key

@@ -1,6 +1,6 @@
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
 import { background, type PartStore } from '../core/part-store.js';
-import type { Timing } from './cache-control.js';
+import type { LastCopy, Timing } from './copy-plan.js';
 import type { keys } from './keys.js';
 import type { View } from './view.js';
 
@@ -28,13 +28,14 @@ export interface CacheState extends ResolvedCacheOptions {
 	readonly readOf: (call: PolicyCall) => Read;
 }
 
-/** A copy taken as its response arrived (a clone), and what its record needs. */
+/** A copy taken as its response arrived (a clone), and what its record and the view need (its plan's `timing` and `copied`). */
 export interface Copy {
 	request: Request;
 	response: Response;
 	clone: Response;
 	found: string | Promise<string>;
-	plan: Timing;
+	timing: Timing;
+	copied: LastCopy['copied'];
 	now: number;
 	/** The view's `epoch` when it was taken. */
 	start: number;

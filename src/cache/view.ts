@@ -1,23 +1,13 @@
 import type { PartStore } from '../core/part-store.js';
+import type { LastCopy } from './copy-plan.js';
 import { urlOf } from './keys.js';
-
-/**
- * How long an unchanged answer (same status, Content-Length, ETag and Last-Modified) is not copied
- * again after a copy (ms), at most half of the copy's servable window: its stored time (`Age`) may lag
- * by as much, its content never does.
- */
-const renewMs = 60_000;
-
-/** What tells an unchanged answer: its status and validator (a strong ETag, else Last-Modified), when it has one. */
-export const signature = (status: number, validator: string | undefined): string | undefined =>
-	validator === undefined || validator.startsWith('W/') ? undefined : `${status} ${validator}`;
 
 /**
  * This client's view of the keys of its stored copies, kept in memory (no index in the store): the
  * least recently stored or served first, with when it stored each (0: found in the store). Listed
  * from the store at the first write and whenever it grows past `maxEntries`, when the least recently
- * used go (`evict`). Also what each key's last copy was, so an unchanged answer is not copied again
- * (`recent`), and the `epoch` every invalidation and clear bumps.
+ * used go (`evict`). Also what each key's last copy was (`last`: what copy-plan.ts decides a new copy
+ * by), and the `epoch` every invalidation and clear bumps.
  */
 export class View {
 	/** Bumped by every invalidation and clear: a copy taken before one is not written after it. */
@@ -28,8 +18,8 @@ export class View {
 	/** Whether `#order` holds what the store listed (at the first write); whether an eviction is under way (one at a time). */
 	#listed = false;
 	#evicting = false;
-	/** What each key's last copy was (`signature`), and until when an unchanged answer is not copied again. */
-	readonly #copiedAs = new Map<string, { sig: string; renew: number }>();
+	/** What each key's last copy was (its `signature`), and until when an unchanged answer is not copied again. */
+	readonly #copiedAs = new Map<string, NonNullable<LastCopy['copied']>>();
 
 	constructor(store: PartStore, maxEntries: number) {
 		this.#store = store;
@@ -59,29 +49,19 @@ export class View {
 		return !this.#listed && !this.#evicting;
 	}
 
-	/**
-	 * Whether to leave a good answer uncopied, decided before anything is computed or copied: its key
-	 * was copied less than 1 s ago, or it is unchanged (see `signature`) since a copy taken less than
-	 * `renewMs` ago — unless its own Cache-Control or Vary may forbid keeping the copy there is.
-	 * Without a validator an answer is never taken for unchanged: a body of the same length may differ.
-	 */
-	recent(stored: string, response: Response, now: number): boolean {
-		const last = this.#order.get(stored);
-		if (last === undefined || /no-|\*/.test(`${response.headers.get('cache-control')}${response.headers.get('vary')}`)) {
-			return false;
-		}
-
-		const copied = this.#copiedAs.get(stored);
-		return now - last < 1000 || (copied !== undefined && now < copied.renew && copied.sig === signature(response.status, response.headers.get('etag') ?? response.headers.get('last-modified') ?? undefined));
+	/** What the client knows of the last copy under `stored` (see `copyPlan`), or undefined when none is in the view. */
+	last(stored: string): LastCopy | undefined {
+		const at = this.#order.get(stored);
+		return at === undefined ? undefined : { at, copied: this.#copiedAs.get(stored) };
 	}
 
-	/** A copy of a response (its `signature`: `sig`) was stored under `stored` at `now`, servable `until`. */
-	stored(stored: string, sig: string | undefined, now: number, until: number): void {
+	/** A copy was stored under `stored` at `now`; `copied`: its signature and until when an unchanged answer is not copied again (see `copyPlan`). */
+	stored(stored: string, now: number, copied: LastCopy['copied']): void {
 		this.touch(stored, now);
-		if (sig === undefined) {
+		if (copied === undefined) {
 			this.#copiedAs.delete(stored);
 		} else {
-			this.#copiedAs.set(stored, { sig, renew: now + Math.min(renewMs, (until - now) / 2) });
+			this.#copiedAs.set(stored, copied);
 		}
 	}
 

@@ -1,7 +1,8 @@
 import { sharedCoordinator, type SharedBreaker } from '../breaker/shared.js';
-import { readState, sync, type ScopeState, type SyncAnswer, type SyncMessage } from '../coordinator/breaker.js';
+import { readState, sync, type ScopeState, type SyncAnswer, type SyncMessage } from '../breaker/sync.js';
 import { tallyThrottle, type ThrottleAnswer, type ThrottleMessage } from '../coordinator/throttle.js';
 import { ambientWaitUntil } from './ambient.js';
+import { wallNow } from '../utils/clock.js';
 
 /** What `BreakerCoordinator` uses of a Durable Object's state (no dependency on the Workers types). */
 export interface DurableObjectStateLike {
@@ -53,7 +54,8 @@ export class BreakerCoordinator {
 		const { throttle } = input.message as Partial<ThrottleMessage>;
 		if (throttle !== undefined) {
 			this.#throttle ??= await this.#storage.get('throttle');
-			const [state, answer] = tallyThrottle(input.scope, this.#throttle, throttle, Date.now());
+			// The Durable Object's own clock, the one every isolate's sync is decided by (it has no client).
+			const [state, answer] = tallyThrottle(input.scope, this.#throttle, throttle, wallNow());
 			this.#throttle = state;
 			await this.#storage.put('throttle', state);
 			return Response.json(answer);
@@ -61,7 +63,7 @@ export class BreakerCoordinator {
 
 		this.#state ??= readState(input.scope, await this.#storage.get('state'));
 		const state = this.#state.record.scope === input.scope ? this.#state : readState(input.scope, undefined);
-		const answer: SyncAnswer = sync(state, input.message as SyncMessage, Date.now());
+		const answer: SyncAnswer = sync(state, input.message as SyncMessage, wallNow());
 		this.#state = state;
 		await this.#storage.put('state', state);
 		return Response.json(answer);

@@ -102,7 +102,7 @@ export class Call implements PolicyCall {
 	// Declared, and assigned in the constructor: no field definitions before them (smaller once minified).
 	declare readonly method: string;
 	declare readonly input: Input;
-	declare readonly options: Readonly<Record<string, unknown>>;
+	declare readonly options: PolicyCall['options'];
 	declare readonly identity: string | undefined;
 	declare readonly world: World;
 	declare readonly idempotencyKey: string | undefined;
@@ -122,7 +122,7 @@ export class Call implements PolicyCall {
 		this.waitUntil = waitUntil;
 		this.invocation = invocation;
 		this.deadline = deadline;
-		const own = (options['signal'] as AbortSignal | null | undefined) ?? undefined;
+		const own = this.options.signal ?? undefined;
 		// The app's calls of a context end with its request (a replay is background work: it does not).
 		const ended = replay ? undefined : invocation?.signal;
 		this.signal = ended ? (own ? AbortSignal.any([own, ended]) : ended) : own;

@@ -11,6 +11,7 @@ import { settling, type SettleDeps } from './settle.js';
 import type { Clock } from './types.js';
 import type { World } from './world.js';
 import { checkCallOptions } from './validate-options.js';
+import { monotonicNow as realNow } from '../utils/clock.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'query';
 
@@ -40,8 +41,6 @@ export interface CallerDeps extends SettleDeps, CallKyDeps {
 	readonly totalTimeout: unknown;
 }
 
-/** Real time, as ky measures a call's `totalTimeout`. */
-const realNow = (): number => globalThis.performance?.now() ?? Date.now();
 
 /**
  * A call that failed with ky's `TimeoutError` once its `totalTimeout` was spent (within a few ms: a
@@ -82,7 +81,7 @@ const runner = (startKy: ReturnType<typeof starter>, clock: Clock) => {
 	return (method: Method | undefined, input: Input, forKy: Record<string, unknown>, call: Call) => (extras?: readonly RunOptions[]): Promise<Response> => {
 		let options = forKy;
 		for (const extra of extras ?? []) {
-			const headers = extra.headers && new Headers(options['headers'] as HeadersInit | undefined);
+			const headers = extra.headers && new Headers(options.headers as HeadersInit | undefined);
 			if (headers) {
 				new Headers(extra.headers as HeadersInit).forEach((value, name) => {
 					headers.set(name, value);

@@ -55,7 +55,7 @@ export const addMembers = (client: AnyClient, call: Caller, context: PolicyConte
 			throw new TypeError('`withContext(ctx)` takes an object with a `waitUntil` function (a Worker\'s ExecutionContext)');
 		}
 
-		const invocation = openInvocation(ctx, contextOptions, context.options['deadlineHeader'] as string | undefined, context.clock.now());
+		const invocation = openInvocation(ctx, contextOptions, context.options.deadlineHeader, context.clock.now());
 		const bound = bind(call, invocation) as ContextClient;
 		bound.stats = () => Object.assign(client.stats(), { subrequests: invocation.count }) as ContextStats;
 		// With the members a policy binds to the request (the outbox's: its replays hand their work to its waitUntil).

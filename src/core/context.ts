@@ -28,7 +28,7 @@ export const policyContext = (options: CoreClientOptions, stores: Map<string, un
 		name: options.name ?? 'steadfetch',
 		clock,
 		random: options.random ?? Math.random,
-		options: options as Readonly<Record<string, unknown>>,
+		options,
 		stores,
 		hooks: {},
 		// The core's own events; the policies' are added once they are made (create-client.ts).

@@ -29,7 +29,7 @@ const bounded = <T>(operation: Promise<T>, ms: number, what: string): Promise<T>
 });
 
 /** The client's `storageTimeoutMs` (default 500): how long any storage operation on a call's path may take. */
-export const storageMs = (context: PolicyContext): number => (context.options['storageTimeoutMs'] as number | undefined) ?? 500;
+export const storageMs = (context: PolicyContext): number => context.options.storageTimeoutMs ?? 500;
 
 /**
  * The one strategy of every part that persists (the stale cache, the outbox, the breaker) for a
@@ -127,7 +127,7 @@ export class PartStore {
 
 	/** The store, made at the first operation. */
 	#open(): KeyValueStore {
-		this.#store ??= ((this.#context.options['store'] as StoreFactory | undefined) ?? this.#fallback)(this.#name);
+		this.#store ??= (this.#context.options.store ?? this.#fallback)(this.#name);
 		return this.#store;
 	}
 

@@ -1,5 +1,6 @@
 import type { Options as KyOptions, ResponsePromise } from 'ky';
 import type { EmittedEvent, EventMap, EventType } from './event-types.js';
+import type { CallOptions, CoreClientOptions } from './options.js';
 import type { Clock, Layer, PolicyCall, Reachability, WaitUntil } from './types.js';
 import type { ScopeStats } from './stats.js';
 import type { World } from './world.js';
@@ -30,7 +31,7 @@ export type SlotName = keyof Slots & string;
  * Where a policy's parts sit (`Policy.at`): lower outside. Wrap bands (the wrappers around the whole
  * call) and layer bands (the per-attempt layers) are two separate orders; a part without a band sits
  * at 1 000; ties: the slot name that sorts first sits outside. The built-ins' bands lie between 100
- * and 900 (the table in src/entries/bands.ts), so an app's part without a band sits inside every built-in.
+ * and 900 (the table in src/bands/bands.ts), so an app's part without a band sits inside every built-in.
  */
 export interface PolicyBands {
 	/** The band of the policy's wrapper around the whole call (`PolicyParts.wrap`), any finite number. */
@@ -56,8 +57,11 @@ export interface PolicyContext {
 	readonly clock: Clock;
 	/** Random source in [0, 1). */
 	readonly random: () => number;
-	/** The client's options as given (ky's and steadfetch's), e.g. its `store`, `prefix`, `stringifyJson`. */
-	readonly options: Readonly<Record<string, unknown>>;
+	/**
+	 * The client's options as given (ky's and steadfetch's), e.g. its `store`, `prefix`,
+	 * `stringifyJson`, typed by `CoreClientOptions` (its slots as the policies merged them).
+	 */
+	readonly options: Readonly<CoreClientOptions>;
 	/** Store instances by namespace, shared by the clients of one name and store (`extend()`). */
 	readonly stores: Map<string, unknown>;
 	/**
@@ -181,7 +185,7 @@ export interface PolicyParts {
 	 * throw to refuse the call, which then rejects with an `InvalidRequestError` (the thrown error as
 	 * its `cause`, its message as the error's). Runs only for calls that give the option.
 	 */
-	checkCall?(value: unknown, options: Readonly<Record<string, unknown>>): void;
+	checkCall?(value: unknown, options: Readonly<CallOptions>): void;
 	/**
 	 * `true` when the policy reads its own per-call `{ [slot]: false }` itself (the stale cache: such a
 	 * call is never answered stale nor stored, but a successful write still drops the copies of its

@@ -29,7 +29,7 @@ const shortcut = (promise: Promise<Response>, call: Call, type: BodyType, schema
 			return parsed;
 		}
 
-		const parse = (call.options['parseJson'] as KyOptions['parseJson']) ?? parseJson;
+		const parse = call.options.parseJson ?? parseJson;
 		const run = ky(call.request?.url ?? (response.url || 'http://localhost/'), { fetch: async () => response, retry: 0, timeout: false, throwHttpErrors: false, parseJson: parse } as KyOptions);
 		return (run[type] as Shortcut)(schema);
 	});

@@ -14,7 +14,7 @@ export const sensitiveOf = (context: PolicyContext): Sensitive => {
 	let sensitive = made.get(context);
 	if (!sensitive) {
 		sensitive = {
-			headers: sensitiveSet('sensitiveHeaders', context.options['sensitiveHeaders'] ?? []),
+			headers: sensitiveSet('sensitiveHeaders', context.options.sensitiveHeaders ?? []),
 			params: sensitiveParamSet(context.options),
 		};
 		made.set(context, sensitive);

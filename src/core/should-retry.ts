@@ -25,8 +25,8 @@ const kyRetries = (error: Error, onTimeout: boolean): boolean => {
 };
 
 /**
- * The `shouldRetry` ky calls before each retry: an attempt `adaptiveThrottle()` refused
- * (`THROTTLED`) never is; then the user's (`false` ends it), then POST and
+ * The `shouldRetry` ky calls before each retry: an error that says it is not `retriable` (a policy's
+ * refusal: the adaptive throttle's) never is; then the user's (`false` ends it), then POST and
  * PATCH without an Idempotency-Key are refused, and a retry ky is going to make (the user said
  * `true`, or ky's own rules say so) asks the scope's retry budget — `ask` returns false when it is
  * spent, which ends the call with the last attempt's error before any delay (nothing is spent here:
@@ -47,8 +47,8 @@ export const shouldRetry = (user: ShouldRetry | undefined, onTimeout: boolean, a
 			noteFailure(call, error);
 		}
 
-		if ((error as { code?: unknown }).code === 'THROTTLED') {
-			// adaptiveThrottle() refused the attempt to spare the origin: never retried, whatever the user says.
+		if ((error as { retriable?: unknown }).retriable === false) {
+			// A policy refused the attempt and said so on its error (adaptiveThrottle()'s): never retried, whatever the user says.
 			return false;
 		}
 

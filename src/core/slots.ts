@@ -1,6 +1,7 @@
 import type { CoreClientOptions } from './options.js';
 import { isPolicy, type PolicyBands, type PolicyContext, type PolicyParts } from './policy.js';
 import type { Layer } from './types.js';
+import type { CallOptions } from './options.js';
 
 /** A part's place when its policy gives it no band: inside every built-in (theirs lie in 100–900). */
 const unbanded = 1_000;
@@ -84,11 +85,11 @@ export const switchable = ({ slot, parts }: Placed): Layer => (next) => {
 		return inner;
 	}
 
-	return (request, init) => (init?.steadfetch?.options[slot] === false ? next(request, init) : inner(request, init));
+	return (request, init) => (init?.steadfetch?.options[slot as keyof CallOptions] === false ? next(request, init) : inner(request, init));
 };
 
 /** A policy's wrapper, applying to a call only when the call's options do not say `{ [slot]: false }`. */
 export const switchableWrap = ({ slot, parts }: Placed): PolicyParts => ({
-	appliesTo: (call) => (parts.ownSwitch || call.options[slot] !== false) && (!parts.appliesTo || parts.appliesTo(call)),
+	appliesTo: (call) => (parts.ownSwitch || call.options[slot as keyof CallOptions] !== false) && (!parts.appliesTo || parts.appliesTo(call)),
 	wrap: (call, next) => parts.wrap!(call, next),
 });

@@ -1,5 +1,6 @@
 import type { World } from './world.js';
 import type { Input } from 'ky';
+import type { CallOptions } from './options.js';
 
 /**
  * The fetch signature a layer wraps. `init` carries the options ky forwards to `fetch`.
@@ -53,8 +54,11 @@ export interface PolicyCall {
 	readonly method: string;
 	/** The input as the caller gave it (may be relative to `prefix`/`baseUrl`). */
 	readonly input: Input;
-	/** The per-call options as the caller gave them (ky's plus steadfetch's, e.g. `staleCache: false`). */
-	readonly options: Readonly<Record<string, unknown>>;
+	/**
+	 * The per-call options as the caller gave them: ky's, the core's, and each policy's (`staleCache:
+	 * false`), typed by `CallOptions` as the policies merged it (a value is still the caller's: check it).
+	 */
+	readonly options: Readonly<CallOptions>;
 	/** The caller's own signal, to tell its abort apart from ky's timeouts. */
 	readonly signal: AbortSignal | undefined;
 	/** The client's `identity()` when the call was made (undefined without the option). */

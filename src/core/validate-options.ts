@@ -62,7 +62,7 @@ export const checkCallOptions = (options: Record<string, unknown>): InvalidReque
 	try {
 		check(object(options), 'options', options, 'an object');
 		checkRules(options, callRules);
-		checkCacheMode(options['cache']);
+		checkCacheMode(options.cache);
 	} catch (error) {
 		return new InvalidRequestError((error as Error).message, { cause: error });
 	}
@@ -94,7 +94,7 @@ export const stringifying = (own?: unknown) => (value: unknown): string => {
  */
 export const checkClientOptions = (options: Record<string, unknown>): void => {
 	checkRules(options, clientRules);
-	checkCacheMode(options['cache']);
+	checkCacheMode(options.cache);
 };
 
 /** Throws a TypeError, as ky does, for client options that are not an object. */

@@ -1,9 +1,10 @@
-import { dedupeAt } from '../entries/bands.js';
+import { dedupeAt } from '../bands/bands.js';
 import type { PolicyCall, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import { requestScoped } from '../utils/runtime.js';
 import type { FetchInit, Layer } from '../core/types.js';
 import { scopes } from '../utils/scopes.js';
 import { Flight } from './flight.js';
+import type { CoreClientOptions } from '../core/options.js';
 
 /** What importing this policy adds to the client's types (a call's options): its per-call option `dedupe`. */
 declare module 'steadfetch/core' {
@@ -46,12 +47,12 @@ const create = (context: PolicyContext): PolicyParts => {
 	 * client's. The shared request would go out through one caller's, so such a call is never shared.
 	 */
 	const ownTransport = (call: PolicyCall | undefined, init: FetchInit | undefined): boolean => {
-		if (call?.options['fetch'] !== undefined) {
+		if (call?.options.fetch !== undefined) {
 			return true;
 		}
 
 		for (const name in init) {
-			if (name !== 'steadfetch' && init[name as keyof FetchInit] !== context.options[name]) {
+			if (name !== 'steadfetch' && init[name as keyof FetchInit] !== context.options[name as keyof FetchInit & keyof CoreClientOptions]) {
 				return true;
 			}
 		}
@@ -71,7 +72,7 @@ const create = (context: PolicyContext): PolicyParts => {
 		const waitUntil = call?.waitUntil;
 		// In Workers, a response (a stream) must not cross from one request to another: calls share only
 		// within one request's context, and without one they do not share at all.
-		if (!reads.has(request.method) || call?.options['dedupe'] === false || (!waitUntil && requestScoped()) || ownTransport(call, init)) {
+		if (!reads.has(request.method) || call?.options.dedupe === false || (!waitUntil && requestScoped()) || ownTransport(call, init)) {
 			return next(request, init);
 		}
 

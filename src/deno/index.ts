@@ -1,7 +1,8 @@
 import { sharedCoordinator, type SharedBreaker } from '../breaker/shared.js';
-import { readState, sync, type ScopeState, type SyncAnswer, type SyncMessage } from '../coordinator/breaker.js';
+import { readState, sync, type ScopeState, type SyncAnswer, type SyncMessage } from '../breaker/sync.js';
 import { tallyThrottle, type ThrottleMessage } from '../coordinator/throttle.js';
 import type { KeyValueStore, StoreFactory } from '../stores/types.js';
+import { wallNow } from '../utils/clock.js';
 
 type KvKey = readonly (string | number)[];
 
@@ -27,10 +28,10 @@ const checkKv = (kv: unknown, what: string): void => {
 	}
 };
 
-/** The breaker's sync over a scope's stored state: the state to store and the answer. */
+/** The breaker's sync over a scope's stored state: the state to store and the answer, at the process's own clock (`wallNow()`: the KV has none; a coordinator has no client's). */
 const breakerSync = (scope: string, value: unknown, message: SyncMessage): [ScopeState, SyncAnswer] => {
 	const state = readState(scope, value);
-	return [state, sync(state, message, Date.now())];
+	return [state, sync(state, message, wallNow())];
 };
 
 /**
@@ -52,7 +53,7 @@ export const coordinator = (kv: DenoKvLike): SharedBreaker => {
 		for (let attempt = 0; attempt < maxAttempts; attempt++) {
 			try {
 				const entry = await kv.get(key);
-				const [state, answer] = throttle ? tallyThrottle(scope, entry.value, throttle, Date.now()) : breakerSync(scope, entry.value, message as SyncMessage);
+				const [state, answer] = throttle ? tallyThrottle(scope, entry.value, throttle, wallNow()) : breakerSync(scope, entry.value, message as SyncMessage);
 				if ((await kv.atomic().check(entry).set(key, state).commit()).ok) {
 					return answer;
 				}

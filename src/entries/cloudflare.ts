@@ -5,4 +5,4 @@
 export { BreakerCoordinator, coordinator, type DurableObjectNamespaceLike, type DurableObjectStateLike } from '../cloudflare/index.js';
 export { unavailable } from '../cloudflare/unavailable.js';
 export type { SharedBreaker, SharedCoordinator } from '../breaker/shared.js';
-export type { SyncAnswer, SyncMessage, SharedPolicy } from '../coordinator/breaker.js';
+export type { SyncAnswer, SyncMessage, SharedPolicy } from '../breaker/sync.js';

@@ -28,6 +28,13 @@ export class SteadfetchError extends Error {
 	declare readonly code: SteadfetchErrorCode;
 	/** Whether trying again later may succeed. */
 	declare readonly transient: boolean;
+	/**
+	 * `false`: the call is never retried after this error, whatever `shouldRetry` says — the policy
+	 * that made it refused the attempt to spare the origin (`ThrottledError`). Left out: ky's retry
+	 * rules and `shouldRetry` decide. A policy's own error sets it as the policy decides.
+	 * @default undefined
+	 */
+	declare readonly retriable?: false;
 
 	constructor(message: string, code: SteadfetchErrorCode, transient: boolean, options?: { cause?: unknown }) {
 		super(message, options);

@@ -6,6 +6,8 @@ import { SteadfetchError } from './SteadfetchError.js';
  */
 export class ThrottledError extends SteadfetchError {
 	override name = 'ThrottledError' as const;
+	/** Never retried: the throttle refused the attempt to spare the origin, and a retry would ask it again at once. */
+	override readonly retriable = false as const;
 	/** The scope (the origin by default). */
 	declare readonly scope: string;
 	/** The refusal probability the attempt was refused with (0 to `maxRejectRatio`). */

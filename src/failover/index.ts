@@ -1,4 +1,4 @@
-import { failoverAt } from '../entries/bands.js';
+import { failoverAt } from '../bands/bands.js';
 import type { PolicyCall, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { Layer } from '../core/types.js';
 import { check } from '../utils/validate.js';
@@ -134,7 +134,7 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 		levels: { failover: 'warn' },
 		layer: route(context, routes),
 		wrap,
-		appliesTo: ({ options, replay }) => options['failover'] !== false && (replays || !replay),
+		appliesTo: ({ options, replay }) => options.failover !== false && (replays || !replay),
 		stats: (scope) => {
 			const counts = answered.get(scope);
 			return counts && { failover: { ...counts } };

@@ -1,4 +1,4 @@
-import { healthAt } from '../entries/bands.js';
+import { healthAt } from '../bands/bands.js';
 import type { Policy, PolicyCall, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { Layer } from '../core/types.js';
 import { check, isPositiveFinite } from '../utils/validate.js';

@@ -1,4 +1,4 @@
-import { hedgeAt } from '../entries/bands.js';
+import { hedgeAt } from '../bands/bands.js';
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { check, isPositiveInteger, isPositiveTimerMs, positiveTimerMs } from '../utils/validate.js';
@@ -164,7 +164,7 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
 
 	const layer: Layer = (next) => (request, init) => {
 		const { method } = request;
-		if ((method !== 'GET' && method !== 'HEAD' && !request.headers.has('idempotency-key')) || init?.steadfetch?.options['hedge'] === false) {
+		if ((method !== 'GET' && method !== 'HEAD' && !request.headers.has('idempotency-key')) || init?.steadfetch?.options.hedge === false) {
 			return next(request, init);
 		}
 

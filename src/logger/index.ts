@@ -1,4 +1,4 @@
-import { loggerAt } from '../entries/bands.js';
+import { loggerAt } from '../bands/bands.js';
 import type { EventType } from '../core/event-types.js';
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import { check } from '../utils/validate.js';
@@ -72,7 +72,9 @@ export const logger = (sink: Logger, options: LoggerOptions = {}): Policy<'logge
 
 const createLogging = (context: PolicyContext, sink: Logger, lowest: number): PolicyParts => {
 	const params = sensitiveParamSet(context.options);
-	const header = (context.options['trace'] as { header?: string } | undefined)?.header;
+	// The request-id header trace() and otel() name on the policy they make (`header`).
+	const { trace } = context.options;
+	const header = trace ? (trace as { header?: string }).header : undefined;
 	const { clock } = context;
 	/** When each call's first attempt started (`PolicyContext.perCall`). */
 	const startOf = context.perCall((): { at?: number } => ({}));

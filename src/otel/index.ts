@@ -1,4 +1,4 @@
-import { traceAt } from '../entries/bands.js';
+import { traceAt } from '../bands/bands.js';
 import { context as otelContext, SpanKind, SpanStatusCode, trace as otelTrace, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import type { PolicyCall, Policy, PolicyContext } from '../core/policy.js';
 import { classify } from '../errors/classify.js';
@@ -58,7 +58,7 @@ const create = (context: PolicyContext, resolved: ResolvedTrace, tracer: Tracer)
 	const parentOf = (call: PolicyCall): Context => {
 		const active = otelContext.active();
 		const headers = new Headers(call.input instanceof Request ? call.input.headers : undefined);
-		for (const [name, value] of new Headers(call.options['headers'] as HeadersInit | undefined)) {
+		for (const [name, value] of new Headers(call.options.headers as HeadersInit | undefined)) {
 			headers.set(name, value);
 		}
 

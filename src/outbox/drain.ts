@@ -4,6 +4,7 @@ import { background, storageError } from '../core/part-store.js';
 import { backoff } from './outcome.js';
 import { Pass, type FlushResult } from './pass.js';
 import type { Queue } from './queue.js';
+import { wallNow } from '../utils/clock.js';
 
 /**
  * In Workers, a drain's request beats every second while it lives (its timers end with it): a drain
@@ -29,7 +30,7 @@ export class Drain {
 	#started = false;
 	#drains = 0;
 	#running: Promise<FlushResult> | undefined;
-	/** When the running drain's request last showed life, in real time (Workers take a silent one over, see `staleMs`). */
+	/** When the running drain's request last showed life, in real time (`wallNow()`: a real interval beats it; Workers take a silent one over, see `staleMs`). */
 	#beat = 0;
 	#timer: ReturnType<typeof setTimeout> | undefined;
 	#timerAt = Infinity;
@@ -60,7 +61,7 @@ export class Drain {
 		}
 
 		// Under way (in Workers: its request still lives): it runs once more.
-		if (this.#running && !(requestScoped() && Date.now() - this.#beat > staleMs)) {
+		if (this.#running && !(requestScoped() && wallNow() - this.#beat > staleMs)) {
 			this.#again = true;
 			return requestScoped() ? undefined : this.#running;
 		}
@@ -69,7 +70,7 @@ export class Drain {
 			this.#queue.takeOver();
 		}
 
-		this.#beat = Date.now();
+		this.#beat = wallNow();
 		this.#running = this.#drain(waitUntil);
 		return this.#running;
 	}
@@ -144,7 +145,7 @@ export class Drain {
 		let wake = Infinity;
 		// In Workers the drain's request beats while it lives: one that ended stops, and is taken over.
 		const pulse = requestScoped() ? setInterval(() => {
-			this.#beat = Date.now();
+			this.#beat = wallNow();
 		}, 1000) : undefined;
 		await 0; // Let the trigger note this drain before it can end.
 		try {

@@ -15,7 +15,7 @@ import { scheduleOf } from './outcome.js';
 import { noLeaseMs, type Queue } from './queue.js';
 import { isRecord, makeKey, overwritten, type OutboxRecord } from './record.js';
 import { at, isValues, substitute, valuesKey, type Ref } from './refs.js';
-import { snapshotBody, type BodySnapshot, type Stringify } from './snapshot.js';
+import { snapshotBody, type BodySnapshot } from './snapshot.js';
 import { registerSync } from './background-sync.js';
 import { secretUrl, targetOf } from './target.js';
 
@@ -228,13 +228,13 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 
 	let idempotencyKey: string;
 	try {
-		idempotencyKey = call.idempotencyKey ?? new Headers(call.options['headers'] as HeadersInit).get('idempotency-key') ?? (call.input instanceof Request ? call.input.headers.get('idempotency-key') : null) ?? crypto.randomUUID();
+		idempotencyKey = call.idempotencyKey ?? new Headers(call.options.headers as HeadersInit).get('idempotency-key') ?? (call.input instanceof Request ? call.input.headers.get('idempotency-key') : null) ?? crypto.randomUUID();
 	} catch (error) {
 		throw new InvalidRequestError(`Invalid header: ${(error as Error).message}`, { cause: error });
 	}
 
 	let full: OutboxFullError | undefined;
-	const snapshot = await snapshotBody(call.input, call.options, options.maxBodyBytes, (call.options['stringifyJson'] ?? context.options['stringifyJson']) as Stringify | undefined).catch((error: unknown) => {
+	const snapshot = await snapshotBody(call.input, call.options, options.maxBodyBytes, call.options.stringifyJson ?? context.options.stringifyJson).catch((error: unknown) => {
 		if (!(error instanceof OutboxFullError)) {
 			throw error;
 		}
@@ -282,7 +282,7 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 
 	// No answer within the deadline: stored now, leased by this client until the call's own deadline
 	// (60 000 ms ahead when it has none), the caller told it is queued.
-	const total = call.options['totalTimeout'] ?? context.options['totalTimeout'] ?? 20_000;
+	const total = call.options.totalTimeout ?? context.options.totalTimeout ?? 20_000;
 	const until = typeof total === 'number' ? start + total : context.clock.now() + noLeaseMs;
 	const slow = new SteadfetchError(`No answer within ${ms} ms (outbox.networkTimeoutMs)`, 'TIMEOUT', true);
 	return enqueue(queue, drain, call, call.request, snapshot, slow, idempotencyKey, run, until);

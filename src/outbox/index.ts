@@ -1,4 +1,4 @@
-import { outboxAt } from '../entries/bands.js';
+import { outboxAt } from '../bands/bands.js';
 import type { Policy } from '../core/policy.js';
 import type { OutboxMembers, OutboxParts } from './types.js';
 import { resolveOutboxOptions, type OutboxOptions } from './options.js';

@@ -409,7 +409,7 @@ export class Queue {
 	 * `extend()`) still honours the lease of the client whose attempt is in flight (see `leased`).
 	 */
 	get leaseMs(): number {
-		const total = this.context.options['totalTimeout'];
+		const total = this.context.options.totalTimeout;
 		return Math.max(typeof total === 'number' ? total : 20_000, noLeaseMs);
 	}
 

@@ -3,7 +3,7 @@ import type { PolicyContext } from '../core/policy.js';
 import { headersOf, storedHeaders } from './headers.js';
 import type { ResolvedOutboxOptions } from './options.js';
 import { isHeaders, isRecord, type OutboxRecord } from './record.js';
-import { snapshotBody, type Stringify } from './snapshot.js';
+import { snapshotBody } from './snapshot.js';
 import { secretUrl } from './target.js';
 import type { StoredEntry } from './types.js';
 
@@ -34,7 +34,7 @@ export const rebased = async ({ context, options }: Owner, record: OutboxRecord,
 		return undefined;
 	}
 
-	const { body, type } = await snapshotBody(undefined, given, options.maxBodyBytes, context.options['stringifyJson'] as Stringify | undefined);
+	const { body, type } = await snapshotBody(undefined, given, options.maxBodyBytes, context.options.stringifyJson);
 	const { preconditions, ...rest } = record; // Its preconditions are the ones it gives.
 	const { 'content-type': stored, ...others } = rest.headers;
 	return { ...rest, ...storedHeaders({ context, options }, headersOf(given.headers ?? others), body ? type : stored), ...body && { body }, idempotencyKey: crypto.randomUUID(), nextAttemptAt: now };

@@ -13,8 +13,8 @@ export const secretUrl = (context: PolicyContext, url: string): boolean => split
  * `null` or `undefined` dropping the client's, a name given `undefined` removed. `undefined` when it
  * does not parse. A `beforeRequest` hook may still change it: what the layer sees is checked too.
  */
-export const targetOf = ({ input, options: own }: PolicyCall, defaults: Readonly<Record<string, unknown>>): URL | undefined => {
-	const option = (name: string): unknown => (Object.hasOwn(own, name) ? own : defaults)[name];
+export const targetOf = ({ input, options: own }: PolicyCall, defaults: PolicyContext['options']): URL | undefined => {
+	const option = (name: 'prefix' | 'baseUrl' | 'searchParams'): unknown => (Object.hasOwn(own, name) ? own : defaults)[name];
 	const page = here();
 	const prefix = option('prefix');
 	const baseUrl = option('baseUrl');
@@ -25,7 +25,7 @@ export const targetOf = ({ input, options: own }: PolicyCall, defaults: Readonly
 		}
 
 		const url = new URL(href, typeof input === 'string' && baseUrl ? new URL(baseUrl as string, page) : page);
-		for (const params of option('searchParams') == null ? [] : [defaults['searchParams'], own['searchParams']]) {
+		for (const params of option('searchParams') == null ? [] : [defaults.searchParams, own.searchParams]) {
 			if (params?.constructor === Object) {
 				for (const [name, value] of Object.entries(params as object)) {
 					if (value === undefined) {

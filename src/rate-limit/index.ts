@@ -1,10 +1,11 @@
-import { rateLimitAt } from '../entries/bands.js';
+import { rateLimitAt } from '../bands/bands.js';
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { Layer } from '../core/types.js';
 import { check, isPositiveFinite, isPositiveTimerMs, positiveTimerMs } from '../utils/validate.js';
 import { RateLimitedError } from '../errors/RateLimitedError.js';
 import { Buckets } from './buckets.js';
 import type { RateLimitWaitEvent } from './events.js';
+import type { CallOptions, CoreClientOptions } from '../core/options.js';
 
 /** What importing this policy adds to the client's types (`client.on`): its events. */
 declare module 'steadfetch/core' {
@@ -58,10 +59,10 @@ export interface RateLimitOptions {
  * ky's timer runs through it), and no more than what is left of its `totalTimeout` (`elapsed` since
  * the call's first attempt); the call's own options, else the client's, else ky's 10 s.
  */
-const maxWaitOf = (options: Readonly<Record<string, unknown>> = {}, client: Readonly<Record<string, unknown>>, elapsed: number): number => {
-	const timeout = options['timeout'] ?? client['timeout'] ?? 10_000;
-	const total = options['totalTimeout'] ?? client['totalTimeout'];
-	return Math.min(timeout === false ? Infinity : timeout as number, typeof total === 'number' ? total - elapsed : Infinity);
+const maxWaitOf = (options: Readonly<CallOptions> = {}, client: Readonly<CoreClientOptions>, elapsed: number): number => {
+	const timeout = options.timeout ?? client.timeout ?? 10_000;
+	const total = options.totalTimeout ?? client.totalTimeout;
+	return Math.min(timeout === false ? Infinity : timeout, typeof total === 'number' ? total - elapsed : Infinity);
 };
 
 const create = (context: PolicyContext, perSecond: number | undefined, burst: number, fromHeaders: boolean, maxResetMs: number, share: boolean | undefined): PolicyParts => {

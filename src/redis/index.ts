@@ -1,10 +1,11 @@
 import { sharedCoordinator, type SharedBreaker, type SharedCoordinator } from '../breaker/shared.js';
 import { closed, readRecord, type BreakerRecord } from '../breaker/circuit.js';
-import { sync, type ScopeState, type SyncMessage } from '../coordinator/breaker.js';
+import { sync, type ScopeState, type SyncMessage } from '../breaker/sync.js';
 import { tallyThrottle, type ThrottleMessage, type ThrottleState } from '../coordinator/throttle.js';
 import { sha256 } from '../utils/digest.js';
 import { check, isPositiveFinite } from '../utils/validate.js';
 import { reads, writes } from './scripts.js';
+import { wallNow } from '../utils/clock.js';
 
 /**
  * Runs a Lua script on Redis and resolves to its reply: `keys` and `args` are strings. With
@@ -145,12 +146,13 @@ export const coordinator = (evaluate: RedisEvaluate, options: RedisCoordinatorOp
 
 	const run = async (script: string, keys: string[], args: string[]): Promise<unknown> => evaluate(script, keys, args);
 	const syncOf = (name: string): SharedCoordinator['sync'] => async (scope, message) => {
-		const started = Date.now();
+		// Real time: the isolate waits `answerMs` by a real timer (Redis's own clock is the fleet's, see below).
+		const started = wallNow();
 		const { throttle } = message as Partial<ThrottleMessage>;
 		const key = await keyOf(name, scope, throttle ? 'throttle' : 'breaker');
 		let held = heldOf(await run(reads, [key], []), 0);
 		for (let attempt = 0; attempt < maxAttempts; attempt++) {
-			const left = answerMs - marginMs - (Date.now() - started);
+			const left = answerMs - marginMs - (wallNow() - started);
 			if (left <= 0) {
 				break;
 			}

@@ -1,4 +1,5 @@
 import type { KeyValueStore, StoreFactory } from './types.js';
+import { wallNow } from '../utils/clock.js';
 
 const origin = 'https://steadfetch.invalid/';
 const indexKey = '\u0000index';
@@ -104,7 +105,8 @@ class Index {
 
 	/** `keys` with this isolate's recent changes applied (older ones are forgotten). */
 	merged(keys: Set<string>): Set<string> {
-		const now = Date.now();
+		// A store has no client, so no injected clock: how long the Cache API may lag is real time.
+		const now = wallNow();
 		for (const [key, [present, at]] of this.#changes) {
 			if (now - at > changesKeptMs) {
 				this.#changes.delete(key);
@@ -124,7 +126,7 @@ class Index {
 	 */
 	async update(cache: Cache, listed: Set<string>, keys: readonly string[], present: boolean): Promise<void> {
 		for (const key of keys) {
-			this.#changes.set(key, [present, Date.now()]);
+			this.#changes.set(key, [present, wallNow()]);
 		}
 
 		for (let index = listed; ; index = await stored(cache, this.#namespace)) {

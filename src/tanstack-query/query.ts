@@ -6,6 +6,7 @@ import type { CallOptions } from '../core/options.js';
 import { classify } from '../errors/classify.js';
 import { bodyOf } from './body.js';
 import { StaleAnswerError } from './stale-answer-error.js';
+import { wallNow } from '../utils/clock.js';
 
 /**
  * TanStack's `retry`: only what may succeed later (`classify(error).transient`: never a 4xx, not
@@ -73,7 +74,7 @@ export const queryOptionsFor = <T>(api: Pick<Client, 'get'> & Partial<BreakerMem
 		const status = response.headers.get('cache-status') ?? '';
 		const reason = isStale(response) ? /detail=([^;\s]+)/.exec(status)![1] as StaleReason : 'revalidate';
 		if (reason !== 'revalidate') {
-			const now = Date.now();
+			const now = wallNow();
 			const { state, reopensAt } = api.breaker?.(response.url) ?? {};
 			throw new StaleAnswerError(data, now - Number(response.headers.get('age')) * 1_000, reason, state === 'open' && reopensAt ? reopensAt - now : undefined, response.url, Number(/pending-writes=(\d+)/.exec(status)?.[1] ?? 0));
 		}
@@ -153,7 +154,7 @@ const shownFailure = ({ failureReason, error, fetchStatus, dataUpdatedAt, refetc
  * (`reason`, the copy's `detail`; `offline` only when that is `offline`). Never an error's message:
  * show `reason`, or your own words for the query's `error`.
  */
-export const shown = <T>(result: ShownQuery<T>, now = Date.now()): Shown<T> => {
+export const shown = <T>(result: ShownQuery<T>, now = wallNow()): Shown<T> => {
 	const failure = shownFailure(result);
 	const reason = failure?.reason;
 	// The copy, when it is newer than what TanStack holds; else TanStack's data (age 0 when there is none).

@@ -1,4 +1,4 @@
-import { adaptiveThrottleAt } from '../entries/bands.js';
+import { adaptiveThrottleAt } from '../bands/bands.js';
 import type { Coordinator } from '../coordinator/fleet.js';
 import type { Policy } from '../core/policy.js';
 import { check, isNonNegativeInteger, isPositiveFinite } from '../utils/validate.js';

@@ -1,4 +1,4 @@
-import { traceAt } from '../entries/bands.js';
+import { traceAt } from '../bands/bands.js';
 import type { Policy, PolicyParts } from '../core/policy.js';
 import { traceLayer } from './layer.js';
 import { resolveTrace, type TraceOptions } from './options.js';

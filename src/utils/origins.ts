@@ -44,9 +44,9 @@ export const checkOrigins = (option: string, value: unknown): readonly string[] 
  * origin of the client's `prefix`/`baseUrl` when one is set (from `options`), plus `location.origin`
  * where there is one. Made once per client; auth also names its Web Lock and channel after them.
  */
-export const originPrefixes = (origins: readonly string[] | '*' | undefined, options: Readonly<Record<string, unknown>>): readonly string[] => {
+export const originPrefixes = (origins: readonly string[] | '*' | undefined, options: { readonly prefix?: unknown; readonly baseUrl?: unknown }): readonly string[] => {
 	const page = here();
 	// An unset prefix resolves to the page itself (or to nothing without a page): no harm.
 	// A value with no http(s) origin gives `undefined/`, which no URL starts with.
-	return origins === '*' ? [''] : (origins ?? [options['prefix'], options['baseUrl'], page]).map((value) => `${originOf(value, page)}/`);
+	return origins === '*' ? [''] : (origins ?? [options.prefix, options.baseUrl, page]).map((value) => `${originOf(value, page)}/`);
 };

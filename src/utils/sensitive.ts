@@ -31,8 +31,8 @@ export const sensitiveSet = (option: string, names: unknown): ReadonlySet<string
 };
 
 /** The lower-case query parameter names of a client's `sensitiveParams` (checked by `createClient`), or the default ones. */
-export const sensitiveParamSet = (options: Readonly<Record<string, unknown>>): ReadonlySet<string> =>
-	new Set(((options['sensitiveParams'] as readonly string[] | undefined) ?? defaultSensitiveParams).map((name) => name.toLowerCase()));
+export const sensitiveParamSet = (options: { readonly sensitiveParams?: readonly string[] | undefined }): ReadonlySet<string> =>
+	new Set((options.sensitiveParams ?? defaultSensitiveParams).map((name) => name.toLowerCase()));
 
 /** A raw query parameter name as a server reads it: percent-decoded (leniently, like `URLSearchParams`), `+` a space, lower-case. */
 const nameOf = (raw: string): string => (/[%+]/.test(raw) ? new URLSearchParams(raw).keys().next().value ?? '' : raw).toLowerCase();

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { breaker } from '../../src/entries/breaker.js';
 import { createClient } from '../../src/entries/core.js';
 import { coordinator, type RedisEvaluate } from '../../src/entries/redis.js';
-import type { SyncAnswer } from '../../src/coordinator/breaker.js';
+import type { SyncAnswer } from '../../src/breaker/sync.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 import { startRedis, type RunningRedis } from '../helpers/redis-server.js';
 

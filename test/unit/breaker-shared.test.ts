@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { breaker } from '../../src/entries/breaker.js';
 import { CircuitOpenError, createClient } from '../../src/entries/core.js';
-import { emptyState, sync, type ScopeState, type SyncMessage } from '../../src/coordinator/breaker.js';
+import { emptyState, sync, type ScopeState, type SyncMessage } from '../../src/breaker/sync.js';
 import { sharedCoordinator, type SharedBreaker } from '../../src/breaker/shared.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';

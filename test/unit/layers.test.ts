@@ -24,6 +24,61 @@ const importsOf = (folder: string): Map<string, string[]> => {
 	return found;
 };
 
+/** The code of every source file under src/, by its path, comments removed (a comment may name what the code must not do). */
+const sources = (): Map<string, string> => new Map(readdirSync(src, { withFileTypes: true }).filter((entry) => entry.isDirectory()).flatMap(({ name: folder }) =>
+	readdirSync(join(src, folder)).filter((name) => name.endsWith('.ts')).map((file): [string, string] => [
+		`${folder}/${file}`,
+		readFileSync(join(src, folder, file), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '').replace(/\s\/\/ .*$/gm, ''),
+	])));
+
+/** The lines of code under src/ (outside `except`) that match `pattern`, as `path: line`. */
+const linesMatching = (pattern: RegExp, except: (path: string) => boolean = () => false): string[] =>
+	[...sources()].filter(([path]) => !except(path)).flatMap(([path, code]) => code.split('\n').filter((line) => pattern.test(line)).map((line) => `${path}: ${line.trim()}`));
+
+/** The folders of src/ and, for each, the other folders its code imports (`steadfetch…` specifiers are src/entries/). */
+const folderGraph = (): Map<string, Set<string>> => {
+	const graph = new Map<string, Set<string>>();
+	for (const [path, code] of sources()) {
+		const folder = path.split('/')[0]!;
+		const targets = graph.get(folder) ?? new Set<string>();
+		graph.set(folder, targets);
+		for (const [, specifier] of code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^import\s+)['"]([^'"]+)['"]/gm)) {
+			const target = specifier!.startsWith('../') ? specifier!.split('/')[1]! : /^steadfetch(?:\/|$)/.test(specifier!) ? 'entries' : folder;
+			if (target !== folder) {
+				targets.add(target);
+			}
+		}
+	}
+
+	return graph;
+};
+
+/** Every cycle a depth-first walk of `graph` closes, as `a -> b -> a`. */
+const cyclesOf = (graph: ReadonlyMap<string, ReadonlySet<string>>): string[] => {
+	const found: string[] = [];
+	const done = new Set<string>();
+	const walk = (folder: string, path: string[]): void => {
+		if (path.includes(folder)) {
+			found.push([...path.slice(path.indexOf(folder)), folder].join(' -> '));
+			return;
+		}
+
+		if (!done.has(folder)) {
+			for (const next of graph.get(folder) ?? []) {
+				walk(next, [...path, folder]);
+			}
+
+			done.add(folder);
+		}
+	};
+
+	for (const folder of [...graph.keys()].sort()) {
+		walk(folder, []);
+	}
+
+	return found;
+};
+
 describe('layers', () => {
 	it('src/core/ imports only the core, utils, errors, the retry budget, stores and ky (no policy folder)', () => {
 		const allowed = new Set(['core', 'utils', 'errors', 'retry', 'stores', 'ky']);
@@ -45,7 +100,7 @@ describe('layers', () => {
 
 	it('src/core/ names no built-in policy: no slot name as a string, none of the names they produce (issue 45)', () => {
 		const slots = ['auth', 'trace', 'outbox', 'staleCache', 'failover', 'dedupe', 'hedge', 'adaptiveThrottle', 'bulkhead', 'rateLimit', 'breaker', 'logger', 'health'];
-		const named = new RegExp(`(['"\`])(?:${slots.join('|')})\\1|\\b(?:validatorOf|tokenGoesTo|QUEUED|slotOrder|layerOrder)\\b|'stale'|'queued'`);
+		const named = new RegExp(`(['"\`])(?:${slots.join('|')})\\1|\\b(?:validatorOf|tokenGoesTo|QUEUED|THROTTLED|slotOrder|layerOrder)\\b|'stale'|'queued'`);
 		const found: string[] = [];
 		for (const file of readdirSync(join(src, 'core')).filter((name) => name.endsWith('.ts'))) {
 			// Code only: comments may explain what a policy does with a door of the core.
@@ -57,7 +112,7 @@ describe('layers', () => {
 		}
 
 		expect(found).toEqual([]);
-		expect(named.test("x === 'QUEUED'") && named.test("options['breaker']")).toBe(true);
+		expect(named.test("x === 'QUEUED'") && named.test("code === 'THROTTLED'") && named.test("options['breaker']")).toBe(true);
 	});
 
 	it('no folder cycle between the core and the retry budget: src/retry/ imports nothing of the core (issue 45)', () => {
@@ -70,6 +125,25 @@ describe('layers', () => {
 			.filter((target) => target !== folder && policies.includes(target) && !(folder === 'otel' && target === 'trace'))
 			.map((target) => `${folder} -> ${target}`));
 		expect(stray).toEqual([]);
+	});
+
+	it('no `Date.now()` or `performance.now()` outside src/utils/: time is the injected clock, or a named real clock of src/utils/clock.ts that says why (issue 45)', () => {
+		expect(linesMatching(/\b(?:Date|performance)\.now\(/, (path) => path.startsWith('utils/'))).toEqual([]);
+		expect(linesMatching(/\b(?:Date|performance)\.now\(/).length).toBeGreaterThan(0);
+	});
+
+	it('no `options[\'…\']` lookups: the policy boundary is typed by the merged `CallOptions` and client options, read as `options.staleCache` (issue 45)', () => {
+		expect(linesMatching(/options\[['"`]/)).toEqual([]);
+		expect(linesMatching(/options\./).length).toBeGreaterThan(20);
+	});
+
+	it('no folder cycle in src/ at all (a folder importing itself aside): the built-ins\' bands are src/bands/, the breaker\'s coordinator side src/breaker/sync.ts (issue 45)', () => {
+		const graph = folderGraph();
+		expect(cyclesOf(graph)).toEqual([]);
+		// The walk would see one: the entries import every policy, and a policy importing an entry closes a cycle.
+		expect(graph.get('entries')?.has('cache')).toBe(true);
+		expect(cyclesOf(new Map([...graph, ['cache', new Set([...graph.get('cache')!, 'entries'])]]))).toContain('cache -> entries -> cache');
+		expect(cyclesOf(new Map([['a', new Set(['b'])], ['b', new Set(['c'])], ['c', new Set(['a'])]]))).toEqual(['a -> b -> c -> a']);
 	});
 
 	it('the scan sees imports (it would catch one)', () => {

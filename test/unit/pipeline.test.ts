@@ -1,6 +1,6 @@
 /**
  * The open pipeline (issue 45, API.md "Your own policies: an open pipeline"): each policy brings its
- * bands; the built-ins' bands (src/entries/bands.ts) reproduce the two orders the library had;
+ * bands; the built-ins' bands (src/bands/bands.ts) reproduce the two orders the library had;
  * an app's own policy fills its own slot, is placed by its band, is turned off per call with
  * `{ [slot]: false }`; a policy's faults stay its own.
  */
@@ -12,7 +12,7 @@ import { staleCache } from '../../src/cache/index.js';
 import type { Policy, PolicyParts } from '../../src/entries/policy.js';
 import { dedupe } from '../../src/dedupe/index.js';
 import { createClient as createCore } from '../../src/entries/core.js';
-import { classify, createClient, CircuitOpenError, InvalidRequestError, isStale, SteadfetchError, type SteadfetchErrorCode } from '../../src/entries/index.js';
+import { classify, createClient, CircuitOpenError, InvalidRequestError, isStale, SteadfetchError, ThrottledError, type SteadfetchErrorCode } from '../../src/entries/index.js';
 import { failover } from '../../src/failover/index.js';
 import { health } from '../../src/health/index.js';
 import { hedge } from '../../src/hedge/index.js';
@@ -334,5 +334,34 @@ describe('the open pipeline: a policy\'s own error codes', () => {
 		await expect(api.post('https://api.test/a')).rejects.toBeInstanceOf(AuditRefusedError);
 		expect(api.stats()['https://api.test']?.failures).toMatchObject({ AUDIT_REFUSED: 1 });
 		api.close();
+	});
+});
+
+/** An app policy's refusal that must never be retried (as the adaptive throttle's): it says so on its error. */
+class AuditHaltError extends SteadfetchError {
+	override readonly retriable = false as const;
+	constructor() {
+		super('audit halted the attempt', 'AUDIT_REFUSED', true);
+	}
+}
+
+describe('the open pipeline: a policy\'s error says whether it is retried (`retriable`)', () => {
+	it('an error with `retriable: false` is never retried, whatever shouldRetry says; without it the same error is retried as ky and shouldRetry decide', async () => {
+		for (const [make, attempts] of [[() => new AuditHaltError(), 1], [() => new AuditRefusedError(), 3]] as const) {
+			let seen = 0;
+			const refusing: Policy = { slot: 'refusing', create: () => ({ layer: () => async () => {
+				seen++;
+				throw make();
+			} }) };
+			const api = createCore({ fetch: ok, retry: { limit: 2, delay: () => 0, shouldRetry: () => true }, refusing } as never);
+			await expect(api.get('https://api.test/a')).rejects.toMatchObject({ code: 'AUDIT_REFUSED' });
+			expect(seen).toBe(attempts);
+			api.close();
+		}
+	});
+
+	it('the adaptive throttle\'s refusal says so: ThrottledError is not retriable', () => {
+		expect(new ThrottledError('https://api.test', 0.5).retriable).toBe(false);
+		expect(new AuditRefusedError().retriable).toBeUndefined();
 	});
 });

@@ -1,4 +1,4 @@
-import { closed, machine, PROBE, type BreakerRecord } from '../breaker/circuit.js';
+import { closed, machine, PROBE, type BreakerRecord } from './circuit.js';
 
 /** The thresholds an isolate sends with each sync (its breaker's options), bounded by the coordinator. */
 export interface SharedPolicy {

@@ -1,0 +1,147 @@
+import { directives, seconds } from './cache-control.js';
+
+/** When a stored copy may be served: its freshness lifetime (s); when it was made, by its `Age` on arrival, and the last moment it may answer (epoch ms). */
+export interface Timing {
+	lifetime: number;
+	born: number;
+	until: number;
+}
+
+/** A header reader: a `Headers`, or the response's headers read once into a `Map`. */
+interface HeaderReader {
+	get(name: string): string | null | undefined;
+}
+
+/** What the plan reads of the request: its headers, and whether it carries credentials (a credential or sensitive header, a sensitive query value: see keys.ts). */
+export interface CopyRequest {
+	readonly headers: HeaderReader;
+	readonly credentials: boolean;
+}
+
+/** What the plan reads of the answer: its status and headers. */
+export interface CopyResponse {
+	readonly status: number;
+	readonly headers: HeaderReader;
+}
+
+/**
+ * What the client knows of the last copy under the request's key (its `View`): when it was stored or
+ * served (`at`, epoch ms; 0: found in the store), and, when this client stored it with a validator,
+ * that copy's `signature` and until when an unchanged answer is not copied again (`renew`, epoch ms).
+ */
+export interface LastCopy {
+	readonly at: number;
+	readonly copied?: { readonly signature: string; readonly renew: number } | undefined;
+}
+
+/** The stale cache's options the plan follows (`ResolvedCacheOptions`). */
+export interface CopyRules {
+	/** RFC 9111's shared cache (`staleCache({ shared })`). */
+	readonly shared: boolean;
+	readonly maxStaleMs: number;
+	readonly maxBodyBytes: number;
+}
+
+/**
+ * Why an answer is not copied: `status` (not 200 or 203), `credentials` (a request with credentials
+ * in a shared cache: it has no key), `recent` (its key was copied less than 1 s ago), `unchanged`
+ * (the same `signature` as the last copy, taken less than `renewMs` ago), `forbidden` (`no-store`,
+ * `no-cache`, `Vary: *`, or `private` in a shared cache: the last copy goes too), `request` (the
+ * request's own `Cache-Control: no-store`), `expired` (it could answer no moment from now) and `size`
+ * (a `Content-Length` over `maxBodyBytes`).
+ */
+export type SkipReason = 'status' | 'credentials' | 'recent' | 'unchanged' | 'forbidden' | 'request' | 'expired' | 'size';
+
+/**
+ * What to do with an answer: store a copy (its timing for the record; `copied`, for the view: the
+ * copy's `signature` when it has a validator and until when an unchanged answer is not copied again,
+ * `renew`; the last copy under its key is
+ * refreshed: it goes last in the view, stored now), or not, why, and whether the last copy under its
+ * key goes (`drop`).
+ */
+export type CopyPlan =
+	| { readonly store: true; readonly timing: Timing; readonly copied: LastCopy['copied'] }
+	| { readonly store: false; readonly why: SkipReason; readonly drop: boolean };
+
+/**
+ * How long an unchanged answer (same status and validator) is not copied again after a copy (ms), at
+ * most half of the copy's servable window: its stored time (`Age`) may lag by as much, its content never does.
+ */
+const renewMs = 60_000;
+
+/** How long a key copied is not copied again whatever its answer (ms): at most one copy a second per URL. */
+const onceMs = 1000;
+
+/** What tells an unchanged answer: its status and validator (a strong ETag, else Last-Modified), when it has one. */
+export const signature = (status: number, validator: string | null | undefined): string | undefined =>
+	validator === undefined || validator === null || validator.startsWith('W/') ? undefined : `${status} ${validator}`;
+
+/** Whether a status may be copied (200, 203): the key is made only for those. */
+export const copyable = (status: number): boolean => status === 200 || status === 203;
+
+const skip = (why: SkipReason, drop = false): CopyPlan => ({ store: false, why, drop });
+
+/**
+ * The stale cache's copy decision (RFC 9111 §3 and §4.2, RFC 5861), a pure function of plain inputs;
+ * its callers only carry it out (copy.ts). In this order:
+ * 1. only a 200 or 203 is copied, and never a request's with credentials in a shared cache;
+ * 2. an answer `no-store`, `no-cache` (never servable without validation), `Vary: *`, or `private`
+ *    in a shared cache is not copied and the last copy under its key goes (`drop`);
+ * 3. a key copied less than 1 s ago is not copied again, nor an unchanged answer (`signature`: a
+ *    validator; without one a body of the same length may differ) before the last copy's `renew`;
+ * 4. a request `Cache-Control: no-store` is not copied;
+ * 5. its timing: freshness from `s-maxage` (shared), `max-age` or `Expires` − `Date` (no heuristic
+ *    freshness), born `Age` s before now; servable until freshness + `stale-if-error=N` s, else
+ *    `maxStaleMs` from now; with `must-revalidate`, `proxy-revalidate` (in every cache: stricter than
+ *    RFC 9111 for a private one) or `s-maxage` in a shared cache, only while fresh — not copied when
+ *    that is not after now;
+ * 6. a `Content-Length` over `maxBodyBytes` is not copied (the body is read capped too).
+ * The `Set-Cookie` of a copied answer is never stored (copy.ts `write`).
+ */
+export const copyPlan = (request: CopyRequest, response: CopyResponse, lastCopy: LastCopy | undefined, now: number, rules: CopyRules): CopyPlan => {
+	const { status, headers } = response;
+	if (!copyable(status)) {
+		return skip('status');
+	}
+
+	if (request.credentials && rules.shared) {
+		return skip('credentials');
+	}
+
+	const own = directives(headers.get('cache-control') ?? undefined);
+	if (own.has('no-store') || own.has('no-cache') || headers.get('vary')?.includes('*') || (rules.shared && own.has('private'))) {
+		return skip('forbidden', true);
+	}
+
+	const validator = signature(status, headers.get('etag') ?? headers.get('last-modified'));
+	if (lastCopy !== undefined && now - lastCopy.at < onceMs) {
+		return skip('recent');
+	}
+
+	if (lastCopy?.copied !== undefined && validator === lastCopy.copied.signature && now < lastCopy.copied.renew) {
+		return skip('unchanged');
+	}
+
+	if (directives(request.headers.get('cache-control') ?? undefined).has('no-store')) {
+		return skip('request');
+	}
+
+	const expires = Date.parse(headers.get('expires') ?? '') - Date.parse(headers.get('date') ?? '');
+	const lifetime = (rules.shared ? seconds(own.get('s-maxage')) : undefined) ?? seconds(own.get('max-age')) ?? (expires > 0 ? Math.floor(expires / 1000) : 0);
+	const born = now - (seconds(headers.get('age')) ?? 0) * 1000;
+	const freshUntil = born + lifetime * 1000;
+	const staleIfError = seconds(own.get('stale-if-error'));
+	const until = Math.min(
+		staleIfError === undefined ? now + rules.maxStaleMs : freshUntil + staleIfError * 1000,
+		own.has('must-revalidate') || own.has('proxy-revalidate') || (rules.shared && own.has('s-maxage')) ? freshUntil : Infinity,
+	);
+	if (until <= now) {
+		return skip('expired');
+	}
+
+	if (Number(headers.get('content-length')) > rules.maxBodyBytes) {
+		return skip('size');
+	}
+
+	return { store: true, timing: { lifetime, born, until }, copied: validator === undefined ? undefined : { signature: validator, renew: now + Math.min(renewMs, (until - now) / 2) } };
+};
