@@ -300,17 +300,30 @@ rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
 const src = resolve('src');
 
-/** From src/: `steadfetch/x` is src/entries/x.ts, with the browser build's swaps (see tsup.config.ts). */
-const fromSource = {
-	name: 'from-source',
+/** The build a case's conditions pick (API.md "Builds per runtime"): `edge` for workerd, Deno and edge-light, else `browser`. */
+const buildOf = (row) => (row.conditions ?? []).some((name) => ['workerd', 'deno', 'edge-light'].includes(name)) ? 'edge' : 'browser';
+
+/**
+ * From src/: `steadfetch/x` is src/entries/x.ts, with the swaps of the case's build (see tsup.config.ts):
+ * the browser's (no request contexts) or the edge's (no tab sync, Web Locks, `online` or visibility
+ * listeners, the edge's default store and ambient context), so the module list of an edge case is the
+ * edge build's.
+ */
+const fromSource = (variant) => ({
+	name: `from-source-${variant}`,
 	setup(context) {
-		context.onResolve({ filter: /^steadfetch(\/.*)?$/ }, (args) => ({ path: join(src, 'entries', `${args.path === 'steadfetch' ? 'index' : args.path.slice('steadfetch/'.length).replace(/^cache$/, 'cache')}.ts`) }));
-		context.onResolve({ filter: /\/stores\/auto\.js$/ }, () => ({ path: join(src, 'stores', 'auto-browser.ts') }));
+		context.onResolve({ filter: /^steadfetch(\/.*)?$/ }, (args) => ({ path: join(src, 'entries', `${args.path === 'steadfetch' ? 'index' : args.path.slice('steadfetch/'.length)}.ts`) }));
+		context.onResolve({ filter: /\/stores\/auto\.js$/ }, () => ({ path: join(src, 'stores', `auto-${variant}.ts`) }));
 		context.onResolve({ filter: /\/utils\/copy\.js$/ }, () => ({ path: join(src, 'utils', 'copy-native.ts') }));
-		context.onResolve({ filter: /\/(invocation|redirects)\.js$/ }, (args) => { const file = resolve(args.resolveDir, args.path); return file.startsWith(join(src, 'core')) ? { path: file.replace(/\.js$/, '-browser.ts') } : undefined; });
+		const swapped = variant === 'browser' ? { folder: 'core', names: /\/(invocation|redirects)\.js$/ } : { folder: 'utils', names: /\/(channel|tabs|lock|listen)\.js$/ };
+		context.onResolve({ filter: swapped.names }, (args) => { const file = resolve(args.resolveDir, args.path); return file.startsWith(join(src, swapped.folder)) ? { path: file.replace(/\.js$/, `-${variant}.ts`) } : undefined; });
+		if (variant === 'edge') {
+			context.onResolve({ filter: /\/ambient\.js$/ }, () => ({ path: join(src, 'cloudflare', 'ambient-edge.ts') }));
+		}
+
 		context.onResolve({ filter: /\.js$/ }, (args) => args.importer.startsWith(src) && args.path.startsWith('.') ? { path: resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts')) } : undefined);
 	},
-};
+});
 
 const bundle = async (name, source, { external = [], platform = 'browser', conditions = [], plugins = [] } = {}) => {
 	const file = join(dir, `${name.replaceAll(/\W+/g, '-')}.js`);
@@ -335,7 +348,7 @@ for (const item of cases) {
 	const options = { platform: item.platform, conditions: item.conditions };
 	const withDeps = await bundle(item.name, item.source, options);
 	const own = await bundle(`${item.name}-own`, item.source, { ...options, external: ['ky', 'idb-keyval'] });
-	const sourced = await bundle(`${item.name}-src`, item.source, { ...options, external: ['ky', 'idb-keyval'], plugins: [fromSource] });
+	const sourced = await bundle(`${item.name}-src`, item.source, { ...options, external: ['ky', 'idb-keyval'], plugins: [fromSource(buildOf(item))] });
 	rows.push({ ...item, withDeps, own, modules: modulesOf(sourced.metafile) });
 }
 
@@ -393,7 +406,6 @@ const markers = {
 	browser: ['must be the incoming Request', 'opaqueredirect', 'Too many redirects', 'caches.open'],
 	edge: ['indexedDB.open', 'BroadcastChannel', 'navigator?.locks', 'navigator.locks', 'visibilitychange'],
 };
-const buildOf = (row) => (row.conditions ?? []).some((name) => ['workerd', 'deno', 'edge-light'].includes(name)) ? 'edge' : 'browser';
 for (const row of rows) {
 	const present = markers[buildOf(row)].filter((marker) => row.withDeps.text.includes(marker));
 	if (present.length > 0) {
@@ -422,7 +434,7 @@ for (const row of rows.filter((row) => row.sameAs)) {
 
 // Our modules per case, by source path (minified bytes before brotli).
 const all = process.argv.includes('--all');
-console.log('\nOur modules per case, by source path (minified bytes, bundled from src/ for the browser):');
+console.log('\nOur modules per case, by source path (minified bytes, bundled from src/ with the swaps of the case\'s build):');
 for (const row of rows) {
 	const shown = all ? row.modules : row.modules.slice(0, 8);
 	const total = row.modules.reduce((sum, [, bytes]) => sum + bytes, 0);

@@ -344,6 +344,7 @@ const proseFigures: Record<string, string> = {
 	'18.0 KB': 'size of steadfetch/core, in the first screen: the size table\'s (checked with the sizes)',
 	'10 000 ms': 'default: auth.refreshTimeoutMs; ky\'s timeout, in "Coming from ky" (both checked below)',
 	'10 ms': 'how often a bulkhead waiter in a Worker looks for a free slot: the constant in src/bulkhead (checked below)',
+	'0.05 ms': 'how far the clock of bench/instructions.mjs\'s clients moves per call, in "What it costs" (the per-call table\'s footer and its prose; checked there against the bench\'s source)',
 	'700 ms': 'the call period of each Chromium tab in bench/throttle.mjs, whose figures "When the origin is overloaded" quotes (checked below)',
 };
 
@@ -516,6 +517,8 @@ describe('What it costs', () => {
 		expect(/into a `Map`: (\d\.\d\d)× that on never-seen URLs/.exec(perCall)?.[1]).toBe(figures['presetToKyCopyNew']);
 		expect(/against ky alone, (\d\.\d\d)× and (\d\.\d\d)× \(repeated, never-seen\) in that run/.exec(perCall)?.slice(1)).toEqual([figures['presetToKyRepeated'], figures['presetToKyNew']]);
 		expect(Number(/and (\d+) % of the calls on repeated URLs stored a copy/.exec(perCall)?.[1])).toBe(copyRate(run));
+		// The clock step it states is the bench's.
+		expect(readFileSync(join(root, 'bench/instructions.mjs'), 'utf8')).toContain('now += 0.05;');
 		const screen = written.slice(0, written.indexOf('## Install')).replaceAll(/\s+/g, ' ');
 		expect(/`steadfetch\/core` takes (\d\.\d\d)× ky's CPU with the same 20 s `totalTimeout` \((\d\.\d\d)× ky alone\)/.exec(screen)?.slice(1)).toEqual([figures['coreToKyTotalTimeout'], figures['coreToKy']]);
 		expect(/GETs, .*?, (\d\.\d\d)× \(repeated URLs\) to (\d\.\d\d)× \(never-seen URLs\) ky alone, (\d\.\d\d)× ky with a hand-written copy on never-seen URLs/.exec(screen)?.slice(1))
