@@ -362,7 +362,7 @@ describe('outbox: a large body is in the store when the caller is told "queued"'
 		window.setOnline(false, false);
 		const inner = memoryStore('files');
 		// The store takes 200 ms to write a record with a body (as IndexedDB does a large one on a slow device).
-		const slow = spyStore(inner, { set: async (key, value, run) => {
+		const slow = spyStore(inner, { set: async (_key, value, run) => {
 			if ((value as { body?: ArrayBuffer }).body) {
 				await new Promise((resolve) => setTimeout(resolve, 200));
 			}
