@@ -51,6 +51,7 @@ export const functions = [
 	['steadfetch/tanstack-query', 'queryOptionsFor'],
 	['steadfetch/tanstack-query', 'shown'],
 	['steadfetch/tanstack-query', 'refetchWhenBack'],
+	['steadfetch/tanstack-query', 'syncInvalidation'],
 	['steadfetch/tanstack-query', 'followReachability'],
 	['steadfetch/tanstack-query', 'mutationOptionsFor'],
 	['steadfetch/tanstack-query', 'StaleAnswerError'],

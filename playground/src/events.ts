@@ -37,6 +37,7 @@ const describe: { [T in EventType]: Describe<T> } = {
 	'attempt:end': (e) => [`${e.method} ${shortUrl(e.url)}: attempt ${e.attempt} → ${e.status ?? e.code ?? '?'} in ${e.durationMs ?? 0} ms`, 'muted'],
 	'reachability': (e) => [`${host(e.scope)}: ${e.state} (was ${e.previous})`, e.state === 'reachable' ? 'good' : e.state === 'unknown' ? 'muted' : 'bad'],
 	'scope:back': (e) => [`${host(e.scope)} answers again (${e.status})`, 'good'],
+	'write:delivered': (e) => [`${e.method} ${shortUrl(e.url)} was delivered${e.remote ? ' (in another tab)' : ''}`, 'muted'],
 	'ratelimit:wait': (e) => [`${host(e.scope)}: ${e.method} ${shortUrl(e.url)} waits ${seconds(e.waitMs)} for the ${e.reason === 'server' ? 'server\'s' : 'client\'s'} rate limit`, 'warn'],
 };
 

@@ -17,7 +17,7 @@ export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, re
 	const found = !copyable(response.status) ? undefined : read?.request === request && typeof read.key === 'string' ? read.key : cache.key.of(request, call.identity);
 	const now = cache.context.clock.now();
 	const plan = copyPlan({ headers: request.headers, credentials: found === undefined }, response, typeof found === 'string' ? view.last(found) : undefined, now, cache);
-	if (!plan.store) {
+	if (plan.store === false) {
 		if (plan.drop) {
 			// It forbids keeping a copy: the one it would replace goes.
 			behind(cache, call, request.url, async () => {

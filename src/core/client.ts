@@ -9,7 +9,7 @@ import { closeAll } from './slots.js';
 import type { PolicyContext, PolicyParts } from './policy.js';
 import type { Reach } from './reachability.js';
 import { listen } from '../utils/listen.js';
-import { scopeFor } from './scope.js';
+import { callUrl, resolveUrl, scopeFor } from './scope.js';
 import { worldsOf } from './world.js';
 import type { Stats } from './stats.js';
 
@@ -106,6 +106,8 @@ export const addMembers = (client: AnyClient, { call, context, stats, active, cu
 	// A URL resolved as a call's is (prefix, baseUrl); with a custom `scope`, a string without `://` names a scope.
 	client.reachability = (urlOrScope) => context.reachability(scopeFor(urlOrScope, context.scopeOf, context.options, custom));
 	client.close = close;
+	// Not enumerable, no public name: the URL a call of `input` goes to (queryOptionsFor's `meta.steadfetchUrl`).
+	Object.defineProperty(client, resolveUrl, { value: (input: string | URL) => callUrl(input, context.options) });
 	for (const part of active) {
 		for (const [name, value] of Object.entries(part.members ?? {})) {
 			// `waitForHealthy` stays an assignable method (for spies); the handles are fixed properties.

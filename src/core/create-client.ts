@@ -1,4 +1,5 @@
 import { RetryBudget } from '../retry/budget.js';
+import { redact, sensitiveParamSet } from '../utils/sensitive.js';
 import { Accounting } from './accounting.js';
 import { createCaller } from './caller.js';
 import { addMembers, bind, closing } from './client.js';
@@ -83,7 +84,10 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	/** The scope of a `Request.url` (already normalized): cheap on every attempt. */
 	const scopeOfRequest = customScope ?? requestOrigin;
 	const accounting = new Accounting({ stats, budget, emit, emitter, clock, scopeOf: scopeOfRequest });
-	const transport = transportOf(reach, scopeOfRequest, { stamp: stamping(options, clock) });
+	// A delivered write: told to every client of the name and store, and to the other tabs (src/core/world.ts).
+	const params = sensitiveParamSet(options as Readonly<Record<string, unknown>>);
+	const delivered = (method: string, url: string): void => worldsOf(stores).delivered(method, redact(url, params));
+	const transport = transportOf(reach, scopeOfRequest, { stamp: stamping(options, clock) }, delivered);
 	// The per-attempt layers, outermost first: the accounting, then the policies' by their layer bands.
 	const layers = [accounting.layer, ...placed.filter(({ parts }) => parts.layer).sort(byBand('layer')).map(switchable)];
 	const rules = retryRules(options, context, accounting.ask);
@@ -126,7 +130,8 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 
 	const shut = closing(reach, active, emitter);
 	// Clears and removals heard from the other tabs while the client runs (src/core/world.ts).
-	const disconnect = worldsOf(stores).connect(context.name);
+	// Writes delivered by any client of the name, here or in another tab: `write:delivered` (`remote` when from another tab).
+	const disconnect = worldsOf(stores).connect(context.name, emit);
 	addMembers(client, {
 		call,
 		context,

@@ -74,6 +74,29 @@ export interface ScopeBackEvent extends BaseEvent<'scope:back'> {
 }
 
 /**
+ * A write was delivered: a call whose method is not safe (not GET, HEAD, OPTIONS or TRACE) got an
+ * answer below 400 — at once, or by an outbox replay — in this client, in another client of its
+ * `name` and store (`extend()`), or in another tab, worker or service worker of the origin
+ * (`remote: true`, heard over the BroadcastChannel `steadfetch:<name>:world`). With or without the
+ * stale cache or the outbox. Not for the `202` a service worker's outbox answers for a write it
+ * queued (`Steadfetch-Outbox-Entry`): that worker's client tells the delivery, and this client hears
+ * it from there. What `syncInvalidation` (`steadfetch/tanstack-query`) listens to.
+ */
+export interface WriteDeliveredEvent extends BaseEvent<'write:delivered'> {
+	/** The write's method (`POST`, `PUT`, `PATCH`, `DELETE`…). */
+	method: string;
+	/** The written URL, absolute, its sensitive query values removed; never a body or a header. */
+	url: string;
+	/**
+	 * `true` when the write was heard over the channel: delivered in another tab, worker or service
+	 * worker (or by a client of the same name made apart with `createClient` in this page). Absent for
+	 * a write of this client or of a client it shares its name and store with (`extend()`). Where there
+	 * are no tabs (Node, Deno, Workers) only those clients hear a write.
+	 */
+	remote?: true;
+}
+
+/**
  * Every event a client can emit, by type: the core's own here; each policy adds its own by declaration
  * merging from its factory's module (`declare module 'steadfetch/core' { interface EventMap { … } }`,
  * e.g. `breaker:*` in src/breaker/index.ts), so a program's `client.on` knows exactly the events of
@@ -85,6 +108,7 @@ export interface EventMap {
 	'storage:error': StorageErrorEvent;
 	'reachability': ReachabilityEvent;
 	'scope:back': ScopeBackEvent;
+	'write:delivered': WriteDeliveredEvent;
 }
 
 export type EventType = keyof EventMap;

@@ -72,8 +72,9 @@ export interface BaseClientOptions extends KyOptions {
 	/**
 	 * The longest a storage operation (`get`, `set`, `delete`, `keys`) on a request's path may take,
 	 * in ms. Past it the operation is given up for the caller (`storage:error` fires, the call goes on
-	 * without that state): an IndexedDB blocked by another tab's upgrade never answers. A positive
-	 * finite number.
+	 * without that state): an IndexedDB blocked by another tab's upgrade never answers. The outbox
+	 * gives the write of an entry with a body 1 ms more per 10 000 bytes of it (a 10 MB photo: 1 000
+	 * ms more), so an entry the caller is told is queued is in the store. A positive finite number.
 	 * @default 500
 	 */
 	storageTimeoutMs?: number;

@@ -77,8 +77,9 @@ export class PartStore {
 		return value === gone ? undefined : value;
 	}
 
-	set(key: string, value: unknown): Promise<void> {
-		return this.#write(key, value);
+	/** `ms`: this write's deadline when it is not `storageTimeoutMs` (a large value: the outbox's file bodies). */
+	set(key: string, value: unknown, ms?: number): Promise<void> {
+		return this.#write(key, value, false, ms);
 	}
 
 	/**
@@ -132,9 +133,9 @@ export class PartStore {
 	}
 
 	/** One operation of the store, bounded; a failure is reported and answered with `gone`, or with `strict`, thrown. */
-	async #attempt<T>(operation: string, key: string | undefined, run: (store: KeyValueStore) => Promise<T>, strict = false): Promise<T | typeof gone> {
+	async #attempt<T>(operation: string, key: string | undefined, run: (store: KeyValueStore) => Promise<T>, strict = false, ms = this.#ms): Promise<T | typeof gone> {
 		try {
-			return await bounded(run(this.#open()), this.#ms, `${operation}(${key ?? ''})`);
+			return await bounded(run(this.#open()), ms, `${operation}(${key ?? ''})`);
 		} catch (error) {
 			storageError(this.#context, this.#part, operation, error, key);
 			if (strict) {
@@ -149,9 +150,9 @@ export class PartStore {
 	 * Write (or delete) `key`, then the ones whose write failed, until one fails; a key confirmed is
 	 * forgotten unless a newer value came meanwhile. Writes under way are not repeated: each write
 	 * costs one store operation while the store takes them. `strict`: `key`'s own failure rejects
-	 * (once kept for the next write).
+	 * (once kept for the next write). `ms`: `key`'s own deadline, when not `storageTimeoutMs`.
 	 */
-	async #write(key: string, value: unknown, strict = false): Promise<void> {
+	async #write(key: string, value: unknown, strict = false, ms?: number): Promise<void> {
 		const pending = this.#pending;
 		const failed = this.#failed;
 		pending.set(key, value);
@@ -160,7 +161,7 @@ export class PartStore {
 			const latest = pending.get(each);
 			let done: unknown;
 			try {
-				done = !pending.has(each) || await this.#attempt(latest === gone ? 'delete' : 'set', each, async (target) => latest === gone ? target.delete(each) : target.set(each, latest), strict && each === key);
+				done = !pending.has(each) || await this.#attempt(latest === gone ? 'delete' : 'set', each, async (target) => latest === gone ? target.delete(each) : target.set(each, latest), strict && each === key, each === key ? ms : undefined);
 			} catch (error) {
 				failed.add(each);
 				throw error;

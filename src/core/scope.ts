@@ -32,6 +32,13 @@ export const callUrl = (input: string | URL, { prefix, baseUrl }: { readonly pre
 };
 
 /**
+ * The key of a client's own resolver of URLs (`callUrl` over its options: `prefix`, `baseUrl`), a
+ * member no public name reaches: `queryOptionsFor` (steadfetch/tanstack-query) records with it the
+ * absolute URL a query's calls go to. `Symbol.for`: the same key in every bundle and realm.
+ */
+export const resolveUrl: unique symbol = Symbol.for('steadfetch.resolveUrl');
+
+/**
  * The scope a public method names (see `callUrl`); with a custom `scope` function (`named`), a
  * string without `://` is a scope itself.
  */

@@ -4,6 +4,7 @@ import type { Call } from './call.js';
 import type { Reach } from './reachability.js';
 import { following } from './redirects.js';
 import type { FetchLike } from './types.js';
+import { safeMethods } from './world.js';
 
 /**
  * Runtime network failures that ky's detection misses: workerd rejects a refused or reset
@@ -41,8 +42,13 @@ export interface Bounds {
  *   `TimeoutError`, so every layer above (trace, health, the breaker) calls it `TIMEOUT` as ky's
  *   caller will. A failed attempt is noted on its call (`Call.failed`: the error behind a retry, for
  *   the layer above); nothing is noted or allocated for an attempt that answers.
+ * - An attempt of a call with a method that is not safe (a POST, PUT, PATCH, DELETE…, an outbox
+ *   replay too) answered below 400 is a delivered write: `delivered(method, url)` (`write:delivered`
+ *   in every client and tab of the name) — unless the answer is a queued write's `202` from a
+ *   service worker's outbox (`Steadfetch-Outbox-Entry`), which that worker tells once it delivers
+ *   the write. A read costs one lookup.
  */
-export const transportOf = (reach: Reach, scopeOf: (url: string) => string, bounds?: Bounds) => (fetch: FetchLike): FetchLike => (request, init) => {
+export const transportOf = (reach: Reach, scopeOf: (url: string) => string, bounds?: Bounds, delivered?: (method: string, url: string) => void) => (fetch: FetchLike): FetchLike => (request, init) => {
 	const call = init?.steadfetch as Call | undefined;
 	const refused = request.signal.aborted ? request.signal.reason as unknown : call?.invocation ? call.admit(request, init) : init?.hedge?.();
 	if (refused) {
@@ -57,6 +63,11 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 		: fetch(request, init);
 	return sent.then((response) => {
 		reach.answered(scopeOf(request.url), response.status);
+		// A 202 that says "queued" (a service worker's outbox in front of this client) is no delivery: that worker tells it when it is.
+		if (response.status < 400 && call && !safeMethods.has(request.method) && !response.headers.has('steadfetch-outbox-entry')) {
+			delivered?.(request.method, request.url);
+		}
+
 		return response;
 	}, (error: unknown) => {
 		const { signal } = request;

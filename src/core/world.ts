@@ -1,4 +1,5 @@
 import { openChannel, type Channel } from '../utils/channel.js';
+import type { PolicyContext } from './policy.js';
 import { hasTabs } from '../utils/tabs.js';
 
 /**
@@ -14,6 +15,10 @@ import { hasTabs } from '../utils/tabs.js';
  * await, so work that resumes while the store is still removing already sees it. Where there are tabs,
  * each note is posted to the other tabs and workers of the origin (BroadcastChannel
  * `steadfetch:<name>:world`), which note it too: a logout in one tab binds the work of all.
+ *
+ * The same channel carries each delivered write (its method and URL, sensitive query values removed,
+ * never a body or a header): every client of the name, in this tab and the others, hears it and
+ * emits `write:delivered` (`remote: true` when another tab or worker posted it).
  */
 export interface World {
 	/** The identity the work started under (`identity()` at the call's start). */
@@ -33,8 +38,37 @@ const maxNotes = 256;
 /** The part every clear of the client notes (`client.clear()`): every part's work is checked against it. */
 const all = '*';
 
+type Emit = PolicyContext['emit'];
+
 /** What another tab may post: a note as `#note` makes them (a part of letters or `*`, then an identity or an id), bounded. */
 const heard = /^(\*|[a-z]+)(#[ir]:[\s\S]{0,2048})?$/i;
+
+/** Methods that change nothing (RFC 9110's safe methods): an answer to one is no delivered write. */
+export const safeMethods: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+
+/**
+ * How a client of the name is told a delivered write: its `PolicyContext.emit`, held weakly (a client
+ * made by `extend()` per request and never closed must not be kept alive by its name's others); where
+ * the runtime has no `WeakRef`, strongly.
+ */
+const held = (emit: Emit): { deref(): Emit | undefined } => (typeof WeakRef === 'function' ? new WeakRef(emit) : { deref: () => emit });
+
+/** Past this length a URL heard from another tab is ignored (servers refuse longer ones too). */
+const maxUrlLength = 8_192;
+
+/** An HTTP method token (RFC 9110), bounded. */
+const methodToken = /^[!#$%&'*+.^_`|~\w-]{1,32}$/;
+
+/**
+ * A write another tab posted (`[method, url]`), checked as outside input: a method token that is not
+ * a safe method, and an absolute http(s) URL of bounded length, normalized; else undefined.
+ */
+const writeOf = (write: unknown): [string, string] | undefined => {
+	const [method, url] = Array.isArray(write) && write.length === 2 ? write as unknown[] : [];
+	return typeof method === 'string' && methodToken.test(method) && !safeMethods.has(method.toUpperCase())
+		&& typeof url === 'string' && url.length <= maxUrlLength && /^https?:\/\//i.test(url) && URL.canParse(url)
+		? [method, new URL(url).href] : undefined;
+};
 
 /** The clears and removals noted for the clients of one name and store, by a sequence number. */
 export class Worlds {
@@ -45,6 +79,8 @@ export class Worlds {
 	#at = 0;
 	/** A part's last clear of everything (`part`), of one identity (`part#i:identity`), removal of one id (`part#r:id`); part names hold no `#`. */
 	readonly #notes = new Map<string, number>();
+	/** The clients of this name and store that run, each told the delivered writes (`connect`); one gone is forgotten when met. */
+	readonly #hearing = new Set<ReturnType<typeof held>>();
 
 	/** Capture the world now for work of `identity`; `now()` reads the client's identity at each check. */
 	open(identity: string | undefined, now: () => string | undefined): World {
@@ -69,31 +105,61 @@ export class Worlds {
 	}
 
 	/**
-	 * A client of `name` starts: where there are tabs, the channel to the others is open while any
+	 * A write was delivered by a client of this name and store (answered below 400: at once, or by an
+	 * outbox replay): every client of them hears it, and where there are tabs so do the other tabs'.
+	 * `url` has its sensitive query values removed already.
+	 */
+	delivered(method: string, url: string): void {
+		this.#tellWrite(method, url, false);
+		this.#channel?.post({ v: 1, write: [method, url] });
+	}
+
+	/**
+	 * A client of `name` starts: it is told the delivered writes (`write:delivered` through its `emit`)
+	 * until it closes or is gone; where there are tabs, the channel to the others is open while any
 	 * client of the name and store runs. Returns what its `close()` calls.
 	 */
-	connect(name: string): () => void {
-		if (!hasTabs()) {
-			return () => undefined;
-		}
-
+	connect(name: string, emit: Emit): () => void {
+		const hearing = held(emit);
+		this.#hearing.add(hearing);
 		this.#clients++;
-		this.#channel ??= openChannel(`steadfetch:${name}:world`, (data) => {
-			// Distrusted: a note of the expected shape only; anything else is ignored.
-			const note = (data as { v?: unknown; note?: unknown } | null)?.note;
-			if ((data as { v?: unknown }).v === 1 && typeof note === 'string' && heard.test(note)) {
+		this.#channel ??= hasTabs() ? openChannel(`steadfetch:${name}:world`, (data) => {
+			// Distrusted: a note or a write of the expected shape only; anything else is ignored.
+			const { v, note, write } = (typeof data === 'object' && data !== null ? data : {}) as { v?: unknown; note?: unknown; write?: unknown };
+			if (v === 1 && typeof note === 'string' && heard.test(note)) {
 				this.#note(note);
 			}
-		});
+
+			const delivered = v === 1 ? writeOf(write) : undefined;
+			if (delivered) {
+				this.#tellWrite(delivered[0], delivered[1], true);
+			}
+		}) : undefined;
 		let open = true;
 		return () => {
 			const last = open && --this.#clients === 0;
+			if (open) {
+				this.#hearing.delete(hearing);
+			}
+
 			open = false;
 			if (last) {
 				this.#channel?.close();
 				this.#channel = undefined;
 			}
 		};
+	}
+
+	/** `write:delivered` in every client of the name and store still there (`remote`: heard from another tab). */
+	#tellWrite(method: string, url: string, remote: boolean): void {
+		for (const hearing of this.#hearing) {
+			const emit = hearing.deref();
+			if (emit) {
+				emit('write:delivered', remote ? { method, url, remote } : { method, url });
+			} else {
+				this.#hearing.delete(hearing);
+			}
+		}
 	}
 
 	#tell(note: string): void {

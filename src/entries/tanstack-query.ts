@@ -8,3 +8,4 @@ export { followReachability, type ReachabilityOnlineManager } from '../tanstack-
 export { mutationOptionsFor, type Delivery, type SteadfetchMutationOptions } from '../tanstack-query/mutation.js';
 export { refetchWhenBack, type RefetchingQueryClient } from '../tanstack-query/refetch-when-back.js';
 export { StaleAnswerError } from '../tanstack-query/stale-answer-error.js';
+export { syncInvalidation, type DeliveredWrite, type InvalidatingQuery, type InvalidatingQueryClient, type SyncInvalidationOptions } from '../tanstack-query/sync-invalidation.js';

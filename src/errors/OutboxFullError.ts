@@ -1,10 +1,20 @@
 import { SteadfetchError } from './SteadfetchError.js';
 
-/** The outbox is at `maxEntries`, or the body is over `maxBodyBytes`. Nothing was stored. */
+/** Why a write that had to be stored was not (`OutboxFullError.reason`). */
+export type OutboxFullReason = 'entries' | 'size' | 'quota';
+
+/**
+ * A write that had to be stored could not be, and nothing was stored: the outbox is at `maxEntries`
+ * (`'entries'`), its body is over `maxBodyBytes` or its file bytes over `maxFileBytes` (`'size'`), or
+ * storing it would leave less than 10 % of the storage quota free (`'quota'`).
+ */
 export class OutboxFullError extends SteadfetchError {
 	override name = 'OutboxFullError' as const;
+	/** What was full: the entries, the body's size, or the storage quota. */
+	declare readonly reason: OutboxFullReason;
 
-	constructor(message: string, options?: { cause?: unknown }) {
+	constructor(message: string, options?: { cause?: unknown; reason?: OutboxFullReason }) {
 		super(message, 'OUTBOX_FULL', false, options);
+		this.reason = options?.reason ?? 'entries';
 	}
 }

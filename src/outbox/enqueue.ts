@@ -6,7 +6,7 @@ import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { OutboxFullError } from '../errors/OutboxFullError.js';
 import { OutboxQueuedError } from '../errors/OutboxQueuedError.js';
 import { isSteadfetchError, SteadfetchError } from '../errors/SteadfetchError.js';
-import { background } from '../core/part-store.js';
+import { background, storageMs } from '../core/part-store.js';
 import type { Drain } from './drain.js';
 import { follow } from './early.js';
 import { storedHeaders } from './headers.js';
@@ -15,6 +15,7 @@ import { scheduleOf } from './outcome.js';
 import { noLeaseMs, type Queue } from './queue.js';
 import { isRecord, makeKey, overwritten, type OutboxRecord } from './record.js';
 import { at, isValues, substitute, valuesKey, type Ref } from './refs.js';
+import { overQuota } from './quota.js';
 import { snapshotBody, type BodySnapshot } from './snapshot.js';
 import { registerSync } from './background-sync.js';
 import { secretUrl, targetOf } from './target.js';
@@ -114,7 +115,7 @@ const recordOf = async (queue: Queue, call: PolicyCall, request: Request, snapsh
 	const record: OutboxRecord = {
 		v: 1, id: crypto.randomUUID(), method, url, ...storedHeaders(queue, request.headers, snapshot.type), idempotencyKey, createdAt: now,
 		attempts: isSteadfetchError(error) ? 0 : 1, nextAttemptAt: now, scope: context.scopeOf(url), version: options.version,
-		...identity !== undefined && { identity }, ...snapshot.body && { body: snapshot.body }, ...until !== undefined && { inFlightUntil: until },
+		...identity !== undefined && { identity }, ...snapshot.body && { body: snapshot.body }, bodyBytes: snapshot.body?.byteLength ?? 0, ...until !== undefined && { inFlightUntil: until },
 		...dependent && { dependsOn: dependent.dependsOn, refs: dependent.refs },
 	};
 	if (until === undefined && !isDeferred(context, call, error)) {
@@ -148,6 +149,19 @@ const recordOf = async (queue: Queue, call: PolicyCall, request: Request, snapsh
  */
 const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Request, snapshot: BodySnapshot, error: unknown, idempotencyKey: string, run?: Promise<Response>, until?: number): Promise<Response> => {
 	const { context, options } = queue;
+	if (await overQuota(snapshot.body?.byteLength ?? 0, storageMs(context))) {
+		// Before any byte is written (a coalescing write supersedes nothing): what was queued stays.
+		const message = 'Storing it would leave less than 10 % of the storage quota free: not stored';
+		if (run) {
+			// Its attempt goes on: the caller waits for it as for a write that cannot be stored.
+			return run.catch((failure: unknown) => {
+				throw storable(context, call, failure) ? new OutboxFullError(message, { reason: 'quota', cause: failure }) : failure;
+			});
+		}
+
+		throw new OutboxFullError(message, { reason: 'quota', cause: error });
+	}
+
 	const record = await recordOf(queue, call, request, snapshot, error, idempotencyKey, until);
 	const { id, createdAt, nextAttemptAt } = record;
 	const key = makeKey('p', createdAt, sequence++, id, record.scope);
@@ -201,6 +215,10 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 	throw new OutboxQueuedError(id, { cause: error });
 };
 
+/** Whether a call's failure is one the outbox stores it for: held by the layer, or transient and not the caller's abort. */
+const storable = (context: Queue['context'], call: PolicyCall, error: unknown): boolean =>
+	isDeferred(context, call, error) || (!call.signal?.aborted && classify(error).transient);
+
 /** What the deadline of a write resolves its race with (see `networkTimeoutMs`). */
 const late: unique symbol = Symbol('late');
 
@@ -227,14 +245,16 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 	}
 
 	let idempotencyKey: string;
+	let typed: boolean;
 	try {
 		idempotencyKey = call.idempotencyKey ?? new Headers(call.options.headers as HeadersInit).get('idempotency-key') ?? (call.input instanceof Request ? call.input.headers.get('idempotency-key') : null) ?? crypto.randomUUID();
+		typed = [call.options.headers, context.options.headers, call.input instanceof Request && call.input.headers].some((headers) => !!headers && new Headers(headers as HeadersInit).has('content-type'));
 	} catch (error) {
 		throw new InvalidRequestError(`Invalid header: ${(error as Error).message}`, { cause: error });
 	}
 
 	let full: OutboxFullError | undefined;
-	const snapshot = await snapshotBody(call.input, call.options, options.maxBodyBytes, call.options.stringifyJson ?? context.options.stringifyJson).catch((error: unknown) => {
+	const snapshot = await snapshotBody(call.input, call.options, options, call.options.stringifyJson ?? context.options.stringifyJson).catch((error: unknown) => {
 		if (!(error instanceof OutboxFullError)) {
 			throw error;
 		}
@@ -242,10 +262,14 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 		full = error; // Sent as it is if it can go out.
 		return {} as BodySnapshot;
 	});
+	if (typed && snapshot.exact?.headers && !(call.options.body instanceof FormData)) {
+		delete snapshot.exact.headers; // A Blob's type goes only where fetch would put it: a Content-Type the call gives wins.
+	}
+
 	// The store's pending entries (`Queue.refresh`: listed only when another tab or worker changed them):
 	// an entry another context has just queued in this scope holds the call (FIFO), and counts.
 	if (await queue.count() >= options.maxEntries) {
-		full ??= new OutboxFullError('The outbox is full (outbox.maxEntries): not stored');
+		full ??= new OutboxFullError('The outbox is full (outbox.maxEntries): not stored', { reason: 'entries' });
 	}
 
 	if (full && queue.dependents.get(call)?.dependsOn.length) {
@@ -253,9 +277,16 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 		throw new InvalidRequestError(`A call holding a placeholder of a pending outbox entry cannot be queued: ${full.message}`, { cause: full });
 	}
 
+	const scope = context.scopeOf(target!.href);
+	if (full && (context.reachability(scope) === 'offline' || await queue.behind(scope))) {
+		// It must wait, and cannot be stored: refused here, before ky makes its request (a FormData's, left
+		// unread by the layer's hold, would throw outside any promise in Node: see snapshot.ts).
+		throw full;
+	}
+
 	// Offline, the layer holds the attempt without I/O (or sends the scope's one in 10 s, not retried):
 	// ky need not copy the request for retries.
-	const run = next({ ...snapshot.exact, headers: { 'idempotency-key': idempotencyKey, ...snapshot.exact?.headers }, ...context.reachability(context.scopeOf(target!.href)) === 'offline' && { retry: { limit: 0 } } });
+	const run = next({ ...snapshot.exact, headers: { 'idempotency-key': idempotencyKey, ...snapshot.exact?.headers }, ...context.reachability(scope) === 'offline' && { retry: { limit: 0 } } });
 	const ms = options.networkTimeoutMs;
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	try {
@@ -267,12 +298,12 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 			return first === late ? await run : first;
 		}
 	} catch (error) {
-		if (!(isDeferred(context, call, error) || (!call.signal?.aborted && classify(error).transient)) || !call.request || secretUrl(context, call.request.url)) {
+		if (!storable(context, call, error) || !call.request || secretUrl(context, call.request.url)) {
 			throw error;
 		}
 
 		if (full) {
-			throw new OutboxFullError(full.message, { cause: error });
+			throw new OutboxFullError(full.message, { cause: error, reason: full.reason });
 		}
 
 		return enqueue(queue, drain, call, call.request, snapshot, error, idempotencyKey);

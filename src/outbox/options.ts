@@ -21,9 +21,25 @@ export interface OutboxOptions {
 	 * and refused with `OutboxFullError` when it must be stored (as at `maxEntries`). Read no further
 	 * than this. A write whose URL carries a sensitive query parameter (a presigned upload) is never
 	 * stored: it goes out as with `outbox: false`, its body neither read nor limited.
+	 * Counts a text or JSON body (a string, `URLSearchParams`, `json`, a `Request`'s body) and a
+	 * `FormData`'s text fields (names, values, file names); files are bounded by `maxFileBytes`.
 	 * @default 1_048_576 (1 MiB)
 	 */
 	maxBodyBytes?: number;
+	/**
+	 * Most binary bytes of one queueable write, in bytes: a `Blob`, `File`, `ArrayBuffer`, typed array
+	 * or `DataView` body, or the sum of a `FormData`'s files (its text fields count toward
+	 * `maxBodyBytes`). Checked by the sizes they tell, before any byte is read or written: over it, a
+	 * write is sent when it can go out and refused with `OutboxFullError` (`reason: 'size'`) when it
+	 * must be stored. Such a body is read once, before the first attempt, and the first attempt and
+	 * every replay send those bytes with the same Content-Type (a FormData's boundary, its files'
+	 * names and types). A write whose body is over 64 KiB is stored only while
+	 * `navigator.storage.estimate()` says at least 10 % of the quota stays free after it (else
+	 * `OutboxFullError`, `reason: 'quota'`); asked only when such a write must be stored, within the
+	 * client's `storageTimeoutMs`, and skipped where it is missing, fails or is late.
+	 * @default 26_214_400 (25 MiB)
+	 */
+	maxFileBytes?: number;
 	/**
 	 * How long an entry may wait for delivery, in ms; after that it becomes a dead letter (`expired`),
 	 * whatever its `version`. Counted from its creation (or `retry(id)`) in either direction: a
@@ -176,7 +192,7 @@ export interface ResolvedOutboxOptions extends Required<Omit<OutboxOptions, 'met
 const rules: Array<[string, (value: unknown) => boolean, string]> = [
 	['methods', (value) => Array.isArray(value) && value.every((method) => typeof method === 'string'), 'an array of method names'],
 	['maxEntries maxAttempts version', isPositiveInteger, 'a positive integer'],
-	['maxBodyBytes', isNonNegativeInteger, 'a non-negative integer'],
+	['maxBodyBytes maxFileBytes', isNonNegativeInteger, 'a non-negative integer'],
 	['retentionMs', isPositiveFinite, 'a positive finite number of ms'],
 	['maxBackoffMs baseBackoffMs maxNetworkBackoffMs resumeJitterMs', isTimerMs, timerMs],
 	['queuedResponse', (value) => value === 'error' || value === 'accepted', "'error' or 'accepted'"],
@@ -189,7 +205,7 @@ const rules: Array<[string, (value: unknown) => boolean, string]> = [
 export const resolveOutboxOptions = (options: OutboxOptions): ResolvedOutboxOptions => {
 	const page = typeof (globalThis as { document?: unknown }).document !== 'undefined';
 	const resolved: Record<string, unknown> = {
-		methods: ['POST', 'PUT', 'PATCH', 'DELETE'], maxEntries: 1000, maxBodyBytes: 1_048_576, retentionMs: 604_800_000, maxAttempts: 20,
+		methods: ['POST', 'PUT', 'PATCH', 'DELETE'], maxEntries: 1000, maxBodyBytes: 1_048_576, maxFileBytes: 26_214_400, retentionMs: 604_800_000, maxAttempts: 20,
 		maxBackoffMs: 300_000, baseBackoffMs: 1000, networkTimeoutMs: false, queuedResponse: 'error', sensitiveHeaders: [], conditional: false, coalesce: false, version: 1,
 		resumeJitterMs: page ? 2000 : 0,
 		// An option given as `undefined` is not given: its default applies.

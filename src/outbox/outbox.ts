@@ -52,6 +52,10 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 		},
 		discard: async (id) => queue.discard(id),
 		ref: (entryId, pointer) => queue.refs.make(entryId, pointer, context.identity()),
+		async stats() {
+			const [pending, dead] = [await queue.records(false), await queue.records(true)];
+			return { entries: pending.length, dead: dead.length, bytes: [...pending, ...dead].reduce((sum, record) => sum + (record.body?.byteLength ?? 0), 0) };
+		},
 	});
 
 	/**

@@ -209,7 +209,7 @@ export class Pass {
 			return undefined;
 		}
 
-		return { ...record, ...parts };
+		return { ...record, ...parts, bodyBytes: parts.body?.byteLength ?? 0 };
 	}
 
 	/** Bring an entry of an older version up to this one (`migrate`): the record stored in its place, or `undefined` when it is gone from this pass. */

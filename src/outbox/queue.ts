@@ -30,6 +30,14 @@ const lookMs = 10_000;
 /** The lease of a first attempt whose call has no `totalTimeout` (ms): API.md "Work that outlives its caller". */
 export const noLeaseMs = 60_000;
 
+/**
+ * The deadline of a record's write, in ms: the client's `storageTimeoutMs`, plus 1 ms per 10 000
+ * bytes of its body (1 s more for a 10 MB photo) — what IndexedDB takes to write it on a slow
+ * device, so a write the caller is told is queued is in the store when told (a reload right after
+ * keeps it); past it, the write goes on in the background, reported (`storage:error`).
+ */
+export const writeMs = (context: PolicyContext, bytes: number): number => Math.min(2_147_483_647, storageMs(context) + Math.ceil(bytes / 10_000));
+
 /** The prefix of every pending entry's key (`makeKey`). */
 const pendingPrefix = 'p|';
 
@@ -131,7 +139,9 @@ export class Queue {
 				get: async (key) => store.get(key),
 				set: async (key, value) => {
 					this.#note(key, true, value); // Before the store confirms: a count or a pass of this client meanwhile sees it.
-					return store.set(key, value);
+					// A record with a body is given longer, by its size (`writeMs`): a photo told "queued" is in the store.
+					const body = (value as OutboxRecord | undefined)?.body;
+					return store.set(key, value, body instanceof ArrayBuffer ? writeMs(context, body.byteLength) : undefined);
 				},
 				delete: async (key, strict) => {
 					this.#note(key, false);

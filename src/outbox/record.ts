@@ -6,9 +6,11 @@ import type { OutboxEntry, StoredEntry } from './types.js';
  * with the body as bytes. Never contains a sensitive header. Records written before `version` existed
  * have none: they are of version 1.
  */
-export interface OutboxRecord extends Omit<StoredEntry, 'version'> {
+export interface OutboxRecord extends Omit<StoredEntry, 'version' | 'bodyBytes'> {
 	v: 1;
 	version?: number;
+	/** The body's length as sent (0 without one); absent in records stored before it existed. */
+	bodyBytes?: number;
 	/** The scope of `url` (the origin by default): the FIFO lane of the entry. */
 	scope: string;
 	/** Set by `outbox.retry(id)`: retention counts from here instead of `createdAt`. */
@@ -84,6 +86,8 @@ export const isRecord = (value: unknown): value is OutboxRecord => {
 		&& record.idempotencyKey !== '' && isHeaders(record.headers) && isHeaders(record.preconditions ?? {}, true)
 		&& [record.createdAt, record.attempts, record.nextAttemptAt].every(Number.isFinite) && Number.isInteger(version) && version > 0
 		&& (record.body === undefined || record.body instanceof ArrayBuffer)
+		// A stored length that disagrees with the bytes read back (a truncated or swapped body) makes the record malformed.
+		&& (record.bodyBytes === undefined || record.bodyBytes === (record.body?.byteLength ?? 0))
 		&& (record.dependsOn === undefined || (Array.isArray(record.dependsOn) && record.dependsOn.every((id) => typeof id === 'string')))
 		&& (record.refs === undefined || (typeof record.refs === 'object' && record.refs !== null && Object.values(record.refs).every((ref) => typeof ref?.entry === 'string' && typeof ref.pointer === 'string')))
 		&& [record.pointers, record.dependents].every((list) => list === undefined || (Array.isArray(list) && list.every((item) => typeof item === 'string'))) && (record.identity === undefined || typeof record.identity === 'string');
@@ -92,5 +96,5 @@ export const isRecord = (value: unknown): value is OutboxRecord => {
 /** The public view of a record: no body, no internals, nothing shared with it. */
 export const toEntry = (record: OutboxRecord): OutboxEntry => {
 	const { v, scope, retainFrom, pinned, raw, body, inFlightUntil, refs, pointers, dependents, ...entry } = record;
-	return { ...structuredClone(entry), version: record.version ?? 1 };
+	return { ...structuredClone(entry), version: record.version ?? 1, bodyBytes: body?.byteLength ?? 0 };
 };

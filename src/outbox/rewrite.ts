@@ -34,10 +34,11 @@ export const rebased = async ({ context, options }: Owner, record: OutboxRecord,
 		return undefined;
 	}
 
-	const { body, type } = await snapshotBody(undefined, given, options.maxBodyBytes, context.options.stringifyJson);
+	const { body, type } = await snapshotBody(undefined, given, options, context.options.stringifyJson);
 	const { preconditions, ...rest } = record; // Its preconditions are the ones it gives.
 	const { 'content-type': stored, ...others } = rest.headers;
-	return { ...rest, ...storedHeaders({ context, options }, headersOf(given.headers ?? others), body ? type : stored), ...body && { body }, idempotencyKey: crypto.randomUUID(), nextAttemptAt: now };
+	const next = body ?? rest.body;
+	return { ...rest, ...storedHeaders({ context, options }, headersOf(given.headers ?? others), body ? type : stored), ...body && { body }, bodyBytes: next?.byteLength ?? 0, idempotencyKey: crypto.randomUUID(), nextAttemptAt: now };
 };
 
 /**
@@ -51,8 +52,8 @@ export const migrated = (owner: Owner, record: OutboxRecord, entry: unknown): Ou
 	const { url, headers, body, preconditions } = Object(entry) as StoredEntry;
 	const href = new URL(url).href;
 	const { preconditions: stored, ...rest } = record; // Its preconditions are the ones it gives.
-	const next = { ...rest, url: href, ...storedHeaders(owner, headersOf(preconditions, headers)), body, version: owner.options.version };
-	if (!isRecord(next) || !isHeaders(headers) || !isHeaders(preconditions ?? {}) || owner.context.scopeOf(href) !== record.scope || secretUrl(owner.context, href) || (body?.byteLength ?? 0) > owner.options.maxBodyBytes) {
+	const next = { ...rest, url: href, ...storedHeaders(owner, headersOf(preconditions, headers)), body, bodyBytes: body instanceof ArrayBuffer ? body.byteLength : 0, version: owner.options.version };
+	if (!isRecord(next) || !isHeaders(headers) || !isHeaders(preconditions ?? {}) || owner.context.scopeOf(href) !== record.scope || secretUrl(owner.context, href) || (body?.byteLength ?? 0) > owner.options.maxBodyBytes + owner.options.maxFileBytes) {
 		throw new TypeError('migrate() returned no valid entry');
 	}
 

@@ -6,42 +6,61 @@ import { readCapped } from '../utils/read-capped.js';
 /** The body of a call, read before its first attempt so a replay never meets a consumed body. */
 export interface BodySnapshot {
 	body?: ArrayBuffer;
-	/** The Content-Type the bytes were made with (`multipart/form-data; boundary=...` for FormData). */
+	/** The Content-Type the bytes were made with (`multipart/form-data; boundary=...` for FormData, a Blob's `type`). */
 	type?: string | undefined;
 	/**
 	 * The options the first attempt runs with instead of what the caller gave, so a replay is
-	 * byte-identical to it: the JSON text as serialized here, or FormData's bytes with their boundary.
+	 * byte-identical to it: the JSON text as serialized here, or the bytes read here (FormData's with
+	 * their boundary, a Blob's, a copy of an ArrayBuffer's) with their Content-Type.
 	 */
 	exact?: RunOptions & { headers?: Record<string, string> };
 }
 
+/** The byte bounds of a body the outbox stores (`OutboxOptions.maxBodyBytes`, `maxFileBytes`). */
+export interface BodyLimits {
+	maxBodyBytes: number;
+	maxFileBytes: number;
+}
+
 export type Stringify = (value: unknown) => string;
 
-const tooLarge = (max: number): OutboxFullError => new OutboxFullError(`The body is over outbox.maxBodyBytes (${max}): not stored`);
+const tooLarge = (text: boolean, max: number): OutboxFullError =>
+	new OutboxFullError(`The body is over outbox.${text ? 'maxBodyBytes' : 'maxFileBytes'} (${max}): not stored`, { reason: 'size' });
 
 /**
- * The bytes a FormData holds (its names, string values and files), fewer than its multipart
- * serialization takes: over `max`, it is refused before it is serialized. Cancelling that
- * serialization half-way is never done: Node's (undici's) goes on writing into the cancelled stream
- * and throws `ERR_INVALID_STATE` outside any promise, which ends the process.
+ * The bytes a FormData holds: its text (names, string values, file names) and its files' bytes,
+ * fewer than its multipart serialization takes: over a bound, it is refused before it is serialized.
+ * Cancelling that serialization half-way is never done: Node's (undici's) goes on writing into the
+ * cancelled stream and throws `ERR_INVALID_STATE` outside any promise, which ends the process.
  */
-const formBytes = (form: FormData): number => {
+const formBytes = (form: FormData): { text: number; files: number } => {
 	const encoder = new TextEncoder();
-	let size = 0;
+	let text = 0;
+	let files = 0;
 	form.forEach((value, name) => {
-		size += encoder.encode(name).byteLength + (typeof value === 'string' ? encoder.encode(value).byteLength : value.size);
+		text += encoder.encode(name).byteLength + encoder.encode(typeof value === 'string' ? value : value.name).byteLength;
+		files += typeof value === 'string' ? 0 : value.size;
 	});
-	return size;
+	return { text, files };
 };
+
+/** A binary body's bytes, copied (a later change of the caller's buffer changes nothing sent or stored); a Blob read whole (its read's error rejects). */
+const binary = async (body: Blob | ArrayBuffer | ArrayBufferView): Promise<ArrayBuffer> => body instanceof Blob
+	? body.arrayBuffer()
+	: (ArrayBuffer.isView(body) ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : new Uint8Array(body)).slice().buffer;
 
 /**
  * Snapshot the body of an outbox-eligible call from what the caller gave: `json` (serialized with
- * `stringify`, `JSON.stringify` by default), `body`, or a `Request` input's body. Reads at most `maxBodyBytes + 1` bytes: a larger
- * body is refused with `OutboxFullError`, never read whole (a FormData: by the bytes it holds, before
- * it is serialized; see `formBytes`). A `ReadableStream` body or a `json` body
- * that cannot be serialized is an `InvalidRequestError`. No network I/O.
+ * `stringify`, `JSON.stringify` by default), `body`, or a `Request` input's body. Text (`json`, a
+ * string, `URLSearchParams`, a `Request`'s body) is read at most `maxBodyBytes + 1` bytes: a larger
+ * one is refused with `OutboxFullError` (`'size'`), never read whole. Files (a `Blob`, `File`,
+ * `ArrayBuffer`, typed array or `DataView`) are bounded by `maxFileBytes`, a FormData's files by
+ * `maxFileBytes` and its text by `maxBodyBytes`: checked by the sizes they tell, before any byte is
+ * read or serialized. A `ReadableStream` body or a `json` body that cannot be serialized is an
+ * `InvalidRequestError`; a Blob whose read fails rejects with the read's error. No network I/O.
  */
-export const snapshotBody = async (input: unknown, { json, body }: { json?: unknown; body?: unknown }, max: number, stringify: Stringify = JSON.stringify): Promise<BodySnapshot> => {
+export const snapshotBody = async (input: unknown, { json, body }: { json?: unknown; body?: unknown }, limits: BodyLimits, stringify: Stringify = JSON.stringify): Promise<BodySnapshot> => {
+	const { maxBodyBytes: max, maxFileBytes } = limits;
 	if (json !== undefined) {
 		let text: unknown;
 		try {
@@ -56,7 +75,7 @@ export const snapshotBody = async (input: unknown, { json, body }: { json?: unkn
 
 		const bytes = new TextEncoder().encode(text);
 		if (bytes.byteLength > max) {
-			throw tooLarge(max);
+			throw tooLarge(true, max);
 		}
 
 		return { body: bytes.buffer as ArrayBuffer, type: 'application/json', exact: { stringifyJson: () => text as string } };
@@ -66,9 +85,21 @@ export const snapshotBody = async (input: unknown, { json, body }: { json?: unkn
 		throw new InvalidRequestError('A ReadableStream body cannot be queued: pass bytes, or set `outbox: false`');
 	}
 
+	if (body instanceof Blob || body instanceof ArrayBuffer || ArrayBuffer.isView(body)) {
+		if ((body instanceof Blob ? body.size : body.byteLength) > maxFileBytes) {
+			throw tooLarge(false, maxFileBytes);
+		}
+
+		const bytes = await binary(body);
+		const type = (body instanceof Blob && body.type) || undefined;
+		// The first attempt sends these bytes: a Blob is read once, a buffer changed after the call changes nothing.
+		return { body: bytes, type, exact: { body: bytes, ...type && { headers: { 'content-type': type } } } };
+	}
+
 	const form = body instanceof FormData;
-	if ((form ? formBytes(body) : (body as Blob | undefined)?.size ?? 0) > max) {
-		throw tooLarge(max);
+	const { text, files } = form ? formBytes(body) : { text: 0, files: 0 };
+	if (files > maxFileBytes || text > max) {
+		throw files > maxFileBytes ? tooLarge(false, maxFileBytes) : tooLarge(true, max);
 	}
 
 	const source = body != null ? new Response(body as BodyInit) : input instanceof Request && input.body ? input.clone() : undefined;
@@ -76,11 +107,12 @@ export const snapshotBody = async (input: unknown, { json, body }: { json?: unkn
 		return {};
 	}
 
-	// A FormData within `max` is read whole, never cancelled (see `formBytes`): it holds the bytes
-	// already, and its serialization adds only each part's headers.
+	// A FormData within its bounds is read whole, never cancelled (see `formBytes`): it holds the bytes
+	// already, and its serialization adds only each part's headers — which count as text: all but its
+	// files' bytes must be within `maxBodyBytes`.
 	const bytes = await readCapped(source, form ? Number.POSITIVE_INFINITY : max);
-	if (!bytes || bytes.byteLength > max) {
-		throw tooLarge(max);
+	if (!bytes || bytes.byteLength - files > max) {
+		throw tooLarge(true, max);
 	}
 
 	const type = source.headers.get('content-type') ?? undefined;

@@ -30,10 +30,14 @@ export interface OutboxEntry {
 	preconditions?: Record<string, string>;
 	/** A digest of the identity the entry was queued under (the client's `identity` option), if any; never the identity itself. */
 	identity?: string;
+	/** The stored body's size in bytes, as sent (text, JSON or files; a FormData's multipart length); 0 without a body. */
+	bodyBytes: number;
 }
 
 /** An entry with its body, as `migrate` gets it and returns it. */
-export interface StoredEntry extends OutboxEntry {
+export interface StoredEntry extends Omit<OutboxEntry, 'bodyBytes'> {
+	/** `body`'s length (given to `migrate`; what it returns is measured again from `body`). */
+	bodyBytes?: number;
 	/** The body bytes; `headers['content-type']` describes them. */
 	body?: ArrayBuffer;
 }
@@ -77,6 +81,11 @@ export interface Outbox {
 	 * `TypeError` for an `entryId` that is not a string or a pointer that is not a JSON pointer.
 	 */
 	ref(entryId: string, pointer: string): string;
+	/**
+	 * What the outbox stores: pending entries (`entries`), dead letters (`dead`), and the bytes of their
+	 * bodies (`bytes`, pending and dead: files included). Lists the store and reads each record.
+	 */
+	stats(): Promise<{ entries: number; dead: number; bytes: number }>;
 }
 
 /** The member an outbox gives the client. */

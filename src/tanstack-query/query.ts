@@ -5,6 +5,7 @@ import type { BreakerMembers } from '../breaker/members.js';
 import type { CallOptions } from '../core/options.js';
 import { classify } from '../errors/classify.js';
 import { bodyOf } from './body.js';
+import { absoluteUrl } from './absolute-url.js';
 import { StaleAnswerError } from './stale-answer-error.js';
 import { wallNow } from '../utils/clock.js';
 
@@ -47,6 +48,12 @@ export interface SteadfetchQueryOptions<T> {
 	retryDelay: (failureCount: number, error: Error) => number;
 	/** steadfetch decides what offline means (it has a copy to serve, an outbox to queue in), not `navigator.onLine`. */
 	networkMode: 'always';
+	/**
+	 * `steadfetchUrl`: the absolute URL the query's calls go to, as the client resolves it (`prefix`,
+	 * `baseUrl`), by which `syncInvalidation` finds the queries a delivered write touches. A `meta`
+	 * the app spreads after it replaces it (keep `steadfetchUrl` in it for `syncInvalidation`).
+	 */
+	meta: { steadfetchUrl: string };
 }
 
 /**
@@ -61,6 +68,7 @@ export interface SteadfetchQueryOptions<T> {
  *   its breaker closes in any tab); never after a call whose `totalTimeout` was spent (its
  *   `TimeoutError` is marked `totalTimeoutSpent: true` by the client).
  * - `networkMode: 'always'`: offline, steadfetch answers from its cache instead of TanStack pausing.
+ * - `meta: { steadfetchUrl }`: the absolute URL (as the client resolves it), for `syncInvalidation`.
  *
  * Options after the spread override these. `options` are the call's (ky's and steadfetch's);
  * TanStack's `signal` is used for the call. Times are `Date.now()`'s, as TanStack's are.
@@ -84,6 +92,7 @@ export const queryOptionsFor = <T>(api: Pick<Client, 'get'> & Partial<BreakerMem
 	retry,
 	retryDelay,
 	networkMode: 'always',
+	meta: { steadfetchUrl: absoluteUrl(api, url) },
 });
 
 /** What `shown` reads of a query's result (`UseQueryResult` and the other adapters' results have it). */

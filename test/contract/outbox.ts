@@ -9,7 +9,7 @@ export const outboxCases = (lib: Library, env: ContractEnv): ContractCase[] => {
 	/** A client on the runtime's own store (memory in Node, the Cache API in workerd and Deno, IndexedDB in Chromium), under a fresh name. */
 	const make = (options: OutboxOptions, more: ClientOptions = {}) =>
 		createClient({ baseUrl: base, store: autoStore, name: `contract-outbox-${uid()}`, retry: 0, breaker: false, staleCache: false, outbox: outbox(options), ...more }) as ReturnType<typeof createClient<{ outbox: OutboxPolicy }>>;
-	const applied = async (id: string) => (await (await fetch(`${base}applied?id=${id}`)).json()) as { applied: Array<{ key: string; body: string }>; duplicates: number };
+	const applied = async (id: string) => (await (await fetch(`${base}applied?id=${id}`)).json()) as { applied: Array<{ key: string; body: string; sha256: string; size: number; type: string | null }>; duplicates: number };
 	/** The test API's versioned document: its state, and an edit made by "another device". */
 	const docState = async (id: string) => (await (await fetch(`${base}docstate?id=${id}`)).json()) as { version: number; body: string; conflicts: number; writes: Array<{ body: string; ifMatch: string | null }> };
 	const editElsewhere = async (id: string, body: string) => {
@@ -48,6 +48,40 @@ export const outboxCases = (lib: Library, env: ContractEnv): ContractCase[] => {
 			} finally {
 				await api.clear();
 				api.close();
+			}
+		}],
+		['files: a Blob queued on a 503 and a Uint8Array queued behind it (no I/O) are kept as bytes by the runtime\'s store (the Cache API in workerd and Deno, IndexedDB in Chromium) and replayed byte-identical after a reload: the same SHA-256, Content-Type and Idempotency-Key; bodyBytes and stats() count them', async () => {
+			const name = `contract-files-${uid()}`;
+			const store = persisted();
+			const options = (): ClientOptions => ({ baseUrl: base, store, name, retry: 0, breaker: false, staleCache: false, outbox: outbox({ baseBackoffMs: 60_000 }) });
+			const bytes = new Uint8Array(300_000);
+			for (let index = 0; index < bytes.length; index++) {
+				bytes[index] = (index * 7 + (index >> 9)) & 0xff;
+			}
+
+			const hex = async (data: ArrayBuffer | Uint8Array<ArrayBuffer>) => [...new Uint8Array(await crypto.subtle.digest('SHA-256', data))].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+			const expected = await hex(bytes);
+			const [blobId, viewId] = [uid(), uid()];
+			const first = createClient(options()) as ReturnType<typeof createClient<{ outbox: OutboxPolicy }>>;
+			try {
+				ok(await rejects(first.post(`mutate?id=${blobId}&fail=503&times=1`, { body: new Blob([bytes], { type: 'image/png' }) })) instanceof lib.OutboxQueuedError);
+				ok(await rejects(first.put(`mutate?id=${viewId}`, { body: bytes.subarray(100), headers: { 'content-type': 'application/octet-stream' } })) instanceof lib.OutboxQueuedError);
+				deepEqual((await first.outbox.list()).map((entry) => entry.bodyBytes), [300_000, 299_900]);
+			} finally {
+				first.close();
+			}
+
+			const second = createClient(options()) as ReturnType<typeof createClient<{ outbox: OutboxPolicy }>>;
+			try {
+				const entries = await second.outbox.list();
+				deepEqual(await second.outbox.stats(), { entries: 2, dead: 0, bytes: 599_900 });
+				deepEqual(await second.outbox.flush(), { sent: 2, failed: 0, dead: 0, remaining: 0 });
+				const [blob, view] = [(await applied(blobId)).applied, (await applied(viewId)).applied];
+				deepEqual([blob.length, blob[0]?.sha256, blob[0]?.type, blob[0]?.key], [1, expected, 'image/png', entries[0]?.idempotencyKey]);
+				deepEqual([view.length, view[0]?.sha256, view[0]?.size, view[0]?.type, view[0]?.key], [1, await hex(bytes.slice(100)), 299_900, 'application/octet-stream', entries[1]?.idempotencyKey]);
+			} finally {
+				await second.clear();
+				second.close();
 			}
 		}],
 		['a refused connection is queued (NETWORK); the entry survives a new client on the same store (a reload)', async () => {

@@ -31,7 +31,8 @@ export interface TestDoc {
 export interface TestServerState {
 	hits: Map<string, number>;
 	docs?: Map<string, TestDoc>;
-	applied: Map<string, { key: string; method: string; body: string; seq: number }[]>;
+	/** Each applied body as text, and its bytes' SHA-256 (hex), length and Content-Type (files in the outbox). */
+	applied: Map<string, { key: string; method: string; body: string; seq: number; sha256: string; size: number; type: string | null }[]>;
 	duplicates: Map<string, number>;
 	seen: Map<string, Set<string>>;
 }
@@ -127,7 +128,9 @@ export const createHandler = (state: TestServerState = createState()) => async (
 			seen.add(key);
 			const list = state.applied.get(id) ?? [];
 			state.applied.set(id, list);
-			list.push({ key, method: request.method, body: await request.text(), seq: list.length });
+			const bytes = await request.arrayBuffer();
+			const sha256 = [...new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+			list.push({ key, method: request.method, body: new TextDecoder().decode(bytes), seq: list.length, sha256, size: bytes.byteLength, type: request.headers.get('content-type') });
 			return json({ applied: true, key }, { status: 201, headers: cors });
 		}
 

@@ -7,7 +7,7 @@ import type { KyInstance, Options as KyOptions } from 'ky';
 import { breaker } from '../../src/entries/breaker.js';
 import { staleCache } from '../../src/entries/cache.js';
 import { createClient as createCore, type CoreClientOptions, type CoreMembers } from '../../src/entries/core.js';
-import { createClient, type BreakerMembers, type BreakerSnapshot, type CacheMembers, type Client, type ClientOf, type ClientOptions, type ClientStats, type MembersOf, type OutboxMembers, type OutboxPolicy, type PresetMembers } from '../../src/entries/index.js';
+import { createClient, type OutboxFullError, type BreakerMembers, type BreakerSnapshot, type CacheMembers, type Client, type ClientOf, type ClientOptions, type ClientStats, type MembersOf, type OutboxMembers, type OutboxPolicy, type PresetMembers } from '../../src/entries/index.js';
 import type { HealthStats } from '../../src/entries/health.js';
 import { outbox } from '../../src/entries/outbox.js';
 import { trace } from '../../src/entries/trace.js';
@@ -41,6 +41,12 @@ preset.get('x', { staleCache: true });
 
 /** `client.outbox` exists in the type only when an outbox is configured. */
 export const queued = [createClient({ outbox: outbox() }).outbox.size(), createClient({ outbox: outbox({ maxEntries: 10 }) }).outbox.list(), createCore({ outbox: outbox() }).outbox.flush()];
+/** Files in the outbox: `stats()`, each entry's `bodyBytes`, `OutboxFullError.reason`, `maxFileBytes`. */
+export const fileStats: Promise<{ entries: number; dead: number; bytes: number }> = createClient({ outbox: outbox({ maxFileBytes: 1_000 }) }).outbox.stats();
+export const bodyBytes = async (): Promise<number[]> => (await createClient({ outbox: outbox() }).outbox.list()).map((entry) => entry.bodyBytes);
+export const fullReason = (error: OutboxFullError): 'entries' | 'size' | 'quota' => error.reason;
+// @ts-expect-error maxFileBytes is a number of bytes
+outbox({ maxFileBytes: '25 MiB' });
 // @ts-expect-error no outbox configured
 createClient().outbox;
 // @ts-expect-error the outbox turned off

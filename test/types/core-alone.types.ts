@@ -11,7 +11,7 @@ import { createClient, type ClientStats, type EventMap, type EventType, type Pol
 type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
 
 const api = createClient();
-export const exactly: Same<EventType, 'retry' | 'budget:exhausted' | 'storage:error' | 'reachability' | 'scope:back'> = true;
+export const exactly: Same<EventType, 'retry' | 'budget:exhausted' | 'storage:error' | 'reachability' | 'scope:back' | 'write:delivered'> = true;
 export const retried = api.on('retry', (event: EventMap['retry']) => event.retryCount);
 export const every = api.on('*', (event) => (event.type === 'storage:error' ? event.part : event.scope));
 export const called = api.get('x', { fallback: null, idempotencyKey: 'k', waitUntil: () => undefined });

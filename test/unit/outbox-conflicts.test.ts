@@ -486,7 +486,7 @@ describe('outbox versions and migrate', () => {
 		];
 		for (const [index, migrate] of migrates.entries()) {
 			const { store, entry } = await v1(`mv${index}`);
-			const api = h.make({ store: () => store, outbox: { version: 2, maxBodyBytes: 64, migrate } });
+			const api = h.make({ store: () => store, outbox: { version: 2, maxBodyBytes: 64, maxFileBytes: 0, migrate } });
 			win.setOnline(true, false);
 			expect(await api.outbox.flush()).toEqual({ sent: 0, failed: 0, dead: 1, remaining: 0 });
 			const [dead] = await api.outbox.deadLetters();

@@ -131,7 +131,7 @@ describe('outbox queue', () => {
 	});
 
 	it('refuses before any I/O: a ReadableStream body; a body over maxBodyBytes or a full outbox when the write must be stored (offline, behind)', async () => {
-		const api = h.make({ outbox: { maxBodyBytes: 8, maxEntries: 2 } });
+		const api = h.make({ outbox: { maxBodyBytes: 8, maxFileBytes: 8, maxEntries: 2 } });
 		const stream = new ReadableStream({ start(controller) {
 			controller.enqueue(new Uint8Array([1]));
 			controller.close();

@@ -24,7 +24,7 @@ const bodies: Record<string, string> = {
 const run = (call: string): ReturnType<typeof spawnSync> => {
 	const script = `
 		import { createClient, memoryStore, outbox } from ${JSON.stringify(join(root, 'dist/index.js'))};
-		const api = createClient({ store: memoryStore, retry: 0, breaker: false, outbox: outbox() });
+		const api = createClient({ store: memoryStore, retry: 0, breaker: false, outbox: outbox({ maxFileBytes: 1_048_576 }) }); // Files (2 MiB) over maxFileBytes too.
 		const big = new Uint8Array(2 * 1024 * 1024);
 		const url = 'http://127.0.0.1:9/upload'; // Port 9 (discard) refuses: the write must be stored.
 		const outcome = await ${call}.then(() => 'sent', (error) => error.name + ' ' + error.code);

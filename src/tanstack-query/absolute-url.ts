@@ -1,0 +1,34 @@
+import { resolveUrl } from '../core/scope.js';
+
+/** Resolved URLs per client, by the input as given: `queryOptionsFor` runs at every render. Bounded. */
+const resolved = new WeakMap<object, Map<string, string>>();
+
+/** Past this many inputs of one client, its resolved URLs are forgotten (made again when asked). */
+const maxResolved = 500;
+
+/**
+ * The absolute URL a call of `input` goes to, as `api` resolves it (`prefix`, `baseUrl`; the client's
+ * own resolver, a member no public name reaches); the input as given (a string) when `api` has none
+ * (a stand-in client) or no URL results (the call itself then rejects with `InvalidRequestError`).
+ */
+export const absoluteUrl = (api: object, input: string | URL): string => {
+	const key = String(input);
+	let urls = resolved.get(api);
+	let url = urls?.get(key);
+	if (url === undefined) {
+		try {
+			url = (api as { [resolveUrl]?: (input: string | URL) => string })[resolveUrl]?.(input) ?? key;
+		} catch {
+			return key;
+		}
+
+		if (!urls || urls.size >= maxResolved) {
+			urls = new Map();
+			resolved.set(api, urls);
+		}
+
+		urls.set(key, url);
+	}
+
+	return url;
+};

@@ -1,0 +1,108 @@
+import { pathOf, touchedBy } from '../cache/superseded.js';
+import type { ClientOf as Client } from '../core/client-types.js';
+import { describe } from '../utils/validate.js';
+
+/** A delivered write as `touches` gets it: its method and absolute URL (sensitive query values removed). */
+export interface DeliveredWrite {
+	method: string;
+	url: string;
+}
+
+/** What `syncInvalidation` reads of a TanStack query (`Query`): its `meta`, where `queryOptionsFor` put `steadfetchUrl`. */
+export interface InvalidatingQuery {
+	readonly meta?: Readonly<Record<string, unknown>> | undefined;
+}
+
+/** What `syncInvalidation` uses of a TanStack `QueryClient` (any adapter's). */
+export interface InvalidatingQueryClient {
+	invalidateQueries(filters: { predicate: (query: InvalidatingQuery) => boolean } | { queryKey: readonly unknown[] }): Promise<unknown>;
+}
+
+/** `syncInvalidation`'s options. */
+export interface SyncInvalidationOptions {
+	/**
+	 * More to invalidate for a delivered write, besides the queries of its URL, its collection or its
+	 * parent path: each string an absolute URL (the queries made with `queryOptionsFor` for it or one
+	 * of its query-string variants), each array a query key (the queries whose key starts with it, as
+	 * `invalidateQueries({ queryKey })` matches). Called for every delivered write, in every tab. One
+	 * that throws, or returns something else, adds nothing for that write (the URL's own matches still
+	 * go) and its error is rethrown asynchronously, as a throwing event listener's is.
+	 * @default undefined (nothing more)
+	 * @example touches: ({ url }) => url.includes('/orders') ? [['cart'], 'https://api.example.com/v1/stock'] : []
+	 */
+	touches?: ((write: DeliveredWrite) => ReadonlyArray<string | readonly unknown[]>) | undefined;
+}
+
+/** Rethrown asynchronously (the console, `window.onerror`, an `uncaughtException`), as the client does for a throwing listener. */
+const report = (error: unknown): void => {
+	queueMicrotask(() => {
+		throw error;
+	});
+};
+
+/** What `touches` returned, checked: the paths of its URLs and its query keys; an entry of another kind is reported and skipped. */
+const extra = (touched: unknown, paths: Set<string>, keys: Array<readonly unknown[]>): void => {
+	if (!Array.isArray(touched)) {
+		report(new TypeError(`\`touches\` must return an array of absolute URLs and query keys; got ${describe(touched)}`));
+		return;
+	}
+
+	for (const entry of touched as unknown[]) {
+		if (Array.isArray(entry)) {
+			keys.push(entry);
+		} else if (typeof entry === 'string' && URL.canParse(entry)) {
+			paths.add(pathOf(new URL(entry).href));
+		} else {
+			report(new TypeError(`\`touches\` returned ${describe(entry)}: not an absolute URL nor a query key`));
+		}
+	}
+};
+
+/**
+ * Invalidate, in every tab, what a delivered write makes outdated: on each `write:delivered` (a
+ * write of any client of `api`'s name answered below 400, at once or by an outbox replay, in this
+ * tab or another tab or worker), the queries made with `queryOptionsFor` whose URL
+ * (`meta.steadfetchUrl`) is the written URL, the collection a POST went to or the parent path of a
+ * PUT, PATCH or DELETE (`/todos` for `/todos/1`) — each with any query string (`/todos?page=2`) —
+ * plus what `touches(write)` returns. TanStack's `broadcastQueryClient` is not needed for this.
+ * Returns the unsubscribe function. A `touches` that is not a function, or options that are not an
+ * object, are a `TypeError` at once.
+ *
+ * @example useEffect(() => syncInvalidation(api, queryClient), [queryClient]);
+ */
+export const syncInvalidation = (api: Pick<Client, 'on'>, queryClient: InvalidatingQueryClient, options?: SyncInvalidationOptions): (() => void) => {
+	if (typeof api?.on !== 'function' || typeof queryClient?.invalidateQueries !== 'function') {
+		throw new TypeError('`syncInvalidation(api, queryClient)` takes a steadfetch client and a TanStack QueryClient');
+	}
+
+	if (options !== undefined && (typeof options !== 'object' || options === null)) {
+		throw new TypeError(`\`syncInvalidation\`'s options must be an object ({ touches? }); got ${describe(options)}`);
+	}
+
+	const touches = options?.touches;
+	if (touches !== undefined && typeof touches !== 'function') {
+		throw new TypeError(`\`touches\` must be a function ({ method, url }) => Array<string | QueryKey>; got ${describe(touches)}`);
+	}
+
+	return api.on('write:delivered', ({ method, url }) => {
+		const paths = new Set(touchedBy(method, url));
+		const keys: Array<readonly unknown[]> = [];
+		if (touches) {
+			try {
+				extra(touches({ method, url }), paths, keys);
+			} catch (error) {
+				report(error);
+			}
+		}
+
+		const mine = (query: InvalidatingQuery): boolean => {
+			const at = query.meta?.['steadfetchUrl'];
+			return typeof at === 'string' && paths.has(pathOf(at));
+		};
+
+		void queryClient.invalidateQueries({ predicate: mine }).catch(report);
+		for (const queryKey of keys) {
+			void queryClient.invalidateQueries({ queryKey }).catch(report);
+		}
+	});
+};
