@@ -43,7 +43,7 @@ beforeAll(async () => {
 		const status = mode === 'hang' ? await new Promise<number>((answer) => {
 			write.answer = answer;
 		}) : mode === 'down' ? 503 : request.method === 'GET' ? 200 : 201;
-		// `no-transform` (no effect on caching) lets every answer be copied, even within 1 s of the last copy of its URL.
+		// `no-transform` has no effect on caching (a URL is still copied at most once a second).
 		return Response.json({ v: version, path: write.path, secret: `${write.path}@v${version}` }, { status, headers: { ...cors, 'cache-control': 'no-transform' } });
 	});
 	[chromium, pages] = await Promise.all([launchChromium(), startPageServer()]);
