@@ -1,9 +1,20 @@
-import { isTimeoutError, type Input, type ResponsePromise } from 'ky';
+import { ForceRetryError, isTimeoutError, type Input, type KyInstance, type ResponsePromise } from 'ky';
+import { classify } from '../errors/classify.js';
+import { InvalidRequestError } from '../errors/InvalidRequestError.js';
+import { SteadfetchError } from '../errors/SteadfetchError.js';
+import type { Accounting } from './accounting.js';
+import { fallbackResponse } from './fallback.js';
 import { SubrequestsSpent, type Invocation } from './invocation.js';
-import type { PolicyCall } from './policy.js';
+import type { Counter, PolicyCall, PolicyContext, PolicyParts, RunOptions } from './policy.js';
+import { rejectedCall } from './response-promise.js';
 import { requestOrigin } from './scope.js';
-import type { FetchInit, WaitUntil } from './types.js';
+import type { Stats } from './stats.js';
+import type { Clock, FetchInit, FetchLike, WaitUntil } from './types.js';
 import type { World } from './world.js';
+import { monotonicNow } from '../utils/clock.js';
+
+/** ky's shortcut methods a client has (`api.get`, ...). */
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'query';
 
 /**
  * What an attempt rejects with when a layer answered it without I/O (`answer`). Not an `Error`: ky
@@ -12,67 +23,108 @@ import type { World } from './world.js';
  */
 export const answered: unknown = Object.freeze({ steadfetch: 'answered' });
 
-// The core's writers of a call (declared before the class whose static blocks assign them: no TDZ).
+/** What every call of a client needs of it: made once per client (src/core/caller.ts). */
+export interface CallClient {
+	readonly stats: Stats;
+	/** The client's retry accounting: counts, the retry budget, the request contexts' refusals. */
+	readonly accounting: Accounting;
+	readonly clock: Clock;
+	/** The policies with an outer wrapper, outermost first (by their wrap bands). */
+	readonly wrappers: readonly PolicyParts[];
+	/** The policies that watch outcomes (`settled`). */
+	readonly watchers: readonly PolicyParts[];
+	/** How `stats()` counts an outcome a policy made (a stale copy, a 202 or an error for a queued write). */
+	substituted(outcome: unknown): Counter | undefined;
+	/** The client's `totalTimeout` (ky's, with the client's default), for a call that gives none. */
+	readonly totalTimeout: unknown;
+	/** The client's ky instance. */
+	readonly instance: KyInstance;
+	/** Give a wrapped call's promise ky's body shortcuts (src/core/response-promise.ts). */
+	withShortcuts(promise: Promise<Response>, call: Call): ResponsePromise;
+}
 
-/** Count an attempt starting: the first fixes the call's Request and scope; a restart is the first attempt of a wrapper's new run. */
-export let countAttempt: (call: Call, request: Request, scopeOf: (url: string) => string) => 'first' | 'restart' | 'retry';
+/** What a call is made of: what the caller asked, checked (src/core/caller.ts). */
+export interface CallInit {
+	/** ky's shortcut method the caller used (`api.get`), if any. */
+	readonly kyMethod: Method | undefined;
+	/** The upper-case method. */
+	readonly method: string;
+	readonly input: Input;
+	/** The per-call options as the caller gave them. */
+	readonly options: PolicyCall['options'];
+	/** The world a call of its identity starts in (src/core/world.ts). */
+	readonly world: World;
+	readonly idempotencyKey: string | undefined;
+	readonly replay: boolean;
+	readonly waitUntil: WaitUntil | undefined;
+	/** The request context of `client.withContext(ctx, options)` the call counts in, if any. */
+	readonly invocation: Invocation | undefined;
+	/** When the call must be over (epoch ms, the client's clock), with `deadlineHeader` only. */
+	readonly deadline: number | undefined;
+}
 
-/** Note the error an attempt failed with (the transport's; ky's HTTPError, from `shouldRetry`). */
-export let noteFailure: (call: Call, error: unknown) => void;
+/** How a call runs (`Call.run`): ky's options for it, the headers carrying its key (if any), its `fallback`. */
+export interface CallRun {
+	readonly forKy: Record<string, unknown>;
+	readonly headers: Headers | undefined;
+	readonly fallback: unknown;
+}
 
-/** The error the previous attempt failed with (see `noteFailure`), once: the retry that follows takes it. */
-export let takeFailure: (call: Call) => unknown;
+type Run = (extras?: readonly RunOptions[]) => Promise<Response>;
 
 /**
- * A layer answers an attempt without I/O (`PolicyContext.answer`): the call's run resolves with
- * `outcome` when it is a Response, rejects with it when it is an error. The attempt itself rejects
- * with `answered`, which ky neither retries nor hands to a hook.
+ * A client's `PolicyContext.perCall`, the one door to a policy's per-call state: each policy that
+ * asks gets its own slot of every call's state (`Call.local`), made by whichever half asks first.
  */
-export let answer: (call: Call, outcome: Response | Error) => Promise<never>;
+export const perCallSlots = (): PolicyContext['perCall'] => {
+	let slots = 0;
+	return (make) => {
+		const index = slots++;
+		return (call) => (call as Call).local(index, make);
+	};
+};
 
-/** A policy's state for this call, made once (by whichever half asks first) and the same for both. */
-export let localOf: <S>(call: Call, index: number, make: (call: Call) => S) => S;
+/** A per-call option ky would refuse as it builds the Request: the same typed error on every path, before any I/O. */
+export const invalid = (error: unknown): InvalidRequestError => new InvalidRequestError(`Invalid request: ${(error as Error)?.message ?? String(error)}`, { cause: error });
 
 /**
- * One run of ky for a wrapped call (a wrapper may run it again): `start` makes it, the body shortcuts
- * asked for so far start with it (ky sets `Accept` before it sends); it settles with ky's response,
- * or with what a layer answered in its place.
+ * What ky would refuse when it builds the Request, for a wrapped call: a wrapper may read it first
+ * (the outbox stores them), so the same typed error on every path, before any I/O. A body of none of
+ * fetch's types is converted to a string, as here: a Symbol cannot be.
  */
-export let runKy: (call: Call, start: () => ResponsePromise) => Promise<Response>;
+const unsendable = (options: PolicyCall['options'], headers: Headers | undefined): InvalidRequestError | undefined => {
+	try {
+		if (options.headers && !headers) {
+			new Headers(options.headers as HeadersInit);
+		}
 
-/** ky resolved the call's direct path with this response. */
-export let noteResponse: (call: Call, response: Response) => void;
-
-/** Whether the call resolved with ky's own response (not one a policy made). */
-export let isKys: (call: Call, response: Response) => boolean;
-
-/** Start `start` with the call's current run (if any) and every later one (see `runKy`). */
-export let withRuns: (call: Call, start: (run: ResponsePromise) => void) => void;
-
-/**
- * An attempt of a call of a request context goes out (the transport, just before `fetch`): it is
- * counted as one of the context's subrequests — unless it is one steadfetch adds (a retry, a hedge,
- * a failover attempt: a wrapper's new run to another origin, an outbox replay) and the context has
- * none left: then the reason it is not sent, a `SubrequestsSpent` (the call is `limited`, unless it
- * was a hedge). A hedge's own check (`FetchInit.hedge`) comes after this one, so a refused hedge
- * costs nothing. A new run to the call's own origin (auth's, after a token refresh) is the caller's.
- */
-export let admit: (call: Call, request: Request, init: FetchInit | undefined) => unknown;
-
-/** One of the call's retries was refused for its request context's subrequests (`PolicyCall.limited`). */
-export let limit: (call: Call) => void;
+		void `${options.body as string}`;
+		return undefined;
+	} catch (error) {
+		return invalid(error);
+	}
+};
 
 /**
- * One call. Policies see it as `PolicyCall`, read-only in fact: frozen, the fields the core keeps
- * current behind getters. The core's writes are the functions below, all in this file (assigned in
- * the class's static blocks, the only code besides the getters that reaches the private fields).
+ * One call, and its owner: it runs the call (the wrappers that apply chained around ky's runs, or
+ * ky's own promise), sees each of its attempts (the outermost layer hands them to `attempt`), and
+ * counts how it ends. Policies see it as `PolicyCall`, read-only in fact: frozen, the fields the call
+ * keeps current behind getters, every change made by its own methods. The methods besides the
+ * getters are the core's hallways (the accounting layer, the transport, `shouldRetry`, the policies'
+ * context, the body shortcuts); no policy is given them.
  */
 export class Call implements PolicyCall {
+	readonly #client: CallClient;
+	readonly #kyMethod: Method | undefined;
+	/** ky's options for the call (`run`), with each wrapper's additions merged over them per run. */
+	#forKy: Record<string, unknown> = {};
 	#attempts = 0;
 	#request: Request | undefined;
 	#scope: string | undefined;
 	/** The last failed attempt's error (the transport's; ky's HTTPError, from `shouldRetry`). */
 	#failure: unknown;
+	/** The error a retry attempt was refused with: ky asks `shouldRetry` about it again, it is not counted twice. */
+	#refused: unknown;
 	/** A layer's answer in place of the network: the run resolves with a Response, rejects with an Error. */
 	#answer: Response | Error | undefined;
 	/** ky's promise for the latest run, and the Response it resolved with (to tell it from a substitute). */
@@ -81,57 +133,57 @@ export class Call implements PolicyCall {
 	/** Body shortcuts asked for so far: started with each run (a wrapper may run ky again). */
 	#shortcuts: Array<(run: ResponsePromise) => void> | undefined;
 	/** Set when a wrapper runs ky again (failover, auth): that run's first attempt is not a retry. */
-	#restart: boolean | undefined;
+	#restart = false;
 	/** Each policy's state for this call, at the index `PolicyContext.perCall` gave the policy. */
 	#locals: unknown[] | undefined;
-	/**
-	 * Bits: `extra` (1), the attempt going out now is one steadfetch adds (a retry, a replay): a request
-	 * context may refuse it; `rerun` (2), the attempts going out now are a wrapper's new run (one to
-	 * another origin is a failover attempt); `limited` (4), see `PolicyCall.limited`. One field: a call
-	 * is made per request, and each field is defined per call.
-	 */
-	#bits = 0;
+	/** The attempt going out now is one steadfetch adds (a retry, a replay): a request context may refuse it. */
+	#extra = false;
+	/** The attempts going out now are a wrapper's new run (one to another origin is a failover attempt). */
+	#rerun = false;
+	/** See `PolicyCall.limited`. */
+	#limited = false;
 
+	readonly method: string;
+	readonly input: Input;
+	readonly options: PolicyCall['options'];
+	readonly identity: string | undefined;
+	readonly world: World;
+	readonly idempotencyKey: string | undefined;
+	readonly replay: boolean;
+	readonly waitUntil: WaitUntil | undefined;
 	/**
-	 * `invocation`: the request context of `client.withContext(ctx, options)` the call counts in (an
-	 * outbox replay joins the context of the call that started its drain). `deadline`: when the call
-	 * must be over (epoch ms, the client's clock), with `deadlineHeader` only.
+	 * The request context of `client.withContext(ctx, options)` the call counts in (an outbox replay
+	 * joins the context of the call that started its drain).
 	 */
-	declare readonly invocation: Invocation | undefined;
-	declare readonly deadline: number | undefined;
-	// Declared, and assigned in the constructor: no field definitions before them (smaller once minified).
-	declare readonly method: string;
-	declare readonly input: Input;
-	declare readonly options: PolicyCall['options'];
-	declare readonly identity: string | undefined;
-	declare readonly world: World;
-	declare readonly idempotencyKey: string | undefined;
-	declare readonly replay: boolean;
-	declare readonly waitUntil: WaitUntil | undefined;
+	readonly invocation: Invocation | undefined;
+	/** When the call must be over (epoch ms, the client's clock), with `deadlineHeader` only. */
+	readonly deadline: number | undefined;
 	/** The caller's signal; for a call of a request context made with `request`, followed by the request's end too. */
-	declare readonly signal: AbortSignal | undefined;
+	readonly signal: AbortSignal | undefined;
 
-	constructor(method: string, input: Input, options: Readonly<Record<string, unknown>>, world: World, idempotencyKey: string | undefined, replay: boolean, waitUntil: WaitUntil | undefined, invocation?: Invocation, deadline?: number) {
-		this.method = method;
-		this.input = input;
-		this.options = options;
-		this.identity = world.identity;
-		this.world = world;
-		this.idempotencyKey = idempotencyKey;
-		this.replay = replay;
-		this.waitUntil = waitUntil;
-		this.invocation = invocation;
-		this.deadline = deadline;
-		const own = this.options.signal ?? undefined;
+	constructor(client: CallClient, init: CallInit) {
+		this.#client = client;
+		this.#kyMethod = init.kyMethod;
+		this.method = init.method;
+		this.input = init.input;
+		this.options = init.options;
+		this.identity = init.world.identity;
+		this.world = init.world;
+		this.idempotencyKey = init.idempotencyKey;
+		this.replay = init.replay;
+		this.waitUntil = init.waitUntil;
+		this.invocation = init.invocation;
+		this.deadline = init.deadline;
+		const own = init.options.signal ?? undefined;
 		// The app's calls of a context end with its request (a replay is background work: it does not).
-		const ended = replay ? undefined : invocation?.signal;
+		const ended = init.replay ? undefined : init.invocation?.signal;
 		this.signal = ended ? (own ? AbortSignal.any([own, ended]) : ended) : own;
 		// Read-only in fact: no policy can change a field or shadow a getter.
 		Object.freeze(this);
 	}
 
 	get limited(): boolean {
-		return (this.#bits & 4) !== 0;
+		return this.#limited;
 	}
 
 	get attempts(): number {
@@ -146,113 +198,372 @@ export class Call implements PolicyCall {
 		return this.#scope;
 	}
 
-	// The call's attempts: counted, admitted into a request context, refused for its subrequests.
-	static {
-		countAttempt = (call, request, scopeOf) => {
-			if (call.#attempts++ === 0) {
-				call.#request = request;
-				call.#scope = scopeOf(request.url);
-				call.#bits = call.replay ? 1 : 0;
-				return 'first';
-			}
+	/**
+	 * Run the call with ky's options for it. A call no wrapper applies to and without `fallback` is ky's
+	 * own promise: nothing can answer in ky's place, so nothing is wrapped; its outcome is counted by a
+	 * reaction added before the caller's. Otherwise the wrappers that apply run around ky, and the
+	 * promise gets ky's body shortcuts.
+	 */
+	run({ forKy, headers, fallback }: CallRun): ResponsePromise {
+		const began = monotonicNow();
+		this.#forKy = forKy;
+		const next = this.#chain();
+		const unfit = next && unsendable(this.options, headers);
+		if (unfit) {
+			return rejectedCall(unfit);
+		}
 
-			if (call.#restart) {
-				call.#restart = false;
-				call.#bits = (call.#bits & 4) | 2;
-				call.#failure = undefined; // The previous run's: this run's own failures follow.
-				return 'restart';
-			}
+		// A call of a request context with a deadline runs as wrapped: its last attempt's error stands when
+		// ky gives a retry up at the deadline (`#runKy`).
+		if (next === undefined && fallback === undefined && (this.invocation?.deadline === undefined || this.replay)) {
+			return this.#markSpent(this.#direct(this.#start(forKy)), began);
+		}
 
-			call.#bits |= 1;
-			return 'retry';
-		};
-
-		admit = (call, request, init) => {
-			const invocation = call.invocation!;
-			const hedge = init?.hedge;
-			const bits = call.#bits;
-			if ((hedge || (bits & 1) !== 0 || ((bits & 2) !== 0 && requestOrigin(request.url) !== requestOrigin(call.#request!.url))) && invocation.spent) {
-				call.#bits |= hedge ? 0 : 4;
-				return new SubrequestsSpent('No subrequest left');
-			}
-
-			const refused = hedge?.();
-			if (!refused) {
-				invocation.count++;
-			}
-
-			return refused;
-		};
-
-		limit = (call) => {
-			call.#bits |= 4;
-		};
+		return this.#markSpent(this.#client.withShortcuts(this.#wrapped((next ?? (() => this.#runKy()))(), fallback), this), began);
 	}
 
-	// What an attempt failed with, or answered without I/O; a policy's state for the call.
-	static {
-		noteFailure = (call, error) => {
-			call.#failure = error;
-		};
+	/**
+	 * One attempt of the call, from the outermost per-attempt layer. The first fixes the call's
+	 * Request and scope and counts toward `stats()` and the retry budget; a later one is a retry ky is
+	 * sending, except the first attempt of a run a wrapper started again. A retry spends the retry
+	 * budget here, where it really goes out (a retry a `beforeRetry` hook stopped, or a total timeout or
+	 * abort that ended the call during the delay, never reaches this layer): when concurrent calls spent
+	 * the budget meanwhile, the retry is refused and the call ends with the previous attempt's error
+	 * (noted by `shouldRetry` or the transport, or ky's own while somebody listens to `retry`). A retry
+	 * the caller forced with `ky.retry()` is paid for, never refused. No retry or new run goes out once
+	 * the call's identity changed or the client was cleared since it started (`PolicyCall.world`).
+	 */
+	attempt(request: Request, init: FetchInit | undefined, next: FetchLike): Promise<Response> {
+		const kind = this.#count(request);
+		const scope = this.#scope!;
+		if (kind !== 'first' && !this.world.current()) {
+			// Its identity changed, or the client was cleared, since the call started: no further attempt goes out (src/core/world.ts).
+			return Promise.reject(new SteadfetchError('Not sent: the identity changed, or the client was cleared, since the call started', 'ABORTED', false));
+		}
 
-		takeFailure = (call) => {
-			const failure = call.#failure;
-			call.#failure = undefined;
-			return failure;
-		};
-
-		answer = (call, outcome) => {
-			call.#answer = outcome;
-			return Promise.reject(answered);
-		};
-
-		localOf = <S>(call: Call, index: number, make: (call: Call) => S): S => {
-			call.#locals ??= [];
-			call.#locals[index] ??= make(call);
-			return call.#locals[index] as S;
-		};
-	}
-
-	// ky's runs of the call and what they resolved with.
-	static {
-		runKy = (call, start) => {
-			const run = start();
-			call.#restart = call.#attempts > 0;
-			call.#run = run;
-			call.#answer = undefined;
-			for (const shortcut of call.#shortcuts ?? []) {
-				shortcut(run);
+		const { accounting } = this.#client;
+		if (kind === 'first') {
+			accounting.first(scope);
+		} else if (kind === 'retry') {
+			const error = this.#takeFailure() as Error | undefined;
+			const forced = !error || error instanceof ForceRetryError;
+			if ((!forced && this.invocation && this.stops(scope)) || accounting.refuses(scope, forced)) {
+				return Promise.reject(this.#refuse(error!));
 			}
 
-			return run.then((response) => {
-				call.#response = response;
-				return response;
-			}, (error: unknown) => {
-				const outcome = call.#answer;
-				if (outcome instanceof Response) {
-					return outcome;
+			accounting.retried(this, request, scope, error);
+			if (this.invocation && !forced) {
+				// Refused as it goes out after all (another call took the context's last subrequest meanwhile): the call ends with this error.
+				return this.#send(request, init, next).catch((reason: unknown) => {
+					if (reason instanceof SubrequestsSpent) {
+						this.stops(scope);
+						throw this.#refuse(error);
+					}
+
+					throw reason;
+				});
+			}
+		}
+
+		return this.#send(request, init, next);
+	}
+
+	/**
+	 * Whether a retry of the call may not go: its request context's deadline is too close, or the
+	 * context has no subrequest left (counted and told once per context, the call marked `limited`).
+	 * Asked as ky decides and again as the retry goes out.
+	 */
+	stops(scope: string): boolean {
+		const stop = this.#client.accounting.stops(this, scope);
+		this.#limited ||= stop === 'spent';
+		return stop !== undefined;
+	}
+
+	/** Whether a retry attempt of the call was refused with `error` (or with its `cause`, ky's NetworkError around it). */
+	refused(error: unknown, cause: unknown): boolean {
+		return this.#refused !== undefined && (error === this.#refused || cause === this.#refused);
+	}
+
+	/**
+	 * An attempt of a call of a request context goes out (the transport, just before `fetch`): it is
+	 * counted as one of the context's subrequests — unless it is one steadfetch adds (a retry, a hedge,
+	 * a failover attempt: a wrapper's new run to another origin, an outbox replay) and the context has
+	 * none left: then the reason it is not sent, a `SubrequestsSpent` (the call is `limited`, unless it
+	 * was a hedge). A hedge's own check (`FetchInit.hedge`) comes after this one, so a refused hedge
+	 * costs nothing. A new run to the call's own origin (auth's, after a token refresh) is the caller's.
+	 */
+	admit(request: Request, init: FetchInit | undefined): unknown {
+		const invocation = this.invocation!;
+		const hedge = init?.hedge;
+		if ((hedge || this.#extra || (this.#rerun && requestOrigin(request.url) !== requestOrigin(this.#request!.url))) && invocation.spent) {
+			this.#limited ||= !hedge;
+			return new SubrequestsSpent('No subrequest left');
+		}
+
+		const refused = hedge?.();
+		if (!refused) {
+			invocation.count++;
+		}
+
+		return refused;
+	}
+
+	/** An attempt failed with `failure` (the transport's error; ky's HTTPError, from `shouldRetry`): the error behind the retry that follows. */
+	failed(failure: unknown): void {
+		this.#failure = failure;
+		if (this.invocation && typeof failure === 'object' && failure !== null) {
+			// ky's `shouldRetry` sees it (or its NetworkError around it): the call is known by it.
+			this.#client.accounting.owns(failure, this);
+		}
+	}
+
+	/**
+	 * A layer answers an attempt without I/O (`PolicyContext.answer`): the call's run resolves with
+	 * `outcome` when it is a Response, rejects with it when it is an error. The attempt itself rejects
+	 * with `answered`, which ky neither retries nor hands to a hook.
+	 */
+	answer(outcome: Response | Error): Promise<never> {
+		this.#answer = outcome;
+		return Promise.reject(answered);
+	}
+
+	/** A policy's state for this call (`PolicyContext.perCall`), made once (by whichever half asks first) and the same for both. */
+	local<S>(index: number, make: (call: PolicyCall) => S): S {
+		this.#locals ??= [];
+		this.#locals[index] ??= make(this);
+		return this.#locals[index] as S;
+	}
+
+	/** Whether the call resolved with ky's own response (not one a policy made). */
+	isKys(response: Response): boolean {
+		return response === this.#response;
+	}
+
+	/** Start `start` with the call's current run (if any) and every later one (see `#runKy`). */
+	withRuns(start: (run: ResponsePromise) => void): void {
+		if (this.#run) {
+			start(this.#run);
+		}
+
+		this.#shortcuts ??= [];
+		this.#shortcuts.push(start);
+	}
+
+	/** Count an attempt starting: the first fixes the call's Request and scope; a restart is the first attempt of a wrapper's new run. */
+	#count(request: Request): 'first' | 'restart' | 'retry' {
+		if (this.#attempts++ === 0) {
+			this.#request = request;
+			this.#scope = this.#client.accounting.scopeOf(request.url);
+			this.#extra = this.replay;
+			this.#rerun = false;
+			this.#limited = false;
+			return 'first';
+		}
+
+		if (this.#restart) {
+			this.#restart = false;
+			this.#extra = false;
+			this.#rerun = true;
+			this.#failure = undefined; // The previous run's: this run's own failures follow.
+			return 'restart';
+		}
+
+		this.#extra = true;
+		return 'retry';
+	}
+
+	/** The error the previous attempt failed with (see `failed`), once: the retry that follows takes it. */
+	#takeFailure(): unknown {
+		const failure = this.#failure;
+		this.#failure = undefined;
+		return failure;
+	}
+
+	/** A retry attempt refused: it rejects with `error`, which ky asks `shouldRetry` about (`refused`). */
+	#refuse(error: Error): Error {
+		this.#refused = error;
+		this.#client.accounting.owns(error, this);
+		return error;
+	}
+
+	/** An attempt sent: the caller's abort rejects with the caller's reason (workerd rejects an aborted fetch with an error of its own). */
+	#send(request: Request, init: FetchInit | undefined, next: FetchLike): Promise<Response> {
+		const { signal } = this;
+		return signal ? next(request, init).catch((error: unknown) => {
+			throw signal.aborted ? signal.reason : error;
+		}) : next(request, init);
+	}
+
+	/**
+	 * The wrappers that apply to the call, each around the next, ky's run innermost: undefined when
+	 * none applies. What a wrapper adds to its run (`next(extra)`) reaches ky below it.
+	 */
+	#chain(): Run | undefined {
+		const wrappers = this.#client.wrappers;
+		let next: Run | undefined;
+		for (let index = wrappers.length - 1; index >= 0; index--) {
+			const policy = wrappers[index]!;
+			if (!policy.appliesTo || policy.appliesTo(this)) {
+				const inner: Run = next ?? ((extras) => this.#runKy(extras));
+				next = (extras) => policy.wrap!(this, (extra) => inner(extra ? [...extras ?? [], extra] : extras));
+			}
+		}
+
+		return next;
+	}
+
+	/** Start ky with `options`: it builds the Request synchronously, so an invalid URL or option rejects here, before any I/O. */
+	#start(options: Record<string, unknown>): ResponsePromise {
+		const method = this.#kyMethod;
+		const { instance } = this.#client;
+		try {
+			return method ? instance[method](this.input, options) : instance(this.input, options);
+		} catch (error) {
+			return rejectedCall(invalid(error));
+		}
+	}
+
+	/**
+	 * One run of ky for a wrapped call (a wrapper may run it again), with the wrappers' `extras` over
+	 * its options: the body shortcuts asked for so far start with it (ky sets `Accept` before it
+	 * sends); it settles with ky's response, or with what a layer answered in its place.
+	 */
+	#runKy(extras?: readonly RunOptions[]): Promise<Response> {
+		let options = this.#forKy;
+		for (const extra of extras ?? []) {
+			const headers = extra.headers && new Headers(options.headers as HeadersInit | undefined);
+			if (headers) {
+				new Headers(extra.headers as HeadersInit).forEach((value, name) => {
+					headers.set(name, value);
+				});
+			}
+
+			options = { ...options, ...extra, ...(headers ? { headers } : {}) };
+		}
+
+		// A run of a call of a request context with a deadline: its `totalTimeout` is what is left then.
+		if (this.invocation?.deadline !== undefined && !this.replay) {
+			options = { ...options, totalTimeout: Math.max(0, this.deadline! - this.#client.clock.now()) };
+		}
+
+		const run = this.#start(options);
+		this.#restart = this.#attempts > 0;
+		this.#run = run;
+		this.#answer = undefined;
+		for (const shortcut of this.#shortcuts ?? []) {
+			shortcut(run);
+		}
+
+		return run.then((response) => {
+			this.#response = response;
+			return response;
+		}, (error: unknown) => {
+			const outcome = this.#answer;
+			if (outcome instanceof Response) {
+				return outcome;
+			}
+
+			// ky gave up a retry at the request's deadline (waiting for it would pass the deadline): the
+			// retry is not made, and the call ends with its last attempt's error.
+			const last = this.#failure;
+			throw outcome ?? (last !== undefined && this.invocation?.deadline !== undefined && isTimeoutError(error) ? last : error);
+		});
+	}
+
+	/** The call is ky's own promise: its outcome counted by a reaction added before the caller's. */
+	#direct(promise: ResponsePromise): ResponsePromise {
+		promise.then((response) => {
+			if (response) {
+				this.#response = response;
+			}
+
+			this.#settle(true, response, undefined);
+		}, (error: unknown) => {
+			this.#settle(false, undefined, error);
+		});
+		return promise;
+	}
+
+	/**
+	 * The run of the wrappers, counted as it settles; the caller's abort rejects with the caller's
+	 * reason, and `fallback` answers what nothing else did.
+	 */
+	#wrapped(run: Promise<Response>, fallback: unknown): Promise<Response> {
+		return run.then((response) => {
+			this.#settle(true, response, undefined);
+			return response;
+		}, async (error: unknown) => {
+			this.#settle(false, undefined, error);
+			// The caller's abort rejects with the caller's reason, whatever the runtime's fetch threw.
+			if (this.signal?.aborted) {
+				throw this.signal.reason;
+			}
+
+			const { code } = classify(error);
+			if (fallback === undefined || code === 'INVALID_REQUEST' || code === 'CLIENT_CLOSED' || this.#client.substituted(error)) {
+				throw error;
+			}
+
+			// Nothing else answered (no stale copy): the degraded answer, marked and counted.
+			const response = await fallbackResponse(fallback, error, this.#request);
+			if (this.#scope !== undefined) {
+				this.#client.stats.scope(this.#scope).fallbacks++;
+			}
+
+			return response;
+		});
+	}
+
+	/** Count the call's outcome in `stats()` and tell the watchers: resolved (`ok`, a `ky.stop` resolves `undefined`) or rejected with `error`. */
+	#settle(ok: boolean, response: Response | undefined, error: unknown): void {
+		const { stats, substituted, watchers } = this.#client;
+		const scope = this.#scope;
+		if (scope !== undefined) {
+			const counters = stats.scope(scope);
+			if (ok) {
+				counters.successes++;
+				const kind = response && !this.isKys(response) ? substituted(response) : undefined;
+				if (kind) {
+					counters[kind]++;
 				}
-
-				// ky gave up a retry at the request's deadline (waiting for it would pass the deadline): the
-				// retry is not made, and the call ends with its last attempt's error.
-				const last = call.#failure;
-				throw outcome ?? (last !== undefined && call.invocation?.deadline !== undefined && isTimeoutError(error) ? last : error);
-			});
-		};
-
-		noteResponse = (call, response) => {
-			call.#response = response;
-		};
-
-		isKys = (call, response) => response === call.#response;
-
-		withRuns = (call, start) => {
-			if (call.#run) {
-				start(call.#run);
+			} else {
+				const code = this.signal?.aborted ? 'ABORTED' : classify(error).code;
+				const kind = code === 'ABORTED' ? undefined : substituted(error);
+				if (kind) {
+					counters[kind]++;
+				} else {
+					counters.failures[code] = (counters.failures[code] ?? 0) + 1;
+				}
 			}
+		}
 
-			call.#shortcuts ??= [];
-			call.#shortcuts.push(start);
-		};
+		for (const watcher of watchers) {
+			try {
+				watcher.settled!(this, response, error);
+			} catch {
+				// A watcher never fails a call.
+			}
+		}
+	}
+
+	/**
+	 * A call that failed with ky's `TimeoutError` once its `totalTimeout` was spent (within a few ms: a
+	 * timer may fire that much early) has the error marked `totalTimeoutSpent: true` before the caller
+	 * sees it: its retries happened inside it, so one who would retry the call (TanStack, through
+	 * `queryOptionsFor`) knows there is no time left to give. A per-attempt `timeout` with time left is
+	 * not marked. A reaction added before the caller's, on the same error object.
+	 */
+	#markSpent<P extends Promise<unknown>>(promise: P, began: number): P {
+		const own = this.options.totalTimeout;
+		const limit = own === undefined ? this.#client.totalTimeout : own;
+		if (typeof limit === 'number') {
+			promise.then(undefined, (error: unknown) => {
+				if (isTimeoutError(error) && monotonicNow() - began >= limit - 5) {
+					(error as { totalTimeoutSpent?: boolean }).totalTimeoutSpent = true;
+				}
+			});
+		}
+
+		return promise;
 	}
 }

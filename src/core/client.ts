@@ -19,9 +19,9 @@ const methods: readonly Method[] = ['get', 'post', 'put', 'patch', 'delete', 'he
 
 /** The client's call functions, each call of the request context `invocation` (`withContext`). */
 export const bind = (call: Caller, invocation?: Invocation): AnyClient => {
-	const client = ((input: Input, callOptions?: CallOptions) => call(undefined, input, callOptions, false, invocation)) as AnyClient;
+	const client = ((input: Input, callOptions?: CallOptions) => call(undefined, input, callOptions, { invocation })) as AnyClient;
 	for (const method of methods) {
-		client[method] = ((input: Input, callOptions?: CallOptions) => call(method, input, callOptions, false, invocation)) as AnyClient['get'];
+		client[method] = ((input: Input, callOptions?: CallOptions) => call(method, input, callOptions, { invocation })) as AnyClient['get'];
 	}
 
 	return client;
@@ -45,11 +45,23 @@ export const closing = (reach: Reach, active: readonly PolicyParts[], emitter: E
 	};
 };
 
+/** What the client's members are made of (src/core/create-client.ts). */
+export interface MemberDeps {
+	readonly call: Caller;
+	readonly context: PolicyContext;
+	readonly stats: Stats;
+	/** The policies' parts, in wrap order. */
+	readonly active: readonly PolicyParts[];
+	/** Whether a policy defines scopes (the breaker's `scope` option). */
+	readonly custom: boolean;
+	readonly close: () => void;
+}
+
 /**
- * The client's members besides its calls (`extend` and `create` are the assembly's), from its context
- * (`custom` when a policy defines scopes), `close` given, the policies' members last.
+ * The client's members besides its calls (`extend` and `create` are the assembly's), from its context,
+ * `close` given, the policies' members last.
  */
-export const addMembers = (client: AnyClient, call: Caller, context: PolicyContext, stats: Stats, active: readonly PolicyParts[], custom: boolean, close: () => void): void => {
+export const addMembers = (client: AnyClient, { call, context, stats, active, custom, close }: MemberDeps): void => {
 	client.withContext = (ctx, contextOptions?: ContextOptions) => {
 		if (typeof ctx?.waitUntil !== 'function') {
 			throw new TypeError('`withContext(ctx)` takes an object with a `waitUntil` function (a Worker\'s ExecutionContext)');

@@ -1,5 +1,5 @@
 import type { RetryBudget } from '../retry/budget.js';
-import { answer, localOf, type Call } from './call.js';
+import { perCallSlots, type Call } from './call.js';
 import type { Emitter } from './events.js';
 import type { CoreClientOptions } from './options.js';
 import type { PolicyContext } from './policy.js';
@@ -7,14 +7,27 @@ import type { Reach } from './reachability.js';
 import type { Clock } from './types.js';
 import { worldsOf } from './world.js';
 
+/** What a client's policy context is made of. */
+export interface ContextDeps {
+	readonly options: CoreClientOptions;
+	readonly stores: Map<string, unknown>;
+	readonly clock: Clock;
+	readonly emit: PolicyContext['emit'];
+	readonly emitter: Emitter;
+	/** The retry budget, unless it is off. */
+	readonly budget: RetryBudget | undefined;
+	readonly reach: Reach;
+	/** Known once the policies are created and the client assembled: called, never at creation. */
+	readonly scopeOf: PolicyContext['scopeOf'];
+	/** Known once the client is assembled: called, never at creation. */
+	readonly send: PolicyContext['send'];
+}
+
 /**
  * The context each policy is created with (`PolicyContext`): one per client, no handle on the client
- * itself. `budget`: the retry budget, unless it is off; `scopeOf` and `send` are known once the
- * policies are created and the client assembled: called, never at creation.
+ * itself. A call's own state (`answer`, `perCall`) is the call's (src/core/call.ts).
  */
-export const policyContext = (options: CoreClientOptions, stores: Map<string, unknown>, clock: Clock, emit: PolicyContext['emit'], emitter: Emitter, budget: RetryBudget | undefined, reach: Reach, scopeOf: PolicyContext['scopeOf'], send: PolicyContext['send']): PolicyContext => {
-	/** Indexes of the policies' per-call state (`PolicyContext.perCall`). */
-	let locals = 0;
+export const policyContext = ({ options, stores, clock, emit, emitter, budget, reach, scopeOf, send }: ContextDeps): PolicyContext => {
 	const identity = (): string | undefined => {
 		try {
 			const who = options.identity?.();
@@ -46,11 +59,8 @@ export const policyContext = (options: CoreClientOptions, stores: Map<string, un
 		reachability: (scope) => reach.state(scope),
 		offline: (scope) => reach.offline(scope),
 		late: (scope) => reach.late(scope),
-		answer: (call, outcome) => answer(call as Call, outcome),
-		perCall: (make) => {
-			const index = locals++;
-			return (call) => localOf(call as Call, index, make);
-		},
+		answer: (call, outcome) => (call as Call).answer(outcome),
+		perCall: perCallSlots(),
 		send,
 	};
 };

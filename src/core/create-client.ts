@@ -1,6 +1,6 @@
 import { RetryBudget } from '../retry/budget.js';
 import { redact, sensitiveParamSet } from '../utils/sensitive.js';
-import { accounting } from './accounting.js';
+import { Accounting } from './accounting.js';
 import { createCaller } from './caller.js';
 import { addMembers, bind, closing } from './client.js';
 import type { AnyClient } from './client-types.js';
@@ -17,7 +17,7 @@ import { Reach } from './reachability.js';
 import { originOf, requestOrigin } from './scope.js';
 import { byBand, createParts, switchable, switchableWrap } from './slots.js';
 import { createStats } from './stats.js';
-import { transportOf } from './transport.js';
+import { platformFetch, transportOf } from './transport.js';
 import { worldsOf } from './world.js';
 import type { FetchLike } from './types.js';
 import { checkClientOptions, checkOptionsObject } from './validate-options.js';
@@ -61,7 +61,17 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	let scopeOfEvent: (url: string) => string = originOf;
 	const emit = redactedEmit(emitter, clock, options as Readonly<Record<string, unknown>>, (url) => scopeOfEvent(url));
 	const reach = new Reach(clock, emit);
-	const context = policyContext(options, stores, clock, emit, emitter, budget, reach, (url) => scopeOf(url), (input, callOptions, replay) => call(undefined, input, callOptions as CallOptions, replay));
+	const context = policyContext({
+		options,
+		stores,
+		clock,
+		emit,
+		emitter,
+		budget,
+		reach,
+		scopeOf: (url) => scopeOf(url),
+		send: (input, callOptions, replay) => call(undefined, input, callOptions as CallOptions, { replay }),
+	});
 
 	const placed = createParts(options, context);
 	Object.assign(context.levels, ...placed.map(({ parts }) => parts.levels ?? {}));
@@ -73,28 +83,30 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	scopeOfEvent = scopeOf;
 	/** The scope of a `Request.url` (already normalized): cheap on every attempt. */
 	const scopeOfRequest = customScope ?? requestOrigin;
-	const [layer, ask, failed] = accounting(stats, budget, emit, emitter, clock, scopeOfRequest);
+	const accounting = new Accounting({ stats, budget, emit, emitter, clock, scopeOf: scopeOfRequest });
 	// A delivered write: told to every client of the name and store, and to the other tabs (src/core/world.ts).
 	const params = sensitiveParamSet(options as Readonly<Record<string, unknown>>);
 	const delivered = (method: string, url: string): void => worldsOf(stores).delivered(method, redact(url, params));
-	const transport = transportOf(reach, scopeOfRequest, { stamp: stamping(options, clock), failed }, delivered);
+	const transport = transportOf(reach, scopeOfRequest, { stamp: stamping(options, clock) }, delivered);
 	// The per-attempt layers, outermost first: the accounting, then the policies' by their layer bands.
-	const layers = [layer, ...placed.filter(({ parts }) => parts.layer).sort(byBand('layer')).map(switchable)];
-	const rules = retryRules(options, context, ask);
+	const layers = [accounting.layer, ...placed.filter(({ parts }) => parts.layer).sort(byBand('layer')).map(switchable)];
+	const rules = retryRules(options, context, accounting.ask);
 	let closed = false;
 	const call = createCaller({
 		...rules,
-		instance: createKy(options, ourKeys, composeLayers(layers, transport((options.fetch as FetchLike | undefined) ?? ((request, init) => globalThis.fetch(request, init)))), rules.retry),
+		instance: createKy(options, ourKeys, composeLayers(layers, transport((options.fetch as FetchLike | undefined) ?? platformFetch)), rules.retry),
 		layers,
 		transport,
 		// By their wrap bands (`placed` is in that order), outermost first.
 		wrappers: placed.filter(({ parts }) => parts.wrap).map(switchableWrap),
 		ourKeys,
-		checks: placed.flatMap(({ slot, parts }) => (parts.checkCall ? [[slot, parts.checkCall.bind(parts)] as const] : [])),
+		checks: placed.flatMap(({ slot, parts }) => (parts.checkCall ? [{ slot, check: parts.checkCall.bind(parts) }] : [])),
 		watchers: active.filter((part) => part.settled),
 		stats,
+		accounting,
 		identity: options.identity,
-		world: (who) => worldsOf(stores).open(who, context.identity),
+		worlds: worldsOf(stores),
+		identityNow: context.identity,
 		fallback: options.fallback,
 		parseJson: options.parseJson,
 		closed: () => closed,
@@ -120,12 +132,19 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	// Clears and removals heard from the other tabs while the client runs (src/core/world.ts).
 	// Writes delivered by any client of the name, here or in another tab: `write:delivered` (`remote` when from another tab).
 	const disconnect = worldsOf(stores).connect(context.name, emit);
-	addMembers(client, call, context, stats, active, customScope !== undefined, () => {
-		if (!closed) {
-			closed = true;
-			shut();
-			disconnect();
-		}
+	addMembers(client, {
+		call,
+		context,
+		stats,
+		active,
+		custom: customScope !== undefined,
+		close: () => {
+			if (!closed) {
+				closed = true;
+				shut();
+				disconnect();
+			}
+		},
 	});
 
 	entry.finish?.(client, options);

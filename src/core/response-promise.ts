@@ -1,5 +1,5 @@
 import ky, { type Options as KyOptions, type ResponsePromise } from 'ky';
-import { isKys, withRuns, type Call } from './call.js';
+import type { Call } from './call.js';
 
 type BodyType = 'json' | 'text' | 'formData' | 'arrayBuffer' | 'blob' | 'bytes';
 type Shortcut = (schema?: unknown) => Promise<unknown>;
@@ -23,9 +23,9 @@ const shortcut = (promise: Promise<Response>, call: Call, type: BodyType, schema
 		parsed?.catch(ignore);
 	};
 
-	withRuns(call, start);
+	call.withRuns(start);
 	return promise.then((response) => {
-		if (isKys(call, response) && parsed) {
+		if (call.isKys(response) && parsed) {
 			return parsed;
 		}
 

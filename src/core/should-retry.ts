@@ -1,5 +1,5 @@
 import { isHTTPError, isNetworkError, isTimeoutError, type RetryOptions } from 'ky';
-import { answered, noteFailure, type Call } from './call.js';
+import { answered, type Call } from './call.js';
 
 /** ky's retried methods plus POST and PATCH (for POST and PATCH calls), which `shouldRetry` admits only with an Idempotency-Key. */
 export const unsafeRetryMethods = ['get', 'put', 'head', 'delete', 'options', 'trace', 'query', 'post', 'patch'];
@@ -44,7 +44,7 @@ export const shouldRetry = (user: ShouldRetry | undefined, onTimeout: boolean, a
 		// ky's error behind a status, noted on its call for the layer that sends (or refuses) the retry.
 		const call = isHTTPError(error) && (error.options as { steadfetch?: Call }).steadfetch;
 		if (call) {
-			noteFailure(call, error);
+			call.failed(error);
 		}
 
 		if ((error as { retriable?: unknown }).retriable === false) {

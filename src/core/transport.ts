@@ -1,6 +1,6 @@
 import { TimeoutError } from 'ky';
 import { classify, isPlatformNetworkError } from '../errors/classify.js';
-import { admit, noteFailure, type Call } from './call.js';
+import type { Call } from './call.js';
 import type { Reach } from './reachability.js';
 import { following } from './redirects.js';
 import type { FetchLike } from './types.js';
@@ -13,12 +13,13 @@ import { safeMethods } from './world.js';
  */
 const networkFailure = /^(?:network connection lost\.?|connection refused|error sending request\b.*|.*\b(?:ECONNREFUSED|ECONNRESET|EPIPE)\b.*)$/i;
 
-/** What the transport does for calls with bounds: a deadline to send along, a request context to know its failures. */
+/** The runtime's `fetch`, as it is when an attempt goes out (a client without its own `fetch`). */
+export const platformFetch: FetchLike = (request, init) => globalThis.fetch(request, init);
+
+/** What the transport does for calls with a deadline: send it along. */
 export interface Bounds {
 	/** Put the call's remaining time on an attempt (`deadlineHeader`), where it may go: the header's name when it did. */
 	stamp(request: Request, deadline: number): string | undefined;
-	/** An attempt of `call` failed with `failure`. */
-	failed(call: Call, failure: unknown): void;
 }
 
 /**
@@ -28,7 +29,7 @@ export interface Bounds {
  * - An attempt whose signal has aborted goes nowhere (ky calls a custom fetch even then); a hedge
  *   goes out only if its policy still wants it now (`FetchInit.hedge`).
  * - An attempt of a call of a request context (`withContext`) counts as one of its subrequests, and
- *   one that steadfetch adds goes out only while the context has some left (`admit`); with
+ *   one that steadfetch adds goes out only while the context has some left (`Call.admit`); with
  *   `deadlineHeader`, one to the client's own origins carries the call's remaining time (`stamp`),
  *   and its redirects are followed here (`following`): another origin never gets the header.
  * - Its outcome is the scope's reachability: an HTTP answer (any status; `scope:back` for the first
@@ -39,8 +40,8 @@ export interface Bounds {
  * - workerd's plain `Error: Network connection lost.` is rethrown as the TypeError ky recognizes
  *   (its `NetworkError`), with the original as `cause`; an attempt ky's timer aborted fails with ky's
  *   `TimeoutError`, so every layer above (trace, health, the breaker) calls it `TIMEOUT` as ky's
- *   caller will. A failed attempt is noted on its call (the error behind a retry, for the layer
- *   above); nothing is noted or allocated for an attempt that answers.
+ *   caller will. A failed attempt is noted on its call (`Call.failed`: the error behind a retry, for
+ *   the layer above); nothing is noted or allocated for an attempt that answers.
  * - An attempt of a call with a method that is not safe (a POST, PUT, PATCH, DELETE…, an outbox
  *   replay too) answered below 400 is a delivered write: `delivered(method, url)` (`write:delivered`
  *   in every client and tab of the name) — unless the answer is a queued write's `202` from a
@@ -49,7 +50,7 @@ export interface Bounds {
  */
 export const transportOf = (reach: Reach, scopeOf: (url: string) => string, bounds?: Bounds, delivered?: (method: string, url: string) => void) => (fetch: FetchLike): FetchLike => (request, init) => {
 	const call = init?.steadfetch as Call | undefined;
-	const refused = request.signal.aborted ? request.signal.reason as unknown : call?.invocation ? admit(call, request, init) : init?.hedge?.();
+	const refused = request.signal.aborted ? request.signal.reason as unknown : call?.invocation ? call.admit(request, init) : init?.hedge?.();
 	if (refused) {
 		return Promise.reject(refused);
 	}
@@ -74,8 +75,7 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 			: error instanceof Error && (error.name === 'Error' || (error.name === 'TypeError' && !isPlatformNetworkError(error))) && networkFailure.test(error.message)
 				? new TypeError('Network connection lost', { cause: error }) : error;
 		if (call) {
-			noteFailure(call, failure);
-			bounds?.failed(call, failure);
+			call.failed(failure);
 		}
 
 		const { code } = classify(failure);

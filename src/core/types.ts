@@ -46,7 +46,8 @@ export type Reachability = 'reachable' | 'unreachable' | 'offline' | 'unknown';
 /**
  * One call, as policies see it: read-only (its fields are getters; the core keeps them current).
  * Handed to every wrapper and, as `init.steadfetch`, to every per-attempt layer. A policy keeps its
- * own per-call state in its own structure (a `WeakMap<PolicyCall, …>`).
+ * own per-call state through `PolicyContext.perCall` (one object per call, for its wrapper and its
+ * layer, gone with the call).
  * `steadfetch/policy`: stable from this version (semver applies).
  */
 export interface PolicyCall {

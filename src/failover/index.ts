@@ -50,10 +50,15 @@ const drop = (response: Response | undefined): void => {
 	void response?.body?.cancel().catch(() => undefined);
 };
 
-/** The layer sending a call's attempts to the mirror `routes` holds for it, if any. */
-const route = (context: PolicyContext, routes: WeakMap<PolicyCall, string>): Layer => (next) => (request, init) => {
+/** A call's route (`PolicyContext.perCall`): the mirror base its attempts go to now; absent while they go to the primary. */
+interface Route {
+	base?: string | undefined;
+}
+
+/** The layer sending a call's attempts to the mirror its route holds, if any. */
+const route = (context: PolicyContext, routeOf: (call: PolicyCall) => Route): Layer => (next) => (request, init) => {
 	const call = init?.steadfetch;
-	const base = call && routes.get(call);
+	const base = call && routeOf(call).base;
 	if (base === undefined) {
 		return next(request, init);
 	}
@@ -70,8 +75,8 @@ const route = (context: PolicyContext, routes: WeakMap<PolicyCall, string>): Lay
 };
 
 const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly string[]>, replays: boolean): PolicyParts => {
-	/** The mirror base a call's attempts go to now; absent while they go to the primary. */
-	const routes = new WeakMap<PolicyCall, string>();
+	/** Each call's route: the mirror base its attempts go to now. */
+	const routeOf = context.perCall((): Route => ({}));
 	/** Calls a mirror answered, per scope (`stats()`): at most `maxScopes` idle scopes (`Scopes`). */
 	const answered = scopes(() => ({ answered: 0 }));
 
@@ -102,7 +107,7 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 				continue; // An offline mirror gets one attempt per 10 s (`PolicyContext.offline`), not every failed call's.
 			}
 
-			routes.set(call, base);
+			routeOf(call).base = base;
 			try {
 				const response = await next();
 				if (response.status >= 400) {
@@ -110,7 +115,7 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 					continue;
 				}
 
-				routes.delete(call);
+				routeOf(call).base = undefined;
 				drop(failure.response);
 				const scope = call.scope ?? context.scopeOf(request.url);
 				answered.scope(scope).answered++;
@@ -118,7 +123,7 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 				return response;
 			} catch (error) {
 				if (call.signal?.aborted) {
-					routes.delete(call);
+					routeOf(call).base = undefined;
 					drop(failure.response);
 					throw error;
 				}
@@ -126,13 +131,13 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 		}
 
 		// Every mirror failed too: the primary's outcome stands (the stale cache answers by its reason).
-		routes.delete(call);
+		routeOf(call).base = undefined;
 		return settle(failure);
 	};
 
 	return {
 		levels: { failover: 'warn' },
-		layer: route(context, routes),
+		layer: route(context, routeOf),
 		wrap,
 		appliesTo: ({ options, replay }) => options.failover !== false && (replays || !replay),
 		stats: (scope) => {

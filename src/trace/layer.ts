@@ -37,7 +37,8 @@ export const traced = <T>(run: () => T): T | undefined => {
  * `attempt:start` and `attempt:end` events.
  */
 class Tracing {
-	readonly #calls = new WeakMap<PolicyCall, CallTrace>();
+	/** Each call's ids (`PolicyContext.perCall`), fixed at its first attempt. */
+	readonly #callOf: (call: PolicyCall) => { trace?: CallTrace };
 	readonly #context: PolicyContext;
 	readonly #header: string;
 	/** The URL prefixes of `propagateTo` (see `originPrefixes`): a request that starts with one gets the headers. */
@@ -45,6 +46,7 @@ class Tracing {
 	readonly #tracer: AttemptTracer | undefined;
 
 	constructor(context: PolicyContext, { header, propagateTo }: ResolvedTrace, tracer: AttemptTracer | undefined) {
+		this.#callOf = context.perCall(() => ({}));
 		this.#context = context;
 		this.#header = header;
 		this.#propagates = originPrefixes(propagateTo, context.options);
@@ -53,7 +55,8 @@ class Tracing {
 
 	/** The call's ids, fixed at its first attempt: a request id and a trace already on the request are continued. */
 	#traceOf(call: PolicyCall | undefined, request: Request): CallTrace {
-		let trace = call && this.#calls.get(call);
+		const held = call && this.#callOf(call);
+		let trace = held?.trace;
 		if (!trace) {
 			const given = traceparent.exec(request.headers.get('traceparent') ?? '');
 			trace = {
@@ -62,8 +65,8 @@ class Tracing {
 				flags: given?.[4] ?? '01',
 				continued: !!given,
 			};
-			if (call) {
-				this.#calls.set(call, trace);
+			if (held) {
+				held.trace = trace;
 			}
 		}
 
