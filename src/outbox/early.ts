@@ -35,15 +35,9 @@ export const follow = async (queue: Queue, drain: Drain, call: PolicyCall, recor
 	}
 
 	const failure = response ? classifyStatus(response.status) : classify(error);
-	if (response && !failure) {
-		// Delivered: the values its dependents (`outbox.ref()`) ask for are kept, its answer held in memory a while.
-		await queue.keep(record, key, response, true).catch(ignore);
-	}
-
-	void response?.body?.cancel().catch(ignore); // Nobody reads it: the caller was answered.
 	// Written back only in the world its call started in (src/core/world.ts): no discard of it, no clear of
 	// the outbox (all, or of its identity) and the same identity since the call started, not since `run` ended.
-	const due = await queue.follow(record.id, async (following) => {
+	const settle = async (): Promise<boolean | undefined> => queue.follow(record.id, async (following) => {
 		const current = (): boolean => following() && call.world.current('outbox', record.id);
 		const now = context.clock.now();
 		if (!failure) {
@@ -80,6 +74,16 @@ export const follow = async (queue: Queue, drain: Drain, call: PolicyCall, recor
 		queue.emit('outbox:retry', record, { nextAttemptAt: at, code });
 		return at <= now;
 	}, call);
+	const settled = async (): Promise<boolean | undefined> => {
+		void response?.body?.cancel().catch(ignore); // Nobody reads it: the caller was answered.
+		return settle();
+	};
+	// Delivered: the values its dependents (`outbox.ref()`) ask for are kept and its answer held in memory a
+	// while, then it is removed, both under its lock (see `Queue.entryLock`).
+	const due = response && !failure ? await queue.entryLock(record.id, async () => {
+		await queue.keep(record, key, response, true).catch(ignore);
+		return settled();
+	}) : await settled();
 	if (due) {
 		background(context, 'outbox', call.waitUntil, async () => drain.trigger(undefined, call.waitUntil));
 	} else if (due === false) {

@@ -179,19 +179,33 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 		throw error;
 	}
 
-	await queue.store.set(key, record); // Noted as pending at once: a write made then is held behind it.
-	// The pointers it asks for, recorded with each entry it depends on: whichever tab delivers one keeps their values.
+	// The pointers it asks for, recorded with each entry it depends on before it is stored (no pass meets it
+	// before they are): whichever tab delivers one keeps their values.
 	for (const parent of record.dependsOn ?? []) {
-		const stored = queue.pending.find((each) => each.id === parent);
-		const parentRecord = stored && await queue.read(stored.key);
-		if (stored && isRecord(parentRecord)) {
-			const asked = Object.values(record.refs ?? {}).flatMap((ref) => ref.entry === parent ? [ref.pointer] : []);
-			parentRecord.pointers = [...new Set([...parentRecord.pointers ?? [], ...asked])];
-			parentRecord.dependents = [...parentRecord.dependents ?? [], record.id];
-			await queue.store.set(stored.key, parentRecord);
+		const asked = Object.values(record.refs ?? {}).flatMap((ref) => ref.entry === parent ? [ref.pointer] : []);
+		// Under the entry's lock: its delivery (in any tab) reads the pointers and removes it under the same lock.
+		const recorded = await queue.entryLock(parent, async () => {
+			const stored = queue.pending.find((each) => each.id === parent);
+			const parentRecord = stored && await queue.read(stored.key);
+			if (stored && isRecord(parentRecord)) {
+				parentRecord.pointers = [...new Set([...parentRecord.pointers ?? [], ...asked])];
+				parentRecord.dependents = [...parentRecord.dependents ?? [], record.id];
+				await queue.store.set(stored.key, parentRecord);
+				return true;
+			}
+
+			// Delivered since the call was checked: its replay reads the values kept, if they hold what it asks.
+			const kept = await queue.read(valuesKey(parent));
+			return isValues(kept) && asked.every((pointer) => Object.hasOwn(kept.values, pointer));
+		});
+		if (!recorded) {
+			// Delivered (or gone) before its pointers could be recorded: the values it asks for are not kept. Nothing is stored.
+			queue.release(id);
+			throw new InvalidRequestError(`outbox.ref(): entry ${parent} was delivered before this write was queued, and its value at ${asked.join(', ')} is not kept`);
 		}
 	}
 
+	await queue.store.set(key, record); // Noted as pending at once: a write made then is held behind it.
 	queue.emit('outbox:queued', record, { code: classify(error).code });
 	if (record.dependsOn?.length) {
 		queue.emit('outbox:waiting', record, { dependsOn: record.dependsOn });

@@ -242,8 +242,16 @@ export class Pass {
 		const queue = this.#queue;
 		const status = response?.status;
 		const outcome = outcomeOf(response, error, record, queue.options, now, queue.context.random);
-		if (outcome.kind === 'sent' && response) {
-			await queue.keep(record, key, response); // Before it is removed: its dependents find the values they ask for.
+		if (outcome.kind === 'sent') {
+			// Its values kept before it is removed, both under its lock: a dependent queued meanwhile in any
+			// tab records its pointers before, or finds it delivered after (enqueue.ts).
+			await queue.entryLock(record.id, async () => {
+				if (response) {
+					await queue.keep(record, key, response);
+				}
+
+				await queue.store.delete(key);
+			});
 		}
 
 		if (outcome.kind !== 'conflict') {
@@ -251,7 +259,6 @@ export class Pass {
 		}
 
 		if (outcome.kind === 'sent') {
-			await queue.store.delete(key);
 			this.#result.sent++;
 			queue.emit('outbox:sent', record, { status: status! });
 			return;

@@ -41,6 +41,9 @@ export const writeMs = (context: PolicyContext, bytes: number): number => Math.m
 /** The prefix of every pending entry's key (`makeKey`). */
 const pendingPrefix = 'p|';
 
+/** Without Web Locks (workerd): the entry locks of this process (`Queue.entryLock`), each the end of its chain. */
+const held = new Map<string, Promise<void>>();
+
 /**
  * The outbox's part store as the queue's users (the call side, the drain, the early path) read and
  * write it: a write or delete of a pending entry's key also keeps the queue's index of pending keys.
@@ -381,6 +384,28 @@ export class Queue {
 	 */
 	async lock<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
 		return webLocks()?.request(`steadfetch:${this.context.name}/outbox`, signal ? { signal } : {}, task) ?? task();
+	}
+
+	/**
+	 * Run `task` under entry `id`'s own lock: Web Locks across the tabs and workers of the origin where
+	 * they exist, else within this process. A delivery keeps its answer's values and removes the entry
+	 * under it, and a dependent records the pointers it asks of the entry under it (`outbox.ref()`): the
+	 * two never interleave, so no pointer is recorded after the values were read, and no removed entry
+	 * is written back.
+	 */
+	async entryLock<T>(id: string, task: () => Promise<T>): Promise<T> {
+		const name = `steadfetch:${this.context.name}/outbox#${id}`;
+		const locks = webLocks();
+		if (locks) {
+			return locks.request(name, {}, task);
+		}
+
+		const before = held.get(name) ?? Promise.resolve();
+		const run = before.then(task, task);
+		const after = run.then(() => undefined, () => undefined);
+		held.set(name, after);
+		void after.then(() => held.get(name) === after && held.delete(name));
+		return run;
 	}
 
 	/** Run a pass of the drain under the lock, with its permit (see `Permit`). */

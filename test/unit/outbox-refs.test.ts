@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidRequestError, OutboxQueuedError } from '../../src/entries/index.js';
-import { fakeWindow, startHarness, throwIfOffline, until, type Harness } from './outbox-helpers.js';
+import { fakeWindow, spyStore, startHarness, throwIfOffline, until, type Harness } from './outbox-helpers.js';
 
 let h: Harness;
 let win: ReturnType<typeof fakeWindow>;
@@ -352,5 +352,68 @@ describe('an identity change holds the chain whole (API.md "Writes that depend o
 		await until(async () => (await api.outbox.size()) === 0);
 		expect(sent.map((each) => `${each.method} ${each.url}`)).toEqual([`POST ${h.api.url}/todos`, `PUT ${h.api.url}/todos/100`]);
 		expect(JSON.parse(sent[1]!.body)).toEqual({ v: 1 });
+	});
+});
+
+describe('a dependent queued while its parent is being delivered (in this tab or another)', () => {
+	it('its pointers are recorded before the delivery reads them, or the call is an InvalidRequestError with nothing stored: never a \'parent\' dead letter after being told "queued"', async () => {
+		let answered = false;
+		let parent = '';
+		let dependent: Promise<unknown> | undefined;
+		let settled = false;
+		let makeDependent = (): void => undefined;
+		const store = spyStore(h.store, {
+			async get(key, run) {
+				// The parent answered, its delivery reads its record (the pointers asked of it): the dependent is made now.
+				if (answered && !dependent && key.startsWith('p|') && key.includes(parent)) {
+					makeDependent();
+				}
+
+				return run();
+			},
+			async delete(key, run) {
+				if (dependent && key.startsWith('p|') && key.includes(parent)) {
+					// The parent is about to be removed: the dependent runs until it is told, or waits for the parent's lock.
+					await until(async () => settled || ((await navigator.locks.query()).pending ?? []).some((lock) => lock.name?.endsWith(`#${parent}`) === true));
+				}
+
+				return run();
+			},
+		});
+		const api = async (input: Parameters<typeof fetch>[0]): Promise<Response> => {
+			const response = await todoApi(input);
+			answered ||= (input as Request).method === 'POST';
+			return response;
+		};
+
+		// Two clients of one name on one store: two tabs. The writer makes the parent, the ref() and the dependent.
+		const writer = h.make({ fetch: api, store: () => store });
+		const replayer = h.make({ fetch: api, store: () => store });
+		win.setOnline(false, false);
+		parent = await queued(writer.post('todos', { json: {} }));
+		const id = writer.outbox.ref(parent, '/id');
+		makeDependent = () => {
+			dependent = writer.patch(`todos/${id}`, { json: { done: true } }).then(() => 'resolved', (error: unknown) => error).finally(() => {
+				settled = true;
+			});
+		};
+
+		win.setOnline(true);
+		await replayer.outbox.flush();
+		await until(() => settled);
+		const outcome = await dependent;
+		await writer.outbox.flush();
+		await until(async () => (await writer.outbox.size()) === 0);
+		const dead = await writer.outbox.deadLetters();
+		if (outcome instanceof OutboxQueuedError) {
+			// Told it is queued: it must be delivered, with the parent's id.
+			expect(dead).toEqual([]);
+			expect(sent.map((each) => `${each.method} ${each.url}`)).toEqual([`POST ${h.api.url}/todos`, `PATCH ${h.api.url}/todos/100`]);
+		} else {
+			// Told at once that the value it asks for is not kept: nothing of it stays stored, and it is never sent.
+			expect(outcome).toBeInstanceOf(InvalidRequestError);
+			expect(dead).toEqual([]);
+			expect(sent.map((each) => each.method)).toEqual(['POST']);
+		}
 	});
 });
