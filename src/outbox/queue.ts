@@ -41,9 +41,6 @@ export const writeMs = (context: PolicyContext, bytes: number): number => Math.m
 /** The prefix of every pending entry's key (`makeKey`). */
 const pendingPrefix = 'p|';
 
-/** Without Web Locks (workerd): the entry locks of this process (`Queue.entryLock`), each the end of its chain. */
-const held = new Map<string, Promise<void>>();
-
 /**
  * The outbox's part store as the queue's users (the call side, the drain, the early path) read and
  * write it: a write or delete of a pending entry's key also keeps the queue's index of pending keys.
@@ -387,25 +384,15 @@ export class Queue {
 	}
 
 	/**
-	 * Run `task` under entry `id`'s own lock: Web Locks across the tabs and workers of the origin where
-	 * they exist, else within this process. A delivery keeps its answer's values and removes the entry
-	 * under it, and a dependent records the pointers it asks of the entry under it (`outbox.ref()`): the
-	 * two never interleave, so no pointer is recorded after the values were read, and no removed entry
-	 * is written back.
+	 * Run `task` under entry `id`'s own lock, where Web Locks exist (across the tabs and workers of the
+	 * origin): a delivery keeps its answer's values and removes the entry under it, and a dependent
+	 * records the pointers it asks of the entry under it (`outbox.ref()`), so the two never interleave:
+	 * no pointer is recorded after the values were read, and no removed entry is written back. Without
+	 * Web Locks (workerd) `task` runs at once, as the drain's own lock does there: a promise one request
+	 * waits for must not be settled by another request's work.
 	 */
 	async entryLock<T>(id: string, task: () => Promise<T>): Promise<T> {
-		const name = `steadfetch:${this.context.name}/outbox#${id}`;
-		const locks = webLocks();
-		if (locks) {
-			return locks.request(name, {}, task);
-		}
-
-		const before = held.get(name) ?? Promise.resolve();
-		const run = before.then(task, task);
-		const after = run.then(() => undefined, () => undefined);
-		held.set(name, after);
-		void after.then(() => held.get(name) === after && held.delete(name));
-		return run;
+		return webLocks()?.request(`steadfetch:${this.context.name}/outbox#${id}`, {}, task) ?? task();
 	}
 
 	/** Run a pass of the drain under the lock, with its permit (see `Permit`). */
