@@ -148,7 +148,7 @@ export const hear = (circuits: Circuits, circuit: Circuit, received: BreakerReco
 };
 
 /** Send the circuit's state to the other tabs and write it behind the call that changed it (`via`, its `waitUntil`). */
-export const publish = (circuits: Circuits, circuit: Circuit, via?: WaitUntil): void => {
+const publish = (circuits: Circuits, circuit: Circuit, via?: WaitUntil): void => {
 	const { record } = circuit;
 	circuits.channel?.post(record);
 	background(circuits.context, 'breaker', via, async () => (circuit.saved = circuits.store!.set(record.scope, record)));

@@ -48,7 +48,7 @@ const modes = /^(?:default|no-store|reload|no-cache|force-cache|only-if-cached)$
  * most likely meant for the stale cache, whose key is `staleCache`; a mode fetch does not know
  * (`'bogus'`, `'NO-STORE'`) would fail every call. Throws a TypeError that says so.
  */
-export const checkCacheMode = (cache: unknown): void => {
+const checkCacheMode = (cache: unknown): void => {
 	if (cache !== undefined && !modes.test(cache as string)) {
 		throw new TypeError(`\`cache\` is fetch's RequestCache mode (as 'no-store'); the stale cache is configured with \`staleCache\` (got ${describe(cache)})`);
 	}

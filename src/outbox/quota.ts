@@ -9,7 +9,7 @@
  * would cost every queued JSON write; the store's own quota error still stops them
  * (`storage:error`, kept in memory).
  */
-export const quotaFromBytes = 65_536;
+const quotaFromBytes = 65_536;
 
 interface StorageManagerLike {
 	estimate?: () => Promise<{ usage?: unknown; quota?: unknown }>;
