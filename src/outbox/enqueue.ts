@@ -169,14 +169,17 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 		queue.claim(id); // Before anyone can list it: no pass of this client replays it while its attempt is in flight.
 	}
 
-	if (!call.world.current('outbox')) {
-		// Cleared (all, or its identity's) or another identity since the call started: never stored (src/core/world.ts).
+	// Cleared (all, or its identity's) or another identity since the call started: never stored (src/core/world.ts).
+	const notStored = async (): Promise<Response> => {
 		queue.release(id);
 		if (run) {
 			return run;
 		}
 
 		throw error;
+	};
+	if (!call.world.current('outbox')) {
+		return notStored();
 	}
 
 	// The pointers it asks for, recorded with each entry it depends on before it is stored (no pass meets it
@@ -187,7 +190,8 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 		const recorded = await queue.entryLock(parent, async () => {
 			const stored = queue.pending.find((each) => each.id === parent);
 			const parentRecord = stored && await queue.read(stored.key);
-			if (stored && isRecord(parentRecord)) {
+			// Not written back once discarded or cleared (src/core/world.ts): a removed entry is never revived.
+			if (stored && isRecord(parentRecord) && call.world.current('outbox', parent)) {
 				parentRecord.pointers = [...new Set([...parentRecord.pointers ?? [], ...asked])];
 				parentRecord.dependents = [...parentRecord.dependents ?? [], record.id];
 				await queue.store.set(stored.key, parentRecord);
@@ -203,6 +207,10 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 			queue.release(id);
 			throw new InvalidRequestError(`outbox.ref(): entry ${parent} was delivered before this write was queued, and its value at ${asked.join(', ')} is not kept`);
 		}
+	}
+
+	if (!call.world.current('outbox')) {
+		return notStored(); // Cleared or another identity while its pointers were recorded.
 	}
 
 	await queue.store.set(key, record); // Noted as pending at once: a write made then is held behind it.

@@ -417,3 +417,36 @@ describe('a dependent queued while its parent is being delivered (in this tab or
 		}
 	});
 });
+
+describe('a parent discarded while a dependent records its pointers', () => {
+	it('is never written back: the dependent is an InvalidRequestError, nothing of either stays', async () => {
+		let parent = '';
+		let armed = false;
+		let writer: ReturnType<Harness['make']> | undefined;
+		const store = spyStore(h.store, {
+			async get(key, run) {
+				const value = await run();
+				if (armed && key.startsWith('p|') && key.includes(parent)) {
+					// The dependent has read its parent's record; the app discards the parent before it writes the pointers back.
+					armed = false;
+					await writer!.outbox.discard(parent);
+				}
+
+				return value;
+			},
+		});
+		writer = h.make({ fetch: todoApi, store: () => store });
+		win.setOnline(false, false);
+		parent = await queued(writer.post('todos', { json: {} }));
+		const id = writer.outbox.ref(parent, '/id');
+		armed = true;
+		const outcome = await writer.patch(`todos/${id}`, { json: { done: true } }).then(() => 'resolved', (error: unknown) => error);
+		expect(armed).toBe(false);
+		expect(outcome).toBeInstanceOf(InvalidRequestError);
+		expect(await writer.outbox.list()).toEqual([]);
+		expect((await h.store.keys()).filter((key) => key.includes(parent))).toEqual([]);
+		win.setOnline(true);
+		await writer.outbox.flush();
+		expect(sent).toEqual([]);
+	});
+});
