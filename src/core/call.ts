@@ -216,10 +216,14 @@ export class Call implements PolicyCall {
 		// A call of a request context with a deadline runs as wrapped: its last attempt's error stands when
 		// ky gives a retry up at the deadline (`#runKy`).
 		if (next === undefined && fallback === undefined && (this.invocation?.deadline === undefined || this.replay)) {
-			return this.#markSpent(this.#direct(this.#start(forKy)), began);
+			return this.#direct(this.#start(forKy), began);
 		}
 
-		return this.#markSpent(this.#client.withShortcuts(this.#wrapped((next ?? (() => this.#runKy()))(), fallback), this), began);
+		const promise = this.#client.withShortcuts(this.#wrapped((next ?? (() => this.#runKy()))(), fallback), this);
+		promise.then(undefined, (error: unknown) => {
+			this.#spent(error, began);
+		});
+		return promise;
 	}
 
 	/**
@@ -470,8 +474,11 @@ export class Call implements PolicyCall {
 		});
 	}
 
-	/** The call is ky's own promise: its outcome counted by a reaction added before the caller's. */
-	#direct(promise: ResponsePromise): ResponsePromise {
+	/**
+	 * The call is ky's own promise: its outcome counted (and a spent `totalTimeout` marked, see
+	 * `#spent`) by one reaction added before the caller's.
+	 */
+	#direct(promise: ResponsePromise, began: number): ResponsePromise {
 		promise.then((response) => {
 			if (response) {
 				this.#response = response;
@@ -480,6 +487,7 @@ export class Call implements PolicyCall {
 			this.#settle(true, response, undefined);
 		}, (error: unknown) => {
 			this.#settle(false, undefined, error);
+			this.#spent(error, began);
 		});
 		return promise;
 	}
@@ -551,19 +559,15 @@ export class Call implements PolicyCall {
 	 * timer may fire that much early) has the error marked `totalTimeoutSpent: true` before the caller
 	 * sees it: its retries happened inside it, so one who would retry the call (TanStack, through
 	 * `queryOptionsFor`) knows there is no time left to give. A per-attempt `timeout` with time left is
-	 * not marked. A reaction added before the caller's, on the same error object.
+	 * not marked. Done by a reaction of the call's own, added before the caller's, on the same error object.
 	 */
-	#markSpent<P extends Promise<unknown>>(promise: P, began: number): P {
-		const own = this.options.totalTimeout;
-		const limit = own === undefined ? this.#client.totalTimeout : own;
-		if (typeof limit === 'number') {
-			promise.then(undefined, (error: unknown) => {
-				if (isTimeoutError(error) && monotonicNow() - began >= limit - 5) {
-					(error as { totalTimeoutSpent?: boolean }).totalTimeoutSpent = true;
-				}
-			});
+	#spent(error: unknown, began: number): void {
+		if (isTimeoutError(error)) {
+			const own = this.options.totalTimeout;
+			const limit = own === undefined ? this.#client.totalTimeout : own;
+			if (typeof limit === 'number' && monotonicNow() - began >= limit - 5) {
+				(error as { totalTimeoutSpent?: boolean }).totalTimeoutSpent = true;
+			}
 		}
-
-		return promise;
 	}
 }

@@ -68,11 +68,19 @@ export const createKy = (options: CoreClientOptions, ours: ReadonlySet<string>, 
 		}
 	}
 
+	// Our `stringifyJson` goes with the calls that have a `json` body (`callKyOptions`): one key fewer
+	// for ky to merge into every call's options. Kept here for a client with hooks, whose `init` hook
+	// may give a call a `json` body.
+	if (options.hooks !== undefined) {
+		kyOptions['stringifyJson'] = stringifying(options.stringifyJson);
+	} else {
+		delete kyOptions['stringifyJson'];
+	}
+
 	return ky.create({
 		totalTimeout: defaultTotalTimeout,
 		...kyOptions,
 		fetch,
-		stringifyJson: stringifying(options.stringifyJson),
 		retry,
 	} as KyOptions);
 };
@@ -90,6 +98,8 @@ export interface CallKyDeps extends Pick<RetryRules, 'admitUnsafe' | 'retryFor'>
 	readonly ourKeys: ReadonlySet<string>;
 	/** Wraps a per-call `fetch` (the layers below ours first): the client's transport normalization. */
 	readonly transport: (fetch: FetchLike) => FetchLike;
+	/** The client's `stringifyJson` as ky gets it (see `stringifying`), for the calls with a `json` body. */
+	readonly stringifyJson: (value: unknown) => string;
 }
 
 /**
@@ -125,8 +135,11 @@ export const callKyOptions = (deps: CallKyDeps) => {
 			};
 		}
 
+		// Only a call with a `json` body needs a `stringifyJson` (or one with hooks: its `init` hook may add one).
 		if (callOptions.stringifyJson) {
 			forKy['stringifyJson'] = stringifying(callOptions.stringifyJson);
+		} else if (callOptions.json !== undefined || callOptions.hooks !== undefined) {
+			forKy['stringifyJson'] = deps.stringifyJson;
 		}
 
 		if (callOptions.fetch) {
