@@ -45,8 +45,6 @@ export interface CallClient {
 
 /** What a call is made of: what the caller asked, checked (src/core/caller.ts). */
 export interface CallInit {
-	/** ky's shortcut method the caller used (`api.get`), if any. */
-	readonly kyMethod: Method | undefined;
 	/** The upper-case method. */
 	readonly method: string;
 	readonly input: Input;
@@ -115,7 +113,6 @@ const unsendable = (options: PolicyCall['options'], headers: Headers | undefined
  */
 export class Call implements PolicyCall {
 	readonly #client: CallClient;
-	readonly #kyMethod: Method | undefined;
 	/** ky's options for the call (`run`), with each wrapper's additions merged over them per run. */
 	#forKy: Record<string, unknown> = {};
 	#attempts = 0;
@@ -163,7 +160,6 @@ export class Call implements PolicyCall {
 
 	constructor(client: CallClient, init: CallInit) {
 		this.#client = client;
-		this.#kyMethod = init.kyMethod;
 		this.method = init.method;
 		this.input = init.input;
 		this.options = init.options;
@@ -219,11 +215,7 @@ export class Call implements PolicyCall {
 			return this.#direct(this.#start(forKy), began);
 		}
 
-		const promise = this.#client.withShortcuts(this.#wrapped((next ?? (() => this.#runKy()))(), fallback), this);
-		promise.then(undefined, (error: unknown) => {
-			this.#spent(error, began);
-		});
-		return promise;
+		return this.#client.withShortcuts(this.#wrapped((next ?? (() => this.#runKy()))(), fallback, began), this);
 	}
 
 	/**
@@ -418,10 +410,8 @@ export class Call implements PolicyCall {
 
 	/** Start ky with `options`: it builds the Request synchronously, so an invalid URL or option rejects here, before any I/O. */
 	#start(options: Record<string, unknown>): ResponsePromise {
-		const method = this.#kyMethod;
-		const { instance } = this.#client;
 		try {
-			return method ? instance[method](this.input, options) : instance(this.input, options);
+			return this.#client.instance(this.input, options);
 		} catch (error) {
 			return rejectedCall(invalid(error));
 		}
@@ -494,31 +484,37 @@ export class Call implements PolicyCall {
 
 	/**
 	 * The run of the wrappers, counted as it settles; the caller's abort rejects with the caller's
-	 * reason, and `fallback` answers what nothing else did.
+	 * reason, and `fallback` answers what nothing else did; a rejection marked as `#spent` says.
 	 */
-	#wrapped(run: Promise<Response>, fallback: unknown): Promise<Response> {
+	#wrapped(run: Promise<Response>, fallback: unknown, began: number): Promise<Response> {
 		return run.then((response) => {
 			this.#settle(true, response, undefined);
 			return response;
 		}, async (error: unknown) => {
 			this.#settle(false, undefined, error);
-			// The caller's abort rejects with the caller's reason, whatever the runtime's fetch threw.
-			if (this.signal?.aborted) {
-				throw this.signal.reason;
-			}
+			try {
+				// The caller's abort rejects with the caller's reason, whatever the runtime's fetch threw.
+				if (this.signal?.aborted) {
+					throw this.signal.reason;
+				}
 
-			const { code } = classify(error);
-			if (fallback === undefined || code === 'INVALID_REQUEST' || code === 'CLIENT_CLOSED' || this.#client.substituted(error)) {
-				throw error;
-			}
+				const { code } = classify(error);
+				if (fallback === undefined || code === 'INVALID_REQUEST' || code === 'CLIENT_CLOSED' || this.#client.substituted(error)) {
+					throw error;
+				}
 
-			// Nothing else answered (no stale copy): the degraded answer, marked and counted.
-			const response = await fallbackResponse(fallback, error, this.#request);
-			if (this.#scope !== undefined) {
-				this.#client.stats.scope(this.#scope).fallbacks++;
-			}
+				// Nothing else answered (no stale copy): the degraded answer, marked and counted.
+				const response = await fallbackResponse(fallback, error, this.#request);
+				if (this.#scope !== undefined) {
+					this.#client.stats.scope(this.#scope).fallbacks++;
+				}
 
-			return response;
+				return response;
+			} catch (reason) {
+				// What the caller gets: a spent `totalTimeout` marked first (no reaction of its own on a call that resolves).
+				this.#spent(reason, began);
+				throw reason;
+			}
 		});
 	}
 
@@ -559,7 +555,7 @@ export class Call implements PolicyCall {
 	 * timer may fire that much early) has the error marked `totalTimeoutSpent: true` before the caller
 	 * sees it: its retries happened inside it, so one who would retry the call (TanStack, through
 	 * `queryOptionsFor`) knows there is no time left to give. A per-attempt `timeout` with time left is
-	 * not marked. Done by a reaction of the call's own, added before the caller's, on the same error object.
+	 * not marked. Done by the call's own reaction (`#direct`, `#wrapped`), before the caller's, on the same error object.
 	 */
 	#spent(error: unknown, began: number): void {
 		if (isTimeoutError(error)) {

@@ -114,7 +114,6 @@ export const createCaller = (deps: CallerDeps) => {
 		const own = callOptions.waitUntil;
 		const within = invocation ?? (own && invocationOf(own));
 		const call = new Call(client, {
-			kyMethod: method,
 			method: verb,
 			input,
 			options: callOptions,
@@ -126,7 +125,7 @@ export const createCaller = (deps: CallerDeps) => {
 			deadline: deps.deadlineOf?.(within, callOptions.totalTimeout),
 		});
 		return call.run({
-			forKy: kyOptionsOf(call, callOptions, headers, unsafe),
+			forKy: kyOptionsOf(call, callOptions, headers, unsafe, method),
 			headers,
 			fallback: 'fallback' in callOptions ? callOptions.fallback : deps.fallback,
 		});

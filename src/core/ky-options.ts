@@ -104,12 +104,12 @@ export interface CallKyDeps extends Pick<RetryRules, 'admitUnsafe' | 'retryFor'>
 
 /**
  * What ky gets for one call: the call's options without ours, with the call for the layers
- * (`steadfetch`), the headers carrying its Idempotency-Key (when it has one), its signal (the
+ * (`steadfetch`), the method of the shortcut the caller used (`api.get`), the headers carrying its Idempotency-Key (when it has one), its signal (the
  * caller's and its request's end), its retry rules, and a per-call `fetch` through the layers.
  */
 export const callKyOptions = (deps: CallKyDeps) => {
 	const { layers, admitUnsafe, ourKeys } = deps;
-	return (call: Call, callOptions: CallOptions, headers: Headers | undefined, unsafe: boolean): Record<string, unknown> => {
+	return (call: Call, callOptions: CallOptions, headers: Headers | undefined, unsafe: boolean, method: string | undefined): Record<string, unknown> => {
 		const forKy: Record<string, unknown> = { steadfetch: call };
 		for (const name in callOptions) {
 			if (Object.hasOwn(callOptions, name) && !callOurs.has(name) && !ourKeys.has(name)) {
@@ -145,6 +145,11 @@ export const callKyOptions = (deps: CallKyDeps) => {
 		if (callOptions.fetch) {
 			// A per-call transport still goes through the layers.
 			forKy['fetch'] = composeLayers(layers, deps.transport(callOptions.fetch as FetchLike));
+		}
+
+		if (method) {
+			// ky's shortcut (`api.get`): its method over the call's, as `ky.get` merges it (one source fewer for ky to merge).
+			forKy['method'] = method;
 		}
 
 		return forKy;
