@@ -18,6 +18,7 @@ import { originOf, requestOrigin } from './scope.js';
 import { byBand, createParts, switchable, switchableWrap } from './slots.js';
 import { createStats } from './stats.js';
 import { platformFetch, transportOf } from './transport.js';
+import { contexts } from './with-context.js';
 import { worldsOf } from './world.js';
 import type { FetchLike } from './types.js';
 import { checkClientOptions, checkOptionsObject } from './validate-options.js';
@@ -132,8 +133,9 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	// Clears and removals heard from the other tabs while the client runs (src/core/world.ts).
 	// Writes delivered by any client of the name, here or in another tab: `write:delivered` (`remote` when from another tab).
 	const disconnect = worldsOf(stores).connect(context.name, emit);
+	// Request contexts (Workers, Deno): src/core/with-context.ts; the browser build's throws.
+	client.withContext = contexts(client, { call, context, active });
 	addMembers(client, {
-		call,
 		context,
 		stats,
 		active,
