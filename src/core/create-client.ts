@@ -60,7 +60,9 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	const budget = retryBudget === false ? undefined : new RetryBudget(retryBudget === undefined || retryBudget === true ? {} : retryBudget, clock);
 	// The scope of an event's URL: the origin until the policies are made (one may define scopes).
 	let scopeOfEvent: (url: string) => string = originOf;
-	const emit = redactedEmit(emitter, clock, options as Readonly<Record<string, unknown>>, (url) => scopeOfEvent(url));
+	// The client's sensitive query parameters: removed from every URL its events show and its delivered writes tell.
+	const params = sensitiveParamSet(options as Readonly<Record<string, unknown>>);
+	const emit = redactedEmit(emitter, clock, params, (url) => scopeOfEvent(url));
 	const reach = new Reach(clock, emit);
 	const context = policyContext({
 		options,
@@ -86,7 +88,6 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	const scopeOfRequest = customScope ?? requestOrigin;
 	const accounting = new Accounting({ stats, budget, emit, emitter, clock, scopeOf: scopeOfRequest });
 	// A delivered write: told to every client of the name and store, and to the other tabs (src/core/world.ts).
-	const params = sensitiveParamSet(options as Readonly<Record<string, unknown>>);
 	const delivered = (method: string, url: string): void => worldsOf(stores).delivered(method, redact(url, params));
 	const transport = transportOf(reach, scopeOfRequest, { stamp: stamping(options, clock) }, delivered);
 	// The per-attempt layers, outermost first: the accounting, then the policies' by their layer bands.

@@ -1,6 +1,7 @@
 import { openChannel, type Channel } from '../utils/channel.js';
 import type { PolicyContext } from './policy.js';
 import { hasTabs } from '../utils/tabs.js';
+import { isToken } from '../utils/validate.js';
 
 /**
  * The world a piece of work started in (API.md "Work that outlives its caller"): who it was for,
@@ -56,16 +57,14 @@ const held = (emit: Emit): { deref(): Emit | undefined } => (typeof WeakRef === 
 /** Past this length a URL heard from another tab is ignored (servers refuse longer ones too). */
 const maxUrlLength = 8_192;
 
-/** An HTTP method token (RFC 9110), bounded. */
-const methodToken = /^[!#$%&'*+.^_`|~\w-]{1,32}$/;
-
 /**
  * A write another tab posted (`[method, url]`), checked as outside input: a method token that is not
  * a safe method, and an absolute http(s) URL of bounded length, normalized; else undefined.
  */
 const writeOf = (write: unknown): [string, string] | undefined => {
 	const [method, url] = Array.isArray(write) && write.length === 2 ? write as unknown[] : [];
-	return typeof method === 'string' && methodToken.test(method) && !safeMethods.has(method.toUpperCase())
+	// An HTTP method is a token (RFC 9110); bounded.
+	return isToken(method) && method.length <= 32 && !safeMethods.has(method.toUpperCase())
 		&& typeof url === 'string' && url.length <= maxUrlLength && /^https?:\/\//i.test(url) && URL.canParse(url)
 		? [method, new URL(url).href] : undefined;
 };
