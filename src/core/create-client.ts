@@ -88,7 +88,8 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	const scopeOfRequest = customScope ?? requestOrigin;
 	const accounting = new Accounting({ stats, budget, emit, emitter, clock, scopeOf: scopeOfRequest });
 	// A delivered write: told to every client of the name and store, and to the other tabs (src/core/world.ts).
-	const delivered = (method: string, url: string): void => worldsOf(stores).delivered(method, redact(url, params));
+	const worlds = worldsOf(stores);
+	const delivered = (method: string, url: string): void => worlds.delivered(method, redact(url, params));
 	const transport = transportOf(reach, scopeOfRequest, { stamp: stamping(options, clock) }, delivered);
 	// The per-attempt layers, outermost first: the accounting, then the policies' by their layer bands.
 	const layers = [accounting.layer, ...placed.filter(({ parts }) => parts.layer).sort(byBand('layer')).map(switchable)];
@@ -107,7 +108,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		stats,
 		accounting,
 		identity: options.identity,
-		worlds: worldsOf(stores),
+		worlds,
 		identityNow: context.identity,
 		fallback: options.fallback,
 		parseJson: options.parseJson,
@@ -133,7 +134,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	const shut = closing(reach, active, emitter);
 	// Clears and removals heard from the other tabs while the client runs (src/core/world.ts).
 	// Writes delivered by any client of the name, here or in another tab: `write:delivered` (`remote` when from another tab).
-	const disconnect = worldsOf(stores).connect(context.name, emit);
+	const disconnect = worlds.connect(context.name, emit);
 	// Request contexts (Workers, Deno): src/core/with-context.ts; the browser build's throws.
 	client.withContext = contexts(client, { call, context, active });
 	addMembers(client, {

@@ -136,15 +136,13 @@ export class Worlds {
 		}) : undefined;
 		let open = true;
 		return () => {
-			const last = open && --this.#clients === 0;
 			if (open) {
+				open = false;
 				this.#hearing.delete(hearing);
-			}
-
-			open = false;
-			if (last) {
-				this.#channel?.close();
-				this.#channel = undefined;
+				if (--this.#clients === 0) {
+					this.#channel?.close();
+					this.#channel = undefined;
+				}
 			}
 		};
 	}
