@@ -54,8 +54,8 @@ const shared: Options = {
  * which only workerd resolves: `steadfetch/cloudflare` is for Workers). The browser build swaps
  * `core/invocation.ts`, `core/redirects.ts` and `core/with-context.ts` for `-browser.ts` (no request
  * contexts: `withContext` throws), the edge build
- * `utils/channel.ts`, `tabs.ts`, `lock.ts` and `listen.ts` for `-edge.ts` (no tab sync, Web Locks,
- * `online` or visibility listeners): API.md "Builds per runtime", checked by `scripts/size.mjs`.
+ * `utils/channel.ts`, `tabs.ts`, `lock.ts` and `listen.ts`, and `core/world-tabs.ts`, for `-edge.ts` (no tab
+ * sync, Web Locks, `online` or visibility listeners): API.md "Builds per runtime", checked by `scripts/size.mjs`.
  */
 const swapsFor = (variant: 'browser' | 'edge'): Plugin => ({
 	name: `steadfetch-swaps-${variant}`,
@@ -74,6 +74,8 @@ const swapsFor = (variant: 'browser' | 'edge'): Plugin => ({
 			for (const name of ['channel', 'tabs', 'lock', 'listen']) {
 				build.onResolve({ filter: new RegExp(`/utils/${name}\\.js$`) }, (args) => ({ path: `${src(args.resolveDir)}/utils/${name}-edge.ts` }));
 			}
+
+			build.onResolve({ filter: /\/world-tabs\.js$/ }, (args) => ({ path: `${src(args.resolveDir)}/core/world-tabs-edge.ts` }));
 		}
 	},
 });
