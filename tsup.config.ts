@@ -53,7 +53,7 @@ const shared: Options = {
  * the edge, `src/cloudflare/ambient.ts` for `ambient-edge.ts` (a static import of `cloudflare:workers`,
  * which only workerd resolves: `steadfetch/cloudflare` is for Workers). The browser build swaps
  * `core/invocation.ts` and `core/redirects.ts` for `-browser.ts` (no request contexts), the edge build
- * `utils/channel.ts`, `tabs.ts`, `lock.ts` and `listen.ts` for `-edge.ts` (no tab sync, Web Locks,
+ * `utils/channel.ts`, `tabs.ts`, `lock.ts`, `listen.ts` and `breaker/tabs.ts` for `-edge.ts` (no tab sync, Web Locks,
  * `online` or visibility listeners): API.md "Builds per runtime", checked by `scripts/size.mjs`.
  */
 const swapsFor = (variant: 'browser' | 'edge'): Plugin => ({
@@ -73,6 +73,9 @@ const swapsFor = (variant: 'browser' | 'edge'): Plugin => ({
 			for (const name of ['channel', 'tabs', 'lock', 'listen']) {
 				build.onResolve({ filter: new RegExp(`/utils/${name}\\.js$`) }, (args) => ({ path: `${src(args.resolveDir)}/utils/${name}-edge.ts` }));
 			}
+
+			// The breaker's own tab sync (its channel's receiver, the recovery triggers): `breaker/tabs-edge.ts`.
+			build.onResolve({ filter: /^\.\/tabs\.js$/ }, (args) => args.resolveDir.endsWith('/src/breaker') ? { path: `${src(args.resolveDir)}/breaker/tabs-edge.ts` } : undefined);
 		}
 	},
 });
