@@ -76,7 +76,7 @@ export const createCircuits = (context: PolicyContext, settings: Settings, optio
 };
 
 /** What `close()` ends in every build: no probe starts, and a pending `waitForHealthy` wakes (and rejects). */
-export const stop = (circuits: Circuits): void => {
+export const closeCircuits = (circuits: Circuits): void => {
 	circuits.closed = true;
 	for (const done of circuits.wake) {
 		done();
