@@ -64,14 +64,7 @@ export class Worlds {
 
 	/** Capture the world now for work of `identity`; `now()` reads the client's identity at each check. */
 	open(identity: string | undefined, now: () => string | undefined): World {
-		const start = this.#at;
-		const since = (note: string): boolean => (this.#notes.get(note) ?? 0) > start;
-		const who = identity ?? '';
-		return {
-			identity,
-			current: (part = all, id) => now() === identity && !since(all) && !since(`${all}#i:${who}`)
-				&& (part === all || (!since(part) && !since(`${part}#i:${who}`) && (id === undefined || !since(`${part}#r:${id}`)))),
-		};
+		return new Started(this.#notes, this.#at, identity, now);
 	}
 
 	/** A clear of `part` (every identity's, or `identity`'s) begins: work started before, in any tab, writes nothing more of it. */
@@ -159,6 +152,35 @@ export class Worlds {
 		}
 
 		this.#notes.set(note, at);
+	}
+}
+
+/**
+ * A world captured by `Worlds.open` at sequence number `start`: one object per call (every call
+ * captures one as it starts), its check a method rather than closures made per call.
+ */
+class Started implements World {
+	readonly identity: string | undefined;
+	/** The notes of the `Worlds` it was captured in (their sequence numbers). */
+	readonly #notes: ReadonlyMap<string, number>;
+	readonly #start: number;
+	readonly #now: () => string | undefined;
+
+	constructor(notes: ReadonlyMap<string, number>, start: number, identity: string | undefined, now: () => string | undefined) {
+		this.#notes = notes;
+		this.#start = start;
+		this.identity = identity;
+		this.#now = now;
+	}
+
+	current(part = all, id?: string): boolean {
+		const who = this.identity ?? '';
+		return this.#now() === this.identity && !this.#since(all) && !this.#since(`${all}#i:${who}`)
+			&& (part === all || (!this.#since(part) && !this.#since(`${part}#i:${who}`) && (id === undefined || !this.#since(`${part}#r:${id}`))));
+	}
+
+	#since(note: string): boolean {
+		return (this.#notes.get(note) ?? 0) > this.#start;
 	}
 }
 
