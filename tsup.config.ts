@@ -52,9 +52,10 @@ const shared: Options = {
  * direct copy of plain data is for Node, whose `structuredClone` costs microseconds per value), and for
  * the edge, `src/cloudflare/ambient.ts` for `ambient-edge.ts` (a static import of `cloudflare:workers`,
  * which only workerd resolves: `steadfetch/cloudflare` is for Workers). The browser build swaps
- * `core/invocation.ts` and `core/redirects.ts` for `-browser.ts` (no request contexts), the edge build
- * `utils/channel.ts`, `tabs.ts`, `lock.ts` and `listen.ts` for `-edge.ts` (no tab sync, Web Locks,
- * `online` or visibility listeners): API.md "Builds per runtime", checked by `scripts/size.mjs`.
+ * `core/invocation.ts`, `core/redirects.ts` and `core/with-context.ts` for `-browser.ts` (no request
+ * contexts: `withContext` throws), the edge build
+ * `utils/channel.ts`, `tabs.ts`, `lock.ts` and `listen.ts`, and `core/world-tabs.ts`, for `-edge.ts` (no tab
+ * sync, Web Locks, `online` or visibility listeners): API.md "Builds per runtime", checked by `scripts/size.mjs`.
  */
 const swapsFor = (variant: 'browser' | 'edge'): Plugin => ({
 	name: `steadfetch-swaps-${variant}`,
@@ -63,7 +64,7 @@ const swapsFor = (variant: 'browser' | 'edge'): Plugin => ({
 		build.onResolve({ filter: /\/stores\/auto\.js$/ }, (args) => ({ path: `${src(args.resolveDir)}/stores/auto-${variant}.ts` }));
 		build.onResolve({ filter: /\/utils\/copy\.js$/ }, (args) => ({ path: `${src(args.resolveDir)}/utils/copy-native.ts` }));
 		if (variant === 'browser') {
-			for (const name of ['invocation', 'redirects']) {
+			for (const name of ['invocation', 'redirects', 'with-context']) {
 				build.onResolve({ filter: new RegExp(`/core/${name}\\.js$|^\\./${name}\\.js$`) }, (args) => ({ path: `${src(args.resolveDir)}/core/${name}-browser.ts` }));
 			}
 		}
@@ -73,6 +74,8 @@ const swapsFor = (variant: 'browser' | 'edge'): Plugin => ({
 			for (const name of ['channel', 'tabs', 'lock', 'listen']) {
 				build.onResolve({ filter: new RegExp(`/utils/${name}\\.js$`) }, (args) => ({ path: `${src(args.resolveDir)}/utils/${name}-edge.ts` }));
 			}
+
+			build.onResolve({ filter: /\/world-tabs\.js$/ }, (args) => ({ path: `${src(args.resolveDir)}/core/world-tabs-edge.ts` }));
 		}
 	},
 });

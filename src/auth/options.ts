@@ -1,4 +1,4 @@
-import { check, isPositiveTimerMs, positiveTimerMs } from '../utils/validate.js';
+import { check, isPositiveTimerMs, isToken, positiveTimerMs } from '../utils/validate.js';
 import { checkOrigins } from '../utils/origins.js';
 
 /** Options of `auth()` (`steadfetch/auth`). */
@@ -56,7 +56,7 @@ export const checkAuthOptions = (options: AuthOptions) => {
 	const { token, refresh, scheme = 'Bearer', origins, refreshTimeoutMs = 10_000 } = options ?? ({} as AuthOptions);
 	check(typeof token === 'function', 'auth.token', token, 'a function');
 	check(typeof refresh === 'function', 'auth.refresh', refresh, 'a function');
-	check(typeof scheme === 'string' && /^[!#$%&'*+.^_`|~\w-]+$/.test(scheme), 'auth.scheme', scheme, 'an HTTP auth scheme');
+	check(isToken(scheme), 'auth.scheme', scheme, 'an HTTP auth scheme');
 	check(isPositiveTimerMs(refreshTimeoutMs), 'auth.refreshTimeoutMs', refreshTimeoutMs, positiveTimerMs);
 	return { token, refresh, scheme, refreshTimeoutMs, origins: checkOrigins('auth.origins', origins) };
 };

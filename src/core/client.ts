@@ -1,9 +1,9 @@
 import ky, { type Input } from 'ky';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import type { createCaller, Method } from './caller.js';
-import type { AnyClient, ClientStats, ContextClient, ContextOptions, ContextStats } from './client-types.js';
+import type { AnyClient, ClientStats } from './client-types.js';
 import type { Emitter } from './events.js';
-import { openInvocation, type Invocation } from './invocation.js';
+import type { Invocation } from './invocation.js';
 import type { CallOptions } from './options.js';
 import { closeAll } from './slots.js';
 import type { PolicyContext, PolicyParts } from './policy.js';
@@ -47,7 +47,6 @@ export const closing = (reach: Reach, active: readonly PolicyParts[], emitter: E
 
 /** What the client's members are made of (src/core/create-client.ts). */
 export interface MemberDeps {
-	readonly call: Caller;
 	readonly context: PolicyContext;
 	readonly stats: Stats;
 	/** The policies' parts, in wrap order. */
@@ -60,20 +59,9 @@ export interface MemberDeps {
 /**
  * The client's members besides its calls (`extend` and `create` are the assembly's), from its context,
  * `close` given, the policies' members last.
+ * `withContext` is with-context.ts's (none in the browser build).
  */
-export const addMembers = (client: AnyClient, { call, context, stats, active, custom, close }: MemberDeps): void => {
-	client.withContext = (ctx, contextOptions?: ContextOptions) => {
-		if (typeof ctx?.waitUntil !== 'function') {
-			throw new TypeError('`withContext(ctx)` takes an object with a `waitUntil` function (a Worker\'s ExecutionContext)');
-		}
-
-		const invocation = openInvocation(ctx, contextOptions, context.options.deadlineHeader, context.clock.now());
-		const bound = bind(call, invocation) as ContextClient;
-		bound.stats = () => Object.assign(client.stats(), { subrequests: invocation.count }) as ContextStats;
-		// With the members a policy binds to the request (the outbox's: its replays hand their work to its waitUntil).
-		return Object.defineProperties(Object.setPrototypeOf(bound, client), Object.getOwnPropertyDescriptors(Object.assign({}, ...active.map((part) => part.membersFor?.(invocation.waitUntil))))) as ContextClient;
-	};
-
+export const addMembers = (client: AnyClient, { context, stats, active, custom, close }: MemberDeps): void => {
 	Object.assign(client, { stop: ky.stop, retry: ky.retry });
 	client.on = context.on as AnyClient['on'];
 	// A copy of each scope's counters, with each policy's view of the scope.

@@ -18,6 +18,7 @@ import { originOf, requestOrigin } from './scope.js';
 import { byBand, createParts, switchable, switchableWrap } from './slots.js';
 import { createStats } from './stats.js';
 import { platformFetch, transportOf } from './transport.js';
+import { contexts } from './with-context.js';
 import { worldsOf } from './world.js';
 import type { FetchLike } from './types.js';
 import { checkClientOptions, checkOptionsObject } from './validate-options.js';
@@ -59,7 +60,9 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	const budget = retryBudget === false ? undefined : new RetryBudget(retryBudget === undefined || retryBudget === true ? {} : retryBudget, clock);
 	// The scope of an event's URL: the origin until the policies are made (one may define scopes).
 	let scopeOfEvent: (url: string) => string = originOf;
-	const emit = redactedEmit(emitter, clock, options as Readonly<Record<string, unknown>>, (url) => scopeOfEvent(url));
+	// The client's sensitive query parameters: removed from every URL its events show and its delivered writes tell.
+	const params = sensitiveParamSet(options as Readonly<Record<string, unknown>>);
+	const emit = redactedEmit(emitter, clock, params, (url) => scopeOfEvent(url));
 	const reach = new Reach(clock, emit);
 	const context = policyContext({
 		options,
@@ -85,8 +88,8 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	const scopeOfRequest = customScope ?? requestOrigin;
 	const accounting = new Accounting({ stats, budget, emit, emitter, clock, scopeOf: scopeOfRequest });
 	// A delivered write: told to every client of the name and store, and to the other tabs (src/core/world.ts).
-	const params = sensitiveParamSet(options as Readonly<Record<string, unknown>>);
-	const delivered = (method: string, url: string): void => worldsOf(stores).delivered(method, redact(url, params));
+	const worlds = worldsOf(stores);
+	const delivered = (method: string, url: string): void => worlds.delivered(method, redact(url, params));
 	const transport = transportOf(reach, scopeOfRequest, { stamp: stamping(options, clock) }, delivered);
 	// The per-attempt layers, outermost first: the accounting, then the policies' by their layer bands.
 	const layers = [accounting.layer, ...placed.filter(({ parts }) => parts.layer).sort(byBand('layer')).map(switchable)];
@@ -105,7 +108,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		stats,
 		accounting,
 		identity: options.identity,
-		worlds: worldsOf(stores),
+		worlds,
 		identityNow: context.identity,
 		fallback: options.fallback,
 		parseJson: options.parseJson,
@@ -131,9 +134,10 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	const shut = closing(reach, active, emitter);
 	// Clears and removals heard from the other tabs while the client runs (src/core/world.ts).
 	// Writes delivered by any client of the name, here or in another tab: `write:delivered` (`remote` when from another tab).
-	const disconnect = worldsOf(stores).connect(context.name, emit);
+	const disconnect = worlds.connect(context.name, emit);
+	// Request contexts (Workers, Deno): src/core/with-context.ts; the browser build's throws.
+	client.withContext = contexts(client, { call, context, active });
 	addMembers(client, {
-		call,
 		context,
 		stats,
 		active,

@@ -1,17 +1,8 @@
-import { redact, sensitiveParamSet } from '../utils/sensitive.js';
+import { redact } from '../utils/sensitive.js';
 import type { Emitter } from './events.js';
 import type { PolicyContext } from './policy.js';
 import type { Clock } from './types.js';
 
-/**
- * How the client emits an event (`PolicyContext.emit`): with the context's own `type` and `time`
- * (a `type` or `time` in the fields is ignored) and a `scope` (the one the fields give, else the scope
- * of their `url`, else the client's `'*'`), skipped when nobody listens. Every URL in an event has its sensitive query values removed (`url`,
- * failover's `mirror`), and so has an error's message (ky's name the URL). An error of the same class
- * stands in for such an error, and for any of ky's errors (their `request` and `options` hold the
- * call's headers: `Authorization`, `Cookie`): without `request` and `options`, with the rest
- * (`response`, `data`, `cause`) only when its message named no secret.
- */
 /** The scope of an event's URL; `'*'` (the client's) for what is not a URL. */
 const scopeOrAll = (scopeOf: (url: string) => string, url: string): string => {
 	try {
@@ -21,45 +12,51 @@ const scopeOrAll = (scopeOf: (url: string) => string, url: string): string => {
 	}
 };
 
-export const redactedEmit = (emitter: Emitter, clock: Clock, options: Readonly<Record<string, unknown>>, scopeOf: (url: string) => string): PolicyContext['emit'] => {
-	let params: ReadonlySet<string> | undefined;
-	return (type, fields) => {
-		if (emitter.has(type)) {
-			params ??= sensitiveParamSet(options);
-			// `type`, `time` and `scope` first, as every event has read since the first release; the context's
-			// own `type` and `time` whatever the fields say (assigned again, so they keep their place).
-			const time = clock.now();
-			const event = { type, time, ...fields } as Record<string, unknown>;
-			event['type'] = type;
-			event['time'] = time;
-			if (typeof event['scope'] !== 'string') {
-				event['scope'] = typeof event['url'] === 'string' ? scopeOrAll(scopeOf, event['url']) : '*';
-			}
-
-			for (const key of ['url', 'mirror']) {
-				if (typeof event[key] === 'string') {
-					event[key] = redact(event[key], params);
-				}
-			}
-
-			const { error } = event;
-			if (error instanceof Error) {
-				const message = error.message.replace(/\S+\?\S*/g, (url) => redact(url, params!));
-				const same = message === error.message;
-				if (!same || 'request' in error) {
-					// Of the same class (`instanceof HTTPError` holds), without `request` and `options`.
-					const stand = Object.create(Object.getPrototypeOf(error) as object) as Record<string, unknown>;
-					for (const key in error) {
-						if (same && key !== 'request' && key !== 'options') {
-							stand[key] = (error as unknown as Record<string, unknown>)[key];
-						}
-					}
-
-					event['error'] = Object.assign(stand, { name: error.name, message, cause: same ? error.cause : undefined });
-				}
-			}
-
-			emitter.emit(type, event as never);
+/**
+ * How the client emits an event (`PolicyContext.emit`): with the context's own `type` and `time`
+ * (a `type` or `time` in the fields is ignored) and a `scope` (the one the fields give, else the scope
+ * of their `url`, else the client's `'*'`), skipped when nobody listens. Every URL in an event has its sensitive query values removed (`url`,
+ * failover's `mirror`), and so has an error's message (ky's name the URL). An error of the same class
+ * stands in for such an error, and for any of ky's errors (their `request` and `options` hold the
+ * call's headers: `Authorization`, `Cookie`): without `request` and `options`, with the rest
+ * (`response`, `data`, `cause`) only when its message named no secret. `params`: the client's
+ * sensitive query parameters (`sensitiveParamSet`, made once per client).
+ */
+export const redactedEmit = (emitter: Emitter, clock: Clock, params: ReadonlySet<string>, scopeOf: (url: string) => string): PolicyContext['emit'] => (type, fields) => {
+	if (emitter.has(type)) {
+		// `type`, `time` and `scope` first, as every event has read since the first release; the context's
+		// own `type` and `time` whatever the fields say (assigned again, so they keep their place).
+		const time = clock.now();
+		const event = { type, time, ...fields } as Record<string, unknown>;
+		event['type'] = type;
+		event['time'] = time;
+		if (typeof event['scope'] !== 'string') {
+			event['scope'] = typeof event['url'] === 'string' ? scopeOrAll(scopeOf, event['url']) : '*';
 		}
-	};
+
+		for (const key of ['url', 'mirror']) {
+			if (typeof event[key] === 'string') {
+				event[key] = redact(event[key], params);
+			}
+		}
+
+		const { error } = event;
+		if (error instanceof Error) {
+			const message = error.message.replace(/\S+\?\S*/g, (url) => redact(url, params));
+			const same = message === error.message;
+			if (!same || 'request' in error) {
+				// Of the same class (`instanceof HTTPError` holds), without `request` and `options`.
+				const stand = Object.create(Object.getPrototypeOf(error) as object) as Record<string, unknown>;
+				for (const key in error) {
+					if (same && key !== 'request' && key !== 'options') {
+						stand[key] = (error as unknown as Record<string, unknown>)[key];
+					}
+				}
+
+				event['error'] = Object.assign(stand, { name: error.name, message, cause: same ? error.cause : undefined });
+			}
+		}
+
+		emitter.emit(type, event as never);
+	}
 };

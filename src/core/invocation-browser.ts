@@ -3,7 +3,8 @@ import { Superseded } from '../utils/superseded.js';
 
 // The `browser` build's `invocation.ts` (see tsup.config.ts): a browser serves no incoming request, so
 // it has no request context (`withContext`), no subrequest count and no `deadlineHeader`. Each name
-// has the type of the full module's; nothing here reads an option.
+// has the type of the full module's; nothing here reads an option. `openInvocation` has no stand-in:
+// only with-context.ts opens one, and the browser build swaps it for with-context-browser.ts.
 
 export type { Invocation } from './invocation.js';
 
@@ -12,11 +13,6 @@ export class SubrequestsSpent extends Superseded {}
 
 /** As the full build's (a number, for code that names it). */
 export const freePlanSubrequests: typeof Full.freePlanSubrequests = 50;
-
-/** `client.withContext` in a browser: a `TypeError`, request contexts are for Workers and Deno. */
-export const openInvocation: typeof Full.openInvocation = () => {
-	throw new TypeError('`withContext` is for Workers and Deno (a request context); the browser build has none');
-};
 
 /** No call of a browser client has a request's deadline: `deadlineHeader` is ignored. */
 export const deadlines: typeof Full.deadlines = () => undefined;

@@ -1,5 +1,5 @@
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
-import { check, checkRules, describe, isNonNegativeInteger, isPositiveTimerMs, isTimerMs, timerMs, type Rule, positiveTimerMs } from '../utils/validate.js';
+import { check, checkRules, describe, isNonNegativeInteger, isPositiveTimerMs, isTimerMs, isToken, timerMs, type Rule, positiveTimerMs } from '../utils/validate.js';
 
 const is = (type: string): Rule => [(value) => typeof value === type, `a ${type}`];
 const list = (type: string): Rule => [(value) => Array.isArray(value) && value.every((item) => typeof item === type), `an array of ${type}s`];
@@ -23,14 +23,12 @@ const kyRules: Record<string, Rule> = {
 	hooks: [() => true, '', true], 'hooks.init': fns, 'hooks.beforeRequest': fns, 'hooks.beforeRetry': fns, 'hooks.beforeError': fns, 'hooks.afterResponse': fns,
 };
 
-/** A header name as fetch takes it (RFC 9110 token). */
-const headerName = /^[!#$%&'*+.^_`|~\w-]+$/;
-
 /** At `createClient`: ky's, and the core's own. */
 const clientRules: Record<string, Rule> = {
 	...kyRules,
 	storageTimeoutMs: [isPositiveTimerMs, positiveTimerMs],
-	deadlineHeader: [(value) => typeof value === 'string' && headerName.test(value), 'a header name'],
+	// A header name as fetch takes it (RFC 9110 token).
+	deadlineHeader: [isToken, 'a header name'],
 	sensitiveParams: strings,
 	sensitiveHeaders: strings,
 };

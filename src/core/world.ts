@@ -1,6 +1,6 @@
-import { openChannel, type Channel } from '../utils/channel.js';
+import type { Channel } from '../utils/channel.js';
 import type { PolicyContext } from './policy.js';
-import { hasTabs } from '../utils/tabs.js';
+import { linkTabs } from './world-tabs.js';
 
 /**
  * The world a piece of work started in (API.md "Work that outlives its caller"): who it was for,
@@ -40,9 +40,6 @@ const all = '*';
 
 type Emit = PolicyContext['emit'];
 
-/** What another tab may post: a note as `#note` makes them (a part of letters or `*`, then an identity or an id), bounded. */
-const heard = /^(\*|[a-z]+)(#[ir]:[\s\S]{0,2048})?$/i;
-
 /** Methods that change nothing (RFC 9110's safe methods): an answer to one is no delivered write. */
 export const safeMethods: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
@@ -52,23 +49,6 @@ export const safeMethods: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS
  * the runtime has no `WeakRef`, strongly.
  */
 const held = (emit: Emit): { deref(): Emit | undefined } => (typeof WeakRef === 'function' ? new WeakRef(emit) : { deref: () => emit });
-
-/** Past this length a URL heard from another tab is ignored (servers refuse longer ones too). */
-const maxUrlLength = 8_192;
-
-/** An HTTP method token (RFC 9110), bounded. */
-const methodToken = /^[!#$%&'*+.^_`|~\w-]{1,32}$/;
-
-/**
- * A write another tab posted (`[method, url]`), checked as outside input: a method token that is not
- * a safe method, and an absolute http(s) URL of bounded length, normalized; else undefined.
- */
-const writeOf = (write: unknown): [string, string] | undefined => {
-	const [method, url] = Array.isArray(write) && write.length === 2 ? write as unknown[] : [];
-	return typeof method === 'string' && methodToken.test(method) && !safeMethods.has(method.toUpperCase())
-		&& typeof url === 'string' && url.length <= maxUrlLength && /^https?:\/\//i.test(url) && URL.canParse(url)
-		? [method, new URL(url).href] : undefined;
-};
 
 /** The clears and removals noted for the clients of one name and store, by a sequence number. */
 export class Worlds {
@@ -123,31 +103,31 @@ export class Worlds {
 		const hearing = held(emit);
 		this.#hearing.add(hearing);
 		this.#clients++;
-		this.#channel ??= hasTabs() ? openChannel(`steadfetch:${name}:world`, (data) => {
-			// Distrusted: a note or a write of the expected shape only; anything else is ignored.
-			const { v, note, write } = (typeof data === 'object' && data !== null ? data : {}) as { v?: unknown; note?: unknown; write?: unknown };
-			if (v === 1 && typeof note === 'string' && heard.test(note)) {
-				this.#note(note);
-			}
-
-			const delivered = v === 1 ? writeOf(write) : undefined;
-			if (delivered) {
-				this.#tellWrite(delivered[0], delivered[1], true);
-			}
-		}) : undefined;
+		// What the other tabs post, checked as outside input there (src/core/world-tabs.ts).
+		this.#channel ??= linkTabs(name, this);
 		let open = true;
 		return () => {
-			const last = open && --this.#clients === 0;
 			if (open) {
+				open = false;
 				this.#hearing.delete(hearing);
-			}
-
-			open = false;
-			if (last) {
-				this.#channel?.close();
-				this.#channel = undefined;
+				if (--this.#clients === 0) {
+					this.#channel?.close();
+					this.#channel = undefined;
+				}
 			}
 		};
+	}
+
+	/** A clear or a removal noted in another tab (checked by src/core/world-tabs.ts). */
+	heardNote(note: string): void {
+		this.#note(note);
+	}
+
+	/** A write delivered in another tab (checked by src/core/world-tabs.ts): a safe method is no write. */
+	heardWrite(method: string, url: string): void {
+		if (!safeMethods.has(method.toUpperCase())) {
+			this.#tellWrite(method, url, true);
+		}
 	}
 
 	/** `write:delivered` in every client of the name and store still there (`remote`: heard from another tab). */

@@ -1,4 +1,4 @@
-import { check } from '../utils/validate.js';
+import { check, isToken } from '../utils/validate.js';
 import { checkOrigins } from '../utils/origins.js';
 
 /** Options of `trace` (a client option of both entries). */
@@ -26,12 +26,10 @@ export interface ResolvedTrace {
 	readonly propagateTo: readonly string[] | '*' | undefined;
 }
 
-const headerName = /^[!#$%&'*+.^_`|~\w-]+$/;
-
 /** Check `TraceOptions` (a `RangeError` naming the option, `trace.…` or `otel.…`). */
 export const resolveTrace = (options: TraceOptions, entry = 'trace'): ResolvedTrace => {
 	const { requestIdHeader = 'X-Request-ID' } = options;
-	check(typeof requestIdHeader === 'string' && headerName.test(requestIdHeader), `${entry}.requestIdHeader`, requestIdHeader, 'a header name');
+	check(isToken(requestIdHeader), `${entry}.requestIdHeader`, requestIdHeader, 'a header name');
 	return { header: requestIdHeader, propagateTo: checkOrigins(`${entry}.propagateTo`, options.propagateTo) };
 };
 

@@ -1,4 +1,4 @@
-import { check } from './validate.js';
+import { check, isToken } from './validate.js';
 
 /** Headers that carry credentials: never stored, whatever the options say. */
 export const credentialHeaders: readonly string[] = ['authorization', 'cookie', 'proxy-authorization'];
@@ -14,8 +14,6 @@ export const defaultSensitiveParams: readonly string[] = [
 	'X-Amz-Security-Token', 'X-Goog-Signature', 'X-Goog-Credential',
 ];
 
-const token = /^[!#$%&'*+.^_`|~\w-]+$/;
-
 /**
  * The lower-case header names an option marks sensitive, plus the credential headers, which are
  * sensitive whatever it says. Throws a RangeError naming the option and the value for anything but
@@ -24,7 +22,7 @@ const token = /^[!#$%&'*+.^_`|~\w-]+$/;
 export const sensitiveSet = (option: string, names: unknown): ReadonlySet<string> => {
 	check(Array.isArray(names), option, names, 'an array of header names');
 	for (const name of names as unknown[]) {
-		check(typeof name === 'string' && token.test(name), option, name, 'a header name');
+		check(isToken(name), option, name, 'a header name');
 	}
 
 	return new Set([...credentialHeaders, ...(names as string[]).map((name) => name.toLowerCase())]);

@@ -9,6 +9,9 @@ export const check = (ok: boolean, option: string, value: unknown, expected: str
 export const describe = (value: unknown): string =>
 	typeof value === 'string' ? JSON.stringify(value) : typeof value === 'number' || typeof value === 'boolean' || value == null ? String(value) : typeof value;
 
+/** An RFC 9110 token (a header name, a method): the one place its characters are written. */
+export const isToken = (value: unknown): value is string => typeof value === 'string' && /^[!#$%&'*+.^_`|~\w-]+$/.test(value);
+
 export const isPositiveInteger = (value: unknown): value is number => Number.isInteger(value) && (value as number) > 0;
 export const isNonNegativeInteger = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 0;
 export const isPositiveFinite = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value > 0;

@@ -583,9 +583,11 @@ describe('What it costs', () => {
 
 		const core = measured('steadfetch/core');
 		const [, low, high] = /\| \+([\d.]+) to ([\d.]+) KB each \|/.exec(readme)!.map(Number);
-		const policies = ['trace', 'logger', 'health', 'bulkhead', 'adaptiveThrottle', 'dedupe', 'rateLimit', 'hedge', 'failover', 'auth', 'otel'].map((name) => Math.round((measured(`core + ${name}()`) - core) / 100) / 10);
-		expect(Math.min(...policies)).toBe(low);
-		expect(Math.max(...policies)).toBe(high);
+		// In KB, unrounded: the stated range is the measured one to a tenth, and a figure on a rounding edge
+		// (1,650 B) may be stated either way (brotli's output moves by a few bytes with unrelated changes).
+		const policies = ['trace', 'logger', 'health', 'bulkhead', 'adaptiveThrottle', 'dedupe', 'rateLimit', 'hedge', 'failover', 'auth', 'otel'].map((name) => (measured(`core + ${name}()`) - core) / 1000);
+		expect(Math.abs(Math.min(...policies) - low!), `lowest: measured ${Math.min(...policies)} KB, README ${low}`).toBeLessThanOrEqual(0.06);
+		expect(Math.abs(Math.max(...policies) - high!), `highest: measured ${Math.max(...policies)} KB, README ${high}`).toBeLessThanOrEqual(0.06);
 		// The first screen says the table's figures in KB, to a tenth.
 		const kb = (label: string): number => Math.round(stated(label) / 100) / 10;
 		const screen = /\*\*Bytes\*\*: ([\d.]+) KB min\+brotli for `steadfetch` with its defaults, ky \(([\d.]+) KB\) .*?`steadfetch\/core` .*? is ([\d.]+) KB\./.exec(prose)!.slice(1).map(Number);

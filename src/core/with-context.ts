@@ -1,0 +1,31 @@
+import type { createCaller } from './caller.js';
+import { bind } from './client.js';
+import type { AnyClient, ContextClient, ContextOptions, ContextStats } from './client-types.js';
+import { openInvocation } from './invocation.js';
+import type { PolicyContext, PolicyParts } from './policy.js';
+
+/** What a client's request contexts are made of (src/core/create-client.ts). */
+export interface ContextDeps {
+	readonly call: ReturnType<typeof createCaller>;
+	readonly context: PolicyContext;
+	/** The policies' parts, in wrap order. */
+	readonly active: readonly PolicyParts[];
+}
+
+/**
+ * `client.withContext(ctx, options)` (API.md "Request contexts"): a client that shares everything
+ * with `client`, each call of it in the request context `ctx` (its `waitUntil`, subrequests, end and
+ * deadline), its `stats()` with the context's subrequests, and the members a policy binds to the
+ * request (`membersFor`: the outbox's replays hand their work to its `waitUntil`). The browser build
+ * has none (with-context-browser.ts).
+ */
+export const contexts = (client: AnyClient, { call, context, active }: ContextDeps): AnyClient['withContext'] => (ctx, contextOptions?: ContextOptions) => {
+	if (typeof ctx?.waitUntil !== 'function') {
+		throw new TypeError('`withContext(ctx)` takes an object with a `waitUntil` function (a Worker\'s ExecutionContext)');
+	}
+
+	const invocation = openInvocation(ctx, contextOptions, context.options.deadlineHeader, context.clock.now());
+	const bound = bind(call, invocation) as ContextClient;
+	bound.stats = () => Object.assign(client.stats(), { subrequests: invocation.count }) as ContextStats;
+	return Object.defineProperties(Object.setPrototypeOf(bound, client), Object.getOwnPropertyDescriptors(Object.assign({}, ...active.map((part) => part.membersFor?.(invocation.waitUntil))))) as ContextClient;
+};

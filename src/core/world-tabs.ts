@@ -1,0 +1,47 @@
+import { openChannel, type Channel } from '../utils/channel.js';
+import { hasTabs } from '../utils/tabs.js';
+import { isToken } from '../utils/validate.js';
+
+/** What the world does with what another tab or worker of the origin posted, once checked. */
+export interface Hearing {
+	/** A clear or a removal noted there (`Worlds` notes it here too). */
+	heardNote(note: string): void;
+	/** A write delivered there: its method (a token, maybe a safe method) and absolute URL, normalized. */
+	heardWrite(method: string, url: string): void;
+}
+
+/** What another tab may post as a note: one as `Worlds` makes them (a part of letters or `*`, then an identity or an id), bounded. */
+const heard = /^(\*|[a-z]+)(#[ir]:[\s\S]{0,2048})?$/i;
+
+/** Past this length a URL heard from another tab is ignored (servers refuse longer ones too). */
+const maxUrlLength = 8_192;
+
+/**
+ * A write another tab posted (`[method, url]`), checked as outside input: a method token of at most
+ * 32 characters, and an absolute http(s) URL of bounded length, normalized; else undefined.
+ */
+const writeOf = (write: unknown): [string, string] | undefined => {
+	const [method, url] = Array.isArray(write) && write.length === 2 ? write as unknown[] : [];
+	return isToken(method) && method.length <= 32
+		&& typeof url === 'string' && url.length <= maxUrlLength && /^https?:\/\//i.test(url) && URL.canParse(url)
+		? [method, new URL(url).href] : undefined;
+};
+
+/**
+ * The world's channel to the other tabs and workers of the origin (BroadcastChannel
+ * `steadfetch:<name>:world`), where there are tabs (else undefined). What it hears is outside input:
+ * a note or a write of the expected shape (`{ v: 1, note }`, `{ v: 1, write: [method, url] }`) is
+ * handed to `hear`, anything else ignored. The edge build swaps this module for world-tabs-edge.ts
+ * (no tabs there: no channel, no code to read one).
+ */
+export const linkTabs = (name: string, hear: Hearing): Channel | undefined => hasTabs() ? openChannel(`steadfetch:${name}:world`, (data) => {
+	const { v, note, write } = (typeof data === 'object' && data !== null ? data : {}) as { v?: unknown; note?: unknown; write?: unknown };
+	if (v === 1 && typeof note === 'string' && heard.test(note)) {
+		hear.heardNote(note);
+	}
+
+	const delivered = v === 1 ? writeOf(write) : undefined;
+	if (delivered) {
+		hear.heardWrite(delivered[0], delivered[1]);
+	}
+}) : undefined;
