@@ -75,6 +75,14 @@ export const createCircuits = (context: PolicyContext, settings: Settings, optio
 	return circuits;
 };
 
+/** What `close()` ends in every build: no probe starts, and a pending `waitForHealthy` wakes (and rejects). */
+export const closeCircuits = (circuits: Circuits): void => {
+	circuits.closed = true;
+	for (const done of circuits.wake) {
+		done();
+	}
+};
+
 /** The circuit of a URL or scope given to a client member, resolved as a call's. */
 export const circuitFor = ({ context, options, scopes }: Circuits, urlOrScope: string | URL): Circuit => scopes.scope(scopeFor(urlOrScope, context.scopeOf, context.options, !!options.scope));
 

@@ -3,7 +3,7 @@ import { listenBack } from '../utils/listen.js';
 import { webLocks } from '../utils/lock.js';
 import { storageError } from '../core/part-store.js';
 import { hasTabs } from '../utils/tabs.js';
-import { hear, read, type Circuits } from './circuits.js';
+import { closeCircuits, hear, read, type Circuits } from './circuits.js';
 import { poke } from './probe.js';
 
 /**
@@ -46,14 +46,11 @@ export const start = (circuits: Circuits): void => {
 
 /** `close()`: no probe starts, the channel and the triggers go, a pending `waitForHealthy` wakes. */
 export const close = (circuits: Circuits): void => {
-	circuits.closed = true;
+	closeCircuits(circuits);
 	for (const off of circuits.unlisten.splice(0)) {
 		off();
 	}
 
 	circuits.channel?.close();
 	circuits.channel = undefined;
-	for (const done of circuits.wake) {
-		done();
-	}
 };

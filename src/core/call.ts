@@ -45,8 +45,6 @@ export interface CallClient {
 
 /** What a call is made of: what the caller asked, checked (src/core/caller.ts). */
 export interface CallInit {
-	/** ky's shortcut method the caller used (`api.get`), if any. */
-	readonly kyMethod: Method | undefined;
 	/** The upper-case method. */
 	readonly method: string;
 	readonly input: Input;
@@ -115,7 +113,6 @@ const unsendable = (options: PolicyCall['options'], headers: Headers | undefined
  */
 export class Call implements PolicyCall {
 	readonly #client: CallClient;
-	readonly #kyMethod: Method | undefined;
 	/** ky's options for the call (`run`), with each wrapper's additions merged over them per run. */
 	#forKy: Record<string, unknown> = {};
 	#attempts = 0;
@@ -163,7 +160,6 @@ export class Call implements PolicyCall {
 
 	constructor(client: CallClient, init: CallInit) {
 		this.#client = client;
-		this.#kyMethod = init.kyMethod;
 		this.method = init.method;
 		this.input = init.input;
 		this.options = init.options;
@@ -216,10 +212,10 @@ export class Call implements PolicyCall {
 		// A call of a request context with a deadline runs as wrapped: its last attempt's error stands when
 		// ky gives a retry up at the deadline (`#runKy`).
 		if (next === undefined && fallback === undefined && (this.invocation?.deadline === undefined || this.replay)) {
-			return this.#markSpent(this.#direct(this.#start(forKy)), began);
+			return this.#direct(this.#start(forKy), began);
 		}
 
-		return this.#markSpent(this.#client.withShortcuts(this.#wrapped((next ?? (() => this.#runKy()))(), fallback), this), began);
+		return this.#client.withShortcuts(this.#wrapped((next ?? (() => this.#runKy()))(), fallback, began), this);
 	}
 
 	/**
@@ -414,10 +410,8 @@ export class Call implements PolicyCall {
 
 	/** Start ky with `options`: it builds the Request synchronously, so an invalid URL or option rejects here, before any I/O. */
 	#start(options: Record<string, unknown>): ResponsePromise {
-		const method = this.#kyMethod;
-		const { instance } = this.#client;
 		try {
-			return method ? instance[method](this.input, options) : instance(this.input, options);
+			return this.#client.instance(this.input, options);
 		} catch (error) {
 			return rejectedCall(invalid(error));
 		}
@@ -470,8 +464,11 @@ export class Call implements PolicyCall {
 		});
 	}
 
-	/** The call is ky's own promise: its outcome counted by a reaction added before the caller's. */
-	#direct(promise: ResponsePromise): ResponsePromise {
+	/**
+	 * The call is ky's own promise: its outcome counted (and a spent `totalTimeout` marked, see
+	 * `#spent`) by one reaction added before the caller's.
+	 */
+	#direct(promise: ResponsePromise, began: number): ResponsePromise {
 		promise.then((response) => {
 			if (response) {
 				this.#response = response;
@@ -480,37 +477,44 @@ export class Call implements PolicyCall {
 			this.#settle(true, response, undefined);
 		}, (error: unknown) => {
 			this.#settle(false, undefined, error);
+			this.#spent(error, began);
 		});
 		return promise;
 	}
 
 	/**
 	 * The run of the wrappers, counted as it settles; the caller's abort rejects with the caller's
-	 * reason, and `fallback` answers what nothing else did.
+	 * reason, and `fallback` answers what nothing else did; a rejection marked as `#spent` says.
 	 */
-	#wrapped(run: Promise<Response>, fallback: unknown): Promise<Response> {
+	#wrapped(run: Promise<Response>, fallback: unknown, began: number): Promise<Response> {
 		return run.then((response) => {
 			this.#settle(true, response, undefined);
 			return response;
 		}, async (error: unknown) => {
 			this.#settle(false, undefined, error);
-			// The caller's abort rejects with the caller's reason, whatever the runtime's fetch threw.
-			if (this.signal?.aborted) {
-				throw this.signal.reason;
-			}
+			try {
+				// The caller's abort rejects with the caller's reason, whatever the runtime's fetch threw.
+				if (this.signal?.aborted) {
+					throw this.signal.reason;
+				}
 
-			const { code } = classify(error);
-			if (fallback === undefined || code === 'INVALID_REQUEST' || code === 'CLIENT_CLOSED' || this.#client.substituted(error)) {
-				throw error;
-			}
+				const { code } = classify(error);
+				if (fallback === undefined || code === 'INVALID_REQUEST' || code === 'CLIENT_CLOSED' || this.#client.substituted(error)) {
+					throw error;
+				}
 
-			// Nothing else answered (no stale copy): the degraded answer, marked and counted.
-			const response = await fallbackResponse(fallback, error, this.#request);
-			if (this.#scope !== undefined) {
-				this.#client.stats.scope(this.#scope).fallbacks++;
-			}
+				// Nothing else answered (no stale copy): the degraded answer, marked and counted.
+				const response = await fallbackResponse(fallback, error, this.#request);
+				if (this.#scope !== undefined) {
+					this.#client.stats.scope(this.#scope).fallbacks++;
+				}
 
-			return response;
+				return response;
+			} catch (reason) {
+				// What the caller gets: a spent `totalTimeout` marked first (no reaction of its own on a call that resolves).
+				this.#spent(reason, began);
+				throw reason;
+			}
 		});
 	}
 
@@ -551,19 +555,15 @@ export class Call implements PolicyCall {
 	 * timer may fire that much early) has the error marked `totalTimeoutSpent: true` before the caller
 	 * sees it: its retries happened inside it, so one who would retry the call (TanStack, through
 	 * `queryOptionsFor`) knows there is no time left to give. A per-attempt `timeout` with time left is
-	 * not marked. A reaction added before the caller's, on the same error object.
+	 * not marked. Done by the call's own reaction (`#direct`, `#wrapped`), before the caller's, on the same error object.
 	 */
-	#markSpent<P extends Promise<unknown>>(promise: P, began: number): P {
-		const own = this.options.totalTimeout;
-		const limit = own === undefined ? this.#client.totalTimeout : own;
-		if (typeof limit === 'number') {
-			promise.then(undefined, (error: unknown) => {
-				if (isTimeoutError(error) && monotonicNow() - began >= limit - 5) {
-					(error as { totalTimeoutSpent?: boolean }).totalTimeoutSpent = true;
-				}
-			});
+	#spent(error: unknown, began: number): void {
+		if (isTimeoutError(error)) {
+			const own = this.options.totalTimeout;
+			const limit = own === undefined ? this.#client.totalTimeout : own;
+			if (typeof limit === 'number' && monotonicNow() - began >= limit - 5) {
+				(error as { totalTimeoutSpent?: boolean }).totalTimeoutSpent = true;
+			}
 		}
-
-		return promise;
 	}
 }

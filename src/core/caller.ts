@@ -49,7 +49,8 @@ export const createCaller = (deps: CallerDeps) => {
 	const client: CallClient = { ...deps, withShortcuts: responsePromises(deps.parseJson) };
 	const kyOptionsOf = callKyOptions(deps);
 
-	return (method: Method | undefined, input: Input, callOptions: CallOptions = {}, way?: CallWay): ResponsePromise => {
+	return (method: Method | undefined, input: Input, given?: CallOptions, way?: CallWay): ResponsePromise => {
+		const callOptions = given === undefined ? {} : given;
 		const replay = way?.replay ?? false;
 		const invocation = way?.invocation;
 		if (closed()) {
@@ -61,19 +62,22 @@ export const createCaller = (deps: CallerDeps) => {
 			return rejected(invocation.signal.reason);
 		}
 
-		const invalidOptions = checkCallOptions(callOptions as Record<string, unknown>);
-		if (invalidOptions) {
-			return rejected(invalidOptions);
-		}
+		// A call without options has none to check.
+		if (given !== undefined) {
+			const invalidOptions = checkCallOptions(callOptions as Record<string, unknown>);
+			if (invalidOptions) {
+				return rejected(invalidOptions);
+			}
 
-		// Each policy checks its own per-call option (given, not `false`), before any I/O.
-		for (const { slot, check } of deps.checks) {
-			const value = (callOptions as Record<string, unknown>)[slot];
-			if (value !== undefined && value !== false) {
-				try {
-					check(value, callOptions as Record<string, unknown>);
-				} catch (error) {
-					return rejected(new InvalidRequestError((error as Error)?.message ?? String(error), { cause: error }));
+			// Each policy checks its own per-call option (given, not `false`), before any I/O.
+			for (const { slot, check } of deps.checks) {
+				const value = (callOptions as Record<string, unknown>)[slot];
+				if (value !== undefined && value !== false) {
+					try {
+						check(value, callOptions as Record<string, unknown>);
+					} catch (error) {
+						return rejected(new InvalidRequestError((error as Error)?.message ?? String(error), { cause: error }));
+					}
 				}
 			}
 		}
@@ -110,7 +114,6 @@ export const createCaller = (deps: CallerDeps) => {
 		const own = callOptions.waitUntil;
 		const within = invocation ?? (own && invocationOf(own));
 		const call = new Call(client, {
-			kyMethod: method,
 			method: verb,
 			input,
 			options: callOptions,
@@ -122,7 +125,7 @@ export const createCaller = (deps: CallerDeps) => {
 			deadline: deps.deadlineOf?.(within, callOptions.totalTimeout),
 		});
 		return call.run({
-			forKy: kyOptionsOf(call, callOptions, headers, unsafe),
+			forKy: kyOptionsOf(call, callOptions, headers, unsafe, method),
 			headers,
 			fallback: 'fallback' in callOptions ? callOptions.fallback : deps.fallback,
 		});

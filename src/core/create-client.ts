@@ -21,7 +21,7 @@ import { platformFetch, transportOf } from './transport.js';
 import { contexts } from './with-context.js';
 import { worldsOf } from './world.js';
 import type { FetchLike } from './types.js';
-import { checkClientOptions, checkOptionsObject } from './validate-options.js';
+import { checkClientOptions, checkOptionsObject, stringifying } from './validate-options.js';
 
 /** What an entry adds: how its options become the core's (the preset builds policies from plain options), and what it adds to each client it makes. */
 export interface Entry<O> {
@@ -100,6 +100,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		instance: createKy(options, ourKeys, composeLayers(layers, transport((options.fetch as FetchLike | undefined) ?? platformFetch)), rules.retry),
 		layers,
 		transport,
+		stringifyJson: stringifying(options.stringifyJson),
 		// By their wrap bands (`placed` is in that order), outermost first.
 		wrappers: placed.filter(({ parts }) => parts.wrap).map(switchableWrap),
 		ourKeys,

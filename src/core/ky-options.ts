@@ -68,11 +68,19 @@ export const createKy = (options: CoreClientOptions, ours: ReadonlySet<string>, 
 		}
 	}
 
+	// Our `stringifyJson` goes with the calls that have a `json` body (`callKyOptions`): one key fewer
+	// for ky to merge into every call's options. Kept here for a client with hooks, whose `init` hook
+	// may give a call a `json` body.
+	if (options.hooks !== undefined) {
+		kyOptions['stringifyJson'] = stringifying(options.stringifyJson);
+	} else {
+		delete kyOptions['stringifyJson'];
+	}
+
 	return ky.create({
 		totalTimeout: defaultTotalTimeout,
 		...kyOptions,
 		fetch,
-		stringifyJson: stringifying(options.stringifyJson),
 		retry,
 	} as KyOptions);
 };
@@ -90,16 +98,18 @@ export interface CallKyDeps extends Pick<RetryRules, 'admitUnsafe' | 'retryFor'>
 	readonly ourKeys: ReadonlySet<string>;
 	/** Wraps a per-call `fetch` (the layers below ours first): the client's transport normalization. */
 	readonly transport: (fetch: FetchLike) => FetchLike;
+	/** The client's `stringifyJson` as ky gets it (see `stringifying`), for the calls with a `json` body. */
+	readonly stringifyJson: (value: unknown) => string;
 }
 
 /**
  * What ky gets for one call: the call's options without ours, with the call for the layers
- * (`steadfetch`), the headers carrying its Idempotency-Key (when it has one), its signal (the
+ * (`steadfetch`), the method of the shortcut the caller used (`api.get`), the headers carrying its Idempotency-Key (when it has one), its signal (the
  * caller's and its request's end), its retry rules, and a per-call `fetch` through the layers.
  */
 export const callKyOptions = (deps: CallKyDeps) => {
 	const { layers, admitUnsafe, ourKeys } = deps;
-	return (call: Call, callOptions: CallOptions, headers: Headers | undefined, unsafe: boolean): Record<string, unknown> => {
+	return (call: Call, callOptions: CallOptions, headers: Headers | undefined, unsafe: boolean, method: string | undefined): Record<string, unknown> => {
 		const forKy: Record<string, unknown> = { steadfetch: call };
 		for (const name in callOptions) {
 			if (Object.hasOwn(callOptions, name) && !callOurs.has(name) && !ourKeys.has(name)) {
@@ -125,13 +135,21 @@ export const callKyOptions = (deps: CallKyDeps) => {
 			};
 		}
 
+		// Only a call with a `json` body needs a `stringifyJson` (or one with hooks: its `init` hook may add one).
 		if (callOptions.stringifyJson) {
 			forKy['stringifyJson'] = stringifying(callOptions.stringifyJson);
+		} else if (callOptions.json !== undefined || callOptions.hooks !== undefined) {
+			forKy['stringifyJson'] = deps.stringifyJson;
 		}
 
 		if (callOptions.fetch) {
 			// A per-call transport still goes through the layers.
 			forKy['fetch'] = composeLayers(layers, deps.transport(callOptions.fetch as FetchLike));
+		}
+
+		if (method) {
+			// ky's shortcut (`api.get`): its method over the call's, as `ky.get` merges it (one source fewer for ky to merge).
+			forKy['method'] = method;
 		}
 
 		return forKy;

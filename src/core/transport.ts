@@ -62,7 +62,8 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 		? following(fetch, request, init, header, (next) => bounds!.stamp(next, deadline!), () => call!.invocation && call!.invocation.count++)
 		: fetch(request, init);
 	return sent.then((response) => {
-		reach.answered(scopeOf(request.url), response.status);
+		// The call's own Request (no layer replaced it): its scope is known already (the same `scopeOf`, `Call.attempt`).
+		reach.answered(call && request === call.request ? call.scope! : scopeOf(request.url), response.status);
 		// A 202 that says "queued" (a service worker's outbox in front of this client) is no delivery: that worker tells it when it is.
 		if (response.status < 400 && call && !safeMethods.has(request.method) && !response.headers.has('steadfetch-outbox-entry')) {
 			delivered?.(request.method, request.url);

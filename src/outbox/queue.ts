@@ -595,18 +595,12 @@ export class Queue {
 			}
 
 			const now = this.context.clock.now();
-			delete record.deadReason;
-			Object.assign(record, { attempts: 0, nextAttemptAt: now, retainFrom: now });
-			await this.store.set(`p${key.slice(1)}`, record);
-			await this.store.delete(key);
+			await this.#pend(record, key, now);
 			// Its dependents made dead letters for it (`'parent'`) come back with it, in their order.
 			for (const each of await this.list()) {
 				const dependent = each.dead ? await this.read(each.key) : undefined;
 				if (isRecord(dependent) && dependent.deadReason === 'parent' && dependent.dependsOn?.includes(id)) {
-					delete dependent.deadReason;
-					Object.assign(dependent, { attempts: 0, nextAttemptAt: now, retainFrom: now });
-					await this.store.set(`p${each.key.slice(1)}`, dependent);
-					await this.store.delete(each.key);
+					await this.#pend(dependent, each.key, now);
 				}
 			}
 
@@ -668,6 +662,14 @@ export class Queue {
 	close(): void {
 		this.#closed = true;
 		this.#abort?.abort(new DOMException('The client was closed', 'AbortError'));
+	}
+
+	/** A dead letter (`key`) pending again from `now`: attempts and retention start again, stored under its pending key. */
+	async #pend(record: OutboxRecord, key: string, now: number): Promise<void> {
+		delete record.deadReason;
+		Object.assign(record, { attempts: 0, nextAttemptAt: now, retainFrom: now });
+		await this.store.set(`p${key.slice(1)}`, record);
+		await this.store.delete(key);
 	}
 
 	/** Delete keys, each confirmed by the store: rejects with the first failure once every delete was tried. */

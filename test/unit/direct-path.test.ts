@@ -140,6 +140,20 @@ describe('the direct path (no outer policy applies)', () => {
 		expect(await api.get(`${origin}/down`, { fallback: undefined }).catch((error: unknown) => error)).toBeInstanceOf(HTTPError);
 		api.close();
 	});
+
+	it('a call that spent its totalTimeout has its TimeoutError marked totalTimeoutSpent before the caller sees it, direct or wrapped; one that resolves or fails otherwise is not marked', async () => {
+		const { fetch } = transport((request) => (request.url.endsWith('/hang') ? 'hang' : json({ ok: 1 }, request.url.endsWith('/missing') ? 404 : 200)));
+		// The core is ky's own promise; the preset with its stale cache is wrapped (a run of the wrappers around ky).
+		for (const api of [createCore({ fetch, retry: 0 }), createClient({ fetch, store: memoryStore, breaker: false, retry: 0 })]) {
+			const error = await api.get(`${origin}/hang`, { totalTimeout: 60 }).then(() => undefined, (reason: unknown) => reason);
+			expect(error).toMatchObject({ name: 'TimeoutError', totalTimeoutSpent: true });
+			const missing = await api.get(`${origin}/missing`).then(() => undefined, (reason: unknown) => reason);
+			expect(missing).toBeInstanceOf(HTTPError);
+			expect((missing as { totalTimeoutSpent?: boolean }).totalTimeoutSpent).toBeUndefined();
+			expect(await api.get(`${origin}/ok`).json()).toEqual({ ok: 1 });
+			api.close();
+		}
+	});
 });
 
 describe('trace without listeners', () => {
