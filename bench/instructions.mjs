@@ -18,6 +18,12 @@
 // BENCH_CONTEXT=call makes each steadfetch call through a `withContext(ctx)` of its own (a Worker's
 // request, its subrequests counted), BENCH_CONTEXT=shared every call through one.
 // `--baseline` adds the same clients from another build (side by side, in one run).
+// Two builds that differ by a few lines can settle in different JIT states: one run's figures repeat
+// within ±0.5 k per call for a build, but the preset's repeated-URL figure moved by 13–17 k between
+// builds whose only difference ran no instruction in the measured calls (issue 47, a memoryStore change
+// with no store operation in that window), seen in `callgrind_annotate` as more IC-miss builtins
+// (LoadIC, DefineNamedOwnIC, KeyedLoadIC_Megamorphic) in one build. Check a gain of a few k against
+// the work it removes (count the operations), and run the pair again before believing it.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

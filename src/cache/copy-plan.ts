@@ -113,11 +113,11 @@ export const copyPlan = (request: CopyRequest, response: CopyResponse, lastCopy:
 		return skip('forbidden', true);
 	}
 
-	const validator = signature(status, headers.get('etag') ?? headers.get('last-modified'));
 	if (lastCopy !== undefined && now - lastCopy.at < onceMs) {
 		return skip('recent');
 	}
 
+	const validator = signature(status, headers.get('etag') ?? headers.get('last-modified'));
 	if (lastCopy?.copied !== undefined && validator === lastCopy.copied.signature && now < lastCopy.copied.renew) {
 		return skip('unchanged');
 	}

@@ -9,35 +9,42 @@ const itself = (key: string): string => key;
  * A store in memory: gone with the page or process. Values are copied on the way in and out, as
  * IndexedDB would structured-clone them, so later mutation of a stored object never changes what is
  * stored (plain data is copied directly, anything else with `structuredClone`). Its keys are also
- * kept sorted, so `span(prefix)` answers with two binary searches.
+ * kept sorted once `span(prefix)` was asked (the outbox asks; the stale cache never does), so `span`
+ * answers with two binary searches, and a store that is never asked pays nothing for the order.
  *
  * Each call makes a new, empty store. To share one between clients (or to simulate a reload in a
  * test), make it once and pass `store: () => shared`.
  */
 export const memoryStore: StoreFactory = (_namespace: string): KeyValueStore => {
 	const map = new Map<string, unknown>();
-	const sorted: string[] = [];
+	/** The keys in order, made at the first `span` and kept from then on. */
+	let sorted: string[] | undefined;
 	return {
 		async get<T>(key: string) {
 			const value = map.get(key);
 			return value === undefined ? undefined : copyPlain(value) as T;
 		},
 		async set(key, value) {
-			insert(sorted, key, itself);
+			if (sorted) {
+				insert(sorted, key, itself);
+			}
+
 			map.set(key, copyPlain(value));
 		},
 		async delete(key) {
-			map.delete(key);
-			remove(sorted, key, itself);
+			if (map.delete(key) && sorted) {
+				remove(sorted, key, itself);
+			}
 		},
 		async keys() {
 			return [...map.keys()];
 		},
 		async clear() {
 			map.clear();
-			sorted.length = 0;
+			sorted = undefined;
 		},
 		async span(prefix) {
+			sorted ??= [...map.keys()].sort();
 			const from = place(sorted, prefix, itself);
 			const to = place(sorted, prefixEnd(prefix), itself);
 			return { count: to - from, last: to > from ? sorted[to - 1] : undefined };

@@ -3,6 +3,7 @@ import { isStale } from '../../src/entries/index.js';
 import { createClient as createCore } from '../../src/entries/core.js';
 import { staleCache } from '../../src/entries/cache.js';
 import type { Policy } from '../../src/entries/policy.js';
+import { sha256 } from '../../src/utils/digest.js';
 import { quiet, useCacheKit, collect, next } from './cache-kit.js';
 
 const kit = useCacheKit();
@@ -242,5 +243,17 @@ describe('invalidation (RFC 9111 §4.4)', () => {
 
 		expect(wrapped).toEqual(['GET']);
 		expect(await kit.servedStale(api as never, 'inv/own')).toBe(false);
+	});
+});
+
+describe('the key of a copy', () => {
+	it('is r:<identity digest>~<digest of the client name and the credential lines, in the sensitive names\' order>~<URL without sensitive values>, whatever order the headers came in', async () => {
+		const api = kit.make({ name: 'keys-test', sensitiveHeaders: ['a-token'], staleCache: { shared: false } });
+		const stored = next(api, 'cache:stored');
+		await api.get('keys/1?token=s3cret&page=2', { headers: { 'a-token': 't', authorization: 'Bearer a' } }).text();
+		await stored;
+		// The client's names first (credential headers), then the option's; the query's sensitive values last.
+		const credentials = await sha256('keys-test\nauthorization:Bearer a\na-token:t\ntoken=s3cret\n');
+		expect((await kit.store.keys()).filter((key) => key.startsWith('r:'))).toEqual([`r:~${credentials}~${kit.url}/keys/1?token=&page=2`]);
 	});
 });
