@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright';
 import { dumpIndexedDb, launchChromium, openPage, startApi, startPageServer, type Chromium, type ControlledApi, type PageServer } from '../helpers/pages.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 let chromium: Chromium;
 let pages: PageServer;
@@ -72,17 +73,6 @@ const fresh = async (count: number): Promise<Page[]> => {
 const reload = async (page: Page): Promise<void> => {
 	await page.reload();
 	await page.waitForFunction(() => 'steadfetch' in globalThis);
-};
-
-const waitFor = async (check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> => {
-	const until = Date.now() + timeoutMs;
-	while (!(await check())) {
-		if (Date.now() > until) {
-			throw new Error(`timed out waiting for ${what}`);
-		}
-
-		await new Promise((resolve) => setTimeout(resolve, 10));
-	}
 };
 
 /** The breaker's stored record of the API's scope, found in the page's IndexedDB. */

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright';
 import { dumpIndexedDb, launchChromium, openPage, startApi, startPageServer, type Chromium, type ControlledApi, type PageServer } from '../helpers/pages.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 let chromium: Chromium;
 let pages: PageServer;
@@ -79,17 +80,6 @@ const openTabs = async (count: number, name: string, breaker: Record<string, unk
 	context = await chromium.context();
 	const opened = await Promise.all(Array.from({ length: count }, async () => openPage(context!, pages)));
 	return Promise.all(opened.map(async (page) => tab(page, name, breaker)));
-};
-
-const waitFor = async (check: () => Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> => {
-	const until = Date.now() + timeoutMs;
-	while (!(await check())) {
-		if (Date.now() > until) {
-			throw new Error(`timed out waiting for ${what}`);
-		}
-
-		await new Promise((resolve) => setTimeout(resolve, 10));
-	}
 };
 
 /** Wait until the page's IndexedDB holds an open breaker record (it is written behind the change). */

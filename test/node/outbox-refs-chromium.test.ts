@@ -10,6 +10,7 @@ import type { BrowserContext, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, openPage, startPageServer, type Chromium, type PageServer } from '../helpers/pages.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': '*', 'access-control-allow-methods': '*', 'access-control-expose-headers': '*' };
 /** Every write the server applied, in order: its path, parsed body, Idempotency-Key and the id it gave. */
@@ -48,17 +49,6 @@ afterAll(async () => {
 	await context?.close();
 	await Promise.all([chromium?.close(), pages?.close(), running?.close()]);
 });
-
-const waitFor = async (check: () => boolean | Promise<boolean>, what: string, timeoutMs: number): Promise<void> => {
-	const until = Date.now() + timeoutMs;
-	while (!(await check())) {
-		if (Date.now() > until) {
-			throw new Error(`timed out waiting for ${what}`);
-		}
-
-		await new Promise((resolve) => setTimeout(resolve, 20));
-	}
-};
 
 type Steadfetch = typeof import('../../src/entries/index.js');
 

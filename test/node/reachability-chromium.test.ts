@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright';
 import { dumpIndexedDb, launchChromium, openPage, startApi, startPageServer, type Chromium, type ControlledApi, type PageServer } from '../helpers/pages.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 type Lib = typeof import('../../src/entries/index.js');
 interface Read { fresh: boolean; detail?: string | undefined; n?: number; code?: string }
@@ -51,17 +52,6 @@ const app = async (page: Page, name: string, breaker: Record<string, unknown> = 
 const read = async (page: Page): Promise<Read> => page.evaluate(async () => (globalThis as Scope).read());
 const events = async (page: Page): Promise<string[]> => page.evaluate(() => [...(globalThis as Scope).events]);
 const state = async (page: Page): Promise<string> => page.evaluate((base) => (globalThis as Scope).api.breaker(base).state, api.url);
-
-const waitFor = async (check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> => {
-	const until = Date.now() + timeoutMs;
-	while (!(await check())) {
-		if (Date.now() > until) {
-			throw new Error(`timed out waiting for ${what}`);
-		}
-
-		await new Promise((resolve) => setTimeout(resolve, 10));
-	}
-};
 
 /** Three tabs of a fresh profile, each with the app; the URL read once with the API up (a copy stored). */
 const openTabs = async (name: string, breaker: Record<string, unknown> = {}): Promise<Page[]> => {

@@ -9,6 +9,7 @@
 import type { BrowserContext, Page } from 'playwright';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, openPage, startApi, startPageServer, type Chromium, type ControlledApi, type PageServer } from '../helpers/pages.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 /** Loads @tanstack/query-core (its ESM build reads `process.env.NODE_ENV`) and steadfetch/tanstack-query into the page: `globalThis.tq`. */
 const setup = `globalThis.process ??= { env: { NODE_ENV: 'production' } };
@@ -34,17 +35,6 @@ afterEach(async () => {
 afterAll(async () => {
 	await Promise.all([chromium?.close(), pages?.close(), api?.close()]);
 });
-
-const waitFor = async (check: () => boolean | Promise<boolean>, what: string, timeoutMs: number): Promise<void> => {
-	const until = Date.now() + timeoutMs;
-	while (!(await check())) {
-		if (Date.now() > until) {
-			throw new Error(`timed out waiting for ${what}`);
-		}
-
-		await new Promise((resolve) => setTimeout(resolve, 20));
-	}
-};
 
 const tabs = async (count: number, tanstack = false): Promise<Page[]> => {
 	context = await chromium.context();

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, openPage, startApi, startPageServer, type Chromium, type ControlledApi, type PageServer } from '../helpers/pages.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 /** Loads @tanstack/query-core (its ESM build reads `process.env.NODE_ENV`) and steadfetch/tanstack-query into the page: `globalThis.tq`. */
 const setup = `globalThis.process ??= { env: { NODE_ENV: 'production' } };
@@ -54,17 +55,6 @@ afterEach(async () => {
 afterAll(async () => {
 	await Promise.all([chromium?.close(), pages?.close(), api?.close()]);
 });
-
-const waitFor = async (check: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> => {
-	const until = Date.now() + timeoutMs;
-	while (!(await check())) {
-		if (Date.now() > until) {
-			throw new Error(`timed out waiting for ${what}`);
-		}
-
-		await new Promise((resolve) => setTimeout(resolve, 20));
-	}
-};
 
 type Steadfetch = typeof import('../../src/entries/index.js');
 type Helpers = typeof import('../../src/entries/tanstack-query.js');
@@ -120,7 +110,7 @@ describe('syncInvalidation across tabs (real Chromium)', { timeout: 60_000 }, ()
 		await boot(a, name, []);
 		await boot(b, name, paths);
 		expect(await a.evaluate(async () => (await (globalThis as Tab).api.patch('json/todos/1', { json: { done: true } })).status)).toBe(200);
-		await waitFor(async () => (await invalidated(b)).length === touched.length, 'tab B to invalidate the touched queries');
+		await waitFor(async () => (await invalidated(b)).length === touched.length, 'tab B to invalidate the touched queries', 20_000);
 		expect(await invalidated(b)).toEqual(touched);
 		expect(await b.evaluate(() => (globalThis as Tab).heard)).toEqual([{ method: 'PATCH', url: `${api.url}/json/todos/1`, remote: true }]);
 		expect(await a.evaluate(() => (globalThis as Tab).heard)).toEqual([{ method: 'PATCH', url: `${api.url}/json/todos/1` }]);
@@ -137,7 +127,7 @@ describe('syncInvalidation across tabs (real Chromium)', { timeout: 60_000 }, ()
 		expect(await invalidated(b)).toEqual([]);
 		await api.up();
 		expect(await a.evaluate(async () => (globalThis as Tab).api.outbox.flush())).toMatchObject({ sent: 1, remaining: 0 });
-		await waitFor(async () => (await invalidated(b)).length === 3, 'tab B to invalidate the replayed write\'s queries');
+		await waitFor(async () => (await invalidated(b)).length === 3, 'tab B to invalidate the replayed write\'s queries', 20_000);
 		expect(await invalidated(b)).toEqual(['json/todos', 'json/todos/2', 'json/todos?page=2']);
 		expect(await b.evaluate(() => (globalThis as Tab).heard)).toEqual([{ method: 'DELETE', url: `${api.url}/json/todos/2`, remote: true }]);
 	});
@@ -172,11 +162,11 @@ describe('syncInvalidation across tabs (real Chromium)', { timeout: 60_000 }, ()
 			channel.close();
 			return forged.length;
 		}, { name, base: api.url });
-		await waitFor(async () => (await b.evaluate(() => (globalThis as Tab & { raw?: number }).raw)) === count, 'tab B to receive every forged message');
+		await waitFor(async () => (await b.evaluate(() => (globalThis as Tab & { raw?: number }).raw)) === count, 'tab B to receive every forged message', 20_000);
 		expect(await invalidated(b)).toEqual([]);
 		expect(await b.evaluate(() => (globalThis as Tab).heard)).toEqual([]);
 		await a.evaluate(async () => (globalThis as Tab).api.put('json/users', { json: {} }));
-		await waitFor(async () => (await invalidated(b)).length > 0, 'tab B to hear the real write');
+		await waitFor(async () => (await invalidated(b)).length > 0, 'tab B to hear the real write', 20_000);
 		expect(await invalidated(b)).toEqual(['json/users']);
 		expect(await b.evaluate(() => (globalThis as Tab).heard)).toEqual([{ method: 'PUT', url: `${api.url}/json/users`, remote: true }]);
 		// B's client still works.
@@ -202,7 +192,7 @@ describe('syncInvalidation across tabs (real Chromium)', { timeout: 60_000 }, ()
 		expect(await invalidated(page)).toEqual([]);
 		// The API back: the worker's outbox replays the write (its backoff, no call of the page's) and tells the page.
 		await api.up();
-		await waitFor(async () => (await invalidated(page)).length === 2, 'the page to invalidate the collection the worker\'s replay wrote to');
+		await waitFor(async () => (await invalidated(page)).length === 2, 'the page to invalidate the collection the worker\'s replay wrote to', 20_000);
 		expect(await invalidated(page)).toEqual(['json/todos', 'json/todos?page=2']);
 		expect(await page.evaluate(() => (globalThis as Tab).heard)).toEqual([{ method: 'POST', url: `${api.url}/json/todos`, remote: true }]);
 		expect(api.seen.filter((request) => request.method === 'POST').map((request) => request.url)).toEqual(['/json/todos']);

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright';
 import { launchChromium, openPage, startApi, startPageServer, type Chromium, type ControlledApi, type PageServer } from '../helpers/pages.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 type Library = typeof import('../../src/entries/index.js') & typeof import('../../src/entries/throttle.js');
 interface PageClient { client: ReturnType<Library['createClient']>; base: string; classify: Library['classify'] }
@@ -55,17 +56,6 @@ const openTabs = async (names: string[]): Promise<Page[]> => {
 	await context?.close();
 	context = await chromium.context();
 	return Promise.all(names.map(async (name) => tab(await openPage(context!, pages), name)));
-};
-
-const waitFor = async (check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> => {
-	const until = Date.now() + timeoutMs;
-	while (!(await check())) {
-		if (Date.now() > until) {
-			throw new Error(`timed out waiting for ${what}`);
-		}
-
-		await new Promise((resolve) => setTimeout(resolve, 20));
-	}
 };
 
 /** Five tabs, each 5 calls to a failing origin, then 5 more once the first 25 are known where they are shared: what each tab's last 5 met, and requests that reached the origin. */

@@ -18,6 +18,7 @@ import type { StorageErrorEvent } from '../../src/core/event-types.js';
 import type { ThrottleRejectedEvent } from '../../src/throttle/events.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 /** The origin: `/s/<status>` answers that status; `/hang` answers when the client leaves; `/race` hangs its first request, answers the next at once. */
 let server: RunningServer;
@@ -67,16 +68,6 @@ const outcome = async (api: Client, path: string, options: Record<string, unknow
 const send = async (api: Client, status: number, times: number, options: Record<string, unknown> = {}): Promise<void> => {
 	for (let index = 0; index < times; index++) {
 		await outcome(api, `/s/${status}`, options);
-	}
-};
-
-const waitFor = async (check: () => boolean, what: string): Promise<void> => {
-	for (const until = Date.now() + 5_000; !check();) {
-		if (Date.now() > until) {
-			throw new Error(`timed out waiting for ${what}`);
-		}
-
-		await new Promise((resolve) => setTimeout(resolve, 5));
 	}
 };
 
