@@ -54,7 +54,8 @@ const shared: Options = {
  * which only workerd resolves: `steadfetch/cloudflare` is for Workers). The browser build swaps
  * `core/invocation.ts`, `core/redirects.ts` and `core/with-context.ts` for `-browser.ts` (no request
  * contexts: `withContext` throws), the edge build
- * `utils/channel.ts`, `tabs.ts`, `lock.ts` and `listen.ts`, `core/world-tabs.ts`, and `breaker/tabs.ts` for `-edge.ts` (no tab
+ * `utils/channel.ts`, `tabs.ts`, `lock.ts` and `listen.ts`, `core/world-tabs.ts`, `breaker/tabs.ts`,
+ * `throttle/tabs.ts` and `outbox/pending-tabs.ts` for `-edge.ts` (no tab
  * sync, Web Locks, `online` or visibility listeners): API.md "Builds per runtime", checked by `scripts/size.mjs`.
  */
 const swapsFor = (variant: 'browser' | 'edge'): Plugin => ({
@@ -78,6 +79,10 @@ const swapsFor = (variant: 'browser' | 'edge'): Plugin => ({
 			build.onResolve({ filter: /\/world-tabs\.js$/ }, (args) => ({ path: `${src(args.resolveDir)}/core/world-tabs-edge.ts` }));
 			// The breaker's own tab sync (its channel's receiver, the recovery triggers): `breaker/tabs-edge.ts`.
 			build.onResolve({ filter: /^\.\/tabs\.js$/ }, (args) => args.resolveDir.endsWith('/src/breaker') ? { path: `${src(args.resolveDir)}/breaker/tabs-edge.ts` } : undefined);
+			// The throttle's counts told to and heard from other tabs, the outbox's pending writes told to and heard
+			// from other tabs (their channels' receivers): `throttle/tabs-edge.ts`, `outbox/pending-tabs-edge.ts`.
+			build.onResolve({ filter: /^\.\/tabs\.js$/ }, (args) => args.resolveDir.endsWith('/src/throttle') ? { path: `${src(args.resolveDir)}/throttle/tabs-edge.ts` } : undefined);
+			build.onResolve({ filter: /^\.\/pending-tabs\.js$/ }, (args) => args.resolveDir.endsWith('/src/outbox') ? { path: `${src(args.resolveDir)}/outbox/pending-tabs-edge.ts` } : undefined);
 		}
 	},
 });

@@ -1,11 +1,11 @@
-import { openChannel, type Channel } from '../utils/channel.js';
-import { hasTabs } from '../utils/tabs.js';
+import type { Channel } from '../utils/channel.js';
+import { linkPendingTabs } from './pending-tabs.js';
 
 /** Past this many pending entries known, the oldest notes go (a count may then read low, never the store). */
 const maxKnown = 10_000;
 
-/** What another tab may post: an entry queued (`+`, with its lane) or gone (`-`), bounded. */
-interface Note {
+/** What another tab may post: an entry queued (`+`, with its lane) or gone (`-`), bounded (pending-tabs.ts checks it). */
+export interface Note {
 	v: 1;
 	op: '+' | '-';
 	id: string;
@@ -13,19 +13,13 @@ interface Note {
 	url?: string;
 }
 
-const isNote = (data: unknown): data is Note => {
-	const note = data as Partial<Note> | null;
-	const short = (value: unknown, max: number): boolean => typeof value === 'string' && value.length <= max;
-	return note?.v === 1 && (note.op === '+' || note.op === '-') && short(note.id, 128)
-		&& (note.op === '-' || (short(note.url, 8192) && (note.who === undefined || short(note.who, 128))));
-};
-
 /**
  * The pending writes of this client's name, counted in memory (API.md "Read your own writes":
  * `pending-writes=N`), never by listing the store per read: learned from this client's queue (an
  * entry queued, then sent, dead, discarded or superseded) and from the other tabs of the name, which
- * post the same notes on `steadfetch:<name>:pending`. Entries queued before this client started (a
- * reload) are counted once its queue sees them queued again; until then a count may read low.
+ * post the same notes on `steadfetch:<name>:pending` (pending-tabs.ts: none in the edge build).
+ * Entries queued before this client started (a reload) are counted once its queue sees them queued
+ * again; until then a count may read low.
  */
 export class PendingWrites {
 	/** Each pending entry's lane: `<identity digest>\n<URL>`. */
@@ -35,14 +29,7 @@ export class PendingWrites {
 	#channel: Channel | undefined;
 
 	constructor(name: string) {
-		if (hasTabs()) {
-			this.#channel = openChannel(`steadfetch:${name}:pending`, (data) => {
-				// Distrusted: a note of the expected shape only.
-				if (isNote(data)) {
-					this.#apply(data);
-				}
-			});
-		}
+		this.#channel = linkPendingTabs(name, (note) => this.#apply(note));
 	}
 
 	/** Entry `id` (of identity digest `who`, to `url`) is pending: here and in the other tabs. */

@@ -1,0 +1,24 @@
+import { openChannel, type Channel } from '../utils/channel.js';
+import { hasTabs } from '../utils/tabs.js';
+import type { Note } from './pending-writes.js';
+
+const isNote = (data: unknown): data is Note => {
+	const note = data as Partial<Note> | null;
+	const short = (value: unknown, max: number): boolean => typeof value === 'string' && value.length <= max;
+	return note?.v === 1 && (note.op === '+' || note.op === '-') && short(note.id, 128)
+		&& (note.op === '-' || (short(note.url, 8192) && (note.who === undefined || short(note.who, 128))));
+};
+
+/**
+ * The channel `steadfetch:<name>:pending` to the other tabs of the client's name, where there are
+ * tabs: what they post (distrusted: a note of the expected shape only) goes to `apply`. `undefined`
+ * without tabs or a channel. The `workerd`/`deno`/`edge-light` build has `pending-tabs-edge.ts`
+ * instead (no tabs there): no receiver of another tab's notes.
+ */
+export const linkPendingTabs = (name: string, apply: (note: Note) => void): Channel | undefined => hasTabs()
+	? openChannel(`steadfetch:${name}:pending`, (data) => {
+		if (isNote(data)) {
+			apply(data);
+		}
+	})
+	: undefined;

@@ -1,0 +1,99 @@
+import type { PolicyContext } from '../core/policy.js';
+import { storageError } from '../core/part-store.js';
+import { openChannel } from '../utils/channel.js';
+import type { Scopes } from '../utils/scopes.js';
+import { hasTabs } from '../utils/tabs.js';
+import { isNonNegativeInteger } from '../utils/validate.js';
+import { BucketWindow } from '../utils/window.js';
+import type { Scope } from './counts.js';
+
+/** What a scope's counts share with the other tabs of the client's name (`Scope.tabs`, made when first needed). */
+export interface TabCounts {
+	/** What the other tabs told, counted when it arrived. */
+	readonly heard: BucketWindow;
+	/** Counted since the last message to the other tabs. */
+	requests: number;
+	accepts: number;
+	/** When the last message to the other tabs went (epoch ms), and the timer of the next one. */
+	told: number;
+	timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** The throttle's channel to the other tabs of the client's name (`linkTabs`). */
+export interface TabLink {
+	/** Tell the other tabs of an attempt counted here: now, or when a second has passed since the last message. */
+	count(scope: Scope, accepted: boolean): void;
+	/** The channel closes; no message waits to go. */
+	close(): void;
+}
+
+/** The longest a tab waits to tell the others what it counted, in ms: one message per scope at most this often. */
+const tellMs = 1000;
+/** The most attempts another tab may tell of in one message (a second's worth): more is malformed. */
+const maxTold = 100_000;
+/** Scopes another tab's message may add (a tab learns a scope before its first call to it). */
+const maxHeard = 64;
+
+/**
+ * The counts told to the other tabs of the client's name and heard from them (BroadcastChannel
+ * `steadfetch:<name>:throttle`, at most a message per scope a second), where there are tabs and a
+ * channel; else `undefined`. The `workerd`/`deno`/`edge-light` build has `tabs-edge.ts` instead (no
+ * tabs there): no receiver of another tab's counts.
+ */
+export const linkTabs = (context: PolicyContext, scopes: Scopes<Scope>, windowMs: number): TabLink | undefined => {
+	const tabsOf = (scope: Scope): TabCounts => {
+		scope.tabs ??= { heard: new BucketWindow(windowMs), requests: 0, accepts: 0, told: 0, timer: undefined };
+		return scope.tabs;
+	};
+
+	/**
+	 * Another tab's counts, for a scope this client knows or a new one while it knows fewer than
+	 * `maxHeard`; anything malformed is ignored and reported, without its content.
+	 */
+	const receive = (data: unknown): void => {
+		const { scope, requests, accepts } = (data ?? {}) as Record<string, unknown>;
+		if (typeof scope === 'string' && isNonNegativeInteger(requests) && requests <= maxTold && isNonNegativeInteger(accepts) && accepts <= requests) {
+			const known = scopes.get(scope) !== undefined || scopes.size < maxHeard ? tabsOf(scopes.scope(scope)) : undefined;
+			const now = context.clock.now();
+			known?.heard.add(now, 0, requests);
+			known?.heard.add(now, 1, accepts);
+		} else {
+			storageError(context, 'throttle', 'channel', new TypeError('Ignored a malformed throttle message from another tab'));
+		}
+	};
+
+	const channel = hasTabs() ? openChannel(`steadfetch:${context.name}:throttle`, receive) : undefined;
+	if (!channel) {
+		return undefined;
+	}
+
+	return {
+		count(scope, accepted) {
+			const tabs = tabsOf(scope);
+			tabs.requests++;
+			tabs.accepts += Number(accepted);
+			const post = (): void => {
+				tabs.timer = undefined;
+				tabs.told = context.clock.now();
+				channel.post({ scope: scope.name, requests: tabs.requests, accepts: tabs.accepts });
+				tabs.requests = 0;
+				tabs.accepts = 0;
+			};
+
+			const wait = tabs.told + tellMs - context.clock.now();
+			if (tabs.timer === undefined) {
+				if (wait <= 0) {
+					post();
+				} else {
+					tabs.timer = setTimeout(post, wait);
+				}
+			}
+		},
+		close() {
+			channel.close();
+			for (const [, scope] of scopes.entries()) {
+				clearTimeout(scope.tabs?.timer);
+			}
+		},
+	};
+};
