@@ -2,9 +2,9 @@ import type { WaitUntil } from '../core/options.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
 import { check, isPositiveFinite, isPositiveTimerMs, positiveTimerMs } from '../utils/validate.js';
 import type { SyncAnswer, SyncMessage } from './sync.js';
-import { linkFleet, type Coordinator } from '../coordinator/fleet.js';
+import { exchanged, linkFleet, type Coordinator } from '../coordinator/fleet.js';
 import type { ThrottleAnswer, ThrottleMessage } from '../coordinator/throttle.js';
-import { background, storageError } from '../core/part-store.js';
+import { background } from '../core/part-store.js';
 import { readRecord, type Circuit, type Machine, type Settings } from './circuit.js';
 
 /**
@@ -46,9 +46,6 @@ export interface BreakerLink {
 	command(circuit: Circuit, command: 'isolate' | 'reset'): Promise<unknown>;
 }
 
-/** How long the coordinator may take to answer before it counts as unreachable, in ms (as the throttle's). */
-const answerMs = 2000;
-
 /** One scope's link to the coordinator. */
 interface Link {
 	/** When a call last asked the coordinator for this scope's state, or a sync last failed (injected clock); -Infinity before. */
@@ -78,40 +75,31 @@ interface Link {
 const exchange = async (context: PolicyContext, sync: SharedCoordinator['sync'], policy: SyncMessage['policy'], maxOpenMs: number, adopt: Machine['adopt'], link: Link, circuit: Circuit, extra?: Partial<SyncMessage>): Promise<number | false | undefined> => {
 	const { scope } = circuit.record;
 	const { clock } = context;
-	let timer: ReturnType<typeof setTimeout> | undefined;
-	try {
-		const answer = await Promise.race([sync(scope, { policy, outcomes: link.outcomes.splice(0), ...extra }), new Promise<never>((_, reject) => {
-			timer = setTimeout(reject, answerMs, new Error(`The breaker coordinator did not answer within ${answerMs} ms`));
-		})]) as SyncAnswer;
+	const granted = await exchanged(context, 'breaker', scope, link, async () => sync(scope, { policy, outcomes: link.outcomes.splice(0), ...extra }), (value) => {
+		const answer = value as SyncAnswer;
 		const record = readRecord(answer?.record, clock.now(), maxOpenMs);
 		if (record?.scope !== scope) {
-			throw new TypeError('The breaker coordinator answered something that is not a breaker record');
+			return undefined; // Not a breaker record.
 		}
 
-		// The first answer after an unreachable episode is adopted even when what this isolate decided
-		// alone meanwhile is newer: the fleet's state wins, one breaker again (else an isolate that
-		// opened alone would fail fast until the fleet's state next changed).
-		const adopted = link.down && record.at <= circuit.record.at ? { ...record, at: circuit.record.at + 1 } : record;
+		// The first answer after an unreachable episode (`link.down`, cleared once this answer is
+		// taken) is adopted even when what this isolate decided alone meanwhile is newer: the fleet's
+		// state wins, one breaker again (else an isolate that opened alone would fail fast until the
+		// fleet's state next changed).
 		// `link.at` stays when this isolate last asked for the state (`fresh`): an answer to a report or a
 		// probe says nothing of failures other isolates had not reported yet, so it does not put off the
 		// next call's sync (else a call `sharedCacheMs` after the last could go out under it).
-		link.down = false;
-		adopt(circuit, adopted, 'shared');
+		adopt(circuit, link.down && record.at <= circuit.record.at ? { ...record, at: circuit.record.at + 1 } : record, 'shared');
 		// The fleet's failures in a row (`failures`: only whether there are any is read); a coordinator
 		// that does not say them says it through this isolate's own outcomes only.
 		link.clean = record.state === 'closed' && !answer.record.failures && !link.failing;
 		return typeof answer.granted === 'number' ? answer.granted : false;
-	} catch (error) {
-		link.at = clock.now(); // Asked again after sharedCacheMs, not on every call.
-		if (!link.down) {
-			link.down = true;
-			storageError(context, 'breaker', 'shared', error, scope);
-		}
-
-		return undefined;
-	} finally {
-		clearTimeout(timer);
+	});
+	if (granted === undefined) {
+		link.at = clock.now(); // Failed: asked again after sharedCacheMs, not on every call.
 	}
+
+	return granted;
 };
 
 /** `SharedBreaker.link` over `sync`: one breaker's links, a `Link` per scope. */
