@@ -5,7 +5,8 @@
  * check of issue 51: a dead origin (503) gets at most `consecutiveFailures` + 1 requests before every
  * process fails fast, and one probe when the open period ends (against 4 × that and 4 probes with
  * each process alone); Redis killed in the middle of an outage (every process keeps answering,
- * `storage:error`) and restarted (one breaker again); keys expiring; nothing but digests and numbers.
+ * `storage:error`) and restarted (one breaker again); keys expiring; nothing but digests and numbers;
+ * a process's breaker showing the open period Redis holds, not its own.
  * Needs `npm run build` (the processes load dist/).
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -16,6 +17,7 @@ import { createClient } from '../../src/entries/core.js';
 import { coordinator } from '../../src/entries/redis.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 import { startRedis, type RunningRedis } from '../helpers/redis-server.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const member = join(import.meta.dirname, '../fixtures/redis/member.mjs');
 const processes = 4;
@@ -117,10 +119,10 @@ const deadOrigin = async (fleet: Member[], name: string): Promise<{ beforeOpen: 
 	return { beforeOpen, probes: hits.length - beforeOpen };
 };
 
-/** The breaker records Redis holds now, as stored (`[open, openedAt, reopensAt, …]`, src/redis/index.ts); none while it is down. */
-const heldBreakers = async (): Promise<number[][]> => {
+/** The breaker records Redis holds now (keys matching `pattern`), as stored (`[open, openedAt, reopensAt, opens, …]`, src/redis/index.ts); none while it is down. */
+const heldBreakers = async (pattern = 'steadfetch:breaker:*'): Promise<number[][]> => {
 	try {
-		const keys = await redis.client.keys('steadfetch:breaker:*');
+		const keys = await redis.client.keys(pattern);
 		return await Promise.all(keys.map(async (key) => JSON.parse((await redis.client.hget(key, 's')) ?? '[]') as number[]));
 	} catch {
 		return [];
@@ -248,6 +250,42 @@ describe('steadfetch/redis: keys expire', { timeout: 60_000 }, () => {
 		await a.breaker.isolate(origin.url);
 		await b.breaker.isolate(origin.url);
 		expect((await redis.client.keys('names:*')).length).toBe(2);
+	});
+});
+
+describe('steadfetch/redis: the open period is the one Redis holds, in every process', { timeout: 60_000 }, () => {
+	it('a process whose own failure, then its own probe, opened its breaker shows the openedAt and reopensAt Redis holds, not its own jittered period (its clock 60 s ahead of Redis\'s)', async () => {
+		// Redis's clock is the fleet's. The process's clock (injected) runs 60 s ahead, so every record it
+		// decides alone is "newer" by `at` than the one Redis decides from its report: the same as the
+		// failed run's same-ms tie, made certain. Before the fix (breaker/shared.ts `Link.heard`) the
+		// process kept its own period (openMs 300 × 1.16: random 0.9) and never showed Redis's.
+		const evaluate = async (s: string, k: string[], a: string[]) => redis.client.eval(s, k.length, ...k, ...a);
+		const shared = coordinator(evaluate, { prefix: 'period:' });
+		const api = createClient({ name: 'period', clock: { now: () => Date.now() + 60_000 }, random: () => 0.9, retry: 0, breaker: breaker({ shared, consecutiveFailures: 1, openMs: 300, maxOpenMs: 4000, sharedCacheMs: 100 }) });
+		answer = () => 503;
+		const held = async (): Promise<number[]> => (await heldBreakers('period:breaker:*'))[0] ?? [];
+		const showsRedis = async (opens: number): Promise<boolean> => {
+			const [open, openedAt, reopensAt, opened] = await held();
+			const shown = api.breaker(url());
+			return open === 1 && opened === opens && shown.state !== 'closed' && shown.openedAt === openedAt && shown.reopensAt === reopensAt;
+		};
+
+		try {
+			hits = [];
+			await expect(api.get(url())).rejects.toMatchObject({ response: { status: 503 } }); // opens the process's breaker and Redis's
+			await waitFor(async () => showsRedis(1), 'the process to show the open period Redis holds', 5_000);
+			// Once Redis's period is over (by Redis's clock), the next calls: one probe (granted by Redis), which fails.
+			const [, , reopensAt] = await held();
+			await waitFor(() => Date.now() > reopensAt! + 20, 'the open period Redis holds to end');
+			await waitFor(async () => {
+				await api.get(url()).catch(() => undefined); // fails fast until Redis grants the probe
+				return hits.length === 2;
+			}, 'the probe', 5_000);
+			await waitFor(async () => showsRedis(2), 'the process to show the period Redis re-opened for', 5_000);
+			expect(hits).toHaveLength(2);
+		} finally {
+			api.close();
+		}
 	});
 });
 
