@@ -2,10 +2,10 @@ import type { WaitUntil } from '../core/options.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
 import { check, isPositiveFinite, isPositiveTimerMs, positiveTimerMs } from '../utils/validate.js';
 import type { SyncAnswer, SyncMessage } from './sync.js';
-import { linkFleet, type Coordinator } from '../coordinator/fleet.js';
+import { exchanged, linkFleet, type Coordinator } from '../coordinator/fleet.js';
 import type { ThrottleAnswer, ThrottleMessage } from '../coordinator/throttle.js';
-import { background, storageError } from '../core/part-store.js';
-import { readRecord, type Circuit, type Machine, type Settings } from './circuit.js';
+import { background } from '../core/part-store.js';
+import { readRecord, type BreakerRecord, type Circuit, type Machine, type Settings } from './circuit.js';
 
 /**
  * What a coordinator answers: one call reports what happened since the last sync and asks for the
@@ -46,9 +46,6 @@ export interface BreakerLink {
 	command(circuit: Circuit, command: 'isolate' | 'reset'): Promise<unknown>;
 }
 
-/** How long the coordinator may take to answer before it counts as unreachable, in ms (as the throttle's). */
-const answerMs = 2000;
-
 /** One scope's link to the coordinator. */
 interface Link {
 	/** When a call last asked the coordinator for this scope's state, or a sync last failed (injected clock); -Infinity before. */
@@ -69,6 +66,11 @@ interface Link {
 	failing: boolean;
 	/** Syncs of calls that wait for them, in flight. */
 	pending: number;
+	/**
+	 * The latest of the coordinator's records this isolate heard, by the coordinator's own clock: the
+	 * later `at`, or in the same ms the later open period (more `opens`); none before.
+	 */
+	heard?: BreakerRecord | undefined;
 }
 
 /**
@@ -78,40 +80,46 @@ interface Link {
 const exchange = async (context: PolicyContext, sync: SharedCoordinator['sync'], policy: SyncMessage['policy'], maxOpenMs: number, adopt: Machine['adopt'], link: Link, circuit: Circuit, extra?: Partial<SyncMessage>): Promise<number | false | undefined> => {
 	const { scope } = circuit.record;
 	const { clock } = context;
-	let timer: ReturnType<typeof setTimeout> | undefined;
-	try {
-		const answer = await Promise.race([sync(scope, { policy, outcomes: link.outcomes.splice(0), ...extra }), new Promise<never>((_, reject) => {
-			timer = setTimeout(reject, answerMs, new Error(`The breaker coordinator did not answer within ${answerMs} ms`));
-		})]) as SyncAnswer;
+	const granted = await exchanged(context, 'breaker', scope, link, async () => sync(scope, { policy, outcomes: link.outcomes.splice(0), ...extra }), (value) => {
+		const answer = value as SyncAnswer;
 		const record = readRecord(answer?.record, clock.now(), maxOpenMs);
 		if (record?.scope !== scope) {
-			throw new TypeError('The breaker coordinator answered something that is not a breaker record');
+			return undefined; // Not a breaker record.
 		}
 
-		// The first answer after an unreachable episode is adopted even when what this isolate decided
-		// alone meanwhile is newer: the fleet's state wins, one breaker again (else an isolate that
-		// opened alone would fail fast until the fleet's state next changed).
-		const adopted = link.down && record.at <= circuit.record.at ? { ...record, at: circuit.record.at + 1 } : record;
+		// The first answer after an unreachable episode (`link.down`, cleared once this answer is
+		// taken) is adopted even when what this isolate decided alone meanwhile is newer: the fleet's
+		// state wins, one breaker again (else an isolate that opened alone would fail fast until the
+		// fleet's state next changed). So is an open state later than any the coordinator told this
+		// isolate before (`Link.heard`, by the coordinator's own clock): the open period is the fleet's.
+		// An isolate whose own outcome (a failure, its probe's) opened its local breaker reported it, and
+		// the coordinator opened too; its record's `at` comes from another clock (Redis's, a Durable
+		// Object's), the same ms or behind this isolate's, and `adopt`'s "newer" would keep the
+		// isolate's own jittered period (API.md: "never per process"). Not over a probe this answer
+		// grants (its slot is this isolate's record), nor a closed state (an isolate's own opening, by
+		// its failure ratio too, stands until the fleet's state changes).
+		const { heard } = link;
+		const news = !heard || record.at > heard.at || (record.at === heard.at && record.opens > heard.opens);
+		if (news) {
+			link.heard = record;
+		}
+
+		const granted = typeof answer.granted === 'number' ? answer.granted : false;
+		const fleets = news && record.state === 'open' && granted === false && record.reopensAt !== circuit.record.reopensAt;
 		// `link.at` stays when this isolate last asked for the state (`fresh`): an answer to a report or a
 		// probe says nothing of failures other isolates had not reported yet, so it does not put off the
 		// next call's sync (else a call `sharedCacheMs` after the last could go out under it).
-		link.down = false;
-		adopt(circuit, adopted, 'shared');
+		adopt(circuit, (link.down || fleets) && record.at <= circuit.record.at ? { ...record, at: circuit.record.at + 1 } : record, 'shared');
 		// The fleet's failures in a row (`failures`: only whether there are any is read); a coordinator
 		// that does not say them says it through this isolate's own outcomes only.
 		link.clean = record.state === 'closed' && !answer.record.failures && !link.failing;
-		return typeof answer.granted === 'number' ? answer.granted : false;
-	} catch (error) {
-		link.at = clock.now(); // Asked again after sharedCacheMs, not on every call.
-		if (!link.down) {
-			link.down = true;
-			storageError(context, 'breaker', 'shared', error, scope);
-		}
-
-		return undefined;
-	} finally {
-		clearTimeout(timer);
+		return granted;
+	});
+	if (granted === undefined) {
+		link.at = clock.now(); // Failed: asked again after sharedCacheMs, not on every call.
 	}
+
+	return granted;
 };
 
 /** `SharedBreaker.link` over `sync`: one breaker's links, a `Link` per scope. */

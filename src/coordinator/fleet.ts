@@ -44,8 +44,39 @@ interface Link {
 	down: boolean;
 }
 
-/** The longest a sync may take before the coordinator counts as failed, in ms (as the shared breaker's). */
-const answerMs = 2000;
+/** The longest a sync may take before the coordinator counts as failed, in ms (the throttle's and the shared breaker's). */
+export const answerMs = 2000;
+
+/**
+ * One sync (`send`) and what `take` makes of its answer (`undefined` for what is not one), within
+ * `answerMs`; `undefined` when the coordinator failed, answered something else or did not answer in
+ * time: the link is then `down` (`storage:error` once per episode) until an answer is taken. The
+ * shared breaker's and the throttle's. Never rejects.
+ */
+export const exchanged = async <T>(context: PolicyContext, part: 'breaker' | 'throttle', scope: string, link: { down: boolean }, send: () => Promise<unknown>, take: (answer: unknown) => T | undefined): Promise<T | undefined> => {
+	let timer: ReturnType<typeof setTimeout> | undefined;
+	try {
+		const taken = take(await Promise.race([send(), new Promise<never>((_, reject) => {
+			timer = setTimeout(reject, answerMs, new Error(`The ${part} coordinator did not answer within ${answerMs} ms`));
+		})]));
+		if (taken === undefined) {
+			throw new TypeError(`The ${part} coordinator answered something that is not a ${part} answer`);
+		}
+
+		link.down = false;
+		return taken;
+	} catch (error) {
+		if (!link.down) {
+			link.down = true;
+			storageError(context, part, 'shared', error, scope);
+		}
+
+		return undefined;
+	} finally {
+		clearTimeout(timer);
+	}
+};
+
 /** The longest an isolate's first call to a scope waits for the fleet's window, in ms. */
 const firstMs = 100;
 /** The most a coordinator may say the fleet counted in a window: more is a garbled answer. */
@@ -73,27 +104,13 @@ export const linkFleet = (context: PolicyContext, sync: (scope: string, message:
 		link.sent = link.unsent;
 		link.sentAccepts = link.unsentAccepts;
 		link.unsent = link.unsentAccepts = 0;
-		let timer: ReturnType<typeof setTimeout> | undefined;
-		try {
-			const answer = await Promise.race([sync(scope, { throttle: { windowMs, requests: link.sent, accepts: link.sentAccepts } }), new Promise<never>((_, reject) => {
-				timer = setTimeout(reject, answerMs, new Error(`The throttle's coordinator did not answer within ${answerMs} ms`));
-			})]);
+		await exchanged(context, 'throttle', scope, link, async () => sync(scope, { throttle: { windowMs, requests: link.sent, accepts: link.sentAccepts } }), (answer) => {
 			const { requests, accepts } = (answer as Partial<ThrottleAnswer> | undefined)?.throttle ?? {};
-			if (!isNonNegativeInteger(requests) || requests > maxFleet || !isNonNegativeInteger(accepts) || accepts > requests) {
-				throw new TypeError('The coordinator answered something that is not throttle counts');
-			}
-
-			Object.assign(link, { at: clock.now(), requests, accepts, down: false });
-		} catch (error) {
-			if (!link.down) {
-				link.down = true;
-				storageError(context, 'throttle', 'shared', error, scope);
-			}
-		} finally {
-			clearTimeout(timer);
-			link.sent = link.sentAccepts = 0;
-			link.busy = false;
-		}
+			return isNonNegativeInteger(requests) && requests <= maxFleet && isNonNegativeInteger(accepts) && accepts <= requests
+				? Object.assign(link, { at: clock.now(), requests, accepts }) : undefined;
+		});
+		link.sent = link.sentAccepts = 0;
+		link.busy = false;
 	};
 
 	return {

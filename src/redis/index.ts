@@ -1,6 +1,7 @@
 import { sharedCoordinator, type SharedBreaker, type SharedCoordinator } from '../breaker/shared.js';
 import { closed, readRecord, type BreakerRecord } from '../breaker/circuit.js';
 import { sync, type ScopeState, type SyncMessage } from '../breaker/sync.js';
+import { answerMs } from '../coordinator/fleet.js';
 import { tallyThrottle, type ThrottleMessage, type ThrottleState } from '../coordinator/throttle.js';
 import { sha256 } from '../utils/digest.js';
 import { check, isPositiveFinite } from '../utils/validate.js';
@@ -31,9 +32,7 @@ export interface RedisCoordinatorOptions {
 	ttlMs?: number;
 }
 
-/** The longest a sync may take before the breaker gives up on it (`answerMs` of breaker/shared.ts), in ms. */
-const answerMs = 2000;
-/** What a write leaves of that budget for the way back: a write that lands later than this after its read is refused by Redis. */
+/** What a write leaves of the isolate's `answerMs` (coordinator/fleet.ts) for the way back: a write that lands later than this after its read is refused by Redis. */
 const marginMs = 200;
 /** Writes tried before a sync gives up (each refusal means another process just wrote). */
 const maxAttempts = 16;

@@ -5,7 +5,8 @@
  * check of issue 51: a dead origin (503) gets at most `consecutiveFailures` + 1 requests before every
  * process fails fast, and one probe when the open period ends (against 4 × that and 4 probes with
  * each process alone); Redis killed in the middle of an outage (every process keeps answering,
- * `storage:error`) and restarted (one breaker again); keys expiring; nothing but digests and numbers.
+ * `storage:error`) and restarted (one breaker again); keys expiring; nothing but digests and numbers;
+ * a process's breaker showing the open period Redis holds, not its own.
  * Needs `npm run build` (the processes load dist/).
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -16,6 +17,7 @@ import { createClient } from '../../src/entries/core.js';
 import { coordinator } from '../../src/entries/redis.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 import { startRedis, type RunningRedis } from '../helpers/redis-server.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const member = join(import.meta.dirname, '../fixtures/redis/member.mjs');
 const processes = 4;
@@ -115,6 +117,16 @@ const deadOrigin = async (fleet: Member[], name: string): Promise<{ beforeOpen: 
 	await until('every process to fail fast again', () => allFailFast(fleet, probed + 700));
 	await halt(fleet);
 	return { beforeOpen, probes: hits.length - beforeOpen };
+};
+
+/** The breaker records Redis holds now (keys matching `pattern`), as stored (`[open, openedAt, reopensAt, opens, …]`, src/redis/index.ts); none while it is down. */
+const heldBreakers = async (pattern = 'steadfetch:breaker:*'): Promise<number[][]> => {
+	try {
+		const keys = await redis.client.keys(pattern);
+		return await Promise.all(keys.map(async (key) => JSON.parse((await redis.client.hget(key, 's')) ?? '[]') as number[]));
+	} catch {
+		return [];
+	}
 };
 
 /** Every key in Redis (SCAN), each checked: a digest for a name, numbers for a value, an expiry; no URL, header or token anywhere. */
@@ -241,6 +253,42 @@ describe('steadfetch/redis: keys expire', { timeout: 60_000 }, () => {
 	});
 });
 
+describe('steadfetch/redis: the open period is the one Redis holds, in every process', { timeout: 60_000 }, () => {
+	it('a process whose own failure, then its own probe, opened its breaker shows the openedAt and reopensAt Redis holds, not its own jittered period (its clock 60 s ahead of Redis\'s)', async () => {
+		// Redis's clock is the fleet's. The process's clock (injected) runs 60 s ahead, so every record it
+		// decides alone is "newer" by `at` than the one Redis decides from its report: the same as the
+		// failed run's same-ms tie, made certain. Before the fix (breaker/shared.ts `Link.heard`) the
+		// process kept its own period (openMs 300 × 1.16: random 0.9) and never showed Redis's.
+		const evaluate = async (s: string, k: string[], a: string[]) => redis.client.eval(s, k.length, ...k, ...a);
+		const shared = coordinator(evaluate, { prefix: 'period:' });
+		const api = createClient({ name: 'period', clock: { now: () => Date.now() + 60_000 }, random: () => 0.9, retry: 0, breaker: breaker({ shared, consecutiveFailures: 1, openMs: 300, maxOpenMs: 4000, sharedCacheMs: 100 }) });
+		answer = () => 503;
+		const held = async (): Promise<number[]> => (await heldBreakers('period:breaker:*'))[0] ?? [];
+		const showsRedis = async (opens: number): Promise<boolean> => {
+			const [open, openedAt, reopensAt, opened] = await held();
+			const shown = api.breaker(url());
+			return open === 1 && opened === opens && shown.state !== 'closed' && shown.openedAt === openedAt && shown.reopensAt === reopensAt;
+		};
+
+		try {
+			hits = [];
+			await expect(api.get(url())).rejects.toMatchObject({ response: { status: 503 } }); // opens the process's breaker and Redis's
+			await waitFor(async () => showsRedis(1), 'the process to show the open period Redis holds', 5_000);
+			// Once Redis's period is over (by Redis's clock), the next calls: one probe (granted by Redis), which fails.
+			const [, , reopensAt] = await held();
+			await waitFor(() => Date.now() > reopensAt! + 20, 'the open period Redis holds to end');
+			await waitFor(async () => {
+				await api.get(url()).catch(() => undefined); // fails fast until Redis grants the probe
+				return hits.length === 2;
+			}, 'the probe', 5_000);
+			await waitFor(async () => showsRedis(2), 'the process to show the period Redis re-opened for', 5_000);
+			expect(hits).toHaveLength(2);
+		} finally {
+			api.close();
+		}
+	});
+});
+
 describe('steadfetch/redis: Redis killed in the middle of an outage, then restarted', { timeout: 120_000 }, () => {
 	it('every process keeps answering (its own breaker, storage:error), none held past 2 000 ms; after the restart the fleet shares one breaker again', async () => {
 		const fleet = await spawnFleet('mixed'); // two processes on ioredis, two on node-redis: one Redis, one state
@@ -266,20 +314,26 @@ describe('steadfetch/redis: Redis killed in the middle of an outage, then restar
 
 			await redis.start();
 			const restarted = Date.now();
-			// One breaker again: the fleet's state in Redis, and every process showing its open period.
+			// One breaker again: every process showing the open period Redis holds (API.md: `client.breaker(url)`
+			// shows the state the process adopted, with the fleet's `openedAt` and `reopensAt`). Waited for: every
+			// process showing the `openedAt` of an open record Redis holds, read after their states (its
+			// `reopensAt` is fixed with its `openedAt`: a new period is a new `openedAt`); then each one's
+			// `reopensAt` must be that record's. Before the fix (src/breaker/shared.ts `Link.heard`), the process
+			// whose probe re-opened its breaker in the ms its report reached Redis kept its own jittered `reopensAt`.
 			let shared: Array<Record<string, unknown>> = [];
+			let record: number[] | undefined;
 			for (let tries = 0; ; tries++) {
 				expect(tries).toBeLessThan(300);
 				shared = await states(fleet);
-				const held = (await redis.client.keys('steadfetch:breaker:*').catch(() => [])).length > 0;
-				if (held && shared.every((state) => state['state'] === 'open' && state['openedAt'] !== undefined && state['openedAt'] === shared[0]!['openedAt'] && (state['openedAt'] as number) >= restarted - 50)) {
+				record = (await heldBreakers()).find(([open, openedAt]) => open === 1 && openedAt === shared[0]!['openedAt']);
+				if (record && shared.every((state) => state['state'] === 'open' && state['openedAt'] === record![1] && record![1]! >= restarted - 50)) {
 					break;
 				}
 
 				await new Promise((resolve) => setTimeout(resolve, 50));
 			}
 
-			expect(new Set(shared.map((state) => state['reopensAt'])).size).toBe(1);
+			expect(shared.map((state) => state['reopensAt'])).toEqual(shared.map(() => record![2]));
 		} finally {
 			await halt(fleet).catch(() => undefined);
 			await stopFleet(fleet);

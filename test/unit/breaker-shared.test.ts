@@ -22,13 +22,13 @@ beforeEach(() => {
 	failing = true;
 });
 
-/** A coordinator in memory over the shared state machine (what the Durable Object and Deno KV run), on the test's clock. */
-const memoryCoordinator = (clock: ManualClock): SharedBreaker & { states: Map<string, ScopeState> } => {
+/** A coordinator in memory over the shared state machine (what the Durable Object and Deno KV run), on the test's clock (`skewMs`: its own clock that far ahead, or behind). */
+const memoryCoordinator = (clock: ManualClock, skewMs = 0): SharedBreaker & { states: Map<string, ScopeState> } => {
 	const states = new Map<string, ScopeState>();
 	return Object.assign(sharedCoordinator(async (scope, message) => {
 		const state = states.get(scope) ?? emptyState(scope);
 		states.set(scope, state);
-		return structuredClone(sync(state, message as SyncMessage, clock.now()));
+		return structuredClone(sync(state, message as SyncMessage, clock.now() + skewMs));
 	}), { states });
 };
 
@@ -76,6 +76,42 @@ describe('shared breaker', () => {
 		await vi.waitFor(() => expect(coordinator.states.get(server.url)?.record.state).toBe('closed'));
 		clock.advance(1_000);
 		expect(await Promise.all(tabs.map(async ({ api }) => outcome(api)))).toEqual(['200', '200', '200', '200']);
+	});
+
+	it('the open period is the fleet\'s: an isolate whose own outcome opened it (its first failure, then its probe\'s) shows the coordinator\'s openedAt and reopensAt, also when the coordinator decided in the same ms or its clock is behind', async () => {
+		// The Redis fleet test's two reopensAt: a process's probe failed at ms X and re-opened its local
+		// breaker with its own jittered period (record at X); its report reached Redis within the same
+		// ms, so the fleet's record had at X too, and a record not newer by `at` was not adopted: the
+		// process kept its own reopensAt while the others showed the fleet's. A coordinator clock behind
+		// the process's did the same; and the fleet's records of one ms (closed, then open) are ordered too.
+		for (const skewMs of [0, -3]) {
+			const clock = new ManualClock();
+			const coordinator = memoryCoordinator(clock, skewMs);
+			const [a, b] = [0.9, 0.1].map((jitter) => createClient({ clock, random: () => jitter, retry: 0, breaker: breaker({ shared: coordinator, consecutiveFailures: 1, openMs: 5_000, share: false }) }));
+			const fleet = (): object => {
+				const { openedAt, reopensAt } = coordinator.states.get(server.url)!.record;
+				return { state: 'open', openedAt, reopensAt };
+			};
+
+			await a!.breaker.reset(server.url); // the fleet's state: closed at this ms, and then opened at the same ms
+			expect(await outcome(a!, '/a')).toBe('503'); // opens a's breaker (its own period: 5 800 ms) and the fleet's (5 000 ms)
+			await vi.waitFor(() => expect(coordinator.states.get(server.url)?.record.state).toBe('open'));
+			await vi.waitFor(() => expect(a!.breaker(server.url)).toMatchObject(fleet()));
+			expect(await outcome(b!, '/b')).toBe('OPEN');
+			expect(b!.breaker(server.url)).toMatchObject(fleet());
+			// Due by the fleet's period (not by a's own, 800 ms later): a asks for the probe, gets it, it fails.
+			clock.advance(5_000);
+			requests = [];
+			expect(await outcome(a!, '/a')).toBe('503');
+			expect(requests).toEqual(['/a']);
+			await vi.waitFor(() => expect(coordinator.states.get(server.url)?.record.opens).toBe(2));
+			await vi.waitFor(() => expect(a!.breaker(server.url)).toMatchObject(fleet()));
+			clock.advance(1_000);
+			expect(await outcome(b!, '/b')).toBe('OPEN');
+			expect(b!.breaker(server.url)).toMatchObject(fleet());
+			a!.close();
+			b!.close();
+		}
 	});
 
 	it('the kill switch in one isolate holds in the others', async () => {
