@@ -140,6 +140,9 @@ const withPolicy = (entry, make) => `${core}import { ${make.split('(')[0]} } fro
 // Then outbox/pending-tabs.ts (the pending writes' channel to other tabs and its check of their notes) for
 // pending-tabs-edge.ts: the new case core + outbox() (workerd) 32,027 (main) → 31,923; the browser outbox cases
 // within the brotli noise (ours minified +28 B: a module boundary).
+// Issue 47 (branch edge2): rate-limit/tabs.ts (the channel of a server's spent quota to other tabs, its check of
+// another tab's word) for rate-limit/tabs-edge.ts: the new case core + rateLimit() (workerd) 20,108 (main) → 20,054;
+// browser core + rateLimit() alone 1,317 → 1,295 B. The new case core + auth() (workerd) checks auth's code too.
 const cases = [
 	// +50 B (throttle, issue 38; measured 14,273 → 14,322): the adaptiveThrottle slot in the slot and layer orders, a
 	// THROTTLED attempt never retried (shouldRetry, before the user's verdict), the slot's entry named in its RangeError.
@@ -272,6 +275,20 @@ const cases = [
 		source: withPolicy('outbox', 'outbox()'),
 		budget: 32_083, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // measured 31,923 + 0.5 % (main 32,027, with the pending writes' channel)
 	},
+	{
+		// Issue 47: the rate limiter as a Worker's bundler builds it (the edge build), so the edge `markers` are checked
+		// on its code too (its channel to other tabs, `steadfetch:<name>:ratelimit`: rate-limit/tabs.ts).
+		name: 'core + rateLimit() (workerd)',
+		source: withPolicy('rate-limit', 'rateLimit()'),
+		budget: 20_154, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // measured 20,054 + 0.5 % (main 20,108, with the channel)
+	},
+	{
+		// Issue 47: auth as a Worker's bundler builds it (the edge build), so the edge `markers` are checked on its
+		// code too (the refresh shared by tabs: its Web Lock and channel, auth/tabs.ts).
+		name: 'core + auth() (workerd)',
+		source: withPolicy('auth', "auth({ token: () => 't', refresh: () => undefined })"),
+		budget: 20_069, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // measured 19,969 + 0.5 % (main: its Web Lock and channel still in)
+	},
 	// fix/breaker-r3: waitForHealthy reads the stored state first, reset() after a reload stores itself, a
 	// malformed channel record is reported (storage:error): cloudflare +140 B (19,710 → 19,850), deno +55
 	// (19,683 → 19,738); budgets raised by as much. core + breaker() +39, the preset +87: within budget.
@@ -348,7 +365,7 @@ const fromSource = (variant) => ({
 
 		if (variant === 'edge') {
 			context.onResolve({ filter: /\/ambient\.js$/ }, () => ({ path: join(src, 'cloudflare', 'ambient-edge.ts') }));
-			context.onResolve({ filter: /^\.\/tabs\.js$/ }, (args) => ['breaker', 'throttle'].some((folder) => args.resolveDir === join(src, folder)) ? { path: join(args.resolveDir, 'tabs-edge.ts') } : undefined);
+			context.onResolve({ filter: /^\.\/tabs\.js$/ }, (args) => ['breaker', 'throttle', 'rate-limit'].some((folder) => args.resolveDir === join(src, folder)) ? { path: join(args.resolveDir, 'tabs-edge.ts') } : undefined);
 			context.onResolve({ filter: /^\.\/pending-tabs\.js$/ }, (args) => args.resolveDir === join(src, 'outbox') ? { path: join(src, 'outbox', 'pending-tabs-edge.ts') } : undefined);
 		}
 
@@ -436,10 +453,11 @@ for (const row of rows.filter((row) => row.preset)) {
 // world's reader of other tabs' notes (core/world-tabs.ts), nor the breaker's tab sync (breaker/tabs.ts: its
 // channel's receiver and recovery triggers), nor the throttle's counts heard from other tabs (throttle/tabs.ts: its
 // malformed-message report), nor the outbox's pending writes told to other tabs (outbox/pending-tabs.ts: its channel,
-// `steadfetch:${name}:pending`).
+// `steadfetch:${name}:pending`), nor the rate limiter's channel to other tabs (rate-limit/tabs.ts:
+// `steadfetch:${name}:ratelimit`).
 const markers = {
 	browser: ['must be the incoming Request', 'opaqueredirect', 'Too many redirects', 'caches.open', 'ExecutionContext'],
-	edge: ['indexedDB.open', 'BroadcastChannel', 'navigator?.locks', 'navigator.locks', 'visibilitychange', '(#[ir]:', 'a malformed breaker record from another tab', 'a malformed throttle message from another tab', '}:pending'],
+	edge: ['indexedDB.open', 'BroadcastChannel', 'navigator?.locks', 'navigator.locks', 'visibilitychange', '(#[ir]:', 'a malformed breaker record from another tab', 'a malformed throttle message from another tab', '}:pending', '}:ratelimit'],
 };
 for (const row of rows) {
 	const present = markers[buildOf(row)].filter((marker) => row.withDeps.text.includes(marker));
