@@ -143,6 +143,9 @@ const withPolicy = (entry, make) => `${core}import { ${make.split('(')[0]} } fro
 // Issue 47 (branch edge2): rate-limit/tabs.ts (the channel of a server's spent quota to other tabs, its check of
 // another tab's word) for rate-limit/tabs-edge.ts: the new case core + rateLimit() (workerd) 20,108 (main) → 20,054;
 // browser core + rateLimit() alone 1,317 → 1,295 B. The new case core + auth() (workerd) checks auth's code too.
+// Then auth/tabs.ts (the refresh shared by tabs: its Web Lock, the channel that says one finished and its receiver)
+// for auth/tabs-edge.ts: core + auth() (workerd) 19,989 (main) → 19,913; browser core + auth() alone 1,284 → 1,333 B
+// (+49: the link its own module, an object of three members where auth.ts had the lock's and the channel's lines).
 const cases = [
 	// +50 B (throttle, issue 38; measured 14,273 → 14,322): the adaptiveThrottle slot in the slot and layer orders, a
 	// THROTTLED attempt never retried (shouldRetry, before the user's verdict), the slot's entry named in its RangeError.
@@ -287,7 +290,7 @@ const cases = [
 		// code too (the refresh shared by tabs: its Web Lock and channel, auth/tabs.ts).
 		name: 'core + auth() (workerd)',
 		source: withPolicy('auth', "auth({ token: () => 't', refresh: () => undefined })"),
-		budget: 20_069, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // measured 19,969 + 0.5 % (main: its Web Lock and channel still in)
+		budget: 20_012, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // measured 19,913 + 0.5 % (main 19,989, with the refresh's Web Lock and channel)
 	},
 	// fix/breaker-r3: waitForHealthy reads the stored state first, reset() after a reload stores itself, a
 	// malformed channel record is reported (storage:error): cloudflare +140 B (19,710 → 19,850), deno +55
@@ -365,7 +368,7 @@ const fromSource = (variant) => ({
 
 		if (variant === 'edge') {
 			context.onResolve({ filter: /\/ambient\.js$/ }, () => ({ path: join(src, 'cloudflare', 'ambient-edge.ts') }));
-			context.onResolve({ filter: /^\.\/tabs\.js$/ }, (args) => ['breaker', 'throttle', 'rate-limit'].some((folder) => args.resolveDir === join(src, folder)) ? { path: join(args.resolveDir, 'tabs-edge.ts') } : undefined);
+			context.onResolve({ filter: /^\.\/tabs\.js$/ }, (args) => ['breaker', 'throttle', 'rate-limit', 'auth'].some((folder) => args.resolveDir === join(src, folder)) ? { path: join(args.resolveDir, 'tabs-edge.ts') } : undefined);
 			context.onResolve({ filter: /^\.\/pending-tabs\.js$/ }, (args) => args.resolveDir === join(src, 'outbox') ? { path: join(src, 'outbox', 'pending-tabs-edge.ts') } : undefined);
 		}
 
@@ -454,10 +457,11 @@ for (const row of rows.filter((row) => row.preset)) {
 // channel's receiver and recovery triggers), nor the throttle's counts heard from other tabs (throttle/tabs.ts: its
 // malformed-message report), nor the outbox's pending writes told to other tabs (outbox/pending-tabs.ts: its channel,
 // `steadfetch:${name}:pending`), nor the rate limiter's channel to other tabs (rate-limit/tabs.ts:
-// `steadfetch:${name}:ratelimit`).
+// `steadfetch:${name}:ratelimit`), nor auth's refresh shared by tabs (auth/tabs.ts: its Web Lock and channel,
+// `steadfetch:${name}/auth ${origins}`; `ifAvailable`: any Web Locks request).
 const markers = {
 	browser: ['must be the incoming Request', 'opaqueredirect', 'Too many redirects', 'caches.open', 'ExecutionContext'],
-	edge: ['indexedDB.open', 'BroadcastChannel', 'navigator?.locks', 'navigator.locks', 'visibilitychange', '(#[ir]:', 'a malformed breaker record from another tab', 'a malformed throttle message from another tab', '}:pending', '}:ratelimit'],
+	edge: ['indexedDB.open', 'BroadcastChannel', 'navigator?.locks', 'navigator.locks', 'visibilitychange', '(#[ir]:', 'a malformed breaker record from another tab', 'a malformed throttle message from another tab', '}:pending', '}:ratelimit', '}/auth ', 'ifAvailable'],
 };
 for (const row of rows) {
 	const present = markers[buildOf(row)].filter((marker) => row.withDeps.text.includes(marker));
