@@ -40,6 +40,10 @@ export const copyRate = ({ calls, copies }) => Math.round((copies.repeated.stead
 
 const number = (value) => value.toLocaleString('en-US');
 
+/** The widest spread over the seeds of any figure of a saved run, in % of its median (whole, rounded up). */
+export const spreadOf = ({ results, spread }) => Math.ceil(Math.max(...Object.entries(spread).flatMap(([workload, byClient]) =>
+	Object.entries(byClient).map(([client, [low, high]]) => ((high - low) / results[workload][client]) * 100))));
+
 /** The README's per-call table and the line that says which run it is, between its markers. */
 export const readmeTable = (record) => {
 	const { results, calls, copies } = record;
@@ -50,7 +54,7 @@ export const readmeTable = (record) => {
 		'|---|---|---|---|---|',
 		...rows,
 		'',
-		`One run: \`${record.command}\` on ${record.date.slice(0, 10)} (commit ${record.commit}, Node ${record.node}, ${record.valgrind}), ${number(calls)} calls per client and workload, ${record.inFlight} in flight, our clients on a clock that moves 0.05 ms per call. The preset stored a copy on ${number(copies.repeated.steadfetch)} of its ${number(calls)} calls on repeated URLs (${copyRate(record)} %), on ${number(copies.distinct.steadfetch)} on new URLs.`,
+		`One run: \`${record.command}\` on ${record.date.slice(0, 10)} (commit ${record.commit}, Node ${record.node}, ${record.valgrind}), ${number(calls)} calls per client and workload, ${record.inFlight} in flight, our clients on a clock that moves 0.05 ms per call${record.seeds > 1 ? `; each figure the median of ${record.seeds} runs with V8's seeds (\`--random-seed\`, \`--hash-seed\`) 1 to ${record.seeds}, which move a figure by up to ${spreadOf(record)} %` : ''}. The preset stored a copy on ${number(copies.repeated.steadfetch)} of its ${number(calls)} calls on repeated URLs (${copyRate(record)} %), on ${number(copies.distinct.steadfetch)} on new URLs.`,
 		end,
 	].join('\n');
 };
