@@ -55,7 +55,7 @@ const shared: Options = {
  * `core/invocation.ts`, `core/redirects.ts` and `core/with-context.ts` for `-browser.ts` (no request
  * contexts: `withContext` throws), the edge build
  * `utils/channel.ts`, `tabs.ts`, `lock.ts` and `listen.ts`, `core/world-tabs.ts`, `breaker/tabs.ts`,
- * `throttle/tabs.ts` and `outbox/pending-tabs.ts` for `-edge.ts` (no tab
+ * `throttle/tabs.ts`, `outbox/pending-tabs.ts`, `rate-limit/tabs.ts` and `auth/tabs.ts` for `-edge.ts` (no tab
  * sync, Web Locks, `online` or visibility listeners): API.md "Builds per runtime", checked by `scripts/size.mjs`.
  */
 const swapsFor = (variant: 'browser' | 'edge'): Plugin => ({
@@ -82,6 +82,10 @@ const swapsFor = (variant: 'browser' | 'edge'): Plugin => ({
 			// The throttle's counts told to and heard from other tabs, the outbox's pending writes told to and heard
 			// from other tabs (their channels' receivers): `throttle/tabs-edge.ts`, `outbox/pending-tabs-edge.ts`.
 			build.onResolve({ filter: /^\.\/tabs\.js$/ }, (args) => args.resolveDir.endsWith('/src/throttle') ? { path: `${src(args.resolveDir)}/throttle/tabs-edge.ts` } : undefined);
+			// The rate limiter's channel to other tabs (a server's spent quota told and heard): `rate-limit/tabs-edge.ts`.
+			build.onResolve({ filter: /^\.\/tabs\.js$/ }, (args) => args.resolveDir.endsWith('/src/rate-limit') ? { path: `${src(args.resolveDir)}/rate-limit/tabs-edge.ts` } : undefined);
+			// Auth's refresh shared by tabs (its Web Lock, the channel that says one finished): `auth/tabs-edge.ts`.
+			build.onResolve({ filter: /^\.\/tabs\.js$/ }, (args) => args.resolveDir.endsWith('/src/auth') ? { path: `${src(args.resolveDir)}/auth/tabs-edge.ts` } : undefined);
 			build.onResolve({ filter: /^\.\/pending-tabs\.js$/ }, (args) => args.resolveDir.endsWith('/src/outbox') ? { path: `${src(args.resolveDir)}/outbox/pending-tabs-edge.ts` } : undefined);
 		}
 	},

@@ -1,10 +1,9 @@
 import type { PolicyCall, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { Layer } from '../core/types.js';
 import { AuthError } from '../errors/AuthError.js';
-import { openChannel, type Channel } from '../utils/channel.js';
-import { webLocks } from '../utils/lock.js';
 import { originPrefixes } from '../utils/origins.js';
 import type { AuthSettings } from './options.js';
+import { linkTabs, type TabLink } from './tabs.js';
 
 type Token = string | undefined;
 type Outcome = { response?: Response; error?: unknown };
@@ -31,22 +30,19 @@ const identityChanged = 'The identity changed with the token refresh';
 /**
  * The auth policy of one client (see `auth()`), in three parts: where the token goes (the origins,
  * and the token each call's latest attempt carried: `layer`), the refresh shared by the client's
- * calls and across the tabs of its origins (`#renew`, `#refresh`, `start`), and the wrapper that
- * answers a 401 with one refresh and one more try (`wrap`).
+ * calls and across the tabs of its origins (`#renew`, `#refresh`, `start`; the tabs' side in
+ * tabs.ts: none in the edge build), and the wrapper that answers a 401 with one refresh and one more
+ * try (`wrap`).
  */
 export class Auth implements PolicyParts {
 	/** Its event's log level (`PolicyParts.levels`). */
 	readonly levels = { 'auth:refresh': 'info' } as const;
 	readonly #context: PolicyContext;
 	readonly #settings: AuthSettings;
-	/** Whether the token may go to a URL: one of the origins, as URL prefixes (`['']` for `'*'`). */
+	/** The origins, as URL prefixes (`['']` for `'*'`): they also name the refresh shared by tabs (tabs.ts). */
+	readonly #prefixes: readonly string[];
+	/** Whether the token may go to a URL: one of the origins. */
 	readonly #allowed: (url: string) => boolean;
-	/**
-	 * The Web Lock of the refresh, and the name of the channel that says one finished: the client's
-	 * `name` and the origins it guards. Tabs of one client share a refresh; two clients of one page
-	 * for two APIs (each its own token and refresh) never wait for, nor skip for, the other's.
-	 */
-	readonly #name: string;
 	/**
 	 * The call's own record (`PolicyContext.perCall`): the token its latest attempt was sent with,
 	 * `null` when that attempt was not auth's (another origin, `auth: false`) or there was none yet.
@@ -64,14 +60,15 @@ export class Auth implements PolicyParts {
 	 */
 	#flight: Promise<void> | undefined;
 	#owner: unknown;
-	#channel: Channel | undefined;
+	/** The refresh's Web Lock and the channel that says one finished (`start`; `undefined` without tabs: tabs.ts). */
+	#tabs: TabLink | undefined;
 
 	constructor(context: PolicyContext, settings: AuthSettings) {
 		this.#context = context;
 		this.#settings = settings;
 		const prefixes = originPrefixes(settings.origins, context.options);
+		this.#prefixes = prefixes;
 		this.#allowed = (url) => prefixes.some((prefix) => url.startsWith(prefix));
-		this.#name = `steadfetch:${context.name}/auth ${prefixes}`;
 		this.#sent = context.perCall(() => ({ token: null }));
 		// The failover slot asks before it sends an attempt to a mirror (see PolicyHooks.tokenGoesTo).
 		context.hooks.tokenGoesTo = (call, url) => !this.#sent(call).token || this.#allowed(url);
@@ -165,7 +162,7 @@ export class Auth implements PolicyParts {
 				this.#calling = false;
 				await until(Promise.resolve(running), signal);
 				this.#generation++;
-				this.#channel?.post(1);
+				this.#tabs?.refreshed();
 				ok = true;
 			} finally {
 				this.#calling = false;
@@ -173,12 +170,10 @@ export class Auth implements PolicyParts {
 			}
 		};
 
-		const locks = webLocks();
-		const name = this.#name;
 		// The lock held elsewhere means another tab is refreshing right now: wait for it to finish
 		// and send again with what token() gives then, without a refresh of our own (had theirs
 		// failed, the second 401 is an AuthError here too — never one refresh per tab).
-		await (locks ? locks.request(name, { ifAvailable: true }, async (lock) => lock ? run() : locks.request(name, {}, async () => undefined)) : run());
+		await (this.#tabs ? this.#tabs.lock(run) : run());
 	}
 
 	/**
@@ -269,14 +264,12 @@ export class Auth implements PolicyParts {
 
 	/** Tabs of the origin tell each other a refresh finished (never the token): waiters skip theirs. */
 	start(): void {
-		this.#channel = openChannel(this.#name, () => {
+		this.#tabs = linkTabs(this.#context, this.#prefixes, () => {
 			this.#generation++;
-			this.#context.emit('auth:refresh', { scope: '', ok: true, durationMs: 0, shared: true });
 		});
 	}
 
 	close(): void {
-		this.#channel?.close();
-		this.#channel = undefined;
+		this.#tabs?.close();
 	}
 }

@@ -30,7 +30,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 	const { admit, snapshot, scopes, link } = circuits;
 
 	// The hot path: a closed breaker costs a map lookup, a clock read, an abort listener, three closures and one promise per attempt
-	// (where there are tabs, also one channel message per counted outcome: circuits.ts `shareCount`).
+	// (where there are tabs, also one channel message per counted outcome: tabs.ts `shareCount`).
 	/**
 	 * One attempt through the breaker. An attempt that comes at most `edgeMs` before the scope reopens
 	 * waits for it once instead of failing: a timer can fire a few ms early against the clock, and ky's

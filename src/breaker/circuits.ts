@@ -11,7 +11,6 @@ import { background, partStore, storageError, type PartStore } from '../core/par
 import { scopes, type Scopes } from '../utils/scopes.js';
 import { isSuperseded } from '../utils/superseded.js';
 import { autoStore } from '../stores/auto.js';
-import { hasTabs } from '../utils/tabs.js';
 import { machine, readRecord, type BreakerRecord, type Circuit, type Machine, type Settings } from './circuit.js';
 import type { BreakerOptions } from './options.js';
 import type { BreakerLink } from './shared.js';
@@ -38,6 +37,11 @@ export interface Circuits extends Machine {
 	/** The other tabs (`start()`), and their Web Locks. */
 	channel?: Channel | undefined;
 	locks?: LockManagerLike | undefined;
+	/**
+	 * Tell the other tabs an outcome counted in a closed state, and store the counts (tabs.ts
+	 * `shareCount`, set by `start()` where a channel may open; never in the edge build).
+	 */
+	shareCount?: ((circuits: Circuits, circuit: Circuit, failed: boolean, unanswered: boolean, ended: boolean, via?: WaitUntil) => void) | undefined;
 	/**
 	 * The client's transport below the breaker: `breaker.probe` goes through it. The layer's first
 	 * composition is the client's own (create-client composes it before any call); a call with a
@@ -93,7 +97,7 @@ export const read = ({ clock, settings }: Circuits, value: unknown): BreakerReco
 const bounded = (value: unknown, max: number): number => Number.isInteger(value) && (value as number) > 0 ? Math.min(value as number, max) : 0;
 
 /** Whether the circuit is in the closed state `received` is (then its counts and outcomes are about this state). */
-const inState = ({ record }: Circuit, received: BreakerRecord): boolean => received.state === 'closed' && record.state === 'closed' && record.at === received.at;
+export const inState = ({ record }: Circuit, received: BreakerRecord): boolean => received.state === 'closed' && record.state === 'closed' && record.at === received.at;
 
 /**
  * Take a closed record's counts (stored, as of a reload) into the circuit when it is in that closed
@@ -115,43 +119,6 @@ const takeCounts = ({ clock, settings: { consecutiveFailures, windowMs } }: Circ
 			window.add(at, 0, calls);
 			window.add(at, 1, bounded(counted?.failures, calls));
 		}
-	}
-};
-
-/**
- * Tell the other tabs an outcome counted in a closed state (`failed`; `unanswered`: without an HTTP
- * answer), with the counts it leaves: they count it too (\`hear\`, tabs.ts), so failures in a row
- * across tabs open the breaker. A failure, or a success that ends failures in a row, is also stored
- * with the record (behind the call, `via`), so a reload goes on counting; not over a newer state
- * another tab stored meanwhile. Only where there are tabs: the channel is open (stored only in a page
- * or a web worker, where there are reloads; a Worker's isolates share counts through a coordinator).
- */
-export const shareCount = (circuits: Circuits, circuit: Circuit, failed: boolean, unanswered: boolean, ended: boolean, via?: WaitUntil): void => {
-	const { channel, store, clock } = circuits;
-	const { record, consecutive, window } = circuit;
-	if (channel) {
-		const now = clock.now();
-		const [calls, failures] = window.sums(now);
-		const counted: BreakerRecord = { ...record, ...(consecutive && { failures: consecutive }), window: { calls, failures, at: now } };
-		channel.post({ ...counted, outcome: failed ? 1 : 0, ...(unanswered && { unanswered }) });
-		if ((failed || ended) && hasTabs()) {
-			background(circuits.context, 'breaker', via, async () => {
-				const stored = read(circuits, await store!.get(record.scope));
-				if (circuit.record === record && !(stored && (stored.at > record.at || (stored.at === record.at && stored.state === 'open')))) {
-					circuit.saved = store!.set(record.scope, counted);
-				}
-
-				return circuit.saved;
-			});
-		}
-	}
-};
-
-/** Another tab's outcome (a closed record with `outcome`): counted here too when this tab is in that closed state. */
-export const hear = (circuits: Circuits, circuit: Circuit, received: BreakerRecord, value: unknown): void => {
-	const { outcome, unanswered } = value as Partial<BreakerRecord>;
-	if ((outcome === 0 || outcome === 1) && inState(circuit, received)) {
-		circuits.count(circuit, circuit.record, circuits.clock.now(), outcome === 1, 0, undefined, unanswered === true);
 	}
 };
 
@@ -200,7 +167,7 @@ export const tally = (circuits: Circuits, circuit: Circuit, record: BreakerRecor
 	circuits.count(circuit, record, now, failed, retryAfterMs, probe, !response, call?.waitUntil);
 	// Counted in a closed state that it left as it was: the other tabs count it too, and the store keeps the counts.
 	if (failed !== undefined && record === circuit.record && record.state === 'closed' && !circuits.link) {
-		shareCount(circuits, circuit, failed, !response, before > 0, call?.waitUntil);
+		circuits.shareCount?.(circuits, circuit, failed, !response, before > 0, call?.waitUntil);
 	}
 
 	if (failed !== undefined) {

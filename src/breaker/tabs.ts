@@ -1,10 +1,49 @@
 import { openChannel } from '../utils/channel.js';
 import { listenBack } from '../utils/listen.js';
 import { webLocks } from '../utils/lock.js';
-import { storageError } from '../core/part-store.js';
+import { background, storageError } from '../core/part-store.js';
 import { hasTabs } from '../utils/tabs.js';
-import { closeCircuits, hear, read, type Circuits } from './circuits.js';
+import type { BreakerRecord, Circuit } from './circuit.js';
+import { closeCircuits, inState, read, type Circuits } from './circuits.js';
 import { poke } from './probe.js';
+
+/**
+ * Tell the other tabs an outcome counted in a closed state (`failed`; `unanswered`: without an HTTP
+ * answer), with the counts it leaves: they count it too (`hear`), so failures in a row across tabs
+ * open the breaker. A failure, or a success that ends failures in a row (`ended`), is also stored
+ * with the record (behind the call, `via`), so a reload goes on counting; not over a newer state
+ * another tab stored meanwhile. Only while the channel is open (stored only in a page or a web
+ * worker, where there are reloads; a Worker's isolates share counts through a coordinator).
+ * `Circuits.shareCount`, which circuits.ts's `tally` calls.
+ */
+const shareCount: NonNullable<Circuits['shareCount']> = (circuits, circuit, failed, unanswered, ended, via) => {
+	const { channel, store, clock } = circuits;
+	const { record, consecutive, window } = circuit;
+	if (channel) {
+		const now = clock.now();
+		const [calls, failures] = window.sums(now);
+		const counted: BreakerRecord = { ...record, ...(consecutive && { failures: consecutive }), window: { calls, failures, at: now } };
+		channel.post({ ...counted, outcome: failed ? 1 : 0, ...(unanswered && { unanswered }) });
+		if ((failed || ended) && hasTabs()) {
+			background(circuits.context, 'breaker', via, async () => {
+				const stored = read(circuits, await store!.get(record.scope));
+				if (circuit.record === record && !(stored && (stored.at > record.at || (stored.at === record.at && stored.state === 'open')))) {
+					circuit.saved = store!.set(record.scope, counted);
+				}
+
+				return circuit.saved;
+			});
+		}
+	}
+};
+
+/** Another tab's outcome (a closed record with `outcome`): counted here too when this tab is in that closed state. */
+const hear = (circuits: Circuits, circuit: Circuit, received: BreakerRecord, value: unknown): void => {
+	const { outcome, unanswered } = value as Partial<BreakerRecord>;
+	if ((outcome === 0 || outcome === 1) && inState(circuit, received)) {
+		circuits.count(circuit, circuit.record, circuits.clock.now(), outcome === 1, 0, undefined, unanswered === true);
+	}
+};
 
 /**
  * A recovery trigger (`online`, the page visible again): every breaker open because of attempts that
@@ -20,8 +59,8 @@ const recover = (circuits: Circuits, reason: string): void => {
 };
 
 /**
- * `start()`: the channel to the other tabs (where there are any, or with `share: true`) and their Web
- * Locks, and the recovery triggers.
+ * `start()`: the channel to the other tabs (where there are any, or with `share: true`), the counts
+ * told on it (`shareCount`) and their Web Locks, and the recovery triggers.
  */
 export const start = (circuits: Circuits): void => {
 	const { context } = circuits;
@@ -39,6 +78,7 @@ export const start = (circuits: Circuits): void => {
 			}
 		});
 		circuits.locks = webLocks();
+		circuits.shareCount = shareCount;
 	}
 
 	circuits.unlisten = listenBack(() => recover(circuits, 'online'), () => recover(circuits, 'visible'));

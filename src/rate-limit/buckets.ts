@@ -1,8 +1,8 @@
 import type { PolicyContext } from '../core/policy.js';
-import { openChannel, type Channel } from '../utils/channel.js';
+import type { Channel } from '../utils/channel.js';
 import { scopes, type Scopes } from '../utils/scopes.js';
-import { hasTabs } from '../utils/tabs.js';
 import { serverQuota } from './headers.js';
+import { linkTabs } from './tabs.js';
 
 /** A scope's limit: its own token bucket, and what the server said. */
 export interface Bucket {
@@ -19,7 +19,8 @@ export interface Bucket {
 /**
  * The scopes' buckets, at most `maxScopes` idle ones (`Scopes`): one with a token reserved ahead (a
  * waiter) or a server's block running is never forgotten. A server's word that its quota is spent
- * blocks the scope here and, told on the channel `steadfetch:<name>:ratelimit`, in the other tabs.
+ * blocks the scope here and, told on the channel `steadfetch:<name>:ratelimit`, in the other tabs
+ * (tabs.ts: none in the edge build).
  */
 export class Buckets {
 	readonly #scopes: Scopes<Bucket>;
@@ -57,21 +58,9 @@ export class Buckets {
 		}
 	}
 
-	/** Another tab's word that a scope's quota is spent: validated, and bounded by `maxResetMs` from now. */
-	#receive(data: unknown): void {
-		const { v, scope: other, blockedUntil } = (data ?? {}) as { v?: unknown; scope?: unknown; blockedUntil?: unknown };
-		if (v === 1 && typeof other === 'string' && other.length <= 2048 && typeof blockedUntil === 'number' && Number.isFinite(blockedUntil)) {
-			const now = this.#context.clock.now();
-			const bucket = this.scope(other);
-			bucket.blockedUntil = Math.max(bucket.blockedUntil, Math.min(blockedUntil, now + this.#maxResetMs));
-		}
-	}
-
-	/** Open the channel to the other tabs: `share`, else where there are tabs. */
+	/** Open the channel to the other tabs (tabs.ts): `share`, else where there are tabs. */
 	start(share: boolean | undefined): void {
-		if (share === true || (share === undefined && hasTabs())) {
-			this.#channel = openChannel(`steadfetch:${this.#context.name}:ratelimit`, (data) => this.#receive(data));
-		}
+		this.#channel = linkTabs(this.#context, share, this, this.#maxResetMs);
 	}
 
 	close(): void {

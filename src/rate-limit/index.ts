@@ -47,8 +47,9 @@ export interface RateLimitOptions {
 	/**
 	 * Tell the other tabs and workers of the origin when a server says its budget is spent
 	 * (BroadcastChannel `steadfetch:<name>:ratelimit`), so they wait too. What arrives is bounded by
-	 * `maxResetMs` from now. Off in Node and Deno unless `true` (an open channel keeps the process
-	 * alive until `client.close()`); missing in Cloudflare Workers.
+	 * `maxResetMs` from now. Off in Node unless `true` (an open channel keeps the process alive until
+	 * `client.close()`); missing, `true` or not, in the `workerd`/`deno`/`edge-light` build (Cloudflare
+	 * Workers, Deno, edge functions: no tab code there, API.md "Builds per runtime").
 	 * @default true in pages and workers, false elsewhere
 	 */
 	share?: boolean;

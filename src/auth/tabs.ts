@@ -1,0 +1,42 @@
+import type { PolicyContext } from '../core/policy.js';
+import { openChannel } from '../utils/channel.js';
+import { webLocks } from '../utils/lock.js';
+
+/** The refresh shared by the tabs of the client's name and origins (`linkTabs`). */
+export interface TabLink {
+	/**
+	 * `run` the refresh under its Web Lock (without one where the runtime has no Web Locks). The lock
+	 * held elsewhere means another tab is refreshing right now: wait for it to finish, and run nothing.
+	 */
+	lock(run: () => Promise<void>): Promise<void>;
+	/** Tell the other tabs a refresh finished (never the token). */
+	refreshed(): void;
+	/** The channel closes; the lock is still taken for a refresh. */
+	close(): void;
+}
+
+/**
+ * The refresh shared by the tabs of one client: its Web Lock and the channel that says one finished,
+ * both named after the client's `name` and the origins it guards (`prefixes`), so tabs of one client
+ * share a refresh and two clients of one page for two APIs (each its own token and refresh) never
+ * wait for, nor skip for, the other's. Another tab's word that its refresh finished goes to
+ * `heard` (a waiter then skips its own) and is emitted as a shared `auth:refresh`. The
+ * `workerd`/`deno`/`edge-light` build has `tabs-edge.ts` instead (no tabs, channel or Web Locks
+ * there): no link, and a refresh runs without a lock.
+ */
+export const linkTabs = (context: PolicyContext, prefixes: readonly string[], heard: () => void): TabLink | undefined => {
+	const name = `steadfetch:${context.name}/auth ${prefixes}`;
+	const channel = openChannel(name, () => {
+		heard();
+		context.emit('auth:refresh', { scope: '', ok: true, durationMs: 0, shared: true });
+	});
+	return {
+		async lock(run) {
+			const locks = webLocks();
+			await (locks ? locks.request(name, { ifAvailable: true }, async (lock) => lock ? run() : locks.request(name, {}, async () => undefined)) : run());
+		},
+		// A closed channel drops what is posted (utils/channel.ts): a refresh after close() tells nobody.
+		refreshed: () => channel?.post(1),
+		close: () => channel?.close(),
+	};
+};

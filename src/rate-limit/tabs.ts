@@ -1,0 +1,24 @@
+import type { PolicyContext } from '../core/policy.js';
+import { openChannel, type Channel } from '../utils/channel.js';
+import { hasTabs } from '../utils/tabs.js';
+import type { Buckets } from './buckets.js';
+
+/**
+ * The channel `steadfetch:<name>:ratelimit` to the other tabs and workers of the client's name, which
+ * tell each other that a server said a scope's quota is spent: with `share`, else where there are
+ * tabs; `undefined` without it or a channel. Another tab's word (distrusted: a message of the
+ * expected shape only, its scope at most 2,048 characters) blocks the scope in `buckets`, bounded by
+ * `maxResetMs` from now. The `workerd`/`deno`/`edge-light` build has `tabs-edge.ts` instead (no tabs
+ * there): no receiver of another tab's word.
+ */
+export const linkTabs = (context: PolicyContext, share: boolean | undefined, buckets: Pick<Buckets, 'scope'>, maxResetMs: number): Channel | undefined =>
+	share === true || (share === undefined && hasTabs())
+		? openChannel(`steadfetch:${context.name}:ratelimit`, (data) => {
+			const { v, scope, blockedUntil } = (data ?? {}) as { v?: unknown; scope?: unknown; blockedUntil?: unknown };
+			if (v === 1 && typeof scope === 'string' && scope.length <= 2048 && typeof blockedUntil === 'number' && Number.isFinite(blockedUntil)) {
+				const now = context.clock.now();
+				const bucket = buckets.scope(scope);
+				bucket.blockedUntil = Math.max(bucket.blockedUntil, Math.min(blockedUntil, now + maxResetMs));
+			}
+		})
+		: undefined;
