@@ -54,7 +54,7 @@ const shared: Options = {
  * which only workerd resolves: `steadfetch/cloudflare` is for Workers). The browser build swaps
  * `core/invocation.ts`, `core/redirects.ts` and `core/with-context.ts` for `-browser.ts` (no request
  * contexts: `withContext` throws), the edge build
- * `utils/channel.ts`, `tabs.ts`, `lock.ts` and `listen.ts`, `core/world-tabs.ts`, `breaker/tabs.ts`,
+ * `utils/channel.ts`, `tabs.ts`, `lock.ts`, `listen.ts` and `online.ts`, `core/world-tabs.ts`, `breaker/tabs.ts`,
  * `throttle/tabs.ts`, `outbox/pending-tabs.ts`, `outbox/locks.ts`, `rate-limit/tabs.ts` and `auth/tabs.ts` for `-edge.ts` (no tab
  * sync, Web Locks, `online` or visibility listeners): API.md "Builds per runtime", checked by `scripts/size.mjs`.
  */
@@ -72,7 +72,7 @@ const swapsFor = (variant: 'browser' | 'edge'): Plugin => ({
 
 		if (variant === 'edge') {
 			build.onResolve({ filter: /\/ambient\.js$/ }, (args) => ({ path: `${src(args.resolveDir)}/cloudflare/ambient-edge.ts` }));
-			for (const name of ['channel', 'tabs', 'lock', 'listen']) {
+			for (const name of ['channel', 'tabs', 'lock', 'listen', 'online']) {
 				build.onResolve({ filter: new RegExp(`/utils/${name}\\.js$`) }, (args) => ({ path: `${src(args.resolveDir)}/utils/${name}-edge.ts` }));
 			}
 
