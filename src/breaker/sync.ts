@@ -23,7 +23,7 @@ export interface SyncMessage {
 	/**
 	 * A number in [0, 1) from the isolate's `random`: the jitter of the open period if this sync opens
 	 * the scope (the fleet's period, jittered once where it is decided). Bounded by the coordinator;
-	 * missing (an older isolate) or not a number: 0.5, the nominal period.
+	 * missing (an older isolate) or not a finite number: 0.5, the nominal period.
 	 */
 	jitter?: number;
 }
@@ -63,7 +63,7 @@ export const readState = (scope: string, value: unknown): ScopeState => {
  * breaker is the isolates' own state machine (`machine` of breaker/circuit.ts) run by the
  * coordinator over the message's thresholds, bounded so a message cannot hold a scope open for more
  * than an hour: consecutive failures across isolates open it (`openMs × 2^opens`, jittered within
- * ±20 % by the message's `jitter`, clamped to [0, 1], 0.5 when missing or not a number; capped at
+ * ±20 % by the message's `jitter`, clamped to [0, 1], 0.5 when missing or not a finite number; capped at
  * `maxOpenMs`), a failure with Retry-After opens it for that long; once the open period is over, one
  * probe is granted in the world at a time, and one that reports nothing within `probeTimeoutMs`
  * counts as failed; the probe's success closes it, its failure re-opens it for longer. Isolated by
