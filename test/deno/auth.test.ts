@@ -4,16 +4,11 @@
 import { createClient } from '../../dist/edge/index.js';
 import { auth } from '../../dist/edge/auth.js';
 import { waitFor } from '../helpers/wait-for.ts';
+import { assert } from './assert.ts';
 
 declare const Deno: {
 	serve(options: { port: number; hostname: string; onListen?: () => void }, handler: (request: Request) => Response): { addr: { port: number }; shutdown(): Promise<void> };
 	test(definition: { name: string; fn: () => Promise<void> }): void;
-};
-
-const assert = (value: unknown, message: string): void => {
-	if (!value) {
-		throw new Error(message);
-	}
 };
 
 Deno.test({
