@@ -1,7 +1,7 @@
 // The stale cache on the Cache API in real Deno, against the edge build (dist/edge/, what the `deno` export condition resolves): cacheApiStore holds the records.
 import * as lib from '../../dist/edge/index.js';
 import { createHandler } from '../helpers/server-handler.ts';
-import { assert } from './assert.ts';
+import { assert } from './helpers.ts';
 
 declare const Deno: {
 	serve(options: { port: number; hostname: string; onListen?: () => void }, handler: (request: Request) => Promise<Response>): { addr: { port: number }; shutdown(): Promise<void> };
