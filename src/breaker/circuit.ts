@@ -220,7 +220,8 @@ const byHand = (set: Enter, notify: Notify) => ({
  * every change. Each open period it computes is jittered, uniform within ±20 % of its length (never
  * beyond `maxOpenMs`), drawn from `random` (0.5: none), so breakers that opened together do not probe
  * together; a server's `Retry-After` is kept as it is. The coordinators run it too
- * (breaker/sync.ts), without jitter: their one period is every isolate's.
+ * (breaker/sync.ts), with the `jitter` the syncing isolate drew: the fleet's one period, jittered once
+ * where it is decided, is every isolate's.
  */
 export const machine = (settings: Settings, notify: Notify, random = (): number => 0.5) => {
 	const { halfOpenProbes, openMs, maxOpenMs, probeTimeoutMs } = settings;

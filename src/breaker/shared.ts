@@ -13,7 +13,9 @@ import { readRecord, type BreakerRecord, type Circuit, type Machine, type Settin
  * (Deno KV) implement it; `sharedCoordinator(sync)` makes a `breaker({ shared })` value of your own.
  * The same value serves `adaptiveThrottle({ shared })`, whose syncs are `ThrottleMessage`s (answered
  * with a `ThrottleAnswer`, kept apart from the scope's breaker state); a coordinator that answers
- * them otherwise, or fails them, leaves each isolate's throttle to its own counters.
+ * them otherwise, or fails them, leaves each isolate's throttle to its own counters. An open period
+ * is decided by the coordinator, jittered once with the `jitter` of the sync that opened it (a draw
+ * of that isolate's `random`), never per isolate.
  */
 export interface SharedCoordinator {
 	sync(scope: string, message: SyncMessage | ThrottleMessage): Promise<SyncAnswer | ThrottleAnswer>;
@@ -80,7 +82,7 @@ interface Link {
 const exchange = async (context: PolicyContext, sync: SharedCoordinator['sync'], policy: SyncMessage['policy'], maxOpenMs: number, adopt: Machine['adopt'], link: Link, circuit: Circuit, extra?: Partial<SyncMessage>): Promise<number | false | undefined> => {
 	const { scope } = circuit.record;
 	const { clock } = context;
-	const granted = await exchanged(context, 'breaker', scope, link, async () => sync(scope, { policy, outcomes: link.outcomes.splice(0), ...extra }), (value) => {
+	const granted = await exchanged(context, 'breaker', scope, link, async () => sync(scope, { policy, outcomes: link.outcomes.splice(0), jitter: context.random(), ...extra }), (value) => {
 		const answer = value as SyncAnswer;
 		const record = readRecord(answer?.record, clock.now(), maxOpenMs);
 		if (record?.scope !== scope) {
@@ -224,7 +226,9 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
  * world. A slow answer is taken when it comes (within `answerMs`) and never makes the isolate more
  * permissive than what it last knew: once the open period it knew ends, its calls fail fast while it
  * asks the coordinator for the probe (the call that asks waits for the answer), so one probe goes
- * out in the world also when the coordinator takes hundreds of ms. A coordinator that fails, or does
+ * out in the world also when the coordinator takes hundreds of ms. Each sync carries a draw of the
+ * client's `random` (`SyncMessage.jitter`), with which the coordinator jitters the fleet's open period
+ * if that sync opens it (isolates that open together then reopen apart). A coordinator that fails, or does
  * not answer within `answerMs`, leaves the local breaker in charge (`storage:error`, once per
  * episode). Each sync is a subrequest of the call's request context (`PolicyContext.subrequest`):
  * none is sent once it has none left (a probe is then not granted).

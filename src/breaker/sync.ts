@@ -20,6 +20,12 @@ export interface SyncMessage {
 	probed?: { at: number; failed: boolean };
 	/** `client.breaker.isolate` / `reset`, for every isolate. */
 	command?: 'isolate' | 'reset';
+	/**
+	 * A number in [0, 1) from the isolate's `random`: the jitter of the open period if this sync opens
+	 * the scope (the fleet's period, jittered once where it is decided). Bounded by the coordinator;
+	 * missing (an older isolate) or not a finite number: 0.5, the nominal period.
+	 */
+	jitter?: number;
 }
 
 /**
@@ -56,7 +62,8 @@ export const readState = (scope: string, value: unknown): ScopeState => {
  * Apply one isolate's message to a scope's state (changed in place) and answer it. The shared
  * breaker is the isolates' own state machine (`machine` of breaker/circuit.ts) run by the
  * coordinator over the message's thresholds, bounded so a message cannot hold a scope open for more
- * than an hour: consecutive failures across isolates open it (`openMs × 2^opens`, capped at
+ * than an hour: consecutive failures across isolates open it (`openMs × 2^opens`, jittered within
+ * ±20 % by the message's `jitter`, clamped to [0, 1], 0.5 when missing or not a finite number; capped at
  * `maxOpenMs`), a failure with Retry-After opens it for that long; once the open period is over, one
  * probe is granted in the world at a time, and one that reports nothing within `probeTimeoutMs`
  * counts as failed; the probe's success closes it, its failure re-opens it for longer. Isolated by
@@ -65,6 +72,8 @@ export const readState = (scope: string, value: unknown): ScopeState => {
 export const sync = (state: ScopeState, message: SyncMessage, now: number): SyncAnswer => {
 	const policy: Partial<SharedPolicy> | undefined = message?.policy;
 	const maxOpenMs = clamp(policy?.maxOpenMs, 1, 3_600_000, 300_000);
+	// The sender's draw, used only if this sync opens the scope: every isolate that adopts it has the same period.
+	const jitter = clamp(message?.jitter, 0, 1, 0.5);
 	const { circuit, admit, count, isolate, reset, snapshot } = machine({
 		consecutiveFailures: Math.round(clamp(policy?.consecutiveFailures, 1, 1000, 5)),
 		openMs: clamp(policy?.openMs, 1, maxOpenMs, 5_000),
@@ -74,7 +83,7 @@ export const sync = (state: ScopeState, message: SyncMessage, now: number): Sync
 		minimumThroughput: Number.POSITIVE_INFINITY,
 		failureRatio: 1,
 		windowMs: 1,
-	}, () => undefined);
+	}, () => undefined, () => jitter);
 	const scope = circuit(state.record.scope);
 	scope.record = state.record;
 	scope.consecutive = state.consecutive;

@@ -26,6 +26,8 @@ const maxMessageBytes = 16_384;
  * Export it from your Worker and bind it (`durable_objects` in wrangler config, class name
  * `BreakerCoordinator`); give `coordinator(env.<BINDING>)` to `breaker({ shared })`. Its state is
  * kept in memory and persisted in the object's storage, so an evicted object starts where it was.
+ * It decides the fleet's open period, jittered once by the `jitter` the isolate whose sync opened it
+ * sent (a message without one, from an older isolate: the nominal period).
  * The same object keeps the scope's `adaptiveThrottle({ shared })` counts, under a key of their own.
  */
 export class BreakerCoordinator {

@@ -110,7 +110,9 @@ export interface BaseClientOptions extends KyOptions {
 	 */
 	clock?: Clock;
 	/**
-	 * Random source in [0, 1) for retry jitter and backoff (ids use crypto.randomUUID). Inject one in tests.
+	 * Random source in [0, 1) for retry jitter and backoff, the breaker's open periods (with
+	 * `breaker({ shared })`, the jitter each sync offers the coordinator), the outbox's resume jitter and
+	 * the adaptive throttle's refusals (ids use crypto.randomUUID). Inject one in tests.
 	 * @default Math.random
 	 */
 	random?: () => number;

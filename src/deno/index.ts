@@ -37,7 +37,8 @@ const breakerSync = (scope: string, value: unknown, message: SyncMessage): [Scop
 /**
  * The coordinator of `breaker({ shared })` over Deno KV: every process and isolate that opens the same
  * KV (a file with `Deno.openKv(path)`, or Deno Deploy's) shares one breaker per scope. Each sync is an
- * atomic read-check-write of the scope's state (strongly consistent), retried on a conflict. The
+ * atomic read-check-write of the scope's state (strongly consistent), retried on a conflict; the
+ * fleet's open period is jittered once, by the `jitter` the process whose sync opened it sent. The
  * same value serves `adaptiveThrottle({ shared })`: its counts per scope under keys of their own.
  *
  * @example

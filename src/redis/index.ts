@@ -110,7 +110,8 @@ const throttleNumbers = ({ windowMs, at, requests, accepts }: ThrottleState): nu
  * runs a Lua script with the app's own client, so no Redis client is a dependency. It decides as the
  * Durable Object does (`sync` and `tallyThrottle` of src/coordinator, run in the process) over what
  * Redis holds, and writes back only if nobody wrote since it read (a compare-and-set in a script,
- * retried on a conflict), so two processes never both take a probe. Redis's own clock is the fleet's.
+ * retried on a conflict), so two processes never both take a probe. Redis's own clock is the fleet's;
+ * the fleet's open period is jittered once, by the `jitter` the process whose sync opened it sent.
  * A write that would land after the process gave up on its sync is refused by Redis, so a sync
  * given up never changes the fleet's state. Keys are `prefix` and a SHA-256 of the client's `name`
  * and the scope; values are numbers only; each key expires `ttlMs` after its last write. A Redis

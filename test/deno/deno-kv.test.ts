@@ -95,3 +95,48 @@ Deno.test({
 		}
 	},
 });
+
+Deno.test({
+	name: 'deno kv: two fleets (two KV files) opened at the same moment with different randoms reopen apart: each period jittered once by the random its opener sent',
+	async fn() {
+		const server = Deno.serve({ port: 0, hostname: '127.0.0.1', onListen: () => undefined }, () => new Response('down', { status: 503 }));
+		const origin = `http://127.0.0.1:${server.addr.port}`;
+		const fleets = await Promise.all([0.1, 0.9].map(async (random) => {
+			const kv = await Deno.openKv(await kvFile()) as unknown as { close(): void; get(key: unknown[]): Promise<{ value: unknown }> };
+			const api = lib.createClient({ random: () => random, retry: 0, staleCache: false, breaker: { consecutiveFailures: 1, openMs: 10_000, maxOpenMs: 60_000, shared: coordinator(kv as never), share: false } });
+			return { kv, api };
+		}));
+		try {
+			const results = await Promise.all(fleets.map(async ({ api }) => api.get(origin).then((response) => String(response.status), (error: unknown) => lib.classify(error).code)));
+			equal(results, ['HTTP_5XX', 'HTTP_5XX'], 'the two calls');
+			// The failure's report is not waited for by the call: read each fleet's state in its KV until it is open.
+			const records: Array<{ openedAt: number; reopensAt: number }> = [];
+			for (const { kv } of fleets) {
+				for (let tries = 0; ; tries++) {
+					if (tries >= 500) {
+						throw new Error('timed out waiting for the fleet\'s breaker to open in its KV');
+					}
+
+					const { record } = ((await kv.get(['steadfetch', 'breaker', origin])).value ?? {}) as { record?: { state: string; openedAt: number; reopensAt: number } };
+					if (record?.state === 'open') {
+						records.push(record);
+						break;
+					}
+
+					await new Promise((resolve) => setTimeout(resolve, 10));
+				}
+			}
+
+			// 10 000 ms × (0.8 + 0.4 × random): 8 400 and 11 600 (both 10 000 before).
+			equal(records.map(({ openedAt, reopensAt }) => Math.round(reopensAt - openedAt)), [8_400, 11_600], 'the two fleets\' open periods');
+			equal(Math.abs(records[0]!.openedAt - records[1]!.openedAt) < 2_000, true, 'opened at the same moment');
+		} finally {
+			for (const { kv, api } of fleets) {
+				api.close();
+				kv.close();
+			}
+
+			await server.shutdown();
+		}
+	},
+});

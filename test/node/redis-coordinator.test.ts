@@ -10,6 +10,8 @@ import { coordinator, type RedisEvaluate } from '../../src/entries/redis.js';
 import type { SyncAnswer } from '../../src/breaker/sync.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 import { startRedis, type RunningRedis } from '../helpers/redis-server.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { sha256 } from '../../src/utils/digest.js';
 
 let redis: RunningRedis;
 let origin: RunningServer;
@@ -104,6 +106,36 @@ describe('the Redis coordinator', { timeout: 30_000 }, () => {
 			expect(hits).toBe(1);
 			expect(errors.length).toBeGreaterThan(0);
 			api.close();
+		}
+	});
+
+	it('two fleets (two client names) opened at the same moment with different randoms: each fleet\'s period jittered once by the random its opener sent (API.md: no herd on recovery), so they reopen apart', async () => {
+		const down = await serve(() => new Response('down', { status: 503 }));
+		const shared = coordinator(plain);
+		const fleets = [['fleet-a', 0.1], ['fleet-b', 0.9]] as const;
+		const clients = fleets.map(([name, random]) => createClient({ name, random: () => random, retry: 0, breaker: breaker({ shared, consecutiveFailures: 1, openMs: 10_000, maxOpenMs: 60_000 }) }));
+		/** The open record Redis holds for a name's scope, as stored (`[open, openedAt, reopensAt, …]`), if any. */
+		const held = async (name: string): Promise<number[] | undefined> => {
+			const stored = await redis.client.hget(`steadfetch:breaker:${await sha256(`steadfetch redis\n${name}\n${down.url}`)}`, 's');
+			const numbers = stored ? JSON.parse(stored) as number[] : undefined;
+			return numbers?.[0] === 1 ? numbers : undefined;
+		};
+
+		try {
+			// Each client's first failure opens its fleet's breaker in Redis (consecutiveFailures 1), at the same moment.
+			expect(await Promise.all(clients.map(async (api) => api.get(down.url).then(() => 'ok', (error: { response?: Response }) => String(error.response?.status))))).toEqual(['503', '503']);
+			await waitFor(async () => (await Promise.all(fleets.map(async ([name]) => held(name)))).every(Boolean), 'both fleets open in Redis');
+			const records = await Promise.all(fleets.map(async ([name]) => (await held(name))!));
+			// 10 000 ms × (0.8 + 0.4 × random): 8 400 and 11 600 (both 10 000 before: every fleet reopened at the same nominal time).
+			expect(records.map(([, openedAt, reopensAt]) => Math.round(reopensAt! - openedAt!))).toEqual([8_400, 11_600]);
+			expect(Math.abs(records[0]![1]! - records[1]![1]!)).toBeLessThan(1_000);
+			expect(records[1]![2]! - records[0]![2]!).toBeGreaterThan(2_000);
+		} finally {
+			for (const api of clients) {
+				api.close();
+			}
+
+			await down.close();
 		}
 	});
 

@@ -12,8 +12,11 @@ let failing = true;
 let requests: string[] = [];
 beforeAll(async () => {
 	server = await serve(async (request) => {
-		requests.push(new URL(request.url).pathname);
-		return new Response(failing ? 'down' : 'ok', { status: failing ? 503 : 200 });
+		const { pathname } = new URL(request.url);
+		requests.push(pathname);
+		// `/retry-after-<s>`: a 503 with that Retry-After (seconds).
+		const retryAfter = /^\/retry-after-(\d+)$/.exec(pathname)?.[1];
+		return new Response(failing ? 'down' : 'ok', { status: failing ? 503 : 200, ...(retryAfter && { headers: { 'retry-after': retryAfter } }) });
 	});
 });
 afterAll(async () => server.close());
@@ -22,13 +25,17 @@ beforeEach(() => {
 	failing = true;
 });
 
-/** A coordinator in memory over the shared state machine (what the Durable Object and Deno KV run), on the test's clock (`skewMs`: its own clock that far ahead, or behind). */
-const memoryCoordinator = (clock: ManualClock, skewMs = 0): SharedBreaker & { states: Map<string, ScopeState> } => {
+/**
+ * A coordinator in memory over the shared state machine (what the Durable Object, Deno KV and Redis run), on the test's clock
+ * (`skewMs`: its own clock that far ahead, or behind; `older`: each message without its `jitter`, as an older isolate sends it).
+ */
+const memoryCoordinator = (clock: ManualClock, skewMs = 0, older = false): SharedBreaker & { states: Map<string, ScopeState> } => {
 	const states = new Map<string, ScopeState>();
 	return Object.assign(sharedCoordinator(async (scope, message) => {
 		const state = states.get(scope) ?? emptyState(scope);
 		states.set(scope, state);
-		return structuredClone(sync(state, message as SyncMessage, clock.now() + skewMs));
+		const { jitter: _, ...old } = message as SyncMessage;
+		return structuredClone(sync(state, (older ? old : message) as SyncMessage, clock.now() + skewMs));
 	}), { states });
 };
 
@@ -86,7 +93,8 @@ describe('shared breaker', () => {
 		// the process's did the same; and the fleet's records of one ms (closed, then open) are ordered too.
 		for (const skewMs of [0, -3]) {
 			const clock = new ManualClock();
-			const coordinator = memoryCoordinator(clock, skewMs);
+			// Messages without `jitter` (an older isolate's): the fleet's period is the nominal one, another than a's own.
+			const coordinator = memoryCoordinator(clock, skewMs, true);
 			const [a, b] = [0.9, 0.1].map((jitter) => createClient({ clock, random: () => jitter, retry: 0, breaker: breaker({ shared: coordinator, consecutiveFailures: 1, openMs: 5_000, share: false }) }));
 			const fleet = (): object => {
 				const { openedAt, reopensAt } = coordinator.states.get(server.url)!.record;
@@ -112,6 +120,65 @@ describe('shared breaker', () => {
 			a!.close();
 			b!.close();
 		}
+	});
+
+	it('the fleet\'s open period is jittered once, where it is decided: by the random the opening isolate sent (±20 % of openMs·2ⁿ), never beyond maxOpenMs, never shorter than a Retry-After that opened it', async () => {
+		const period = (coordinator: ReturnType<typeof memoryCoordinator>): number => {
+			const { state, openedAt, reopensAt } = coordinator.states.get(server.url)!.record;
+			expect(state).toBe('open');
+			return reopensAt - openedAt;
+		};
+
+		const opened = async (random: number, options: Record<string, unknown>, path = '/x') => {
+			const clock = new ManualClock();
+			const coordinator = memoryCoordinator(clock);
+			const api = createClient({ clock, random: () => random, retry: 0, breaker: breaker({ shared: coordinator, consecutiveFailures: 1, openMs: 10_000, share: false, ...options }) });
+			expect(await outcome(api, path)).toBe('503');
+			await vi.waitFor(() => expect(coordinator.states.get(server.url)?.record.state).toBe('open'));
+			return { api, clock, coordinator };
+		};
+
+		for (const random of [0, 0.25, 0.5, 0.9, 0.999]) {
+			// Opened by consecutive failures: 10 000 ms × (0.8 + 0.4 × random), the isolate's own period too.
+			const { api, clock, coordinator } = await opened(random, { maxOpenMs: 60_000 });
+			expect(period(coordinator)).toBeCloseTo(10_000 * (0.8 + 0.4 * random), 6);
+			await vi.waitFor(() => expect(api.breaker(server.url)).toMatchObject({ openedAt: clock.now(), reopensAt: coordinator.states.get(server.url)!.record.reopensAt }));
+			// Its probe fails: the doubled period (20 000 ms), jittered by the value the probe's report sent.
+			clock.advance(12_000);
+			expect(await outcome(api)).toBe('503');
+			await vi.waitFor(() => expect(coordinator.states.get(server.url)?.record.opens).toBe(2));
+			expect(period(coordinator)).toBeCloseTo(20_000 * (0.8 + 0.4 * random), 6);
+			api.close();
+		}
+
+		// Never beyond maxOpenMs: 10 000 × 1.1996 capped at 11 000.
+		const capped = await opened(0.999, { maxOpenMs: 11_000 });
+		expect(period(capped.coordinator)).toBe(11_000);
+		capped.api.close();
+		// Opened by a Retry-After of 12 s: exactly that (the jitter would make it 8 000 ms), never shorter.
+		const told = await opened(0, { maxOpenMs: 60_000 }, '/retry-after-12');
+		expect(period(told.coordinator)).toBe(12_000);
+		told.api.close();
+	});
+
+	it('the coordinator bounds the jitter a message carries (clamped to [0, 1]; missing or not a number: 0.5) and uses it only when it opens the scope', () => {
+		const policy = { consecutiveFailures: 1, openMs: 10_000, maxOpenMs: 60_000, probeTimeoutMs: 10_000 };
+		const scope = 'https://jitter.example';
+		const periodOf = (jitter: unknown): number => {
+			const state = emptyState(scope);
+			const { record } = sync(state, { policy, outcomes: [1], ...(jitter !== 'missing' && { jitter }) } as SyncMessage, 1_000);
+			expect(state.record).toBe(record);
+			return Math.round(record.reopensAt - record.openedAt);
+		};
+
+		expect([-3, 0, 0.3, 1, 7, Number.NEGATIVE_INFINITY, Number.NaN, '0.9', null, { valueOf: () => 0.9 }, 'missing'].map(periodOf))
+			.toEqual([8_000, 8_000, 9_200, 12_000, 12_000, 10_000, 10_000, 10_000, 10_000, 10_000, 10_000]);
+		// A sync that does not open the scope changes nothing with its jitter: a success, then a report while open.
+		const state = emptyState(scope);
+		expect(sync(state, { policy, outcomes: [0], jitter: 0 }, 1_000).record).toEqual(emptyState(scope).record);
+		const open = sync(state, { policy, outcomes: [1], jitter: 0.5 }, 2_000).record;
+		expect(sync(state, { policy, outcomes: [1], jitter: 0 }, 3_000).record).toEqual(open);
+		expect(open.reopensAt - open.openedAt).toBe(10_000);
 	});
 
 	it('the kill switch in one isolate holds in the others', async () => {
