@@ -3,6 +3,7 @@
 // included; API.md "Builds per runtime"), and the breaker still does what every build needs: it opens on
 // failures, fails fast without a request, and its half-open probe goes out (without a lock) and closes it.
 import { CircuitOpenError, createClient, memoryStore } from '../../dist/edge/index.js';
+import { assert, watchChannels } from './helpers.ts';
 
 declare const Deno: {
 	serve(options: { port: number; hostname: string; onListen?: () => void }, handler: (request: Request) => Response): { addr: { port: number }; shutdown(): Promise<void> };
@@ -10,12 +11,6 @@ declare const Deno: {
 };
 
 type Locks = { request(name: string, ...rest: unknown[]): Promise<unknown> };
-
-const assert = (value: unknown, message: string): void => {
-	if (!value) {
-		throw new Error(message);
-	}
-};
 
 Deno.test({
 	name: 'breaker (Deno, edge build, share: true): no channel opened, no Web Lock asked; it opens, fails fast, and its probe closes it',
@@ -26,15 +21,8 @@ Deno.test({
 			sent.push(new URL(request.url).pathname);
 			return new Response('{}', { status });
 		});
-		const opened: string[] = [];
+		const channels = watchChannels();
 		const asked: string[] = [];
-		const Real = globalThis.BroadcastChannel;
-		globalThis.BroadcastChannel = class extends Real {
-			constructor(name: string) {
-				super(name);
-				opened.push(name);
-			}
-		};
 		const locks = (navigator as unknown as { locks: Locks }).locks;
 		const request = locks.request;
 		locks.request = (name: string, ...rest: unknown[]) => {
@@ -56,10 +44,10 @@ Deno.test({
 			assert((await api.get(`${base}/d`)).status === 200, 'the probe answered');
 			assert(api.breaker(base).state === 'closed', `closed by the probe: ${api.breaker(base).state}`);
 			assert(sent.join(' ') === '/a /b /d', `sent: ${sent.join(' ')}`);
-			assert(opened.length === 0, `no channel opened: ${opened.join(', ')}`);
+			assert(channels.opened.length === 0, `no channel opened: ${channels.opened.join(', ')}`);
 			assert(asked.length === 0, `no Web Lock asked: ${asked.join(', ')}`);
 		} finally {
-			globalThis.BroadcastChannel = Real;
+			channels.restore();
 			locks.request = request;
 			api.close();
 			await origin.shutdown();

@@ -4,17 +4,12 @@
 // `unknown` before any, `unreachable` after two attempts in a row got no HTTP answer, `reachable` once one did.
 // A `navigator.onLine` set to false (Deno has none; an edge runtime that grew one) is not read there.
 import { createClient, memoryStore } from '../../dist/edge/index.js';
+import { assert } from './helpers.ts';
 
 declare const Deno: {
 	listen(options: { port: number; hostname: string }): { addr: { port: number }; close(): void };
 	serve(options: { port: number; hostname: string; onListen?: () => void }, handler: (request: Request) => Response): { addr: { port: number }; shutdown(): Promise<void> };
 	test(definition: { name: string; fn: () => Promise<void> }): void;
-};
-
-const assert = (value: unknown, message: string): void => {
-	if (!value) {
-		throw new Error(message);
-	}
 };
 
 Deno.test({
