@@ -45,6 +45,11 @@ declare module 'steadfetch/core' {
  * The per-scope circuit breaker, for the `breaker` slot of `createClient` (see `BreakerOptions`).
  * Bad options throw a `RangeError` naming the option and the value, here.
  *
+ * In a page, a change of state and the failure counts are stored behind the call that changed
+ * them (a few ms after it settles, as all of the client's background work): a reload or a crash
+ * before that write completed starts from the state and counts stored before it (one failure
+ * fewer in a row, a breaker closed that had just opened). The other open tabs know at once.
+ *
  * @example
  * import { createClient } from 'steadfetch/core';
  * import { breaker } from 'steadfetch/breaker';

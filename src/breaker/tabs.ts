@@ -12,7 +12,8 @@ import { poke } from './probe.js';
  * answer), with the counts it leaves: they count it too (`hear`), so failures in a row across tabs
  * open the breaker. A failure, or a success that ends failures in a row (`ended`), is also stored
  * with the record (behind the call, `via`), so a reload goes on counting; not over a newer state
- * another tab stored meanwhile. Only while the channel is open (stored only in a page or a web
+ * another tab stored meanwhile; a page unloaded before that write completed (a few ms) leaves the
+ * counts stored before it, as `publish` does the state. Only while the channel is open (stored only in a page or a web
  * worker, where there are reloads; a Worker's isolates share counts through a coordinator).
  * `Circuits.shareCount`, which circuits.ts's `tally` calls.
  */
