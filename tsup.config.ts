@@ -54,8 +54,8 @@ const shared: Options = {
  * which only workerd resolves: `steadfetch/cloudflare` is for Workers). The browser build swaps
  * `core/invocation.ts`, `core/redirects.ts` and `core/with-context.ts` for `-browser.ts` (no request
  * contexts: `withContext` throws), the edge build
- * `utils/channel.ts`, `tabs.ts`, `lock.ts` and `listen.ts`, `core/world-tabs.ts`, `breaker/tabs.ts`,
- * `throttle/tabs.ts`, `outbox/pending-tabs.ts`, `rate-limit/tabs.ts` and `auth/tabs.ts` for `-edge.ts` (no tab
+ * `utils/channel.ts`, `tabs.ts`, `lock.ts`, `listen.ts` and `online.ts`, `core/world-tabs.ts`, `breaker/tabs.ts`,
+ * `throttle/tabs.ts`, `outbox/pending-tabs.ts`, `outbox/locks.ts`, `rate-limit/tabs.ts` and `auth/tabs.ts` for `-edge.ts` (no tab
  * sync, Web Locks, `online` or visibility listeners): API.md "Builds per runtime", checked by `scripts/size.mjs`.
  */
 const swapsFor = (variant: 'browser' | 'edge'): Plugin => ({
@@ -72,7 +72,7 @@ const swapsFor = (variant: 'browser' | 'edge'): Plugin => ({
 
 		if (variant === 'edge') {
 			build.onResolve({ filter: /\/ambient\.js$/ }, (args) => ({ path: `${src(args.resolveDir)}/cloudflare/ambient-edge.ts` }));
-			for (const name of ['channel', 'tabs', 'lock', 'listen']) {
+			for (const name of ['channel', 'tabs', 'lock', 'listen', 'online']) {
 				build.onResolve({ filter: new RegExp(`/utils/${name}\\.js$`) }, (args) => ({ path: `${src(args.resolveDir)}/utils/${name}-edge.ts` }));
 			}
 
@@ -87,6 +87,8 @@ const swapsFor = (variant: 'browser' | 'edge'): Plugin => ({
 			// Auth's refresh shared by tabs (its Web Lock, the channel that says one finished): `auth/tabs-edge.ts`.
 			build.onResolve({ filter: /^\.\/tabs\.js$/ }, (args) => args.resolveDir.endsWith('/src/auth') ? { path: `${src(args.resolveDir)}/auth/tabs-edge.ts` } : undefined);
 			build.onResolve({ filter: /^\.\/pending-tabs\.js$/ }, (args) => args.resolveDir.endsWith('/src/outbox') ? { path: `${src(args.resolveDir)}/outbox/pending-tabs-edge.ts` } : undefined);
+			// The outbox's Web Locks (the drain's, an entry's): `outbox/locks-edge.ts` runs the task at once.
+			build.onResolve({ filter: /^\.\/locks\.js$/ }, (args) => args.resolveDir.endsWith('/src/outbox') ? { path: `${src(args.resolveDir)}/outbox/locks-edge.ts` } : undefined);
 		}
 	},
 });

@@ -143,6 +143,17 @@ const withPolicy = (entry, make) => `${core}import { ${make.split('(')[0]} } fro
 // Issue 47 (branch edge2): rate-limit/tabs.ts (the channel of a server's spent quota to other tabs, its check of
 // another tab's word) for rate-limit/tabs-edge.ts: the new case core + rateLimit() (workerd) 20,108 (main) → 20,054;
 // browser core + rateLimit() alone 1,317 → 1,295 B. The new case core + auth() (workerd) checks auth's code too.
+// Issue 47 (branch edge3): the half-open probe's Web Lock across tabs (probe.ts `claim`'s loop over the scope's lock
+// slots, the stored state read again under the lock) moved to breaker/tabs.ts `lockProbe`, which `start()` sets as
+// `Circuits.probeLock` where there are tabs and Web Locks: out of the edge build (the preset for workerd 28,582 →
+// 28,532, the breaker({ shared }) cases −46 to −142); in browsers +80 B minified (the member and its closure), every
+// browser case within its budget. Then the outbox's Web Locks (Queue.lock/entryLock's `webLocks()?.request(…)` with
+// their lock names) moved to outbox/locks.ts, which the edge build swaps for locks-edge.ts (the task at once): core +
+// outbox() (workerd) 31,894 → 31,867; in browsers +54 B minified (two module functions), every browser case within
+// its budget. Then `navigator.onLine` (utils/runtime.ts `isOffline`) and the core's
+// `online`/`offline` listeners (client.ts `closing`) moved to utils/online.ts, which the edge build swaps for
+// online-edge.ts (never offline, nothing listened to): the preset for workerd 28,532 → 28,428, every edge case −50
+// to −140; in browsers +4 B minified, each case within brotli's noise of its figure and within its budget.
 // Then auth/tabs.ts (the refresh shared by tabs: its Web Lock, the channel that says one finished and its receiver)
 // for auth/tabs-edge.ts: core + auth() (workerd) 19,989 (main) → 19,913; browser core + auth() alone 1,284 → 1,333 B
 // (+49: the link its own module, an object of three members where auth.ts had the lock's and the channel's lines).
@@ -275,28 +286,28 @@ const cases = [
 		// IndexedDB, tab sync, Web Locks or page-visibility code (its `markers`).
 		name: 'steadfetch (the preset, workerd)',
 		source: "import { createClient } from 'steadfetch';\nexport const api = createClient();",
-		budget: 28_724, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // issue 47 (edge2: the breaker's counts told to other tabs, rate limit's and auth's tab code out of the edge build): measured 28,582 + 0.5 % (main 28,692); issue 47 (bpol: the breaker's tab sync out of the edge build, breaker/tabs-edge.ts): measured 28,614 + 0.5 % (main 28,852); issue 47 (the world's tab reader out of the edge build): measured 28,852 + 0.5 %; issue 45 (one owner per call: the `Call` class): measured 28,999 + 0.5 %; before: issue 46 files: measured 28,841 + 0.5 % (main 28,632 with the same scripts: the outbox's files, the Cache API store's raw binary data, PartStore's per-write deadline); issue 46 syncInvalidation (write:delivered in the core): measured 28,660 + 0.5 %; issue 45's copyPlan: measured 28,320 + 0.5 %
+		budget: 28_570, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // issue 47 (edge3: `navigator.onLine` and its listeners out of the edge build, utils/online.ts → online-edge.ts): measured 28,428 + 0.5 % (before it 28,532); issue 47 (edge3: the half-open probe's Web Lock across tabs out of the edge build, breaker/tabs.ts `lockProbe`): measured 28,532 + 0.5 % (main 28,582); issue 47 (edge2: the breaker's counts told to other tabs, rate limit's and auth's tab code out of the edge build): measured 28,582 + 0.5 % (main 28,692); issue 47 (bpol: the breaker's tab sync out of the edge build, breaker/tabs-edge.ts): measured 28,614 + 0.5 % (main 28,852); issue 47 (the world's tab reader out of the edge build): measured 28,852 + 0.5 %; issue 45 (one owner per call: the `Call` class): measured 28,999 + 0.5 %; before: issue 46 files: measured 28,841 + 0.5 % (main 28,632 with the same scripts: the outbox's files, the Cache API store's raw binary data, PartStore's per-write deadline); issue 46 syncInvalidation (write:delivered in the core): measured 28,660 + 0.5 %; issue 45's copyPlan: measured 28,320 + 0.5 %
 	},
 	{
 		// Issue 47: the outbox as a Worker's bundler builds it (the edge build), so the edge `markers` are checked
 		// on the outbox's code too (its pending writes' channel to other tabs, outbox/pending-tabs.ts).
 		name: 'core + outbox() (workerd)',
 		source: withPolicy('outbox', 'outbox()'),
-		budget: 32_083, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // measured 31,923 + 0.5 % (main 32,027, with the pending writes' channel)
+		budget: 31_975, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // issue 47 (edge3: `navigator.onLine` and its listeners out of the edge build, utils/online.ts → online-edge.ts): measured 31,816 + 0.5 % (before it 31,867); edge3 (the outbox's Web Locks out of the edge build, outbox/locks-edge.ts): measured 31,867 + 0.5 % (main 31,923; 31,894 after the probe's lock moved the edge dist's chunks); measured 31,923 + 0.5 % (main 32,027, with the pending writes' channel)
 	},
 	{
 		// Issue 47: the rate limiter as a Worker's bundler builds it (the edge build), so the edge `markers` are checked
 		// on its code too (its channel to other tabs, `steadfetch:<name>:ratelimit`: rate-limit/tabs.ts).
 		name: 'core + rateLimit() (workerd)',
 		source: withPolicy('rate-limit', 'rateLimit()'),
-		budget: 20_154, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // measured 20,054 + 0.5 % (main 20,108, with the channel)
+		budget: 20_014, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // issue 47 (edge3: `navigator.onLine` and its listeners out of the edge build, utils/online.ts → online-edge.ts): measured 19,915 + 0.5 % (before it 20,054); measured 20,054 + 0.5 % (main 20,108, with the channel)
 	},
 	{
 		// Issue 47: auth as a Worker's bundler builds it (the edge build), so the edge `markers` are checked on its
 		// code too (the refresh shared by tabs: its Web Lock and channel, auth/tabs.ts).
 		name: 'core + auth() (workerd)',
 		source: withPolicy('auth', "auth({ token: () => 't', refresh: () => undefined })"),
-		budget: 20_012, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // measured 19,913 + 0.5 % (main 19,989, with the refresh's Web Lock and channel)
+		budget: 19_905, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // issue 47 (edge3: `navigator.onLine` and its listeners out of the edge build, utils/online.ts → online-edge.ts): measured 19,806 + 0.5 % (before it 19,913); measured 19,913 + 0.5 % (main 19,989, with the refresh's Web Lock and channel)
 	},
 	// fix/breaker-r3: waitForHealthy reads the stored state first, reset() after a reload stores itself, a
 	// malformed channel record is reported (storage:error): cloudflare +140 B (19,710 → 19,850), deno +55
@@ -311,7 +322,7 @@ const cases = [
 		// on the coordinator rather than in steadfetch/throttle, where every browser would carry it unused.
 		// Issue 34's split of breaker/shared.ts (linkBreaker, exchange): 23,759 → 23,741.
 		// Issue 45's typed policy boundary: measured 25,948 + 0.5 % (+11 minified bytes; the rest brotli's).
-		budget: 26_548, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // branch names (a fleet per client `name` and scope: the object named by a SHA-256 of both, coordinator/keys.ts; breaker/shared.ts `namedCoordinator`): measured 26,416 + 0.5 % (main 26,279); the fleet fix (breaker/shared.ts `Link.heard`) merged with edge2: measured 26,249 + 0.5 %; issue 47 (edge2: the breaker's counts told to other tabs out of the edge build, breaker/tabs.ts `shareCount`): measured 26,228 + 0.5 % (main 26,411); issue 47 (bpol: the breaker's tab sync out of the edge build, breaker/tabs-edge.ts): measured 26,288 + 0.5 % (main 26,581); issue 47 (the world's tab reader out of the edge build): measured 26,581 + 0.5 %; issue 45 (one owner per call: the `Call` class): measured 26,693 + 0.5 %; before: issue 46 files: measured 26,503 + 0.5 % (main 26,250 with the same scripts: the outbox's files, the Cache API store's raw binary data, PartStore's per-write deadline); issue 46 syncInvalidation: measured 26,250 + 0.5 %
+		budget: 26_280, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // issue 47 (edge3: `navigator.onLine` and its listeners out of the edge build, utils/online.ts → online-edge.ts): measured 26,150 + 0.5 % (before it 26,203); issue 47 (edge3: the half-open probe's Web Lock across tabs out of the edge build): measured 26,203 + 0.5 % (main 26,249); the fleet fix (breaker/shared.ts `Link.heard`) merged with edge2: measured 26,249 + 0.5 %; issue 47 (edge2: the breaker's counts told to other tabs out of the edge build, breaker/tabs.ts `shareCount`): measured 26,228 + 0.5 % (main 26,411); issue 47 (bpol: the breaker's tab sync out of the edge build, breaker/tabs-edge.ts): measured 26,288 + 0.5 % (main 26,581); issue 47 (the world's tab reader out of the edge build): measured 26,581 + 0.5 %; issue 45 (one owner per call: the `Call` class): measured 26,693 + 0.5 %; before: issue 46 files: measured 26,503 + 0.5 % (main 26,250 with the same scripts: the outbox's files, the Cache API store's raw binary data, PartStore's per-write deadline); issue 46 syncInvalidation: measured 26,250 + 0.5 %
 	},
 	{
 		// The shared path of the throttle (issue 38): the isolate's link (coordinator/fleet.ts) comes with the
@@ -319,7 +330,7 @@ const cases = [
 		name: 'core + adaptiveThrottle({ shared }) (cloudflare)',
 		source: `${core}import { adaptiveThrottle } from 'steadfetch/throttle';\nimport { coordinator } from 'steadfetch/cloudflare';\nexport { BreakerCoordinator } from 'steadfetch/cloudflare';\nexport const make = (env) => createClient({ adaptiveThrottle: adaptiveThrottle({ shared: coordinator(env.STEADFETCH) }) });`,
 		// Issue 34's split of breaker/shared.ts (linkBreaker, exchange): 21,065 → 21,095.
-		budget: 23_368, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // branch names (a fleet per client `name` and scope: the object named by a SHA-256 of both): measured 23,252 + 0.5 % (main 23,110); issue 47 (edge: the throttle's tab counts out of the edge build, throttle/tabs-edge.ts): measured 23,049 + 0.5 % (main 23,263); issue 47 (the world's tab reader out of the edge build): measured 23,209 + 0.5 %; issue 45 (one owner per call: the `Call` class): measured 23,357 + 0.5 %
+		budget: 23_139, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // issue 47 (edge3: `navigator.onLine` and its listeners out of the edge build, utils/online.ts → online-edge.ts): measured 23,024 + 0.5 % (before it 23,091); issue 47 (edge: the throttle's tab counts out of the edge build, throttle/tabs-edge.ts): measured 23,049 + 0.5 % (main 23,263); issue 47 (the world's tab reader out of the edge build): measured 23,209 + 0.5 %; issue 45 (one owner per call: the `Call` class): measured 23,357 + 0.5 %
 	},
 	{
 		name: 'core + breaker({ shared }) (deno)',
@@ -327,14 +338,14 @@ const cases = [
 		// Throttle (issue 38, +803 B, 19,823 → 20,626): as the cloudflare case, Deno KV's coordinator answers throttle syncs.
 		// Issue 45 (no Date.now() outside src/utils: the real clock named, src/utils/clock.ts): measured 25,925 + 0.5 %.
 		// The code moved 4 minified bytes; the rest is the minifier's names shifting (brotli sees them, not the code).
-		budget: 26_484, platform: 'neutral', conditions: ['deno'], // branch names (a fleet per client `name` and scope: KV keys a SHA-256 of both): measured 26,353 + 0.5 % (main 26,246); the fleet fix merged with edge2: measured 26,206 + 0.5 %; issue 47 (edge2: the breaker's counts told to other tabs out of the edge build): measured 26,183 + 0.5 % (main 26,342); branch fleet (the open period is the fleet's in every isolate, breaker/shared.ts `Link.heard`; the breaker's and the throttle's sync one function, coordinator/fleet.ts `exchanged`): measured 26,403 + 0.5 % (main 26,342; ours minified 54,324 → 54,312, brotli's +61); issue 47 (bpol: the breaker's tab sync out of the edge build, breaker/tabs-edge.ts): measured 26,257 + 0.5 % (main 26,541); issue 47 (the world's tab reader out of the edge build): measured 26,541 + 0.5 %; issue 45 (one owner per call: the `Call` class): measured 26,680 + 0.5 %; before: issue 46 files: measured 26,422 + 0.5 % (main 26,226 with the same scripts: the outbox's files, the Cache API store's raw binary data, PartStore's per-write deadline); issue 46 syncInvalidation: measured 26,226 + 0.5 %
+		budget: 26_248, platform: 'neutral', conditions: ['deno'], // issue 47 (edge3: `navigator.onLine` and its listeners out of the edge build, utils/online.ts → online-edge.ts): measured 26,118 + 0.5 % (before it 26,159); issue 47 (edge3: the half-open probe's Web Lock across tabs out of the edge build): measured 26,159 + 0.5 % (main 26,206); the fleet fix merged with edge2: measured 26,206 + 0.5 %; issue 47 (edge2: the breaker's counts told to other tabs out of the edge build): measured 26,183 + 0.5 % (main 26,342); branch fleet (the open period is the fleet's in every isolate, breaker/shared.ts `Link.heard`; the breaker's and the throttle's sync one function, coordinator/fleet.ts `exchanged`): measured 26,403 + 0.5 % (main 26,342; ours minified 54,324 → 54,312, brotli's +61); issue 47 (bpol: the breaker's tab sync out of the edge build, breaker/tabs-edge.ts): measured 26,257 + 0.5 % (main 26,541); issue 47 (the world's tab reader out of the edge build): measured 26,541 + 0.5 %; issue 45 (one owner per call: the `Call` class): measured 26,680 + 0.5 %; before: issue 46 files: measured 26,422 + 0.5 % (main 26,226 with the same scripts: the outbox's files, the Cache API store's raw binary data, PartStore's per-write deadline); issue 46 syncInvalidation: measured 26,226 + 0.5 %
 	},
 	{
 		// Issue 51: a Redis coordinator (any client, through one `evaluate` function) for edge functions and Node fleets.
 		name: 'core + breaker({ shared }) + adaptiveThrottle({ shared }) (redis, edge-light)',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { adaptiveThrottle } from 'steadfetch/throttle';\nimport { coordinator } from 'steadfetch/redis';\nexport const make = (redis) => { const shared = coordinator((s, k, a) => redis.eval(s, k, a)); return createClient({ breaker: breaker({ shared }), adaptiveThrottle: adaptiveThrottle({ shared }) }); };`,
 		// Measured 25,195 + 0.5 %: the coordinator (redis/index.ts 2.6 KB unminified) over the breaker's and the throttle's shared links.
-		budget: 27_923, platform: 'neutral', conditions: ['edge-light', 'worker', 'browser'], // the fleet fix (breaker/shared.ts `Link.heard`, +124) merged with edge2: measured 27,784 + 0.5 %; issue 47 (edge2: the breaker's counts told to other tabs out of the edge build): measured 27,660 + 0.5 % (main 27,834); issue 47 (edge: the throttle's tab counts out of the edge build, throttle/tabs-edge.ts): measured 27,834 + 0.5 % (main 28,024); issue 47 (bpol: the breaker's tab sync out of the edge build, breaker/tabs-edge.ts): measured 28,004 + 0.5 % (main 28,176); issue 47 (the world's tab reader out of the edge build): measured 28,176 + 0.5 %; issue 45 (one owner per call: the `Call` class): measured 28,317 + 0.5 %; before: issue 46 files: measured 28,162 + 0.5 % (main 27,899 with the same scripts: the outbox's files, the Cache API store's raw binary data, PartStore's per-write deadline)
+		budget: 27_685, platform: 'neutral', conditions: ['edge-light', 'worker', 'browser'], // issue 47 (edge3: `navigator.onLine` and its listeners out of the edge build, utils/online.ts → online-edge.ts): measured 27,548 + 0.5 % (before it 27,642); issue 47 (edge3: the half-open probe's Web Lock across tabs out of the edge build): measured 27,642 + 0.5 % (main 27,784); the fleet fix (breaker/shared.ts `Link.heard`, +124) merged with edge2: measured 27,784 + 0.5 %; issue 47 (edge2: the breaker's counts told to other tabs out of the edge build): measured 27,660 + 0.5 % (main 27,834); issue 47 (edge: the throttle's tab counts out of the edge build, throttle/tabs-edge.ts): measured 27,834 + 0.5 % (main 28,024); issue 47 (bpol: the breaker's tab sync out of the edge build, breaker/tabs-edge.ts): measured 28,004 + 0.5 % (main 28,176); issue 47 (the world's tab reader out of the edge build): measured 28,176 + 0.5 %; issue 45 (one owner per call: the `Call` class): measured 28,317 + 0.5 %; before: issue 46 files: measured 28,162 + 0.5 % (main 27,899 with the same scripts: the outbox's files, the Cache API store's raw binary data, PartStore's per-write deadline)
 	},
 ];
 
@@ -367,7 +378,7 @@ const fromSource = (variant) => ({
 		context.onResolve({ filter: /^steadfetch(\/.*)?$/ }, (args) => ({ path: join(src, 'entries', `${args.path === 'steadfetch' ? 'index' : args.path.slice('steadfetch/'.length)}.ts`) }));
 		context.onResolve({ filter: /\/stores\/auto\.js$/ }, () => ({ path: join(src, 'stores', `auto-${variant}.ts`) }));
 		context.onResolve({ filter: /\/utils\/copy\.js$/ }, () => ({ path: join(src, 'utils', 'copy-native.ts') }));
-		const swapped = variant === 'browser' ? [{ folder: 'core', names: /\/(invocation|redirects|with-context)\.js$/ }] : [{ folder: 'utils', names: /\/(channel|tabs|lock|listen)\.js$/ }, { folder: 'core', names: /\/world-tabs\.js$/ }];
+		const swapped = variant === 'browser' ? [{ folder: 'core', names: /\/(invocation|redirects|with-context)\.js$/ }] : [{ folder: 'utils', names: /\/(channel|tabs|lock|listen|online)\.js$/ }, { folder: 'core', names: /\/world-tabs\.js$/ }];
 		for (const { folder, names } of swapped) {
 			context.onResolve({ filter: names }, (args) => { const file = resolve(args.resolveDir, args.path); return file.startsWith(join(src, folder)) ? { path: file.replace(/\.js$/, `-${variant}.ts`) } : undefined; });
 		}
@@ -376,6 +387,7 @@ const fromSource = (variant) => ({
 			context.onResolve({ filter: /\/ambient\.js$/ }, () => ({ path: join(src, 'cloudflare', 'ambient-edge.ts') }));
 			context.onResolve({ filter: /^\.\/tabs\.js$/ }, (args) => ['breaker', 'throttle', 'rate-limit', 'auth'].some((folder) => args.resolveDir === join(src, folder)) ? { path: join(args.resolveDir, 'tabs-edge.ts') } : undefined);
 			context.onResolve({ filter: /^\.\/pending-tabs\.js$/ }, (args) => args.resolveDir === join(src, 'outbox') ? { path: join(src, 'outbox', 'pending-tabs-edge.ts') } : undefined);
+			context.onResolve({ filter: /^\.\/locks\.js$/ }, (args) => args.resolveDir === join(src, 'outbox') ? { path: join(src, 'outbox', 'locks-edge.ts') } : undefined);
 		}
 
 		context.onResolve({ filter: /\.js$/ }, (args) => args.importer.startsWith(src) && args.path.startsWith('.') ? { path: resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts')) } : undefined);
@@ -465,10 +477,13 @@ for (const row of rows.filter((row) => row.preset)) {
 // `steadfetch:${name}:pending`), nor the rate limiter's channel to other tabs (rate-limit/tabs.ts:
 // `steadfetch:${name}:ratelimit`), nor auth's refresh shared by tabs (auth/tabs.ts: its Web Lock and channel,
 // `steadfetch:${name}/auth ${origins}`; `ifAvailable`: any Web Locks request), nor the breaker's counts told to
-// other tabs (breaker/tabs.ts `shareCount`: the `outcome` of its message).
+// other tabs (breaker/tabs.ts `shareCount`: the `outcome` of its message), nor the half-open probe's Web Lock across
+// tabs (breaker/tabs.ts `lockProbe`: its lock's name, `steadfetch:${name}:breaker:${scope}:${slot}`), nor the
+// outbox's Web Locks (outbox/locks.ts: `steadfetch:${name}/outbox` and `…/outbox#${id}`), nor `navigator.onLine`
+// (utils/online.ts: the core's read of it, `isOffline`, and its `online`/`offline` listeners, `followOnline`).
 const markers = {
 	browser: ['must be the incoming Request', 'opaqueredirect', 'Too many redirects', 'caches.open', 'ExecutionContext'],
-	edge: ['indexedDB.open', 'BroadcastChannel', 'navigator?.locks', 'navigator.locks', 'visibilitychange', '(#[ir]:', 'a malformed breaker record from another tab', 'a malformed throttle message from another tab', '}:pending', '}:ratelimit', '}/auth ', 'ifAvailable', 'outcome:'],
+	edge: ['indexedDB.open', 'BroadcastChannel', 'navigator?.locks', 'navigator.locks', 'visibilitychange', '(#[ir]:', 'a malformed breaker record from another tab', 'a malformed throttle message from another tab', '}:pending', '}:ratelimit', '}/auth ', 'ifAvailable', 'outcome:', '}:breaker:', '}/outbox', 'onLine'],
 };
 for (const row of rows) {
 	const present = markers[buildOf(row)].filter((marker) => row.withDeps.text.includes(marker));

@@ -6,7 +6,6 @@ import type { FetchInit, FetchLike } from '../core/types.js';
 import { classify, classifyStatus } from '../errors/classify.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import type { Channel } from '../utils/channel.js';
-import type { LockManagerLike } from '../utils/lock.js';
 import { background, partStore, storageError, type PartStore } from '../core/part-store.js';
 import { scopes, type Scopes } from '../utils/scopes.js';
 import { isSuperseded } from '../utils/superseded.js';
@@ -21,7 +20,7 @@ import type { BreakerLink } from './shared.js';
  * (default) a change of state is sent to the other tabs (`channel`, see tabs.ts) and written to the
  * client's store behind the call that caused it (`publish`: `background`, the call's `waitUntil`),
  * so an open breaker survives a reload; the first calls to a scope read it back (`restore`). A
- * half-open probe holds a Web Lock, so one goes out across tabs (`claim`, probe.ts). With `shared`,
+ * half-open probe holds a Web Lock, so one goes out across tabs (`claim`, probe.ts; the lock: tabs.ts). With `shared`,
  * a coordinator decides across isolates (`shared.ts`). The state machine's functions (`admit`,
  * `count`, `adopt`, …, circuit.ts) are members of it too.
  */
@@ -34,9 +33,15 @@ export interface Circuits extends Machine {
 	/** The scopes' circuits, at most `maxScopes` idle ones (`held` says which must stay). */
 	readonly scopes: Scopes<Circuit>;
 	readonly link: BreakerLink | undefined;
-	/** The other tabs (`start()`), and their Web Locks. */
+	/** The other tabs (`start()`). */
 	channel?: Channel | undefined;
-	locks?: LockManagerLike | undefined;
+	/**
+	 * Take one of a half-open scope's Web Locks across tabs, and read its stored state again under it
+	 * (tabs.ts `lockProbe`, set by `start()` where a channel may open and the runtime has Web Locks;
+	 * never in the edge build): resolves with what gives the lock back, or `undefined` when another
+	 * tab holds every slot. `claim` (probe.ts) takes it.
+	 */
+	probeLock?: ((circuit: Circuit) => Promise<(() => void) | undefined>) | undefined;
 	/**
 	 * Tell the other tabs an outcome counted in a closed state, and store the counts (tabs.ts
 	 * `shareCount`, set by `start()` where a channel may open; never in the edge build).

@@ -138,11 +138,13 @@ export interface BreakerOptions {
 	 * row) is stored with the record, so `consecutiveFailures` in a row across tabs or reloads open it.
 	 *
 	 * The channel is opened by default only where there are tabs and workers to share with (a page
-	 * or a web worker: `document` or `WorkerGlobalScope` exists). Server runtimes (Node, Deno) keep
-	 * per-process breakers unless `share: true` asks for the channel explicitly; an open channel keeps
-	 * a Node or Deno process alive, so call `client.close()` when done. Where BroadcastChannel or Web
-	 * Locks are missing (Cloudflare Workers) the breaker works per isolate; there the store (the Cache
-	 * API) still carries an open breaker from one isolate to the next ones in the same data center.
+	 * or a web worker: `document` or `WorkerGlobalScope` exists). Node keeps per-process breakers
+	 * unless `share: true` asks for the channel explicitly; an open channel keeps a Node process
+	 * alive, so call `client.close()` when done. The `workerd`/`deno`/`edge-light` build (Cloudflare
+	 * Workers, Deno, edge functions) has no channel or Web Locks, `share: true` or not (API.md "Builds
+	 * per runtime"): the breaker works per isolate or process (across them: `shared`); in Workers
+	 * the store (the Cache API) still carries an open breaker from one isolate to the next ones in
+	 * the same data center.
 	 * `false`: per-client, in memory only (nothing stored, no channel).
 	 * @default true (persisted; shared across tabs in browsers)
 	 */

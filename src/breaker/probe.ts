@@ -1,30 +1,22 @@
 import type { PolicyCall } from '../core/policy.js';
-import { tryLock } from '../utils/lock.js';
 import { PROBE, type Circuit } from './circuit.js';
-import { load, noop, tally, type Circuits } from './circuits.js';
+import { noop, tally, type Circuits } from './circuits.js';
 
 /**
  * Make the probe slot `admit` gave at `started` this context's: with a coordinator, its grant first
  * (one probe in the world; an unreachable coordinator leaves it to this isolate); across tabs, one
  * of the scope's Web Locks, and the stored state read again under it (another tab's probe may just
- * have settled). Resolves with what to run once the probe is counted (the lock is given back once
- * the new state is stored, so the next tab to take it reads that state instead of probing again),
- * or `undefined`: not ours after all, the slot is freed.
+ * have settled: `Circuits.probeLock`, which tabs.ts's `start()` sets where there are tabs and Web
+ * Locks; never in the edge build). Resolves with what to run once the probe is counted (the lock is
+ * given back once the new state is stored, so the next tab to take it reads that state instead of
+ * probing again), or `undefined`: not ours after all, the slot is freed.
  */
 export const claim = async (circuits: Circuits, circuit: Circuit, started: number, call: PolicyCall | undefined): Promise<(() => void) | undefined> => {
 	const { record } = circuit;
-	const { locks, link } = circuits;
+	const { probeLock, link } = circuits;
 	let release = link && (await link.probe(circuit, call)) === false ? undefined : noop;
-	if (release && locks) {
-		release = undefined;
-		// Slot by slot, on purpose: the first free one wins.
-		for (let slot = 0; !release && slot < circuits.settings.halfOpenProbes; slot++) {
-			release = await tryLock(locks, `steadfetch:${circuits.context.name}:breaker:${record.scope}:${slot}`);
-		}
-
-		if (release && circuits.store) {
-			await load(circuits, circuit, 'shared');
-		}
+	if (release && probeLock) {
+		release = await probeLock(circuit);
 	}
 
 	if (release && circuit.record === record) {

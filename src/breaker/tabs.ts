@@ -1,10 +1,10 @@
 import { openChannel } from '../utils/channel.js';
 import { listenBack } from '../utils/listen.js';
-import { webLocks } from '../utils/lock.js';
+import { tryLock, webLocks, type LockManagerLike } from '../utils/lock.js';
 import { background, storageError } from '../core/part-store.js';
 import { hasTabs } from '../utils/tabs.js';
 import type { BreakerRecord, Circuit } from './circuit.js';
-import { closeCircuits, inState, read, type Circuits } from './circuits.js';
+import { closeCircuits, inState, load, read, type Circuits } from './circuits.js';
 import { poke } from './probe.js';
 
 /**
@@ -46,6 +46,27 @@ const hear = (circuits: Circuits, circuit: Circuit, received: BreakerRecord, val
 };
 
 /**
+ * The half-open probe's Web Lock across tabs (`Circuits.probeLock`, which probe.ts's `claim` takes):
+ * the first free one of the scope's `halfOpenProbes` locks, then the stored state read again under
+ * it (another tab's probe may just have settled). Resolves with what gives the lock back, or
+ * `undefined`: other tabs hold every slot. A lock manager that fails lets the probe go without one.
+ */
+const lockProbe = async (circuits: Circuits, locks: LockManagerLike, circuit: Circuit): Promise<(() => void) | undefined> => {
+	const { scope } = circuit.record;
+	let release: (() => void) | undefined;
+	// Slot by slot, on purpose: the first free one wins.
+	for (let slot = 0; !release && slot < circuits.settings.halfOpenProbes; slot++) {
+		release = await tryLock(locks, `steadfetch:${circuits.context.name}:breaker:${scope}:${slot}`);
+	}
+
+	if (release && circuits.store) {
+		await load(circuits, circuit, 'shared');
+	}
+
+	return release;
+};
+
+/**
  * A recovery trigger (`online`, the page visible again): every breaker open because of attempts that
  * got no HTTP answer turns half-open at once (`recover`); with `breaker.probe`, its probe goes now.
  */
@@ -60,7 +81,8 @@ const recover = (circuits: Circuits, reason: string): void => {
 
 /**
  * `start()`: the channel to the other tabs (where there are any, or with `share: true`), the counts
- * told on it (`shareCount`) and their Web Locks, and the recovery triggers.
+ * told on it (`shareCount`) and their Web Locks (the half-open probe's, `lockProbe`), and the
+ * recovery triggers.
  */
 export const start = (circuits: Circuits): void => {
 	const { context } = circuits;
@@ -77,7 +99,8 @@ export const start = (circuits: Circuits): void => {
 				storageError(context, 'breaker', 'channel', new TypeError('Ignored a malformed breaker record from another tab'));
 			}
 		});
-		circuits.locks = webLocks();
+		const locks = webLocks();
+		circuits.probeLock = locks && ((circuit) => lockProbe(circuits, locks, circuit));
 		circuits.shareCount = shareCount;
 	}
 

@@ -8,7 +8,7 @@ import type { CallOptions } from './options.js';
 import { closeAll } from './slots.js';
 import type { PolicyContext, PolicyParts } from './policy.js';
 import type { Reach } from './reachability.js';
-import { listen } from '../utils/listen.js';
+import { followOnline } from '../utils/online.js';
 import { callUrl, resolveUrl, scopeFor } from './scope.js';
 import { worldsOf } from './world.js';
 import type { Stats } from './stats.js';
@@ -29,11 +29,11 @@ export const bind = (call: Caller, invocation?: Invocation): AnyClient => {
 
 /**
  * What closing the client stops: `navigator.onLine`'s changes, which the scopes whose state follows
- * it say (`reachability`), followed from now on; the policies; the listeners.
+ * it say (`reachability`), followed from now on (utils/online.ts; none in the edge build); the
+ * policies; the listeners.
  */
 export const closing = (reach: Reach, active: readonly PolicyParts[], emitter: Emitter): () => void => {
-	const recheck = (): void => reach.recheck();
-	const unlisten = [listen(globalThis, 'online', recheck), listen(globalThis, 'offline', recheck)];
+	const unlisten = followOnline(() => reach.recheck());
 	return () => {
 		for (const remove of unlisten) {
 			remove();

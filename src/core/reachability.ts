@@ -1,7 +1,7 @@
 import { classifyStatus } from '../errors/classify.js';
 import { scopes } from '../utils/scopes.js';
 import type { PolicyContext } from './policy.js';
-import { isOffline } from '../utils/runtime.js';
+import { isOffline } from '../utils/online.js';
 import type { Clock, Reachability } from './types.js';
 
 /** One attempt in `probeMs` goes out to a scope that is `offline`, to find out whether it really is. */

@@ -1,5 +1,6 @@
 import type { PolicyCall, RunOptions } from '../core/policy.js';
-import { isOffline, requestScoped } from '../utils/runtime.js';
+import { isOffline } from '../utils/online.js';
+import { requestScoped } from '../utils/runtime.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { classify, classifyStatus } from '../errors/classify.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';

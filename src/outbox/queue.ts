@@ -4,13 +4,13 @@ import { SubrequestsSpent } from '../core/invocation.js';
 import { requestScoped } from '../utils/runtime.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import { identityDigest } from '../utils/digest.js';
-import { webLocks } from '../utils/lock.js';
 import { partStore, storageMs } from '../core/part-store.js';
 import { autoStore } from '../stores/auto.js';
 import type { KeySpan } from '../stores/types.js';
 import type { ResolvedOutboxOptions } from './options.js';
 import { at, earlyMs, isValues, keptMs, Refs, valuesKey, type Ref, type Values } from './refs.js';
 import { PendingKeys } from './pending.js';
+import { lockEntry, lockOutbox } from './locks.js';
 import { isRecord, leased, overwritten, parseKey, type OutboxRecord, type RecordKey } from './record.js';
 
 /** A pass's permit (the drain's lock held): what it may still do with the records it read. */
@@ -375,12 +375,13 @@ export class Queue {
 	}
 
 	/**
-	 * Run `task` under the outbox's lock of this client name, where Web Locks exist (not in workerd):
-	 * one drain at a time across the tabs, workers and clients of a process. `signal`: give up waiting
-	 * for the lock when it aborts (the promise rejects, `task` is not run).
+	 * Run `task` under the outbox's lock of this client name, where Web Locks exist (not in workerd,
+	 * nor in the edge build: locks.ts `lockOutbox`, locks-edge.ts): one drain at a time across the tabs,
+	 * workers and clients of a process. `signal`: give up waiting for the lock when it aborts (the
+	 * promise rejects, `task` is not run).
 	 */
 	async lock<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-		return webLocks()?.request(`steadfetch:${this.context.name}/outbox`, signal ? { signal } : {}, task) ?? task();
+		return lockOutbox(this.context.name, task, signal);
 	}
 
 	/**
@@ -388,11 +389,11 @@ export class Queue {
 	 * origin): a delivery keeps its answer's values and removes the entry under it, and a dependent
 	 * records the pointers it asks of the entry under it (`outbox.ref()`), so the two never interleave:
 	 * no pointer is recorded after the values were read, and no removed entry is written back. Without
-	 * Web Locks (workerd) `task` runs at once, as the drain's own lock does there: a promise one request
-	 * waits for must not be settled by another request's work.
+	 * Web Locks (workerd, the edge build: locks.ts `lockEntry`) `task` runs at once, as the drain's own
+	 * lock does there: a promise one request waits for must not be settled by another request's work.
 	 */
 	async entryLock<T>(id: string, task: () => Promise<T>): Promise<T> {
-		return webLocks()?.request(`steadfetch:${this.context.name}/outbox#${id}`, {}, task) ?? task();
+		return lockEntry(this.context.name, id, task);
 	}
 
 	/** Run a pass of the drain under the lock, with its permit (see `Permit`). */

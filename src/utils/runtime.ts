@@ -1,10 +1,4 @@
 
-/**
- * Whether the runtime says it is offline (`navigator.onLine === false`, browsers). `onLine === true`
- * alone proves nothing, and runtimes without `navigator.onLine` are never "offline" here.
- */
-export const isOffline = (): boolean => typeof navigator !== 'undefined' && (navigator as { onLine?: boolean }).onLine === false;
-
 export { sensitiveSet } from './sensitive.js';
 
 /** Whether this runtime ends I/O with the request that started it (Cloudflare Workers). */

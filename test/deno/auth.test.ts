@@ -4,16 +4,11 @@
 import { createClient } from '../../dist/edge/index.js';
 import { auth } from '../../dist/edge/auth.js';
 import { waitFor } from '../helpers/wait-for.ts';
+import { assert, watchChannels } from './helpers.ts';
 
 declare const Deno: {
 	serve(options: { port: number; hostname: string; onListen?: () => void }, handler: (request: Request) => Response): { addr: { port: number }; shutdown(): Promise<void> };
 	test(definition: { name: string; fn: () => Promise<void> }): void;
-};
-
-const assert = (value: unknown, message: string): void => {
-	if (!value) {
-		throw new Error(message);
-	}
 };
 
 Deno.test({
@@ -28,15 +23,8 @@ Deno.test({
 			return new Response(authorization === 'Bearer new' ? 'ok' : 'no', { status: authorization === 'Bearer new' ? 200 : 401 });
 		});
 		const base = `http://127.0.0.1:${server.addr.port}`;
-		const opened: string[] = [];
-		const Real = globalThis.BroadcastChannel;
 		// Deno has BroadcastChannel and Web Locks: the edge build must use neither.
-		globalThis.BroadcastChannel = class extends Real {
-			constructor(name: string) {
-				super(name);
-				opened.push(name);
-			}
-		};
+		const channels = watchChannels();
 		const locks = navigator.locks;
 		const request = locks.request.bind(locks);
 		const locked: string[] = [];
@@ -73,10 +61,10 @@ Deno.test({
 			assert(refreshes === 1, `one refresh: ${refreshes}`);
 			assert(seen.filter((value) => value === 'Bearer old').length === 5 && seen.filter((value) => value === 'Bearer new').length === 5, `sent: ${seen.join(', ')}`);
 			assert(events.length === 1 && events[0]!.ok && !events[0]!.shared, `one auth:refresh of its own: ${JSON.stringify(events)}`);
-			assert(opened.length === 0, `no channel opened: ${opened.join(', ')}`);
+			assert(channels.opened.length === 0, `no channel opened: ${channels.opened.join(', ')}`);
 			assert(locked.length === 0, `no Web Lock asked for: ${locked.join(', ')}`);
 		} finally {
-			globalThis.BroadcastChannel = Real;
+			channels.restore();
 			locks.request = request;
 			api.close();
 			await server.shutdown();

@@ -1,16 +1,11 @@
 // The stale cache on the Cache API in real Deno, against the edge build (dist/edge/, what the `deno` export condition resolves): cacheApiStore holds the records.
 import * as lib from '../../dist/edge/index.js';
 import { createHandler } from '../helpers/server-handler.ts';
+import { assert } from './helpers.ts';
 
 declare const Deno: {
 	serve(options: { port: number; hostname: string; onListen?: () => void }, handler: (request: Request) => Promise<Response>): { addr: { port: number }; shutdown(): Promise<void> };
 	test(definition: { name: string; fn: () => Promise<void>; sanitizeOps?: boolean; sanitizeResources?: boolean }): void;
-};
-
-const assert = (value: unknown, message: string): void => {
-	if (!value) {
-		throw new Error(message);
-	}
 };
 
 Deno.test({

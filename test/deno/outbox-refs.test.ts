@@ -2,16 +2,11 @@
 // with the server's id it will get; both stored (the Cache API store, Deno's default), the dependent
 // queued behind its parent, replayed in order once the API is back, with the id in its URL and body.
 import * as lib from '../../dist/edge/index.js';
+import { assert } from './helpers.ts';
 
 declare const Deno: {
 	serve(options: { port: number; hostname: string; onListen?: () => void }, handler: (request: Request) => Promise<Response>): { addr: { port: number }; shutdown(): Promise<void> };
 	test(definition: { name: string; fn: () => Promise<void>; sanitizeOps?: boolean; sanitizeResources?: boolean }): void;
-};
-
-const assert = (value: unknown, message: string): void => {
-	if (!value) {
-		throw new Error(message);
-	}
 };
 
 Deno.test({

@@ -3,16 +3,11 @@
 // queue: a stale answer of a URL says how many of the current identity's writes to it are pending.
 import * as lib from '../../dist/edge/index.js';
 import { waitFor } from '../helpers/wait-for.ts';
+import { assert } from './helpers.ts';
 
 declare const Deno: {
 	serve(options: { port: number; hostname: string; onListen?: () => void }, handler: (request: Request) => Promise<Response>): { addr: { port: number }; shutdown(): Promise<void> };
 	test(definition: { name: string; fn: () => Promise<void>; sanitizeOps?: boolean; sanitizeResources?: boolean }): void;
-};
-
-const assert = (value: unknown, message: string): void => {
-	if (!value) {
-		throw new Error(message);
-	}
 };
 
 Deno.test({

@@ -4,16 +4,11 @@
 // RateLimitedError, sent nowhere, while another scope goes.
 import { createClient, RateLimitedError } from '../../dist/edge/index.js';
 import { rateLimit } from '../../dist/edge/rate-limit.js';
+import { assert, watchChannels } from './helpers.ts';
 
 declare const Deno: {
 	serve(options: { port: number; hostname: string; onListen?: () => void }, handler: (request: Request) => Response): { addr: { port: number }; shutdown(): Promise<void> };
 	test(definition: { name: string; fn: () => Promise<void> }): void;
-};
-
-const assert = (value: unknown, message: string): void => {
-	if (!value) {
-		throw new Error(message);
-	}
 };
 
 Deno.test({
@@ -27,15 +22,8 @@ Deno.test({
 			return new Response('ok', { headers: pathname === '/spent' ? { ratelimit: 'limit=10, remaining=0, reset=30' } : {} });
 		});
 		const [a, b] = [origin('a'), origin('b')];
-		const opened: string[] = [];
-		const Real = globalThis.BroadcastChannel;
 		// Deno has BroadcastChannel: the edge build must not open one, even with `share: true`.
-		globalThis.BroadcastChannel = class extends Real {
-			constructor(name: string) {
-				super(name);
-				opened.push(name);
-			}
-		};
+		const channels = watchChannels();
 		const api = createClient({ name: `deno-rl-${crypto.randomUUID()}`, retry: 0, timeout: 1000, breaker: false, rateLimit: rateLimit({ share: true, maxResetMs: 10_000 }) });
 		const waits: unknown[] = [];
 		api.on('ratelimit:wait', (event: unknown) => waits.push(event));
@@ -48,9 +36,9 @@ Deno.test({
 			assert(await api.get(`http://127.0.0.1:${b.addr.port}/other`).text() === 'ok', 'another scope goes');
 			assert(sent.join(' ') === 'a/spent b/other', `sent: ${sent.join(' ')}`);
 			assert(waits.length === 0, 'no call waited');
-			assert(opened.length === 0, `no channel opened: ${opened.join(', ')}`);
+			assert(channels.opened.length === 0, `no channel opened: ${channels.opened.join(', ')}`);
 		} finally {
-			globalThis.BroadcastChannel = Real;
+			channels.restore();
 			api.close();
 			await Promise.all([a.shutdown(), b.shutdown()]);
 		}
