@@ -231,11 +231,22 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
  * if that sync opens it (isolates that open together then reopen apart). A coordinator that fails, or does
  * not answer within `answerMs`, leaves the local breaker in charge (`storage:error`, once per
  * episode). Each sync is a subrequest of the call's request context (`PolicyContext.subrequest`):
- * none is sent once it has none left (a probe is then not granted).
+ * none is sent once it has none left (a probe is then not granted). `sync` is not told the client's
+ * `name`: every client given this value shares its scopes, whatever its name (the coordinators of
+ * `steadfetch/cloudflare`, `steadfetch/deno` and `steadfetch/redis` keep each name's apart).
  */
-export const sharedCoordinator = (sync: SharedCoordinator['sync'], waitUntil?: WaitUntil): SharedBreaker => ({
-	sync,
+export const sharedCoordinator = (sync: SharedCoordinator['sync'], waitUntil?: WaitUntil): SharedBreaker => namedCoordinator(() => sync, waitUntil);
+
+/**
+ * `sharedCoordinator` per client `name`: each breaker's and throttle's link syncs through
+ * `syncOf(context.name)`, so processes share a scope's state only when their clients have the same
+ * name (API.md). The coordinators of `steadfetch/cloudflare`, `steadfetch/deno` and
+ * `steadfetch/redis` keep each name's state apart this way; its own `sync` is the default name's
+ * (`'steadfetch'`).
+ */
+export const namedCoordinator = (syncOf: (name: string) => SharedCoordinator['sync'], waitUntil?: WaitUntil): SharedBreaker => ({
+	sync: syncOf('steadfetch'),
 	waitUntil,
-	fleet: (context, windowMs) => linkFleet(context, sync, waitUntil, windowMs),
-	link: (context, settings, options, adopt) => linkBreaker(context, settings, options, adopt, sync, waitUntil),
+	fleet: (context, windowMs) => linkFleet(context, syncOf(context.name), waitUntil, windowMs),
+	link: (context, settings, options, adopt) => linkBreaker(context, settings, options, adopt, syncOf(context.name), waitUntil),
 });

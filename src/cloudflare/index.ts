@@ -1,6 +1,7 @@
-import { sharedCoordinator, type SharedBreaker } from '../breaker/shared.js';
+import { namedCoordinator, type SharedBreaker } from '../breaker/shared.js';
 import { readState, sync, type ScopeState, type SyncAnswer, type SyncMessage } from '../breaker/sync.js';
 import { tallyThrottle, type ThrottleAnswer, type ThrottleMessage } from '../coordinator/throttle.js';
+import { fleetKey } from '../coordinator/keys.js';
 import { ambientWaitUntil } from './ambient.js';
 import { wallNow } from '../utils/clock.js';
 
@@ -22,7 +23,8 @@ export interface DurableObjectNamespaceLike {
 const maxMessageBytes = 16_384;
 
 /**
- * The Durable Object that owns one scope's shared breaker (one object per scope, named after it).
+ * The Durable Object that owns one scope's shared breaker for the clients of one `name` (one object per
+ * name and scope, named by a SHA-256 of both: neither is in its name).
  * Export it from your Worker and bind it (`durable_objects` in wrangler config, class name
  * `BreakerCoordinator`); give `coordinator(env.<BINDING>)` to `breaker({ shared })`. Its state is
  * kept in memory and persisted in the object's storage, so an evicted object starts where it was.
@@ -74,7 +76,9 @@ export class BreakerCoordinator {
 
 /**
  * The coordinator of `breaker({ shared })` over a Durable Object namespace bound to
- * `BreakerCoordinator`: one object per scope, reached with `stub.fetch`. Isolates cache its answer
+ * `BreakerCoordinator`: one object per client `name` and scope (named by a SHA-256 of both), reached
+ * with `stub.fetch`, so isolates share a scope's breaker and throttle only when their clients have the
+ * same `name`; clients of other names on the same namespace keep their own. Isolates cache its answer
  * (`sharedCacheMs`, at most 1 s) and fall back to their own breaker when it fails or is slow. Give
  * each request's calls its `waitUntil` (`api.withContext(ctx)`), so a failure reported without
  * waiting still lands after the response is sent.
@@ -92,8 +96,8 @@ export const coordinator = (namespace: DurableObjectNamespaceLike): SharedBreake
 	// A sync nobody waits for (a failure's report) is handed to the call's `waitUntil`; for a call
 	// without one, to the running request's (`cloudflare:workers`, imported statically in the workerd
 	// build: held from the first request on). Elsewhere (tests in Node) none: the sync simply runs.
-	return sharedCoordinator(async (scope, message) => {
-		const stub = namespace.get(namespace.idFromName(scope) as never);
+	return namedCoordinator((name) => async (scope, message) => {
+		const stub = namespace.get(namespace.idFromName(await fleetKey(name, scope)) as never);
 		const response = await stub.fetch('https://steadfetch.coordinator/sync', { method: 'POST', body: JSON.stringify({ scope, message }) });
 		if (!response.ok) {
 			void response.body?.cancel().catch(() => undefined); // Not read: no connection held for it.

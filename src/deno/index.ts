@@ -1,6 +1,7 @@
-import { sharedCoordinator, type SharedBreaker } from '../breaker/shared.js';
+import { namedCoordinator, type SharedBreaker } from '../breaker/shared.js';
 import { readState, sync, type ScopeState, type SyncAnswer, type SyncMessage } from '../breaker/sync.js';
 import { tallyThrottle, type ThrottleMessage } from '../coordinator/throttle.js';
+import { fleetKey } from '../coordinator/keys.js';
 import type { KeyValueStore, StoreFactory } from '../stores/types.js';
 import { wallNow } from '../utils/clock.js';
 
@@ -36,7 +37,9 @@ const breakerSync = (scope: string, value: unknown, message: SyncMessage): [Scop
 
 /**
  * The coordinator of `breaker({ shared })` over Deno KV: every process and isolate that opens the same
- * KV (a file with `Deno.openKv(path)`, or Deno Deploy's) shares one breaker per scope. Each sync is an
+ * KV (a file with `Deno.openKv(path)`, or Deno Deploy's) shares one breaker per scope with the clients
+ * of the same `name` (clients of other names keep their own): keys `['steadfetch', 'breaker' |
+ * 'throttle', <a SHA-256 of the client's name and the scope>]`, no name or URL in them. Each sync is an
  * atomic read-check-write of the scope's state (strongly consistent), retried on a conflict; the
  * fleet's open period is jittered once, by the `jitter` the process whose sync opened it sent. The
  * same value serves `adaptiveThrottle({ shared })`: its counts per scope under keys of their own.
@@ -47,9 +50,9 @@ const breakerSync = (scope: string, value: unknown, message: SyncMessage): [Scop
  */
 export const coordinator = (kv: DenoKvLike): SharedBreaker => {
 	checkKv(kv, 'coordinator');
-	return sharedCoordinator(async (scope, message) => {
+	return namedCoordinator((name) => async (scope, message) => {
 		const { throttle } = message as Partial<ThrottleMessage>;
-		const key = ['steadfetch', throttle ? 'throttle' : 'breaker', scope];
+		const key = ['steadfetch', throttle ? 'throttle' : 'breaker', await fleetKey(name, scope)];
 		let failure: unknown;
 		for (let attempt = 0; attempt < maxAttempts; attempt++) {
 			try {

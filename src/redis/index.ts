@@ -1,4 +1,4 @@
-import { sharedCoordinator, type SharedBreaker, type SharedCoordinator } from '../breaker/shared.js';
+import { namedCoordinator, type SharedBreaker, type SharedCoordinator } from '../breaker/shared.js';
 import { closed, readRecord, type BreakerRecord } from '../breaker/circuit.js';
 import { sync, type ScopeState, type SyncMessage } from '../breaker/sync.js';
 import { answerMs } from '../coordinator/fleet.js';
@@ -114,7 +114,8 @@ const throttleNumbers = ({ windowMs, at, requests, accepts }: ThrottleState): nu
  * the fleet's open period is jittered once, by the `jitter` the process whose sync opened it sent.
  * A write that would land after the process gave up on its sync is refused by Redis, so a sync
  * given up never changes the fleet's state. Keys are `prefix` and a SHA-256 of the client's `name`
- * and the scope; values are numbers only; each key expires `ttlMs` after its last write. A Redis
+ * and the scope (processes share a scope's state only when their clients have the same `name`);
+ * values are numbers only; each key expires `ttlMs` after its last write. A Redis
  * that fails, refuses the script or does not answer is an unreachable coordinator: each process
  * degrades to its own breaker (`storage:error`). Bad arguments throw a `RangeError`.
  *
@@ -186,11 +187,5 @@ export const coordinator = (evaluate: RedisEvaluate, options: RedisCoordinatorOp
 		throw new Error(`The ${throttle ? 'throttle counts' : 'breaker state'} of a scope could not be written to Redis in time`);
 	};
 
-	const shared = sharedCoordinator(syncOf('steadfetch'));
-	const ofName = (name: string): SharedBreaker => name === 'steadfetch' ? shared : sharedCoordinator(syncOf(name));
-	return {
-		...shared,
-		link: (context, settings, linkOptions, adopt) => ofName(context.name).link(context, settings, linkOptions, adopt),
-		fleet: (context, windowMs) => ofName(context.name).fleet(context, windowMs),
-	};
+	return namedCoordinator(syncOf);
 };

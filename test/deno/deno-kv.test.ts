@@ -21,6 +21,12 @@ const equal = (actual: unknown, expected: unknown, what = ''): void => {
 
 const kvFile = async (): Promise<string> => `${await Deno.makeTempDir({ dir: 'test-results' })}/kv.sqlite`;
 
+/** The key of a scope's breaker state for clients of `name`: a SHA-256 of the name and the scope, neither written. */
+const breakerKey = async (name: string, scope: string): Promise<string[]> => {
+	const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(JSON.stringify(['steadfetch fleet', name, scope])));
+	return ['steadfetch', 'breaker', [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, '0')).join('')];
+};
+
 {
 	const kv = await Deno.openKv(await kvFile());
 	for (const { name, run } of storeCases('denoKvStore', denoKvStore(kv as never))) {
@@ -117,7 +123,7 @@ Deno.test({
 						throw new Error('timed out waiting for the fleet\'s breaker to open in its KV');
 					}
 
-					const { record } = ((await kv.get(['steadfetch', 'breaker', origin])).value ?? {}) as { record?: { state: string; openedAt: number; reopensAt: number } };
+					const { record } = ((await kv.get(await breakerKey('steadfetch', origin))).value ?? {}) as { record?: { state: string; openedAt: number; reopensAt: number } };
 					if (record?.state === 'open') {
 						records.push(record);
 						break;
@@ -133,6 +139,57 @@ Deno.test({
 		} finally {
 			for (const { kv, api } of fleets) {
 				api.close();
+				kv.close();
+			}
+
+			await server.shutdown();
+		}
+	},
+});
+
+Deno.test({
+	name: 'deno kv: clients of two names on one KV keep apart — name "a"\'s fleet opens (another client of "a" fails fast), name "b"\'s stays closed and its calls go out',
+	async fn() {
+		const path = await kvFile();
+		let failing = true;
+		let hits = 0;
+		const server = Deno.serve({ port: 0, hostname: '127.0.0.1', onListen: () => undefined }, () => {
+			hits++;
+			return new Response(failing ? 'down' : 'ok', { status: failing ? 503 : 200 });
+		});
+		const origin = `http://127.0.0.1:${server.addr.port}`;
+		// Three handles of one KV file (as three processes would open it), a client on each.
+		const handles = [await Deno.openKv(path), await Deno.openKv(path), await Deno.openKv(path)] as unknown as Array<{ close(): void; get(key: unknown[]): Promise<{ value: unknown }> }>;
+		const [a1, a2, b] = (['a', 'a', 'b'] as const).map((name, index) => lib.createClient({ name, retry: 0, staleCache: false, breaker: { consecutiveFailures: 3, openMs: 60_000, sharedTimeoutMs: 2_000, shared: coordinator(handles[index] as never), share: false } }));
+		// Each call hands its background work (a failure's report) to its waitUntil, awaited here: the KV holds what it reported.
+		const call = async (api: typeof a1): Promise<string> => {
+			const syncs: Array<Promise<unknown>> = [];
+			const outcome = await api!.get(`${origin}/x`, { waitUntil: (promise: Promise<unknown>) => syncs.push(promise) })
+				.then((response: Response) => String(response.status), (error: unknown) => lib.classify(error).code);
+			await Promise.all(syncs);
+			return outcome;
+		};
+		try {
+			const opening: string[] = [];
+			for (let index = 0; index < 4; index++) {
+				opening.push(await call(a1));
+			}
+
+			equal(opening, ['HTTP_5XX', 'HTTP_5XX', 'HTTP_5XX', 'CIRCUIT_OPEN'], 'a\'s first client');
+			equal(await call(a2), 'CIRCUIT_OPEN', 'a\'s second client: the fleet\'s state, nothing sent');
+			equal(hits, 3, 'requests that reached the origin');
+			failing = false;
+			// Before: one key per scope for every name, and "b" adopted "a"'s open state (CIRCUIT_OPEN).
+			equal([await call(b), await call(b)], ['200', '200'], 'b: its own fleet, closed');
+			equal(hits, 5, 'requests that reached the origin');
+			equal(((await handles[0]!.get(await breakerKey('b', origin))).value as { record: { state: string; scope: string } }).record.state, 'closed', 'b\'s state, under a key of its own');
+			console.log('[done-when] Deno KV: clients named "a" and "b" on one KV: a\'s fleet opened (its other client failed fast), b\'s two calls went out');
+		} finally {
+			for (const api of [a1, a2, b]) {
+				api!.close();
+			}
+
+			for (const kv of handles) {
 				kv.close();
 			}
 

@@ -20,7 +20,7 @@ let server: RunningServer;
 /**
  * Each Worker: `?to=<url>&random=<r>` calls `to` through its client (module state: one per isolate) whose
  * injected random is `r`, sharing its breaker through env.FLEET; `?read=<scope>` asks env.FLEET's object
- * of that scope for its state with a message that reports nothing (and carries no `jitter`, as an older
+ * of that scope (clients of the default name) for its state with a message that reports nothing (and carries no `jitter`, as an older
  * isolate's), and answers the coordinator's answer.
  */
 const workerSource = `
@@ -35,7 +35,9 @@ export default {
 		const url = new URL(request.url);
 		const read = url.searchParams.get('read');
 		if (read) {
-			const stub = env.FLEET.get(env.FLEET.idFromName(read));
+			// The object of the scope for clients of the default name: named by a SHA-256 of the name and the scope.
+			const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(JSON.stringify(['steadfetch fleet', 'steadfetch', read])));
+			const stub = env.FLEET.get(env.FLEET.idFromName([...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, '0')).join('')));
 			return stub.fetch('https://steadfetch.coordinator/sync', { method: 'POST', body: JSON.stringify({ scope: read, message: { policy, outcomes: [] } }) });
 		}
 
