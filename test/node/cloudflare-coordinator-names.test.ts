@@ -9,6 +9,7 @@ import { Miniflare } from 'miniflare';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve, type RunningServer } from '../helpers/node-server.js';
+import { answerSource } from '../helpers/worker-answer.js';
 
 const root = join(import.meta.dirname, '../..');
 const isolates = 3;
@@ -27,7 +28,7 @@ import { breaker } from 'steadfetch/breaker';
 import { adaptiveThrottle } from 'steadfetch/throttle';
 import { coordinator, BreakerCoordinator } from 'steadfetch/cloudflare';
 export { BreakerCoordinator };
-const clients = {};
+const clients = {};${answerSource}
 export default {
 	async fetch(request, env, ctx) {
 		const url = new URL(request.url);
@@ -43,15 +44,7 @@ export default {
 		});
 		const api = clients[part + name].withContext(ctx);
 		const stop = api.on('storage:error', (event) => events.push(event.part + ' ' + event.operation));
-		try {
-			const response = await api.get(url.searchParams.get('to'));
-			await response.text();
-			return Response.json({ result: String(response.status), events });
-		} catch (error) {
-			return Response.json({ result: error.code ?? (error.response ? 'HTTP_' + error.response.status : error.name), events });
-		} finally {
-			stop();
-		}
+		return answer(api, url.searchParams.get('to'), events, stop);
 	},
 };`;
 

@@ -8,6 +8,7 @@ import { Miniflare } from 'miniflare';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve, type RunningServer } from '../helpers/node-server.js';
+import { answerSource } from '../helpers/worker-answer.js';
 
 const root = join(import.meta.dirname, '../..');
 const isolates = 4;
@@ -38,7 +39,7 @@ export class SlowCoordinator extends BreakerCoordinator {
 }
 // sharedTimeoutMs 1 s: on a loaded CI machine a Durable Object round trip through
 // Miniflare can take longer than the default (100 ms), and the probe test asserts the coordinator answered.
-const clients = {};
+const clients = {};${answerSource}
 const broken = { idFromName: (name) => name, get: () => ({ fetch: async () => { throw new Error('Durable Object unreachable'); } }) };
 export default {
 	async fetch(request, env, ctx) {
@@ -54,15 +55,7 @@ export default {
 		// a call outlive the response (without it, workerd would cancel them: dropped, storage:error).
 		const api = clients[mode].withContext(ctx);
 		const stop = api.on('storage:error', (event) => events.push(event.operation));
-		try {
-			const response = await api.get(url.searchParams.get('to'));
-			await response.text();
-			return Response.json({ result: String(response.status), events });
-		} catch (error) {
-			return Response.json({ result: error.code ?? (error.response ? 'HTTP_' + error.response.status : error.name), events });
-		} finally {
-			stop();
-		}
+		return answer(api, url.searchParams.get('to'), events, stop);
 	},
 };`;
 

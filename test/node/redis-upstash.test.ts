@@ -14,6 +14,7 @@ import { breaker } from '../../src/entries/breaker.js';
 import { createClient } from '../../src/entries/core.js';
 import { coordinator } from '../../src/entries/redis.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
+import { answerSource } from '../helpers/worker-answer.js';
 import { startRedis, type RunningRedis } from '../helpers/redis-server.js';
 import { upstashBridge, type UpstashBridge } from '../helpers/upstash-bridge.js';
 
@@ -32,7 +33,7 @@ import { Redis } from '@upstash/redis/cloudflare';
 import { createClient } from 'steadfetch/core';
 import { breaker } from 'steadfetch/breaker';
 import { coordinator } from 'steadfetch/redis';
-const clients = {};
+const clients = {};${answerSource}
 let redis;
 export default {
 	async fetch(request, env, ctx) {
@@ -46,15 +47,7 @@ export default {
 		const api = clients[name].withContext(ctx);
 		const events = [];
 		const stop = api.on('storage:error', (event) => events.push(String(event.error?.message ?? event.operation)));
-		try {
-			const response = await api.get(url.searchParams.get('to'));
-			await response.text();
-			return Response.json({ result: String(response.status), events });
-		} catch (error) {
-			return Response.json({ result: error.code ?? (error.response ? 'HTTP_' + error.response.status : error.name), events });
-		} finally {
-			stop();
-		}
+		return answer(api, url.searchParams.get('to'), events, stop);
 	},
 };`;
 

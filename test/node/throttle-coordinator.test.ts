@@ -10,6 +10,7 @@ import { Miniflare } from 'miniflare';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve, type RunningServer } from '../helpers/node-server.js';
+import { answerSource } from '../helpers/worker-answer.js';
 
 const root = join(import.meta.dirname, '../..');
 const isolates = 4;
@@ -25,7 +26,7 @@ import { createClient } from 'steadfetch/core';
 import { adaptiveThrottle } from 'steadfetch/throttle';
 import { coordinator, BreakerCoordinator } from 'steadfetch/cloudflare';
 export { BreakerCoordinator };
-const clients = {};
+const clients = {};${answerSource}
 const broken = { idFromName: (name) => name, get: () => ({ fetch: async () => { throw new Error('Durable Object unreachable'); } }) };
 export default {
 	async fetch(request, env, ctx) {
@@ -40,15 +41,7 @@ export default {
 		});
 		const api = clients[mode].withContext(ctx);
 		const stop = api.on('storage:error', (event) => events.push(event.part + ' ' + event.operation));
-		try {
-			const response = await api.get(url.searchParams.get('to'));
-			await response.text();
-			return Response.json({ result: String(response.status), events });
-		} catch (error) {
-			return Response.json({ result: error.code ?? (error.response ? 'HTTP_' + error.response.status : error.name), events });
-		} finally {
-			stop();
-		}
+		return answer(api, url.searchParams.get('to'), events, stop);
 	},
 };`;
 
