@@ -67,25 +67,27 @@ export const linkTabs = (context: PolicyContext, scopes: Scopes<Scope>, windowMs
 		return undefined;
 	}
 
+	/** Send what a scope counted since its last message to the other tabs. */
+	const post = (scope: Scope, tabs: TabCounts): void => {
+		tabs.timer = undefined;
+		tabs.told = context.clock.now();
+		channel.post({ scope: scope.name, requests: tabs.requests, accepts: tabs.accepts });
+		tabs.requests = 0;
+		tabs.accepts = 0;
+	};
+
 	return {
 		count(scope, accepted) {
 			const tabs = tabsOf(scope);
 			tabs.requests++;
 			tabs.accepts += Number(accepted);
-			const post = (): void => {
-				tabs.timer = undefined;
-				tabs.told = context.clock.now();
-				channel.post({ scope: scope.name, requests: tabs.requests, accepts: tabs.accepts });
-				tabs.requests = 0;
-				tabs.accepts = 0;
-			};
-
-			const wait = tabs.told + tellMs - context.clock.now();
+			// A message already waits to go: it will carry this count too.
 			if (tabs.timer === undefined) {
+				const wait = tabs.told + tellMs - context.clock.now();
 				if (wait <= 0) {
-					post();
+					post(scope, tabs);
 				} else {
-					tabs.timer = setTimeout(post, wait);
+					tabs.timer = setTimeout(post, wait, scope, tabs);
 				}
 			}
 		},

@@ -1,4 +1,3 @@
-
 export { sensitiveSet } from './sensitive.js';
 
 /** Whether this runtime ends I/O with the request that started it (Cloudflare Workers). */
