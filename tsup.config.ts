@@ -72,7 +72,7 @@ const swapsFor = (variant: 'browser' | 'edge'): Plugin => ({
 
 		if (variant === 'edge') {
 			build.onResolve({ filter: /\/ambient\.js$/ }, (args) => ({ path: `${src(args.resolveDir)}/cloudflare/ambient-edge.ts` }));
-			for (const name of ['channel', 'tabs', 'lock', 'listen', 'online']) {
+			for (const name of ['channel', 'tabs', 'lock', 'listen', 'online', 'has-indexeddb']) {
 				build.onResolve({ filter: new RegExp(`/utils/${name}\\.js$`) }, (args) => ({ path: `${src(args.resolveDir)}/utils/${name}-edge.ts` }));
 			}
 
@@ -89,6 +89,10 @@ const swapsFor = (variant: 'browser' | 'edge'): Plugin => ({
 			build.onResolve({ filter: /^\.\/pending-tabs\.js$/ }, (args) => args.resolveDir.endsWith('/src/outbox') ? { path: `${src(args.resolveDir)}/outbox/pending-tabs-edge.ts` } : undefined);
 			// The outbox's Web Locks (the drain's, an entry's): `outbox/locks-edge.ts` runs the task at once.
 			build.onResolve({ filter: /^\.\/locks\.js$/ }, (args) => args.resolveDir.endsWith('/src/outbox') ? { path: `${src(args.resolveDir)}/outbox/locks-edge.ts` } : undefined);
+			// TanStack's `navigator.onLine` listener that `followReachability`'s unsubscribe gives back: `tanstack-query/on-line-edge.ts`.
+			build.onResolve({ filter: /^\.\/on-line\.js$/ }, (args) => args.resolveDir.endsWith('/src/tanstack-query') ? { path: `${src(args.resolveDir)}/tanstack-query/on-line-edge.ts` } : undefined);
+			// The outbox's Background Sync registration (service workers only): `outbox/register-sync-edge.ts` asks for nothing.
+			build.onResolve({ filter: /^\.\/register-sync\.js$/ }, (args) => args.resolveDir.endsWith('/src/outbox') ? { path: `${src(args.resolveDir)}/outbox/register-sync-edge.ts` } : undefined);
 		}
 	},
 });

@@ -3,6 +3,7 @@ import type { CacheMembers, CacheParts } from './members.js';
 import type { Policy } from '../core/policy.js';
 import { check, checkRules, isNonNegativeFinite, isPositiveInteger, isPositiveTimerMs, type Rule, positiveTimerMsOrFalse } from '../utils/validate.js';
 import { createCache } from './cache.js';
+import { hasIndexedDb } from '../utils/has-indexeddb.js';
 import type { CacheOptions } from './options.js';
 import type { CacheStaleEvent, CacheStoredEvent, CacheSupersededEvent } from './events.js';
 
@@ -70,7 +71,7 @@ const rules: Record<string, Rule> = {
 export const staleCache = (options: CacheOptions = {}): Policy<'staleCache', CacheParts> => {
 	checkRules(options, rules, 'staleCache.');
 	check((options as Record<string, unknown>)['sensitiveHeaders'] === undefined, 'staleCache.sensitiveHeaders', 'given', "given as the client's `sensitiveHeaders`");
-	const { maxStaleMs = 86_400_000, networkTimeoutMs = 3000, maxEntries = 500, maxBodyBytes = 1_048_576, shared = typeof indexedDB === 'undefined' } = options;
+	const { maxStaleMs = 86_400_000, networkTimeoutMs = 3000, maxEntries = 500, maxBodyBytes = 1_048_576, shared = !hasIndexedDb() } = options;
 	const resolved = { maxStaleMs, networkTimeoutMs, maxEntries, maxBodyBytes, shared };
 	return { slot: 'staleCache', at: staleCacheAt, create: (context) => createCache(context, resolved) };
 };

@@ -18,7 +18,7 @@ import { isRecord, makeKey, overwritten, type OutboxRecord } from './record.js';
 import { at, isValues, substitute, valuesKey, type Ref } from './refs.js';
 import { overQuota } from './quota.js';
 import { snapshotBody, type BodySnapshot } from './snapshot.js';
-import { registerSync } from './background-sync.js';
+import { registerSync } from './register-sync.js';
 import { secretUrl, targetOf } from './target.js';
 
 /**

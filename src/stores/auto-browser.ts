@@ -1,3 +1,4 @@
+import { hasIndexedDb } from '../utils/has-indexeddb.js';
 import { indexedDbStore } from './indexeddb.js';
 import { memoryStore } from './memory.js';
 import type { StoreFactory } from './types.js';
@@ -7,4 +8,4 @@ import type { StoreFactory } from './types.js';
  * workers), else memory. The Cache API store is not in this build (import `cacheApiStore` to use it).
  */
 export const autoStore: StoreFactory = (namespace) =>
-	typeof indexedDB === 'undefined' ? memoryStore(namespace) : indexedDbStore(namespace);
+	hasIndexedDb() ? indexedDbStore(namespace) : memoryStore(namespace);

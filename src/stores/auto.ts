@@ -1,4 +1,5 @@
 import { cacheApiStore } from './cache-api.js';
+import { hasIndexedDb } from '../utils/has-indexeddb.js';
 import { indexedDbStore } from './indexeddb.js';
 import { memoryStore } from './memory.js';
 import type { StoreFactory } from './types.js';
@@ -8,7 +9,7 @@ import type { StoreFactory } from './types.js';
  * else memory (Node). Detected when a namespace's store is made, not at import.
  */
 export const autoStore: StoreFactory = (namespace) => {
-	if (typeof indexedDB !== 'undefined') {
+	if (hasIndexedDb()) {
 		return indexedDbStore(namespace);
 	}
 

@@ -44,3 +44,35 @@ Deno.test({
 		}
 	},
 });
+
+Deno.test({
+	name: 'followReachability (Deno, edge build): its unsubscribe gives TanStack a listener that says online at once and listens to nothing (no navigator.onLine code there)',
+	async fn() {
+		const { followReachability } = await import('../../dist/edge/tanstack-query.js');
+		const api = createClient({ name: `deno-follow-${crypto.randomUUID()}`, store: memoryStore, retry: 0, breaker: false, staleCache: false });
+		const setups: Array<(setOnline: (online: boolean) => void) => (() => void) | undefined> = [];
+		const onlineManager = { setEventListener: (setup: (typeof setups)[number]) => void setups.push(setup) };
+		const added: string[] = [];
+		const realAdd = globalThis.addEventListener;
+		Object.defineProperty(navigator, 'onLine', { value: false, configurable: true }); // not read in this build
+		try {
+			const off = followReachability(api, onlineManager, 'https://api.example');
+			off();
+			assert(setups.length === 2, `setEventListener calls: ${setups.length}`);
+			globalThis.addEventListener = ((type: string, ...rest: unknown[]) => {
+				added.push(type);
+				return (realAdd as (...args: unknown[]) => void).call(globalThis, type, ...rest);
+			}) as typeof globalThis.addEventListener;
+			const told: boolean[] = [];
+			const cleanup = setups[1]!((online) => told.push(online));
+			assert(told.join() === 'true', `told: ${told.join()}`);
+			assert(added.length === 0, `listened to: ${added.join()}`);
+			assert(typeof cleanup === 'function', 'a cleanup TanStack can call');
+			cleanup?.();
+		} finally {
+			globalThis.addEventListener = realAdd;
+			delete (navigator as { onLine?: boolean }).onLine;
+			api.close();
+		}
+	},
+});
