@@ -6,7 +6,8 @@
 // warm-up it asks to be counted, makes `calls` calls (16 in flight, a `fetch` that answers at once),
 // and counting stops: the collected total over `calls` is the figure. Clients: ky, ky with a
 // hand-written copy of each good GET (the floor for any cache), ky with `totalTimeout: 20_000` (the
-// bound steadfetch sets by default: ky's own cost of it), `steadfetch/core`, the preset's
+// bound steadfetch sets by default: ky's own cost of it), ky configured and called as steadfetch configures
+// and calls it (`totalTimeout`, the retry object, a per-call option: the floor under the core), `steadfetch/core`, the preset's
 // defaults (breaker, retry budget, stale cache → memoryStore); workloads: 64 URLs repeated, and every
 // URL new. Needs valgrind (`apt-get install -y valgrind`); without it the bench says so and exits 0.
 //
@@ -61,6 +62,15 @@ if (argv[0] === '--child') {
 		// ky with the whole-call bound steadfetch sets by default (`totalTimeout` 20 000 ms): ky's own cost of it.
 		'ky + totalTimeout': () => ky.create({ fetch, totalTimeout: 20_000 }),
 		'ky + copy': () => handCopy(ky, { fetch }),
+		// ky configured as API.md makes steadfetch configure it, and called as steadfetch calls it: `totalTimeout`
+		// 20 000 ms, `retry` with full jitter, `retryOnTimeout`, `backoffLimit` and `maxRetryAfter` 30 000 ms and a
+		// `shouldRetry`, and each call's options with an object ky merges and hands to `fetch` (steadfetch's
+		// `{ steadfetch: call }`) and the shortcut's method. What ky itself costs for that configuration: the
+		// floor under `steadfetch/core` before any code of ours runs (src/core/ky-options.ts).
+		'ky as steadfetch': () => {
+			const instance = ky.create({ fetch, totalTimeout: 20_000, retry: { jitter: (delay) => Math.random() * delay, retryOnTimeout: true, backoffLimit: 30_000, maxRetryAfter: 30_000, shouldRetry: async () => undefined } });
+			return { get: (url) => instance(url, { steadfetch: { url }, method: 'get' }) };
+		},
 		core: () => core.createClient({ fetch, clock, ...JSON.parse(process.env.BENCH_CORE_OPTIONS ?? '{}') }),
 		steadfetch: () => steadfetch.createClient({ fetch, clock, name: 'bench-instructions', store: steadfetch.memoryStore, ...JSON.parse(process.env.BENCH_PRESET_OPTIONS ?? '{}') }),
 	}[client.replace(/ \(baseline\)$/, '')]();
@@ -120,11 +130,11 @@ const calls = Number(option('--calls', quick ? 500 : 2_000));
 /** Each figure is the median over this many V8 seeds (`--random-seed` and `--hash-seed` 1, 2, …). */
 const seeds = Number(option('--seeds', quick ? 1 : 3));
 const baseline = option('--baseline', undefined);
-const chosen = option('--clients', 'ky,ky + totalTimeout,ky + copy,core,steadfetch').split(',');
+const chosen = option('--clients', 'ky,ky + totalTimeout,ky as steadfetch,ky + copy,core,steadfetch').split(',');
 const clients = [...chosen, ...(baseline ? chosen.filter((name) => name === 'core' || name === 'steadfetch').map((name) => `${name} (baseline)`) : [])];
 const chosenWorkloads = option('--workloads', 'repeated,distinct').split(',');
 const self = fileURLToPath(import.meta.url);
-if (argv.includes('--save') && (quick || seeds < 3 || baseline || clients.length !== 5 || chosenWorkloads.length !== 2 || process.env.BENCH_PRESET_OPTIONS || process.env.BENCH_CORE_OPTIONS || process.env.BENCH_CONTEXT)) {
+if (argv.includes('--save') && (quick || seeds < 3 || baseline || clients.length !== 6 || chosenWorkloads.length !== 2 || process.env.BENCH_PRESET_OPTIONS || process.env.BENCH_CORE_OPTIONS || process.env.BENCH_CONTEXT)) {
 	console.error('instructions: --save records the README\'s figures: every client and workload, default options, at least 3 seeds, no --quick or --baseline.');
 	process.exit(1);
 }
@@ -231,6 +241,9 @@ section(`Steady instructions per call (JIT compilation and major GC subtracted; 
 	...Object.keys(workloads).map((workload) => ratio(results[workload][client], results[workload].ky)),
 	ratio(results.repeated[client], results.repeated['ky + totalTimeout']),
 ])));
+if (results.repeated.core && results.repeated['ky as steadfetch']) {
+	console.log(`\nsteadfetch/core ÷ ky as steadfetch configures it (our own code's share), repeated URLs: ${(results.repeated.core / results.repeated['ky as steadfetch']).toFixed(3)}×`);
+}
 if (results.distinct.steadfetch && results.distinct['ky + copy']) {
 	console.log(`\nthe preset on new URLs ÷ ky + a hand-written copy: ${(results.distinct.steadfetch / results.distinct['ky + copy']).toFixed(3)}×`);
 }

@@ -6,6 +6,7 @@
 export const clients = [
 	['ky', 'ky'],
 	['ky + totalTimeout', 'ky with `totalTimeout: 20_000`'],
+	['ky as steadfetch', 'ky configured and called as steadfetch does it (`totalTimeout`, the `retry` object with `shouldRetry`, a per-call option)'],
 	['ky + copy', 'ky with a hand-written copy of each good GET (an `afterResponse` hook into a `Map`)'],
 	['core', '`steadfetch/core`'],
 	['steadfetch', '`steadfetch` with its defaults (`store: memoryStore`)'],
@@ -24,6 +25,10 @@ export const ratios = ({ results }) => {
 		coreToKyTotalTimeout: ratio(repeated.core, repeated['ky + totalTimeout']),
 		/** `steadfetch/core` ÷ ky alone, 64 URLs repeated. */
 		coreToKy: ratio(repeated.core, repeated.ky),
+		/** ky configured and called as steadfetch does it ÷ ky alone: what ky costs for steadfetch's configuration. */
+		kyAsSteadfetchToKy: ratio(repeated['ky as steadfetch'], repeated.ky),
+		/** `steadfetch/core` ÷ ky configured and called as steadfetch does it: our own code's share. */
+		coreToKyAsSteadfetch: ratio(repeated.core, repeated['ky as steadfetch']),
 		/** ky with `totalTimeout` ÷ ky alone: ky's own cost of the bound. */
 		kyTotalTimeoutToKy: ratio(repeated['ky + totalTimeout'], repeated.ky),
 		/** The preset ÷ ky alone, 64 URLs repeated (depends on how many calls paid for a copy). */

@@ -534,7 +534,7 @@ describe('What it costs', () => {
 		expect(run.calls).toBeGreaterThanOrEqual(2_000);
 		expect(Number.isNaN(Date.parse(run.date))).toBe(false);
 		for (const workload of ['repeated', 'distinct'] as const) {
-			expect(Object.keys(run.results[workload]).sort()).toEqual(['core', 'ky', 'ky + copy', 'ky + totalTimeout', 'steadfetch']);
+			expect(Object.keys(run.results[workload]).sort()).toEqual(['core', 'ky', 'ky + copy', 'ky + totalTimeout', 'ky as steadfetch', 'steadfetch']);
 			expect(Object.values(run.results[workload]).every((value) => Number.isInteger(value) && value > 0)).toBe(true);
 			expect(run.copies[workload]['steadfetch']).toBeLessThanOrEqual(run.calls);
 		}
@@ -551,6 +551,8 @@ describe('What it costs', () => {
 		expect(section).toMatch(/^Per call, as \[`bench\/instructions\.mjs`\]\(https:\/\/github\.com\/steadfetch\/steadfetch\/blob\/main\/bench\/instructions\.mjs\)\s+measures it/m);
 		expect(/`steadfetch\/core` takes (\d\.\d\d)× ky's CPU with the same `totalTimeout` \(20 000 ms, our default; ky's own bookkeeping for it is (\d\.\d\d)× ky without one\), (\d\.\d\d)× ky alone/.exec(perCall)?.slice(1))
 			.toEqual([figures['coreToKyTotalTimeout'], figures['kyTotalTimeoutToKy'], figures['coreToKy']]);
+		expect(/ky configured and called as steadfetch does it .*? is (\d\.\d\d)× ky alone on its own, and `steadfetch\/core` (\d\.\d\d)× that/.exec(perCall)?.slice(1))
+			.toEqual([figures['kyAsSteadfetchToKy'], figures['coreToKyAsSteadfetch']]);
 		expect(/into a `Map`: (\d\.\d\d)× that on never-seen URLs/.exec(perCall)?.[1]).toBe(figures['presetToKyCopyNew']);
 		expect(/against ky alone, (\d\.\d\d)× and (\d\.\d\d)× \(repeated, never-seen\) in that run/.exec(perCall)?.slice(1)).toEqual([figures['presetToKyRepeated'], figures['presetToKyNew']]);
 		expect(Number(/and (\d+) % of the calls on repeated URLs stored a copy/.exec(perCall)?.[1])).toBe(copyRate(run));
