@@ -170,6 +170,19 @@ describe('outbox triggers', () => {
 		expect(applied('sync')).toBe(1);
 	});
 
+	it('a queued write asks for a Background Sync tagged with the client\'s name, inside a service worker through its own registration (the edge build asks for nothing: register-sync-edge.ts)', async () => {
+		const tags: string[] = [];
+		const scope = globalThis as { registration?: unknown };
+		scope.registration = { sync: { register: async (tag: string) => void tags.push(tag) } };
+		try {
+			const api = h.make({ outbox: true });
+			await queueOffline(api, 'register');
+			expect(tags).toEqual(['steadfetch-outbox:steadfetch']);
+		} finally {
+			delete scope.registration;
+		}
+	});
+
 	it('withContext(ctx).outbox: flush() and retry(id) replay with ctx.waitUntil, which holds the replays\' background work (the stale cache\'s invalidation)', async () => {
 		const api = h.make({ outbox: { maxAttempts: 1 }, staleCache: true });
 		const handed: Array<Promise<unknown>> = [];
