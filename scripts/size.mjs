@@ -312,7 +312,7 @@ const cases = [
 	{
 		// Issue 47: the TanStack helpers as a Deno or Worker bundler builds them (SSR, edge functions), so the edge
 		// `markers` are checked on their code too (followReachability's unsubscribe: TanStack's `navigator.onLine`
-		// listener given back, through utils/online.ts).
+		// listener given back, tanstack-query/on-line.ts).
 		name: 'core + steadfetch/tanstack-query (deno)',
 		source: `${core}import { queryOptionsFor, mutationOptionsFor, refetchWhenBack, followReachability, shown, StaleAnswerError, syncInvalidation } from 'steadfetch/tanstack-query';\nconst api = createClient();\nexport const query = queryOptionsFor(api, 'users/1');\nexport { mutationOptionsFor, refetchWhenBack, followReachability, shown, StaleAnswerError, syncInvalidation };`,
 		budget: 20_286, platform: 'neutral', conditions: ['deno', 'worker', 'browser'], // issue 47: measured 20,185 + 0.5 % (its unsubscribe's `navigator.onLine` listener swapped out, tanstack-query/on-line-edge.ts)
