@@ -3,13 +3,10 @@ import { classify, isPlatformNetworkError } from '../errors/classify.js';
 import type { RetryBudget, RetryDecision } from '../retry/budget.js';
 import type { Call } from './call.js';
 import type { Emitter } from './events.js';
-import type { Invocation } from './invocation.js';
+import { retryStops } from './invocation.js';
 import type { PolicyContext } from './policy.js';
 import type { Stats } from './stats.js';
 import type { Clock, Layer } from './types.js';
-
-/** A retry that would start with less time than this left before the request's deadline is not made (ms; see `deadlineHeader`). */
-const lastRetryMs = 50;
 
 /** What the client's retry accounting is made of (src/core/create-client.ts). */
 export interface AccountingDeps {
@@ -37,7 +34,6 @@ export class Accounting {
 	readonly #budget: RetryBudget | undefined;
 	readonly #emit: PolicyContext['emit'];
 	readonly #emitter: Emitter;
-	readonly #clock: Clock;
 	readonly scopeOf: (url: string) => string;
 	/**
 	 * The call an error is of, for the errors ky asks `shouldRetry` about without its options (a
@@ -45,14 +41,20 @@ export class Accounting {
 	 * call of a request context, a retry attempt refused.
 	 */
 	readonly #owners = new WeakMap<object, Call>();
+	/**
+	 * Why a retry of a call of a request context may not go: its request's deadline too close, or no
+	 * subrequest left (`spent`: counted and told once per context as a spent retry budget is). Undefined
+	 * when it may; always in the browser build, which has no request context (invocation-browser.ts).
+	 */
+	readonly stops: ReturnType<typeof retryStops>;
 
 	constructor(deps: AccountingDeps) {
 		this.#stats = deps.stats;
 		this.#budget = deps.budget;
 		this.#emit = deps.emit;
 		this.#emitter = deps.emitter;
-		this.#clock = deps.clock;
 		this.scopeOf = deps.scopeOf;
+		this.stops = retryStops(deps);
 	}
 
 	/** The outermost per-attempt layer: an attempt of a call is the call's (`Call.attempt`). */
@@ -97,34 +99,6 @@ export class Accounting {
 			// What ky's hooks see: a raw fetch failure as ky's NetworkError; no failure, a retry forced with `ky.retry()`.
 			const shown = isPlatformNetworkError(error) ? new NetworkError(request, { cause: error }) : error ?? new ForceRetryError();
 			this.#emit('retry', { scope, method: request.method, url: request.url, retryCount: call.attempts - 1, code: classify(shown).code, error: shown });
-		}
-	}
-
-	/**
-	 * Why a retry of a call of a request context may not go: its request's deadline less than
-	 * `lastRetryMs` away, or no subrequest left (`spent`: counted and told once per context as a spent
-	 * retry budget is). Undefined when it may.
-	 */
-	stops(call: Call, scope: string): 'deadline' | 'spent' | undefined {
-		const { invocation, deadline } = call;
-		if (invocation?.deadline !== undefined && deadline! - this.#clock.now() < lastRetryMs) {
-			return 'deadline';
-		}
-
-		if (!invocation?.spent) {
-			return undefined;
-		}
-
-		this.#spent(invocation, scope);
-		return 'spent';
-	}
-
-	/** A retry refused for the context's subrequests: counted, and told once per context. */
-	#spent(invocation: Invocation, scope: string): void {
-		this.#stats.scope(scope).retriesRefused++;
-		if (!invocation.told) {
-			invocation.told = true;
-			this.#emit('budget:exhausted', { scope, retries: invocation.count, allowed: invocation.stop, reason: 'subrequests' });
 		}
 	}
 

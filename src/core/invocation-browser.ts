@@ -20,5 +20,8 @@ export const deadlines: typeof Full.deadlines = () => undefined;
 /** Never called (no call has a deadline): an attempt is never stamped. */
 export const stamping: typeof Full.stamping = () => () => undefined;
 
+/** No call of a browser client belongs to a request context: nothing stops its retries but the budget. */
+export const retryStops: typeof Full.retryStops = () => () => undefined;
+
 /** No `waitUntil` belongs to a request context in a browser. */
 export const invocationOf: typeof Full.invocationOf = () => undefined;

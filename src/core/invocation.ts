@@ -3,6 +3,8 @@ import type { ContextLike, ContextOptions } from './client-types.js';
 import { requestScoped } from '../utils/runtime.js';
 import type { CoreClientOptions } from './options.js';
 import type { Clock, WaitUntil } from './types.js';
+import type { PolicyContext } from './policy.js';
+import type { Stats } from './stats.js';
 import { originPrefixes } from '../utils/origins.js';
 import { check, isPositiveInteger, maxTimerMs } from '../utils/validate.js';
 
@@ -141,6 +143,34 @@ export const deadlines = (deadlineHeader: string | undefined, totalTimeout: unkn
 	const at = Math.min(typeof limit === 'number' ? clock.now() + limit : Infinity, invocation?.deadline ?? Infinity);
 	return at === Infinity ? undefined : at;
 };
+
+/** A retry that would start with less time than this left before the request's deadline is not made (ms; see `deadlineHeader`). */
+const lastRetryMs = 50;
+
+/**
+ * Why a retry of a call of a request context may not go, for one client's retry accounting
+ * (`Accounting.stops`): its request's deadline less than `lastRetryMs` away (`'deadline'`), or no
+ * subrequest left (`'spent'`: counted in the scope's `retriesRefused`, and told once per context as a
+ * spent retry budget is, `budget:exhausted` with reason `subrequests`). Undefined when it may.
+ */
+export const retryStops = ({ stats, emit, clock }: { readonly stats: Stats; readonly emit: PolicyContext['emit']; readonly clock: Clock }) =>
+	({ invocation, deadline }: { readonly invocation?: Invocation | undefined; readonly deadline?: number | undefined }, scope: string): 'deadline' | 'spent' | undefined => {
+		if (invocation?.deadline !== undefined && deadline! - clock.now() < lastRetryMs) {
+			return 'deadline';
+		}
+
+		if (!invocation?.spent) {
+			return undefined;
+		}
+
+		stats.scope(scope).retriesRefused++;
+		if (!invocation.told) {
+			invocation.told = true;
+			emit('budget:exhausted', { scope, retries: invocation.count, allowed: invocation.stop, reason: 'subrequests' });
+		}
+
+		return 'spent';
+	};
 
 /** `subrequests` when none is given: the free plan's where requests are scoped (workerd), else no limit. Read once. */
 let scopedDefault: number | undefined;

@@ -467,7 +467,7 @@ describe('defaults are written once: what the README says is the TSDoc\'s @defau
 		// may start with before the request's deadline, as the code has them.
 		const code = (path: string, name: string): number => Number(new RegExp(`const ${name} = ([\\d_]+);`).exec(readFileSync(join(root, path), 'utf8'))![1]!.replaceAll('_', ''));
 		expect(Number(/at most once every (\d+) s, on such an answer/.exec(prose)![1]) * 1_000).toBe(code('src/outbox/queue.ts', 'lookMs'));
-		expect(Number(/start with less than (\d+) ms left is not made/.exec(prose)![1])).toBe(code('src/core/accounting.ts', 'lastRetryMs'));
+		expect(Number(/start with less than (\d+) ms left is not made/.exec(prose)![1])).toBe(code('src/core/invocation.ts', 'lastRetryMs'));
 		// The Workers paragraph: a bulkhead waiter's look-again interval, as the bulkhead's code has it.
 		expect(Number(/looks for a free slot every (\d+) ms/.exec(prose)![1])).toBe(Number(/const lookMs = (\d+);/.exec(readFileSync(join(root, 'src/bulkhead/lane.ts'), 'utf8'))![1]));
 		// "When the origin is overloaded": the bench's settings, as bench/throttle.mjs has them.
