@@ -1,8 +1,9 @@
-// TanStack's own kind of `onlineManager` listener, given back by `followReachability`'s unsubscribe. The
-// edge build (workerd, Deno, edge functions: no `navigator.onLine`, no `online` events) swaps this module
-// for on-line-edge.ts.
+import { followOnline, isOffline } from '../utils/online.js';
 
-const events = ['online', 'offline'];
+// TanStack's own kind of `onlineManager` listener, given back by `followReachability`'s unsubscribe,
+// over the core's `navigator.onLine` reading (utils/online.ts). The edge build (workerd, Deno, edge
+// functions: no `navigator.onLine`, no `online` events) swaps this module for on-line-edge.ts, which
+// imports nothing: utils/online.ts then stays the core's alone there, not a chunk of its own.
 
 /**
  * A listener like TanStack's own: the window's `online` and `offline` events, read as
@@ -10,16 +11,12 @@ const events = ['online', 'offline'];
  * at the next `online` event).
  */
 export const onLineListener = (setOnline: (online: boolean) => void): (() => void) => {
-	const target = globalThis as Partial<EventTarget>;
-	const tell = (): void => setOnline((globalThis as { navigator?: { onLine?: boolean } }).navigator?.onLine !== false);
+	const tell = (): void => setOnline(!isOffline());
 	tell();
-	for (const type of events) {
-		target.addEventListener?.(type, tell);
-	}
-
+	const stops = followOnline(tell);
 	return () => {
-		for (const type of events) {
-			target.removeEventListener?.(type, tell);
+		for (const stop of stops) {
+			stop();
 		}
 	};
 };
