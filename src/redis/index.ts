@@ -3,7 +3,7 @@ import { closed, readRecord, type BreakerRecord } from '../breaker/circuit.js';
 import { sync, type ScopeState, type SyncMessage } from '../breaker/sync.js';
 import { answerMs } from '../coordinator/fleet.js';
 import { tallyThrottle, type ThrottleMessage, type ThrottleState } from '../coordinator/throttle.js';
-import { sha256 } from '../utils/digest.js';
+import { digests } from '../coordinator/keys.js';
 import { check, isPositiveFinite } from '../utils/validate.js';
 import { reads, writes } from './scripts.js';
 import { wallNow } from '../utils/clock.js';
@@ -36,8 +36,6 @@ export interface RedisCoordinatorOptions {
 const marginMs = 200;
 /** Writes tried before a sync gives up (each refusal means another process just wrote). */
 const maxAttempts = 16;
-/** The most digests kept per coordinator (name and scope → key); past it they are computed again. */
-const maxDigests = 1000;
 /** Ten buckets of the throttle's window. */
 const slots = 10;
 
@@ -129,21 +127,8 @@ export const coordinator = (evaluate: RedisEvaluate, options: RedisCoordinatorOp
 	check(typeof evaluate === 'function', 'coordinator.evaluate', evaluate, 'a function that runs a Lua script on Redis');
 	check(typeof prefix === 'string' && prefix.length <= 256, 'coordinator.prefix', prefix, 'a string of at most 256 characters');
 	check(isPositiveFinite(ttlMs) && Number.isInteger(ttlMs) && ttlMs >= 1000, 'coordinator.ttlMs', ttlMs, 'a whole number of ms, at least 1 000');
-	const digests = new Map<string, Promise<string>>();
-	const keyOf = async (name: string, scope: string, kind: 'breaker' | 'throttle'): Promise<string> => {
-		const text = `steadfetch redis\n${name}\n${scope}`;
-		let digest = digests.get(text);
-		if (!digest) {
-			if (digests.size >= maxDigests) {
-				digests.clear();
-			}
-
-			digest = sha256(text);
-			digests.set(text, digest);
-		}
-
-		return `${prefix}${kind}:${await digest}`;
-	};
+	const digestOf = digests();
+	const keyOf = async (name: string, scope: string, kind: 'breaker' | 'throttle'): Promise<string> => `${prefix}${kind}:${await digestOf(`steadfetch redis\n${name}\n${scope}`)}`;
 
 	const run = async (script: string, keys: string[], args: string[]): Promise<unknown> => evaluate(script, keys, args);
 	const syncOf = (name: string): SharedCoordinator['sync'] => async (scope, message) => {

@@ -4,7 +4,7 @@
  * per scope (API.md: "Processes share a scope's breaker and throttle only when their clients have
  * the same `name`"), and the object's name holds neither the client's name nor the scope.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { breaker } from '../../src/entries/breaker.js';
 import { CircuitOpenError, createClient } from '../../src/entries/core.js';
 import { BreakerCoordinator, coordinator, type DurableObjectNamespaceLike } from '../../src/cloudflare/index.js';
@@ -79,6 +79,37 @@ describe('coordinator(namespace): a fleet per client name and scope', () => {
 
 		for (const api of [a1, a2, b]) {
 			api.close();
+		}
+	});
+});
+
+describe('fleet keys', () => {
+	it('a digest is computed once per text and kept (at most 1,000, then computed again), the same value every time', async () => {
+		const { digests } = await import('../../src/coordinator/keys.js');
+		const { sha256 } = await import('../../src/utils/digest.js');
+		const subtle = globalThis.crypto.subtle;
+		const real = subtle.digest.bind(subtle);
+		let computed = 0;
+		const spy = vi.spyOn(subtle, 'digest').mockImplementation(async (...args: Parameters<SubtleCrypto['digest']>) => {
+			computed++;
+			return real(...args);
+		});
+		try {
+			const digestOf = digests();
+			const first = await digestOf('steadfetch fleet a');
+			expect(await digestOf('steadfetch fleet a')).toBe(first);
+			expect(computed).toBe(1);
+			for (let index = 0; index < 1000; index++) {
+				await digestOf(`other ${index}`);
+			}
+
+			expect(computed).toBe(1001);
+			expect(await digestOf('steadfetch fleet a')).toBe(first); // forgotten with the others once 1,000 were kept
+			expect(computed).toBe(1002);
+			spy.mockRestore();
+			expect(first).toBe(await sha256('steadfetch fleet a'));
+		} finally {
+			spy.mockRestore();
 		}
 	});
 });
