@@ -128,7 +128,7 @@ export const coordinator = (evaluate: RedisEvaluate, options: RedisCoordinatorOp
 	check(typeof prefix === 'string' && prefix.length <= 256, 'coordinator.prefix', prefix, 'a string of at most 256 characters');
 	check(isPositiveFinite(ttlMs) && Number.isInteger(ttlMs) && ttlMs >= 1000, 'coordinator.ttlMs', ttlMs, 'a whole number of ms, at least 1 000');
 	const digestOf = digests();
-	const keyOf = async (name: string, scope: string, kind: 'breaker' | 'throttle'): Promise<string> => `${prefix}${kind}:${await digestOf(`steadfetch redis\n${name}\n${scope}`)}`;
+	const keyOf = async (name: string, scope: string, kind: 'breaker' | 'throttle'): Promise<string> => `${prefix}${kind}:${await digestOf(JSON.stringify(['steadfetch redis', name, scope]))}`;
 
 	const run = async (script: string, keys: string[], args: string[]): Promise<unknown> => evaluate(script, keys, args);
 	const syncOf = (name: string): SharedCoordinator['sync'] => async (scope, message) => {

@@ -116,7 +116,7 @@ describe('the Redis coordinator', { timeout: 30_000 }, () => {
 		const clients = fleets.map(([name, random]) => createClient({ name, random: () => random, retry: 0, breaker: breaker({ shared, consecutiveFailures: 1, openMs: 10_000, maxOpenMs: 60_000 }) }));
 		/** The open record Redis holds for a name's scope, as stored (`[open, openedAt, reopensAt, …]`), if any. */
 		const held = async (name: string): Promise<number[] | undefined> => {
-			const stored = await redis.client.hget(`steadfetch:breaker:${await sha256(`steadfetch redis\n${name}\n${down.url}`)}`, 's');
+			const stored = await redis.client.hget(`steadfetch:breaker:${await sha256(JSON.stringify(['steadfetch redis', name, down.url]))}`, 's');
 			const numbers = stored ? JSON.parse(stored) as number[] : undefined;
 			return numbers?.[0] === 1 ? numbers : undefined;
 		};
@@ -130,6 +130,27 @@ describe('the Redis coordinator', { timeout: 30_000 }, () => {
 			expect(records.map(([, openedAt, reopensAt]) => Math.round(reopensAt! - openedAt!))).toEqual([8_400, 11_600]);
 			expect(Math.abs(records[0]![1]! - records[1]![1]!)).toBeLessThan(1_000);
 			expect(records[1]![2]! - records[0]![2]!).toBeGreaterThan(2_000);
+		} finally {
+			for (const api of clients) {
+				api.close();
+			}
+
+			await down.close();
+		}
+	});
+
+	it('a fleet is its client name and scope, whatever characters they hold: "fleet\\nx" of scope "y" and "fleet" of scope "x\\ny" keep two keys (one text, one key, before)', async () => {
+		const down = await serve(() => new Response('down', { status: 503 }));
+		const shared = coordinator(plain);
+		const clients = [['fleet\nx', 'y'], ['fleet', 'x\ny']].map(([name, scope]) => createClient({ name, retry: 0, breaker: breaker({ shared, scope: () => scope!, consecutiveFailures: 1 }) }));
+		try {
+			for (const api of clients) {
+				await api.get(down.url).catch(() => undefined);
+			}
+
+			await waitFor(async () => (await redis.client.keys('steadfetch:breaker:*')).length === 2, 'a key for each fleet');
+			const keys = (await redis.client.keys('steadfetch:breaker:*')).sort();
+			expect(keys).toEqual(await Promise.all([['fleet\nx', 'y'], ['fleet', 'x\ny']].map(async ([name, scope]) => `steadfetch:breaker:${await sha256(JSON.stringify(['steadfetch redis', name, scope]))}`)).then((list) => list.sort()));
 		} finally {
 			for (const api of clients) {
 				api.close();
