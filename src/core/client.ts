@@ -10,7 +10,7 @@ import type { PolicyContext, PolicyParts } from './policy.js';
 import type { Reach } from './reachability.js';
 import { followOnline } from '../utils/online.js';
 import { callUrl, resolveUrl, scopeFor } from './scope.js';
-import { worldsOf } from './world.js';
+import { clientName, worldsOf } from './world.js';
 import type { Stats } from './stats.js';
 
 type Caller = ReturnType<typeof createCaller>;
@@ -96,6 +96,8 @@ export const addMembers = (client: AnyClient, { context, stats, active, custom, 
 	client.close = close;
 	// Not enumerable, no public name: the URL a call of `input` goes to (queryOptionsFor's `meta.steadfetchUrl`).
 	Object.defineProperty(client, resolveUrl, { value: (input: string | URL) => callUrl(input, context.options) });
+	// Not enumerable either: the name a service worker's answer says told a delivered write (src/core/world.ts `deliveredBy`).
+	Object.defineProperty(client, clientName, { value: context.name });
 	for (const part of active) {
 		for (const [name, value] of Object.entries(part.members ?? {})) {
 			// `waitForHealthy` stays an assignable method (for spies); the handles are fixed properties.

@@ -89,7 +89,13 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	const accounting = new Accounting({ stats, budget, emit, emitter, clock, scopeOf: scopeOfRequest });
 	// A delivered write: told to every client of the name and store, and to the other tabs (src/core/world.ts).
 	const worlds = worldsOf(stores);
-	const delivered = (method: string, url: string): void => worlds.delivered(method, redact(url, params));
+	// Not when a service worker's client of this name delivered it and told it on the name's channel already (`deliveredBy`).
+	const toldHere = encodeURIComponent(context.name);
+	const delivered = (method: string, url: string, toldBy: string | null): void => {
+		if (toldBy !== toldHere) {
+			worlds.delivered(method, redact(url, params));
+		}
+	};
 	const transport = transportOf(reach, scopeOfRequest, { stamp: stamping(options, clock) }, delivered);
 	// The per-attempt layers, outermost first: the accounting, then the policies' by their layer bands.
 	const layers = [accounting.layer, ...placed.filter(({ parts }) => parts.layer).sort(byBand('layer')).map(switchable)];

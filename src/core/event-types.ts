@@ -80,7 +80,9 @@ export interface ScopeBackEvent extends BaseEvent<'scope:back'> {
  * (`remote: true`, heard over the BroadcastChannel `steadfetch:<name>:world`). With or without the
  * stale cache or the outbox. Not for the `202` a service worker's outbox answers for a write it
  * queued (`Steadfetch-Outbox-Entry`): that worker's client tells the delivery, and this client hears
- * it from there. What `syncInvalidation` (`steadfetch/tanstack-query`) listens to.
+ * it from there. A write a service worker's client of the same name delivers for this client's call
+ * (`fetchHandler`) is told once, by that worker (`remote: true` here too): its answer says so
+ * (`Steadfetch-Delivered`). What `syncInvalidation` (`steadfetch/tanstack-query`) listens to.
  */
 export interface WriteDeliveredEvent extends BaseEvent<'write:delivered'> {
 	/** The write's method (`POST`, `PUT`, `PATCH`, `DELETE`…). */
@@ -89,7 +91,8 @@ export interface WriteDeliveredEvent extends BaseEvent<'write:delivered'> {
 	url: string;
 	/**
 	 * `true` when the write was heard over the channel: delivered in another tab, worker or service
-	 * worker (or by a client of the same name made apart with `createClient` in this page). Absent for
+	 * worker (or by a client of the same name made apart with `createClient` in this page; or by a
+	 * service worker's client of the same name that answered this client's call). Absent for
 	 * a write of this client or of a client it shares its name and store with (`extend()`). Where there
 	 * are no tabs (Node, Deno, Workers) only those clients hear a write.
 	 */

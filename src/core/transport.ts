@@ -4,7 +4,7 @@ import type { Call } from './call.js';
 import type { Reach } from './reachability.js';
 import { following } from './redirects.js';
 import type { FetchLike } from './types.js';
-import { safeMethods } from './world.js';
+import { deliveredBy, safeMethods } from './world.js';
 
 /**
  * Runtime network failures that ky's detection misses: workerd rejects a refused or reset
@@ -46,9 +46,10 @@ export interface Bounds {
  *   replay too) answered below 400 is a delivered write: `delivered(method, url)` (`write:delivered`
  *   in every client and tab of the name) — unless the answer is a queued write's `202` from a
  *   service worker's outbox (`Steadfetch-Outbox-Entry`), which that worker tells once it delivers
- *   the write. A read costs one lookup.
+ *   the write; `toldBy` is the `Steadfetch-Delivered` of a worker that delivered and told it
+ *   (src/core/world.ts `deliveredBy`). A read costs one lookup.
  */
-export const transportOf = (reach: Reach, scopeOf: (url: string) => string, bounds?: Bounds, delivered?: (method: string, url: string) => void) => (fetch: FetchLike): FetchLike => (request, init) => {
+export const transportOf = (reach: Reach, scopeOf: (url: string) => string, bounds?: Bounds, delivered?: (method: string, url: string, toldBy: string | null) => void) => (fetch: FetchLike): FetchLike => (request, init) => {
 	const call = init?.steadfetch as Call | undefined;
 	const refused = request.signal.aborted ? request.signal.reason as unknown : call?.invocation ? call.admit(request, init) : init?.hedge?.();
 	if (refused) {
@@ -66,7 +67,7 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 		reach.answered(call && request === call.request ? call.scope! : scopeOf(request.url), response.status);
 		// A 202 that says "queued" (a service worker's outbox in front of this client) is no delivery: that worker tells it when it is.
 		if (response.status < 400 && call && !safeMethods.has(request.method) && !response.headers.has('steadfetch-outbox-entry')) {
-			delivered?.(request.method, request.url);
+			delivered?.(request.method, request.url, response.headers.get(deliveredBy));
 		}
 
 		return response;

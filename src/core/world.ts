@@ -40,6 +40,18 @@ const all = '*';
 
 type Emit = PolicyContext['emit'];
 
+/**
+ * A service worker's answer to a write its client delivered (`fetchHandler`, steadfetch/sw) names
+ * that client in this header (`encodeURIComponent(name)`): the worker told the delivery on the
+ * name's channel already, so a page's client of the same name, whose call the worker answered,
+ * does not tell it a second time (it hears the worker's, `remote: true`). A page's client of another
+ * name tells it: the worker's channel does not reach it.
+ */
+export const deliveredBy = 'steadfetch-delivered';
+
+/** The key of a client's `name` (read by `fetchHandler`), a member no public name reaches; `Symbol.for`: one key in every bundle. */
+export const clientName: unique symbol = Symbol.for('steadfetch.name');
+
 /** Methods that change nothing (RFC 9110's safe methods): an answer to one is no delivered write. */
 export const safeMethods: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 

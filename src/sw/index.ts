@@ -1,5 +1,6 @@
 import type { ClientOf as Client } from '../core/client-types.js';
 import { classify, classifyStatus } from '../errors/classify.js';
+import { clientName, deliveredBy, safeMethods } from '../core/world.js';
 import { here } from '../utils/origins.js';
 
 /** What `fetchHandler` uses of a service worker's `fetch` event. */
@@ -29,6 +30,22 @@ const json = (value: unknown, status: number, headers: Record<string, string>): 
 	new Response(JSON.stringify(value), { status, headers: { 'content-type': 'application/json', ...headers } });
 
 /**
+ * A write the worker's client delivered (not safe, below 400, not its outbox's `202`) was told on the
+ * channel of the client's name already: its answer to the page says so (`Steadfetch-Delivered: <name>`),
+ * and a page's client of that name does not tell it again (src/core/world.ts `deliveredBy`). Any
+ * other answer is the page's as it came.
+ */
+const told = (client: Client, method: string, response: Response): Response => {
+	if (response.status >= 400 || safeMethods.has(method) || response.headers.has('steadfetch-outbox-entry')) {
+		return response;
+	}
+
+	const headers = new Headers(response.headers);
+	headers.set(deliveredBy, encodeURIComponent(String((client as { [clientName]?: string })[clientName])));
+	return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+};
+
+/**
  * Run one request of a page through the client: the same method, headers, body (read once), and
  * credentials; the server's status as it is. What steadfetch answers instead is a Response too: a
  * stale copy as the cache makes it, `202` for a queued write, and for a failure nothing answered,
@@ -38,7 +55,7 @@ const respond = async (client: Client, request: Request): Promise<Response> => {
 	const { method } = request;
 	const body = method === 'GET' || method === 'HEAD' ? undefined : await request.arrayBuffer();
 	try {
-		return await client(request.url, {
+		return told(client, method, await client(request.url, {
 			method,
 			headers: request.headers,
 			...(body === undefined ? {} : { body }),
@@ -48,7 +65,7 @@ const respond = async (client: Client, request: Request): Promise<Response> => {
 			// any other status is the page's to read, as the server sent it.
 			throwHttpErrors: (status: number) => classifyStatus(status)?.transient === true,
 			prefix: '',
-		} as never);
+		} as never));
 	} catch (error) {
 		const { code } = classify(error);
 		const failed = (error as { response?: unknown }).response;

@@ -197,4 +197,45 @@ describe('syncInvalidation across tabs (real Chromium)', { timeout: 60_000 }, ()
 		expect(await page.evaluate(() => (globalThis as Tab).heard)).toEqual([{ method: 'POST', url: `${api.url}/json/todos`, remote: true }]);
 		expect(api.seen.filter((request) => request.method === 'POST').map((request) => request.url)).toEqual(['/json/todos']);
 	});
+
+	it('a write the service worker delivers at once for a page is told once in every tab: by the worker (its answer says so), not again by the page\'s client of its name', async () => {
+		const [pageA, pageB] = await tabs(2);
+		await pageA!.evaluate(async () => {
+			await navigator.serviceWorker.register('/sync-sw.js', { type: 'module' });
+			await navigator.serviceWorker.ready;
+		});
+		for (const page of [pageA!, pageB!]) {
+			await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 15_000 });
+			await boot(page, 'sync-sw', paths);
+		}
+
+		const answered = await pageA!.evaluate(async () => {
+			const response = await (globalThis as Tab).api.patch('json/todos/1', { json: { done: true } });
+			return { status: response.status, toldBy: response.headers.get('steadfetch-delivered') };
+		});
+		expect(answered).toEqual({ status: 200, toldBy: 'sync-sw' });
+		// A second write, told by the worker after the first (one sender's messages arrive in order): once both
+		// tabs heard it, every telling of the first has arrived too.
+		await pageA!.evaluate(async () => (globalThis as Tab).api.patch('json/users', { json: {} }));
+		for (const page of [pageA!, pageB!]) {
+			await waitFor(async () => (await page.evaluate(() => (globalThis as Tab).heard)).some(({ url }) => url.endsWith('/json/users')), 'the second write heard');
+			// Before: tab A heard the first write twice (its own client, then the worker), tab B twice (the worker, then tab A).
+			expect(await page.evaluate(() => (globalThis as Tab).heard)).toEqual([
+				{ method: 'PATCH', url: `${api.url}/json/todos/1`, remote: true },
+				{ method: 'PATCH', url: `${api.url}/json/users`, remote: true },
+			]);
+		}
+
+		expect((await invalidated(pageB!)).filter((path) => path.startsWith('json/todos'))).toEqual(['json/todos', 'json/todos/1', 'json/todos/1?expand=tags', 'json/todos?page=2']);
+		// A client of another name in the page is not reached by the worker's channel: it tells the write itself.
+		const other = await pageA!.evaluate(async (base) => {
+			const apart = (globalThis as Tab).steadfetch.createClient({ name: 'sync-other', retry: 0, breaker: false, staleCache: false });
+			const heard: Array<{ method: string; remote?: true }> = [];
+			apart.on('write:delivered', ({ method, remote }) => heard.push(remote ? { method, remote } : { method }));
+			const response = await apart.put(`${base}/json/todos/2`, { json: {} });
+			apart.close();
+			return { heard, toldBy: response.headers.get('steadfetch-delivered') };
+		}, api.url);
+		expect(other).toEqual({ heard: [{ method: 'PUT' }], toldBy: 'sync-sw' });
+	});
 });
