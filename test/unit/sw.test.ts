@@ -61,6 +61,35 @@ describe('fetchHandler', () => {
 		api.close();
 	});
 
+	it('a write its client delivered is answered with Steadfetch-Delivered: <the client\'s name> (a 204 with no body too); a read, a 4xx and a queued write without it', async () => {
+		// The origin answers with the status its path names (a 204 without a body).
+		const origin = await serve((request) => {
+			const status = Number(new URL(request.url).pathname.slice(1)) || 200;
+			return new Response(status === 204 ? null : '{}', { status, headers: { 'content-type': 'application/json' } });
+		});
+		workerAt(origin.url);
+		const api = createClient({ name: 'sw name/ü', store: () => memoryStore(`sw-${Math.random()}`), retry: 0, breaker: false, outbox: outbox({ baseBackoffMs: 1 }) });
+		const delivered: string[] = [];
+		api.on('write:delivered', ({ method }) => delivered.push(method));
+		const handle = fetchHandler(api, { match: () => true });
+		const answers: Array<[number, string | null]> = [];
+		try {
+			for (const [url, init] of [[`${origin.url}/204`, { method: 'DELETE' }], [`${origin.url}/201`, { method: 'POST', body: '{}' }], [`${origin.url}/200`, {}], [`${origin.url}/404`, { method: 'PUT', body: '{}' }], [`${dead}/x`, { method: 'POST', body: '{}' }]] as const) {
+				const write = event(url, init);
+				handle(write);
+				const response = await write.answered.response!;
+				answers.push([response.status, response.headers.get('steadfetch-delivered')]);
+			}
+
+			expect(answers).toEqual([[204, 'sw%20name%2F%C3%BC'], [201, 'sw%20name%2F%C3%BC'], [200, null], [404, null], [202, null]]);
+			expect(delivered).toEqual(['DELETE', 'POST']);
+			await api.clear(); // The queued write, never delivered.
+		} finally {
+			api.close();
+			await origin.close();
+		}
+	});
+
 	it('a write the origin refuses is queued (202 with the entry id) and delivered once, with the page\'s bytes', async () => {
 		const api = make();
 		const handle = fetchHandler(api, { match: () => true });
