@@ -73,7 +73,7 @@ export class Accounting {
 		}
 
 		const scope = this.scopeOf(url);
-		return !this.#refuses(scope, false) && !(call?.invocation && call.stops(scope));
+		return !this.#refuses(scope, false) && !call?.admission?.stops(scope);
 	};
 
 	/** `error` is `call`'s (see `#owners`). */

@@ -4,10 +4,9 @@ import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import type { Accounting } from './accounting.js';
 import { fallbackResponse } from './fallback.js';
-import { SubrequestsSpent, type Invocation } from './invocation.js';
+import { admission, type Admission, type Invocation } from './invocation.js';
 import type { Counter, PolicyCall, PolicyContext, PolicyParts, RunOptions } from './policy.js';
 import { rejectedCall } from './response-promise.js';
-import { requestOrigin } from './scope.js';
 import type { Stats } from './stats.js';
 import type { Clock, FetchInit, FetchLike, WaitUntil } from './types.js';
 import type { World } from './world.js';
@@ -133,12 +132,6 @@ export class Call implements PolicyCall {
 	#restart = false;
 	/** Each policy's state for this call, at the index `PolicyContext.perCall` gave the policy. */
 	#locals: unknown[] | undefined;
-	/** The attempt going out now is one steadfetch adds (a retry, a replay): a request context may refuse it. */
-	#extra = false;
-	/** The attempts going out now are a wrapper's new run (one to another origin is a failover attempt). */
-	#rerun = false;
-	/** See `PolicyCall.limited`. */
-	#limited = false;
 
 	readonly method: string;
 	readonly input: Input;
@@ -157,6 +150,8 @@ export class Call implements PolicyCall {
 	readonly deadline: number | undefined;
 	/** The caller's signal; for a call of a request context made with `request`, followed by the request's end too. */
 	readonly signal: AbortSignal | undefined;
+	/** Its standing in its request context (which attempts it may add), for a call of one (src/core/invocation.ts). */
+	readonly admission: Admission | undefined;
 
 	constructor(client: CallClient, init: CallInit) {
 		this.#client = client;
@@ -174,12 +169,13 @@ export class Call implements PolicyCall {
 		// The app's calls of a context end with its request (a replay is background work: it does not).
 		const ended = init.replay ? undefined : init.invocation?.signal;
 		this.signal = ended ? (own ? AbortSignal.any([own, ended]) : ended) : own;
+		this.admission = admission(this, client.accounting.stops);
 		// Read-only in fact: no policy can change a field or shadow a getter.
 		Object.freeze(this);
 	}
 
 	get limited(): boolean {
-		return this.#limited;
+		return this.admission?.limited ?? false;
 	}
 
 	get attempts(): number {
@@ -231,6 +227,7 @@ export class Call implements PolicyCall {
 	 */
 	attempt(request: Request, init: FetchInit | undefined, next: FetchLike): Promise<Response> {
 		const kind = this.#count(request);
+		this.admission?.counted(kind);
 		const scope = this.#scope!;
 		if (kind !== 'first' && !this.world.current()) {
 			// Its identity changed, or the client was cleared, since the call started: no further attempt goes out (src/core/world.ts).
@@ -243,65 +240,24 @@ export class Call implements PolicyCall {
 		} else if (kind === 'retry') {
 			const error = this.#takeFailure() as Error | undefined;
 			const forced = !error || error instanceof ForceRetryError;
-			if ((!forced && this.invocation && this.stops(scope)) || accounting.refuses(scope, forced)) {
+			const { admission } = this;
+			if ((!forced && admission?.stops(scope)) || accounting.refuses(scope, forced)) {
 				return Promise.reject(this.#refuse(error!));
 			}
 
 			accounting.retried(this, request, scope, error);
-			if (this.invocation && !forced) {
-				// Refused as it goes out after all (another call took the context's last subrequest meanwhile): the call ends with this error.
-				return this.#send(request, init, next).catch((reason: unknown) => {
-					if (reason instanceof SubrequestsSpent) {
-						this.stops(scope);
-						throw this.#refuse(error);
-					}
-
-					throw reason;
-				});
+			if (admission && !forced) {
+				// Refused as it goes out after all, the call ends with this error (src/core/invocation.ts).
+				return admission.retried(this.#send(request, init, next), scope, () => this.#refuse(error));
 			}
 		}
 
 		return this.#send(request, init, next);
 	}
 
-	/**
-	 * Whether a retry of the call may not go: its request context's deadline is too close, or the
-	 * context has no subrequest left (counted and told once per context, the call marked `limited`).
-	 * Asked as ky decides and again as the retry goes out.
-	 */
-	stops(scope: string): boolean {
-		const stop = this.#client.accounting.stops(this, scope);
-		this.#limited ||= stop === 'spent';
-		return stop !== undefined;
-	}
-
 	/** Whether a retry attempt of the call was refused with `error` (or with its `cause`, ky's NetworkError around it). */
 	refused(error: unknown, cause: unknown): boolean {
 		return this.#refused !== undefined && (error === this.#refused || cause === this.#refused);
-	}
-
-	/**
-	 * An attempt of a call of a request context goes out (the transport, just before `fetch`): it is
-	 * counted as one of the context's subrequests — unless it is one steadfetch adds (a retry, a hedge,
-	 * a failover attempt: a wrapper's new run to another origin, an outbox replay) and the context has
-	 * none left: then the reason it is not sent, a `SubrequestsSpent` (the call is `limited`, unless it
-	 * was a hedge). A hedge's own check (`FetchInit.hedge`) comes after this one, so a refused hedge
-	 * costs nothing. A new run to the call's own origin (auth's, after a token refresh) is the caller's.
-	 */
-	admit(request: Request, init: FetchInit | undefined): unknown {
-		const invocation = this.invocation!;
-		const hedge = init?.hedge;
-		if ((hedge || this.#extra || (this.#rerun && requestOrigin(request.url) !== requestOrigin(this.#request!.url))) && invocation.spent) {
-			this.#limited ||= !hedge;
-			return new SubrequestsSpent('No subrequest left');
-		}
-
-		const refused = hedge?.();
-		if (!refused) {
-			invocation.count++;
-		}
-
-		return refused;
 	}
 
 	/** An attempt failed with `failure` (the transport's error; ky's HTTPError, from `shouldRetry`): the error behind the retry that follows. */
@@ -350,21 +306,15 @@ export class Call implements PolicyCall {
 		if (this.#attempts++ === 0) {
 			this.#request = request;
 			this.#scope = this.#client.accounting.scopeOf(request.url);
-			this.#extra = this.replay;
-			this.#rerun = false;
-			this.#limited = false;
 			return 'first';
 		}
 
 		if (this.#restart) {
 			this.#restart = false;
-			this.#extra = false;
-			this.#rerun = true;
 			this.#failure = undefined; // The previous run's: this run's own failures follow.
 			return 'restart';
 		}
 
-		this.#extra = true;
 		return 'retry';
 	}
 

@@ -6,7 +6,7 @@ import { Superseded } from '../utils/superseded.js';
 // has the type of the full module's; nothing here reads an option. `openInvocation` has no stand-in:
 // only with-context.ts opens one, and the browser build swaps it for with-context-browser.ts.
 
-export type { Invocation } from './invocation.js';
+export type { Admission, Invocation } from './invocation.js';
 
 /** Never thrown in a browser (no request context counts subrequests); the class the core tells apart. */
 export class SubrequestsSpent extends Superseded {}
@@ -22,6 +22,9 @@ export const stamping: typeof Full.stamping = () => () => undefined;
 
 /** No call of a browser client belongs to a request context: nothing stops its retries but the budget. */
 export const retryStops: typeof Full.retryStops = () => () => undefined;
+
+/** No call of a browser client belongs to a request context: none has an admission (its attempts are all its caller's). */
+export const admission: typeof Full.admission = () => undefined;
 
 /** No `waitUntil` belongs to a request context in a browser. */
 export const invocationOf: typeof Full.invocationOf = () => undefined;

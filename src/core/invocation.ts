@@ -6,6 +6,7 @@ import type { Clock, WaitUntil } from './types.js';
 import type { PolicyContext } from './policy.js';
 import type { Stats } from './stats.js';
 import { originPrefixes } from '../utils/origins.js';
+import { requestOrigin } from './scope.js';
 import { check, isPositiveInteger, maxTimerMs } from '../utils/validate.js';
 
 /** Subrequests kept for the Worker's own use: past `subrequests − reserve` steadfetch adds none of its own. */
@@ -171,6 +172,104 @@ export const retryStops = ({ stats, emit, clock }: { readonly stats: Stats; read
 
 		return 'spent';
 	};
+
+/** What an `Admission` reads of its call (`Call`). */
+interface AdmittedCall {
+	readonly invocation: Invocation;
+	readonly deadline?: number | undefined;
+	readonly replay: boolean;
+	/** The call's first Request (a new run to another origin is a failover attempt). */
+	readonly request: Request | undefined;
+}
+
+/**
+ * A call's standing in its request context (`Call.admission`, made only for a call of one): which
+ * of its attempts are steadfetch's own (a retry, a replay, a wrapper's new run to another origin), a
+ * refused one marking the call `limited`, and the checks its retries and attempts pass. The browser
+ * build has none (invocation-browser.ts): its calls belong to no request context.
+ */
+export class Admission {
+	readonly #call: AdmittedCall;
+	readonly #stops: ReturnType<typeof retryStops>;
+	/** The attempt going out now is one steadfetch adds (a retry, a replay): the context may refuse it. */
+	#extra = false;
+	/** The attempts going out now are a wrapper's new run (one to another origin is a failover attempt). */
+	#rerun = false;
+	/** See `PolicyCall.limited`. */
+	limited = false;
+
+	constructor(call: AdmittedCall, stops: ReturnType<typeof retryStops>) {
+		this.#call = call;
+		this.#stops = stops;
+	}
+
+	/** An attempt of the call starts (`Call`'s count of it): the first, the first of a wrapper's new run, or a retry. */
+	counted(kind: 'first' | 'restart' | 'retry'): void {
+		if (kind === 'first') {
+			this.#extra = this.#call.replay;
+			this.#rerun = false;
+			this.limited = false;
+		} else if (kind === 'restart') {
+			this.#extra = false;
+			this.#rerun = true;
+		} else {
+			this.#extra = true;
+		}
+	}
+
+	/**
+	 * Whether a retry of the call may not go: its request context's deadline is too close, or the
+	 * context has no subrequest left (counted and told once per context, the call marked `limited`).
+	 * Asked as ky decides and again as the retry goes out.
+	 */
+	stops(scope: string): boolean {
+		const stop = this.#stops(this.#call, scope);
+		this.limited ||= stop === 'spent';
+		return stop !== undefined;
+	}
+
+	/**
+	 * A retry goes out (`sent`): refused as it goes out after all (another call took the context's last
+	 * subrequest meanwhile), the call ends with `refuse()`'s error, the retry's previous failure.
+	 */
+	retried(sent: Promise<Response>, scope: string, refuse: () => Error): Promise<Response> {
+		return sent.catch((reason: unknown) => {
+			if (reason instanceof SubrequestsSpent) {
+				this.stops(scope);
+				throw refuse();
+			}
+
+			throw reason;
+		});
+	}
+
+	/**
+	 * An attempt of the call goes out (the transport, just before `fetch`): it is counted as one of the
+	 * context's subrequests — unless it is one steadfetch adds (a retry, a hedge, a failover attempt: a
+	 * wrapper's new run to another origin, an outbox replay) and the context has none left: then the
+	 * reason it is not sent, a `SubrequestsSpent` (the call is `limited`, unless it was a hedge). A
+	 * hedge's own check (`FetchInit.hedge`) comes after this one, so a refused hedge costs nothing. A
+	 * new run to the call's own origin (auth's, after a token refresh) is the caller's.
+	 */
+	admit(request: Request, hedge: (() => unknown) | undefined): unknown {
+		const { invocation } = this.#call;
+		if ((hedge || this.#extra || (this.#rerun && requestOrigin(request.url) !== requestOrigin(this.#call.request!.url))) && invocation.spent) {
+			this.limited ||= !hedge;
+			return new SubrequestsSpent('No subrequest left');
+		}
+
+		const refused = hedge?.();
+		if (!refused) {
+			invocation.count++;
+		}
+
+		return refused;
+	}
+}
+
+/** A call's `Admission` when it belongs to a request context, else none. */
+export const admission = (call: Omit<AdmittedCall, 'invocation'> & { readonly invocation: Invocation | undefined }, stops: ReturnType<typeof retryStops>): Admission | undefined =>
+	call.invocation && new Admission(call as AdmittedCall, stops);
 
 /** `subrequests` when none is given: the free plan's where requests are scoped (workerd), else no limit. Read once. */
 let scopedDefault: number | undefined;

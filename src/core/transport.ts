@@ -51,7 +51,7 @@ export interface Bounds {
  */
 export const transportOf = (reach: Reach, scopeOf: (url: string) => string, bounds?: Bounds, delivered?: (method: string, url: string, toldBy: string | null) => void) => (fetch: FetchLike): FetchLike => (request, init) => {
 	const call = init?.steadfetch as Call | undefined;
-	const refused = request.signal.aborted ? request.signal.reason as unknown : call?.invocation ? call.admit(request, init) : init?.hedge?.();
+	const refused = request.signal.aborted ? request.signal.reason as unknown : call?.admission ? call.admission.admit(request, init?.hedge) : init?.hedge?.();
 	if (refused) {
 		return Promise.reject(refused);
 	}
