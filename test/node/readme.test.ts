@@ -378,7 +378,7 @@ const proseFigures: Record<string, string> = {
 	'9884 ms': 'the retry time in an example of an error message a query must not show, in "When the network lies": no figure of ours',
 	'28.0 KB': 'size of the preset, in the first screen: the size table\'s (checked with the sizes)',
 	'8.1 KB': 'size of ky alone, in the first screen: the size table\'s (checked with the sizes)',
-	'18.1 KB': 'size of steadfetch/core, in the first screen: the size table\'s (checked with the sizes)',
+	'18.0 KB': 'size of steadfetch/core, in the first screen: the size table\'s (checked with the sizes)',
 	'10 000 ms': 'default: auth.refreshTimeoutMs; ky\'s timeout, in "Coming from ky" (both checked below)',
 	'10 ms': 'how often a bulkhead waiter in a Worker looks for a free slot: the constant in src/bulkhead (checked below)',
 	'0.05 ms': 'how far the clock of bench/instructions.mjs\'s clients moves per call, in "What it costs" (the per-call table\'s footer and its prose; checked there against the bench\'s source)',
