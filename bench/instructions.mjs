@@ -18,7 +18,12 @@
 // BENCH_PRESET_OPTIONS='{"breaker":false}' adds options to the preset's client (an ablation).
 // BENCH_CONTEXT=call makes each steadfetch call through a `withContext(ctx)` of its own (a Worker's
 // request, its subrequests counted), BENCH_CONTEXT=shared every call through one.
-// `--baseline` adds the same clients from another build (side by side, in one run).
+// `--baseline` adds the same clients from another build (side by side, in one run). That build's folder is
+// copied into bench/tmp/baseline/ first, so that it imports this checkout's ky, as ours does: a dist/ left in
+// another checkout (a git worktree with its own node_modules) loads a second copy of ky in the child, and that
+// alone added 7k to 10k steady instructions per call to the baseline's core (one build against itself: 315.2k
+// vs 322.9k from another checkout's dist/, 306.5k vs 306.0k from this checkout's own; issue 47's stop 56). An
+// ablation measured with the old `--baseline` (a patched build in a worktree) was off by as much.
 // Two builds that differ by a few lines can settle in different JIT states: one run's figures repeat
 // within ±0.5 k per call for a build, but the preset's repeated-URL figure moved by 13–17 k between
 // builds whose only difference ran no instruction in the measured calls (issue 47, a memoryStore change
@@ -30,9 +35,9 @@
 // so each figure is the median of `--seeds` runs (seeds 1, 2, 3 by default; 1 with --quick), and the
 // spread (lowest to highest) is printed beside it and saved.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { quick, writeResult } from './lib/args.mjs';
@@ -129,7 +134,18 @@ if (!hasValgrind) {
 const calls = Number(option('--calls', quick ? 500 : 2_000));
 /** Each figure is the median over this many V8 seeds (`--random-seed` and `--hash-seed` 1, 2, …). */
 const seeds = Number(option('--seeds', quick ? 1 : 3));
-const baseline = option('--baseline', undefined);
+/** The baseline build, copied into this checkout (bench/tmp/baseline/) so that it imports this checkout's ky (see the header). */
+const baselineOf = (given) => {
+	if (given === undefined) {
+		return undefined;
+	}
+
+	const copy = fileURLToPath(new URL('tmp/baseline/', import.meta.url));
+	rmSync(copy, { recursive: true, force: true });
+	cpSync(dirname(resolve(given)), copy, { recursive: true });
+	return join(copy, basename(given));
+};
+const baseline = baselineOf(option('--baseline', undefined));
 const chosen = option('--clients', 'ky,ky + totalTimeout,ky as steadfetch,ky + copy,core,steadfetch').split(',');
 const clients = [...chosen, ...(baseline ? chosen.filter((name) => name === 'core' || name === 'steadfetch').map((name) => `${name} (baseline)`) : [])];
 const chosenWorkloads = option('--workloads', 'repeated,distinct').split(',');
