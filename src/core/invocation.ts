@@ -175,7 +175,7 @@ export const retryStops = ({ stats, emit, clock }: { readonly stats: Stats; read
 
 /** What an `Admission` reads of its call (`Call`). */
 interface AdmittedCall {
-	readonly invocation: Invocation;
+	readonly invocation: Invocation | undefined;
 	readonly deadline?: number | undefined;
 	readonly replay: boolean;
 	/** The call's first Request (a new run to another origin is a failover attempt). */
@@ -252,7 +252,7 @@ export class Admission {
 	 * new run to the call's own origin (auth's, after a token refresh) is the caller's.
 	 */
 	admit(request: Request, hedge: (() => unknown) | undefined): unknown {
-		const { invocation } = this.#call;
+		const invocation = this.#call.invocation!;
 		if ((hedge || this.#extra || (this.#rerun && requestOrigin(request.url) !== requestOrigin(this.#call.request!.url))) && invocation.spent) {
 			this.limited ||= !hedge;
 			return new SubrequestsSpent('No subrequest left');
@@ -268,8 +268,8 @@ export class Admission {
 }
 
 /** A call's `Admission` when it belongs to a request context, else none. */
-export const admission = (call: Omit<AdmittedCall, 'invocation'> & { readonly invocation: Invocation | undefined }, stops: ReturnType<typeof retryStops>): Admission | undefined =>
-	call.invocation && new Admission(call as AdmittedCall, stops);
+export const admission = (call: AdmittedCall, stops: ReturnType<typeof retryStops>): Admission | undefined =>
+	call.invocation && new Admission(call, stops);
 
 /** `subrequests` when none is given: the free plan's where requests are scoped (workerd), else no limit. Read once. */
 let scopedDefault: number | undefined;
