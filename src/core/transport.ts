@@ -4,7 +4,7 @@ import type { Call } from './call.js';
 import type { Reach } from './reachability.js';
 import { following } from './redirects.js';
 import type { FetchLike } from './types.js';
-import { deliveredBy, safeMethods } from './world.js';
+import { deliveredBy, isDelivery } from './world.js';
 
 /**
  * Runtime network failures that ky's detection misses: workerd rejects a refused or reset
@@ -66,7 +66,7 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 		// The call's own Request (no layer replaced it): its scope is known already (the same `scopeOf`, `Call.attempt`).
 		reach.answered(call && request === call.request ? call.scope! : scopeOf(request.url), response.status);
 		// A 202 that says "queued" (a service worker's outbox in front of this client) is no delivery: that worker tells it when it is.
-		if (response.status < 400 && call && !safeMethods.has(request.method) && !response.headers.has('steadfetch-outbox-entry')) {
+		if (call && isDelivery(request.method, response)) {
 			delivered?.(request.method, request.url, response.headers.get(deliveredBy));
 		}
 

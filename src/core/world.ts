@@ -56,6 +56,15 @@ export const clientName: unique symbol = Symbol.for('steadfetch.name');
 export const safeMethods: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
 /**
+ * Whether an answer to an attempt of `method` is a delivered write (API.md "Read your own writes"):
+ * a method that is not safe, answered below 400 — not the `202` a service worker's outbox answers
+ * for a write it queued (`Steadfetch-Outbox-Entry`), which that worker tells once it delivers it.
+ * The transport's test of every answer, and `fetchHandler`'s of the writes it says it told.
+ */
+export const isDelivery = (method: string, response: Response): boolean =>
+	response.status < 400 && !safeMethods.has(method) && !response.headers.has('steadfetch-outbox-entry');
+
+/**
  * How a client of the name is told a delivered write: its `PolicyContext.emit`, held weakly (a client
  * made by `extend()` per request and never closed must not be kept alive by its name's others); where
  * the runtime has no `WeakRef`, strongly.

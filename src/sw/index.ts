@@ -1,6 +1,6 @@
 import type { ClientOf as Client } from '../core/client-types.js';
 import { classify, classifyStatus } from '../errors/classify.js';
-import { clientName, deliveredBy, safeMethods } from '../core/world.js';
+import { clientName, deliveredBy, isDelivery } from '../core/world.js';
 import { here } from '../utils/origins.js';
 
 /** What `fetchHandler` uses of a service worker's `fetch` event. */
@@ -30,13 +30,13 @@ const json = (value: unknown, status: number, headers: Record<string, string>): 
 	new Response(JSON.stringify(value), { status, headers: { 'content-type': 'application/json', ...headers } });
 
 /**
- * A write the worker's client delivered (not safe, below 400, not its outbox's `202`) was told on the
- * channel of the client's name already: its answer to the page says so (`Steadfetch-Delivered: <name>`),
+ * A write the worker's client delivered (`isDelivery`: not safe, below 400, not its outbox's `202`) was
+ * told on the channel of the client's name already: its answer to the page says so (`Steadfetch-Delivered: <name>`),
  * and a page's client of that name does not tell it again (src/core/world.ts `deliveredBy`). Any
  * other answer is the page's as it came.
  */
 const told = (client: Client, method: string, response: Response): Response => {
-	if (response.status >= 400 || safeMethods.has(method) || response.headers.has('steadfetch-outbox-entry')) {
+	if (!isDelivery(method, response)) {
 		return response;
 	}
 
