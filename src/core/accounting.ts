@@ -27,7 +27,7 @@ export interface AccountingDeps {
  * budget, and `ask`, whether the retry ky is deciding (`shouldRetry`, before its delay) may go — the
  * budget allows it (nothing is spent until it goes out), and the call's request context has time and
  * subrequests left for it. What is a call's own (its attempts, the error a retry was refused with)
- * is the call's; `ask` finds the call by ky's options, or by the error its attempt failed with.
+ * is the call's; `ask` finds the call by the error its attempt failed with (`callOf`).
  */
 export class Accounting {
 	readonly #stats: Stats;
@@ -36,9 +36,9 @@ export class Accounting {
 	readonly #emitter: Emitter;
 	readonly scopeOf: (url: string) => string;
 	/**
-	 * The call an error is of, for the errors ky asks `shouldRetry` about without its options (a
-	 * network failure, a timeout: ky's `NetworkError` has it as its `cause`): a failed attempt of a
-	 * call of a request context, a retry attempt refused.
+	 * The call an error is of (`callOf`): each attempt's answer with an error status (ky's `HTTPError`
+	 * has it as its `response`); a failed attempt of a call of a request context (a network failure,
+	 * a timeout: ky's `NetworkError` has it as its `cause`); a retry attempt refused.
 	 */
 	readonly #owners = new WeakMap<object, Call>();
 	/**
@@ -65,10 +65,9 @@ export class Accounting {
 
 	/** ky is deciding whether to retry after `error` (for `url`): false when the retry may not go. */
 	readonly ask = (error: object, url: string): boolean => {
-		const { cause } = error as { cause?: object };
-		const call = (error as { options?: { steadfetch?: Call } }).options?.steadfetch ?? this.#owners.get(error) ?? this.#owners.get(cause!);
+		const call = this.callOf(error);
 		// A retry attempt refused with it: ky asks again about the error it ends with, not counted twice.
-		if (call?.refused(error, cause)) {
+		if (call?.refused(error, (error as { cause?: unknown }).cause)) {
 			return false;
 		}
 
@@ -76,10 +75,21 @@ export class Accounting {
 		return !this.#refuses(scope, false) && !call?.admission?.stops(scope);
 	};
 
-	/** `error` is `call`'s (see `#owners`). */
+	/** `error` (or a Request an attempt went out with) is `call`'s (see `#owners`). */
 	owns(error: object, call: Call): void {
 		this.#owners.set(error, call);
 	}
+
+	/**
+	 * The call `error` is of (see `#owners`): itself, its `cause` or its `response` known. An
+	 * `HTTPError` is known by its response, which the call's attempt answered with (`Call.attempt`),
+	 * unless a ky `afterResponse` hook put another in its place: that retry is then counted as one the
+	 * caller forced (paid, never refused, told with ky's `ForceRetryError`).
+	 */
+	readonly callOf = (error: object): Call | undefined => {
+		const { cause, response } = error as { cause?: object; response?: object };
+		return this.#owners.get(error) ?? (cause && this.#owners.get(cause)) ?? (response && this.#owners.get(response));
+	};
 
 	/** A call's first attempt: counted, and in the retry budget. */
 	first(scope: string): void {

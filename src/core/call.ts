@@ -332,12 +332,22 @@ export class Call implements PolicyCall {
 		return error;
 	}
 
-	/** An attempt sent: the caller's abort rejects with the caller's reason (workerd rejects an aborted fetch with an error of its own). */
+	/**
+	 * An attempt sent: an answer with an error status is known as the call's (ky's `HTTPError` carries
+	 * it: `Accounting.callOf`); the caller's abort rejects with the caller's reason (workerd rejects an
+	 * aborted fetch with an error of its own).
+	 */
 	#send(request: Request, init: FetchInit | undefined, next: FetchLike): Promise<Response> {
 		const { signal } = this;
-		return signal ? next(request, init).catch((error: unknown) => {
+		return next(request, init).then((response) => {
+			if (response?.ok === false) {
+				this.#client.accounting.owns(response, this);
+			}
+
+			return response;
+		}, signal && ((error: unknown) => {
 			throw signal.aborted ? signal.reason : error;
-		}) : next(request, init);
+		}));
 	}
 
 	/**

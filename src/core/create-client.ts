@@ -99,11 +99,13 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	const transport = transportOf(reach, scopeOfRequest, { stamp: stamping(options, clock) }, delivered);
 	// The per-attempt layers, outermost first: the accounting, then the policies' by their layer bands.
 	const layers = [accounting.layer, ...placed.filter(({ parts }) => parts.layer).sort(byBand('layer')).map(switchable)];
-	const rules = retryRules(options, context, accounting.ask);
+	const rules = retryRules(options, context, accounting);
 	let closed = false;
 	const call = createCaller({
 		...rules,
-		instance: createKy(options, ourKeys, composeLayers(layers, transport((options.fetch as FetchLike | undefined) ?? platformFetch)), rules.retry),
+		instance: createKy(options, ourKeys, rules.retry),
+		fetch: composeLayers(layers, transport((options.fetch as FetchLike | undefined) ?? platformFetch)),
+		hooked: options.hooks !== undefined,
 		layers,
 		transport,
 		stringifyJson: stringifying(options.stringifyJson),

@@ -1,10 +1,11 @@
 import ky, { type KyInstance, type Options as KyOptions, type RetryOptions } from 'ky';
 import { shouldRetry, unsafeRetryMethods } from './should-retry.js';
+import type { Accounting } from './accounting.js';
 import type { Call } from './call.js';
 import { composeLayers } from './compose.js';
 import { callKeys, type CallOptions, type CoreClientOptions } from './options.js';
 import type { PolicyContext } from './policy.js';
-import type { FetchLike, Layer } from './types.js';
+import type { FetchInit, FetchLike, Layer } from './types.js';
 import { stringifying } from './validate-options.js';
 import { setOwn } from '../utils/validate.js';
 
@@ -26,9 +27,9 @@ export interface RetryRules {
 /**
  * The client's retry rules (`retry`: a number is a limit): ky's with full jitter from the client's
  * `random`, retries on timeout, delays at most 30 s; `ask` is whether the retry ky is deciding may go
- * (the retry budget, the request context).
+ * (the retry budget, the request context), `callOf` the call an error of ky's is of.
  */
-export const retryRules = (options: CoreClientOptions, context: PolicyContext, ask: (error: object, url: string) => boolean): RetryRules => {
+export const retryRules = (options: CoreClientOptions, context: PolicyContext, { ask, callOf }: Pick<Accounting, 'ask' | 'callOf'>): RetryRules => {
 	const user: RetryOptions = typeof options.retry === 'number' ? { limit: options.retry } : options.retry ?? {};
 	const onTimeout = user.retryOnTimeout ?? true;
 	return {
@@ -38,7 +39,7 @@ export const retryRules = (options: CoreClientOptions, context: PolicyContext, a
 			backoffLimit: 30_000,
 			maxRetryAfter: 30_000,
 			...user,
-			shouldRetry: shouldRetry(user.shouldRetry, onTimeout, ask),
+			shouldRetry: shouldRetry(user.shouldRetry, onTimeout, ask, callOf),
 		},
 		admitUnsafe: user.methods === undefined,
 		keyed: (user.methods ?? []).map((method) => method.toUpperCase()),
@@ -50,7 +51,7 @@ export const retryRules = (options: CoreClientOptions, context: PolicyContext, a
 			const rules = own as RetryOptions | undefined;
 			// A call that brings its own rules gets our `shouldRetry` around them (ky would replace ours).
 			return rules && (rules.shouldRetry || rules.retryOnTimeout !== undefined)
-				? { ...rules, shouldRetry: shouldRetry(rules.shouldRetry ?? user.shouldRetry, rules.retryOnTimeout ?? onTimeout, ask) }
+				? { ...rules, shouldRetry: shouldRetry(rules.shouldRetry ?? user.shouldRetry, rules.retryOnTimeout ?? onTimeout, ask, callOf) }
 				: rules;
 		},
 	};
@@ -58,12 +59,13 @@ export const retryRules = (options: CoreClientOptions, context: PolicyContext, a
 
 /**
  * The client's ky instance: the client's options without ours (every call bounded by `totalTimeout`
- * unless they say otherwise), `fetch` through the layers, and the client's `retry` rules.
+ * unless they say otherwise) and the client's `retry` rules. No `fetch`: each call brings its own,
+ * which carries the call to the layers (`callKyOptions`), so ky merges one key fewer into every call.
  */
-export const createKy = (options: CoreClientOptions, ours: ReadonlySet<string>, fetch: FetchLike, retry: RetryOptions): KyInstance => {
+export const createKy = (options: CoreClientOptions, ours: ReadonlySet<string>, retry: RetryOptions): KyInstance => {
 	const kyOptions: Record<string, unknown> = {};
 	for (const [key, value] of Object.entries(options)) {
-		if (!ours.has(key)) {
+		if (!ours.has(key) && key !== 'fetch') {
 			setOwn(kyOptions, key, value);
 		}
 	}
@@ -80,7 +82,6 @@ export const createKy = (options: CoreClientOptions, ours: ReadonlySet<string>, 
 	return ky.create({
 		totalTimeout: defaultTotalTimeout,
 		...kyOptions,
-		fetch,
 		retry,
 	} as KyOptions);
 };
@@ -94,6 +95,10 @@ const callOurs: ReadonlySet<string> = new Set([...callKeys, 'steadfetch']);
 /** What a call's options for ky need of the client. */
 export interface CallKyDeps extends Pick<RetryRules, 'admitUnsafe' | 'retryFor'> {
 	readonly layers: readonly Layer[];
+	/** The client's `fetch` (the runtime's, or its own) through the layers: what a call without its own `fetch` sends with. */
+	readonly fetch: FetchLike;
+	/** Whether the client has ky `hooks` (an `init` hook sees a call's options as they are given). */
+	readonly hooked: boolean;
 	/** The client's keys that are ours (the slots' among them): a call's own slot keys are ours too. */
 	readonly ourKeys: ReadonlySet<string>;
 	/** Wraps a per-call `fetch` (the layers below ours first): the client's transport normalization. */
@@ -103,14 +108,27 @@ export interface CallKyDeps extends Pick<RetryRules, 'admitUnsafe' | 'retryFor'>
 }
 
 /**
- * What ky gets for one call: the call's options without ours, with the call for the layers
- * (`steadfetch`), the method of the shortcut the caller used (`api.get`), the headers carrying its Idempotency-Key (when it has one), its signal (the
- * caller's and its request's end), its retry rules, and a per-call `fetch` through the layers.
+ * A call's `fetch`: the client's (or the call's own) through the layers, with the call on what ky
+ * hands it (`FetchInit.steadfetch`: ky makes that object anew for each attempt). The call goes to
+ * the layers this way rather than as an option of its own, which ky would merge into every call's
+ * options and copy into each attempt's.
+ */
+const carrying = (call: Call, fetch: FetchLike): FetchLike => (request, init) => {
+	const own: FetchInit = init ?? {};
+	own.steadfetch = call;
+	return fetch(request, own);
+};
+
+/**
+ * What ky gets for one call: the call's options without ours, with a `fetch` through the layers
+ * that carries the call to them (`carrying`), the method of the shortcut the caller used (`api.post`;
+ * none for a `get` ky would make anyway), the headers carrying its Idempotency-Key (when it has one),
+ * its signal (the caller's and its request's end) and its retry rules.
  */
 export const callKyOptions = (deps: CallKyDeps) => {
-	const { layers, admitUnsafe, ourKeys } = deps;
+	const { layers, admitUnsafe, ourKeys, hooked } = deps;
 	return (call: Call, callOptions: CallOptions, headers: Headers | undefined, unsafe: boolean, method: string | undefined): Record<string, unknown> => {
-		const forKy: Record<string, unknown> = { steadfetch: call };
+		const forKy: Record<string, unknown> = {};
 		for (const name in callOptions) {
 			if (Object.hasOwn(callOptions, name) && !callOurs.has(name) && !ourKeys.has(name)) {
 				setOwn(forKy, name, callOptions[name as keyof CallOptions]);
@@ -142,13 +160,14 @@ export const callKyOptions = (deps: CallKyDeps) => {
 			forKy['stringifyJson'] = deps.stringifyJson;
 		}
 
-		if (callOptions.fetch) {
-			// A per-call transport still goes through the layers.
-			forKy['fetch'] = composeLayers(layers, deps.transport(callOptions.fetch as FetchLike));
-		}
+		// A per-call transport still goes through the layers.
+		forKy['fetch'] = carrying(call, callOptions.fetch ? composeLayers(layers, deps.transport(callOptions.fetch as FetchLike)) : deps.fetch);
 
-		if (method) {
-			// ky's shortcut (`api.get`): its method over the call's, as `ky.get` merges it (one source fewer for ky to merge).
+		// ky's shortcut (`api.get`): its method over the call's, as `ky.get` merges it (one source fewer for
+		// ky to merge). Not a `get` that ky would make anyway (no method of the call's or of its Request):
+		// each key ky merges costs every call (about 7k instructions for this one), unless an `init` hook
+		// would see the options as `ky.get` gives them.
+		if (method && (method !== 'get' || callOptions.method !== undefined || call.input instanceof Request || hooked || callOptions.hooks !== undefined)) {
 			forKy['method'] = method;
 		}
 

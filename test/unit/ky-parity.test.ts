@@ -186,6 +186,24 @@ describe('ky parity: retry events through ky\'s beforeRetry hook', () => {
 		expect(seen[0]!.code).toBe('HTTP_5XX');
 	});
 
+	it('an HTTPError retry of an answer a layer made without I/O carries the HTTPError too (the call is known by the answer, not by an option)', async () => {
+		const { seen: sent, fetch } = transport(() => new Response('ok'));
+		let made = 0;
+		const mock = {
+			slot: 'mock',
+			create: () => ({
+				layer: (next: (request: Request, init?: RequestInit) => Promise<Response>) => async (request: Request, init?: RequestInit) => (made++ === 0 ? new Response('', { status: 503 }) : next(request, init)),
+			}),
+		};
+		const api = createCore({ fetch, retry: { limit: 1, delay: () => 0 }, mock } as never);
+		const seen = events(api);
+		expect(await api.get('https://api.test/').text()).toBe('ok');
+		expect(seen).toHaveLength(1);
+		expect(seen[0]!.error).toBeInstanceOf(HTTPError);
+		expect(seen[0]!.code).toBe('HTTP_5XX');
+		expect(sent).toHaveLength(1);
+	});
+
 	it('a network error retry carries ky\'s NetworkError', async () => {
 		const { fetch } = transport((_, index) => {
 			if (index === 0) {
@@ -300,5 +318,60 @@ describe('ky parity: responses the cache substitutes', () => {
 		await expect(down.get('https://api.test/x')).rejects.toBeInstanceOf(HTTPError);
 		api.close();
 		down.close();
+	});
+});
+
+describe('ky parity: what ky gets per call', () => {
+	it('every layer and the transport get the call as init.steadfetch, on every attempt; ky\'s options carry no option of ours', async () => {
+		const calls: unknown[] = [];
+		const { fetch } = transport((_, index) => new Response('', { status: index === 0 ? 503 : 200 }));
+		const seenBy = {
+			slot: 'seen',
+			create: () => ({
+				layer: (next: (request: Request, init?: RequestInit) => Promise<Response>) => async (request: Request, init?: RequestInit & { steadfetch?: object }) => {
+					calls.push(init?.steadfetch);
+					return next(request, init);
+				},
+			}),
+		};
+		const inits: Array<Record<string, unknown>> = [];
+		const retried: Array<Record<string, unknown>> = [];
+		const api = createCore({
+			fetch: (async (request: Request, init?: Record<string, unknown>) => {
+				inits.push(init ?? {});
+				return fetch(request);
+			}) as typeof globalThis.fetch,
+			retry: { limit: 1, delay: () => 0 },
+			seen: seenBy,
+			hooks: { beforeRetry: [({ options }) => {
+				retried.push(options as Record<string, unknown>);
+			}] },
+		} as never);
+		await api.get('https://api.test/').text();
+		expect(calls).toHaveLength(2);
+		expect(calls[0]).toBeTypeOf('object');
+		expect(calls[1]).toBe(calls[0]);
+		expect(inits.map((init) => init['steadfetch'])).toEqual([calls[0], calls[0]]);
+		expect(Object.keys(retried[0]!)).not.toContain('steadfetch');
+	});
+
+	it('the shortcut\'s method wins over the call\'s and its Request\'s, as ky\'s shortcuts do; an init hook sees it as ky.get gives it', async () => {
+		const { seen, fetch } = transport(() => new Response('ok'));
+		const api = createCore({ fetch, retry: 0 });
+		await api.get('https://api.test/a', { method: 'post' } as never).text();
+		await api.get(new Request('https://api.test/b', { method: 'PUT' })).text();
+		await api.post('https://api.test/c').text();
+		await api('https://api.test/d', { method: 'delete' }).text();
+		await api('https://api.test/e').text();
+		expect(seen.map((request) => request.method)).toEqual(['GET', 'GET', 'POST', 'DELETE', 'GET']);
+
+		const methods: unknown[] = [];
+		const hooked = createCore({ fetch, retry: 0, hooks: { init: [(options) => methods.push(options.method)] } });
+		const plain = ky.create({ fetch, retry: 0, hooks: { init: [(options) => methods.push(options.method)] } });
+		await hooked.get('https://api.test/f').text();
+		await plain.get('https://api.test/f').text();
+		await hooked('https://api.test/g').text();
+		await plain('https://api.test/g').text();
+		expect(methods).toEqual(['get', 'get', undefined, undefined]);
 	});
 });
