@@ -6,7 +6,7 @@
 export const clients = [
 	['ky', 'ky'],
 	['ky + totalTimeout', 'ky with `totalTimeout: 20_000`'],
-	['ky as steadfetch', 'ky configured and called as steadfetch does it (`totalTimeout`, the `retry` object with `shouldRetry`, a per-call option)'],
+	['ky as steadfetch', 'ky configured and called as steadfetch does it (`totalTimeout`, the `retry` object with `shouldRetry`, a per-call `fetch` that carries the call)'],
 	['ky + copy', 'ky with a hand-written copy of each good GET (an `afterResponse` hook into a `Map`)'],
 	['core', '`steadfetch/core`'],
 	['steadfetch', '`steadfetch` with its defaults (`store: memoryStore`)'],
