@@ -343,7 +343,7 @@ describe('ky parity: what ky gets per call', () => {
 			}) as typeof globalThis.fetch,
 			retry: { limit: 1, delay: () => 0 },
 			seen: seenBy,
-			hooks: { beforeRetry: [({ options }) => {
+			hooks: { beforeRetry: [({ options }: { options: object }) => {
 				retried.push(options as Record<string, unknown>);
 			}] },
 		} as never);
