@@ -33,9 +33,24 @@ const copy = (value: unknown, depth: number): unknown => {
 	}
 
 	if (prototype === Object.prototype) {
-		const out: Record<string, unknown> = {};
-		for (const key of Object.keys(value)) {
-			out[key] = copy((value as Record<string, unknown>)[key], depth + 1);
+		// The engine's own copy of the fields (every own enumerable one, each getter read once), then what
+		// is not a primitive copied in depth: less than half the cost of a copy made field by field (a
+		// cache record, its body aside: 0.25 µs against 0.57 µs; 15k-20k instructions per copy stored in
+		// `bench/instructions.mjs`). A symbol key is one the structured clone drops: it takes over.
+		if (Object.getOwnPropertySymbols(value).length > 0) {
+			throw notPlain;
+		}
+
+		const out: Record<string, unknown> = { ...value };
+		for (const key in out) {
+			const field = out[key];
+			// Own fields only (for-in also sees what someone made enumerable on Object.prototype).
+			if (typeof field === 'object' && field !== null && Object.hasOwn(out, key)) {
+				// Assigned over the spread's own field: an own `__proto__` key (JSON.parse makes one) stays a field.
+				out[key] = copy(field, depth + 1);
+			} else if (typeof field === 'function' || typeof field === 'symbol') {
+				throw notPlain;
+			}
 		}
 
 		return out;

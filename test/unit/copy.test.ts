@@ -26,6 +26,9 @@ const cases: Array<[string, unknown]> = [
 	['a null-prototype object', Object.assign(Object.create(null) as object, { a: 1 })],
 	['a class instance', new (class Point { x = 1; y = 2; })()],
 	['a top-level string', 'just a string'],
+	['a symbol key (the clone drops it)', { a: 1, [Symbol('s')]: { b: 2 } }],
+	['an own __proto__ key holding an object (JSON.parse makes one)', JSON.parse('{"__proto__": {"polluted": true}, "a": [1]}')],
+	['a non-enumerable field (the clone drops it)', Object.defineProperty({ a: 1 }, 'hidden', { value: { b: 2 }, enumerable: false })],
 ];
 
 describe('copyPlain gives what structuredClone gives', () => {
@@ -53,6 +56,19 @@ describe('copyPlain gives what structuredClone gives', () => {
 	it('throws DataCloneError for a function or a symbol, as structuredClone does', () => {
 		for (const value of [{ f: () => 1 }, [Symbol('s')], () => 1]) {
 			expect(() => copyPlain(value)).toThrow(expect.objectContaining({ name: 'DataCloneError' }));
+		}
+	});
+
+	it('copies own fields only, even with an enumerable field made on Object.prototype', () => {
+		const prototype = Object.prototype as Record<string, unknown>;
+		prototype['injected'] = { n: 1 };
+		try {
+			const value = { a: { b: 1 }, c: 'x' };
+			const copied = copyPlain(value);
+			expect(Object.keys(copied)).toEqual(['a', 'c']);
+			expect(copied).toStrictEqual(structuredClone(value));
+		} finally {
+			delete prototype['injected'];
 		}
 	});
 
