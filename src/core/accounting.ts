@@ -75,14 +75,14 @@ export class Accounting {
 		return !this.#refuses(scope, false) && !call?.admission?.stops(scope);
 	};
 
-	/** `error` (or a Request an attempt went out with) is `call`'s (see `#owners`). */
+	/** `error` (or an attempt's answer with an error status) is `call`'s (see `#owners`). */
 	owns(error: object, call: Call): void {
 		this.#owners.set(error, call);
 	}
 
 	/**
 	 * The call `error` is of (see `#owners`): itself, its `cause` or its `response` known. An
-	 * `HTTPError` is known by its response, which the call's attempt answered with (`Call.attempt`),
+	 * `HTTPError` is known by its response, the answer the call's attempt went back up with (`Call.attempt`),
 	 * unless a ky `afterResponse` hook put another in its place: that retry is then counted as one the
 	 * caller forced (paid, never refused, told with ky's `ForceRetryError`).
 	 */
