@@ -87,8 +87,8 @@ export const createKy = (options: CoreClientOptions, ours: ReadonlySet<string>, 
 };
 
 /**
- * Ours, kept from ky per call: the core's per-call keys and `steadfetch`, which ky's options of an
- * earlier call carry (reused in a hook); the slots' keys are the client's (`CallKyDeps.ourKeys`).
+ * Ours, kept from ky per call: the core's per-call keys and `steadfetch` (the layers' door, which only
+ * the call's own `fetch` sets: `carrying`); the slots' keys are the client's (`CallKyDeps.ourKeys`).
  */
 const callOurs: ReadonlySet<string> = new Set([...callKeys, 'steadfetch']);
 
