@@ -163,6 +163,10 @@ const withPolicy = (entry, make) => `${core}import { ${make.split('(')[0]} } fro
 // breaker({ shared }) cases −160 to −183); in browsers +28 B minified (the member set and called), core + breaker()
 // 23,459 → 23,511 and the preset 28,059 → 28,095: those two budgets raised to the measurements + 0.5 % for it (the
 // issue's "the edge build of the preset carries no tab-sync code").
+// Issue 47 (stop 58): `shareCount` writes a scope's counts as they are when its write is issued (breaker/tabs.ts
+// `counted`), not as the outcome left them (reads answered out of order stored older counts last): the preset
+// 28,103 → 28,116, core + breaker() 23,477 → 23,464 (brotli's noise), the service worker's case 39,689 → 39,761:
+// its budget raised to the measurement + 0.5 %.
 const cases = [
 	// +50 B (throttle, issue 38; measured 14,273 → 14,322): the adaptiveThrottle slot in the slot and layer orders, a
 	// THROTTLED attempt never retried (shouldRetry, before the user's verdict), the slot's entry named in its RangeError.
@@ -282,7 +286,7 @@ const cases = [
 	{
 		name: 'steadfetch + fetchHandler (a service worker)',
 		source: "import { createClient, outbox } from 'steadfetch';\nimport { fetchHandler, outboxSyncHandler } from 'steadfetch/sw';\nconst api = createClient({ outbox: outbox() });\nexport const handle = fetchHandler(api, { match: () => true });\nexport const sync = outboxSyncHandler(api);",
-		budget: 39_740, // issue 45 (one owner per call: the `Call` class): measured 39,540 + 0.5 %; before: issue 46 files: measured 39,282 + 0.5 % (main 38,581 with the same scripts: the outbox's files, the Cache API store's raw binary data, PartStore's per-write deadline); issue 46 syncInvalidation (write:delivered in the core): measured 38,576 + 0.5 %; issue 45's copyPlan: measured 38,232 + 0.5 %; issue 46 part B (outbox.ref()): measured 37,255 + 0.5 %; before: 32,409 + 0.5 % (the byte pass)
+		budget: 39_960, // issue 47 (the breaker's counts written as of the write): measured 39,761 + 0.5 %; issue 45 (one owner per call: the `Call` class): measured 39,540 + 0.5 %; before: issue 46 files: measured 39,282 + 0.5 % (main 38,581 with the same scripts: the outbox's files, the Cache API store's raw binary data, PartStore's per-write deadline); issue 46 syncInvalidation (write:delivered in the core): measured 38,576 + 0.5 %; issue 45's copyPlan: measured 38,232 + 0.5 %; issue 46 part B (outbox.ref()): measured 37,255 + 0.5 %; before: 32,409 + 0.5 % (the byte pass)
 	},
 	{
 		// Issue 47: the preset as a Worker's bundler builds it (the `workerd` condition): the edge build, with no

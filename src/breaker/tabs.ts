@@ -7,6 +7,13 @@ import type { BreakerRecord, Circuit } from './circuit.js';
 import { closeCircuits, inState, load, read, type Circuits } from './circuits.js';
 import { poke } from './probe.js';
 
+/** The circuit's record with its counts as of now: failures in a row, and the ratio window's sums. */
+const counted = ({ clock }: Circuits, { record, consecutive, window }: Circuit): BreakerRecord => {
+	const now = clock.now();
+	const [calls, failures] = window.sums(now);
+	return { ...record, ...(consecutive && { failures: consecutive }), window: { calls, failures, at: now } };
+};
+
 /**
  * Tell the other tabs an outcome counted in a closed state (`failed`; `unanswered`: without an HTTP
  * answer), with the counts it leaves: they count it too (`hear`), so failures in a row across tabs
@@ -18,18 +25,17 @@ import { poke } from './probe.js';
  * `Circuits.shareCount`, which circuits.ts's `tally` calls.
  */
 const shareCount: NonNullable<Circuits['shareCount']> = (circuits, circuit, failed, unanswered, ended, via) => {
-	const { channel, store, clock } = circuits;
-	const { record, consecutive, window } = circuit;
+	const { channel, store } = circuits;
+	const { record } = circuit;
 	if (channel) {
-		const now = clock.now();
-		const [calls, failures] = window.sums(now);
-		const counted: BreakerRecord = { ...record, ...(consecutive && { failures: consecutive }), window: { calls, failures, at: now } };
-		channel.post({ ...counted, outcome: failed ? 1 : 0, ...(unanswered && { unanswered }) });
+		channel.post({ ...counted(circuits, circuit), outcome: failed ? 1 : 0, ...(unanswered && { unanswered }) });
 		if ((failed || ended) && hasTabs()) {
 			background(circuits.context, 'breaker', via, async () => {
 				const stored = read(circuits, await store!.get(record.scope));
+				// The counts as they are now, not as this outcome left them: the reads behind two outcomes may
+				// answer out of order, and the write issued last must hold the latest counts.
 				if (circuit.record === record && !(stored && (stored.at > record.at || (stored.at === record.at && stored.state === 'open')))) {
-					circuit.saved = store!.set(record.scope, counted);
+					circuit.saved = store!.set(record.scope, counted(circuits, circuit));
 				}
 
 				return circuit.saved;

@@ -31,11 +31,11 @@ afterEach(() => {
 const pages = (store: KeyValueStore = memoryStore('counts')) => {
 	const clock = new ManualClock(t0);
 	const name = `counts-${names++}`;
-	const open = (breakerOptions: object = {}) => {
+	const open = (breakerOptions: object = {}, clientOptions: object = {}) => {
 		const server = new FakeOrigin();
 		server.answer(503);
 		const events: string[] = [];
-		const api = createClient({ clock, random: () => 0.5, name, store: () => store, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, breaker: { share: true, ...breakerOptions } });
+		const api = createClient({ clock, random: () => 0.5, name, store: () => store, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, breaker: { share: true, ...breakerOptions }, ...clientOptions });
 		clients.push(api);
 		for (const type of ['breaker:open', 'breaker:closed', 'storage:error'] as const) {
 			api.on(type, (event) => events.push(`${type} ${'reason' in event ? event.reason : event.operation}`));
@@ -96,6 +96,45 @@ describe('breaker: counts that cross tabs and reloads', () => {
 		const after = other.open();
 		await times(4, async () => after.call());
 		expect(after.snapshot()).toMatchObject({ state: 'closed', consecutiveFailures: 4 });
+	});
+
+	it('the stored counts are the latest when the reads behind the writes answer out of order (a reload counts on from 4, not 2)', async () => {
+		// Each counted failure reads the stored state, then writes its counts: here the reads behind
+		// failures 2, 3 and 4 answer last-first, so the write of failure 2 is issued last. It must hold
+		// the counts as they are then (4), not those failure 2 left (before: 2, and the reload needed 4 more).
+		const inner = memoryStore('counts-out-of-order');
+		const held: Array<() => void> = [];
+		let holding = false;
+		const store: KeyValueStore = {
+			...inner,
+			async get<T>(key: string) {
+				if (holding) {
+					await new Promise<void>((resolve) => held.push(resolve));
+				}
+
+				return inner.get<T>(key);
+			},
+		};
+		const { open } = pages(store);
+		const first = open({}, { storageTimeoutMs: 60_000 });
+		expect(await first.call()).toBe('HTTPError');
+		await vi.waitFor(async () => expect(await store.get(origin)).toMatchObject({ failures: 1 }));
+		holding = true;
+		await times(3, async () => first.call());
+		await vi.waitFor(() => expect(held).toHaveLength(3));
+		holding = false;
+		for (const release of held.splice(0).reverse()) {
+			release();
+			await flush();
+		}
+
+		await vi.waitFor(async () => expect(await inner.get(origin)).toMatchObject({ state: 'closed', failures: 4 }));
+		await flush();
+		expect(await inner.get(origin)).toMatchObject({ failures: 4 });
+		first.api.close();
+		const second = open({}, { storageTimeoutMs: 60_000 }); // the reload: one failure more opens it (5)
+		expect(await second.call()).toBe('HTTPError');
+		expect(second.snapshot().state).toBe('open');
 	});
 
 	it('the failure-ratio window is kept too, and dropped once older than windowMs', async () => {
