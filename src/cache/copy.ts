@@ -59,7 +59,7 @@ export const write = async ({ context, store, view, sensitive, notStored, maxBod
 			vary: (seen.get('vary') ?? '').split(',').map((name) => name.trim().toLowerCase()).filter((name) => name && !sensitive.has(name)).map((name) => [name, request.headers.get(name)]),
 			body: bytes,
 		};
-		await store.set(stored, record);
+		await store.handOver(stored, record); // Made here for the store, never touched again.
 		// Known before `cache:stored` is told: a listener that drops it drops it from the view too.
 		view.stored(stored, now, copied);
 		context.emit('cache:stored', { scope: call.scope!, method: 'GET', url: record.url, bytes: bytes.byteLength });

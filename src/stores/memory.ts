@@ -1,6 +1,7 @@
 import { copyPlain } from '../utils/copy.js';
 import { insert, place, prefixEnd, remove } from '../utils/sorted.js';
 import type { KeyValueStore, StoreFactory } from './types.js';
+import { taken } from './hand-over.js';
 
 /** A key's sort key: itself. */
 const itself = (key: string): string => key;
@@ -8,7 +9,9 @@ const itself = (key: string): string => key;
 /**
  * A store in memory: gone with the page or process. Values are copied on the way in and out, as
  * IndexedDB would structured-clone them, so later mutation of a stored object never changes what is
- * stored (plain data is copied directly, anything else with `structuredClone`). Its keys are also
+ * stored (plain data is copied directly, anything else with `structuredClone`) — except a value a
+ * client's part hands over (the stale cache's record of a response, which nothing else holds:
+ * stores/hand-over.ts), kept without a copy on the way in. Its keys are also
  * kept sorted once `span(prefix)` was asked (the outbox asks; the stale cache never does), so `span`
  * answers with two binary searches, and a store that is never asked pays nothing for the order.
  *
@@ -29,7 +32,8 @@ export const memoryStore: StoreFactory = (_namespace: string): KeyValueStore => 
 				insert(sorted, key, itself);
 			}
 
-			map.set(key, copyPlain(value));
+			// A value handed over (the stale cache's record of a response, which nothing else holds) is kept as it is.
+			map.set(key, taken(value) ? value : copyPlain(value));
 		},
 		async delete(key) {
 			if (map.delete(key) && sorted) {

@@ -117,6 +117,56 @@ describe('partStore', () => {
 	});
 });
 
+describe('handOver (a value made for the store, never touched again: the stale cache\'s record)', () => {
+	it('the memory store keeps it without the copy `set` makes; read back, it is a copy as always', async () => {
+		const inner = memoryStore('h');
+		const part = partStore(contextFor(inner).context, 'cache', memoryStore);
+		const given = { n: 1, body: new Uint8Array([1, 2]).buffer };
+		const handed = { n: 1, body: new Uint8Array([1, 2]).buffer };
+		await part.set('given', given);
+		await part.handOver('handed', handed);
+		await part.set('handed again', handed); // handed over once: this `set` copies it
+		// Changed after, against handOver's terms: only what was handed over shows it (kept, not copied).
+		given.n = 2;
+		handed.n = 2;
+		expect(await inner.get('given')).toEqual({ n: 1, body: new Uint8Array([1, 2]).buffer });
+		expect(await inner.get('handed')).toEqual({ n: 2, body: new Uint8Array([1, 2]).buffer });
+		expect(await inner.get('handed again')).toMatchObject({ n: 1 });
+		const read = await inner.get<{ n: number }>('handed');
+		expect(read).not.toBe(handed);
+		read!.n = 3;
+		expect(await inner.get('handed')).toMatchObject({ n: 2 });
+	});
+
+	it('a store whose set was replaced (a test\'s failing store), or a wrapper of the memory store, is written through that set: bounded, reported, kept for the next write', async () => {
+		const replaced = memoryStore('r');
+		const own = replaced.set;
+		const seen: string[] = [];
+		replaced.set = async (key) => {
+			seen.push(key);
+			throw new Error('QuotaExceededError');
+		};
+		const { context, errors } = contextFor(replaced);
+		const part = partStore(context, 'cache', memoryStore);
+		await part.handOver('a', { n: 1 });
+		expect(seen).toEqual(['a']);
+		expect(errors.map(({ operation, key }) => `${operation} ${key}`)).toEqual(['set a']);
+		expect(await part.get('a')).toEqual({ n: 1 }); // kept in memory
+		replaced.set = own; // back: the kept write goes with the next one
+		await part.handOver('b', { n: 2 });
+		expect((await replaced.keys()).sort()).toEqual(['a', 'b']);
+
+		const inner = memoryStore('s');
+		const spread: KeyValueStore = { ...inner, set: async (key, value) => {
+			seen.push(`spread ${key}`);
+			return inner.set(key, value);
+		} };
+		await partStore(contextFor(spread).context, 'cache', memoryStore).handOver('c', { n: 3 });
+		expect(seen).toContain('spread c');
+		expect(await inner.get('c')).toEqual({ n: 3 });
+	});
+});
+
 describe('background', () => {
 	it('hands the work to waitUntil when the call has one, runs it otherwise; a failure is a storage:error', async () => {
 		const { store } = flaky();

@@ -1,0 +1,15 @@
+/** Values handed over to a store, until the store takes them (see `handOver`). Weak: nothing is kept alive by it. */
+const handedOver = new WeakSet<object>();
+
+/**
+ * Mark `value` as handed over to the store it is written to next: made for the store, and neither
+ * its writer nor anyone else changes it after (the stale cache's record of a response, its body
+ * bytes read for it). A store that copies what it is given on the way in (the memory store, as
+ * IndexedDB structured-clones) may keep such a value as it is (`taken`).
+ */
+export const handOver = (value: object): void => {
+	handedOver.add(value);
+};
+
+/** Whether `value` was handed over (`handOver`); it is taken by this call: asked again, `false`. */
+export const taken = (value: unknown): boolean => typeof value === 'object' && value !== null && handedOver.delete(value);
