@@ -3,7 +3,7 @@ import { requestScoped } from '../utils/runtime.js';
 import type { WaitUntil } from './options.js';
 import { StorageTimeoutError } from '../errors/StorageTimeoutError.js';
 import type { KeySpan, KeyValueStore, StoreFactory } from '../stores/types.js';
-import { handOver } from '../stores/hand-over.js';
+import { markHandedOver } from '../stores/hand-over.js';
 
 /** A key whose delete the store has not confirmed yet. */
 const gone: unique symbol = Symbol();
@@ -91,7 +91,7 @@ export class PartStore {
 	 * reported and kept when it fails, as any `set`.
 	 */
 	handOver(key: string, value: object): Promise<void> {
-		handOver(value);
+		markHandedOver(value);
 		return this.#write(key, value);
 	}
 

@@ -1,4 +1,4 @@
-/** Values handed over to a store, until the store takes them (see `handOver`). Weak: nothing is kept alive by it. */
+/** Values handed over to a store, until the store takes them (see `markHandedOver`). Weak: nothing is kept alive by it. */
 const handedOver = new WeakSet<object>();
 
 /**
@@ -7,9 +7,9 @@ const handedOver = new WeakSet<object>();
  * bytes read for it). A store that copies what it is given on the way in (the memory store, as
  * IndexedDB structured-clones) may keep such a value as it is (`taken`).
  */
-export const handOver = (value: object): void => {
+export const markHandedOver = (value: object): void => {
 	handedOver.add(value);
 };
 
-/** Whether `value` was handed over (`handOver`); it is taken by this call: asked again, `false`. */
+/** Whether `value` was handed over (`markHandedOver`); it is taken by this call: asked again, `false`. */
 export const taken = (value: unknown): boolean => typeof value === 'object' && value !== null && handedOver.delete(value);
