@@ -51,17 +51,21 @@ export const write = async ({ context, store, view, sensitive, notStored, maxBod
 	// Read no further than maxBodyBytes (a decoded body may be longer than its Content-Length, a stream endless).
 	const bytes = await readCapped(clone, maxBodyBytes);
 	const stored = typeof found === 'string' ? found : await found;
-	if (bytes && view.epoch === start && call.world.current('cache', pathOf(urlOf(stored)!))) {
+	const url = urlOf(stored)!;
+	if (bytes && view.epoch === start && call.world.current('cache', pathOf(url))) {
 		const { status, statusText } = response;
 		const record: CacheRecord = {
-			v: 2, url: urlOf(stored)!, storedAt: now, ...timing, status, statusText,
+			v: 2, url, storedAt: now, ...timing, status, statusText,
 			headers: [...seen].filter(([name]) => !notStored.has(name)),
 			vary: (seen.get('vary') ?? '').split(',').map((name) => name.trim().toLowerCase()).filter((name) => name && !sensitive.has(name)).map((name) => [name, request.headers.get(name)]),
 			body: bytes,
 		};
-		await store.handOver(stored, record); // Made here for the store, never touched again.
-		// Known before `cache:stored` is told: a listener that drops it drops it from the view too.
+		const written = store.handOver(stored, record); // Made here for the store, never touched again.
+		// In the view from the write's start, as in the store's listing (the part store lists its writes under way): an
+		// eviction meanwhile finds the view and the listing alike, with nothing to reconcile. Known before `cache:stored`
+		// is told: a listener that drops it drops it from the view too.
 		view.stored(stored, now, copied);
+		await written;
 		context.emit('cache:stored', { scope: call.scope!, method: 'GET', url: record.url, bytes: bytes.byteLength });
 		if (view.full) {
 			await view.evict();

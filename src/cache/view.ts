@@ -77,25 +77,56 @@ export class View {
 	 */
 	async evict(): Promise<void> {
 		this.#evicting = true;
-		const max = this.#maxEntries;
-		const found = new Set((await this.#store.keys()).filter((stored) => stored.startsWith('r:')));
+		const found = (await this.#store.keys()).filter((stored) => stored.startsWith('r:'));
 		this.#listed = true;
-		// Copies found in the store and not known here count as the oldest; known ones keep their place.
-		const order = new Map([...[...found].filter((stored) => !this.#order.has(stored)).map((stored): [string, number] => [stored, 0]), ...[...this.#order].filter(([stored]) => found.has(stored))]);
-		this.#order = order;
-		const gone = order.size > max ? [...order.keys()].slice(0, order.size - max + Math.floor(max / 4)) : [];
-		for (const stored of gone) {
-			order.delete(stored);
+		const unknown = found.filter((stored) => !this.#order.has(stored));
+		if (unknown.length > 0 || found.length !== this.#order.size) {
+			this.#reconcile(found, unknown);
 		}
 
+		// Past `maxEntries`, the least recent go until a quarter of it is free.
+		const order = this.#order;
+		const max = this.#maxEntries;
+		const excess = order.size > max ? order.size - max + Math.floor(max / 4) : 0;
+		const gone: string[] = [];
+		for (const stored of order.keys()) {
+			if (gone.length === excess) {
+				break;
+			}
+
+			gone.push(stored);
+		}
+
+		for (const stored of gone) {
+			order.delete(stored);
+			this.#copiedAs.delete(stored);
+		}
+
+		await this.#store.deleteAll(gone);
+		this.#evicting = false;
+	}
+
+	/**
+	 * The store's listing (`found`) differs from the view: copies it holds that this client does not
+	 * know (`unknown`: another tab's or isolate's) count as the oldest, known ones keep their place,
+	 * and those it no longer holds (removed elsewhere) leave the view. When the listing is the view,
+	 * as with a store no other client writes, none of this is done.
+	 */
+	#reconcile(found: readonly string[], unknown: readonly string[]): void {
+		const listed = new Set(found);
+		const order = new Map(unknown.map((stored): [string, number] => [stored, 0]));
+		for (const [stored, at] of this.#order) {
+			if (listed.has(stored)) {
+				order.set(stored, at);
+			}
+		}
+
+		this.#order = order;
 		for (const stored of this.#copiedAs.keys()) {
 			if (!order.has(stored)) {
 				this.#copiedAs.delete(stored);
 			}
 		}
-
-		await Promise.all(gone.map((stored) => this.#store.delete(stored)));
-		this.#evicting = false;
 	}
 
 	/**

@@ -49,6 +49,7 @@ export interface StorageErrorEvent extends BaseEvent<'storage:error'> {
 	operation: string;
 	/** The part of the client: `cache`, `outbox`, `breaker`, `store`. */
 	part: string;
+	/** The key operated on; absent for `keys`, `clear`, and a delete of many keys in one operation (the stale cache's eviction). */
 	key?: string;
 	/** The URL of the call whose work failed or was dropped (background work of a call), sensitive query values redacted. */
 	url?: string;

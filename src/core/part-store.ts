@@ -1,7 +1,7 @@
 import type { PolicyContext } from './policy.js';
 import { requestScoped } from '../utils/runtime.js';
 import type { WaitUntil } from './options.js';
-import { StorageTimeoutError } from '../errors/StorageTimeoutError.js';
+import { Deadlines } from './deadlines.js';
 import type { KeySpan, KeyValueStore, StoreFactory } from '../stores/types.js';
 import { markHandedOver } from '../stores/hand-over.js';
 
@@ -12,22 +12,6 @@ const gone: unique symbol = Symbol();
 export const storageError = (context: PolicyContext, part: string, operation: string, error: unknown, key?: string, url?: string): void => {
 	context.emit('storage:error', { scope: '', part, operation, error, ...(key === undefined ? {} : { key }), ...(url === undefined ? {} : { url }) });
 };
-
-/**
- * `operation`, or a `StorageTimeoutError` once it takes longer than `ms` (the operation itself goes
- * on). Two promises per operation (a race with a `finally` made ten: it runs for every write behind
- * every new response).
- */
-const bounded = <T>(operation: Promise<T>, ms: number, what: string): Promise<T> => new Promise<T>((resolve, reject) => {
-	const timer = setTimeout(() => reject(new StorageTimeoutError(`The store did not answer ${what} within ${ms} ms (storageTimeoutMs)`)), ms);
-	operation.then((value) => {
-		clearTimeout(timer);
-		resolve(value);
-	}, (error: unknown) => {
-		clearTimeout(timer);
-		reject(error);
-	});
-});
 
 /** The client's `storageTimeoutMs` (default 500): how long any storage operation on a call's path may take. */
 export const storageMs = (context: PolicyContext): number => context.options.storageTimeoutMs ?? 500;
@@ -53,7 +37,8 @@ export class PartStore {
 	readonly #part: string;
 	readonly #name: string;
 	readonly #fallback: StoreFactory;
-	readonly #ms: number;
+	/** The deadlines of its operations (`storageTimeoutMs`), one timer for them all but in the edge build (deadlines.ts). */
+	readonly #deadlines: Deadlines;
 	#store: KeyValueStore | undefined;
 	/** Writes and deletes the store has not confirmed (under way, or failed), newest value per key. */
 	readonly #pending = new Map<string, unknown>();
@@ -65,7 +50,7 @@ export class PartStore {
 		this.#part = part;
 		this.#name = name;
 		this.#fallback = fallback;
-		this.#ms = storageMs(context);
+		this.#deadlines = new Deadlines(storageMs(context));
 	}
 
 	async get<T>(key: string): Promise<T | undefined> {
@@ -103,19 +88,46 @@ export class PartStore {
 		return this.#write(key, gone, strict);
 	}
 
+	/**
+	 * Delete `keys` in one store operation under one deadline (the stale cache's eviction of a quarter
+	 * of `maxEntries`, not an operation per key). Not confirmed, each is kept and tried again with the
+	 * next write, as `delete` keeps it; the `storage:error` it reports names no key.
+	 */
+	async deleteAll(keys: readonly string[]): Promise<void> {
+		if (keys.length === 0) {
+			return;
+		}
+
+		const pending = this.#pending;
+		const failed = this.#failed;
+		for (const key of keys) {
+			pending.set(key, gone);
+			failed.delete(key);
+		}
+
+		const done = await this.#attempt('delete', undefined, async (target) => Promise.all(keys.map(async (key) => target.delete(key))));
+		for (const key of keys) {
+			if (done === gone) {
+				failed.add(key);
+			} else if (pending.get(key) === gone) {
+				pending.delete(key);
+			}
+		}
+	}
+
 	/** `strict`: reject when the store does not list (what this client has pending is no listing). */
 	async keys(strict?: boolean): Promise<string[]> {
 		const listed = await this.#attempt('keys', undefined, async (target) => target.keys(), strict);
-		const keys = new Set(listed === gone ? [] : listed);
-		for (const [key, value] of this.#pending) {
-			if (value === gone) {
-				keys.delete(key);
-			} else {
-				keys.add(key);
+		const pending = this.#pending;
+		// What the store listed (a copy: callers sort it), as this client's unconfirmed writes and deletes leave it.
+		const keys = listed === gone ? [] : pending.size === 0 ? listed.slice() : listed.filter((key) => !pending.has(key));
+		for (const [key, value] of pending) {
+			if (value !== gone) {
+				keys.push(key);
 			}
 		}
 
-		return [...keys];
+		return keys;
 	}
 
 	/**
@@ -146,9 +158,9 @@ export class PartStore {
 	}
 
 	/** One operation of the store, bounded; a failure is reported and answered with `gone`, or with `strict`, thrown. */
-	async #attempt<T>(operation: string, key: string | undefined, run: (store: KeyValueStore) => Promise<T>, strict = false, ms = this.#ms): Promise<T | typeof gone> {
+	async #attempt<T>(operation: string, key: string | undefined, run: (store: KeyValueStore) => Promise<T>, strict = false, ms?: number): Promise<T | typeof gone> {
 		try {
-			return await bounded(run(this.#open()), ms, `${operation}(${key ?? ''})`);
+			return await this.#deadlines.bound(run(this.#open()), `${operation}(${key ?? ''})`, ms);
 		} catch (error) {
 			storageError(this.#context, this.#part, operation, error, key);
 			if (strict) {

@@ -109,6 +109,55 @@ describe('partStore', () => {
 		expect(await part.keys(true)).toEqual([]);
 	});
 
+	it('deleteAll: many keys in one operation under one deadline (one storage:error); not confirmed, each is hidden, kept and deleted with the next write; a newer set meanwhile stands', async () => {
+		const { inner, state, store } = flaky();
+		const { context, errors } = contextFor(store, 40);
+		const part = partStore(context, 'cache', memoryStore);
+		for (const key of ['a', 'b', 'c', 'd']) {
+			await part.set(key, key);
+		}
+
+		await part.deleteAll(['a', 'b']);
+		expect((await inner.keys()).sort()).toEqual(['c', 'd']);
+		await part.deleteAll([]);
+		expect(errors).toEqual([]);
+
+		state.mode = 'stall';
+		await part.deleteAll(['c', 'd']);
+		expect(errors.map(({ operation, key, error }) => `${operation} ${key} ${(error as Error).name}`)).toEqual(['delete undefined StorageTimeoutError']); // one, not one per key
+		expect(await part.get('c')).toBeUndefined();
+		expect(await part.keys()).toEqual([]);
+		expect((await inner.keys()).sort()).toEqual(['c', 'd']); // the store has not taken them
+		state.mode = 'up';
+		await part.set('e', 'e');
+		expect((await inner.keys()).sort()).toEqual(['e']);
+
+		// A key set again while its delete is under way keeps the newer value.
+		let release!: () => void;
+		const held = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		// Held until released, in the order called (as the store contract asks).
+		let queue: Promise<unknown> = Promise.resolve();
+		const inOrder = async (run: () => Promise<void>) => {
+			queue = queue.then(run);
+			return queue as Promise<void>;
+		};
+		const slow: KeyValueStore = { ...inner, set: async (key, value) => inOrder(async () => inner.set(key, value)), delete: async (key) => inOrder(async () => inner.delete(key)) };
+		const other = partStore(contextFor(slow, 1000).context, 'cache', memoryStore);
+		await other.set('f', 1);
+		queue = held;
+		const deleting = other.deleteAll(['e', 'f']);
+		const setting = other.set('f', 2);
+		expect(await other.get('e')).toBeUndefined(); // hidden while the store has not confirmed it
+		expect(await inner.get('e')).toBe('e');
+		release();
+		await Promise.all([deleting, setting]);
+		expect(await other.get('f')).toBe(2);
+		expect(await other.get('e')).toBeUndefined();
+		expect(await inner.get('f')).toBe(2);
+	});
+
 	it('one per client name and store: clients that share them (extend) share the unconfirmed writes', () => {
 		const { store } = flaky();
 		const { context } = contextFor(store);
