@@ -116,7 +116,7 @@ if (argv[0] === '--child') {
 		await Promise.all(Array.from({ length: 16 }, worker));
 	};
 
-	await drive(3_000); // Warm-up: compiled code, a full cache view.
+	await drive(Number(process.env.BENCH_WARMUP ?? 3_000)); // Warm-up: compiled code, a full cache view.
 	// The copies the stale cache stored during the measured calls (how many of them paid for a copy).
 	let copies = 0;
 	made.on?.('cache:stored', () => {
@@ -169,7 +169,7 @@ const chosen = option('--clients', 'ky,ky + totalTimeout,ky as steadfetch,ky + c
 const clients = [...chosen, ...(baseline ? chosen.filter((name) => name === 'core' || name === 'steadfetch').map((name) => `${name} (baseline)`) : [])];
 const chosenWorkloads = option('--workloads', 'repeated,distinct').split(',');
 const self = fileURLToPath(import.meta.url);
-if (argv.includes('--save') && (quick || seeds < 3 || baseline || clients.length !== 6 || chosenWorkloads.length !== 2 || process.env.BENCH_PRESET_OPTIONS || process.env.BENCH_CORE_OPTIONS || process.env.BENCH_CONTEXT)) {
+if (argv.includes('--save') && (quick || seeds < 3 || baseline || clients.length !== 6 || chosenWorkloads.length !== 2 || process.env.BENCH_PRESET_OPTIONS || process.env.BENCH_CORE_OPTIONS || process.env.BENCH_CONTEXT || process.env.BENCH_WARMUP || process.env.BENCH_NO_GC)) {
 	console.error('instructions: --save records the README\'s figures: every client and workload, default options, at least 3 seeds, no --quick or --baseline.');
 	process.exit(1);
 }
@@ -180,7 +180,7 @@ if (argv.includes('--save') && (quick || seeds < 3 || baseline || clients.length
  * and baseline compilation, and major GC. The inclusive cost of each entry point is subtracted from
  * the total ("steady"); minor GC (scavenges) stays: it follows what the calls allocate.
  */
-const unsteady = ['v8::internal::Compiler::CompileOptimized(', 'v8::internal::Runtime_CompileLazy(', 'v8::internal::Runtime_CompileBaseline(', 'v8::internal::Heap::MarkCompact('];
+const unsteady = ['v8::internal::Compiler::CompileOptimized(', 'v8::internal::Runtime_CompileLazy(', 'v8::internal::Runtime_CompileBaseline(', process.env.BENCH_NO_GC ? 'v8::internal::Heap::CollectGarbage(' : 'v8::internal::Heap::MarkCompact('];
 
 /** The instructions of `unsteady`'s entry points in a callgrind output (`callgrind_annotate --inclusive=yes`). */
 const unsteadyIn = (file) => {

@@ -2,11 +2,12 @@
 // process, one after another, and ends with a summary table; everything goes to bench/results.json
 // with the machine, its load, the date and the command.
 //
-//   node bench/run.mjs [overhead] [cpu] [instructions] [promises] [outage] [memory] [browser] [throttle] [outbox-scale] [--quick]
+//   node bench/run.mjs [overhead] [cpu] [instructions] [store-path] [promises] [outage] [memory] [browser] [throttle] [outbox-scale] [--quick]
 //
 // overhead.mjs  happy-path µs per request: fetch, ky, ofetch, steadfetch (Node)
 // cpu.mjs       CPU µs and young-generation GCs per call without the network: ky, core, steadfetch (Node)
 // instructions.mjs  instructions per call without the network, under valgrind's callgrind (needs valgrind)
+// store-path.mjs    instructions per store operation (one deadline timer for all, a timer each) and per cache write (callgrind)
 // promises.mjs  promises per call without the network (async_hooks): ky, ky + totalTimeout, core, steadfetch
 // outage.mjs    time to an answer with the origin hanging or refusing: ky vs steadfetch (Node)
 // memory.mjs    heap after 10,000 and 100,000 calls over 10,000 URLs with the cache on (Node)
@@ -28,6 +29,7 @@ const benches = {
 	overhead: { file: 'overhead.mjs', node: ['--expose-gc'] },
 	cpu: { file: 'cpu.mjs', node: [] },
 	instructions: { file: 'instructions.mjs', node: [] },
+	'store-path': { file: 'store-path.mjs', node: [] },
 	promises: { file: 'promises.mjs', node: [] },
 	outage: { file: 'outage.mjs', node: [] },
 	memory: { file: 'memory.mjs', node: ['--expose-gc'] },
@@ -79,7 +81,7 @@ const loadAfter = load();
 
 // The summary: the headline figure of each bench, side by side with what it is compared to.
 const rows = [];
-const { overhead, cpu, instructions, promises, outage, memory, browser, throttle, 'outbox-scale': scale } = results;
+const { overhead, cpu, instructions, 'store-path': storePath, promises, outage, memory, browser, throttle, 'outbox-scale': scale } = results;
 if (overhead) {
 	const us = overhead.usPerRequest;
 	rows.push(['Happy path, µs per GET over 64 URLs (16 in flight, Node)', `${us.steadfetch.median}`, `core ${us.core.median} · ky ${us.ky.median} · ky + copy ${us['ky + copy'].median} · ofetch ${us.ofetch.median} · fetch ${us.fetch.median}`, `defaults ${overhead.ratio.steadfetchToKy}× ky (≤ 1.10×), ${overhead.ratio.steadfetchToCopy}× ky + copy, core ${overhead.ratio.coreToKy}× ky (≤ 1.03×) ${overhead.target.met ? '✓' : '✗'}`]);
@@ -114,6 +116,11 @@ if (instructions?.results) {
 		const row = instructions.results[workload];
 		rows.push([`Instructions per call without the network (callgrind), ${workload === 'repeated' ? '64 URLs' : 'every URL new'}`, `${row.steadfetch}`, `core ${row.core} · ky ${row.ky} · ky + totalTimeout ${row['ky + totalTimeout']} · ky + copy ${row['ky + copy']}`, `defaults ${(row.steadfetch / row.ky).toFixed(2)}× ky, ${(row.steadfetch / row['ky + copy']).toFixed(2)}× ky + copy; core ${(row.core / row.ky).toFixed(2)}× ky, ${(row.core / row['ky + totalTimeout']).toFixed(2)}× ky + totalTimeout`]);
 	}
+}
+
+if (storePath?.perOperation) {
+	const { 'one timer': shared, 'a timer each': each, 'cache write': write } = storePath.perOperation;
+	rows.push(['Instructions per store operation, its deadline on one timer (callgrind; GC and JIT subtracted / in all)', `${shared.work} / ${shared.all}`, `a timer each ${each.work} / ${each.all}`, `the cache's write per new URL ${write.work} / ${write.all}`]);
 }
 
 if (promises) {

@@ -1,0 +1,113 @@
+// Instructions per store operation on the stale cache's write path, under valgrind's callgrind, side by
+// side in one run (issue 47): a deadline of `storageTimeoutMs` kept by one timer for the operations under
+// way (src/core/deadlines.ts, the browser and Node builds) against a timer each (deadlines-edge.ts, the edge
+// build), and what the cache does behind the caller per new URL (its record handed over to the memory store,
+// the view told, a quarter of `maxEntries` evicted in one operation every 125 copies).
+//
+//   node bench/store-path.mjs [--ops 10000] [--baseline <git revision>] [--quick]
+//
+// `--baseline` also measures the cache's write with the src/ of a revision (`git archive`; the deadline modules
+// taken from this checkout where the revision has none), side by side.
+//
+// The driver (bench/store-path/driver.ts) is bundled from src/ with esbuild. Each mode runs after a warm-up
+// of 20,000 operations: the whole-client bench (instructions.mjs) warms up 3,000 calls, after which which
+// functions V8 has optimized still moves from one build to another by ±10k instructions per call, more than
+// these changes; here each part is measured in its steady tier. Median of 3 runs (1 with --quick).
+import { execSync, spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { quick, writeResult } from './lib/args.mjs';
+import { section, table } from './lib/table.mjs';
+
+const argv = process.argv.slice(2);
+const at = argv.indexOf('--ops');
+const ops = at === -1 ? (quick ? 2_000 : 10_000) : Number(argv[at + 1]);
+const runs = quick ? 1 : 3;
+if (spawnSync('valgrind', ['--version']).status !== 0) {
+	console.log('store-path: valgrind is not installed (apt-get install -y valgrind); skipped.');
+	writeResult({ skipped: 'no valgrind' });
+	process.exit(0);
+}
+
+const out = fileURLToPath(new URL('tmp/store-path/', import.meta.url));
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+const source = fileURLToPath(new URL('store-path/driver.ts', import.meta.url));
+const driver = join(out, 'driver.mjs');
+await build({ entryPoints: [source], bundle: true, format: 'esm', platform: 'node', outfile: driver, logLevel: 'error' });
+const revision = argv.includes('--baseline') ? argv[argv.indexOf('--baseline') + 1] : undefined;
+const baselineDriver = join(out, 'baseline.mjs');
+if (revision) {
+	const tree = join(out, 'baseline');
+	mkdirSync(join(tree, 'bench/store-path'), { recursive: true });
+	execSync(`git archive ${revision} src | tar -x -C ${JSON.stringify(tree)}`);
+	cpSync(source, join(tree, 'bench/store-path/driver.ts'));
+	const ours = fileURLToPath(new URL('../src/core/', import.meta.url));
+	await build({
+		entryPoints: [join(tree, 'bench/store-path/driver.ts')], bundle: true, format: 'esm', platform: 'node', outfile: baselineDriver, logLevel: 'error',
+		plugins: [{ name: 'deadlines-from-here', setup(bundle) {
+			bundle.onResolve({ filter: /\/(deadlines|deadlines-edge|storage-timeout)\.js$/ }, (args) => {
+				const file = join(args.resolveDir, args.path.replace(/\.js$/, '.ts'));
+				return existsSync(file) ? undefined : { path: join(ours, args.path.split('/').pop().replace(/\.js$/, '.ts')) };
+			});
+		} }],
+	});
+}
+
+/** V8's entry points of GC (minor, major, and the incremental marking steps allocation makes) and JIT compilation: subtracted for "work". */
+const unsteady = ['v8::internal::Heap::CollectGarbage(', 'v8::internal::IncrementalMarking::Observer::Step(', 'v8::internal::Compiler::CompileOptimized(', 'v8::internal::Runtime_CompileLazy(', 'v8::internal::Runtime_CompileBaseline('];
+const unsteadyIn = (file) => {
+	const { stdout } = spawnSync('callgrind_annotate', ['--inclusive=yes', '--threshold=100', file], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+	const lines = stdout.split('\n');
+	return unsteady.reduce((sum, name) => sum + Number(lines.find((line) => line.includes(`:${name}`))?.trim().split(' ')[0].replaceAll(',', '') ?? 0), 0);
+};
+
+/** Instructions per operation of one run of `mode`: in all, and its work (GC and JIT compilation subtracted). */
+const measure = (mode, file = driver) => new Promise((resolve, reject) => {
+	const dir = mkdtempSync(join(tmpdir(), 'steadfetch-store-path-'));
+	const child = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${join(dir, 'out.%p')}`, process.execPath, '--single-threaded', file, mode, String(ops)], { stdio: ['pipe', 'pipe', 'ignore'] });
+	createInterface({ input: child.stdout }).on('line', (line) => {
+		if (line === 'READY' || line === 'DONE') {
+			spawnSync('callgrind_control', ['-i', line === 'READY' ? 'on' : 'off', String(child.pid)]);
+			child.stdin.write('go\n');
+		}
+	});
+	child.on('exit', () => {
+		try {
+			const file = readdirSync(dir).find((name) => name.startsWith('out.'));
+			const total = Number(/^totals:\s*(\d+)/m.exec(file ? readFileSync(join(dir, file), 'utf8') : '')?.[1]);
+			if (total > 0) {
+				resolve({ all: total / ops, work: (total - unsteadyIn(join(dir, file))) / ops });
+			} else {
+				reject(new Error(`store-path ${mode}: no callgrind total`));
+			}
+		} finally {
+			rmSync(dir, { recursive: true, force: true });
+		}
+	});
+});
+
+const modes = ['one timer', 'a timer each', 'cache write', ...(revision ? ['cache write (baseline)'] : [])];
+const median = (values) => Math.round([...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]);
+const results = {};
+for (const mode of modes) {
+	const each = [];
+	for (let run = 0; run < runs; run++) {
+		each.push(await (mode === 'cache write (baseline)' ? measure('cache write', baselineDriver) : measure(mode)));
+	}
+
+	results[mode] = { all: median(each.map(({ all }) => all)), work: median(each.map(({ work }) => work)) };
+}
+
+const row = (label, mode) => [label, results[mode].work, results[mode].all];
+section(`Instructions per store operation (callgrind, ${ops} operations after 20,000, 16 in flight, median of ${runs})`, table(['operation', 'work (GC and JIT compilation subtracted)', 'in all'], [
+	row('a store operation, its deadline kept by one timer for all (browser, Node)', 'one timer'),
+	row('a store operation, a timer each (the edge build)', 'a timer each'),
+	row('the stale cache\'s write behind the caller, per new URL (one timer; eviction included)', 'cache write'),
+	...(revision ? [row(`the same with the src/ of ${revision}`, 'cache write (baseline)')] : []),
+]));
+writeResult({ ops, runs, baseline: revision, perOperation: results });
