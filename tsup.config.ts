@@ -54,7 +54,7 @@ const shared: Options = {
  * which only workerd resolves: `steadfetch/cloudflare` is for Workers). The browser build swaps
  * `core/invocation.ts`, `core/redirects.ts` and `core/with-context.ts` for `-browser.ts` (no request
  * contexts: `withContext` throws), the edge build
- * `utils/channel.ts`, `tabs.ts`, `lock.ts`, `listen.ts` and `online.ts`, `core/world-tabs.ts`, `core/deadlines.ts`, `breaker/tabs.ts`,
+ * `utils/channel.ts`, `tabs.ts`, `lock.ts`, `listen.ts` and `online.ts`, `core/world-tabs.ts`, `breaker/tabs.ts`,
  * `throttle/tabs.ts`, `outbox/pending-tabs.ts`, `outbox/locks.ts`, `rate-limit/tabs.ts` and `auth/tabs.ts` for `-edge.ts` (no tab
  * sync, Web Locks, `online` or visibility listeners): API.md "Builds per runtime", checked by `scripts/size.mjs`.
  */
@@ -77,8 +77,6 @@ const swapsFor = (variant: 'browser' | 'edge'): Plugin => ({
 			}
 
 			build.onResolve({ filter: /\/world-tabs\.js$/ }, (args) => ({ path: `${src(args.resolveDir)}/core/world-tabs-edge.ts` }));
-			// A timer per store operation, cleared when it settles (no timer shared by a Worker's requests, none left for Deno's sanitizer): `core/deadlines-edge.ts`.
-			build.onResolve({ filter: /^\.\/deadlines\.js$/ }, (args) => args.resolveDir.endsWith('/src/core') ? { path: `${src(args.resolveDir)}/core/deadlines-edge.ts` } : undefined);
 			// The breaker's own tab sync (its channel's receiver, the recovery triggers): `breaker/tabs-edge.ts`.
 			build.onResolve({ filter: /^\.\/tabs\.js$/ }, (args) => args.resolveDir.endsWith('/src/breaker') ? { path: `${src(args.resolveDir)}/breaker/tabs-edge.ts` } : undefined);
 			// The throttle's counts told to and heard from other tabs, the outbox's pending writes told to and heard

@@ -1,31 +1,28 @@
-// The driver bench/store-path.mjs bundles from src/ and runs under callgrind: one mode, `count` operations
-// after a warm-up of 20,000 (so every function is in its steady tier), instructions counted between
-// READY and DONE.
-import { Deadlines } from '../../src/core/deadlines.js';
-import { Deadlines as TimerEach } from '../../src/core/deadlines-edge.js';
+// The driver bench/store-path.mjs bundles from src/ and runs under callgrind: `count` writes after a
+// warm-up of 20,000 (so every function is in its steady tier), instructions counted between READY and DONE.
 import { partStore } from '../../src/core/part-store.js';
 import type { PolicyContext } from '../../src/core/policy.js';
 import { View } from '../../src/cache/view.js';
 import { memoryStore } from '../../src/stores/memory.js';
 
-const [mode, count] = [process.argv[2], Number(process.argv[3])];
+const count = Number(process.argv[2]);
 
 /** 16 operations in flight, as the instructions bench's calls. */
-const inFlight = async (total: number, run: (index: number) => Promise<unknown>) => {
+const inFlight = async (total: number, run: () => Promise<unknown>) => {
 	let next = 0;
 	await Promise.all(Array.from({ length: 16 }, async () => {
 		while (next < total) {
-			await run(next++);
+			next++;
+			await run();
 		}
 	}));
 };
 
-const deadlines = mode === 'a timer each' ? new TimerEach(500) : new Deadlines(500);
 const context = { name: 'bench', options: { store: memoryStore }, stores: new Map(), emit: () => undefined } as unknown as PolicyContext;
 const store = partStore(context, 'cache', memoryStore);
 const view = new View(store, 500);
 let key = 0;
-const drive = mode === 'cache write' ? async (total: number) => inFlight(total, async () => {
+const drive = async (total: number) => inFlight(total, async () => {
 	// What the stale cache does per new URL behind the caller (cache/copy.ts): the record handed over, the view told, an eviction when full.
 	const stored = `r:~~http://bench.test/item/${key++}`;
 	const written = store.handOver(stored, { v: 2, url: stored.slice(4), status: 200, body: new ArrayBuffer(28) });
@@ -34,7 +31,7 @@ const drive = mode === 'cache write' ? async (total: number) => inFlight(total, 
 	if (view.full) {
 		await view.evict();
 	}
-}) : async (total: number) => inFlight(total, async (index) => deadlines.bound(Promise.resolve(index), 'set(bench)'));
+});
 
 await drive(20_000);
 const lines = process.stdin;

@@ -1,7 +1,7 @@
 import type { PolicyContext } from './policy.js';
 import { requestScoped } from '../utils/runtime.js';
 import type { WaitUntil } from './options.js';
-import { Deadlines } from './deadlines.js';
+import { StorageTimeoutError } from '../errors/StorageTimeoutError.js';
 import type { KeySpan, KeyValueStore, StoreFactory } from '../stores/types.js';
 import { markHandedOver } from '../stores/hand-over.js';
 
@@ -12,6 +12,22 @@ const gone: unique symbol = Symbol();
 export const storageError = (context: PolicyContext, part: string, operation: string, error: unknown, key?: string, url?: string): void => {
 	context.emit('storage:error', { scope: '', part, operation, error, ...(key === undefined ? {} : { key }), ...(url === undefined ? {} : { url }) });
 };
+
+/**
+ * `operation`, or a `StorageTimeoutError` once it takes longer than `ms` (the operation itself goes
+ * on). Two promises per operation (a race with a `finally` made ten: it runs for every write behind
+ * every new response).
+ */
+const bounded = <T>(operation: Promise<T>, ms: number, what: string): Promise<T> => new Promise<T>((resolve, reject) => {
+	const timer = setTimeout(() => reject(new StorageTimeoutError(`The store did not answer ${what} within ${ms} ms (storageTimeoutMs)`)), ms);
+	operation.then((value) => {
+		clearTimeout(timer);
+		resolve(value);
+	}, (error: unknown) => {
+		clearTimeout(timer);
+		reject(error);
+	});
+});
 
 /** The client's `storageTimeoutMs` (default 500): how long any storage operation on a call's path may take. */
 export const storageMs = (context: PolicyContext): number => context.options.storageTimeoutMs ?? 500;
@@ -37,8 +53,7 @@ export class PartStore {
 	readonly #part: string;
 	readonly #name: string;
 	readonly #fallback: StoreFactory;
-	/** The deadlines of its operations (`storageTimeoutMs`), one timer for them all but in the edge build (deadlines.ts). */
-	readonly #deadlines: Deadlines;
+	readonly #ms: number;
 	#store: KeyValueStore | undefined;
 	/** Writes and deletes the store has not confirmed (under way, or failed), newest value per key. */
 	readonly #pending = new Map<string, unknown>();
@@ -50,7 +65,7 @@ export class PartStore {
 		this.#part = part;
 		this.#name = name;
 		this.#fallback = fallback;
-		this.#deadlines = new Deadlines(storageMs(context));
+		this.#ms = storageMs(context);
 	}
 
 	async get<T>(key: string): Promise<T | undefined> {
@@ -158,9 +173,9 @@ export class PartStore {
 	}
 
 	/** One operation of the store, bounded; a failure is reported and answered with `gone`, or with `strict`, thrown. */
-	async #attempt<T>(operation: string, key: string | undefined, run: (store: KeyValueStore) => Promise<T>, strict = false, ms?: number): Promise<T | typeof gone> {
+	async #attempt<T>(operation: string, key: string | undefined, run: (store: KeyValueStore) => Promise<T>, strict = false, ms = this.#ms): Promise<T | typeof gone> {
 		try {
-			return await this.#deadlines.bound(run(this.#open()), `${operation}(${key ?? ''})`, ms);
+			return await bounded(run(this.#open()), ms, `${operation}(${key ?? ''})`);
 		} catch (error) {
 			storageError(this.#context, this.#part, operation, error, key);
 			if (strict) {
