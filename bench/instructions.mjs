@@ -35,7 +35,13 @@
 // figure by that much whatever work it does: one empty microtask added per store write measured +13k per call
 // (3 seeds); one build measured 450.8k run as this checkout's dist/ and 463.5k copied elsewhere as a second
 // build. At `--calls 10000` a scavenge more or less is a fifth of that: check a change on the new-URL path
-// there too (the copy of a handed-over record spared: −9.6k at 2,000 calls, −12.3k at 10,000).
+// there too (the copy of a handed-over record spared: −9.6k at 2,000 calls, −12.3k at 10,000). Stop 59: the
+// cache's eviction in one delete measured −8.2k steady and −14.0k in all at 10,000 calls (2 seeds) and +14.1k
+// at 2,000 (1 seed) against the same baseline, while the preset's repeated-URL figure, which runs none of it, moved
+// 304.8k → 313.1k between the two --save runs. For a change on one path, measure that path alone too
+// (bench/store-path.mjs for the cache's write). Two switches for diagnosis, refused with --save:
+// BENCH_WARMUP=<calls> (3,000 by default; after 20,000 every client's figure is far higher, ky + copy 601k,
+// as the heap has grown) and BENCH_NO_GC=1 (every GC subtracted, minor ones too: the calls' work alone).
 // V8's seeds move a figure too: one build's core measured 304.8k to 314.9k steady instructions per call
 // with `--random-seed`/`--hash-seed` 1 to 5 (ky 262.8k to 265.0k, the preset 321.5k to 322.4k; issue 47),
 // so each figure is the median of `--seeds` runs (seeds 1, 2, 3 by default; 1 with --quick), and the

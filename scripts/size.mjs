@@ -170,7 +170,7 @@ const withPolicy = (entry, make) => `${core}import { ${make.split('(')[0]} } fro
 // (PartStore.handOver, stores/hand-over.ts: the memory store keeps it without its copy, −10k steady instructions
 // per new URL in Node): the preset 28,116 → 28,155, core + staleCache() 23,948 → 23,984, every case within its budget.
 // Issue 47 (stop 59): the stale cache's eviction in one delete (PartStore.deleteAll), without rebuilding a view its
-// store's listing matches, and PartStore.keys() without a Set: −9k steady instructions per never-seen URL's GET in
+// store's listing matches, and PartStore.keys() without a Set: −8k steady instructions per never-seen URL's GET in
 // Node (at --calls 10000), for the preset 28,155 → 28,274, core + staleCache() 23,984 → 24,114, core + outbox()
 // 31,181 → 31,261 (PartStore's deleteAll), the edge cases +65 to +117. Budgets over: the measurements + 0.5 %.
 const cases = [
