@@ -69,10 +69,10 @@ const measure = (file) => new Promise((resolve, reject) => {
 	});
 	child.on('exit', () => {
 		try {
-			const file = readdirSync(dir).find((name) => name.startsWith('out.'));
-			const total = Number(/^totals:\s*(\d+)/m.exec(file ? readFileSync(join(dir, file), 'utf8') : '')?.[1]);
+			const output = readdirSync(dir).find((name) => name.startsWith('out.'));
+			const total = Number(/^totals:\s*(\d+)/m.exec(output ? readFileSync(join(dir, output), 'utf8') : '')?.[1]);
 			if (total > 0) {
-				resolve({ all: total / ops, work: (total - unsteadyIn(join(dir, file))) / ops });
+				resolve({ all: total / ops, work: (total - unsteadyIn(join(dir, output))) / ops });
 			} else {
 				reject(new Error(`store-path ${file}: no callgrind total`));
 			}
