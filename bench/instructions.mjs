@@ -41,7 +41,8 @@
 // 304.8k → 313.1k between the two --save runs. For a change on one path, measure that path alone too
 // (bench/store-path.mjs for the cache's write). Two switches for diagnosis, refused with --save:
 // BENCH_WARMUP=<calls> (3,000 by default; after 20,000 every client's figure is far higher, ky + copy 601k,
-// as the heap has grown) and BENCH_NO_GC=1 (every GC subtracted, minor ones too: the calls' work alone).
+// as the heap has grown) and BENCH_NO_GC=1 (every GC subtracted, minor collections and incremental marking
+// steps too: the calls' work alone).
 // V8's seeds move a figure too: one build's core measured 304.8k to 314.9k steady instructions per call
 // with `--random-seed`/`--hash-seed` 1 to 5 (ky 262.8k to 265.0k, the preset 321.5k to 322.4k; issue 47),
 // so each figure is the median of `--seeds` runs (seeds 1, 2, 3 by default; 1 with --quick), and the
@@ -186,7 +187,7 @@ if (argv.includes('--save') && (quick || seeds < 3 || baseline || clients.length
  * and baseline compilation, and major GC. The inclusive cost of each entry point is subtracted from
  * the total ("steady"); minor GC (scavenges) stays: it follows what the calls allocate.
  */
-const unsteady = ['v8::internal::Compiler::CompileOptimized(', 'v8::internal::Runtime_CompileLazy(', 'v8::internal::Runtime_CompileBaseline(', process.env.BENCH_NO_GC ? 'v8::internal::Heap::CollectGarbage(' : 'v8::internal::Heap::MarkCompact('];
+const unsteady = ['v8::internal::Compiler::CompileOptimized(', 'v8::internal::Runtime_CompileLazy(', 'v8::internal::Runtime_CompileBaseline(', ...(process.env.BENCH_NO_GC ? ['v8::internal::Heap::CollectGarbage(', 'v8::internal::IncrementalMarking::Observer::Step('] : ['v8::internal::Heap::MarkCompact('])];
 
 /** The instructions of `unsteady`'s entry points in a callgrind output (`callgrind_annotate --inclusive=yes`). */
 const unsteadyIn = (file) => {
