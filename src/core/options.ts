@@ -74,7 +74,9 @@ export interface BaseClientOptions extends KyOptions {
 	 * in ms. Past it the operation is given up for the caller (`storage:error` fires, the call goes on
 	 * without that state): an IndexedDB blocked by another tab's upgrade never answers. The outbox
 	 * gives the write of an entry with a body 1 ms more per 10 000 bytes of it (a 10 MB photo: 1 000
-	 * ms more), so an entry the caller is told is queued is in the store. A positive finite number.
+	 * ms more), so an entry the caller is told is queued is in the store. `memoryStore`'s operations
+	 * settle before any timer could fire, so no timer is armed for them (a method you replace or wrap
+	 * is bounded as any store's). A positive finite number.
 	 * @default 500
 	 */
 	storageTimeoutMs?: number;

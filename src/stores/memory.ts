@@ -2,6 +2,7 @@ import { copyPlain } from '../utils/copy.js';
 import { insert, place, prefixEnd, remove } from '../utils/sorted.js';
 import type { KeyValueStore, StoreFactory } from './types.js';
 import { taken } from './hand-over.js';
+import { markAtOnce } from './at-once.js';
 
 /** A key's sort key: itself. */
 const itself = (key: string): string => key;
@@ -15,6 +16,9 @@ const itself = (key: string): string => key;
  * kept sorted once `span(prefix)` was asked (the outbox asks; the stale cache never does), so `span`
  * answers with two binary searches, and a store that is never asked pays nothing for the order.
  *
+ * Every operation settles before a timer could fire: the client's parts arm no `storageTimeoutMs`
+ * timer for its methods (stores/at-once.ts), a deadline no operation of it could ever reach.
+ *
  * Each call makes a new, empty store. To share one between clients (or to simulate a reload in a
  * test), make it once and pass `store: () => shared`.
  */
@@ -22,7 +26,7 @@ export const memoryStore: StoreFactory = (_namespace: string): KeyValueStore => 
 	const map = new Map<string, unknown>();
 	/** The keys in order, made at the first `span` and kept from then on. */
 	let sorted: string[] | undefined;
-	return {
+	return markAtOnce({
 		async get<T>(key: string) {
 			const value = map.get(key);
 			return value === undefined ? undefined : copyPlain(value) as T;
@@ -53,5 +57,5 @@ export const memoryStore: StoreFactory = (_namespace: string): KeyValueStore => 
 			const to = place(sorted, prefixEnd(prefix), itself);
 			return { count: to - from, last: to > from ? sorted[to - 1] : undefined };
 		},
-	};
+	});
 };

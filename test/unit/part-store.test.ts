@@ -216,6 +216,90 @@ describe('handOver (a value made for the store, never touched again: the stale c
 	});
 });
 
+describe('a store whose methods settle at once (the memory store: stores/at-once.ts)', () => {
+	/** How many microtask turns `promise` takes to settle. */
+	const turns = async (promise: Promise<unknown>): Promise<number> => {
+		let settled = false;
+		void promise.then(() => {
+			settled = true;
+		}, () => {
+			settled = true;
+		});
+		let count = 0;
+		while (!settled) {
+			await null;
+			count++;
+		}
+
+		return count;
+	};
+
+	afterEach(() => {
+		vi.restoreAllMocks();
+	});
+
+	it('arms no deadline timer for the memory store\'s methods; a method replaced on it, or a wrapper\'s own, arms one per operation', async () => {
+		const store = memoryStore('a');
+		const part = partStore(contextFor(store).context, 'cache', memoryStore);
+		const timers = vi.spyOn(globalThis, 'setTimeout');
+		await part.set('a', { n: 1 });
+		await part.handOver('b', { n: 2 });
+		expect(await part.get('a')).toEqual({ n: 1 });
+		expect(await part.keys()).toEqual(['a', 'b']);
+		expect(await part.span('a')).toEqual({ count: 1, last: 'a' });
+		await part.delete('a');
+		await part.deleteAll(['b']);
+		expect(await store.keys()).toEqual([]);
+		expect(timers).not.toHaveBeenCalled();
+
+		const inner = memoryStore('b');
+		const wrapped: KeyValueStore = { ...inner, set: async (key, value) => inner.set(key, value) };
+		const other = partStore(contextFor(wrapped).context, 'cache', memoryStore);
+		await other.set('c', { n: 3 });
+		await other.set('d', { n: 4 });
+		expect(await other.get('c')).toEqual({ n: 3 }); // the memory store's own get: no timer
+		expect(timers).toHaveBeenCalledTimes(2);
+	});
+
+	it('a memory store whose get was replaced by one that stalls is bounded: StorageTimeoutError, reported, within storageTimeoutMs', async () => {
+		const store = memoryStore('c');
+		const { context, errors } = contextFor(store, 40);
+		const part = partStore(context, 'cache', memoryStore);
+		await part.set('a', { n: 1 });
+		store.get = async () => new Promise(() => undefined);
+		expect(await part.get('a')).toBeUndefined();
+		expect(errors).toMatchObject([{ part: 'cache', operation: 'get', key: 'a', error: { name: 'StorageTimeoutError' } }]);
+	});
+
+	it('every memory store method settles before a timer could fire (what lets the part store arm none)', async () => {
+		const store = memoryStore('d');
+		let fired = false;
+		const timer = setTimeout(() => {
+			fired = true;
+		}, 0);
+		await store.set('a', { n: 1 });
+		await store.get('a');
+		await store.keys();
+		await store.span!('a');
+		await store.delete('a');
+		await store.clear();
+		expect(fired).toBe(false);
+		clearTimeout(timer);
+	});
+
+	it('an operation that arms no timer takes as many microtask turns as a bounded one: what follows a write (cache:stored) comes no sooner', async () => {
+		const inner = memoryStore('e');
+		// The same methods, not marked: bounded (a timer each), and settling exactly as soon.
+		const plain: KeyValueStore = { get: (key) => inner.get(key), set: (key, value) => inner.set(key, value), delete: (key) => inner.delete(key), keys: () => inner.keys(), clear: () => inner.clear() };
+		const atOnce = partStore(contextFor(memoryStore('f')).context, 'cache', memoryStore);
+		const bounded = partStore(contextFor(plain).context, 'cache', memoryStore);
+		expect(await turns(atOnce.set('a', { n: 1 }))).toBe(await turns(bounded.set('a', { n: 1 })));
+		expect(await turns(atOnce.get('a'))).toBe(await turns(bounded.get('a')));
+		expect(await turns(atOnce.keys())).toBe(await turns(bounded.keys()));
+		expect(await turns(atOnce.delete('a'))).toBe(await turns(bounded.delete('a')));
+	});
+});
+
 describe('background', () => {
 	it('hands the work to waitUntil when the call has one, runs it otherwise; a failure is a storage:error', async () => {
 		const { store } = flaky();
