@@ -33,12 +33,20 @@ export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, re
 		view.touch(found, now);
 	}
 
-	// One pass over the response's headers for the record.
-	const seen = new Map<string, string>();
+	// One pass over the response's headers for the record: those it keeps, and Vary.
+	const { notStored } = cache;
+	const headers: Array<[string, string]> = [];
+	let vary = '';
 	response.headers.forEach((value, name) => {
-		seen.set(name, value);
+		if (name === 'vary') {
+			vary = value;
+		}
+
+		if (!notStored.has(name)) {
+			headers.push([name, value]);
+		}
 	});
-	return { request, response, clone: response.clone(), found: found!, timing: plan.timing, copied: plan.copied, now, start: view.epoch, seen };
+	return { request, response, clone: response.clone(), found: found!, timing: plan.timing, copied: plan.copied, now, start: view.epoch, headers, vary };
 };
 
 /**
@@ -47,7 +55,7 @@ export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, re
  * clear of the cache (all, or of its identity) was made, or a write to its path (or a child's, see
  * `supersede`) was delivered in any tab: a late answer after a logout, or older than your own write, is never stored.
  */
-export const write = async ({ context, store, view, sensitive, notStored, maxBodyBytes }: CacheState, call: PolicyCall, { request, response, clone, found, timing, copied, now, start, seen }: Copy): Promise<void> => {
+export const write = async ({ context, store, view, sensitive, maxBodyBytes }: CacheState, call: PolicyCall, { request, response, clone, found, timing, copied, now, start, headers, vary }: Copy): Promise<void> => {
 	// Read no further than maxBodyBytes (a decoded body may be longer than its Content-Length, a stream endless).
 	const bytes = await readCapped(clone, maxBodyBytes);
 	const stored = typeof found === 'string' ? found : await found;
@@ -56,8 +64,9 @@ export const write = async ({ context, store, view, sensitive, notStored, maxBod
 		const { status, statusText } = response;
 		const record: CacheRecord = {
 			v: 2, url, storedAt: now, ...timing, status, statusText,
-			headers: [...seen].filter(([name]) => !notStored.has(name)),
-			vary: (seen.get('vary') ?? '').split(',').map((name) => name.trim().toLowerCase()).filter((name) => name && !sensitive.has(name)).map((name) => [name, request.headers.get(name)]),
+			headers,
+			// The request's values of the headers Vary names (none without Vary: most answers).
+			vary: vary === '' ? [] : vary.split(',').map((name) => name.trim().toLowerCase()).filter((name) => name && !sensitive.has(name)).map((name) => [name, request.headers.get(name)]),
 			body: bytes,
 		};
 		const written = store.handOver(stored, record); // Made here for the store, never touched again.

@@ -39,8 +39,10 @@ export interface Copy {
 	now: number;
 	/** The view's `epoch` when it was taken. */
 	start: number;
-	/** The response's headers as it arrived, by name (read once: each read costs as much as a pass over a few). */
-	seen: ReadonlyMap<string, string>;
+	/** The response's headers the record keeps (not `notStored`), read in one pass (each `get` costs as much as a pass over a few). */
+	headers: Array<[string, string]>;
+	/** The response's Vary, or '' when it has none. */
+	vary: string;
 }
 
 /**

@@ -56,6 +56,34 @@ describe('what is stored', () => {
 		kit.mode = 'up';
 	});
 
+	it('a record keeps the response\'s headers but those never stored (Set-Cookie, Content-Length, Content-Encoding, Age, Cache-Status, credential and sensitive ones), and the request\'s values of what Vary names but a sensitive one', async () => {
+		const answer = (vary?: string): Response => new Response('{"a":1}', { headers: {
+			'content-type': 'application/json', 'x-kept': 'yes', 'set-cookie': 'sid=SECRET', 'content-length': '7', 'age': '5', 'cache-status': 'origin; hit',
+			'x-session': 'SECRET', 'proxy-authorization': 'SECRET', etag: '"e1"', ...(vary === undefined ? {} : { vary }),
+		} });
+		const api = kit.make({ sensitiveHeaders: ['X-Session'], fetch: async (input) => answer(new URL((input as Request).url).searchParams.get('v') ?? undefined) });
+		const recordOf = async (path: string) => {
+			const key = (await kit.store.keys()).find((each) => each.endsWith(`/${path}`));
+			return kit.store.get<{ headers: Array<[string, string]>; vary: Array<[string, string | null]> }>(key!);
+		};
+
+		let stored = next(api, 'cache:stored');
+		await api.get('record/1').text();
+		await stored;
+		const plain = await recordOf('record/1');
+		expect(Object.fromEntries(plain!.headers)).toEqual({ 'content-type': 'application/json', 'x-kept': 'yes', etag: '"e1"' });
+		expect(plain!.vary).toEqual([]);
+
+		stored = next(api, 'cache:stored');
+		// (A request that sends a sensitive header is never stored in the default shared cache: only its name in Vary here.)
+		await api.get('record/2?v=Accept-Language,%20X-Session,%20X-Absent', { headers: { 'accept-language': 'fr' } }).text();
+		await stored;
+		const varied = await recordOf('record/2?v=Accept-Language,%20X-Session,%20X-Absent');
+		expect(Object.fromEntries(varied!.headers)).toEqual({ 'content-type': 'application/json', 'x-kept': 'yes', etag: '"e1"', vary: 'Accept-Language, X-Session, X-Absent' });
+		expect(varied!.vary).toEqual([['accept-language', 'fr'], ['x-absent', null]]);
+		expect(JSON.stringify([plain, varied])).not.toContain('SECRET');
+	});
+
 	it('Vary: a copy answers only a request with the same values of the headers it names (the latest variant is kept); Vary: * is not stored', async () => {
 		const api = kit.make();
 		await api.get('vary/1?vary=accept-language', { headers: { 'accept-language': 'en' } }).text();
