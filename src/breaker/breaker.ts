@@ -67,7 +67,9 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 				return next(request, init);
 			}
 
-			const circuit = scopes.scope(scopeOf(request.url));
+			// The call's scope, which the client took from this URL with this breaker's `scope` (the only part
+			// that sets the client's `scopeOf`), unless a layer above changed the URL: not computed again.
+			const circuit = scopes.scope(call?.scope !== undefined && request.url === call.request?.url ? call.scope : scopeOf(request.url));
 			// The first calls to a scope wait for its stored state, each with a read of its own; with a
 			// coordinator, the call that finds its state older than `sharedCacheMs` waits for a sync.
 			// An attempt given up meanwhile (ky's timeout: a call waits for a coordinator never past it) is not sent, nor counted.

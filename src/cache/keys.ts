@@ -12,24 +12,27 @@ export const urlOf = (key: string): string | undefined => /^r:\w*~\w*~(.*)/s.exe
  * the request's credentials (the values of its credential and `sensitiveHeaders` headers and of
  * its `sensitiveParams` query parameters) + `~` + the URL with those query values removed; each
  * digest is empty when there is nothing to hash. Neither an identity nor a credential is ever part
- * of a key or a record. Digests once made are kept (the last 64), as strings, never as promises:
+ * of a key or a record. Digests once made are kept (the last 64 of each kind), as strings, never as promises:
  * a Worker's request never waits on another's.
  */
 export const keys = (context: PolicyContext, manyUsers: boolean) => {
 	const { headers: sensitive, params } = sensitiveOf(context);
-	const made = new Map<string, string>();
+	/** Made digests: of calls with credentials by `[identity, credentials]` as JSON; of the others (most calls), by identity alone. */
+	const made = new Map<string | undefined, string>();
+	const plain = new Map<string | undefined, string>();
 	/** `<identity digest>~<credentials digest>`: a string once made, else a promise of it. */
 	const partition = (identity: string | undefined, credentials: string): string | Promise<string> => {
-		const memo = JSON.stringify([identity, credentials]);
-		return made.get(memo) ?? Promise.all([
+		const memos = credentials === '' ? plain : made;
+		const memo = credentials === '' ? identity : JSON.stringify([identity, credentials]);
+		return memos.get(memo) ?? Promise.all([
 			identity === undefined ? '' : sha256(`steadfetch identity\n${context.name}\n${identity}`),
 			credentials && sha256(`${context.name}\n${credentials}`),
 		]).then((digests) => {
-			if (made.size > 63) {
-				made.clear();
+			if (memos.size > 63) {
+				memos.clear();
 			}
 
-			made.set(memo, digests.join('~'));
+			memos.set(memo, digests.join('~'));
 			return digests.join('~');
 		});
 	};
