@@ -121,10 +121,13 @@ describe('read your own writes, in Chromium', () => {
 			scope.late = scope.api.get('todos', { staleCache: { networkTimeoutMs: false } }).text();
 		});
 		await until(() => held.length === 1);
-		// The writer's replay delivers the PATCH.
-		expect(await writer.evaluate(async () => (globalThis as Scope).api.outbox.flush())).toMatchObject({ sent: 1, remaining: 0 });
+		// The writer's replay delivers the PATCH — its flush, or, on a busy machine, a tab's own replay when the
+		// entry's backoff from the 503 ran out first (then the flush finds nothing left): the origin takes it once.
+		expect(await writer.evaluate(async () => (globalThis as Scope).api.outbox.flush())).toMatchObject({ failed: 0, remaining: 0 });
+		await until(() => version === 2);
 		await until(async () => (await writer.evaluate(() => (globalThis as Scope).superseded.length)) === 4);
 		expect((await writer.evaluate(() => (globalThis as Scope).superseded)).sort()).toEqual(['/todos', '/todos/1', '/todos/1?expand=tags', '/todos?page=2']);
+		expect(version).toBe(2); // once, not twice
 		// The reader's held read now gets its answer: started before the delivery, it is not stored.
 		held.shift()!();
 		expect(JSON.parse(await reader.evaluate(async () => (globalThis as Scope & { late?: Promise<string> }).late!))).toMatchObject({ path: '/todos' });
