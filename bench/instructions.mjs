@@ -39,10 +39,23 @@
 // cache's eviction in one delete measured −8.2k steady and −14.0k in all at 10,000 calls (2 seeds) and +14.1k
 // at 2,000 (1 seed) against the same baseline, while the preset's repeated-URL figure, which runs none of it, moved
 // 304.8k → 313.1k between the two --save runs. For a change on one path, measure that path alone too
-// (bench/store-path.mjs for the cache's write). Two switches for diagnosis, refused with --save:
+// (bench/store-path.mjs for the cache's write). Three switches for diagnosis, refused with --save:
 // BENCH_WARMUP=<calls> (3,000 by default; after 20,000 every client's figure is far higher, ky + copy 601k,
-// as the heap has grown) and BENCH_NO_GC=1 (every GC subtracted, minor collections and incremental marking
-// steps too: the calls' work alone).
+// as the heap has grown), BENCH_NO_GC=1 (every GC subtracted, minor collections and incremental marking
+// steps too: the calls' work alone); and BENCH_NODE_FLAGS (node/V8 flags for the measured processes, as
+// `--min-semi-space-size=16`). Stop 61 of issue 47 found why the minor collections weigh so much: under
+// callgrind a process allocates ~50x slower per wall-clock ms, and V8 sizes its young generation from that
+// throughput and from how much survives, so keeping or releasing a few objects per call moves every later
+// scavenge. Releasing one dead field earlier (a read's cleared deadline timer, `read.timer = undefined`)
+// measured +30.9k per call on the preset's repeated URLs (343.7k against 312.8k), none of it work: with
+// `--predictable-gc-schedule` the two were 3.2k apart. A read deadline on one shared timer instead of one per
+// read measured +38.8k with the default flags, -2.1k with `--predictable-gc-schedule`, +0.6k with
+// `--min-semi-space-size=16`; run natively, the two builds' scavenges were the same in number and capacity.
+// At ab1681f (1 seed each), repeated / new URLs: with a 16 MB young generation ky 244.1k / 244.9k, ky +
+// totalTimeout 365.4k, core 342.9k, the preset 296.0k / 454.6k; with BENCH_NO_GC=1 ky 216.1k / 216.0k,
+// ky + totalTimeout 231.0k, ky as steadfetch 240.5k, ky + copy 347.4k / 350.1k, core 254.5k / 253.1k, the
+// preset 267.5k / 391.4k. Judge a change on the request path on its own path (attribute.mjs,
+// store-path.mjs) and with BENCH_NO_GC=1 beside the default figures.
 // V8's seeds move a figure too: one build's core measured 304.8k to 314.9k steady instructions per call
 // with `--random-seed`/`--hash-seed` 1 to 5 (ky 262.8k to 265.0k, the preset 321.5k to 322.4k; issue 47),
 // so each figure is the median of `--seeds` runs (seeds 1, 2, 3 by default; 1 with --quick), and the
@@ -176,7 +189,7 @@ const chosen = option('--clients', 'ky,ky + totalTimeout,ky as steadfetch,ky + c
 const clients = [...chosen, ...(baseline ? chosen.filter((name) => name === 'core' || name === 'steadfetch').map((name) => `${name} (baseline)`) : [])];
 const chosenWorkloads = option('--workloads', 'repeated,distinct').split(',');
 const self = fileURLToPath(import.meta.url);
-if (argv.includes('--save') && (quick || seeds < 3 || baseline || clients.length !== 6 || chosenWorkloads.length !== 2 || process.env.BENCH_PRESET_OPTIONS || process.env.BENCH_CORE_OPTIONS || process.env.BENCH_CONTEXT || process.env.BENCH_WARMUP || process.env.BENCH_NO_GC)) {
+if (argv.includes('--save') && (quick || seeds < 3 || baseline || clients.length !== 6 || chosenWorkloads.length !== 2 || process.env.BENCH_PRESET_OPTIONS || process.env.BENCH_CORE_OPTIONS || process.env.BENCH_CONTEXT || process.env.BENCH_WARMUP || process.env.BENCH_NO_GC || process.env.BENCH_NODE_FLAGS)) {
 	console.error('instructions: --save records the README\'s figures: every client and workload, default options, at least 3 seeds, no --quick or --baseline.');
 	process.exit(1);
 }
@@ -208,7 +221,7 @@ const measure = (client, workload, seed) => new Promise((resolve, reject) => {
 	const dir = mkdtempSync(join(tmpdir(), 'steadfetch-callgrind-'));
 	const where = client.endsWith('(baseline)') ? baseline : process.env.STEADFETCH_DIST ?? '';
 	const child = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', '--smc-check=all-non-file', `--callgrind-out-file=${join(dir, 'out.%p')}`,
-		process.execPath, '--single-threaded', `--hash-seed=${seed}`, `--random-seed=${seed}`, self, '--child', client, workload, String(calls), where], { stdio: ['pipe', 'pipe', 'pipe'] });
+		process.execPath, ...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : []), '--single-threaded', `--hash-seed=${seed}`, `--random-seed=${seed}`, self, '--child', client, workload, String(calls), where], { stdio: ['pipe', 'pipe', 'pipe'] });
 	let stderr = '';
 	child.stderr.on('data', (chunk) => {
 		stderr += chunk;
