@@ -49,8 +49,9 @@
 // scavenge. Releasing one dead field earlier (a read's cleared deadline timer, `read.timer = undefined`)
 // measured +30.9k per call on the preset's repeated URLs (343.7k against 312.8k), none of it work: with
 // `--predictable-gc-schedule` the two were 3.2k apart. A read deadline on one shared timer instead of one per
-// read measured +38.8k with the default flags, -2.1k with `--predictable-gc-schedule`, +0.6k with
-// `--min-semi-space-size=16`; run natively, the two builds' scavenges were the same in number and capacity.
+// read measured +30.5k to +41.3k with the default flags (3 seeds, each build in either place), -2.1k with
+// `--predictable-gc-schedule`, +0.6k with `--min-semi-space-size=16`; run natively, the two builds'
+// scavenges were the same in number and capacity.
 // At ab1681f (1 seed each), repeated / new URLs: with a 16 MB young generation ky 244.1k / 244.9k, ky +
 // totalTimeout 365.4k, core 342.9k, the preset 296.0k / 454.6k; with BENCH_NO_GC=1 ky 216.1k / 216.0k,
 // ky + totalTimeout 231.0k, ky as steadfetch 240.5k, ky + copy 347.4k / 350.1k, core 254.5k / 253.1k, the
