@@ -8,8 +8,9 @@
 // `--check` enforces the budgets (exit 1 when one is exceeded), that the preset carries no code of the
 // policies it does not use (with its defaults: not the outbox's either), and that the preset with its
 // defaults costs what the same policies filled by hand on the core cost, plus at most 410 B of its own (a case's `sameAs`).
-// `--json` prints the figures as JSON; `--all` lists every module per case.
-import { build } from 'esbuild';
+// `--json` prints the figures as JSON; `--all` lists every module per case; `--features` what each feature of
+// `steadfetch/core` costs it (issue 47's byte target against API.md's core).
+import { build, transform } from 'esbuild';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { brotliCompressSync, constants } from 'node:zlib';
@@ -417,11 +418,11 @@ const fromSource = (variant) => ({
 	},
 });
 
-const bundle = async (name, source, { external = [], platform = 'browser', conditions = [], plugins = [] } = {}) => {
+const bundle = async (name, source, { external = [], platform = 'browser', conditions = [], plugins = [], minify = true } = {}) => {
 	const file = join(dir, `${name.replaceAll(/\W+/g, '-')}.js`);
 	writeFileSync(file, source);
 	const result = await build({
-		entryPoints: [file], bundle: true, minify: true, format: 'esm', write: false, platform, conditions, target: 'es2022', plugins,
+		entryPoints: [file], bundle: true, minify, format: 'esm', write: false, platform, conditions, target: 'es2022', plugins,
 		// The app's own OpenTelemetry API is not ours to count (an optional peer dependency).
 		external: [...external, '@opentelemetry/api', 'cloudflare:*'], metafile: true, logLevel: 'error',
 	});
@@ -442,6 +443,49 @@ for (const item of cases) {
 	const own = await bundle(`${item.name}-own`, item.source, { ...options, external: ['ky', 'idb-keyval'] });
 	const sourced = await bundle(`${item.name}-src`, item.source, { ...options, external: ['ky', 'idb-keyval'], plugins: [fromSource(buildOf(item))] });
 	rows.push({ ...item, withDeps, own, modules: modulesOf(sourced.metafile) });
+}
+
+/**
+ * `--features`: what each feature API.md puts in `steadfetch/core` costs the core's browser bundle, ky
+ * included: the feature's modules cut out of the core bundled from src/ (unminified, where esbuild marks
+ * each module by its path), the rest minified and compressed again. What leaving a feature out would save
+ * at least (the calls into it stay).
+ */
+const coreFeatures = {
+	'option checks (a typed error before any I/O)': ['core/validate-options.ts', 'utils/validate.ts'],
+	'identity, clears and discards, told to other tabs': ['core/world.ts', 'core/world-tabs.ts', 'utils/channel.ts', 'utils/tabs.ts'],
+	'the open pipeline (slots and bands)': ['core/slots.ts', 'entries/slots.ts', 'core/policy.ts', 'core/compose.ts'],
+	'events and stats()': ['core/emit.ts', 'core/events.ts', 'core/stats.ts'],
+	'reachability per origin': ['core/reachability.ts', 'utils/online.ts', 'utils/listen.ts'],
+	'per-scope state bounded': ['utils/scopes.ts', 'utils/window.ts'],
+	'sensitive names': ['utils/sensitive.ts'],
+	'body shortcuts (ky compatibility)': ['core/response-promise.ts'],
+	'the retry budget': ['retry/budget.ts'],
+	'classify()': ['errors/classify.ts'],
+	fallback: ['core/fallback.ts'],
+};
+const features = [];
+if (process.argv.includes('--features')) {
+	const { text } = await bundle('core-features', cases[0].source, { plugins: [fromSource('browser')], minify: false });
+	const sections = text.split(/^(?=\/\/ (?:src|node_modules)\/)/m);
+	const compressed = async (kept) => brotli(new TextEncoder().encode((await transform(kept.join(''), { minify: true, format: 'esm', target: 'es2022' })).code));
+	const whole = await compressed(sections);
+	const without = async (files) => {
+		const missing = files.filter((file) => !sections.some((section) => section.startsWith(`// src/${file}\n`)));
+		if (missing.length > 0) {
+			throw new Error(`--features: ${missing.join(', ')} not in the core's bundle (moved? update coreFeatures)`);
+		}
+
+		return whole - await compressed(sections.filter((section) => !files.some((file) => section.startsWith(`// src/${file}\n`))));
+	};
+
+	for (const [name, files] of Object.entries(coreFeatures)) {
+		features.push([name, await without(files)]);
+	}
+
+	features.push(['all of the above', await without(Object.values(coreFeatures).flat())]);
+	features.push(['all our code (ky alone left)', await without(sections.filter((section) => section.startsWith('// src/')).map((section) => section.slice('// src/'.length, section.indexOf('\n'))))]);
+	features.push(['the whole bundle (from src/)', whole]);
 }
 
 const ky = await bundle('ky', "export * from 'ky'; export { default } from 'ky';");
@@ -544,6 +588,13 @@ for (const row of rows) {
 	const shown = all ? row.modules : row.modules.slice(0, 8);
 	const total = row.modules.reduce((sum, [, bytes]) => sum + bytes, 0);
 	console.log(`  ${row.name} (${total} B in ${row.modules.length} files): ${shown.map(([path, bytes]) => `${path.slice(4)} ${bytes}`).join(', ')}${shown.length < row.modules.length ? ', …' : ''}`);
+}
+
+if (features.length > 0) {
+	console.log(`\nWhat each feature API.md puts in steadfetch/core costs its browser bundle, ky included (min+brotli, bytes; its modules cut out):`);
+	for (const [name, bytes] of features) {
+		console.log(`  ${pad(bytes, 6)}  ${name}`);
+	}
 }
 
 if (process.argv.includes('--json')) {
