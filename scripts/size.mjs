@@ -9,7 +9,7 @@
 // policies it does not use (with its defaults: not the outbox's either), and that the preset with its
 // defaults costs what the same policies filled by hand on the core cost, plus at most 410 B of its own (a case's `sameAs`).
 // `--json` prints the figures as JSON; `--all` lists every module per case; `--features` what each feature of
-// `steadfetch/core` costs it (issue 47's byte target against API.md's core).
+// `steadfetch/core` costs the core, and each part of the breaker and the stale cache the preset (issue 47's byte targets).
 import { build, transform } from 'esbuild';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -446,46 +446,64 @@ for (const item of cases) {
 }
 
 /**
- * `--features`: what each feature API.md puts in `steadfetch/core` costs the core's browser bundle, ky
- * included: the feature's modules cut out of the core bundled from src/ (unminified, where esbuild marks
- * each module by its path), the rest minified and compressed again. What leaving a feature out would save
- * at least (the calls into it stay).
+ * `--features`: what each feature API.md puts in `steadfetch/core` costs the core's browser bundle (ky
+ * included), and each part of the breaker and the stale cache the preset's: the feature's modules cut out
+ * of the case bundled from src/ (unminified, where esbuild marks each module by its path), the rest
+ * minified and compressed again. What leaving a feature out would save at least (the calls into it stay).
  */
-const coreFeatures = {
-	'option checks (a typed error before any I/O)': ['core/validate-options.ts', 'utils/validate.ts'],
-	'identity, clears and discards, told to other tabs': ['core/world.ts', 'core/world-tabs.ts', 'utils/channel.ts', 'utils/tabs.ts'],
-	'the open pipeline (slots and bands)': ['core/slots.ts', 'entries/slots.ts', 'core/policy.ts', 'core/compose.ts'],
-	'events and stats()': ['core/emit.ts', 'core/events.ts', 'core/stats.ts'],
-	'reachability per origin': ['core/reachability.ts', 'utils/online.ts', 'utils/listen.ts'],
-	'per-scope state bounded': ['utils/scopes.ts', 'utils/window.ts'],
-	'sensitive names': ['utils/sensitive.ts'],
-	'body shortcuts (ky compatibility)': ['core/response-promise.ts'],
-	'the retry budget': ['retry/budget.ts'],
-	'classify()': ['errors/classify.ts'],
-	fallback: ['core/fallback.ts'],
+const featureCases = {
+	'steadfetch/core': {
+		'option checks (a typed error before any I/O)': ['core/validate-options.ts', 'utils/validate.ts'],
+		'identity, clears and discards, told to other tabs': ['core/world.ts', 'core/world-tabs.ts', 'utils/channel.ts', 'utils/tabs.ts'],
+		'the open pipeline (slots and bands)': ['core/slots.ts', 'entries/slots.ts', 'core/policy.ts', 'core/compose.ts'],
+		'events and stats()': ['core/emit.ts', 'core/events.ts', 'core/stats.ts'],
+		'reachability per origin': ['core/reachability.ts', 'utils/online.ts', 'utils/listen.ts'],
+		'per-scope state bounded': ['utils/scopes.ts', 'utils/window.ts'],
+		'sensitive names': ['utils/sensitive.ts'],
+		'body shortcuts (ky compatibility)': ['core/response-promise.ts'],
+		'the retry budget': ['retry/budget.ts'],
+		'classify()': ['errors/classify.ts'],
+		fallback: ['core/fallback.ts'],
+	},
+	'steadfetch (the preset, defaults)': {
+		"the breaker's counts and state told to other tabs, recovery on online/visible": ['breaker/tabs.ts'],
+		"the breaker's probe and waitForHealthy": ['breaker/probe.ts', 'breaker/healthy.ts'],
+		"the breaker's option checks": ['breaker/options.ts'],
+		"the cache's view of its stored keys, and eviction": ['cache/view.ts'],
+		"the cache's read deadline (networkTimeoutMs)": ['cache/deadline.ts'],
+		'copies a write supersedes, dropped': ['cache/superseded.ts'],
+		"the cache's members (client.cache)": ['cache/members.ts'],
+		'Cache-Control and the copy plan': ['cache/copy-plan.ts', 'cache/cache-control.ts'],
+		'stored state with deadlines (the part store, memoryStore where IndexedDB is missing)': ['core/part-store.ts', 'stores/memory.ts', 'stores/at-once.ts', 'stores/hand-over.ts'],
+	},
 };
 const features = [];
 if (process.argv.includes('--features')) {
-	const { text } = await bundle('core-features', cases[0].source, { plugins: [fromSource('browser')], minify: false });
-	const sections = text.split(/^(?=\/\/ (?:src|node_modules)\/)/m);
-	const compressed = async (kept) => brotli(new TextEncoder().encode((await transform(kept.join(''), { minify: true, format: 'esm', target: 'es2022' })).code));
-	const whole = await compressed(sections);
-	const without = async (files) => {
-		const missing = files.filter((file) => !sections.some((section) => section.startsWith(`// src/${file}\n`)));
-		if (missing.length > 0) {
-			throw new Error(`--features: ${missing.join(', ')} not in the core's bundle (moved? update coreFeatures)`);
+	for (const [name, groups] of Object.entries(featureCases)) {
+		const { text } = await bundle(`${name}-features`, cases.find((item) => item.name === name).source, { plugins: [fromSource('browser')], minify: false });
+		const sections = text.split(/^(?=\/\/ (?:src|node_modules)\/)/m);
+		const ours = sections.filter((section) => section.startsWith('// src/')).map((section) => section.slice('// src/'.length, section.indexOf('\n')));
+		const compressed = async (kept) => brotli(new TextEncoder().encode((await transform(kept.join(''), { minify: true, format: 'esm', target: 'es2022' })).code));
+		const whole = await compressed(sections);
+		const without = async (files) => {
+			const missing = files.filter((file) => !ours.includes(file));
+			if (missing.length > 0) {
+				throw new Error(`--features: ${missing.join(', ')} not in ${name}'s bundle (moved? update featureCases)`);
+			}
+
+			return whole - await compressed(sections.filter((section) => !files.some((file) => section.startsWith(`// src/${file}\n`))));
+		};
+
+		const costs = [];
+		for (const [feature, files] of Object.entries(groups)) {
+			costs.push([feature, await without(files)]);
 		}
 
-		return whole - await compressed(sections.filter((section) => !files.some((file) => section.startsWith(`// src/${file}\n`))));
-	};
-
-	for (const [name, files] of Object.entries(coreFeatures)) {
-		features.push([name, await without(files)]);
+		costs.push(['all of the above', await without(Object.values(groups).flat())]);
+		costs.push(['all our code (ky and idb-keyval left)', await without(ours)]);
+		costs.push(['the whole bundle (from src/)', whole]);
+		features.push([name, costs]);
 	}
-
-	features.push(['all of the above', await without(Object.values(coreFeatures).flat())]);
-	features.push(['all our code (ky alone left)', await without(sections.filter((section) => section.startsWith('// src/')).map((section) => section.slice('// src/'.length, section.indexOf('\n'))))]);
-	features.push(['the whole bundle (from src/)', whole]);
 }
 
 const ky = await bundle('ky', "export * from 'ky'; export { default } from 'ky';");
@@ -590,10 +608,10 @@ for (const row of rows) {
 	console.log(`  ${row.name} (${total} B in ${row.modules.length} files): ${shown.map(([path, bytes]) => `${path.slice(4)} ${bytes}`).join(', ')}${shown.length < row.modules.length ? ', …' : ''}`);
 }
 
-if (features.length > 0) {
-	console.log(`\nWhat each feature API.md puts in steadfetch/core costs its browser bundle, ky included (min+brotli, bytes; its modules cut out):`);
-	for (const [name, bytes] of features) {
-		console.log(`  ${pad(bytes, 6)}  ${name}`);
+for (const [name, costs] of features) {
+	console.log(`\nWhat each feature costs ${name}, browser build, its dependencies included (min+brotli, bytes; its modules cut out):`);
+	for (const [feature, bytes] of costs) {
+		console.log(`  ${pad(bytes, 6)}  ${feature}`);
 	}
 }
 
