@@ -12,12 +12,11 @@
 //
 // Stop 60 of issue 47 found with it the cache key's digest memo (1.6k of the key's 7.8k per call) and the
 // breaker's second scope per attempt.
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { underCallgrind } from './lib/callgrind.mjs';
 
 const argv = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -34,23 +33,8 @@ if (spawnSync('valgrind', ['--version']).status !== 0) {
 	process.exit(0);
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'steadfetch-attribute-'));
 const instructions = fileURLToPath(new URL('instructions.mjs', import.meta.url));
-const child = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', '--smc-check=all-non-file', `--callgrind-out-file=${join(dir, 'out.%p')}`,
-	process.execPath, '--single-threaded', '--hash-seed=1', '--random-seed=1', '--perf-basic-prof', instructions, '--child', client, workload, String(calls), dist && resolve(dist)], { stdio: ['pipe', 'pipe', 'ignore'] });
-createInterface({ input: child.stdout }).on('line', (line) => {
-	if (line === 'READY') {
-		spawnSync('callgrind_control', ['-i', 'on', String(child.pid)]);
-		child.stdin.write('go\n');
-	} else if (line.startsWith('DONE')) {
-		spawnSync('callgrind_control', ['-i', 'off', String(child.pid)]);
-		child.stdin.write('exit\n');
-	}
-});
-await new Promise((done) => child.on('exit', done));
-
-const file = readdirSync(dir).map((name) => join(dir, name)).find((name) => /out\.\d+$/.test(name));
-const pid = /out\.(\d+)$/.exec(file ?? '')?.[1];
+const { dir, file, pid } = await underCallgrind(['--single-threaded', '--hash-seed=1', '--random-seed=1', '--perf-basic-prof', instructions, '--child', client, workload, String(calls), dist && resolve(dist)]);
 const perfMap = `/tmp/perf-${pid}.map`;
 /** V8's code ranges, in the order it wrote them: [start, end, name]. */
 const ranges = readFileSync(perfMap, 'utf8').trim().split('\n').map((line) => {

@@ -61,13 +61,13 @@
 // with `--random-seed`/`--hash-seed` 1 to 5 (ky 262.8k to 265.0k, the preset 321.5k to 322.4k; issue 47),
 // so each figure is the median of `--seeds` runs (seeds 1, 2, 3 by default; 1 with --quick), and the
 // spread (lowest to highest) is printed beside it and saved.
-import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { quick, writeResult } from './lib/args.mjs';
+import { inclusiveOf, underCallgrind } from './lib/callgrind.mjs';
 import { section, table } from './lib/table.mjs';
 
 const argv = process.argv.slice(2);
@@ -203,56 +203,21 @@ if (argv.includes('--save') && (quick || seeds < 3 || baseline || clients.length
  */
 const unsteady = ['v8::internal::Compiler::CompileOptimized(', 'v8::internal::Runtime_CompileLazy(', 'v8::internal::Runtime_CompileBaseline(', ...(process.env.BENCH_NO_GC ? ['v8::internal::Heap::CollectGarbage(', 'v8::internal::IncrementalMarking::Observer::Step('] : ['v8::internal::Heap::MarkCompact('])];
 
-/** The instructions of `unsteady`'s entry points in a callgrind output (`callgrind_annotate --inclusive=yes`). */
-const unsteadyIn = (file) => {
-	const { stdout } = spawnSync('callgrind_annotate', ['--inclusive=yes', '--threshold=100', file], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-	let sum = 0;
-	for (const name of unsteady) {
-		const line = stdout.split('\n').find((each) => each.includes(`:${name}`));
-		sum += line ? Number(line.trim().split(' ')[0].replaceAll(',', '')) : 0;
-	}
-
-	return sum;
-};
-
 /** Run one client under callgrind with V8's seeds at `seed`; resolves with instructions per call (in all, and steady) and the copies stored meanwhile (a preset's). */
-const measure = (client, workload, seed) => new Promise((resolve, reject) => {
-	let copies = 0;
-	let ms = 0;
-	const dir = mkdtempSync(join(tmpdir(), 'steadfetch-callgrind-'));
+const measure = async (client, workload, seed) => {
 	const where = client.endsWith('(baseline)') ? baseline : process.env.STEADFETCH_DIST ?? '';
-	const child = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', '--smc-check=all-non-file', `--callgrind-out-file=${join(dir, 'out.%p')}`,
-		process.execPath, ...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : []), '--single-threaded', `--hash-seed=${seed}`, `--random-seed=${seed}`, self, '--child', client, workload, String(calls), where], { stdio: ['pipe', 'pipe', 'pipe'] });
-	let stderr = '';
-	child.stderr.on('data', (chunk) => {
-		stderr += chunk;
-	});
-	const lines = createInterface({ input: child.stdout });
-	lines.on('line', (line) => {
-		if (line === 'READY') {
-			spawnSync('callgrind_control', ['-i', 'on', String(child.pid)]);
-			child.stdin.write('go\n');
-		} else if (line.startsWith('DONE')) {
-			spawnSync('callgrind_control', ['-i', 'off', String(child.pid)]);
-			[copies, ms] = line.slice(5).split(' ').map(Number);
-			child.stdin.write('exit\n');
+	const run = await underCallgrind([...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : []), '--single-threaded', `--hash-seed=${seed}`, `--random-seed=${seed}`, self, '--child', client, workload, String(calls), where]);
+	try {
+		if (Number.isNaN(run.total)) {
+			throw new Error(`${client} ${workload}: no callgrind total (exit ${run.code}) ${run.stderr.slice(-400)}`);
 		}
-	});
-	child.on('exit', (code) => {
-		try {
-			const file = readdirSync(dir).map((name) => join(dir, name)).find((name) => /out\.\d+$/.test(name));
-			const text = file ? readFileSync(file, 'utf8') : '';
-			const total = Number(/^totals:\s*(\d+)/m.exec(text)?.[1]);
-			if (!Number.isFinite(total) || total === 0) {
-				reject(new Error(`${client} ${workload}: no callgrind total (exit ${code}) ${stderr.slice(-400)}`));
-			} else {
-				resolve({ perCall: total / calls, steady: (total - unsteadyIn(file)) / calls, copies, ms });
-			}
-		} finally {
-			if (!process.env.KEEP_CALLGRIND) rmSync(dir, { recursive: true, force: true });
-		}
-	});
-});
+
+		const [copies, ms] = run.done.split(' ').map(Number);
+		return { perCall: run.total / calls, steady: (run.total - inclusiveOf(run.file, unsteady)) / calls, copies, ms };
+	} finally {
+		if (!process.env.KEEP_CALLGRIND) rmSync(run.dir, { recursive: true, force: true });
+	}
+};
 
 /** Steady instructions per call (`unsteady` subtracted): the figures compared and saved. */
 const results = {};

@@ -13,14 +13,13 @@
 // optimized, and how much minor and incremental GC falls in its window, still move from one build to another
 // by ±10k instructions per call, more than a change to this path; here the path is measured in its steady
 // tier. Two figures: its work (GC and JIT compilation subtracted) and in all. Median of 3 runs (1 with --quick).
-import { execSync, spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { quick, writeResult } from './lib/args.mjs';
+import { inclusiveOf, underCallgrind } from './lib/callgrind.mjs';
 import { section, table } from './lib/table.mjs';
 
 const argv = process.argv.slice(2);
@@ -51,36 +50,20 @@ if (revision) {
 
 /** V8's entry points of GC (minor, major, and the incremental marking steps allocation makes) and JIT compilation: subtracted for "work". */
 const unsteady = ['v8::internal::Heap::CollectGarbage(', 'v8::internal::IncrementalMarking::Observer::Step(', 'v8::internal::Compiler::CompileOptimized(', 'v8::internal::Runtime_CompileLazy(', 'v8::internal::Runtime_CompileBaseline('];
-const unsteadyIn = (file) => {
-	const { stdout } = spawnSync('callgrind_annotate', ['--inclusive=yes', '--threshold=100', file], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-	const lines = stdout.split('\n');
-	return unsteady.reduce((sum, name) => sum + Number(lines.find((line) => line.includes(`:${name}`))?.trim().split(' ')[0].replaceAll(',', '') ?? 0), 0);
-};
 
 /** Instructions per write of one run of `file`: in all, and its work (GC and JIT compilation subtracted). */
-const measure = (file) => new Promise((resolve, reject) => {
-	const dir = mkdtempSync(join(tmpdir(), 'steadfetch-store-path-'));
-	const child = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${join(dir, 'out.%p')}`, process.execPath, '--single-threaded', file, String(ops)], { stdio: ['pipe', 'pipe', 'ignore'] });
-	createInterface({ input: child.stdout }).on('line', (line) => {
-		if (line === 'READY' || line === 'DONE') {
-			spawnSync('callgrind_control', ['-i', line === 'READY' ? 'on' : 'off', String(child.pid)]);
-			child.stdin.write('go\n');
+const measure = async (file) => {
+	const run = await underCallgrind(['--single-threaded', file, String(ops)]);
+	try {
+		if (Number.isNaN(run.total)) {
+			throw new Error(`store-path ${file}: no callgrind total`);
 		}
-	});
-	child.on('exit', () => {
-		try {
-			const output = readdirSync(dir).find((name) => name.startsWith('out.'));
-			const total = Number(/^totals:\s*(\d+)/m.exec(output ? readFileSync(join(dir, output), 'utf8') : '')?.[1]);
-			if (total > 0) {
-				resolve({ all: total / ops, work: (total - unsteadyIn(join(dir, output))) / ops });
-			} else {
-				reject(new Error(`store-path ${file}: no callgrind total`));
-			}
-		} finally {
-			rmSync(dir, { recursive: true, force: true });
-		}
-	});
-});
+
+		return { all: run.total / ops, work: (run.total - inclusiveOf(run.file, unsteady)) / ops };
+	} finally {
+		rmSync(run.dir, { recursive: true, force: true });
+	}
+};
 
 const median = (values) => Math.round([...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]);
 const results = {};
