@@ -27,10 +27,11 @@ export class SubrequestsSpent extends Superseded {}
  * any client of the isolate counts in, its limit fixed by the first.
  */
 interface Subrequests {
+	/** `fetch`es made for the `ctx` so far (by every client of the isolate). */
 	count: number;
 	/** `budget:exhausted` was told for it (once per context). */
 	told: boolean;
-	/** The count at which steadfetch sends nothing more of its own. */
+	/** The count at which steadfetch sends nothing more of its own: the first `withContext(ctx)`'s. */
 	readonly stop: number;
 }
 
@@ -43,7 +44,7 @@ const owner: unique symbol = Symbol('invocation');
 /**
  * One `client.withContext(ctx, options)`: the request a Worker invocation serves. Its `waitUntil`
  * (the same function for all its calls: what dedupe and auth share within), the `fetch`es steadfetch
- * made for it (`count`: HTTP attempts, coordinator calls; Cache API operations are not fetches),
+ * made for it (`used.count`: HTTP attempts, coordinator calls; Cache API operations are not fetches),
  * the request's end (`signal`, following the incoming request's) and its `deadline` (epoch ms of the
  * client's clock, from `deadlineHeader`). Nothing of it outlives the request: a new one per request.
  */
@@ -73,37 +74,14 @@ export class Invocation {
 		this.deadline = deadline;
 	}
 
-	/** `fetch`es made for its `ctx` so far (by every client of the isolate). */
-	get count(): number {
-		return this.used.count;
-	}
-
-	set count(count: number) {
-		this.used.count = count;
-	}
-
-	/** `budget:exhausted` was told for its `ctx` (once per context). */
-	get told(): boolean {
-		return this.used.told;
-	}
-
-	set told(told: boolean) {
-		this.used.told = told;
-	}
-
-	/** The count at which steadfetch sends nothing more of its own: the first `withContext(ctx)`'s. */
-	get stop(): number {
-		return this.used.stop;
-	}
-
 	/** Whether the context has no subrequest left for what steadfetch would add. */
 	get spent(): boolean {
-		return this.count >= this.stop;
+		return this.used.count >= this.used.stop;
 	}
 
 	/** Count one subrequest steadfetch adds (a probe's own request, a coordinator call), if it may go: false, nothing counted, once spent. */
 	take(): boolean {
-		return !this.spent && ++this.count > 0;
+		return !this.spent && ++this.used.count > 0;
 	}
 }
 
@@ -165,9 +143,10 @@ export const retryStops = ({ stats, emit, clock }: { readonly stats: Stats; read
 		}
 
 		stats.scope(scope).retriesRefused++;
-		if (!invocation.told) {
-			invocation.told = true;
-			emit('budget:exhausted', { scope, retries: invocation.count, allowed: invocation.stop, reason: 'subrequests' });
+		const { used } = invocation;
+		if (!used.told) {
+			used.told = true;
+			emit('budget:exhausted', { scope, retries: used.count, allowed: used.stop, reason: 'subrequests' });
 		}
 
 		return 'spent';
@@ -260,7 +239,7 @@ export class Admission {
 
 		const refused = hedge?.();
 		if (!refused) {
-			invocation.count++;
+			invocation.used.count++;
 		}
 
 		return refused;

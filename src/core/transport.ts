@@ -60,7 +60,7 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 	const header = deadline !== undefined && !call!.replay ? bounds?.stamp(request, deadline) : undefined;
 	// The header sent: its redirects followed here, so that another origin never gets it (the caller's own mode honoured).
 	const sent = header && request.redirect === 'follow'
-		? following(fetch, request, init, header, (next) => bounds!.stamp(next, deadline!), () => call!.invocation && call!.invocation.count++)
+		? following(fetch, request, init, header, (next) => bounds!.stamp(next, deadline!), () => call!.invocation && call!.invocation.used.count++)
 		: fetch(request, init);
 	return sent.then((response) => {
 		// The call's own Request (no layer replaced it): its scope is known already (the same `scopeOf`, `Call.attempt`).

@@ -26,6 +26,6 @@ export const contexts = (client: AnyClient, { call, context, active }: ContextDe
 
 	const invocation = openInvocation(ctx, contextOptions, context.options.deadlineHeader, context.clock.now());
 	const bound = bind(call, invocation) as ContextClient;
-	bound.stats = () => Object.assign(client.stats(), { subrequests: invocation.count }) as ContextStats;
+	bound.stats = () => Object.assign(client.stats(), { subrequests: invocation.used.count }) as ContextStats;
 	return Object.defineProperties(Object.setPrototypeOf(bound, client), Object.getOwnPropertyDescriptors(Object.assign({}, ...active.map((part) => part.membersFor?.(invocation.waitUntil))))) as ContextClient;
 };
