@@ -4,7 +4,7 @@ import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import type { Accounting } from './accounting.js';
 import { fallbackResponse } from './fallback.js';
-import { admission, type Admission, type Invocation } from './invocation.js';
+import { admission, callSignal, givenUp, racesDeadline, type Admission, type Invocation } from './invocation.js';
 import type { Counter, PolicyCall, PolicyContext, PolicyParts, RunOptions } from './policy.js';
 import { rejectedCall } from './response-promise.js';
 import type { Stats } from './stats.js';
@@ -165,10 +165,8 @@ export class Call implements PolicyCall {
 		this.waitUntil = init.waitUntil;
 		this.invocation = init.invocation;
 		this.deadline = init.deadline;
-		const own = init.options.signal ?? undefined;
 		// The app's calls of a context end with its request (a replay is background work: it does not).
-		const ended = init.replay ? undefined : init.invocation?.signal;
-		this.signal = ended ? (own ? AbortSignal.any([own, ended]) : ended) : own;
+		this.signal = callSignal(init.options.signal ?? undefined, init.invocation, init.replay);
 		this.admission = admission(this, client.accounting.stops);
 		// Read-only in fact: no policy can change a field or shadow a getter.
 		Object.freeze(this);
@@ -207,7 +205,7 @@ export class Call implements PolicyCall {
 
 		// A call of a request context with a deadline runs as wrapped: its last attempt's error stands when
 		// ky gives a retry up at the deadline (`#runKy`).
-		if (next === undefined && fallback === undefined && (this.invocation?.deadline === undefined || this.replay)) {
+		if (next === undefined && fallback === undefined && !racesDeadline(this)) {
 			return this.#direct(this.#start(forKy), began);
 		}
 
@@ -396,7 +394,7 @@ export class Call implements PolicyCall {
 		}
 
 		// A run of a call of a request context with a deadline: its `totalTimeout` is what is left then.
-		if (this.invocation?.deadline !== undefined && !this.replay) {
+		if (racesDeadline(this)) {
 			options = { ...options, totalTimeout: Math.max(0, this.deadline! - this.#client.clock.now()) };
 		}
 
@@ -419,8 +417,7 @@ export class Call implements PolicyCall {
 
 			// ky gave up a retry at the request's deadline (waiting for it would pass the deadline): the
 			// retry is not made, and the call ends with its last attempt's error.
-			const last = this.#failure;
-			throw outcome ?? (last !== undefined && this.invocation?.deadline !== undefined && isTimeoutError(error) ? last : error);
+			throw outcome ?? givenUp(this, error, this.#failure);
 		});
 	}
 

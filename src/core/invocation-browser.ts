@@ -28,3 +28,12 @@ export const admission: typeof Full.admission = () => undefined;
 
 /** No `waitUntil` belongs to a request context in a browser. */
 export const invocationOf: typeof Full.invocationOf = () => undefined;
+
+/** No call of a browser client belongs to a request context: its signal is the caller's. */
+export const callSignal: typeof Full.callSignal = (own) => own;
+
+/** No call of a browser client has a request's deadline. */
+export const racesDeadline: typeof Full.racesDeadline = () => false;
+
+/** No call of a browser client has a request's deadline: a run ends with ky's error. */
+export const givenUp: typeof Full.givenUp = (_call, error) => error;

@@ -1,3 +1,4 @@
+import { isTimeoutError } from 'ky';
 import { Superseded } from '../utils/superseded.js';
 import type { ContextLike, ContextOptions } from './client-types.js';
 import { requestScoped } from '../utils/runtime.js';
@@ -245,6 +246,29 @@ export class Admission {
 		return refused;
 	}
 }
+
+/**
+ * A call's signal: the caller's (`own`); for a call of a request context made with `request`, followed
+ * by the request's end too (a replay is background work: it does not end with the request).
+ */
+export const callSignal = (own: AbortSignal | undefined, invocation: Invocation | undefined, replay: boolean): AbortSignal | undefined => {
+	const ended = replay ? undefined : invocation?.signal;
+	return ended ? (own ? AbortSignal.any([own, ended]) : ended) : own;
+};
+
+/**
+ * Whether a call runs against its request context's deadline (a replay, background work, does not): it
+ * runs as wrapped, each run of ky with what is left of the deadline as its `totalTimeout` (`Call`).
+ */
+export const racesDeadline = (call: AdmittedCall): boolean => call.invocation?.deadline !== undefined && !call.replay;
+
+/**
+ * What a run of a call ends with when ky rejects with `error`: for a call of a request context with a
+ * deadline, when ky gave a retry up at the deadline (waiting for it would pass the deadline), the
+ * retry is not made and the call ends with its last attempt's error (`last`); else `error`.
+ */
+export const givenUp = (call: AdmittedCall, error: unknown, last: unknown): unknown =>
+	last !== undefined && call.invocation?.deadline !== undefined && isTimeoutError(error) ? last : error;
 
 /** A call's `Admission` when it belongs to a request context, else none. */
 export const admission = (call: AdmittedCall, stops: ReturnType<typeof retryStops>): Admission | undefined =>
