@@ -1,3 +1,5 @@
+import type { Call } from './call.js';
+import type { Bounds } from './transport.js';
 import type { FetchInit, FetchLike } from './types.js';
 
 /** The statuses whose `Location` fetch follows. */
@@ -16,7 +18,7 @@ const content = ['content-type', 'content-length', 'content-encoding', 'content-
  * `Location` from a `manual` fetch (an `opaqueredirect`): there the request is sent again without
  * the header, for the browser to follow.
  */
-export const following = async (fetch: FetchLike, request: Request, init: FetchInit | undefined, header: string, stamp: (request: Request) => void, counted: () => void): Promise<Response> => {
+const following = async (fetch: FetchLike, request: Request, init: FetchInit | undefined, header: string, stamp: (request: Request) => void, counted: () => void): Promise<Response> => {
 	let current = request;
 	for (let hops = 0; ; hops++) {
 		// Kept for a 307/308 (its body goes again) or a browser's second try.
@@ -51,4 +53,17 @@ export const following = async (fetch: FetchLike, request: Request, init: FetchI
 		stamp(current);
 		counted();
 	}
+};
+
+/**
+ * Send an attempt of `call` (the transport's): with `deadlineHeader`, one to the client's own origins
+ * carries the call's remaining time (`bounds.stamp`; not a replay's), and its redirects are followed
+ * here (`following`), so that another origin never gets the header (the caller's own mode honoured).
+ */
+export const sendWithDeadline = (fetch: FetchLike, request: Request, init: FetchInit | undefined, call: Call | undefined, bounds: Bounds | undefined): Promise<Response> => {
+	const deadline = call?.deadline;
+	const header = deadline !== undefined && !call!.replay ? bounds?.stamp(request, deadline) : undefined;
+	return header && request.redirect === 'follow'
+		? following(fetch, request, init, header, (next) => bounds!.stamp(next, deadline!), () => call!.invocation && call!.invocation.used.count++)
+		: fetch(request, init);
 };

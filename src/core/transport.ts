@@ -2,7 +2,7 @@ import { TimeoutError } from 'ky';
 import { classify, isPlatformNetworkError } from '../errors/classify.js';
 import type { Call } from './call.js';
 import type { Reach } from './reachability.js';
-import { following } from './redirects.js';
+import { sendWithDeadline } from './redirects.js';
 import type { FetchLike } from './types.js';
 import { deliveredBy, isDelivery } from './world.js';
 
@@ -31,7 +31,7 @@ export interface Bounds {
  * - An attempt of a call of a request context (`withContext`) counts as one of its subrequests, and
  *   one that steadfetch adds goes out only while the context has some left (`Call.admit`); with
  *   `deadlineHeader`, one to the client's own origins carries the call's remaining time (`stamp`),
- *   and its redirects are followed here (`following`): another origin never gets the header.
+ *   and its redirects are followed here (`sendWithDeadline`): another origin never gets the header.
  * - Its outcome is the scope's reachability: an HTTP answer (any status; `scope:back` for the first
  *   that `classify()` does not call transient after failures) or a network failure or timeout (not
  *   the caller's abort, not an attempt a policy superseded, not an error of a custom `fetch` that is
@@ -56,13 +56,7 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 		return Promise.reject(refused);
 	}
 
-	const deadline = call?.deadline;
-	const header = deadline !== undefined && !call!.replay ? bounds?.stamp(request, deadline) : undefined;
-	// The header sent: its redirects followed here, so that another origin never gets it (the caller's own mode honoured).
-	const sent = header && request.redirect === 'follow'
-		? following(fetch, request, init, header, (next) => bounds!.stamp(next, deadline!), () => call!.invocation && call!.invocation.used.count++)
-		: fetch(request, init);
-	return sent.then((response) => {
+	return sendWithDeadline(fetch, request, init, call, bounds).then((response) => {
 		// The call's own Request (no layer replaced it): its scope is known already (the same `scopeOf`, `Call.attempt`).
 		reach.answered(call && request === call.request ? call.scope! : scopeOf(request.url), response.status);
 		// A 202 that says "queued" (a service worker's outbox in front of this client) is no delivery: that worker tells it when it is.
