@@ -191,6 +191,19 @@ describe('deadlineHeader', () => {
 		api.close();
 	});
 
+	it('a retry whose delay outlasts the deadline is not made: ky gives it up, and the call ends with its last attempt\'s error, not a TimeoutError', async () => {
+		down = true;
+		// The deadline is far enough for the retry to be admitted (more than 50 ms left), but ky's delay
+		// before it (1 s) would pass it: ky waits out what is left and gives the retry up.
+		const api = createClient({ baseUrl: `${server.url}/`, deadlineHeader: 'request-timeout-ms', retry: { limit: 2, delay: () => 1_000 }, retryBudget: false });
+		const here = api.withContext(fresh(), { request: new Request('https://worker.test/', { headers: { 'request-timeout-ms': '300' } }) });
+		const started = performance.now();
+		expect(await code(here.get('given-up'))).toBe('HTTP_5XX');
+		expect(performance.now() - started).toBeLessThan(1_000);
+		expect(seen).toHaveLength(1);
+		api.close();
+	});
+
 	it('a header name, else a RangeError naming deadlineHeader', () => {
 		for (const deadlineHeader of ['', 'two words', 'x:y', 3]) {
 			expect(() => createClient({ deadlineHeader: deadlineHeader as string })).toThrow(/`deadlineHeader` must be a header name/);
