@@ -46,9 +46,10 @@ const eligible = ({ options }: Queue, { replay, options: { outbox }, method }: P
  * An eligible call, unless its URL carries a sensitive query parameter (a presigned upload): such a
  * write is never stored, so it goes out as with `outbox: false` — decided before any body is read.
  */
-export const appliesTo = (queue: Queue) => (call: PolicyCall): boolean =>
-	(eligible(queue, call) && !secretUrl(queue.context, targetOf(call, queue.context.options)?.href ?? ''))
-	|| queue.refs.in(call, targetOf(call, queue.context.options)?.href).length > 0;
+export const appliesTo = (queue: Queue) => (call: PolicyCall): boolean => {
+	const href = targetOf(call, queue.context.options)?.href;
+	return (eligible(queue, call) && !secretUrl(queue.context, href ?? '')) || queue.refs.in(call, href).length > 0;
+};
 
 /**
  * A call holding placeholders of this client's `outbox.ref()`, before any I/O: each must be of the
