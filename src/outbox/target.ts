@@ -26,17 +26,13 @@ export const targetOf = ({ input, options: own }: PolicyCall, defaults: PolicyCo
 
 		const url = new URL(href, typeof input === 'string' && baseUrl ? new URL(baseUrl as string, page) : page);
 		for (const params of option('searchParams') == null ? [] : [defaults.searchParams, own.searchParams]) {
-			if (params?.constructor === Object) {
-				for (const [name, value] of Object.entries(params as object)) {
-					if (value === undefined) {
-						url.searchParams.delete(name);
-					} else {
-						url.searchParams.append(name, String(value));
-					}
-				}
-			} else if (params != null) {
-				for (const [name, value] of new URLSearchParams(params as string)) {
-					url.searchParams.append(name, value);
+			// A plain object's names given `undefined` are removed; any other form is read as `URLSearchParams` reads it.
+			const pairs: Iterable<[string, unknown]> = params?.constructor === Object ? Object.entries(params as object) : params == null ? [] : new URLSearchParams(params as string);
+			for (const [name, value] of pairs) {
+				if (value === undefined) {
+					url.searchParams.delete(name);
+				} else {
+					url.searchParams.append(name, String(value));
 				}
 			}
 		}
