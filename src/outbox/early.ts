@@ -3,7 +3,7 @@ import { classify, classifyStatus } from '../errors/classify.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import { background } from '../core/part-store.js';
 import type { Drain } from './drain.js';
-import { outcomeOf, scheduleOf } from './outcome.js';
+import { lastErrorOf, outcomeOf, scheduleOf } from './outcome.js';
 import type { Queue } from './queue.js';
 import type { OutboxRecord } from './record.js';
 
@@ -52,17 +52,14 @@ export const follow = async (queue: Queue, drain: Drain, call: PolicyCall, recor
 		}
 
 		const { code } = failure;
-		const status = response?.status;
 		delete record.inFlightUntil;
 		// Its attempts that reached the network (a hold or the caller's abort ends one that did not count).
 		record.attempts += Math.max(0, call.attempts - (isSteadfetchError(error) || call.signal?.aborted ? 1 : 0));
-		record.lastError = { code, message: response ? `${status} ${response.statusText}`.trim() : String(error), ...status && { status } };
+		record.lastError = lastErrorOf(failure, response, error);
 		const outcome = response && outcomeOf(response, undefined, record, options, now, context.random);
 		if (outcome?.kind === 'dead' && outcome.reason === 'rejected') {
 			// An answer a replay would dead-letter (a 422): a dead letter now, never sent again.
-			record.deadReason = 'rejected';
-			await queue.store.set(`d${key.slice(1)}`, record);
-			await queue.store.delete(key);
+			await queue.bury(record, key, 'rejected');
 			await queue.list();
 			queue.emit('outbox:dead', record, { deadReason: 'rejected', code });
 			return undefined;

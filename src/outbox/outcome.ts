@@ -33,6 +33,12 @@ export type Outcome = { kind: 'sent' } | ({ failure: Classification; counts: boo
 	| { kind: 'dead'; reason: 'rejected' | 'max-attempts' }
 	| ({ kind: 'retry' } & Schedule)));
 
+/** A failed attempt as its entry records it (`lastError`): `failure`'s code, the answer's status line (else the error). */
+export const lastErrorOf = ({ code }: Classification, response: Response | undefined, error: unknown): NonNullable<OutboxRecord['lastError']> => {
+	const status = response?.status;
+	return { code, message: response ? `${status} ${response.statusText}`.trim() : String(error), ...status && { status } };
+};
+
 /** The full-jitter backoff after `attempts` attempts: `jitter × min(maxBackoffMs, baseBackoffMs × 2^(attempts − 1))`, `jitter` in [0, 1). */
 export const backoff = ({ baseBackoffMs, maxBackoffMs }: Pick<Rules, 'baseBackoffMs' | 'maxBackoffMs'>, attempts: number, jitter: number): number =>
 	Math.floor(jitter * Math.min(maxBackoffMs, baseBackoffMs * 2 ** Math.min(30, Math.max(0, attempts - 1))));

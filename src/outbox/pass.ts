@@ -2,7 +2,7 @@ import type { WaitUntil } from '../core/options.js';
 import { probeMs } from '../core/reachability.js';
 import type { SteadfetchErrorCode } from '../errors/SteadfetchError.js';
 import { storageError } from '../core/part-store.js';
-import { outcomeOf } from './outcome.js';
+import { lastErrorOf, outcomeOf } from './outcome.js';
 import type { Queue, Permit } from './queue.js';
 import { isRecord, leased, toEntry, type OutboxRecord, type RecordKey } from './record.js';
 import { migrated, rebased } from './rewrite.js';
@@ -194,8 +194,7 @@ export class Pass {
 
 			const kept = await queue.read(valuesKey(parent));
 			if (!isValues(kept)) {
-				record.lastError = { code: 'INVALID_REQUEST', message: `Not sent: the entry it depends on (${parent}) was not delivered` };
-				await this.#bury(record, key, 'parent');
+				await this.#invalid(record, key, 'parent', `Not sent: the entry it depends on (${parent}) was not delivered`);
 				return undefined;
 			}
 
@@ -204,8 +203,7 @@ export class Pass {
 
 		const parts = substitute({ url: record.url, headers: record.headers, ...record.body && { body: record.body } }, record.refs ?? {}, values);
 		if (typeof parts === 'string') {
-			record.lastError = { code: 'INVALID_REQUEST', message: `Not sent: ${parts}` };
-			await this.#bury(record, key, 'parent');
+			await this.#invalid(record, key, 'parent', `Not sent: ${parts}`);
 			return undefined;
 		}
 
@@ -230,8 +228,7 @@ export class Pass {
 				return next;
 			}
 		} catch (error) {
-			record.lastError = { code: 'INVALID_REQUEST', message: String(error) };
-			await this.#bury(record, key, 'migrate');
+			await this.#invalid(record, key, 'migrate', String(error));
 		}
 
 		return undefined;
@@ -240,7 +237,6 @@ export class Pass {
 	/** Apply a replay's outcome to its entry. */
 	async #settle(record: OutboxRecord, key: string, now: number, response: Response | undefined, error: unknown): Promise<void> {
 		const queue = this.#queue;
-		const status = response?.status;
 		const outcome = outcomeOf(response, error, record, queue.options, now, queue.context.random);
 		if (outcome.kind === 'sent') {
 			// Its values kept before it is removed, both under its lock: a dependent queued meanwhile in any
@@ -260,13 +256,13 @@ export class Pass {
 
 		if (outcome.kind === 'sent') {
 			this.#result.sent++;
-			queue.emit('outbox:sent', record, { status: status! });
+			queue.emit('outbox:sent', record, { status: response!.status });
 			return;
 		}
 
 		const { code } = outcome.failure;
 		record.attempts += outcome.counts ? 1 : 0;
-		record.lastError = { code, message: response ? `${status} ${response.statusText}`.trim() : String(error), ...status && { status } };
+		record.lastError = lastErrorOf(outcome.failure, response, error);
 		if (outcome.kind === 'conflict') {
 			return this.#conflict(record, key, now, response!);
 		}
@@ -322,12 +318,16 @@ export class Pass {
 	/** Make an entry a dead letter, unless this pass may no longer write it. */
 	async #bury(record: OutboxRecord, key: string, reason: NonNullable<OutboxRecord['deadReason']>): Promise<void> {
 		if (this.#permit.current(record.id)) {
-			record.deadReason = reason;
-			await this.#queue.store.set(`d${key.slice(1)}`, record);
-			await this.#queue.store.delete(key);
+			await this.#queue.bury(record, key, reason);
 			this.#result.dead++;
 			this.#queue.emit('outbox:dead', record, { deadReason: reason, code: (record.lastError?.code ?? 'TIMEOUT') as SteadfetchErrorCode });
 		}
+	}
+
+	/** A dead letter of an entry that cannot be sent as it is (`INVALID_REQUEST`): its dependencies, or `migrate`'s answer. */
+	async #invalid(record: OutboxRecord, key: string, reason: 'parent' | 'migrate', message: string): Promise<void> {
+		record.lastError = { code: 'INVALID_REQUEST', message };
+		await this.#bury(record, key, reason);
 	}
 
 	/**

@@ -665,11 +665,25 @@ export class Queue {
 		this.#abort?.abort(new DOMException('The client was closed', 'AbortError'));
 	}
 
+	/**
+	 * Make a pending entry (`key`) a dead letter for `reason`: stored under its dead key. The caller
+	 * checked it may still write it, and tells it (`outbox:dead`).
+	 */
+	async bury(record: OutboxRecord, key: string, reason: NonNullable<OutboxRecord['deadReason']>): Promise<void> {
+		record.deadReason = reason;
+		await this.#move(record, key, 'd');
+	}
+
 	/** A dead letter (`key`) pending again from `now`: attempts and retention start again, stored under its pending key. */
 	async #pend(record: OutboxRecord, key: string, now: number): Promise<void> {
 		delete record.deadReason;
 		Object.assign(record, { attempts: 0, nextAttemptAt: now, retainFrom: now });
-		await this.store.set(`p${key.slice(1)}`, record);
+		await this.#move(record, key, 'p');
+	}
+
+	/** Store `record` under the key of `key`'s entry in `state` (`p`: pending, `d`: dead), then delete `key`. */
+	async #move(record: OutboxRecord, key: string, state: 'p' | 'd'): Promise<void> {
+		await this.store.set(`${state}${key.slice(1)}`, record);
 		await this.store.delete(key);
 	}
 
