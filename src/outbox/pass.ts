@@ -146,13 +146,15 @@ export class Pass {
 			if (Math.abs(now - start) > options.retentionMs) {
 				// Whatever its version; a start in the future counts too (no time read from storage goes beyond retention).
 				await this.#bury(record, key, 'expired');
-			} else if (record.nextAttemptAt > now && version <= options.version && (record.pinned || !(this.#due.has('') || this.#due.has(scope)))) {
+			} else if (version > options.version) {
+				// A newer app version's write is left alone, pending.
+			} else if (record.nextAttemptAt > now && (record.pinned || !(this.#due.has('') || this.#due.has(scope)))) {
 				this.#block(scope, Math.min(record.nextAttemptAt, start + options.retentionMs));
-			} else if (version <= options.version && context.offline(scope)) {
+			} else if (context.offline(scope)) {
 				// Offline: one replay per scope per 10 s goes out to find out (the core's `offline`); the others wait for it.
 				this.#block(scope, now + probeMs);
-			} else if (version <= options.version) {
-				// A newer app version's write is left alone, pending; an older one is migrated first.
+			} else {
+				// An older app version's write is migrated first.
 				const current = version < options.version && options.migrate ? await this.#migrate(record, key, version) : record;
 				await this.#replay(current?.dependsOn?.length || current?.refs ? await this.#resolve(current, key) : current, key, now, who);
 			}
