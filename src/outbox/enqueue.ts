@@ -42,13 +42,16 @@ let sequence = 0;
 const eligible = ({ options }: Queue, { replay, options: { outbox }, method }: PolicyCall): boolean =>
 	!replay && (outbox === true || (outbox !== false && options.methods.has(method)));
 
+/** An eligible call whose URL `href` carries no sensitive query parameter: one the outbox can store. */
+const queueable = (queue: Queue, call: PolicyCall, href: string): boolean => eligible(queue, call) && !secretUrl(queue.context, href);
+
 /**
  * An eligible call, unless its URL carries a sensitive query parameter (a presigned upload): such a
  * write is never stored, so it goes out as with `outbox: false` — decided before any body is read.
  */
 export const appliesTo = (queue: Queue) => (call: PolicyCall): boolean => {
 	const href = targetOf(call, queue.context.options)?.href;
-	return (eligible(queue, call) && !secretUrl(queue.context, href ?? '')) || queue.refs.in(call, href).length > 0;
+	return queueable(queue, call, href ?? '') || queue.refs.in(call, href).length > 0;
 };
 
 /**
@@ -88,16 +91,17 @@ const dependencies = async (queue: Queue, call: PolicyCall, href: string): Promi
 		const early = queue.refs.early.get(ref.entry);
 		const kept = await queue.read(valuesKey(ref.entry));
 		const value = early && early.until > now ? at(early.answer, ref.pointer) : undefined;
-		if (value && !(isValues(kept) && Object.hasOwn(kept.values, ref.pointer))) {
+		const held = isValues(kept) && Object.hasOwn(kept.values, ref.pointer);
+		if (value && !held) {
 			// Delivered early, its answer still in memory: the value is kept for the dependent's replay.
 			const values = isValues(kept) ? kept : { v: 1 as const, values: {}, at: now };
 			await queue.store.set(valuesKey(ref.entry), { ...values, values: { ...values.values, [ref.pointer]: value.value } });
-		} else if (!(isValues(kept) && Object.hasOwn(kept.values, ref.pointer))) {
+		} else if (!held) {
 			throw new InvalidRequestError(`outbox.ref(): entry ${ref.entry} is unknown, discarded, a dead letter, or its value at ${ref.pointer} is not kept`);
 		}
 	}
 
-	if (dependsOn.size > 0 && (!eligible(queue, call) || secretUrl(queue.context, href))) {
+	if (dependsOn.size > 0 && !queueable(queue, call, href)) {
 		throw new InvalidRequestError('A call holding a placeholder of a pending outbox entry must be one the outbox can queue');
 	}
 
@@ -153,15 +157,15 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 	const { context, options } = queue;
 	if (await overQuota(snapshot.body?.byteLength ?? 0, storageMs(context))) {
 		// Before any byte is written (a coalescing write supersedes nothing): what was queued stays.
-		const message = 'Storing it would leave less than 10 % of the storage quota free: not stored';
+		const quotaFull = (cause: unknown): OutboxFullError => new OutboxFullError('Storing it would leave less than 10 % of the storage quota free: not stored', { reason: 'quota', cause });
 		if (run) {
 			// Its attempt goes on: the caller waits for it as for a write that cannot be stored.
 			return run.catch((failure: unknown) => {
-				throw storable(context, call, failure) ? new OutboxFullError(message, { reason: 'quota', cause: failure }) : failure;
+				throw storable(context, call, failure) ? quotaFull(failure) : failure;
 			});
 		}
 
-		throw new OutboxFullError(message, { reason: 'quota', cause: error });
+		throw quotaFull(error);
 	}
 
 	const record = await recordOf(queue, call, request, snapshot, error, idempotencyKey, until);
@@ -264,7 +268,7 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 	}
 
 	await dependencies(queue, call, target!.href);
-	if (!eligible(queue, call) || secretUrl(context, target!.href)) {
+	if (!queueable(queue, call, target!.href)) {
 		return next(); // Not the outbox's (a read, `outbox: false`): here only for its placeholders of delivered entries, put in place by the layer.
 	}
 
@@ -375,7 +379,7 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, given: Reque
 		request = new Request(parts.url, { method: request.method, headers: parts.headers, body: parts.body ?? null, signal: request.signal, redirect: request.redirect, credentials: request.credentials });
 	}
 
-	if (call && eligible(queue, call) && !secretUrl(context, request.url)) {
+	if (call && queueable(queue, call, request.url)) {
 		// Offline, one attempt per scope per 10 s still goes out to find out (`context.offline`): a write
 		// behind pending entries of its scope leaves it to the head's replay (FIFO).
 		const behind = call.attempts === 1 && await queue.behind(scope);
