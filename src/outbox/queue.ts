@@ -272,10 +272,14 @@ export class Queue {
 	#note(key: string, set: boolean, value?: unknown): void {
 		this.#notes++;
 		const entry = parseKey(key);
-		if (entry && !entry.dead && set) {
+		if (!entry || entry.dead) {
+			return;
+		}
+
+		if (set) {
 			this.#queued += this.#index.add(entry) ? 1 : 0;
 			this.#noteUrl(entry.id, value);
-		} else if (entry && !entry.dead) {
+		} else {
 			this.#index.delete(entry);
 			this.#known.delete(entry.id);
 			this.#urls.delete(entry.id);
@@ -616,9 +620,10 @@ export class Queue {
 	 * whole answer is held in memory for `earlyMs` too. Reads the body only when something asks for it.
 	 */
 	async keep(record: OutboxRecord, key: string, response: Response, early?: boolean): Promise<void> {
-		const stored = await this.read(key);
-		const pointers = (isRecord(stored) ? stored.pointers : undefined) ?? record.pointers ?? [];
-		const dependents = (isRecord(stored) ? stored.dependents : undefined) ?? record.dependents ?? [];
+		const read = await this.read(key);
+		const stored = isRecord(read) ? read : undefined;
+		const pointers = stored?.pointers ?? record.pointers ?? [];
+		const dependents = stored?.dependents ?? record.dependents ?? [];
 		if (pointers.length === 0 && !early) {
 			return;
 		}
