@@ -19,13 +19,11 @@ export interface CacheRecord extends Timing {
 	body: ArrayBuffer;
 }
 
-const finite = (value: unknown): boolean => Number.isFinite(value);
-
 /** Whether a value read from storage is a record this version can serve (another tab, an older build or a broken store may have written it). */
 export const isRecord = (value: unknown): value is CacheRecord => {
 	const record = value as Partial<CacheRecord> | undefined;
 	return record?.v === 2 && typeof record.url === 'string'
-		&& [record.storedAt, record.lifetime, record.born, record.until].every(finite)
+		&& [record.storedAt, record.lifetime, record.born, record.until].every(Number.isFinite)
 		&& (record.status === 200 || record.status === 203)
 		&& Array.isArray(record.headers) && Array.isArray(record.vary)
 		&& Object.prototype.toString.call(record.body) === '[object ArrayBuffer]';
