@@ -88,15 +88,7 @@ export class View {
 		const order = this.#order;
 		const max = this.#maxEntries;
 		const excess = order.size > max ? order.size - max + Math.floor(max / 4) : 0;
-		const gone: string[] = [];
-		for (const stored of order.keys()) {
-			if (gone.length === excess) {
-				break;
-			}
-
-			gone.push(stored);
-		}
-
+		const gone = [...order.keys()].slice(0, excess);
 		for (const stored of gone) {
 			order.delete(stored);
 			this.#copiedAs.delete(stored);
