@@ -72,13 +72,9 @@ export class PartStore {
 		this.#ms = storageMs(context);
 	}
 
+	/** A write or delete of `key` the store has not confirmed answers without asking the store. */
 	async get<T>(key: string): Promise<T | undefined> {
-		if (this.#pending.has(key)) {
-			const value = this.#pending.get(key);
-			return value === gone ? undefined : value as T;
-		}
-
-		const value = await this.#attempt('get', key, async (target) => target.get<T>(key));
+		const value = this.#pending.has(key) ? this.#pending.get(key) as T : await this.#attempt('get', key, async (target) => target.get<T>(key));
 		return value === gone ? undefined : value;
 	}
 
