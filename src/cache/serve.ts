@@ -16,9 +16,10 @@ export const serve = async (cache: CacheState, call: PolicyCall, request: Reques
 		const stored = await cache.key.of(request, call.identity);
 		const record = stored && await store.get<unknown>(stored);
 		const now = context.clock.now();
-		if (!isRecord(record) || now > record.until) {
+		const readable = isRecord(record);
+		if (!readable || now > record.until) {
 			if (record !== undefined) {
-				if (!isRecord(record)) {
+				if (!readable) {
 					storageError(context, 'cache', 'decode', new TypeError('Unreadable cache record'), stored);
 				}
 
