@@ -170,13 +170,15 @@ export const tally = (circuits: Circuits, circuit: Circuit, record: BreakerRecor
 	const retryAfterMs = failed && (status === 429 || status === 503) ? parseRetryAfter(response!.headers.get('retry-after'), now) ?? 0 : 0;
 	const before = circuit.consecutive;
 	circuits.count(circuit, record, now, failed, retryAfterMs, probe, !response, call?.waitUntil);
-	// Counted in a closed state that it left as it was: the other tabs count it too, and the store keeps the counts.
-	if (failed !== undefined && record === circuit.record && record.state === 'closed' && !circuits.link) {
-		circuits.shareCount?.(circuits, circuit, failed, !response, before > 0, call?.waitUntil);
+	if (failed === undefined) {
+		return;
 	}
 
-	if (failed !== undefined) {
-		circuits.link?.report(circuit, failed, retryAfterMs, probe, call);
+	if (circuits.link) {
+		circuits.link.report(circuit, failed, retryAfterMs, probe, call);
+	} else if (record === circuit.record && record.state === 'closed') {
+		// Counted in a closed state that it left as it was: the other tabs count it too, and the store keeps the counts.
+		circuits.shareCount?.(circuits, circuit, failed, !response, before > 0, call?.waitUntil);
 	}
 };
 
