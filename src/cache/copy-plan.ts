@@ -108,7 +108,7 @@ export const copyPlan = (request: CopyRequest, response: CopyResponse, lastCopy:
 		return skip('credentials');
 	}
 
-	const own = directives(headers.get('cache-control') ?? undefined);
+	const own = directives(headers.get('cache-control'));
 	if (own.has('no-store') || own.has('no-cache') || headers.get('vary')?.includes('*') || (rules.shared && own.has('private'))) {
 		return skip('forbidden', true);
 	}
@@ -122,7 +122,7 @@ export const copyPlan = (request: CopyRequest, response: CopyResponse, lastCopy:
 		return skip('unchanged');
 	}
 
-	if (directives(request.headers.get('cache-control') ?? undefined).has('no-store')) {
+	if (directives(request.headers.get('cache-control')).has('no-store')) {
 		return skip('request');
 	}
 
