@@ -52,8 +52,8 @@ const shared: Options = {
  * direct copy of plain data is for Node, whose `structuredClone` costs microseconds per value), and for
  * the edge, `src/cloudflare/ambient.ts` for `ambient-edge.ts` (a static import of `cloudflare:workers`,
  * which only workerd resolves: `steadfetch/cloudflare` is for Workers). The browser build swaps
- * `core/invocation.ts`, `core/redirects.ts` and `core/with-context.ts` for `-browser.ts` (no request
- * contexts: `withContext` throws), the edge build
+ * `core/invocation.ts`, `core/redirects.ts`, `core/with-context.ts` and `core/part-store-drop.ts` for
+ * `-browser.ts` (no request contexts: `withContext` throws, no background work dropped), the edge build
  * `utils/channel.ts`, `tabs.ts`, `lock.ts`, `listen.ts` and `online.ts`, `core/world-tabs.ts`, `breaker/tabs.ts`,
  * `throttle/tabs.ts`, `outbox/pending-tabs.ts`, `outbox/locks.ts`, `rate-limit/tabs.ts` and `auth/tabs.ts` for `-edge.ts` (no tab
  * sync, Web Locks, `online` or visibility listeners): API.md "Builds per runtime", checked by `scripts/size.mjs`.
@@ -65,7 +65,7 @@ const swapsFor = (variant: 'browser' | 'edge'): Plugin => ({
 		build.onResolve({ filter: /\/stores\/auto\.js$/ }, (args) => ({ path: `${src(args.resolveDir)}/stores/auto-${variant}.ts` }));
 		build.onResolve({ filter: /\/utils\/copy\.js$/ }, (args) => ({ path: `${src(args.resolveDir)}/utils/copy-native.ts` }));
 		if (variant === 'browser') {
-			for (const name of ['invocation', 'redirects', 'with-context']) {
+			for (const name of ['invocation', 'redirects', 'with-context', 'part-store-drop']) {
 				build.onResolve({ filter: new RegExp(`/core/${name}\\.js$|^\\./${name}\\.js$`) }, (args) => ({ path: `${src(args.resolveDir)}/core/${name}-browser.ts` }));
 			}
 		}

@@ -400,7 +400,7 @@ const fromSource = (variant) => ({
 		context.onResolve({ filter: /^steadfetch(\/.*)?$/ }, (args) => ({ path: join(src, 'entries', `${args.path === 'steadfetch' ? 'index' : args.path.slice('steadfetch/'.length)}.ts`) }));
 		context.onResolve({ filter: /\/stores\/auto\.js$/ }, () => ({ path: join(src, 'stores', `auto-${variant}.ts`) }));
 		context.onResolve({ filter: /\/utils\/copy\.js$/ }, () => ({ path: join(src, 'utils', 'copy-native.ts') }));
-		const swapped = variant === 'browser' ? [{ folder: 'core', names: /\/(invocation|redirects|with-context)\.js$/ }] : [{ folder: 'utils', names: /\/(channel|tabs|lock|listen|online|has-indexeddb)\.js$/ }, { folder: 'core', names: /\/world-tabs\.js$/ }];
+		const swapped = variant === 'browser' ? [{ folder: 'core', names: /\/(invocation|redirects|with-context|part-store-drop)\.js$/ }] : [{ folder: 'utils', names: /\/(channel|tabs|lock|listen|online|has-indexeddb)\.js$/ }, { folder: 'core', names: /\/world-tabs\.js$/ }];
 		for (const { folder, names } of swapped) {
 			context.onResolve({ filter: names }, (args) => { const file = resolve(args.resolveDir, args.path); return file.startsWith(join(src, folder)) ? { path: file.replace(/\.js$/, `-${variant}.ts`) } : undefined; });
 		}
@@ -474,7 +474,7 @@ const featureCases = {
 		'copies a write supersedes, dropped': ['cache/superseded.ts'],
 		"the cache's members (client.cache)": ['cache/members.ts'],
 		'Cache-Control and the copy plan': ['cache/copy-plan.ts', 'cache/cache-control.ts'],
-		'stored state with deadlines (the part store, memoryStore where IndexedDB is missing)': ['core/part-store.ts', 'stores/memory.ts', 'stores/at-once.ts', 'stores/hand-over.ts'],
+		'stored state with deadlines (the part store, memoryStore where IndexedDB is missing)': ['core/part-store.ts', 'core/part-store-drop-browser.ts', 'stores/memory.ts', 'stores/at-once.ts', 'stores/hand-over.ts'],
 	},
 };
 const features = [];

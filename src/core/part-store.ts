@@ -1,10 +1,10 @@
 import type { PolicyContext } from './policy.js';
-import { requestScoped } from '../utils/runtime.js';
 import type { WaitUntil } from './options.js';
 import { StorageTimeoutError } from '../errors/StorageTimeoutError.js';
 import type { KeySpan, KeyValueStore, StoreFactory } from '../stores/types.js';
 import { markHandedOver } from '../stores/hand-over.js';
 import { settlesAtOnce } from '../stores/at-once.js';
+import { droppedWork } from './part-store-drop.js';
 
 /** A key whose delete the store has not confirmed yet. */
 const gone: unique symbol = Symbol();
@@ -250,8 +250,9 @@ export const partStore = (context: PolicyContext, part: string, fallback: StoreF
  * Never rejects.
  */
 export const background = (context: PolicyContext, part: string, waitUntil: WaitUntil | undefined, work: () => Promise<unknown>, url?: string): void => {
-	if (!waitUntil && requestScoped()) {
-		storageError(context, part, 'background', new Error('Dropped: the call had no waitUntil (pass `waitUntil` or use client.withContext(ctx) in a Worker)'), undefined, url);
+	const dropped = droppedWork(waitUntil);
+	if (dropped) {
+		storageError(context, part, 'background', dropped, undefined, url);
 		return;
 	}
 
