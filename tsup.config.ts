@@ -53,7 +53,8 @@ const shared: Options = {
  * the edge, `src/cloudflare/ambient.ts` for `ambient-edge.ts` (a static import of `cloudflare:workers`,
  * which only workerd resolves: `steadfetch/cloudflare` is for Workers). The browser build swaps
  * `core/invocation.ts`, `core/redirects.ts`, `core/with-context.ts` and `core/part-store-drop.ts` for
- * `-browser.ts` (no request contexts: `withContext` throws, no background work dropped), the edge build
+ * `-browser.ts` (no request contexts: `withContext` throws, no background work dropped), and
+ * `cache/cut.ts` (no read's run cut when its copy answers), the edge build
  * `utils/channel.ts`, `tabs.ts`, `lock.ts`, `listen.ts` and `online.ts`, `core/world-tabs.ts`, `breaker/tabs.ts`,
  * `throttle/tabs.ts`, `outbox/pending-tabs.ts`, `outbox/locks.ts`, `rate-limit/tabs.ts` and `auth/tabs.ts` for `-edge.ts` (no tab
  * sync, Web Locks, `online` or visibility listeners): API.md "Builds per runtime", checked by `scripts/size.mjs`.
@@ -68,6 +69,9 @@ const swapsFor = (variant: 'browser' | 'edge'): Plugin => ({
 			for (const name of ['invocation', 'redirects', 'with-context', 'part-store-drop']) {
 				build.onResolve({ filter: new RegExp(`/core/${name}\\.js$|^\\./${name}\\.js$`) }, (args) => ({ path: `${src(args.resolveDir)}/core/${name}-browser.ts` }));
 			}
+
+			// The stale cache's cut of a read's run when its copy answers (Workers without waitUntil): `cache/cut-browser.ts` cuts nothing.
+			build.onResolve({ filter: /^\.\/cut\.js$/ }, (args) => args.resolveDir.endsWith('/src/cache') ? { path: `${src(args.resolveDir)}/cache/cut-browser.ts` } : undefined);
 		}
 
 		if (variant === 'edge') {

@@ -405,6 +405,10 @@ const fromSource = (variant) => ({
 			context.onResolve({ filter: names }, (args) => { const file = resolve(args.resolveDir, args.path); return file.startsWith(join(src, folder)) ? { path: file.replace(/\.js$/, `-${variant}.ts`) } : undefined; });
 		}
 
+		if (variant === 'browser') {
+			context.onResolve({ filter: /^\.\/cut\.js$/ }, (args) => args.resolveDir === join(src, 'cache') ? { path: join(src, 'cache', 'cut-browser.ts') } : undefined);
+		}
+
 		if (variant === 'edge') {
 			context.onResolve({ filter: /\/ambient\.js$/ }, () => ({ path: join(src, 'cloudflare', 'ambient-edge.ts') }));
 			context.onResolve({ filter: /^\.\/tabs\.js$/ }, (args) => ['breaker', 'throttle', 'rate-limit', 'auth'].some((folder) => args.resolveDir === join(src, folder)) ? { path: join(args.resolveDir, 'tabs-edge.ts') } : undefined);

@@ -1,6 +1,5 @@
 import type { PolicyCall } from '../core/policy.js';
-import { requestScoped } from '../utils/runtime.js';
-import { Superseded } from '../utils/superseded.js';
+import { cutFor, cutShort } from './cut.js';
 import { serve } from './serve.js';
 import { behind, type CacheState, type Read } from './state.js';
 
@@ -10,7 +9,7 @@ const fire = async (cache: CacheState, call: PolicyCall, read: Read): Promise<vo
 	const stale = !read.done && !call.signal?.aborted && await serve(cache, call, read.request!, 'slow', read);
 	if (stale) {
 		read.early = read.done = true;
-		read.cut?.abort(new Superseded('A stored copy answered'));
+		cutShort(read);
 		// Its attempt goes on: its answer tells the scope answers again (`scope:back`, what `refetchWhenBack` waits for).
 		cache.context.late?.(call.scope ?? cache.context.scopeOf(read.request!.url));
 		call.waitUntil?.(read.run!);
@@ -33,13 +32,10 @@ export const arm = (cache: CacheState, call: PolicyCall, request: Request, read:
 		return;
 	}
 
-	const scoped = requestScoped();
-	if (view.unlisted && (call.waitUntil || !scoped)) {
+	// Listed behind the call, unless its run may not outlive it (a cut: cut.ts).
+	read.cut = cutFor(call);
+	if (view.unlisted && !read.cut) {
 		behind(cache, call, request.url, async () => view.evict());
-	}
-
-	if (scoped && !call.waitUntil) {
-		read.cut = new AbortController();
 	}
 
 	read.timer = setTimeout(fire, Math.max(0, (read.ms as number) - (cache.context.clock.now() - read.start)), cache, call, read);

@@ -1,6 +1,7 @@
 import type { PolicyCall } from '../core/policy.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { copyOf, write } from './copy.js';
+import { withCut } from './cut.js';
 import { arm } from './deadline.js';
 import { serve } from './serve.js';
 import { supersede } from './superseded.js';
@@ -64,8 +65,7 @@ export const layerOf = (cache: CacheState): Layer => (next) => (request, init) =
 
 	const go = (): Promise<Response> => {
 		// In Workers without waitUntil, an attempt of a read its copy may answer carries the copy's signal too (none goes out after it).
-		const cut = read.cut?.signal;
-		const sent = next(cut ? new Request(request, { signal: AbortSignal.any([request.signal, cut]) }) : request, init);
+		const sent = next(withCut(request, read), init);
 		// A good GET response is copied as it arrives (before ky or the caller read its body), to be written once the call resolved with it.
 		return call.method === 'GET' ? sent.then((response) => {
 			read.copy = copyOf(cache, call, request, response, read) ?? read.copy;

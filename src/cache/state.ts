@@ -66,7 +66,7 @@ export interface Read {
 	/** The copy answered: the run's outcome is written or let go, never answered. */
 	early?: boolean;
 	/** In Workers without `waitUntil`: aborted when the copy answers, and with it every attempt of the run (see the layer). */
-	cut?: AbortController;
+	cut?: AbortController | undefined;
 	/** The first attempt's Request and its key, made once (the key costs as much as the rest of the deadline): the copy of its answer is taken under it. */
 	request?: Request;
 	key?: string | Promise<string> | undefined;
