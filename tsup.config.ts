@@ -54,7 +54,8 @@ const shared: Options = {
  * which only workerd resolves: `steadfetch/cloudflare` is for Workers). The browser build swaps
  * `core/invocation.ts`, `core/redirects.ts`, `core/with-context.ts` and `core/part-store-drop.ts` for
  * `-browser.ts` (no request contexts: `withContext` throws, no background work dropped), and
- * `cache/cut.ts` (no read's run cut when its copy answers), the edge build
+ * `cache/cut.ts` (no read's run cut when its copy answers) and `outbox/request-bound.ts` (no drain's heartbeat,
+ * none taken over, no work held back for want of a `waitUntil`), the edge build
  * `utils/channel.ts`, `tabs.ts`, `lock.ts`, `listen.ts` and `online.ts`, `core/world-tabs.ts`, `breaker/tabs.ts`,
  * `throttle/tabs.ts`, `outbox/pending-tabs.ts`, `outbox/locks.ts`, `rate-limit/tabs.ts` and `auth/tabs.ts` for `-edge.ts` (no tab
  * sync, Web Locks, `online` or visibility listeners): API.md "Builds per runtime", checked by `scripts/size.mjs`.
@@ -72,6 +73,8 @@ const swapsFor = (variant: 'browser' | 'edge'): Plugin => ({
 
 			// The stale cache's cut of a read's run when its copy answers (Workers without waitUntil): `cache/cut-browser.ts` cuts nothing.
 			build.onResolve({ filter: /^\.\/cut\.js$/ }, (args) => args.resolveDir.endsWith('/src/cache') ? { path: `${src(args.resolveDir)}/cache/cut-browser.ts` } : undefined);
+			// The outbox's Workers-only work (a drain's heartbeat and take-over, work held back without waitUntil): `outbox/request-bound-browser.ts` does none.
+			build.onResolve({ filter: /^\.\/request-bound\.js$/ }, (args) => args.resolveDir.endsWith('/src/outbox') ? { path: `${src(args.resolveDir)}/outbox/request-bound-browser.ts` } : undefined);
 		}
 
 		if (variant === 'edge') {

@@ -407,6 +407,7 @@ const fromSource = (variant) => ({
 
 		if (variant === 'browser') {
 			context.onResolve({ filter: /^\.\/cut\.js$/ }, (args) => args.resolveDir === join(src, 'cache') ? { path: join(src, 'cache', 'cut-browser.ts') } : undefined);
+			context.onResolve({ filter: /^\.\/request-bound\.js$/ }, (args) => args.resolveDir === join(src, 'outbox') ? { path: join(src, 'outbox', 'request-bound-browser.ts') } : undefined);
 		}
 
 		if (variant === 'edge') {

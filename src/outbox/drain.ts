@@ -1,23 +1,17 @@
 import type { WaitUntil } from '../core/options.js';
-import { requestScoped } from '../utils/runtime.js';
 import { background, storageError } from '../core/part-store.js';
 import { backoff } from './outcome.js';
 import { Pass, type FlushResult } from './pass.js';
 import type { Queue } from './queue.js';
-import { wallNow } from '../utils/clock.js';
+import { diesWithRequest, drainOfAnotherRequest, heartbeat, tookOver } from './request-bound.js';
 
-/**
- * In Workers, a drain's request beats every second while it lives (its timers end with it): a drain
- * silent this long (ms) died with its request, and the next drain takes over.
- */
-const staleMs = 5_000;
 const maxTimeout = 2_147_483_647;
 
 /**
  * When the outbox replays: one drain at a time per client — and per client name across the tabs,
  * workers and clients of a process, through the queue's lock (in workerd, whose isolate has no
  * locks, the client's own: a drain of another request is never awaited, and one whose request
- * ended — its heartbeat stopped for `staleMs` — is taken over, its claims dropped). A drain runs
+ * ended — its heartbeat stopped — is taken over, its claims dropped: request-bound.ts). A drain runs
  * passes (`Pass`) until no trigger asked for another meanwhile, then sets a timer for the earliest
  * entry it left waiting (never in Workers, where a timer dies with its request).
  */
@@ -30,7 +24,7 @@ export class Drain {
 	#started = false;
 	#drains = 0;
 	#running: Promise<FlushResult> | undefined;
-	/** When the running drain's request last showed life, in real time (`wallNow()`: a real interval beats it; Workers take a silent one over, see `staleMs`). */
+	/** When the running drain's request last showed life, in real time (Workers: its `heartbeat`; a silent one is taken over, `tookOver`). */
 	#beat = 0;
 	#timer: ReturnType<typeof setTimeout> | undefined;
 	#timerAt = Infinity;
@@ -60,17 +54,12 @@ export class Drain {
 			return undefined;
 		}
 
-		// Under way (in Workers: its request still lives): it runs once more.
-		if (this.#running && !(requestScoped() && wallNow() - this.#beat > staleMs)) {
+		// Under way: it runs once more, unless (in Workers) its request ended: then this drain takes over.
+		if (this.#running && !tookOver(this.#queue, this.#beat)) {
 			this.#again = true;
-			return requestScoped() ? undefined : this.#running;
+			return drainOfAnotherRequest() ? undefined : this.#running;
 		}
 
-		if (this.#running) {
-			this.#queue.takeOver();
-		}
-
-		this.#beat = wallNow();
 		this.#running = this.#drain(waitUntil);
 		return this.#running;
 	}
@@ -116,7 +105,7 @@ export class Drain {
 	/** Drain at `at` (epoch ms, injected clock) unless a live timer does earlier; never in Workers. */
 	arm(at: number): void {
 		const now = this.#queue.context.clock.now();
-		if (at === Infinity || this.#queue.closed || requestScoped() || (this.#timer && this.#timerAt <= at && this.#timerAt > now)) {
+		if (at === Infinity || this.#queue.closed || diesWithRequest() || (this.#timer && this.#timerAt <= at && this.#timerAt > now)) {
 			return;
 		}
 
@@ -144,9 +133,9 @@ export class Drain {
 		const failures = queue.failures;
 		let wake = Infinity;
 		// In Workers the drain's request beats while it lives: one that ended stops, and is taken over.
-		const pulse = requestScoped() ? setInterval(() => {
-			this.#beat = wallNow();
-		}, 1000) : undefined;
+		const pulse = heartbeat((now) => {
+			this.#beat = now;
+		});
 		await 0; // Let the trigger note this drain before it can end.
 		try {
 			do {

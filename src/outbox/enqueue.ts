@@ -1,6 +1,5 @@
 import type { PolicyCall, RunOptions } from '../core/policy.js';
 import { isOffline } from '../utils/online.js';
-import { requestScoped } from '../utils/runtime.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { classify, classifyStatus } from '../errors/classify.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
@@ -18,6 +17,7 @@ import { isRecord, makeKey, overwritten, type OutboxRecord } from './record.js';
 import { at, isValues, substitute, valuesKey, type Ref } from './refs.js';
 import { overQuota } from './quota.js';
 import { snapshotBody, type BodySnapshot } from './snapshot.js';
+import { diesWithRequest } from './request-bound.js';
 import { registerSync } from './register-sync.js';
 import { secretUrl, targetOf } from './target.js';
 
@@ -319,7 +319,7 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	try {
 		// With a deadline (and where the attempt can be followed past the call: a Worker needs its waitUntil), the first of the run and the deadline.
-		const first = ms === false || full || (requestScoped() && !call.waitUntil) ? await run : await Promise.race([run, new Promise<typeof late>((resolve) => {
+		const first = ms === false || full || diesWithRequest(call.waitUntil) ? await run : await Promise.race([run, new Promise<typeof late>((resolve) => {
 			timer = setTimeout(resolve, ms - (context.clock.now() - start), late);
 		})]);
 		if (first !== late || !call.request || secretUrl(context, call.request.url)) {

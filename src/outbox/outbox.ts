@@ -4,12 +4,12 @@ import type { PolicyContext } from '../core/policy.js';
 import { classify } from '../errors/classify.js';
 import { listenBack } from '../utils/listen.js';
 import { background } from '../core/part-store.js';
-import { requestScoped } from '../utils/runtime.js';
 import { Drain } from './drain.js';
 import { appliesTo, layer, wrapper } from './enqueue.js';
 import type { ResolvedOutboxOptions } from './options.js';
 import { PendingWrites } from './pending-writes.js';
 import { Queue } from './queue.js';
+import { diesWithRequest } from './request-bound.js';
 import { toEntry } from './record.js';
 import type { Outbox } from './types.js';
 
@@ -48,7 +48,7 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 			const { scope } = await queue.revive(id);
 			// In Workers, where work no waitUntil keeps alive dies with the request, only with one (withContext):
 			// else the next call or flush() replays it.
-			(!waitUntil && requestScoped()) || background(context, 'outbox', waitUntil, async () => drain.trigger(scope, waitUntil));
+			diesWithRequest(waitUntil) || background(context, 'outbox', waitUntil, async () => drain.trigger(scope, waitUntil));
 		},
 		discard: async (id) => queue.discard(id),
 		ref: (entryId, pointer) => queue.refs.make(entryId, pointer, context.identity()),
@@ -65,7 +65,7 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 	 */
 	const resume = (): void => {
 		queue.resume();
-		requestScoped() || void drain.trigger();
+		diesWithRequest() || void drain.trigger();
 	};
 
 	return {
@@ -100,11 +100,11 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 				// A scope came back (`online`, a breaker's probe got through): after `resumeJitterMs` at random;
 				// the page visible again: every entry due (after the same wait), whatever its backoff.
 				...listenBack(() => void drain.resume(true), () => void drain.resume(true)),
-				context.on('breaker:closed', ({ scope }) => requestScoped() || void drain.resume(scope)),
+				context.on('breaker:closed', ({ scope }) => diesWithRequest() || void drain.resume(scope)),
 				// A new token (here or in another tab) ends the 401/403 pause.
 				context.on('auth:refresh', ({ ok }) => ok && resume()),
 			);
-			if (!requestScoped()) {
+			if (!diesWithRequest()) {
 				// Not at once: nothing touches storage while createClient runs. In workerd (no timer outside
 				// a request) the first eligible call starts the drain instead.
 				// In a page (a reload) every entry is due, after the `resumeJitterMs` wait.

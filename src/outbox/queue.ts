@@ -1,7 +1,6 @@
 import type { OutboxEventType } from './events.js';
 import type { EventFields, PolicyCall, PolicyContext } from '../core/policy.js';
 import { SubrequestsSpent } from '../core/invocation.js';
-import { requestScoped } from '../utils/runtime.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import { identityDigest } from '../utils/digest.js';
 import { partStore, storageMs } from '../core/part-store.js';
@@ -12,6 +11,7 @@ import { at, earlyMs, isValues, keptMs, Refs, valuesKey, type Ref, type Values }
 import { PendingKeys } from './pending.js';
 import { lockEntry, lockOutbox } from './locks.js';
 import { isRecord, leased, overwritten, parseKey, type OutboxRecord, type RecordKey } from './record.js';
+import { diesWithRequest, drainOfAnotherRequest } from './request-bound.js';
 
 /** A pass's permit (the drain's lock held): what it may still do with the records it read. */
 export interface Permit {
@@ -299,7 +299,7 @@ export class Queue {
 	 * work outlives the request). Cheap: asked before every attempt.
 	 */
 	due(call: PolicyCall | undefined): boolean {
-		return this.context.clock.now() >= this.#lookAt && (call?.waitUntil !== undefined || !requestScoped());
+		return this.context.clock.now() >= this.#lookAt && !diesWithRequest(call?.waitUntil);
 	}
 
 	/** Take the listing that `due` said may be made now: false when another call took it first. */
@@ -424,7 +424,7 @@ export class Queue {
 		this.#claims.delete(id);
 	}
 
-	/** A drain that died with its request (workerd) is taken over: its claims go with it. */
+	/** A drain that died with its request (workerd) is taken over (`tookOver`, request-bound.ts): its claims go with it. */
 	takeOver(): void {
 		this.#claims.clear();
 	}
@@ -560,7 +560,7 @@ export class Queue {
 	async clear(who?: string): Promise<void> {
 		this.#epoch++;
 		this.context.cleared('outbox', who); // And work that started before (its `world`): an early write's attempt.
-		if (!requestScoped()) {
+		if (!drainOfAnotherRequest()) {
 			this.#abort?.abort(new DOMException('The outbox was cleared', 'AbortError'));
 		}
 
