@@ -1,5 +1,7 @@
 import type { Plugin } from 'esbuild';
+import { resolve } from 'node:path';
 import { defineConfig, type Options } from 'tsup';
+import { standIn } from './scripts/swaps.mjs';
 
 /** One file per package entry (src/entries/), nothing else imports them. */
 export const entries = {
@@ -47,60 +49,22 @@ const shared: Options = {
 };
 
 /**
- * What a runtime's build swaps: `src/stores/auto.ts` for `auto-<variant>.ts` (its default store),
- * `src/utils/copy.ts` for `copy-native.ts` (there `structuredClone` is the engine's own and cheap; the
- * direct copy of plain data is for Node, whose `structuredClone` costs microseconds per value), and for
- * the edge, `src/cloudflare/ambient.ts` for `ambient-edge.ts` (a static import of `cloudflare:workers`,
- * which only workerd resolves: `steadfetch/cloudflare` is for Workers). The browser build swaps
- * `core/invocation.ts`, `core/redirects.ts`, `core/with-context.ts` and `core/part-store-drop.ts` for
- * `-browser.ts` (no request contexts: `withContext` throws, no background work dropped), and
- * `cache/cut.ts` (no read's run cut when its copy answers) and `outbox/request-bound.ts` (no drain's heartbeat,
- * none taken over, no work held back for want of a `waitUntil`), the edge build
- * `utils/channel.ts`, `tabs.ts`, `lock.ts`, `listen.ts` and `online.ts`, `core/world-tabs.ts`, `breaker/tabs.ts`,
- * `throttle/tabs.ts`, `outbox/pending-tabs.ts`, `outbox/locks.ts`, `rate-limit/tabs.ts` and `auth/tabs.ts` for `-edge.ts` (no tab
- * sync, Web Locks, `online` or visibility listeners): API.md "Builds per runtime", checked by `scripts/size.mjs`.
+ * What a runtime's build swaps (API.md "Builds per runtime", checked by `scripts/size.mjs`): a module of
+ * src/ with a sibling `-browser.ts` or `-edge.ts` is replaced by it in that build, and `utils/copy.ts` by
+ * `copy-native.ts` in both (scripts/swaps.mjs, which size.mjs bundles with too). The browser's stand-ins:
+ * no request contexts (`withContext` throws), no background work dropped, no read's run cut when its copy
+ * answers, no drain's heartbeat or take-over, and no Cache API store (`stores/auto-browser.ts`); the edge's:
+ * no IndexedDB, tab sync, Web Locks, `online` or visibility listeners, no Background Sync, and
+ * `cloudflare/ambient-edge.ts` (a static import of `cloudflare:workers`, which only workerd resolves).
  */
 const swapsFor = (variant: 'browser' | 'edge'): Plugin => ({
 	name: `steadfetch-swaps-${variant}`,
 	setup(build) {
-		const src = (resolveDir: string): string => resolveDir.replace(/\/src\/.*$/, '/src');
-		build.onResolve({ filter: /\/stores\/auto\.js$/ }, (args) => ({ path: `${src(args.resolveDir)}/stores/auto-${variant}.ts` }));
-		build.onResolve({ filter: /\/utils\/copy\.js$/ }, (args) => ({ path: `${src(args.resolveDir)}/utils/copy-native.ts` }));
-		if (variant === 'browser') {
-			for (const name of ['invocation', 'redirects', 'with-context', 'part-store-drop']) {
-				build.onResolve({ filter: new RegExp(`/core/${name}\\.js$|^\\./${name}\\.js$`) }, (args) => ({ path: `${src(args.resolveDir)}/core/${name}-browser.ts` }));
-			}
-
-			// The stale cache's cut of a read's run when its copy answers (Workers without waitUntil): `cache/cut-browser.ts` cuts nothing.
-			build.onResolve({ filter: /^\.\/cut\.js$/ }, (args) => args.resolveDir.endsWith('/src/cache') ? { path: `${src(args.resolveDir)}/cache/cut-browser.ts` } : undefined);
-			// The outbox's Workers-only work (a drain's heartbeat and take-over, work held back without waitUntil): `outbox/request-bound-browser.ts` does none.
-			build.onResolve({ filter: /^\.\/request-bound\.js$/ }, (args) => args.resolveDir.endsWith('/src/outbox') ? { path: `${src(args.resolveDir)}/outbox/request-bound-browser.ts` } : undefined);
-		}
-
-		if (variant === 'edge') {
-			build.onResolve({ filter: /\/ambient\.js$/ }, (args) => ({ path: `${src(args.resolveDir)}/cloudflare/ambient-edge.ts` }));
-			for (const name of ['channel', 'tabs', 'lock', 'listen', 'online', 'has-indexeddb']) {
-				build.onResolve({ filter: new RegExp(`/utils/${name}\\.js$`) }, (args) => ({ path: `${src(args.resolveDir)}/utils/${name}-edge.ts` }));
-			}
-
-			build.onResolve({ filter: /\/world-tabs\.js$/ }, (args) => ({ path: `${src(args.resolveDir)}/core/world-tabs-edge.ts` }));
-			// The breaker's own tab sync (its channel's receiver, the recovery triggers): `breaker/tabs-edge.ts`.
-			build.onResolve({ filter: /^\.\/tabs\.js$/ }, (args) => args.resolveDir.endsWith('/src/breaker') ? { path: `${src(args.resolveDir)}/breaker/tabs-edge.ts` } : undefined);
-			// The throttle's counts told to and heard from other tabs, the outbox's pending writes told to and heard
-			// from other tabs (their channels' receivers): `throttle/tabs-edge.ts`, `outbox/pending-tabs-edge.ts`.
-			build.onResolve({ filter: /^\.\/tabs\.js$/ }, (args) => args.resolveDir.endsWith('/src/throttle') ? { path: `${src(args.resolveDir)}/throttle/tabs-edge.ts` } : undefined);
-			// The rate limiter's channel to other tabs (a server's spent quota told and heard): `rate-limit/tabs-edge.ts`.
-			build.onResolve({ filter: /^\.\/tabs\.js$/ }, (args) => args.resolveDir.endsWith('/src/rate-limit') ? { path: `${src(args.resolveDir)}/rate-limit/tabs-edge.ts` } : undefined);
-			// Auth's refresh shared by tabs (its Web Lock, the channel that says one finished): `auth/tabs-edge.ts`.
-			build.onResolve({ filter: /^\.\/tabs\.js$/ }, (args) => args.resolveDir.endsWith('/src/auth') ? { path: `${src(args.resolveDir)}/auth/tabs-edge.ts` } : undefined);
-			build.onResolve({ filter: /^\.\/pending-tabs\.js$/ }, (args) => args.resolveDir.endsWith('/src/outbox') ? { path: `${src(args.resolveDir)}/outbox/pending-tabs-edge.ts` } : undefined);
-			// The outbox's Web Locks (the drain's, an entry's): `outbox/locks-edge.ts` runs the task at once.
-			build.onResolve({ filter: /^\.\/locks\.js$/ }, (args) => args.resolveDir.endsWith('/src/outbox') ? { path: `${src(args.resolveDir)}/outbox/locks-edge.ts` } : undefined);
-			// TanStack's `navigator.onLine` listener that `followReachability`'s unsubscribe gives back: `tanstack-query/on-line-edge.ts`.
-			build.onResolve({ filter: /^\.\/on-line\.js$/ }, (args) => args.resolveDir.endsWith('/src/tanstack-query') ? { path: `${src(args.resolveDir)}/tanstack-query/on-line-edge.ts` } : undefined);
-			// The outbox's Background Sync registration (service workers only): `outbox/register-sync-edge.ts` asks for nothing.
-			build.onResolve({ filter: /^\.\/register-sync\.js$/ }, (args) => args.resolveDir.endsWith('/src/outbox') ? { path: `${src(args.resolveDir)}/outbox/register-sync-edge.ts` } : undefined);
-		}
+		const src = resolve('src');
+		build.onResolve({ filter: /^\..*\.js$/ }, (args) => {
+			const path = standIn(src, variant, args.resolveDir, args.path);
+			return path ? { path } : undefined;
+		});
 	},
 });
 

@@ -1,5 +1,5 @@
 // `npm run demo` and `npm run playground` run on the built dist/. This builds it, quietly, only when
-// it is missing or older than what it is built from (src/, package.json, tsup.config.ts): a fresh
+// it is missing or older than what it is built from (src/, package.json, tsup.config.ts, scripts/swaps.mjs): a fresh
 // dist/ costs nothing, and a build prints nothing unless it fails (then its whole output, exit 1).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -14,7 +14,7 @@ const mtime = (path) => {
 };
 
 const newest = (dir) => Math.max(...readdirSync(dir, { recursive: true }).map((file) => mtime(join(dir, file))));
-const sources = Math.max(newest('src'), mtime('package.json'), mtime('tsup.config.ts'));
+const sources = Math.max(newest('src'), mtime('package.json'), mtime('tsup.config.ts'), mtime('scripts/swaps.mjs'));
 // Each of the three builds (Node/CJS, browser, edge) and the types: the oldest decides.
 const built = Math.min(...['dist/index.js', 'dist/index.d.ts', 'dist/browser/index.js', 'dist/edge/index.js'].map(mtime));
 

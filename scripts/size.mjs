@@ -14,6 +14,7 @@ import { build, transform } from 'esbuild';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { brotliCompressSync, constants } from 'node:zlib';
+import { standIn } from './swaps.mjs';
 
 if (!existsSync('dist/core.js')) {
 	console.error('dist/ is missing: run `npm run build` first.');
@@ -398,27 +399,11 @@ const fromSource = (variant) => ({
 	name: `from-source-${variant}`,
 	setup(context) {
 		context.onResolve({ filter: /^steadfetch(\/.*)?$/ }, (args) => ({ path: join(src, 'entries', `${args.path === 'steadfetch' ? 'index' : args.path.slice('steadfetch/'.length)}.ts`) }));
-		context.onResolve({ filter: /\/stores\/auto\.js$/ }, () => ({ path: join(src, 'stores', `auto-${variant}.ts`) }));
-		context.onResolve({ filter: /\/utils\/copy\.js$/ }, () => ({ path: join(src, 'utils', 'copy-native.ts') }));
-		const swapped = variant === 'browser' ? [{ folder: 'core', names: /\/(invocation|redirects|with-context|part-store-drop)\.js$/ }] : [{ folder: 'utils', names: /\/(channel|tabs|lock|listen|online|has-indexeddb)\.js$/ }, { folder: 'core', names: /\/world-tabs\.js$/ }];
-		for (const { folder, names } of swapped) {
-			context.onResolve({ filter: names }, (args) => { const file = resolve(args.resolveDir, args.path); return file.startsWith(join(src, folder)) ? { path: file.replace(/\.js$/, `-${variant}.ts`) } : undefined; });
-		}
-
-		if (variant === 'browser') {
-			context.onResolve({ filter: /^\.\/cut\.js$/ }, (args) => args.resolveDir === join(src, 'cache') ? { path: join(src, 'cache', 'cut-browser.ts') } : undefined);
-			context.onResolve({ filter: /^\.\/request-bound\.js$/ }, (args) => args.resolveDir === join(src, 'outbox') ? { path: join(src, 'outbox', 'request-bound-browser.ts') } : undefined);
-		}
-
-		if (variant === 'edge') {
-			context.onResolve({ filter: /\/ambient\.js$/ }, () => ({ path: join(src, 'cloudflare', 'ambient-edge.ts') }));
-			context.onResolve({ filter: /^\.\/tabs\.js$/ }, (args) => ['breaker', 'throttle', 'rate-limit', 'auth'].some((folder) => args.resolveDir === join(src, folder)) ? { path: join(args.resolveDir, 'tabs-edge.ts') } : undefined);
-			context.onResolve({ filter: /^\.\/pending-tabs\.js$/ }, (args) => args.resolveDir === join(src, 'outbox') ? { path: join(src, 'outbox', 'pending-tabs-edge.ts') } : undefined);
-			context.onResolve({ filter: /^\.\/locks\.js$/ }, (args) => args.resolveDir === join(src, 'outbox') ? { path: join(src, 'outbox', 'locks-edge.ts') } : undefined);
-			context.onResolve({ filter: /^\.\/on-line\.js$/ }, (args) => args.resolveDir === join(src, 'tanstack-query') ? { path: join(src, 'tanstack-query', 'on-line-edge.ts') } : undefined);
-			context.onResolve({ filter: /^\.\/register-sync\.js$/ }, (args) => args.resolveDir === join(src, 'outbox') ? { path: join(src, 'outbox', 'register-sync-edge.ts') } : undefined);
-		}
-
+		// The build's swaps (scripts/swaps.mjs, as tsup.config.ts builds them).
+		context.onResolve({ filter: /^\..*\.js$/ }, (args) => {
+			const path = standIn(src, variant, args.resolveDir, args.path);
+			return path ? { path } : undefined;
+		});
 		context.onResolve({ filter: /\.js$/ }, (args) => args.importer.startsWith(src) && args.path.startsWith('.') ? { path: resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts')) } : undefined);
 	},
 });

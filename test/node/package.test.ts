@@ -187,7 +187,7 @@ describe('the package on npm and in node_modules', () => {
 		const clone = join(parent, 'steadfetch');
 		try {
 			mkdirSync(clone);
-			for (const file of ['package.json', 'tsup.config.ts', 'tsconfig.json', 'README.md', 'LICENSE', 'src']) {
+			for (const file of ['package.json', 'tsup.config.ts', 'scripts/swaps.mjs', 'tsconfig.json', 'README.md', 'LICENSE', 'src']) {
 				cpSync(join(root, file), join(clone, file), { recursive: true });
 			}
 
