@@ -159,13 +159,6 @@ export class PartStore {
 		return span === gone ? undefined : span;
 	}
 
-	/** Remove everything. Not bounded by the deadline: it must not be told done before it is. Rejects when the store refuses. */
-	async clear(): Promise<void> {
-		this.#pending.clear();
-		this.#failed.clear();
-		await this.#open().clear();
-	}
-
 	/** The store, made at the first operation. */
 	#open(): KeyValueStore {
 		this.#store ??= (this.#context.options.store ?? this.#fallback)(this.#name);
