@@ -55,8 +55,8 @@ export const storageMs = (context: PolicyContext): number => context.options.sto
 export class PartStore {
 	readonly #context: PolicyContext;
 	readonly #part: string;
-	readonly #name: string;
-	readonly #fallback: StoreFactory;
+	/** Makes the store (the client's `store`, else the part's default), at the first operation. */
+	readonly #make: () => KeyValueStore;
 	readonly #ms: number;
 	#store: KeyValueStore | undefined;
 	/** Writes and deletes the store has not confirmed (under way, or failed), newest value per key. */
@@ -64,11 +64,10 @@ export class PartStore {
 	/** The keys whose latest write or delete failed: tried again with the next write (one under way is not). */
 	readonly #failed = new Set<string>();
 
-	constructor(context: PolicyContext, part: string, name: string, fallback: StoreFactory) {
+	constructor(context: PolicyContext, part: string, make: () => KeyValueStore) {
 		this.#context = context;
 		this.#part = part;
-		this.#name = name;
-		this.#fallback = fallback;
+		this.#make = make;
 		this.#ms = storageMs(context);
 	}
 
@@ -161,7 +160,7 @@ export class PartStore {
 
 	/** The store, made at the first operation. */
 	#open(): KeyValueStore {
-		this.#store ??= (this.#context.options.store ?? this.#fallback)(this.#name);
+		this.#store ??= this.#make();
 		return this.#store;
 	}
 
@@ -226,7 +225,7 @@ export const partStore = (context: PolicyContext, part: string, fallback: StoreF
 	const name = `${context.name}/${part}`;
 	let made = context.stores.get(name) as PartStore | undefined;
 	if (!made) {
-		made = new PartStore(context, part, name, fallback);
+		made = new PartStore(context, part, () => (context.options.store ?? fallback)(name));
 		context.stores.set(name, made);
 	}
 
