@@ -13,6 +13,9 @@ import { resolve, type BreakerOptions } from './options.js';
 /** How early before the scope reopens an attempt waits for it instead of failing (ms; see `attempt`). */
 const edgeMs = 16;
 
+/** Fail fast: the scope is open, or half-open with its probes taken (`retryAfterMs`: until it may let a probe through). */
+const refuse = (circuit: Circuit, retryAfterMs: number): Promise<never> => Promise.reject(new CircuitOpenError(circuit.record.scope, retryAfterMs));
+
 /**
  * The per-scope circuit breaker: a per-attempt layer (retries are counted too) over one `Circuit`
  * per scope, kept with their store, tabs and coordinator in `Circuits` (circuits.ts; the probe in probe.ts, the
@@ -38,7 +41,8 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 	 */
 	const attempt = (circuit: Circuit, request: Request, init: FetchInit | undefined, next: FetchLike, waited?: boolean): Promise<Response> => {
 		const now = clock.now();
-		const verdict = admit(circuit, now, init?.steadfetch?.waitUntil);
+		const call = init?.steadfetch;
+		const verdict = admit(circuit, now, call?.waitUntil);
 		if (verdict === PASS) {
 			return send(circuits, circuit, undefined, request, init, next);
 		}
@@ -46,17 +50,17 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		if (verdict === PROBE) {
 			if (own === undefined) {
 				// The caller's request is the probe; a breaker that closed meanwhile lets it go.
-				return claim(circuits, circuit, now, init?.steadfetch).then((after) => after ? send(circuits, circuit, now, request, init, next, after)
-					: circuit.record.state === 'closed' ? attempt(circuit, request, init, next) : Promise.reject(new CircuitOpenError(circuit.record.scope, probeTimeoutMs)));
+				return claim(circuits, circuit, now, call).then((after) => after ? send(circuits, circuit, now, request, init, next, after)
+					: circuit.record.state === 'closed' ? attempt(circuit, request, init, next) : refuse(circuit, probeTimeoutMs));
 			}
 
 			// `breaker.probe` goes instead, while the caller fails fast.
-			probe(circuits, circuit, now, init?.steadfetch).catch(noop);
+			probe(circuits, circuit, now, call).catch(noop);
 		}
 
 		return !waited && verdict > 0 && verdict <= edgeMs
 			? new Promise((resolve) => setTimeout(resolve, verdict)).then(() => attempt(circuit, request, init, next, true))
-			: Promise.reject(new CircuitOpenError(circuit.record.scope, verdict === PROBE ? probeTimeoutMs : verdict));
+			: refuse(circuit, verdict === PROBE ? probeTimeoutMs : verdict);
 	};
 
 	const layer: Layer = (next) => {
