@@ -67,7 +67,9 @@ const records = async ({ key, store }: CacheState, identity: string | undefined,
 /** `client.cache`: the stored copies, as the app sees them (API.md "Responses served from the stale cache"). */
 export const members = (cache: CacheState): CacheHandle => ({
 	async delete(url) {
-		await cache.view.invalidate(redact(callUrl(url, cache.context.options), cache.params));
+		// Its copies (sensitive query values removed) of every identity and credential go (see `View.drop`).
+		const target = redact(callUrl(url, cache.context.options), cache.params);
+		await cache.view.drop((stored) => urlOf(stored) === target);
 	},
 	clear: () => clear(cache),
 	async list() {

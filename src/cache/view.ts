@@ -1,6 +1,5 @@
 import type { PartStore } from '../core/part-store.js';
 import type { LastCopy } from './copy-plan.js';
-import { urlOf } from './keys.js';
 
 /**
  * This client's view of the keys of its stored copies, kept in memory (no index in the store): the
@@ -149,10 +148,5 @@ export class View {
 		}
 
 		return [...found];
-	}
-
-	/** The stored copies of a URL (sensitive query values removed), of every identity and credential, go (see `drop`). */
-	invalidate(target: string): Promise<string[]> {
-		return this.drop((stored) => urlOf(stored) === target);
 	}
 }
