@@ -77,7 +77,7 @@ const dependencies = async (queue: Queue, call: PolicyCall, href: string): Promi
 		}
 
 		refs[placeholder] = { entry: ref.entry, pointer: ref.pointer };
-		const pending = (): boolean => queue.pending.some((each) => each.id === ref.entry);
+		const pending = (): boolean => queue.pending.all.some((each) => each.id === ref.entry);
 		// Not known as pending here: the store's span says whether another client changed what is pending (no listing per write).
 		if (!pending()) {
 			await queue.refresh();
@@ -194,7 +194,7 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 		const asked = Object.values(record.refs ?? {}).flatMap((ref) => ref.entry === parent ? [ref.pointer] : []);
 		// Under the entry's lock: its delivery (in any tab) reads the pointers and removes it under the same lock.
 		const recorded = await queue.entryLock(parent, async () => {
-			const stored = queue.pending.find((each) => each.id === parent);
+			const stored = queue.pending.all.find((each) => each.id === parent);
 			const parentRecord = stored && await queue.read(stored.key);
 			// Not written back once discarded or cleared (src/core/world.ts): a removed entry is never revived.
 			if (stored && isRecord(parentRecord) && call.world.current('outbox', parent)) {
@@ -421,4 +421,4 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, given: Reque
  * case: no scope can be offline then), no listing due: ky's attempt as is, no promise of ours.
  */
 export const layer = (queue: Queue, drain: Drain): Layer => (next) => (request, init) =>
-	queue.pending.length > 0 || queue.replaying || (init?.steadfetch !== undefined && queue.dependents.has(init.steadfetch)) || isOffline() || queue.due(init?.steadfetch) ? attempt(queue, drain, next, request, init) : next(request, init);
+	queue.pending.size > 0 || queue.replaying || (init?.steadfetch !== undefined && queue.dependents.has(init.steadfetch)) || isOffline() || queue.due(init?.steadfetch) ? attempt(queue, drain, next, request, init) : next(request, init);

@@ -80,7 +80,7 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 		// A write kept queued: its 202 (`queuedResponse: 'accepted'`), or its `OutboxQueuedError` (`QUEUED`).
 		substituted: (outcome) => (outcome instanceof Response ? outcome.headers.has('steadfetch-outbox-entry') : classify(outcome).code === 'QUEUED') ? 'queued' : undefined,
 		// A scope with entries pending (as this client last listed them) keeps its `stats()` counters.
-		holds: (scope) => queue.holds(scope),
+		holds: (scope) => queue.pending.of(scope).length > 0,
 		layer: layer(queue, drain),
 		wrap: wrapper(queue, drain),
 		appliesTo: appliesTo(queue),

@@ -84,8 +84,8 @@ export class Pass {
 	/** The oldest pending entry this pass has not taken, of the scopes it has not blocked. */
 	#oldest(taken: ReadonlyMap<string, string>): RecordKey | undefined {
 		let oldest: RecordKey | undefined;
-		for (const scope of this.#queue.scopes()) {
-			const entry = this.#blocked.has(scope) ? undefined : this.#queue.next(scope, taken.get(scope));
+		for (const scope of this.#queue.pending.scopes()) {
+			const entry = this.#blocked.has(scope) ? undefined : this.#queue.pending.next(scope, taken.get(scope));
 			if (entry && (!oldest || entry.key < oldest.key)) {
 				oldest = entry;
 			}
@@ -188,7 +188,7 @@ export class Pass {
 		const queue = this.#queue;
 		const values = new Map<string, Record<string, unknown>>();
 		for (const parent of new Set([...record.dependsOn ?? [], ...Object.values(record.refs ?? {}).map((ref) => ref.entry)])) {
-			const pending = queue.pending.find((each) => each.id === parent);
+			const pending = queue.pending.all.find((each) => each.id === parent);
 			if (pending && await queue.read(pending.key) !== undefined) {
 				this.#block(record.scope);
 				return undefined;

@@ -4,6 +4,9 @@ import type { RecordKey } from './record.js';
 /** An entry's sort key: its store key (oldest first). */
 const keyOf = (entry: RecordKey): string => entry.key;
 
+/** What the queue's users read of its pending keys (`Queue.pending`): the queue alone changes them. */
+export type PendingView = Pick<PendingKeys, 'all' | 'size' | 'of' | 'next' | 'scopes'>;
+
 /**
  * The pending entries a queue knows of, oldest first (their keys sort so), overall and by scope: what
  * a write, a replay or a removal asks (how many are pending, whether a scope has any, a scope's

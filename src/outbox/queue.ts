@@ -8,7 +8,7 @@ import { autoStore } from '../stores/auto.js';
 import type { KeySpan } from '../stores/types.js';
 import type { ResolvedOutboxOptions } from './options.js';
 import { at, earlyMs, isValues, keptMs, Refs, valuesKey, type Ref, type Values } from './refs.js';
-import { PendingKeys } from './pending.js';
+import { PendingKeys, type PendingView } from './pending.js';
 import { lockEntry, lockOutbox } from './locks.js';
 import { isRecord, leased, overwritten, parseKey, type OutboxRecord, type RecordKey } from './record.js';
 import { diesWithRequest, drainOfAnotherRequest } from './request-bound.js';
@@ -86,6 +86,8 @@ export class Queue {
 	declare readonly store: QueueStore;
 	/** The pending keys, oldest first: the last listing's, with this client's writes and deletes since. */
 	readonly #index = new PendingKeys();
+	/** The pending keys as this client knows them, to read (`#index`: only the queue changes them). */
+	readonly pending: PendingView = this.#index;
 	/** Whether a listing filled the index yet. */
 	#listed = false;
 	/** Entries this client queued since its last listing (a store without `span` is listed again after `maxEntries / 4`). */
@@ -158,26 +160,6 @@ export class Queue {
 
 	get closed(): boolean {
 		return this.#closed;
-	}
-
-	/** The pending keys, oldest first, as this client knows them (a live view: copy it to iterate across awaits). */
-	get pending(): readonly RecordKey[] {
-		return this.#index.all;
-	}
-
-	/** Whether `scope` has pending entries, as this client knows them. */
-	holds(scope: string): boolean {
-		return this.#index.of(scope).length > 0;
-	}
-
-	/** The oldest pending entry of `scope` after the key `after` (its oldest without it), as this client knows them. */
-	next(scope: string, after?: string): RecordKey | undefined {
-		return this.#index.next(scope, after);
-	}
-
-	/** The scopes with pending entries, as this client knows them. */
-	scopes(): IterableIterator<string> {
-		return this.#index.scopes();
 	}
 
 	/** `storage:error` reports of the outbox so far: an operation that answered nothing failed when this moved. */
@@ -362,7 +344,7 @@ export class Queue {
 	 */
 	async behind(scope: string): Promise<boolean> {
 		const mine = await this.digest(this.context.identity());
-		for (let entry = this.next(scope); entry; entry = this.next(scope, entry.key)) {
+		for (let entry = this.#index.next(scope); entry; entry = this.#index.next(scope, entry.key)) {
 			const { key, id } = entry;
 			if (!this.#known.has(id)) {
 				const record = await this.read(key);
@@ -658,7 +640,7 @@ export class Queue {
 		const now = this.context.clock.now();
 		for (const key of this.#kept) {
 			const kept = await this.read(key);
-			if (!isValues(kept) || (Math.abs(now - kept.at) >= keptMs && !(kept.dependents ?? []).some((id) => this.#stored.has(id) || this.pending.some((each) => each.id === id)))) {
+			if (!isValues(kept) || (Math.abs(now - kept.at) >= keptMs && !(kept.dependents ?? []).some((id) => this.#stored.has(id) || this.#index.all.some((each) => each.id === id)))) {
 				await this.store.delete(key);
 			}
 		}
