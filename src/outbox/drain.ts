@@ -46,7 +46,11 @@ export class Drain {
 	async trigger(scope?: string | true, waitUntil?: WaitUntil): Promise<FlushResult | undefined> {
 		if (scope) {
 			this.#forced.add(scope === true ? '' : scope);
-			this.#queue.resume(scope === true ? undefined : scope);
+			if (scope === true) {
+				this.#queue.paused.clear();
+			} else {
+				this.#queue.paused.delete(scope);
+			}
 		}
 
 		this.#started = true;

@@ -64,7 +64,7 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 	 * is answered well drains it, in its own request (the layer's trigger).
 	 */
 	const resume = (): void => {
-		queue.resume();
+		queue.paused.clear();
 		diesWithRequest() || void drain.trigger();
 	};
 

@@ -273,7 +273,7 @@ export class Pass {
 			await this.#bury(record, key, outcome.reason);
 		} else if (this.#permit.current(record.id)) {
 			if (outcome.kind === 'pause') {
-				queue.pause(record.scope);
+				queue.paused.add(record.scope);
 			} else {
 				record.nextAttemptAt = outcome.at;
 				record.pinned = outcome.pinned;

@@ -96,8 +96,8 @@ export class Queue {
 	#strays = 0;
 	/** Writes and deletes of pending keys this client made (`#note`): a span answered across one is not trusted. */
 	#notes = 0;
-	/** Scopes paused by a 401/403 until a trigger ends the pause. */
-	readonly #paused = new Set<string>();
+	/** Scopes paused by a 401/403 (a pass's outcome) until a trigger ends the pause (of the scope, or of every scope). */
+	readonly paused = new Set<string>();
 	#failures = 0;
 	#closed = false;
 	/** Bumped by `clear()`: a permit of an older epoch sends and writes back nothing. */
@@ -165,24 +165,6 @@ export class Queue {
 	/** `storage:error` reports of the outbox so far: an operation that answered nothing failed when this moved. */
 	get failures(): number {
 		return this.#failures;
-	}
-
-	/** Scopes paused by a 401/403 until a trigger ends the pause. */
-	get paused(): ReadonlySet<string> {
-		return this.#paused;
-	}
-
-	pause(scope: string): void {
-		this.#paused.add(scope);
-	}
-
-	/** End the pause of `scope`, or of every scope. */
-	resume(scope?: string): void {
-		if (scope === undefined) {
-			this.#paused.clear();
-		} else {
-			this.#paused.delete(scope);
-		}
 	}
 
 	/** Whether a replay, or the first attempt of a write told "queued", is under way: the layer then checks each attempt (`admits`). */
