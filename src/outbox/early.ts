@@ -37,50 +37,49 @@ export const follow = async (queue: Queue, drain: Drain, call: PolicyCall, recor
 	const failure = response ? classifyStatus(response.status) : classify(error);
 	// Written back only in the world its call started in (src/core/world.ts): no discard of it, no clear of
 	// the outbox (all, or of its identity) and the same identity since the call started, not since `run` ended.
-	const settle = async (): Promise<boolean | undefined> => queue.follow(record.id, async (following) => {
-		const current = (): boolean => following() && call.world.current('outbox', record.id);
-		const now = context.clock.now();
-		if (!failure) {
-			await queue.store.delete(key);
-			await queue.list(); // Before anyone hears of it: a write made then is not held behind it.
-			queue.emit('outbox:sent', record, { status: response!.status, early: true });
-			return true;
-		}
-
-		if (!current()) {
-			return false;
-		}
-
-		const { code } = failure;
-		delete record.inFlightUntil;
-		// Its attempts that reached the network (a hold or the caller's abort ends one that did not count).
-		record.attempts += Math.max(0, call.attempts - (isSteadfetchError(error) || call.signal?.aborted ? 1 : 0));
-		record.lastError = lastErrorOf(failure, response, error);
-		const outcome = response && outcomeOf(response, undefined, record, options, now, context.random);
-		if (outcome?.kind === 'dead' && outcome.reason === 'rejected') {
-			// An answer a replay would dead-letter (a 422): a dead letter now, never sent again.
-			await queue.bury(record, key, 'rejected');
-			await queue.list();
-			queue.emit('outbox:dead', record, { deadReason: 'rejected', code });
-			return undefined;
-		}
-
-		const { at, pinned } = call.signal?.aborted ? { at: now, pinned: false } : scheduleOf(response, error, record, options, now, context.random);
-		Object.assign(record, { nextAttemptAt: at, pinned });
-		await queue.store.set(key, record);
-		queue.emit('outbox:retry', record, { nextAttemptAt: at, code });
-		return at <= now;
-	}, call);
-	const settled = async (): Promise<boolean | undefined> => {
+	const settle = async (): Promise<boolean | undefined> => {
 		void response?.body?.cancel().catch(ignore); // Nobody reads it: the caller was answered.
-		return settle();
+		return queue.follow(record.id, async (following) => {
+			const current = (): boolean => following() && call.world.current('outbox', record.id);
+			const now = context.clock.now();
+			if (!failure) {
+				await queue.store.delete(key);
+				await queue.list(); // Before anyone hears of it: a write made then is not held behind it.
+				queue.emit('outbox:sent', record, { status: response!.status, early: true });
+				return true;
+			}
+
+			if (!current()) {
+				return false;
+			}
+
+			const { code } = failure;
+			delete record.inFlightUntil;
+			// Its attempts that reached the network (a hold or the caller's abort ends one that did not count).
+			record.attempts += Math.max(0, call.attempts - (isSteadfetchError(error) || call.signal?.aborted ? 1 : 0));
+			record.lastError = lastErrorOf(failure, response, error);
+			const outcome = response && outcomeOf(response, undefined, record, options, now, context.random);
+			if (outcome?.kind === 'dead' && outcome.reason === 'rejected') {
+				// An answer a replay would dead-letter (a 422): a dead letter now, never sent again.
+				await queue.bury(record, key, 'rejected');
+				await queue.list();
+				queue.emit('outbox:dead', record, { deadReason: 'rejected', code });
+				return undefined;
+			}
+
+			const { at, pinned } = call.signal?.aborted ? { at: now, pinned: false } : scheduleOf(response, error, record, options, now, context.random);
+			Object.assign(record, { nextAttemptAt: at, pinned });
+			await queue.store.set(key, record);
+			queue.emit('outbox:retry', record, { nextAttemptAt: at, code });
+			return at <= now;
+		}, call);
 	};
 	// Delivered: the values its dependents (`outbox.ref()`) ask for are kept and its answer held in memory a
 	// while, then it is removed, both under its lock (see `Queue.entryLock`).
 	const due = response && !failure ? await queue.entryLock(record.id, async () => {
 		await queue.keep(record, key, response, true).catch(ignore);
-		return settled();
-	}) : await settled();
+		return settle();
+	}) : await settle();
 	if (due) {
 		background(context, 'outbox', call.waitUntil, async () => drain.trigger(undefined, call.waitUntil));
 	} else if (due === false) {
