@@ -89,6 +89,8 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 			const counted = new PendingWrites(context.name);
 			pending = counted;
 			const gone = ({ entryId }: { entryId: string }): void => counted.gone(entryId);
+			// `online`, or the page visible again: every scope came back, every entry due (after `resumeJitterMs` at random), whatever its backoff.
+			const back = (): void => void drain.resume(true);
 			cleanups.push(
 				() => counted.close(),
 				// Queued under the current identity (the digest the enqueue just made); gone once sent, dead, discarded or superseded.
@@ -97,9 +99,8 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 					typeof digest === 'object' ? void digest.then((known) => counted.queued(entryId, known, url)) : counted.queued(entryId, digest, url);
 				}),
 				...(['outbox:sent', 'outbox:dead', 'outbox:discarded', 'outbox:superseded', 'outbox:conflict'] as const).map((type) => context.on(type, gone)),
-				// A scope came back (`online`, a breaker's probe got through): after `resumeJitterMs` at random;
-				// the page visible again: every entry due (after the same wait), whatever its backoff.
-				...listenBack(() => void drain.resume(true), () => void drain.resume(true)),
+				...listenBack(back, back),
+				// A breaker's probe got through: its scope came back, after `resumeJitterMs` at random.
 				context.on('breaker:closed', ({ scope }) => diesWithRequest() || void drain.resume(scope)),
 				// A new token (here or in another tab) ends the 401/403 pause.
 				context.on('auth:refresh', ({ ok }) => ok && resume()),
