@@ -51,7 +51,7 @@ const queueable = (queue: Queue, call: PolicyCall, href: string): boolean => eli
  */
 export const appliesTo = (queue: Queue) => (call: PolicyCall): boolean => {
 	const href = targetOf(call, queue.context.options)?.href;
-	return queueable(queue, call, href ?? '') || queue.refs.in(call, href).length > 0;
+	return queueable(queue, call, href ?? '') || queue.refs.in(call, href).size > 0;
 };
 
 /**
@@ -63,15 +63,14 @@ export const appliesTo = (queue: Queue) => (call: PolicyCall): boolean => {
  */
 const dependencies = async (queue: Queue, call: PolicyCall, href: string): Promise<void> => {
 	const found = queue.refs.in(call, href);
-	if (found.length === 0) {
+	if (found.size === 0) {
 		return;
 	}
 
 	const refs: Record<string, Ref> = {};
 	const dependsOn = new Set<string>();
 	const now = queue.context.clock.now();
-	for (const placeholder of found) {
-		const ref = queue.refs.get(placeholder)!;
+	for (const [placeholder, ref] of found) {
 		if (ref.who !== call.identity) {
 			throw new InvalidRequestError('A placeholder of outbox.ref() made under another identity');
 		}

@@ -58,12 +58,15 @@ export const at = (document: unknown, pointer: string): { value: unknown } | und
 	return { value };
 };
 
+/** What a placeholder this client made stands for, and whose identity made it. */
+type Made = Ref & { who: string | undefined };
+
 /** The placeholders this client made, and whose identity made each. */
 export class Refs {
 	#nonce: string | undefined;
 	#count = 0;
 	#syntax: RegExp | undefined;
-	readonly #made = new Map<string, Ref & { who: string | undefined }>();
+	readonly #made = new Map<string, Made>();
 	/** Whole answers of entries delivered early (`networkTimeoutMs`), until `until` (epoch ms): memory only. */
 	readonly early = new Map<string, { answer: unknown; until: number }>();
 
@@ -83,14 +86,11 @@ export class Refs {
 		return placeholder;
 	}
 
-	get(placeholder: string): (Ref & { who: string | undefined }) | undefined {
-		return this.#made.get(placeholder);
-	}
-
-	/** This client's placeholders in a call's URL (with its `searchParams`), headers and `json`; none without a `ref()` made. */
-	in(call: PolicyCall, href: string | undefined): string[] {
+	/** This client's placeholders in a call's URL (with its `searchParams`), headers and `json`, with what each stands for; none without a `ref()` made. */
+	in(call: PolicyCall, href: string | undefined): Map<string, Made> {
+		const found = new Map<string, Made>();
 		if (!this.#nonce) {
-			return [];
+			return found;
 		}
 
 		const { headers, json } = call.options as { headers?: unknown; json?: unknown };
@@ -98,11 +98,18 @@ export class Refs {
 		try {
 			text = `${href} ${JSON.stringify(headers instanceof Headers ? [...headers] : headers ?? null)} ${JSON.stringify(json ?? null)}`;
 		} catch {
-			return []; // An unserializable body: the wrapper's own check names it.
+			return found; // An unserializable body: the wrapper's own check names it.
 		}
 
 		this.#syntax ??= new RegExp(`steadfetch-ref-${this.#nonce}-\\d+`, 'g');
-		return [...new Set(text.match(this.#syntax) ?? [])].filter((placeholder) => this.#made.has(placeholder));
+		for (const placeholder of text.match(this.#syntax) ?? []) {
+			const ref = this.#made.get(placeholder);
+			if (ref) {
+				found.set(placeholder, ref);
+			}
+		}
+
+		return found;
 	}
 }
 
