@@ -110,7 +110,7 @@ export class Pass {
 		const identity = await queue.digest(who);
 		let record: unknown;
 		try {
-			record = this.#blocked.has(scope) ? undefined : await queue.read(key, true);
+			record = await queue.read(key, true); // Its scope is not blocked: `#oldest` passed over those.
 		} catch {
 			return this.#block(scope); // The store failed: the drain tries again after a backoff.
 		}
