@@ -68,6 +68,11 @@ export class Drain {
 		return this.#running;
 	}
 
+	/** `trigger` as the outbox's background work (kept alive by `waitUntil`, a failure reported): the caller goes on at once. */
+	soon(scope?: string, waitUntil?: WaitUntil): void {
+		background(this.#queue.context, 'outbox', waitUntil, async () => this.trigger(scope, waitUntil));
+	}
+
 	/**
 	 * Ask for a drain because `scope` (`true`: every scope) came back — `online`, the page visible
 	 * again, a reload, a breaker's probe or an app's call got through — after a wait drawn from 0 to `resumeJitterMs` (the client's

@@ -1,7 +1,6 @@
 import type { PolicyCall } from '../core/policy.js';
 import { classify, classifyStatus } from '../errors/classify.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
-import { background } from '../core/part-store.js';
 import type { Drain } from './drain.js';
 import { lastErrorOf, outcomeOf, scheduleOf } from './outcome.js';
 import type { Queue } from './queue.js';
@@ -81,7 +80,7 @@ export const follow = async (queue: Queue, drain: Drain, call: PolicyCall, recor
 		return settle();
 	}) : await settle();
 	if (due) {
-		background(context, 'outbox', call.waitUntil, async () => drain.trigger(undefined, call.waitUntil));
+		drain.soon(undefined, call.waitUntil);
 	} else if (due === false) {
 		drain.arm(record.nextAttemptAt);
 	}

@@ -232,7 +232,7 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 		drain.arm(nextAttemptAt);
 	} else if (context.reachability(record.scope) !== 'offline') {
 		// Queued behind older entries of its scope: they may be due.
-		background(context, 'outbox', call.waitUntil, async () => drain.trigger(undefined, call.waitUntil));
+		drain.soon(undefined, call.waitUntil);
 	}
 
 	if (options.queuedResponse === 'accepted') {

@@ -3,7 +3,6 @@ import type { WaitUntil } from '../core/options.js';
 import type { PolicyContext } from '../core/policy.js';
 import { classify } from '../errors/classify.js';
 import { listenBack } from '../utils/listen.js';
-import { background } from '../core/part-store.js';
 import { Drain } from './drain.js';
 import { appliesTo, layer, wrapper } from './enqueue.js';
 import type { ResolvedOutboxOptions } from './options.js';
@@ -48,7 +47,7 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 			const { scope } = await queue.revive(id);
 			// In Workers, where work no waitUntil keeps alive dies with the request, only with one (withContext):
 			// else the next call or flush() replays it.
-			diesWithRequest(waitUntil) || background(context, 'outbox', waitUntil, async () => drain.trigger(scope, waitUntil));
+			diesWithRequest(waitUntil) || drain.soon(scope, waitUntil);
 		},
 		discard: async (id) => queue.discard(id),
 		ref: (entryId, pointer) => queue.refs.make(entryId, pointer, context.identity()),
