@@ -366,13 +366,12 @@ export class Queue {
 
 	/** Run a pass of the drain under the lock, with its permit (see `Permit`). */
 	async permit<T>(task: (permit: Permit) => Promise<T>): Promise<T> {
-		return this.lock(async () => this.#occupy(async () => {
-			const epoch = this.#epoch;
+		return this.lock(async () => this.#occupy(async (current) => {
 			const abort = new AbortController(); // Per pass, in the request that runs it.
 			this.#abort = abort;
 			this.#locked = true;
 			try {
-				return await task({ current: (id) => epoch === this.#epoch && !this.#closed && !this.#removed.has(id!), signal: abort.signal });
+				return await task({ current, signal: abort.signal });
 			} finally {
 				this.#locked = false;
 			}
@@ -411,10 +410,9 @@ export class Queue {
 	 */
 	async follow<T>(id: string, task: (current: () => boolean) => Promise<T>, call?: PolicyCall): Promise<T> {
 		this.#following.delete(call!);
-		return this.#occupy(async () => {
-			const epoch = this.#epoch;
+		return this.#occupy(async (current) => {
 			try {
-				return await task(() => epoch === this.#epoch && !this.#closed && !this.#removed.has(id));
+				return await task(() => current(id));
 			} finally {
 				this.release(id);
 			}
@@ -665,11 +663,16 @@ export class Queue {
 		}
 	}
 
-	/** Run `task` as work that may have read records: removed ids are forgotten once none is under way. */
-	async #occupy<T>(task: () => Promise<T>): Promise<T> {
+	/**
+	 * Run `task` as work that may have read records: removed ids are forgotten once none is under way.
+	 * `task` gets whether it may still write (with `id`: that entry): not cleared, closed or (`id`)
+	 * removed since it started.
+	 */
+	async #occupy<T>(task: (current: (id?: string) => boolean) => Promise<T>): Promise<T> {
+		const epoch = this.#epoch;
 		this.#busy++;
 		try {
-			return await task();
+			return await task((id) => epoch === this.#epoch && !this.#closed && !this.#removed.has(id!));
 		} finally {
 			if (!--this.#busy) {
 				this.#removed.clear();
