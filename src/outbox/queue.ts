@@ -3,7 +3,7 @@ import type { EventFields, PolicyCall, PolicyContext } from '../core/policy.js';
 import { SubrequestsSpent } from '../core/invocation.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import { identityDigest } from '../utils/digest.js';
-import { partStore, storageMs } from '../core/part-store.js';
+import { partStore, storageMs, type PartStore } from '../core/part-store.js';
 import { autoStore } from '../stores/auto.js';
 import type { KeySpan } from '../stores/types.js';
 import type { ResolvedOutboxOptions } from './options.js';
@@ -42,18 +42,14 @@ export const writeMs = (context: PolicyContext, bytes: number): number => Math.m
 const pendingPrefix = 'p|';
 
 /**
- * The outbox's part store as the queue's users (the call side, the drain, the early path) read and
- * write it: a write or delete of a pending entry's key also keeps the queue's index of pending keys.
+ * The outbox's part store as the queue's users (the call side, the drain, the early path) write it: a
+ * write or delete of a pending entry's key also keeps the queue's index of pending keys. They read it
+ * through the queue (`read`, `list`).
  */
 export interface QueueStore {
-	get<T>(key: string): Promise<T | undefined>;
 	set(key: string, value: unknown): Promise<void>;
 	/** `strict`: reject when the store does not confirm the delete (see `PartStore.delete`). */
 	delete(key: string, strict?: boolean): Promise<void>;
-	/** `strict`: reject when the store does not list. */
-	keys(strict?: boolean): Promise<string[]>;
-	/** The pending keys' count and greatest key, when the store can tell without a listing (`KeyValueStore.span`). */
-	span(prefix: string): Promise<KeySpan | undefined>;
 }
 
 /** What a replay got: its response, or its error. */
@@ -84,6 +80,8 @@ export class Queue {
 	declare readonly context: PolicyContext;
 	declare readonly options: ResolvedOutboxOptions;
 	declare readonly store: QueueStore;
+	/** The part store itself, which the queue reads (its writes go through `store`). */
+	readonly #parts: PartStore;
 	/** The pending keys, oldest first: the last listing's, with this client's writes and deletes since. */
 	readonly #index = new PendingKeys();
 	/** The pending keys as this client knows them, to read (`#index`: only the queue changes them). */
@@ -136,9 +134,9 @@ export class Queue {
 
 	constructor(context: PolicyContext, options: ResolvedOutboxOptions) {
 		const store = partStore(context, 'outbox', autoStore);
+		this.#parts = store;
 		Object.assign(this, {
 			context, options, store: {
-				get: async (key) => store.get(key),
 				set: async (key, value) => {
 					this.#note(key, true, value); // Before the store confirms: a count or a pass of this client meanwhile sees it.
 					// A record with a body is given longer, by its size (`writeMs`): a photo told "queued" is in the store.
@@ -149,8 +147,6 @@ export class Queue {
 					this.#note(key, false);
 					return store.delete(key, strict);
 				},
-				keys: async (strict) => store.keys(strict),
-				span: async (prefix) => store.span(prefix),
 			} satisfies QueueStore,
 		});
 		context.on('storage:error', ({ part }) => {
@@ -180,7 +176,7 @@ export class Queue {
 	async list(strict?: boolean): Promise<RecordKey[]> {
 		let listed: string[];
 		try {
-			listed = (await this.store.keys(true)).sort();
+			listed = (await this.#parts.keys(true)).sort();
 		} catch (error) {
 			if (strict) {
 				throw error;
@@ -228,7 +224,7 @@ export class Queue {
 	 */
 	async #span(): Promise<KeySpan | 'busy' | undefined> {
 		const notes = this.#notes;
-		const span = await this.store.span(pendingPrefix);
+		const span = await this.#parts.span(pendingPrefix);
 		return span && notes !== this.#notes ? 'busy' : span;
 	}
 
@@ -285,7 +281,7 @@ export class Queue {
 	/** A stored value (`undefined` when absent); `strict`: reject when the store did not answer. */
 	async read(key: string, strict?: boolean): Promise<unknown> {
 		const failures = this.#failures;
-		const value = await this.store.get(key);
+		const value = await this.#parts.get(key);
 		if (strict && value === undefined && failures !== this.#failures) {
 			throw new Error(`The outbox could not read ${key}`);
 		}
@@ -538,7 +534,7 @@ export class Queue {
 			await this.#remove(keys);
 			// Then the kept values of delivered entries (`outbox.ref()`), all or that identity's.
 			const kept: string[] = [];
-			for (const key of await this.store.keys(true)) {
+			for (const key of await this.#parts.keys(true)) {
 				const values = key.startsWith('v|') ? await this.read(key, true) : undefined;
 				if (values !== undefined && (who === undefined || (values as Values).identity === identity)) {
 					kept.push(key);
