@@ -344,7 +344,7 @@ export class Queue {
 	 * workers and clients of a process. `signal`: give up waiting for the lock when it aborts (the
 	 * promise rejects, `task` is not run).
 	 */
-	async lock<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+	async #lock<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
 		return lockOutbox(this.context.name, task, signal);
 	}
 
@@ -362,7 +362,7 @@ export class Queue {
 
 	/** Run a pass of the drain under the lock, with its permit (see `Permit`). */
 	async permit<T>(task: (permit: Permit) => Promise<T>): Promise<T> {
-		return this.lock(async () => this.#occupy(async (current) => {
+		return this.#lock(async () => this.#occupy(async (current) => {
 			const abort = new AbortController(); // Per pass, in the request that runs it.
 			this.#abort = abort;
 			this.#locked = true;
@@ -493,7 +493,7 @@ export class Queue {
 				}
 			}
 		});
-		await (this.#locked ? run() : this.lock(run, AbortSignal.timeout(storageMs(this.context))).catch(() => undefined));
+		await (this.#locked ? run() : this.#lock(run, AbortSignal.timeout(storageMs(this.context))).catch(() => undefined));
 	}
 
 	/**
@@ -505,7 +505,7 @@ export class Queue {
 		await this.#occupy(async () => {
 			this.#removed.add(id);
 			const remove = async (): Promise<void> => this.#remove((await this.list(true)).flatMap((each) => each.id === id ? [each.key] : []));
-			await (this.#locked ? remove() : this.lock(remove));
+			await (this.#locked ? remove() : this.#lock(remove));
 		});
 	}
 
@@ -523,7 +523,7 @@ export class Queue {
 		}
 
 		const identity = await this.digest(who);
-		await this.lock(async () => {
+		await this.#lock(async () => {
 			const keys: string[] = [];
 			for (const { key } of await this.list(true)) {
 				if (who === undefined || (await this.read(key, true) as OutboxRecord | undefined)?.identity === identity) {
