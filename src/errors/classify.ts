@@ -71,26 +71,18 @@ export function classify(error: unknown): Classification {
 		return classifyStatus(error.response.status) ?? { code: 'HTTP_4XX', transient: false, status: error.response.status };
 	}
 
-	if (isTimeoutError(error)) {
+	// ky's, or a DOMException from AbortSignal.timeout() that reached us directly.
+	if (isTimeoutError(error) || named(error, 'TimeoutError')) {
 		return { code: 'TIMEOUT', transient: true };
 	}
 
-	if (isNetworkError(error)) {
+	// ky's, or a raw failure of the platform's fetch (as ky's NetworkError wraps it); any other TypeError is UNKNOWN.
+	if (isNetworkError(error) || isPlatformNetworkError(error)) {
 		return { code: 'NETWORK', transient: true };
 	}
 
 	if (named(error, 'AbortError') || named(error, 'Superseded')) {
 		return { code: 'ABORTED', transient: false };
-	}
-
-	if (named(error, 'TimeoutError')) {
-		// A DOMException from AbortSignal.timeout() that reached us directly.
-		return { code: 'TIMEOUT', transient: true };
-	}
-
-	if (isPlatformNetworkError(error)) {
-		// A raw failure of the platform's fetch (as ky's NetworkError wraps it); any other TypeError is UNKNOWN.
-		return { code: 'NETWORK', transient: true };
 	}
 
 	return { code: 'UNKNOWN', transient: false };
