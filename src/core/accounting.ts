@@ -72,7 +72,7 @@ export class Accounting {
 		}
 
 		const scope = this.scopeOf(url);
-		return !this.#refuses(scope, false) && !call?.admission?.stops(scope);
+		return !this.refuses(scope, false) && !call?.admission?.stops(scope);
 	};
 
 	/** `error` (or an attempt's answer with an error status) is `call`'s (see `#owners`). */
@@ -97,11 +97,6 @@ export class Accounting {
 		this.#budget?.recordFirst(scope);
 	}
 
-	/** Whether the retry budget refuses a retry going out now (one the caller `forced` is paid for, never refused). */
-	refuses(scope: string, forced: boolean): boolean {
-		return this.#refuses(scope, true, forced);
-	}
-
 	/** A retry goes out after `error` (none: forced with `ky.retry()`): counted, and told while somebody listens to `retry`. */
 	retried(call: Call, request: Request, scope: string, error: Error | undefined): void {
 		this.#stats.scope(scope).retries++;
@@ -112,8 +107,11 @@ export class Accounting {
 		}
 	}
 
-	/** Whether the retry budget refuses (`spend`: the retry goes out now); a refusal counted, and told once per window. */
-	#refuses(scope: string, spend: boolean, forced?: boolean): boolean {
+	/**
+	 * Whether the retry budget refuses a retry (`spend`: it goes out now; one the caller `forced` is paid
+	 * for, never refused); a refusal counted, and told once per window.
+	 */
+	refuses(scope: string, spend: boolean, forced?: boolean): boolean {
 		const budget = this.#budget;
 		if (!budget) {
 			return false;

@@ -233,7 +233,7 @@ export class Call implements PolicyCall {
 			const error = this.#takeFailure() as Error | undefined;
 			const forced = !error || error instanceof ForceRetryError;
 			const { admission } = this;
-			if ((!forced && admission?.stops(scope)) || accounting.refuses(scope, forced)) {
+			if ((!forced && admission?.stops(scope)) || accounting.refuses(scope, true, forced)) {
 				return Promise.reject(this.#refuse(error!));
 			}
 
