@@ -7,6 +7,7 @@ import { fallbackResponse } from './fallback.js';
 import { admission, callSignal, givenUp, racesDeadline, type Admission, type Invocation } from './invocation.js';
 import type { Counter, PolicyCall, PolicyContext, PolicyParts, RunOptions } from './policy.js';
 import { rejectedCall } from './response-promise.js';
+import { wrapApplies, type Placed } from './slots.js';
 import type { Stats } from './stats.js';
 import type { Clock, FetchInit, FetchLike, WaitUntil } from './types.js';
 import type { World } from './world.js';
@@ -29,7 +30,7 @@ export interface CallClient {
 	readonly accounting: Accounting;
 	readonly clock: Clock;
 	/** The policies with an outer wrapper, outermost first (by their wrap bands). */
-	readonly wrappers: readonly PolicyParts[];
+	readonly wrappers: readonly Placed[];
 	/** The policies that watch outcomes (`settled`). */
 	readonly watchers: readonly PolicyParts[];
 	/** How `stats()` counts an outcome a policy made (a stale copy, a 202 or an error for a queued write). */
@@ -350,10 +351,10 @@ export class Call implements PolicyCall {
 		const wrappers = this.#client.wrappers;
 		let next: Run | undefined;
 		for (let index = wrappers.length - 1; index >= 0; index--) {
-			const policy = wrappers[index]!;
-			if (!policy.appliesTo || policy.appliesTo(this)) {
+			const placed = wrappers[index]!;
+			if (wrapApplies(placed, this)) {
 				const inner: Run = next ?? ((extras) => this.#runKy(extras));
-				next = (extras) => policy.wrap!(this, (extra) => inner(extra ? [...extras ?? [], extra] : extras));
+				next = (extras) => placed.parts.wrap!(this, (extra) => inner(extra ? [...extras ?? [], extra] : extras));
 			}
 		}
 

@@ -15,7 +15,7 @@ import { clientKeys, type CallOptions, type CoreClientOptions } from './options.
 import type { Counter, PolicyParts } from './policy.js';
 import { Reach } from './reachability.js';
 import { originOf, requestOrigin } from './scope.js';
-import { byBand, createParts, switchable, switchableWrap } from './slots.js';
+import { byBand, createParts, switchable } from './slots.js';
 import { createStats } from './stats.js';
 import { platformFetch, transportOf } from './transport.js';
 import { contexts } from './with-context.js';
@@ -110,7 +110,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		transport,
 		stringifyJson: stringifying(options.stringifyJson),
 		// By their wrap bands (`placed` is in that order), outermost first.
-		wrappers: placed.filter(({ parts }) => parts.wrap).map(switchableWrap),
+		wrappers: placed.filter(({ parts }) => parts.wrap),
 		ourKeys,
 		checks: placed.flatMap(({ slot, parts }) => (parts.checkCall ? [{ slot, check: parts.checkCall.bind(parts) }] : [])),
 		watchers: active.filter((part) => part.settled),

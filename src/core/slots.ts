@@ -1,5 +1,5 @@
 import type { CoreClientOptions } from './options.js';
-import { isPolicy, type PolicyBands, type PolicyContext, type PolicyParts } from './policy.js';
+import { isPolicy, type PolicyBands, type PolicyCall, type PolicyContext, type PolicyParts } from './policy.js';
 import type { Layer } from './types.js';
 import type { CallOptions } from './options.js';
 
@@ -88,8 +88,6 @@ export const switchable = ({ slot, parts }: Placed): Layer => (next) => {
 	return (request, init) => (init?.steadfetch?.options[slot as keyof CallOptions] === false ? next(request, init) : inner(request, init));
 };
 
-/** A policy's wrapper, applying to a call only when the call's options do not say `{ [slot]: false }`. */
-export const switchableWrap = ({ slot, parts }: Placed): PolicyParts => ({
-	appliesTo: (call) => (parts.ownSwitch || call.options[slot as keyof CallOptions] !== false) && (!parts.appliesTo || parts.appliesTo(call)),
-	wrap: (call, next) => parts.wrap!(call, next),
-});
+/** Whether a policy's wrapper applies to `call`: as its `appliesTo` says, and not when the call's options say `{ [slot]: false }`. */
+export const wrapApplies = ({ slot, parts }: Placed, call: PolicyCall): boolean =>
+	(parts.ownSwitch || call.options[slot as keyof CallOptions] !== false) && (!parts.appliesTo || parts.appliesTo(call));
