@@ -35,16 +35,21 @@ export const isPlatformNetworkError = (error: unknown): error is TypeError => {
 };
 
 /**
+ * What `classify()` says of an `HTTPError` with `status`: a 429, a 5xx or a 408 is transient, any
+ * other status is `HTTP_4XX` (one below 400, an opaque redirect's 0, is the answer's, not the
+ * origin's failure).
+ */
+const ofStatus = (status: number): Classification => {
+	const code = status === 429 ? 'HTTP_429' : status >= 500 ? 'HTTP_5XX' : status === 408 ? 'HTTP_408' : 'HTTP_4XX';
+	return { code, transient: code !== 'HTTP_4XX', status };
+};
+
+/**
  * The classification of an HTTP status: `undefined` for an answer that is not a failure (< 400),
  * else what `classify()` says of an `HTTPError` with that status. The one table of failure: every
  * part that asks whether a response means the origin failed asks this.
  */
-export const classifyStatus = (status: number): Classification | undefined =>
-	status < 400 ? undefined
-		: status === 429 ? { code: 'HTTP_429', transient: true, status }
-			: status >= 500 ? { code: 'HTTP_5XX', transient: true, status }
-				: status === 408 ? { code: 'HTTP_408', transient: true, status }
-					: { code: 'HTTP_4XX', transient: false, status };
+export const classifyStatus = (status: number): Classification | undefined => (status < 400 ? undefined : ofStatus(status));
 
 /**
  * Classify any error, ours or ky's. `TIMEOUT`, `NETWORK`, `HTTP_429`, `HTTP_5XX`, `CIRCUIT_OPEN`,
@@ -67,8 +72,7 @@ export function classify(error: unknown): Classification {
 	}
 
 	if (isHTTPError(error)) {
-		// An HTTP error below 400 (an opaque redirect, status 0) is the answer's, not the origin's failure.
-		return classifyStatus(error.response.status) ?? { code: 'HTTP_4XX', transient: false, status: error.response.status };
+		return ofStatus(error.response.status);
 	}
 
 	// ky's, or a DOMException from AbortSignal.timeout() that reached us directly.
