@@ -100,6 +100,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	// The per-attempt layers, outermost first: the accounting, then the policies' by their layer bands.
 	const layers = [accounting.layer, ...placed.filter(({ parts }) => parts.layer).sort(byBand('layer')).map(switchable)];
 	const rules = retryRules(options, context, accounting);
+	const totalTimeout = options.totalTimeout ?? defaultTotalTimeout;
 	let closed = false;
 	const call = createCaller({
 		...rules,
@@ -122,8 +123,8 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		fallback: options.fallback,
 		parseJson: options.parseJson,
 		closed: () => closed,
-		deadlineOf: deadlines(options.deadlineHeader, options.totalTimeout ?? defaultTotalTimeout, clock),
-		totalTimeout: options.totalTimeout ?? defaultTotalTimeout,
+		deadlineOf: deadlines(options.deadlineHeader, totalTimeout, clock),
+		totalTimeout,
 		clock,
 		substituted: substitutedBy(active),
 	});

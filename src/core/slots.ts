@@ -66,9 +66,7 @@ export const createParts = (options: CoreClientOptions, context: PolicyContext):
 				throw new TypeError(`The \`${key}\` policy's \`at\` must be an object of bands ({ wrap?, layer? }); got ${String(at)}`);
 			}
 
-			const wrap = bandOf(at, 'wrap', key);
-			const layer = bandOf(at, 'layer', key);
-			placed.push({ slot: key, wrap, layer, parts: value.create(context) });
+			placed.push({ slot: key, wrap: bandOf(at, 'wrap', key), layer: bandOf(at, 'layer', key), parts: value.create(context) });
 		}
 	} catch (error) {
 		closeAll(placed.map(({ parts }) => parts));
