@@ -61,13 +61,6 @@ export interface CallInit {
 	readonly deadline: number | undefined;
 }
 
-/** How a call runs (`Call.run`): ky's options for it, the headers carrying its key (if any), its `fallback`. */
-export interface CallRun {
-	readonly forKy: Record<string, unknown>;
-	readonly headers: Headers | undefined;
-	readonly fallback: unknown;
-}
-
 type Run = (extras?: readonly RunOptions[]) => Promise<Response>;
 
 /**
@@ -184,12 +177,12 @@ export class Call implements PolicyCall {
 	}
 
 	/**
-	 * Run the call with ky's options for it. A call no wrapper applies to and without `fallback` is ky's
-	 * own promise: nothing can answer in ky's place, so nothing is wrapped; its outcome is counted by a
-	 * reaction added before the caller's. Otherwise the wrappers that apply run around ky, and the
-	 * promise gets ky's body shortcuts.
+	 * Run the call with ky's options for it (`forKy`), the headers carrying its key (if any) and its
+	 * `fallback`. A call no wrapper applies to and without `fallback` is ky's own promise: nothing can
+	 * answer in ky's place, so nothing is wrapped; its outcome is counted by a reaction added before the
+	 * caller's. Otherwise the wrappers that apply run around ky, and the promise gets ky's body shortcuts.
 	 */
-	run({ forKy, headers, fallback }: CallRun): ResponsePromise {
+	run(forKy: Record<string, unknown>, headers: Headers | undefined, fallback: unknown): ResponsePromise {
 		const began = monotonicNow();
 		this.#forKy = forKy;
 		const next = this.#chain();

@@ -124,10 +124,6 @@ export const createCaller = (deps: CallerDeps) => {
 			invocation: within,
 			deadline: deps.deadlineOf?.(within, callOptions.totalTimeout),
 		});
-		return call.run({
-			forKy: kyOptionsOf(call, callOptions, headers, unsafe, method),
-			headers,
-			fallback: 'fallback' in callOptions ? callOptions.fallback : deps.fallback,
-		});
+		return call.run(kyOptionsOf(call, callOptions, headers, unsafe, method), headers, 'fallback' in callOptions ? callOptions.fallback : deps.fallback);
 	};
 };
