@@ -5,7 +5,7 @@ import { isToken } from '../utils/validate.js';
 /** What the world does with what another tab or worker of the origin posted, once checked. */
 export interface Hearing {
 	/** A clear or a removal noted there (`Worlds` notes it here too). */
-	heardNote(note: string): void;
+	note(note: string): void;
 	/** A write delivered there: its method (a token, maybe a safe method) and absolute URL, normalized. */
 	heardWrite(method: string, url: string): void;
 }
@@ -37,7 +37,7 @@ const writeOf = (write: unknown): [string, string] | undefined => {
 export const linkTabs = (name: string, hear: Hearing): Channel | undefined => hasTabs() ? openChannel(`steadfetch:${name}:world`, (data) => {
 	const { v, note, write } = (typeof data === 'object' && data !== null ? data : {}) as { v?: unknown; note?: unknown; write?: unknown };
 	if (v === 1 && typeof note === 'string' && heard.test(note)) {
-		hear.heardNote(note);
+		hear.note(note);
 	}
 
 	const delivered = v === 1 ? writeOf(write) : undefined;

@@ -132,11 +132,6 @@ export class Worlds {
 		};
 	}
 
-	/** A clear or a removal noted in another tab (checked by src/core/world-tabs.ts). */
-	heardNote(note: string): void {
-		this.#note(note);
-	}
-
 	/** A write delivered in another tab (checked by src/core/world-tabs.ts): a safe method is no write. */
 	heardWrite(method: string, url: string): void {
 		if (!safeMethods.has(method.toUpperCase())) {
@@ -157,11 +152,12 @@ export class Worlds {
 	}
 
 	#tell(note: string): void {
-		this.#note(note);
+		this.note(note);
 		this.#channel?.post({ v: 1, note });
 	}
 
-	#note(note: string): void {
+	/** A clear or a removal noted: made here (`#tell`), or heard from another tab (checked by src/core/world-tabs.ts). */
+	note(note: string): void {
 		const at = ++this.#at;
 		if (this.#notes.size >= maxNotes) {
 			// Bounded: the notes become a clear of each part they named (conservative: older work of it writes nothing).
