@@ -2,6 +2,7 @@ import type { Input, Options as KyOptions, ResponsePromise } from 'ky';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import { Call, invalid, type CallClient, type Method } from './call.js';
+import { identityOf } from './context.js';
 import { invocationOf, type Invocation } from './invocation.js';
 import { callKyOptions, type CallKyDeps } from './ky-options.js';
 import type { CallOptions } from './options.js';
@@ -84,10 +85,7 @@ export const createCaller = (deps: CallerDeps) => {
 
 		let who: string | undefined;
 		try {
-			who = identity?.();
-			if (who !== undefined && (typeof who !== 'string' || who.length === 0)) {
-				throw new TypeError(`identity() must return a non-empty string or undefined; got ${typeof who}`);
-			}
+			who = identityOf(identity);
 		} catch (error) {
 			return rejected(new InvalidRequestError(`The client's identity() failed: ${(error as Error)?.message ?? String(error)}`, { cause: error }));
 		}

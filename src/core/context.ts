@@ -24,14 +24,27 @@ export interface ContextDeps {
 }
 
 /**
+ * What the client's `identity` option says now: a non-empty string, or undefined (none, or no
+ * `identity` option). Throws what it throws, and a TypeError for anything else it returns.
+ */
+export const identityOf = (identity: (() => string | undefined) | undefined): string | undefined => {
+	const who = identity?.();
+	if (who !== undefined && (typeof who !== 'string' || who.length === 0)) {
+		throw new TypeError(`identity() must return a non-empty string or undefined; got ${typeof who}`);
+	}
+
+	return who;
+};
+
+/**
  * The context each policy is created with (`PolicyContext`): one per client, no handle on the client
  * itself. A call's own state (`answer`, `perCall`) is the call's (src/core/call.ts).
  */
 export const policyContext = ({ options, stores, clock, emit, emitter, budget, reach, scopeOf, send }: ContextDeps): PolicyContext => {
+	// A policy asks it at any time: an identity() that throws, or returns no identity, is none.
 	const identity = (): string | undefined => {
 		try {
-			const who = options.identity?.();
-			return typeof who === 'string' && who.length > 0 ? who : undefined;
+			return identityOf(options.identity);
 		} catch {
 			return undefined;
 		}

@@ -33,7 +33,7 @@ const kyRetries = (error: Error, onTimeout: boolean): boolean => {
  * the retry pays when it goes out). It returns the user's verdict otherwise, so ky's rules,
  * Retry-After and RateLimit headers still decide the delay.
  */
-export const shouldRetry = (user: ShouldRetry | undefined, onTimeout: boolean, ask: ((error: Error, url: string) => boolean) | undefined, callOf?: (error: Error) => Call | undefined): ShouldRetry =>
+export const shouldRetry = (user: ShouldRetry | undefined, onTimeout: boolean, ask: (error: Error, url: string) => boolean, callOf: (error: Error) => Call | undefined): ShouldRetry =>
 	async (state) => {
 		const { error } = state;
 		// A layer answered the attempt without I/O: never retried, whoever asks.
@@ -42,7 +42,7 @@ export const shouldRetry = (user: ShouldRetry | undefined, onTimeout: boolean, a
 		}
 
 		// ky's error behind a status, noted on its call for the layer that sends (or refuses) the retry.
-		const call = isHTTPError(error) && callOf?.(error);
+		const call = isHTTPError(error) && callOf(error);
 		if (call) {
 			call.failed(error);
 		}
@@ -64,5 +64,5 @@ export const shouldRetry = (user: ShouldRetry | undefined, onTimeout: boolean, a
 			return false;
 		}
 
-		return ask && (verdict === true || kyRetries(error, onTimeout)) && !ask(error, request.url) ? false : verdict;
+		return (verdict === true || kyRetries(error, onTimeout)) && !ask(error, request.url) ? false : verdict;
 	};
