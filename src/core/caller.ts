@@ -7,6 +7,7 @@ import { invocationOf, type Invocation } from './invocation.js';
 import { callKyOptions, type CallKyDeps } from './ky-options.js';
 import type { CallOptions } from './options.js';
 import { rejectedCall as rejected, responsePromises } from './response-promise.js';
+import type { Placed } from './slots.js';
 import type { Worlds } from './world.js';
 import { checkCallOptions } from './validate-options.js';
 
@@ -15,7 +16,7 @@ export type { Method } from './call.js';
 /** What running a call needs of the client (with what counting it and its options for ky need). */
 export interface CallerDeps extends Omit<CallClient, 'withShortcuts'>, CallKyDeps {
 	/** The filled slots whose policy checks its own per-call option (`PolicyParts.checkCall`). */
-	readonly checks: ReadonlyArray<{ readonly slot: string; check(value: unknown, options: Readonly<CallOptions>): void }>;
+	readonly checks: readonly Placed[];
 	/** `retry.methods` upper-cased: a POST or PATCH call whose method the user listed gets an Idempotency-Key. */
 	readonly keyed: readonly string[];
 	/** The client's `identity` option, read at each call. */
@@ -71,11 +72,11 @@ export const createCaller = (deps: CallerDeps) => {
 			}
 
 			// Each policy checks its own per-call option (given, not `false`), before any I/O.
-			for (const { slot, check } of deps.checks) {
+			for (const { slot, parts } of deps.checks) {
 				const value = (callOptions as Record<string, unknown>)[slot];
 				if (value !== undefined && value !== false) {
 					try {
-						check(value, callOptions as Record<string, unknown>);
+						parts.checkCall!(value, callOptions as Record<string, unknown>);
 					} catch (error) {
 						return rejected(new InvalidRequestError((error as Error)?.message ?? String(error), { cause: error }));
 					}

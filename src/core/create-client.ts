@@ -113,7 +113,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		// By their wrap bands (`placed` is in that order), outermost first.
 		wrappers: placed.filter(({ parts }) => parts.wrap),
 		ourKeys,
-		checks: placed.flatMap(({ slot, parts }) => (parts.checkCall ? [{ slot, check: parts.checkCall.bind(parts) }] : [])),
+		checks: placed.filter(({ parts }) => parts.checkCall),
 		watchers: active.filter((part) => part.settled),
 		stats,
 		accounting,
