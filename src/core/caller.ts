@@ -66,21 +66,9 @@ export const createCaller = (deps: CallerDeps) => {
 
 		// A call without options has none to check.
 		if (given !== undefined) {
-			const invalidOptions = checkCallOptions(callOptions as Record<string, unknown>);
+			const invalidOptions = checkCallOptions(callOptions as Record<string, unknown>, deps.checks);
 			if (invalidOptions) {
 				return rejected(invalidOptions);
-			}
-
-			// Each policy checks its own per-call option (given, not `false`), before any I/O.
-			for (const { slot, parts } of deps.checks) {
-				const value = (callOptions as Record<string, unknown>)[slot];
-				if (value !== undefined && value !== false) {
-					try {
-						parts.checkCall!(value, callOptions as Record<string, unknown>);
-					} catch (error) {
-						return rejected(new InvalidRequestError((error as Error)?.message ?? String(error), { cause: error }));
-					}
-				}
 			}
 		}
 

@@ -1,4 +1,5 @@
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
+import type { Placed } from './slots.js';
 import { check, checkRules, describe, isNonNegativeInteger, isPositiveTimerMs, isTimerMs, isToken, timerMs, type Rule, positiveTimerMs } from '../utils/validate.js';
 
 const is = (type: string): Rule => [(value) => typeof value === type, `a ${type}`];
@@ -53,16 +54,24 @@ const checkCacheMode = (cache: unknown): void => {
 };
 
 /**
- * Check one call's options before any I/O. Returns the `InvalidRequestError` to reject with, or
+ * Check one call's options before any I/O: the core's, then each policy's own (`checks`: the filled
+ * slots whose policy has a `checkCall`). Returns the `InvalidRequestError` to reject with, or
  * `undefined`. Cheap on the common path: only the keys a call gives are looked at.
  */
-export const checkCallOptions = (options: Record<string, unknown>): InvalidRequestError | undefined => {
+export const checkCallOptions = (options: Record<string, unknown>, checks: readonly Placed[]): InvalidRequestError | undefined => {
 	try {
 		check(object(options), 'options', options, 'an object');
 		checkRules(options, callRules);
 		checkCacheMode(options.cache);
+		// Each policy checks its own per-call option (given, not `false`).
+		for (const { slot, parts } of checks) {
+			const value = options[slot];
+			if (value !== undefined && value !== false) {
+				parts.checkCall!(value, options);
+			}
+		}
 	} catch (error) {
-		return new InvalidRequestError((error as Error).message, { cause: error });
+		return new InvalidRequestError((error as Error)?.message ?? String(error), { cause: error });
 	}
 
 	return undefined;
