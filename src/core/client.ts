@@ -19,9 +19,10 @@ const methods: readonly Method[] = ['get', 'post', 'put', 'patch', 'delete', 'he
 
 /** The client's call functions, each call of the request context `invocation` (`withContext`). */
 export const bind = (call: Caller, invocation?: Invocation): AnyClient => {
-	const client = ((input: Input, callOptions?: CallOptions) => call(undefined, input, callOptions, { invocation })) as AnyClient;
+	const calling = (method?: Method) => (input: Input, callOptions?: CallOptions) => call(method, input, callOptions, { invocation });
+	const client = calling() as AnyClient;
 	for (const method of methods) {
-		client[method] = ((input: Input, callOptions?: CallOptions) => call(method, input, callOptions, { invocation })) as AnyClient['get'];
+		client[method] = calling(method) as AnyClient['get'];
 	}
 
 	return client;
@@ -94,10 +95,12 @@ export const addMembers = (client: AnyClient, { context, stats, active, custom, 
 	// A URL resolved as a call's is (prefix, baseUrl); with a custom `scope`, a string without `://` names a scope.
 	client.reachability = (urlOrScope) => context.reachability(scopeFor(urlOrScope, context.scopeOf, context.options, custom));
 	client.close = close;
-	// Not enumerable, no public name: the URL a call of `input` goes to (queryOptionsFor's `meta.steadfetchUrl`).
-	Object.defineProperty(client, resolveUrl, { value: (input: string | URL) => callUrl(input, context.options) });
-	// Not enumerable either: the name a service worker's answer says told a delivered write (src/core/world.ts `deliveredBy`).
-	Object.defineProperty(client, clientName, { value: context.name });
+	Object.defineProperties(client, {
+		// Not enumerable, no public name: the URL a call of `input` goes to (queryOptionsFor's `meta.steadfetchUrl`).
+		[resolveUrl]: { value: (input: string | URL) => callUrl(input, context.options) },
+		// Not enumerable either: the name a service worker's answer says told a delivered write (src/core/world.ts `deliveredBy`).
+		[clientName]: { value: context.name },
+	});
 	for (const part of active) {
 		for (const [name, value] of Object.entries(part.members ?? {})) {
 			// `waitForHealthy` stays an assignable method (for spies); the handles are fixed properties.
