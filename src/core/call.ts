@@ -224,7 +224,9 @@ export class Call implements PolicyCall {
 		if (kind === 'first') {
 			accounting.first(scope);
 		} else if (kind === 'retry') {
-			const error = this.#takeFailure() as Error | undefined;
+			// The error the previous attempt failed with (see `failed`), once: this retry takes it.
+			const error = this.#failure as Error | undefined;
+			this.#failure = undefined;
 			const forced = !error || error instanceof ForceRetryError;
 			const { admission } = this;
 			if ((!forced && admission?.stops(scope)) || accounting.refuses(scope, true, forced)) {
@@ -302,13 +304,6 @@ export class Call implements PolicyCall {
 		}
 
 		return 'retry';
-	}
-
-	/** The error the previous attempt failed with (see `failed`), once: the retry that follows takes it. */
-	#takeFailure(): unknown {
-		const failure = this.#failure;
-		this.#failure = undefined;
-		return failure;
 	}
 
 	/** A retry attempt refused: it rejects with `error`, which ky asks `shouldRetry` about (`refused`). */
