@@ -130,8 +130,9 @@ export class Reach {
 		return seen === undefined || seen.answeredAt < this.#offlineSince;
 	}
 
+	/** Tell `scope`'s state if it changed (`seen` is its record, which `state(scope)` reads). */
 	#tell(scope: string, seen: Seen): void {
-		const state = this.#offlineNow(seen) ? 'offline' : seen.state;
+		const state = this.state(scope);
 		if (state !== seen.told) {
 			const previous = seen.told;
 			seen.told = state;
