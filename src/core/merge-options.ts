@@ -8,12 +8,12 @@ import { setOwn } from '../utils/validate.js';
 const isPlain = (value: unknown): value is Record<string, unknown> =>
 	typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype && !isPolicy(value);
 
-/** The client's options as ky's and ours: the core's keys, the entry's slots and any key holding a policy are ours. */
+/** The client's options as ky's and ours: the core's keys and the `slots` (the entry's, and any key holding a policy: `mergeOptions`) are ours. */
 const split = (options: object, slots: readonly string[]): [Record<string, unknown>, Record<string, unknown>] => {
 	const kyPart: Record<string, unknown> = {};
 	const ourPart: Record<string, unknown> = {};
 	for (const [key, value] of Object.entries(options)) {
-		setOwn(clientKeys.includes(key) || slots.includes(key) || isPolicy(value) ? ourPart : kyPart, key, value);
+		setOwn(clientKeys.includes(key) || slots.includes(key) ? ourPart : kyPart, key, value);
 	}
 
 	return [kyPart, ourPart];
