@@ -101,15 +101,16 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	const layers = [accounting.layer, ...placed.filter(({ parts }) => parts.layer).sort(byBand('layer')).map(switchable)];
 	const rules = retryRules(options, context, accounting);
 	const totalTimeout = options.totalTimeout ?? defaultTotalTimeout;
+	const stringifyJson = stringifying(options.stringifyJson);
 	let closed = false;
 	const call = createCaller({
 		...rules,
-		instance: createKy(options, ourKeys, rules.retry),
+		instance: createKy(options, ourKeys, rules.retry, stringifyJson),
 		fetch: composeLayers(layers, transport((options.fetch as FetchLike | undefined) ?? platformFetch)),
 		hooked: options.hooks !== undefined,
 		layers,
 		transport,
-		stringifyJson: stringifying(options.stringifyJson),
+		stringifyJson,
 		// By their wrap bands (`placed` is in that order), outermost first.
 		wrappers: placed.filter(({ parts }) => parts.wrap),
 		ourKeys,

@@ -61,8 +61,9 @@ export const retryRules = (options: CoreClientOptions, context: PolicyContext, {
  * The client's ky instance: the client's options without ours (every call bounded by `totalTimeout`
  * unless they say otherwise) and the client's `retry` rules. No `fetch`: each call brings its own,
  * which carries the call to the layers (`callKyOptions`), so ky merges one key fewer into every call.
+ * `stringifyJson`: the client's as ky gets it (`CallKyDeps.stringifyJson`).
  */
-export const createKy = (options: CoreClientOptions, ours: ReadonlySet<string>, retry: RetryOptions): KyInstance => {
+export const createKy = (options: CoreClientOptions, ours: ReadonlySet<string>, retry: RetryOptions, stringifyJson: (value: unknown) => string): KyInstance => {
 	const kyOptions: Record<string, unknown> = {};
 	for (const [key, value] of Object.entries(options)) {
 		if (!ours.has(key) && key !== 'fetch') {
@@ -74,7 +75,7 @@ export const createKy = (options: CoreClientOptions, ours: ReadonlySet<string>, 
 	// for ky to merge into every call's options. Kept here for a client with hooks, whose `init` hook
 	// may give a call a `json` body.
 	if (options.hooks !== undefined) {
-		kyOptions['stringifyJson'] = stringifying(options.stringifyJson);
+		kyOptions['stringifyJson'] = stringifyJson;
 	} else {
 		delete kyOptions['stringifyJson'];
 	}
@@ -85,12 +86,6 @@ export const createKy = (options: CoreClientOptions, ours: ReadonlySet<string>, 
 		retry,
 	} as KyOptions);
 };
-
-/**
- * Ours, kept from ky per call: the core's per-call keys and `steadfetch` (the layers' door, which only
- * the call's own `fetch` sets: `carrying`); the slots' keys are the client's (`CallKyDeps.ourKeys`).
- */
-const callOurs: ReadonlySet<string> = new Set([...callKeys, 'steadfetch']);
 
 /** What a call's options for ky need of the client. */
 export interface CallKyDeps extends Pick<RetryRules, 'admitUnsafe' | 'retryFor'> {
@@ -126,11 +121,14 @@ const carrying = (call: Call, fetch: FetchLike): FetchLike => (request, init) =>
  * its signal (the caller's and its request's end) and its retry rules.
  */
 export const callKyOptions = (deps: CallKyDeps) => {
-	const { layers, admitUnsafe, ourKeys, hooked } = deps;
+	const { layers, admitUnsafe, hooked } = deps;
+	// Ours, kept from ky per call: the client's keys (the slots' among them), the core's per-call keys and
+	// `steadfetch` (the layers' door, which only the call's own `fetch` sets: `carrying`).
+	const ours: ReadonlySet<string> = new Set([...deps.ourKeys, ...callKeys, 'steadfetch']);
 	return (call: Call, callOptions: CallOptions, headers: Headers | undefined, unsafe: boolean, method: string | undefined): Record<string, unknown> => {
 		const forKy: Record<string, unknown> = {};
 		for (const name in callOptions) {
-			if (Object.hasOwn(callOptions, name) && !callOurs.has(name) && !ourKeys.has(name)) {
+			if (Object.hasOwn(callOptions, name) && !ours.has(name)) {
 				setOwn(forKy, name, callOptions[name as keyof CallOptions]);
 			}
 		}
