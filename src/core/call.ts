@@ -127,14 +127,13 @@ export class Call implements PolicyCall {
 	/** Each policy's state for this call, at the index `PolicyContext.perCall` gave the policy. */
 	#locals: unknown[] | undefined;
 
-	// From `method` to `deadline`: the caller's `CallInit` as given (the constructor's `Object.assign`); `identity` is its world's.
-	readonly method!: string;
-	readonly input!: Input;
-	readonly options!: PolicyCall['options'];
+	readonly method: string;
+	readonly input: Input;
+	readonly options: PolicyCall['options'];
 	readonly identity: string | undefined;
-	readonly world!: World;
+	readonly world: World;
 	readonly idempotencyKey: string | undefined;
-	readonly replay!: boolean;
+	readonly replay: boolean;
 	readonly waitUntil: WaitUntil | undefined;
 	/**
 	 * The request context of `client.withContext(ctx, options)` the call counts in (an outbox replay
@@ -150,9 +149,16 @@ export class Call implements PolicyCall {
 
 	constructor(client: CallClient, init: CallInit) {
 		this.#client = client;
-		// The fields the caller checked, as given (declared above, so they keep their order).
-		Object.assign(this, init);
+		this.method = init.method;
+		this.input = init.input;
+		this.options = init.options;
 		this.identity = init.world.identity;
+		this.world = init.world;
+		this.idempotencyKey = init.idempotencyKey;
+		this.replay = init.replay;
+		this.waitUntil = init.waitUntil;
+		this.invocation = init.invocation;
+		this.deadline = init.deadline;
 		// The app's calls of a context end with its request (a replay is background work: it does not).
 		this.signal = callSignal(init.options.signal ?? undefined, init.invocation, init.replay);
 		this.admission = admission(this, client.accounting.stops);
