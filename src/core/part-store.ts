@@ -158,12 +158,6 @@ export class PartStore {
 		return span === gone ? undefined : span;
 	}
 
-	/** The store, made at the first operation. */
-	#open(): KeyValueStore {
-		this.#store ??= this.#make();
-		return this.#store;
-	}
-
 	/**
 	 * One operation of the store (`method`: the store's method it calls), bounded; a failure is
 	 * reported and answered with `gone`, or with `strict`, thrown. A method that settles at once (the
@@ -173,7 +167,8 @@ export class PartStore {
 	 */
 	async #attempt<T>(method: 'get' | 'set' | 'delete' | 'keys' | 'span', key: string | undefined, run: (store: KeyValueStore) => Promise<T>, strict = false, ms = this.#ms): Promise<T | typeof gone> {
 		try {
-			const store = this.#open();
+			this.#store ??= this.#make(); // Made at the first operation.
+			const store = this.#store;
 			const running = run(store);
 			return await (settlesAtOnce(store[method]) ? running.then(same) : bounded(running, ms, method, key));
 		} catch (error) {
