@@ -18,5 +18,5 @@ export const markAtOnce = <T extends object>(store: T): T => {
 	return store;
 };
 
-/** Whether `method` is a store method marked by `markAtOnce`. */
-export const settlesAtOnce = (method: unknown): boolean => typeof method === 'function' && atOnce.has(method);
+/** Whether `method` is a store method marked by `markAtOnce` (anything else, a primitive too, is not in the set: `has` answers `false`). */
+export const settlesAtOnce = (method: unknown): boolean => atOnce.has(method as object);

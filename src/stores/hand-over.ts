@@ -11,5 +11,8 @@ export const markHandedOver = (value: object): void => {
 	handedOver.add(value);
 };
 
-/** Whether `value` was handed over (`markHandedOver`); it is taken by this call: asked again, `false`. */
-export const taken = (value: unknown): boolean => typeof value === 'object' && value !== null && handedOver.delete(value);
+/**
+ * Whether `value` was handed over (`markHandedOver`); it is taken by this call: asked again, `false`.
+ * Anything else, a primitive too, is not in the set (`delete` answers `false` for it, never throws).
+ */
+export const taken = (value: unknown): boolean => handedOver.delete(value as object);
