@@ -32,8 +32,9 @@ export const keys = (context: PolicyContext, manyUsers: boolean) => {
 				memos.clear();
 			}
 
-			memos.set(memo, digests.join('~'));
-			return digests.join('~');
+			const joined = digests.join('~');
+			memos.set(memo, joined);
+			return joined;
 		});
 	};
 

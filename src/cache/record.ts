@@ -1,4 +1,4 @@
-import type { Timing } from './copy-plan.js';
+import { copyable, type Timing } from './copy-plan.js';
 
 /**
  * A stored copy: a plain, versioned, structured-clonable object, under the key
@@ -24,7 +24,7 @@ export const isRecord = (value: unknown): value is CacheRecord => {
 	const record = value as Partial<CacheRecord> | undefined;
 	return record?.v === 2 && typeof record.url === 'string'
 		&& [record.storedAt, record.lifetime, record.born, record.until].every(Number.isFinite)
-		&& (record.status === 200 || record.status === 203)
+		&& copyable(record.status!) // Only the statuses a copy is taken of are stored.
 		&& Array.isArray(record.headers) && Array.isArray(record.vary)
 		&& Object.prototype.toString.call(record.body) === '[object ArrayBuffer]';
 };
