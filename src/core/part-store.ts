@@ -77,9 +77,38 @@ export class PartStore {
 		return value === gone ? undefined : value;
 	}
 
-	/** `ms`: this write's deadline when it is not `storageTimeoutMs` (a large value: the outbox's file bodies). */
-	set(key: string, value: unknown, ms?: number): Promise<void> {
-		return this.#write(key, value, false, ms);
+	/**
+	 * Write (or delete) `key`, then the ones whose write failed, until one fails; a key confirmed is
+	 * forgotten unless a newer value came meanwhile. Writes under way are not repeated: each write
+	 * costs one store operation while the store takes them. `strict`: `key`'s own failure rejects
+	 * (once kept for the next write; `delete`'s). `ms`: `key`'s own deadline, when not
+	 * `storageTimeoutMs` (a large value: the outbox's file bodies).
+	 */
+	async set(key: string, value: unknown, ms?: number, strict = false): Promise<void> {
+		const pending = this.#pending;
+		const failed = this.#failed;
+		pending.set(key, value);
+		failed.delete(key);
+		for (const each of [key, ...failed]) {
+			const latest = pending.get(each);
+			let done: unknown;
+			try {
+				done = !pending.has(each) || await this.#attempt(latest === gone ? 'delete' : 'set', each, async (target) => latest === gone ? target.delete(each) : target.set(each, latest), strict && each === key, each === key ? ms : undefined);
+			} catch (error) {
+				failed.add(each);
+				throw error;
+			}
+
+			if (done === gone) {
+				failed.add(each);
+				return;
+			}
+
+			failed.delete(each);
+			if (pending.get(each) === latest) {
+				pending.delete(each);
+			}
+		}
 	}
 
 	/**
@@ -91,7 +120,7 @@ export class PartStore {
 	 */
 	handOver(key: string, value: object): Promise<void> {
 		markHandedOver(value);
-		return this.#write(key, value);
+		return this.set(key, value);
 	}
 
 	/**
@@ -99,7 +128,7 @@ export class PartStore {
 	 * not confirm the delete; it is kept in memory and retried all the same.
 	 */
 	delete(key: string, strict?: boolean): Promise<void> {
-		return this.#write(key, gone, strict);
+		return this.set(key, gone, undefined, strict);
 	}
 
 	/**
@@ -178,39 +207,6 @@ export class PartStore {
 			}
 
 			return gone;
-		}
-	}
-
-	/**
-	 * Write (or delete) `key`, then the ones whose write failed, until one fails; a key confirmed is
-	 * forgotten unless a newer value came meanwhile. Writes under way are not repeated: each write
-	 * costs one store operation while the store takes them. `strict`: `key`'s own failure rejects
-	 * (once kept for the next write). `ms`: `key`'s own deadline, when not `storageTimeoutMs`.
-	 */
-	async #write(key: string, value: unknown, strict = false, ms?: number): Promise<void> {
-		const pending = this.#pending;
-		const failed = this.#failed;
-		pending.set(key, value);
-		failed.delete(key);
-		for (const each of [key, ...failed]) {
-			const latest = pending.get(each);
-			let done: unknown;
-			try {
-				done = !pending.has(each) || await this.#attempt(latest === gone ? 'delete' : 'set', each, async (target) => latest === gone ? target.delete(each) : target.set(each, latest), strict && each === key, each === key ? ms : undefined);
-			} catch (error) {
-				failed.add(each);
-				throw error;
-			}
-
-			if (done === gone) {
-				failed.add(each);
-				return;
-			}
-
-			failed.delete(each);
-			if (pending.get(each) === latest) {
-				pending.delete(each);
-			}
 		}
 	}
 }
