@@ -76,13 +76,12 @@ const dependencies = async (queue: Queue, call: PolicyCall, href: string): Promi
 		}
 
 		refs[placeholder] = { entry: ref.entry, pointer: ref.pointer };
-		const pending = (): boolean => queue.pending.all.some((each) => each.id === ref.entry);
 		// Not known as pending here: the store's span says whether another client changed what is pending (no listing per write).
-		if (!pending()) {
+		if (!queue.pending.find(ref.entry)) {
 			await queue.refresh();
 		}
 
-		if (pending()) {
+		if (queue.pending.find(ref.entry)) {
 			dependsOn.add(ref.entry);
 			continue;
 		}
@@ -193,7 +192,7 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 		const asked = Object.values(record.refs ?? {}).flatMap((ref) => ref.entry === parent ? [ref.pointer] : []);
 		// Under the entry's lock: its delivery (in any tab) reads the pointers and removes it under the same lock.
 		const recorded = await queue.entryLock(parent, async () => {
-			const stored = queue.pending.all.find((each) => each.id === parent);
+			const stored = queue.pending.find(parent);
 			const parentRecord = stored && await queue.read(stored.key);
 			// Not written back once discarded or cleared (src/core/world.ts): a removed entry is never revived.
 			if (stored && isRecord(parentRecord) && call.world.current('outbox', parent)) {

@@ -188,7 +188,7 @@ export class Pass {
 		const queue = this.#queue;
 		const values = new Map<string, Record<string, unknown>>();
 		for (const parent of new Set([...record.dependsOn ?? [], ...Object.values(record.refs ?? {}).map((ref) => ref.entry)])) {
-			const pending = queue.pending.all.find((each) => each.id === parent);
+			const pending = queue.pending.find(parent);
 			if (pending && await queue.read(pending.key) !== undefined) {
 				this.#block(record.scope);
 				return undefined;

@@ -5,7 +5,7 @@ import type { RecordKey } from './record.js';
 const keyOf = (entry: RecordKey): string => entry.key;
 
 /** What the queue's users read of its pending keys (`Queue.pending`): the queue alone changes them. */
-export type PendingView = Pick<PendingKeys, 'all' | 'size' | 'of' | 'next' | 'scopes'>;
+export type PendingView = Pick<PendingKeys, 'all' | 'size' | 'of' | 'next' | 'scopes' | 'find'>;
 
 /**
  * The pending entries a queue knows of, oldest first (their keys sort so), overall and by scope: what
@@ -29,6 +29,11 @@ export class PendingKeys {
 	/** The newest entry's key (the greatest). */
 	get last(): string | undefined {
 		return this.#all.at(-1)?.key;
+	}
+
+	/** The pending entry of the id `id`, if there is one. */
+	find(id: string): RecordKey | undefined {
+		return this.#all.find((each) => each.id === id);
 	}
 
 	/** The scopes with pending entries. */

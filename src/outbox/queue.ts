@@ -616,7 +616,7 @@ export class Queue {
 		const now = this.context.clock.now();
 		for (const key of this.#kept) {
 			const kept = await this.read(key);
-			if (!isValues(kept) || (Math.abs(now - kept.at) >= keptMs && !(kept.dependents ?? []).some((id) => this.#stored.has(id) || this.#index.all.some((each) => each.id === id)))) {
+			if (!isValues(kept) || (Math.abs(now - kept.at) >= keptMs && !(kept.dependents ?? []).some((id) => this.#stored.has(id) || this.#index.find(id)))) {
 				await this.store.delete(key);
 			}
 		}
