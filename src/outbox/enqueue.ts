@@ -38,12 +38,12 @@ import { secretUrl, targetOf } from './target.js';
  */
 let sequence = 0;
 
-/** Whether the outbox takes calls like this one (method, `outbox` option), whatever their URL. */
-const eligible = ({ options }: Queue, { replay, options: { outbox }, method }: PolicyCall): boolean =>
-	!replay && (outbox === true || (outbox !== false && options.methods.has(method)));
-
-/** An eligible call whose URL `href` carries no sensitive query parameter: one the outbox can store. */
-const queueable = (queue: Queue, call: PolicyCall, href: string): boolean => eligible(queue, call) && !secretUrl(queue.context, href);
+/**
+ * Whether the outbox can store a call: an eligible one (not a replay; its method, or its `outbox`
+ * option, says the outbox takes it) whose URL `href` carries no sensitive query parameter.
+ */
+const queueable = ({ context, options }: Queue, { replay, options: { outbox }, method }: PolicyCall, href: string): boolean =>
+	!replay && (outbox === true || (outbox !== false && options.methods.has(method))) && !secretUrl(context, href);
 
 /**
  * An eligible call, unless its URL carries a sensitive query parameter (a presigned upload): such a
