@@ -49,6 +49,10 @@ const binary = async (body: Blob | ArrayBuffer | ArrayBufferView): Promise<Array
 	? body.arrayBuffer()
 	: (ArrayBuffer.isView(body) ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : new Uint8Array(body)).slice().buffer;
 
+/** The snapshot of `bytes` of Content-Type `type`; `exact`: the first attempt sends these bytes, with that type. */
+const ofBytes = (bytes: ArrayBuffer, type: string | undefined, exact: boolean): BodySnapshot =>
+	({ body: bytes, type, ...exact && { exact: { body: bytes, ...type && { headers: { 'content-type': type } } } } });
+
 /**
  * Snapshot the body of an outbox-eligible call from what the caller gave: `json` (serialized with
  * `stringify`, `JSON.stringify` by default), `body`, or a `Request` input's body. Text (`json`, a
@@ -90,10 +94,8 @@ export const snapshotBody = async (input: unknown, { json, body }: { json?: unkn
 			throw tooLarge(false, maxFileBytes);
 		}
 
-		const bytes = await binary(body);
-		const type = (body instanceof Blob && body.type) || undefined;
 		// The first attempt sends these bytes: a Blob is read once, a buffer changed after the call changes nothing.
-		return { body: bytes, type, exact: { body: bytes, ...type && { headers: { 'content-type': type } } } };
+		return ofBytes(await binary(body), (body instanceof Blob && body.type) || undefined, true);
 	}
 
 	const form = body instanceof FormData;
@@ -117,5 +119,5 @@ export const snapshotBody = async (input: unknown, { json, body }: { json?: unkn
 
 	const type = source.headers.get('content-type') ?? undefined;
 	// FormData gets a new boundary each time it is serialized: the first attempt sends these bytes.
-	return { body: bytes, type, ...(form && type ? { exact: { body: bytes, headers: { 'content-type': type } } } : {}) };
+	return ofBytes(bytes, type, form && !!type);
 };
