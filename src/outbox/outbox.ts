@@ -57,16 +57,6 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 		},
 	});
 
-	/**
-	 * End every scope's 401/403 pause and drain, without making entries due before their time. In
-	 * Workers an event's listener has no waitUntil to keep a drain alive: the next call of the scope that
-	 * is answered well drains it, in its own request (the layer's trigger).
-	 */
-	const resume = (): void => {
-		queue.paused.clear();
-		diesWithRequest() || void drain.trigger();
-	};
-
 	return {
 		levels: {
 			'outbox:queued': 'info', 'outbox:sent': 'info', 'outbox:superseded': 'info', 'outbox:discarded': 'info',
@@ -101,8 +91,15 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 				...listenBack(back, back),
 				// A breaker's probe got through: its scope came back, after `resumeJitterMs` at random.
 				context.on('breaker:closed', ({ scope }) => diesWithRequest() || void drain.resume(scope)),
-				// A new token (here or in another tab) ends the 401/403 pause.
-				context.on('auth:refresh', ({ ok }) => ok && resume()),
+				// A new token (here or in another tab) ends every scope's 401/403 pause, and drains without making
+				// entries due before their time. In Workers an event's listener has no waitUntil to keep a drain
+				// alive: the next call of the scope that is answered well drains it, in its own request (the layer's trigger).
+				context.on('auth:refresh', ({ ok }) => {
+					if (ok) {
+						queue.paused.clear();
+						diesWithRequest() || void drain.trigger();
+					}
+				}),
 			);
 			if (!diesWithRequest()) {
 				// Not at once: nothing touches storage while createClient runs. In workerd (no timer outside
