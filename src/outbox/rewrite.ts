@@ -52,8 +52,9 @@ export const migrated = (owner: Owner, record: OutboxRecord, entry: unknown): Ou
 	const { url, headers, body, preconditions } = Object(entry) as StoredEntry;
 	const href = new URL(url).href;
 	const { preconditions: stored, ...rest } = record; // Its preconditions are the ones it gives.
-	const next = { ...rest, url: href, ...storedHeaders(owner, headersOf(preconditions, headers)), body, bodyBytes: body instanceof ArrayBuffer ? body.byteLength : 0, version: owner.options.version };
-	if (!isRecord(next) || !isHeaders(headers) || !isHeaders(preconditions ?? {}) || owner.context.scopeOf(href) !== record.scope || secretUrl(owner.context, href) || (body?.byteLength ?? 0) > owner.options.maxBodyBytes + owner.options.maxFileBytes) {
+	const { context, options } = owner;
+	const next = { ...rest, url: href, ...storedHeaders(owner, headersOf(preconditions, headers)), body, bodyBytes: body instanceof ArrayBuffer ? body.byteLength : 0, version: options.version };
+	if (!isRecord(next) || !isHeaders(headers) || !isHeaders(preconditions ?? {}) || context.scopeOf(href) !== record.scope || secretUrl(context, href) || next.bodyBytes > options.maxBodyBytes + options.maxFileBytes) {
 		throw new TypeError('migrate() returned no valid entry');
 	}
 
