@@ -16,7 +16,8 @@ export const fallbackResponse = async (fallback: Fallback, error: unknown, reque
 		return new Response(value.body, { status: value.status, statusText: value.statusText, headers });
 	}
 
-	return new Response(value === undefined ? null : JSON.stringify(value), {
+	// A value JSON has no text for (undefined, a function) stringifies to undefined: an empty body.
+	return new Response(JSON.stringify(value), {
 		status: 200,
 		headers: { 'content-type': 'application/json', 'cache-status': fallbackStatus },
 	});

@@ -1,7 +1,7 @@
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 
 /** The default scope of a URL: its origin (`https://api.example.com`). */
-export const originOf = (url: string | URL): string => (typeof url === 'string' ? new URL(url) : url).origin;
+export const originOf = (url: string | URL): string => new URL(url).origin;
 
 /**
  * The origin of a `Request.url`: the text before the path. A Request's URL is already normalized
