@@ -191,9 +191,13 @@ class Started implements World {
 	}
 
 	current(part = all, id?: string): boolean {
-		const who = this.identity ?? '';
-		return this.#now() === this.identity && !this.#since(all) && !this.#since(`${all}#i:${who}`)
-			&& (part === all || (!this.#since(part) && !this.#since(`${part}#i:${who}`) && (id === undefined || !this.#since(`${part}#r:${id}`))));
+		return this.#now() === this.identity && !this.#cleared(all)
+			&& (part === all || (!this.#cleared(part) && (id === undefined || !this.#since(`${part}#r:${id}`))));
+	}
+
+	/** Whether `part` was cleared since the start: all of it, or the work's identity's. */
+	#cleared(part: string): boolean {
+		return this.#since(part) || this.#since(`${part}#i:${this.identity ?? ''}`);
 	}
 
 	#since(note: string): boolean {
