@@ -66,7 +66,7 @@ export const retryRules = (options: CoreClientOptions, context: PolicyContext, {
 export const createKy = (options: CoreClientOptions, ours: ReadonlySet<string>, retry: RetryOptions, stringifyJson: (value: unknown) => string): KyInstance => {
 	const kyOptions: Record<string, unknown> = {};
 	for (const [key, value] of Object.entries(options)) {
-		if (!ours.has(key) && key !== 'fetch') {
+		if (!ours.has(key) && key !== 'fetch' && key !== 'stringifyJson') {
 			setOwn(kyOptions, key, value);
 		}
 	}
@@ -76,8 +76,6 @@ export const createKy = (options: CoreClientOptions, ours: ReadonlySet<string>, 
 	// may give a call a `json` body.
 	if (options.hooks !== undefined) {
 		kyOptions['stringifyJson'] = stringifyJson;
-	} else {
-		delete kyOptions['stringifyJson'];
 	}
 
 	return ky.create({
