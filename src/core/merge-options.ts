@@ -36,11 +36,8 @@ export const mergeOptions = <O extends object>(base: O, more: O, slots: readonly
 		return {};
 	});
 
-	for (const [key, value] of Object.entries(baseOurs)) {
-		setOwn(merged, key, value);
-	}
-
-	for (const [key, value] of Object.entries(moreOurs)) {
+	// ky's merged options hold none of our keys: the first side's take their place, the second's merge over them.
+	for (const [key, value] of [...Object.entries(baseOurs), ...Object.entries(moreOurs)]) {
 		const previous = merged[key];
 		setOwn(merged, key, isPlain(previous) && isPlain(value) ? { ...previous, ...value } : value);
 	}
