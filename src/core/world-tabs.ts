@@ -42,6 +42,6 @@ export const linkTabs = (name: string, hear: Hearing): Channel | undefined => ha
 
 	const delivered = v === 1 ? writeOf(write) : undefined;
 	if (delivered) {
-		hear.heardWrite(delivered[0], delivered[1]);
+		hear.heardWrite(...delivered);
 	}
 }) : undefined;
