@@ -77,7 +77,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	});
 
 	const placed = createParts(options, context);
-	Object.assign(context.levels, ...placed.map(({ parts }) => parts.levels ?? {}));
+	Object.assign(context.levels, ...placed.map(({ parts }) => parts.levels));
 	const active = placed.map(({ parts }) => parts);
 	// Our keys, never ky's: the core's, the slots the entry knows, and every slot filled.
 	const ourKeys: ReadonlySet<string> = new Set([...clientKeys, ...entry.slots, ...placed.map(({ slot }) => slot)]);
