@@ -12,6 +12,7 @@ import type { Stats } from './stats.js';
 import type { Clock, FetchInit, FetchLike, WaitUntil } from './types.js';
 import type { World } from './world.js';
 import { monotonicNow } from '../utils/clock.js';
+import { isObject } from '../utils/validate.js';
 
 /** ky's shortcut methods a client has (`api.get`, ...). */
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'query';
@@ -257,7 +258,7 @@ export class Call implements PolicyCall {
 	/** An attempt failed with `failure` (the transport's error; ky's HTTPError, from `shouldRetry`): the error behind the retry that follows. */
 	failed(failure: unknown): void {
 		this.#failure = failure;
-		if (this.invocation && typeof failure === 'object' && failure !== null) {
+		if (this.invocation && isObject(failure)) {
 			// ky's `shouldRetry` sees it (or its NetworkError around it): the call is known by it.
 			this.#client.accounting.owns(failure, this);
 		}

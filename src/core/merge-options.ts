@@ -2,11 +2,11 @@ import ky, { type Options as KyOptions } from 'ky';
 import { clientKeys } from './options.js';
 import { isPolicy } from './policy.js';
 import { checkOptionsObject } from './validate-options.js';
-import { setOwn } from '../utils/validate.js';
+import { isObject, setOwn } from '../utils/validate.js';
 
 
 const isPlain = (value: unknown): value is Record<string, unknown> =>
-	typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype && !isPolicy(value);
+	isObject(value) && Object.getPrototypeOf(value) === Object.prototype && !isPolicy(value);
 
 /** The client's options as ky's and ours: the core's keys and the `slots` (the entry's, and any key holding a policy: `mergeOptions`) are ours. */
 const split = (options: object, slots: readonly string[]): [Record<string, unknown>, Record<string, unknown>] => {

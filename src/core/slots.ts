@@ -1,6 +1,7 @@
 import type { CoreClientOptions } from './options.js';
 import { isPolicy, type PolicyBands, type PolicyCall, type PolicyContext, type PolicyParts } from './policy.js';
 import type { Layer } from './types.js';
+import { isObject } from '../utils/validate.js';
 import type { CallOptions } from './options.js';
 
 /** A part's place when its policy gives it no band: inside every built-in (theirs lie in 100–900). */
@@ -62,7 +63,7 @@ export const createParts = (options: CoreClientOptions, context: PolicyContext):
 			}
 
 			const at: unknown = value.at ?? {};
-			if (typeof at !== 'object' || at === null) {
+			if (!isObject(at)) {
 				throw new TypeError(`The \`${key}\` policy's \`at\` must be an object of bands ({ wrap?, layer? }); got ${String(at)}`);
 			}
 

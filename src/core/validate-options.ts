@@ -1,10 +1,9 @@
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import type { Placed } from './slots.js';
-import { check, checkRules, describe, isNonNegativeInteger, isPositiveTimerMs, isTimerMs, isToken, timerMs, type Rule, positiveTimerMs } from '../utils/validate.js';
+import { check, checkRules, describe, isNonNegativeInteger, isObject, isPositiveTimerMs, isTimerMs, isToken, timerMs, type Rule, positiveTimerMs } from '../utils/validate.js';
 
 const is = (type: string): Rule => [(value) => typeof value === type, `a ${type}`];
 const list = (type: string): Rule => [(value) => Array.isArray(value) && value.every((item) => typeof item === type), `an array of ${type}s`];
-const object = (value: unknown): boolean => typeof value === 'object' && value !== null;
 const fn = is('function');
 const fns = list('function');
 const strings = list('string');
@@ -18,7 +17,7 @@ const ms: Rule = [(value) => value === false || isTimerMs(value), `${timerMs} or
  */
 const kyRules: Record<string, Rule> = {
 	method: is('string'), fetch: fn, parseJson: fn, onDownloadProgress: fn, waitUntil: fn, timeout: ms, totalTimeout: ms,
-	retry: [(value) => typeof value === 'number' || object(value), 'a number or an object', true],
+	retry: [(value) => typeof value === 'number' || isObject(value), 'a number or an object', true],
 	'retry.limit': [isNonNegativeInteger, 'a non-negative integer'], 'retry.methods': strings, 'retry.delay': fn,
 	'retry.shouldRetry': fn, 'retry.backoffLimit': is('number'), 'retry.maxRetryAfter': is('number'),
 	hooks: [() => true, '', true], 'hooks.init': fns, 'hooks.beforeRequest': fns, 'hooks.beforeRetry': fns, 'hooks.beforeError': fns, 'hooks.afterResponse': fns,
@@ -60,7 +59,7 @@ const checkCacheMode = (cache: unknown): void => {
  */
 export const checkCallOptions = (options: Record<string, unknown>, checks: readonly Placed[]): InvalidRequestError | undefined => {
 	try {
-		check(object(options), 'options', options, 'an object');
+		check(isObject(options), 'options', options, 'an object');
 		checkRules(options, callRules);
 		checkCacheMode(options.cache);
 		// Each policy checks its own per-call option (given, not `false`).
@@ -106,7 +105,7 @@ export const checkClientOptions = (options: Record<string, unknown>): void => {
 
 /** Throws a TypeError, as ky does, for client options that are not an object. */
 export const checkOptionsObject = (options: unknown): void => {
-	if (options !== undefined && (!object(options) || Array.isArray(options))) {
+	if (options !== undefined && (!isObject(options) || Array.isArray(options))) {
 		throw new TypeError('The `options` argument must be an object');
 	}
 };

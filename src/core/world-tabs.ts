@@ -1,6 +1,6 @@
 import { openChannel, type Channel } from '../utils/channel.js';
 import { hasTabs } from '../utils/tabs.js';
-import { isToken } from '../utils/validate.js';
+import { isObject, isToken } from '../utils/validate.js';
 
 /** What the world does with what another tab or worker of the origin posted, once checked. */
 export interface Hearing {
@@ -35,7 +35,7 @@ const writeOf = (write: unknown): [string, string] | undefined => {
  * (no tabs there: no channel, no code to read one).
  */
 export const linkTabs = (name: string, hear: Hearing): Channel | undefined => hasTabs() ? openChannel(`steadfetch:${name}:world`, (data) => {
-	const { v, note, write } = (typeof data === 'object' && data !== null ? data : {}) as { v?: unknown; note?: unknown; write?: unknown };
+	const { v, note, write } = (isObject(data) ? data : {}) as { v?: unknown; note?: unknown; write?: unknown };
 	if (v === 1 && typeof note === 'string' && heard.test(note)) {
 		hear.note(note);
 	}

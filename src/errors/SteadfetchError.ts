@@ -1,3 +1,5 @@
+import { isObject } from '../utils/validate.js';
+
 /**
  * Error codes the policies add, keyed by the code, by declaration merging (as `EventMap`):
  * `declare module 'steadfetch/core' { interface ErrorCodes { AUDIT_REFUSED: true } }`; the error
@@ -46,5 +48,5 @@ export class SteadfetchError extends Error {
 /** Type guard that also works across realms (iframes, workers) by checking `code`. */
 export const isSteadfetchError = (error: unknown): error is SteadfetchError =>
 	error instanceof SteadfetchError
-	|| (typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string'
+	|| (isObject(error) && typeof (error as { code?: unknown }).code === 'string'
 		&& typeof (error as { transient?: unknown }).transient === 'boolean');

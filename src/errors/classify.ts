@@ -1,4 +1,5 @@
 import { isHTTPError, isNetworkError, isTimeoutError } from 'ky';
+import { isObject } from '../utils/validate.js';
 import { isSteadfetchError, type SteadfetchErrorCode } from './SteadfetchError.js';
 
 /** What `classify()` returns. */
@@ -12,7 +13,7 @@ export interface Classification {
 }
 
 const named = (error: unknown, name: string): boolean =>
-	typeof error === 'object' && error !== null && (error as { name?: unknown }).name === name;
+	isObject(error) && (error as { name?: unknown }).name === name;
 
 /** What runtimes' `fetch` says of a network failure (Chrome, Firefox, Safari 16, cross-fetch, undici, Bun, Workers). */
 const networkMessages = new Set(['network error', 'NetworkError when attempting to fetch resource.', 'The Internet connection appears to be offline.', 'Network request failed', 'fetch failed', 'terminated', ' A network error occurred.', 'Network connection lost']);

@@ -1,4 +1,4 @@
-import { checkRules, isNonNegativeInteger, isPositiveFinite, type Rule } from '../utils/validate.js';
+import { checkRules, isNonNegativeInteger, isObject, isPositiveFinite, type Rule } from '../utils/validate.js';
 import { scopes, type Scopes } from '../utils/scopes.js';
 import { BucketWindow, bucketsPerWindow } from '../utils/window.js';
 
@@ -41,7 +41,7 @@ export interface RetryDecision {
 
 /** `retryBudget` given as options: each checked when given (a RangeError naming it). */
 const rules: Record<string, Rule> = {
-	retryBudget: [(value) => typeof value === 'object' && value !== null, '{ ratio, minRetries, windowMs }, true or false', true],
+	retryBudget: [isObject, '{ ratio, minRetries, windowMs }, true or false', true],
 	'retryBudget.ratio': [(value) => typeof value === 'number' && value >= 0 && value <= 1, 'a number in [0, 1]'],
 	'retryBudget.minRetries': [isNonNegativeInteger, 'a non-negative integer'],
 	'retryBudget.windowMs': [isPositiveFinite, 'a positive finite number of ms'],

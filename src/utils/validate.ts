@@ -5,6 +5,9 @@ export const check = (ok: boolean, option: string, value: unknown, expected: str
 	}
 };
 
+/** Whether `value` is an object as `typeof` says (an array too, not a function), not null: the one place the test is written. */
+export const isObject = (value: unknown): value is object => typeof value === 'object' && value !== null;
+
 /** A value as an error message shows it: a string quoted, a number, boolean, null or undefined as itself, else its type. */
 export const describe = (value: unknown): string =>
 	typeof value === 'string' ? JSON.stringify(value) : typeof value === 'number' || typeof value === 'boolean' || value == null ? String(value) : typeof value;
