@@ -194,8 +194,9 @@ describe('deadlineHeader', () => {
 	it('a retry whose delay outlasts the deadline is not made: ky gives it up, and the call ends with its last attempt\'s error, not a TimeoutError', async () => {
 		down = true;
 		// The deadline is far enough for the retry to be admitted (more than 50 ms left), but ky's delay
-		// before it (1 s) would pass it: ky waits out what is left and gives the retry up.
-		const api = createClient({ baseUrl: `${server.url}/`, deadlineHeader: 'request-timeout-ms', retry: { limit: 2, delay: () => 1_000 }, retryBudget: false });
+		// before it (1 s, no jitter: our default full jitter would draw it anywhere from 0) would pass it: ky
+		// waits out what is left and gives the retry up.
+		const api = createClient({ baseUrl: `${server.url}/`, deadlineHeader: 'request-timeout-ms', retry: { limit: 2, delay: () => 1_000, jitter: false }, retryBudget: false });
 		const here = api.withContext(fresh(), { request: new Request('https://worker.test/', { headers: { 'request-timeout-ms': '300' } }) });
 		const started = performance.now();
 		expect(await code(here.get('given-up'))).toBe('HTTP_5XX');
