@@ -166,7 +166,8 @@ export interface OutboxOptions {
 	 * (`migrate`, the stored entry unchanged) whose `lastError.code` is `INVALID_REQUEST`, with the
 	 * error's message. Invalid: what a stored record may not be (headers or preconditions not strings,
 	 * a body not an `ArrayBuffer`…), a URL that does not parse, is of another scope or carries a
-	 * sensitive query parameter, a body over `maxBodyBytes`. Needs `version` above 1.
+	 * sensitive query parameter, a body larger than any the outbox stores (`maxBodyBytes` +
+	 * `maxFileBytes`: the bytes do not say which were text and which files). Needs `version` above 1.
 	 * @default undefined (entries of older versions replay unchanged)
 	 */
 	migrate?: (entry: StoredEntry, fromVersion: number) => StoredEntry | null | Promise<StoredEntry | null>;

@@ -27,7 +27,8 @@ const isRebase = (value: unknown): value is { json?: unknown; body?: unknown; he
  * method, URL and attempts (a resolver loop ends at `maxAttempts`), a new Idempotency-Key, the given
  * headers replacing the stored ones and giving its preconditions. Its Content-Type describes what it
  * sends: the one given, else a new body's own (or none), else the stored body's. `undefined` for an
- * answer that is no rebase; rejects for headers fetch refuses or a body over `maxBodyBytes`.
+ * answer that is no rebase; rejects for headers fetch refuses or a body over its bound (`maxBodyBytes`
+ * for text and JSON, `maxFileBytes` for binary bytes, as `snapshotBody` bounds a write's).
  */
 export const rebased = async ({ context, options }: Owner, record: OutboxRecord, given: unknown, now: number): Promise<OutboxRecord | undefined> => {
 	if (!isRebase(given)) {
@@ -46,7 +47,8 @@ export const rebased = async ({ context, options }: Owner, record: OutboxRecord,
  * change; the rest is kept): its headers replace the stored ones as a rebase's do — no sensitive one,
  * names in any case (the last given wins), preconditions apart (one given in `headers` wins). Throws a
  * TypeError for what is no valid entry (OutboxOptions.migrate): a field a stored record may not have,
- * a URL of another scope or with a sensitive parameter, a body over `maxBodyBytes`, `undefined`.
+ * a URL of another scope or with a sensitive parameter, a body larger than any the outbox stores
+ * (`maxBodyBytes` + `maxFileBytes`: its bytes do not say which were text and which files), `undefined`.
  */
 export const migrated = (owner: Owner, record: OutboxRecord, entry: unknown): OutboxRecord => {
 	const { url, headers, body, preconditions } = Object(entry) as StoredEntry;

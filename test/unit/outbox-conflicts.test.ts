@@ -498,6 +498,19 @@ describe('outbox versions and migrate', () => {
 		expect(h.seen.filter((request) => request.method === 'PUT' && request.url.includes('mv'))).toEqual([]);
 	});
 
+	it('migrate\'s body is bounded by the most the outbox stores for one write, maxBodyBytes + maxFileBytes (its bytes do not say which were text and which files): within it the write replays, past it a dead letter', async () => {
+		const bytes = (size: number) => new Uint8Array(size).fill(120).buffer as ArrayBuffer;
+		for (const [size, sent] of [[128, true], [129, false]] as const) {
+			const { store, entry } = await v1(`mb${size}`);
+			const api = h.make({ store: () => store, outbox: { version: 2, maxBodyBytes: 64, maxFileBytes: 64, migrate: (old) => ({ ...old, body: bytes(size) }) } });
+			win.setOnline(true, false);
+			expect(await api.outbox.flush()).toEqual(sent ? { sent: 1, failed: 0, dead: 0, remaining: 0 } : { sent: 0, failed: 0, dead: 1, remaining: 0 });
+			expect((await api.outbox.deadLetters()).map((dead) => dead.id)).toEqual(sent ? [] : [entry.id]);
+			expect(h.seen.filter((request) => request.method === 'PUT' && request.url.includes(`mb${size}`)).map((request) => request.body.length)).toEqual(sent ? [size] : []);
+			api.close();
+		}
+	});
+
 	it('without migrate an older entry replays unchanged; an entry of a newer version is left alone, pending and listed', async () => {
 		const { store } = await v1('m4');
 		const newer = h.make({ store: () => store, outbox: { version: 2 } });
