@@ -19,6 +19,7 @@ import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import type { ClientOptions, PresetMembers } from './options.js';
 import { builtInSlots, checkBuiltInSlots } from './slots.js';
+import { isObject } from '../utils/validate.js';
 
 export * from './common.js';
 export type { ClientOptions } from './options.js';
@@ -35,7 +36,7 @@ export { outbox, outboxSyncHandler, type OutboxPolicy, type SyncEventLike, type 
 const fill = (value: unknown, make: (options: object) => Policy): unknown =>
 	value === false ? false
 		: value === undefined || value === true ? make({})
-			: typeof value === 'object' && value !== null && !isPolicy(value) ? make(value) : value;
+			: isObject(value) && !isPolicy(value) ? make(value) : value;
 
 /** How to turn the outbox on: said by the TypeError for `outbox: true` and by the preset's `client.outbox` when it is off. */
 const useOutbox = "pass `outbox: outbox()` (import { outbox } from 'steadfetch')";

@@ -1,5 +1,6 @@
 import type { Ref } from './refs.js';
 import type { OutboxEntry, StoredEntry } from './types.js';
+import { isObject } from '../utils/validate.js';
 
 /**
  * One stored mutation, as it lives in the store: a versioned plain object (`v: 1`), structured-clonable,
@@ -72,7 +73,7 @@ export const overwritten = /^(PUT|PATCH|DELETE)$/;
 export const preconditionNames: ReadonlySet<string> = new Set(['if-match', 'if-unmodified-since', 'if-none-match']);
 
 /** A header set as stored: an object of strings; for `preconditions`, only those names, with a value of visible ASCII characters and spaces (no control character, not empty). */
-export const isHeaders = (value: unknown, preconditions?: boolean): boolean => typeof value === 'object' && value !== null
+export const isHeaders = (value: unknown, preconditions?: boolean): boolean => isObject(value)
 	&& Object.entries(value).every(([name, item]) => typeof item === 'string' && (!preconditions || (preconditionNames.has(name) && /^[ -~]+$/.test(item))));
 
 /**

@@ -1,4 +1,5 @@
 import type { PolicyCall } from '../core/policy.js';
+import { isObject } from '../utils/validate.js';
 
 /**
  * `outbox.ref(entryId, pointer)` (API.md "Writes that depend on earlier writes"): placeholders for a
@@ -125,7 +126,6 @@ export const substitute = (parts: { url: string; headers: Record<string, string>
 		found.set(placeholder, kept[pointer]);
 	}
 
-	const isObject = (value: unknown): boolean => typeof value === 'object' && value !== null;
 	const stringOf = (value: unknown): string => typeof value === 'string' ? value : JSON.stringify(value);
 	const inText = (text: string, encode: (value: string) => string): string | undefined => {
 		let result = text;
