@@ -50,7 +50,7 @@ export interface BaseClientOptions extends KyOptions {
 	 * `outbox: false`); their values are removed from every URL in `client.cache.list()`, events, log
 	 * records and spans. Names are matched case-insensitively after percent-decoding (`secre%74` is
 	 * `secret`). The default includes OpenTelemetry's list (`AWSAccessKeyId`, `Signature`, `sig`,
-	 * `X-Goog-Signature`); a list given here replaces it.
+	 * `X-Goog-Signature`); a list given here adds to it, never replaces it.
 	 * @default ['access_token', 'refresh_token', 'id_token', 'token', 'api_key', 'apikey', 'key', 'password', 'passwd', 'secret', 'client_secret', 'signature', 'sig', 'AWSAccessKeyId', 'X-Amz-Signature', 'X-Amz-Credential', 'X-Amz-Security-Token', 'X-Goog-Signature', 'X-Goog-Credential']
 	 */
 	sensitiveParams?: readonly string[];

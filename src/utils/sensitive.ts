@@ -28,9 +28,9 @@ export const sensitiveSet = (option: string, names: unknown): ReadonlySet<string
 	return new Set([...credentialHeaders, ...(names as string[]).map((name) => name.toLowerCase())]);
 };
 
-/** The lower-case query parameter names of a client's `sensitiveParams` (checked by `createClient`), or the default ones. */
+/** The lower-case query parameter names of a client's `sensitiveParams` (checked by `createClient`) and the default ones: a list given adds to them, never replaces them. */
 export const sensitiveParamSet = (options: { readonly sensitiveParams?: readonly string[] | undefined }): ReadonlySet<string> =>
-	new Set((options.sensitiveParams ?? defaultSensitiveParams).map((name) => name.toLowerCase()));
+	new Set([...defaultSensitiveParams, ...options.sensitiveParams ?? []].map((name) => name.toLowerCase()));
 
 /** A raw query parameter name as a server reads it: percent-decoded (leniently, like `URLSearchParams`), `+` a space, lower-case. */
 const nameOf = (raw: string): string => (/[%+]/.test(raw) ? new URLSearchParams(raw).keys().next().value ?? '' : raw).toLowerCase();

@@ -183,6 +183,18 @@ describe('secrets in URLs (sensitiveParams)', () => {
 		expect(await dump(store)).not.toMatch(/enc-111|goog-222|pw-333/);
 		api.close();
 	});
+
+	it('a sensitiveParams list of the app\'s own adds to the defaults, never replaces them: neither its names nor access_token are stored', async () => {
+		const { api, store } = setup({ sensitiveParams: ['session'] });
+		await api.get('json?id=secret-own&session=ses-444-secret&access_token=tok-555-secret').json();
+		await until(async () => (await api.cache.list()).length === 1);
+		expect((await api.cache.list())[0]!.url).toBe(`${server.url}/json?id=secret-own&session=&access_token=`);
+		const error = await api.post('mutate?id=secret-own-post&fail=503&token=tok-666-secret').catch((error_: unknown) => error_);
+		expect(classify(error).code).toBe('HTTP_5XX'); // sent as with outbox: false
+		expect(await api.outbox.size()).toBe(0);
+		expect(await dump(store)).not.toMatch(/ses-444|tok-555|tok-666/);
+		api.close();
+	});
 });
 
 describe('time from outside, bounded', () => {
