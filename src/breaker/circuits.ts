@@ -10,7 +10,7 @@ import { background, partStore, storageError, type PartStore } from '../core/par
 import { scopes, type Scopes } from '../utils/scopes.js';
 import { isSuperseded } from '../utils/superseded.js';
 import { autoStore } from '../stores/auto.js';
-import { machine, readRecord, type BreakerRecord, type Circuit, type Machine, type Settings } from './circuit.js';
+import { closed, machine, readRecord, type BreakerRecord, type Circuit, type Machine, type Settings } from './circuit.js';
 import type { BreakerOptions } from './options.js';
 import type { BreakerLink } from './shared.js';
 
@@ -242,7 +242,8 @@ export const command = async (circuits: Circuits, urlOrScope: string | URL, whic
 };
 
 /**
- * The learned state of every scope goes (in memory and in the store); a kill switch stays
+ * The learned state of every scope goes (in memory and in the store; the outcomes of attempts then in
+ * flight count for nothing, so none of it comes back); a kill switch stays
  * (`isolate()` is lifted by `reset()` only), and `clear({ identity })` leaves the breaker alone:
  * its state belongs to an origin, not to a user. Rejects when the store does not list or
  * confirm a delete.
@@ -253,6 +254,12 @@ export const clear = async (circuits: Circuits, clearOptions?: { identity?: stri
 		for (const [scope, circuit] of [...scopes.entries()]) {
 			if (!circuit.record.isolated) {
 				scopes.delete(scope);
+				// Closed and counting from nothing for whoever still holds it (a `waitForHealthy`, an attempt waiting for
+				// the stored state); its attempts in flight count under the record they started with, so none of the
+				// cleared state comes back with their outcomes (no open, no write, no message).
+				circuit.record = closed(scope, circuits.clock.now());
+				circuit.consecutive = 0;
+				circuit.window.reset();
 			}
 		}
 

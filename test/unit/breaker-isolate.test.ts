@@ -163,6 +163,22 @@ describe('waitForHealthy', () => {
 		tab.api.close();
 	});
 
+	it('resolves when clear() forgets the open breaker it waits on: the scope is closed then', async () => {
+		const { make } = tabs();
+		const tab = make();
+		tab.server.down();
+		for (let call = 0; call < 5; call++) {
+			await tab.api.get(`${origin}/x`).catch(() => undefined);
+		}
+
+		expect(tab.api.breaker(origin).state).toBe('open');
+		const waiting = tab.api.waitForHealthy(origin, { timeoutMs: 2_000 });
+		setTimeout(() => void tab.api.clear(), 10);
+		await expect(waiting).resolves.toBeUndefined();
+		expect(tab.api.breaker(origin).state).toBe('closed');
+		tab.api.close();
+	});
+
 	it('close(): a pending waitForHealthy rejects at once (CLIENT_CLOSED), and no probe starts after it', async () => {
 		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
 		try {

@@ -102,6 +102,25 @@ describe('breaker: persisted state (reload)', () => {
 		expect(tab.state()).toBe('closed');
 	});
 
+	it('clear() while an attempt is in flight: its failure, landing after, brings none of the cleared counts back (nothing stored, the next call goes out)', async () => {
+		const { make, store } = tabs();
+		const tab = make();
+		tab.server.down();
+		await times(4, async () => tab.call());
+		tab.server.hang();
+		const late = tab.call();
+		await vi.waitFor(() => expect(tab.server.pending).toHaveLength(1));
+		await tab.api.clear();
+		tab.server.settleAll(new TypeError('Failed to fetch'));
+		expect(await late).toBe('NetworkError');
+		await flush();
+		expect(await store.keys()).toEqual([]);
+		tab.server.up();
+		expect(await tab.call()).toBe('200');
+		expect(tab.state()).toBe('closed');
+		expect(tab.events.filter((event) => event.startsWith('breaker:open'))).toEqual([]);
+	});
+
 	it('share: false stores nothing', async () => {
 		const { make, store } = tabs({ breaker: { share: false } });
 		const tab = make();
