@@ -55,8 +55,8 @@ export interface BaseClientOptions extends KyOptions {
 	 */
 	sensitiveParams?: readonly string[];
 	/**
-	 * Request headers whose values are secrets, besides `Authorization`, `Cookie` and
-	 * `Proxy-Authorization` (always): never stored; the stale cache partitions by a digest of them.
+	 * Request headers whose values are secrets, besides `Authorization`, `Cookie`,
+	 * `Proxy-Authorization` and `Set-Cookie` (always): never stored; the stale cache partitions by a digest of them.
 	 * @default []
 	 */
 	sensitiveHeaders?: readonly string[];

@@ -100,7 +100,7 @@ export interface OutboxOptions {
 	queuedResponse?: 'error' | 'accepted';
 	/**
 	 * More headers never to store, by name, any case, beside the client's `sensitiveHeaders`
-	 * (Authorization, Cookie and Proxy-Authorization never are). Anything but header names throws a
+	 * (Authorization, Cookie, Proxy-Authorization and Set-Cookie never are). Anything but header names throws a
 	 * `RangeError` at creation.
 	 * @default []
 	 */
@@ -159,7 +159,7 @@ export interface OutboxOptions {
 	 * (`url`, `headers`, `body`, `preconditions` may change; other fields are kept) replaces it;
 	 * `null` drops it (`outbox:discarded`). Its `headers` replace the stored ones as a rebased write's
 	 * do (`onConflict`): names in any case, the last given for a name winning; a sensitive header
-	 * (Authorization, Cookie, Proxy-Authorization, `sensitiveHeaders`), `Idempotency-Key` and
+	 * (Authorization, Cookie, Proxy-Authorization, Set-Cookie, `sensitiveHeaders`), `Idempotency-Key` and
 	 * `Content-Length` are never stored; `If-Match`, `If-None-Match` and `If-Unmodified-Since` become
 	 * its `preconditions` (over those of `preconditions`). A throw, `undefined` (a forgotten `return`)
 	 * or an invalid entry is the app's error, never a reason to lose the write: a dead letter

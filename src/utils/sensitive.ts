@@ -1,7 +1,10 @@
 import { check, isToken } from './validate.js';
 
-/** Headers that carry credentials: never stored, whatever the options say. */
-export const credentialHeaders: readonly string[] = ['authorization', 'cookie', 'proxy-authorization'];
+/**
+ * Headers that carry credentials: never stored, whatever the options say. `Set-Cookie` too (API.md
+ * "Sensitive data"): a browser's fetch refuses it on a request, a server runtime's (a proxy) does not.
+ */
+export const credentialHeaders: readonly string[] = ['authorization', 'cookie', 'proxy-authorization', 'set-cookie'];
 
 /**
  * Query parameters treated as secrets by default (`sensitiveParams`): ours, OpenTelemetry's list for

@@ -184,6 +184,22 @@ describe('secrets in URLs (sensitiveParams)', () => {
 		api.close();
 	});
 
+	it('secrets given every way a call can give them never reach a stored record: a Request as input, Headers, pairs, Set-Cookie, searchParams', async () => {
+		const { api, store } = setup({ sensitiveHeaders: ['X-Secret'] });
+		const queued = async (run: Promise<unknown>) => classify(await run.catch((error: unknown) => error)).code;
+		const request = new Request(`${server.url}/mutate?id=secret-request&fail=503`, { method: 'POST', headers: { 'X-Secret': 'hdr-1-secret', 'Set-Cookie': 'sc-2-secret', authorization: 'Bearer au-3-secret', 'x-app': 'kept' }, body: '{}' });
+		expect(await queued(api(request))).toBe('QUEUED');
+		expect(await queued(api.post('mutate?id=secret-headers&fail=503', { headers: new Headers([['X-Secret', 'hdr-4-secret'], ['Cookie', 'ck-5-secret']]) }))).toBe('QUEUED');
+		expect(await queued(api.post('mutate?id=secret-pairs&fail=503', { headers: [['x-secret', 'hdr-6-secret'], ['set-cookie', 'sc-7-secret']] }))).toBe('QUEUED');
+		expect(await queued(api.post('mutate?id=secret-search&fail=503', { searchParams: { access_token: 'tok-8-secret' } }))).toBe('HTTP_5XX'); // sent as with outbox: false
+		await api.get('json?id=secret-search-get', { searchParams: new URLSearchParams({ token: 'tok-9-secret' }), headers: [['X-Secret', 'hdr-10-secret']] }).json();
+		await until(async () => (await api.cache.list()).length === 1);
+		expect(await api.outbox.size()).toBe(3);
+		expect((await api.outbox.list()).map(({ headers }) => headers['x-app'] ?? '')).toEqual(['kept', '', '']);
+		expect(await dump(store)).not.toMatch(/-secret/);
+		api.close();
+	});
+
 	it('a sensitiveParams list of the app\'s own adds to the defaults, never replaces them: neither its names nor access_token are stored', async () => {
 		const { api, store } = setup({ sensitiveParams: ['session'] });
 		await api.get('json?id=secret-own&session=ses-444-secret&access_token=tok-555-secret').json();
