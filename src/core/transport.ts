@@ -26,8 +26,9 @@ export interface Bounds {
  * The innermost layer, around the runtime's `fetch` (or the client's, or a call's): where an
  * attempt really goes out.
  *
- * - An attempt whose signal has aborted goes nowhere (ky calls a custom fetch even then); a hedge
- *   goes out only if its policy still wants it now (`FetchInit.hedge`).
+ * - An attempt whose signal has aborted goes nowhere (ky calls a custom fetch even then), nor one its
+ *   call's world refuses (`World.check`: its stored write was removed meanwhile); a hedge goes out
+ *   only if its policy still wants it now (`FetchInit.hedge`).
  * - An attempt of a call of a request context (`withContext`) counts as one of its subrequests, and
  *   one that steadfetch adds goes out only while the context has some left (`Call.admit`); with
  *   `deadlineHeader`, one to the client's own origins carries the call's remaining time (`stamp`),
@@ -51,7 +52,8 @@ export interface Bounds {
  */
 export const transportOf = (reach: Reach, scopeOf: (url: string) => string, bounds?: Bounds, delivered?: (method: string, url: string, toldBy: string | null) => void) => (fetch: FetchLike): FetchLike => (request, init) => {
 	const call = init?.steadfetch as Call | undefined;
-	const refused = request.signal.aborted ? request.signal.reason as unknown : call?.admission ? call.admission.admit(request, init?.hedge) : init?.hedge?.();
+	// Work bound to what may be removed meanwhile (`World.check`: a write told "queued") is asked again here, after every layer's wait.
+	const refused = request.signal.aborted ? request.signal.reason as unknown : call?.world.check?.() ?? (call?.admission ? call.admission.admit(request, init?.hedge) : init?.hedge?.());
 	if (refused) {
 		return Promise.reject(refused);
 	}

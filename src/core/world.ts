@@ -30,6 +30,13 @@ export interface World {
 	 * of everything or of that identity — what every further attempt of the work is checked against.
 	 */
 	current(part?: string, id?: string): boolean;
+	/**
+	 * Asked by the transport as each attempt of the work goes out, after every layer's wait (a bulkhead
+	 * slot, a rate-limit token): nothing to send it, or the error it is refused with (no I/O). Set by a
+	 * policy that bound the work to what may be removed meanwhile: the outbox, a write told "queued" at
+	 * its deadline to its entry, a replay to its entry and identity. None for most work.
+	 */
+	check?: (() => unknown) | undefined;
 }
 
 /** Past this many identities or ids noted, the notes collapse into a clear of their part: older work writes nothing (it stays safe). */
@@ -178,6 +185,7 @@ export class Worlds {
  */
 class Started implements World {
 	readonly identity: string | undefined;
+	check: (() => unknown) | undefined;
 	/** The notes of the `Worlds` it was captured in (their sequence numbers). */
 	readonly #notes: ReadonlyMap<string, number>;
 	readonly #start: number;

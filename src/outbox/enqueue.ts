@@ -12,7 +12,7 @@ import { follow } from './early.js';
 import { storedHeaders } from './headers.js';
 import { defer, isDeferred } from './defer.js';
 import { scheduleOf } from './outcome.js';
-import { noLeaseMs, type Queue } from './queue.js';
+import { noLeaseMs, Queue } from './queue.js';
 import { isRecord, makeKey, overwritten, type OutboxRecord } from './record.js';
 import { at, isValues, substitute, valuesKey, type Ref } from './refs.js';
 import { overQuota } from './quota.js';
@@ -350,7 +350,7 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, given: Reque
 	let request = given;
 	const call = init?.steadfetch;
 	if (!queue.admits(call)) {
-		throw new SteadfetchError('Not sent: its entry was removed, or is another identity\'s now', 'ABORTED', false);
+		throw Queue.refused();
 	}
 
 	const { context } = queue;

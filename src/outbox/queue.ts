@@ -52,6 +52,12 @@ export interface QueueStore {
 	delete(key: string, strict?: boolean): Promise<void>;
 }
 
+/** A replay under way (`Queue.replay`): whether it may still go out, and whether it was refused as it started. */
+interface Ticket {
+	due(): boolean;
+	refused?: boolean;
+}
+
 /** What a replay got: its response, or its error. */
 export interface Replayed {
 	response?: Response;
@@ -119,7 +125,7 @@ export class Queue {
 	/** Identity digests computed, by identity (a few kept): each pass and call asks for the current one. */
 	readonly #digests = new Map<string, string>();
 	/** The replays under way, by Idempotency-Key: whether each may still go out, and whether the layer refused it. */
-	readonly #tickets = new Map<string, { due(): boolean; refused?: boolean }>();
+	readonly #tickets = new Map<string, Ticket>();
 	/** The calls whose first attempt goes on after they were told "queued" (`follow`), and their entry's id. */
 	readonly #following = new Map<PolicyCall, string>();
 	/** The keys of kept values (`v|<id>`) and the ids of the entries stored, pending or dead, as the last listing found them. */
@@ -421,12 +427,12 @@ export class Queue {
 	 * nothing went out.
 	 */
 	async replay(record: OutboxRecord, who: string | undefined, permit: Permit, send: () => Promise<Response>): Promise<Replayed | undefined> {
-		const ticket: { due(): boolean; refused?: boolean } = { due: () => permit.current(record.id) && this.context.identity() === who };
+		const ticket: Ticket = { due: () => permit.current(record.id) && this.context.identity() === who };
 		this.#tickets.set(record.idempotencyKey, ticket);
 		try {
 			return { response: await send() };
 		} catch (error) {
-			// Refused as it started: no longer admitted, or no subrequest left in its request context.
+			// Refused as it started (by the layer, or the transport: `#checked`): no longer admitted, or no subrequest left in its request context.
 			return ticket.refused || error instanceof SubrequestsSpent ? undefined : { error };
 		} finally {
 			this.#tickets.delete(record.idempotencyKey);
@@ -436,6 +442,7 @@ export class Queue {
 	/** `call` was told "queued" as entry `id` while its first attempt goes on: its further attempts are checked (`admits`) until it is followed. */
 	followed(call: PolicyCall, id: string): void {
 		this.#following.set(call, id);
+		this.#checked(call);
 	}
 
 	/**
@@ -456,7 +463,23 @@ export class Queue {
 			return false;
 		}
 
+		if (ticket) {
+			this.#checked(call!);
+		}
+
 		return true;
+	}
+
+	/** Why an attempt `admits` refuses does not go out (the layer's, and the transport's: `#checked`). */
+	static refused = (): SteadfetchError => new SteadfetchError('Not sent: its entry was removed, or is another identity\'s now', 'ABORTED', false);
+
+	/**
+	 * Ask `admits` again as each attempt of `call` goes out (`World.check`, the transport's): one held
+	 * below this layer meanwhile (for a bulkhead slot, a rate-limit token) goes nowhere once its entry
+	 * was removed or its identity changed.
+	 */
+	#checked(call: PolicyCall): void {
+		call.world.check ??= () => this.admits(call) ? undefined : Queue.refused();
 	}
 
 	/** Emit an `outbox:*` event about a record: every one carries its scope, method, url, id, key and attempts. */

@@ -7,6 +7,7 @@
  * none: the drain's lock is then the client's own).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { bulkhead } from '../../src/entries/bulkhead.js';
 import { InvalidRequestError, type KeyValueStore, type OutboxEntry } from '../../src/entries/index.js';
 import { fakeWindow, gate, type Harness, spyStore, startHarness, throwIfOffline, until, withoutLocks } from './outbox-helpers.js';
 
@@ -124,6 +125,24 @@ describe.each([['with Web Locks', false], ['without Web Locks (as workerd)', tru
 		await api.outbox.flush();
 		expect(h.state.hits.get('discard-flight mutate-attempts')).toBe(1); // before: 2, the cancelled write delivered
 		expect(await h.store.keys()).toEqual([]);
+	}));
+
+	it('discard(id) while a replay waits for a bulkhead slot (below the outbox\'s check): the replay does not go out', async () => run(async () => {
+		const transport = gatedFetch('bulkhead-busy');
+		const api = h.make({ outbox: true, fetch: transport.fetch, bulkhead: bulkhead({ maxConcurrent: 1 }) });
+		const entry = await queueOffline(api, async () => api.post('mutate?id=discard-bulkhead'));
+		const busy = api.get('json?id=bulkhead-busy').catch(() => undefined); // holds the scope's one slot
+		await until(transport.reached);
+		const flushing = api.outbox.flush();
+		await until(() => (api.stats()[h.api.url] as { bulkhead?: { queued: number } } | undefined)?.bulkhead?.queued === 1);
+		await api.outbox.discard(entry.id);
+		transport.open();
+		await busy;
+		expect(await flushing).toMatchObject({ sent: 0 });
+		await api.outbox.flush();
+		expect(h.state.hits.get('discard-bulkhead mutate-attempts')).toBeUndefined(); // before: the removed write went out once the slot was free
+		expect(await api.outbox.list()).toEqual([]);
+		expect(await api.outbox.deadLetters()).toEqual([]);
 	}));
 
 	it('discard(id) while the drain reads the record: the replay does not go out', async () => run(async () => {

@@ -7,6 +7,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, memoryStore, outbox, OutboxQueuedError, type Client, type ClientOptions, type KeyValueStore, type OutboxOptions, type OutboxPolicy } from '../../src/entries/index.js';
+import { bulkhead } from '../../src/entries/bulkhead.js';
 import { resolveOutboxOptions } from '../../src/outbox/options.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
@@ -313,6 +314,24 @@ describe('slow networks: writes', () => {
 			expect(at(path).map(({ auth }) => auth)).toEqual(['Bearer alice']);
 			expect(await api.outbox.list()).toMatchObject([{ idempotencyKey: write.key, identity: expect.any(String) }]);
 		});
+	});
+
+	it('discard(id) while its first attempt still waits for a bulkhead slot (told "queued" at the deadline): that attempt never goes out', async () => {
+		store = memoryStore(`slow-outbox-${Math.random()}`);
+		hang = true;
+		const api = make(undefined, { bulkhead: bulkhead({ maxConcurrent: 1 }) });
+		const busy = fresh();
+		void api.get(busy.slice(1)).catch(() => undefined);
+		await until(() => at(busy).length === 1);
+		const path = fresh();
+		const error = await api.post(path.slice(1), { json: { item: 'tea' } }).catch((caught: unknown) => caught);
+		expect(error).toBeInstanceOf(OutboxQueuedError);
+		await api.outbox.discard((error as OutboxQueuedError).entryId);
+		hang = false;
+		at(busy)[0]!.answer!(200); // the slot is free
+		await settle();
+		await until(async () => (await api.outbox.flush()).remaining === 0);
+		expect(at(path)).toEqual([]);
 	});
 
 	it('networkTimeoutMs is false unless given (a write is queued only when it fails); a bad value is a RangeError naming it', () => {
