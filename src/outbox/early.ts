@@ -76,7 +76,7 @@ export const follow = async (queue: Queue, drain: Drain, call: PolicyCall, recor
 	// Delivered: the values its dependents (`outbox.ref()`) ask for are kept and its answer held in memory a
 	// while, then it is removed, both under its lock (see `Queue.entryLock`).
 	const due = response && !failure ? await queue.entryLock(record.id, async () => {
-		await queue.keep(record, key, response, true).catch(ignore);
+		await queue.keep(record, key, response, call.world).catch(ignore);
 		return settle();
 	}) : await settle();
 	if (due) {

@@ -88,7 +88,8 @@ const dependencies = async (queue: Queue, call: PolicyCall, href: string): Promi
 
 		const early = queue.refs.early.get(ref.entry);
 		const kept = await queue.read(valuesKey(ref.entry));
-		const value = early && early.until > now ? at(early.answer, ref.pointer) : undefined;
+		// Not once the outbox was cleared since it was delivered, by any client of the name (its call's world).
+		const value = early && early.until > now && early.world.current('outbox', ref.entry) ? at(early.answer, ref.pointer) : undefined;
 		const held = isValues(kept) && Object.hasOwn(kept.values, ref.pointer);
 		if (value && !held) {
 			// Delivered early, its answer still in memory: the value is kept for the dependent's replay.

@@ -1,5 +1,6 @@
 import type { OutboxEventType } from './events.js';
 import type { EventFields, PolicyCall, PolicyContext } from '../core/policy.js';
+import type { World } from '../core/world.js';
 import { SubrequestsSpent } from '../core/invocation.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import { identityDigest } from '../utils/digest.js';
@@ -597,10 +598,11 @@ export class Queue {
 
 	/**
 	 * A delivered entry's answer: the values at the pointers its record (as stored now, so pointers
-	 * another tab added count) asks for are kept (`v|<id>`) before the entry is removed; `early`: the
-	 * whole answer is held in memory for `earlyMs` too. Reads the body only when something asks for it.
+	 * another tab added count) asks for are kept (`v|<id>`) before the entry is removed; `early` (the
+	 * world of a write told "queued" at its deadline): the whole answer is held in memory for `earlyMs`
+	 * too, used while that world is current. Reads the body only when something asks for it.
 	 */
-	async keep(record: OutboxRecord, key: string, response: Response, early?: boolean): Promise<void> {
+	async keep(record: OutboxRecord, key: string, response: Response, early?: World): Promise<void> {
 		const read = await this.read(key);
 		const stored = isRecord(read) ? read : undefined;
 		const pointers = stored?.pointers ?? record.pointers ?? [];
@@ -612,7 +614,7 @@ export class Queue {
 		const answer: unknown = await response.clone().json().catch(() => undefined);
 		const now = this.context.clock.now();
 		if (early) {
-			this.refs.early.set(record.id, { answer, until: now + earlyMs });
+			this.refs.early.set(record.id, { answer, until: now + earlyMs, world: early });
 		}
 
 		if (pointers.length > 0) {

@@ -1,4 +1,5 @@
 import type { PolicyCall } from '../core/policy.js';
+import type { World } from '../core/world.js';
 import { isObject } from '../utils/validate.js';
 
 /**
@@ -68,8 +69,12 @@ export class Refs {
 	#count = 0;
 	#syntax: RegExp | undefined;
 	readonly #made = new Map<string, Made>();
-	/** Whole answers of entries delivered early (`networkTimeoutMs`), until `until` (epoch ms): memory only. */
-	readonly early = new Map<string, { answer: unknown; until: number }>();
+	/**
+	 * Whole answers of entries delivered early (`networkTimeoutMs`), until `until` (epoch ms), and the
+	 * world their call started in: memory only, used only while it is current (no clear since, in any
+	 * client of the name).
+	 */
+	readonly early = new Map<string, { answer: unknown; until: number; world: World }>();
 
 	/** `ref()`: a `TypeError` for an `entryId` that is not a string or a pointer that is not RFC 6901. */
 	make(entry: unknown, pointer: unknown, who: string | undefined): string {

@@ -281,6 +281,29 @@ describe('outbox.ref() with an early answer and across scopes', () => {
 		await expect(api.put(`todos/${api.outbox.ref(parent, '/nested/tag')}`, { json: {} })).rejects.toBeInstanceOf(InvalidRequestError);
 	});
 
+	it('the early answer held in memory goes with a clear() made by another client of the name (extend): the placeholder is then unknown, nothing kept is written back', async () => {
+		let release: () => void = () => undefined;
+		const held = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		const slow = async (input: Parameters<typeof fetch>[0]): Promise<Response> => {
+			if ((input as Request).method === 'POST') {
+				await held;
+			}
+
+			return todoApi(input);
+		};
+		const api = h.make({ fetch: slow, outbox: { networkTimeoutMs: 20 } });
+		const parent = await queued(api.post('todos', { json: {} }));
+		const sentEarly = new Promise((resolve) => api.on('outbox:sent', resolve));
+		release();
+		await sentEarly;
+		await api.extend({ timeout: 5_000 }).clear();
+		await expect(api.put(`todos/${api.outbox.ref(parent, '/id')}`, { json: {} })).rejects.toBeInstanceOf(InvalidRequestError);
+		expect(await h.store.keys()).toEqual([]);
+		expect(sent.map((each) => each.method)).toEqual(['POST']);
+	});
+
 	it('a dependent in another scope (origin) is never sent before its entry', async () => {
 		const api = h.make({ fetch: todoApi });
 		win.setOnline(false, false);
