@@ -447,7 +447,8 @@ export class Queue {
 	}
 
 	/**
-	 * Whether an attempt may start (asked by the layer, with no await before it goes out): a replay
+	 * Whether an attempt may start (asked by the layer, with no await before it goes out, and for such
+	 * calls again by the transport: `#checked`): a replay
 	 * only while its entry is still there and of the current identity; a further attempt of a write
 	 * told "queued" only while its entry was not discarded, the outbox not cleared and the identity
 	 * the same since its call started (its `world`). True for any other call.
