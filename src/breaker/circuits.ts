@@ -95,8 +95,18 @@ export const closeCircuits = (circuits: Circuits): void => {
 /** The circuit of a URL or scope given to a client member, resolved as a call's. */
 export const circuitFor = ({ context, options, scopes }: Circuits, urlOrScope: string | URL): Circuit => scopes.scope(scopeFor(urlOrScope, context.scopeOf, context.options, !!options.scope));
 
-/** A record from outside (the store, another tab), checked and bounded (`readRecord`). */
-export const read = ({ clock, settings }: Circuits, value: unknown): BreakerRecord | undefined => readRecord(value, clock.now(), settings.maxOpenMs);
+/**
+ * A record from outside (the store, another tab), checked and bounded (`readRecord`). The tabs of
+ * a name share one clock, so one dated later than now was not written by any of them (a script of
+ * the origin, a clock set back): it orders as the oldest (`at` 0), never as newer than every real
+ * change to come, which would have the tabs ignore each other's. Not moved to now: read again (under
+ * the probe's lock) it must be known as the same record, not a newer one.
+ */
+export const read = ({ clock, settings }: Circuits, value: unknown): BreakerRecord | undefined => {
+	const now = clock.now();
+	const record = readRecord(value, now, settings.maxOpenMs);
+	return record && record.at > now ? { ...record, at: 0 } : record;
+};
 
 /** A count from outside: a non-negative integer, at most `max`; else 0. */
 const bounded = (value: unknown, max: number): number => Number.isInteger(value) && (value as number) > 0 ? Math.min(value as number, max) : 0;
