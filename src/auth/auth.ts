@@ -2,6 +2,7 @@ import type { PolicyCall, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { Layer } from '../core/types.js';
 import { AuthError } from '../errors/AuthError.js';
 import { originPrefixes } from '../utils/origins.js';
+import { offOnly } from '../utils/validate.js';
 import type { AuthSettings } from './options.js';
 import { linkTabs, type TabLink } from './tabs.js';
 
@@ -37,6 +38,8 @@ const identityChanged = 'The identity changed with the token refresh';
 export class Auth implements PolicyParts {
 	/** Its event's log level (`PolicyParts.levels`). */
 	readonly levels = { 'auth:refresh': 'info' } as const;
+	/** Its per-call option is `false` or nothing (`PolicyParts.checkCall`). */
+	readonly checkCall = offOnly('auth');
 	readonly #context: PolicyContext;
 	readonly #settings: AuthSettings;
 	/** The origins, as URL prefixes (`['']` for `'*'`): they also name the refresh shared by tabs (tabs.ts). */

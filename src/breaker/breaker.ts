@@ -9,6 +9,7 @@ import { waitForHealthy } from './healthy.js';
 import { claim, probe } from './probe.js';
 import { close, start } from './tabs.js';
 import { resolve, type BreakerOptions } from './options.js';
+import { offOnly } from '../utils/validate.js';
 
 /** How early before the scope reopens an attempt waits for it instead of failing (ms; see `attempt`). */
 const edgeMs = 16;
@@ -91,6 +92,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 	return {
 		levels: { 'breaker:open': 'warn', 'breaker:half-open': 'info', 'breaker:closed': 'info' },
 		layer,
+		checkCall: offOnly('breaker'),
 		...(options.scope && { scopeOf: options.scope }),
 		members: { breaker, waitForHealthy: (urlOrScope, waitOptions) => waitForHealthy(circuits, urlOrScope, waitOptions) },
 		stats: (scope) => ({ breaker: snapshot(scopes.get(scope) ?? circuits.circuit(scope), clock.now()) }),

@@ -3,6 +3,7 @@ import type { PolicyCall, Policy, PolicyContext, PolicyParts } from '../core/pol
 import { requestScoped } from '../utils/runtime.js';
 import type { FetchInit, Layer } from '../core/types.js';
 import { scopes } from '../utils/scopes.js';
+import { offOnly } from '../utils/validate.js';
 import { Flight } from './flight.js';
 import type { CoreClientOptions } from '../core/options.js';
 
@@ -99,6 +100,7 @@ const create = (context: PolicyContext): PolicyParts => {
 
 	return {
 		layer,
+		checkCall: offOnly('dedupe'),
 		stats: (scope) => {
 			const counts = joins.get(scope);
 			return counts && { dedupe: { ...counts } };

@@ -1,7 +1,7 @@
 import { failoverAt } from '../bands/bands.js';
 import type { PolicyCall, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { Layer } from '../core/types.js';
-import { check, isObject } from '../utils/validate.js';
+import { check, isObject, offOnly } from '../utils/validate.js';
 import { classify, classifyStatus } from '../errors/classify.js';
 import { scopes } from '../utils/scopes.js';
 import type { FailoverEvent } from './events.js';
@@ -138,6 +138,7 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 	return {
 		levels: { failover: 'warn' },
 		layer: route(context, routeOf),
+		checkCall: offOnly('failover'),
 		wrap,
 		appliesTo: ({ options, replay }) => options.failover !== false && (replays || !replay),
 		stats: (scope) => {

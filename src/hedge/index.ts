@@ -1,7 +1,7 @@
 import { hedgeAt } from '../bands/bands.js';
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
-import { check, isPositiveInteger, isPositiveTimerMs, positiveTimerMs } from '../utils/validate.js';
+import { check, isPositiveInteger, isPositiveTimerMs, offOnly, positiveTimerMs } from '../utils/validate.js';
 import { classifyStatus } from '../errors/classify.js';
 import { scopes, type Scopes } from '../utils/scopes.js';
 import { Superseded } from '../utils/superseded.js';
@@ -174,6 +174,7 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
 
 	return {
 		layer,
+		checkCall: offOnly('hedge'),
 		stats: (scope) => {
 			const latency = latencies.get(scope);
 			return latency && { hedge: { hedges: latency.hedges, delayMs: delayMs ?? latency.delay() } };

@@ -5,6 +5,13 @@ export const check = (ok: boolean, option: string, value: unknown, expected: str
 	}
 };
 
+/**
+ * The `checkCall` (`PolicyParts.checkCall`) of a policy whose only per-call value is `false`: it
+ * runs for any other value given, which would otherwise leave the policy on for the call unnoticed
+ * (`breaker: 'off'`). A RangeError naming the slot; the call rejects with `InvalidRequestError`.
+ */
+export const offOnly = (slot: string) => (value: unknown): void => check(false, slot, value, 'false (per call), or left out');
+
 /** Whether `value` is an object as `typeof` says (an array too, not a function), not null: the one place the test is written. */
 export const isObject = (value: unknown): value is object => typeof value === 'object' && value !== null;
 

@@ -285,6 +285,27 @@ describe('the open pipeline: a policy checks its own per-call option (checkCall)
 		expect((await api.get('https://api.test/a', { staleCache: { networkTimeoutMs: 50 } })).status).toBe(200);
 		api.close();
 	});
+
+	it('a built-in whose only per-call value is `false` refuses any other (`breaker: \'off\'`, `true`, `0`, `null`) with InvalidRequestError naming it, before any I/O, instead of staying on', async () => {
+		let sent = 0;
+		const counting = (async () => {
+			sent++;
+			return new Response('ok');
+		}) as typeof fetch;
+		const policies = { breaker: breaker(), dedupe: dedupe(), hedge: hedge(), failover: failover({ mirrors: { 'https://api.test': ['https://mirror.test'] } }), auth: auth({ token: () => 't', refresh: async () => 't' }) };
+		const api = createCore({ fetch: counting, ...policies });
+		for (const slot of Object.keys(policies)) {
+			for (const bad of ['off', true, 0, null]) {
+				const error = await api.get('https://api.test/a', { [slot]: bad } as never).catch((caught: unknown) => caught);
+				expect([slot, bad, error instanceof InvalidRequestError && (error as Error).message]).toEqual([slot, bad, expect.stringContaining(`\`${slot}\` must be false`)]);
+			}
+
+			await api.get('https://api.test/a', { [slot]: false } as never);
+		}
+
+		expect(sent).toBe(5);
+		api.close();
+	});
 });
 
 describe('the open pipeline: levels', () => {
