@@ -53,6 +53,13 @@ export interface Circuits extends Machine {
 	 * `fetch` of its own composes the layers again over that one, which no probe may use.
 	 */
 	transport?: FetchLike | undefined;
+	/**
+	 * This client's start is a page's (a reload): a scope it finds open in storage, opened by attempts
+	 * that got no HTTP answer, turns half-open at once (`load`). Set by `start()` in a page for the first
+	 * breaker over the client's `stores` (not a client made by `extend()`, which shares them: it knows the
+	 * state as the page does); never in a Worker or Deno isolate (the edge build's `start()` sets nothing).
+	 */
+	restores?: boolean;
 	/** Set by `close()`: no probe starts, and a pending `waitForHealthy` rejects at once (`wake`). */
 	closed: boolean;
 	readonly wake: Set<() => void>;
@@ -146,9 +153,9 @@ const publish = (circuits: Circuits, circuit: Circuit, via?: WaitUntil): void =>
 
 /**
  * Read the scope's stored state and take it if it is newer (bounded by `storageTimeoutMs`, never
- * rejects). A client that finds there an open state it did not know when it starts (`restored`: a
- * reload) turns it half-open at once if attempts that got no HTTP answer opened it: its first call
- * is the probe.
+ * rejects). A client that finds there an open state it did not know when it starts (`restored`) in
+ * a page (a reload: `Circuits.restores`) turns it half-open at once if attempts that got no HTTP
+ * answer opened it: its first call is the probe.
  */
 export const load = async (circuits: Circuits, circuit: Circuit, reason: string): Promise<void> => {
 	const { context } = circuits;
@@ -159,7 +166,7 @@ export const load = async (circuits: Circuits, circuit: Circuit, reason: string)
 	if (record?.scope === scope) {
 		circuits.adopt(circuit, record, reason);
 		takeCounts(circuits, circuit, record, value);
-		if (reason === 'restored' && circuit.record === record) {
+		if (reason === 'restored' && circuits.restores && circuit.record === record) {
 			circuits.recover(circuit, circuits.clock.now(), reason);
 		}
 	} else if (value !== undefined) {

@@ -89,10 +89,14 @@ const recover = (circuits: Circuits, reason: string): void => {
 /**
  * `start()`: the channel to the other tabs (where there are any, or with `share: true`), the counts
  * told on it (`shareCount`) and their Web Locks (the half-open probe's, `lockProbe`), and the
- * recovery triggers.
+ * recovery triggers (a page's start too: `Circuits.restores`).
  */
 export const start = (circuits: Circuits): void => {
 	const { context } = circuits;
+	// A page's first client of this name and store starts (a reload); a client `extend()` made shares its `stores`.
+	const started = `${context.name}/breaker:started`;
+	circuits.restores = typeof document !== 'undefined' && !context.stores.has(started);
+	context.stores.set(started, true);
 	if (circuits.options.share === true || (circuits.store && hasTabs())) {
 		// A malformed message (any script of the origin can post one) is ignored and reported, once
 		// per message, without its content (it may be large).

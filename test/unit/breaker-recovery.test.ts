@@ -117,6 +117,36 @@ describe('breaker: recovery without waiting', () => {
 		expect(after.events).toEqual(['open restored', 'half-open restored', 'closed probe-succeeded']);
 	});
 
+	it('not extend(): a client extended from a page\'s client, of the same name and store, finds the open state as that page knows it (no early probe)', async () => {
+		const { clock, open } = page();
+		const tab = open();
+		await trip(tab, 'down');
+		clock.advance(2_000);
+		const child = tab.api.extend({ headers: { 'x-child': '1' } });
+		clients.push(child);
+		const result = await child.get(`${origin}/x`).then((response) => String(response.status), (error: { code?: unknown }) => error.code);
+		expect([result, tab.server.requests.length]).toEqual(['CIRCUIT_OPEN', 5]);
+		expect(child.breaker(origin)).toMatchObject({ state: 'open', reopensAt: t0 + 30_000 });
+	});
+
+	it('not a server runtime (no document): a client that starts and finds the open state in storage keeps its period', async () => {
+		const { clock, open } = page();
+		const before = open();
+		await trip(before, 'down');
+		before.api.close();
+		clock.advance(2_000);
+		const g = globalThis as { document?: unknown };
+		const { document } = g;
+		delete g.document;
+		try {
+			const after = open();
+			expect([await after.call(), after.server.requests.length]).toEqual(['CIRCUIT_OPEN', 0]);
+			expect(after.snapshot()).toMatchObject({ state: 'open', reopensAt: t0 + 30_000 });
+		} finally {
+			g.document = document;
+		}
+	});
+
 	it('an early probe that fails re-opens for the period that was running (30 s from now, re-jittered, not doubled); a probe at the end of a period doubles as usual', async () => {
 		const draws = [0.5];
 		const { clock, open } = page({ random: () => draws.shift() ?? 0.5 });
