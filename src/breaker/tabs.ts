@@ -93,10 +93,10 @@ const recover = (circuits: Circuits, reason: string): void => {
  */
 export const start = (circuits: Circuits): void => {
 	const { context } = circuits;
-	// A page's first client of this name and store starts (a reload); a client `extend()` made shares its `stores`.
-	const started = `${context.name}/breaker:started`;
-	circuits.restores = typeof document !== 'undefined' && !context.stores.has(started);
-	context.stores.set(started, true);
+	// A page's first client of this name and store starts (a reload); a client `extend()` made shares its
+	// `stores` (those of one name and store only: no need to name it).
+	circuits.restores = typeof document !== 'undefined' && !context.stores.has('breaker:started');
+	context.stores.set('breaker:started', true);
 	if (circuits.options.share === true || (circuits.store && hasTabs())) {
 		// A malformed message (any script of the origin can post one) is ignored and reported, once
 		// per message, without its content (it may be large).

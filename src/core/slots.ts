@@ -77,14 +77,20 @@ export const createParts = (options: CoreClientOptions, context: PolicyContext):
 	return placed.sort(byBand('wrap'));
 };
 
-/** A policy's layer, skipped for a call whose options say `{ [slot]: false }`. */
+/**
+ * A policy's layer, skipped for a call whose options say `{ [slot]: false }`. One that throws at
+ * once rejects instead: the layer above chains what it gives back (a bulkhead slot, the breaker's
+ * probe) on the promise it gets, so a fault of the layer's fails that attempt only.
+ */
 export const switchable = ({ slot, parts }: Placed): Layer => (next) => {
 	const inner = parts.layer!(next);
-	if (parts.ownSwitch) {
-		return inner;
-	}
-
-	return (request, init) => (init?.steadfetch?.options[slot as keyof CallOptions] === false ? next(request, init) : inner(request, init));
+	return (request, init) => {
+		try {
+			return (parts.ownSwitch || init?.steadfetch?.options[slot as keyof CallOptions] !== false ? inner : next)(request, init);
+		} catch (error) {
+			return Promise.reject(error);
+		}
+	};
 };
 
 /** Whether a policy's wrapper applies to `call`: as its `appliesTo` says, and not when the call's options say `{ [slot]: false }`. */

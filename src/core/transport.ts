@@ -58,7 +58,15 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 		return Promise.reject(refused);
 	}
 
-	return sendWithDeadline(fetch, request, init, call, bounds).then((response) => {
+	let sent: Promise<Response>;
+	try {
+		sent = sendWithDeadline(fetch, request, init, call, bounds);
+	} catch (error) {
+		// A `fetch` that throws at once (an app's own) fails as one that rejects: the layers above give back what they hold.
+		sent = Promise.reject(error);
+	}
+
+	return sent.then((response) => {
 		// The call's own Request (no layer replaced it): its scope is known already (the same `scopeOf`, `Call.attempt`).
 		reach.answered(call && request === call.request ? call.scope! : scopeOf(request.url), response.status);
 		// A 202 that says "queued" (a service worker's outbox in front of this client) is no delivery: that worker tells it when it is.

@@ -169,6 +169,46 @@ describe('the open pipeline: a policy\'s faults stay its own', () => {
 		api.close();
 		expect(closed.sort()).toEqual(['a', 'b']);
 	});
+
+	it('a layer, or a custom fetch, that throws synchronously fails that call only: the built-ins above it keep nothing of it (a bulkhead slot, the breaker\'s probe)', async () => {
+		let throws = true;
+		const fault = new Error('thrown at once');
+		const sync = (): never => {
+			throw fault;
+		};
+		const inner: Policy = { slot: 'inner', create: () => ({ layer: (next) => (request, init) => (throws ? sync() : next(request, init)) }) };
+		const fetchThrowing = ((request: Request) => (throws ? sync() : ok(request))) as typeof fetch;
+		for (const options of [{ fetch: ok, inner }, { fetch: fetchThrowing }]) {
+			throws = true;
+			const api = createCore({ ...options, retry: 0, bulkhead: bulkhead({ maxConcurrent: 1, maxQueue: 0 }), breaker: breaker({ share: false }) } as never);
+			const error = await api.get('https://api.test/a').catch((caught: unknown) => caught);
+			expect([error, classify(error).code]).toEqual([fault, 'UNKNOWN']);
+			throws = false;
+			expect((await api.get('https://api.test/a')).status).toBe(200); // the bulkhead's one slot is free again
+			api.close();
+		}
+
+		// The breaker's half-open probe that throws at once (in a layer inside it, or in the fetch) frees its slot,
+		// counted as nothing: the next call is the probe.
+		for (const own of [{ inner }, {}]) {
+			let now = 0;
+			let down = true;
+			const below = (async (request: Request) => (down ? Promise.reject(new TypeError('Failed to fetch')) : ok(request))) as typeof fetch;
+			const transport = own.inner ? below : ((request: Request) => (throws ? sync() : below(request))) as typeof fetch;
+			const api = createCore({ fetch: transport, ...own, retry: 0, clock: { now: () => now }, breaker: breaker({ share: false, consecutiveFailures: 1, openMs: 1_000 }) } as never);
+			throws = false;
+			await api.get('https://api.test/a').catch(() => undefined);
+			expect(api.breaker('https://api.test').state).toBe('open');
+			now = 2_000;
+			down = false;
+			throws = true;
+			expect(await api.get('https://api.test/a').catch((caught: unknown) => caught)).toBe(fault);
+			throws = false;
+			expect((await api.get('https://api.test/a')).status).toBe(200);
+			expect(api.breaker('https://api.test').state).toBe('closed');
+			api.close();
+		}
+	});
 });
 
 /** API.md's worked example (and the README's): an app's own policy, in its own file, its own slot. */
