@@ -60,7 +60,10 @@ export interface Circuit {
 	half?: BreakerRecord;
 	/** Calls (0) and failures (1) over `windowMs`. */
 	window: BucketWindow;
-	/** The stored state was read (the first calls to a scope wait for it). */
+	/**
+	 * The stored state was read (the first calls to a scope wait for it). `false`: known only from
+	 * another tab's messages, not read yet: held like a closed one (circuits.ts `held`).
+	 */
 	read?: boolean;
 	/** The last write of the state: a probe's cross-tab lock is given back once others can read it. */
 	saved?: Promise<unknown>;

@@ -72,9 +72,11 @@ export const noop = (): void => undefined;
 /**
  * Whether a scope's circuit must be kept (`Scopes`): an open, half-open or isolated one, or one with
  * attempts being counted. A closed idle one may be forgotten: its scope then starts closed again, its
- * stored state read first as after a reload.
+ * stored state read first as after a reload. So may one known only from another tab's messages
+ * (`read` false): what that tab stored is read at the scope's first call, and a flood of messages
+ * naming scopes this client never met holds nothing.
  */
-export const held = (circuit?: Circuit): boolean => !!circuit && (circuit.busy > 0 || circuit.record.state !== 'closed');
+export const held = (circuit?: Circuit): boolean => !!circuit && (circuit.busy > 0 || (circuit.record.state !== 'closed' && circuit.read !== false));
 
 /** A breaker's circuits: none yet, nothing read, no channel (see `start` in tabs.ts). */
 export const createCircuits = (context: PolicyContext, settings: Settings, options: BreakerOptions): Circuits => {

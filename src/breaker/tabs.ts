@@ -104,6 +104,7 @@ export const start = (circuits: Circuits): void => {
 			const record = read(circuits, data);
 			if (record) {
 				const circuit = circuits.scopes.scope(record.scope);
+				circuit.read ??= false; // Not read yet: only heard of (`held`).
 				circuits.adopt(circuit, record, 'shared');
 				hear(circuits, circuit, record, data);
 			} else {

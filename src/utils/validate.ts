@@ -10,7 +10,7 @@ export const check = (ok: boolean, option: string, value: unknown, expected: str
  * runs for any other value given, which would otherwise leave the policy on for the call unnoticed
  * (`breaker: 'off'`). A RangeError naming the slot; the call rejects with `InvalidRequestError`.
  */
-export const offOnly = (slot: string) => (value: unknown): void => check(false, slot, value, 'false (per call), or left out');
+export const offOnly = (slot: string) => (value: unknown): void => check(false, slot, value, 'false, or left out');
 
 /** Whether `value` is an object as `typeof` says (an array too, not a function), not null: the one place the test is written. */
 export const isObject = (value: unknown): value is object => typeof value === 'object' && value !== null;

@@ -13,7 +13,7 @@ const century = 100 * 365 * 86_400_000;
 let names = 0;
 
 /** Tabs of one name: one store, one clock, each its own transport. */
-const tabs = (store: KeyValueStore = memoryStore('lies')) => {
+const tabs = (store: KeyValueStore = memoryStore(`lies-${names}`)) => {
 	const clock = new ManualClock(t0);
 	const name = `lies-${names++}`;
 	const make = () => {
@@ -35,7 +35,7 @@ const tabs = (store: KeyValueStore = memoryStore('lies')) => {
 		channel.close();
 	};
 
-	return { clock, make, lie };
+	return { clock, make, lie, name, store };
 };
 
 describe('breaker: a message from another tab that lies', () => {
@@ -67,5 +67,26 @@ describe('breaker: a message from another tab that lies', () => {
 		await vi.waitFor(() => expect(b.state()).toBe('closed'));
 		a.api.close();
 		b.api.close();
+	});
+
+	it('a flood of open states of scopes this tab never met holds nothing: past the scopes a client keeps, they are forgotten; the store keeps what was stored, read at the scope\'s first call', async () => {
+		const { make, name, store } = tabs();
+		const tab = make();
+		tab.server.down();
+		await times(5, async () => tab.call()); // its own open scope: kept, whatever the flood
+		const stored = { v: 2, scope: 'https://x0.test', state: 'open', openedAt: t0, reopensAt: t0 + 1_000, opens: 0, at: t0 };
+		await store.set('https://x0.test', stored); // as the tab that opened it would
+		const channel = new BroadcastChannel(`steadfetch:${name}:breaker`);
+		for (let index = 0; index < 3_000; index++) {
+			channel.postMessage({ ...stored, scope: `https://x${index}.test` });
+		}
+
+		channel.postMessage('a marker');
+		await vi.waitFor(() => expect(tab.errors).toHaveLength(1));
+		channel.close();
+		expect([tab.api.breaker('https://x2999.test').state, tab.api.breaker('https://x1.test').state, tab.state()]).toEqual(['open', 'closed', 'open']);
+		tab.server.up();
+		expect(await tab.api.get('https://x0.test/x').then(() => 'sent', (error: { code?: string }) => error.code)).toBe('CIRCUIT_OPEN');
+		tab.api.close();
 	});
 });
