@@ -1,4 +1,4 @@
-import { isNonNegativeFinite } from '../utils/validate.js';
+import { describe, isTimerMs, timerMs } from '../utils/validate.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import { circuitFor, restore, type Circuits } from './circuits.js';
@@ -19,8 +19,9 @@ const pause = async (wake: Set<() => void>, ms: number): Promise<void> => new Pr
 /** `client.waitForHealthy()` (see `BreakerMembers.waitForHealthy`). */
 export const waitForHealthy = async (circuits: Circuits, urlOrScope: string | URL, waitOptions?: { timeoutMs?: number }): Promise<void> => {
 	const { timeoutMs = 30_000 } = waitOptions ?? {};
-	if (!isNonNegativeFinite(timeoutMs)) {
-		throw new InvalidRequestError(`\`timeoutMs\` must be a non-negative finite number of ms; got ${String(timeoutMs)}`);
+	// A duration, at most what a timer holds, as every other (API.md "Option values").
+	if (!isTimerMs(timeoutMs)) {
+		throw new InvalidRequestError(`\`timeoutMs\` must be ${timerMs}; got ${describe(timeoutMs)}`);
 	}
 
 	const circuit = circuitFor(circuits, urlOrScope);

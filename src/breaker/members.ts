@@ -44,7 +44,8 @@ export interface BreakerMembers {
 	 */
 	waitForHealthy(urlOrScope: string | URL, options?: {
 		/**
-		 * The longest wait, in ms: past it, rejects with a `SteadfetchError` coded `TIMEOUT`.
+		 * The longest wait, in ms (at most 2 147 483 647, what a timer holds; anything else rejects
+		 * with `InvalidRequestError`): past it, rejects with a `SteadfetchError` coded `TIMEOUT`.
 		 * @default 30_000
 		 */
 		timeoutMs?: number;

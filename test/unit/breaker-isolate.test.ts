@@ -179,6 +179,18 @@ describe('waitForHealthy', () => {
 		tab.api.close();
 	});
 
+	it('a timeoutMs beyond what a timer holds (2 147 483 648) or of the wrong type rejects with InvalidRequestError naming it, also for a closed scope; 2 147 483 647 is accepted', async () => {
+		const { make } = tabs();
+		const tab = make();
+		for (const timeoutMs of [2_147_483_648, '5', Number.NaN]) {
+			const error = await tab.api.waitForHealthy(origin, { timeoutMs: timeoutMs as number }).catch((error_: unknown) => error_);
+			expect([timeoutMs, error instanceof InvalidRequestError && (error as Error).message]).toEqual([timeoutMs, expect.stringMatching(/^`timeoutMs` must be .*2147483647; got /)]);
+		}
+
+		await expect(tab.api.waitForHealthy(origin, { timeoutMs: 2_147_483_647 })).resolves.toBeUndefined();
+		tab.api.close();
+	});
+
 	it('close(): a pending waitForHealthy rejects at once (CLIENT_CLOSED), and no probe starts after it', async () => {
 		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
 		try {
