@@ -19,7 +19,11 @@ export interface BreakerRecord {
 	reopensAt: number;
 	/** Opens since the last full close: the next open lasts `openMs × 2^opens` (capped). */
 	opens: number;
-	/** When this state began (epoch ms): the later record wins. */
+	/**
+	 * When this state began (epoch ms): the later record wins. At least 1 ms after the record it
+	 * follows (`after`), so two changes within one ms are ordered in every tab too (a reset right after
+	 * an isolation, a probe that closes the breaker in the ms it opened).
+	 */
 	at: number;
 	/** Opened by hand (`client.breaker.isolate`): open until reset. */
 	isolated?: true;
@@ -91,6 +95,9 @@ export const PASS = -1;
 /** `admit()`: go ahead as a half-open probe (a probe slot is now taken). */
 export const PROBE = -2;
 
+/** The `at` of a circuit's next record, made `now`: after the one it follows (`BreakerRecord.at`). */
+const after = ({ record }: Circuit, now: number): number => Math.max(now, record.at + 1);
+
 /** A closed record of `scope`, as of `at`. */
 export const closed = (scope: string, at: number): BreakerRecord => ({ v: 2, scope, state: 'closed', openedAt: 0, reopensAt: 0, opens: 0, at });
 
@@ -155,7 +162,7 @@ const counting = ({ consecutiveFailures, minimumThroughput, failureRatio }: Sett
 			if (failed) {
 				open(circuit, now, 'probe-failed', retryAfterMs, unanswered, via, probe);
 			} else {
-				set(circuit, closed(record.scope, now), 'closed', 'probe-succeeded', via);
+				set(circuit, closed(record.scope, after(circuit, now)), 'closed', 'probe-succeeded', via);
 			}
 		} else if (failed) {
 			window.add(now, 0);
@@ -207,13 +214,13 @@ const byHand = (set: Enter, notify: Notify) => ({
 
 	/** Open by hand until reset (a kill switch): no probe goes, whatever the time. `via`: where its write goes. */
 	isolate(circuit: Circuit, now: number, via?: WaitUntil): void {
-		set(circuit, { ...circuit.record, state: 'open', openedAt: now, reopensAt: now, at: now, isolated: true }, 'open', 'isolated', via);
+		set(circuit, { ...circuit.record, state: 'open', openedAt: now, reopensAt: now, at: after(circuit, now), isolated: true }, 'open', 'isolated', via);
 	},
 
 	/** Close by hand: ends an isolation (or any open period) at once. `via`: where its write goes. */
 	reset(circuit: Circuit, now: number, via?: WaitUntil): void {
 		const { record } = circuit;
-		set(circuit, closed(record.scope, now), record.state === 'open' ? 'closed' : undefined, 'reset', via);
+		set(circuit, closed(record.scope, after(circuit, now)), record.state === 'open' ? 'closed' : undefined, 'reset', via);
 	},
 });
 
@@ -247,7 +254,7 @@ export const machine = (settings: Settings, notify: Notify, random = (): number 
 		// An early probe (started before the period it cut short would have ended) does not advance the doubling.
 		const again = early !== undefined && probe < early ? 1 : 0;
 		const period = Math.min(maxOpenMs, ms || openMs * 2 ** Math.max(0, opens - again) * (0.8 + 0.4 * random()));
-		set(circuit, { v: 2, scope, state: 'open', openedAt: now, reopensAt: now + period, opens: opens + 1 - again, at: now, ...(unanswered && { unanswered }) }, 'open', reason, via);
+		set(circuit, { v: 2, scope, state: 'open', openedAt: now, reopensAt: now + period, opens: opens + 1 - again, at: after(circuit, now), ...(unanswered && { unanswered }) }, 'open', reason, via);
 	};
 
 	/**

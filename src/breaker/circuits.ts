@@ -106,15 +106,16 @@ export const circuitFor = ({ context, options, scopes }: Circuits, urlOrScope: s
 
 /**
  * A record from outside (the store, another tab), checked and bounded (`readRecord`). The tabs of
- * a name share one clock, so one dated later than now was not written by any of them (a script of
- * the origin, a clock set back): it orders as the oldest (`at` 0), never as newer than every real
- * change to come, which would have the tabs ignore each other's. Not moved to now: read again (under
- * the probe's lock) it must be known as the same record, not a newer one.
+ * a name share one clock, so one dated further ahead than `maxOpenMs` was not written by any of them
+ * (a script of the origin, a clock set back; changes within one ms date theirs a ms apart, `after`):
+ * it orders as the oldest (`at` 0), never as newer than every real change to come, which would have
+ * the tabs ignore each other's. Not moved to now: read again (under the probe's lock) it must be
+ * known as the same record, not a newer one.
  */
-export const read = ({ clock, settings }: Circuits, value: unknown): BreakerRecord | undefined => {
+export const read = ({ clock, settings: { maxOpenMs } }: Circuits, value: unknown): BreakerRecord | undefined => {
 	const now = clock.now();
-	const record = readRecord(value, now, settings.maxOpenMs);
-	return record && record.at > now ? { ...record, at: 0 } : record;
+	const record = readRecord(value, now, maxOpenMs);
+	return record && record.at > now + maxOpenMs ? { ...record, at: 0 } : record;
 };
 
 /** A count from outside: a non-negative integer, at most `max`; else 0. */

@@ -90,3 +90,40 @@ describe('breaker: a message from another tab that lies', () => {
 		tab.api.close();
 	});
 });
+
+describe('breaker: changes in one tab within the same millisecond', () => {
+	it('reset() right after isolate(), the clock unmoved: the reset reaches the other tab', async () => {
+		const { make } = tabs();
+		const a = make();
+		const b = make();
+		expect([await a.call(), await b.call()]).toEqual(['200', '200']);
+		await a.api.breaker.isolate(origin);
+		await vi.waitFor(() => expect(b.state()).toBe('open'));
+		await a.api.breaker.reset(origin);
+		expect(a.state()).toBe('closed');
+		await vi.waitFor(() => expect(b.state()).toBe('closed'));
+		expect(await b.call()).toBe('200');
+		a.api.close();
+		b.api.close();
+	});
+
+	it('opened, closed by hand, opened and closed again, all in one millisecond: each change reaches the other tab', async () => {
+		const { make } = tabs();
+		const a = make();
+		const b = make();
+		expect([await a.call(), await b.call()]).toEqual(['200', '200']);
+		a.server.down();
+		await times(5, async () => a.call());
+		await vi.waitFor(() => expect(b.state()).toBe('open'));
+		await a.api.breaker.reset(origin);
+		await vi.waitFor(() => expect(b.state()).toBe('closed'));
+		a.server.down();
+		await times(5, async () => a.call());
+		await vi.waitFor(() => expect(b.state()).toBe('open'));
+		a.server.up();
+		await a.api.breaker.reset(origin);
+		await vi.waitFor(() => expect(b.state()).toBe('closed'));
+		a.api.close();
+		b.api.close();
+	});
+});

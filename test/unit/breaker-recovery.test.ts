@@ -251,6 +251,21 @@ describe('breaker: recovery without waiting', () => {
 	});
 });
 
+describe('breaker: recovery within the millisecond it opened', () => {
+	it('`online` at once (the clock unmoved): one tab\'s probe closes it, and its closing reaches the other tab', async () => {
+		const { open } = page();
+		const a = open();
+		const b = open();
+		await trip(a, 'down');
+		await vi.waitFor(() => expect(b.snapshot().state).toBe('open'));
+		a.server.up();
+		win.setOnline(true);
+		expect(await a.call()).toBe('200'); // the probe
+		expect(a.snapshot().state).toBe('closed');
+		await vi.waitFor(() => expect(b.snapshot().state).toBe('closed'));
+	});
+});
+
 describe('breaker: jittered open periods (no herd)', () => {
 	/** The open period of a breaker opened by 5 network failures with `random` returning `draw`. */
 	const period = async (draw: number, options: object = {}) => {
