@@ -9,11 +9,15 @@
  * request. A GET of a URL this client copied less than 1 s ago is not copied again, nor one whose
  * strong ETag (else Last-Modified) is the copy's, for 60 s after the copy (at most half of the time
  * it may be served): its content is the stored one, only its `Age` lags. When a GET or
- * HEAD then ends in a network error, a timeout, a 5xx (after retries), an open circuit, or offline
- * (`navigator.onLine === false`: answered without network I/O), or has no answer `networkTimeoutMs`
- * after it started (`slow`: its request goes on and refreshes the copy), a usable copy answers with
- * `Cache-Status: steadfetch; hit; ttl=<s>; detail=<reason>` and `Age` (`isStale(response)` is true,
- * `cache:stale` fires); otherwise the original error is thrown. A successful POST, PUT, PATCH or
+ * HEAD then ends in a network error, a timeout, a 5xx (after retries), an open circuit, the
+ * adaptive throttle's refusal, a transient error of an app policy's own (`detail=` its code), or
+ * offline (`navigator.onLine === false`: answered without network I/O), or has no answer
+ * `networkTimeoutMs` after it started (`slow`: its request goes on and refreshes the copy), a usable
+ * copy answers with `Cache-Status: steadfetch; hit; ttl=<s>; detail=<reason>` and `Age`
+ * (`isStale(response)` is true, `cache:stale` fires); otherwise the original error is thrown. On
+ * purpose not for every failure `classify()` calls transient: a 408 or 429 (the origin waited for the
+ * request, or asks the client to slow down), a full bulkhead or a rate limit (the client's own
+ * refusals) are thrown as they are, and so is any 4xx. A successful POST, PUT, PATCH or
  * DELETE drops the stored copies of its URL. Per call, `staleCache: false` (or fetch's
  * `cache: 'no-store'`: the call's, else the client's, else that of a `Request` given as input, as
  * ky makes the request) skips storing and serving. Storage faults never fail a request: they emit
