@@ -61,7 +61,8 @@ export interface BreakerOptions {
 	halfOpenProbes?: number;
 	/**
 	 * The half-open probe, sent instead of a caller's request: a URL relative to the scope (`'/health'`
-	 * against the origin) or `(scope) => Request`. It goes straight to the transport (no hooks, no
+	 * against the origin), an absolute URL (sent as it is: with a custom `scope`, which is no URL to
+	 * resolve against, give this or a function) or `(scope) => Request`. It goes straight to the transport (no hooks, no
 	 * retries, bounded by the attempt timeout). Unlike a caller's attempt (see `isFailure`), any
 	 * answer under 400 closes the breaker and any other (a 404 too) re-opens it: a health URL that
 	 * answers 404 is not healthy. Callers keep failing fast (or being answered stale) until it

@@ -46,7 +46,8 @@ export const probe = async (circuits: Circuits, circuit: Circuit, started: numbe
 		try {
 			const { scope } = record;
 			const own = circuits.options.probe!;
-			const made = typeof own === 'string' ? new Request(new URL(own, scope.endsWith('/') ? scope : `${scope}/`)) : own(scope);
+			// An absolute URL as it is (a custom `scope` is no URL to resolve against), else against the scope.
+			const made = typeof own === 'string' ? new Request(own.includes('://') ? own : new URL(own, scope.replace(/\/?$/, '/'))) : own(scope);
 			if (circuits.context.subrequest(call)) {
 				response = await circuits.transport!(new Request(made, { signal: AbortSignal.any([made.signal, AbortSignal.timeout(circuits.settings.probeTimeoutMs)]) }));
 				void response.body?.cancel().catch(noop);

@@ -123,6 +123,20 @@ describe('breaker.probe', () => {
 		api.close();
 	});
 
+	it('with a custom scope (not a URL), an absolute probe URL is sent as it is and closes the breaker', async () => {
+		const mine = new FakeOrigin();
+		const clock = new ManualClock();
+		const api = createClient({ clock, random: () => 0.5, fetch: mine.fetch as typeof fetch, retry: 0, retryBudget: false, breaker: breaker({ consecutiveFailures: 1, openMs: 1_000, probe: `${origin}/health`, scope: () => 'api', share: false }) });
+		mine.down();
+		await expect(api.get(`${origin}/x`)).rejects.toThrow();
+		expect(api.breaker('api').state).toBe('open');
+		mine.up();
+		clock.advance(1_000);
+		await api.waitForHealthy('api', { timeoutMs: 2_000 });
+		expect(mine.requests.map((request) => request.url)).toEqual([`${origin}/x`, `${origin}/health`]);
+		api.close();
+	});
+
 	it('a probe that cannot be made counts as failed; bad options are a RangeError at creation', async () => {
 		const { clock, api, changes } = setup(() => {
 			throw new Error('no probe today');
