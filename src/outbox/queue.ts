@@ -572,28 +572,38 @@ export class Queue {
 		await this.list();
 	}
 
-	/** Move a dead letter back to pending (attempts and retention start again): its record; `OUTBOX_NOT_FOUND` when there is none (or it was removed meanwhile). */
+	/**
+	 * Move a dead letter back to pending (attempts and retention start again): its record; `OUTBOX_NOT_FOUND`
+	 * when there is none (or it was removed meanwhile). Its `'parent'` dead letters come back with it.
+	 */
 	async revive(id: string): Promise<OutboxRecord> {
 		return this.#occupy(async () => {
 			const epoch = this.#epoch;
+			// Not cleared, nor `id` discarded, since the revival began: checked with no await before each write.
+			const kept = (each: string): boolean => epoch === this.#epoch && !this.#removed.has(each);
 			const key = (await this.list()).find((each) => each.dead && each.id === id)?.key;
 			const record = key && await this.read(key);
-			if (!key || !isRecord(record) || epoch !== this.#epoch || this.#removed.has(id)) {
+			if (!key || !isRecord(record) || !kept(id)) {
 				throw new SteadfetchError(`No dead letter with id ${id}`, 'OUTBOX_NOT_FOUND', false);
 			}
 
 			const now = this.context.clock.now();
 			await this.#pend(record, key, now);
-			// Its dependents made dead letters for it (`'parent'`) come back with it, in their order.
-			for (const each of await this.list()) {
-				const dependent = each.dead ? await this.read(each.key) : undefined;
-				if (isRecord(dependent) && dependent.deadReason === 'parent' && dependent.dependsOn?.includes(id)) {
-					await this.#pend(dependent, each.key, now);
+			// Its dependents made dead letters for it (`'parent'`) come back with it, and theirs with them (a
+			// chain), each under its own key (its place in the order); listed again while one came back.
+			const revived = new Set([id]);
+			for (let size = 0; size < revived.size;) {
+				size = revived.size;
+				for (const each of await this.list()) {
+					const dependent = each.dead ? await this.read(each.key) : undefined;
+					if (isRecord(dependent) && dependent.deadReason === 'parent' && dependent.dependsOn?.some((parent) => revived.has(parent)) && kept(each.id)) {
+						revived.add(each.id);
+						await this.#pend(dependent, each.key, now);
+					}
 				}
 			}
 
-			await this.list();
-			return record;
+			return record; // The last listing came after the last revival: the index holds them all.
 		});
 	}
 

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HTTPError, OutboxQueuedError, createClient, memoryStore, outbox, type KeyValueStore, type OutboxOptions } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
-import { type fakeWindow, throwIfOffline } from './outbox-helpers.js';
+import { fakeWindow, spyStore, throwIfOffline, until } from './outbox-helpers.js';
 
 interface Received {
 	method: string;
@@ -123,6 +123,100 @@ describe('a ReadableStream body', () => {
 		expect((await api.post('upload?stream', { body: stream('streamed') })).status).toBe(201);
 		expect(new TextDecoder().decode(at('upload?stream')[0]!.bytes)).toBe('streamed');
 		expect(await caught(api.post('upload?stream-503&fail=503', { body: stream('x') }))).toBeInstanceOf(HTTPError);
+		expect(await api.outbox.stats()).toEqual({ entries: 0, dead: 0, bytes: 0 });
+	});
+});
+
+describe('retry() of a chain\'s head', () => {
+	it('takes back every \'parent\' dead letter of the chain (a dependent of a dependent too), delivered in order', async () => {
+		const store = memoryStore('chain');
+		window = fakeWindow();
+		window.setOnline(false, false);
+		const api = make(store);
+		const a = await queued(api.post('todos?fail=422', { json: { n: 1 } }));
+		const b = await queued(api.post('todos', { json: { parent: api.outbox.ref(a, '/id') } }));
+		const c = await queued(api.post('todos', { json: { parent: api.outbox.ref(b, '/id') } }));
+		window.setOnline(true, false);
+		await api.outbox.flush();
+		await api.outbox.flush();
+		expect((await api.outbox.deadLetters()).map((each) => [each.id, each.deadReason])).toEqual([[a, 'rejected'], [b, 'parent'], [c, 'parent']]);
+		// The server accepts it now: the app fixes nothing in the URL, the 422 was a passing refusal.
+		const key = (await store.keys()).find((each) => each.includes(a))!;
+		const record = await store.get<Record<string, unknown>>(key);
+		await store.set(key, { ...record, url: `${server.url}/todos` });
+		const first = nextId;
+		await api.outbox.retry(a);
+		await api.outbox.flush();
+		await until(async () => (await api.outbox.deadLetters()).length === 0 && await api.outbox.size() === 0);
+		expect(at('todos').map((each) => JSON.parse(new TextDecoder().decode(each.bytes)) as unknown)).toEqual([{ n: 1 }, { parent: first }, { parent: first + 1 }]);
+	});
+});
+
+describe('removals racing retry()', () => {
+	it('a dependent discarded while retry(parent) takes the chain back is not revived', async () => {
+		let pause: (() => Promise<void>) | undefined;
+		const inner = memoryStore('race');
+		const store = spyStore(inner, {
+			get: async (key, run) => {
+				const value = await run();
+				if (pause && key.startsWith('d|') && (value as { deadReason?: string } | undefined)?.deadReason === 'parent') {
+					const wait = pause;
+					pause = undefined;
+					await wait();
+				}
+
+				return value;
+			},
+		});
+		window = fakeWindow();
+		window.setOnline(false, false);
+		const api = make(store);
+		const a = await queued(api.post('todos?fail=422', { json: { n: 1 } }));
+		const b = await queued(api.post('todos', { json: { parent: api.outbox.ref(a, '/id') } }));
+		window.setOnline(true, false);
+		await api.outbox.flush();
+		await api.outbox.flush();
+		expect((await api.outbox.deadLetters()).map((each) => each.id)).toEqual([a, b]);
+		let discarded: Promise<void> | undefined;
+		pause = async () => {
+			discarded = api.outbox.discard(b);
+			await discarded;
+		};
+		await api.outbox.retry(a);
+		await discarded;
+		expect([...(await api.outbox.list()), ...(await api.outbox.deadLetters())].map((each) => each.id)).not.toContain(b);
+	});
+
+	it('clear() while retry(parent) takes the chain back: nothing revived', async () => {
+		let pause: (() => Promise<void>) | undefined;
+		const inner = memoryStore('race-clear');
+		const store = spyStore(inner, {
+			get: async (key, run) => {
+				const value = await run();
+				if (pause && key.startsWith('d|') && (value as { deadReason?: string } | undefined)?.deadReason === 'parent') {
+					const wait = pause;
+					pause = undefined;
+					await wait();
+				}
+
+				return value;
+			},
+		});
+		window = fakeWindow();
+		window.setOnline(false, false);
+		const api = make(store);
+		const a = await queued(api.post('todos?fail=422', { json: { n: 1 } }));
+		await queued(api.post('todos', { json: { parent: api.outbox.ref(a, '/id') } }));
+		window.setOnline(true, false);
+		await api.outbox.flush();
+		await api.outbox.flush();
+		let cleared: Promise<void> | undefined;
+		pause = async () => {
+			cleared = api.clear();
+			await cleared;
+		};
+		await caught(api.outbox.retry(a));
+		await cleared;
 		expect(await api.outbox.stats()).toEqual({ entries: 0, dead: 0, bytes: 0 });
 	});
 });
