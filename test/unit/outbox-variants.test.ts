@@ -220,3 +220,34 @@ describe('removals racing retry()', () => {
 		expect(await api.outbox.stats()).toEqual({ entries: 0, dead: 0, bytes: 0 });
 	});
 });
+
+describe('stored records tampered with', () => {
+	const tampered: Array<[string, (record: Record<string, unknown>) => void]> = [
+		['retainFrom a string', (record) => { record['retainFrom'] = 'yesterday'; }],
+		['retainFrom true', (record) => { record['retainFrom'] = true; }],
+		['a url that is no http URL', (record) => { record['url'] = 'ftp://example.com/x'; }],
+		['a url that does not parse', (record) => { record['url'] = 'not a url'; }],
+	];
+
+	it.each(tampered)('%s: a dead letter (rejected), never sent, no loop', async (_name, change) => {
+		const store = memoryStore(`tampered-${_name}`);
+		window = fakeWindow();
+		window.setOnline(false, false);
+		const api = make(store);
+		const events: string[] = [];
+		api.on('storage:error', () => events.push('storage:error'));
+		const id = await queued(api.put('doc?tampered', { body: 'x' }));
+		const key = (await store.keys()).find((each) => each.includes(id))!;
+		const record = await store.get<Record<string, unknown>>(key);
+		change(record!);
+		record!['nextAttemptAt'] = clock.now() + 60_000;
+		await store.set(key, record);
+		window.setOnline(true, false);
+		const count = received.length;
+		await api.outbox.flush();
+		clock.advance(120_000);
+		await api.outbox.flush();
+		expect(received.length).toBe(count);
+		expect((await api.outbox.deadLetters()).map((each) => each.deadReason)).toEqual(['rejected']);
+	});
+});
