@@ -105,7 +105,17 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 				// Not at once: nothing touches storage while createClient runs. In workerd (no timer outside
 				// a request) the first eligible call starts the drain instead.
 				// In a page (a reload) every entry is due, after the `resumeJitterMs` wait.
-				const timer = setTimeout(() => drain.start(undefined, document_ !== undefined), 0);
+				const timer = setTimeout(() => {
+					drain.start(undefined, document_ !== undefined);
+					// Entries queued before this client started (a reload) are counted too, read once in the background:
+					// not one removed meanwhile (gone from the queue's index), whose removal may have been counted already.
+					void queue.records(false).then((records) => {
+						const pendingIds = new Set(queue.pending.all.map(({ id }) => id));
+						for (const { id, identity, url } of records) {
+							pendingIds.has(id) && counted.queued(id, identity, url, true);
+						}
+					});
+				}, 0);
 				cleanups.push(() => clearTimeout(timer));
 			}
 		},

@@ -18,8 +18,8 @@ export interface Note {
  * `pending-writes=N`), never by listing the store per read: learned from this client's queue (an
  * entry queued, then sent, dead, discarded or superseded) and from the other tabs of the name, which
  * post the same notes on `steadfetch:<name>:pending` (pending-tabs.ts: none in the edge build).
- * Entries queued before this client started (a reload) are counted once its queue sees them queued
- * again; until then a count may read low.
+ * Entries queued before this client started (a reload) are counted once the outbox has read them,
+ * just after its start (outbox.ts); until then a count may read low.
  */
 export class PendingWrites {
 	/** Each pending entry's lane: `<identity digest>\n<URL>`. */
@@ -32,9 +32,10 @@ export class PendingWrites {
 		this.#channel = linkPendingTabs(name, (note) => this.#apply(note));
 	}
 
-	/** Entry `id` (of identity digest `who`, to `url`) is pending: here and in the other tabs. */
-	queued(id: string, who: string | undefined, url: string): void {
-		this.#tell({ v: 1, op: '+', id, url, ...who !== undefined && { who } });
+	/** Entry `id` (of identity digest `who`, to `url`) is pending: here, and in the other tabs unless `here` (one read from the store, which they read too). */
+	queued(id: string, who: string | undefined, url: string, here?: boolean): void {
+		const note: Note = { v: 1, op: '+', id, url, ...who !== undefined && { who } };
+		here ? this.#apply(note) : this.#tell(note);
 	}
 
 	/** Entry `id` left the pending queue (sent, dead, discarded, superseded). */

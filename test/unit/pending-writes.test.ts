@@ -58,6 +58,32 @@ describe('pending-writes on stale answers', () => {
 	});
 });
 
+describe('pending-writes after a reload', () => {
+	it('writes queued before the client started (a reload, the same store) are counted on its stale answers; none once delivered', async () => {
+		const before = kit.make({ outbox: outbox() });
+		await before.get('pw/reload/1').text();
+		kit.mode = 'refuse';
+		await expect(before.patch('pw/reload/1', { json: { a: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		await expect(before.patch('pw/reload/1', { json: { a: 2 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		kit.mode = 'up';
+		before.close();
+		const after = kit.make({ outbox: outbox() });
+		const status = async (): Promise<string | null> => {
+			kit.mode = 'refuse';
+			try {
+				return (await after.get('pw/reload/1')).headers.get('cache-status');
+			} finally {
+				kit.mode = 'up';
+			}
+		};
+
+		await expect.poll(status).toMatch(/; detail=network; pending-writes=2$/); // Before: no pending-writes at all.
+		expect(await (after as unknown as Queued).outbox.flush()).toMatchObject({ sent: 2 });
+		await after.get('pw/reload/1').text();
+		await expect.poll(status).toMatch(/detail=network$/);
+	});
+});
+
 describe('PendingWrites: the count in memory', () => {
 	it('one lookup per count, kept exact through repeated notes, removals of unknown entries, the 10,000 bound and clears', async () => {
 		const { PendingWrites } = await import('../../src/outbox/pending-writes.js');
