@@ -216,6 +216,14 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 		}
 	}
 
+	// An entry it refers to that was delivered keeps its values while this write is stored (`Queue.prune`).
+	for (const parent of new Set(Object.values(record.refs ?? {}).map((ref) => ref.entry))) {
+		const kept = record.dependsOn?.includes(parent) ? undefined : await queue.read(valuesKey(parent));
+		if (isValues(kept) && call.world.current('outbox')) {
+			await queue.store.set(valuesKey(parent), { ...kept, dependents: [...kept.dependents ?? [], record.id] });
+		}
+	}
+
 	if (!call.world.current('outbox')) {
 		return notStored(); // Cleared or another identity while its pointers were recorded.
 	}

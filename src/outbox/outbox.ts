@@ -110,9 +110,8 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 					// Entries queued before this client started (a reload) are counted too, read once in the background:
 					// not one removed meanwhile (gone from the queue's index), whose removal may have been counted already.
 					void queue.records(false).then((records) => {
-						const pendingIds = new Set(queue.pending.all.map(({ id }) => id));
 						for (const { id, identity, url } of records) {
-							pendingIds.has(id) && counted.queued(id, identity, url, true);
+							queue.pending.find(id) && counted.queued(id, identity, url, true);
 						}
 					});
 				}, 0);

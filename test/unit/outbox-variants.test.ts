@@ -251,3 +251,27 @@ describe('stored records tampered with', () => {
 		expect((await api.outbox.deadLetters()).map((each) => each.deadReason)).toEqual(['rejected']);
 	});
 });
+
+describe('kept values of a delivered entry', () => {
+	it('stay while a write queued with its placeholder after its delivery is stored, past 24 h', async () => {
+		const store = memoryStore('kept-after');
+		window = fakeWindow();
+		window.setOnline(false, false);
+		const api = make(store);
+		const a = await queued(api.post('todos', { json: { n: 1 } }));
+		const id = api.outbox.ref(a, '/id');
+		await queued(api.post('todos', { json: { parent: id } }));
+		window.setOnline(true, false);
+		const first = nextId;
+		expect(await api.outbox.flush()).toMatchObject({ sent: 2, remaining: 0 });
+		// Delivered, its value kept: a new write with the placeholder goes out at once, fails, is queued.
+		down = true;
+		await queued(api.patch(`todos/${id}`, { json: { done: true } }));
+		expect(at(`todos/${first}`)).toHaveLength(1);
+		clock.advance(25 * 3_600_000);
+		expect(await api.outbox.flush()).toMatchObject({ failed: 1, remaining: 1 });
+		down = false;
+		expect(await api.outbox.flush()).toMatchObject({ sent: 1, dead: 0, remaining: 0 });
+		expect(at(`todos/${first}`)).toHaveLength(3);
+	});
+});
