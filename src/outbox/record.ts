@@ -88,7 +88,7 @@ export const isRecord = (value: unknown): value is OutboxRecord => {
 	const version = record?.version ?? 1;
 	return record?.v === 1 && [record.id, record.method, record.url, record.scope, record.idempotencyKey].every((text) => typeof text === 'string')
 		// The dead letter kept for an unreadable record has no method and no URL: it can never be sent.
-		&& (record.method === '' || (/^https?:/i.test(record.url) && URL.canParse(record.url)))
+		&& (!record.method || (/^https?:/i.test(record.url) && URL.canParse(record.url)))
 		&& record.idempotencyKey !== '' && isHeaders(record.headers) && isHeaders(record.preconditions ?? {}, true)
 		&& [record.createdAt, record.attempts, record.nextAttemptAt, record.retainFrom ?? 0].every(Number.isFinite) && Number.isInteger(version) && version > 0
 		&& (record.body === undefined || record.body instanceof ArrayBuffer)

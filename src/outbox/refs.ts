@@ -166,16 +166,18 @@ export const substitute = (parts: { url: string; headers: Record<string, string>
 	if (body && /[/+]json\b/i.test(parts.headers['content-type'] ?? '')) {
 		const text = new TextDecoder().decode(body);
 		if ([...found.keys()].some((placeholder) => text.includes(placeholder))) {
+			// In a longer string, or in a key (a key is always a string): the value's string form.
+			const within = (text: string): string => [...found].reduce((result, [placeholder, item]) => result.split(placeholder).join(stringOf(item)), text);
 			const walk = (value: unknown): unknown => {
 				if (typeof value === 'string') {
-					return found.has(value) ? found.get(value) : [...found].reduce((result, [placeholder, item]) => result.split(placeholder).join(stringOf(item)), value);
+					return found.has(value) ? found.get(value) : within(value);
 				}
 
 				if (Array.isArray(value)) {
 					return value.map(walk);
 				}
 
-				return isObject(value) ? Object.fromEntries(Object.entries(value as object).map(([name, item]) => [name, walk(item)])) : value;
+				return isObject(value) ? Object.fromEntries(Object.entries(value as object).map(([name, item]) => [within(name), walk(item)])) : value;
 			};
 
 			try {

@@ -275,3 +275,19 @@ describe('kept values of a delivered entry', () => {
 		expect(at(`todos/${first}`)).toHaveLength(3);
 	});
 });
+
+describe('a placeholder as a key of the json body', () => {
+	it('is replaced by the value\'s string form, as anywhere in the json body', async () => {
+		const store = memoryStore('key');
+		window = fakeWindow();
+		window.setOnline(false, false);
+		const api = make(store);
+		const a = await queued(api.post('todos', { json: { n: 1 } }));
+		const id = api.outbox.ref(a, '/id');
+		await queued(api.patch('keyed', { json: { [id]: { done: true }, list: [id] } }));
+		window.setOnline(true, false);
+		const first = nextId;
+		expect(await api.outbox.flush()).toMatchObject({ sent: 2, remaining: 0 });
+		expect(JSON.parse(new TextDecoder().decode(at('keyed')[0]!.bytes))).toEqual({ [String(first)]: { done: true }, list: [first] });
+	});
+});
