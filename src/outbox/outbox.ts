@@ -44,12 +44,18 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 		deadLetters: async () => (await queue.records(true)).map(toEntry),
 		flush: async () => await drain.trigger(true, waitUntil) ?? { sent: 0, failed: 0, dead: 0, remaining: await queue.count() },
 		async retry(id) {
-			const { scope } = await queue.revive(id);
+			const revived = await queue.revive(id);
+			// Pending again: counted (read your own writes), here and in the other tabs.
+			for (const record of revived) {
+				pending?.queued(record.id, record.identity, record.url);
+			}
+
 			// In Workers, where work no waitUntil keeps alive dies with the request, only with one (withContext):
 			// else the next call or flush() replays it.
-			diesWithRequest(waitUntil) || drain.soon(scope, waitUntil);
+			diesWithRequest(waitUntil) || drain.soon(revived[0]!.scope, waitUntil);
 		},
-		discard: async (id) => queue.discard(id),
+		// No longer pending, whether or not the store confirmed it (this client forgets it all the same).
+		discard: async (id) => queue.discard(id).finally(() => pending?.gone(id)),
 		ref: (entryId, pointer) => queue.refs.make(entryId, pointer, context.identity()),
 		async stats() {
 			const [pending, dead] = [await queue.records(false), await queue.records(true)];

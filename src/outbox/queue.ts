@@ -573,10 +573,11 @@ export class Queue {
 	}
 
 	/**
-	 * Move a dead letter back to pending (attempts and retention start again): its record; `OUTBOX_NOT_FOUND`
-	 * when there is none (or it was removed meanwhile). Its `'parent'` dead letters come back with it.
+	 * Move a dead letter back to pending (attempts and retention start again), and its `'parent'` dead
+	 * letters with it: their records, its own first; `OUTBOX_NOT_FOUND` when there is none (or it was
+	 * removed meanwhile).
 	 */
-	async revive(id: string): Promise<OutboxRecord> {
+	async revive(id: string): Promise<OutboxRecord[]> {
 		return this.#occupy(async () => {
 			const epoch = this.#epoch;
 			// Not cleared, nor `id` discarded, since the revival began: checked with no await before each write.
@@ -591,19 +592,19 @@ export class Queue {
 			await this.#pend(record, key, now);
 			// Its dependents made dead letters for it (`'parent'`) come back with it, and theirs with them (a
 			// chain), each under its own key (its place in the order); listed again while one came back.
-			const revived = new Set([id]);
-			for (let size = 0; size < revived.size;) {
-				size = revived.size;
+			const revived = [record];
+			for (let size = 0; size < revived.length;) {
+				size = revived.length;
 				for (const each of await this.list()) {
 					const dependent = each.dead ? await this.read(each.key) : undefined;
-					if (isRecord(dependent) && dependent.deadReason === 'parent' && dependent.dependsOn?.some((parent) => revived.has(parent)) && kept(each.id)) {
-						revived.add(each.id);
+					if (isRecord(dependent) && dependent.deadReason === 'parent' && dependent.dependsOn?.some((parent) => revived.some((one) => one.id === parent)) && kept(each.id)) {
+						revived.push(dependent);
 						await this.#pend(dependent, each.key, now);
 					}
 				}
 			}
 
-			return record; // The last listing came after the last revival: the index holds them all.
+			return revived; // The last listing came after the last revival: the index holds them all.
 		});
 	}
 

@@ -84,6 +84,38 @@ describe('pending-writes after a reload', () => {
 	});
 });
 
+describe('pending-writes after discard() and retry()', () => {
+	it('a discarded write is no longer counted; a dead letter taken back by retry() is counted again', async () => {
+		const api = kit.make({ outbox: outbox({ baseBackoffMs: 60_000 }) });
+		const { outbox: queue } = api as unknown as Queued & { outbox: { discard(id: string): Promise<void>; retry(id: string): Promise<void>; deadLetters(): Promise<Array<{ id: string }>> } };
+		await api.get('pw/dr/1').text();
+		const status = async (): Promise<string | null> => {
+			kit.mode = 'refuse';
+			try {
+				return (await api.get('pw/dr/1')).headers.get('cache-status');
+			} finally {
+				kit.mode = 'up';
+			}
+		};
+
+		kit.mode = 'refuse';
+		const one = await api.patch('pw/dr/1', { json: { a: 1 } }).catch((error: OutboxQueuedError) => error.entryId);
+		const two = await api.patch('pw/dr/1', { json: { a: 2 } }).catch((error: OutboxQueuedError) => error.entryId);
+		kit.mode = 'up';
+		expect(await status()).toMatch(/pending-writes=2$/);
+		await queue.discard(one as string);
+		expect(await status()).toMatch(/pending-writes=1$/); // Before: still 2.
+		kit.mode = 422; // The replay is refused: a dead letter, no longer pending.
+		expect(await queue.flush()).toMatchObject({ dead: 1 });
+		kit.mode = 'up';
+		expect(await status()).toMatch(/detail=network$/);
+		kit.mode = 'refuse'; // Its replay after retry() fails again: pending.
+		await queue.retry(two as string);
+		kit.mode = 'up';
+		await expect.poll(status).toMatch(/pending-writes=1$/); // Before: none.
+	});
+});
+
 describe('PendingWrites: the count in memory', () => {
 	it('one lookup per count, kept exact through repeated notes, removals of unknown entries, the 10,000 bound and clears', async () => {
 		const { PendingWrites } = await import('../../src/outbox/pending-writes.js');
