@@ -57,7 +57,8 @@ export const at = (document: unknown, pointer: string): { value: unknown } | und
 		value = (value as Record<string, unknown>)[name];
 	}
 
-	return { value };
+	// `undefined`: an answer that is no JSON (a JSON document holds no `undefined`) holds nothing, not even at `''`.
+	return value === undefined ? undefined : { value };
 };
 
 /** What a placeholder this client made stands for, and whose identity made it. */

@@ -56,12 +56,14 @@ const ofBytes = (bytes: ArrayBuffer, type: string | undefined, exact: boolean): 
 /**
  * Snapshot the body of an outbox-eligible call from what the caller gave: `json` (serialized with
  * `stringify`, `JSON.stringify` by default), `body`, or a `Request` input's body. Text (`json`, a
- * string, `URLSearchParams`, a `Request`'s body) is read at most `maxBodyBytes + 1` bytes: a larger
- * one is refused with `OutboxFullError` (`'size'`), never read whole. Files (a `Blob`, `File`,
+ * string, `URLSearchParams`, a `Request`'s body; never a `ReadableStream`, which neither a call the
+ * outbox queues nor a rebase has: enqueue.ts `queueable`, rewrite.ts `isRebase`) is read at most
+ * `maxBodyBytes + 1` bytes: a larger one is refused with `OutboxFullError` (`'size'`), never read
+ * whole. Files (a `Blob`, `File`,
  * `ArrayBuffer`, typed array or `DataView`) are bounded by `maxFileBytes`, a FormData's files by
  * `maxFileBytes` and its text by `maxBodyBytes`: checked by the sizes they tell, before any byte is
- * read or serialized. A `ReadableStream` body or a `json` body that cannot be serialized is an
- * `InvalidRequestError`; a Blob whose read fails rejects with the read's error. No network I/O.
+ * read or serialized. A `json` body that cannot be serialized is an `InvalidRequestError`; a Blob
+ * whose read fails rejects with the read's error. No network I/O.
  */
 export const snapshotBody = async (input: unknown, { json, body }: { json?: unknown; body?: unknown }, limits: BodyLimits, stringify: Stringify = JSON.stringify): Promise<BodySnapshot> => {
 	const { maxBodyBytes: max, maxFileBytes } = limits;
@@ -83,10 +85,6 @@ export const snapshotBody = async (input: unknown, { json, body }: { json?: unkn
 		}
 
 		return { body: bytes.buffer as ArrayBuffer, type: 'application/json', exact: { stringifyJson: () => text as string } };
-	}
-
-	if (body instanceof ReadableStream) {
-		throw new InvalidRequestError('A ReadableStream body cannot be queued: pass bytes, or set `outbox: false`');
 	}
 
 	if (body instanceof Blob || body instanceof ArrayBuffer || ArrayBuffer.isView(body)) {

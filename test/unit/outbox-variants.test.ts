@@ -38,6 +38,10 @@ beforeAll(async () => {
 			return new Response('down', { status: Number(url.searchParams.get('fail') ?? 503) });
 		}
 
+		if (url.searchParams.has('text')) {
+			return new Response('made', { status: 201 });
+		}
+
 		return request.method === 'POST' ? Response.json({ id: nextId++ }, { status: 201 }) : Response.json({ ok: true });
 	});
 });
@@ -289,5 +293,20 @@ describe('a placeholder as a key of the json body', () => {
 		const first = nextId;
 		expect(await api.outbox.flush()).toMatchObject({ sent: 2, remaining: 0 });
 		expect(JSON.parse(new TextDecoder().decode(at('keyed')[0]!.bytes))).toEqual({ [String(first)]: { done: true }, list: [first] });
+	});
+});
+
+describe('an answer that is no JSON', () => {
+	it('holds nothing, not even at the pointer \'\': its dependent is a \'parent\' dead letter, never sent', async () => {
+		const store = memoryStore('text');
+		window = fakeWindow();
+		window.setOnline(false, false);
+		const api = make(store);
+		const a = await queued(api.post('todos?text', { json: { n: 1 } }));
+		await queued(api.put(`whole/${api.outbox.ref(a, '')}`, { json: {} }));
+		window.setOnline(true, false);
+		expect(await api.outbox.flush()).toMatchObject({ sent: 1, dead: 1, remaining: 0 }); // Before: sent 2, to /whole/undefined.
+		expect(received.filter((each) => each.path.startsWith('/whole'))).toEqual([]);
+		expect((await api.outbox.deadLetters()).map((each) => each.deadReason)).toEqual(['parent']);
 	});
 });
