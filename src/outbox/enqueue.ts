@@ -220,7 +220,7 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 	for (const parent of new Set(Object.values(record.refs ?? {}).map((ref) => ref.entry))) {
 		const kept = record.dependsOn?.includes(parent) ? undefined : await queue.read(valuesKey(parent));
 		if (isValues(kept) && call.world.current('outbox')) {
-			await queue.store.set(valuesKey(parent), { ...kept, dependents: [...kept.dependents ?? [], record.id] });
+			await queue.store.set(valuesKey(parent), { ...kept, dependents: [record.id].concat(kept.dependents ?? []) });
 		}
 	}
 

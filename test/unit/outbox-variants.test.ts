@@ -277,6 +277,11 @@ describe('kept values of a delivered entry', () => {
 		down = false;
 		expect(await api.outbox.flush()).toMatchObject({ sent: 1, dead: 0, remaining: 0 });
 		expect(at(`todos/${first}`)).toHaveLength(3);
+		// Its kept values read back with a tampered list of dependents: the next such write is still queued (no raw TypeError).
+		const key = (await store.keys()).find((each) => each === `v|${a}`)!;
+		await store.set(key, { ...await store.get<Record<string, unknown>>(key), dependents: 5 });
+		down = true;
+		await queued(api.patch(`todos/${id}`, { json: { done: false } }));
 	});
 });
 
