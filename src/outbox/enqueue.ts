@@ -217,10 +217,11 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 	}
 
 	// An entry it refers to that was delivered keeps its values while this write is stored (`Queue.prune`).
-	for (const parent of new Set(Object.values(record.refs ?? {}).map((ref) => ref.entry))) {
-		const kept = record.dependsOn?.includes(parent) ? undefined : await queue.read(valuesKey(parent));
+	// (An entry still pending has none yet: its delivery keeps them, with the dependents recorded above.)
+	for (const { entry } of Object.values(record.refs ?? {})) {
+		const kept = await queue.read(valuesKey(entry));
 		if (isValues(kept) && call.world.current('outbox')) {
-			await queue.store.set(valuesKey(parent), { ...kept, dependents: [record.id].concat(kept.dependents ?? []) });
+			await queue.store.set(valuesKey(entry), { ...kept, dependents: [record.id].concat(kept.dependents ?? []) });
 		}
 	}
 

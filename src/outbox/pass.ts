@@ -242,10 +242,11 @@ export class Pass {
 		const outcome = outcomeOf(response, error, record, queue.options, now, queue.context.random);
 		if (outcome.kind === 'sent') {
 			// Its values kept before it is removed, both under its lock: a dependent queued meanwhile in any
-			// tab records its pointers before, or finds it delivered after (enqueue.ts).
+			// tab records its pointers before, or finds it delivered after (enqueue.ts). Not once it was
+			// discarded or cleared while in flight: its dependents are then 'parent' dead letters, never sent.
 			await queue.entryLock(record.id, async () => {
-				if (response) {
-					await queue.keep(record, key, response);
+				if (this.#permit.current(record.id)) {
+					await queue.keep(record, key, response!); // 'sent': answered (an error is never delivered).
 				}
 
 				await queue.store.delete(key);

@@ -25,6 +25,8 @@ const sha = (bytes: ArrayBuffer): string => createHash('sha256').update(new Uint
 let server: RunningServer;
 let down = false;
 let nextId = 100;
+/** Requests with `?hold` wait for their function here to be called. */
+const held: Array<() => void> = [];
 const received: Received[] = [];
 const clock = new ManualClock();
 let window: ReturnType<typeof fakeWindow> | undefined;
@@ -36,6 +38,10 @@ beforeAll(async () => {
 		received.push({ method: request.method, path: url.pathname + url.search, type: request.headers.get('content-type'), key: request.headers.get('idempotency-key'), sha: sha(bytes), bytes });
 		if (down || url.searchParams.has('fail')) {
 			return new Response('down', { status: Number(url.searchParams.get('fail') ?? 503) });
+		}
+
+		if (url.searchParams.has('hold')) {
+			await new Promise<void>((resolve) => held.push(resolve));
 		}
 
 		if (url.searchParams.has('text')) {
@@ -312,6 +318,25 @@ describe('an answer that is no JSON', () => {
 		window.setOnline(true, false);
 		expect(await api.outbox.flush()).toMatchObject({ sent: 1, dead: 1, remaining: 0 }); // Before: sent 2, to /whole/undefined.
 		expect(received.filter((each) => each.path.startsWith('/whole'))).toEqual([]);
+		expect((await api.outbox.deadLetters()).map((each) => each.deadReason)).toEqual(['parent']);
+	});
+});
+
+describe('a parent discarded while its replay is in flight', () => {
+	it('is delivered (no replay is called back), but keeps no values: its dependent is a \'parent\' dead letter, never sent', async () => {
+		const store = memoryStore('discard-in-flight');
+		window = fakeWindow();
+		window.setOnline(false, false);
+		const api = make(store);
+		const a = await queued(api.post('todos?hold', { json: { n: 1 } }));
+		await queued(api.put(`after/${api.outbox.ref(a, '/id')}`, { json: {} }));
+		window.setOnline(true, false);
+		const flushed = api.outbox.flush();
+		await until(() => held.length === 1);
+		await api.outbox.discard(a);
+		held.shift()!();
+		expect(await flushed).toMatchObject({ sent: 1, dead: 1, remaining: 0 }); // Before: sent 2, the dependent with the discarded parent's id.
+		expect(received.filter((each) => each.path.startsWith('/after'))).toEqual([]);
 		expect((await api.outbox.deadLetters()).map((each) => each.deadReason)).toEqual(['parent']);
 	});
 });
