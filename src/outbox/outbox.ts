@@ -113,11 +113,18 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 				// In a page (a reload) every entry is due, after the `resumeJitterMs` wait.
 				const timer = setTimeout(() => {
 					drain.start(undefined, document_ !== undefined);
-					// Entries queued before this client started (a reload) are counted too, read once in the background:
-					// not one removed meanwhile (gone from the queue's index), whose removal may have been counted already.
-					void queue.records(false).then((records) => {
+					// Entries queued before this client started (a reload) are counted too (here and in the other tabs),
+					// read once in the background; then one removed before it was counted (its removal heard first) is
+					// gone from the pending keys made current now (listed again only if the store's span changed), and
+					// leaves the count again.
+					void queue.records(false).then(async (records) => {
 						for (const { id, identity, url } of records) {
-							queue.pending.find(id) && counted.queued(id, identity, url, true);
+							counted.queued(id, identity, url);
+						}
+
+						await queue.refresh();
+						for (const { id } of records) {
+							queue.pending.find(id) || counted.gone(id);
 						}
 					});
 				}, 0);

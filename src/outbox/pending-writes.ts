@@ -32,10 +32,9 @@ export class PendingWrites {
 		this.#channel = linkPendingTabs(name, (note) => this.#apply(note));
 	}
 
-	/** Entry `id` (of identity digest `who`, to `url`) is pending: here, and in the other tabs unless `here` (one read from the store, which they read too). */
-	queued(id: string, who: string | undefined, url: string, here?: boolean): void {
-		const note: Note = { v: 1, op: '+', id, url, ...who !== undefined && { who } };
-		here ? this.#apply(note) : this.#tell(note);
+	/** Entry `id` (of identity digest `who`, to `url`) is pending: here and in the other tabs. */
+	queued(id: string, who: string | undefined, url: string): void {
+		this.#tell({ v: 1, op: '+', id, url, ...who !== undefined && { who } });
 	}
 
 	/** Entry `id` left the pending queue (sent, dead, discarded, superseded). */

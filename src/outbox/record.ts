@@ -79,7 +79,8 @@ export const isHeaders = (value: unknown, preconditions?: boolean): boolean => i
 /**
  * Whether a stored value is a readable record (distrust what storage hands back): besides its
  * fields' types, an absolute http or https `url` (never one a replay would resolve against the
- * client's `baseUrl`, nor one it could never send), times that are finite numbers (a `retainFrom`
+ * client's `baseUrl`, nor of another scheme; one that does not parse is refused by its replay:
+ * `'rejected'`), times that are finite numbers (a `retainFrom`
  * that is not would keep it past retention, and its drain's timer spinning), a `version` that is a
  * positive integer and preconditions of the three names only.
  */
@@ -88,7 +89,7 @@ export const isRecord = (value: unknown): value is OutboxRecord => {
 	const version = record?.version ?? 1;
 	return record?.v === 1 && [record.id, record.method, record.url, record.scope, record.idempotencyKey].every((text) => typeof text === 'string')
 		// The dead letter kept for an unreadable record has no method and no URL: it can never be sent.
-		&& (!record.method || (/^https?:/i.test(record.url) && URL.canParse(record.url)))
+		&& (!record.method || /^https?:\/\//i.test(record.url))
 		&& record.idempotencyKey !== '' && isHeaders(record.headers) && isHeaders(record.preconditions ?? {}, true)
 		&& [record.createdAt, record.attempts, record.nextAttemptAt, record.retainFrom ?? 0].every(Number.isFinite) && Number.isInteger(version) && version > 0
 		&& (record.body === undefined || record.body instanceof ArrayBuffer)

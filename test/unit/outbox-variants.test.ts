@@ -236,7 +236,8 @@ describe('stored records tampered with', () => {
 		['retainFrom a string', (record) => { record['retainFrom'] = 'yesterday'; }],
 		['retainFrom true', (record) => { record['retainFrom'] = true; }],
 		['a url that is no http URL', (record) => { record['url'] = 'ftp://example.com/x'; }],
-		['a url that does not parse', (record) => { record['url'] = 'not a url'; }],
+		['a url that is not absolute', (record) => { record['url'] = 'not a url'; }],
+		['an http url that does not parse', (record) => { record['url'] = 'http://[bad/x'; }],
 	];
 
 	it.each(tampered)('%s: a dead letter (rejected), never sent, no loop', async (_name, change) => {
