@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { HTTPError, OutboxQueuedError, createClient, memoryStore, outbox, type KeyValueStore, type OutboxOptions } from '../../src/entries/index.js';
+import { HTTPError, InvalidRequestError, OutboxQueuedError, createClient, memoryStore, outbox, type KeyValueStore, type OutboxOptions } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 import { fakeWindow, spyStore, throwIfOffline, until } from './outbox-helpers.js';
@@ -339,5 +339,22 @@ describe('a parent discarded while its replay is in flight', () => {
 		expect(await flushed).toMatchObject({ sent: 1, dead: 1, remaining: 0 }); // Before: sent 2, the dependent with the discarded parent's id.
 		expect(received.filter((each) => each.path.startsWith('/after'))).toEqual([]);
 		expect((await api.outbox.deadLetters()).map((each) => each.deadReason)).toEqual(['parent']);
+	});
+});
+
+describe('an entry told "queued" at its deadline, discarded while its first attempt goes on', () => {
+	it('is delivered by that attempt, but its answer is not held: a placeholder of it is then unknown (InvalidRequestError), nothing sent', async () => {
+		const store = memoryStore('early-discard');
+		const api = make(store, { networkTimeoutMs: 50 });
+		const events: string[] = [];
+		api.on('outbox:sent', () => events.push('sent'));
+		const a = await queued(api.post('todos?hold', { json: { n: 1 } }));
+		await until(() => held.length === 1);
+		await api.outbox.discard(a);
+		held.shift()!();
+		await until(() => events.length === 1);
+		const count = received.length;
+		expect(await caught(api.put(`early/${api.outbox.ref(a, '/id')}`, { json: {} }))).toBeInstanceOf(InvalidRequestError); // Before: sent with its id.
+		expect(received.length).toBe(count);
 	});
 });
