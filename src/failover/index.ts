@@ -46,6 +46,20 @@ export interface FailoverOptions {
 /** A resolved answer that means the origin failed (`throwHttpErrors: false`): `classifyStatus` says transient. */
 const failing = (response: Response): boolean => classifyStatus(response.status)?.transient === true;
 
+/**
+ * Whether the caller keyed the call: its `idempotencyKey`, or an `Idempotency-Key` it gave in the
+ * call's headers, its Request or the client's headers. The key the outbox makes for a write it
+ * holds is on the request too, but is not the caller's: such a write is not failed over.
+ */
+const callerKeyed = ({ idempotencyKey, options, input }: PolicyCall, defaults: unknown): boolean =>
+	idempotencyKey !== undefined || [options.headers, defaults, input instanceof Request && input.headers].some((headers) => {
+		try {
+			return !!headers && new Headers(headers as HeadersInit).has('idempotency-key');
+		} catch {
+			return false; // Headers fetch refuses were refused before any I/O: not these.
+		}
+	});
+
 const drop = (response: Response | undefined): void => {
 	void response?.body?.cancel().catch(() => undefined);
 };
@@ -96,7 +110,7 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 		const { request } = call;
 		const { code, transient } = failure.response ? classifyStatus(failure.response.status)! : classify(failure.error);
 		const list = request && transient && !call.signal?.aborted
-			&& (call.method === 'GET' || call.method === 'HEAD' || request.headers.has('idempotency-key'))
+			&& (call.method === 'GET' || call.method === 'HEAD' || (request.headers.has('idempotency-key') && callerKeyed(call, context.options.headers)))
 			? mirrors.get(new URL(request.url).origin) : undefined;
 		if (!list || !request) {
 			return settle(failure);
@@ -162,7 +176,7 @@ const httpUrl = (value: unknown): URL | undefined => {
 
 /**
  * Origin failover, for the `failover` slot: a GET, HEAD or keyed call (one with an
- * `Idempotency-Key`) that fails transiently after its retries — network error, timeout, 408, 429,
+ * `Idempotency-Key` the caller gave, not one the outbox made for a write it holds) that fails transiently after its retries — network error, timeout, 408, 429,
  * 5xx, or the primary's breaker open — is sent to the primary's mirrors in order; the first good
  * answer wins (`response.url` says which, event `failover`). Each mirror gets the call's own retries
  * and its own breaker scope; the primary is tried first on every call, so it is back as soon as its

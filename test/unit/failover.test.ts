@@ -193,7 +193,7 @@ describe('failover', () => {
 			expect((await api.outbox.flush()).sent).toBe(0);
 			expect(primary.seen.filter((line) => line.includes('id=q')).length).toBeGreaterThanOrEqual(2); // the first attempt and replays
 		});
-		expect(mirrorA.seen.filter((line) => line.includes('id=q'))).toHaveLength(1); // the first attempt's failover only
+		expect(mirrorA.seen.filter((line) => line.includes('id=q'))).toHaveLength(0); // keyed by the outbox, not the caller: its first attempt is not failed over either (API.md)
 		api.close();
 		const opted = make(true);
 		// The entry is due again after its (1 ms-based) backoff: flush until it is delivered.
@@ -203,6 +203,23 @@ describe('failover', () => {
 		});
 		expect(await opted.outbox.size()).toBe(0);
 		opted.close();
+	});
+
+	it('a write keyed by the outbox (no key of the caller\'s) never goes to a mirror, its first attempt included; one the caller keyed does', async () => {
+		reset();
+		const store = memoryStore('failover-outbox-key');
+		primary.failWith = 503;
+		const api = createPreset({
+			retry: 0, retryBudget: false, breaker: false, staleCache: false, store: () => store,
+			outbox: outbox({ baseBackoffMs: 60_000 }),
+			failover: failover({ mirrors: { [primary.server.url]: [mirrorA.server.url] } }),
+		});
+		const headerKeyed = await api.post(`${primary.server.url}/mutate?id=header-key`, { json: { q: 2 }, headers: { 'Idempotency-Key': 'mine-1' } });
+		const optionKeyed = await api.post(`${primary.server.url}/mutate?id=option-key`, { json: { q: 3 }, idempotencyKey: 'mine-2' });
+		expect([headerKeyed.status, optionKeyed.status]).toEqual([201, 201]);
+		await expect(api.post(`${primary.server.url}/mutate?id=outbox-key`, { json: { q: 1 } })).rejects.toMatchObject({ code: 'QUEUED' });
+		expect(mirrorA.seen).toEqual(['POST /mutate?id=header-key', 'POST /mutate?id=option-key']);
+		api.close();
 	});
 
 	it('a mirror given as a base URL: its path goes before the request\'s path', async () => {
