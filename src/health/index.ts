@@ -61,7 +61,8 @@ interface Seen {
  * at least 10 calls, `scope:healthy` when it falls under half of it. A call answered from the stale
  * cache or queued counts as the failure its last attempt met — when it was answered so while an
  * attempt was in flight (a stale copy or a queued answer given at a deadline), by how that attempt
- * ends; one refused without I/O (open breaker, bulkhead full) is not counted. Failures are `classify()`'s.
+ * ends; one refused without I/O (open breaker, bulkhead full) is not counted, nor one that ended with
+ * the caller's abort or an error of the app's own (`UNKNOWN`). Failures are `classify()`'s.
  *
  * @example
  * import { health } from 'steadfetch/health';
@@ -90,7 +91,8 @@ const createHealth = ({ clock, emit, perCall }: PolicyContext, windowMs: number,
 		mark.sentAt ??= clock.now();
 		mark.flying++;
 		const ended = (last: Classification | undefined): void => {
-			mark.last = last;
+			// An attempt given up (a hedge that lost, ABORTED) says nothing of how the call went.
+			mark.last = last?.code === 'ABORTED' ? mark.last : last;
 			if (!--mark.flying && mark.later !== undefined) {
 				sample(mark.later, mark, last);
 			}
@@ -135,6 +137,10 @@ const createHealth = ({ clock, emit, perCall }: PolicyContext, windowMs: number,
 	/** Count one call of `scope`: its latency since `state.sentAt` and its outcome; `scope:unhealthy` or `scope:healthy` when it tips. */
 	const sample = (scope: string, state: Seen, outcome: Classification | undefined): void => {
 		state.later = undefined;
+		if (outcome?.code === 'UNKNOWN' || outcome?.code === 'ABORTED') {
+			return; // Neither the origin's nor the network's doing (the app's own error, the caller's abort): not counted.
+		}
+
 		const now = clock.now();
 		const health = states.scope(scope);
 		const [calls, failures] = health.add(now, Math.max(0, now - state.sentAt!), outcome);

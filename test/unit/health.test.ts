@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/entries/core.js';
 import { createClient as createPreset, memoryStore, outbox } from '../../src/entries/index.js';
 import { health } from '../../src/entries/health.js';
+import { hedge } from '../../src/entries/hedge.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { refusedUrl, serve, type RunningServer } from '../helpers/node-server.js';
 
@@ -82,6 +83,65 @@ describe('health stats', () => {
 		const stats = api.stats();
 		expect(stats[dead]).toMatchObject({ errorRate: 1, topErrors: [{ code: 'NETWORK', count: 1 }] });
 		expect(stats[server.url]).toMatchObject({ errorRate: 1, topErrors: [{ code: 'HTTP_5XX', count: 1 }] });
+		api.close();
+	});
+
+	it('an error of the app\'s own fetch (UNKNOWN) and the caller\'s abort in flight are not counted: 5 transient failures and 5 of those are 5 calls, not unhealthy', async () => {
+		const clock = new ManualClock();
+		// The app's own fetch wrapper fails for /own (not the origin's failure), and passes the rest on.
+		const own = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+			if (new URL((input as Request).url).pathname === '/own') {
+				throw new Error('the app\'s wrapper failed');
+			}
+
+			return fetch(input, init);
+		};
+
+		const api = createClient({ clock, fetch: own, retry: 0, health: health({ threshold: 0.5 }) });
+		const events: string[] = [];
+		api.on('scope:unhealthy', (event) => events.push(`unhealthy ${event.errorRate} ${event.calls}`));
+		for (let index = 0; index < 3; index++) {
+			await api.get(`${server.url}/status/503`).catch(() => undefined);
+			await api.get(`${server.url}/own`).catch(() => undefined);
+		}
+
+		for (let index = 0; index < 2; index++) {
+			const controller = new AbortController();
+			const pending = api.get(`${server.url}/wait/5000`, { signal: controller.signal }).catch(() => undefined);
+			setTimeout(() => controller.abort(new Error('mine')), 20);
+			await pending;
+		}
+
+		await api.get(`${server.url}/status/503`).catch(() => undefined);
+		await api.get(`${server.url}/status/503`).catch(() => undefined); // the 10th call, were those counted
+		expect(events).toEqual([]);
+		expect(api.stats()[server.url]).toMatchObject({ errorRate: 1, topErrors: [{ code: 'HTTP_5XX', count: 5 }] });
+		api.close();
+	});
+
+	it('a call a hedge answered counts as its answer: the lost attempt (aborted) is no error in topErrors, and the call is counted', async () => {
+		let lost: Promise<unknown> | undefined;
+		// The first attempt is slow (300 ms, real time): the hedge sent at 50 ms wins, the first is aborted.
+		const slowFirst = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+			if (lost) {
+				return fetch(input, init);
+			}
+
+			const { signal } = input as Request;
+			const attempt = new Promise((resolve, reject) => {
+				setTimeout(resolve, 300);
+				signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+			}).then(async () => fetch(input, init));
+			lost = attempt.catch(() => undefined);
+			return attempt;
+		};
+
+		const api = createClient({ fetch: slowFirst, retry: 0, retryBudget: false, hedge: hedge({ delayMs: 50 }), health: health() });
+		expect((await api.get(`${server.url}/ok`)).status).toBe(200);
+		await lost;
+		const stats = api.stats()[server.url]!;
+		expect(stats).toMatchObject({ hedge: { hedges: 1 }, errorRate: 0, topErrors: [] });
+		expect(stats.latency!.p50).toBeGreaterThanOrEqual(50);
 		api.close();
 	});
 
