@@ -60,7 +60,8 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
 		}
 
 		const call = init?.steadfetch;
-		const scope = call?.scope ?? context.scopeOf(request.url);
+		// The scope of the URL the attempt goes to (a mirror's, when failover re-targeted it).
+		const scope = call && request.url === call.request?.url ? call.scope! : context.scopeOf(request.url);
 		const lane = lanes.scope(scope);
 		// The real clock: the deadline is ky's, whose timers are real (see `Lease`).
 		const until = wallNow() + deadlineOf(call?.options);

@@ -83,7 +83,8 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 		}
 
 		const call = init?.steadfetch;
-		const scope = call?.scope ?? context.scopeOf(request.url);
+		// The scope of the URL the attempt goes to (a mirror's, when failover re-targeted it): its server's word is its own.
+		const scope = call && request.url === call.request?.url ? call.scope! : context.scopeOf(request.url);
 		const now = clock.now();
 		started = now;
 		const since = call ? firstSeen(call) : now;

@@ -4,6 +4,8 @@ import { breaker } from '../../src/entries/breaker.js';
 import { staleCache } from '../../src/entries/cache.js';
 import { createClient } from '../../src/entries/core.js';
 import { failover } from '../../src/entries/failover.js';
+import { rateLimit } from '../../src/entries/rate-limit.js';
+import { bulkhead } from '../../src/entries/bulkhead.js';
 import { createClient as createPreset, isStale, memoryStore, outbox } from '../../src/entries/index.js';
 import type { EventMap } from '../../src/core/event-types.js';
 import { ManualClock } from '../helpers/manual-clock.js';
@@ -220,6 +222,48 @@ describe('failover', () => {
 		await expect(api.post(`${primary.server.url}/mutate?id=outbox-key`, { json: { q: 1 } })).rejects.toMatchObject({ code: 'QUEUED' });
 		expect(mirrorA.seen).toEqual(['POST /mutate?id=header-key', 'POST /mutate?id=option-key']);
 		api.close();
+	});
+
+	it('a mirror\'s own limits are its own: a mirror attempt takes the mirror\'s bulkhead slot; its 429 Retry-After holds the mirror, not the primary', async () => {
+		let primaryDown = false;
+		let release = (): void => undefined;
+		const seen: string[] = [];
+		const own = await serve(async (request) => {
+			const { pathname } = new URL(request.url);
+			seen.push(`primary ${pathname}`);
+			if (pathname === '/hang') {
+				await new Promise<void>((resolve) => {
+					release = resolve;
+				});
+			}
+
+			return new Response('{}', { status: primaryDown ? 503 : 200 });
+		});
+		const mirror = await serve((request) => {
+			const { pathname } = new URL(request.url);
+			seen.push(`mirror ${pathname}`);
+			return pathname === '/a' ? new Response('slow down', { status: 429, headers: { 'retry-after': '30' } }) : new Response('{}');
+		});
+		const api = createClient({
+			retry: 0, retryBudget: false, rateLimit: rateLimit(), bulkhead: bulkhead({ maxConcurrent: 1, maxQueue: 0 }),
+			failover: failover({ mirrors: { [own.url]: [mirror.url] } }),
+		});
+		// The primary's one slot is taken: the call is failed over (BULKHEAD_FULL is transient), and the mirror has a slot of its own.
+		const hung = api.get(`${own.url}/hang`);
+		await vi.waitFor(() => expect(seen).toEqual(['primary /hang']));
+		expect((await api.get(`${own.url}/d`)).url).toBe(`${mirror.url}/d`);
+		release();
+		expect((await hung).status).toBe(200);
+		// The mirror says "wait 30 s": the primary, back, is still asked; the mirror is not, while the primary fails again.
+		primaryDown = true;
+		await expect(api.get(`${own.url}/a`)).rejects.toMatchObject({ response: { status: 503 } });
+		primaryDown = false;
+		expect((await api.get(`${own.url}/b`)).status).toBe(200);
+		primaryDown = true;
+		await expect(api.get(`${own.url}/c`)).rejects.toMatchObject({ response: { status: 503 } });
+		expect(seen).toEqual(['primary /hang', 'mirror /d', 'primary /a', 'mirror /a', 'primary /b', 'primary /c']);
+		api.close();
+		await Promise.all([own.close(), mirror.close()]);
 	});
 
 	it('a mirror given as a base URL: its path goes before the request\'s path', async () => {
