@@ -127,13 +127,17 @@ export class Auth implements PolicyParts {
 		let value: Token;
 		try {
 			value = await this.#current();
+			if (value !== undefined) {
+				// What is no token (not a string, or one fetch refuses in a header: a line break) is never sent.
+				if (typeof value !== 'string') {
+					throw new TypeError(`auth.token() gave ${typeof value}, not a string`);
+				}
+
+				request.headers.set('authorization', `${this.#settings.scheme} ${value}`);
+			}
 		} catch (error) {
 			// Not a network failure (a TypeError from the app's own code would read as one): no retry.
 			throw new AuthError('auth.token() failed', call?.scope ?? '', { cause: error });
-		}
-
-		if (value !== undefined) {
-			request.headers.set('authorization', `${this.#settings.scheme} ${value}`);
 		}
 
 		if (call) {

@@ -5,7 +5,8 @@ import { checkOrigins } from '../utils/origins.js';
 export interface AuthOptions {
 	/**
 	 * The current token, read before every attempt (sync or async); `undefined` or `null` sends no
-	 * `Authorization`. The library never stores it. Keep it where every tab reads the same value
+	 * `Authorization`. One that throws, or gives what is no token (not a string, or one a header cannot
+	 * carry), fails the call with `AuthError` before any I/O. The library never stores it. Keep it where every tab reads the same value
 	 * (`localStorage`, a cookie, IndexedDB) so that one tab's refresh serves them all.
 	 */
 	token: () => string | undefined | null | Promise<string | undefined | null>;

@@ -246,6 +246,18 @@ describe('auth', () => {
 		api.close();
 	});
 
+	it('a token() that gives what cannot be a token (an object, a value fetch refuses in a header) is an AuthError at once: no I/O, never a raw TypeError', async () => {
+		for (const given of [{ access_token: 'x' }, 42, 'line\nbreak']) {
+			const api = createCore({ retry: 2, baseUrl: server.url, auth: auth({ token: () => given as never, refresh: () => undefined }) });
+			const error = await api.get(`${server.url}/data/t`).catch((error_: unknown) => error_);
+			expect(error, String(given)).toBeInstanceOf(AuthError);
+			expect(classify(error).code).toBe('AUTH_FAILED');
+			api.close();
+		}
+
+		expect(seen).toHaveLength(0);
+	});
+
 	it('bad options: a RangeError at creation naming the option', () => {
 		expect(() => auth(undefined as never)).toThrow(/auth\.token/);
 		expect(() => auth({ token: () => 't' } as never)).toThrow(/auth\.refresh/);
