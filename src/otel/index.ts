@@ -114,7 +114,7 @@ const create = (context: PolicyContext, resolved: ResolvedTrace, tracer: Tracer)
 						span.setAttribute('url.full', redact(call.request.url, params));
 					}
 
-					const requestId = call.request?.headers.get(resolved.header);
+					const requestId = context.hooks.requestIdOf?.(call);
 					if (requestId) {
 						span.setAttribute('steadfetch.request_id', requestId);
 					}

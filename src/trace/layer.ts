@@ -5,6 +5,17 @@ import { originPrefixes } from '../utils/origins.js';
 import { hex, traceparent, type AttemptIds } from './ids.js';
 import type { ResolvedTrace } from './options.js';
 
+declare module 'steadfetch/core' {
+	interface PolicyHooks {
+		/**
+		 * Set by the trace slot (`trace()`, `otel()`): the request id of a call that reached its layer. The
+		 * call's own Request may not carry it (a hedge, a shared request or a mirror is a copy made below),
+		 * so the logger and `otel()`'s call span ask here.
+		 */
+		requestIdOf?(call: PolicyCall): string | undefined;
+	}
+}
+
 /** What a tracer adds to the trace slot (`otel()`): a span per attempt, whose ids the `traceparent` carries. */
 export interface AttemptTracer {
 	/** Start the attempt's span; `ended` is called with its outcome. */
@@ -51,6 +62,7 @@ class Tracing {
 		this.#header = header;
 		this.#propagates = originPrefixes(propagateTo, context.options);
 		this.#tracer = tracer;
+		context.hooks.requestIdOf = (call) => this.#callOf(call).trace?.requestId;
 	}
 
 	/** The call's ids, fixed at its first attempt: a request id and a trace already on the request are continued. */

@@ -4,6 +4,8 @@ import { createClient as createCore } from '../../src/entries/core.js';
 import { createClient, memoryStore, outbox } from '../../src/entries/index.js';
 import { logger, type LogRecord } from '../../src/entries/logger.js';
 import { trace } from '../../src/entries/trace.js';
+import { hedge } from '../../src/entries/hedge.js';
+import { dedupe } from '../../src/entries/dedupe.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 import { createHandler } from '../helpers/server-handler.js';
@@ -37,6 +39,17 @@ describe('logger', () => {
 		expect(records[3]).toMatchObject({ event: 'call', requestId, status: 200, attempt: 1 });
 		expect(JSON.stringify(records)).not.toMatch(/s3cret|t0ken/);
 		api.close();
+	});
+
+	it('the call record has the request id the server got also when the attempt was a copy of the call\'s request (with hedge, with dedupe)', async () => {
+		for (const [name, slots] of Object.entries({ hedge: { hedge: hedge({ delayMs: 5_000 }) }, dedupe: { dedupe: dedupe() } })) {
+			const { records, logger: sink } = capture();
+			const api = createCore({ logger: logger(sink), baseUrl: server.url, trace: trace(), retry: 0, ...slots });
+			const sent = (await api.get(`${server.url}/echo?id=log-${name}`).json<{ headers: Record<string, string> }>()).headers['x-request-id'];
+			expect(sent, name).toMatch(/^[\da-f-]{36}$/);
+			expect(records, name).toEqual([expect.objectContaining({ event: 'call', requestId: sent })]);
+			api.close();
+		}
 	});
 
 	it('failures: expected ones warn, unexpected ones are errors; breaker changes and outbox writes are logged', async () => {

@@ -3,6 +3,7 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type Re
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/entries/core.js';
 import { otel } from '../../src/entries/otel.js';
+import { hedge } from '../../src/entries/hedge.js';
 import { refusedUrl, serve, type RunningServer } from '../helpers/node-server.js';
 import { createHandler } from '../helpers/server-handler.js';
 
@@ -64,6 +65,15 @@ describe('otel', () => {
 		expect(attempts[2]!.attributes['error.type']).toBeUndefined();
 		expect(root!.attributes).toMatchObject({ 'http.request.method': 'GET', 'url.full': redacted, 'http.response.status_code': 200, 'steadfetch.request_id': seen[0]!.requestId });
 		expect(JSON.stringify(exporter.getFinishedSpans().map((span) => span.attributes))).not.toContain('s3cret');
+		api.close();
+	});
+
+	it('the call span has the request id the server saw also when the attempt was a copy of the call\'s request (hedge)', async () => {
+		const api = createClient({ baseUrl: server.url, trace: otel({ tracer }), retry: 0, hedge: hedge({ delayMs: 5_000 }) });
+		await api.get(`${server.url}/echo?id=otel-hedge`);
+		const { call } = byKind(exporter.getFinishedSpans());
+		expect(seen[0]!.requestId).toMatch(/^[\da-f-]{36}$/);
+		expect(call[0]!.attributes['steadfetch.request_id']).toBe(seen[0]!.requestId);
 		api.close();
 	});
 
