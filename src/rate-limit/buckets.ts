@@ -13,6 +13,9 @@ export interface Bucket {
 	due: number;
 	/** No request before this time (epoch ms): the server said its quota is spent. */
 	blockedUntil: number;
+	/** Requests the server said it has left until `leftUntil` (epoch ms), less those sent since: none left, the scope waits for `leftUntil`. */
+	left: number;
+	leftUntil: number;
 	waits: number;
 }
 
@@ -31,7 +34,7 @@ export class Buckets {
 
 	constructor(context: PolicyContext, fromHeaders: boolean, maxResetMs: number) {
 		const { clock } = context;
-		this.#scopes = scopes((): Bucket => ({ due: 0, blockedUntil: 0, waits: 0 }), ({ due, blockedUntil }) => Math.max(due, blockedUntil) > clock.now());
+		this.#scopes = scopes((): Bucket => ({ due: 0, blockedUntil: 0, left: 0, leftUntil: 0, waits: 0 }), ({ due, blockedUntil, leftUntil }) => Math.max(due, blockedUntil, leftUntil) > clock.now());
 		this.#context = context;
 		this.#fromHeaders = fromHeaders;
 		this.#maxResetMs = maxResetMs;
@@ -51,10 +54,18 @@ export class Buckets {
 	learn(scope: string, response: Response): void {
 		const now = this.#context.clock.now();
 		const said = this.#fromHeaders ? serverQuota(response, now) : undefined;
-		if (said && said.remaining < 1) {
+		if (said) {
 			const bucket = this.scope(scope);
-			bucket.blockedUntil = Math.max(bucket.blockedUntil, now + Math.min(said.resetMs, this.#maxResetMs));
-			this.#channel?.post({ v: 1, scope, blockedUntil: bucket.blockedUntil });
+			const until = now + Math.min(said.resetMs, this.#maxResetMs);
+			if (said.remaining < 1) {
+				bucket.blockedUntil = Math.max(bucket.blockedUntil, until);
+				this.#channel?.post({ v: 1, scope, blockedUntil: bucket.blockedUntil });
+			} else {
+				// Requests left: as many more go until the reset. An answer to an earlier request (it says more
+				// than the requests sent since leave) never raises what is left in the same window.
+				bucket.left = bucket.leftUntil > now ? Math.min(bucket.left, said.remaining) : said.remaining;
+				bucket.leftUntil = until;
+			}
 		}
 	}
 

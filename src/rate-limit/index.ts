@@ -35,7 +35,8 @@ export interface RateLimitOptions {
 	/**
 	 * Learn the server's budget from `RateLimit` (both forms of the IETF draft),
 	 * `X-RateLimit-Remaining`/`X-RateLimit-Reset`, and `Retry-After` on 429/503: when it says
-	 * nothing is left, calls to the scope wait until it resets instead of being sent.
+	 * nothing is left, calls to the scope wait until it resets instead of being sent; when it says N
+	 * are left, N more go before the reset, and the next ones wait for it.
 	 * @default true
 	 */
 	fromHeaders?: boolean;
@@ -89,7 +90,9 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 		started = now;
 		const since = call ? firstSeen(call) : now;
 		const bucket = buckets.scope(scope);
-		const { due, blockedUntil } = bucket;
+		const { due, leftUntil } = bucket;
+		// The server's quota: spent (it said so, or the requests it said were left have gone), none until it resets.
+		const blockedUntil = Math.max(bucket.blockedUntil, bucket.left < 1 ? leftUntil : 0);
 		// When this call may go: each waiting call has a time of its own, never two on one token.
 		const at = Math.max(now, blockedUntil, due - ahead);
 		const waitMs = at - now;
@@ -100,6 +103,10 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 
 		const mine = Math.max(due, at) + interval;
 		bucket.due = mine;
+		if (at < leftUntil) {
+			bucket.left--; // One of the server's requests left is this one's (not given back: never more than it said).
+		}
+
 		/** A call that leaves before it goes gives its token back, unless a later call reserved after it. */
 		const giveBack = (): void => {
 			if (bucket.due === mine) {

@@ -148,6 +148,22 @@ describe('rate limit: in the client', () => {
 		expect(sent).toEqual([t0, t0 + 2_000]);
 	});
 
+	it('a server that says 2 requests are left until its reset gets 2 more, then none until the reset (its word, in any form)', async () => {
+		for (const left of [{ ratelimit: 'limit=10, remaining=2, reset=5' }, { ratelimit: '"default";r=2;t=5' }, { 'x-ratelimit-remaining': '2', 'x-ratelimit-reset': '5' }]) {
+			const { api, clock, sent, say } = setup(rateLimit(), 100);
+			say(left);
+			await api.get('https://api.test/a').text();
+			say({});
+			expect(await Promise.all([api.get('https://api.test/b').text(), api.get('https://api.test/c').text()])).toEqual(['ok', 'ok']);
+			const error = await api.get('https://api.test/d').catch((error_: unknown) => error_);
+			expect(error, JSON.stringify(left)).toBeInstanceOf(RateLimitedError);
+			expect((error as RateLimitedError).retryAfterMs).toBe(5_000);
+			clock.advance(5_000);
+			expect(await api.get('https://api.test/e').text()).toBe('ok');
+			expect(sent).toEqual([t0, t0, t0, t0 + 5_000]);
+		}
+	});
+
 	it('waiting calls leave one at a time: each waits for a token of its own (100, 200, 300 ms), never several on one refill', async () => {
 		const { api, sent } = setup(rateLimit({ perSecond: 10, burst: 1 }), 5_000);
 		const waits: number[] = [];
