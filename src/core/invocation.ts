@@ -280,10 +280,14 @@ let scopedDefault: number | undefined;
 /** The request context a `waitUntil` is the own of (a replay's, sent by the drain a call of it started), if any. */
 export const invocationOf = (waitUntil: WaitUntil): Invocation | undefined => (waitUntil as { [owner]?: Invocation })[owner];
 
-/** With `deadlineHeader`, an attempt to one of the client's own origins (as `Request.url` starts) carries the call's remaining time. */
+/**
+ * With `deadlineHeader`, an attempt to one of the client's own origins (as `Request.url` starts)
+ * carries the call's remaining time: the origins of its `prefix` and `baseUrl` only, none without
+ * them — never `location.origin` alone (Deno's `--location`), which is no service of the fleet.
+ */
 export const stamping = (options: CoreClientOptions, clock: Clock) => {
-	const { deadlineHeader } = options;
-	const own = deadlineHeader === undefined ? [] : originPrefixes(undefined, options as Readonly<Record<string, unknown>>);
+	const { deadlineHeader, prefix, baseUrl } = options as { deadlineHeader?: string; prefix?: unknown; baseUrl?: unknown };
+	const own = deadlineHeader === undefined ? [] : originPrefixes([prefix, baseUrl].filter(Boolean) as string[], options as Readonly<Record<string, unknown>>);
 	return (request: Request, deadline: number): string | undefined => {
 		if (own.some((prefix) => request.url.startsWith(prefix))) {
 			request.headers.set(deadlineHeader!, String(Math.max(0, Math.floor(deadline - clock.now()))));

@@ -89,7 +89,7 @@ export interface BaseClientOptions extends KyOptions {
 	 * attempt still pending at the deadline ends the call with ky's `TimeoutError` (`TIMEOUT`). A value
 	 * that is not a non-negative integer is ignored; one beyond 2 147 483 647 ms is a far deadline (no
 	 * bound beyond `totalTimeout`), never an error. Each attempt to the client's own origins (the
-	 * origin of its `prefix`/`baseUrl`, plus `location.origin` where there is one; none without them)
+	 * origin of its `prefix`/`baseUrl`; none without them, never `location.origin` alone)
 	 * carries the call's remaining time under this header (its `totalTimeout`, capped by the
 	 * request's deadline), so services using steadfetch pass one deadline along; other origins never
 	 * get it, also not through a redirect: an attempt that carries it has its redirects followed by

@@ -154,6 +154,25 @@ describe('deadlineHeader', () => {
 		api.close();
 	});
 
+	it('own origins are those of prefix/baseUrl only: with a `location` (Deno\'s --location) and no prefix, or a prefix elsewhere, its origin gets no header', async () => {
+		// Deno run with `--location <url>` has a `location`; a Worker serving it names no service of the fleet.
+		const global = globalThis as { location?: unknown };
+		global.location = { href: `${server.url}/page` };
+		try {
+			const bare = createClient({ deadlineHeader: 'request-timeout-ms', retry: 0 });
+			const prefixed = createClient({ prefix: `${other.url}/`, deadlineHeader: 'request-timeout-ms', retry: 0 });
+			const request = new Request('https://worker.test/', { headers: { 'request-timeout-ms': '5000' } });
+			await bare.withContext(fresh(), { request }).get(`${server.url}/bare`);
+			await prefixed.withContext(fresh(), { request }).get(`${server.url}/prefixed`, { prefix: '' });
+			await prefixed.withContext(fresh(), { request }).get('own');
+			expect(seen.map(({ origin, path, deadline }) => [origin, path, deadline === null ? null : 'sent'])).toEqual([[server.url, '/bare', null], [server.url, '/prefixed', null], [other.url, '/own', 'sent']]);
+			bare.close();
+			prefixed.close();
+		} finally {
+			delete global.location;
+		}
+	});
+
 	it('a redirect to another origin is followed without the header nor credentials (Node\'s fetch too), its body sent again', async () => {
 		const api = createClient({ baseUrl: `${server.url}/`, deadlineHeader: 'request-timeout-ms', retry: 0 });
 		const headers: string[] = [];
