@@ -96,8 +96,8 @@ export const addMembers = (client: AnyClient, { context, stats, active, custom, 
 	client.reachability = (urlOrScope) => context.reachability(scopeFor(urlOrScope, context.scopeOf, context.options, custom));
 	client.close = close;
 	Object.defineProperties(client, {
-		// Not enumerable, no public name: the URL a call of `input` goes to (queryOptionsFor's `meta.steadfetchUrl`).
-		[resolveUrl]: { value: (input: string | URL) => callUrl(input, context.options) },
+		// Not enumerable, no public name: the URL a call of `input` goes to (queryOptionsFor's `meta.steadfetchUrl`), with the call's own `prefix`/`baseUrl` when it gives them.
+		[resolveUrl]: { value: (input: string | URL, call?: { prefix?: unknown; baseUrl?: unknown }) => callUrl(input, call ? { prefix: call.prefix ?? context.options.prefix, baseUrl: call.baseUrl ?? context.options.baseUrl } : context.options) },
 		// Not enumerable either: the name a service worker's answer says told a delivered write (src/core/world.ts `deliveredBy`).
 		[clientName]: { value: context.name },
 	});

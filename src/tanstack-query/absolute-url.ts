@@ -7,19 +7,23 @@ const resolved = new WeakMap<object, Map<string, string>>();
 const maxResolved = 500;
 
 /**
- * The absolute URL a call of `input` goes to, as `api` resolves it (`prefix`, `baseUrl`; the client's
- * own resolver, a member no public name reaches); the input as given (a string) when `api` has none
- * (a stand-in client) or no URL results (the call itself then rejects with `InvalidRequestError`).
+ * The absolute URL a call of `input` goes to, as `api` resolves it (`prefix`, `baseUrl`, the call's
+ * own `options` first; the client's own resolver, a member no public name reaches); the input as
+ * given (a string) when `api` has none (a stand-in client) or no URL results (the call itself then
+ * rejects with `InvalidRequestError`).
  */
-export const absoluteUrl = (api: object, input: string | URL): string => {
-	const key = String(input);
+export const absoluteUrl = (api: object, input: string | URL, options?: { prefix?: unknown; baseUrl?: unknown }): string => {
+	// A call's own prefix or base goes into the key: the same input then names another URL.
+	const own = options?.prefix ?? options?.baseUrl;
+	const call = own === undefined ? undefined : { prefix: options!.prefix, baseUrl: options!.baseUrl };
+	const key = call ? `${String(call.prefix)} ${String(call.baseUrl)} ${String(input)}` : String(input);
 	let urls = resolved.get(api);
 	let url = urls?.get(key);
 	if (url === undefined) {
 		try {
-			url = (api as { [resolveUrl]?: (input: string | URL) => string })[resolveUrl]?.(input) ?? key;
+			url = (api as { [resolveUrl]?: (input: string | URL, call?: object) => string })[resolveUrl]?.(input, call) ?? String(input);
 		} catch {
-			return key;
+			return String(input);
 		}
 
 		if (!urls || urls.size >= maxResolved) {

@@ -50,7 +50,7 @@ export interface SteadfetchQueryOptions<T> {
 	networkMode: 'always';
 	/**
 	 * `steadfetchUrl`: the absolute URL the query's calls go to, as the client resolves it (`prefix`,
-	 * `baseUrl`), by which `syncInvalidation` finds the queries a delivered write touches. A `meta`
+	 * `baseUrl`: the call options' own when they give them), by which `syncInvalidation` finds the queries a delivered write touches. A `meta`
 	 * the app spreads after it replaces it (keep `steadfetchUrl` in it for `syncInvalidation`).
 	 */
 	meta: { steadfetchUrl: string };
@@ -92,7 +92,7 @@ export const queryOptionsFor = <T>(api: Pick<Client, 'get'> & Partial<BreakerMem
 	retry,
 	retryDelay,
 	networkMode: 'always',
-	meta: { steadfetchUrl: absoluteUrl(api, url) },
+	meta: { steadfetchUrl: absoluteUrl(api, url, options) },
 });
 
 /** What `shown` reads of a query's result (`UseQueryResult` and the other adapters' results have it). */

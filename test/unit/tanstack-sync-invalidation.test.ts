@@ -78,6 +78,22 @@ describe('queryOptionsFor: meta.steadfetchUrl', () => {
 		expect(queryOptionsFor({ get: based.get }, 'todos').meta.steadfetchUrl).toBe('todos');
 		expect(queryOptionsFor(createCore(), 'no/base').meta.steadfetchUrl).toBe('no/base');
 	});
+
+	it('with the call\'s own prefix or baseUrl (callOptions) it is the URL the query\'s calls go to, and a write there invalidates it', async () => {
+		const client = createClient({ name: `tq-own-prefix-${names++}`, prefix: `${api.url}/v1/`, retry: 0, breaker: false, staleCache: false });
+		closing.push(() => client.close());
+		const queryClient = new QueryClient();
+		closing.push(() => queryClient.clear());
+		const own = queryOptionsFor(client, 'todos/1', { prefix: `${api.url}/v2/` });
+		const based = queryOptionsFor(client, '/items/1', { prefix: '', baseUrl: `${api.url}/v3/` });
+		await queryClient.fetchQuery({ queryKey: ['own'], ...own });
+		await queryClient.fetchQuery({ queryKey: ['based'], ...based });
+		expect([reads, own.meta.steadfetchUrl, based.meta.steadfetchUrl]).toEqual([['/v2/todos/1', '/items/1'], `${api.url}/v2/todos/1`, `${api.url}/items/1`]);
+		closing.push(syncInvalidation(client, queryClient));
+		await client.patch('todos/1', { prefix: `${api.url}/v2/`, json: {} });
+		await client.delete('/items/1', { prefix: '', baseUrl: `${api.url}/v3/` });
+		await vi.waitFor(() => expect(queryClient.getQueryCache().getAll().filter((query) => query.state.isInvalidated).map((query) => query.queryKey[0]).sort()).toEqual(['based', 'own']));
+	});
 });
 
 describe('syncInvalidation', () => {
