@@ -42,7 +42,8 @@ export interface ContextOptions {
 	 * integer, or `Infinity` (`RangeError` otherwise). Counted anyway: `stats().subrequests`. The count
 	 * belongs to the `ctx` object: every `withContext(ctx)` for the same `ctx`, of any client of the
 	 * isolate, shares it (a helper that calls `withContext(ctx)` per call starts no new budget), and
-	 * the first `withContext` for a `ctx` fixes its limit.
+	 * the first `withContext` for a `ctx` that gives `subrequests` fixes its limit (one that gives none
+	 * counts under the default until then).
 	 * @default 50 in workerd (Cloudflare Workers, miniflare, `wrangler dev`); no limit elsewhere
 	 */
 	subrequests?: number;

@@ -97,7 +97,7 @@ export const addMembers = (client: AnyClient, { context, stats, active, custom, 
 	client.close = close;
 	Object.defineProperties(client, {
 		// Not enumerable, no public name: the URL a call of `input` goes to (queryOptionsFor's `meta.steadfetchUrl`), with the call's own `prefix`/`baseUrl` when it gives them.
-		[resolveUrl]: { value: (input: string | URL, call?: { prefix?: unknown; baseUrl?: unknown }) => callUrl(input, call ? { prefix: call.prefix ?? context.options.prefix, baseUrl: call.baseUrl ?? context.options.baseUrl } : context.options) },
+		[resolveUrl]: { value: (input: string | URL, call?: { prefix?: unknown; baseUrl?: unknown }) => callUrl(input, { ...context.options, ...call }) },
 		// Not enumerable either: the name a service worker's answer says told a delivered write (src/core/world.ts `deliveredBy`).
 		[clientName]: { value: context.name },
 	});

@@ -25,15 +25,17 @@ export class SubrequestsSpent extends Superseded {}
 
 /**
  * The subrequests of one request context object (a Worker's `ctx`): what every `withContext(ctx)` of
- * any client of the isolate counts in, its limit fixed by the first.
+ * any client of the isolate counts in, its limit fixed by the first that gives one (else the default).
  */
 interface Subrequests {
 	/** `fetch`es made for the `ctx` so far (by every client of the isolate). */
 	count: number;
 	/** `budget:exhausted` was told for it (once per context). */
 	told: boolean;
-	/** The count at which steadfetch sends nothing more of its own: the first `withContext(ctx)`'s. */
-	readonly stop: number;
+	/** The count at which steadfetch sends nothing more of its own: the first `withContext(ctx, { subrequests })`'s. */
+	stop: number;
+	/** `stop` was given (`subrequests`), not the default: later ones change nothing. */
+	given: boolean;
 }
 
 /** Each request context object's subrequests, shared by the isolate's clients (module state: one per isolate), forgotten with the `ctx`. */
@@ -60,14 +62,17 @@ export class Invocation {
 	/** When its calls must be over (epoch ms, the client's clock), from `deadlineHeader`. */
 	declare readonly deadline: number | undefined;
 
-	constructor(ctx: ContextLike, subrequests: number, signal: AbortSignal | undefined, deadline: number | undefined) {
+	constructor(ctx: ContextLike, subrequests: number, given: boolean, signal: AbortSignal | undefined, deadline: number | undefined) {
 		const waitUntil = (promise: Promise<unknown>): void => ctx.waitUntil(promise);
 		(waitUntil as { [owner]?: Invocation })[owner] = this;
-		let used = counted.get(ctx);
-		if (!used) {
-			used = { count: 0, told: false, stop: subrequests - reserve };
-			counted.set(ctx, used);
+		const used = counted.get(ctx) ?? { count: 0, told: false, stop: 0, given: false };
+		// Until a `withContext(ctx)` gives `subrequests` (a helper's may come first), the default's.
+		if (!used.given) {
+			used.stop = subrequests - reserve;
+			used.given = given;
 		}
+
+		counted.set(ctx, used);
 
 		this.used = used;
 		this.waitUntil = waitUntil;
@@ -95,6 +100,7 @@ export class Invocation {
  */
 export const openInvocation = (ctx: ContextLike, options: ContextOptions | undefined, deadlineHeader: string | undefined, now: number): Invocation => {
 	scopedDefault ??= requestScoped() ? freePlanSubrequests : Infinity;
+	const given = options?.subrequests !== undefined;
 	const subrequests = options?.subrequests ?? scopedDefault;
 	if (subrequests !== Infinity) {
 		check(isPositiveInteger(subrequests), 'subrequests', subrequests, 'a positive integer or Infinity');
@@ -102,7 +108,7 @@ export const openInvocation = (ctx: ContextLike, options: ContextOptions | undef
 
 	const request = options?.request;
 	if (request === undefined) {
-		return new Invocation(ctx, subrequests, undefined, undefined);
+		return new Invocation(ctx, subrequests, given, undefined, undefined);
 	}
 
 	if (typeof (request as Partial<Request> | null)?.headers?.get !== 'function') {
@@ -112,7 +118,7 @@ export const openInvocation = (ctx: ContextLike, options: ContextOptions | undef
 	const value = deadlineHeader === undefined ? null : request.headers.get(deadlineHeader);
 	const ms = Number(value);
 	// Beyond what a timer holds, a far deadline: no bound beyond the call's own `totalTimeout`.
-	return new Invocation(ctx, subrequests, AbortSignal.any([request.signal]), /^\d+$/.test(value!) && ms <= maxTimerMs ? now + ms : undefined);
+	return new Invocation(ctx, subrequests, given, AbortSignal.any([request.signal]), /^\d+$/.test(value!) && ms <= maxTimerMs ? now + ms : undefined);
 };
 
 /**

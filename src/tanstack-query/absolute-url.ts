@@ -13,10 +13,10 @@ const maxResolved = 500;
  * rejects with `InvalidRequestError`).
  */
 export const absoluteUrl = (api: object, input: string | URL, options?: { prefix?: unknown; baseUrl?: unknown }): string => {
-	// A call's own prefix or base goes into the key: the same input then names another URL.
-	const own = options?.prefix ?? options?.baseUrl;
-	const call = own === undefined ? undefined : { prefix: options!.prefix, baseUrl: options!.baseUrl };
-	const key = call ? `${String(call.prefix)} ${String(call.baseUrl)} ${String(input)}` : String(input);
+	// A call's own prefix or base (those it gives) goes into the key: the same input then names another URL.
+	const { prefix, baseUrl } = options ?? {};
+	const call = { ...prefix === undefined ? {} : { prefix }, ...baseUrl === undefined ? {} : { baseUrl } };
+	const key = `${String(prefix)} ${String(baseUrl)} ${String(input)}`;
 	let urls = resolved.get(api);
 	let url = urls?.get(key);
 	if (url === undefined) {

@@ -106,6 +106,19 @@ describe('subrequests', () => {
 		second.close();
 	});
 
+	it('a helper\'s withContext(ctx) without subrequests comes first: the first one that gives subrequests still fixes the limit', async () => {
+		down = true;
+		const helper = createClient({ retry: { limit: 2, delay: () => 0 }, retryBudget: false });
+		const app = createClient({ retry: { limit: 2, delay: () => 0 }, retryBudget: false });
+		const ctx = fresh();
+		expect(await code(helper.withContext(ctx).get(`${server.url}/h`))).toBe('HTTP_5XX'); // 3 attempts (no limit outside workerd)
+		expect(await code(app.withContext(ctx, { subrequests: 8 }).get(`${server.url}/i`))).toBe('HTTP_5XX'); // 1: 3 = 8 − 5, its retry refused
+		expect(await code(helper.withContext(ctx, { subrequests: 50 }).get(`${server.url}/j`))).toBe('HTTP_5XX'); // 1: the limit stays 8
+		expect(seen.map(({ path }) => path)).toEqual(['/h', '/h', '/h', '/i', '/j']);
+		helper.close();
+		app.close();
+	});
+
 	it('bad options: a RangeError naming subrequests, a TypeError for a request that is not one', () => {
 		const api = createClient();
 		for (const subrequests of [0, -1, 2.5, Number.NaN, '50']) {
