@@ -24,8 +24,9 @@ export interface RedisCoordinatorOptions {
 	 */
 	prefix?: string;
 	/**
-	 * How long a scope's key is kept after its last write, in ms (a whole number of at least 1 000):
-	 * a fleet that meets many origins leaves nothing behind. At least your breaker's `maxOpenMs` and
+	 * How long a scope's key is kept after its last write, in ms (at least 1 000; a fraction is
+	 * rounded up, and one beyond what Redis holds is as long as it holds): a fleet that meets many
+	 * origins leaves nothing behind. At least your breaker's `maxOpenMs` and
 	 * your throttle's `windowMs`: a key that expires is a closed scope and an empty window.
 	 * @default 86_400_000 (a day)
 	 */
@@ -126,7 +127,9 @@ export const coordinator = (evaluate: RedisEvaluate, options: RedisCoordinatorOp
 	const { prefix = 'steadfetch:', ttlMs = 86_400_000 } = options ?? {};
 	check(typeof evaluate === 'function', 'coordinator.evaluate', evaluate, 'a function that runs a Lua script on Redis');
 	check(typeof prefix === 'string' && prefix.length <= 256, 'coordinator.prefix', prefix, 'a string of at most 256 characters');
-	check(isPositiveFinite(ttlMs) && Number.isInteger(ttlMs) && ttlMs >= 1000, 'coordinator.ttlMs', ttlMs, 'a whole number of ms, at least 1 000');
+	check(isPositiveFinite(ttlMs) && ttlMs >= 1000, 'coordinator.ttlMs', ttlMs, 'a finite number of ms, at least 1 000');
+	// PEXPIRE takes a whole number that fits in Redis's integers (`String(1e21)` is '1e+21'): any value given still writes.
+	const ttl = String(Math.ceil(Math.min(ttlMs, Number.MAX_SAFE_INTEGER)));
 	const digestOf = digests();
 	const keyOf = async (name: string, scope: string, kind: 'breaker' | 'throttle'): Promise<string> => `${prefix}${kind}:${await digestOf(JSON.stringify(['steadfetch redis', name, scope]))}`;
 
@@ -156,7 +159,7 @@ export const coordinator = (evaluate: RedisEvaluate, options: RedisCoordinatorOp
 			}
 
 			// The write carries the version it read and the latest Redis time it may land at.
-			const reply = await run(writes, [key], [String(held.version), JSON.stringify(numbers), String(ttlMs), String(held.now + left)]);
+			const reply = await run(writes, [key], [String(held.version), JSON.stringify(numbers), ttl, String(held.now + left)]);
 			const status = integer(Array.isArray(reply) ? reply[0] : reply);
 			if (status === 1) {
 				return answer as Awaited<ReturnType<SharedCoordinator['sync']>>;

@@ -160,6 +160,18 @@ describe('the Redis coordinator', { timeout: 30_000 }, () => {
 		}
 	});
 
+	it('ttlMs takes any positive finite value from 1 000 ms (API.md "Option values"): a fraction or one beyond what Redis holds still writes, its key expiring', async () => {
+		for (const ttlMs of [1500.5, 1e20, Number.MAX_VALUE]) {
+			await redis.client.flushall();
+			const { record } = await coordinator(plain, { ttlMs }).sync(scope, { policy, outcomes: [], command: 'isolate' }) as SyncAnswer;
+			expect(record.state).toBe('open');
+			const [key] = await redis.client.keys('steadfetch:breaker:*');
+			expect(await redis.client.pttl(key!)).toBeGreaterThan(1000);
+		}
+
+		expect(() => coordinator(plain, { ttlMs: Number.POSITIVE_INFINITY })).toThrow(/ttlMs/);
+	});
+
 	it('a value that is not its own (another program\'s, a corrupt one) is a closed scope, overwritten with numbers', async () => {
 		await coordinator(plain).sync(scope, { policy, outcomes: [] });
 		const [key] = await redis.client.keys('steadfetch:breaker:*');
