@@ -10,6 +10,7 @@ import type { PolicyContext, PolicyParts } from './policy.js';
 import type { Reach } from './reachability.js';
 import { followOnline } from '../utils/online.js';
 import { callUrl, resolveUrl, scopeFor } from './scope.js';
+import { redact } from '../utils/sensitive.js';
 import { clientName, worldsOf } from './world.js';
 import type { Stats } from './stats.js';
 
@@ -49,6 +50,8 @@ export const closing = (reach: Reach, active: readonly PolicyParts[], emitter: E
 /** What the client's members are made of (src/core/create-client.ts). */
 export interface MemberDeps {
 	readonly context: PolicyContext;
+	/** The client's sensitive query parameters (`sensitiveParams` and the defaults). */
+	readonly params: ReadonlySet<string>;
 	readonly stats: Stats;
 	/** The policies' parts, in wrap order. */
 	readonly active: readonly PolicyParts[];
@@ -62,7 +65,7 @@ export interface MemberDeps {
  * `close` given, the policies' members last.
  * `withContext` is with-context.ts's (none in the browser build).
  */
-export const addMembers = (client: AnyClient, { context, stats, active, custom, close }: MemberDeps): void => {
+export const addMembers = (client: AnyClient, { context, params, stats, active, custom, close }: MemberDeps): void => {
 	Object.assign(client, { stop: ky.stop, retry: ky.retry });
 	client.on = context.on as AnyClient['on'];
 	// A copy of each scope's counters, with each policy's view of the scope.
@@ -96,8 +99,9 @@ export const addMembers = (client: AnyClient, { context, stats, active, custom, 
 	client.reachability = (urlOrScope) => context.reachability(scopeFor(urlOrScope, context.scopeOf, context.options, custom));
 	client.close = close;
 	Object.defineProperties(client, {
-		// Not enumerable, no public name: the URL a call of `input` goes to (queryOptionsFor's `meta.steadfetchUrl`), with the call's own `prefix`/`baseUrl` when it gives them.
-		[resolveUrl]: { value: (input: string | URL, call?: { prefix?: unknown; baseUrl?: unknown }) => callUrl(input, { ...context.options, ...call }) },
+		// Not enumerable, no public name: the URL a call of `input` goes to (queryOptionsFor's `meta.steadfetchUrl`), with the call's own `prefix`/`baseUrl` when it gives them;
+		// its sensitive query values removed, as every URL the client shows (an app's persister stores a query's meta).
+		[resolveUrl]: { value: (input: string | URL, call?: { prefix?: unknown; baseUrl?: unknown }) => redact(callUrl(input, { ...context.options, ...call }), params) },
 		// Not enumerable either: the name a service worker's answer says told a delivered write (src/core/world.ts `deliveredBy`).
 		[clientName]: { value: context.name },
 	});

@@ -150,6 +150,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	client.withContext = contexts(client, { call, context, active });
 	addMembers(client, {
 		context,
+		params,
 		stats,
 		active,
 		custom: customScope !== undefined,

@@ -13,15 +13,13 @@ const maxResolved = 500;
  * rejects with `InvalidRequestError`).
  */
 export const absoluteUrl = (api: object, input: string | URL, options?: { prefix?: unknown; baseUrl?: unknown }): string => {
-	// A call's own prefix or base (those it gives) goes into the key: the same input then names another URL.
-	const { prefix, baseUrl } = options ?? {};
-	const call = { ...prefix === undefined ? {} : { prefix }, ...baseUrl === undefined ? {} : { baseUrl } };
-	const key = `${String(prefix)} ${String(baseUrl)} ${String(input)}`;
+	// A call's own prefix or base goes into the key: the same input then names another URL.
+	const key = `${options?.prefix} ${options?.baseUrl} ${input}`;
 	let urls = resolved.get(api);
 	let url = urls?.get(key);
 	if (url === undefined) {
 		try {
-			url = (api as { [resolveUrl]?: (input: string | URL, call?: object) => string })[resolveUrl]?.(input, call) ?? String(input);
+			url = (api as { [resolveUrl]?: (input: string | URL, call?: object) => string })[resolveUrl]?.(input, options) ?? String(input);
 		} catch {
 			return String(input);
 		}

@@ -94,6 +94,20 @@ describe('queryOptionsFor: meta.steadfetchUrl', () => {
 		await client.delete('/items/1', { prefix: '', baseUrl: `${api.url}/v3/` });
 		await vi.waitFor(() => expect(queryClient.getQueryCache().getAll().filter((query) => query.state.isInvalidated).map((query) => query.queryKey[0]).sort()).toEqual(['based', 'own']));
 	});
+
+	it('holds no sensitive query value (a persister stores meta): the values of sensitiveParams removed, as in every URL steadfetch shows; still invalidated by a write', async () => {
+		const client = createCore({ prefix: `${api.url}/v1/`, retry: 0, sensitiveParams: ['session'] });
+		closing.push(() => client.close());
+		const options = queryOptionsFor(client, 'todos/1?access_token=s3cret&Session=abc&page=2');
+		expect(options.meta.steadfetchUrl).toBe(`${api.url}/v1/todos/1?access_token=&Session=&page=2`);
+		const queryClient = new QueryClient();
+		closing.push(() => queryClient.clear());
+		await queryClient.fetchQuery({ queryKey: ['secret'], ...options });
+		expect(reads).toEqual(['/v1/todos/1?access_token=s3cret&Session=abc&page=2']);
+		closing.push(syncInvalidation(client, queryClient));
+		await client.patch('todos/1', { json: {} });
+		expect(queryClient.getQueryState(['secret'])?.isInvalidated).toBe(true);
+	});
 });
 
 describe('syncInvalidation', () => {
