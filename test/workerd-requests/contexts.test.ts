@@ -82,6 +82,16 @@ describe('one subrequest count per request context object', () => {
 	}, 30_000);
 });
 
+describe('the limit of a request context', () => {
+	it('a helper\'s withContext(ctx) without subrequests came first (workerd\'s default 50): the app\'s withContext(ctx, { subrequests: 9 }) still fixes it', async () => {
+		const result = await harness.json<{ count: number }>('contexts', '/late?path=/fail/late&subrequests=9');
+		// The helper's read and its 2 retries (3); then the limit is 9 − 5 = 4: each of the app's three reads
+		// alone, its retries refused (6). With the default kept (50), each would have had its 2 retries (12).
+		expect(hits).toHaveLength(6);
+		expect(result.count).toBe(6);
+	}, 30_000);
+});
+
 describe('the deadline header', () => {
 	const deadline = async (path: string, value?: string, extra = '') =>
 		harness.json<{ status?: number; code?: string; message?: string; subrequests: number }>('contexts', `/deadline?path=${encodeURIComponent(path)}${extra}`, value === undefined ? {} : { headers: { 'request-timeout-ms': value } });

@@ -9,6 +9,9 @@
 // `GET /two?path=<p>[&subrequests=<k>]`: three reads of ORIGIN + p through `withContext(ctx, …)` of one
 //   client, then three through `withContext(ctx)` of a second client made apart: `{ first, second }`
 //   (each one's `stats().subrequests`).
+// `GET /late?path=<p>&subrequests=<k>`: one read of ORIGIN + p through a helper's `withContext(ctx)` (no
+//   limit given: workerd's default, 50), then three through `withContext(ctx, { subrequests: k })` of the
+//   second client: `{ count }` (the context's `stats().subrequests`).
 // `GET /deadline?path=<p>`: one read by the deadline client (`deadlineHeader: 'request-timeout-ms'`,
 //   `baseUrl: ORIGIN`, retries) through `withContext(ctx, { request })` of ORIGIN + p: `{ status | code,
 //   message, ms }`. `&redirect=<mode>`: the call's own `redirect` mode; `&unbounded=1`: by a client with
@@ -67,6 +70,16 @@ const handle = async (request, env, ctx) => {
 			}
 
 			return Response.json({ first: first.stats().subrequests, second: second.stats().subrequests });
+		}
+
+		case '/late': {
+			await outcome(clients.one.withContext(ctx).get(env.ORIGIN + path));
+			const app = clients.other.withContext(ctx, options);
+			for (let index = 0; index < 3; index++) {
+				await outcome(app.get(env.ORIGIN + path));
+			}
+
+			return Response.json({ count: app.stats().subrequests });
 		}
 
 		case '/deadline': {
