@@ -65,7 +65,8 @@ export class Invocation {
 	constructor(ctx: ContextLike, subrequests: number, given: boolean, signal: AbortSignal | undefined, deadline: number | undefined) {
 		const waitUntil = (promise: Promise<unknown>): void => ctx.waitUntil(promise);
 		(waitUntil as { [owner]?: Invocation })[owner] = this;
-		const used = counted.get(ctx) ?? { count: 0, told: false, stop: 0, given: false };
+		// `stop` and `given` set below.
+		const used = counted.get(ctx) ?? { count: 0, told: false } as Subrequests;
 		// Until a `withContext(ctx)` gives `subrequests` (a helper's may come first), the default's.
 		if (!used.given) {
 			used.stop = subrequests - reserve;

@@ -33,7 +33,8 @@ const following = async (fetch: FetchLike, request: Request, init: FetchInit | u
 		}
 
 		if (!redirects.includes(response.status) || location === null) {
-			return response;
+			// As a fetch that followed them says (its `url` is the last hop's already).
+			return hops ? Object.defineProperty(response, 'redirected', { value: true }) : response;
 		}
 
 		void response.body?.cancel().catch(() => undefined);

@@ -202,6 +202,15 @@ describe('deadlineHeader', () => {
 		spy.close();
 	});
 
+	it('a redirect followed by steadfetch answers as one fetch followed: the final URL, redirected true (a 307 to another origin, its body again)', async () => {
+		const api = createClient({ baseUrl: `${server.url}/`, deadlineHeader: 'request-timeout-ms', retry: 0 });
+		const here = api.withContext(fresh(), { request: new Request('https://worker.test/', { headers: { 'request-timeout-ms': '5000' } }) });
+		const away = await here.post('away', { body: 'payload' });
+		const plain = await here.post('plain', { body: 'direct' });
+		expect([away.url, away.redirected, await away.text(), plain.url, plain.redirected]).toEqual([`${other.url}/landed`, true, 'payload', `${server.url}/plain`, false]);
+		api.close();
+	});
+
 	it('a value that is not a non-negative integer is ignored', async () => {
 		const clock = new ManualClock();
 		const api = createClient({ clock, baseUrl: `${server.url}/`, deadlineHeader: 'request-timeout-ms', retry: 0, totalTimeout: 5_000 });

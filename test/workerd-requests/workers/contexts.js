@@ -13,8 +13,8 @@
 //   limit given: workerd's default, 50), then three through `withContext(ctx, { subrequests: k })` of the
 //   second client: `{ count }` (the context's `stats().subrequests`).
 // `GET /deadline?path=<p>`: one read by the deadline client (`deadlineHeader: 'request-timeout-ms'`,
-//   `baseUrl: ORIGIN`, retries) through `withContext(ctx, { request })` of ORIGIN + p: `{ status | code,
-//   message, ms }`. `&redirect=<mode>`: the call's own `redirect` mode; `&unbounded=1`: by a client with
+//   `baseUrl: ORIGIN`, retries) through `withContext(ctx, { request })` of ORIGIN + p: `{ status,
+//   redirected | code, message, ms }`. `&redirect=<mode>`: the call's own `redirect` mode; `&unbounded=1`: by a client with
 //   `totalTimeout: false` (the deadline its only bound).
 import { classify, createClient } from 'steadfetch/core';
 
@@ -27,7 +27,7 @@ const make = (env) => ({
 	unbounded: createClient({ baseUrl: `${env.ORIGIN}/`, deadlineHeader: 'request-timeout-ms', totalTimeout: false, retryBudget: false }),
 });
 
-const outcome = async (promise) => promise.then(async (response) => ({ status: response.status, body: await response.text() }), (error) => ({ code: classify(error).code, message: String(error) }));
+const outcome = async (promise) => promise.then(async (response) => ({ status: response.status, redirected: response.redirected, body: await response.text() }), (error) => ({ code: classify(error).code, message: String(error) }));
 
 export default {
 	async fetch(request, env, ctx) {
