@@ -79,6 +79,12 @@ export const createCaller = (deps: CallerDeps) => {
 			return rejected(new InvalidRequestError(`The client's identity() failed: ${(error as Error)?.message ?? String(error)}`, { cause: error }));
 		}
 
+		// ky's own test, made here: the policies read the input before ky does (a `null` must not throw
+		// from a client method), and its error is the one ky's would have been.
+		if (typeof input !== 'string' && !(input instanceof URL || input instanceof Request)) {
+			return rejected(invalid(new TypeError('`input` must be a string, URL, or Request')));
+		}
+
 		const verb = (method ?? (callOptions.method as string | undefined) ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
 		const unsafe = verb === 'POST' || verb === 'PATCH';
 		let key = callOptions.idempotencyKey === true ? crypto.randomUUID() : callOptions.idempotencyKey;

@@ -123,6 +123,25 @@ const rows: Row[] = [
 	{ input: 'invalid URL', outcome: 'InvalidRequestError', run: async () => rejectsWith(plain().get('http://%%'), InvalidRequestError) },
 	{ input: 'relative URL without baseUrl', outcome: 'InvalidRequestError', run: async () => rejectsWith(createClient({ store: memoryStore }).get('items/1'), InvalidRequestError) },
 	{ input: 'input that is not a string, URL or Request', outcome: 'InvalidRequestError', run: async () => rejectsWith(plain().get(42 as unknown as string), InvalidRequestError) },
+	{ input: 'an input that is not a string, URL or Request (null, undefined, a number, an object, true), with and without options, on every method; preset, outbox, core', outcome: 'InvalidRequestError (ky\'s message), a promise (no sync throw), no I/O', async run() {
+		const clients = [plain(), plain({ outbox: outbox() }), createCore({ prefix: base(), retry: 0 })];
+		for (const api of clients) {
+			const methods = [api, api.get, api.head, api.post, api.put, api.patch, api.delete];
+			for (const input of [null, undefined, 42, {}, true]) {
+				for (const [index, method] of methods.entries()) {
+					for (const options of [undefined, {}]) {
+						let promise: Promise<unknown> | undefined;
+						expect(() => {
+							promise = method(input as never, options);
+						}, `method ${index}, input ${String(input)}`).not.toThrow();
+						await rejectsWith(promise!, InvalidRequestError, /`input` must be a string, URL, or Request/);
+					}
+				}
+			}
+
+			api.close();
+		}
+	} },
 	{ input: 'per-call timeout -1', outcome: 'InvalidRequestError naming timeout and -1', run: async () => rejectsWith(plain().get('x', { timeout: -1 }), InvalidRequestError, /timeout/, /-1/) },
 	{ input: 'per-call timeout NaN', outcome: 'InvalidRequestError naming timeout', run: async () => rejectsWith(plain().get('x', { timeout: Number.NaN }), InvalidRequestError, /timeout/, /NaN/) },
 	{ input: 'per-call totalTimeout Infinity', outcome: 'InvalidRequestError naming totalTimeout', run: async () => rejectsWith(plain().get('x', { totalTimeout: Number.POSITIVE_INFINITY }), InvalidRequestError, /totalTimeout/) },
