@@ -24,8 +24,10 @@ const split = (options: object, slots: readonly string[]): [Record<string, unkno
  * defaults are read back through the function form of ky's own `extend`. Ours: plain option objects
  * of a slot or of `retryBudget` merge shallowly; anything else (a policy, `false`, a store) replaces.
  */
-export const mergeOptions = <O extends object>(base: O, more: O, slots: readonly string[]): O => {
-	checkOptionsObject(more);
+export const mergeOptions = <O extends object>(base: O, given: O | undefined, slots: readonly string[]): O => {
+	checkOptionsObject(given);
+	// As ky's `extend()`: nothing given (or a function form that returns nothing) merges nothing.
+	const more = given ?? {} as O;
 	// A slot one side fills with a policy is ours on the other side too (its `false`, say).
 	const filled = [...slots, ...[base, more].flatMap((side) => Object.keys(side).filter((key) => isPolicy((side as Record<string, unknown>)[key])))];
 	const [baseKy, baseOurs] = split(base, filled);

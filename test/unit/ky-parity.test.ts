@@ -158,6 +158,32 @@ describe('ky parity: extend() merges exactly as ky', () => {
 		expect(seen[0]!.url).toBe('https://api.test/v1/users/7');
 	});
 
+	it('extend() with nothing, or a function form that returns nothing, is the parent\'s options again (as ky); anything else but an object is a TypeError', async () => {
+		const { seen, fetch } = transport(() => new Response('ok'));
+		// ky's types ask for an argument; its runtime (and ours) takes none.
+		type Loose = { extend(options?: unknown): { get(url: string): { text(): Promise<string> }; close(): void }; close(): void };
+		for (const make of [createCore, (options: object) => createClient({ store: memoryStore, ...options })]) {
+			const api = make({ fetch, prefix: 'https://api.test/v1', headers: { 'x-a': '1' } }) as unknown as Loose;
+			for (const child of [api.extend(), api.extend(undefined), api.extend(() => undefined)]) {
+				seen.length = 0;
+				await child.get('r').text();
+				expect(seen[0]!.url).toBe('https://api.test/v1/r');
+				expect(seen[0]!.headers.get('x-a')).toBe('1');
+				child.close();
+			}
+
+			for (const bad of [null, 5, 'x', []]) {
+				expect(() => api.extend(bad)).toThrow(new TypeError('The `options` argument must be an object'));
+			}
+
+			api.close();
+		}
+
+		// What ky itself does with the same arguments.
+		expect(() => ky.create({}).extend(undefined as never)).not.toThrow();
+		expect(() => ky.create({}).extend(null as never)).toThrow(TypeError);
+	});
+
 	it('a slot given anew replaces the parent policy; plain slot options merge in the main entry', () => {
 		const api = createClient({ store: memoryStore, breaker: { consecutiveFailures: 2, share: false } });
 		const child = api.extend({ breaker: { openMs: 1_000 } });
