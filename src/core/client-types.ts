@@ -137,7 +137,7 @@ export interface ClientBase<E, M> {
 	 * export default { fetch: (request, env, ctx) => handle(api.withContext(ctx, { request }), request) };
 	 */
 	withContext(ctx: ContextLike, options?: ContextOptions): ContextClient<E, M>;
-	/** Subscribe to an event (`'*'` for every event); returns the unsubscribe function. */
+	/** Subscribe to an event (`'*'` for every event); returns the unsubscribe function. A listener that is not a function is a `TypeError` here. */
 	on<T extends EventType>(type: T, listener: (event: EmittedEvent<T>) => void): () => void;
 	on(type: '*', listener: (event: EmittedEvent) => void): () => void;
 	/**

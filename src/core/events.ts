@@ -5,12 +5,18 @@ type Listener = (event: never) => void;
 /**
  * A tiny typed emitter. Listeners that throw are isolated: one bad listener never breaks a request
  * or the other listeners (the error is rethrown asynchronously so it still reaches the console).
- * Listeners of `'*'` receive every event.
+ * Listeners of `'*'` receive every event. A type that is not a string or a listener that is not a
+ * function is a `TypeError` at `on()`.
  */
 export class Emitter {
 	readonly #listeners = new Map<EventType | '*', Set<Listener>>();
 
 	on<T extends EventType>(type: T | '*', listener: (event: EmittedEvent<T>) => void): () => void {
+		// Found at once: a listener that is not a function would otherwise throw, asynchronously, at every event.
+		if (typeof type !== 'string' || typeof listener !== 'function') {
+			throw new TypeError(`\`on(type, listener)\` takes an event type and a function; got ${typeof type} and ${typeof listener}`);
+		}
+
 		let set = this.#listeners.get(type);
 		if (!set) {
 			set = new Set();

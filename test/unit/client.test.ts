@@ -135,6 +135,25 @@ describe('createClient', () => {
 		process.removeListener('uncaughtException', unhandled);
 	});
 
+	it('on() with a listener that is not a function, or a type that is not a string, is a TypeError at once (never an error thrown at every event later)', async () => {
+		const api = make();
+		for (const listener of [5, null, undefined, 'x', {}]) {
+			expect(() => api.on('retry', listener as never)).toThrow(TypeError);
+		}
+
+		expect(() => api.on(5 as never, () => undefined)).toThrow(TypeError);
+		// Nothing was registered: a retried call has no listener to fail.
+		const unhandled = vi.fn();
+		process.on('uncaughtException', unhandled);
+		try {
+			await expect(api.get('plan/503,200?id=bad-listener')).resolves.toHaveProperty('status', 200);
+			await new Promise((resolve) => setTimeout(resolve, 0));
+			expect(unhandled).not.toHaveBeenCalled();
+		} finally {
+			process.removeListener('uncaughtException', unhandled);
+		}
+	});
+
 	it('stats() counts per scope: requests, successes, failures by code, retries', async () => {
 		const api = make();
 		await api.get('json?id=s1');
