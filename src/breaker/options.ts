@@ -86,8 +86,8 @@ export interface BreakerOptions {
 	 */
 	shared?: SharedBreaker;
 	/**
-	 * How old the coordinator's state may be before a call syncs, in ms. At most 1 000 (checked by
-	 * the coordinator, at `createClient`).
+	 * How old the coordinator's state may be before a call syncs, in ms. In (0, 1 000] (checked at
+	 * `createClient`, also without `shared`).
 	 * @default 1_000
 	 */
 	sharedCacheMs?: number;
@@ -95,7 +95,8 @@ export interface BreakerOptions {
 	 * How long a call waits for the coordinator before it goes on with the state this isolate
 	 * adopted, in ms: only when that state is closed with no failure counted in the fleet and this
 	 * isolate has seen only successes since; otherwise the call waits for the answer, up to 2 000 ms,
-	 * then the local breaker decides (checked by the coordinator, at `createClient`). So isolates
+	 * then the local breaker decides. A positive number of ms a timer holds (checked at
+	 * `createClient`, also without `shared`). So isolates
 	 * that each saw some of the failures that opened the fleet's breaker send no request of their
 	 * own when it is due: one probe across the fleet, also with a coordinator slower than this.
 	 * @default 100
@@ -178,7 +179,12 @@ export const resolve = (options: BreakerOptions, timeout: unknown = 10_000): Set
 	}
 
 	check(probe === undefined || typeof probe === 'function' || (typeof probe === 'string' && probe !== ''), 'breaker.probe', probe, 'a URL or a function returning a Request');
-	check(shared === undefined || typeof shared.link === 'function', 'breaker.shared', shared, 'a coordinator');
+	check(shared === undefined || typeof shared?.link === 'function', 'breaker.shared', shared, 'a coordinator');
+	check(options.share === undefined || typeof options.share === 'boolean', 'breaker.share', options.share, 'a boolean');
+	// Checked where they are given, with or without `shared` (API.md "Option values"); a coordinator's link applies them.
+	const { sharedCacheMs, sharedTimeoutMs } = options;
+	check(sharedCacheMs === undefined || (isPositiveFinite(sharedCacheMs) && sharedCacheMs <= 1000), 'breaker.sharedCacheMs', sharedCacheMs, 'in (0, 1000] ms');
+	check(sharedTimeoutMs === undefined || isPositiveTimerMs(sharedTimeoutMs), 'breaker.sharedTimeoutMs', sharedTimeoutMs, positiveTimerMs);
 	settings['probeTimeoutMs'] = (timeout as number) || maxOpenMs;
 	return settings as unknown as Settings;
 };

@@ -1,6 +1,5 @@
 import type { WaitUntil } from '../core/options.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
-import { check, isPositiveFinite, isPositiveTimerMs, positiveTimerMs } from '../utils/validate.js';
 import type { SyncAnswer, SyncMessage } from './sync.js';
 import { exchanged, linkFleet, type Coordinator } from '../coordinator/fleet.js';
 import type { ThrottleAnswer, ThrottleMessage } from '../coordinator/throttle.js';
@@ -126,8 +125,6 @@ const exchange = async (context: PolicyContext, sync: SharedCoordinator['sync'],
 
 /** `SharedBreaker.link` over `sync`: one breaker's links, a `Link` per scope. */
 const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs = 1000, sharedTimeoutMs = 100 }: { sharedCacheMs?: number; sharedTimeoutMs?: number }, adopt: Machine['adopt'], sync: SharedCoordinator['sync'], waitUntil: WaitUntil | undefined): BreakerLink => {
-	check(isPositiveFinite(sharedCacheMs) && sharedCacheMs <= 1000, 'breaker.sharedCacheMs', sharedCacheMs, 'in (0, 1000] ms');
-	check(isPositiveTimerMs(sharedTimeoutMs), 'breaker.sharedTimeoutMs', sharedTimeoutMs, positiveTimerMs);
 	const { consecutiveFailures, openMs, maxOpenMs, probeTimeoutMs } = settings;
 	const policy = { consecutiveFailures, openMs, maxOpenMs, probeTimeoutMs };
 	const links = new WeakMap<Circuit, Link>();
