@@ -8,18 +8,24 @@ const fn = is('function');
 const fns = list('function');
 const strings = list('string');
 const ms: Rule = [(value) => value === false || isTimerMs(value), `${timerMs} or false`];
+const numbers = list('number');
+// ky's own bounds on a delay, in ms: `Infinity` is ky's "none".
+const nonNegative: Rule = [(value) => typeof value === 'number' && value >= 0, 'a non-negative number of ms'];
 
 /**
  * ky's options (and the call's `waitUntil`) whose wrong value ky or fetch would throw on
  * (synchronously, or later as a TypeError that `classify()` calls `NETWORK`), by path. ky checks the
- * others itself when it builds the request (`stringifyJson`, `onUploadProgress`,
- * `retry.statusCodes`, …); a hook list by name (a `replaceOption()` marker is ky's to read).
+ * others itself when it builds the request (`stringifyJson`, `onUploadProgress`, …); the retry
+ * options ky reads at each request, also where ky would not throw (`retry.jitter: 'x'`); a hook list by name (a `replaceOption()` marker is ky's to read).
  */
 const kyRules: Record<string, Rule> = {
 	method: is('string'), fetch: fn, parseJson: fn, onDownloadProgress: fn, waitUntil: fn, timeout: ms, totalTimeout: ms,
 	retry: [(value) => typeof value === 'number' || isObject(value), 'a number or an object', true],
 	'retry.limit': [isNonNegativeInteger, 'a non-negative integer'], 'retry.methods': strings, 'retry.delay': fn,
-	'retry.shouldRetry': fn, 'retry.backoffLimit': is('number'), 'retry.maxRetryAfter': is('number'),
+	'retry.shouldRetry': fn, 'retry.backoffLimit': nonNegative, 'retry.maxRetryAfter': nonNegative,
+	// ky reads these at each request: a wrong one there fails (or silently changes) every call.
+	'retry.statusCodes': numbers, 'retry.afterStatusCodes': numbers, 'retry.retryOnTimeout': is('boolean'),
+	'retry.jitter': [(value) => typeof value === 'boolean' || typeof value === 'function', 'a boolean or a function'],
 	hooks: [() => true, '', true], 'hooks.init': fns, 'hooks.beforeRequest': fns, 'hooks.beforeRetry': fns, 'hooks.beforeError': fns, 'hooks.afterResponse': fns,
 };
 
@@ -31,6 +37,9 @@ const clientRules: Record<string, Rule> = {
 	deadlineHeader: [isToken, 'a header name'],
 	sensitiveParams: strings,
 	sensitiveHeaders: strings,
+	// Read later (at each call, by each policy): a wrong one would fail every call, not the creation.
+	store: fn, identity: fn, random: fn, name: is('string'),
+	clock: [(value) => typeof (value as { now?: unknown } | null)?.now === 'function', 'an object with a now() function'],
 };
 
 /** For each call: ky's, and the call's own. */

@@ -116,6 +116,54 @@ describe('every timer option is at most 2 147 483 647 ms', () => {
 	});
 });
 
+describe('a value of the wrong type is a RangeError naming the option where it is given, never a failure of every call later', () => {
+	// Options read later (at each call, by each policy, or by ky at each request): found at creation.
+	const wrong: Array<[string, Record<string, unknown>]> = [
+		['clock', { clock: 5 }], ['clock', { clock: {} }], ['clock', { clock: null }],
+		['identity', { identity: 'alice' }], ['random', { random: 0.5 }], ['store', { store: {} }],
+		['name', { name: 5 }], ['name', { name: Symbol('n') }],
+		['retry.statusCodes', { retry: { statusCodes: 'x' } }], ['retry.afterStatusCodes', { retry: { afterStatusCodes: [413, '429'] } }],
+		['retry.jitter', { retry: { jitter: 'x' } }], ['retry.retryOnTimeout', { retry: { retryOnTimeout: 'yes' } }],
+		['retry.backoffLimit', { retry: { backoffLimit: -1 } }], ['retry.maxRetryAfter', { retry: { maxRetryAfter: Number.NaN } }],
+	];
+	it.each(wrong)('%s (%o): createClient and the core throw; per call (the retry options) an InvalidRequestError, no I/O', async (name, options) => {
+		for (const make of [() => createClient({ store: memoryStore, ...options }), () => createCore(options)]) {
+			expect(make).toThrow(RangeError);
+			expect(make).toThrow(`\`${name}\` must be`);
+		}
+
+		if (name.startsWith('retry.')) {
+			const api = createClient({ prefix: `${server.url}/`, store: memoryStore });
+			const before = hits;
+			const error = await api.get('x', options).catch((caught: unknown) => caught);
+			expect(error).toBeInstanceOf(InvalidRequestError);
+			expect((error as Error).message).toContain(`\`${name}\``);
+			expect(hits).toBe(before);
+			api.close();
+		}
+	});
+
+	it('the right types are taken: a clock, identity, random, store, name; retry options ky documents (Infinity is ky\'s "no bound")', async () => {
+		const api = createClient({
+			prefix: `${server.url}/`, store: memoryStore, name: 'types', clock: { now: Date.now }, identity: () => 'alice', random: Math.random,
+			retry: { statusCodes: [503], afterStatusCodes: [429], jitter: (delay: number) => delay / 2, retryOnTimeout: false, backoffLimit: Number.POSITIVE_INFINITY, maxRetryAfter: 0 },
+		});
+		expect(await api.get('x').json()).toEqual({ ok: true, method: 'GET' });
+		api.close();
+		expect(() => createClient({ store: memoryStore, retry: { jitter: false } }).close()).not.toThrow();
+	});
+
+	it('breaker: sharedCacheMs and sharedTimeoutMs are checked without `shared` too; `share` is a boolean; `shared: null` is a RangeError naming it', () => {
+		expect(() => breaker({ sharedTimeoutMs: 3e9 })).toThrow('`breaker.sharedTimeoutMs` must be');
+		expect(() => breaker({ sharedTimeoutMs: -1 })).toThrow(RangeError);
+		expect(() => breaker({ sharedCacheMs: 5_000 })).toThrow('`breaker.sharedCacheMs` must be');
+		expect(() => breaker({ sharedCacheMs: Number.NaN })).toThrow(RangeError);
+		expect(() => breaker({ share: 'no' as never })).toThrow('`breaker.share` must be a boolean');
+		expect(() => breaker({ shared: null as never })).toThrow('`breaker.shared` must be a coordinator');
+		expect(() => breaker({ sharedCacheMs: 1_000, sharedTimeoutMs: 2_147_483_647, share: false })).not.toThrow();
+	});
+});
+
 describe('an option key named as an Object.prototype member is an ordinary unknown key', () => {
 	const keys = ['constructor', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf', '__defineGetter__'];
 	it.each(keys)('createClient({ %s: 1 }) makes a client that answers', async (key) => {
