@@ -52,6 +52,18 @@ export const storageMs = (context: PolicyContext): number => context.options.sto
  * Made once per client name and store (`partStore`), from the client's `store`, else the part's own
  * default `fallback`. Nothing touches storage until an operation is called.
  */
+/**
+ * A store's `keys()` as this client takes it: a list that is not an array fails the operation (a
+ * `storage:error`); keys that are not strings are not ours (a store of the app's own may hold them).
+ */
+const listing = (listed: unknown): string[] => {
+	if (!Array.isArray(listed)) {
+		throw new TypeError(`keys() answered ${typeof listed}, not an array`);
+	}
+
+	return listed.filter((key): key is string => typeof key === 'string');
+};
+
 export class PartStore {
 	readonly #context: PolicyContext;
 	readonly #part: string;
@@ -160,10 +172,10 @@ export class PartStore {
 
 	/** `strict`: reject when the store does not list (what this client has pending is no listing). */
 	async keys(strict?: boolean): Promise<string[]> {
-		const listed = await this.#attempt('keys', undefined, async (target) => target.keys(), strict);
+		const listed = await this.#attempt('keys', undefined, async (target) => listing(await target.keys()), strict);
 		const pending = this.#pending;
 		// What the store listed (a copy: callers sort it), as this client's unconfirmed writes and deletes leave it.
-		const keys = listed === gone ? [] : pending.size === 0 ? listed.slice() : listed.filter((key) => !pending.has(key));
+		const keys = listed === gone ? [] : listed.filter((key) => !pending.has(key));
 		for (const [key, value] of pending) {
 			if (value !== gone) {
 				keys.push(key);
@@ -198,8 +210,10 @@ export class PartStore {
 		try {
 			this.#store ??= this.#make(); // Made at the first operation.
 			const store = this.#store;
+			// Read before the run: a factory that made no store (`null`) fails here, not in a run left unawaited.
+			const atOnce = settlesAtOnce(store[method]);
 			const running = run(store);
-			return await (settlesAtOnce(store[method]) ? running.then(same) : bounded(running, ms, method, key));
+			return await (atOnce ? running.then(same) : bounded(running, ms, method, key));
 		} catch (error) {
 			storageError(this.#context, this.#part, method, error, key);
 			if (strict) {

@@ -416,6 +416,39 @@ const rows: Row[] = [
 
 		expect(errors.length).toBeGreaterThan(0);
 	} },
+	{ input: 'a store of the app\'s own whose keys() lists keys that are not strings (a number, null, an object), or a store factory that answers null', outcome: 'a mutation the origin refuses is queued, a GET answers, clear() wipes what is ours (with no store: rejects, as with any store that fails); no unhandled rejection', async run() {
+		const unhandled: unknown[] = [];
+		const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+		process.on('unhandledRejection', onUnhandled);
+		try {
+			const stray: StoreFactory = (namespace) => {
+				const inner = memoryStore(namespace);
+				return { ...inner, keys: async () => [...await inner.keys(), 5, null, { key: 'x' }] as string[] };
+			};
+
+			for (const [index, store] of [stray, (() => null) as unknown as StoreFactory].entries()) {
+				const api = plain({ store, outbox: outbox() });
+				const outcome = await api.post('down', { json: { n: 1 } }).then(() => 'resolved', (error: unknown) => classify(error).code);
+				expect(outcome).toBe('QUEUED');
+				expect(await api.outbox.size()).toBe(1);
+				await expect(api.get('items/1').json()).resolves.toMatchObject({ ok: true });
+				if (index === 0) {
+					await api.clear();
+					expect(await api.outbox.size()).toBe(0);
+				} else {
+					// No store to wipe: clear() says so, as with any store that fails.
+					await expect(api.clear()).rejects.toThrow();
+				}
+
+				api.close();
+			}
+
+			await new Promise((resolve) => setTimeout(resolve, 0));
+			expect(unhandled).toEqual([]);
+		} finally {
+			process.off('unhandledRejection', onUnhandled);
+		}
+	} },
 	{ input: 'corrupt cache records', outcome: 'ignored (no stale answer from garbage); storage:error; GET succeeds', async run() {
 		const store = faultyStore();
 		const api = plain({ store: store.factory });

@@ -164,6 +164,48 @@ describe('partStore', () => {
 		expect(partStore(context, 'breaker', memoryStore)).toBe(partStore(context, 'breaker', memoryStore));
 		expect(partStore(context, 'breaker', memoryStore)).not.toBe(partStore(context, 'cache', memoryStore));
 	});
+
+	it('a store of the app\'s own whose keys() lists keys that are not strings: they are left out; an answer that is not an array is a storage:error and no listing (strict: a rejection)', async () => {
+		const inner = memoryStore('x');
+		await inner.set('a', 1);
+		let listed: unknown = ['a', 5, null, { key: 'b' }];
+		const store: KeyValueStore = { ...inner, keys: async () => listed as string[] };
+		const { context, errors } = contextFor(store);
+		const part = partStore(context, 'outbox', memoryStore);
+		expect(await part.keys()).toEqual(['a']);
+		expect(errors).toEqual([]);
+		for (const answer of [5, 'a,b', null, { 0: 'a' }]) {
+			listed = answer;
+			errors.length = 0;
+			expect(await part.keys()).toEqual([]);
+			expect(errors.map(({ operation, error }) => `${operation}: ${String((error as Error).message)}`)).toEqual([`keys: keys() answered ${typeof answer}, not an array`]);
+			await expect(part.keys(true)).rejects.toThrow(TypeError);
+		}
+	});
+
+	it('a store factory that makes no store (null, a number): every operation is a storage:error, answered as a failing store\'s, and nothing is left rejected unhandled', async () => {
+		const unhandled: unknown[] = [];
+		const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+		process.on('unhandledRejection', onUnhandled);
+		try {
+			for (const made of [null, 5]) {
+				const { context, errors } = contextFor(made as unknown as KeyValueStore);
+				const part = partStore(context, 'cache', memoryStore);
+				await part.set('a', 1);
+				expect(await part.get('a')).toBe(1); // from memory: the write the store did not take
+				expect(await part.get('b')).toBeUndefined();
+				expect(await part.keys()).toEqual(['a']);
+				await part.delete('a');
+				expect(errors.map(({ operation }) => operation)).toEqual(['set', 'get', 'keys', 'delete']);
+			}
+
+			// An unhandled rejection is reported after the microtasks of its turn: give it one.
+			await new Promise((resolve) => setTimeout(resolve, 0));
+			expect(unhandled).toEqual([]);
+		} finally {
+			process.off('unhandledRejection', onUnhandled);
+		}
+	});
 });
 
 describe('handOver (a value made for the store, never touched again: the stale cache\'s record)', () => {
