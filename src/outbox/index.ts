@@ -38,7 +38,8 @@ declare module 'steadfetch/core' {
 	interface CallOptions {
 		/**
 		 * `false`: never queue this call. `true`: make this call eligible even if its method is not in
-		 * `outbox.methods`. Ignored when the client has no outbox.
+		 * `outbox.methods`. Anything else is an `InvalidRequestError` before any I/O. Ignored when the
+		 * client has no outbox.
 		 * @default undefined (eligible when the method is in `outbox.methods`)
 		 */
 		outbox?: boolean;

@@ -3,6 +3,7 @@ import type { WaitUntil } from '../core/options.js';
 import type { PolicyContext } from '../core/policy.js';
 import { classify } from '../errors/classify.js';
 import { listenBack } from '../utils/listen.js';
+import { check } from '../utils/validate.js';
 import { Drain } from './drain.js';
 import { appliesTo, layer, wrapper } from './enqueue.js';
 import type { ResolvedOutboxOptions } from './options.js';
@@ -72,6 +73,8 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 		membersFor: (waitUntil) => ({ outbox: make(waitUntil) }),
 		// `outbox: false` per call: never queued, but a placeholder of outbox.ref() in it is still refused before any I/O.
 		ownSwitch: true,
+		// `true` queues a method outside `methods`; anything but a boolean (`'yes'`, `0`) is refused, never read as either.
+		checkCall: (value) => check(value === true, 'outbox', value, 'true or false (per call), or left out'),
 		// A write kept queued: its 202 (`queuedResponse: 'accepted'`), or its `OutboxQueuedError` (`QUEUED`).
 		substituted: (outcome) => (outcome instanceof Response ? outcome.headers.has('steadfetch-outbox-entry') : classify(outcome).code === 'QUEUED') ? 'queued' : undefined,
 		// A scope with entries pending (as this client last listed them) keeps its `stats()` counters.

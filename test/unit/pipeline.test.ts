@@ -346,6 +346,26 @@ describe('the open pipeline: a policy checks its own per-call option (checkCall)
 		expect(sent).toBe(5);
 		api.close();
 	});
+
+	it('the outbox\'s per-call value is a boolean: anything else (`\'yes\'`, `1`, `0`, `null`, `{}`) is an InvalidRequestError naming it before any I/O, never read as on (queued) or off', async () => {
+		let sent = 0;
+		const down = (async () => {
+			sent++;
+			throw new TypeError('fetch failed');
+		}) as typeof fetch;
+		const api = createCore({ fetch: down, retry: 0, outbox: outbox() });
+		for (const bad of ['yes', 1, 0, null, {}]) {
+			const error = await api.post('https://api.test/a', { json: { n: 1 }, outbox: bad } as never).catch((caught: unknown) => caught);
+			expect([bad, error instanceof InvalidRequestError && (error as Error).message]).toEqual([bad, expect.stringContaining('`outbox` must be true or false')]);
+		}
+
+		expect([sent, await api.outbox.size()]).toEqual([0, 0]);
+		// The two values it takes: `true` queues a method outside `methods`, `false` never queues.
+		await expect(api.put('https://api.test/b', { json: { n: 2 }, outbox: true })).rejects.toMatchObject({ code: 'QUEUED' });
+		expect(await api.post('https://api.test/c', { json: { n: 3 }, outbox: false }).then(() => 'sent', (error: unknown) => classify(error).code)).toBe('NETWORK');
+		expect(await api.outbox.size()).toBe(1);
+		api.close();
+	});
 });
 
 describe('the open pipeline: levels', () => {
