@@ -1,5 +1,6 @@
 import type { Ref } from './refs.js';
 import type { OutboxEntry, StoredEntry } from './types.js';
+import { credentialHeaders } from '../utils/sensitive.js';
 import { isObject } from '../utils/validate.js';
 
 /**
@@ -78,11 +79,12 @@ export const isHeaders = (value: unknown, preconditions?: boolean): boolean => i
 
 /**
  * Whether a stored value is a readable record (distrust what storage hands back): besides its
- * fields' types, an absolute http or https `url` (never one a replay would resolve against the
+ * fields' types, headers without a credential (the outbox never stores one, so a replay never sends
+ * one from storage), an absolute http or https `url` (never one a replay would resolve against the
  * client's `baseUrl`, nor of another scheme; one that does not parse is refused by its replay:
- * `'rejected'`), times that are finite numbers (a `retainFrom`
- * that is not would keep it past retention, and its drain's timer spinning), a `version` that is a
- * positive integer and preconditions of the three names only.
+ * `'rejected'`), times that are finite numbers (a `retainFrom` that is not would keep it past
+ * retention, and its drain's timer spinning), a `version` that is a positive integer and
+ * preconditions of the three names only.
  */
 export const isRecord = (value: unknown): value is OutboxRecord => {
 	const record = value as OutboxRecord | undefined;
@@ -91,6 +93,8 @@ export const isRecord = (value: unknown): value is OutboxRecord => {
 		// The dead letter kept for an unreadable record has no method and no URL: it can never be sent.
 		&& (!record.method || /^https?:\/\//i.test(record.url))
 		&& record.idempotencyKey !== '' && isHeaders(record.headers) && isHeaders(record.preconditions ?? {}, true)
+		// The outbox never stores a credential (`Authorization`, `Cookie`…): a record holding one was not its own.
+		&& Object.keys(record.headers).every((name) => !credentialHeaders.includes(name.toLowerCase()))
 		&& [record.createdAt, record.attempts, record.nextAttemptAt, record.retainFrom ?? 0].every(Number.isFinite) && Number.isInteger(version) && version > 0
 		&& (record.body === undefined || record.body instanceof ArrayBuffer)
 		// A stored length that disagrees with the bytes read back (a truncated or swapped body) makes the record malformed.

@@ -238,6 +238,9 @@ describe('stored records tampered with', () => {
 		['a url that is no http URL', (record) => { record['url'] = 'ftp://example.com/x'; }],
 		['a url that is not absolute', (record) => { record['url'] = 'not a url'; }],
 		['an http url that does not parse', (record) => { record['url'] = 'http://[bad/x'; }],
+		// A credential the outbox never stores: a record holding one was not written by it, and no replay sends it.
+		['an Authorization header', (record) => { record['headers'] = { ...record['headers'] as object, Authorization: 'Bearer planted' }; }],
+		['a cookie header', (record) => { record['headers'] = { ...record['headers'] as object, cookie: 'session=planted' }; }],
 	];
 
 	it.each(tampered)('%s: a dead letter (rejected), never sent, no loop', async (_name, change) => {
