@@ -163,15 +163,18 @@ describe('retry() of a chain\'s head', () => {
 });
 
 describe('removals racing retry()', () => {
-	it('a dependent discarded while retry(parent) takes the chain back is not revived', async () => {
-		let pause: (() => Promise<void>) | undefined;
-		const inner = memoryStore('race');
-		const store = spyStore(inner, {
+	/**
+	 * A chain A → B made dead letters (A refused with 422, B its 'parent' dead letter), on a store that
+	 * runs `during` once, in the middle of retry(A)'s read of B: what races the revival.
+	 */
+	const deadChain = async (name: string) => {
+		let during: (() => Promise<void>) | undefined;
+		const store = spyStore(memoryStore(name), {
 			get: async (key, run) => {
 				const value = await run();
-				if (pause && key.startsWith('d|') && (value as { deadReason?: string } | undefined)?.deadReason === 'parent') {
-					const wait = pause;
-					pause = undefined;
+				if (during && key.startsWith('d|') && (value as { deadReason?: string } | undefined)?.deadReason === 'parent') {
+					const wait = during;
+					during = undefined;
 					await wait();
 				}
 
@@ -187,44 +190,31 @@ describe('removals racing retry()', () => {
 		await api.outbox.flush();
 		await api.outbox.flush();
 		expect((await api.outbox.deadLetters()).map((each) => each.id)).toEqual([a, b]);
+		const pause = (run: () => Promise<void>): void => {
+			during = run;
+		};
+		return { api, a, b, pause };
+	};
+
+	it('a dependent discarded while retry(parent) takes the chain back is not revived', async () => {
+		const { api, a, b, pause } = await deadChain('race');
 		let discarded: Promise<void> | undefined;
-		pause = async () => {
+		pause(async () => {
 			discarded = api.outbox.discard(b);
 			await discarded;
-		};
+		});
 		await api.outbox.retry(a);
 		await discarded;
 		expect([...(await api.outbox.list()), ...(await api.outbox.deadLetters())].map((each) => each.id)).not.toContain(b);
 	});
 
 	it('clear() while retry(parent) takes the chain back: nothing revived', async () => {
-		let pause: (() => Promise<void>) | undefined;
-		const inner = memoryStore('race-clear');
-		const store = spyStore(inner, {
-			get: async (key, run) => {
-				const value = await run();
-				if (pause && key.startsWith('d|') && (value as { deadReason?: string } | undefined)?.deadReason === 'parent') {
-					const wait = pause;
-					pause = undefined;
-					await wait();
-				}
-
-				return value;
-			},
-		});
-		window = fakeWindow();
-		window.setOnline(false, false);
-		const api = make(store);
-		const a = await queued(api.post('todos?fail=422', { json: { n: 1 } }));
-		await queued(api.post('todos', { json: { parent: api.outbox.ref(a, '/id') } }));
-		window.setOnline(true, false);
-		await api.outbox.flush();
-		await api.outbox.flush();
+		const { api, a, pause } = await deadChain('race-clear');
 		let cleared: Promise<void> | undefined;
-		pause = async () => {
+		pause(async () => {
 			cleared = api.clear();
 			await cleared;
-		};
+		});
 		await caught(api.outbox.retry(a));
 		await cleared;
 		expect(await api.outbox.stats()).toEqual({ entries: 0, dead: 0, bytes: 0 });
