@@ -10,7 +10,7 @@ import type { ResolvedOutboxOptions } from './options.js';
 import { PendingWrites } from './pending-writes.js';
 import { Queue } from './queue.js';
 import { diesWithRequest } from './request-bound.js';
-import { toEntry } from './record.js';
+import { isRecord, toEntry } from './record.js';
 import type { Outbox } from './types.js';
 
 /**
@@ -117,19 +117,24 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 				const timer = setTimeout(() => {
 					drain.start(undefined, document_ !== undefined);
 					// Entries queued before this client started (a reload) are counted too (here and in the other tabs),
-					// read once in the background; then one removed before it was counted (its removal heard first) is
-					// gone from the pending keys made current now (listed again only if the store's span changed), and
-					// leaves the count again.
-					void queue.records(false).then(async (records) => {
-						for (const { id, identity, url } of records) {
-							counted.queued(id, identity, url);
+					// read once in the background, one record at a time (none kept: its body, a file, may be large, and
+					// the queue long); then one removed before it was counted (its removal heard first) is gone from the
+					// pending keys made current now (listed again only if the store's span changed), and leaves the count again.
+					void (async () => {
+						const ids: string[] = [];
+						for (const { key, dead } of await queue.list()) {
+							const record = dead ? undefined : await queue.read(key);
+							if (isRecord(record)) {
+								counted.queued(record.id, record.identity, record.url);
+								ids.push(record.id);
+							}
 						}
 
 						await queue.refresh();
-						for (const { id } of records) {
+						for (const id of ids) {
 							queue.pending.find(id) || counted.gone(id);
 						}
-					});
+					})();
 				}, 0);
 				cleanups.push(() => clearTimeout(timer));
 			}
