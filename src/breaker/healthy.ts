@@ -1,4 +1,4 @@
-import { describe, isTimerMs, timerMs } from '../utils/validate.js';
+import { describe, isObject, isTimerMs, timerMs } from '../utils/validate.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import { circuitFor, restore, type Circuits } from './circuits.js';
@@ -18,6 +18,11 @@ const pause = async (wake: Set<() => void>, ms: number): Promise<void> => new Pr
 
 /** `client.waitForHealthy()` (see `BreakerMembers.waitForHealthy`). */
 export const waitForHealthy = async (circuits: Circuits, urlOrScope: string | URL, waitOptions?: { timeoutMs?: number }): Promise<void> => {
+	// Options that are no object (`5`, `'x'`) would read as none: refused, as a call's are.
+	if (waitOptions != null && !isObject(waitOptions)) {
+		throw new InvalidRequestError(`\`waitForHealthy\` takes { timeoutMs } as options; got ${describe(waitOptions)}`);
+	}
+
 	const { timeoutMs = 30_000 } = waitOptions ?? {};
 	// A duration, at most what a timer holds, as every other (API.md "Option values").
 	if (!isTimerMs(timeoutMs)) {

@@ -41,6 +41,7 @@ export interface BreakerMembers {
 	 * leaves what this client knows (`storage:error`). With
 	 * `breaker.probe`, this sends the probe each time the breaker lets one through; without it, a
 	 * caller's call is the probe. `close()` rejects it at once (`CLIENT_CLOSED`); no probe starts after.
+	 * Options that are no object (`5`) reject with `InvalidRequestError`.
 	 */
 	waitForHealthy(urlOrScope: string | URL, options?: {
 		/**

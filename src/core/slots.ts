@@ -1,7 +1,7 @@
 import type { CoreClientOptions } from './options.js';
 import { isPolicy, type PolicyBands, type PolicyCall, type PolicyContext, type PolicyParts } from './policy.js';
 import type { Layer } from './types.js';
-import { isObject } from '../utils/validate.js';
+import { describe, isObject } from '../utils/validate.js';
 import type { CallOptions } from './options.js';
 
 /** A part's place when its policy gives it no band: inside every built-in (theirs lie in 100–900). */
@@ -48,7 +48,8 @@ export const closeAll = (made: readonly PolicyParts[]): void => {
  * Each filled slot's policy, created once with the client's context, in wrap order (outermost
  * first). Any option whose value is a policy fills the slot of its key; a policy under another key is
  * a `TypeError` naming both, and so is an `at` that is not an object or a band that is not a finite
- * number. A `create()` that throws is thrown, the parts already made closed.
+ * number, and a `create()` that returns no object. A `create()` that throws is thrown, the parts
+ * already made closed.
  */
 export const createParts = (options: CoreClientOptions, context: PolicyContext): Placed[] => {
 	const placed: Placed[] = [];
@@ -67,7 +68,13 @@ export const createParts = (options: CoreClientOptions, context: PolicyContext):
 				throw new TypeError(`The \`${key}\` policy's \`at\` must be an object of bands ({ wrap?, layer? }); got ${String(at)}`);
 			}
 
-			placed.push({ slot: key, wrap: bandOf(at, 'wrap', key), layer: bandOf(at, 'layer', key), parts: value.create(context) });
+			const parts: unknown = value.create(context);
+			// What would fail later, at every call or never (a number's `layer` is none): found here, naming the slot.
+			if (!isObject(parts)) {
+				throw new TypeError(`The \`${key}\` policy's create() must return its parts (an object); got ${describe(parts)}`);
+			}
+
+			placed.push({ slot: key, wrap: bandOf(at, 'wrap', key), layer: bandOf(at, 'layer', key), parts: parts as PolicyParts });
 		}
 	} catch (error) {
 		closeAll(placed.map(({ parts }) => parts));

@@ -191,6 +191,20 @@ describe('waitForHealthy', () => {
 		tab.api.close();
 	});
 
+	it('options that are no object (a number, a string, true) reject with InvalidRequestError, also for a closed scope; none, undefined or null take the default', async () => {
+		const { make } = tabs();
+		const tab = make();
+		for (const options of [5, 'fast', true]) {
+			await expect(tab.api.waitForHealthy(origin, options as never)).rejects.toThrow(/^`waitForHealthy` takes \{ timeoutMs \} as options; got /);
+		}
+
+		for (const options of [undefined, null, {}]) {
+			await expect(tab.api.waitForHealthy(origin, options as never)).resolves.toBeUndefined();
+		}
+
+		tab.api.close();
+	});
+
 	it('close(): a pending waitForHealthy rejects at once (CLIENT_CLOSED), and no probe starts after it', async () => {
 		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
 		try {

@@ -151,6 +151,22 @@ describe('the open pipeline: a policy\'s faults stay its own', () => {
 		expect(closed).toEqual(['first']);
 	});
 
+	it('a create() that returns no object (undefined, null, a number, a string) is a TypeError naming the slot at createClient, the parts already made closed', () => {
+		for (const returned of [undefined, null, 5, 'parts']) {
+			const closed: string[] = [];
+			const made = (slot: string): Policy => ({ slot, create: () => ({ close: () => closed.push(slot) }) });
+			let error: unknown;
+			try {
+				createCore({ first: made('first'), broken: { slot: 'broken', create: () => returned as never }, last: made('last') } as never);
+			} catch (caught) {
+				error = caught;
+			}
+
+			expect([returned, error instanceof TypeError && (error as Error).message]).toEqual([returned, expect.stringMatching(/^The `broken` policy's create\(\) must return its parts/)]);
+			expect(closed).toEqual(['first']);
+		}
+	});
+
 	it('close() calls every part\'s close() once, even when one throws, and does not throw', () => {
 		const closed: string[] = [];
 		const part = (slot: string, fails = false): Policy => ({
