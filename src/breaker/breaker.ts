@@ -1,6 +1,6 @@
 import type { BreakerHandle, BreakerParts } from './members.js';
 import type { PolicyContext } from '../core/policy.js';
-import { requestOrigin } from '../core/scope.js';
+import { attemptScope, requestOrigin } from '../core/scope.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { CircuitOpenError } from '../errors/CircuitOpenError.js';
 import { PASS, PROBE, type Circuit } from './circuit.js';
@@ -74,7 +74,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 
 			// The call's scope, which the client took from this URL with this breaker's `scope` (the only part
 			// that sets the client's `scopeOf`), unless a layer above changed the URL: not computed again.
-			const circuit = scopes.scope(call?.scope !== undefined && request.url === call.request?.url ? call.scope : scopeOf(request.url));
+			const circuit = scopes.scope(attemptScope(scopeOf, request.url, call));
 			// The first calls to a scope wait for its stored state, each with a read of its own; with a
 			// coordinator, the call that finds its state older than `sharedCacheMs` waits for a sync.
 			// An attempt given up meanwhile (ky's timeout: a call waits for a coordinator never past it) is not sent, nor counted.

@@ -1,5 +1,6 @@
 import { bulkheadAt } from '../bands/bands.js';
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
+import { attemptScope } from '../core/scope.js';
 import { requestScoped } from '../utils/runtime.js';
 import type { Layer } from '../core/types.js';
 import { check, isNonNegativeInteger, isPositiveInteger } from '../utils/validate.js';
@@ -61,7 +62,7 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
 
 		const call = init?.steadfetch;
 		// The scope of the URL the attempt goes to (a mirror's, when failover re-targeted it).
-		const scope = call && request.url === call.request?.url ? call.scope! : context.scopeOf(request.url);
+		const scope = attemptScope(context.scopeOf, request.url, call);
 		const lane = lanes.scope(scope);
 		// The real clock: the deadline is ky's, whose timers are real (see `Lease`).
 		const until = wallNow() + deadlineOf(call?.options);

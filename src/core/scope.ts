@@ -4,6 +4,14 @@ import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 export const originOf = (url: string | URL): string => new URL(url).origin;
 
 /**
+ * The scope of an attempt's URL, for a layer that keeps state per scope (the breaker, the adaptive
+ * throttle, the bulkhead, the rate limiter): the call's own (known since its first attempt) when the
+ * attempt goes to the call's URL, else that URL's (a layer above changed it: a failover mirror).
+ */
+export const attemptScope = (scopeOf: (url: string) => string, url: string, call: { readonly scope?: string | undefined; readonly request?: Request | undefined } | undefined): string =>
+	call?.scope !== undefined && url === call.request?.url ? call.scope : scopeOf(url);
+
+/**
  * The origin of a `Request.url`: the text before the path. A Request's URL is already normalized
  * (lower-case scheme and host, no default port, no credentials, a path of at least `/`), so for
  * http(s) this equals `new URL(url).origin` without parsing (about 20× cheaper, on every attempt).

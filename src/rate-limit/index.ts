@@ -1,5 +1,6 @@
 import { rateLimitAt } from '../bands/bands.js';
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
+import { attemptScope } from '../core/scope.js';
 import type { Layer } from '../core/types.js';
 import { check, isPositiveFinite, isPositiveTimerMs, positiveTimerMs } from '../utils/validate.js';
 import { RateLimitedError } from '../errors/RateLimitedError.js';
@@ -85,7 +86,7 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 
 		const call = init?.steadfetch;
 		// The scope of the URL the attempt goes to (a mirror's, when failover re-targeted it): its server's word is its own.
-		const scope = call && request.url === call.request?.url ? call.scope! : context.scopeOf(request.url);
+		const scope = attemptScope(context.scopeOf, request.url, call);
 		const now = clock.now();
 		started = now;
 		const since = call ? firstSeen(call) : now;

@@ -1,5 +1,6 @@
 import type { Coordinator } from '../coordinator/fleet.js';
 import type { PolicyContext, PolicyParts } from '../core/policy.js';
+import { attemptScope } from '../core/scope.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { classifyStatus } from '../errors/classify.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
@@ -62,7 +63,7 @@ export const createThrottle = (context: PolicyContext, { k, windowMs, minRequest
 
 		// The scope of the URL the attempt goes to (a mirror's, when failover re-targeted it).
 		const call = init?.steadfetch;
-		const scope = counts.scope(call && url === call.request?.url ? call.scope! : context.scopeOf(url));
+		const scope = counts.scope(attemptScope(context.scopeOf, url, call));
 		const syncing = fleet?.sync(scope.name, call);
 		return syncing ? syncing.then(() => attempt(scope, request, init, next)) : attempt(scope, request, init, next);
 	};
