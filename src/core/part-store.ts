@@ -175,7 +175,7 @@ export class PartStore {
 		const listed = await this.#attempt('keys', undefined, async (target) => listing(await target.keys()), strict);
 		const pending = this.#pending;
 		// What the store listed (a copy: callers sort it), as this client's unconfirmed writes and deletes leave it.
-		const keys = listed === gone ? [] : listed.filter((key) => !pending.has(key));
+		const keys = listed === gone ? [] : pending.size === 0 ? listed : listed.filter((key) => !pending.has(key));
 		for (const [key, value] of pending) {
 			if (value !== gone) {
 				keys.push(key);
