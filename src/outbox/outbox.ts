@@ -10,7 +10,7 @@ import type { ResolvedOutboxOptions } from './options.js';
 import { PendingWrites } from './pending-writes.js';
 import { Queue } from './queue.js';
 import { diesWithRequest } from './request-bound.js';
-import { isRecord, toEntry } from './record.js';
+import { toEntry } from './record.js';
 import type { Outbox } from './types.js';
 
 /**
@@ -122,13 +122,10 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 					// pending keys made current now (listed again only if the store's span changed), and leaves the count again.
 					void (async () => {
 						const ids: string[] = [];
-						for (const { key, dead } of await queue.list()) {
-							const record = dead ? undefined : await queue.read(key);
-							if (isRecord(record)) {
-								counted.queued(record.id, record.identity, record.url);
-								ids.push(record.id);
-							}
-						}
+						await queue.forEach(false, ({ id, identity, url }) => {
+							counted.queued(id, identity, url);
+							ids.push(id);
+						});
 
 						await queue.refresh();
 						for (const id of ids) {

@@ -299,14 +299,18 @@ export class Queue {
 	/** The entries, pending or dead, that are readable records. */
 	async records(dead: boolean): Promise<OutboxRecord[]> {
 		const records: OutboxRecord[] = [];
+		await this.forEach(dead, (record) => records.push(record));
+		return records;
+	}
+
+	/** Each readable record, pending or dead, handed to `visit` as it is read: one at a time, none kept here (a body may be a large file). */
+	async forEach(dead: boolean, visit: (record: OutboxRecord) => void): Promise<void> {
 		for (const key of await this.list()) {
 			const record = key.dead === dead ? await this.read(key.key) : undefined;
 			if (isRecord(record)) {
-				records.push(record);
+				visit(record);
 			}
 		}
-
-		return records;
 	}
 
 	/** The digest an identity is known by in storage (`undefined` without one), computed once. */
