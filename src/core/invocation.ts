@@ -65,15 +65,17 @@ export class Invocation {
 	constructor(ctx: ContextLike, subrequests: number, given: boolean, signal: AbortSignal | undefined, deadline: number | undefined) {
 		const waitUntil = (promise: Promise<unknown>): void => ctx.waitUntil(promise);
 		(waitUntil as { [owner]?: Invocation })[owner] = this;
-		// `stop` and `given` set below.
-		const used = counted.get(ctx) ?? { count: 0, told: false } as Subrequests;
+		let used = counted.get(ctx);
+		if (!used) {
+			used = { count: 0, told: false, stop: 0, given: false };
+			counted.set(ctx, used);
+		}
+
 		// Until a `withContext(ctx)` gives `subrequests` (a helper's may come first), the default's.
 		if (!used.given) {
 			used.stop = subrequests - reserve;
 			used.given = given;
 		}
-
-		counted.set(ctx, used);
 
 		this.used = used;
 		this.waitUntil = waitUntil;
