@@ -254,7 +254,8 @@ describe('how long the values pointed at are kept', () => {
 });
 
 describe('outbox.ref() with an early answer and across scopes', () => {
-	it('an entry told "queued" at its deadline and then delivered by its own attempt holds its answer in memory 60 s: a ref() made just after resolves at once', async () => {
+	/** A POST told "queued" at its deadline (20 ms), then delivered by its own attempt: its client and entry. */
+	const deliveredEarly = async () => {
 		let release: () => void = () => undefined;
 		const held = new Promise<void>((resolve) => {
 			release = resolve;
@@ -271,6 +272,11 @@ describe('outbox.ref() with an early answer and across scopes', () => {
 		const sentEarly = new Promise((resolve) => api.on('outbox:sent', resolve));
 		release();
 		await sentEarly;
+		return { api, parent };
+	};
+
+	it('an entry told "queued" at its deadline and then delivered by its own attempt holds its answer in memory 60 s: a ref() made just after resolves at once', async () => {
+		const { api, parent } = await deliveredEarly();
 		const id = api.outbox.ref(parent, '/id');
 		await api.put(`todos/${id}`, { json: { id } });
 		expect(sent.at(-1)).toMatchObject({ method: 'PUT', url: `${h.api.url}/todos/100`, body: '{"id":100}' });
@@ -282,22 +288,7 @@ describe('outbox.ref() with an early answer and across scopes', () => {
 	});
 
 	it('the early answer held in memory goes with a clear() made by another client of the name (extend): the placeholder is then unknown, nothing kept is written back', async () => {
-		let release: () => void = () => undefined;
-		const held = new Promise<void>((resolve) => {
-			release = resolve;
-		});
-		const slow = async (input: Parameters<typeof fetch>[0]): Promise<Response> => {
-			if ((input as Request).method === 'POST') {
-				await held;
-			}
-
-			return todoApi(input);
-		};
-		const api = h.make({ fetch: slow, outbox: { networkTimeoutMs: 20 } });
-		const parent = await queued(api.post('todos', { json: {} }));
-		const sentEarly = new Promise((resolve) => api.on('outbox:sent', resolve));
-		release();
-		await sentEarly;
+		const { api, parent } = await deliveredEarly();
 		await api.extend({ timeout: 5_000 }).clear();
 		await expect(api.put(`todos/${api.outbox.ref(parent, '/id')}`, { json: {} })).rejects.toBeInstanceOf(InvalidRequestError);
 		expect(await h.store.keys()).toEqual([]);
