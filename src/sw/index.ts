@@ -45,17 +45,32 @@ const told = (client: Client, method: string, response: Response): Response => {
 	return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 };
 
+/** Let go of an answer nobody reads. */
+const drop = (response: Response | undefined): void => void response?.body?.cancel().catch(() => undefined);
+
 /**
  * Run one request of a page through the client: the same method, headers, body (read once), and
  * credentials; the server's status as it is. What steadfetch answers instead is a Response too: a
  * stale copy as the cache makes it, `202` for a queued write, and for a failure nothing answered,
- * the server's last answer, else `503` (`504` for a timeout) with `Steadfetch-Error: <code>`.
+ * the server's last answer (its status, headers and bytes as sent), else `503` (`504` for a
+ * timeout) with `Steadfetch-Error: <code>`.
  */
 const respond = async (client: Client, request: Request): Promise<Response> => {
 	const { method } = request;
 	const body = method === 'GET' || method === 'HEAD' ? undefined : await request.arrayBuffer();
+	// The server's last answer ky threw on, kept whole for the page: ky reads the one it throws with
+	// into `HTTPError.data`, parsed as JSON or decoded as text, so its bytes are gone from the error.
+	// This hook comes after the client's own, so it sees the answer ky throws on.
+	let last: Response | undefined;
+	const keep = ({ response }: { response: Response }): void => {
+		if (classifyStatus(response.status)?.transient) {
+			drop(last);
+			last = response.clone();
+		}
+	};
+
 	try {
-		return told(client, method, await client(request.url, {
+		const answer = await client(request.url, {
 			method,
 			headers: request.headers,
 			...(body === undefined ? {} : { body }),
@@ -64,27 +79,30 @@ const respond = async (client: Client, request: Request): Promise<Response> => {
 			// Transient statuses (classifyStatus) throw, so that retries, the outbox and the stale cache act on them;
 			// any other status is the page's to read, as the server sent it.
 			throwHttpErrors: (status: number) => classifyStatus(status)?.transient === true,
+			hooks: { afterResponse: [keep] },
 			prefix: '',
-		} as never));
+		} as never);
+		drop(last);
+		return told(client, method, answer);
 	} catch (error) {
 		const { code } = classify(error);
-		const failed = (error as { response?: unknown }).response;
-		if (failed instanceof Response) {
-			// ky read the body into `data`: the page gets the server's answer back from it.
-			const data = (error as { data?: unknown }).data;
-			const headers = new Headers(failed.headers);
-			headers.delete('content-length');
-			headers.delete('content-encoding');
-			return new Response(data === undefined ? null : typeof data === 'string' ? data : JSON.stringify(data), { status: failed.status, statusText: failed.statusText, headers });
-		}
-
 		const entryId = (error as { entryId?: unknown }).entryId;
 		if (code === 'QUEUED' && typeof entryId === 'string') {
+			drop(last);
 			return json({ queued: true, entryId }, 202, { 'steadfetch-outbox-entry': entryId });
 		}
 
 		if (code === 'ABORTED') {
+			drop(last);
 			throw error; // The page gave up: nobody reads this answer.
+		}
+
+		if (last) {
+			// The body as it arrived (decoded): its length and encoding headers no longer describe it.
+			const headers = new Headers(last.headers);
+			headers.delete('content-length');
+			headers.delete('content-encoding');
+			return new Response(last.body, { status: last.status, statusText: last.statusText, headers });
 		}
 
 		const wait = (error as { retryAfterMs?: unknown }).retryAfterMs;

@@ -1,0 +1,76 @@
+/** steadfetch/sw: what the page gets back for a server answer the client threw on (a transient status), byte for byte. */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createClient, memoryStore, outbox } from '../../src/entries/index.js';
+import { fetchHandler } from '../../src/entries/sw.js';
+import { serve } from '../helpers/node-server.js';
+
+afterEach(() => {
+	vi.unstubAllGlobals();
+});
+
+const event = (input: string, init?: RequestInit) => {
+	const answered: { response?: Promise<Response> } = {};
+	return { request: new Request(input, init), respondWith: (response: Response | Promise<Response>) => {
+		answered.response = Promise.resolve(response);
+	}, answered };
+};
+
+describe('fetchHandler: the server\'s answer to a failed call', () => {
+	it('a 503 or 429 reaches the page with the server\'s bytes: JSON as sent (spacing kept), malformed JSON, text and binary', async () => {
+		const bodies: Record<string, [string, Uint8Array<ArrayBuffer>]> = {
+			spaced: ['application/json', new TextEncoder().encode('{ "error" : "down",\n  "retry": 1 }')],
+			malformed: ['application/json', new TextEncoder().encode('Service Unavailable')],
+			text: ['text/plain; charset=utf-8', new TextEncoder().encode('busy — try later')],
+			binary: ['application/octet-stream', new Uint8Array([0, 255, 128, 10, 200, 1])],
+		};
+		const origin = await serve((request) => {
+			const [, kind = '', status = '503'] = new URL(request.url).pathname.split('/');
+			const [type, body] = bodies[kind]!;
+			return new Response(body, { status: Number(status), headers: { 'content-type': type, 'x-kind': kind } });
+		});
+		vi.stubGlobal('location', new URL(`${origin.url}/sw.js`));
+		const api = createClient({ name: `sw-${Math.random()}`, store: () => memoryStore(`sw-${Math.random()}`), retry: 0, breaker: false });
+		const handle = fetchHandler(api, { match: () => true });
+		try {
+			for (const status of [503, 429]) {
+				for (const [kind, [type, body]] of Object.entries(bodies)) {
+					const read = event(`${origin.url}/${kind}/${status}`);
+					expect(handle(read)).toBe(true);
+					const response = await read.answered.response!;
+					expect([kind, response.status, response.headers.get('content-type'), response.headers.get('x-kind')]).toEqual([kind, status, type, kind]);
+					expect([kind, [...new Uint8Array(await response.arrayBuffer())]]).toEqual([kind, [...body]]);
+				}
+			}
+		} finally {
+			api.close();
+			await origin.close();
+		}
+	});
+
+	it('a call whose last attempt got no answer gives the page the server\'s last answer (a 503 before a dropped connection); a queued write still gets its 202', async () => {
+		const origin = await serve(() => new Response('{ "busy": true }', { status: 503, headers: { 'content-type': 'application/json', 'retry-after': '0' } }));
+		vi.stubGlobal('location', new URL(`${origin.url}/sw.js`));
+		let attempts = 0;
+		// The first attempt reaches the origin (503); the next one is refused before any answer.
+		const transport = async (input: Request, init?: RequestInit): Promise<Response> => (++attempts === 1 ? globalThis.fetch(input, init) : Promise.reject(new TypeError('fetch failed')));
+		const api = createClient({ name: `sw-${Math.random()}`, store: () => memoryStore(`sw-${Math.random()}`), retry: { limit: 1, delay: () => 0 }, breaker: false, staleCache: false, fetch: transport as typeof fetch });
+		const handle = fetchHandler(api, { match: () => true });
+		const queuingApi = createClient({ name: `sw-${Math.random()}`, store: () => memoryStore(`sw-${Math.random()}`), retry: 0, breaker: false, outbox: outbox({ baseBackoffMs: 60_000 }) });
+		const queuing = Object.assign(fetchHandler(queuingApi, { match: () => true }), { api: queuingApi });
+		try {
+			const read = event(`${origin.url}/items`);
+			handle(read);
+			const response = await read.answered.response!;
+			expect([attempts, response.status, response.headers.get('steadfetch-error'), await response.text()]).toEqual([2, 503, null, '{ "busy": true }']);
+			// A write the origin answered 503 is queued: the page hears 202 with its entry, not the 503.
+			const write = event(`${origin.url}/items`, { method: 'POST', body: '{"a":1}', headers: { 'content-type': 'application/json' } });
+			queuing(write);
+			const queued = await write.answered.response!;
+			expect([queued.status, queued.headers.get('steadfetch-outbox-entry')]).toEqual([202, (await queuing.api.outbox.list())[0]?.id]);
+		} finally {
+			queuing.api.close();
+			api.close();
+			await origin.close();
+		}
+	});
+});
