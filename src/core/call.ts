@@ -76,8 +76,8 @@ export const perCallSlots = (): PolicyContext['perCall'] => {
 	};
 };
 
-/** A per-call option ky would refuse as it builds the Request: the same typed error on every path, before any I/O. */
-export const invalid = (error: unknown): InvalidRequestError => new InvalidRequestError(`Invalid request: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+/** A per-call option ky would refuse as it builds the Request: the same typed error on every path, before any I/O; `hint` says what to do. */
+export const invalid = (error: unknown, hint = ''): InvalidRequestError => new InvalidRequestError(`Invalid request: ${(error as Error)?.message ?? String(error)}${hint}`, { cause: error });
 
 /**
  * What ky would refuse when it builds the Request, for a wrapped call: a wrapper may read it first
@@ -361,7 +361,9 @@ export class Call implements PolicyCall {
 		try {
 			return this.#client.instance(this.input, options);
 		} catch (error) {
-			return rejectedCall(invalid(error));
+			// A path that nothing resolves (no page, no absolute `baseUrl` or `prefix`): a newcomer's first call in Node, Deno or a Worker.
+			const path = typeof this.input === 'string' && !/^[\w+.-]+:/.test(this.input) && /url/i.test(String(error));
+			return rejectedCall(invalid(error, path ? '; give the client an absolute `baseUrl` or `prefix`' : ''));
 		}
 	}
 

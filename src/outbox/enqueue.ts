@@ -273,12 +273,16 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 	const start = context.clock.now();
 	drain.start(call.waitUntil); // Where no timer could start it (workerd), the first eligible call does.
 	const target = targetOf(call, context.options);
-	if (!/^https?:$/.test(target?.protocol ?? '')) {
-		throw new InvalidRequestError(`The outbox replays http and https only: not ${target?.protocol ?? 'an invalid URL'}`);
+	if (!target) {
+		return next(); // A URL that does not parse: ky refuses it before any I/O, with the core's error (as with `outbox: false`).
 	}
 
-	await dependencies(queue, call, target!.href);
-	if (!queueable(queue, call, target!.href)) {
+	if (!/^https?:$/.test(target.protocol)) {
+		throw new InvalidRequestError(`The outbox replays http and https only: not ${target.protocol}`);
+	}
+
+	await dependencies(queue, call, target.href);
+	if (!queueable(queue, call, target.href)) {
 		return next(); // Not the outbox's (a read, `outbox: false`): here only for its placeholders of delivered entries, put in place by the layer.
 	}
 
@@ -315,7 +319,7 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 		throw new InvalidRequestError(`A call holding a placeholder of a pending outbox entry cannot be queued: ${full.message}`, { cause: full });
 	}
 
-	const scope = context.scopeOf(target!.href);
+	const scope = context.scopeOf(target.href);
 	if (full && (context.reachability(scope) === 'offline' || await queue.behind(scope))) {
 		// It must wait, and cannot be stored: refused here, before ky makes its request (a FormData's, left
 		// unread by the layer's hold, would throw outside any promise in Node: see snapshot.ts).

@@ -122,6 +122,18 @@ const rows: Row[] = [
 	// Invalid requests: InvalidRequestError before any I/O.
 	{ input: 'invalid URL', outcome: 'InvalidRequestError', run: async () => rejectsWith(plain().get('http://%%'), InvalidRequestError) },
 	{ input: 'relative URL without baseUrl', outcome: 'InvalidRequestError', run: async () => rejectsWith(createClient({ store: memoryStore }).get('items/1'), InvalidRequestError) },
+	{ input: 'a path and no baseUrl or prefix where there is no page (Node, Deno, Workers): GET and POST; preset, outbox, core', outcome: 'one InvalidRequestError on every path, naming the URL and saying what to do; nothing queued, no I/O', async run() {
+		const clients = [createClient({ store: memoryStore }), createClient({ store: memoryStore, outbox: outbox() }), createCore({ store: memoryStore })];
+		for (const api of clients) {
+			for (const method of [api.get, api.post]) {
+				await rejectsWith(method('items/1'), InvalidRequestError, /^Invalid request: .*items\/1.*; give the client an absolute `baseUrl` or `prefix`$/);
+			}
+
+			api.close();
+		}
+
+		expect(await (clients[1] as Client<{ outbox: OutboxPolicy }>).outbox.size()).toBe(0);
+	} },
 	{ input: 'input that is not a string, URL or Request', outcome: 'InvalidRequestError', run: async () => rejectsWith(plain().get(42 as unknown as string), InvalidRequestError) },
 	{ input: 'an input that is not a string, URL or Request (null, undefined, a number, an object, true), with and without options, on every method; preset, outbox, core', outcome: 'InvalidRequestError (ky\'s message), a promise (no sync throw), no I/O', async run() {
 		const clients = [plain(), plain({ outbox: outbox() }), createCore({ prefix: base(), retry: 0 })];
