@@ -12,11 +12,12 @@ export const builtInSlots: readonly string[] = Object.keys(builtIns);
 
 /**
  * A built-in slot holds its policy, `false` or nothing: anything else is a `RangeError` naming the
- * slot and the entry its factory is exported from (a policy of another slot is the core's `TypeError`).
+ * slot, the entry its factory is exported from and how to fill it (its factory uncalled, or its plain
+ * options, are the usual slips; a policy of another slot is the core's `TypeError`).
  */
 export const checkBuiltInSlots = (options: object): void => {
 	for (const slot of builtInSlots) {
 		const value = (options as Record<string, unknown>)[slot];
-		check(value === undefined || value === false || isPolicy(value), slot, value, `a policy (from \`steadfetch/${builtIns[slot]}\`) or false`);
+		check(value === undefined || value === false || isPolicy(value), slot, value, `a policy (from \`steadfetch/${builtIns[slot]}\`) or false, as \`${slot}: ${slot}(…)\``);
 	}
 };

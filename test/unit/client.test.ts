@@ -343,6 +343,13 @@ describe('createClient', () => {
 		expect(() => createCore({ breaker: 5 as never })).toThrow(/`breaker` must be a policy \(from `steadfetch\/breaker`\)/);
 	});
 
+	it('a slot given its factory uncalled, or plain options where the core takes a policy, says what to write (`trace: trace()`)', async () => {
+		const { trace } = await import('../../src/entries/trace.js');
+		expect(() => createCore({ trace: trace as never })).toThrow(/^`trace` must be a policy \(from `steadfetch\/trace`\) or false, as `trace: trace\(…\)`; got function$/);
+		expect(() => createCore({ breaker: { openMs: 1_000 } as never })).toThrow(/, as `breaker: breaker\(…\)`; got object$/);
+		expect(() => createCore({ staleCache: { maxStaleMs: 1 } as never })).toThrow(/, as `staleCache: staleCache\(…\)`; got object$/);
+	});
+
 	it('breaker.isolate() without a breaker is a typed error (INVALID_REQUEST), not UNKNOWN, as a rejected promise', async () => {
 		const api = make();
 		const thrown = await api.breaker.isolate(server.url).catch((error: unknown) => error);
