@@ -7,5 +7,6 @@ export type { ContextDeps } from './with-context.js';
 
 /** `client.withContext` in a browser: a `TypeError`, request contexts are for Workers and Deno. */
 export const contexts: typeof Full.contexts = () => () => {
-	throw new TypeError('`withContext` is for Workers and Deno (a request context); the browser build has none');
+	// A Worker bundled without the `workerd` condition meets this first: say what to change.
+	throw new TypeError('`withContext` is for Workers and Deno (a request context); the browser build has none: bundle a Worker with the `workerd` condition');
 };

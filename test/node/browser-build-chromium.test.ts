@@ -59,7 +59,7 @@ describe('the browser build in real Chromium', () => {
 		await context.close();
 	}, 60_000);
 
-	it('withContext throws a TypeError saying it is for Workers and Deno', async () => {
+	it('withContext throws a TypeError saying it is for Workers and Deno, and how a Worker gets the build that has it', async () => {
 		const context = await chromium.context();
 		const tab = await openPage(context, pages);
 		const thrown = await tab.evaluate(() => {
@@ -73,6 +73,8 @@ describe('the browser build in real Chromium', () => {
 			}
 		});
 		expect(thrown).toMatch(/^TypeError: .*for Workers and Deno/);
+		// A Worker bundled for the browser meets this first: the message says what to change.
+		expect(thrown).toMatch(/bundle a Worker with the `workerd` condition/);
 		await context.close();
 	}, 60_000);
 });
