@@ -482,6 +482,27 @@ describe('defaults are written once: what the README says is the TSDoc\'s @defau
 		expect(instead).toBe(calls! * 2);
 	});
 
+	it('the prose\'s figures without a unit are the code\'s too: a Worker\'s subrequests, the breaker\'s jitter, the scopes kept, a policy\'s band', () => {
+		const code = (path: string, pattern: RegExp): number => Number(pattern.exec(readFileSync(join(root, path), 'utf8'))![1]!.replaceAll('_', ''));
+		// "A Worker within its limits": the default, what steadfetch keeps back, and where it stops — as the TSDoc and the code have them.
+		const subrequests = code('src/core/invocation.ts', /export const freePlanSubrequests = ([\d_]+);/);
+		const reserve = code('src/core/invocation.ts', /const reserve = (\d+);/);
+		expect(Number(/`api\.withContext\(ctx, \{ subrequests \}\)` — (\d+) by default in workerd/.exec(prose)![1])).toBe(subrequests);
+		expect(numberOf(/@default (.+)/.exec(docOf('src/core/client-types.ts', 'ContextOptions', 'subrequests'))![1]!)).toBe(subrequests);
+		expect(Number(/Once the count reaches `subrequests − (\d+)`/.exec(prose)![1])).toBe(reserve);
+		expect(Number(/the (\d+) left over are for your own `fetch`es/.exec(prose)![1])).toBe(reserve);
+		expect(Number(/reach `subrequests − (\d+)`/.exec(docOf('src/core/client-types.ts', 'ContextOptions', 'subrequests'))![1])).toBe(reserve);
+		expect(/What steadfetch adds stops at (\d+); .*? counts against the same (\d+)\./.exec(prose)!.slice(1).map(Number)).toEqual([subrequests - reserve, subrequests]);
+		// "Circuit breaker" and "When the network lies": each open period within ±20 % of its length, as circuit.ts draws it.
+		const spread = /\(([\d.]+) \+ ([\d.]+) \* random\(\)\)/.exec(readFileSync(join(root, 'src/breaker/circuit.ts'), 'utf8'))!.slice(1).map(Number);
+		const stated = [...prose.matchAll(/drawn within ±(\d+) % of its length/g)].map((match) => Number(match[1]) / 100);
+		expect(stated.length).toBe(2);
+		expect(stated.map((each) => [1 - each, 2 * each])).toEqual([spread, spread]);
+		// "Events and stats": the idle scopes a client keeps; "Your own policies": the band of a part without one.
+		expect(Number(/keeps at most ([\d,]+) idle scopes/.exec(prose)![1]!.replaceAll(',', ''))).toBe(code('src/utils/scopes.ts', /export const maxScopes = ([\d_]+);/));
+		expect(numberOf(/a part without a band sits at ([\d ]+),/.exec(prose)![1]!)).toBe(code('src/core/slots.ts', /const unbanded = ([\d_]+);/));
+	});
+
 	it('a summary @default of a client option is its sub-options\' @defaults (retryBudget, breaker, staleCache)', () => {
 		const summaries: Array<[string, string, string]> = [
 			[defaultOf('BaseClientOptions', 'retryBudget'), 'RetryBudgetOptions', 'retryBudget'],
