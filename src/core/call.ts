@@ -7,6 +7,7 @@ import { fallbackResponse } from './fallback.js';
 import { admission, callSignal, givenUp, racesDeadline, type Admission, type Invocation } from './invocation.js';
 import type { Counter, PolicyCall, PolicyContext, PolicyParts, RunOptions } from './policy.js';
 import { rejectedCall } from './response-promise.js';
+import { pathHint } from './scope.js';
 import { wrapApplies, type Placed } from './slots.js';
 import type { Stats } from './stats.js';
 import type { Clock, FetchInit, FetchLike, WaitUntil } from './types.js';
@@ -361,9 +362,8 @@ export class Call implements PolicyCall {
 		try {
 			return this.#client.instance(this.input, options);
 		} catch (error) {
-			// A path that nothing resolves (no page, no absolute `baseUrl` or `prefix`): a newcomer's first call in Node, Deno or a Worker.
-			const path = typeof this.input === 'string' && !/^[\w+.-]+:/.test(this.input) && /url/i.test(String(error));
-			return rejectedCall(invalid(error, path ? '; give the client an absolute `baseUrl` or `prefix`' : ''));
+			// A URL ky could not build from a path: say what to do (scope.ts `pathHint`).
+			return rejectedCall(invalid(error, /url/i.test(String(error)) ? pathHint(this.input) : ''));
 		}
 	}
 

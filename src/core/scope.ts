@@ -35,9 +35,16 @@ export const callUrl = (input: string | URL, { prefix, baseUrl }: { readonly pre
 		const joined = typeof input !== 'string' || URL.canParse(input) || !prefix ? input : `${String(prefix).replace(/\/+$/, '')}/${input.replace(/^\/+/, '')}`;
 		return new Request(baseUrl && !URL.canParse(joined) ? new URL(joined, new Request(baseUrl as string).url) : joined).url;
 	} catch (error) {
-		throw new InvalidRequestError(`Invalid URL: ${String(input)}`, { cause: error });
+		throw new InvalidRequestError(`Invalid URL: ${String(input)}${pathHint(input)}`, { cause: error });
 	}
 };
+
+/**
+ * What to do about a URL that did not resolve, when it is a path (no scheme): nothing resolves it
+ * where there is no page and the client has no absolute `baseUrl` or `prefix` — a newcomer's first
+ * call in Node, Deno or a Worker. Said by a call's error and by a member's that takes a URL.
+ */
+export const pathHint = (input: unknown): string => (typeof input === 'string' && !/^[\w+.-]+:/.test(input) ? '; give the client an absolute `baseUrl` or `prefix`' : '');
 
 /**
  * The key of a client's own resolver of URLs (`callUrl` over its options: `prefix`, `baseUrl`), a

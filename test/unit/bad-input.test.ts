@@ -134,6 +134,15 @@ const rows: Row[] = [
 
 		expect(await (clients[1] as Client<{ outbox: OutboxPolicy }>).outbox.size()).toBe(0);
 	} },
+	{ input: 'a path and no baseUrl or prefix given to a member that takes a URL (reachability, breaker(url), isolate, reset, waitForHealthy, cache.delete)', outcome: 'the InvalidRequestError names the URL and says what to do, as a call\'s does', async run() {
+		const api = createClient({ store: memoryStore });
+		const members: Array<() => unknown> = [() => api.reachability('items/1'), () => api.breaker('items/1'), () => api.breaker.isolate('items/1'), () => api.breaker.reset('items/1'), () => api.waitForHealthy('items/1', { timeoutMs: 10 }), () => api.cache.delete('items/1')];
+		for (const member of members) {
+			await rejectsWith((async () => member())(), InvalidRequestError, /items\/1.*; give the client an absolute `baseUrl` or `prefix`$/);
+		}
+
+		api.close();
+	} },
 	{ input: 'input that is not a string, URL or Request', outcome: 'InvalidRequestError', run: async () => rejectsWith(plain().get(42 as unknown as string), InvalidRequestError) },
 	{ input: 'an input that is not a string, URL or Request (null, undefined, a number, an object, true), with and without options, on every method; preset, outbox, core', outcome: 'InvalidRequestError (ky\'s message), a promise (no sync throw), no I/O', async run() {
 		const clients = [plain(), plain({ outbox: outbox() }), createCore({ prefix: base(), retry: 0 })];
