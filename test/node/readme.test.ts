@@ -317,7 +317,7 @@ describe('the options reference', () => {
 		const missing = (sections as Array<[string, string]>).flatMap(([path, name]) =>
 			(optionsOf(join(root, path), name) as Array<{ name: string; required: boolean; default: string }>).filter((option) => !option.required && option.default === '').map((option) => `${name}.${option.name}`));
 		expect(missing).toEqual([]);
-	});
+	}, 60_000); // Every section's source parsed: seconds on a busy machine.
 
 	it('a description is a whole sentence: "e.g.", "i.e." or "vs." before a backquote does not end it, and a list of values keeps every value', () => {
 		const cut = [...reference.matchAll(/^\| `(\w+)` \|.*\| (.*) \|$/gm)].filter((row) => /\b(?:e\.g|i\.e|vs|cf)\.$/.test(row[2]!)).map((row) => `${row[1]}: ${row[2]}`);
