@@ -362,8 +362,8 @@ export class Call implements PolicyCall {
 		try {
 			return this.#client.instance(this.input, options);
 		} catch (error) {
-			// A URL ky could not build from a path: say what to do (scope.ts `pathHint`).
-			return rejectedCall(invalid(error, /url/i.test(String(error)) ? pathHint(this.input) : ''));
+			// A URL the runtime could not parse (its TypeError) from a path: say what to do (scope.ts `pathHint`).
+			return rejectedCall(invalid(error, error instanceof TypeError && /url/i.test(error.message) ? pathHint(this.input) : ''));
 		}
 	}
 

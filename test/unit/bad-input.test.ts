@@ -133,6 +133,8 @@ const rows: Row[] = [
 		}
 
 		expect(await (clients[1] as Client<{ outbox: OutboxPolicy }>).outbox.size()).toBe(0);
+		// ky's own refusal of an option that names a URL (ky 1's `prefixUrl`) is not a URL that failed to parse: no hint.
+		await rejectsWith(createCore({ store: memoryStore }).get('items/1', { prefixUrl: base() } as never), InvalidRequestError, /^(?!.*give the client).*renamed `prefix`/);
 	} },
 	{ input: 'a path and no baseUrl or prefix given to a member that takes a URL (reachability, breaker(url), isolate, reset, waitForHealthy, cache.delete)', outcome: 'the InvalidRequestError names the URL and says what to do, as a call\'s does', async run() {
 		const api = createClient({ store: memoryStore });
