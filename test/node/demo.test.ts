@@ -10,6 +10,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import { resolve as resolveBreaker } from '../../src/breaker/options.js';
+import { resolveOutboxOptions } from '../../src/outbox/options.js';
 
 it('npm run demo: only its story and table, its tuned settings and the surprising rows explained, under 40 s; steadfetch 0 writes lost, 0 applied twice, every read answered once the breaker opened', () => {
 	const file = join(mkdtempSync(join(tmpdir(), 'steadfetch-demo-')), 'summary.json');
@@ -26,6 +28,11 @@ it('npm run demo: only its story and table, its tuned settings and the surprisin
 	// Its settings, the story per phase (each client's line, the breaker's transitions), the table, then what it means.
 	expect(out).toContain('steadfetch also: breaker: { consecutiveFailures: 5, openMs: 1_000, maxOpenMs: 4_000 }');
 	expect(out).toContain('outbox: outbox({ baseBackoffMs: 250, maxBackoffMs: 2_000 })'); // the preset's outbox is the policy `outbox()` makes
+	// The defaults it names beside its tuned values are the code's (a default written twice).
+	const named = Object.fromEntries([.../\(defaults: ([^)]*)\)/.exec(out.replaceAll(/\s+/g, ' '))![1]!.matchAll(/(\w+) ([\d_]+)/g)].map((match) => [match[1]!, Number(match[2]!.replaceAll('_', ''))]));
+	const { openMs, maxOpenMs } = resolveBreaker({});
+	const { baseBackoffMs, maxBackoffMs } = resolveOutboxOptions({});
+	expect(named).toEqual({ openMs, maxOpenMs, baseBackoffMs, maxBackoffMs });
 	// Each phase's rows count the calls that ended in it, by how they ended: their columns say so, and add up.
 	expect(out).toMatch(/phase 2\/6: 503 storm.*\n {22}calls ended {2}answered {2}stale {2}queued {2}failed {2}retries sent\n {9}ky {9}(?: +\d+){6}\n {9}steadfetch(?: +\d+){6}\n[\s\S]*breaker opened/);
 	const rows = [...out.matchAll(/^ {9}(ky|steadfetch) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+)$/gm)].map((match) => ({ client: match[1]!, counts: match.slice(2).map(Number) }));
