@@ -480,7 +480,7 @@ describe('defaults are written once: what the README says is the TSDoc\'s @defau
 		const [, calls, sent, instead] = /outage of ([\d,]+) calls with `retry\.limit: 2`, ([\d,]+) retries go out instead of ([\d,]+)/.exec(prose)!.map((figure) => Number(figure.replaceAll(',', '')));
 		expect(sent).toBe(Math.max(numberOf(defaultOf('RetryBudgetOptions', 'minRetries')), Math.floor(numberOf(defaultOf('RetryBudgetOptions', 'ratio')) * calls!)));
 		expect(instead).toBe(calls! * 2);
-	});
+	}, 60_000); // It imports the client from src/ and makes a call: seconds on a busy machine.
 
 	it('the prose\'s figures without a unit are the code\'s too: a Worker\'s subrequests, the breaker\'s jitter, the scopes kept, a policy\'s band', () => {
 		const code = (path: string, pattern: RegExp): number => Number(pattern.exec(readFileSync(join(root, path), 'utf8'))![1]!.replaceAll('_', ''));
