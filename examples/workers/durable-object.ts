@@ -1,4 +1,4 @@
-import { createClient, type Client } from 'steadfetch/core';
+import { createClient } from 'steadfetch/core';
 import { breaker } from 'steadfetch/breaker';
 import { coordinator, unavailable } from 'steadfetch/cloudflare';
 
@@ -10,19 +10,22 @@ interface Env {
 	UPSTREAM: string; // vars in wrangler.jsonc
 }
 
-// One client per isolate, made by its first request (it needs env), then shared by every request.
-let api: Client | undefined;
+// One client per isolate, made by its first request (it needs env), then shared by every request;
+// typed by what `connect` returns, so it keeps its breaker's members (`api.breaker.isolate(url)`).
+const connect = (env: Env) =>
+	createClient({
+		prefix: env.UPSTREAM,
+		// A hanging upstream holds a request at most 5 s (2 s per attempt), not ky's 10 s per attempt
+		// within the 20 s default: a Worker request should not wait longer than its caller will.
+		timeout: 2_000,
+		totalTimeout: 5_000,
+		breaker: breaker({ shared: coordinator(env.STEADFETCH) }),
+	});
+let api: ReturnType<typeof connect> | undefined;
 
 export default {
 	async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-		api ??= createClient({
-			prefix: env.UPSTREAM,
-			// A hanging upstream holds a request at most 5 s (2 s per attempt), not ky's 10 s per attempt
-			// within the 20 s default: a Worker request should not wait longer than its caller will.
-			timeout: 2_000,
-			totalTimeout: 5_000,
-			breaker: breaker({ shared: coordinator(env.STEADFETCH) }),
-		});
+		api ??= connect(env);
 		try {
 			return await api.withContext(ctx).get(new URL(request.url).pathname.slice(1), { throwHttpErrors: false });
 		} catch (error) {

@@ -6,7 +6,7 @@
  * context; no test may leave a cross-request warning, an uncaught error or a cancelled write behind.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -40,8 +40,14 @@ describe('the recipes type-check', () => {
 				types: ['@cloudflare/workers-types'], typeRoots: ['../../node_modules'],
 				paths: { 'steadfetch': ['../../dist/index.d.ts'], 'steadfetch/*': ['../../dist/*.d.ts'] },
 			},
-			files: ['../../examples/workers/flaky-upstream.ts', '../../examples/workers/durable-object.ts'],
+			files: ['../../examples/workers/flaky-upstream.ts', '../../examples/workers/durable-object.ts', 'durable-object-isolate.ts'],
 		}));
+		// The prose after the Durable Object recipe: `await api.breaker.isolate(url)` in a request. Its
+		// `api` keeps the breaker's members (typed `Client`, it had none: TS2339).
+		const recipe = readFileSync(join(root, 'examples/workers/durable-object.ts'), 'utf8');
+		const isolating = recipe.replace(/^(\t+)try \{$/m, '$1await api.breaker.isolate(env.UPSTREAM);\n$&');
+		expect(isolating).not.toBe(recipe);
+		writeFileSync(join(dir, 'durable-object-isolate.ts'), isolating);
 		const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.json')], { encoding: 'utf8' });
 		expect(tsc.stdout + tsc.stderr).toBe('');
 		expect(tsc.status).toBe(0);
