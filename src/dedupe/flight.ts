@@ -1,4 +1,5 @@
 import type { FetchInit, FetchLike } from '../core/types.js';
+import type { World } from '../core/world.js';
 
 /**
  * One request in flight shared by identical callers: it has a signal of its own, aborted only when
@@ -12,6 +13,8 @@ export class Flight {
 	/** Callers given the response so far. */
 	#handed = 0;
 	readonly #promise: Promise<Response>;
+	/** The world of the call that made the request: a call after a logout (a clear, or another identity) never joins it. */
+	readonly #world: World | undefined;
 
 	constructor(flights: Map<string, Flight>, key: string, next: FetchLike, request: Request, init: FetchInit | undefined) {
 		// Fetch would reset the referrer and its policy when a Request is re-made with an init, so both are given again.
@@ -21,12 +24,17 @@ export class Flight {
 			}
 		});
 		this.#promise.catch(() => undefined);
+		this.#world = init?.steadfetch?.world;
 		flights.set(key, this);
 	}
 
-	/** Whether a caller may still join (somebody waits for it). */
-	get open(): boolean {
-		return this.#waiting > 0;
+	/**
+	 * Whether a call (of `world`) may still join: somebody waits for it, and no logout (a clear, an
+	 * identity change) came between it and the call (API.md "Work that outlives its caller": the
+	 * answer of a request made before a logout is never served to a call made after it).
+	 */
+	joins(world: World | undefined): boolean {
+		return this.#waiting > 0 && (this.#world?.current() !== false || world?.current() === false);
 	}
 
 	/** Wait for the shared response with `signal`: one caller's abort is its own. */

@@ -90,7 +90,7 @@ const create = (context: PolicyContext): PolicyParts => {
 
 		const key = keyOf(request, call);
 		const existing = flights.get(key);
-		if (existing?.open) {
+		if (existing?.joins(call?.world)) {
 			joins.scope(call?.scope ?? context.scopeOf(request.url)).shared++;
 			return existing.join(request.signal);
 		}
@@ -113,7 +113,7 @@ const create = (context: PolicyContext): PolicyParts => {
  * one request: same method, final URL, identity, every request header after the caller's headers
  * and hooks, and every property of how fetch sends it (`credentials`, `mode`, `redirect`, `cache`,
  * `referrer`, `referrerPolicy`, `integrity`, `keepalive`, `priority`), so two users, tenants or
- * credential modes never share a response, and a keyed call (its own `Idempotency-Key`) never
+ * credential modes never share a response (nor a call made after a `clear()` one made before it), and a keyed call (its own `Idempotency-Key`) never
  * shares, nor a call with a transport of its own (its `fetch`, or a fetch option such as undici's
  * `dispatcher` other than the client's). The trace slot's own headers are added after the comparison. The shared request keeps
  * every property of the first caller's. Each caller gets its own response (its own body), runs its

@@ -135,6 +135,29 @@ describe('dedupe', () => {
 		expect(await Promise.all(both)).toEqual(['ok', 'ok']);
 	});
 
+	it('a call made after a logout never joins a request made before it: clear() (a cookie app) or clear({ identity })', async () => {
+		const { pending, fetch } = held();
+		let who: string | undefined;
+		const api = createClient({ fetch, dedupe: dedupe(), retry: 0, timeout: false, identity: () => who });
+		const before = api.get('https://api.test/me').text();
+		await expect.poll(() => pending.length).toBe(1);
+		await api.clear(); // The cookie app's logout: the next user's call must not get the answer to the last one's cookie.
+		const after = api.get('https://api.test/me').text();
+		await expect.poll(() => pending.length).toBe(2);
+		// alice signed out (clear({ identity })) and in again during her first call: another session, no sharing either.
+		who = 'alice';
+		const first = api.get('https://api.test/me').text();
+		await expect.poll(() => pending.length).toBe(3);
+		await api.clear({ identity: 'alice' });
+		const second = api.get('https://api.test/me').text();
+		await expect.poll(() => pending.length).toBe(4);
+		for (const [index, { release }] of pending.entries()) {
+			release(new Response(String(index)));
+		}
+
+		expect(await Promise.all([before, after, first, second])).toEqual(['0', '1', '2', '3']);
+	});
+
 	it('one caller aborting leaves the others their response; all aborting aborts the shared request', async () => {
 		const { pending, fetch } = held();
 		const api = createClient({ fetch, dedupe: dedupe(), retry: 0, timeout: false });
