@@ -76,6 +76,8 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		send: (input, callOptions, replay) => call(undefined, input, callOptions as CallOptions, { replay }),
 	});
 
+	// Before any part asks: the world of every client of this name and store (src/core/world.ts).
+	const worlds = worldsOf(stores, context.name, options.store);
 	const placed = createParts(options, context);
 	Object.assign(context.levels, ...placed.map(({ parts }) => parts.levels));
 	const active = placed.map(({ parts }) => parts);
@@ -88,7 +90,6 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	const scopeOfRequest = customScope ?? requestOrigin;
 	const accounting = new Accounting({ stats, budget, emit, emitter, clock, scopeOf: scopeOfRequest });
 	// A delivered write: told to every client of the name and store, and to the other tabs (src/core/world.ts).
-	const worlds = worldsOf(stores);
 	// Not when a service worker's client of this name delivered it and told it on the name's channel already (`deliveredBy`).
 	const toldHere = encodeURIComponent(context.name);
 	const delivered = (method: string, url: string, toldBy: string | null): void => {

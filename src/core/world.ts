@@ -1,5 +1,6 @@
 import type { Channel } from '../utils/channel.js';
 import type { PolicyContext } from './policy.js';
+import { hasTabs } from '../utils/tabs.js';
 import { linkTabs } from './world-tabs.js';
 
 /**
@@ -76,7 +77,7 @@ export const isDelivery = (method: string, response: Response): boolean =>
  * made by `extend()` per request and never closed must not be kept alive by its name's others); where
  * the runtime has no `WeakRef`, strongly.
  */
-const held = (emit: Emit): { deref(): Emit | undefined } => (typeof WeakRef === 'function' ? new WeakRef(emit) : { deref: () => emit });
+const held = <T extends object>(value: T): { deref(): T | undefined } => (typeof WeakRef === 'function' ? new WeakRef(value) : { deref: () => value });
 
 /** The clears and removals noted for the clients of one name and store, by a sequence number. */
 export class Worlds {
@@ -88,7 +89,7 @@ export class Worlds {
 	/** A part's last clear of everything (`part`), of one identity (`part#i:identity`), removal of one id (`part#r:id`); part names hold no `#`. */
 	readonly #notes = new Map<string, number>();
 	/** The clients of this name and store that run, each told the delivered writes (`connect`); one gone is forgotten when met. */
-	readonly #hearing = new Set<ReturnType<typeof held>>();
+	readonly #hearing = new Set<{ deref(): Emit | undefined }>();
 
 	/** Capture the world now for work of `identity`; `now()` reads the client's identity at each check. */
 	open(identity: string | undefined, now: () => string | undefined): World {
@@ -213,11 +214,25 @@ class Started implements World {
 	}
 }
 
-/** The `Worlds` of the clients that share `stores` (one name and store), made by the first to ask. */
-export const worldsOf = (stores: Map<string, unknown>): Worlds => {
+/**
+ * The `Worlds` of each store (its factory; this map itself stands for the entry's default) and
+ * name, held weakly: two clients made apart (`createClient` twice, `create()`) with one name and
+ * store persist to the same records, so a clear made through either binds the work of both, as it
+ * does across `extend()` and, in a page or worker, over the channel.
+ */
+const named = new WeakMap<object, Map<string, { deref(): Worlds | undefined }>>();
+
+/**
+ * The `Worlds` of the clients that share `stores` (one name and store), made by the first to ask
+ * (the client as it is made, with its `name` and `store`): that of every client of the name and store.
+ */
+export const worldsOf = (stores: Map<string, unknown>, name = '', store: object = named): Worlds => {
 	let worlds = stores.get('#world') as Worlds | undefined;
 	if (!worlds) {
-		worlds = new Worlds();
+		const ofStore = named.get(store) ?? new Map<string, { deref(): Worlds | undefined }>();
+		// Where there are tabs, the clients made apart hear each other as tabs do (the channel reaches every other one).
+		worlds = (hasTabs() ? undefined : ofStore.get(name)?.deref()) ?? new Worlds();
+		named.set(store, ofStore.set(name, held(worlds)));
 		stores.set('#world', worlds);
 	}
 

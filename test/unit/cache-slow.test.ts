@@ -181,10 +181,10 @@ describe('slow networks: reads', () => {
 	describe('a logout during a slow read hands nothing over (API.md "Work that outlives its caller")', () => {
 		let who: string | undefined;
 		/** Primed as `who`, the origin then hanging; counts the answers that reached the client (`seen()`), late ones included. */
-		const loggedIn = async (path: string) => {
+		const loggedIn = async (path: string, more: ClientOptions = {}) => {
 			let answers = 0;
 			const api = await primed(path, {
-				identity: () => who, staleCache: { networkTimeoutMs: 40 },
+				...more, identity: () => who, staleCache: { networkTimeoutMs: 40 },
 				hooks: { afterResponse: [() => {
 					answers++;
 				}] },
@@ -244,6 +244,22 @@ describe('slow networks: reads', () => {
 		it('a clear by another client of the name and store (extend()): the same', async () => {
 			const api = await lateAnswer('logout-other', async (client) => client.extend({ timeout: 5000 }).clear());
 			expect(await served(api, 'logout-other')).toBeUndefined();
+		});
+
+		it('a clear by another client made with the same name and store (a second createClient, not extend()): the same', async () => {
+			const shared = memoryStore('twins');
+			const twin = { name: `twins-${Math.random()}`, store: () => shared };
+			const { api, seen } = await loggedIn('logout-twin', twin);
+			const written = collect(api, 'cache:stored');
+			expect(isStale(await api.get('logout-twin'))).toBe(true);
+			await make(twin).clear();
+			version = 2;
+			clock.advance(2000);
+			held[0]!.release();
+			await until(() => seen() === 2);
+			await settle();
+			expect(written).toEqual([]);
+			expect(await served(make(twin), 'logout-twin')).toBeUndefined();
 		});
 
 		it('clear({ identity }) of another identity: alice\'s late answer is stored as usual', async () => {
