@@ -76,8 +76,8 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		send: (input, callOptions, replay) => call(undefined, input, callOptions as CallOptions, { replay }),
 	});
 
-	// Before any part asks: the world of every client of this name and store (src/core/world.ts).
-	const worlds = worldsOf(stores, context.name, options.store);
+	// Before any part asks: the world of every client of this name (src/core/world.ts).
+	const worlds = worldsOf(stores, context.name);
 	const placed = createParts(options, context);
 	Object.assign(context.levels, ...placed.map(({ parts }) => parts.levels));
 	const active = placed.map(({ parts }) => parts);

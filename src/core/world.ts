@@ -215,24 +215,24 @@ class Started implements World {
 }
 
 /**
- * The `Worlds` of each store (its factory; this map itself stands for the entry's default) and
- * name, held weakly: two clients made apart (`createClient` twice, `create()`) with one name and
- * store persist to the same records, so a clear made through either binds the work of both, as it
- * does across `extend()` and, in a page or worker, over the channel.
+ * The `Worlds` of each name, held weakly: clients made apart (`createClient` twice, `create()`) with
+ * one name persist to the same records when they share a store (`store: () => shared`, a database),
+ * so a clear or a discard made through either binds the work of both, as across `extend()` and, in a
+ * page or a worker, over the channel. (Of one name but not one store, a clear through either ends the
+ * other's late writes too: conservative, nothing is handed over.)
  */
-const named = new WeakMap<object, Map<string, { deref(): Worlds | undefined }>>();
+const named = new Map<string, { deref(): Worlds | undefined }>();
 
 /**
  * The `Worlds` of the clients that share `stores` (one name and store), made by the first to ask
- * (the client as it is made, with its `name` and `store`): that of every client of the name and store.
+ * (the client as it is made, with its `name`): that of every client of the name.
  */
-export const worldsOf = (stores: Map<string, unknown>, name = '', store: object = named): Worlds => {
+export const worldsOf = (stores: Map<string, unknown>, name = ''): Worlds => {
 	let worlds = stores.get('#world') as Worlds | undefined;
 	if (!worlds) {
-		const ofStore = named.get(store) ?? new Map<string, { deref(): Worlds | undefined }>();
 		// Where there are tabs, the clients made apart hear each other as tabs do (the channel reaches every other one).
-		worlds = (hasTabs() ? undefined : ofStore.get(name)?.deref()) ?? new Worlds();
-		named.set(store, ofStore.set(name, held(worlds)));
+		worlds = (hasTabs() ? undefined : named.get(name)?.deref()) ?? new Worlds();
+		named.set(name, held(worlds));
 		stores.set('#world', worlds);
 	}
 

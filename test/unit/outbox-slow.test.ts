@@ -302,6 +302,17 @@ describe('slow networks: writes', () => {
 			await nothingHandedOver(api, path, write);
 		});
 
+		it('clear(), or discard(id), through another client of the name and store made apart (a second createClient, not extend()): the same', async () => {
+			const cleared = await alicesWrite();
+			await user().clear();
+			who = 'bob';
+			await nothingHandedOver(cleared.api, cleared.path, cleared.write);
+			who = 'alice';
+			const discarded = await alicesWrite();
+			await user().outbox.discard(discarded.id);
+			await nothingHandedOver(discarded.api, discarded.path, discarded.write);
+		});
+
 		it('an identity change (no clear) while its first attempt is in flight: no further attempt goes out under the new identity; the entry stays alice\'s', async () => {
 			const { api, path, write } = await alicesWrite();
 			who = 'bob';
