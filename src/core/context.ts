@@ -60,7 +60,7 @@ export const policyContext = ({ options, stores, clock, emit, emitter, budget, r
 		// The core's own events; the policies' are added once they are made (create-client.ts).
 		levels: { 'retry': 'warn', 'budget:exhausted': 'warn', 'storage:error': 'error' },
 		identity,
-		world: () => worldsOf(stores).open(undefined, () => undefined),
+		world: (who) => worldsOf(stores).open(who, () => who),
 		cleared: (part, identity) => worldsOf(stores).cleared(part, identity),
 		removed: (part, id) => worldsOf(stores).removed(part, id),
 		emit,

@@ -81,8 +81,10 @@ export interface PolicyContext {
 	 * The world now, for work that starts outside a call and belongs to no user (a coordinator sync):
 	 * checked at each later write as `PolicyCall.world` is (src/core/world.ts, API.md "Work that
 	 * outlives its caller") — every clear of everything and of its part counts; no identity is bound.
+	 * With `identity`, the clears of that identity count too (an outbox pass over its entries), while
+	 * a later identity change does not.
 	 */
-	world(): World;
+	world(identity?: string): World;
 	/**
 	 * A clear of `part`'s records (every identity's, or `identity`'s) begins: note it before its first
 	 * await, so work that started before (its `world`) writes nothing more of them. Shared by the

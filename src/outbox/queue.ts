@@ -703,13 +703,17 @@ export class Queue {
 	/**
 	 * Run `task` as work that may have read records: removed ids are forgotten once none is under way.
 	 * `task` gets whether it may still write (with `id`: that entry): not cleared, closed or (`id`)
-	 * removed since it started.
+	 * removed since it started, through this client or any other of the name.
 	 */
 	async #occupy<T>(task: (current: (id?: string) => boolean) => Promise<T>): Promise<T> {
 		const epoch = this.#epoch;
+		// And no clear or discard made since through another client of the name (`extend()`, another
+		// `createClient`, a tab), which no Web Lock orders with this task where there are none (workerd,
+		// the edge build): its world, with the identity of now for that identity's clears (src/core/world.ts).
+		const world = this.context.world(this.context.identity());
 		this.#busy++;
 		try {
-			return await task((id) => epoch === this.#epoch && !this.#closed && !this.#removed.has(id!));
+			return await task((id) => epoch === this.#epoch && !this.#closed && !this.#removed.has(id!) && world.current('outbox', id));
 		} finally {
 			if (!--this.#busy) {
 				this.#removed.clear();

@@ -127,6 +127,32 @@ describe.each([['with Web Locks', false], ['without Web Locks (as workerd)', tru
 		expect(await h.store.keys()).toEqual([]);
 	}));
 
+	it.each([
+		['extend()', (api: ReturnType<Harness['make']>) => api.extend({ headers: { 'x-request': '2' } })],
+		['a second createClient of the name and store', () => h.make()],
+	])('discard(id) or clear() through another client of the name (%s) during a replay in flight: its failure writes nothing back', async (_how, other) => run(async () => {
+		type Api = ReturnType<Harness['make']>;
+		for (const remove of [async (api: Api, id: string) => other(api).outbox.discard(id), async (api: Api) => other(api).clear()]) {
+			const marker = `other-flight-${Math.random()}`;
+			const transport = gatedFetch(marker);
+			const api = h.make({ outbox: true, fetch: transport.fetch });
+			const entry = await queueOffline(api, async () => api.post(`mutate?id=${marker}&fail=503`));
+			const flushing = api.outbox.flush();
+			await until(transport.reached);
+			const removing = remove(api, entry.id);
+			if (noLocks) {
+				await removing; // With Web Locks it waits for the drain's lock, which the replay holds.
+			}
+
+			transport.open(); // the replay meets a 503
+			await flushing;
+			await removing;
+			expect(await api.outbox.list()).toEqual([]); // before (without Web Locks): written back
+			await api.outbox.flush();
+			expect(h.state.hits.get(`${marker} mutate-attempts`)).toBe(1);
+		}
+	}));
+
 	it('discard(id) while a replay waits for a bulkhead slot (below the outbox\'s check): the replay does not go out', async () => run(async () => {
 		const transport = gatedFetch('bulkhead-busy');
 		const api = h.make({ outbox: true, fetch: transport.fetch, bulkhead: bulkhead({ maxConcurrent: 1 }) });
