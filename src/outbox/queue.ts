@@ -582,10 +582,9 @@ export class Queue {
 	 * removed meanwhile).
 	 */
 	async revive(id: string): Promise<OutboxRecord[]> {
-		return this.#occupy(async () => {
-			const epoch = this.#epoch;
-			// Not cleared, nor `id` discarded, since the revival began: checked with no await before each write.
-			const kept = (each: string): boolean => epoch === this.#epoch && !this.#removed.has(each);
+		// Not cleared, nor `id` discarded, since the revival began, through any client of the name (the
+		// revival holds no lock a removal waits for): checked with no await before each write.
+		return this.#occupy(async (kept) => {
 			const key = (await this.list()).find((each) => each.dead && each.id === id)?.key;
 			const record = key && await this.read(key);
 			if (!key || !isRecord(record) || !kept(id)) {

@@ -208,6 +208,19 @@ describe('removals racing retry()', () => {
 		expect([...(await api.outbox.list()), ...(await api.outbox.deadLetters())].map((each) => each.id)).not.toContain(b);
 	});
 
+	it('a dependent discarded through another client of the name (extend()) while retry(parent) takes the chain back is not revived', async () => {
+		const { api, a, b, pause } = await deadChain('race-other');
+		const other = api.extend({ headers: { 'x-request': '2' } });
+		let discarded: Promise<void> | undefined;
+		pause(async () => {
+			discarded = other.outbox.discard(b);
+			await discarded;
+		});
+		await api.outbox.retry(a);
+		await discarded;
+		expect([...(await api.outbox.list()), ...(await api.outbox.deadLetters())].map((each) => each.id)).not.toContain(b);
+	});
+
 	it('clear() while retry(parent) takes the chain back: nothing revived', async () => {
 		const { api, a, pause } = await deadChain('race-clear');
 		let cleared: Promise<void> | undefined;
