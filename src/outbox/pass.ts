@@ -5,6 +5,8 @@ import { storageError } from '../core/part-store.js';
 import { lastErrorOf, outcomeOf } from './outcome.js';
 import type { Queue, Permit } from './queue.js';
 import { isRecord, leased, toEntry, type OutboxRecord, type RecordKey } from './record.js';
+import { secretUrl } from './target.js';
+import { sensitiveOf } from '../core/sensitive-of.js';
 import { migrated, rebased } from './rewrite.js';
 import { isValues, substitute, valuesKey } from './refs.js';
 
@@ -18,6 +20,14 @@ export interface FlushResult {
 
 /** How long `onConflict` may take, in ms: longer counts as `'dead'`. */
 const conflictMs = 10_000;
+
+/**
+ * Whether a readable record holds what the outbox never stores (API.md "Sensitive data"): a header
+ * of the client's or the outbox's `sensitiveHeaders`, or a sensitive query value in its URL. Such a
+ * record was not its own (`isRecord` refuses the credential headers alike): it is never sent.
+ */
+const secretIn = ({ context, options }: Queue, { url, headers }: OutboxRecord): boolean =>
+	secretUrl(context, url) || Object.keys(headers).some((name) => [options.sensitiveHeaders, sensitiveOf(context).headers].some((names) => names.has(name.toLowerCase())));
 
 /**
  * One pass of the drain over the pending entries, oldest first, under its lock (a `Permit`): FIFO per
@@ -116,13 +126,14 @@ export class Pass {
 		}
 
 		const now = context.clock.now();
-		if (record !== undefined && !isRecord(record)) {
+		const malformed = record !== undefined && (!isRecord(record) || secretIn(queue, record));
+		if (malformed) {
 			storageError(context, 'outbox', 'decode', new TypeError('Unreadable outbox record'), key);
 			await this.#bury({ v: 1, id, method: '', url: '', headers: {}, idempotencyKey: id, createdAt: now, attempts: 0, nextAttemptAt: now, scope, lastError: { code: 'INVALID_REQUEST', message: 'Unreadable' }, raw: record }, key, 'rejected');
 		}
 
 		// Gone meanwhile, unreadable, removed, or another identity's write: passed over, untouched.
-		if (!isRecord(record) || !this.#permit.current(id)) {
+		if (malformed || !isRecord(record) || !this.#permit.current(id)) {
 			return;
 		}
 

@@ -65,6 +65,13 @@ afterEach(() => {
 	}
 });
 
+/** The `storage:error` events of a client, as they come. */
+const collectErrors = (api: { on(type: 'storage:error', listener: () => void): unknown }): string[] => {
+	const events: string[] = [];
+	api.on('storage:error', () => events.push('storage:error'));
+	return events;
+};
+
 const make = (store: KeyValueStore, options: OutboxOptions = {}) => {
 	const client = createClient({
 		baseUrl: server.url + '/', clock, random: () => 0.5, store: () => store, retry: 0, retryBudget: false, breaker: false, staleCache: false,
@@ -266,6 +273,37 @@ describe('stored records tampered with', () => {
 		await api.outbox.flush();
 		expect(received.length).toBe(count);
 		expect((await api.outbox.deadLetters()).map((each) => each.deadReason)).toEqual(['rejected']);
+	});
+
+	it.each([
+		['a header of the client\'s sensitiveHeaders', (record: Record<string, unknown>) => { record['headers'] = { ...record['headers'] as object, 'X-Api-Key': 'planted' }; }],
+		['a header of the outbox\'s sensitiveHeaders', (record: Record<string, unknown>) => { record['headers'] = { ...record['headers'] as object, 'x-tenant-secret': 'planted' }; }],
+		['a sensitive query value in its url', (record: Record<string, unknown>) => { record['url'] = `${String(record['url'])}&access_token=planted`; }],
+	])('%s (never stored by the outbox): a dead letter (rejected), never sent', async (_name, change) => {
+		const store = memoryStore(`tampered-secret-${_name}`);
+		window = fakeWindow();
+		window.setOnline(false, false);
+		const api = createClient({
+			baseUrl: server.url + '/', clock, random: () => 0.5, store: () => store, retry: 0, retryBudget: false, breaker: false, staleCache: false,
+			sensitiveHeaders: ['x-api-key'], outbox: outbox({ resumeJitterMs: 0, sensitiveHeaders: ['x-tenant-secret'] }),
+			fetch: async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+				throwIfOffline();
+				return fetch(input, init);
+			},
+		});
+		clients.push(api);
+		const errors = collectErrors(api);
+		const id = await queued(api.put('doc?tampered-secret', { body: 'x' }));
+		const key = (await store.keys()).find((each) => each.includes(id))!;
+		const record = await store.get<Record<string, unknown>>(key);
+		change(record!);
+		await store.set(key, record);
+		window.setOnline(true, false);
+		const count = received.length;
+		await api.outbox.flush();
+		expect(received.length).toBe(count); // before: replayed with the planted value
+		expect((await api.outbox.deadLetters()).map((each) => each.deadReason)).toEqual(['rejected']);
+		expect(errors).toEqual(['storage:error']);
 	});
 });
 
