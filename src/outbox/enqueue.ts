@@ -230,6 +230,7 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 	}
 
 	await queue.store.set(key, record); // Noted as pending at once: a write made then is held behind it.
+	queue.queued?.(record); // Counted for the record's identity, whoever is signed in now.
 	queue.emit('outbox:queued', record, { code: classify(error).code });
 	if (record.dependsOn?.length) {
 		queue.emit('outbox:waiting', record, { dependsOn: record.dependsOn });

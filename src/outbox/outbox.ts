@@ -87,15 +87,12 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 			const counted = new PendingWrites(context.name);
 			pending = counted;
 			const gone = ({ entryId }: { entryId: string }): void => counted.gone(entryId);
+			// Queued with the identity of its record (not whoever is signed in when it is stored); gone once sent, dead, discarded or superseded.
+			queue.queued = ({ id, identity, url }) => counted.queued(id, identity, url);
 			// `online`, or the page visible again: every scope came back, every entry due (after `resumeJitterMs` at random), whatever its backoff.
 			const back = (): void => void drain.resume(true);
 			cleanups.push(
 				() => counted.close(),
-				// Queued under the current identity (the digest the enqueue just made); gone once sent, dead, discarded or superseded.
-				context.on('outbox:queued', ({ entryId, url }) => {
-					const digest = queue.digest(context.identity());
-					typeof digest === 'object' ? void digest.then((known) => counted.queued(entryId, known, url)) : counted.queued(entryId, digest, url);
-				}),
 				...(['outbox:sent', 'outbox:dead', 'outbox:discarded', 'outbox:superseded', 'outbox:conflict'] as const).map((type) => context.on(type, gone)),
 				...listenBack(back, back),
 				// A breaker's probe got through: its scope came back, after `resumeJitterMs` at random.

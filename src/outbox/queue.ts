@@ -103,6 +103,8 @@ export class Queue {
 	#notes = 0;
 	/** Scopes paused by a 401/403 (a pass's outcome) until a trigger ends the pause (of the scope, or of every scope). */
 	readonly paused = new Set<string>();
+	/** Told each entry this client stores as pending (the count of pending writes, outbox.ts), with the record's own identity. */
+	queued: ((record: OutboxRecord) => void) | undefined;
 	#failures = 0;
 	#closed = false;
 	/** Bumped by `clear()`: a permit of an older epoch sends and writes back nothing. */

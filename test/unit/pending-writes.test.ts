@@ -58,6 +58,44 @@ describe('pending-writes on stale answers', () => {
 	});
 });
 
+describe('pending-writes belong to the write\'s identity', () => {
+	it('a write of Ann\'s stored while the user switches to Bob is counted for Ann, never on Bob\'s stale answers', async () => {
+		let who = 'ann';
+		const store = kit.store;
+		// The user switches while the outbox stores Ann's entry (after its identity was checked, before outbox:queued).
+		const switching = { ...store, async set(key: string, value: unknown) {
+			await store.set(key, value);
+			if (key.startsWith('p|')) {
+				who = 'bob';
+			}
+		} };
+		const api = kit.make({ outbox: outbox(), identity: () => who, store: () => switching });
+		const status = async (user: string): Promise<string | null> => {
+			who = user;
+			kit.mode = 'refuse';
+			try {
+				return (await api.get('pw/switch/1')).headers.get('cache-status');
+			} finally {
+				kit.mode = 'up';
+			}
+		};
+
+		for (const user of ['ann', 'bob']) {
+			who = user;
+			await api.get('pw/switch/1').text();
+			await expect.poll(async () => status(user)).toMatch(/detail=network$/);
+		}
+
+		who = 'ann';
+		kit.mode = 'refuse';
+		await expect(api.patch('pw/switch/1', { json: { a: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		kit.mode = 'up';
+		expect(who).toBe('bob');
+		await expect.poll(async () => status('ann')).toMatch(/; pending-writes=1$/);
+		expect(await status('bob')).toMatch(/detail=network$/); // Bob has no pending write.
+	});
+});
+
 describe('pending-writes after a reload', () => {
 	it('writes queued before the client started (a reload, the same store) are counted on its stale answers; none once delivered', async () => {
 		const before = kit.make({ outbox: outbox() });
