@@ -262,14 +262,22 @@ export const command = async (circuits: Circuits, urlOrScope: string | URL, whic
 };
 
 /**
- * The learned state of every scope goes (in memory and in the store; the outcomes of attempts then in
- * flight count for nothing, so none of it comes back); a kill switch stays
+ * The learned state of every scope goes (in memory, in the store and in the other tabs; the outcomes
+ * of attempts then in flight count for nothing, so none of it comes back); a kill switch stays
  * (`isolate()` is lifted by `reset()` only), and `clear({ identity })` leaves the breaker alone:
  * its state belongs to an origin, not to a user. Rejects when the store does not list or
  * confirm a delete.
  */
 export const clear = async (circuits: Circuits, clearOptions?: { identity?: string }): Promise<void> => {
-	const { scopes, store } = circuits;
+	const { scopes, store, clock, channel } = circuits;
+	// The other tabs take a closed state newer than the one cleared (`after` it): they forget its counts
+	// and its open period too, or their failures in a row from before the clear would open it again.
+	const forget = (scope: string, at: number): BreakerRecord => {
+		const record = closed(scope, Math.max(clock.now(), at + 1));
+		channel?.post(record);
+		return record;
+	};
+
 	if (clearOptions?.identity === undefined) {
 		for (const [scope, circuit] of [...scopes.entries()]) {
 			if (!circuit.record.isolated) {
@@ -277,7 +285,7 @@ export const clear = async (circuits: Circuits, clearOptions?: { identity?: stri
 				// Closed and counting from nothing for whoever still holds it (a `waitForHealthy`, an attempt waiting for
 				// the stored state); its attempts in flight count under the record they started with, so none of the
 				// cleared state comes back with their outcomes (no open, no write, no message).
-				circuit.record = closed(scope, circuits.clock.now());
+				circuit.record = forget(scope, circuit.record.at);
 				circuit.consecutive = 0;
 				circuit.window.reset();
 			}
@@ -288,7 +296,7 @@ export const clear = async (circuits: Circuits, clearOptions?: { identity?: stri
 			// isolation this client learned of meanwhile (its own, another tab's) is not deleted.
 			await Promise.all((await store.keys(true)).map(async (key) => {
 				const record = read(circuits, await store.get(key));
-				return record?.scope === key && !record.isolated && !scopes.get(key)?.record.isolated && store.delete(key, true);
+				return record?.scope === key && !record.isolated && !scopes.get(key)?.record.isolated && forget(key, record.at) && store.delete(key, true);
 			}));
 		}
 	}

@@ -1,0 +1,105 @@
+/**
+ * Variants of the breaker across tabs in real Chromium (API.md "Reachability and recovery",
+ * "Identity"): several pages of one browser context, the API on another loopback origin.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright';
+import { launchChromium, openPage, startApi, startPageServer, type Chromium, type ControlledApi, type PageServer } from '../helpers/pages.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+let chromium: Chromium;
+let pages: PageServer;
+let api: ControlledApi;
+let context: BrowserContext | undefined;
+
+beforeAll(async () => {
+	[chromium, pages, api] = await Promise.all([launchChromium(), startPageServer(), startApi()]);
+});
+
+afterAll(async () => {
+	await context?.close();
+	await Promise.all([chromium?.close(), pages?.close(), api?.close()]);
+});
+
+interface PageClient { client: import('../../src/entries/index.js').Client; events: Array<{ type: string; reason: string; scope: string; reopensAt?: number }>; call(path: string): Promise<string>; base: string }
+
+const client = async (page: Page, name: string, breaker: Record<string, unknown>) => {
+	await page.evaluate(({ name, breaker, base }) => {
+		const { createClient, classify } = (globalThis as unknown as { steadfetch: typeof import('../../src/entries/index.js') }).steadfetch;
+		const client = createClient({ name, retry: 0, staleCache: false, breaker });
+		const events: PageClient['events'] = [];
+		for (const type of ['breaker:open', 'breaker:half-open', 'breaker:closed'] as const) {
+			client.on(type, (event) => events.push({ type, reason: event.reason, scope: event.scope, ...(event.reopensAt === undefined ? {} : { reopensAt: event.reopensAt }) }));
+		}
+
+		const call = async (path: string): Promise<string> => client.get(base + path).then((response) => String(response.status), (error: unknown) => classify(error).code);
+		(globalThis as unknown as { t: PageClient }).t = { client, events, call, base };
+	}, { name, breaker, base: api.url });
+	return {
+		page,
+		calls: async (n: number, path: string): Promise<string[]> => page.evaluate(async ({ n, path }) => {
+			const { t } = globalThis as unknown as { t: PageClient };
+			return Promise.all(Array.from({ length: n }, async () => t.call(path)));
+		}, { n, path }),
+		snapshot: async () => page.evaluate(() => {
+			const { t } = globalThis as unknown as { t: PageClient };
+			return t.client.breaker(t.base);
+		}),
+		stats: async () => page.evaluate(() => {
+			const { t } = globalThis as unknown as { t: PageClient };
+			return t.client.stats()[new URL(t.base).origin]?.breaker;
+		}),
+		clear: async () => page.evaluate(async () => (globalThis as unknown as { t: PageClient }).t.client.clear()),
+		events: async () => page.evaluate(() => [...(globalThis as unknown as { t: PageClient }).t.events]),
+	};
+};
+
+const fresh = async (count: number): Promise<Page[]> => {
+	await context?.close();
+	context = await chromium.context();
+	return Promise.all(Array.from({ length: count }, async () => openPage(context!, pages)));
+};
+
+describe('breaker variants across tabs (real Chromium)', { timeout: 60_000 }, () => {
+	it('9 503s from 3 tabs at once: breaker:open once per tab, with the origin, and every tab\'s stats() shows the period its event told', async () => {
+		for (let trial = 0; trial < 1; trial++) {
+			const opened = await fresh(3);
+			await api.up();
+			await api.down(503);
+			const tabs = await Promise.all(opened.map(async (page) => client(page, `variants-open-${trial}`, { consecutiveFailures: 9, minimumThroughput: 20 })));
+			await Promise.all(tabs.map(async (tab) => tab.calls(3, '/json?id=together')));
+			for (const tab of tabs) {
+				await waitFor(async () => (await tab.snapshot()).state === 'open', 'open in every tab', 5_000);
+			}
+
+			await new Promise((resolve) => setTimeout(resolve, 200)); // any later open state told meanwhile
+			const told = await Promise.all(tabs.map(async (tab) => tab.events()));
+			console.log(`[variants] trial ${trial}: ${told.map((events) => events.map(({ type, reason }) => `${type} ${reason}`).join(', ')).join(' | ')}`);
+			for (const [index, tab] of tabs.entries()) {
+				const opens = told[index]!.filter(({ type }) => type === 'breaker:open');
+				expect(opens).toHaveLength(1);
+				expect(opens[0]!.scope).toBe(new URL(api.url).origin);
+				expect((await tab.stats())?.reopensAt).toBe(opens[0]!.reopensAt);
+			}
+		}
+	});
+
+	it('clear() in one tab: the other tab\'s open breaker closes (its next call goes out), and failures in a row from before the clear count for nothing', async () => {
+		const [first, second] = await fresh(2);
+		await api.up();
+		await api.down(503);
+		const [a, b] = [await client(first!, 'variants-clear', {}), await client(second!, 'variants-clear', {})];
+		expect(await a.calls(5, '/json?id=clear')).toEqual(Array(5).fill('HTTP_5XX'));
+		await waitFor(async () => (await b.snapshot()).state === 'open', 'open in the other tab', 5_000);
+		await a.clear();
+		await waitFor(async () => (await b.snapshot()).state === 'closed', 'the clear reaching the other tab', 5_000); // before: open until its period ended
+		expect((await b.events()).map(({ type, reason }) => `${type} ${reason}`)).toEqual(['breaker:open shared', 'breaker:closed shared']);
+		expect(await b.calls(4, '/json?id=clear')).toEqual(Array(4).fill('HTTP_5XX'));
+		await waitFor(async () => (await a.snapshot()).consecutiveFailures === 4, 'the failures counted in the clearing tab', 5_000);
+		await a.clear();
+		await waitFor(async () => (await b.snapshot()).consecutiveFailures === 0, 'the clear forgetting the other tab\'s failures in a row', 5_000);
+		expect(await b.calls(1, '/json?id=clear')).toEqual(['HTTP_5XX']);
+		expect((await b.snapshot()).state).toBe('closed'); // before: open (4 from before the clear + 1)
+		await api.up();
+	});
+});

@@ -1,0 +1,90 @@
+/**
+ * Variants of the breaker's sharing across tabs (API.md "Reachability and recovery", "Identity"):
+ * a clear in one tab (the learned state goes in every tab), waitForHealthy in a tab that did not probe.
+ * Clients of one name and store on one injected clock; a real BroadcastChannel (Node's); `document`
+ * faked (a page).
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createClient, memoryStore, type KeyValueStore } from '../../src/entries/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { FakeOrigin, flush, origin, times } from './breaker-kit.js';
+import { fakeWindow } from './outbox-helpers.js';
+
+const t0 = 1_700_000_000_000;
+let names = 0;
+let win: ReturnType<typeof fakeWindow>;
+const clients: Array<{ close(): void }> = [];
+
+beforeEach(() => {
+	win = fakeWindow();
+});
+afterEach(() => {
+	for (const client of clients.splice(0)) {
+		client.close();
+	}
+
+	win.restore();
+});
+
+const pages = (store: KeyValueStore = memoryStore(`variants-${names}`)) => {
+	const clock = new ManualClock(t0);
+	const name = `variants-${names++}`;
+	const open = (breakerOptions: object = {}) => {
+		const server = new FakeOrigin();
+		server.answer(503);
+		const events: string[] = [];
+		const api = createClient({ clock, random: () => 0.5, name, store: () => store, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, breaker: { share: true, ...breakerOptions } });
+		clients.push(api);
+		for (const type of ['breaker:open', 'breaker:half-open', 'breaker:closed', 'storage:error'] as const) {
+			api.on(type, (event) => events.push(`${type} ${'reason' in event ? event.reason : event.operation}`));
+		}
+
+		const call = async (url = `${origin}/x`): Promise<string> => api.get(url).then((response) => String(response.status), (error: { code?: unknown; name: string }) => (typeof error.code === 'string' ? error.code : error.name));
+		return { api, server, events, call, snapshot: () => api.breaker(origin) };
+	};
+
+	return { clock, store, open };
+};
+
+describe('breaker variants across tabs', () => {
+	it('clear() in one tab: the other tabs forget the failures in a row too (4 of 5 before the clear, then 1: closed)', async () => {
+		const { open, store } = pages();
+		const [a, b] = [open(), open()];
+		await times(4, async () => a.call());
+		await vi.waitFor(() => expect(b.snapshot().consecutiveFailures).toBe(4));
+		await a.api.clear();
+		await flush();
+		expect(await b.call()).toBe('HTTPError');
+		await flush();
+		expect(b.snapshot()).toMatchObject({ state: 'closed', consecutiveFailures: 1 }); // before: open (4 from before the clear + 1)
+		expect(a.snapshot().state).toBe('closed');
+		expect(await store.get(origin)).not.toMatchObject({ state: 'open' });
+	});
+
+	it('clear() in one tab: another tab\'s open breaker closes too, and its pending waitForHealthy resolves', async () => {
+		const { open } = pages();
+		const [a, b] = [open(), open()];
+		await times(5, async () => a.call());
+		await vi.waitFor(() => expect(b.snapshot().state).toBe('open'));
+		const waiting = b.api.waitForHealthy(origin, { timeoutMs: 2_000 }).then(() => 'healthy', (error: { code?: string }) => error.code);
+		await a.api.clear();
+		await vi.waitFor(() => expect(b.snapshot().state).toBe('closed')); // before: open for its period
+		expect(await waiting).toBe('healthy');
+		expect(b.events).toEqual(['breaker:open shared', 'breaker:closed shared']);
+		b.server.up();
+		expect(await b.call()).toBe('200');
+	});
+
+	it('waitForHealthy in a tab that never called resolves when another tab\'s probe closes it', async () => {
+		const { open, clock } = pages();
+		const [a, b, c] = [open(), open(), open()];
+		await times(5, async () => a.call());
+		await vi.waitFor(() => expect([b.snapshot().state, c.snapshot().state]).toEqual(['open', 'open']));
+		const waiting = c.api.waitForHealthy(origin, { timeoutMs: 2_000 }).then(() => 'healthy', (error: { code?: string }) => error.code);
+		clock.advance(30_000);
+		b.server.up();
+		expect(await b.call()).toBe('200');
+		expect(await waiting).toBe('healthy');
+		expect(c.events).toEqual(['breaker:open shared', 'breaker:closed shared']);
+	});
+});
