@@ -33,6 +33,12 @@ export interface BreakerRecord {
 	 */
 	unanswered?: true;
 	/**
+	 * Re-opened by a failed probe that a recovery trigger let through early: the other tabs, which get
+	 * the same `online` (or their own `visibilitychange`) a few ms later, do not turn it half-open again
+	 * for a second probe of an origin just found down (`recover`).
+	 */
+	probed?: true;
+	/**
 	 * Failures in a row counted in this closed state, across the tabs of the name (or, from a
 	 * coordinator, the fleet); bounded by `consecutiveFailures` when read. Absent: none (or unknown).
 	 */
@@ -95,6 +101,13 @@ export const PASS = -1;
 /** `admit()`: go ahead as a half-open probe (a probe slot is now taken). */
 export const PROBE = -2;
 
+/**
+ * How long after a failed early probe a recovery trigger (`online`, `visible`) is taken as the one
+ * that let it through, seen later by another tab: every tab gets `online` at once, and each handles
+ * it when its event loop comes to it (ms apart), by then maybe after that probe failed (ms).
+ */
+const triggerMs = 1_000;
+
 /** The `at` of a circuit's next record, made `now`: after the one it follows (`BreakerRecord.at`). */
 const after = ({ record }: Circuit, now: number): number => Math.max(now, record.at + 1);
 
@@ -111,11 +124,11 @@ export const closed = (scope: string, at: number): BreakerRecord => ({ v: 2, sco
  * version 2 record are read apart (`takeCounts` and `hear`, circuits.ts), by those that use them.
  */
 export const readRecord = (value: unknown, now: number, maxOpenMs: number): BreakerRecord | undefined => {
-	const { v, scope, state, openedAt, reopensAt, opens, at, isolated, unanswered } = (value ?? {}) as Partial<BreakerRecord>;
+	const { v, scope, state, openedAt, reopensAt, opens, at, isolated, unanswered, probed } = (value ?? {}) as Partial<BreakerRecord>;
 	if (((v as number) === 1 || v === 2) && typeof scope === 'string' && scope.length <= 2048 && [openedAt, reopensAt, at].every(Number.isFinite) && Number.isInteger(opens) && opens! >= 0 && (isolated ?? true) === true && (unanswered ?? true) === true) {
 		const from = Math.min(openedAt!, now);
 		return state === 'closed' ? closed(scope, at!)
-			: state === 'open' ? { v: 2, scope, state, openedAt: from, reopensAt: from + Math.max(0, Math.min(reopensAt! - openedAt!, maxOpenMs)), opens: Math.min(opens!, 32), at: at!, ...(isolated && { isolated }), ...(unanswered && { unanswered }) }
+			: state === 'open' ? { v: 2, scope, state, openedAt: from, reopensAt: from + Math.max(0, Math.min(reopensAt! - openedAt!, maxOpenMs)), opens: Math.min(opens!, 32), at: at!, ...(isolated && { isolated }), ...(unanswered && { unanswered }), ...(probed === true && { probed }) }
 				: undefined;
 	}
 
@@ -198,11 +211,13 @@ const byHand = (set: Enter, notify: Notify) => ({
 	 * attempts that got no HTTP answer turns half-open now instead of at the end of its period
 	 * (the next attempt is the probe; one that fails re-opens it for a new period of the length that
 	 * was running, from then, not doubled: `early`). One open on HTTP answers, or by hand, keeps its
-	 * period. True when it turned half-open.
+	 * period; so does one re-opened by a failed early probe less than `triggerMs` ago, on `online` or
+	 * `visible`: one probe across the tabs per trigger (a reload still probes). True when it turned half-open.
 	 */
 	recover(circuit: Circuit, now: number, reason: string): boolean {
 		const { record } = circuit;
-		if (record.state !== 'open' || !record.unanswered || record.isolated || now >= record.reopensAt) {
+		// A trigger within `triggerMs` of a failed early probe is the one that let it through, as another tab got it.
+		if (record.state !== 'open' || !record.unanswered || record.isolated || now >= record.reopensAt || (record.probed && reason !== 'restored' && now - record.openedAt < triggerMs)) {
 			return false;
 		}
 
@@ -254,7 +269,7 @@ export const machine = (settings: Settings, notify: Notify, random = (): number 
 		// An early probe (started before the period it cut short would have ended) does not advance the doubling.
 		const again = early !== undefined && probe < early ? 1 : 0;
 		const period = Math.min(maxOpenMs, ms || openMs * 2 ** Math.max(0, opens - again) * (0.8 + 0.4 * random()));
-		set(circuit, { v: 2, scope, state: 'open', openedAt: now, reopensAt: now + period, opens: opens + 1 - again, at: after(circuit, now), ...(unanswered && { unanswered }) }, 'open', reason, via);
+		set(circuit, { v: 2, scope, state: 'open', openedAt: now, reopensAt: now + period, opens: opens + 1 - again, at: after(circuit, now), ...(unanswered && { unanswered }), ...(again && { probed: true }) }, 'open', reason, via);
 	};
 
 	/**

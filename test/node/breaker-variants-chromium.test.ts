@@ -102,4 +102,54 @@ describe('breaker variants across tabs (real Chromium)', { timeout: 60_000 }, ()
 		expect((await b.snapshot()).state).toBe('closed'); // before: open (4 from before the clear + 1)
 		await api.up();
 	});
+
+	it('the device comes back online with 5 tabs and breaker.probe: one probe reaches the origin, and its closing reaches every tab', async () => {
+		const opened = await fresh(5);
+		await api.up();
+		const tabs = await Promise.all(opened.map(async (page) => client(page, 'variants-online', { openMs: 60_000, probe: '/json?id=health' })));
+		await api.down('refuse');
+		expect(await tabs[0]!.calls(5, '/json?id=online')).toEqual(Array(5).fill('NETWORK'));
+		for (const tab of tabs) {
+			await waitFor(async () => (await tab.snapshot()).state === 'open', 'open in every tab', 5_000);
+		}
+
+		await context!.setOffline(true);
+		await api.up();
+		const seen = api.seen.length;
+		await context!.setOffline(false); // `online` in every tab at once
+		for (const tab of tabs) {
+			await waitFor(async () => (await tab.snapshot()).state === 'closed', 'closed in every tab', 5_000);
+		}
+
+		await new Promise((resolve) => setTimeout(resolve, 200)); // a late probe would land by now
+		const probes = api.seen.slice(seen).filter(({ url }) => url.includes('id=health'));
+		const told = (await Promise.all(tabs.map(async (tab) => tab.events()))).flat().map(({ type, reason }) => `${type} ${reason}`);
+		console.log(`[variants] online with 5 tabs: ${probes.length} probe(s); ${told.join(', ')}`);
+		expect(probes).toHaveLength(1);
+		expect(told.filter((event) => event === 'breaker:closed probe-succeeded')).toHaveLength(1);
+		expect(told.filter((event) => event === 'breaker:closed shared')).toHaveLength(4);
+	});
+
+	it('`online` with 5 tabs while the origin is still down: one early probe across the tabs per `online`, not one more from each tab that handles it after that probe failed', async () => {
+		const opened = await fresh(5);
+		await api.up();
+		const tabs = await Promise.all(opened.map(async (page) => client(page, 'variants-online-down', { openMs: 60_000, probe: '/json?id=health' })));
+		await api.down('refuse');
+		expect(await tabs[0]!.calls(5, '/json?id=online')).toEqual(Array(5).fill('NETWORK'));
+		for (const tab of tabs) {
+			await waitFor(async () => (await tab.snapshot()).state === 'open', 'open in every tab', 5_000);
+		}
+
+		const failed = async (): Promise<number> => (await Promise.all(tabs.map(async (tab) => tab.events()))).flat().filter(({ reason }) => reason === 'probe-failed').length;
+		for (let round = 1; round <= 3; round++) {
+			await context!.setOffline(true);
+			await context!.setOffline(false); // `online` in every tab: the probe fails (refused)
+			await waitFor(async () => (await failed()) >= round, `the probe of online ${round}`, 5_000);
+			await new Promise((resolve) => setTimeout(resolve, 1_200)); // another tab's second probe would have failed by now
+		}
+
+		console.log(`[variants] online ×3 with the origin down, 5 tabs: ${await failed()} probes failed`);
+		expect(await failed()).toBe(3); // before: 6 to 8 (a tab that handled online after the failure probed again)
+		await api.up();
+	});
 });

@@ -251,6 +251,32 @@ describe('breaker: recovery without waiting', () => {
 	});
 });
 
+describe('breaker: one probe per recovery trigger across tabs', () => {
+	it('a tab that handles `online` after another tab\'s early probe failed does not probe again (the origin just found down); a trigger a second later does', async () => {
+		const { clock, open } = page();
+		const a = open();
+		const b = open();
+		await trip(a, 'down');
+		await vi.waitFor(() => expect(b.snapshot().state).toBe('open'));
+		b.server.down();
+		clock.advance(1_000);
+		win.setOnline(true);
+		expect(await a.call()).toBe('NetworkError'); // the early probe: the origin is still down
+		await vi.waitFor(() => expect(b.snapshot()).toMatchObject({ state: 'open', reopensAt: t0 + 31_000 }));
+		// The same `online` as the other tab handles it, ms later (every tab gets it; here fired again).
+		clock.advance(50);
+		win.setOnline(true);
+		expect([a.snapshot().state, b.snapshot().state]).toEqual(['open', 'open']); // before: half-open in both
+		expect(await b.call()).toBe('CIRCUIT_OPEN'); // before: a second probe (NetworkError)
+		expect(b.server.requests).toHaveLength(0);
+		expect(b.events).toEqual(['open shared', 'half-open online', 'open shared']);
+		// A later trigger is a new one: half-open at once again.
+		clock.advance(1_000);
+		win.setOnline(true);
+		expect([a.snapshot().state, b.snapshot().state]).toEqual(['half-open', 'half-open']);
+	});
+});
+
 describe('breaker: recovery within the millisecond it opened', () => {
 	it('`online` at once (the clock unmoved): one tab\'s probe closes it, and its closing reaches the other tab', async () => {
 		const { open } = page();
