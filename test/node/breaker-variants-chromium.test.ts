@@ -152,4 +152,28 @@ describe('breaker variants across tabs (real Chromium)', { timeout: 60_000 }, ()
 		expect(await failed()).toBe(3); // before: 6 to 8 (a tab that handled online after the failure probed again)
 		await api.up();
 	});
+
+	it('a tab opened while another tab\'s probe is in flight sends nothing, and is closed (its next call fresh) once that probe succeeds', async () => {
+		const [first] = await fresh(1);
+		await api.up();
+		await api.down(503);
+		const a = await client(first!, 'variants-new-tab', { openMs: 1_000 });
+		expect(await a.calls(5, '/json?id=newtab')).toEqual(Array(5).fill('HTTP_5XX'));
+		const { reopensAt } = await a.snapshot();
+		await api.down('hang');
+		await new Promise((resolve) => setTimeout(resolve, reopensAt! - Date.now() + 20));
+		const before = api.requests;
+		void a.calls(1, '/json?id=newtab'); // the probe: it hangs
+		await waitFor(async () => api.requests > before, 'the probe at the origin', 5_000);
+		const c = await client(await openPage(context!, pages), 'variants-new-tab', { openMs: 1_000 });
+		expect(await c.calls(3, '/json?id=newtab')).toEqual(Array(3).fill('CIRCUIT_OPEN'));
+		expect(api.requests).toBe(before + 1);
+		await api.up(); // the hanging probe is answered
+		await waitFor(async () => (await c.snapshot()).state === 'closed', 'closed in the new tab', 5_000);
+		expect(await c.calls(1, '/json?id=newtab')).toEqual(['200']);
+		const told = (await c.events()).map(({ type, reason }) => `${type} ${reason}`);
+		console.log(`[variants] new tab during a probe: ${told.join(', ')}; stats ${JSON.stringify(await c.stats())}`);
+		expect(told.at(-1)).toBe('breaker:closed shared');
+		expect((await c.stats())?.state).toBe('closed');
+	});
 });
