@@ -48,9 +48,10 @@ export interface BreakerRecord {
 	/** One outcome on the tabs' channel (not stored): 1 a failure (`unanswered`: without an HTTP answer), 0 a success. */
 	outcome?: 0 | 1;
 	/**
-	 * This context only (never written or read): a recovery trigger made this open record half-open
-	 * before its period was over, which ended then (epoch ms). A probe started before it that fails
-	 * re-opens for the nominal period that was running, not doubled (`open`).
+	 * This context only (never read: `readRecord` leaves it out): a recovery trigger made this open
+	 * record half-open before its period was over, which ended then (epoch ms). A probe started before
+	 * it that fails re-opens for the nominal period that was running, not doubled (`open`). Also set
+	 * (to its opening) on the record this context's failed early probe re-opened (`probed`).
 	 */
 	early?: number;
 }
@@ -211,13 +212,14 @@ const byHand = (set: Enter, notify: Notify) => ({
 	 * attempts that got no HTTP answer turns half-open now instead of at the end of its period
 	 * (the next attempt is the probe; one that fails re-opens it for a new period of the length that
 	 * was running, from then, not doubled: `early`). One open on HTTP answers, or by hand, keeps its
-	 * period; so does one re-opened by a failed early probe less than `triggerMs` ago, on `online` or
-	 * `visible`: one probe across the tabs per trigger (a reload still probes). True when it turned half-open.
+	 * period; so does one that another tab re-opened by a failed early probe less than `triggerMs` ago,
+	 * on `online` or `visible`: one probe across the tabs per trigger (a reload still probes; in the tab
+	 * that probed, a trigger after it is a new one). True when it turned half-open.
 	 */
 	recover(circuit: Circuit, now: number, reason: string): boolean {
 		const { record } = circuit;
-		// A trigger within `triggerMs` of a failed early probe is the one that let it through, as another tab got it.
-		if (record.state !== 'open' || !record.unanswered || record.isolated || now >= record.reopensAt || (record.probed && reason !== 'restored' && now - record.openedAt < triggerMs)) {
+		// A trigger within `triggerMs` of another tab's failed early probe is the one that let it through, as this tab got it.
+		if (record.state !== 'open' || !record.unanswered || record.isolated || now >= record.reopensAt || (record.probed && record.early === undefined && reason !== 'restored' && now - record.openedAt < triggerMs)) {
 			return false;
 		}
 
@@ -269,7 +271,8 @@ export const machine = (settings: Settings, notify: Notify, random = (): number 
 		// An early probe (started before the period it cut short would have ended) does not advance the doubling.
 		const again = early !== undefined && probe < early ? 1 : 0;
 		const period = Math.min(maxOpenMs, ms || openMs * 2 ** Math.max(0, opens - again) * (0.8 + 0.4 * random()));
-		set(circuit, { v: 2, scope, state: 'open', openedAt: now, reopensAt: now + period, opens: opens + 1 - again, at: after(circuit, now), ...(unanswered && { unanswered }), ...(again && { probed: true }) }, 'open', reason, via);
+		// Re-opened by its own early probe: `early` (now, before any probe under it) tells this context's record from the others' (`recover`).
+		set(circuit, { v: 2, scope, state: 'open', openedAt: now, reopensAt: now + period, opens: opens + 1 - again, at: after(circuit, now), ...(unanswered && { unanswered }), ...(again && { probed: true, early: now }) }, 'open', reason, via);
 	};
 
 	/**
