@@ -61,8 +61,8 @@ const fresh = async (count: number): Promise<Page[]> => {
 };
 
 describe('breaker variants across tabs (real Chromium)', { timeout: 60_000 }, () => {
-	it('9 503s from 3 tabs at once: breaker:open once per tab, with the origin, and every tab\'s stats() shows the period its event told', async () => {
-		for (let trial = 0; trial < 1; trial++) {
+	it('9 503s from 3 tabs at once (4 trials): breaker:open once per tab, with the origin, and every tab\'s stats() shows it open for one period', async () => {
+		for (let trial = 0; trial < 4; trial++) {
 			const opened = await fresh(3);
 			await api.up();
 			await api.down(503);
@@ -75,12 +75,17 @@ describe('breaker variants across tabs (real Chromium)', { timeout: 60_000 }, ()
 			await new Promise((resolve) => setTimeout(resolve, 200)); // any later open state told meanwhile
 			const told = await Promise.all(tabs.map(async (tab) => tab.events()));
 			console.log(`[variants] trial ${trial}: ${told.map((events) => events.map(({ type, reason }) => `${type} ${reason}`).join(', ')).join(' | ')}`);
+			const periods = new Set<number | undefined>();
 			for (const [index, tab] of tabs.entries()) {
 				const opens = told[index]!.filter(({ type }) => type === 'breaker:open');
-				expect(opens).toHaveLength(1);
+				expect(opens).toHaveLength(1); // before: up to 3 in a tab whose own opening crossed the others' on the channel
 				expect(opens[0]!.scope).toBe(new URL(api.url).origin);
-				expect((await tab.stats())?.reopensAt).toBe(opens[0]!.reopensAt);
+				const stats = await tab.stats();
+				expect(stats?.state).toBe('open');
+				periods.add(stats?.reopensAt);
 			}
+
+			expect(periods.size).toBe(1); // one period in every tab: the later one, where two tabs opened it
 		}
 	});
 

@@ -1,6 +1,7 @@
 /**
  * Variants of the breaker's sharing across tabs (API.md "Reachability and recovery", "Identity"):
- * a clear in one tab (the learned state goes in every tab), waitForHealthy in a tab that did not probe.
+ * a clear in one tab (the learned state goes in every tab), two tabs opening it at once, waitForHealthy
+ * in a tab that did not probe.
  * Clients of one name and store on one injected clock; a real BroadcastChannel (Node's); `document`
  * faked (a page).
  */
@@ -73,6 +74,26 @@ describe('breaker variants across tabs', () => {
 		expect(b.events).toEqual(['breaker:open shared', 'breaker:closed shared']);
 		b.server.up();
 		expect(await b.call()).toBe('200');
+	});
+
+	it('two tabs whose fifth failures cross on the channel each open it: breaker:open once per tab, and both keep the later period', async () => {
+		const { open, clock } = pages();
+		// The second tab's outcome is counted 1 ms after the first's (its isFailure moves the clock), both before either message lands.
+		const [a, b] = [open(), open({ isFailure: () => void clock.advance(1) })];
+		await times(4, async () => a.call());
+		await vi.waitFor(() => expect(b.snapshot().consecutiveFailures).toBe(4));
+		a.server.hang();
+		b.server.hang();
+		const calls = [a.call(), b.call()];
+		await vi.waitFor(() => expect([a.server.pending.length, b.server.pending.length]).toEqual([1, 1]));
+		a.server.settleAll(new Response('{}', { status: 503 }));
+		b.server.settleAll(new Response('{}', { status: 503 }));
+		expect(await Promise.all(calls)).toEqual(['HTTPError', 'HTTPError']);
+		await vi.waitFor(() => expect(a.snapshot().reopensAt).toBe(b.snapshot().reopensAt));
+		await flush();
+		expect(a.events).toEqual(['breaker:open consecutive-failures']); // before: and 'breaker:open shared'
+		expect(b.events).toEqual(['breaker:open consecutive-failures']);
+		expect(a.snapshot().state).toBe('open');
 	});
 
 	it('waitForHealthy in a tab that never called resolves when another tab\'s probe closes it', async () => {
