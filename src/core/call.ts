@@ -193,7 +193,14 @@ export class Call implements PolicyCall {
 	run(forKy: Record<string, unknown>, headers: Headers | undefined, fallback: unknown): ResponsePromise {
 		const began = monotonicNow();
 		this.#forKy = forKy;
-		const next = this.#chain();
+		let next: Run | undefined;
+		try {
+			next = this.#chain();
+		} catch (error) {
+			// An `appliesTo` that throws fails this call only, as a rejection (never a throw from a client method).
+			return rejectedCall(error);
+		}
+
 		const unfit = next && unsendable(this.options, headers);
 		if (unfit) {
 			return rejectedCall(unfit);
@@ -350,7 +357,14 @@ export class Call implements PolicyCall {
 			const placed = wrappers[index]!;
 			if (wrapApplies(placed, this)) {
 				const inner: Run = next ?? ((extras) => this.#runKy(extras));
-				next = (extras) => placed.parts.wrap!(this, (extra) => inner(extra ? [...extras ?? [], extra] : extras));
+				next = (extras) => {
+					try {
+						return placed.parts.wrap!(this, (extra) => inner(extra ? [...extras ?? [], extra] : extras));
+					} catch (error) {
+						// A wrapper that throws at once fails the call as one that rejects: the wrappers above, and the caller, get a rejection.
+						return Promise.reject(error);
+					}
+				};
 			}
 		}
 

@@ -5,7 +5,7 @@ import type { AnyClient, ClientStats } from './client-types.js';
 import type { Emitter } from './events.js';
 import type { Invocation } from './invocation.js';
 import type { CallOptions } from './options.js';
-import { closeAll } from './slots.js';
+import { closeAll, type Placed } from './slots.js';
 import type { PolicyContext, PolicyParts } from './policy.js';
 import type { Reach } from './reachability.js';
 import { followOnline } from '../utils/online.js';
@@ -53,8 +53,8 @@ export interface MemberDeps {
 	/** The client's sensitive query parameters (`sensitiveParams` and the defaults). */
 	readonly params: ReadonlySet<string>;
 	readonly stats: Stats;
-	/** The policies' parts, in wrap order. */
-	readonly active: readonly PolicyParts[];
+	/** The filled slots, in wrap order. */
+	readonly placed: readonly Placed[];
 	/** Whether a policy defines scopes (the breaker's `scope` option). */
 	readonly custom: boolean;
 	readonly close: () => void;
@@ -65,7 +65,8 @@ export interface MemberDeps {
  * `close` given, the policies' members last.
  * `withContext` is with-context.ts's (none in the browser build).
  */
-export const addMembers = (client: AnyClient, { context, params, stats, active, custom, close }: MemberDeps): void => {
+export const addMembers = (client: AnyClient, { context, params, stats, placed, custom, close }: MemberDeps): void => {
+	const active = placed.map(({ parts }) => parts);
 	Object.assign(client, { stop: ky.stop, retry: ky.retry });
 	client.on = context.on as AnyClient['on'];
 	// A copy of each scope's counters, with each policy's view of the scope.
@@ -105,8 +106,13 @@ export const addMembers = (client: AnyClient, { context, params, stats, active, 
 		// Not enumerable either: the name a service worker's answer says told a delivered write (src/core/world.ts `deliveredBy`).
 		[clientName]: { value: context.name },
 	});
-	for (const part of active) {
-		for (const [name, value] of Object.entries(part.members ?? {})) {
+	for (const { slot, parts } of placed) {
+		for (const [name, value] of Object.entries(parts.members ?? {})) {
+			// A member is one part's: never one of the client's own (`get`, `close`, ky's) nor another policy's.
+			if (name in client) {
+				throw new TypeError(`The \`${slot}\` policy's member \`${name}\` is already the client's`);
+			}
+
 			// `waitForHealthy` stays an assignable method (for spies); the handles are fixed properties.
 			Object.defineProperty(client, name, { value, writable: name === 'waitForHealthy', enumerable: true });
 		}

@@ -149,24 +149,24 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	const disconnect = worlds.connect(context.name, emit);
 	// Request contexts (Workers, Deno): src/core/with-context.ts; the browser build's throws.
 	client.withContext = contexts(client, { call, context, active });
-	addMembers(client, {
-		context,
-		params,
-		stats,
-		active,
-		custom: customScope !== undefined,
-		close: () => {
-			if (!closed) {
-				closed = true;
-				shut();
-				disconnect();
-			}
-		},
-	});
+	const close = (): void => {
+		if (!closed) {
+			closed = true;
+			shut();
+			disconnect();
+		}
+	};
 
-	entry.finish?.(client, options);
-	for (const part of active) {
-		part.start?.();
+	try {
+		addMembers(client, { context, params, stats, placed, custom: customScope !== undefined, close });
+		entry.finish?.(client, options);
+		for (const part of active) {
+			part.start?.();
+		}
+	} catch (error) {
+		// A policy's member that is the client's already, or a start() that throws: as a create() that throws, createClient throws it, every part closed.
+		close();
+		throw error;
 	}
 
 	return client;

@@ -179,7 +179,8 @@ export interface PolicyParts {
 	/**
 	 * Outer wrapper around the whole call (every attempt): sees the final outcome, may skip `next`,
 	 * replace its result, recover from its error, or run ky again. `next(extra)` runs ky with
-	 * `extra` over the call's options. Runs only when `appliesTo(call)` says so.
+	 * `extra` over the call's options. Runs only when `appliesTo(call)` says so. One that throws at
+	 * once (or an `appliesTo` that throws) fails that call only, as a rejection.
 	 */
 	wrap?(call: PolicyCall, next: (extra?: RunOptions) => Promise<Response>): Promise<Response>;
 	/**
@@ -202,7 +203,10 @@ export interface PolicyParts {
 	readonly scopeOf?: (url: string) => string;
 	/** The log level of each event this policy emits (`PolicyContext.levels`): an event not listed is not logged. */
 	readonly levels?: Readonly<Partial<Record<EventType, LogLevel>>>;
-	/** Called once after the client is assembled: open channels, listeners, timers (never at import). */
+	/**
+	 * Called once after the client is assembled: open channels, listeners, timers (never at import).
+	 * One that throws makes `createClient` throw it, every part closed.
+	 */
 	start?(): void;
 	/** Stop timers, listeners and channels. */
 	close?(): void;
@@ -224,7 +228,10 @@ export interface PolicyParts {
 	 * (src/utils/scopes.ts), which bounds it the same way.
 	 */
 	holds?(scope: string): boolean;
-	/** Members this policy gives the client (`breaker` and `waitForHealthy`, `cache`, `outbox`). */
+	/**
+	 * Members this policy gives the client (`breaker` and `waitForHealthy`, `cache`, `outbox`). A name
+	 * the client has already (its own, ky's, another policy's) is a `TypeError` at `createClient`.
+	 */
 	readonly members?: object;
 	/**
 	 * Members of `client.withContext(ctx)` in place of `members`, bound to the request's `waitUntil`

@@ -227,6 +227,92 @@ describe('the open pipeline: a policy\'s faults stay its own', () => {
 	});
 });
 
+describe('the open pipeline: a wrapper\'s faults', () => {
+	/** What a call does: a throw from the client method, or how its promise settles. */
+	const outcomeOf = async (call: () => Promise<unknown>): Promise<unknown[]> => {
+		let promise: Promise<unknown>;
+		try {
+			promise = call();
+		} catch (thrown) {
+			return ['thrown', thrown];
+		}
+
+		return promise.then((response) => ['resolved', (response as Response).status], (error: unknown) => ['rejected', error]);
+	};
+
+	it('a wrap or an appliesTo that throws at once rejects that call (never a throw from the client method), in the core and the preset, a read and a write; the next call is answered', async () => {
+		const fault = new Error('thrown at once');
+		let throws = true;
+		const sync = (): never => {
+			throw fault;
+		};
+		const wrapping: Policy = { slot: 'wrapping', create: () => ({ wrap: (_call, next) => (throws ? sync() : next()) }) };
+		const applying: Policy = { slot: 'applying', create: () => ({ wrap: (_call, next) => next(), appliesTo: () => (throws ? sync() : true) }) };
+		for (const own of [{ wrapping }, { applying }]) {
+			for (const make of [createCore, createClient] as Array<(options: object) => ReturnType<typeof createCore>>) {
+				const api = make({ fetch: ok, retry: 0, ...own });
+				for (const method of ['get', 'post'] as const) {
+					throws = true;
+					expect(await outcomeOf(() => api[method]('https://api.test/a'))).toEqual(['rejected', fault]);
+					throws = false;
+					expect(await outcomeOf(() => api[method]('https://api.test/a'))).toEqual(['resolved', 200]);
+				}
+
+				api.close();
+			}
+		}
+	});
+
+	it('a wrap that throws at once inside another wrapper is a rejection to it: the outer wrapper\'s fallback answers, the caller\'s body shortcut rejects with it', async () => {
+		const fault = new Error('thrown at once');
+		const inner: Policy = { slot: 'inner', at: { wrap: 20 }, create: () => ({ wrap: () => { throw fault; } }) };
+		const seen: unknown[] = [];
+		const outer: Policy = { slot: 'outer', at: { wrap: 10 }, create: () => ({ wrap: (_call, next) => next().catch((error: unknown) => { seen.push(error); return new Response('outer'); }) }) };
+		const api = createCore({ fetch: ok, inner, outer } as never);
+		expect(await api.get('https://api.test/a').text()).toBe('outer');
+		expect(seen).toEqual([fault]);
+		const alone = createCore({ fetch: ok, inner } as never);
+		expect(await outcomeOf(() => alone.get('https://api.test/a').json())).toEqual(['rejected', fault]);
+	});
+});
+
+describe('the open pipeline: a policy\'s faults at createClient', () => {
+	it('a start() that throws makes createClient throw it, every part closed (the started ones too)', () => {
+		const fault = new Error('cannot start');
+		const closed: string[] = [];
+		const made = (slot: string, fails = false): Policy => ({
+			slot,
+			create: () => ({
+				start: () => {
+					if (fails) {
+						throw fault;
+					}
+				},
+				close: () => closed.push(slot),
+			}),
+		});
+		expect(() => createCore({ first: made('first'), broken: made('broken', true), last: made('last') } as never)).toThrow(fault);
+		expect(closed.sort()).toEqual(['broken', 'first', 'last']);
+	});
+
+	it('a member a policy gives that the client has already (its own, ky\'s, another policy\'s) is a TypeError naming the slot and the member, every part closed', () => {
+		for (const [name, make] of [['get', createCore], ['close', createCore], ['stats', createCore], ['cache', createClient], ['thing', createCore]] as Array<[string, (options: object) => unknown]>) {
+			const closed: string[] = [];
+			const giving = (slot: string): Policy => ({ slot, create: () => ({ members: { [name]: () => slot }, close: () => closed.push(slot) }) });
+			const options = name === 'thing' ? { first: giving('first'), second: giving('second') } : { second: giving('second') };
+			let error: unknown;
+			try {
+				make({ fetch: ok, ...options } as never);
+			} catch (caught) {
+				error = caught;
+			}
+
+			expect([name, error instanceof TypeError && (error as Error).message]).toEqual([name, `The \`second\` policy's member \`${name}\` is already the client's`]);
+			expect(closed.sort()).toEqual(name === 'thing' ? ['first', 'second'] : ['second']);
+		}
+	});
+});
+
 /** API.md's worked example (and the README's): an app's own policy, in its own file, its own slot. */
 const audit = (): Policy<'audit'> => ({
 	slot: 'audit',
