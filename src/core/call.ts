@@ -447,13 +447,11 @@ export class Call implements PolicyCall {
 
 	/**
 	 * The run of the wrappers, counted as it settles; the caller's abort rejects with the caller's
-	 * reason, and `fallback` answers what nothing else did; a rejection marked as `#spent` says.
+	 * reason (also when a wrapper answered after it), and `fallback` answers what nothing else did; a
+	 * rejection marked as `#spent` says.
 	 */
 	#wrapped(run: Promise<Response>, fallback: unknown, began: number): Promise<Response> {
-		return run.then((response) => {
-			this.#settle(true, response, undefined);
-			return response;
-		}, async (error: unknown) => {
+		const failed = async (error: unknown): Promise<Response> => {
 			this.#settle(false, undefined, error);
 			try {
 				// The caller's abort rejects with the caller's reason, whatever the runtime's fetch threw.
@@ -478,7 +476,17 @@ export class Call implements PolicyCall {
 				this.#spent(reason, began);
 				throw reason;
 			}
-		});
+		};
+
+		return run.then((response) => {
+			// An answer a wrapper made after the caller's abort (it recovered from it) is not the caller's: as fetch, the call rejects with the reason.
+			if (this.signal?.aborted) {
+				return failed(this.signal.reason);
+			}
+
+			this.#settle(true, response, undefined);
+			return response;
+		}, failed);
 	}
 
 	/** Count the call's outcome in `stats()` and tell the watchers: resolved (`ok`, a `ky.stop` resolves `undefined`) or rejected with `error`. */

@@ -274,6 +274,27 @@ describe('the open pipeline: a wrapper\'s faults', () => {
 		const alone = createCore({ fetch: ok, inner } as never);
 		expect(await outcomeOf(() => alone.get('https://api.test/a').json())).toEqual(['rejected', fault]);
 	});
+	it('a wrap that answers after the caller\'s abort (it recovered from it) does not answer the caller: the call rejects with the caller\'s reason, counted ABORTED, its watchers told so', async () => {
+		const seen: unknown[] = [];
+		const recovering: Policy = {
+			slot: 'recovering',
+			create: () => ({
+				wrap: (_call, next) => next().catch(() => new Response('recovered')),
+				settled: (_call, response, error) => seen.push(response?.status ?? error),
+			}),
+		};
+		const hanging = ((request: Request) => new Promise((_resolve, reject) => {
+			request.signal.addEventListener('abort', () => reject(request.signal.reason));
+		})) as typeof fetch;
+		const api = createCore({ fetch: hanging, retry: 0, recovering } as never);
+		const reason = new Error('the caller went away');
+		const controller = new AbortController();
+		const call = api.get('https://api.test/a', { signal: controller.signal });
+		controller.abort(reason);
+		expect(await outcomeOf(() => call)).toEqual(['rejected', reason]);
+		expect(seen).toEqual([reason]);
+		expect(api.stats()['https://api.test']?.failures).toEqual({ ABORTED: 1 });
+	});
 });
 
 describe('the open pipeline: a policy\'s faults at createClient', () => {
