@@ -71,9 +71,10 @@ export const checkCallOptions = (options: Record<string, unknown>, checks: reado
 		check(isObject(options), 'options', options, 'an object');
 		checkRules(options, callRules);
 		checkCacheMode(options.cache);
-		// Each policy checks its own per-call option (given, not `false`).
+		// Each policy checks its own per-call option (given, not `false`): an own key only (a slot named
+		// `constructor` is not given by every options object's prototype).
 		for (const { slot, parts } of checks) {
-			const value = options[slot];
+			const value = Object.hasOwn(options, slot) ? options[slot] : undefined;
 			if (value !== undefined && value !== false) {
 				parts.checkCall!(value, options);
 			}

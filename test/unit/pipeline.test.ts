@@ -439,6 +439,28 @@ describe('the open pipeline: a policy checks its own per-call option (checkCall)
 		expect(sent).toBe(3);
 	});
 
+	it('a slot named as an Object.prototype member (`constructor`) checks only its own per-call option given: not the prototype\'s value every options object has', async () => {
+		const checked: unknown[] = [];
+		const policy: Policy = {
+			slot: 'constructor',
+			create: () => ({
+				checkCall: (value) => {
+					checked.push(value);
+					if (value !== false) {
+						throw new TypeError('`constructor` must be false');
+					}
+				},
+			}),
+		};
+		for (const make of [createCore, createClient] as Array<(options: object) => ReturnType<typeof createCore>>) {
+			const api = make({ fetch: ok, constructor: policy });
+			expect((await api.get('https://api.test/a', { timeout: 1_000 })).status).toBe(200);
+			expect(await api.get('https://api.test/a', { constructor: 'off' } as never).catch((error: unknown) => error)).toBeInstanceOf(InvalidRequestError);
+		}
+
+		expect(checked).toEqual(['off', 'off']);
+	});
+
 	it('the stale cache checks its own `staleCache: { networkTimeoutMs }` (the core no longer does)', async () => {
 		const api = createCore({ fetch: ok, staleCache: staleCache() });
 		for (const bad of [{ networkTimeoutMs: -1 }, { networkTimeoutMs: 'x' }, 5, []]) {
