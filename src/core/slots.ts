@@ -63,7 +63,8 @@ export const createParts = (options: CoreClientOptions, context: PolicyContext):
 				throw new TypeError(`\`${key}\` takes a policy for the \`${key}\` slot; got one for \`${value.slot}\``);
 			}
 
-			const at: unknown = value.at ?? {};
+			// Only `undefined` is "not given" (API.md "Option values"): `at: null` is no object of bands.
+			const at: unknown = value.at === undefined ? {} : value.at;
 			if (!isObject(at)) {
 				throw new TypeError(`The \`${key}\` policy's \`at\` must be an object of bands ({ wrap?, layer? }); got ${String(at)}`);
 			}

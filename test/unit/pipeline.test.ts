@@ -136,9 +136,11 @@ describe('the open pipeline: slots', () => {
 
 describe('the open pipeline: a policy\'s faults stay its own', () => {
 	it('a band that is not a finite number, or an `at` that is not an object, is a TypeError naming the slot', () => {
-		for (const at of [{ layer: Number.NaN }, { wrap: Infinity }, { layer: '5' }, 5, 'x']) {
-			expect(() => createCore({ mine: noting('mine', [], at as never) } as never)).toThrow(TypeError);
-			expect(() => createCore({ mine: noting('mine', [], at as never) } as never)).toThrow(/`mine`/);
+		for (const at of [{ layer: Number.NaN }, { wrap: Infinity }, { layer: '5' }, { wrap: null }, 5, 'x', null]) {
+			// `at` given as it is (null too: only `undefined` is "not given").
+			const mine = { slot: 'mine', at, create: () => ({ layer: (next: unknown) => next }) };
+			expect(() => createCore({ mine } as never)).toThrow(TypeError);
+			expect(() => createCore({ mine } as never)).toThrow(/`mine`/);
 		}
 	});
 
