@@ -75,7 +75,11 @@ export const addMembers = (client: AnyClient, { context, params, stats, placed, 
 		for (const [scope, counters] of stats.entries()) {
 			const row: ClientStats[string] = { ...counters, failures: { ...counters.failures } };
 			for (const part of active) {
-				Object.assign(row, part.stats?.(scope));
+				try {
+					Object.assign(row, part.stats?.(scope));
+				} catch {
+					// A policy's fault stays its own: the counters and the other policies' views are still shown.
+				}
 			}
 
 			result[scope] = row;

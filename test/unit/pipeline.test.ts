@@ -188,6 +188,15 @@ describe('the open pipeline: a policy\'s faults stay its own', () => {
 		expect(closed.sort()).toEqual(['a', 'b']);
 	});
 
+	it('a stats() that throws leaves the client\'s stats() whole: the counters and the other policies\' views', async () => {
+		const viewing: Policy = { slot: 'viewing', create: () => ({ stats: () => ({ seen: 1 }) }) };
+		const failing: Policy = { slot: 'failing', create: () => ({ stats: () => { throw new Error('cannot count'); } }) };
+		const api = createCore({ fetch: ok, failing, viewing } as never);
+		await api.get('https://api.test/a');
+		expect(api.stats()['https://api.test']).toMatchObject({ requests: 1, successes: 1, seen: 1 });
+		api.close();
+	});
+
 	it('a layer, or a custom fetch, that throws synchronously fails that call only: the built-ins above it keep nothing of it (a bulkhead slot, the breaker\'s probe)', async () => {
 		let throws = true;
 		const fault = new Error('thrown at once');
