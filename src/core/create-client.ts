@@ -31,12 +31,19 @@ export interface Entry<O> {
 	finish?(client: AnyClient, options: CoreClientOptions): void;
 }
 
-/** How `stats()` counts a call's outcome (response or error): as the first policy that made it says. */
+/**
+ * How `stats()` counts a call's outcome (response or error): as the first policy that made it says. A
+ * policy whose `substituted` throws says nothing: its fault never changes what the caller gets.
+ */
 const substitutedBy = (active: readonly PolicyParts[]) => (outcome: unknown): Counter | undefined => {
 	for (const part of active) {
-		const kind = part.substituted?.(outcome);
-		if (kind) {
-			return kind;
+		try {
+			const kind = part.substituted?.(outcome);
+			if (kind) {
+				return kind;
+			}
+		} catch {
+			// Not this policy's answer, as far as anybody can tell.
 		}
 	}
 

@@ -188,6 +188,25 @@ describe('the open pipeline: a policy\'s faults stay its own', () => {
 		expect(closed.sort()).toEqual(['a', 'b']);
 	});
 
+	it('a substituted() that throws changes nothing of a failed call: the caller gets its error (or its fallback), the watchers are told, no unhandled rejection, direct or wrapped', async () => {
+		const seen: unknown[] = [];
+		const confused: Policy = {
+			slot: 'confused',
+			create: () => ({
+				substituted: () => {
+					throw new Error('cannot tell');
+				},
+				settled: (_call, response, error) => seen.push(response?.status ?? classify(error).code),
+			}),
+		};
+		const api = createCore({ fetch: down, retry: 0, confused } as never);
+		expect(classify(await api.get('https://api.test/a').catch((error: unknown) => error)).code).toBe('HTTP_5XX');
+		expect(classify(await createClient({ fetch: down, retry: 0, confused } as never).get('https://api.test/b').catch((error: unknown) => error)).code).toBe('HTTP_5XX');
+		expect(await api.get('https://api.test/a', { fallback: 'degraded' }).text()).toBe('"degraded"');
+		expect(seen).toEqual(['HTTP_5XX', 'HTTP_5XX', 'HTTP_5XX']);
+		expect(api.stats()['https://api.test']?.failures).toEqual({ HTTP_5XX: 2 });
+	});
+
 	it('a stats() that throws leaves the client\'s stats() whole: the counters and the other policies\' views', async () => {
 		const viewing: Policy = { slot: 'viewing', create: () => ({ stats: () => ({ seen: 1 }) }) };
 		const failing: Policy = { slot: 'failing', create: () => ({ stats: () => { throw new Error('cannot count'); } }) };
