@@ -275,9 +275,15 @@ export class Call implements PolicyCall {
 	/**
 	 * A layer answers an attempt without I/O (`PolicyContext.answer`): the call's run resolves with
 	 * `outcome` when it is a Response, rejects with it when it is an error. The attempt itself rejects
-	 * with `answered`, which ky neither retries nor hands to a hook.
+	 * with `answered`, which ky neither retries nor hands to a hook. A call no wrapper applies to is
+	 * ky's own promise (no run of ours: `#run`), which can only reject: with the error, or a TypeError
+	 * that says why a Response cannot answer it (never with `answered`, which is no Error).
 	 */
 	answer(outcome: Response | Error): Promise<never> {
+		if (!this.#run) {
+			return Promise.reject(outcome instanceof Response ? new TypeError('answer() with a Response needs a wrapper that applies to the call') : outcome);
+		}
+
 		this.#answer = outcome;
 		return Promise.reject(answered);
 	}

@@ -137,7 +137,8 @@ export interface PolicyContext {
 	 * if the network had answered — no retry, no `afterResponse` hook, nothing counted by the layers
 	 * below; with an Error (the outbox holding a write), the run rejects with it, never retried. Only
 	 * for a call one of the policy's wrappers applies to (`appliesTo`): a call no wrapper applies to is
-	 * ky's own promise, which can only reject.
+	 * ky's own promise, which can only reject (the attempt fails with the Error, or with a TypeError
+	 * that says a Response needs a wrapper).
 	 */
 	answer(call: PolicyCall, outcome: Response | Error): Promise<never>;
 	/**

@@ -207,6 +207,17 @@ describe('the open pipeline: a policy\'s faults stay its own', () => {
 		expect(api.stats()['https://api.test']?.failures).toEqual({ HTTP_5XX: 2 });
 	});
 
+	it('a layer that answers a call no wrapper of its applies to (ky\'s own promise) fails it with the error it answered, or a TypeError saying so: never an object that is no Error', async () => {
+		const refusal = new Error('not today');
+		let outcome: Response | Error = refusal;
+		const answering: Policy = { slot: 'answering', create: (context) => ({ layer: () => (_request, init) => context.answer(init!.steadfetch!, outcome) }) };
+		const api = createCore({ fetch: ok, retry: 0, answering } as never);
+		expect(await api.get('https://api.test/a').catch((error: unknown) => error)).toBe(refusal);
+		outcome = new Response('from the layer');
+		const error = await api.get('https://api.test/a').catch((caught: unknown) => caught);
+		expect([error instanceof TypeError, (error as Error).message]).toEqual([true, expect.stringContaining('answer()')]);
+	});
+
 	it('a stats() that throws leaves the client\'s stats() whole: the counters and the other policies\' views', async () => {
 		const viewing: Policy = { slot: 'viewing', create: () => ({ stats: () => ({ seen: 1 }) }) };
 		const failing: Policy = { slot: 'failing', create: () => ({ stats: () => { throw new Error('cannot count'); } }) };
