@@ -123,7 +123,8 @@ export class Refs {
 /** A stored request with its placeholders replaced, or why it cannot be sent (a `'parent'` dead letter). */
 export const substitute = (parts: { url: string; headers: Record<string, string>; body?: ArrayBuffer }, refs: Record<string, Ref>, values: ReadonlyMap<string, Record<string, unknown>>): typeof parts | string => {
 	const found = new Map<string, unknown>();
-	for (const [placeholder, { entry, pointer }] of Object.entries(refs)) {
+	// Longest first: a placeholder is a prefix of another (`…-1` of `…-10`), which must be replaced whole.
+	for (const [placeholder, { entry, pointer }] of Object.entries(refs).sort(([one], [other]) => other.length - one.length)) {
 		const kept = values.get(entry);
 		if (!kept || !Object.hasOwn(kept, pointer)) {
 			return `The answer of ${entry} holds no value at ${pointer}`;

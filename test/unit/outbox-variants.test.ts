@@ -107,6 +107,10 @@ describe('bodies: the first attempt, a replay and a replay after a reload send t
 	const kinds: Array<[string, () => { body: BodyInit; headers?: Record<string, string> }]> = [
 		['a FormData with several files under one name, a non-ASCII name, an empty file, a Blob without a type', () => ({ body: form() })],
 		['an empty Blob', () => ({ body: new Blob([], { type: 'text/plain' }) })],
+		['URLSearchParams with repeated names and non-ASCII', () => ({ body: new URLSearchParams([['a', '1'], ['a', 'ü 東'], ['b', '']]) })],
+		['a string with non-ASCII and an emoji', () => ({ body: 'héllo 東京 \u{1F4F7}' })],
+		['an empty string', () => ({ body: '' })],
+		['a Blob with a type under a Content-Type the call gives', () => ({ body: new Blob(['<p/>'], { type: 'text/html' }), headers: { 'content-type': 'application/xml' } })],
 	];
 
 	it.each(kinds)('%s', async (name, given) => {
@@ -400,5 +404,26 @@ describe('an entry told "queued" at its deadline, discarded while its first atte
 		const count = received.length;
 		expect(await caught(api.put(`early/${api.outbox.ref(a, '/id')}`, { json: {} }))).toBeInstanceOf(InvalidRequestError); // Before: sent with its id.
 		expect(received.length).toBe(count);
+	});
+});
+
+describe('placeholders whose numbers share a prefix', () => {
+	it('each is replaced whole: the eleventh (…-10) is not read as the second (…-1) followed by a 0, in the URL and the json body', async () => {
+		const store = memoryStore('prefix');
+		window = fakeWindow();
+		window.setOnline(false, false);
+		const api = make(store);
+		const a = await queued(api.post('todos', { json: { n: 1 } }));
+		const b = await queued(api.post('todos', { json: { n: 2 } }));
+		const refs = Array.from({ length: 11 }, (_, n) => api.outbox.ref(n === 10 ? b : a, '/id'));
+		const [one, ten] = [refs[1]!, refs[10]!];
+		expect(ten.startsWith(one)).toBe(true);
+		await queued(api.put(`pair/${one}/${ten}`, { headers: { 'x-pair': `${one},${ten}` }, json: { one, ten, both: `${one}+${ten}` } }));
+		window.setOnline(true, false);
+		const first = nextId;
+		expect(await api.outbox.flush()).toMatchObject({ sent: 3, remaining: 0 });
+		const [put] = received.filter((each) => each.path.startsWith('/pair'));
+		expect(put!.path).toBe(`/pair/${first}/${first + 1}`);
+		expect(JSON.parse(new TextDecoder().decode(put!.bytes))).toEqual({ one: first, ten: first + 1, both: `${first}+${first + 1}` });
 	});
 });
