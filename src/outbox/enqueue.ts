@@ -53,7 +53,7 @@ const queueable = ({ context, options }: Queue, { replay, options: { outbox, bod
  */
 export const appliesTo = (queue: Queue) => (call: PolicyCall): boolean => {
 	const href = targetOf(call, queue.context.options)?.href;
-	return queueable(queue, call, href ?? '') || queue.refs.in(call, href).size > 0;
+	return queueable(queue, call, href ?? '') || queue.refs.in(call, href, queue.context.options.headers).size > 0;
 };
 
 /**
@@ -64,7 +64,7 @@ export const appliesTo = (queue: Queue) => (call: PolicyCall): boolean => {
  * the queue is refreshed first (`Queue.refresh`: a listing only when the store's span disagrees).
  */
 const dependencies = async (queue: Queue, call: PolicyCall, href: string): Promise<void> => {
-	const found = queue.refs.in(call, href);
+	const found = queue.refs.in(call, href, queue.context.options.headers);
 	if (found.size === 0) {
 		return;
 	}

@@ -134,8 +134,11 @@ export class Queue {
 	/** The keys of kept values (`v|<id>`) and the ids of the entries stored, pending or dead, as the last listing found them. */
 	#kept: string[] = [];
 	#stored = new Set<string>();
-	/** The placeholders this client's `outbox.ref()` made. */
-	readonly refs = new Refs();
+	/**
+	 * The placeholders `outbox.ref()` made, shared by the clients of one name and store (`extend()`, as
+	 * their store is): a placeholder one of them made goes in a call of another.
+	 */
+	readonly refs: Refs;
 	/** Calls holding placeholders (the wrapper found them): queued behind their entries, never sent as they are. */
 	readonly dependents = new WeakMap<PolicyCall, { dependsOn: string[]; refs: Record<string, Ref> }>();
 	/** When the layer may list the store again (`look`; injected clock). */
@@ -144,6 +147,8 @@ export class Queue {
 	constructor(context: PolicyContext, options: ResolvedOutboxOptions) {
 		const store = partStore(context, 'outbox', autoStore);
 		this.#parts = store;
+		const { stores } = context;
+		this.refs = (stores.get('#refs') ?? stores.set('#refs', new Refs()).get('#refs')) as Refs;
 		Object.assign(this, {
 			context, options, store: {
 				set: async (key, value) => {

@@ -93,8 +93,12 @@ export class Refs {
 		return placeholder;
 	}
 
-	/** This client's placeholders in a call's URL (with its `searchParams`), headers and `json`, with what each stands for; none without a `ref()` made. */
-	in(call: PolicyCall, href: string | undefined): Map<string, Made> {
+	/**
+	 * This client's placeholders in a call's URL (with its `searchParams`), headers (the client's
+	 * `defaults`, the call's, a `Request` input's: every header the request is made with) and `json`,
+	 * with what each stands for; none without a `ref()` made.
+	 */
+	in(call: PolicyCall, href: string | undefined, defaults?: unknown): Map<string, Made> {
 		const found = new Map<string, Made>();
 		if (!this.#nonce) {
 			return found;
@@ -103,7 +107,8 @@ export class Refs {
 		const { headers, json } = call.options as { headers?: unknown; json?: unknown };
 		let text: string;
 		try {
-			text = `${href} ${JSON.stringify(headers instanceof Headers ? [...headers] : headers ?? null)} ${JSON.stringify(json ?? null)}`;
+			const given = [defaults, headers, call.input instanceof Request && call.input.headers].map((each) => each instanceof Headers ? [...each] : each);
+			text = `${href} ${JSON.stringify(given)} ${JSON.stringify(json ?? null)}`;
 		} catch {
 			return found; // An unserializable body: the wrapper's own check names it.
 		}

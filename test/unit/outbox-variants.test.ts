@@ -16,6 +16,8 @@ interface Received {
 	path: string;
 	type: string | null;
 	key: string | null;
+	/** The `x-todo` header (where a test puts a placeholder). */
+	todo: string | null;
 	sha: string;
 	bytes: ArrayBuffer;
 }
@@ -35,7 +37,7 @@ beforeAll(async () => {
 	server = await serve(async (request) => {
 		const bytes = await request.arrayBuffer();
 		const url = new URL(request.url);
-		received.push({ method: request.method, path: url.pathname + url.search, type: request.headers.get('content-type'), key: request.headers.get('idempotency-key'), sha: sha(bytes), bytes });
+		received.push({ method: request.method, path: url.pathname + url.search, type: request.headers.get('content-type'), key: request.headers.get('idempotency-key'), todo: request.headers.get('x-todo'), sha: sha(bytes), bytes });
 		if (down || url.searchParams.has('fail')) {
 			return new Response('down', { status: Number(url.searchParams.get('fail') ?? 503) });
 		}
@@ -425,5 +427,56 @@ describe('placeholders whose numbers share a prefix', () => {
 		const [put] = received.filter((each) => each.path.startsWith('/pair'));
 		expect(put!.path).toBe(`/pair/${first}/${first + 1}`);
 		expect(JSON.parse(new TextDecoder().decode(put!.bytes))).toEqual({ one: first, ten: first + 1, both: `${first}+${first + 1}` });
+	});
+});
+
+describe('a Request input holding placeholders', () => {
+	it('in its headers only is queued behind the entry, and replayed with the value', async () => {
+		const store = memoryStore('request-input');
+		window = fakeWindow();
+		window.setOnline(false, false);
+		const api = make(store);
+		const a = await queued(api.post('todos', { json: { n: 1 } }));
+		const id = api.outbox.ref(a, '/id');
+		const child = await queued(api(new Request(`${server.url}/req`, { method: 'PUT', headers: { 'x-todo': `todo ${id}` } })));
+		expect((await api.outbox.list()).find((each) => each.id === child)?.dependsOn).toEqual([a]);
+		window.setOnline(true, false);
+		const first = nextId;
+		expect(await api.outbox.flush()).toMatchObject({ sent: 2, remaining: 0 });
+		expect(received.filter((each) => each.path.startsWith('/req')).map((each) => [each.path, each.todo])).toEqual([['/req', `todo ${first}`]]);
+	});
+});
+
+describe('a placeholder in the headers a client made by extend() adds', () => {
+	it('holds its calls behind the entry: replayed with the value, never sent with the placeholder', async () => {
+		const store = memoryStore('extend-headers');
+		window = fakeWindow();
+		window.setOnline(false, false);
+		const api = make(store);
+		const a = await queued(api.post('todos', { json: { n: 1 } }));
+		const scoped = api.extend({ headers: { 'x-todo': `todo ${api.outbox.ref(a, '/id')}` } });
+		const child = await queued(scoped.put('scoped', { json: { done: true } }));
+		expect((await api.outbox.list()).find((each) => each.id === child)?.dependsOn).toEqual([a]);
+		window.setOnline(true, false);
+		const first = nextId;
+		expect(await api.outbox.flush()).toMatchObject({ sent: 2, remaining: 0 });
+		expect(received.filter((each) => each.path === '/scoped').map((each) => each.todo)).toEqual([`todo ${first}`]);
+	});
+});
+
+describe('a placeholder made by one client in a call of a client made from it by extend()', () => {
+	it('holds that call behind the entry (dependsOn), replayed with the value, never sent with the placeholder', async () => {
+		const store = memoryStore('extend-url');
+		window = fakeWindow();
+		window.setOnline(false, false);
+		const api = make(store);
+		const a = await queued(api.post('todos', { json: { n: 1 } }));
+		const scoped = api.extend({ headers: { 'x-other': '1' } });
+		const child = await queued(scoped.put(`extended/${api.outbox.ref(a, '/id')}`, { json: { done: true } }));
+		expect((await api.outbox.list()).find((each) => each.id === child)?.dependsOn).toEqual([a]);
+		window.setOnline(true, false);
+		const first = nextId;
+		expect(await api.outbox.flush()).toMatchObject({ sent: 2, remaining: 0 });
+		expect(received.filter((each) => each.path.startsWith('/extended')).map((each) => each.path)).toEqual([`/extended/${first}`]);
 	});
 });
