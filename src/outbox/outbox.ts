@@ -87,13 +87,15 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 			const counted = new PendingWrites(context.name);
 			pending = counted;
 			const gone = ({ entryId }: { entryId: string }): void => counted.gone(entryId);
-			// Queued with the identity of its record (not whoever is signed in when it is stored); gone once sent, dead, discarded or superseded.
+			// Queued with the identity of its record (not whoever is signed in when it is stored).
 			queue.queued = ({ id, identity, url }) => counted.queued(id, identity, url);
 			// `online`, or the page visible again: every scope came back, every entry due (after `resumeJitterMs` at random), whatever its backoff.
 			const back = (): void => void drain.resume(true);
 			cleanups.push(
 				() => counted.close(),
-				...(['outbox:sent', 'outbox:dead', 'outbox:discarded', 'outbox:superseded', 'outbox:conflict'] as const).map((type) => context.on(type, gone)),
+				// Gone once sent, dead, discarded or superseded. Not on `outbox:conflict`: a conflict ends as a
+				// dead letter, a discard (each told) or a rebased write, still pending.
+				...(['outbox:sent', 'outbox:dead', 'outbox:discarded', 'outbox:superseded'] as const).map((type) => context.on(type, gone)),
 				...listenBack(back, back),
 				// A breaker's probe got through: its scope came back, after `resumeJitterMs` at random.
 				context.on('breaker:closed', ({ scope }) => diesWithRequest() || void drain.resume(scope)),

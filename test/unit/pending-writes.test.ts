@@ -154,6 +154,41 @@ describe('pending-writes after discard() and retry()', () => {
 	});
 });
 
+describe('pending-writes after a conflict rebased', () => {
+	it('a rebased write (onConflict) stays counted while it is pending; a conflict that ends in a dead letter is not counted', async () => {
+		let rebase = true;
+		const api = kit.make({ outbox: outbox({ baseBackoffMs: 60_000, onConflict: async () => {
+			kit.mode = 'refuse'; // The rebased write's replay fails: it stays pending.
+			return rebase ? { json: { a: 'rebased' } } : 'dead';
+		} }) });
+		const { outbox: queue } = api as unknown as Queued;
+		await api.get('pw/rb/1').text();
+		const status = async (): Promise<string | null> => {
+			kit.mode = 'refuse';
+			try {
+				return (await api.get('pw/rb/1')).headers.get('cache-status');
+			} finally {
+				kit.mode = 'up';
+			}
+		};
+
+		kit.mode = 'refuse';
+		await expect(api.patch('pw/rb/1', { json: { a: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		kit.mode = 'up';
+		expect(await status()).toMatch(/pending-writes=1$/);
+		kit.mode = 412;
+		expect(await queue.flush()).toMatchObject({ sent: 0, dead: 0 });
+		kit.mode = 'up';
+		expect(await queue.list()).toHaveLength(1); // The rebased write, pending.
+		expect(await status()).toMatch(/pending-writes=1$/); // Before: none.
+		rebase = false; // Its next conflict ends in a dead letter: no longer pending.
+		kit.mode = 412;
+		expect(await queue.flush()).toMatchObject({ dead: 1 });
+		kit.mode = 'up';
+		expect(await status()).toMatch(/detail=network$/);
+	});
+});
+
 describe('PendingWrites: the count in memory', () => {
 	it('one lookup per count, kept exact through repeated notes, removals of unknown entries, the 10,000 bound and clears', async () => {
 		const { PendingWrites } = await import('../../src/outbox/pending-writes.js');
