@@ -57,7 +57,11 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 		},
 		// No longer pending, whether or not the store confirmed it (this client forgets it all the same).
 		discard: async (id) => queue.discard(id).finally(() => pending?.gone(id)),
-		ref: (entryId, pointer) => queue.refs.make(entryId, pointer, context.identity()),
+		ref(entryId, pointer) {
+			const placeholder = queue.refs.make(entryId, pointer, context.identity());
+			void queue.ask(entryId, pointer); // Recorded with the stored entry: its value is kept whoever delivers it.
+			return placeholder;
+		},
 		async stats() {
 			const [pending, dead] = [await queue.records(false), await queue.records(true)];
 			return { entries: pending.length, dead: dead.length, bytes: [...pending, ...dead].reduce((sum, record) => sum + (record.body?.byteLength ?? 0), 0) };

@@ -139,6 +139,8 @@ export class Queue {
 	 * their store is): a placeholder one of them made goes in a call of another.
 	 */
 	readonly refs: Refs;
+	/** The entries and pointers `ask` recorded (`<id> <pointer>`). */
+	readonly #asked = new Set<string>();
 	/** Calls holding placeholders (the wrapper found them): queued behind their entries, never sent as they are. */
 	readonly dependents = new WeakMap<PolicyCall, { dependsOn: string[]; refs: Record<string, Ref> }>();
 	/** When the layer may list the store again (`look`; injected clock). */
@@ -376,6 +378,32 @@ export class Queue {
 	 */
 	async entryLock<T>(id: string, task: () => Promise<T>): Promise<T> {
 		return lockEntry(this.context.name, id, task);
+	}
+
+	/**
+	 * `ref(id, pointer)`: `pointer` recorded with entry `id`'s stored record while it is pending, under
+	 * its lock, so whichever tab delivers it keeps that value — also for a call made with the placeholder
+	 * only after the delivery (this client's own delivery also reads `Refs.pointers`). Once per entry and
+	 * pointer; nothing written back once the entry was removed or cleared (its `world`). Never rejects.
+	 */
+	async ask(id: string, pointer: string): Promise<void> {
+		const world = this.context.world();
+		const asked = `${id} ${pointer}`;
+		if (this.#asked.has(asked)) {
+			return;
+		}
+
+		this.#asked.add(asked);
+		await this.entryLock(id, async () => {
+			this.pending.find(id) || await this.refresh();
+			const stored = this.pending.find(id);
+			const record = stored && await this.read(stored.key);
+			// Still pending here after the read (a delivery of this client's meanwhile removed it: never written back).
+			if (isRecord(record) && !record.pointers?.includes(pointer) && world.current('outbox', id) && this.pending.find(id)) {
+				record.pointers = [...record.pointers ?? [], pointer];
+				await this.store.set(stored!.key, record);
+			}
+		}).catch(() => undefined);
 	}
 
 	/** Run a pass of the drain under the lock, with its permit (see `Permit`). */
@@ -627,7 +655,8 @@ export class Queue {
 	async keep(record: OutboxRecord, key: string, response: Response, early?: World): Promise<void> {
 		const read = await this.read(key);
 		const stored = isRecord(read) ? read : undefined;
-		const pointers = stored?.pointers ?? record.pointers ?? [];
+		// With the pointers this client's `ref()` asked of it: one whose recording (`ask`) the delivery overtook counts.
+		const pointers = [...new Set([...stored?.pointers ?? record.pointers ?? [], ...this.refs.pointers(record.id)])];
 		const dependents = stored?.dependents ?? record.dependents ?? [];
 		if (pointers.length === 0 && !early) {
 			return;

@@ -78,7 +78,9 @@ export interface Outbox {
 	 * of the answer of entry `entryId` (an `OutboxQueuedError`'s `entryId`), usable in a later call's
 	 * URL (`searchParams` included), headers (the call's, its `Request`'s, the client's) and `json`
 	 * body, on this client or one made from it by `extend()` (same name and store): that call is queued
-	 * behind the entry (`dependsOn`, `outbox:waiting`) and replayed with the value in the placeholder's place. Throws a
+	 * behind the entry (`dependsOn`, `outbox:waiting`) and replayed with the value in the placeholder's place.
+	 * The pointer is recorded with the stored entry, so whichever tab delivers it keeps the value: a call
+	 * made with the placeholder after the delivery goes out with it. Throws a
 	 * `TypeError` for an `entryId` that is not a string or a pointer that is not a JSON pointer.
 	 */
 	ref(entryId: string, pointer: string): string;

@@ -197,6 +197,33 @@ describe('outbox.ref() of a delivered entry', () => {
 		expect(await api.outbox.size()).toBe(0);
 	});
 
+	it('a ref() made while the entry was pending, used only after a replay delivered it: the value was kept, the call goes out with it', async () => {
+		const api = h.make({ fetch: todoApi });
+		win.setOnline(false, false);
+		const parent = await queued(api.post('todos', { json: {} }));
+		const id = api.outbox.ref(parent, '/id'); // The app shows the todo under this id; no call holds it yet.
+		win.setOnline(true);
+		await api.outbox.flush();
+		await until(async () => (await api.outbox.size()) === 0);
+		const response = await api.patch(`todos/${id}`, { json: { done: true, id } });
+		expect(response.status).toBe(200);
+		expect(sent.at(-1)).toMatchObject({ method: 'PATCH', url: `${h.api.url}/todos/100`, body: '{"done":true,"id":100}' });
+	});
+
+	it('the same when another client of the store (another tab) delivered it: ref() recorded the pointer with the stored entry', async () => {
+		const writer = h.make({ fetch: todoApi });
+		const replayer = h.make({ fetch: todoApi });
+		win.setOnline(false, false);
+		const parent = await queued(writer.post('todos', { json: {} }));
+		const id = writer.outbox.ref(parent, '/id');
+		await until(async () => (await writer.outbox.list())[0]?.id === parent && JSON.stringify(await h.store.get((await h.store.keys()).find((key) => key.includes(parent))!)).includes('/id'));
+		win.setOnline(true);
+		await replayer.outbox.flush();
+		await until(async () => (await writer.outbox.size()) === 0);
+		expect((await writer.patch(`todos/${id}`, { json: { done: true } })).status).toBe(200);
+		expect(sent.at(-1)).toMatchObject({ method: 'PATCH', url: `${h.api.url}/todos/100` });
+	});
+
 	it('clear() removes the kept values: the placeholder is then unknown (InvalidRequestError)', async () => {
 		const api = h.make({ fetch: todoApi });
 		win.setOnline(false, false);
