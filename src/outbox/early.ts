@@ -68,7 +68,7 @@ export const follow = async (queue: Queue, drain: Drain, call: PolicyCall, recor
 
 			const { at, pinned } = call.signal?.aborted ? { at: now, pinned: false } : scheduleOf(response, error, record, options, now, context.random);
 			Object.assign(record, { nextAttemptAt: at, pinned });
-			await queue.store.set(key, record);
+			await queue.writeBack(key, record, current);
 			queue.emit('outbox:retry', record, { nextAttemptAt: at, code });
 			return at <= now;
 		}, call);

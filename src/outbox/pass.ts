@@ -291,7 +291,7 @@ export class Pass {
 				record.pinned = outcome.pinned;
 			}
 
-			await queue.store.set(key, record);
+			await queue.writeBack(key, record, () => this.#permit.current(record.id));
 			this.#result.failed++;
 			queue.emit('outbox:retry', record, { nextAttemptAt: record.nextAttemptAt, code });
 			this.#block(record.scope, outcome.kind === 'pause' ? Infinity : record.nextAttemptAt);

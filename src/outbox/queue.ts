@@ -381,6 +381,28 @@ export class Queue {
 	}
 
 	/**
+	 * Write a pending entry's record back after an attempt failed (`record` was read before it went out),
+	 * under the entry's lock, with the pointers and dependents recorded with its stored copy meanwhile (a
+	 * dependent queued in any tab, a `ref()`: enqueue.ts, `ask`): none is dropped, so its delivery still
+	 * keeps the values they wait for. Written only while `current()` (no await between it and the write).
+	 */
+	async writeBack(key: string, record: OutboxRecord, current: () => boolean): Promise<void> {
+		await this.entryLock(record.id, async () => {
+			const stored = await this.read(key);
+			for (const list of ['pointers', 'dependents'] as const) {
+				const all = new Set([...record[list] ?? [], ...isRecord(stored) && stored[list] || []]);
+				if (all.size > 0) {
+					record[list] = [...all];
+				}
+			}
+
+			if (current()) {
+				await this.store.set(key, record);
+			}
+		});
+	}
+
+	/**
 	 * `ref(id, pointer)`: `pointer` recorded with entry `id`'s stored record while it is pending, under
 	 * its lock, so whichever tab delivers it keeps that value — also for a call made with the placeholder
 	 * only after the delivery (this client's own delivery also reads `Refs.pointers`). Once per entry and

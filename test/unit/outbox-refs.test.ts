@@ -491,3 +491,40 @@ describe('a parent discarded while a dependent records its pointers', () => {
 		expect(sent).toEqual([]);
 	});
 });
+
+describe('a dependent queued while its parent\'s replay is in flight and then fails', () => {
+	it('keeps the pointers it recorded with the parent: the failed replay writes back no copy read before them, and the dependent is delivered with the value', async () => {
+		let gate: (() => void) | undefined;
+		let failNext = false;
+		const api = async (input: Parameters<typeof fetch>[0]): Promise<Response> => {
+			if ((input as Request).method === 'POST' && failNext) {
+				failNext = false;
+				await new Promise<void>((resolve) => {
+					gate = resolve;
+				});
+				return new Response('busy', { status: 503 });
+			}
+
+			return todoApi(input);
+		};
+
+		// Two clients of one name on one store: two tabs. The replayer's pass is in flight while the writer makes the dependent.
+		const writer = h.make({ fetch: api });
+		const replayer = h.make({ fetch: api });
+		win.setOnline(false, false);
+		const parent = await queued(writer.post('todos', { json: {} }));
+		win.setOnline(true, false);
+		failNext = true; // The replayer's replay of the parent is held, then answered 503.
+		const pass = replayer.outbox.flush();
+		await until(() => gate !== undefined);
+		const child = await queued(writer.patch(`todos/${writer.outbox.ref(parent, '/id')}`, { json: { done: true } }));
+		gate!();
+		expect(await pass).toMatchObject({ sent: 0, failed: 1 });
+		h.clock.advance(60_000);
+		await replayer.outbox.flush();
+		await until(async () => (await writer.outbox.size()) === 0);
+		expect(await writer.outbox.deadLetters()).toEqual([]); // Before: the dependent a 'parent' dead letter.
+		expect(sent.filter((each) => each.method === 'PATCH').map((each) => each.url)).toEqual([`${h.api.url}/todos/100`]);
+		expect(child).toEqual(expect.any(String));
+	});
+});
