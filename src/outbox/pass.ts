@@ -319,7 +319,8 @@ export class Pass {
 			await queue.store.delete(key);
 			queue.emit('outbox:discarded', record);
 		} else if (next) {
-			await queue.store.set(key, next);
+			// With what a dependent recorded with the stored entry while its replay was in flight (see `writeBack`).
+			await queue.writeBack(key, next, () => this.#permit.current(record.id));
 			this.#result.failed++;
 			this.#rebased = true;
 		} else {

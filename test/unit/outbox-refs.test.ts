@@ -528,3 +528,38 @@ describe('a dependent queued while its parent\'s replay is in flight and then fa
 		expect(child).toEqual(expect.any(String));
 	});
 });
+
+describe('a dependent queued while its parent\'s replay is in flight and meets a conflict', () => {
+	it('the rebased write in the parent\'s place keeps the pointers the dependent recorded: delivered, its value kept, the dependent delivered with it', async () => {
+		let gate: (() => void) | undefined;
+		let conflictNext = false;
+		const api = async (input: Parameters<typeof fetch>[0]): Promise<Response> => {
+			if ((input as Request).method === 'POST' && conflictNext) {
+				conflictNext = false;
+				await new Promise<void>((resolve) => {
+					gate = resolve;
+				});
+				return new Response('changed', { status: 412 });
+			}
+
+			return todoApi(input);
+		};
+
+		const outbox = { onConflict: async () => ({ json: { rebased: true } }) };
+		const writer = h.make({ fetch: api, outbox });
+		const replayer = h.make({ fetch: api, outbox });
+		win.setOnline(false, false);
+		const parent = await queued(writer.post('todos', { json: {} }));
+		win.setOnline(true, false);
+		conflictNext = true; // The replayer's replay of the parent is held, then answered 412: rebased and replayed at once.
+		const pass = replayer.outbox.flush();
+		await until(() => gate !== undefined);
+		await queued(writer.patch(`todos/${writer.outbox.ref(parent, '/id')}`, { json: { done: true } }));
+		gate!();
+		await pass;
+		await replayer.outbox.flush();
+		await until(async () => (await writer.outbox.size()) === 0);
+		expect(await writer.outbox.deadLetters()).toEqual([]); // Before: the dependent a 'parent' dead letter.
+		expect(sent.filter((each) => each.method === 'PATCH').map((each) => each.url)).toEqual([`${h.api.url}/todos/100`]);
+	});
+});
