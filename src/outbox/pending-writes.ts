@@ -47,10 +47,9 @@ export class PendingWrites {
 		return this.#counts.get(`${who ?? ''}\n${url}`) ?? 0;
 	}
 
-	/** A clear of the outbox (all, or one identity's): this client counts nothing pending (low, never high). */
+	/** A clear of the outbox (all, or one identity's): nothing counted pending (low, never high), here and in the other tabs. */
 	cleared(): void {
-		this.#lanes.clear();
-		this.#counts.clear();
+		this.#tell({ v: 1, op: '-', id: '*' });
 	}
 
 	close(): void {
@@ -65,6 +64,13 @@ export class PendingWrites {
 	}
 
 	#apply({ op, id, who, url }: Note): void {
+		if (id === '*') {
+			// A clear, here or in another tab (whose entries this tab counts too): no entry id is '*'.
+			this.#lanes.clear();
+			this.#counts.clear();
+			return;
+		}
+
 		this.#forget(id); // A note repeated (or an entry queued again) counts once.
 		if (op === '-') {
 			return;

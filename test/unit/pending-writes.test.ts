@@ -189,6 +189,26 @@ describe('pending-writes after a conflict rebased', () => {
 	});
 });
 
+describe('pending-writes after a clear in another tab', () => {
+	it('a tab that counts another tab\'s pending writes forgets them when that tab clears the outbox', async () => {
+		const { PendingWrites } = await import('../../src/outbox/pending-writes.js');
+		const scope = globalThis as { document?: unknown };
+		scope.document = {}; // Two tabs: the count's notes travel on BroadcastChannel.
+		const [one, other] = [new PendingWrites('pw-tabs'), new PendingWrites('pw-tabs')];
+		try {
+			one.queued('a', 'ann', 'https://x/todos/1');
+			await expect.poll(() => other.count('ann', 'https://x/todos/1')).toBe(1);
+			one.cleared(); // `client.clear()` (a logout) in the first tab: its entries are gone from the store.
+			expect(one.count('ann', 'https://x/todos/1')).toBe(0);
+			await expect.poll(() => other.count('ann', 'https://x/todos/1')).toBe(0); // Before: 1 until a reload.
+		} finally {
+			one.close();
+			other.close();
+			delete scope.document;
+		}
+	});
+});
+
 describe('PendingWrites: the count in memory', () => {
 	it('one lookup per count, kept exact through repeated notes, removals of unknown entries, the 10,000 bound and clears', async () => {
 		const { PendingWrites } = await import('../../src/outbox/pending-writes.js');
