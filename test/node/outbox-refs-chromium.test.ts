@@ -115,4 +115,38 @@ describe('outbox.ref() in Chromium', () => {
 		expect(duplicates).toBe(0);
 		expect(await b.evaluate(async () => (globalThis as unknown as { w: { outbox: { deadLetters(): Promise<unknown[]> } } }).w.outbox.deadLetters())).toEqual([]);
 	}, 120_000);
+
+	it('a ref() taken while the entry was pending, first used after the other tab delivered it: the value was kept (recorded with the stored entry), the call goes out with it', async () => {
+		const tabs = await chromium.context();
+		const [a, b] = [await openPage(tabs, pages), await openPage(tabs, pages)];
+		await running!.close();
+		running = undefined;
+		const named = async (page: Page): Promise<void> => page.evaluate((base) => {
+			const { createClient, outbox } = (globalThis as unknown as { steadfetch: Steadfetch }).steadfetch;
+			(globalThis as unknown as { w: unknown }).w = createClient({ name: 'refs-late', baseUrl: `${base}/`, retry: 0, breaker: false, outbox: outbox({ resumeJitterMs: 0 }) });
+		}, `http://127.0.0.1:${port}`);
+		await named(a);
+		await named(b);
+		const { entry, placeholder } = await a.evaluate(async () => {
+			type Api = import('../../src/entries/index.js').Client<{ outbox: import('../../src/entries/index.js').OutboxPolicy }>;
+			const api = (globalThis as unknown as { w: Api }).w;
+			const made = await api.post('todos', { json: { late: true } }).catch((error: { entryId?: string }) => error) as { entryId: string };
+			const placeholder = api.outbox.ref(made.entryId, '/id'); // The app shows the todo under it; no call holds it yet.
+			// Its recording with the stored entry holds the entry's lock (requested within ref()): granted after it.
+			await navigator.locks.request(`steadfetch:refs-late/outbox#${made.entryId}`, async () => undefined);
+			return { entry: made.entryId, placeholder };
+		});
+		expect(entry).toEqual(expect.any(String));
+		running = await serve(handler, port);
+		await b.evaluate(async () => (globalThis as unknown as { w: { outbox: { flush(): Promise<unknown> } } }).w.outbox.flush());
+		await waitFor(async () => (await a.evaluate(async () => (globalThis as unknown as { w: { outbox: { size(): Promise<number> } } }).w.outbox.size())) === 0, 'the entry delivered', 10_000);
+		const made = applied.find((each) => each.body['late'] === true)!;
+		const status = await a.evaluate(async (id) => {
+			const api = (globalThis as unknown as { w: { patch(url: string, options: object): Promise<Response> } }).w;
+			return api.patch(`todos/${id}`, { json: { done: true, id } }).then((response) => response.status, (error: Error) => error.name);
+		}, placeholder);
+		expect(status).toBe(201); // Before: InvalidRequestError (its value at /id not kept).
+		expect(applied.at(-1)).toMatchObject({ path: `/todos/${made.id}`, body: { done: true, id: made.id } });
+		await tabs.close();
+	}, 60_000);
 });
