@@ -384,9 +384,10 @@ export class Queue {
 	 * Write a pending entry's record back after an attempt failed (`record` was read before it went out),
 	 * under the entry's lock, with the pointers and dependents recorded with its stored copy meanwhile (a
 	 * dependent queued in any tab, a `ref()`: enqueue.ts, `ask`): none is dropped, so its delivery still
-	 * keeps the values they wait for. Written only while `current()` (no await between it and the write).
+	 * keeps the values they wait for. Written only while `current()` (no await between it and the write);
+	 * `to`: under another key (its dead key), the pending one then removed.
 	 */
-	async writeBack(key: string, record: OutboxRecord, current: () => boolean): Promise<void> {
+	async writeBack(key: string, record: OutboxRecord, current: () => boolean, to = key): Promise<void> {
 		await this.entryLock(record.id, async () => {
 			const stored = await this.read(key);
 			for (const list of ['pointers', 'dependents'] as const) {
@@ -397,7 +398,9 @@ export class Queue {
 			}
 
 			if (current()) {
-				await this.store.set(key, record);
+				await this.store.set(to, record);
+				// A dead letter (`bury`): stored under its dead key first, then its pending key goes.
+				await (to !== key && this.store.delete(key));
 			}
 		});
 	}
@@ -732,7 +735,8 @@ export class Queue {
 	 */
 	async bury(record: OutboxRecord, key: string, reason: NonNullable<OutboxRecord['deadReason']>): Promise<void> {
 		record.deadReason = reason;
-		await this.#move(record, key, 'd');
+		// With what a dependent recorded meanwhile (`writeBack`): `retry(id)` and its delivery keep the values they wait for.
+		await this.writeBack(key, record, () => true, `d${key.slice(1)}`);
 	}
 
 	/** A dead letter (`key`) pending again from `now`: attempts and retention start again, stored under its pending key. */

@@ -563,3 +563,40 @@ describe('a dependent queued while its parent\'s replay is in flight and meets a
 		expect(sent.filter((each) => each.method === 'PATCH').map((each) => each.url)).toEqual([`${h.api.url}/todos/100`]);
 	});
 });
+
+describe('a dependent queued while its parent\'s replay is in flight and then refused', () => {
+	it('the parent\'s dead letter keeps the pointers the dependent recorded: retry(parent) delivers both, the dependent with the value', async () => {
+		let gate: (() => void) | undefined;
+		let refuseNext = false;
+		const api = async (input: Parameters<typeof fetch>[0]): Promise<Response> => {
+			if ((input as Request).method === 'POST' && refuseNext) {
+				refuseNext = false;
+				await new Promise<void>((resolve) => {
+					gate = resolve;
+				});
+				return new Response('no', { status: 422 });
+			}
+
+			return todoApi(input);
+		};
+
+		const writer = h.make({ fetch: api });
+		const replayer = h.make({ fetch: api });
+		win.setOnline(false, false);
+		const parent = await queued(writer.post('todos', { json: {} }));
+		win.setOnline(true, false);
+		refuseNext = true; // The replayer's replay of the parent is held, then refused: a dead letter.
+		const pass = replayer.outbox.flush();
+		await until(() => gate !== undefined);
+		await queued(writer.patch(`todos/${writer.outbox.ref(parent, '/id')}`, { json: { done: true } }));
+		gate!();
+		await pass;
+		await replayer.outbox.flush();
+		expect((await replayer.outbox.deadLetters()).map((each) => each.deadReason).sort()).toEqual(['parent', 'rejected']);
+		await replayer.outbox.retry(parent);
+		await replayer.outbox.flush();
+		await until(async () => (await writer.outbox.size()) === 0);
+		expect(await writer.outbox.deadLetters()).toEqual([]); // Before: the dependent a 'parent' dead letter again.
+		expect(sent.filter((each) => each.method === 'PATCH').map((each) => each.url)).toEqual([`${h.api.url}/todos/100`]);
+	});
+});
