@@ -237,7 +237,8 @@ export class Pass {
 			// `undefined` (a forgotten return) or anything but an entry: the app's error, the write is kept.
 			const next = migrated(queue, record, entry);
 			if (this.#permit.current(record.id)) {
-				await queue.store.set(key, next);
+				// With what a dependent recorded with the stored entry while `migrate` ran (see `writeBack`).
+				await queue.writeBack(key, next, () => this.#permit.current(record.id));
 				return next;
 			}
 		} catch (error) {

@@ -600,3 +600,30 @@ describe('a dependent queued while its parent\'s replay is in flight and then re
 		expect(sent.filter((each) => each.method === 'PATCH').map((each) => each.url)).toEqual([`${h.api.url}/todos/100`]);
 	});
 });
+
+describe('a dependent queued while its parent is migrated (outbox version)', () => {
+	it('the migrated entry keeps the pointers the dependent recorded meanwhile: the dependent is delivered with the value', async () => {
+		let release: (() => void) | undefined;
+		const held = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		let migrating = false;
+		const writer = h.make({ fetch: todoApi });
+		const replayer = h.make({ fetch: todoApi, outbox: { version: 2, migrate: async (entry) => {
+			migrating = true;
+			await held;
+			return entry;
+		} } });
+		win.setOnline(false, false);
+		const parent = await queued(writer.post('todos', { json: {} }));
+		win.setOnline(true, false);
+		const pass = replayer.outbox.flush();
+		await until(() => migrating);
+		await queued(writer.patch(`todos/${writer.outbox.ref(parent, '/id')}`, { json: { done: true } }));
+		release!();
+		await pass;
+		await until(async () => (await writer.outbox.size()) === 0);
+		expect(await writer.outbox.deadLetters()).toEqual([]); // Before: the dependent a 'parent' dead letter.
+		expect(sent.filter((each) => each.method === 'PATCH').map((each) => each.url)).toEqual([`${h.api.url}/todos/100`]);
+	});
+});
