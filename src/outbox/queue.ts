@@ -139,8 +139,8 @@ export class Queue {
 	 * their store is): a placeholder one of them made goes in a call of another.
 	 */
 	readonly refs: Refs;
-	/** The entries and pointers `ask` recorded (`<id> <pointer>`). */
-	readonly #asked = new Set<string>();
+	/** The pointers this client's `ref()` asked of each entry (`ask`): a delivery here keeps their values (`keep`). */
+	readonly #asked = new Map<string, Set<string>>();
 	/** Calls holding placeholders (the wrapper found them): queued behind their entries, never sent as they are. */
 	readonly dependents = new WeakMap<PolicyCall, { dependsOn: string[]; refs: Record<string, Ref> }>();
 	/** When the layer may list the store again (`look`; injected clock). */
@@ -408,17 +408,17 @@ export class Queue {
 	/**
 	 * `ref(id, pointer)`: `pointer` recorded with entry `id`'s stored record while it is pending, under
 	 * its lock, so whichever tab delivers it keeps that value — also for a call made with the placeholder
-	 * only after the delivery (this client's own delivery also reads `Refs.pointers`). Once per entry and
+	 * only after the delivery (this client's own delivery also reads `#asked`). Once per entry and
 	 * pointer; nothing written back once the entry was removed or cleared (its `world`). Never rejects.
 	 */
 	async ask(id: string, pointer: string): Promise<void> {
 		const world = this.context.world();
-		const asked = `${id} ${pointer}`;
-		if (this.#asked.has(asked)) {
+		const asked = this.#asked.get(id) ?? new Set<string>();
+		if (asked.has(pointer)) {
 			return;
 		}
 
-		this.#asked.add(asked);
+		this.#asked.set(id, asked.add(pointer));
 		await this.entryLock(id, async () => {
 			this.pending.find(id) || await this.refresh();
 			const stored = this.pending.find(id);
@@ -681,7 +681,7 @@ export class Queue {
 		const read = await this.read(key);
 		const stored = isRecord(read) ? read : undefined;
 		// With the pointers this client's `ref()` asked of it: one whose recording (`ask`) the delivery overtook counts.
-		const pointers = [...new Set([...stored?.pointers ?? record.pointers ?? [], ...this.refs.pointers(record.id)])];
+		const pointers = [...new Set([...stored?.pointers ?? record.pointers ?? [], ...this.#asked.get(record.id) ?? []])];
 		const dependents = stored?.dependents ?? record.dependents ?? [];
 		if (pointers.length === 0 && !early) {
 			return;

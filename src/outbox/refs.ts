@@ -93,11 +93,6 @@ export class Refs {
 		return placeholder;
 	}
 
-	/** The pointers `make` was asked of `entry`. */
-	pointers(entry: string): string[] {
-		return [...this.#made.values()].flatMap((made) => made.entry === entry ? [made.pointer] : []);
-	}
-
 	/**
 	 * This client's placeholders in a call's URL (with its `searchParams`), headers (the client's
 	 * `defaults`, the call's, a `Request` input's: every header the request is made with) and `json`,
