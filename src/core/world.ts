@@ -232,6 +232,15 @@ export const worldsOf = (stores: Map<string, unknown>, name = ''): Worlds => {
 	if (!worlds) {
 		// Where there are tabs, the clients made apart hear each other as tabs do (the channel reaches every other one).
 		worlds = (hasTabs() ? undefined : named.get(name)?.deref()) ?? new Worlds();
+		if (named.size >= 256) {
+			// Names whose clients are all gone leave nothing behind (a server that names a client per tenant).
+			for (const [each, ref] of named) {
+				if (!ref.deref()) {
+					named.delete(each);
+				}
+			}
+		}
+
 		named.set(name, held(worlds));
 		stores.set('#world', worlds);
 	}
