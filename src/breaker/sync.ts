@@ -1,4 +1,5 @@
-import { closed, machine, PROBE, type BreakerRecord } from './circuit.js';
+import { closed, machine, PROBE, readRecord, type BreakerRecord } from './circuit.js';
+import { isNonNegativeFinite, isNonNegativeInteger } from '../utils/validate.js';
 
 /** The thresholds an isolate sends with each sync (its breaker's options), bounded by the coordinator. */
 export interface SharedPolicy {
@@ -52,10 +53,20 @@ const clamp = (value: unknown, min: number, max: number, fallback: number): numb
 
 export const emptyState = (scope: string): ScopeState => ({ v: 1, record: closed(scope, 0), consecutive: 0, probeAt: 0 });
 
-/** A stored state, or a fresh one when it is missing or not one of ours. */
-export const readState = (scope: string, value: unknown): ScopeState => {
-	const state = value as Partial<ScopeState> | undefined;
-	return state?.v === 1 && state.record?.scope === scope && typeof state.consecutive === 'number' ? state as ScopeState : emptyState(scope);
+/** The longest open period a coordinator decides (`sync` bounds a message's `maxOpenMs` to it), in ms. */
+const maxFleetOpenMs = 3_600_000;
+
+/**
+ * A stored state of `scope`, checked and bounded before use, or `undefined` when it is missing or not
+ * one of ours. Its record is read as an isolate reads one (`readRecord`: opened no later than `now`,
+ * open at most `maxFleetOpenMs`), its failures in a row a whole count (at most 1 000), its probe a
+ * time: a state another program, a garbled write or a clock far ahead left in a Deno KV, a Durable
+ * Object's storage or Redis can neither hold a scope open nor keep it from opening.
+ */
+export const readState = (scope: string, value: unknown, now: number): ScopeState | undefined => {
+	const { v, record, consecutive, probeAt } = (value ?? {}) as Partial<ScopeState>;
+	const read = v === 1 ? readRecord(record, now, maxFleetOpenMs) : undefined;
+	return read?.scope === scope && isNonNegativeInteger(consecutive) && isNonNegativeFinite(probeAt) ? { v: 1, record: read, consecutive: Math.min(consecutive, 1000), probeAt } : undefined;
 };
 
 /**
@@ -71,7 +82,7 @@ export const readState = (scope: string, value: unknown): ScopeState => {
  */
 export const sync = (state: ScopeState, message: SyncMessage, now: number): SyncAnswer => {
 	const policy: Partial<SharedPolicy> | undefined = message?.policy;
-	const maxOpenMs = clamp(policy?.maxOpenMs, 1, 3_600_000, 300_000);
+	const maxOpenMs = clamp(policy?.maxOpenMs, 1, maxFleetOpenMs, 300_000);
 	// The sender's draw, used only if this sync opens the scope: every isolate that adopts it has the same period.
 	const jitter = clamp(message?.jitter, 0, 1, 0.5);
 	const { circuit, admit, count, isolate, reset, snapshot } = machine({

@@ -1,5 +1,5 @@
 import { namedCoordinator, type SharedBreaker } from '../breaker/shared.js';
-import { readState, sync, type ScopeState, type SyncAnswer, type SyncMessage } from '../breaker/sync.js';
+import { emptyState, readState, sync, type ScopeState, type SyncAnswer, type SyncMessage } from '../breaker/sync.js';
 import { tallyThrottle, type ThrottleAnswer, type ThrottleMessage } from '../coordinator/throttle.js';
 import { fleetKey } from '../coordinator/keys.js';
 import { ambientWaitUntil } from './ambient.js';
@@ -65,9 +65,10 @@ export class BreakerCoordinator {
 			return Response.json(answer);
 		}
 
-		this.#state ??= readState(input.scope, await this.#storage.get('state'));
-		const state = this.#state.record.scope === input.scope ? this.#state : readState(input.scope, undefined);
-		const answer: SyncAnswer = sync(state, input.message as SyncMessage, wallNow());
+		const now = wallNow();
+		this.#state ??= readState(input.scope, await this.#storage.get('state'), now) ?? emptyState(input.scope);
+		const state = this.#state.record.scope === input.scope ? this.#state : emptyState(input.scope);
+		const answer: SyncAnswer = sync(state, input.message as SyncMessage, now);
 		this.#state = state;
 		await this.#storage.put('state', state);
 		return Response.json(answer);

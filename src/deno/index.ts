@@ -1,5 +1,5 @@
 import { namedCoordinator, type SharedBreaker } from '../breaker/shared.js';
-import { readState, sync, type ScopeState, type SyncAnswer, type SyncMessage } from '../breaker/sync.js';
+import { emptyState, readState, sync, type ScopeState, type SyncAnswer, type SyncMessage } from '../breaker/sync.js';
 import { tallyThrottle, type ThrottleMessage } from '../coordinator/throttle.js';
 import { fleetKey } from '../coordinator/keys.js';
 import type { KeyValueStore, StoreFactory } from '../stores/types.js';
@@ -31,8 +31,9 @@ const checkKv = (kv: unknown, what: string): void => {
 
 /** The breaker's sync over a scope's stored state: the state to store and the answer, at the process's own clock (`wallNow()`: the KV has none; a coordinator has no client's). */
 const breakerSync = (scope: string, value: unknown, message: SyncMessage): [ScopeState, SyncAnswer] => {
-	const state = readState(scope, value);
-	return [state, sync(state, message, wallNow())];
+	const now = wallNow();
+	const state = readState(scope, value, now) ?? emptyState(scope);
+	return [state, sync(state, message, now)];
 };
 
 /**

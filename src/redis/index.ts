@@ -1,6 +1,6 @@
 import { namedCoordinator, type SharedBreaker, type SharedCoordinator } from '../breaker/shared.js';
-import { closed, readRecord, type BreakerRecord } from '../breaker/circuit.js';
-import { sync, type ScopeState, type SyncMessage } from '../breaker/sync.js';
+import { closed, type BreakerRecord } from '../breaker/circuit.js';
+import { readState, sync, type ScopeState, type SyncMessage } from '../breaker/sync.js';
 import { answerMs } from '../coordinator/fleet.js';
 import { tallyThrottle, type ThrottleMessage, type ThrottleState } from '../coordinator/throttle.js';
 import { digests } from '../coordinator/keys.js';
@@ -77,17 +77,11 @@ const heldOf = (reply: unknown, from: number): Held => {
 
 const isNumbers = (value: unknown, length: number): value is number[] => Array.isArray(value) && value.length === length && value.every((item) => typeof item === 'number' && Number.isFinite(item));
 
-/** A scope's breaker state from the numbers Redis holds, or a closed scope as of `now` (missing, expired, or not ours). */
+/** A scope's breaker state from the numbers Redis holds (bounded by `readState`), or a closed scope as of `now` (missing, expired, or not ours). */
 const breakerOf = (scope: string, value: unknown, now: number): ScopeState => {
-	if (isNumbers(value, 9)) {
-		const [open, openedAt, reopensAt, opens, at, isolated, unanswered, consecutive, probeAt] = value;
-		const record = readRecord({ v: 1, scope, state: open === 1 ? 'open' : 'closed', openedAt, reopensAt, opens, at, ...(isolated === 1 && { isolated: true }), ...(unanswered === 1 && { unanswered: true }) }, now, 3_600_000);
-		if (record && Number.isInteger(consecutive) && consecutive! >= 0 && probeAt! >= 0) {
-			return { v: 1, record, consecutive: Math.min(consecutive!, 1000), probeAt: probeAt! };
-		}
-	}
-
-	return { v: 1, record: closed(scope, now), consecutive: 0, probeAt: 0 };
+	const [open, openedAt, reopensAt, opens, at, isolated, unanswered, consecutive, probeAt] = isNumbers(value, 9) ? value : [];
+	return readState(scope, { v: 1, record: { v: 2, scope, state: open === 1 ? 'open' : 'closed', openedAt, reopensAt, opens, at, ...(isolated === 1 && { isolated: true }), ...(unanswered === 1 && { unanswered: true }) }, consecutive, probeAt }, now)
+		?? { v: 1, record: closed(scope, now), consecutive: 0, probeAt: 0 };
 };
 
 /** The numbers stored for a breaker state: no scope, no URL. */

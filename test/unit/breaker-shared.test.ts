@@ -2,7 +2,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { breaker } from '../../src/entries/breaker.js';
 import { CircuitOpenError, createClient } from '../../src/entries/core.js';
-import { emptyState, sync, type ScopeState, type SyncMessage } from '../../src/breaker/sync.js';
+import { emptyState, sync, type ScopeState, type SyncAnswer, type SyncMessage } from '../../src/breaker/sync.js';
+import { readRecord } from '../../src/breaker/circuit.js';
+import { BreakerCoordinator } from '../../src/cloudflare/index.js';
 import { sharedCoordinator, type SharedBreaker } from '../../src/breaker/shared.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
@@ -302,5 +304,35 @@ describe('shared breaker', () => {
 		// Checked by the coordinator's side, when the client is made.
 		expect(() => createClient({ breaker: breaker({ shared: liar, sharedCacheMs: 5_000 }) })).toThrow(/sharedCacheMs/);
 		expect(() => createClient({ breaker: breaker({ shared: liar, sharedTimeoutMs: 0 }) })).toThrow(/sharedTimeoutMs/);
+	});
+});
+
+describe('a coordinator\'s stored state that lies (a Durable Object\'s storage, a Deno KV: written by another program, garbled, or by a clock far ahead)', () => {
+	const scope = 'https://stored.example';
+	const policy = { consecutiveFailures: 3, openMs: 1_000, maxOpenMs: 60_000, probeTimeoutMs: 10_000 };
+	/** The real `BreakerCoordinator` over a storage in memory that holds `stored` as its state; `send` is one sync. */
+	const objectHolding = (stored: unknown): ((message: SyncMessage) => Promise<SyncAnswer>) => {
+		const storage = new Map<string, unknown>([['state', stored]]);
+		const object = new BreakerCoordinator({ storage: { get: async (key) => structuredClone(storage.get(key)), put: async (key, value) => void storage.set(key, structuredClone(value)) } });
+		return async (message) => (await object.fetch(new Request('https://coordinator/sync', { method: 'POST', body: JSON.stringify({ scope, message }) }))).json() as Promise<SyncAnswer>;
+	};
+
+	it('is bounded before use as Redis\'s numbers are: an open period at most an hour, failures in a row a whole count, a record of another shape as none', async () => {
+		const now = Date.now();
+		const record = { v: 2, scope, state: 'closed', openedAt: 0, reopensAt: 0, opens: 0, at: now - 1_000 };
+		// Open for 30 years from two hours ago: its hour is over, so the probe is granted (before: refused until then).
+		const held = objectHolding({ v: 1, record: { ...record, state: 'open', openedAt: now - 7_200_000, reopensAt: now + 1e12, opens: 1 }, consecutive: 0, probeAt: 0 });
+		expect(await held({ policy, outcomes: [], probe: true })).toMatchObject({ granted: expect.any(Number) as number });
+		// Failures in a row that are no count (NaN, negative, a fraction): the fleet's third failure still opens it (before: never, or after 53).
+		for (const consecutive of [Number.NaN, -50, 2.5, '2']) {
+			const send = objectHolding({ v: 1, record, consecutive, probeAt: 0 });
+			expect((await send({ policy, outcomes: [1, 1, 1] })).record.state, String(consecutive)).toBe('open');
+		}
+
+		// A record without its open count (not one of ours): answered as a closed scope every isolate reads (before: an open
+		// record without `opens` on the third failure, which no isolate believes: storage:error on every sync, the fleet never one breaker).
+		const shapeless = objectHolding({ v: 1, record: { ...record, opens: undefined }, consecutive: 0, probeAt: 0 });
+		const opened = await shapeless({ policy, outcomes: [1, 1, 1] });
+		expect(readRecord(opened.record, Date.now(), 60_000)).toMatchObject({ state: 'open', opens: 1 });
 	});
 });
