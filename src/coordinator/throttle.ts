@@ -1,3 +1,5 @@
+import { isNonNegativeInteger } from '../utils/validate.js';
+
 /** What an isolate's `adaptiveThrottle({ shared })` tells the coordinator of one scope: its attempts since its last sync. */
 export interface ThrottleReport {
 	/** The throttle's `windowMs`: the window the coordinator sums over. */
@@ -41,12 +43,21 @@ const maxCount = 1_000_000;
 
 const count = (value: unknown, max: number): number => typeof value === 'number' && value > 0 ? Math.min(max, Math.floor(value)) : 0;
 
-const isCounts = (value: unknown): value is number[] => Array.isArray(value) && value.length === slots && value.every((item) => typeof item === 'number' && Number.isFinite(item));
+/** Ten numbers of which each is `valid` (given its slot). */
+const isSlots = (value: unknown, valid: (item: number, slot: number) => boolean): value is number[] => Array.isArray(value) && value.length === slots && value.every(valid);
 
-/** A stored state of `scope` and `windowMs`, or a fresh one when it is missing, another window's, or not one of ours. */
+/**
+ * A stored state of `scope` and `windowMs`, or a fresh one when it is missing, another window's, or
+ * not one of ours: a bucket's counts must be whole, at most `maxCount`, its accepts no more than its
+ * requests, as a report leaves them (a stored state is the Durable Object's own, but Redis and a Deno
+ * KV hold what any program wrote: a negative or huge count summed into every answer made each
+ * isolate refuse the fleet's window until the bucket aged out).
+ */
 const readThrottle = (scope: string, windowMs: number, value: unknown): ThrottleState => {
 	const state = value as Partial<ThrottleState> | undefined;
-	return state?.v === 1 && state.scope === scope && state.windowMs === windowMs && isCounts(state.at) && isCounts(state.requests) && isCounts(state.accepts)
+	const requests = state?.requests;
+	return state?.v === 1 && state.scope === scope && state.windowMs === windowMs && isSlots(state.at, Number.isFinite)
+		&& isSlots(requests, (item) => isNonNegativeInteger(item) && item <= maxCount) && isSlots(state.accepts, (item, slot) => isNonNegativeInteger(item) && item <= requests[slot]!)
 		? state as ThrottleState
 		: { v: 1, scope, windowMs, at: Array<number>(slots).fill(-1), requests: Array<number>(slots).fill(0), accepts: Array<number>(slots).fill(0) };
 };

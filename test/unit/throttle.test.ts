@@ -511,6 +511,20 @@ describe('tallyThrottle: the coordinator\'s side', () => {
 		expect(tallyThrottle(scope, { v: 1, scope, windowMs: 10_000, at: 'x' }, { windowMs: 10_000, requests: 1, accepts: 0 }, t0)[1]).toEqual({ throttle: { requests: 1, accepts: 0 } });
 	});
 
+	it('a stored state whose counts lie (Redis and a Deno KV hold what any program wrote) is none: the answer is counts, the report\'s', () => {
+		const bucket = Math.floor(t0 / 1_000);
+		const at = Array.from({ length: 10 }, (_, slot) => bucket - slot);
+		const zeros = Array<number>(10).fill(0);
+		for (const [requests, accepts] of [[-5, 0], [2.5, 0], [1e300, 0], [3, 9], [1_000_001, 0]]) {
+			const stored = { v: 1, scope, windowMs: 10_000, at, requests: Array<number>(10).fill(requests!), accepts: [...zeros.slice(1), accepts] };
+			expect(tallyThrottle(scope, stored, { windowMs: 10_000, requests: 1, accepts: 0 }, t0)[1], `${requests} ${accepts}`).toEqual({ throttle: { requests: 1, accepts: 0 } });
+		}
+
+		// Counts as a report leaves them are kept: a bucket of the window full (1 000 000), another half accepted.
+		const kept = { v: 1, scope, windowMs: 10_000, at, requests: [0, 1_000_000, 4, ...zeros.slice(3)], accepts: [0, 0, 2, ...zeros.slice(3)] };
+		expect(tallyThrottle(scope, kept, { windowMs: 10_000, requests: 1, accepts: 1 }, t0)[1]).toEqual({ throttle: { requests: 1_000_005, accepts: 3 } });
+	});
+
 	it('bounds what a report can do: at most 1 000 000 a report and a bucket, accepts never over requests, garbage as nothing', () => {
 		const [state, answer] = tallyThrottle(scope, undefined, { windowMs: 10_000, requests: 1e15, accepts: 1e15 }, t0);
 		expect(answer).toEqual({ throttle: { requests: 1_000_000, accepts: 1_000_000 } });
