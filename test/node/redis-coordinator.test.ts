@@ -189,6 +189,21 @@ describe('the Redis coordinator', { timeout: 30_000 }, () => {
 		expect(record.reopensAt - record.openedAt).toBeLessThanOrEqual(3_600_000);
 	});
 
+	it('a version that is no write count (-5, 1.5, 1e20, 20 digits, "abc") is as none: the next sync writes over it, for the breaker and the throttle', async () => {
+		for (const kind of ['breaker', 'throttle'] as const) {
+			const message = kind === 'breaker' ? { policy, outcomes: [1] } : { throttle: { windowMs: 10_000, requests: 1, accepts: 0 } };
+			for (const version of ['-5', '1.5', '1e20', '99999999999999999999', 'abc']) {
+				await redis.client.flushall();
+				await coordinator(plain).sync(scope, message);
+				const [key] = await redis.client.keys(`steadfetch:${kind}:*`);
+				await redis.client.hset(key!, 'v', version);
+				// Before: 'could not be written to Redis in time', or a reply not the script's, on every sync until the key expired.
+				await expect(coordinator(plain).sync(scope, message), `${kind} ${version}`).resolves.toBeTypeOf('object');
+				expect(await redis.client.hget(key!, 'v')).toBe('1');
+			}
+		}
+	});
+
 	it('after an unreachable episode a process adopts what Redis holds, even when what it decided alone meanwhile is newer', async () => {
 		let down = false;
 		const shared = coordinator(async (s, k, a) => {
