@@ -17,7 +17,12 @@ import { readRecord, type BreakerRecord, type Circuit, type Machine, type Settin
  * of that isolate's `random`), never per isolate.
  */
 export interface SharedCoordinator {
-	sync(scope: string, message: SyncMessage | ThrottleMessage): Promise<SyncAnswer | ThrottleAnswer>;
+	/**
+	 * `subrequest`: counts one more subrequest of the syncing call's request context (the sync itself
+	 * is counted before it is sent); a coordinator that makes more than one `fetch` per sync (Redis over
+	 * Upstash: a read, then a write) calls it before each after the first.
+	 */
+	sync(scope: string, message: SyncMessage | ThrottleMessage, subrequest?: () => unknown): Promise<SyncAnswer | ThrottleAnswer>;
 }
 
 /**
@@ -78,10 +83,10 @@ interface Link {
  * Send what is pending and adopt the answer, whenever it comes within `answerMs`: the grant,
  * `false`, or `undefined` when the coordinator failed or did not answer in time. Never rejects.
  */
-const exchange = async (context: PolicyContext, sync: SharedCoordinator['sync'], policy: SyncMessage['policy'], maxOpenMs: number, adopt: Machine['adopt'], link: Link, circuit: Circuit, extra?: Partial<SyncMessage>): Promise<number | false | undefined> => {
+const exchange = async (context: PolicyContext, sync: SharedCoordinator['sync'], policy: SyncMessage['policy'], maxOpenMs: number, adopt: Machine['adopt'], link: Link, circuit: Circuit, call: PolicyCall | undefined, extra?: Partial<SyncMessage>): Promise<number | false | undefined> => {
 	const { scope } = circuit.record;
 	const { clock } = context;
-	const granted = await exchanged(context, 'breaker', scope, link, async () => sync(scope, { policy, outcomes: link.outcomes.splice(0), jitter: context.random(), ...extra }), (value) => {
+	const granted = await exchanged(context, 'breaker', scope, link, async () => sync(scope, { policy, outcomes: link.outcomes.splice(0), jitter: context.random(), ...extra }, () => context.subrequest(call)), (value) => {
 		const answer = value as SyncAnswer;
 		const record = readRecord(answer?.record, clock.now(), maxOpenMs);
 		if (record?.scope !== scope) {
@@ -138,12 +143,12 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 		return link;
 	};
 
-	const exchangeFor = async (circuit: Circuit, extra?: Partial<SyncMessage>): Promise<number | false | undefined> => exchange(context, sync, policy, maxOpenMs, adopt, linkOf(circuit), circuit, extra);
+	const exchangeFor = async (circuit: Circuit, call: PolicyCall | undefined, extra?: Partial<SyncMessage>): Promise<number | false | undefined> => exchange(context, sync, policy, maxOpenMs, adopt, linkOf(circuit), circuit, call, extra);
 
 	/** A sync nobody waits for, unless the call's request context has no subrequest left for it (its outcomes go with the next one). */
 	const behind = (call: PolicyCall | undefined, circuit: Circuit, extra?: Partial<SyncMessage>): void => {
 		if (context.subrequest(call)) {
-			background(context, 'breaker', call?.waitUntil ?? waitUntil, async () => exchangeFor(circuit, extra));
+			background(context, 'breaker', call?.waitUntil ?? waitUntil, async () => exchangeFor(circuit, call, extra));
 		}
 	};
 
@@ -159,7 +164,7 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 
 			link.at = now;
 			link.pending++;
-			const syncing = exchangeFor(circuit).finally(() => link.pending--);
+			const syncing = exchangeFor(circuit, call).finally(() => link.pending--);
 			// The answer is taken when it comes. The call goes on after `sharedTimeoutMs` with what the
 			// isolate knows only if that is a clean closed state (`Link.clean`); otherwise (the fleet or this
 			// isolate counted failures, or it knew the scope open, or nothing yet) it waits for the answer,
@@ -186,7 +191,7 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 		async probe(circuit, call) {
 			const link = linkOf(circuit);
 			// Unreachable (failed, or silent for answerMs): the local breaker decides, as everywhere else.
-			const granted = link.down ? undefined : context.subrequest(call) ? await exchangeFor(circuit, { probe: true }) : false;
+			const granted = link.down ? undefined : context.subrequest(call) ? await exchangeFor(circuit, call, { probe: true }) : false;
 			link.grant = typeof granted === 'number' ? granted : undefined;
 			return granted;
 		},
@@ -208,7 +213,7 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 				}
 			}
 		},
-		command: async (circuit, command) => exchangeFor(circuit, { command }),
+		command: async (circuit, command) => exchangeFor(circuit, undefined, { command }),
 	};
 };
 

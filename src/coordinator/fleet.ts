@@ -90,21 +90,22 @@ const maxFleet = 1e9;
  * it, at most `firstMs`. An answer that is not counts (more than `maxFleet`, accepts over requests),
  * a failure and a sync past `answerMs` leave the isolate to its own counts (`storage:error`, once
  * per episode); what that sync reported is counted here only. A sync counts as a subrequest of the
- * call's request context, and is not made once the context has none left.
+ * call's request context (each of its `fetch`es, `SharedCoordinator.sync`), and is not made once the
+ * context has none left.
  */
-export const linkFleet = (context: PolicyContext, sync: (scope: string, message: ThrottleMessage) => Promise<unknown>, waitUntil: WaitUntil | undefined, windowMs: number): Fleet => {
+export const linkFleet = (context: PolicyContext, sync: (scope: string, message: ThrottleMessage, subrequest: () => unknown) => Promise<unknown>, waitUntil: WaitUntil | undefined, windowMs: number): Fleet => {
 	const { clock } = context;
 	// Bounded as every per-scope state is: idle scopes forgotten past 1 000, one being synced kept.
 	const links = scopes((): Link => ({ at: -Infinity, asked: -Infinity, requests: 0, accepts: 0, unsent: 0, unsentAccepts: 0, sent: 0, sentAccepts: 0, busy: false, down: false }), (link) => link.busy);
 	const syncMs = Math.min(1000, windowMs / 10);
 	const linkOf = (scope: string): Link => links.scope(scope);
 
-	const exchange = async (scope: string, link: Link): Promise<void> => {
+	const exchange = async (scope: string, link: Link, call: PolicyCall | undefined): Promise<void> => {
 		link.busy = true;
 		link.sent = link.unsent;
 		link.sentAccepts = link.unsentAccepts;
 		link.unsent = link.unsentAccepts = 0;
-		await exchanged(context, 'throttle', scope, link, async () => sync(scope, { throttle: { windowMs, requests: link.sent, accepts: link.sentAccepts } }), (answer) => {
+		await exchanged(context, 'throttle', scope, link, async () => sync(scope, { throttle: { windowMs, requests: link.sent, accepts: link.sentAccepts } }, () => context.subrequest(call)), (answer) => {
 			const { requests, accepts } = (answer as Partial<ThrottleAnswer> | undefined)?.throttle ?? {};
 			return isNonNegativeInteger(requests) && requests <= maxFleet && isNonNegativeInteger(accepts) && accepts <= requests
 				? Object.assign(link, { at: clock.now(), requests, accepts }) : undefined;
@@ -136,7 +137,7 @@ export const linkFleet = (context: PolicyContext, sync: (scope: string, message:
 
 			link.asked = now;
 			let sending: Promise<void> | undefined;
-			background(context, 'throttle', call?.waitUntil ?? waitUntil, () => (sending = exchange(scope, link)));
+			background(context, 'throttle', call?.waitUntil ?? waitUntil, () => (sending = exchange(scope, link, call)));
 			const done = sending;
 			return first && done ? new Promise((resolve) => {
 				const timer = setTimeout(resolve, firstMs);

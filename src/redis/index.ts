@@ -128,7 +128,7 @@ export const coordinator = (evaluate: RedisEvaluate, options: RedisCoordinatorOp
 	const keyOf = async (name: string, scope: string, kind: 'breaker' | 'throttle'): Promise<string> => `${prefix}${kind}:${await digestOf(JSON.stringify(['steadfetch redis', name, scope]))}`;
 
 	const run = async (script: string, keys: string[], args: string[]): Promise<unknown> => evaluate(script, keys, args);
-	const syncOf = (name: string): SharedCoordinator['sync'] => async (scope, message) => {
+	const syncOf = (name: string): SharedCoordinator['sync'] => async (scope, message, subrequest) => {
 		// Real time: the isolate waits `answerMs` by a real timer (Redis's own clock is the fleet's, see below).
 		const started = wallNow();
 		const { throttle } = message as Partial<ThrottleMessage>;
@@ -152,7 +152,9 @@ export const coordinator = (evaluate: RedisEvaluate, options: RedisCoordinatorOp
 				numbers = breakerNumbers(state);
 			}
 
-			// The write carries the version it read and the latest Redis time it may land at.
+			// The write carries the version it read and the latest Redis time it may land at. Over
+			// Upstash it is one more `fetch` than the sync the call's request context counted.
+			subrequest?.();
 			const reply = await run(writes, [key], [String(held.version), JSON.stringify(numbers), ttl, String(held.now + left)]);
 			const status = integer(Array.isArray(reply) ? reply[0] : reply);
 			if (status === 1) {

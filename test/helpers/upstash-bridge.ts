@@ -13,6 +13,8 @@ import { serve, type RunningServer } from './node-server.js';
 export interface UpstashBridge extends RunningServer {
 	/** Commands it ran, in order (their names). */
 	commands: string[];
+	/** HTTP requests it answered (a pipeline of several commands is one). */
+	readonly requests: number;
 }
 
 export const upstashBridge = async (port: number, token: string): Promise<UpstashBridge> => {
@@ -35,7 +37,9 @@ export const upstashBridge = async (port: number, token: string): Promise<Upstas
 		}
 	};
 
+	let requests = 0;
 	const server = await serve(async (request) => {
+		requests++;
 		if (request.headers.get('authorization') !== `Bearer ${token}`) {
 			return Response.json({ error: 'Unauthorized' }, { status: 401 });
 		}
@@ -57,6 +61,9 @@ export const upstashBridge = async (port: number, token: string): Promise<Upstas
 	});
 	return {
 		...server, commands,
+		get requests() {
+			return requests;
+		},
 		async close() {
 			redis.disconnect();
 			await server.close();

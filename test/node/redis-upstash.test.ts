@@ -44,6 +44,18 @@ export default {
 			name, retry: 0, timeout: 5000,
 			breaker: breaker({ consecutiveFailures: 3, openMs: 1000, maxOpenMs: 4000, sharedCacheMs: 100, sharedTimeoutMs: 1000, shared: coordinator((s, k, a) => redis.eval(s, k, a)) }),
 		});
+		if (url.searchParams.has('count')) {
+			// One call with every piece of work it leaves behind awaited: what it sent, and what it counted.
+			const behind = [];
+			const counted = clients[name].withContext({ waitUntil: (promise) => behind.push(promise) });
+			const result = await counted.get(url.searchParams.get('to')).then((response) => String(response.status), (error) => error.code ?? error.name);
+			while (behind.length > 0) {
+				await Promise.all(behind.splice(0));
+			}
+
+			return Response.json({ result, subrequests: counted.stats().subrequests });
+		}
+
 		const api = clients[name].withContext(ctx);
 		const events = [];
 		const stop = api.on('storage:error', (event) => events.push(String(event.error?.message ?? event.operation)));
@@ -89,6 +101,19 @@ const call = async (isolate: number, name: string): Promise<Result> => {
 };
 
 describe('steadfetch/redis in Workers isolates through @upstash/redis', { timeout: 90_000 }, () => {
+	it('each fetch a sync makes through Upstash is a subrequest of the call\'s request context (API.md: a Redis coordinator\'s calls over fetch count): stats().subrequests is what was sent', async () => {
+		const worker = await mf.getWorker('isolate-0') as unknown as { fetch(url: string): Promise<{ json(): Promise<unknown> }> };
+		for (const name of ['count-a', 'count-b']) {
+			const before = { hits: hits.length, bridge: bridge.requests };
+			const response = await worker.fetch(`http://worker/?count&name=${name}&to=${encodeURIComponent(`${origin.url}/counted`)}`);
+			const { result, subrequests } = await response.json() as { result: string; subrequests: number };
+			expect(result).toBe('HTTPError');
+			const sent = { origin: hits.length - before.hits, redis: bridge.requests - before.bridge };
+			// The attempt, the sync before it and the failure's report (a read and a write each): 5 (before: 3 counted).
+			expect({ subrequests, ...sent }, name).toEqual({ subrequests: sent.origin + sent.redis, origin: 1, redis: 4 });
+		}
+	});
+
 	it('a dead origin: at most consecutiveFailures + 1 requests from 4 isolates before all fail fast, then one probe; Node sees the same breaker', async () => {
 		const results: Result[][] = Array.from({ length: isolates }, () => []);
 		let stopped = false;
