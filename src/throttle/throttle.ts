@@ -65,7 +65,9 @@ export const createThrottle = (context: PolicyContext, { k, windowMs, minRequest
 		const call = init?.steadfetch;
 		const scope = counts.scope(attemptScope(context.scopeOf, url, call));
 		const syncing = fleet?.sync(scope.name, call);
-		return syncing ? syncing.then(() => attempt(scope, request, init, next)) : attempt(scope, request, init, next);
+		// An attempt given up while it waited for the fleet (ky's timeout) goes no further: none of the
+		// layers below would send it, and the breaker would count it a failure.
+		return syncing ? syncing.then(() => signal.aborted ? Promise.reject(signal.reason) : attempt(scope, request, init, next)) : attempt(scope, request, init, next);
 	};
 
 	return {

@@ -472,6 +472,18 @@ describe('adaptiveThrottle({ shared }): isolates share their counts through a co
 		}
 	});
 
+	it('an attempt given up while the first call waits for the fleet (its timeout shorter than the wait) is neither sent nor counted, by the throttle or the breaker below it', async () => {
+		const clock = new ManualClock();
+		const { coordinator } = memoryCoordinator(clock, async () => new Promise(() => undefined));
+		const isolate = make({ shared: coordinator }, { timeout: 40, breaker: breaker({ consecutiveFailures: 1, share: false }) });
+		hits = 0;
+		expect(await outcome(isolate.api, '/s/200')).toBe('TIMEOUT');
+		await new Promise((resolve) => setTimeout(resolve, 150)); // past the first call's 100 ms wait for the fleet
+		// Before: the given-up attempt went on at 100 ms, aborted, and counted as a failure: the breaker open, a request of the throttle.
+		expect([hits, (isolate.api as unknown as { breaker(url: string): { state: string } }).breaker(server.url).state, isolate.counts().requests]).toEqual([0, 'closed', 0]);
+		isolate.api.close();
+	});
+
 	it('a coordinator that never answers: the first call waits at most 100 ms, none after it; storage:error after 2 000 ms', async () => {
 		const clock = new ManualClock();
 		const { coordinator, messages } = memoryCoordinator(clock, async () => new Promise(() => undefined));
