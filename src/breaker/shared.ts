@@ -171,8 +171,11 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 			// which `exchange` bounds at `answerMs` (then the local breaker decides, and while the coordinator
 			// stays unreachable calls go on after `sharedTimeoutMs`): an isolate that saw one
 			// of the failures that opened the fleet's breaker does not send its own request when it is due.
+			// Held by the call's `waitUntil`, else the coordinator's (the running request's, in workerd): a
+			// call that goes on after `sharedTimeoutMs` may answer first, and workerd cancels what its
+			// request did not hand over (the sync would never settle: counted in flight for good).
 			try {
-				call?.waitUntil?.(syncing);
+				(call?.waitUntil ?? waitUntil)?.(syncing);
 			} catch {
 				// A request context already gone: the sync goes on as far as it can.
 			}

@@ -48,12 +48,13 @@ export default {
 		const events = [];
 		clients[mode] ??= createClient({
 			name: mode, retry: 0, timeout: 5000, // each mode its own persisted state (the Cache API store)
-			breaker: breaker(mode === 'slow' || mode === 'fleet' ? { consecutiveFailures: 3, openMs: 1000, maxOpenMs: 1000, shared: coordinator(mode === 'fleet' ? env.FLEET : env.SLOW) }
+			breaker: breaker(mode === 'slow' || mode === 'fleet' || mode === 'bare' ? { consecutiveFailures: 3, openMs: 1000, maxOpenMs: 1000, shared: coordinator(mode === 'fleet' ? env.FLEET : env.SLOW) }
 				: { consecutiveFailures: 3, openMs: 1500, maxOpenMs: 3000, sharedTimeoutMs: 1000, ...(mode === 'local' ? {} : { shared: coordinator(mode === 'broken' ? broken : env.STEADFETCH) }) }),
 		});
 		// Each request hands the client its waitUntil: the state written and the failures reported behind
 		// a call outlive the response (without it, workerd would cancel them: dropped, storage:error).
-		const api = clients[mode].withContext(ctx);
+		// \`bare\`: the client as the module made it, no waitUntil given (the coordinator's own holds its work).
+		const api = mode === 'bare' ? clients[mode] : clients[mode].withContext(ctx);
 		const stop = api.on('storage:error', (event) => events.push(event.operation));
 		return answer(api, url.searchParams.get('to'), events, stop);
 	},
@@ -198,6 +199,30 @@ describe('shared breaker on Durable Objects (workerd)', () => {
 		console.log(`[measured] requests reaching the origin when the fleet's breaker is due, 12 calls at once from ${isolates} isolates of which 3 each counted one opening failure, coordinator 300 ms late, 5 runs: ${runs.join(', ')}`);
 		expect(runs).toEqual([1, 1, 1, 1, 1]);
 	}, 120_000);
+
+	it('without a waitUntil of the call\'s, a sync the call did not wait for to the end is held by the request (cloudflare:workers): not cancelled with the response, so it does not leave the isolate syncing (and waiting) on every call', async () => {
+		const timed = async (path: string): Promise<[string, number]> => {
+			const started = performance.now();
+			const { result } = await call(2, 'bare', path);
+			return [result, performance.now() - started];
+		};
+
+		failing = false;
+		expect((await timed('/bare'))[0]).toBe('200'); // its first call waits for the coordinator (300 ms late): a clean closed state
+		await new Promise((resolve) => setTimeout(resolve, 1_100)); // past sharedCacheMs
+		const synced = performance.now();
+		// A sync the call waits 100 ms for (clean): the call answers before the coordinator does. Before,
+		// workerd cancelled the sync with the response, and the isolate counted it in flight for good.
+		expect((await timed('/bare'))[0]).toBe('200');
+		failing = true;
+		expect((await timed('/bare'))[0]).toBe('HTTP_503'); // not clean any more
+		await new Promise((resolve) => setTimeout(resolve, Math.max(0, synced + 550 - performance.now()))); // the held sync answered, within sharedCacheMs
+		failing = false;
+		// Within sharedCacheMs, no sync in flight: the call goes at once (before: a sync of its own, waited for, 300 ms).
+		const [result, ms] = await timed('/bare');
+		expect(result).toBe('200');
+		expect(ms).toBeLessThan(250);
+	}, 30_000);
 
 	it('an unreachable coordinator: each isolate breaks on its own, storage:error, no failed or stalled call', async () => {
 		failing = true;
