@@ -4,19 +4,19 @@
  */
 
 /**
- * The key's hash `h` and its `version`: a write count, so one that is no whole number below 10^15
+ * The key's hash `h` and its version `v`: a write count, so one that is no whole number below 10^15
  * (what another program or a garbled write left: `-5`, `1.5`, `1e20`, `abc`) reads as 0, as a missing
  * key's, and the next write replaces it (before, no write ever matched it and every sync of the
  * scope failed until the key expired: a day by default).
  */
 const held = `local h = redis.call('HMGET', KEYS[1], 'v', 's')
-local version = tonumber(h[1]) or 0
-if not (version >= 0 and version < 1e15 and version % 1 == 0) then version = 0 end`;
+local v = tonumber(h[1]) or 0
+if not (v >= 0 and v < 1e15 and v % 1 == 0) then v = 0 end`;
 
 /** Read a key: `[now, version, numbers]` (version 0 and '' when the key is missing or expired). */
 export const reads = `local t = redis.call('TIME')
 ${held}
-return {tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), version, h[2] or ''}`;
+return {tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), v, h[2] or ''}`;
 
 /**
  * Write a key if its version is still ARGV[1] and Redis's clock is not past ARGV[4] (the sync was
@@ -27,7 +27,7 @@ export const writes = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if now > tonumber(ARGV[4]) then return {-1} end
 ${held}
-if version ~= tonumber(ARGV[1]) then return {0, now, version, h[2] or ''} end
-redis.call('HSET', KEYS[1], 'v', version + 1, 's', ARGV[2])
+if v ~= tonumber(ARGV[1]) then return {0, now, v, h[2] or ''} end
+redis.call('HSET', KEYS[1], 'v', v + 1, 's', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return {1}`;
