@@ -197,3 +197,29 @@ Deno.test({
 		}
 	},
 });
+
+Deno.test({
+	name: 'deno kv: a stored breaker state that lies (another program\'s, garbled) is bounded before use: failures in a row that are no count still open at the third, an open period decades long is an hour',
+	async fn() {
+		const kv = await Deno.openKv(await kvFile()) as unknown as { set(key: string[], value: unknown): Promise<unknown>; close(): void };
+		const scope = 'https://lying.example';
+		const key = await breakerKey('steadfetch', scope);
+		const shared = coordinator(kv as never);
+		const policy = { consecutiveFailures: 3, openMs: 1_000, maxOpenMs: 60_000, probeTimeoutMs: 10_000 };
+		const now = Date.now();
+		const closed = { v: 2, scope, state: 'closed', openedAt: 0, reopensAt: 0, opens: 0, at: now - 1_000 };
+		try {
+			for (const consecutive of [Number.NaN, -50, 2.5]) {
+				await kv.set(key, { v: 1, record: closed, consecutive, probeAt: 0 });
+				const { record } = await shared.sync(scope, { policy, outcomes: [1, 1, 1] }) as { record: { state: string } };
+				equal(record.state, 'open', `consecutive ${consecutive}`); // before: closed (NaN never opens; -50 after 53)
+			}
+
+			await kv.set(key, { v: 1, record: { ...closed, state: 'open', openedAt: now - 7_200_000, reopensAt: now + 1e12, opens: 1 }, consecutive: 0, probeAt: 0 });
+			const answer = await shared.sync(scope, { policy, outcomes: [], probe: true }) as { granted?: number };
+			equal(typeof answer.granted, 'number', 'the probe granted (its hour is over)'); // before: refused for 30 years
+		} finally {
+			kv.close();
+		}
+	},
+});
