@@ -98,7 +98,9 @@ export interface BreakerOptions {
 	 * then the local breaker decides. A positive number of ms a timer holds (checked at
 	 * `createClient`, also without `shared`). So isolates
 	 * that each saw some of the failures that opened the fleet's breaker send no request of their
-	 * own when it is due: one probe across the fleet, also with a coordinator slower than this.
+	 * own when it is due: one probe across the fleet, also with a coordinator slower than this. In
+	 * a Worker, a call with no `waitUntil` to hold the sync (none of its own, none of the
+	 * coordinator's) waits for the answer: its request's end would cancel the sync.
 	 * @default 100
 	 */
 	sharedTimeoutMs?: number;

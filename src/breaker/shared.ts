@@ -4,6 +4,7 @@ import type { SyncAnswer, SyncMessage } from './sync.js';
 import { exchanged, linkFleet, type Coordinator } from '../coordinator/fleet.js';
 import type { ThrottleAnswer, ThrottleMessage } from '../coordinator/throttle.js';
 import { background } from '../core/part-store.js';
+import { droppedWork } from '../core/part-store-drop.js';
 import { readRecord, type BreakerRecord, type Circuit, type Machine, type Settings } from './circuit.js';
 
 /**
@@ -173,9 +174,12 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 			// of the failures that opened the fleet's breaker does not send its own request when it is due.
 			// Held by the call's `waitUntil`, else the coordinator's (the running request's, in workerd): a
 			// call that goes on after `sharedTimeoutMs` may answer first, and workerd cancels what its
-			// request did not hand over (the sync would never settle: counted in flight for good).
+			// request did not hand over (the sync would never settle: counted in flight for good). With
+			// neither where I/O ends with its request (`droppedWork`), the call waits for the answer: the
+			// sync ends within it.
+			const held = call?.waitUntil ?? waitUntil;
 			try {
-				(call?.waitUntil ?? waitUntil)?.(syncing);
+				held?.(syncing);
 			} catch {
 				// A request context already gone: the sync goes on as far as it can.
 			}
@@ -186,7 +190,7 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 					signal?.removeEventListener('abort', done);
 					resolve(undefined);
 				};
-				const timer = setTimeout(() => (link.clean || link.down) && done(), sharedTimeoutMs);
+				const timer = setTimeout(() => ((link.clean && !droppedWork(held)) || link.down) && done(), sharedTimeoutMs);
 				signal?.addEventListener('abort', done);
 				void syncing.then(done);
 			});

@@ -15,6 +15,8 @@ export interface UpstashBridge extends RunningServer {
 	commands: string[];
 	/** HTTP requests it answered (a pipeline of several commands is one). */
 	readonly requests: number;
+	/** How long it holds each request before running it, in ms (a Redis far away): 0 unless set. */
+	delayMs: number;
 }
 
 export const upstashBridge = async (port: number, token: string): Promise<UpstashBridge> => {
@@ -38,8 +40,13 @@ export const upstashBridge = async (port: number, token: string): Promise<Upstas
 	};
 
 	let requests = 0;
+	const held = { delayMs: 0 };
 	const server = await serve(async (request) => {
 		requests++;
+		if (held.delayMs > 0) {
+			await new Promise((resolve) => setTimeout(resolve, held.delayMs));
+		}
+
 		if (request.headers.get('authorization') !== `Bearer ${token}`) {
 			return Response.json({ error: 'Unauthorized' }, { status: 401 });
 		}
@@ -63,6 +70,12 @@ export const upstashBridge = async (port: number, token: string): Promise<Upstas
 		...server, commands,
 		get requests() {
 			return requests;
+		},
+		get delayMs() {
+			return held.delayMs;
+		},
+		set delayMs(ms: number) {
+			held.delayMs = ms;
 		},
 		async close() {
 			redis.disconnect();

@@ -27,7 +27,10 @@ let bridge: UpstashBridge;
 let origin: RunningServer;
 let hits: number[] = [];
 
-/** Each Worker: one client per `?name=` (module state), calling `?to=`; answers `{ result, events }`. */
+/**
+ * Each Worker: one client per `?name=` (module state), calling `?to=`; answers `{ result, events }`. With
+ * `?bare`: a client of the default sharedCacheMs and sharedTimeoutMs, called without withContext.
+ */
 const workerSource = `
 import { Redis } from '@upstash/redis/cloudflare';
 import { createClient } from 'steadfetch/core';
@@ -42,7 +45,7 @@ export default {
 		redis ??= new Redis({ url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN });
 		clients[name] ??= createClient({
 			name, retry: 0, timeout: 5000,
-			breaker: breaker({ consecutiveFailures: 3, openMs: 1000, maxOpenMs: 4000, sharedCacheMs: 100, sharedTimeoutMs: 1000, shared: coordinator((s, k, a) => redis.eval(s, k, a)) }),
+			breaker: breaker({ consecutiveFailures: 3, openMs: 1000, maxOpenMs: 4000, ...(url.searchParams.has('bare') ? {} : { sharedCacheMs: 100, sharedTimeoutMs: 1000 }), shared: coordinator((s, k, a) => redis.eval(s, k, a)) }),
 		});
 		if (url.searchParams.has('count')) {
 			// One call with every piece of work it leaves behind awaited: what it sent, and what it counted.
@@ -56,7 +59,8 @@ export default {
 			return Response.json({ result, subrequests: counted.stats().subrequests });
 		}
 
-		const api = clients[name].withContext(ctx);
+		// \`bare\`: the client as the module made it, with no waitUntil (no withContext).
+		const api = url.searchParams.has('bare') ? clients[name] : clients[name].withContext(ctx);
 		const events = [];
 		const stop = api.on('storage:error', (event) => events.push(String(event.error?.message ?? event.operation)));
 		return answer(api, url.searchParams.get('to'), events, stop);
@@ -66,9 +70,9 @@ export default {
 beforeAll(async () => {
 	redis = await startRedis();
 	bridge = await upstashBridge(redis.port, token);
-	origin = await serve(() => {
+	origin = await serve((request) => {
 		hits.push(Date.now());
-		return new Response('down', { status: 503 });
+		return new URL(request.url).pathname.startsWith('/ok') ? new Response('ok') : new Response('down', { status: 503 });
 	});
 	const bundle = await build({
 		stdin: { contents: workerSource, resolveDir: root, loader: 'js' },
@@ -111,6 +115,33 @@ describe('steadfetch/redis in Workers isolates through @upstash/redis', { timeou
 			const sent = { origin: hits.length - before.hits, redis: bridge.requests - before.bridge };
 			// The attempt, the sync before it and the failure's report (a read and a write each): 5 (before: 3 counted).
 			expect({ subrequests, ...sent }, name).toEqual({ subrequests: sent.origin + sent.redis, origin: 1, redis: 4 });
+		}
+	});
+
+	it('without any waitUntil (no withContext), a sync is never left to a request that has ended: the isolate does not go on syncing, and waiting, on every call', async () => {
+		const worker = await mf.getWorker('isolate-1') as unknown as { fetch(url: string): Promise<{ json(): Promise<unknown> }> };
+		const timed = async (path: string): Promise<[string, number]> => {
+			const started = performance.now();
+			const response = await worker.fetch(`http://worker/?bare&name=bare&to=${encodeURIComponent(`${origin.url}${path}`)}`);
+			return [(await response.json() as Result).result, performance.now() - started];
+		};
+
+		bridge.delayMs = 150; // a sync (a read, then a write) takes 300 ms
+		try {
+			expect((await timed('/ok/first'))[0]).toBe('200'); // waits for its first sync: a clean closed state
+			await new Promise((resolve) => setTimeout(resolve, 1_100)); // past sharedCacheMs
+			const synced = performance.now();
+			// Before, this call went on after sharedTimeoutMs (100 ms) and answered first: workerd cancelled its
+			// sync with the response, and the isolate counted it in flight for good.
+			expect((await timed('/ok/second'))[0]).toBe('200');
+			expect((await timed('/fail'))[0]).toBe('HTTP_503'); // not clean any more
+			await new Promise((resolve) => setTimeout(resolve, Math.max(0, synced + 450 - performance.now())));
+			// Within sharedCacheMs, no sync in flight: the call goes at once (before: a sync of its own, waited for, 300 ms).
+			const [result, ms] = await timed('/ok/third');
+			expect(result).toBe('200');
+			expect(ms).toBeLessThan(250);
+		} finally {
+			bridge.delayMs = 0;
 		}
 	});
 
