@@ -77,7 +77,8 @@ export interface AdaptiveThrottleOptions {
  * const api = createClient({ adaptiveThrottle: adaptiveThrottle() });
  */
 export const adaptiveThrottle = (options: AdaptiveThrottleOptions = {}): Policy<'adaptiveThrottle'> => {
-	const { k = 2, windowMs = 120_000, minRequests = 20, maxRejectRatio = 0.9, shared } = options;
+	// `null` takes the defaults, as `undefined` does (as `outbox(null)`): never a raw TypeError.
+	const { k = 2, windowMs = 120_000, minRequests = 20, maxRejectRatio = 0.9, shared } = options ?? {};
 	check(isPositiveFinite(k) && k >= 1, 'adaptiveThrottle.k', k, 'a finite number of at least 1');
 	check(isPositiveFinite(windowMs), 'adaptiveThrottle.windowMs', windowMs, 'a positive finite number of ms');
 	check(isNonNegativeInteger(minRequests), 'adaptiveThrottle.minRequests', minRequests, 'a non-negative integer');

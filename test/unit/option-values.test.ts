@@ -199,4 +199,8 @@ describe('options given as null', () => {
 	it('outbox(null) takes the defaults, as before undefined meant the default', () => {
 		expect(() => outbox(null as unknown as undefined)).not.toThrow();
 	});
+
+	it('adaptiveThrottle(null) takes the defaults too (it threw "Cannot read properties of null")', () => {
+		expect(() => createClient({ adaptiveThrottle: adaptiveThrottle(null as unknown as undefined) })).not.toThrow();
+	});
 });
