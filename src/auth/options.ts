@@ -1,4 +1,4 @@
-import { check, isPositiveTimerMs, isToken, positiveTimerMs } from '../utils/validate.js';
+import { check, optionsOf, isPositiveTimerMs, isToken, positiveTimerMs } from '../utils/validate.js';
 import { checkOrigins } from '../utils/origins.js';
 
 /** Options of `auth()` (`steadfetch/auth`). */
@@ -54,7 +54,7 @@ export interface AuthOptions {
 
 /** The options checked (a `RangeError` naming the option and the value), with their defaults; `origins` normalised. */
 export const checkAuthOptions = (options: AuthOptions) => {
-	const { token, refresh, scheme = 'Bearer', origins, refreshTimeoutMs = 10_000 } = options ?? ({} as AuthOptions);
+	const { token, refresh, scheme = 'Bearer', origins, refreshTimeoutMs = 10_000 } = optionsOf(options, 'auth');
 	check(typeof token === 'function', 'auth.token', token, 'a function');
 	check(typeof refresh === 'function', 'auth.refresh', refresh, 'a function');
 	check(isToken(scheme), 'auth.scheme', scheme, 'an HTTP auth scheme');

@@ -1,4 +1,5 @@
 import { breakerAt } from '../bands/bands.js';
+import { optionsOf } from '../utils/validate.js';
 import type { Policy } from '../core/policy.js';
 import type { BreakerMembers, BreakerParts } from './members.js';
 import type { BreakerSnapshot } from './snapshot.js';
@@ -55,7 +56,8 @@ declare module 'steadfetch/core' {
  * import { breaker } from 'steadfetch/breaker';
  * const api = createClient({ breaker: breaker({ consecutiveFailures: 3 }) });
  */
-export const breaker = (options: BreakerOptions = {}): Policy<'breaker', BreakerParts> => {
+export const breaker = (given?: BreakerOptions): Policy<'breaker', BreakerParts> => {
+	const options = optionsOf(given, 'breaker');
 	resolve(options);
 	return { slot: 'breaker', at: breakerAt, create: (context) => createBreaker(context, options) };
 };

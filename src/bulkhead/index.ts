@@ -3,7 +3,7 @@ import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import { attemptScope } from '../core/scope.js';
 import { requestScoped } from '../utils/runtime.js';
 import type { Layer } from '../core/types.js';
-import { check, isNonNegativeInteger, isPositiveInteger } from '../utils/validate.js';
+import { check, optionsOf, isNonNegativeInteger, isPositiveInteger } from '../utils/validate.js';
 import { BulkheadFullError } from '../errors/BulkheadFullError.js';
 import { scopes, type Scopes } from '../utils/scopes.js';
 import { Lane, type Lease } from './lane.js';
@@ -134,8 +134,8 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
  * @example
  * const api = createClient({ bulkhead: bulkhead({ maxConcurrent: 4 }) });
  */
-export const bulkhead = (options: BulkheadOptions = {}): Policy<'bulkhead'> => {
-	const { maxConcurrent = 6, maxQueue = 100 } = options;
+export const bulkhead = (options?: BulkheadOptions): Policy<'bulkhead'> => {
+	const { maxConcurrent = 6, maxQueue = 100 } = optionsOf(options, 'bulkhead');
 	check(isPositiveInteger(maxConcurrent), 'bulkhead.maxConcurrent', maxConcurrent, 'a positive integer');
 	check(isNonNegativeInteger(maxQueue), 'bulkhead.maxQueue', maxQueue, 'a non-negative integer');
 	return { slot: 'bulkhead', at: bulkheadAt, create: (context) => create(context, maxConcurrent, maxQueue) };

@@ -1,7 +1,7 @@
 import { staleCacheAt } from '../bands/bands.js';
 import type { CacheMembers, CacheParts } from './members.js';
 import type { Policy } from '../core/policy.js';
-import { check, checkRules, isNonNegativeFinite, isPositiveInteger, isPositiveTimerMs, type Rule, positiveTimerMsOrFalse } from '../utils/validate.js';
+import { check, optionsOf, checkRules, isNonNegativeFinite, isPositiveInteger, isPositiveTimerMs, type Rule, positiveTimerMsOrFalse } from '../utils/validate.js';
 import { createCache } from './cache.js';
 import { hasIndexedDb } from '../utils/has-indexeddb.js';
 import type { CacheOptions } from './options.js';
@@ -68,7 +68,8 @@ const rules: Record<string, Rule> = {
  * import { staleCache } from 'steadfetch/cache';
  * const api = createClient({ staleCache: staleCache({ maxStaleMs: 86_400_000 }) });
  */
-export const staleCache = (options: CacheOptions = {}): Policy<'staleCache', CacheParts> => {
+export const staleCache = (given?: CacheOptions): Policy<'staleCache', CacheParts> => {
+	const options = optionsOf(given, 'staleCache');
 	checkRules(options, rules, 'staleCache.');
 	check((options as Record<string, unknown>)['sensitiveHeaders'] === undefined, 'staleCache.sensitiveHeaders', 'given', "given as the client's `sensitiveHeaders`");
 	const { maxStaleMs = 86_400_000, networkTimeoutMs = 3000, maxEntries = 500, maxBodyBytes = 1_048_576, shared = !hasIndexedDb() } = options;

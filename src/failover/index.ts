@@ -1,7 +1,7 @@
 import { failoverAt } from '../bands/bands.js';
 import type { PolicyCall, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { Layer } from '../core/types.js';
-import { check, isObject, offOnly } from '../utils/validate.js';
+import { check, optionsOf, isObject, offOnly } from '../utils/validate.js';
 import { classify, classifyStatus } from '../errors/classify.js';
 import { scopes } from '../utils/scopes.js';
 import type { FailoverEvent } from './events.js';
@@ -191,7 +191,7 @@ const httpUrl = (value: unknown): URL | undefined => {
  * const api = createClient({ failover: failover({ mirrors: { 'https://api.example.com': ['https://eu.example.com'] } }) });
  */
 export const failover = (options: FailoverOptions): Policy<'failover'> => {
-	const { mirrors, replays = false } = options ?? ({} as FailoverOptions);
+	const { mirrors, replays = false } = optionsOf(options, 'failover');
 	check(isObject(mirrors) && !Array.isArray(mirrors) && Object.keys(mirrors).length > 0, 'failover.mirrors', mirrors, 'an object of origins to arrays of mirror URLs');
 	check(typeof replays === 'boolean', 'failover.replays', replays, 'a boolean');
 	const resolved = new Map<string, string[]>();

@@ -1,7 +1,7 @@
 import { healthAt } from '../bands/bands.js';
 import type { Policy, PolicyCall, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { Layer } from '../core/types.js';
-import { check, isPositiveFinite } from '../utils/validate.js';
+import { check, optionsOf, isPositiveFinite } from '../utils/validate.js';
 import { classify, classifyStatus, type Classification } from '../errors/classify.js';
 import { scopes } from '../utils/scopes.js';
 import { Samples, type HealthStats } from './samples.js';
@@ -69,8 +69,8 @@ interface Seen {
  * const api = createClient({ health: health({ windowMs: 60_000 }) });
  * api.on('scope:unhealthy', ({ scope, errorRate }) => console.warn(scope, errorRate));
  */
-export const health = (options: HealthOptions = {}): Policy<'health'> => {
-	const { windowMs = 30_000, threshold = 0.5 } = options;
+export const health = (options?: HealthOptions): Policy<'health'> => {
+	const { windowMs = 30_000, threshold = 0.5 } = optionsOf(options, 'health');
 	check(isPositiveFinite(windowMs), 'health.windowMs', windowMs, 'a positive finite number of ms');
 	check(typeof threshold === 'number' && threshold > 0 && threshold <= 1, 'health.threshold', threshold, 'a number in (0, 1]');
 	return { slot: 'health', at: healthAt, create: (context) => createHealth(context, windowMs, threshold) };

@@ -1,7 +1,7 @@
 import { hedgeAt } from '../bands/bands.js';
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
-import { check, isPositiveInteger, isPositiveTimerMs, offOnly, positiveTimerMs } from '../utils/validate.js';
+import { check, optionsOf, isPositiveInteger, isPositiveTimerMs, offOnly, positiveTimerMs } from '../utils/validate.js';
 import { classifyStatus } from '../errors/classify.js';
 import { scopes, type Scopes } from '../utils/scopes.js';
 import { Superseded } from '../utils/superseded.js';
@@ -198,8 +198,8 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
  * @example
  * const api = createClient({ hedge: hedge({ delayMs: 200 }) });
  */
-export const hedge = (options: HedgeOptions = {}): Policy<'hedge'> => {
-	const { delayMs, maxHedges = 1 } = options;
+export const hedge = (options?: HedgeOptions): Policy<'hedge'> => {
+	const { delayMs, maxHedges = 1 } = optionsOf(options, 'hedge');
 	if (delayMs !== undefined) {
 		check(isPositiveTimerMs(delayMs), 'hedge.delayMs', delayMs, positiveTimerMs);
 	}

@@ -1,7 +1,7 @@
 import { loggerAt } from '../bands/bands.js';
 import type { EventType } from '../core/event-types.js';
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
-import { check, isObject } from '../utils/validate.js';
+import { check, optionsOf, isObject } from '../utils/validate.js';
 import { classify } from '../errors/classify.js';
 import { redact, sensitiveParamSet } from '../utils/sensitive.js';
 
@@ -63,9 +63,9 @@ const ranks = { info: 0, warn: 1, error: 2 } as const;
  * import { logger } from 'steadfetch/logger';
  * const api = createClient({ logger: logger(console, { level: 'warn' }) });
  */
-export const logger = (sink: Logger, options: LoggerOptions = {}): Policy<'logger'> => {
+export const logger = (sink: Logger, options?: LoggerOptions): Policy<'logger'> => {
 	check(isObject(sink) && ['info', 'warn', 'error'].every((level) => typeof (sink as unknown as Record<string, unknown>)[level] === 'function'), 'logger', sink, 'an object with info, warn and error functions (console works)');
-	const { level: lowest = 'info' } = options;
+	const { level: lowest = 'info' } = optionsOf(options, 'logger');
 	check(lowest in ranks, 'logger.level', lowest, "'info', 'warn' or 'error'");
 	return { slot: 'logger', at: loggerAt, create: (context) => createLogging(context, sink, ranks[lowest]) };
 };

@@ -1,5 +1,6 @@
 import { traceAt } from '../bands/bands.js';
 import { context as otelContext, SpanKind, SpanStatusCode, trace as otelTrace, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { optionsOf } from '../utils/validate.js';
 import type { PolicyCall, Policy, PolicyContext } from '../core/policy.js';
 import { classify } from '../errors/classify.js';
 import { redact, sensitiveParamSet } from '../utils/sensitive.js';
@@ -143,8 +144,9 @@ const create = (context: PolicyContext, resolved: ResolvedTrace, tracer: Tracer)
  * const api = createClient({ trace: otel({ tracer: trace.getTracer('my-app') }) });
  */
 export const otel = (options: OtelOptions): Policy<'trace'> => {
-	const resolved = resolveTrace(options ?? {}, 'otel');
-	const tracer = options?.tracer;
+	const given = optionsOf(options, 'otel');
+	const resolved = resolveTrace(given, 'otel');
+	const tracer = given.tracer;
 	if (typeof tracer?.startSpan !== 'function') {
 		throw new RangeError(`\`otel.tracer\` must be an OpenTelemetry Tracer (with startSpan); got ${tracer === null ? 'null' : typeof tracer}`);
 	}

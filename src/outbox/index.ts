@@ -1,4 +1,5 @@
 import { outboxAt } from '../bands/bands.js';
+import { optionsOf } from '../utils/validate.js';
 import type { Policy } from '../core/policy.js';
 import type { OutboxMembers, OutboxParts } from './types.js';
 import { resolveOutboxOptions, type OutboxOptions } from './options.js';
@@ -65,7 +66,7 @@ export type OutboxPolicy = Policy<'outbox', OutboxParts>;
  * import { outbox } from 'steadfetch/outbox';
  * const api = createClient({ outbox: outbox({ retentionMs: 604_800_000 }) });
  */
-export const outbox = (options: OutboxOptions = {}): OutboxPolicy => {
-	const resolved = resolveOutboxOptions(options);
+export const outbox = (options?: OutboxOptions): OutboxPolicy => {
+	const resolved = resolveOutboxOptions(optionsOf(options, 'outbox'));
 	return { slot: 'outbox', at: outboxAt, create: (context) => createOutbox(context, resolved) };
 };

@@ -2,7 +2,7 @@ import { rateLimitAt } from '../bands/bands.js';
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import { attemptScope } from '../core/scope.js';
 import type { Layer } from '../core/types.js';
-import { check, isPositiveFinite, isPositiveTimerMs, positiveTimerMs } from '../utils/validate.js';
+import { check, optionsOf, isPositiveFinite, isPositiveTimerMs, positiveTimerMs } from '../utils/validate.js';
 import { RateLimitedError } from '../errors/RateLimitedError.js';
 import { Buckets } from './buckets.js';
 import type { RateLimitWaitEvent } from './events.js';
@@ -188,7 +188,8 @@ const sleep = async (ms: number, signal: AbortSignal): Promise<void> => new Prom
  * @example
  * const api = createClient({ rateLimit: rateLimit({ perSecond: 5 }) });
  */
-export const rateLimit = (options: RateLimitOptions = {}): Policy<'rateLimit'> => {
+export const rateLimit = (given?: RateLimitOptions): Policy<'rateLimit'> => {
+	const options = optionsOf(given, 'rateLimit');
 	const { perSecond, fromHeaders = true, maxResetMs = 60_000, share } = options;
 	const burst = options.burst ?? perSecond ?? 1;
 	if (perSecond !== undefined) {

@@ -4,7 +4,7 @@ import { readState, sync, type ScopeState, type SyncMessage } from '../breaker/s
 import { answerMs } from '../coordinator/fleet.js';
 import { tallyThrottle, type ThrottleMessage, type ThrottleState } from '../coordinator/throttle.js';
 import { digests } from '../coordinator/keys.js';
-import { check, isPositiveFinite } from '../utils/validate.js';
+import { check, optionsOf, isPositiveFinite } from '../utils/validate.js';
 import { reads, writes } from './scripts.js';
 import { wallNow } from '../utils/clock.js';
 
@@ -117,8 +117,8 @@ const throttleNumbers = ({ windowMs, at, requests, accepts }: ThrottleState): nu
  * const shared = coordinator((s, k, a) => redis.eval(s, k, a));
  * const api = createClient({ breaker: breaker({ shared }), adaptiveThrottle: adaptiveThrottle({ shared }) });
  */
-export const coordinator = (evaluate: RedisEvaluate, options: RedisCoordinatorOptions = {}): SharedBreaker => {
-	const { prefix = 'steadfetch:', ttlMs = 86_400_000 } = options ?? {};
+export const coordinator = (evaluate: RedisEvaluate, options?: RedisCoordinatorOptions): SharedBreaker => {
+	const { prefix = 'steadfetch:', ttlMs = 86_400_000 } = optionsOf(options, 'coordinator');
 	check(typeof evaluate === 'function', 'coordinator.evaluate', evaluate, 'a function that runs a Lua script on Redis');
 	check(typeof prefix === 'string' && prefix.length <= 256, 'coordinator.prefix', prefix, 'a string of at most 256 characters');
 	check(isPositiveFinite(ttlMs) && ttlMs >= 1000, 'coordinator.ttlMs', ttlMs, 'a finite number of ms, at least 1 000');

@@ -1,7 +1,7 @@
 import { adaptiveThrottleAt } from '../bands/bands.js';
 import type { Coordinator } from '../coordinator/fleet.js';
 import type { Policy } from '../core/policy.js';
-import { check, isNonNegativeInteger, isPositiveFinite } from '../utils/validate.js';
+import { check, optionsOf, isNonNegativeInteger, isPositiveFinite } from '../utils/validate.js';
 import { createThrottle, type ThrottleSettings } from './throttle.js';
 import type { ThrottleRejectedEvent } from './events.js';
 
@@ -76,9 +76,8 @@ export interface AdaptiveThrottleOptions {
  * import { adaptiveThrottle } from 'steadfetch/throttle';
  * const api = createClient({ adaptiveThrottle: adaptiveThrottle() });
  */
-export const adaptiveThrottle = (options: AdaptiveThrottleOptions = {}): Policy<'adaptiveThrottle'> => {
-	// `null` takes the defaults, as `undefined` does (as `outbox(null)`): never a raw TypeError.
-	const { k = 2, windowMs = 120_000, minRequests = 20, maxRejectRatio = 0.9, shared } = options ?? {};
+export const adaptiveThrottle = (options?: AdaptiveThrottleOptions): Policy<'adaptiveThrottle'> => {
+	const { k = 2, windowMs = 120_000, minRequests = 20, maxRejectRatio = 0.9, shared } = optionsOf(options, 'adaptiveThrottle');
 	check(isPositiveFinite(k) && k >= 1, 'adaptiveThrottle.k', k, 'a finite number of at least 1');
 	check(isPositiveFinite(windowMs), 'adaptiveThrottle.windowMs', windowMs, 'a positive finite number of ms');
 	check(isNonNegativeInteger(minRequests), 'adaptiveThrottle.minRequests', minRequests, 'a non-negative integer');

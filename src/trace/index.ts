@@ -1,4 +1,5 @@
 import { traceAt } from '../bands/bands.js';
+import { optionsOf } from '../utils/validate.js';
 import type { Policy, PolicyParts } from '../core/policy.js';
 import { traceLayer } from './layer.js';
 import { resolveTrace, type TraceOptions } from './options.js';
@@ -31,7 +32,7 @@ export type { TraceOptions } from './options.js';
  * a hedge only when it is sent, and one that lost ends with `ABORTED`; ky's timeout is `TIMEOUT`.
  * Bad options throw a `RangeError` naming the option.
  */
-export const trace = (options: TraceOptions = {}): Policy<'trace'> => {
-	const resolved = resolveTrace(options);
+export const trace = (options?: TraceOptions): Policy<'trace'> => {
+	const resolved = resolveTrace(optionsOf(options, 'trace'));
 	return { slot: 'trace', at: traceAt, header: resolved.header, create: (context): PolicyParts => ({ layer: traceLayer(context, resolved) }) } as Policy<'trace'>;
 };

@@ -1,4 +1,16 @@
 /** Throws a RangeError naming the option and the value unless `ok`. */
+/**
+ * A factory's options: `undefined` and `null` take its defaults; anything else that is not an object
+ * (a number, a string, an array) is a `TypeError` naming the factory, never read as no options.
+ */
+export const optionsOf = <T extends object>(options: T | null | undefined, factory: string): T => {
+	if (options != null && (typeof options !== 'object' || Array.isArray(options))) {
+		throw new TypeError(`\`${factory}()\` takes an options object; got ${describe(options)}`);
+	}
+
+	return options ?? ({} as T);
+};
+
 export const check = (ok: boolean, option: string, value: unknown, expected: string): void => {
 	if (!ok) {
 		throw new RangeError(`\`${option}\` must be ${expected}; got ${describe(value)}`);

@@ -18,6 +18,7 @@ import { logger } from '../../src/entries/logger.js';
 import { trace } from '../../src/entries/trace.js';
 import { auth } from '../../src/entries/auth.js';
 import { failover } from '../../src/entries/failover.js';
+import { coordinator as redisCoordinator } from '../../src/entries/redis.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 
 let server: RunningServer;
@@ -202,5 +203,26 @@ describe('options given as null', () => {
 
 	it('adaptiveThrottle(null) takes the defaults too (it threw "Cannot read properties of null")', () => {
 		expect(() => createClient({ adaptiveThrottle: adaptiveThrottle(null as unknown as undefined) })).not.toThrow();
+	});
+
+	it('every factory: null takes its defaults; a number, a string or an array is a TypeError naming the factory (null threw a raw TypeError, the others were read as no options)', () => {
+		const factories: Record<string, (options: unknown) => unknown> = {
+			breaker, staleCache, outbox, bulkhead, rateLimit, hedge, health, trace, adaptiveThrottle,
+			logger: (options) => logger(console, options as never),
+			redis: (options) => redisCoordinator(async () => null, options as never),
+		};
+		for (const [name, make] of Object.entries(factories)) {
+			expect([name, typeof make(null)]).toEqual([name, 'object']);
+			for (const value of [5, 'x', [], true]) {
+				const factory = name === 'redis' ? 'coordinator' : name;
+				expect(() => make(value), `${name}(${JSON.stringify(value)})`).toThrow(new TypeError(`\`${factory}()\` takes an options object; got ${Array.isArray(value) ? 'object' : JSON.stringify(value)}`));
+			}
+		}
+
+		// Those with options they need say so by name, for null as for a number.
+		for (const [make, option] of [[failover, 'failover.mirrors'], [auth, 'auth.token']] as const) {
+			expect(() => make(null as never)).toThrow(new RegExp(`\`${option.replace('.', '\\.')}\` must be`));
+			expect(() => make(5 as never)).toThrow(TypeError);
+		}
 	});
 });
