@@ -206,16 +206,16 @@ describe('options given as null', () => {
 	});
 
 	it('every factory: null takes its defaults; a number, a string or an array is a TypeError naming the factory (null threw a raw TypeError, the others were read as no options)', () => {
-		const factories: Record<string, (options: unknown) => unknown> = {
+		const factories: Record<string, (options: never) => unknown> = {
 			breaker, staleCache, outbox, bulkhead, rateLimit, hedge, health, trace, adaptiveThrottle,
 			logger: (options) => logger(console, options as never),
 			redis: (options) => redisCoordinator(async () => null, options as never),
 		};
 		for (const [name, make] of Object.entries(factories)) {
-			expect([name, typeof make(null)]).toEqual([name, 'object']);
+			expect([name, typeof make(null as never)]).toEqual([name, 'object']);
 			for (const value of [5, 'x', [], true]) {
 				const factory = name === 'redis' ? 'coordinator' : name;
-				expect(() => make(value), `${name}(${JSON.stringify(value)})`).toThrow(new TypeError(`\`${factory}()\` takes an options object; got ${Array.isArray(value) ? 'object' : JSON.stringify(value)}`));
+				expect(() => make(value as never), `${name}(${JSON.stringify(value)})`).toThrow(new TypeError(`\`${factory}()\` takes an options object; got ${Array.isArray(value) ? 'object' : JSON.stringify(value)}`));
 			}
 		}
 
