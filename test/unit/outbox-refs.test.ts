@@ -492,33 +492,50 @@ describe('a parent discarded while a dependent records its pointers', () => {
 	});
 });
 
-describe('a dependent queued while its parent\'s replay is in flight and then fails', () => {
-	it('keeps the pointers it recorded with the parent: the failed replay writes back no copy read before them, and the dependent is delivered with the value', async () => {
-		let gate: (() => void) | undefined;
-		let failNext = false;
-		const api = async (input: Parameters<typeof fetch>[0]): Promise<Response> => {
-			if ((input as Request).method === 'POST' && failNext) {
-				failNext = false;
+/**
+ * The todo API with its next POST, once `hold()` is called, held until `release()` and then answered
+ * with `status`: a parent's replay in flight while a dependent is queued in another tab.
+ */
+const heldPost = (status: number) => {
+	let armed = false;
+	let gate: (() => void) | undefined;
+	return {
+		hold: () => {
+			armed = true;
+		},
+		get held() {
+			return gate !== undefined;
+		},
+		release: () => gate!(),
+		fetch: async (input: Parameters<typeof fetch>[0]): Promise<Response> => {
+			if ((input as Request).method === 'POST' && armed) {
+				armed = false;
 				await new Promise<void>((resolve) => {
 					gate = resolve;
 				});
-				return new Response('busy', { status: 503 });
+				return new Response('held', { status });
 			}
 
 			return todoApi(input);
-		};
+		},
+	};
+};
+
+describe('a dependent queued while its parent\'s replay is in flight and then fails', () => {
+	it('keeps the pointers it recorded with the parent: the failed replay writes back no copy read before them, and the dependent is delivered with the value', async () => {
+		const api = heldPost(503);
 
 		// Two clients of one name on one store: two tabs. The replayer's pass is in flight while the writer makes the dependent.
-		const writer = h.make({ fetch: api });
-		const replayer = h.make({ fetch: api });
+		const writer = h.make({ fetch: api.fetch });
+		const replayer = h.make({ fetch: api.fetch });
 		win.setOnline(false, false);
 		const parent = await queued(writer.post('todos', { json: {} }));
 		win.setOnline(true, false);
-		failNext = true; // The replayer's replay of the parent is held, then answered 503.
+		api.hold(); // The replayer's replay of the parent is held, then answered 503.
 		const pass = replayer.outbox.flush();
-		await until(() => gate !== undefined);
+		await until(() => api.held);
 		const child = await queued(writer.patch(`todos/${writer.outbox.ref(parent, '/id')}`, { json: { done: true } }));
-		gate!();
+		api.release();
 		expect(await pass).toMatchObject({ sent: 0, failed: 1 });
 		h.clock.advance(60_000);
 		await replayer.outbox.flush();
@@ -531,31 +548,19 @@ describe('a dependent queued while its parent\'s replay is in flight and then fa
 
 describe('a dependent queued while its parent\'s replay is in flight and meets a conflict', () => {
 	it('the rebased write in the parent\'s place keeps the pointers the dependent recorded: delivered, its value kept, the dependent delivered with it', async () => {
-		let gate: (() => void) | undefined;
-		let conflictNext = false;
-		const api = async (input: Parameters<typeof fetch>[0]): Promise<Response> => {
-			if ((input as Request).method === 'POST' && conflictNext) {
-				conflictNext = false;
-				await new Promise<void>((resolve) => {
-					gate = resolve;
-				});
-				return new Response('changed', { status: 412 });
-			}
-
-			return todoApi(input);
-		};
+		const api = heldPost(412);
 
 		const outbox = { onConflict: async () => ({ json: { rebased: true } }) };
-		const writer = h.make({ fetch: api, outbox });
-		const replayer = h.make({ fetch: api, outbox });
+		const writer = h.make({ fetch: api.fetch, outbox });
+		const replayer = h.make({ fetch: api.fetch, outbox });
 		win.setOnline(false, false);
 		const parent = await queued(writer.post('todos', { json: {} }));
 		win.setOnline(true, false);
-		conflictNext = true; // The replayer's replay of the parent is held, then answered 412: rebased and replayed at once.
+		api.hold(); // The replayer's replay of the parent is held, then answered 412: rebased and replayed at once.
 		const pass = replayer.outbox.flush();
-		await until(() => gate !== undefined);
+		await until(() => api.held);
 		await queued(writer.patch(`todos/${writer.outbox.ref(parent, '/id')}`, { json: { done: true } }));
-		gate!();
+		api.release();
 		await pass;
 		await replayer.outbox.flush();
 		await until(async () => (await writer.outbox.size()) === 0);
@@ -566,30 +571,18 @@ describe('a dependent queued while its parent\'s replay is in flight and meets a
 
 describe('a dependent queued while its parent\'s replay is in flight and then refused', () => {
 	it('the parent\'s dead letter keeps the pointers the dependent recorded: retry(parent) delivers both, the dependent with the value', async () => {
-		let gate: (() => void) | undefined;
-		let refuseNext = false;
-		const api = async (input: Parameters<typeof fetch>[0]): Promise<Response> => {
-			if ((input as Request).method === 'POST' && refuseNext) {
-				refuseNext = false;
-				await new Promise<void>((resolve) => {
-					gate = resolve;
-				});
-				return new Response('no', { status: 422 });
-			}
+		const api = heldPost(422);
 
-			return todoApi(input);
-		};
-
-		const writer = h.make({ fetch: api });
-		const replayer = h.make({ fetch: api });
+		const writer = h.make({ fetch: api.fetch });
+		const replayer = h.make({ fetch: api.fetch });
 		win.setOnline(false, false);
 		const parent = await queued(writer.post('todos', { json: {} }));
 		win.setOnline(true, false);
-		refuseNext = true; // The replayer's replay of the parent is held, then refused: a dead letter.
+		api.hold(); // The replayer's replay of the parent is held, then refused: a dead letter.
 		const pass = replayer.outbox.flush();
-		await until(() => gate !== undefined);
+		await until(() => api.held);
 		await queued(writer.patch(`todos/${writer.outbox.ref(parent, '/id')}`, { json: { done: true } }));
-		gate!();
+		api.release();
 		await pass;
 		await replayer.outbox.flush();
 		expect((await replayer.outbox.deadLetters()).map((each) => each.deadReason).sort()).toEqual(['parent', 'rejected']);
