@@ -31,6 +31,9 @@ const lookMs = 10_000;
 /** The lease of a first attempt whose call has no `totalTimeout` (ms): API.md "Work that outlives its caller". */
 export const noLeaseMs = 60_000;
 
+/** Most entries whose asked pointers a client holds (`Queue.#asked`): an app's placeholders in use at once, with room. */
+const maxAsked = 1_000;
+
 /**
  * The deadline of a record's write, in ms: the client's `storageTimeoutMs`, plus 1 ms per 10 000
  * bytes of its body (1 s more for a 10 MB photo) — what IndexedDB takes to write it on a slow
@@ -139,7 +142,11 @@ export class Queue {
 	 * their store is): a placeholder one of them made goes in a call of another.
 	 */
 	readonly refs: Refs;
-	/** The pointers this client's `ref()` asked of each entry (`ask`): a delivery here keeps their values (`keep`). */
+	/**
+	 * The pointers this client's `ref()` asked of each entry (`ask`): a delivery here keeps their values
+	 * (`keep`), and a `ref()` made again asks nothing. Forgotten at the entry's discard and a clear;
+	 * at most `maxAsked` entries (the oldest go).
+	 */
 	readonly #asked = new Map<string, Set<string>>();
 	/** Calls holding placeholders (the wrapper found them): queued behind their entries, never sent as they are. */
 	readonly dependents = new WeakMap<PolicyCall, { dependsOn: string[]; refs: Record<string, Ref> }>();
@@ -419,6 +426,11 @@ export class Queue {
 		}
 
 		this.#asked.set(id, asked.add(pointer));
+		if (this.#asked.size > maxAsked) {
+			// The entry asked of longest ago goes: delivered or dead by now, most likely.
+			this.#asked.delete(this.#asked.keys().next().value!);
+		}
+
 		await this.entryLock(id, async () => {
 			this.pending.find(id) || await this.refresh();
 			const stored = this.pending.find(id);
@@ -591,6 +603,7 @@ export class Queue {
 	 */
 	async discard(id: string): Promise<void> {
 		this.context.removed('outbox', id); // Work that started before (an early write's attempt: its `world`) writes nothing more of it.
+		this.#asked.delete(id);
 		await this.#occupy(async () => {
 			this.#removed.add(id);
 			const remove = async (): Promise<void> => this.#remove((await this.list(true)).flatMap((each) => each.id === id ? [each.key] : []));
@@ -606,6 +619,7 @@ export class Queue {
 	 */
 	async clear(who?: string): Promise<void> {
 		this.#epoch++;
+		this.#asked.clear(); // Asked again once a placeholder made after the clear is used.
 		this.context.cleared('outbox', who); // And work that started before (its `world`): an early write's attempt.
 		if (!drainOfAnotherRequest()) {
 			this.#abort?.abort(new DOMException('The outbox was cleared', 'AbortError'));
