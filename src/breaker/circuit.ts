@@ -202,7 +202,12 @@ const byHand = (set: Enter, notify: Notify) => ({
 	adopt(circuit: Circuit, received: BreakerRecord, reason: string): void {
 		const { record } = circuit;
 		const opening = received.state === 'open';
-		if (received.at > record.at || (received.at === record.at && opening && record.state === 'closed')) {
+		// Of two records made in the same ms, an open one over a closed one; and of two openings on HTTP answers from the
+		// same state heard from another tab or the fleet, the later period: tabs that opened it in the same ms (each with
+		// its own jitter) keep one period. Not a record ordered as the oldest (`at` 0: dated ahead, `readRecord`), nor
+		// one opened on attempts without an answer (a recovery trigger cuts its period short in place: `recover`).
+		const later = reason === 'shared' && record.at > 0 && !record.unanswered && received.opens === record.opens && received.reopensAt > record.reopensAt;
+		if (received.at > record.at || (received.at === record.at && opening && (record.state === 'closed' || later))) {
 			// Opened in another tab too, from the same state (as many opens), while this one's open period runs and was
 			// not told half-open: the tabs' failures crossed on the channel. The later period is taken, the opening told once.
 			const told = opening && record.state === 'open' && received.opens === record.opens && !received.isolated && !record.isolated && circuit.half !== record;

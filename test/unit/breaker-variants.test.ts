@@ -30,11 +30,11 @@ afterEach(() => {
 const pages = (store: KeyValueStore = memoryStore(`variants-${names}`)) => {
 	const clock = new ManualClock(t0);
 	const name = `variants-${names++}`;
-	const open = (breakerOptions: object = {}) => {
+	const open = (breakerOptions: object = {}, random = () => 0.5) => {
 		const server = new FakeOrigin();
 		server.answer(503);
 		const events: string[] = [];
-		const api = createClient({ clock, random: () => 0.5, name, store: () => store, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, breaker: { share: true, ...breakerOptions } });
+		const api = createClient({ clock, random, name, store: () => store, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, breaker: { share: true, ...breakerOptions } });
 		clients.push(api);
 		for (const type of ['breaker:open', 'breaker:half-open', 'breaker:closed', 'storage:error'] as const) {
 			api.on(type, (event) => events.push(`${type} ${'reason' in event ? event.reason : event.operation}`));
@@ -94,6 +94,24 @@ describe('breaker variants across tabs', () => {
 		expect(a.events).toEqual(['breaker:open consecutive-failures']); // before: and 'breaker:open shared'
 		expect(b.events).toEqual(['breaker:open consecutive-failures']);
 		expect(a.snapshot().state).toBe('open');
+	});
+
+	it('two tabs whose fifth failures land in the same ms (records of equal `at`), each with its own jitter, both keep one period: the later', async () => {
+		const { open } = pages();
+		const [a, b] = [open({}, () => 0.2), open({}, () => 0.8)];
+		await times(4, async () => a.call());
+		await vi.waitFor(() => expect(b.snapshot().consecutiveFailures).toBe(4));
+		a.server.hang();
+		b.server.hang();
+		const calls = [a.call(), b.call()];
+		await vi.waitFor(() => expect([a.server.pending.length, b.server.pending.length]).toEqual([1, 1]));
+		a.server.settleAll(new Response('{}', { status: 503 }));
+		b.server.settleAll(new Response('{}', { status: 503 }));
+		expect(await Promise.all(calls)).toEqual(['HTTPError', 'HTTPError']);
+		await flush();
+		expect([a.snapshot().reopensAt, b.snapshot().reopensAt]).toEqual([b.snapshot().reopensAt, b.snapshot().reopensAt]); // before: each tab kept its own period
+		expect(b.snapshot().reopensAt).toBeGreaterThan(a.snapshot().openedAt! + 5_000); // the later (0.8's jitter)
+		expect([a.events, b.events]).toEqual([['breaker:open consecutive-failures'], ['breaker:open consecutive-failures']]);
 	});
 
 	it('waitForHealthy in a tab that never called resolves when another tab\'s probe closes it', async () => {
