@@ -29,8 +29,9 @@ export interface BreakerMembers {
 	 *
 	 * Every member takes any URL of the scope: an absolute URL or origin as it is, a relative URL
 	 * resolved as a call's input is (`prefix`, `baseUrl`, in a page the page's URL); with a custom
-	 * `breaker.scope`, a string without `://` is a scope itself. A URL no call could go to is an
-	 * `InvalidRequestError` (rejected; thrown by `breaker(url)`, which answers at once).
+	 * `breaker.scope`, a string without `://` is a scope itself. A URL no call could go to, or what
+	 * is neither a string nor a `URL` (a missing argument), is an `InvalidRequestError` (rejected;
+	 * thrown by `breaker(url)`, which answers at once): never the scope of the client's own origin.
 	 */
 	readonly breaker: BreakerHandle;
 	/**

@@ -28,9 +28,15 @@ export const requestOrigin = (url: string): string => {
  * input is (ky's rules): joined to the client's `prefix`, then resolved against its `baseUrl`, then
  * against the page (fetch's own base; none in Node, Deno or workerd). An absolute URL (a `URL`, or a
  * string with a scheme) is taken as it is, also with a `prefix`, where a call would join it: it
- * names one URL. Throws an `InvalidRequestError` when no URL results.
+ * names one URL. Throws an `InvalidRequestError` when no URL results, or when `input` is neither a
+ * string nor a `URL` (plain JavaScript: a missing argument must never name the client's own origin).
  */
 export const callUrl = (input: string | URL, { prefix, baseUrl }: { readonly prefix?: unknown; readonly baseUrl?: unknown }): string => {
+	// Anything else would resolve as text ("undefined", "5") to a URL of the client's own origin.
+	if (typeof input !== 'string' && !(input instanceof URL)) {
+		throw new InvalidRequestError(`Not a URL: ${typeof input}`);
+	}
+
 	try {
 		const joined = typeof input !== 'string' || URL.canParse(input) || !prefix ? input : `${String(prefix).replace(/\/+$/, '')}/${input.replace(/^\/+/, '')}`;
 		return new Request(baseUrl && !URL.canParse(joined) ? new URL(joined, new Request(baseUrl as string).url) : joined).url;
