@@ -2,6 +2,7 @@ import type { OutboxParts } from './types.js';
 import type { WaitUntil } from '../core/options.js';
 import type { PolicyContext } from '../core/policy.js';
 import { classify } from '../errors/classify.js';
+import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { listenBack } from '../utils/listen.js';
 import { check } from '../utils/validate.js';
 import { Drain } from './drain.js';
@@ -35,6 +36,15 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 		return pending && typeof digest !== 'object' ? pending.count(digest, url) : 0;
 	};
 
+	/** An entry's id as `retry` and `discard` take it: an entry itself (from `list()`) would match none and do nothing. */
+	const idOf = (id: unknown, member: string): string => {
+		if (typeof id !== 'string') {
+			throw new InvalidRequestError(`\`outbox.${member}(id)\` takes an entry's id (a string); got ${typeof id}`);
+		}
+
+		return id;
+	};
+
 	/**
 	 * `client.outbox`, or the one of `client.withContext(ctx)`: its replays hand their background work
 	 * (the stale cache's invalidation, persistence) to `waitUntil`.
@@ -45,7 +55,7 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 		deadLetters: async () => (await queue.records(true)).map(toEntry),
 		flush: async () => await drain.trigger(true, waitUntil) ?? { sent: 0, failed: 0, dead: 0, remaining: await queue.count() },
 		async retry(id) {
-			const revived = await queue.revive(id);
+			const revived = await queue.revive(idOf(id, 'retry'));
 			// Pending again: counted (read your own writes), here and in the other tabs.
 			for (const record of revived) {
 				pending?.queued(record.id, record.identity, record.url);
@@ -56,7 +66,7 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 			diesWithRequest(waitUntil) || drain.soon(revived[0]!.scope, waitUntil);
 		},
 		// No longer pending, whether or not the store confirmed it (this client forgets it all the same).
-		discard: async (id) => queue.discard(id).finally(() => pending?.gone(id)),
+		discard: async (id) => queue.discard(idOf(id, 'discard')).finally(() => pending?.gone(id)),
 		ref(entryId, pointer) {
 			const placeholder = queue.refs.make(entryId, pointer, context.identity());
 			void queue.ask(entryId, pointer); // Recorded with the stored entry: its value is kept whoever delivers it.

@@ -63,14 +63,16 @@ export interface Outbox {
 	 * Move a dead letter back to pending (attempts and retention start again), then drain; in
 	 * Workers only through `client.withContext(ctx)` (the drain is handed to `ctx.waitUntil`), else
 	 * the next call or `flush()` replays it (no work is left running outside a request). Rejects with
-	 * `OUTBOX_NOT_FOUND` when there is no such dead letter (or it was discarded or cleared meanwhile).
+	 * `OUTBOX_NOT_FOUND` when there is no such dead letter (or it was discarded or cleared meanwhile),
+	 * with `InvalidRequestError` when `id` is not a string (an entry itself: pass its `id`).
 	 */
 	retry(id: string): Promise<void>;
 	/**
 	 * Remove a pending entry or dead letter. Resolves once the store confirmed the removal, else
 	 * rejects (this client forgets it all the same; a reload may not). Once it resolves, the entry is
 	 * never sent again nor written back — a replay already in flight cannot be called back, but its
-	 * failure writes nothing, and a pending `onConflict`'s or `migrate`'s answer is dropped.
+	 * failure writes nothing, and a pending `onConflict`'s or `migrate`'s answer is dropped. An id that
+	 * is not a string (an entry itself: pass its `id`) rejects with `InvalidRequestError`, nothing removed.
 	 */
 	discard(id: string): Promise<void>;
 	/**
