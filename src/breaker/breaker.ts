@@ -50,9 +50,11 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 
 		if (verdict === PROBE) {
 			if (own === undefined) {
-				// The caller's request is the probe; a breaker that closed meanwhile lets it go.
-				return claim(circuits, circuit, now, call).then((after) => after ? send(circuits, circuit, now, request, init, next, after)
-					: circuit.record.state === 'closed' ? attempt(circuit, request, init, next) : refuse(circuit, probeTimeoutMs));
+				// The caller's request is the probe; a breaker that closed meanwhile lets it go. An attempt given up
+				// while the coordinator's grant was awaited (ky's timeout, a lost hedge) is neither sent nor counted.
+				const { signal } = request;
+				return claim(circuits, circuit, now, call, signal).then((after) => after ? send(circuits, circuit, now, request, init, next, after)
+					: signal.aborted ? Promise.reject(signal.reason) : circuit.record.state === 'closed' ? attempt(circuit, request, init, next) : refuse(circuit, probeTimeoutMs));
 			}
 
 			// `breaker.probe` goes instead, while the caller fails fast.

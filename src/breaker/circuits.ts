@@ -190,13 +190,10 @@ export const tally = (circuits: Circuits, circuit: Circuit, record: BreakerRecor
 	const retryAfterMs = failed && (status === 429 || status === 503) ? parseRetryAfter(response!.headers.get('retry-after'), now) ?? 0 : 0;
 	const before = circuit.consecutive;
 	circuits.count(circuit, record, now, failed, retryAfterMs, probe, !response, call?.waitUntil);
-	if (failed === undefined) {
-		return;
-	}
-
 	if (circuits.link) {
+		// A probe that counts as nothing frees the coordinator's grant too (else held, then counted failed).
 		circuits.link.report(circuit, failed, retryAfterMs, probe, call);
-	} else if (record === circuit.record && record.state === 'closed') {
+	} else if (failed !== undefined && record === circuit.record && record.state === 'closed') {
 		// Counted in a closed state that it left as it was: the other tabs count it too, and the store keeps the counts.
 		circuits.shareCount?.(circuits, circuit, failed, !response, before > 0, call?.waitUntil);
 	}

@@ -9,9 +9,11 @@ import { noop, tally, type Circuits } from './circuits.js';
  * have settled: `Circuits.probeLock`, which tabs.ts's `start()` sets where there are tabs and Web
  * Locks; never in the edge build). Resolves with what to run once the probe is counted (the lock is
  * given back once the new state is stored, so the next tab to take it reads that state instead of
- * probing again), or `undefined`: not ours after all, the slot is freed.
+ * probing again), or `undefined`: not ours after all, the slot is freed (the coordinator's grant too). So is
+ * the slot of an attempt given up while it waited (`signal`, the attempt's: ky's timeout, a lost hedge):
+ * nothing was sent, nothing is counted.
  */
-export const claim = async (circuits: Circuits, circuit: Circuit, started: number, call: PolicyCall | undefined): Promise<(() => void) | undefined> => {
+export const claim = async (circuits: Circuits, circuit: Circuit, started: number, call: PolicyCall | undefined, signal?: AbortSignal): Promise<(() => void) | undefined> => {
 	const { record } = circuit;
 	const { probeLock, link } = circuits;
 	let release = link && (await link.probe(circuit, call)) === false ? undefined : noop;
@@ -19,11 +21,11 @@ export const claim = async (circuits: Circuits, circuit: Circuit, started: numbe
 		release = await probeLock(circuit);
 	}
 
-	if (release && circuit.record === record) {
+	if (release && circuit.record === record && !signal?.aborted) {
 		return () => void Promise.resolve(circuit.saved).then(release);
 	}
 
-	tally(circuits, circuit, record, started, undefined);
+	tally(circuits, circuit, record, started, undefined, undefined, call);
 	release?.();
 	return undefined;
 };

@@ -47,8 +47,8 @@ export interface BreakerLink {
 	fresh(circuit: Circuit, call: PolicyCall | undefined, signal?: AbortSignal): Promise<unknown> | undefined;
 	/** The coordinator's probe: its grant time, `false` when another isolate holds it (or the call's request context has no subrequest left to ask), `undefined` when the coordinator is unreachable. */
 	probe(circuit: Circuit, call: PolicyCall | undefined): Promise<number | false | undefined>;
-	/** An attempt's outcome, not waited for (`probe`: its start time, for a probe). */
-	report(circuit: Circuit, failed: boolean, retryAfterMs: number, probe: number | undefined, call: PolicyCall | undefined): void;
+	/** An attempt's outcome, not waited for (`probe`: its start time, for a probe; `failed` undefined: nothing to count, a probe's grant is freed). */
+	report(circuit: Circuit, failed: boolean | undefined, retryAfterMs: number, probe: number | undefined, call: PolicyCall | undefined): void;
 	/** `isolate` / `reset` by hand, for every isolate: resolves once the coordinator answered (or failed). Never rejects. */
 	command(circuit: Circuit, command: 'isolate' | 'reset'): Promise<unknown>;
 }
@@ -205,12 +205,18 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 		report(circuit, failed, retryAfterMs, probe, call) {
 			const link = linkOf(circuit);
 			const { grant } = link;
-			link.failing = failed;
-			link.clean &&= !failed;
 			if (probe !== undefined && grant !== undefined) {
 				link.grant = undefined;
 				behind(call, circuit, { probed: { at: grant, failed } });
-			} else {
+			}
+
+			if (failed === undefined) {
+				return;
+			}
+
+			link.failing = failed;
+			link.clean &&= !failed;
+			if (probe === undefined || grant === undefined) {
 				if (link.outcomes.length < 64) {
 					link.outcomes.push(failed ? Math.max(1, retryAfterMs) : 0);
 				}

@@ -17,8 +17,12 @@ export interface SyncMessage {
 	outcomes: number[];
 	/** Ask for the half-open probe (granted to one caller in the world at a time). */
 	probe?: boolean;
-	/** The outcome of a probe this isolate was granted: its grant time and whether it failed. */
-	probed?: { at: number; failed: boolean };
+	/**
+	 * The outcome of a probe this isolate was granted: its grant time and whether it failed; `failed`
+	 * missing (or not a boolean): given up before it was sent (ky's timeout, the caller's abort), nothing
+	 * to count, the probe slot is freed.
+	 */
+	probed?: { at: number; failed?: boolean | undefined };
 	/** `client.breaker.isolate` / `reset`, for every isolate. */
 	command?: 'isolate' | 'reset';
 	/**
@@ -116,7 +120,7 @@ export const sync = (state: ScopeState, message: SyncMessage, now: number): Sync
 
 	const probed = message?.probed;
 	if (probed && scope.probes.includes(probed.at)) {
-		count(scope, scope.record, now, Boolean(probed.failed), 0, probed.at);
+		count(scope, scope.record, now, typeof probed.failed === 'boolean' ? probed.failed : undefined, 0, probed.at);
 	}
 
 	const granted = message?.probe === true && admit(scope, now) === PROBE;

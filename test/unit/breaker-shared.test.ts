@@ -289,6 +289,64 @@ describe('shared breaker', () => {
 		api.close();
 	});
 
+	it('a probe given up while its grant is asked for (its timeout shorter than the coordinator\'s answer) is neither sent nor counted: the fleet\'s probe slot is freed, its period not doubled', async () => {
+		// The variant of the test above for the half-open probe: the call that may probe asks the
+		// coordinator for the fleet's one probe and waits for the grant; ky's timeout ends the attempt meanwhile.
+		const clock = new ManualClock();
+		const states = new Map<string, ScopeState>();
+		const asks: boolean[] = [];
+		let slowMs = 300;
+		const slow = sharedCoordinator(async (scope, message) => {
+			const state = states.get(scope) ?? emptyState(scope);
+			states.set(scope, state);
+			const answer = structuredClone(sync(state, message as SyncMessage, clock.now()));
+			if ((message as SyncMessage).probe) {
+				asks.push(answer.granted !== undefined);
+				await new Promise((resolve) => setTimeout(resolve, slowMs)); // the grant arrives after the attempt's 100 ms
+			}
+
+			return answer;
+		});
+		const api = createClient({ clock, random: () => 0.5, retry: 0, timeout: 100, breaker: breaker({ shared: slow, consecutiveFailures: 1, openMs: 5_000, share: false }) });
+		expect(await outcome(api)).toBe('503');
+		await vi.waitFor(() => expect(states.get(server.url)?.record.state).toBe('open'));
+		clock.advance(5_000);
+		failing = false;
+		requests = [];
+		await expect(api.get(`${server.url}/x`)).rejects.toMatchObject({ name: 'TimeoutError' });
+		await vi.waitFor(() => expect(asks).toEqual([true]));
+		await new Promise((resolve) => setTimeout(resolve, 500)); // past the grant's arrival: what the given-up probe did is done
+		// Before: the grant came, the aborted attempt went on as the probe, failed, and re-opened the fleet's breaker (opens 2, 10 s).
+		expect([requests, states.get(server.url)?.record.opens, states.get(server.url)?.probeAt]).toEqual([[], 1, 0]);
+		// The slot is free: the next call is the fleet's probe (granted at once now), and its success closes the breaker.
+		slowMs = 0;
+		expect(await outcome(api)).toBe('200');
+		await vi.waitFor(() => expect(states.get(server.url)?.record.state).toBe('closed'));
+		api.close();
+	});
+
+	it('a probe the caller aborts in flight frees the fleet\'s probe slot at once (not held until probeTimeoutMs, then counted failed)', async () => {
+		const clock = new ManualClock();
+		const coordinator = memoryCoordinator(clock);
+		let hang = false;
+		const fetch = async (input: string | URL | Request): Promise<Response> => hang && input instanceof Request
+			? new Promise((_, reject) => input.signal.addEventListener('abort', () => reject(input.signal.reason)))
+			: new Response('down', { status: 503 });
+		const api = createClient({ clock, random: () => 0.5, retry: 0, fetch, breaker: breaker({ shared: coordinator, consecutiveFailures: 1, openMs: 5_000, share: false }) });
+		expect(await outcome(api)).toBe('503');
+		await vi.waitFor(() => expect(coordinator.states.get(server.url)?.record.state).toBe('open'));
+		clock.advance(5_000);
+		hang = true;
+		const controller = new AbortController();
+		const probing = api.get(`${server.url}/x`, { signal: controller.signal }).catch((error: unknown) => error);
+		await vi.waitFor(() => expect(coordinator.states.get(server.url)?.probeAt).toBeGreaterThan(0)); // granted, in flight
+		controller.abort();
+		expect(await probing).toMatchObject({ name: 'AbortError' });
+		// Before: the grant stayed taken (probeAt), so no isolate probed until probeTimeoutMs, and then it counted as failed (opens 2).
+		await vi.waitFor(() => expect(coordinator.states.get(server.url)).toMatchObject({ probeAt: 0, record: { state: 'open', opens: 1 } }));
+		api.close();
+	});
+
 	it('a coordinator that answers garbage is not believed; bad options are RangeErrors', async () => {
 		const clock = new ManualClock();
 		const liar = sharedCoordinator(async (scope) => ({ record: { v: 2, scope, state: 'open', openedAt: 0, reopensAt: Number.MAX_SAFE_INTEGER, opens: 0, at: clock.now() + 1e12 } }));
