@@ -1,4 +1,5 @@
 import type { PolicyCall } from '../core/policy.js';
+import { hand } from '../core/part-store.js';
 import { cutFor, cutShort } from './cut.js';
 import { serve } from './serve.js';
 import { behind, type CacheState, type Read } from './state.js';
@@ -12,7 +13,7 @@ const fire = async (cache: CacheState, call: PolicyCall, read: Read): Promise<vo
 		cutShort(read);
 		// Its attempt goes on: its answer tells the scope answers again (`scope:back`, what `refetchWhenBack` waits for).
 		cache.context.late?.(call.scope ?? cache.context.scopeOf(read.request!.url));
-		call.waitUntil?.(read.run!);
+		hand(cache.context, 'cache', call.waitUntil, read.run!, read.request!.url);
 		read.answer!(stale);
 	}
 };

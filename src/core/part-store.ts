@@ -253,11 +253,14 @@ export const background = (context: PolicyContext, part: string, waitUntil: Wait
 		return;
 	}
 
-	const done = work().catch((error: unknown) => storageError(context, part, 'background', error, undefined, url));
+	hand(context, part, waitUntil, work().catch((error: unknown) => storageError(context, part, 'background', error, undefined, url)), url);
+};
+
+/** Hand `work` (which never rejects) to `waitUntil`: one that throws (a request context already gone) is a `storage:error`, never the call's failure. */
+export const hand = (context: PolicyContext, part: string, waitUntil: WaitUntil | undefined, work: Promise<unknown>, url?: string): void => {
 	try {
-		waitUntil?.(done);
+		waitUntil?.(work);
 	} catch (error) {
-		// A waitUntil that throws (a request context already gone) never fails the call.
 		storageError(context, part, 'background', error, undefined, url);
 	}
 };

@@ -122,6 +122,20 @@ describe('slow networks: reads', () => {
 		expect(api.stats()[server.url]).toMatchObject({ requests: 2, successes: 2, stale: 1, failures: {} });
 	});
 
+	it('a call whose waitUntil throws (its request context already gone) is still answered by the copy at its deadline: storage:error, never a stall', async () => {
+		const api = await primed('thrown');
+		const errors = collect(api, 'storage:error');
+		const waitUntil = (): void => {
+			throw new Error('waitUntil() called after the request ended');
+		};
+		const started = performance.now();
+		// Before: the throw left the deadline's timer callback with the call marked answered and never answered (a stall to totalTimeout).
+		const response = await Promise.race([api.get('thrown', { waitUntil, totalTimeout: 3_000 }).catch((error: unknown) => error), new Promise((resolve) => setTimeout(resolve, 1_500, 'stalled'))]);
+		expect(response instanceof Response && isStale(response) ? await response.json() : response).toEqual({ v: 1, path: '/thrown' });
+		expect(performance.now() - started).toBeLessThan(1_000);
+		expect(errors).toMatchObject([{ part: 'cache', operation: 'background' }]);
+	});
+
 	it('the shortcut of the call (`.json()`) parses the copy; the request goes on and its good answer replaces the copy (cache:stored)', async () => {
 		const api = await primed('b');
 		expect(await api.get('b').json()).toEqual({ v: 1, path: '/b' });
