@@ -21,7 +21,8 @@ export interface SharedCoordinator {
 	/**
 	 * `subrequest`: counts one more subrequest of the syncing call's request context (the sync itself
 	 * is counted before it is sent); a coordinator that makes more than one `fetch` per sync (Redis over
-	 * Upstash: a read, then a write) calls it before each after the first.
+	 * Upstash: a read, then a write) calls it before each after the first, and sends nothing more when
+	 * it answers `false` (the context has no subrequest left: the sync fails).
 	 */
 	sync(scope: string, message: SyncMessage | ThrottleMessage, subrequest?: () => unknown): Promise<SyncAnswer | ThrottleAnswer>;
 }

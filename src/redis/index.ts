@@ -153,8 +153,12 @@ export const coordinator = (evaluate: RedisEvaluate, options?: RedisCoordinatorO
 			}
 
 			// The write carries the version it read and the latest Redis time it may land at. Over
-			// Upstash it is one more `fetch` than the sync the call's request context counted.
-			subrequest?.();
+			// Upstash it is one more `fetch` than the sync the call's request context counted: none is
+			// sent once the context has no subrequest left (the sync is given up, as when it is late).
+			if (subrequest?.() === false) {
+				break;
+			}
+
 			const reply = await run(writes, [key], [String(held.version), JSON.stringify(numbers), ttl, String(held.now + left)]);
 			const status = integer(Array.isArray(reply) ? reply[0] : reply);
 			if (status === 1) {

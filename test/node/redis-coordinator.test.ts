@@ -109,6 +109,30 @@ describe('the Redis coordinator', { timeout: 30_000 }, () => {
 		}
 	});
 
+	it('a sync\'s compare-and-set retries stop when the call\'s request context has no subrequest left (each write is a fetch over Upstash): what steadfetch sends stays within subrequests − 5, and all of it is counted', async () => {
+		// Another process writes the key before each of this one's writes (a busy fleet): every write is refused and decided again.
+		let sent = 0;
+		const contended: RedisEvaluate = async (s, k, a) => {
+			sent++;
+			if (s.includes('HSET')) {
+				await redis.client.hincrby(k[0]!, 'v', 1);
+			}
+
+			return plain(s, k, a);
+		};
+		const api = createClient({ retry: 0, breaker: breaker({ shared: coordinator(contended) }) });
+		const errors: unknown[] = [];
+		api.on('storage:error', ({ error }) => errors.push(error));
+		const request = api.withContext({ waitUntil: () => undefined }, { subrequests: 10 });
+		hits = 0;
+		expect((await request.get(origin.url)).status).toBe(200);
+		await waitFor(() => errors.length > 0, 'the sync given up');
+		// The sync's read and 4 writes reach the context's stop (10 − 5); then the caller's own first attempt, which is never refused.
+		// Before: the read and 16 writes went out, 12 of them past the stop and uncounted: { fetches: 18, counted: 6 }.
+		expect({ fetches: sent + hits, counted: request.stats().subrequests }).toEqual({ fetches: 6, counted: 6 });
+		api.close();
+	});
+
 	it('two fleets (two client names) opened at the same moment with different randoms: each fleet\'s period jittered once by the random its opener sent (API.md: no herd on recovery), so they reopen apart', async () => {
 		const down = await serve(() => new Response('down', { status: 503 }));
 		const shared = coordinator(plain);
