@@ -73,6 +73,7 @@ export default defineConfig([
 	{ ...shared, format: ['esm', 'cjs'], dts: true },
 	// `browser` (Vite, webpack, esbuild for browsers): no Cache API store code, the engine's structuredClone.
 	{ ...shared, format: ['esm'], outDir: 'dist/browser', esbuildPlugins: [swapsFor('browser')] },
-	// `workerd`, `deno`, `edge-light`: no idb-keyval, the engine's structuredClone.
-	{ ...shared, format: ['esm'], outDir: 'dist/edge', esbuildPlugins: [swapsFor('edge')] },
+	// `workerd`, `deno`, `edge-light`: no idb-keyval, the engine's structuredClone; and `steadfetch/cloudflare`
+	// for Deno and edge-light without `cloudflare:workers`, which only workerd resolves (cloudflare-portable).
+	{ ...shared, entry: { ...entries, 'cloudflare-portable': 'src/entries/cloudflare-portable.ts' }, format: ['esm'], outDir: 'dist/edge', esbuildPlugins: [swapsFor('edge')] },
 ]);

@@ -2,7 +2,7 @@ import { namedCoordinator, type SharedBreaker } from '../breaker/shared.js';
 import { emptyState, readState, sync, type ScopeState, type SyncAnswer, type SyncMessage } from '../breaker/sync.js';
 import { tallyThrottle, type ThrottleAnswer, type ThrottleMessage } from '../coordinator/throttle.js';
 import { fleetKey } from '../coordinator/keys.js';
-import { ambientWaitUntil } from './ambient.js';
+import type { WaitUntil } from '../core/options.js';
 import { wallNow } from '../utils/clock.js';
 
 /** What `BreakerCoordinator` uses of a Durable Object's state (no dependency on the Workers types). */
@@ -76,27 +76,17 @@ export class BreakerCoordinator {
 }
 
 /**
- * The coordinator of `breaker({ shared })` over a Durable Object namespace bound to
- * `BreakerCoordinator`: one object per client `name` and scope (named by a SHA-256 of both), reached
- * with `stub.fetch`, so isolates share a scope's breaker and throttle only when their clients have the
- * same `name`; clients of other names on the same namespace keep their own. Isolates cache its answer
- * (`sharedCacheMs`, at most 1 s) and fall back to their own breaker when it fails or is slow. Give
- * each request's calls its `waitUntil` (`api.withContext(ctx)`), so a failure reported without
- * waiting still lands after the response is sent.
- *
- * @example
- * export { BreakerCoordinator } from 'steadfetch/cloudflare';
- * // in fetch(request, env):
- * api ??= createClient({ breaker: breaker({ shared: coordinator(env.STEADFETCH) }) });
+ * `coordinator(namespace)` of `steadfetch/cloudflare`, whose syncs no call holds go to `ambient`:
+ * the running request's `waitUntil` in the workerd build (entries/cloudflare.ts, over ambient.ts), none
+ * where `cloudflare:workers` does not exist (entries/cloudflare-portable.ts: Deno, edge-light).
  */
-export const coordinator = (namespace: DurableObjectNamespaceLike): SharedBreaker => {
+export const coordinatorWith = (namespace: DurableObjectNamespaceLike, ambient?: WaitUntil): SharedBreaker => {
 	if (typeof namespace?.idFromName !== 'function' || typeof namespace.get !== 'function') {
 		throw new RangeError('`coordinator(namespace)` needs a Durable Object namespace binding (env.<BINDING>) of the BreakerCoordinator class');
 	}
 
 	// A sync nobody waits for (a failure's report) is handed to the call's `waitUntil`; for a call
-	// without one, to the running request's (`cloudflare:workers`, imported statically in the workerd
-	// build: held from the first request on). Elsewhere (tests in Node) none: the sync simply runs.
+	// without one, to `ambient` (in workerd the running request's, see ambient.ts). Elsewhere none: the sync simply runs.
 	return namedCoordinator((name) => async (scope, message) => {
 		const stub = namespace.get(namespace.idFromName(await fleetKey(name, scope)) as never);
 		const response = await stub.fetch('https://steadfetch.coordinator/sync', { method: 'POST', body: JSON.stringify({ scope, message }) });
@@ -106,5 +96,5 @@ export const coordinator = (namespace: DurableObjectNamespaceLike): SharedBreake
 		}
 
 		return response.json() as Promise<SyncAnswer | ThrottleAnswer>;
-	}, ambientWaitUntil);
+	}, ambient);
 };

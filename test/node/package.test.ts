@@ -3,6 +3,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '../..');
@@ -103,6 +104,29 @@ describe('the package as users install it', () => {
 		expect(node.text).toContain('caches.open');
 		expect(node.text).toContain('keyval-store');
 	});
+
+	it('every entry loads in the runtime its export condition picks: each `deno` file in real Deno, and no `deno` or `edge-light` file imports a module only workerd resolves (`cloudflare:workers`)', async () => {
+		const picked = (condition: string): Array<[string, string]> => Object.entries(pkg.exports as Record<string, Record<string, { default: string }>>)
+			.filter(([, conditions]) => conditions[condition] !== undefined).map(([entry, conditions]) => [entry, conditions[condition]!.default]);
+		const { build } = await import('esbuild');
+		const workerdOnly: string[] = [];
+		for (const condition of ['deno', 'edge-light']) {
+			for (const [entry, file] of picked(condition)) {
+				const result = await build({ entryPoints: [join(root, file)], bundle: true, write: false, format: 'esm', platform: 'neutral', metafile: true, logLevel: 'silent', external: ['ky', 'idb-keyval', '@opentelemetry/api', 'cloudflare:*'] });
+				const imported = Object.values(result.metafile.inputs).flatMap((input) => input.imports.map((each) => each.path));
+				if (imported.some((path) => path.startsWith('cloudflare:'))) {
+					workerdOnly.push(`${entry} (${condition})`);
+				}
+			}
+		}
+
+		// Before: steadfetch/cloudflare's edge build imported `cloudflare:workers`, so `unavailable()` could not even load in Deno or Vercel's edge.
+		expect(workerdOnly).toEqual([]);
+		const deno = join(root, 'node_modules', '.bin', 'deno');
+		const imports = picked('deno').map(([, file]) => `await import(${JSON.stringify(pathToFileURL(join(root, file)).href)});`).join('\n');
+		const run = spawnSync(deno, ['eval', `${imports}\nconsole.log('loaded');`], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' } });
+		expect({ stdout: run.stdout.trim(), stderr: run.stderr.split('\n')[0] }).toEqual({ stdout: 'loaded', stderr: '' });
+	}, 60_000);
 
 	it('the policy-author types say in the shipped types that they are stable (API.md: semver applies to steadfetch/policy)', () => {
 		const declarations = files(join(root, 'dist')).filter((file) => file.endsWith('.d.ts')).map((file) => readFileSync(file, 'utf8')).join('\n');

@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { breaker } from '../../src/entries/breaker.js';
 import { CircuitOpenError, createClient } from '../../src/entries/core.js';
-import { BreakerCoordinator, coordinator, type DurableObjectNamespaceLike } from '../../src/cloudflare/index.js';
+import { BreakerCoordinator, type DurableObjectNamespaceLike } from '../../src/cloudflare/index.js';
+import { coordinator } from '../../src/cloudflare/coordinator.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 
 let server: RunningServer;
