@@ -208,7 +208,7 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 			const { grant } = link;
 			if (probe !== undefined && grant !== undefined) {
 				link.grant = undefined;
-				behind(call, circuit, { probed: { at: grant, failed } });
+				behind(call, circuit, failed === undefined ? { freed: grant } : { probed: { at: grant, failed } });
 			}
 
 			if (failed === undefined) {

@@ -17,12 +17,14 @@ export interface SyncMessage {
 	outcomes: number[];
 	/** Ask for the half-open probe (granted to one caller in the world at a time). */
 	probe?: boolean;
+	/** The outcome of a probe this isolate was granted: its grant time and whether it failed. */
+	probed?: { at: number; failed: boolean };
 	/**
-	 * The outcome of a probe this isolate was granted: its grant time and whether it failed; `failed`
-	 * missing (or not a boolean): given up before it was sent (ky's timeout, the caller's abort), nothing
-	 * to count, the probe slot is freed.
+	 * The grant time of a probe this isolate gave up without an outcome (its attempt ended before it
+	 * was sent, or the caller aborted it): nothing is counted, the probe slot is freed. An older
+	 * coordinator ignores it: the slot is then held until `probeTimeoutMs`.
 	 */
-	probed?: { at: number; failed?: boolean | undefined };
+	freed?: number;
 	/** `client.breaker.isolate` / `reset`, for every isolate. */
 	command?: 'isolate' | 'reset';
 	/**
@@ -118,9 +120,11 @@ export const sync = (state: ScopeState, message: SyncMessage, now: number): Sync
 		count(scope, scope.record, now, outcome !== 0, typeof outcome === 'number' && outcome > 1 ? outcome : 0);
 	}
 
+	// A probe's outcome, or a probe given up (`freed`): its slot freed, nothing counted.
 	const probed = message?.probed;
-	if (probed && scope.probes.includes(probed.at)) {
-		count(scope, scope.record, now, typeof probed.failed === 'boolean' ? probed.failed : undefined, 0, probed.at);
+	const at = probed ? probed.at : message?.freed;
+	if (scope.probes.includes(at!)) {
+		count(scope, scope.record, now, probed ? Boolean(probed.failed) : undefined, 0, at);
 	}
 
 	const granted = message?.probe === true && admit(scope, now) === PROBE;
