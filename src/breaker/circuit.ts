@@ -237,9 +237,12 @@ const byHand = (set: Enter, notify: Notify) => ({
 		return true;
 	},
 
-	/** Open by hand until reset (a kill switch): no probe goes, whatever the time. `via`: where its write goes. */
+	/** Open by hand until reset (a kill switch): no probe goes, whatever the time; isolated already, nothing changes. `via`: where its write goes. */
 	isolate(circuit: Circuit, now: number, via?: WaitUntil): void {
-		set(circuit, { ...circuit.record, state: 'open', openedAt: now, reopensAt: now, at: after(circuit, now), isolated: true }, 'open', 'isolated', via);
+		const { record } = circuit;
+		if (!record.isolated) {
+			set(circuit, { ...record, state: 'open', openedAt: now, reopensAt: now, at: after(circuit, now), isolated: true }, 'open', 'isolated', via);
+		}
 	},
 
 	/** Close by hand: ends an isolation (or any open period) at once. `via`: where its write goes. */

@@ -84,7 +84,8 @@ export const createCircuits = (context: PolicyContext, settings: Settings, optio
 	const states = machine(settings, (circuit, change, reason, via) => {
 		const { record } = circuit;
 		const { scope } = record;
-		(context.emit as (type: string, fields: object) => void)(`breaker:${change}`, { scope, reason, ...(change === 'open' && { reopensAt: record.reopensAt }) });
+		// An isolation lets no probe through: no `reopensAt` (as its snapshot).
+		(context.emit as (type: string, fields: object) => void)(`breaker:${change}`, { scope, reason, ...(change === 'open' && !record.isolated && { reopensAt: record.reopensAt }) });
 		if (store && change !== 'half-open' && reason !== 'shared' && reason !== 'restored') {
 			publish(circuits, circuit, via);
 		}

@@ -9,6 +9,6 @@ export interface BreakerEvent<T extends 'breaker:open' | 'breaker:half-open' | '
 	 * visible again), `restored` (a client read that open state from storage: a reload).
 	 */
 	reason: string;
-	/** For `breaker:open`: when it lets a probe through (epoch ms). */
+	/** For `breaker:open`: when it lets a probe through (epoch ms); absent for an isolation (`isolate()`), which lets none through until reset. */
 	reopensAt?: number;
 }

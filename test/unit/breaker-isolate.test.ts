@@ -140,6 +140,33 @@ describe('breaker kill switch', () => {
 		api.close();
 	});
 
+	it('breaker:open of an isolation has no reopensAt (it lets no probe through, as the snapshot says), in this tab and the others; isolating it again tells nothing', async () => {
+		const { make } = tabs();
+		const a = make();
+		const b = make();
+		const told: Array<[string, string, number | undefined]> = [];
+		for (const [tab, api] of [['a', a.api], ['b', b.api]] as const) {
+			api.on('breaker:open', ({ scope, reason, reopensAt }) => scope === origin && told.push([tab, reason, reopensAt]));
+		}
+
+		await a.api.breaker.isolate(origin);
+		await vi.waitFor(() => expect(b.api.breaker(origin).state).toBe('open'));
+		await a.api.breaker.isolate(origin);
+		await b.api.breaker.isolate(origin);
+		// Every message sent so far has arrived once one sent after it, each way, has.
+		await a.api.breaker.isolate('https://a.test');
+		await b.api.breaker.isolate('https://b.test');
+		await vi.waitFor(() => expect([b.api.breaker('https://a.test').state, a.api.breaker('https://b.test').state]).toEqual(['open', 'open']));
+		expect([told, a.api.breaker(origin), b.api.breaker(origin)]).toEqual([
+			[['a', 'isolated', undefined], ['b', 'shared', undefined]],
+			{ scope: origin, state: 'open', consecutiveFailures: 0, openedAt: t0 },
+			{ scope: origin, state: 'open', consecutiveFailures: 0, openedAt: t0 },
+		]);
+		for (const { api } of [a, b]) {
+			api.close();
+		}
+	});
+
 	it('isolate without a breaker is an error (a rejected promise); reset without one does nothing', async () => {
 		const api = createClient({ store: memoryStore, breaker: false });
 		await expect(api.breaker.isolate('https://api.test')).rejects.toThrow(/breaker is off/);
