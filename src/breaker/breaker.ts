@@ -43,7 +43,9 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 	const attempt = (circuit: Circuit, request: Request, init: FetchInit | undefined, next: FetchLike, waited?: boolean): Promise<Response> => {
 		const now = clock.now();
 		const call = init?.steadfetch;
-		const verdict = admit(circuit, now, call?.waitUntil);
+		// A caller's request that is the probe has the attempt timeout of its call (ky's `timeout`; `false`: `maxOpenMs`).
+		const timeout = call?.options.timeout;
+		const verdict = admit(circuit, now, call?.waitUntil, own !== undefined || timeout === undefined ? probeTimeoutMs : (timeout as number) || settings.maxOpenMs);
 		if (verdict === PASS) {
 			return send(circuits, circuit, undefined, request, init, next);
 		}

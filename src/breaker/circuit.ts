@@ -67,6 +67,12 @@ export interface Circuit {
 	consecutive: number;
 	/** Start times of this context's probes in flight, oldest first. */
 	probes: number[];
+	/**
+	 * How long this context's probes in flight may take before they count as failed (ms): the longest
+	 * attempt timeout among them (a caller's request given a `timeout` of its own); the probe timeout
+	 * when unset (a coordinator's granted probe).
+	 */
+	probeMs?: number;
 	/** The open record `breaker:half-open` was told for (once per open period). */
 	half?: BreakerRecord;
 	/** Calls (0) and failures (1) over `windowMs`. */
@@ -297,7 +303,7 @@ export const machine = (settings: Settings, notify: Notify, random = (): number 
 		if (record.state === 'open' && !record.isolated) {
 			if (now < openedAt) {
 				set(circuit, { ...record, openedAt: now, reopensAt: now + Math.min(reopensAt - openedAt, maxOpenMs) });
-			} else if (probe !== undefined && (now - probe >= probeTimeoutMs || now < probe)) {
+			} else if (probe !== undefined && (now - probe >= (circuit.probeMs || probeTimeoutMs) || now < probe)) {
 				open(circuit, now, 'probe-timeout', 0, true, via, probe);
 			}
 		}
@@ -306,8 +312,11 @@ export const machine = (settings: Settings, notify: Notify, random = (): number 
 	return {
 		circuit: (scope: string): Circuit => ({ record: closed(scope, 0), consecutive: 0, probes: [], window: new BucketWindow(settings.windowMs), busy: 0 }),
 
-		/** Before an attempt (`via`: its call's `waitUntil`): `PASS`, `PROBE`, or the ms to wait (the attempt must fail fast). */
-		admit(circuit: Circuit, now: number, via?: WaitUntil): number {
+		/**
+		 * Before an attempt (`via`: its call's `waitUntil`; `limit`: its attempt timeout, the probe timeout
+		 * by default): `PASS`, `PROBE`, or the ms to wait (the attempt must fail fast).
+		 */
+		admit(circuit: Circuit, now: number, via?: WaitUntil, limit = probeTimeoutMs): number {
 			if (circuit.record.state === 'closed') {
 				return PASS;
 			}
@@ -327,7 +336,12 @@ export const machine = (settings: Settings, notify: Notify, random = (): number 
 				notify(circuit, 'half-open', 'open-elapsed', via);
 			}
 
-			return probes.length < halfOpenProbes ? probes.push(now) && PROBE : probes[0]! + probeTimeoutMs - now;
+			if (probes.length < halfOpenProbes) {
+				circuit.probeMs = Math.max((probes.length && circuit.probeMs) || 0, limit);
+				return probes.push(now) && PROBE;
+			}
+
+			return probes[0]! + (circuit.probeMs || probeTimeoutMs) - now;
 		},
 
 		count: counting(settings, set, open),

@@ -53,8 +53,9 @@ export interface BreakerOptions {
 	/**
 	 * Calls let through as probes once the open period is over (across all tabs when shared); the
 	 * others fail fast. The first probe to succeed closes the breaker, the first to fail re-opens it
-	 * for the next, longer period. A probe that has not settled within the attempt timeout (ky's
-	 * `timeout`, 10 s by default; `maxOpenMs` when `timeout` is `false`) counts as failed. A probe
+	 * for the next, longer period. A probe that has not settled within its attempt timeout (ky's
+	 * `timeout`: its call's own when it gives one, else the client's, 10 s by default; `maxOpenMs`
+	 * when `timeout` is `false`) counts as failed. A probe
 	 * the caller aborts counts as nothing and frees its slot. A positive integer.
 	 * @default 1
 	 */

@@ -319,6 +319,37 @@ describe('breaker: never stuck', () => {
 		expect(snapshot().state).toBe('closed');
 	});
 
+	it('a probe whose call gives a longer timeout of its own is given that long: its answer closes the breaker', async () => {
+		const kit = setup({ timeout: 5000 });
+		const { server, clock, call, snapshot, events } = kit;
+		server.down();
+		await times(5, async () => call());
+		clock.advance(30_000);
+		server.hang();
+		// A slow endpoint's call, with the time it needs (ky's `timeout` per call), is the probe.
+		const slow = call('/report', { timeout: 20_000 });
+		await flush();
+		clock.advance(15_000); // past the client's 5 s, within the call's 20 s
+		expect([await call(), snapshot().state]).toEqual(['CIRCUIT_OPEN', 'half-open']);
+		server.settleAll(new Response('{}', { status: 200 }));
+		expect(await slow).toBe('200');
+		expect(snapshot()).toEqual({ scope: origin, state: 'closed', consecutiveFailures: 0 });
+		expect(events.map(({ reason }) => reason)).toEqual(['consecutive-failures', 'open-elapsed', 'probe-succeeded']);
+		// Past the call's own timeout it counts as failed, as any probe past its attempt timeout.
+		server.down();
+		await times(5, async () => call());
+		clock.advance(30_000);
+		server.hang();
+		server.ignoreAbort = true;
+		const stuck = call('/report', { timeout: 20_000 });
+		await flush();
+		clock.advance(20_000);
+		expect(snapshot()).toMatchObject({ state: 'open', openedAt: clock.now() });
+		expect(events.at(-1)).toMatchObject({ type: 'breaker:open', reason: 'probe-timeout' });
+		server.settleAll(new TypeError('Failed to fetch'));
+		await stuck;
+	});
+
 	it('a probe whose attempt times out in ky counts as failed at once', async () => {
 		const kit = setup({ timeout: 30 });
 		const { server, clock, call, snapshot, events } = kit;
