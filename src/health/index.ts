@@ -3,6 +3,7 @@ import type { Policy, PolicyCall, PolicyContext, PolicyParts } from '../core/pol
 import type { Layer } from '../core/types.js';
 import { check, optionsOf, isPositiveFinite } from '../utils/validate.js';
 import { classify, classifyStatus, type Classification } from '../errors/classify.js';
+import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import { scopes } from '../utils/scopes.js';
 import { Samples, type HealthStats } from './samples.js';
 import type { ScopeHealthEvent } from './events.js';
@@ -61,8 +62,9 @@ interface Seen {
  * at least 10 calls, `scope:healthy` when it falls under half of it. A call answered from the stale
  * cache or queued counts as the failure its last attempt met — when it was answered so while an
  * attempt was in flight (a stale copy or a queued answer given at a deadline), by how that attempt
- * ends; one refused without I/O (open breaker, bulkhead full) is not counted, nor one that ended with
- * the caller's abort or an error of the app's own (`UNKNOWN`). Failures are `classify()`'s.
+ * ends; so does one whose retry a policy refused without I/O (open breaker, throttle, bulkhead
+ * full, rate limited). One refused before any attempt is not counted, nor one that ended with the
+ * caller's abort or an error of the app's own (`UNKNOWN`). Failures are `classify()`'s.
  *
  * @example
  * import { health } from 'steadfetch/health';
@@ -119,10 +121,11 @@ const createHealth = ({ clock, emit, perCall }: PolicyContext, windowMs: number,
 		let made = response !== undefined && response !== state.response;
 		if (!response && error !== undefined) {
 			// The call's error is the truth (a timeout ky raised, the caller's abort), except for what a
-			// policy made of a failure (queued, circuit open, a retry throttled): there the last attempt's
-			// failure counts.
+			// policy made of a failure, a transient error of its own (queued; a retry refused without I/O by
+			// the breaker, the throttle, the bulkhead, the rate limiter or an app's policy): there the last
+			// attempt's failure counts.
 			const classified = call.signal?.aborted ? { code: 'ABORTED', transient: false } as const : classify(error);
-			made = classified.code === 'QUEUED' || classified.code === 'CIRCUIT_OPEN' || classified.code === 'THROTTLED';
+			made = classified.transient && isSteadfetchError(error);
 			outcome = made ? outcome ?? classified : classified;
 		}
 

@@ -4,6 +4,8 @@ import { createClient } from '../../src/entries/core.js';
 import { createClient as createPreset, memoryStore, outbox } from '../../src/entries/index.js';
 import { health } from '../../src/entries/health.js';
 import { hedge } from '../../src/entries/hedge.js';
+import { rateLimit } from '../../src/entries/rate-limit.js';
+import { bulkhead } from '../../src/entries/bulkhead.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { refusedUrl, serve, type RunningServer } from '../helpers/node-server.js';
 
@@ -117,6 +119,40 @@ describe('health stats', () => {
 		expect(events).toEqual([]);
 		expect(api.stats()[server.url]).toMatchObject({ errorRate: 1, topErrors: [{ code: 'HTTP_5XX', count: 5 }] });
 		api.close();
+	});
+
+	it('a call whose retry a policy refused without I/O (rate limit, full bulkhead) counts as the failure its last attempt met, as one whose retry the breaker refused', async () => {
+		const clock = new ManualClock();
+		const fast = { retry: { limit: 1, delay: () => 0 }, retryBudget: false, totalTimeout: 500 } as const;
+		// One token a second: the retry of the first call finds none and cannot wait for it within its 500 ms.
+		const limited = createClient({ clock, ...fast, rateLimit: rateLimit({ perSecond: 1, burst: 1, fromHeaders: false }), health: health() });
+		const refused = await limited.get(`${server.url}/status/503`).catch((error: { code?: string }) => error.code);
+		// The retry of the second call finds the one slot taken by a call that hangs, made before it goes.
+		let release = (): void => undefined;
+		let holds = (): void => undefined;
+		const holding = (input: string | URL | Request, init?: RequestInit): Promise<Response> =>
+			new URL((input as Request).url).pathname === '/hold' ? new Promise((resolve) => {
+				release = () => resolve(new Response('ok'));
+				holds();
+			}) : fetch(input, init);
+		const full = createClient({ clock, ...fast, fetch: holding, bulkhead: bulkhead({ maxConcurrent: 1, maxQueue: 0 }), health: health() });
+		let held: Promise<unknown> = Promise.resolve();
+		const full503 = await full.get(`${server.url}/status/503`, {
+			hooks: { beforeRetry: [async () => new Promise<void>((resolve) => {
+				holds = resolve;
+				held = full.get(`${server.url}/hold`, { retry: 0 });
+			})] },
+		}).catch((error: { code?: string }) => error.code);
+		release();
+		await held;
+		expect([refused, full503]).toEqual(['RATE_LIMITED', 'BULKHEAD_FULL']);
+		// The bulkhead's client also counts the call that held the slot: a success.
+		expect([limited.stats()[server.url], full.stats()[server.url]]).toMatchObject([
+			{ errorRate: 1, topErrors: [{ code: 'HTTP_5XX', count: 1 }] },
+			{ errorRate: 0.5, topErrors: [{ code: 'HTTP_5XX', count: 1 }] },
+		]);
+		limited.close();
+		full.close();
 	});
 
 	it('a call a hedge answered counts as its answer: the lost attempt (aborted) is no error in topErrors, and the call is counted', async () => {
