@@ -84,8 +84,9 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 			call.failed(failure);
 		}
 
+		// An attempt the caller's own signal ended (its `AbortSignal.timeout()` too) says nothing of the scope: `ABORTED`.
 		const { code } = classify(failure);
-		if (code === 'NETWORK' || code === 'TIMEOUT') {
+		if ((code === 'NETWORK' || code === 'TIMEOUT') && !call?.signal?.aborted) {
 			reach.missed(scopeOf(request.url));
 		}
 

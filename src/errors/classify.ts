@@ -62,10 +62,14 @@ export const classifyStatus = (status: number): Classification | undefined => (s
  * `fetch` of the app's that fails, a `TypeError` of its own — is `UNKNOWN` (not transient): it says
  * nothing about the origin, so it neither counts toward `unreachable` nor opens a breaker.
  *
- * `ABORTED` is the caller's own signal: an `AbortError`, or whatever reason the caller aborted with
- * when ky rethrows it; also an attempt a policy gave up because another answered first (a hedge that
- * lost, the `attempt:end` of a shared request nobody waits for): not the origin's failure. ky's
- * per-attempt and total timeouts surface as ky's `TimeoutError` (`TIMEOUT`).
+ * `ABORTED` is the caller's own signal: an `AbortError`; also an attempt a policy gave up because
+ * another answered first (a hedge that lost, the `attempt:end` of a shared request nobody waits for):
+ * not the origin's failure. ky's per-attempt and total timeouts surface as ky's `TimeoutError`
+ * (`TIMEOUT`). Given the error alone, `classify` cannot tell whose signal ended a call: a reason the
+ * caller aborted with is classified as itself (`AbortSignal.timeout()`'s `TimeoutError` DOMException
+ * is `TIMEOUT`, a plain `Error` is `UNKNOWN`). The client's own parts know the call's signal: `stats()`,
+ * the breaker, the retry budget, reachability and health count any call the caller's signal ended as
+ * `ABORTED` (not the origin's failure), whatever its reason.
  */
 export function classify(error: unknown): Classification {
 	if (isSteadfetchError(error)) {

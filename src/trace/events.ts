@@ -16,6 +16,6 @@ export interface AttemptEvent<T extends 'attempt:start' | 'attempt:end'> extends
 	durationMs?: number;
 	/** For `attempt:end`: the response status. */
 	status?: number;
-	/** For `attempt:end` without a response: `classify()`'s code of its error (`NETWORK` for a dropped connection). */
+	/** For `attempt:end` without a response: `classify()`'s code of its error (`NETWORK` for a dropped connection); `ABORTED` when the caller's own signal ended it, whatever its reason (`AbortSignal.timeout()` included). */
 	code?: SteadfetchErrorCode;
 }

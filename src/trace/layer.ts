@@ -147,7 +147,8 @@ class Tracing {
 		} catch (error) {
 			traced(() => span?.ended(undefined, error));
 			if (started !== undefined) {
-				context.emit('attempt:end', { ...base, durationMs: clock.now() - started, code: classify(error).code });
+				// Ended by the caller's own signal, whatever its reason (`AbortSignal.timeout()`'s TimeoutError): `ABORTED`, as every part counts it.
+				context.emit('attempt:end', { ...base, durationMs: clock.now() - started, code: call?.signal?.aborted ? 'ABORTED' : classify(error).code });
 			}
 
 			throw error;
