@@ -132,13 +132,19 @@ const recordOf = async (queue: Queue, call: PolicyCall, request: Request, snapsh
 		Object.assign(record, { lastError: { code: classify(error).code, message: String(error), ...status && { status } }, nextAttemptAt: at, pinned });
 	}
 
-	if (options.coalesce && (method === 'PUT' || method === 'DELETE')) {
-		await queue.supersede(record);
-	}
+	return record;
+};
 
-	if (!record.preconditions && options.conditional && overwritten.test(method)) {
+/**
+ * Store `record` under `key` unless the call's world changed (cleared, or another identity, since it
+ * started): whether it was stored. With `conditional`, a PUT, PATCH or DELETE without a precondition
+ * (its own, or the oldest of the writes it supersedes) takes the stale cache's validator first.
+ */
+const store = async (queue: Queue, call: PolicyCall, record: OutboxRecord, key: string): Promise<boolean> => {
+	const { context, options } = queue;
+	if (!record.preconditions && options.conditional && overwritten.test(record.method)) {
 		// The stale cache's copy of this URL for this identity, if it has one (its documented hook).
-		const validator = await Promise.resolve().then(async () => context.hooks.validatorOf?.(url, call.identity)).catch(() => undefined);
+		const validator = await Promise.resolve().then(async () => context.hooks.validatorOf?.(record.url, call.identity)).catch(() => undefined);
 		const etag = validator?.etag;
 		const precondition = etag && !etag.startsWith('W/') ? { 'if-match': etag } : validator?.lastModified ? { 'if-unmodified-since': validator.lastModified } : undefined;
 		if (precondition) {
@@ -146,7 +152,12 @@ const recordOf = async (queue: Queue, call: PolicyCall, request: Request, snapsh
 		}
 	}
 
-	return record;
+	if (!call.world.current('outbox')) {
+		return false;
+	}
+
+	await queue.store.set(key, record); // Noted as pending at once: a write made then is held behind it.
+	return true;
 };
 
 /**
@@ -225,11 +236,12 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 		}
 	}
 
-	if (!call.world.current('outbox')) {
+	// A coalescing PUT or DELETE removes the writes it supersedes only once it is stored itself.
+	const commit = async (): Promise<boolean> => store(queue, call, record, key);
+	if (!await (options.coalesce && /^(PUT|DELETE)$/.test(record.method) ? queue.supersede(record, commit) : commit())) {
 		return notStored(); // Cleared or another identity while its pointers were recorded.
 	}
 
-	await queue.store.set(key, record); // Noted as pending at once: a write made then is held behind it.
 	queue.queued?.(record); // Counted for the record's identity, whoever is signed in now.
 	queue.emit('outbox:queued', record, { code: classify(error).code });
 	if (record.dependsOn?.length) {

@@ -572,11 +572,14 @@ export class Queue {
 	 * drain runs in any tab or client of this name), waited for at most `storageTimeoutMs` (else it
 	 * keeps them all); while this client's pass has the lock, and in workerd (no locks), only what
 	 * that pass has not claimed. Without a precondition of its own, `record` takes the oldest one among
-	 * them: it was made on that version.
+	 * them: it was made on that version. `commit` stores `record` (false: it was not stored); they are
+	 * removed only after it was, so a write never stored (its world changed) supersedes nothing.
 	 */
-	async supersede(record: OutboxRecord): Promise<void> {
+	async supersede(record: OutboxRecord, commit: () => Promise<boolean>): Promise<boolean> {
+		let committed: Promise<boolean> | undefined;
 		const run = async (): Promise<void> => this.#occupy(async () => {
 			await this.refresh();
+			const superseded: Array<[string, OutboxRecord]> = [];
 			for (const { key, id } of [...this.#index.of(record.scope)]) {
 				// Another URL's entry, as this client wrote or last read it, is not read again. (Its URL changes only by a
 				// `migrate` or a rebase; one made by another tab meanwhile leaves it uncoalesced: both are sent, in order.)
@@ -584,17 +587,25 @@ export class Queue {
 				this.#noteUrl(id, old);
 				// An entry others depend on is never superseded (`outbox.ref()`).
 				if (isRecord(old) && !old.pointers?.length && old.url === record.url && old.identity === record.identity && overwritten.test(old.method) && !this.#claims.has(id) && !leased(old, this.context.clock.now(), this.leaseMs)) {
-					this.#removed.add(id); // Never replayed by this client (checked with no await since the read).
+					superseded.push([key, old]);
 					if (old.preconditions) {
 						record.preconditions ??= old.preconditions;
 					}
+				}
+			}
 
+			committed = commit();
+			for (const [key, old] of await committed ? superseded : []) {
+				// Not one this client's pass claimed meanwhile; never replayed by it after (checked with no await since).
+				if (!this.#claims.has(old.id)) {
+					this.#removed.add(old.id);
 					await this.store.delete(key);
 					this.emit('outbox:superseded', old);
 				}
 			}
 		});
 		await (this.#locked ? run() : this.#lock(run, AbortSignal.timeout(storageMs(this.context))).catch(() => undefined));
+		return committed ?? commit();
 	}
 
 	/**
