@@ -42,8 +42,8 @@ export const follow = async (queue: Queue, drain: Drain, call: PolicyCall, recor
 			const current = (): boolean => following() && call.world.current('outbox', record.id);
 			const now = context.clock.now();
 			if (!failure) {
+				// Out of the pending keys before anyone hears of it (a write made then is not held behind it); no listing.
 				await queue.store.delete(key);
-				await queue.list(); // Before anyone hears of it: a write made then is not held behind it.
 				queue.emit('outbox:sent', record, { status: response!.status, early: true });
 				return true;
 			}
@@ -61,7 +61,6 @@ export const follow = async (queue: Queue, drain: Drain, call: PolicyCall, recor
 			if (outcome?.kind === 'dead' && outcome.reason === 'rejected') {
 				// An answer a replay would dead-letter (a 422): a dead letter now, never sent again.
 				await queue.bury(record, key, 'rejected');
-				await queue.list();
 				queue.emit('outbox:dead', record, { deadReason: 'rejected', code });
 				return undefined;
 			}

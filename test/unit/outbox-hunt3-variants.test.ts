@@ -2,8 +2,8 @@
  * Variants of the outbox's claims (defect hunt, third round): what the caller was told is queued
  * reaches the server or a dead letter; nothing removed comes back; nothing kept is lost.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OutboxQueuedError } from '../../src/entries/index.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { OutboxQueuedError, createClient, memoryStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
 import { fakeWindow, startHarness, type Harness } from './outbox-helpers.js';
 
 let h: Harness;
@@ -39,4 +39,52 @@ describe('a coalescing write that is not stored supersedes nothing', () => {
 		expect(second).not.toBeInstanceOf(OutboxQueuedError); // Not stored: the caller gets its failure.
 		expect((await api.outbox.list()).map((entry) => entry.id)).toEqual([(first as OutboxQueuedError).entryId]);
 	});
+});
+
+describe('a write told "queued" at its deadline, then delivered, costs no listing of the store', () => {
+	it('ten such writes behind 300 pending entries of another identity list the store at most once (the layer\'s every-10 s look), not once each', async () => {
+		const inner = memoryStore('early-cost');
+		let listings = 0;
+		const store: KeyValueStore = {
+			get: async (key) => inner.get(key), set: async (key, value) => inner.set(key, value), delete: async (key) => inner.delete(key), clear: async () => inner.clear(),
+			span: async (prefix) => inner.span!(prefix),
+			keys: async () => {
+				listings++;
+				return inner.keys();
+			},
+		};
+		let who = 'ann';
+		let hold = false;
+		const held: Array<() => void> = [];
+		const api = createClient({
+			baseUrl: h.api.url + '/', clock: h.clock, random: () => 0.5, store: () => store, retry: 0, retryBudget: false, breaker: false, staleCache: false,
+			identity: () => who, outbox: outbox({ networkTimeoutMs: 20, baseBackoffMs: 3_600_000, resumeJitterMs: 0, maxEntries: 10_000 }),
+			fetch: async () => {
+				if (!hold) {
+					throw new TypeError('Failed to fetch');
+				}
+
+				return new Promise<Response>((resolve) => held.push(() => resolve(Response.json({ id: 1 }, { status: 201 }))));
+			},
+		});
+		for (let n = 0; n < 300; n++) {
+			await expect(api.post('mutate', { json: { n } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		}
+
+		who = 'bob';
+		hold = true;
+		const sent: unknown[] = [];
+		api.on('outbox:sent', (event) => sent.push(event));
+		const before = listings;
+		for (let n = 0; n < 10; n++) {
+			await expect(api.post('mutate', { json: { bob: n } })).rejects.toBeInstanceOf(OutboxQueuedError);
+			await vi.waitFor(() => expect(held.length).toBe(1));
+			held.shift()!();
+			await vi.waitFor(() => expect(sent.length).toBe(n + 1));
+		}
+
+		expect(listings - before).toBeLessThanOrEqual(1);
+		expect(await api.outbox.size()).toBe(300);
+		api.close();
+	}, 30_000);
 });
