@@ -9,7 +9,7 @@ import { isSteadfetchError, SteadfetchError } from '../errors/SteadfetchError.js
 import { background, storageMs } from '../core/part-store.js';
 import type { Drain } from './drain.js';
 import { follow } from './early.js';
-import { storedHeaders } from './headers.js';
+import { headersOf, storedHeaders } from './headers.js';
 import { defer, isDeferred } from './defer.js';
 import { scheduleOf } from './outcome.js';
 import { noLeaseMs, Queue } from './queue.js';
@@ -302,8 +302,10 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 	let idempotencyKey: string;
 	let typed: boolean;
 	try {
-		idempotencyKey = call.idempotencyKey ?? new Headers(call.options.headers as HeadersInit).get('idempotency-key') ?? (call.input instanceof Request ? call.input.headers.get('idempotency-key') : null) ?? crypto.randomUUID();
-		typed = [call.options.headers, context.options.headers, call.input instanceof Request && call.input.headers].some((headers) => !!headers && new Headers(headers as HeadersInit).has('content-type'));
+		// The headers as ky sends them (`headersOf`: one given as `undefined` is none); the client's own never give the key.
+		const request = call.input instanceof Request && call.input.headers;
+		idempotencyKey = call.idempotencyKey ?? headersOf(request, call.options.headers).get('idempotency-key') ?? crypto.randomUUID();
+		typed = headersOf(request, context.options.headers, call.options.headers).has('content-type');
 	} catch (error) {
 		throw new InvalidRequestError(`Invalid header: ${(error as Error).message}`, { cause: error });
 	}

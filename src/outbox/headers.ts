@@ -25,15 +25,21 @@ export const storedHeaders = ({ context, options }: { context: PolicyContext; op
 };
 
 /**
- * Header sets given by the app (`migrate`'s entry, a rebased write) as one `Headers`: names in any
- * case, the last value given for a name wins (`new Headers(record)` would join `content-type` and
- * `Content-Type` into one value); a `Headers` or an array of pairs as fetch reads them.
+ * Header sets given by the app (a call's, `migrate`'s entry, a rebased write) as one `Headers`, as ky
+ * merges them: names in any case, the last value given for a name wins (`new Headers(record)` would
+ * join `content-type` and `Content-Type` into one value), and one given as `undefined` (which
+ * `Headers` reads as the string 'undefined') removes the name; a `Headers` or an array of pairs as
+ * fetch reads them.
  */
 export const headersOf = (...given: unknown[]): Headers => {
 	const headers = new Headers();
 	for (const init of given) {
-		for (const [name, value] of init instanceof Headers || Array.isArray(init) ? new Headers(init) : Object.entries(init ?? {})) {
-			headers.set(name, value as string);
+		for (const [name, value] of init instanceof Headers || Array.isArray(init) ? new Headers(init) : Object.entries(init || {})) {
+			if (value === undefined || value === 'undefined') {
+				headers.delete(name);
+			} else {
+				headers.set(name, value as string);
+			}
 		}
 	}
 

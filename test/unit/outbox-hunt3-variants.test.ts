@@ -88,3 +88,33 @@ describe('a write told "queued" at its deadline, then delivered, costs no listin
 		api.close();
 	}, 30_000);
 });
+
+describe('a header the caller gives as undefined (ky: no such header) is none to the outbox', () => {
+	it('Idempotency-Key: undefined: each write gets a key of its own, sent on its first attempt and on its replay', async () => {
+		const api = h.make();
+		const headers = { 'Idempotency-Key': undefined } as unknown as Record<string, string>;
+		const ids: string[] = [];
+		for (const n of [1, 2]) {
+			const error = await caught(api.post('mutate?id=undef-key&fail=503&times=1', { json: { n }, headers }));
+			expect(error).toBeInstanceOf(OutboxQueuedError);
+			ids.push((error as OutboxQueuedError).entryId);
+		}
+
+		const keys = (await api.outbox.list()).map((entry) => entry.idempotencyKey);
+		expect(new Set(keys).size).toBe(2);
+		expect(keys).not.toContain('undefined');
+		expect(await api.outbox.flush()).toMatchObject({ sent: 2 });
+		const sent = h.seen.filter((each) => each.url.includes('undef-key')).map((each) => each.headers['idempotency-key']);
+		expect(sent).toEqual([keys[0], keys[0], keys[1]]); // The second waits behind the first (no attempt of its own).
+		expect(h.state.applied.get('undef-key')?.map((each) => JSON.parse(each.body).n)).toEqual([1, 2]);
+	});
+
+	it('Content-Type: undefined with a Blob body: the first attempt sends the Blob\'s type, as the replay does (and as fetch would)', async () => {
+		const api = h.make({ headers: { 'content-type': 'application/json' } });
+		const headers = { 'content-type': undefined } as unknown as Record<string, string>;
+		const error = await caught(api.post('mutate?id=undef-type&fail=503&times=1', { body: new Blob(['png bytes'], { type: 'image/png' }), headers }));
+		expect(error).toBeInstanceOf(OutboxQueuedError);
+		await api.outbox.flush();
+		expect(h.seen.filter((each) => each.url.includes('undef-type')).map((each) => each.headers['content-type'] ?? null)).toEqual(['image/png', 'image/png']);
+	});
+});
