@@ -72,6 +72,7 @@ const dependencies = async (queue: Queue, call: PolicyCall, href: string): Promi
 	const refs: Record<string, Ref> = {};
 	const dependsOn = new Set<string>();
 	const now = queue.context.clock.now();
+	const identity = await queue.digest(call.identity); // Of the values kept below: `clear({ identity })` removes them.
 	for (const [placeholder, ref] of found) {
 		if (ref.who !== call.identity) {
 			throw new InvalidRequestError('A placeholder of outbox.ref() made under another identity');
@@ -95,7 +96,7 @@ const dependencies = async (queue: Queue, call: PolicyCall, href: string): Promi
 		const held = isValues(kept) && Object.hasOwn(kept.values, ref.pointer);
 		if (value && !held) {
 			// Delivered early, its answer still in memory: the value is kept for the dependent's replay.
-			const values = isValues(kept) ? kept : { v: 1 as const, values: {}, at: now };
+			const values = isValues(kept) ? kept : { v: 1 as const, values: {}, at: now, ...identity !== undefined && { identity } };
 			await queue.store.set(valuesKey(ref.entry), { ...values, values: { ...values.values, [ref.pointer]: value.value } });
 		} else if (!held) {
 			throw new InvalidRequestError(`outbox.ref(): entry ${ref.entry} is unknown, discarded, a dead letter, or its value at ${ref.pointer} is not kept`);
@@ -136,12 +137,10 @@ const recordOf = async (queue: Queue, call: PolicyCall, request: Request, snapsh
 };
 
 /**
- * Store `record` under `key` unless the call's world changed (cleared, or another identity, since it
- * started): whether it was stored. With `conditional`, a PUT, PATCH or DELETE without a precondition
- * (its own, or the oldest of the writes it supersedes) takes the stale cache's validator first.
+ * With `conditional`, a PUT, PATCH or DELETE without a precondition (its own, or the oldest of the
+ * writes it supersedes) takes the stale cache's validator of its URL, for its call's identity.
  */
-const store = async (queue: Queue, call: PolicyCall, record: OutboxRecord, key: string): Promise<boolean> => {
-	const { context, options } = queue;
+const capture = async ({ context, options }: Queue, call: PolicyCall, record: OutboxRecord): Promise<void> => {
 	if (!record.preconditions && options.conditional && overwritten.test(record.method)) {
 		// The stale cache's copy of this URL for this identity, if it has one (its documented hook).
 		const validator = await Promise.resolve().then(async () => context.hooks.validatorOf?.(record.url, call.identity)).catch(() => undefined);
@@ -151,13 +150,6 @@ const store = async (queue: Queue, call: PolicyCall, record: OutboxRecord, key: 
 			record.preconditions = precondition;
 		}
 	}
-
-	if (!call.world.current('outbox')) {
-		return false;
-	}
-
-	await queue.store.set(key, record); // Noted as pending at once: a write made then is held behind it.
-	return true;
 };
 
 /**
@@ -237,8 +229,17 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 	}
 
 	// A coalescing PUT or DELETE removes the writes it supersedes only once it is stored itself.
-	const commit = async (): Promise<boolean> => store(queue, call, record, key);
-	if (!await (options.coalesce && /^(PUT|DELETE)$/.test(record.method) ? queue.supersede(record, commit) : commit())) {
+	// Stored only in the world its call started in (no await between the check and the write).
+	const stored = await queue.supersede(record, async () => {
+		await capture(queue, call, record);
+		if (call.world.current('outbox')) {
+			await queue.store.set(key, record); // Noted as pending at once: a write made then is held behind it.
+			return true;
+		}
+
+		return false;
+	});
+	if (!stored) {
 		return notStored(); // Cleared or another identity while its pointers were recorded.
 	}
 

@@ -573,9 +573,14 @@ export class Queue {
 	 * keeps them all); while this client's pass has the lock, and in workerd (no locks), only what
 	 * that pass has not claimed. Without a precondition of its own, `record` takes the oldest one among
 	 * them: it was made on that version. `commit` stores `record` (false: it was not stored); they are
-	 * removed only after it was, so a write never stored (its world changed) supersedes nothing.
+	 * removed only after it was, so a write never stored (its world changed) supersedes nothing. Any
+	 * other write (`coalesce` off, another method) is only stored.
 	 */
 	async supersede(record: OutboxRecord, commit: () => Promise<boolean>): Promise<boolean> {
+		if (!this.options.coalesce || !['PUT', 'DELETE'].includes(record.method)) {
+			return commit();
+		}
+
 		let committed: Promise<boolean> | undefined;
 		const run = async (): Promise<void> => this.#occupy(async () => {
 			await this.refresh();

@@ -118,3 +118,33 @@ describe('a header the caller gives as undefined (ky: no such header) is none to
 		expect(h.seen.filter((each) => each.url.includes('undef-type')).map((each) => each.headers['content-type'] ?? null)).toEqual(['image/png', 'image/png']);
 	});
 });
+
+describe('the values kept for a placeholder of a write delivered at once after "queued" belong to its identity', () => {
+	it('clear({ identity }) removes them (they were stored without the identity, and stayed)', async () => {
+		const outboxStore = memoryStore('kept-identity');
+		const held: Array<() => void> = [];
+		let hold = true;
+		const api = createClient({
+			baseUrl: h.api.url + '/', clock: h.clock, random: () => 0.5, retry: 0, retryBudget: false, breaker: false, staleCache: false,
+			store: (namespace) => namespace.endsWith('/outbox') ? outboxStore : memoryStore(namespace),
+			identity: () => 'ann', outbox: outbox({ networkTimeoutMs: 20, resumeJitterMs: 0 }),
+			fetch: async () => hold
+				? new Promise<Response>((resolve) => held.push(() => resolve(Response.json({ id: 7 }, { status: 201 }))))
+				: Response.json({ ok: true }),
+		});
+		const sent: unknown[] = [];
+		api.on('outbox:sent', (event) => sent.push(event));
+		const error = await caught(api.post('todos', { json: { title: 'tea' } }));
+		expect(error).toBeInstanceOf(OutboxQueuedError);
+		await vi.waitFor(() => expect(held.length).toBe(1));
+		hold = false;
+		held.shift()!();
+		await vi.waitFor(() => expect(sent.length).toBe(1));
+		const id = api.outbox.ref((error as OutboxQueuedError).entryId, '/id');
+		expect((await api.patch(`todos/${id}`, { json: { done: true } })).status).toBe(200);
+		expect((await outboxStore.keys()).filter((key) => key.startsWith('v|'))).toHaveLength(1);
+		await api.clear({ identity: 'ann' });
+		expect((await outboxStore.keys()).filter((key) => key.startsWith('v|'))).toEqual([]);
+		api.close();
+	});
+});
