@@ -72,7 +72,7 @@ const dependencies = async (queue: Queue, call: PolicyCall, href: string): Promi
 	const refs: Record<string, Ref> = {};
 	const dependsOn = new Set<string>();
 	const now = queue.context.clock.now();
-	const identity = await queue.digest(call.identity); // Of the values kept below: `clear({ identity })` removes them.
+	const identity = await queue.digest(call.identity); // Whose values it may use, and keeps (`clear({ identity })` removes them).
 	for (const [placeholder, ref] of found) {
 		if (ref.who !== call.identity) {
 			throw new InvalidRequestError('A placeholder of outbox.ref() made under another identity');
@@ -93,10 +93,11 @@ const dependencies = async (queue: Queue, call: PolicyCall, href: string): Promi
 		const kept = await queue.read(valuesKey(ref.entry));
 		// Not once the outbox was cleared since it was delivered, by any client of the name (its call's world).
 		const value = early && early.until > now && early.world.current('outbox', ref.entry) ? at(early.answer, ref.pointer) : undefined;
-		const held = isValues(kept) && Object.hasOwn(kept.values, ref.pointer);
+		// Values of another identity's answer are none: never sent in this identity's request.
+		const held = isValues(kept) && kept.identity === identity && Object.hasOwn(kept.values, ref.pointer);
 		if (value && !held) {
 			// Delivered early, its answer still in memory: the value is kept for the dependent's replay.
-			const values = isValues(kept) ? kept : { v: 1 as const, values: {}, at: now, ...identity !== undefined && { identity } };
+			const values = isValues(kept) ? kept : { v: 1 as const, values: {}, at: now, identity };
 			await queue.store.set(valuesKey(ref.entry), { ...values, values: { ...values.values, [ref.pointer]: value.value } });
 		} else if (!held) {
 			throw new InvalidRequestError(`outbox.ref(): entry ${ref.entry} is unknown, discarded, a dead letter, or its value at ${ref.pointer} is not kept`);

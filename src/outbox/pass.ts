@@ -206,7 +206,8 @@ export class Pass {
 			}
 
 			const kept = await queue.read(valuesKey(parent));
-			if (!isValues(kept)) {
+			// Another identity's answer (a placeholder asked of its entry) is none: never sent in this one's request.
+			if (!isValues(kept) || kept.identity !== record.identity) {
 				await this.#invalid(record, key, 'parent', `Not sent: the entry it depends on (${parent}) was not delivered`);
 				return undefined;
 			}

@@ -24,7 +24,7 @@ export interface Values {
 	values: Record<string, unknown>;
 	/** Epoch ms of the delivery. */
 	at: number;
-	identity?: string;
+	identity?: string | undefined;
 	/** The entries queued with its placeholders: kept while one of them is stored (pending or dead). */
 	dependents?: string[];
 }

@@ -3,7 +3,7 @@
  * reaches the server or a dead letter; nothing removed comes back; nothing kept is lost.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { OutboxQueuedError, createClient, memoryStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
+import { InvalidRequestError, OutboxQueuedError, createClient, memoryStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
 import { fakeWindow, startHarness, type Harness } from './outbox-helpers.js';
 
 let h: Harness;
@@ -146,5 +146,70 @@ describe('the values kept for a placeholder of a write delivered at once after "
 		await api.clear({ identity: 'ann' });
 		expect((await outboxStore.keys()).filter((key) => key.startsWith('v|'))).toEqual([]);
 		api.close();
+	});
+});
+
+describe('a placeholder another identity asks of an entry never carries that entry\'s answer', () => {
+	/** A todo API: POST answers `{ id }` (ann's first todo: 100), anything else `{ ok }`; the requests it got. */
+	const todos = () => {
+		const sent: string[] = [];
+		let next = 100;
+		const fetch = async (input: Parameters<typeof globalThis.fetch>[0]): Promise<Response> => {
+			const request = input as Request;
+			if (down) {
+				throw new TypeError('Failed to fetch');
+			}
+
+			sent.push(`${request.method} ${new URL(request.url).pathname} ${request.body ? await request.clone().text() : ''}`);
+			return request.method === 'POST' ? Response.json({ id: next++ }, { status: 201 }) : Response.json({ ok: true });
+		};
+
+		return { sent, fetch };
+	};
+
+	let down = false;
+	afterEach(() => {
+		down = false;
+	});
+
+	it('delivered: bob\'s call holding his ref() of ann\'s delivered entry is an InvalidRequestError, nothing sent', async () => {
+		const api$ = todos();
+		let who = 'ann';
+		const api = h.make({ fetch: api$.fetch, identity: () => who });
+		down = true;
+		const error = await caught(api.post('todos', { json: { title: 'ann\'s' } }));
+		expect(error).toBeInstanceOf(OutboxQueuedError);
+		const parent = (error as OutboxQueuedError).entryId;
+		api.outbox.ref(parent, '/id'); // Ann's own use of it: its value is kept at delivery.
+		down = false;
+		expect(await api.outbox.flush()).toMatchObject({ sent: 1 });
+		who = 'bob';
+		const id = api.outbox.ref(parent, '/id');
+		const outcome = await caught(api.patch(`todos/${id}`, { json: { done: true } }));
+		expect(outcome).toBeInstanceOf(InvalidRequestError);
+		expect(api$.sent.filter((line) => line.startsWith('PATCH'))).toEqual([]);
+	});
+
+	it('pending: bob\'s dependent of ann\'s pending entry never goes out with ann\'s answer (a \'parent\' dead letter)', async () => {
+		const api$ = todos();
+		let who = 'ann';
+		const api = h.make({ fetch: api$.fetch, identity: () => who });
+		down = true;
+		const error = await caught(api.post('todos', { json: { title: 'ann\'s' } }));
+		const parent = (error as OutboxQueuedError).entryId;
+		who = 'bob';
+		const id = api.outbox.ref(parent, '/id');
+		const child = await caught(api.patch(`todos/${id}`, { json: { done: true } }));
+		down = false;
+		who = 'ann';
+		await api.outbox.flush(); // Ann's todo delivered (id 100).
+		who = 'bob';
+		await api.outbox.flush();
+		expect(api$.sent.filter((line) => line.startsWith('PATCH'))).toEqual([]);
+		if (child instanceof OutboxQueuedError) {
+			expect((await api.outbox.deadLetters()).map((entry) => [entry.id, entry.deadReason])).toEqual([[child.entryId, 'parent']]);
+		} else {
+			expect(child).toBeInstanceOf(InvalidRequestError);
+		}
 	});
 });
