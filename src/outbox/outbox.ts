@@ -156,9 +156,7 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 				cleanup();
 			}
 		},
-		clear: async (which) => {
-			pending?.cleared();
-			return queue.clear(which?.identity);
-		},
+		// No longer counted pending: all, or that identity's writes (here and in the other tabs).
+		clear: async (which) => queue.clear(which?.identity, (identity) => pending?.cleared(identity)),
 	};
 }

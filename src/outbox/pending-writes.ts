@@ -47,9 +47,9 @@ export class PendingWrites {
 		return this.#counts.get(`${who ?? ''}\n${url}`) ?? 0;
 	}
 
-	/** A clear of the outbox (all, or one identity's): nothing counted pending (low, never high), here and in the other tabs. */
-	cleared(): void {
-		this.#tell({ v: 1, op: '-', id: '*' });
+	/** A clear of the outbox (all, or of identity digest `who`): its writes no longer counted pending, here and in the other tabs. */
+	cleared(who?: string): void {
+		this.#tell({ v: 1, op: '-', id: '*', ...who !== undefined && { who } });
 	}
 
 	close(): void {
@@ -65,9 +65,13 @@ export class PendingWrites {
 
 	#apply({ op, id, who, url }: Note): void {
 		if (id === '*') {
-			// A clear, here or in another tab (whose entries this tab counts too): no entry id is '*'.
-			this.#lanes.clear();
-			this.#counts.clear();
+			// A clear, here or in another tab (whose entries this tab counts too): no entry id is '*'. Of one identity: its lanes only.
+			for (const [entry, lane] of this.#lanes) {
+				if (who === undefined || lane.startsWith(`${who}\n`)) {
+					this.#forget(entry);
+				}
+			}
+
 			return;
 		}
 

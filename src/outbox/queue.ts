@@ -631,9 +631,9 @@ export class Queue {
 	 * Remove every entry (or one identity's) under the drain's lock, ending the replay under way here
 	 * first (in workerd the pass may be another request's: it only stops writing). Resolves once the
 	 * store confirmed every removal (its listing, each record read to tell whose it is, each delete),
-	 * else rejects.
+	 * else rejects. `told`: given the digest of the identity cleared (`undefined`: all) before any removal.
 	 */
-	async clear(who?: string): Promise<void> {
+	async clear(who?: string, told?: (identity: string | undefined) => void): Promise<void> {
 		this.#epoch++;
 		this.#asked.clear(); // Asked again once a placeholder made after the clear is used.
 		this.context.cleared('outbox', who); // And work that started before (its `world`): an early write's attempt.
@@ -642,6 +642,7 @@ export class Queue {
 		}
 
 		const identity = await this.digest(who);
+		told?.(identity);
 		await this.#lock(async () => {
 			const keys: string[] = [];
 			for (const { key } of await this.list(true)) {

@@ -190,6 +190,31 @@ describe('pending-writes after a conflict rebased', () => {
 });
 
 describe('pending-writes after a clear in another tab', () => {
+	it('clear({ identity }) of another user leaves the current user\'s pending writes counted', async () => {
+		let who = 'bob';
+		const api = kit.make({ outbox: outbox(), identity: () => who });
+		await api.get('pw/clear-other/1').text();
+		const status = async (): Promise<string | null> => {
+			kit.mode = 'refuse';
+			try {
+				return (await api.get('pw/clear-other/1')).headers.get('cache-status');
+			} finally {
+				kit.mode = 'up';
+			}
+		};
+
+		kit.mode = 'refuse';
+		await expect(api.put('pw/clear-other/1', { json: { b: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		who = 'ann';
+		await expect(api.put('pw/clear-other/1', { json: { a: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		kit.mode = 'up';
+		who = 'bob';
+		expect(await status()).toMatch(/pending-writes=1$/);
+		await api.clear({ identity: 'ann' }); // Ann's data goes (a shared device); Bob's write stays pending.
+		expect((await (api as unknown as Queued).outbox.list())).toHaveLength(1);
+		expect(await status()).toMatch(/pending-writes=1$/);
+	});
+
 	it('a tab that counts another tab\'s pending writes forgets them when that tab clears the outbox', async () => {
 		const { PendingWrites } = await import('../../src/outbox/pending-writes.js');
 		const scope = globalThis as { document?: unknown };
