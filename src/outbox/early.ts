@@ -76,7 +76,7 @@ export const follow = async (queue: Queue, drain: Drain, call: PolicyCall, recor
 	// while, then it is removed, both under its lock (see `Queue.entryLock`) — unless it was discarded or
 	// the outbox cleared since its call started: its dependents are then 'parent' dead letters, never sent.
 	const due = response && !failure ? await queue.entryLock(record.id, async () => {
-		await (call.world.current('outbox', record.id) && queue.keep(record, key, response, call.world).catch(ignore));
+		await queue.keep(record, key, response, () => call.world.current('outbox', record.id), call.world).catch(ignore);
 		return settle();
 	}) : await settle();
 	if (due) {

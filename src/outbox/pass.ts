@@ -258,9 +258,7 @@ export class Pass {
 			// tab records its pointers before, or finds it delivered after (enqueue.ts). Not once it was
 			// discarded or cleared while in flight: its dependents are then 'parent' dead letters, never sent.
 			await queue.entryLock(record.id, async () => {
-				if (this.#permit.current(record.id)) {
-					await queue.keep(record, key, response!); // 'sent': answered (an error is never delivered).
-				}
+				await queue.keep(record, key, response!, () => this.#permit.current(record.id)); // 'sent': answered (an error is never delivered).
 
 				await queue.store.delete(key);
 			});

@@ -706,9 +706,11 @@ export class Queue {
 	 * A delivered entry's answer: the values at the pointers its record (as stored now, so pointers
 	 * another tab added count) asks for are kept (`v|<id>`) before the entry is removed; `early` (the
 	 * world of a write told "queued" at its deadline): the whole answer is held in memory for `earlyMs`
-	 * too, used while that world is current. Reads the body only when something asks for it.
+	 * too, used while that world is current. Reads the body only when something asks for it; stores
+	 * the values only while `current()` (no discard of it, no clear, since its work began: the body may
+	 * come long after).
 	 */
-	async keep(record: OutboxRecord, key: string, response: Response, early?: World): Promise<void> {
+	async keep(record: OutboxRecord, key: string, response: Response, current: () => boolean, early?: World): Promise<void> {
 		const read = await this.read(key);
 		const stored = isRecord(read) ? read : undefined;
 		// With the pointers this client's `ref()` asked of it: one whose recording (`ask`) the delivery overtook counts.
@@ -724,7 +726,8 @@ export class Queue {
 			this.refs.early.set(record.id, { answer, until: now + earlyMs, world: early });
 		}
 
-		if (pointers.length > 0) {
+		// Not once it was discarded or the outbox cleared (its permit, or its call's world), checked with no await before the write.
+		if (pointers.length > 0 && current()) {
 			const values: Record<string, unknown> = {};
 			for (const pointer of pointers) {
 				const found = at(answer, pointer);

@@ -213,3 +213,39 @@ describe('a placeholder another identity asks of an entry never carries that ent
 		}
 	});
 });
+
+describe('the values of an answer read after a clear are never stored', () => {
+	it('a write told "queued" at its deadline whose answer\'s body arrives after clear() resolved keeps nothing of it in the store', async () => {
+		const outboxStore = memoryStore('kept-after-clear');
+		let body!: ReadableStreamDefaultController<Uint8Array>;
+		let reading = false;
+		const held: Array<() => void> = [];
+		const api = createClient({
+			baseUrl: h.api.url + '/', clock: h.clock, random: () => 0.5, retry: 0, retryBudget: false, breaker: false, staleCache: false,
+			store: (namespace) => namespace.endsWith('/outbox') ? outboxStore : memoryStore(namespace),
+			identity: () => 'ann', outbox: outbox({ networkTimeoutMs: 20, resumeJitterMs: 0 }),
+			fetch: async () => new Promise<Response>((resolve) => held.push(() => resolve(new Response(new ReadableStream<Uint8Array>({
+				start(controller) {
+					body = controller;
+				},
+				pull() {
+					reading = true; // The outbox reads the answer for the values its placeholders ask.
+				},
+			}), { status: 201, headers: { 'content-type': 'application/json' } })))),
+		});
+		const sent: unknown[] = [];
+		api.on('outbox:sent', (event) => sent.push(event));
+		const error = await caught(api.post('todos', { json: { title: 'tea' } }));
+		expect(error).toBeInstanceOf(OutboxQueuedError);
+		api.outbox.ref((error as OutboxQueuedError).entryId, '/id');
+		await vi.waitFor(async () => expect(JSON.stringify(await outboxStore.get((await outboxStore.keys()).find((key) => key.startsWith('p|'))!))).toContain('"pointers":["/id"]'));
+		held.shift()!(); // Its answer's head arrives; its body is slow.
+		await vi.waitFor(() => expect(reading).toBe(true));
+		await api.clear(); // A logout.
+		body.enqueue(new TextEncoder().encode('{"id":7}'));
+		body.close();
+		await vi.waitFor(() => expect(sent).toHaveLength(1));
+		expect((await outboxStore.keys()).map((key) => key.slice(0, 2))).toEqual([]);
+		api.close();
+	});
+});
