@@ -305,7 +305,7 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 	let typed: boolean;
 	try {
 		// The headers as ky sends them (`headersOf`: one given as `undefined` is none); the client's own never give the key.
-		const request = call.input instanceof Request && call.input.headers;
+		const request = call.input instanceof Request ? call.input.headers : undefined;
 		idempotencyKey = call.idempotencyKey ?? headersOf(request, call.options.headers).get('idempotency-key') ?? crypto.randomUUID();
 		typed = headersOf(request, context.options.headers, call.options.headers).has('content-type');
 	} catch (error) {

@@ -34,7 +34,8 @@ export const storedHeaders = ({ context, options }: { context: PolicyContext; op
 export const headersOf = (...given: unknown[]): Headers => {
 	const headers = new Headers();
 	for (const init of given) {
-		for (const [name, value] of init instanceof Headers || Array.isArray(init) ? new Headers(init) : Object.entries(init || {})) {
+		const read = new Headers(init as HeadersInit); // What fetch refuses (`null`, a number) throws here, as fetch would.
+		for (const [name, value] of init instanceof Headers || Array.isArray(init) ? read : Object.entries(init ?? {})) {
 			if (value === undefined || value === 'undefined') {
 				headers.delete(name);
 			} else {
