@@ -240,6 +240,7 @@ export class Pass {
 			if (this.#permit.current(record.id)) {
 				// With what a dependent recorded with the stored entry while `migrate` ran (see `writeBack`).
 				await queue.writeBack(key, next, () => this.#permit.current(record.id));
+				queue.queued?.(next); // Counted pending for its URL now (read your own writes), here and in the other tabs.
 				return next;
 			}
 		} catch (error) {

@@ -122,6 +122,36 @@ describe('pending-writes after a reload', () => {
 	});
 });
 
+describe('pending-writes after migrate', () => {
+	it('a write migrate() moved to another URL is counted on that URL\'s stale answers, no longer on the old one\'s', async () => {
+		const before = kit.make({ outbox: outbox() });
+		await before.get('pw/migrate/old').text();
+		await before.get('pw/migrate/new').text();
+		kit.mode = 'refuse';
+		await expect(before.put('pw/migrate/old', { json: { a: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		kit.mode = 'up';
+		before.close();
+		// The app's update moves the resource; its replay still fails (the API is down).
+		const after = kit.make({ outbox: outbox({ version: 2, baseBackoffMs: 60_000, migrate: (entry) => ({ ...entry, url: entry.url.replace('/old', '/new') }) }) });
+		const { outbox: queue } = after as unknown as Queued;
+		const status = async (path: string): Promise<string | null> => {
+			kit.mode = 'refuse';
+			try {
+				return (await after.get(path)).headers.get('cache-status');
+			} finally {
+				kit.mode = 'up';
+			}
+		};
+
+		await expect.poll(async () => status('pw/migrate/old')).toMatch(/pending-writes=1$/);
+		kit.mode = 'refuse';
+		await queue.flush();
+		kit.mode = 'up';
+		expect((await queue.list() as Array<{ url: string }>).map((entry) => new URL(entry.url).pathname)).toEqual(['/pw/migrate/new']);
+		expect([await status('pw/migrate/new'), await status('pw/migrate/old')]).toEqual([expect.stringMatching(/pending-writes=1$/), expect.stringMatching(/detail=network$/)]);
+	});
+});
+
 describe('pending-writes after discard() and retry()', () => {
 	it('a discarded write is no longer counted; a dead letter taken back by retry() is counted again', async () => {
 		const api = kit.make({ outbox: outbox({ baseBackoffMs: 60_000 }) });
