@@ -60,7 +60,7 @@ export const follow = async (queue: Queue, drain: Drain, call: PolicyCall, recor
 			const outcome = response && outcomeOf(response, undefined, record, options, now, context.random);
 			if (outcome?.kind === 'dead' && outcome.reason === 'rejected') {
 				// An answer a replay would dead-letter (a 422): a dead letter now, never sent again.
-				await queue.bury(record, key, 'rejected');
+				await queue.bury(record, key, 'rejected', current);
 				queue.emit('outbox:dead', record, { deadReason: 'rejected', code });
 				return undefined;
 			}

@@ -334,7 +334,7 @@ export class Pass {
 	/** Make an entry a dead letter, unless this pass may no longer write it. */
 	async #bury(record: OutboxRecord, key: string, reason: NonNullable<OutboxRecord['deadReason']>): Promise<void> {
 		if (this.#permit.current(record.id)) {
-			await this.#queue.bury(record, key, reason);
+			await this.#queue.bury(record, key, reason, () => this.#permit.current(record.id));
 			this.#result.dead++;
 			this.#queue.emit('outbox:dead', record, { deadReason: reason, code: (record.lastError?.code ?? 'TIMEOUT') as SteadfetchErrorCode });
 		}

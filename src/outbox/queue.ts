@@ -764,13 +764,14 @@ export class Queue {
 	}
 
 	/**
-	 * Make a pending entry (`key`) a dead letter for `reason`: stored under its dead key. The caller
-	 * checked it may still write it, and tells it (`outbox:dead`).
+	 * Make a pending entry (`key`) a dead letter for `reason`: stored under its dead key while
+	 * `current()` (no clear, discard or other identity since its work began: checked at the write, after
+	 * the entry's lock and read). The caller tells it (`outbox:dead`).
 	 */
-	async bury(record: OutboxRecord, key: string, reason: NonNullable<OutboxRecord['deadReason']>): Promise<void> {
+	async bury(record: OutboxRecord, key: string, reason: NonNullable<OutboxRecord['deadReason']>, current: () => boolean): Promise<void> {
 		record.deadReason = reason;
 		// With what a dependent recorded meanwhile (`writeBack`): `retry(id)` and its delivery keep the values they wait for.
-		await this.writeBack(key, record, () => true, `d${key.slice(1)}`);
+		await this.writeBack(key, record, current, `d${key.slice(1)}`);
 	}
 
 	/** A dead letter (`key`) pending again from `now`: attempts and retention start again, stored under its pending key. */

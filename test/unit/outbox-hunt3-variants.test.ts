@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InvalidRequestError, OutboxQueuedError, createClient, memoryStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
-import { fakeWindow, startHarness, type Harness } from './outbox-helpers.js';
+import { fakeWindow, gate, spyStore, startHarness, type Harness } from './outbox-helpers.js';
 
 let h: Harness;
 let win: ReturnType<typeof fakeWindow>;
@@ -246,6 +246,45 @@ describe('the values of an answer read after a clear are never stored', () => {
 		body.close();
 		await vi.waitFor(() => expect(sent).toHaveLength(1));
 		expect((await outboxStore.keys()).map((key) => key.slice(0, 2))).toEqual([]);
+		api.close();
+	});
+});
+
+describe('a dead letter is never written after a clear', () => {
+	it('a write told "queued" at its deadline, then rejected (422), whose dead letter is being written when clear() resolves: nothing comes back', async () => {
+		const inner = memoryStore('bury-after-clear');
+		let gated = false;
+		let reached = false;
+		const { wait, open } = gate();
+		const store = spyStore(inner, {
+			get: async (key, run) => {
+				if (gated && key.startsWith('p|')) {
+					reached = true; // The dead letter's write reads the stored entry first (under its lock).
+					await wait;
+				}
+
+				return run();
+			},
+		});
+		const held: Array<() => void> = [];
+		const api = createClient({
+			baseUrl: h.api.url + '/', clock: h.clock, random: () => 0.5, retry: 0, retryBudget: false, breaker: false, staleCache: false,
+			store: (namespace) => namespace.endsWith('/outbox') ? store : memoryStore(namespace),
+			outbox: outbox({ networkTimeoutMs: 20, resumeJitterMs: 0 }),
+			fetch: async () => new Promise<Response>((resolve) => held.push(() => resolve(Response.json({ error: 'no' }, { status: 422 })))),
+		});
+		const dead: unknown[] = [];
+		api.on('outbox:dead', (event) => dead.push(event));
+		expect(await caught(api.post('todos', { json: { title: 'tea' } }))).toBeInstanceOf(OutboxQueuedError);
+		await vi.waitFor(() => expect(held).toHaveLength(1));
+		gated = true;
+		held.shift()!();
+		await vi.waitFor(() => expect(reached).toBe(true));
+		await api.clear(); // A logout while its attempt's answer is being settled.
+		open();
+		await vi.waitFor(() => expect(dead).toHaveLength(1));
+		expect(await api.outbox.deadLetters()).toEqual([]);
+		expect(await inner.keys()).toEqual([]);
 		api.close();
 	});
 });
