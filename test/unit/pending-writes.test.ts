@@ -264,6 +264,27 @@ describe('pending-writes after a clear in another tab', () => {
 	});
 });
 
+describe('pending-writes: a clear of one identity in another tab', () => {
+	it('the other tab forgets that identity\'s writes only', async () => {
+		const { PendingWrites } = await import('../../src/outbox/pending-writes.js');
+		const scope = globalThis as { document?: unknown };
+		scope.document = {}; // Two tabs: the count's notes travel on BroadcastChannel.
+		const [one, other] = [new PendingWrites('pw-tabs-identity'), new PendingWrites('pw-tabs-identity')];
+		try {
+			one.queued('a', 'ann', 'https://x/todos/1');
+			one.queued('b', 'bob', 'https://x/todos/1');
+			await expect.poll(() => other.count('bob', 'https://x/todos/1')).toBe(1);
+			one.cleared('ann'); // `client.clear({ identity })` in the first tab (its digest).
+			await expect.poll(() => other.count('ann', 'https://x/todos/1')).toBe(0);
+			expect([one.count('bob', 'https://x/todos/1'), other.count('bob', 'https://x/todos/1')]).toEqual([1, 1]);
+		} finally {
+			one.close();
+			other.close();
+			delete scope.document;
+		}
+	});
+});
+
 describe('PendingWrites: the count in memory', () => {
 	it('one lookup per count, kept exact through repeated notes, removals of unknown entries, the 10,000 bound and clears', async () => {
 		const { PendingWrites } = await import('../../src/outbox/pending-writes.js');
