@@ -28,8 +28,9 @@ export const outboxSyncHandler = (client: OutboxMembers) => (event: SyncEventLik
 	}
 
 	event.waitUntil(client.outbox.flush().then((result) => {
-		if (result.failed > 0 && event.lastChance !== true) {
-			throw new Error(`${result.failed} outbox entries could not be delivered yet`);
+		// Still waiting: failed now, or not tried (a server's Retry-After not yet passed, behind one that failed).
+		if (result.remaining > 0 && event.lastChance !== true) {
+			throw new Error(`${result.remaining} outbox entries could not be delivered yet`);
 		}
 
 		return result;

@@ -3,7 +3,7 @@
  * reaches the server or a dead letter; nothing removed comes back; nothing kept is lost.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { InvalidRequestError, OutboxQueuedError, createClient, memoryStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
+import { InvalidRequestError, OutboxQueuedError, createClient, memoryStore, outbox, outboxSyncHandler, type KeyValueStore } from '../../src/entries/index.js';
 import { fakeWindow, gate, spyStore, startHarness, type Harness } from './outbox-helpers.js';
 
 let h: Harness;
@@ -286,5 +286,20 @@ describe('a dead letter is never written after a clear', () => {
 		expect(await api.outbox.deadLetters()).toEqual([]);
 		expect(await inner.keys()).toEqual([]);
 		api.close();
+	});
+});
+
+describe('outboxSyncHandler: entries still waiting after the drain', () => {
+	it('a write the server asked to wait for (Retry-After) is still pending: the sync rejects so the browser schedules it again', async () => {
+		const api = h.make();
+		expect(await caught(api.post('mutate?id=sync-wait&fail=503&retryAfter=120', { json: { n: 1 } }))).toBeInstanceOf(OutboxQueuedError);
+		const waits: Array<Promise<unknown>> = [];
+		outboxSyncHandler(api)({ tag: 'steadfetch-outbox:steadfetch', waitUntil: (promise) => waits.push(promise) });
+		const outcome = await waits[0]!.then((result) => result, (error: unknown) => error);
+		expect(await api.outbox.size()).toBe(1);
+		expect(outcome).toBeInstanceOf(Error);
+		// The browser's last chance: nothing more to ask, it resolves.
+		outboxSyncHandler(api)({ tag: 'steadfetch-outbox:steadfetch', lastChance: true, waitUntil: (promise) => waits.push(promise) });
+		await expect(waits[1]).resolves.toMatchObject({ remaining: 1 });
 	});
 });
