@@ -175,7 +175,9 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 
 	const record = await recordOf(queue, call, request, snapshot, error, idempotencyKey, until);
 	const { id, createdAt, nextAttemptAt } = record;
-	const key = makeKey('p', createdAt, sequence++, id, record.scope);
+	// After the newest pending entry of its scope (FIFO): another tab's of the same millisecond counts its own sequence.
+	const [, at = 0, seq = -1] = queue.pending.of(record.scope).at(-1)?.key.split('|') ?? [];
+	const key = createdAt > +at ? makeKey('p', createdAt, sequence++, id, record.scope) : makeKey('p', +at, Math.max(sequence++, +seq + 1), id, record.scope);
 	if (run) {
 		queue.claim(id); // Before anyone can list it: no pass of this client replays it while its attempt is in flight.
 	}

@@ -4,6 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InvalidRequestError, OutboxQueuedError, createClient, memoryStore, outbox, outboxSyncHandler, type KeyValueStore } from '../../src/entries/index.js';
+import { makeKey } from '../../src/outbox/record.js';
 import { fakeWindow, gate, spyStore, startHarness, type Harness } from './outbox-helpers.js';
 
 let h: Harness;
@@ -301,5 +302,22 @@ describe('outboxSyncHandler: entries still waiting after the drain', () => {
 		// The browser's last chance: nothing more to ask, it resolves.
 		outboxSyncHandler(api)({ tag: 'steadfetch-outbox:steadfetch', lastChance: true, waitUntil: (promise) => waits.push(promise) });
 		await expect(waits[1]).resolves.toMatchObject({ remaining: 1 });
+	});
+});
+
+describe('replay order across tabs', () => {
+	it('a write held behind another tab\'s entry of the same millisecond is replayed after it, whatever that tab\'s sequence number', async () => {
+		const api = h.make();
+		const url = `${h.api.url}/mutate?id=tab-order`;
+		const scope = new URL(url).origin;
+		const now = h.clock.now();
+		// Another tab queued this write in this same millisecond; its own counter of writes is far ahead of this tab's.
+		const foreign = { v: 1, id: 'other-tab-entry', method: 'POST', url, headers: { 'content-type': 'application/json' }, idempotencyKey: 'other-tab-key', createdAt: now, attempts: 1, nextAttemptAt: now, scope, version: 1, body: new TextEncoder().encode('{"n":1}').buffer, bodyBytes: 7 };
+		win.setOnline(false, false);
+		await h.store.set(makeKey('p', now, 999_990, foreign.id, scope), foreign);
+		expect(await caught(api.post('mutate?id=tab-order', { json: { n: 2 } }))).toBeInstanceOf(OutboxQueuedError);
+		win.setOnline(true, false);
+		expect(await api.outbox.flush()).toMatchObject({ sent: 2 });
+		expect(h.state.applied.get('tab-order')?.map((each) => JSON.parse(each.body).n)).toEqual([1, 2]);
 	});
 });
