@@ -19,12 +19,30 @@ export interface CacheRecord extends Timing {
 	body: ArrayBuffer;
 }
 
-/** Whether a value read from storage is a record this version can serve (another tab, an older build or a broken store may have written it). */
+/**
+ * Whether fetch takes what a record holds: its headers, the names (and values) of the request headers
+ * its Vary named, its status text. One it refuses would fail every serve of it.
+ */
+const fetchTakes = ({ status, statusText, headers, vary }: CacheRecord): boolean => {
+	try {
+		return new Response(null, { status, statusText, headers: [...headers, ...vary.map(([name, value]): [string, string] => [name, value ?? ''])] }).ok;
+	} catch {
+		return false;
+	}
+};
+
+/**
+ * Whether a value read from storage is a record this version can serve (another tab, an older build
+ * or a broken store may have written it): of the shape `write` gives (a freshness lifetime in whole
+ * seconds), and one fetch takes.
+ */
 export const isRecord = (value: unknown): value is CacheRecord => {
 	const record = value as Partial<CacheRecord> | undefined;
 	return record?.v === 2 && typeof record.url === 'string'
-		&& [record.storedAt, record.lifetime, record.born, record.until].every(Number.isFinite)
+		&& [record.storedAt, record.born, record.until].every(Number.isFinite)
+		&& Number.isSafeInteger(record.lifetime) && record.lifetime! >= 0
 		&& copyable(record.status!) // Only the statuses a copy is taken of are stored.
 		&& Array.isArray(record.headers) && Array.isArray(record.vary)
-		&& Object.prototype.toString.call(record.body) === '[object ArrayBuffer]';
+		&& Object.prototype.toString.call(record.body) === '[object ArrayBuffer]'
+		&& fetchTakes(record as CacheRecord);
 };
