@@ -5,7 +5,7 @@ import { classify, classifyStatus } from '../errors/classify.js';
 import { partStore } from '../core/part-store.js';
 import { sensitiveOf } from '../core/sensitive-of.js';
 import { autoStore } from '../stores/auto.js';
-import { write } from './copy.js';
+import { letGo, write } from './copy.js';
 import { isStale } from './is-stale.js';
 import { keys } from './keys.js';
 import { applies, layerOf } from './layer.js';
@@ -79,8 +79,7 @@ const decide = (cache: CacheState, call: PolicyCall, read: Read, ok: boolean): v
 		if (ok) {
 			behind(cache, call, copy.request.url, () => write(cache, call, copy));
 		} else {
-			cache.view.forget(copy.found as string, copy.now);
-			discard(copy.clone);
+			letGo(cache, copy);
 		}
 	}
 };

@@ -4,7 +4,7 @@ import { copyable, copyPlan } from './copy-plan.js';
 import { urlOf } from './keys.js';
 import { pathOf } from './superseded.js';
 import type { CacheRecord } from './record.js';
-import { behind, type CacheState, type Copy, type Read } from './state.js';
+import { behind, discard, type CacheState, type Copy, type Read } from './state.js';
 
 /**
  * A copy of a good GET response as it arrives (a clone, before ky or the caller read its body), or
@@ -47,6 +47,12 @@ export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, re
 		}
 	});
 	return { request, response, clone: response.clone(), found: found!, timing: plan.timing, copied: plan.copied, now, start: view.epoch, headers, vary };
+};
+
+/** A copy that is not the call's answer (its call failed, or ky made another attempt after it): never written. */
+export const letGo = ({ view }: CacheState, copy: Copy): void => {
+	view.forget(copy.found as string, copy.now);
+	discard(copy.clone);
 };
 
 /**

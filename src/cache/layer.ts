@@ -1,6 +1,6 @@
 import type { PolicyCall } from '../core/policy.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
-import { copyOf, write } from './copy.js';
+import { copyOf, letGo, write } from './copy.js';
 import { withCut } from './cut.js';
 import { arm } from './deadline.js';
 import { serve } from './serve.js';
@@ -64,6 +64,12 @@ export const layerOf = (cache: CacheState): Layer => (next) => (request, init) =
 	}
 
 	const go = (): Promise<Response> => {
+		// Another attempt of the call (a hook asked ky for a retry after a good answer): the last answer's copy is not the call's.
+		if (read.copy) {
+			letGo(cache, read.copy);
+			read.copy = undefined;
+		}
+
 		// In Workers without waitUntil, an attempt of a read its copy may answer carries the copy's signal too (none goes out after it).
 		const sent = next(withCut(request, read), init);
 		// A good GET response is copied as it arrives (before ky or the caller read its body), to be written once the call resolved with it.

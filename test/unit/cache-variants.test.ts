@@ -41,3 +41,32 @@ describe('records read from storage are validated before use', () => {
 		});
 	}
 });
+
+describe('a response the caller\'s afterResponse hooks rejected is never stored', () => {
+	it('one a hook answered with retry() (ky\'s forced retry): the answer the call resolved with is the copy, never the rejected one', async () => {
+		const api = kit.make({ retry: 1, hooks: { afterResponse: [async ({ retryCount }) => retryCount === 0 ? api.retry() : undefined] } });
+		const stored = next(api, 'cache:stored');
+		expect(await api.get('forced/1').json()).toMatchObject({ n: 2 });
+		await stored;
+		await quiet();
+		kit.mode = 'refuse';
+		expect(await api.get('forced/1').json()).toMatchObject({ n: 2 });
+	});
+
+	it('one a hook answered with retry(), whose retry asks no-store (Cache-Control: no-store on the request): nothing is stored', async () => {
+		const api = kit.make({
+			retry: 1,
+			hooks: {
+				afterResponse: [async ({ retryCount }) => retryCount === 0 ? api.retry() : undefined],
+				beforeRetry: [({ request }) => {
+					request.headers.set('cache-control', 'no-store');
+				}],
+			},
+		});
+		const stored = collect(api, 'cache:stored');
+		expect(await api.get('forced/2').json()).toMatchObject({ n: 2 });
+		await quiet();
+		expect(stored).toEqual([]);
+		expect(await kit.servedStale(api, 'forced/2')).toBe(false);
+	});
+});
