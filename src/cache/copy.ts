@@ -16,7 +16,8 @@ export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, re
 	// The key is made only for a status the plan may copy (it may cost digests); none for a request with credentials in a shared cache (keys.ts).
 	const found = !copyable(response.status) ? undefined : read?.request === request && typeof read.key === 'string' ? read.key : cache.key.of(request, call.identity);
 	const now = cache.context.clock.now();
-	const plan = copyPlan({ headers: request.headers, credentials: found === undefined }, response, typeof found === 'string' ? view.last(found) : undefined, now, cache);
+	const last = typeof found === 'string' ? view.last(found) : undefined;
+	const plan = copyPlan({ headers: request.headers, credentials: found === undefined }, response, last, now, cache);
 	if (plan.store === false) {
 		if (plan.drop) {
 			// It forbids keeping a copy: the one it would replace goes.
@@ -46,12 +47,12 @@ export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, re
 			headers.push([name, value]);
 		}
 	});
-	return { request, response, clone: response.clone(), found: found!, timing: plan.timing, copied: plan.copied, now, start: view.epoch, headers, vary };
+	return { request, response, clone: response.clone(), found: found!, timing: plan.timing, copied: plan.copied, now, before: last?.at, start: view.epoch, headers, vary };
 };
 
 /** A copy that is not the call's answer (its call failed, or ky made another attempt after it): never written. */
 export const letGo = ({ view }: CacheState, copy: Copy): void => {
-	view.forget(copy.found as string, copy.now);
+	view.forget(copy.found as string, copy.now, copy.before);
 	discard(copy.clone);
 };
 
@@ -61,7 +62,7 @@ export const letGo = ({ view }: CacheState, copy: Copy): void => {
  * clear of the cache (all, or of its identity) was made, or a write to its path (or a child's, see
  * `supersede`) was delivered in any tab: a late answer after a logout, or older than your own write, is never stored.
  */
-export const write = async ({ context, store, view, sensitive, maxBodyBytes }: CacheState, call: PolicyCall, { request, response, clone, found, timing, copied, now, start, headers, vary }: Copy): Promise<void> => {
+export const write = async ({ context, store, view, sensitive, maxBodyBytes }: CacheState, call: PolicyCall, { request, response, clone, found, timing, copied, now, before, start, headers, vary }: Copy): Promise<void> => {
 	// Read no further than maxBodyBytes (a decoded body may be longer than its Content-Length, a stream endless).
 	const bytes = await readCapped(clone, maxBodyBytes);
 	const stored = typeof found === 'string' ? found : await found;
@@ -86,6 +87,6 @@ export const write = async ({ context, store, view, sensitive, maxBodyBytes }: C
 			await view.evict();
 		}
 	} else {
-		view.forget(stored, now);
+		view.forget(stored, now, before);
 	}
 };

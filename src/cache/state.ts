@@ -37,6 +37,8 @@ export interface Copy {
 	timing: Timing;
 	copied: LastCopy['copied'];
 	now: number;
+	/** When the last copy under its key was stored or served, as the view knew it before this copy (undefined: none known). */
+	before: number | undefined;
 	/** The view's `epoch` when it was taken. */
 	start: number;
 	/** The response's headers the record keeps (not `notStored`), read in one pass (each `get` costs as much as a pass over a few). */

@@ -31,10 +31,17 @@ export class View {
 		this.#order.set(stored, at);
 	}
 
-	/** `stored` is no longer known to be stored (with `at`: only when nothing stored it since it was touched `at`). */
-	forget(stored: string, at?: number): void {
+	/**
+	 * `stored` is no longer known to be stored; with `at`, a copy touched `at` and not stored was let
+	 * go: unless something stored or dropped it since, the key is known as it was `before` (a copy
+	 * stored earlier is still there), else not at all.
+	 */
+	forget(stored: string, at?: number, before?: number): void {
 		if (at === undefined || this.#order.get(stored) === at) {
 			this.#order.delete(stored);
+			if (before !== undefined) {
+				this.#order.set(stored, before);
+			}
 		}
 	}
 

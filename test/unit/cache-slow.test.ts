@@ -362,3 +362,22 @@ describe('slow networks: reads', () => {
 		expect(() => make({ staleCache: { networkTimeoutMs: Number.POSITIVE_INFINITY } })).toThrow(RangeError);
 	});
 });
+
+describe('slow networks: the copies the client knows of', () => {
+	it('a later answer that was copied but not stored (an afterResponse hook threw on it) leaves the stored copy known: the next slow read is answered by it', async () => {
+		const api = await primed('known', { staleCache: { networkTimeoutMs: 41 } });
+		await settle(); // The store listed behind the first copy.
+		hang = false;
+		clock.advance(2000); // A URL copied less than 1 s ago is not copied again.
+		await expect(api.get('known', { hooks: { afterResponse: [() => {
+			throw new Error('not for us');
+		}] } })).rejects.toThrow('not for us');
+		hang = true;
+		const timers = deadlines(41);
+		const call = api.get('known');
+		await until(() => held.length === 1);
+		expect(timers.armed).toBe(1);
+		const response = await call;
+		expect(response.headers.get('cache-status')).toMatch(/detail=slow$/);
+	});
+});
