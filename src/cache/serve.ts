@@ -1,8 +1,17 @@
 import type { PolicyCall } from '../core/policy.js';
 import { storageError } from '../core/part-store.js';
-import { isRecord } from './record.js';
+import { directives, seconds } from './cache-control.js';
+import { isRecord, type CacheRecord } from './record.js';
 import { behind, type CacheState, type Read } from './state.js';
 import { ageOf, staleResponse, type StaleReason } from './stale-response.js';
+
+/**
+ * Whether a record's copy carries its own limit (a valid `stale-if-error`, which overrides
+ * `maxStaleMs` both ways): else the client's `maxStaleMs` bounds it too, whatever it was stored under
+ * (an older build's, another tab's, a planted `until`).
+ */
+const ownLimit = (record: CacheRecord): boolean =>
+	seconds(directives(record.headers.find(([name]) => name === 'cache-control')?.[1]).get('stale-if-error')) !== undefined;
 
 /**
  * The usable stored copy for a request, marked stale for `reason` (and with the pending writes of
@@ -17,7 +26,7 @@ export const serve = async (cache: CacheState, call: PolicyCall, request: Reques
 		const record = stored && await store.get<unknown>(stored);
 		const now = context.clock.now();
 		const readable = isRecord(record);
-		if (!readable || now > record.until) {
+		if (!readable || now > record.until || (now > record.storedAt + cache.maxStaleMs && !ownLimit(record))) {
 			if (record !== undefined) {
 				if (!readable) {
 					storageError(context, 'cache', 'decode', new TypeError('Unreadable cache record'), stored);

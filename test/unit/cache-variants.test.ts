@@ -1,5 +1,6 @@
 /** Variants of the stale cache's claims (defect hunt, third round). */
 import { describe, expect, it } from 'vitest';
+import { isStale } from '../../src/entries/index.js';
 import { collect, next, quiet, useCacheKit, type CacheKit } from './cache-kit.js';
 
 const kit = useCacheKit();
@@ -68,5 +69,32 @@ describe('a response the caller\'s afterResponse hooks rejected is never stored'
 		await quiet();
 		expect(stored).toEqual([]);
 		expect(await kit.servedStale(api, 'forced/2')).toBe(false);
+	});
+});
+
+describe('maxStaleMs bounds what is served, whoever stored it', () => {
+	it('a copy stored under a longer maxStaleMs (before an app update, by another tab) is not served past the client\'s own, and is removed when met', async () => {
+		await fetchAndStore(kit.make({ staleCache: { maxStaleMs: 86_400_000 } }), 'bound/1');
+		await quiet();
+		const updated = kit.make({ staleCache: { maxStaleMs: 60_000 } });
+		kit.mode = 'refuse';
+		kit.clock.advance(60_000);
+		expect(isStale(await updated.get('bound/1'))).toBe(true);
+		kit.clock.advance(1);
+		await expect(updated.get('bound/1')).rejects.toMatchObject({ name: 'NetworkError' });
+		await quiet();
+		expect((await kit.store.keys()).filter((key) => key.includes('bound/1'))).toEqual([]);
+	});
+
+	it('a copy with its own stale-if-error keeps it (the response\'s word overrides maxStaleMs both ways)', async () => {
+		const path = 'bound/2?cc=max-age%3D60%2C%20stale-if-error%3D600';
+		await fetchAndStore(kit.make({ staleCache: { maxStaleMs: 1_000 } }), path);
+		await quiet();
+		const other = kit.make({ staleCache: { maxStaleMs: 2_000 } });
+		kit.mode = 'refuse';
+		kit.clock.advance(660_000);
+		expect(isStale(await other.get(path))).toBe(true);
+		kit.clock.advance(1);
+		await expect(other.get(path)).rejects.toMatchObject({ name: 'NetworkError' });
 	});
 });
