@@ -90,8 +90,8 @@ const skip = (why: SkipReason, drop = false): CopyPlan => ({ store: false, why, 
  * 3. a key copied less than 1 s ago is not copied again, nor an unchanged answer (`signature`: a
  *    validator; without one a body of the same length may differ) before the last copy's `renew`;
  * 4. a request `Cache-Control: no-store` is not copied;
- * 5. its timing: freshness from `s-maxage` (shared), `max-age` or `Expires` − `Date` (no heuristic
- *    freshness), born `Age` s before now; servable until freshness + `stale-if-error=N` s, else
+ * 5. its timing: freshness from `s-maxage` (shared), `max-age` or `Expires` − `Date` (the time
+ *    received when `Date` is absent or unreadable; no heuristic freshness), born `Age` s before now; servable until freshness + `stale-if-error=N` s, else
  *    `maxStaleMs` from now; with `must-revalidate`, `proxy-revalidate` (in every cache: stricter than
  *    RFC 9111 for a private one) or `s-maxage` in a shared cache, only while fresh — not copied when
  *    that is not after now;
@@ -126,7 +126,8 @@ export const copyPlan = (request: CopyRequest, response: CopyResponse, lastCopy:
 		return skip('request');
 	}
 
-	const expires = Date.parse(headers.get('expires') ?? '') - Date.parse(headers.get('date') ?? '');
+	// Without a readable Date (a browser's cross-origin fetch hides it: no CORS-safelisted header), the time received stands for it (RFC 9110 §6.6.1).
+	const expires = Date.parse(headers.get('expires') ?? '') - (Date.parse(headers.get('date') ?? '') || now);
 	const lifetime = (rules.shared ? seconds(own.get('s-maxage')) : undefined) ?? seconds(own.get('max-age')) ?? (expires > 0 ? Math.floor(expires / 1000) : 0);
 	const born = now - (seconds(headers.get('age')) ?? 0) * 1000;
 	const freshUntil = born + lifetime * 1000;

@@ -98,3 +98,35 @@ describe('maxStaleMs bounds what is served, whoever stored it', () => {
 		await expect(other.get(path)).rejects.toMatchObject({ name: 'NetworkError' });
 	});
 });
+
+describe('freshness from Expires when the Date header is not readable', () => {
+	/** The transport a browser's cross-origin fetch is: `Date` is no CORS-safelisted header (hidden), `Expires` is. */
+	const crossOrigin = (headers: Record<string, string>) => async (input: Request | URL | string, init?: RequestInit): Promise<Response> => {
+		if (kit.mode === 'refuse') {
+			throw new TypeError('fetch failed');
+		}
+
+		const response = await globalThis.fetch(input, init);
+		const seen = new Headers(response.headers);
+		seen.delete('date');
+		for (const [name, value] of Object.entries(headers)) {
+			seen.set(name, value);
+		}
+
+		return new Response(response.body, { status: response.status, headers: seen });
+	};
+
+	it('Expires an hour ahead with must-revalidate and no readable Date: stored, and served on failure while fresh (RFC 9110: the time received stands for Date)', async () => {
+		const expires = new Date(kit.clock.now() + 3_600_000).toUTCString();
+		const api = kit.make({ fetch: crossOrigin({ expires, 'cache-control': 'must-revalidate' }) });
+		const stored = collect(api, 'cache:stored');
+		const lifetime = Math.floor((Date.parse(expires) - kit.clock.now()) / 1000); // 3 600, or 3 599 with the clock mid-second
+		await api.get('expires/1').text();
+		await quiet();
+		expect(stored).toHaveLength(1);
+		kit.mode = 'refuse';
+		kit.clock.advance(1_800_000);
+		const response = await api.get('expires/1');
+		expect(response.headers.get('cache-status')).toContain(`ttl=${lifetime - 1800};`);
+	});
+});
