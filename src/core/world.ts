@@ -60,8 +60,8 @@ export const deliveredBy = 'steadfetch-delivered';
 /** The key of a client's `name` (read by `fetchHandler`), a member no public name reaches; `Symbol.for`: one key in every bundle. */
 export const clientName: unique symbol = Symbol.for('steadfetch.name');
 
-/** Methods that change nothing (RFC 9110's safe methods): an answer to one is no delivered write. */
-export const safeMethods: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+/** Methods that change nothing (RFC 9110's safe methods, and QUERY: ky's `query()`, a read with a body): an answer to one is no delivered write. */
+export const safeMethods: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'QUERY']);
 
 /**
  * Whether an answer to an attempt of `method` is a delivered write (API.md "Read your own writes"):

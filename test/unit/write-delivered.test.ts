@@ -79,6 +79,14 @@ describe('write:delivered', () => {
 		]);
 	});
 
+	it('a QUERY (ky\'s `query()`: a safe method, a read with a body) is no write: never told', async () => {
+		const client = track(createCore({ prefix: `${api.url}/v1/`, retry: 0 }));
+		const events = heard(client);
+		expect((await client.query('todos', { json: { done: false } })).status).toBe(200);
+		await client.put('todos/1', { json: { title: 'b' } });
+		expect(events.map((event) => event.method)).toEqual(['PUT']);
+	});
+
 	it('its URL has no sensitive query value; every client of the name and store (extend()) hears it, a client of another name does not', async () => {
 		const name = `delivered-${names++}`;
 		const client = track(createClient({ name, prefix: `${api.url}/`, retry: 0, breaker: false, staleCache: false }));
