@@ -1,13 +1,12 @@
 import type { PolicyCall } from '../core/policy.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
+import { safeMethods } from '../core/world.js';
 import { copyOf, letGo, write } from './copy.js';
 import { withCut } from './cut.js';
 import { arm } from './deadline.js';
 import { serve } from './serve.js';
 import { supersede } from './superseded.js';
 import { behind, discard, type CacheState } from './state.js';
-
-const unsafe = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
  * Whether the stale cache applies to a call: a GET or HEAD, unless `staleCache: false` or fetch's
@@ -37,12 +36,13 @@ const refresh = (cache: CacheState, call: PolicyCall, request: Request, init: Fe
  * The stale cache per attempt: a good GET response is copied as it arrives (`copyOf`), to be
  * written once the wrapper saw the call resolve with it; a read's deadline is armed at its first
  * attempt (`arm`); offline, a GET or HEAD is answered from the store without network I/O; a
- * successful POST, PUT, PATCH or DELETE drops the URL's copies, even with `staleCache: false`
+ * successful write (POST, PUT, PATCH, DELETE, any method that is not safe) drops the URL's copies, even with `staleCache: false`
  * (mutations have no wrapper).
  */
 export const layerOf = (cache: CacheState): Layer => (next) => (request, init) => {
 	const call = init?.steadfetch;
-	if (call && unsafe.has(call.method)) {
+	// A write (any method that is not safe, as the core tells delivered writes: a PROPPATCH or a PURGE too).
+	if (call && !safeMethods.has(call.method)) {
 		return next(request, init).then((response) => {
 			if (response.status < 400) {
 				// Read your own writes: the copies it makes unusable are noted at once, dropped behind the caller.

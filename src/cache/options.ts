@@ -17,8 +17,8 @@
  * (`isStale(response)` is true, `cache:stale` fires); otherwise the original error is thrown. On
  * purpose not for every failure `classify()` calls transient: a 408 or 429 (the origin waited for the
  * request, or asks the client to slow down), a full bulkhead or a rate limit (the client's own
- * refusals) are thrown as they are, and so is any 4xx. A successful POST, PUT, PATCH or
- * DELETE drops the stored copies of its URL. Per call, `staleCache: false` (or fetch's
+ * refusals) are thrown as they are, and so is any 4xx. A successful POST, PUT, PATCH,
+ * DELETE (or any other method that is not safe: a write) drops the stored copies of its URL. Per call, `staleCache: false` (or fetch's
  * `cache: 'no-store'`: the call's, else the client's, else that of a `Request` given as input, as
  * ky makes the request) skips storing and serving. Storage faults never fail a request: they emit
  * `storage:error` and the copy is kept in memory until the store takes it.

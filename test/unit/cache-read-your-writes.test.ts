@@ -47,6 +47,22 @@ describe('read your own writes', () => {
 		expect(await kit.servedStale(api, 'ryw/b/todos/7')).toBe(true);
 	});
 
+	it('a write of another method that is not safe (WebDAV\'s PROPPATCH, a PURGE), delivered and told as a write, drops them too; a QUERY (a read) drops nothing', async () => {
+		const api = kit.make();
+		await warm(api, ['ryw/m/todos/1', 'ryw/m/todos', 'ryw/m/items', 'ryw/m/search']);
+		const delivered = collect(api, 'write:delivered');
+		await api('ryw/m/todos/1', { method: 'PROPPATCH' }).text();
+		await api('ryw/m/items', { method: 'PURGE' }).text();
+		await api.query('ryw/m/search', { json: { q: 'a' } }).text();
+		await quiet();
+		expect(delivered.map(({ method }) => method)).toEqual(['PROPPATCH', 'PURGE']);
+		for (const path of ['ryw/m/todos/1', 'ryw/m/todos', 'ryw/m/items']) {
+			expect(await kit.servedStale(api, path)).toBe(false);
+		}
+
+		expect(await kit.servedStale(api, 'ryw/m/search')).toBe(true);
+	});
+
 	it('a write delivered by a replay drops them too; a rejected write (4xx) drops nothing', async () => {
 		const api = kit.make({ outbox: outbox() });
 		await warm(api, ['ryw/c/todos/1', 'ryw/c/todos']);
