@@ -1,6 +1,6 @@
 import type { PolicyCall } from '../core/policy.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
-import { safeMethods } from '../core/world.js';
+import { isDelivery, safeMethods } from '../core/world.js';
 import { copyOf, letGo, write } from './copy.js';
 import { withCut } from './cut.js';
 import { arm } from './deadline.js';
@@ -44,7 +44,8 @@ export const layerOf = (cache: CacheState): Layer => (next) => (request, init) =
 	// A write (any method that is not safe, as the core tells delivered writes: a PROPPATCH or a PURGE too).
 	if (call && !safeMethods.has(call.method)) {
 		return next(request, init).then((response) => {
-			if (response.status < 400) {
+			// Delivered (not a service worker's "queued" 202: its copies answer while it is pending).
+			if (isDelivery(call.method, response)) {
 				// Read your own writes: the copies it makes unusable are noted at once, dropped behind the caller.
 				const dropping = supersede(cache, call.scope!, call.method, request.url);
 				behind(cache, call, request.url, async () => dropping);

@@ -63,6 +63,26 @@ describe('read your own writes', () => {
 		expect(await kit.servedStale(api, 'ryw/m/search')).toBe(true);
 	});
 
+	it('a write a service worker\'s outbox answered "queued" (202 with Steadfetch-Outbox-Entry) is not delivered yet: the copies stay, to answer while it is pending', async () => {
+		const api = kit.make({
+			fetch: async (input: Request | URL | string, init?: RequestInit) => {
+				if (kit.mode === 'refuse') {
+					throw new TypeError('fetch failed');
+				}
+
+				return (input as Request).method === 'GET' ? globalThis.fetch(input, init) : Response.json({ queued: true }, { status: 202, headers: { 'steadfetch-outbox-entry': 'e1' } });
+			},
+		});
+		await warm(api, ['ryw/sw/todos/1', 'ryw/sw/todos']);
+		const superseded = collect(api, 'cache:superseded');
+		expect((await api.put('ryw/sw/todos/1', { json: { done: true } })).status).toBe(202);
+		await api.post('ryw/sw/todos', { json: { title: 'x' } });
+		await quiet();
+		expect(superseded).toEqual([]);
+		expect(await kit.servedStale(api, 'ryw/sw/todos/1')).toBe(true);
+		expect(await kit.servedStale(api, 'ryw/sw/todos')).toBe(true);
+	});
+
 	it('a write delivered by a replay drops them too; a rejected write (4xx) drops nothing', async () => {
 		const api = kit.make({ outbox: outbox() });
 		await warm(api, ['ryw/c/todos/1', 'ryw/c/todos']);
