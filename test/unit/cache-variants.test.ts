@@ -1,5 +1,5 @@
 /** Variants of the stale cache's claims (defect hunt, third round). */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { isStale } from '../../src/entries/index.js';
 import { collect, next, quiet, useCacheKit, type CacheKit } from './cache-kit.js';
 
@@ -128,5 +128,25 @@ describe('freshness from Expires when the Date header is not readable', () => {
 		kit.clock.advance(1_800_000);
 		const response = await api.get('expires/1');
 		expect(response.headers.get('cache-status')).toContain(`ttl=${lifetime - 1800};`);
+	});
+});
+
+describe('a digest that cannot be made (a page over plain http has no crypto.subtle)', () => {
+	it('reads with an identity go on, the failure is a storage:error, never an unhandled rejection', async () => {
+		const unhandled: unknown[] = [];
+		const note = (reason: unknown) => unhandled.push(reason);
+		process.on('unhandledRejection', note);
+		try {
+			vi.stubGlobal('crypto', { getRandomValues: <T extends ArrayBufferView>(array: T): T => globalThis.crypto.getRandomValues(array as never) });
+			const api = kit.make({ identity: () => 'alice', staleCache: { networkTimeoutMs: 5_000 } });
+			const errors = collect(api, 'storage:error');
+			expect((await api.get('insecure/1')).status).toBe(200);
+			expect((await api.get('insecure/1')).status).toBe(200);
+			await quiet();
+			expect(errors.length).toBeGreaterThan(0);
+			expect(unhandled).toEqual([]);
+		} finally {
+			process.off('unhandledRejection', note);
+		}
 	});
 });
