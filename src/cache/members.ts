@@ -73,7 +73,8 @@ export const members = (cache: CacheState): CacheHandle => ({
 	},
 	clear: () => clear(cache),
 	async list() {
-		return (await records(cache, cache.context.identity())).map((record): CachedEntry => ({ url: record.url, status: record.status, storedAt: record.storedAt, bytes: record.body.byteLength }));
+		// Redacted again: a copy stored before a parameter was listed in sensitiveParams holds its value.
+		return (await records(cache, cache.context.identity())).map((record): CachedEntry => ({ url: redact(record.url, cache.params), status: record.status, storedAt: record.storedAt, bytes: record.body.byteLength }));
 	},
 });
 

@@ -150,3 +150,13 @@ describe('a digest that cannot be made (a page over plain http has no crypto.sub
 		}
 	});
 });
+
+describe('client.cache.list(): sensitive query values redacted', () => {
+	it('also in a copy stored before the parameter was listed as sensitive (an app update added it to sensitiveParams)', async () => {
+		await fetchAndStore(kit.make(), 'listed/1?session=abc123&page=2');
+		await quiet();
+		const updated = kit.make({ sensitiveParams: ['session'] });
+		const urls = (await updated.cache.list()).map((entry) => entry.url);
+		expect(urls).toEqual([`${kit.url}/listed/1?session=&page=2`]);
+	});
+});
