@@ -57,8 +57,8 @@ export const letGo = ({ view }: CacheState, copy: Copy): void => {
 };
 
 /**
- * Write a copy behind the caller (the call resolved with its response), unless an invalidation came
- * since it was taken, or — since the call started (`PolicyCall.world`) — its identity changed, a
+ * Write a copy behind the caller (the call resolved with its response), unless a drop of its key came
+ * since it was taken (an invalidation, a `no-store` answer of the same URL, `cache.delete`), or — since the call started (`PolicyCall.world`) — its identity changed, a
  * clear of the cache (all, or of its identity) was made, or a write to its path (or a child's, see
  * `supersede`) was delivered in any tab: a late answer after a logout, or older than your own write, is never stored.
  */
@@ -67,7 +67,7 @@ export const write = async ({ context, store, view, sensitive, maxBodyBytes }: C
 	const bytes = await readCapped(clone, maxBodyBytes);
 	const stored = typeof found === 'string' ? found : await found;
 	const url = urlOf(stored)!;
-	if (bytes && view.epoch === start && call.world.current('cache', pathOf(url))) {
+	if (bytes && !view.dropped(stored, start) && call.world.current('cache', pathOf(url))) {
 		const { status, statusText } = response;
 		const record: CacheRecord = {
 			v: 2, url, storedAt: now, ...timing, status, statusText,

@@ -51,7 +51,7 @@ export interface CacheParts extends PolicyParts {
  * Rejects when the store did not confirm it (see `View.drop`).
  */
 export const clear = async ({ context, key, view }: CacheState, options?: { identity?: string }): Promise<void> => {
-	view.epoch++;
+	view.mark(() => true); // Before any await: a copy under way of any key is not written.
 	context.cleared('cache', options?.identity); // A read that started before stores nothing more (its `world`).
 	const prefix = options?.identity === undefined ? 'r:' : await key.who(options.identity);
 	await view.drop((stored) => stored.startsWith(prefix), true);

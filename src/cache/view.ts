@@ -6,11 +6,16 @@ import type { LastCopy } from './copy-plan.js';
  * least recently stored or served first, with when it stored each (0: found in the store). Listed
  * from the store at the first write and whenever it grows past `maxEntries`, when the least recently
  * used go (`evict`). Also what each key's last copy was (`last`: what copy-plan.ts decides a new copy
- * by), and the `epoch` every invalidation and clear bumps.
+ * by), and the drops made lately (`mark`, `dropped`): a copy is not written after a drop of its key.
  */
+/** How many drops the view remembers (`dropped`): a copy under way across more is not written (conservative). */
+const keptDrops = 32;
+
 export class View {
-	/** Bumped by every invalidation and clear: a copy taken before one is not written after it. */
+	/** Bumped by every drop (an invalidation, a clear): a copy taken before one of its key is not written after it (`dropped`). */
 	epoch = 0;
+	/** The last drops, each with its epoch and what it matched (at most `keptDrops`). */
+	#drops: Array<[number, (stored: string) => boolean]> = [];
 	readonly #store: PartStore;
 	readonly #maxEntries: number;
 	#order = new Map<string, number>();
@@ -23,6 +28,22 @@ export class View {
 	constructor(store: PartStore, maxEntries: number) {
 		this.#store = store;
 		this.#maxEntries = maxEntries;
+	}
+
+	/**
+	 * A drop of what `match`es begins (synchronously, before any await): a copy of a key it matches,
+	 * taken before, is not written (`dropped`).
+	 */
+	mark(match: (stored: string) => boolean): void {
+		this.#drops.push([++this.epoch, match]);
+		if (this.#drops.length > keptDrops) {
+			this.#drops.shift();
+		}
+	}
+
+	/** Whether a drop since `epoch` matched `stored`: a copy of it taken then is not written (past the drops kept, conservatively yes). */
+	dropped(stored: string, epoch: number): boolean {
+		return this.epoch - epoch > this.#drops.length || this.#drops.some(([at, match]) => at > epoch && match(stored));
 	}
 
 	/** `stored` was stored (`at`) or served now: it goes last. */
@@ -136,7 +157,7 @@ export class View {
 	 * they are gone when the store did not confirm it. Resolves with the keys it dropped.
 	 */
 	async drop(match: (stored: string) => boolean, strict?: boolean): Promise<string[]> {
-		this.epoch++;
+		this.mark(match);
 		const known = [...this.#order.keys()].filter(match);
 		for (const stored of known) {
 			this.#order.delete(stored);

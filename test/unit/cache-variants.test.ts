@@ -160,3 +160,21 @@ describe('client.cache.list(): sensitive query values redacted', () => {
 		expect(urls).toEqual([`${kit.url}/listed/1?session=&page=2`]);
 	});
 });
+
+describe('a copy is not written after a drop of its own key, only', () => {
+	it('a no-store answer of another URL (or a write to one) while a copy is on its way does not cost that copy', async () => {
+		for (const [what, other] of [['no-store', (api: ReturnType<CacheKit['make']>) => api.get('drop/me?cc=no-store').text()], ['a write', (api: ReturnType<CacheKit['make']>) => api.put('drop/other/1', { json: {} }).text()]] as const) {
+			// The other call lands while this one's copy waits for the call to resolve (its afterResponse hook).
+			const api = kit.make({ hooks: { afterResponse: [async ({ request }) => {
+				if (request.method === 'GET' && new URL(request.url).pathname === `/drop/${what.replace(' ', '-')}`) {
+					await other(api);
+				}
+			}] } });
+			const stored = collect(api, 'cache:stored');
+			await api.get(`drop/${what.replace(' ', '-')}`).text();
+			await quiet();
+			expect(stored.map(({ url }) => url)).toEqual([`${kit.url}/drop/${what.replace(' ', '-')}`]);
+			expect(await kit.servedStale(api, `drop/${what.replace(' ', '-')}`)).toBe(true);
+		}
+	});
+});
