@@ -4,8 +4,6 @@ import { cutFor, cutShort } from './cut.js';
 import { serve } from './serve.js';
 import { behind, type CacheState, type Read } from './state.js';
 
-const ignore = (): undefined => undefined;
-
 /** The deadline passed: a usable copy answers the call, while its run goes on (in Workers without `waitUntil`, it is cut). */
 const fire = async (cache: CacheState, call: PolicyCall, read: Read): Promise<void> => {
 	read.timer = undefined;
@@ -31,8 +29,6 @@ export const arm = (cache: CacheState, call: PolicyCall, request: Request, read:
 	const found = cache.key.of(request, call.identity);
 	read.request = request;
 	read.key = found;
-	// A digest that fails (no `crypto.subtle`: a page over plain http) is reported by the serve or write that awaits it, never left unhandled here.
-	Promise.resolve(found).catch(ignore);
 	if (found === undefined || (typeof found === 'string' && view.lacks(found))) {
 		return;
 	}

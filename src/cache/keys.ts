@@ -3,6 +3,8 @@ import { sha256 } from '../utils/digest.js';
 import { sensitiveOf } from '../core/sensitive-of.js';
 import { splitSensitive } from '../utils/sensitive.js';
 
+const ignore = (): undefined => undefined;
+
 /** The URL part of a key of the cache (`r:<identity digest>~<credentials digest>~<URL>`); undefined for another part's key in a shared store. */
 export const urlOf = (key: string): string | undefined => /^r:\w*~\w*~(.*)/s.exec(key)?.[1];
 
@@ -61,7 +63,15 @@ export const keys = (context: PolicyContext, manyUsers: boolean) => {
 			}
 
 			const prefix = partition(identity, credentials);
-			return typeof prefix === 'string' ? `r:${prefix}~${redacted}` : prefix.then((done) => `r:${done}~${redacted}`);
+			if (typeof prefix === 'string') {
+				return `r:${prefix}~${redacted}`;
+			}
+
+			// A digest that fails (no `crypto.subtle`: a page over plain http) is reported by the write or serve that
+			// awaits the key; one nobody awaits (an answer not copied, a deadline not reached) is no unhandled rejection.
+			const key = prefix.then((done) => `r:${done}~${redacted}`);
+			key.catch(ignore);
+			return key;
 		},
 	};
 };

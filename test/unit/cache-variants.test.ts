@@ -132,7 +132,7 @@ describe('freshness from Expires when the Date header is not readable', () => {
 });
 
 describe('a digest that cannot be made (a page over plain http has no crypto.subtle)', () => {
-	it('reads with an identity go on, the failure is a storage:error, never an unhandled rejection', async () => {
+	it('reads with an identity go on, the failure is a storage:error, never an unhandled rejection (whether the answer is copied or not)', async () => {
 		const unhandled: unknown[] = [];
 		const note = (reason: unknown) => unhandled.push(reason);
 		process.on('unhandledRejection', note);
@@ -142,6 +142,9 @@ describe('a digest that cannot be made (a page over plain http has no crypto.sub
 			const errors = collect(api, 'storage:error');
 			expect((await api.get('insecure/1')).status).toBe(200);
 			expect((await api.get('insecure/1')).status).toBe(200);
+			// Answers not copied (already past their limit, or asked not to be stored) make a key too.
+			expect((await api.get('insecure/2?cc=max-age%3D0%2C%20must-revalidate')).status).toBe(200);
+			expect((await api.get('insecure/3', { headers: { 'cache-control': 'no-store' } })).status).toBe(200);
 			await quiet();
 			expect(errors.length).toBeGreaterThan(0);
 			expect(unhandled).toEqual([]);
