@@ -1,4 +1,4 @@
-import { redact } from '../utils/sensitive.js';
+import { redact, redactText } from '../utils/sensitive.js';
 import type { Emitter } from './events.js';
 import type { PolicyContext } from './policy.js';
 import type { Clock } from './types.js';
@@ -42,7 +42,7 @@ export const redactedEmit = (emitter: Emitter, clock: Clock, params: ReadonlySet
 
 		const { error } = event;
 		if (error instanceof Error) {
-			const message = error.message.replace(/\S+\?\S*/g, (url) => redact(url, params));
+			const message = redactText(error.message, params);
 			const same = message === error.message;
 			if (!same || 'request' in error) {
 				// Of the same class (`instanceof HTTPError` holds), without `request` and `options`.

@@ -3,7 +3,7 @@ import { context as otelContext, SpanKind, SpanStatusCode, trace as otelTrace, t
 import { optionsOf } from '../utils/validate.js';
 import type { PolicyCall, Policy, PolicyContext } from '../core/policy.js';
 import { classify } from '../errors/classify.js';
-import { redact, sensitiveParamSet } from '../utils/sensitive.js';
+import { redact, redactText, sensitiveParamSet } from '../utils/sensitive.js';
 import { hex, traceparent } from '../trace/ids.js';
 import { traceLayer, traced, type AttemptTracer } from '../trace/layer.js';
 import { resolveTrace, type ResolvedTrace, type TraceOptions } from '../trace/options.js';
@@ -33,8 +33,9 @@ const errorType = (response: Response | undefined, error: unknown): string | und
 	response ? (response.status >= 400 ? String(response.status) : undefined) : (classify(error).status?.toString() ?? classify(error).code);
 
 /**
- * End a span with its outcome. The status message is the error's, with every URL in it redacted
- * (ky's messages name the request's URL: `Request failed with status code 500 …: GET <url>`).
+ * End a span with its outcome. The status message is the error's, with every URL in it redacted as
+ * an event's error is (`redactText`: ky's messages name the request's URL, `Request failed with status
+ * code 500 …: GET <url>`, and an `InvalidRequestError` the input as given, relative too).
  */
 const finish = (span: Span, params: ReadonlySet<string>, response: Response | undefined, error: unknown): void => {
 	if (response) {
@@ -44,7 +45,7 @@ const finish = (span: Span, params: ReadonlySet<string>, response: Response | un
 	const type = errorType(response, error);
 	if (type !== undefined) {
 		span.setAttribute('error.type', type);
-		span.setStatus({ code: SpanStatusCode.ERROR, ...(error instanceof Error ? { message: error.message.replace(/https?:\/\/\S+/g, (url) => redact(url, params)) } : {}) });
+		span.setStatus({ code: SpanStatusCode.ERROR, ...(error instanceof Error ? { message: redactText(error.message, params) } : {}) });
 	}
 
 	span.end();

@@ -74,3 +74,10 @@ export const splitSensitive = (url: string, params: ReadonlySet<string>): { foun
  * URL in an event, log record or span shows. Nearly free for a URL without a query.
  */
 export const redact = (url: string, params: ReadonlySet<string>): string => url.includes('?') ? splitSensitive(url, params).redacted : url;
+
+/**
+ * `text` (an error's message: ky's and ours name the request's URL, absolute or as the caller gave
+ * it) with every URL-like word that has a query redacted (`redact`): what an event's error and a
+ * span's status message show.
+ */
+export const redactText = (text: string, params: ReadonlySet<string>): string => text.replace(/\S+\?\S*/g, (url) => redact(url, params));

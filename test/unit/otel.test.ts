@@ -132,6 +132,17 @@ describe('otel', () => {
 		api.close();
 	});
 
+	it('status messages carry no sensitive query value when the URL they name is relative (no prefix: InvalidRequestError names the input as given), as events redact it', async () => {
+		const api = createClient({ trace: otel({ tracer }), retry: 0 });
+		const events: unknown[] = [];
+		api.on('*', (event) => events.push(event));
+		await expect(api.get('users?token=TOPSECRET&id=1')).rejects.toThrow(/TOPSECRET/);
+		const [span] = byKind(exporter.getFinishedSpans()).call;
+		expect(span?.status.message).toBe('Invalid request: Failed to parse URL from users?token=&id=1; give the client an absolute `baseUrl` or `prefix`');
+		expect(JSON.stringify([exporter.getFinishedSpans().map((each) => [each.status, each.attributes]), events])).not.toMatch(/TOPSECRET/);
+		api.close();
+	});
+
 	it('bad options: a RangeError at creation', () => {
 		expect(() => otel({} as never)).toThrow(/otel\.tracer/);
 		expect(() => otel({ tracer, requestIdHeader: 'bad header' })).toThrow(/requestIdHeader/);
