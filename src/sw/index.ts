@@ -52,18 +52,20 @@ const drop = (response: Response | undefined): void => void response?.body?.canc
  * Run one request of a page through the client: the same method, headers, body (read once), and
  * credentials; the server's status as it is. What steadfetch answers instead is a Response too: a
  * stale copy as the cache makes it, `202` for a queued write, and for a failure nothing answered,
- * the server's last answer (its status, headers and bytes as sent), else `503` (`504` for a
- * timeout) with `Steadfetch-Error: <code>`.
+ * the server's last failing answer (its status, headers and bytes as sent: a `503` before a dropped
+ * connection, a `401` auth could not cure), else `503` (`504` for a timeout) with `Steadfetch-Error: <code>`.
  */
 const respond = async (client: Client, request: Request): Promise<Response> => {
 	const { method } = request;
 	const body = method === 'GET' || method === 'HEAD' ? undefined : await request.arrayBuffer();
-	// The server's last answer ky threw on, kept whole for the page: ky reads the one it throws with
-	// into `HTTPError.data`, parsed as JSON or decoded as text, so its bytes are gone from the error.
+	// The server's last failing answer, kept whole for the page: ky reads the one it throws with into
+	// `HTTPError.data`, parsed as JSON or decoded as text, so its bytes are gone from the error; and a
+	// policy may fail the call on an answer ky did not throw on (auth's `AuthError` on a 401 it could
+	// not cure: the page gets that 401, never a 503 it would take for a transient failure).
 	// This hook comes after the client's own, so it sees the answer ky throws on.
 	let last: Response | undefined;
 	const keep = ({ response }: { response: Response }): void => {
-		if (classifyStatus(response.status)?.transient) {
+		if (classifyStatus(response.status)) {
 			drop(last);
 			last = response.clone();
 		}

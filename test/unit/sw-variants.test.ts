@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient, memoryStore, outbox } from '../../src/entries/index.js';
 import { fetchHandler } from '../../src/entries/sw.js';
+import { auth } from '../../src/entries/auth.js';
 import { serve } from '../helpers/node-server.js';
 
 afterEach(() => {
@@ -70,6 +71,30 @@ describe('fetchHandler: the server\'s answer to a failed call', () => {
 		} finally {
 			queuing.api.close();
 			api.close();
+			await origin.close();
+		}
+	});
+	it('a 401 that auth could not cure (the refresh failed, or a 401 again after it) reaches the page as the server sent it, never a 503 (AUTH_FAILED is not transient)', async () => {
+		let refreshed = 0;
+		const origin = await serve((request) => new Response(`{ "login": "${request.headers.get('authorization')}" }`, { status: 401, headers: { 'content-type': 'application/json', 'www-authenticate': 'Bearer' } }));
+		vi.stubGlobal('location', new URL(`${origin.url}/sw.js`));
+		const make = (refresh: () => unknown) => createClient({ name: `sw-${Math.random()}`, store: () => memoryStore(`sw-${Math.random()}`), retry: 0, auth: auth({ token: () => `t${refreshed}`, refresh }) });
+		const failing = make(() => {
+			throw new Error('refresh down');
+		});
+		const refreshing = make(() => {
+			refreshed++;
+		});
+		try {
+			for (const [api, sent] of [[failing, 't0'], [refreshing, 't1']] as const) {
+				const read = event(`${origin.url}/me`);
+				fetchHandler(api, { match: () => true })(read);
+				const response = await read.answered.response!;
+				expect([response.status, response.headers.get('www-authenticate'), response.headers.get('steadfetch-error'), await response.text()]).toEqual([401, 'Bearer', null, `{ "login": "Bearer ${sent}" }`]);
+			}
+		} finally {
+			failing.close();
+			refreshing.close();
 			await origin.close();
 		}
 	});
