@@ -5,7 +5,8 @@ export const originOf = (url: string | URL): string => new URL(url).origin;
 
 /**
  * The scope of an attempt's URL, for a layer that keeps state per scope (the breaker, the adaptive
- * throttle, the bulkhead, the rate limiter): the call's own (known since its first attempt) when the
+ * throttle, the bulkhead, the rate limiter, the hedge's budget and latency, dedupe's count) or names
+ * it (`attempt:*`): the call's own (known since its first attempt) when the
  * attempt goes to the call's URL, else that URL's (a layer above changed it: a failover mirror).
  */
 export const attemptScope = (scopeOf: (url: string) => string, url: string, call: { readonly scope?: string | undefined; readonly request?: Request | undefined } | undefined): string =>

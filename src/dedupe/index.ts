@@ -2,6 +2,7 @@ import { dedupeAt } from '../bands/bands.js';
 import type { PolicyCall, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import { requestScoped } from '../utils/runtime.js';
 import type { FetchInit, Layer } from '../core/types.js';
+import { attemptScope } from '../core/scope.js';
 import { scopes } from '../utils/scopes.js';
 import { offOnly } from '../utils/validate.js';
 import { Flight } from './flight.js';
@@ -91,7 +92,7 @@ const create = (context: PolicyContext): PolicyParts => {
 		const key = keyOf(request, call);
 		const existing = flights.get(key);
 		if (existing?.joins(call?.world)) {
-			joins.scope(call?.scope ?? context.scopeOf(request.url)).shared++;
+			joins.scope(attemptScope(context.scopeOf, request.url, call)).shared++;
 			return existing.join(request.signal);
 		}
 

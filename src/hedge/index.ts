@@ -1,6 +1,7 @@
 import { hedgeAt } from '../bands/bands.js';
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
+import { attemptScope } from '../core/scope.js';
 import { check, optionsOf, isPositiveInteger, isPositiveTimerMs, offOnly, positiveTimerMs } from '../utils/validate.js';
 import { classifyStatus } from '../errors/classify.js';
 import { scopes, type Scopes } from '../utils/scopes.js';
@@ -168,7 +169,8 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
 			return next(request, init);
 		}
 
-		const scope = init?.steadfetch?.scope ?? context.scopeOf(request.url);
+		// The scope of the URL the attempt goes to (a mirror's, when failover re-targeted it): its budget pays, its latency counts.
+		const scope = attemptScope(context.scopeOf, request.url, init?.steadfetch);
 		return race(context, latencies, delayMs, maxHedges, next, request, init, scope, latencies.scope(scope));
 	};
 
@@ -191,7 +193,7 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
  * A hedge is an attempt like any other: it takes a bulkhead slot and a rate-limit token, only if
  * one is free at once (else it is not sent), and goes through the breaker (none reaches an open
  * one; a hedge that lost is not counted as a failure). It is paid from the retry budget, counted
- * and announced (`hedge`) only as it goes out (no budget left, no hedge; with `retryBudget: false`
+ * and announced (`hedge`) only as it goes out, in the scope it goes to (a failover mirror's own; no budget left, no hedge; with `retryBudget: false`
  * only `maxHedges` limits them). A keyed call with a body is hedged with the same bytes and the same
  * `Idempotency-Key`. Bad options throw a `RangeError` naming the option and the value.
  *

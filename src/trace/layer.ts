@@ -1,5 +1,6 @@
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
+import { attemptScope } from '../core/scope.js';
 import { classify } from '../errors/classify.js';
 import { originPrefixes } from '../utils/origins.js';
 import { hex, traceparent, type AttemptIds } from './ids.js';
@@ -111,7 +112,7 @@ class Tracing {
 	async #watch(next: FetchLike, request: Request, init: FetchInit | undefined, call: PolicyCall | undefined, trace: CallTrace, attempt: number): Promise<Response> {
 		const context = this.#context;
 		const { clock } = context;
-		const scope = call?.scope ?? context.scopeOf(request.url);
+		const scope = attemptScope(context.scopeOf, request.url, call);
 		const hedge = init?.hedge;
 		const base = { scope, method: request.method, url: request.url, requestId: trace.requestId, attempt, hedge: hedge !== undefined, replay: call?.replay === true };
 		let span: Span | undefined;

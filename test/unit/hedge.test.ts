@@ -3,10 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { breaker } from '../../src/entries/breaker.js';
 import { bulkhead } from '../../src/entries/bulkhead.js';
 import { classify, createClient } from '../../src/entries/core.js';
+import { failover } from '../../src/entries/failover.js';
 import { hedge } from '../../src/entries/hedge.js';
 import { rateLimit } from '../../src/entries/rate-limit.js';
 import { trace } from '../../src/entries/trace.js';
-import { serve, type RunningServer } from '../helpers/node-server.js';
+import { refusedUrl, serve, type RunningServer } from '../helpers/node-server.js';
 
 /** An origin whose every 10th request is 10× slower than the others (p99 ≈ 10× the median). */
 let server: RunningServer;
@@ -105,6 +106,25 @@ describe('hedge', () => {
 		expect(hedges.length).toBeLessThanOrEqual(Math.max(10, 0.2 * 300));
 		expect(api.stats()[server.url]).toMatchObject({ hedge: { hedges: hedges.length } });
 	}, 30_000);
+
+	it('a hedge of an attempt failover sent to a mirror is the mirror\'s: paid from its budget and announced in its scope (the primary\'s spent budget does not stop it)', async () => {
+		const dead = await refusedUrl();
+		const mirror = new URL(server.url).origin;
+		// One retry per window per scope: the primary's is spent by the call's own retry, the mirror's is left.
+		const api = createClient({ retry: { limit: 1, delay: () => 0 }, retryBudget: { ratio: 0, minRetries: 1 }, hedge: hedge({ delayMs: 40 }), trace: trace(), failover: failover({ mirrors: { [dead]: [server.url] } }) });
+		const hedges: Array<{ scope: string; url: string }> = [];
+		const starts: Array<{ scope: string; url: string; hedge: boolean }> = [];
+		api.on('hedge', ({ scope, url }) => hedges.push({ scope, url }));
+		api.on('attempt:start', ({ scope, url, hedge: isHedge }) => starts.push({ scope, url, hedge: isHedge }));
+		// The mirror's first answer to this path takes 200 ms (a path ending in a multiple of 10), a hedge of it 20.
+		const { slow: answeredSlow } = await api.get(`${dead}/item/mirror/10`).json<{ slow: boolean }>();
+		expect({ answeredSlow, hedges, mirrorStarts: starts.filter(({ url }) => url.startsWith(mirror)).map(({ scope, hedge: isHedge }) => [scope, isHedge]) }).toEqual({
+			answeredSlow: false,
+			hedges: [{ scope: mirror, url: `${mirror}/item/mirror/10` }],
+			mirrorStarts: [[mirror, false], [mirror, true]],
+		});
+		api.close();
+	});
 
 	it('no budget, no hedge', async () => {
 		const api = createClient({ retry: 0, hedge: hedge({ delayMs: 10 }), retryBudget: { ratio: 0, minRetries: 0 } });
