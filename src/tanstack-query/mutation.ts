@@ -1,6 +1,7 @@
 import { classify } from '../errors/classify.js';
 import type { OutboxQueuedError } from '../errors/OutboxQueuedError.js';
 import { bodyOf } from './body.js';
+import { takes } from './takes.js';
 
 /**
  * A mutation's result: sent (the server's answer, parsed as JSON; `undefined` for an answer without
@@ -22,23 +23,27 @@ export interface SteadfetchMutationOptions<T, V> {
  * Mutation options for a write through steadfetch's outbox: a write the outbox took (an
  * `OutboxQueuedError`, or the `202` of `queuedResponse: 'accepted'`) resolves
  * `{ queued: true, entryId }`, a success, not a failure; a write the server refused stays an error.
+ * A `send` that is not a function is a `TypeError` at once.
  *
  * @example useMutation(mutationOptionsFor((order: Order) => api.post('orders', { json: order })))
  */
-export const mutationOptionsFor = <T, V>(send: (variables: V) => PromiseLike<Response>): SteadfetchMutationOptions<T, V> => ({
-	async mutationFn(variables) {
-		try {
-			const response = await send(variables);
-			const entryId = response.headers.get('steadfetch-outbox-entry');
-			return response.status === 202 && entryId ? { queued: true, entryId } : { queued: false, data: await bodyOf(response) as T };
-		} catch (error) {
-			if (classify(error).code === 'QUEUED') {
-				return { queued: true, entryId: (error as OutboxQueuedError).entryId };
-			}
+export const mutationOptionsFor = <T, V>(send: (variables: V) => PromiseLike<Response>): SteadfetchMutationOptions<T, V> => {
+	takes('mutationOptionsFor', send);
+	return {
+		async mutationFn(variables) {
+			try {
+				const response = await send(variables);
+				const entryId = response.headers.get('steadfetch-outbox-entry');
+				return response.status === 202 && entryId ? { queued: true, entryId } : { queued: false, data: await bodyOf(response) as T };
+			} catch (error) {
+				if (classify(error).code === 'QUEUED') {
+					return { queued: true, entryId: (error as OutboxQueuedError).entryId };
+				}
 
-			throw error;
-		}
-	},
-	retry: false,
-	networkMode: 'always',
-});
+				throw error;
+			}
+		},
+		retry: false,
+		networkMode: 'always',
+	};
+};

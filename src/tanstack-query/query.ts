@@ -8,6 +8,7 @@ import { bodyOf } from './body.js';
 import { absoluteUrl } from './absolute-url.js';
 import { StaleAnswerError } from './stale-answer-error.js';
 import { wallNow } from '../utils/clock.js';
+import { takes } from './takes.js';
 
 /**
  * TanStack's `retry`: only what may succeed later (`classify(error).transient`: never a 4xx, not
@@ -72,29 +73,33 @@ export interface SteadfetchQueryOptions<T> {
  * - `meta: { steadfetchUrl }`: the absolute URL (as the client resolves it), for `syncInvalidation`.
  *
  * Options after the spread override these. `options` are the call's (ky's and steadfetch's);
- * TanStack's `signal` is used for the call. Times are `Date.now()`'s, as TanStack's are.
+ * TanStack's `signal` is used for the call. Times are `Date.now()`'s, as TanStack's are. A client
+ * without `get` is a `TypeError` at once.
  */
-export const queryOptionsFor = <T>(api: Pick<Client, 'get'> & Partial<BreakerMembers>, url: string | URL, options?: CallOptions): SteadfetchQueryOptions<T> => ({
-	async queryFn({ signal }) {
-		const response = await api.get(url, { ...options, signal });
-		// TanStack takes no `undefined` data: an answer without a body (a 204) is `null`.
-		const data = (await bodyOf(response) ?? null) as T;
-		// `Cache-Status: steadfetch; hit; ttl=…; detail=<reason>[; pending-writes=<n>]`.
-		const status = response.headers.get('cache-status') ?? '';
-		const reason = isStale(response) ? /detail=([^;\s]+)/.exec(status)![1] as StaleReason : 'revalidate';
-		if (reason !== 'revalidate') {
-			const now = wallNow();
-			const { state, reopensAt } = api.breaker?.(response.url) ?? {};
-			throw new StaleAnswerError(data, now - Number(response.headers.get('age')) * 1_000, reason, state === 'open' && reopensAt ? reopensAt - now : undefined, response.url, Number(/pending-writes=(\d+)/.exec(status)?.[1] ?? 0));
-		}
+export const queryOptionsFor = <T>(api: Pick<Client, 'get'> & Partial<BreakerMembers>, url: string | URL, options?: CallOptions): SteadfetchQueryOptions<T> => {
+	takes('queryOptionsFor', api, 'get');
+	return {
+		async queryFn({ signal }) {
+			const response = await api.get(url, { ...options, signal });
+			// TanStack takes no `undefined` data: an answer without a body (a 204) is `null`.
+			const data = (await bodyOf(response) ?? null) as T;
+			// `Cache-Status: steadfetch; hit; ttl=…; detail=<reason>[; pending-writes=<n>]`.
+			const status = response.headers.get('cache-status') ?? '';
+			const reason = isStale(response) ? /detail=([^;\s]+)/.exec(status)![1] as StaleReason : 'revalidate';
+			if (reason !== 'revalidate') {
+				const now = wallNow();
+				const { state, reopensAt } = api.breaker?.(response.url) ?? {};
+				throw new StaleAnswerError(data, now - Number(response.headers.get('age')) * 1_000, reason, state === 'open' && reopensAt ? reopensAt - now : undefined, response.url, Number(/pending-writes=(\d+)/.exec(status)?.[1] ?? 0));
+			}
 
-		return data;
-	},
-	retry,
-	retryDelay,
-	networkMode: 'always',
-	meta: { steadfetchUrl: absoluteUrl(api, url, options) },
-});
+			return data;
+		},
+		retry,
+		retryDelay,
+		networkMode: 'always',
+		meta: { steadfetchUrl: absoluteUrl(api, url, options) },
+	};
+};
 
 /** What `shown` reads of a query's result (`UseQueryResult` and the other adapters' results have it). */
 export interface ShownQuery<T> {

@@ -2,6 +2,7 @@ import type { ClientOf as Client } from '../core/client-types.js';
 import type { BreakerMembers } from '../breaker/members.js';
 import { classify } from '../errors/classify.js';
 import { StaleAnswerError } from './stale-answer-error.js';
+import { takes } from './takes.js';
 
 /** What `refetchWhenBack` reads of a TanStack query's state (`Query['state']`). */
 export interface RefetchingQueryState {
@@ -42,8 +43,11 @@ const gaveUpOn = (api: Partial<BreakerMembers>, error: unknown): string | undefi
  * call transient after failures or after a `slow` copy answered in its place (`scope:back`, in this
  * tab), or its breaker closed (here or in another tab: its closing reaches every tab). A query's scope is its
  * URL's (as given to `queryOptionsFor`), as the client computes it. Returns the unsubscribe function.
+ * A client without `on` or a `queryClient` without `refetchQueries` is a `TypeError` at once.
  */
 export const refetchWhenBack = (api: Pick<Client, 'on'> & Partial<BreakerMembers>, queryClient: RefetchingQueryClient): (() => void) => {
+	takes('refetchWhenBack', api, 'on');
+	takes('refetchWhenBack', queryClient, 'refetchQueries');
 	/** The state of each query whose pending retry this replaced: not replaced again until it changed (a try failed or succeeded). */
 	const replaced = new WeakMap<RefetchingQuery, RefetchingQueryState>();
 	const back = ({ scope }: { scope: string }): void => {

@@ -1,6 +1,7 @@
 import { pathOf, touchedBy } from '../cache/superseded.js';
 import type { ClientOf as Client } from '../core/client-types.js';
 import { describe } from '../utils/validate.js';
+import { takes } from './takes.js';
 
 /** A delivered write as `touches` gets it: its method and absolute URL (sensitive query values removed). */
 export interface DeliveredWrite {
@@ -71,9 +72,8 @@ const extra = (touched: unknown, paths: Set<string>, keys: Array<readonly unknow
  * @example useEffect(() => syncInvalidation(api, queryClient), [queryClient]);
  */
 export const syncInvalidation = (api: Pick<Client, 'on'>, queryClient: InvalidatingQueryClient, options?: SyncInvalidationOptions): (() => void) => {
-	if (typeof api?.on !== 'function' || typeof queryClient?.invalidateQueries !== 'function') {
-		throw new TypeError('`syncInvalidation(api, queryClient)` takes a steadfetch client and a TanStack QueryClient');
-	}
+	takes('syncInvalidation', api, 'on');
+	takes('syncInvalidation', queryClient, 'invalidateQueries');
 
 	if (options !== undefined && (typeof options !== 'object' || options === null)) {
 		throw new TypeError(`\`syncInvalidation\`'s options must be an object ({ touches? }); got ${describe(options)}`);
