@@ -135,9 +135,11 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, delayMs: numbe
 		}, (error: unknown) => {
 			if (--pending === 0 && !settled) {
 				finish();
-				if (lost) {
+				// The caller gave up (its signal): its abort, never a transient answer held for a better one.
+				if (lost && !request.signal.aborted) {
 					resolve(lost);
 				} else {
+					drop(lost);
 					reject(error);
 				}
 			}
@@ -188,7 +190,7 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
  * Hedging, for the `hedge` slot: a GET, HEAD or keyed attempt unanswered after `delayMs` gets one
  * more (up to `maxHedges`); the first answer that is not a transient failure (as `classify()` says:
  * 408, 429, 5xx) wins and the others are aborted; when none wins, the call gets the last server
- * answer (an error only when no server answered). Per call, `hedge: false` opts out. Each attempt keeps every property of the call's
+ * answer (an error only when no server answered, or the caller's abort when its signal aborted). Per call, `hedge: false` opts out. Each attempt keeps every property of the call's
  * Request (its `referrerPolicy` and `referrer` too).
  * A hedge is an attempt like any other: it takes a bulkhead slot and a rate-limit token, only if
  * one is free at once (else it is not sent), and goes through the breaker (none reaches an open

@@ -258,6 +258,21 @@ describe('hedge', () => {
 		}
 	});
 
+	it('the caller\'s abort while a hedge\'s transient answer is held (the first attempt still running): the call rejects with the abort (ABORTED), not with that held 503', async () => {
+		const { attempts, fetch } = scripted();
+		const api = createClient({ fetch, retry: 0, retryBudget: false, timeout: false, hedge: hedge({ delayMs: 10 }) });
+		const controller = new AbortController();
+		const call = api.get('https://api.test/held', { signal: controller.signal }).text().catch((error: unknown) => error);
+		await expect.poll(() => attempts).toHaveLength(2);
+		attempts[1]!.answer(503);
+		// The hedge's 503 reaches the race (held: the first attempt may still answer) before the caller gives up.
+		await new Promise((resolve) => setTimeout(resolve, 0));
+		controller.abort();
+		const error = await call;
+		expect([(error as Error).name, classify(error).code]).toEqual(['AbortError', 'ABORTED']);
+		api.close();
+	});
+
 	it('with trace, a hedge that is not sent (no budget, no bulkhead slot, no rate-limit token) has no attempt events and no span; a hedge that lost ends ABORTED, never UNKNOWN', async () => {
 		const setups = {
 			'no budget': { retryBudget: { ratio: 0, minRetries: 0 } },
