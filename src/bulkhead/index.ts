@@ -47,10 +47,10 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
 		return lane.running + lane.queued;
 	});
 
-	/** The latest an attempt can still be running, in ms from now: ky's `timeout` (10 s unless set; `false`: none), bounded by `totalTimeout`. */
+	/** The latest an attempt can still be running, in ms from now: ky's `timeout` (10 s unless set; `false`: none), bounded by `totalTimeout` (20 s unless set). */
 	const deadlineOf = (options: Readonly<CallOptions> = {}): number => {
 		const timeout = options.timeout ?? client.timeout ?? 10_000;
-		const total = options.totalTimeout ?? client.totalTimeout;
+		const total = options.totalTimeout ?? client.totalTimeout ?? 20_000; // The client's default (core/ky-options.ts `defaultTotalTimeout`).
 		return Math.min(typeof timeout === 'number' ? timeout : Infinity, typeof total === 'number' ? total : Infinity);
 	};
 
@@ -127,8 +127,8 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
  * scoping the bulkhead per request would give up. In Workers a request may not wake another, so a
  * waiting attempt looks for a free slot itself every 10 ms, from its own request: waiters go about,
  * not exactly, in the order they came, and one whose request has ended takes nothing. With
- * `timeout: false` and no `totalTimeout` an attempt has no deadline: its slot is held until it ends
- * (in Workers, set a timeout).
+ * `timeout: false` the call's `totalTimeout` (20 s unless set) is the deadline; with `totalTimeout: false`
+ * too, an attempt has none: its slot is held until it ends (in Workers, set a timeout).
  * Bad options throw a `RangeError` naming the option and the value.
  *
  * @example

@@ -60,11 +60,12 @@ export interface RateLimitOptions {
 /**
  * The longest an attempt may wait, in ms: its per-attempt `timeout` (the wait is part of the attempt:
  * ky's timer runs through it), and no more than what is left of its `totalTimeout` (`elapsed` since
- * the call's first attempt); the call's own options, else the client's, else ky's 10 s.
+ * the call's first attempt); the call's own options, else the client's, else the defaults (ky's 10 s,
+ * our 20 s `totalTimeout`: `timeout: false` alone still leaves the call bounded).
  */
 const maxWaitOf = (options: Readonly<CallOptions> = {}, client: Readonly<CoreClientOptions>, elapsed: number): number => {
 	const timeout = options.timeout ?? client.timeout ?? 10_000;
-	const total = options.totalTimeout ?? client.totalTimeout;
+	const total = options.totalTimeout ?? client.totalTimeout ?? 20_000; // The client's default (core/ky-options.ts `defaultTotalTimeout`).
 	return Math.min(timeout === false ? Infinity : timeout, typeof total === 'number' ? total - elapsed : Infinity);
 };
 

@@ -124,6 +124,20 @@ describe('rate limit: in the client', () => {
 		retried.close();
 	});
 
+	it('with timeout: false and no totalTimeout given, the default totalTimeout (20 s) bounds the wait: a 30 s Retry-After is RateLimitedError at once, not a wait the call cannot outlive', async () => {
+		const { api, say } = setup(rateLimit());
+		say({ 'retry-after': '30' }, 429);
+		await api.get('https://api.test/a').catch(() => undefined);
+		say({});
+		const waits: number[] = [];
+		api.on('ratelimit:wait', ({ waitMs }) => waits.push(waitMs));
+		const started = performance.now();
+		const error = await api.get('https://api.test/b', { timeout: false }).catch((error_: unknown) => error_);
+		expect([error instanceof RateLimitedError, waits]).toEqual([true, []]);
+		expect(performance.now() - started).toBeLessThan(1_000);
+		api.close();
+	});
+
 	it('a 429 with Retry-After holds the scope; a reset beyond maxResetMs is capped', async () => {
 		const { api, clock, say } = setup(rateLimit({ maxResetMs: 10_000 }));
 		say({ 'retry-after': '3600' }, 429);
