@@ -28,7 +28,7 @@ export const linkTabs = (context: PolicyContext, prefixes: readonly string[], he
 	const name = `steadfetch:${context.name}/auth ${prefixes}`;
 	const channel = openChannel(name, () => {
 		heard();
-		context.emit('auth:refresh', { scope: '', ok: true, durationMs: 0, shared: true });
+		context.emit('auth:refresh', { ok: true, durationMs: 0, shared: true });
 	});
 	return {
 		async lock(run) {

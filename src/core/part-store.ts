@@ -11,7 +11,7 @@ const gone: unique symbol = Symbol();
 
 /** Report a storage failure of a part as `storage:error` (with the call's `url` when it was a call's work). Never throws. */
 export const storageError = (context: PolicyContext, part: string, operation: string, error: unknown, key?: string, url?: string): void => {
-	context.emit('storage:error', { scope: '', part, operation, error, ...(key === undefined ? {} : { key }), ...(url === undefined ? {} : { url }) });
+	context.emit('storage:error', { part, operation, error, ...(key === undefined ? {} : { key }), ...(url === undefined ? {} : { url }) });
 };
 
 /**

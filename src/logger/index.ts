@@ -131,7 +131,7 @@ const createLogging = (context: PolicyContext, sink: Logger, lowest: number): Po
 				code === undefined ? (response?.status ?? 0) < 400 ? 'info' : 'warn' : expectedCodes.has(code) ? 'warn' : 'error',
 				code,
 				{
-					event: 'call', scope: call.scope ?? '', requestId: context.hooks.requestIdOf?.(call) ?? (header && call.request?.headers.get(header) || undefined), method: call.method,
+					event: 'call', scope: call.scope ?? '*', requestId: context.hooks.requestIdOf?.(call) ?? (header && call.request?.headers.get(header) || undefined), method: call.method,
 					url: call.request?.url ?? (call.input instanceof Request ? call.input.url : String(call.input)),
 					status: response?.status ?? classified?.status, attempt: call.attempts, durationMs: begun === undefined ? 0 : clock.now() - begun,
 				},

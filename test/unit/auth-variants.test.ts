@@ -211,6 +211,18 @@ describe('auth: one refresh for a burst of 401s', () => {
 		expect(shared.state.calls).toBe(1);
 	});
 
+	it('another client\'s refresh, heard on the channel, is an auth:refresh with shared: true and the client\'s scope \'*\' (no URL), as every event without one has', async () => {
+		const shared = session();
+		const name = `auth-heard-${crypto.randomUUID()}`;
+		const a = make({ name, auth: auth({ token: shared.token, refresh: shared.refresh }) });
+		const b = make({ name, auth: auth({ token: shared.token, refresh: shared.refresh }) });
+		const heard: Array<{ scope: string; shared: boolean }> = [];
+		b.on('auth:refresh', ({ scope, shared: isShared }) => heard.push({ scope, shared: isShared }));
+		api.holdTokenUntil = 1;
+		expect((await a.get(`${api.url}/a`)).status).toBe(200);
+		await vi.waitFor(() => expect(heard).toEqual([{ scope: '*', shared: true }]));
+	});
+
 	it('two clients for two APIs (each its own token and refresh, one name): one\'s slow refresh neither holds nor stands in for the other\'s', async ({ onTestFinished }) => {
 		// The same name for both, as two clients of an app that sets none: the origins tell them apart.
 		const name = `auth-two-apis-${crypto.randomUUID()}`;
