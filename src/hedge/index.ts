@@ -85,8 +85,11 @@ const admit = (settled: boolean, context: PolicyContext, latencies: Scopes<Laten
 	return undefined;
 };
 
-/** One call's attempts: the first, then one more each `delayMs` unanswered, up to `maxHedges`; the first good answer wins. */
-const race = (context: PolicyContext, latencies: Scopes<Latency>, delayMs: number | undefined, maxHedges: number, next: FetchLike, request: Request, init: FetchInit | undefined, scope: string, latency: Latency): Promise<Response> => new Promise<Response>((resolve, reject) => {
+/**
+ * One call's attempts: the first, then one more each `delayMs` unanswered, up to `maxHedges`; the first
+ * good answer wins. Its hedge timer is in `timers` while it runs, for the client's `close()` to stop.
+ */
+const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Set<ReturnType<typeof setTimeout>>, delayMs: number | undefined, maxHedges: number, next: FetchLike, request: Request, init: FetchInit | undefined, scope: string, latency: Latency): Promise<Response> => new Promise<Response>((resolve, reject) => {
 	const controllers: AbortController[] = [];
 	let settled = false;
 	let pending = 0;
@@ -100,6 +103,7 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, delayMs: numbe
 	const finish = (winner?: AbortController): void => {
 		settled = true;
 		clearTimeout(timer);
+		timers.delete(timer!);
 		for (const controller of controllers) {
 			if (controller !== winner) {
 				controller.abort(new Superseded('Another attempt answered first'));
@@ -146,6 +150,7 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, delayMs: numbe
 		});
 		if (hedge < maxHedges) {
 			timer = setTimeout(() => {
+				timers.delete(timer!);
 				try {
 					// Not once the call's identity changed or the client was cleared since it started (src/core/world.ts).
 					if (!settled && init?.steadfetch?.world.current() !== false) {
@@ -155,6 +160,7 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, delayMs: numbe
 					// No hedge, never an error thrown from a timer: the attempts already sent go on.
 				}
 			}, delayMs ?? latency.delay());
+			timers.add(timer);
 		}
 	};
 
@@ -164,6 +170,8 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, delayMs: numbe
 const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: number): PolicyParts => {
 	/** The scopes' latencies, at most `maxScopes` idle ones (`Scopes`); a race counts in its scope's as it is when it counts (it may outlive a forgotten one). */
 	const latencies = scopes(() => new Latency());
+	/** The running races' hedge timers: `close()` stops them, so no hedge goes out after it. */
+	const timers = new Set<ReturnType<typeof setTimeout>>();
 
 	const layer: Layer = (next) => (request, init) => {
 		const { method } = request;
@@ -173,12 +181,19 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
 
 		// The scope of the URL the attempt goes to (a mirror's, when failover re-targeted it): its budget pays, its latency counts.
 		const scope = attemptScope(context.scopeOf, request.url, init?.steadfetch);
-		return race(context, latencies, delayMs, maxHedges, next, request, init, scope, latencies.scope(scope));
+		return race(context, latencies, timers, delayMs, maxHedges, next, request, init, scope, latencies.scope(scope));
 	};
 
 	return {
 		layer,
 		checkCall: offOnly('hedge'),
+		close() {
+			for (const timer of timers) {
+				clearTimeout(timer);
+			}
+
+			timers.clear();
+		},
 		stats: (scope) => {
 			const latency = latencies.get(scope);
 			return latency && { hedge: { hedges: latency.hedges, delayMs: delayMs ?? latency.delay() } };
@@ -197,7 +212,8 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
  * one; a hedge that lost is not counted as a failure). It is paid from the retry budget, counted
  * and announced (`hedge`) only as it goes out, in the scope it goes to (a failover mirror's own; no budget left, no hedge; with `retryBudget: false`
  * only `maxHedges` limits them). A keyed call with a body is hedged with the same bytes and the same
- * `Idempotency-Key`. Bad options throw a `RangeError` naming the option and the value.
+ * `Idempotency-Key`. No hedge goes out after the client's `close()` (the attempts already sent go on).
+ * Bad options throw a `RangeError` naming the option and the value.
  *
  * @example
  * const api = createClient({ hedge: hedge({ delayMs: 200 }) });

@@ -77,6 +77,8 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 	/** When each call's first attempt came here: its `totalTimeout` runs from about then. */
 	const firstSeen = context.perCall(() => started);
 	const interval = perSecond ? 1000 / perSecond : 0;
+	/** Aborted by the client's `close()`: a call waiting for its token is refused then, never sent later. */
+	const closing = new AbortController();
 	const ahead = (burst - 1) * interval;
 
 	const layer: Layer = (next) => (request, init) => {
@@ -121,7 +123,7 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 			bucket.waits++;
 			context.emit('ratelimit:wait', { scope, method: request.method, url: request.url, waitMs, reason: at === blockedUntil ? 'server' : 'bucket' });
 			// Woken by its own timer, in its own call.
-			sent = sleep(waitMs, signal).then(() => next(request, init), (error: unknown) => {
+			sent = sleep(waitMs, signal, closing.signal).then(() => next(request, init), (error: unknown) => {
 				giveBack();
 				throw error;
 			});
@@ -149,7 +151,10 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 	return {
 		layer,
 		start: () => buckets.start(share),
-		close: () => buckets.close(),
+		close() {
+			closing.abort(new DOMException('The client was closed', 'AbortError'));
+			buckets.close();
+		},
 		stats: (scope) => {
 			const bucket = buckets.get(scope);
 			return bucket && { rateLimit: { waits: bucket.waits, blockedUntil: bucket.blockedUntil } };
@@ -157,18 +162,27 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 	};
 };
 
-/** Wait `ms`, or reject with the signal's reason as soon as it aborts. */
-const sleep = async (ms: number, signal: AbortSignal): Promise<void> => new Promise<void>((resolve, reject) => {
-	const onAbort = (): void => {
+/** Wait `ms`, or reject with the reason of the first of `signals` that aborts, as soon as it does. */
+const sleep = async (ms: number, ...signals: AbortSignal[]): Promise<void> => new Promise<void>((resolve, reject) => {
+	const done = (): void => {
 		clearTimeout(timer);
-		reject(signal.reason);
+		for (const signal of signals) {
+			signal.removeEventListener('abort', onAbort);
+		}
+	};
+
+	const onAbort = function (this: AbortSignal): void {
+		done();
+		reject(this.reason);
 	};
 
 	const timer = setTimeout(() => {
-		signal.removeEventListener('abort', onAbort);
+		done();
 		resolve();
 	}, ms);
-	signal.addEventListener('abort', onAbort, { once: true });
+	for (const signal of signals) {
+		signal.addEventListener('abort', onAbort, { once: true });
+	}
 });
 
 /**
@@ -184,6 +198,7 @@ const sleep = async (ms: number, signal: AbortSignal): Promise<void> => new Prom
  * isolate with one budget per scope (state, never a promise: each waiter has its own timer in its
  * own request); a waiting call whose request ends before its token is due never sends, and its token
  * is spent (nothing of an ended request runs to give it back), so it costs at most that one token.
+ * The client's `close()` refuses every waiting call at once (an `AbortError`): none is sent after it.
  * Bad options throw a `RangeError` naming the option and the value.
  *
  * @example

@@ -273,6 +273,19 @@ describe('hedge', () => {
 		api.close();
 	});
 
+	it('close(): no hedge goes out after the client closed (its timer is stopped); the attempt already sent goes on', async () => {
+		const { attempts, fetch } = scripted();
+		const api = createClient({ fetch, retry: 0, retryBudget: false, timeout: false, hedge: hedge({ delayMs: 60 }) });
+		const call = api.get('https://api.test/closing').text().catch((error: unknown) => error);
+		await expect.poll(() => attempts).toHaveLength(1);
+		api.close();
+		// Past the hedge's delay: nothing more was sent.
+		await new Promise((resolve) => setTimeout(resolve, 150));
+		expect(attempts).toHaveLength(1);
+		attempts[0]!.answer(200);
+		expect(await call).toBe('200');
+	});
+
 	it('with trace, a hedge that is not sent (no budget, no bulkhead slot, no rate-limit token) has no attempt events and no span; a hedge that lost ends ABORTED, never UNKNOWN', async () => {
 		const setups = {
 			'no budget': { retryBudget: { ratio: 0, minRetries: 0 } },

@@ -1,5 +1,5 @@
 /** The rate limiter (issue 14): the server's own headers, a token bucket, exact time on an injected clock. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createClient } from '../../src/entries/core.js';
 import { RateLimitedError, rateLimit } from '../../src/entries/rate-limit.js';
 import { classify } from '../../src/entries/index.js';
@@ -136,6 +136,22 @@ describe('rate limit: in the client', () => {
 		expect([error instanceof RateLimitedError, waits]).toEqual([true, []]);
 		expect(performance.now() - started).toBeLessThan(1_000);
 		api.close();
+	});
+
+	it('close(): a call waiting for its token is refused at once (AbortError) and never sent after the client closed', async () => {
+		const sent: string[] = [];
+		const api = createClient({ retry: 0, rateLimit: rateLimit({ perSecond: 2, burst: 1 }), fetch: (async (request: Request) => {
+			sent.push(new URL(request.url).pathname);
+			return new Response('ok');
+		}) as typeof fetch });
+		await api.get('https://api.test/a').text();
+		const waits: number[] = [];
+		api.on('ratelimit:wait', ({ waitMs }) => waits.push(waitMs));
+		const waiting = api.get('https://api.test/b').text().catch((error: unknown) => error);
+		await vi.waitFor(() => expect(waits).toHaveLength(1));
+		api.close();
+		const error = await waiting;
+		expect([(error as Error).name, classify(error).code, sent]).toEqual(['AbortError', 'ABORTED', ['/a']]);
 	});
 
 	it('a 429 with Retry-After holds the scope; a reset beyond maxResetMs is capped', async () => {
