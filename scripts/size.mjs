@@ -201,7 +201,7 @@ const cases = [
 	// 1,420 → 1,440 (issue 47's final read): no byte of auth changed; the core's delivered-write test became one
 	// function that fetchHandler shares (core/world.ts `isDelivery`, +18 B minified in the core), and brotli of the
 	// pair moved auth's difference 1,386 → 1,430 B.
-	{ name: 'core + auth()', source: withPolicy('auth', "auth({ token: () => 't', refresh: () => undefined })"), policy: true, alone: 1_480 }, // stop 66 (a factory's options checked): measured 1,472 B alone + 0.5 %; stop 65: a token() that gives no token is an AuthError before any I/O (1,442 B alone; 1,456 once the core shrank by 11 B: brotli shares less with it)
+	{ name: 'core + auth()', source: withPolicy('auth', "auth({ token: () => 't', refresh: () => undefined })"), policy: true, alone: 1_482 }, // defect hunt, third round: close() refuses a call waiting for a refresh (measured 1,482 B). stop 66 (a factory's options checked): measured 1,472 B alone + 0.5 %; stop 65: a token() that gives no token is an AuthError before any I/O (1,442 B alone; 1,456 once the core shrank by 11 B: brotli shares less with it)
 	{
 		name: 'core + otel()',
 		source: `${core}import { otel } from 'steadfetch/otel';\nimport { trace } from '@opentelemetry/api';\nexport const api = createClient({ trace: otel({ tracer: trace.getTracer('app') }) });`,

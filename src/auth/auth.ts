@@ -65,6 +65,8 @@ export class Auth implements PolicyParts {
 	#owner: unknown;
 	/** The refresh's Web Lock and the channel that says one finished (`start`; `undefined` without tabs: tabs.ts). */
 	#tabs: TabLink | undefined;
+	/** Aborted by the client's `close()`: a call waiting for a refresh is refused then, never sent again. */
+	readonly #closing = new AbortController();
 
 	constructor(context: PolicyContext, settings: AuthSettings) {
 		this.#context = context;
@@ -213,7 +215,7 @@ export class Auth implements PolicyParts {
 		const context = this.#context;
 		const allowedMs = [options.totalTimeout ?? context.options.totalTimeout, options.timeout ?? context.options.timeout ?? 10_000].find((ms) => typeof ms === 'number') ?? 2 ** 31 - 1;
 		const limit = AbortSignal.timeout(Math.max(0, allowedMs - (context.clock.now() - started)));
-		return AbortSignal.any([limit, signal ?? limit]);
+		return AbortSignal.any([limit, signal ?? limit, this.#closing.signal]);
 	}
 
 	/** A 401 to a request that carried a token of ours: one refresh, then the call once more. */
@@ -241,6 +243,11 @@ export class Auth implements PolicyParts {
 			try {
 				await this.#renew(call, old, this.#bound(call, started));
 			} catch (error) {
+				if (this.#closing.signal.aborted) {
+					void denied.body?.cancel().catch(() => undefined);
+					throw error; // The client closed: its abort, as the bulkhead's and the rate limiter's waiters get.
+				}
+
 				throw fail(`${scope} answered 401 and the token refresh failed`, error);
 			}
 
@@ -277,6 +284,7 @@ export class Auth implements PolicyParts {
 	}
 
 	close(): void {
+		this.#closing.abort(new DOMException('The client was closed', 'AbortError'));
 		this.#tabs?.close();
 	}
 }

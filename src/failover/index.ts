@@ -93,6 +93,8 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 	const routeOf = context.perCall((): Route => ({}));
 	/** Calls a mirror answered, per scope (`stats()`): at most `maxScopes` idle scopes (`Scopes`). */
 	const answered = scopes(() => ({ answered: 0 }));
+	/** Set by the client's `close()`: no mirror attempt starts after it. */
+	let closed = false;
 
 	const wrap = async (call: PolicyCall, next: () => Promise<Response>): Promise<Response> => {
 		let failure: { response?: Response; error?: unknown };
@@ -117,6 +119,10 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 		}
 
 		for (const base of list) {
+			if (closed) {
+				break; // No I/O after the client's close(): the primary's outcome stands.
+			}
+
 			if (context.offline(context.scopeOf(base))) {
 				continue; // An offline mirror gets one attempt per 10 s (`PolicyContext.offline`), not every failed call's.
 			}
@@ -155,6 +161,9 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 		checkCall: offOnly('failover'),
 		wrap,
 		appliesTo: ({ options, replay }) => options.failover !== false && (replays || !replay),
+		close() {
+			closed = true;
+		},
 		stats: (scope) => {
 			const counts = answered.get(scope);
 			return counts && { failover: { ...counts } };
@@ -184,7 +193,8 @@ const httpUrl = (value: unknown): URL | undefined => {
  * only when every mirror failed too. Outbox replays go to their own origin unless `replays: true`.
  * With `auth`, a mirror gets its token only when it is one of auth's `origins`, and a mirror's
  * answer, 401 included, never triggers a token refresh.
- * A call with `failover: false` is not failed over. Bad options throw a `RangeError` naming the
+ * A call with `failover: false` is not failed over, nor one whose primary fails after the client's
+ * `close()` (no mirror attempt starts after it). Bad options throw a `RangeError` naming the
  * option and the value.
  *
  * @example

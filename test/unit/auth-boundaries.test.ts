@@ -317,6 +317,33 @@ describe('auth: a refresh cannot hold calls forever', () => {
 		expect((byTimeout.error as AuthError).cause).toMatchObject({ name: 'TimeoutError' });
 	});
 
+	it('close(): a call waiting for a refresh is refused at once (AbortError) and not sent again when the refresh ends (no I/O after close)', async () => {
+		const sent: string[] = [];
+		let token = 'old';
+		let finish: () => void = () => undefined;
+		const api = createClient({
+			retry: 0, auth: auth({ origins: '*', token: () => token, refresh: async () => new Promise<void>((resolve) => {
+				finish = () => {
+					token = 'new';
+					resolve();
+				};
+			}) }),
+			fetch: (async (request: Request) => {
+				sent.push(request.headers.get('authorization') ?? '');
+				return new Response('', { status: request.headers.get('authorization') === 'Bearer new' ? 200 : 401 });
+			}) as typeof fetch,
+		});
+		const call = api.get('https://api.test/a').catch((error: unknown) => error);
+		await vi.waitFor(() => expect(sent).toEqual(['Bearer old']));
+		// The 401 reached the wrapper: it waits for the refresh.
+		await new Promise((resolve) => setTimeout(resolve, 20));
+		api.close();
+		const error = await within(call, 1000);
+		finish();
+		await new Promise((resolve) => setTimeout(resolve, 20));
+		expect([(error as { value?: Error }).value?.name ?? error, sent]).toEqual(['AbortError', ['Bearer old']]);
+	});
+
 	it('the caller\'s abort rejects a call waiting for a refresh at once, with the abort reason', async () => {
 		let started!: () => void;
 		const refreshing = new Promise<void>((resolve) => {

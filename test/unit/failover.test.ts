@@ -276,6 +276,25 @@ describe('failover', () => {
 		api.close();
 	});
 
+	it('close(): a call whose primary fails after the client closed is not sent to a mirror (no I/O after close); the primary\'s outcome stands', async () => {
+		const sent: string[] = [];
+		let release: (response: Response) => void = () => undefined;
+		const api = createClient({
+			retry: 0, retryBudget: false, failover: failover({ mirrors: { 'https://primary.test': ['https://mirror.test'] } }),
+			fetch: (async (request: Request) => {
+				sent.push(new URL(request.url).origin);
+				return request.url.startsWith('https://primary.test') ? new Promise<Response>((resolve) => {
+					release = resolve;
+				}) : new Response('mirror');
+			}) as typeof fetch,
+		});
+		const call = api.get('https://primary.test/x', { throwHttpErrors: false }).then((response) => response.status);
+		await vi.waitFor(() => expect(sent).toEqual(['https://primary.test']));
+		api.close();
+		release(new Response('down', { status: 503 }));
+		expect([await call, sent]).toEqual([503, ['https://primary.test']]);
+	});
+
 	it('bad options: a RangeError at creation, naming the option', () => {
 		expect(() => failover(undefined as never)).toThrow(RangeError);
 		expect(() => failover({ mirrors: {} })).toThrow(/failover\.mirrors/);
