@@ -62,7 +62,7 @@ const create = (context: PolicyContext): PolicyParts => {
 		return false;
 	};
 
-	/** In-flight requests by key, of calls made without a request context. */
+	/** In-flight requests by key, of calls made outside Workers (a service worker's `waitUntil` included). */
 	const everywhere = new Map<string, Flight>();
 	/** In-flight requests by key, per request context (the `waitUntil` of one `client.withContext(ctx)`): gone with it. */
 	const contexts = new WeakMap<object, Map<string, Flight>>();
@@ -71,10 +71,12 @@ const create = (context: PolicyContext): PolicyParts => {
 
 	const layer: Layer = (next) => (request, init) => {
 		const call = init?.steadfetch;
-		const waitUntil = call?.waitUntil;
 		// In Workers, a response (a stream) must not cross from one request to another: calls share only
-		// within one request's context, and without one they do not share at all.
-		if (!reads.has(request.method) || call?.options.dedupe === false || (!waitUntil && requestScoped()) || ownTransport(call, init)) {
+		// within one request's context, and without one they do not share at all. Elsewhere a `waitUntil`
+		// (a service worker's event's) names no request context: every call shares.
+		const scoped = requestScoped();
+		const waitUntil = call?.waitUntil;
+		if (!reads.has(request.method) || call?.options.dedupe === false || (scoped && !waitUntil) || ownTransport(call, init)) {
 			return next(request, init);
 		}
 
@@ -84,9 +86,9 @@ const create = (context: PolicyContext): PolicyParts => {
 		}
 
 		let flights = everywhere;
-		if (waitUntil) {
-			flights = contexts.get(waitUntil) ?? new Map();
-			contexts.set(waitUntil, flights);
+		if (scoped) {
+			flights = contexts.get(waitUntil!) ?? new Map();
+			contexts.set(waitUntil!, flights);
 		}
 
 		const key = keyOf(request, call);

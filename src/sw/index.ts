@@ -7,6 +7,12 @@ import { here } from '../utils/origins.js';
 export interface FetchEventLike {
 	readonly request: Request;
 	respondWith(response: Response | Promise<Response>): void;
+	/**
+	 * The event's `waitUntil`: the call's own (`waitUntil` call option), so the worker is kept alive for
+	 * the client's background work (a copy written behind the answer, a write's attempt going on after
+	 * an early `202`, the outbox's records) until it ends. A `FetchEvent` has it.
+	 */
+	waitUntil?(promise: Promise<unknown>): void;
 }
 
 /** Options of `fetchHandler`. */
@@ -50,12 +56,13 @@ const drop = (response: Response | undefined): void => void response?.body?.canc
 
 /**
  * Run one request of a page through the client: the same method, headers, body (read once), and
- * credentials; the server's status as it is. What steadfetch answers instead is a Response too: a
+ * credentials, under the event's `waitUntil`; the server's status as it is. What steadfetch answers instead is a Response too: a
  * stale copy as the cache makes it, `202` for a queued write, and for a failure nothing answered,
  * the server's last failing answer (its status, headers and bytes as sent: a `503` before a dropped
  * connection, a `401` auth could not cure), else `503` (`504` for a timeout) with `Steadfetch-Error: <code>`.
  */
-const respond = async (client: Client, request: Request): Promise<Response> => {
+const respond = async (client: Client, event: FetchEventLike): Promise<Response> => {
+	const { request } = event;
 	const { method } = request;
 	const body = method === 'GET' || method === 'HEAD' ? undefined : await request.arrayBuffer();
 	// The server's last failing answer, kept whole for the page: ky reads the one it throws with into
@@ -78,6 +85,7 @@ const respond = async (client: Client, request: Request): Promise<Response> => {
 			...(body === undefined ? {} : { body }),
 			credentials: request.credentials,
 			signal: request.signal,
+			...(event.waitUntil ? { waitUntil: (promise: Promise<unknown>) => event.waitUntil!(promise) } : {}),
 			// Transient statuses (classifyStatus) throw, so that retries, the outbox and the stale cache act on them;
 			// any other status is the page's to read, as the server sent it.
 			throwHttpErrors: (status: number) => classifyStatus(status)?.transient === true,
@@ -156,7 +164,7 @@ export const fetchHandler = (client: Client, options: FetchHandlerOptions): ((ev
 		}
 
 		if (matched) {
-			event.respondWith(respond(client, request));
+			event.respondWith(respond(client, event));
 		}
 
 		return matched;

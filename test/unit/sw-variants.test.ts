@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient, memoryStore, outbox } from '../../src/entries/index.js';
 import { fetchHandler } from '../../src/entries/sw.js';
 import { auth } from '../../src/entries/auth.js';
+import { dedupe } from '../../src/entries/dedupe.js';
 import { serve } from '../helpers/node-server.js';
 
 afterEach(() => {
@@ -95,6 +96,54 @@ describe('fetchHandler: the server\'s answer to a failed call', () => {
 		} finally {
 			failing.close();
 			refreshing.close();
+			await origin.close();
+		}
+	});
+	it('the event\'s waitUntil holds the client\'s background work (a copy written behind the answer), so the worker is not stopped before it ends', async () => {
+		const origin = await serve(() => Response.json({ ok: true }, { headers: { 'cache-control': 'max-age=60' } }));
+		vi.stubGlobal('location', new URL(`${origin.url}/sw.js`));
+		const api = createClient({ name: `sw-${Math.random()}`, store: () => memoryStore(`sw-${Math.random()}`), retry: 0 });
+		const stored: unknown[] = [];
+		api.on('cache:stored', (stored_) => stored.push(stored_));
+		try {
+			const held: Array<Promise<unknown>> = [];
+			const read = Object.assign(event(`${origin.url}/items`), { waitUntil: (promise: Promise<unknown>) => held.push(promise) });
+			fetchHandler(api, { match: () => true })(read);
+			expect((await read.answered.response!).status).toBe(200);
+			expect(held.length).toBeGreaterThan(0);
+			await Promise.all(held);
+			expect(stored).toHaveLength(1);
+		} finally {
+			api.close();
+			await origin.close();
+		}
+	});
+	it('with dedupe(), two pages\' identical reads still share one request (each event\'s own waitUntil is no request context outside Workers)', async () => {
+		let requests = 0;
+		let release: () => void = () => undefined;
+		const held = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		const origin = await serve(async () => {
+			requests++;
+			await held;
+			return Response.json({ ok: true });
+		});
+		vi.stubGlobal('location', new URL(`${origin.url}/sw.js`));
+		const api = createClient({ name: `sw-${Math.random()}`, store: () => memoryStore(`sw-${Math.random()}`), retry: 0, dedupe: dedupe() });
+		try {
+			const handle = fetchHandler(api, { match: () => true });
+			const reads = [0, 1].map(() => Object.assign(event(`${origin.url}/items`), { waitUntil: () => undefined }));
+			for (const read of reads) {
+				handle(read);
+			}
+
+			await vi.waitFor(() => expect(requests).toBe(1));
+			release();
+			expect(await Promise.all(reads.map(async (read) => (await read.answered.response!).status))).toEqual([200, 200]);
+			expect(requests).toBe(1);
+		} finally {
+			api.close();
 			await origin.close();
 		}
 	});
