@@ -320,9 +320,11 @@ describe('auth: a refresh cannot hold calls forever', () => {
 	it('close(): a call waiting for a refresh is refused at once (AbortError) and not sent again when the refresh ends (no I/O after close)', async () => {
 		const sent: string[] = [];
 		let token = 'old';
+		let refreshing = false;
 		let finish: () => void = () => undefined;
 		const api = createClient({
 			retry: 0, auth: auth({ origins: '*', token: () => token, refresh: async () => new Promise<void>((resolve) => {
+				refreshing = true;
 				finish = () => {
 					token = 'new';
 					resolve();
@@ -334,9 +336,8 @@ describe('auth: a refresh cannot hold calls forever', () => {
 			}) as typeof fetch,
 		});
 		const call = api.get('https://api.test/a').catch((error: unknown) => error);
-		await vi.waitFor(() => expect(sent).toEqual(['Bearer old']));
-		// The 401 reached the wrapper: it waits for the refresh.
-		await new Promise((resolve) => setTimeout(resolve, 20));
+		// The 401 reached the wrapper: it waits for the refresh it started.
+		await vi.waitFor(() => expect([sent, refreshing]).toEqual([['Bearer old'], true]));
 		api.close();
 		const error = await within(call, 1000);
 		finish();
