@@ -117,7 +117,7 @@ export class Call implements PolicyCall {
 	#failure: unknown;
 	/** The error a retry attempt was refused with: ky asks `shouldRetry` about it again, it is not counted twice. */
 	#refused: unknown;
-	/** A layer's answer in place of the network: the run resolves with a Response, rejects with an Error. */
+	/** A layer's answer in place of the network, the current attempt's: the run resolves with a Response, rejects with an Error. */
 	#answer: Response | Error | undefined;
 	/** ky's promise for the latest run, and the Response it resolved with (to tell it from a substitute). */
 	#run: ResponsePromise | undefined;
@@ -227,6 +227,7 @@ export class Call implements PolicyCall {
 	 * the call's identity changed or the client was cleared since it started (`PolicyCall.world`).
 	 */
 	attempt(request: Request, init: FetchInit | undefined, next: FetchLike): Promise<Response> {
+		this.#answer = undefined;
 		const kind = this.#count(request);
 		this.admission?.counted(kind);
 		const scope = this.#scope!;
@@ -277,14 +278,17 @@ export class Call implements PolicyCall {
 	 * `outcome` when it is a Response, rejects with it when it is an error. The attempt itself rejects
 	 * with `answered`, which ky neither retries nor hands to a hook. A call no wrapper applies to is
 	 * ky's own promise (no run of ours: `#run`), which can only reject: with the error, or a TypeError
-	 * that says why a Response cannot answer it (never with `answered`, which is no Error).
+	 * that says why a Response cannot answer it (never with `answered`, which is no Error). The first
+	 * answer of an attempt is the call's (`attempt` forgets the previous attempt's): a layer above that
+	 * answers again (it saw only a rejection) replaces nothing, and an answer its attempt did not end
+	 * with (made once its `next()` resolved, not returned) answers nothing (`#runKy`).
 	 */
 	answer(outcome: Response | Error): Promise<never> {
 		if (!this.#run) {
 			return Promise.reject(outcome instanceof Response ? new TypeError('answer() with a Response needs a wrapper that applies to the call') : outcome);
 		}
 
-		this.#answer = outcome;
+		this.#answer ??= outcome;
 		return Promise.reject(answered);
 	}
 
@@ -413,7 +417,6 @@ export class Call implements PolicyCall {
 		const run = this.#start(options);
 		this.#restart = this.#attempts > 0;
 		this.#run = run;
-		this.#answer = undefined;
 		for (const shortcut of this.#shortcuts ?? []) {
 			shortcut(run);
 		}
@@ -422,7 +425,8 @@ export class Call implements PolicyCall {
 			this.#response = response;
 			return response;
 		}, (error: unknown) => {
-			const outcome = this.#answer;
+			// Only a run ky ended with `answered` (an attempt a layer ended) has an answer.
+			const outcome = error === answered ? this.#answer : undefined;
 			if (outcome instanceof Response) {
 				return outcome;
 			}

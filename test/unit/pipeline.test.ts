@@ -218,6 +218,39 @@ describe('the open pipeline: a policy\'s faults stay its own', () => {
 		expect([error instanceof TypeError, (error as Error).message]).toEqual([true, expect.stringContaining('answer()')]);
 	});
 
+	it('an answer() made after the attempt went out (its next() resolved) ends nothing: the call\'s own outcome stands (its HTTPError, an afterResponse hook\'s error, its response)', async () => {
+		// A layer that calls answer() once its attempt is back, without returning it: no attempt was ended without I/O.
+		const late: Policy = {
+			slot: 'late',
+			create: (context) => ({
+				wrap: async (_call, next) => next(),
+				layer: (next) => async (request, init) => next(request, init).then((response) => {
+					context.answer(init!.steadfetch!, new Response('late answer')).catch(() => undefined);
+					return response;
+				}),
+			}),
+		};
+		const outcome = async (promise: Promise<Response>) => promise.then(async (response) => [response.status, await response.text()], (error: unknown) => classify(error).code);
+		expect(await outcome(createCore({ fetch: down, retry: 0, late } as never).get('https://api.test/a'))).toBe('HTTP_5XX');
+		const refused = createCore({ fetch: ok, retry: 0, late, hooks: { afterResponse: [() => { throw new Error('refused by a hook'); }] } } as never);
+		expect(await refused.get('https://api.test/a').catch((error: unknown) => (error as Error).message)).toBe('refused by a hook');
+		expect(await outcome(createCore({ fetch: ok, retry: 0, late } as never).get('https://api.test/a'))).toEqual([200, 'ok']);
+	});
+
+	it('two layers answering one attempt: the first answer (the inner layer\'s, made without I/O) is the call\'s; an outer layer cannot replace it unseen', async () => {
+		const outer: Policy = {
+			slot: 'outer',
+			at: { layer: 400 },
+			create: (context) => ({ wrap: async (_call, next) => next(), layer: (next) => async (request, init) => next(request, init).catch(() => context.answer(init!.steadfetch!, new Response('from the outer layer'))) }),
+		};
+		const inner: Policy = {
+			slot: 'inner',
+			at: { layer: 500 },
+			create: (context) => ({ wrap: async (_call, next) => next(), layer: () => async (_request, init) => context.answer(init!.steadfetch!, new Response('from the inner layer')) }),
+		};
+		expect(await createCore({ fetch: ok, retry: 0, outer, inner } as never).get('https://api.test/a').text()).toBe('from the inner layer');
+	});
+
 	it('a stats() that throws leaves the client\'s stats() whole: the counters and the other policies\' views', async () => {
 		const viewing: Policy = { slot: 'viewing', create: () => ({ stats: () => ({ seen: 1 }) }) };
 		const failing: Policy = { slot: 'failing', create: () => ({ stats: () => { throw new Error('cannot count'); } }) };
