@@ -83,12 +83,17 @@ export const invalid = (error: unknown, hint = ''): InvalidRequestError => new I
 /**
  * What ky would refuse when it builds the Request, for a wrapped call: a wrapper may read it first
  * (the outbox stores them), so the same typed error on every path, before any I/O. A body of none of
- * fetch's types is converted to a string, as here: a Symbol cannot be.
+ * fetch's types is converted to a string, as here: a Symbol cannot be. A `Request` input whose body
+ * was read, or is being read (locked), cannot be sent again unless the call gives a body of its own.
  */
-const unsendable = (options: PolicyCall['options'], headers: Headers | undefined): InvalidRequestError | undefined => {
+const unsendable = ({ input, options }: PolicyCall, headers: Headers | undefined): InvalidRequestError | undefined => {
 	try {
 		if (options.headers && !headers) {
 			new Headers(options.headers as HeadersInit);
+		}
+
+		if (input instanceof Request && (input.bodyUsed || input.body?.locked) && options.body == null && options.json === undefined) {
+			throw new TypeError('The Request\'s body was used already');
 		}
 
 		void `${options.body as string}`;
@@ -201,7 +206,7 @@ export class Call implements PolicyCall {
 			return rejectedCall(error);
 		}
 
-		const unfit = next && unsendable(this.options, headers);
+		const unfit = next && unsendable(this, headers);
 		if (unfit) {
 			return rejectedCall(unfit);
 		}
