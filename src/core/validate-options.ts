@@ -14,12 +14,13 @@ const nonNegative: Rule = [(value) => typeof value === 'number' && value >= 0, '
 
 /**
  * ky's options (and the call's `waitUntil`) whose wrong value ky or fetch would throw on
- * (synchronously, or later as a TypeError that `classify()` calls `NETWORK`), by path. ky checks the
- * others itself when it builds the request (`stringifyJson`, `onUploadProgress`, …); the retry
- * options ky reads at each request, also where ky would not throw (`retry.jitter: 'x'`); a hook list by name (a `replaceOption()` marker is ky's to read).
+ * (synchronously, or later as a TypeError that `classify()` calls `NETWORK`), by path, and the
+ * functions ky calls only for some calls (`stringifyJson` and `onUploadProgress` for a body: a wrong
+ * one would fail every write later, saying nothing of the option); ky checks the others itself when
+ * it builds the request (`context`, …); the retry options ky reads at each request, also where ky would not throw (`retry.jitter: 'x'`); a hook list by name (a `replaceOption()` marker is ky's to read).
  */
 const kyRules: Record<string, Rule> = {
-	method: is('string'), fetch: fn, parseJson: fn, onDownloadProgress: fn, waitUntil: fn, timeout: ms, totalTimeout: ms,
+	method: is('string'), fetch: fn, parseJson: fn, stringifyJson: fn, onDownloadProgress: fn, onUploadProgress: fn, waitUntil: fn, timeout: ms, totalTimeout: ms,
 	retry: [(value) => typeof value === 'number' || isObject(value), 'a number or an object', true],
 	'retry.limit': [isNonNegativeInteger, 'a non-negative integer'], 'retry.methods': strings, 'retry.delay': fn,
 	'retry.shouldRetry': fn, 'retry.backoffLimit': nonNegative, 'retry.maxRetryAfter': nonNegative,

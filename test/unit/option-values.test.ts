@@ -126,17 +126,19 @@ describe('a value of the wrong type is a RangeError naming the option where it i
 		['retry.statusCodes', { retry: { statusCodes: 'x' } }], ['retry.afterStatusCodes', { retry: { afterStatusCodes: [413, '429'] } }],
 		['retry.jitter', { retry: { jitter: 'x' } }], ['retry.retryOnTimeout', { retry: { retryOnTimeout: 'yes' } }],
 		['retry.backoffLimit', { retry: { backoffLimit: -1 } }], ['retry.maxRetryAfter', { retry: { maxRetryAfter: Number.NaN } }],
+		// ky's functions it calls only for a body: every write with one failed later ("own is not a function").
+		['stringifyJson', { stringifyJson: 5 }], ['onUploadProgress', { onUploadProgress: 'x' }],
 	];
-	it.each(wrong)('%s (%o): createClient and the core throw; per call (the retry options) an InvalidRequestError, no I/O', async (name, options) => {
+	it.each(wrong)('%s (%o): createClient and the core throw; per call (ky\'s options) an InvalidRequestError naming it, no I/O', async (name, options) => {
 		for (const make of [() => createClient({ store: memoryStore, ...options }), () => createCore(options)]) {
 			expect(make).toThrow(RangeError);
 			expect(make).toThrow(`\`${name}\` must be`);
 		}
 
-		if (name.startsWith('retry.')) {
+		if (name.startsWith('retry.') || name === 'stringifyJson' || name === 'onUploadProgress') {
 			const api = createClient({ prefix: `${server.url}/`, store: memoryStore });
 			const before = hits;
-			const error = await api.get('x', options).catch((caught: unknown) => caught);
+			const error = await api.put('x', { json: { a: 1 }, ...options }).catch((caught: unknown) => caught);
 			expect(error).toBeInstanceOf(InvalidRequestError);
 			expect((error as Error).message).toContain(`\`${name}\``);
 			expect(hits).toBe(before);
