@@ -16,8 +16,11 @@ const pause = async (wake: Set<() => void>, ms: number): Promise<void> => new Pr
 	wake.add(done);
 });
 
-/** `client.waitForHealthy()` (see `BreakerMembers.waitForHealthy`). */
-export const waitForHealthy = async (circuits: Circuits, urlOrScope: string | URL, waitOptions?: { timeoutMs?: number }): Promise<void> => {
+/**
+ * `waitForHealthy`'s `timeoutMs` (default 30 000), its options checked: also by the preset's stand-in
+ * when the breaker is off (src/entries/index.ts), so bad options reject there too.
+ */
+export const waitMs = (waitOptions?: { timeoutMs?: number }): number => {
 	// Options that are no object (`5`, `'x'`) would read as none: refused, as a call's are.
 	if (waitOptions != null && !isObject(waitOptions)) {
 		throw new InvalidRequestError(`\`waitForHealthy\` takes { timeoutMs } as options; got ${describe(waitOptions)}`);
@@ -29,6 +32,12 @@ export const waitForHealthy = async (circuits: Circuits, urlOrScope: string | UR
 		throw new InvalidRequestError(`\`timeoutMs\` must be ${timerMs}; got ${describe(timeoutMs)}`);
 	}
 
+	return timeoutMs;
+};
+
+/** `client.waitForHealthy()` (see `BreakerMembers.waitForHealthy`). */
+export const waitForHealthy = async (circuits: Circuits, urlOrScope: string | URL, waitOptions?: { timeoutMs?: number }): Promise<void> => {
+	const timeoutMs = waitMs(waitOptions);
 	const circuit = circuitFor(circuits, urlOrScope);
 	// Real time: the caller waits `timeoutMs` of it, and the pauses below are real timers.
 	const end = monotonicNow() + timeoutMs;

@@ -5,6 +5,7 @@
  * program that fills no other slot carries none of their code: the outbox included.
  */
 import { breaker } from '../breaker/index.js';
+import { waitMs } from '../breaker/healthy.js';
 import { staleCache } from '../cache/index.js';
 import type { ClientOf } from '../core/client-types.js';
 import type { BreakerMembers } from '../breaker/members.js';
@@ -72,7 +73,11 @@ const standIns = (client: Partial<BreakerMembers & CacheMembers & OutboxMembers>
 				throw new InvalidRequestError('The breaker is off: isolate() needs one');
 			}, reset: checked }),
 		});
-		(client as BreakerMembers).waitForHealthy = checked;
+		// Its options checked as the breaker's own are: bad ones reject, never read as healthy.
+		(client as BreakerMembers).waitForHealthy = async (url, waitOptions) => {
+			waitMs(waitOptions);
+			scope(url);
+		};
 	}
 
 	if (!client.cache) {

@@ -308,6 +308,17 @@ const rows: Row[] = [
 			api.close();
 		}
 	} },
+	{ input: 'waitForHealthy options that are no object or a timeoutMs out of range (5, \'x\', -1, NaN, Infinity, 3e9, \'10\'), with the breaker on and off (the preset\'s stand-in), on a healthy URL', outcome: 'InvalidRequestError naming the option, as with the breaker on: never resolved as if healthy', async run() {
+		for (const api of [plain(), plain({ breaker: false })]) {
+			for (const options of [5, 'x', { timeoutMs: -1 }, { timeoutMs: Number.NaN }, { timeoutMs: Number.POSITIVE_INFINITY }, { timeoutMs: 3e9 }, { timeoutMs: '10' }]) {
+				await rejectsWith(api.waitForHealthy('x', options as never), InvalidRequestError, /`waitForHealthy` takes|`timeoutMs` must be/);
+			}
+
+			await api.waitForHealthy('x', { timeoutMs: 100 });
+			await api.waitForHealthy('x', undefined);
+			api.close();
+		}
+	} },
 	{ input: 'a per-call cache mode fetch would refuse (\'bogus\', \'NO-STORE\', an object, false)', outcome: 'InvalidRequestError naming staleCache, no I/O', async run() {
 		for (const cache of ['bogus', 'NO-STORE', { maxStaleMs: 1 }, false]) {
 			await rejectsWith(plain().get('x', { cache: cache as never }), InvalidRequestError, /staleCache/);
