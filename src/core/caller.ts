@@ -117,6 +117,7 @@ export const createCaller = (deps: CallerDeps) => {
 			invocation: within,
 			deadline: deps.deadlineOf?.(within, callOptions.totalTimeout),
 		});
-		return call.run(kyOptionsOf(call, callOptions, headers, unsafe, method), headers, 'fallback' in callOptions ? callOptions.fallback : deps.fallback);
+		// A call's `fallback: undefined` is not given (API.md "Option values"): the client's answers (`null` is a value).
+		return call.run(kyOptionsOf(call, callOptions, headers, unsafe, method), headers, callOptions.fallback === undefined ? deps.fallback : callOptions.fallback);
 	};
 };

@@ -33,6 +33,15 @@ describe('fallback', () => {
 		expect(await api.get('https://api.test/b', { fallback: 'per call' }).json()).toBe('per call');
 	});
 
+	it('a per-call `fallback: undefined` is not given (API.md "Option values"): the client\'s answers, core and preset; `null` is a value (JSON null)', async () => {
+		for (const api of [createCore({ fetch: down, retry: 0, fallback: 'the client\'s' }), createClient({ fetch: down, store: memoryStore, retry: 0, fallback: 'the client\'s' })]) {
+			expect(await api.get('https://api.test/a', { fallback: undefined }).json()).toBe('the client\'s');
+			expect(await api('https://api.test/a', { fallback: undefined, method: 'get' }).json()).toBe('the client\'s');
+			expect(await api.get('https://api.test/a', { fallback: null }).json()).toBe(null);
+			api.close();
+		}
+	});
+
 	it('never for the caller\'s abort or bad input; a stale copy answers before it', async () => {
 		const api = createCore({ fetch: down, retry: 0, fallback: 'x' });
 		const reason = new Error('left');
