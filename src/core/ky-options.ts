@@ -66,7 +66,8 @@ export const retryRules = (options: CoreClientOptions, context: PolicyContext, {
 export const createKy = (options: CoreClientOptions, ours: ReadonlySet<string>, retry: RetryOptions, stringifyJson: (value: unknown) => string): KyInstance => {
 	const kyOptions: Record<string, unknown> = {};
 	for (const [key, value] of Object.entries(options)) {
-		if (!ours.has(key) && key !== 'fetch' && key !== 'stringifyJson') {
+		// `undefined` is not given (API.md "Option values"): ky would read it as removing our default (`totalTimeout`).
+		if (value !== undefined && !ours.has(key) && key !== 'fetch' && key !== 'stringifyJson') {
 			setOwn(kyOptions, key, value);
 		}
 	}
@@ -126,8 +127,11 @@ export const callKyOptions = (deps: CallKyDeps) => {
 	return (call: Call, callOptions: CallOptions, headers: Headers | undefined, unsafe: boolean, method: string | undefined): Record<string, unknown> => {
 		const forKy: Record<string, unknown> = {};
 		for (const name in callOptions) {
-			if (Object.hasOwn(callOptions, name) && !ours.has(name)) {
-				setOwn(forKy, name, callOptions[name as keyof CallOptions]);
+			const value = callOptions[name as keyof CallOptions];
+			// `undefined` is not given (API.md "Option values"): the client's value stands, which ky's merge
+			// would remove (its `totalTimeout`, its `retry` rules). Not ky 1's `prefixUrl`: ky refuses its name.
+			if ((value !== undefined || name === 'prefixUrl') && Object.hasOwn(callOptions, name) && !ours.has(name)) {
+				setOwn(forKy, name, value);
 			}
 		}
 

@@ -4,8 +4,8 @@
  * creation, an InvalidRequestError per call, before any I/O); an option key named as an
  * `Object.prototype` member is an ordinary unknown key, never a crash.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidRequestError, createClient, memoryStore, outbox } from '../../src/entries/index.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { InvalidRequestError, classify, createClient, memoryStore, outbox } from '../../src/entries/index.js';
 import { createClient as createCore } from '../../src/entries/core.js';
 import { breaker } from '../../src/entries/breaker.js';
 import { staleCache } from '../../src/entries/cache.js';
@@ -66,6 +66,48 @@ describe('an option given as undefined is not given: its default applies', () =>
 		expect(await api.get('r', { staleCache: undefinedOf('networkTimeoutMs') }).json()).toEqual({ ok: true, method: 'GET' });
 		expect(api.outbox).toBeDefined();
 		api.close();
+	});
+
+	// An origin that never answers (until the attempt is given up), and one that always answers 503.
+	const hanging = ((request: Request) => new Promise<Response>((_resolve, reject) => {
+		request.signal.addEventListener('abort', () => reject(request.signal.reason as Error));
+	})) as typeof fetch;
+	const outcome = async (promise: Promise<unknown>) => Promise.race([
+		promise.then(() => 'answered', (error: unknown) => classify(error).code),
+		// A guard only: a bounded call settles long before it.
+		new Promise((resolve) => setTimeout(resolve, 3_000, 'unbounded')),
+	]);
+
+	it('ky options whose default steadfetch sets (totalTimeout, retry) keep it when given as undefined, at createClient and per call: never ky\'s "removed" (an unbounded call, retries without steadfetch\'s rules)', async () => {
+		// Per call: the client's totalTimeout still bounds the call.
+		const bounded = createCore({ fetch: hanging, totalTimeout: 150, timeout: false, retry: 0 });
+		expect(await outcome(bounded.get('https://api.test/a', { totalTimeout: undefined } as never))).toBe('TIMEOUT');
+		expect(await outcome(bounded.get('https://api.test/a', { totalTimeout: undefined, timeout: undefined, retry: undefined } as never))).toBe('TIMEOUT');
+		// Per call: the client's retry rules (its limit, no delay here) still decide.
+		let attempts = 0;
+		const counting = (async () => {
+			attempts++;
+			return new Response('down', { status: 503 });
+		}) as typeof fetch;
+		for (const make of [(retry: object) => createCore({ fetch: counting, retry }), (retry: object) => createClient({ fetch: counting, store: memoryStore, breaker: false, retryBudget: false, retry })]) {
+			attempts = 0;
+			const api = make({ limit: 3, delay: () => 0 });
+			expect(await outcome(api.get('https://api.test/b', { retry: undefined } as never))).toBe('HTTP_5XX');
+			expect(attempts).toBe(4);
+			api.close();
+		}
+	});
+
+	it('createClient({ totalTimeout: undefined }) bounds every call by the default 20 000 ms', async () => {
+		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+		try {
+			const api = createCore({ fetch: hanging, totalTimeout: undefined, timeout: false, retry: 0 } as never);
+			const settled = api.get('https://api.test/c').then(() => 'answered', (error: unknown) => classify(error).code);
+			await vi.advanceTimersByTimeAsync(20_001);
+			expect(await Promise.race([settled, Promise.resolve('unbounded')])).toBe('TIMEOUT');
+		} finally {
+			vi.useRealTimers();
+		}
 	});
 });
 
