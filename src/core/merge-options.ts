@@ -5,8 +5,9 @@ import { checkOptionsObject } from './validate-options.js';
 import { isObject, setOwn } from '../utils/validate.js';
 
 
+/** Plain options: an object literal, or one without a prototype (`Object.create(null)`, as some parsers give); never a policy. */
 const isPlain = (value: unknown): value is Record<string, unknown> =>
-	isObject(value) && Object.getPrototypeOf(value) === Object.prototype && !isPolicy(value);
+	isObject(value) && [Object.prototype, null].includes(Object.getPrototypeOf(value)) && !isPolicy(value);
 
 /** The client's options as ky's and ours: the core's keys and the `slots` (the entry's, and any key holding a policy: `mergeOptions`) are ours. */
 const split = (options: object, slots: readonly string[]): [Record<string, unknown>, Record<string, unknown>] => {

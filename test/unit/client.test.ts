@@ -2,7 +2,7 @@ import ky, { HTTPError, NetworkError, TimeoutError, type Input } from 'ky';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
 	CircuitOpenError, InvalidRequestError, OutboxFullError, OutboxQueuedError, SteadfetchError,
-	classify, createClient, memoryStore, type Client,
+	classify, createClient, memoryStore, type Client, type ClientOptions,
 	outbox,
 	type OutboxPolicy,
 } from '../../src/entries/index.js';
@@ -298,6 +298,23 @@ describe('createClient', () => {
 		expect(body.headers).toMatchObject({ 'x-a': '1', 'x-b': '2' });
 		const parent = await api.get('echo?id=extend').json<{ headers: Record<string, string> }>();
 		expect(parent.headers['x-b']).toBeUndefined();
+	});
+
+	it('extend() merges a built-in\'s plain options shallowly also when they have no prototype (Object.create(null), as some config parsers give)', async () => {
+		const down = (async () => new Response('down', { status: 503 })) as typeof fetch;
+		const parent = createClient({ fetch: down, store: memoryStore, name: 'null-proto-merge', retry: 0, random: () => 0.5, breaker: { openMs: 1_000 } });
+		const bare = Object.assign(Object.create(null) as { consecutiveFailures?: number }, { consecutiveFailures: 1 });
+		for (const [name, more] of [['plain', { consecutiveFailures: 1 }], ['bare', bare]] as const) {
+			const options: ClientOptions = { name: `null-proto-merge-${name}`, breaker: more };
+			const child = parent.extend(options);
+			await child.get('https://api.test/a').catch(() => undefined);
+			const { state: open, openedAt, reopensAt } = child.breaker('https://api.test/a');
+			// The parent's openMs (1 000 ms, no jitter at random() 0.5) with the child's consecutiveFailures.
+			expect([open, reopensAt! - openedAt!]).toEqual(['open', 1_000]);
+			child.close();
+		}
+
+		parent.close();
 	});
 
 	it('extend() shares persisted state under the same name and store, not under another name', async () => {
