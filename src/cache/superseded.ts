@@ -2,31 +2,24 @@ import { redact } from '../utils/sensitive.js';
 import { urlOf } from './keys.js';
 import type { CacheState } from './state.js';
 
-/** A URL without its query and fragment: what the copies of a written URL, its collection or its parent path share. */
-export const pathOf = (url: string): string => {
-	const at = url.search(/[?#]/);
-	return at < 0 ? url : url.slice(0, at);
-};
+/**
+ * A URL without its query, its fragment and the slashes that end its path: what the copies of a
+ * written URL, its collection or its parent path share (`/todos/` is `/todos`, for an API whose
+ * paths end with a slash).
+ */
+export const pathOf = (url: string): string => url.replace(/\/*([?#][\s\S]*)?$/, '');
 
 /**
- * The paths whose copies a delivered write makes unusable (API.md "Read your own writes"): the
- * written URL's, and the collection a POST went to (the URL itself) or the parent path of a PUT,
- * PATCH or DELETE (`/todos` for `/todos/1`). Copies of these with any query string go with them.
+ * The paths whose copies a delivered write makes unusable (API.md "Read your own writes"), as
+ * `pathOf` gives them: the written URL's, and the collection a POST went to (the URL itself) or the
+ * parent path of a PUT, PATCH or DELETE (`/todos` for `/todos/1` and `/todos/1/`). Copies of these
+ * with any query string, or a slash at the end, go with them.
  */
 export const touchedBy = (method: string, url: string): string[] => {
 	const path = pathOf(url);
-	if (method === 'POST') {
-		return [path];
-	}
-
 	const { origin, pathname } = new URL(path);
-	const trimmed = pathname.replace(/\/+$/, '');
-	if (trimmed === '') {
-		return [path];
-	}
-
-	const parent = `${origin}${trimmed.slice(0, trimmed.lastIndexOf('/') + 1).replace(/(.)\/$/, '$1')}`;
-	return parent === path ? [path] : [path, parent];
+	const parent = pathOf(`${origin}${pathname.slice(0, pathname.lastIndexOf('/'))}`);
+	return method === 'POST' || parent === path ? [path] : [path, parent];
 };
 
 /**

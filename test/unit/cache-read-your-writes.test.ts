@@ -37,6 +37,20 @@ describe('read your own writes', () => {
 		expect(await kit.servedStale(api, 'ryw/a/other')).toBe(true);
 	});
 
+	it('a trailing-slash API (`/todos/`, `/todos/1/`): a delivered PATCH of `/todos/1/` drops the copies of `/todos/` (with its query variants) and of `/todos/1`; a POST to `/todos` drops `/todos/`', async () => {
+		const api = kit.make();
+		await warm(api, ['ryw/s/todos/', 'ryw/s/todos/?page=2', 'ryw/s/todos/1', 'ryw/s/todos/2/', 'ryw/s/items/']);
+		await api.patch('ryw/s/todos/1/', { json: { done: true } });
+		await api.post('ryw/s/items', { json: {} });
+		await quiet();
+		const served: boolean[] = [];
+		for (const path of ['ryw/s/todos/', 'ryw/s/todos/?page=2', 'ryw/s/todos/1', 'ryw/s/items/', 'ryw/s/todos/2/']) {
+			served.push(await kit.servedStale(api, path));
+		}
+
+		expect(served).toEqual([false, false, false, false, true]);
+	});
+
 	it('a delivered POST drops the copies of the collection it went to, query variants included, not its members', async () => {
 		const api = kit.make();
 		await warm(api, ['ryw/b/todos', 'ryw/b/todos?page=2', 'ryw/b/todos/7']);

@@ -119,6 +119,20 @@ describe('syncInvalidation', () => {
 		expect(invalidated()).toEqual(['["todo",1,"tags"]', '["todo",1]', '["todos",2]', '["todos"]']);
 	});
 
+	it('a trailing-slash API (`/todos/`, `/todos/1/`): a PATCH of `/todos/1/` invalidates its collection `/todos/` (with its variants) and the URL without its slash; a POST to `/todos` invalidates `/todos/`', async () => {
+		const client = core();
+		const slashed: Array<[QueryKey, string]> = [[['todos/'], 'todos/'], [['todos/', 2], 'todos/?page=2'], [['todo/', 1], 'todos/1/'], [['todo', 1], 'todos/1'], [['todo/', 2], 'todos/2/'], [['users/'], 'users/']];
+		const { queryClient, invalidated } = await queries(client, slashed);
+		closing.push(syncInvalidation(client, queryClient));
+		await client.patch('todos/1/', { json: { done: true } });
+		expect(invalidated()).toEqual(['["todo",1]', '["todo/",1]', '["todos/",2]', '["todos/"]']);
+		queryClient.clear();
+		const again = await queries(client, slashed);
+		closing.push(syncInvalidation(client, again.queryClient));
+		await client.post('todos', { json: {} });
+		expect(again.invalidated()).toEqual(['["todos/",2]', '["todos/"]']);
+	});
+
 	it('a POST invalidates its collection (with its variants), not the collection\'s items', async () => {
 		const client = core();
 		const { queryClient, invalidated } = await queries(client, list);
