@@ -7,6 +7,11 @@ export interface ReachabilityOnlineManager {
 	setEventListener(setup: (setOnline: (online: boolean) => void) => (() => void) | undefined): void;
 }
 
+type Setup = Parameters<ReachabilityOnlineManager['setEventListener']>[0];
+
+/** The follows of each `onlineManager` not unsubscribed yet, oldest first: it follows the last one. */
+const follows = new WeakMap<ReachabilityOnlineManager, Setup[]>();
+
 /**
  * Make TanStack's `onlineManager` follow a scope's reachability (`api.reachability(urlOrScope)`, from
  * what the client's own attempts see) instead of `navigator.onLine`: online unless the scope is
@@ -14,18 +19,30 @@ export interface ReachabilityOnlineManager {
  * cannot be reached, never behind a `navigator.onLine` that is wrong. Returns the unsubscribe
  * function, which gives TanStack back a listener like its own (the window's `online` and `offline`
  * events, read as `navigator.onLine`) and sets it to `navigator.onLine` at once (in the `workerd`,
- * `deno` and `edge-light` builds, which have neither: online, nothing listened to). A client without
- * `reachability` or an `onlineManager` without `setEventListener` is a `TypeError` at once.
+ * `deno` and `edge-light` builds, which have neither: online, nothing listened to). Called again
+ * (another scope, another client), the last call's scope is followed; the unsubscribe of one that
+ * is not the last changes nothing, the last one's gives back the one before it still subscribed.
+ * A client without `reachability` or an `onlineManager` without `setEventListener` is a `TypeError` at once.
  *
  * @example useEffect(() => followReachability(api, onlineManager, 'https://api.example.com'), []);
  */
 export const followReachability = (api: Pick<Client, 'on' | 'reachability'>, onlineManager: ReachabilityOnlineManager, urlOrScope: string | URL): (() => void) => {
 	takes('followReachability', api, 'reachability');
 	takes('followReachability', onlineManager, 'setEventListener');
-	onlineManager.setEventListener((setOnline) => {
+	const setup: Setup = (setOnline) => {
 		const tell = (): void => setOnline(!['unreachable', 'offline'].includes(api.reachability(urlOrScope)));
 		tell();
 		return api.on('reachability', tell);
-	});
-	return () => onlineManager.setEventListener(onLineListener);
+	};
+
+	const following = follows.get(onlineManager) ?? [];
+	follows.set(onlineManager, following);
+	following.push(setup);
+	onlineManager.setEventListener(setup);
+	return () => {
+		const at = following.indexOf(setup);
+		if (at >= 0 && following.splice(at, 1) && at === following.length) {
+			onlineManager.setEventListener(following[at - 1] ?? onLineListener);
+		}
+	};
 };
