@@ -118,7 +118,7 @@ export interface ShownQuery<T> {
 export interface Shown<T> {
 	/** The newest data TanStack or steadfetch has: a stale copy when it is newer than TanStack's. */
 	data: T | undefined;
-	/** How old `data` is, in ms (0 when there is none). */
+	/** How old `data` is, in ms (0 when there is none, or it is a placeholder: TanStack's `dataUpdatedAt` 0); never below 0. */
 	ageMs: number;
 	/**
 	 * Why the last try was answered by a stale copy: its `detail` (`offline`, `network`, `timeout`,
@@ -172,9 +172,9 @@ const shownFailure = ({ failureReason, error, fetchStatus, dataUpdatedAt, refetc
 export const shown = <T>(result: ShownQuery<T>, now = wallNow()): Shown<T> => {
 	const failure = shownFailure(result);
 	const reason = failure?.reason;
-	// The copy, when it is newer than what TanStack holds; else TanStack's data (age 0 when there is none).
+	// The copy, when it is newer than what TanStack holds; else TanStack's data (age 0 when there is none or it is a placeholder).
 	const [data, at] = failure && (result.data === undefined || failure.storedAt > result.dataUpdatedAt)
 		? [failure.staleData as T, failure.storedAt]
-		: [result.data, result.data === undefined ? now : result.dataUpdatedAt];
-	return { data, ageMs: now - at, reason, offline: reason === 'offline', pendingWrites: failure?.pendingWrites ?? 0 };
+		: [result.data, result.data === undefined || !result.dataUpdatedAt ? now : result.dataUpdatedAt];
+	return { data, ageMs: Math.max(0, now - at), reason, offline: reason === 'offline', pendingWrites: failure?.pendingWrites ?? 0 };
 };

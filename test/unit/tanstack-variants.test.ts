@@ -1,37 +1,24 @@
 /**
  * Variants of steadfetch/tanstack-query's claims, with the real @tanstack/query-core: several
  * `followReachability` at once (each unsubscribe takes only its own back), `shown` with results
- * TanStack gives that hold no fetched data (a placeholder); the helpers given what they cannot use (a
- * QueryClient that is not one, a missing client, a `send` that is not a function): a TypeError naming
- * the helper at the call, never a failure later inside an event listener or a query.
+ * TanStack gives that hold no fetched data (a placeholder); `queryOptionsFor` with ky's call options
+ * (`parseJson`); the helpers given what they cannot use (a QueryClient that is not one, a missing
+ * client, a `send` that is not a function): a TypeError naming the helper at the call, never a failure
+ * later inside an event listener or a query. A loopback API.
  */
-import { onlineManager, QueryClient } from '@tanstack/query-core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createClient } from '../../src/entries/core.js';
-import type { Client } from '../../src/entries/index.js';
-import { followReachability, mutationOptionsFor, queryOptionsFor, refetchWhenBack } from '../../src/entries/tanstack-query.js';
-
-describe('tanstack-query helpers: bad arguments', () => {
-	it('a TypeError naming the helper at the call (refetchWhenBack, followReachability, queryOptionsFor, mutationOptionsFor), not a throw from a listener later', () => {
-		const api = createClient({ prefix: 'https://api.example.test/v1/' });
-		const queryClient = new QueryClient();
-		// `useQueryClient` itself instead of its result, an adapter's hook, nothing: none is a QueryClient.
-		for (const wrong of [{}, undefined, () => queryClient]) {
-			expect(() => refetchWhenBack(api, wrong as never)).toThrow(TypeError);
-			expect(() => refetchWhenBack(api, wrong as never)).toThrow(/refetchWhenBack/);
-		}
-
-		expect(() => refetchWhenBack(undefined as never, queryClient)).toThrow(/refetchWhenBack/);
-		expect(() => followReachability(api, undefined as never, 'https://api.example.test')).toThrow(/followReachability/);
-		expect(() => followReachability({} as never, onlineManager, 'https://api.example.test')).toThrow(/followReachability/);
-		expect(() => queryOptionsFor(undefined as never, 'users/1')).toThrow(/queryOptionsFor/);
-		expect(() => mutationOptionsFor(5 as never)).toThrow(/mutationOptionsFor/);
-		// What they take still works.
-		refetchWhenBack(api, queryClient)();
-		expect(typeof queryOptionsFor(api, 'users/1').queryFn).toBe('function');
-		expect(typeof mutationOptionsFor(async () => new Response(null)).mutationFn).toBe('function');
-		api.close();
-	});
+import { onlineManager, QueryClient, QueryObserver } from '@tanstack/query-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createClient, memoryStore, type Client } from '../../src/entries/index.js';
+import { followReachability, mutationOptionsFor, queryOptionsFor, refetchWhenBack, shown, StaleAnswerError } from '../../src/entries/tanstack-query.js';
+import { serve, type RunningServer } from '../helpers/node-server.js';
+let api: RunningServer;
+let down = false;
+beforeAll(async () => {
+	api = await serve((request) => down ? new Response('down', { status: 503 }) : request.url.endsWith('/empty') ? new Response(null, { status: 204 }) : Response.json({ at: '2026-01-02T03:04:05.000Z', path: new URL(request.url).pathname }));
+});
+afterAll(async () => api.close());
+afterEach(() => {
+	down = false;
 });
 
 type Reachability = ReturnType<Client['reachability']>;
@@ -92,5 +79,135 @@ describe('followReachability, more than one at a time', () => {
 		expect([onlineManager.isOnline(), third.listening()]).toEqual([false, 1]);
 		offThird();
 		expect([onlineManager.isOnline(), third.listening()]).toEqual([true, 0]);
+	});
+});
+
+describe('followReachability with a scope that is no URL', () => {
+	afterEach(() => {
+		onlineManager.setOnline(true);
+	});
+
+	it('throws InvalidRequestError at the call and leaves TanStack\'s onlineManager as it was: its later subscribers and a later follow work', () => {
+		const client = createClient({ name: `tq-bad-scope-${Math.random()}`, retry: 0 });
+		const stops: Array<() => void> = [];
+		try {
+			for (const bad of [undefined, 5, 'not a url']) {
+				expect(() => followReachability(client, onlineManager, bad as never)).toThrow(expect.objectContaining({ name: 'InvalidRequestError' }) as Error);
+			}
+
+			// Before: each subscribe re-ran the broken listener (InvalidRequestError thrown from onlineManager.subscribe).
+			expect(() => stops.push(onlineManager.subscribe(() => undefined))).not.toThrow();
+			const follow = standIn('unreachable');
+			stops.push(followReachability(follow as never, onlineManager, 'https://a.example'));
+			expect(onlineManager.isOnline()).toBe(false);
+		} finally {
+			for (const stop of stops.reverse()) {
+				stop();
+			}
+
+			client.close();
+		}
+
+		expect(onlineManager.isOnline()).toBe(true);
+	});
+});
+
+describe('shown, with results that hold no fetched data or a time ahead of `now`', () => {
+	it('a placeholder (placeholderData, keepPreviousData: dataUpdatedAt 0) is shown with age 0, not the time since 1970; an age is never below 0', async () => {
+		const queryClient = new QueryClient();
+		try {
+			const observer = new QueryObserver(queryClient, { queryKey: ['placeholder'], queryFn: async () => new Promise<never>(() => undefined), placeholderData: { name: 'placeholder' } });
+			const off = observer.subscribe(() => undefined);
+			const result = observer.getCurrentResult();
+			expect([result.isPlaceholderData, result.dataUpdatedAt]).toEqual([true, 0]);
+			const now = Date.now();
+			expect(shown(result, now)).toEqual({ data: { name: 'placeholder' }, ageMs: 0, reason: undefined, offline: false, pendingWrites: 0 }); // before: ageMs = now
+			off();
+		} finally {
+			queryClient.clear();
+		}
+
+		// An app's `now` read before the answer came (a clock that ticks each second): the data is 0 ms old, not -300.
+		expect(shown({ data: 1, dataUpdatedAt: 10_300, failureReason: null }, 10_000).ageMs).toBe(0);
+		const copy = new StaleAnswerError({ name: 'copy' }, 10_300, 'network', undefined);
+		expect(shown({ data: undefined, dataUpdatedAt: 0, failureReason: copy }, 10_000)).toMatchObject({ data: { name: 'copy' }, ageMs: 0, reason: 'network' });
+		expect(shown({ data: undefined, dataUpdatedAt: 0, failureReason: copy }, 12_300).ageMs).toBe(2_000);
+	});
+});
+
+describe('shown, when the observer moves to another query', () => {
+	it('the copy the previous query showed is not shown for the next one while it loads (useQuery with a new key: the same observer, the same refetch)', async () => {
+		const queryClient = new QueryClient();
+		try {
+			const copy = new StaleAnswerError({ name: 'user 1' }, Date.now() - 5_000, 'offline', undefined, 'https://api.example/users/1');
+			const observer = new QueryObserver<unknown>(queryClient, { queryKey: ['user', 1], queryFn: async () => Promise.reject(copy), retry: false });
+			const off = observer.subscribe(() => undefined);
+			await vi.waitFor(() => expect(observer.getCurrentResult().status).toBe('error'));
+			expect(shown(observer.getCurrentResult())).toMatchObject({ data: { name: 'user 1' }, reason: 'offline' });
+			observer.setOptions({ queryKey: ['user', 2], queryFn: async () => new Promise<never>(() => undefined), retry: false });
+			const next = observer.getCurrentResult();
+			expect([next.fetchStatus, next.data]).toEqual(['fetching', undefined]);
+			expect(shown(next)).toEqual({ data: undefined, ageMs: 0, reason: undefined, offline: false, pendingWrites: 0 }); // before: user 1's copy, offline
+			// Back on user 1 (it refetches): its own copy again.
+			observer.setOptions({ queryKey: ['user', 1], queryFn: async () => new Promise<never>(() => undefined), retry: false });
+			await vi.waitFor(() => expect(observer.getCurrentResult().fetchStatus).toBe('fetching'));
+			expect(shown(observer.getCurrentResult())).toMatchObject({ data: { name: 'user 1' }, reason: 'offline' });
+			off();
+		} finally {
+			queryClient.clear();
+		}
+	});
+});
+
+describe('queryOptionsFor with ky\'s parseJson', () => {
+	/** ky's `parseJson`, marking what it parsed (and reviving dates): `(text, { request, response })`. */
+	const revive = (by: string) => (text: string): unknown => ({ ...JSON.parse(text, (key, value: unknown) => (key === 'at' ? new Date(value as string) : value)) as object, by });
+
+	it('the data is parsed by the call\'s parseJson, else the client\'s, as the client\'s own .json() does; a stale copy too; no body is still null', async () => {
+		const client = createClient({ name: `tq-parse-${Math.random()}`, prefix: `${api.url}/`, retry: 0, breaker: false, store: () => memoryStore('tq-parse'), parseJson: revive('client') });
+		const queryClient = new QueryClient();
+		try {
+			expect(await client.get('a').json()).toEqual({ at: new Date('2026-01-02T03:04:05.000Z'), path: '/a', by: 'client' });
+			const read = async (key: string, options?: Parameters<typeof queryOptionsFor>[2]): Promise<unknown> => queryClient.fetchQuery({ queryKey: [key, Math.random()], ...queryOptionsFor(client, key, options), retry: false });
+			expect(await read('b')).toEqual({ at: new Date('2026-01-02T03:04:05.000Z'), path: '/b', by: 'client' }); // before: at a string, no `by`
+			expect(await read('c', { parseJson: revive('call') })).toMatchObject({ path: '/c', by: 'call' });
+			// The copy of /b, answered while the origin fails: parsed as the fresh answer was.
+			down = true;
+			const stale = await read('b').catch((error: unknown) => error);
+			expect(stale).toBeInstanceOf(StaleAnswerError);
+			expect((stale as StaleAnswerError).staleData).toEqual({ at: new Date('2026-01-02T03:04:05.000Z'), path: '/b', by: 'client' });
+			down = false;
+			// A mutation's answer too; one without a body is still undefined.
+			const { mutationFn } = mutationOptionsFor((path: string) => client.put(path, { json: {} }));
+			expect(await mutationFn('d')).toEqual({ queued: false, data: { at: new Date('2026-01-02T03:04:05.000Z'), path: '/d', by: 'client' } });
+			expect(await mutationOptionsFor(() => client.delete('empty', { parseJson: revive('call') })).mutationFn(undefined)).toEqual({ queued: false, data: undefined });
+			expect(await read('empty')).toBeNull();
+		} finally {
+			queryClient.clear();
+			client.close();
+		}
+	});
+});
+
+describe('tanstack-query helpers: bad arguments', () => {
+	it('a TypeError naming the helper at the call (refetchWhenBack, followReachability, queryOptionsFor, mutationOptionsFor), not a throw from a listener later', () => {
+		const api = createClient({ prefix: 'https://api.example.test/v1/' });
+		const queryClient = new QueryClient();
+		// `useQueryClient` itself instead of its result, an adapter's hook, nothing: none is a QueryClient.
+		for (const wrong of [{}, undefined, () => queryClient]) {
+			expect(() => refetchWhenBack(api, wrong as never)).toThrow(TypeError);
+			expect(() => refetchWhenBack(api, wrong as never)).toThrow(/refetchWhenBack/);
+		}
+
+		expect(() => refetchWhenBack(undefined as never, queryClient)).toThrow(/refetchWhenBack/);
+		expect(() => followReachability(api, undefined as never, 'https://api.example.test')).toThrow(/followReachability/);
+		expect(() => followReachability({} as never, onlineManager, 'https://api.example.test')).toThrow(/followReachability/);
+		expect(() => queryOptionsFor(undefined as never, 'users/1')).toThrow(/queryOptionsFor/);
+		expect(() => mutationOptionsFor(5 as never)).toThrow(/mutationOptionsFor/);
+		// What they take still works.
+		refetchWhenBack(api, queryClient)();
+		expect(typeof queryOptionsFor(api, 'users/1').queryFn).toBe('function');
+		expect(typeof mutationOptionsFor(async () => new Response(null)).mutationFn).toBe('function');
+		api.close();
 	});
 });
