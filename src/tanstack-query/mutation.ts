@@ -11,7 +11,7 @@ export type Delivery<T> = { queued: false; data: T } | { queued: true; entryId: 
 
 /** What `mutationOptionsFor` returns: spread it into (or pass it as) `useMutation`'s options. */
 export interface SteadfetchMutationOptions<T, V> {
-	/** Sends the write: `{ queued: false, data }` (the answer, parsed as JSON), or `{ queued: true, entryId }` when the outbox took it. */
+	/** Sends the write: `{ queued: false, data }` (the answer, parsed as JSON by the call's `.json()`: ky's `parseJson`), or `{ queued: true, entryId }` when the outbox took it. */
 	mutationFn: (variables: V) => Promise<Delivery<T>>;
 	/** The outbox replays a queued write with its `Idempotency-Key`: TanStack must not send it again. */
 	retry: false;
@@ -32,9 +32,10 @@ export const mutationOptionsFor = <T, V>(send: (variables: V) => PromiseLike<Res
 	return {
 		async mutationFn(variables) {
 			try {
-				const response = await send(variables);
+				const call = send(variables);
+				const response = await call;
 				const entryId = response.headers.get('steadfetch-outbox-entry');
-				return response.status === 202 && entryId ? { queued: true, entryId } : { queued: false, data: await bodyOf(response) as T };
+				return response.status === 202 && entryId ? { queued: true, entryId } : { queued: false, data: await bodyOf(call, response) as T };
 			} catch (error) {
 				if (classify(error).code === 'QUEUED') {
 					return { queued: true, entryId: (error as OutboxQueuedError).entryId };

@@ -73,16 +73,18 @@ export interface SteadfetchQueryOptions<T> {
  * - `meta: { steadfetchUrl }`: the absolute URL (as the client resolves it), for `syncInvalidation`.
  *
  * Options after the spread override these. `options` are the call's (ky's and steadfetch's);
- * TanStack's `signal` is used for the call. Times are `Date.now()`'s, as TanStack's are. A client
- * without `get` is a `TypeError` at once.
+ * TanStack's `signal` is used for the call. The data is parsed as the call's `.json()` parses it
+ * (ky's `parseJson`: the call's, else the client's), a stale copy's too. Times are `Date.now()`'s,
+ * as TanStack's are. A client without `get` is a `TypeError` at once.
  */
 export const queryOptionsFor = <T>(api: Pick<Client, 'get'> & Partial<BreakerMembers>, url: string | URL, options?: CallOptions): SteadfetchQueryOptions<T> => {
 	takes('queryOptionsFor', api, 'get');
 	return {
 		async queryFn({ signal }) {
-			const response = await api.get(url, { ...options, signal });
+			const call = api.get(url, { ...options, signal });
+			const response = await call;
 			// TanStack takes no `undefined` data: an answer without a body (a 204) is `null`.
-			const data = (await bodyOf(response) ?? null) as T;
+			const data = (await bodyOf(call, response) ?? null) as T;
 			// `Cache-Status: steadfetch; hit; ttl=…; detail=<reason>[; pending-writes=<n>]`.
 			const status = response.headers.get('cache-status') ?? '';
 			const reason = isStale(response) ? /detail=([^;\s]+)/.exec(status)![1] as StaleReason : 'revalidate';
@@ -175,6 +177,6 @@ export const shown = <T>(result: ShownQuery<T>, now = wallNow()): Shown<T> => {
 	// The copy, when it is newer than what TanStack holds; else TanStack's data (age 0 when there is none or it is a placeholder).
 	const [data, at] = failure && (result.data === undefined || failure.storedAt > result.dataUpdatedAt)
 		? [failure.staleData as T, failure.storedAt]
-		: [result.data, result.data === undefined || !result.dataUpdatedAt ? now : result.dataUpdatedAt];
+		: [result.data, (result.data !== undefined && result.dataUpdatedAt) || now];
 	return { data, ageMs: Math.max(0, now - at), reason, offline: reason === 'offline', pendingWrites: failure?.pendingWrites ?? 0 };
 };
