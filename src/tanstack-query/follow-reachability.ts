@@ -23,14 +23,19 @@ const follows = new WeakMap<ReachabilityOnlineManager, Setup[]>();
  * (another scope, another client), the last call's scope is followed; the unsubscribe of one that
  * is not the last changes nothing, the last one's gives back the one before it still subscribed.
  * A client without `reachability` or an `onlineManager` without `setEventListener` is a `TypeError` at once.
+ * A `urlOrScope` that is no URL (nor a scope of the client's `scope` function) throws
+ * `InvalidRequestError`, the `onlineManager` left as it was.
  *
  * @example useEffect(() => followReachability(api, onlineManager, 'https://api.example.com'), []);
  */
 export const followReachability = (api: Pick<Client, 'on' | 'reachability'>, onlineManager: ReachabilityOnlineManager, urlOrScope: string | URL): (() => void) => {
 	takes('followReachability', api, 'reachability');
 	takes('followReachability', onlineManager, 'setEventListener');
+	const online = (): boolean => !['unreachable', 'offline'].includes(api.reachability(urlOrScope));
+	// A scope that is no URL throws here (InvalidRequestError), before TanStack's onlineManager holds a listener that would throw at each of its subscriptions.
+	online();
 	const setup: Setup = (setOnline) => {
-		const tell = (): void => setOnline(!['unreachable', 'offline'].includes(api.reachability(urlOrScope)));
+		const tell = (): void => setOnline(online());
 		tell();
 		return api.on('reachability', tell);
 	};
