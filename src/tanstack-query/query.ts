@@ -112,6 +112,8 @@ export interface ShownQuery<T> {
 	error?: unknown;
 	/** `'fetching'` while a fetch is under way (TanStack then clears `failureReason`). */
 	fetchStatus?: string;
+	/** When the query last failed (0: never): with `dataUpdatedAt`, which query of an observer a remembered copy is of. */
+	errorUpdatedAt?: number;
 	/** The observer's `refetch`: one function per observer, by which `shown` remembers its last stale copy while it refetches. */
 	refetch?: unknown;
 }
@@ -139,26 +141,29 @@ export interface Shown<T> {
 }
 
 /**
- * The last stale copy of each observer (by its `refetch`) and the `dataUpdatedAt` it was seen with:
- * TanStack clears `failureReason` when a fetch starts (and `error` too when it has no data), so while
- * the query refetches the copy is the one seen last. Weak: an observer gone takes its copy with it.
+ * The last stale copy of each observer (by its `refetch`) and the `dataUpdatedAt` and
+ * `errorUpdatedAt` it was seen with: TanStack clears `failureReason` when a fetch starts (and `error`
+ * too when it has no data), so while the query refetches the copy is the one seen last. Both times
+ * tell the query apart from another one the observer moved to (a new `queryKey`: the same `refetch`),
+ * which never shows it. Weak: an observer gone takes its copy with it.
  */
-const lastCopy = new WeakMap<object, [StaleAnswerError, number]>();
+const lastCopy = new WeakMap<object, [StaleAnswerError, number, number | undefined]>();
 
 const stale = (error: unknown): StaleAnswerError | undefined => error instanceof StaleAnswerError ? error : undefined;
 
 /**
  * The stale answer a result shows: the last try's (`failureReason`; null once a try succeeds), else
- * while a fetch is under way the query's `error` or the copy this observer showed before the fetch
- * started, as long as no fresh answer came since (its `dataUpdatedAt` unchanged).
+ * while a fetch is under way the query's `error` or the copy this observer showed of this query
+ * before the fetch started, as long as no fresh answer came since (`dataUpdatedAt` and
+ * `errorUpdatedAt` unchanged).
  */
-const shownFailure = ({ failureReason, error, fetchStatus, dataUpdatedAt, refetch }: ShownQuery<unknown>): StaleAnswerError | undefined => {
+const shownFailure = ({ failureReason, error, fetchStatus, dataUpdatedAt, errorUpdatedAt, refetch }: ShownQuery<unknown>): StaleAnswerError | undefined => {
 	const key = typeof refetch === 'function' ? refetch : undefined;
 	const seen = key && lastCopy.get(key);
 	const fetching = fetchStatus === 'fetching';
-	const copy = stale(failureReason) ?? (fetching ? stale(error) ?? (seen && seen[1] === dataUpdatedAt ? seen[0] : undefined) : undefined);
+	const copy = stale(failureReason) ?? (fetching ? stale(error) ?? (seen && seen[1] === dataUpdatedAt && seen[2] === errorUpdatedAt ? seen[0] : undefined) : undefined);
 	if (key && copy) {
-		lastCopy.set(key, [copy, dataUpdatedAt]);
+		lastCopy.set(key, [copy, dataUpdatedAt, errorUpdatedAt]);
 	} else if (key && !fetching) {
 		lastCopy.delete(key);
 	}
