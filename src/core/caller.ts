@@ -97,7 +97,9 @@ export const createCaller = (deps: CallerDeps) => {
 				return rejected(invalid(error));
 			}
 
-			key ??= headers.get('idempotency-key') ?? (input instanceof Request ? input.headers.get('idempotency-key') : null) ?? crypto.randomUUID();
+			// A key given as `undefined` (ky's way to drop a header, read by `Headers` as 'undefined') is none: a fresh one.
+			const own = headers.get('idempotency-key');
+			key ??= own === 'undefined' ? crypto.randomUUID() : own ?? (input instanceof Request ? input.headers.get('idempotency-key') : null) ?? crypto.randomUUID();
 			headers.set('idempotency-key', key);
 		}
 
