@@ -5,6 +5,7 @@ import { originPrefixes } from '../utils/origins.js';
 import { offOnly } from '../utils/validate.js';
 import type { AuthSettings } from './options.js';
 import { linkTabs, type TabLink } from './tabs.js';
+import { Closing } from '../utils/closing.js';
 
 type Token = string | undefined;
 type Outcome = { response?: Response; error?: unknown };
@@ -66,7 +67,7 @@ export class Auth implements PolicyParts {
 	/** The refresh's Web Lock and the channel that says one finished (`start`; `undefined` without tabs: tabs.ts). */
 	#tabs: TabLink | undefined;
 	/** Aborted by the client's `close()`: a call waiting for a refresh is refused then, never sent again. */
-	readonly #closing = new AbortController();
+	readonly #closing = new Closing();
 
 	constructor(context: PolicyContext, settings: AuthSettings) {
 		this.#context = context;
@@ -209,13 +210,13 @@ export class Auth implements PolicyParts {
 	/**
 	 * The call's own time budget, as a signal: its totalTimeout, else its timeout (ky's default 10 s;
 	 * ky caps both at 2^31 - 1 ms), less what the call took since `started`; and its own signal (the
-	 * core rejects with the caller's reason).
+	 * core rejects with the caller's reason); and the client's `close()` (`closing`, this wait's).
 	 */
-	#bound({ options, signal }: PolicyCall, started: number): AbortSignal {
+	#bound({ options, signal }: PolicyCall, started: number, closing: AbortSignal): AbortSignal {
 		const context = this.#context;
 		const allowedMs = [options.totalTimeout ?? context.options.totalTimeout, options.timeout ?? context.options.timeout ?? 10_000].find((ms) => typeof ms === 'number') ?? 2 ** 31 - 1;
 		const limit = AbortSignal.timeout(Math.max(0, allowedMs - (context.clock.now() - started)));
-		return AbortSignal.any([limit, signal ?? limit, this.#closing.signal]);
+		return AbortSignal.any([limit, signal ?? limit, closing]);
 	}
 
 	/** A 401 to a request that carried a token of ours: one refresh, then the call once more. */
@@ -240,15 +241,18 @@ export class Auth implements PolicyParts {
 				throw fail(`${scope} answered 401 during the token refresh`, outcome.error);
 			}
 
+			const [closing, done] = this.#closing.wait();
 			try {
-				await this.#renew(call, old, this.#bound(call, started));
+				await this.#renew(call, old, this.#bound(call, started, closing));
 			} catch (error) {
-				if (this.#closing.signal.aborted) {
+				if (this.#closing.closed) {
 					void denied.body?.cancel().catch(() => undefined);
 					throw error; // The client closed: its abort, as the bulkhead's and the rate limiter's waiters get.
 				}
 
 				throw fail(`${scope} answered 401 and the token refresh failed`, error);
+			} finally {
+				done();
 			}
 
 			if (call.identity !== this.#context.identity()) {
@@ -284,7 +288,7 @@ export class Auth implements PolicyParts {
 	}
 
 	close(): void {
-		this.#closing.abort(new DOMException('The client was closed', 'AbortError'));
+		this.#closing.close();
 		this.#tabs?.close();
 	}
 }

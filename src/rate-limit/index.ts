@@ -7,6 +7,7 @@ import { RateLimitedError } from '../errors/RateLimitedError.js';
 import { Buckets } from './buckets.js';
 import type { RateLimitWaitEvent } from './events.js';
 import type { CallOptions, CoreClientOptions } from '../core/options.js';
+import { Closing } from '../utils/closing.js';
 
 /** What importing this policy adds to the client's types (`client.on`): its events. */
 declare module 'steadfetch/core' {
@@ -78,7 +79,7 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 	const firstSeen = context.perCall(() => started);
 	const interval = perSecond ? 1000 / perSecond : 0;
 	/** Aborted by the client's `close()`: a call waiting for its token is refused then, never sent later. */
-	const closing = new AbortController();
+	const closing = new Closing();
 	const ahead = (burst - 1) * interval;
 
 	const layer: Layer = (next) => (request, init) => {
@@ -123,7 +124,8 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 			bucket.waits++;
 			context.emit('ratelimit:wait', { scope, method: request.method, url: request.url, waitMs, reason: at === blockedUntil ? 'server' : 'bucket' });
 			// Woken by its own timer, in its own call.
-			sent = sleep(waitMs, signal, closing.signal).then(() => next(request, init), (error: unknown) => {
+			const [closed, done] = closing.wait();
+			sent = sleep(waitMs, signal, closed).finally(done).then(() => next(request, init), (error: unknown) => {
 				giveBack();
 				throw error;
 			});
@@ -152,7 +154,7 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 		layer,
 		start: () => buckets.start(share),
 		close() {
-			closing.abort(new DOMException('The client was closed', 'AbortError'));
+			closing.close();
 			buckets.close();
 		},
 		stats: (scope) => {

@@ -1,0 +1,35 @@
+/**
+ * What a policy's `close()` ends: the waits of its calls (for a rate-limit token, for a token
+ * refresh), each refused with an `AbortError` once the client closed. Each wait has a controller of
+ * its own, made by the waiting call (`wait()`): workerd refuses an `AbortController` made in global
+ * scope (where a Worker often makes its client), and one made in one request used in another.
+ */
+export class Closing {
+	readonly #waits = new Set<AbortController>();
+	#closed = false;
+
+	/** Whether the client closed. */
+	get closed(): boolean {
+		return this.#closed;
+	}
+
+	/** A signal for one wait, aborted at once if the client closed, else when it closes; `done()` once the wait is over. */
+	wait(): [signal: AbortSignal, done: () => void] {
+		const controller = new AbortController();
+		this.#waits.add(controller);
+		if (this.#closed) {
+			this.close();
+		}
+
+		return [controller.signal, () => this.#waits.delete(controller)];
+	}
+
+	close(): void {
+		this.#closed = true;
+		for (const controller of this.#waits) {
+			controller.abort(new DOMException('The client was closed', 'AbortError'));
+		}
+
+		this.#waits.clear();
+	}
+}
