@@ -27,6 +27,8 @@ afterEach(() => {
 	win.restore();
 });
 
+type Page = ReturnType<ReturnType<typeof pages>['open']>;
+
 const pages = (store: KeyValueStore = memoryStore(`variants-${names}`)) => {
 	const clock = new ManualClock(t0);
 	const name = `variants-${names++}`;
@@ -45,6 +47,19 @@ const pages = (store: KeyValueStore = memoryStore(`variants-${names}`)) => {
 	};
 
 	return { clock, store, open };
+};
+
+/** Four failures in tab `a` (counted in both tabs), then each tab's fifth answered 503 at the same moment, both before either tab hears of the other's. */
+const fifthFailuresTogether = async (a: Page, b: Page): Promise<void> => {
+	await times(4, async () => a.call());
+	await vi.waitFor(() => expect(b.snapshot().consecutiveFailures).toBe(4));
+	a.server.hang();
+	b.server.hang();
+	const calls = [a.call(), b.call()];
+	await vi.waitFor(() => expect([a.server.pending.length, b.server.pending.length]).toEqual([1, 1]));
+	a.server.settleAll(new Response('{}', { status: 503 }));
+	b.server.settleAll(new Response('{}', { status: 503 }));
+	expect(await Promise.all(calls)).toEqual(['HTTPError', 'HTTPError']);
 };
 
 describe('breaker variants across tabs', () => {
@@ -80,15 +95,7 @@ describe('breaker variants across tabs', () => {
 		const { open, clock } = pages();
 		// The second tab's outcome is counted 1 ms after the first's (its isFailure moves the clock), both before either message lands.
 		const [a, b] = [open(), open({ isFailure: () => void clock.advance(1) })];
-		await times(4, async () => a.call());
-		await vi.waitFor(() => expect(b.snapshot().consecutiveFailures).toBe(4));
-		a.server.hang();
-		b.server.hang();
-		const calls = [a.call(), b.call()];
-		await vi.waitFor(() => expect([a.server.pending.length, b.server.pending.length]).toEqual([1, 1]));
-		a.server.settleAll(new Response('{}', { status: 503 }));
-		b.server.settleAll(new Response('{}', { status: 503 }));
-		expect(await Promise.all(calls)).toEqual(['HTTPError', 'HTTPError']);
+		await fifthFailuresTogether(a, b);
 		await vi.waitFor(() => expect(a.snapshot().reopensAt).toBe(b.snapshot().reopensAt));
 		await flush();
 		expect(a.events).toEqual(['breaker:open consecutive-failures']); // before: and 'breaker:open shared'
@@ -99,15 +106,7 @@ describe('breaker variants across tabs', () => {
 	it('two tabs whose fifth failures land in the same ms (records of equal `at`), each with its own jitter, both keep one period: the later', async () => {
 		const { open } = pages();
 		const [a, b] = [open({}, () => 0.2), open({}, () => 0.8)];
-		await times(4, async () => a.call());
-		await vi.waitFor(() => expect(b.snapshot().consecutiveFailures).toBe(4));
-		a.server.hang();
-		b.server.hang();
-		const calls = [a.call(), b.call()];
-		await vi.waitFor(() => expect([a.server.pending.length, b.server.pending.length]).toEqual([1, 1]));
-		a.server.settleAll(new Response('{}', { status: 503 }));
-		b.server.settleAll(new Response('{}', { status: 503 }));
-		expect(await Promise.all(calls)).toEqual(['HTTPError', 'HTTPError']);
+		await fifthFailuresTogether(a, b);
 		await flush();
 		expect([a.snapshot().reopensAt, b.snapshot().reopensAt]).toEqual([b.snapshot().reopensAt, b.snapshot().reopensAt]); // before: each tab kept its own period
 		expect(b.snapshot().reopensAt).toBeGreaterThan(a.snapshot().openedAt! + 5_000); // the later (0.8's jitter)
