@@ -10,7 +10,8 @@ export interface CacheHandle {
 	/**
 	 * Remove the stored copies of a URL (every identity and credential). A relative URL is resolved as
 	 * a call's input is (`prefix`, `baseUrl`, in a page the page's URL); an absolute one is taken as it
-	 * is. Rejects with `InvalidRequestError` when no URL results.
+	 * is. The copies of that URL go, and those of it with the client's `searchParams` added (as a call of
+	 * it sends them). Rejects with `InvalidRequestError` when no URL results.
 	 */
 	delete(url: string | URL): Promise<void>;
 	/**
@@ -64,12 +65,40 @@ const records = async ({ key, store }: CacheState, identity: string | undefined,
 	return found.filter(isRecord);
 };
 
+/**
+ * `url` with a client's `searchParams` added as ky adds them to each call's URL: a string appended as
+ * it is; anything else pair by pair, a record's `undefined` values not added and their names removed.
+ */
+const withSearchParams = (url: string, searchParams: unknown): string => {
+	const target = new URL(url);
+	if (typeof searchParams === 'string') {
+		const text = searchParams.replace(/^\?/, '');
+		if (text.trim()) {
+			target.search = target.search ? `${target.search}&${text}` : `?${text}`;
+		}
+	} else if (typeof searchParams === 'object' && searchParams) {
+		const record = !Array.isArray(searchParams) && !(searchParams instanceof URLSearchParams);
+		for (const [name, value] of record ? Object.entries(searchParams) : new URLSearchParams(searchParams as string[][])) {
+			if (value === undefined) {
+				target.searchParams.delete(name);
+			} else {
+				target.searchParams.append(name, String(value));
+			}
+		}
+	}
+
+	return target.href;
+};
+
 /** `client.cache`: the stored copies, as the app sees them (API.md "Responses served from the stale cache"). */
 export const members = (cache: CacheState): CacheHandle => ({
 	async delete(url) {
-		// Its copies (sensitive query values removed) of every identity and credential go (see `View.drop`).
-		const target = redact(callUrl(url, cache.context.options), cache.params);
-		await cache.view.drop((stored) => urlOf(stored) === target);
+		// Its copies (sensitive query values removed) of every identity and credential go (see `View.drop`): the URL's as
+		// given, and as a call of it goes out, with the client's `searchParams` (the URL of a stored copy already has them).
+		const { options } = cache.context;
+		const resolved = callUrl(url, options);
+		const targets = [resolved, withSearchParams(resolved, options.searchParams)].map((each) => redact(each, cache.params));
+		await cache.view.drop((stored) => targets.includes(urlOf(stored)!));
 	},
 	clear: () => clear(cache),
 	async list() {
