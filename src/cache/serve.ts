@@ -14,6 +14,14 @@ const ownLimit = (record: CacheRecord): boolean =>
 	seconds(directives(record.headers.find(([name]) => name === 'cache-control')?.[1]).get('stale-if-error')) !== undefined;
 
 /**
+ * How far ahead of the clock a copy's `storedAt` may be and still count as stored now: the clocks of
+ * two tabs or isolates (workerd's advances only with I/O). Further ahead, the clock was set back since
+ * it was stored: its age is unknown, so it is not served (else it would be, `maxStaleMs` past the
+ * time it claims).
+ */
+const skewMs = 60_000;
+
+/**
  * The usable stored copy for a request, marked stale for `reason` (and with the pending writes of
  * the call's identity to its URL, which the outbox counts: `pending-writes=N`), or undefined; with `read`, only
  * while that call has no answer yet (a deadline's). A copy past its limit, or unreadable, goes.
@@ -26,7 +34,7 @@ export const serve = async (cache: CacheState, call: PolicyCall, request: Reques
 		const record = stored && await store.get<unknown>(stored);
 		const now = context.clock.now();
 		const readable = isRecord(record);
-		if (!readable || now > record.until || (now > record.storedAt + cache.maxStaleMs && !ownLimit(record))) {
+		if (!readable || now > record.until || now < record.storedAt - skewMs || (now > record.storedAt + cache.maxStaleMs && !ownLimit(record))) {
 			if (record !== undefined) {
 				if (!readable) {
 					storageError(context, 'cache', 'decode', new TypeError('Unreadable cache record'), stored);

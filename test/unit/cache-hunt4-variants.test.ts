@@ -30,3 +30,33 @@ describe('cache.delete(url) resolves the URL as a call does', () => {
 		expect(await api.cache.list()).toEqual([]);
 	});
 });
+
+describe('a record stored "in the future" (the device clock set back since) is no older than maxStaleMs', () => {
+	it('stored a day ahead of the clock, maxStaleMs one hour: not served, removed', async () => {
+		const start = kit.clock.now();
+		try {
+			const api = kit.make({ staleCache: { maxStaleMs: 3_600_000 } });
+			await fetchAndStore(api, 'future/1');
+			await quiet();
+			kit.clock.set(start - 86_400_000);
+			expect(await kit.servedStale(api, 'future/1')).toBe(false);
+			await quiet();
+			expect((await kit.store.keys()).filter((key) => key.includes('future/1'))).toEqual([]);
+		} finally {
+			kit.clock.set(start + 1);
+		}
+	});
+
+	it('stored a few seconds ahead (clocks of two isolates or tabs): still served', async () => {
+		const start = kit.clock.now();
+		try {
+			const api = kit.make({ staleCache: { maxStaleMs: 3_600_000 } });
+			await fetchAndStore(api, 'future/2');
+			await quiet();
+			kit.clock.set(start - 5000);
+			expect(await kit.servedStale(api, 'future/2')).toBe(true);
+		} finally {
+			kit.clock.set(start + 1);
+		}
+	});
+});
