@@ -218,7 +218,17 @@ export const cacheApiStore: StoreFactory = (namespace: string): KeyValueStore =>
 		clear: async () => index.changing(async (cache) => {
 			const listed = await stored(cache, namespace);
 			const keys = [...index.merged(new Set(listed))];
-			await Promise.all(keys.map(async (key) => cache.delete(urlOf(namespace, key))));
+			// Where the Cache API lists its entries (browsers), every one goes: also a value whose index write never landed (a page
+			// closed between the two), which `get` would still find. workerd (keys() "not implemented") and Deno (none) list none:
+			// the index is all there is.
+			let all: ReadonlyArray<Request | string>;
+			try {
+				all = await cache.keys();
+			} catch {
+				all = keys.map((key) => urlOf(namespace, key));
+			}
+
+			await Promise.all(all.map(async (entry) => cache.delete(entry)));
 			await index.update(cache, listed, keys, false);
 		}),
 	};

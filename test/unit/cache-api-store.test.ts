@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cacheApiStore } from '../../src/entries/index.js';
 
 /** A Cache API in memory; `hold()` keeps the next index `put` from landing until its release is called. */
-const fakeCaches = () => {
+const fakeCaches = (listing = false) => {
 	const entries = new Map<string, string>();
 	const held: Array<() => void> = [];
 	let holdNext = false;
@@ -27,9 +27,11 @@ const fakeCaches = () => {
 
 			entries.set(url, text);
 		},
-		async delete(url: string) {
-			return entries.delete(url);
+		async delete(url: string | Request) {
+			return entries.delete(typeof url === 'string' ? url : url.url);
 		},
+		// A browser's Cache lists its entries; workerd's and Deno's do not.
+		...listing ? { keys: async () => [...entries.keys()].map((url) => new Request(url)) } : {},
 	};
 	return {
 		caches: { open: async () => cache },
@@ -93,5 +95,20 @@ describe('cacheApiStore: overlapping index writes of one isolate', () => {
 		await until(() => fake.holding === 1);
 		await store.set('later', 2);
 		expect((await cacheApiStore('left').keys()).sort()).toEqual(['later', 'left']);
+	});
+});
+
+describe('cacheApiStore: clear() where the Cache API lists its entries (browsers)', () => {
+	it('a value whose index write never landed (the page closed between the two) goes too: get() no longer finds it', async () => {
+		fake = fakeCaches(true);
+		(globalThis as { caches?: unknown }).caches = fake.caches;
+		fake.hold();
+		void cacheApiStore('orphan').set('left', 1); // its value is written, its index write never lands
+		await until(() => fake.holding === 1);
+		const next = cacheApiStore('orphan'); // the next page load: it knows no change of the one before
+		expect(await next.get('left')).toBe(1);
+		await next.clear();
+		expect(await next.get('left')).toBeUndefined();
+		expect(await next.keys()).toEqual([]);
 	});
 });
