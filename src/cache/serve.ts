@@ -24,11 +24,18 @@ const skewMs = 60_000;
 /**
  * The usable stored copy for a request, marked stale for `reason` (and with the pending writes of
  * the call's identity to its URL, which the outbox counts: `pending-writes=N`), or undefined; with `read`, only
- * while that call has no answer yet (a deadline's). A copy past its limit, or unreadable, goes.
+ * while that call has no answer yet (a deadline's); only while the call's world is current (no identity
+ * change and no clear of the cache since it started: a read made before a logout gets no copy after it).
+ * A copy past its limit, or unreadable, goes.
  * Never rejects.
  */
 export const serve = async (cache: CacheState, call: PolicyCall, request: Request, reason: StaleReason, read?: Read): Promise<Response | undefined> => {
 	const { context, view, store } = cache;
+	// Work bound to who started it: once its identity changed, or a clear was noted, no copy answers the call.
+	if (!call.world.current('cache')) {
+		return undefined;
+	}
+
 	try {
 		const stored = await cache.key.of(request, call.identity);
 		const record = stored && await store.get<unknown>(stored);

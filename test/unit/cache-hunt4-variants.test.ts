@@ -1,6 +1,7 @@
 /** Variants of the stale cache's claims (defect hunt, fourth round). */
-import { describe, expect, it } from 'vitest';
-import { next, quiet, useCacheKit, type CacheKit } from './cache-kit.js';
+import { describe, expect, it, vi } from 'vitest';
+import { isStale } from '../../src/entries/index.js';
+import { collect, next, quiet, useCacheKit, type CacheKit } from './cache-kit.js';
 
 const kit = useCacheKit();
 
@@ -58,5 +59,62 @@ describe('a record stored "in the future" (the device clock set back since) is n
 		} finally {
 			kit.clock.set(start + 1);
 		}
+	});
+});
+
+describe('a read that started before a logout is never answered with a copy of the identity it started under', () => {
+	/** A client of identity `who`, whose transport fails (a network error) once `hold` is released, while one is set. */
+	const setup = () => {
+		const state = { who: 'alice', hold: undefined as Promise<void> | undefined, entered: false };
+		const api = kit.make({
+			identity: () => state.who,
+			fetch: async (input: unknown, init?: RequestInit) => {
+				if (state.hold) {
+					state.entered = true;
+					await state.hold;
+					throw new TypeError('fetch failed');
+				}
+
+				return globalThis.fetch(input as Request, init);
+			},
+		});
+		return { api, state };
+	};
+
+	it('its network failure after the identity changed: the error, not alice\'s copy', async () => {
+		const { api, state } = setup();
+		await fetchAndStore(api, 'logout/1');
+		let release!: () => void;
+		state.hold = new Promise((resolve) => {
+			release = resolve;
+		});
+		const call = api.get('logout/1', { staleCache: { networkTimeoutMs: false } });
+		await vi.waitFor(() => expect(state.entered).toBe(true));
+		state.who = 'bob';
+		release();
+		await expect(call).rejects.toMatchObject({ name: 'NetworkError' });
+		// Alice's copy is still hers: back as alice, a failure is answered by it.
+		state.who = 'alice';
+		state.hold = Promise.resolve();
+		expect(isStale(await api.get('logout/1'))).toBe(true);
+	});
+
+	it('its networkTimeoutMs passing after the identity changed: no copy answers it', async () => {
+		const { api, state } = setup();
+		await fetchAndStore(api, 'logout/2');
+		let release!: () => void;
+		state.hold = new Promise((resolve) => {
+			release = resolve;
+		});
+		const stale = collect(api, 'cache:stale');
+		const started = Date.now();
+		const call = api.get('logout/2', { staleCache: { networkTimeoutMs: 20 } });
+		state.who = 'bob'; // The logout, as the call starts: its deadline passes after it.
+		await vi.waitFor(() => expect(state.entered).toBe(true));
+		// Past the deadline (were timers late on a busy machine, the failure would meet the same check).
+		await vi.waitFor(() => expect(Date.now() - started).toBeGreaterThan(100), { interval: 10 });
+		release();
+		await expect(call).rejects.toMatchObject({ name: 'NetworkError' });
+		expect(stale).toEqual([]);
 	});
 });
