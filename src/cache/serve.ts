@@ -31,11 +31,6 @@ const skewMs = 60_000;
  */
 export const serve = async (cache: CacheState, call: PolicyCall, request: Request, reason: StaleReason, read?: Read): Promise<Response | undefined> => {
 	const { context, view, store } = cache;
-	// Work bound to who started it: once its identity changed, or a clear was noted, no copy answers the call.
-	if (!call.world.current('cache')) {
-		return undefined;
-	}
-
 	try {
 		const stored = await cache.key.of(request, call.identity);
 		const record = stored && await store.get<unknown>(stored);
@@ -54,7 +49,8 @@ export const serve = async (cache: CacheState, call: PolicyCall, request: Reques
 			return undefined;
 		}
 
-		if (read?.done || record.vary.some(([name, value]) => request.headers.get(name) !== value)) {
+		// Work bound to who started it: once its identity changed, or a clear was noted (also while the store read), no copy answers it.
+		if (read?.done || !call.world.current('cache') || record.vary.some(([name, value]) => request.headers.get(name) !== value)) {
 			return undefined;
 		}
 

@@ -1,6 +1,6 @@
 /** Variants of the stale cache's claims (defect hunt, fourth round). */
 import { describe, expect, it, vi } from 'vitest';
-import { isStale } from '../../src/entries/index.js';
+import { isStale, memoryStore, type KeyValueStore } from '../../src/entries/index.js';
 import { collect, next, quiet, useCacheKit, type CacheKit } from './cache-kit.js';
 
 const kit = useCacheKit();
@@ -116,5 +116,35 @@ describe('a read that started before a logout is never answered with a copy of t
 		release();
 		await expect(call).rejects.toMatchObject({ name: 'NetworkError' });
 		expect(stale).toEqual([]);
+	});
+});
+
+describe('a copy read from the store while a clear() began is not served', () => {
+	it('the store answers the read after client.clear() was called: the network\'s error, not the copy', async () => {
+		const inner = memoryStore('cache-test');
+		let gate: Promise<void> | undefined;
+		let reading = false;
+		const store: KeyValueStore = {
+			...inner,
+			async get<T>(key: string) {
+				const value = await inner.get<T>(key);
+				reading = true;
+				await gate;
+				return value;
+			},
+		};
+		const api = kit.make({ store: () => store, storageTimeoutMs: 60_000 });
+		await fetchAndStore(api, 'clearing/1');
+		let release!: () => void;
+		gate = new Promise((resolve) => {
+			release = resolve;
+		});
+		kit.mode = 'refuse';
+		const call = api.get('clearing/1');
+		await vi.waitFor(() => expect(reading).toBe(true));
+		const cleared = api.clear();
+		release();
+		await cleared;
+		await expect(call).rejects.toMatchObject({ name: 'NetworkError' });
 	});
 });
