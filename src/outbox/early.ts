@@ -60,14 +60,20 @@ export const follow = async (queue: Queue, drain: Drain, call: PolicyCall, recor
 			const outcome = response && outcomeOf(response, undefined, record, options, now, context.random);
 			if (outcome?.kind === 'dead' && outcome.reason === 'rejected') {
 				// An answer a replay would dead-letter (a 422): a dead letter now, never sent again.
-				await queue.bury(record, key, 'rejected', current);
-				queue.emit('outbox:dead', record, { deadReason: 'rejected', code });
+				// Told only when stored: a clear or discard while it waited for the entry's lock leaves none to see.
+				if (await queue.bury(record, key, 'rejected', current)) {
+					queue.emit('outbox:dead', record, { deadReason: 'rejected', code });
+				}
+
 				return undefined;
 			}
 
 			const { at, pinned } = call.signal?.aborted ? { at: now, pinned: false } : scheduleOf(response, error, record, options, now, context.random);
 			Object.assign(record, { nextAttemptAt: at, pinned });
-			await queue.writeBack(key, record, current);
+			if (!await queue.writeBack(key, record, current)) {
+				return false;
+			}
+
 			queue.emit('outbox:retry', record, { nextAttemptAt: at, code });
 			return at <= now;
 		}, call);

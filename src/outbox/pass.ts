@@ -237,9 +237,8 @@ export class Pass {
 
 			// `undefined` (a forgotten return) or anything but an entry: the app's error, the write is kept.
 			const next = migrated(queue, record, entry);
-			if (this.#permit.current(record.id)) {
-				// With what a dependent recorded with the stored entry while `migrate` ran (see `writeBack`).
-				await queue.writeBack(key, next, () => this.#permit.current(record.id));
+			// With what a dependent recorded with the stored entry while `migrate` ran (see `writeBack`).
+			if (await queue.writeBack(key, next, () => this.#permit.current(record.id))) {
 				queue.queued?.(next); // Counted pending for its URL now (read your own writes), here and in the other tabs.
 				return next;
 			}
@@ -292,9 +291,11 @@ export class Pass {
 				record.pinned = outcome.pinned;
 			}
 
-			await queue.writeBack(key, record, () => this.#permit.current(record.id));
-			this.#result.failed++;
-			queue.emit('outbox:retry', record, { nextAttemptAt: record.nextAttemptAt, code });
+			if (await queue.writeBack(key, record, () => this.#permit.current(record.id))) {
+				this.#result.failed++;
+				queue.emit('outbox:retry', record, { nextAttemptAt: record.nextAttemptAt, code });
+			}
+
 			this.#block(record.scope, outcome.kind === 'pause' ? Infinity : record.nextAttemptAt);
 		}
 	}
@@ -331,10 +332,9 @@ export class Pass {
 		}
 	}
 
-	/** Make an entry a dead letter, unless this pass may no longer write it. */
+	/** Make an entry a dead letter, unless this pass may no longer write it (then nobody is told of one). */
 	async #bury(record: OutboxRecord, key: string, reason: NonNullable<OutboxRecord['deadReason']>): Promise<void> {
-		if (this.#permit.current(record.id)) {
-			await this.#queue.bury(record, key, reason, () => this.#permit.current(record.id));
+		if (await this.#queue.bury(record, key, reason, () => this.#permit.current(record.id))) {
 			this.#result.dead++;
 			this.#queue.emit('outbox:dead', record, { deadReason: reason, code: (record.lastError?.code ?? 'TIMEOUT') as SteadfetchErrorCode });
 		}

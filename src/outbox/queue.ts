@@ -391,11 +391,12 @@ export class Queue {
 	 * Write a pending entry's record back after an attempt failed (`record` was read before it went out),
 	 * under the entry's lock, with the pointers and dependents recorded with its stored copy meanwhile (a
 	 * dependent queued in any tab, a `ref()`: enqueue.ts, `ask`): none is dropped, so its delivery still
-	 * keeps the values they wait for. Written only while `current()` (no await between it and the write);
+	 * keeps the values they wait for. Written only while `current()` (no await between it and the write):
+	 * resolves whether it was, so nobody is told of a write a clear or discard prevented;
 	 * `to`: under another key (its dead key), the pending one then removed.
 	 */
-	async writeBack(key: string, record: OutboxRecord, current: () => boolean, to = key): Promise<void> {
-		await this.entryLock(record.id, async () => {
+	async writeBack(key: string, record: OutboxRecord, current: () => boolean, to = key): Promise<boolean> {
+		return this.entryLock(record.id, async () => {
 			const stored = await this.read(key);
 			for (const list of ['pointers', 'dependents'] as const) {
 				const all = new Set([...record[list] ?? [], ...isRecord(stored) && stored[list] || []]);
@@ -404,11 +405,14 @@ export class Queue {
 				}
 			}
 
-			if (current()) {
-				await this.store.set(to, record);
-				// A dead letter (`bury`): stored under its dead key first, then its pending key goes.
-				await (to !== key && this.store.delete(key));
+			if (!current()) {
+				return false;
 			}
+
+			await this.store.set(to, record);
+			// A dead letter (`bury`): stored under its dead key first, then its pending key goes.
+			await (to !== key && this.store.delete(key));
+			return true;
 		});
 	}
 
@@ -766,12 +770,12 @@ export class Queue {
 	/**
 	 * Make a pending entry (`key`) a dead letter for `reason`: stored under its dead key while
 	 * `current()` (no clear, discard or other identity since its work began: checked at the write, after
-	 * the entry's lock and read). The caller tells it (`outbox:dead`).
+	 * the entry's lock and read). The caller tells it (`outbox:dead`) when it resolves true: stored.
 	 */
-	async bury(record: OutboxRecord, key: string, reason: NonNullable<OutboxRecord['deadReason']>, current: () => boolean): Promise<void> {
+	async bury(record: OutboxRecord, key: string, reason: NonNullable<OutboxRecord['deadReason']>, current: () => boolean): Promise<boolean> {
 		record.deadReason = reason;
 		// With what a dependent recorded meanwhile (`writeBack`): `retry(id)` and its delivery keep the values they wait for.
-		await this.writeBack(key, record, current, `d${key.slice(1)}`);
+		return this.writeBack(key, record, current, `d${key.slice(1)}`);
 	}
 
 	/** A dead letter (`key`) pending again from `now`: attempts and retention start again, stored under its pending key. */

@@ -1,0 +1,93 @@
+/**
+ * Variants of the outbox's claims (defect hunt, fourth round): a write told "queued" reaches the server
+ * or a visible dead letter; the user is told only of what is there; nothing removed comes back.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { OutboxQueuedError, createClient, memoryStore, outbox, type KeyValueStore, type OutboxOptions } from '../../src/entries/index.js';
+import { gate, spyStore, startHarness, until, type Harness } from './outbox-helpers.js';
+
+let h: Harness;
+beforeEach(async () => {
+	h = await startHarness();
+});
+afterEach(async () => {
+	await h.close();
+});
+
+const caught = async (promise: Promise<unknown>): Promise<unknown> => promise.then(() => undefined, (error: unknown) => error);
+
+/** A client on `store` whose transport is `fetch` (no server), the outbox's drain at once. */
+const clientOn = (store: KeyValueStore, fetch: typeof globalThis.fetch, options: OutboxOptions = {}) => createClient({
+	baseUrl: 'https://api.example/', clock: h.clock, random: () => 0.5, store: () => store, fetch,
+	retry: 0, retryBudget: false, breaker: false, staleCache: false, outbox: outbox({ resumeJitterMs: 0, ...options }),
+});
+
+describe('outbox:dead fires only for a dead letter that is stored', () => {
+	/**
+	 * A store whose read of a pending entry by the dead letter's write (`Queue.writeBack`, under the entry's
+	 * lock) is held once `hold()` was called: `held` resolves when the read waits, `open()` lets it go.
+	 */
+	const holding = () => {
+		let holding = false;
+		const reached = gate();
+		const released = gate();
+		const store = spyStore(memoryStore('dead-after-clear'), {
+			get: async (key, run) => {
+				if (holding && key.startsWith('p|') && (await navigator.locks.query()).held?.some((lock) => lock.name?.includes('/outbox#'))) {
+					holding = false;
+					reached.open();
+					await released.wait;
+				}
+
+				return run();
+			},
+		});
+		return { store, hold: () => (holding = true), held: reached.wait, open: released.open };
+	};
+
+	it('a replay answered 422 while clear() runs: no outbox:dead, no dead letter', async () => {
+		const { store, hold, held, open } = holding();
+		let offline = true;
+		const api = clientOn(store, async () => {
+			if (offline) {
+				throw new TypeError('Failed to fetch');
+			}
+
+			hold(); // The dead letter's write reads the entry again: held there.
+			return Response.json({ error: 'invalid' }, { status: 422 });
+		});
+		expect(await caught(api.post('todos', { json: { title: 'a' } }))).toBeInstanceOf(OutboxQueuedError);
+		const dead: unknown[] = [];
+		api.on('outbox:dead', (event) => dead.push(event));
+		offline = false;
+		const flushed = api.outbox.flush();
+		await held;
+		const cleared = api.clear(); // The user logs out while the dead letter is being written.
+		open();
+		await Promise.all([flushed, cleared]);
+		expect(await api.outbox.deadLetters()).toEqual([]);
+		expect(dead).toEqual([]);
+	});
+
+	it('a write told "queued" at its deadline, its attempt then answered 422 while clear() runs: no outbox:dead, no dead letter', async () => {
+		const { store, hold, held, open } = holding();
+		const answer = gate();
+		const api = clientOn(store, async () => {
+			await answer.wait;
+			hold();
+			return Response.json({ error: 'invalid' }, { status: 422 });
+		}, { networkTimeoutMs: 20 });
+		const dead: unknown[] = [];
+		api.on('outbox:dead', (event) => dead.push(event));
+		expect(await caught(api.post('todos', { json: { title: 'a' } }))).toBeInstanceOf(OutboxQueuedError);
+		answer.open();
+		await held;
+		const cleared = api.clear();
+		open();
+		await cleared;
+		await until(async () => (await api.outbox.size()) === 0);
+		console.log("EV", JSON.stringify(dead));
+		expect(await api.outbox.deadLetters()).toEqual([]);
+		expect(dead).toEqual([]);
+	});
+});
