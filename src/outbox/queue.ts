@@ -674,14 +674,15 @@ export class Queue {
 	/**
 	 * Move a dead letter back to pending (attempts and retention start again), and its `'parent'` dead
 	 * letters with it: their records, its own first; `OUTBOX_NOT_FOUND` when there is none (or it was
-	 * removed meanwhile).
+	 * removed meanwhile); the store's failure when it does not list or read.
 	 */
 	async revive(id: string): Promise<OutboxRecord[]> {
 		// Not cleared, nor `id` discarded, since the revival began, through any client of the name (the
 		// revival holds no lock a removal waits for): checked with no await before each write.
 		return this.#occupy(async (kept) => {
-			const key = (await this.list()).find((each) => each.dead && each.id === id)?.key;
-			const record = key && await this.read(key);
+			// A store that does not answer rejects with its failure (as `discard` does): no false "not found".
+			const key = (await this.list(true)).find((each) => each.dead && each.id === id)?.key;
+			const record = key && await this.read(key, true);
 			if (!key || !isRecord(record) || !kept(id)) {
 				throw new SteadfetchError(`No dead letter with id ${id}`, 'OUTBOX_NOT_FOUND', false);
 			}

@@ -64,7 +64,7 @@ export interface Outbox {
 	 * Workers only through `client.withContext(ctx)` (the drain is handed to `ctx.waitUntil`), else
 	 * the next call or `flush()` replays it (no work is left running outside a request). Rejects with
 	 * `OUTBOX_NOT_FOUND` when there is no such dead letter (or it was discarded or cleared meanwhile),
-	 * with `InvalidRequestError` when `id` is not a string (an entry itself: pass its `id`).
+	 * with the store's failure when it cannot list or read it (reported as `storage:error`), with `InvalidRequestError` when `id` is not a string (an entry itself: pass its `id`).
 	 */
 	retry(id: string): Promise<void>;
 	/**

@@ -91,3 +91,33 @@ describe('outbox:dead fires only for a dead letter that is stored', () => {
 		expect(dead).toEqual([]);
 	});
 });
+
+describe('retry(id) on a store that cannot list', () => {
+	it('rejects with the store\'s failure (as discard(id) does), never OUTBOX_NOT_FOUND for a dead letter that is there', async () => {
+		let refuse = false;
+		const store = spyStore(memoryStore('retry-unlisted'), {
+			keys: async (run) => {
+				if (refuse) {
+					throw new Error('keys() refused');
+				}
+
+				return run();
+			},
+		});
+		let status = 0;
+		const api = clientOn(store, async () => status ? Response.json({ error: 'invalid' }, { status }) : Promise.reject(new TypeError('Failed to fetch')));
+		const queued = await caught(api.post('todos', { json: { title: 'a' } })) as OutboxQueuedError;
+		status = 422;
+		await api.outbox.flush();
+		expect((await api.outbox.deadLetters()).map((entry) => entry.id)).toEqual([queued.entryId]);
+		const failures: unknown[] = [];
+		api.on('storage:error', (event) => failures.push(event));
+		refuse = true;
+		const error = await caught(api.outbox.retry(queued.entryId));
+		expect(error).toBeInstanceOf(Error);
+		expect((error as { code?: string }).code).not.toBe('OUTBOX_NOT_FOUND');
+		expect(failures.length).toBeGreaterThan(0);
+		refuse = false;
+		expect((await api.outbox.deadLetters()).map((entry) => entry.id)).toEqual([queued.entryId]); // Still there, to retry again.
+	});
+});
