@@ -70,6 +70,8 @@ export class Refs {
 	#count = 0;
 	#syntax: RegExp | undefined;
 	readonly #made = new Map<string, Made>();
+	/** The placeholder made for each entry, pointer and identity: `ref()` called again (each render) gives it again, nothing more kept. */
+	readonly #given = new Map<string, string>();
 	/**
 	 * Whole answers of entries delivered early (`networkTimeoutMs`), until `until` (epoch ms), and the
 	 * world their call started in: memory only, used only while it is current (no clear since, in any
@@ -87,9 +89,15 @@ export class Refs {
 			throw new TypeError('outbox.ref(entryId, pointer): pointer must be a JSON pointer (RFC 6901: \'\' or starting with \'/\')');
 		}
 
-		this.#nonce ??= crypto.randomUUID().replace(/-/g, '');
-		const placeholder = `steadfetch-ref-${this.#nonce}-${this.#count++}`;
-		this.#made.set(placeholder, { entry, pointer, who });
+		const asked = JSON.stringify([entry, pointer, who]);
+		let placeholder = this.#given.get(asked);
+		if (!placeholder) {
+			this.#nonce ??= crypto.randomUUID().replace(/-/g, '');
+			placeholder = `steadfetch-ref-${this.#nonce}-${this.#count++}`;
+			this.#made.set(placeholder, { entry, pointer, who });
+			this.#given.set(asked, placeholder);
+		}
+
 		return placeholder;
 	}
 

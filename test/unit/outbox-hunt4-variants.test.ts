@@ -121,3 +121,31 @@ describe('retry(id) on a store that cannot list', () => {
 		expect((await api.outbox.deadLetters()).map((entry) => entry.id)).toEqual([queued.entryId]); // Still there, to retry again.
 	});
 });
+
+describe('outbox.ref() called on every render', () => {
+	it('10 000 calls for one entry and pointer hold one placeholder (nothing grows per call), still replaced on replay', async () => {
+		let offline = true;
+		const bodies: string[] = [];
+		const api = clientOn(memoryStore('ref-per-render'), async (input) => {
+			if (offline) {
+				throw new TypeError('Failed to fetch');
+			}
+
+			const request = input as Request;
+			bodies.push(await request.text());
+			return Response.json({ id: 41 }, { status: 201 });
+		});
+		const parent = (await caught(api.post('todos', { json: { title: 'a' } })) as OutboxQueuedError).entryId;
+		const placeholders = new Set<string>();
+		for (let render = 0; render < 10_000; render++) {
+			placeholders.add(api.outbox.ref(parent, '/id'));
+		}
+
+		expect(placeholders.size).toBe(1);
+		const [id] = placeholders;
+		expect(await caught(api.patch('todos/x', { json: { parent: id } }))).toBeInstanceOf(OutboxQueuedError);
+		offline = false;
+		await api.outbox.flush();
+		expect(bodies.at(-1)).toBe('{"parent":41}');
+	});
+});
