@@ -209,6 +209,13 @@ export class Queue {
 		}
 
 		const keys = listed.flatMap((key) => parseKey(key) ?? []);
+		// A pending key whose entry has a dead key too: a dead letter's write whose pending key's delete never
+		// came (the tab died between them). It is that dead letter: never replayed, shown once, removed with it.
+		const dead = new Set(keys.flatMap((each) => each.dead ? [each.id] : []));
+		for (const each of keys) {
+			each.dead ||= dead.has(each.id);
+		}
+
 		this.#kept = listed.filter((key) => key.startsWith('v|'));
 		this.#stored = new Set(keys.map((each) => each.id));
 		this.#index.reset(keys.filter((key) => !key.dead));
@@ -319,10 +326,13 @@ export class Queue {
 		return records;
 	}
 
-	/** Each readable record, pending or dead, handed to `visit` as it is read: one at a time, none kept here (a body may be a large file). */
+	/**
+	 * Each readable record, pending or dead, handed to `visit` as it is read: one at a time, none kept here
+	 * (a body may be a large file); an entry once (a pending key `list` marks dead is not read: its dead key is).
+	 */
 	async forEach(dead: boolean, visit: (record: OutboxRecord) => void): Promise<void> {
 		for (const key of await this.list()) {
-			const record = key.dead === dead ? await this.read(key.key) : undefined;
+			const record = key.dead === dead && (key.key[0] === 'd') === dead ? await this.read(key.key) : undefined;
 			if (isRecord(record)) {
 				visit(record);
 			}

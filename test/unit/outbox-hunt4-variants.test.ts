@@ -2,7 +2,7 @@
  * Variants of the outbox's claims (defect hunt, fourth round): a write told "queued" reaches the server
  * or a visible dead letter; the user is told only of what is there; nothing removed comes back.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { OutboxQueuedError, createClient, memoryStore, outbox, type KeyValueStore, type OutboxOptions } from '../../src/entries/index.js';
 import { gate, spyStore, startHarness, until, type Harness } from './outbox-helpers.js';
 
@@ -147,5 +147,33 @@ describe('outbox.ref() called on every render', () => {
 		offline = false;
 		await api.outbox.flush();
 		expect(bodies.at(-1)).toBe('{"parent":41}');
+	});
+});
+
+describe('a crash between a dead letter\'s write and its pending key\'s delete', () => {
+	it('after the reload the entry is one dead letter: not replayed, not listed pending, counted once', async () => {
+		const inner = memoryStore('crash-bury');
+		const sent: string[] = [];
+		const fetch = async (input: RequestInfo | URL): Promise<Response> => {
+			sent.push((input as Request).url);
+			return Response.json({ id: 1 }, { status: 201 });
+		};
+		const before = clientOn(inner, async () => Promise.reject(new TypeError('Failed to fetch')), { baseBackoffMs: 3_600_000 });
+		const queued = await caught(before.post('todos', { json: { title: 'a' } })) as OutboxQueuedError;
+		before.close();
+		// The tab died after the dead letter (a 422) was stored under its dead key, before its pending key went.
+		const [pendingKey] = await inner.keys();
+		const record = await inner.get<Record<string, unknown>>(pendingKey!);
+		await inner.set(`d${pendingKey!.slice(1)}`, { ...record, deadReason: 'rejected', lastError: { code: 'HTTP_4XX', status: 422, message: '422' } });
+		const after = clientOn(inner, fetch);
+		await after.outbox.flush();
+		expect(sent).toEqual([]);
+		expect(await after.outbox.list()).toEqual([]);
+		expect((await after.outbox.deadLetters()).map((entry) => [entry.id, entry.deadReason])).toEqual([[queued.entryId, 'rejected']]);
+		expect(await after.outbox.stats()).toMatchObject({ entries: 0, dead: 1 });
+		await after.outbox.retry(queued.entryId); // Taken back: one pending entry, sent once.
+		await vi.waitFor(() => expect(sent).toHaveLength(1));
+		expect(await after.outbox.deadLetters()).toEqual([]);
+		expect(await inner.keys()).toEqual([]);
 	});
 });
