@@ -32,9 +32,9 @@ import { secretUrl, targetOf } from './target.js';
  */
 
 /**
- * The sequence number of an entry's key, after its creation time: one counter for every client
- * this module serves, so entries that clients of one name write within the same millisecond keep
- * the order they were written in.
+ * The sequence number of an entry's key, after its call's start: one counter for every client this
+ * module serves, so writes that clients of one name make within the same millisecond keep the order
+ * they were called in.
  */
 let sequence = 0;
 
@@ -155,10 +155,11 @@ const capture = async ({ context, options }: Queue, call: PolicyCall, record: Ou
 
 /**
  * Store a call that cannot be delivered now: `OutboxQueuedError`, or the 202 of `queuedResponse:
- * 'accepted'`. `run` (with `until`): the call reached its deadline and its attempt goes on — the
+ * 'accepted'`, in its scope's order at `made` (its call's start and sequence: the order of the calls,
+ * not of their failures). `run` (with `until`): the call reached its deadline and its attempt goes on — the
  * entry is claimed here before it is stored, leased until `until`, and followed (`follow`).
  */
-const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Request, snapshot: BodySnapshot, error: unknown, idempotencyKey: string, run?: Promise<Response>, until?: number): Promise<Response> => {
+const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Request, snapshot: BodySnapshot, error: unknown, idempotencyKey: string, made: [number, number], run?: Promise<Response>, until?: number): Promise<Response> => {
 	const { context, options } = queue;
 	if (await overQuota(snapshot.body?.byteLength ?? 0, storageMs(context))) {
 		// Before any byte is written (a coalescing write supersedes nothing): what was queued stays.
@@ -175,9 +176,18 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 
 	const record = await recordOf(queue, call, request, snapshot, error, idempotencyKey, until);
 	const { id, createdAt, nextAttemptAt } = record;
-	// After the newest pending entry of its scope (FIFO): another tab's of the same millisecond counts its own sequence.
-	const [, at = 0, seq = -1] = queue.pending.of(record.scope).at(-1)?.key.split('|') ?? [];
-	const key = createdAt > +at ? makeKey('p', createdAt, sequence++, id, record.scope) : makeKey('p', +at, Math.max(sequence++, +seq + 1), id, record.scope);
+	// Where its call was made, after the newest pending entry of its scope not called after it here (FIFO by
+	// call: an older call of this realm that failed later goes first); another tab's, even of the same
+	// millisecond, counts as called before (its own sequence).
+	const [time, order] = made;
+	const pending = queue.pending.of(record.scope);
+	let newest = pending.length - 1;
+	while (newest >= 0 && (queue.order.get(pending[newest]!.id) ?? -1) > order) {
+		newest--; // From the newest back, past only this realm's later calls: no cost per entry queued.
+	}
+
+	const [, at = 0, seq = -1] = pending[newest]?.key.split('|') ?? [];
+	const key = time > +at ? makeKey('p', time, order, id, record.scope) : makeKey('p', +at, Math.max(order, +seq + 1), id, record.scope);
 	if (run) {
 		queue.claim(id); // Before anyone can list it: no pass of this client replays it while its attempt is in flight.
 	}
@@ -233,9 +243,10 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 
 	// A coalescing PUT or DELETE removes the writes it supersedes only once it is stored itself.
 	// Stored only in the world its call started in (no await between the check and the write).
-	const stored = await queue.supersede(record, async () => {
+	const stored = await queue.supersede(record, key, async () => {
 		await capture(queue, call, record);
 		if (call.world.current('outbox')) {
+			queue.order.set(id, order);
 			await queue.store.set(key, record); // Noted as pending at once: a write made then is held behind it.
 			return true;
 		}
@@ -303,6 +314,7 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 		return next(); // Not the outbox's (a read, `outbox: false`): here only for its placeholders of delivered entries, put in place by the layer.
 	}
 
+	const made: [number, number] = [start, sequence++]; // Its place in its scope's order, should it be stored.
 	let idempotencyKey: string;
 	let typed: boolean;
 	try {
@@ -367,7 +379,7 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 			throw new OutboxFullError(full.message, { cause: error, reason: full.reason });
 		}
 
-		return enqueue(queue, drain, call, call.request, snapshot, error, idempotencyKey);
+		return enqueue(queue, drain, call, call.request, snapshot, error, idempotencyKey, made);
 	} finally {
 		clearTimeout(timer);
 	}
@@ -377,7 +389,7 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 	const total = call.options.totalTimeout ?? context.options.totalTimeout ?? 20_000;
 	const until = typeof total === 'number' ? start + total : context.clock.now() + noLeaseMs;
 	const slow = new SteadfetchError(`No answer within ${ms} ms (outbox.networkTimeoutMs)`, 'TIMEOUT', true);
-	return enqueue(queue, drain, call, call.request, snapshot, slow, idempotencyKey, run, until);
+	return enqueue(queue, drain, call, call.request, snapshot, slow, idempotencyKey, made, run, until);
 };
 
 /** An attempt of the layer's (see `layer`). */

@@ -122,6 +122,8 @@ export class Queue {
 	 * when this client leaves it alone whoever calls (a newer version's, unreadable).
 	 */
 	readonly #known = new Map<string, string | undefined | null>();
+	/** The call sequence (enqueue.ts) of each pending entry this client queued, by id: a call made before it is queued before it. */
+	readonly order = new Map<string, number>();
 	/** The URL of each pending entry this client wrote or read, by id: a coalescing write reads only its URL's entries again. */
 	readonly #urls = new Map<string, string>();
 	/** Ids being replayed by this client's drain: checked and claimed with no await since the record's read. */
@@ -225,6 +227,7 @@ export class Queue {
 		if (!this.#index.size) {
 			this.#known.clear(); // Nothing pending: what it knew is gone.
 			this.#urls.clear();
+			this.order.clear();
 		}
 
 		return keys;
@@ -273,6 +276,7 @@ export class Queue {
 			this.#index.delete(entry);
 			this.#known.delete(entry.id);
 			this.#urls.delete(entry.id);
+			this.order.delete(entry.id);
 		}
 	}
 
@@ -585,12 +589,13 @@ export class Queue {
 	 * and identity (`outbox:superseded` each) that no replay has claimed nor a first attempt leased, under the drain's lock (no
 	 * drain runs in any tab or client of this name), waited for at most `storageTimeoutMs` (else it
 	 * keeps them all); while this client's pass has the lock, and in workerd (no locks), only what
-	 * that pass has not claimed. Without a precondition of its own, `record` takes the oldest one among
+	 * that pass has not claimed, and only those before its `key` (called before it: an older call that
+	 * failed later never removes a newer write). Without a precondition of its own, `record` takes the oldest one among
 	 * them: it was made on that version. `commit` stores `record` (false: it was not stored); they are
 	 * removed only after it was, so a write never stored (its world changed) supersedes nothing. Any
 	 * other write (`coalesce` off, another method) is only stored.
 	 */
-	async supersede(record: OutboxRecord, commit: () => Promise<boolean>): Promise<boolean> {
+	async supersede(record: OutboxRecord, at: string, commit: () => Promise<boolean>): Promise<boolean> {
 		if (!this.options.coalesce || !['PUT', 'DELETE'].includes(record.method)) {
 			return commit();
 		}
@@ -599,7 +604,7 @@ export class Queue {
 		const run = async (): Promise<void> => this.#occupy(async () => {
 			await this.refresh();
 			const superseded: Array<[string, OutboxRecord]> = [];
-			for (const { key, id } of [...this.#index.of(record.scope)]) {
+			for (const { key, id } of this.#index.of(record.scope).filter((each) => each.key < at)) {
 				// Another URL's entry, as this client wrote or last read it, is not read again. (Its URL changes only by a
 				// `migrate` or a rebase; one made by another tab meanwhile leaves it uncoalesced: both are sent, in order.)
 				const old = [undefined, record.url].includes(this.#urls.get(id)) ? await this.read(key) : undefined;

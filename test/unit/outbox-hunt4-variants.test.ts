@@ -177,3 +177,52 @@ describe('a crash between a dead letter\'s write and its pending key\'s delete',
 		expect(await inner.keys()).toEqual([]);
 	});
 });
+
+describe('the order of the writes is the order of the calls', () => {
+	/** A transport where a request whose body names `slow` fails only once `fail()` was called; any other fails at once (offline); online, it answers 201. */
+	const transport = () => {
+		const slow = gate();
+		let online = false;
+		const bodies: string[] = [];
+		const fetch = async (input: RequestInfo | URL): Promise<Response> => {
+			const body = await (input as Request).text();
+			if (online) {
+				bodies.push(body);
+				return Response.json({ ok: true }, { status: 201 });
+			}
+
+			if (body.includes('slow')) {
+				await slow.wait; // The older call's attempt fails last (a timeout, a dropped connection).
+			}
+
+			throw new TypeError('Failed to fetch');
+		};
+		return { fetch, bodies, fail: slow.open, online: () => (online = true) };
+	};
+
+	it('two writes of one tab, the older failing after the newer: replayed in call order', async () => {
+		const t = transport();
+		const api = clientOn(memoryStore('call-order'), t.fetch);
+		const older = caught(api.post('todos', { json: { step: 1, slow: true } }));
+		const newer = await caught(api.post('todos', { json: { step: 2 } }));
+		expect(newer).toBeInstanceOf(OutboxQueuedError);
+		t.fail();
+		expect(await older).toBeInstanceOf(OutboxQueuedError);
+		expect((await api.outbox.list()).map((entry) => entry.id)).toEqual([(await older as OutboxQueuedError).entryId, (newer as OutboxQueuedError).entryId]);
+		t.online();
+		await api.outbox.flush();
+		expect(t.bodies).toEqual(['{"step":1,"slow":true}', '{"step":2}']);
+	});
+
+	it('with coalesce, the older PUT failing after the newer one supersedes nothing: the last write called wins', async () => {
+		const t = transport();
+		const api = clientOn(memoryStore('call-order-coalesce'), t.fetch, { coalesce: true });
+		const older = caught(api.put('todos/1', { json: { title: 'old', slow: true } }));
+		expect(await caught(api.put('todos/1', { json: { title: 'new' } }))).toBeInstanceOf(OutboxQueuedError);
+		t.fail();
+		expect(await older).toBeInstanceOf(OutboxQueuedError);
+		t.online();
+		await api.outbox.flush();
+		expect(t.bodies.at(-1)).toBe('{"title":"new"}');
+	});
+});
