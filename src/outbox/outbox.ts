@@ -11,7 +11,6 @@ import type { ResolvedOutboxOptions } from './options.js';
 import { PendingWrites } from './pending-writes.js';
 import { Queue } from './queue.js';
 import { diesWithRequest } from './request-bound.js';
-import { toEntry } from './record.js';
 import type { Outbox } from './types.js';
 
 /**
@@ -51,8 +50,8 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 	 */
 	const make = (waitUntil?: WaitUntil): Outbox => ({
 		size: async () => queue.count(),
-		list: async () => (await queue.records(false)).map(toEntry),
-		deadLetters: async () => (await queue.records(true)).map(toEntry),
+		list: async () => queue.entries(false),
+		deadLetters: async () => queue.entries(true),
 		flush: async () => await drain.trigger(true, waitUntil) ?? { sent: 0, failed: 0, dead: 0, remaining: await queue.count() },
 		async retry(id) {
 			const revived = await queue.revive(idOf(id, 'retry'));
@@ -73,8 +72,8 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 			return placeholder;
 		},
 		async stats() {
-			const [pending, dead] = [await queue.records(false), await queue.records(true)];
-			return { entries: pending.length, dead: dead.length, bytes: [...pending, ...dead].reduce((sum, record) => sum + (record.body?.byteLength ?? 0), 0) };
+			const [pending, dead] = [await queue.entries(false), await queue.entries(true)];
+			return { entries: pending.length, dead: dead.length, bytes: [...pending, ...dead].reduce((sum, entry) => sum + entry.bodyBytes, 0) };
 		},
 	});
 

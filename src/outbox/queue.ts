@@ -11,7 +11,8 @@ import type { ResolvedOutboxOptions } from './options.js';
 import { at, earlyMs, isValues, keptMs, Refs, valuesKey, type Ref, type Values } from './refs.js';
 import { PendingKeys, type PendingView } from './pending.js';
 import { lockEntry, lockOutbox } from './locks.js';
-import { isRecord, leased, overwritten, parseKey, type OutboxRecord, type RecordKey } from './record.js';
+import { isRecord, leased, overwritten, parseKey, toEntry, type OutboxRecord, type RecordKey } from './record.js';
+import type { OutboxEntry } from './types.js';
 import { diesWithRequest, drainOfAnotherRequest } from './request-bound.js';
 
 /** A pass's permit (the drain's lock held): what it may still do with the records it read. */
@@ -323,11 +324,11 @@ export class Queue {
 		return value;
 	}
 
-	/** The entries, pending or dead, that are readable records. */
-	async records(dead: boolean): Promise<OutboxRecord[]> {
-		const records: OutboxRecord[] = [];
-		await this.forEach(dead, (record) => records.push(record));
-		return records;
+	/** The entries, pending or dead, that are readable records, as the app sees them: no record's body is kept (a queue of photos is never all in memory). */
+	async entries(dead: boolean): Promise<OutboxEntry[]> {
+		const entries: OutboxEntry[] = [];
+		await this.forEach(dead, (record) => entries.push(toEntry(record)));
+		return entries;
 	}
 
 	/**

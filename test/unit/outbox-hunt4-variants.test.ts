@@ -226,3 +226,42 @@ describe('the order of the writes is the order of the calls', () => {
 		expect(t.bodies.at(-1)).toBe('{"title":"new"}');
 	});
 });
+
+describe('list() and stats() of queued files', () => {
+	it('hold one record\'s body at a time, never every queued file at once', async () => {
+		const { setFlagsFromString } = await import('node:v8');
+		const { runInNewContext } = await import('node:vm');
+		setFlagsFromString('--expose-gc');
+		const gc = runInNewContext('gc') as () => void;
+		const inner = memoryStore('files-listed');
+		const bodies: Array<WeakRef<ArrayBuffer>> = [];
+		let alive = 0;
+		let reading = false;
+		// A store that hands out each record's body as its own bytes (as IndexedDB does): the test counts how many of
+		// those read before are still held by the client when the next one is read.
+		const store = spyStore(inner, {
+			get: async (_key, run) => {
+				const value = await run() as { body?: ArrayBuffer } | undefined;
+				if (!reading || !value?.body) {
+					return value;
+				}
+
+				await new Promise((resolve) => setTimeout(resolve, 0)); // A new task: what the last one held only for it is let go.
+				gc();
+				alive = Math.max(alive, bodies.filter((body) => body.deref() !== undefined).length);
+				const body = value.body.slice(0);
+				bodies.push(new WeakRef(body));
+				return { ...value, body };
+			},
+		});
+		const api = clientOn(store, async () => Promise.reject(new TypeError('Failed to fetch')));
+		for (let n = 0; n < 8; n++) {
+			expect(await caught(api.post('photos', { body: new Uint8Array(1 << 20).fill(n) }))).toBeInstanceOf(OutboxQueuedError);
+		}
+
+		reading = true;
+		expect((await api.outbox.list()).map((entry) => entry.bodyBytes)).toEqual(Array.from({ length: 8 }, () => 1 << 20));
+		expect(await api.outbox.stats()).toMatchObject({ entries: 8, bytes: 8 << 20 });
+		expect(alive).toBeLessThanOrEqual(2); // The one just read, and at most the one before it (an engine's register): never all eight.
+	});
+});
