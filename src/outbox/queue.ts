@@ -744,7 +744,14 @@ export class Queue {
 		const answer: unknown = await response.clone().json().catch(() => undefined);
 		const now = this.context.clock.now();
 		if (early) {
-			this.refs.early.set(record.id, { answer, until: now + earlyMs, world: early });
+			const held = this.refs.early;
+			for (const [id, { until }] of held) {
+				if (until <= now) {
+					held.delete(id); // Past its 60 s: no answer is held for the client's life.
+				}
+			}
+
+			held.set(record.id, { answer, until: now + earlyMs, world: early });
 		}
 
 		// Not once it was discarded or the outbox cleared (its permit, or its call's world), checked with no await before the write.

@@ -265,3 +265,34 @@ describe('list() and stats() of queued files', () => {
 		expect(alive).toBeLessThanOrEqual(2); // The one just read, and at most the one before it (an engine's register): never all eight.
 	});
 });
+
+describe('the answers of writes delivered after "queued" (networkTimeoutMs)', () => {
+	it('are held 60 s, not for the client\'s life: a long session of slow writes does not keep every answer', async () => {
+		let stores: Map<string, unknown> | undefined;
+		// An app's policy sees the client's shared stores (API.md: no private door): where the placeholders' memory lives.
+		const peek = {
+			slot: 'peek', create: (context: { stores: Map<string, unknown> }) => {
+				stores = context.stores;
+				return {};
+			},
+		};
+		const answers: Array<() => void> = [];
+		const api = createClient({
+			baseUrl: 'https://api.example/', clock: h.clock, random: () => 0.5, store: () => memoryStore('early-answers'),
+			retry: 0, retryBudget: false, breaker: false, staleCache: false, outbox: outbox({ resumeJitterMs: 0, networkTimeoutMs: 20 }),
+			fetch: async () => new Promise<Response>((resolve) => answers.push(() => resolve(Response.json({ id: 1, big: 'x'.repeat(1000) }, { status: 201 })))),
+			peek,
+		} as never) as ReturnType<typeof clientOn>;
+		const sent: unknown[] = [];
+		api.on('outbox:sent', (event) => sent.push(event));
+		for (let n = 1; n <= 5; n++) {
+			expect(await caught(api.post('todos', { json: { n } }))).toBeInstanceOf(OutboxQueuedError);
+			answers.shift()!();
+			await vi.waitFor(() => expect(sent).toHaveLength(n));
+			h.clock.advance(61_000); // Each answer's 60 s are over before the next write.
+		}
+
+		const held = (stores!.get('#refs') as { early: Map<string, unknown> }).early;
+		expect(held.size).toBeLessThanOrEqual(1);
+	});
+});
