@@ -1,5 +1,5 @@
 import { failoverAt } from '../bands/bands.js';
-import type { PolicyCall, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
+import type { PolicyCall, Policy, PolicyContext, PolicyParts, RunOptions } from '../core/policy.js';
 import type { Layer } from '../core/types.js';
 import { check, optionsOf, isObject, offOnly } from '../utils/validate.js';
 import { classify, classifyStatus } from '../errors/classify.js';
@@ -60,7 +60,7 @@ const callerKeyed = ({ idempotencyKey, options, input }: PolicyCall, defaults: u
 		}
 	});
 
-const drop = (response: Response | undefined): void => {
+const drop = (response: Pick<Response, 'body'> | undefined): void => {
 	void response?.body?.cancel().catch(() => undefined);
 };
 
@@ -96,11 +96,27 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 	/** Set by the client's `close()`: no mirror attempt starts after it. */
 	let closed = false;
 
-	const wrap = async (call: PolicyCall, next: () => Promise<Response>): Promise<Response> => {
+	const wrap = async (call: PolicyCall, next: (extra?: RunOptions) => Promise<Response>): Promise<Response> => {
+		// A body the primary's run reads once (the caller's Request's, or a stream): a copy for the
+		// mirrors, made before it goes, for a call that may go to one with a body (keyed by the caller).
+		const { input, options } = call;
+		let copy: Request | Response | undefined;
+		let first: RunOptions | undefined;
+		if (call.method !== 'GET' && call.method !== 'HEAD' && callerKeyed(call, context.options.headers)) {
+			if (options.body instanceof ReadableStream) {
+				const [body, rest] = options.body.tee();
+				first = { body };
+				copy = new Response(rest);
+			} else if (input instanceof Request && input.body && options.body == null && options.json === undefined) {
+				copy = input.clone();
+			}
+		}
+
 		let failure: { response?: Response; error?: unknown };
 		try {
-			const response = await next();
+			const response = await next(first);
 			if (!failing(response)) {
+				drop(copy);
 				return response;
 			}
 
@@ -115,6 +131,13 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 			&& (call.method === 'GET' || call.method === 'HEAD' || (request.headers.has('idempotency-key') && callerKeyed(call, context.options.headers)))
 			? mirrors.get(new URL(request.url).origin) : undefined;
 		if (!list || !request) {
+			drop(copy);
+			return settle(failure);
+		}
+
+		// The copied body's bytes, sent to each mirror in turn; a body that cannot be read: the primary's outcome stands.
+		const body = copy && await copy.arrayBuffer().then((bytes) => ({ body: bytes }), () => undefined);
+		if (copy && !body) {
 			return settle(failure);
 		}
 
@@ -129,7 +152,7 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 
 			routeOf(call).base = base;
 			try {
-				const response = await next();
+				const response = await next(body);
 				if (response.status >= 400) {
 					drop(response); // Not a good answer (a mirror that lacks the resource, or failing too): the next one.
 					continue;
@@ -191,6 +214,8 @@ const httpUrl = (value: unknown): URL | undefined => {
  * and its own breaker scope; the primary is tried first on every call, so it is back as soon as its
  * breaker lets a probe through. The stale cache looks up and stores by the primary URL, and answers
  * only when every mirror failed too. Outbox replays go to their own origin unless `replays: true`.
+ * A keyed call's body goes to a mirror byte for byte, also a `Request` input's or a `ReadableStream`'s
+ * (a copy kept in memory while the call runs).
  * With `auth`, a mirror gets its token only when it is one of auth's `origins`, and a mirror's
  * answer, 401 included, never triggers a token refresh.
  * A call with `failover: false` is not failed over, nor one whose primary fails after the client's

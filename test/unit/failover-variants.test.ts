@@ -1,0 +1,54 @@
+/** Failover, round-4 variants: a keyed call given as a Request with a body. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient } from '../../src/entries/core.js';
+import { failover } from '../../src/entries/failover.js';
+import { serve, type RunningServer } from '../helpers/node-server.js';
+import { createHandler, createState, type TestServerState } from '../helpers/server-handler.js';
+
+interface Origin {
+	server: RunningServer;
+	state: TestServerState;
+	seen: string[];
+	failWith?: number | undefined;
+}
+
+const start = async (): Promise<Origin> => {
+	const state = createState();
+	const handler = createHandler(state);
+	const origin: Origin = { state, seen: [], server: undefined as unknown as RunningServer };
+	origin.server = await serve(async (request) => {
+		const url = new URL(request.url);
+		origin.seen.push(`${request.method} ${url.pathname}${url.search}`);
+		return origin.failWith ? new Response('down', { status: origin.failWith }) : handler(request);
+	});
+	return origin;
+};
+
+let primary: Origin;
+let mirror: Origin;
+beforeAll(async () => {
+	[primary, mirror] = await Promise.all([start(), start()]);
+});
+afterAll(async () => Promise.all([primary, mirror].map(async (origin) => origin.server.close())));
+
+describe('failover variants', () => {
+	it('a keyed Request input with a body is sent to the mirror with the same bytes and key', async () => {
+		primary.failWith = 503;
+		const api = createClient({ retry: 0, retryBudget: false, failover: failover({ mirrors: { [primary.server.url]: [mirror.server.url] } }) });
+		const request = new Request(`${primary.server.url}/mutate?id=request-body`, { method: 'POST', body: '{"a":1}', headers: { 'Idempotency-Key': 'req-1', 'content-type': 'application/json' } });
+		const response = await api(request);
+		expect([response.status, new URL(response.url).origin]).toEqual([201, mirror.server.url]);
+		expect(mirror.state.applied.get('request-body')).toEqual([expect.objectContaining({ key: 'req-1', body: '{"a":1}' })]);
+		api.close();
+	});
+
+	it('a keyed call whose body is a ReadableStream is sent to the mirror with the same bytes and key', async () => {
+		primary.failWith = 503;
+		const api = createClient({ retry: 0, retryBudget: false, failover: failover({ mirrors: { [primary.server.url]: [mirror.server.url] } }) });
+		const body = new Blob(['{"s":2}']).stream();
+		const response = await api.post(`${primary.server.url}/mutate?id=stream-body`, { body, duplex: 'half', idempotencyKey: 'stream-1', headers: { 'content-type': 'application/json' } } as never);
+		expect([response.status, new URL(response.url).origin]).toEqual([201, mirror.server.url]);
+		expect(mirror.state.applied.get('stream-body')).toEqual([expect.objectContaining({ key: 'stream-1', body: '{"s":2}' })]);
+		api.close();
+	});
+});
