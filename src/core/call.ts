@@ -116,6 +116,7 @@ export class Call implements PolicyCall {
 	/** ky's options for the call (`run`), with each wrapper's additions merged over them per run. */
 	#forKy: Record<string, unknown> = {};
 	#attempts = 0;
+	#attemptStartedAt = 0;
 	#request: Request | undefined;
 	#scope: string | undefined;
 	/** The last failed attempt's error (the transport's; ky's HTTPError, from `shouldRetry`). */
@@ -181,6 +182,10 @@ export class Call implements PolicyCall {
 		return this.#attempts;
 	}
 
+	get attemptStartedAt(): number {
+		return this.#attemptStartedAt;
+	}
+
 	get request(): Request | undefined {
 		return this.#request;
 	}
@@ -233,6 +238,7 @@ export class Call implements PolicyCall {
 	 */
 	attempt(request: Request, init: FetchInit | undefined, next: FetchLike): Promise<Response> {
 		this.#answer = undefined;
+		this.#attemptStartedAt = this.#client.clock.now();
 		const kind = this.#count(request);
 		this.admission?.counted(kind);
 		const scope = this.#scope!;

@@ -72,6 +72,12 @@ export interface PolicyCall {
 	readonly waitUntil: ((promise: Promise<unknown>) => void) | undefined;
 	/** Attempts started so far (1 during the first). */
 	readonly attempts: number;
+	/**
+	 * When the current attempt started (epoch ms, the client's `clock`): ky's `timeout` for it runs
+	 * from then, so a layer that makes it wait (the rate limiter) counts what the layers above took
+	 * (a wait for a bulkhead slot).
+	 */
+	readonly attemptStartedAt: number;
 	/** The first attempt's Request, as ky built it (final URL, merged headers), once it started. */
 	readonly request: Request | undefined;
 	/** The call's scope, computed at its first attempt. */

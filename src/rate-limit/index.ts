@@ -59,24 +59,23 @@ export interface RateLimitOptions {
 }
 
 /**
- * The longest an attempt may wait, in ms: its per-attempt `timeout` (the wait is part of the attempt:
- * ky's timer runs through it), and no more than what is left of its `totalTimeout` (`elapsed` since
- * the call's first attempt); the call's own options, else the client's, else the defaults (ky's 10 s,
- * our 20 s `totalTimeout`: `timeout: false` alone still leaves the call bounded).
+ * The longest an attempt may wait, in ms: what is left of its per-attempt `timeout` (the wait is part
+ * of the attempt: ky's timer runs through it, and through a wait for a bulkhead slot above, since
+ * `attempt` ms ago), and no more than what is left of its `totalTimeout` (`elapsed` since the call's
+ * first attempt); the call's own options, else the client's, else the defaults (ky's 10 s, our 20 s
+ * `totalTimeout`: `timeout: false` alone still leaves the call bounded).
  */
-const maxWaitOf = (options: Readonly<CallOptions> = {}, client: Readonly<CoreClientOptions>, elapsed: number): number => {
+const maxWaitOf = (options: Readonly<CallOptions> = {}, client: Readonly<CoreClientOptions>, attempt: number, elapsed: number): number => {
 	const timeout = options.timeout ?? client.timeout ?? 10_000;
 	const total = options.totalTimeout ?? client.totalTimeout ?? 20_000; // The client's default (core/ky-options.ts `defaultTotalTimeout`).
-	return Math.min(timeout === false ? Infinity : timeout, typeof total === 'number' ? total - elapsed : Infinity);
+	return Math.min(timeout === false ? Infinity : timeout - attempt, typeof total === 'number' ? total - elapsed : Infinity);
 };
 
 const create = (context: PolicyContext, perSecond: number | undefined, burst: number, fromHeaders: boolean, maxResetMs: number, share: boolean | undefined): PolicyParts => {
 	const { clock } = context;
 	const buckets = new Buckets(context, fromHeaders, maxResetMs);
-	/** When the attempt the layer is looking at came (set just before `firstSeen` may read it). */
-	let started = 0;
-	/** When each call's first attempt came here: its `totalTimeout` runs from about then. */
-	const firstSeen = context.perCall(() => started);
+	/** When each call's first attempt started: its `totalTimeout` runs from about then. */
+	const firstSeen = context.perCall((call) => call.attemptStartedAt);
 	const interval = perSecond ? 1000 / perSecond : 0;
 	/** Aborted by the client's `close()`: a call waiting for its token is refused then, never sent later. */
 	const closing = new Closing();
@@ -92,8 +91,7 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 		// The scope of the URL the attempt goes to (a mirror's, when failover re-targeted it): its server's word is its own.
 		const scope = attemptScope(context.scopeOf, request.url, call);
 		const now = clock.now();
-		started = now;
-		const since = call ? firstSeen(call) : now;
+		const since = call ? firstSeen(call) : now; // Read at every attempt: the first one fixes it.
 		const bucket = buckets.scope(scope);
 		const { due, leftUntil } = bucket;
 		// The server's quota: spent (it said so, or the requests it said were left have gone), none until it resets.
@@ -102,7 +100,7 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 		const at = Math.max(now, blockedUntil, due - ahead);
 		const waitMs = at - now;
 		// A hedge goes now or not at all (FetchInit.hedge).
-		if (waitMs > 0 && (init?.hedge || waitMs >= maxWaitOf(call?.options, context.options, now - since))) {
+		if (waitMs > 0 && (init?.hedge || waitMs >= maxWaitOf(call?.options, context.options, now - (call?.attemptStartedAt ?? now), now - since))) {
 			return Promise.reject(new RateLimitedError(scope, waitMs));
 		}
 
@@ -190,8 +188,8 @@ const sleep = async (ms: number, ...signals: AbortSignal[]): Promise<void> => ne
 /**
  * The rate limiter, for the `rateLimit` slot: a token bucket per scope (`perSecond`, `burst`) and
  * what the server says of its budget. A call that would wait less than its time budget (what is
- * left of its `totalTimeout`, and never more than its per-attempt `timeout`, which the wait is part
- * of) waits (`ratelimit:wait`), else fails at once with
+ * left of its `totalTimeout`, and never more than what is left of its per-attempt `timeout`, which
+ * the wait is part of, as is a wait for a bulkhead slot before it) waits (`ratelimit:wait`), else fails at once with
  * `RateLimitedError` (`retryAfterMs`), no I/O. Waiting calls leave one at a time, each when its own
  * token is due (never several on one refill), woken by their own timers. Per attempt, so retries,
  * hedges and outbox replays take their turn too (a hedge only if a token is there at once, else it

@@ -1,0 +1,43 @@
+/** The traffic policies together, round-4 variants: the bulkhead's queue and the rate limiter's time budget. */
+import { describe, expect, it } from 'vitest';
+import { createClient } from '../../src/entries/core.js';
+import { bulkhead } from '../../src/entries/bulkhead.js';
+import { RateLimitedError, rateLimit } from '../../src/entries/rate-limit.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+
+const t0 = 1_700_000_000_000;
+
+describe('bulkhead and rate limit together', () => {
+	it('time an attempt spent in the bulkhead\'s queue counts in the rate limiter\'s budget: a wait past its timeout is RateLimitedError at once, never sent late', async () => {
+		const clock = new ManualClock(t0);
+		const sent: string[] = [];
+		let release = (): void => undefined;
+		const api = createClient({
+			clock, timeout: 1_000, retry: 0,
+			bulkhead: bulkhead({ maxConcurrent: 1 }), rateLimit: rateLimit(),
+			fetch: (async (request: Request) => {
+				const path = new URL(request.url).pathname;
+				sent.push(path);
+				if (path === '/first') {
+					// 800 ms (injected time) pass while the first attempt holds the only slot; the server then says its quota is spent for 500 ms.
+					await new Promise<void>((resolve) => {
+						release = resolve;
+					});
+					clock.set(t0 + 800);
+					return new Response('ok', { headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '0.5' } });
+				}
+
+				return new Response('ok');
+			}) as typeof fetch,
+		});
+		const first = api.get('https://api.test/first').text();
+		// Started at t0 with a 1 s timeout, it queues behind the first for 800 ms: 200 ms of its attempt are left, the quota resets in 500.
+		const second = api.get('https://api.test/second').text().catch((error: unknown) => error);
+		await new Promise((resolve) => setTimeout(resolve, 0));
+		release();
+		expect(await first).toBe('ok');
+		const outcome = await second;
+		expect([outcome instanceof RateLimitedError, sent]).toEqual([true, ['/first']]);
+		api.close();
+	});
+});
