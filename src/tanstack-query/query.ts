@@ -1,4 +1,3 @@
-import { isStale } from '../cache/is-stale.js';
 import type { StaleReason } from '../cache/stale-response.js';
 import type { ClientOf as Client } from '../core/client-types.js';
 import type { BreakerMembers } from '../breaker/members.js';
@@ -64,7 +63,9 @@ export interface SteadfetchQueryOptions<T> {
  *
  * - A copy from the stale cache is a failure, not data: the `queryFn` throws `StaleAnswerError`, so
  *   TanStack keeps `dataUpdatedAt` (the last fresh answer), retries, and refetches at the next
- *   trigger whatever `staleTime` says; `shown(result)` shows the copy meanwhile.
+ *   trigger whatever `staleTime` says; `shown(result)` shows the copy meanwhile. So is the client's
+ *   `fallback` answer (`reason: 'fallback'`, `storedAt` 0): `shown` shows it only while TanStack has
+ *   no data, with age 0, as a placeholder.
  * - TanStack's retries are planned: transient failures only, twice at most, each one when the
  *   breaker lets a request through (or at once, with `refetchWhenBack`, when its scope answers or
  *   its breaker closes in any tab); never after a call whose `totalTimeout` was spent (its
@@ -79,19 +80,24 @@ export interface SteadfetchQueryOptions<T> {
  */
 export const queryOptionsFor = <T>(api: Pick<Client, 'get'> & Partial<BreakerMembers>, url: string | URL, options?: CallOptions): SteadfetchQueryOptions<T> => {
 	takes('queryOptionsFor', api, 'get');
+	const steadfetchUrl = absoluteUrl(api, url, options);
 	return {
 		async queryFn({ signal }) {
 			const call = api.get(url, { ...options, signal });
 			const response = await call;
 			// TanStack takes no `undefined` data: an answer without a body (a 204) is `null`.
 			const data = (await bodyOf(call, response) ?? null) as T;
-			// `Cache-Status: steadfetch; hit; ttl=…; detail=<reason>[; pending-writes=<n>]`.
+			// steadfetch answered in the origin's place: a stale copy (`Cache-Status: steadfetch; hit; ttl=…;
+			// detail=<reason>[; pending-writes=<n>]`, `Age`) or a `fallback` (`steadfetch; fwd=miss;
+			// detail=fallback`: no copy, no age, and no URL of its own: the query's).
 			const status = response.headers.get('cache-status') ?? '';
-			const reason = isStale(response) ? /detail=([^;\s]+)/.exec(status)![1] as StaleReason : 'revalidate';
-			if (reason !== 'revalidate') {
+			const reason = status.startsWith('steadfetch;') && /detail=([^;\s]+)/.exec(status)?.[1];
+			if (reason) {
 				const now = wallNow();
-				const { state, reopensAt } = api.breaker?.(response.url) ?? {};
-				throw new StaleAnswerError(data, now - Number(response.headers.get('age')) * 1_000, reason, state === 'open' && reopensAt ? reopensAt - now : undefined, response.url, Number(/pending-writes=(\d+)/.exec(status)?.[1] ?? 0));
+				const at = response.url || steadfetchUrl;
+				const { state, reopensAt } = api.breaker?.(at) ?? {};
+				const age = response.headers.get('age');
+				throw new StaleAnswerError(data, age ? now - Number(age) * 1_000 : 0, reason, state === 'open' && reopensAt ? reopensAt - now : undefined, at, Number(/pending-writes=(\d+)/.exec(status)?.[1] ?? 0));
 			}
 
 			return data;
@@ -99,7 +105,7 @@ export const queryOptionsFor = <T>(api: Pick<Client, 'get'> & Partial<BreakerMem
 		retry,
 		retryDelay,
 		networkMode: 'always',
-		meta: { steadfetchUrl: absoluteUrl(api, url, options) },
+		meta: { steadfetchUrl },
 	};
 };
 
@@ -126,8 +132,9 @@ export interface Shown<T> {
 	ageMs: number;
 	/**
 	 * Why the last try was answered by a stale copy: its `detail` (`offline`, `network`, `timeout`,
-	 * `slow`, `http-5xx`, `circuit-open`, `throttled`…); undefined when it was not (fresh data, still
-	 * loading, or a failure no copy answered: see the query's `error`).
+	 * `slow`, `http-5xx`, `circuit-open`, `throttled`…), or `fallback` by the client's `fallback`;
+	 * undefined when it was not (fresh data, still loading, or a failure no copy answered: see the
+	 * query's `error`).
 	 */
 	reason: StaleReason | undefined;
 	/** True only when `reason` is `offline` (the device is offline): a 5xx, an open breaker or a timeout is not. */
@@ -181,7 +188,7 @@ export const shown = <T>(result: ShownQuery<T>, now = wallNow()): Shown<T> => {
 	const reason = failure?.reason;
 	// The copy, when it is newer than what TanStack holds; else TanStack's data (age 0 when there is none or it is a placeholder).
 	const [data, at] = failure && (result.data === undefined || failure.storedAt > result.dataUpdatedAt)
-		? [failure.staleData as T, failure.storedAt]
+		? [failure.staleData as T, failure.storedAt || now]
 		: [result.data, (result.data !== undefined && result.dataUpdatedAt) || now];
 	return { data, ageMs: Math.max(0, now - at), reason, offline: reason === 'offline', pendingWrites: failure?.pendingWrites ?? 0 };
 };

@@ -1,7 +1,7 @@
 import type { StaleReason } from '../cache/stale-response.js';
 
 /**
- * steadfetch answered from its stale cache because the origin did not. `queryOptionsFor`'s
+ * steadfetch answered from its stale cache (or with the client's `fallback`) because the origin did not. `queryOptionsFor`'s
  * `queryFn` throws it, so TanStack keeps its error and retry state and `dataUpdatedAt` stays the
  * time of the last fresh answer; `shown(result)` gives the app the copy to display.
  */
@@ -9,9 +9,9 @@ export class StaleAnswerError<T = unknown> extends Error {
 	override name = 'StaleAnswerError' as const;
 	/** The stored answer steadfetch served (parsed as JSON). */
 	declare readonly staleData: T;
-	/** When the copy was stored (epoch ms, from `Date.now()` and the `Age` header: whole seconds). */
+	/** When the copy was stored (epoch ms, from `Date.now()` and the `Age` header: whole seconds); 0 for a `fallback` answer (no copy: a placeholder). */
 	declare readonly storedAt: number;
-	/** Why the origin did not answer: the copy's `detail` (`network`, `timeout`, `http-5xx`, `circuit-open`, `offline`, `slow`, `throttled`…). */
+	/** Why the origin did not answer: the copy's `detail` (`network`, `timeout`, `http-5xx`, `circuit-open`, `offline`, `slow`, `throttled`…), or `fallback` for the client's `fallback` answer. */
 	declare readonly reason: StaleReason;
 	/** With the breaker open: ms until it lets a request through. */
 	declare readonly retryAfterMs: number | undefined;

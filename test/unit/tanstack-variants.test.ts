@@ -211,3 +211,28 @@ describe('tanstack-query helpers: bad arguments', () => {
 		api.close();
 	});
 });
+
+describe('queryOptionsFor with a fallback answer', () => {
+	it('a fallback is no fresh data: TanStack keeps its last answer and retries; shown() shows it only when TanStack has nothing, age 0, reason fallback; refetchWhenBack knows its scope', async () => {
+		const client = createClient({ name: `tq-fallback-${Math.random()}`, prefix: `${api.url}/`, retry: 0, breaker: false, staleCache: false, fallback: { placeholder: true } });
+		const queryClient = new QueryClient();
+		try {
+			const queryKey = ['fallback', Math.random()];
+			const options = { queryKey, ...queryOptionsFor<unknown>(client, 'fb'), retry: false as const };
+			expect(await queryClient.fetchQuery(options)).toMatchObject({ path: '/fb' });
+			down = true;
+			await queryClient.refetchQueries({ queryKey });
+			const state = queryClient.getQueryState(queryKey)!;
+			const error = state.error as StaleAnswerError | null;
+			// Before: { placeholder: true } as the query's data, status 'success', no error.
+			expect([queryClient.getQueryData(queryKey), state.status, error?.reason, error?.url]).toEqual([expect.objectContaining({ path: '/fb' }), 'error', 'fallback', `${api.url}/fb`]);
+			expect(options.retry === false && queryOptionsFor(client, 'fb').retry(0, error!)).toBe(true);
+			const now = Date.now();
+			expect(shown({ data: state.data, dataUpdatedAt: state.dataUpdatedAt, failureReason: error }, now)).toMatchObject({ data: { path: '/fb' }, reason: 'fallback' });
+			expect(shown({ data: undefined, dataUpdatedAt: 0, failureReason: error }, now)).toEqual({ data: { placeholder: true }, ageMs: 0, reason: 'fallback', offline: false, pendingWrites: 0 });
+		} finally {
+			queryClient.clear();
+			client.close();
+		}
+	});
+});
