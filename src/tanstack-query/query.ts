@@ -50,7 +50,7 @@ export interface SteadfetchQueryOptions<T> {
 	networkMode: 'always';
 	/**
 	 * `steadfetchUrl`: the absolute URL the query's calls go to, as the client resolves it (`prefix`,
-	 * `baseUrl`: the call options' own when they give them), the values of its sensitive query
+	 * `baseUrl`: the call options' own when they give them; their `searchParams` appended), the values of its sensitive query
 	 * parameters removed (`sensitiveParams`: a persister stores `meta`), by which `syncInvalidation` finds the queries a delivered write touches. A `meta`
 	 * the app spreads after it replaces it (keep `steadfetchUrl` in it for `syncInvalidation`).
 	 */

@@ -95,6 +95,25 @@ describe('queryOptionsFor: meta.steadfetchUrl', () => {
 		await vi.waitFor(() => expect(queryClient.getQueryCache().getAll().filter((query) => query.state.isInvalidated).map((query) => query.queryKey[0]).sort()).toEqual(['based', 'own']));
 	});
 
+	it('with the call\'s own searchParams (an object, a string, URLSearchParams, pairs) it is the URL the query\'s calls go to, sensitive values removed', async () => {
+		const client = createCore({ prefix: `${api.url}/v1/`, retry: 0 });
+		closing.push(() => client.close());
+		const queryClient = new QueryClient();
+		closing.push(() => queryClient.clear());
+		const given = [{ page: 2, gone: undefined }, '?page=2', new URLSearchParams({ page: '2' }), [['page', '2']]] as const;
+		const urls = [];
+		for (const [index, searchParams] of given.entries()) {
+			const options = queryOptionsFor(client, `todos?list=${index}`, { searchParams: searchParams as never });
+			urls.push(options.meta.steadfetchUrl);
+			await queryClient.fetchQuery({ queryKey: ['params', index], ...options });
+		}
+
+		// Before: `${api.url}/v1/todos?list=0` …, the page left out.
+		expect(urls).toEqual([0, 1, 2, 3].map((index) => `${api.url}/v1/todos?list=${index}&page=2`));
+		expect(reads).toEqual([0, 1, 2, 3].map((index) => `/v1/todos?list=${index}&page=2`));
+		expect(queryOptionsFor(client, 'todos', { searchParams: { token: 's3cret', page: 3 } }).meta.steadfetchUrl).toBe(`${api.url}/v1/todos?token=&page=3`);
+	});
+
 	it('holds no sensitive query value (a persister stores meta): the values of sensitiveParams removed, as in every URL steadfetch shows; still invalidated by a write', async () => {
 		const client = createCore({ prefix: `${api.url}/v1/`, retry: 0, sensitiveParams: ['session'] });
 		closing.push(() => client.close());
