@@ -1,7 +1,8 @@
 /** steadfetch/sw: what the page gets back for a server answer the client threw on (a transient status), byte for byte. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient, memoryStore, outbox } from '../../src/entries/index.js';
-import { fetchHandler } from '../../src/entries/sw.js';
+import { fetchHandler, outboxSyncHandler } from '../../src/entries/sw.js';
+import { createClient as createCore } from '../../src/entries/core.js';
 import { auth } from '../../src/entries/auth.js';
 import { dedupe } from '../../src/entries/dedupe.js';
 import { serve } from '../helpers/node-server.js';
@@ -146,5 +147,43 @@ describe('fetchHandler: the server\'s answer to a failed call', () => {
 			api.close();
 			await origin.close();
 		}
+	});
+});
+
+describe('outboxSyncHandler: its own tag, its own client', () => {
+	it('drains only on its client\'s own tag: another client\'s sync (two APIs in one worker) is left alone', async () => {
+		let down = true;
+		const server = await serve(() => new Response('down', { status: down ? 503 : 200 }));
+		const store = memoryStore(`sync-tag-${Math.random()}`);
+		const api = createClient({ name: 'orders', retry: 0, breaker: false, staleCache: false, store: () => store, outbox: outbox({ baseBackoffMs: 1 }) });
+		try {
+			await api.post(`${server.url}/a`, { json: {} }).catch(() => undefined);
+			expect(await api.outbox.size()).toBe(1);
+			const waits: Array<Promise<unknown>> = [];
+			const handle = outboxSyncHandler(api);
+			// Before: the other client's tag drained this outbox, and its failure rejected the other client's sync.
+			handle({ tag: 'steadfetch-outbox:billing', waitUntil: (promise) => waits.push(promise) });
+			handle({ tag: 'steadfetch-outboxes', waitUntil: (promise) => waits.push(promise) });
+			expect(waits).toHaveLength(0);
+			down = false;
+			handle({ tag: 'steadfetch-outbox:orders', waitUntil: (promise) => waits.push(promise) });
+			await vi.waitFor(async () => {
+				await waits.at(-1);
+				expect(await api.outbox.size()).toBe(0);
+			});
+		} finally {
+			api.close();
+			await server.close();
+		}
+	});
+
+	it('a client without an outbox is a TypeError naming outbox() at once, not a throw inside a sync event later', () => {
+		const api = createCore({ retry: 0 });
+		expect(() => outboxSyncHandler(api as never)).toThrow(TypeError);
+		expect(() => outboxSyncHandler(api as never)).toThrow(/outbox\(\)/);
+		expect(() => outboxSyncHandler(undefined as never)).toThrow(/outbox\(\)/);
+		// The preset's client says so itself (its `outbox` is off).
+		expect(() => outboxSyncHandler(createClient() as never)).toThrow(/outbox\(\)/);
+		api.close();
 	});
 });
