@@ -3,7 +3,7 @@ import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import { attemptScope } from '../core/scope.js';
 import { requestScoped } from '../utils/runtime.js';
 import type { Layer } from '../core/types.js';
-import { check, optionsOf, isNonNegativeInteger, isPositiveInteger } from '../utils/validate.js';
+import { check, optionsOf, isNonNegativeInteger, isPositiveInteger, offOnly } from '../utils/validate.js';
 import { BulkheadFullError } from '../errors/BulkheadFullError.js';
 import { scopes, type Scopes } from '../utils/scopes.js';
 import { Lane, type Lease } from './lane.js';
@@ -20,6 +20,14 @@ declare module 'steadfetch/core' {
 
 	interface EventMap {
 		'bulkhead:rejected': BulkheadRejectedEvent;
+	}
+
+	interface CallOptions {
+		/**
+		 * `false`: this call's attempts take no bulkhead slot and never wait for one (with `bulkhead()`).
+		 * @default undefined (each attempt takes a slot of its scope)
+		 */
+		bulkhead?: false;
 	}
 }
 
@@ -90,6 +98,7 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
 
 	return {
 		layer,
+		checkCall: offOnly('bulkhead'),
 		stats(scope) {
 			const lane = lanes.get(scope);
 			if (lane) {

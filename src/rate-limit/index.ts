@@ -2,7 +2,7 @@ import { rateLimitAt } from '../bands/bands.js';
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import { attemptScope } from '../core/scope.js';
 import type { Layer } from '../core/types.js';
-import { check, optionsOf, isPositiveFinite, isPositiveTimerMs, positiveTimerMs } from '../utils/validate.js';
+import { check, optionsOf, isPositiveFinite, isPositiveTimerMs, offOnly, positiveTimerMs } from '../utils/validate.js';
 import { RateLimitedError } from '../errors/RateLimitedError.js';
 import { Buckets } from './buckets.js';
 import type { RateLimitWaitEvent } from './events.js';
@@ -18,6 +18,15 @@ declare module 'steadfetch/core' {
 
 	interface EventMap {
 		'ratelimit:wait': RateLimitWaitEvent;
+	}
+
+	interface CallOptions {
+		/**
+		 * `false`: this call's attempts take no token and never wait (with `rateLimit()`), and what they
+		 * are answered teaches the scope's bucket nothing.
+		 * @default undefined (each attempt takes a token of its scope)
+		 */
+		rateLimit?: false;
 	}
 }
 
@@ -150,6 +159,7 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 
 	return {
 		layer,
+		checkCall: offOnly('rateLimit'),
 		start: () => buckets.start(share),
 		close() {
 			closing.close();

@@ -1,8 +1,9 @@
 /** The traffic policies together, round-4 variants: the bulkhead's queue and the rate limiter's time budget. */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createClient } from '../../src/entries/core.js';
 import { bulkhead } from '../../src/entries/bulkhead.js';
 import { RateLimitedError, rateLimit } from '../../src/entries/rate-limit.js';
+import { InvalidRequestError } from '../../src/entries/core.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 
 const t0 = 1_700_000_000_000;
@@ -38,6 +39,40 @@ describe('bulkhead and rate limit together', () => {
 		expect(await first).toBe('ok');
 		const outcome = await second;
 		expect([outcome instanceof RateLimitedError, sent]).toEqual([true, ['/first']]);
+		api.close();
+	});
+});
+
+describe('bulkhead and rate limit: per call', () => {
+	it('{ bulkhead: false } and { rateLimit: false } are typed and turn the policy off for the call; any other value is InvalidRequestError before any I/O', async () => {
+		const sent: string[] = [];
+		let release = (): void => undefined;
+		const api = createClient({
+			retry: 0, bulkhead: bulkhead({ maxConcurrent: 1, maxQueue: 0 }), rateLimit: rateLimit({ perSecond: 0.001, burst: 1 }),
+			fetch: (async (request: Request) => {
+				const path = new URL(request.url).pathname;
+				sent.push(path);
+				if (path === '/hold') {
+					await new Promise<void>((resolve) => {
+						release = resolve;
+					});
+				}
+
+				return new Response('ok');
+			}) as typeof fetch,
+		});
+		const held = api.get('https://api.test/hold').text();
+		await vi.waitFor(() => expect(sent).toEqual(['/hold']));
+		// The only slot is held and the only token spent: off for the call, it goes at once.
+		expect(await api.get('https://api.test/free', { bulkhead: false, rateLimit: false }).text()).toBe('ok');
+		for (const options of [{ bulkhead: 'off' }, { rateLimit: 0 }, { bulkhead: true }]) {
+			// Before: sent with the policy on (a BulkheadFullError or RateLimitedError, or a request).
+			await expect(api.get('https://api.test/wrong', options as never)).rejects.toBeInstanceOf(InvalidRequestError);
+		}
+
+		release();
+		expect(await held).toBe('ok');
+		expect(sent).toEqual(['/hold', '/free']);
 		api.close();
 	});
 });
