@@ -1,7 +1,7 @@
 import { loggerAt } from '../bands/bands.js';
 import type { EventType } from '../core/event-types.js';
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
-import { check, optionsOf, isObject } from '../utils/validate.js';
+import { check, optionsOf, isObject, offOnly } from '../utils/validate.js';
 import { classify } from '../errors/classify.js';
 import { redact, sensitiveParamSet } from '../utils/sensitive.js';
 
@@ -9,6 +9,15 @@ declare module 'steadfetch/core' {
 	/** The `logger` slot of `createClient`. */
 	interface Slots {
 		logger: Policy<'logger'>;
+	}
+
+	interface CallOptions {
+		/**
+		 * `false`: no record of this call's outcome (with `logger()`); the client's events it causes
+		 * (a retry, a breaker opening) are still written.
+		 * @default undefined (its outcome is written)
+		 */
+		logger?: false;
 	}
 }
 
@@ -122,7 +131,12 @@ const createLogging = (context: PolicyContext, sink: Logger, lowest: number): Po
 
 			return next(request, init);
 		},
+		checkCall: offOnly('logger'),
 		settled(call, response, error) {
+			if (call.options.logger === false) {
+				return;
+			}
+
 			// No response and no error: a `beforeRetry` hook stopped the call with `ky.stop` (it resolved undefined).
 			const classified = response || error === undefined ? undefined : call.signal?.aborted ? { code: 'ABORTED' as const, status: undefined } : classify(error);
 			const code = classified?.code;

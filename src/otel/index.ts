@@ -1,6 +1,6 @@
 import { traceAt } from '../bands/bands.js';
 import { context as otelContext, SpanKind, SpanStatusCode, trace as otelTrace, type Context, type Span, type Tracer } from '@opentelemetry/api';
-import { optionsOf } from '../utils/validate.js';
+import { offOnly, optionsOf } from '../utils/validate.js';
 import type { PolicyCall, Policy, PolicyContext } from '../core/policy.js';
 import { classify } from '../errors/classify.js';
 import { redact, redactText, sensitiveParamSet } from '../utils/sensitive.js';
@@ -95,6 +95,7 @@ const create = (context: PolicyContext, resolved: ResolvedTrace, tracer: Tracer)
 
 	return {
 		layer: traceLayer(context, resolved, attempts),
+		checkCall: offOnly('trace'),
 		async wrap(call: PolicyCall, next: () => Promise<Response>): Promise<Response> {
 			const span = traced(() => tracer.startSpan(`steadfetch ${call.method}`, { kind: SpanKind.INTERNAL, attributes: { 'http.request.method': call.method } }, parentOf(call)));
 			if (!span) {

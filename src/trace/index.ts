@@ -1,5 +1,5 @@
 import { traceAt } from '../bands/bands.js';
-import { optionsOf } from '../utils/validate.js';
+import { offOnly, optionsOf } from '../utils/validate.js';
 import type { Policy, PolicyParts } from '../core/policy.js';
 import { traceLayer } from './layer.js';
 import { resolveTrace, type TraceOptions } from './options.js';
@@ -34,5 +34,5 @@ export type { TraceOptions } from './options.js';
  */
 export const trace = (options?: TraceOptions): Policy<'trace'> => {
 	const resolved = resolveTrace(optionsOf(options, 'trace'));
-	return { slot: 'trace', at: traceAt, header: resolved.header, create: (context): PolicyParts => ({ layer: traceLayer(context, resolved) }) } as Policy<'trace'>;
+	return { slot: 'trace', at: traceAt, header: resolved.header, create: (context): PolicyParts => ({ layer: traceLayer(context, resolved), checkCall: offOnly('trace') }) } as Policy<'trace'>;
 };

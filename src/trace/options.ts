@@ -1,6 +1,18 @@
 import { check, isToken } from '../utils/validate.js';
 import { checkOrigins } from '../utils/origins.js';
 
+/** What the trace slot (`trace()`, `otel()`) adds to a call's options. */
+declare module 'steadfetch/core' {
+	interface CallOptions {
+		/**
+		 * `false`: this call is not traced (with `trace()` or `otel()`): no request id or `traceparent`
+		 * header, no span, no `attempt:*` event.
+		 * @default undefined (traced)
+		 */
+		trace?: false;
+	}
+}
+
 /** Options of `trace` (a client option of both entries). */
 export interface TraceOptions {
 	/**
