@@ -140,9 +140,11 @@ export interface Shown<T> {
 	/** True only when `reason` is `offline` (the device is offline): a 5xx, an open breaker or a timeout is not. */
 	offline: boolean;
 	/**
-	 * While `data` is a stale copy: how many of the current identity's writes to its URL are still
-	 * pending in the outbox (its `Cache-Status … pending-writes=N`), so the app can say "your change
-	 * is not sent yet"; 0 when none, or when `data` is no stale copy.
+	 * While the last try was answered by a stale copy (`reason` is set; `data` may be TanStack's newer
+	 * data, an optimistic update): how many of the current identity's writes to its URL are still
+	 * pending in the outbox (the copy's `Cache-Status … pending-writes=N`), so the app can say "your
+	 * change is not sent yet"; 0 when none, or when `reason` is undefined (a fresh answer says nothing
+	 * of pending writes: the outbox's `list()` does).
 	 */
 	pendingWrites: number;
 }
