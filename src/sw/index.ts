@@ -55,8 +55,8 @@ const told = (client: Client, method: string, response: Response): Response => {
 const drop = (response: Response | undefined): void => void response?.body?.cancel().catch(() => undefined);
 
 /**
- * Run one request of a page through the client: the same method, headers, body (read once), and
- * credentials, under the event's `waitUntil`; the server's status as it is. What steadfetch answers instead is a Response too: a
+ * Run one request of a page through the client: the same method, headers, body (read once),
+ * credentials and cache mode, under the event's `waitUntil`; the server's status as it is. What steadfetch answers instead is a Response too: a
  * stale copy as the cache makes it, `202` for a queued write, and for a failure nothing answered,
  * the server's last failing answer (its status, headers and bytes as sent: a `503` before a dropped
  * connection, a `401` auth could not cure), else `503` (`504` for a timeout) with `Steadfetch-Error: <code>`.
@@ -84,6 +84,9 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 			headers: request.headers,
 			...(body === undefined ? {} : { body }),
 			credentials: request.credentials,
+			// The page's HTTP cache mode (`reload`, `no-cache`…): `only-if-cached` needs the page's
+			// same-origin mode, which a request made here does not have, so that one is left out.
+			...(request.cache === 'only-if-cached' ? {} : { cache: request.cache }),
 			signal: request.signal,
 			...(event.waitUntil ? { waitUntil: (promise: Promise<unknown>) => event.waitUntil!(promise) } : {}),
 			// Transient statuses (classifyStatus) throw, so that retries, the outbox and the stale cache act on them;

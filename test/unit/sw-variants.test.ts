@@ -150,6 +150,29 @@ describe('fetchHandler: the server\'s answer to a failed call', () => {
 	});
 });
 
+describe('fetchHandler: the page\'s request as it asked', () => {
+	it('the page\'s cache mode (reload, no-cache, force-cache) reaches the client\'s fetch: a page that asked to bypass the HTTP cache is not answered from it', async () => {
+		const modes: string[] = [];
+		const api = createClient({ name: `sw-cache-${Math.random()}`, retry: 0, breaker: false, staleCache: false, fetch: (async (request: Request) => {
+			modes.push(request.cache);
+			return new Response('ok');
+		}) as typeof fetch });
+		try {
+			const handle = fetchHandler(api, { match: () => true });
+			for (const cache of ['reload', 'no-cache', 'force-cache', 'default'] as const) {
+				const page = event('https://app.test/api/x', { cache });
+				expect(handle(page)).toBe(true);
+				expect((await page.answered.response!).status).toBe(200);
+			}
+
+			// Before: ['default', 'default', 'default', 'default'].
+			expect(modes).toEqual(['reload', 'no-cache', 'force-cache', 'default']);
+		} finally {
+			api.close();
+		}
+	});
+});
+
 describe('outboxSyncHandler: its own tag, its own client', () => {
 	it('drains only on its client\'s own tag: another client\'s sync (two APIs in one worker) is left alone', async () => {
 		let down = true;
