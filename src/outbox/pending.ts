@@ -16,6 +16,10 @@ export type PendingView = Pick<PendingKeys, 'all' | 'size' | 'of' | 'next' | 'sc
 export class PendingKeys {
 	#all: RecordKey[] = [];
 	readonly #scopes = new Map<string, RecordKey[]>();
+	/** Each entry by id: `find` is asked per write, ref() and dependent, and for every entry after a reload. */
+	readonly #ids = new Map<string, RecordKey>();
+	/** Keys beyond one of their id (a crash between a rewrite's two writes): 0 but for that. */
+	#twins = 0;
 
 	/** Every pending entry, oldest first (a live view: copy it to iterate across awaits). */
 	get all(): readonly RecordKey[] {
@@ -33,7 +37,7 @@ export class PendingKeys {
 
 	/** The pending entry of the id `id`, if there is one. */
 	find(id: string): RecordKey | undefined {
-		return this.#all.find((each) => each.id === id);
+		return this.#ids.get(id);
 	}
 
 	/** The scopes with pending entries. */
@@ -61,23 +65,55 @@ export class PendingKeys {
 	reset(keys: readonly RecordKey[]): void {
 		this.#all = [...keys];
 		this.#scopes.clear();
+		this.#ids.clear();
+		this.#twins = 0;
 		for (const entry of keys) {
 			this.#lane(entry.scope).push(entry);
+			// The oldest of an id's keys, as a scan of them would find it.
+			this.#ids.has(entry.id) ? this.#twins++ : this.#ids.set(entry.id, entry);
 		}
 	}
 
 	/** Add an entry: false when it was there. */
 	add(entry: RecordKey): boolean {
-		return insert(this.#all, entry, keyOf) && insert(this.#lane(entry.scope), entry, keyOf);
+		if (!insert(this.#all, entry, keyOf)) {
+			return false;
+		}
+
+		insert(this.#lane(entry.scope), entry, keyOf);
+		const known = this.#ids.get(entry.id);
+		known && this.#twins++;
+		if (!known || entry.key < known.key) {
+			this.#ids.set(entry.id, entry);
+		}
+
+		return true;
 	}
 
 	delete(entry: RecordKey): void {
+		if (!remove(this.#all, entry.key, keyOf)) {
+			return;
+		}
+
 		const lane = this.#scopes.get(entry.scope);
-		if (remove(this.#all, entry.key, keyOf) && lane) {
+		if (lane) {
 			remove(lane, entry.key, keyOf);
 			if (lane.length === 0) {
 				this.#scopes.delete(entry.scope);
 			}
+		}
+
+		if (this.#ids.get(entry.id)?.key !== entry.key) {
+			this.#twins--; // Not the key its id finds: another key of it stays.
+			return;
+		}
+
+		this.#ids.delete(entry.id);
+		// Only while some id has two keys is another looked for (a scan, never on a drain's path otherwise).
+		const other = this.#twins > 0 ? this.#all.find((each) => each.id === entry.id) : undefined;
+		if (other) {
+			this.#ids.set(entry.id, other);
+			this.#twins--;
 		}
 	}
 
