@@ -199,7 +199,7 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 		async probe(circuit, call) {
 			const link = linkOf(circuit);
 			// Unreachable (failed, or silent for answerMs): the local breaker decides, as everywhere else.
-			const granted = link.down ? undefined : context.subrequest(call) ? await exchangeFor(circuit, call, { probe: true }) : false;
+			const granted = link.down ? undefined : context.subrequest(call) ? await exchangeFor(circuit, call, { probe: true, probeMs: circuit.probeMs }) : false;
 			link.grant = typeof granted === 'number' ? granted : undefined;
 			return granted;
 		},

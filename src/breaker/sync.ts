@@ -17,6 +17,11 @@ export interface SyncMessage {
 	outcomes: number[];
 	/** Ask for the half-open probe (granted to one caller in the world at a time). */
 	probe?: boolean;
+	/**
+	 * With `probe`: how long the probe's attempt may take (its call's `timeout`), in ms: the grant holds
+	 * the scope's probe slot that long (bounded like `probeTimeoutMs`; missing: `probeTimeoutMs`).
+	 */
+	probeMs?: number | undefined;
 	/** The outcome of a probe this isolate was granted: its grant time and whether it failed. */
 	probed?: { at: number; failed: boolean };
 	/**
@@ -52,10 +57,15 @@ export interface ScopeState {
 	consecutive: number;
 	/** The probe granted last, while it holds the scope's probe slot (epoch ms); 0 when none. */
 	probeAt: number;
+	/** How long that probe holds the slot (its `SyncMessage.probeMs`), in ms; 0 or none: the policy's `probeTimeoutMs`. */
+	probeMs?: number | undefined;
 }
 
 const clamp = (value: unknown, min: number, max: number, fallback: number): number =>
 	typeof value === 'number' && Number.isFinite(value) ? Math.min(max, Math.max(min, value)) : fallback;
+
+/** The longest a granted probe holds a scope's probe slot (`probeTimeoutMs`, `probeMs`), in ms. */
+const maxProbeMs = 600_000;
 
 export const emptyState = (scope: string): ScopeState => ({ v: 1, record: closed(scope, 0), consecutive: 0, probeAt: 0 });
 
@@ -70,9 +80,10 @@ const maxFleetOpenMs = 3_600_000;
  * Object's storage or Redis can neither hold a scope open nor keep it from opening.
  */
 export const readState = (scope: string, value: unknown, now: number): ScopeState | undefined => {
-	const { v, record, consecutive, probeAt } = (value ?? {}) as Partial<ScopeState>;
+	const { v, record, consecutive, probeAt, probeMs } = (value ?? {}) as Partial<ScopeState>;
 	const read = v === 1 ? readRecord(record, now, maxFleetOpenMs) : undefined;
-	return read?.scope === scope && isNonNegativeInteger(consecutive) && isNonNegativeFinite(probeAt) ? { v: 1, record: read, consecutive: Math.min(consecutive, 1000), probeAt } : undefined;
+	return read?.scope === scope && isNonNegativeInteger(consecutive) && isNonNegativeFinite(probeAt)
+		? { v: 1, record: read, consecutive: Math.min(consecutive, 1000), probeAt, probeMs: clamp(probeMs, 0, maxProbeMs, 0) } : undefined;
 };
 
 /**
@@ -91,11 +102,12 @@ export const sync = (state: ScopeState, message: SyncMessage, now: number): Sync
 	const maxOpenMs = clamp(policy?.maxOpenMs, 1, maxFleetOpenMs, 300_000);
 	// The sender's draw, used only if this sync opens the scope: every isolate that adopts it has the same period.
 	const jitter = clamp(message?.jitter, 0, 1, 0.5);
+	const probeTimeoutMs = clamp(policy?.probeTimeoutMs, 1, maxProbeMs, 10_000);
 	const { circuit, admit, count, isolate, reset, snapshot } = machine({
 		consecutiveFailures: Math.round(clamp(policy?.consecutiveFailures, 1, 1000, 5)),
 		openMs: clamp(policy?.openMs, 1, maxOpenMs, 5_000),
 		maxOpenMs,
-		probeTimeoutMs: clamp(policy?.probeTimeoutMs, 1, 600_000, 10_000),
+		probeTimeoutMs,
 		halfOpenProbes: 1,
 		minimumThroughput: Number.POSITIVE_INFINITY,
 		failureRatio: 1,
@@ -105,6 +117,7 @@ export const sync = (state: ScopeState, message: SyncMessage, now: number): Sync
 	scope.record = state.record;
 	scope.consecutive = state.consecutive;
 	scope.probes = state.probeAt ? [state.probeAt] : [];
+	scope.probeMs = state.probeMs ?? 0;
 	snapshot(scope, now); // A granted probe that never reported counts as failed first.
 	if (message?.command === 'isolate') {
 		isolate(scope, now);
@@ -127,10 +140,12 @@ export const sync = (state: ScopeState, message: SyncMessage, now: number): Sync
 		count(scope, scope.record, now, probed ? Boolean(probed.failed) : undefined, 0, at);
 	}
 
-	const granted = message?.probe === true && admit(scope, now) === PROBE;
+	// The grant holds the slot for the probe's own attempt timeout (a per-call `timeout` too), as an isolate's local probe does.
+	const granted = message?.probe === true && admit(scope, now, undefined, clamp(message.probeMs, 1, maxProbeMs, probeTimeoutMs)) === PROBE;
 	state.record = scope.record;
 	state.consecutive = scope.consecutive;
 	state.probeAt = scope.probes[0] ?? 0;
+	state.probeMs = scope.probeMs;
 	const record = state.record.state === 'closed' && state.consecutive > 0 ? { ...state.record, failures: state.consecutive } : state.record;
 	return granted ? { record, granted: now } : { record };
 };

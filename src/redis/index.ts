@@ -79,15 +79,16 @@ const isNumbers = (value: unknown, length: number): value is number[] => Array.i
 
 /** A scope's breaker state from the numbers Redis holds (bounded by `readState`), or a closed scope as of `now` (missing, expired, or not ours). */
 const breakerOf = (scope: string, value: unknown, now: number): ScopeState => {
-	const [open, openedAt, reopensAt, opens, at, isolated, unanswered, consecutive, probeAt] = isNumbers(value, 9) ? value : [];
-	return readState(scope, { v: 1, record: { v: 2, scope, state: open === 1 ? 'open' : 'closed', openedAt, reopensAt, opens, at, ...(isolated === 1 && { isolated: true }), ...(unanswered === 1 && { unanswered: true }) }, consecutive, probeAt }, now)
+	// Ten numbers; nine from a process before the probe's own timeout was kept (`probeMs`).
+	const [open, openedAt, reopensAt, opens, at, isolated, unanswered, consecutive, probeAt, probeMs] = isNumbers(value, 10) || isNumbers(value, 9) ? value : [];
+	return readState(scope, { v: 1, record: { v: 2, scope, state: open === 1 ? 'open' : 'closed', openedAt, reopensAt, opens, at, ...(isolated === 1 && { isolated: true }), ...(unanswered === 1 && { unanswered: true }) }, consecutive, probeAt, probeMs }, now)
 		?? { v: 1, record: closed(scope, now), consecutive: 0, probeAt: 0 };
 };
 
 /** The numbers stored for a breaker state: no scope, no URL. */
-const breakerNumbers = ({ record, consecutive, probeAt }: ScopeState): number[] => {
+const breakerNumbers = ({ record, consecutive, probeAt, probeMs }: ScopeState): number[] => {
 	const { state, openedAt, reopensAt, opens, at, isolated, unanswered }: BreakerRecord = record;
-	return [state === 'open' ? 1 : 0, openedAt, reopensAt, opens, at, isolated ? 1 : 0, unanswered ? 1 : 0, consecutive, probeAt];
+	return [state === 'open' ? 1 : 0, openedAt, reopensAt, opens, at, isolated ? 1 : 0, unanswered ? 1 : 0, consecutive, probeAt, probeMs ?? 0];
 };
 
 /** The throttle's stored counts in the shape `tallyThrottle` reads (it checks them), or nothing. */

@@ -59,6 +59,24 @@ describe('the Redis coordinator', { timeout: 30_000 }, () => {
 		expect(answers.filter(({ granted }) => granted !== undefined)).toHaveLength(1);
 	});
 
+	it('a probe granted with its call\'s own timeout (probeMs, longer than probeTimeoutMs) holds the fleet\'s slot that long: no second grant past probeTimeoutMs, and its success closes the scope', async () => {
+		const shared = coordinator(plain);
+		const short = { ...policy, consecutiveFailures: 1, probeTimeoutMs: 100 };
+		const opened = await shared.sync(scope, { policy: short, outcomes: [1] }) as SyncAnswer;
+		const redisNow = async (): Promise<number> => {
+			const [seconds, micros] = await redis.client.time();
+			return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+		};
+
+		await waitFor(async () => await redisNow() > opened.record.reopensAt, 'the open period over');
+		const { granted } = await shared.sync(scope, { policy: short, outcomes: [], probe: true, probeMs: 10_000 }) as SyncAnswer;
+		expect(granted).toBeGreaterThan(0);
+		await waitFor(async () => await redisNow() > granted! + 150, 'past probeTimeoutMs');
+		// Before: the tenth number was not kept, the grant expired at probeTimeoutMs: a second probe granted (and the first one's success ignored).
+		expect((await shared.sync(scope, { policy: short, outcomes: [], probe: true }) as SyncAnswer).granted).toBeUndefined();
+		expect((await shared.sync(scope, { policy: short, outcomes: [], probed: { at: granted!, failed: false } }) as SyncAnswer).record.state).toBe('closed');
+	});
+
 	it('a write that would land after the process gave the sync up is refused by Redis: the fleet\'s state is unchanged', async () => {
 		await coordinator(plain).sync(scope, { policy, outcomes: [1] });
 		const [key] = await redis.client.keys('steadfetch:breaker:*');
@@ -199,7 +217,7 @@ describe('the Redis coordinator', { timeout: 30_000 }, () => {
 	it('a value that is not its own (another program\'s, a corrupt one) is a closed scope, overwritten with numbers', async () => {
 		await coordinator(plain).sync(scope, { policy, outcomes: [] });
 		const [key] = await redis.client.keys('steadfetch:breaker:*');
-		for (const foreign of ['{"url":"https://x.example/?token=1"}', '[1,9e99,"x"]', 'not json', '[1,0,0,0,0,0,0,0,0,0]']) {
+		for (const foreign of ['{"url":"https://x.example/?token=1"}', '[1,9e99,"x"]', 'not json', '[1,0,0,0,0,0,0,0,0,0,0]']) {
 			await redis.client.hset(key!, 's', foreign);
 			const { record } = await coordinator(plain).sync(scope, { policy, outcomes: [] }) as SyncAnswer;
 			expect(record.state).toBe('closed');

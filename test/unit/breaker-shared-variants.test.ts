@@ -1,0 +1,60 @@
+/** breaker({ shared }), fourth round's variants: what a fleet's probe holds, and for how long. */
+import { describe, expect, it, vi } from 'vitest';
+import { breaker } from '../../src/entries/breaker.js';
+import { CircuitOpenError, createClient } from '../../src/entries/core.js';
+import { emptyState, sync, type ScopeState, type SyncMessage } from '../../src/breaker/sync.js';
+import { sharedCoordinator, type SharedBreaker } from '../../src/breaker/shared.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+
+const origin = 'https://fleet.example';
+
+/** A coordinator in memory over the shared state machine (what the Durable Object, Deno KV and Redis run), on the test's clock. */
+const memoryCoordinator = (clock: ManualClock): SharedBreaker & { states: Map<string, ScopeState> } => {
+	const states = new Map<string, ScopeState>();
+	return Object.assign(sharedCoordinator(async (scope, message) => {
+		const state = states.get(scope) ?? emptyState(scope);
+		states.set(scope, state);
+		return structuredClone(sync(state, message as SyncMessage, clock.now()));
+	}), { states });
+};
+
+const outcome = async (promise: Promise<Response>): Promise<string> =>
+	promise.then((response) => String(response.status), (error: unknown) => (error instanceof CircuitOpenError ? 'OPEN' : String((error as { response?: Response }).response?.status ?? (error as Error).name)));
+
+describe('shared breaker: the fleet\'s probe', () => {
+	it('a probe whose call has a per-call timeout longer than the client\'s holds the fleet\'s probe slot for its own timeout: its success closes the fleet\'s breaker', async () => {
+		const clock = new ManualClock();
+		const coordinator = memoryCoordinator(clock);
+		let down = true;
+		let release: (() => void) | undefined;
+		const fetch = async (): Promise<Response> => {
+			if (down) {
+				return new Response('down', { status: 503 });
+			}
+
+			await new Promise<void>((resolve) => {
+				release = resolve;
+			});
+			return new Response('ok');
+		};
+
+		const make = () => createClient({ clock, random: () => 0.5, retry: 0, timeout: 1_000, fetch, breaker: breaker({ shared: coordinator, consecutiveFailures: 1, openMs: 5_000, share: false }) });
+		const [a, b] = [make(), make()];
+		expect(await outcome(a.get(`${origin}/x`))).toBe('503');
+		await vi.waitFor(() => expect(coordinator.states.get(origin)?.record.state).toBe('open'));
+		clock.advance(5_000);
+		down = false;
+		// a's call, with a per-call timeout of 10 s, is the fleet's probe; the origin takes 2 s (the client's timeout is 1 s).
+		const probing = outcome(a.get(`${origin}/x`, { timeout: 10_000 }));
+		await vi.waitFor(() => expect(release).toBeDefined());
+		clock.advance(2_000);
+		// The probe is still in flight within its own timeout: b fails fast, the fleet's slot is not given to another.
+		expect(await outcome(b.get(`${origin}/x`))).toBe('OPEN');
+		release!();
+		expect(await probing).toBe('200');
+		// Before: the coordinator expired the grant after the client's 1 s (the probe counted failed: opens 2) and ignored its success.
+		await vi.waitFor(() => expect(coordinator.states.get(origin)?.record).toMatchObject({ state: 'closed' }));
+		a.close();
+		b.close();
+	});
+});
