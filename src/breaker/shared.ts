@@ -85,7 +85,7 @@ interface Link {
  * Send what is pending and adopt the answer, whenever it comes within `answerMs`: the grant,
  * `false`, or `undefined` when the coordinator failed or did not answer in time. Never rejects.
  */
-const exchange = async (context: PolicyContext, sync: SharedCoordinator['sync'], policy: SyncMessage['policy'], maxOpenMs: number, adopt: Machine['adopt'], link: Link, circuit: Circuit, call: PolicyCall | undefined, extra?: Partial<SyncMessage>): Promise<number | false | undefined> => {
+const exchange = async (context: PolicyContext, sync: SharedCoordinator['sync'], policy: SyncMessage['policy'], maxOpenMs: number, adopt: Machine['adopt'], link: Link, circuit: Circuit, call: PolicyCall | undefined, extra?: Partial<SyncMessage>, late?: (answer: SyncAnswer) => unknown): Promise<number | false | undefined> => {
 	const { scope } = circuit.record;
 	const { clock } = context;
 	const granted = await exchanged(context, 'breaker', scope, link, async () => sync(scope, { policy, outcomes: link.outcomes.splice(0), jitter: context.random(), ...extra }, () => context.subrequest(call)), (value) => {
@@ -122,7 +122,7 @@ const exchange = async (context: PolicyContext, sync: SharedCoordinator['sync'],
 		// that does not say them says it through this isolate's own outcomes only.
 		link.clean = record.state === 'closed' && !answer.record.failures && !link.failing;
 		return granted;
-	});
+	}, late);
 	if (granted === undefined) {
 		link.at = clock.now(); // Failed: asked again after sharedCacheMs, not on every call.
 	}
@@ -145,7 +145,7 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 		return link;
 	};
 
-	const exchangeFor = async (circuit: Circuit, call: PolicyCall | undefined, extra?: Partial<SyncMessage>): Promise<number | false | undefined> => exchange(context, sync, policy, maxOpenMs, adopt, linkOf(circuit), circuit, call, extra);
+	const exchangeFor = async (circuit: Circuit, call: PolicyCall | undefined, extra?: Partial<SyncMessage>, late?: (answer: SyncAnswer) => unknown): Promise<number | false | undefined> => exchange(context, sync, policy, maxOpenMs, adopt, linkOf(circuit), circuit, call, extra, late);
 
 	/** A sync nobody waits for, unless the call's request context has no subrequest left for it (its outcomes go with the next one). */
 	const behind = (call: PolicyCall | undefined, circuit: Circuit, extra?: Partial<SyncMessage>): void => {
@@ -199,7 +199,9 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 		async probe(circuit, call) {
 			const link = linkOf(circuit);
 			// Unreachable (failed, or silent for answerMs): the local breaker decides, as everywhere else.
-			const granted = link.down ? undefined : context.subrequest(call) ? await exchangeFor(circuit, call, { probe: true, probeMs: circuit.probeMs }) : false;
+			// A grant that comes after this isolate gave the sync up (past `answerMs`) is given back at once:
+			// the local breaker decided meanwhile, and the fleet's probe slot is not held until the probe's timeout.
+			const granted = link.down ? undefined : context.subrequest(call) ? await exchangeFor(circuit, call, { probe: true, probeMs: circuit.probeMs }, ({ granted: freed } = {} as SyncAnswer) => typeof freed === 'number' && behind(call, circuit, { freed })) : false;
 			link.grant = typeof granted === 'number' ? granted : undefined;
 			return granted;
 		},

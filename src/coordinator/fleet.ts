@@ -50,13 +50,15 @@ export const answerMs = 2000;
 /**
  * One sync (`send`) and what `take` makes of its answer (`undefined` for what is not one), within
  * `answerMs`; `undefined` when the coordinator failed, answered something else or did not answer in
- * time: the link is then `down` (`storage:error` once per episode) until an answer is taken. The
- * shared breaker's and the throttle's. Never rejects.
+ * time: the link is then `down` (`storage:error` once per episode) until an answer is taken. An
+ * answer that comes after the sync was given up goes to `late`, if given (what it granted is given
+ * back). The shared breaker's and the throttle's. Never rejects.
  */
-export const exchanged = async <T>(context: PolicyContext, part: 'breaker' | 'throttle', scope: string, link: { down: boolean }, send: () => Promise<unknown>, take: (answer: unknown) => T | undefined): Promise<T | undefined> => {
+export const exchanged = async <T>(context: PolicyContext, part: 'breaker' | 'throttle', scope: string, link: { down: boolean }, send: () => Promise<unknown>, take: (answer: unknown) => T | undefined, late?: (answer: never) => unknown): Promise<T | undefined> => {
 	let timer: ReturnType<typeof setTimeout> | undefined;
+	const sent = send();
 	try {
-		const taken = take(await Promise.race([send(), new Promise<never>((_, reject) => {
+		const taken = take(await Promise.race([sent, new Promise<never>((_, reject) => {
 			timer = setTimeout(reject, answerMs, new Error(`The ${part} coordinator did not answer within ${answerMs} ms`));
 		})]));
 		if (taken === undefined) {
@@ -71,6 +73,7 @@ export const exchanged = async <T>(context: PolicyContext, part: 'breaker' | 'th
 			storageError(context, part, 'shared', error, scope);
 		}
 
+		void sent.then(late as ((answer: unknown) => unknown) | undefined, () => undefined); // `late` reads the answer as `take` would: unchecked
 		return undefined;
 	} finally {
 		clearTimeout(timer);

@@ -58,3 +58,39 @@ describe('shared breaker: the fleet\'s probe', () => {
 		b.close();
 	});
 });
+
+describe('shared breaker: a sync the isolate gave up on (past the coordinator\'s 2 s)', () => {
+	it('a probe grant that arrives after the isolate gave up is given back: the fleet\'s probe slot is freed, not held until probeTimeoutMs', { timeout: 15_000 }, async () => {
+		const clock = new ManualClock();
+		const states = new Map<string, ScopeState>();
+		let slowMs = 0;
+		const coordinator = sharedCoordinator(async (scope, message) => {
+			const state = states.get(scope) ?? emptyState(scope);
+			states.set(scope, state);
+			const answer = structuredClone(sync(state, message as SyncMessage, clock.now()));
+			if ((message as SyncMessage).probe) {
+				await new Promise((resolve) => setTimeout(resolve, slowMs)); // decided at once, answered after the isolate's 2 s
+			}
+
+			return answer;
+		});
+		const fetch = async (): Promise<Response> => new Response('down', { status: 503 });
+		const api = createClient({ clock, random: () => 0.5, retry: 0, timeout: 60_000, fetch, breaker: breaker({ shared: coordinator, consecutiveFailures: 1, openMs: 5_000, share: false }) });
+		const errors: string[] = [];
+		api.on('storage:error', (event) => errors.push(event.part));
+		expect(await outcome(api.get(`${origin}/x`))).toBe('503');
+		await vi.waitFor(() => expect(states.get(origin)?.record.state).toBe('open'));
+		clock.advance(5_000);
+		slowMs = 2_300;
+		// The call asks for the fleet's probe; the grant is taken in the coordinator, its answer comes after 2 s:
+		// the isolate gave up (storage:error, its local breaker decides).
+		await outcome(api.get(`${origin}/x`));
+		expect(errors).toEqual(['breaker']);
+		const { probeAt } = states.get(origin)!;
+		expect(probeAt).toBeGreaterThan(0);
+		// Before: the grant held the fleet's slot until probeTimeoutMs (here the call's 60 s): no isolate could probe.
+		await vi.waitFor(() => expect(states.get(origin)?.probeAt).toBe(0), { timeout: 5_000 });
+		expect(states.get(origin)?.record.opens).toBe(1); // freed, not counted as a failed probe
+		api.close();
+	});
+});
