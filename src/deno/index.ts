@@ -1,6 +1,7 @@
 import { namedCoordinator, type SharedBreaker } from '../breaker/shared.js';
 import { emptyState, readState, sync, type ScopeState, type SyncAnswer, type SyncMessage } from '../breaker/sync.js';
 import { tallyThrottle, type ThrottleMessage } from '../coordinator/throttle.js';
+import { answerMs } from '../coordinator/fleet.js';
 import { fleetKey } from '../coordinator/keys.js';
 import type { KeyValueStore, StoreFactory } from '../stores/types.js';
 import { wallNow } from '../utils/clock.js';
@@ -22,6 +23,8 @@ export interface DenoKvLike {
 
 /** Atomic updates tried before a sync gives up (each conflict means another process just wrote). */
 const maxAttempts = 16;
+/** What a commit leaves of the isolate's `answerMs` for the way back: none starts later than this before the isolate gives the sync up. */
+const marginMs = 200;
 
 const checkKv = (kv: unknown, what: string): void => {
 	if (typeof (kv as DenoKvLike | undefined)?.atomic !== 'function') {
@@ -52,6 +55,8 @@ const breakerSync = (scope: string, value: unknown, message: SyncMessage): [Scop
 export const coordinator = (kv: DenoKvLike): SharedBreaker => {
 	checkKv(kv, 'coordinator');
 	return namedCoordinator((name) => async (scope, message) => {
+		// The isolate gives the sync up after `answerMs` (coordinator/fleet.ts): a sync given up changes nothing later.
+		const by = wallNow() + answerMs - marginMs;
 		const { throttle } = message as Partial<ThrottleMessage>;
 		const key = ['steadfetch', throttle ? 'throttle' : 'breaker', await fleetKey(name, scope)];
 		let failure: unknown;
@@ -59,6 +64,10 @@ export const coordinator = (kv: DenoKvLike): SharedBreaker => {
 			try {
 				const entry = await kv.get(key);
 				const [state, answer] = throttle ? tallyThrottle(scope, entry.value, throttle, wallNow()) : breakerSync(scope, entry.value, message as SyncMessage);
+				if (wallNow() > by) {
+					break;
+				}
+
 				if ((await kv.atomic().check(entry).set(key, state).commit()).ok) {
 					return answer;
 				}
@@ -69,7 +78,7 @@ export const coordinator = (kv: DenoKvLike): SharedBreaker => {
 			}
 		}
 
-		throw new Error(`The ${throttle ? 'throttle counts' : 'breaker state'} of ${scope} could not be updated in ${maxAttempts} attempts`, { cause: failure });
+		throw new Error(`The ${throttle ? 'throttle counts' : 'breaker state'} of ${scope} could not be updated in time`, { cause: failure });
 	});
 };
 

@@ -94,3 +94,39 @@ describe('shared breaker: a sync the isolate gave up on (past the coordinator\'s
 		api.close();
 	});
 });
+
+describe('Deno KV coordinator: a sync past the isolate\'s 2 s', () => {
+	it('stops trying once the isolate gave its sync up: no write lands after 2 s (before: up to 16 tries)', { timeout: 15_000 }, async () => {
+		const { coordinator } = await import('../../src/deno/index.js');
+		let started = 0;
+		const late: number[] = [];
+		// A KV whose every read takes 300 ms and whose every commit meets another process's write (a busy scope).
+		const kv = {
+			get: async (key: readonly unknown[]) => {
+				await new Promise((resolve) => setTimeout(resolve, 300));
+				return { key, value: undefined, versionstamp: null };
+			},
+			set: async () => undefined,
+			delete: async () => undefined,
+			list: async function* () {},
+			atomic() {
+				const atomic = {
+					check: () => atomic,
+					set: () => atomic,
+					commit: async () => {
+						if (performance.now() - started > 2_000) {
+							late.push(performance.now() - started);
+						}
+
+						return { ok: false };
+					},
+				};
+				return atomic;
+			},
+		};
+		const shared = coordinator(kv as never);
+		started = performance.now();
+		await expect(shared.sync('https://kv.example', { policy: { consecutiveFailures: 1, openMs: 1_000, maxOpenMs: 1_000, probeTimeoutMs: 1_000 }, outcomes: [1] })).rejects.toThrow();
+		expect(late).toEqual([]);
+	});
+});
