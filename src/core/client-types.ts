@@ -132,7 +132,8 @@ export interface ClientBase<E, M> {
 	 * It keeps the request within a Worker's limits (`options`): the subrequests steadfetch makes for
 	 * it, the request's end and its deadline; its `stats().subrequests` counts them. A `TypeError`
 	 * for a `ctx` without `waitUntil` or a `request` that is not one, a `RangeError` naming
-	 * `subrequests` for a bad count.
+	 * `subrequests` for a bad count. Its `extend()` makes a client that stays in this request context
+	 * (as ky's `extend` keeps an instance's defaults): the same subrequest count, request's end and deadline.
 	 * @example
 	 * export default { fetch: (request, env, ctx) => handle(api.withContext(ctx, { request }), request) };
 	 */

@@ -1,7 +1,7 @@
 import type { createCaller } from './caller.js';
 import { bind } from './client.js';
 import type { AnyClient, ContextClient, ContextOptions, ContextStats } from './client-types.js';
-import { openInvocation } from './invocation.js';
+import { openInvocation, type Invocation } from './invocation.js';
 import type { PolicyContext, PolicyParts } from './policy.js';
 
 /** What a client's request contexts are made of (src/core/create-client.ts). */
@@ -11,6 +11,9 @@ export interface ContextDeps {
 	/** The policies' parts, in wrap order. */
 	readonly active: readonly PolicyParts[];
 }
+
+/** The request context an `extend()` of a client of one hands to the client it made, in the options it passes. */
+const inherited: unique symbol = Symbol('invocation');
 
 /**
  * `client.withContext(ctx, options)` (API.md "Request contexts"): a client that shares everything
@@ -24,8 +27,11 @@ export const contexts = (client: AnyClient, { call, context, active }: ContextDe
 		throw new TypeError('`withContext(ctx)` takes an object with a `waitUntil` function (a Worker\'s ExecutionContext)');
 	}
 
-	const invocation = openInvocation(ctx, contextOptions, context.options.deadlineHeader, context.clock.now());
+	const invocation = (contextOptions as { [inherited]?: Invocation } | undefined)?.[inherited] ?? openInvocation(ctx, contextOptions, context.options.deadlineHeader, context.clock.now());
 	const bound = bind(call, invocation) as ContextClient;
 	bound.stats = () => Object.assign(client.stats(), { subrequests: invocation.used.count }) as ContextStats;
+	// As ky's `extend` keeps the instance's defaults, the client it makes stays in this request context
+	// (the same one: its subrequests, its request's end, its deadline as of this `withContext`).
+	bound.extend = ((more: never) => client.extend(more).withContext(ctx, { [inherited]: invocation } as ContextOptions)) as ContextClient['extend'];
 	return Object.defineProperties(Object.setPrototypeOf(bound, client), Object.getOwnPropertyDescriptors(Object.assign({}, ...active.map((part) => part.membersFor?.(invocation.waitUntil))))) as ContextClient;
 };

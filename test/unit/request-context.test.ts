@@ -149,6 +149,26 @@ describe('the request\'s end', () => {
 	});
 });
 
+describe('extend() of a client withContext returned', () => {
+	it('stays in the request context: its calls count in the ctx\'s subrequests, end with the request and keep the context\'s deadline (as of withContext)', async () => {
+		const clock = new ManualClock();
+		const abort = new AbortController();
+		const ctx = fresh();
+		const api = createClient({ clock, baseUrl: `${server.url}/`, deadlineHeader: 'request-timeout-ms', retry: 0 });
+		const here = api.withContext(ctx, { request: new Request('https://worker.test/', { signal: abort.signal, headers: { 'request-timeout-ms': '800' } }) });
+		clock.advance(300);
+		const extended = here.extend({ headers: { 'x-extra': '1' } });
+		await extended.get('own');
+		// Before: a client of no context (the call's own 20 000 ms, no count, not ended with the request).
+		expect(seen).toEqual([{ origin: server.url, path: '/own', deadline: '500' }]);
+		expect([extended.stats().subrequests, api.withContext(ctx).stats().subrequests]).toEqual([1, 1]);
+		abort.abort();
+		expect(await code(extended.get('after'))).toBe('ABORTED');
+		expect(seen).toHaveLength(1);
+		api.close();
+	});
+});
+
 describe('deadlineHeader', () => {
 	it('the context\'s deadline from the request, as of withContext; each attempt to the client\'s own origins carries the time left; other origins never', async () => {
 		const clock = new ManualClock();
