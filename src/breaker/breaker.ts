@@ -1,5 +1,5 @@
 import type { BreakerHandle, BreakerParts } from './members.js';
-import type { PolicyContext } from '../core/policy.js';
+import type { PolicyCall, PolicyContext } from '../core/policy.js';
 import { attemptScope, requestOrigin } from '../core/scope.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { CircuitOpenError } from '../errors/CircuitOpenError.js';
@@ -88,9 +88,17 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		};
 	};
 
-	const breaker: BreakerHandle = Object.assign((urlOrOrigin: string | URL) => snapshot(circuitFor(circuits, urlOrOrigin), clock.now()), {
-		isolate: (urlOrScope: string | URL) => command(circuits, urlOrScope, 'isolate'),
-		reset: (urlOrScope: string | URL) => command(circuits, urlOrScope, 'reset'),
+	/**
+	 * The members, of the client or (`call`: one with only the request's `waitUntil`) of
+	 * `withContext(ctx)`: there a command's coordinator call and a probe of `waitForHealthy` are
+	 * subrequests of the context (counted; none once it has none left) and their background work is its.
+	 */
+	const membersOf = (call?: PolicyCall) => ({
+		breaker: Object.assign((urlOrOrigin: string | URL) => snapshot(circuitFor(circuits, urlOrOrigin), clock.now()), {
+			isolate: (urlOrScope: string | URL) => command(circuits, urlOrScope, 'isolate', call),
+			reset: (urlOrScope: string | URL) => command(circuits, urlOrScope, 'reset', call),
+		}) as BreakerHandle,
+		waitForHealthy: (urlOrScope: string | URL, waitOptions?: { timeoutMs?: number }) => waitForHealthy(circuits, urlOrScope, waitOptions, call),
 	});
 
 	return {
@@ -98,7 +106,8 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		layer,
 		checkCall: offOnly('breaker'),
 		...(options.scope && { scopeOf: options.scope }),
-		members: { breaker, waitForHealthy: (urlOrScope, waitOptions) => waitForHealthy(circuits, urlOrScope, waitOptions) },
+		members: membersOf(),
+		membersFor: (waitUntil) => membersOf({ waitUntil } as PolicyCall),
 		stats: (scope) => ({ breaker: snapshot(scopes.get(scope) ?? circuits.circuit(scope), clock.now()) }),
 		holds: (scope) => held(scopes.get(scope)),
 		start: () => start(circuits),

@@ -242,7 +242,7 @@ export const send = (circuits: Circuits, circuit: Circuit, probe: number | undef
  * `isolate` / `reset` by hand: resolves once the new state is stored (and the coordinator told), so
  * a Worker that awaits it needs no `waitUntil`. Never rejects for a failing store (`storage:error`).
  */
-export const command = async (circuits: Circuits, urlOrScope: string | URL, which: 'isolate' | 'reset'): Promise<void> => {
+export const command = async (circuits: Circuits, urlOrScope: string | URL, which: 'isolate' | 'reset', call?: PolicyCall): Promise<void> => {
 	const circuit = circuitFor(circuits, urlOrScope);
 	let saved: unknown;
 	const via = (promise: Promise<unknown>): void => {
@@ -256,7 +256,7 @@ export const command = async (circuits: Circuits, urlOrScope: string | URL, whic
 	}
 
 	circuit.read = true;
-	await Promise.all([saved, circuits.link?.command(circuit, which)]);
+	await Promise.all([saved, circuits.link?.command(circuit, which, call)]);
 };
 
 /**

@@ -1,3 +1,4 @@
+import type { PolicyCall } from '../core/policy.js';
 import { describe, isObject, isTimerMs, timerMs } from '../utils/validate.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
@@ -36,7 +37,7 @@ export const waitMs = (waitOptions?: { timeoutMs?: number }): number => {
 };
 
 /** `client.waitForHealthy()` (see `BreakerMembers.waitForHealthy`). */
-export const waitForHealthy = async (circuits: Circuits, urlOrScope: string | URL, waitOptions?: { timeoutMs?: number }): Promise<void> => {
+export const waitForHealthy = async (circuits: Circuits, urlOrScope: string | URL, waitOptions?: { timeoutMs?: number }, call?: PolicyCall): Promise<void> => {
 	const timeoutMs = waitMs(waitOptions);
 	const circuit = circuitFor(circuits, urlOrScope);
 	// Real time: the caller waits `timeoutMs` of it, and the pauses below are real timers.
@@ -57,6 +58,6 @@ export const waitForHealthy = async (circuits: Circuits, urlOrScope: string | UR
 			throw new SteadfetchError(`${circuit.record.scope} was not healthy within ${timeoutMs} ms`, 'TIMEOUT', true);
 		}
 
-		poke(circuits, circuit, circuits.clock.now());
+		poke(circuits, circuit, circuits.clock.now(), call);
 	}
 };

@@ -50,8 +50,11 @@ export interface BreakerLink {
 	probe(circuit: Circuit, call: PolicyCall | undefined): Promise<number | false | undefined>;
 	/** An attempt's outcome, not waited for (`probe`: its start time, for a probe; `failed` undefined: nothing to count, a probe's grant is freed). */
 	report(circuit: Circuit, failed: boolean | undefined, retryAfterMs: number, probe: number | undefined, call: PolicyCall | undefined): void;
-	/** `isolate` / `reset` by hand, for every isolate: resolves once the coordinator answered (or failed). Never rejects. */
-	command(circuit: Circuit, command: 'isolate' | 'reset'): Promise<unknown>;
+	/**
+	 * `isolate` / `reset` by hand, for every isolate: resolves once the coordinator answered (or failed).
+	 * Never rejects. `call`: the request context's (`withContext(ctx).breaker`), whose subrequest it is: not sent once it has none left.
+	 */
+	command(circuit: Circuit, command: 'isolate' | 'reset', call?: PolicyCall): Promise<unknown>;
 }
 
 /** One scope's link to the coordinator. */
@@ -229,7 +232,7 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 				}
 			}
 		},
-		command: async (circuit, command) => exchangeFor(circuit, undefined, { command }),
+		command: async (circuit, command, call) => context.subrequest(call) && exchangeFor(circuit, call, { command }),
 	};
 };
 

@@ -134,6 +134,8 @@ export interface ClientBase<E, M> {
 	 * for a `ctx` without `waitUntil` or a `request` that is not one, a `RangeError` naming
 	 * `subrequests` for a bad count. Its `extend()` makes a client that stays in this request context
 	 * (as ky's `extend` keeps an instance's defaults): the same subrequest count, request's end and deadline.
+	 * Its `breaker.isolate` / `reset` (a coordinator's call) and `waitForHealthy` (the `breaker.probe`s it
+	 * sends) are subrequests of the context too: counted, and not sent once it has none left.
 	 * @example
 	 * export default { fetch: (request, env, ctx) => handle(api.withContext(ctx, { request }), request) };
 	 */

@@ -1,6 +1,7 @@
 import type { RetryBudget } from '../retry/budget.js';
 import { perCallSlots, type Call } from './call.js';
 import type { Emitter } from './events.js';
+import { invocationOf } from './invocation.js';
 import type { CoreClientOptions } from './options.js';
 import type { PolicyContext } from './policy.js';
 import type { Reach } from './reachability.js';
@@ -68,7 +69,7 @@ export const policyContext = ({ options, stores, clock, emit, emitter, budget, r
 		on: (type, listener) => emitter.on(type, listener),
 		scopeOf,
 		spendRetry: (scope) => budget?.tryRetry(scope).allowed ?? true,
-		subrequest: (call) => (call as Call | undefined)?.invocation?.take() ?? true,
+		subrequest: (call) => ((call as Call | undefined)?.invocation ?? invocationOf(call?.waitUntil))?.take() ?? true,
 		reachability: (scope) => reach.state(scope),
 		offline: (scope) => reach.offline(scope),
 		late: (scope) => reach.late(scope),

@@ -286,8 +286,8 @@ export const admission = (call: AdmittedCall, stops: ReturnType<typeof retryStop
 /** `subrequests` when none is given: the free plan's where requests are scoped (workerd), else no limit. Read once. */
 let scopedDefault: number | undefined;
 
-/** The request context a `waitUntil` is the own of (a replay's, sent by the drain a call of it started), if any. */
-export const invocationOf = (waitUntil: WaitUntil): Invocation | undefined => (waitUntil as { [owner]?: Invocation })[owner];
+/** The request context a `waitUntil` is the own of (a replay's, sent by the drain a call of it started; the members of `withContext(ctx)`), if any. */
+export const invocationOf = (waitUntil: WaitUntil | undefined): Invocation | undefined => (waitUntil as { [owner]?: Invocation } | undefined)?.[owner];
 
 /**
  * With `deadlineHeader`, an attempt to one of the client's own origins (as `Request.url` starts)

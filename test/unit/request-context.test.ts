@@ -131,6 +131,45 @@ describe('subrequests', () => {
 	});
 });
 
+describe('the breaker\'s members of a client withContext returned', () => {
+	it('breaker.isolate / reset and waitForHealthy\'s probes are subrequests of the context: counted, and none sent once it has none left', async () => {
+		const { breaker } = await import('../../src/entries/breaker.js');
+		const { sharedCoordinator } = await import('../../src/breaker/shared.js');
+		const { emptyState, sync } = await import('../../src/breaker/sync.js');
+		const states = new Map<string, ReturnType<typeof emptyState>>();
+		let syncs = 0;
+		const shared = sharedCoordinator(async (scope, message) => {
+			syncs++;
+			const state = states.get(scope) ?? emptyState(scope);
+			states.set(scope, state);
+			return structuredClone(sync(state, message as never, Date.now()));
+		});
+		const api = createClient({ retry: 0, breaker: breaker({ shared, probe: '/probe', share: false }) });
+		const ctx = fresh();
+		const here = api.withContext(ctx, { subrequests: 8 }); // steadfetch adds none past 3
+		await here.breaker.isolate(server.url);
+		await here.breaker.reset(server.url);
+		// Before: neither counted (0), and every later command went out whatever the count.
+		expect([syncs, here.stats().subrequests]).toEqual([2, 2]);
+		await here.breaker.isolate(server.url);
+		expect([syncs, here.stats().subrequests]).toEqual([3, 3]);
+		await here.breaker.reset(server.url); // the context has none left: not sent to the coordinator
+		expect([syncs, here.stats().subrequests]).toEqual([3, 3]);
+		expect(api.breaker(server.url).state).toBe('closed'); // this isolate's own breaker still follows
+		api.close();
+
+		// waitForHealthy of a context sends `breaker.probe` as a subrequest of it.
+		down = true;
+		const probing = createClient({ retry: 0, breaker: breaker({ probe: '/probe', consecutiveFailures: 1, openMs: 50, share: false }) });
+		expect(await code(probing.get(`${server.url}/x`))).toBe('HTTP_5XX');
+		down = false;
+		const there = probing.withContext(fresh());
+		await there.waitForHealthy(server.url, { timeoutMs: 5_000 });
+		expect([seen.map(({ path }) => path), there.stats().subrequests]).toEqual([['/x', '/probe'], 1]); // before: 0
+		probing.close();
+	});
+});
+
 describe('the request\'s end', () => {
 	it('every call of the context is aborted when the request\'s signal aborts; a call made after rejects before any I/O', async () => {
 		const abort = new AbortController();
