@@ -107,17 +107,23 @@ export class Accounting {
 		}
 	}
 
+	/** A retry `retried` counted was not sent after all (a layer refused it without I/O): neither counted nor paid (spent at `at`). */
+	unsent(scope: string, at: number): void {
+		this.#stats.scope(scope).retries--;
+		this.#budget?.refund(scope, at);
+	}
+
 	/**
-	 * Whether the retry budget refuses a retry (`spend`: it goes out now; one the caller `forced` is paid
-	 * for, never refused); a refusal counted, and told once per window.
+	 * Whether the retry budget refuses a retry (`spend`: it goes out now, `at` the time; one the caller
+	 * `forced` is paid for, never refused); a refusal counted, and told once per window.
 	 */
-	refuses(scope: string, spend: boolean, forced?: boolean): boolean {
+	refuses(scope: string, spend: boolean, forced?: boolean, at?: number): boolean {
 		const budget = this.#budget;
 		if (!budget) {
 			return false;
 		}
 
-		const decision: RetryDecision = budget.tryRetry(scope, spend, forced);
+		const decision: RetryDecision = budget.tryRetry(scope, spend, forced, at);
 		if (!decision.allowed) {
 			this.#stats.scope(scope).retriesRefused++;
 			if (decision.firstRefusal) {

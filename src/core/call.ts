@@ -256,15 +256,23 @@ export class Call implements PolicyCall {
 			this.#failure = undefined;
 			const forced = !error || error instanceof ForceRetryError;
 			const { admission } = this;
-			if ((!forced && admission?.stops(scope)) || accounting.refuses(scope, true, forced)) {
+			const now = this.#client.clock.now();
+			if ((!forced && admission?.stops(scope)) || accounting.refuses(scope, true, forced, now)) {
 				return Promise.reject(this.#refuse(error!));
 			}
 
 			accounting.retried(this, request, scope, error);
-			if (admission && !forced) {
-				// Refused as it goes out after all, the call ends with this error (src/core/invocation.ts).
-				return admission.retried(this.#send(request, init, next), scope, () => this.#refuse(error));
-			}
+			// A retry a layer refused without I/O (an open breaker, the throttle, a bulkhead or rate limit) was not sent: not
+			// counted, not paid. One the transport sent and that failed is noted there first (`failed`).
+			const sent = this.#send(request, init, next).catch((reason: unknown) => {
+				if (this.#failure === undefined) {
+					accounting.unsent(scope, now);
+				}
+
+				throw reason;
+			});
+			// Refused as it goes out after all, the call ends with this error (src/core/invocation.ts).
+			return admission && !forced ? admission.retried(sent, scope, () => this.#refuse(error)) : sent;
 		}
 
 		return this.#send(request, init, next);

@@ -11,7 +11,11 @@ export interface BaseEvent<T extends string> {
 	url?: string;
 }
 
-/** A retry is being sent: emitted as the attempt starts, after ky's delay and its `beforeRetry` hooks. */
+/**
+ * A retry is being sent: emitted as the attempt starts, after ky's delay and its `beforeRetry` hooks.
+ * One a layer then refuses without I/O (an open breaker, the throttle, a bulkhead, a rate limit) is
+ * told too, but neither counted in `stats().retries` nor paid from the retry budget: it was not sent.
+ */
 export interface RetryEvent extends BaseEvent<'retry'> {
 	method: string;
 	url: string;

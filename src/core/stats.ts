@@ -12,7 +12,7 @@ export interface ScopeStats {
 	queued: number;
 	/** Calls that rejected, by classification code (`TIMEOUT`, `NETWORK`, `HTTP_5XX`, `ABORTED`, ...). */
 	failures: Record<string, number>;
-	/** Retries sent. */
+	/** Retries sent (not one a layer refused without I/O: an open breaker, the throttle, a bulkhead, a rate limit). */
 	retries: number;
 	/** Retries the retry budget refused. */
 	retriesRefused: number;

@@ -79,11 +79,10 @@ export class RetryBudget {
 	/**
 	 * Ask for one retry to `scope`. `spend` (default) takes it when allowed; `false` only asks (ky is
 	 * deciding, nothing went out yet). `force` takes it whatever the limit: a retry that goes out
-	 * anyway (one the caller forced with `ky.retry()`) is paid for, never refused.
+	 * anyway (one the caller forced with `ky.retry()`) is paid for, never refused. `now`: the time it is spent at.
 	 */
-	tryRetry(scope: string, spend = true, force = false): RetryDecision {
+	tryRetry(scope: string, spend = true, force = false, now = this.#clock.now()): RetryDecision {
 		const window = this.#windows.scope(scope);
-		const now = this.#clock.now();
 		const [firsts, retries] = window.counts.sums(now);
 		const limit = Math.max(this.minRetries, Math.floor(this.ratio * firsts));
 		if (force || retries < limit) {
@@ -103,5 +102,10 @@ export class RetryBudget {
 		}
 
 		return { allowed: false, retries, limit, firstRefusal };
+	}
+
+	/** Give back a retry spent at `at` (`tryRetry`) that was not sent after all, while its window still counts it. */
+	refund(scope: string, at: number): void {
+		this.#windows.get(scope)?.counts.take(at, 1);
 	}
 }

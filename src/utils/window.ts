@@ -39,6 +39,15 @@ export class BucketWindow {
 		this.#counts[counter][((bucket % buckets) + buckets) % buckets]! += count;
 	}
 
+	/** Take back one event counted in counter 0 or 1 at `at`, while its bucket is still held. */
+	take(at: number, counter: 0 | 1): void {
+		const bucket = Math.floor(at / this.#bucketMs);
+		const slot = ((bucket % buckets) + buckets) % buckets;
+		if (this.#epoch[slot] === bucket && this.#counts[counter][slot]) {
+			this.#counts[counter][slot]--;
+		}
+	}
+
 	/** Both counters summed over the window ending at `now`. */
 	sums(now: number): [number, number] {
 		const bucket = this.bucket(now);

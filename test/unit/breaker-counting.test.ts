@@ -107,7 +107,8 @@ describe('breaker and ky retries', () => {
 		expect(await kit.call()).toBe('CIRCUIT_OPEN');
 		expect(retries).toBe(5);
 		expect(kit.server.requests).toHaveLength(5);
-		expect(kit.api.stats()[origin]).toMatchObject({ retries: 5, failures: { CIRCUIT_OPEN: 2 }, breaker: { state: 'open' } });
+		// The 5th retry was told (it started) but never sent: `stats().retries` counts the 4 sent, the budget paid for 4.
+		expect(kit.api.stats()[origin]).toMatchObject({ retries: 4, failures: { CIRCUIT_OPEN: 2 }, breaker: { state: 'open' } });
 	});
 });
 
