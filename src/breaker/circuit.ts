@@ -262,7 +262,8 @@ const byHand = (set: Enter, notify: Notify) => ({
  * The state machine of one breaker's scopes: pure over the injected time and randomness, no timers.
  * Open and half-open are derived from timestamps when asked (`admit`, `snapshot`); `notify` hears
  * every change. Each open period it computes is jittered, uniform within ±20 % of its length (never
- * beyond `maxOpenMs`), drawn from `random` (0.5: none), so breakers that opened together do not probe
+ * beyond `maxOpenMs`: once the doubling reaches it, within its lower 20 %), drawn from `random` (0.5:
+ * none below the cap), so breakers that opened together do not probe
  * together; a server's `Retry-After` is kept as it is. The coordinators run it too
  * (breaker/sync.ts), with the `jitter` the syncing isolate drew: the fleet's one period, jittered once
  * where it is decided, is every isolate's.
@@ -287,7 +288,10 @@ export const machine = (settings: Settings, notify: Notify, random = (): number 
 		const { scope, opens, early } = circuit.record;
 		// An early probe (started before the period it cut short would have ended) does not advance the doubling.
 		const again = early !== undefined && probe < early ? 1 : 0;
-		const period = Math.min(maxOpenMs, ms || openMs * 2 ** Math.max(0, opens - again) * (0.8 + 0.4 * random()));
+		// Uniform within ±20 % of the nominal period (capped), never beyond `maxOpenMs`: at the cap within its lower 20 %
+		// (else every breaker that reached it would reopen together). `low`: its lower bound (1.5 × it is +20 %).
+		const low = 0.8 * Math.min(maxOpenMs, openMs * 2 ** Math.max(0, opens - again));
+		const period = Math.min(maxOpenMs, ms || low + (Math.min(1.5 * low, maxOpenMs) - low) * random());
 		// Re-opened by its own early probe: `early` (now, before any probe under it) tells this context's record from the others' (`recover`).
 		set(circuit, { v: 2, scope, state: 'open', openedAt: now, reopensAt: now + period, opens: opens + 1 - again, at: after(circuit, now), ...(unanswered && { unanswered }), ...(again && { probed: true, early: now }) }, 'open', reason, via);
 	};

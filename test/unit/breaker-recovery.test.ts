@@ -324,8 +324,15 @@ describe('breaker: jittered open periods (no herd)', () => {
 	});
 
 	it('never beyond maxOpenMs', async () => {
-		expect(await period(0.99, { maxOpenMs: 11_000 })).toBe(11_000);
+		// Uniform within [8 000, 11 000]: not 11 000 for every draw above 0.75.
+		expect(await period(0.99, { maxOpenMs: 11_000 })).toBe(10_970);
 		expect(await period(0, { maxOpenMs: 11_000 })).toBe(8_000);
+	});
+
+	it('jittered at the cap too: breakers whose doubling reached maxOpenMs do not all reopen at maxOpenMs (uniform within its lower 20 %)', async () => {
+		const capped = { openMs: 10_000, maxOpenMs: 10_000 };
+		const drawn = await Promise.all([0, 0.25, 0.6, 0.9].map(async (draw) => period(draw, capped)));
+		expect(drawn).toEqual([8_000, 8_500, 9_200, 9_800]);
 	});
 
 	it('each re-open draws again: the doubled period is jittered too', async () => {
