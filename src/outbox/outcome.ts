@@ -44,14 +44,15 @@ export const backoff = ({ baseBackoffMs, maxBackoffMs }: Pick<Rules, 'baseBackof
 	Math.floor(jitter * Math.min(maxBackoffMs, baseBackoffMs * 2 ** Math.min(30, Math.max(0, attempts - 1))));
 
 /**
- * When a failed write goes next: at the server's `Retry-After` (pinned), else after the error's
+ * When a failed write goes next: at the server's `Retry-After` on a 429 or a 503 (pinned), else after the error's
  * `retryAfterMs` (the breaker's), else after the backoff of its `attempts` — at most
  * `maxNetworkBackoffMs` when the attempt ended by a network failure or a timeout (`classify()`'s
  * `NETWORK` or `TIMEOUT`): the user's wait for the API's return. A wait from outside never outlives
  * the entry's retention (and one that is no number waits as long as retention allows).
  */
 export const scheduleOf = (response: Response | undefined, error: unknown, { attempts, createdAt, retainFrom }: Standing, rules: Rules, now: number, random: () => number): Schedule => {
-	const retryAfter = parseRetryAfter(response?.headers.get('retry-after'), now);
+	// Read on a 429 or a 503 only, as ky, the breaker and the rate limiter read it (RFC 9110 §10.2.3, RFC 6585).
+	const retryAfter = [429, 503].includes(response?.status as number) ? parseRetryAfter(response!.headers.get('retry-after'), now) : undefined;
 	const drawn = retryAfter ?? (error as { retryAfterMs?: number } | undefined)?.retryAfterMs ?? backoff(rules, attempts, random());
 	const code = response ? undefined : classify(error).code;
 	const unanswered = code === 'NETWORK' || code === 'TIMEOUT';

@@ -70,6 +70,16 @@ describe('outbox replay outcomes', () => {
 		expect(await api.outbox.flush()).toMatchObject({ failed: 1 });
 	});
 
+	// As the breaker, the rate limiter and ky read it: Retry-After says when to come back on a 429 or a 503 only (RFC 9110 §10.2.3, RFC 6585).
+	it.each([500, 502, 504, 408, 409, 425])('a Retry-After on a %i is no server\'s word: the normal backoff, not pinned (flush() replays it)', async (status) => {
+		const api = h.make({ outbox: true });
+		await queueThenRetarget(api, `status/${status}?id=ra${status}&retryAfter=3600`);
+		h.clock.advance(500);
+		await api.outbox.flush();
+		expect((await api.outbox.list())[0]).toMatchObject({ attempts: 2, nextAttemptAt: t0 + 500 + 1000 });
+		expect(await api.outbox.flush()).toMatchObject({ failed: 1 });
+	});
+
 	it('flush() replays an entry before its backoff is over (an explicit "try now")', async () => {
 		const api = h.make({ outbox: true });
 		await queueThenRetarget(api, 'status/201?id=early');
