@@ -91,9 +91,13 @@ export class Accounting {
 		return this.#owners.get(error) ?? (cause && this.#owners.get(cause)) ?? (response && this.#owners.get(response));
 	};
 
-	/** A call's first attempt: counted, and in the retry budget. */
+	/** A call's first attempt: counted. */
 	first(scope: string): void {
 		this.#stats.scope(scope).requests++;
+	}
+
+	/** A call's first attempt went out (reached the transport): in the retry budget, which one refused without I/O does not raise. */
+	sent(scope: string): void {
 		this.#budget?.recordFirst(scope);
 	}
 

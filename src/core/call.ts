@@ -117,6 +117,8 @@ export class Call implements PolicyCall {
 	#forKy: Record<string, unknown> = {};
 	#attempts = 0;
 	#attemptStartedAt = 0;
+	/** No attempt of the call reached the transport yet (`sending`). */
+	#unsent = true;
 	#request: Request | undefined;
 	#scope: string | undefined;
 	/** The last failed attempt's error (the transport's; ky's HTTPError, from `shouldRetry`). */
@@ -276,6 +278,17 @@ export class Call implements PolicyCall {
 		}
 
 		return this.#send(request, init, next);
+	}
+
+	/**
+	 * An attempt of the call goes out (the transport, past every layer's refusal): the first earns the
+	 * scope's retry budget its share (`ratio × first attempts`); a call failed fast without I/O earns none.
+	 */
+	sending(): void {
+		if (this.#unsent) {
+			this.#unsent = false;
+			this.#client.accounting.sent(this.#scope!);
+		}
 	}
 
 	/** Whether a retry attempt of the call was refused with `error` (or with its `cause`, ky's NetworkError around it). */

@@ -28,7 +28,8 @@ export interface Bounds {
  *
  * - An attempt whose signal has aborted goes nowhere (ky calls a custom fetch even then), nor one its
  *   call's world refuses (`World.check`: its stored write was removed meanwhile); a hedge goes out
- *   only if its policy still wants it now (`FetchInit.hedge`).
+ *   only if its policy still wants it now (`FetchInit.hedge`). The first of a call's attempts to go out
+ *   counts toward the retry budget's first attempts (`Call.sending`).
  * - An attempt of a call of a request context (`withContext`) counts as one of its subrequests, and
  *   one that steadfetch adds goes out only while the context has some left (`Call.admit`); with
  *   `deadlineHeader`, one to the client's own origins carries the call's remaining time (`stamp`),
@@ -58,6 +59,7 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 		return Promise.reject(refused);
 	}
 
+	call?.sending();
 	let sent: Promise<Response>;
 	try {
 		sent = sendWithDeadline(fetch, request, init, call, bounds);

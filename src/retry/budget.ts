@@ -71,7 +71,7 @@ export class RetryBudget {
 		this.#windows = scopes(() => ({ counts: new BucketWindow(windowMs), exhaustedAt: -Infinity }));
 	}
 
-	/** Count a first attempt (not a retry) to `scope`. */
+	/** Count a first attempt (not a retry) to `scope`, as it goes out: one refused without I/O earns no retries. */
 	recordFirst(scope: string): void {
 		this.#windows.scope(scope).counts.add(this.#clock.now(), 0);
 	}

@@ -44,4 +44,19 @@ describe('a retry refused without I/O is neither counted nor paid', () => {
 		expect(kit.server.requests).toHaveLength(3);
 		expect(kit.api.stats()[origin]).toMatchObject({ retries: 1, retriesRefused: 0 });
 	});
+
+	it('a first attempt refused without I/O earns no retries: calls failed fast by an open breaker do not raise ratio × first attempts', async () => {
+		const kit = setup({ retry: { limit: 3, delay: () => 0 }, retryBudget: { ratio: 0.5, minRetries: 0 }, breaker: { consecutiveFailures: 100 } });
+		await kit.api.breaker.isolate(origin);
+		for (let index = 0; index < 20; index++) {
+			expect(await kit.call()).toBe('CIRCUIT_OPEN');
+		}
+
+		await kit.api.breaker.reset(origin);
+		kit.server.down();
+		// One first attempt went out: max(0, 0.5 × 1) = 0 retries, not 0.5 × 21 = 10.
+		expect(await kit.call()).toBe('NetworkError');
+		expect(kit.server.requests).toHaveLength(1);
+		expect(kit.api.stats()[origin]).toMatchObject({ requests: 21, retries: 0, retriesRefused: 1 });
+	});
 });
