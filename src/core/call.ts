@@ -116,9 +116,9 @@ export class Call implements PolicyCall {
 	/** ky's options for the call (`run`), with each wrapper's additions merged over them per run. */
 	#forKy: Record<string, unknown> = {};
 	#attempts = 0;
-	#attemptStartedAt = 0;
-	/** No attempt of the call reached the transport yet (`sending`). */
-	#unsent = true;
+#attemptStartedAt = 0;
+	/** The call's attempts (hedges included) that reached the transport (`sending`). */
+	#sends = 0;
 	#request: Request | undefined;
 	#scope: string | undefined;
 	/** The last failed attempt's error (the transport's; ky's HTTPError, from `shouldRetry`). */
@@ -265,9 +265,10 @@ export class Call implements PolicyCall {
 
 			accounting.retried(this, request, scope, error);
 			// A retry a layer refused without I/O (an open breaker, the throttle, a bulkhead or rate limit) was not sent: not
-			// counted, not paid. One the transport sent and that failed is noted there first (`failed`).
+			// counted, not paid. One that reached the transport was (`sending`), whatever a layer made of its answer.
+			const sends = this.#sends;
 			const sent = this.#send(request, init, next).catch((reason: unknown) => {
-				if (this.#failure === undefined) {
+				if (this.#sends === sends) {
 					accounting.unsent(scope, now);
 				}
 
@@ -285,8 +286,7 @@ export class Call implements PolicyCall {
 	 * scope's retry budget its share (`ratio × first attempts`); a call failed fast without I/O earns none.
 	 */
 	sending(): void {
-		if (this.#unsent) {
-			this.#unsent = false;
+		if (!this.#sends++) {
 			this.#client.accounting.sent(this.#scope!);
 		}
 	}

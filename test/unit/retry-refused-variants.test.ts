@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { adaptiveThrottle } from '../../src/entries/throttle.js';
+import type { Policy } from '../../src/core/policy.js';
 import { origin, setup } from './breaker-kit.js';
 
 describe('a retry refused without I/O is neither counted nor paid', () => {
@@ -58,5 +59,23 @@ describe('a retry refused without I/O is neither counted nor paid', () => {
 		expect(await kit.call()).toBe('NetworkError');
 		expect(kit.server.requests).toHaveLength(1);
 		expect(kit.api.stats()[origin]).toMatchObject({ requests: 21, retries: 0, retriesRefused: 1 });
+	});
+
+	it('a retry that went out and that a layer then fails (after its answer came) is a retry sent: counted and paid', async () => {
+		let sent = 0;
+		// An app's layer over the transport that fails the second answer it sees, after it came.
+		const failing: Policy = { slot: 'failing', create: () => ({ layer: (next) => async (request, init) => {
+			const response = await next(request, init);
+			if (++sent === 2) {
+				throw new TypeError('Failed to fetch');
+			}
+
+			return response;
+		} }) };
+		const kit = setup({ retry: { limit: 1, delay: () => 0 }, breaker: false, failing } as never);
+		kit.server.answer(503);
+		expect(await kit.api.get(`${origin}/x`).then(() => 'ok', (error: Error) => error.name)).toBe('NetworkError');
+		expect(kit.server.requests).toHaveLength(2);
+		expect(kit.api.stats()[origin]).toMatchObject({ retries: 1 });
 	});
 });
