@@ -370,7 +370,7 @@ const proseFigures: Record<string, string> = {
 	'20 000 ms': 'default: totalTimeout, in "Coming from ky" (checked below)',
 	'5 s': 'default: breaker.openMs, in the first screen (checked below); the Durable Object and Deno recipes\' `totalTimeout` (checked with the recipes\' bounds)',
 	'5 min': 'default: breaker.maxOpenMs, in the first screen (checked below)',
-	'1750 B': 'size of steadfetch/tanstack-query (checked with the sizes)',
+	'1770 B': 'size of steadfetch/tanstack-query (checked with the sizes)',
 	'2,147,483,647 ms': 'the most a timer holds (maxTimerMs, src/utils/validate.ts): beyond it a deadline header is a far deadline',
 	'2 000 ms': 'default: outbox.resumeJitterMs in a page, in "Offline outbox" (checked below)',
 	'30 s': 'default: outbox.maxNetworkBackoffMs in a page, in the first screen (checked below)',
@@ -494,7 +494,9 @@ describe('defaults are written once: what the README says is the TSDoc\'s @defau
 		expect(Number(/reach `subrequests − (\d+)`/.exec(docOf('src/core/client-types.ts', 'ContextOptions', 'subrequests'))![1])).toBe(reserve);
 		expect(/What steadfetch adds stops at (\d+); .*? counts against the same (\d+)\./.exec(prose)!.slice(1).map(Number)).toEqual([subrequests - reserve, subrequests]);
 		// "Circuit breaker" and "When the network lies": each open period within ±20 % of its length, as circuit.ts draws it.
-		const spread = /\(([\d.]+) \+ ([\d.]+) \* random\(\)\)/.exec(readFileSync(join(root, 'src/breaker/circuit.ts'), 'utf8'))!.slice(1).map(Number);
+		// circuit.ts draws it from `low` (0.8 × the nominal length) up to `1.5 × low` (1.2 ×), never beyond maxOpenMs.
+		const [low, high] = /const low = ([\d.]+) \*[^\n]*\n[^\n]*Math\.min\(([\d.]+) \* low, maxOpenMs\) - low\) \* random\(\)/.exec(readFileSync(join(root, 'src/breaker/circuit.ts'), 'utf8'))!.slice(1).map(Number);
+		const spread = [low!, Math.round((high! * low! - low!) * 1000) / 1000];
 		const stated = [...prose.matchAll(/drawn within ±(\d+) % of its length/g)].map((match) => Number(match[1]) / 100);
 		expect(stated.length).toBe(2);
 		expect(stated.map((each) => [1 - each, 2 * each])).toEqual([spread, spread]);
