@@ -116,7 +116,7 @@ export class Call implements PolicyCall {
 	/** ky's options for the call (`run`), with each wrapper's additions merged over them per run. */
 	#forKy: Record<string, unknown> = {};
 	#attempts = 0;
-#attemptStartedAt = 0;
+	#attemptStartedAt = 0;
 	/** The call's attempts (hedges included) that reached the transport (`sending`). */
 	#sends = 0;
 	#request: Request | undefined;
