@@ -15,6 +15,9 @@ export interface Placed {
 	readonly parts: PolicyParts;
 }
 
+/** The parts the client calls unguarded: one that is no function would fail every call (or `clear()`, `withContext()`) later, saying nothing of the policy. */
+const functionParts = 'layer wrap appliesTo scopeOf start clear holds membersFor'.split(' ') as Array<keyof PolicyParts>;
+
 /** A band as given: a finite number, or absent (1 000); anything else is the policy's fault, named. */
 const bandOf = (at: PolicyBands, which: 'wrap' | 'layer', slot: string): number => {
 	const band = at[which];
@@ -48,8 +51,8 @@ export const closeAll = (made: readonly PolicyParts[]): void => {
  * Each filled slot's policy, created once with the client's context, in wrap order (outermost
  * first). Any option whose value is a policy fills the slot of its key; a policy under another key is
  * a `TypeError` naming both, and so is an `at` that is not an object or a band that is not a finite
- * number, and a `create()` that returns no object. A `create()` that throws is thrown, the parts
- * already made closed.
+ * number, a `create()` that returns no object, and a part the client calls unguarded that is no
+ * function (`wrap: 'x'`). A `create()` that throws is thrown, the parts already made closed.
  */
 export const createParts = (options: CoreClientOptions, context: PolicyContext): Placed[] => {
 	const placed: Placed[] = [];
@@ -73,6 +76,14 @@ export const createParts = (options: CoreClientOptions, context: PolicyContext):
 			// What would fail later, at every call or never (a number's `layer` is none): found here, naming the slot.
 			if (!isObject(parts)) {
 				throw new TypeError(`The \`${key}\` policy's create() must return its parts (an object); got ${describe(parts)}`);
+			}
+
+			for (const name of functionParts) {
+				const part = (parts as PolicyParts)[name];
+				// `null` is no part, as the client reads it (`parts.wrap &&`, `part.start?.()`).
+				if (part != null && typeof part !== 'function') {
+					throw new TypeError(`The \`${key}\` policy's \`${name}\` is not a function`);
+				}
 			}
 
 			placed.push({ slot: key, wrap: bandOf(at, 'wrap', key), layer: bandOf(at, 'layer', key), parts: parts as PolicyParts });

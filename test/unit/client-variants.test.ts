@@ -1,0 +1,41 @@
+/**
+ * Defect hunt, fourth round (area D): variants of the client's surface and of the open pipeline
+ * that earlier rounds missed — a policy's part of the wrong type found at `createClient`, a wrap
+ * that gives back no promise, client options fetch would refuse, `withContext` options.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Policy } from '../../src/entries/policy.js';
+import { createClient as createCore } from '../../src/entries/core.js';
+import { createClient } from '../../src/entries/index.js';
+
+const ok = (async () => new Response('{"ok":true}', { headers: { 'content-type': 'application/json' } })) as typeof fetch;
+
+describe('a policy\'s part of the wrong type is its fault, found at createClient', () => {
+	// The parts the client calls unguarded (a call, `clear()`, `withContext()`, the start): the others
+	// (`settled`, `substituted`, `stats`, `close`, `checkCall`) are called under a catch, their fault the policy's own.
+	const parts = ['layer', 'wrap', 'appliesTo', 'scopeOf', 'start', 'clear', 'holds', 'membersFor'] as const;
+
+	it.each(parts)('`%s` that is not a function (a string, a number, an object) is a TypeError naming the slot and the part, every part already made closed', (part) => {
+		for (const value of ['x', 5, {}]) {
+			let closed = 0;
+			const first: Policy = { slot: 'first', at: { wrap: 1 }, create: () => ({ close: () => { closed++; } }) };
+			const audit = { slot: 'audit', create: () => ({ [part]: value }) } as unknown as Policy;
+			for (const make of [createCore, createClient] as Array<(options: object) => unknown>) {
+				closed = 0;
+				expect(() => make({ fetch: ok, first, audit })).toThrow(TypeError);
+				expect(() => make({ fetch: ok, first, audit })).toThrow(/`audit`.*`\w+`.*function/);
+				expect(closed).toBe(2);
+			}
+		}
+	});
+
+	it('a part left out, or given as undefined or null, is no part: the client answers', async () => {
+		for (const value of [undefined, null]) {
+			const audit = { slot: 'audit', create: () => Object.fromEntries(parts.map((part) => [part, value])) } as unknown as Policy;
+			const api = createCore({ fetch: ok, audit } as never);
+			expect((await api.get('https://api.test/')).status).toBe(200);
+			await api.clear();
+			api.close();
+		}
+	});
+});
