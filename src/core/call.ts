@@ -401,7 +401,8 @@ export class Call implements PolicyCall {
 				const inner: Run = next ?? ((extras) => this.#runKy(extras));
 				next = (extras) => {
 					try {
-						return placed.parts.wrap!(this, (extra) => inner(extra ? [...extras ?? [], extra] : extras));
+						// A wrap that gives back a value at once (no promise) is read as one that resolves with it.
+						return Promise.resolve(placed.parts.wrap!(this, (extra) => inner(extra ? [...extras ?? [], extra] : extras)));
 					} catch (error) {
 						// A wrapper that throws at once fails the call as one that rejects: the wrappers above, and the caller, get a rejection.
 						return Promise.reject(error);
@@ -524,6 +525,11 @@ export class Call implements PolicyCall {
 			// An answer a wrapper made after the caller's abort (it recovered from it) is not the caller's: as fetch, the call rejects with the reason.
 			if (this.signal?.aborted) {
 				return failed(this.signal.reason);
+			}
+
+			// A wrapper's fault stays its call's: what is no Response (a `ky.stop` resolves undefined) fails it, never the body shortcuts later.
+			if (response !== undefined && Object.prototype.toString.call(response) !== '[object Response]') {
+				return failed(new TypeError('A policy\'s wrap resolved with no Response'));
 			}
 
 			this.#settle(true, response, undefined);

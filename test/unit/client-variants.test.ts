@@ -39,3 +39,53 @@ describe('a policy\'s part of the wrong type is its fault, found at createClient
 		}
 	});
 });
+
+describe('a wrap that gives back no promise of a Response fails that call only, as a rejection', () => {
+	/** What a call does: a throw from the client method, or how its promise settles. */
+	const outcomeOf = async (call: () => Promise<unknown>): Promise<unknown[]> => {
+		let promise: Promise<unknown>;
+		try {
+			promise = call();
+		} catch (thrown) {
+			return ['thrown', thrown];
+		}
+
+		return promise.then((response) => ['resolved', response instanceof Response ? response.status : response], (error: unknown) => ['rejected', error]);
+	};
+
+	it('a wrap that returns a value at once (no promise) never throws from the client method: a Response answers, anything else rejects with a TypeError (UNKNOWN)', async () => {
+		for (const value of [5, 'x', {}, new Response('mine', { status: 201 })]) {
+			const audit: Policy = { slot: 'audit', create: () => ({ wrap: () => value as never }) };
+			for (const make of [createCore, createClient] as Array<(options: object) => ReturnType<typeof createCore>>) {
+				const api = make({ fetch: ok, retry: 0, audit });
+				const [how, what] = await outcomeOf(() => api.get('https://api.test/a'));
+				if (value instanceof Response) {
+					expect([how, what]).toEqual(['resolved', 201]);
+				} else {
+					expect(how).toBe('rejected');
+					expect(what).toBeInstanceOf(TypeError);
+					expect((what as Error).message).toMatch(/Response/);
+				}
+
+				api.close();
+			}
+		}
+	});
+
+	it('a wrap that resolves with no Response (a number, a plain object) rejects with a TypeError saying so; undefined (ky.stop) still resolves undefined', async () => {
+		for (const value of [5, { ok: true, status: 200 }, undefined]) {
+			const audit: Policy = { slot: 'audit', create: () => ({ wrap: async () => value as never }) };
+			const api = createCore({ fetch: ok, retry: 0, audit } as never);
+			const [how, what] = await outcomeOf(() => api.get('https://api.test/a'));
+			if (value === undefined) {
+				expect([how, what]).toEqual(['resolved', undefined]);
+			} else {
+				expect(how).toBe('rejected');
+				expect(what).toBeInstanceOf(TypeError);
+				expect((what as Error).message).toMatch(/Response/);
+			}
+
+			api.close();
+		}
+	});
+});
