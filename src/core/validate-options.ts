@@ -103,15 +103,28 @@ export const stringifying = (own?: unknown) => (value: unknown): string => {
 	return text;
 };
 
+/** The client's options fetch reads as it builds each call's Request: a value it refuses would fail every call. */
+const requestInit = 'method headers credentials mode redirect referrerPolicy priority signal window'.split(' ');
+
 /**
  * Throws a RangeError naming the option for a bad value of one of ky's options (`timeout`,
  * `retry.limit`, `retry.methods`, `fetch`, a hook that is not a function…) or the core's own
  * (`storageTimeoutMs`, `deadlineHeader`, the sensitive lists), a TypeError for a `cache` mode fetch
- * does not know, at `createClient`.
+ * does not know and for a value fetch would refuse in each call's Request (`headers` with a name or
+ * value it refuses, a `credentials` or `mode` it does not know), at `createClient` (and `extend()`).
  */
 export const checkClientOptions = (options: Record<string, unknown>): void => {
 	checkRules(options, clientRules);
 	checkCacheMode(options.cache);
+	for (const name of requestInit) {
+		try {
+			if (options[name] !== undefined) {
+				new Request('http://localhost/', { [name]: options[name] });
+			}
+		} catch (error) {
+			throw new TypeError(`\`${name}\` is refused by fetch: ${(error as Error).message}`, { cause: error });
+		}
+	}
 };
 
 /** Throws a TypeError, as ky does, for client options that are not an object. */

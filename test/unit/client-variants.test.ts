@@ -89,3 +89,44 @@ describe('a wrap that gives back no promise of a Response fails that call only, 
 		}
 	});
 });
+
+describe('a client option fetch would refuse is a TypeError naming it at createClient, never a failure of every call later', () => {
+	const refused: Array<[string, object]> = [
+		['headers', { headers: { 'a b': '1' } }],
+		['headers', { headers: { 'x-a': 'one\ntwo' } }],
+		['credentials', { credentials: 'bogus' }],
+		['mode', { mode: 'bogus' }],
+		['redirect', { redirect: 'bogus' }],
+		['referrerPolicy', { referrerPolicy: 'x' }],
+		['priority', { priority: 'x' }],
+		['method', { method: 'GE T' }],
+		['signal', { signal: 5 }],
+		['window', { window: 5 }],
+	];
+
+	it.each(refused)('`%s`: %j', (name, option) => {
+		for (const make of [createCore, createClient] as Array<(options: object) => ReturnType<typeof createCore>>) {
+			expect(() => make({ fetch: ok, ...option })).toThrow(TypeError);
+			expect(() => make({ fetch: ok, ...option })).toThrow(new RegExp(`\`${name}\``));
+			// extend() makes a client too: the same error where the option is given.
+			const parent = make({ fetch: ok });
+			expect(() => parent.extend(option)).toThrow(new RegExp(`\`${name}\``));
+			parent.close();
+		}
+	});
+
+	it('what fetch takes is taken: headers as a record (a value undefined drops it, as in ky), a Headers, pairs; the enums\' own values; an AbortSignal', async () => {
+		const seen: Request[] = [];
+		const noting = (async (request: Request) => {
+			seen.push(request);
+			return new Response('ok');
+		}) as typeof fetch;
+		for (const headers of [{ 'x-a': '1', 'x-b': undefined }, new Headers({ 'x-a': '1' }), [['x-a', '1']]]) {
+			const api = createCore({ fetch: noting, headers: headers as never, credentials: 'include', mode: 'cors', redirect: 'follow', referrerPolicy: 'no-referrer', priority: 'high', method: 'get', signal: new AbortController().signal });
+			expect((await api.get('https://api.test/a')).status).toBe(200);
+			expect(seen.at(-1)!.headers.get('x-a')).toBe('1');
+			expect(seen.at(-1)!.headers.has('x-b')).toBe(false);
+			api.close();
+		}
+	});
+});
