@@ -8,7 +8,7 @@ import type { PolicyContext } from './policy.js';
 import type { Stats } from './stats.js';
 import { originPrefixes } from '../utils/origins.js';
 import { requestOrigin } from './scope.js';
-import { check, isPositiveInteger, maxTimerMs } from '../utils/validate.js';
+import { check, isPositiveInteger, maxTimerMs, optionsOf } from '../utils/validate.js';
 
 /** Subrequests kept for the Worker's own use: past `subrequests − reserve` steadfetch adds none of its own. */
 const reserve = 5;
@@ -101,15 +101,17 @@ export class Invocation {
  * works), its deadline read from the client's `deadlineHeader` (a value that is not a non-negative
  * integer is ignored) as of `now`.
  */
-export const openInvocation = (ctx: ContextLike, options: ContextOptions | undefined, deadlineHeader: string | undefined, now: number): Invocation => {
+export const openInvocation = (ctx: ContextLike, contextOptions: ContextOptions | undefined, deadlineHeader: string | undefined, now: number): Invocation => {
+	// Options that are no object (`withContext(ctx, 5)`) are a TypeError, never read as none.
+	const options = optionsOf(contextOptions, 'withContext');
 	scopedDefault ??= requestScoped() ? freePlanSubrequests : Infinity;
-	const given = options?.subrequests !== undefined;
-	const subrequests = options?.subrequests ?? scopedDefault;
+	const given = options.subrequests !== undefined;
+	const subrequests = options.subrequests ?? scopedDefault;
 	if (subrequests !== Infinity) {
 		check(isPositiveInteger(subrequests), 'subrequests', subrequests, 'a positive integer or Infinity');
 	}
 
-	const request = options?.request;
+	const request = options.request;
 	if (request === undefined) {
 		return new Invocation(ctx, subrequests, given, undefined, undefined);
 	}

@@ -130,3 +130,27 @@ describe('a client option fetch would refuse is a TypeError naming it at createC
 		}
 	});
 });
+
+describe('withContext(ctx, options): options that are no object are a TypeError, never read as none', () => {
+	const ctx = { waitUntil: () => undefined };
+
+	it.each([['a number', 5], ['a string', 'x'], ['a boolean', true], ['an array', []], ['a function', () => ({ subrequests: 3 })]])('options %s', (_what, options) => {
+		const api = createCore({ fetch: ok });
+		expect(() => api.withContext(ctx, options as never)).toThrow(TypeError);
+		expect(() => api.withContext(ctx, options as never)).toThrow(/withContext/);
+		api.close();
+	});
+
+	it('nothing, undefined or null takes the defaults; an object is read', async () => {
+		const api = createCore({ fetch: ok });
+		for (const options of [undefined, null, {}, { subrequests: 10 }]) {
+			// A ctx of its own each time: the count belongs to the ctx object.
+			const bound = api.withContext({ waitUntil: () => undefined }, options as never);
+			expect((await bound.get('https://api.test/a')).status).toBe(200);
+			expect(bound.stats().subrequests).toBe(1);
+		}
+
+		expect(() => api.withContext(ctx, { subrequests: 0 })).toThrow(RangeError);
+		api.close();
+	});
+});
