@@ -1,4 +1,4 @@
-/** A degraded answer: a value (sent as JSON) or a function of the error and the request. */
+/** A degraded answer: a value (sent as JSON; a Response as it is, a copy for each call), or a function of the error and the request. */
 export type Fallback = unknown | ((error: unknown, request: Request | undefined) => unknown);
 
 /** The `Cache-Status` of an answer `fallback` made (API.md). */
@@ -9,7 +9,8 @@ export const isFallback = (response: Response): boolean => response.headers.get(
 
 /** The response for a failed call from its `fallback`: a Response the function gave (marked), or the value as JSON. */
 export const fallbackResponse = async (fallback: Fallback, error: unknown, request: Request | undefined): Promise<Response> => {
-	const value = typeof fallback === 'function' ? await (fallback as (error: unknown, request: Request | undefined) => unknown)(error, request) : fallback;
+	// A Response given as the value answers every call it is used for: each gets a copy (its body is read once).
+	const value = typeof fallback === 'function' ? await (fallback as (error: unknown, request: Request | undefined) => unknown)(error, request) : fallback instanceof Response ? fallback.clone() : fallback;
 	if (value instanceof Response) {
 		const headers = new Headers(value.headers);
 		headers.set('cache-status', fallbackStatus);

@@ -62,7 +62,8 @@ export interface BaseClientOptions extends KyOptions {
 	sensitiveHeaders?: readonly string[];
 	/**
 	 * A degraded answer for a call that failed when nothing else answered (no stale copy): a value
-	 * (answered as JSON, status 200) or `(error, request) => Response | value` (may be async). The
+	 * (answered as JSON, status 200; a `Response` answers as it is, a copy of it for each call) or
+	 * `(error, request) => Response | value` (may be async). The
 	 * answer carries `Cache-Status: steadfetch; fwd=miss; detail=fallback` (`isFallback(response)`) and
 	 * is counted in `stats().fallbacks`. Never used for the caller's abort, bad input or a queued
 	 * write. Per call, `fallback` overrides it.

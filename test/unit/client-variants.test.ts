@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Policy } from '../../src/entries/policy.js';
-import { createClient as createCore } from '../../src/entries/core.js';
+import { createClient as createCore, isFallback } from '../../src/entries/core.js';
 import { createClient } from '../../src/entries/index.js';
 
 const ok = (async () => new Response('{"ok":true}', { headers: { 'content-type': 'application/json' } })) as typeof fetch;
@@ -151,6 +151,24 @@ describe('withContext(ctx, options): options that are no object are a TypeError,
 		}
 
 		expect(() => api.withContext(ctx, { subrequests: 0 })).toThrow(RangeError);
+		api.close();
+	});
+});
+
+describe('fallback: a Response given as the value answers every call it is used for', () => {
+	const down = (async () => new Response('down', { status: 503 })) as typeof fetch;
+
+	it('the client\'s fallback Response answers the second and third failed call as it answered the first (status, headers, body), marked as a fallback', async () => {
+		const api = createCore({ fetch: down, retry: 0, fallback: new Response('{"offline":true}', { status: 203, headers: { 'content-type': 'application/json', 'x-own': 'yes' } }) });
+		for (let index = 0; index < 3; index++) {
+			const response = await api.get('https://api.test/a');
+			expect(response.status).toBe(203);
+			expect(response.headers.get('x-own')).toBe('yes');
+			expect(isFallback(response)).toBe(true);
+			expect(await response.json()).toEqual({ offline: true });
+		}
+
+		expect(await api.get('https://api.test/a').json()).toEqual({ offline: true });
 		api.close();
 	});
 });
