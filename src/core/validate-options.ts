@@ -30,9 +30,24 @@ const kyRules: Record<string, Rule> = {
 	hooks: [() => true, '', true], 'hooks.init': fns, 'hooks.beforeRequest': fns, 'hooks.beforeRetry': fns, 'hooks.beforeError': fns, 'hooks.afterResponse': fns,
 };
 
+/**
+ * `fallback`: a function, a Response, or a value answered as JSON, so one JSON can serialize (a BigInt
+ * or a cycle would fail the call it answers, in place of its own error).
+ */
+const fallback: Rule = [(value) => {
+	try {
+		JSON.stringify(value);
+		return true;
+	} catch {
+		// A function or a Response never throws here.
+		return false;
+	}
+}, 'a function, a Response or a value JSON can serialize'];
+
 /** At `createClient`: ky's, and the core's own. */
 const clientRules: Record<string, Rule> = {
 	...kyRules,
+	fallback,
 	storageTimeoutMs: [isPositiveTimerMs, positiveTimerMs],
 	// A header name as fetch takes it (RFC 9110 token).
 	deadlineHeader: [isToken, 'a header name'],
@@ -46,6 +61,7 @@ const clientRules: Record<string, Rule> = {
 /** For each call: ky's, and the call's own. */
 const callRules: Record<string, Rule> = {
 	...kyRules,
+	fallback,
 	idempotencyKey: [(key) => key === true || (typeof key === 'string' && key.length > 0 && key.length <= 255 && /^[\x20-\x7e]+$/.test(key)), 'true or a non-empty string of at most 255 printable ASCII characters'],
 };
 

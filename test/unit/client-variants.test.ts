@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Policy } from '../../src/entries/policy.js';
 import { createClient as createCore, isFallback } from '../../src/entries/core.js';
-import { createClient } from '../../src/entries/index.js';
+import { createClient, InvalidRequestError } from '../../src/entries/index.js';
 
 const ok = (async () => new Response('{"ok":true}', { headers: { 'content-type': 'application/json' } })) as typeof fetch;
 
@@ -170,5 +170,34 @@ describe('fallback: a Response given as the value answers every call it is used 
 
 		expect(await api.get('https://api.test/a').json()).toEqual({ offline: true });
 		api.close();
+	});
+});
+
+describe('fallback: a value JSON cannot serialize is found where it is given, never in place of a call\'s own error later', () => {
+	const circular: Record<string, unknown> = {};
+	circular.self = circular;
+
+	it.each([['a BigInt', 1n], ['a circular object', circular], ['an object holding a BigInt', { n: 1n }]])('%s: a RangeError naming `fallback` at createClient; per call an InvalidRequestError before any I/O', async (_what, value) => {
+		let sent = 0;
+		const down = (async () => {
+			sent++;
+			return new Response('down', { status: 503 });
+		}) as typeof fetch;
+		expect(() => createCore({ fetch: down, retry: 0, fallback: value })).toThrow(/`fallback`/);
+		const api = createCore({ fetch: down, retry: 0 });
+		const error = await api.get('https://api.test/a', { fallback: value }).catch((caught: unknown) => caught);
+		expect(error).toBeInstanceOf(InvalidRequestError);
+		expect((error as Error).message).toMatch(/`fallback`/);
+		expect(sent).toBe(0);
+		api.close();
+	});
+
+	it('what JSON serializes, a Response and a function are taken (null, a string, 0, an object)', async () => {
+		const down = (async () => new Response('down', { status: 503 })) as typeof fetch;
+		for (const value of [null, 'text', 0, { a: 1 }, new Response('"r"'), () => 'f']) {
+			const api = createCore({ fetch: down, retry: 0, fallback: value });
+			expect(isFallback(await api.get('https://api.test/a'))).toBe(true);
+			api.close();
+		}
 	});
 });
