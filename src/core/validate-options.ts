@@ -85,7 +85,8 @@ const checkCacheMode = (cache: unknown): void => {
  */
 export const checkCallOptions = (options: Record<string, unknown>, checks: readonly Placed[]): InvalidRequestError | undefined => {
 	try {
-		check(isObject(options), 'options', options, 'an object');
+		// As ky's `validateAndMerge`: an array is no options object (never read as none).
+		check(isObject(options) && !Array.isArray(options), 'options', options, 'an object, not an array');
 		checkRules(options, callRules);
 		checkCacheMode(options.cache);
 		// Each policy checks its own per-call option (given, not `false`): an own key only (a slot named

@@ -201,3 +201,28 @@ describe('fallback: a value JSON cannot serialize is found where it is given, ne
 		}
 	});
 });
+
+describe('per-call options that are an array are refused as ky refuses them, never read as none', () => {
+	it('an array (empty, or of pairs) rejects with InvalidRequestError before any I/O, from every method; an object is read', async () => {
+		let sent = 0;
+		const counting = (async () => {
+			sent++;
+			return new Response('ok');
+		}) as typeof fetch;
+		for (const make of [createCore, createClient] as Array<(options: object) => ReturnType<typeof createCore>>) {
+			sent = 0;
+			const api = make({ fetch: counting, retry: 0 });
+			for (const options of [[], [['timeout', 5]]]) {
+				for (const call of [() => api.get('https://api.test/a', options as never), () => api('https://api.test/a', options as never), () => api.post('https://api.test/a', options as never)]) {
+					const error = await call().catch((caught: unknown) => caught);
+					expect(error).toBeInstanceOf(InvalidRequestError);
+					expect((error as Error).message).toMatch(/options/);
+				}
+			}
+
+			expect(sent).toBe(0);
+			expect((await api.get('https://api.test/a', {})).status).toBe(200);
+			api.close();
+		}
+	});
+});
