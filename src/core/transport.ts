@@ -1,6 +1,5 @@
 import { TimeoutError } from 'ky';
 import { classify, isPlatformNetworkError } from '../errors/classify.js';
-import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import type { Call } from './call.js';
 import type { Reach } from './reachability.js';
 import { sendWithDeadline } from './redirects.js';
@@ -40,8 +39,6 @@ export interface Bounds {
  *   the caller's abort, not an attempt a policy superseded, not an error of a custom `fetch` that is
  *   no network failure of the platform's: `classify()` calls it `UNKNOWN`). A refusal of the
  *   client's own (an open breaker, the throttle, a bulkhead or rate limit) never reaches here.
- * - A network failure of the platform's `fetch` for a URL that is not http(s) (`ftp:`, `ws:`,
- *   `mailto:`: a scheme it cannot fetch) is an `InvalidRequestError`: not retried, no scope's failure.
  * - workerd's plain `Error: Network connection lost.` is rethrown as the TypeError ky recognizes
  *   (its `NetworkError`), with the original as `cause`; an attempt ky's timer aborted fails with ky's
  *   `TimeoutError`, so every layer above (trace, health, the breaker) calls it `TIMEOUT` as ky's
@@ -83,8 +80,6 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 	}, (error: unknown) => {
 		const { signal } = request;
 		const failure = call && signal.aborted && !call.signal?.aborted && (signal.reason as Error | undefined)?.name !== 'Superseded' ? new TimeoutError(request)
-			// A URL whose scheme the platform's fetch cannot fetch (`ftp:`, `ws:`, `mailto:`) is bad input, not a network failure of a scope.
-			: isPlatformNetworkError(error) && !/^https?:/.test(request.url) ? new InvalidRequestError(`fetch cannot fetch ${request.url.split(':')[0]}: URLs`, { cause: error })
 			: error instanceof Error && (error.name === 'Error' || (error.name === 'TypeError' && !isPlatformNetworkError(error))) && networkFailure.test(error.message)
 				? new TypeError('Network connection lost', { cause: error }) : error;
 		if (call) {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Policy } from '../../src/entries/policy.js';
 import { createClient as createCore, isFallback } from '../../src/entries/core.js';
-import { classify, createClient, InvalidRequestError, memoryStore } from '../../src/entries/index.js';
+import { createClient, InvalidRequestError } from '../../src/entries/index.js';
 
 const ok = (async () => new Response('{"ok":true}', { headers: { 'content-type': 'application/json' } })) as typeof fetch;
 
@@ -224,23 +224,5 @@ describe('per-call options that are an array are refused as ky refuses them, nev
 			expect((await api.get('https://api.test/a', {})).status).toBe(200);
 			api.close();
 		}
-	});
-});
-
-describe('a URL fetch cannot fetch (its scheme) is bad input, never a network failure of a scope', () => {
-	it.each(['ftp://example.invalid/x', 'ws://example.invalid/socket', 'mailto:someone@example.invalid', 'javascript:void(0)'])('%s: InvalidRequestError, not retried, counted by neither the breaker nor reachability', async (url) => {
-		const api = createClient({ store: memoryStore, retry: { limit: 2, delay: () => 0 } });
-		const retries: unknown[] = [];
-		api.on('retry', (event) => retries.push(event));
-		for (let index = 0; index < 3; index++) {
-			const error = await api.get(url).catch((caught: unknown) => caught);
-			expect(error).toBeInstanceOf(InvalidRequestError);
-			expect(classify(error).code).toBe('INVALID_REQUEST');
-		}
-
-		expect(retries).toEqual([]);
-		expect(api.reachability(url)).toBe('unknown');
-		expect(api.breaker(url).consecutiveFailures).toBe(0);
-		api.close();
 	});
 });
