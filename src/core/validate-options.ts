@@ -9,6 +9,8 @@ const fns = list('function');
 const strings = list('string');
 const ms: Rule = [(value) => value === false || isTimerMs(value), `${timerMs} or false`];
 const numbers = list('number');
+// A falsy one is none, as in ky (`prefix: false`).
+const urlish: Rule = [(value) => !value || typeof value === 'string' || value instanceof URL, 'a string, a URL or false'];
 // ky's own bounds on a delay, in ms: `Infinity` is ky's "none".
 const nonNegative: Rule = [(value) => typeof value === 'number' && value >= 0, 'a non-negative number of ms'];
 
@@ -20,6 +22,8 @@ const nonNegative: Rule = [(value) => typeof value === 'number' && value >= 0, '
  * it builds the request (`context`, …); the retry options ky reads at each request, also where ky would not throw (`retry.jitter: 'x'`); a hook list by name (a `replaceOption()` marker is ky's to read).
  */
 const kyRules: Record<string, Rule> = {
+	// ky joins any value as text: a number or an object would make every URL a wrong one.
+	prefix: urlish, baseUrl: urlish,
 	method: is('string'), fetch: fn, parseJson: fn, stringifyJson: fn, onDownloadProgress: fn, onUploadProgress: fn, waitUntil: fn, timeout: ms, totalTimeout: ms,
 	retry: [(value) => typeof value === 'number' || isObject(value), 'a number or an object', true],
 	'retry.limit': [isNonNegativeInteger, 'a non-negative integer'], 'retry.methods': strings, 'retry.delay': fn,

@@ -226,3 +226,35 @@ describe('per-call options that are an array are refused as ky refuses them, nev
 		}
 	});
 });
+
+describe('prefix and baseUrl are a string or a URL (or false, none, as in ky): anything else is refused where it is given, never joined as text', () => {
+	it.each([['prefix', 5], ['prefix', {}], ['prefix', true], ['baseUrl', 5], ['baseUrl', {}], ['baseUrl', ['https://api.test/']]])('%s: %j', async (name, value) => {
+		const seen: string[] = [];
+		const noting = (async (request: Request) => {
+			seen.push(request.url);
+			return new Response('ok');
+		}) as typeof fetch;
+		expect(() => createCore({ fetch: noting, [name]: value })).toThrow(new RegExp(`\`${name}\``));
+		const api = createCore({ fetch: noting, baseUrl: 'https://api.test/v1/' });
+		const error = await api.get('users', { [name]: value }).catch((caught: unknown) => caught);
+		expect(error).toBeInstanceOf(InvalidRequestError);
+		expect((error as Error).message).toMatch(new RegExp(`\`${name}\``));
+		expect(seen).toEqual([]);
+		api.close();
+	});
+
+	it('a string or a URL is taken; false is none, as in ky', async () => {
+		const seen: string[] = [];
+		const noting = (async (request: Request) => {
+			seen.push(request.url);
+			return new Response('ok');
+		}) as typeof fetch;
+		const api = createCore({ fetch: noting, baseUrl: new URL('https://api.test/v1/'), prefix: 'https://api.test/v2' });
+		await api.get('users');
+		// (A URL object per call over the client's string is merged as ky merges it: ky's own behaviour.)
+		await api.get('users', { prefix: 'https://api.test/v3/' });
+		await api.get('https://api.test/v5/users', { prefix: false, baseUrl: false } as never);
+		expect(seen).toEqual(['https://api.test/v2/users', 'https://api.test/v3/users', 'https://api.test/v5/users']);
+		api.close();
+	});
+});
