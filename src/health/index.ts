@@ -1,7 +1,7 @@
 import { healthAt } from '../bands/bands.js';
 import type { Policy, PolicyCall, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { Layer } from '../core/types.js';
-import { check, optionsOf, isPositiveFinite } from '../utils/validate.js';
+import { check, optionsOf, isPositiveFinite, offOnly } from '../utils/validate.js';
 import { classify, classifyStatus, type Classification } from '../errors/classify.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import { scopes } from '../utils/scopes.js';
@@ -21,6 +21,14 @@ declare module 'steadfetch/core' {
 	}
 
 	interface PolicyStats extends HealthStats {}
+
+	interface CallOptions {
+		/**
+		 * `false`: this call is not counted by health (with `health()`).
+		 * @default undefined (counted in its scope's health)
+		 */
+		health?: false;
+	}
 }
 
 export type { HealthStats } from './samples.js';
@@ -64,7 +72,8 @@ interface Seen {
  * attempt was in flight (a stale copy or a queued answer given at a deadline), by how that attempt
  * ends; so does one whose retry a policy refused without I/O (open breaker, throttle, bulkhead
  * full, rate limited). One refused before any attempt is not counted, nor one that ended with the
- * caller's abort or an error of the app's own (`UNKNOWN`). Failures are `classify()`'s.
+ * caller's abort or an error of the app's own (`UNKNOWN`). Failures are `classify()`'s. Per call,
+ * `health: false` leaves the call uncounted.
  *
  * @example
  * import { health } from 'steadfetch/health';
@@ -160,5 +169,5 @@ const createHealth = ({ clock, emit, perCall }: PolicyContext, windowMs: number,
 	const stats = (scope: string): HealthStats => (states.get(scope) ?? new Samples(windowMs)).stats(clock.now());
 
 	// An unhealthy scope keeps its `stats()` counters too, as an open breaker does.
-	return { levels: { 'scope:unhealthy': 'warn', 'scope:healthy': 'info' }, layer, settled, stats: stats as unknown as (scope: string) => Record<string, unknown>, holds: (scope) => !!states.get(scope)?.unhealthy };
+	return { levels: { 'scope:unhealthy': 'warn', 'scope:healthy': 'info' }, layer, settled, checkCall: offOnly('health'), stats: stats as unknown as (scope: string) => Record<string, unknown>, holds: (scope) => !!states.get(scope)?.unhealthy };
 };

@@ -15,6 +15,14 @@ declare module 'steadfetch/core' {
 	interface EventMap {
 		'throttle:rejected': ThrottleRejectedEvent;
 	}
+
+	interface CallOptions {
+		/**
+		 * `false`: this call's attempts are neither refused nor counted by the throttle (with `adaptiveThrottle()`).
+		 * @default undefined (each attempt goes through the throttle of its scope)
+		 */
+		adaptiveThrottle?: false;
+	}
 }
 
 /** Options of the adaptive throttle (`adaptiveThrottle()` from `steadfetch/throttle`). */
@@ -70,7 +78,7 @@ export interface AdaptiveThrottleOptions {
  * refused attempt rejects with `ThrottledError` (never retried), fires `throttle:rejected`, and a
  * read with a stored copy is answered stale (`detail=throttled`). The counts are shared by the tabs
  * of the client's `name` (BroadcastChannel, at most a message per scope a second) and, with
- * `shared`, by every isolate. Bad options throw a `RangeError` naming the option and the value.
+ * `shared`, by every isolate. Per call, `adaptiveThrottle: false` opts out. Bad options throw a `RangeError` naming the option and the value.
  *
  * @example
  * import { adaptiveThrottle } from 'steadfetch/throttle';

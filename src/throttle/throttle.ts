@@ -7,6 +7,7 @@ import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import { ThrottledError } from '../errors/ThrottledError.js';
 import { isSuperseded } from '../utils/superseded.js';
 import { Counts, type Scope } from './counts.js';
+import { offOnly } from '../utils/validate.js';
 
 /** The options of `adaptiveThrottle()` with their defaults applied. */
 export interface ThrottleSettings {
@@ -72,6 +73,7 @@ export const createThrottle = (context: PolicyContext, { k, windowMs, minRequest
 
 	return {
 		layer,
+		checkCall: offOnly('adaptiveThrottle'),
 		stats(name) {
 			const scope = counts.get(name);
 			if (!scope) {
