@@ -97,6 +97,7 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Set<Re
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	const { clock } = context;
 	const started = clock.now();
+	const keyed = request.headers.has('idempotency-key');
 	// A body can be read once: a copy for the next hedge is made before an attempt sends it.
 	let source = request;
 
@@ -126,8 +127,9 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Set<Re
 			pending--;
 			if (settled) {
 				drop(response);
-			} else if (classifyStatus(response.status)?.transient && pending > 0) {
-				// A transient failure (classify(): 408, 429, 5xx) does not win while another attempt may still answer.
+			} else if ((classifyStatus(response.status)?.transient || (keyed && (response.status === 409 || response.status === 425))) && pending > 0) {
+				// A transient failure (classify(): 408, 429, 5xx) does not win while another attempt may still answer, nor
+				// a keyed attempt's 409 or 425: its key is still in progress (the other attempt's, as the Idempotency-Key draft says).
 				drop(lost);
 				lost = response;
 			} else {
@@ -204,7 +206,8 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
 /**
  * Hedging, for the `hedge` slot: a GET, HEAD or keyed attempt unanswered after `delayMs` gets one
  * more (up to `maxHedges`); the first answer that is not a transient failure (as `classify()` says:
- * 408, 429, 5xx) wins and the others are aborted; when none wins, the call gets the last server
+ * 408, 429, 5xx; for a keyed call also a 409 or 425, a server's "this key is still in progress", a
+ * deliberate difference) wins and the others are aborted; when none wins, the call gets the last server
  * answer (an error only when no server answered, or the caller's abort when its signal aborted). Per call, `hedge: false` opts out. Each attempt keeps every property of the call's
  * Request (its `referrerPolicy` and `referrer` too).
  * A hedge is an attempt like any other: it takes a bulkhead slot and a rate-limit token, only if

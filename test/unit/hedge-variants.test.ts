@@ -1,0 +1,67 @@
+/** Hedging, round-4 variants: a keyed write's hedge meets the server's idempotency rules. */
+import { describe, expect, it, vi } from 'vitest';
+import { createClient } from '../../src/entries/core.js';
+import { hedge } from '../../src/entries/hedge.js';
+
+/**
+ * An origin keeping the IETF Idempotency-Key rules (draft-ietf-httpapi-idempotency-key-header, as
+ * Stripe does): a request whose key is still being processed is answered `status` (409 Conflict or
+ * 425 Too Early) at once; the first one answers 201 once `release()` is called.
+ */
+const keyedOrigin = (status: number) => {
+	const inProgress = new Set<string>();
+	const answered: number[] = [];
+	let release = (): void => undefined;
+	const fetch = (async (request: Request) => {
+		const key = request.headers.get('idempotency-key')!;
+		if (inProgress.has(key)) {
+			answered.push(status);
+			return new Response('in progress', { status });
+		}
+
+		inProgress.add(key);
+		await new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		inProgress.delete(key);
+		answered.push(201);
+		return new Response('created', { status: 201 });
+	}) as typeof globalThis.fetch;
+	return { fetch, answered, release: () => release() };
+};
+
+describe('hedge: keyed writes', () => {
+	for (const status of [409, 425]) {
+		it(`a hedge of a keyed POST answered ${status} (its key still in progress) does not win over the attempt still running: the call gets its 201`, async () => {
+			const origin = keyedOrigin(status);
+			const api = createClient({ retry: 0, retryBudget: false, fetch: origin.fetch, hedge: hedge({ delayMs: 50 }) });
+			const call = api.post('https://api.test/orders', { json: { item: 1 }, headers: { 'idempotency-key': 'order-1' } });
+			await vi.waitFor(() => expect(origin.answered).toEqual([status]));
+			origin.release();
+			// Before: the hedge's 409 / 425 won, the first attempt was aborted, and the call failed with HTTP_4XX.
+			const response = await call;
+			expect([response.status, await response.text()]).toEqual([201, 'created']);
+			api.close();
+		});
+	}
+
+	it('when every attempt of a keyed POST ends, the call gets a server answer: the 409 when it is the only one', async () => {
+		let attempts = 0;
+		const api = createClient({
+			retry: 0, retryBudget: false, hedge: hedge({ delayMs: 50 }),
+			fetch: (async (request: Request) => {
+				attempts++;
+				if (attempts === 1) {
+					// The first attempt fails with a network error after its hedge was answered 409.
+					await vi.waitFor(() => expect(attempts).toBe(2));
+					await new Promise((resolve) => setTimeout(resolve, 10));
+					throw new TypeError('fetch failed');
+				}
+
+				return new Response('in progress', { status: 409, headers: { 'x-key': request.headers.get('idempotency-key')! } });
+			}) as typeof fetch,
+		});
+		await expect(api.post('https://api.test/orders', { json: {}, headers: { 'idempotency-key': 'k' } })).rejects.toMatchObject({ response: { status: 409 } });
+		api.close();
+	});
+});
