@@ -30,12 +30,16 @@ const reads = new Set(['GET', 'HEAD']);
 const fields = ['method', 'url', 'credentials', 'mode', 'redirect', 'cache', 'referrer', 'referrerPolicy', 'integrity', 'keepalive', 'priority'] as const;
 
 /**
- * What makes two in-flight requests the same: the call's identity, `fields`, and every request
+ * What makes two in-flight requests the same: the call's identity, its per-call switches (each option
+ * given as `false`: the shared request goes through the policies below as the call that made it asked,
+ * so `{ bulkhead: false }` never waits behind another's queued request), `fields`, and every request
  * header after the caller's headers and hooks (compared as values in memory; nothing is stored).
  * The trace slot's per-attempt headers are added below this layer, so they never tell calls apart.
  */
 const keyOf = (request: Request, call: PolicyCall | undefined): string => {
-	let key = JSON.stringify([call?.identity, ...fields.map((name) => (request as unknown as Record<string, unknown>)[name])]);
+	const options = call?.options ?? {};
+	const off = Object.keys(options).filter((name) => options[name as keyof typeof options] === false).sort();
+	let key = JSON.stringify([call?.identity, off, ...fields.map((name) => (request as unknown as Record<string, unknown>)[name])]);
 	request.headers.forEach((value, name) => {
 		key += `\n${name}:${value}`;
 	});
@@ -116,7 +120,8 @@ const create = (context: PolicyContext): PolicyParts => {
  * one request: same method, final URL, identity, every request header after the caller's headers
  * and hooks, and every property of how fetch sends it (`credentials`, `mode`, `redirect`, `cache`,
  * `referrer`, `referrerPolicy`, `integrity`, `keepalive`, `priority`), so two users, tenants or
- * credential modes never share a response (nor a call made after a `clear()` one made before it), and a keyed call (its own `Idempotency-Key`) never
+ * credential modes never share a response (nor a call made after a `clear()` one made before it, nor
+ * calls that turn different policies off: `{ bulkhead: false }`, `{ hedge: false }`…), and a keyed call (its own `Idempotency-Key`) never
  * shares, nor a call with a transport of its own (its `fetch`, or a fetch option such as undici's
  * `dispatcher` other than the client's). The trace slot's own headers are added after the comparison. The shared request keeps
  * every property of the first caller's. Each caller gets its own response (its own body), runs its
