@@ -5,6 +5,7 @@ import type { KeySpan, KeyValueStore, StoreFactory } from '../stores/types.js';
 import { markHandedOver } from '../stores/hand-over.js';
 import { settlesAtOnce } from '../stores/at-once.js';
 import { droppedWork } from './part-store-drop.js';
+import type { World } from './world.js';
 
 /** A key whose delete the store has not confirmed yet. */
 const gone: unique symbol = Symbol();
@@ -47,7 +48,12 @@ export const storageMs = (context: PolicyContext): number => context.options.sto
  * - a write or delete the store did not confirm is kept in memory: read back first, listed by
  *   `keys()`, and written again with the part's next write, until the store takes it. So a part
  *   goes on in memory while its store is down (the outbox keeps a queued write, the breaker its
- *   state, the stale cache its copy), and nothing is lost when the store comes back.
+ *   state, the stale cache its copy), and nothing is lost when the store comes back;
+ * - a write kept so is bound to the world it was made in (src/core/world.ts): once a clear of its
+ *   part, of everything or of the identity it was made under is noted since (through any client of
+ *   the name and store, in any tab), it is forgotten, neither served nor written again — a clear
+ *   in another tab removes it as it removes the store's (API.md "Identity": "After `clear()`
+ *   resolves, nothing it removed ever comes back"). A kept delete is never forgotten.
  *
  * Made once per client name and store (`partStore`), from the client's `store`, else the part's own
  * default `fallback`. Nothing touches storage until an operation is called.
@@ -75,16 +81,22 @@ export class PartStore {
 	readonly #pending = new Map<string, unknown>();
 	/** The keys whose latest write or delete failed: tried again with the next write (one under way is not). */
 	readonly #failed = new Set<string>();
+	/** The world each unconfirmed write (not delete) was made in: see `#forget`. */
+	readonly #worlds = new Map<string, World>();
+	/** Whether the part's records belong to the identity they were written under (the cache's, the outbox's; not the breaker's). */
+	readonly #personal: boolean;
 
-	constructor(context: PolicyContext, part: string, make: () => KeyValueStore) {
+	constructor(context: PolicyContext, part: string, make: () => KeyValueStore, personal: boolean) {
 		this.#context = context;
 		this.#part = part;
 		this.#make = make;
 		this.#ms = storageMs(context);
+		this.#personal = personal;
 	}
 
 	/** A write or delete of `key` the store has not confirmed answers without asking the store. */
 	async get<T>(key: string): Promise<T | undefined> {
+		this.#forget();
 		const value = this.#pending.has(key) ? this.#pending.get(key) as T : await this.#attempt('get', key, async (target) => target.get<T>(key));
 		return value === gone ? undefined : value;
 	}
@@ -101,7 +113,14 @@ export class PartStore {
 		const failed = this.#failed;
 		pending.set(key, value);
 		failed.delete(key);
+		this.#worlds.delete(key);
+		if (value !== gone) {
+			const context = this.#context;
+			this.#worlds.set(key, context.world(this.#personal ? context.identity() : undefined));
+		}
+
 		for (const each of [key, ...failed]) {
+			this.#forget(); // A clear noted while an earlier one was written.
 			const latest = pending.get(each);
 			let done: unknown;
 			try {
@@ -119,6 +138,7 @@ export class PartStore {
 			failed.delete(each);
 			if (pending.get(each) === latest) {
 				pending.delete(each);
+				this.#worlds.delete(each);
 			}
 		}
 	}
@@ -158,6 +178,7 @@ export class PartStore {
 		for (const key of keys) {
 			pending.set(key, gone);
 			failed.delete(key);
+			this.#worlds.delete(key);
 		}
 
 		const done = await this.#attempt('delete', undefined, async (target) => Promise.all(keys.map(async (key) => target.delete(key))));
@@ -173,6 +194,7 @@ export class PartStore {
 	/** `strict`: reject when the store does not list (what this client has pending is no listing). */
 	async keys(strict?: boolean): Promise<string[]> {
 		const listed = await this.#attempt('keys', undefined, async (target) => listing(await target.keys()), strict);
+		this.#forget();
 		const pending = this.#pending;
 		// What the store listed (a copy: callers sort it), as this client's unconfirmed writes and deletes leave it.
 		const keys = listed === gone ? [] : pending.size === 0 ? listed : listed.filter((key) => !pending.has(key));
@@ -191,12 +213,28 @@ export class PartStore {
 	 * store has not confirmed (its answer would not hold this client's own change).
 	 */
 	async span(prefix: string): Promise<KeySpan | undefined> {
+		this.#forget();
 		if ([...this.#pending.keys()].some((key) => key.startsWith(prefix))) {
 			return undefined;
 		}
 
 		const span = await this.#attempt('span', prefix, async (target) => target.span?.(prefix));
 		return span === gone ? undefined : span;
+	}
+
+	/**
+	 * Forget each unconfirmed write made before a clear of this part (of everything, of the identity
+	 * it was made under) noted since, here or heard from another tab or client of the name: the
+	 * clear removed it from the store, so it is neither served nor written again.
+	 */
+	#forget(): void {
+		for (const [key, world] of this.#worlds) {
+			if (!world.current(this.#part)) {
+				this.#worlds.delete(key);
+				this.#pending.delete(key);
+				this.#failed.delete(key);
+			}
+		}
 	}
 
 	/**
@@ -225,12 +263,16 @@ export class PartStore {
 	}
 }
 
-/** The part store of a client name and store (`extend()` shares it): made once, kept in `context.stores`. */
-export const partStore = (context: PolicyContext, part: string, fallback: StoreFactory): PartStore => {
+/**
+ * The part store of a client name and store (`extend()` shares it): made once, kept in `context.stores`.
+ * `personal`: the part's records belong to the identity they are written under, so a clear of that
+ * identity ends the writes it keeps (see `PartStore`); false for the breaker's.
+ */
+export const partStore = (context: PolicyContext, part: string, fallback: StoreFactory, personal = true): PartStore => {
 	const name = `${context.name}/${part}`;
 	let made = context.stores.get(name) as PartStore | undefined;
 	if (!made) {
-		made = new PartStore(context, part, () => (context.options.store ?? fallback)(name));
+		made = new PartStore(context, part, () => (context.options.store ?? fallback)(name), personal);
 		context.stores.set(name, made);
 	}
 

@@ -104,3 +104,50 @@ describe('a successful mutation while the store fails', () => {
 		});
 	}
 });
+
+describe('a copy the store refused, kept in memory, vs a clear made through another client of the name', () => {
+	for (const which of ['clear()', 'clear({ identity })', 'cache.clear()'] as const) {
+		it(`${which} through the other client: the kept copy is neither served nor written again`, async () => {
+			const store = switchable();
+			kit.store = store;
+			const api = kit.make(options);
+			const other = kit.make(options); // Same name, same store: another tab's client, as Node has no tabs.
+			store.mode = 'throw';
+			const refused = next(api, 'storage:error');
+			await api.get('kept/copy').text();
+			await refused;
+			await quiet();
+			store.mode = 'up';
+			await (which === 'clear()' ? other.clear() : which === 'cache.clear()' ? other.cache.clear() : other.clear({ identity: 'alice' }));
+			expect(await kit.servedStale(api, 'kept/copy')).toBe(false);
+			const stored = next(api, 'cache:stored');
+			await api.get('kept/next').text();
+			await stored;
+			await quiet();
+			expect(await kit.servedStale(kit.make(options), 'kept/copy')).toBe(false);
+			api.close();
+			other.close();
+		});
+	}
+
+	it('clear({ identity }) of another identity keeps it: written with the next write', async () => {
+		const store = switchable();
+		kit.store = store;
+		const api = kit.make(options);
+		const other = kit.make(options);
+		store.mode = 'throw';
+		const refused = next(api, 'storage:error');
+		await api.get('kept/bob').text();
+		await refused;
+		await quiet();
+		store.mode = 'up';
+		await other.clear({ identity: 'bob' });
+		const stored = next(api, 'cache:stored');
+		await api.get('kept/next').text();
+		await stored;
+		await quiet();
+		expect(await kit.servedStale(kit.make(options), 'kept/bob')).toBe(true);
+		api.close();
+		other.close();
+	});
+});

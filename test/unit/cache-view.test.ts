@@ -4,12 +4,13 @@ import type { PolicyContext } from '../../src/entries/policy.js';
 import { memoryStore } from '../../src/entries/core.js';
 import { partStore } from '../../src/core/part-store.js';
 import { View } from '../../src/cache/view.js';
+import { Worlds } from '../../src/core/world.js';
 
 const key = (name: string) => `r:~~https://api.test/${name}`;
 
 const setup = (maxEntries: number) => {
 	const inner = memoryStore('view');
-	const context = { name: 'view', options: { store: () => inner }, stores: new Map(), emit: () => undefined } as unknown as PolicyContext;
+	const context = { name: 'view', options: { store: () => inner }, stores: new Map(), emit: () => undefined, identity: () => undefined, world: () => new Worlds().open(undefined, () => undefined) } as unknown as PolicyContext;
 	const store = partStore(context, 'cache', memoryStore);
 	const view = new View(store, maxEntries);
 	/** A copy this client stores, as cache/copy.ts writes one. */

@@ -4,6 +4,7 @@ import type { EventMap } from '../../src/core/event-types.js';
 import type { PolicyContext } from '../../src/entries/policy.js';
 import { memoryStore, type KeyValueStore } from '../../src/entries/core.js';
 import { background, partStore } from '../../src/core/part-store.js';
+import { worldsOf } from '../../src/core/world.js';
 
 /** A store that works, fails, or never answers, as `mode` says; what reached it is in `inner`. */
 const flaky = () => {
@@ -23,8 +24,10 @@ const flaky = () => {
 
 const contextFor = (store: KeyValueStore, storageTimeoutMs = 30) => {
 	const errors: Array<EventMap['storage:error']> = [];
+	const stores = new Map<string, unknown>();
 	const context = {
-		name: 'ps', options: { store: () => store, storageTimeoutMs }, stores: new Map(),
+		name: 'ps', options: { store: () => store, storageTimeoutMs }, stores, identity: () => undefined,
+		world: (who: string | undefined) => worldsOf(stores).open(who, () => who),
 		emit: (type: string, fields: object) => type === 'storage:error' && errors.push(fields as EventMap['storage:error']),
 	} as unknown as PolicyContext;
 	return { context, errors };
@@ -383,5 +386,55 @@ describe('background', () => {
 			expect(started).toBe(1);
 			expect(errors).toHaveLength(1);
 		});
+	});
+});
+
+describe('partStore: kept writes vs clears noted since (through any client of the name, any tab)', () => {
+	const setup = (part: string, personal = true) => {
+		const { inner, state, store } = flaky();
+		const { context } = contextFor(store);
+		let who: string | undefined = 'alice';
+		(context as { identity: () => string | undefined }).identity = () => who;
+		const made = partStore(context, part, memoryStore, personal);
+		const worlds = worldsOf(context.stores);
+		return { inner, state, made, worlds, as: (identity: string | undefined) => { who = identity; } };
+	};
+
+	it('a clear of the part, of everything or of the identity the write was made under forgets it: neither served, listed, nor written again', async () => {
+		for (const clear of [['cache'], [undefined], ['cache', 'alice'], [undefined, 'alice']] as const) {
+			const { inner, state, made, worlds } = setup('cache');
+			state.mode = 'fail';
+			await made.set('k', { n: 1 });
+			expect(await made.get('k')).toEqual({ n: 1 });
+			state.mode = 'up';
+			worlds.note(clear[1] === undefined ? clear[0] ?? '*' : `${clear[0] ?? '*'}#i:${clear[1]}`); // As heard from another tab.
+			expect(await made.get('k'), String(clear)).toBeUndefined();
+			expect(await made.keys()).toEqual([]);
+			await made.set('other', { n: 2 });
+			expect(await inner.keys(), String(clear)).toEqual(['other']);
+		}
+	});
+
+	it('kept: a write of another identity than the one cleared, one made after the clear, a kept delete, the breaker\'s on an identity clear', async () => {
+		const { inner, state, made, worlds, as } = setup('cache');
+		await made.set('gone', { n: 0 });
+		state.mode = 'fail';
+		as('bob');
+		await made.set('bob', { n: 1 });
+		as('alice');
+		await made.delete('gone');
+		worlds.cleared('cache', 'alice');
+		await made.set('after', { n: 2 });
+		state.mode = 'up';
+		expect((await made.keys()).sort()).toEqual(['after', 'bob']);
+		await made.set('next', { n: 3 });
+		expect((await inner.keys()).sort()).toEqual(['after', 'bob', 'next']);
+		const breaker = setup('breaker', false);
+		breaker.state.mode = 'fail';
+		await breaker.made.set('scope', { state: 'open' });
+		breaker.worlds.cleared(undefined, 'alice');
+		expect(await breaker.made.get('scope')).toEqual({ state: 'open' });
+		breaker.worlds.cleared(undefined);
+		expect(await breaker.made.get('scope')).toBeUndefined();
 	});
 });

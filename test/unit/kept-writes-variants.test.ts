@@ -1,0 +1,77 @@
+/**
+ * A write the store refused is kept in memory and written again with the part's next write
+ * (src/core/part-store.ts); a clear made through another client of the name and store (another
+ * tab's, heard over the channel; in Node, one made apart) removes it as it removes the store's:
+ * API.md "Identity": "After `clear()` resolves, nothing it removed ever comes back … and no removed
+ * entry is sent".
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { memoryStore, type KeyValueStore } from '../../src/entries/index.js';
+import { fakeWindow, type Harness, startHarness, until } from './outbox-helpers.js';
+
+let h: Harness;
+let win: ReturnType<typeof fakeWindow>;
+beforeEach(async () => {
+	h = await startHarness();
+	win = fakeWindow();
+});
+afterEach(async () => {
+	win.restore();
+	await h.close();
+});
+
+/** The harness's store, refusing every operation while `down`. */
+const refusing = (inner: KeyValueStore): KeyValueStore & { down: boolean } => {
+	const store = { down: false } as KeyValueStore & { down: boolean };
+	for (const method of ['get', 'set', 'delete', 'keys', 'clear'] as const) {
+		(store as unknown as Record<string, unknown>)[method] = async (...args: unknown[]) => {
+			if (store.down) {
+				throw new Error('store down');
+			}
+
+			return (inner[method] as (...a: unknown[]) => Promise<unknown>)(...args);
+		};
+	}
+
+	return store;
+};
+
+describe('an outbox entry kept in memory vs a clear through another client of the name', () => {
+	for (const which of ['clear()', 'clear({ identity })'] as const) {
+		it(`${which}: the kept entry is neither listed, written again, nor sent`, async () => {
+			const store = refusing(h.store);
+			const options = { store: () => store, identity: () => 'alice', storageTimeoutMs: 50 };
+			const api = h.make(options);
+			const other = h.make(options);
+			win.setOnline(false, false);
+			store.down = true;
+			await api.put('kept/entry', { body: 'x' }).catch(() => undefined);
+			expect((await api.outbox.list()).map(({ url }) => new URL(url).pathname)).toEqual(['/kept/entry']);
+			store.down = false;
+			await (which === 'clear()' ? other.clear() : other.clear({ identity: 'alice' }));
+			// fakeWindow() makes this a page: the clear is heard over the channel (BroadcastChannel), as another tab's.
+			await until(async () => (await api.outbox.list()).length === 0);
+			await api.put('kept/next', { body: 'y' }).catch(() => undefined);
+			win.setOnline(true);
+			await until(() => h.seen.some(({ url }) => url.endsWith('/kept/next')));
+			await api.outbox.flush();
+			expect(h.seen.map(({ url }) => new URL(url).pathname)).toEqual(['/kept/next']);
+			expect((await other.outbox.list()).map(({ url }) => new URL(url).pathname)).toEqual([]);
+		});
+	}
+
+	it('a clear of another identity leaves it: listed, then sent', async () => {
+		const store = refusing(memoryStore('other'));
+		const options = { store: () => store, identity: () => 'alice', storageTimeoutMs: 50 };
+		const api = h.make(options);
+		const other = h.make(options);
+		win.setOnline(false, false);
+		store.down = true;
+		await api.put('kept/alice', { body: 'x' }).catch(() => undefined);
+		store.down = false;
+		await other.clear({ identity: 'bob' });
+		expect((await api.outbox.list()).map(({ url }) => new URL(url).pathname)).toEqual(['/kept/alice']);
+		win.setOnline(true);
+		await until(() => h.seen.some(({ url }) => url.endsWith('/kept/alice')));
+	});
+});
