@@ -80,7 +80,7 @@ export const held = (circuit?: Circuit): boolean => !!circuit && (circuit.busy >
 
 /** A breaker's circuits: none yet, nothing read, no channel (see `start` in tabs.ts). */
 export const createCircuits = (context: PolicyContext, settings: Settings, options: BreakerOptions): Circuits => {
-	const store = options.share === false ? undefined : partStore(context, 'breaker', autoStore, false);
+	const store = options.share === false ? undefined : partStore(context, 'breaker', autoStore);
 	const states = machine(settings, (circuit, change, reason, via) => {
 		const { record } = circuit;
 		const { scope } = record;

@@ -7,7 +7,8 @@ import { sensitiveOf } from '../core/sensitive-of.js';
 import { autoStore } from '../stores/auto.js';
 import { letGo, write } from './copy.js';
 import { isStale } from './is-stale.js';
-import { keys } from './keys.js';
+import { keys, urlOf } from './keys.js';
+import { pathOf } from './superseded.js';
 import { applies, layerOf } from './layer.js';
 import { clear, members, validatorOf } from './members.js';
 import { serve } from './serve.js';
@@ -132,7 +133,8 @@ const callRules: Readonly<Record<string, Rule>> = {
 const checkCallOption = (value: unknown): void => checkRules({ staleCache: value }, callRules);
 
 export const createCache = (context: PolicyContext, options: ResolvedCacheOptions): CacheParts => {
-	const store = partStore(context, 'cache', autoStore);
+	// A copy it keeps while the store fails is forgotten as a delivered write of its path removes it (superseded.ts).
+	const store = partStore(context, 'cache', autoStore, (key) => pathOf(urlOf(key) ?? ''));
 	const { headers: sensitive, params } = sensitiveOf(context);
 	const cache: CacheState = {
 		...options,

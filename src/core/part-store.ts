@@ -83,15 +83,15 @@ export class PartStore {
 	readonly #failed = new Set<string>();
 	/** The world each unconfirmed write (not delete) was made in: see `#forget`. */
 	readonly #worlds = new Map<string, World>();
-	/** Whether the part's records belong to the identity they were written under (the cache's, the outbox's; not the breaker's). */
-	readonly #personal: boolean;
+	/** See `partStore`. */
+	readonly #idOf: ((key: string) => string | undefined) | undefined;
 
-	constructor(context: PolicyContext, part: string, make: () => KeyValueStore, personal: boolean) {
+	constructor(context: PolicyContext, part: string, make: () => KeyValueStore, idOf?: (key: string) => string | undefined) {
 		this.#context = context;
 		this.#part = part;
 		this.#make = make;
 		this.#ms = storageMs(context);
-		this.#personal = personal;
+		this.#idOf = idOf;
 	}
 
 	/** A write or delete of `key` the store has not confirmed answers without asking the store. */
@@ -116,7 +116,7 @@ export class PartStore {
 		this.#worlds.delete(key);
 		if (value !== gone) {
 			const context = this.#context;
-			this.#worlds.set(key, context.world(this.#personal ? context.identity() : undefined));
+			this.#worlds.set(key, context.world(this.#idOf && context.identity()));
 		}
 
 		for (const each of [key, ...failed]) {
@@ -224,12 +224,12 @@ export class PartStore {
 
 	/**
 	 * Forget each unconfirmed write made before a clear of this part (of everything, of the identity
-	 * it was made under) noted since, here or heard from another tab or client of the name: the
-	 * clear removed it from the store, so it is neither served nor written again.
+	 * it was made under) or a removal of its record noted since, here or heard from another tab or
+	 * client of the name: that removed it from the store, so it is neither served nor written again.
 	 */
 	#forget(): void {
 		for (const [key, world] of this.#worlds) {
-			if (!world.current(this.#part)) {
+			if (!world.current(this.#part, this.#idOf?.(key))) {
 				this.#worlds.delete(key);
 				this.#pending.delete(key);
 				this.#failed.delete(key);
@@ -265,14 +265,16 @@ export class PartStore {
 
 /**
  * The part store of a client name and store (`extend()` shares it): made once, kept in `context.stores`.
- * `personal`: the part's records belong to the identity they are written under, so a clear of that
- * identity ends the writes it keeps (see `PartStore`); false for the breaker's.
+ * `idOf`, given by a part whose records belong to the identity they are written under and are removed
+ * one by one (`PolicyContext.removed`): the id a removal of a key's record names (the stale cache's
+ * path, the outbox's entry id). A write it keeps is then forgotten at a clear of that identity or a
+ * removal of that id too; without it (the breaker's), at a clear of everything or of the part only.
  */
-export const partStore = (context: PolicyContext, part: string, fallback: StoreFactory, personal = true): PartStore => {
+export const partStore = (context: PolicyContext, part: string, fallback: StoreFactory, idOf?: (key: string) => string | undefined): PartStore => {
 	const name = `${context.name}/${part}`;
 	let made = context.stores.get(name) as PartStore | undefined;
 	if (!made) {
-		made = new PartStore(context, part, () => (context.options.store ?? fallback)(name), personal);
+		made = new PartStore(context, part, () => (context.options.store ?? fallback)(name), idOf);
 		context.stores.set(name, made);
 	}
 

@@ -157,7 +157,8 @@ export class Queue {
 	#lookAt = Number.NEGATIVE_INFINITY;
 
 	constructor(context: PolicyContext, options: ResolvedOutboxOptions) {
-		const store = partStore(context, 'outbox', autoStore);
+		// A record it keeps while the store fails is forgotten as a discard of its entry removes it: the entry's, its kept values' (`v|id`).
+		const store = partStore(context, 'outbox', autoStore, (key) => key.startsWith('v|') ? key.slice(2) : parseKey(key)?.id);
 		this.#parts = store;
 		const { stores } = context;
 		this.refs = (stores.get('#refs') ?? stores.set('#refs', new Refs()).get('#refs')) as Refs;

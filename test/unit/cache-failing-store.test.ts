@@ -151,3 +151,27 @@ describe('a copy the store refused, kept in memory, vs a clear made through anot
 		other.close();
 	});
 });
+
+describe('a copy the store refused, kept in memory, vs a write delivered through another client of the name', () => {
+	it('a PUT of its URL through the other client: the kept copy is neither served nor written again', async () => {
+		const store = switchable();
+		kit.store = store;
+		const api = kit.make(options);
+		const other = kit.make(options);
+		store.mode = 'throw';
+		const refused = next(api, 'storage:error');
+		await api.get('kept/doc').text();
+		await refused;
+		await quiet();
+		store.mode = 'up';
+		await other.put('kept/doc', { json: { v: 2 } }).text();
+		expect(await kit.servedStale(api, 'kept/doc')).toBe(false);
+		const stored = next(api, 'cache:stored');
+		await api.get('kept/next').text();
+		await stored;
+		await quiet();
+		expect(await kit.servedStale(kit.make(options), 'kept/doc')).toBe(false);
+		api.close();
+		other.close();
+	});
+});

@@ -75,3 +75,37 @@ describe('an outbox entry kept in memory vs a clear through another client of th
 		await until(() => h.seen.some(({ url }) => url.endsWith('/kept/alice')));
 	});
 });
+
+describe('an outbox entry written back while the store refuses writes vs discard(id) through another client', () => {
+	it('the kept write-back of the discarded entry is neither listed, written again, nor sent', async () => {
+		const inner = memoryStore('discard');
+		const store = { ...inner, down: false } as KeyValueStore & { down: boolean };
+		store.set = async (key, value) => {
+			if (store.down) {
+				throw new Error('store down');
+			}
+
+			return inner.set(key, value);
+		};
+
+		const options = { store: () => store, identity: () => 'alice', storageTimeoutMs: 50 };
+		const api = h.make(options);
+		const other = h.make(options);
+		const { entryId } = await api.put('status/503', { body: 'x' }).then(() => ({ entryId: '' }), (error: { entryId: string }) => error);
+		store.down = true;
+		const refused = new Promise((resolve) => {
+			api.on('storage:error', resolve);
+		});
+		await api.outbox.flush(); // Its replay gets a 503 again: the record (attempts) is written back, refused, kept.
+		await refused;
+		expect((await api.outbox.list()).map(({ id, attempts }) => [id, attempts])).toEqual([[entryId, 2]]);
+		await other.outbox.discard(entryId);
+		// fakeWindow() makes this a page: the discard is heard over the channel, as another tab's.
+		await until(async () => (await api.outbox.list()).length === 0);
+		store.down = false;
+		win.setOnline(false, false);
+		await api.put('kept/after', { body: 'y' }).catch(() => undefined);
+		expect((await inner.keys()).filter((key) => key.includes(entryId))).toEqual([]);
+		expect((await other.outbox.list()).map(({ id }) => id)).not.toContain(entryId);
+	});
+});
