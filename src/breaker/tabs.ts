@@ -106,6 +106,11 @@ export const start = (circuits: Circuits): void => {
 				const circuit = circuits.scopes.scope(record.scope);
 				circuit.read ??= false; // Not read yet: only heard of (`held`).
 				circuits.adopt(circuit, record, 'shared');
+				if (circuit.record === record) {
+					// Newer than any state this tab kept for the scope while its store failed: that is not written again (over a reset).
+					circuits.store?.superseded(record.scope);
+				}
+
 				hear(circuits, circuit, record, data);
 			} else {
 				storageError(context, 'breaker', 'channel', new TypeError('Ignored a malformed breaker record from another tab'));

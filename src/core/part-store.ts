@@ -223,6 +223,16 @@ export class PartStore {
 	}
 
 	/**
+	 * Another tab or client of the name stored a newer value of `key` and told it (the breaker's state
+	 * it adopted): a write of it this client kept is older, forgotten rather than written over it.
+	 */
+	superseded(key: string): void {
+		if (this.#worlds.delete(key)) {
+			this.#pending.delete(key); // Left in `#failed`, it is passed over by the next `set` (nothing pending).
+		}
+	}
+
+	/**
 	 * Forget each unconfirmed write made before a clear of this part (of everything, of the identity
 	 * it was made under) or a removal of its record noted since, here or heard from another tab or
 	 * client of the name: that removed it from the store, so it is neither served nor written again.

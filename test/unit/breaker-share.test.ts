@@ -323,3 +323,46 @@ describe('breaker: a malformed record from another tab', () => {
 		tab.api.close();
 	});
 });
+
+describe('breaker: a state kept in memory (the store refused it) vs reset() in another tab', () => {
+	it('the kept open state is not written again once the other tab reset the scope: a reload finds it closed', async () => {
+		const { make, clock, name, store } = tabs();
+		// Tab A's store refuses writes for a while (its IndexedDB timed out); tab B's takes them.
+		const refusing = { ...store, down: false };
+		refusing.set = async (key: string, value: unknown) => {
+			if (refusing.down) {
+				throw new Error('store down');
+			}
+
+			return store.set(key, value);
+		};
+
+		const server = new FakeOrigin();
+		const a = createClient({ clock, random: () => 0.5, name, store: () => refusing, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, breaker: { share: true, openMs: 30_000 } });
+		const refused = new Promise((resolve) => {
+			a.on('storage:error', resolve);
+		});
+		const b = make();
+		refusing.down = true;
+		server.answer(503);
+		await times(5, async () => a.get(origin + '/x').then(() => '', () => ''));
+		expect(a.breaker(origin).state).toBe('open');
+		await refused; // Its open state is kept in memory, to be written with its next write.
+		await vi.waitFor(() => expect(b.state()).toBe('open')); // Heard over the channel.
+		clock.advance(1);
+		await b.api.breaker.reset(origin);
+		expect(await store.get(origin)).toMatchObject({ state: 'closed' });
+		await vi.waitFor(() => expect(a.breaker(origin).state).toBe('closed'));
+		refusing.down = false;
+		// A's next write (another scope opens): what it kept is written with it.
+		await times(5, async () => a.get('https://other.test/x').then(() => '', () => ''));
+		await vi.waitFor(async () => expect(await store.get('https://other.test')).toMatchObject({ state: 'open' }));
+		await flush();
+		expect(await store.get(origin)).toMatchObject({ state: 'closed' });
+		const reloaded = make();
+		expect(await reloaded.call()).toBe('200');
+		a.close();
+		b.api.close();
+		reloaded.api.close();
+	});
+});
