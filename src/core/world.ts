@@ -40,7 +40,7 @@ export interface World {
 	check?: (() => unknown) | undefined;
 }
 
-/** Past this many identities or ids noted, the notes collapse into a clear of their part: older work writes nothing (it stays safe). */
+/** Past this many identities or ids noted, they collapse into a clear of their part (see `Worlds.note`): older work writes nothing (it stays safe). */
 const maxNotes = 256;
 
 /** The part every clear of the client notes (`client.clear()`): every part's work is checked against it. */
@@ -167,16 +167,21 @@ export class Worlds {
 	/** A clear or a removal noted: made here (`#tell`), or heard from another tab (checked by src/core/world-tabs.ts). */
 	note(note: string): void {
 		const at = ++this.#at;
-		if (this.#notes.size >= maxNotes) {
-			// Bounded: the notes become a clear of each part they named (conservative: older work of it writes nothing).
-			const parts = [...this.#notes.keys()].map((each) => each.split('#')[0]!);
-			this.#notes.clear();
-			for (const part of parts) {
-				this.#notes.set(part, at);
+		// Bounded: the removals of ids, then (still full) the clears of identities, become a clear of
+		// their part now (conservative: older work of it writes nothing). A clear of a part keeps its
+		// place: noted again now, it would end work started after it (a logout's `client.clear()`
+		// would end everything in flight at each overflow).
+		const notes = this.#notes;
+		for (const kind of ['#r:', '#']) {
+			for (const each of notes.size < maxNotes ? [] : [...notes.keys()]) {
+				if (each.includes(kind)) {
+					notes.delete(each);
+					notes.set(each.split('#')[0]!, at);
+				}
 			}
 		}
 
-		this.#notes.set(note, at);
+		notes.set(note, at);
 	}
 }
 

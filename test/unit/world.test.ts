@@ -76,6 +76,21 @@ describe('World', () => {
 		expect([fresh.current('cache'), fresh.current('outbox', 'e0')]).toEqual([true, true]);
 	});
 
+	it('bounded: an overflow of removals ends only their parts\' older work — a clear of everything or of an identity noted before it is not noted again (work started since stays current)', () => {
+		const worlds = new Worlds();
+		worlds.cleared(undefined); // client.clear() at a logout
+		worlds.cleared(undefined, 'alice'); // client.clear({ identity }) at another
+		const work = worlds.open('bob', () => 'bob'); // an early-queued write's attempt, in flight
+		for (let index = 1; index <= 300; index++) {
+			worlds.removed('cache', `https://api.test/todos/${index}`); // delivered writes supersede copies
+		}
+
+		expect([work.current(), work.current('outbox'), work.current('breaker')]).toEqual([true, true, true]);
+		expect(work.current('cache')).toBe(false); // conservative: a read started before stores nothing
+		const alice = worlds.open('alice', () => 'alice');
+		expect(alice.current('outbox')).toBe(true);
+	});
+
 	it('PolicyContext.world(), for work outside a call that belongs to no user: client.clear() (also of another client of the name) and its part\'s clear end it; an identity change or clear({ identity }) does not', () => {
 		let context!: PolicyContext;
 		let who = 'alice';
