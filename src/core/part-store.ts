@@ -224,12 +224,11 @@ export class PartStore {
 
 	/**
 	 * Another tab or client of the name stored a newer value of `key` and told it (the breaker's state
-	 * it adopted): a write of it this client kept is older, forgotten rather than written over it.
+	 * it adopted): a write or delete of it this client kept is older, forgotten rather than made over it.
 	 */
 	superseded(key: string): void {
-		if (this.#worlds.delete(key)) {
-			this.#pending.delete(key); // Left in `#failed`, it is passed over by the next `set` (nothing pending).
-		}
+		this.#pending.delete(key); // Left in `#failed`, it is passed over by the next `set` (nothing pending).
+		this.#worlds.delete(key);
 	}
 
 	/**

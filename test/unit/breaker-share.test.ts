@@ -366,3 +366,41 @@ describe('breaker: a state kept in memory (the store refused it) vs reset() in a
 		reloaded.api.close();
 	});
 });
+
+describe('breaker: a delete kept in memory (clear() the store refused) vs a newer state from another tab', () => {
+	it('the kept delete does not remove the state another tab stored after it: a reload finds it open', async () => {
+		const { make, clock, name, store } = tabs();
+		const refusing = { ...store, down: false };
+		refusing.delete = async (key: string) => {
+			if (refusing.down) {
+				throw new Error('store down');
+			}
+
+			return store.delete(key);
+		};
+
+		const server = new FakeOrigin();
+		const a = createClient({ clock, random: () => 0.5, name, store: () => refusing, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, breaker: { share: true, openMs: 30_000 } });
+		const b = make();
+		server.answer(503);
+		await times(5, async () => a.get(origin + '/x').then(() => '', () => ''));
+		await vi.waitFor(async () => expect(await store.get(origin)).toMatchObject({ state: 'open' }));
+		refusing.down = true;
+		await expect(a.clear()).rejects.toThrow('store down'); // Its delete of the scope's state is kept, to be retried.
+		clock.advance(60_000);
+		b.server.answer(503);
+		await vi.waitFor(async () => {
+			await b.call();
+			expect(b.state()).toBe('open');
+		});
+		await vi.waitFor(async () => expect(await store.get(origin)).toMatchObject({ state: 'open', openedAt: t0 + 60_000 }));
+		await vi.waitFor(() => expect(a.breaker(origin).state).toBe('open')); // Heard and adopted.
+		refusing.down = false;
+		await times(5, async () => a.get('https://other.test/x').then(() => '', () => ''));
+		await vi.waitFor(async () => expect(await store.get('https://other.test')).toMatchObject({ state: 'open' }));
+		await flush();
+		expect(await store.get(origin)).toMatchObject({ state: 'open', openedAt: t0 + 60_000 });
+		a.close();
+		b.api.close();
+	});
+});
