@@ -120,7 +120,10 @@ export class PartStore {
 		}
 
 		for (const each of [key, ...failed]) {
-			this.#forget(); // A clear noted while an earlier one was written.
+			if (each !== key) {
+				this.#forget(); // A kept write, before it is written again: a clear noted since (`key`'s own is of the world now).
+			}
+
 			const latest = pending.get(each);
 			let done: unknown;
 			try {
