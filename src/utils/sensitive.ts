@@ -39,22 +39,22 @@ export const sensitiveParamSet = (options: { readonly sensitiveParams?: readonly
 const nameOf = (raw: string): string => (/[%+]/.test(raw) ? new URLSearchParams(raw).keys().next().value ?? '' : raw).toLowerCase();
 
 /**
- * The sensitive query parameters of a URL as `name=value` lines, decoded (undefined when none), and
- * the URL with their values removed, the rest of it byte for byte. A name is compared
- * case-insensitively after percent-decoding (`secre%74=` is `secret=`). A URL without `?` costs one
- * `indexOf`; with one, a split and a set lookup per parameter.
+ * The sensitive parameters of a URL's query and fragment (an OAuth implicit grant answers
+ * `#access_token=…`; a hash route has a query of its own) as `name=value` lines, decoded (undefined
+ * when none), and the URL with their values removed, the rest of it byte for byte. A name is compared
+ * case-insensitively after percent-decoding (`secre%74=` is `secret=`). A URL without `?` or `#`
+ * costs one search; with one, a split and a set lookup per parameter.
  */
 export const splitSensitive = (url: string, params: ReadonlySet<string>): { found: string | undefined; redacted: string } => {
 	let found: string | undefined;
-	const start = url.indexOf('?');
+	const start = url.search(/[?#]/);
 	if (start === -1 || params.size === 0) {
 		return { found, redacted: url };
 	}
 
-	const hash = url.indexOf('#', start);
-	const end = hash === -1 ? url.length : hash;
-	const parts = url.slice(start + 1, end).split('&');
-	for (let index = 0; index < parts.length; index++) {
+	// `name=value` parts at even indexes, the `?`, `&` or `#` between them at odd ones.
+	const parts = url.slice(start + 1).split(/([?&#])/);
+	for (let index = 0; index < parts.length; index += 2) {
 		const part = parts[index]!;
 		const equals = part.indexOf('=');
 		if (equals !== -1 && params.has(nameOf(part.slice(0, equals)))) {
@@ -66,18 +66,18 @@ export const splitSensitive = (url: string, params: ReadonlySet<string>): { foun
 		}
 	}
 
-	return { found, redacted: found === undefined ? url : `${url.slice(0, start + 1)}${parts.join('&')}${url.slice(end)}` };
+	return { found, redacted: found === undefined ? url : `${url.slice(0, start + 1)}${parts.join('')}` };
 };
 
 /**
- * `url` with the values of its sensitive query parameters removed (see `splitSensitive`): what every
- * URL in an event, log record or span shows. Nearly free for a URL without a query.
+ * `url` with the values of its sensitive query (and fragment) parameters removed (see `splitSensitive`): what every
+ * URL in an event, log record or span shows. Nearly free for a URL without a query or a fragment.
  */
-export const redact = (url: string, params: ReadonlySet<string>): string => url.includes('?') ? splitSensitive(url, params).redacted : url;
+export const redact = (url: string, params: ReadonlySet<string>): string => splitSensitive(url, params).redacted;
 
 /**
  * `text` (an error's message: ky's and ours name the request's URL, absolute or as the caller gave
- * it) with every URL-like word that has a query redacted (`redact`): what an event's error and a
+ * it) with every URL-like word that has a query or a fragment redacted (`redact`): what an event's error and a
  * span's status message show.
  */
-export const redactText = (text: string, params: ReadonlySet<string>): string => text.replace(/\S+\?\S*/g, (url) => redact(url, params));
+export const redactText = (text: string, params: ReadonlySet<string>): string => text.replace(/\S+[?#]\S*/g, (url) => redact(url, params));

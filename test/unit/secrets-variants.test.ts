@@ -1,0 +1,73 @@
+/**
+ * Secrets kept out of storage, events and keys, given in the variants the trust tests do not cover
+ * (defect hunt, fourth round, area I).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { classify, createClient, memoryStore, type Client, type KeyValueStore, outbox, type OutboxPolicy } from '../../src/entries/index.js';
+import { redact } from '../../src/utils/sensitive.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { serve, type RunningServer } from '../helpers/node-server.js';
+import { createHandler, createState } from '../helpers/server-handler.js';
+import { until } from './outbox-helpers.js';
+
+let server: RunningServer;
+const handler = createHandler(createState());
+beforeAll(async () => {
+	server = await serve(handler);
+});
+afterAll(async () => server.close());
+
+/** Everything a store holds, as one string (what a dump of IndexedDB would show). */
+const dump = async (store: KeyValueStore): Promise<string> => {
+	const parts: string[] = [];
+	for (const key of await store.keys()) {
+		const value = await store.get(key);
+		parts.push(key, JSON.stringify(value, (_name, item: unknown) => item instanceof ArrayBuffer ? new TextDecoder().decode(item) : item));
+	}
+
+	return parts.join('\n');
+};
+
+let names = 0;
+const setup = (options: Parameters<typeof createClient>[0] = {}) => {
+	const store = memoryStore('secrets');
+	const events: unknown[] = [];
+	const api = createClient({
+		baseUrl: server.url + '/', clock: new ManualClock(), store: () => store, name: `secrets-${names++}`, retry: 0, breaker: false,
+		staleCache: { shared: false }, outbox: outbox({ baseBackoffMs: 1000 }), ...options,
+	}) as Client<{ outbox: OutboxPolicy }>;
+	api.on('*', (event) => events.push(event));
+	return { api, store, events };
+};
+
+describe('a secret in the URL\'s fragment (an OAuth implicit grant\'s #access_token=…)', () => {
+	it('never reaches a stored copy, its key, cache.list() or an event', async () => {
+		const { api, store, events } = setup();
+		await api.get('json?id=fragment#access_token=frag-1-secret&state=kept').json();
+		await api.get('json?id=fragment-only#token=frag-2-secret').json();
+		await until(async () => (await api.cache.list()).length === 2);
+		expect((await api.cache.list()).map(({ url }) => url).sort()).toEqual([
+			`${server.url}/json?id=fragment#access_token=&state=kept`, `${server.url}/json?id=fragment-only#token=`,
+		]);
+		expect(await dump(store)).not.toMatch(/frag-\d/);
+		expect(JSON.stringify(events)).not.toMatch(/frag-\d/);
+		api.close();
+	});
+
+	it('a write is sent as with outbox: false, never queued with it', async () => {
+		const { api, store } = setup();
+		const error = await api.post('mutate?id=fragment-post&fail=503#access_token=frag-3-secret', { json: {} }).catch((error_: unknown) => error_);
+		expect(classify(error).code).toBe('HTTP_5XX');
+		expect(await api.outbox.size()).toBe(0);
+		expect(await dump(store)).not.toMatch(/frag-3/);
+		api.close();
+	});
+
+	it('redact() removes its values, in a hash route\'s query too; the rest byte for byte', () => {
+		const params = new Set(['access_token', 'token']);
+		expect(redact('https://a.test/cb#access_token=s1&token_type=bearer', params)).toBe('https://a.test/cb#access_token=&token_type=bearer');
+		expect(redact('https://a.test/#/callback?access_token=s2&x=1', params)).toBe('https://a.test/#/callback?access_token=&x=1');
+		expect(redact('https://a.test/p?a=1#%61ccess_token=s3', params)).toBe('https://a.test/p?a=1#%61ccess_token=');
+		expect(redact('https://a.test/p?a=1#section-2', params)).toBe('https://a.test/p?a=1#section-2');
+	});
+});
