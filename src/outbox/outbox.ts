@@ -1,5 +1,6 @@
 import type { OutboxParts } from './types.js';
 import type { WaitUntil } from '../core/options.js';
+import { storageError } from '../core/part-store.js';
 import type { PolicyContext } from '../core/policy.js';
 import { classify } from '../errors/classify.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
@@ -97,7 +98,7 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 		appliesTo: appliesTo(queue),
 		start() {
 			const document_ = (globalThis as { document?: Document }).document;
-			const counted = new PendingWrites(context.name);
+			const counted = new PendingWrites(context.name, () => storageError(context, 'outbox', 'channel', new TypeError('Ignored a malformed outbox note from another tab')));
 			pending = counted;
 			const gone = ({ entryId }: { entryId: string }): void => counted.gone(entryId);
 			// Queued with the identity of its record (not whoever is signed in when it is stored).

@@ -11,14 +11,11 @@ const isNote = (data: unknown): data is Note => {
 
 /**
  * The channel `steadfetch:<name>:pending` to the other tabs of the client's name, where there are
- * tabs: what they post (distrusted: a note of the expected shape only) goes to `apply`. `undefined`
+ * tabs: what they post (distrusted: a note of the expected shape only) goes to `apply`; anything else
+ * is ignored and told to `malformed` (reported as `storage:error`, without its content). `undefined`
  * without tabs or a channel. The `workerd`/`deno`/`edge-light` build has `pending-tabs-edge.ts`
  * instead (no tabs there): no receiver of another tab's notes.
  */
-export const linkPendingTabs = (name: string, apply: (note: Note) => void): Channel | undefined => hasTabs()
-	? openChannel(`steadfetch:${name}:pending`, (data) => {
-		if (isNote(data)) {
-			apply(data);
-		}
-	})
+export const linkPendingTabs = (name: string, apply: (note: Note) => void, malformed: () => void): Channel | undefined => hasTabs()
+	? openChannel(`steadfetch:${name}:pending`, (data) => isNote(data) ? apply(data) : malformed())
 	: undefined;

@@ -28,8 +28,9 @@ export class PendingWrites {
 	readonly #counts = new Map<string, number>();
 	#channel: Channel | undefined;
 
-	constructor(name: string) {
-		this.#channel = linkPendingTabs(name, (note) => this.#apply(note));
+	/** `malformed`: told of a note from another tab that is not one (pending-tabs.ts). */
+	constructor(name: string, malformed: () => void) {
+		this.#channel = linkPendingTabs(name, (note) => this.#apply(note), malformed);
 	}
 
 	/** Entry `id` (of identity digest `who`, to `url`) is pending: here and in the other tabs. */

@@ -1,4 +1,5 @@
 import type { PolicyContext } from '../core/policy.js';
+import { storageError } from '../core/part-store.js';
 import { openChannel, type Channel } from '../utils/channel.js';
 import { hasTabs } from '../utils/tabs.js';
 import type { Buckets } from './buckets.js';
@@ -8,7 +9,8 @@ import type { Buckets } from './buckets.js';
  * tell each other that a server said a scope's quota is spent: with `share`, else where there are
  * tabs; `undefined` without it or a channel. Another tab's word (distrusted: a message of the
  * expected shape only, its scope at most 2,048 characters) blocks the scope in `buckets`, bounded by
- * `maxResetMs` from now. The `workerd`/`deno`/`edge-light` build has `tabs-edge.ts` instead (no tabs
+ * `maxResetMs` from now; anything else is ignored and reported as `storage:error` (operation
+ * `channel`), without its content. The `workerd`/`deno`/`edge-light` build has `tabs-edge.ts` instead (no tabs
  * there): no receiver of another tab's word.
  */
 export const linkTabs = (context: PolicyContext, share: boolean | undefined, buckets: Pick<Buckets, 'scope'>, maxResetMs: number): Channel | undefined =>
@@ -19,6 +21,8 @@ export const linkTabs = (context: PolicyContext, share: boolean | undefined, buc
 				const now = context.clock.now();
 				const bucket = buckets.scope(scope);
 				bucket.blockedUntil = Math.max(bucket.blockedUntil, Math.min(blockedUntil, now + maxResetMs));
+			} else {
+				storageError(context, 'rateLimit', 'channel', new TypeError('Ignored a malformed rate-limit message from another tab'));
 			}
 		})
 		: undefined;

@@ -249,7 +249,7 @@ describe('pending-writes after a clear in another tab', () => {
 		const { PendingWrites } = await import('../../src/outbox/pending-writes.js');
 		const scope = globalThis as { document?: unknown };
 		scope.document = {}; // Two tabs: the count's notes travel on BroadcastChannel.
-		const [one, other] = [new PendingWrites('pw-tabs'), new PendingWrites('pw-tabs')];
+		const [one, other] = [new PendingWrites('pw-tabs', () => undefined), new PendingWrites('pw-tabs', () => undefined)];
 		try {
 			one.queued('a', 'ann', 'https://x/todos/1');
 			await expect.poll(() => other.count('ann', 'https://x/todos/1')).toBe(1);
@@ -269,7 +269,7 @@ describe('pending-writes: a clear of one identity in another tab', () => {
 		const { PendingWrites } = await import('../../src/outbox/pending-writes.js');
 		const scope = globalThis as { document?: unknown };
 		scope.document = {}; // Two tabs: the count's notes travel on BroadcastChannel.
-		const [one, other] = [new PendingWrites('pw-tabs-identity'), new PendingWrites('pw-tabs-identity')];
+		const [one, other] = [new PendingWrites('pw-tabs-identity', () => undefined), new PendingWrites('pw-tabs-identity', () => undefined)];
 		try {
 			one.queued('a', 'ann', 'https://x/todos/1');
 			one.queued('b', 'bob', 'https://x/todos/1');
@@ -288,7 +288,7 @@ describe('pending-writes: a clear of one identity in another tab', () => {
 describe('PendingWrites: the count in memory', () => {
 	it('one lookup per count, kept exact through repeated notes, removals of unknown entries, the 10,000 bound and clears', async () => {
 		const { PendingWrites } = await import('../../src/outbox/pending-writes.js');
-		const pending = new PendingWrites('pw-count');
+		const pending = new PendingWrites('pw-count', () => undefined);
 		pending.queued('a', 'ann', 'https://x/todos/1');
 		pending.queued('a', 'ann', 'https://x/todos/1'); // The same entry told twice counts once.
 		pending.queued('b', 'ann', 'https://x/todos/1');

@@ -8,7 +8,7 @@ import { ManualClock } from '../helpers/manual-clock.js';
 const t0 = 1_700_000_000_000;
 
 describe('rate limit: another tab\'s word', () => {
-	it('only a message of the expected shape blocks a scope (v 1, a string scope of at most 2,048 characters, a finite time), bounded by maxResetMs', async () => {
+	it('only a message of the expected shape blocks a scope (v 1, a string scope of at most 2,048 characters, a finite time), bounded by maxResetMs; the others are reported as storage:error', async () => {
 		const clock = new ManualClock(t0);
 		const name = `rl-tabs-${Math.random()}`;
 		const sent: string[] = [];
@@ -23,6 +23,8 @@ describe('rate limit: another tab\'s word', () => {
 				return new Response('');
 			}) as typeof fetch,
 		});
+		const errors: string[] = [];
+		api.on('storage:error', ({ part, operation }) => errors.push(`${part} ${operation}`));
 		// Another tab of the same name (a second BroadcastChannel of the name in this process).
 		const other = new BroadcastChannel(`steadfetch:${name}:ratelimit`);
 		const far = t0 + 3_600_000;
@@ -57,6 +59,9 @@ describe('rate limit: another tab\'s word', () => {
 			}
 
 			expect(sent).toEqual(['d.test', 'a.test', 'b.test', 'c.test', 'long.test']);
+			// API.md 'Sensitive data': 'a malformed record is ignored and reported as storage:error': each of the
+			// 8 bad messages and the NaN one, once, without its content.
+			expect(errors).toEqual(Array(9).fill('rateLimit channel'));
 		} finally {
 			other.close();
 			api.close();

@@ -2,13 +2,13 @@
  * Secrets kept out of storage, events and keys, given in the variants the trust tests do not cover
  * (defect hunt, fourth round, area I).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { classify, createClient, memoryStore, type Client, type KeyValueStore, outbox, type OutboxPolicy } from '../../src/entries/index.js';
 import { redact } from '../../src/utils/sensitive.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 import { createHandler, createState } from '../helpers/server-handler.js';
-import { until } from './outbox-helpers.js';
+import { fakeWindow, until } from './outbox-helpers.js';
 
 let server: RunningServer;
 const handler = createHandler(createState());
@@ -70,4 +70,29 @@ describe('a secret in the URL\'s fragment (an OAuth implicit grant\'s #access_to
 		expect(redact('https://a.test/p?a=1#%61ccess_token=s3', params)).toBe('https://a.test/p?a=1#%61ccess_token=');
 		expect(redact('https://a.test/p?a=1#section-2', params)).toBe('https://a.test/p?a=1#section-2');
 	});
+});
+
+describe('messages from other tabs that are malformed', () => {
+	it('the outbox\'s pending notes (steadfetch:<name>:pending): each ignored and reported as storage:error, without its content', async () => {
+		const window = fakeWindow(); // tabs: the channel opens
+		const { api } = setup();
+		const errors: unknown[] = [];
+		api.on('storage:error', (event) => errors.push(event));
+		const other = new BroadcastChannel(`steadfetch:secrets-${names - 1}:pending`);
+		try {
+			await api.outbox.size(); // started
+			const bad = [null, 'x', { v: 2, op: '+', id: 'a', url: 'u' }, { v: 1, op: '*', id: 'a' }, { v: 1, op: '+', id: 'a'.repeat(129), url: 'u' }, { v: 1, op: '+', id: 'a' }, { v: 1, op: '+', id: 'a', url: 'u', who: 5 }];
+			for (const data of bad) {
+				other.postMessage(data);
+			}
+
+			await vi.waitFor(() => expect(errors).toHaveLength(bad.length), { timeout: 5000, interval: 10 });
+			expect(errors.map((event) => { const { part, operation, error } = event as { part: string; operation: string; error: Error }; return `${part} ${operation} ${error.name}`; })).toEqual(Array(bad.length).fill('outbox channel TypeError'));
+			expect(JSON.stringify(errors)).not.toContain('aaaa');
+		} finally {
+			other.close();
+			api.close();
+			window.restore();
+		}
+	}, 15_000);
 });
