@@ -1,7 +1,7 @@
 import type { Ref } from './refs.js';
 import type { OutboxEntry, StoredEntry } from './types.js';
 import { credentialHeaders } from '../utils/sensitive.js';
-import { isObject } from '../utils/validate.js';
+import { isNonNegativeInteger, isObject } from '../utils/validate.js';
 
 /**
  * One stored mutation, as it lives in the store: a versioned plain object (`v: 1`), structured-clonable,
@@ -83,7 +83,8 @@ export const isHeaders = (value: unknown, preconditions?: boolean): boolean => i
  * one from storage), an absolute http or https `url` (never one a replay would resolve against the
  * client's `baseUrl`, nor of another scheme; one that does not parse is refused by its replay:
  * `'rejected'`), times that are finite numbers (a `retainFrom` that is not would keep it past
- * retention, and its drain's timer spinning), a `version` that is a positive integer and
+ * retention, and its drain's timer spinning), `attempts` a count (a negative one would replay it
+ * past `maxAttempts`), a `version` that is a positive integer and
  * preconditions of the three names only.
  */
 export const isRecord = (value: unknown): value is OutboxRecord => {
@@ -95,7 +96,7 @@ export const isRecord = (value: unknown): value is OutboxRecord => {
 		&& record.idempotencyKey !== '' && isHeaders(record.headers) && isHeaders(record.preconditions ?? {}, true)
 		// The outbox never stores a credential (`Authorization`, `Cookie`…): a record holding one was not its own.
 		&& Object.keys(record.headers).every((name) => !credentialHeaders.includes(name.toLowerCase()))
-		&& [record.createdAt, record.attempts, record.nextAttemptAt, record.retainFrom ?? 0].every(Number.isFinite) && Number.isInteger(version) && version > 0
+		&& [record.createdAt, record.nextAttemptAt, record.retainFrom ?? 0].every(Number.isFinite) && isNonNegativeInteger(record.attempts) && Number.isInteger(version) && version > 0
 		&& (record.body === undefined || record.body instanceof ArrayBuffer)
 		// A stored length that disagrees with the bytes read back (a truncated or swapped body) makes the record malformed.
 		&& (record.bodyBytes === undefined || record.bodyBytes === (record.body?.byteLength ?? 0))

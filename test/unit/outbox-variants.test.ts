@@ -257,6 +257,13 @@ describe('stored records tampered with', () => {
 		// A credential the outbox never stores: a record holding one was not written by it, and no replay sends it.
 		['an Authorization header', (record) => { record['headers'] = { ...record['headers'] as object, Authorization: 'Bearer planted' }; }],
 		['a cookie header', (record) => { record['headers'] = { ...record['headers'] as object, cookie: 'session=planted' }; }],
+		// Numbers beyond their bounds, and what fetch would refuse on every replay (defect hunt, fourth round).
+		['attempts negative (-1e6: a million replays past maxAttempts)', (record) => { record['attempts'] = -1e6; }],
+		['attempts not an integer', (record) => { record['attempts'] = 0.5; }],
+		['a method that is no token', (record) => { record['method'] = 'PU T'; }],
+		['a header name fetch refuses', (record) => { record['headers'] = { ...record['headers'] as object, 'a b': 'x' }; }],
+		['a header value with a line break', (record) => { record['headers'] = { ...record['headers'] as object, 'x-app': 'a\r\nx-injected: 1' }; }],
+		['an idempotencyKey with a line break', (record) => { record['idempotencyKey'] = 'k\r\nx-injected: 1'; }],
 	];
 
 	it.each(tampered)('%s: a dead letter (rejected), never sent, no loop', async (_name, change) => {
