@@ -46,3 +46,10 @@ export const isRecord = (value: unknown): value is CacheRecord => {
 		&& Object.prototype.toString.call(record.body) === '[object ArrayBuffer]'
 		&& fetchTakes(record as CacheRecord);
 };
+
+/**
+ * Whether a record holds a header the cache never stores (`sensitive`: the credential headers, `Set-Cookie`
+ * included, and the client's `sensitiveHeaders`), among its headers or its Vary's: not its own, and never served.
+ */
+export const holdsSecret = ({ headers, vary }: CacheRecord, sensitive: ReadonlySet<string>): boolean =>
+	[...headers, ...vary].some(([name]) => sensitive.has(name.toLowerCase()));

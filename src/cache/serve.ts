@@ -1,7 +1,7 @@
 import type { PolicyCall } from '../core/policy.js';
 import { storageError } from '../core/part-store.js';
 import { directives, seconds } from './cache-control.js';
-import { isRecord, type CacheRecord } from './record.js';
+import { holdsSecret, isRecord, type CacheRecord } from './record.js';
 import { behind, type CacheState, type Read } from './state.js';
 import { ageOf, staleResponse, type StaleReason } from './stale-response.js';
 
@@ -26,7 +26,7 @@ const skewMs = 60_000;
  * the call's identity to its URL, which the outbox counts: `pending-writes=N`), or undefined; with `read`, only
  * while that call has no answer yet (a deadline's); only while the call's world is current (no identity
  * change and no clear of the cache since it started: a read made before a logout gets no copy after it).
- * A copy past its limit, or unreadable, goes.
+ * A copy past its limit, or unreadable (a header the cache never stores among them: `holdsSecret`), goes.
  * Never rejects.
  */
 export const serve = async (cache: CacheState, call: PolicyCall, request: Request, reason: StaleReason, read?: Read): Promise<Response | undefined> => {
@@ -35,7 +35,7 @@ export const serve = async (cache: CacheState, call: PolicyCall, request: Reques
 		const stored = await cache.key.of(request, call.identity);
 		const record = stored && await store.get<unknown>(stored);
 		const now = context.clock.now();
-		const readable = isRecord(record);
+		const readable = isRecord(record) && !holdsSecret(record, cache.sensitive);
 		if (!readable || now > record.until || now < record.storedAt - skewMs || (now > record.storedAt + cache.maxStaleMs && !ownLimit(record))) {
 			if (record !== undefined) {
 				if (!readable) {
