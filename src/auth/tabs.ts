@@ -1,3 +1,4 @@
+import { storageError } from '../core/part-store.js';
 import type { PolicyContext } from '../core/policy.js';
 import { openChannel } from '../utils/channel.js';
 import { webLocks } from '../utils/lock.js';
@@ -20,15 +21,20 @@ export interface TabLink {
  * both named after the client's `name` and the origins it guards (`prefixes`), so tabs of one client
  * share a refresh and two clients of one page for two APIs (each its own token and refresh) never
  * wait for, nor skip for, the other's. Another tab's word that its refresh finished goes to
- * `heard` (a waiter then skips its own) and is emitted as a shared `auth:refresh`. The
+ * `heard` (a waiter then skips its own) and is emitted as a shared `auth:refresh`; anything but that word
+ * (`1`) is ignored and reported as `storage:error` (operation `channel`), without its content. The
  * `workerd`/`deno`/`edge-light` build has `tabs-edge.ts` instead (no tabs, channel or Web Locks
  * there): no link, and a refresh runs without a lock.
  */
 export const linkTabs = (context: PolicyContext, prefixes: readonly string[], heard: () => void): TabLink | undefined => {
 	const name = `steadfetch:${context.name}/auth ${prefixes}`;
-	const channel = openChannel(name, () => {
-		heard();
-		context.emit('auth:refresh', { ok: true, durationMs: 0, shared: true });
+	const channel = openChannel(name, (data) => {
+		if (data === 1) {
+			heard();
+			context.emit('auth:refresh', { ok: true, durationMs: 0, shared: true });
+		} else {
+			storageError(context, 'auth', 'channel', new TypeError('Ignored a malformed auth message from another tab'));
+		}
 	});
 	return {
 		async lock(run) {

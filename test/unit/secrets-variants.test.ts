@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { classify, createClient, memoryStore, type Client, type KeyValueStore, outbox, type OutboxPolicy } from '../../src/entries/index.js';
+import { auth } from '../../src/entries/auth.js';
 import { redact } from '../../src/utils/sensitive.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
@@ -94,5 +95,32 @@ describe('messages from other tabs that are malformed', () => {
 			api.close();
 			window.restore();
 		}
+	}, 15_000);
+
+	it('auth\'s word that another tab refreshed (steadfetch:<name>/auth <origins>): only its own message counts (a waiter skips its refresh for it); anything else is ignored and reported', async () => {
+		let token = 'old';
+		const name = `secrets-auth-${names++}`;
+		const api = createClient({
+			name, retry: 0, breaker: false, staleCache: false,
+			auth: auth({ origins: ['https://api.test'], token: () => token, refresh: async () => { token = 'new'; } }),
+			fetch: (async (request: Request) => new Response('', { status: request.headers.get('authorization') === 'Bearer new' ? 200 : 401 })) as typeof fetch,
+		});
+		const seen: string[] = [];
+		api.on('auth:refresh', ({ shared }) => seen.push(shared ? 'shared refresh' : 'own refresh'));
+		api.on('storage:error', ({ part, operation }) => seen.push(`${part} ${operation}`));
+		const other = new BroadcastChannel(`steadfetch:${name}/auth https://api.test/`);
+		try {
+			for (const bad of [null, 'x', { refreshed: true }, 2]) {
+				other.postMessage(bad);
+			}
+
+			other.postMessage(1); // The word a tab posts (never the token): messages of one sender arrive in order.
+			await vi.waitFor(() => expect(seen).toContain('shared refresh'), { timeout: 5000, interval: 10 });
+			expect(seen).toEqual([...Array(4).fill('auth channel'), 'shared refresh']);
+		} finally {
+			other.close();
+			api.close();
+		}
+
 	}, 15_000);
 });
