@@ -48,11 +48,12 @@ export const linkTabs = (context: PolicyContext, scopes: Scopes<Scope>, windowMs
 
 	/**
 	 * Another tab's counts, for a scope this client knows or a new one while it knows fewer than
-	 * `maxHeard`; anything malformed is ignored and reported, without its content.
+	 * `maxHeard`; anything malformed (a scope name over 2,048 characters too, as the breaker's and the
+	 * rate limiter's) is ignored and reported, without its content.
 	 */
 	const receive = (data: unknown): void => {
 		const { scope, requests, accepts } = (data ?? {}) as Record<string, unknown>;
-		if (typeof scope === 'string' && isNonNegativeInteger(requests) && requests <= maxTold && isNonNegativeInteger(accepts) && accepts <= requests) {
+		if (typeof scope === 'string' && scope.length <= 2048 && isNonNegativeInteger(requests) && requests <= maxTold && isNonNegativeInteger(accepts) && accepts <= requests) {
 			const known = scopes.get(scope) !== undefined || scopes.size < maxHeard ? tabsOf(scopes.scope(scope)) : undefined;
 			const now = context.clock.now();
 			known?.heard.add(now, 0, requests);
