@@ -77,6 +77,12 @@ export const preconditionNames: ReadonlySet<string> = new Set(['if-match', 'if-u
 export const isHeaders = (value: unknown, preconditions?: boolean): boolean => isObject(value)
 	&& Object.entries(value).every(([name, item]) => typeof item === 'string' && (!preconditions || (preconditionNames.has(name) && /^[ -~]+$/.test(item))));
 
+/** A stored `lastError` as `list()` shows it: a code and a message (strings), an integer status if any; or none. */
+const isLastError = (value: unknown): boolean => {
+	const { code, message, status } = (value ?? {}) as Record<string, unknown>;
+	return value === undefined || (isObject(value) && typeof code === 'string' && typeof message === 'string' && (status === undefined || Number.isInteger(status)));
+};
+
 /**
  * Whether a stored value is a readable record (distrust what storage hands back): besides its
  * fields' types, headers without a credential (the outbox never stores one, so a replay never sends
@@ -84,7 +90,7 @@ export const isHeaders = (value: unknown, preconditions?: boolean): boolean => i
  * client's `baseUrl`, nor of another scheme; one that does not parse is refused by its replay:
  * `'rejected'`), times that are finite numbers (a `retainFrom` that is not would keep it past
  * retention, and its drain's timer spinning), `attempts` a count (a negative one would replay it
- * past `maxAttempts`), a `version` that is a positive integer and
+ * past `maxAttempts`), a `lastError` of the shape `list()` shows, a `deadReason` it names, a `version` that is a positive integer and
  * preconditions of the three names only.
  */
 export const isRecord = (value: unknown): value is OutboxRecord => {
@@ -96,7 +102,7 @@ export const isRecord = (value: unknown): value is OutboxRecord => {
 		&& record.idempotencyKey !== '' && isHeaders(record.headers) && isHeaders(record.preconditions ?? {}, true)
 		// The outbox never stores a credential (`Authorization`, `Cookie`…): a record holding one was not its own.
 		&& Object.keys(record.headers).every((name) => !credentialHeaders.includes(name.toLowerCase()))
-		&& [record.createdAt, record.nextAttemptAt, record.retainFrom ?? 0].every(Number.isFinite) && isNonNegativeInteger(record.attempts) && Number.isInteger(version) && version > 0
+		&& [record.createdAt, record.nextAttemptAt, record.retainFrom ?? 0].every(Number.isFinite) && isNonNegativeInteger(record.attempts) && isLastError(record.lastError) && /^(rejected|expired|max-attempts|conflict|migrate|parent)$/.test(record.deadReason ?? 'parent') && Number.isInteger(version) && version > 0
 		&& (record.body === undefined || record.body instanceof ArrayBuffer)
 		// A stored length that disagrees with the bytes read back (a truncated or swapped body) makes the record malformed.
 		&& (record.bodyBytes === undefined || record.bodyBytes === (record.body?.byteLength ?? 0))

@@ -264,6 +264,10 @@ describe('stored records tampered with', () => {
 		['a header name fetch refuses', (record) => { record['headers'] = { ...record['headers'] as object, 'a b': 'x' }; }],
 		['a header value with a line break', (record) => { record['headers'] = { ...record['headers'] as object, 'x-app': 'a\r\nx-injected: 1' }; }],
 		['an idempotencyKey with a line break', (record) => { record['idempotencyKey'] = 'k\r\nx-injected: 1'; }],
+		// Shown by list() and the outbox's events as the app reads them (a code, a message, a status).
+		['a lastError that is no { code, message }', (record) => { record['lastError'] = { code: 5, message: { text: 'x' } }; }],
+		['a lastError that is a string', (record) => { record['lastError'] = 'boom'; }],
+		['a deadReason API.md does not name', (record) => { record['deadReason'] = 'because'; }],
 	];
 
 	it.each(tampered)('%s: a dead letter (rejected), never sent, no loop', async (_name, change) => {
