@@ -43,11 +43,13 @@ const nameOf = (raw: string): string => (/[%+]/.test(raw) ? new URLSearchParams(
  * `#access_token=…`; a hash route has a query of its own) as `name=value` lines, decoded (undefined
  * when none), and the URL with their values removed, the rest of it byte for byte. A name is compared
  * case-insensitively after percent-decoding (`secre%74=` is `secret=`). A URL without `?` or `#`
- * costs one search; with one, a split and a set lookup per parameter.
+ * costs two `indexOf`s; with one, a split and a set lookup per parameter.
  */
 export const splitSensitive = (url: string, params: ReadonlySet<string>): { found: string | undefined; redacted: string } => {
 	let found: string | undefined;
-	const start = url.search(/[?#]/);
+	const query = url.indexOf('?');
+	const hash = url.indexOf('#');
+	const start = query === -1 || (hash !== -1 && hash < query) ? hash : query;
 	if (start === -1 || params.size === 0) {
 		return { found, redacted: url };
 	}
@@ -73,7 +75,7 @@ export const splitSensitive = (url: string, params: ReadonlySet<string>): { foun
  * `url` with the values of its sensitive query (and fragment) parameters removed (see `splitSensitive`): what every
  * URL in an event, log record or span shows. Nearly free for a URL without a query or a fragment.
  */
-export const redact = (url: string, params: ReadonlySet<string>): string => splitSensitive(url, params).redacted;
+export const redact = (url: string, params: ReadonlySet<string>): string => url.includes('?') || url.includes('#') ? splitSensitive(url, params).redacted : url;
 
 /**
  * `text` (an error's message: ky's and ours name the request's URL, absolute or as the caller gave
