@@ -5,7 +5,7 @@ import type { KeySpan, KeyValueStore, StoreFactory } from '../stores/types.js';
 import { markHandedOver } from '../stores/hand-over.js';
 import { settlesAtOnce } from '../stores/at-once.js';
 import { droppedWork } from './part-store-drop.js';
-import type { World } from './world.js';
+import { worldsOf, type World } from './world.js';
 
 /** A key whose delete the store has not confirmed yet. */
 const gone: unique symbol = Symbol();
@@ -83,6 +83,8 @@ export class PartStore {
 	readonly #failed = new Set<string>();
 	/** The world each unconfirmed write (not delete) was made in: see `#forget`. */
 	readonly #worlds = new Map<string, World>();
+	/** The world's last note when `#forget` last looked (`Worlds.noted`). */
+	#seen = -1;
 	/** See `partStore`. */
 	readonly #idOf: ((key: string) => string | undefined) | undefined;
 
@@ -240,6 +242,13 @@ export class PartStore {
 	 * client of the name: that removed it from the store, so it is neither served nor written again.
 	 */
 	#forget(): void {
+		// Nothing noted since the last look: every kept write is still of its world (a check per kept write, on every read, is not paid for nothing).
+		const noted = worldsOf(this.#context.stores).noted;
+		if (this.#worlds.size === 0 || noted === this.#seen) {
+			return;
+		}
+
+		this.#seen = noted;
 		for (const [key, world] of this.#worlds) {
 			if (!world.current(this.#part, this.#idOf?.(key))) {
 				this.#worlds.delete(key);

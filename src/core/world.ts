@@ -91,6 +91,11 @@ export class Worlds {
 	/** The clients of this name and store that run, each told the delivered writes (`connect`); one gone is forgotten when met. */
 	readonly #hearing = new Set<{ deref(): Emit | undefined }>();
 
+	/** The sequence number of the last note: while it is the same, nothing was cleared or removed. */
+	get noted(): number {
+		return this.#at;
+	}
+
 	/** Capture the world now for work of `identity`; `now()` reads the client's identity at each check. */
 	open(identity: string | undefined, now: () => string | undefined): World {
 		return new Started(this.#notes, this.#at, identity, now);
