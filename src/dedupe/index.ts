@@ -121,9 +121,10 @@ const create = (context: PolicyContext): PolicyParts => {
  * and hooks, and every property of how fetch sends it (`credentials`, `mode`, `redirect`, `cache`,
  * `referrer`, `referrerPolicy`, `integrity`, `keepalive`, `priority`), so two users, tenants or
  * credential modes never share a response (nor a call made after a `clear()` one made before it, nor
- * calls that turn different policies off: `{ bulkhead: false }`, `{ hedge: false }`…), and a keyed call (its own `Idempotency-Key`) never
- * shares, nor a call with a transport of its own (its `fetch`, or a fetch option such as undici's
- * `dispatcher` other than the client's). The trace slot's own headers are added after the comparison. The shared request keeps
+ * calls that turn different policies off: `{ bulkhead: false }`, `{ hedge: false }`…); a keyed call (its own `Idempotency-Key`) shares only
+ * with a call of the same key (a request header like any other: one operation), and a call with a
+ * transport of its own (its `fetch`, or a fetch option such as undici's `dispatcher` other than the
+ * client's) never shares. The trace slot's own headers are added after the comparison. The shared request keeps
  * every property of the first caller's. Each caller gets its own response (its own body), runs its
  * own hooks, and keeps its own abort: the shared request is aborted only when every caller has
  * aborted; a call whose signal is already aborted is rejected at once with its reason. Nothing is
