@@ -5,7 +5,7 @@ import type { KeySpan, KeyValueStore, StoreFactory } from '../stores/types.js';
 import { markHandedOver } from '../stores/hand-over.js';
 import { settlesAtOnce } from '../stores/at-once.js';
 import { droppedWork } from './part-store-drop.js';
-import { worldsOf, type World } from './world.js';
+import type { World, Worlds } from './world.js';
 
 /** A key whose delete the store has not confirmed yet. */
 const gone: unique symbol = Symbol();
@@ -84,7 +84,7 @@ export class PartStore {
 	/** The world each unconfirmed write (not delete) was made in: see `#forget`. */
 	readonly #worlds = new Map<string, World>();
 	/** The world's last note when `#forget` last looked (`Worlds.noted`). */
-	#seen = -1;
+	#seen: number | undefined = -1;
 	/** See `partStore`. */
 	readonly #idOf: ((key: string) => string | undefined) | undefined;
 
@@ -242,9 +242,16 @@ export class PartStore {
 	 * client of the name: that removed it from the store, so it is neither served nor written again.
 	 */
 	#forget(): void {
-		// Nothing noted since the last look: every kept write is still of its world (a check per kept write, on every read, is not paid for nothing).
-		const noted = worldsOf(this.#context.stores).noted;
-		if (this.#worlds.size === 0 || noted === this.#seen) {
+		if (this.#worlds.size === 0) {
+			return;
+		}
+
+		// Nothing noted since the last look: every kept write is still of its world (a check per kept write, on
+		// every read, is not paid for nothing). The `Worlds` they were opened from is the one `worldsOf`
+		// (src/core/world.ts) keeps in `stores`, read here without importing world.ts's code into this module:
+		// that import alone cost the preset ~11.6k instructions per call (bench/instructions.mjs, BENCH_NO_GC=1).
+		const noted = (this.#context.stores.get('#world') as Worlds | undefined)?.noted;
+		if (noted === this.#seen) {
 			return;
 		}
 
