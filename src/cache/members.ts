@@ -1,4 +1,5 @@
 import { callUrl } from '../core/scope.js';
+import { withSearchParams } from '../utils/search-params.js';
 import { redact } from '../utils/sensitive.js';
 import { urlOf } from './keys.js';
 import { isRecord, type CacheRecord } from './record.js';
@@ -63,31 +64,6 @@ const records = async ({ key, store }: CacheState, identity: string | undefined,
 	const prefix = await key.who(identity);
 	const found = await Promise.all((await store.keys()).filter((stored) => stored.startsWith(prefix) && (url === undefined || urlOf(stored) === url)).map(async (stored) => store.get<unknown>(stored)));
 	return found.filter(isRecord);
-};
-
-/**
- * `url` with a client's `searchParams` added as ky adds them to each call's URL: a string appended as
- * it is; anything else pair by pair, a record's `undefined` values not added and their names removed.
- */
-const withSearchParams = (url: string, searchParams: unknown): string => {
-	const target = new URL(url);
-	if (typeof searchParams === 'string') {
-		const text = searchParams.replace(/^\?/, '');
-		if (text.trim()) {
-			target.search = target.search ? `${target.search}&${text}` : `?${text}`;
-		}
-	} else if (typeof searchParams === 'object' && searchParams) {
-		const record = !Array.isArray(searchParams) && !(searchParams instanceof URLSearchParams);
-		for (const [name, value] of record ? Object.entries(searchParams) : new URLSearchParams(searchParams as string[][])) {
-			if (value === undefined) {
-				target.searchParams.delete(name);
-			} else {
-				target.searchParams.append(name, String(value));
-			}
-		}
-	}
-
-	return target.href;
 };
 
 /** `client.cache`: the stored copies, as the app sees them (API.md "Responses served from the stale cache"). */

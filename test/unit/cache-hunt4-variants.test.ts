@@ -30,6 +30,13 @@ describe('cache.delete(url) resolves the URL as a call does', () => {
 		await api.cache.delete('users/2?x=1');
 		expect(await api.cache.list()).toEqual([]);
 	});
+
+	it('with a record of the client\'s searchParams holding undefined: that name is removed from the input\'s query, as ky removes it from the call\'s URL', async () => {
+		const api = kit.make({ searchParams: { v: 2, gone: undefined } });
+		expect((await fetchAndStore(api, 'users/3?gone=1&x=a%20b')).url).toBe(`${kit.url}/users/3?x=a+b&v=2`);
+		await api.cache.delete('users/3?gone=1&x=a%20b');
+		expect(await api.cache.list()).toEqual([]);
+	});
 });
 
 describe('a record stored "in the future" (the device clock set back since) is no older than maxStaleMs', () => {

@@ -114,6 +114,24 @@ describe('queryOptionsFor: meta.steadfetchUrl', () => {
 		expect(queryOptionsFor(client, 'todos', { searchParams: { token: 's3cret', page: 3 } }).meta.steadfetchUrl).toBe(`${api.url}/v1/todos?token=&page=3`);
 	});
 
+	it('with searchParams as ky adds them: a record\'s undefined value removes that name from the input\'s own query, and the query is re-encoded as the call\'s is; it is the URL the call went to', async () => {
+		const client = createCore({ prefix: `${api.url}/v1/`, retry: 0 });
+		closing.push(() => client.close());
+		const queryClient = new QueryClient();
+		closing.push(() => queryClient.clear());
+		const cases: Array<[string, unknown]> = [['todos?gone=1&keep=1', { page: 2, gone: undefined }], ['todos?q=a%20b', { page: 2 }], ['todos?q=a%20b', '?page=2'], ['todos', '   '], ['todos?x=1', []]];
+		const urls = [];
+		for (const [index, [input, searchParams]] of cases.entries()) {
+			const options = queryOptionsFor(client, input, { searchParams: searchParams as never });
+			urls.push(options.meta.steadfetchUrl);
+			await queryClient.fetchQuery({ queryKey: ['ky', index], ...options });
+		}
+
+		// Before (appended as text): `${api.url}/v1/todos?gone=1&keep=1&page=2` and `…?q=a%20b&page=2` for the first two.
+		expect(urls).toEqual(reads.map((read) => `${api.url}${read}`));
+		expect(reads).toEqual(['/v1/todos?keep=1&page=2', '/v1/todos?q=a+b&page=2', '/v1/todos?q=a%20b&page=2', '/v1/todos', '/v1/todos?x=1']);
+	});
+
 	it('holds no sensitive query value (a persister stores meta): the values of sensitiveParams removed, as in every URL steadfetch shows; still invalidated by a write', async () => {
 		const client = createCore({ prefix: `${api.url}/v1/`, retry: 0, sensitiveParams: ['session'] });
 		closing.push(() => client.close());
