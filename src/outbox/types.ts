@@ -42,8 +42,11 @@ export interface StoredEntry extends Omit<OutboxEntry, 'bodyBytes'> {
 	body?: ArrayBuffer;
 }
 
-/** What `onConflict` resolves to: drop the entry, make it a dead letter, or a rebased write in its place. */
-export type ConflictResolution = 'discard' | 'dead' | { json?: unknown; body?: BodyInit; headers?: Record<string, string> };
+/**
+ * What `onConflict` resolves to: drop the entry, make it a dead letter, or a rebased write in its place.
+ * Its `body` is any body `fetch` takes.
+ */
+export type ConflictResolution = 'discard' | 'dead' | { json?: unknown; body?: NonNullable<RequestInit['body']>; headers?: Record<string, string> };
 
 /** `client.outbox`. */
 export interface Outbox {

@@ -25,7 +25,7 @@ beforeAll(() => {
 	dir = mkdtempSync(join(tmpdir(), 'steadfetch-types-'));
 	mkdirSync(join(dir, 'node_modules'));
 	symlinkSync(root, join(dir, 'node_modules/steadfetch'));
-	for (const name of ['core', 'breaker', 'preset', 'policies']) {
+	for (const name of ['core', 'breaker', 'preset', 'policies', 'node-only']) {
 		for (const extension of ['ts', 'mts', 'cts']) {
 			cpSync(join(fixtures, `${name}.ts`), join(dir, `${name}.${extension}`));
 		}
@@ -43,6 +43,8 @@ const base: ts.CompilerOptions = {
 const modes = {
 	bundler: { ...base, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler },
 	nodenext: { ...base, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext },
+	// A Node backend's: no DOM lib, Node's globals (what a server's tsconfig has: `"types": ["node"]`).
+	node: { ...base, lib: ['lib.es2023.d.ts'], types: ['node'], typeRoots: [join(root, 'node_modules/@types')], module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext },
 };
 
 /** Parsed files shared by the programs (the libraries' declarations are the same for each): keyed by path and how each is parsed. */
@@ -85,6 +87,11 @@ describe('each program sees the events and per-call options of the policies it i
 
 	it('the same under `nodenext`, as ESM (dist/*.d.ts) and as CommonJS (dist/*.d.cts)', () => {
 		const failed = ['core', 'breaker', 'preset'].flatMap((name) => ['mts', 'cts'].flatMap((extension) => errorsOf(`${name}.${extension}`, 'nodenext')));
+		expect(failed).toEqual([]);
+	}, 120_000);
+
+	it('a Node backend\'s program (no DOM lib, `types: [\'node\']`): the declarations name no DOM-only type, as ESM and as CommonJS', () => {
+		const failed = ['mts', 'cts'].flatMap((extension) => errorsOf(`node-only.${extension}`, 'node'));
 		expect(failed).toEqual([]);
 	}, 120_000);
 });
