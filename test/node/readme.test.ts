@@ -544,6 +544,16 @@ describe('the Errors section', () => {
 		const rows = [...section.matchAll(/^\| `(\w+)` \| (yes|no) \| (.+?) \| (.+?) \|$/gm)].map((match) => match[1]!);
 		expect(rows.sort()).toEqual([...codes].sort());
 	});
+
+	it('a code\'s row names every cause its error tells apart: `OUTBOX_FULL`\'s each `reason` of OutboxFullError, and the bound behind it', () => {
+		const section = written.slice(written.indexOf('### Errors\n'), written.indexOf('\n### ', written.indexOf('### Errors\n') + 1));
+		const row = /^\| `OUTBOX_FULL` \|.*$/m.exec(section)![0];
+		const reasons = [.../export type OutboxFullReason = ([^;]+);/.exec(readFileSync(join(root, 'src/errors/OutboxFullError.ts'), 'utf8'))![1]!.matchAll(/'(\w+)'/g)].map((match) => match[1]!);
+		expect(reasons.length).toBeGreaterThan(0);
+		expect(reasons.filter((reason) => !row.includes(`'${reason}'`))).toEqual([]);
+		// The bounds OutboxOptions has for it, and the storage quota.
+		expect(['`maxEntries`', '`maxBodyBytes`', '`maxFileBytes`', 'quota'].filter((bound) => !row.includes(bound))).toEqual([]);
+	});
 });
 
 describe('What it costs', () => {
