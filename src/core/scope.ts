@@ -1,4 +1,5 @@
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
+import { canParse } from '../utils/validate.js';
 
 /** The default scope of a URL: its origin (`https://api.example.com`). */
 export const originOf = (url: string | URL): string => new URL(url).origin;
@@ -39,8 +40,8 @@ export const callUrl = (input: string | URL, { prefix, baseUrl }: { readonly pre
 	}
 
 	try {
-		const joined = typeof input !== 'string' || URL.canParse(input) || !prefix ? input : `${String(prefix).replace(/\/+$/, '')}/${input.replace(/^\/+/, '')}`;
-		return new Request(baseUrl && !URL.canParse(joined) ? new URL(joined, new Request(baseUrl as string).url) : joined).url;
+		const joined = typeof input !== 'string' || canParse(input) || !prefix ? input : `${String(prefix).replace(/\/+$/, '')}/${input.replace(/^\/+/, '')}`;
+		return new Request(baseUrl && !canParse(joined) ? new URL(joined, new Request(baseUrl as string).url) : joined).url;
 	} catch (error) {
 		throw new InvalidRequestError(`Invalid URL: ${String(input)}${pathHint(input)}`, { cause: error });
 	}

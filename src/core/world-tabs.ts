@@ -1,6 +1,6 @@
 import { openChannel, type Channel } from '../utils/channel.js';
 import { hasTabs } from '../utils/tabs.js';
-import { isObject, isToken } from '../utils/validate.js';
+import { canParse, isObject, isToken } from '../utils/validate.js';
 
 /** What the world does with what another tab or worker of the origin posted, once checked. */
 export interface Hearing {
@@ -23,7 +23,7 @@ const maxUrlLength = 8_192;
 const writeOf = (write: unknown): [string, string] | undefined => {
 	const [method, url] = Array.isArray(write) && write.length === 2 ? write as unknown[] : [];
 	return isToken(method) && method.length <= 32
-		&& typeof url === 'string' && url.length <= maxUrlLength && /^https?:\/\//i.test(url) && URL.canParse(url)
+		&& typeof url === 'string' && url.length <= maxUrlLength && /^https?:\/\//i.test(url) && canParse(url)
 		? [method, new URL(url).href] : undefined;
 };
 

@@ -1,6 +1,6 @@
 import { pathOf, touchedBy } from '../cache/superseded.js';
 import type { ClientOf as Client } from '../core/client-types.js';
-import { describe } from '../utils/validate.js';
+import { canParse, describe } from '../utils/validate.js';
 import { takes } from './takes.js';
 
 /** A delivered write as `touches` gets it: its method and absolute URL (sensitive query values removed). */
@@ -51,7 +51,7 @@ const extra = (touched: unknown, paths: Set<string>, keys: Array<readonly unknow
 	for (const entry of touched as unknown[]) {
 		if (Array.isArray(entry)) {
 			keys.push(entry);
-		} else if (typeof entry === 'string' && URL.canParse(entry)) {
+		} else if (typeof entry === 'string' && canParse(entry)) {
 			paths.add(pathOf(new URL(entry).href));
 		} else {
 			report(new TypeError(`\`touches\` returned ${describe(entry)}: not an absolute URL nor a query key`));

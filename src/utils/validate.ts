@@ -24,6 +24,18 @@ export const check = (ok: boolean, option: string, value: unknown, expected: str
  */
 export const offOnly = (slot: string) => (value: unknown): void => check(false, slot, value, 'false, or left out');
 
+/**
+ * Whether `url` is an absolute URL, as `URL.canParse(url)` says — which Chrome and Edge have only
+ * from 120, and the README supports 116+ — asked of the constructor.
+ */
+export const canParse = (url: string | URL): boolean => {
+	try {
+		return Boolean(new URL(url));
+	} catch {
+		return false;
+	}
+};
+
 /** Whether `value` is an object as `typeof` says (an array too, not a function), not null: the one place the test is written. */
 export const isObject = (value: unknown): value is object => typeof value === 'object' && value !== null;
 

@@ -145,6 +145,18 @@ describe('the package as users install it', () => {
 		expect(offenders).toEqual([]);
 	});
 
+	it('the built code calls no built-in newer than the browsers the README names (Chrome/Edge 116+, Firefox 124+, Safari 17.4+)', () => {
+		const floor = /Chrome\/Edge (\d+)\+,\s+Firefox\s+(\d+)\+,\s+Safari\s+([\d.]+)\+/.exec(readFileSync(join(root, 'README.md'), 'utf8'))!.slice(1);
+		expect(floor).toEqual(['116', '124', '17.4']);
+		// Each with the first Chrome that has it: every one is past 116.
+		const newer = ['URL.canParse', 'URL.parse', 'Promise.withResolvers', 'Promise.try', 'Array.fromAsync', 'Object.groupBy', 'Map.groupBy', 'Iterator.from', 'RegExp.escape', 'Error.isError', 'Math.sumPrecise'];
+		const found = files(join(root, 'dist')).filter((file) => file.endsWith('.js')).flatMap((file) => {
+			const code = readFileSync(file, 'utf8');
+			return newer.filter((name) => code.includes(`${name}(`)).map((name) => `${file.slice(root.length + 1)}: ${name}`);
+		});
+		expect(found).toEqual([]);
+	});
+
 	it('importing the built module starts no timer and touches no storage', async () => {
 		const timers: unknown[] = [];
 		const original = globalThis.setTimeout;
