@@ -505,6 +505,24 @@ describe('defaults are written once: what the README says is the TSDoc\'s @defau
 		expect(numberOf(/a part without a band sits at ([\d ]+),/.exec(prose)![1]!)).toBe(code('src/core/slots.ts', /const unbanded = ([\d_]+);/));
 	});
 
+	it('the defaults a recipe\'s comment or the prose states without a unit are the TSDoc\'s: maxFileBytes, the throttle\'s k and minRequests, the client\'s name, the sensitiveParams named', () => {
+		const text = written.replaceAll(/\s+/g, ' ');
+		// "A photo taken offline": `// photos up to 50 MiB (25 MiB by default)`.
+		expect(Number(/\((\d+) MiB by default\)/.exec(text)![1]) * 1_048_576).toBe(numberOf(defaultOf('OutboxOptions', 'maxFileBytes')));
+		// "When the origin is overloaded": `// k = 2: …` above `adaptiveThrottle()`, and "where `minRequests` is 20".
+		expect(Number(/\/\/ k = ([\d.]+):/.exec(text)![1])).toBe(numberOf(defaultOf('AdaptiveThrottleOptions', 'k')));
+		expect(Number(/where `minRequests` is (\d+)/.exec(text)![1])).toBe(numberOf(defaultOf('AdaptiveThrottleOptions', 'minRequests')));
+		// "Where it keeps what it stores": the client's `name` (`'steadfetch'` by default).
+		expect(/\(`('\w+')` by default\)/.exec(text)![1]).toBe(defaultOf('BaseClientOptions', 'name'));
+		// "Security and privacy": every name "the default `sensitiveParams` include" is in the default list (case-insensitively, as they are matched).
+		const listed = defaultOf('BaseClientOptions', 'sensitiveParams').toLowerCase();
+		const named = [.../the default `sensitiveParams` include ([^;]+);/.exec(text)![1]!.matchAll(/`([\w-]+)`/g)].map((match) => match[1]!);
+		expect(named.length).toBeGreaterThan(5);
+		expect(named.filter((name) => !listed.includes(`'${name.toLowerCase()}'`))).toEqual([]);
+		// The recipes' comments: "not the 20 s default", "not ky's 10 s per attempt".
+		expect(new Set([...text.matchAll(/the (\d+) s default/g)].map((match) => Number(match[1]) * 1_000))).toEqual(new Set([numberOf(defaultOf('BaseClientOptions', 'totalTimeout'))]));
+	}, 60_000); // Each option's source parsed: seconds on a busy machine.
+
 	it('a summary @default of a client option is its sub-options\' @defaults (retryBudget, breaker, staleCache)', () => {
 		const summaries: Array<[string, string, string]> = [
 			[defaultOf('BaseClientOptions', 'retryBudget'), 'RetryBudgetOptions', 'retryBudget'],
