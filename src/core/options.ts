@@ -1,4 +1,4 @@
-import type { Options as KyOptions } from 'ky';
+import type { Options as KyOptions, RetryOptions } from 'ky';
 import type { RetryBudgetOptions } from '../retry/budget.js';
 import type { StoreFactory } from '../stores/types.js';
 import type { Slots } from './policy.js';
@@ -22,6 +22,16 @@ export interface BaseClientOptions extends KyOptions {
 	 * @default 20_000
 	 */
 	totalTimeout?: number | false;
+	/**
+	 * ky's `retry` (a number is its `limit`), with defaults of ours where ky's would hang a call or
+	 * herd a fleet: full jitter (drawn from `random`), retries on timeout, delays at most 30 000 ms
+	 * (`backoffLimit`, and `maxRetryAfter` for a server's `Retry-After`); ky's `limit`, `methods` and
+	 * `statusCodes` kept, and a POST or PATCH retried too when it carries an `Idempotency-Key` (given
+	 * `methods` decide alone: a POST or PATCH listed gets a key). An object given is laid over these
+	 * defaults key by key. Each retry is asked of `retryBudget`.
+	 * @default { limit: 2, jitter: true, retryOnTimeout: true, backoffLimit: 30_000, maxRetryAfter: 30_000 }
+	 */
+	retry?: RetryOptions | number;
 	/**
 	 * Limit retries per scope to a share of first attempts over a sliding window, so an outage
 	 * does not multiply traffic. `false` turns it off, `true` is the defaults; anything else than

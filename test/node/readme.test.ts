@@ -523,6 +523,22 @@ describe('defaults are written once: what the README says is the TSDoc\'s @defau
 		expect(new Set([...text.matchAll(/the (\d+) s default/g)].map((match) => Number(match[1]) * 1_000))).toEqual(new Set([numberOf(defaultOf('BaseClientOptions', 'totalTimeout'))]));
 	}, 60_000); // Each option's source parsed: seconds on a busy machine.
 
+	it('`retry` has a TSDoc of ours (what an editor shows on the option, and the reference\'s row), whose @default is the retry the client has, not ky\'s', async () => {
+		const stated = defaultOf('BaseClientOptions', 'retry');
+		const { createClient } = await import('../../src/entries/core.js');
+		let retry: Record<string, unknown> = {};
+		const api = createClient({ hooks: { beforeRequest: [({ options }) => {
+			retry = options.retry as unknown as Record<string, unknown>;
+		}] } });
+		await api.get('https://api.example.com/v1/users/1');
+		api.close();
+		const figures = figuresIn(stated);
+		expect(Object.keys(figures).sort()).toEqual(['backoffLimit', 'limit', 'maxRetryAfter']);
+		expect(retry).toMatchObject({ ...figures, retryOnTimeout: /retryOnTimeout: true/.test(stated) });
+		// Full jitter: a function of ours (ky's own default is none).
+		expect(/jitter: true/.test(stated)).toBe(typeof retry['jitter'] === 'function');
+	}, 60_000); // It imports the client from src/ and makes a call: seconds on a busy machine.
+
 	it('a summary @default of a client option is its sub-options\' @defaults (retryBudget, breaker, staleCache)', () => {
 		const summaries: Array<[string, string, string]> = [
 			[defaultOf('BaseClientOptions', 'retryBudget'), 'RetryBudgetOptions', 'retryBudget'],
