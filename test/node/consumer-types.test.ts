@@ -7,7 +7,7 @@
  * `nodenext` as ESM (.mts, dist/*.d.ts) and as CommonJS (.cts, dist/*.d.cts). `skipLibCheck` is off:
  * the shipped declarations are checked too.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ts from 'typescript';
@@ -45,6 +45,8 @@ const modes = {
 	nodenext: { ...base, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext },
 	// A Node backend's: no DOM lib, Node's globals (what a server's tsconfig has: `"types": ["node"]`).
 	node: { ...base, lib: ['lib.es2023.d.ts'], types: ['node'], typeRoots: [join(root, 'node_modules/@types')], module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext },
+	node20: { ...base, module: ts.ModuleKind.Node20, moduleResolution: ts.ModuleResolutionKind.Node16 },
+	node16: { ...base, module: ts.ModuleKind.Node16, moduleResolution: ts.ModuleResolutionKind.Node16 },
 };
 
 /** Parsed files shared by the programs (the libraries' declarations are the same for each): keyed by path and how each is parsed. */
@@ -88,6 +90,15 @@ describe('each program sees the events and per-call options of the policies it i
 	it('the same under `nodenext`, as ESM (dist/*.d.ts) and as CommonJS (dist/*.d.cts)', () => {
 		const failed = ['core', 'breaker', 'preset'].flatMap((name) => ['mts', 'cts'].flatMap((extension) => errorsOf(`${name}.${extension}`, 'nodenext')));
 		expect(failed).toEqual([]);
+	}, 120_000);
+
+	it('CommonJS under `module: node20` checks; under `node16`, a TypeScript without require of ESM, only ky\'s ESM is reported, and the README\'s Install says which to use', () => {
+		expect(['core', 'preset'].flatMap((name) => errorsOf(`${name}.cts`, 'node20'))).toEqual([]);
+		const node16 = errorsOf('preset.cts', 'node16');
+		expect(node16.length).toBeGreaterThan(0);
+		expect(node16.filter((error) => !/error TS1479: .*ECMAScript module/.test(error))).toEqual([]);
+		const readme = readFileSync(join(root, 'README.md'), 'utf8').replaceAll(/\s+/g, ' ');
+		expect(/TypeScript in a CommonJS project: `"module": "node20"` \(or `"nodenext"`\)/.test(readme), 'the README\'s Install names the `module` setting').toBe(true);
 	}, 120_000);
 
 	it('a Node backend\'s program (no DOM lib, `types: [\'node\']`): the declarations name no DOM-only type, as ESM and as CommonJS', () => {
