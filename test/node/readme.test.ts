@@ -579,6 +579,31 @@ describe('the Errors section', () => {
 		expect(rows.sort()).toEqual([...codes].sort());
 	});
 
+	it('`INVALID_REQUEST`\'s row says how it reaches you from each member: a rejected promise, or thrown by the members that answer at once (`api.breaker(url)`, `api.reachability(url)`)', async () => {
+		const { createClient, InvalidRequestError, memoryStore } = await import('../../src/entries/index.js');
+		const api = createClient({ store: memoryStore });
+		// No baseUrl or prefix in Node: 'users/1' names no URL.
+		const thrown = (member: string, run: () => unknown): string | undefined => {
+			try {
+				run();
+			} catch (error) {
+				expect(error).toBeInstanceOf(InvalidRequestError);
+				return member;
+			}
+
+			return undefined;
+		};
+		const sync = [thrown('`api.breaker(url)`', () => api.breaker('users/1')), thrown('`api.reachability(url)`', () => api.reachability('users/1'))];
+		await expect(api.get('users/1')).rejects.toBeInstanceOf(InvalidRequestError);
+		await expect(api.cache.delete('users/1')).rejects.toBeInstanceOf(InvalidRequestError);
+		api.close();
+		expect(sync).toEqual(['`api.breaker(url)`', '`api.reachability(url)`']);
+		const section = written.slice(written.indexOf('### Errors\n'), written.indexOf('\n### ', written.indexOf('### Errors\n') + 1));
+		const row = /^\| `INVALID_REQUEST` \|.*$/m.exec(section)![0];
+		expect(row).not.toMatch(/always as a rejected promise/);
+		expect(sync.filter((member) => !row.includes(member!))).toEqual([]);
+	}, 60_000); // It imports the client from src/: seconds on a busy machine.
+
 	it('a code\'s row names every cause its error tells apart: `OUTBOX_FULL`\'s each `reason` of OutboxFullError, and the bound behind it', () => {
 		const section = written.slice(written.indexOf('### Errors\n'), written.indexOf('\n### ', written.indexOf('### Errors\n') + 1));
 		const row = /^\| `OUTBOX_FULL` \|.*$/m.exec(section)![0];
