@@ -122,7 +122,7 @@ export const read = ({ clock, settings: { maxOpenMs } }: Circuits, value: unknow
 /** A count from outside: a non-negative integer, at most `max`; else 0. */
 const bounded = (value: unknown, max: number): number => Number.isInteger(value) && (value as number) > 0 ? Math.min(value as number, max) : 0;
 
-/** Whether the circuit is in the closed state `received` is (then its counts and outcomes are about this state). */
+/** Whether the circuit is in the closed state `received` is (then its stored counts are about this state). */
 export const inState = ({ record }: Circuit, received: BreakerRecord): boolean => received.state === 'closed' && record.state === 'closed' && record.at === received.at;
 
 /**

@@ -4,7 +4,7 @@ import { tryLock, webLocks, type LockManagerLike } from '../utils/lock.js';
 import { background, storageError } from '../core/part-store.js';
 import { hasTabs } from '../utils/tabs.js';
 import type { BreakerRecord, Circuit } from './circuit.js';
-import { closeCircuits, inState, load, read, type Circuits } from './circuits.js';
+import { closeCircuits, load, read, type Circuits } from './circuits.js';
 import { poke } from './probe.js';
 
 /** The circuit's record with its counts as of now: failures in a row, and the ratio window's sums. */
@@ -44,10 +44,15 @@ const shareCount: NonNullable<Circuits['shareCount']> = (circuits, circuit, fail
 	}
 };
 
-/** Another tab's outcome (a closed record with `outcome`): counted here too when this tab is in that closed state. */
+/**
+ * Another tab's outcome (a closed record with `outcome`): counted here too when this tab is closed,
+ * in that closed state or in another one: a tab that found nothing stored after another tab's
+ * `clear()` (or could not read the store) counts in an older closed state than the tabs that heard
+ * the clear, until it takes theirs (`adopt`) from their next message; its outcomes still count.
+ */
 const hear = (circuits: Circuits, circuit: Circuit, received: BreakerRecord, value: unknown): void => {
 	const { outcome, unanswered } = value as Partial<BreakerRecord>;
-	if ((outcome === 0 || outcome === 1) && inState(circuit, received)) {
+	if ((outcome === 0 || outcome === 1) && received.state === 'closed' && circuit.record.state === 'closed') {
 		circuits.count(circuit, circuit.record, circuits.clock.now(), outcome === 1, 0, undefined, unanswered === true);
 	}
 };

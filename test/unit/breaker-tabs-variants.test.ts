@@ -1,0 +1,77 @@
+/**
+ * Variants of what the other tabs hear (API.md "Reachability and recovery": counts that cross tabs
+ * and reloads, recovery without waiting, a closing that reaches every tab): clients of one name and
+ * store on one injected clock; a real BroadcastChannel (Node's); `document` faked (a page).
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createClient, memoryStore, type KeyValueStore } from '../../src/entries/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { FakeOrigin, flush, origin, times } from './breaker-kit.js';
+import { fakeWindow } from './outbox-helpers.js';
+
+const t0 = 1_700_000_000_000;
+let names = 0;
+let win: ReturnType<typeof fakeWindow>;
+const clients: Array<{ close(): void }> = [];
+
+beforeEach(() => {
+	win = fakeWindow();
+});
+afterEach(() => {
+	for (const client of clients.splice(0)) {
+		client.close();
+	}
+
+	win.restore();
+});
+
+/** Tabs (or a page and its reloads) of one name and store, on one clock. */
+const pages = (store: KeyValueStore = memoryStore(`tabs-variants-${names}`)) => {
+	const clock = new ManualClock(t0);
+	const name = `tabs-variants-${names++}`;
+	const open = (breakerOptions: object = {}, clientOptions: object = {}) => {
+		const server = new FakeOrigin();
+		server.answer(503);
+		const events: string[] = [];
+		const api = createClient({ clock, random: () => 0.5, name, store: () => store, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, breaker: { share: true, ...breakerOptions }, ...clientOptions });
+		clients.push(api);
+		for (const type of ['breaker:open', 'breaker:half-open', 'breaker:closed', 'storage:error'] as const) {
+			api.on(type, (event) => events.push(`${type} ${'reason' in event ? event.reason : event.operation}`));
+		}
+
+		const call = async (): Promise<string> => api.get(`${origin}/x`).then((response) => String(response.status), (error: { code?: unknown; name: string }) => (typeof error.code === 'string' ? error.code : error.name));
+		return { api, server, events, call, snapshot: () => api.breaker(origin) };
+	};
+
+	return { clock, store, open };
+};
+
+describe('breaker: counts that cross tabs after a clear()', () => {
+	it('the tab that cleared and the others count each other\'s failures again: 3 + 2 in a row open it', async () => {
+		const { open } = pages();
+		const [a, b] = [open(), open()];
+		expect(await a.call()).toBe('HTTPError');
+		await vi.waitFor(() => expect(b.snapshot().consecutiveFailures).toBe(1));
+		await a.api.clear();
+		await flush();
+		await times(3, async () => a.call());
+		await flush();
+		await times(2, async () => b.call());
+		await flush();
+		expect([a.snapshot().state, b.snapshot().state]).toEqual(['open', 'open']);
+	});
+
+	it('a tab opened after another tab\'s clear() and the tabs that heard it count each other\'s failures', async () => {
+		const { open } = pages();
+		const [a, b] = [open(), open()];
+		expect(await a.call()).toBe('HTTPError');
+		await a.api.clear();
+		await flush();
+		const c = open();
+		await times(3, async () => c.call());
+		await flush();
+		await times(2, async () => b.call());
+		await flush();
+		expect([b.snapshot().state, c.snapshot().state]).toEqual(['open', 'open']);
+	});
+});
