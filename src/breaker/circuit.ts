@@ -216,7 +216,8 @@ const byHand = (set: Enter, notify: Notify) => ({
 		if (received.at > record.at || (received.at === record.at && opening && (record.state === 'closed' || later))) {
 			// Opened in another tab too, from the same state (as many opens), while this one's open period runs and was
 			// not told half-open: the tabs' failures crossed on the channel. The later period is taken, the opening told once.
-			const told = opening && record.state === 'open' && received.opens === record.opens && !received.isolated && !record.isolated && circuit.half !== record;
+			// Not a re-opening by a failed early probe (`probed`: as many opens, not doubled), a new period this tab is told of.
+			const told = opening && record.state === 'open' && received.opens === record.opens && !received.probed && !received.isolated && !record.isolated && circuit.half !== record;
 			set(circuit, received, told ? undefined : opening ? 'open' : record.state === 'open' ? 'closed' : undefined, received.isolated && reason === 'restored' ? 'isolated' : reason);
 		}
 	},

@@ -75,3 +75,25 @@ describe('breaker: counts that cross tabs after a clear()', () => {
 		expect([b.snapshot().state, c.snapshot().state]).toEqual(['open', 'open']);
 	});
 });
+
+describe('breaker: what the other tabs are told when an early probe fails', () => {
+	it('a reloaded tab\'s early probe fails: the tab that did not reload is told breaker:open with the new period', async () => {
+		const { open, clock } = pages();
+		const [a, b] = [open({ openMs: 30_000 }), open({ openMs: 30_000 })];
+		a.server.down();
+		b.server.down();
+		await times(5, async () => a.call());
+		await vi.waitFor(() => expect(b.snapshot().state).toBe('open'));
+		expect(await b.call()).toBe('CIRCUIT_OPEN');
+		const told: Array<number | undefined> = [];
+		b.api.on('breaker:open', ({ reopensAt }) => told.push(reopensAt));
+		a.api.close();
+		clock.advance(10_000);
+		const reloaded = open({ openMs: 30_000 });
+		reloaded.server.down();
+		expect(await reloaded.call()).toBe('NetworkError'); // its early probe, and it fails: 30 s from now
+		await vi.waitFor(() => expect(b.snapshot().reopensAt).toBe(clock.now() + 30_000));
+		expect(told).toEqual([clock.now() + 30_000]); // before: [] (b's listeners kept the first period's reopensAt, 10 s early)
+		expect(b.events.filter((event) => event.startsWith('breaker:open'))).toEqual(['breaker:open shared', 'breaker:open shared']);
+	});
+});
