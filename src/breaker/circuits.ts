@@ -241,21 +241,29 @@ export const send = (circuits: Circuits, circuit: Circuit, probe: number | undef
 /**
  * `isolate` / `reset` by hand: resolves once the new state is stored (and the coordinator told), so
  * a Worker that awaits it needs no `waitUntil`. Never rejects for a failing store (`storage:error`).
+ * A client that has not read the scope's stored state (after a reload, a tab opened later) reads it
+ * first, as a first call does: the new state is dated after it, so every tab takes it (also one made
+ * in the ms of the stored one); one that has changes its state at once.
  */
 export const command = async (circuits: Circuits, urlOrScope: string | URL, which: 'isolate' | 'reset', call?: PolicyCall): Promise<void> => {
 	const circuit = circuitFor(circuits, urlOrScope);
+	const unread = !circuit.read;
 	let saved: unknown;
 	const via = (promise: Promise<unknown>): void => {
 		saved = promise;
 	};
+	const loading = restore(circuits, circuit);
+	if (loading) {
+		await loading;
+	}
+
 	circuits[which](circuit, circuits.clock.now(), via);
-	// A client that has not read the scope's stored state (after a reload) stores its reset even
-	// where it changes nothing in memory: it ends a stored isolation or open period.
-	if (circuits.store && !circuit.read && !saved) {
+	// Where the store could not be read, a reset is stored even where it changes nothing in memory: it
+	// ends a stored isolation or open period.
+	if (circuits.store && unread && !saved) {
 		publish(circuits, circuit, via);
 	}
 
-	circuit.read = true;
 	await Promise.all([saved, circuits.link?.command(circuit, which, call)]);
 };
 

@@ -97,3 +97,21 @@ describe('breaker: what the other tabs are told when an early probe fails', () =
 		expect(b.events.filter((event) => event.startsWith('breaker:open'))).toEqual(['breaker:open shared', 'breaker:open shared']);
 	});
 });
+
+describe('breaker: isolate() / reset() in one tab, seen by a tab made later', () => {
+	it('a tab made after an isolation resets it in the same ms (the clock unmoved): every tab, the store and a reload find it closed', async () => {
+		const { open, store } = pages();
+		const a = open();
+		await a.api.breaker.isolate(origin);
+		const b = open();
+		await b.api.breaker.reset(origin);
+		await vi.waitFor(() => expect(a.snapshot().state).toBe('closed'));
+		expect(await store.get(origin)).toMatchObject({ state: 'closed' });
+		a.server.up();
+		expect(await a.call()).toBe('200');
+		expect(a.events).toEqual(['breaker:open isolated', 'breaker:closed shared']);
+		const reloaded = open();
+		reloaded.server.up();
+		expect(await reloaded.call()).toBe('200');
+	});
+});
