@@ -7,9 +7,10 @@
  * The key's hash `h` and its version `v`: a write count, so one that is no whole number below 10^15
  * (what another program or a garbled write left: `-5`, `1.5`, `1e20`, `abc`) reads as 0, as a missing
  * key's, and the next write replaces it (before, no write ever matched it and every sync of the
- * scope failed until the key expired: a day by default).
+ * scope failed until the key expired: a day by default). So does a key that is no hash (a string, a
+ * list: HMGET would answer WRONGTYPE to every sync of the scope).
  */
-const held = `local h = redis.call('HMGET', KEYS[1], 'v', 's')
+const held = `local h = redis.call('TYPE', KEYS[1]).ok == 'hash' and redis.call('HMGET', KEYS[1], 'v', 's') or {}
 local v = tonumber(h[1]) or 0
 if not (v >= 0 and v < 1e15 and v % 1 == 0) then v = 0 end`;
 
@@ -20,7 +21,7 @@ return {tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), v, h[2] or ''
 
 /**
  * Write a key if its version is still ARGV[1] and Redis's clock is not past ARGV[4] (the sync was
- * not given up): the numbers ARGV[2], the next version, expiry ARGV[3] ms from now; replies
+ * not given up): the numbers ARGV[2], the next version (over a key read as none: anew), expiry ARGV[3] ms from now; replies
  * `[1]`. A newer version: `[0, now, version, numbers]` (what to decide over again). Too late: `[-1]`.
  */
 export const writes = `local t = redis.call('TIME')
@@ -28,6 +29,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if now > tonumber(ARGV[4]) then return {-1} end
 ${held}
 if v ~= tonumber(ARGV[1]) then return {0, now, v, h[2] or ''} end
+if v == 0 then redis.call('DEL', KEYS[1]) end
 redis.call('HSET', KEYS[1], 'v', v + 1, 's', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return {1}`;

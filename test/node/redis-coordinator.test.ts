@@ -246,6 +246,23 @@ describe('the Redis coordinator', { timeout: 30_000 }, () => {
 		}
 	});
 
+	it('a key of another type at a scope\'s key (a string, a list: another program\'s, or a future version\'s) is as none: the next sync writes over it, for the breaker and the throttle', async () => {
+		for (const kind of ['breaker', 'throttle'] as const) {
+			const message = kind === 'breaker' ? { policy, outcomes: [1] } : { throttle: { windowMs: 10_000, requests: 1, accepts: 0 } };
+			for (const write of [async (key: string) => redis.client.set(key, '[1,2,3]'), async (key: string) => redis.client.rpush(key, 'x'), async (key: string) => redis.client.sadd(key, 'y')]) {
+				await redis.client.flushall();
+				await coordinator(plain).sync(scope, message);
+				const [key] = await redis.client.keys(`steadfetch:${kind}:*`);
+				await redis.client.del(key!);
+				await write(key!);
+				// Before: WRONGTYPE from HMGET on every sync of the scope, until the key expired (never, for a key written without expiry).
+				await expect(coordinator(plain).sync(scope, message), `${kind} ${await redis.client.type(key!)}`).resolves.toBeTypeOf('object');
+				expect([await redis.client.type(key!), await redis.client.hget(key!, 'v')]).toEqual(['hash', '1']);
+				expect(await redis.client.pttl(key!)).toBeGreaterThan(1000);
+			}
+		}
+	});
+
 	it('after an unreachable episode a process adopts what Redis holds, even when what it decided alone meanwhile is newer', async () => {
 		let down = false;
 		const shared = coordinator(async (s, k, a) => {
