@@ -108,19 +108,23 @@ const exchange = async (context: PolicyContext, sync: SharedCoordinator['sync'],
 		// Object's), the same ms or behind this isolate's, and `adopt`'s "newer" would keep the
 		// isolate's own jittered period (API.md: "never per process"). Not over a probe this answer
 		// grants (its slot is this isolate's record), nor a closed state (an isolate's own opening, by
-		// its failure ratio too, stands until the fleet's state changes).
+		// its failure ratio too, stands until the fleet's state changes). A closed state later than the open one
+		// this isolate holds from the fleet (the one it heard last) is the fleet's change too, whatever this
+		// isolate's clock: one running ahead of the coordinator's dated its copy later than any closing.
 		const { heard } = link;
 		const news = !heard || record.at > heard.at || (record.at === heard.at && record.opens > heard.opens);
+		const held = circuit.record;
+		const fleetsOpen = held.state === 'open' && held.openedAt === heard?.openedAt;
 		if (news) {
 			link.heard = record;
 		}
 
 		const granted = typeof answer.granted === 'number' ? answer.granted : false;
-		const fleets = news && record.state === 'open' && granted === false && record.reopensAt !== circuit.record.reopensAt;
+		const fleets = news && granted === false && (record.state === 'open' ? record.reopensAt !== held.reopensAt : fleetsOpen);
 		// `link.at` stays when this isolate last asked for the state (`fresh`): an answer to a report or a
 		// probe says nothing of failures other isolates had not reported yet, so it does not put off the
 		// next call's sync (else a call `sharedCacheMs` after the last could go out under it).
-		adopt(circuit, (link.down || fleets) && record.at <= circuit.record.at ? { ...record, at: circuit.record.at + 1 } : record, 'shared');
+		adopt(circuit, (link.down || fleets) && record.at <= held.at ? { ...record, at: held.at + 1 } : record, 'shared');
 		// The fleet's failures in a row (`failures`: only whether there are any is read); a coordinator
 		// that does not say them says it through this isolate's own outcomes only.
 		link.clean = record.state === 'closed' && !answer.record.failures && !link.failing;

@@ -130,3 +130,32 @@ describe('Deno KV coordinator: a sync past the isolate\'s 2 s', () => {
 		expect(late).toEqual([]);
 	});
 });
+
+describe('shared breaker: clock skew between isolates (fifth round)', () => {
+	it('an isolate whose clock runs 60 s ahead of the coordinator\'s adopts the fleet\'s closing: once another isolate\'s probe closed the scope, its calls go out again', async () => {
+		const clock = new ManualClock();
+		const coordinator = memoryCoordinator(clock);
+		let down = true;
+		const fetch = async (): Promise<Response> => new Response(down ? 'down' : 'ok', { status: down ? 503 : 200 });
+		const make = (now: () => number) => createClient({ clock: { now }, random: () => 0.5, retry: 0, fetch, breaker: breaker({ shared: coordinator, consecutiveFailures: 1, openMs: 5_000, sharedCacheMs: 100, share: false }) });
+		// a's clock is 60 s ahead of the coordinator's (and of b's): every record it decides alone is dated later.
+		const [a, b] = [make(() => clock.now() + 60_000), make(() => clock.now())];
+		expect(await outcome(a.get(`${origin}/x`))).toBe('503');
+		await vi.waitFor(() => expect(coordinator.states.get(origin)?.record.state).toBe('open'));
+		clock.advance(5_000);
+		down = false;
+		expect(await outcome(b.get(`${origin}/x`))).toBe('200'); // b's call is the fleet's probe: it closes the scope
+		await vi.waitFor(() => expect(coordinator.states.get(origin)?.record.state).toBe('closed'));
+		clock.advance(1_000);
+		// Before: a kept its own open record (dated 60 s later than the coordinator's closing) and failed fast until the coordinator's clock passed it.
+		const seen: string[] = [];
+		for (let call = 0; call < 3; call++) {
+			clock.advance(200);
+			seen.push(await outcome(a.get(`${origin}/x`)));
+		}
+
+		expect([seen, a.breaker(`${origin}/x`).state]).toEqual([['200', '200', '200'], 'closed']);
+		a.close();
+		b.close();
+	});
+});
