@@ -1,6 +1,7 @@
 import { dedupeAt } from '../bands/bands.js';
 import type { PolicyCall, Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import { requestScoped } from '../utils/runtime.js';
+import { invocationOf } from '../core/invocation.js';
 import type { FetchInit, Layer } from '../core/types.js';
 import { attemptScope } from '../core/scope.js';
 import { scopes } from '../utils/scopes.js';
@@ -68,7 +69,7 @@ const create = (context: PolicyContext): PolicyParts => {
 
 	/** In-flight requests by key, of calls made outside Workers (a service worker's `waitUntil` included). */
 	const everywhere = new Map<string, Flight>();
-	/** In-flight requests by key, per request context (the `waitUntil` of one `client.withContext(ctx)`): gone with it. */
+	/** In-flight requests by key, per request (the `ctx` of `client.withContext(ctx)`, however many times it was called for it): gone with it. */
 	const contexts = new WeakMap<object, Map<string, Flight>>();
 	/** Calls that joined another's request, per scope (`stats()`): at most `maxScopes` idle scopes (`Scopes`). */
 	const joins = scopes(() => ({ shared: 0 }));
@@ -91,8 +92,11 @@ const create = (context: PolicyContext): PolicyParts => {
 
 		let flights = everywhere;
 		if (scoped) {
-			flights = contexts.get(waitUntil!) ?? new Map();
-			contexts.set(waitUntil!, flights);
+			// The request context object's count (`Invocation.used`), one per `ctx`: every `withContext(ctx)` of it (a helper that
+			// calls it per call) is one request; a per-call `waitUntil` names no request of its own (then the function itself).
+			const within = invocationOf(waitUntil)?.used ?? waitUntil!;
+			flights = contexts.get(within) ?? new Map();
+			contexts.set(within, flights);
 		}
 
 		const key = keyOf(request, call);
@@ -129,8 +133,9 @@ const create = (context: PolicyContext): PolicyParts => {
  * own hooks, and keeps its own abort: the shared request is aborted only when every caller has
  * aborted; a call whose signal is already aborted is rejected at once with its reason. Nothing is
  * shared after the response has arrived. Per call, `dedupe: false` opts out. In Cloudflare Workers
- * a response never crosses requests: calls share only within one client made by
- * `client.withContext(ctx)` (without it, nothing is shared), and what they share goes with it.
+ * a response never crosses requests: calls share only within one request, the calls of
+ * `client.withContext(ctx)` for its `ctx` (however many times it is called; without it, nothing is
+ * shared), and what they share goes with it.
  *
  * @example
  * const api = createClient({ dedupe: dedupe() });

@@ -378,6 +378,17 @@ describe('traffic policies across concurrent requests', () => {
 		expect(await sharedBy('dedupe')).toBeGreaterThanOrEqual(1);
 	}, 30_000);
 
+	it('dedupe: identical reads within one request share one request also through a helper that calls withContext(ctx) per call (one ctx, one request context)', async () => {
+		const shared = await sharedBy('dedupe');
+		const answers = harness.json<string[]>('dedupe', `/twice-helper?${to('/held/d3')}`);
+		await until(() => hitsOf('/held/d3').length >= 1, 10_000, 'the first call to reach the origin');
+		await until(async () => hitsOf('/held/d3').length === 2 || await sharedBy('dedupe') > shared, 10_000, 'the second call to join or go out');
+		origin.release('d3');
+		expect(await answers).toEqual(['hello /held/d3', 'hello /held/d3']);
+		// Before: each withContext(ctx) was a partition of its own: two requests to the origin, none shared.
+		expect([hitsOf('/held/d3').length, await sharedBy('dedupe') - shared]).toEqual([1, 1]);
+	}, 30_000);
+
 	it('hedge: slow reads in two requests at once are each hedged in their own request', async () => {
 		const first = get('hedge', '/held/h1');
 		const second = get('hedge', '/held/h2');

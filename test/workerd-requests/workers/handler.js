@@ -14,6 +14,7 @@ import { classify, isStale } from 'steadfetch';
  * `scheduled`: `ctx.waitUntil(api.withContext(ctx).outbox.flush())`, the README's recipe for a Worker without other traffic.
  * `GET /dead-letters`: `api.outbox.deadLetters()`; `GET /retry?id=<id>`: `api.withContext(ctx).outbox.retry(id)`.
  * `GET /twice?to=<url>`: two identical `api.withContext(ctx).get(to)` at once in this request: both bodies.
+ * `GET /twice-helper?to=<url>`: the same through a helper that calls `api.withContext(ctx)` per call.
  * `GET /race?to=<url>&ms=<ms>`: `api.get(to)`, but the request answers `{ left: true }` after `ms` if the
  *   call has not settled by then: the request ends with the call still in flight.
  * `GET /isolate?to=<url>` / `GET /reset?to=<url>`: `await api.withContext(ctx).breaker.isolate(to)` (or `reset`): `{ done: true }`.
@@ -91,6 +92,12 @@ export const handler = (client, { waitUntil = false } = {}) => {
 						// Two identical calls at once within this request, through api.withContext(ctx).
 						const here = api.withContext(ctx);
 						const answers = await Promise.all([here.get(to), here.get(to)]);
+						return Response.json(await Promise.all(answers.map(async (response) => response.text())));
+					}
+
+					case '/twice-helper': {
+						// The same, through a helper that calls withContext(ctx) for each call: one request context all the same.
+						const answers = await Promise.all([api.withContext(ctx).get(to), api.withContext(ctx).get(to)]);
 						return Response.json(await Promise.all(answers.map(async (response) => response.text())));
 					}
 
