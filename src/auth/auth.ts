@@ -6,6 +6,7 @@ import { offOnly } from '../utils/validate.js';
 import type { AuthSettings } from './options.js';
 import { linkTabs, type TabLink } from './tabs.js';
 import { Closing } from '../utils/closing.js';
+import { invocationOf } from '../core/invocation.js';
 
 type Token = string | undefined;
 type Outcome = { response?: Response; error?: unknown };
@@ -28,6 +29,9 @@ const send = async (next: () => Promise<Response>): Promise<Outcome> => {
 };
 
 const identityChanged = 'The identity changed with the token refresh';
+
+/** The request a call belongs to in a Worker: its request context object's (every `withContext(ctx)` of one `ctx`), else its `waitUntil`. */
+const requestOf = ({ waitUntil }: PolicyCall): unknown => invocationOf(waitUntil)?.used ?? waitUntil;
 
 /**
  * The auth policy of one client (see `auth()`), in three parts: where the token goes (the origins,
@@ -59,8 +63,10 @@ export class Auth implements PolicyParts {
 	/**
 	 * The refresh in flight, shared by the client's calls. In a Worker, where a promise made in one
 	 * request never settles in another once the first ended, only by the calls of the request that
-	 * started it (`#owner`: the `waitUntil` calls get from `client.withContext(ctx)`); a call without
-	 * one shares none. State is shared across requests (the token, `#generation`), never a promise.
+	 * started it (`#owner`: the request context object of the `waitUntil` calls get from
+	 * `client.withContext(ctx)`, one per `ctx` however many times it is called; a per-call `waitUntil`
+	 * is its own); a call without one shares none. State is shared across requests (the token,
+	 * `#generation`), never a promise.
 	 */
 	#flight: Promise<void> | undefined;
 	#owner: unknown;
@@ -98,7 +104,7 @@ export class Auth implements PolicyParts {
 
 	/** The refresh in flight `call` may wait for (`requestScoped()` inlined: its chunk costs bytes here). */
 	#joinable(call: PolicyCall): Promise<void> | undefined {
-		return globalThis.navigator?.userAgent !== 'Cloudflare-Workers' || (call.waitUntil && call.waitUntil === this.#owner) ? this.#flight : undefined;
+		return globalThis.navigator?.userAgent !== 'Cloudflare-Workers' || (call.waitUntil && requestOf(call) === this.#owner) ? this.#flight : undefined;
 	}
 
 	/** The token on every attempt to one of the origins, read before each; noted on the call for `wrap`. */
@@ -199,7 +205,7 @@ export class Auth implements PolicyParts {
 			}
 		});
 		this.#flight = flight;
-		this.#owner = call.waitUntil;
+		this.#owner = requestOf(call);
 
 		await until(flight, bound);
 		for (let wait = 5; await this.#current() === old && wait <= 320; wait *= 2) {

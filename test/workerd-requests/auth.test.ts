@@ -28,6 +28,10 @@ beforeAll(async () => {
 				await held;
 			}
 
+			if (pathname === '/refresh/slow') {
+				await new Promise((resolve) => setTimeout(resolve, 300)); // every call's 401 comes while it runs
+			}
+
 			return Response.json({ token: 'good' });
 		}
 
@@ -91,6 +95,14 @@ describe('auth across requests', () => {
 		await harness.json('auth', '/stale');
 		const before = (await harness.json<{ refreshes: number }>('auth', '/state')).refreshes;
 		expect(await harness.json('auth', `/three?to=${encodeURIComponent(`${origin.url}/data`)}`)).toEqual([200, 200, 200]);
+		expect(await harness.json('auth', '/state')).toEqual({ token: 'good', refreshes: before + 1 });
+	}, 30_000);
+
+	it('calls of one request made through a helper that calls withContext(ctx) per call share one refresh too (one ctx, one request)', async () => {
+		await harness.json('auth', '/stale');
+		const before = (await harness.json<{ refreshes: number }>('auth', '/state')).refreshes;
+		expect(await harness.json('auth', `/three-helper?to=${encodeURIComponent(`${origin.url}/data`)}&refresh=${encodeURIComponent(`${origin.url}/refresh/slow`)}`)).toEqual([200, 200, 200]);
+		// Before: each withContext(ctx) was a request of its own to auth: a refresh per call.
 		expect(await harness.json('auth', '/state')).toEqual({ token: 'good', refreshes: before + 1 });
 	}, 30_000);
 });

@@ -26,7 +26,8 @@ const api = createClient({
  * `api.withContext(ctx)`; `ctx=closure`: with a per-call `waitUntil` of its own (a new closure over
  * `ctx.waitUntil`, as the core makes of a per-call `waitUntil`). `GET /state`: `{ token, refreshes }`;
  * `GET /stale`: the token becomes stale again. `GET /three?to=<url>`: three `api.withContext(ctx).get(to)`
- * at once in this request: their statuses.
+ * at once in this request: their statuses. `GET /three-helper?to=<url>`: the same through a helper that
+ * calls `api.withContext(ctx)` for each call.
  */
 export default {
 	async fetch(request, _env, ctx) {
@@ -42,6 +43,11 @@ export default {
 				const here = api.withContext(ctx);
 				const to = url.searchParams.get('to');
 				return Response.json(await Promise.all([1, 2, 3].map(async () => (await here.get(to)).status)));
+			}
+
+			case '/three-helper': {
+				const to = url.searchParams.get('to');
+				return Response.json(await Promise.all([1, 2, 3].map(async () => (await api.withContext(ctx).get(to)).status)));
 			}
 
 			case '/get': {
