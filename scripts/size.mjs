@@ -231,7 +231,7 @@ const cases = [
 		// 490 → 499: 484 → 496 B with its code unchanged (the core's weak fan-out; a brotli difference moves ±40 B as the core changes).
 		// 499 → 515: defect hunt, third round: the client checked at the call (a TypeError naming queryOptionsFor), measured 515 B.
 		// 595 → 599: defect hunt, fourth round: the redaction of a URL's fragment (#access_token=) in the core's resolver, measured 599 (its code unchanged).
-		policy: true, alone: 655, // defect hunt, fourth round (round 4b merged: fragment redaction, tab messages checked, kept writes bound to their world; brotli of the grown core): measured 651 + 0.5 %; defect hunt, fourth round (meta.steadfetchUrl with the call's searchParams, as ky appends them): measured 590 + 0.5 %; defect hunt, third round: measured 568, then 560 alone (close() refuses waiting calls, the default totalTimeout bounds waits, the TanStack helpers check their arguments; brotli of the grown core) + ~0.5 %
+		policy: true, alone: 684, // defect hunt, fifth round (merged: canParse, the shared searchParams helper, withContext records per ctx; its code unchanged, brotli of the grown core): measured 680 + 0.5 %; defect hunt, fourth round (round 4b merged: fragment redaction, tab messages checked, kept writes bound to their world; brotli of the grown core): measured 651 + 0.5 %; defect hunt, fourth round (meta.steadfetchUrl with the call's searchParams, as ky appends them): measured 590 + 0.5 %; defect hunt, third round: measured 568, then 560 alone (close() refuses waiting calls, the default totalTimeout bounds waits, the TanStack helpers check their arguments; brotli of the grown core) + ~0.5 %
 	},
 	{
 		name: 'core + syncInvalidation',
