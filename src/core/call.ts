@@ -236,7 +236,8 @@ export class Call implements PolicyCall {
 	 * the budget meanwhile, the retry is refused and the call ends with the previous attempt's error
 	 * (noted by `shouldRetry` or the transport, or ky's own while somebody listens to `retry`). A retry
 	 * the caller forced with `ky.retry()` is paid for, never refused. No retry or new run goes out once
-	 * the call's identity changed or the client was cleared since it started (`PolicyCall.world`).
+	 * the call's identity changed or the client was cleared since it started (`PolicyCall.world`):
+	 * the transport asks, after every layer's wait (`unbound`).
 	 */
 	attempt(request: Request, init: FetchInit | undefined, next: FetchLike): Promise<Response> {
 		this.#answer = undefined;
@@ -244,11 +245,6 @@ export class Call implements PolicyCall {
 		const kind = this.#count(request);
 		this.admission?.counted(kind);
 		const scope = this.#scope!;
-		if (kind !== 'first' && !this.world.current()) {
-			// Its identity changed, or the client was cleared, since the call started: no further attempt goes out (src/core/world.ts).
-			return Promise.reject(new SteadfetchError('Not sent: the identity changed, or the client was cleared, since the call started', 'ABORTED', false));
-		}
-
 		const { accounting } = this.#client;
 		if (kind === 'first') {
 			accounting.first(scope);
@@ -288,6 +284,19 @@ export class Call implements PolicyCall {
 	sending(): void {
 		if (!this.#sends++) {
 			this.#client.accounting.sent(this.#scope!);
+		}
+	}
+
+	/**
+	 * Asked by the transport as an attempt goes out, after every layer's wait (a bulkhead slot, a
+	 * rate-limit token, auth's `token()`): once an attempt of the call went out, no further one (a retry,
+	 * a hedge, a wrapper's new run: auth's after a refresh, failover's to a mirror) does after its
+	 * identity changed or the client was cleared since the call started (src/core/world.ts). The error
+	 * it is refused with (no I/O; a retry refused so is not counted nor paid), else undefined.
+	 */
+	unbound(): SteadfetchError | undefined {
+		if (this.#sends && !this.world.current()) {
+			return new SteadfetchError('Not sent: the identity changed, or the client was cleared, since the call started', 'ABORTED', false);
 		}
 	}
 

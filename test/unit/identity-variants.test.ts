@@ -1,0 +1,76 @@
+/**
+ * Work stays bound to who started it (API.md "Work that outlives its caller", "Identity: persisted state
+ * belongs to someone"): variants of the fourth round's fixes, fifth round.
+ */
+import { describe, expect, it } from 'vitest';
+import { auth } from '../../src/entries/auth.js';
+import { bulkhead } from '../../src/entries/bulkhead.js';
+import { classify, createClient } from '../../src/entries/core.js';
+
+/** A fetch whose every attempt waits for the test to answer it (or for its abort). */
+const scripted = () => {
+	const attempts: Array<{ request: Request; answer: (status: number) => void }> = [];
+	const fetch = (async (request: Request) => new Promise<Response>((resolve, reject) => {
+		attempts.push({ request, answer: (status) => resolve(new Response(String(status), { status })) });
+		request.signal.addEventListener('abort', () => reject(request.signal.reason));
+	})) as typeof globalThis.fetch;
+	return { attempts, fetch };
+};
+
+describe('no further attempt of a call goes out once its identity changed: checked as it goes out, after every layer\'s wait', () => {
+	it.each(['an identity change', 'clear()'] as const)('a retry that waited for a bulkhead slot during %s is not sent', async (how) => {
+		const { attempts, fetch } = scripted();
+		let who = 'alice';
+		const api = createClient({ fetch, retry: { limit: 1, delay: () => 0 }, retryBudget: false, timeout: false, breaker: false, identity: () => who, bulkhead: bulkhead({ maxConcurrent: 1 }) });
+		const alices = api.get('https://api.test/alices').text().catch((error: unknown) => error);
+		await expect.poll(() => attempts.length).toBe(1);
+		// Another call takes the slot as alice's first attempt gives it back: her retry queues behind it.
+		const other = api.get('https://api.test/other', { retry: 0 }).text().catch((error: unknown) => error);
+		attempts[0]!.answer(503);
+		await expect.poll(() => attempts.length).toBe(2);
+		expect(new URL(attempts[1]!.request.url).pathname).toBe('/other');
+		if (how === 'clear()') {
+			await api.clear();
+		} else {
+			who = 'bob';
+		}
+
+		attempts[1]!.answer(200);
+		expect(await other).toBe('200');
+		// Not sent (the call ends), or sent: whichever comes first.
+		await expect.poll(async () => Promise.race([alices.then(() => 'ended'), new Promise((resolve) => setTimeout(resolve, 5, 'running'))]).then((state) => state === 'ended' || attempts.length > 2)).toBe(true);
+		expect(attempts.map(({ request }) => new URL(request.url).pathname)).toEqual(['/alices', '/other']);
+		// As a retry refused before any layer's wait is.
+		expect(classify(await alices).code).toBe('ABORTED');
+		api.close();
+	});
+
+	it('a retry whose async auth token() answered after the identity changed is not sent with the next user\'s token', async () => {
+		const { attempts, fetch } = scripted();
+		let who = 'alice';
+		let reads = 0;
+		let release!: () => void;
+		const held = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		const token = async (): Promise<string> => {
+			if (++reads === 2) {
+				await held; // The retry's read: the app's session store answers after the switch to bob.
+			}
+
+			return `token-of-${who}`;
+		};
+
+		const api = createClient({ fetch, retry: { limit: 1, delay: () => 0 }, retryBudget: false, timeout: false, breaker: false, identity: () => who, auth: auth({ token, refresh: async () => undefined, origins: ['https://api.test'] }) });
+		const alices = api.get('https://api.test/alices').text().catch((error: unknown) => error);
+		await expect.poll(() => attempts.length).toBe(1);
+		attempts[0]!.answer(503);
+		await expect.poll(() => reads).toBe(2);
+		who = 'bob';
+		release();
+		await expect.poll(async () => Promise.race([alices.then(() => 'ended'), new Promise((resolve) => setTimeout(resolve, 5, 'running'))]).then((state) => state === 'ended' || attempts.length > 1)).toBe(true);
+		expect(attempts.map(({ request }) => request.headers.get('authorization'))).toEqual(['Bearer token-of-alice']);
+		expect(classify(await alices).code).toBe('ABORTED');
+		api.close();
+	});
+});
