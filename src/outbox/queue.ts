@@ -684,7 +684,13 @@ export class Queue {
 
 			await this.#remove(kept);
 		});
-		this.refs.early.clear();
+		// The early answers of the identity cleared (all, without one): another's still resolve its placeholders.
+		for (const [id, { world }] of this.refs.early) {
+			if (who === undefined || world.identity === who) {
+				this.refs.early.delete(id);
+			}
+		}
+
 		await this.list();
 	}
 

@@ -322,6 +322,31 @@ describe('outbox.ref() with an early answer and across scopes', () => {
 		expect(sent.map((each) => each.method)).toEqual(['POST']);
 	});
 
+	it('the early answer held in memory stays through a clear({ identity }) of another identity: the placeholder resolves (API.md "Identity": clear({ identity }) removes that identity\'s, nothing of the others\')', async () => {
+		let release: () => void = () => undefined;
+		const held = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		const slow = async (input: Parameters<typeof fetch>[0]): Promise<Response> => {
+			if ((input as Request).method === 'POST') {
+				await held;
+			}
+
+			return todoApi(input);
+		};
+		const api = h.make({ fetch: slow, outbox: { networkTimeoutMs: 20 }, identity: () => 'bob' });
+		const parent = await queued(api.post('todos', { json: {} }));
+		const sentEarly = new Promise((resolve) => api.on('outbox:sent', resolve));
+		release();
+		await sentEarly;
+		// Signed in as bob, the app removes what the previous user (ann) left.
+		await api.clear({ identity: 'ann' });
+		const id = api.outbox.ref(parent, '/id');
+		const answer = await api.put(`todos/${id}`, { json: { id } }).then((response) => response.status, (error: unknown) => error);
+		expect(answer).toBe(200);
+		expect(sent.at(-1)).toMatchObject({ method: 'PUT', url: `${h.api.url}/todos/100`, body: '{"id":100}' });
+	});
+
 	it('a dependent in another scope (origin) is never sent before its entry', async () => {
 		const api = h.make({ fetch: todoApi });
 		win.setOnline(false, false);
