@@ -650,7 +650,7 @@ export class Queue {
 
 	/**
 	 * Remove every entry (or one identity's) under the drain's lock, ending the replay under way here
-	 * first (in workerd the pass may be another request's: it only stops writing). Resolves once the
+	 * first (of that identity's, when one is given: the current one's) (in workerd the pass may be another request's: it only stops writing). Resolves once the
 	 * store confirmed every removal (its listing, each record read to tell whose it is, each delete),
 	 * else rejects. `told`: given the digest of the identity cleared (`undefined`: all) before any removal.
 	 */
@@ -658,7 +658,8 @@ export class Queue {
 		this.#epoch++;
 		this.#asked.clear(); // Asked again once a placeholder made after the clear is used.
 		this.context.cleared('outbox', who); // And work that started before (its `world`): an early write's attempt.
-		if (!drainOfAnotherRequest()) {
+		// The replay under way is the current identity's (a replay goes out only under its own): another's clear leaves it.
+		if (!drainOfAnotherRequest() && (who === undefined || who === this.context.identity())) {
 			this.#abort?.abort(new DOMException('The outbox was cleared', 'AbortError'));
 		}
 

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { auth } from '../../src/entries/auth.js';
 import { bulkhead } from '../../src/entries/bulkhead.js';
 import { classify, createClient } from '../../src/entries/core.js';
+import { memoryStore, outbox } from '../../src/entries/index.js';
 
 /** A fetch whose every attempt waits for the test to answer it (or for its abort). */
 const scripted = () => {
@@ -71,6 +72,44 @@ describe('no further attempt of a call goes out once its identity changed: check
 		await expect.poll(async () => Promise.race([alices.then(() => 'ended'), new Promise((resolve) => setTimeout(resolve, 5, 'running'))]).then((state) => state === 'ended' || attempts.length > 1)).toBe(true);
 		expect(attempts.map(({ request }) => request.headers.get('authorization'))).toEqual(['Bearer token-of-alice']);
 		expect(classify(await alices).code).toBe('ABORTED');
+		api.close();
+	});
+});
+
+describe('clear({ identity }) ends only that identity\'s work', () => {
+	it('a replay of bob\'s write in flight when the app clears ann\'s is neither aborted nor sent again: delivered, its entry removed', async () => {
+		let release: () => void = () => undefined;
+		const held = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		let online = false;
+		const sent: Array<{ key: string | null; aborted: () => boolean }> = [];
+		const fetch = (async (request: Request) => {
+			if (!online) {
+				throw new TypeError('Failed to fetch');
+			}
+
+			sent.push({ key: request.headers.get('idempotency-key'), aborted: () => request.signal.aborted });
+			await held;
+			request.signal.throwIfAborted();
+			return Response.json({ ok: true });
+		}) as typeof globalThis.fetch;
+		const api = createClient({ fetch, retry: 0, retryBudget: false, breaker: false, staleCache: false, store: () => memoryStore('identity-variants-replay'), identity: () => 'bob', outbox: outbox({ resumeJitterMs: 0 }) });
+		const told = await api.post('https://api.test/todos', { json: { title: 'milk' } }).then(() => undefined, (error: unknown) => error);
+		expect(classify(told).code).toBe('QUEUED');
+		online = true;
+		const delivered = new Promise((resolve) => api.on('outbox:sent', resolve));
+		const flushing = api.outbox.flush();
+		await expect.poll(() => sent.length).toBe(1);
+		// Ann's records go under the drain's lock: the clear waits for the pass under way.
+		const clearing = api.clear({ identity: 'ann' });
+		await new Promise((resolve) => setTimeout(resolve, 20));
+		const aborted = sent[0]!.aborted();
+		release();
+		await Promise.all([flushing, clearing]);
+		expect(aborted).toBe(false);
+		await delivered;
+		expect(await api.outbox.size()).toBe(0);
 		api.close();
 	});
 });
