@@ -53,9 +53,12 @@ export interface CacheParts extends PolicyParts {
  * Rejects when the store did not confirm it (see `View.drop`).
  */
 export const clear = async ({ context, key, view }: CacheState, options?: { identity?: string }): Promise<void> => {
-	view.mark(() => true); // Before any await: a copy under way of any key is not written.
-	context.cleared('cache', options?.identity); // A read that started before stores nothing more (its `world`).
-	const prefix = options?.identity === undefined ? 'r:' : await key.who(options.identity);
+	const identity = options?.identity;
+	// Before any await: a copy under way of any key is not written — of a clear of everything. Of one
+	// identity's, its reads that started before store nothing more (their `world`); another's copy is written.
+	view.mark(() => identity === undefined);
+	context.cleared('cache', identity);
+	const prefix = identity === undefined ? 'r:' : await key.who(identity);
 	await view.drop((stored) => stored.startsWith(prefix), true);
 };
 
