@@ -111,7 +111,7 @@ export class Queue {
 	queued: ((record: OutboxRecord) => void) | undefined;
 	#failures = 0;
 	#closed = false;
-	/** Bumped by `clear()`: a permit of an older epoch sends and writes back nothing. */
+	/** Bumped by `clear()` (of everything, or of the current identity's): a permit of an older epoch sends and writes back nothing. */
 	#epoch = 0;
 	/** Whether this client's pass has the lock now: its claims tell what is in flight. */
 	#locked = false;
@@ -655,12 +655,15 @@ export class Queue {
 	 * else rejects. `told`: given the digest of the identity cleared (`undefined`: all) before any removal.
 	 */
 	async clear(who?: string, told?: (identity: string | undefined) => void): Promise<void> {
-		this.#epoch++;
 		this.#asked.clear(); // Asked again once a placeholder made after the clear is used.
 		this.context.cleared('outbox', who); // And work that started before (its `world`): an early write's attempt.
-		// The replay under way is the current identity's (a replay goes out only under its own): another's clear leaves it.
-		if (!drainOfAnotherRequest() && (who === undefined || who === this.context.identity())) {
-			this.#abort?.abort(new DOMException('The outbox was cleared', 'AbortError'));
+		// The pass under way is the current identity's (a replay goes out only under its own): another's clear
+		// leaves it (its world tells that identity's work apart), its replay in flight and what it writes.
+		if (who === undefined || who === this.context.identity()) {
+			this.#epoch++;
+			if (!drainOfAnotherRequest()) {
+				this.#abort?.abort(new DOMException('The outbox was cleared', 'AbortError'));
+			}
 		}
 
 		const identity = await this.digest(who);

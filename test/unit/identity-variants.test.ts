@@ -113,3 +113,40 @@ describe('clear({ identity }) ends only that identity\'s work', () => {
 		api.close();
 	});
 });
+
+describe('clear({ identity }) of another identity during bob\'s replay', () => {
+	it('bob\'s dependent write still goes out with the value of his delivered entry', async () => {
+		let release: () => void = () => undefined;
+		const held = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		let online = false;
+		const sent: string[] = [];
+		const fetch = (async (request: Request) => {
+			if (!online) {
+				throw new TypeError('Failed to fetch');
+			}
+
+			sent.push(`${request.method} ${new URL(request.url).pathname}`);
+			if (request.method === 'POST') {
+				await held;
+				return Response.json({ id: 7 }, { status: 201 });
+			}
+
+			return Response.json({ ok: true });
+		}) as typeof globalThis.fetch;
+		const api = createClient({ fetch, retry: 0, retryBudget: false, breaker: false, staleCache: false, store: () => memoryStore('identity-variants-dependent'), identity: () => 'bob', outbox: outbox({ resumeJitterMs: 0 }) });
+		const parent = await api.post('https://api.test/todos', { json: {} }).then(() => undefined, (error: unknown) => (error as { entryId: string }).entryId);
+		const child = await api.put(`https://api.test/todos/${api.outbox.ref(parent!, '/id')}`, { json: {} }).then(() => undefined, (error: unknown) => classify(error).code);
+		expect(child).toBe('QUEUED');
+		online = true;
+		const flushing = api.outbox.flush();
+		await expect.poll(() => sent.length).toBe(1);
+		const clearing = api.clear({ identity: 'ann' });
+		release();
+		await Promise.all([flushing, clearing]);
+		await api.outbox.flush();
+		expect({ sent, dead: (await api.outbox.deadLetters()).map((each) => each.deadReason) }).toEqual({ sent: ['POST /todos', 'PUT /todos/7'], dead: [] });
+		api.close();
+	});
+});
