@@ -253,7 +253,7 @@ export class Auth implements PolicyParts {
 			} catch (error) {
 				if (this.#closing.closed) {
 					void denied.body?.cancel().catch(() => undefined);
-					throw error; // The client closed: its abort, as the bulkhead's and the rate limiter's waiters get.
+					throw error; // The client closed: `CLIENT_CLOSED`, as the bulkhead's and the rate limiter's waiters get.
 				}
 
 				throw fail(`${scope} answered 401 and the token refresh failed`, error);

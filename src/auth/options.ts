@@ -14,8 +14,8 @@ export interface AuthOptions {
 	 * Get a new token and keep it where `token()` reads it. Called on a 401, once at a time for the
 	 * whole client and across the tabs of the origin (the clients of the same `name` and `origins`:
 	 * the same client in each tab; a client for another API refreshes on its own). Every call that gets a 401 while it runs waits
-	 * for it (within the call's own time budget and signal; the client's `close()` refuses it with an
-	 * `AbortError`) and is sent again with the new token. A
+	 * for it (within the call's own time budget and signal; the client's `close()` refuses it with a
+	 * `SteadfetchError`, `CLIENT_CLOSED`) and is sent again with the new token. A
 	 * refresh that throws, or that has not settled within `refreshTimeoutMs`, fails the waiting calls
 	 * with `AuthError`. When it asks the API through the same client, give that call `auth: false`
 	 * (no token, no wait). Without it, a call made while `refresh()` runs, before its first `await`

@@ -122,7 +122,8 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
  * (it limits connections, so a retry and a hedge take a slot too), just outside the rate limiter and
  * the breaker: a call the cache or the outbox answers without I/O takes none. A hedge takes a slot
  * only when one is free (else it is not sent); an attempt whose signal has aborted is rejected at
- * once with its reason, and a waiting one leaves the queue as soon as its signal aborts.
+ * once with its reason, and a waiting one leaves the queue as soon as its signal aborts. The client's
+ * `close()` refuses every waiting attempt at once (`CLIENT_CLOSED`, as a call made after it).
  *
  * A slot is a lease: held until the response's headers arrive (or the attempt fails), and never
  * beyond the attempt's deadline: ky's `timeout` for that attempt (10 s unless set) bounded by the

@@ -1,4 +1,5 @@
 import { wallNow } from '../utils/clock.js';
+import { clientClosed } from '../utils/closing.js';
 
 /**
  * A slot, held by one attempt until the attempt ends or its deadline passes (`until`, epoch ms of the
@@ -141,10 +142,10 @@ export class Lane {
 		});
 	}
 
-	/** Refuse every waiting attempt: the client closed. */
+	/** Refuse every waiting attempt: the client closed (`CLIENT_CLOSED`). */
 	close(): void {
 		for (const waiter of this.#waiting.splice(0)) {
-			waiter.go(undefined, new DOMException('The client was closed', 'AbortError'));
+			waiter.go(undefined, clientClosed());
 		}
 	}
 }

@@ -208,7 +208,7 @@ const sleep = async (ms: number, ...signals: AbortSignal[]): Promise<void> => ne
  * isolate with one budget per scope (state, never a promise: each waiter has its own timer in its
  * own request); a waiting call whose request ends before its token is due never sends, and its token
  * is spent (nothing of an ended request runs to give it back), so it costs at most that one token.
- * The client's `close()` refuses every waiting call at once (an `AbortError`): none is sent after it.
+ * The client's `close()` refuses every waiting call at once (`CLIENT_CLOSED`, as a call made after it): none is sent after it.
  * Bad options throw a `RangeError` naming the option and the value.
  *
  * @example

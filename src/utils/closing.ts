@@ -1,6 +1,15 @@
+import { SteadfetchError } from '../errors/SteadfetchError.js';
+
+/**
+ * What a call the client's `close()` finds waiting (for a bulkhead slot, a rate-limit token, a token
+ * refresh) is refused with: `CLIENT_CLOSED`, as a call made after it; not `ABORTED` (the caller's
+ * signal, API.md), since nobody aborted it.
+ */
+export const clientClosed = (): SteadfetchError => new SteadfetchError('The client is closed', 'CLIENT_CLOSED', false);
+
 /**
  * What a policy's `close()` ends: the waits of its calls (for a rate-limit token, for a token
- * refresh), each refused with an `AbortError` once the client closed. Each wait has a controller of
+ * refresh), each refused with `clientClosed()` once the client closed. Each wait has a controller of
  * its own, made by the waiting call (`wait()`): workerd refuses an `AbortController` made in global
  * scope (where a Worker often makes its client), and one made in one request used in another.
  */
@@ -27,7 +36,7 @@ export class Closing {
 	close(): void {
 		this.#closed = true;
 		for (const controller of this.#waits) {
-			controller.abort(new DOMException('The client was closed', 'AbortError'));
+			controller.abort(clientClosed());
 		}
 
 		this.#waits.clear();

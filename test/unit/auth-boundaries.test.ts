@@ -317,7 +317,7 @@ describe('auth: a refresh cannot hold calls forever', () => {
 		expect((byTimeout.error as AuthError).cause).toMatchObject({ name: 'TimeoutError' });
 	});
 
-	it('close(): a call waiting for a refresh is refused at once (AbortError) and not sent again when the refresh ends (no I/O after close)', async () => {
+	it('close(): a call waiting for a refresh is refused at once (CLIENT_CLOSED, as a call after close()) and not sent again when the refresh ends (no I/O after close)', async () => {
 		const sent: string[] = [];
 		let token = 'old';
 		let refreshing = false;
@@ -342,7 +342,7 @@ describe('auth: a refresh cannot hold calls forever', () => {
 		const error = await within(call, 1000);
 		finish();
 		await new Promise((resolve) => setTimeout(resolve, 20));
-		expect([(error as { value?: Error }).value?.name ?? error, sent]).toEqual(['AbortError', ['Bearer old']]);
+		expect([(error as { value?: { code?: string } }).value?.code ?? error, sent]).toEqual(['CLIENT_CLOSED', ['Bearer old']]);
 	});
 
 	it('the caller\'s abort rejects a call waiting for a refresh at once, with the abort reason', async () => {

@@ -138,7 +138,7 @@ describe('rate limit: in the client', () => {
 		api.close();
 	});
 
-	it('close(): a call waiting for its token is refused at once (AbortError) and never sent after the client closed', async () => {
+	it('close(): a call waiting for its token is refused at once (CLIENT_CLOSED, as a call after close()) and never sent after the client closed', async () => {
 		const sent: string[] = [];
 		const api = createClient({ retry: 0, rateLimit: rateLimit({ perSecond: 2, burst: 1 }), fetch: (async (request: Request) => {
 			sent.push(new URL(request.url).pathname);
@@ -151,7 +151,7 @@ describe('rate limit: in the client', () => {
 		await vi.waitFor(() => expect(waits).toHaveLength(1));
 		api.close();
 		const error = await waiting;
-		expect([(error as Error).name, classify(error).code, sent]).toEqual(['AbortError', 'ABORTED', ['/a']]);
+		expect([(error as Error).name, classify(error).code, sent]).toEqual(['SteadfetchError', 'CLIENT_CLOSED', ['/a']]);
 	});
 
 	it('a 429 with Retry-After holds the scope; a reset beyond maxResetMs is capped', async () => {

@@ -1,0 +1,69 @@
+/**
+ * `client.close()` against the calls it finds waiting (defect hunt, fifth round). API.md: `ABORTED` is
+ * "the caller's signal"; a call after close() rejects `CLIENT_CLOSED`. A call the client's close()
+ * refuses while it waits (for a bulkhead slot, a rate-limit token, an auth refresh) did not abort: it
+ * is refused because the client closed, as one made a moment later is — `CLIENT_CLOSED`, not transient.
+ */
+import { describe, expect, it, vi } from 'vitest';
+import { auth } from '../../src/entries/auth.js';
+import { bulkhead } from '../../src/entries/bulkhead.js';
+import { createClient } from '../../src/entries/core.js';
+import { classify, SteadfetchError } from '../../src/entries/index.js';
+import { rateLimit } from '../../src/entries/rate-limit.js';
+import { held } from './counting-origin-kit.js';
+
+const outcome = (error: unknown) => [error instanceof SteadfetchError, classify(error)];
+const closed = [true, { code: 'CLIENT_CLOSED', transient: false }];
+
+describe('close(): the calls it finds waiting are refused as closed, not as aborted', () => {
+	it('a call waiting for a bulkhead slot rejects CLIENT_CLOSED (a SteadfetchError, not transient) and is never sent', async () => {
+		const { pending, fetch } = held();
+		const api = createClient({ fetch, bulkhead: bulkhead({ maxConcurrent: 1, maxQueue: 5 }), retry: 0, timeout: false });
+		const first = api.get('https://api.test/1').text().catch((error: unknown) => error);
+		await vi.waitFor(() => expect(pending).toHaveLength(1));
+		const waiting = api.get('https://api.test/2').text().catch((error: unknown) => error);
+		await vi.waitFor(() => expect(api.stats()['https://api.test']).toMatchObject({ bulkhead: { queued: 1 } }));
+		api.close();
+		// Before: [false, { code: 'ABORTED', transient: false }] (a DOMException AbortError).
+		expect(outcome(await waiting)).toEqual(closed);
+		expect(outcome(await api.get('https://api.test/3').catch((error: unknown) => error))).toEqual(closed);
+		pending[0]!.release();
+		await first;
+		expect(pending.map(({ request }) => new URL(request.url).pathname)).toEqual(['/1']);
+	});
+
+	it('a call waiting for its rate-limit token rejects CLIENT_CLOSED and is never sent', async () => {
+		const sent: string[] = [];
+		const api = createClient({ retry: 0, rateLimit: rateLimit({ perSecond: 2, burst: 1 }), fetch: (async (request: Request) => {
+			sent.push(new URL(request.url).pathname);
+			return new Response('ok');
+		}) as typeof fetch });
+		await api.get('https://api.test/a').text();
+		const waits: number[] = [];
+		api.on('ratelimit:wait', ({ waitMs }) => waits.push(waitMs));
+		const waiting = api.get('https://api.test/b').text().catch((error: unknown) => error);
+		await vi.waitFor(() => expect(waits).toHaveLength(1));
+		api.close();
+		// Before: [false, { code: 'ABORTED', transient: false }].
+		expect([...outcome(await waiting), sent]).toEqual([...closed, ['/a']]);
+	});
+
+	it('a call waiting for an auth refresh rejects CLIENT_CLOSED and is not sent again', async () => {
+		const sent: string[] = [];
+		let refreshing = false;
+		const api = createClient({
+			retry: 0, auth: auth({ origins: '*', token: () => 'old', refresh: async () => new Promise<void>(() => {
+				refreshing = true;
+			}) }),
+			fetch: (async (request: Request) => {
+				sent.push(request.headers.get('authorization') ?? '');
+				return new Response('', { status: 401 });
+			}) as typeof fetch,
+		});
+		const call = api.get('https://api.test/a').catch((error: unknown) => error);
+		await vi.waitFor(() => expect([sent, refreshing]).toEqual([['Bearer old'], true]));
+		api.close();
+		// Before: [false, { code: 'ABORTED', transient: false }].
+		expect([...outcome(await call), sent]).toEqual([...closed, ['Bearer old']]);
+	});
+});
