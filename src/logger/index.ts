@@ -1,7 +1,7 @@
 import { loggerAt } from '../bands/bands.js';
 import type { EventType } from '../core/event-types.js';
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
-import { check, optionsOf, isObject, offOnly } from '../utils/validate.js';
+import { check, hideUserinfo, optionsOf, isObject, offOnly } from '../utils/validate.js';
 import { classify } from '../errors/classify.js';
 import { redact, sensitiveParamSet } from '../utils/sensitive.js';
 
@@ -146,7 +146,8 @@ const createLogging = (context: PolicyContext, sink: Logger, lowest: number): Po
 				code,
 				{
 					event: 'call', scope: call.scope ?? '*', requestId: context.hooks.requestIdOf?.(call) ?? (header && call.request?.headers.get(header) || undefined), method: call.method,
-					url: call.request?.url ?? (call.input instanceof Request ? call.input.url : String(call.input)),
+					// No request: refused as it was built (fetch refuses a URL with a password: not shown).
+					url: call.request?.url ?? hideUserinfo(call.input instanceof Request ? call.input.url : String(call.input)),
 					status: response?.status ?? classified?.status, attempt: call.attempts, durationMs: begun === undefined ? 0 : clock.now() - begun,
 				},
 			);

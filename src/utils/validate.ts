@@ -39,9 +39,16 @@ export const canParse = (url: string | URL): boolean => {
 /** Whether `value` is an object as `typeof` says (an array too, not a function), not null: the one place the test is written. */
 export const isObject = (value: unknown): value is object => typeof value === 'object' && value !== null;
 
-/** A value as an error message shows it: a string quoted, a number, boolean, null or undefined as itself, else its type. */
+/**
+ * `text` (an error's message) without the password of any URL's userinfo in it
+ * (`https://user:@host/`, the user name kept to say which URL): fetch refuses such a URL, and the
+ * error that says so gets logged (secrets stay out of what we write).
+ */
+export const hideUserinfo = (text: string): string => text.replace(/(\/\/[^\s/?#@:]*:)[^\s/?#]*@/g, '$1@');
+
+/** A value as an error message shows it: a string quoted (without a URL's password), a number, boolean, null or undefined as itself, else its type. */
 export const describe = (value: unknown): string =>
-	typeof value === 'string' ? JSON.stringify(value) : typeof value === 'number' || typeof value === 'boolean' || value == null ? String(value) : typeof value;
+	typeof value === 'string' ? JSON.stringify(hideUserinfo(value)) : typeof value === 'number' || typeof value === 'boolean' || value == null ? String(value) : typeof value;
 
 /** An RFC 9110 token (a header name, a method): the one place its characters are written. */
 export const isToken = (value: unknown): value is string => typeof value === 'string' && /^[!#$%&'*+.^_`|~\w-]+$/.test(value);
