@@ -1,7 +1,7 @@
 import type { PolicyContext } from '../core/policy.js';
 import { sha256 } from '../utils/digest.js';
 import { sensitiveOf } from '../core/sensitive-of.js';
-import { splitSensitive } from '../utils/sensitive.js';
+import { splitSensitive, withoutFragment } from '../utils/sensitive.js';
 
 const ignore = (): undefined => undefined;
 
@@ -12,7 +12,8 @@ export const urlOf = (key: string): string | undefined => /^r:\w*~\w*~(.*)/s.exe
  * The keys of stored copies. A key is `r:` + the digest of the call's identity (the one
  * `client.clear({ identity })` and the outbox know it by) + `~` + a SHA-256 of the client name and
  * the request's credentials (the values of its credential and `sensitiveHeaders` headers and of
- * its `sensitiveParams` query parameters) + `~` + the URL with those query values removed; each
+ * its `sensitiveParams` query parameters) + `~` + the URL with those query values removed (and without
+ * its fragment, which fetch never sends); each
  * digest is empty when there is nothing to hash. Neither an identity nor a credential is ever part
  * of a key or a record. Digests once made are kept (the last 64 of each kind), as strings, never as promises:
  * a Worker's request never waits on another's.
@@ -56,7 +57,8 @@ export const keys = (context: PolicyContext, manyUsers: boolean) => {
 				}
 			}
 
-			const { found = '', redacted } = splitSensitive(request.url, params);
+			// The URL as fetch sends it: without its fragment (`/a#1` is `/a#2`).
+			const { found = '', redacted } = splitSensitive(withoutFragment(request.url), params);
 			credentials += found;
 			if (credentials && manyUsers) {
 				return undefined;

@@ -1,6 +1,6 @@
 import { callUrl } from '../core/scope.js';
 import { withSearchParams } from '../utils/search-params.js';
-import { redact } from '../utils/sensitive.js';
+import { redact, withoutFragment } from '../utils/sensitive.js';
 import { urlOf } from './keys.js';
 import { isRecord, type CacheRecord } from './record.js';
 import type { CacheState } from './state.js';
@@ -76,7 +76,7 @@ export const members = (cache: CacheState): CacheHandle => ({
 		// given, and as a call of it goes out, with the client's `searchParams` (the URL of a stored copy already has them).
 		const { options } = cache.context;
 		const resolved = callUrl(url, options);
-		const targets = [resolved, withSearchParams(resolved, options.searchParams)].map((each) => redact(each, cache.params));
+		const targets = [resolved, withSearchParams(resolved, options.searchParams)].map((each) => redact(withoutFragment(each), cache.params));
 		await cache.view.drop((stored) => targets.includes(urlOf(stored)!));
 	},
 	clear: () => clear(cache),
@@ -92,7 +92,7 @@ export const members = (cache: CacheState): CacheHandle => ({
  */
 export const validatorOf = async (cache: CacheState, url: string, identity: string | undefined): Promise<{ etag?: string; lastModified?: string } | undefined> => {
 	let latest: CacheRecord | undefined;
-	for (const record of await records(cache, identity, redact(url, cache.params))) {
+	for (const record of await records(cache, identity, redact(withoutFragment(url), cache.params))) {
 		if (record.storedAt >= (latest?.storedAt ?? 0)) {
 			latest = record;
 		}

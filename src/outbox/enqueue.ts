@@ -1,5 +1,6 @@
 import type { PolicyCall, RunOptions } from '../core/policy.js';
 import { isOffline } from '../utils/online.js';
+import { withoutFragment } from '../utils/sensitive.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { classify, classifyStatus } from '../errors/classify.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
@@ -122,7 +123,7 @@ const recordOf = async (queue: Queue, call: PolicyCall, request: Request, snapsh
 	const identity = await queue.digest(call.identity);
 	const dependent = queue.dependents.get(call);
 	const record: OutboxRecord = {
-		v: 1, id: crypto.randomUUID(), method, url, ...storedHeaders(queue, request.headers, snapshot.type), idempotencyKey, createdAt: now,
+		v: 1, id: crypto.randomUUID(), method, url: withoutFragment(url), ...storedHeaders(queue, request.headers, snapshot.type), idempotencyKey, createdAt: now,
 		attempts: isSteadfetchError(error) ? 0 : 1, nextAttemptAt: now, scope: context.scopeOf(url), version: options.version,
 		...identity !== undefined && { identity }, ...snapshot.body && { body: snapshot.body }, bodyBytes: snapshot.body?.byteLength ?? 0, ...until !== undefined && { inFlightUntil: until },
 		...dependent && { dependsOn: dependent.dependsOn, refs: dependent.refs },

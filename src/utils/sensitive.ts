@@ -72,6 +72,15 @@ export const splitSensitive = (url: string, params: ReadonlySet<string>): { foun
 };
 
 /**
+ * `url` without its fragment: fetch never sends it, so `/a#1` and `/a#2` are one resource, as the
+ * stale cache keys its copies and the outbox stores a write (a secret there stays out with it).
+ */
+export const withoutFragment = (url: string): string => {
+	const hash = url.indexOf('#');
+	return hash === -1 ? url : url.slice(0, hash);
+};
+
+/**
  * `url` with the values of its sensitive query (and fragment) parameters removed (see `splitSensitive`): what every
  * URL in an event, log record or span shows. Nearly free for a URL without a query or a fragment.
  */

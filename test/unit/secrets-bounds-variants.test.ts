@@ -3,10 +3,10 @@
  * in a URL's userinfo, a URL's fragment in the cache key, what comes from outside past its bounds.
  */
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createClient as createCore } from '../../src/entries/core.js';
 import { failover } from '../../src/entries/failover.js';
-import { createClient, InvalidRequestError } from '../../src/entries/index.js';
+import { type Client, createClient, InvalidRequestError, isStale, memoryStore, outbox, type OutboxPolicy } from '../../src/entries/index.js';
 import { logger } from '../../src/entries/logger.js';
 import { otel } from '../../src/entries/otel.js';
 
@@ -73,5 +73,50 @@ describe('a password in a URL\'s userinfo is shown by no message, record or span
 		// Before: '`failover.mirrors[\'https://api.test\'][0]` must be … got "https://user:TOPSECRET@mirror.test"'.
 		expect(error).toBeInstanceOf(RangeError);
 		expect(error?.message).toMatch(/got "https:\/\/user:@mirror\.test"$/);
+	});
+});
+
+describe('a URL\'s fragment is no part of what the cache and the outbox key by (fetch never sends it)', () => {
+	/** A client whose origin answers `{ path }` while up, and fails (network) while down. */
+	const setup = () => {
+		const state = { down: false, sent: [] as string[] };
+		const api = createClient({
+			retry: 0, breaker: false, store: memoryStore, name: `fragment-${Math.random()}`, outbox: outbox({ coalesce: true, resumeJitterMs: 0 }),
+			fetch: (async (request: Request) => {
+				state.sent.push(`${request.method} ${request.url}`);
+				if (state.down) {
+					throw new TypeError('fetch failed');
+				}
+
+				return Response.json({ path: new URL(request.url).pathname });
+			}) as typeof fetch,
+		}) as Client<{ outbox: OutboxPolicy }>;
+		return { api, state };
+	};
+
+	it('a copy stored for /a#1 answers /a#2; cache.list() shows one URL without its fragment; cache.delete(\'/a#3\') removes it', async () => {
+		const { api, state } = setup();
+		await api.get('https://api.test/a#1').json();
+		await vi.waitFor(async () => expect(await api.cache.list()).toHaveLength(1));
+		state.down = true;
+		const answer = await api.get('https://api.test/a#2').catch((error: unknown) => error);
+		// Before: a NetworkError (the copy was keyed with `#1`), and cache.list() said https://api.test/a#1.
+		expect(answer instanceof Response && isStale(answer)).toBe(true);
+		expect((await api.cache.list()).map(({ url }) => url)).toEqual(['https://api.test/a']);
+		await api.cache.delete('https://api.test/a#3');
+		expect(await api.cache.list()).toEqual([]);
+		api.close();
+	});
+
+	it('with coalesce, a queued PUT of /a#2 supersedes the pending PUT of /a#1: the same resource', async () => {
+		const { api, state } = setup();
+		state.down = true;
+		for (const hash of ['#1', '#2']) {
+			await api.put(`https://api.test/a${hash}`, { json: { hash } }).catch(() => undefined);
+		}
+
+		// Before: two entries, https://api.test/a#1 and https://api.test/a#2, both replayed.
+		expect((await api.outbox.list()).map(({ url }) => url)).toEqual(['https://api.test/a']);
+		api.close();
 	});
 });

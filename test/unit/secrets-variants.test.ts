@@ -47,9 +47,8 @@ describe('a secret in the URL\'s fragment (an OAuth implicit grant\'s #access_to
 		await api.get('json?id=fragment#access_token=frag-1-secret&state=kept').json();
 		await api.get('json?id=fragment-only#token=frag-2-secret').json();
 		await until(async () => (await api.cache.list()).length === 2);
-		expect((await api.cache.list()).map(({ url }) => url).sort()).toEqual([
-			`${server.url}/json?id=fragment#access_token=&state=kept`, `${server.url}/json?id=fragment-only#token=`,
-		]);
+		// Keyed as fetch sends the URL: without its fragment (defect hunt, fifth round).
+		expect((await api.cache.list()).map(({ url }) => url).sort()).toEqual([`${server.url}/json?id=fragment`, `${server.url}/json?id=fragment-only`]);
 		expect(await dump(store)).not.toMatch(/frag-\d/);
 		expect(JSON.stringify(events)).not.toMatch(/frag-\d/);
 		api.close();
