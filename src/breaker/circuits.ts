@@ -218,7 +218,7 @@ export const send = (circuits: Circuits, circuit: Circuit, probe: number | undef
 			// The listener goes with the attempt: a signal that outlives it (the caller's, shared by many
 			// calls) must not hold the attempt, its call and their input.
 			signal.removeEventListener('abort', onAbort);
-			tally(circuits, circuit, record, probe, !response && (call?.signal?.aborted || isSuperseded(error) || isSteadfetchError(error)) ? undefined
+			tally(circuits, circuit, record, probe, !response && ((call?.signal?.aborted && signal.aborted) || isSuperseded(error) || isSteadfetchError(error)) ? undefined
 				: circuits.options.isFailure?.(response ? { response } : { error })
 					?? (response ? !!classifyStatus(response.status)?.transient : signal.aborted || classify(error).transient || undefined), response, call);
 			after?.();

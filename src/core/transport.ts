@@ -88,8 +88,9 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 		}
 
 		// An attempt the caller's own signal ended (its `AbortSignal.timeout()` too) says nothing of the scope: `ABORTED`.
+		// Not a request dedupe shares whose first caller aborted while others wait on: its own signal says so.
 		const { code } = classify(failure);
-		if ((code === 'NETWORK' || code === 'TIMEOUT') && !call?.signal?.aborted) {
+		if ((code === 'NETWORK' || code === 'TIMEOUT') && !(signal.aborted && call?.signal?.aborted)) {
 			reach.missed(scopeOf(request.url));
 		}
 

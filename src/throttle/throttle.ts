@@ -48,7 +48,7 @@ export const createThrottle = (context: PolicyContext, { k, windowMs, minRequest
 			counts.count(scope, !classifyStatus(response.status)?.transient);
 			return response;
 		}, (error: unknown) => {
-			if (!init?.steadfetch?.signal?.aborted && !isSuperseded(error) && !isSuperseded(request.signal.reason) && !isSteadfetchError(error)) {
+			if (!(init?.steadfetch?.signal?.aborted && request.signal.aborted) && !isSuperseded(error) && !isSuperseded(request.signal.reason) && !isSteadfetchError(error)) {
 				counts.count(scope, false);
 			}
 

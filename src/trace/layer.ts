@@ -148,8 +148,9 @@ class Tracing {
 		} catch (error) {
 			traced(() => span?.ended(undefined, error));
 			if (started !== undefined) {
-				// Ended by the caller's own signal, whatever its reason (`AbortSignal.timeout()`'s TimeoutError): `ABORTED`, as every part counts it.
-				context.emit('attempt:end', { ...base, durationMs: clock.now() - started, code: call?.signal?.aborted ? 'ABORTED' : classify(error).code });
+				// Ended by the caller's own signal, whatever its reason (`AbortSignal.timeout()`'s TimeoutError): `ABORTED`, as every part counts it;
+				// not a request dedupe shares, whose first caller aborted while others wait on (its own signal is not aborted).
+				context.emit('attempt:end', { ...base, durationMs: clock.now() - started, code: call?.signal?.aborted && request.signal.aborted ? 'ABORTED' : classify(error).code });
 			}
 
 			throw error;
