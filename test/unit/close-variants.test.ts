@@ -20,9 +20,9 @@ describe('close(): the calls it finds waiting are refused as closed, not as abor
 		const { pending, fetch } = held();
 		const api = createClient({ fetch, bulkhead: bulkhead({ maxConcurrent: 1, maxQueue: 5 }), retry: 0, timeout: false });
 		const first = api.get('https://api.test/1').text().catch((error: unknown) => error);
-		await vi.waitFor(() => expect(pending).toHaveLength(1));
+		await vi.waitFor(() => expect(pending).toHaveLength(1), { timeout: 5000 });
 		const waiting = api.get('https://api.test/2').text().catch((error: unknown) => error);
-		await vi.waitFor(() => expect(api.stats()['https://api.test']).toMatchObject({ bulkhead: { queued: 1 } }));
+		await vi.waitFor(() => expect(api.stats()['https://api.test']).toMatchObject({ bulkhead: { queued: 1 } }), { timeout: 5000 });
 		api.close();
 		// Before: [false, { code: 'ABORTED', transient: false }] (a DOMException AbortError).
 		expect(outcome(await waiting)).toEqual(closed);
@@ -42,7 +42,7 @@ describe('close(): the calls it finds waiting are refused as closed, not as abor
 		const waits: number[] = [];
 		api.on('ratelimit:wait', ({ waitMs }) => waits.push(waitMs));
 		const waiting = api.get('https://api.test/b').text().catch((error: unknown) => error);
-		await vi.waitFor(() => expect(waits).toHaveLength(1));
+		await vi.waitFor(() => expect(waits).toHaveLength(1), { timeout: 5000 });
 		api.close();
 		// Before: [false, { code: 'ABORTED', transient: false }].
 		expect([...outcome(await waiting), sent]).toEqual([...closed, ['/a']]);
@@ -61,7 +61,7 @@ describe('close(): the calls it finds waiting are refused as closed, not as abor
 			}) as typeof fetch,
 		});
 		const call = api.get('https://api.test/a').catch((error: unknown) => error);
-		await vi.waitFor(() => expect([sent, refreshing]).toEqual([['Bearer old'], true]));
+		await vi.waitFor(() => expect([sent, refreshing]).toEqual([['Bearer old'], true]), { timeout: 5000 });
 		api.close();
 		// Before: [false, { code: 'ABORTED', transient: false }].
 		expect([...outcome(await call), sent]).toEqual([...closed, ['Bearer old']]);

@@ -97,7 +97,7 @@ describe('a URL\'s fragment is no part of what the cache and the outbox key by (
 	it('a copy stored for /a#1 answers /a#2; cache.list() shows one URL without its fragment; cache.delete(\'/a#3\') removes it', async () => {
 		const { api, state } = setup();
 		await api.get('https://api.test/a#1').json();
-		await vi.waitFor(async () => expect(await api.cache.list()).toHaveLength(1));
+		await vi.waitFor(async () => expect(await api.cache.list()).toHaveLength(1), { timeout: 5000 });
 		state.down = true;
 		const answer = await api.get('https://api.test/a#2').catch((error: unknown) => error);
 		// Before: a NetworkError (the copy was keyed with `#1`), and cache.list() said https://api.test/a#1.
