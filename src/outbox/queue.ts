@@ -125,8 +125,11 @@ export class Queue {
 	readonly #known = new Map<string, string | undefined | null>();
 	/** The call sequence (enqueue.ts) of each pending entry this client queued, by id: a call made before it is queued before it. */
 	readonly order = new Map<string, number>();
-	/** The URL of each pending entry this client wrote or read, by id: a coalescing write reads only its URL's entries again. */
-	readonly #urls = new Map<string, string>();
+	/** The ids of each URL's pending entries this client wrote or read, and by id the set it is in: a coalescing write looks only at its URL's. */
+	readonly #ids = new Map<string, Set<string>>();
+	readonly #urls = new Map<string, Set<string>>();
+	/** Pending entries of the last listing whose record this client has not read yet (their URL unknown): a coalescing write reads them first. */
+	#unread = new Set<string>();
 	/** Ids being replayed by this client's drain: checked and claimed with no await since the record's read. */
 	readonly #claims = new Set<string>();
 	/** Ids removed (`discard`, superseded) while work that may have read their record was under way. */
@@ -229,8 +232,11 @@ export class Queue {
 		if (!this.#index.size) {
 			this.#known.clear(); // Nothing pending: what it knew is gone.
 			this.#urls.clear();
+			this.#ids.clear();
 			this.order.clear();
 		}
+
+		this.#unread = new Set(this.#index.all.flatMap(({ id }) => this.#urls.has(id) ? [] : [id]));
 
 		return keys;
 	}
@@ -277,7 +283,7 @@ export class Queue {
 		} else {
 			this.#index.delete(entry);
 			this.#known.delete(entry.id);
-			this.#urls.delete(entry.id);
+			this.#forgetUrl(entry.id);
 			this.order.delete(entry.id);
 		}
 	}
@@ -285,8 +291,17 @@ export class Queue {
 	/** Note the URL of a pending entry's record this client wrote or read (nothing for a value that is no record). */
 	#noteUrl(id: string, value: unknown): void {
 		if (isRecord(value)) {
-			this.#urls.set(id, value.url);
+			this.#forgetUrl(id);
+			const ids = this.#ids.get(value.url) ?? new Set();
+			this.#ids.set(value.url, ids.add(id));
+			this.#urls.set(id, ids);
 		}
+	}
+
+	#forgetUrl(id: string): void {
+		this.#urls.get(id)?.delete(id);
+		this.#urls.delete(id);
+		this.#unread.delete(id);
 	}
 
 	/**
@@ -339,6 +354,7 @@ export class Queue {
 	async forEach(dead: boolean, visit: (record: OutboxRecord) => void): Promise<void> {
 		for (const key of await this.list()) {
 			const record = key.dead === dead && (key.key[0] === 'd') === dead ? await this.read(key.key) : undefined;
+			dead || this.#noteUrl(key.id, record); // A coalescing write need not read it again (the client's start reads every one).
 			if (isRecord(record)) {
 				visit(record);
 			}
@@ -606,10 +622,12 @@ export class Queue {
 		const run = async (): Promise<void> => this.#occupy(async () => {
 			await this.refresh();
 			const superseded: Array<[string, OutboxRecord]> = [];
-			for (const { key, id } of this.#index.of(record.scope).filter((each) => each.key < at)) {
-				// Another URL's entry, as this client wrote or last read it, is not read again. (Its URL changes only by a
-				// `migrate` or a rebase; one made by another tab meanwhile leaves it uncoalesced: both are sent, in order.)
-				const old = [undefined, record.url].includes(this.#urls.get(id)) ? await this.read(key) : undefined;
+			// Its URL's entries and those never read here, oldest first: another URL's entry, as this client wrote or last
+			// read it, is not looked at (a write's cost stays flat as the queue grows). (Its URL changes only by a
+			// `migrate` or a rebase; one made by another tab meanwhile leaves it uncoalesced: both are sent, in order.)
+			const candidates = [...this.#unread, ...this.#ids.get(record.url) ?? []].flatMap((id) => this.#index.find(id) ?? []);
+			for (const { key, id } of candidates.filter((each) => each.scope === record.scope && each.key < at).sort((one, other) => one.key < other.key ? -1 : 1)) {
+				const old = await this.read(key);
 				this.#noteUrl(id, old);
 				// An entry others depend on is never superseded (`outbox.ref()`).
 				if (isRecord(old) && !old.pointers?.length && old.url === record.url && old.identity === record.identity && overwritten.test(old.method) && !this.#claims.has(id) && !leased(old, this.context.clock.now(), this.leaseMs)) {
