@@ -119,16 +119,19 @@ export class Queue {
 	/** Passes, revivals, removals and supersessions under way: removed ids are kept while any is. */
 	#busy = 0;
 	/**
-	 * Whose lane each pending entry this client has read is, by id: its identity digest, or `null`
-	 * when this client leaves it alone whoever calls (a newer version's, unreadable).
+	 * Whose lane each pending entry this client has read is, by id: `<scope> <identity digest>`, or
+	 * `null` when this client leaves it alone whoever calls (a newer version's, unreadable); and how
+	 * many entries each lane has: whether a call waits behind its scope is one lookup, whoever else's
+	 * entries are pending (`behind`).
 	 */
-	readonly #known = new Map<string, string | undefined | null>();
+	readonly #known = new Map<string, string | null>();
+	readonly #lanes = new Map<string, number>();
 	/** The call sequence (enqueue.ts) of each pending entry this client queued, by id: a call made before it is queued before it. */
 	readonly order = new Map<string, number>();
 	/** The ids of each URL's pending entries this client wrote or read, and by id the set it is in: a coalescing write looks only at its URL's. */
 	readonly #ids = new Map<string, Set<string>>();
 	readonly #urls = new Map<string, Set<string>>();
-	/** Pending entries of the last listing whose record this client has not read yet (their URL unknown): a coalescing write reads them first. */
+	/** Pending entries of the last listing whose record this client has not read yet (not known): a coalescing write, or `behind`, reads them first. */
 	#unread = new Set<string>();
 	/** Ids being replayed by this client's drain: checked and claimed with no await since the record's read. */
 	readonly #claims = new Set<string>();
@@ -230,13 +233,15 @@ export class Queue {
 		this.#queued = 0;
 		this.#strays = listed.filter((key) => key.startsWith(pendingPrefix)).length - this.#index.size;
 		if (!this.#index.size) {
-			this.#known.clear(); // Nothing pending: what it knew is gone.
-			this.#urls.clear();
-			this.#ids.clear();
+			this.#ids.clear(); // Nothing pending: what it knew is gone.
 			this.order.clear();
 		}
 
-		this.#unread = new Set(this.#index.all.flatMap(({ id }) => this.#urls.has(id) ? [] : [id]));
+		for (const id of this.#known.keys()) {
+			this.#index.find(id) || this.#forget(id); // Removed by another tab or client.
+		}
+
+		this.#unread = new Set(this.#index.all.flatMap(({ id }) => this.#known.has(id) ? [] : [id]));
 
 		return keys;
 	}
@@ -279,26 +284,35 @@ export class Queue {
 
 		if (set) {
 			this.#queued += this.#index.add(entry) ? 1 : 0;
-			this.#noteUrl(entry.id, value);
+			this.#learn(entry, value);
 		} else {
 			this.#index.delete(entry);
-			this.#known.delete(entry.id);
-			this.#forgetUrl(entry.id);
+			this.#forget(entry.id);
+			this.#index.find(entry.id) && this.#unread.add(entry.id); // Another key of it stays (a crash between a rewrite's writes).
 			this.order.delete(entry.id);
 		}
 	}
 
-	/** Note the URL of a pending entry's record this client wrote or read (nothing for a value that is no record). */
-	#noteUrl(id: string, value: unknown): void {
-		if (isRecord(value)) {
-			this.#forgetUrl(id);
-			const ids = this.#ids.get(value.url) ?? new Set();
-			this.#ids.set(value.url, ids.add(id));
-			this.#urls.set(id, ids);
+	/** Note the lane and URL of a pending entry's record (`value`) this client wrote or read, while it is pending. */
+	#learn({ id, scope }: { id: string; scope: string }, value: unknown): void {
+		if (this.#index.find(id)) {
+			this.#forget(id);
+			const record = isRecord(value) ? value : undefined;
+			const lane = record && !(record.version! > this.options.version) ? `${scope} ${record.identity}` : null;
+			this.#known.set(id, lane);
+			lane && this.#lanes.set(lane, (this.#lanes.get(lane) ?? 0) + 1);
+			if (record) {
+				const ids = this.#ids.get(record.url) ?? new Set();
+				this.#ids.set(record.url, ids.add(id));
+				this.#urls.set(id, ids);
+			}
 		}
 	}
 
-	#forgetUrl(id: string): void {
+	#forget(id: string): void {
+		const lane = this.#known.get(id);
+		lane && this.#lanes.set(lane, this.#lanes.get(lane)! - 1);
+		this.#known.delete(id);
 		this.#urls.get(id)?.delete(id);
 		this.#urls.delete(id);
 		this.#unread.delete(id);
@@ -354,7 +368,7 @@ export class Queue {
 	async forEach(dead: boolean, visit: (record: OutboxRecord) => void): Promise<void> {
 		for (const key of await this.list()) {
 			const record = key.dead === dead && (key.key[0] === 'd') === dead ? await this.read(key.key) : undefined;
-			dead || this.#noteUrl(key.id, record); // A coalescing write need not read it again (the client's start reads every one).
+			dead || this.#learn(key, record); // Neither a coalescing write nor `behind` reads it again (the client's start reads every one).
 			if (isRecord(record)) {
 				visit(record);
 			}
@@ -377,24 +391,18 @@ export class Queue {
 	/**
 	 * Whether `scope` has a pending entry this client would replay now (of the current identity, of
 	 * this version or older): only such an entry holds a call of its scope (FIFO). Reads the records of
-	 * the scope this client has not read yet.
+	 * the scope this client has not read yet; another identity's entries are not looked at.
 	 */
 	async behind(scope: string): Promise<boolean> {
 		const mine = await this.digest(this.context.identity());
-		for (let entry = this.#index.next(scope); entry; entry = this.#index.next(scope, entry.key)) {
-			const { key, id } = entry;
-			if (!this.#known.has(id)) {
-				const record = await this.read(key);
-				this.#noteUrl(id, record);
-				this.#known.set(id, isRecord(record) && !(record.version! > this.options.version) ? record.identity : null);
-			}
-
-			if (this.#known.get(id) === mine) {
-				return true;
+		for (const id of this.#unread) {
+			const entry = this.#index.find(id);
+			if (entry?.scope === scope) {
+				this.#learn(entry, await this.read(entry.key));
 			}
 		}
 
-		return false;
+		return !!this.#lanes.get(`${scope} ${mine}`);
 	}
 
 	/**
@@ -626,9 +634,10 @@ export class Queue {
 			// read it, is not looked at (a write's cost stays flat as the queue grows). (Its URL changes only by a
 			// `migrate` or a rebase; one made by another tab meanwhile leaves it uncoalesced: both are sent, in order.)
 			const candidates = [...this.#unread, ...this.#ids.get(record.url) ?? []].flatMap((id) => this.#index.find(id) ?? []);
-			for (const { key, id } of candidates.filter((each) => each.scope === record.scope && each.key < at).sort((one, other) => one.key < other.key ? -1 : 1)) {
+			for (const entry of candidates.filter((each) => each.scope === record.scope && each.key < at).sort((one, other) => one.key < other.key ? -1 : 1)) {
+				const { key, id } = entry;
 				const old = await this.read(key);
-				this.#noteUrl(id, old);
+				this.#learn(entry, old);
 				// An entry others depend on is never superseded (`outbox.ref()`).
 				if (isRecord(old) && !old.pointers?.length && old.url === record.url && old.identity === record.identity && overwritten.test(old.method) && !this.#claims.has(id) && !leased(old, this.context.clock.now(), this.leaseMs)) {
 					superseded.push([key, old]);
