@@ -744,12 +744,14 @@ export class Queue {
 			const now = this.context.clock.now();
 			await this.#pend(record, key, now);
 			// Its dependents made dead letters for it (`'parent'`) come back with it, and theirs with them (a
-			// chain), each under its own key (its place in the order); listed again while one came back.
+			// chain), each under its own key (its place in the order); listed again while one came back. Only
+			// those a revived record names are read (each dependent is recorded with its entry: enqueue.ts), never
+			// every dead letter: retrying each of many in turn is not quadratic.
 			const revived = [record];
 			for (let size = 0; size < revived.length;) {
 				size = revived.length;
 				for (const each of await this.list()) {
-					const dependent = each.dead ? await this.read(each.key) : undefined;
+					const dependent = each.dead && revived.some((one) => one.dependents?.includes(each.id)) ? await this.read(each.key) : undefined;
 					if (isRecord(dependent) && dependent.deadReason === 'parent' && dependent.dependsOn?.some((parent) => revived.some((one) => one.id === parent)) && kept(each.id)) {
 						revived.push(dependent);
 						await this.#pend(dependent, each.key, now);

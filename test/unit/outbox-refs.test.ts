@@ -125,6 +125,32 @@ describe('outbox.ref()', () => {
 		expect(await api.outbox.deadLetters()).toEqual([]);
 	});
 
+	it('a chain of three (A, B holding A\'s id, C holding B\'s): A rejected makes B and C \'parent\' dead letters; retry(A) takes both back, all delivered with their values', async () => {
+		let refuse = true;
+		const api = h.make({
+			fetch: async (input: Parameters<typeof fetch>[0]) => {
+				throwIfOffline();
+				return refuse && (input as Request).url.endsWith('/lists') ? Response.json({ error: 'no' }, { status: 422 }) : todoApi(input);
+			},
+		});
+		win.setOnline(false, false);
+		const a = await queued(api.post('lists', { json: { name: 'a' } }));
+		const b = await queued(api.post('todos', { json: { list: api.outbox.ref(a, '/id') } }));
+		const c = await queued(api.patch(`todos/${api.outbox.ref(b, '/id')}`, { json: { done: true } }));
+		win.setOnline(true);
+		await api.outbox.flush();
+		await until(async () => (await api.outbox.deadLetters()).length === 3);
+		expect((await api.outbox.deadLetters()).map((each) => [each.id, each.deadReason])).toEqual([[a, 'rejected'], [b, 'parent'], [c, 'parent']]);
+		refuse = false;
+		await api.outbox.retry(a);
+		expect((await api.outbox.list()).map((each) => each.id)).toEqual([a, b, c]);
+		await api.outbox.flush();
+		await until(async () => (await api.outbox.size()) === 0);
+		expect(sent.map((each) => `${each.method} ${each.url} ${each.body}`)).toEqual([
+			`POST ${h.api.url}/lists {"name":"a"}`, `POST ${h.api.url}/todos {"list":100}`, `PATCH ${h.api.url}/todos/101 {"done":true}`,
+		]);
+	});
+
 	it('bad input: ref() throws a TypeError; an unknown or dead entry, a read, another identity: InvalidRequestError before any I/O', async () => {
 		let who = 'ann';
 		const api = h.make({ fetch: todoApi, identity: () => who });

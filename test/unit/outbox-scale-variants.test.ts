@@ -123,3 +123,35 @@ describe('outbox at 10,000 pending entries (defect hunt, fifth round)', () => {
 	}, 60_000);
 });
 
+
+describe('dead letters at 10,000 (defect hunt, fifth round)', () => {
+	it('retry(id) of one reads its record and its dependents\', not every dead letter\'s: retrying each in turn is not quadratic', async () => {
+		win.setOnline(false, false);
+		const first = h.make();
+		await queued(first.post('todos', { json: { n: 0 } }));
+		const [key] = await h.store.keys();
+		const scope = key!.split('|')[4]!;
+		const record = await h.store.get(key!) as { createdAt: number };
+		first.close();
+		await h.store.delete(key!);
+		for (let index = 1; index <= 10_000; index++) {
+			const at = record.createdAt - 20_000 + index;
+			await h.store.set(`d|${String(at).padStart(15, '0')}|000000|dead-${index}|${scope}`, { ...record, id: `dead-${index}`, idempotencyKey: `dead-${index}`, createdAt: at, nextAttemptAt: at, deadReason: 'rejected' });
+		}
+
+		let reads = 0;
+		const counted = spyStore(h.store, {
+			get: async (_key, run) => {
+				reads++;
+				return run();
+			},
+		});
+		const api = h.make({ store: () => counted });
+		await until(async () => (await api.outbox.deadLetters()).length === 10_000, 20_000);
+		reads = 0;
+		await api.outbox.retry('dead-5000');
+		// Its own record: every dead letter's before (10,001 reads), to find those made dead for it.
+		expect(reads).toBe(1);
+		expect(await api.outbox.size()).toBe(1);
+	}, 60_000);
+});
