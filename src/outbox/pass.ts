@@ -118,6 +118,11 @@ export class Pass {
 		const { context, options } = queue;
 		const who = context.identity();
 		const identity = await queue.digest(who);
+		const known = queue.laneOf(id);
+		if (known && known !== `${scope} ${identity}`) {
+			return void this.#blocked.add(known); // Another identity's, as read before: not read again by every pass (untouched, as below).
+		}
+
 		let record: unknown;
 		try {
 			record = await queue.read(key, true); // Its scope is not blocked: `#oldest` passed over those.

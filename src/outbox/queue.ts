@@ -388,6 +388,11 @@ export class Queue {
 		});
 	}
 
+	/** The lane (`<scope> <identity digest>`) of a pending entry whose record this client has read; `null`: one it leaves alone. */
+	laneOf(id: string): string | null | undefined {
+		return this.#known.get(id);
+	}
+
 	/**
 	 * Whether `scope` has a pending entry this client would replay now (of the current identity, of
 	 * this version or older): only such an entry holds a call of its scope (FIFO). Reads the records of

@@ -97,7 +97,6 @@ describe('outbox at 10,000 pending entries (defect hunt, fifth round)', () => {
 			await h.store.set(`p|${String(at).padStart(15, '0')}|000000|seed-${index}|${scope}`, { ...record, id: `seed-${index}`, idempotencyKey: `seed-${index}`, createdAt: at, nextAttemptAt: at });
 		}
 
-		win.setOnline(true, false);
 		who = 'bob';
 		let reads = 0;
 		const counted = spyStore(h.store, {
@@ -107,9 +106,10 @@ describe('outbox at 10,000 pending entries (defect hunt, fifth round)', () => {
 			},
 		});
 		const api = h.make({ store: () => counted, identity: () => who, outbox: options });
-		// The client's start: its pass reads each entry (ann's: left alone), then each is read once to count the pending writes per URL.
-		await until(async () => reads >= 20_002, 20_000);
+		// The client's start reads every entry once (to count the pending writes per URL; offline, no pass runs).
+		await until(async () => reads >= 10_001, 20_000);
 		await until(async () => (await api.outbox.size()) === 10_001, 20_000);
+		win.setOnline(true, false);
 		for (const n of [1, 2, 3]) {
 			reads = 0;
 			idReads.count = 0;
@@ -117,6 +117,45 @@ describe('outbox at 10,000 pending entries (defect hunt, fifth round)', () => {
 			// The first good answer lists the store (as every 10 s at most: its ids are read then); after it, a call looks at no entry.
 			// Before: 10,001 reads for the first (each of ann's records, to learn whose it is), then 10,001 ids per write.
 			expect({ n, reads, ids: n === 1 || idReads.count < 50 }).toEqual({ n, reads: 0, ids: true });
+		}
+
+		expect(await api.outbox.size()).toBe(10_001); // Ann's, untouched.
+	}, 60_000);
+
+	it('a pass that replays the signed-in identity\'s write behind 10,000 of another\'s reads none of theirs once it knows whose they are', async () => {
+		let who = 'ann';
+		win.setOnline(false, false);
+		const options = { maxEntries: 20_000 };
+		const first = h.make({ identity: () => who, outbox: options });
+		await queued(first.post('todos', { json: { n: 0 } }));
+		const [key] = await h.store.keys();
+		const scope = key!.split('|')[4]!;
+		const record = await h.store.get(key!) as { createdAt: number };
+		first.close();
+		for (let index = 1; index <= 10_000; index++) {
+			const at = record.createdAt - 20_000 + index;
+			await h.store.set(`p|${String(at).padStart(15, '0')}|000000|seed-${index}|${scope}`, { ...record, id: `seed-${index}`, idempotencyKey: `seed-${index}`, createdAt: at, nextAttemptAt: at });
+		}
+
+		who = 'bob';
+		let reads = 0;
+		const counted = spyStore(h.store, {
+			get: async (_key, run) => {
+				reads++;
+				return run();
+			},
+		});
+		const api = h.make({ store: () => counted, identity: () => who, outbox: options });
+		// The client's start reads every entry once (to count the pending writes per URL; offline, no pass runs).
+		await until(async () => reads >= 10_001, 20_000);
+		await until(async () => (await api.outbox.size()) === 10_001, 20_000);
+		await queued(api.post('echo', { json: { by: 'bob' } }));
+		win.setOnline(true, false);
+		for (const n of [1, 2]) {
+			reads = 0;
+			const result = await api.outbox.flush();
+			// Bob's write, sent by the first; ann's entries read before: 10,001 (and 10,001 again by each pass).
+			expect({ n, sent: result.sent, reads: reads < 20 }).toEqual({ n, sent: n === 1 ? 1 : 0, reads: true });
 		}
 
 		expect(await api.outbox.size()).toBe(10_001); // Ann's, untouched.
