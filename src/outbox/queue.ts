@@ -146,6 +146,8 @@ export class Queue {
 	/** The keys of kept values (`v|<id>`) and the ids of the entries stored, pending or dead, as the last listing found them. */
 	#kept: string[] = [];
 	#stored = new Set<string>();
+	/** When each kept value's `keptMs` ends, as `prune` last read it: not read before then. */
+	#keptUntil = new Map<string, number>();
 	/**
 	 * The placeholders `outbox.ref()` made, shared by the clients of one name and store (`extend()`, as
 	 * their store is): a placeholder one of them made goes in a call of another.
@@ -822,12 +824,23 @@ export class Queue {
 	 */
 	async prune(): Promise<void> {
 		const now = this.context.clock.now();
+		const next = new Map<string, number>();
 		for (const key of this.#kept) {
+			const until = this.#keptUntil.get(key)!;
+			if (until > now) {
+				next.set(key, until); // Not read again by every pass before its 24 h can have passed.
+				continue;
+			}
+
 			const kept = await this.read(key);
 			if (!isValues(kept) || (Math.abs(now - kept.at) >= keptMs && !(kept.dependents ?? []).some((id) => this.#stored.has(id) || this.#index.find(id)))) {
 				await this.store.delete(key);
+			} else {
+				next.set(key, kept.at > now ? now : kept.at + keptMs);
 			}
 		}
+
+		this.#keptUntil = next;
 	}
 
 	/** No permit sends or writes anything more; the pass under way here ends. */
