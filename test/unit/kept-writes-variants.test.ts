@@ -5,19 +5,15 @@
  * API.md "Identity": "After `clear()` resolves, nothing it removed ever comes back … and no removed
  * entry is sent".
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { memoryStore, type KeyValueStore } from '../../src/entries/index.js';
-import { fakeWindow, type Harness, startHarness, until } from './outbox-helpers.js';
+import { type Harness, until, harnessEachTest, type FakeWindow } from './outbox-helpers.js';
 
 let h: Harness;
-let win: ReturnType<typeof fakeWindow>;
-beforeEach(async () => {
-	h = await startHarness();
-	win = fakeWindow();
-});
-afterEach(async () => {
-	win.restore();
-	await h.close();
+let win: FakeWindow;
+harnessEachTest((started, fake) => {
+	h = started;
+	win = fake;
 });
 
 /** The harness's store, refusing every operation while `down`. */

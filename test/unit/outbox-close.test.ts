@@ -3,19 +3,15 @@
  * `migrate` is not waited for — its entry stays as it was, for the next client of the name.
  * (That the process can then exit: outbox-exit.test.ts.)
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { OutboxEntry } from '../../src/entries/index.js';
-import { fakeWindow, gate, spyStore, startHarness, until, type Harness } from './outbox-helpers.js';
+import { gate, spyStore, until, type Harness, harnessEachTest, type FakeWindow } from './outbox-helpers.js';
 
 let h: Harness;
-let win: ReturnType<typeof fakeWindow>;
-beforeEach(async () => {
-	h = await startHarness();
-	win = fakeWindow();
-});
-afterEach(async () => {
-	win.restore();
-	await h.close();
+let win: FakeWindow;
+harnessEachTest((started, fake) => {
+	h = started;
+	win = fake;
 });
 
 const queueOffline = async (api: ReturnType<Harness['make']>, run: () => Promise<unknown>): Promise<OutboxEntry> => {

@@ -4,21 +4,16 @@
  * (`coalesce`), versioned entries (`version`, `migrate`), and bad options. Against the loopback
  * API's `/doc` (a versioned document with ETags), exact times from the injected clock.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { InvalidRequestError, memoryStore, outbox, type ClientOptions, type OutboxEntry, type OutboxOptions, type StoredEntry } from '../../src/entries/index.js';
 import type { Policy } from '../../src/core/policy.js';
-import { fakeWindow, startHarness, throwIfOffline, until, type Harness } from './outbox-helpers.js';
+import { throwIfOffline, until, type Harness, harnessEachTest, type FakeWindow } from './outbox-helpers.js';
 
 let h: Harness;
-let win: ReturnType<typeof fakeWindow>;
-beforeEach(async () => {
-	h = await startHarness();
-	win = fakeWindow();
-});
-afterEach(async () => {
-	vi.useRealTimers();
-	win.restore();
-	await h.close();
+let win: FakeWindow;
+harnessEachTest((started, fake) => {
+	h = started;
+	win = fake;
 });
 
 const doc = (id: string) => h.state.docs?.get(id) ?? { version: 1, body: '', writes: [], conflicts: 0 };

@@ -6,19 +6,15 @@
  * write that can go out is sent. A URL the outbox could never replay (not http or https) is an
  * `InvalidRequestError` before any I/O.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HTTPError, InvalidRequestError, OutboxFullError, OutboxQueuedError } from '../../src/entries/index.js';
-import { fakeWindow, startHarness, type Harness } from './outbox-helpers.js';
+import { type Harness, harnessEachTest, type FakeWindow } from './outbox-helpers.js';
 
 let h: Harness;
-let win: ReturnType<typeof fakeWindow>;
-beforeEach(async () => {
-	h = await startHarness();
-	win = fakeWindow();
-});
-afterEach(async () => {
-	win.restore();
-	await h.close();
+let win: FakeWindow;
+harnessEachTest((started, fake) => {
+	h = started;
+	win = fake;
 });
 
 const stream = (text: string) => new ReadableStream<Uint8Array>({

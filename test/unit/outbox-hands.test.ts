@@ -5,19 +5,15 @@
  * `onConflict`'s rebase, the hooks) never has a write sent with the next user's token. An entry
  * refused for it stays pending, untouched, and goes out with its own user's token once they return.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { KeyValueStore, OutboxEntry } from '../../src/entries/index.js';
-import { fakeWindow, spyStore, startHarness, type Harness } from './outbox-helpers.js';
+import { spyStore, type Harness, harnessEachTest, type FakeWindow } from './outbox-helpers.js';
 
 let h: Harness;
-let win: ReturnType<typeof fakeWindow>;
-beforeEach(async () => {
-	h = await startHarness();
-	win = fakeWindow();
-});
-afterEach(async () => {
-	win.restore();
-	await h.close();
+let win: FakeWindow;
+harnessEachTest((started, fake) => {
+	h = started;
+	win = fake;
 });
 
 /** The app's login, and a `beforeRequest` hook that signs every request as the user logged in now. */

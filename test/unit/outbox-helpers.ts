@@ -1,4 +1,5 @@
 /** Shared setup of the outbox unit tests: a loopback API, a manual clock, one store that survives "reloads". */
+import { afterEach, beforeEach, vi } from 'vitest';
 import { createClient, memoryStore, type Client, type ClientOptions, type KeyValueStore, type OutboxOptions, outbox, type OutboxPolicy } from '../../src/entries/index.js';
 import type { EmittedEvent, EventType } from '../../src/core/event-types.js';
 import { ManualClock } from '../helpers/manual-clock.js';
@@ -144,6 +145,29 @@ export const fakeWindow = () => {
 			}
 		},
 	};
+};
+
+/** A fake window made by `fakeWindow()`. */
+export type FakeWindow = ReturnType<typeof fakeWindow>;
+
+/**
+ * A harness and a fake window for each test of the file: before it, both are made and handed to
+ * `use`; after it, timers are real again (a test may have faked them), the window is restored and
+ * the harness closed.
+ */
+export const harnessEachTest = (use: (h: Harness, win: FakeWindow) => void): void => {
+	let h: Harness;
+	let win: FakeWindow;
+	beforeEach(async () => {
+		h = await startHarness();
+		win = fakeWindow();
+		use(h, win);
+	});
+	afterEach(async () => {
+		vi.useRealTimers();
+		win.restore();
+		await h.close();
+	});
 };
 
 /**

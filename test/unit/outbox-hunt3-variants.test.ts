@@ -2,20 +2,16 @@
  * Variants of the outbox's claims (defect hunt, third round): what the caller was told is queued
  * reaches the server or a dead letter; nothing removed comes back; nothing kept is lost.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InvalidRequestError, OutboxQueuedError, createClient, memoryStore, outbox, outboxSyncHandler, type KeyValueStore } from '../../src/entries/index.js';
 import { makeKey } from '../../src/outbox/record.js';
-import { fakeWindow, gate, spyStore, startHarness, type Harness } from './outbox-helpers.js';
+import { gate, spyStore, type Harness, harnessEachTest, type FakeWindow } from './outbox-helpers.js';
 
 let h: Harness;
-let win: ReturnType<typeof fakeWindow>;
-beforeEach(async () => {
-	h = await startHarness();
-	win = fakeWindow();
-});
-afterEach(async () => {
-	win.restore();
-	await h.close();
+let win: FakeWindow;
+harnessEachTest((started, fake) => {
+	h = started;
+	win = fake;
 });
 
 const caught = async (promise: Promise<unknown>): Promise<unknown> => promise.then(() => undefined, (error: unknown) => error);

@@ -4,19 +4,15 @@
  * gets an HTTP answer the scope is reachable and writes go out again. A wrong `navigator.onLine`
  * never blocks a working origin for long.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OutboxQueuedError } from '../../src/entries/index.js';
-import { fakeWindow, startHarness, throwIfOffline, type Harness } from './outbox-helpers.js';
+import { throwIfOffline, type Harness, harnessEachTest, type FakeWindow } from './outbox-helpers.js';
 
 let h: Harness;
-let win: ReturnType<typeof fakeWindow>;
-beforeEach(async () => {
-	h = await startHarness();
-	win = fakeWindow();
-});
-afterEach(async () => {
-	win.restore();
-	await h.close();
+let win: FakeWindow;
+harnessEachTest((started, fake) => {
+	h = started;
+	win = fake;
 });
 
 const applied = (id: string) => h.state.applied.get(id)?.length ?? 0;

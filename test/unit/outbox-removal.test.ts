@@ -6,20 +6,16 @@
  * through `retry(id)` — and no removed entry is sent. Runs with and without Web Locks (workerd has
  * none: the drain's lock is then the client's own).
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { bulkhead } from '../../src/entries/bulkhead.js';
 import { InvalidRequestError, type KeyValueStore, type OutboxEntry } from '../../src/entries/index.js';
-import { fakeWindow, gate, type Harness, spyStore, startHarness, throwIfOffline, until, withoutLocks } from './outbox-helpers.js';
+import { gate, type Harness, spyStore, throwIfOffline, until, withoutLocks, harnessEachTest, type FakeWindow } from './outbox-helpers.js';
 
 let h: Harness;
-let win: ReturnType<typeof fakeWindow>;
-beforeEach(async () => {
-	h = await startHarness();
-	win = fakeWindow();
-});
-afterEach(async () => {
-	win.restore();
-	await h.close();
+let win: FakeWindow;
+harnessEachTest((started, fake) => {
+	h = started;
+	win = fake;
 });
 
 /** Queue a write while the device is offline (its own attempt, the scope's one in 10 s, fails): returns its entry as listed. */

@@ -4,19 +4,14 @@
  * calls — waits a random 0–`resumeJitterMs` first, drawn from the client's `random`. Timers are faked;
  * the API is a real loopback server.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { fakeWindow, startHarness, type Harness } from './outbox-helpers.js';
+import { describe, expect, it, vi } from 'vitest';
+import { fakeWindow, type Harness, harnessEachTest, type FakeWindow } from './outbox-helpers.js';
 
 let h: Harness;
-let win: ReturnType<typeof fakeWindow>;
-beforeEach(async () => {
-	h = await startHarness();
-	win = fakeWindow();
-});
-afterEach(async () => {
-	vi.useRealTimers();
-	win.restore();
-	await h.close();
+let win: FakeWindow;
+harnessEachTest((started, fake) => {
+	h = started;
+	win = fake;
 });
 
 const applied = (id: string) => h.state.applied.get(id)?.length ?? 0;

@@ -5,19 +5,15 @@
  * also when that client delivered and queued as many as this one knew of, and a write queued by a
  * client that is gone (an isolate) is still replayed.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OutboxFullError, OutboxQueuedError, memoryStore, type KeyValueStore } from '../../src/entries/index.js';
-import { fakeWindow, startHarness, until, type Harness } from './outbox-helpers.js';
+import { until, type Harness, harnessEachTest, type FakeWindow } from './outbox-helpers.js';
 
 let h: Harness;
-let win: ReturnType<typeof fakeWindow>;
-beforeEach(async () => {
-	h = await startHarness();
-	win = fakeWindow();
-});
-afterEach(async () => {
-	win.restore();
-	await h.close();
+let win: FakeWindow;
+harnessEachTest((started, fake) => {
+	h = started;
+	win = fake;
 });
 
 /** What a client asked of its store: operations, listings, and keys it was handed by them. */

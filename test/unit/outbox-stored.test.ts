@@ -5,19 +5,15 @@
  * version's, another identity's) hold nobody's writes: FIFO holds a call only behind what this client
  * would replay now.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OutboxQueuedError, type OutboxEntry } from '../../src/entries/index.js';
-import { fakeWindow, type Harness, startHarness, throwIfOffline, until } from './outbox-helpers.js';
+import { type Harness, throwIfOffline, until, harnessEachTest, type FakeWindow } from './outbox-helpers.js';
 
 let h: Harness;
-let win: ReturnType<typeof fakeWindow>;
-beforeEach(async () => {
-	h = await startHarness();
-	win = fakeWindow();
-});
-afterEach(async () => {
-	win.restore();
-	await h.close();
+let win: FakeWindow;
+harnessEachTest((started, fake) => {
+	h = started;
+	win = fake;
 });
 
 const retentionMs = 604_800_000;

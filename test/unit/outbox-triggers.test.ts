@@ -1,22 +1,18 @@
 /** Every drain trigger, and the one-drainer guard, at exact times against the real loopback API. */
 import { Worlds } from '../../src/core/world.js';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { OutboxQueuedError, memoryStore, outboxSyncHandler, type Client, type OutboxPolicy } from '../../src/entries/index.js';
 import { Emitter } from '../../src/core/events.js';
 import type { PolicyContext } from '../../src/core/policy.js';
 import { originOf } from '../../src/core/scope.js';
 import { outbox } from '../../src/outbox/index.js';
-import { fakeWindow, startHarness, until, type Harness } from './outbox-helpers.js';
+import { until, type Harness, harnessEachTest, type FakeWindow } from './outbox-helpers.js';
 
 let h: Harness;
-let win: ReturnType<typeof fakeWindow>;
-beforeEach(async () => {
-	h = await startHarness();
-	win = fakeWindow();
-});
-afterEach(async () => {
-	win.restore();
-	await h.close();
+let win: FakeWindow;
+harnessEachTest((started, fake) => {
+	h = started;
+	win = fake;
 });
 
 /**
