@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { memoryStore, type KeyValueStore } from '../../src/entries/index.js';
+import { switchableStore } from '../helpers/switchable-store.js';
 import { type Harness, until, harnessEachTest, type FakeWindow } from './outbox-helpers.js';
 
 let h: Harness;
@@ -16,34 +17,22 @@ harnessEachTest((started, fake) => {
 	win = fake;
 });
 
-/** The harness's store, refusing every operation while `down`. */
-const refusing = (inner: KeyValueStore): KeyValueStore & { down: boolean } => {
-	const store = { down: false } as KeyValueStore & { down: boolean };
-	for (const method of ['get', 'set', 'delete', 'keys', 'clear'] as const) {
-		(store as unknown as Record<string, unknown>)[method] = async (...args: unknown[]) => {
-			if (store.down) {
-				throw new Error('store down');
-			}
-
-			return (inner[method] as (...a: unknown[]) => Promise<unknown>)(...args);
-		};
-	}
-
-	return store;
+/** `inner` made switchable, and two of alice's clients of the name on it (the other as another tab's). */
+const aliceTwice = (inner: KeyValueStore) => {
+	const store = switchableStore(inner);
+	const options = { store: () => store, identity: () => 'alice', storageTimeoutMs: 50 };
+	return { store, api: h.make(options), other: h.make(options) };
 };
 
 describe('an outbox entry kept in memory vs a clear through another client of the name', () => {
 	for (const which of ['clear()', 'clear({ identity })'] as const) {
 		it(`${which}: the kept entry is neither listed, written again, nor sent`, async () => {
-			const store = refusing(h.store);
-			const options = { store: () => store, identity: () => 'alice', storageTimeoutMs: 50 };
-			const api = h.make(options);
-			const other = h.make(options);
+			const { store, api, other } = aliceTwice(h.store);
 			win.setOnline(false, false);
-			store.down = true;
+			store.mode = 'throw';
 			await api.put('kept/entry', { body: 'x' }).catch(() => undefined);
 			expect((await api.outbox.list()).map(({ url }) => new URL(url).pathname)).toEqual(['/kept/entry']);
-			store.down = false;
+			store.mode = 'up';
 			await (which === 'clear()' ? other.clear() : other.clear({ identity: 'alice' }));
 			// fakeWindow() makes this a page: the clear is heard over the channel (BroadcastChannel), as another tab's.
 			await until(async () => (await api.outbox.list()).length === 0);
@@ -57,14 +46,11 @@ describe('an outbox entry kept in memory vs a clear through another client of th
 	}
 
 	it('a clear of another identity leaves it: listed, then sent', async () => {
-		const store = refusing(memoryStore('other'));
-		const options = { store: () => store, identity: () => 'alice', storageTimeoutMs: 50 };
-		const api = h.make(options);
-		const other = h.make(options);
+		const { store, api, other } = aliceTwice(memoryStore('other'));
 		win.setOnline(false, false);
-		store.down = true;
+		store.mode = 'throw';
 		await api.put('kept/alice', { body: 'x' }).catch(() => undefined);
-		store.down = false;
+		store.mode = 'up';
 		await other.clear({ identity: 'bob' });
 		expect((await api.outbox.list()).map(({ url }) => new URL(url).pathname)).toEqual(['/kept/alice']);
 		win.setOnline(true);
