@@ -2,32 +2,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/entries/core.js';
 import { failover } from '../../src/entries/failover.js';
-import { serve, type RunningServer } from '../helpers/node-server.js';
-import { createHandler, createState, type TestServerState } from '../helpers/server-handler.js';
-
-interface Origin {
-	server: RunningServer;
-	state: TestServerState;
-	seen: string[];
-	failWith?: number | undefined;
-}
-
-const start = async (): Promise<Origin> => {
-	const state = createState();
-	const handler = createHandler(state);
-	const origin: Origin = { state, seen: [], server: undefined as unknown as RunningServer };
-	origin.server = await serve(async (request) => {
-		const url = new URL(request.url);
-		origin.seen.push(`${request.method} ${url.pathname}${url.search}`);
-		return origin.failWith ? new Response('down', { status: origin.failWith }) : handler(request);
-	});
-	return origin;
-};
+import { type Origin, startOrigin } from '../helpers/origin.js';
 
 let primary: Origin;
 let mirror: Origin;
 beforeAll(async () => {
-	[primary, mirror] = await Promise.all([start(), start()]);
+	[primary, mirror] = await Promise.all([startOrigin(), startOrigin()]);
 });
 afterAll(async () => Promise.all([primary, mirror].map(async (origin) => origin.server.close())));
 

@@ -9,36 +9,15 @@ import { bulkhead } from '../../src/entries/bulkhead.js';
 import { createClient as createPreset, isStale, memoryStore, outbox } from '../../src/entries/index.js';
 import type { EventMap } from '../../src/core/event-types.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { refusedUrl, serve, type RunningServer } from '../helpers/node-server.js';
-import { createHandler, createState, type TestServerState } from '../helpers/server-handler.js';
-
-interface Origin {
-	server: RunningServer;
-	state: TestServerState;
-	/** Requests that reached it, by path. */
-	seen: string[];
-	/** While set, every request is answered with this status. */
-	failWith?: number | undefined;
-}
-
-const start = async (): Promise<Origin> => {
-	const state = createState();
-	const handler = createHandler(state);
-	const origin: Origin = { state, seen: [], server: undefined as unknown as RunningServer };
-	origin.server = await serve(async (request) => {
-		const url = new URL(request.url);
-		origin.seen.push(`${request.method} ${url.pathname}${url.search}`);
-		return origin.failWith ? new Response('down', { status: origin.failWith }) : handler(request);
-	});
-	return origin;
-};
+import { refusedUrl, serve } from '../helpers/node-server.js';
+import { type Origin, startOrigin } from '../helpers/origin.js';
 
 let primary: Origin;
 let mirrorA: Origin;
 let mirrorB: Origin;
 let dead: string;
 beforeAll(async () => {
-	[primary, mirrorA, mirrorB, dead] = await Promise.all([start(), start(), start(), refusedUrl()]);
+	[primary, mirrorA, mirrorB, dead] = await Promise.all([startOrigin(), startOrigin(), startOrigin(), refusedUrl()]);
 });
 afterAll(async () => Promise.all([primary, mirrorA, mirrorB].map(async (origin) => origin.server.close())));
 
