@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { Policy } from '../../src/entries/policy.js';
 import { createClient as createCore, isFallback } from '../../src/entries/core.js';
 import { createClient, InvalidRequestError } from '../../src/entries/index.js';
+import { outcomeOf } from '../helpers/outcome.js';
 
 const ok = (async () => new Response('{"ok":true}', { headers: { 'content-type': 'application/json' } })) as typeof fetch;
 
@@ -41,18 +42,6 @@ describe('a policy\'s part of the wrong type is its fault, found at createClient
 });
 
 describe('a wrap that gives back no promise of a Response fails that call only, as a rejection', () => {
-	/** What a call does: a throw from the client method, or how its promise settles. */
-	const outcomeOf = async (call: () => Promise<unknown>): Promise<unknown[]> => {
-		let promise: Promise<unknown>;
-		try {
-			promise = call();
-		} catch (thrown) {
-			return ['thrown', thrown];
-		}
-
-		return promise.then((response) => ['resolved', response instanceof Response ? response.status : response], (error: unknown) => ['rejected', error]);
-	};
-
 	it('a wrap that returns a value at once (no promise) never throws from the client method: a Response answers, anything else rejects with a TypeError (UNKNOWN)', async () => {
 		for (const value of [5, 'x', {}, new Response('mine', { status: 201 })]) {
 			const audit: Policy = { slot: 'audit', create: () => ({ wrap: () => value as never }) };

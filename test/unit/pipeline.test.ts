@@ -21,6 +21,7 @@ import { outbox } from '../../src/outbox/index.js';
 import { rateLimit } from '../../src/rate-limit/index.js';
 import { adaptiveThrottle } from '../../src/throttle/index.js';
 import { trace } from '../../src/trace/index.js';
+import { outcomeOf } from '../helpers/outcome.js';
 
 const sink = { info() {}, warn() {}, error() {} };
 const builtIns: Policy[] = [
@@ -302,18 +303,6 @@ describe('the open pipeline: a policy\'s faults stay its own', () => {
 });
 
 describe('the open pipeline: a wrapper\'s faults', () => {
-	/** What a call does: a throw from the client method, or how its promise settles. */
-	const outcomeOf = async (call: () => Promise<unknown>): Promise<unknown[]> => {
-		let promise: Promise<unknown>;
-		try {
-			promise = call();
-		} catch (thrown) {
-			return ['thrown', thrown];
-		}
-
-		return promise.then((response) => ['resolved', (response as Response).status], (error: unknown) => ['rejected', error]);
-	};
-
 	it('a wrap or an appliesTo that throws at once rejects that call (never a throw from the client method), in the core and the preset, a read and a write; the next call is answered', async () => {
 		const fault = new Error('thrown at once');
 		let throws = true;
