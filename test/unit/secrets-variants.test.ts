@@ -3,9 +3,10 @@
  * (defect hunt, fourth round, area I).
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { classify, createClient, memoryStore, type Client, type KeyValueStore, outbox, type OutboxPolicy } from '../../src/entries/index.js';
+import { classify, createClient, memoryStore, type Client, outbox, type OutboxPolicy } from '../../src/entries/index.js';
 import { auth } from '../../src/entries/auth.js';
 import { redact } from '../../src/utils/sensitive.js';
+import { dumpStore as dump } from '../helpers/dump-store.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 import { createHandler, createState } from '../helpers/server-handler.js';
@@ -17,17 +18,6 @@ beforeAll(async () => {
 	server = await serve(handler);
 });
 afterAll(async () => server.close());
-
-/** Everything a store holds, as one string (what a dump of IndexedDB would show). */
-const dump = async (store: KeyValueStore): Promise<string> => {
-	const parts: string[] = [];
-	for (const key of await store.keys()) {
-		const value = await store.get(key);
-		parts.push(key, JSON.stringify(value, (_name, item: unknown) => item instanceof ArrayBuffer ? new TextDecoder().decode(item) : item));
-	}
-
-	return parts.join('\n');
-};
 
 let names = 0;
 const setup = (options: Parameters<typeof createClient>[0] = {}) => {

@@ -3,7 +3,8 @@
  * outside bounded (issue 12), in Node. The IndexedDB versions run in Chromium (test/node/identity-chromium.test.ts).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { classify, createClient, isStale, memoryStore, type Client, type KeyValueStore, outbox, type OutboxPolicy } from '../../src/entries/index.js';
+import { classify, createClient, isStale, memoryStore, type Client, outbox, type OutboxPolicy } from '../../src/entries/index.js';
+import { dumpStore as dump } from '../helpers/dump-store.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 import { createHandler, createState } from '../helpers/server-handler.js';
@@ -26,17 +27,6 @@ afterEach(() => {
 	window = undefined;
 	gate = {};
 });
-
-/** Everything a store holds, as one string (what a dump of IndexedDB would show). */
-const dump = async (store: KeyValueStore): Promise<string> => {
-	const parts: string[] = [];
-	for (const key of await store.keys()) {
-		const value = await store.get(key);
-		parts.push(key, JSON.stringify(value, (_name, item: unknown) => item instanceof ArrayBuffer ? new TextDecoder().decode(item) : item));
-	}
-
-	return parts.join('\n');
-};
 
 let names = 0;
 const setup = (options: Parameters<typeof createClient>[0] = {}) => {
