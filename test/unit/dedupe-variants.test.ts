@@ -3,25 +3,12 @@ import { describe, expect, it, vi } from 'vitest';
 import { createClient } from '../../src/entries/core.js';
 import { bulkhead } from '../../src/entries/bulkhead.js';
 import { dedupe } from '../../src/entries/dedupe.js';
+import { holdingFetch } from '../helpers/holding-fetch.js';
 
 describe('dedupe and per-call switches', () => {
 	it('a call with { bulkhead: false } never joins an identical call waiting for a bulkhead slot: it goes at once, as the switch says', async () => {
-		const sent: string[] = [];
-		let release = (): void => undefined;
-		const api = createClient({
-			retry: 0, dedupe: dedupe(), bulkhead: bulkhead({ maxConcurrent: 1 }),
-			fetch: (async (request: Request) => {
-				const path = new URL(request.url).pathname;
-				sent.push(path);
-				if (path === '/hold') {
-					await new Promise<void>((resolve) => {
-						release = resolve;
-					});
-				}
-
-				return new Response(path);
-			}) as typeof fetch,
-		});
+		const { sent, fetch, release } = holdingFetch('/hold', (path) => new Response(path));
+		const api = createClient({ retry: 0, dedupe: dedupe(), bulkhead: bulkhead({ maxConcurrent: 1 }), fetch });
 		const held = api.get('https://api.test/hold').text();
 		await vi.waitFor(() => expect(sent).toEqual(['/hold']));
 		const waiting = api.get('https://api.test/users').text();
