@@ -1,15 +1,9 @@
 /** Variants of the stale cache's claims (defect hunt, fourth round). */
 import { describe, expect, it, vi } from 'vitest';
 import { isStale, memoryStore, type KeyValueStore } from '../../src/entries/index.js';
-import { collect, next, quiet, useCacheKit, type CacheKit } from './cache-kit.js';
+import { collect, quiet, useCacheKit, type CacheKit, fetchAndStore } from './cache-kit.js';
 
 const kit = useCacheKit();
-
-const fetchAndStore = async (api: ReturnType<CacheKit['make']>, path: string) => {
-	const stored = next(api, 'cache:stored');
-	await api.get(path).text();
-	return stored;
-};
 
 describe('cache.delete(url) resolves the URL as a call does', () => {
 	it('with the client\'s searchParams: the copy a call of that input stored goes', async () => {
@@ -40,32 +34,32 @@ describe('cache.delete(url) resolves the URL as a call does', () => {
 });
 
 describe('a record stored "in the future" (the device clock set back since) is no older than maxStaleMs', () => {
-	it('stored a day ahead of the clock, maxStaleMs one hour: not served, removed', async () => {
+	/** `path` stored through a client of maxStaleMs one hour, then the clock set back `backMs` for `check`; after it, the clock past the start again. */
+	const storedAhead = async (path: string, backMs: number, check: (api: ReturnType<CacheKit['make']>) => Promise<void>) => {
 		const start = kit.clock.now();
 		try {
 			const api = kit.make({ staleCache: { maxStaleMs: 3_600_000 } });
-			await fetchAndStore(api, 'future/1');
+			await fetchAndStore(api, path);
 			await quiet();
-			kit.clock.set(start - 86_400_000);
+			kit.clock.set(start - backMs);
+			await check(api);
+		} finally {
+			kit.clock.set(start + 1);
+		}
+	};
+
+	it('stored a day ahead of the clock, maxStaleMs one hour: not served, removed', async () => {
+		await storedAhead('future/1', 86_400_000, async (api) => {
 			expect(await kit.servedStale(api, 'future/1')).toBe(false);
 			await quiet();
 			expect((await kit.store.keys()).filter((key) => key.includes('future/1'))).toEqual([]);
-		} finally {
-			kit.clock.set(start + 1);
-		}
+		});
 	});
 
 	it('stored a few seconds ahead (clocks of two isolates or tabs): still served', async () => {
-		const start = kit.clock.now();
-		try {
-			const api = kit.make({ staleCache: { maxStaleMs: 3_600_000 } });
-			await fetchAndStore(api, 'future/2');
-			await quiet();
-			kit.clock.set(start - 5000);
+		await storedAhead('future/2', 5000, async (api) => {
 			expect(await kit.servedStale(api, 'future/2')).toBe(true);
-		} finally {
-			kit.clock.set(start + 1);
-		}
+		});
 	});
 });
 

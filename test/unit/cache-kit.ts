@@ -136,6 +136,13 @@ export const next = async <T extends EventType>(api: { on: ReturnType<typeof cre
 		});
 	});
 
+/** `api`'s GET of `path`, read whole; the `cache:stored` event of the next copy stored (its copy, once written behind). */
+export const fetchAndStore = async (api: ReturnType<CacheKit['make']>, path: string) => {
+	const stored = next(api, 'cache:stored');
+	await api.get(path).text();
+	return stored;
+};
+
 /** Every event of a type, as they come. */
 export const collect = <T extends EventType>(api: { on: ReturnType<typeof createClient>['on'] }, type: T): EventMap[T][] => {
 	const events: EventMap[T][] = [];

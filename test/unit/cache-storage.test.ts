@@ -1,14 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createClient, isStale, memoryStore, type ClientOptions, type KeyValueStore } from '../../src/entries/index.js';
-import { quiet, useCacheKit, collect, next, type CacheKit } from './cache-kit.js';
+import { quiet, useCacheKit, collect, next, fetchAndStore } from './cache-kit.js';
 
 const kit = useCacheKit();
-
-const fetchAndStore = async (api: ReturnType<CacheKit['make']>, path: string) => {
-	const stored = next(api, 'cache:stored');
-	await api.get(path).text();
-	return stored;
-};
 
 /** A store whose methods fail as told; the others go to a memory store. */
 const faulty = (fail: Partial<Record<keyof KeyValueStore, () => Error>>): KeyValueStore => {

@@ -1,15 +1,9 @@
 /** Variants of the stale cache's claims (defect hunt, third round). */
 import { describe, expect, it, vi } from 'vitest';
 import { isStale } from '../../src/entries/index.js';
-import { collect, next, quiet, useCacheKit, type CacheKit } from './cache-kit.js';
+import { collect, next, quiet, useCacheKit, type CacheKit, fetchAndStore } from './cache-kit.js';
 
 const kit = useCacheKit();
-
-const fetchAndStore = async (api: ReturnType<CacheKit['make']>, path: string) => {
-	const stored = next(api, 'cache:stored');
-	await api.get(path).text();
-	return stored;
-};
 
 describe('records read from storage are validated before use', () => {
 	const good = { v: 2, url: 'x', storedAt: 0, lifetime: 0, born: 0, until: 0, status: 200, statusText: 'OK', headers: [], vary: [], body: new ArrayBuffer(2) };
