@@ -5,27 +5,14 @@
  * open it. Stored counts are outside input: bounded by the options. Clients of one name and store
  * on one injected clock; a real BroadcastChannel (Node's); `document` faked (a page).
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createClient, memoryStore, type KeyValueStore } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { FakeOrigin, flush, origin, times } from './breaker-kit.js';
-import { fakeWindow } from './outbox-helpers.js';
+import { FakeOrigin, flush, origin, times, windowEachTest } from './breaker-kit.js';
 
 const t0 = 1_700_000_000_000;
 let names = 0;
-let win: ReturnType<typeof fakeWindow>;
-const clients: Array<{ close(): void }> = [];
-
-beforeEach(() => {
-	win = fakeWindow();
-});
-afterEach(() => {
-	for (const client of clients.splice(0)) {
-		client.close();
-	}
-
-	win.restore();
-});
+const clients = windowEachTest();
 
 /** Tabs (or a page and its reloads) of one name and store, on one clock. */
 const pages = (store: KeyValueStore = memoryStore('counts')) => {

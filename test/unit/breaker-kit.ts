@@ -1,6 +1,8 @@
 /** Helpers for the breaker's exact-time unit tests: a scripted transport and a client on a ManualClock. */
+import { afterEach, beforeEach } from 'vitest';
 import { createClient, memoryStore, type ClientOptions, type EventMap, type EventType } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
+import { fakeWindow, type FakeWindow } from './outbox-helpers.js';
 
 export const origin = 'https://api.test';
 
@@ -121,3 +123,24 @@ export const times = async (n: number, run: () => Promise<string>): Promise<stri
 export const flush = async (): Promise<void> => new Promise((resolve) => {
 	setTimeout(resolve, 0);
 });
+
+/**
+ * A fake window (a page) for each test of the file, handed to `use` if given; the list returned takes the
+ * clients a test makes: after the test, each is closed, then the window restored.
+ */
+export const windowEachTest = (use?: (win: FakeWindow) => void): Array<{ close(): void }> => {
+	const clients: Array<{ close(): void }> = [];
+	let win: FakeWindow;
+	beforeEach(() => {
+		win = fakeWindow();
+		use?.(win);
+	});
+	afterEach(() => {
+		for (const client of clients.splice(0)) {
+			client.close();
+		}
+
+		win.restore();
+	});
+	return clients;
+};

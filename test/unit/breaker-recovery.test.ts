@@ -6,27 +6,18 @@
  * the end of a period doubles; each open period is jittered within ±20 %. Exact
  * times on an injected clock and random source; `window` and `document` faked (Node has neither).
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createClient, memoryStore, type ClientOptions, type KeyValueStore } from '../../src/entries/index.js';
 import { breaker } from '../../src/breaker/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { FakeOrigin, flush, origin, times } from './breaker-kit.js';
-import { fakeWindow } from './outbox-helpers.js';
+import { FakeOrigin, flush, origin, times, windowEachTest } from './breaker-kit.js';
+import type { FakeWindow } from './outbox-helpers.js';
 
 const t0 = 1_700_000_000_000;
 let names = 0;
-let win: ReturnType<typeof fakeWindow>;
-const clients: Array<{ close(): void }> = [];
-
-beforeEach(() => {
-	win = fakeWindow();
-});
-afterEach(() => {
-	for (const client of clients.splice(0)) {
-		client.close();
-	}
-
-	win.restore();
+let win: FakeWindow;
+const clients = windowEachTest((fake) => {
+	win = fake;
 });
 
 /** Clients ("tabs", or one page and its reload) of one name and store, on one clock. */
