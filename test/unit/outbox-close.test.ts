@@ -4,8 +4,7 @@
  * (That the process can then exit: outbox-exit.test.ts.)
  */
 import { describe, expect, it } from 'vitest';
-import type { OutboxEntry } from '../../src/entries/index.js';
-import { gate, spyStore, until, type Harness, harnessEachTest, type FakeWindow } from './outbox-helpers.js';
+import { gate, until, type Harness, harnessEachTest, type FakeWindow, queueOffline, holdingRecordReads } from './outbox-helpers.js';
 
 let h: Harness;
 let win: FakeWindow;
@@ -13,15 +12,6 @@ harnessEachTest((started, fake) => {
 	h = started;
 	win = fake;
 });
-
-const queueOffline = async (api: ReturnType<Harness['make']>, run: () => Promise<unknown>): Promise<OutboxEntry> => {
-	win.setOnline(false, false);
-	const { entryId } = await run().then(() => ({ entryId: 'not queued' }), (error: { entryId: string }) => error);
-	const entry = (await api.outbox.list()).find(({ id }) => id === entryId);
-	expect(entry).toBeDefined();
-	win.setOnline(true, false);
-	return entry!;
-};
 
 describe('close()', () => {
 	it('a pending onConflict is not waited for: the drain ends at once, the entry stays as it was', async () => {
@@ -33,7 +23,7 @@ describe('close()', () => {
 			} },
 		});
 		const events = h.record(api, 'outbox:dead', 'outbox:retry', 'outbox:discarded');
-		const entry = await queueOffline(api, async () => api.put('doc?id=close-conflict', { body: 'mine', headers: { 'If-Match': '"v0"' } }));
+		const entry = await queueOffline(win, api, async () => api.put('doc?id=close-conflict', { body: 'mine', headers: { 'If-Match': '"v0"' } }));
 		let settled = false;
 		void api.outbox.flush().finally(() => {
 			settled = true;
@@ -49,7 +39,7 @@ describe('close()', () => {
 
 	it('a pending migrate is not waited for: the entry stays as it was', async () => {
 		const writer = h.make({ outbox: true });
-		const entry = await queueOffline(writer, async () => writer.put('doc?id=close-migrate', { body: 'v1' }));
+		const entry = await queueOffline(win, writer, async () => writer.put('doc?id=close-migrate', { body: 'v1' }));
 		writer.close();
 		const migrating = gate();
 		win.setOnline(false, false);
@@ -72,24 +62,10 @@ describe('close()', () => {
 	});
 
 	it('no replay starts after it, though the drain had read the next entry', async () => {
-		const reading = gate();
-		const resume = gate();
-		let pause = false;
-		const store = spyStore(h.store, {
-			async get(key, read) {
-				const value = await read();
-				if (pause && key.startsWith('p|')) {
-					pause = false;
-					reading.open();
-					await resume.wait;
-				}
-
-				return value;
-			},
-		});
+		const { store, reading, resume, holdNextRead } = holdingRecordReads(h.store);
 		const api = h.make({ outbox: true, store: () => store });
-		const entry = await queueOffline(api, async () => api.post('mutate?id=close-next'));
-		pause = true;
+		const entry = await queueOffline(win, api, async () => api.post('mutate?id=close-next'));
+		holdNextRead();
 		const flushing = api.outbox.flush();
 		await reading.wait;
 		api.close();

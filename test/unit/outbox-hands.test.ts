@@ -6,8 +6,8 @@
  * refused for it stays pending, untouched, and goes out with its own user's token once they return.
  */
 import { describe, expect, it } from 'vitest';
-import type { KeyValueStore, OutboxEntry } from '../../src/entries/index.js';
-import { spyStore, type Harness, harnessEachTest, type FakeWindow } from './outbox-helpers.js';
+import type { KeyValueStore } from '../../src/entries/index.js';
+import { spyStore, type Harness, harnessEachTest, type FakeWindow, queueOffline } from './outbox-helpers.js';
 
 let h: Harness;
 let win: FakeWindow;
@@ -26,15 +26,6 @@ const session = () => {
 };
 
 /** Queue a write offline (nothing leaves the client); returns its entry as listed. */
-const queueOffline = async (api: ReturnType<Harness['make']>, run: () => Promise<unknown>): Promise<OutboxEntry> => {
-	win.setOnline(false, false);
-	const { entryId } = await run().then(() => ({ entryId: 'not queued' }), (error: { entryId: string }) => error);
-	const entry = (await api.outbox.list()).find(({ id }) => id === entryId);
-	expect(entry).toBeDefined();
-	win.setOnline(true, false);
-	return entry!;
-};
-
 /** The requests for `id` that reached the transport, by the token they carried. */
 const tokens = (id: string): string[] => h.seen.filter((request) => request.url.includes(`id=${id}`)).map((request) => request.headers['authorization'] ?? '');
 
@@ -53,7 +44,7 @@ describe('a replay never goes out under another identity', () => {
 			},
 		});
 		const api = h.make({ identity: () => state.who, hooks, store: () => store, outbox: true });
-		const entry = await queueOffline(api, async () => api.put('doc?id=hands-read', { body: 'alice\'s' }));
+		const entry = await queueOffline(win, api, async () => api.put('doc?id=hands-read', { body: 'alice\'s' }));
 		switchOnRead = true;
 		expect(await api.outbox.flush()).toEqual({ sent: 0, failed: 0, dead: 0, remaining: 1 });
 		expect(tokens('hands-read')).toEqual([]); // before: one PUT with `Bearer bob`
@@ -68,7 +59,7 @@ describe('a replay never goes out under another identity', () => {
 	it('the user switches during migrate: the migrated write is kept, not sent under bob, and sent once alice is back (migrated once)', async () => {
 		const { state, hooks } = session();
 		const writer = h.make({ identity: () => state.who, outbox: true });
-		const entry = await queueOffline(writer, async () => writer.put('doc?id=hands-migrate', { body: 'v1' }));
+		const entry = await queueOffline(win, writer, async () => writer.put('doc?id=hands-migrate', { body: 'v1' }));
 		writer.close();
 		let migrations = 0;
 		const api = h.make({
@@ -98,7 +89,7 @@ describe('a replay never goes out under another identity', () => {
 				return { body: 'rebased', headers: { 'if-match': response.headers.get('etag')! } };
 			} },
 		});
-		await queueOffline(api, async () => api.put('doc?id=hands-rebase', { body: 'mine', headers: { 'If-Match': '"v0"' } }));
+		await queueOffline(win, api, async () => api.put('doc?id=hands-rebase', { body: 'mine', headers: { 'If-Match': '"v0"' } }));
 		expect(await api.outbox.flush()).toMatchObject({ sent: 0, remaining: 1 });
 		expect(tokens('hands-rebase')).toEqual(['Bearer alice']); // the replay that met the conflict; the rebase did not go as bob
 		state.who = 'alice';
@@ -119,7 +110,7 @@ describe('a replay never goes out under another identity', () => {
 			}] },
 			outbox: true,
 		});
-		const entry = await queueOffline(api, async () => api.post('mutate?id=hands-hooks', { json: { n: 1 } }));
+		const entry = await queueOffline(win, api, async () => api.post('mutate?id=hands-hooks', { json: { n: 1 } }));
 		switchAfterHooks = true;
 		expect(await api.outbox.flush()).toEqual({ sent: 0, failed: 0, dead: 0, remaining: 1 });
 		expect(tokens('hands-hooks')).toEqual([]);
@@ -153,8 +144,8 @@ describe('a replay never goes out under another identity', () => {
 			}] },
 			outbox: true,
 		});
-		await queueOffline(api, async () => api.post('mutate?id=hands-fifo', { json: { n: 1 } }));
-		const { id } = await queueOffline(api, async () => api.post('mutate?id=hands-fifo', { json: { n: 2 } }));
+		await queueOffline(win, api, async () => api.post('mutate?id=hands-fifo', { json: { n: 1 } }));
+		const { id } = await queueOffline(win, api, async () => api.post('mutate?id=hands-fifo', { json: { n: 2 } }));
 		second = (await h.store.keys()).find((key) => key.includes(id))!;
 		flip = true;
 		await api.outbox.flush();

@@ -1,6 +1,6 @@
 /** Shared setup of the outbox unit tests: a loopback API, a manual clock, one store that survives "reloads". */
-import { afterEach, beforeEach, vi } from 'vitest';
-import { createClient, memoryStore, type Client, type ClientOptions, type KeyValueStore, type OutboxOptions, outbox, type OutboxPolicy } from '../../src/entries/index.js';
+import { afterEach, beforeEach, expect, vi } from 'vitest';
+import { createClient, memoryStore, type Client, type ClientOptions, type KeyValueStore, type OutboxEntry, type OutboxOptions, outbox, type OutboxPolicy } from '../../src/entries/index.js';
 import type { EmittedEvent, EventType } from '../../src/core/event-types.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
@@ -187,6 +187,43 @@ export const spyStore = (inner: KeyValueStore, around: {
 	keys: async () => (around.keys ? around.keys(async () => inner.keys()) : inner.keys()),
 	clear: async () => inner.clear(),
 });
+
+/**
+ * The entry of the write `run` makes through `api` while `win` says the device is offline (no
+ * `offline` event; the write must be queued); online again after it (no `online` event).
+ */
+export const queueOffline = async (win: FakeWindow, api: ReturnType<Harness['make']>, run: () => Promise<unknown>): Promise<OutboxEntry> => {
+	win.setOnline(false, false);
+	const { entryId } = await run().then(() => ({ entryId: 'not queued' }), (error: { entryId: string }) => error);
+	const entry = (await api.outbox.list()).find(({ id }) => id === entryId);
+	expect(entry).toBeDefined();
+	win.setOnline(true, false);
+	return entry!;
+};
+
+/**
+ * `inner`, holding the next read of a record under `prefix` (`p|` a pending entry's, `d|` a dead
+ * letter's) once `holdNextRead()` was called: `reading` opens when its value is in, and the read
+ * gives it back only after `resume.open()`.
+ */
+export const holdingRecordReads = (inner: KeyValueStore, prefix = 'p|') => {
+	const reading = gate();
+	const resume = gate();
+	let pause = false;
+	const store = spyStore(inner, {
+		async get(key, read) {
+			const value = await read();
+			if (pause && key.startsWith(prefix)) {
+				pause = false;
+				reading.open();
+				await resume.wait;
+			}
+
+			return value;
+		},
+	});
+	return { store, reading, resume, holdNextRead: () => { pause = true; } };
+};
 
 /** A promise to hold something at, and the function that lets it go. */
 export const gate = (): { wait: Promise<void>; open: () => void } => {

@@ -8,8 +8,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { bulkhead } from '../../src/entries/bulkhead.js';
-import { InvalidRequestError, type KeyValueStore, type OutboxEntry } from '../../src/entries/index.js';
-import { gate, type Harness, spyStore, throwIfOffline, until, withoutLocks, harnessEachTest, type FakeWindow } from './outbox-helpers.js';
+import { InvalidRequestError } from '../../src/entries/index.js';
+import { gate, type Harness, spyStore, throwIfOffline, until, withoutLocks, harnessEachTest, type FakeWindow, queueOffline, holdingRecordReads } from './outbox-helpers.js';
 
 let h: Harness;
 let win: FakeWindow;
@@ -19,15 +19,6 @@ harnessEachTest((started, fake) => {
 });
 
 /** Queue a write while the device is offline (its own attempt, the scope's one in 10 s, fails): returns its entry as listed. */
-const queueOffline = async (api: ReturnType<Harness['make']>, run: () => Promise<unknown>): Promise<OutboxEntry> => {
-	win.setOnline(false, false);
-	const { entryId } = await run().then(() => ({ entryId: 'not queued' }), (error: { entryId: string }) => error);
-	const entry = (await api.outbox.list()).find(({ id }) => id === entryId);
-	expect(entry).toBeDefined();
-	win.setOnline(true, false);
-	return entry!;
-};
-
 /** Requests for `id` that reached the transport. */
 const sent = (id: string) => h.seen.filter((request) => request.url.includes(`id=${id}`) && request.method !== 'GET');
 
@@ -55,9 +46,9 @@ describe('client.clear takes nothing or { identity: string }', () => {
 	])('%s: InvalidRequestError, and nothing is removed', async (_name, given) => {
 		let who = 'alice';
 		const api = h.make({ identity: () => who, outbox: true });
-		await queueOffline(api, async () => api.post('mutate?id=clear-arg-a'));
+		await queueOffline(win, api, async () => api.post('mutate?id=clear-arg-a'));
 		who = 'bob';
-		await queueOffline(api, async () => api.post('mutate?id=clear-arg-b'));
+		await queueOffline(win, api, async () => api.post('mutate?id=clear-arg-b'));
 		await expect(api.clear(given as never)).rejects.toBeInstanceOf(InvalidRequestError); // before: resolved, both gone
 		expect(await api.outbox.size()).toBe(2);
 		await api.clear({ identity: 'alice' });
@@ -79,7 +70,7 @@ describe('clear() and discard() resolve only when the store confirmed every remo
 	it.each(['delete', 'keys'] as const)('a store that refuses %s: clear() rejects; the entry is still stored', async (what) => {
 		const store = refusing(what);
 		const api = h.make({ outbox: true, store: () => store });
-		await queueOffline(api, async () => api.post('mutate?id=clear-refused'));
+		await queueOffline(win, api, async () => api.post('mutate?id=clear-refused'));
 		refuse = true;
 		await expect(api.clear()).rejects.toThrow(/refused/);
 		expect((await h.store.keys()).filter((key) => key.startsWith('p|'))).toHaveLength(1);
@@ -88,7 +79,7 @@ describe('clear() and discard() resolve only when the store confirmed every remo
 	it('clear({ identity }) rejects when it cannot read a record to tell whose it is', async () => {
 		const store = refusing('get');
 		const api = h.make({ identity: () => 'alice', outbox: true, store: () => store });
-		await queueOffline(api, async () => api.post('mutate?id=clear-unread'));
+		await queueOffline(win, api, async () => api.post('mutate?id=clear-unread'));
 		refuse = true;
 		await expect(api.clear({ identity: 'alice' })).rejects.toThrow();
 		refuse = false;
@@ -98,7 +89,7 @@ describe('clear() and discard() resolve only when the store confirmed every remo
 	it('a store that refuses the delete: discard(id) rejects', async () => {
 		const store = refusing('delete');
 		const api = h.make({ outbox: true, store: () => store });
-		const entry = await queueOffline(api, async () => api.post('mutate?id=discard-refused'));
+		const entry = await queueOffline(win, api, async () => api.post('mutate?id=discard-refused'));
 		await expect(api.outbox.discard(entry.id)).rejects.toThrow(/refused/); // before: resolved
 		expect((await h.store.keys()).filter((key) => key.startsWith('p|'))).toHaveLength(1);
 	});
@@ -110,7 +101,7 @@ describe.each([['with Web Locks', false], ['without Web Locks (as workerd)', tru
 	it('discard(id) during a replay in flight: its failure writes nothing back, and nothing is sent again', async () => run(async () => {
 		const transport = gatedFetch('discard-flight');
 		const api = h.make({ outbox: true, fetch: transport.fetch });
-		const entry = await queueOffline(api, async () => api.post('mutate?id=discard-flight&fail=503'));
+		const entry = await queueOffline(win, api, async () => api.post('mutate?id=discard-flight&fail=503'));
 		const flushing = api.outbox.flush();
 		await until(transport.reached);
 		await api.outbox.discard(entry.id);
@@ -132,7 +123,7 @@ describe.each([['with Web Locks', false], ['without Web Locks (as workerd)', tru
 			const marker = `other-flight-${Math.random()}`;
 			const transport = gatedFetch(marker);
 			const api = h.make({ outbox: true, fetch: transport.fetch });
-			const entry = await queueOffline(api, async () => api.post(`mutate?id=${marker}&fail=503`));
+			const entry = await queueOffline(win, api, async () => api.post(`mutate?id=${marker}&fail=503`));
 			const flushing = api.outbox.flush();
 			await until(transport.reached);
 			const removing = remove(api, entry.id);
@@ -152,7 +143,7 @@ describe.each([['with Web Locks', false], ['without Web Locks (as workerd)', tru
 	it('discard(id) while a replay waits for a bulkhead slot (below the outbox\'s check): the replay does not go out', async () => run(async () => {
 		const transport = gatedFetch('bulkhead-busy');
 		const api = h.make({ outbox: true, fetch: transport.fetch, bulkhead: bulkhead({ maxConcurrent: 1 }) });
-		const entry = await queueOffline(api, async () => api.post('mutate?id=discard-bulkhead'));
+		const entry = await queueOffline(win, api, async () => api.post('mutate?id=discard-bulkhead'));
 		const busy = api.get('json?id=bulkhead-busy').catch(() => undefined); // holds the scope's one slot
 		await until(transport.reached);
 		const flushing = api.outbox.flush();
@@ -168,24 +159,10 @@ describe.each([['with Web Locks', false], ['without Web Locks (as workerd)', tru
 	}));
 
 	it('discard(id) while the drain reads the record: the replay does not go out', async () => run(async () => {
-		const reading = gate();
-		const resume = gate();
-		let pause = false;
-		const store = spyStore(h.store, {
-			async get(key, read) {
-				const value = await read();
-				if (pause && key.startsWith('p|')) {
-					pause = false;
-					reading.open();
-					await resume.wait;
-				}
-
-				return value;
-			},
-		});
+		const { store, reading, resume, holdNextRead } = holdingRecordReads(h.store);
 		const api = h.make({ outbox: true, store: () => store });
-		const entry = await queueOffline(api, async () => api.post('mutate?id=discard-read'));
-		pause = true;
+		const entry = await queueOffline(win, api, async () => api.post('mutate?id=discard-read'));
+		holdNextRead();
 		const flushing = api.outbox.flush();
 		await reading.wait;
 		await api.outbox.discard(entry.id);
@@ -205,7 +182,7 @@ describe.each([['with Web Locks', false], ['without Web Locks (as workerd)', tru
 				return { body: 'rebased', headers: { 'if-match': response.headers.get('etag')! } };
 			} },
 		});
-		const entry = await queueOffline(api, async () => api.put('doc?id=discard-rebase', { body: 'mine', headers: { 'If-Match': '"v0"' } }));
+		const entry = await queueOffline(win, api, async () => api.put('doc?id=discard-rebase', { body: 'mine', headers: { 'If-Match': '"v0"' } }));
 		const flushing = api.outbox.flush();
 		await deciding.wait;
 		await api.outbox.discard(entry.id);
@@ -219,7 +196,7 @@ describe.each([['with Web Locks', false], ['without Web Locks (as workerd)', tru
 
 	it('clear() while migrate runs: it is not waited for, the migrated entry is not written back, nothing is sent', async () => run(async () => {
 		const writer = h.make({ outbox: true });
-		await queueOffline(writer, async () => writer.put('doc?id=clear-migrate', { body: 'v1' }));
+		await queueOffline(win, writer, async () => writer.put('doc?id=clear-migrate', { body: 'v1' }));
 		writer.close();
 		const migrating = gate();
 		const migrated = gate();
@@ -255,7 +232,7 @@ describe.each([['with Web Locks', false], ['without Web Locks (as workerd)', tru
 				return { body: 'rebased', headers: { 'if-match': response.headers.get('etag')! } };
 			} },
 		});
-		await queueOffline(api, async () => api.put('doc?id=clear-rebase', { body: 'mine', headers: { 'If-Match': '"v0"' } }));
+		await queueOffline(win, api, async () => api.put('doc?id=clear-rebase', { body: 'mine', headers: { 'If-Match': '"v0"' } }));
 		const flushing = api.outbox.flush();
 		await deciding.wait;
 		await api.clear(); // before (with locks): waited for onConflict's 10 s limit
@@ -269,26 +246,12 @@ describe.each([['with Web Locks', false], ['without Web Locks (as workerd)', tru
 	}));
 
 	it('retry(id) racing discard(id): the dead letter is not revived', async () => run(async () => {
-		const reading = gate();
-		const resume = gate();
-		let pause = false;
-		const store: KeyValueStore = spyStore(h.store, {
-			async get(key, read) {
-				const value = await read();
-				if (pause && key.startsWith('d|')) {
-					pause = false;
-					reading.open();
-					await resume.wait;
-				}
-
-				return value;
-			},
-		});
+		const { store, reading, resume, holdNextRead } = holdingRecordReads(h.store, 'd|');
 		const api = h.make({ outbox: true, store: () => store });
-		const entry = await queueOffline(api, async () => api.post('status/400?id=retry-race'));
+		const entry = await queueOffline(win, api, async () => api.post('status/400?id=retry-race'));
 		await api.outbox.flush();
 		expect(await api.outbox.deadLetters()).toHaveLength(1);
-		pause = true;
+		holdNextRead();
 		const retrying = api.outbox.retry(entry.id).catch((error: unknown) => error);
 		await reading.wait;
 		await api.outbox.discard(entry.id);
@@ -316,7 +279,7 @@ describe('in a runtime that ends I/O with its request (workerd: no locks, a clea
 				}
 			}] },
 		});
-		await queueOffline(api, async () => api.post('mutate?id=clear-hooks'));
+		await queueOffline(win, api, async () => api.post('mutate?id=clear-hooks'));
 		Object.defineProperty(navigator, 'userAgent', { value: 'Cloudflare-Workers', configurable: true });
 		try {
 			hold = true;
