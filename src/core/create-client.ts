@@ -155,7 +155,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	// Writes delivered by any client of the name, here or in another tab: `write:delivered` (`remote` when from another tab).
 	const disconnect = worlds.connect(context.name, emit);
 	// Request contexts (Workers, Deno): src/core/with-context.ts; the browser build's throws.
-	client.withContext = contexts(client, { call, context, active });
+	client.withContext = contexts(client, { call, context, placed });
 	const close = (): void => {
 		if (!closed) {
 			closed = true;

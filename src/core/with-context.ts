@@ -2,14 +2,15 @@ import type { createCaller } from './caller.js';
 import { bind } from './client.js';
 import type { AnyClient, ContextClient, ContextOptions, ContextStats } from './client-types.js';
 import { openInvocation, type Invocation } from './invocation.js';
-import type { PolicyContext, PolicyParts } from './policy.js';
+import type { PolicyContext } from './policy.js';
+import type { Placed } from './slots.js';
 
 /** What a client's request contexts are made of (src/core/create-client.ts). */
 export interface ContextDeps {
 	readonly call: ReturnType<typeof createCaller>;
 	readonly context: PolicyContext;
-	/** The policies' parts, in wrap order. */
-	readonly active: readonly PolicyParts[];
+	/** The filled slots, in wrap order. */
+	readonly placed: readonly Placed[];
 }
 
 /** The request context an `extend()` of a client of one hands to the client it made, in the options it passes. */
@@ -22,7 +23,7 @@ const inherited: unique symbol = Symbol('invocation');
  * request (`membersFor`: the outbox's replays hand their work to its `waitUntil`). The browser build
  * has none (with-context-browser.ts).
  */
-export const contexts = (client: AnyClient, { call, context, active }: ContextDeps): AnyClient['withContext'] => (ctx, contextOptions?: ContextOptions) => {
+export const contexts = (client: AnyClient, { call, context, placed }: ContextDeps): AnyClient['withContext'] => (ctx, contextOptions?: ContextOptions) => {
 	if (typeof ctx?.waitUntil !== 'function') {
 		throw new TypeError('`withContext(ctx)` takes an object with a `waitUntil` function (a Worker\'s ExecutionContext)');
 	}
@@ -33,5 +34,19 @@ export const contexts = (client: AnyClient, { call, context, active }: ContextDe
 	// As ky's `extend` keeps the instance's defaults, the client it makes stays in this request context
 	// (the same one: its subrequests, its request's end, its deadline as of this `withContext`).
 	bound.extend = ((more: never) => client.extend(more).withContext(ctx, { [inherited]: invocation } as ContextOptions)) as ContextClient['extend'];
-	return Object.defineProperties(Object.setPrototypeOf(bound, client), Object.getOwnPropertyDescriptors(Object.assign({}, ...active.map((part) => part.membersFor?.(invocation.waitUntil))))) as ContextClient;
+	Object.setPrototypeOf(bound, client);
+	// A policy's members for the request, in place of its own `members`: never one the client has
+	// already (its own, ky's, another policy's), as `createClient` refuses for `members`.
+	for (const { slot, parts } of placed) {
+		const members = Object.getOwnPropertyDescriptors(parts.membersFor?.(invocation.waitUntil) ?? {});
+		for (const name in members) {
+			if (name in bound && !Object.hasOwn(parts.members ?? {}, name)) {
+				throw new TypeError(`The \`${slot}\` policy's member \`${name}\` is already the client's`);
+			}
+		}
+
+		Object.defineProperties(bound, members);
+	}
+
+	return bound;
 };

@@ -1,0 +1,47 @@
+/**
+ * Defect hunt, fifth round (area M): variants of the open pipeline's "one owner per call" and of
+ * its claims that earlier rounds missed.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Policy } from '../../src/entries/policy.js';
+import { createClient as createCore } from '../../src/entries/core.js';
+
+const ok = (async () => new Response('ok')) as typeof fetch;
+const ctx = { waitUntil() {} };
+
+/** What `make()` does: the TypeError's message it throws, or 'made'. */
+const thrown = (make: () => unknown): string => {
+	try {
+		make();
+		return 'made';
+	} catch (error) {
+		return `${(error as Error).name}: ${(error as Error).message}`;
+	}
+};
+
+describe('membersFor: a request context\'s members never replace the client\'s own or another policy\'s', () => {
+	it('a membersFor() member named like one the client has (its own `get`, `stats`, ky\'s `stop`, another policy\'s) is a TypeError naming the slot and the member, never a silent replacement', () => {
+		const other: Policy = { slot: 'other', create: () => ({ members: { thing: 'other\'s' } }) };
+		for (const name of ['get', 'stats', 'extend', 'stop', 'thing']) {
+			const hijack: Policy = { slot: 'hijack', create: () => ({ membersFor: () => ({ [name]: 'hijacked' }) }) };
+			const api = createCore({ fetch: ok, other, hijack } as never);
+			expect([name, thrown(() => api.withContext(ctx))]).toEqual([name, `TypeError: The \`hijack\` policy's member \`${name}\` is already the client's`]);
+			api.close();
+		}
+	});
+
+	it('two policies\' membersFor() giving one name: a TypeError naming the second, never the later one silently winning', () => {
+		const first: Policy = { slot: 'first', create: () => ({ membersFor: () => ({ thing: 1 }) }) };
+		const second: Policy = { slot: 'second', create: () => ({ membersFor: () => ({ thing: 2 }) }) };
+		const api = createCore({ fetch: ok, first, second } as never);
+		expect(thrown(() => api.withContext(ctx))).toBe('TypeError: The `second` policy\'s member `thing` is already the client\'s');
+		api.close();
+	});
+
+	it('a membersFor() member in place of the policy\'s own `members` (as the outbox\'s) is the request context\'s', async () => {
+		const own: Policy = { slot: 'own', create: () => ({ members: { thing: 'client' }, membersFor: () => ({ thing: 'context', more: 'context only' }) }) };
+		const api = createCore({ fetch: ok, own } as never) as unknown as { thing: string; withContext(c: object): { thing: string; more: string; get(url: string): Promise<Response> } };
+		const bound = api.withContext(ctx);
+		expect([api.thing, bound.thing, bound.more, await (await bound.get('https://api.test/')).text()]).toEqual(['client', 'context', 'context only', 'ok']);
+	});
+});
