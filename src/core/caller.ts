@@ -52,7 +52,6 @@ export const createCaller = (deps: CallerDeps) => {
 	const kyOptionsOf = callKyOptions(deps);
 
 	return (method: Method | undefined, input: Input, given?: CallOptions, way?: CallWay): ResponsePromise => {
-		const callOptions = given === undefined ? {} : given;
 		const replay = way?.replay ?? false;
 		const invocation = way?.invocation;
 		if (closed()) {
@@ -66,11 +65,15 @@ export const createCaller = (deps: CallerDeps) => {
 
 		// A call without options has none to check.
 		if (given !== undefined) {
-			const invalidOptions = checkCallOptions(callOptions as Record<string, unknown>, deps.checks);
+			const invalidOptions = checkCallOptions(given as Record<string, unknown>, deps.checks);
 			if (invalidOptions) {
 				return rejected(invalidOptions);
 			}
 		}
+
+		// The call's own options, as given now (ky copies them as a call starts, too): no policy writes the
+		// caller's object, and a caller's later change (its object reused for the next call) is not the call's.
+		const callOptions: CallOptions = given === undefined ? {} : { ...given };
 
 		let who: string | undefined;
 		try {

@@ -58,6 +58,7 @@ export interface PolicyCall {
 	/**
 	 * The per-call options as the caller gave them: ky's, the core's, and each policy's (`staleCache:
 	 * false`), typed by `CallOptions` as the policies merged it (a value is still the caller's: check it).
+	 * The call's own copy, made as it started: a later change of the caller's object is not the call's.
 	 */
 	readonly options: Readonly<CallOptions>;
 	/** The caller's own signal, to tell its abort apart from ky's timeouts. */

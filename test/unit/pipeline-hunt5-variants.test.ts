@@ -45,3 +45,35 @@ describe('membersFor: a request context\'s members never replace the client\'s o
 		expect([api.thing, bound.thing, bound.more, await (await bound.get('https://api.test/')).text()]).toEqual(['client', 'context', 'context only', 'ok']);
 	});
 });
+
+describe('one owner per call: the options a policy sees are the call\'s, as given when it started', () => {
+	/** A policy of `slot` whose layer notes each attempt in `seen`. */
+	const noting = (slot: string, seen: string[]): Policy => ({ slot, create: () => ({ layer: (next) => (request, init) => {
+		seen.push(slot);
+		return next(request, init);
+	} }) });
+
+	it('a policy that writes the call\'s options (read-only in its type) never writes the caller\'s object', async () => {
+		const writer: Policy = { slot: 'writer', create: () => ({ wrap: (call, next) => {
+			(call.options as Record<string, unknown>)['audit'] = false;
+			return next();
+		} }) };
+		const api = createCore({ fetch: ok, writer } as never);
+		const given = { headers: { 'x-a': '1' } };
+		await api.get('https://api.test/', given);
+		expect(given).toEqual({ headers: { 'x-a': '1' } });
+		api.close();
+	});
+
+	it('a caller that changes its options object after the call started (reused for the next call) does not change that call: its retry still skips the policy it turned off', async () => {
+		const seen: string[] = [];
+		let attempts = 0;
+		const flaky = (async () => (++attempts === 1 ? new Response('down', { status: 503 }) : new Response('ok'))) as typeof fetch;
+		const api = createCore({ fetch: flaky, retry: { limit: 1, delay: () => 0 }, audit: noting('audit', seen) } as never);
+		const reused: Record<string, unknown> = { audit: false };
+		const first = api.get('https://api.test/', reused);
+		reused['audit'] = undefined; // The next call's options.
+		expect([await (await first).text(), attempts, seen]).toEqual(['ok', 2, []]);
+		api.close();
+	});
+});
