@@ -1,4 +1,4 @@
-import type { CoreClientOptions } from './options.js';
+import { clientKeys, type CoreClientOptions } from './options.js';
 import { isPolicy, type PolicyBands, type PolicyCall, type PolicyContext, type PolicyParts } from './policy.js';
 import type { Layer } from './types.js';
 import { describe, isObject } from '../utils/validate.js';
@@ -49,8 +49,8 @@ export const closeAll = (made: readonly PolicyParts[]): void => {
 
 /**
  * Each filled slot's policy, created once with the client's context, in wrap order (outermost
- * first). Any option whose value is a policy fills the slot of its key; a policy under another key is
- * a `TypeError` naming both, and so is an `at` that is not an object or a band that is not a finite
+ * first). Any option whose value is a policy fills the slot of its key; a policy under another key,
+ * or under one of the client's own options (`fallback`, `retry`, `retryBudget`), is a `TypeError` naming them, and so is an `at` that is not an object or a band that is not a finite
  * number, a `create()` that returns no object, and a part the client calls unguarded that is no
  * function (`wrap: 'x'`). A `create()` that throws is thrown, the parts already made closed.
  */
@@ -64,6 +64,12 @@ export const createParts = (options: CoreClientOptions, context: PolicyContext):
 
 			if (value.slot !== key) {
 				throw new TypeError(`\`${key}\` takes a policy for the \`${key}\` slot; got one for \`${value.slot}\``);
+			}
+
+			// A slot is any key but the client's own options (those of another type are refused as that option):
+			// a policy there would be read as the option too (per call `{ fallback: false }`, an answer).
+			if (clientKeys.includes(key) || key === 'retry' || key === 'hooks') {
+				throw new TypeError(`\`${key}\` is the client's own option, not a slot`);
 			}
 
 			// Only `undefined` is "not given" (API.md "Option values"): `at: null` is no object of bands.

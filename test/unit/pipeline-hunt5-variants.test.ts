@@ -77,3 +77,29 @@ describe('one owner per call: the options a policy sees are the call\'s, as give
 		api.close();
 	});
 });
+
+describe('a slot is never one of the client\'s own options', () => {
+	const down = (async () => new Response('down', { status: 503 })) as typeof fetch;
+
+	it('a policy under a key the client reads as its own option (`fallback`, `retry`, `retryBudget`, `hooks`) is a TypeError naming the key at createClient: never read as that option too (per call `{ fallback: false }` answered the call with `false`)', () => {
+		for (const key of ['fallback', 'retry', 'retryBudget', 'hooks']) {
+			const mine: Policy = { slot: key, create: () => ({ wrap: (_call, next) => next() }) };
+			expect([key, thrown(() => createCore({ fetch: down, [key]: mine } as never))]).toEqual([key, `TypeError: \`${key}\` is the client's own option, not a slot`]);
+		}
+	});
+
+	it('an app\'s slot of any other name (`audit`, `constructor`) is filled, and `{ [slot]: false }` per call turns it off', async () => {
+		for (const key of ['audit', 'constructor']) {
+			let wrapped = 0;
+			const mine: Policy = { slot: key, create: () => ({ wrap: (_call, next) => {
+				wrapped++;
+				return next();
+			} }) };
+			const api = createCore({ fetch: ok, [key]: mine } as never);
+			await api.get('https://api.test/');
+			await api.get('https://api.test/', { [key]: false } as never);
+			expect([key, wrapped]).toEqual([key, 1]);
+			api.close();
+		}
+	});
+});
