@@ -30,11 +30,14 @@ export interface RetryRules {
  * (the retry budget, the request context), `callOf` the call an error of ky's is of.
  */
 export const retryRules = (options: CoreClientOptions, context: PolicyContext, { ask, callOf }: Pick<Accounting, 'ask' | 'callOf'>): RetryRules => {
-	const user: RetryOptions = typeof options.retry === 'number' ? { limit: options.retry } : options.retry ?? {};
+	// Full jitter from the client's `random`: the default, and `jitter: true` given (ky's would use Math.random).
+	const jitter = (delay: number) => context.random() * delay;
+	const drawn = (rules: RetryOptions | undefined): RetryOptions | undefined => (rules?.jitter === true ? { ...rules, jitter } : rules);
+	const user = drawn(typeof options.retry === 'number' ? { limit: options.retry } : options.retry ?? {})!;
 	const onTimeout = user.retryOnTimeout ?? true;
 	return {
 		retry: {
-			jitter: (delay: number) => context.random() * delay,
+			jitter,
 			retryOnTimeout: true,
 			backoffLimit: 30_000,
 			maxRetryAfter: 30_000,
@@ -48,7 +51,7 @@ export const retryRules = (options: CoreClientOptions, context: PolicyContext, {
 				return { limit: own };
 			}
 
-			const rules = own as RetryOptions | undefined;
+			const rules = drawn(own as RetryOptions | undefined);
 			// A call that brings its own rules gets our `shouldRetry` around them (ky would replace ours).
 			return rules && (rules.shouldRetry || rules.retryOnTimeout !== undefined)
 				? { ...rules, shouldRetry: shouldRetry(rules.shouldRetry ?? user.shouldRetry, rules.retryOnTimeout ?? onTimeout, ask, callOf) }

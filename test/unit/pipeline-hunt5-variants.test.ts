@@ -2,7 +2,7 @@
  * Defect hunt, fifth round (area M): variants of the open pipeline's "one owner per call" and of
  * its claims that earlier rounds missed.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Policy } from '../../src/entries/policy.js';
 import { createClient as createCore } from '../../src/entries/core.js';
 
@@ -100,6 +100,27 @@ describe('a slot is never one of the client\'s own options', () => {
 			await api.get('https://api.test/', { [key]: false } as never);
 			expect([key, wrapped]).toEqual([key, 1]);
 			api.close();
+		}
+	});
+});
+
+describe('ky\'s retry options with the client\'s injected `random`', () => {
+	it('`retry.jitter: true` (the documented default, given explicitly, at createClient or per call) draws from the client\'s `random`, as the default does, never from Math.random', async () => {
+		const spy = vi.spyOn(Math, 'random').mockReturnValue(0.99);
+		try {
+			for (const [client, call] of [[{ jitter: true }, undefined], [{}, { limit: 1, delay: () => 60_000, jitter: true }]] as const) {
+				let attempts = 0;
+				const flaky = (async () => (++attempts === 1 ? new Response('down', { status: 503 }) : new Response('ok'))) as typeof fetch;
+				const api = createCore({ fetch: flaky, random: () => 0, retry: { limit: 1, delay: () => 60_000, ...client } } as never);
+				// With the client's random (0) the retry waits 0 ms; with Math.random (0.99) it would wait ~30 s (backoffLimit).
+				const text = await Promise.race([api.get('https://api.test/', call ? { retry: call } : undefined).text(), new Promise((resolve) => {
+					setTimeout(resolve, 3_000, 'still waiting');
+				})]);
+				expect([client, text, attempts]).toEqual([client, 'ok', 2]);
+				api.close();
+			}
+		} finally {
+			spy.mockRestore();
 		}
 	});
 });
