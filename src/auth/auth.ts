@@ -5,7 +5,7 @@ import { originPrefixes } from '../utils/origins.js';
 import { offOnly } from '../utils/validate.js';
 import type { AuthSettings } from './options.js';
 import { linkTabs, type TabLink } from './tabs.js';
-import { Closing } from '../utils/closing.js';
+import { Closing } from '../core/closing.js';
 import { invocationOf } from '../core/invocation.js';
 
 type Token = string | undefined;

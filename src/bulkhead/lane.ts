@@ -1,5 +1,5 @@
 import { wallNow } from '../utils/clock.js';
-import { clientClosed } from '../utils/closing.js';
+import { clientClosed } from '../core/closing.js';
 
 /**
  * A slot, held by one attempt until the attempt ends or its deadline passes (`until`, epoch ms of the

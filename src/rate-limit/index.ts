@@ -7,7 +7,7 @@ import { RateLimitedError } from '../errors/RateLimitedError.js';
 import { Buckets } from './buckets.js';
 import type { RateLimitWaitEvent } from './events.js';
 import type { CallOptions, CoreClientOptions } from '../core/options.js';
-import { Closing } from '../utils/closing.js';
+import { Closing } from '../core/closing.js';
 
 /** What importing this policy adds to the client's types (`client.on`): its events. */
 declare module 'steadfetch/core' {
