@@ -6,7 +6,7 @@ import { offOnly } from '../utils/validate.js';
 import type { AuthSettings } from './options.js';
 import { linkTabs, type TabLink } from './tabs.js';
 import { Closing } from '../core/closing.js';
-import { invocationOf } from '../core/invocation.js';
+import type { Call } from '../core/call.js';
 
 type Token = string | undefined;
 type Outcome = { response?: Response; error?: unknown };
@@ -30,8 +30,11 @@ const send = async (next: () => Promise<Response>): Promise<Outcome> => {
 
 const identityChanged = 'The identity changed with the token refresh';
 
-/** The request a call belongs to in a Worker: its request context object's (every `withContext(ctx)` of one `ctx`), else its `waitUntil`. */
-const requestOf = ({ waitUntil }: PolicyCall): unknown => invocationOf(waitUntil)?.used ?? waitUntil;
+/**
+ * The request a call belongs to in a Worker: its request context object's (every `withContext(ctx)` of one `ctx`), else its
+ * `waitUntil`. Read from the call, as dedupe does (importing core/invocation.ts's code splits it out of the core's chunk).
+ */
+const requestOf = (call: PolicyCall): unknown => (call as Call).invocation?.used ?? call.waitUntil;
 
 /**
  * The auth policy of one client (see `auth()`), in three parts: where the token goes (the origins,
