@@ -37,19 +37,25 @@ describe('dedupe: the first caller aborts, a follower waits on', () => {
 		expect([api.breaker('https://api.test').state, ends]).toEqual(['open', ['NETWORK']]);
 		expect(api.stats()['https://api.test']).toMatchObject({ throttle: { requests: 1, accepts: 0 } });
 		api.close();
-	});
+	}, 20_000);
 
 	it('when every caller aborted, the shared request\'s end counts as nothing (ABORTED)', async () => {
+		const started: Request[] = [];
 		const api = createClient({
 			retry: 0, dedupe: dedupe(), trace: trace(), breaker: breaker({ consecutiveFailures: 1 }),
 			fetch: (async (request: Request) => new Promise<Response>((_resolve, reject) => {
+				started.push(request);
 				request.signal.addEventListener('abort', () => reject(request.signal.reason));
 			})) as typeof fetch,
 		});
 		const ends: unknown[] = [];
 		api.on('attempt:end', ({ code }) => ends.push(code));
 		const controllers = [new AbortController(), new AbortController()];
-		const calls = controllers.map(async (controller) => api.get('https://api.test/a', { signal: controller.signal }).catch((error: unknown) => classify(error).code));
+		const call = async (controller: AbortController) => api.get('https://api.test/a', { signal: controller.signal }).catch((error: unknown) => classify(error).code);
+		// The second call is made once the first's request is out (then it can only join it), as in the test above.
+		const calls = [call(controllers[0]!)];
+		await vi.waitFor(() => expect(started).toHaveLength(1), { timeout: 5000 });
+		calls.push(call(controllers[1]!));
 		await vi.waitFor(() => expect(api.stats()['https://api.test']).toMatchObject({ dedupe: { shared: 1 } }), { timeout: 5000 });
 		for (const controller of controllers) {
 			controller.abort();
@@ -59,5 +65,5 @@ describe('dedupe: the first caller aborts, a follower waits on', () => {
 		await vi.waitFor(() => expect(ends).toEqual(['ABORTED']), { timeout: 5000 });
 		expect([api.breaker('https://api.test').state, api.reachability('https://api.test')]).toEqual(['closed', 'unknown']);
 		api.close();
-	});
+	}, 20_000);
 });
