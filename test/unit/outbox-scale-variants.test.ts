@@ -3,9 +3,9 @@
  * `coalesce` too. The pending keys' ids are counted as they are read (round 4's PendingKeys check, here
  * through the queue: `parseKey` gives keys whose `id` counts), and the store's reads by a spy.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { OutboxQueuedError } from '../../src/entries/index.js';
-import { fakeWindow, spyStore, startHarness, until, type Harness } from './outbox-helpers.js';
+import { harnessEachTest, spyStore, until, type FakeWindow, type Harness } from './outbox-helpers.js';
 
 /** Reads of a pending key's `id` (every key the queue parses counts them). */
 const idReads = vi.hoisted(() => ({ count: 0 }));
@@ -26,14 +26,10 @@ vi.mock('../../src/outbox/record.js', async (original) => {
 });
 
 let h: Harness;
-let win: ReturnType<typeof fakeWindow>;
-beforeEach(async () => {
-	h = await startHarness();
-	win = fakeWindow();
-});
-afterEach(async () => {
-	win.restore();
-	await h.close();
+let win: FakeWindow;
+harnessEachTest((harness, window) => {
+	h = harness;
+	win = window;
 });
 
 const queued = async (promise: Promise<unknown>): Promise<string> => {
@@ -42,81 +38,71 @@ const queued = async (promise: Promise<unknown>): Promise<string> => {
 	return (error as OutboxQueuedError).entryId;
 };
 
-describe('outbox at 10,000 pending entries (defect hunt, fifth round)', () => {
-	it('a coalescing PUT after a reload reads no other URL\'s entry and looks at no other entry: its cost is flat', async () => {
-		win.setOnline(false, false);
-		const options = { coalesce: true, maxEntries: 20_000 };
-		const first = h.make({ outbox: options });
-		await queued(first.put('todos/0', { json: { n: 0 } }));
-		const [key] = await h.store.keys();
-		const scope = key!.split('|')[4]!;
-		const record = await h.store.get(key!) as { createdAt: number };
-		first.close();
-		// 10,000 writes queued before the reload, each to its own URL (one a later write supersedes).
-		for (let index = 1; index <= 10_000; index++) {
-			const at = record.createdAt - 20_000 + index;
-			await h.store.set(`p|${String(at).padStart(15, '0')}|000000|seed-${index}|${scope}`, { ...record, id: `seed-${index}`, idempotencyKey: `seed-${index}`, url: `${h.api.url}/todos/${index}`, createdAt: at, nextAttemptAt: at });
-		}
+/**
+ * 10,000 pending writes seeded in the scope of the entry `write` queues with a first client of
+ * `options` (offline), each a copy of it dated before it (`url`: each one's URL, else the entry's).
+ * `start()` then makes a client of `options` whose store counts its reads (`counter.reads`), and
+ * resolves once its start has read every entry (offline, no pass runs).
+ */
+const seeded = async (options: Parameters<Harness['make']>[0], write: (api: ReturnType<Harness['make']>) => Promise<unknown>, url?: (index: number) => string) => {
+	win.setOnline(false, false);
+	const first = h.make(options);
+	await queued(write(first));
+	const [key] = await h.store.keys();
+	const scope = key!.split('|')[4]!;
+	const record = await h.store.get(key!) as { createdAt: number };
+	first.close();
+	for (let index = 1; index <= 10_000; index++) {
+		const at = record.createdAt - 20_000 + index;
+		await h.store.set(`p|${String(at).padStart(15, '0')}|000000|seed-${index}|${scope}`, { ...record, id: `seed-${index}`, idempotencyKey: `seed-${index}`, ...url && { url: url(index) }, createdAt: at, nextAttemptAt: at });
+	}
 
-		let reads = 0;
+	return async () => {
+		const counter = { reads: 0 };
 		const counted = spyStore(h.store, {
 			get: async (_key, run) => {
-				reads++;
+				counter.reads++;
 				return run();
 			},
 		});
-		const api = h.make({ store: () => counted, outbox: options });
+		const api = h.make({ ...options, store: () => counted });
 		// The client's start reads every entry once (to count the pending writes per URL; offline, no pass runs).
-		await until(async () => reads >= 10_001, 20_000);
+		await until(async () => counter.reads >= 10_001, 20_000);
 		await until(async () => (await api.outbox.size()) === 10_001, 20_000);
-		reads = 0;
+		counter.reads = 0;
+		return { api, counter };
+	};
+};
+
+describe('outbox at 10,000 pending entries (defect hunt, fifth round)', () => {
+	it('a coalescing PUT after a reload reads no other URL\'s entry and looks at no other entry: its cost is flat', async () => {
+		const start = await seeded({ outbox: { coalesce: true, maxEntries: 20_000 } }, async (api) => api.put('todos/0', { json: { n: 0 } }), (index) => `${h.api.url}/todos/${index}`);
+		const { api, counter } = await start();
 		idReads.count = 0;
 		await queued(api.put('todos/77', { json: { n: 1 } }));
 		// The entry it supersedes: 10,001 reads before (every entry's record, to learn its URL).
-		expect({ reads, ids: idReads.count < 50 }).toEqual({ reads: 1, ids: true });
-		reads = 0;
+		expect({ reads: counter.reads, ids: idReads.count < 50 }).toEqual({ reads: 1, ids: true });
+		counter.reads = 0;
 		idReads.count = 0;
 		await queued(api.put('todos/78', { json: { n: 1 } }));
-		expect({ reads, ids: idReads.count < 50 }).toEqual({ reads: 1, ids: true });
+		expect({ reads: counter.reads, ids: idReads.count < 50 }).toEqual({ reads: 1, ids: true });
 		const ids = (await api.outbox.list()).map((each) => each.id);
 		expect([ids.length, ids.includes('seed-77'), ids.includes('seed-78'), ids.includes('seed-79')]).toEqual([10_001, false, false, true]);
 	}, 60_000);
 
 	it('a write of the identity signed in, while 10,000 writes of another are pending in its scope (kept for them), reads none of them and looks at none per call', async () => {
 		let who = 'ann';
-		win.setOnline(false, false);
-		const options = { maxEntries: 20_000 };
-		const first = h.make({ identity: () => who, outbox: options });
-		await queued(first.post('todos', { json: { n: 0 } }));
-		const [key] = await h.store.keys();
-		const scope = key!.split('|')[4]!;
-		const record = await h.store.get(key!) as { createdAt: number };
-		first.close();
-		for (let index = 1; index <= 10_000; index++) {
-			const at = record.createdAt - 20_000 + index;
-			await h.store.set(`p|${String(at).padStart(15, '0')}|000000|seed-${index}|${scope}`, { ...record, id: `seed-${index}`, idempotencyKey: `seed-${index}`, createdAt: at, nextAttemptAt: at });
-		}
-
+		const start = await seeded({ identity: () => who, outbox: { maxEntries: 20_000 } }, async (api) => api.post('todos', { json: { n: 0 } }));
 		who = 'bob';
-		let reads = 0;
-		const counted = spyStore(h.store, {
-			get: async (_key, run) => {
-				reads++;
-				return run();
-			},
-		});
-		const api = h.make({ store: () => counted, identity: () => who, outbox: options });
-		// The client's start reads every entry once (to count the pending writes per URL; offline, no pass runs).
-		await until(async () => reads >= 10_001, 20_000);
-		await until(async () => (await api.outbox.size()) === 10_001, 20_000);
+		const { api, counter } = await start();
 		win.setOnline(true, false);
 		for (const n of [1, 2, 3]) {
-			reads = 0;
+			counter.reads = 0;
 			idReads.count = 0;
 			expect((await api.post('echo', { json: { n } })).status).toBe(200); // Nothing of bob's waits: it goes out.
 			// The first good answer lists the store (as every 10 s at most: its ids are read then); after it, a call looks at no entry.
 			// Before: 10,001 reads for the first (each of ann's records, to learn whose it is), then 10,001 ids per write.
-			expect({ n, reads, ids: n === 1 || idReads.count < 50 }).toEqual({ n, reads: 0, ids: true });
+			expect({ n, reads: counter.reads, ids: n === 1 || idReads.count < 50 }).toEqual({ n, reads: 0, ids: true });
 		}
 
 		expect(await api.outbox.size()).toBe(10_001); // Ann's, untouched.
@@ -124,38 +110,16 @@ describe('outbox at 10,000 pending entries (defect hunt, fifth round)', () => {
 
 	it('a pass that replays the signed-in identity\'s write behind 10,000 of another\'s reads none of theirs once it knows whose they are', async () => {
 		let who = 'ann';
-		win.setOnline(false, false);
-		const options = { maxEntries: 20_000 };
-		const first = h.make({ identity: () => who, outbox: options });
-		await queued(first.post('todos', { json: { n: 0 } }));
-		const [key] = await h.store.keys();
-		const scope = key!.split('|')[4]!;
-		const record = await h.store.get(key!) as { createdAt: number };
-		first.close();
-		for (let index = 1; index <= 10_000; index++) {
-			const at = record.createdAt - 20_000 + index;
-			await h.store.set(`p|${String(at).padStart(15, '0')}|000000|seed-${index}|${scope}`, { ...record, id: `seed-${index}`, idempotencyKey: `seed-${index}`, createdAt: at, nextAttemptAt: at });
-		}
-
+		const start = await seeded({ identity: () => who, outbox: { maxEntries: 20_000 } }, async (api) => api.post('todos', { json: { n: 0 } }));
 		who = 'bob';
-		let reads = 0;
-		const counted = spyStore(h.store, {
-			get: async (_key, run) => {
-				reads++;
-				return run();
-			},
-		});
-		const api = h.make({ store: () => counted, identity: () => who, outbox: options });
-		// The client's start reads every entry once (to count the pending writes per URL; offline, no pass runs).
-		await until(async () => reads >= 10_001, 20_000);
-		await until(async () => (await api.outbox.size()) === 10_001, 20_000);
+		const { api, counter } = await start();
 		await queued(api.post('echo', { json: { by: 'bob' } }));
 		win.setOnline(true, false);
 		for (const n of [1, 2]) {
-			reads = 0;
+			counter.reads = 0;
 			const result = await api.outbox.flush();
 			// Bob's write, sent by the first; ann's entries read before: 10,001 (and 10,001 again by each pass).
-			expect({ n, sent: result.sent, reads: reads < 20 }).toEqual({ n, sent: n === 1 ? 1 : 0, reads: true });
+			expect({ n, sent: result.sent, reads: counter.reads < 20 }).toEqual({ n, sent: n === 1 ? 1 : 0, reads: true });
 		}
 
 		expect(await api.outbox.size()).toBe(10_001); // Ann's, untouched.
