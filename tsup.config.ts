@@ -53,7 +53,8 @@ const shared: Options = {
  * src/ with a sibling `-browser.ts` or `-edge.ts` is replaced by it in that build, and `utils/copy.ts` by
  * `copy-native.ts` in both (scripts/swaps.mjs, which size.mjs bundles with too). The browser's stand-ins:
  * no request contexts (`withContext` throws), no background work dropped, no read's run cut when its copy
- * answers, no drain's heartbeat or take-over, and no Cache API store (`stores/auto-browser.ts`); the edge's:
+ * answers, no drain's heartbeat or take-over, no server runtime's network failures rethrown, no `Worlds`
+ * shared by name (a browser always has tabs), and no Cache API store (`stores/auto-browser.ts`); the edge's:
  * no IndexedDB, tab sync, Web Locks, `online` or visibility listeners, no Background Sync, and
  * `cloudflare/ambient-edge.ts` (a static import of `cloudflare:workers`, which only workerd resolves).
  */

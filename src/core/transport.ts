@@ -1,17 +1,11 @@
 import { TimeoutError } from 'ky';
-import { classify, isPlatformNetworkError } from '../errors/classify.js';
+import { classify } from '../errors/classify.js';
 import type { Call } from './call.js';
 import type { Reach } from './reachability.js';
 import { sendWithDeadline } from './redirects.js';
+import { asNetworkFailure } from './server-failure.js';
 import type { FetchLike } from './types.js';
 import { deliveredBy, isDelivery } from './world.js';
-
-/**
- * Runtime network failures that ky's detection misses: workerd rejects a refused or reset
- * connection with a plain `Error: Network connection lost.` (ky expects a TypeError), or a
- * `TypeError` whose message ky does not know (`Network connection lost.`, `error sending request…`).
- */
-const networkFailure = /^(?:network connection lost\.?|connection refused|error sending request\b.*|.*\b(?:ECONNREFUSED|ECONNRESET|EPIPE)\b.*)$/i;
 
 /** The runtime's `fetch`, as it is when an attempt goes out (a client without its own `fetch`). */
 export const platformFetch: FetchLike = (request, init) => globalThis.fetch(request, init);
@@ -40,7 +34,8 @@ export interface Bounds {
  *   no network failure of the platform's: `classify()` calls it `UNKNOWN`). A refusal of the
  *   client's own (an open breaker, the throttle, a bulkhead or rate limit) never reaches here.
  * - workerd's plain `Error: Network connection lost.` is rethrown as the TypeError ky recognizes
- *   (its `NetworkError`), with the original as `cause`; an attempt ky's timer aborted fails with ky's
+ *   (its `NetworkError`), with the original as `cause` (`asNetworkFailure`; not in the browser build,
+ *   whose `fetch` never fails so); an attempt ky's timer aborted fails with ky's
  *   `TimeoutError`, so every layer above (trace, health, the breaker) calls it `TIMEOUT` as ky's
  *   caller will. A failed attempt is noted on its call (`Call.failed`: the error behind a retry, for
  *   the layer above); nothing is noted or allocated for an attempt that answers.
@@ -81,8 +76,7 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 	}, (error: unknown) => {
 		const { signal } = request;
 		const failure = call && signal.aborted && !call.signal?.aborted && (signal.reason as Error | undefined)?.name !== 'Superseded' ? new TimeoutError(request)
-			: error instanceof Error && (error.name === 'Error' || (error.name === 'TypeError' && !isPlatformNetworkError(error))) && networkFailure.test(error.message)
-				? new TypeError('Network connection lost', { cause: error }) : error;
+			: asNetworkFailure(error);
 		if (call) {
 			call.failed(failure);
 		}

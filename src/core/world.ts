@@ -1,6 +1,7 @@
 import type { Channel } from '../utils/channel.js';
 import type { PolicyContext } from './policy.js';
-import { hasTabs } from '../utils/tabs.js';
+import { held } from '../utils/held.js';
+import { ofName } from './world-named.js';
 import { linkTabs } from './world-tabs.js';
 
 /**
@@ -72,13 +73,6 @@ export const safeMethods: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS
 export const isDelivery = (method: string, response: Response): boolean =>
 	response.status < 400 && !safeMethods.has(method) && !response.headers.has('steadfetch-outbox-entry');
 
-/**
- * How a client of the name is told a delivered write: its `PolicyContext.emit`, held weakly (a client
- * made by `extend()` per request and never closed must not be kept alive by its name's others); where
- * the runtime has no `WeakRef`, strongly.
- */
-const held = <T extends object>(value: T): { deref(): T | undefined } => (typeof WeakRef === 'function' ? new WeakRef(value) : { deref: () => value });
-
 /** The clears and removals noted for the clients of one name and store, by a sequence number. */
 export class Worlds {
 	/** To the other tabs, while a client of this name runs where there are tabs (`connect`). */
@@ -127,6 +121,7 @@ export class Worlds {
 	 * client of the name and store runs. Returns what its `close()` calls.
 	 */
 	connect(name: string, emit: Emit): () => void {
+		// Held weakly: a client made by `extend()` per request and never closed is not kept alive by its name's others.
 		const hearing = held(emit);
 		this.#hearing.add(hearing);
 		this.#clients++;
@@ -225,33 +220,14 @@ class Started implements World {
 }
 
 /**
- * The `Worlds` of each name, held weakly: clients made apart (`createClient` twice, `create()`) with
- * one name persist to the same records when they share a store (`store: () => shared`, a database),
- * so a clear or a discard made through either binds the work of both, as across `extend()` and, in a
- * page or a worker, over the channel. (Of one name but not one store, a clear through either ends the
- * other's late writes too: conservative, nothing is handed over.)
- */
-const named = new Map<string, { deref(): Worlds | undefined }>();
-
-/**
  * The `Worlds` of the clients that share `stores` (one name and store), made by the first to ask
  * (the client as it is made, with its `name`): that of every client of the name.
  */
 export const worldsOf = (stores: Map<string, unknown>, name = ''): Worlds => {
 	let worlds = stores.get('#world') as Worlds | undefined;
 	if (!worlds) {
-		// Where there are tabs, the clients made apart hear each other as tabs do (the channel reaches every other one).
-		worlds = (hasTabs() ? undefined : named.get(name)?.deref()) ?? new Worlds();
-		if (named.size >= 256) {
-			// Names whose clients are all gone leave nothing behind (a server that names a client per tenant).
-			for (const [each, ref] of named) {
-				if (!ref.deref()) {
-					named.delete(each);
-				}
-			}
-		}
-
-		named.set(name, held(worlds));
+		// The clients of the name made apart share it where there are no tabs (src/core/world-named.ts).
+		worlds = ofName(name, () => new Worlds());
 		stores.set('#world', worlds);
 	}
 

@@ -1,0 +1,9 @@
+import type * as Full from './server-failure.js';
+
+/**
+ * The `browser` build's `server-failure.ts` (see tsup.config.ts): a browser's `fetch` rejects a
+ * network failure with a TypeError ky recognizes (Chrome's `Failed to fetch`, Firefox's, Safari's),
+ * never with a server runtime's `ECONNREFUSED` or workerd's `Network connection lost.`: an
+ * attempt's error is left as it is.
+ */
+export const asNetworkFailure: typeof Full.asNetworkFailure = (error) => error;
