@@ -1,6 +1,6 @@
 import type { Input, Options as KyOptions, ResponsePromise } from 'ky';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
-import { SteadfetchError } from '../errors/SteadfetchError.js';
+import { clientClosed } from './closing.js';
 import { Call, invalid, type CallClient, type Method } from './call.js';
 import { identityOf } from './context.js';
 import { invocationOf, type Invocation } from './invocation.js';
@@ -55,7 +55,7 @@ export const createCaller = (deps: CallerDeps) => {
 		const replay = way?.replay ?? false;
 		const invocation = way?.invocation;
 		if (closed()) {
-			return rejected(new SteadfetchError('The client is closed', 'CLIENT_CLOSED', false));
+			return rejected(clientClosed());
 		}
 
 		// The request the context serves has ended (its client went away): nothing more goes out for it.

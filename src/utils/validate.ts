@@ -68,10 +68,14 @@ export const maxTimerMs = 2_147_483_647;
 export const isTimerMs = (value: unknown): value is number => isNonNegativeFinite(value) && value <= maxTimerMs;
 /** A duration a timer can wait, above 0. */
 export const isPositiveTimerMs = (value: unknown): value is number => isTimerMs(value) && value > 0;
-/** What a RangeError says a duration option must be (constants: a module that only declares its rules stays free of side effects). */
+/**
+ * What a RangeError says a duration option must be (constants: a module that only declares its rules
+ * stays free of side effects). Each written out around `maxTimerMs`: a bundler folds that into a
+ * string it drops where unused (one built on another string stays in every bundle).
+ */
 export const timerMs = `a non-negative finite number of ms up to ${maxTimerMs}`;
 export const positiveTimerMs = `a positive finite number of ms up to ${maxTimerMs}`;
-export const positiveTimerMsOrFalse = `${positiveTimerMs} or false`;
+export const positiveTimerMsOrFalse = `a positive finite number of ms up to ${maxTimerMs} or false`;
 
 /**
  * An options object without its keys whose value is `undefined`: an explicit `undefined` means "not
