@@ -447,7 +447,7 @@ for (const item of cases) {
 const featureCases = {
 	'steadfetch/core': {
 		'option checks (a typed error before any I/O)': ['core/validate-options.ts', 'utils/validate.ts'],
-		'identity, clears and discards, told to other tabs': ['core/world.ts', 'core/world-tabs.ts', 'utils/channel.ts', 'utils/tabs.ts'],
+		'identity, clears and discards, told to other tabs': ['core/world.ts', 'core/world-named-browser.ts', 'core/world-tabs.ts', 'utils/channel.ts', 'utils/tabs.ts', 'utils/held.ts'],
 		'the open pipeline (slots and bands)': ['core/slots.ts', 'entries/slots.ts', 'core/policy.ts', 'core/compose.ts'],
 		'events and stats()': ['core/emit.ts', 'core/events.ts', 'core/stats.ts'],
 		'reachability per origin': ['core/reachability.ts', 'utils/online.ts', 'utils/listen.ts'],
@@ -474,7 +474,9 @@ const features = [];
 if (process.argv.includes('--features')) {
 	for (const [name, groups] of Object.entries(featureCases)) {
 		const { text } = await bundle(`${name}-features`, cases.find((item) => item.name === name).source, { plugins: [fromSource('browser')], minify: false });
-		const sections = text.split(/^(?=\/\/ (?:src|node_modules)\/)/m);
+		// A module's section starts at its path comment: `// src/…`, `// node_modules/…`, or `// ../…/node_modules/…`
+		// where node_modules is a link out of the checkout (a git worktree's), else ky would count as the module before it.
+		const sections = text.split(/^(?=\/\/ (?:src|node_modules|\.\.)\/)/m);
 		const ours = sections.filter((section) => section.startsWith('// src/')).map((section) => section.slice('// src/'.length, section.indexOf('\n')));
 		const compressed = async (kept) => brotli(new TextEncoder().encode((await transform(kept.join(''), { minify: true, format: 'esm', target: 'es2022' })).code));
 		const whole = await compressed(sections);
