@@ -9,7 +9,7 @@ import type { Channel } from '../utils/channel.js';
 import { background, partStore, storageError, type PartStore } from '../core/part-store.js';
 import { scopes, type Scopes } from '../utils/scopes.js';
 import { isSuperseded } from '../utils/superseded.js';
-import { autoStore } from '../stores/auto.js';
+import { basicAutoStore } from '../stores/auto.js';
 import { closed, machine, readRecord, type BreakerRecord, type Circuit, type Machine, type Settings } from './circuit.js';
 import type { BreakerOptions } from './options.js';
 import type { BreakerLink } from './shared.js';
@@ -80,7 +80,7 @@ export const held = (circuit?: Circuit): boolean => !!circuit && (circuit.busy >
 
 /** A breaker's circuits: none yet, nothing read, no channel (see `start` in tabs.ts). */
 export const createCircuits = (context: PolicyContext, settings: Settings, options: BreakerOptions): Circuits => {
-	const store = options.share === false ? undefined : partStore(context, 'breaker', autoStore);
+	const store = options.share === false ? undefined : partStore(context, 'breaker', basicAutoStore);
 	const states = machine(settings, (circuit, change, reason, via) => {
 		const { record } = circuit;
 		const { scope } = record;

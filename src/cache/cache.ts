@@ -4,7 +4,7 @@ import type { PolicyCall, PolicyContext } from '../core/policy.js';
 import { classify, classifyStatus } from '../errors/classify.js';
 import { partStore } from '../core/part-store.js';
 import { sensitiveOf } from '../core/sensitive-of.js';
-import { autoStore } from '../stores/auto.js';
+import { basicAutoStore } from '../stores/auto.js';
 import { letGo, write } from './copy.js';
 import { isStale } from './is-stale.js';
 import { keys, urlOf } from './keys.js';
@@ -134,7 +134,7 @@ const checkCallOption = (value: unknown): void => checkRules({ staleCache: value
 
 export const createCache = (context: PolicyContext, options: ResolvedCacheOptions): CacheParts => {
 	// A copy it keeps while the store fails is forgotten as a delivered write of its path removes it (superseded.ts).
-	const store = partStore(context, 'cache', autoStore, (key) => pathOf(urlOf(key) ?? ''));
+	const store = partStore(context, 'cache', basicAutoStore, (key) => pathOf(urlOf(key) ?? ''));
 	const { headers: sensitive, params } = sensitiveOf(context);
 	const cache: CacheState = {
 		...options,

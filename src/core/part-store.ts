@@ -1,7 +1,7 @@
 import type { PolicyContext } from './policy.js';
 import type { WaitUntil } from './options.js';
 import { StorageTimeoutError } from '../errors/StorageTimeoutError.js';
-import type { KeySpan, KeyValueStore, StoreFactory } from '../stores/types.js';
+import type { BasicStore, BasicStoreFactory, KeySpan } from '../stores/types.js';
 import { markHandedOver } from '../stores/hand-over.js';
 import { settlesAtOnce } from '../stores/at-once.js';
 import { droppedWork } from './part-store-drop.js';
@@ -74,9 +74,9 @@ export class PartStore {
 	readonly #context: PolicyContext;
 	readonly #part: string;
 	/** Makes the store (the client's `store`, else the part's default), at the first operation. */
-	readonly #make: () => KeyValueStore;
+	readonly #make: () => BasicStore;
 	readonly #ms: number;
-	#store: KeyValueStore | undefined;
+	#store: BasicStore | undefined;
 	/** Writes and deletes the store has not confirmed (under way, or failed), newest value per key. */
 	readonly #pending = new Map<string, unknown>();
 	/** The keys whose latest write or delete failed: tried again with the next write (one under way is not). */
@@ -88,7 +88,7 @@ export class PartStore {
 	/** See `partStore`. */
 	readonly #idOf: ((key: string) => string | undefined) | undefined;
 
-	constructor(context: PolicyContext, part: string, make: () => KeyValueStore, idOf?: (key: string) => string | undefined) {
+	constructor(context: PolicyContext, part: string, make: () => BasicStore, idOf?: (key: string) => string | undefined) {
 		this.#context = context;
 		this.#part = part;
 		this.#make = make;
@@ -272,7 +272,7 @@ export class PartStore {
 	 * (a `setTimeout` and a `clearTimeout` per write behind every new response); it goes through as
 	 * many steps as `bounded`, so nothing that follows it (`cache:stored`) comes sooner than with any store.
 	 */
-	async #attempt<T>(method: 'get' | 'set' | 'delete' | 'keys' | 'span', key: string | undefined, run: (store: KeyValueStore) => Promise<T>, strict = false, ms = this.#ms): Promise<T | typeof gone> {
+	async #attempt<T>(method: 'get' | 'set' | 'delete' | 'keys' | 'span', key: string | undefined, run: (store: BasicStore) => Promise<T>, strict = false, ms = this.#ms): Promise<T | typeof gone> {
 		try {
 			this.#store ??= this.#make(); // Made at the first operation.
 			const store = this.#store;
@@ -298,7 +298,7 @@ export class PartStore {
  * path, the outbox's entry id). A write it keeps is then forgotten at a clear of that identity or a
  * removal of that id too; without it (the breaker's), at a clear of everything or of the part only.
  */
-export const partStore = (context: PolicyContext, part: string, fallback: StoreFactory, idOf?: (key: string) => string | undefined): PartStore => {
+export const partStore = (context: PolicyContext, part: string, fallback: BasicStoreFactory, idOf?: (key: string) => string | undefined): PartStore => {
 	const name = `${context.name}/${part}`;
 	let made = context.stores.get(name) as PartStore | undefined;
 	if (!made) {

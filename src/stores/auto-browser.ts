@@ -1,7 +1,7 @@
 import { hasIndexedDb } from '../utils/has-indexeddb.js';
-import { indexedDbStore } from './indexeddb.js';
-import { memoryStore } from './memory.js';
-import type { StoreFactory } from './types.js';
+import { basicIndexedDbStore, indexedDbStore } from './indexeddb.js';
+import { basicMemoryStore, memoryStore } from './memory.js';
+import type { BasicStoreFactory, StoreFactory } from './types.js';
 
 /**
  * `autoStore` as the `browser` build has it: IndexedDB where it exists (pages, workers, service
@@ -9,3 +9,7 @@ import type { StoreFactory } from './types.js';
  */
 export const autoStore: StoreFactory = (namespace) =>
 	hasIndexedDb() ? indexedDbStore(namespace) : memoryStore(namespace);
+
+/** `autoStore` without `clear` and `span`, as the `browser` build has it: the breaker's and the stale cache's default (`BasicStore`). */
+export const basicAutoStore: BasicStoreFactory = (namespace) =>
+	hasIndexedDb() ? basicIndexedDbStore(namespace) : basicMemoryStore(namespace);

@@ -1,8 +1,8 @@
 import { cacheApiStore } from './cache-api.js';
 import { hasIndexedDb } from '../utils/has-indexeddb.js';
-import { indexedDbStore } from './indexeddb.js';
-import { memoryStore } from './memory.js';
-import type { StoreFactory } from './types.js';
+import { basicIndexedDbStore, indexedDbStore } from './indexeddb.js';
+import { basicMemoryStore, memoryStore } from './memory.js';
+import type { BasicStoreFactory, StoreFactory } from './types.js';
 
 /**
  * IndexedDB where it exists (browsers, web workers), else the Cache API (Cloudflare Workers, Deno),
@@ -19,3 +19,10 @@ export const autoStore: StoreFactory = (namespace) => {
 
 	return memoryStore(namespace);
 };
+
+/**
+ * `autoStore` without `clear` and `span` (the Cache API store has no `span` anyway): the default of
+ * the parts that never ask them, the breaker's and the stale cache's (`BasicStore`).
+ */
+export const basicAutoStore: BasicStoreFactory = (namespace) =>
+	hasIndexedDb() ? basicIndexedDbStore(namespace) : typeof caches === 'undefined' ? basicMemoryStore(namespace) : cacheApiStore(namespace);

@@ -1,6 +1,42 @@
 import { clear, createStore, del, get, keys, promisifyRequest, set, type UseStore } from 'idb-keyval';
 import { prefixEnd } from '../utils/sorted.js';
-import type { KeyValueStore, StoreFactory } from './types.js';
+import type { BasicStore, BasicStoreFactory, KeyValueStore, StoreFactory } from './types.js';
+
+/** The namespace's database (`steadfetch:<namespace>`), opened at the first operation; where IndexedDB is missing, each operation throws. */
+const opener = (namespace: string): (() => UseStore) => {
+	let useStore: UseStore | undefined;
+	return () => {
+		if (typeof indexedDB === 'undefined') {
+			throw new TypeError('IndexedDB is not available in this runtime');
+		}
+
+		useStore ??= createStore(`steadfetch:${namespace}`, 'kv');
+		return useStore;
+	};
+};
+
+/** The four operations every part asks (see `BasicStore`), in the database `store` opens. */
+const basics = (store: () => UseStore): BasicStore => ({
+	async get<T>(key: string) {
+		return get<T>(key, store());
+	},
+	async set(key, value) {
+		return set(key, value, store());
+	},
+	async delete(key) {
+		return del(key, store());
+	},
+	async keys() {
+		return (await keys(store())).map(String);
+	},
+});
+
+/**
+ * `indexedDbStore` without `clear` and `span`: the default of the parts that never ask them (the
+ * breaker's and the stale cache's, through `basicAutoStore`), so a program without the outbox carries
+ * neither. The same database as `indexedDbStore`'s for a namespace.
+ */
+export const basicIndexedDbStore: BasicStoreFactory = (namespace) => basics(opener(namespace));
 
 /**
  * A store in IndexedDB through idb-keyval: one database per namespace (`steadfetch:<namespace>`),
@@ -9,29 +45,9 @@ import type { KeyValueStore, StoreFactory } from './types.js';
  * one read-only transaction (a count of the key range and a cursor at its end), whatever the store's size.
  */
 export const indexedDbStore: StoreFactory = (namespace: string): KeyValueStore => {
-	let useStore: UseStore | undefined;
-	const store = (): UseStore => {
-		if (typeof indexedDB === 'undefined') {
-			throw new TypeError('IndexedDB is not available in this runtime');
-		}
-
-		useStore ??= createStore(`steadfetch:${namespace}`, 'kv');
-		return useStore;
-	};
-
+	const store = opener(namespace);
 	return {
-		async get<T>(key: string) {
-			return get<T>(key, store());
-		},
-		async set(key, value) {
-			return set(key, value, store());
-		},
-		async delete(key) {
-			return del(key, store());
-		},
-		async keys() {
-			return (await keys(store())).map(String);
-		},
+		...basics(store),
 		async clear() {
 			return clear(store());
 		},

@@ -1,11 +1,43 @@
 import { copyPlain } from '../utils/copy.js';
 import { insert, place, prefixEnd, remove } from '../utils/sorted.js';
-import type { KeyValueStore, StoreFactory } from './types.js';
+import type { BasicStore, BasicStoreFactory, KeyValueStore, StoreFactory } from './types.js';
 import { taken } from './hand-over.js';
 import { markAtOnce } from './at-once.js';
 
 /** A key's sort key: itself. */
 const itself = (key: string): string => key;
+
+/**
+ * get, set, delete and keys over `map` (see `BasicStore`), each value copied on the way in and out
+ * but one handed over; `changed`: told of each key set (`true`) or deleted (`false`), for
+ * `memoryStore`'s sorted keys.
+ */
+const basics = (map: Map<string, unknown>, changed?: (key: string, set: boolean) => void): BasicStore => ({
+	async get<T>(key: string) {
+		const value = map.get(key);
+		return value === undefined ? undefined : copyPlain(value) as T;
+	},
+	async set(key, value) {
+		changed?.(key, true);
+		// A value handed over (the stale cache's record of a response, which nothing else holds) is kept as it is.
+		map.set(key, taken(value) ? value : copyPlain(value));
+	},
+	async delete(key) {
+		if (map.delete(key)) {
+			changed?.(key, false);
+		}
+	},
+	async keys() {
+		return [...map.keys()];
+	},
+});
+
+/**
+ * `memoryStore` without `clear` and `span` (nor the sorted keys `span` reads): the default of the parts
+ * that never ask them (the breaker's and the stale cache's where there is no IndexedDB, through
+ * `basicAutoStore`), so a program without the outbox carries neither.
+ */
+export const basicMemoryStore: BasicStoreFactory = () => markAtOnce(basics(new Map()));
 
 /**
  * A store in memory: gone with the page or process. Values are copied on the way in and out, as
@@ -27,26 +59,11 @@ export const memoryStore: StoreFactory = (_namespace: string): KeyValueStore => 
 	/** The keys in order, made at the first `span` and kept from then on. */
 	let sorted: string[] | undefined;
 	return markAtOnce({
-		async get<T>(key: string) {
-			const value = map.get(key);
-			return value === undefined ? undefined : copyPlain(value) as T;
-		},
-		async set(key, value) {
+		...basics(map, (key, set) => {
 			if (sorted) {
-				insert(sorted, key, itself);
+				(set ? insert : remove)(sorted, key, itself);
 			}
-
-			// A value handed over (the stale cache's record of a response, which nothing else holds) is kept as it is.
-			map.set(key, taken(value) ? value : copyPlain(value));
-		},
-		async delete(key) {
-			if (map.delete(key) && sorted) {
-				remove(sorted, key, itself);
-			}
-		},
-		async keys() {
-			return [...map.keys()];
-		},
+		}),
 		async clear() {
 			map.clear();
 			sorted = undefined;

@@ -32,3 +32,13 @@ export interface KeySpan {
 
 /** Makes the store of one namespace. Must not touch storage until a method is called. */
 export type StoreFactory = (namespace: string) => KeyValueStore;
+
+/**
+ * What the client's parts ask of a store: a `KeyValueStore` without `clear` (no part calls it), `span`
+ * optional (only the outbox asks it). The breaker's and the stale cache's default (`basicAutoStore`) is
+ * one, so a program without the outbox carries neither; a `KeyValueStore` (the client's `store`) is one too.
+ */
+export type BasicStore = Omit<KeyValueStore, 'clear' | 'span'> & Partial<Pick<KeyValueStore, 'span'>>;
+
+/** Makes the `BasicStore` of one namespace. Must not touch storage until a method is called. */
+export type BasicStoreFactory = (namespace: string) => BasicStore;
