@@ -1,4 +1,4 @@
-import { clear, createStore, del, get, keys, promisifyRequest, set, type UseStore } from 'idb-keyval';
+import { clear, createStore, promisifyRequest, type UseStore } from 'idb-keyval';
 import { prefixEnd } from '../utils/sorted.js';
 import type { BasicStore, BasicStoreFactory, KeyValueStore, StoreFactory } from './types.js';
 
@@ -15,19 +15,30 @@ const opener = (namespace: string): (() => UseStore) => {
 	};
 };
 
-/** The four operations every part asks (see `BasicStore`), in the database `store` opens. */
+/**
+ * The four operations every part asks (see `BasicStore`), in the database `store` opens: each one
+ * request in one transaction, as idb-keyval's `get`, `set`, `del` and `keys` make it, written on its
+ * store handle as `span` is (those functions would bring idb-keyval's default store, and `keys` its
+ * cursor walk for browsers without `getAllKeys`, which no supported browser lacks).
+ */
 const basics = (store: () => UseStore): BasicStore => ({
 	async get<T>(key: string) {
-		return get<T>(key, store());
+		return store()('readonly', async (objects) => promisifyRequest<T>(objects.get(key)));
 	},
 	async set(key, value) {
-		return set(key, value, store());
+		return store()('readwrite', async (objects) => {
+			objects.put(value, key);
+			return promisifyRequest(objects.transaction);
+		});
 	},
 	async delete(key) {
-		return del(key, store());
+		return store()('readwrite', async (objects) => {
+			objects.delete(key);
+			return promisifyRequest(objects.transaction);
+		});
 	},
 	async keys() {
-		return (await keys(store())).map(String);
+		return (await store()('readonly', async (objects) => promisifyRequest(objects.getAllKeys()))).map(String);
 	},
 });
 
@@ -39,7 +50,7 @@ const basics = (store: () => UseStore): BasicStore => ({
 export const basicIndexedDbStore: BasicStoreFactory = (namespace) => basics(opener(namespace));
 
 /**
- * A store in IndexedDB through idb-keyval: one database per namespace (`steadfetch:<namespace>`),
+ * A store in IndexedDB through idb-keyval (its `createStore`): one database per namespace (`steadfetch:<namespace>`),
  * opened on the first operation, never at import or creation. Where IndexedDB is missing or blocked,
  * every method rejects; the client reports that as `storage:error` and degrades. `span(prefix)` is
  * one read-only transaction (a count of the key range and a cursor at its end), whatever the store's size.
