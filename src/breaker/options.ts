@@ -1,4 +1,4 @@
-import { check, isPositiveFinite, isPositiveInteger, isPositiveTimerMs, positiveTimerMs } from '../utils/validate.js';
+import { check, checkRules, isPositiveFinite, isPositiveInteger, isPositiveTimerMs, positiveTimerMs, type Rule } from '../utils/validate.js';
 import type { Settings } from './circuit.js';
 import type { SharedBreaker } from './shared.js';
 
@@ -156,9 +156,30 @@ export interface BreakerOptions {
 	share?: boolean;
 }
 
-/** Each numeric option: its default, and what it must be (0 a positive integer, 1 a positive number of ms a timer holds, 2 a ratio, 3 a window in ms). */
-const numbers = { consecutiveFailures: [5, 0], minimumThroughput: [10, 0], halfOpenProbes: [1, 0], windowMs: [30_000, 3], openMs: [5_000, 1], maxOpenMs: [300_000, 1], failureRatio: [0.5, 2] } as const;
-const kinds = [[isPositiveInteger, 'a positive integer'], [isPositiveTimerMs, positiveTimerMs], [(value: unknown) => isPositiveFinite(value) && value <= 1, 'a number in (0, 1]'], [isPositiveFinite, 'a positive number of ms']] as const;
+const positiveInteger: Rule = [isPositiveInteger, 'a positive integer'];
+const timer: Rule = [isPositiveTimerMs, positiveTimerMs];
+const aFunction: Rule = [(value) => typeof value === 'function', 'a function'];
+
+/**
+ * Each option checked when given (a RangeError naming it): `sharedCacheMs` and `sharedTimeoutMs`
+ * with or without `shared` (API.md "Option values"; a coordinator's link applies them).
+ */
+const rules: Readonly<Record<string, Rule>> = {
+	'breaker.consecutiveFailures': positiveInteger,
+	'breaker.minimumThroughput': positiveInteger,
+	'breaker.halfOpenProbes': positiveInteger,
+	'breaker.windowMs': [isPositiveFinite, 'a positive number of ms'],
+	'breaker.openMs': timer,
+	'breaker.maxOpenMs': timer,
+	'breaker.failureRatio': [(value) => isPositiveFinite(value) && value <= 1, 'a number in (0, 1]'],
+	'breaker.scope': aFunction,
+	'breaker.isFailure': aFunction,
+	'breaker.probe': [(value) => typeof value === 'function' || (typeof value === 'string' && value !== ''), 'a URL or a function returning a Request'],
+	'breaker.shared': [(value) => typeof (value as Partial<SharedBreaker> | null)?.link === 'function', 'a coordinator'],
+	'breaker.share': [(value) => typeof value === 'boolean', 'a boolean'],
+	'breaker.sharedCacheMs': [(value) => isPositiveFinite(value) && value <= 1000, 'in (0, 1000] ms'],
+	'breaker.sharedTimeoutMs': timer,
+};
 
 /**
  * Fill in the defaults and reject bad values with a `RangeError` naming the option and the value.
@@ -166,28 +187,8 @@ const kinds = [[isPositiveInteger, 'a positive integer'], [isPositiveTimerMs, po
  * `0` a probe that never settles is given up after `maxOpenMs`.
  */
 export const resolve = (options: BreakerOptions, timeout: unknown = 10_000): Settings => {
-	const settings = {} as Record<string, unknown>;
-	for (const [key, [fallback, kind]] of Object.entries(numbers)) {
-		const value = options[key as keyof typeof numbers] ?? fallback;
-		const [ok, expected] = kinds[kind];
-		check(ok(value), `breaker.${key}`, value, expected);
-		settings[key] = value;
-	}
-
-	const { openMs, maxOpenMs } = settings as unknown as Settings;
+	checkRules(options, rules, 'breaker.');
+	const { consecutiveFailures = 5, minimumThroughput = 10, halfOpenProbes = 1, windowMs = 30_000, openMs = 5_000, maxOpenMs = 300_000, failureRatio = 0.5 } = options;
 	check(maxOpenMs >= openMs, 'breaker.maxOpenMs', maxOpenMs, `at least breaker.openMs (${openMs})`);
-	const { probe, shared } = options;
-	for (const key of ['scope', 'isFailure'] as const) {
-		check(options[key] === undefined || typeof options[key] === 'function', `breaker.${key}`, options[key], 'a function');
-	}
-
-	check(probe === undefined || typeof probe === 'function' || (typeof probe === 'string' && probe !== ''), 'breaker.probe', probe, 'a URL or a function returning a Request');
-	check(shared === undefined || typeof shared?.link === 'function', 'breaker.shared', shared, 'a coordinator');
-	check(options.share === undefined || typeof options.share === 'boolean', 'breaker.share', options.share, 'a boolean');
-	// Checked where they are given, with or without `shared` (API.md "Option values"); a coordinator's link applies them.
-	const { sharedCacheMs, sharedTimeoutMs } = options;
-	check(sharedCacheMs === undefined || (isPositiveFinite(sharedCacheMs) && sharedCacheMs <= 1000), 'breaker.sharedCacheMs', sharedCacheMs, 'in (0, 1000] ms');
-	check(sharedTimeoutMs === undefined || isPositiveTimerMs(sharedTimeoutMs), 'breaker.sharedTimeoutMs', sharedTimeoutMs, positiveTimerMs);
-	settings['probeTimeoutMs'] = (timeout as number) || maxOpenMs;
-	return settings as unknown as Settings;
+	return { consecutiveFailures, minimumThroughput, halfOpenProbes, windowMs, openMs, maxOpenMs, failureRatio, probeTimeoutMs: (timeout as number) || maxOpenMs };
 };

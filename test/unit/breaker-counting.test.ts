@@ -127,6 +127,9 @@ describe('breaker: bad options throw a RangeError naming the option and the valu
 		[{ maxOpenMs: -1 }, 'breaker.maxOpenMs', '-1'],
 		[{ openMs: 60_000, maxOpenMs: 30_000 }, 'breaker.maxOpenMs', '30000'],
 		[{ isFailure: 'yes' }, 'breaker.isFailure', '"yes"'],
+		// `null` is a value of the wrong type (API.md "Option values"), as for the stale cache's options: only `undefined` means not given.
+		[{ openMs: null }, 'breaker.openMs', 'null'],
+		[{ consecutiveFailures: null }, 'breaker.consecutiveFailures', 'null'],
 	];
 	it.each(cases)('%j', (options, name, value) => {
 		let thrown: unknown;
