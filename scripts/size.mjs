@@ -175,6 +175,11 @@ const withPolicy = (entry, make) => `${core}import { ${make.split('(')[0]} } fro
 // store's listing matches, and PartStore.keys() without a Set: −8k steady instructions per never-seen URL's GET in
 // Node (at --calls 10000), for the preset 28,155 → 28,274, core + staleCache() 23,984 → 24,114, core + outbox()
 // 31,181 → 31,261 (PartStore's deleteAll), the edge cases +65 to +117. Budgets over: the measurements + 0.5 %.
+// Issue 47 (stop 70, branch s70-bpreset): the breaker's and the stale cache's default store without `clear` and `span`
+// (stores' `basic…` variants, `basicAutoStore`: only the outbox asks `span`, so utils/sorted.ts leaves those cases),
+// the IndexedDB store's four operations on idb-keyval's store handle (no default store, no cursor walk for browsers
+// without getAllKeys), the breaker's options by the core's `checkRules`: core + breaker() 25,517 → 24,987,
+// core + staleCache() 25,739 → 25,293, the preset 30,411 → 29,878, core + outbox() 33,960 → 33,825.
 const cases = [
 	// +50 B (throttle, issue 38; measured 14,273 → 14,322): the adaptiveThrottle slot in the slot and layer orders, a
 	// THROTTLED attempt never retried (shouldRetry, before the user's verdict), the slot's entry named in its RangeError.
