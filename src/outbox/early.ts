@@ -60,11 +60,8 @@ export const follow = async (queue: Queue, drain: Drain, call: PolicyCall, recor
 			const outcome = response && outcomeOf(response, undefined, record, options, now, context.random);
 			if (outcome?.kind === 'dead' && outcome.reason === 'rejected') {
 				// An answer a replay would dead-letter (a 422): a dead letter now, never sent again.
-				// Told only when stored: a clear or discard while it waited for the entry's lock leaves none to see.
-				if (await queue.bury(record, key, 'rejected', current)) {
-					queue.emit('outbox:dead', record, { deadReason: 'rejected', code });
-				}
-
+				// Told only when stored (`bury`): a clear or discard while it waited for the entry's lock leaves none to see.
+				await queue.bury(record, key, 'rejected', current);
 				return undefined;
 			}
 

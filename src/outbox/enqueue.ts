@@ -14,13 +14,14 @@ import { headersOf, storedHeaders } from './headers.js';
 import { defer, isDeferred } from './defer.js';
 import { scheduleOf } from './outcome.js';
 import { noLeaseMs, Queue } from './queue.js';
-import { isRecord, makeKey, overwritten, type OutboxRecord } from './record.js';
+import { makeKey, overwritten, type OutboxRecord } from './record.js';
 import { at, isValues, substitute, valuesKey, type Ref } from './refs.js';
 import { overQuota } from './quota.js';
 import { snapshotBody, type BodySnapshot } from './snapshot.js';
 import { diesWithRequest } from './request-bound.js';
 import { registerSync } from './register-sync.js';
 import { secretUrl, targetOf } from './target.js';
+import { within } from '../utils/within.js';
 
 /**
  * The call side of the outbox: `wrap` snapshots and checks an eligible call before any I/O, fixes its
@@ -210,23 +211,12 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 	// before they are): whichever tab delivers one keeps their values.
 	for (const parent of record.dependsOn ?? []) {
 		const asked = Object.values(record.refs ?? {}).flatMap((ref) => ref.entry === parent ? [ref.pointer] : []);
-		// Under the entry's lock: its delivery (in any tab) reads the pointers and removes it under the same lock.
-		const recorded = await queue.entryLock(parent, async () => {
-			const stored = queue.pending.find(parent);
-			const parentRecord = stored && await queue.read(stored.key);
-			// Not written back once discarded or cleared (src/core/world.ts): a removed entry is never revived.
-			if (stored && isRecord(parentRecord) && call.world.current('outbox', parent)) {
-				parentRecord.pointers = [...new Set([...parentRecord.pointers ?? [], ...asked])];
-				parentRecord.dependents = [...parentRecord.dependents ?? [], record.id];
-				await queue.store.set(stored.key, parentRecord);
-				return true;
-			}
-
-			// Delivered since the call was checked: its replay reads the values kept, if they hold what it asks.
-			const kept = await queue.read(valuesKey(parent));
-			return isValues(kept) && asked.every((pointer) => Object.hasOwn(kept.values, pointer));
-		});
-		if (!recorded) {
+		// Under the entry's lock (`Queue.mark`): its delivery (in any tab) reads the pointers and removes it under the same
+		// lock. Not written back once discarded or cleared (src/core/world.ts): a removed entry is never revived.
+		// Delivered since the call was checked (its values kept before it was removed): its replay reads the values
+		// kept, if they hold what it asks.
+		const kept = !await queue.mark(parent, call.world, asked, record.id) && await queue.read(valuesKey(parent));
+		if (kept !== false && !(isValues(kept) && asked.every((pointer) => Object.hasOwn(kept.values, pointer)))) {
 			// Delivered (or gone) before its pointers could be recorded: the values it asks for are not kept. Nothing is stored.
 			queue.release(id);
 			throw new InvalidRequestError(`outbox.ref(): entry ${parent} was delivered before this write was queued, and its value at ${asked.join(', ')} is not kept`);
@@ -285,9 +275,6 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 /** Whether a call's failure is one the outbox stores it for: held by the layer, or transient and not the caller's abort. */
 const storable = (context: Queue['context'], call: PolicyCall, error: unknown): boolean =>
 	isDeferred(context, call, error) || (!call.signal?.aborted && classify(error).transient);
-
-/** What the deadline of a write resolves its race with (see `networkTimeoutMs`). */
-const late: unique symbol = Symbol('late');
 
 /**
  * The outer wrapper of an eligible call: a URL the outbox could never replay is refused; the body is
@@ -362,14 +349,12 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 	// ky need not copy the request for retries.
 	const run = next({ ...snapshot.exact, headers: { 'idempotency-key': idempotencyKey, ...snapshot.exact?.headers }, ...context.reachability(scope) === 'offline' && { retry: { limit: 0 } } });
 	const ms = options.networkTimeoutMs;
-	let timer: ReturnType<typeof setTimeout> | undefined;
 	try {
-		// With a deadline (and where the attempt can be followed past the call: a Worker needs its waitUntil), the first of the run and the deadline.
-		const first = ms === false || full || diesWithRequest(call.waitUntil) ? await run : await Promise.race([run, new Promise<typeof late>((resolve) => {
-			timer = setTimeout(resolve, ms - (context.clock.now() - start), late);
-		})]);
-		if (first !== late || !call.request || secretUrl(context, call.request.url)) {
-			return first === late ? await run : first;
+		// With a deadline (and where the attempt can be followed past the call: a Worker needs its waitUntil), the
+		// first of the run and the deadline (`undefined`: the deadline, a run answers a Response).
+		const first = ms === false || full || diesWithRequest(call.waitUntil) ? await run : await within(run, ms - (context.clock.now() - start));
+		if (first || !call.request || secretUrl(context, call.request.url)) {
+			return first ?? await run;
 		}
 	} catch (error) {
 		if (!storable(context, call, error) || !call.request || secretUrl(context, call.request.url)) {
@@ -381,8 +366,6 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 		}
 
 		return enqueue(queue, drain, call, call.request, snapshot, error, idempotencyKey, made);
-	} finally {
-		clearTimeout(timer);
 	}
 
 	// No answer within the deadline: stored now, leased by this client until the call's own deadline

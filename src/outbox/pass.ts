@@ -1,6 +1,5 @@
 import type { WaitUntil } from '../core/options.js';
 import { probeMs } from '../core/reachability.js';
-import type { SteadfetchErrorCode } from '../errors/SteadfetchError.js';
 import { storageError } from '../core/part-store.js';
 import { lastErrorOf, outcomeOf } from './outcome.js';
 import type { Queue, Permit } from './queue.js';
@@ -9,6 +8,7 @@ import { secretUrl } from './target.js';
 import { sensitiveOf } from '../core/sensitive-of.js';
 import { migrated, rebased } from './rewrite.js';
 import { isValues, substitute, valuesKey } from './refs.js';
+import { within } from '../utils/within.js';
 
 /** What a drain reports (`flush()`). */
 export interface FlushResult {
@@ -337,11 +337,10 @@ export class Pass {
 		}
 	}
 
-	/** Make an entry a dead letter, unless this pass may no longer write it (then nobody is told of one). */
+	/** Make an entry a dead letter (`outbox:dead`), unless this pass may no longer write it (then nobody is told of one). */
 	async #bury(record: OutboxRecord, key: string, reason: NonNullable<OutboxRecord['deadReason']>): Promise<void> {
 		if (await this.#queue.bury(record, key, reason, () => this.#permit.current(record.id))) {
 			this.#result.dead++;
-			this.#queue.emit('outbox:dead', record, { deadReason: reason, code: (record.lastError?.code ?? 'TIMEOUT') as SteadfetchErrorCode });
 		}
 	}
 
@@ -356,21 +355,6 @@ export class Pass {
 	 * pass, or after `ms`: its entry then stays as it was, and nothing waits for it (nor for a timer).
 	 */
 	async #answer(work: () => unknown, ms?: number): Promise<unknown> {
-		const { signal } = this.#permit;
-		let timer: ReturnType<typeof setTimeout> | undefined;
-		try {
-			return await Promise.race([
-				Promise.resolve().then(work),
-				new Promise((resolve) => {
-					signal.addEventListener('abort', () => resolve(undefined));
-					if (signal.aborted || ms) {
-						timer = setTimeout(resolve, signal.aborted ? 0 : ms);
-						(timer as { unref?: () => void }).unref?.();
-					}
-				}),
-			]);
-		} finally {
-			clearTimeout(timer);
-		}
+		return within(Promise.resolve().then(work), ms, this.#permit.signal);
 	}
 }

@@ -2,7 +2,7 @@ import type { OutboxEventType } from './events.js';
 import type { EventFields, PolicyCall, PolicyContext } from '../core/policy.js';
 import type { World } from '../core/world.js';
 import { SubrequestsSpent } from '../core/invocation.js';
-import { SteadfetchError } from '../errors/SteadfetchError.js';
+import { SteadfetchError, type SteadfetchErrorCode } from '../errors/SteadfetchError.js';
 import { identityDigest } from '../utils/digest.js';
 import { partStore, storageMs, type PartStore } from '../core/part-store.js';
 import { autoStore } from '../stores/auto.js';
@@ -482,16 +482,39 @@ export class Queue {
 			this.#asked.delete(this.#asked.keys().next().value!);
 		}
 
-		await this.entryLock(id, async () => {
+		await this.mark(id, world, [pointer]).catch(() => undefined);
+	}
+
+	/**
+	 * Record `pointers` (`ref()`: `ask`), and the dependent `dependent` queued with its placeholders
+	 * (enqueue.ts), with pending entry `id`'s stored record, under its lock: whichever tab delivers it
+	 * keeps their values (its delivery reads them and removes it under the same lock). Only while it is
+	 * pending here (for an entry this client does not know as pending, the queue is refreshed first)
+	 * and `world` is current (no discard of it, no clear: a removed entry is never written back).
+	 * Resolves whether it was pending, readable and current; writes only what it did not hold.
+	 */
+	async mark(id: string, world: World, pointers: string[], dependent?: string): Promise<boolean> {
+		return this.entryLock(id, async () => {
 			this.pending.find(id) || await this.refresh();
 			const stored = this.pending.find(id);
 			const record = stored && await this.read(stored.key);
 			// Still pending here after the read (a delivery of this client's meanwhile removed it: never written back).
-			if (isRecord(record) && !record.pointers?.includes(pointer) && world.current('outbox', id) && this.pending.find(id)) {
-				record.pointers = [...record.pointers ?? [], pointer];
-				await this.store.set(stored!.key, record);
+			if (!isRecord(record) || !world.current('outbox', id) || !this.pending.find(id)) {
+				return false;
 			}
-		}).catch(() => undefined);
+
+			const all = [...new Set([...record.pointers ?? [], ...pointers])];
+			if (dependent !== undefined) {
+				record.dependents = [...record.dependents ?? [], dependent];
+			} else if (all.length === record.pointers?.length) {
+				return true; // Held already: nothing written.
+			}
+
+			record.pointers = all;
+			await this.store.set(stored!.key, record);
+
+			return true;
+		});
 	}
 
 	/** Run a pass of the drain under the lock, with its permit (see `Permit`). */
@@ -852,12 +875,18 @@ export class Queue {
 	/**
 	 * Make a pending entry (`key`) a dead letter for `reason`: stored under its dead key while
 	 * `current()` (no clear, discard or other identity since its work began: checked at the write, after
-	 * the entry's lock and read). The caller tells it (`outbox:dead`) when it resolves true: stored.
+	 * the entry's lock and read), then told (`outbox:dead`, with its last error's code); resolves whether
+	 * it was stored (nobody is told of a dead letter a clear or discard prevented).
 	 */
 	async bury(record: OutboxRecord, key: string, reason: NonNullable<OutboxRecord['deadReason']>, current: () => boolean): Promise<boolean> {
 		record.deadReason = reason;
 		// With what a dependent recorded meanwhile (`writeBack`): `retry(id)` and its delivery keep the values they wait for.
-		return this.writeBack(key, record, current, `d${key.slice(1)}`);
+		const stored = await this.writeBack(key, record, current, `d${key.slice(1)}`);
+		if (stored) {
+			this.emit('outbox:dead', record, { deadReason: reason, code: (record.lastError?.code ?? 'TIMEOUT') as SteadfetchErrorCode });
+		}
+
+		return stored;
 	}
 
 	/** A dead letter (`key`) pending again from `now`: attempts and retention start again, stored under its pending key. */

@@ -1,3 +1,5 @@
+import { within } from '../utils/within.js';
+
 /**
  * The storage quota (API.md "Offline writes for real apps"): the outbox never stores a write that
  * would leave less than 10 % of `navigator.storage.estimate()`'s quota free.
@@ -27,17 +29,12 @@ export const overQuota = async (bytes: number, ms: number): Promise<boolean> => 
 		return false;
 	}
 
-	let timer: ReturnType<typeof setTimeout> | undefined;
 	try {
-		const estimate = await Promise.race([storage.estimate(), new Promise<undefined>((resolve) => {
-			timer = setTimeout(() => resolve(undefined), ms);
-		})]);
+		const estimate = await within(storage.estimate(), ms);
 		const usage = estimate?.usage;
 		const quota = estimate?.quota;
 		return typeof usage === 'number' && typeof quota === 'number' && usage >= 0 && quota > 0 && Number.isFinite(usage + quota) && usage + bytes > 0.9 * quota;
 	} catch {
 		return false;
-	} finally {
-		clearTimeout(timer);
 	}
 };
