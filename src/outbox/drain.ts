@@ -4,6 +4,7 @@ import { backoff } from './outcome.js';
 import { Pass, type FlushResult } from './pass.js';
 import type { Queue } from './queue.js';
 import { diesWithRequest, drainOfAnotherRequest, heartbeat, tookOver } from './request-bound.js';
+import { within } from '../utils/within.js';
 
 const maxTimeout = 2_147_483_647;
 
@@ -30,8 +31,8 @@ export class Drain {
 	#timerAt = Infinity;
 	/** Drains in a row whose store failed: the next one comes after a backoff. */
 	#failed = 0;
-	/** Ends of the waits of `resume`s before their drain (ended by `close()`). */
-	readonly #waits = new Set<() => void>();
+	/** Aborted by `close()`: the waits of `resume`s before their drain end. */
+	readonly #closing = new AbortController();
 
 	constructor(queue: Queue) {
 		this.#queue = queue;
@@ -83,17 +84,7 @@ export class Drain {
 		const { context, options } = this.#queue;
 		const ms = options.resumeJitterMs * context.random();
 		if (ms > 0) {
-			await new Promise<void>((done) => {
-				const end = (): void => {
-					clearTimeout(timer);
-					this.#waits.delete(end);
-					done();
-				};
-
-				const timer = setTimeout(end, ms);
-				(timer as { unref?: () => void }).unref?.();
-				this.#waits.add(end);
-			});
+			await within(new Promise<never>(() => undefined), ms, this.#closing.signal); // A wait of `ms` only `close()` ends early.
 		}
 
 		return this.trigger(scope, waitUntil);
@@ -129,9 +120,7 @@ export class Drain {
 
 	close(): void {
 		clearTimeout(this.#timer);
-		for (const end of this.#waits) {
-			end();
-		}
+		this.#closing.abort();
 	}
 
 	/** One drain: passes until no trigger came meanwhile; then the timer for what waits (after a backoff when the store failed). */
