@@ -4,9 +4,8 @@ import { backoff } from './outcome.js';
 import { Pass, type FlushResult } from './pass.js';
 import type { Queue } from './queue.js';
 import { diesWithRequest, drainOfAnotherRequest, heartbeat, tookOver } from './request-bound.js';
+import { maxTimerMs } from '../utils/validate.js';
 import { within } from '../utils/within.js';
-
-const maxTimeout = 2_147_483_647;
 
 /**
  * When the outbox replays: one drain at a time per client — and per client name across the tabs,
@@ -114,7 +113,7 @@ export class Drain {
 		this.#timer = setTimeout(() => {
 			this.#timer = undefined;
 			void this.trigger();
-		}, Math.min(maxTimeout, Math.max(0, at - now)));
+		}, Math.min(maxTimerMs, Math.max(0, at - now)));
 		(this.#timer as { unref?: () => void }).unref?.(); // A Node or Deno script whose calls are done exits.
 	}
 

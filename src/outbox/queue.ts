@@ -4,6 +4,7 @@ import type { World } from '../core/world.js';
 import { SubrequestsSpent } from '../core/invocation.js';
 import { SteadfetchError, type SteadfetchErrorCode } from '../errors/SteadfetchError.js';
 import { identityDigest } from '../utils/digest.js';
+import { maxTimerMs } from '../utils/validate.js';
 import { partStore, storageMs, type PartStore } from '../core/part-store.js';
 import { autoStore } from '../stores/auto.js';
 import type { KeySpan } from '../stores/types.js';
@@ -41,7 +42,7 @@ const maxAsked = 1_000;
  * device, so a write the caller is told is queued is in the store when told (a reload right after
  * keeps it); past it, the write goes on in the background, reported (`storage:error`).
  */
-export const writeMs = (context: PolicyContext, bytes: number): number => Math.min(2_147_483_647, storageMs(context) + Math.ceil(bytes / 10_000));
+export const writeMs = (context: PolicyContext, bytes: number): number => Math.min(maxTimerMs, storageMs(context) + Math.ceil(bytes / 10_000));
 
 /** The prefix of every pending entry's key (`makeKey`). */
 const pendingPrefix = 'p|';
@@ -734,10 +735,11 @@ export class Queue {
 			}
 
 			await this.#remove(keys);
-			// Then the kept values of delivered entries (`outbox.ref()`), all or that identity's.
+			// Then the kept values of delivered entries (`outbox.ref()`), all or that identity's, as the same
+			// listing found them (none is written once the clear began: `keep` writes only while current).
 			const kept: string[] = [];
-			for (const key of await this.#parts.keys(true)) {
-				const values = key.startsWith('v|') ? await this.read(key, true) : undefined;
+			for (const key of this.#kept) {
+				const values = await this.read(key, true);
 				if (values !== undefined && (who === undefined || (values as Values).identity === identity)) {
 					kept.push(key);
 				}
