@@ -36,52 +36,44 @@ export const follow = async (queue: Queue, drain: Drain, call: PolicyCall, recor
 	const failure = response ? classifyStatus(response.status) : classify(error);
 	// Written back only in the world its call started in (src/core/world.ts): no discard of it, no clear of
 	// the outbox (all, or of its identity) and the same identity since the call started, not since `run` ended.
-	const settle = async (): Promise<boolean | undefined> => {
+	const due = await queue.follow(record.id, async (following) => {
+		const current = (): boolean => following() && call.world.current('outbox', record.id);
+		const now = context.clock.now();
+		if (!failure) {
+			// Delivered: the values its dependents (`outbox.ref()`) ask for are kept and its answer held in memory
+			// a while, then it is removed (`outbox:sent` with `early: true`) — unless it was discarded or the
+			// outbox cleared since its call started: its dependents are then 'parent' dead letters, never sent.
+			await queue.deliver(record, key, response!, () => call.world.current('outbox', record.id), call.world);
+			return true;
+		}
+
 		void response?.body?.cancel().catch(ignore); // Nobody reads it: the caller was answered.
-		return queue.follow(record.id, async (following) => {
-			const current = (): boolean => following() && call.world.current('outbox', record.id);
-			const now = context.clock.now();
-			if (!failure) {
-				// Out of the pending keys before anyone hears of it (a write made then is not held behind it); no listing.
-				await queue.store.delete(key);
-				queue.emit('outbox:sent', record, { status: response!.status, early: true });
-				return true;
-			}
+		if (!current()) {
+			return false;
+		}
 
-			if (!current()) {
-				return false;
-			}
+		const { code } = failure;
+		delete record.inFlightUntil;
+		// Its attempts that reached the network (a hold or the caller's abort ends one that did not count).
+		record.attempts += Math.max(0, call.attempts - (isSteadfetchError(error) || call.signal?.aborted ? 1 : 0));
+		record.lastError = lastErrorOf(failure, response, error);
+		const outcome = response && outcomeOf(response, undefined, record, options, now, context.random);
+		if (outcome?.kind === 'dead' && outcome.reason === 'rejected') {
+			// An answer a replay would dead-letter (a 422): a dead letter now, never sent again.
+			// Told only when stored (`bury`): a clear or discard while it waited for the entry's lock leaves none to see.
+			await queue.bury(record, key, 'rejected', current);
+			return undefined;
+		}
 
-			const { code } = failure;
-			delete record.inFlightUntil;
-			// Its attempts that reached the network (a hold or the caller's abort ends one that did not count).
-			record.attempts += Math.max(0, call.attempts - (isSteadfetchError(error) || call.signal?.aborted ? 1 : 0));
-			record.lastError = lastErrorOf(failure, response, error);
-			const outcome = response && outcomeOf(response, undefined, record, options, now, context.random);
-			if (outcome?.kind === 'dead' && outcome.reason === 'rejected') {
-				// An answer a replay would dead-letter (a 422): a dead letter now, never sent again.
-				// Told only when stored (`bury`): a clear or discard while it waited for the entry's lock leaves none to see.
-				await queue.bury(record, key, 'rejected', current);
-				return undefined;
-			}
+		const { at, pinned } = call.signal?.aborted ? { at: now, pinned: false } : scheduleOf(response, error, record, options, now, context.random);
+		Object.assign(record, { nextAttemptAt: at, pinned });
+		if (!await queue.writeBack(key, record, current)) {
+			return false;
+		}
 
-			const { at, pinned } = call.signal?.aborted ? { at: now, pinned: false } : scheduleOf(response, error, record, options, now, context.random);
-			Object.assign(record, { nextAttemptAt: at, pinned });
-			if (!await queue.writeBack(key, record, current)) {
-				return false;
-			}
-
-			queue.emit('outbox:retry', record, { nextAttemptAt: at, code });
-			return at <= now;
-		}, call);
-	};
-	// Delivered: the values its dependents (`outbox.ref()`) ask for are kept and its answer held in memory a
-	// while, then it is removed, both under its lock (see `Queue.entryLock`) — unless it was discarded or
-	// the outbox cleared since its call started: its dependents are then 'parent' dead letters, never sent.
-	const due = response && !failure ? await queue.entryLock(record.id, async () => {
-		await queue.keep(record, key, response, () => call.world.current('outbox', record.id), call.world).catch(ignore);
-		return settle();
-	}) : await settle();
+		queue.emit('outbox:retry', record, { nextAttemptAt: at, code });
+		return at <= now;
+	}, call);
 	if (due) {
 		drain.soon(undefined, call.waitUntil);
 	} else if (due === false) {

@@ -259,24 +259,15 @@ export class Pass {
 		const queue = this.#queue;
 		const outcome = outcomeOf(response, error, record, queue.options, now, queue.context.random);
 		if (outcome.kind === 'sent') {
-			// Its values kept before it is removed, both under its lock: a dependent queued meanwhile in any
-			// tab records its pointers before, or finds it delivered after (enqueue.ts). Not once it was
-			// discarded or cleared while in flight: its dependents are then 'parent' dead letters, never sent.
-			await queue.entryLock(record.id, async () => {
-				await queue.keep(record, key, response!, () => this.#permit.current(record.id)); // 'sent': answered (an error is never delivered).
-
-				await queue.store.delete(key);
-			});
+			// Its values kept (not once it was discarded or cleared while in flight: its dependents are then
+			// 'parent' dead letters, never sent), then it is removed and told (`Queue.deliver`).
+			await queue.deliver(record, key, response!, () => this.#permit.current(record.id)); // 'sent': answered (an error is never delivered).
+			this.#result.sent++;
+			return;
 		}
 
 		if (outcome.kind !== 'conflict') {
 			void response?.body?.cancel().catch(() => undefined); // Let go at once: no connection held while the entry is settled.
-		}
-
-		if (outcome.kind === 'sent') {
-			this.#result.sent++;
-			queue.emit('outbox:sent', record, { status: response!.status });
-			return;
 		}
 
 		const { code } = outcome.failure;

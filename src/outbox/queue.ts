@@ -842,6 +842,22 @@ export class Queue {
 	}
 
 	/**
+	 * A delivered entry: its values kept (`keep`: with `early`, its whole answer held a while too), then
+	 * it is removed, both under its lock — a dependent queued meanwhile in any tab records its pointers
+	 * before, or finds it delivered after (enqueue.ts) — its answer let go, and told (`outbox:sent`;
+	 * `early: true` for the attempt of a call told "queued"). Out of the pending keys before anyone hears
+	 * of it (a write made then is not held behind it).
+	 */
+	async deliver(record: OutboxRecord, key: string, response: Response, current: () => boolean, early?: World): Promise<void> {
+		await this.entryLock(record.id, async () => {
+			await this.keep(record, key, response, current, early).catch(() => undefined);
+			await this.store.delete(key);
+		});
+		void response.body?.cancel().catch(() => undefined); // Let go at once: no connection held.
+		this.emit('outbox:sent', record, { status: response.status, ...early && { early: true } });
+	}
+
+	/**
 	 * Remove the kept values of delivered entries (`outbox.ref()`) once `keptMs` passed since their
 	 * delivery (a time read from storage counts from no later than now) and none of their dependents
 	 * is stored any more (delivered or discarded), as the last listing found them (and the pending ones
