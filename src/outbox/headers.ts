@@ -3,17 +3,21 @@ import { sensitiveOf } from '../core/sensitive-of.js';
 import type { ResolvedOutboxOptions } from './options.js';
 import { preconditionNames, type OutboxRecord } from './record.js';
 
+/** Whether a header (a lower-case name) is one the outbox never stores: the client's or the outbox's `sensitiveHeaders`. */
+export const isSensitive = ({ context, options }: { context: PolicyContext; options: ResolvedOutboxOptions }, name: string): boolean =>
+	options.sensitiveHeaders.has(name) || sensitiveOf(context).headers.has(name);
+
 /**
  * The headers an entry keeps, and its preconditions (`If-Match`, `If-Unmodified-Since`,
  * `If-None-Match`) apart: never a sensitive one (added again at replay by the client's default
  * headers and `beforeRequest` hooks), nor `Idempotency-Key` (stored as the entry's key) or
  * `Content-Length`; `type` is the body's Content-Type when the headers have none.
  */
-export const storedHeaders = ({ context, options }: { context: PolicyContext; options: ResolvedOutboxOptions }, given: Headers, type?: string): Pick<OutboxRecord, 'headers' | 'preconditions'> => {
+export const storedHeaders = (owner: { context: PolicyContext; options: ResolvedOutboxOptions }, given: Headers, type?: string): Pick<OutboxRecord, 'headers' | 'preconditions'> => {
 	const headers: Record<string, string> = {};
 	const preconditions: Record<string, string> = {};
 	given.forEach((value, name) => {
-		if (!options.sensitiveHeaders.has(name) && !sensitiveOf(context).headers.has(name) && name !== 'idempotency-key' && name !== 'content-length') {
+		if (!isSensitive(owner, name) && name !== 'idempotency-key' && name !== 'content-length') {
 			(preconditionNames.has(name) ? preconditions : headers)[name] = value;
 		}
 	});

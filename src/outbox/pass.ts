@@ -5,7 +5,7 @@ import { lastErrorOf, outcomeOf } from './outcome.js';
 import type { Queue, Permit } from './queue.js';
 import { isRecord, leased, toEntry, type OutboxRecord, type RecordKey } from './record.js';
 import { secretUrl } from './target.js';
-import { sensitiveOf } from '../core/sensitive-of.js';
+import { isSensitive } from './headers.js';
 import { migrated, rebased } from './rewrite.js';
 import { isValues, substitute, valuesKey } from './refs.js';
 import { within } from '../utils/within.js';
@@ -26,8 +26,8 @@ const conflictMs = 10_000;
  * of the client's or the outbox's `sensitiveHeaders`, or a sensitive query value in its URL. Such a
  * record was not its own (`isRecord` refuses the credential headers alike): it is never sent.
  */
-const secretIn = ({ context, options }: Queue, { url, headers }: OutboxRecord): boolean =>
-	secretUrl(context, url) || Object.keys(headers).some((name) => [options.sensitiveHeaders, sensitiveOf(context).headers].some((names) => names.has(name.toLowerCase())));
+const secretIn = (queue: Queue, { url, headers }: OutboxRecord): boolean =>
+	secretUrl(queue.context, url) || Object.keys(headers).some((name) => isSensitive(queue, name.toLowerCase()));
 
 /**
  * One pass of the drain over the pending entries, oldest first, under its lock (a `Permit`): FIFO per
@@ -235,8 +235,7 @@ export class Pass {
 		try {
 			const entry = await this.#answer(() => queue.options.migrate!({ ...toEntry(record), body: record.body! }, version));
 			if (entry === null) {
-				await queue.store.delete(key);
-				queue.emit('outbox:discarded', record);
+				await this.#discard(record, key);
 				return undefined;
 			}
 
@@ -314,8 +313,7 @@ export class Pass {
 		}
 
 		if (verdict === 'discard') {
-			await queue.store.delete(key);
-			queue.emit('outbox:discarded', record);
+			await this.#discard(record, key);
 		} else if (next) {
 			// With what a dependent recorded with the stored entry while its replay was in flight (see `writeBack`).
 			await queue.writeBack(key, next, () => this.#permit.current(record.id));
@@ -333,6 +331,12 @@ export class Pass {
 		if (await this.#queue.bury(record, key, reason, () => this.#permit.current(record.id))) {
 			this.#result.dead++;
 		}
+	}
+
+	/** Remove an entry the app's answer drops (`migrate`'s `null`, `onConflict`'s `'discard'`), told (`outbox:discarded`). */
+	async #discard(record: OutboxRecord, key: string): Promise<void> {
+		await this.#queue.store.delete(key);
+		this.#queue.emit('outbox:discarded', record);
 	}
 
 	/** A dead letter of an entry that cannot be sent as it is (`INVALID_REQUEST`): its dependencies, or `migrate`'s answer. */

@@ -1,7 +1,7 @@
 import type { Ref } from './refs.js';
 import type { OutboxEntry, StoredEntry } from './types.js';
 import { credentialHeaders } from '../utils/sensitive.js';
-import { isNonNegativeInteger, isObject } from '../utils/validate.js';
+import { isNonNegativeInteger, isObject, isPositiveInteger } from '../utils/validate.js';
 
 /**
  * One stored mutation, as it lives in the store: a versioned plain object (`v: 1`), structured-clonable,
@@ -102,7 +102,7 @@ export const isRecord = (value: unknown): value is OutboxRecord => {
 		&& record.idempotencyKey !== '' && isHeaders(record.headers) && isHeaders(record.preconditions ?? {}, true)
 		// The outbox never stores a credential (`Authorization`, `Cookie`…): a record holding one was not its own.
 		&& Object.keys(record.headers).every((name) => !credentialHeaders.includes(name.toLowerCase()))
-		&& [record.createdAt, record.nextAttemptAt, record.retainFrom ?? 0].every(Number.isFinite) && isNonNegativeInteger(record.attempts) && isLastError(record.lastError) && /^(rejected|expired|max-attempts|conflict|migrate|parent)$/.test(record.deadReason ?? 'parent') && Number.isInteger(version) && version > 0
+		&& [record.createdAt, record.nextAttemptAt, record.retainFrom ?? 0].every(Number.isFinite) && isNonNegativeInteger(record.attempts) && isLastError(record.lastError) && /^(rejected|expired|max-attempts|conflict|migrate|parent)$/.test(record.deadReason ?? 'parent') && isPositiveInteger(version)
 		&& (record.body === undefined || record.body instanceof ArrayBuffer)
 		// A stored length that disagrees with the bytes read back (a truncated or swapped body) makes the record malformed.
 		&& (record.bodyBytes === undefined || record.bodyBytes === (record.body?.byteLength ?? 0))
