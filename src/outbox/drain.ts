@@ -30,8 +30,8 @@ export class Drain {
 	#timerAt = Infinity;
 	/** Drains in a row whose store failed: the next one comes after a backoff. */
 	#failed = 0;
-	/** Aborted by `close()`: the waits of `resume`s before their drain end. */
-	readonly #closing = new AbortController();
+	/** Aborted by `close()`: the waits of `resume`s before their drain end. Made at the first wait (none at `createClient`: a Worker's global scope). */
+	#closing: AbortController | undefined;
 
 	constructor(queue: Queue) {
 		this.#queue = queue;
@@ -83,7 +83,7 @@ export class Drain {
 		const { context, options } = this.#queue;
 		const ms = options.resumeJitterMs * context.random();
 		if (ms > 0) {
-			await within(new Promise<never>(() => undefined), ms, this.#closing.signal); // A wait of `ms` only `close()` ends early.
+			await within(new Promise<never>(() => undefined), ms, (this.#closing ??= new AbortController()).signal); // A wait of `ms` only `close()` ends early.
 		}
 
 		return this.trigger(scope, waitUntil);
@@ -119,7 +119,7 @@ export class Drain {
 
 	close(): void {
 		clearTimeout(this.#timer);
-		this.#closing.abort();
+		this.#closing?.abort();
 	}
 
 	/** One drain: passes until no trigger came meanwhile; then the timer for what waits (after a backoff when the store failed). */
