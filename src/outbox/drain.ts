@@ -83,7 +83,8 @@ export class Drain {
 		const { context, options } = this.#queue;
 		const ms = options.resumeJitterMs * context.random();
 		if (ms > 0) {
-			await within(new Promise<never>(() => undefined), ms, (this.#closing ??= new AbortController()).signal); // A wait of `ms` only `close()` ends early.
+			this.#closing ??= new AbortController();
+			await within(new Promise<never>(() => undefined), ms, this.#closing.signal); // A wait of `ms` only `close()` ends early.
 		}
 
 		return this.trigger(scope, waitUntil);
