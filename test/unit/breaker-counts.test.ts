@@ -6,34 +6,12 @@
  * on one injected clock; a real BroadcastChannel (Node's); `document` faked (a page).
  */
 import { describe, expect, it, vi } from 'vitest';
-import { createClient, memoryStore, type KeyValueStore } from '../../src/entries/index.js';
-import { ManualClock } from '../helpers/manual-clock.js';
-import { FakeOrigin, flush, origin, times, windowEachTest } from './breaker-kit.js';
+import { memoryStore, type KeyValueStore } from '../../src/entries/index.js';
+import { flush, origin, tabPages, times, windowEachTest } from './breaker-kit.js';
 
 const t0 = 1_700_000_000_000;
-let names = 0;
 const clients = windowEachTest();
-
-/** Tabs (or a page and its reloads) of one name and store, on one clock. */
-const pages = (store: KeyValueStore = memoryStore('counts')) => {
-	const clock = new ManualClock(t0);
-	const name = `counts-${names++}`;
-	const open = (breakerOptions: object = {}, clientOptions: object = {}) => {
-		const server = new FakeOrigin();
-		server.answer(503);
-		const events: string[] = [];
-		const api = createClient({ clock, random: () => 0.5, name, store: () => store, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, breaker: { share: true, ...breakerOptions }, ...clientOptions });
-		clients.push(api);
-		for (const type of ['breaker:open', 'breaker:closed', 'storage:error'] as const) {
-			api.on(type, (event) => events.push(`${type} ${'reason' in event ? event.reason : event.operation}`));
-		}
-
-		const call = async (): Promise<string> => api.get(`${origin}/x`).then((response) => String(response.status), (error: { code?: unknown; name: string }) => (typeof error.code === 'string' ? error.code : error.name));
-		return { api, server, events, call, snapshot: () => api.breaker(origin) };
-	};
-
-	return { clock, store, open };
-};
+const pages = tabPages(clients, 'counts');
 
 describe('breaker: counts that cross tabs and reloads', () => {
 	it('failures in a row across three tabs open it (2 + 2 + 1 of 5), in every tab', async () => {

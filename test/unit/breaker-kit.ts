@@ -1,6 +1,6 @@
 /** Helpers for the breaker's exact-time unit tests: a scripted transport and a client on a ManualClock. */
 import { afterEach, beforeEach } from 'vitest';
-import { createClient, memoryStore, type ClientOptions, type EventMap, type EventType } from '../../src/entries/index.js';
+import { createClient, memoryStore, type ClientOptions, type EventMap, type EventType, type KeyValueStore } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { fakeWindow, type FakeWindow } from './outbox-helpers.js';
 
@@ -143,4 +143,32 @@ export const windowEachTest = (use?: (win: FakeWindow) => void): Array<{ close()
 		win.restore();
 	});
 	return clients;
+};
+
+/**
+ * Tabs (or a page and its reloads) of one name and store, on one clock (at 1_700_000_000_000):
+ * `pages(store?)` gives a name; its `open()` makes a client of it, kept in `clients` (closed after each
+ * test), its breaker shared, its origin answering 503; `events` lists the breaker events it heard.
+ */
+export const tabPages = (clients: Array<{ close(): void }>, prefix: string) => {
+	let names = 0;
+	return (store: KeyValueStore = memoryStore(prefix)) => {
+		const clock = new ManualClock(1_700_000_000_000);
+		const name = `${prefix}-${names++}`;
+		const open = (breakerOptions: object = {}, clientOptions: object = {}) => {
+			const server = new FakeOrigin();
+			server.answer(503);
+			const events: string[] = [];
+			const api = createClient({ clock, random: () => 0.5, name, store: () => store, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, breaker: { share: true, ...breakerOptions }, ...clientOptions });
+			clients.push(api);
+			for (const type of ['breaker:open', 'breaker:half-open', 'breaker:closed', 'storage:error'] as const) {
+				api.on(type, (event) => events.push(`${type} ${'reason' in event ? event.reason : event.operation}`));
+			}
+
+			const call = async (url = `${origin}/x`): Promise<string> => api.get(url).then((response) => String(response.status), (error: { code?: unknown; name: string }) => (typeof error.code === 'string' ? error.code : error.name));
+			return { api, server, events, call, snapshot: () => api.breaker(origin) };
+		};
+
+		return { clock, store, open };
+	};
 };

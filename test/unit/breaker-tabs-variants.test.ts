@@ -3,48 +3,11 @@
  * and reloads, recovery without waiting, a closing that reaches every tab): clients of one name and
  * store on one injected clock; a real BroadcastChannel (Node's); `document` faked (a page).
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createClient, memoryStore, type KeyValueStore } from '../../src/entries/index.js';
-import { ManualClock } from '../helpers/manual-clock.js';
-import { FakeOrigin, flush, origin, times } from './breaker-kit.js';
-import { fakeWindow } from './outbox-helpers.js';
+import { describe, expect, it, vi } from 'vitest';
+import { flush, origin, tabPages, times, windowEachTest } from './breaker-kit.js';
 
-const t0 = 1_700_000_000_000;
-let names = 0;
-let win: ReturnType<typeof fakeWindow>;
-const clients: Array<{ close(): void }> = [];
-
-beforeEach(() => {
-	win = fakeWindow();
-});
-afterEach(() => {
-	for (const client of clients.splice(0)) {
-		client.close();
-	}
-
-	win.restore();
-});
-
-/** Tabs (or a page and its reloads) of one name and store, on one clock. */
-const pages = (store: KeyValueStore = memoryStore(`tabs-variants-${names}`)) => {
-	const clock = new ManualClock(t0);
-	const name = `tabs-variants-${names++}`;
-	const open = (breakerOptions: object = {}, clientOptions: object = {}) => {
-		const server = new FakeOrigin();
-		server.answer(503);
-		const events: string[] = [];
-		const api = createClient({ clock, random: () => 0.5, name, store: () => store, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, breaker: { share: true, ...breakerOptions }, ...clientOptions });
-		clients.push(api);
-		for (const type of ['breaker:open', 'breaker:half-open', 'breaker:closed', 'storage:error'] as const) {
-			api.on(type, (event) => events.push(`${type} ${'reason' in event ? event.reason : event.operation}`));
-		}
-
-		const call = async (): Promise<string> => api.get(`${origin}/x`).then((response) => String(response.status), (error: { code?: unknown; name: string }) => (typeof error.code === 'string' ? error.code : error.name));
-		return { api, server, events, call, snapshot: () => api.breaker(origin) };
-	};
-
-	return { clock, store, open };
-};
+const clients = windowEachTest();
+const pages = tabPages(clients, 'tabs-variants');
 
 describe('breaker: counts that cross tabs after a clear()', () => {
 	it('the tab that cleared and the others count each other\'s failures again: 3 + 2 in a row open it', async () => {

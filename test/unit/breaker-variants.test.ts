@@ -6,35 +6,12 @@
  * faked (a page).
  */
 import { describe, expect, it, vi } from 'vitest';
-import { createClient, memoryStore, type KeyValueStore } from '../../src/entries/index.js';
-import { ManualClock } from '../helpers/manual-clock.js';
-import { FakeOrigin, flush, origin, times, windowEachTest } from './breaker-kit.js';
+import { flush, origin, tabPages, times, windowEachTest } from './breaker-kit.js';
 
-const t0 = 1_700_000_000_000;
-let names = 0;
 const clients = windowEachTest();
+const pages = tabPages(clients, 'variants');
 
 type Page = ReturnType<ReturnType<typeof pages>['open']>;
-
-const pages = (store: KeyValueStore = memoryStore(`variants-${names}`)) => {
-	const clock = new ManualClock(t0);
-	const name = `variants-${names++}`;
-	const open = (breakerOptions: object = {}, random = () => 0.5) => {
-		const server = new FakeOrigin();
-		server.answer(503);
-		const events: string[] = [];
-		const api = createClient({ clock, random, name, store: () => store, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, breaker: { share: true, ...breakerOptions } });
-		clients.push(api);
-		for (const type of ['breaker:open', 'breaker:half-open', 'breaker:closed', 'storage:error'] as const) {
-			api.on(type, (event) => events.push(`${type} ${'reason' in event ? event.reason : event.operation}`));
-		}
-
-		const call = async (url = `${origin}/x`): Promise<string> => api.get(url).then((response) => String(response.status), (error: { code?: unknown; name: string }) => (typeof error.code === 'string' ? error.code : error.name));
-		return { api, server, events, call, snapshot: () => api.breaker(origin) };
-	};
-
-	return { clock, store, open };
-};
 
 /** Four failures in tab `a` (counted in both tabs), then each tab's fifth answered 503 at the same moment, both before either tab hears of the other's. */
 const fifthFailuresTogether = async (a: Page, b: Page): Promise<void> => {
@@ -92,7 +69,7 @@ describe('breaker variants across tabs', () => {
 
 	it('two tabs whose fifth failures land in the same ms (records of equal `at`), each with its own jitter, both keep one period: the later', async () => {
 		const { open } = pages();
-		const [a, b] = [open({}, () => 0.2), open({}, () => 0.8)];
+		const [a, b] = [open({}, { random: () => 0.2 }), open({}, { random: () => 0.8 })];
 		await fifthFailuresTogether(a, b);
 		await flush();
 		expect([a.snapshot().reopensAt, b.snapshot().reopensAt]).toEqual([b.snapshot().reopensAt, b.snapshot().reopensAt]); // before: each tab kept its own period

@@ -82,8 +82,10 @@ describe('a successful mutation while the store fails', () => {
 			const { store, api } = onSwitchable();
 			await getStored(api, `doc/${how}`);
 			store.mode = how;
+			const refused = next(api, 'storage:error');
 			await api.put(`doc/${how}`, { json: { v: 2 } }).text();
-			await new Promise((resolve) => setTimeout(resolve, 150));
+			// The store refused (or timed out on) the removal of the URL's copies.
+			await refused;
 			store.mode = 'up';
 			expect(await kit.servedStale(api, `doc/${how}`)).toBe(false);
 			await getStored(api, `doc/${how}-other`);

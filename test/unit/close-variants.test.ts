@@ -3,13 +3,13 @@
  * "the caller's signal"; a call after close() rejects `CLIENT_CLOSED`. A call the client's close()
  * refuses while it waits (for a bulkhead slot, a rate-limit token, an auth refresh) did not abort: it
  * is refused because the client closed, as one made a moment later is — `CLIENT_CLOSED`, not transient.
+ * (A call waiting for its rate-limit token: rate-limit.test.ts.)
  */
 import { describe, expect, it, vi } from 'vitest';
 import { auth } from '../../src/entries/auth.js';
 import { bulkhead } from '../../src/entries/bulkhead.js';
 import { createClient } from '../../src/entries/core.js';
 import { classify, SteadfetchError } from '../../src/entries/index.js';
-import { rateLimit } from '../../src/entries/rate-limit.js';
 import { held } from './counting-origin-kit.js';
 
 const outcome = (error: unknown) => [error instanceof SteadfetchError, classify(error)];
@@ -30,22 +30,6 @@ describe('close(): the calls it finds waiting are refused as closed, not as abor
 		pending[0]!.release();
 		await first;
 		expect(pending.map(({ request }) => new URL(request.url).pathname)).toEqual(['/1']);
-	});
-
-	it('a call waiting for its rate-limit token rejects CLIENT_CLOSED and is never sent', async () => {
-		const sent: string[] = [];
-		const api = createClient({ retry: 0, rateLimit: rateLimit({ perSecond: 2, burst: 1 }), fetch: (async (request: Request) => {
-			sent.push(new URL(request.url).pathname);
-			return new Response('ok');
-		}) as typeof fetch });
-		await api.get('https://api.test/a').text();
-		const waits: number[] = [];
-		api.on('ratelimit:wait', ({ waitMs }) => waits.push(waitMs));
-		const waiting = api.get('https://api.test/b').text().catch((error: unknown) => error);
-		await vi.waitFor(() => expect(waits).toHaveLength(1), { timeout: 5000 });
-		api.close();
-		// Before: [false, { code: 'ABORTED', transient: false }].
-		expect([...outcome(await waiting), sent]).toEqual([...closed, ['/a']]);
 	});
 
 	it('a call waiting for an auth refresh rejects CLIENT_CLOSED and is not sent again', async () => {

@@ -37,3 +37,13 @@ export const held = () => {
 	});
 	return { pending, fetch: fetch as typeof globalThis.fetch };
 };
+
+/** A transport whose attempts the test answers by hand with a status, in the order they were sent. */
+export const scripted = () => {
+	const attempts: Array<{ request: Request; answer: (status: number) => void }> = [];
+	const fetch = (async (request: Request) => new Promise<Response>((resolve, reject) => {
+		attempts.push({ request, answer: (status) => resolve(new Response(String(status), { status })) });
+		request.signal.addEventListener('abort', () => reject(request.signal.reason));
+	})) as typeof globalThis.fetch;
+	return { attempts, fetch };
+};

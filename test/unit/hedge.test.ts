@@ -8,6 +8,7 @@ import { hedge } from '../../src/entries/hedge.js';
 import { rateLimit } from '../../src/entries/rate-limit.js';
 import { trace } from '../../src/entries/trace.js';
 import { refusedUrl, serve, type RunningServer } from '../helpers/node-server.js';
+import { scripted } from './counting-origin-kit.js';
 
 /** An origin whose every 10th request is 10× slower than the others (p99 ≈ 10× the median). */
 let server: RunningServer;
@@ -232,16 +233,6 @@ describe('hedge', () => {
 		expect(seen.requests.length - before).toBe(2);
 		api.close();
 	});
-
-	/** A transport whose attempts the test answers by hand, in the order they were sent. */
-	const scripted = () => {
-		const attempts: Array<{ request: Request; answer: (status: number) => void }> = [];
-		const fetch = (async (request: Request) => new Promise<Response>((resolve, reject) => {
-			attempts.push({ request, answer: (status) => resolve(new Response(String(status), { status })) });
-			request.signal.addEventListener('abort', () => reject(request.signal.reason));
-		})) as typeof globalThis.fetch;
-		return { attempts, fetch };
-	};
 
 	it('a hedge answered with a transient failure (408, 501: classify() says so) does not win over an attempt still running: the call gets its 200', async () => {
 		for (const status of [408, 501, 503, 429]) {

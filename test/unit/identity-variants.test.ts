@@ -7,16 +7,7 @@ import { auth } from '../../src/entries/auth.js';
 import { bulkhead } from '../../src/entries/bulkhead.js';
 import { classify, createClient } from '../../src/entries/core.js';
 import { memoryStore, outbox } from '../../src/entries/index.js';
-
-/** A fetch whose every attempt waits for the test to answer it (or for its abort). */
-const scripted = () => {
-	const attempts: Array<{ request: Request; answer: (status: number) => void }> = [];
-	const fetch = (async (request: Request) => new Promise<Response>((resolve, reject) => {
-		attempts.push({ request, answer: (status) => resolve(new Response(String(status), { status })) });
-		request.signal.addEventListener('abort', () => reject(request.signal.reason));
-	})) as typeof globalThis.fetch;
-	return { attempts, fetch };
-};
+import { scripted } from './counting-origin-kit.js';
 
 describe('no further attempt of a call goes out once its identity changed: checked as it goes out, after every layer\'s wait', () => {
 	it.each(['an identity change', 'clear()'] as const)('a retry that waited for a bulkhead slot during %s is not sent', async (how) => {

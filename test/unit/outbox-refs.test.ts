@@ -308,7 +308,7 @@ describe('how long the values pointed at are kept', () => {
 
 describe('outbox.ref() with an early answer and across scopes', () => {
 	/** A POST told "queued" at its deadline (20 ms), then delivered by its own attempt: its client and entry. */
-	const deliveredEarly = async () => {
+	const deliveredEarly = async (options: object = {}) => {
 		let release: () => void = () => undefined;
 		const held = new Promise<void>((resolve) => {
 			release = resolve;
@@ -320,7 +320,7 @@ describe('outbox.ref() with an early answer and across scopes', () => {
 
 			return todoApi(input);
 		};
-		const api = h.make({ fetch: slow, outbox: { networkTimeoutMs: 20 } });
+		const api = h.make({ fetch: slow, outbox: { networkTimeoutMs: 20 }, ...options });
 		const parent = await queued(api.post('todos', { json: {} }));
 		const sentEarly = new Promise((resolve) => api.on('outbox:sent', resolve));
 		release();
@@ -349,22 +349,7 @@ describe('outbox.ref() with an early answer and across scopes', () => {
 	});
 
 	it('the early answer held in memory stays through a clear({ identity }) of another identity: the placeholder resolves (API.md "Identity": clear({ identity }) removes that identity\'s, nothing of the others\')', async () => {
-		let release: () => void = () => undefined;
-		const held = new Promise<void>((resolve) => {
-			release = resolve;
-		});
-		const slow = async (input: Parameters<typeof fetch>[0]): Promise<Response> => {
-			if ((input as Request).method === 'POST') {
-				await held;
-			}
-
-			return todoApi(input);
-		};
-		const api = h.make({ fetch: slow, outbox: { networkTimeoutMs: 20 }, identity: () => 'bob' });
-		const parent = await queued(api.post('todos', { json: {} }));
-		const sentEarly = new Promise((resolve) => api.on('outbox:sent', resolve));
-		release();
-		await sentEarly;
+		const { api, parent } = await deliveredEarly({ identity: () => 'bob' });
 		// Signed in as bob, the app removes what the previous user (ann) left.
 		await api.clear({ identity: 'ann' });
 		const id = api.outbox.ref(parent, '/id');

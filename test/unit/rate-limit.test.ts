@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createClient } from '../../src/entries/core.js';
 import { RateLimitedError, rateLimit } from '../../src/entries/rate-limit.js';
-import { classify } from '../../src/entries/index.js';
+import { classify, SteadfetchError } from '../../src/entries/index.js';
 import { serverQuota } from '../../src/rate-limit/headers.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
@@ -151,7 +151,8 @@ describe('rate limit: in the client', () => {
 		await vi.waitFor(() => expect(waits).toHaveLength(1));
 		api.close();
 		const error = await waiting;
-		expect([(error as Error).name, classify(error).code, sent]).toEqual(['SteadfetchError', 'CLIENT_CLOSED', ['/a']]);
+		// Before: [false, { code: 'ABORTED', transient: false }] (a DOMException AbortError).
+		expect([error instanceof SteadfetchError, classify(error), sent]).toEqual([true, { code: 'CLIENT_CLOSED', transient: false }, ['/a']]);
 	});
 
 	it('a 429 with Retry-After holds the scope; a reset beyond maxResetMs is capped', async () => {
