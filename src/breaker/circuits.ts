@@ -148,11 +148,15 @@ const takeCounts = ({ clock, settings: { consecutiveFailures, windowMs } }: Circ
 	}
 };
 
-/** Send the circuit's state to the other tabs and write it behind the call that changed it (`via`, its `waitUntil`). */
+/**
+ * Send the circuit's state to the other tabs and write it behind the call that changed it (`via`, its
+ * `waitUntil`); sent again once stored, for a tab that started meanwhile and read the store before.
+ */
 const publish = (circuits: Circuits, circuit: Circuit, via?: WaitUntil): void => {
 	const { record } = circuit;
-	circuits.channel?.post(record);
-	background(circuits.context, 'breaker', via, async () => (circuit.saved = circuits.store!.set(record.scope, record)));
+	const post = () => circuits.channel?.post(record);
+	post();
+	background(circuits.context, 'breaker', via, async () => (circuit.saved = circuits.store!.set(record.scope, record).then(post)));
 };
 
 /**

@@ -4,6 +4,7 @@
  * store on one injected clock; a real BroadcastChannel (Node's); `document` faked (a page).
  */
 import { describe, expect, it, vi } from 'vitest';
+import { memoryStore } from '../../src/entries/index.js';
 import { flush, origin, tabPages, times, windowEachTest } from './breaker-kit.js';
 
 const clients = windowEachTest();
@@ -76,5 +77,38 @@ describe('breaker: isolate() / reset() in one tab, seen by a tab made later', ()
 		const reloaded = open();
 		reloaded.server.up();
 		expect(await reloaded.call()).toBe('200');
+	});
+});
+
+describe('breaker: a tab that reads the store while another tab\'s change is being written', () => {
+	/** A store whose writes wait while `held` (a slow IndexedDB transaction). */
+	const slowWrites = () => {
+		const store = memoryStore('slow-writes');
+		const set = store.set.bind(store);
+		let release = (): void => undefined;
+		let gate: Promise<void> | undefined;
+		store.set = async (key, value) => {
+			await gate;
+			return set(key, value);
+		};
+		return { store, hold: () => (gate = new Promise<void>((resolve) => (release = resolve))), release: () => release() };
+	};
+
+	it('a tab made after another tab\'s reset() was told, that reads the open state still stored, is closed once the reset is stored (API.md "its closing reaches every tab")', async () => {
+		const { store, hold, release } = slowWrites();
+		const { open } = pages(store);
+		const a = open();
+		await times(5, async () => a.call());
+		await vi.waitFor(async () => expect(await store.get(origin)).toMatchObject({ state: 'open' }));
+		hold();
+		const reset = a.api.breaker.reset(origin);
+		const b = open();
+		b.server.up();
+		expect(await b.call()).toBe('CIRCUIT_OPEN'); // it read the open state: the reset is not stored yet
+		release();
+		await reset;
+		// Before: 'open' (until the end of the period it read, 5 s later).
+		await vi.waitFor(() => expect(b.snapshot().state).toBe('closed'));
+		expect(await b.call()).toBe('200');
 	});
 });
