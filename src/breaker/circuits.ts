@@ -60,6 +60,8 @@ export interface Circuits extends Machine {
 	 * state as the page does); never in a Worker or Deno isolate (the edge build's `start()` sets nothing).
 	 */
 	restores?: boolean;
+	/** When this client last cleared the learned state (`clear()`): another tab's outcome told before it does not count (tabs.ts `hear`). */
+	cleared: number;
 	/** Set by `close()`: no probe starts, and a pending `waitForHealthy` rejects at once (`wake`). */
 	closed: boolean;
 	readonly wake: Set<() => void>;
@@ -90,7 +92,7 @@ export const createCircuits = (context: PolicyContext, settings: Settings, optio
 			publish(circuits, circuit, via);
 		}
 	}, context.random);
-	const circuits: Circuits = { context, settings, options, store, ...states, clock: context.clock, scopes: scopes(states.circuit, held), link: options.shared?.link(context, settings, options, states.adopt), closed: false, wake: new Set(), unlisten: [] };
+	const circuits: Circuits = { context, settings, options, store, ...states, clock: context.clock, scopes: scopes(states.circuit, held), link: options.shared?.link(context, settings, options, states.adopt), cleared: 0, closed: false, wake: new Set(), unlisten: [] };
 	return circuits;
 };
 
@@ -289,6 +291,7 @@ export const clear = async (circuits: Circuits, clearOptions?: { identity?: stri
 	};
 
 	if (clearOptions?.identity === undefined) {
+		circuits.cleared = clock.now();
 		for (const [scope, circuit] of [...scopes.entries()]) {
 			if (!circuit.record.isolated) {
 				scopes.delete(scope);

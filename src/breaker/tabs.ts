@@ -48,11 +48,12 @@ const shareCount: NonNullable<Circuits['shareCount']> = (circuits, circuit, fail
  * Another tab's outcome (a closed record with `outcome`): counted here too when this tab is closed,
  * in that closed state or in another one: a tab that found nothing stored after another tab's
  * `clear()` (or could not read the store) counts in an older closed state than the tabs that heard
- * the clear, until it takes theirs (`adopt`) from their next message; its outcomes still count.
+ * the clear, until it takes theirs (`adopt`) from their next message; its outcomes still count. One
+ * told before this tab's `clear()` (its `window.at`: in transit meanwhile) does not.
  */
 const hear = (circuits: Circuits, circuit: Circuit, received: BreakerRecord, value: unknown): void => {
-	const { outcome, unanswered } = value as Partial<BreakerRecord>;
-	if ((outcome === 0 || outcome === 1) && received.state === 'closed' && circuit.record.state === 'closed') {
+	const { outcome, unanswered, window } = value as Partial<BreakerRecord>;
+	if ((outcome === 0 || outcome === 1) && received.state === 'closed' && circuit.record.state === 'closed' && !(Number(window?.at) < circuits.cleared)) {
 		circuits.count(circuit, circuit.record, circuits.clock.now(), outcome === 1, 0, undefined, unanswered === true);
 	}
 };

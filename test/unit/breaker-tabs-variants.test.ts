@@ -38,6 +38,19 @@ describe('breaker: counts that cross tabs after a clear()', () => {
 		await flush();
 		expect([b.snapshot().state, c.snapshot().state]).toEqual(['open', 'open']);
 	});
+	it('an outcome another tab told just before the clear() (in transit) does not count after it: 5 failures in a row, not 4, open it again', async () => {
+		const { open, clock } = pages();
+		const [a, b] = [open(), open()];
+		expect(await a.call()).toBe('HTTPError');
+		clock.advance(1);
+		await b.api.clear();
+		await flush();
+		// Before: 1 (the failure told before the clear, heard after it).
+		expect([a.snapshot().consecutiveFailures, b.snapshot().consecutiveFailures]).toEqual([0, 0]);
+		await times(4, async () => b.call());
+		await flush();
+		expect([a.snapshot().state, b.snapshot().state]).toEqual(['closed', 'closed']);
+	});
 });
 
 describe('breaker: what the other tabs are told when an early probe fails', () => {
