@@ -238,7 +238,8 @@ export interface PolicyParts {
 	readonly members?: object;
 	/**
 	 * Members of `client.withContext(ctx)` in place of `members`, bound to the request's `waitUntil`
-	 * (the outbox's: its replays hand their background work to it). Called by each `withContext`.
+	 * (the outbox's: its replays hand their background work to it). Called by each `withContext`: one
+	 * that throws makes that `withContext` throw it, as a `create()` that throws makes `createClient` throw.
 	 */
 	membersFor?(waitUntil: WaitUntil): object;
 }

@@ -5,7 +5,7 @@
 import ky, { ForceRetryError, HTTPError, NetworkError, SchemaValidationError, TimeoutError, replaceOption } from 'ky';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient as createCore } from '../../src/entries/core.js';
-import { createClient, isStale, memoryStore, type RetryEvent } from '../../src/entries/index.js';
+import { createClient, InvalidRequestError, isStale, memoryStore, type RetryEvent } from '../../src/entries/index.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 import { createHandler, createState } from '../helpers/server-handler.js';
 
@@ -399,5 +399,17 @@ describe('ky parity: what ky gets per call', () => {
 		await hooked('https://api.test/g').text();
 		await plain('https://api.test/g').text();
 		expect(methods).toEqual(['get', 'get', undefined, undefined]);
+	});
+
+	it('an init hook that throws: ky throws at once; the client rejects with InvalidRequestError, the hook\'s error its cause, nothing sent (README "Coming from ky")', async () => {
+		const { seen, fetch } = transport(() => new Response('ok'));
+		const thrown = new Error('no token yet');
+		const hooks = { init: [() => {
+			throw thrown;
+		}] };
+		expect(() => ky.create({ fetch, hooks }).get('https://api.test/i')).toThrow(thrown);
+		const call = createCore({ fetch, hooks }).get('https://api.test/i');
+		const error = await call.catch((error_: unknown) => error_);
+		expect([error instanceof InvalidRequestError, (error as Error).cause, seen]).toEqual([true, thrown, []]);
 	});
 });
