@@ -726,7 +726,11 @@ export class Queue {
 
 		const identity = await this.digest(who);
 		told?.(identity);
-		await this.#lock(async () => {
+		// A revival of its dead letters under way (`revive`), through any client of the name, writes nothing;
+		// here, nor one that starts before this clear ends (it is `#removed` while work is under way).
+		identity && this.context.removed('outbox', identity);
+		await this.#occupy(async () => this.#lock(async () => {
+			identity && this.#removed.add(identity);
 			const keys: string[] = [];
 			for (const { key } of await this.list(true)) {
 				if (who === undefined || (await this.read(key, true) as OutboxRecord | undefined)?.identity === identity) {
@@ -746,7 +750,7 @@ export class Queue {
 			}
 
 			await this.#remove(kept);
-		});
+		}));
 		// The early answers of the identity cleared (all, without one): another's still resolve its placeholders.
 		for (const [id, { world }] of this.refs.early) {
 			if (who === undefined || world.identity === who) {
@@ -769,7 +773,7 @@ export class Queue {
 			// A store that does not answer rejects with its failure (as `discard` does): no false "not found".
 			const key = (await this.list(true)).find((each) => each.dead && each.id === id)?.key;
 			const record = key && await this.read(key, true);
-			if (!key || !isRecord(record) || !kept(id)) {
+			if (!key || !isRecord(record) || !kept(id) || !kept(record.identity)) {
 				throw new SteadfetchError(`No dead letter with id ${id}`, 'OUTBOX_NOT_FOUND', false);
 			}
 
