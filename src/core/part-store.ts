@@ -108,17 +108,17 @@ export class PartStore {
 	 * forgotten unless a newer value came meanwhile. Writes under way are not repeated: each write
 	 * costs one store operation while the store takes them. `strict`: `key`'s own failure rejects
 	 * (once kept for the next write; `delete`'s). `ms`: `key`'s own deadline, when not
-	 * `storageTimeoutMs` (a large value: the outbox's file bodies).
+	 * `storageTimeoutMs` (a large value: the outbox's file bodies). `world`: what a write kept is bound to
+	 * (see `#forget`): the writer's (an `extend()`ed client's own identity), else of the client that made the part store.
 	 */
-	async set(key: string, value: unknown, ms?: number, strict = false): Promise<void> {
+	async set(key: string, value: unknown, ms?: number, strict = false, world = this.#context.world(this.#idOf && this.#context.identity())): Promise<void> {
 		const pending = this.#pending;
 		const failed = this.#failed;
 		pending.set(key, value);
 		failed.delete(key);
 		this.#worlds.delete(key);
 		if (value !== gone) {
-			const context = this.#context;
-			this.#worlds.set(key, context.world(this.#idOf && context.identity()));
+			this.#worlds.set(key, world);
 		}
 
 		for (const each of [key, ...failed]) {
@@ -155,9 +155,9 @@ export class PartStore {
 	 * which spares the copy (about 10,000 instructions per new URL the preset stores in Node); bounded,
 	 * reported and kept when it fails, as any `set`.
 	 */
-	handOver(key: string, value: object): Promise<void> {
+	handOver(key: string, value: object, world?: World): Promise<void> {
 		markHandedOver(value);
-		return this.set(key, value);
+		return this.set(key, value, undefined, false, world);
 	}
 
 	/**

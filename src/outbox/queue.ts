@@ -177,7 +177,7 @@ export class Queue {
 					this.#note(key, true, value); // Before the store confirms: a count or a pass of this client meanwhile sees it.
 					// A record with a body is given longer, by its size (`writeMs`): a photo told "queued" is in the store.
 					const body = (value as OutboxRecord | undefined)?.body;
-					return store.set(key, value, body instanceof ArrayBuffer ? writeMs(context, body.byteLength) : undefined);
+					return store.set(key, value, body instanceof ArrayBuffer ? writeMs(context, body.byteLength) : undefined, false, context.world(context.identity()));
 				},
 				delete: async (key, strict) => {
 					this.#note(key, false);

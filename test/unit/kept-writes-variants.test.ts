@@ -91,3 +91,38 @@ describe('an outbox entry written back while the store refuses writes vs discard
 		expect((await other.outbox.list()).map(({ id }) => id)).not.toContain(entryId);
 	});
 });
+
+describe('a write an extend()ed client of another identity keeps in memory is of its own identity', () => {
+	/** ann's client on a switchable `inner`, bob's extend() of it, and bob's client made apart (as another tab's). */
+	const annBobAndBob = (inner: KeyValueStore, staleCache: false | object = false) => {
+		const store = switchableStore(inner);
+		const options = { store: () => store, storageTimeoutMs: 50, staleCache };
+		const parent = h.make({ ...options, identity: () => 'ann' });
+		return { store, child: parent.extend({ identity: () => 'bob' }), other: h.make({ ...options, identity: () => 'bob' }) };
+	};
+
+	it('an outbox entry: a clear of bob\'s through another client forgets it (neither listed nor written again)', async () => {
+		const { store, child, other } = annBobAndBob(h.store);
+		win.setOnline(false, false);
+		store.mode = 'throw';
+		await child.put('kept/bob', { body: 'x' }).catch(() => undefined);
+		expect((await child.outbox.list()).map(({ url }) => new URL(url).pathname)).toEqual(['/kept/bob']);
+		store.mode = 'up';
+		await other.clear({ identity: 'bob' });
+		await until(async () => (await child.outbox.list()).length === 0); // before: still listed (kept as ann's), then written again
+		await child.put('kept/next', { body: 'y' }).catch(() => undefined);
+		expect((await other.outbox.list()).map(({ url }) => new URL(url).pathname)).toEqual(['/kept/next']);
+	});
+
+	it('a stale copy: a clear of bob\'s through another client forgets it (never served)', async () => {
+		const { store, child, other } = annBobAndBob(memoryStore('copies'), {});
+		store.mode = 'throw';
+		await child.get('json?id=kept-copy').json();
+		await until(async () => (await child.cache.list()).length === 1);
+		store.mode = 'up';
+		await other.clear({ identity: 'bob' });
+		await until(async () => (await child.cache.list()).length === 0); // before: still listed (kept as ann's), and served
+		win.setOnline(false, false);
+		await expect(child.get('json?id=kept-copy').json()).rejects.toThrow();
+	});
+});
