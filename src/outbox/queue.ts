@@ -156,7 +156,7 @@ export class Queue {
 	readonly refs: Refs;
 	/**
 	 * The pointers this client's `ref()` asked of each entry (`ask`): a delivery here keeps their values
-	 * (`keep`), and a `ref()` made again asks nothing. Forgotten at the entry's discard and a clear;
+	 * (`keep`), and a `ref()` made again asks nothing. Forgotten at the entry's discard and a clear of everything;
 	 * at most `maxAsked` entries (the oldest go).
 	 */
 	readonly #asked = new Map<string, Set<string>>();
@@ -713,7 +713,9 @@ export class Queue {
 	 * else rejects. `told`: given the digest of the identity cleared (`undefined`: all) before any removal.
 	 */
 	async clear(who?: string, told?: (identity: string | undefined) => void): Promise<void> {
-		this.#asked.clear(); // Asked again once a placeholder made after the clear is used.
+		// Asked again once a placeholder made after a clear of everything is used; another identity's clear leaves
+		// them (an entry it removed is never delivered): a pointer asked of the current one's entry as it is delivered counts.
+		who ?? this.#asked.clear();
 		this.context.cleared('outbox', who); // And work that started before (its `world`): an early write's attempt.
 		// The pass under way is the current identity's (a replay goes out only under its own): another's clear
 		// leaves it (its world tells that identity's work apart), its replay in flight and what it writes.

@@ -3,7 +3,7 @@
  * "Identity", "Work that outlives its caller", "Offline writes for real apps").
  */
 import { describe, expect, it } from 'vitest';
-import { harnessEachTest, holdingRecordReads, queueOffline, withoutLocks, type FakeWindow, type Harness } from './outbox-helpers.js';
+import { harnessEachTest, holdingRecordReads, queueOffline, throwIfOffline, withoutLocks, type FakeWindow, type Harness } from './outbox-helpers.js';
 
 let h: Harness;
 let win: FakeWindow;
@@ -38,4 +38,35 @@ describe.each([['with Web Locks', false], ['without Web Locks (as workerd)', tru
 		await api.outbox.flush();
 		expect(sent('revive-ann')).toHaveLength(1);
 	}));
+});
+
+describe('outbox.ref() vs a clear of another identity', () => {
+	it('bob\'s ref() made as his entry is delivered keeps its value through clear({ identity: \'ann\' })', async () => {
+		const { store, reading, resume, holdNextRead } = holdingRecordReads(h.store);
+		let holdAtAnswer = false;
+		const api = h.make({
+			identity: () => 'bob', store: () => store,
+			fetch: async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+				throwIfOffline();
+				if (holdAtAnswer && (input as Request).url.includes('id=asked-parent')) {
+					holdAtAnswer = false;
+					holdNextRead(); // The delivery's read of its record, to keep the values asked of it.
+				}
+
+				return fetch(input, init);
+			},
+		});
+		const entry = await queueOffline(win, api, async () => api.post('mutate?id=asked-parent', { json: { a: 1 } }));
+		holdAtAnswer = true;
+		const flushing = api.outbox.flush();
+		await reading.wait;
+		const key = api.outbox.ref(entry.id, '/key');
+		const clearing = api.clear({ identity: 'ann' });
+		resume.open();
+		expect(await flushing).toMatchObject({ sent: 1 });
+		await clearing;
+		const answer = await api.post('mutate?id=asked-child', { json: { parent: key } }).json<{ applied: boolean }>();
+		expect(answer.applied).toBe(true); // before: InvalidRequestError (the value of '/key' was not kept)
+		expect(JSON.parse(h.state.applied.get('asked-child')![0]!.body)).toEqual({ parent: entry.idempotencyKey });
+	});
 });
