@@ -699,9 +699,15 @@ export class Queue {
 	async discard(id: string): Promise<void> {
 		this.context.removed('outbox', id); // Work that started before (an early write's attempt: its `world`) writes nothing more of it.
 		this.#asked.delete(id);
-		await this.#occupy(async () => {
+		await this.#occupy(async (kept) => {
 			this.#removed.add(id);
-			const remove = async (): Promise<void> => this.#remove((await this.list(true)).flatMap((each) => each.id === id ? [each.key] : []));
+			const remove = async (): Promise<void> => {
+				const keys = (await this.list(true)).flatMap((each) => each.id === id ? [each.key] : []);
+				const record = keys[0] && await this.read(keys[0]);
+				await this.#remove(keys);
+				// Its pending dependents are dead letters now (`'parent'`), never sent.
+				isRecord(record) && await this.#orphan(record, kept);
+			};
 			await (this.#locked ? remove() : this.#lock(remove));
 		});
 	}
@@ -899,18 +905,35 @@ export class Queue {
 	/**
 	 * Make a pending entry (`key`) a dead letter for `reason`: stored under its dead key while
 	 * `current()` (no clear, discard or other identity since its work began: checked at the write, after
-	 * the entry's lock and read), then told (`outbox:dead`, with its last error's code); resolves whether
-	 * it was stored (nobody is told of a dead letter a clear or discard prevented).
+	 * the entry's lock and read), then told (`outbox:dead`) and its pending dependents made dead letters
+	 * (`orphan`). Resolves whether it was stored.
 	 */
 	async bury(record: OutboxRecord, key: string, reason: NonNullable<OutboxRecord['deadReason']>, current: () => boolean): Promise<boolean> {
 		record.deadReason = reason;
 		// With what a dependent recorded meanwhile (`writeBack`): `retry(id)` and its delivery keep the values they wait for.
-		const stored = await this.writeBack(key, record, current, `d${key.slice(1)}`);
-		if (stored) {
+		const buried = await this.writeBack(key, record, current, `d${key.slice(1)}`);
+		if (buried) {
 			this.emit('outbox:dead', record, { deadReason: reason, code: (record.lastError?.code ?? 'TIMEOUT') as SteadfetchErrorCode });
+			await this.#orphan(record, current);
 		}
 
-		return stored;
+		return buried;
+	}
+
+	/**
+	 * A parent that will never be delivered (a dead letter, discarded) makes its pending dependents
+	 * (`outbox.ref()`) `'parent'` dead letters at once, and theirs (API.md "Writes that depend on
+	 * earlier writes"): not listed pending until a pass reaches them. One claimed (in flight) is left to its work.
+	 */
+	async #orphan({ id: parent, dependents = [] }: OutboxRecord, current: () => boolean): Promise<void> {
+		for (const id of dependents) {
+			const key = this.#index.find(id)?.key;
+			const dependent = key && !this.#claims.has(id) ? await this.read(key) : undefined;
+			if (isRecord(dependent)) {
+				dependent.lastError = { code: 'INVALID_REQUEST', message: `Not sent: the entry it depends on (${parent}) was not delivered` };
+				await this.bury(dependent, key!, 'parent', () => current() && !this.#removed.has(id));
+			}
+		}
 	}
 
 	/** A dead letter (`key`) pending again from `now`: attempts and retention start again, stored under its pending key. */

@@ -70,3 +70,35 @@ describe('outbox.ref() vs a clear of another identity', () => {
 		expect(JSON.parse(h.state.applied.get('asked-child')![0]!.body)).toEqual({ parent: entry.idempotencyKey });
 	});
 });
+
+describe('a parent that will never be delivered makes its dependents dead letters at once', () => {
+	const queuedId = async (promise: Promise<unknown>): Promise<string> => promise.then(() => '', (error: { entryId: string }) => error.entryId);
+
+	it('discard(parent): its dependent (and theirs) are \'parent\' dead letters (outbox:dead), not listed pending', async () => {
+		const api = h.make({});
+		const dead = h.record(api, 'outbox:dead');
+		win.setOnline(false, false);
+		const parent = await queuedId(api.post('mutate?id=orphan-parent', { json: {} }));
+		const child = await queuedId(api.patch(`mutate?id=orphan-child&of=${api.outbox.ref(parent, '/key')}`, { json: {} }));
+		const grandchild = await queuedId(api.patch(`mutate?id=orphan-grandchild&of=${api.outbox.ref(child, '/key')}`, { json: {} }));
+		await api.outbox.discard(parent);
+		expect(await api.outbox.list()).toEqual([]); // before: both listed pending
+		expect((await api.outbox.deadLetters()).map(({ id, deadReason }) => [id, deadReason])).toEqual([[child, 'parent'], [grandchild, 'parent']]);
+		expect(dead.map((event) => (event as { entryId?: string }).entryId)).toEqual([child, grandchild]);
+		win.setOnline(true, false);
+		await api.outbox.flush();
+		expect(sent('orphan')).toEqual([]);
+	});
+
+	it('a parent rejected by its replay: its dependent behind a write that failed again is a dead letter after that flush', async () => {
+		const api = h.make({});
+		win.setOnline(false, false);
+		const parent = await queuedId(api.post('status/400?id=orphan-rejected', { json: {} }));
+		await queuedId(api.post('status/503?id=orphan-between', { json: {} }));
+		const child = await queuedId(api.patch(`mutate?id=orphan-blocked&of=${api.outbox.ref(parent, '/key')}`, { json: {} }));
+		win.setOnline(true, false);
+		expect(await api.outbox.flush()).toMatchObject({ failed: 1 });
+		expect((await api.outbox.deadLetters()).map(({ id, deadReason }) => [id, deadReason])).toEqual([[parent, 'rejected'], [child, 'parent']]); // before: [parent] only
+		expect((await api.outbox.list()).map(({ url }) => url)).toEqual([`${h.api.url}/status/503?id=orphan-between`]);
+	});
+});
