@@ -73,8 +73,13 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 			return placeholder;
 		},
 		async stats() {
-			const [pending, dead] = [await queue.entries(false), await queue.entries(true)];
-			return { entries: pending.length, dead: dead.length, bytes: [...pending, ...dead].reduce((sum, entry) => sum + entry.bodyBytes, 0) };
+			// One listing for both (an entry buried meanwhile is counted once), each record read once.
+			const stats = { entries: 0, dead: 0, bytes: 0 };
+			await queue.forEach(undefined, ({ deadReason, body }) => {
+				stats[deadReason ? 'dead' : 'entries']++;
+				stats.bytes += body?.byteLength ?? 0;
+			});
+			return stats;
 		},
 	});
 

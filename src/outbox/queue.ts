@@ -365,12 +365,13 @@ export class Queue {
 	}
 
 	/**
-	 * Each readable record, pending or dead, handed to `visit` as it is read: one at a time, none kept here
-	 * (a body may be a large file); an entry once (a pending key `list` marks dead is not read: its dead key is).
+	 * Each readable record, pending or dead (`undefined`: both, of one listing), handed to `visit` as it is
+	 * read: one at a time, none kept here (a body may be a large file); an entry once (a pending key `list`
+	 * marks dead is not read: its dead key is).
 	 */
-	async forEach(dead: boolean, visit: (record: OutboxRecord) => void): Promise<void> {
+	async forEach(dead: boolean | undefined, visit: (record: OutboxRecord) => void): Promise<void> {
 		for (const key of await this.list()) {
-			const record = key.dead === dead && (key.key[0] === 'd') === dead ? await this.read(key.key) : undefined;
+			const record = key.dead === (key.key[0] === 'd') && key.dead !== !(dead ?? key.dead) ? await this.read(key.key) : undefined;
 			dead || this.#learn(key, record); // Neither a coalescing write nor `behind` reads it again (the client's start reads every one).
 			if (isRecord(record)) {
 				visit(record);

@@ -3,7 +3,7 @@
  * "Identity", "Work that outlives its caller", "Offline writes for real apps").
  */
 import { describe, expect, it } from 'vitest';
-import { harnessEachTest, holdingRecordReads, queueOffline, throwIfOffline, withoutLocks, type FakeWindow, type Harness } from './outbox-helpers.js';
+import { harnessEachTest, holdingRecordReads, queueOffline, spyStore, throwIfOffline, withoutLocks, type FakeWindow, type Harness } from './outbox-helpers.js';
 
 let h: Harness;
 let win: FakeWindow;
@@ -100,5 +100,29 @@ describe('a parent that will never be delivered makes its dependents dead letter
 		expect(await api.outbox.flush()).toMatchObject({ failed: 1 });
 		expect((await api.outbox.deadLetters()).map(({ id, deadReason }) => [id, deadReason])).toEqual([[parent, 'rejected'], [child, 'parent']]); // before: [parent] only
 		expect((await api.outbox.list()).map(({ url }) => url)).toEqual([`${h.api.url}/status/503?id=orphan-between`]);
+	});
+});
+
+describe('outbox.stats()', () => {
+	it('lists the store once and reads each record once, pending and dead alike', async () => {
+		let listings = 0;
+		let reads = 0;
+		const store = spyStore(h.store, {
+			keys: async (run) => {
+				listings++;
+				return run();
+			},
+			get: async (key, run) => {
+				reads += key.startsWith('p|') || key.startsWith('d|') ? 1 : 0;
+				return run();
+			},
+		});
+		const api = h.make({ store: () => store });
+		await queueOffline(win, api, async () => api.post('status/400?id=stats-dead', { json: { a: 1 } }));
+		await api.outbox.flush();
+		await queueOffline(win, api, async () => api.post('mutate?id=stats-pending', { body: 'abc' }));
+		[listings, reads] = [0, 0];
+		expect(await api.outbox.stats()).toEqual({ entries: 1, dead: 1, bytes: 10 });
+		expect([listings, reads]).toEqual([1, 2]); // before: [2, 2], the store listed twice
 	});
 });
