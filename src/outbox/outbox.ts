@@ -5,6 +5,7 @@ import type { PolicyContext } from '../core/policy.js';
 import { classify } from '../errors/classify.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { listenBack } from '../utils/listen.js';
+import { withoutFragment } from '../utils/sensitive.js';
 import { check } from '../utils/validate.js';
 import { Drain } from './drain.js';
 import { appliesTo, layer, wrapper } from './enqueue.js';
@@ -33,7 +34,8 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 	let pending: PendingWrites | undefined;
 	context.hooks.pendingWrites = (url, who) => {
 		const digest = queue.digest(who);
-		return pending && typeof digest !== 'object' ? pending.count(digest, url) : 0;
+		// Queued without its fragment (enqueue.ts), as fetch sends it: a read of `/todos/1#a` counts the writes to `/todos/1`.
+		return pending && typeof digest !== 'object' ? pending.count(digest, withoutFragment(url)) : 0;
 	};
 
 	/** An entry's id as `retry` and `discard` take it: an entry itself (from `list()`) would match none and do nothing. */

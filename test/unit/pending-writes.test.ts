@@ -315,3 +315,15 @@ describe('PendingWrites: the count in memory', () => {
 		pending.close();
 	});
 });
+
+describe('pending-writes, the URL as fetch sends it', () => {
+	it('a read of the URL with a fragment counts the writes to it (fetch sends no fragment; none is queued)', async () => {
+		const api = kit.make({ outbox: outbox() });
+		await api.get('pwf/todos/1').text();
+		kit.mode = 'refuse';
+		await expect(api.put('pwf/todos/1#form', { json: { a: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		const stale = await api.get('pwf/todos/1#details');
+		kit.mode = 'up';
+		expect(stale.headers.get('cache-status')).toMatch(/; detail=network; pending-writes=1$/); // before: no pending-writes
+	});
+});
