@@ -500,8 +500,9 @@ export class Queue {
 			this.pending.find(id) || await this.refresh();
 			const stored = this.pending.find(id);
 			const record = stored && await this.read(stored.key);
-			// Still pending here after the read (a delivery of this client's meanwhile removed it: never written back).
-			if (!isRecord(record) || !world.current('outbox', id) || !this.pending.find(id)) {
+			// Still pending here after the read (a delivery of this client's meanwhile removed it: never written back),
+			// and not removed by a clear of its identity (noted by its digest: `clear`) through any client of the name.
+			if (!isRecord(record) || !world.current('outbox', id) || !world.current('outbox', record.identity) || !this.pending.find(id)) {
 				return false;
 			}
 
@@ -735,8 +736,8 @@ export class Queue {
 
 		const identity = await this.digest(who);
 		told?.(identity);
-		// A revival of its dead letters under way (`revive`), through any client of the name, writes nothing;
-		// here, nor one that starts before this clear ends (it is `#removed` while work is under way).
+		// A revival of its dead letters (`revive`) or a `ref()`'s recording (`ask`) under way, through any client of the
+		// name, writes nothing; here, nor a revival that starts before this clear ends (`#removed` while work is under way).
 		identity && this.context.removed('outbox', identity);
 		await this.#occupy(async () => this.#lock(async () => {
 			identity && this.#removed.add(identity);

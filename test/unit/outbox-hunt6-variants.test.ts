@@ -100,6 +100,8 @@ describe('a parent that will never be delivered makes its dependents dead letter
 		expect(await api.outbox.flush()).toMatchObject({ failed: 1 });
 		expect((await api.outbox.deadLetters()).map(({ id, deadReason }) => [id, deadReason])).toEqual([[parent, 'rejected'], [child, 'parent']]); // before: [parent] only
 		expect((await api.outbox.list()).map(({ url }) => url)).toEqual([`${h.api.url}/status/503?id=orphan-between`]);
+		await api.outbox.retry(parent); // retry(parentId) takes its dependents back too.
+		expect((await api.outbox.list()).map(({ id }) => id)).toEqual(expect.arrayContaining([parent, child]));
 	});
 });
 
@@ -124,5 +126,22 @@ describe('outbox.stats()', () => {
 		[listings, reads] = [0, 0];
 		expect(await api.outbox.stats()).toEqual({ entries: 1, dead: 1, bytes: 10 });
 		expect([listings, reads]).toEqual([1, 2]); // before: [2, 2], the store listed twice
+	});
+});
+
+describe('outbox.ref() racing a clear of its identity through another client of the name', () => {
+	it('the pointer it records is not written once the entry was cleared: the entry does not come back', async () => {
+		const { store, reading, resume, holdNextRead } = holdingRecordReads(h.store);
+		const api = h.make({ identity: () => 'ann', store: () => store });
+		const other = api.extend({}); // Shares the store and the world, not this client's queue.
+		const entry = await queueOffline(win, api, async () => api.post('mutate?id=asked-cleared', { json: {} }));
+		holdNextRead();
+		api.outbox.ref(entry.id, '/key'); // Records '/key' with the stored entry (its read held).
+		await reading.wait;
+		await other.clear({ identity: 'ann' });
+		resume.open();
+		// Once the recording is done: it holds the entry's own lock (`Queue.entryLock`).
+		await navigator.locks.request(`steadfetch:steadfetch/outbox#${entry.id}`, async () => undefined);
+		expect(await h.store.keys()).toEqual([]); // before: the entry written back by ref()'s recording
 	});
 });
