@@ -3,6 +3,7 @@ import type { PolicyCall, PolicyContext } from '../core/policy.js';
 import { attemptScope, requestOrigin } from '../core/scope.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { CircuitOpenError } from '../errors/CircuitOpenError.js';
+import { clientClosed } from '../core/closing.js';
 import { PASS, PROBE, type Circuit } from './circuit.js';
 import { circuitFor, clear, command, createCircuits, held, noop, restore, send } from './circuits.js';
 import { waitForHealthy } from './healthy.js';
@@ -81,10 +82,17 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 			const circuit = scopes.scope(attemptScope(scopeOf, request.url, call));
 			// The first calls to a scope wait for its stored state, each with a read of its own; with a
 			// coordinator, the call that finds its state older than `sharedCacheMs` waits for a sync.
-			// An attempt given up meanwhile (ky's timeout: a call waits for a coordinator never past it) is not sent, nor counted.
+			// An attempt given up meanwhile (ky's timeout: a call waits for a coordinator never past it) is not sent, nor counted;
+			// one the client's `close()` finds waiting is refused at once (`CLIENT_CLOSED`), as a bulkhead's waiter is.
 			const loading = restore(circuits, circuit);
 			const syncing = link?.fresh(circuit, call, request.signal);
-			return loading || syncing ? Promise.all([loading, syncing]).then(() => request.signal.aborted ? Promise.reject(request.signal.reason) : attempt(circuit, request, init, next)) : attempt(circuit, request, init, next);
+			return loading || syncing
+				? new Promise((resolve, reject) => {
+					const closed = (): void => reject(clientClosed());
+					circuits.wake.add(closed);
+					void Promise.all([loading, syncing]).then(resolve, reject).finally(() => circuits.wake.delete(closed));
+				}).then(() => request.signal.aborted ? Promise.reject(request.signal.reason) : attempt(circuit, request, init, next))
+				: attempt(circuit, request, init, next);
 		};
 	};
 

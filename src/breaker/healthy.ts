@@ -2,6 +2,7 @@ import type { PolicyCall } from '../core/policy.js';
 import { describe, isObject, isTimerMs, timerMs } from '../utils/validate.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
+import { clientClosed } from '../core/closing.js';
 import { circuitFor, restore, type Circuits } from './circuits.js';
 import { poke } from './probe.js';
 import { monotonicNow } from '../utils/clock.js';
@@ -50,7 +51,7 @@ export const waitForHealthy = async (circuits: Circuits, urlOrScope: string | UR
 	// breaker lets one through (the injected clock may move on its own). `close()` wakes it at once.
 	for (let left = 0; circuits.closed || circuit.record.state !== 'closed'; await pause(circuits.wake, Math.min(left, 20))) {
 		if (circuits.closed) {
-			throw new SteadfetchError('The client is closed', 'CLIENT_CLOSED', false);
+			throw clientClosed();
 		}
 
 		left = end - monotonicNow();

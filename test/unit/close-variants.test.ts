@@ -10,6 +10,8 @@ import { auth } from '../../src/entries/auth.js';
 import { bulkhead } from '../../src/entries/bulkhead.js';
 import { createClient } from '../../src/entries/core.js';
 import { classify, SteadfetchError } from '../../src/entries/index.js';
+import { breaker } from '../../src/entries/breaker.js';
+import { sharedCoordinator } from '../../src/breaker/shared.js';
 import { held } from './counting-origin-kit.js';
 
 const outcome = (error: unknown) => [error instanceof SteadfetchError, classify(error)];
@@ -49,5 +51,27 @@ describe('close(): the calls it finds waiting are refused as closed, not as abor
 		api.close();
 		// Before: [false, { code: 'ABORTED', transient: false }].
 		expect([...outcome(await call), sent]).toEqual([...closed, ['Bearer old']]);
+	});
+});
+
+describe('close(): a call waiting for a shared breaker\'s coordinator', () => {
+	it('rejects CLIENT_CLOSED at once and is never sent', async () => {
+		const sent: string[] = [];
+		let asked = 0;
+		// A coordinator that never answers: the first call waits for it (nothing adopted yet).
+		const shared = sharedCoordinator(async () => new Promise<never>(() => {
+			asked++;
+		}));
+		const api = createClient({ retry: 0, breaker: breaker({ shared }), fetch: (async (request: Request) => {
+			sent.push(new URL(request.url).pathname);
+			return new Response('ok');
+		}) as typeof fetch });
+		const started = Date.now();
+		const waiting = api.get('https://api.test/a').text().catch((error: unknown) => error);
+		await vi.waitFor(() => expect(asked).toBe(1), { timeout: 5000 });
+		api.close();
+		// Before: the call was sent once the wait ended (2 000 ms): its answer 'ok' (UNKNOWN), sent ['/a'].
+		expect([...outcome(await waiting), sent]).toEqual([...closed, []]);
+		expect(Date.now() - started).toBeLessThan(1500);
 	});
 });
