@@ -114,7 +114,10 @@ export const sync = (state: ScopeState, message: SyncMessage, now: number): Sync
 		windowMs: 1,
 	}, () => undefined, () => jitter);
 	const scope = circuit(state.record.scope);
-	scope.record = state.record;
+	// A stored open period is bounded by this message's `maxOpenMs` too (API.md: no time read is used beyond
+	// its options' bounds), not only by `maxFleetOpenMs`: one planted (or left by a client of the name with a
+	// longer `maxOpenMs`) cannot refuse this isolate's probe past its own bound.
+	scope.record = readRecord(state.record, now, maxOpenMs)!;
 	scope.consecutive = state.consecutive;
 	scope.probes = state.probeAt ? [state.probeAt] : [];
 	scope.probeMs = state.probeMs ?? 0;

@@ -231,6 +231,21 @@ describe('the Redis coordinator', { timeout: 30_000 }, () => {
 		expect(record.reopensAt - record.openedAt).toBeLessThanOrEqual(3_600_000);
 	});
 
+	it('an open record planted longer than the syncing breaker\'s maxOpenMs is bounded by it (API.md Sensitive data: "no time read from one (reopensAt …) is used beyond the bounds its options allow (maxOpenMs…)"): its probe is granted once maxOpenMs has passed', async () => {
+		await coordinator(plain).sync(scope, { policy, outcomes: [] });
+		const [key] = await redis.client.keys('steadfetch:breaker:*');
+		const [seconds, micros] = await redis.client.time();
+		const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+		// Open 50 minutes from Redis's now (another program's, or a client of the name with another maxOpenMs): under the hour's bound.
+		await redis.client.hset(key!, 's', JSON.stringify([1, now, now + 3_000_000, 1, now, 0, 0, 0, 0, 0]));
+		// The syncing breaker's maxOpenMs is 200 ms: past it, its probe is due.
+		await new Promise((resolve) => setTimeout(resolve, 300));
+		const answer = await coordinator(plain).sync(scope, { policy, outcomes: [], probe: true }) as SyncAnswer;
+		// Before: { state: 'open', granted: undefined } (the probe refused for 50 minutes).
+		expect({ state: answer.record.state, granted: typeof answer.granted }).toEqual({ state: 'open', granted: 'number' });
+		expect(answer.record.reopensAt - answer.record.openedAt).toBeLessThanOrEqual(200);
+	});
+
 	it('a version that is no write count (-5, 1.5, 1e20, 20 digits, "abc") is as none: the next sync writes over it, for the breaker and the throttle', async () => {
 		for (const kind of ['breaker', 'throttle'] as const) {
 			const message = kind === 'breaker' ? { policy, outcomes: [1] } : { throttle: { windowMs: 10_000, requests: 1, accepts: 0 } };
