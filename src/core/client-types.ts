@@ -43,7 +43,10 @@ export interface ContextOptions {
 	 * belongs to the `ctx` object: every `withContext(ctx)` for the same `ctx`, of any client of the
 	 * isolate, shares it (a helper that calls `withContext(ctx)` per call starts no new budget), and
 	 * the first `withContext` for a `ctx` that gives `subrequests` fixes its limit (one that gives none
-	 * counts under the default until then).
+	 * counts under the default until then). In a Durable Object, whose `this.ctx` lives as long as the
+	 * object while Cloudflare counts subrequests per incoming request, give each request an object of its
+	 * own (`withContext({ waitUntil: (p) => this.ctx.waitUntil(p) })`): `withContext(this.ctx)` counts
+	 * every request the object ever serves in one budget.
 	 * @default 50 in workerd (Cloudflare Workers, miniflare, `wrangler dev`); no limit elsewhere
 	 */
 	subrequests?: number;
