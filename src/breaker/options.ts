@@ -175,7 +175,8 @@ const rules: Readonly<Record<string, Rule>> = {
 	'breaker.scope': aFunction,
 	'breaker.isFailure': aFunction,
 	'breaker.probe': [(value) => typeof value === 'function' || (typeof value === 'string' && value !== ''), 'a URL or a function returning a Request'],
-	'breaker.shared': [(value) => typeof (value as Partial<SharedBreaker> | null)?.link === 'function', 'a coordinator'],
+	// A coordinator (`SharedBreaker`) has `fleet` as well as `link`; a string has a `link` function too (String.prototype.link).
+	'breaker.shared': [(value) => typeof (value as Partial<SharedBreaker> | null)?.fleet === 'function', 'a coordinator'],
 	'breaker.share': [(value) => typeof value === 'boolean', 'a boolean'],
 	'breaker.sharedCacheMs': [(value) => isPositiveFinite(value) && value <= 1000, 'in (0, 1000] ms'],
 	'breaker.sharedTimeoutMs': timer,

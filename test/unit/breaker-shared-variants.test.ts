@@ -5,6 +5,7 @@ import { CircuitOpenError, createClient } from '../../src/entries/core.js';
 import { emptyState, sync, type ScopeState, type SyncMessage } from '../../src/breaker/sync.js';
 import { sharedCoordinator, type SharedBreaker } from '../../src/breaker/shared.js';
 import { ManualClock } from '../helpers/manual-clock.js';
+import { createClient as preset } from '../../src/entries/index.js';
 
 const origin = 'https://fleet.example';
 
@@ -157,5 +158,16 @@ describe('shared breaker: clock skew between isolates (fifth round)', () => {
 		expect([seen, a.breaker(`${origin}/x`).state]).toEqual([['200', '200', '200'], 'closed']);
 		a.close();
 		b.close();
+	});
+});
+
+describe('shared breaker: bad input (sixth round)', () => {
+	it('a string as `shared` (a Redis URL, say) is a RangeError naming breaker.shared at creation, not a TypeError on every call', async () => {
+		// Before: accepted (a string's `link` is String.prototype.link), then every call rejected TypeError: link?.fresh is not a function.
+		for (const shared of ['redis://localhost:6379', '']) {
+			expect(() => breaker({ shared: shared as never })).toThrow(RangeError);
+			expect(() => breaker({ shared: shared as never })).toThrow(/breaker\.shared/);
+			expect(() => preset({ breaker: { shared } } as never)).toThrow(/breaker\.shared/);
+		}
 	});
 });
