@@ -1,3 +1,4 @@
+import { NetworkError } from 'ky';
 import type { Call } from './call.js';
 import type { Bounds } from './transport.js';
 import type { FetchInit, FetchLike } from './types.js';
@@ -38,11 +39,12 @@ const following = async (fetch: FetchLike, request: Request, init: FetchInit | u
 		}
 
 		void response.body?.cancel().catch(() => undefined);
-		if (hops === 20) {
-			throw new TypeError('Too many redirects');
+		const url = new URL(location, current.url);
+		// As fetch's own following: at most 20 hops, each to http(s) (not `data:` or `blob:`), else a network error.
+		if (hops === 20 || !/^https?:$/.test(url.protocol)) {
+			throw new NetworkError(current);
 		}
 
-		const url = new URL(location, current.url);
 		const get = (response.status === 303 && current.method !== 'HEAD') || (response.status < 303 && current.method === 'POST');
 		const headers = new Headers(current.headers);
 		for (const name of [header, ...url.origin === new URL(current.url).origin ? [] : credentials, ...get ? content : []]) {

@@ -25,6 +25,15 @@ beforeAll(async () => {
 			});
 		}
 
+		if (url.pathname.startsWith('/loop')) {
+			return new Response(null, { status: 302, headers: { location: url.pathname } });
+		}
+
+		if (url.pathname.startsWith('/to-data')) {
+			// A redirect out of http(s): fetch's own following refuses it (a network error).
+			return new Response(null, { status: 302, headers: { location: 'data:text/plain,not-from-the-origin' } });
+		}
+
 		if (url.pathname.startsWith('/away')) {
 			// 307: the method and body go again; to the other server (another origin), with the client's credentials.
 			return new Response(null, { status: 307, headers: { location: `${other.url}/landed` } });
@@ -259,6 +268,18 @@ describe('deadlineHeader', () => {
 		expect(headers).toEqual(['/away Bearer secret', '/landed null']);
 		api.close();
 		spy.close();
+	});
+
+	it('a redirect to a URL that is not http(s) (data:), or a 21st, is a network error, as fetch\'s own following gives, not the data: URL\'s content', async () => {
+		const api = createClient({ baseUrl: `${server.url}/`, deadlineHeader: 'request-timeout-ms', retry: 0 });
+		const here = api.withContext(fresh(), { request: new Request('https://worker.test/', { headers: { 'request-timeout-ms': '5000' } }) });
+		// Without a deadline the runtime follows (Node: TypeError 'fetch failed', URL scheme must be a HTTP(S) scheme).
+		expect(await code(api.get('to-data'))).toBe('NETWORK');
+		// Before: 'OK' (the answer was 'not-from-the-origin', the data: URL's content).
+		expect(await code(here.get('to-data'))).toBe('NETWORK');
+		// So is a 21st redirect (before: UNKNOWN, a TypeError of steadfetch's own that no fetch throws).
+		expect([await code(api.get('loop')), await code(here.get('loop'))]).toEqual(['NETWORK', 'NETWORK']);
+		api.close();
 	});
 
 	it('a redirect followed by steadfetch answers as one fetch followed: the final URL, redirected true (a 307 to another origin, its body again)', async () => {
