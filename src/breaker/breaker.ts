@@ -34,6 +34,16 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 	const circuits = createCircuits(context, settings, options);
 	const { admit, snapshot, scopes, link } = circuits;
 
+	/**
+	 * A wait of an attempt (its scope's stored state, the coordinator's answer or probe grant), cut short by
+	 * `close()`: refused at once (`CLIENT_CLOSED`, as a bulkhead's waiter), never sent.
+	 */
+	const waiting = <T>(wait: Promise<T>): Promise<T> => new Promise((resolve, reject) => {
+		const closed = (): void => reject(clientClosed());
+		circuits.wake.add(closed);
+		void wait.then(resolve, reject).finally(() => circuits.wake.delete(closed));
+	});
+
 	// The hot path: a closed breaker costs a map lookup, a clock read, an abort listener, three closures and one promise per attempt
 	// (where there are tabs, also one channel message per counted outcome: tabs.ts `shareCount`).
 	/**
@@ -56,7 +66,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 				// The caller's request is the probe; a breaker that closed meanwhile lets it go. An attempt given up
 				// while the coordinator's grant was awaited (ky's timeout, a lost hedge) is neither sent nor counted.
 				const { signal } = request;
-				return claim(circuits, circuit, now, call, signal).then((after) => after ? send(circuits, circuit, now, request, init, next, after)
+				return waiting(claim(circuits, circuit, now, call, signal)).then((after) => after ? send(circuits, circuit, now, request, init, next, after)
 					: signal.aborted ? Promise.reject(signal.reason) : circuit.record.state === 'closed' ? attempt(circuit, request, init, next) : refuse(circuit, probeTimeoutMs));
 			}
 
@@ -87,11 +97,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 			const loading = restore(circuits, circuit);
 			const syncing = link?.fresh(circuit, call, request.signal);
 			return loading || syncing
-				? new Promise((resolve, reject) => {
-					const closed = (): void => reject(clientClosed());
-					circuits.wake.add(closed);
-					void Promise.all([loading, syncing]).then(resolve, reject).finally(() => circuits.wake.delete(closed));
-				}).then(() => request.signal.aborted ? Promise.reject(request.signal.reason) : attempt(circuit, request, init, next))
+				? waiting(Promise.all([loading, syncing])).then(() => request.signal.aborted ? Promise.reject(request.signal.reason) : attempt(circuit, request, init, next))
 				: attempt(circuit, request, init, next);
 		};
 	};

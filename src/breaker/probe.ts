@@ -10,8 +10,8 @@ import { noop, tally, type Circuits } from './circuits.js';
  * Locks; never in the edge build). Resolves with what to run once the probe is counted (the lock is
  * given back once the new state is stored, so the next tab to take it reads that state instead of
  * probing again), or `undefined`: not ours after all, the slot is freed (the coordinator's grant too). So is
- * the slot of an attempt given up while it waited (`signal`, the attempt's: ky's timeout, a lost hedge):
- * nothing was sent, nothing is counted.
+ * the slot of an attempt given up while it waited (`signal`, the attempt's: ky's timeout, a lost hedge), or
+ * whose client closed meanwhile: nothing was sent, nothing is counted.
  */
 export const claim = async (circuits: Circuits, circuit: Circuit, started: number, call: PolicyCall | undefined, signal?: AbortSignal): Promise<(() => void) | undefined> => {
 	const { record } = circuit;
@@ -21,7 +21,7 @@ export const claim = async (circuits: Circuits, circuit: Circuit, started: numbe
 		release = await probeLock(circuit);
 	}
 
-	if (release && circuit.record === record && !signal?.aborted) {
+	if (release && circuit.record === record && !signal?.aborted && !circuits.closed) {
 		return () => void Promise.resolve(circuit.saved).then(release);
 	}
 

@@ -75,3 +75,34 @@ describe('close(): a call waiting for a shared breaker\'s coordinator', () => {
 		expect(Date.now() - started).toBeLessThan(1500);
 	});
 });
+
+describe('close(): a call waiting for the coordinator\'s probe grant', () => {
+	it('rejects CLIENT_CLOSED at once, is never sent, and the grant that comes later is given back', async () => {
+		const sent: string[] = [];
+		const asked: object[] = [];
+		let grant: ((answer: never) => void) | undefined;
+		// The fleet's breaker is open and its period over: the first call asks for the probe, which comes late.
+		const shared = sharedCoordinator(async (scope, message) => {
+			asked.push(message);
+			const now = Date.now();
+			const record = { v: 2, scope, state: 'open', openedAt: now - 10_000, reopensAt: now - 1, opens: 1, at: now } as const;
+			return 'probe' in message ? new Promise((resolve) => {
+				grant = resolve as (answer: never) => void;
+			}) : { record };
+		});
+		const api = createClient({ retry: 0, breaker: breaker({ shared }), fetch: (async (request: Request) => {
+			sent.push(new URL(request.url).pathname);
+			return new Response('ok');
+		}) as typeof fetch });
+		const started = Date.now();
+		const waiting = api.get('https://api.test/a').text().catch((error: unknown) => error);
+		await vi.waitFor(() => expect(grant).toBeTypeOf('function'), { timeout: 5000 });
+		api.close();
+		// Before: the call was sent once the coordinator counted as unreachable (2 000 ms): its answer 'ok' (UNKNOWN), sent ['/a'].
+		expect([...outcome(await waiting), sent]).toEqual([...closed, []]);
+		expect(Date.now() - started).toBeLessThan(1500);
+		grant!({ record: { v: 2, scope: 'https://api.test', state: 'open', openedAt: started - 10_000, reopensAt: started - 1, opens: 1, at: Date.now() }, granted: Date.now() } as never);
+		// The grant is given back (freed), not held until the probe's timeout.
+		await vi.waitFor(() => expect(asked.some((message) => 'freed' in message)).toBe(true), { timeout: 5000 });
+	});
+});
