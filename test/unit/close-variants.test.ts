@@ -54,6 +54,12 @@ describe('close(): the calls it finds waiting are refused as closed, not as abor
 	});
 });
 
+/** A client whose breaker is shared through `shared`; the paths it sends are pushed to `sent`. */
+const sharedBreakerClient = (shared: ReturnType<typeof sharedCoordinator>, sent: string[]) => createClient({ retry: 0, breaker: breaker({ shared }), fetch: (async (request: Request) => {
+	sent.push(new URL(request.url).pathname);
+	return new Response('ok');
+}) as typeof fetch });
+
 describe('close(): a call waiting for a shared breaker\'s coordinator', () => {
 	it('rejects CLIENT_CLOSED at once and is never sent', async () => {
 		const sent: string[] = [];
@@ -62,10 +68,7 @@ describe('close(): a call waiting for a shared breaker\'s coordinator', () => {
 		const shared = sharedCoordinator(async () => new Promise<never>(() => {
 			asked++;
 		}));
-		const api = createClient({ retry: 0, breaker: breaker({ shared }), fetch: (async (request: Request) => {
-			sent.push(new URL(request.url).pathname);
-			return new Response('ok');
-		}) as typeof fetch });
+		const api = sharedBreakerClient(shared, sent);
 		const started = Date.now();
 		const waiting = api.get('https://api.test/a').text().catch((error: unknown) => error);
 		await vi.waitFor(() => expect(asked).toBe(1), { timeout: 5000 });
@@ -90,10 +93,7 @@ describe('close(): a call waiting for the coordinator\'s probe grant', () => {
 				grant = resolve as (answer: never) => void;
 			}) : { record };
 		});
-		const api = createClient({ retry: 0, breaker: breaker({ shared }), fetch: (async (request: Request) => {
-			sent.push(new URL(request.url).pathname);
-			return new Response('ok');
-		}) as typeof fetch });
+		const api = sharedBreakerClient(shared, sent);
 		const started = Date.now();
 		const waiting = api.get('https://api.test/a').text().catch((error: unknown) => error);
 		await vi.waitFor(() => expect(grant).toBeTypeOf('function'), { timeout: 5000 });

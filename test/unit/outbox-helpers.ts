@@ -23,6 +23,8 @@ export interface Harness {
 	store: KeyValueStore;
 	/** Every request that left a client made by `make` (a spy around the real fetch). */
 	seen: Seen[];
+	/** The writes (no GET) of entry `id` (its URL has `id=<id>`) that left a client made by `make`. */
+	sentOf(id: string): Seen[];
 	/** A client on the harness's store and clock; `outbox` is the outbox's options (`baseBackoffMs` 1 000 unless given). */
 	make(options?: HarnessOptions): Client<{ outbox: OutboxPolicy }>;
 	/** Events of a client, by type. */
@@ -58,6 +60,7 @@ export const startHarness = async (): Promise<Harness> => {
 
 	return {
 		api, state, clock, store, seen,
+		sentOf: (id) => seen.filter((request) => request.url.includes(`id=${id}`) && request.method !== 'GET'),
 		make(options = {}) {
 			const client = createClient({
 				baseUrl: api.url + '/', clock, random: () => 0.5, store: () => store, fetch: spy,

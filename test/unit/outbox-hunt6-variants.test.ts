@@ -12,9 +12,6 @@ harnessEachTest((started, fake) => {
 	win = fake;
 });
 
-/** Requests for `id` that reached the transport. */
-const sent = (id: string) => h.seen.filter((request) => request.url.includes(`id=${id}`) && request.method !== 'GET');
-
 describe.each([['with Web Locks', false], ['without Web Locks (as workerd)', true]] as const)('clear({ identity }) (%s)', (_name, noLocks) => {
 	const run = async (task: () => Promise<void>) => (noLocks ? withoutLocks(task) : task());
 
@@ -36,7 +33,7 @@ describe.each([['with Web Locks', false], ['without Web Locks (as workerd)', tru
 		expect(await api.outbox.deadLetters()).toEqual([]);
 		who = 'ann';
 		await api.outbox.flush();
-		expect(sent('revive-ann')).toHaveLength(1);
+		expect(h.sentOf('revive-ann')).toHaveLength(1);
 	}));
 });
 
@@ -87,7 +84,7 @@ describe('a parent that will never be delivered makes its dependents dead letter
 		expect(dead.map((event) => (event as { entryId?: string }).entryId)).toEqual([child, grandchild]);
 		win.setOnline(true, false);
 		await api.outbox.flush();
-		expect(sent('orphan')).toEqual([]);
+		expect(h.sentOf('orphan')).toEqual([]);
 	});
 
 	it('a parent rejected by its replay: its dependent behind a write that failed again is a dead letter after that flush', async () => {

@@ -19,9 +19,6 @@ harnessEachTest((started, fake) => {
 });
 
 /** Queue a write while the device is offline (its own attempt, the scope's one in 10 s, fails): returns its entry as listed. */
-/** Requests for `id` that reached the transport. */
-const sent = (id: string) => h.seen.filter((request) => request.url.includes(`id=${id}`) && request.method !== 'GET');
-
 /** A transport that holds the first request whose URL has `marker` at a gate until the test opens it. */
 const gatedFetch = (marker: string) => {
 	const held = gate();
@@ -168,7 +165,7 @@ describe.each([['with Web Locks', false], ['without Web Locks (as workerd)', tru
 		await api.outbox.discard(entry.id);
 		resume.open();
 		expect(await flushing).toEqual({ sent: 0, failed: 0, dead: 0, remaining: 0 });
-		expect(sent('discard-read')).toEqual([]); // before: sent after the discard resolved
+		expect(h.sentOf('discard-read')).toEqual([]); // before: sent after the discard resolved
 		expect(await h.store.keys()).toEqual([]);
 	}));
 
@@ -190,7 +187,7 @@ describe.each([['with Web Locks', false], ['without Web Locks (as workerd)', tru
 		await flushing;
 		expect(await api.outbox.list()).toEqual([]);
 		await api.outbox.flush();
-		expect(sent('discard-rebase')).toHaveLength(1); // the replay that met the conflict, never the rebase
+		expect(h.sentOf('discard-rebase')).toHaveLength(1); // the replay that met the conflict, never the rebase
 		expect(h.state.docs?.get('discard-rebase')?.writes).toEqual([]);
 	}));
 
@@ -216,7 +213,7 @@ describe.each([['with Web Locks', false], ['without Web Locks (as workerd)', tru
 		await flushing;
 		expect(await api.outbox.list()).toEqual([]); // before, without locks: the migrated entry came back
 		await api.outbox.flush();
-		expect(sent('clear-migrate')).toEqual([]);
+		expect(h.sentOf('clear-migrate')).toEqual([]);
 		expect(await h.store.keys()).toEqual([]);
 	}));
 
@@ -260,7 +257,7 @@ describe.each([['with Web Locks', false], ['without Web Locks (as workerd)', tru
 		expect(await api.outbox.list()).toEqual([]); // before: pending again, and sent
 		expect(await api.outbox.deadLetters()).toEqual([]);
 		await api.outbox.flush();
-		expect(sent('retry-race')).toHaveLength(1);
+		expect(h.sentOf('retry-race')).toHaveLength(1);
 	}));
 });
 
@@ -288,7 +285,7 @@ describe('in a runtime that ends I/O with its request (workerd: no locks, a clea
 			await api.clear();
 			hooked.open();
 			await flushing;
-			expect(sent('clear-hooks')).toEqual([]); // before: sent after the clear resolved
+			expect(h.sentOf('clear-hooks')).toEqual([]); // before: sent after the clear resolved
 			expect(await h.store.keys()).toEqual([]);
 		} finally {
 			delete (navigator as { userAgent?: string }).userAgent;
