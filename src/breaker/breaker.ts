@@ -3,7 +3,7 @@ import type { PolicyCall, PolicyContext } from '../core/policy.js';
 import { attemptScope, requestOrigin } from '../core/scope.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { CircuitOpenError } from '../errors/CircuitOpenError.js';
-import { clientClosed } from '../core/closing.js';
+import { untilClosed } from '../core/closing.js';
 import { PASS, PROBE, type Circuit } from './circuit.js';
 import { circuitFor, clear, command, createCircuits, held, noop, restore, send } from './circuits.js';
 import { waitForHealthy } from './healthy.js';
@@ -34,15 +34,8 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 	const circuits = createCircuits(context, settings, options);
 	const { admit, snapshot, scopes, link } = circuits;
 
-	/**
-	 * A wait of an attempt (its scope's stored state, the coordinator's answer or probe grant), cut short by
-	 * `close()`: refused at once (`CLIENT_CLOSED`, as a bulkhead's waiter), never sent.
-	 */
-	const waiting = <T>(wait: Promise<T>): Promise<T> => new Promise((resolve, reject) => {
-		const closed = (): void => reject(clientClosed());
-		circuits.wake.add(closed);
-		void wait.then(resolve, reject).finally(() => circuits.wake.delete(closed));
-	});
+	/** A wait of an attempt (its scope's stored state, the coordinator's answer or probe grant), cut short by `close()`. */
+	const waiting = <T>(wait: Promise<T>): Promise<T> => untilClosed(wait, circuits.wake);
 
 	// The hot path: a closed breaker costs a map lookup, a clock read, an abort listener, three closures and one promise per attempt
 	// (where there are tabs, also one channel message per counted outcome: tabs.ts `shareCount`).

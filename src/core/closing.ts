@@ -2,10 +2,21 @@ import { SteadfetchError } from '../errors/SteadfetchError.js';
 
 /**
  * What a call the client's `close()` finds waiting (for a bulkhead slot, a rate-limit token, a token
- * refresh) is refused with: `CLIENT_CLOSED`, as a call made after it; not `ABORTED` (the caller's
+ * refresh, a coordinator) is refused with: `CLIENT_CLOSED`, as a call made after it; not `ABORTED` (the caller's
  * signal, API.md), since nobody aborted it.
  */
 export const clientClosed = (): SteadfetchError => new SteadfetchError('The client is closed', 'CLIENT_CLOSED', false);
+
+/**
+ * `wait` (an attempt's wait in a policy's layer: the breaker's stored state or coordinator, the
+ * throttle's first window), refused with `clientClosed()` as soon as the policy's `close()` calls
+ * what it added to `wake`: the attempt is never sent, as a bulkhead's waiter is not.
+ */
+export const untilClosed = <T>(wait: Promise<T>, wake: Set<() => void>): Promise<T> => new Promise((resolve, reject) => {
+	const closed = (): void => reject(clientClosed());
+	wake.add(closed);
+	void wait.then(resolve, reject).finally(() => wake.delete(closed));
+});
 
 /**
  * What a policy's `close()` ends: the waits of its calls (for a rate-limit token, for a token

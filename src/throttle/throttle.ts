@@ -1,5 +1,6 @@
 import type { Coordinator } from '../coordinator/fleet.js';
 import type { PolicyContext, PolicyParts } from '../core/policy.js';
+import { untilClosed } from '../core/closing.js';
 import { attemptScope } from '../core/scope.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { classifyStatus } from '../errors/classify.js';
@@ -30,6 +31,8 @@ export const createThrottle = (context: PolicyContext, { k, windowMs, minRequest
 	const { clock } = context;
 	const fleet = shared?.fleet(context, windowMs);
 	const counts = new Counts(context, windowMs, fleet);
+	/** What `close()` calls: the attempts waiting for the fleet's first window are refused (`untilClosed`). */
+	const wake = new Set<() => void>();
 
 	/** The probability of refusing an attempt, from the window's requests and accepts. */
 	const ratioOf = ([requests, accepts]: [number, number]): number =>
@@ -67,8 +70,9 @@ export const createThrottle = (context: PolicyContext, { k, windowMs, minRequest
 		const scope = counts.scope(attemptScope(context.scopeOf, url, call));
 		const syncing = fleet?.sync(scope.name, call);
 		// An attempt given up while it waited for the fleet (ky's timeout) goes no further: none of the
-		// layers below would send it, and the breaker would count it a failure.
-		return syncing ? syncing.then(() => signal.aborted ? Promise.reject(signal.reason) : attempt(scope, request, init, next)) : attempt(scope, request, init, next);
+		// layers below would send it, and the breaker would count it a failure. One the client's `close()`
+		// finds waiting is refused at once (`CLIENT_CLOSED`), never sent.
+		return syncing ? untilClosed(syncing, wake).then(() => signal.aborted ? Promise.reject(signal.reason) : attempt(scope, request, init, next)) : attempt(scope, request, init, next);
 	};
 
 	return {
@@ -84,6 +88,12 @@ export const createThrottle = (context: PolicyContext, { k, windowMs, minRequest
 			return { throttle: { requests: sums[0], accepts: sums[1], rejectRatio: ratioOf(sums), rejected: scope.rejected } };
 		},
 		start: () => counts.start(),
-		close: () => counts.close(),
+		close: () => {
+			for (const end of wake) {
+				end();
+			}
+
+			counts.close();
+		},
 	};
 };

@@ -1,7 +1,8 @@
 /**
  * `client.close()` against the calls it finds waiting (defect hunt, fifth round). API.md: `ABORTED` is
  * "the caller's signal"; a call after close() rejects `CLIENT_CLOSED`. A call the client's close()
- * refuses while it waits (for a bulkhead slot, a rate-limit token, an auth refresh) did not abort: it
+ * refuses while it waits (for a bulkhead slot, a rate-limit token, an auth refresh, a shared breaker's or
+ * throttle's coordinator) did not abort: it
  * is refused because the client closed, as one made a moment later is — `CLIENT_CLOSED`, not transient.
  * (A call waiting for its rate-limit token: rate-limit.test.ts.)
  */
@@ -11,6 +12,7 @@ import { bulkhead } from '../../src/entries/bulkhead.js';
 import { createClient } from '../../src/entries/core.js';
 import { classify, SteadfetchError } from '../../src/entries/index.js';
 import { breaker } from '../../src/entries/breaker.js';
+import { adaptiveThrottle } from '../../src/entries/throttle.js';
 import { sharedCoordinator } from '../../src/breaker/shared.js';
 import { held } from './counting-origin-kit.js';
 
@@ -104,5 +106,25 @@ describe('close(): a call waiting for the coordinator\'s probe grant', () => {
 		grant!({ record: { v: 2, scope: 'https://api.test', state: 'open', openedAt: started - 10_000, reopensAt: started - 1, opens: 1, at: Date.now() }, granted: Date.now() } as never);
 		// The grant is given back (freed), not held until the probe's timeout.
 		await vi.waitFor(() => expect(asked.some((message) => 'freed' in message)).toBe(true), { timeout: 5000 });
+	});
+});
+
+describe('close(): a call waiting for a shared throttle\'s first window', () => {
+	it('rejects CLIENT_CLOSED at once and is never sent', async () => {
+		const sent: string[] = [];
+		let asked = 0;
+		// A coordinator that never answers: an isolate's first call to a scope waits for it (at most 100 ms).
+		const shared = sharedCoordinator(async () => new Promise<never>(() => {
+			asked++;
+		}));
+		const api = createClient({ retry: 0, adaptiveThrottle: adaptiveThrottle({ shared }), fetch: (async (request: Request) => {
+			sent.push(new URL(request.url).pathname);
+			return new Response('ok');
+		}) as typeof fetch });
+		const waiting = api.get('https://api.test/a').text().catch((error: unknown) => error);
+		await vi.waitFor(() => expect(asked).toBe(1), { timeout: 5000 });
+		api.close();
+		// Before: the call was sent once the wait ended (100 ms): its answer 'ok' (UNKNOWN), sent ['/a'].
+		expect([...outcome(await waiting), sent]).toEqual([...closed, []]);
 	});
 });
