@@ -26,7 +26,7 @@ const bandOf = (at: PolicyBands, which: 'wrap' | 'layer', slot: string): number 
 	}
 
 	if (typeof band !== 'number' || !Number.isFinite(band)) {
-		throw new TypeError(`The \`${slot}\` policy's \`at.${which}\` must be a finite number; got ${String(band)}`);
+		throw new TypeError(`The \`${slot}\` policy's \`at.${which}\` must be a finite number; got ${describe(band)}`);
 	}
 
 	return band;

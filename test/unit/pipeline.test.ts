@@ -145,6 +145,12 @@ describe('the open pipeline: a policy\'s faults stay its own', () => {
 		}
 	});
 
+	it('a band given as a string reads as one in the message (not as the number it is not)', () => {
+		const mine = { slot: 'mine', at: { layer: '450' }, create: () => ({ layer: (next: unknown) => next }) };
+		// Before: "… `at.layer` must be a finite number; got 450".
+		expect(() => createCore({ mine } as never)).toThrow('The `mine` policy\'s `at.layer` must be a finite number; got "450"');
+	});
+
 	it('a create() that throws makes createClient throw it, the parts already made closed', () => {
 		const closed: string[] = [];
 		const fault = new Error('cannot');
