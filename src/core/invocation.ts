@@ -116,7 +116,7 @@ export const openInvocation = (ctx: ContextLike, contextOptions: ContextOptions 
 		return new Invocation(ctx, subrequests, given, undefined, undefined);
 	}
 
-	if (typeof (request as Partial<Request> | null)?.headers?.get !== 'function') {
+	if (typeof (request as Partial<Request> | null)?.headers?.get !== 'function' || !((request as Partial<Request>).signal instanceof AbortSignal)) {
 		throw new TypeError('`request` must be the incoming Request');
 	}
 

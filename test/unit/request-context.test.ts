@@ -135,6 +135,11 @@ describe('subrequests', () => {
 		}
 
 		expect(() => api.withContext(fresh(), { request: {} as Request })).toThrow(TypeError);
+		// Headers but no signal: the same message, not AbortSignal.any's raw TypeError ("… is not of type 'AbortSignal'").
+		for (const signal of [undefined, {}]) {
+			expect(() => api.withContext(fresh(), { request: { headers: new Headers(), signal } as unknown as Request })).toThrow('`request` must be the incoming Request');
+		}
+
 		expect(api.withContext(fresh(), { subrequests: Number.POSITIVE_INFINITY }).stats().subrequests).toBe(0);
 		api.close();
 	});
