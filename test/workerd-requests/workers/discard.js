@@ -3,8 +3,9 @@
 //
 // `GET /hedges?n=<n>`: n reads one after another, each first answered by a hedge: its first attempt's
 //   503 comes while the hedge is out, and loses to the hedge's 200.
-// `GET /probes?n=<n>`: n calls, 15 ms apart: the first opens the breaker (10 ms), each later one finds
-//   it half-open: its own probe (`breaker.probe`) goes, answered 503, and it opens again.
+// `GET /probes?n=<n>`: n calls: the first opens the breaker (10 ms), each later one, made once the last
+//   probe re-opened it and that period is over, finds it half-open: its own probe (`breaker.probe`) goes,
+//   answered 503, and it opens again.
 // `GET /queue?n=<n>`: n writes the upstream cannot take now, queued.
 // `GET /replays`: flush the outbox, whose replays are answered 201.
 // `GET /last`: one more read, its body read: `{ status, body }`.
@@ -47,8 +48,17 @@ export default {
 
 			case '/probes': {
 				const api = clients.probed.withContext(ctx);
+				const pause = async (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+				let openedAt;
 				for (let index = 0; index < n; index++) {
-					await new Promise((resolve) => setTimeout(resolve, 15));
+					// The last call's probe counted (the breaker opened again: a new openedAt; at most 2 s on a busy
+					// machine), then its open period over: this call finds it half-open and sends a probe of its own.
+					for (let wait = 0; wait < 400 && index > 0 && clients.probed.breaker(ORIGIN).openedAt === openedAt; wait++) {
+						await pause(5);
+					}
+
+					({ openedAt } = clients.probed.breaker(ORIGIN));
+					await pause(Math.max(0, (clients.probed.breaker(ORIGIN).reopensAt ?? 0) - Date.now()) + 5);
 					outcomes.push(await settle(api.get(`${ORIGIN}/down/call-${index}`)));
 				}
 
