@@ -111,14 +111,15 @@ export class PartStore {
 	 * `storageTimeoutMs` (a large value: the outbox's file bodies). `world`: what a write kept is bound to
 	 * (see `#forget`): the writer's (an `extend()`ed client's own identity), else of the client that made the part store.
 	 */
-	async set(key: string, value: unknown, ms?: number, strict = false, world = this.#context.world(this.#idOf && this.#context.identity())): Promise<void> {
+	async set(key: string, value: unknown, ms?: number, strict = false, world?: World): Promise<void> {
 		const pending = this.#pending;
 		const failed = this.#failed;
 		pending.set(key, value);
 		failed.delete(key);
 		this.#worlds.delete(key);
 		if (value !== gone) {
-			this.#worlds.set(key, world);
+			const context = this.#context;
+			this.#worlds.set(key, world ?? context.world(this.#idOf && context.identity()));
 		}
 
 		for (const each of [key, ...failed]) {

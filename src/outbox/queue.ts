@@ -371,7 +371,9 @@ export class Queue {
 	 */
 	async forEach(dead: boolean | undefined, visit: (record: OutboxRecord) => void): Promise<void> {
 		for (const key of await this.list()) {
-			const record = key.dead === (key.key[0] === 'd') && key.dead !== !(dead ?? key.dead) ? await this.read(key.key) : undefined;
+			// A key of the kind asked for (`undefined`: both), listed under its own kind's prefix.
+			const wanted = key.dead === (key.key[0] === 'd') && (dead === undefined || key.dead === dead);
+			const record = wanted ? await this.read(key.key) : undefined;
 			dead || this.#learn(key, record); // Neither a coalescing write nor `behind` reads it again (the client's start reads every one).
 			if (isRecord(record)) {
 				visit(record);
