@@ -56,26 +56,31 @@ describe('close(): the calls it finds waiting are refused as closed, not as abor
 	});
 });
 
-/** A client whose breaker is shared through `shared`; the paths it sends are pushed to `sent`. */
-const sharedBreakerClient = (shared: ReturnType<typeof sharedCoordinator>, sent: string[]) => createClient({ retry: 0, breaker: breaker({ shared }), fetch: (async (request: Request) => {
+/** A client with `slots` (a shared breaker or throttle); the paths it sends are pushed to `sent`. */
+const sendingClient = (slots: Parameters<typeof createClient>[0], sent: string[]) => createClient({ retry: 0, ...slots, fetch: (async (request: Request) => {
 	sent.push(new URL(request.url).pathname);
 	return new Response('ok');
 }) as typeof fetch });
 
-describe('close(): a call waiting for a shared breaker\'s coordinator', () => {
+type Shared = ReturnType<typeof sharedCoordinator>;
+
+describe.each([
+	['a shared breaker\'s coordinator (the first call to a scope waits for it, up to 2 000 ms)', (shared: Shared) => ({ breaker: breaker({ shared }) })],
+	['a shared throttle\'s first window (an isolate\'s first call to a scope waits for it, up to 100 ms)', (shared: Shared) => ({ adaptiveThrottle: adaptiveThrottle({ shared }) })],
+] as const)('close(): a call waiting for %s', (_name, slots) => {
 	it('rejects CLIENT_CLOSED at once and is never sent', async () => {
 		const sent: string[] = [];
 		let asked = 0;
-		// A coordinator that never answers: the first call waits for it (nothing adopted yet).
+		// A coordinator that never answers.
 		const shared = sharedCoordinator(async () => new Promise<never>(() => {
 			asked++;
 		}));
-		const api = sharedBreakerClient(shared, sent);
+		const api = sendingClient(slots(shared), sent);
 		const started = Date.now();
 		const waiting = api.get('https://api.test/a').text().catch((error: unknown) => error);
 		await vi.waitFor(() => expect(asked).toBe(1), { timeout: 5000 });
 		api.close();
-		// Before: the call was sent once the wait ended (2 000 ms): its answer 'ok' (UNKNOWN), sent ['/a'].
+		// Before: the call was sent once the wait ended: its answer 'ok' (UNKNOWN), sent ['/a'].
 		expect([...outcome(await waiting), sent]).toEqual([...closed, []]);
 		expect(Date.now() - started).toBeLessThan(1500);
 	});
@@ -95,7 +100,7 @@ describe('close(): a call waiting for the coordinator\'s probe grant', () => {
 				grant = resolve as (answer: never) => void;
 			}) : { record };
 		});
-		const api = sharedBreakerClient(shared, sent);
+		const api = sendingClient({ breaker: breaker({ shared }) }, sent);
 		const started = Date.now();
 		const waiting = api.get('https://api.test/a').text().catch((error: unknown) => error);
 		await vi.waitFor(() => expect(grant).toBeTypeOf('function'), { timeout: 5000 });
@@ -106,25 +111,5 @@ describe('close(): a call waiting for the coordinator\'s probe grant', () => {
 		grant!({ record: { v: 2, scope: 'https://api.test', state: 'open', openedAt: started - 10_000, reopensAt: started - 1, opens: 1, at: Date.now() }, granted: Date.now() } as never);
 		// The grant is given back (freed), not held until the probe's timeout.
 		await vi.waitFor(() => expect(asked.some((message) => 'freed' in message)).toBe(true), { timeout: 5000 });
-	});
-});
-
-describe('close(): a call waiting for a shared throttle\'s first window', () => {
-	it('rejects CLIENT_CLOSED at once and is never sent', async () => {
-		const sent: string[] = [];
-		let asked = 0;
-		// A coordinator that never answers: an isolate's first call to a scope waits for it (at most 100 ms).
-		const shared = sharedCoordinator(async () => new Promise<never>(() => {
-			asked++;
-		}));
-		const api = createClient({ retry: 0, adaptiveThrottle: adaptiveThrottle({ shared }), fetch: (async (request: Request) => {
-			sent.push(new URL(request.url).pathname);
-			return new Response('ok');
-		}) as typeof fetch });
-		const waiting = api.get('https://api.test/a').text().catch((error: unknown) => error);
-		await vi.waitFor(() => expect(asked).toBe(1), { timeout: 5000 });
-		api.close();
-		// Before: the call was sent once the wait ended (100 ms): its answer 'ok' (UNKNOWN), sent ['/a'].
-		expect([...outcome(await waiting), sent]).toEqual([...closed, []]);
 	});
 });
