@@ -80,6 +80,13 @@ export const noop = (): void => undefined;
  */
 export const held = (circuit?: Circuit): boolean => !!circuit && (circuit.busy > 0 || (circuit.record.state !== 'closed' && circuit.read !== false));
 
+/** Cut the pauses of every pending `waitForHealthy` short: it looks at its scope again now. */
+const wake = ({ wake }: Circuits): void => {
+	for (const done of wake) {
+		done();
+	}
+};
+
 /** A breaker's circuits: none yet, nothing read, no channel (see `start` in tabs.ts). */
 export const createCircuits = (context: PolicyContext, settings: Settings, options: BreakerOptions): Circuits => {
 	const store = options.share === false ? undefined : partStore(context, 'breaker', basicAutoStore);
@@ -88,6 +95,10 @@ export const createCircuits = (context: PolicyContext, settings: Settings, optio
 		const { scope } = record;
 		// An isolation lets no probe through: no `reopensAt` (as its snapshot).
 		(context.emit as (type: string, fields: object) => void)(`breaker:${change}`, { scope, reason, ...(change === 'open' && !record.isolated && { reopensAt: record.reopensAt }) });
+		if (change === 'closed') {
+			wake(circuits); // A `waitForHealthy` resolves now, not at its next poll (a hidden tab's timers are held back).
+		}
+
 		if (store && change !== 'half-open' && reason !== 'shared' && reason !== 'restored') {
 			publish(circuits, circuit, via);
 		}
@@ -99,10 +110,9 @@ export const createCircuits = (context: PolicyContext, settings: Settings, optio
 /** What `close()` ends in every build: no probe starts, and a pending `waitForHealthy` wakes (and rejects). */
 export const closeCircuits = (circuits: Circuits): void => {
 	circuits.closed = true;
-	for (const done of circuits.wake) {
-		done();
-	}
+	wake(circuits);
 };
+
 
 /** The circuit of a URL or scope given to a client member, resolved as a call's. */
 export const circuitFor = ({ context, options, scopes }: Circuits, urlOrScope: string | URL): Circuit => scopes.scope(scopeFor(urlOrScope, context.scopeOf, context.options, !!options.scope));
@@ -304,6 +314,7 @@ export const clear = async (circuits: Circuits, clearOptions?: { identity?: stri
 			}
 		}
 
+		wake(circuits);
 		if (store) {
 			// Record by record: a store the user shares with the cache or the outbox keeps theirs. An
 			// isolation this client learned of meanwhile (its own, another tab's) is not deleted.

@@ -125,3 +125,68 @@ describe('breaker: a tab that reads the store while another tab\'s change is bei
 		expect(await b.call()).toBe('200');
 	});
 });
+
+describe('breaker: a tab whose timers are held back (hidden: throttled to 1 s, a minute under intensive throttling)', () => {
+	/** Let I/O callbacks and messages run, without a timer (the tab's are held back). */
+	const turn = async (): Promise<void> => new Promise((resolve) => {
+		setImmediate(resolve);
+	});
+
+	it('its waitForHealthy resolves when another tab\'s closing reaches it, not at its next poll', async () => {
+		const { open } = pages();
+		const [a, b] = [open(), open()];
+		await a.api.breaker.isolate(origin);
+		await vi.waitFor(() => expect(b.snapshot().state).toBe('open'));
+		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+		try {
+			let resolved = false;
+			const waiting = b.api.waitForHealthy(origin, { timeoutMs: 60_000 }).then(() => {
+				resolved = true;
+			}, () => undefined);
+			for (let index = 0; index < 5; index++) {
+				await turn();
+			}
+
+			await a.api.breaker.reset(origin);
+			for (let index = 0; index < 50 && b.snapshot().state !== 'closed'; index++) {
+				await turn();
+			}
+
+			expect(b.snapshot().state).toBe('closed');
+			for (let index = 0; index < 5; index++) {
+				await turn();
+			}
+
+			// Before: false (it resolved only when its 20 ms poll's timer fired: in a hidden tab a second or a minute later).
+			expect(resolved).toBe(true);
+			await waiting;
+		} finally {
+			vi.useRealTimers();
+		}
+	});
+
+	it('so does its waitForHealthy when its own clear() forgets the open state', async () => {
+		const { open } = pages();
+		const b = open();
+		await times(5, async () => b.call());
+		expect(b.snapshot().state).toBe('open');
+		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+		try {
+			let resolved = false;
+			const waiting = b.api.waitForHealthy(origin, { timeoutMs: 60_000 }).then(() => {
+				resolved = true;
+			}, () => undefined);
+			await turn();
+			await b.api.clear();
+			for (let index = 0; index < 5; index++) {
+				await turn();
+			}
+
+			// Before: false.
+			expect(resolved).toBe(true);
+			await waiting;
+		} finally {
+			vi.useRealTimers();
+		}
+	});
+});
