@@ -51,7 +51,12 @@ export const probe = async (circuits: Circuits, circuit: Circuit, started: numbe
 			// An absolute URL as it is (a custom `scope` is no URL to resolve against), else against the scope.
 			const made = typeof own === 'string' ? new Request(own.includes('://') ? own : new URL(own, scope.replace(/\/?$/, '/'))) : own(scope);
 			if (circuits.context.subrequest(call)) {
-				response = await circuits.transport!(new Request(made, { signal: AbortSignal.any([made.signal, AbortSignal.timeout(circuits.settings.probeTimeoutMs)]) }));
+				const signal = AbortSignal.any([made.signal, AbortSignal.timeout(circuits.settings.probeTimeoutMs)]);
+				// A transport that ignores its signal (a fetch wrapper that drops it): the probe fails at its abort, as a caller's
+				// attempt counts at its own (`send`), and its lock is given back then, not when (if ever) the transport settles.
+				response = await Promise.race([circuits.transport!(new Request(made, { signal })), new Promise<never>((_, reject) => {
+					signal.onabort = reject;
+				})]);
 				void response.body?.cancel().catch(noop);
 				failed = response.status >= 400;
 			} else {

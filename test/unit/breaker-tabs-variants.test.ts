@@ -190,3 +190,30 @@ describe('breaker: a tab whose timers are held back (hidden: throttled to 1 s, a
 		}
 	});
 });
+
+describe('breaker: a breaker.probe whose transport ignores its abort (a fetch wrapper that drops the signal)', () => {
+	it('counts as failed at its timeout and gives its Web Lock back: the next period\'s probe goes (from this tab or another) and closes the breaker', async () => {
+		const { open, clock } = pages();
+		const [a, b] = [open({ probe: '/health', openMs: 1_000 }, { timeout: 50 }), open({ probe: '/health', openMs: 1_000 }, { timeout: 50 })];
+		a.server.down();
+		await times(5, async () => a.call());
+		await vi.waitFor(() => expect(b.snapshot().state).toBe('open'));
+		a.server.ignoreAbort = true;
+		a.server.hang();
+		clock.advance(1_001);
+		expect(await a.call()).toBe('CIRCUIT_OPEN'); // the probe goes instead, and hangs
+		await vi.waitFor(() => expect(a.server.requests.map(({ url }) => url).at(-1)).toBe(`${origin}/health`));
+		// Its 50 ms timeout (real time) passes, then its probe timeout on the client's clock: a failed probe, a new period (2 s).
+		await vi.waitFor(() => expect(a.server.pending[0]?.request.signal.aborted).toBe(true));
+		clock.advance(50);
+		expect(await a.call()).toBe('CIRCUIT_OPEN');
+		expect(a.events.at(-1)).toMatch(/^breaker:open probe-/);
+		await vi.waitFor(() => expect(b.snapshot().reopensAt).toBe(a.snapshot().reopensAt));
+		clock.advance(2_100);
+		b.server.up();
+		await b.api.waitForHealthy(origin, { timeoutMs: 2_000 }).catch(() => undefined);
+		// Before: 'open' (the hung probe held the scope's lock: no tab could probe again) and 0 probes sent by b.
+		expect([b.snapshot().state, b.server.requests.length]).toEqual(['closed', 1]);
+		await vi.waitFor(() => expect(a.snapshot().state).toBe('closed'));
+	});
+});
