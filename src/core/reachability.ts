@@ -43,10 +43,13 @@ export class Reach {
 		this.#emit = emit;
 	}
 
-	/** The scope's state now. */
+	/**
+	 * The scope's state now. A scope asked about is met (bounded as every scope): its changes with
+	 * `navigator.onLine` are told (`recheck`) also before any attempt to it (`followReachability`).
+	 */
 	state(scope: string): Reachability {
-		const seen = this.#scopes.get(scope);
-		return this.#offlineNow(seen) ? 'offline' : seen?.state ?? 'unknown';
+		const seen = this.#scopes.scope(scope);
+		return this.#offlineNow(seen) ? 'offline' : seen.state;
 	}
 
 	/**
@@ -120,14 +123,14 @@ export class Reach {
 		}
 	}
 
-	#offlineNow(seen: Seen | undefined): boolean {
+	#offlineNow(seen: Seen): boolean {
 		if (!isOffline()) {
 			this.#offlineSince = undefined;
 			return false;
 		}
 
 		this.#offlineSince ??= this.#clock.now();
-		return seen === undefined || seen.answeredAt < this.#offlineSince;
+		return seen.answeredAt < this.#offlineSince;
 	}
 
 	/** Tell `scope`'s state if it changed (`seen` is its record, which `state(scope)` reads). */

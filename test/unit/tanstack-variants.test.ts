@@ -236,3 +236,27 @@ describe('queryOptionsFor with a fallback answer', () => {
 		}
 	});
 });
+
+describe('followReachability before any call to the scope', () => {
+	it('the device going offline (navigator.onLine false) takes TanStack offline as reachability() says \'offline\', and back online', async () => {
+		const { fakeWindow } = await import('./outbox-helpers.js');
+		const win = fakeWindow();
+		const client = createClient({ store: memoryStore, retry: 0 });
+		const stop = onlineManager.subscribe(() => undefined);
+		const off = followReachability(client, onlineManager, api.url);
+		try {
+			expect([client.reachability(api.url), onlineManager.isOnline()]).toEqual(['unknown', true]);
+			win.setOnline(false);
+			// Before: ['offline', true] (no `reachability` event for a scope the client had not met).
+			expect([client.reachability(api.url), onlineManager.isOnline()]).toEqual(['offline', false]);
+			win.setOnline(true);
+			expect([client.reachability(api.url), onlineManager.isOnline()]).toEqual(['unknown', true]);
+		} finally {
+			off();
+			stop();
+			client.close();
+			win.restore();
+			onlineManager.setOnline(true);
+		}
+	});
+});
