@@ -62,9 +62,12 @@ export interface Circuits extends Machine {
 	restores?: boolean;
 	/** When this client last cleared the learned state (`clear()`): another tab's outcome told before it does not count (tabs.ts `hear`). */
 	cleared: number;
-	/** Set by `close()`: no probe starts, and a pending `waitForHealthy` rejects at once (`wake`). */
+	/** Set by `close()`: no probe starts, and a pending `waitForHealthy` rejects at once (`paused`). */
 	closed: boolean;
+	/** What `close()` refuses: the waits of attempts (`untilClosed`: the stored state, a coordinator). Only `close()` calls them. */
 	readonly wake: Set<() => void>;
+	/** The pauses of pending `waitForHealthy` calls: cut short by a closing (`notify`, `clear`) and by `close()`. */
+	readonly paused: Set<() => void>;
 	/** What `start()` listens to, removed by `close()`. */
 	unlisten: Array<() => void>;
 }
@@ -80,9 +83,9 @@ export const noop = (): void => undefined;
  */
 export const held = (circuit?: Circuit): boolean => !!circuit && (circuit.busy > 0 || (circuit.record.state !== 'closed' && circuit.read !== false));
 
-/** Cut the pauses of every pending `waitForHealthy` short: it looks at its scope again now. */
-const wake = ({ wake }: Circuits): void => {
-	for (const done of wake) {
+/** Call each of `waiting` (`Circuits.wake`, `Circuits.paused`): a pending `waitForHealthy` looks at its scope again now. */
+const wake = (waiting: Set<() => void>): void => {
+	for (const done of waiting) {
 		done();
 	}
 };
@@ -96,21 +99,22 @@ export const createCircuits = (context: PolicyContext, settings: Settings, optio
 		// An isolation lets no probe through: no `reopensAt` (as its snapshot).
 		(context.emit as (type: string, fields: object) => void)(`breaker:${change}`, { scope, reason, ...(change === 'open' && !record.isolated && { reopensAt: record.reopensAt }) });
 		if (change === 'closed') {
-			wake(circuits); // A `waitForHealthy` resolves now, not at its next poll (a hidden tab's timers are held back).
+			wake(circuits.paused); // A `waitForHealthy` resolves now, not at its next poll (a hidden tab's timers are held back).
 		}
 
 		if (store && change !== 'half-open' && reason !== 'shared' && reason !== 'restored') {
 			publish(circuits, circuit, via);
 		}
 	}, context.random);
-	const circuits: Circuits = { context, settings, options, store, ...states, clock: context.clock, scopes: scopes(states.circuit, held), link: options.shared?.link(context, settings, options, states.adopt), cleared: 0, closed: false, wake: new Set(), unlisten: [] };
+	const circuits: Circuits = { context, settings, options, store, ...states, clock: context.clock, scopes: scopes(states.circuit, held), link: options.shared?.link(context, settings, options, states.adopt), cleared: 0, closed: false, wake: new Set(), paused: new Set(), unlisten: [] };
 	return circuits;
 };
 
 /** What `close()` ends in every build: no probe starts, and a pending `waitForHealthy` wakes (and rejects). */
 export const closeCircuits = (circuits: Circuits): void => {
 	circuits.closed = true;
-	wake(circuits);
+	wake(circuits.wake);
+	wake(circuits.paused);
 };
 
 
@@ -314,7 +318,7 @@ export const clear = async (circuits: Circuits, clearOptions?: { identity?: stri
 			}
 		}
 
-		wake(circuits);
+		wake(circuits.paused);
 		if (store) {
 			// Record by record: a store the user shares with the cache or the outbox keeps theirs. An
 			// isolation this client learned of meanwhile (its own, another tab's) is not deleted.

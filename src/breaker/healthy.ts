@@ -7,7 +7,7 @@ import { circuitFor, restore, type Circuits } from './circuits.js';
 import { poke } from './probe.js';
 import { monotonicNow } from '../utils/clock.js';
 
-/** `ms` of real time, cut short by `close()` (`wake`). */
+/** `ms` of real time, cut short by `close()` and by a closing (`Circuits.paused`). */
 const pause = async (wake: Set<() => void>, ms: number): Promise<void> => new Promise((resolve) => {
 	const done = (): void => {
 		clearTimeout(timer);
@@ -49,7 +49,7 @@ export const waitForHealthy = async (circuits: Circuits, urlOrScope: string | UR
 
 	// Asked every 20 ms; with `breaker.probe`, nobody's call need come: the probe goes each time the
 	// breaker lets one through (the injected clock may move on its own). `close()` wakes it at once.
-	for (let left = 0; circuits.closed || circuit.record.state !== 'closed'; await pause(circuits.wake, Math.min(left, 20))) {
+	for (let left = 0; circuits.closed || circuit.record.state !== 'closed'; await pause(circuits.paused, Math.min(left, 20))) {
 		if (circuits.closed) {
 			throw clientClosed();
 		}
