@@ -102,7 +102,8 @@ export const createCircuits = (context: PolicyContext, settings: Settings, optio
 			wake(circuits.paused); // A `waitForHealthy` resolves now, not at its next poll (a hidden tab's timers are held back).
 		}
 
-		if (store && change !== 'half-open' && reason !== 'shared' && reason !== 'restored') {
+		// Stored and told to the other tabs unless it came from them or the store, or from `clear()` (which tells and deletes).
+		if (store && change !== 'half-open' && reason !== 'shared' && reason !== 'restored' && reason !== 'cleared') {
 			publish(circuits, circuit, via);
 		}
 	}, context.random);
@@ -311,14 +312,12 @@ export const clear = async (circuits: Circuits, clearOptions?: { identity?: stri
 				scopes.delete(scope);
 				// Closed and counting from nothing for whoever still holds it (a `waitForHealthy`, an attempt waiting for
 				// the stored state); its attempts in flight count under the record they started with, so none of the
-				// cleared state comes back with their outcomes (no open, no write, no message).
-				circuit.record = forget(scope, circuit.record.at);
-				circuit.consecutive = 0;
-				circuit.window.reset();
+				// cleared state comes back with their outcomes (no open, no write, no message). An open one is told
+				// `breaker:closed` (reason `cleared`) here, as the other tabs are (`shared`).
+				circuits.adopt(circuit, forget(scope, circuit.record.at), 'cleared');
 			}
 		}
 
-		wake(circuits.paused);
 		if (store) {
 			// Record by record: a store the user shares with the cache or the outbox keeps theirs. An
 			// isolation this client learned of meanwhile (its own, another tab's) is not deleted.

@@ -217,3 +217,20 @@ describe('breaker: a breaker.probe whose transport ignores its abort (a fetch wr
 		await vi.waitFor(() => expect(a.snapshot().state).toBe('closed'));
 	});
 });
+
+describe('breaker: the events of a clear()', () => {
+	it('the tab that clears an open breaker is told breaker:closed too (reason cleared), as the other tabs are (shared); a closed one tells nothing', async () => {
+		const { open } = pages();
+		const [a, b] = [open(), open()];
+		await times(5, async () => a.call());
+		await vi.waitFor(() => expect(b.snapshot().state).toBe('open'));
+		await a.api.clear();
+		await vi.waitFor(() => expect(b.events.at(-1)).toBe('breaker:closed shared'));
+		// Before: 'breaker:open consecutive-failures' (closed without a word in the tab that cleared).
+		expect([a.snapshot().state, a.events.at(-1)]).toEqual(['closed', 'breaker:closed cleared']);
+		const told = a.events.length;
+		await a.api.clear();
+		await flush();
+		expect(a.events.length).toBe(told);
+	});
+});
