@@ -118,7 +118,6 @@ export const closeCircuits = (circuits: Circuits): void => {
 	wake(circuits.paused);
 };
 
-
 /** The circuit of a URL or scope given to a client member, resolved as a call's. */
 export const circuitFor = ({ context, options, scopes }: Circuits, urlOrScope: string | URL): Circuit => scopes.scope(scopeFor(urlOrScope, context.scopeOf, context.options, !!options.scope));
 
