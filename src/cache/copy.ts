@@ -1,4 +1,5 @@
 import type { PolicyCall } from '../core/policy.js';
+import { handOver } from '../core/part-store.js';
 import { readCapped } from '../utils/read-capped.js';
 import { copyable, copyPlan } from './copy-plan.js';
 import { urlOf } from './keys.js';
@@ -76,7 +77,7 @@ export const write = async ({ context, store, view, sensitive, maxBodyBytes }: C
 			vary: vary === '' ? [] : vary.split(',').map((name) => name.trim().toLowerCase()).filter((name) => name && !sensitive.has(name)).map((name) => [name, request.headers.get(name)]),
 			body: bytes,
 		};
-		const written = store.handOver(stored, record, context.world(call.identity)); // Made here for the store, never touched again.
+		const written = handOver(store, stored, record, context.world(call.identity)); // Made here for the store, never touched again.
 		// In the view from the write's start, as in the store's listing (the part store lists its writes under way): an
 		// eviction meanwhile finds the view and the listing alike, with nothing to reconcile. Known before `cache:stored`
 		// is told: a listener that drops it drops it from the view too.

@@ -150,18 +150,6 @@ export class PartStore {
 	}
 
 	/**
-	 * `set`, of a value the caller hands over: made for the store, and neither the caller nor anyone
-	 * else changes it after (the stale cache's record of a response, its body bytes read for it). A
-	 * store that copies on the way in may keep it as it is (the memory store: stores/hand-over.ts),
-	 * which spares the copy (about 10,000 instructions per new URL the preset stores in Node); bounded,
-	 * reported and kept when it fails, as any `set`.
-	 */
-	handOver(key: string, value: object, world?: World): Promise<void> {
-		markHandedOver(value);
-		return this.set(key, value, undefined, false, world);
-	}
-
-	/**
 	 * `strict`: reject with the store's error (a `StorageTimeoutError` past the deadline) when it does
 	 * not confirm the delete; it is kept in memory and retried all the same.
 	 */
@@ -291,6 +279,19 @@ export class PartStore {
 		}
 	}
 }
+
+/**
+ * `store.set`, of a value the caller hands over: made for the store, and neither the caller nor anyone
+ * else changes it after (the stale cache's record of a response, its body bytes read for it). A
+ * store that copies on the way in may keep it as it is (the memory store: stores/hand-over.ts),
+ * which spares the copy (about 10,000 instructions per new URL the preset stores in Node); bounded,
+ * reported and kept when it fails, as any `set`. A function, not a method: only the stale cache
+ * hands over, so the other parts' bundles do not carry it.
+ */
+export const handOver = (store: PartStore, key: string, value: object, world?: World): Promise<void> => {
+	markHandedOver(value);
+	return store.set(key, value, undefined, false, world);
+};
 
 /**
  * The part store of a client name and store (`extend()` shares it): made once, kept in `context.stores`.

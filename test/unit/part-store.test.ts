@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { EventMap } from '../../src/core/event-types.js';
 import type { PolicyContext } from '../../src/entries/policy.js';
 import { memoryStore, type KeyValueStore } from '../../src/entries/core.js';
-import { background, partStore } from '../../src/core/part-store.js';
+import { background, handOver, partStore } from '../../src/core/part-store.js';
 import { worldsOf } from '../../src/core/world.js';
 
 /** A store that works, fails, or never answers, as `mode` says; what reached it is in `inner`. */
@@ -218,7 +218,7 @@ describe('handOver (a value made for the store, never touched again: the stale c
 		const given = { n: 1, body: new Uint8Array([1, 2]).buffer };
 		const handed = { n: 1, body: new Uint8Array([1, 2]).buffer };
 		await part.set('given', given);
-		await part.handOver('handed', handed);
+		await handOver(part, 'handed', handed);
 		await part.set('handed again', handed); // handed over once: this `set` copies it
 		// Changed after, against handOver's terms: only what was handed over shows it (kept, not copied).
 		given.n = 2;
@@ -242,12 +242,12 @@ describe('handOver (a value made for the store, never touched again: the stale c
 		};
 		const { context, errors } = contextFor(replaced);
 		const part = partStore(context, 'cache', memoryStore);
-		await part.handOver('a', { n: 1 });
+		await handOver(part, 'a', { n: 1 });
 		expect(seen).toEqual(['a']);
 		expect(errors.map(({ operation, key }) => `${operation} ${key}`)).toEqual(['set a']);
 		expect(await part.get('a')).toEqual({ n: 1 }); // kept in memory
 		replaced.set = own; // back: the kept write goes with the next one
-		await part.handOver('b', { n: 2 });
+		await handOver(part, 'b', { n: 2 });
 		expect((await replaced.keys()).sort()).toEqual(['a', 'b']);
 
 		const inner = memoryStore('s');
@@ -255,7 +255,7 @@ describe('handOver (a value made for the store, never touched again: the stale c
 			seen.push(`spread ${key}`);
 			return inner.set(key, value);
 		} };
-		await partStore(contextFor(spread).context, 'cache', memoryStore).handOver('c', { n: 3 });
+		await handOver(partStore(contextFor(spread).context, 'cache', memoryStore), 'c', { n: 3 });
 		expect(seen).toContain('spread c');
 		expect(await inner.get('c')).toEqual({ n: 3 });
 	});
@@ -288,7 +288,7 @@ describe('a store whose methods settle at once (the memory store: stores/at-once
 		const part = partStore(contextFor(store).context, 'cache', memoryStore);
 		const timers = vi.spyOn(globalThis, 'setTimeout');
 		await part.set('a', { n: 1 });
-		await part.handOver('b', { n: 2 });
+		await handOver(part, 'b', { n: 2 });
 		expect(await part.get('a')).toEqual({ n: 1 });
 		expect(await part.keys()).toEqual(['a', 'b']);
 		expect(await part.span('a')).toEqual({ count: 1, last: 'a' });
