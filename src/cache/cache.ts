@@ -8,7 +8,7 @@ import { basicAutoStore } from '../stores/auto.js';
 import { letGo, write } from './copy.js';
 import { isStale } from './is-stale.js';
 import { keys, urlOf } from './keys.js';
-import { pathOf } from './superseded.js';
+import { pathOf, touchedBy } from './superseded.js';
 import { applies, layerOf } from './layer.js';
 import { clear, members, validatorOf } from './members.js';
 import { serve } from './serve.js';
@@ -151,8 +151,21 @@ export const createCache = (context: PolicyContext, options: ResolvedCacheOption
 			const ms = (own === false ? undefined : own?.networkTimeoutMs) ?? options.networkTimeoutMs;
 			return { ms, start: ms === false ? 0 : context.clock.now() };
 		}),
+		written: new Map(),
 	};
 	context.hooks.validatorOf = (url, identity) => validatorOf(cache, url, identity);
+	// Read your own writes: a copy stored before a write of its path was delivered (by any client of the name, in any tab:
+	// one without a stale cache drops nothing, and a drop takes a listing) never answers, even before it is dropped.
+	const { written } = cache;
+	context.on('write:delivered', ({ method, url, time }) => {
+		for (const path of touchedBy(method, url)) {
+			written.delete(path);
+			written.set(path, time);
+			if (written.size > 1000) {
+				written.delete(written.keys().next().value!); // Long dropped by then.
+			}
+		}
+	});
 	return {
 		layer: layerOf(cache),
 		wrap: (call, next) => wrap(cache, call, next),

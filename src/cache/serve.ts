@@ -3,6 +3,7 @@ import { storageError } from '../core/part-store.js';
 import { directives, seconds } from './cache-control.js';
 import { holdsSecret, isRecord, type CacheRecord } from './record.js';
 import { behind, type CacheState, type Read } from './state.js';
+import { pathOf } from './superseded.js';
 import { ageOf, staleResponse, type StaleReason } from './stale-response.js';
 
 /**
@@ -36,7 +37,8 @@ export const serve = async (cache: CacheState, call: PolicyCall, request: Reques
 		const record = stored && await store.get<unknown>(stored);
 		const now = context.clock.now();
 		const readable = isRecord(record) && !holdsSecret(record, cache.sensitive);
-		if (!readable || now > record.until || now < record.storedAt - skewMs || (now > record.storedAt + cache.maxStaleMs && !ownLimit(record))) {
+		// Stored before a write of its path was delivered (read your own writes): dropped here if no drop removed it yet.
+		if (!readable || now > record.until || now < record.storedAt - skewMs || (now > record.storedAt + cache.maxStaleMs && !ownLimit(record)) || record.storedAt < (cache.written.get(pathOf(record.url)) ?? 0)) {
 			if (record !== undefined) {
 				if (!readable) {
 					storageError(context, 'cache', 'decode', new TypeError('Unreadable cache record'), stored);

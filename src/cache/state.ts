@@ -26,6 +26,8 @@ export interface CacheState extends ResolvedCacheOptions {
 	readonly params: ReadonlySet<string>;
 	/** A read's state (`Read`), made once per call for the wrapper and the layer (`PolicyContext.perCall`). */
 	readonly readOf: (call: PolicyCall) => Read;
+	/** When a write touching each path (`pathOf`) was last delivered by any client of the name, here or in another tab: no older copy answers (serve.ts). */
+	readonly written: Map<string, number>;
 }
 
 /** A copy taken as its response arrived (a clone), and what its record and the view need (its plan's `timing` and `copied`). */
