@@ -7,8 +7,8 @@ import { sensitiveOf } from '../core/sensitive-of.js';
 import { basicAutoStore } from '../stores/auto.js';
 import { letGo, write } from './copy.js';
 import { isStale } from './is-stale.js';
-import { keys, urlOf } from './keys.js';
-import { pathOf, touchedBy } from './superseded.js';
+import { keys, pathOf, urlOf } from './keys.js';
+import { touchedBy } from './superseded.js';
 import { applies, layerOf } from './layer.js';
 import { clear, members, validatorOf } from './members.js';
 import { serve } from './serve.js';
@@ -159,11 +159,11 @@ export const createCache = (context: PolicyContext, options: ResolvedCacheOption
 	const { written } = cache;
 	context.on('write:delivered', ({ method, url, time }) => {
 		for (const path of touchedBy(method, url)) {
-			written.delete(path);
-			written.set(path, time);
-			if (written.size > 1000) {
-				written.delete(written.keys().next().value!); // Long dropped by then.
+			if (written.size > 999) {
+				written.delete(written.keys().next().value!); // The earliest noted: long dropped by then.
 			}
+
+			written.set(path, time);
 		}
 	});
 	return {

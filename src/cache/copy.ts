@@ -3,7 +3,7 @@ import { handOver } from '../core/part-store.js';
 import { readCapped } from '../utils/read-capped.js';
 import { copyable, copyPlan } from './copy-plan.js';
 import { urlOf } from './keys.js';
-import { pathOf } from './superseded.js';
+import { pathOf } from './keys.js';
 import type { CacheRecord } from './record.js';
 import { behind, discard, type CacheState, type Copy, type Read } from './state.js';
 

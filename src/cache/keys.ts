@@ -2,11 +2,28 @@ import type { PolicyContext } from '../core/policy.js';
 import { sha256 } from '../utils/digest.js';
 import { sensitiveOf } from '../core/sensitive-of.js';
 import { splitSensitive, withoutFragment } from '../utils/sensitive.js';
+import type { CacheRecord } from './record.js';
+import type { CacheState } from './state.js';
 
 const ignore = (): undefined => undefined;
 
 /** The URL part of a key of the cache (`r:<identity digest>~<credentials digest>~<URL>`); undefined for another part's key in a shared store. */
 export const urlOf = (key: string): string | undefined => /^r:\w*~\w*~(.*)/s.exec(key)?.[1];
+
+/**
+ * A URL without its query, its fragment and the slashes that end its path: what the copies of a
+ * written URL, its collection or its parent path share (`/todos/` is `/todos`, for an API whose
+ * paths end with a slash).
+ */
+export const pathOf = (url: string): string => {
+	const at = url.search(/[?#]/);
+	const path = at < 0 ? url : url.slice(0, at);
+	// Most paths end without a slash: no second pass for them (this runs for every copy written).
+	return path.endsWith('/') ? path.replace(/\/+$/, '') : path;
+};
+
+/** Whether a copy was stored before a write of its path was delivered (`CacheState.written`): it never answers, nor gives its validators. */
+export const outdated = ({ written }: CacheState, { url, storedAt }: CacheRecord): boolean => storedAt < (written.get(pathOf(url)) ?? 0);
 
 /**
  * The keys of stored copies. A key is `r:` + the digest of the call's identity (the one

@@ -1,7 +1,7 @@
 import { callUrl } from '../core/scope.js';
 import { withSearchParams } from '../utils/search-params.js';
 import { redact, withoutFragment } from '../utils/sensitive.js';
-import { urlOf } from './keys.js';
+import { outdated, urlOf } from './keys.js';
 import { isRecord, type CacheRecord } from './record.js';
 import type { CacheState } from './state.js';
 import type { PolicyParts } from '../core/policy.js';
@@ -93,7 +93,8 @@ export const members = (cache: CacheState): CacheHandle => ({
 export const validatorOf = async (cache: CacheState, url: string, identity: string | undefined): Promise<{ etag?: string; lastModified?: string } | undefined> => {
 	let latest: CacheRecord | undefined;
 	for (const record of await records(cache, identity, redact(withoutFragment(url), cache.params))) {
-		if (record.storedAt >= (latest?.storedAt ?? 0)) {
+		// Not one stored before a write of its URL was delivered (read your own writes): its validator is the write's past.
+		if (record.storedAt >= (latest?.storedAt ?? 0) && !outdated(cache, record)) {
 			latest = record;
 		}
 	}

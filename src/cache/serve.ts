@@ -3,7 +3,7 @@ import { storageError } from '../core/part-store.js';
 import { directives, seconds } from './cache-control.js';
 import { holdsSecret, isRecord, type CacheRecord } from './record.js';
 import { behind, type CacheState, type Read } from './state.js';
-import { pathOf } from './superseded.js';
+import { outdated } from './keys.js';
 import { ageOf, staleResponse, type StaleReason } from './stale-response.js';
 
 /**
@@ -38,7 +38,7 @@ export const serve = async (cache: CacheState, call: PolicyCall, request: Reques
 		const now = context.clock.now();
 		const readable = isRecord(record) && !holdsSecret(record, cache.sensitive);
 		// Stored before a write of its path was delivered (read your own writes): dropped here if no drop removed it yet.
-		if (!readable || now > record.until || now < record.storedAt - skewMs || (now > record.storedAt + cache.maxStaleMs && !ownLimit(record)) || record.storedAt < (cache.written.get(pathOf(record.url)) ?? 0)) {
+		if (!readable || now > record.until || now < record.storedAt - skewMs || (now > record.storedAt + cache.maxStaleMs && !ownLimit(record)) || outdated(cache, record)) {
 			if (record !== undefined) {
 				if (!readable) {
 					storageError(context, 'cache', 'decode', new TypeError('Unreadable cache record'), stored);

@@ -1,18 +1,6 @@
 import { redact } from '../utils/sensitive.js';
-import { urlOf } from './keys.js';
+import { pathOf, urlOf } from './keys.js';
 import type { CacheState } from './state.js';
-
-/**
- * A URL without its query, its fragment and the slashes that end its path: what the copies of a
- * written URL, its collection or its parent path share (`/todos/` is `/todos`, for an API whose
- * paths end with a slash).
- */
-export const pathOf = (url: string): string => {
-	const at = url.search(/[?#]/);
-	const path = at < 0 ? url : url.slice(0, at);
-	// Most paths end without a slash: no second pass for them (this runs for every copy written).
-	return path.endsWith('/') ? path.replace(/\/+$/, '') : path;
-};
 
 /**
  * The paths whose copies a delivered write makes unusable (API.md "Read your own writes"), as

@@ -1,4 +1,5 @@
-import { pathOf, touchedBy } from '../cache/superseded.js';
+import { pathOf } from '../cache/keys.js';
+import { touchedBy } from '../cache/superseded.js';
 import type { ClientOf as Client } from '../core/client-types.js';
 import { canParse, describe } from '../utils/validate.js';
 import { takes } from './takes.js';
