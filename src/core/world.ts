@@ -41,7 +41,7 @@ export interface World {
 	check?: (() => unknown) | undefined;
 }
 
-/** Past this many identities or ids noted, they collapse into a clear of their part (see `Worlds.note`): older work writes nothing (it stays safe). */
+/** Past this many identities or ids noted, the oldest stands for all of its part's (see `Worlds.note`): older work writes none of them (it stays safe). */
 const maxNotes = 256;
 
 /** The part every clear of the client notes (`client.clear()`): every part's work is checked against it. */
@@ -166,22 +166,22 @@ export class Worlds {
 
 	/** A clear or a removal noted: made here (`#tell`), or heard from another tab (checked by src/core/world-tabs.ts). */
 	note(note: string): void {
-		const at = ++this.#at;
-		// Bounded: the removals of ids, then (still full) the clears of identities, become a clear of
-		// their part now (conservative: older work of it writes nothing). A clear of a part keeps its
-		// place: noted again now, it would end work started after it (a logout's `client.clear()`
-		// would end everything in flight at each overflow).
 		const notes = this.#notes;
-		for (const kind of ['#r:', '#']) {
-			for (const each of notes.size < maxNotes ? [] : [...notes.keys()]) {
-				if (each.includes(kind)) {
-					notes.delete(each);
-					notes.set(each.split('#')[0]!, at);
-				}
+		// Bounded: the oldest removal becomes one of every id of its part (`part#r:`), the oldest clear of an
+		// identity a clear of its part, each as of when it was noted (conservative: older work writes none of
+		// them) — never as of now, and a removal never a clear: work started since stays current, and work
+		// in flight still writes what no removal touched (a read's stale answer, a write being queued).
+		for (const [each, at] of notes.size < maxNotes ? [] : notes) {
+			const [part, kind = 'r:'] = each.split('#'); // A part's own clear, or `part#r:`, stays.
+			if (kind !== 'r:') {
+				notes.delete(each);
+				const into = kind[0] === 'r' ? `${part}#r:` : part!;
+				notes.set(into, Math.max(notes.get(into) ?? 0, at));
+				break;
 			}
 		}
 
-		notes.set(note, at);
+		notes.set(note, ++this.#at);
 	}
 }
 
@@ -206,7 +206,7 @@ class Started implements World {
 
 	current(part = all, id?: string): boolean {
 		return this.#now() === this.identity && !this.#cleared(all)
-			&& (part === all || (!this.#cleared(part) && (id === undefined || !this.#since(`${part}#r:${id}`))));
+			&& (part === all || (!this.#cleared(part) && (id === undefined || !(this.#since(`${part}#r:${id}`) || this.#since(`${part}#r:`)))));
 	}
 
 	/** Whether `part` was cleared since the start: all of it, or the work's identity's. */

@@ -180,4 +180,40 @@ describe('read your own writes', () => {
 		expect([await kit.servedStale(writer, 'ryw/g/todos/2'), await kit.servedStale(reader, 'ryw/g/todos/2')]).toEqual([false, false]);
 		listed();
 	});
+
+	// Defect hunt, seventh round: each 128th or so delivered write made every read then in flight a read after a clear.
+	it('a read in flight while hundreds of writes to other paths are delivered is still answered by its copy when its network fails', async () => {
+		let failRead: (() => void) | undefined;
+		const api = kit.make({
+			name: 'ryw-h',
+			fetch: async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+				const request = input as Request;
+				if (request.method !== 'GET') {
+					return new Response(null, { status: 204 }); // Delivered.
+				}
+
+				if (failRead) {
+					await new Promise<void>((resolve) => {
+						failRead = resolve;
+					});
+					throw new TypeError('fetch failed');
+				}
+
+				return fetch(request, init);
+			},
+		});
+		await warm(api, ['ryw/h/todos']);
+		failRead = () => undefined;
+		const read = api.get('ryw/h/todos', { staleCache: { networkTimeoutMs: false } });
+		await vi.waitFor(() => expect(failRead).not.toBe(undefined));
+		for (let index = 1; index <= 300; index++) {
+			await api.put(`ryw/h/notes/${index}`, { json: {} });
+		}
+
+		failRead!();
+		const response = await read.catch((error: unknown) => error);
+		// Before: the TypeError (the overflow of notes counted as a clear of the cache made during the read).
+		expect(response).toBeInstanceOf(Response);
+		expect((response as Response).headers.get('cache-status')).toMatch(/detail=network/);
+	});
 });

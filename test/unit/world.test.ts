@@ -86,9 +86,27 @@ describe('World', () => {
 		}
 
 		expect([work.current(), work.current('outbox'), work.current('breaker')]).toEqual([true, true, true]);
-		expect(work.current('cache')).toBe(false); // conservative: a read started before stores nothing
+		expect(work.current('cache', 'https://api.test/other')).toBe(false); // conservative: a read started before stores no copy
+		expect(work.current('cache')).toBe(true); // but no clear was made: its stale answer still answers (defect hunt, seventh round)
 		const alice = worlds.open('alice', () => 'alice');
 		expect(alice.current('outbox')).toBe(true);
+	});
+
+	// Defect hunt, seventh round: every overflow made all the notes a clear of their parts noted now, ending work started after every one of them.
+	it('bounded: work started after the notes that overflow stays current (a read in flight as the 129th delivered write is told)', () => {
+		const worlds = new Worlds();
+		for (let index = 1; index < 256; index++) {
+			worlds.removed('cache', `https://api.test/todos/${index}`);
+		}
+
+		worlds.removed('outbox', 'e0'); // an entry discarded
+		const read = worlds.open('bob', () => 'bob'); // a read in flight, its copy of another path to be stored
+		const write = worlds.open('bob', () => 'bob'); // a write to be queued
+		worlds.removed('cache', 'https://api.test/todos/256');
+		worlds.removed('cache', 'https://api.test/todos/257');
+		// Before: [false, false] (the removals made clears of 'cache' and 'outbox' as of now).
+		expect([read.current('cache', 'https://api.test/other'), write.current('outbox')]).toEqual([true, true]);
+		expect([read.current('cache', 'https://api.test/todos/257'), write.current('outbox', 'e0')]).toEqual([false, true]);
 	});
 
 	it('PolicyContext.world(), for work outside a call that belongs to no user: client.clear() (also of another client of the name) and its part\'s clear end it; an identity change or clear({ identity }) does not', () => {
