@@ -5,6 +5,7 @@ import type { Drain } from './drain.js';
 import { lastErrorOf, outcomeOf, scheduleOf } from './outcome.js';
 import type { Queue } from './queue.js';
 import type { OutboxRecord } from './record.js';
+import type { World } from '../core/world.js';
 
 const ignore = (): undefined => undefined;
 
@@ -20,7 +21,7 @@ const ignore = (): undefined => undefined;
  * closed: nothing is written back then, and the stored entry (if any is left) keeps its lease.
  * Then the drain runs for what waits behind it. Never rejects.
  */
-export const follow = async (queue: Queue, drain: Drain, call: PolicyCall, record: OutboxRecord, key: string, run: Promise<Response>): Promise<void> => {
+export const follow = async (queue: Queue, drain: Drain, call: PolicyCall, record: OutboxRecord, key: string, run: Promise<Response>, kept: World): Promise<void> => {
 	const { context, options } = queue;
 	let response: Response | undefined;
 	let error: unknown;
@@ -40,10 +41,11 @@ export const follow = async (queue: Queue, drain: Drain, call: PolicyCall, recor
 		const current = (): boolean => following() && call.world.current('outbox', record.id);
 		const now = context.clock.now();
 		if (!failure) {
-			// Delivered: the values its dependents (`outbox.ref()`) ask for are kept and its answer held in memory
-			// a while, then it is removed (`outbox:sent` with `early: true`) — unless it was discarded or the
-			// outbox cleared since its call started: its dependents are then 'parent' dead letters, never sent.
-			await queue.deliver(record, key, response!, () => call.world.current('outbox', record.id), call.world);
+			// Delivered: the values its dependents (`outbox.ref()`) ask for are kept (`kept`: also once another identity
+			// is signed in, whose chain waits for its own) and its answer held in memory a while, then it is removed
+			// (`outbox:sent` with `early: true`) — unless it was discarded or the outbox cleared (all, or of its
+			// identity) since it was stored: its dependents are then 'parent' dead letters, never sent.
+			await queue.deliver(record, key, response!, () => kept.current('outbox', record.id), call.world);
 			return true;
 		}
 

@@ -203,6 +203,9 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 
 		throw error;
 	};
+	// What its own attempt's delivery is checked against when it keeps values (`follow`): the clears and removals
+	// since now, not who is signed in then (an identity change holds the chain whole: its dependents wait for it).
+	const kept = context.world(call.identity);
 	if (!call.world.current('outbox')) {
 		return notStored();
 	}
@@ -257,7 +260,7 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 	registerSync(context.name);
 	if (run) {
 		queue.followed(call, id);
-		background(context, 'outbox', call.waitUntil, async () => follow(queue, drain, call, { ...record }, key, run));
+		background(context, 'outbox', call.waitUntil, async () => follow(queue, drain, call, { ...record }, key, run, kept));
 	} else if (nextAttemptAt > createdAt) {
 		drain.arm(nextAttemptAt);
 	} else if (context.reachability(record.scope) !== 'offline') {

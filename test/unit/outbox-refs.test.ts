@@ -432,6 +432,38 @@ describe('an identity change holds the chain whole (API.md "Writes that depend o
 	});
 });
 
+describe('an identity change while the parent told "queued" at its deadline is still in flight (defect hunt, seventh round)', () => {
+	it('its own attempt delivers it after the switch: the value is kept, and the dependent goes out when ann returns (not a \'parent\' dead letter)', async () => {
+		let who = 'ann';
+		let release: () => void = () => undefined;
+		const held = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		const slow = async (input: Parameters<typeof fetch>[0]): Promise<Response> => {
+			if ((input as Request).method === 'POST') {
+				await held;
+			}
+
+			return todoApi(input);
+		};
+		const api = h.make({ fetch: slow, identity: () => who, outbox: { networkTimeoutMs: 20 } });
+		const parent = await queued(api.post('todos', { json: {} }));
+		const child = await queued(api.put(`todos/${api.outbox.ref(parent, '/id')}`, { json: { v: 1 } }));
+		who = 'bob'; // The user signs out while the parent's first attempt is in flight.
+		const sentEarly = new Promise((resolve) => api.on('outbox:sent', resolve));
+		release();
+		await sentEarly;
+		await api.outbox.flush();
+		expect((await api.outbox.list()).map((each) => each.id)).toEqual([child]);
+		who = 'ann';
+		await api.outbox.flush();
+		await until(async () => (await api.outbox.size()) === 0);
+		// Before: the PUT was a 'parent' dead letter (the value was not kept once bob was signed in), never sent.
+		expect(await api.outbox.deadLetters()).toEqual([]);
+		expect(sent.map((each) => `${each.method} ${each.url}`)).toEqual([`POST ${h.api.url}/todos`, `PUT ${h.api.url}/todos/100`]);
+	});
+});
+
 describe('a dependent queued while its parent is being delivered (in this tab or another)', () => {
 	it('its pointers are recorded before the delivery reads them, or the call is an InvalidRequestError with nothing stored: never a \'parent\' dead letter after being told "queued"', async () => {
 		let answered = false;
