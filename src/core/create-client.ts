@@ -140,7 +140,8 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 
 	const client = bind(call);
 	client.extend = ((more: O | ((parent: O) => O)) => {
-		const merged = mergeOptions(userOptions, typeof more === 'function' ? more(userOptions) : more, entry.slots);
+		// The function form gets the parent's options as ky holds them (every hook list, headers merged), as ky's does.
+		const merged = mergeOptions(userOptions, typeof more === 'function' ? more(mergeOptions(userOptions, undefined, entry.slots)) : more, entry.slots);
 		const same = (merged as CoreClientOptions).name === options.name && (merged as CoreClientOptions).store === options.store;
 		return assemble(merged, entry, same ? stores : undefined);
 	}) as AnyClient['extend'];

@@ -158,6 +158,28 @@ describe('ky parity: extend() merges exactly as ky', () => {
 		expect(seen[0]!.url).toBe('https://api.test/v1/users/7');
 	});
 
+	it('the function form gets the parent options as ky\'s gets them (every hook list, headers given as pairs as a Headers), from a created client as from an extended one', () => {
+		const { fetch } = transport(() => new Response('ok'));
+		// What a function form sees, comparable: a function as 'fn', a Headers as its entries.
+		const shown = (options: unknown): string => JSON.stringify(options, (_key, value: unknown) => typeof value === 'function' ? 'fn' : value instanceof Headers ? ['Headers', [...value]] : value);
+		const seenBy = (extend: (form: (parent: object) => object) => unknown): string => {
+			let parent: object = {};
+			extend((given) => {
+				parent = given;
+				return {};
+			});
+			return shown(parent);
+		};
+
+		const given = { fetch, headers: [['x-a', '1']] as [string, string][], hooks: { afterResponse: [() => undefined] } };
+		const api = createCore(given);
+		const kys = seenBy((form) => ky.create(given).extend(form));
+		expect([seenBy((form) => api.extend(form)), seenBy((form) => api.extend({}).extend(form))]).toEqual([kys, kys]);
+		// A ky user's function form that reads a hook list the parent holds (none of its own given).
+		expect(() => api.extend((parent) => ({ hooks: { beforeRequest: [...parent.hooks!.beforeRequest!] } })).close()).not.toThrow();
+		api.close();
+	});
+
 	it('extend() with nothing, or a function form that returns nothing, is the parent\'s options again (as ky); anything else but an object is a TypeError', async () => {
 		const { seen, fetch } = transport(() => new Response('ok'));
 		// ky's types ask for an argument; its runtime (and ours) takes none.
