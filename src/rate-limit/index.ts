@@ -39,8 +39,8 @@ export interface RateLimitOptions {
 	 */
 	perSecond?: number;
 	/**
-	 * Requests a scope may send at once before the bucket's rate applies (the bucket's size).
-	 * @default perSecond (one second's worth)
+	 * Requests a scope may send at once before the bucket's rate applies (the bucket's size): at least 1.
+	 * @default perSecond (one second's worth), at least 1
 	 */
 	burst?: number;
 	/**
@@ -217,7 +217,8 @@ const sleep = async (ms: number, ...signals: AbortSignal[]): Promise<void> => ne
 export const rateLimit = (given?: RateLimitOptions): Policy<'rateLimit'> => {
 	const options = optionsOf(given, 'rateLimit');
 	const { perSecond, fromHeaders = true, maxResetMs = 60_000, share } = options;
-	const burst = options.burst ?? perSecond ?? 1;
+	// One second's worth, and at least the one token a call takes (`perSecond: 0.5` is a call every 2 s).
+	const burst = options.burst ?? Math.max(perSecond ?? 1, 1);
 	if (perSecond !== undefined) {
 		check(isPositiveFinite(perSecond), 'rateLimit.perSecond', perSecond, 'a positive finite number');
 	}

@@ -256,6 +256,26 @@ describe('rate limit: in the client', () => {
 		expect(() => rateLimit({ maxResetMs: -1 })).toThrow(/rateLimit\.maxResetMs/);
 		expect(() => rateLimit({ fromHeaders: 'yes' as never })).toThrow(/rateLimit\.fromHeaders/);
 	});
+
+	it('a rate under one a second without a burst (perSecond: 0.5, a call every 2 s) is taken, its bucket holding one token: never a RangeError about a burst nobody gave', async () => {
+		const made = (() => {
+			try {
+				return rateLimit({ perSecond: 0.5 });
+			} catch (error) {
+				return (error as Error).message;
+			}
+		})();
+		expect(typeof made === 'string' ? made : 'made').toBe('made');
+		const { api, clock, sent } = setup(made as ReturnType<typeof rateLimit>, 5_000);
+		expect(await api.get('https://api.test/1').text()).toBe('ok');
+		// One token in the bucket, the next 2 s away: more than this call's 1 s budget.
+		const second = api.get('https://api.test/2', { totalTimeout: 1_000 }).catch((error: unknown) => error);
+		expect(await second).toBeInstanceOf(RateLimitedError);
+		expect((await second as RateLimitedError).retryAfterMs).toBe(2_000);
+		clock.advance(2_000);
+		expect(await api.get('https://api.test/3').text()).toBe('ok');
+		expect(sent).toEqual([t0, t0 + 2_000]);
+	});
 });
 
 describe('rate limit: shared across tabs', () => {
