@@ -12,6 +12,8 @@ const numbers = list('number');
 // A falsy one is none, as in ky (`prefix: false`).
 const urlish: Rule = [(value) => !value || typeof value === 'string' || value instanceof URL, 'a string, a URL or false'];
 // ky's own bounds on a delay, in ms: `Infinity` is ky's "none".
+// An options object, not a list: ky reads no option of a list (its hooks never run, its retry options are ky's defaults).
+const record = (value: unknown): boolean => isObject(value) && !Array.isArray(value);
 const nonNegative: Rule = [(value) => typeof value === 'number' && value >= 0, 'a non-negative number of ms'];
 
 /**
@@ -25,13 +27,14 @@ const kyRules: Record<string, Rule> = {
 	// ky joins any value as text: a number or an object would make every URL a wrong one.
 	prefix: urlish, baseUrl: urlish,
 	method: is('string'), fetch: fn, parseJson: fn, stringifyJson: fn, onDownloadProgress: fn, onUploadProgress: fn, waitUntil: fn, timeout: ms, totalTimeout: ms,
-	retry: [(value) => typeof value === 'number' || isObject(value), 'a number or an object', true],
+	retry: [(value) => typeof value === 'number' || record(value), 'a number or an object', true],
 	'retry.limit': [isNonNegativeInteger, 'a non-negative integer'], 'retry.methods': strings, 'retry.delay': fn,
 	'retry.shouldRetry': fn, 'retry.backoffLimit': nonNegative, 'retry.maxRetryAfter': nonNegative,
 	// ky reads these at each request: a wrong one there fails (or silently changes) every call.
 	'retry.statusCodes': numbers, 'retry.afterStatusCodes': numbers, 'retry.retryOnTimeout': is('boolean'),
 	'retry.jitter': [(value) => typeof value === 'boolean' || typeof value === 'function', 'a boolean or a function'],
-	hooks: [() => true, '', true], 'hooks.init': fns, 'hooks.beforeRequest': fns, 'hooks.beforeRetry': fns, 'hooks.beforeError': fns, 'hooks.afterResponse': fns,
+	// An object of hook lists (or ky's `replaceOption()` marker): null crashes ky, a list or a number runs no hook.
+	hooks: [record, 'an object', true], 'hooks.init': fns, 'hooks.beforeRequest': fns, 'hooks.beforeRetry': fns, 'hooks.beforeError': fns, 'hooks.afterResponse': fns,
 };
 
 /**
@@ -90,7 +93,7 @@ const checkCacheMode = (cache: unknown): void => {
 export const checkCallOptions = (options: Record<string, unknown>, checks: readonly Placed[]): InvalidRequestError | undefined => {
 	try {
 		// As ky's `validateAndMerge`: an array is no options object (never read as none).
-		check(isObject(options) && !Array.isArray(options), 'options', options, 'an object, not an array');
+		check(record(options), 'options', options, 'an object, not an array');
 		checkRules(options, callRules);
 		checkCacheMode(options.cache);
 		// Each policy checks its own per-call option (given, not `false`): an own key only (a slot named
@@ -150,7 +153,7 @@ export const checkClientOptions = (options: Record<string, unknown>): void => {
 
 /** Throws a TypeError, as ky does, for client options that are not an object. */
 export const checkOptionsObject = (options: unknown): void => {
-	if (options !== undefined && (!isObject(options) || Array.isArray(options))) {
+	if (options !== undefined && !record(options)) {
 		throw new TypeError('The `options` argument must be an object');
 	}
 };

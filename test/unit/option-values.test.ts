@@ -170,6 +170,8 @@ describe('a value of the wrong type is a RangeError naming the option where it i
 		['retry.backoffLimit', { retry: { backoffLimit: -1 } }], ['retry.maxRetryAfter', { retry: { maxRetryAfter: Number.NaN } }],
 		// ky's functions it calls only for a body: every write with one failed later ("own is not a function").
 		['stringifyJson', { stringifyJson: 5 }], ['onUploadProgress', { onUploadProgress: 'x' }],
+		// `hooks` as a list (its hooks never ran) or null (a raw "Cannot convert undefined or null to object", naming nothing).
+		['hooks', { hooks: [() => undefined] }], ['hooks', { hooks: null }], ['hooks', { hooks: 5 }], ['retry', { retry: [3] }],
 	];
 	it.each(wrong)('%s (%o): createClient and the core throw; per call (ky\'s options) an InvalidRequestError naming it, no I/O', async (name, options) => {
 		for (const make of [() => createClient({ store: memoryStore, ...options }), () => createCore(options)]) {
@@ -177,7 +179,7 @@ describe('a value of the wrong type is a RangeError naming the option where it i
 			expect(make).toThrow(`\`${name}\` must be`);
 		}
 
-		if (name.startsWith('retry.') || name === 'stringifyJson' || name === 'onUploadProgress') {
+		if (name.startsWith('retry') || name === 'stringifyJson' || name === 'onUploadProgress' || name === 'hooks') {
 			const api = createClient({ prefix: `${server.url}/`, store: memoryStore });
 			const before = hits;
 			const error = await api.put('x', { json: { a: 1 }, ...options }).catch((caught: unknown) => caught);
