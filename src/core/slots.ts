@@ -75,7 +75,7 @@ export const createParts = (options: CoreClientOptions, context: PolicyContext):
 			// Only `undefined` is "not given" (API.md "Option values"): `at: null` is no object of bands.
 			const at: unknown = value.at === undefined ? {} : value.at;
 			if (!isObject(at)) {
-				throw new TypeError(`The \`${key}\` policy's \`at\` must be an object of bands ({ wrap?, layer? }); got ${String(at)}`);
+				throw new TypeError(`The \`${key}\` policy's \`at\` must be an object of bands ({ wrap?, layer? }), not ${describe(at)}`);
 			}
 
 			const parts: unknown = value.create(context);

@@ -151,6 +151,11 @@ describe('the open pipeline: a policy\'s faults stay its own', () => {
 		expect(() => createCore({ mine } as never)).toThrow('The `mine` policy\'s `at.layer` must be a finite number; got "450"');
 	});
 
+	it('an `at` given as a string (a band written without its object) reads as one in the message too', () => {
+		const mine = { slot: 'mine', at: '450', create: () => ({ layer: (next: unknown) => next }) };
+		expect(() => createCore({ mine } as never)).toThrow('The `mine` policy\'s `at` must be an object of bands ({ wrap?, layer? }), not "450"');
+	});
+
 	it('a create() that throws makes createClient throw it, the parts already made closed', () => {
 		const closed: string[] = [];
 		const fault = new Error('cannot');
