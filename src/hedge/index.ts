@@ -123,7 +123,26 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Set<Re
 		const attempt = new Request(body, { signal: AbortSignal.any([request.signal, controller.signal]), referrer: request.referrer, referrerPolicy: request.referrerPolicy });
 		controllers.push(controller);
 		pending++;
+		const failed = (error: unknown): void => {
+			if (--pending === 0 && !settled) {
+				finish();
+				// The caller gave up (its signal): its abort, never a transient answer held for a better one.
+				if (lost && !request.signal.aborted) {
+					resolve(lost);
+				} else {
+					drop(lost);
+					reject(error);
+				}
+			}
+		};
+
 		next(attempt, hedge ? { ...init, hedge: () => admit(settled, context, latencies, request, scope, hedge) } : init).then((response) => {
+			// A layer below that resolves with no Response (an app's that forgot its `return`) fails the attempt as a rejection does.
+			if (typeof response?.status !== 'number') {
+				failed(new TypeError('A policy\'s layer resolved with no Response'));
+				return;
+			}
+
 			pending--;
 			if (settled) {
 				drop(response);
@@ -138,18 +157,7 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Set<Re
 				drop(lost);
 				resolve(response);
 			}
-		}, (error: unknown) => {
-			if (--pending === 0 && !settled) {
-				finish();
-				// The caller gave up (its signal): its abort, never a transient answer held for a better one.
-				if (lost && !request.signal.aborted) {
-					resolve(lost);
-				} else {
-					drop(lost);
-					reject(error);
-				}
-			}
-		});
+		}, failed);
 		if (hedge < maxHedges) {
 			timer = setTimeout(() => {
 				timers.delete(timer!);

@@ -1,7 +1,8 @@
 /** Hedging, round-4 variants: a keyed write's hedge meets the server's idempotency rules. */
 import { describe, expect, it, vi } from 'vitest';
-import { createClient } from '../../src/entries/core.js';
+import { classify, createClient } from '../../src/entries/core.js';
 import { hedge } from '../../src/entries/hedge.js';
+import type { FetchInit, FetchLike, Layer, Policy } from '../../src/entries/policy.js';
 
 /**
  * An origin keeping the IETF Idempotency-Key rules (draft-ietf-httpapi-idempotency-key-header, as
@@ -62,6 +63,19 @@ describe('hedge: keyed writes', () => {
 			}) as typeof fetch,
 		});
 		await expect(api.post('https://api.test/orders', { json: {}, headers: { 'idempotency-key': 'k' } })).rejects.toMatchObject({ response: { status: 409 } });
+		api.close();
+	});
+});
+
+describe('hedge: a layer below it that resolves with no Response (an app layer that forgot its `return`)', () => {
+	it('fails that call at once, as one that rejects would: never a call held until its totalTimeout, nor an unhandled rejection', async () => {
+		const forgetful = (next: FetchLike) => async (request: Request, init?: FetchInit): Promise<void> => {
+			await next(request, init);
+		};
+		const forgot: Policy = { slot: 'forgot', create: () => ({ layer: forgetful as unknown as Layer }) };
+		const api = createClient({ retry: 0, fetch: (async () => new Response('ok')) as typeof fetch, hedge: hedge({ delayMs: 10_000 }), forgot } as never);
+		const error = await api.get('https://api.test/a', { totalTimeout: 1_000 }).catch((caught: unknown) => caught);
+		expect([(error as Error).name, (error as Error).message, classify(error).code]).toEqual(['TypeError', 'A policy\'s layer resolved with no Response', 'UNKNOWN']);
 		api.close();
 	});
 });
