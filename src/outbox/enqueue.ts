@@ -354,10 +354,11 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 	const ms = options.networkTimeoutMs;
 	try {
 		// With a deadline (and where the attempt can be followed past the call: a Worker needs its waitUntil), the
-		// first of the run and the deadline (`undefined`: the deadline, a run answers a Response).
-		const first = ms === false || full || diesWithRequest(call.waitUntil) ? await run : await within(run, ms - (context.clock.now() - start));
+		// first of the run and the deadline (`undefined`: the deadline). The run's answer comes boxed: one
+		// without a Response (`ky.stop` from a `beforeRetry` hook resolves `undefined`) is the caller's, never a deadline.
+		const first = ms === false || full || diesWithRequest(call.waitUntil) ? [await run] : await within(run.then((response) => [response]), ms - (context.clock.now() - start));
 		if (first || !call.request || secretUrl(context, call.request.url)) {
-			return first ?? await run;
+			return first ? first[0]! : await run;
 		}
 	} catch (error) {
 		if (!storable(context, call, error) || !call.request || secretUrl(context, call.request.url)) {

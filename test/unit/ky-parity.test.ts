@@ -5,7 +5,7 @@
 import ky, { ForceRetryError, HTTPError, NetworkError, SchemaValidationError, TimeoutError, replaceOption } from 'ky';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient as createCore } from '../../src/entries/core.js';
-import { createClient, InvalidRequestError, isStale, memoryStore, type RetryEvent } from '../../src/entries/index.js';
+import { createClient, InvalidRequestError, isStale, memoryStore, outbox, type RetryEvent } from '../../src/entries/index.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 import { createHandler, createState } from '../helpers/server-handler.js';
 
@@ -304,6 +304,14 @@ describe('ky parity: retry events through ky\'s beforeRetry hook', () => {
 		const seen = events(api as never);
 		expect(await api.get('https://api.test/')).toBeUndefined();
 		expect(seen).toEqual([]);
+		api.close();
+	});
+
+	it('a beforeRetry hook returning ky.stop on a keyed POST resolves undefined with the outbox too: nothing queued, nothing replayed', async () => {
+		const { seen, fetch } = transport(() => new Response('', { status: 503 }));
+		const api = createClient({ fetch, store: memoryStore, name: 'stopped-write', outbox: outbox(), retry: { limit: 2, delay: () => 0 }, hooks: { beforeRetry: [() => ky.stop] } });
+		const outcome = await api.post('https://api.test/orders', { json: { item: 1 }, idempotencyKey: true }).catch((error: unknown) => (error as Error).name);
+		expect([outcome, await api.outbox.size(), seen.length]).toEqual([undefined, 0, 1]);
 		api.close();
 	});
 
