@@ -42,9 +42,8 @@ export interface FailoverOptions {
 	replays?: boolean;
 }
 
-/** A response that counts as the origin failing (with `throwHttpErrors: false`). */
-/** A resolved answer that means the origin failed (`throwHttpErrors: false`): `classifyStatus` says transient. */
-const failing = (response: Response): boolean => classifyStatus(response.status)?.transient === true;
+/** A resolved answer that means the origin failed (`throwHttpErrors: false`): `classifyStatus` says transient. None (`ky.stop` resolves `undefined`) is the caller's stop. */
+const failing = (response: Response | undefined): boolean => response !== undefined && classifyStatus(response.status)?.transient === true;
 
 /**
  * Whether the caller keyed the call: its `idempotencyKey`, or an `Idempotency-Key` it gave in the

@@ -1,5 +1,6 @@
 /** Failover, round-4 variants: a keyed call given as a Request with a body. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import ky from 'ky';
 import { createClient } from '../../src/entries/core.js';
 import { failover } from '../../src/entries/failover.js';
 import { type Origin, startOrigin } from '../helpers/origin.js';
@@ -29,6 +30,20 @@ describe('failover variants', () => {
 		const response = await api.post(`${primary.server.url}/mutate?id=stream-body`, { body, duplex: 'half', idempotencyKey: 'stream-1', headers: { 'content-type': 'application/json' } } as never);
 		expect([response.status, new URL(response.url).origin]).toEqual([201, mirror.server.url]);
 		expect(mirror.state.applied.get('stream-body')).toEqual([expect.objectContaining({ key: 'stream-1', body: '{"s":2}' })]);
+		api.close();
+	});
+});
+
+describe('failover and ky.stop', () => {
+	it('a beforeRetry hook returning ky.stop resolves the call undefined, as without failover: never a TypeError reading the answer it has not got', async () => {
+		const sent: string[] = [];
+		const fetch = (async (request: Request) => {
+			sent.push(new URL(request.url).origin);
+			return new Response('busy', { status: 503 });
+		}) as typeof globalThis.fetch;
+		const api = createClient({ fetch, retry: { limit: 2, delay: () => 0 }, hooks: { beforeRetry: [() => ky.stop] }, failover: failover({ mirrors: { 'https://api.test': ['https://mirror.test'] } }) });
+		const outcome = await api.get('https://api.test/a').catch((error: unknown) => `${(error as Error).name}: ${(error as Error).message}`);
+		expect([outcome, sent]).toEqual([undefined, ['https://api.test']]);
 		api.close();
 	});
 });
