@@ -39,9 +39,15 @@ const following = async (fetch: FetchLike, request: Request, init: FetchInit | u
 		}
 
 		void response.body?.cancel().catch(() => undefined);
-		const url = new URL(location, current.url);
-		// As fetch's own following: at most 20 hops, each to http(s) (not `data:` or `blob:`), else a network error.
-		if (hops === 20 || !/^https?:$/.test(url.protocol)) {
+		let url: URL | undefined;
+		try {
+			url = new URL(location, current.url);
+		} catch {
+			// No URL (`Location: http://[x`): a network error below.
+		}
+
+		// As fetch's own following: at most 20 hops, each to an http(s) URL (not `data:` or `blob:`), else a network error.
+		if (hops === 20 || !url || !/^https?:$/.test(url.protocol)) {
 			throw new NetworkError(current);
 		}
 

@@ -34,6 +34,11 @@ beforeAll(async () => {
 			return new Response(null, { status: 302, headers: { location: 'data:text/plain,not-from-the-origin' } });
 		}
 
+		if (url.pathname.startsWith('/to-nowhere')) {
+			// A Location that is no URL: fetch's own following gives a network error (RFC 9110 §10.2.2, Fetch "HTTP-redirect fetch").
+			return new Response(null, { status: 302, headers: { location: 'http://[not-an-address' } });
+		}
+
 		if (url.pathname.startsWith('/away')) {
 			// 307: the method and body go again; to the other server (another origin), with the client's credentials.
 			return new Response(null, { status: 307, headers: { location: `${other.url}/landed` } });
@@ -284,6 +289,14 @@ describe('deadlineHeader', () => {
 		expect(await code(here.get('to-data'))).toBe('NETWORK');
 		// So is a 21st redirect (before: UNKNOWN, a TypeError of steadfetch's own that no fetch throws).
 		expect([await code(api.get('loop')), await code(here.get('loop'))]).toEqual(['NETWORK', 'NETWORK']);
+		api.close();
+	});
+
+	it('a redirect whose Location is no URL is a network error, as fetch\'s own following gives', async () => {
+		const api = createClient({ baseUrl: `${server.url}/`, deadlineHeader: 'request-timeout-ms', retry: 0 });
+		const here = api.withContext(fresh(), { request: new Request('https://worker.test/', { headers: { 'request-timeout-ms': '5000' } }) });
+		expect(await code(api.get('to-nowhere'))).toBe('NETWORK');
+		expect(await code(here.get('to-nowhere'))).toBe('NETWORK');
 		api.close();
 	});
 
