@@ -124,7 +124,15 @@ const exchange = async (context: PolicyContext, sync: SharedCoordinator['sync'],
 		// `link.at` stays when this isolate last asked for the state (`fresh`): an answer to a report or a
 		// probe says nothing of failures other isolates had not reported yet, so it does not put off the
 		// next call's sync (else a call `sharedCacheMs` after the last could go out under it).
-		adopt(circuit, (link.down || fleets) && record.at <= held.at ? { ...record, at: held.at + 1 } : record, 'shared');
+		const taken = (link.down || fleets) && record.at <= held.at ? { ...record, at: held.at + 1 } : record;
+		const before = circuit.consecutive;
+		adopt(circuit, taken, 'shared');
+		// The fleet's closed state taken after an unreachable episode over the closed state this isolate counted
+		// in alone is the same state: the failures in a row it counted are not dropped (else as many again before it opens).
+		if (link.down && held.state === 'closed' && taken.state === 'closed') {
+			circuit.consecutive = before;
+		}
+
 		// The fleet's failures in a row (`failures`: only whether there are any is read); a coordinator
 		// that does not say them says it through this isolate's own outcomes only.
 		link.clean = record.state === 'closed' && !answer.record.failures && !link.failing;

@@ -171,3 +171,35 @@ describe('shared breaker: bad input (sixth round)', () => {
 		}
 	});
 });
+
+describe('shared breaker: the fleet\'s count of failures in a row (seventh round)', () => {
+	it('an isolate that adopts the fleet\'s closed state after an unreachable episode keeps its own failures in a row: it does not count again from 0', async () => {
+		const clock = new ManualClock();
+		const states = new Map<string, ScopeState>();
+		let reachable = false;
+		const coordinator = sharedCoordinator(async (scope, message) => {
+			if (!reachable) {
+				throw new Error('not connected yet'); // ioredis before it is ready, without an offline queue
+			}
+
+			const state = states.get(scope) ?? emptyState(scope);
+			states.set(scope, state);
+			return structuredClone(sync(state, message as SyncMessage, clock.now()));
+		});
+		const fetch = async (): Promise<Response> => new Response('down', { status: 503 });
+		const api = createClient({ clock, random: () => 0.5, retry: 0, fetch, breaker: breaker({ shared: coordinator, consecutiveFailures: 5, share: false }) });
+		const errors: unknown[] = [];
+		api.on('storage:error', (event) => errors.push(event.operation));
+		expect(await outcome(api.get(`${origin}/x`))).toBe('503'); // its first sync fails: the isolate decides alone
+		expect([errors, api.breaker(`${origin}/x`).consecutiveFailures]).toEqual([['shared'], 1]);
+		reachable = true;
+		clock.advance(10);
+		expect(await outcome(api.get(`${origin}/x`))).toBe('503'); // its report reaches the fleet, which counts it
+		await vi.waitFor(() => expect(states.get(origin)?.consecutive).toBe(1));
+		await new Promise((resolve) => setTimeout(resolve, 0)); // the answer is taken within microtasks of the fleet's write: all run by now
+		// Its own 2 failures in a row (the fleet heard 1: the first report failed). Before: 0, the fleet's closed state
+		// adopted over the isolate's own and its count dropped: 5 more failures before it opened.
+		expect(api.breaker(`${origin}/x`).consecutiveFailures).toBe(2);
+		api.close();
+	});
+});
