@@ -58,7 +58,8 @@ const following = async (fetch: FetchLike, request: Request, init: FetchInit | u
 		}
 
 		const body = get ? null : copy?.body ?? null;
-		current = new Request(url, { method: get ? 'GET' : current.method, headers, body, signal: current.signal, redirect: 'manual', ...body ? { duplex: 'half' } : {} } as RequestInit);
+		// Its cache mode goes on (`no-store`: workerd's cache bypassed for every hop), as fetch's own following keeps it; none where the runtime has none.
+		current = new Request(url, { method: get ? 'GET' : current.method, headers, body, signal: current.signal, redirect: 'manual', ...body ? { duplex: 'half' } : {}, cache: current.cache === 'default' ? undefined : current.cache } as RequestInit);
 		stamp(current);
 		counted();
 	}

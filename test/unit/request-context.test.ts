@@ -300,6 +300,21 @@ describe('deadlineHeader', () => {
 		api.close();
 	});
 
+	it('a redirect followed by steadfetch keeps the request\'s cache mode, as fetch\'s own following does (each hop of a `cache: \'no-store\'` call is one)', async () => {
+		const modes: string[] = [];
+		const fetch = (async (request: Request): Promise<Response> => {
+			modes.push(`${new URL(request.url).pathname} ${request.cache}`);
+			return request.url.endsWith('/from') ? new Response(null, { status: 302, headers: { location: '/to' } }) : new Response('ok');
+		}) as typeof globalThis.fetch;
+
+		const api = createClient({ baseUrl: 'https://api.test/', deadlineHeader: 'request-timeout-ms', retry: 0, fetch });
+		const here = api.withContext(fresh(), { request: new Request('https://worker.test/', { headers: { 'request-timeout-ms': '5000' } }) });
+		expect(await (await here.get('from', { cache: 'no-store' })).text()).toBe('ok');
+		// Before: ['/from no-store', '/to default'] (the hop made anew, with fetch's defaults).
+		expect(modes).toEqual(['/from no-store', '/to no-store']);
+		api.close();
+	});
+
 	it('a redirect followed by steadfetch answers as one fetch followed: the final URL, redirected true (a 307 to another origin, its body again)', async () => {
 		const api = createClient({ baseUrl: `${server.url}/`, deadlineHeader: 'request-timeout-ms', retry: 0 });
 		const here = api.withContext(fresh(), { request: new Request('https://worker.test/', { headers: { 'request-timeout-ms': '5000' } }) });
