@@ -113,6 +113,10 @@ export class Drain {
 		this.#timerAt = at;
 		this.#timer = setTimeout(() => {
 			this.#timer = undefined;
+			if (this.#failed) {
+				this.#queue.quiet = 0; // The backoff's try after the store failed lists it, even within 10 s of a failed listing.
+			}
+
 			void this.trigger();
 		}, Math.min(maxTimerMs, Math.max(0, at - now)));
 		(this.#timer as { unref?: () => void }).unref?.(); // A Node or Deno script whose calls are done exits.

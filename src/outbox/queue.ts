@@ -80,8 +80,8 @@ export interface Replayed {
  * kept by this client's own writes and deletes, and checked on each queued write and pass against
  * the store's `span` of the pending keys (their count and greatest key: one IndexedDB transaction),
  * which tells whether another tab, worker or process changed them: then, and only then, the store
- * is listed again. A store that has no `span` is listed once per `maxEntries / 4` writes queued here
- * (as the stale cache lists its copies), and on a good answer at most every 10 s (`look`).
+ * is listed again (not within 10 s of a listing that failed). A store that has no `span` is listed
+ * once per `maxEntries / 4` writes queued here (as the stale cache lists its copies), and on a good answer at most every 10 s (`look`).
  *
  * Nothing removed comes back: `clear()` and `discard()` resolve only when the store confirmed every
  * removal; a pass that read an entry before (its `Permit`) writes nothing of it back once it was removed,
@@ -164,6 +164,8 @@ export class Queue {
 	readonly dependents = new WeakMap<PolicyCall, { dependsOn: string[]; refs: Record<string, Ref> }>();
 	/** When the layer may list the store again (`look`; injected clock). */
 	#lookAt = Number.NEGATIVE_INFINITY;
+	/** Until when `refresh` lists nothing after a failed listing (the index as it was is used); the drain's backoff ends it. */
+	quiet = 0;
 
 	constructor(context: PolicyContext, options: ResolvedOutboxOptions) {
 		// A record it keeps while the store fails is forgotten as a discard of its entry removes it: the entry's, its kept values' (`v|id`).
@@ -214,6 +216,8 @@ export class Queue {
 		try {
 			listed = (await this.#parts.keys(true)).sort();
 		} catch (error) {
+			// A failed listing counts as the listing of the next 10 s (`refresh`, `look`): a failing store is not asked per call or write.
+			this.#lookAt = this.quiet = this.context.clock.now() + lookMs;
 			if (strict) {
 				throw error;
 			}
@@ -254,14 +258,15 @@ export class Queue {
 	 * nothing changed behind its back: its `span` of the pending keys (count and greatest key) matches
 	 * the index. Else (another tab, worker or process queued or removed entries, or this client never
 	 * listed) the store is listed. A store that cannot tell is listed at first, then once per
-	 * `maxEntries / 4` entries queued here.
+	 * `maxEntries / 4` entries queued here. Within 10 s of a listing that failed (`quiet`), not listed:
+	 * the index as it was is used, a failing store is not asked per call, write or pass.
 	 */
 	async refresh(): Promise<void> {
 		const span = await this.#span();
 		const changed = span === undefined
 			? !this.#listed || this.#queued >= Math.max(1, this.options.maxEntries / 4)
 			: span !== 'busy' && (span.count !== this.#index.size + this.#strays || (this.#strays === 0 && span.last !== this.#index.last));
-		if (changed) {
+		if (changed && this.context.clock.now() >= this.quiet) {
 			await this.list();
 		}
 	}
