@@ -43,3 +43,47 @@ describe('a store whose keys() fails', () => {
 		expect((await api.outbox.list()).length).toBe(6); // Every write kept (in memory while the store cannot list).
 	});
 });
+
+describe('a store that hangs', () => {
+	it('a write on it is told "queued" after one storage deadline, not one per operation, and is kept until the store is back', async () => {
+		let hung = false;
+		const held: Array<() => void> = [];
+		/** While `hung`, an operation answers only once the store is back (after the client's deadline). */
+		const hold = async <T>(run: () => Promise<T>): Promise<T> => {
+			if (hung) {
+				await new Promise<void>((resume) => held.push(resume));
+			}
+
+			return run();
+		};
+		const inner = h.store as typeof h.store & { span(prefix: string): Promise<unknown> };
+		const store = {
+			get: async (key: string) => hold(async () => inner.get(key)),
+			set: async (key: string, value: unknown) => hold(async () => inner.set(key, value)),
+			delete: async (key: string) => hold(async () => inner.delete(key)),
+			keys: async () => hold(async () => inner.keys()),
+			clear: async () => inner.clear(),
+			span: async (prefix: string) => hold(async () => inner.span(prefix)),
+		} as typeof h.store;
+		const api = h.make({ store: () => store, storageTimeoutMs: 150 });
+		const errors = h.record(api, 'storage:error');
+		await api.get('json?id=ok');
+		await api.outbox.flush();
+		hung = true;
+		win.setOnline(false, false);
+		const queued = await api.post('mutate?id=hung-write', { json: { a: 1 } }).catch((error: unknown) => error);
+		const timedOut = errors.length;
+		expect(queued).toBeInstanceOf(OutboxQueuedError);
+		expect(timedOut).toBeLessThanOrEqual(1);
+		hung = false;
+		for (const resume of held.splice(0)) {
+			resume();
+		}
+
+		win.setOnline(true, false);
+		expect((await api.outbox.list()).map((entry) => entry.id)).toContain((queued as OutboxQueuedError).entryId);
+		await expect.poll(async () => (await api.outbox.flush()).remaining).toBe(0);
+		expect(h.sentOf('hung-write')).toHaveLength(1);
+		expect((await h.store.keys()).filter((key) => key.startsWith('p|'))).toEqual([]);
+	});
+});
