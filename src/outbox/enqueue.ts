@@ -7,7 +7,7 @@ import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { OutboxFullError } from '../errors/OutboxFullError.js';
 import { OutboxQueuedError } from '../errors/OutboxQueuedError.js';
 import { isSteadfetchError, SteadfetchError } from '../errors/SteadfetchError.js';
-import { background, hand, storageMs } from '../core/part-store.js';
+import { background, storageMs } from '../core/part-store.js';
 import type { Drain } from './drain.js';
 import { follow } from './early.js';
 import { headersOf, storedHeaders } from './headers.js';
@@ -158,11 +158,10 @@ const capture = async ({ context, options }: Queue, call: PolicyCall, record: Ou
 /**
  * Store a call that cannot be delivered now: `OutboxQueuedError`, or the 202 of `queuedResponse:
  * 'accepted'`, in its scope's order at `made` (its call's start and sequence: the order of the calls,
- * not of their failures; and the outbox's storage failures when it started: after one in this write, its
- * record's write is not waited for). `run` (with `until`): the call reached its deadline and its attempt goes on — the
+ * not of their failures). `run` (with `until`): the call reached its deadline and its attempt goes on — the
  * entry is claimed here before it is stored, leased until `until`, and followed (`follow`).
  */
-const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Request, snapshot: BodySnapshot, error: unknown, idempotencyKey: string, made: [number, number, number], run?: Promise<Response>, until?: number): Promise<Response> => {
+const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Request, snapshot: BodySnapshot, error: unknown, idempotencyKey: string, made: [number, number], run?: Promise<Response>, until?: number): Promise<Response> => {
 	const { context, options } = queue;
 	if (await overQuota(snapshot.body?.byteLength ?? 0, storageMs(context))) {
 		// Before any byte is written (a coalescing write supersedes nothing): what was queued stays.
@@ -182,7 +181,7 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 	// Where its call was made, after the newest pending entry of its scope not called after it here (FIFO by
 	// call: an older call of this realm that failed later goes first); another tab's, even of the same
 	// millisecond, counts as called before (its own sequence).
-	const [time, order, failures] = made;
+	const [time, order] = made;
 	const pending = queue.pending.of(record.scope);
 	let newest = pending.length - 1;
 	while (newest >= 0 && (queue.order.get(pending[newest]!.id) ?? -1) > order) {
@@ -242,10 +241,7 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 		await capture(queue, call, record);
 		if (call.world.current('outbox')) {
 			queue.order.set(id, order);
-			const storing = queue.store.set(key, record); // Noted as pending at once: a write made then is held behind it.
-			// After a storage failure in this write (a store down or hung), the caller is not held for another deadline: the
-			// write is kept in memory (the part store), written in the background and with the outbox's next writes.
-			await (queue.failures === failures ? storing : hand(context, 'outbox', call.waitUntil, storing));
+			await queue.store.set(key, record); // Noted as pending at once: a write made then is held behind it.
 			return true;
 		}
 
@@ -294,7 +290,6 @@ const storable = (context: Queue['context'], call: PolicyCall, error: unknown): 
 export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, next: (extra?: RunOptions) => Promise<Response>): Promise<Response> => {
 	const { context, options } = queue;
 	const start = context.clock.now();
-	const failures = queue.failures; // The outbox's storage failures before this write (`enqueue`).
 	drain.start(call.waitUntil); // Where no timer could start it (workerd), the first eligible call does.
 	const target = targetOf(call, context.options);
 	if (!target) {
@@ -310,7 +305,7 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 		return next(); // Not the outbox's (a read, `outbox: false`): here only for its placeholders of delivered entries, put in place by the layer.
 	}
 
-	const made: [number, number, number] = [start, sequence++, failures]; // Its place in its scope's order, should it be stored.
+	const made: [number, number] = [start, sequence++]; // Its place in its scope's order, should it be stored.
 	let idempotencyKey: string;
 	let typed: boolean;
 	try {

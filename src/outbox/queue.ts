@@ -40,8 +40,7 @@ const maxAsked = 1_000;
  * The deadline of a record's write, in ms: the client's `storageTimeoutMs`, plus 1 ms per 10 000
  * bytes of its body (1 s more for a 10 MB photo) — what IndexedDB takes to write it on a slow
  * device, so a write the caller is told is queued is in the store when told (a reload right after
- * keeps it); past it, or once another operation of its write failed (enqueue.ts), the write goes on
- * in the background, reported (`storage:error`).
+ * keeps it); past it, the write goes on in the background, reported (`storage:error`).
  */
 export const writeMs = (context: PolicyContext, bytes: number): number => Math.min(maxTimerMs, storageMs(context) + Math.ceil(bytes / 10_000));
 
@@ -165,7 +164,7 @@ export class Queue {
 	readonly dependents = new WeakMap<PolicyCall, { dependsOn: string[]; refs: Record<string, Ref> }>();
 	/** When the layer may list the store again (`look`; injected clock). */
 	#lookAt = Number.NEGATIVE_INFINITY;
-	/** Until when `refresh` asks the store nothing after a failed listing or span (the index as it was is used); the drain's backoff ends it. */
+	/** Until when `refresh` lists nothing after a failed listing (the index as it was is used); the drain's backoff ends it. */
 	quiet = 0;
 
 	constructor(context: PolicyContext, options: ResolvedOutboxOptions) {
@@ -217,7 +216,8 @@ export class Queue {
 		try {
 			listed = (await this.#parts.keys(true)).sort();
 		} catch (error) {
-			this.#quieten();
+			// A failed listing counts as the listing of the next 10 s (`refresh`, `look`): a failing store is not asked per call or write.
+			this.#lookAt = this.quiet = this.context.clock.now() + lookMs;
 			if (strict) {
 				throw error;
 			}
@@ -258,24 +258,17 @@ export class Queue {
 	 * nothing changed behind its back: its `span` of the pending keys (count and greatest key) matches
 	 * the index. Else (another tab, worker or process queued or removed entries, or this client never
 	 * listed) the store is listed. A store that cannot tell is listed at first, then once per
-	 * `maxEntries / 4` entries queued here. Within 10 s of a listing or span that failed (`quiet`), the
-	 * store is not asked: the index as it was is used, a failing store is not asked per call, write or pass.
+	 * `maxEntries / 4` entries queued here. Within 10 s of a listing that failed (`quiet`), not listed:
+	 * the index as it was is used, a failing store is not asked per call, write or pass.
 	 */
 	async refresh(): Promise<void> {
-		const failures = this.#failures;
-		const span = this.context.clock.now() < this.quiet ? 'busy' : await this.#span();
-		if (failures !== this.#failures) {
-			this.#quieten(); // Its span failed (or timed out): the store is not asked again for 10 s.
-		} else if (span === undefined
+		const span = await this.#span();
+		const changed = span === undefined
 			? !this.#listed || this.#queued >= Math.max(1, this.options.maxEntries / 4)
-			: span !== 'busy' && (span.count !== this.#index.size + this.#strays || (this.#strays === 0 && span.last !== this.#index.last))) {
+			: span !== 'busy' && (span.count !== this.#index.size + this.#strays || (this.#strays === 0 && span.last !== this.#index.last));
+		if (changed && this.context.clock.now() >= this.quiet) {
 			await this.list();
 		}
-	}
-
-	/** A listing or span failed: it counts as the listing of the next 10 s (`refresh`, `look`), so a failing store is not asked per call or write. */
-	#quieten(): void {
-		this.#lookAt = this.quiet = this.context.clock.now() + lookMs;
 	}
 
 	/**
