@@ -39,6 +39,22 @@ afterEach(async () => {
 	await h.close();
 });
 
+/** A client whose POSTs wait until `release()`: told "queued" at their deadline (20 ms), then delivered by their own attempt. */
+const holdingPosts = (options: object = {}) => {
+	let release: () => void = () => undefined;
+	const held = new Promise<void>((resolve) => {
+		release = resolve;
+	});
+	const slow = async (input: Parameters<typeof fetch>[0]): Promise<Response> => {
+		if ((input as Request).method === 'POST') {
+			await held;
+		}
+
+		return todoApi(input);
+	};
+	return { api: h.make({ fetch: slow, outbox: { networkTimeoutMs: 20 }, ...options }), release };
+};
+
 const queued = async (promise: Promise<unknown>): Promise<string> => {
 	const error = await promise.then(() => undefined, (caught: unknown) => caught);
 	expect(error).toBeInstanceOf(OutboxQueuedError);
@@ -309,18 +325,7 @@ describe('how long the values pointed at are kept', () => {
 describe('outbox.ref() with an early answer and across scopes', () => {
 	/** A POST told "queued" at its deadline (20 ms), then delivered by its own attempt: its client and entry. */
 	const deliveredEarly = async (options: object = {}) => {
-		let release: () => void = () => undefined;
-		const held = new Promise<void>((resolve) => {
-			release = resolve;
-		});
-		const slow = async (input: Parameters<typeof fetch>[0]): Promise<Response> => {
-			if ((input as Request).method === 'POST') {
-				await held;
-			}
-
-			return todoApi(input);
-		};
-		const api = h.make({ fetch: slow, outbox: { networkTimeoutMs: 20 }, ...options });
+		const { api, release } = holdingPosts(options);
 		const parent = await queued(api.post('todos', { json: {} }));
 		const sentEarly = new Promise((resolve) => api.on('outbox:sent', resolve));
 		release();
@@ -435,18 +440,7 @@ describe('an identity change holds the chain whole (API.md "Writes that depend o
 describe('an identity change while the parent told "queued" at its deadline is still in flight (defect hunt, seventh round)', () => {
 	it('its own attempt delivers it after the switch: the value is kept, and the dependent goes out when ann returns (not a \'parent\' dead letter)', async () => {
 		let who = 'ann';
-		let release: () => void = () => undefined;
-		const held = new Promise<void>((resolve) => {
-			release = resolve;
-		});
-		const slow = async (input: Parameters<typeof fetch>[0]): Promise<Response> => {
-			if ((input as Request).method === 'POST') {
-				await held;
-			}
-
-			return todoApi(input);
-		};
-		const api = h.make({ fetch: slow, identity: () => who, outbox: { networkTimeoutMs: 20 } });
+		const { api, release } = holdingPosts({ identity: () => who });
 		const parent = await queued(api.post('todos', { json: {} }));
 		const child = await queued(api.put(`todos/${api.outbox.ref(parent, '/id')}`, { json: { v: 1 } }));
 		who = 'bob'; // The user signs out while the parent's first attempt is in flight.
