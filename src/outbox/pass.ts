@@ -333,10 +333,11 @@ export class Pass {
 		}
 	}
 
-	/** Remove an entry the app's answer drops (`migrate`'s `null`, `onConflict`'s `'discard'`), told (`outbox:discarded`). */
+	/** Remove an entry the app's answer drops (`migrate`'s `null`, `onConflict`'s `'discard'`), told (`outbox:discarded`); its pending dependents are 'parent' dead letters. */
 	async #discard(record: OutboxRecord, key: string): Promise<void> {
 		await this.#queue.store.delete(key);
 		this.#queue.emit('outbox:discarded', record);
+		await this.#queue.orphan(record, () => this.#permit.current(record.id));
 	}
 
 	/** A dead letter of an entry that cannot be sent as it is (`INVALID_REQUEST`): its dependencies, or `migrate`'s answer. */

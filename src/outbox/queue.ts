@@ -715,7 +715,7 @@ export class Queue {
 				const record = keys[0] && await this.read(keys[0]);
 				await this.#remove(keys);
 				// Its pending dependents are dead letters now (`'parent'`), never sent.
-				isRecord(record) && await this.#orphan(record, kept);
+				isRecord(record) && await this.orphan(record, kept);
 			};
 			await (this.#locked ? remove() : this.#lock(remove));
 		});
@@ -923,18 +923,18 @@ export class Queue {
 		const buried = await this.writeBack(key, record, current, `d${key.slice(1)}`);
 		if (buried) {
 			this.emit('outbox:dead', record, { deadReason: reason, code: (record.lastError?.code ?? 'TIMEOUT') as SteadfetchErrorCode });
-			await this.#orphan(record, current);
+			await this.orphan(record, current);
 		}
 
 		return buried;
 	}
 
 	/**
-	 * A parent that will never be delivered (a dead letter, discarded) makes its pending dependents
+	 * A parent that will never be delivered (a dead letter, discarded: by `discard(id)`, `onConflict` or `migrate`) makes its pending dependents
 	 * (`outbox.ref()`) `'parent'` dead letters at once, and theirs (API.md "Writes that depend on
 	 * earlier writes"): not listed pending until a pass reaches them. One claimed (in flight) is left to its work.
 	 */
-	async #orphan({ id: parent, dependents = [] }: OutboxRecord, current: () => boolean): Promise<void> {
+	async orphan({ id: parent, dependents = [] }: OutboxRecord, current: () => boolean): Promise<void> {
 		for (const id of dependents) {
 			const key = this.#index.find(id)?.key;
 			const dependent = key && !this.#claims.has(id) ? await this.read(key) : undefined;

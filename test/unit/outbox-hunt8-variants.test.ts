@@ -1,0 +1,49 @@
+/**
+ * Eighth round's variants of work bound to who started it, and offline writes for real apps (API.md
+ * "Identity", "Work that outlives its caller", "Offline writes for real apps").
+ */
+import { describe, expect, it } from 'vitest';
+import { OutboxQueuedError } from '../../src/entries/index.js';
+import { harnessEachTest, type FakeWindow, type Harness } from './outbox-helpers.js';
+
+let h: Harness;
+let win: FakeWindow;
+harnessEachTest((started, fake) => {
+	h = started;
+	win = fake;
+});
+
+/** The entry id of a write told "queued". */
+const queuedId = async (promise: Promise<unknown>): Promise<string> => {
+	const error = await promise.then(() => undefined, (caught: unknown) => caught);
+	expect(error).toBeInstanceOf(OutboxQueuedError);
+	return (error as OutboxQueuedError).entryId;
+};
+
+describe('a parent the app drops (onConflict \'discard\', migrate\'s null)', () => {
+	it('onConflict \'discard\': its dependent behind a write that failed again is a \'parent\' dead letter after that flush, not listed pending', async () => {
+		const api = h.make({ outbox: { onConflict: async () => 'discard' as const } });
+		win.setOnline(false, false);
+		const parent = await queuedId(api.post('status/412?id=drop-conflict', { json: {} }));
+		await queuedId(api.post('status/503?id=drop-between', { json: {} }));
+		const child = await queuedId(api.patch(`mutate?id=drop-blocked&of=${api.outbox.ref(parent, '/key')}`, { json: {} }));
+		win.setOnline(true, false);
+		expect(await api.outbox.flush()).toMatchObject({ failed: 1 });
+		expect((await api.outbox.deadLetters()).map(({ id, deadReason }) => [id, deadReason])).toEqual([[child, 'parent']]);
+		expect((await api.outbox.list()).map(({ url }) => url)).toEqual([`${h.api.url}/status/503?id=drop-between`]);
+	});
+
+	it('migrate\'s null: its dependent behind a write that failed again is a \'parent\' dead letter after that flush, not listed pending', async () => {
+		const old = h.make({ name: 'drop-migrate' });
+		win.setOnline(false, false);
+		const parent = await queuedId(old.post('mutate?id=drop-migrated', { json: {} }));
+		await queuedId(old.post('status/503?id=drop-migrate-between', { json: {} }));
+		const child = await queuedId(old.patch(`mutate?id=drop-migrate-blocked&of=${old.outbox.ref(parent, '/key')}`, { json: {} }));
+		old.close();
+		const api = h.make({ name: 'drop-migrate', outbox: { version: 2, migrate: (entry) => entry.id === parent ? null : entry } });
+		win.setOnline(true, false);
+		await api.outbox.flush();
+		expect((await api.outbox.deadLetters()).map(({ id, deadReason }) => [id, deadReason])).toEqual([[child, 'parent']]);
+		expect((await api.outbox.list()).map(({ url }) => url)).toEqual([`${h.api.url}/status/503?id=drop-migrate-between`]);
+	});
+});
