@@ -3,6 +3,7 @@ import { classify, classifyStatus } from '../errors/classify.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import type { Drain } from './drain.js';
 import { lastErrorOf, outcomeOf, scheduleOf } from './outcome.js';
+import { conflict } from './pass.js';
 import type { Queue } from './queue.js';
 import type { OutboxRecord } from './record.js';
 import type { World } from '../core/world.js';
@@ -14,7 +15,8 @@ const ignore = (): undefined => undefined;
  * this client claims the entry (its drain skips it; other tabs and isolates honour its stored lease,
  * `inFlightUntil`). Delivered (an answer `classify()` calls no failure): the entry goes (`outbox:sent`
  * with `early: true`), even once removed or cleared. An answer a replay would dead-letter (a 4xx the
- * outbox rejects: a 422) makes it a dead letter at once (`outbox:dead`, `rejected`). Otherwise the entry
+ * outbox rejects: a 422) makes it a dead letter at once (`outbox:dead`, `rejected`); a conflict (a 412,
+ * a 409 with a precondition) is settled as a replay's (`onConflict`, pass.ts `conflict`). Otherwise the entry
  * stays, its lease ended, for a replay under the same key (`outbox:retry`): the replay's outcome decides
  * the rest; after the caller's abort it is due at once — unless, since the call started (its `world`),
  * it was discarded, the outbox cleared (all, or of its identity), the identity changed, or the client
@@ -49,17 +51,24 @@ export const follow = async (queue: Queue, drain: Drain, call: PolicyCall, recor
 			return true;
 		}
 
-		void response?.body?.cancel().catch(ignore); // Nobody reads it: the caller was answered.
-		if (!current()) {
-			return false;
-		}
-
 		const { code } = failure;
 		delete record.inFlightUntil;
 		// Its attempts that reached the network (a hold or the caller's abort ends one that did not count).
 		record.attempts += Math.max(0, call.attempts - (isSteadfetchError(error) || call.signal?.aborted ? 1 : 0));
 		record.lastError = lastErrorOf(failure, response, error);
 		const outcome = response && outcomeOf(response, undefined, record, options, now, context.random);
+		if (outcome?.kind === 'conflict' && current()) {
+			// A conflict as for a replay (API.md "Slow networks"): `onConflict` reads the answer and decides; a rebased write is replayed now.
+			const settled = await conflict(queue, record, key, now, response!, current);
+			void response!.body?.cancel().catch(ignore);
+			return settled === 'rebased' || undefined;
+		}
+
+		void response?.body?.cancel().catch(ignore); // Nobody reads it: the caller was answered.
+		if (!current()) {
+			return false;
+		}
+
 		if (outcome?.kind === 'dead' && outcome.reason === 'rejected') {
 			// An answer a replay would dead-letter (a 422): a dead letter now, never sent again.
 			// Told only when stored (`bury`): a clear or discard while it waited for the entry's lock leaves none to see.

@@ -30,6 +30,37 @@ const secretIn = (queue: Queue, { url, headers }: OutboxRecord): boolean =>
 	secretUrl(queue.context, url) || Object.keys(headers).some((name) => isSensitive(queue, name.toLowerCase()));
 
 /**
+ * A conflict (API.md "Conflicts"), of a replay or of the first attempt of a write told "queued" at its
+ * deadline (early.ts): `outbox:conflict`, then `onConflict` answers within 10 s (`signal` ends the wait)
+ * — `'discard'` drops it (`Queue.drop`), a rebased write is stored in its place (`'rebased'`: replayed
+ * next), anything else makes it a dead letter (`conflict`; resolves whether it was stored). Nothing is
+ * written once `current()` is false.
+ */
+export const conflict = async (queue: Queue, record: OutboxRecord, key: string, now: number, response: Response, current: () => boolean, signal?: AbortSignal): Promise<boolean | 'rebased' | undefined> => {
+	const { status } = response;
+	queue.emit('outbox:conflict', record, { status });
+	// A resolver that throws counts as 'dead'.
+	const verdict = await within(Promise.resolve().then(() => queue.options.onConflict?.({ entry: toEntry(record), response })), conflictMs, signal).catch(() => 'dead');
+	const next = record.attempts < queue.options.maxAttempts ? await rebased(queue, record, verdict, now).catch(() => undefined) : undefined;
+	if (!current()) {
+		return undefined;
+	}
+
+	if (verdict === 'discard') {
+		return void await queue.drop(record, key, current);
+	}
+
+	if (next) {
+		// With what a dependent recorded with the stored entry while its attempt was in flight (see `writeBack`).
+		return await queue.writeBack(key, next, current) ? 'rebased' : false;
+	}
+
+	// No rebase, or headers fetch refuses, or a body over maxBodyBytes: a dead letter.
+	record.lastError = { code: 'CONFLICT', status, message: `${status} conflict` };
+	return queue.bury(record, key, 'conflict', current);
+};
+
+/**
  * One pass of the drain over the pending entries, oldest first, under its lock (a `Permit`): FIFO per
  * scope with head-of-line blocking — an entry not due, failing or refused blocks its scope for the
  * rest of the pass. An entry is removed only after its successful response, so a pass cut short (a
@@ -233,9 +264,10 @@ export class Pass {
 	async #migrate(record: OutboxRecord, key: string, version: number): Promise<OutboxRecord | undefined> {
 		const queue = this.#queue;
 		try {
-			const entry = await this.#answer(() => queue.options.migrate!({ ...toEntry(record), body: record.body! }, version));
+			// `undefined` once `close()` or `clear()` aborted the pass: its entry then stays as it was, and nothing waits for it.
+			const entry = await within(Promise.resolve().then(() => queue.options.migrate!({ ...toEntry(record), body: record.body! }, version)), undefined, this.#permit.signal);
 			if (entry === null) {
-				await this.#discard(record, key);
+				await queue.drop(record, key, () => this.#permit.current(record.id));
 				return undefined;
 			}
 
@@ -273,7 +305,11 @@ export class Pass {
 		record.attempts += outcome.counts ? 1 : 0;
 		record.lastError = lastErrorOf(outcome.failure, response, error);
 		if (outcome.kind === 'conflict') {
-			return this.#conflict(record, key, now, response!);
+			// A rebased write in its place is replayed now.
+			const settled = await conflict(queue, record, key, now, response!, () => this.#permit.current(record.id), this.#permit.signal);
+			this.#rebased = settled === 'rebased';
+			this.#result[this.#rebased ? 'failed' : 'dead'] += settled ? 1 : 0;
+			return;
 		}
 
 		if (outcome.kind === 'dead') {
@@ -295,37 +331,6 @@ export class Pass {
 		}
 	}
 
-	/** A conflict: `onConflict` answers — discard it, a rebased write in its place (replayed now), else a dead letter. */
-	async #conflict(record: OutboxRecord, key: string, now: number, response: Response): Promise<void> {
-		const queue = this.#queue;
-		const { status } = response;
-		queue.emit('outbox:conflict', record, { status });
-		let verdict: unknown = 'dead';
-		try {
-			verdict = await this.#answer(() => queue.options.onConflict?.({ entry: toEntry(record), response }), conflictMs);
-		} catch {
-			// A resolver that throws counts as 'dead'.
-		}
-
-		const next = record.attempts < queue.options.maxAttempts ? await rebased(queue, record, verdict, now).catch(() => undefined) : undefined;
-		if (!this.#permit.current(record.id)) {
-			return;
-		}
-
-		if (verdict === 'discard') {
-			await this.#discard(record, key);
-		} else if (next) {
-			// With what a dependent recorded with the stored entry while its replay was in flight (see `writeBack`).
-			await queue.writeBack(key, next, () => this.#permit.current(record.id));
-			this.#result.failed++;
-			this.#rebased = true;
-		} else {
-			// No rebase, or headers fetch refuses, or a body over maxBodyBytes: a dead letter.
-			record.lastError = { code: 'CONFLICT', status, message: `${status} conflict` };
-			await this.#bury(record, key, 'conflict');
-		}
-	}
-
 	/** Make an entry a dead letter (`outbox:dead`), unless this pass may no longer write it (then nobody is told of one). */
 	async #bury(record: OutboxRecord, key: string, reason: NonNullable<OutboxRecord['deadReason']>): Promise<void> {
 		if (await this.#queue.bury(record, key, reason, () => this.#permit.current(record.id))) {
@@ -333,24 +338,9 @@ export class Pass {
 		}
 	}
 
-	/** Remove an entry the app's answer drops (`migrate`'s `null`, `onConflict`'s `'discard'`), told (`outbox:discarded`); its pending dependents are 'parent' dead letters. */
-	async #discard(record: OutboxRecord, key: string): Promise<void> {
-		await this.#queue.store.delete(key);
-		this.#queue.emit('outbox:discarded', record);
-		await this.#queue.orphan(record, () => this.#permit.current(record.id));
-	}
-
 	/** A dead letter of an entry that cannot be sent as it is (`INVALID_REQUEST`): its dependencies, or `migrate`'s answer. */
 	async #invalid(record: OutboxRecord, key: string, reason: 'parent' | 'migrate', message: string): Promise<void> {
 		record.lastError = { code: 'INVALID_REQUEST', message };
 		await this.#bury(record, key, reason);
-	}
-
-	/**
-	 * The app's answer (`migrate`, `onConflict`), or `undefined` once `close()` or `clear()` aborted the
-	 * pass, or after `ms`: its entry then stays as it was, and nothing waits for it (nor for a timer).
-	 */
-	async #answer(work: () => unknown, ms?: number): Promise<unknown> {
-		return within(Promise.resolve().then(work), ms, this.#permit.signal);
 	}
 }

@@ -929,6 +929,13 @@ export class Queue {
 		return buried;
 	}
 
+	/** Remove an entry the app's answer drops (`migrate`'s `null`, `onConflict`'s `'discard'`), told (`outbox:discarded`); its pending dependents are 'parent' dead letters. */
+	async drop(record: OutboxRecord, key: string, current: () => boolean): Promise<void> {
+		await this.store.delete(key);
+		this.emit('outbox:discarded', record);
+		await this.orphan(record, current);
+	}
+
 	/**
 	 * A parent that will never be delivered (a dead letter, discarded: by `discard(id)`, `onConflict` or `migrate`) makes its pending dependents
 	 * (`outbox.ref()`) `'parent'` dead letters at once, and theirs (API.md "Writes that depend on

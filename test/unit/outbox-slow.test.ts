@@ -94,6 +94,17 @@ const queuedEarly = async (options?: OutboxOptions) => {
 	return { api, error: error as OutboxQueuedError, path, write: at(path)[0]! };
 };
 
+/** As `queuedEarly`, a PUT with the call's own options. */
+const queuedEarlyWith = async (options: OutboxOptions, call: Record<string, unknown>) => {
+	store = memoryStore(`slow-outbox-${Math.random()}`);
+	hang = true;
+	const api = make(options);
+	const path = fresh();
+	const error = await api.put(path.slice(1), { json: { item: 'tea' }, ...call }).catch((caught: unknown) => caught);
+	await until(() => at(path).length === 1);
+	return { api, error: error as OutboxQueuedError, path, write: at(path)[0]! };
+};
+
 describe('slow networks: writes', () => {
 	it('a write unanswered at its deadline is queued (OutboxQueuedError, outbox:queued TIMEOUT, stats queued) while its attempt goes on', async () => {
 		store = memoryStore(`slow-outbox-${Math.random()}`);
@@ -152,6 +163,39 @@ describe('slow networks: writes', () => {
 		expect(await api.outbox.flush()).toMatchObject({ sent: 0, remaining: 0 });
 		expect(await make().outbox.flush()).toMatchObject({ sent: 0, remaining: 0 });
 		expect(at(path).map(({ key }) => key)).toEqual([write.key]);
+	});
+
+	it('its attempt meets a conflict (412): outbox:conflict, a dead letter at once (conflict), never sent again', async () => {
+		const { api, path, write } = await queuedEarly();
+		const retry = collect(api, 'outbox:retry');
+		const conflict = collect(api, 'outbox:conflict');
+		const dead = collect(api, 'outbox:dead');
+		write.answer!(412);
+		await until(() => dead.length + retry.length > 0);
+		expect(retry).toEqual([]);
+		expect(conflict).toMatchObject([{ status: 412, idempotencyKey: write.key }]);
+		expect(await api.outbox.deadLetters()).toMatchObject([{ idempotencyKey: write.key, deadReason: 'conflict', lastError: { code: 'CONFLICT', status: 412 } }]);
+		hang = false;
+		clock.advance(3_600_000);
+		expect(await api.outbox.flush()).toMatchObject({ sent: 0, remaining: 0 });
+		expect(at(path).map(({ key }) => key)).toEqual([write.key]);
+	});
+
+	it('its attempt meets a conflict (409 with a precondition): onConflict decides, as for a replay', async () => {
+		const answers: number[] = [];
+		const { api, path, write } = await queuedEarlyWith({ networkTimeoutMs: 40, onConflict: async ({ response }) => {
+			answers.push(response.status);
+			return 'discard' as const;
+		} }, { headers: { 'if-match': '"v1"' } });
+		const discarded = collect(api, 'outbox:discarded');
+		write.answer!(409);
+		await until(() => discarded.length > 0);
+		expect(answers).toEqual([409]);
+		expect(await api.outbox.list()).toEqual([]);
+		expect(await api.outbox.deadLetters()).toEqual([]);
+		hang = false;
+		expect(await api.outbox.flush()).toMatchObject({ sent: 0, remaining: 0 });
+		expect(at(path)).toHaveLength(1);
 	});
 
 	it('queuedResponse accepted: the 202 answers at the deadline (counted queued)', async () => {
