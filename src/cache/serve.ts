@@ -51,6 +51,8 @@ export const serve = async (cache: CacheState, call: PolicyCall, request: Reques
 			return undefined;
 		}
 
+		// The writes pending to its URL (read your own writes), counted before the checks below: none waits after them.
+		const pendingWrites = await context.hooks.pendingWrites?.(request.url, call.identity);
 		// Work bound to who started it: once its identity changed, or a clear was noted (also while the store read), no copy answers it.
 		if (read?.done || !call.world.current('cache') || record.vary.some(([name, value]) => request.headers.get(name) !== value)) {
 			return undefined;
@@ -58,7 +60,7 @@ export const serve = async (cache: CacheState, call: PolicyCall, request: Reques
 
 		view.touch(stored!);
 		context.emit('cache:stale', { scope: call.scope!, method: request.method, url: record.url, reason, age: ageOf(record, now) });
-		return staleResponse(record, request.method, reason, now, context.hooks.pendingWrites?.(request.url, call.identity));
+		return staleResponse(record, request.method, reason, now, pendingWrites);
 	} catch {
 		return undefined;
 	}

@@ -15,9 +15,10 @@ declare module 'steadfetch/core' {
 	interface PolicyHooks {
 		/**
 		 * Set by the outbox: how many writes of `identity` to exactly `url` are pending (counted in memory,
-		 * never by listing the store). The stale cache marks a copy it serves with it (`pending-writes=N`).
+		 * never by listing the store; an identity's digest is computed first when none was yet). The stale
+		 * cache marks a copy it serves with it (`pending-writes=N`).
 		 */
-		pendingWrites?(url: string, identity: string | undefined): number;
+		pendingWrites?(url: string, identity: string | undefined): number | Promise<number>;
 	}
 
 	/** The `outbox` slot of `createClient`. */

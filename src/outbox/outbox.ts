@@ -32,11 +32,9 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 	const cleanups: Array<() => void> = [];
 	// Read your own writes: the pending writes per identity and URL, in memory (the stale cache's `pending-writes`).
 	let pending: PendingWrites | undefined;
-	context.hooks.pendingWrites = (url, who) => {
-		const digest = queue.digest(who);
-		// Queued without its fragment (enqueue.ts), as fetch sends it: a read of `/todos/1#a` counts the writes to `/todos/1`.
-		return pending && typeof digest !== 'object' ? pending.count(digest, withoutFragment(url)) : 0;
-	};
+	// Queued without its fragment (enqueue.ts), as fetch sends it: a read of `/todos/1#a` counts the writes to `/todos/1`.
+	// The identity's digest computed first when no call of it asked for it yet (one signed in after a reload).
+	context.hooks.pendingWrites = async (url, who) => pending ? pending.count(await queue.digest(who), withoutFragment(url)) : 0;
 
 	/** An entry's id as `retry` and `discard` take it: an entry itself (from `list()`) would match none and do nothing. */
 	const idOf = (id: unknown, member: string): string => {

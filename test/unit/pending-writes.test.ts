@@ -122,6 +122,38 @@ describe('pending-writes after a reload', () => {
 	});
 });
 
+describe('pending-writes of an identity signed in after a reload', () => {
+	it('bob\'s writes queued before the reload are on his first stale answer once he signs in (not only from the second)', async () => {
+		let who = 'bob';
+		const before = kit.make({ outbox: outbox(), identity: () => who });
+		await before.get('pw/signin/bob').text();
+		kit.mode = 'refuse';
+		await expect(before.patch('pw/signin/bob', { json: { a: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		who = 'ann';
+		await before.get('pw/signin/ann').catch(() => undefined);
+		kit.mode = 'up';
+		await before.get('pw/signin/ann').text();
+		kit.mode = 'refuse';
+		await expect(before.patch('pw/signin/ann', { json: { a: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		kit.mode = 'up';
+		before.close();
+		const after = kit.make({ outbox: outbox(), identity: () => who });
+		const status = async (path: string): Promise<string | null> => {
+			kit.mode = 'refuse';
+			try {
+				return (await after.get(path)).headers.get('cache-status');
+			} finally {
+				kit.mode = 'up';
+			}
+		};
+
+		// Ann's write, queued after bob's, is counted: the start has read both.
+		await expect.poll(async () => status('pw/signin/ann')).toMatch(/; pending-writes=1$/);
+		who = 'bob';
+		expect(await status('pw/signin/bob')).toMatch(/; detail=network; pending-writes=1$/);
+	});
+});
+
 describe('pending-writes after migrate', () => {
 	it('a write migrate() moved to another URL is counted on that URL\'s stale answers, no longer on the old one\'s', async () => {
 		const before = kit.make({ outbox: outbox() });
