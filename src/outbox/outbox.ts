@@ -58,7 +58,7 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 			const revived = await queue.revive(idOf(id, 'retry'));
 			// Pending again: counted (read your own writes), here and in the other tabs.
 			for (const record of revived) {
-				pending?.queued(record.id, record.identity, record.url);
+				pending?.queued(record.id, record.identity, record.url, record.method);
 			}
 
 			// In Workers, where work no waitUntil keeps alive dies with the request, only with one (withContext):
@@ -107,7 +107,7 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 			pending = counted;
 			const gone = ({ entryId }: { entryId: string }): void => counted.gone(entryId);
 			// Queued with the identity of its record (not whoever is signed in when it is stored).
-			queue.queued = ({ id, identity, url }) => counted.queued(id, identity, url);
+			queue.queued = ({ id, identity, url, method }) => counted.queued(id, identity, url, method);
 			// `online`, or the page visible again: every scope came back, every entry due (after `resumeJitterMs` at random), whatever its backoff.
 			const back = (): void => void drain.resume(true);
 			cleanups.push(
@@ -140,8 +140,8 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 					// pending keys made current now (listed again only if the store's span changed), and leaves the count again.
 					void (async () => {
 						const ids: string[] = [];
-						await queue.forEach(false, ({ id, identity, url }) => {
-							counted.queued(id, identity, url);
+						await queue.forEach(false, ({ id, identity, url, method }) => {
+							counted.queued(id, identity, url, method);
 							ids.push(id);
 						});
 

@@ -33,9 +33,14 @@ export class PendingWrites {
 		this.#channel = linkPendingTabs(name, (note) => this.#apply(note), malformed);
 	}
 
-	/** Entry `id` (of identity digest `who`, to `url`) is pending: here and in the other tabs. */
-	queued(id: string, who: string | undefined, url: string): void {
-		this.#tell({ v: 1, op: '+', id, url, ...who !== undefined && { who } });
+	/**
+	 * Entry `id` (of identity digest `who`, to `url`, of `method`) is pending: here and in the other tabs.
+	 * A read the app queued (`outbox: true` on a GET) is no write: not counted.
+	 */
+	queued(id: string, who: string | undefined, url: string, method = ''): void {
+		if (!/^(GET|HEAD|OPTIONS|TRACE|QUERY)$/.test(method)) { // core/world.ts `safeMethods` (not imported: the dist's chunks)
+			this.#tell({ v: 1, op: '+', id, url, ...who !== undefined && { who } });
+		}
 	}
 
 	/** Entry `id` left the pending queue (sent, dead, discarded, superseded). */

@@ -154,6 +154,26 @@ describe('pending-writes of an identity signed in after a reload', () => {
 	});
 });
 
+describe('pending-writes count writes only', () => {
+	it('a GET queued with outbox: true is no pending write of its URL', async () => {
+		const api = kit.make({ outbox: outbox({ baseBackoffMs: 3_600_000 }) });
+		kit.mode = 'refuse';
+		await expect(api.get('pw/read/1', { outbox: true })).rejects.toBeInstanceOf(OutboxQueuedError);
+		await expect(api.patch('pw/read/2', { json: { a: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		kit.mode = 'up';
+		// Copies stored by another client of the store (no outbox: nothing of this one's replays).
+		const other = kit.make();
+		await other.get('pw/read/1').text();
+		await other.get('pw/read/2').text();
+		other.close();
+		kit.mode = 'refuse';
+		const status = async (path: string) => (await api.get(path)).headers.get('cache-status');
+		expect(await status('pw/read/2')).toMatch(/; detail=network; pending-writes=1$/); // The write is counted.
+		expect(await status('pw/read/1')).toMatch(/; detail=network$/);
+		kit.mode = 'up';
+	});
+});
+
 describe('pending-writes after migrate', () => {
 	it('a write migrate() moved to another URL is counted on that URL\'s stale answers, no longer on the old one\'s', async () => {
 		const before = kit.make({ outbox: outbox() });
