@@ -251,13 +251,16 @@ export class Pass {
 			values.set(parent, kept.values);
 		}
 
-		const parts = substitute({ url: record.url, headers: record.headers, ...record.body && { body: record.body } }, record.refs ?? {}, values);
-		if (typeof parts === 'string') {
-			await this.#invalid(record, key, 'parent', `Not sent: ${parts}`);
+		const refs = record.refs ?? {};
+		const parts = substitute({ url: record.url, headers: record.headers, ...record.body && { body: record.body } }, refs, values);
+		// Its preconditions too (an `If-Match` made of a value of the answer), kept apart.
+		const preconditions = substitute({ url: '', headers: record.preconditions ?? {} }, refs, values);
+		if (typeof parts === 'string' || typeof preconditions === 'string') {
+			await this.#invalid(record, key, 'parent', `Not sent: ${typeof parts === 'string' ? parts : preconditions as string}`);
 			return undefined;
 		}
 
-		return { ...record, ...parts, bodyBytes: parts.body?.byteLength ?? 0 };
+		return { ...record, ...parts, ...record.preconditions && { preconditions: preconditions.headers }, bodyBytes: parts.body?.byteLength ?? 0 };
 	}
 
 	/** Bring an entry of an older version up to this one (`migrate`): the record stored in its place, or `undefined` when it is gone from this pass. */

@@ -222,6 +222,21 @@ describe('outbox.ref()', () => {
 });
 
 describe('outbox.ref() of a delivered entry', () => {
+	it('a placeholder in a precondition header (If-Match) is replaced when another client of the store (another tab, a reload) replays it, never sent as written', async () => {
+		const writer = h.make({ fetch: todoApi });
+		win.setOnline(false, false);
+		const parent = await queued(writer.post('todos', { json: {} }));
+		const tag = writer.outbox.ref(parent, '/nested/tag');
+		const child = await queued(writer.put('todos/9', { headers: { 'if-match': `"${tag}"`, 'x-tag': tag }, json: { v: 1 } }));
+		expect((await writer.outbox.list()).find((each) => each.id === child)!.dependsOn).toEqual([parent]);
+		writer.close();
+		const replayer = h.make({ fetch: todoApi });
+		win.setOnline(true);
+		await replayer.outbox.flush();
+		await until(async () => (await replayer.outbox.size()) === 0);
+		expect(sent.map((each) => [each.method, each.headers['x-tag'], each.headers['if-match']])).toEqual([['POST', undefined, undefined], ['PUT', 't/100', '"t/100"']]);
+	});
+
 	it('a placeholder of an entry already delivered (its value kept) is replaced at once and the call goes out as any call, a read included', async () => {
 		const api = h.make({ fetch: todoApi });
 		win.setOnline(false, false);
