@@ -13,7 +13,7 @@ import { follow } from './early.js';
 import { headersOf, storedHeaders } from './headers.js';
 import { defer, isDeferred } from './defer.js';
 import { scheduleOf } from './outcome.js';
-import { noLeaseMs, Queue } from './queue.js';
+import { budget as budgetOf, noLeaseMs, Queue } from './queue.js';
 import { makeKey, overwritten, type OutboxRecord } from './record.js';
 import { at, isValues, substitute, valuesKey, type Ref } from './refs.js';
 import { overQuota } from './quota.js';
@@ -163,7 +163,8 @@ const capture = async ({ context, options }: Queue, call: PolicyCall, record: Ou
  */
 const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Request, snapshot: BodySnapshot, error: unknown, idempotencyKey: string, made: [number, number], run?: Promise<Response>, until?: number): Promise<Response> => {
 	const { context, options } = queue;
-	if (await overQuota(snapshot.body?.byteLength ?? 0, storageMs(context))) {
+	const budget = queue.budgets.get(call);
+	if (await budget!(overQuota(snapshot.body?.byteLength ?? 0, storageMs(context)))) {
 		// Before any byte is written (a coalescing write supersedes nothing): what was queued stays.
 		const quotaFull = (cause: unknown): OutboxFullError => new OutboxFullError('Storing it would leave less than 10 % of the storage quota free: not stored', { reason: 'quota', cause });
 		if (run) {
@@ -241,7 +242,7 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 		await capture(queue, call, record);
 		if (call.world.current('outbox')) {
 			queue.order.set(id, order);
-			await queue.store.set(key, record); // Noted as pending at once: a write made then is held behind it.
+			await queue.store.set(key, record, budget); // Noted as pending at once: a write made then is held behind it.
 			return true;
 		}
 
@@ -306,6 +307,9 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 	}
 
 	const made: [number, number] = [start, sequence++]; // Its place in its scope's order, should it be stored.
+	// Its storage operations share one `storageTimeoutMs` (`Budget`): its count, the layer's reads, its record's write.
+	const budget = budgetOf(storageMs(context));
+	queue.budgets.set(call, budget);
 	let idempotencyKey: string;
 	let typed: boolean;
 	try {
@@ -332,7 +336,7 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 
 	// The store's pending entries (`Queue.refresh`: listed only when another tab or worker changed them):
 	// an entry another context has just queued in this scope holds the call (FIFO), and counts.
-	if (await queue.count() >= options.maxEntries) {
+	if (await queue.count(budget) >= options.maxEntries) {
 		full ??= new OutboxFullError('The outbox is full (outbox.maxEntries): not stored', { reason: 'entries' });
 	}
 
@@ -342,7 +346,7 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 	}
 
 	const scope = context.scopeOf(target.href);
-	if (full && (context.reachability(scope) === 'offline' || await queue.behind(scope))) {
+	if (full && (context.reachability(scope) === 'offline' || await queue.behind(scope, budget))) {
 		// It must wait, and cannot be stored: refused here, before ky makes its request (a FormData's, left
 		// unread by the layer's hold, would throw outside any promise in Node: see snapshot.ts).
 		throw full;
@@ -415,7 +419,7 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, given: Reque
 	if (call && queueable(queue, call, request.url)) {
 		// Offline, one attempt per scope per 10 s still goes out to find out (`context.offline`): a write
 		// behind pending entries of its scope leaves it to the head's replay (FIFO).
-		const behind = call.attempts === 1 && await queue.behind(scope);
+		const behind = call.attempts === 1 && await queue.behind(scope, queue.budgets.get(call));
 		const offline = behind ? context.reachability(scope) === 'offline' : context.offline(scope);
 		if (offline || behind) {
 			return defer(context, call, offline ? 'OFFLINE' : 'BEHIND'); // Before any I/O; the breaker, below this layer, never sees the attempt.

@@ -3,8 +3,11 @@ import type { EventFields, PolicyCall, PolicyContext } from '../core/policy.js';
 import type { World } from '../core/world.js';
 import { SubrequestsSpent } from '../core/invocation.js';
 import { SteadfetchError, type SteadfetchErrorCode } from '../errors/SteadfetchError.js';
+import { StorageTimeoutError } from '../errors/StorageTimeoutError.js';
 import { identityDigest } from '../utils/digest.js';
 import { maxTimerMs } from '../utils/validate.js';
+import { wallNow } from '../utils/clock.js';
+import { within } from '../utils/within.js';
 import { partStore, storageMs, type PartStore } from '../core/part-store.js';
 import { autoStore } from '../stores/auto.js';
 import type { KeySpan } from '../stores/types.js';
@@ -44,6 +47,32 @@ const maxAsked = 1_000;
  */
 export const writeMs = (context: PolicyContext, bytes: number): number => Math.min(maxTimerMs, storageMs(context) + Math.ceil(bytes / 10_000));
 
+/**
+ * What the storage operations on one call's path (a queued write's: its count, the records it reads,
+ * its record's write) have left of the one `storageTimeoutMs` they share, in ms: each is bounded by what
+ * is left, so a hung store holds the caller one deadline in all, not one per operation in a row (the
+ * Standards: storage failures never stall a request). The record's write is still awaited (in workerd,
+ * work behind a call without `waitUntil` is dropped). Wall clock: the deadlines are real timers.
+ */
+export type Budget = <T>(work: Promise<T>, more?: number) => Promise<T | undefined>;
+
+/**
+ * A call's `Budget` of `left` ms: `work` (a part store's operation: bounded, reported) is waited for
+ * while anything is left (`more`: ms more, a record's body's), else `undefined` (the operation goes on,
+ * and is reported at its own deadline).
+ */
+export const budget = (left: number): Budget => async (work, more = 0) => {
+	const started = wallNow();
+	try {
+		return await within(work, Math.max(0, left) + more);
+	} finally {
+		left -= wallNow() - started;
+	}
+};
+
+/** `work` within `budget` when there is one, else as it is (bounded by its own deadline). */
+const spend = async <T>(budget: Budget | undefined, work: Promise<T>, more?: number): Promise<T | undefined> => budget ? budget(work, more) : work;
+
 /** The prefix of every pending entry's key (`makeKey`). */
 const pendingPrefix = 'p|';
 
@@ -53,7 +82,8 @@ const pendingPrefix = 'p|';
  * through the queue (`read`, `list`).
  */
 export interface QueueStore {
-	set(key: string, value: unknown): Promise<void>;
+	/** `budget`: of the call whose path it is on (see `Budget`). */
+	set(key: string, value: unknown, budget?: Budget): Promise<void>;
 	/** `strict`: reject when the store does not confirm the delete (see `PartStore.delete`). */
 	delete(key: string, strict?: boolean): Promise<void>;
 }
@@ -160,6 +190,8 @@ export class Queue {
 	 * at most `maxAsked` entries (the oldest go).
 	 */
 	readonly #asked = new Map<string, Set<string>>();
+	/** The `Budget` of each eligible write's storage operations (enqueue.ts), read by the layer and `enqueue`. */
+	readonly budgets = new WeakMap<PolicyCall, Budget>();
 	/** Calls holding placeholders (the wrapper found them): queued behind their entries, never sent as they are. */
 	readonly dependents = new WeakMap<PolicyCall, { dependsOn: string[]; refs: Record<string, Ref> }>();
 	/** When the layer may list the store again (`look`; injected clock). */
@@ -175,11 +207,12 @@ export class Queue {
 		this.refs = (stores.get('#refs') ?? stores.set('#refs', new Refs()).get('#refs')) as Refs;
 		Object.assign(this, {
 			context, options, store: {
-				set: async (key, value) => {
+				set: async (key, value, budget) => {
 					this.#note(key, true, value); // Before the store confirms: a count or a pass of this client meanwhile sees it.
 					// A record with a body is given longer, by its size (`writeMs`): a photo told "queued" is in the store.
 					const body = (value as OutboxRecord | undefined)?.body;
-					return store.set(key, value, body instanceof ArrayBuffer ? writeMs(context, body.byteLength) : undefined, false, context.world(context.identity()));
+					const ms = body instanceof ArrayBuffer ? writeMs(context, body.byteLength) : storageMs(context);
+					await spend(budget, store.set(key, value, ms, false, context.world(context.identity())), ms - storageMs(context));
 				},
 				delete: async (key, strict) => {
 					this.#note(key, false);
@@ -211,10 +244,15 @@ export class Queue {
 	 * When the store does not list (reported as `storage:error`): rejects with `strict`, else the
 	 * pending keys this client knows, as they were.
 	 */
-	async list(strict?: boolean): Promise<RecordKey[]> {
+	async list(strict?: boolean, budget?: Budget): Promise<RecordKey[]> {
 		let listed: string[];
 		try {
-			listed = (await this.#parts.keys(true)).sort();
+			const keys = await spend(budget, this.#parts.keys(true));
+			if (!keys) {
+				throw new StorageTimeoutError('keys() took longer than the call\'s storageTimeoutMs');
+			}
+
+			listed = keys.sort();
 		} catch (error) {
 			// A failed listing counts as the listing of the next 10 s (`refresh`, `look`): a failing store is not asked per call or write.
 			this.#lookAt = this.quiet = this.context.clock.now() + lookMs;
@@ -259,15 +297,15 @@ export class Queue {
 	 * the index. Else (another tab, worker or process queued or removed entries, or this client never
 	 * listed) the store is listed. A store that cannot tell is listed at first, then once per
 	 * `maxEntries / 4` entries queued here. Within 10 s of a listing that failed (`quiet`), not listed:
-	 * the index as it was is used, a failing store is not asked per call, write or pass.
+	 * the index as it was is used, a failing store is not asked per call, write or pass. `budget`: see `Budget`.
 	 */
-	async refresh(): Promise<void> {
-		const span = await this.#span();
+	async refresh(budget?: Budget): Promise<void> {
+		const span = await this.#span(budget);
 		const changed = span === undefined
 			? !this.#listed || this.#queued >= Math.max(1, this.options.maxEntries / 4)
 			: span !== 'busy' && (span.count !== this.#index.size + this.#strays || (this.#strays === 0 && span.last !== this.#index.last));
 		if (changed && this.context.clock.now() >= this.quiet) {
-			await this.list();
+			await this.list(false, budget);
 		}
 	}
 
@@ -276,9 +314,9 @@ export class Queue {
 	 * (its answer may not hold that change: the index is trusted this time, the next refresh asks
 	 * again); `undefined` when the store cannot tell.
 	 */
-	async #span(): Promise<KeySpan | 'busy' | undefined> {
+	async #span(budget?: Budget): Promise<KeySpan | 'busy' | undefined> {
 		const notes = this.#notes;
-		const span = await this.#parts.span(pendingPrefix);
+		const span = await spend(budget, this.#parts.span(pendingPrefix));
 		return span && notes !== this.#notes ? 'busy' : span;
 	}
 
@@ -346,15 +384,15 @@ export class Queue {
 	}
 
 	/** Pending entries, as the store has them now (see `refresh`). */
-	async count(): Promise<number> {
-		await this.refresh();
+	async count(budget?: Budget): Promise<number> {
+		await this.refresh(budget);
 		return this.#index.size;
 	}
 
-	/** A stored value (`undefined` when absent); `strict`: reject when the store did not answer. */
-	async read(key: string, strict?: boolean): Promise<unknown> {
+	/** A stored value (`undefined` when absent); `strict`: reject when the store did not answer. `budget`: see `Budget`. */
+	async read(key: string, strict?: boolean, budget?: Budget): Promise<unknown> {
 		const failures = this.#failures;
-		const value = await this.#parts.get(key);
+		const value = await spend(budget, this.#parts.get(key));
 		if (strict && value === undefined && failures !== this.#failures) {
 			throw new Error(`The outbox could not read ${key}`);
 		}
@@ -407,14 +445,14 @@ export class Queue {
 	/**
 	 * Whether `scope` has a pending entry this client would replay now (of the current identity, of
 	 * this version or older): only such an entry holds a call of its scope (FIFO). Reads the records of
-	 * the scope this client has not read yet; another identity's entries are not looked at.
+	 * the scope this client has not read yet; another identity's entries are not looked at. `budget`: see `Budget`.
 	 */
-	async behind(scope: string): Promise<boolean> {
+	async behind(scope: string, budget?: Budget): Promise<boolean> {
 		const mine = await this.digest(this.context.identity());
 		for (const id of this.#unread) {
 			const entry = this.#index.find(id);
 			if (entry?.scope === scope) {
-				this.#learn(entry, await this.read(entry.key));
+				this.#learn(entry, await this.read(entry.key, false, budget));
 			}
 		}
 

@@ -1,0 +1,87 @@
+/**
+ * Eighth round's variants of the outbox on a hung store (the Standards: "Every storage call on a
+ * request's path has a deadline; storage failures never fail or stall a request: degrade and emit
+ * `storage:error`"; README: "every storage operation on a call's path gives up after
+ * `storageTimeoutMs`: a blocked IndexedDB never stalls a call"). A write's storage operations share
+ * one `storageTimeoutMs`: the caller waits one deadline, not one per operation in a row. Measured on
+ * the wall clock (the deadline is a real timer), by the median of a few writes, with room for a busy machine.
+ */
+import { describe, expect, it } from 'vitest';
+import { OutboxQueuedError } from '../../src/entries/index.js';
+import { harnessEachTest, type FakeWindow, type Harness } from './outbox-helpers.js';
+
+let h: Harness;
+let win: FakeWindow;
+harnessEachTest((started, fake) => {
+	h = started;
+	win = fake;
+});
+
+/** The client's `storageTimeoutMs` here: long next to what a write costs on a busy machine, so one deadline and two never overlap. */
+const ms = 800;
+
+/** A store over the harness's that, while `hung`, answers an operation only once `resume()` lets it go (after any deadline). */
+const hungStore = (inner: Harness['store']) => {
+	const held: Array<() => void> = [];
+	const state = { hung: false };
+	const hold = async <T>(run: () => Promise<T>): Promise<T> => {
+		if (state.hung) {
+			await new Promise<void>((resume) => held.push(resume));
+		}
+
+		return run();
+	};
+	const spanned = inner as typeof inner & { span(prefix: string): Promise<unknown> };
+	const store = {
+		get: async (key: string) => hold(async () => inner.get(key)),
+		set: async (key: string, value: unknown) => hold(async () => inner.set(key, value)),
+		delete: async (key: string) => hold(async () => inner.delete(key)),
+		keys: async () => hold(async () => inner.keys()),
+		clear: async () => inner.clear(),
+		span: async (prefix: string) => hold(async () => spanned.span(prefix)),
+	} as typeof inner;
+	const resume = (): void => {
+		state.hung = false;
+		for (const each of held.splice(0)) {
+			each();
+		}
+	};
+	return { store, state, resume };
+};
+
+/** How long (wall clock, ms) `run` takes to settle, and its error. */
+const timed = async (run: () => Promise<unknown>): Promise<{ took: number; error: unknown }> => {
+	const started = performance.now();
+	const error = await run().then(() => undefined, (failure: unknown) => failure);
+	return { took: performance.now() - started, error };
+};
+
+const median = (values: number[]): number => [...values].sort((one, other) => one - other)[Math.floor(values.length / 2)]!;
+
+describe('a write on a hung store', () => {
+	it('is told "queued" within one storageTimeoutMs in all, not one per storage operation, and is kept until the store is back', async () => {
+		const hung = hungStore(h.store);
+		const api = h.make({ store: () => hung.store, storageTimeoutMs: ms });
+		hung.state.hung = true; // Before this client ever listed the store: the span, the listing and the record's write.
+		win.setOnline(false, false);
+		const writes = [];
+		for (let index = 0; index < 3; index++) {
+			writes.push(await timed(async () => api.post(`mutate?id=hung-${index}`, { json: { index } })));
+		}
+
+		for (const { error } of writes) {
+			expect(error).toBeInstanceOf(OutboxQueuedError);
+		}
+
+		expect(median(writes.map(({ took }) => took))).toBeLessThan(1.6 * ms);
+		hung.resume();
+		win.setOnline(true, false);
+		const ids = (await api.outbox.list()).map((entry) => entry.id);
+		for (const { error } of writes) {
+			expect(ids).toContain((error as OutboxQueuedError).entryId);
+		}
+
+		await expect.poll(async () => (await api.outbox.flush()).remaining).toBe(0);
+		expect(h.sentOf('hung-1')).toHaveLength(1);
+	}, 20_000);
+});
