@@ -247,7 +247,7 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 		}
 
 		return false;
-	});
+	}, budget);
 	if (!stored) {
 		return notStored(); // Cleared or another identity while its pointers were recorded.
 	}

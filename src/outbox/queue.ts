@@ -85,7 +85,7 @@ export interface QueueStore {
 	/** `budget`: of the call whose path it is on (see `Budget`). */
 	set(key: string, value: unknown, budget?: Budget): Promise<void>;
 	/** `strict`: reject when the store does not confirm the delete (see `PartStore.delete`). */
-	delete(key: string, strict?: boolean): Promise<void>;
+	delete(key: string, strict?: boolean, budget?: Budget): Promise<void>;
 }
 
 /** A replay under way (`Queue.replay`): whether it may still go out, and whether it was refused as it started. */
@@ -214,9 +214,9 @@ export class Queue {
 					const ms = body instanceof ArrayBuffer ? writeMs(context, body.byteLength) : storageMs(context);
 					await spend(budget, store.set(key, value, ms, false, context.world(context.identity())), ms - storageMs(context));
 				},
-				delete: async (key, strict) => {
+				delete: async (key, strict, budget) => {
 					this.#note(key, false);
-					return store.delete(key, strict);
+					await spend(budget, store.delete(key, strict));
 				},
 			} satisfies QueueStore,
 		});
@@ -697,16 +697,16 @@ export class Queue {
 	 * failed later never removes a newer write). Without a precondition of its own, `record` takes the oldest one among
 	 * them: it was made on that version. `commit` stores `record` (false: it was not stored); they are
 	 * removed only after it was, so a write never stored (its world changed) supersedes nothing. Any
-	 * other write (`coalesce` off, another method) is only stored.
+	 * other write (`coalesce` off, another method) is only stored. `budget`: its call's (see `Budget`).
 	 */
-	async supersede(record: OutboxRecord, at: string, commit: () => Promise<boolean>): Promise<boolean> {
+	async supersede(record: OutboxRecord, at: string, commit: () => Promise<boolean>, budget?: Budget): Promise<boolean> {
 		if (!this.options.coalesce || !['PUT', 'DELETE'].includes(record.method)) {
 			return commit();
 		}
 
 		let committed: Promise<boolean> | undefined;
 		const run = async (): Promise<void> => this.#occupy(async () => {
-			await this.refresh();
+			await this.refresh(budget);
 			const superseded: Array<[string, OutboxRecord]> = [];
 			// Its URL's entries and those never read here, oldest first: another URL's entry, as this client wrote or last
 			// read it, is not looked at (a write's cost stays flat as the queue grows). (Its URL changes only by a
@@ -714,7 +714,7 @@ export class Queue {
 			const candidates = [...this.#unread, ...this.#ids.get(record.url) ?? []].flatMap((id) => this.#index.find(id) ?? []);
 			for (const entry of candidates.filter((each) => each.scope === record.scope && each.key < at).sort((one, other) => one.key < other.key ? -1 : 1)) {
 				const { key, id } = entry;
-				const old = await this.read(key);
+				const old = await this.read(key, false, budget);
 				this.#learn(entry, old);
 				// An entry others depend on is never superseded (`outbox.ref()`).
 				if (isRecord(old) && !old.pointers?.length && old.url === record.url && old.identity === record.identity && overwritten.test(old.method) && !this.#claims.has(id) && !leased(old, this.context.clock.now(), this.leaseMs)) {
@@ -730,7 +730,7 @@ export class Queue {
 				// Not one this client's pass claimed meanwhile; never replayed by it after (checked with no await since).
 				if (!this.#claims.has(old.id)) {
 					this.#removed.add(old.id);
-					await this.store.delete(key);
+					await this.store.delete(key, false, budget);
 					this.emit('outbox:superseded', old);
 				}
 			}

@@ -85,3 +85,27 @@ describe('a write on a hung store', () => {
 		expect(h.sentOf('hung-1')).toHaveLength(1);
 	}, 20_000);
 });
+
+describe('a coalescing write on a hung store', () => {
+	it('is told "queued" within one storageTimeoutMs in all: its check of the writes it supersedes shares the deadline', async () => {
+		const hung = hungStore(h.store);
+		const api = h.make({ store: () => hung.store, storageTimeoutMs: ms, outbox: { coalesce: true } });
+		win.setOnline(false, false);
+		await expect(api.put('mutate?id=coalesced', { json: { edit: 0 } })).rejects.toBeInstanceOf(OutboxQueuedError); // The store answers: pending.
+		hung.state.hung = true;
+		const writes = [];
+		for (let index = 1; index <= 3; index++) {
+			writes.push(await timed(async () => api.put('mutate?id=coalesced', { json: { edit: index } })));
+		}
+
+		for (const { error } of writes) {
+			expect(error).toBeInstanceOf(OutboxQueuedError);
+		}
+
+		expect(median(writes.map(({ took }) => took))).toBeLessThan(1.6 * ms);
+		hung.resume();
+		win.setOnline(true, false);
+		await expect.poll(async () => (await api.outbox.flush()).remaining).toBe(0);
+		expect(h.sentOf('coalesced').length).toBeGreaterThan(0);
+	}, 20_000);
+});
