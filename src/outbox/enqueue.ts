@@ -441,7 +441,7 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, given: Reque
 				await queue.list();
 				return await queue.behind(scope) && drain.resume(scope, waitUntil);
 			});
-		} else if (await queue.behind(scope)) {
+		} else if (await queue.behind(scope, budgetOf(storageMs(context)))) { // The records it reads: one deadline in all.
 			background(context, 'outbox', waitUntil, async () => drain.resume(scope, waitUntil));
 		}
 	}

@@ -109,3 +109,32 @@ describe('a coalescing write on a hung store', () => {
 		expect(h.sentOf('coalesced').length).toBeGreaterThan(0);
 	}, 20_000);
 });
+
+describe('a call answered while entries it has not read are pending in its scope', () => {
+	it('waits one storageTimeoutMs in all for their records on a hung store, not one per record', async () => {
+		const hung = hungStore(h.store);
+		win.setOnline(false, false);
+		const before = h.make({ store: () => hung.store, storageTimeoutMs: ms });
+		for (let index = 0; index < 3; index++) {
+			await expect(before.post(`mutate?id=unread-${index}`, { json: { index } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		}
+
+		const api = h.make({ store: () => hung.store, storageTimeoutMs: ms }); // After a reload: its entries never read here.
+		expect(await api.outbox.size()).toBe(3); // Listed, no record read.
+		hung.state.hung = true;
+		win.setOnline(true, false);
+		await api.get('json?id=first'); // Its good answer lists the store in the background (hung: it waits there).
+		const reads = [];
+		for (let index = 0; index < 3; index++) {
+			reads.push(await timed(async () => api.get(`json?id=read-${index}`)));
+		}
+
+		for (const { error } of reads) {
+			expect(error).toBeUndefined();
+		}
+
+		// The first reads them (each after, none: a record not read is left alone), so the longest is the one to bound.
+		expect(Math.max(...reads.map(({ took }) => took))).toBeLessThan(1.6 * ms);
+		hung.resume();
+	}, 20_000);
+});
