@@ -13,7 +13,7 @@ import { follow } from './early.js';
 import { headersOf, storedHeaders } from './headers.js';
 import { defer, isDeferred } from './defer.js';
 import { scheduleOf } from './outcome.js';
-import { budget as budgetOf, noLeaseMs, Queue } from './queue.js';
+import { noLeaseMs, Queue } from './queue.js';
 import { makeKey, overwritten, type OutboxRecord } from './record.js';
 import { at, isValues, substitute, valuesKey, type Ref } from './refs.js';
 import { overQuota } from './quota.js';
@@ -66,6 +66,7 @@ export const appliesTo = (queue: Queue) => (call: PolicyCall): boolean => {
  * the queue is refreshed first (`Queue.refresh`: a listing only when the store's span disagrees).
  */
 const dependencies = async (queue: Queue, call: PolicyCall, href: string): Promise<void> => {
+	const budget = queue.budgets.get(call);
 	const found = queue.refs.in(call, href, queue.context.options.headers);
 	if (found.size === 0) {
 		return;
@@ -83,7 +84,7 @@ const dependencies = async (queue: Queue, call: PolicyCall, href: string): Promi
 		refs[placeholder] = { entry: ref.entry, pointer: ref.pointer };
 		// Not known as pending here: the store's span says whether another client changed what is pending (no listing per write).
 		if (!queue.pending.find(ref.entry)) {
-			await queue.refresh();
+			await queue.refresh(budget);
 		}
 
 		if (queue.pending.find(ref.entry)) {
@@ -92,7 +93,7 @@ const dependencies = async (queue: Queue, call: PolicyCall, href: string): Promi
 		}
 
 		const early = queue.refs.early.get(ref.entry);
-		const kept = await queue.read(valuesKey(ref.entry));
+		const kept = await queue.read(valuesKey(ref.entry), false, budget);
 		// Not once the outbox was cleared since it was delivered, by any client of the name (its call's world).
 		const value = early && early.until > now && early.world.current('outbox', ref.entry) ? at(early.answer, ref.pointer) : undefined;
 		// Values of another identity's answer are none: never sent in this identity's request.
@@ -100,7 +101,7 @@ const dependencies = async (queue: Queue, call: PolicyCall, href: string): Promi
 		if (value && !held) {
 			// Delivered early, its answer still in memory: the value is kept for the dependent's replay.
 			const values = isValues(kept) ? kept : { v: 1 as const, values: {}, at: now, identity };
-			await queue.store.set(valuesKey(ref.entry), { ...values, values: { ...values.values, [ref.pointer]: value.value } });
+			await queue.store.set(valuesKey(ref.entry), { ...values, values: { ...values.values, [ref.pointer]: value.value } }, budget);
 		} else if (!held) {
 			throw new InvalidRequestError(`outbox.ref(): entry ${ref.entry} is unknown, discarded, a dead letter, or its value at ${ref.pointer} is not kept`);
 		}
@@ -218,8 +219,10 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 		// Under the entry's lock (`Queue.mark`): its delivery (in any tab) reads the pointers and removes it under the same
 		// lock. Not written back once discarded or cleared (src/core/world.ts): a removed entry is never revived.
 		// Delivered since the call was checked (its values kept before it was removed): its replay reads the values
-		// kept, if they hold what it asks.
-		const kept = !await queue.mark(parent, call.world, asked, record.id) && await queue.read(valuesKey(parent));
+		// kept, if they hold what it asks. A store that did not answer (`undefined`): queued behind it all the same,
+		// pending as this client knows it (a storage failure never fails the call; its delivery here keeps what `ref()` asked).
+		const marked = await queue.mark(parent, call.world, asked, record.id, budget).catch(() => undefined);
+		const kept = marked === false && await queue.read(valuesKey(parent), false, budget);
 		if (kept !== false && !(isValues(kept) && asked.every((pointer) => Object.hasOwn(kept.values, pointer)))) {
 			// Delivered (or gone) before its pointers could be recorded: the values it asks for are not kept. Nothing is stored.
 			queue.release(id);
@@ -230,9 +233,9 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 	// An entry it refers to that was delivered keeps its values while this write is stored (`Queue.prune`).
 	// (An entry still pending has none yet: its delivery keeps them, with the dependents recorded above.)
 	for (const { entry } of Object.values(record.refs ?? {})) {
-		const kept = await queue.read(valuesKey(entry));
+		const kept = await queue.read(valuesKey(entry), false, budget);
 		if (isValues(kept) && call.world.current('outbox')) {
-			await queue.store.set(valuesKey(entry), { ...kept, dependents: [record.id].concat(kept.dependents ?? []) });
+			await queue.store.set(valuesKey(entry), { ...kept, dependents: [record.id].concat(kept.dependents ?? []) }, budget);
 		}
 	}
 
@@ -301,15 +304,15 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 		throw new InvalidRequestError(`The outbox replays http and https only: not ${target.protocol}`);
 	}
 
+	// Its storage operations share one `storageTimeoutMs` (`Budget`): its placeholders', its count, the layer's reads, its record's write.
+	const budget = queue.budget();
+	queue.budgets.set(call, budget);
 	await dependencies(queue, call, target.href);
 	if (!queueable(queue, call, target.href)) {
 		return next(); // Not the outbox's (a read, `outbox: false`): here only for its placeholders of delivered entries, put in place by the layer.
 	}
 
 	const made: [number, number] = [start, sequence++]; // Its place in its scope's order, should it be stored.
-	// Its storage operations share one `storageTimeoutMs` (`Budget`): its count, the layer's reads, its record's write.
-	const budget = budgetOf(storageMs(context));
-	queue.budgets.set(call, budget);
 	let idempotencyKey: string;
 	let typed: boolean;
 	try {
@@ -441,7 +444,7 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, given: Reque
 				await queue.list();
 				return await queue.behind(scope) && drain.resume(scope, waitUntil);
 			});
-		} else if (await queue.behind(scope, budgetOf(storageMs(context)))) { // The records it reads: one deadline in all.
+		} else if (await queue.behind(scope, queue.budget())) { // The records it reads: one deadline in all.
 			background(context, 'outbox', waitUntil, async () => drain.resume(scope, waitUntil));
 		}
 	}

@@ -56,20 +56,6 @@ export const writeMs = (context: PolicyContext, bytes: number): number => Math.m
  */
 export type Budget = <T>(work: Promise<T>, more?: number) => Promise<T | undefined>;
 
-/**
- * A call's `Budget` of `left` ms: `work` (a part store's operation: bounded, reported) is waited for
- * while anything is left (`more`: ms more, a record's body's), else `undefined` (the operation goes on,
- * and is reported at its own deadline).
- */
-export const budget = (left: number): Budget => async (work, more = 0) => {
-	const started = wallNow();
-	try {
-		return await within(work, Math.max(0, left) + more);
-	} finally {
-		left -= wallNow() - started;
-	}
-};
-
 /** `work` within `budget` when there is one, else as it is (bounded by its own deadline). */
 const spend = async <T>(budget: Budget | undefined, work: Promise<T>, more?: number): Promise<T | undefined> => budget ? budget(work, more) : work;
 
@@ -223,6 +209,25 @@ export class Queue {
 		context.on('storage:error', ({ part }) => {
 			this.#failures += part === 'outbox' ? 1 : 0;
 		});
+	}
+
+	/**
+	 * A call's `Budget` (`storageTimeoutMs`): `work` (a part store's operation: bounded, reported) is waited for
+	 * while anything is left (`more`: ms more, a record's body's), else `undefined` — counted as a failure of the
+	 * store (`failures`: a strict `read` rejects), the operation going on, reported at its own deadline.
+	 */
+	budget(): Budget {
+		let left = storageMs(this.context);
+		return async (work, more = 0) => {
+			const started = wallNow();
+			try {
+				const done = await within(work.then((value) => [value]), Math.max(0, left) + more);
+				this.#failures += done ? 0 : 1;
+				return done?.[0];
+			} finally {
+				left -= wallNow() - started;
+			}
+		};
 	}
 
 	get closed(): boolean {
@@ -538,13 +543,14 @@ export class Queue {
 	 * keeps their values (its delivery reads them and removes it under the same lock). Only while it is
 	 * pending here (for an entry this client does not know as pending, the queue is refreshed first)
 	 * and `world` is current (no discard of it, no clear: a removed entry is never written back).
-	 * Resolves whether it was pending, readable and current; writes only what it did not hold.
+	 * Resolves whether it was pending, readable and current; writes only what it did not hold. Rejects when
+	 * the store did not answer its read (`budget`: its call's, see `Budget`).
 	 */
-	async mark(id: string, world: World, pointers: string[], dependent?: string): Promise<boolean> {
+	async mark(id: string, world: World, pointers: string[], dependent?: string, budget?: Budget): Promise<boolean> {
 		return this.entryLock(id, async () => {
-			this.pending.find(id) || await this.refresh();
+			this.pending.find(id) || await this.refresh(budget);
 			const stored = this.pending.find(id);
-			const record = stored && await this.read(stored.key);
+			const record = stored && await this.read(stored.key, true, budget);
 			// Still pending here after the read (a delivery of this client's meanwhile removed it: never written back),
 			// and not removed by a clear of its identity (noted by its digest: `clear`) through any client of the name.
 			if (!isRecord(record) || !world.current('outbox', id) || !world.current('outbox', record.identity) || !this.pending.find(id)) {
@@ -559,7 +565,7 @@ export class Queue {
 			}
 
 			record.pointers = all;
-			await this.store.set(stored!.key, record);
+			await this.store.set(stored!.key, record, budget);
 
 			return true;
 		});

@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { OutboxQueuedError } from '../../src/entries/index.js';
-import { harnessEachTest, type FakeWindow, type Harness } from './outbox-helpers.js';
+import { harnessEachTest, throwIfOffline, type FakeWindow, type Harness } from './outbox-helpers.js';
 
 let h: Harness;
 let win: FakeWindow;
@@ -136,5 +136,37 @@ describe('a call answered while entries it has not read are pending in its scope
 		// The first reads them (each after, none: a record not read is left alone), so the longest is the one to bound.
 		expect(Math.max(...reads.map(({ took }) => took))).toBeLessThan(1.6 * ms);
 		hung.resume();
+	}, 20_000);
+});
+
+describe('a write holding a placeholder of outbox.ref() on a hung store', () => {
+	it('is told "queued" behind its entry within one storageTimeoutMs in all', async () => {
+		const hung = hungStore(h.store);
+		const sent: Array<{ url: string; body: string }> = [];
+		const todos = async (input: Parameters<typeof fetch>[0]): Promise<Response> => {
+			throwIfOffline();
+			const request = input as Request;
+			sent.push({ url: request.url, body: await request.text() });
+			return Response.json({ id: 100 }, { status: 201 });
+		};
+		const api = h.make({ store: () => hung.store, storageTimeoutMs: ms, fetch: todos });
+		win.setOnline(false, false);
+		const parent = await api.post('todos', { json: { name: 'a' } }).catch((error: unknown) => error) as OutboxQueuedError;
+		expect(parent).toBeInstanceOf(OutboxQueuedError);
+		const placeholder = api.outbox.ref(parent.entryId, '/id');
+		// Its pointer recorded with the parent's stored record while the store answers.
+		await expect.poll(async () => {
+			const key = (await h.store.keys()).find((each) => each.startsWith('p|') && each.includes(parent.entryId));
+			return (await h.store.get<{ pointers?: string[] }>(key!))?.pointers;
+		}).toEqual(['/id']);
+		hung.state.hung = true;
+		const child = await timed(async () => api.post('todos/child', { json: { parent: placeholder } }));
+		expect(child.error).toBeInstanceOf(OutboxQueuedError);
+		expect(child.took).toBeLessThan(1.6 * ms);
+		hung.resume();
+		win.setOnline(true, false);
+		await expect.poll(async () => (await api.outbox.flush()).remaining).toBe(0);
+		// Delivered after its entry, with the value its placeholder stood for.
+		expect(sent.map(({ url, body }) => [new URL(url).pathname, JSON.parse(body)])).toEqual([['/todos', { name: 'a' }], ['/todos/child', { parent: 100 }]]);
 	}, 20_000);
 });
