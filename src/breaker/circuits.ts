@@ -41,7 +41,7 @@ export interface Circuits extends Machine {
 	 * never in the edge build): resolves with what gives the lock back, or `undefined` when another
 	 * tab holds every slot. `claim` (probe.ts) takes it.
 	 */
-	probeLock?: ((circuit: Circuit) => Promise<(() => void) | undefined>) | undefined;
+	probeLock?: ((circuit: Circuit, started: number) => Promise<(() => void) | undefined>) | undefined;
 	/**
 	 * Tell the other tabs an outcome counted in a closed state, and store the counts (tabs.ts
 	 * `shareCount`, set by `start()` where a channel may open; never in the edge build).

@@ -18,7 +18,7 @@ export const claim = async (circuits: Circuits, circuit: Circuit, started: numbe
 	const { probeLock, link } = circuits;
 	let release = link && (await link.probe(circuit, call)) === false ? undefined : noop;
 	if (release && probeLock) {
-		release = await probeLock(circuit);
+		release = await probeLock(circuit, started);
 	}
 
 	if (release && circuit.record === record && !signal?.aborted && !circuits.closed) {

@@ -4,7 +4,7 @@ import { tryLock, webLocks, type LockManagerLike } from '../utils/lock.js';
 import { background, storageError } from '../core/part-store.js';
 import { hasTabs } from '../utils/tabs.js';
 import type { BreakerRecord, Circuit } from './circuit.js';
-import { closeCircuits, load, read, type Circuits } from './circuits.js';
+import { closeCircuits, load, read, tally, type Circuits } from './circuits.js';
 import { poke } from './probe.js';
 
 /** The circuit's record with its counts as of now: failures in a row, and the ratio window's sums. */
@@ -59,24 +59,39 @@ const hear = (circuits: Circuits, circuit: Circuit, received: BreakerRecord, val
 };
 
 /**
- * The half-open probe's Web Lock across tabs (`Circuits.probeLock`, which probe.ts's `claim` takes):
- * the first free one of the scope's `halfOpenProbes` locks, then the stored state read again under
- * it (another tab's probe may just have settled). Resolves with what gives the lock back, or
- * `undefined`: other tabs hold every slot. A lock manager that fails lets the probe go without one.
+ * The half-open probe's Web Lock across tabs (`Circuits.probeLock`, which probe.ts's `claim` takes for
+ * the probe admitted at `started`): the first free one of the scope's `halfOpenProbes` locks, then the
+ * stored state read again under it (another tab's probe may just have settled). Resolves with what
+ * gives the lock back, or `undefined`: other tabs hold every slot. A lock manager that fails lets the
+ * probe go without one. A probe still unsettled at its limit (a caller's request with `timeout` and
+ * `totalTimeout` false) counts as failed then and gives the lock back: while it hangs, no tab could
+ * probe the scope again.
  */
-const lockProbe = async (circuits: Circuits, locks: LockManagerLike, circuit: Circuit): Promise<(() => void) | undefined> => {
-	const { scope } = circuit.record;
+const lockProbe = async (circuits: Circuits, locks: LockManagerLike, circuit: Circuit, started: number): Promise<(() => void) | undefined> => {
+	const { record } = circuit;
 	let release: (() => void) | undefined;
 	// Slot by slot, on purpose: the first free one wins.
 	for (let slot = 0; !release && slot < circuits.settings.halfOpenProbes; slot++) {
-		release = await tryLock(locks, `steadfetch:${circuits.context.name}:breaker:${scope}:${slot}`);
+		release = await tryLock(locks, `steadfetch:${circuits.context.name}:breaker:${record.scope}:${slot}`);
 	}
 
-	if (release && circuits.store) {
+	if (!release) {
+		return undefined;
+	}
+
+	const give = (): void => {
+		clearTimeout(timer);
+		release();
+	};
+	const timer = setTimeout(() => {
+		tally(circuits, circuit, record, started, true);
+		give();
+	}, circuit.probeMs || circuits.settings.probeTimeoutMs);
+	if (circuits.store) {
 		await load(circuits, circuit, 'shared');
 	}
 
-	return release;
+	return give;
 };
 
 /**
@@ -123,7 +138,7 @@ export const start = (circuits: Circuits): void => {
 			}
 		});
 		const locks = webLocks();
-		circuits.probeLock = locks && ((circuit) => lockProbe(circuits, locks, circuit));
+		circuits.probeLock = locks && ((circuit, started) => lockProbe(circuits, locks, circuit, started));
 		circuits.shareCount = shareCount;
 	}
 
