@@ -41,6 +41,7 @@ export interface BreakerRecord {
 	/**
 	 * Failures in a row counted in this closed state, across the tabs of the name (or, from a
 	 * coordinator, the fleet); bounded by `consecutiveFailures` when read. Absent: none (or unknown).
+	 * Of an open state: the failures in a row it opened with (what its snapshot shows), at most 1 000.
 	 */
 	failures?: number;
 	/** The failure-ratio window's calls and failures as of `at` (epoch ms), for a reload to go on counting. */
@@ -121,6 +122,9 @@ const after = ({ record }: Circuit, now: number): number => Math.max(now, record
 /** A closed record of `scope`, as of `at`. */
 export const closed = (scope: string, at: number): BreakerRecord => ({ v: 2, scope, state: 'closed', openedAt: 0, reopensAt: 0, opens: 0, at });
 
+/** A count from outside: a non-negative integer, at most `max`; else 0. */
+export const bounded = (value: unknown, max: number): number => Number.isInteger(value) && (value as number) > 0 ? Math.min(value as number, max) : 0;
+
 /**
  * A record from outside (the store, another tab, a coordinator), checked and bounded, or
  * `undefined` for anything that is not one (an unknown version, a corrupt value). It opened no
@@ -131,11 +135,11 @@ export const closed = (scope: string, at: number): BreakerRecord => ({ v: 2, sco
  * version 2 record are read apart (`takeCounts` and `hear`, circuits.ts), by those that use them.
  */
 export const readRecord = (value: unknown, now: number, maxOpenMs: number): BreakerRecord | undefined => {
-	const { v, scope, state, openedAt, reopensAt, opens, at, isolated, unanswered, probed } = (value ?? {}) as Partial<BreakerRecord>;
+	const { v, scope, state, openedAt, reopensAt, opens, at, isolated, unanswered, probed, failures } = (value ?? {}) as Partial<BreakerRecord>;
 	if (((v as number) === 1 || v === 2) && typeof scope === 'string' && scope.length <= 2048 && [openedAt, reopensAt, at].every(Number.isFinite) && Number.isInteger(opens) && opens! >= 0 && (isolated ?? true) === true && (unanswered ?? true) === true) {
 		const from = Math.min(openedAt!, now);
 		return state === 'closed' ? closed(scope, at!)
-			: state === 'open' ? { v: 2, scope, state, openedAt: from, reopensAt: from + Math.max(0, Math.min(reopensAt! - openedAt!, maxOpenMs)), opens: Math.min(opens!, 32), at: at!, ...(isolated && { isolated }), ...(unanswered && { unanswered }), ...(probed === true && { probed }) }
+			: state === 'open' ? { v: 2, scope, state, openedAt: from, reopensAt: from + Math.max(0, Math.min(reopensAt! - openedAt!, maxOpenMs)), opens: Math.min(opens!, 32), at: at!, ...(isolated && { isolated }), ...(unanswered && { unanswered }), ...(probed === true && { probed }), failures: bounded(failures, 1000) }
 				: undefined;
 	}
 
@@ -276,9 +280,9 @@ export const machine = (settings: Settings, notify: Notify, random = (): number 
 		circuit.record = record;
 		circuit.probes = [];
 		circuit.window.reset();
-		if (record.state === 'closed') {
-			circuit.consecutive = 0;
-		}
+		// A closed state counts from nothing (its stored counts are taken apart); an open one shows the failures in a row
+		// that opened it, in every tab and after a reload (its record carries them).
+		circuit.consecutive = record.failures || 0;
 
 		if (change) {
 			notify(circuit, change, reason!, via);
@@ -294,7 +298,7 @@ export const machine = (settings: Settings, notify: Notify, random = (): number 
 		const low = 0.8 * Math.min(maxOpenMs, openMs * 2 ** Math.max(0, opens - again));
 		const period = Math.min(maxOpenMs, ms || low + (Math.min(1.5 * low, maxOpenMs) - low) * random());
 		// Re-opened by its own early probe: `early` (now, before any probe under it) tells this context's record from the others' (`recover`).
-		set(circuit, { v: 2, scope, state: 'open', openedAt: now, reopensAt: now + period, opens: opens + 1 - again, at: after(circuit, now), ...(unanswered && { unanswered }), ...(again && { probed: true, early: now }) }, 'open', reason, via);
+		set(circuit, { v: 2, scope, state: 'open', openedAt: now, reopensAt: now + period, opens: opens + 1 - again, at: after(circuit, now), failures: circuit.consecutive, ...(unanswered && { unanswered }), ...(again && { probed: true, early: now }) }, 'open', reason, via);
 	};
 
 	/**

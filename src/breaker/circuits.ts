@@ -10,7 +10,7 @@ import { background, partStore, storageError, type PartStore } from '../core/par
 import { scopes, type Scopes } from '../utils/scopes.js';
 import { isSuperseded } from '../utils/superseded.js';
 import { basicAutoStore } from '../stores/auto.js';
-import { closed, machine, readRecord, type BreakerRecord, type Circuit, type Machine, type Settings } from './circuit.js';
+import { bounded, closed, machine, readRecord, type BreakerRecord, type Circuit, type Machine, type Settings } from './circuit.js';
 import type { BreakerOptions } from './options.js';
 import type { BreakerLink } from './shared.js';
 
@@ -134,9 +134,6 @@ export const read = ({ clock, settings: { maxOpenMs } }: Circuits, value: unknow
 	const record = readRecord(value, now, maxOpenMs);
 	return record && record.at > now + maxOpenMs ? { ...record, at: 0 } : record;
 };
-
-/** A count from outside: a non-negative integer, at most `max`; else 0. */
-const bounded = (value: unknown, max: number): number => Number.isInteger(value) && (value as number) > 0 ? Math.min(value as number, max) : 0;
 
 /** Whether the circuit is in the closed state `received` is (then its stored counts are about this state). */
 export const inState = ({ record }: Circuit, received: BreakerRecord): boolean => received.state === 'closed' && record.state === 'closed' && record.at === received.at;

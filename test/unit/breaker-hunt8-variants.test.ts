@@ -33,3 +33,16 @@ describe('breaker: a caller\'s request that is the probe and hangs with no time 
 		a.server.settleAll(new Response('{}'));
 	});
 });
+
+describe('breaker: consecutiveFailures while open, in every tab and after a reload (API.md "Counts that cross tabs and reloads")', () => {
+	it('the tab that opened it, a tab that heard it and a tab opened later show the same count', async () => {
+		const { open } = pages();
+		const [a, b] = [open(), open()];
+		await times(5, async () => a.call());
+		await vi.waitFor(() => expect(b.snapshot().state).toBe('open'));
+		const c = open();
+		expect(await c.call()).toBe('CIRCUIT_OPEN');
+		// Before: [5, 4, 0].
+		expect([a, b, c].map((tab) => tab.snapshot().consecutiveFailures)).toEqual([5, 5, 5]);
+	});
+});

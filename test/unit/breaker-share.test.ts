@@ -36,7 +36,7 @@ describe('breaker: persisted state (reload)', () => {
 		before.server.answer(503);
 		await times(5, async () => before.call());
 		await vi.waitFor(async () => expect(await store.get(origin)).toBeDefined());
-		expect(await store.get(origin)).toEqual({ v: 2, scope: origin, state: 'open', openedAt: t0, reopensAt: t0 + 30_000, opens: 1, at: t0 });
+		expect(await store.get(origin)).toEqual({ v: 2, scope: origin, state: 'open', openedAt: t0, reopensAt: t0 + 30_000, opens: 1, at: t0, failures: 5 });
 		before.api.close();
 
 		const after = make(); // the reloaded page
