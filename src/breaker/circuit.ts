@@ -318,6 +318,14 @@ export const machine = (settings: Settings, notify: Notify, random = (): number 
 		}
 	};
 
+	/** The open period is over: told once per open record, by the first to see it (a call, a snapshot). */
+	const elapsed = (circuit: Circuit, via?: WaitUntil): void => {
+		if (circuit.half !== circuit.record) {
+			circuit.half = circuit.record;
+			notify(circuit, 'half-open', 'open-elapsed', via);
+		}
+	};
+
 	return {
 		circuit: (scope: string): Circuit => ({ record: closed(scope, 0), consecutive: 0, probes: [], window: new BucketWindow(settings.windowMs), busy: 0 }),
 
@@ -340,11 +348,7 @@ export const machine = (settings: Settings, notify: Notify, random = (): number 
 				return record.reopensAt - now;
 			}
 
-			if (circuit.half !== record) {
-				circuit.half = record;
-				notify(circuit, 'half-open', 'open-elapsed', via);
-			}
-
+			elapsed(circuit, via);
 			if (probes.length < halfOpenProbes) {
 				circuit.probeMs = Math.max((probes.length && circuit.probeMs) || 0, limit);
 				return probes.push(now) && PROBE;
@@ -361,8 +365,13 @@ export const machine = (settings: Settings, notify: Notify, random = (): number 
 		snapshot(circuit: Circuit, now: number): BreakerSnapshot {
 			expire(circuit, now);
 			const { consecutive: consecutiveFailures, record: { scope, state, openedAt, reopensAt, isolated } } = circuit;
+			const half = state === 'open' && !isolated && now >= reopensAt;
+			if (half) {
+				elapsed(circuit);
+			}
+
 			return state === 'closed' ? { scope, state, consecutiveFailures }
-				: { scope, state: isolated || now < reopensAt ? state : 'half-open', consecutiveFailures, openedAt, ...(!isolated && { reopensAt }) };
+				: { scope, state: half ? 'half-open' : state, consecutiveFailures, openedAt, ...(!isolated && { reopensAt }) };
 		},
 	};
 };

@@ -8,7 +8,8 @@ import type { SharedBreaker } from './shared.js';
  * The breaker is a per-attempt layer: every attempt, retries included, is counted in its scope
  * (the URL's origin by default). While it is open, calls to the scope reject at once with a
  * `CircuitOpenError` (no network I/O, not retried). There are no timers: open and half-open are
- * derived from the injected clock when a call or `client.breaker(url)` asks.
+ * derived from the injected clock when a call or `client.breaker(url)` (or `stats()`) asks, and
+ * `breaker:half-open` is told then, to the first that finds the open period over.
  *
  * @example
  * const api = createClient({ breaker: { consecutiveFailures: 3, openMs: 10_000 } });

@@ -4,7 +4,7 @@
  * (Node's); `document` faked (a page).
  */
 import { describe, expect, it, vi } from 'vitest';
-import { tabPages, times, windowEachTest } from './breaker-kit.js';
+import { origin, tabPages, times, windowEachTest } from './breaker-kit.js';
 
 const clients = windowEachTest();
 const pages = tabPages(clients, 'hunt8-variants');
@@ -44,5 +44,21 @@ describe('breaker: consecutiveFailures while open, in every tab and after a relo
 		expect(await c.call()).toBe('CIRCUIT_OPEN');
 		// Before: [5, 4, 0].
 		expect([a, b, c].map((tab) => tab.snapshot().consecutiveFailures)).toEqual([5, 5, 5]);
+	});
+});
+
+describe('breaker: breaker:half-open and what client.breaker(url) shows', () => {
+	it('is told when the snapshot first shows half-open, not only at the next call', async () => {
+		const { open, clock } = pages();
+		const a = open({ openMs: 1_000 });
+		await times(5, async () => a.call());
+		clock.advance(1_001);
+		expect(a.snapshot().state).toBe('half-open');
+		// Before: ['breaker:open consecutive-failures'] (told only once a call or a trigger came).
+		expect(a.events).toEqual(['breaker:open consecutive-failures', 'breaker:half-open open-elapsed']);
+		expect(a.api.stats()[origin]?.breaker?.state).toBe('half-open');
+		a.server.up();
+		expect(await a.call()).toBe('200');
+		expect(a.events).toEqual(['breaker:open consecutive-failures', 'breaker:half-open open-elapsed', 'breaker:closed probe-succeeded']);
 	});
 });
