@@ -11,8 +11,6 @@ const fire = async (cache: CacheState, call: PolicyCall, read: Read): Promise<vo
 	if (stale) {
 		read.early = read.done = true;
 		cutShort(read);
-		// Its attempt goes on: its answer tells the scope answers again (`scope:back`, what `refetchWhenBack` waits for).
-		cache.context.late?.(call.scope ?? cache.context.scopeOf(read.request!.url));
 		hand(cache.context, 'cache', call.waitUntil, read.run!, read.request!.url);
 		read.answer!(stale);
 	}

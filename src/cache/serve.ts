@@ -60,6 +60,8 @@ export const serve = async (cache: CacheState, call: PolicyCall, request: Reques
 
 		view.touch(stored!);
 		context.emit('cache:stale', { scope: call.scope!, method: request.method, url: record.url, reason, age: ageOf(record, now) });
+		// The app shows a stale copy: the scope's next good answer is told (`scope:back`, what `refetchWhenBack` waits for).
+		context.late?.(call.scope!);
 		return staleResponse(record, request.method, reason, now, pendingWrites);
 	} catch {
 		return undefined;

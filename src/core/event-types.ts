@@ -69,9 +69,9 @@ export interface ReachabilityEvent extends BaseEvent<'reachability'> {
 /**
  * A scope answers again: an attempt to it got an answer `classify()` does not call transient (a 2xx,
  * a 404…), its first since an attempt of the scope ended in a network failure, a timeout or a
- * transient answer (a 5xx, a 429, a 408), since a stored copy answered a call of the scope in the
- * place of a slow attempt (a `slow` stale answer), or since the client met the scope. What
- * `refetchWhenBack` (`steadfetch/tanstack-query`) listens to.
+ * transient answer (a 5xx, a 429, a 408), or since a stored copy answered a call of the scope (a stale
+ * answer of any reason: `slow`, `offline`, …). Not for the scope's first answers (nothing failed before
+ * them). What `refetchWhenBack` (`steadfetch/tanstack-query`) listens to.
  */
 export interface ScopeBackEvent extends BaseEvent<'scope:back'> {
 	/** The answer's status. */

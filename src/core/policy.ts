@@ -126,9 +126,9 @@ export interface PolicyContext {
 	 */
 	offline(scope: string): boolean;
 	/**
-	 * A copy answered a call in the place of its attempt, which goes on (a `slow` stale answer): the
-	 * scope's next answer `classify()` does not call transient fires `scope:back`, as after a failure
-	 * (the app showed a stale copy: `refetchWhenBack` refetches what waits for the scope).
+	 * A stored copy answered a call of `scope` (a stale answer of any reason, a `slow` one while its
+	 * attempt goes on): the scope's next answer `classify()` does not call transient fires `scope:back`,
+	 * as after a failure (the app showed a stale copy: `refetchWhenBack` refetches what waits for the scope).
 	 */
 	late?(scope: string): void;
 	/**

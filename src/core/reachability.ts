@@ -28,13 +28,13 @@ interface Seen {
  * row ended without one (network failure or timeout), a single such failure changing nothing;
  * `navigator.onLine` false is only a hint: `offline` while it is and no attempt got an HTTP answer
  * since it turned false. Tells every change (`reachability`), and the first answer `classify()` does not
- * call transient after attempts that got none or a transient one (`scope:back`).
+ * call transient after attempts that got none or a transient one, or after a stored copy answered (`scope:back`).
  */
 export class Reach {
 	readonly #clock: Clock;
 	readonly #emit: PolicyContext['emit'];
 	/** Bounded as every per-scope state is (`scopes`): a forgotten idle scope is `unknown` again. */
-	readonly #scopes = scopes((): Seen => ({ state: 'unknown', misses: 0, answeredAt: -Infinity, triedAt: -Infinity, told: 'unknown', good: false }));
+	readonly #scopes = scopes((): Seen => ({ state: 'unknown', misses: 0, answeredAt: -Infinity, triedAt: -Infinity, told: 'unknown', good: true }));
 	/** When `navigator.onLine` was first seen false since it was last seen true; undefined while online. */
 	#offlineSince: number | undefined;
 
@@ -79,8 +79,8 @@ export class Reach {
 
 	/**
 	 * An attempt to `scope` got an HTTP answer (any status). The first one `classify()` does not call
-	 * transient since the scope's attempts got none or a transient one (or since the client met the
-	 * scope) fires `scope:back`.
+	 * transient since the scope's attempts got none or a transient one, or since a stored copy answered
+	 * a call of it (`late`), fires `scope:back`; not the scope's first answers.
 	 */
 	answered(scope: string, status: number): void {
 		const seen = this.#scopes.scope(scope);
@@ -111,7 +111,7 @@ export class Reach {
 		this.#tell(scope, seen);
 	}
 
-	/** A copy answered a call of `scope` while its attempt goes on (`slow`): its next good answer fires `scope:back`. */
+	/** A stored copy answered a call of `scope` (any reason: `slow`, `offline`, …): its next good answer fires `scope:back`. */
 	late(scope: string): void {
 		this.#scopes.scope(scope).good = false;
 	}

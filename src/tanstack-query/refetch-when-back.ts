@@ -40,7 +40,7 @@ const gaveUpOn = (api: Partial<BreakerMembers>, error: unknown): string | undefi
  * (`StaleAnswerError`, `slow` included), a `CircuitOpenError` or a network failure or timeout, and
  * those whose TanStack retry of such a failure is pending (the pending retry is replaced by a fetch
  * at once) — as soon as the scope answers again: an attempt to it got an answer `classify()` does not
- * call transient after failures or after a `slow` copy answered in its place (`scope:back`, in this
+ * call transient after failures or after a stale copy answered in its place (`scope:back`, in this
  * tab), or its breaker closed (here or in another tab: its closing reaches every tab). A query's scope is its
  * URL's (as given to `queryOptionsFor`), as the client computes it. Returns the unsubscribe function.
  * A client without `on` or a `queryClient` without `refetchQueries` is a `TypeError` at once.
