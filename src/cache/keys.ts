@@ -86,7 +86,7 @@ export const keys = (context: PolicyContext, manyUsers: boolean) => {
 				return `r:${prefix}~${redacted}`;
 			}
 
-			// A digest that fails (no `crypto.subtle`: a page over plain http) is reported by the write or serve that
+			// A digest that fails (no `crypto.subtle`: a page over plain http) is reported (`storage:error`) by the write or serve that
 			// awaits the key; one nobody awaits (an answer not copied, a deadline not reached) is no unhandled rejection.
 			const key = prefix.then((done) => `r:${done}~${redacted}`);
 			key.catch(ignore);

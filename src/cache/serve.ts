@@ -28,7 +28,7 @@ const skewMs = 60_000;
  * while that call has no answer yet (a deadline's); only while the call's world is current (no identity
  * change and no clear of the cache since it started: a read made before a logout gets no copy after it).
  * A copy past its limit, or unreadable (a header the cache never stores among them: `holdsSecret`), goes.
- * Never rejects.
+ * Never rejects: a failure (its key's digest: no `crypto.subtle` on a page over plain http) is a `storage:error`.
  */
 export const serve = async (cache: CacheState, call: PolicyCall, request: Request, reason: StaleReason, read?: Read): Promise<Response | undefined> => {
 	const { context, view, store } = cache;
@@ -63,7 +63,8 @@ export const serve = async (cache: CacheState, call: PolicyCall, request: Reques
 		// The app shows a stale copy: the scope's next good answer is told (`scope:back`, what `refetchWhenBack` waits for).
 		context.late?.(call.scope!);
 		return staleResponse(record, request.method, reason, now, pendingWrites);
-	} catch {
+	} catch (error) {
+		storageError(context, 'cache', 'get', error);
 		return undefined;
 	}
 };

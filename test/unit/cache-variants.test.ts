@@ -152,6 +152,21 @@ describe('a digest that cannot be made (a page over plain http has no crypto.sub
 			process.off('unhandledRejection', note);
 		}
 	});
+
+	it('a failed read looking for its copy reports the digest that failed, as the write does (defect hunt, eighth round)', async () => {
+		vi.stubGlobal('crypto', { getRandomValues: <T extends ArrayBufferView>(array: T): T => globalThis.crypto.getRandomValues(array as never) });
+		try {
+			const api = kit.make({ identity: () => 'alice' });
+			const errors = collect(api, 'storage:error');
+			kit.mode = 'refuse';
+			await expect(api.get('insecure/failed')).rejects.toMatchObject({ name: 'NetworkError' });
+			await quiet();
+			// Before: [] (the serve's digest failed silently: the stale cache answered nothing, and nothing said why).
+			expect(errors).toMatchObject([{ part: 'cache', operation: 'get', error: { name: 'TypeError' } }]);
+		} finally {
+			vi.unstubAllGlobals();
+		}
+	});
 });
 
 describe('client.cache.list(): sensitive query values redacted', () => {
