@@ -7,6 +7,15 @@ import type { FetchInit, FetchLike } from './types.js';
 const redirects = [301, 302, 303, 307, 308];
 /** What fetch drops when a redirect leaves the origin (the deadline header besides). */
 const credentials = ['authorization', 'cookie', 'proxy-authorization'];
+/**
+ * What fetch's own following keeps of a request besides its method, headers and body (a hop made anew
+ * has fetch's defaults, and `new Request(request, init)` resets the referrer policy). Workerd has only
+ * `cache` of these (the others read undefined). Not `integrity`: workerd refuses one, Node checks it on a
+ * `manual` hop's own body.
+ */
+const keptOf = (request: Request): RequestInit =>
+	Object.fromEntries(['cache', 'credentials', 'keepalive', 'mode', 'referrerPolicy'].map((name) => [name, request[name as keyof Request]]));
+
 /** What goes with a body that a redirect turns into a GET. */
 const content = ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location'];
 
@@ -25,7 +34,7 @@ const following = async (fetch: FetchLike, request: Request, init: FetchInit | u
 		// Kept for a 307/308 (its body goes again) or a browser's second try.
 		const copy = current.body ? current.clone() : undefined;
 		// The mode on the Request itself: a `fetch` of the app's may pass on the request alone.
-		const response = await fetch(current.redirect === 'manual' ? current : new Request(current, { redirect: 'manual' }), init);
+		const response = await fetch(current.redirect === 'manual' ? current : new Request(current, { ...keptOf(current), redirect: 'manual' }), init);
 		const location = response.headers.get('location');
 		if (response.type === 'opaqueredirect') {
 			const again = new Request(copy ?? current, { redirect: 'follow' });
@@ -46,20 +55,21 @@ const following = async (fetch: FetchLike, request: Request, init: FetchInit | u
 			// No URL (`Location: http://[x`): a network error below.
 		}
 
-		// As fetch's own following: at most 20 hops, each to an http(s) URL (not `data:` or `blob:`), else a network error.
-		if (hops === 20 || !url || !/^https?:$/.test(url.protocol)) {
+		const away = url?.origin !== new URL(current.url).origin;
+		// As fetch's own following: at most 20 hops, each to an http(s) URL (not `data:` or `blob:`), and never to another origin in `same-origin` mode, else a network error.
+		if (hops === 20 || !url || !/^https?:$/.test(url.protocol) || (away && current.mode === 'same-origin')) {
 			throw new NetworkError(current);
 		}
 
 		const get = (response.status === 303 && current.method !== 'HEAD') || (response.status < 303 && current.method === 'POST');
 		const headers = new Headers(current.headers);
-		for (const name of [header, ...url.origin === new URL(current.url).origin ? [] : credentials, ...get ? content : []]) {
+		for (const name of [header, ...away ? credentials : [], ...get ? content : []]) {
 			headers.delete(name);
 		}
 
 		const body = get ? null : copy?.body ?? null;
-		// Its cache mode goes on (`no-store`: workerd's cache bypassed for every hop), as fetch's own following keeps it; none where the runtime has none.
-		current = new Request(url, { method: get ? 'GET' : current.method, headers, body, signal: current.signal, redirect: 'manual', ...body ? { duplex: 'half' } : {}, cache: current.cache === 'default' ? undefined : current.cache } as RequestInit);
+		// Its modes go on (`cache: 'no-store'`: workerd's cache bypassed for every hop), as fetch's own following keeps them.
+		current = new Request(url, { ...keptOf(current), method: get ? 'GET' : current.method, headers, body, signal: current.signal, redirect: 'manual', ...body ? { duplex: 'half' } : {} } as RequestInit);
 		stamp(current);
 		counted();
 	}

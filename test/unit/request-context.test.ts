@@ -39,6 +39,10 @@ beforeAll(async () => {
 			return new Response(null, { status: 302, headers: { location: 'http://[not-an-address' } });
 		}
 
+		if (url.pathname.startsWith('/hop')) {
+			return new Response(null, { status: 302, headers: { location: `${other.url}/plain` } });
+		}
+
 		if (url.pathname.startsWith('/away')) {
 			// 307: the method and body go again; to the other server (another origin), with the client's credentials.
 			return new Response(null, { status: 307, headers: { location: `${other.url}/landed` } });
@@ -313,6 +317,27 @@ describe('deadlineHeader', () => {
 		// Before: ['/from no-store', '/to default'] (the hop made anew, with fetch's defaults).
 		expect(modes).toEqual(['/from no-store', '/to no-store']);
 		api.close();
+	});
+
+	it('a redirect followed by steadfetch keeps the request\'s mode, credentials, keepalive and referrer policy, as fetch\'s own following does (defect hunt, eighth round)', async () => {
+		const api = createClient({ baseUrl: `${server.url}/`, deadlineHeader: 'request-timeout-ms', retry: 0 });
+		const here = api.withContext(fresh(), { request: new Request('https://worker.test/', { headers: { 'request-timeout-ms': '5000' } }) });
+		// A 'same-origin' request redirected to another origin: fetch's own following refuses it (Node: 'request mode cannot be "same-origin"').
+		// Before: ['NETWORK', 'OK', 'OK'] (the hop made anew in 'cors' mode: the other origin answered).
+		const plain = createClient({ baseUrl: `${server.url}/`, retry: 0 });
+		expect([await code(plain.get('hop', { mode: 'same-origin' })), await code(api.get('hop', { mode: 'same-origin' })), await code(here.get('hop', { mode: 'same-origin' }))]).toEqual(['NETWORK', 'NETWORK', 'NETWORK']);
+		plain.close();
+		const hops: string[] = [];
+		const spy = createClient({ baseUrl: 'https://api.test/', deadlineHeader: 'request-timeout-ms', retry: 0, fetch: (async (request: Request): Promise<Response> => {
+			hops.push([request.keepalive, request.credentials, request.mode, request.referrerPolicy].join(' '));
+			return request.url.endsWith('/from') ? new Response(null, { status: 302, headers: { location: '/to' } }) : new Response('ok');
+		}) as typeof fetch });
+		const spied = spy.withContext(fresh(), { request: new Request('https://worker.test/', { headers: { 'request-timeout-ms': '5000' } }) });
+		await spied.get('from', { keepalive: true, credentials: 'omit', mode: 'same-origin', referrerPolicy: 'no-referrer' });
+		// Before: ['true omit same-origin ', 'false same-origin cors '] (the first hop lost its referrer policy to `new Request(request, init)`, the second was made with fetch's defaults).
+		expect(hops).toEqual(['true omit same-origin no-referrer', 'true omit same-origin no-referrer']);
+		api.close();
+		spy.close();
 	});
 
 	it('a redirect followed by steadfetch answers as one fetch followed: the final URL, redirected true (a 307 to another origin, its body again)', async () => {
