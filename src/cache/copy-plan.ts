@@ -1,4 +1,5 @@
 import { directives, seconds } from './cache-control.js';
+import { httpDate } from '../utils/runtime.js';
 
 /** When a stored copy may be served: its freshness lifetime (s); when it was made, by its `Age` on arrival, and the last moment it may answer (epoch ms). */
 export interface Timing {
@@ -126,8 +127,9 @@ export const copyPlan = (request: CopyRequest, response: CopyResponse, lastCopy:
 		return skip('request');
 	}
 
-	// Without a readable Date (a browser's cross-origin fetch hides it: no CORS-safelisted header), the time received stands for it (RFC 9110 §6.6.1).
-	const expires = Date.parse(headers.get('expires') ?? '') - (Date.parse(headers.get('date') ?? '') || now);
+	// Without a readable Date (a browser's cross-origin fetch hides it: no CORS-safelisted header; or no HTTP-date), the time received
+	// stands for it (RFC 9110 §6.6.1); an Expires that is no HTTP-date is already expired (RFC 9111 §5.3): no lenient `Date.parse`.
+	const expires = httpDate(headers.get('expires')) - (httpDate(headers.get('date')) || now);
 	const lifetime = (rules.shared ? seconds(own.get('s-maxage')) : undefined) ?? seconds(own.get('max-age')) ?? (expires > 0 ? Math.floor(expires / 1000) : 0);
 	const born = now - (seconds(headers.get('age')) ?? 0) * 1000;
 	const freshUntil = born + lifetime * 1000;

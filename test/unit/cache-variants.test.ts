@@ -129,6 +129,29 @@ describe('freshness from Expires when the Date header is not readable', () => {
 		const response = await api.get('expires/1');
 		expect(response.headers.get('cache-status')).toContain(`ttl=${lifetime - 1800};`);
 	});
+
+	it('an Expires or a Date that is no HTTP-date is read as RFC 9111 says, never as the runtime\'s lenient Date.parse makes it (defect hunt, eighth round)', async () => {
+		// 'Expires: 3000' (no HTTP-date: already expired, RFC 9111 §5.3) with stale-if-error=60: servable 60 s, not until the year 3000.
+		const malformed = kit.make({ fetch: crossOrigin({ expires: '3000', 'cache-control': 'stale-if-error=60' }) });
+		await fetchAndStore(malformed, 'expires/malformed');
+		kit.mode = 'refuse';
+		kit.clock.advance(30_000);
+		const early = await malformed.get('expires/malformed');
+		// Before: 'ttl=3...' (freshness of about 975 years: V8's Date.parse('3000') is the year 3000).
+		expect(early.headers.get('cache-status')).toContain('ttl=-30;');
+		kit.clock.advance(3_600_000);
+		// Before: served (a copy of the year 3000).
+		await expect(malformed.get('expires/malformed')).rejects.toMatchObject({ name: 'NetworkError' });
+		kit.mode = 'up';
+		// 'Date: 0' (no HTTP-date: the time received stands for it) with a good Expires an hour ahead: fresh for an hour, not since 2000.
+		const expires = new Date(kit.clock.now() + 3_600_000).toUTCString();
+		const lifetime = Math.floor((Date.parse(expires) - kit.clock.now()) / 1000);
+		const skewed = kit.make({ fetch: crossOrigin({ expires, date: '0' }) });
+		await fetchAndStore(skewed, 'expires/date');
+		kit.mode = 'refuse';
+		// Before: 'ttl=8...' (Date.parse('0') is the year 2000: a freshness of 26 years).
+		expect((await skewed.get('expires/date')).headers.get('cache-status')).toContain(`ttl=${lifetime};`);
+	});
 });
 
 describe('a digest that cannot be made (a page over plain http has no crypto.subtle)', () => {
