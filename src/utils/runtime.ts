@@ -17,13 +17,14 @@ export const httpDate = (value: string | null | undefined): number => {
 
 /**
  * A `Retry-After` value in ms from `now`: delay-seconds or an HTTP date (`httpDate`), read as ky reads
- * it; a date in the past is 0. `undefined` when absent or malformed (a negative or fractional number, a
- * date in another form).
+ * it; a date in the past is 0, a huge one finite. `undefined` when absent or malformed (a negative
+ * or fractional number, a date in another form).
  */
 export const parseRetryAfter = (value: string | null | undefined, now: number): number | undefined => {
 	const text = value?.trim();
 	if (text && /^\d+$/.test(text)) {
-		return Number(text) * 1000;
+		// Never `Infinity` (400 digits), which a Durable Object coordinator's JSON would carry as null: no wait at all.
+		return Math.min(Number(text) * 1000, 1e300);
 	}
 
 	const date = httpDate(text);

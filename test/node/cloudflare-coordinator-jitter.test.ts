@@ -16,6 +16,8 @@ const root = join(import.meta.dirname, '../..');
 const policy = { consecutiveFailures: 1, openMs: 10_000, maxOpenMs: 60_000, probeTimeoutMs: 10_000 };
 let mf: Miniflare;
 let server: RunningServer;
+/** Answers 503 with a `Retry-After` of 400 digits (beyond what a double holds as ms: `Infinity`). */
+let huge: RunningServer;
 
 /**
  * Each Worker: `?to=<url>&random=<r>` calls `to` through its client (module state: one per isolate) whose
@@ -54,6 +56,7 @@ export default {
 
 beforeAll(async () => {
 	server = await serve(() => new Response('down', { status: 503 }));
+	huge = await serve(() => new Response('down', { status: 503, headers: { 'retry-after': '9'.repeat(400) } }));
 	const bundle = await build({
 		stdin: { contents: workerSource, resolveDir: root, loader: 'js' },
 		bundle: true, write: false, format: 'esm', platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], mainFields: ['module', 'main'], logLevel: 'error', external: ['cloudflare:*'],
@@ -67,6 +70,7 @@ beforeAll(async () => {
 afterAll(async () => {
 	await mf?.dispose();
 	await server?.close();
+	await huge?.close();
 });
 
 const worker = async (fleet: string): Promise<{ fetch(url: string): Promise<{ json(): Promise<unknown> }> }> => mf.getWorker(`fleet-${fleet}`) as never;
@@ -95,5 +99,21 @@ describe('the fleet\'s open period on Durable Objects (workerd)', () => {
 		expect(records.map(({ openedAt, reopensAt }) => Math.round(reopensAt - openedAt))).toEqual([8_400, 11_600]);
 		expect(Math.abs(records[0]!.openedAt - records[1]!.openedAt)).toBeLessThan(2_000);
 		expect(records[1]!.reopensAt - records[0]!.reopensAt).toBeGreaterThan(1_000);
+	}, 60_000);
+
+	it('a Retry-After too large for a number opens the fleet for maxOpenMs, as it opens an isolate (defect hunt, eighth round)', async () => {
+		const fleet = await worker('A');
+		expect(await fleet.fetch(`http://worker/?random=0.5&to=${encodeURIComponent(huge.url)}`).then(async (response) => response.json())).toEqual({ result: 'HTTP_503' });
+		for (let tries = 0; ; tries++) {
+			expect(tries).toBeLessThan(500);
+			const { record } = await fleet.fetch(`http://worker/?read=${encodeURIComponent(huge.url)}`).then(async (response) => response.json()) as SyncAnswer;
+			if (record.state === 'open') {
+				// Before: 8 400 (the report's Infinity went as JSON's null: a plain failure, the jittered nominal period of fleet A's client).
+				expect(record.reopensAt - record.openedAt).toBe(policy.maxOpenMs);
+				break;
+			}
+
+			await new Promise((resolve) => setTimeout(resolve, 10));
+		}
 	}, 60_000);
 });
