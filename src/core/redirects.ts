@@ -56,8 +56,9 @@ const following = async (fetch: FetchLike, request: Request, init: FetchInit | u
 		}
 
 		const away = url?.origin !== new URL(current.url).origin;
-		// As fetch's own following: at most 20 hops, each to an http(s) URL (not `data:` or `blob:`), and never to another origin in `same-origin` mode, else a network error.
-		if (hops === 20 || !url || !/^https?:$/.test(url.protocol) || (away && current.mode === 'same-origin')) {
+		// As fetch's own following: at most 20 hops, each to an http(s) URL (not `data:` or `blob:`) without a user name or
+		// password, and never to another origin in `same-origin` mode, else a network error.
+		if (hops === 20 || !url || !/^https?:$/.test(url.protocol) || url.username || url.password || (away && current.mode === 'same-origin')) {
 			throw new NetworkError(current);
 		}
 

@@ -39,6 +39,11 @@ beforeAll(async () => {
 			return new Response(null, { status: 302, headers: { location: 'http://[not-an-address' } });
 		}
 
+		if (url.pathname.startsWith('/to-userinfo')) {
+			// A Location with a user name and password: fetch's own following refuses it (a network error).
+			return new Response(null, { status: 302, headers: { location: `${other.url.replace('//', '//user:secret@')}/plain` } });
+		}
+
 		if (url.pathname.startsWith('/hop')) {
 			return new Response(null, { status: 302, headers: { location: `${other.url}/plain` } });
 		}
@@ -301,6 +306,17 @@ describe('deadlineHeader', () => {
 		const here = api.withContext(fresh(), { request: new Request('https://worker.test/', { headers: { 'request-timeout-ms': '5000' } }) });
 		expect(await code(api.get('to-nowhere'))).toBe('NETWORK');
 		expect(await code(here.get('to-nowhere'))).toBe('NETWORK');
+		api.close();
+	});
+
+	it('a redirect whose Location holds a user name and password is a network error, as fetch\'s own following gives, its password never shown (defect hunt, eighth round)', async () => {
+		const plain = createClient({ baseUrl: `${server.url}/`, retry: 0 });
+		const api = createClient({ baseUrl: `${server.url}/`, deadlineHeader: 'request-timeout-ms', retry: 0 });
+		const here = api.withContext(fresh(), { request: new Request('https://worker.test/', { headers: { 'request-timeout-ms': '5000' } }) });
+		const failed = await here.get('to-userinfo').then(() => new Error('answered'), (error: unknown) => error as Error);
+		// Before: ['NETWORK', 'UNKNOWN', true] (the hop's `new Request` threw its raw TypeError, which names the password).
+		expect([await code(plain.get('to-userinfo')), classify(failed).code, failed.message.includes('secret')]).toEqual(['NETWORK', 'NETWORK', false]);
+		plain.close();
 		api.close();
 	});
 
