@@ -1,6 +1,7 @@
 import { openChannel, type Channel } from '../utils/channel.js';
 import { hasTabs } from '../utils/tabs.js';
 import { canParse, isObject, isToken } from '../utils/validate.js';
+import type { PolicyContext } from './policy.js';
 
 /** What the world does with what another tab or worker of the origin posted, once checked. */
 export interface Hearing {
@@ -8,6 +9,8 @@ export interface Hearing {
 	note(note: string): void;
 	/** A write delivered there: its method (a token, maybe a safe method) and absolute URL, normalized. */
 	heardWrite(method: string, url: string): void;
+	/** An event in every client of the name: a message that is neither (another script's, an older build's) is reported (`storage:error`). */
+	tell: PolicyContext['emit'];
 }
 
 /** What another tab may post as a note: one as `Worlds` makes them (a part of letters or `*`, then an identity or an id), bounded. */
@@ -31,17 +34,20 @@ const writeOf = (write: unknown): [string, string] | undefined => {
  * The world's channel to the other tabs and workers of the origin (BroadcastChannel
  * `steadfetch:<name>:world`), where there are tabs (else undefined). What it hears is outside input:
  * a note or a write of the expected shape (`{ v: 1, note }`, `{ v: 1, write: [method, url] }`) is
- * handed to `hear`, anything else ignored. The edge build swaps this module for world-tabs-edge.ts
+ * handed to `hear`, anything else ignored and reported (`storage:error`, without its content). The edge build swaps this module for world-tabs-edge.ts
  * (no tabs there: no channel, no code to read one).
  */
 export const linkTabs = (name: string, hear: Hearing): Channel | undefined => hasTabs() ? openChannel(`steadfetch:${name}:world`, (data) => {
 	const { v, note, write } = (isObject(data) ? data : {}) as { v?: unknown; note?: unknown; write?: unknown };
-	if (v === 1 && typeof note === 'string' && heard.test(note)) {
+	const noted = v === 1 && typeof note === 'string' && heard.test(note);
+	if (noted) {
 		hear.note(note);
 	}
 
 	const delivered = v === 1 ? writeOf(write) : undefined;
 	if (delivered) {
 		hear.heardWrite(...delivered);
+	} else if (!noted) {
+		hear.tell('storage:error', { part: 'world', operation: 'channel', error: new TypeError('Ignored a malformed message from another tab') });
 	}
 }) : undefined;

@@ -111,7 +111,7 @@ export class Worlds {
 	 * `url` has its sensitive query values removed already.
 	 */
 	delivered(method: string, url: string): void {
-		this.#tellWrite(method, url, false);
+		this.tell('write:delivered', { method, url });
 		this.#channel?.post({ v: 1, write: [method, url] });
 	}
 
@@ -143,21 +143,21 @@ export class Worlds {
 	/** A write delivered in another tab (checked by src/core/world-tabs.ts): a safe method is no write. */
 	heardWrite(method: string, url: string): void {
 		if (!safeMethods.has(method.toUpperCase())) {
-			this.#tellWrite(method, url, true);
+			this.tell('write:delivered', { method, url, remote: true });
 		}
 	}
 
-	/** `write:delivered` in every client of the name and store still there (`remote`: heard from another tab). */
-	#tellWrite(method: string, url: string, remote: boolean): void {
+	/** `type` in every client of the name and store still there: `write:delivered`, and a malformed message from another tab's `storage:error`. */
+	tell: Emit = (type, fields) => {
 		for (const hearing of this.#hearing) {
 			const emit = hearing.deref();
 			if (emit) {
-				emit('write:delivered', remote ? { method, url, remote } : { method, url });
+				emit(type, fields);
 			} else {
 				this.#hearing.delete(hearing);
 			}
 		}
-	}
+	};
 
 	#tell(note: string): void {
 		this.note(note);

@@ -112,4 +112,33 @@ describe('messages from other tabs that are malformed', () => {
 		}
 
 	}, 15_000);
+
+	it('the world\'s notes and delivered writes (steadfetch:<name>:world): a malformed message is ignored and reported as storage:error, without its content (defect hunt, eighth round)', async () => {
+		const window = fakeWindow(); // tabs: the channel opens
+		const name = `secrets-world-${names++}`;
+		const api = createClient({ name, retry: 0, breaker: false, staleCache: false, fetch: (async () => new Response('ok')) as typeof fetch });
+		const seen: string[] = [];
+		api.on('storage:error', (event) => {
+			const { part, operation, error } = event as { part: string; operation: string; error: Error };
+			seen.push(`${part} ${operation} ${error.name}`);
+		});
+		api.on('write:delivered', ({ url }) => seen.push(`delivered ${url}`));
+		const other = new BroadcastChannel(`steadfetch:${name}:world`);
+		try {
+			const bad = [null, 'x', { v: 2, note: 'cache' }, { v: 1, note: 'bad note!' }, { v: 1, write: ['PUT', 'ftp://a.test/x'] }, { v: 1, write: ['PUT aaaa', 'https://a.test/x'] }];
+			for (const data of bad) {
+				other.postMessage(data);
+			}
+
+			other.postMessage({ v: 1, write: ['PUT', 'https://a.test/x'] }); // As a tab posts it: messages of one sender arrive in order.
+			await vi.waitFor(() => expect(seen).toContain('delivered https://a.test/x'), { timeout: 5000, interval: 10 });
+			// Before: only the delivered write (each malformed message ignored silently).
+			expect(seen).toEqual([...Array(bad.length).fill('world channel TypeError'), 'delivered https://a.test/x']);
+			expect(JSON.stringify(seen)).not.toContain('aaaa');
+		} finally {
+			other.close();
+			api.close();
+			window.restore();
+		}
+	}, 15_000);
 });
