@@ -83,6 +83,19 @@ export const copyable = (status: number): boolean => status === 200 || status ==
 const skip = (why: SkipReason, drop = false): CopyPlan => ({ store: false, why, drop });
 
 /**
+ * The freshness `Expires` − `Date` gives, in whole seconds (0 without one). Without a readable Date (a
+ * browser's cross-origin fetch hides it: no CORS-safelisted header; or no HTTP-date) the time received
+ * stands for it (RFC 9110 §6.6.1); an Expires that is no HTTP-date is already expired (RFC 9111 §5.3):
+ * never the runtime's lenient `Date.parse` (`Expires: 3000` as the year 3000). The Date is read only for
+ * an Expires that is a date (most answers have none).
+ */
+const expiresIn = (headers: HeaderReader, now: number): number => {
+	const expires = httpDate(headers.get('expires'));
+	const ms = Number.isNaN(expires) ? 0 : expires - (httpDate(headers.get('date')) || now);
+	return ms > 0 ? Math.floor(ms / 1000) : 0;
+};
+
+/**
  * The stale cache's copy decision (RFC 9111 §3 and §4.2, RFC 5861), a pure function of plain inputs;
  * its callers only carry it out (copy.ts). In this order:
  * 1. only a 200 or 203 is copied, and never a request's with credentials in a shared cache;
@@ -127,10 +140,7 @@ export const copyPlan = (request: CopyRequest, response: CopyResponse, lastCopy:
 		return skip('request');
 	}
 
-	// Without a readable Date (a browser's cross-origin fetch hides it: no CORS-safelisted header; or no HTTP-date), the time received
-	// stands for it (RFC 9110 §6.6.1); an Expires that is no HTTP-date is already expired (RFC 9111 §5.3): no lenient `Date.parse`.
-	const expires = httpDate(headers.get('expires')) - (httpDate(headers.get('date')) || now);
-	const lifetime = (rules.shared ? seconds(own.get('s-maxage')) : undefined) ?? seconds(own.get('max-age')) ?? (expires > 0 ? Math.floor(expires / 1000) : 0);
+	const lifetime = (rules.shared ? seconds(own.get('s-maxage')) : undefined) ?? seconds(own.get('max-age')) ?? expiresIn(headers, now);
 	const born = now - (seconds(headers.get('age')) ?? 0) * 1000;
 	const freshUntil = born + lifetime * 1000;
 	const staleIfError = seconds(own.get('stale-if-error'));
