@@ -46,9 +46,9 @@ export const isObject = (value: unknown): value is object => typeof value === 'o
  */
 export const hideUserinfo = (text: string): string => text.replace(/(\/\/[^\s/?#@:]*:)[^\s/?#]*@/g, '$1@');
 
-/** A value as an error message shows it: a string quoted (without a URL's password), a number, boolean, null or undefined as itself, else its type. */
+/** A value as an error message shows it: a string quoted (without a URL's password), a number, boolean, null or undefined as itself, a list as its items (`["500"]`), else its type. */
 export const describe = (value: unknown): string =>
-	typeof value === 'string' ? JSON.stringify(hideUserinfo(value)) : typeof value === 'number' || typeof value === 'boolean' || value == null ? String(value) : typeof value;
+	typeof value === 'string' ? JSON.stringify(hideUserinfo(value)) : typeof value === 'number' || typeof value === 'boolean' || value == null ? String(value) : Array.isArray(value) ? `[${value.map(describe)}]` : typeof value;
 
 /** An RFC 9110 token (a header name, a method): the one place its characters are written. */
 export const isToken = (value: unknown): value is string => typeof value === 'string' && /^[!#$%&'*+.^_`|~\w-]+$/.test(value);

@@ -261,7 +261,7 @@ describe('options given as null', () => {
 			expect([name, typeof make(null as never)]).toEqual([name, 'object']);
 			for (const value of [5, 'x', [], true]) {
 				const factory = name === 'redis' ? 'coordinator' : name;
-				expect(() => make(value as never), `${name}(${JSON.stringify(value)})`).toThrow(new TypeError(`\`${factory}()\` takes an options object; got ${Array.isArray(value) ? 'object' : JSON.stringify(value)}`));
+				expect(() => make(value as never), `${name}(${JSON.stringify(value)})`).toThrow(new TypeError(`\`${factory}()\` takes an options object; got ${JSON.stringify(value)}`));
 			}
 		}
 

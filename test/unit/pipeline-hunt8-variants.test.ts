@@ -1,0 +1,43 @@
+/**
+ * Defect hunt, eighth round (area R): variants of bad input and the newcomer's messages that earlier
+ * rounds missed.
+ */
+import { describe, expect, it } from 'vitest';
+import { classify, createClient as createCore } from '../../src/entries/core.js';
+
+const ok = (async () => new Response('ok')) as typeof fetch;
+
+/** The message `make()` throws (or 'made'). */
+const thrown = (make: () => unknown): string => {
+	try {
+		make();
+		return 'made';
+	} catch (error) {
+		return `${(error as Error).name}: ${(error as Error).message}`;
+	}
+};
+
+/** What a call rejected with: its name, message and `classify()` code (or 'resolved'). */
+const failure = async (promise: Promise<unknown>): Promise<unknown[]> => {
+	try {
+		await promise;
+		return ['resolved'];
+	} catch (error) {
+		return [(error as Error).name, (error as Error).message, classify(error).code];
+	}
+};
+
+describe('a list of the wrong items is shown as the list it is, never as "object"', () => {
+	it('at createClient: an option that takes a list, given one of the wrong items, names what it got', () => {
+		expect(thrown(() => createCore({ fetch: ok, retry: { statusCodes: ['500'] } } as never))).toBe('RangeError: `retry.statusCodes` must be an array of numbers; got ["500"]');
+		expect(thrown(() => createCore({ fetch: ok, sensitiveParams: [5, null] } as never))).toBe('RangeError: `sensitiveParams` must be an array of strings; got [5,null]');
+		expect(thrown(() => createCore({ fetch: ok, hooks: { beforeRequest: [[], {}] } } as never))).toBe('RangeError: `hooks.beforeRequest` must be an array of functions; got [[],object]');
+	});
+
+	it('per call: options given as a list reject with an InvalidRequestError that says a list was given', async () => {
+		const api = createCore({ fetch: ok });
+		expect(await failure(api.get('https://api.test/', [] as never))).toEqual(['InvalidRequestError', '`options` must be an object, not an array; got []', 'INVALID_REQUEST']);
+		expect(await failure(api.get('https://api.test/', { retry: { methods: ['get', 1] } } as never))).toEqual(['InvalidRequestError', '`retry.methods` must be an array of strings; got ["get",1]', 'INVALID_REQUEST']);
+		api.close();
+	});
+});
