@@ -57,6 +57,9 @@ export const classifyStatus = (status: number): Classification | undefined => (s
  * `BULKHEAD_FULL`, `RATE_LIMITED`, `THROTTLED` (and `HTTP_408`) are transient; `HTTP_4XX`,
  * `INVALID_REQUEST`, `ABORTED` are not (a `SteadfetchError` says so itself: its `transient`).
  *
+ * An `HTTPError` is classified by its response's status; an error only named `HTTPError` (an app's or
+ * another library's own) with no numeric `response.status` is as any other error (`UNKNOWN`).
+ *
  * `NETWORK` is ky's `NetworkError`, or a raw failure the platform's `fetch` reports as a network
  * error (`isPlatformNetworkError`: what ky would wrap); any other error a `fetch` throws — a custom
  * `fetch` of the app's that fails, a `TypeError` of its own — is `UNKNOWN` (not transient): it says
@@ -76,8 +79,10 @@ export function classify(error: unknown): Classification {
 		return { code: error.code, transient: error.transient };
 	}
 
-	if (isHTTPError(error)) {
-		return ofStatus(error.response.status);
+	// ky's (by class or name): an app's own error named so, with no fetch Response's status, is as any other (UNKNOWN).
+	const status = isHTTPError(error) && (error.response as Response | null | undefined)?.status;
+	if (typeof status === 'number') {
+		return ofStatus(status);
 	}
 
 	// ky's, or a DOMException from AbortSignal.timeout() that reached us directly.

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { classify, createClient as createCore } from '../../src/entries/core.js';
+import { createClient } from '../../src/entries/index.js';
 
 const ok = (async () => new Response('ok')) as typeof fetch;
 
@@ -39,5 +40,41 @@ describe('a list of the wrong items is shown as the list it is, never as "object
 		expect(await failure(api.get('https://api.test/', [] as never))).toEqual(['InvalidRequestError', '`options` must be an object, not an array; got []', 'INVALID_REQUEST']);
 		expect(await failure(api.get('https://api.test/', { retry: { methods: ['get', 1] } } as never))).toEqual(['InvalidRequestError', '`retry.methods` must be an array of strings; got ["get",1]', 'INVALID_REQUEST']);
 		api.close();
+	});
+});
+
+describe('classify() of an app\'s own error named HTTPError (another library\'s, with no Response of fetch\'s)', () => {
+	/** An error as many libraries and apps define their own `HTTPError`: no `response`, or one without a numeric `status`. */
+	const appErrors = (): Error[] => [
+		Object.assign(new Error('not found'), { name: 'HTTPError' }),
+		Object.assign(new Error('not found'), { name: 'HTTPError', response: null }),
+		Object.assign(new Error('not found'), { name: 'HTTPError', response: { statusCode: 404 } }),
+	];
+
+	it('is UNKNOWN (not transient), never a TypeError thrown by classify() itself', () => {
+		for (const error of appErrors()) {
+			let classified: unknown;
+			try {
+				classified = classify(error);
+			} catch (thrown) {
+				classified = `threw ${(thrown as Error).message}`;
+			}
+
+			expect(classified).toEqual({ code: 'UNKNOWN', transient: false });
+		}
+	});
+
+	it('thrown by a custom `fetch`, it is what the call rejects with, counted as UNKNOWN (core and preset)', async () => {
+		for (const make of [createCore, createClient] as Array<(options: object) => ReturnType<typeof createCore>>) {
+			for (const error of appErrors()) {
+				const api = make({ retry: 0, fetch: async () => {
+					throw error;
+				} });
+				const caught = await api.get('https://api.test/a').catch((reason: unknown) => reason);
+				expect(caught).toBe(error);
+				expect(api.stats()['https://api.test']?.failures).toEqual({ UNKNOWN: 1 });
+				api.close();
+			}
+		}
 	});
 });
