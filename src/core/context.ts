@@ -31,7 +31,8 @@ export interface ContextDeps {
 export const identityOf = (identity: (() => string | undefined) | undefined): string | undefined => {
 	const who = identity?.();
 	if (who !== undefined && (typeof who !== 'string' || who.length === 0)) {
-		throw new TypeError(`identity() must return a non-empty string or undefined; got ${typeof who}`);
+		// Its type, never its value (an identity is personal): a Promise (an async identity()), '' and null said as such.
+		throw new TypeError(`identity() must return a non-empty string or undefined, at once; got ${(who as unknown) instanceof Promise ? 'a Promise' : who === '' || who === null ? JSON.stringify(who) : typeof who}`);
 	}
 
 	return who;

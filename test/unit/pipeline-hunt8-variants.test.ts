@@ -78,3 +78,21 @@ describe('classify() of an app\'s own error named HTTPError (another library\'s,
 		}
 	});
 });
+
+describe('identity() that returns no identity: the message names what it got (its type, never a personal value)', () => {
+	it('null, an empty string and a Promise (an async identity()) are named as such; a number by its type only', async () => {
+		const cases: Array<[unknown, string]> = [
+			[null, 'got null'],
+			['', 'got ""'],
+			[Promise.resolve('user-1'), 'got a Promise'],
+			[42, 'got number'],
+		];
+		for (const [value, says] of cases) {
+			const api = createCore({ fetch: ok, identity: () => value as string });
+			const [name, message, code] = await failure(api.get('https://api.test/a'));
+			expect([name, code, (message as string).endsWith(says), message]).toEqual(['InvalidRequestError', 'INVALID_REQUEST', true, message]);
+			expect(message).not.toContain('42');
+			api.close();
+		}
+	});
+});
