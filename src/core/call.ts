@@ -136,6 +136,8 @@ export class Call implements PolicyCall {
 	#restart = false;
 	/** Each policy's state for this call, at the index `PolicyContext.perCall` gave the policy. */
 	#locals: unknown[] | undefined;
+	/** When the call started (`monotonicNow()`): a run a wrapper starts again has what is left of its `totalTimeout`. */
+	#began = 0;
 
 	readonly method: string;
 	readonly input: Input;
@@ -204,6 +206,7 @@ export class Call implements PolicyCall {
 	 */
 	run(forKy: Record<string, unknown>, headers: Headers | undefined, fallback: unknown): ResponsePromise {
 		const began = monotonicNow();
+		this.#began = began;
 		this.#forKy = forKy;
 		let next: Run | undefined;
 		try {
@@ -456,6 +459,13 @@ export class Call implements PolicyCall {
 			options = { ...options, totalTimeout: Math.max(0, this.deadline! - this.#client.clock.now()) };
 		}
 
+		// A run a wrapper starts again (auth's after a refresh) has what is left of the call's `totalTimeout`
+		// (ky's starts anew with each run): the call stays bounded by it.
+		const limit = this.#attempts > 0 && this.#limit();
+		if (typeof limit === 'number') {
+			options = { ...options, totalTimeout: Math.max(0, Math.min(limit - (monotonicNow() - this.#began), options.totalTimeout as number ?? limit)) };
+		}
+
 		const run = this.#start(options);
 		this.#restart = this.#attempts > 0;
 		this.#run = run;
@@ -546,6 +556,12 @@ export class Call implements PolicyCall {
 		}, failed);
 	}
 
+	/** The call's `totalTimeout`: its own, else the client's (a number, or `false` for none). */
+	#limit(): unknown {
+		const own = this.options.totalTimeout;
+		return own === undefined ? this.#client.totalTimeout : own;
+	}
+
 	/** Count the call's outcome in `stats()` and tell the watchers: resolved (`ok`, a `ky.stop` resolves `undefined`) or rejected with `error`. */
 	#settle(ok: boolean, response: Response | undefined, error: unknown): void {
 		const { stats, substituted, watchers } = this.#client;
@@ -587,8 +603,7 @@ export class Call implements PolicyCall {
 	 */
 	#spent(error: unknown, began: number): void {
 		if (isTimeoutError(error)) {
-			const own = this.options.totalTimeout;
-			const limit = own === undefined ? this.#client.totalTimeout : own;
+			const limit = this.#limit();
 			if (typeof limit === 'number' && monotonicNow() - began >= limit - 5) {
 				(error as { totalTimeoutSpent?: boolean }).totalTimeoutSpent = true;
 			}

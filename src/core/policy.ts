@@ -180,7 +180,8 @@ export interface PolicyParts {
 	/**
 	 * Outer wrapper around the whole call (every attempt): sees the final outcome, may skip `next`,
 	 * replace its result, recover from its error, or run ky again. `next(extra)` runs ky with
-	 * `extra` over the call's options. Runs only when `appliesTo(call)` says so. One that throws at
+	 * `extra` over the call's options; a run started again gets what is left of the call's
+	 * `totalTimeout` (measured from the call's start), never a new one. Runs only when `appliesTo(call)` says so. One that throws at
 	 * once (or an `appliesTo` that throws) fails that call only, as a rejection; one that gives back a
 	 * value at once is read as resolving with it; one that resolves with no Response (`undefined`,
 	 * ky's `stop`, aside) fails that call with a `TypeError` saying so.

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { classify, createClient as createCore } from '../../src/entries/core.js';
 import { createClient } from '../../src/entries/index.js';
+import { auth } from '../../src/entries/auth.js';
 
 const ok = (async () => new Response('ok')) as typeof fetch;
 
@@ -94,5 +95,37 @@ describe('identity() that returns no identity: the message names what it got (it
 			expect(message).not.toContain('42');
 			api.close();
 		}
+	});
+});
+
+describe('a run of ky a wrapper starts again (auth\'s after a refresh) has what is left of the call\'s totalTimeout, not a new one', () => {
+	it('a 401 late in the budget, a refresh, then a hanging origin: the call ends within its totalTimeout, not about twice it', async () => {
+		let sent = 0;
+		let token = 'old';
+		const origin = ((request: Request) => {
+			sent++;
+			if (request.headers.get('authorization') === 'Bearer old') {
+				// The first answer, a 401, comes late in the call's budget.
+				return new Promise((resolve) => setTimeout(() => resolve(new Response('no', { status: 401 })), 700));
+			}
+
+			// After the refresh the origin hangs until the attempt is aborted.
+			return new Promise((_resolve, reject) => request.signal.addEventListener('abort', () => reject(request.signal.reason), { once: true }));
+		}) as typeof fetch;
+		const api = createCore({
+			fetch: origin,
+			retry: 0,
+			timeout: false,
+			totalTimeout: 1_000,
+			auth: auth({ token: () => token, refresh: () => {
+				token = 'new';
+			}, origins: ['https://api.test'] }),
+		});
+		const started = performance.now();
+		const [name, , code] = await failure(api.get('https://api.test/a'));
+		const took = performance.now() - started;
+		// Before: the second run of ky got a fresh 1 000 ms (the call took ~1 700 ms).
+		expect([name, code, sent, took < 1_500]).toEqual(['TimeoutError', 'TIMEOUT', 2, true]);
+		api.close();
 	});
 });
