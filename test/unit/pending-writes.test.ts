@@ -10,6 +10,16 @@ import { useCacheKit } from './cache-kit.js';
 
 const kit = useCacheKit();
 
+/** The `Cache-Status` of a GET of `path` answered while the origin refuses (a stale answer, or none). */
+const staleStatus = async (api: { get(path: string): Promise<Response> }, path: string): Promise<string | null> => {
+	kit.mode = 'refuse';
+	try {
+		return (await api.get(path)).headers.get('cache-status');
+	} finally {
+		kit.mode = 'up';
+	}
+};
+
 type Queued = { outbox: { flush(): Promise<{ sent: number }>; list(): Promise<unknown[]> } };
 
 describe('pending-writes on stale answers', () => {
@@ -19,14 +29,7 @@ describe('pending-writes on stale answers', () => {
 		const { outbox: queue } = api as unknown as Queued;
 		await api.get('pw/todos/1').text();
 		await api.get('pw/todos').text();
-		const status = async (path: string): Promise<string | null> => {
-			kit.mode = 'refuse';
-			try {
-				return (await api.get(path)).headers.get('cache-status');
-			} finally {
-				kit.mode = 'up';
-			}
-		};
+		const status = async (path: string): Promise<string | null> => staleStatus(api, path);
 
 		await expect.poll(async () => status('pw/todos/1')).toMatch(/detail=network$/);
 		kit.mode = 'refuse';
@@ -72,12 +75,7 @@ describe('pending-writes belong to the write\'s identity', () => {
 		const api = kit.make({ outbox: outbox(), identity: () => who, store: () => switching });
 		const status = async (user: string): Promise<string | null> => {
 			who = user;
-			kit.mode = 'refuse';
-			try {
-				return (await api.get('pw/switch/1')).headers.get('cache-status');
-			} finally {
-				kit.mode = 'up';
-			}
+			return staleStatus(api, 'pw/switch/1');
 		};
 
 		for (const user of ['ann', 'bob']) {
@@ -106,14 +104,7 @@ describe('pending-writes after a reload', () => {
 		kit.mode = 'up';
 		before.close();
 		const after = kit.make({ outbox: outbox() });
-		const status = async (): Promise<string | null> => {
-			kit.mode = 'refuse';
-			try {
-				return (await after.get('pw/reload/1')).headers.get('cache-status');
-			} finally {
-				kit.mode = 'up';
-			}
-		};
+		const status = async (): Promise<string | null> => staleStatus(after, 'pw/reload/1');
 
 		await expect.poll(status).toMatch(/; detail=network; pending-writes=2$/); // Before: no pending-writes at all.
 		expect(await (after as unknown as Queued).outbox.flush()).toMatchObject({ sent: 2 });
@@ -138,14 +129,7 @@ describe('pending-writes of an identity signed in after a reload', () => {
 		kit.mode = 'up';
 		before.close();
 		const after = kit.make({ outbox: outbox(), identity: () => who });
-		const status = async (path: string): Promise<string | null> => {
-			kit.mode = 'refuse';
-			try {
-				return (await after.get(path)).headers.get('cache-status');
-			} finally {
-				kit.mode = 'up';
-			}
-		};
+		const status = async (path: string): Promise<string | null> => staleStatus(after, path);
 
 		// Ann's write, queued after bob's, is counted: the start has read both.
 		await expect.poll(async () => status('pw/signin/ann')).toMatch(/; pending-writes=1$/);
@@ -186,14 +170,7 @@ describe('pending-writes after migrate', () => {
 		// The app's update moves the resource; its replay still fails (the API is down).
 		const after = kit.make({ outbox: outbox({ version: 2, baseBackoffMs: 60_000, migrate: (entry) => ({ ...entry, url: entry.url.replace('/old', '/new') }) }) });
 		const { outbox: queue } = after as unknown as Queued;
-		const status = async (path: string): Promise<string | null> => {
-			kit.mode = 'refuse';
-			try {
-				return (await after.get(path)).headers.get('cache-status');
-			} finally {
-				kit.mode = 'up';
-			}
-		};
+		const status = async (path: string): Promise<string | null> => staleStatus(after, path);
 
 		await expect.poll(async () => status('pw/migrate/old')).toMatch(/pending-writes=1$/);
 		kit.mode = 'refuse';
@@ -209,14 +186,7 @@ describe('pending-writes after discard() and retry()', () => {
 		const api = kit.make({ outbox: outbox({ baseBackoffMs: 60_000 }) });
 		const { outbox: queue } = api as unknown as Queued & { outbox: { discard(id: string): Promise<void>; retry(id: string): Promise<void>; deadLetters(): Promise<Array<{ id: string }>> } };
 		await api.get('pw/dr/1').text();
-		const status = async (): Promise<string | null> => {
-			kit.mode = 'refuse';
-			try {
-				return (await api.get('pw/dr/1')).headers.get('cache-status');
-			} finally {
-				kit.mode = 'up';
-			}
-		};
+		const status = async (): Promise<string | null> => staleStatus(api, 'pw/dr/1');
 
 		kit.mode = 'refuse';
 		const one = await api.patch('pw/dr/1', { json: { a: 1 } }).catch((error: OutboxQueuedError) => error.entryId);
@@ -245,14 +215,7 @@ describe('pending-writes after a conflict rebased', () => {
 		} }) });
 		const { outbox: queue } = api as unknown as Queued;
 		await api.get('pw/rb/1').text();
-		const status = async (): Promise<string | null> => {
-			kit.mode = 'refuse';
-			try {
-				return (await api.get('pw/rb/1')).headers.get('cache-status');
-			} finally {
-				kit.mode = 'up';
-			}
-		};
+		const status = async (): Promise<string | null> => staleStatus(api, 'pw/rb/1');
 
 		kit.mode = 'refuse';
 		await expect(api.patch('pw/rb/1', { json: { a: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
@@ -276,14 +239,7 @@ describe('pending-writes after a clear in another tab', () => {
 		let who = 'bob';
 		const api = kit.make({ outbox: outbox(), identity: () => who });
 		await api.get('pw/clear-other/1').text();
-		const status = async (): Promise<string | null> => {
-			kit.mode = 'refuse';
-			try {
-				return (await api.get('pw/clear-other/1')).headers.get('cache-status');
-			} finally {
-				kit.mode = 'up';
-			}
-		};
+		const status = async (): Promise<string | null> => staleStatus(api, 'pw/clear-other/1');
 
 		kit.mode = 'refuse';
 		await expect(api.put('pw/clear-other/1', { json: { b: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);

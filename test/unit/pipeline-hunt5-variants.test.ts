@@ -5,19 +5,10 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { Policy } from '../../src/entries/policy.js';
 import { createClient as createCore } from '../../src/entries/core.js';
+import { thrown } from './thrown.js';
 
 const ok = (async () => new Response('ok')) as typeof fetch;
 const ctx = { waitUntil() {} };
-
-/** What `make()` does: the TypeError's message it throws, or 'made'. */
-const thrown = (make: () => unknown): string => {
-	try {
-		make();
-		return 'made';
-	} catch (error) {
-		return `${(error as Error).name}: ${(error as Error).message}`;
-	}
-};
 
 describe('membersFor: a request context\'s members never replace the client\'s own or another policy\'s', () => {
 	it('a membersFor() member named like one the client has (its own `get`, `stats`, ky\'s `stop`, another policy\'s) is a TypeError naming the slot and the member, never a silent replacement', () => {

@@ -6,18 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { classify, createClient as createCore } from '../../src/entries/core.js';
 import { createClient } from '../../src/entries/index.js';
 import { auth } from '../../src/entries/auth.js';
+import { thrown } from './thrown.js';
 
 const ok = (async () => new Response('ok')) as typeof fetch;
-
-/** The message `make()` throws (or 'made'). */
-const thrown = (make: () => unknown): string => {
-	try {
-		make();
-		return 'made';
-	} catch (error) {
-		return `${(error as Error).name}: ${(error as Error).message}`;
-	}
-};
 
 /** What a call rejected with: its name, message and `classify()` code (or 'resolved'). */
 const failure = async (promise: Promise<unknown>): Promise<unknown[]> => {
