@@ -22,7 +22,8 @@ export interface OutboxOptions {
 	 * than this. A write whose URL carries a sensitive query parameter (a presigned upload) is never
 	 * stored: it goes out as with `outbox: false`, its body neither read nor limited.
 	 * Counts a text or JSON body (a string, `URLSearchParams`, `json`, a `Request`'s body) and a
-	 * `FormData`'s text fields (names, values, file names); files are bounded by `maxFileBytes`.
+	 * `FormData`'s text: its multipart body but its files' bytes (names, values, file names and each
+	 * part's headers and boundary lines); files are bounded by `maxFileBytes`.
 	 * @default 1_048_576 (1 MiB)
 	 */
 	maxBodyBytes?: number;
