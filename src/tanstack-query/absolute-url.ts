@@ -28,7 +28,8 @@ export const absoluteUrl = (api: object, given: string | URL, options?: { prefix
 	let url = urls?.get(key);
 	try {
 		if (url === undefined) {
-			url = resolver(given, options);
+			// A `prefix` or `baseUrl` given as `undefined` is not given (API.md "Option values"): the client's apply, as for the call.
+			url = resolver(given, Object.fromEntries(Object.entries({ prefix: options?.prefix, baseUrl: options?.baseUrl }).filter(([, value]) => value !== undefined)));
 			if (!urls || urls.size >= maxResolved) {
 				urls = new Map();
 				resolved.set(api, urls);

@@ -95,6 +95,23 @@ describe('queryOptionsFor: meta.steadfetchUrl', () => {
 		await vi.waitFor(() => expect(queryClient.getQueryCache().getAll().filter((query) => query.state.isInvalidated).map((query) => query.queryKey[0]).sort()).toEqual(['based', 'own']));
 	});
 
+	it('with the call\'s prefix or baseUrl given as undefined (not given: the client\'s apply) it is the URL the query\'s calls go to, and a write there invalidates it', async () => {
+		const client = createClient({ name: `tq-undefined-prefix-${names++}`, prefix: `${api.url}/v1/`, retry: 0, breaker: false, staleCache: false });
+		closing.push(() => client.close());
+		const queryClient = new QueryClient();
+		closing.push(() => queryClient.clear());
+		const options = [queryOptionsFor(client, 'todos/1', { prefix: undefined as never }), queryOptionsFor(client, 'todos/2', { baseUrl: undefined as never })];
+		for (const [index, each] of options.entries()) {
+			await queryClient.fetchQuery({ queryKey: ['undefined', index], ...each });
+		}
+
+		// Before: ['todos/1', `${api.url}/v1/todos/2`]: the client's prefix left out of the first (no URL: the input as given).
+		expect([reads, options.map((each) => each.meta.steadfetchUrl)]).toEqual([['/v1/todos/1', '/v1/todos/2'], [`${api.url}/v1/todos/1`, `${api.url}/v1/todos/2`]]);
+		closing.push(syncInvalidation(client, queryClient));
+		await client.patch('todos/1', { json: {} });
+		await vi.waitFor(() => expect(queryClient.getQueryState(['undefined', 0])?.isInvalidated).toBe(true));
+	});
+
 	it('with the call\'s own searchParams (an object, a string, URLSearchParams, pairs) it is the URL the query\'s calls go to, sensitive values removed', async () => {
 		const client = createCore({ prefix: `${api.url}/v1/`, retry: 0 });
 		closing.push(() => client.close());
