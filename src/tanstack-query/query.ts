@@ -96,7 +96,9 @@ export const queryOptionsFor = <T>(api: Pick<Client, 'get'> & Partial<BreakerMem
 				const now = wallNow();
 				const at = response.url || steadfetchUrl;
 				const { state, reopensAt } = api.breaker?.(at) ?? {};
-				const age = response.headers.get('age');
+				// Only a stale copy (cache/is-stale.ts `cacheStatusPrefix`; not imported: that would split a chunk off the cache's) has an age:
+				// a `fallback` Response keeps the headers it was made with (one from the Cache API, a CDN's `Age`), yet is a placeholder.
+				const age = status.startsWith('steadfetch; hit;') && response.headers.get('age');
 				throw new StaleAnswerError(data, age ? now - Number(age) * 1_000 : 0, reason, state === 'open' && reopensAt ? reopensAt - now : undefined, at, Number(/pending-writes=(\d+)/.exec(status)?.[1] ?? 0));
 			}
 

@@ -237,6 +237,34 @@ describe('queryOptionsFor with a fallback answer', () => {
 	});
 });
 
+describe('queryOptionsFor with a fallback Response that carries an Age header', () => {
+	it('is still a placeholder (storedAt 0): shown() keeps TanStack\'s last answer, and gives the fallback with age 0 only when there is none', async () => {
+		// A fallback from the Cache API (`caches.match(request)`) keeps the headers the answer came with, a CDN's Age among them.
+		const kept = () => new Response(JSON.stringify({ placeholder: true }), { headers: { 'content-type': 'application/json', age: '5' } });
+		const client = createClient({ name: `tq-fallback-age-${Math.random()}`, prefix: `${api.url}/`, retry: 0, breaker: false, staleCache: false, fallback: kept });
+		const queryClient = new QueryClient();
+		try {
+			const queryKey = ['fallback-age', Math.random()];
+			const options = { queryKey, ...queryOptionsFor<unknown>(client, 'fb'), retry: false as const };
+			await queryClient.fetchQuery(options);
+			// TanStack's answer is older than the Age the fallback carries.
+			const { dataUpdatedAt } = queryClient.getQueryState(queryKey)!;
+			down = true;
+			await queryClient.refetchQueries({ queryKey });
+			const state = queryClient.getQueryState(queryKey)!;
+			const error = state.error as StaleAnswerError;
+			const now = dataUpdatedAt + 60_000;
+			// Before: storedAt ≈ Date.now() − 5 000, so the placeholder replaced TanStack's answer: { placeholder: true }, reason 'fallback'.
+			expect([error.reason, error.storedAt]).toEqual(['fallback', 0]);
+			expect(shown({ data: state.data, dataUpdatedAt, failureReason: error }, now)).toMatchObject({ data: { path: '/fb' }, ageMs: 60_000, reason: 'fallback' });
+			expect(shown({ data: undefined, dataUpdatedAt: 0, failureReason: error }, now)).toEqual({ data: { placeholder: true }, ageMs: 0, reason: 'fallback', offline: false, pendingWrites: 0 });
+		} finally {
+			queryClient.clear();
+			client.close();
+		}
+	});
+});
+
 describe('followReachability before any call to the scope', () => {
 	it('the device going offline (navigator.onLine false) takes TanStack offline as reachability() says \'offline\', and back online', async () => {
 		const { fakeWindow } = await import('./outbox-helpers.js');
