@@ -195,6 +195,9 @@ export class Pass {
 				await this.#bury(record, key, 'expired');
 			} else if (version > options.version) {
 				// A newer app version's write is left alone, pending.
+			} else if (record.attempts >= options.maxAttempts) {
+				// Its attempts reached `maxAttempts` already (its call's own, or made under a larger one): never sent again.
+				await this.#bury(record, key, 'max-attempts');
 			} else if (record.nextAttemptAt > now && (record.pinned || !(this.#due.has('') || this.#due.has(scope)))) {
 				this.#block(scope, Math.min(record.nextAttemptAt, start + options.retentionMs));
 			} else if (context.offline(scope)) {

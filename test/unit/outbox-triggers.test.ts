@@ -180,7 +180,7 @@ describe('outbox triggers', () => {
 	});
 
 	it('withContext(ctx).outbox: flush() and retry(id) replay with ctx.waitUntil, which holds the replays\' background work (the stale cache\'s invalidation)', async () => {
-		const api = h.make({ outbox: { maxAttempts: 1 }, staleCache: true });
+		const api = h.make({ outbox: { maxAttempts: 2 }, staleCache: true });
 		const handed: Array<Promise<unknown>> = [];
 		const here = api.withContext({ waitUntil: (promise) => void handed.push(promise) });
 		expect(here.outbox).not.toBe(api.outbox);
