@@ -154,6 +154,11 @@ export class Pass {
 			return void this.#blocked.add(known); // Another identity's, as read before: not read again by every pass (untouched, as below).
 		}
 
+		const since = queue.newer.get(id);
+		if (since !== undefined && Math.abs(context.clock.now() - since) <= options.retentionMs) {
+			return; // A newer version's, as read before: left alone (as below), not read again by every pass before its retention can have ended.
+		}
+
 		let record: unknown;
 		try {
 			record = await queue.read(key, true); // Its scope is not blocked: `#oldest` passed over those.

@@ -143,6 +143,8 @@ export class Queue {
 	 */
 	readonly #known = new Map<string, string | null>();
 	readonly #lanes = new Map<string, number>();
+	/** The retention start of each pending entry of a newer version this client read: a pass leaves it unread until its retention can have ended. */
+	readonly newer = new Map<string, number>();
 	/** The call sequence (enqueue.ts) of each pending entry this client queued, by id: a call made before it is queued before it. */
 	readonly order = new Map<string, number>();
 	/** The ids of each URL's pending entries this client wrote or read, and by id the set it is in: a coalescing write looks only at its URL's. */
@@ -349,8 +351,10 @@ export class Queue {
 		if (this.#index.find(id)) {
 			this.#forget(id);
 			const record = isRecord(value) ? value : undefined;
-			const lane = record && !(record.version! > this.options.version) ? `${scope} ${record.identity}` : null;
+			const newer = record !== undefined && record.version! > this.options.version;
+			const lane = record && !newer ? `${scope} ${record.identity}` : null;
 			this.#known.set(id, lane);
+			newer && this.newer.set(id, record.retainFrom ?? record.createdAt);
 			lane && this.#lanes.set(lane, (this.#lanes.get(lane) ?? 0) + 1);
 			if (record) {
 				const ids = this.#ids.get(record.url) ?? new Set();
@@ -364,6 +368,7 @@ export class Queue {
 		const lane = this.#known.get(id);
 		lane && this.#lanes.set(lane, this.#lanes.get(lane)! - 1);
 		this.#known.delete(id);
+		this.newer.delete(id);
 		this.#urls.get(id)?.delete(id);
 		this.#urls.delete(id);
 		this.#unread.delete(id);

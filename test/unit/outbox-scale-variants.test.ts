@@ -44,7 +44,7 @@ const queued = async (promise: Promise<unknown>): Promise<string> => {
  * `start()` then makes a client of `options` whose store counts its reads (`counter.reads`), and
  * resolves once its start has read every entry (offline, no pass runs).
  */
-const seeded = async (options: Parameters<Harness['make']>[0], write: (api: ReturnType<Harness['make']>) => Promise<unknown>, url?: (index: number) => string) => {
+const seeded = async (options: Parameters<Harness['make']>[0], write: (api: ReturnType<Harness['make']>) => Promise<unknown>, url?: (index: number) => string, seed: Record<string, unknown> = {}) => {
 	win.setOnline(false, false);
 	const first = h.make(options);
 	await queued(write(first));
@@ -54,7 +54,7 @@ const seeded = async (options: Parameters<Harness['make']>[0], write: (api: Retu
 	first.close();
 	for (let index = 1; index <= 10_000; index++) {
 		const at = record.createdAt - 20_000 + index;
-		await h.store.set(`p|${String(at).padStart(15, '0')}|000000|seed-${index}|${scope}`, { ...record, id: `seed-${index}`, idempotencyKey: `seed-${index}`, ...url && { url: url(index) }, createdAt: at, nextAttemptAt: at });
+		await h.store.set(`p|${String(at).padStart(15, '0')}|000000|seed-${index}|${scope}`, { ...record, id: `seed-${index}`, idempotencyKey: `seed-${index}`, ...url && { url: url(index) }, createdAt: at, nextAttemptAt: at, ...seed });
 	}
 
 	return async () => {
@@ -123,6 +123,24 @@ describe('outbox at 10,000 pending entries (defect hunt, fifth round)', () => {
 		}
 
 		expect(await api.outbox.size()).toBe(10_001); // Ann's, untouched.
+	}, 60_000);
+
+	it('a pass behind 10,000 writes of a newer app version (left alone, pending) reads none of them again while their retention cannot have ended (defect hunt, eighth round)', async () => {
+		const start = await seeded({ outbox: { maxEntries: 20_000 } }, async (api) => api.post('echo', { json: { n: 0 } }), undefined, { version: 2 });
+		const { api, counter } = await start();
+		await queued(api.post('echo', { json: { n: 1 } }));
+		win.setOnline(true, false);
+		for (const n of [1, 2]) {
+			counter.reads = 0;
+			const result = await api.outbox.flush();
+			// The two writes of this version, sent by the first; before: 10,000 reads of the newer version's records by each pass.
+			expect({ n, sent: result.sent, reads: counter.reads < 20 }).toEqual({ n, sent: n === 1 ? 2 : 0, reads: true });
+		}
+
+		expect(await api.outbox.size()).toBe(10_000); // The newer version's, left alone.
+		// Once their retention can have ended, a pass reads them: they are dead letters ('expired').
+		h.clock.advance(604_800_001);
+		expect(await api.outbox.flush()).toMatchObject({ dead: 10_000, remaining: 0 });
 	}, 60_000);
 });
 
