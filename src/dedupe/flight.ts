@@ -15,26 +15,33 @@ export class Flight {
 	readonly #promise: Promise<Response>;
 	/** The world of the call that made the request: a call after a logout (a clear, or another identity) never joins it. */
 	readonly #world: World | undefined;
+	/** Set when a write was delivered since it went out (`live`): a call made after it never joins. */
+	written = false;
 
-	constructor(flights: Map<string, Flight>, key: string, next: FetchLike, request: Request, init: FetchInit | undefined) {
+	/** `live`: the requests in flight of every map, until they end. */
+	constructor(flights: Map<string, Flight>, live: Set<Flight>, key: string, next: FetchLike, request: Request, init: FetchInit | undefined) {
 		// Fetch would reset the referrer and its policy when a Request is re-made with an init, so both are given again.
 		this.#promise = next(new Request(request, { signal: this.#controller.signal, referrer: request.referrer, referrerPolicy: request.referrerPolicy }), init).finally(() => {
+			live.delete(this);
 			if (flights.get(key) === this) {
 				flights.delete(key);
 			}
 		});
+		live.add(this);
 		this.#promise.catch(() => undefined);
 		this.#world = init?.steadfetch?.world;
 		flights.set(key, this);
 	}
 
 	/**
-	 * Whether a call (of `world`) may still join: somebody waits for it, and no logout (a clear, an
-	 * identity change) came between it and the call (API.md "Work that outlives its caller": the
-	 * answer of a request made before a logout is never served to a call made after it).
+	 * Whether a call (of `world`) may still join: somebody waits for it, no write was delivered since it
+	 * went out (API.md "Read your own writes": the state before a write is never a later read's answer,
+	 * nor stored by it), and nothing came between it and the call after which its answer may no longer
+	 * be stored (API.md "Work that outlives its caller": a logout, a clear or an identity change, a clear
+	 * of the stale cache): the answer of a request made before is never served to, nor stored by, a call made after.
 	 */
 	joins(world: World | undefined): boolean {
-		return this.#waiting > 0 && (this.#world?.current() !== false || world?.current() === false);
+		return this.#waiting > 0 && !this.written && (this.#world?.current('cache') !== false || world?.current('cache') === false);
 	}
 
 	/** Wait for the shared response with `signal`: one caller's abort is its own. */

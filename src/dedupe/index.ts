@@ -73,6 +73,15 @@ const create = (context: PolicyContext): PolicyParts => {
 	const contexts = new WeakMap<object, Map<string, Flight>>();
 	/** Calls that joined another's request, per scope (`stats()`): at most `maxScopes` idle scopes (`Scopes`). */
 	const joins = scopes(() => ({ shared: 0 }));
+	/** Every request in flight (of `everywhere` and of each request context), until it ends. */
+	const live = new Set<Flight>();
+	// A write delivered by any client of the name, here or in another tab: a read in flight since before it takes no more
+	// callers (whichever URL it changed: what it touches is the server's to know; a read made after it sends its own).
+	context.on('write:delivered', () => {
+		for (const flight of live) {
+			flight.written = true;
+		}
+	});
 
 	const layer: Layer = (next) => (request, init) => {
 		const call = init?.steadfetch;
@@ -108,7 +117,7 @@ const create = (context: PolicyContext): PolicyParts => {
 			return existing.join(request.signal);
 		}
 
-		return new Flight(flights, key, next, request, init).join(request.signal);
+		return new Flight(flights, live, key, next, request, init).join(request.signal);
 	};
 
 	return {
@@ -126,7 +135,9 @@ const create = (context: PolicyContext): PolicyParts => {
  * one request: same method, final URL, identity, every request header after the caller's headers
  * and hooks, and every property of how fetch sends it (`credentials`, `mode`, `redirect`, `cache`,
  * `referrer`, `referrerPolicy`, `integrity`, `keepalive`, `priority`), so two users, tenants or
- * credential modes never share a response (nor a call made after a `clear()` one made before it, nor
+ * credential modes never share a response (nor a call made after a `clear()`, the client's or the
+ * stale cache's, one made before it, nor a read made after a write was delivered, in any tab, one made
+ * before it: you read your own writes; nor
  * calls that turn different policies off: `{ bulkhead: false }`, `{ hedge: false }`…); a keyed call (its own `Idempotency-Key`) shares only
  * with a call of the same key (a request header like any other: one operation), and a call with a
  * transport of its own (its `fetch`, or a fetch option such as undici's `dispatcher` other than the

@@ -4,6 +4,10 @@ import { createClient } from '../../src/entries/core.js';
 import { bulkhead } from '../../src/entries/bulkhead.js';
 import { dedupe } from '../../src/entries/dedupe.js';
 import { holdingFetch } from '../helpers/holding-fetch.js';
+import { staleCache } from '../../src/entries/cache.js';
+import { memoryStore } from '../../src/entries/core.js';
+import { held } from './counting-origin-kit.js';
+import type { CacheHandle } from '../../src/cache/members.js';
 
 describe('dedupe and per-call switches', () => {
 	it('a call with { bulkhead: false } never joins an identical call waiting for a bulkhead slot: it goes at once, as the switch says', async () => {
@@ -37,6 +41,70 @@ describe('dedupe and per-call switches', () => {
 		const switches = [{ bulkhead: false, throwHttpErrors: false }, { throwHttpErrors: false, bulkhead: false }, { bulkhead: false, throwHttpErrors: false }] as const;
 		const texts = await Promise.all(switches.map(async (options) => api.get('https://api.test/users', options).text()));
 		expect([texts, requests]).toEqual([['ok', 'ok', 'ok'], 1]);
+		api.close();
+	});
+});
+
+describe('dedupe and a write delivered while a read is in flight (read your own writes)', () => {
+	/** A client of `held()`'s transport; with `withCache`, a stale cache on a memory store. */
+	const make = (withCache: boolean) => {
+		const { pending, fetch } = held();
+		const api = createClient({ fetch, dedupe: dedupe(), retry: 0, timeout: false, ...(withCache ? { staleCache: staleCache(), store: memoryStore, name: `dedupe-writes-${Math.random()}` } : {}) });
+		return { pending, api, cache: () => (api as unknown as { cache: CacheHandle }).cache };
+	};
+
+	it('a read made after a PUT of its URL was delivered never joins the read of it made before: it gets the written state', async () => {
+		const { pending, api } = make(false);
+		const before = api.get('https://api.test/todos/1').text();
+		await vi.waitFor(() => expect(pending).toHaveLength(1));
+		const put = api.put('https://api.test/todos/1', { json: { done: true } }).text();
+		await vi.waitFor(() => expect(pending).toHaveLength(2));
+		pending[1]!.release(new Response('written'));
+		await put;
+		// Before: it joined the read sent before the PUT (no second GET went out) and got the state before the write.
+		const after = api.get('https://api.test/todos/1').text();
+		await vi.waitFor(() => expect(pending).toHaveLength(3), { timeout: 1000 });
+		pending[0]!.release(new Response('done: false'));
+		pending[2]!.release(new Response('done: true'));
+		expect([await before, await after]).toEqual(['done: false', 'done: true']);
+		api.close();
+	});
+
+	it('with a stale cache: the answer of the read made before the POST to its collection is neither the later read\'s nor stored for it', async () => {
+		const { pending, api, cache } = make(true);
+		const cc = { 'cache-control': 'max-age=0' };
+		const before = api.get('https://api.test/todos?page=1').text();
+		await vi.waitFor(() => expect(pending).toHaveLength(1));
+		const post = api.post('https://api.test/todos', { json: { title: 'new' } }).text();
+		await vi.waitFor(() => expect(pending).toHaveLength(2));
+		pending[1]!.release(new Response('made', { status: 201 }));
+		await post;
+		const after = api.get('https://api.test/todos?page=1').text();
+		await vi.waitFor(() => expect(pending).toHaveLength(3), { timeout: 1000 });
+		// The later read answers first (a copy of a URL is taken at most once a second: the earlier one's is not).
+		pending[2]!.release(new Response('[new]', { headers: cc }));
+		pending[0]!.release(new Response('[]', { headers: cc }));
+		expect([await before, await after]).toEqual(['[]', '[new]']);
+		// The copy stored is the later read's: a failing read is answered with it.
+		await vi.waitFor(async () => expect((await cache().list()).map(({ bytes }) => bytes)).toEqual([5]));
+		const stale = api.get('https://api.test/todos?page=1').text();
+		await vi.waitFor(() => expect(pending).toHaveLength(4));
+		pending[3]!.release(new Response('down', { status: 503 }));
+		expect(await stale).toBe('[new]');
+		api.close();
+	});
+
+	it('with a stale cache: a read made after cache.clear() never joins one made before it (whose answer is not stored)', async () => {
+		const { pending, api, cache } = make(true);
+		const before = api.get('https://api.test/me').text();
+		await vi.waitFor(() => expect(pending).toHaveLength(1));
+		await cache().clear();
+		// Before: it joined, and stored the answer of the request sent before the clear.
+		const after = api.get('https://api.test/me').text();
+		await vi.waitFor(() => expect(pending).toHaveLength(2), { timeout: 1000 });
+		pending[1]!.release(new Response('after'));
+		pending[0]!.release(new Response('before'));
+		expect([await before, await after]).toEqual(['before', 'after']);
 		api.close();
 	});
 });
