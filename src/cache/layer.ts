@@ -1,6 +1,7 @@
 import type { PolicyCall } from '../core/policy.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { isDelivery, safeMethods } from '../core/world.js';
+import { Superseded } from '../utils/superseded.js';
 import { copyOf, letGo, write } from './copy.js';
 import { withCut } from './cut.js';
 import { arm } from './deadline.js';
@@ -20,10 +21,15 @@ export const applies = ({ context }: CacheState, { method, options, input }: Pol
  * The attempt of a read its stored copy answered while the scope is offline, once per scope per
  * 10 s (`context.offline`): sent behind the caller (the call's `waitUntil`), bounded by the call's
  * `timeout` (10 s by default); its good answer replaces the copy, and any HTTP answer makes the
- * scope reachable again. Never retried.
+ * scope reachable again. Never retried, and never sent once the call's identity changed or the client
+ * was cleared (`World.check`).
  */
 const refresh = (cache: CacheState, call: PolicyCall, request: Request, init: FetchInit | undefined, next: FetchLike): void => {
 	const { timeout = cache.context.options.timeout } = call.options;
+	// Work that outlives its caller: not sent once its identity changed or the client was cleared, also after a
+	// wait below (a bulkhead slot, a rate-limit token), as no further attempt of an answered call is (the transport asks).
+	const { world } = call;
+	world.check ??= () => world.current() ? undefined : new Superseded('Not sent: the identity changed, or the client was cleared');
 	const signal = AbortSignal.any([request.signal, AbortSignal.timeout(typeof timeout === 'number' && timeout > 0 ? timeout : 10_000)]);
 	behind(cache, call, request.url, async () => next(new Request(request, { signal }), init).then(async (response) => {
 		const copy = call.method === 'GET' ? copyOf(cache, call, request, response) : undefined;

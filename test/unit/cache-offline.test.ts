@@ -6,6 +6,8 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { isStale } from '../../src/entries/index.js';
+import { auth } from '../../src/entries/auth.js';
+import { bulkhead } from '../../src/entries/bulkhead.js';
 import { collect, next, settle, useCacheKit } from './cache-kit.js';
 
 const kit = useCacheKit();
@@ -105,6 +107,45 @@ describe('the stale cache while a scope is offline', () => {
 		expect(stored).toHaveLength(1); // …and was not stored.
 		state.network = false;
 		await expect(api.get('offline/9')).rejects.toThrow();
+		api.close();
+	});
+
+	it('the identity changes while the offline read\'s background attempt waits for a bulkhead slot: it is not sent, alice\'s token never goes out after bob signed in', async () => {
+		let who = 'alice';
+		const sent: Array<[string, string | null]> = [];
+		let open!: () => void;
+		const held = new Promise<void>((resolve) => {
+			open = resolve;
+		});
+		const fetch = (async (input: unknown, init?: RequestInit) => {
+			const request = input as Request;
+			const path = new URL(request.url).pathname;
+			sent.push([path, request.headers.get('authorization')]);
+			if (path === '/offline/hold') {
+				await held;
+			}
+
+			return globalThis.fetch(request, init);
+		}) as typeof globalThis.fetch;
+		// A private cache (the default in Node is shared: it keeps no copy of a request with a token).
+		const api = kit.make({ fetch, identity: () => who, staleCache: { shared: false }, bulkhead: bulkhead({ maxConcurrent: 1 }), auth: auth({ token: () => who, refresh: async () => undefined }) });
+		const stored = next(api, 'cache:stored');
+		await api.get('offline/u').text();
+		await stored;
+		kit.clock.advance(1_000);
+		vi.stubGlobal('navigator', { onLine: false });
+		// A read no copy answers goes out (offline or not) and holds the scope's only slot.
+		const hold = api.get('offline/hold').text();
+		await vi.waitFor(() => expect(sent).toHaveLength(2));
+		// alice's read: her copy at once; the scope's attempt behind it waits for the slot.
+		expect(detail(await api.get('offline/u'))).toBe('offline');
+		await vi.waitFor(() => expect(api.stats()[kit.url]).toMatchObject({ bulkhead: { queued: 1 } }));
+		who = 'bob'; // alice signs out, bob signs in
+		open();
+		await hold;
+		await vi.waitFor(() => expect(api.stats()[kit.url]).toMatchObject({ bulkhead: { running: 0, queued: 0 } }));
+		// Before: ['/offline/u', 'Bearer alice'] a third time, sent after bob signed in.
+		expect(sent).toEqual([['/offline/u', 'Bearer alice'], ['/offline/hold', 'Bearer alice']]);
 		api.close();
 	});
 
