@@ -33,6 +33,34 @@ describe('cache.delete(url) resolves the URL as a call does', () => {
 	});
 });
 
+describe('cache.delete(url) and a read of the URL under way elsewhere (defect hunt, eighth round)', () => {
+	it('a read another client of the name (an extend()ed one) sent before the delete does not store its answer after it: the copy does not come back', async () => {
+		const api = kit.make();
+		const other = api.extend({});
+		await fetchAndStore(api, 'users/9');
+		kit.clock.advance(1000);
+		let release!: () => void;
+		kit.gate = new Promise((resolve) => {
+			release = resolve;
+		});
+		const late = other.get('users/9').text();
+		await vi.waitFor(() => expect(kit.hits('/users/9')).toBe(2));
+		await api.cache.delete('users/9');
+		expect(await api.cache.list()).toEqual([]);
+		kit.gate = undefined;
+		release();
+		await late;
+		// A read sent after it: its copy is written after the late one's would be (both behind their callers).
+		await fetchAndStore(other, 'users/10');
+		// Before: the answer of the read sent before the delete was stored after it ([`${kit.url}/users/9`, …]).
+		expect((await api.cache.list()).map(({ url }) => url)).toEqual([`${kit.url}/users/10`]);
+		expect(await kit.servedStale(api, 'users/9')).toBe(false);
+		// A read made after the delete stores its copy as before.
+		await fetchAndStore(other, 'users/9');
+		expect(await kit.servedStale(api, 'users/9')).toBe(true);
+	});
+});
+
 describe('a record stored "in the future" (the device clock set back since) is no older than maxStaleMs', () => {
 	/** `path` stored through a client of maxStaleMs one hour, then the clock set back `backMs` for `check`; after it, the clock past the start again. */
 	const storedAhead = async (path: string, backMs: number, check: (api: ReturnType<CacheKit['make']>) => Promise<void>) => {
