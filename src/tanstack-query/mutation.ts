@@ -1,3 +1,4 @@
+import { HTTPError } from 'ky';
 import { classify } from '../errors/classify.js';
 import type { OutboxQueuedError } from '../errors/OutboxQueuedError.js';
 import { bodyOf } from './body.js';
@@ -20,10 +21,25 @@ export interface SteadfetchMutationOptions<T, V> {
 }
 
 /**
+ * A refused write's answer (one ky throws for: not ok, not opaque) as ky throws it: an `HTTPError`
+ * with the answer, its `data` read as ky reads it (a body of a JSON content type parsed, by the call's
+ * `.json()` when it has one, else the text; `undefined` when empty or not parsable). A `Response` does not tell its
+ * request's method: the error's `request` is a GET of the answer's URL and its message names the URL only.
+ */
+const refused = async (call: PromiseLike<Response>, response: Response): Promise<HTTPError> => {
+	const error = new HTTPError(response, new Request(response.url || 'about:blank'), {} as HTTPError['options']);
+	error.message = error.message.replace(': GET ', ': ');
+	error.data = /json/i.test(response.headers.get('content-type') ?? '') ? await bodyOf(call, response).catch(() => undefined) : await response.text() || undefined;
+	return error;
+};
+
+/**
  * Mutation options for a write through steadfetch's outbox: a write the outbox took (an
  * `OutboxQueuedError`, or the `202` of `queuedResponse: 'accepted'`) resolves
- * `{ queued: true, entryId }`, a success, not a failure; a write the server refused stays an error.
- * A `send` that is not a function is a `TypeError` at once.
+ * `{ queued: true, entryId }`, a success, not a failure; a write the server refused stays an error:
+ * also when `send` resolves the refusal (a plain `fetch`, `throwHttpErrors: false`), a 4xx or 5xx
+ * answer rejects with ky's `HTTPError` as a client call does (`response`, `data`; `classify()` gives
+ * its status). A `send` that is not a function is a `TypeError` at once.
  *
  * @example useMutation(mutationOptionsFor((order: Order) => api.post('orders', { json: order })))
  */
@@ -35,6 +51,10 @@ export const mutationOptionsFor = <T, V>(send: (variables: V) => PromiseLike<Res
 				const call = send(variables);
 				const response = await call;
 				const entryId = response.headers.get('steadfetch-outbox-entry');
+				if (!response.ok && response.type !== 'opaque') {
+					throw await refused(call, response);
+				}
+
 				return response.status === 202 && entryId ? { queued: true, entryId } : { queued: false, data: await bodyOf(call, response) as T };
 			} catch (error) {
 				if (classify(error).code === 'QUEUED') {

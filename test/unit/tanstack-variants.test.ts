@@ -7,14 +7,15 @@
  * later inside an event listener or a query. A loopback API.
  */
 import { onlineManager, QueryClient, QueryObserver } from '@tanstack/query-core';
+import ky, { HTTPError, isHTTPError } from 'ky';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createClient, memoryStore, type Client } from '../../src/entries/index.js';
+import { classify, createClient, memoryStore, type Client } from '../../src/entries/index.js';
 import { followReachability, mutationOptionsFor, queryOptionsFor, refetchWhenBack, shown, StaleAnswerError } from '../../src/entries/tanstack-query.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 let api: RunningServer;
 let down = false;
 beforeAll(async () => {
-	api = await serve((request) => down ? new Response('down', { status: 503 }) : request.url.endsWith('/empty') ? new Response(null, { status: 204 }) : Response.json({ at: '2026-01-02T03:04:05.000Z', path: new URL(request.url).pathname }));
+	api = await serve((request) => down ? new Response('down', { status: 503 }) : request.url.endsWith('/refused') ? Response.json({ error: 'no such item' }, { status: 422 }) : request.url.endsWith('/busy') ? new Response('busy', { status: 503 }) : request.url.endsWith('/empty') ? new Response(null, { status: 204 }) : Response.json({ at: '2026-01-02T03:04:05.000Z', path: new URL(request.url).pathname }));
 });
 afterAll(async () => api.close());
 afterEach(() => {
@@ -209,6 +210,37 @@ describe('tanstack-query helpers: bad arguments', () => {
 		expect(typeof queryOptionsFor(api, 'users/1').queryFn).toBe('function');
 		expect(typeof mutationOptionsFor(async () => new Response(null)).mutationFn).toBe('function');
 		api.close();
+	});
+});
+
+describe('mutationOptionsFor with a send that resolves a refusal (plain fetch, throwHttpErrors: false)', () => {
+	it('a 4xx or 5xx answer rejects with ky\'s HTTPError as the client gives it (classify, status, data), never { queued: false, data }', async () => {
+		const client = createClient({ name: `tq-refused-${Math.random()}`, prefix: `${api.url}/`, retry: 0, breaker: false, store: () => memoryStore('tq-refused') });
+		try {
+			const byClient = await client.post('refused', { json: { item: 1 } }).catch((error: unknown) => error);
+			expect(isHTTPError(byClient)).toBe(true);
+			const sends = [
+				(path: string) => fetch(`${api.url}/${path}`, { method: 'POST', body: '{"item":1}' }),
+				(path: string) => client.post(path, { json: { item: 1 }, throwHttpErrors: false }),
+				(path: string) => ky.post(`${api.url}/${path}`, { json: { item: 1 }, throwHttpErrors: false }),
+			];
+			for (const send of sends) {
+				const refused = await mutationOptionsFor(send).mutationFn('refused').catch((error: unknown) => error);
+				expect(refused).toBeInstanceOf(HTTPError); // before: { queued: false, data: { error: 'no such item' } }
+				expect(classify(refused)).toEqual(classify(byClient));
+				expect((refused as HTTPError).response.status).toBe(422);
+				expect((refused as HTTPError).data).toEqual({ error: 'no such item' });
+				expect((refused as HTTPError).message).toContain(`422 Unprocessable Entity: ${api.url}/refused`);
+				const busy = await mutationOptionsFor(send).mutationFn('busy').catch((error: unknown) => error);
+				expect(classify(busy)).toEqual({ code: 'HTTP_5XX', transient: true, status: 503 });
+				expect((busy as HTTPError).data).toBe('busy');
+			}
+
+			// A success still resolves its data.
+			expect(await mutationOptionsFor((path: string) => fetch(`${api.url}/${path}`, { method: 'PUT' })).mutationFn('fine')).toMatchObject({ queued: false, data: { path: '/fine' } });
+		} finally {
+			client.close();
+		}
 	});
 });
 
