@@ -1,6 +1,6 @@
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import type { Placed } from './slots.js';
-import { check, checkRules, describe, isNonNegativeInteger, isObject, isPositiveTimerMs, isTimerMs, isToken, timerMs, type Rule, positiveTimerMs } from '../utils/validate.js';
+import { canParse, check, checkRules, describe, isNonNegativeInteger, isObject, isPositiveTimerMs, isTimerMs, isToken, timerMs, type Rule, positiveTimerMs } from '../utils/validate.js';
 
 const is = (type: string): Rule => [(value) => typeof value === type, `a ${type}`];
 const list = (type: string): Rule => [(value) => Array.isArray(value) && value.every((item) => typeof item === type), `an array of ${type}s`];
@@ -9,8 +9,9 @@ const fns = list('function');
 const strings = list('string');
 const ms: Rule = [(value) => value === false || isTimerMs(value), `${timerMs} or false`];
 const numbers = list('number');
-// A falsy one is none, as in ky (`prefix: false`).
-const urlish: Rule = [(value) => !value || typeof value === 'string' || value instanceof URL, 'a string, a URL or false'];
+// A falsy one is none, as in ky (`prefix: false`); a string is a URL, a relative one too (a page resolves
+// it): one no base resolves (`https://api.example.com:8O80/`) would fail every call.
+const urlish: Rule = [(value) => !value || value instanceof URL || (typeof value === 'string' && canParse(value, 'http://h/')), 'a URL or false'];
 // ky's own bounds on a delay, in ms: `Infinity` is ky's "none".
 // An options object, not a list: ky reads no option of a list (its hooks never run, its retry options are ky's defaults).
 const record = (value: unknown): boolean => isObject(value) && !Array.isArray(value);

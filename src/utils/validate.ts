@@ -25,12 +25,12 @@ export const check = (ok: boolean, option: string, value: unknown, expected: str
 export const offOnly = (slot: string) => (value: unknown): void => check(false, slot, value, 'false, or left out');
 
 /**
- * Whether `url` is an absolute URL, as `URL.canParse(url)` says — which Chrome and Edge have only
- * from 120, and the README supports 116+ — asked of the constructor.
+ * Whether `url` is an absolute URL (or one `base` resolves), as `URL.canParse(url, base)` says —
+ * which Chrome and Edge have only from 120, and the README supports 116+ — asked of the constructor.
  */
-export const canParse = (url: string | URL): boolean => {
+export const canParse = (url: string | URL, base?: string): boolean => {
 	try {
-		return Boolean(new URL(url));
+		return Boolean(new URL(url, base));
 	} catch {
 		return false;
 	}

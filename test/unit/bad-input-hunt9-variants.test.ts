@@ -1,0 +1,37 @@
+/**
+ * Defect hunt, ninth round (area C, bad input and the newcomer): API.md "Option values": "a value of
+ * the wrong type or out of range … is a RangeError or TypeError naming the option where it is given
+ * (`createClient`, …), and per call an `InvalidRequestError` before any I/O", never a failure of
+ * every call later.
+ */
+import { describe, expect, it } from 'vitest';
+import { createClient, InvalidRequestError, memoryStore } from '../../src/entries/index.js';
+
+describe('a prefix or baseUrl that is no URL', () => {
+	const broken = ['https://api.example.com:8O80/', 'http://[', 'https://api example.com/v1/'];
+
+	it('is refused at createClient (and extend) naming the option, not accepted to fail every call saying "give the client an absolute prefix"', async () => {
+		const sent: string[] = [];
+		const fetch = (async (request: Request) => {
+			sent.push(request.url);
+			return new Response('ok');
+		}) as typeof globalThis.fetch;
+		for (const value of broken) {
+			for (const name of ['prefix', 'baseUrl']) {
+				expect(() => createClient({ [name]: value, fetch, store: memoryStore }), `${name}: ${value}`).toThrow(new RegExp(`\`${name}\``)); // before: created
+				const api = createClient({ prefix: 'https://api.example.com/', fetch, store: memoryStore, retry: 0 });
+				expect(() => api.extend({ [name]: value })).toThrow(new RegExp(`\`${name}\``));
+				const refused = await api.get('users/1', { [name]: value }).catch((error: unknown) => error);
+				expect(refused).toBeInstanceOf(InvalidRequestError);
+				expect((refused as Error).message).toContain(`\`${name}\``); // before: 'Invalid request: Failed to parse URL from …; give the client an absolute `baseUrl` or `prefix`'
+				api.close();
+			}
+		}
+
+		expect(sent).toEqual([]);
+		// A relative one stays accepted (a page resolves it), and so do the absolute ones a user means.
+		for (const value of ['/api/', 'api/v1/', 'https://api.example.com:8080/v1/', new URL('https://api.example.com/'), false, '']) {
+			createClient({ prefix: value as string, baseUrl: value as string, fetch, store: memoryStore }).close();
+		}
+	});
+});
