@@ -15,8 +15,12 @@ export interface Placed {
 	readonly parts: PolicyParts;
 }
 
-/** The parts the client calls unguarded: one that is no function would fail every call (or `clear()`, `withContext()`) later, saying nothing of the policy. */
-const functionParts = 'layer wrap appliesTo scopeOf start clear holds membersFor'.split(' ') as Array<keyof PolicyParts>;
+/**
+ * The policy's parts that are functions: one that is no function would fail every call (or `clear()`,
+ * `withContext()`) later, saying nothing of the policy (a `checkCall` as the caller's bad input), or be
+ * ignored without a word (`settled`, `close`, `substituted`, `stats`).
+ */
+const functionParts = 'layer wrap checkCall appliesTo settled scopeOf start close clear substituted stats holds membersFor'.split(' ') as Array<keyof PolicyParts>;
 
 /** A band as given: a finite number, or absent (1 000); anything else is the policy's fault, named. */
 const bandOf = (at: PolicyBands, which: 'wrap' | 'layer', slot: string): number => {

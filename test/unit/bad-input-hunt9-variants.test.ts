@@ -35,3 +35,17 @@ describe('a prefix or baseUrl that is no URL', () => {
 		}
 	});
 });
+
+describe('a policy part that is not a function', () => {
+	it('checkCall, settled, close, substituted or stats given as a value is a TypeError naming the slot and the part at createClient, as layer and wrap are; never a call rejected as the caller\'s INVALID_REQUEST "parts.checkCall is not a function"', async () => {
+		const fetch = (async () => new Response('ok')) as typeof globalThis.fetch;
+		for (const part of ['checkCall', 'settled', 'close', 'substituted', 'stats']) {
+			const make = () => createClient({ fetch, store: memoryStore, audit: { slot: 'audit', create: () => ({ [part]: 5 }) } } as never);
+			expect(make, part).toThrow(TypeError); // before (checkCall): created; a call with { audit: 1 } rejected InvalidRequestError 'parts.checkCall is not a function'
+			expect(make, part).toThrow(new RegExp(`\`audit\` policy's \`${part}\``));
+		}
+
+		// null is no part, as before.
+		createClient({ fetch, store: memoryStore, audit: { slot: 'audit', create: () => ({ checkCall: null, stats: null }) } } as never).close();
+	});
+});
