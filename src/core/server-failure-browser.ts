@@ -6,4 +6,4 @@ import type * as Full from './server-failure.js';
  * never with a server runtime's `ECONNREFUSED` or workerd's `Network connection lost.`: an
  * attempt's error is left as it is.
  */
-export const asNetworkFailure: typeof Full.asNetworkFailure = (error) => error;
+export const asAttemptFailure: typeof Full.asAttemptFailure = (error) => error;

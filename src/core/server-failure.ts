@@ -1,18 +1,25 @@
-import { isPlatformNetworkError } from '../errors/classify.js';
+import { InvalidRequestError } from '../errors/InvalidRequestError.js';
+import { asNetworkFailure } from './network-failure.js';
 
 /**
- * Runtime network failures that ky's detection misses: workerd rejects a refused or reset
- * connection with a plain `Error: Network connection lost.` (ky expects a TypeError), or a
- * `TypeError` whose message ky does not know (`Network connection lost.`, `error sending request…`).
+ * Node's `fetch` (undici) refusing the request itself, as `TypeError: fetch failed` (which ky calls
+ * a network failure) with one of these codes as its `cause`: a header it does not take
+ * (`Transfer-Encoding`, `Upgrade`, `Keep-Alive`, `Expect`: refused before any I/O), a
+ * `Content-Length` the body does not match (the connection dropped before the body). Bad input, not
+ * the network's.
  */
-const networkFailure = /^(?:network connection lost\.?|connection refused|error sending request\b.*|.*\b(?:ECONNREFUSED|ECONNRESET|EPIPE)\b.*)$/i;
+const refusedInput = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH']);
 
 /**
- * A failed attempt's error as ky recognizes it: a server runtime's network failure that ky's
- * detection misses (`networkFailure`) rethrown as the TypeError ky wraps in its `NetworkError`,
- * with the original as `cause`; any other error as it is. The browser build swaps this module for
- * server-failure-browser.ts (a browser's `fetch` rejects with a TypeError ky knows).
+ * A failed attempt's error as ky and `classify()` should see it: a request Node's `fetch` refused
+ * (`refusedInput`) as an `InvalidRequestError` (not retried, not queued, not counted by the breaker
+ * or reachability), with the original as `cause`; a server runtime's network failure that ky's
+ * detection misses as the TypeError ky wraps in its `NetworkError` (`asNetworkFailure`); any other
+ * error as it is. The `workerd`/`deno`/`edge-light` build swaps this module for
+ * server-failure-edge.ts (no undici there), the browser build for server-failure-browser.ts (a
+ * browser's `fetch` rejects with a TypeError ky knows, and drops such headers without a word).
  */
-export const asNetworkFailure = (error: unknown): unknown =>
-	error instanceof Error && (error.name === 'Error' || (error.name === 'TypeError' && !isPlatformNetworkError(error))) && networkFailure.test(error.message)
-		? new TypeError('Network connection lost', { cause: error }) : error;
+export const asAttemptFailure = (error: unknown): unknown => {
+	const cause = (error as { cause?: { code?: string; message?: string } } | undefined)?.cause;
+	return refusedInput.has(cause?.code ?? '') ? new InvalidRequestError(`Invalid request: ${cause!.message}`, { cause: error }) : asNetworkFailure(error);
+};

@@ -3,7 +3,7 @@ import { classify } from '../errors/classify.js';
 import type { Call } from './call.js';
 import type { Reach } from './reachability.js';
 import { sendWithDeadline } from './redirects.js';
-import { asNetworkFailure } from './server-failure.js';
+import { asAttemptFailure } from './server-failure.js';
 import type { FetchLike } from './types.js';
 import { deliveredBy, isDelivery } from './world.js';
 
@@ -34,8 +34,9 @@ export interface Bounds {
  *   no network failure of the platform's: `classify()` calls it `UNKNOWN`). A refusal of the
  *   client's own (an open breaker, the throttle, a bulkhead or rate limit) never reaches here.
  * - workerd's plain `Error: Network connection lost.` is rethrown as the TypeError ky recognizes
- *   (its `NetworkError`), with the original as `cause` (`asNetworkFailure`; not in the browser build,
- *   whose `fetch` never fails so); an attempt ky's timer aborted fails with ky's
+ *   (its `NetworkError`), with the original as `cause`, and a request Node's `fetch` refused as bad
+ *   input (a header it does not take) as an `InvalidRequestError` (`asAttemptFailure`; not in the
+ *   browser build, whose `fetch` never fails so); an attempt ky's timer aborted fails with ky's
  *   `TimeoutError`, so every layer above (trace, health, the breaker) calls it `TIMEOUT` as ky's
  *   caller will. A failed attempt is noted on its call (`Call.failed`: the error behind a retry, for
  *   the layer above); nothing is noted or allocated for an attempt that answers.
@@ -76,7 +77,7 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 	}, (error: unknown) => {
 		const { signal } = request;
 		const failure = call && signal.aborted && !call.signal?.aborted && (signal.reason as Error | undefined)?.name !== 'Superseded' ? new TimeoutError(request)
-			: asNetworkFailure(error);
+			: asAttemptFailure(error);
 		if (call) {
 			call.failed(failure);
 		}

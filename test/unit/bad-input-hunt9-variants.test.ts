@@ -5,7 +5,9 @@
  * every call later.
  */
 import { describe, expect, it } from 'vitest';
-import { createClient, InvalidRequestError, memoryStore } from '../../src/entries/index.js';
+import { classify, createClient, InvalidRequestError, memoryStore } from '../../src/entries/index.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 describe('a prefix or baseUrl that is no URL', () => {
 	const broken = ['https://api.example.com:8O80/', 'http://[', 'https://api example.com/v1/'];
@@ -47,5 +49,52 @@ describe('a policy part that is not a function', () => {
 
 		// null is no part, as before.
 		createClient({ fetch, store: memoryStore, audit: { slot: 'audit', create: () => ({ checkCall: null, stats: null }) } } as never).close();
+	});
+});
+
+describe('a request header Node\'s fetch (undici) refuses', () => {
+	it('Transfer-Encoding, Upgrade, Keep-Alive, Expect or a Content-Length the body does not match: InvalidRequestError, not retried, the breaker and reachability untouched (not NETWORK)', async () => {
+		// A plain server: undici sends a mismatched Content-Length's head, then drops the connection.
+		let seen = 0;
+		const server = createServer((request, response) => {
+			request.on('error', () => undefined).resume().on('end', () => {
+				seen++;
+				response.end('ok');
+			});
+		});
+		await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+		const api = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+		const client = createClient({ prefix: `${api.url}/`, name: `undici-${Math.random()}`, store: memoryStore, breaker: { consecutiveFailures: 1 }, retry: { limit: 2, methods: ['get', 'post'], delay: () => 0 } });
+		let retries = 0;
+		client.on('retry', () => {
+			retries++;
+		});
+		try {
+			const refusals = [
+				{ headers: { 'transfer-encoding': 'chunked' }, method: 'post', body: 'xyz' },
+				{ headers: { upgrade: 'websocket' } },
+				{ headers: { 'keep-alive': 'timeout=5' } },
+				{ headers: { expect: '100-continue' }, method: 'post', body: 'x' },
+				{ headers: { 'content-length': '10' }, method: 'post', body: 'xyz' },
+			];
+			for (const options of refusals) {
+				const refused = await client('refused', options).catch((error: unknown) => error);
+				expect(refused, JSON.stringify(options)).toBeInstanceOf(InvalidRequestError); // before: NetworkError, classify NETWORK, the breaker open
+				expect(classify(refused)).toEqual({ code: 'INVALID_REQUEST', transient: false });
+			}
+
+			expect(retries).toBe(0);
+
+			expect(client.breaker(api.url).state).toBe('closed');
+			expect(client.reachability(api.url)).toBe('unknown');
+			expect(seen).toBe(0);
+			// What undici takes still goes out.
+			expect((await client.post('fine', { body: 'xyz', headers: { 'content-length': '3', connection: 'close' } })).status).toBe(200);
+			expect(seen).toBe(1);
+		} finally {
+			client.close();
+			server.closeAllConnections();
+			await new Promise((closed) => server.close(closed));
+		}
 	});
 });
