@@ -55,8 +55,8 @@ export interface HealthOptions {
  * was (a stale copy or a queued answer given early): it is counted when that attempt ends.
  */
 interface Seen {
-	/** Undefined until an attempt of the call reached the layer. */
-	sentAt?: number;
+	/** Undefined until an attempt of the call reached the layer (and again when the only one a layer inside refused). */
+	sentAt?: number | undefined;
 	last?: Classification | undefined;
 	response?: Response;
 	flying: number;
@@ -71,8 +71,9 @@ interface Seen {
  * cache or queued counts as the failure its last attempt met — when it was answered so while an
  * attempt was in flight (a stale copy or a queued answer given at a deadline), by how that attempt
  * ends; so does one whose retry a policy refused without I/O (open breaker, throttle, bulkhead
- * full, rate limited). One refused before any attempt is not counted, nor one that ended with the
- * caller's abort or an error of the app's own (`UNKNOWN`). Failures are `classify()`'s. Per call,
+ * full, rate limited, an app's policy). One refused before any attempt reached the network is not
+ * counted (an app's policy without a band sits inside this one: its refusal is none), nor one that
+ * ended with the caller's abort or an error of the app's own (`UNKNOWN`). Failures are `classify()`'s. Per call,
  * `health: false` leaves the call uncounted.
  *
  * @example
@@ -114,7 +115,19 @@ const createHealth = ({ clock, emit, perCall }: PolicyContext, windowMs: number,
 			ended(classifyStatus(response.status));
 			return response;
 		}, (error: unknown) => {
-			ended(classify(error));
+			// Refused by a layer inside this one without I/O (an app's policy without a band: its own
+			// error, a SteadfetchError): no answer of the network. The call's last real outcome stays; a
+			// call none of whose attempts got further is not counted (as one refused before any attempt).
+			if (isSteadfetchError(error)) {
+				if (mark.last === undefined && mark.flying === 1) {
+					mark.sentAt = undefined;
+				}
+
+				ended(mark.last);
+			} else {
+				ended(classify(error));
+			}
+
 			throw error;
 		});
 	};
@@ -149,7 +162,7 @@ const createHealth = ({ clock, emit, perCall }: PolicyContext, windowMs: number,
 	/** Count one call of `scope`: its latency since `state.sentAt` and its outcome; `scope:unhealthy` or `scope:healthy` when it tips. */
 	const sample = (scope: string, state: Seen, outcome: Classification | undefined): void => {
 		state.later = undefined;
-		if (outcome?.code === 'UNKNOWN' || outcome?.code === 'ABORTED') {
+		if (state.sentAt === undefined || outcome?.code === 'UNKNOWN' || outcome?.code === 'ABORTED') {
 			return; // Neither the origin's nor the network's doing (the app's own error, the caller's abort): not counted.
 		}
 

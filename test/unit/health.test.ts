@@ -1,6 +1,7 @@
 /** Per-scope health in stats() (issue 16): latency percentiles, error rate, top errors, scope:unhealthy/healthy. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient } from '../../src/entries/core.js';
+import { createClient, SteadfetchError } from '../../src/entries/core.js';
+import type { Policy } from '../../src/entries/policy.js';
 import { createClient as createPreset, memoryStore, outbox } from '../../src/entries/index.js';
 import { health } from '../../src/entries/health.js';
 import { hedge } from '../../src/entries/hedge.js';
@@ -153,6 +154,32 @@ describe('health stats', () => {
 		]);
 		limited.close();
 		full.close();
+	});
+
+	it('an app\'s policy without a band (its layer inside health\'s) refusing without I/O: a call it refused is not counted (never unhealthy), a retry it refused counts as its last attempt\'s failure', async () => {
+		class AuditRefusedError extends SteadfetchError {
+			constructor() {
+				super('audit refused the attempt', 'AUDIT_REFUSED' as never, true);
+			}
+		}
+
+		let refuseFrom = 1; // the attempt from which the policy refuses (1: every one)
+		const audit: Policy = { slot: 'audit', create: () => ({ layer: (next) => (request, init) => (init!.steadfetch!.attempts >= refuseFrom ? Promise.reject(new AuditRefusedError()) : next(request, init)) }) };
+		const api = createClient({ retry: { limit: 1, delay: () => 0 }, retryBudget: false, health: health(), audit } as never);
+		const unhealthy: unknown[] = [];
+		api.on('scope:unhealthy', (event) => unhealthy.push(event));
+		for (let i = 0; i < 12; i++) {
+			await expect(api.get(`${server.url}/status/200`)).rejects.toBeInstanceOf(AuditRefusedError);
+		}
+
+		// Nothing reached the origin: no call counted, no latency, never unhealthy.
+		expect(api.stats()[server.url]).toMatchObject({ errorRate: 0, topErrors: [] }); // before: errorRate 1, topErrors [{ code: 'AUDIT_REFUSED', count: 12 }]
+		expect(unhealthy).toEqual([]); // before: scope:unhealthy with errorRate 1
+		// The first attempt gets a 503; the policy refuses the retry: the call counts as the 503 it met.
+		refuseFrom = 2;
+		await expect(api.get(`${server.url}/status/503`)).rejects.toBeInstanceOf(AuditRefusedError);
+		expect(api.stats()[server.url]).toMatchObject({ errorRate: 1, topErrors: [{ code: 'HTTP_5XX', count: 1 }] });
+		api.close();
 	});
 
 	it('a call a hedge answered counts as its answer: the lost attempt (aborted) is no error in topErrors, and the call is counted', async () => {
