@@ -49,6 +49,10 @@ export const waitForHealthy = async (circuits: Circuits, urlOrScope: string | UR
 
 	// Asked every 20 ms; with `breaker.probe`, nobody's call need come: the probe goes each time the
 	// breaker lets one through (the injected clock may move on its own). `close()` wakes it at once.
+	// With a coordinator, the state this isolate adopted is synced again once older than `sharedCacheMs`
+	// (one sync at a time): a closing elsewhere in the fleet (a probe, a reset) wakes it with no call.
+	// biome-ignore lint/correctness/noUnusedVariables: read by `??=` below
+	let syncing: Promise<unknown> | undefined;
 	for (let left = 0; circuits.closed || circuit.record.state !== 'closed'; await pause(circuits.paused, Math.min(left, 20))) {
 		if (circuits.closed) {
 			throw clientClosed();
@@ -59,6 +63,9 @@ export const waitForHealthy = async (circuits: Circuits, urlOrScope: string | UR
 			throw new SteadfetchError(`${circuit.record.scope} was not healthy within ${timeoutMs} ms`, 'TIMEOUT', true);
 		}
 
+		syncing ??= circuits.link?.fresh(circuit, call)?.finally(() => {
+			syncing = undefined;
+		});
 		poke(circuits, circuit, circuits.clock.now(), call);
 	}
 };

@@ -41,7 +41,10 @@ export interface BreakerMembers {
 	 * a reload: an open or isolated scope stays open), bounded by `storageTimeoutMs`; a failing store
 	 * leaves what this client knows (`storage:error`). With
 	 * `breaker.probe`, this sends the probe each time the breaker lets one through; without it, a
-	 * caller's call is the probe. `close()` rejects it at once (`CLIENT_CLOSED`); no probe starts after.
+	 * caller's call is the probe. With `breaker({ shared })`, the scope's state is asked of the
+	 * coordinator whenever what this isolate adopted is older than `sharedCacheMs`, so a closing in
+	 * any isolate of the fleet (its probe, a `reset`) resolves it with no call of this one.
+	 * `close()` rejects it at once (`CLIENT_CLOSED`); no probe starts after.
 	 * Options that are no object (`5`) reject with `InvalidRequestError`.
 	 */
 	waitForHealthy(urlOrScope: string | URL, options?: {
