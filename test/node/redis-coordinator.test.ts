@@ -320,4 +320,30 @@ describe('the Redis coordinator', { timeout: 30_000 }, () => {
 			await flaky.close();
 		}
 	});
+
+	it('a process that adopts the fleet\'s opening after the sync that opened it shows the failures in a row it opened with, as the opener and a Durable Object\'s fleet do (its snapshot said 0)', async () => {
+		const failing = await serve(() => new Response('', { status: 503 }));
+		const make = () => createClient({ retry: 0, breaker: breaker({ consecutiveFailures: 3, openMs: 60_000, maxOpenMs: 60_000, sharedCacheMs: 50, share: false, shared: coordinator(plain) }) });
+		const [a, b] = [make(), make()];
+		const get = async (api: typeof a): Promise<string> => api.get(failing.url).then((response) => String(response.status), (error: { code?: string }) => String(error.code));
+		try {
+			const seen: string[] = [];
+			while (!seen.includes('CIRCUIT_OPEN')) {
+				expect(seen.length).toBeLessThan(10);
+				seen.push(await get(a));
+			}
+
+			expect(a.breaker(failing.url)).toMatchObject({ state: 'open', consecutiveFailures: 3 });
+			// What the opening sync answered carries the count; what Redis holds must too (a Durable Object keeps the record whole).
+			const answer = await coordinator(plain).sync(new URL(failing.url).origin, { policy: { consecutiveFailures: 3, openMs: 60_000, maxOpenMs: 60_000, probeTimeoutMs: 10_000 }, outcomes: [] }) as SyncAnswer;
+			expect(answer.record).toMatchObject({ state: 'open', failures: 3 });
+			expect(await get(b)).toBe('CIRCUIT_OPEN');
+			// Before: 0 (the record Redis held had lost its failures in a row).
+			expect(b.breaker(failing.url)).toMatchObject({ state: 'open', consecutiveFailures: 3 });
+		} finally {
+			a.close();
+			b.close();
+			await failing.close();
+		}
+	});
 });
