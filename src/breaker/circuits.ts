@@ -107,7 +107,8 @@ export const createCircuits = (context: PolicyContext, settings: Settings, optio
 			publish(circuits, circuit, via);
 		}
 	}, context.random);
-	const circuits: Circuits = { context, settings, options, store, ...states, clock: context.clock, scopes: scopes(states.circuit, held), link: options.shared?.link(context, settings, options, states.adopt), cleared: 0, closed: false, wake: new Set(), paused: new Set(), unlisten: [] };
+	// A coordinator's state this client adopts is stored (and told to the tabs) as its own changes are (`publish`).
+	const circuits: Circuits = { context, settings, options, store, ...states, clock: context.clock, scopes: scopes(states.circuit, held), link: options.shared?.link(context, settings, options, states.adopt, (circuit, via) => store && publish(circuits, circuit, via)), cleared: 0, closed: false, wake: new Set(), paused: new Set(), unlisten: [] };
 	return circuits;
 };
 

@@ -83,7 +83,8 @@ export interface BreakerOptions {
 	 * has, if clean), reports failures without making the caller wait (handed to
 	 * the call's `waitUntil`), and asks it for the half-open probe (one in the world). A coordinator
 	 * that fails or is slow leaves this isolate's own breaker in charge (`storage:error`, once per
-	 * episode).
+	 * episode). With `share`, the fleet's state it adopts is stored as its own changes are: the next
+	 * isolate of its store (or a reload) starts from it while the coordinator does not answer.
 	 * @default undefined (no coordinator)
 	 */
 	shared?: SharedBreaker;

@@ -34,8 +34,13 @@ export interface SharedCoordinator {
 export interface SharedBreaker extends SharedCoordinator, Coordinator {
 	/** Where a sync a call does not wait for goes when the call has no `waitUntil` of its own, if anywhere. */
 	readonly waitUntil?: WaitUntil | undefined;
-	/** `options`: the breaker's (`BreakerOptions`), of which it reads `sharedCacheMs` and `sharedTimeoutMs`. */
-	link(context: PolicyContext, settings: Settings, options: { sharedCacheMs?: number; sharedTimeoutMs?: number }, adopt: Machine['adopt']): BreakerLink;
+	/**
+	 * `options`: the breaker's (`BreakerOptions`), of which it reads `sharedCacheMs` and `sharedTimeoutMs`;
+	 * `adopt` takes each answer's state; `publish` stores (and tells the tabs) a state it adopted, behind
+	 * `via` (the syncing call's `waitUntil`, else the coordinator's): the next client of the store (a
+	 * reload, the next isolate) starts from the fleet's state, also while the coordinator does not answer.
+	 */
+	link(context: PolicyContext, settings: Settings, options: { sharedCacheMs?: number; sharedTimeoutMs?: number }, adopt: Machine['adopt'], publish?: (circuit: Circuit, via?: WaitUntil) => unknown): BreakerLink;
 }
 
 /** What the breaker asks of its coordinator (see `sharedCoordinator`). */
@@ -146,7 +151,7 @@ const exchange = async (context: PolicyContext, sync: SharedCoordinator['sync'],
 };
 
 /** `SharedBreaker.link` over `sync`: one breaker's links, a `Link` per scope. */
-const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs = 1000, sharedTimeoutMs = 100 }: { sharedCacheMs?: number; sharedTimeoutMs?: number }, adopt: Machine['adopt'], sync: SharedCoordinator['sync'], waitUntil: WaitUntil | undefined): BreakerLink => {
+const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs = 1000, sharedTimeoutMs = 100 }: { sharedCacheMs?: number; sharedTimeoutMs?: number }, adopt: Machine['adopt'], sync: SharedCoordinator['sync'], waitUntil: WaitUntil | undefined, publish?: (circuit: Circuit, via?: WaitUntil) => unknown): BreakerLink => {
 	const { consecutiveFailures, openMs, maxOpenMs, probeTimeoutMs } = settings;
 	const policy = { consecutiveFailures, openMs, maxOpenMs, probeTimeoutMs };
 	const links = new WeakMap<Circuit, Link>();
@@ -160,7 +165,12 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 		return link;
 	};
 
-	const exchangeFor = async (circuit: Circuit, call: PolicyCall | undefined, extra?: Partial<SyncMessage>, late?: (answer: SyncAnswer) => unknown): Promise<number | false | undefined> => exchange(context, sync, policy, maxOpenMs, adopt, linkOf(circuit), circuit, call, extra, late);
+	const exchangeFor = async (circuit: Circuit, call: PolicyCall | undefined, extra?: Partial<SyncMessage>, late?: (answer: SyncAnswer) => unknown): Promise<number | false | undefined> => exchange(context, sync, policy, maxOpenMs, (into, record, reason) => {
+		adopt(into, record, reason);
+		if (into.record === record) {
+			publish?.(into, call?.waitUntil ?? waitUntil);
+		}
+	}, linkOf(circuit), circuit, call, extra, late);
 
 	/** A sync nobody waits for, unless the call's request context has no subrequest left for it (its outcomes go with the next one). */
 	const behind = (call: PolicyCall | undefined, circuit: Circuit, extra?: Partial<SyncMessage>): void => {
@@ -281,5 +291,5 @@ export const namedCoordinator = (syncOf: (name: string) => SharedCoordinator['sy
 	sync: syncOf('steadfetch'),
 	waitUntil,
 	fleet: (context, windowMs) => linkFleet(context, syncOf(context.name), waitUntil, windowMs),
-	link: (context, settings, options, adopt) => linkBreaker(context, settings, options, adopt, syncOf(context.name), waitUntil),
+	link: (context, settings, options, adopt, publish) => linkBreaker(context, settings, options, adopt, syncOf(context.name), waitUntil, publish),
 });

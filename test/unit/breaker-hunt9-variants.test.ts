@@ -1,7 +1,7 @@
 /** Variants of recovery a user can see (API.md "Reachability and recovery", the shared breaker's rules), ninth round. */
 import { describe, expect, it, vi } from 'vitest';
 import { breaker } from '../../src/entries/breaker.js';
-import { CircuitOpenError, createClient } from '../../src/entries/core.js';
+import { CircuitOpenError, createClient, memoryStore } from '../../src/entries/core.js';
 import { emptyState, sync, type ScopeState, type SyncMessage } from '../../src/breaker/sync.js';
 import { sharedCoordinator, type SharedBreaker } from '../../src/breaker/shared.js';
 import { ManualClock } from '../helpers/manual-clock.js';
@@ -42,5 +42,55 @@ describe('shared breaker: waitForHealthy follows the fleet\'s state', () => {
 		expect(a.breaker(origin).state).toBe('closed');
 		a.close();
 		b.close();
+	});
+});
+
+describe('shared breaker: the fleet\'s state this isolate adopted is the one its store keeps', () => {
+	it('an isolate that adopted the fleet\'s closing (another isolate\'s reset) leaves it stored: the next isolate of its store, the coordinator unreachable at its start, does not fail fast for the rest of the period it had stored', async () => {
+		const clock = new ManualClock();
+		const coordinator = memoryCoordinator(clock);
+		let reachable = true;
+		const flaky = Object.assign(sharedCoordinator(async (scope, message) => {
+			if (!reachable) {
+				throw new Error('coordinator unreachable');
+			}
+
+			return coordinator.sync(scope, message);
+		}), {});
+		let down = true;
+		const fetch = async (): Promise<Response> => new Response(down ? 'down' : 'ok', { status: down ? 503 : 200 });
+		const colo = memoryStore('hunt9-colo'); // one store (a data center's Cache API), another for the isolate that probes elsewhere
+		/** The breaker record the data center's store holds for the scope. */
+		const stored = async (): Promise<unknown> => {
+			for (const key of await colo.keys()) {
+				const value = await colo.get<{ scope?: string }>(key);
+				if (value?.scope === origin) {
+					return value;
+				}
+			}
+
+			return undefined;
+		};
+		const make = (store: typeof colo, shared: SharedBreaker) => createClient({ clock, random: () => 0.5, retry: 0, fetch, name: 'hunt9-fleet', store: () => store, breaker: breaker({ shared, consecutiveFailures: 1, openMs: 60_000 }) });
+		const a = make(colo, flaky);
+		expect(await outcome(a.get(`${origin}/x`))).toBe('503');
+		await vi.waitFor(async () => expect(await stored()).toMatchObject({ state: 'open' }));
+		// Another isolate, elsewhere (its own store), closes the fleet's breaker by hand: the origin is back.
+		const elsewhere = make(memoryStore('hunt9-elsewhere'), coordinator);
+		down = false;
+		await elsewhere.breaker.reset(origin);
+		expect(coordinator.states.get(origin)?.record.state).toBe('closed');
+		clock.advance(1_000);
+		expect(await outcome(a.get(`${origin}/x`))).toBe('200'); // a adopts the fleet's closing
+		expect(a.breaker(origin).state).toBe('closed');
+		await vi.waitFor(async () => expect(await stored()).toMatchObject({ state: 'closed' }));
+		a.close();
+		// The next isolate of the data center starts while the coordinator does not answer: its local breaker decides, from the store.
+		reachable = false;
+		const next = make(colo, flaky);
+		// Before: 'OPEN' (the store still held a's own opening, the fleet's closing was never written).
+		expect(await outcome(next.get(`${origin}/x`))).toBe('200');
+		next.close();
+		elsewhere.close();
 	});
 });
