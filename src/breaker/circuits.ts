@@ -36,6 +36,11 @@ export interface Circuits extends Machine {
 	/** The other tabs (`start()`). */
 	channel?: Channel | undefined;
 	/**
+	 * The breakers of this client's name and store in this realm (the clients `extend()` made from one
+	 * another): where no channel tells them (Node, Deno, Workers), each tells the others its changes (`tell`).
+	 */
+	readonly peers: Set<Circuits>;
+	/**
 	 * Take one of a half-open scope's Web Locks across tabs, and read its stored state again under it
 	 * (tabs.ts `lockProbe`, set by `start()` where a channel may open and the runtime has Web Locks;
 	 * never in the edge build): resolves with what gives the lock back, or `undefined` when another
@@ -107,14 +112,21 @@ export const createCircuits = (context: PolicyContext, settings: Settings, optio
 			publish(circuits, circuit, via);
 		}
 	}, context.random);
+	const peers = (context.stores.get('breaker:peers') ?? new Set()) as Set<Circuits>;
+	context.stores.set('breaker:peers', peers);
 	// A coordinator's state this client adopts is stored (and told to the tabs) as its own changes are (`publish`).
-	const circuits: Circuits = { context, settings, options, store, ...states, clock: context.clock, scopes: scopes(states.circuit, held), link: options.shared?.link(context, settings, options, states.adopt, (circuit, via) => store && publish(circuits, circuit, via)), cleared: 0, closed: false, wake: new Set(), paused: new Set(), unlisten: [] };
+	const circuits: Circuits = { context, settings, options, store, ...states, clock: context.clock, scopes: scopes(states.circuit, held), link: options.shared?.link(context, settings, options, states.adopt, (circuit, via) => store && publish(circuits, circuit, via)), peers, cleared: 0, closed: false, wake: new Set(), paused: new Set(), unlisten: [] };
+	if (store) {
+		peers.add(circuits);
+	}
+
 	return circuits;
 };
 
 /** What `close()` ends in every build: no probe starts, and a pending `waitForHealthy` wakes (and rejects). */
 export const closeCircuits = (circuits: Circuits): void => {
 	circuits.closed = true;
+	circuits.peers.delete(circuits);
 	wake(circuits.wake);
 	wake(circuits.paused);
 };
@@ -134,6 +146,42 @@ export const read = ({ clock, settings: { maxOpenMs } }: Circuits, value: unknow
 	const now = clock.now();
 	const record = readRecord(value, now, maxOpenMs);
 	return record && record.at > now + maxOpenMs ? { ...record, at: 0 } : record;
+};
+
+/**
+ * A record another tab or a peer told (`tell`), checked (`read`) and taken if it is newer than the
+ * circuit's (`adopt`, reason `shared`); `undefined` when it is none. A circuit known only so is not read
+ * yet (`held`): its stored state is read at the scope's first call.
+ */
+export const receive = (circuits: Circuits, data: unknown): BreakerRecord | undefined => {
+	const record = read(circuits, data);
+	if (record) {
+		const circuit = circuits.scopes.scope(record.scope);
+		circuit.read ??= false;
+		circuits.adopt(circuit, record, 'shared');
+		if (circuit.record === record) {
+			// Newer than any state this client kept for the scope while its store failed: that is not written again (over a reset).
+			circuits.store?.superseded(record.scope);
+		}
+	}
+
+	return record;
+};
+
+/**
+ * Tell the other tabs a change (`channel`), or where none is open, the other breakers of the name and
+ * store in this realm (`peers`); a breaker that shares nothing (`share: false`) tells none.
+ */
+const tell = (circuits: Circuits, record: BreakerRecord): void => {
+	if (circuits.channel) {
+		circuits.channel.post(record);
+	} else if (circuits.store) {
+		for (const peer of circuits.peers) {
+			if (peer !== circuits) {
+				receive(peer, record);
+			}
+		}
+	}
 };
 
 /** Whether the circuit is in the closed state `received` is (then its stored counts are about this state). */
@@ -168,7 +216,7 @@ const takeCounts = ({ clock, settings: { consecutiveFailures, windowMs } }: Circ
  */
 const publish = (circuits: Circuits, circuit: Circuit, via?: WaitUntil): void => {
 	const { record } = circuit;
-	const post = () => circuits.channel?.post(record);
+	const post = () => tell(circuits, record);
 	post();
 	background(circuits.context, 'breaker', via, async () => (circuit.saved = circuits.store!.set(record.scope, record).then(post)));
 };
@@ -293,12 +341,12 @@ export const command = async (circuits: Circuits, urlOrScope: string | URL, whic
  * confirm a delete.
  */
 export const clear = async (circuits: Circuits, clearOptions?: { identity?: string }): Promise<void> => {
-	const { scopes, store, clock, channel } = circuits;
+	const { scopes, store, clock } = circuits;
 	// The other tabs take a closed state newer than the one cleared (`after` it): they forget its counts
 	// and its open period too, or their failures in a row from before the clear would open it again.
 	const forget = (scope: string, at: number): BreakerRecord => {
 		const record = closed(scope, Math.max(clock.now(), at + 1));
-		channel?.post(record);
+		tell(circuits, record);
 		return record;
 	};
 

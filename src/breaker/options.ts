@@ -152,6 +152,8 @@ export interface BreakerOptions {
 	 * per runtime"): the breaker works per isolate or process (across them: `shared`); in Workers
 	 * the store (the Cache API) still carries an open breaker from one isolate to the next ones in
 	 * the same data center.
+	 * Clients `extend()` made of the same name and store share each change at once, also where there
+	 * is no channel (Node, Deno, Workers: a module-scope client and its extensions fail fast together).
 	 * `false`: per-client, in memory only (nothing stored, no channel).
 	 * @default true (persisted; shared across tabs in browsers)
 	 */

@@ -4,7 +4,7 @@ import { tryLock, webLocks, type LockManagerLike } from '../utils/lock.js';
 import { background, storageError } from '../core/part-store.js';
 import { hasTabs } from '../utils/tabs.js';
 import type { BreakerRecord, Circuit } from './circuit.js';
-import { closeCircuits, load, read, tally, type Circuits } from './circuits.js';
+import { closeCircuits, load, read, receive, tally, type Circuits } from './circuits.js';
 import { poke } from './probe.js';
 
 /** The circuit's record with its counts as of now: failures in a row, and the ratio window's sums. */
@@ -122,17 +122,9 @@ export const start = (circuits: Circuits): void => {
 		// A malformed message (any script of the origin can post one) is ignored and reported, once
 		// per message, without its content (it may be large).
 		circuits.channel = openChannel(`steadfetch:${context.name}:breaker`, (data) => {
-			const record = read(circuits, data);
+			const record = receive(circuits, data);
 			if (record) {
-				const circuit = circuits.scopes.scope(record.scope);
-				circuit.read ??= false; // Not read yet: only heard of (`held`).
-				circuits.adopt(circuit, record, 'shared');
-				if (circuit.record === record) {
-					// Newer than any state this tab kept for the scope while its store failed: that is not written again (over a reset).
-					circuits.store?.superseded(record.scope);
-				}
-
-				hear(circuits, circuit, record, data);
+				hear(circuits, circuits.scopes.scope(record.scope), record, data);
 			} else {
 				storageError(context, 'breaker', 'channel', new TypeError('Ignored a malformed breaker record from another tab'));
 			}

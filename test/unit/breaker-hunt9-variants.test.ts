@@ -94,3 +94,42 @@ describe('shared breaker: the fleet\'s state this isolate adopted is the one its
 		elsewhere.close();
 	});
 });
+
+describe('breaker: a client extend() made shares its parent\'s breaker (same name and store), where no channel tells it', () => {
+	it('in Node (no BroadcastChannel): the parent\'s opening fails the child\'s next call fast, and the parent\'s reset closes it for the child', async () => {
+		let sent = 0;
+		let down = true;
+		const fetch = async (): Promise<Response> => {
+			sent++;
+			return new Response('', { status: down ? 503 : 200 });
+		};
+		const api = createClient({ clock: new ManualClock(), random: () => 0.5, retry: 0, fetch, store: memoryStore, name: 'hunt9-extend', breaker: breaker({ consecutiveFailures: 2, openMs: 60_000 }) });
+		const admin = api.extend({ headers: { 'x-admin': '1' } });
+		const events: string[] = [];
+		admin.on('breaker:open', ({ reason }) => events.push(`open ${reason}`));
+		admin.on('breaker:closed', ({ reason }) => events.push(`closed ${reason}`));
+		expect(await outcome(admin.get(`${origin}/a`))).toBe('503'); // the child has read the scope's stored state (closed)
+		expect(await outcome(api.get(`${origin}/a`))).toBe('503');
+		expect(await outcome(api.get(`${origin}/a`))).toBe('503');
+		expect(api.breaker(origin).state).toBe('open');
+		const before = sent;
+		// Before: '503' (the child kept its own closed state and sent the request to the dead origin).
+		expect(await outcome(admin.get(`${origin}/a`))).toBe('OPEN');
+		expect(sent).toBe(before);
+		expect(admin.breaker(origin).state).toBe('open');
+		down = false;
+		await api.breaker.reset(origin);
+		expect(admin.breaker(origin).state).toBe('closed');
+		expect(await outcome(admin.get(`${origin}/a`))).toBe('200');
+		expect(events).toEqual(['open shared', 'closed shared']);
+		// The parent's clear() forgets an open breaker for the child too.
+		down = true;
+		await outcome(api.get(`${origin}/a`));
+		await outcome(api.get(`${origin}/a`));
+		expect(admin.breaker(origin).state).toBe('open');
+		await api.clear();
+		expect(admin.breaker(origin).state).toBe('closed');
+		api.close();
+		admin.close();
+	});
+});
