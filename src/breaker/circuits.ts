@@ -8,6 +8,7 @@ import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import type { Channel } from '../utils/channel.js';
 import { background, partStore, storageError, type PartStore } from '../core/part-store.js';
 import { scopes, type Scopes } from '../utils/scopes.js';
+import { held as weakly } from '../utils/held.js';
 import { isSuperseded } from '../utils/superseded.js';
 import { basicAutoStore } from '../stores/auto.js';
 import { bounded, closed, machine, readRecord, type BreakerRecord, type Circuit, type Machine, type Settings } from './circuit.js';
@@ -38,8 +39,11 @@ export interface Circuits extends Machine {
 	/**
 	 * The breakers of this client's name and store in this realm (the clients `extend()` made from one
 	 * another): where no channel tells them (Node, Deno, Workers), each tells the others its changes (`tell`).
+	 * Held weakly: a client made by `extend()` per request and never closed is not kept alive by the others.
 	 */
-	readonly peers: Set<Circuits>;
+	readonly peers: Set<Peer>;
+	/** This breaker's own entry in `peers`, when it has a store (`closeCircuits` takes it out). */
+	peer?: Peer | undefined;
 	/**
 	 * Take one of a half-open scope's Web Locks across tabs, and read its stored state again under it
 	 * (tabs.ts `lockProbe`, set by `start()` where a channel may open and the runtime has Web Locks;
@@ -112,21 +116,25 @@ export const createCircuits = (context: PolicyContext, settings: Settings, optio
 			publish(circuits, circuit, via);
 		}
 	}, context.random);
-	const peers = (context.stores.get('breaker:peers') ?? new Set()) as Set<Circuits>;
+	const peers = (context.stores.get('breaker:peers') ?? new Set()) as Set<Peer>;
 	context.stores.set('breaker:peers', peers);
 	// A coordinator's state this client adopts is stored (and told to the tabs) as its own changes are (`publish`).
 	const circuits: Circuits = { context, settings, options, store, ...states, clock: context.clock, scopes: scopes(states.circuit, held), link: options.shared?.link(context, settings, options, states.adopt, (circuit, via) => store && publish(circuits, circuit, via)), peers, cleared: 0, closed: false, wake: new Set(), paused: new Set(), unlisten: [] };
 	if (store) {
-		peers.add(circuits);
+		circuits.peer = weakly(circuits);
+		peers.add(circuits.peer);
 	}
 
 	return circuits;
 };
 
+/** A breaker of the name and store in this realm, held weakly (`Circuits.peers`). */
+type Peer = { deref(): Circuits | undefined };
+
 /** What `close()` ends in every build: no probe starts, and a pending `waitForHealthy` wakes (and rejects). */
 export const closeCircuits = (circuits: Circuits): void => {
 	circuits.closed = true;
-	circuits.peers.delete(circuits);
+	circuits.peers.delete(circuits.peer!);
 	wake(circuits.wake);
 	wake(circuits.paused);
 };
@@ -176,8 +184,11 @@ const tell = (circuits: Circuits, record: BreakerRecord): void => {
 	if (circuits.channel) {
 		circuits.channel.post(record);
 	} else if (circuits.store) {
-		for (const peer of circuits.peers) {
-			if (peer !== circuits) {
+		for (const ref of circuits.peers) {
+			const peer = ref.deref();
+			if (!peer) {
+				circuits.peers.delete(ref);
+			} else if (peer !== circuits) {
 				receive(peer, record);
 			}
 		}

@@ -1,4 +1,6 @@
 /** Variants of recovery a user can see (API.md "Reachability and recovery", the shared breaker's rules), ninth round. */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it, vi } from 'vitest';
 import { breaker } from '../../src/entries/breaker.js';
 import { CircuitOpenError, createClient, memoryStore } from '../../src/entries/core.js';
@@ -132,4 +134,24 @@ describe('breaker: a client extend() made shares its parent\'s breaker (same nam
 		api.close();
 		admin.close();
 	});
+	it('a client made by extend() per request and never closed is not kept alive by its parent\'s breaker (the peers are held weakly)', async () => {
+		setFlagsFromString('--expose-gc');
+		const gc = runInNewContext('gc') as () => void;
+		const fetch = async (): Promise<Response> => new Response('', { status: 200 });
+		const api = createClient({ retry: 0, fetch, store: memoryStore, name: 'hunt9-extend-weak', breaker: breaker() });
+		// A server's habit: a client per request, never closed; each with a listener (what its breaker's context holds).
+		const made = Array.from({ length: 20 }, (_, index) => {
+			const listener = (): void => undefined;
+			api.extend({ headers: { 'x-request': String(index) } }).on('breaker:open', listener);
+			return new WeakRef(listener);
+		});
+		for (let round = 0; round < 5 && made.some((ref) => ref.deref()); round++) {
+			await new Promise((resolve) => setTimeout(resolve, 10));
+			gc();
+		}
+
+		expect(made.filter((ref) => ref.deref()).length).toBe(0);
+		api.close();
+	});
 });
+
