@@ -165,17 +165,20 @@ const capture = async ({ context, options }: Queue, call: PolicyCall, record: Ou
 const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Request, snapshot: BodySnapshot, error: unknown, idempotencyKey: string, made: [number, number], run?: Promise<Response>, until?: number): Promise<Response> => {
 	const { context, options } = queue;
 	const budget = queue.budgets.get(call);
-	if (await budget!(overQuota(snapshot.body?.byteLength ?? 0, storageMs(context)))) {
-		// Before any byte is written (a coalescing write supersedes nothing): what was queued stays.
-		const quotaFull = (cause: unknown): OutboxFullError => new OutboxFullError('Storing it would leave less than 10 % of the storage quota free: not stored', { reason: 'quota', cause });
+	// Not stored, `OutboxFullError` (`reason`), before any byte is written (a coalescing write supersedes nothing): what was queued stays.
+	const refuse = async (reason: 'quota' | 'entries'): Promise<Response> => {
+		const full = (cause: unknown): OutboxFullError => new OutboxFullError(reason === 'quota' ? 'Storing it would leave less than 10 % of the storage quota free: not stored' : 'The outbox is full (outbox.maxEntries): not stored', { reason, cause });
 		if (run) {
 			// Its attempt goes on: the caller waits for it as for a write that cannot be stored.
 			return run.catch((failure: unknown) => {
-				throw storable(context, call, failure) ? quotaFull(failure) : failure;
+				throw storable(context, call, failure) ? full(failure) : failure;
 			});
 		}
 
-		throw quotaFull(error);
+		throw full(error);
+	};
+	if (await budget!(overQuota(snapshot.body?.byteLength ?? 0, storageMs(context)))) {
+		return refuse('quota');
 	}
 
 	const record = await recordOf(queue, call, request, snapshot, error, idempotencyKey, until);
@@ -196,9 +199,15 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 		queue.claim(id); // Before anyone can list it: no pass of this client replays it while its attempt is in flight.
 	}
 
-	// Cleared (all, or its identity's) or another identity since the call started: never stored (src/core/world.ts).
+	// Cleared (all, or its identity's) or another identity since the call started: never stored (src/core/world.ts);
+	// or `maxEntries` pending when it was to be stored: refused.
+	let over = false;
 	const notStored = async (): Promise<Response> => {
 		queue.release(id);
+		if (over) {
+			return refuse('entries');
+		}
+
 		if (run) {
 			return run;
 		}
@@ -240,10 +249,12 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 	}
 
 	// A coalescing PUT or DELETE removes the writes it supersedes only once it is stored itself.
-	// Stored only in the world its call started in (no await between the check and the write).
+	// Stored only in the world its call started in, and while fewer than `maxEntries` are pending (written ones
+	// included: writes made at once, each counted before any was stored), with no await between the checks and the write.
 	const stored = await queue.supersede(record, key, async () => {
 		await capture(queue, call, record);
-		if (call.world.current('outbox')) {
+		over = queue.pending.size >= options.maxEntries;
+		if (!over && call.world.current('outbox')) {
 			queue.order.set(id, order);
 			await queue.store.set(key, record, budget); // Noted as pending at once: a write made then is held behind it.
 			return true;

@@ -1,0 +1,46 @@
+/**
+ * Defect hunt, ninth round (D): offline writes at any queue length — variants of `maxEntries`
+ * (README: "Most pending entries; beyond it, a write that must be stored ... is refused with
+ * `OutboxFullError`"). ManualClock, random 0.5, the real loopback API.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { OutboxFullError, OutboxQueuedError } from '../../src/entries/index.js';
+import { fakeWindow, startHarness, type FakeWindow, type Harness } from './outbox-helpers.js';
+
+let h: Harness;
+let win: FakeWindow;
+beforeEach(async () => {
+	h = await startHarness();
+	win = fakeWindow();
+});
+afterEach(async () => {
+	win.restore();
+	await h.close();
+});
+
+describe('maxEntries bounds the pending entries, whatever the order of the writes', () => {
+	it('writes made at once while offline: as many are stored as maxEntries allows, the others get OutboxFullError (entries)', async () => {
+		const api = h.make({ outbox: { maxEntries: 2 } });
+		win.setOnline(false, false);
+		const outcomes = await Promise.all([1, 2, 3, 4].map(async (n) => api.post(`mutate?id=at-once-${n}`, { json: { n } }).then(() => 'sent', (error: unknown) => error)));
+		const names = outcomes.map((each) => each instanceof OutboxQueuedError ? 'queued' : each instanceof OutboxFullError ? `full ${each.reason}` : String(each));
+		expect({ names, size: await api.outbox.size() }).toEqual({ names: ['queued', 'queued', 'full entries', 'full entries'], size: 2 });
+	});
+
+	it('writes answered 503 at once (online): the same bound, the others get OutboxFullError (entries); the stored ones are delivered', async () => {
+		const api = h.make({ outbox: { maxEntries: 2 } });
+		const outcomes = await Promise.all([1, 2, 3].map(async (n) => api.post(`mutate?id=failed-${n}&fail=503&times=1`, { json: { n } }).then(() => 'sent', (error: unknown) => error)));
+		const names = outcomes.map((each) => each instanceof OutboxQueuedError ? 'queued' : each instanceof OutboxFullError ? `full ${each.reason}` : String(each));
+		expect({ names, size: await api.outbox.size() }).toEqual({ names: ['queued', 'queued', 'full entries'], size: 2 });
+		h.clock.advance(60_000);
+		expect(await api.outbox.flush()).toMatchObject({ sent: 2, remaining: 0 });
+	});
+
+	it('writes told "queued" at networkTimeoutMs at once: as many as maxEntries allows; the other waits for its own attempt, then OutboxFullError', async () => {
+		const api = h.make({ totalTimeout: 400, outbox: { maxEntries: 2, networkTimeoutMs: 50 } });
+		const outcomes = await Promise.all([1, 2, 3].map(async (n) => api.post(`hang?id=early-${n}`, { json: { n } }).then(() => 'sent', (error: unknown) => error)));
+		const names = outcomes.map((each) => each instanceof OutboxQueuedError ? 'queued' : each instanceof OutboxFullError ? `full ${each.reason}` : String(each));
+		expect(names.sort()).toEqual(['full entries', 'queued', 'queued']);
+		expect(await api.outbox.size()).toBe(2);
+	});
+});
