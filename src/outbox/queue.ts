@@ -4,6 +4,7 @@ import type { World } from '../core/world.js';
 import { SubrequestsSpent } from '../core/invocation.js';
 import { SteadfetchError, type SteadfetchErrorCode } from '../errors/SteadfetchError.js';
 import { StorageTimeoutError } from '../errors/StorageTimeoutError.js';
+import { OutboxFullError } from '../errors/OutboxFullError.js';
 import { identityDigest } from '../utils/digest.js';
 import { maxTimerMs } from '../utils/validate.js';
 import { wallNow } from '../utils/clock.js';
@@ -830,7 +831,8 @@ export class Queue {
 	/**
 	 * Move a dead letter back to pending (attempts and retention start again), and its `'parent'` dead
 	 * letters with it: their records, its own first; `OUTBOX_NOT_FOUND` when there is none (or it was
-	 * removed meanwhile); the store's failure when it does not list or read.
+	 * removed meanwhile); `OutboxFullError` (`'entries'`) when `maxEntries` are pending (a dependent past
+	 * the bound stays a dead letter); the store's failure when it does not list or read.
 	 */
 	async revive(id: string): Promise<OutboxRecord[]> {
 		// Not cleared, nor `id` discarded, since the revival began, through any client of the name (the
@@ -841,6 +843,12 @@ export class Queue {
 			const record = key && await this.read(key, true);
 			if (!key || !isRecord(record) || !kept(id) || !kept(record.identity)) {
 				throw new SteadfetchError(`No dead letter with id ${id}`, 'OUTBOX_NOT_FOUND', false);
+			}
+
+			// Pending again only while fewer than `maxEntries` are (as a write must be stored: `OutboxFullError`).
+			const full = (): boolean => this.#index.size >= this.options.maxEntries;
+			if (full()) {
+				throw new OutboxFullError('The outbox is full (outbox.maxEntries): not stored', { reason: 'entries' });
 			}
 
 			const now = this.context.clock.now();
@@ -854,7 +862,7 @@ export class Queue {
 				size = revived.length;
 				for (const each of await this.list()) {
 					const dependent = each.dead && revived.some((one) => one.dependents?.includes(each.id)) ? await this.read(each.key) : undefined;
-					if (isRecord(dependent) && dependent.deadReason === 'parent' && dependent.dependsOn?.some((parent) => revived.some((one) => one.id === parent)) && kept(each.id)) {
+					if (isRecord(dependent) && dependent.deadReason === 'parent' && dependent.dependsOn?.some((parent) => revived.some((one) => one.id === parent)) && kept(each.id) && !full()) {
 						revived.push(dependent);
 						await this.#pend(dependent, each.key, now);
 					}

@@ -43,4 +43,28 @@ describe('maxEntries bounds the pending entries, whatever the order of the write
 		expect(names.sort()).toEqual(['full entries', 'queued', 'queued']);
 		expect(await api.outbox.size()).toBe(2);
 	});
+
+	it('retry(id) of a dead letter while maxEntries are pending: OutboxFullError (entries), the dead letter stays; once there is room it is pending again', async () => {
+		const api = h.make({ outbox: { maxEntries: 2 } });
+		// Queued offline, then its replay answered 422: a dead letter.
+		win.setOnline(false, false);
+		const queued = await api.post('mutate?id=later&fail=422&times=2', { json: { n: 1 } }).then(() => ({ entryId: 'sent' }), (error: { entryId: string }) => error);
+		win.setOnline(true, false);
+		h.clock.advance(60_000);
+		await api.outbox.flush();
+		const [letter] = await api.outbox.deadLetters();
+		expect(letter).toMatchObject({ id: queued.entryId, deadReason: 'rejected' });
+		win.setOnline(false, false);
+		for (const n of [2, 3]) {
+			await expect(api.post(`mutate?id=fill-${n}`, { json: { n } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		}
+
+		const refused = await api.outbox.retry(letter!.id).then(() => 'revived', (error: unknown) => error);
+		expect({ refused: refused instanceof OutboxFullError ? refused.reason : refused, size: await api.outbox.size(), dead: (await api.outbox.deadLetters()).map((each) => each.id) })
+			.toEqual({ refused: 'entries', size: 2, dead: [letter!.id] });
+		win.setOnline(true, false);
+		await api.outbox.flush();
+		await api.outbox.retry(letter!.id);
+		await expect.poll(async () => (await api.outbox.deadLetters()).length).toBe(0);
+	});
 });
