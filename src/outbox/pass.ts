@@ -244,12 +244,22 @@ export class Pass {
 		const values = new Map<string, Record<string, unknown>>();
 		for (const parent of new Set([...record.dependsOn ?? [], ...Object.values(record.refs ?? {}).map((ref) => ref.entry)])) {
 			const pending = queue.pending.find(parent);
-			if (pending && await queue.read(pending.key) !== undefined) {
+			// Its parent still pending, or a read the store did not answer (`strict`: it tells nothing of the parent): its
+			// scope waits (after a failure the drain tries again after a backoff), never a 'parent' dead letter for it.
+			let waits: boolean;
+			let kept: unknown;
+			try {
+				waits = !!pending && await queue.read(pending.key, true) !== undefined;
+				kept = waits || await queue.read(valuesKey(parent), true);
+			} catch {
+				waits = true;
+			}
+
+			if (waits) {
 				this.#block(record.scope);
 				return undefined;
 			}
 
-			const kept = await queue.read(valuesKey(parent));
 			// Another identity's answer (a placeholder asked of its entry) is none: never sent in this one's request.
 			if (!isValues(kept) || kept.identity !== record.identity) {
 				await this.#invalid(record, key, 'parent', `Not sent: the entry it depends on (${parent}) was not delivered`);

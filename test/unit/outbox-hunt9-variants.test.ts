@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OutboxFullError, OutboxQueuedError } from '../../src/entries/index.js';
-import { fakeWindow, startHarness, type FakeWindow, type Harness } from './outbox-helpers.js';
+import { fakeWindow, spyStore, startHarness, type FakeWindow, type Harness } from './outbox-helpers.js';
 
 let h: Harness;
 let win: FakeWindow;
@@ -66,5 +66,35 @@ describe('maxEntries bounds the pending entries, whatever the order of the write
 		await api.outbox.flush();
 		await api.outbox.retry(letter!.id);
 		await expect.poll(async () => (await api.outbox.deadLetters()).length).toBe(0);
+	});
+});
+
+describe('a dependent write (outbox.ref()) whose replay meets a store that fails once', () => {
+	it('the read of its parent\'s kept value fails: it stays pending (storage:error) and is delivered with the value at the next pass, never a \'parent\' dead letter', async () => {
+		let failing = false;
+		const store = spyStore(h.store, {
+			get: async (key, run) => {
+				if (failing && key.startsWith('v|')) {
+					failing = false;
+					throw new DOMException('The transaction was aborted', 'AbortError');
+				}
+
+				return run();
+			},
+		});
+		const api = h.make({ store: () => store });
+		const errors = h.record(api, 'storage:error');
+		win.setOnline(false, false);
+		const parent = await api.post('mutate?id=parent', { json: { n: 1 } }).then(() => 'sent', (error: { entryId: string }) => error.entryId);
+		const child = await api.patch('mutate?id=child', { json: { parentKey: api.outbox.ref(parent, '/key') } }).then(() => 'sent', (error: { entryId: string }) => error.entryId);
+		win.setOnline(true, false);
+		failing = true;
+		await api.outbox.flush();
+		expect({ dead: (await api.outbox.deadLetters()).map((each) => [each.id === child, each.deadReason]), pending: (await api.outbox.list()).map((each) => each.id === child), errors: errors.length > 0 })
+			.toEqual({ dead: [], pending: [true], errors: true });
+		h.clock.advance(60_000);
+		await api.outbox.flush();
+		const [sent] = h.sentOf('child');
+		expect({ size: await api.outbox.size(), parentKey: JSON.parse(sent!.body).parentKey }).toEqual({ size: 0, parentKey: h.sentOf('parent')[0]!.headers['idempotency-key'] });
 	});
 });
