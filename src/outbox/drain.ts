@@ -148,7 +148,20 @@ export class Drain {
 
 				const due = new Set(this.#forced);
 				this.#forced.clear();
-				wake = await queue.permit(async (permit) => new Pass(queue, permit, result, due, waitUntil).run());
+				wake = await queue.permit(async (permit) => {
+					if (permit.current()) {
+						return new Pass(queue, permit, result, due, waitUntil).run();
+					}
+
+					// No longer current as the lock is granted (a clear, another identity, since it was asked for): another
+					// pass, with the same scopes due, asked for now (after the clear's removal, which asked for the lock before).
+					this.#again = true;
+					for (const scope of due) {
+						this.#forced.add(scope);
+					}
+
+					return Infinity;
+				});
 			} while (this.#again && !queue.closed);
 		} catch (error) {
 			storageError(queue.context, 'outbox', 'drain', error);

@@ -577,9 +577,13 @@ export class Queue {
 		});
 	}
 
-	/** Run a pass of the drain under the lock, with its permit (see `Permit`). */
+	/**
+	 * Run a pass of the drain under the lock, with its permit (see `Permit`): of the world as the pass was
+	 * asked for, not as the lock was granted — a clear begun while it waited (here, or through any client
+	 * of the name, in any tab), whose removal waits for the lock behind it, leaves it nothing to send.
+	 */
 	async permit<T>(task: (permit: Permit) => Promise<T>): Promise<T> {
-		return this.#lock(async () => this.#occupy(async (current) => {
+		return this.#occupy(async (current) => this.#lock(async () => {
 			const abort = new AbortController(); // Per pass, in the request that runs it.
 			this.#abort = abort;
 			this.#locked = true;

@@ -98,3 +98,49 @@ describe('a dependent write (outbox.ref()) whose replay meets a store that fails
 		expect({ size: await api.outbox.size(), parentKey: JSON.parse(sent!.body).parentKey }).toEqual({ size: 0, parentKey: h.sentOf('parent')[0]!.headers['idempotency-key'] });
 	});
 });
+
+describe('clear() while a drain of another client of the name waits for the outbox\'s lock', () => {
+	for (const through of ['the client whose drain waits', 'a third client'] as const) {
+		it(`sends none of the entries it clears (clear() through ${through})`, async () => {
+			let hold: (() => void) | undefined;
+			const held = new Promise<void>((resolve) => {
+				hold = resolve;
+			});
+			const sent: string[] = [];
+			const transport = async (input: Parameters<typeof fetch>[0]): Promise<Response> => {
+				const { url } = input as Request;
+				if (!navigator.onLine) {
+					throw new TypeError('Failed to fetch');
+				}
+
+				sent.push(url);
+				if (sent.length === 1) {
+					await held; // The first replay of the replaying client's pass: its lock held meanwhile.
+				}
+
+				return Response.json({ ok: true }, { status: 201 });
+			};
+			const replaying = h.make({ name: 'one-name', fetch: transport });
+			const waiting = h.make({ name: 'one-name', fetch: transport });
+			const third = h.make({ name: 'one-name', fetch: transport });
+			win.setOnline(false, false);
+			for (let n = 0; n < 10; n++) {
+				await expect(replaying.post(`mutate?id=cleared-${n}`, { json: { n } })).rejects.toBeInstanceOf(OutboxQueuedError);
+			}
+
+			win.setOnline(true, false);
+			const flushed = replaying.outbox.flush();
+			await expect.poll(() => sent.length).toBe(1);
+			// Another client (a tab just loaded, a flush) asks for a drain: it waits for the lock.
+			const waited = waiting.outbox.flush();
+			await new Promise((resolve) => setTimeout(resolve, 20));
+			const cleared = (through === 'a third client' ? third : waiting).clear();
+			await new Promise((resolve) => setTimeout(resolve, 20));
+			hold!();
+			await cleared;
+			await Promise.all([flushed, waited]);
+			// Before: the waiting drain got the lock before the clear, read the entries the clear was about to remove, and sent all nine.
+			expect({ sent: sent.length, size: await replaying.outbox.size() }).toEqual({ sent: 1, size: 0 });
+		});
+	}
+});
