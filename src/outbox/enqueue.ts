@@ -93,9 +93,23 @@ const dependencies = async (queue: Queue, call: PolicyCall, href: string): Promi
 		}
 
 		const early = queue.refs.early.get(ref.entry);
-		const kept = await queue.read(valuesKey(ref.entry), false, budget);
+		let kept: unknown;
+		let unread = false;
+		try {
+			kept = await queue.read(valuesKey(ref.entry), true, budget);
+		} catch {
+			unread = true;
+		}
+
 		// Not once the outbox was cleared since it was delivered, by any client of the name (its call's world).
 		const value = early && early.until > now && early.world.current('outbox', ref.entry) ? at(early.answer, ref.pointer) : undefined;
+		if (unread && !value) {
+			// The store did not answer (its values may well be kept): a storage failure never fails the call. Queued behind
+			// the entry as behind a pending one; the pass reads its values once the store answers (Pass#resolve).
+			dependsOn.add(ref.entry);
+			continue;
+		}
+
 		// Values of another identity's answer are none: never sent in this identity's request.
 		const held = isValues(kept) && kept.identity === identity && Object.hasOwn(kept.values, ref.pointer);
 		if (value && !held) {
@@ -228,10 +242,10 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 		// Under the entry's lock (`Queue.mark`): its delivery (in any tab) reads the pointers and removes it under the same
 		// lock. Not written back once discarded or cleared (src/core/world.ts): a removed entry is never revived.
 		// Delivered since the call was checked (its values kept before it was removed): its replay reads the values
-		// kept, if they hold what it asks. A store that did not answer (`undefined`): queued behind it all the same,
-		// pending as this client knows it (a storage failure never fails the call; its delivery here keeps what `ref()` asked).
+		// kept, if they hold what it asks. A store that did not answer (`undefined`, or the read of the values kept): queued
+		// behind it all the same (a storage failure never fails the call; its delivery here keeps what `ref()` asked, the pass reads the values).
 		const marked = await queue.mark(parent, call.world, asked, record.id, budget).catch(() => undefined);
-		const kept = marked === false && await queue.read(valuesKey(parent), false, budget);
+		const kept = marked === false && await queue.read(valuesKey(parent), true, budget).catch(() => false as const);
 		if (kept !== false && !(isValues(kept) && asked.every((pointer) => Object.hasOwn(kept.values, pointer)))) {
 			// Delivered (or gone) before its pointers could be recorded: the values it asks for are not kept. Nothing is stored.
 			queue.release(id);

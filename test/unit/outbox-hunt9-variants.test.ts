@@ -144,3 +144,33 @@ describe('clear() while a drain of another client of the name waits for the outb
 		});
 	}
 });
+
+describe('a write holding a placeholder of a delivered entry while the store fails to read its kept value', () => {
+	it('is queued (OutboxQueuedError), never refused as bad input, and goes out with the value once the store answers', async () => {
+		let failing = false;
+		const store = spyStore(h.store, {
+			get: async (key, run) => {
+				if (failing && key.startsWith('v|')) {
+					throw new DOMException('The transaction was aborted', 'AbortError');
+				}
+
+				return run();
+			},
+		});
+		const api = h.make({ store: () => store });
+		win.setOnline(false, false);
+		const parent = await api.post('mutate?id=made', { json: { n: 1 } }).then(() => 'sent', (error: { entryId: string }) => error.entryId);
+		const placeholder = api.outbox.ref(parent, '/key');
+		win.setOnline(true, false);
+		await api.outbox.flush();
+		expect(await api.outbox.size()).toBe(0); // Delivered: its value at /key kept.
+		failing = true;
+		const outcome = await api.patch('mutate?id=edit', { json: { of: placeholder } }).then(() => 'sent', (error: unknown) => error);
+		// Before: InvalidRequestError ('… is unknown, discarded, a dead letter, or its value at /key is not kept'), the write lost.
+		expect(outcome).toBeInstanceOf(OutboxQueuedError);
+		failing = false;
+		h.clock.advance(60_000);
+		await api.outbox.flush();
+		expect({ size: await api.outbox.size(), of: JSON.parse(h.sentOf('edit')[0]!.body).of }).toEqual({ size: 0, of: h.sentOf('made')[0]!.headers['idempotency-key'] });
+	});
+});
