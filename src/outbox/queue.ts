@@ -955,7 +955,13 @@ export class Queue {
 				continue;
 			}
 
-			const kept = await this.read(key);
+			let kept: unknown;
+			try {
+				kept = await this.read(key, true);
+			} catch {
+				continue; // The store did not answer: kept, read again by the next pass (dependents may wait for it).
+			}
+
 			if (!isValues(kept) || (Math.abs(now - kept.at) >= keptMs && !(kept.dependents ?? []).some((id) => this.#stored.has(id) || this.#index.find(id)))) {
 				await this.store.delete(key);
 			} else {

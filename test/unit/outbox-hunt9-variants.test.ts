@@ -174,3 +174,32 @@ describe('a write holding a placeholder of a delivered entry while the store fai
 		expect({ size: await api.outbox.size(), of: JSON.parse(h.sentOf('edit')[0]!.body).of }).toEqual({ size: 0, of: h.sentOf('made')[0]!.headers['idempotency-key'] });
 	});
 });
+
+describe('the kept value of a delivered entry while its dependent is still pending', () => {
+	it('a pass whose read of it fails (storage:error) keeps it: the dependent goes out with the value, never a \'parent\' dead letter', async () => {
+		let failNth = 0;
+		const store = spyStore(h.store, {
+			get: async (key, run) => {
+				if (failNth > 0 && key.startsWith('v|') && --failNth === 0) {
+					throw new DOMException('The transaction was aborted', 'AbortError');
+				}
+
+				return run();
+			},
+		});
+		const api = h.make({ store: () => store });
+		win.setOnline(false, false);
+		const parent = await api.post('mutate?id=p-kept', { json: { n: 1 } }).then(() => 'sent', (error: { entryId: string }) => error.entryId);
+		const child = await api.patch('mutate?id=d-kept&fail=503&times=2', { json: { of: api.outbox.ref(parent, '/key') } }).then(() => 'sent', (error: { entryId: string }) => error.entryId);
+		win.setOnline(true, false);
+		await api.outbox.flush(); // The parent delivered (its value kept), the dependent answered 503.
+		h.clock.advance(60_000);
+		failNth = 2; // This pass: the dependent's own read of the value answers, the pass's check of what it still keeps fails.
+		await api.outbox.flush(); // 503 again.
+		h.clock.advance(120_000);
+		await api.outbox.flush();
+		const sent = h.sentOf('d-kept');
+		expect({ dead: (await api.outbox.deadLetters()).map((each) => [each.id === child, each.deadReason]), sent: sent.length, of: sent.map((each) => JSON.parse(each.body).of) })
+			.toEqual({ dead: [], sent: 3, of: Array(3).fill(h.sentOf('p-kept')[0]!.headers['idempotency-key']) });
+	});
+});
