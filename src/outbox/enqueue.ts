@@ -431,7 +431,17 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, given: Reque
 		// Every entry it refers to was delivered: their kept values in place, it goes out as any call.
 		const values = new Map<string, Record<string, unknown>>();
 		for (const { entry } of Object.values(dependent.refs)) {
-			const kept = await queue.read(valuesKey(entry));
+			let kept: unknown;
+			try {
+				kept = await queue.read(valuesKey(entry), true, queue.budgets.get(call!));
+			} catch {
+				// The store did not answer: a write the outbox can queue is queued (the pass puts the values in place once
+				// it answers: Pass#resolve), never refused for a storage failure.
+				if (queueable(queue, call!, request.url)) {
+					return defer(context, call!, 'BEHIND');
+				}
+			}
+
 			values.set(entry, isValues(kept) ? kept.values : {});
 		}
 

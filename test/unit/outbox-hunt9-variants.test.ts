@@ -203,3 +203,31 @@ describe('the kept value of a delivered entry while its dependent is still pendi
 			.toEqual({ dead: [], sent: 3, of: Array(3).fill(h.sentOf('p-kept')[0]!.headers['idempotency-key']) });
 	});
 });
+
+describe('a write holding a placeholder of a delivered entry whose value the store fails to read as its attempt starts', () => {
+	it('is queued (OutboxQueuedError), never refused as bad input, and goes out with the value at the next pass', async () => {
+		let failNth = 0;
+		const store = spyStore(h.store, {
+			get: async (key, run) => {
+				if (failNth > 0 && key.startsWith('v|') && --failNth === 0) {
+					throw new DOMException('The transaction was aborted', 'AbortError');
+				}
+
+				return run();
+			},
+		});
+		const api = h.make({ store: () => store });
+		win.setOnline(false, false);
+		const parent = await api.post('mutate?id=made-2', { json: { n: 1 } }).then(() => 'sent', (error: { entryId: string }) => error.entryId);
+		const placeholder = api.outbox.ref(parent, '/key');
+		win.setOnline(true, false);
+		await api.outbox.flush();
+		failNth = 2; // The call's check of its placeholders reads the value; the read as its attempt starts fails.
+		const outcome = await api.patch('mutate?id=edit-2', { json: { of: placeholder } }).then(() => 'sent', (error: unknown) => error);
+		// Before: InvalidRequestError ('Not sent: …'), the write lost.
+		expect(outcome).toBeInstanceOf(OutboxQueuedError);
+		h.clock.advance(60_000);
+		await api.outbox.flush();
+		expect({ size: await api.outbox.size(), of: JSON.parse(h.sentOf('edit-2')[0]!.body).of }).toEqual({ size: 0, of: h.sentOf('made-2')[0]!.headers['idempotency-key'] });
+	});
+});
