@@ -12,7 +12,7 @@ export interface OutboxOptions {
 	/**
 	 * Most pending entries; beyond it, a write that must be stored (offline, behind its scope's
 	 * entries, or failed) is refused with `OutboxFullError` — before any I/O when it must wait — and one
-	 * that can go out is sent.
+	 * that can go out is sent; so is `outbox.retry(id)` of a dead letter (`reason: 'entries'`).
 	 * @default 1_000
 	 */
 	maxEntries?: number;

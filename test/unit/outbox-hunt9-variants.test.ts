@@ -1,7 +1,9 @@
 /**
- * Defect hunt, ninth round (D): offline writes at any queue length — variants of `maxEntries`
- * (README: "Most pending entries; beyond it, a write that must be stored ... is refused with
- * `OutboxFullError`"). ManualClock, random 0.5, the real loopback API.
+ * Defect hunt, ninth round (D): offline writes for real apps — variants of `maxEntries` (README: "Most
+ * pending entries; beyond it, a write that must be stored ... is refused with `OutboxFullError`"), of
+ * dependent writes (`outbox.ref()`) on a store that fails a read (the Standards: storage failures never
+ * fail a request), and of `clear()` while a drain waits for the outbox's lock (API.md: "no removed entry
+ * is sent"). ManualClock, random 0.5, the real loopback API.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OutboxFullError, OutboxQueuedError } from '../../src/entries/index.js';
