@@ -37,10 +37,22 @@ describe('clear() while another tab\'s drain waits for the outbox\'s lock (Chrom
 		up = true;
 		const flushed = replaying.outbox.flush();
 		await expect.poll(() => sent.length).toBe(1);
+		const waiting = async (): Promise<number> => (await navigator.locks.query()).pending?.filter((each) => each.name === `steadfetch:${name}/outbox`).length ?? 0;
 		const waited = other.outbox.flush(); // Waits for the lock.
-		await new Promise((resolve) => setTimeout(resolve, 50));
+		await expect.poll(waiting).toBeGreaterThan(0);
+		const before = await waiting();
+		const heard = new Promise<void>((resolve) => {
+			const channel = new BroadcastChannel(`steadfetch:${name}:world`);
+			channel.onmessage = ({ data }: MessageEvent) => {
+				if ((data as { note?: string }).note) {
+					channel.close();
+					resolve();
+				}
+			};
+		});
 		const cleared = other.clear(); // Logout in that tab.
-		await new Promise((resolve) => setTimeout(resolve, 50));
+		await heard; // The replaying tab hears of it: its pass ends after the replay in flight.
+		await expect.poll(waiting).toBe(before + 1); // The clear's removal waits behind the drain.
 		release();
 		await cleared;
 		await Promise.all([flushed, waited]);

@@ -101,6 +101,20 @@ describe('a dependent write (outbox.ref()) whose replay meets a store that fails
 	});
 });
 
+/** The requests for the outbox's lock of `name` that wait (Web Locks' own list). */
+const waitingForLock = async (name: string): Promise<number> => (await navigator.locks.query()).pending?.filter((each) => each.name === `steadfetch:${name}/outbox`).length ?? 0;
+
+/** Resolves once a clear's note of `name` was posted to the other tabs (the world's channel). */
+const noteHeard = async (name: string): Promise<void> => new Promise((resolve) => {
+	const channel = new BroadcastChannel(`steadfetch:${name}:world`);
+	channel.onmessage = ({ data }: MessageEvent) => {
+		if ((data as { note?: string }).note) {
+			channel.close();
+			resolve();
+		}
+	};
+});
+
 describe('clear() while a drain of another client of the name waits for the outbox\'s lock', () => {
 	for (const through of ['the client whose drain waits', 'a third client'] as const) {
 		it(`sends none of the entries it clears (clear() through ${through})`, async () => {
@@ -135,9 +149,12 @@ describe('clear() while a drain of another client of the name waits for the outb
 			await expect.poll(() => sent.length).toBe(1);
 			// Another client (a tab just loaded, a flush) asks for a drain: it waits for the lock.
 			const waited = waiting.outbox.flush();
-			await new Promise((resolve) => setTimeout(resolve, 20));
+			await expect.poll(async () => waitingForLock('one-name')).toBeGreaterThan(0);
+			const before = await waitingForLock('one-name');
+			const heard = noteHeard('one-name');
 			const cleared = (through === 'a third client' ? third : waiting).clear();
-			await new Promise((resolve) => setTimeout(resolve, 20));
+			await heard; // The replaying client (another tab) hears of the clear: its pass ends after the replay in flight.
+			await expect.poll(async () => waitingForLock('one-name')).toBe(before + 1); // The clear's removal waits behind the drains.
 			hold!();
 			await cleared;
 			await Promise.all([flushed, waited]);
