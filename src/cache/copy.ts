@@ -2,8 +2,7 @@ import type { PolicyCall } from '../core/policy.js';
 import { handOver } from '../core/part-store.js';
 import { readCapped } from '../utils/read-capped.js';
 import { copyable, copyPlan } from './copy-plan.js';
-import { urlOf } from './keys.js';
-import { pathOf } from './keys.js';
+import { outdated, pathOf, urlOf } from './keys.js';
 import type { CacheRecord } from './record.js';
 import { behind, discard, type CacheState, type Copy, type Read } from './state.js';
 
@@ -61,14 +60,18 @@ export const letGo = ({ view }: CacheState, copy: Copy): void => {
  * Write a copy behind the caller (the call resolved with its response), unless a drop of its key came
  * since it was taken (an invalidation, a `no-store` answer of the same URL, `cache.delete`), or — since the call started (`PolicyCall.world`) — its identity changed, a
  * clear of the cache (all, or of its identity) was made, or a write to its path (or a child's, see
- * `supersede`) was delivered in any tab: a late answer after a logout, or older than your own write, is never stored.
+ * `supersede`) was delivered in any tab — by any client of the name, one without a stale cache too, since its attempt
+ * was sent (`PolicyCall.attemptStartedAt`): a late answer after a logout, or older than your own write, is never stored.
  */
-export const write = async ({ context, store, view, sensitive, maxBodyBytes }: CacheState, call: PolicyCall, { request, response, clone, found, timing, copied, now, before, start, headers, vary }: Copy): Promise<void> => {
+export const write = async (cache: CacheState, call: PolicyCall, { request, response, clone, found, timing, copied, now, before, start, headers, vary }: Copy): Promise<void> => {
+	const { context, store, view, sensitive, maxBodyBytes } = cache;
 	// Read no further than maxBodyBytes (a decoded body may be longer than its Content-Length, a stream endless).
 	const bytes = await readCapped(clone, maxBodyBytes);
 	const stored = typeof found === 'string' ? found : await found;
 	const url = urlOf(stored)!;
-	if (bytes && !view.dropped(stored, start) && call.world.current('cache', pathOf(url))) {
+	// Nor the answer of an attempt sent before a write of its path was delivered by a client of the name without a stale
+	// cache (here or in another tab): told (`outdated`), the write noted no removal.
+	if (bytes && !view.dropped(stored, start) && call.world.current('cache', pathOf(url)) && !outdated(cache, { url, storedAt: call.attemptStartedAt })) {
 		const { status, statusText } = response;
 		const record: CacheRecord = {
 			v: 2, url, storedAt: now, ...timing, status, statusText,

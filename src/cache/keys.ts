@@ -23,7 +23,7 @@ export const pathOf = (url: string): string => {
 };
 
 /** Whether a copy was stored before a write of its path was delivered (`CacheState.written`): it never answers, nor gives its validators. */
-export const outdated = ({ written }: CacheState, { url, storedAt }: CacheRecord): boolean => storedAt < (written.get(pathOf(url)) ?? 0);
+export const outdated = ({ written }: CacheState, { url, storedAt }: Pick<CacheRecord, 'url' | 'storedAt'>): boolean => storedAt < (written.get(pathOf(url)) ?? 0);
 
 /**
  * The keys of stored copies. A key is `r:` + the digest of the call's identity (the one

@@ -1,0 +1,46 @@
+/**
+ * Variants of API.md "Work that outlives its caller" (defect hunt, ninth round): every write such work
+ * makes later is checked against the world at the moment of the write. Node, memory store.
+ */
+import { describe, expect, it, vi } from 'vitest';
+import { collect, quiet, useCacheKit } from './cache-kit.js';
+
+const kit = useCacheKit();
+
+/** A gate on the origin: requests that arrive while it is set wait for `release()`. */
+const gate = (): (() => void) => {
+	let release!: () => void;
+	kit.gate = new Promise((resolve) => {
+		release = resolve;
+	});
+	return () => {
+		kit.gate = undefined;
+		release();
+	};
+};
+
+describe('a read under way when a write of its URL is delivered by a client of the name without a stale cache', () => {
+	it('does not store its answer after the delivery: a copy of the state before the write never answers', async () => {
+		const reader = kit.make({ name: 'h9-a' });
+		// An extend()ed client of the same name and store that has no stale cache (its own writes' client).
+		const writer = reader.extend({ staleCache: false });
+		const stored = collect(reader, 'cache:stored');
+		const release = gate();
+		const read = reader.get('h9/a/todos/1').text();
+		await vi.waitFor(() => expect(kit.hits('/h9/a/todos/1')).toBe(1));
+		kit.clock.advance(1000);
+		kit.gate = undefined; // The write is answered at once; the read still waits.
+		expect((await writer.put('h9/a/todos/1', { json: { done: true } })).status).toBe(200);
+		kit.clock.advance(1000);
+		release();
+		expect(JSON.parse(await read)).toMatchObject({ n: 1 }); // The state before the write (the caller's own answer).
+		await quiet();
+		// Before: 1 (stored after the delivery, then served as the todo's state).
+		expect(stored).toHaveLength(0);
+		expect(await kit.servedStale(reader, 'h9/a/todos/1')).toBe(false);
+		// A read made after the delivery stores its copy as before.
+		await reader.get('h9/a/todos/1').text();
+		await vi.waitFor(() => expect(stored).toHaveLength(1));
+		expect(await kit.servedStale(reader, 'h9/a/todos/1')).toBe(true);
+	});
+});
