@@ -34,14 +34,18 @@ export class Flight {
 	}
 
 	/**
-	 * Whether a call (of `world`) may still join: somebody waits for it, no write was delivered since it
+	 * Whether a call (of `world`, to its `url`) may still join: somebody waits for it, no write was delivered since it
 	 * went out (API.md "Read your own writes": the state before a write is never a later read's answer,
 	 * nor stored by it), and nothing came between it and the call after which its answer may no longer
 	 * be stored (API.md "Work that outlives its caller": a logout, a clear or an identity change, a clear
-	 * of the stale cache): the answer of a request made before is never served to, nor stored by, a call made after.
+	 * of the stale cache or a `cache.delete` of its URL): the answer of a request made before is never served to, nor stored by, a call made after.
 	 */
-	joins(world: World | undefined): boolean {
-		return this.#waiting > 0 && !this.written && (this.#world?.current('cache') !== false || world?.current('cache') === false);
+	joins(world: World | undefined, url: string): boolean {
+		// A removal of its URL's copies (`cache.delete`) counts as a clear of the stale cache. Named by the URL without its
+		// query, fragment and ending slashes, as the cache names it (cache/keys.ts `pathOf`, inlined: imported, that module
+		// would leave the cache's chunk for one of its own in every build with a stale cache).
+		const path = url.split(/[?#]/)[0]!.replace(/\/+$/, '');
+		return this.#waiting > 0 && !this.written && (this.#world?.current('cache', path) !== false || world?.current('cache', path) === false);
 	}
 
 	/** Wait for the shared response with `signal`: one caller's abort is its own. */

@@ -112,7 +112,7 @@ const create = (context: PolicyContext): PolicyParts => {
 
 		const key = keyOf(request, call);
 		const existing = flights.get(key);
-		if (existing?.joins(call?.world)) {
+		if (existing?.joins(call?.world, request.url)) {
 			joins.scope(attemptScope(context.scopeOf, request.url, call)).shared++;
 			return existing.join(request.signal);
 		}
@@ -136,7 +136,7 @@ const create = (context: PolicyContext): PolicyParts => {
  * and hooks, and every property of how fetch sends it (`credentials`, `mode`, `redirect`, `cache`,
  * `referrer`, `referrerPolicy`, `integrity`, `keepalive`, `priority`), so two users, tenants or
  * credential modes never share a response (nor a call made after a `clear()`, the client's or the
- * stale cache's, one made before it, nor a read made after a write was delivered, in any tab, one made
+ * stale cache's, or a `cache.delete(url)` of its URL, one made before it, nor a read made after a write was delivered, in any tab, one made
  * before it: you read your own writes; nor
  * calls that turn different policies off: `{ bulkhead: false }`, `{ hedge: false }`…); a keyed call (its own `Idempotency-Key`) shares only
  * with a call of the same key (a request header like any other: one operation), and a call with a

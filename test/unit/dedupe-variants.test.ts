@@ -107,4 +107,25 @@ describe('dedupe and a write delivered while a read is in flight (read your own 
 		expect([await before, await after]).toEqual(['before', 'after']);
 		api.close();
 	});
+
+	// Defect hunt, ninth round: cache.delete(url) let a later read of the URL join one sent before it, and store its answer.
+	it('with a stale cache: a read made after cache.delete(url) never joins one of that URL made before it (whose answer is not stored)', async () => {
+		const { pending, api, cache } = make(true);
+		const before = api.get('https://api.test/todos/7').text();
+		await vi.waitFor(() => expect(pending).toHaveLength(1));
+		await cache().delete('https://api.test/todos/7');
+		// Before: it joined (1 pending), and the answer of the request sent before the delete was stored for it.
+		const after = api.get('https://api.test/todos/7').text();
+		await vi.waitFor(() => expect(pending).toHaveLength(2), { timeout: 1000 });
+		pending[1]!.release(new Response('after'));
+		pending[0]!.release(new Response('before'));
+		expect([await before, await after]).toEqual(['before', 'after']);
+		await vi.waitFor(async () => expect((await cache().list()).map(({ bytes }) => bytes)).toEqual([5]));
+		// A read of another URL still joins one under way.
+		const other = [api.get('https://api.test/todos/8').text(), api.get('https://api.test/todos/8').text()];
+		await vi.waitFor(() => expect(pending).toHaveLength(3));
+		pending[2]!.release(new Response('eight'));
+		expect(await Promise.all(other)).toEqual(['eight', 'eight']);
+		api.close();
+	});
 });
