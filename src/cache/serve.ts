@@ -3,7 +3,7 @@ import { storageError } from '../core/part-store.js';
 import { directives, seconds } from './cache-control.js';
 import { holdsSecret, isRecord, type CacheRecord } from './record.js';
 import { behind, type CacheState, type Read } from './state.js';
-import { outdated } from './keys.js';
+import { outdated, pathOf } from './keys.js';
 import { ageOf, staleResponse, type StaleReason } from './stale-response.js';
 
 /**
@@ -26,12 +26,15 @@ const skewMs = 60_000;
  * The usable stored copy for a request, marked stale for `reason` (and with the pending writes of
  * the call's identity to its URL, which the outbox counts: `pending-writes=N`), or undefined; with `read`, only
  * while that call has no answer yet (a deadline's); only while the call's world is current (no identity
- * change and no clear of the cache since it started: a read made before a logout gets no copy after it).
+ * change and no clear of the cache since it started: a read made before a logout gets no copy after it), and not
+ * one whose removal (`cache.delete`, a delivered write's drop) was noted while it was read from the store.
  * A copy past its limit, or unreadable (a header the cache never stores among them: `holdsSecret`), goes.
  * Never rejects: a failure (its key's digest: no `crypto.subtle` on a page over plain http) is a `storage:error`.
  */
 export const serve = async (cache: CacheState, call: PolicyCall, request: Request, reason: StaleReason, read?: Read): Promise<Response | undefined> => {
 	const { context, view, store } = cache;
+	// Removals noted from now on (`cache.delete`, a delivered write's drop): a copy read before one is not served after it.
+	const reading = context.world(call.identity);
 	try {
 		const stored = await cache.key.of(request, call.identity);
 		const record = stored && await store.get<unknown>(stored);
@@ -53,8 +56,9 @@ export const serve = async (cache: CacheState, call: PolicyCall, request: Reques
 
 		// The writes pending to its URL (read your own writes), counted before the checks below: none waits after them.
 		const pendingWrites = await context.hooks.pendingWrites?.(request.url, call.identity);
-		// Work bound to who started it: once its identity changed, or a clear was noted (also while the store read), no copy answers it.
-		if (read?.done || !call.world.current('cache') || record.vary.some(([name, value]) => request.headers.get(name) !== value)) {
+		// Work bound to who started it: once its identity changed, or a clear was noted (also while the store read), no copy
+		// answers it; nor one whose removal was noted while it was read.
+		if (read?.done || !call.world.current('cache') || !reading.current('cache', pathOf(record.url)) || record.vary.some(([name, value]) => request.headers.get(name) !== value)) {
 			return undefined;
 		}
 

@@ -3,7 +3,8 @@
  * makes later is checked against the world at the moment of the write. Node, memory store.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { collect, quiet, useCacheKit } from './cache-kit.js';
+import { memoryStore, type KeyValueStore } from '../../src/entries/index.js';
+import { collect, fetchAndStore, quiet, useCacheKit } from './cache-kit.js';
 
 const kit = useCacheKit();
 
@@ -42,5 +43,41 @@ describe('a read under way when a write of its URL is delivered by a client of t
 		await reader.get('h9/a/todos/1').text();
 		await vi.waitFor(() => expect(stored).toHaveLength(1));
 		expect(await kit.servedStale(reader, 'h9/a/todos/1')).toBe(true);
+	});
+});
+
+describe('a copy read from the store while cache.delete(url) of it ran is not served', () => {
+	it('the store answers the read (a copy as it was) after the delete resolved: the network\'s error, not the deleted copy', async () => {
+		const inner = memoryStore('cache-test');
+		let gate: Promise<void> | undefined;
+		let reading = false;
+		const store: KeyValueStore = {
+			...inner,
+			async get<T>(key: string) {
+				const value = await inner.get<T>(key); // What the store held when the read began (an IndexedDB read's snapshot).
+				reading = true;
+				await gate;
+				return value;
+			},
+		};
+		const api = kit.make({ store: () => store, storageTimeoutMs: 60_000 });
+		await fetchAndStore(api, 'h9/b/users/5');
+		let release!: () => void;
+		gate = new Promise((resolve) => {
+			release = resolve;
+		});
+		kit.mode = 'refuse';
+		const call = api.get('h9/b/users/5');
+		await vi.waitFor(() => expect(reading).toBe(true));
+		await api.cache.delete('h9/b/users/5');
+		expect(await inner.keys()).toEqual([]);
+		release();
+		// Before: the deleted copy answered it (a Response, Cache-Status … detail=network).
+		await expect(call).rejects.toMatchObject({ name: 'NetworkError' });
+		gate = undefined;
+		kit.mode = 'up';
+		// A copy stored after the delete answers as before.
+		await fetchAndStore(api, 'h9/b/users/5');
+		expect(await kit.servedStale(api, 'h9/b/users/5')).toBe(true);
 	});
 });
