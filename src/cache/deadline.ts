@@ -2,7 +2,7 @@ import type { PolicyCall } from '../core/policy.js';
 import { hand } from '../core/part-store.js';
 import { cutFor, cutShort } from './cut.js';
 import { serve } from './serve.js';
-import { behind, type CacheState, type Read } from './state.js';
+import { behind, outlives, type CacheState, type Read } from './state.js';
 
 /** The deadline passed: a usable copy answers the call, while its run goes on (in Workers without `waitUntil`, it is cut). */
 const fire = async (cache: CacheState, call: PolicyCall, read: Read): Promise<void> => {
@@ -10,6 +10,8 @@ const fire = async (cache: CacheState, call: PolicyCall, read: Read): Promise<vo
 	const stale = !read.done && !call.signal?.aborted && await serve(cache, call, read.request!, 'slow', read);
 	if (stale) {
 		read.early = read.done = true;
+		// Its run goes on for the copy: no attempt of it after a logout, its first still waiting for a slot included.
+		outlives(call);
 		cutShort(read);
 		hand(cache.context, 'cache', call.waitUntil, read.run!, read.request!.url);
 		read.answer!(stale);

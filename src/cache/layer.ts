@@ -1,13 +1,12 @@
 import type { PolicyCall } from '../core/policy.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { isDelivery, safeMethods } from '../core/world.js';
-import { Superseded } from '../utils/superseded.js';
 import { copyOf, letGo, write } from './copy.js';
 import { withCut } from './cut.js';
 import { arm } from './deadline.js';
 import { serve } from './serve.js';
 import { supersede } from './superseded.js';
-import { behind, discard, type CacheState } from './state.js';
+import { behind, discard, outlives, type CacheState } from './state.js';
 
 /**
  * Whether the stale cache applies to a call: a GET or HEAD, unless `staleCache: false` or fetch's
@@ -26,10 +25,7 @@ export const applies = ({ context }: CacheState, { method, options, input }: Pol
  */
 const refresh = (cache: CacheState, call: PolicyCall, request: Request, init: FetchInit | undefined, next: FetchLike): void => {
 	const { timeout = cache.context.options.timeout } = call.options;
-	// Work that outlives its caller: not sent once its identity changed or the client was cleared, also after a
-	// wait below (a bulkhead slot, a rate-limit token), as no further attempt of an answered call is (the transport asks).
-	const { world } = call;
-	world.check ??= () => world.current() ? undefined : new Superseded('Not sent: the identity changed, or the client was cleared');
+	outlives(call);
 	const signal = AbortSignal.any([request.signal, AbortSignal.timeout(typeof timeout === 'number' && timeout > 0 ? timeout : 10_000)]);
 	behind(cache, call, request.url, async () => next(new Request(request, { signal }), init).then(async (response) => {
 		const copy = call.method === 'GET' ? copyOf(cache, call, request, response) : undefined;

@@ -4,6 +4,8 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { memoryStore, type KeyValueStore } from '../../src/entries/index.js';
+import { auth } from '../../src/entries/auth.js';
+import { bulkhead } from '../../src/entries/bulkhead.js';
 import { collect, fetchAndStore, quiet, useCacheKit } from './cache-kit.js';
 
 const kit = useCacheKit();
@@ -79,5 +81,74 @@ describe('a copy read from the store while cache.delete(url) of it ran is not se
 		// A copy stored after the delete answers as before.
 		await fetchAndStore(api, 'h9/b/users/5');
 		expect(await kit.servedStale(api, 'h9/b/users/5')).toBe(true);
+	});
+});
+
+describe('a read its copy answered at its deadline (networkTimeoutMs) while its first attempt waits for a bulkhead slot', () => {
+	it('the identity changes before the slot is free: the attempt is not sent, alice\'s token never goes out after bob signed in', async () => {
+		let who = 'alice';
+		const sent: Array<[string, string | null]> = [];
+		let open!: () => void;
+		const held = new Promise<void>((resolve) => {
+			open = resolve;
+		});
+		const fetch = (async (input: unknown, init?: RequestInit) => {
+			const request = input as Request;
+			const path = new URL(request.url).pathname;
+			sent.push([path, request.headers.get('authorization')]);
+			if (path === '/h9/c/hold') {
+				await held;
+			}
+
+			return globalThis.fetch(request, init);
+		}) as typeof globalThis.fetch;
+		// A private cache (the default in Node is shared: it keeps no copy of a request with a token).
+		const api = kit.make({ fetch, identity: () => who, staleCache: { shared: false }, bulkhead: bulkhead({ maxConcurrent: 1 }), auth: auth({ token: () => who, refresh: async () => undefined }) });
+		await fetchAndStore(api, 'h9/c/me');
+		kit.clock.advance(1_000);
+		// A read no copy answers holds the scope's only slot.
+		const hold = api.get('h9/c/hold').text();
+		await vi.waitFor(() => expect(sent).toHaveLength(2));
+		// alice's read waits for the slot; its copy answers it at its deadline.
+		const early = await api.get('h9/c/me', { staleCache: { networkTimeoutMs: 20 } });
+		expect(early.headers.get('cache-status')).toMatch(/detail=slow/);
+		expect(api.stats()[kit.url]).toMatchObject({ bulkhead: { queued: 1 } });
+		who = 'bob'; // alice signs out, bob signs in
+		open();
+		await hold;
+		await vi.waitFor(() => expect(api.stats()[kit.url]).toMatchObject({ bulkhead: { running: 0, queued: 0 } }));
+		await quiet();
+		// Before: ['/h9/c/me', 'Bearer alice'] a second time, sent after bob signed in.
+		expect(sent).toEqual([['/h9/c/me', 'Bearer alice'], ['/h9/c/hold', 'Bearer alice']]);
+		api.close();
+	});
+
+	it('the identity stays: the attempt goes out once the slot is free, and its answer replaces the copy', async () => {
+		let open!: () => void;
+		const held = new Promise<void>((resolve) => {
+			open = resolve;
+		});
+		const sent: string[] = [];
+		const fetch = (async (input: unknown, init?: RequestInit) => {
+			const request = input as Request;
+			sent.push(new URL(request.url).pathname);
+			if (new URL(request.url).pathname === '/h9/d/hold') {
+				await held;
+			}
+
+			return globalThis.fetch(request, init);
+		}) as typeof globalThis.fetch;
+		const api = kit.make({ fetch, identity: () => 'alice', bulkhead: bulkhead({ maxConcurrent: 1 }) });
+		await fetchAndStore(api, 'h9/d/me');
+		kit.clock.advance(1_000);
+		const hold = api.get('h9/d/hold').text();
+		await vi.waitFor(() => expect(sent).toContain('/h9/d/hold'));
+		const stored = collect(api, 'cache:stored');
+		expect((await api.get('h9/d/me', { staleCache: { networkTimeoutMs: 20 } })).headers.get('cache-status')).toMatch(/detail=slow/);
+		open();
+		await hold;
+		await vi.waitFor(() => expect(stored.map(({ url }) => url)).toContain(`${kit.url}/h9/d/me`));
+		expect(kit.hits('/h9/d/me')).toBe(2);
+		api.close();
 	});
 });
