@@ -40,6 +40,9 @@ const reasonOf = (code: string, transient: boolean): StaleReason | undefined =>
 /** Response headers never stored: cookies, and what no longer describes the stored (decoded) body. */
 const dropped = ['set-cookie', 'content-encoding', 'content-length', 'transfer-encoding', 'age', 'cache-status'];
 
+/** Response headers that name URLs (a `Link` with the next page's, say): stored without their sensitive query values, as the record's own URL. */
+const urlHeaders = ['link', 'content-location', 'location', 'refresh'];
+
 /**
  * A failed read answered from a usable copy, or the failure as it was. A caller's abort never is.
  * The reason is `offline` for a network failure or timeout only while the scope is `offline`.
@@ -143,7 +146,8 @@ export const createCache = (context: PolicyContext, options: ResolvedCacheOption
 		key: keys(context, options.shared),
 		view: new View(store, options.maxEntries),
 		sensitive,
-		notStored: new Set([...dropped, ...sensitive]),
+		// The URL headers first: one the app lists as sensitive is then never stored.
+		kept: new Map([...urlHeaders, ...dropped, ...sensitive].map((name, index) => [name, index < urlHeaders.length])),
 		params,
 		readOf: context.perCall((call): Read => {
 			// The call's own (`staleCache: { networkTimeoutMs }`), else the policy's.

@@ -1,8 +1,9 @@
 import type { PolicyCall } from '../core/policy.js';
 import { handOver } from '../core/part-store.js';
 import { readCapped } from '../utils/read-capped.js';
+import { redact } from '../utils/sensitive.js';
 import { copyable, copyPlan } from './copy-plan.js';
-import { outdated, pathOf, urlOf } from './keys.js';
+import { pathOf, urlOf } from './keys.js';
 import type { CacheRecord } from './record.js';
 import { behind, discard, type CacheState, type Copy, type Read } from './state.js';
 
@@ -35,7 +36,7 @@ export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, re
 	}
 
 	// One pass over the response's headers for the record: those it keeps, and Vary.
-	const { notStored } = cache;
+	const { kept, params } = cache;
 	const headers: Array<[string, string]> = [];
 	let vary = '';
 	response.headers.forEach((value, name) => {
@@ -43,8 +44,11 @@ export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, re
 			vary = value;
 		}
 
-		if (!notStored.has(name)) {
-			headers.push([name, value]);
+		const rule = kept.get(name);
+		if (rule !== false) {
+			// The URLs a `Link` or a `Content-Location` names keep no sensitive query value either, as the record's own URL:
+			// each word with a query or a fragment, ending at white space, `<`, `>` or `"` (`<url>; rel="next"` keeps its shape).
+			headers.push([name, rule ? value.replace(/[^\s<>"]+[?#][^\s<>"]*/g, (url) => redact(url, params)) : value]);
 		}
 	});
 	return { request, response, clone: response.clone(), found: found!, timing: plan.timing, copied: plan.copied, now, before: last?.at, start: view.epoch, headers, vary };
@@ -64,14 +68,15 @@ export const letGo = ({ view }: CacheState, copy: Copy): void => {
  * was sent (`PolicyCall.attemptStartedAt`): a late answer after a logout, or older than your own write, is never stored.
  */
 export const write = async (cache: CacheState, call: PolicyCall, { request, response, clone, found, timing, copied, now, before, start, headers, vary }: Copy): Promise<void> => {
-	const { context, store, view, sensitive, maxBodyBytes } = cache;
+	const { context, store, view, sensitive, maxBodyBytes, written } = cache;
 	// Read no further than maxBodyBytes (a decoded body may be longer than its Content-Length, a stream endless).
 	const bytes = await readCapped(clone, maxBodyBytes);
 	const stored = typeof found === 'string' ? found : await found;
 	const url = urlOf(stored)!;
+	const path = pathOf(url);
 	// Nor the answer of an attempt sent before a write of its path was delivered by a client of the name without a stale
-	// cache (here or in another tab): told (`outdated`), the write noted no removal.
-	if (bytes && !view.dropped(stored, start) && call.world.current('cache', pathOf(url)) && !outdated(cache, { url, storedAt: call.attemptStartedAt })) {
+	// cache (here or in another tab): told (`written`), the write noted no removal.
+	if (bytes && !view.dropped(stored, start) && call.world.current('cache', path) && (written.get(path) ?? 0) <= call.attemptStartedAt) {
 		const { status, statusText } = response;
 		const record: CacheRecord = {
 			v: 2, url, storedAt: now, ...timing, status, statusText,

@@ -20,9 +20,13 @@ export interface CacheState extends ResolvedCacheOptions {
 	readonly store: PartStore;
 	readonly key: ReturnType<typeof keys>;
 	readonly view: View;
-	/** The client's sensitive header names, and what is never stored of a response's headers (they and `dropped`). */
+	/** The client's sensitive header names. */
 	readonly sensitive: ReadonlySet<string>;
-	readonly notStored: ReadonlySet<string>;
+	/**
+	 * How a record keeps a response header, by name: `false` never (the sensitive ones, `dropped`), `true` with the
+	 * sensitive query values of the URLs it names removed (`Link`, `Content-Location`…: `urlHeaders`); any other as it came.
+	 */
+	readonly kept: ReadonlyMap<string, boolean>;
 	/** The client's sensitive query parameter names. */
 	readonly params: ReadonlySet<string>;
 	/** A read's state (`Read`), made once per call for the wrapper and the layer (`PolicyContext.perCall`). */
@@ -44,7 +48,7 @@ export interface Copy {
 	before: number | undefined;
 	/** The view's `epoch` when it was taken. */
 	start: number;
-	/** The response's headers the record keeps (not `notStored`), read in one pass (each `get` costs as much as a pass over a few). */
+	/** The response's headers the record keeps (`kept`), read in one pass (each `get` costs as much as a pass over a few). */
 	headers: Array<[string, string]>;
 	/** The response's Vary, or '' when it has none. */
 	vary: string;

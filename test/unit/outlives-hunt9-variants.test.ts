@@ -6,6 +6,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { memoryStore, type KeyValueStore } from '../../src/entries/index.js';
 import { auth } from '../../src/entries/auth.js';
 import { bulkhead } from '../../src/entries/bulkhead.js';
+import { dumpStore } from '../helpers/dump-store.js';
 import { collect, fetchAndStore, quiet, useCacheKit } from './cache-kit.js';
 
 const kit = useCacheKit();
@@ -150,5 +151,40 @@ describe('a read its copy answered at its deadline (networkTimeoutMs) while its 
 		await vi.waitFor(() => expect(stored.map(({ url }) => url)).toContain(`${kit.url}/h9/d/me`));
 		expect(kit.hits('/h9/d/me')).toBe(2);
 		api.close();
+	});
+});
+
+describe('secrets stay out of storage: a URL the answer\'s headers name', () => {
+	it('a stored copy keeps no value of a sensitive query parameter of a Link or Content-Location URL; the headers keep their shape', async () => {
+		const link = (page: number, secret: string) => `<${kit.url}/h9/e/items?page=${page}&${secret}>`;
+		const fetch = (async () => new Response('[]', { headers: {
+			'content-type': 'application/json',
+			link: `${link(2, 'access_token=s3cr3t-1')}; rel="next", ${link(9, 'Signature=s3cr3t-2')}; rel="last"`,
+			'content-location': '/h9/e/items?page=1&api_key=s3cr3t-3',
+		} })) as typeof globalThis.fetch;
+		const api = kit.make({ fetch });
+		await fetchAndStore(api, 'h9/e/items');
+		// Before: the Link and Content-Location values were stored as they came (s3cr3t-1, s3cr3t-2, s3cr3t-3).
+		const dumped = await dumpStore(kit.store);
+		expect(dumped).toMatch(/items\?page=2&access_token=>; rel=\\"next\\"/);
+		expect(dumped).not.toMatch(/s3cr3t/);
+	});
+
+	it('a stale answer shows them without the values, each URL\'s other parameters and the header\'s shape as they were', async () => {
+		let down = false;
+		const fetch = (async () => {
+			if (down) {
+				throw new TypeError('fetch failed');
+			}
+
+			return new Response('[]', { headers: { link: `<${kit.url}/h9/f/items?page=2&token=s3cr3t-4>; rel="next"`, 'content-location': '/h9/f/items?page=1' } });
+		}) as typeof globalThis.fetch;
+		const api = kit.make({ fetch });
+		await fetchAndStore(api, 'h9/f/items');
+		down = true;
+		const stale = await api.get('h9/f/items');
+		expect(stale.headers.get('cache-status')).toMatch(/detail=network/);
+		expect(stale.headers.get('link')).toBe(`<${kit.url}/h9/f/items?page=2&token=>; rel="next"`);
+		expect(stale.headers.get('content-location')).toBe('/h9/f/items?page=1');
 	});
 });
