@@ -27,7 +27,8 @@ const skewMs = 60_000;
  * the call's identity to its URL, which the outbox counts: `pending-writes=N`), or undefined; with `read`, only
  * while that call has no answer yet (a deadline's); only while the call's world is current (no identity
  * change and no clear of the cache since it started: a read made before a logout gets no copy after it), and not
- * one whose removal (`cache.delete`, a delivered write's drop) was noted while it was read from the store.
+ * one whose removal (`cache.delete`, a delivered write's drop) was noted, or a write of its path delivered by any
+ * client of the name (read your own writes), while it was read.
  * A copy past its limit, or unreadable (a header the cache never stores among them: `holdsSecret`), goes.
  * Never rejects: a failure (its key's digest: no `crypto.subtle` on a page over plain http) is a `storage:error`.
  */
@@ -57,8 +58,8 @@ export const serve = async (cache: CacheState, call: PolicyCall, request: Reques
 		// The writes pending to its URL (read your own writes), counted before the checks below: none waits after them.
 		const pendingWrites = await context.hooks.pendingWrites?.(request.url, call.identity);
 		// Work bound to who started it: once its identity changed, or a clear was noted (also while the store read), no copy
-		// answers it; nor one whose removal was noted while it was read.
-		if (read?.done || !call.world.current('cache') || !reading.current('cache', pathOf(record.url)) || record.vary.some(([name, value]) => request.headers.get(name) !== value)) {
+		// answers it; nor one whose removal was noted, or a write of its path delivered (`outdated`), while it was read.
+		if (read?.done || !call.world.current('cache') || !reading.current('cache', pathOf(record.url)) || outdated(cache, record) || record.vary.some(([name, value]) => request.headers.get(name) !== value)) {
 			return undefined;
 		}
 

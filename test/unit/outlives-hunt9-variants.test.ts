@@ -4,6 +4,7 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { memoryStore, type KeyValueStore } from '../../src/entries/index.js';
+import type { Policy } from '../../src/entries/policy.js';
 import { auth } from '../../src/entries/auth.js';
 import { bulkhead } from '../../src/entries/bulkhead.js';
 import { dumpStore } from '../helpers/dump-store.js';
@@ -46,6 +47,39 @@ describe('a read under way when a write of its URL is delivered by a client of t
 		await reader.get('h9/a/todos/1').text();
 		await vi.waitFor(() => expect(stored).toHaveLength(1));
 		expect(await kit.servedStale(reader, 'h9/a/todos/1')).toBe(true);
+	});
+});
+
+describe('a copy read from the store before a write of its URL was delivered is not served after it', () => {
+	it('delivered by a client of the name without a stale cache while the pending writes to its URL were counted: the network\'s error, not the copy', async () => {
+		let counting: (() => void) | undefined;
+		let reached = false;
+		// What the outbox offers the stale cache (a count that may wait for an identity's digest), held here.
+		const pending = (): Policy<'h9pending'> => ({
+			slot: 'h9pending',
+			create: (context) => {
+				(context.hooks as { pendingWrites?: () => Promise<number> }).pendingWrites = async () => {
+					reached = true;
+					await new Promise<void>((resolve) => {
+						counting = resolve;
+					});
+					return 0;
+				};
+				return {};
+			},
+		});
+		const reader = kit.make({ name: 'h9-h', h9pending: pending() } as never);
+		const writer = kit.make({ name: 'h9-h', staleCache: false });
+		await fetchAndStore(reader, 'h9/h/todos/1');
+		kit.clock.advance(1000);
+		kit.mode = 'refuse';
+		const call = reader.get('h9/h/todos/1');
+		await vi.waitFor(() => expect(reached).toBe(true));
+		kit.mode = 'up';
+		expect((await writer.put('h9/h/todos/1', { json: { done: true } })).status).toBe(200);
+		counting!();
+		// Before: the copy stored before the write answered it (Cache-Status … detail=network).
+		await expect(call).rejects.toMatchObject({ name: 'NetworkError' });
 	});
 });
 
