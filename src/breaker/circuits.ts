@@ -8,7 +8,6 @@ import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import type { Channel } from '../utils/channel.js';
 import { background, partStore, storageError, type PartStore } from '../core/part-store.js';
 import { scopes, type Scopes } from '../utils/scopes.js';
-import { held as weakly } from '../utils/held.js';
 import { isSuperseded } from '../utils/superseded.js';
 import { basicAutoStore } from '../stores/auto.js';
 import { bounded, closed, machine, readRecord, type BreakerRecord, type Circuit, type Machine, type Settings } from './circuit.js';
@@ -130,6 +129,13 @@ export const createCircuits = (context: PolicyContext, settings: Settings, optio
 
 /** A breaker of the name and store in this realm, held weakly (`Circuits.peers`). */
 type Peer = { deref(): Circuits | undefined };
+
+/**
+ * `circuits` held weakly where the runtime has `WeakRef` (as utils/held.ts holds the world's clients). Not
+ * imported from there: the entries that reach this module are not those that reach core/world.ts, so tsup
+ * would split the one-line helper into a chunk of its own (one more module for every entry to load).
+ */
+const weakly = (circuits: Circuits): Peer => (typeof WeakRef === 'function' ? new WeakRef(circuits) : { deref: () => circuits });
 
 /** What `close()` ends in every build: no probe starts, and a pending `waitForHealthy` wakes (and rejects). */
 export const closeCircuits = (circuits: Circuits): void => {
