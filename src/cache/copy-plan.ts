@@ -104,7 +104,7 @@ const expiresIn = (headers: HeaderReader, now: number): number => {
  * 3. a key copied less than 1 s ago is not copied again, nor an unchanged answer (`signature`: a
  *    validator; without one a body of the same length may differ) before the last copy's `renew`;
  * 4. a request `Cache-Control: no-store` is not copied;
- * 5. its timing: freshness from `s-maxage` (shared), `max-age` or `Expires` − `Date` (the time
+ * 5. its timing: freshness from `s-maxage` (shared), `max-age` (one present but invalid: none) or `Expires` − `Date` (the time
  *    received when `Date` is absent or unreadable; no heuristic freshness), born `Age` s before now; servable until freshness + `stale-if-error=N` s, else
  *    `maxStaleMs` from now; with `must-revalidate`, `proxy-revalidate` (in every cache: stricter than
  *    RFC 9111 for a private one) or `s-maxage` in a shared cache, only while fresh — not copied when
@@ -140,7 +140,9 @@ export const copyPlan = (request: CopyRequest, response: CopyResponse, lastCopy:
 		return skip('request');
 	}
 
-	const lifetime = (rules.shared ? seconds(own.get('s-maxage')) : undefined) ?? seconds(own.get('max-age')) ?? expiresIn(headers, now);
+	// A freshness directive present but invalid (`max-age=-1`) is stale (RFC 9111 §4.2.1), and Expires still ignored (§5.3).
+	const directive = rules.shared && own.has('s-maxage') ? 's-maxage' : 'max-age';
+	const lifetime = own.has(directive) ? seconds(own.get(directive)) ?? 0 : expiresIn(headers, now);
 	const born = now - (seconds(headers.get('age')) ?? 0) * 1000;
 	const freshUntil = born + lifetime * 1000;
 	const staleIfError = seconds(own.get('stale-if-error'));

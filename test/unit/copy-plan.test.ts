@@ -79,6 +79,17 @@ describe('copyPlan: the stale cache\'s copy decision table', () => {
 		expect(copyPlan(asked, response, last, now, rules)).toEqual(expected);
 	});
 
+	// Defect hunt, ninth round: a freshness directive that is present but invalid (RFC 9111 §4.2.1: "consider
+	// the response to be stale") still overrides Expires (§5.3: "MUST ignore the Expires header field").
+	it.each([
+		['max-age=abc with an Expires 30 s ahead: no freshness (Expires ignored)', request(), answer(200, { 'cache-control': 'max-age=abc', date: 'Tue, 14 Nov 2023 22:13:20 GMT', expires: 'Tue, 14 Nov 2023 22:13:50 GMT' }), own, stored(0, now + day)],
+		['max-age=-1, must-revalidate with an Expires 30 s ahead: expired', request(), answer(200, { 'cache-control': 'max-age=-1, must-revalidate', date: 'Tue, 14 Nov 2023 22:13:20 GMT', expires: 'Tue, 14 Nov 2023 22:13:50 GMT' }), own, not('expired')],
+		['max-age= (empty) with an Expires 30 s ahead, stale-if-error=60: 60 s from now', request(), answer(200, { 'cache-control': 'max-age=, stale-if-error=60', date: 'Tue, 14 Nov 2023 22:13:20 GMT', expires: 'Tue, 14 Nov 2023 22:13:50 GMT' }), own, stored(0, now + 60_000)],
+		['s-maxage=1.5 with max-age=60 in a shared cache: stale at once, so expired', request(), answer(200, { 'cache-control': 's-maxage=1.5, max-age=60' }), shared, not('expired')],
+	] as const)('%s', (_name, asked, response, rules, expected) => {
+		expect(copyPlan(asked, response, undefined, now, rules)).toEqual(expected);
+	});
+
 	it('renews an unchanged answer after at most 60 s, or half of the copy\'s servable window', () => {
 		const renewOf = (cacheControl: string) => {
 			const plan = copyPlan(request(), answer(200, { ...etag, 'cache-control': cacheControl }), undefined, now, own);
