@@ -1,7 +1,7 @@
 import { storageError } from '../core/part-store.js';
 import type { PolicyContext } from '../core/policy.js';
 import { openChannel } from '../utils/channel.js';
-import { webLocks } from '../utils/lock.js';
+import { locked } from '../utils/lock.js';
 
 /** The refresh shared by the tabs of the client's name and origins (`linkTabs`). */
 export interface TabLink {
@@ -37,10 +37,8 @@ export const linkTabs = (context: PolicyContext, prefixes: readonly string[], he
 		}
 	});
 	return {
-		async lock(run) {
-			const locks = webLocks();
-			await (locks ? locks.request(name, { ifAvailable: true }, async (lock) => lock ? run() : locks.request(name, {}, async () => undefined)) : run());
-		},
+		// Without Web Locks, or refused (an opaque origin: `locked`), the refresh runs without one.
+		lock: async (run) => locked(name, { ifAvailable: true }, async (lock) => lock ? run() : locked(name, {}, async () => undefined)),
 		// A closed channel drops what is posted (utils/channel.ts): a refresh after close() tells nobody.
 		refreshed: () => channel?.post(1),
 		close: () => channel?.close(),

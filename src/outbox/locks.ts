@@ -1,6 +1,6 @@
-import { webLocks } from '../utils/lock.js';
+import { locked } from '../utils/lock.js';
 
-// The outbox's Web Locks, where the runtime has them (browsers, Node): without them the task runs at once.
+// The outbox's Web Locks, where the runtime has them (browsers, Node): without them (or refused: `locked`) the task runs at once.
 // The edge build has none (its `utils/lock.ts` gives none) and swaps this module for locks-edge.ts.
 
 /**
@@ -9,8 +9,8 @@ import { webLocks } from '../utils/lock.js';
  * aborts (the promise rejects, `task` is not run).
  */
 export const lockOutbox = async <T>(name: string, task: () => Promise<T>, signal?: AbortSignal): Promise<T> =>
-	webLocks()?.request(`steadfetch:${name}/outbox`, signal ? { signal } : {}, task) ?? task();
+	locked(`steadfetch:${name}/outbox`, signal ? { signal } : {}, task);
 
 /** `Queue.entryLock`: run `task` under entry `id`'s own lock (`steadfetch:<name>/outbox#<id>`). */
 export const lockEntry = async <T>(name: string, id: string, task: () => Promise<T>): Promise<T> =>
-	webLocks()?.request(`steadfetch:${name}/outbox#${id}`, {}, task) ?? task();
+	locked(`steadfetch:${name}/outbox#${id}`, {}, task);

@@ -16,3 +16,19 @@ export const tryLock = async (locks: LockManagerLike, name: string): Promise<(()
 	locks.request(name, { ifAvailable: true }, async (lock) => lock ? new Promise<void>((release) => resolve(release as () => void)) : resolve(undefined))
 		.catch(() => resolve(() => undefined));
 });
+
+/**
+ * Run `task` under the Web Lock `name` (`options` as `LockManager.request` takes them; `task` gets the
+ * lock, `null` when `ifAvailable` found it held) where the runtime has Web Locks; without them, or when
+ * the lock manager refuses the request (an opaque origin's `SecurityError`: a sandboxed iframe, a
+ * `file:` page), at once without it (`task` gets `true`), as `tryLock` goes on. An abort of
+ * `options.signal` before the lock is granted rejects, as does `task`'s own failure.
+ */
+export const locked = async <T>(name: string, options: { ifAvailable?: boolean; signal?: AbortSignal }, task: (lock: unknown) => Promise<T>): Promise<T> => {
+	const locks = webLocks();
+	/** `task`'s run under the lock, once granted: its failure is never one of the lock manager's. */
+	let ran: Promise<T> | undefined;
+	return locks
+		? locks.request(name, options, async (lock) => (ran = task(lock))).catch(async (error: unknown) => ran || options.signal?.aborted ? Promise.reject(error) : task(true))
+		: task(true);
+};
