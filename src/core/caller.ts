@@ -10,6 +10,7 @@ import { rejectedCall as rejected, responsePromises } from './response-promise.j
 import type { Placed } from './slots.js';
 import type { Worlds } from './world.js';
 import { checkCallOptions } from './validate-options.js';
+import { randomUuid } from '../utils/runtime.js';
 
 export type { Method } from './call.js';
 
@@ -90,7 +91,7 @@ export const createCaller = (deps: CallerDeps) => {
 
 		const verb = (method ?? (callOptions.method as string | undefined) ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
 		const unsafe = verb === 'POST' || verb === 'PATCH';
-		let key = callOptions.idempotencyKey === true ? crypto.randomUUID() : callOptions.idempotencyKey;
+		let key = callOptions.idempotencyKey === true ? randomUuid() : callOptions.idempotencyKey;
 		let headers: Headers | undefined;
 		// The user asked for POST/PATCH retries: a key makes them safe (the caller's own key, if any).
 		if (key !== undefined || (unsafe && (keyed.includes(verb) || (callOptions.retry as { methods?: string[] } | undefined)?.methods?.some((name) => name.toUpperCase() === verb)))) {
@@ -102,7 +103,7 @@ export const createCaller = (deps: CallerDeps) => {
 
 			// A key given as `undefined` (ky's way to drop a header, read by `Headers` as 'undefined') is none: a fresh one.
 			const own = headers.get('idempotency-key');
-			key ??= own === 'undefined' ? crypto.randomUUID() : own ?? (input instanceof Request ? input.headers.get('idempotency-key') : null) ?? crypto.randomUUID();
+			key ??= own === 'undefined' ? randomUuid() : own ?? (input instanceof Request ? input.headers.get('idempotency-key') : null) ?? randomUuid();
 			headers.set('idempotency-key', key);
 		}
 

@@ -22,6 +22,7 @@ import { diesWithRequest } from './request-bound.js';
 import { registerSync } from './register-sync.js';
 import { secretUrl, targetOf } from './target.js';
 import { within } from '../utils/within.js';
+import { randomUuid } from '../utils/runtime.js';
 
 /**
  * The call side of the outbox: `wrap` snapshots and checks an eligible call before any I/O, fixes its
@@ -139,7 +140,7 @@ const recordOf = async (queue: Queue, call: PolicyCall, request: Request, snapsh
 	const identity = await queue.digest(call.identity);
 	const dependent = queue.dependents.get(call);
 	const record: OutboxRecord = {
-		v: 1, id: crypto.randomUUID(), method, url: withoutFragment(url), ...storedHeaders(queue, request.headers, snapshot.type), idempotencyKey, createdAt: now,
+		v: 1, id: randomUuid(), method, url: withoutFragment(url), ...storedHeaders(queue, request.headers, snapshot.type), idempotencyKey, createdAt: now,
 		attempts: isSteadfetchError(error) ? 0 : 1, nextAttemptAt: now, scope: context.scopeOf(url), version: options.version,
 		...identity !== undefined && { identity }, ...snapshot.body && { body: snapshot.body }, bodyBytes: snapshot.body?.byteLength ?? 0, ...until !== undefined && { inFlightUntil: until },
 		...dependent && { dependsOn: dependent.dependsOn, refs: dependent.refs },
@@ -343,7 +344,7 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 	try {
 		// The headers as ky sends them (`headersOf`: one given as `undefined` is none); the client's own never give the key.
 		const request = call.input instanceof Request ? call.input.headers : undefined;
-		idempotencyKey = call.idempotencyKey ?? headersOf(request, call.options.headers).get('idempotency-key') ?? crypto.randomUUID();
+		idempotencyKey = call.idempotencyKey ?? headersOf(request, call.options.headers).get('idempotency-key') ?? randomUuid();
 		typed = headersOf(request, context.options.headers, call.options.headers).has('content-type');
 	} catch (error) {
 		throw new InvalidRequestError(`Invalid header: ${(error as Error).message}`, { cause: error });

@@ -1,6 +1,7 @@
 import type { PolicyCall } from '../core/policy.js';
 import type { World } from '../core/world.js';
 import { isObject } from '../utils/validate.js';
+import { randomUuid } from '../utils/runtime.js';
 
 /**
  * `outbox.ref(entryId, pointer)` (API.md "Writes that depend on earlier writes"): placeholders for a
@@ -92,7 +93,7 @@ export class Refs {
 		const asked = JSON.stringify([entry, pointer, who]);
 		let placeholder = this.#given.get(asked);
 		if (!placeholder) {
-			this.#nonce ??= crypto.randomUUID().replace(/-/g, '');
+			this.#nonce ??= randomUuid().replace(/-/g, '');
 			placeholder = `steadfetch-ref-${this.#nonce}-${this.#count++}`;
 			this.#made.set(placeholder, { entry, pointer, who });
 			this.#given.set(asked, placeholder);

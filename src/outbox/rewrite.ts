@@ -6,6 +6,7 @@ import { isHeaders, isRecord, type OutboxRecord } from './record.js';
 import { snapshotBody } from './snapshot.js';
 import { secretUrl } from './target.js';
 import type { StoredEntry } from './types.js';
+import { randomUuid } from '../utils/runtime.js';
 
 interface Owner {
 	context: PolicyContext;
@@ -40,7 +41,7 @@ export const rebased = async ({ context, options }: Owner, record: OutboxRecord,
 	const { preconditions, ...rest } = record; // Its preconditions are the ones it gives.
 	const { 'content-type': stored, ...others } = rest.headers;
 	const next = body ?? rest.body;
-	return { ...rest, ...storedHeaders({ context, options }, headersOf(given.headers ?? others), body ? type : stored), ...body && { body }, bodyBytes: next?.byteLength ?? 0, idempotencyKey: crypto.randomUUID(), nextAttemptAt: now };
+	return { ...rest, ...storedHeaders({ context, options }, headersOf(given.headers ?? others), body ? type : stored), ...body && { body }, bodyBytes: next?.byteLength ?? 0, idempotencyKey: randomUuid(), nextAttemptAt: now };
 };
 
 /**

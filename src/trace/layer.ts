@@ -5,6 +5,7 @@ import { classify } from '../errors/classify.js';
 import { originPrefixes } from '../utils/origins.js';
 import { hex, traceparent, type AttemptIds } from './ids.js';
 import type { ResolvedTrace } from './options.js';
+import { randomUuid } from '../utils/runtime.js';
 
 declare module 'steadfetch/core' {
 	interface PolicyHooks {
@@ -73,7 +74,7 @@ class Tracing {
 		if (!trace) {
 			const given = traceparent.exec(request.headers.get('traceparent') ?? '');
 			trace = {
-				requestId: request.headers.get(this.#header) ?? crypto.randomUUID(),
+				requestId: request.headers.get(this.#header) ?? randomUuid(),
 				traceId: given?.[2] ?? hex(16),
 				flags: given?.[4] ?? '01',
 				continued: !!given,

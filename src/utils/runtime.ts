@@ -30,3 +30,11 @@ export const parseRetryAfter = (value: string | null | undefined, now: number): 
 	const date = httpDate(text);
 	return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 };
+
+/**
+ * A random UUID (version 4): `crypto.randomUUID()`, which a page over plain http (an insecure context)
+ * lacks, as it lacks `crypto.subtle`; there one made of `crypto.getRandomValues`, which every runtime has.
+ */
+export const randomUuid = (): string =>
+	// Each 0, 1 and 8 of the template a random hex digit (8: 8 to b, the variant), the 4 the version.
+	crypto.randomUUID?.() ?? '10000000-1000-4000-8000-100000000000'.replace(/[018]/g, (digit) => (+digit ^ (crypto.getRandomValues(new Uint8Array(1))[0]! & (15 >> (+digit / 4)))).toString(16));

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { auth } from '../../src/entries/auth.js';
+import { trace } from '../../src/entries/trace.js';
 import { harnessEachTest, type Harness } from './outbox-helpers.js';
 
 /**
@@ -49,6 +50,60 @@ describe('a Web Lock manager that refuses (an opaque origin): the documented fal
 			} }) });
 			const answer = await client.get('auth?id=locks-auth').then((response) => response.status, (error: unknown) => error);
 			expect(answer).toBe(200);
+		});
+	});
+});
+
+/** Run `task` as on a page over plain http (an insecure context): `crypto.randomUUID` is missing there, `getRandomValues` is not. */
+const withoutRandomUuid = async <T>(task: () => Promise<T>): Promise<T> => {
+	Object.defineProperty(crypto, 'randomUUID', { value: undefined, configurable: true });
+	try {
+		return await task();
+	} finally {
+		delete (crypto as { randomUUID?: unknown }).randomUUID;
+	}
+};
+
+const uuid = /^[\da-f]{8}-[\da-f]{4}-4[\da-f]{3}-[89ab][\da-f]{3}-[\da-f]{12}$/;
+
+describe('a page over plain http (no crypto.randomUUID, as no crypto.subtle): ids made from getRandomValues', () => {
+	let h: Harness;
+	harnessEachTest((harness) => {
+		h = harness;
+	});
+
+	it('a call with idempotencyKey: true is sent with a fresh key (was: a synchronous TypeError from the client method)', async () => {
+		await withoutRandomUuid(async () => {
+			expect(typeof crypto.randomUUID).toBe('undefined');
+			const client = h.make();
+			let answer: unknown;
+			try {
+				answer = await client.post('echo?id=plain-key', { json: {}, idempotencyKey: true }).json<{ headers: Record<string, string> }>();
+			} catch (error) {
+				answer = error;
+			}
+
+			expect((answer as { headers: Record<string, string> }).headers?.['idempotency-key']).toMatch(uuid);
+		});
+	});
+
+	it('a write the outbox queues gets an entry id and an Idempotency-Key, and is delivered', async () => {
+		await withoutRandomUuid(async () => {
+			const client = h.make();
+			const queued = await client.post('mutate?id=plain-queued&fail=503&times=1', { json: { n: 1 } }).catch((error: unknown) => error);
+			expect(queued).toMatchObject({ code: 'QUEUED' });
+			const [entry] = await client.outbox.list();
+			expect(entry?.id).toMatch(uuid);
+			expect(entry?.idempotencyKey).toMatch(uuid);
+			expect(await client.outbox.flush()).toEqual({ sent: 1, failed: 0, dead: 0, remaining: 0 });
+		});
+	});
+
+	it('trace() gives each call a request id', async () => {
+		await withoutRandomUuid(async () => {
+			const client = h.make({ trace: trace() });
+			const answer = await client.get('echo?id=plain-trace').json<{ headers: Record<string, string> }>().catch((error: unknown) => error);
+			expect((answer as { headers: Record<string, string> }).headers?.['x-request-id']).toMatch(uuid);
 		});
 	});
 });
