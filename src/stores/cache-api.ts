@@ -47,13 +47,15 @@ const encode = (value: unknown): Response => {
 
 /**
  * A stored value read back (distrusted): framed (`encode`), or JSON whose binary data is
- * base64-tagged (`$bytes`: as values were stored before). A `$bin` that does not lie within the
+ * base64-tagged (`$bytes`: as values were stored before; in a framed value, a key of the app's: a header
+ * named `$bytes`). A `$bin` that does not lie within the
  * stored bytes reads as `null` (an outbox record then fails its checks: a dead letter, never a
  * crash); a JSON length that does not rejects, as JSON that does not parse does.
  */
 const decode = async (response: Response): Promise<unknown> => {
 	const all = new Uint8Array(await response.arrayBuffer());
-	const length = response.headers.get('content-type') === framed ? Number(response.headers.get(jsonBytes)) : all.byteLength;
+	const isFramed = response.headers.get('content-type') === framed;
+	const length = isFramed ? Number(response.headers.get(jsonBytes)) : all.byteLength;
 	if (!(Number.isInteger(length) && length >= 0 && length <= all.byteLength)) {
 		throw new TypeError('A stored value whose JSON length is not within its bytes');
 	}
@@ -62,7 +64,8 @@ const decode = async (response: Response): Promise<unknown> => {
 	return JSON.parse(new TextDecoder().decode(all.subarray(0, length)), (_key, value: unknown) => {
 		const tagged = value as { $bytes?: unknown; $bin?: [number, number]; $view?: boolean } | null;
 		const [offset, size] = tagged?.$bin ?? [];
-		const bytes = typeof tagged?.$bytes === 'string' ? fromBase64(tagged.$bytes)
+		// `$bytes` only in a value stored before the framed form: a framed value's objects are the app's.
+		const bytes = typeof tagged?.$bytes === 'string' && !isFramed ? fromBase64(tagged.$bytes)
 			: !Array.isArray(tagged?.$bin) ? undefined
 				: Number.isInteger(offset) && Number.isInteger(size) && offset! >= 0 && size! >= 0 && offset! + size! <= data.byteLength ? data.slice(offset, offset! + size!) : null;
 		return bytes === undefined ? value : bytes && (tagged!.$view ? bytes : bytes.buffer);
