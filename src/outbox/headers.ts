@@ -2,10 +2,19 @@ import type { PolicyContext } from '../core/policy.js';
 import { sensitiveOf } from '../core/sensitive-of.js';
 import type { ResolvedOutboxOptions } from './options.js';
 import { preconditionNames, type OutboxRecord } from './record.js';
+import { secretUrl } from './target.js';
 
 /** Whether a header (a lower-case name) is one the outbox never stores: the client's or the outbox's `sensitiveHeaders`. */
 export const isSensitive = ({ context, options }: { context: PolicyContext; options: ResolvedOutboxOptions }, name: string): boolean =>
 	options.sensitiveHeaders.has(name) || sensitiveOf(context).headers.has(name);
+
+/**
+ * Whether a readable record holds what the outbox never stores (API.md "Sensitive data"): a header
+ * of the client's or the outbox's `sensitiveHeaders`, or a sensitive query value in its URL. Such a
+ * record was not its own (`isRecord` refuses the credential headers alike): it is never sent, nor listed (`Queue.forEach`).
+ */
+export const secretIn = (queue: { context: PolicyContext; options: ResolvedOutboxOptions }, { url, headers }: OutboxRecord): boolean =>
+	secretUrl(queue.context, url) || Object.keys(headers).some((name) => isSensitive(queue, name.toLowerCase()));
 
 /**
  * The headers an entry keeps, and its preconditions (`If-Match`, `If-Unmodified-Since`,

@@ -4,8 +4,7 @@ import { storageError } from '../core/part-store.js';
 import { lastErrorOf, outcomeOf } from './outcome.js';
 import type { Queue, Permit } from './queue.js';
 import { isRecord, leased, toEntry, type OutboxRecord, type RecordKey } from './record.js';
-import { secretUrl } from './target.js';
-import { isSensitive } from './headers.js';
+import { secretIn } from './headers.js';
 import { migrated, rebased } from './rewrite.js';
 import { isValues, substitute, valuesKey } from './refs.js';
 import { within } from '../utils/within.js';
@@ -20,14 +19,6 @@ export interface FlushResult {
 
 /** How long `onConflict` may take, in ms: longer counts as `'dead'`. */
 const conflictMs = 10_000;
-
-/**
- * Whether a readable record holds what the outbox never stores (API.md "Sensitive data"): a header
- * of the client's or the outbox's `sensitiveHeaders`, or a sensitive query value in its URL. Such a
- * record was not its own (`isRecord` refuses the credential headers alike): it is never sent.
- */
-const secretIn = (queue: Queue, { url, headers }: OutboxRecord): boolean =>
-	secretUrl(queue.context, url) || Object.keys(headers).some((name) => isSensitive(queue, name.toLowerCase()));
 
 /**
  * A conflict (API.md "Conflicts"), of a replay or of the first attempt of a write told "queued" at its

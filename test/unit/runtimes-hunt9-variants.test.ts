@@ -107,3 +107,22 @@ describe('a page over plain http (no crypto.randomUUID, as no crypto.subtle): id
 		});
 	});
 });
+
+describe('an outbox record from an older version holding a header the client now marks sensitive', () => {
+	let h: Harness;
+	harnessEachTest((harness) => {
+		h = harness;
+	});
+
+	it('is not listed with it: list() and deadLetters() never show a sensitive header (OutboxEntry.headers), as a replay never sends one', async () => {
+		// The older version did not list `x-api-key` in sensitiveHeaders: its writes stored it.
+		const older = h.make();
+		await older.post('mutate?id=old-dead&fail=503,400', { json: {}, headers: { 'x-api-key': 'k-secret' } }).catch(() => undefined);
+		await older.post('mutate?id=old-pending&fail=503', { json: {}, headers: { 'x-api-key': 'k-secret' } }).catch(() => undefined);
+		expect(await older.outbox.flush()).toMatchObject({ dead: 1, remaining: 1 });
+		older.close();
+		const newer = h.make({ sensitiveHeaders: ['x-api-key'] });
+		const shown = [...await newer.outbox.list(), ...await newer.outbox.deadLetters()];
+		expect(shown.filter(({ headers }) => 'x-api-key' in headers).map(({ url }) => url)).toEqual([]);
+	});
+});
