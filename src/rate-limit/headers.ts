@@ -6,14 +6,9 @@ export interface ServerQuota {
 	resetMs: number;
 }
 
-const number = (text: string | undefined): number | undefined => {
-	if (text === undefined || !/^\d+(?:\.\d+)?$/.test(text.trim())) {
-		return undefined;
-	}
-
-	const value = Number(text);
-	return Number.isFinite(value) ? value : undefined;
-};
+/** A non-negative number as a field writes it, else undefined; one too long for a double is `Infinity` (a reset the caller bounds, as a long one). */
+const number = (text: string | undefined): number | undefined =>
+	text !== undefined && /^\d+(?:\.\d+)?$/.test(text.trim()) ? Number(text) : undefined;
 
 /** How restrictive a quota is, lower is more: a spent one before one with requests left, the later reset of two spent ones, else the fewer left. */
 const rank = ({ remaining, resetMs }: ServerQuota): number => remaining < 1 ? -resetMs : remaining;

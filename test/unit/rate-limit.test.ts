@@ -166,6 +166,18 @@ describe('rate limit: in the client', () => {
 		expect(await api.get('https://api.test/c').text()).toBe('ok');
 	});
 
+	it('a reset too long for a number (400 digits, in any form) holds the scope for maxResetMs, as a 20-digit one does; never ignored (defect hunt, ninth round, as Retry-After\'s)', async () => {
+		const long = '9'.repeat(400);
+		for (const said of [{ 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': long }, { ratelimit: `limit=10, remaining=0, reset=${long}` }, { ratelimit: `"default";r=0;t=${long}` }]) {
+			const { api, say } = setup(rateLimit({ maxResetMs: 10_000 }));
+			say(said);
+			await api.get('https://api.test/a').text();
+			say({});
+			const next = await api.get('https://api.test/b').text().catch((error: unknown) => error);
+			expect((next as RateLimitedError).retryAfterMs, JSON.stringify(said).slice(0, 60)).toBe(10_000);
+		}
+	});
+
 	it('a server that lists an exhausted "burst" policy before a "daily" one gets no request until the burst resets', async () => {
 		const { api, clock, sent, say } = setup(rateLimit(), 100);
 		say({ ratelimit: '"burst";r=0;t=2, "daily";r=500;t=86400', 'ratelimit-policy': '"burst";q=10;w=2, "daily";q=1000;w=86400' });
