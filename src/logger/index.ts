@@ -75,7 +75,7 @@ const ranks = { info: 0, warn: 1, error: 2 } as const;
 export const logger = (sink: Logger, options?: LoggerOptions): Policy<'logger'> => {
 	check(isObject(sink) && ['info', 'warn', 'error'].every((level) => typeof (sink as unknown as Record<string, unknown>)[level] === 'function'), 'logger', sink, 'an object with info, warn and error functions (console works)');
 	const { level: lowest = 'info' } = optionsOf(options, 'logger');
-	check(lowest in ranks, 'logger.level', lowest, "'info', 'warn' or 'error'");
+	check(Object.hasOwn(ranks, lowest), 'logger.level', lowest, "'info', 'warn' or 'error'");
 	return { slot: 'logger', at: loggerAt, create: (context) => createLogging(context, sink, ranks[lowest]) };
 };
 
