@@ -4,6 +4,7 @@ import { attemptScope } from '../core/scope.js';
 import type { Layer } from '../core/types.js';
 import { check, optionsOf, isPositiveFinite, isPositiveTimerMs, offOnly, positiveTimerMs } from '../utils/validate.js';
 import { RateLimitedError } from '../errors/RateLimitedError.js';
+import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import { Buckets } from './buckets.js';
 import type { RateLimitWaitEvent } from './events.js';
 import type { CallOptions, CoreClientOptions } from '../core/options.js';
@@ -115,15 +116,23 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 
 		const mine = Math.max(due, at) + interval;
 		bucket.due = mine;
-		if (at < leftUntil) {
-			bucket.left--; // One of the server's requests left is this one's (not given back: never more than it said).
+		// One of the server's requests left is this one's (given back only when it never went: never more than it said).
+		let took = at < leftUntil;
+		if (took) {
+			bucket.left--;
 		}
 
-		/** A call that leaves before it goes gives its token back, unless a later call reserved after it. */
+		/** A call that leaves before it goes gives its token back, unless a later call reserved after it, and the server's request left it took (once). */
 		const giveBack = (): void => {
 			if (bucket.due === mine) {
 				bucket.due = due;
 			}
+
+			if (took && bucket.leftUntil === leftUntil) {
+				bucket.left++;
+			}
+
+			took = false;
 		};
 
 		let sent: Promise<Response>;
@@ -154,6 +163,13 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 		return sent.then((response) => {
 			buckets.learn(scope, response);
 			return response;
+		}, (error: unknown) => {
+			// Refused below without I/O (an open breaker, an app's policy: steadfetch's own errors): it never went, what it took is given back.
+			if (isSteadfetchError(error)) {
+				giveBack();
+			}
+
+			throw error;
 		});
 	};
 
@@ -208,6 +224,7 @@ const sleep = async (ms: number, ...signals: AbortSignal[]): Promise<void> => ne
  * isolate with one budget per scope (state, never a promise: each waiter has its own timer in its
  * own request); a waiting call whose request ends before its token is due never sends, and its token
  * is spent (nothing of an ended request runs to give it back), so it costs at most that one token.
+ * An attempt refused below without I/O (an open breaker's `CIRCUIT_OPEN`, a policy's own error) gives its token back, as a hedge not sent does, and the server's request left it took.
  * The client's `close()` refuses every waiting call at once (`CLIENT_CLOSED`, as a call made after it): none is sent after it.
  * Bad options throw a `RangeError` naming the option and the value.
  *

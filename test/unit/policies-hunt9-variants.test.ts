@@ -2,6 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { createClient } from '../../src/entries/core.js';
 import { logger, type LogRecord } from '../../src/entries/logger.js';
+import { breaker } from '../../src/entries/breaker.js';
+import { rateLimit } from '../../src/entries/rate-limit.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 
 describe('logger() options', () => {
 	it('a level that is a name of Object.prototype (toString, constructor, __proto__) is a RangeError at the factory, never read as "write everything"', () => {
@@ -16,6 +19,44 @@ describe('logger() options', () => {
 		const api = createClient({ retry: 0, logger: logger(sink, { level: 'error' }), fetch: async () => new Response('ok') });
 		expect(await api.get('https://api.test/a').text()).toBe('ok');
 		expect(records).toEqual([]);
+		api.close();
+	});
+});
+
+describe('rateLimit() and a refusal below it without I/O', () => {
+	it('calls an open breaker refused (no request sent) spend no token: once it is reset, the next call goes at once, no wait, no RateLimitedError', async () => {
+		const clock = new ManualClock(1_700_000_000_000);
+		const sent: string[] = [];
+		const api = createClient({ clock, retry: 0, breaker: breaker(), rateLimit: rateLimit({ perSecond: 0.001, burst: 1 }), fetch: async (input) => {
+			sent.push(new Request(input).url);
+			return new Response('ok');
+		} });
+		const waits: unknown[] = [];
+		api.on('ratelimit:wait', (event) => waits.push(event));
+		await api.breaker.isolate('https://api.test');
+		for (const path of ['a', 'b', 'c']) {
+			await expect(api.get(`https://api.test/${path}`)).rejects.toMatchObject({ code: 'CIRCUIT_OPEN' });
+		}
+
+		await api.breaker.reset('https://api.test');
+		const outcome = await api.get('https://api.test/d').text().catch((error: unknown) => (error as { code?: string }).code);
+		expect([outcome, sent, waits.length]).toEqual(['ok', ['https://api.test/d'], 0]);
+		api.close();
+	});
+
+	it('nor one of the requests the server said are left: one refused by an open breaker leaves it for the next call', async () => {
+		const clock = new ManualClock(1_700_000_000_000);
+		const sent: string[] = [];
+		const api = createClient({ clock, retry: 0, breaker: breaker(), rateLimit: rateLimit(), fetch: async (input) => {
+			sent.push(new URL(new Request(input).url).pathname);
+			return new Response('ok', { headers: { 'x-ratelimit-remaining': '1', 'x-ratelimit-reset': '60' } });
+		} });
+		expect(await api.get('https://api.test/first').text()).toBe('ok');
+		await api.breaker.isolate('https://api.test');
+		await expect(api.get('https://api.test/refused')).rejects.toMatchObject({ code: 'CIRCUIT_OPEN' });
+		await api.breaker.reset('https://api.test');
+		const outcome = await api.get('https://api.test/last').text().catch((error: unknown) => (error as { code?: string }).code);
+		expect([outcome, sent]).toEqual(['ok', ['/first', '/last']]);
 		api.close();
 	});
 });
