@@ -74,7 +74,8 @@ export interface AdaptiveThrottleOptions {
  * refused ones included), when it ends; `accepts` the attempts answered with a status `classify()`
  * does not call transient (a 404 is an accept; a 503, a 429, a network failure or a timeout is not).
  * The caller's abort and a hedge that lost count as neither, and so, on purpose, does a refusal of
- * a policy below it (an open breaker, a full bulkhead, a rate limit: the origin said nothing). A
+ * a policy below it (an open breaker, a full bulkhead, a rate limit: the origin said nothing), and an
+ * error of the app's own (`classify()`: `UNKNOWN`, a failing `fetch` wrapper of its own). A
  * refused attempt rejects with `ThrottledError` (never retried), fires `throttle:rejected`, and a
  * read with a stored copy is answered stale (`detail=throttled`). The counts are shared by the tabs
  * of the client's `name` (BroadcastChannel, at most a message per scope a second) and, with

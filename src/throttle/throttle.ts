@@ -3,7 +3,7 @@ import type { PolicyContext, PolicyParts } from '../core/policy.js';
 import { untilClosed } from '../core/closing.js';
 import { attemptScope } from '../core/scope.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
-import { classifyStatus } from '../errors/classify.js';
+import { classify, classifyStatus } from '../errors/classify.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import { ThrottledError } from '../errors/ThrottledError.js';
 import { isSuperseded } from '../utils/superseded.js';
@@ -23,8 +23,9 @@ export interface ThrottleSettings {
  * The adaptive throttle (see `adaptiveThrottle`): a per-attempt layer above the bulkhead, the rate
  * limiter and the breaker. An attempt is counted when it ends: a refused one at once; one that was
  * sent as a request, and an accept when its answer is not a transient failure (`classifyStatus`);
- * the caller's abort, a superseded attempt (a hedge that lost) and a refusal of steadfetch's own
- * below it (a full bulkhead, a rate limit, an open breaker: no answer from the origin) as nothing.
+ * the caller's abort, a superseded attempt (a hedge that lost), a refusal of steadfetch's own
+ * below it (a full bulkhead, a rate limit, an open breaker: no answer from the origin) and an error
+ * `classify()` does not call transient (the app's own, `UNKNOWN`) as nothing.
  * The counts and their sharing are `Counts`' (src/throttle/counts.ts).
  */
 export const createThrottle = (context: PolicyContext, { k, windowMs, minRequests, maxRejectRatio, shared }: ThrottleSettings): PolicyParts => {
@@ -51,7 +52,8 @@ export const createThrottle = (context: PolicyContext, { k, windowMs, minRequest
 			counts.count(scope, !classifyStatus(response.status)?.transient);
 			return response;
 		}, (error: unknown) => {
-			if (!(init?.steadfetch?.signal?.aborted && request.signal.aborted) && !isSuperseded(error) && !isSuperseded(request.signal.reason) && !isSteadfetchError(error)) {
+			// A failure classify() calls transient (network, timeout) counts; the app's own error (UNKNOWN) says nothing of the origin.
+			if (!(init?.steadfetch?.signal?.aborted && request.signal.aborted) && !isSuperseded(request.signal.reason) && !isSteadfetchError(error) && classify(error).transient) {
 				counts.count(scope, false);
 			}
 

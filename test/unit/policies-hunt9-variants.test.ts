@@ -4,6 +4,7 @@ import { createClient } from '../../src/entries/core.js';
 import { logger, type LogRecord } from '../../src/entries/logger.js';
 import { breaker } from '../../src/entries/breaker.js';
 import { rateLimit } from '../../src/entries/rate-limit.js';
+import { adaptiveThrottle } from '../../src/entries/throttle.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 
 describe('logger() options', () => {
@@ -57,6 +58,28 @@ describe('rateLimit() and a refusal below it without I/O', () => {
 		await api.breaker.reset('https://api.test');
 		const outcome = await api.get('https://api.test/last').text().catch((error: unknown) => (error as { code?: string }).code);
 		expect([outcome, sent]).toEqual(['ok', ['/first', '/last']]);
+		api.close();
+	});
+});
+
+describe('adaptiveThrottle(): one vocabulary of failure', () => {
+	it('an error of the app\'s own fetch (classify(): UNKNOWN, says nothing about the origin) is counted as neither a request nor an accept: it never gets the origin throttled', async () => {
+		const clock = new ManualClock(1_700_000_000_000);
+		let broken = true;
+		const api = createClient({ clock, random: () => 0, retry: 0, adaptiveThrottle: adaptiveThrottle({ minRequests: 5 }), fetch: async () => {
+			if (broken) {
+				throw new Error('the app\'s fetch wrapper failed');
+			}
+
+			return new Response('ok');
+		} });
+		for (let index = 0; index < 10; index++) {
+			await expect(api.get('https://api.test/a')).rejects.toThrow('the app\'s fetch wrapper failed');
+		}
+
+		broken = false;
+		const outcome = await api.get('https://api.test/a').text().catch((error: unknown) => (error as { code?: string }).code);
+		expect([outcome, (api.stats()['https://api.test'] as { throttle?: { requests: number } }).throttle?.requests]).toEqual(['ok', 1]);
 		api.close();
 	});
 });
