@@ -148,8 +148,9 @@ export class Auth implements PolicyParts {
 				request.headers.set('authorization', `${this.#settings.scheme} ${value}`);
 			}
 		} catch (error) {
-			// Not a network failure (a TypeError from the app's own code would read as one): no retry.
-			throw new AuthError('auth.token() failed', call?.scope ?? '', { cause: error });
+			// Not a network failure (a TypeError from the app's own code would read as one): no retry. A token
+			// fetch refused in the header is not shown: the platform's error names it.
+			throw new AuthError('auth.token() failed', call?.scope ?? '', { cause: typeof value === 'string' ? new TypeError('auth.token() gave a header value fetch refuses') : error });
 		}
 
 		if (call) {

@@ -1,6 +1,6 @@
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import type { Placed } from './slots.js';
-import { canParse, check, checkRules, describe, isNonNegativeInteger, isObject, isPositiveTimerMs, isTimerMs, isToken, timerMs, type Rule, positiveTimerMs } from '../utils/validate.js';
+import { canParse, check, checkRules, describe, hideUserinfo, isNonNegativeInteger, isObject, isPositiveTimerMs, isTimerMs, isToken, timerMs, type Rule, positiveTimerMs } from '../utils/validate.js';
 
 const is = (type: string): Rule => [(value) => typeof value === type, `a ${type}`];
 const list = (type: string): Rule => [(value) => Array.isArray(value) && value.every((item) => typeof item === type), `an array of ${type}s`];
@@ -147,7 +147,8 @@ export const checkClientOptions = (options: Record<string, unknown>): void => {
 				new Request('http://localhost/', { [name]: options[name] });
 			}
 		} catch (error) {
-			throw new TypeError(`\`${name}\` is refused by fetch: ${(error as Error).message}`, { cause: error });
+			// Without a header value the platform's message names (a credential, maybe): no cause, which names it too.
+			throw new TypeError(`\`${name}\` is refused by fetch: ${hideUserinfo((error as Error).message)}`);
 		}
 	}
 };

@@ -1,0 +1,65 @@
+/**
+ * Secrets kept out of what is shown, in the variants earlier rounds did not cover (defect hunt,
+ * ninth round, area G: auth, identity and secrets).
+ */
+import { describe, expect, it } from 'vitest';
+import { AuthError, InvalidRequestError, createClient } from '../../src/entries/index.js';
+import { auth } from '../../src/entries/auth.js';
+
+/** Every message and cause (and their causes) an error shows, as one text. */
+const shown = (error: unknown, seen = new Set<unknown>()): string => {
+	if (!(error instanceof Error) || seen.has(error)) {
+		return String(error);
+	}
+
+	seen.add(error);
+	return `${String(error)} ${error.stack ?? ''} ${shown(error.cause, seen)}`;
+};
+
+const fetchNever = async (): Promise<Response> => {
+	throw new Error('no request may go out');
+};
+
+describe('a header value fetch refuses (a line break, a NUL) is never named by an error: it may be a credential', () => {
+	it('a call\'s Authorization, Cookie or sensitiveHeaders header: an InvalidRequestError that names no value, neither in its message nor in its cause', async () => {
+		const api = createClient({ prefix: 'https://api.example.com/', fetch: fetchNever, retry: 0, sensitiveHeaders: ['x-api-key'] });
+		for (const [index, headers] of [
+			{ Authorization: 'Bearer part\nSECRET-1' },
+			{ cookie: 'sid=a\u0000SECRET-2' },
+			{ 'X-Api-Key': 'SECRET-3\u0000' },
+			new Headers([['x-other', 'ok']]),
+		].entries()) {
+			const error = await api.get('x', { headers: index === 3 ? [['Authorization', 'Bearer x\nSECRET-4']] as [string, string][] : headers as Record<string, string> }).catch((error_: unknown) => error_);
+			expect(error).toBeInstanceOf(InvalidRequestError);
+			expect(shown(error)).toMatch(/invalid header value/);
+			expect(shown(error)).not.toMatch(/SECRET/);
+		}
+
+		api.close();
+	});
+
+	it('the client\'s headers given to createClient: the TypeError names the option, not the value', () => {
+		let error: unknown;
+		try {
+			createClient({ prefix: 'https://api.example.com/', headers: { Authorization: 'Bearer part\nSECRET-5' } });
+		} catch (error_) {
+			error = error_;
+		}
+
+		expect(error).toBeInstanceOf(TypeError);
+		expect(shown(error)).toMatch(/`headers` is refused by fetch/);
+		expect(shown(error)).not.toMatch(/SECRET/);
+	});
+
+	it('auth.token() giving a token fetch refuses in a header: an AuthError whose cause does not name the token; nothing sent', async () => {
+		const api = createClient({
+			prefix: 'https://api.example.com/', fetch: fetchNever, retry: 0,
+			auth: auth({ token: () => 'part\nSECRET-6', refresh: async () => undefined }),
+		});
+		const error = await api.get('x').catch((error_: unknown) => error_);
+		expect(error).toBeInstanceOf(AuthError);
+		expect(shown(error)).toMatch(/auth\.token\(\)/);
+		expect(shown(error)).not.toMatch(/SECRET/);
+		api.close();
+	});
+});
