@@ -11,6 +11,7 @@ import type { Reach } from './reachability.js';
 import { followOnline } from '../utils/online.js';
 import { callUrl, resolveUrl, scopeFor } from './scope.js';
 import { redact } from '../utils/sensitive.js';
+import { hideUserinfo } from '../utils/validate.js';
 import { clientName, worldsOf } from './world.js';
 import type { Stats } from './stats.js';
 
@@ -105,8 +106,20 @@ export const addMembers = (client: AnyClient, { context, params, stats, placed, 
 	client.close = close;
 	Object.defineProperties(client, {
 		// Not enumerable, no public name: the URL a call of `input` goes to (queryOptionsFor's `meta.steadfetchUrl`), with the call's own `prefix`/`baseUrl` when it gives them;
-		// its sensitive query values removed, as every URL the client shows (an app's persister stores a query's meta).
-		[resolveUrl]: { value: (input: string | URL, call?: { prefix?: unknown; baseUrl?: unknown }) => redact(callUrl(input, { ...context.options, ...call }), params) },
+		// its sensitive query values removed, as every URL the client shows (an app's persister stores a query's meta). One that
+		// does not resolve (the call rejects) is the input as given, those values and a userinfo password removed alike.
+		[resolveUrl]: {
+			value: (input: string | URL, call?: { prefix?: unknown; baseUrl?: unknown }) => {
+				let url: string;
+				try {
+					url = callUrl(input, { ...context.options, ...call });
+				} catch {
+					url = hideUserinfo(String(input));
+				}
+
+				return redact(url, params);
+			},
+		},
 		// Not enumerable either: the name a service worker's answer says told a delivered write (src/core/world.ts `deliveredBy`).
 		[clientName]: { value: context.name },
 	});

@@ -12,9 +12,9 @@ type Resolver = (input: string | URL, call?: object) => string;
 /**
  * The absolute URL a call of `input` goes to, as `api` resolves it (`prefix`, `baseUrl`, the call's
  * own `options` first, its `searchParams` added as ky adds them; the client's own resolver, a member
- * no public name reaches, which also removes sensitive query values); the input as given (a string)
- * when `api` has none (a stand-in client) or no URL results (the call itself then rejects with
- * `InvalidRequestError`).
+ * no public name reaches, which also removes sensitive query values); when no URL results (the call
+ * itself then rejects with `InvalidRequestError`), the input as given with those values and a
+ * userinfo password removed; the input as given (a string) when `api` has no resolver (a stand-in client).
  */
 export const absoluteUrl = (api: object, given: string | URL, options?: { prefix?: unknown; baseUrl?: unknown; searchParams?: unknown }): string => {
 	const resolver = (api as { [resolveUrl]?: Resolver })[resolveUrl];

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { AuthError, InvalidRequestError, createClient } from '../../src/entries/index.js';
 import { auth } from '../../src/entries/auth.js';
+import { queryOptionsFor } from '../../src/entries/tanstack-query.js';
 
 /** Every message and cause (and their causes) an error shows, as one text. */
 const shown = (error: unknown, seen = new Set<unknown>()): string => {
@@ -60,6 +61,15 @@ describe('a header value fetch refuses (a line break, a NUL) is never named by a
 		expect(error).toBeInstanceOf(AuthError);
 		expect(shown(error)).toMatch(/auth\.token\(\)/);
 		expect(shown(error)).not.toMatch(/SECRET/);
+		api.close();
+	});
+});
+
+describe('TanStack query meta (queryOptionsFor\'s steadfetchUrl) of a URL that does not resolve', () => {
+	it('shows neither a sensitive query value (the defaults\', the client\'s sensitiveParams) nor a userinfo password', () => {
+		const api = createClient({ fetch: fetchNever, sensitiveParams: ['session'] });
+		const urls = ['https://api.example.com:8O80/x?token=SECRET-7&session=SECRET-8&page=2', 'https://u:SECRET-9@api.example.com/x', 'https://api.example.com:8O80/x#access_token=SECRET-10'].map((url) => queryOptionsFor(api, url).meta.steadfetchUrl);
+		expect(urls).toEqual(['https://api.example.com:8O80/x?token=&session=&page=2', 'https://u:@api.example.com/x', 'https://api.example.com:8O80/x#access_token=']);
 		api.close();
 	});
 });
