@@ -2,13 +2,14 @@ import type { CacheParts } from './members.js';
 import { checkRules, isPositiveTimerMs, positiveTimerMsOrFalse, type Rule } from '../utils/validate.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
 import { classify, classifyStatus } from '../errors/classify.js';
-import { partStore } from '../core/part-store.js';
+import { background, partStore } from '../core/part-store.js';
+import { droppedWork } from '../core/part-store-drop.js';
 import { sensitiveOf } from '../core/sensitive-of.js';
 import { basicAutoStore } from '../stores/auto.js';
 import { letGo, write } from './copy.js';
 import { isStale } from './is-stale.js';
 import { keys, pathOf, urlOf } from './keys.js';
-import { touchedBy } from './superseded.js';
+import { supersede, touchedBy } from './superseded.js';
 import { applies, layerOf } from './layer.js';
 import { clear, members, validatorOf } from './members.js';
 import { serve } from './serve.js';
@@ -156,18 +157,24 @@ export const createCache = (context: PolicyContext, options: ResolvedCacheOption
 			return { ms, start: ms === false ? 0 : context.clock.now() };
 		}),
 		written: new Map(),
+		writing: (context.stores.get('#writing') ?? context.stores.set('#writing', new Set()).get('#writing')) as Set<string>,
 	};
 	context.hooks.validatorOf = (url, identity) => validatorOf(cache, url, identity);
-	// Read your own writes: a copy stored before a write of its path was delivered (by any client of the name, in any tab:
-	// one without a stale cache drops nothing, and a drop takes a listing) never answers, even before it is dropped.
-	const { written } = cache;
-	context.on('write:delivered', ({ method, url, time }) => {
+	// Read your own writes: a copy stored before a write of its path was delivered (by any client of the name, in any tab)
+	// never answers, even before it is dropped (a drop takes a listing). After a reload too: a write no stale cache of this
+	// name and store here sends (a client's without one, another tab's, a worker's) has its copies dropped by each that hears it.
+	const { written, writing } = cache;
+	context.on('write:delivered', ({ scope, method, url, time }) => {
 		for (const path of touchedBy(method, url)) {
 			if (written.size > 999) {
 				written.delete(written.keys().next().value!); // The earliest noted: long dropped by then.
 			}
 
 			written.set(path, time);
+		}
+
+		if (!writing.has(method + pathOf(url)) && !droppedWork(undefined)) {
+			background(context, 'cache', undefined, () => supersede(cache, scope, method, url, true), url);
 		}
 	});
 	return {

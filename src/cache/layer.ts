@@ -2,6 +2,7 @@ import type { PolicyCall } from '../core/policy.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { isDelivery, safeMethods } from '../core/world.js';
 import { copyOf, letGo, write } from './copy.js';
+import { pathOf } from './keys.js';
 import { withCut } from './cut.js';
 import { arm } from './deadline.js';
 import { serve } from './serve.js';
@@ -45,7 +46,10 @@ export const layerOf = (cache: CacheState): Layer => (next) => (request, init) =
 	const call = init?.steadfetch;
 	// A write (any method that is not safe, as the core tells delivered writes: a PROPPATCH or a PURGE too).
 	if (call && !safeMethods.has(call.method)) {
-		return next(request, init).then((response) => {
+		// Sent by this cache: its delivery (`write:delivered`, told before the answer gets here) is dropped here, by no other.
+		const sent = call.method + pathOf(request.url);
+		cache.writing.add(sent);
+		return next(request, init).finally(() => cache.writing.delete(sent)).then((response) => {
 			// Delivered (not a service worker's "queued" 202: its copies answer while it is pending).
 			if (isDelivery(call.method, response)) {
 				// Read your own writes: the copies it makes unusable are noted at once, dropped behind the caller.

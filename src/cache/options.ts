@@ -18,7 +18,13 @@
  * purpose not for every failure `classify()` calls transient: a 408 or 429 (the origin waited for the
  * request, or asks the client to slow down), a full bulkhead or a rate limit (the client's own
  * refusals) are thrown as they are, and so is any 4xx. A successful POST, PUT, PATCH,
- * DELETE (or any other method that is not safe: a write) drops the stored copies of its URL. Per call, `staleCache: false` (or fetch's
+ * DELETE (or any other method that is not safe: a write) drops the stored copies of its URL (and of its collection or parent
+ * path: API.md "Read your own writes"). So does a write another client of the name delivers (an `extend({ staleCache: false })`ed
+ * one, another tab's, a service worker's): each client with a stale cache that hears it (`write:delivered`) drops those copies
+ * from the store (`cache:superseded`), so that none answers after a reload either. Not where no client of the name with a stale
+ * cache runs as it is delivered (a page with only clients without one), nor in Cloudflare Workers (what hears a delivery has no
+ * `waitUntil`): there the copies stay stored, unused by the clients that heard the write, until one of them meets them; a client
+ * of the name started later (a reload, another isolate) may serve them. Per call, `staleCache: false` (or fetch's
  * `cache: 'no-store'`: the call's, else the client's, else that of a `Request` given as input, as
  * ky makes the request) skips storing and serving. Storage faults never fail a request: they emit
  * `storage:error` and the copy is kept in memory until the store takes it.

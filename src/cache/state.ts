@@ -33,6 +33,11 @@ export interface CacheState extends ResolvedCacheOptions {
 	readonly readOf: (call: PolicyCall) => Read;
 	/** When a write touching each path (`pathOf`) was last delivered by any client of the name, here or in another tab: no older copy answers (serve.ts). */
 	readonly written: Map<string, number>;
+	/**
+	 * The writes (method and `pathOf` their URL) the stale caches of this name and store (`context.stores`) are sending:
+	 * the one delivered drops its copies (the layer), no other cache that hears it does.
+	 */
+	readonly writing: Set<string>;
 }
 
 /** A copy taken as its response arrived (a clone), and what its record and the view need (its plan's `timing` and `copied`). */

@@ -217,3 +217,62 @@ describe('read your own writes', () => {
 		expect((response as Response).headers.get('cache-status')).toMatch(/detail=network/);
 	});
 });
+
+// Defect hunt, ninth round, second pass: a write a client of the name without a stale cache delivered left the
+// copies stored before it in the store: only a later read in a client that heard it dropped them, so after a
+// reload (a fresh client of the name on the same store) the outdated copy answered.
+describe('read your own writes after a reload: a write delivered by a client of the name without a stale cache', () => {
+	it('an extend({ staleCache: false })ed client delivers it: its copies go from the store (cache:superseded), a fresh client of the name never serves them', async () => {
+		const reader = kit.make({ name: 'ryw-r' });
+		const writer = reader.extend({ staleCache: false });
+		await warm(reader, ['ryw/r/todos/1', 'ryw/r/todos', 'ryw/r/other']);
+		const superseded = collect(reader, 'cache:superseded');
+		kit.clock.advance(1);
+		expect((await writer.put('ryw/r/todos/1', { json: { done: true } })).status).toBe(200);
+		// Before: the store kept all three keys (nobody dropped them; no read in the reader came).
+		await vi.waitFor(async () => expect((await kit.store.keys()).filter((key) => key.includes('/ryw/r/'))).toHaveLength(1));
+		await vi.waitFor(() => expect(superseded.map(({ url }) => url.slice(kit.url.length)).sort()).toEqual(['/ryw/r/todos', '/ryw/r/todos/1']));
+		expect(superseded[0]).toMatchObject({ method: 'GET', by: { method: 'PUT', url: `${kit.url}/ryw/r/todos/1` } });
+		reader.close();
+		writer.close();
+		const reloaded = kit.make({ name: 'ryw-r' });
+		// Before: true (served stale: the copy stored before the write).
+		expect(await kit.servedStale(reloaded, 'ryw/r/todos/1')).toBe(false);
+		expect(await kit.servedStale(reloaded, 'ryw/r/todos')).toBe(false);
+		expect(await kit.servedStale(reloaded, 'ryw/r/other')).toBe(true);
+	});
+
+	it('a client of the name made apart (another tab\'s, a worker\'s outbox-only client) delivers it by a replay: the same', async () => {
+		const reader = kit.make({ name: 'ryw-t' });
+		const writer = kit.make({ name: 'ryw-t', staleCache: false, outbox: outbox() });
+		await warm(reader, ['ryw/t/todos/4']);
+		kit.clock.advance(1);
+		kit.mode = 'refuse';
+		await expect(writer.patch('ryw/t/todos/4', { json: { done: true } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		kit.mode = 'up';
+		const { outbox: queued } = writer as unknown as { outbox: { flush(): Promise<{ sent: number }> } };
+		expect(await queued.flush()).toMatchObject({ sent: 1 });
+		// Before: the key stayed.
+		await vi.waitFor(async () => expect(await kit.store.keys()).toEqual([]));
+		reader.close();
+		expect(await kit.servedStale(kit.make({ name: 'ryw-t' }), 'ryw/t/todos/4')).toBe(false);
+	});
+
+	it('a write of a client with a stale cache is dropped once: its siblings of the name and store do not list the store again', async () => {
+		let listings = 0;
+		const counted = { ...kit.store, keys: async () => {
+			listings++;
+			return kit.store.keys();
+		} };
+		const writer = kit.make({ name: 'ryw-o', store: () => counted });
+		const sibling = writer.extend({ headers: { 'x-sibling': '1' } });
+		await warm(writer, ['ryw/o/todos/5']);
+		await warm(sibling, ['ryw/o/todos/6']);
+		await quiet();
+		const before = listings;
+		await writer.delete('ryw/o/todos/5');
+		await vi.waitFor(async () => expect(await kit.store.keys()).toHaveLength(1));
+		await quiet();
+		expect(listings - before).toBe(1);
+	});
+});
