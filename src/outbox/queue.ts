@@ -61,6 +61,15 @@ export type Budget = <T>(work: Promise<T>, more?: number) => Promise<T | undefin
 /** `work` within `budget` when there is one, else as it is (bounded by its own deadline). */
 const spend = async <T>(budget: Budget | undefined, work: Promise<T>, more?: number): Promise<T | undefined> => budget ? budget(work, more) : work;
 
+/** Another client's queue of the name and store in this realm, held weakly (`Queue.#peers`). */
+type Peer = { deref(): Queue | undefined };
+
+/**
+ * `queue` held weakly where the runtime has `WeakRef` (as utils/held.ts holds the world's clients; not imported
+ * from there, as breaker/circuits.ts does not: the chunk that holds it would export one more name).
+ */
+const weakly = (queue: Queue): Peer => (typeof WeakRef === 'function' ? new WeakRef(queue) : { deref: () => queue });
+
 /** The prefix of every pending entry's key (`makeKey`). */
 const pendingPrefix = 'p|';
 
@@ -147,8 +156,11 @@ export class Queue {
 	readonly #lanes = new Map<string, number>();
 	/** The retention start of each pending entry of a newer version this client read: a pass leaves it unread until its retention can have ended. */
 	readonly newer = new Map<string, number>();
-	/** The call sequence (enqueue.ts) of each pending entry this client queued, by id: a call made before it is queued before it. */
-	readonly order = new Map<string, number>();
+	/**
+	 * The call sequence (enqueue.ts) of each pending entry this client, or another of the name and store in this
+	 * realm (`#peers`: the sequence is the module's), queued, by id: a call made before it is queued before it.
+	 */
+	readonly order: Map<string, number>;
 	/** The ids of each URL's pending entries this client wrote or read, and by id the set it is in: a coalescing write looks only at its URL's. */
 	readonly #ids = new Map<string, Set<string>>();
 	readonly #urls = new Map<string, Set<string>>();
@@ -184,6 +196,14 @@ export class Queue {
 	readonly budgets = new WeakMap<PolicyCall, Budget>();
 	/** Calls holding placeholders (the wrapper found them): queued behind their entries, never sent as they are. */
 	readonly dependents = new WeakMap<PolicyCall, { dependsOn: string[]; refs: Record<string, Ref> }>();
+	/**
+	 * The queues of this client's name and store in this realm (the clients `extend()` made of one another share
+	 * one outbox), held weakly (a client made per request and never closed is not kept alive): each tells the
+	 * others its writes and deletes of pending keys (`#note`), so what each knows is pending holds theirs at once
+	 * — `maxEntries` is checked as a write is stored, with no await before it, against the writes of them all.
+	 */
+	readonly #peers: Set<Peer>;
+	readonly #self = weakly(this);
 	/** When the layer may list the store again (`look`; injected clock). */
 	#lookAt = Number.NEGATIVE_INFINITY;
 	/** Until when `refresh` lists nothing after a failed listing (the index as it was is used); the drain's backoff ends it. */
@@ -195,6 +215,9 @@ export class Queue {
 		this.#parts = store;
 		const { stores } = context;
 		this.refs = (stores.get('#refs') ?? stores.set('#refs', new Refs()).get('#refs')) as Refs;
+		this.#peers = (stores.get('#queues') ?? stores.set('#queues', new Set()).get('#queues')) as Set<Peer>;
+		this.#peers.add(this.#self);
+		this.order = (stores.get('#order') ?? stores.set('#order', new Map()).get('#order')) as Map<string, number>;
 		Object.assign(this, {
 			context, options, store: {
 				set: async (key, value, budget) => {
@@ -329,9 +352,18 @@ export class Queue {
 		return span && notes !== this.#notes ? 'busy' : span;
 	}
 
-	/** A write (`set`, of `value`) or delete of `key` by this client: the index follows. */
-	#note(key: string, set: boolean, value?: unknown): void {
+	/** A write (`set`, of `value`) or delete of `key` by this client (or, `told`, by a peer's): the index follows, and the peers'. */
+	#note(key: string, set: boolean, value?: unknown, told?: boolean): void {
 		this.#notes++;
+		for (const peer of told ? [] : this.#peers) {
+			const queue = peer.deref();
+			if (!queue) {
+				this.#peers.delete(peer);
+			} else if (queue !== this) {
+				queue.#note(key, set, value, true);
+			}
+		}
+
 		const entry = parseKey(key);
 		if (!entry || entry.dead) {
 			return;
@@ -977,6 +1009,7 @@ export class Queue {
 	/** No permit sends or writes anything more; the pass under way here ends. */
 	close(): void {
 		this.#closed = true;
+		this.#peers.delete(this.#self);
 		this.#abort?.abort(new DOMException('The client was closed', 'AbortError'));
 	}
 
