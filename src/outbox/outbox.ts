@@ -1,7 +1,7 @@
 import type { OutboxParts } from './types.js';
 import type { WaitUntil } from '../core/options.js';
-import { storageError } from '../core/part-store.js';
 import type { PolicyContext } from '../core/policy.js';
+import type { Worlds } from '../core/world.js';
 import { classify } from '../errors/classify.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { listenBack } from '../utils/listen.js';
@@ -103,7 +103,12 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 		appliesTo: appliesTo(queue),
 		start() {
 			const document_ = (globalThis as { document?: Document }).document;
-			const counted = new PendingWrites(context.name, () => storageError(context, 'outbox', 'channel', new TypeError('Ignored a malformed outbox note from another tab')));
+			// One count for the clients of the name and store in this realm (`extend()`: one outbox), made by the first to
+			// start, closed with the last; a malformed note is told to every one of them still there (`Worlds.tell`: held weakly; their
+			// `Worlds`, made as the first was, read without importing world.ts's code, as part-store.ts does).
+			const { stores } = context;
+			const counted = (stores.get('#pending') ?? stores.set('#pending', new PendingWrites(context.name, () => (stores.get('#world') as Worlds).tell('storage:error', { part: 'outbox', operation: 'channel', error: new TypeError('Ignored a malformed outbox note from another tab') }))).get('#pending')) as PendingWrites;
+			counted.users++;
 			pending = counted;
 			const gone = ({ entryId }: { entryId: string }): void => counted.gone(entryId);
 			// Queued with the identity of its record (not whoever is signed in when it is stored).
@@ -111,7 +116,12 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 			// `online`, or the page visible again: every scope came back, every entry due (after `resumeJitterMs` at random), whatever its backoff.
 			const back = (): void => void drain.resume(true);
 			cleanups.push(
-				() => counted.close(),
+				() => {
+					if (!--counted.users) {
+						stores.delete('#pending');
+						counted.close();
+					}
+				},
 				// Gone once sent, dead, discarded or superseded. Not on `outbox:conflict`: a conflict ends as a
 				// dead letter, a discard (each told) or a rebased write, still pending.
 				...(['outbox:sent', 'outbox:dead', 'outbox:discarded', 'outbox:superseded'] as const).map((type) => context.on(type, gone)),

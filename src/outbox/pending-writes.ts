@@ -27,6 +27,8 @@ export class PendingWrites {
 	/** How many of `#lanes` name each lane: a stale answer's count is one lookup. */
 	readonly #counts = new Map<string, number>();
 	#channel: Channel | undefined;
+	/** The clients of the name and store in this realm counting with it (outbox.ts): the last one's `close()` closes it. */
+	users = 0;
 
 	/** `malformed`: told of a note from another tab that is not one (pending-tabs.ts). */
 	constructor(name: string, malformed: () => void) {
