@@ -41,12 +41,13 @@ export const isObject = (value: unknown): value is object => typeof value === 'o
 
 /**
  * `text` (an error's message) without the password of any URL's userinfo in it
- * (`https://user:@host/`, the user name kept to say which URL): fetch refuses such a URL, and the
+ * (`https://user:@host/`, the user name kept to say which URL; in every form the URL parser reads:
+ * `https:u:…@`, backslashes, any case, a space or a tab in it): fetch refuses such a URL, and the
  * error that says so gets logged (secrets stay out of what we write). Nor with a header value fetch
  * refused (Node's `Headers.append: "…" is an invalid header value.`): any header's may be a
  * credential (an `Authorization` with a line break), and its name is not said.
  */
-export const hideUserinfo = (text: string): string => text.replace(/(\/\/[^\s/?#@:]*:)[^\s/?#]*@/g, '$1@').replace(/".*"(?= is an invalid header value)/s, '"…"');
+export const hideUserinfo = (text: string): string => text.replace(/((?:[a-z][\w+.-]*:[/\\]*|[/\\]{2})[^\s/\\?#@:]*:)[^/\\?#]*@/gi, '$1@').replace(/".*"(?= is an invalid header value)/s, '"…"');
 
 /** A value as an error message shows it: a string quoted (without a URL's password), a number, boolean, null or undefined as itself, a list as its items (`["500"]`), else its type. */
 export const describe = (value: unknown): string =>
