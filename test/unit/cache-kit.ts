@@ -156,3 +156,26 @@ export const settle = async (): Promise<void> => {
 		await new Promise((resolve) => setTimeout(resolve, 5));
 	}
 };
+
+/**
+ * A fetch over the real one that records each request's path and `Authorization` (`sent`) and holds the
+ * request to `holdPath` until `open()` (a slot or a token held while something changes).
+ */
+export const holdingFetch = (holdPath: string): { fetch: typeof globalThis.fetch; sent: Array<[string, string | null]>; open: () => void } => {
+	const sent: Array<[string, string | null]> = [];
+	let open!: () => void;
+	const held = new Promise<void>((resolve) => {
+		open = resolve;
+	});
+	const fetch = (async (input: unknown, init?: RequestInit) => {
+		const request = input as Request;
+		const path = new URL(request.url).pathname;
+		sent.push([path, request.headers.get('authorization')]);
+		if (path === holdPath) {
+			await held;
+		}
+
+		return globalThis.fetch(request, init);
+	}) as typeof globalThis.fetch;
+	return { fetch, sent, open };
+};

@@ -8,7 +8,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { isStale } from '../../src/entries/index.js';
 import { auth } from '../../src/entries/auth.js';
 import { bulkhead } from '../../src/entries/bulkhead.js';
-import { collect, next, settle, useCacheKit } from './cache-kit.js';
+import { collect, next, settle, useCacheKit, holdingFetch } from './cache-kit.js';
 
 const kit = useCacheKit();
 
@@ -112,21 +112,7 @@ describe('the stale cache while a scope is offline', () => {
 
 	it('the identity changes while the offline read\'s background attempt waits for a bulkhead slot: it is not sent, alice\'s token never goes out after bob signed in', async () => {
 		let who = 'alice';
-		const sent: Array<[string, string | null]> = [];
-		let open!: () => void;
-		const held = new Promise<void>((resolve) => {
-			open = resolve;
-		});
-		const fetch = (async (input: unknown, init?: RequestInit) => {
-			const request = input as Request;
-			const path = new URL(request.url).pathname;
-			sent.push([path, request.headers.get('authorization')]);
-			if (path === '/offline/hold') {
-				await held;
-			}
-
-			return globalThis.fetch(request, init);
-		}) as typeof globalThis.fetch;
+		const { fetch, sent, open } = holdingFetch('/offline/hold');
 		// A private cache (the default in Node is shared: it keeps no copy of a request with a token).
 		const api = kit.make({ fetch, identity: () => who, staleCache: { shared: false }, bulkhead: bulkhead({ maxConcurrent: 1 }), auth: auth({ token: () => who, refresh: async () => undefined }) });
 		const stored = next(api, 'cache:stored');

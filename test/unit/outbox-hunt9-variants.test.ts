@@ -194,26 +194,34 @@ describe('a write holding a placeholder of a delivered entry while the store fai
 	});
 });
 
-describe('the kept value of a delivered entry while its dependent is still pending', () => {
-	it('a pass whose read of it fails (storage:error) keeps it: the dependent goes out with the value, never a \'parent\' dead letter', async () => {
-		let failNth = 0;
-		const store = spyStore(h.store, {
+/** The harness's store, failing the `failNth`-th read of a kept value (`v|` keys) from when it is set (a storage failure, not "nothing kept"). */
+const failingValueRead = (): { store: ReturnType<typeof spyStore>; failNth: number } => {
+	const values = {
+		failNth: 0,
+		store: spyStore(h.store, {
 			get: async (key, run) => {
-				if (failNth > 0 && key.startsWith('v|') && --failNth === 0) {
+				if (values.failNth > 0 && key.startsWith('v|') && --values.failNth === 0) {
 					throw new DOMException('The transaction was aborted', 'AbortError');
 				}
 
 				return run();
 			},
-		});
-		const api = h.make({ store: () => store });
+		}),
+	};
+	return values;
+};
+
+describe('the kept value of a delivered entry while its dependent is still pending', () => {
+	it('a pass whose read of it fails (storage:error) keeps it: the dependent goes out with the value, never a \'parent\' dead letter', async () => {
+		const values = failingValueRead();
+		const api = h.make({ store: () => values.store });
 		win.setOnline(false, false);
 		const parent = await api.post('mutate?id=p-kept', { json: { n: 1 } }).then(() => 'sent', (error: { entryId: string }) => error.entryId);
 		const child = await api.patch('mutate?id=d-kept&fail=503&times=2', { json: { of: api.outbox.ref(parent, '/key') } }).then(() => 'sent', (error: { entryId: string }) => error.entryId);
 		win.setOnline(true, false);
 		await api.outbox.flush(); // The parent delivered (its value kept), the dependent answered 503.
 		h.clock.advance(60_000);
-		failNth = 2; // This pass: the dependent's own read of the value answers, the pass's check of what it still keeps fails.
+		values.failNth = 2; // This pass: the dependent's own read of the value answers, the pass's check of what it still keeps fails.
 		await api.outbox.flush(); // 503 again.
 		h.clock.advance(120_000);
 		await api.outbox.flush();
@@ -225,28 +233,33 @@ describe('the kept value of a delivered entry while its dependent is still pendi
 
 describe('a write holding a placeholder of a delivered entry whose value the store fails to read as its attempt starts', () => {
 	it('is queued (OutboxQueuedError), never refused as bad input, and goes out with the value at the next pass', async () => {
-		let failNth = 0;
-		const store = spyStore(h.store, {
-			get: async (key, run) => {
-				if (failNth > 0 && key.startsWith('v|') && --failNth === 0) {
-					throw new DOMException('The transaction was aborted', 'AbortError');
-				}
-
-				return run();
-			},
-		});
-		const api = h.make({ store: () => store });
+		const values = failingValueRead();
+		const api = h.make({ store: () => values.store });
 		win.setOnline(false, false);
 		const parent = await api.post('mutate?id=made-2', { json: { n: 1 } }).then(() => 'sent', (error: { entryId: string }) => error.entryId);
 		const placeholder = api.outbox.ref(parent, '/key');
 		win.setOnline(true, false);
 		await api.outbox.flush();
-		failNth = 2; // The call's check of its placeholders reads the value; the read as its attempt starts fails.
+		values.failNth = 2; // The call's check of its placeholders reads the value; the read as its attempt starts fails.
 		const outcome = await api.patch('mutate?id=edit-2', { json: { of: placeholder } }).then(() => 'sent', (error: unknown) => error);
 		// Before: InvalidRequestError ('Not sent: …'), the write lost.
 		expect(outcome).toBeInstanceOf(OutboxQueuedError);
 		h.clock.advance(60_000);
 		await api.outbox.flush();
 		expect({ size: await api.outbox.size(), of: JSON.parse(h.sentOf('edit-2')[0]!.body).of }).toEqual({ size: 0, of: h.sentOf('made-2')[0]!.headers['idempotency-key'] });
+	});
+});
+
+/** A write's outcome by name: queued, refused full (with its reason), or what it was. */
+const nameOfOutcome = (outcome: unknown): string => outcome instanceof OutboxQueuedError ? 'queued' : outcome instanceof OutboxFullError ? `full ${outcome.reason}` : String(outcome);
+
+describe('maxEntries bounds the one outbox a client and its extend()ed clients share (second pass, J)', () => {
+	it('the parent and a client extend() made (same name and store) writing at once while offline: as many stored as maxEntries allows, in all', async () => {
+		const api = h.make({ outbox: { maxEntries: 2 } });
+		const feature = api.extend({ headers: { 'x-feature': 'cart' } });
+		win.setOnline(false, false);
+		const outcomes = await Promise.all([api, feature, api, feature].map(async (client, n) => client.post(`mutate?id=realm-${n}`, { json: { n } }).then(() => 'sent', (error: unknown) => error)));
+		expect({ names: outcomes.map(nameOfOutcome).sort(), parent: await api.outbox.size(), child: await feature.outbox.size(), listed: (await api.outbox.list()).length })
+			.toEqual({ names: ['full entries', 'full entries', 'queued', 'queued'], parent: 2, child: 2, listed: 2 });
 	});
 });

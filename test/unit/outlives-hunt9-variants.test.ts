@@ -8,7 +8,7 @@ import type { Policy } from '../../src/entries/policy.js';
 import { auth } from '../../src/entries/auth.js';
 import { bulkhead } from '../../src/entries/bulkhead.js';
 import { dumpStore } from '../helpers/dump-store.js';
-import { collect, fetchAndStore, quiet, useCacheKit } from './cache-kit.js';
+import { collect, fetchAndStore, quiet, useCacheKit, holdingFetch } from './cache-kit.js';
 
 const kit = useCacheKit();
 
@@ -122,21 +122,7 @@ describe('a copy read from the store while cache.delete(url) of it ran is not se
 describe('a read its copy answered at its deadline (networkTimeoutMs) while its first attempt waits for a bulkhead slot', () => {
 	it('the identity changes before the slot is free: the attempt is not sent, alice\'s token never goes out after bob signed in', async () => {
 		let who = 'alice';
-		const sent: Array<[string, string | null]> = [];
-		let open!: () => void;
-		const held = new Promise<void>((resolve) => {
-			open = resolve;
-		});
-		const fetch = (async (input: unknown, init?: RequestInit) => {
-			const request = input as Request;
-			const path = new URL(request.url).pathname;
-			sent.push([path, request.headers.get('authorization')]);
-			if (path === '/h9/c/hold') {
-				await held;
-			}
-
-			return globalThis.fetch(request, init);
-		}) as typeof globalThis.fetch;
+		const { fetch, sent, open } = holdingFetch('/h9/c/hold');
 		// A private cache (the default in Node is shared: it keeps no copy of a request with a token).
 		const api = kit.make({ fetch, identity: () => who, staleCache: { shared: false }, bulkhead: bulkhead({ maxConcurrent: 1 }), auth: auth({ token: () => who, refresh: async () => undefined }) });
 		await fetchAndStore(api, 'h9/c/me');

@@ -335,3 +335,18 @@ describe('pending-writes, the URL as fetch sends it', () => {
 		expect(stale.headers.get('cache-status')).toMatch(/; detail=network; pending-writes=1$/); // before: no pending-writes
 	});
 });
+
+describe('pending-writes of a client extend() made, on its parent\'s stale answers (no tabs: Node, Deno, Workers; ninth round, second pass, J)', () => {
+	it('a write the child queued is counted on the parent\'s stale answer of its URL, and the parent\'s on the child\'s', async () => {
+		const api = kit.make({ outbox: outbox() });
+		const feature = api.extend({ headers: { 'x-feature': 'cart' } });
+		await api.get('pw9b/todos/1').text();
+		await expect.poll(async () => staleStatus(api, 'pw9b/todos/1')).toMatch(/detail=network$/);
+		kit.mode = 'refuse';
+		await expect(feature.patch('pw9b/todos/1', { json: { a: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		await expect(api.patch('pw9b/todos/1', { json: { a: 2 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		kit.mode = 'up';
+		expect({ parent: await staleStatus(api, 'pw9b/todos/1'), child: await staleStatus(feature, 'pw9b/todos/1') })
+			.toEqual({ parent: expect.stringMatching(/; pending-writes=2$/), child: expect.stringMatching(/; pending-writes=2$/) });
+	});
+});

@@ -73,3 +73,22 @@ describe('TanStack query meta (queryOptionsFor\'s steadfetchUrl) of a URL that d
 		api.close();
 	});
 });
+
+describe('a URL\'s password is hidden in an error\'s message whatever form the URL parser reads it in (second pass, area I)', () => {
+	it('no slash, one slash, backslashes, an upper-case scheme, a tab or a space in the password', async () => {
+		const api = createClient({ fetch: fetchNever });
+		for (const input of [
+			'https:u:SECRET-21@api.example.com/x', 'https:/u:SECRET-22@api.example.com/x', 'https:\\\\u:SECRET-23@api.example.com/x',
+			'HTTPS://u:SECRET-24@api.example.com/x', 'https://u:SE\tCRET-25@api.example.com/x', 'https://u:SE CRET-26@api.example.com/x',
+		]) {
+			const error = await api.get(input).catch((error_: unknown) => error_);
+			expect(error).toBeInstanceOf(InvalidRequestError);
+			// The user name kept, to say which URL.
+			expect(shown(error)).toMatch(/u:@api\.example\.com/);
+			// before: 'Invalid request: Request cannot be constructed from a URL that includes credentials: https:u:SECRET-21@api.example.com/x'
+			expect(shown(error)).not.toMatch(/CRET/);
+		}
+
+		api.close();
+	});
+});
