@@ -1,7 +1,7 @@
 /** Variants of the stale cache's claims (defect hunt, fourth round). */
 import { describe, expect, it, vi } from 'vitest';
-import { isStale, memoryStore, type KeyValueStore } from '../../src/entries/index.js';
-import { collect, quiet, useCacheKit, type CacheKit, fetchAndStore } from './cache-kit.js';
+import { isStale } from '../../src/entries/index.js';
+import { collect, quiet, useCacheKit, type CacheKit, fetchAndStore, gatedReads } from './cache-kit.js';
 
 const kit = useCacheKit();
 
@@ -150,27 +150,13 @@ describe('a read that started before a logout is never answered with a copy of t
 
 describe('a copy read from the store while a clear() began is not served', () => {
 	it('the store answers the read after client.clear() was called: the network\'s error, not the copy', async () => {
-		const inner = memoryStore('cache-test');
-		let gate: Promise<void> | undefined;
-		let reading = false;
-		const store: KeyValueStore = {
-			...inner,
-			async get<T>(key: string) {
-				const value = await inner.get<T>(key);
-				reading = true;
-				await gate;
-				return value;
-			},
-		};
+		const { store, reading, hold, release } = gatedReads();
 		const api = kit.make({ store: () => store, storageTimeoutMs: 60_000 });
 		await fetchAndStore(api, 'clearing/1');
-		let release!: () => void;
-		gate = new Promise((resolve) => {
-			release = resolve;
-		});
+		hold();
 		kit.mode = 'refuse';
 		const call = api.get('clearing/1');
-		await vi.waitFor(() => expect(reading).toBe(true));
+		await vi.waitFor(() => expect(reading()).toBe(true));
 		const cleared = api.clear();
 		release();
 		await cleared;

@@ -179,3 +179,35 @@ export const holdingFetch = (holdPath: string): { fetch: typeof globalThis.fetch
 	}) as typeof globalThis.fetch;
 	return { fetch, sent, open };
 };
+
+/**
+ * A memory store whose reads take their value when they begin (an IndexedDB read's snapshot) and then, while
+ * `hold()` is in force, wait for `release()` before answering; `reading()` tells whether a read has begun.
+ */
+export const gatedReads = (name = 'cache-test'): { inner: KeyValueStore; store: KeyValueStore; reading: () => boolean; hold: () => void; release: () => void } => {
+	const inner = memoryStore(name);
+	let gate: Promise<void> | undefined;
+	let open = (): void => {};
+	let began = false;
+	const store: KeyValueStore = {
+		...inner,
+		async get<T>(key: string) {
+			const value = await inner.get<T>(key);
+			began = true;
+			await gate;
+			return value;
+		},
+	};
+	const hold = (): void => {
+		gate = new Promise((resolve) => {
+			open = resolve;
+		});
+	};
+
+	const release = (): void => {
+		open();
+		gate = undefined;
+	};
+
+	return { inner, store, reading: () => began, hold, release };
+};

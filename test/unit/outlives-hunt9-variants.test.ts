@@ -3,12 +3,11 @@
  * makes later is checked against the world at the moment of the write. Node, memory store.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { memoryStore, type KeyValueStore } from '../../src/entries/index.js';
 import type { Policy } from '../../src/entries/policy.js';
 import { auth } from '../../src/entries/auth.js';
 import { bulkhead } from '../../src/entries/bulkhead.js';
 import { dumpStore } from '../helpers/dump-store.js';
-import { collect, fetchAndStore, quiet, useCacheKit, holdingFetch } from './cache-kit.js';
+import { collect, fetchAndStore, gatedReads, quiet, useCacheKit, holdingFetch } from './cache-kit.js';
 
 const kit = useCacheKit();
 
@@ -85,33 +84,18 @@ describe('a copy read from the store before a write of its URL was delivered is 
 
 describe('a copy read from the store while cache.delete(url) of it ran is not served', () => {
 	it('the store answers the read (a copy as it was) after the delete resolved: the network\'s error, not the deleted copy', async () => {
-		const inner = memoryStore('cache-test');
-		let gate: Promise<void> | undefined;
-		let reading = false;
-		const store: KeyValueStore = {
-			...inner,
-			async get<T>(key: string) {
-				const value = await inner.get<T>(key); // What the store held when the read began (an IndexedDB read's snapshot).
-				reading = true;
-				await gate;
-				return value;
-			},
-		};
+		const { inner, store, reading, hold, release } = gatedReads(); // A read takes what the store held when it began.
 		const api = kit.make({ store: () => store, storageTimeoutMs: 60_000 });
 		await fetchAndStore(api, 'h9/b/users/5');
-		let release!: () => void;
-		gate = new Promise((resolve) => {
-			release = resolve;
-		});
+		hold();
 		kit.mode = 'refuse';
 		const call = api.get('h9/b/users/5');
-		await vi.waitFor(() => expect(reading).toBe(true));
+		await vi.waitFor(() => expect(reading()).toBe(true));
 		await api.cache.delete('h9/b/users/5');
 		expect(await inner.keys()).toEqual([]);
 		release();
 		// Before: the deleted copy answered it (a Response, Cache-Status … detail=network).
 		await expect(call).rejects.toMatchObject({ name: 'NetworkError' });
-		gate = undefined;
 		kit.mode = 'up';
 		// A copy stored after the delete answers as before.
 		await fetchAndStore(api, 'h9/b/users/5');
