@@ -4,15 +4,16 @@ export { sensitiveSet } from './sensitive.js';
 export const requestScoped = (): boolean => typeof navigator !== 'undefined' && navigator.userAgent === 'Cloudflare-Workers';
 
 /**
- * An HTTP-date (RFC 9110 §5.6.7) in epoch ms, `NaN` for anything else: it starts with the day's name and
- * ends with the time and GMT (IMF-fixdate, RFC 850), or the time and the year (asctime: GMT too, though it
- * does not say so). Never a time the runtime's lenient `Date.parse` makes of another form (`3000` as the
- * year 3000, `0` as 2000, an asctime date as local time).
+ * An HTTP-date (RFC 9110 §5.6.7) in epoch ms, `NaN` for anything else: an IMF-fixdate, an RFC 850 date
+ * or an asctime date (GMT too, though it does not say so), whose day is one (not 30 February). Never a
+ * time the runtime's lenient `Date.parse` makes of another form (`3000` as the year 3000, `Sun, 3000
+ * 00:00:00 GMT`, an ISO date, 30 February as 2 March, an asctime date as local time).
  */
 export const httpDate = (value: string | null | undefined): number => {
 	const text = value?.trim() ?? '';
-	const end = /^[A-Z][a-z]{2}.* \d\d:\d\d:\d\d( GMT| \d{4})$/.exec(text)?.[1];
-	return end ? Date.parse(end === ' GMT' ? text : `${text} GMT`) : Number.NaN;
+	const ms = /^[A-Z][a-z]{2}(?:(?:[a-z]{3,6}, \d\d-[A-Z][a-z]{2}-\d\d|, \d\d [A-Z][a-z]{2} \d{4}) \d\d:\d\d:\d\d GMT| [A-Z][a-z]{2} [ \d]?\d \d\d:\d\d:\d\d \d{4})$/.test(text) ? Date.parse(text.endsWith('T') ? text : `${text} GMT`) : Number.NaN;
+	// Its first number is its day of the month: not so for a day that is none (30 February, read as 2 March).
+	return new Date(ms).getUTCDate() === Number(/\d+/.exec(text)?.[0]) ? ms : Number.NaN;
 };
 
 /**

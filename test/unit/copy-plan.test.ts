@@ -90,6 +90,12 @@ describe('copyPlan: the stale cache\'s copy decision table', () => {
 		expect(copyPlan(asked, response, undefined, now, rules)).toEqual(expected);
 	});
 
+	// Defect hunt, tenth round: an Expires that is no HTTP-date is already expired (RFC 9111 §5.3), also one that
+	// looks like one at both ends (a day's name, a time, GMT) but that the runtime's lenient Date.parse reads as a year.
+	it.each(['Sun, 3000 00:00:00 GMT', 'Wed, 2099-01-01 00:00:00 GMT', 'Mon, 30 Feb 2099 08:49:37 GMT'])('Expires %j (no HTTP-date) gives no freshness', (expires) => {
+		expect(copyPlan(request(), answer(200, { expires, 'cache-control': 'must-revalidate' }), undefined, now, own)).toEqual(not('expired'));
+	});
+
 	it('renews an unchanged answer after at most 60 s, or half of the copy\'s servable window', () => {
 		const renewOf = (cacheControl: string) => {
 			const plan = copyPlan(request(), answer(200, { ...etag, 'cache-control': cacheControl }), undefined, now, own);

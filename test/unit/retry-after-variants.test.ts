@@ -78,4 +78,21 @@ describe('Retry-After, read as RFC 9110 writes it', () => {
 		expect(serverQuota(answer(429, { 'retry-after': new Date(t0 - 5000).toUTCString() }), t0)).toEqual({ remaining: 0, resetMs: 0 });
 		expect(serverQuota(answer(429, { 'retry-after': '99999999999999999999' }), t0)?.resetMs).toBeGreaterThan(1e20);
 	});
+
+	// Defect hunt, tenth round: forms with a day's name in front, a time and GMT at the end (what the reader
+	// looked for), but no HTTP-date between: `Date.parse` read a year alone, an ISO or US date, a 30 February.
+	it.each(['Sun, 3000 00:00:00 GMT', 'Fri, 3000-01-01 12:00:00 GMT', 'Fri, 12/31/2100 12:00:00 GMT', 'Mon, 30 Feb 2099 08:49:37 GMT', 'Thu 1 12:00:00 GMT', 'Friday, 06-Nov-2099 08:49:37 GMT', 'Fri, 06 Nov 2099 08:49:37 UTC', 'Fri Nov  6 08:49:37 2099 GMT+0100'])('a date in no legal form, %j, is malformed: the breaker stays closed, the rate limiter holds nothing', async (value) => {
+		expect(serverQuota(answer(429, { 'retry-after': value }), t0)).toBeUndefined();
+		const { server, call, snapshot } = setup();
+		server.answer(503, { 'retry-after': value });
+		expect(await call()).toBe('503');
+		expect(snapshot().state).toBe('closed');
+	});
+
+	it('an asctime date with one space before a one-digit day, and each legal form of a date far ahead, are read', () => {
+		expect(serverQuota(answer(429, { 'retry-after': 'Fri Nov 6 08:49:37 2099' }), t0)?.resetMs).toBe(Date.UTC(2099, 10, 6, 8, 49, 37) - t0);
+		for (const form of forms(Date.UTC(2049, 0, 1))) {
+			expect([form, serverQuota(answer(429, { 'retry-after': form }), t0)]).toEqual([form, { remaining: 0, resetMs: Date.UTC(2049, 0, 1) - t0 }]);
+		}
+	});
 });
