@@ -1,4 +1,4 @@
-import { hasIndexedDb } from '../utils/has-indexeddb.js';
+import { storesInIndexedDb } from '../utils/has-indexeddb.js';
 import { basicIndexedDbStore, indexedDbStore } from './indexeddb.js';
 import { basicMemoryStore, memoryStore } from './memory.js';
 import type { BasicStoreFactory, StoreFactory } from './types.js';
@@ -8,8 +8,8 @@ import type { BasicStoreFactory, StoreFactory } from './types.js';
  * workers), else memory. The Cache API store is not in this build (import `cacheApiStore` to use it).
  */
 export const autoStore: StoreFactory = (namespace) =>
-	hasIndexedDb() ? indexedDbStore(namespace) : memoryStore(namespace);
+	storesInIndexedDb() ? indexedDbStore(namespace) : memoryStore(namespace);
 
 /** `autoStore` without `clear` and `span`, as the `browser` build has it: the breaker's and the stale cache's default (`BasicStore`). */
 export const basicAutoStore: BasicStoreFactory = (namespace) =>
-	hasIndexedDb() ? basicIndexedDbStore(namespace) : basicMemoryStore(namespace);
+	storesInIndexedDb() ? basicIndexedDbStore(namespace) : basicMemoryStore(namespace);

@@ -1,5 +1,5 @@
 import { cacheApiStore } from './cache-api.js';
-import { hasIndexedDb } from '../utils/has-indexeddb.js';
+import { storesInIndexedDb } from '../utils/has-indexeddb.js';
 import { basicIndexedDbStore, indexedDbStore } from './indexeddb.js';
 import { basicMemoryStore, memoryStore } from './memory.js';
 import type { BasicStoreFactory, StoreFactory } from './types.js';
@@ -9,7 +9,7 @@ import type { BasicStoreFactory, StoreFactory } from './types.js';
  * else memory (Node). Detected when a namespace's store is made, not at import.
  */
 export const autoStore: StoreFactory = (namespace) => {
-	if (hasIndexedDb()) {
+	if (storesInIndexedDb()) {
 		return indexedDbStore(namespace);
 	}
 
@@ -25,4 +25,4 @@ export const autoStore: StoreFactory = (namespace) => {
  * the parts that never ask them, the breaker's and the stale cache's (`BasicStore`).
  */
 export const basicAutoStore: BasicStoreFactory = (namespace) =>
-	hasIndexedDb() ? basicIndexedDbStore(namespace) : typeof caches === 'undefined' ? basicMemoryStore(namespace) : cacheApiStore(namespace);
+	storesInIndexedDb() ? basicIndexedDbStore(namespace) : typeof caches === 'undefined' ? basicMemoryStore(namespace) : cacheApiStore(namespace);

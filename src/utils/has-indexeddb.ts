@@ -4,3 +4,10 @@
 
 /** Whether the runtime has IndexedDB: browsers (pages, web and service workers); not Node, Deno or workerd. */
 export const hasIndexedDb = (): boolean => typeof indexedDB !== 'undefined';
+
+/**
+ * Whether the runtime has an IndexedDB to store in: not a browser that has it turned off (`indexedDB`
+ * is `null` there, as Firefox's `dom.indexedDB.enabled: false` leaves it), which is a browser still
+ * (`hasIndexedDb`: the stale cache is private there), but whose default store is the next one it has.
+ */
+export const storesInIndexedDb = (): boolean => hasIndexedDb() && indexedDB !== null;
