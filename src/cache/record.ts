@@ -31,18 +31,22 @@ const fetchTakes = ({ status, statusText, headers, vary }: CacheRecord): boolean
 	}
 };
 
+/** Whether `list` is a list of name-value pairs of strings (`vary`: a value may be `null`, a header the request had not). */
+const pairs = (list: unknown, vary?: boolean): boolean =>
+	Array.isArray(list) && list.every((pair) => Array.isArray(pair) && pair.length === 2 && [pair[0], vary && pair[1] === null ? '' : pair[1]].every((text) => typeof text === 'string'));
+
 /**
  * Whether a value read from storage is a record this version can serve (another tab, an older build
  * or a broken store may have written it): of the shape `write` gives (a freshness lifetime in whole
- * seconds), and one fetch takes.
+ * seconds; strings where it writes strings, which fetch would take anything for), and one fetch takes.
  */
 export const isRecord = (value: unknown): value is CacheRecord => {
 	const record = value as Partial<CacheRecord> | undefined;
-	return record?.v === 2 && typeof record.url === 'string'
+	return record?.v === 2 && typeof record.url === 'string' && typeof record.statusText === 'string'
 		&& [record.storedAt, record.born, record.until].every(Number.isFinite)
 		&& Number.isSafeInteger(record.lifetime) && record.lifetime! >= 0
 		&& copyable(record.status!) // Only the statuses a copy is taken of are stored.
-		&& Array.isArray(record.headers) && Array.isArray(record.vary)
+		&& pairs(record.headers) && pairs(record.vary, true)
 		&& Object.prototype.toString.call(record.body) === '[object ArrayBuffer]'
 		&& fetchTakes(record as CacheRecord);
 };

@@ -3,7 +3,7 @@
  * failing before its fix.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { autoStore, createClient } from '../../src/entries/index.js';
+import { autoStore, createClient, type KeyValueStore } from '../../src/entries/index.js';
 
 afterEach(() => {
 	vi.unstubAllGlobals();
@@ -34,3 +34,42 @@ describe('a runtime whose indexedDB is null (a browser with IndexedDB turned off
 		await api.close();
 	});
 });
+
+describe('a stored copy whose headers, Vary or status text are of the wrong type (another build, a broken store): unreadable, reported once and removed', () => {
+	const cases: Array<[string, Record<string, unknown>]> = [
+		['a header name that is a number', { headers: [[1, '2']] }],
+		['a Vary name that is a number', { vary: [[5, null]] }],
+		['a Vary value that is a number', { vary: [['accept', 5]] }],
+		['a header that is one string', { headers: [['content-type']] }],
+		['a status text that is an object', { statusText: {} }],
+		['a status text that is null', { statusText: null }],
+	];
+
+	it.each(cases)('%s: not served, storage:error "decode", the record deleted', async (_name, change) => {
+		const records = new Map<string, unknown>();
+		const store = (): KeyValueStore => ({
+			get: async <T>(key: string) => records.get(key) as T | undefined,
+			set: async (key, value) => void records.set(key, value),
+			delete: async (key) => void records.delete(key),
+			keys: async () => [...records.keys()],
+			clear: async () => records.clear(),
+		});
+		let up = true;
+		const api = createClient({ name: 'planted', store, retry: 0, breaker: false, fetch: async () => up ? Response.json({ a: 1 }) : Promise.reject(new TypeError('fetch failed')) });
+		const stored = new Promise((resolve) => {
+			api.on('cache:stored', resolve);
+		});
+		await api.get('https://api.example.com/x');
+		await stored;
+		const [key, record] = [...records].find(([name]) => name.startsWith('r:'))!;
+		records.set(key, { ...record as object, ...change });
+		const errors: string[] = [];
+		api.on('storage:error', ({ operation, error }) => errors.push(`${operation}: ${(error as Error).message}`));
+		up = false;
+		const answer = await api.get('https://api.example.com/x').then((response) => `served, status text ${response.statusText}`, () => 'not served');
+		await vi.waitFor(() => expect(records.has(key)).toBe(false), { timeout: 2000 }).catch(() => undefined);
+		expect([answer, errors, records.has(key)]).toEqual(['not served', ['decode: Unreadable cache record'], false]);
+		await api.close();
+	});
+});
+
