@@ -13,13 +13,14 @@ import { takes } from './takes.js';
  * TanStack's `retry`: only what may succeed later (`classify(error).transient`: never a 4xx, not
  * while offline), at most twice after the first try; each try already holds steadfetch's own
  * retries — and never a timeout the client marked `totalTimeoutSpent` (the call's whole
- * `totalTimeout` was spent, its retries inside it). `error` is typed `Error` (TanStack's default
- * `TError`, what every failure here is): a parameter typed `unknown` would make TanStack infer
- * `TError = unknown` for the whole query.
+ * `totalTimeout` was spent, its retries inside it), nor an error that says it is never retried
+ * (`retriable: false`: `adaptiveThrottle()`'s refusal, or a copy served for it, `throttled`).
+ * `error` is typed `Error` (TanStack's default `TError`, what every failure here is): a parameter
+ * typed `unknown` would make TanStack infer `TError = unknown` for the whole query.
  */
 const retry = (failureCount: number, error: Error): boolean =>
-	failureCount < 2 && !(error as { totalTimeoutSpent?: boolean }).totalTimeoutSpent
-	&& (error instanceof StaleAnswerError ? error.reason !== 'offline' : classify(error).transient);
+	failureCount < 2 && !(error as { totalTimeoutSpent?: boolean }).totalTimeoutSpent && (error as { retriable?: boolean }).retriable !== false
+	&& (error instanceof StaleAnswerError ? error.reason !== 'offline' && error.reason !== 'throttled' : classify(error).transient);
 
 /**
  * TanStack's `retryDelay` (ms): the error's own `retryAfterMs` when it has one — when the breaker
@@ -35,7 +36,9 @@ export interface SteadfetchQueryOptions<T> {
 	queryFn: (context: { signal: AbortSignal }) => Promise<T>;
 	/**
 	 * Fixed: at most 2 retries after the first try, of transient failures only (`classify(error).transient`,
-	 * or a stale answer not served offline), each try already holding steadfetch's own retries. Never
+	 * or a stale answer not served offline), each try already holding steadfetch's own retries; never
+	 * one `adaptiveThrottle()` refused (`ThrottledError`, or a copy served for it: `throttled`), which
+	 * is never retried (`retriable: false`), as steadfetch does not retry it itself. Never
 	 * a call that ended because its `totalTimeout` was spent: the client marks that `TimeoutError`
 	 * `totalTimeoutSpent: true` (a per-attempt `timeout` with time left is not marked and is retried),
 	 * so a first load against a hanging origin shows its error within `totalTimeout`.

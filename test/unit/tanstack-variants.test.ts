@@ -11,6 +11,7 @@ import ky, { HTTPError, isHTTPError } from 'ky';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { classify, createClient, memoryStore, type Client } from '../../src/entries/index.js';
 import { followReachability, mutationOptionsFor, queryOptionsFor, refetchWhenBack, shown, StaleAnswerError } from '../../src/entries/tanstack-query.js';
+import { adaptiveThrottle } from '../../src/entries/throttle.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 let api: RunningServer;
 let down = false;
@@ -265,6 +266,41 @@ describe('queryOptionsFor with a fallback answer', () => {
 		} finally {
 			queryClient.clear();
 			client.close();
+		}
+	});
+});
+
+describe('queryOptionsFor after adaptiveThrottle() refused the call', () => {
+	it('TanStack does not retry it (ThrottledError is never retried, and neither is a copy served for it, detail=throttled): one refusal per fetch, not three', async () => {
+		for (const stored of [false, true]) {
+			down = false;
+			// The throttle refuses every attempt once the window holds one that was not accepted (minRequests 1, random() 0 < p).
+			const client = createClient({ name: `tq-throttled-${Math.random()}`, prefix: `${api.url}/`, retry: 0, breaker: false, staleCache: stored, store: () => memoryStore(`tq-throttled-${stored}`), random: () => 0, adaptiveThrottle: adaptiveThrottle({ minRequests: 1 }) });
+			const queryClient = new QueryClient();
+			const refused: unknown[] = [];
+			client.on('throttle:rejected', (event) => refused.push(event));
+			try {
+				const queryKey = ['throttled', stored, Math.random()];
+				const options = { queryKey, ...queryOptionsFor<unknown>(client, 'th'), retryDelay: 1 };
+				if (stored) {
+					await queryClient.fetchQuery(options); // the copy
+				}
+
+				down = true;
+				// 503s: the window holds more failures than twice its accepts (the copy's answer was one), so p > 0.
+				for (let index = 0; index < (stored ? 2 : 1); index++) {
+					await queryClient.fetchQuery({ ...options, retry: false, staleTime: 0 }).catch(() => undefined);
+				}
+
+				expect(refused).toHaveLength(0);
+				const error = await queryClient.fetchQuery({ ...options, staleTime: 0 }).catch((caught: unknown) => caught);
+				expect(stored ? (error as StaleAnswerError).reason : classify(error).code).toBe(stored ? 'throttled' : 'THROTTLED');
+				// Before: 3 (TanStack's two retries of the refusal asked the throttle again, each counted as a request).
+				expect(refused).toHaveLength(1);
+			} finally {
+				queryClient.clear();
+				client.close();
+			}
 		}
 	});
 });
