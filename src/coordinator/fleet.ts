@@ -11,7 +11,7 @@ export interface Fleet {
 	counts(scope: string, now: number): [number, number] | undefined;
 	/** Count an attempt of this isolate, for its next report. */
 	add(scope: string, accepted: boolean): void;
-	/** Sync when due, in the background; the scope's first sync in this isolate is returned to wait for (at most `firstMs`). Never rejects. */
+	/** Sync when due, in the background; a sync made when no fresh answer is known (the scope's first call in this isolate, or one after a quiet spell) is returned to wait for (at most `firstMs`). Never rejects. */
 	sync(scope: string, call: PolicyCall | undefined): Promise<unknown> | undefined;
 }
 
@@ -80,7 +80,7 @@ export const exchanged = async <T>(context: PolicyContext, part: 'breaker' | 'th
 	}
 };
 
-/** The longest an isolate's first call to a scope waits for the fleet's window, in ms. */
+/** The longest a call waits for the fleet's window when the isolate knows no fresh one (its first call to the scope, or one after a quiet spell), in ms. */
 const firstMs = 100;
 /** The most a coordinator may say the fleet counted in a window: more is a garbled answer. */
 const maxFleet = 1e9;
@@ -89,10 +89,13 @@ const maxFleet = 1e9;
  * The isolate's side of a shared throttle: it reports its attempts to the coordinator at most every
  * `syncMs` per scope (a second, or a tenth of the window when shorter), in the background (the
  * call's `waitUntil`, else the coordinator's), and decides from the fleet's window the coordinator
- * answers while it is at most two syncs old. Only the scope's first call in the isolate waits for
- * it, at most `firstMs`. An answer that is not counts (more than `maxFleet`, accepts over requests),
- * a failure and a sync past `answerMs` leave the isolate to its own counts (`storage:error`, once
- * per episode); what that sync reported is counted here only. A sync counts as a subrequest of the
+ * answers while it is at most two syncs old. A call that finds no such answer while the coordinator
+ * is up (the scope's first call in the isolate, or any call after a quiet spell: an isolate that
+ * sends little still decides by the fleet's window) waits for the sync it starts, at most `firstMs`;
+ * a call while a sync is under way, or while the coordinator is down, waits for nothing. An answer
+ * that is not counts (more than `maxFleet`, accepts over requests), a failure and a sync past
+ * `answerMs` leave the isolate to its own counts (`storage:error`, once per episode); what that sync
+ * reported is counted here only. A sync counts as a subrequest of the
  * call's request context (each of its `fetch`es, `SharedCoordinator.sync`), and is not made once the
  * context has none left.
  */
@@ -102,6 +105,8 @@ export const linkFleet = (context: PolicyContext, sync: (scope: string, message:
 	const links = scopes((): Link => ({ at: -Infinity, asked: -Infinity, requests: 0, accepts: 0, unsent: 0, unsentAccepts: 0, sent: 0, sentAccepts: 0, busy: false, down: false }), (link) => link.busy);
 	const syncMs = Math.min(1000, windowMs / 10);
 	const linkOf = (scope: string): Link => links.scope(scope);
+	/** Whether the fleet's last answer is at most two syncs old. */
+	const fresh = (link: Link, now: number): boolean => now - link.at < 2 * syncMs;
 
 	const exchange = async (scope: string, link: Link, call: PolicyCall | undefined): Promise<void> => {
 		link.busy = true;
@@ -120,7 +125,7 @@ export const linkFleet = (context: PolicyContext, sync: (scope: string, message:
 	return {
 		counts(scope, now) {
 			const link = links.get(scope);
-			return link && !link.down && now - link.at < 2 * syncMs
+			return link && !link.down && fresh(link, now)
 				? [link.requests + link.sent + link.unsent, link.accepts + link.sentAccepts + link.unsentAccepts]
 				: undefined;
 		},
@@ -132,7 +137,8 @@ export const linkFleet = (context: PolicyContext, sync: (scope: string, message:
 		sync(scope, call) {
 			const link = linkOf(scope);
 			const now = clock.now();
-			const first = link.asked === -Infinity;
+			// No fresh answer to decide by (the scope's first call, or one after a quiet spell) while the coordinator is up: the call waits for this sync.
+			const stale = !link.down && !fresh(link, now);
 			// A sync is a subrequest of the call's request context: none once it has none left.
 			if (link.busy || now - link.asked < syncMs || !context.subrequest(call)) {
 				return undefined;
@@ -142,7 +148,7 @@ export const linkFleet = (context: PolicyContext, sync: (scope: string, message:
 			let sending: Promise<void> | undefined;
 			background(context, 'throttle', call?.waitUntil ?? waitUntil, () => (sending = exchange(scope, link, call)));
 			const done = sending;
-			return first && done ? new Promise((resolve) => {
+			return stale && done ? new Promise((resolve) => {
 				const timer = setTimeout(resolve, firstMs);
 				void done.then(() => {
 					clearTimeout(timer);

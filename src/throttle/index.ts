@@ -57,8 +57,10 @@ export interface AdaptiveThrottleOptions {
 	 * `coordinator(env.STEADFETCH)` from `steadfetch/cloudflare`, `coordinator(kv)` from
 	 * `steadfetch/deno`, `coordinator(evaluate)` from `steadfetch/redis`, or `sharedCoordinator(sync)`. Each isolate reports its counts at most once
 	 * a second per scope (a tenth of `windowMs` when shorter), in the background (the call's
-	 * `waitUntil`), and decides from the fleet's window; only an isolate's first call to a scope
-	 * waits for the coordinator, at most 100 ms. A coordinator that fails or does not answer within
+	 * `waitUntil`), and decides from the fleet's window; a call waits for the coordinator, at most
+	 * 100 ms, only when the isolate has no answer of it from the last two syncs (its first call to a
+	 * scope, or one after a quiet spell: an isolate that sends little still decides by the fleet's
+	 * window), and not while a sync is under way. A coordinator that fails or does not answer within
 	 * 2 000 ms leaves this isolate to its own counts (`storage:error`, once per episode).
 	 * @default undefined (this client's counts, and its tabs')
 	 */

@@ -425,6 +425,35 @@ describe('adaptiveThrottle({ shared }): isolates share their counts through a co
 		}
 	});
 
+	it('isolates that each send a call only every 5 s (the fleet\'s last answer older than two syncs at each call) still throttle together', async () => {
+		const clock = new ManualClock();
+		const { coordinator } = memoryCoordinator(clock);
+		const isolates = [0, 1, 2].map(() => make({ shared: coordinator }));
+		const tick = (): void => {
+			for (const isolate of isolates) {
+				isolate.clock.set(clock.now());
+			}
+		};
+
+		tick();
+		for (let round = 0; round < 8; round++) {
+			for (const isolate of isolates) {
+				await send(isolate.api, 503, 1);
+			}
+
+			clock.advance(5_000);
+			tick();
+		}
+
+		// The fleet's window (40 s of a 120 s window) holds 24 attempts, none accepted: p = 0.9; each isolate alone has 8, under minRequests.
+		isolates[0]!.draw.value = 0.5;
+		// Before: every call decided from the isolate's own 8 (the answer its previous call's sync brought was 5 s old), and went out.
+		expect(await outcome(isolates[0]!.api, '/s/200')).toBe('THROTTLED');
+		for (const isolate of isolates) {
+			isolate.api.close();
+		}
+	});
+
 	it('a failing coordinator: storage:error once, the isolate decides from its own counts; it rejoins when it answers again', async () => {
 		let failing = true;
 		const clock = new ManualClock();
