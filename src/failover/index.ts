@@ -30,7 +30,8 @@ declare module 'steadfetch/core' {
 export interface FailoverOptions {
 	/**
 	 * The mirrors of each primary origin, tried in order. A key is an origin
-	 * (`'https://api.example.com'`); a mirror is an origin or a base URL (`'https://backup.example.com/api'`),
+	 * (`'https://api.example.com'`, read as the URL parser reads it: any case, the scheme's default
+	 * port, a Unicode host); a mirror is an origin or a base URL (`'https://backup.example.com/api'`),
 	 * whose path goes before the request's path. Each mirror has its own breaker scope.
 	 */
 	mirrors: Readonly<Record<string, readonly string[]>>;
@@ -231,7 +232,8 @@ export const failover = (options: FailoverOptions): Policy<'failover'> => {
 	const resolved = new Map<string, string[]>();
 	for (const [origin, list] of Object.entries(mirrors)) {
 		const primary = httpUrl(origin);
-		check(primary !== undefined && primary.origin === origin.replace(/\/$/, ''), `failover.mirrors['${origin}']`, origin, 'an http(s) origin, such as https://api.example.com');
+		// An origin as the URL parser reads it (any case, the scheme's default port, a Unicode host): nothing after it but `/`.
+		check(primary?.pathname === '/', `failover.mirrors['${origin}']`, origin, 'an http(s) origin, such as https://api.example.com');
 		check(Array.isArray(list) && list.length > 0, `failover.mirrors['${origin}']`, list, 'a non-empty array of mirror URLs');
 		resolved.set(primary!.origin, list.map((mirror, index) => {
 			const url = httpUrl(mirror);

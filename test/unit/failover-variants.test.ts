@@ -34,6 +34,30 @@ describe('failover variants', () => {
 	});
 });
 
+describe('failover: a primary origin written as the URL parser reads it, not in its serialized form', () => {
+	it('an upper-case host, the scheme\'s default port, a Unicode (IDN) host or an upper-case scheme is that origin: no RangeError, and its calls fail over', async () => {
+		const keys = ['https://API.Example.com', 'https://api.example.com:443', 'HTTPS://api.example.com/', 'https://bücher.example'];
+		for (const key of keys) {
+			const sent: string[] = [];
+			const fetch = (async (request: Request) => {
+				sent.push(request.url);
+				return new URL(request.url).hostname === 'eu.example.com' ? new Response('mirror') : new Response('down', { status: 503 });
+			}) as typeof globalThis.fetch;
+			// Before: RangeError "`failover.mirrors['https://API.Example.com']` must be an http(s) origin, such as https://api.example.com".
+			const api = createClient({ retry: 0, retryBudget: false, fetch, failover: failover({ mirrors: { [key]: ['https://eu.example.com'] } }) });
+			const primaryUrl = new URL('/v1/x', key).href;
+			const response = await api.get(primaryUrl);
+			expect([await response.text(), sent], key).toEqual(['mirror', [primaryUrl, 'https://eu.example.com/v1/x']]);
+			api.close();
+		}
+
+		// Still refused: a path, a query, a fragment or a user name after the origin.
+		for (const key of ['https://api.example.com/v1', 'https://api.example.com/?x=1', 'https://api.example.com/#a', 'https://u@api.example.com']) {
+			expect(() => failover({ mirrors: { [key]: ['https://eu.example.com'] } }), key).toThrow(/an http\(s\) origin/);
+		}
+	});
+});
+
 describe('failover and ky.stop', () => {
 	it('a beforeRetry hook returning ky.stop resolves the call undefined, as without failover: never a TypeError reading the answer it has not got', async () => {
 		const sent: string[] = [];
