@@ -6,7 +6,8 @@ import { takes } from './takes.js';
 
 /**
  * A mutation's result: sent (the server's answer, parsed as JSON; `undefined` for an answer without
- * a body, such as a 204 to a DELETE), or queued in the outbox and replayed later.
+ * a body, such as a 204 to a DELETE, and for none: a call a `beforeRetry` hook stopped with `ky.stop`),
+ * or queued in the outbox and replayed later.
  */
 export type Delivery<T> = { queued: false; data: T } | { queued: true; entryId: string };
 
@@ -50,12 +51,13 @@ export const mutationOptionsFor = <T, V>(send: (variables: V) => PromiseLike<Res
 			try {
 				const call = send(variables);
 				const response = await call;
-				const entryId = response.headers.get('steadfetch-outbox-entry');
-				if (!response.ok && response.type !== 'opaque') {
+				// None (a `beforeRetry` hook's `ky.stop` resolves the call `undefined`, as ky's does): sent, no data.
+				const entryId = response?.headers.get('steadfetch-outbox-entry');
+				if (response && !response.ok && response.type !== 'opaque') {
 					throw await refused(call, response);
 				}
 
-				return response.status === 202 && entryId ? { queued: true, entryId } : { queued: false, data: await bodyOf(call, response) as T };
+				return response?.status === 202 && entryId ? { queued: true, entryId } : { queued: false, data: await bodyOf(call, response) as T };
 			} catch (error) {
 				if (classify(error).code === 'QUEUED') {
 					return { queued: true, entryId: (error as OutboxQueuedError).entryId };

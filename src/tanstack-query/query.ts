@@ -61,7 +61,8 @@ export interface SteadfetchQueryOptions<T> {
 }
 
 /**
- * Query options for a GET through steadfetch, parsed as JSON (`null` for an answer without a body):
+ * Query options for a GET through steadfetch, parsed as JSON (`null` for an answer without a body,
+ * and for none: a call a `beforeRetry` hook stopped with `ky.stop`):
  * `useQuery({ queryKey: ['user', 1], ...queryOptionsFor<User>(api, 'users/1') })`.
  *
  * - A copy from the stale cache is a failure, not data: the `queryFn` throws `StaleAnswerError`, so
@@ -88,12 +89,13 @@ export const queryOptionsFor = <T>(api: Pick<Client, 'get'> & Partial<BreakerMem
 		async queryFn({ signal }) {
 			const call = api.get(url, { ...options, signal });
 			const response = await call;
-			// TanStack takes no `undefined` data: an answer without a body (a 204) is `null`.
+			// TanStack takes no `undefined` data: an answer without a body (a 204) is `null`, and so is none (a
+			// `beforeRetry` hook's `ky.stop` resolves the call `undefined`, as ky's does).
 			const data = (await bodyOf(call, response) ?? null) as T;
 			// steadfetch answered in the origin's place: a stale copy (`Cache-Status: steadfetch; hit; ttl=…;
 			// detail=<reason>[; pending-writes=<n>]`, `Age`) or a `fallback` (`steadfetch; fwd=miss;
 			// detail=fallback`: no copy, no age, and no URL of its own: the query's).
-			const status = response.headers.get('cache-status') ?? '';
+			const status = response?.headers.get('cache-status') ?? '';
 			const reason = status.startsWith('steadfetch;') && /detail=([^;\s]+)/.exec(status)?.[1];
 			if (reason) {
 				const now = wallNow();

@@ -270,6 +270,23 @@ describe('queryOptionsFor with a fallback answer', () => {
 	});
 });
 
+describe('queryOptionsFor and mutationOptionsFor when a beforeRetry hook returns ky.stop (the call resolves undefined, as ky\'s does)', () => {
+	it('the query gets null and the mutation { queued: false, data: undefined }, as for an answer without a body: never a TypeError reading the answer it has not got', async () => {
+		const client = createClient({ name: `tq-stop-${Math.random()}`, prefix: `${api.url}/`, retry: 1, retryBudget: false, breaker: false, staleCache: false, hooks: { beforeRetry: [() => ky.stop] } });
+		const queryClient = new QueryClient();
+		try {
+			down = true;
+			expect(await client.get('busy')).toBeUndefined();
+			// Before: TypeError "Cannot read properties of undefined (reading 'clone')" (the query), "(reading 'headers')" (the mutation).
+			expect(await queryClient.fetchQuery({ queryKey: ['stop', Math.random()], ...queryOptionsFor<unknown>(client, 'busy') })).toBeNull();
+			expect(await mutationOptionsFor((path: string) => client.put(path, { json: {} })).mutationFn('busy')).toEqual({ queued: false, data: undefined });
+		} finally {
+			queryClient.clear();
+			client.close();
+		}
+	});
+});
+
 describe('queryOptionsFor after adaptiveThrottle() refused the call', () => {
 	it('TanStack does not retry it (ThrottledError is never retried, and neither is a copy served for it, detail=throttled): one refusal per fetch, not three', async () => {
 		for (const stored of [false, true]) {
