@@ -69,7 +69,7 @@ export const policyContext = ({ options, stores, clock, emit, emitter, budget, r
 		listening: (type) => emitter.has(type),
 		on: (type, listener) => emitter.on(type, listener),
 		scopeOf,
-		spendRetry: (scope) => budget?.tryRetry(scope).allowed ?? true,
+		spendRetry: (scope) => budget?.tryRetry(scope, true, false, undefined, false).allowed ?? true,
 		subrequest: (call) => ((call as Call | undefined)?.invocation ?? invocationOf(call?.waitUntil))?.take() ?? true,
 		reachability: (scope) => reach.state(scope),
 		offline: (scope) => reach.offline(scope),

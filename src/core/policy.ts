@@ -105,7 +105,7 @@ export interface PolicyContext {
 	on<T extends EventType>(type: T, listener: (event: EmittedEvent<T>) => void): () => void;
 	/** The scope of an absolute URL (the origin, or what the breaker's `scope` option says). */
 	scopeOf(url: string): string;
-	/** Spend one retry of the scope's retry budget for an extra attempt (a hedge); false when spent. */
+	/** Spend one retry of the scope's retry budget for an extra attempt (a hedge); false when spent (not told as `budget:exhausted`, which is the retries'). */
 	spendRetry(scope: string): boolean;
 	/**
 	 * Count one `fetch` a policy makes for `call` outside its attempts (the breaker's own probe, a

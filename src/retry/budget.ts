@@ -80,8 +80,10 @@ export class RetryBudget {
 	 * Ask for one retry to `scope`. `spend` (default) takes it when allowed; `false` only asks (ky is
 	 * deciding, nothing went out yet). `force` takes it whatever the limit: a retry that goes out
 	 * anyway (one the caller forced with `ky.retry()`) is paid for, never refused. `now`: the time it is spent at.
+	 * `retry` false: an extra attempt that is no retry (a hedge) asks; its refusal is not the window's
+	 * first (`firstRefusal`, told as `budget:exhausted` for a retry), which it would leave untold.
 	 */
-	tryRetry(scope: string, spend = true, force = false, now = this.#clock.now()): RetryDecision {
+	tryRetry(scope: string, spend = true, force = false, now = this.#clock.now(), retry = true): RetryDecision {
 		const window = this.#windows.scope(scope);
 		const [firsts, retries] = window.counts.sums(now);
 		const limit = Math.max(this.minRetries, Math.floor(this.ratio * firsts));
@@ -96,7 +98,7 @@ export class RetryBudget {
 		// Once per window's length since it last fired (not per calendar-aligned window, which a burst
 		// crossing a boundary would see twice).
 		const bucket = window.counts.bucket(now);
-		const firstRefusal = bucket - window.exhaustedAt >= bucketsPerWindow;
+		const firstRefusal = retry && bucket - window.exhaustedAt >= bucketsPerWindow;
 		if (firstRefusal) {
 			window.exhaustedAt = bucket;
 		}

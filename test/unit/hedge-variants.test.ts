@@ -79,3 +79,32 @@ describe('hedge: a layer below it that resolves with no Response (an app layer t
 		api.close();
 	});
 });
+
+describe('hedge: a hedge the spent retry budget refused, then a retry it refuses', () => {
+	it('budget:exhausted is still told once for the window: a hedge not sent does not use up its telling', async () => {
+		let calls = 0;
+		const fetch = (async () => {
+			calls++;
+			if (calls === 1) {
+				// Slower than the hedge's delay: a hedge is asked for, and the budget (none) refuses it.
+				await new Promise((resolve) => setTimeout(resolve, 60));
+				return new Response('slow but fine');
+			}
+
+			return new Response('down', { status: 503 });
+		}) as typeof globalThis.fetch;
+		const api = createClient({ retry: 1, fetch, hedge: hedge({ delayMs: 10 }), retryBudget: { ratio: 0, minRetries: 0 } });
+		const told: unknown[] = [];
+		const hedges: unknown[] = [];
+		api.on('budget:exhausted', (event) => told.push(event));
+		api.on('hedge', (event) => hedges.push(event));
+		expect(await api.get('https://api.test/slow').text()).toBe('slow but fine');
+		expect([hedges, told]).toEqual([[], []]);
+		// A 503 ky would retry: the budget refuses that retry, and says so.
+		expect(classify(await api.get('https://api.test/down').catch((error: unknown) => error)).code).toBe('HTTP_5XX');
+		// Before: [] (the hedge's refusal had marked the window as told).
+		expect(told).toEqual([expect.objectContaining({ type: 'budget:exhausted', scope: 'https://api.test', retries: 0, allowed: 0 })]);
+		expect(api.stats()['https://api.test']?.retriesRefused).toBe(1);
+		api.close();
+	});
+});
