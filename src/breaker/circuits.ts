@@ -183,23 +183,24 @@ export const receive = (circuits: Circuits, data: unknown): BreakerRecord | unde
 };
 
 /**
- * Tell the other tabs a change (`channel`), or where none is open, the other breakers of the name and
- * store in this realm (`peers`); a breaker that shares nothing (`share: false`) tells none.
+ * Each other breaker of the name and store in this realm (`peers`: the clients `extend()` made), where
+ * no channel is open to tell them (Node, Deno, Workers); a breaker that shares nothing (`share: false`) has none.
  */
-const tell = (circuits: Circuits, record: BreakerRecord): void => {
-	if (circuits.channel) {
-		circuits.channel.post(record);
-	} else if (circuits.store) {
+export const eachPeer = (circuits: Circuits, each: (peer: Circuits) => unknown): void => {
+	if (!circuits.channel && circuits.store) {
 		for (const ref of circuits.peers) {
 			const peer = ref.deref();
 			if (!peer) {
 				circuits.peers.delete(ref);
 			} else if (peer !== circuits) {
-				receive(peer, record);
+				each(peer);
 			}
 		}
 	}
 };
+
+/** Tell the other tabs a change (`channel`), or where none is open, the other breakers of the name and store in this realm (`eachPeer`). */
+const tell = (circuits: Circuits, record: BreakerRecord): void => circuits.channel ? circuits.channel.post(record) : eachPeer(circuits, (peer) => receive(peer, record));
 
 /** Whether the circuit is in the closed state `received` is (then its stored counts are about this state). */
 export const inState = ({ record }: Circuit, received: BreakerRecord): boolean => received.state === 'closed' && record.state === 'closed' && record.at === received.at;
@@ -278,8 +279,15 @@ export const tally = (circuits: Circuits, circuit: Circuit, record: BreakerRecor
 		// A probe that counts as nothing frees the coordinator's grant too (else held, then counted failed).
 		circuits.link.report(circuit, failed, retryAfterMs, probe, call);
 	} else if (failed !== undefined && record === circuit.record && record.state === 'closed') {
-		// Counted in a closed state that it left as it was: the other tabs count it too, and the store keeps the counts.
+		// Counted in a closed state that it left as it was: the other tabs count it too, and the store keeps the counts;
+		// where no channel tells them, so do the peers (a client and its extensions count failures in a row together).
 		circuits.shareCount?.(circuits, circuit, failed, !response, before > 0, call?.waitUntil);
+		if (circuits.peers.size > 1) {
+			eachPeer(circuits, (peer) => {
+				const twin = peer.scopes.scope(record.scope);
+				return twin.record.state === 'closed' && peer.count(twin, twin.record, now, failed, 0, undefined, !response);
+			});
+		}
 	}
 };
 

@@ -153,7 +153,8 @@ export interface BreakerOptions {
 	 * the store (the Cache API) still carries an open breaker from one isolate to the next ones in
 	 * the same data center.
 	 * Clients `extend()` made of the same name and store share each change at once, also where there
-	 * is no channel (Node, Deno, Workers: a module-scope client and its extensions fail fast together).
+	 * is no channel (Node, Deno, Workers: a module-scope client and its extensions fail fast together),
+	 * and count each other's outcomes in a closed state (failures in a row through any of them open it).
 	 * `false`: per-client, in memory only (nothing stored, no channel).
 	 * @default true (persisted; shared across tabs in browsers)
 	 */
