@@ -1,6 +1,6 @@
 import type { PolicyCall } from '../core/policy.js';
 import { PROBE, type Circuit } from './circuit.js';
-import { noop, tally, type Circuits } from './circuits.js';
+import { eachPeer, noop, tally, type Circuits } from './circuits.js';
 
 /**
  * Make the probe slot `admit` gave at `started` this context's: with a coordinator, its grant first
@@ -19,6 +19,17 @@ export const claim = async (circuits: Circuits, circuit: Circuit, started: numbe
 	let release = link && (await link.probe(circuit, call)) === false ? undefined : noop;
 	if (release && probeLock) {
 		release = await probeLock(circuit, started);
+	} else if (!link) {
+		// Where no channel or coordinator shares the slots, the peers' probes in flight (a client's and its
+		// extensions') take them too, each peer's lost probe counted first (`snapshot`): one probe for them all.
+		let probes = circuit.probes.length;
+		eachPeer(circuits, (peer) => {
+			const twin = peer.scopes.get(record.scope);
+			probes += twin && peer.snapshot(twin, started) ? twin.probes.length : 0;
+		});
+		if (probes > circuits.settings.halfOpenProbes) {
+			release = undefined;
+		}
 	}
 
 	if (release && circuit.record === record && !signal?.aborted && !circuits.closed) {
