@@ -81,7 +81,8 @@ export interface BreakerOptions {
 	 * call that finds it older waits for a sync, at most `sharedTimeoutMs` under a clean closed
 	 * state, else for its answer up to 2 000 ms; calls meanwhile go on with the state the isolate
 	 * has, if clean), reports failures without making the caller wait (handed to
-	 * the call's `waitUntil`), and asks it for the half-open probe (one in the world). A coordinator
+	 * the call's `waitUntil`), and asks it for the half-open probe (one in the world; a refusal, another
+	 * isolate holding it, is kept as the state is, at most `sharedCacheMs`: calls meanwhile fail fast). A coordinator
 	 * that fails or is slow leaves this isolate's own breaker in charge (`storage:error`, once per
 	 * episode). With `share`, the fleet's state it adopts is stored as its own changes are: the next
 	 * isolate of its store (or a reload) starts from it while the coordinator does not answer.

@@ -72,6 +72,8 @@ interface Link {
 	down: boolean;
 	/** The coordinator's grant of this isolate's probe in flight. */
 	grant?: number | undefined;
+	/** The record under which the coordinator last refused this isolate the probe (another isolate holds it), and when (injected clock). */
+	refused?: [BreakerRecord, number] | undefined;
 	/**
 	 * A call may go on after `sharedTimeoutMs` without the answer: the state adopted last was closed
 	 * with no failure counted in the fleet, and this isolate has seen only successes since. False
@@ -223,10 +225,20 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 		},
 		async probe(circuit, call) {
 			const link = linkOf(circuit);
-			// Unreachable (failed, or silent for answerMs): the local breaker decides, as everywhere else.
-			// A grant that comes after this isolate gave the sync up (past `answerMs`) is given back at once:
-			// the local breaker decided meanwhile, and the fleet's probe slot is not held until the probe's timeout.
-			const granted = link.down ? undefined : context.subrequest(call) ? await exchangeFor(circuit, call, { probe: true, probeMs: circuit.probeMs }, ({ granted: freed } = {} as SyncAnswer) => typeof freed === 'number' && behind(call, circuit, { freed })) : false;
+			const { record } = circuit;
+			const now = context.clock.now();
+			const [refused, at] = link.refused ?? [];
+			// Unreachable (failed, or silent for answerMs): the local breaker decides, as everywhere else. Refused under this
+			// record less than `sharedCacheMs` ago (another isolate holds the probe): that decision is cached as the state is,
+			// the call fails fast instead of waiting for the coordinator to say so again.
+			let granted: number | false | undefined = link.down ? undefined : false;
+			if (granted === false && !(refused === record && now - at! < sharedCacheMs) && context.subrequest(call)) {
+				// A grant that comes after this isolate gave the sync up (past `answerMs`) is given back at once:
+				// the local breaker decided meanwhile, and the fleet's probe slot is not held until the probe's timeout.
+				granted = await exchangeFor(circuit, call, { probe: true, probeMs: circuit.probeMs }, ({ granted: freed } = {} as SyncAnswer) => typeof freed === 'number' && behind(call, circuit, { freed }));
+				link.refused = granted === false ? [record, now] : undefined;
+			}
+
 			link.grant = typeof granted === 'number' ? granted : undefined;
 			return granted;
 		},

@@ -1,7 +1,9 @@
 /** Variants of recovery a user can see (API.md "Reachability and recovery", the breaker's sharing), tenth round. */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { breaker } from '../../src/entries/breaker.js';
 import { CircuitOpenError, createClient, memoryStore } from '../../src/entries/core.js';
+import { emptyState, sync, type ScopeState, type SyncMessage } from '../../src/breaker/sync.js';
+import { sharedCoordinator, type SharedBreaker } from '../../src/breaker/shared.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 
 const origin = 'https://hunt10.example';
@@ -119,5 +121,54 @@ describe('breaker: one half-open probe for a client and the clients extend() mad
 		expect([api.breaker(origin).state, child.breaker(origin).state]).toEqual(['closed', 'closed']);
 		api.close();
 		child.close();
+	});
+});
+
+/** A coordinator in memory over the shared state machine (what the Durable Object, Deno KV and Redis run), on the test's clock; `asks` counts its probe requests. */
+const memoryCoordinator = (clock: ManualClock): SharedBreaker & { states: Map<string, ScopeState>; asks: number } => {
+	const states = new Map<string, ScopeState>();
+	const coordinator = Object.assign(sharedCoordinator(async (scope, message) => {
+		coordinator.asks += (message as SyncMessage).probe ? 1 : 0;
+		const state = states.get(scope) ?? emptyState(scope);
+		states.set(scope, state);
+		return structuredClone(sync(state, message as SyncMessage, clock.now()));
+	}), { states, asks: 0 });
+	return coordinator;
+};
+
+describe('shared breaker: an isolate refused the fleet\'s probe (another isolate holds it) fails fast', () => {
+	it('its calls within sharedCacheMs of the refusal fail fast without asking the coordinator again (one ask, not one per call); after it, it asks again', async () => {
+		const clock = new ManualClock();
+		const coordinator = memoryCoordinator(clock);
+		const server = scriptedOrigin();
+		const make = () => createClient({ clock, random: () => 0.5, retry: 0, fetch: server.fetch, breaker: breaker({ shared: coordinator, consecutiveFailures: 1, openMs: 5_000, sharedCacheMs: 1_000, share: false }) });
+		const [a, b] = [make(), make()];
+		expect(await outcome(a.get(`${origin}/x`))).toBe('503');
+		await vi.waitFor(() => expect(coordinator.states.get(origin)?.record.state).toBe('open'));
+		expect(await outcome(b.get(`${origin}/x`))).toBe('OPEN'); // b knows the fleet's open period
+		clock.advance(5_000);
+		server.hold = true;
+		const probe = outcome(a.get(`${origin}/x`)); // a holds the fleet's probe
+		await vi.waitFor(() => expect(server.sent).toBe(2));
+		const asked = coordinator.asks;
+		const seen: string[] = [];
+		for (let call = 0; call < 5; call++) {
+			clock.advance(100);
+			seen.push(await outcome(b.get(`${origin}/x`)));
+		}
+
+		// Before: 5 asks (each call after a refusal asked the coordinator for the probe again, and waited for its answer).
+		expect([seen, coordinator.asks - asked]).toEqual([['OPEN', 'OPEN', 'OPEN', 'OPEN', 'OPEN'], 1]);
+		clock.advance(1_000);
+		expect(await outcome(b.get(`${origin}/x`))).toBe('OPEN');
+		expect(coordinator.asks - asked).toBe(2); // sharedCacheMs later: asked again (refused again: cached from then)
+		clock.advance(100);
+		expect(await outcome(b.get(`${origin}/x`))).toBe('OPEN');
+		expect(coordinator.asks - asked).toBe(2);
+		server.release(200);
+		expect(await probe).toBe('200');
+		expect(server.sent).toBe(2);
+		a.close();
+		b.close();
 	});
 });
