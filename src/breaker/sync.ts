@@ -75,14 +75,16 @@ const maxFleetOpenMs = 3_600_000;
 /**
  * A stored state of `scope`, checked and bounded before use, or `undefined` when it is missing or not
  * one of ours. Its record is read as an isolate reads one (`readRecord`: opened no later than `now`,
- * open at most `maxFleetOpenMs`), its failures in a row a whole count (at most 1 000), its probe a
+ * open at most `maxFleetOpenMs`; dated no further ahead than that, as the tabs read one: else every
+ * isolate that adopted it would take no state of the fleet dated before it, once the key is lost),
+ * its failures in a row a whole count (at most 1 000), its probe a
  * time: a state another program, a garbled write or a clock far ahead left in a Deno KV, a Durable
  * Object's storage or Redis can neither hold a scope open nor keep it from opening.
  */
 export const readState = (scope: string, value: unknown, now: number): ScopeState | undefined => {
 	const { v, record, consecutive, probeAt, probeMs } = (value ?? {}) as Partial<ScopeState>;
 	const read = v === 1 ? readRecord(record, now, maxFleetOpenMs) : undefined;
-	return read?.scope === scope && isNonNegativeInteger(consecutive) && isNonNegativeFinite(probeAt)
+	return read?.scope === scope && read.at <= now + maxFleetOpenMs && isNonNegativeInteger(consecutive) && isNonNegativeFinite(probeAt)
 		? { v: 1, record: read, consecutive: Math.min(consecutive, 1000), probeAt, probeMs: clamp(probeMs, 0, maxProbeMs, 0) } : undefined;
 };
 

@@ -246,6 +246,34 @@ describe('the Redis coordinator', { timeout: 30_000 }, () => {
 		expect(answer.record.reopensAt - answer.record.openedAt).toBeLessThanOrEqual(200);
 	});
 
+	it('a state dated far ahead of Redis\'s clock (planted, or a garbled write) is none: a process that synced it still adopts the fleet\'s opening once Redis lost the key (a restart without persistence)', async () => {
+		let status = 200;
+		const flaky = await serve(() => new Response('', { status }));
+		const make = () => createClient({ retry: 0, breaker: breaker({ consecutiveFailures: 1, openMs: 60_000, maxOpenMs: 60_000, sharedCacheMs: 50, sharedTimeoutMs: 1000, share: false, shared: coordinator(plain) }) });
+		const [a, b] = [make(), make()];
+		const get = async (api: typeof a): Promise<string> => api.get(flaky.url).then((response) => String(response.status), (error: { code?: string; response?: Response }) => String(error.code ?? error.response?.status));
+		try {
+			expect(await get(a)).toBe('200'); // the scope's key exists
+			const [key] = await redis.client.keys('steadfetch:breaker:*');
+			const [seconds] = await redis.client.time();
+			// Closed, dated 30 years ahead of Redis's clock.
+			await redis.client.hset(key!, 's', JSON.stringify([0, 0, 0, 0, Number(seconds) * 1000 + 1e12, 0, 0, 0, 0, 0]));
+			await new Promise((resolve) => setTimeout(resolve, 60)); // past sharedCacheMs: a's next call syncs
+			expect(await get(a)).toBe('200');
+			await redis.client.del(key!); // Redis lost the key
+			status = 503;
+			expect(await get(b)).toBe('503'); // the fleet opens (as of Redis's clock now)
+			await new Promise((resolve) => setTimeout(resolve, 60));
+			status = 200;
+			// Before: '200' (a held the closed state dated 30 years ahead and took no state of the fleet's older than it).
+			expect(await get(a)).toBe('CIRCUIT_OPEN');
+		} finally {
+			a.close();
+			b.close();
+			await flaky.close();
+		}
+	});
+
 	it('a version that is no write count (-5, 1.5, 1e20, 20 digits, "abc") is as none: the next sync writes over it, for the breaker and the throttle', async () => {
 		for (const kind of ['breaker', 'throttle'] as const) {
 			const message = kind === 'breaker' ? { policy, outcomes: [1] } : { throttle: { windowMs: 10_000, requests: 1, accepts: 0 } };
