@@ -347,6 +347,8 @@ export class Pass {
 	async #bury(record: OutboxRecord, key: string, reason: NonNullable<OutboxRecord['deadReason']>): Promise<void> {
 		if (await this.#queue.bury(record, key, reason, () => this.#permit.current(record.id))) {
 			this.#result.dead++;
+		} else if (this.#permit.current(record.id)) {
+			this.#block(record.scope); // The store did not answer its read: pending as it was, its scope waits (FIFO).
 		}
 	}
 

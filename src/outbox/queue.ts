@@ -532,11 +532,19 @@ export class Queue {
 	 * dependent queued in any tab, a `ref()`: enqueue.ts, `ask`): none is dropped, so its delivery still
 	 * keeps the values they wait for. Written only while `current()` (no await between it and the write):
 	 * resolves whether it was, so nobody is told of a write a clear or discard prevented;
-	 * `to`: under another key (its dead key), the pending one then removed.
+	 * `to`: under another key (its dead key), the pending one then removed. Nothing is written when the
+	 * store did not answer the read (what another tab recorded would be written over): the entry stays
+	 * as stored, pending, and the drain comes back after a backoff.
 	 */
 	async writeBack(key: string, record: OutboxRecord, current: () => boolean, to = key): Promise<boolean> {
 		return this.entryLock(record.id, async () => {
-			const stored = await this.read(key);
+			let stored: unknown;
+			try {
+				stored = await this.read(key, true);
+			} catch {
+				return false;
+			}
+
 			for (const list of ['pointers', 'dependents'] as const) {
 				const all = new Set([...record[list] ?? [], ...isRecord(stored) && stored[list] || []]);
 				if (all.size > 0) {

@@ -1,0 +1,85 @@
+/**
+ * Defect hunt, tenth round (D): offline writes for real apps — variants of dependent writes
+ * (`outbox.ref()`) recorded by another client of the name while a replay is in flight, on a store that
+ * fails one read (the Standards: storage failures never fail a request; API.md "Writes that depend on
+ * earlier writes": "`ref(entryId, pointer)` records the pointer with the stored entry, so whichever tab
+ * delivers it keeps the value"). ManualClock, random 0.5, the real loopback API.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { OutboxQueuedError } from '../../src/entries/index.js';
+import { fakeWindow, gate, spyStore, startHarness, throwIfOffline, until, type FakeWindow, type Harness } from './outbox-helpers.js';
+
+let h: Harness;
+let win: FakeWindow;
+beforeEach(async () => {
+	h = await startHarness();
+	win = fakeWindow();
+});
+afterEach(async () => {
+	win.restore();
+	await h.close();
+});
+
+/** A fetch that holds the next request whose URL holds `part` once `hold()` was called, until `release()`; `answered` runs as its answer comes. */
+const holding = (part: string, answered: () => void) => {
+	const inFlight = gate();
+	const release = gate();
+	let held = false;
+	const fetchHeld = async (input: Parameters<typeof fetch>[0], init?: RequestInit): Promise<Response> => {
+		throwIfOffline();
+		if (held && (input as Request).url.includes(part)) {
+			held = false;
+			inFlight.open();
+			await release.wait;
+			const response = await fetch(input, init);
+			answered();
+			return response;
+		}
+
+		return fetch(input, init);
+	};
+	return { fetch: fetchHeld, inFlight, release, hold: () => { held = true; } };
+};
+
+describe('a dependent queued by another client of the name while its parent\'s replay is in flight', () => {
+	it('the replay fails (503) and the read as its entry is written back fails once: the dependent still goes out with the value, never a \'parent\' dead letter', async () => {
+		let failNext = '';
+		const store = spyStore(h.store, {
+			get: async (key, run) => {
+				if (failNext && key.startsWith('p|') && key.includes(failNext)) {
+					failNext = '';
+					throw new DOMException('The transaction was aborted', 'AbortError');
+				}
+
+				return run();
+			},
+		});
+		// The next read of the parent's record after its replay's answer (the one made to write it back) fails.
+		const held = holding('id=parent', () => {
+			failNext = parent;
+		});
+		const api = h.make({ store: () => store, fetch: held.fetch });
+		const errors = h.record(api, 'storage:error');
+		win.setOnline(false, false);
+		const parent: string = await api.post('mutate?id=parent&fail=503&times=1', { json: { n: 1 } }).then(() => 'sent', (error: { entryId: string }) => error.entryId);
+		win.setOnline(true, false);
+		held.hold();
+		const flushed = api.outbox.flush();
+		await held.inFlight.wait;
+		// Another client of the name (another tab's) queues a write holding a placeholder of the entry in flight.
+		const other = h.make({ store: () => store });
+		const child = await other.patch('mutate?id=child', { json: { parentKey: other.outbox.ref(parent, '/key') } }).then(() => 'sent', (error: unknown) => error);
+		expect(child).toBeInstanceOf(OutboxQueuedError);
+		other.close();
+		held.release.open();
+		await flushed;
+		await until(() => errors.length > 0);
+		h.clock.advance(60_000);
+		await api.outbox.flush();
+		h.clock.advance(60_000);
+		await api.outbox.flush();
+		const [sent] = h.state.applied.get('child') ?? [];
+		expect({ dead: (await api.outbox.deadLetters()).map((each) => each.deadReason), size: await api.outbox.size(), parentKey: sent && JSON.parse(sent.body).parentKey })
+			.toEqual({ dead: [], size: 0, parentKey: h.state.applied.get('parent')![0]!.key });
+	});
+});
