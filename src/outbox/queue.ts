@@ -454,13 +454,20 @@ export class Queue {
 	/**
 	 * Each readable record, pending or dead (`undefined`: both, of one listing), handed to `visit` as it is
 	 * read: one at a time, none kept here (a body may be a large file); an entry once (a pending key `list`
-	 * marks dead is not read: its dead key is).
+	 * marks dead is not read: its dead key is). Once the store did not answer a read, the rest are not read:
+	 * a store gone down in the middle of a long queue costs one `storageTimeoutMs`, not one per entry.
 	 */
 	async forEach(dead: boolean | undefined, visit: (record: OutboxRecord) => void): Promise<void> {
 		for (const key of await this.list()) {
 			// A key of the kind asked for (`undefined`: both), listed under its own kind's prefix.
 			const wanted = key.dead === (key.key[0] === 'd') && (dead === undefined || key.dead === dead);
-			const record = wanted ? await this.read(key.key) : undefined;
+			let record: unknown;
+			try {
+				record = wanted ? await this.read(key.key, true) : undefined;
+			} catch {
+				return;
+			}
+
 			dead || this.#learn(key, record); // Neither a coalescing write nor `behind` reads it again (the client's start reads every one).
 			// One holding what the outbox never stores (a header the client marks sensitive since an older version stored it) is unreadable, as a pass finds it.
 			if (isRecord(record) && !secretIn(this, record)) {

@@ -83,3 +83,39 @@ describe('a dependent queued by another client of the name while its parent\'s r
 			.toEqual({ dead: [], size: 0, parentKey: h.state.applied.get('parent')![0]!.key });
 	});
 });
+
+describe('a store that stops answering reads in the middle of a long outbox', () => {
+	it('list() and stats() wait for one read the store does not answer, not one per entry (storage:error, never a stall)', async () => {
+		let hung = false;
+		let reads = 0;
+		const store = spyStore(h.store, {
+			get: async (key, run) => {
+				if (hung && /^[pd]\|/.test(key)) {
+					reads++;
+					return new Promise(() => undefined); // IndexedDB blocked: the read never settles.
+				}
+
+				return run();
+			},
+		});
+		const api = h.make({ store: () => store, storageTimeoutMs: 20 });
+		const errors = h.record(api, 'storage:error');
+		win.setOnline(false, false);
+		for (let n = 0; n < 40; n++) {
+			await expect(api.post(`mutate?id=long-${n}`, { json: { n } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		}
+
+		hung = true;
+		/** What `run` gave, and how many reads of a record it waited for. */
+		const counted = async <T>(run: () => Promise<T>): Promise<[T, number]> => {
+			const before = reads;
+			const value = await run();
+			return [value, reads - before];
+		};
+		const [listed, listReads] = await counted(async () => api.outbox.list());
+		const [stats, statsReads] = await counted(async () => api.outbox.stats());
+		// One read each (a pass of the drain may wait for one more meanwhile), not 40.
+		expect({ reads: listReads + statsReads <= 3 ? 'a few' : listReads + statsReads, listed: listed.length < 40, stats: stats.entries < 40, errors: errors.length > 0 })
+			.toEqual({ reads: 'a few', listed: true, stats: true, errors: true });
+	});
+});
