@@ -781,8 +781,9 @@ export class Queue {
 				const { key, id } = entry;
 				const old = await this.read(key, false, budget);
 				this.#learn(entry, old);
-				// An entry others depend on is never superseded (`outbox.ref()`).
-				if (isRecord(old) && !old.pointers?.length && old.url === record.url && old.identity === record.identity && overwritten.test(old.method) && !this.#claims.has(id) && !leased(old, this.context.clock.now(), this.leaseMs)) {
+				// An entry others depend on is never superseded (`outbox.ref()`): pointers recorded with it, or asked of it
+				// through a client of the name here (`ask`: its recording may not be written yet; a peer gone: this one asked again).
+				if (isRecord(old) && !old.pointers?.length && ![...this.#peers].some((peer) => (peer.deref() ?? this).#asked.has(id)) && old.url === record.url && old.identity === record.identity && overwritten.test(old.method) && !this.#claims.has(id) && !leased(old, this.context.clock.now(), this.leaseMs)) {
 					superseded.push([key, old]);
 					if (old.preconditions) {
 						record.preconditions ??= old.preconditions;

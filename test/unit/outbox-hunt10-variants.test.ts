@@ -7,7 +7,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OutboxQueuedError } from '../../src/entries/index.js';
-import { fakeWindow, gate, spyStore, startHarness, throwIfOffline, until, type FakeWindow, type Harness } from './outbox-helpers.js';
+import { fakeWindow, gate, holdingRecordReads, spyStore, startHarness, throwIfOffline, until, type FakeWindow, type Harness } from './outbox-helpers.js';
 
 let h: Harness;
 let win: FakeWindow;
@@ -117,5 +117,28 @@ describe('a store that stops answering reads in the middle of a long outbox', ()
 		// One read each (a pass of the drain may wait for one more meanwhile), not 40.
 		expect({ reads: listReads + statsReads <= 3 ? 'a few' : listReads + statsReads, listed: listed.length < 40, stats: stats.entries < 40, errors: errors.length > 0 })
 			.toEqual({ reads: 'a few', listed: true, stats: true, errors: true });
+	});
+});
+
+describe('coalesce and an entry a placeholder was just asked of (outbox.ref())', () => {
+	it('a PUT of its URL made right after ref() does not supersede it: the call holding the placeholder is queued behind it, and both PUTs go out', async () => {
+		// The store is slow to answer the read ref() makes to record its pointer with the entry (IndexedDB on a busy device).
+		const held = holdingRecordReads(h.store);
+		const api = h.make({ store: () => held.store, outbox: { coalesce: true } });
+		win.setOnline(false, false);
+		const first: string = await api.put('mutate?id=doc', { json: { v: 1 } }).then(() => 'sent', (error: { entryId: string }) => error.entryId);
+		held.holdNextRead();
+		const placeholder = api.outbox.ref(first, '/key');
+		await held.reading.wait;
+		const second = await api.put('mutate?id=doc', { json: { v: 2 } }).then(() => 'sent', (error: unknown) => error);
+		held.resume.open();
+		const child = await api.post(`mutate?id=child&parent=${placeholder}`, { json: {} }).then(() => 'sent', (error: unknown) => error);
+		expect({ second: second instanceof OutboxQueuedError, child: child instanceof OutboxQueuedError ? 'queued' : String(child), first: (await api.outbox.list()).some((each) => each.id === first) })
+			.toEqual({ second: true, child: 'queued', first: true });
+		win.setOnline(true, false);
+		await api.outbox.flush();
+		const [made] = h.state.applied.get('doc')!;
+		expect({ doc: h.state.applied.get('doc')!.map((each) => JSON.parse(each.body).v), parent: new URL(h.sentOf('child')[0]!.url).searchParams.get('parent') })
+			.toEqual({ doc: [1, 2], parent: made!.key });
 	});
 });
