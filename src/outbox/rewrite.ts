@@ -7,6 +7,7 @@ import { snapshotBody } from './snapshot.js';
 import { secretUrl } from './target.js';
 import type { StoredEntry } from './types.js';
 import { randomUuid } from '../utils/runtime.js';
+import { withoutFragment } from '../utils/sensitive.js';
 
 interface Owner {
 	context: PolicyContext;
@@ -54,7 +55,7 @@ export const rebased = async ({ context, options }: Owner, record: OutboxRecord,
  */
 export const migrated = (owner: Owner, record: OutboxRecord, entry: unknown): OutboxRecord => {
 	const { url, headers, body, preconditions } = Object(entry) as StoredEntry;
-	const href = new URL(url).href;
+	const href = withoutFragment(new URL(url).href); // As a queued URL: no fragment (fetch sends none; reads count their URL without one).
 	const { preconditions: stored, ...rest } = record; // Its preconditions are the ones it gives.
 	const { context, options } = owner;
 	const next = { ...rest, url: href, ...storedHeaders(owner, headersOf(preconditions, headers)), body, bodyBytes: body instanceof ArrayBuffer ? body.byteLength : 0, version: options.version };

@@ -181,6 +181,26 @@ describe('pending-writes after migrate', () => {
 	});
 });
 
+describe('pending-writes after a migrate() that returns a URL with a fragment (defect hunt, tenth round)', () => {
+	it('the write is still counted on its URL\'s stale answers, and list() shows its URL without the fragment, as a queued URL has none', async () => {
+		const before = kit.make({ outbox: outbox() });
+		await before.get('pw/migrate-hash').text();
+		kit.mode = 'refuse';
+		await expect(before.put('pw/migrate-hash', { json: { a: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		kit.mode = 'up';
+		before.close();
+		// The app's update builds its URLs with a fragment (a router's); the replay still fails (the API is down).
+		const after = kit.make({ outbox: outbox({ version: 2, baseBackoffMs: 60_000, migrate: (entry) => ({ ...entry, url: `${entry.url}#section` }) }) });
+		const { outbox: queue } = after as unknown as Queued;
+		await expect.poll(async () => staleStatus(after, 'pw/migrate-hash')).toMatch(/pending-writes=1$/);
+		kit.mode = 'refuse';
+		await queue.flush();
+		kit.mode = 'up';
+		expect({ urls: (await queue.list() as Array<{ url: string }>).map((entry) => new URL(entry.url).hash), status: await staleStatus(after, 'pw/migrate-hash') })
+			.toEqual({ urls: [''], status: expect.stringMatching(/pending-writes=1$/) });
+	});
+});
+
 describe('pending-writes after discard() and retry()', () => {
 	it('a discarded write is no longer counted; a dead letter taken back by retry() is counted again', async () => {
 		const api = kit.make({ outbox: outbox({ baseBackoffMs: 60_000 }) });
