@@ -890,8 +890,9 @@ export class Queue {
 	 */
 	async revive(id: string): Promise<OutboxRecord[]> {
 		// Not cleared, nor `id` discarded, since the revival began, through any client of the name (the
-		// revival holds no lock a removal waits for): checked with no await before each write.
-		return this.#occupy(async (kept) => {
+		// revival holds no lock a removal waits for): checked with no await before each write. Under the
+		// entry's lock: a burial under way (`writeBack`: its dead key written, its pending key not yet removed) ends first.
+		return this.#occupy(async (kept) => this.entryLock(id, async () => {
 			// A store that does not answer rejects with its failure (as `discard` does): no false "not found".
 			const key = (await this.list(true)).find((each) => each.dead && each.id === id)?.key;
 			const record = key && await this.read(key, true);
@@ -924,7 +925,7 @@ export class Queue {
 			}
 
 			return revived; // The last listing came after the last revival: the index holds them all.
-		});
+		}));
 	}
 
 	/**

@@ -142,3 +142,42 @@ describe('coalesce and an entry a placeholder was just asked of (outbox.ref())',
 			.toEqual({ doc: [1, 2], parent: made!.key });
 	});
 });
+
+describe('retry(id) through another client of the name while a pass is making the entry a dead letter', () => {
+	it('the entry is pending again once the burial is done, never lost between the two (its dead key written, its pending key not yet removed)', async () => {
+		let holdDeleteOf = '';
+		const deleting = gate();
+		const release = gate();
+		const store = spyStore(h.store, {
+			delete: async (key, run) => {
+				if (holdDeleteOf && key.startsWith('p|') && key.includes(holdDeleteOf)) {
+					holdDeleteOf = '';
+					deleting.open();
+					await release.wait;
+				}
+
+				return run();
+			},
+		});
+		const api = h.make({ store: () => store });
+		win.setOnline(false, false);
+		const id: string = await api.post('mutate?id=buried&fail=422&times=1', { json: { n: 1 } }).then(() => 'sent', (error: { entryId: string }) => error.entryId);
+		win.setOnline(true, false);
+		holdDeleteOf = id;
+		const flushed = api.outbox.flush();
+		await deleting.wait; // Its dead key is written; its pending key's delete is under way.
+		const other = h.make({ store: () => store });
+		let settled = false;
+		const retried = other.outbox.retry(id).then(() => 'revived', (error: unknown) => String(error)).finally(() => {
+			settled = true;
+		});
+		// The retry is done, or waits for the entry (its lock).
+		await until(async () => settled || ((await navigator.locks.query()).pending ?? []).some((each) => each.name?.endsWith(`#${id}`)));
+		release.open();
+		await flushed;
+		expect(await retried).toBe('revived');
+		// Delivered (by either client), or still queued: never gone unsent.
+		await until(async () => h.state.applied.has('buried') || (await api.outbox.flush()).sent > 0 || (await h.store.keys()).length === 0);
+		expect({ applied: h.state.applied.get('buried')?.length ?? 0, left: await h.store.keys() }).toEqual({ applied: 1, left: [] });
+	});
+});
