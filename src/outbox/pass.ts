@@ -126,6 +126,11 @@ export class Pass {
 		return oldest;
 	}
 
+	/** An entry whose new state was not written though this pass still may (the store did not answer a read: `Queue.writeBack`): pending as it was, its scope waits (FIFO). */
+	#hold({ id, scope }: OutboxRecord): void {
+		this.#permit.current(id) && this.#block(scope);
+	}
+
 	#block(scope: string, at = Infinity): void {
 		this.#blocked.add(scope);
 		this.#wake = Math.min(this.#wake, at);
@@ -290,6 +295,8 @@ export class Pass {
 				queue.queued?.(next); // Counted pending for its URL now (read your own writes), here and in the other tabs.
 				return next;
 			}
+
+			this.#hold(record);
 		} catch (error) {
 			await this.#invalid(record, key, 'migrate', String(error));
 		}
@@ -321,6 +328,7 @@ export class Pass {
 			const settled = await conflict(queue, record, key, now, response!, () => this.#permit.current(record.id), this.#permit.signal);
 			this.#rebased = settled === 'rebased';
 			this.#result[this.#rebased ? 'failed' : 'dead'] += settled ? 1 : 0;
+			settled === false && this.#hold(record);
 			return;
 		}
 
@@ -347,8 +355,8 @@ export class Pass {
 	async #bury(record: OutboxRecord, key: string, reason: NonNullable<OutboxRecord['deadReason']>): Promise<void> {
 		if (await this.#queue.bury(record, key, reason, () => this.#permit.current(record.id))) {
 			this.#result.dead++;
-		} else if (this.#permit.current(record.id)) {
-			this.#block(record.scope); // The store did not answer its read: pending as it was, its scope waits (FIFO).
+		} else {
+			this.#hold(record);
 		}
 	}
 

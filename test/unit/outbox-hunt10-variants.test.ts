@@ -181,3 +181,43 @@ describe('retry(id) through another client of the name while a pass is making th
 		expect({ applied: h.state.applied.get('buried')?.length ?? 0, left: await h.store.keys() }).toEqual({ applied: 1, left: [] });
 	});
 });
+
+describe('an entry migrate() or onConflict rewrites while the store does not answer the read made to write it back', () => {
+	for (const through of ['migrate', 'onConflict'] as const) {
+		it(`nothing is written, the entry stays pending, and a later write of its scope waits behind it (FIFO) (${through})`, async () => {
+			let failNext = '';
+			const store = spyStore(h.store, {
+				get: async (key, run) => {
+					if (failNext && key.startsWith('p|') && key.includes(failNext)) {
+						failNext = '';
+						throw new DOMException('The transaction was aborted', 'AbortError');
+					}
+
+					return run();
+				},
+			});
+			const before = h.make({ store: () => store });
+			win.setOnline(false, false);
+			const first: string = await before.post(`mutate?id=first&fail=${through === 'onConflict' ? 412 : ''}&times=1`, { json: { n: 1 } }).then(() => 'sent', (error: { entryId: string }) => error.entryId);
+			await expect(before.post('mutate?id=second', { json: { n: 2 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+			before.close();
+			// The app's answer comes; the next read of the entry (to write the new one back) fails, once.
+			let armed = true;
+			const failing = <T>(value: T): T => {
+				failNext = armed ? first : '';
+				armed = false;
+				return value;
+			};
+			const api = h.make({ store: () => store, outbox: through === 'migrate'
+				? { version: 2, migrate: (entry) => failing({ ...entry, headers: { ...entry.headers, 'x-version': '2' } }) }
+				: { onConflict: () => failing({ json: { n: 1, rebased: true } }) } });
+			win.setOnline(true, false);
+			await api.outbox.flush();
+			expect({ first: h.state.applied.get('first')?.length ?? 0, second: h.state.applied.get('second')?.length ?? 0, pending: (await api.outbox.list()).length })
+				.toEqual({ first: 0, second: 0, pending: 2 });
+			h.clock.advance(60_000);
+			await api.outbox.flush();
+			expect([...h.state.applied.keys()]).toEqual(['first', 'second']);
+		});
+	}
+});
