@@ -3,7 +3,10 @@
  * (`outbox.ref()`) recorded by another client of the name while a replay is in flight, on a store that
  * fails one read (the Standards: storage failures never fail a request; API.md "Writes that depend on
  * earlier writes": "`ref(entryId, pointer)` records the pointer with the stored entry, so whichever tab
- * delivers it keeps the value"). ManualClock, random 0.5, the real loopback API.
+ * delivers it keeps the value"); a store that stops answering reads in the middle of a long listing (never
+ * a stall); `coalesce` and an entry a pointer was just asked of ("an entry that others depend on is never
+ * superseded"); `retry(id)` while a pass buries the entry (nothing lost); FIFO when a rewritten entry is not
+ * written back. ManualClock, random 0.5, the real loopback API.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OutboxQueuedError } from '../../src/entries/index.js';
