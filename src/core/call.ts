@@ -1,13 +1,13 @@
 import { ForceRetryError, isTimeoutError, type Input, type KyInstance, type ResponsePromise } from 'ky';
 import { classify } from '../errors/classify.js';
-import { InvalidRequestError } from '../errors/InvalidRequestError.js';
+import type { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import type { Accounting } from './accounting.js';
 import { fallbackResponse } from './fallback.js';
 import { admission, callSignal, givenUp, racesDeadline, type Admission, type Invocation } from './invocation.js';
 import type { Counter, PolicyCall, PolicyContext, PolicyParts, RunOptions } from './policy.js';
 import { rejectedCall } from './response-promise.js';
-import { pathHint } from './scope.js';
+import { invalidUrl, pathHint } from './scope.js';
 import { wrapApplies, type Placed } from './slots.js';
 import type { Stats } from './stats.js';
 import type { Clock, FetchInit, FetchLike, WaitUntil } from './types.js';
@@ -41,6 +41,8 @@ export interface CallClient {
 	readonly totalTimeout: unknown;
 	/** The client's ky instance. */
 	readonly instance: KyInstance;
+	/** The client's sensitive query parameters (`sensitiveParamSet`): the error of a URL that does not parse shows none of their values. */
+	readonly params: ReadonlySet<string>;
 	/** Give a wrapped call's promise ky's body shortcuts (src/core/response-promise.ts). */
 	withShortcuts(promise: Promise<Response>, call: Call): ResponsePromise;
 }
@@ -77,8 +79,12 @@ export const perCallSlots = (): PolicyContext['perCall'] => {
 	};
 };
 
-/** A per-call option ky would refuse as it builds the Request: the same typed error on every path, before any I/O; `hint` says what to do. */
-export const invalid = (error: unknown, hint = ''): InvalidRequestError => new InvalidRequestError(`Invalid request: ${(error as Error)?.message ?? String(error)}${hint}`, { cause: error });
+/**
+ * A per-call option ky would refuse as it builds the Request: the same typed error on every path, before any I/O; `hint` says what to do;
+ * none of the values of `params` (the client's sensitive query parameters) shown in it (`invalidUrl`: a URL's message).
+ */
+export const invalid = (error: unknown, hint = '', params: ReadonlySet<string> = new Set()): InvalidRequestError =>
+	invalidUrl(`Invalid request: ${(error as Error)?.message ?? String(error)}${hint}`, error, params);
 
 /**
  * What ky would refuse when it builds the Request, for a wrapped call: a wrapper may read it first
@@ -432,7 +438,7 @@ export class Call implements PolicyCall {
 			return this.#client.instance(this.input, options);
 		} catch (error) {
 			// A URL the runtime could not parse (its TypeError) from a path: say what to do (scope.ts `pathHint`).
-			return rejectedCall(invalid(error, error instanceof TypeError && /url/i.test(error.message) ? pathHint(this.input) : ''));
+			return rejectedCall(invalid(error, error instanceof TypeError && /url/i.test(error.message) ? pathHint(this.input) : '', this.#client.params));
 		}
 	}
 

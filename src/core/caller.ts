@@ -66,7 +66,7 @@ export const createCaller = (deps: CallerDeps) => {
 
 		// A call without options has none to check.
 		if (given !== undefined) {
-			const invalidOptions = checkCallOptions(given as Record<string, unknown>, deps.checks);
+			const invalidOptions = checkCallOptions(given as Record<string, unknown>, deps.checks, deps.params);
 			if (invalidOptions) {
 				return rejected(invalidOptions);
 			}

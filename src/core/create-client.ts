@@ -114,6 +114,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	const call = createCaller({
 		...rules,
 		instance: createKy(options, ourKeys, rules.retry, stringifyJson),
+		params,
 		fetch: composeLayers(layers, transport((options.fetch as FetchLike | undefined) ?? platformFetch)),
 		hooked: options.hooks !== undefined,
 		layers,

@@ -1,4 +1,5 @@
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
+import { redactText, sensitiveParamSet } from '../utils/sensitive.js';
 import { canParse } from '../utils/validate.js';
 
 /** The default scope of a URL: its origin (`https://api.example.com`). */
@@ -30,10 +31,12 @@ export const requestOrigin = (url: string): string => {
  * input is (ky's rules): joined to the client's `prefix`, then resolved against its `baseUrl`, then
  * against the page (fetch's own base; none in Node, Deno or workerd). An absolute URL (a `URL`, or a
  * string with a scheme) is taken as it is, also with a `prefix`, where a call would join it: it
- * names one URL. Throws an `InvalidRequestError` when no URL results, or when `input` is neither a
- * string nor a `URL` (plain JavaScript: a missing argument must never name the client's own origin).
+ * names one URL. Throws an `InvalidRequestError` when no URL results (`invalidUrl`: without the values
+ * of the client's `sensitiveParams`), or when `input` is neither a string nor a `URL` (plain
+ * JavaScript: a missing argument must never name the client's own origin).
  */
-export const callUrl = (input: string | URL, { prefix, baseUrl }: { readonly prefix?: unknown; readonly baseUrl?: unknown }): string => {
+export const callUrl = (input: string | URL, options: { readonly prefix?: unknown; readonly baseUrl?: unknown; readonly sensitiveParams?: readonly string[] | undefined }): string => {
+	const { prefix, baseUrl } = options;
 	// Anything else would resolve as text ("undefined", "5") to a URL of the client's own origin.
 	if (typeof input !== 'string' && !(input instanceof URL)) {
 		throw new InvalidRequestError(`Not a URL: ${typeof input}`);
@@ -43,8 +46,20 @@ export const callUrl = (input: string | URL, { prefix, baseUrl }: { readonly pre
 		const joined = typeof input !== 'string' || canParse(input) || !prefix ? input : `${String(prefix).replace(/\/+$/, '')}/${input.replace(/^\/+/, '')}`;
 		return new Request(baseUrl && !canParse(joined) ? new URL(joined, new Request(baseUrl as string).url) : joined).url;
 	} catch (error) {
-		throw new InvalidRequestError(`Invalid URL: ${String(input)}${pathHint(input)}`, { cause: error });
+		throw invalidUrl(`Invalid URL: ${String(input)}${pathHint(input)}`, error, sensitiveParamSet(options));
 	}
+};
+
+/**
+ * The `InvalidRequestError` of a URL the caller gave that steadfetch could not use: its message without
+ * the values of the sensitive query parameters (`params`, a client's `sensitiveParamSet`) in it, as every
+ * URL a client shows (an error's message gets logged), and without a userinfo password (as every one);
+ * its `cause`, the platform's error (which names the URL as given), kept only when nothing was removed.
+ * Failure paths only: the redaction runs once the message is built.
+ */
+export const invalidUrl = (message: string, cause: unknown, params: ReadonlySet<string>): InvalidRequestError => {
+	const shown = redactText(message, params);
+	return new InvalidRequestError(shown, shown === message ? { cause } : undefined);
 };
 
 /**

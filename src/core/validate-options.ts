@@ -1,4 +1,6 @@
-import { InvalidRequestError } from '../errors/InvalidRequestError.js';
+import type { InvalidRequestError } from '../errors/InvalidRequestError.js';
+import { redactText, sensitiveParamSet } from '../utils/sensitive.js';
+import { invalidUrl } from './scope.js';
 import type { Placed } from './slots.js';
 import { canParse, check, checkRules, describe, hideUserinfo, isNonNegativeInteger, isObject, isPositiveTimerMs, isTimerMs, isToken, timerMs, type Rule, positiveTimerMs } from '../utils/validate.js';
 
@@ -88,10 +90,11 @@ const checkCacheMode = (cache: unknown): void => {
 
 /**
  * Check one call's options before any I/O: the core's, then each policy's own (`checks`: the filled
- * slots whose policy has a `checkCall`). Returns the `InvalidRequestError` to reject with, or
+ * slots whose policy has a `checkCall`). Returns the `InvalidRequestError` to reject with (without the
+ * values of the client's sensitive query parameters, `params`: a per-call `prefix` names a URL), or
  * `undefined`. Cheap on the common path: only the keys a call gives are looked at.
  */
-export const checkCallOptions = (options: Record<string, unknown>, checks: readonly Placed[]): InvalidRequestError | undefined => {
+export const checkCallOptions = (options: Record<string, unknown>, checks: readonly Placed[], params: ReadonlySet<string>): InvalidRequestError | undefined => {
 	try {
 		// As ky's `validateAndMerge`: an array is no options object (never read as none).
 		check(record(options), 'options', options, 'an object, not an array');
@@ -106,7 +109,7 @@ export const checkCallOptions = (options: Record<string, unknown>, checks: reado
 			}
 		}
 	} catch (error) {
-		return new InvalidRequestError((error as Error)?.message ?? String(error), { cause: error });
+		return invalidUrl((error as Error)?.message ?? String(error), error, params);
 	}
 
 	return undefined;
@@ -137,9 +140,18 @@ const requestInit = 'method headers credentials mode redirect referrerPolicy pri
  * (`storageTimeoutMs`, `deadlineHeader`, the sensitive lists), a TypeError for a `cache` mode fetch
  * does not know and for a value fetch would refuse in each call's Request (`headers` with a name or
  * value it refuses, a `credentials` or `mode` it does not know), at `createClient` (and `extend()`).
+ * A RangeError names no value of a sensitive query parameter (a `prefix` or `baseUrl` is a URL): the
+ * defaults' nor those of the client's `sensitiveParams`.
  */
 export const checkClientOptions = (options: Record<string, unknown>): void => {
-	checkRules(options, clientRules);
+	// The sensitive list first: the message of any other option (a URL) is shown without its values.
+	checkRules({ sensitiveParams: options.sensitiveParams }, clientRules);
+	try {
+		checkRules(options, clientRules);
+	} catch (error) {
+		throw new RangeError(redactText((error as Error).message, sensitiveParamSet(options)));
+	}
+
 	checkCacheMode(options.cache);
 	for (const name of requestInit) {
 		try {

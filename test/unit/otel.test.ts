@@ -136,7 +136,8 @@ describe('otel', () => {
 		const api = createClient({ trace: otel({ tracer }), retry: 0 });
 		const events: unknown[] = [];
 		api.on('*', (event) => events.push(event));
-		await expect(api.get('users?token=TOPSECRET&id=1')).rejects.toThrow(/TOPSECRET/);
+		// The caller's error names no sensitive value either (defect hunt, tenth round: an error's message is logged).
+		await expect(api.get('users?token=TOPSECRET&id=1')).rejects.toThrow(/^Invalid request: Failed to parse URL from users\?token=&id=1;/);
 		const [span] = byKind(exporter.getFinishedSpans()).call;
 		expect(span?.status.message).toBe('Invalid request: Failed to parse URL from users?token=&id=1; give the client an absolute `baseUrl` or `prefix`');
 		expect(JSON.stringify([exporter.getFinishedSpans().map((each) => [each.status, each.attributes]), events])).not.toMatch(/TOPSECRET/);

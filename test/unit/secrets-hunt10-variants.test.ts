@@ -1,0 +1,99 @@
+/**
+ * Secrets kept out of what is shown and stored, in the variants earlier rounds did not cover (defect
+ * hunt, tenth round, area G: secrets and identity). API.md "Sensitive data": "Every URL in an event,
+ * log record or span has its sensitive query values redacted", and round 5's "a URL's password is
+ * hidden in messages": an error's message is what apps log and send to error trackers.
+ */
+import { describe, expect, it } from 'vitest';
+import { InvalidRequestError, createClient } from '../../src/entries/index.js';
+import { createClient as createCore } from '../../src/entries/core.js';
+
+/** Every message and cause (and their causes) an error shows, as one text. */
+const shown = (error: unknown, seen = new Set<unknown>()): string => {
+	if (!(error instanceof Error) || seen.has(error)) {
+		return String(error);
+	}
+
+	seen.add(error);
+	return `${String(error)} ${error.stack ?? ''} ${shown(error.cause, seen)}`;
+};
+
+const fetchNever = async (): Promise<Response> => {
+	throw new Error('no request may go out');
+};
+
+/** The error `run` throws or rejects with. */
+const failure = async (run: () => unknown): Promise<unknown> => {
+	try {
+		await run();
+	} catch (error) {
+		return error;
+	}
+
+	throw new Error('did not fail');
+};
+
+// A port that is no number: no URL results. The defaults' `token` and `api_key`, the client's own `session`.
+const bad = 'https://api.example.com:8O80/x?token=SECRET-1&session=SECRET-2&page=2&api_key=SECRET-3';
+
+// Taken from stop 73's helper I (branch s73-i, 3594757 and 4b9b0c5), redone on failure paths only.
+describe('an InvalidRequestError of a URL that does not parse names no sensitive query value', () => {
+	it('a call (absolute URL; a path with no base): the defaults\' and the client\'s sensitiveParams values removed, the rest kept', async () => {
+		for (const api of [createClient({ fetch: fetchNever, sensitiveParams: ['session'] }), createCore({ fetch: fetchNever, sensitiveParams: ['session'] })]) {
+			for (const input of [bad, 'users?token=SECRET-4&session=SECRET-5&page=2']) {
+				const error = await failure(() => api.get(input));
+				expect(error).toBeInstanceOf(InvalidRequestError);
+				expect(shown(error)).toMatch(/page=2/);
+				// before: 'Invalid request: Failed to parse URL from https://api.example.com:8O80/x?token=SECRET-1&session=SECRET-2&page=2&api_key=SECRET-3'
+				expect(shown(error)).not.toMatch(/SECRET/);
+			}
+
+			api.close();
+		}
+	});
+
+	it('a member that takes a URL (cache.delete, breaker(url), isolate, reset, waitForHealthy, reachability): its "Invalid URL" names none either', async () => {
+		const api = createClient({ fetch: fetchNever, sensitiveParams: ['session'] });
+		const members: Array<() => unknown> = [
+			() => api.cache.delete(bad), () => api.breaker(bad), () => api.breaker.isolate(bad), () => api.breaker.reset(bad),
+			() => api.waitForHealthy(bad, { timeoutMs: 10 }), () => api.reachability(bad),
+		];
+		for (const member of members) {
+			const error = await failure(member);
+			expect(error).toBeInstanceOf(InvalidRequestError);
+			expect(shown(error)).toMatch(/Invalid URL: .*page=2/);
+			// before: 'Invalid URL: https://api.example.com:8O80/x?token=SECRET-1&session=SECRET-2&page=2&api_key=SECRET-3'
+			expect(shown(error)).not.toMatch(/SECRET/);
+		}
+
+		api.close();
+		// The preset's stand-ins (no breaker, no stale cache) check their URLs alike.
+		const bare = createClient({ fetch: fetchNever, sensitiveParams: ['session'], breaker: false, staleCache: false });
+		for (const member of [() => bare.breaker(bad), () => bare.breaker.reset(bad), () => bare.waitForHealthy(bad)]) {
+			expect(shown(await failure(member))).not.toMatch(/SECRET/);
+		}
+
+		bare.close();
+	});
+});
+
+describe('an option naming a URL that does not parse: its error names no sensitive query value', () => {
+	it('createClient({ prefix, baseUrl }) and a call\'s own prefix: the default names\' and the client\'s sensitiveParams values removed', async () => {
+		for (const name of ['prefix', 'baseUrl']) {
+			const error = await failure(() => createClient({ sensitiveParams: ['session'], [name]: 'https://api.example.com:8O80/?api_key=SECRET-6&session=SECRET-14&v=1' }));
+			expect(error).toBeInstanceOf(RangeError);
+			expect(shown(error)).toMatch(new RegExp(`\`${name}\`.*session=&v=1`));
+			// before: '`prefix` must be a URL or false; got "https://api.example.com:8O80/?api_key=SECRET-6&session=SECRET-14&v=1"'
+			expect(shown(error)).not.toMatch(/SECRET/);
+		}
+
+		for (const api of [createClient({ fetch: fetchNever, sensitiveParams: ['session'] }), createCore({ fetch: fetchNever, sensitiveParams: ['session'] })]) {
+			const error = await failure(() => api.get('x', { prefix: 'https://api.example.com:8O80/?access_token=SECRET-7&session=SECRET-15&v=1' }));
+			expect(error).toBeInstanceOf(InvalidRequestError);
+			expect(shown(error)).toMatch(/session=&v=1/);
+			expect(shown(error)).not.toMatch(/SECRET/);
+			api.close();
+		}
+	});
+});
+
