@@ -23,7 +23,9 @@ const split = (options: object, slots: readonly string[]): [Record<string, unkno
 /**
  * `extend()`'s merge. ky's options merge exactly as ky merges them — by ky itself: the merged
  * defaults are read back through the function form of ky's own `extend`. Ours: plain option objects
- * of a slot or of `retryBudget` merge shallowly; anything else (a policy, `false`, a store) replaces.
+ * of a slot or of `retryBudget` merge shallowly; lists (`sensitiveParams`, `sensitiveHeaders`) are
+ * joined, as ky joins its lists: a child never drops a name its parent marks sensitive (its copies,
+ * events and queued writes would show the value); anything else (a policy, `false`, a store) replaces.
  */
 export const mergeOptions = <O extends object>(base: O, given: O | undefined, slots: readonly string[]): O => {
 	checkOptionsObject(given);
@@ -42,7 +44,7 @@ export const mergeOptions = <O extends object>(base: O, given: O | undefined, sl
 	// ky's merged options hold none of our keys: the first side's take their place, the second's merge over them.
 	for (const [key, value] of [...Object.entries(baseOurs), ...Object.entries(moreOurs)]) {
 		const previous = merged[key];
-		setOwn(merged, key, isPlain(previous) && isPlain(value) ? { ...previous, ...value } : value);
+		setOwn(merged, key, isPlain(previous) && isPlain(value) ? { ...previous, ...value } : Array.isArray(previous) && Array.isArray(value) ? [...previous, ...value] : value);
 	}
 
 	return merged as O;

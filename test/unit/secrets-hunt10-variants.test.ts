@@ -4,8 +4,8 @@
  * log record or span has its sensitive query values redacted", and round 5's "a URL's password is
  * hidden in messages": an error's message is what apps log and send to error trackers.
  */
-import { describe, expect, it } from 'vitest';
-import { InvalidRequestError, createClient } from '../../src/entries/index.js';
+import { describe, expect, it, vi } from 'vitest';
+import { InvalidRequestError, createClient, memoryStore } from '../../src/entries/index.js';
 import { createClient as createCore } from '../../src/entries/core.js';
 
 /** Every message and cause (and their causes) an error shows, as one text. */
@@ -97,3 +97,38 @@ describe('an option naming a URL that does not parse: its error names no sensiti
 	});
 });
 
+/** A memory store (per namespace) that records every value written, as text. */
+const recording = (written: string[]) => (namespace: string) => {
+	const store = memoryStore(namespace);
+	const set = store.set.bind(store);
+	store.set = async (key, value, ...rest) => {
+		written.push(`${key} ${JSON.stringify(value)}`);
+		return set(key, value, ...rest);
+	};
+	return store;
+};
+
+describe('extend() keeps the sensitive names of the client it extends', () => {
+	it('a child given its own sensitiveParams and sensitiveHeaders adds them to its parent\'s (as ky merges a list), never drops them', async () => {
+		const written: string[] = [];
+		const shownUrls: string[] = [];
+		const parent = createClient({
+			prefix: 'https://api.example.com/', store: recording(written), staleCache: { shared: false }, retry: 0,
+			sensitiveParams: ['session'], sensitiveHeaders: ['x-api-key'],
+			fetch: async () => new Response('{}', { headers: { 'content-type': 'application/json', 'cache-control': 'max-age=60' } }),
+		});
+		const child = parent.extend({ sensitiveParams: ['other'], sensitiveHeaders: ['x-other'] });
+		child.on('*', (event) => 'url' in event && shownUrls.push(String(event.url)));
+		await child.get('a?session=SECRET-20&other=SECRET-21&page=1', { headers: { 'X-Api-Key': 'key-of-ann' } }).text();
+		await vi.waitFor(() => expect(written.some((text) => text.includes('page=1'))).toBe(true));
+		// before: 'r:~26fdab…~https://api.example.com/a?session=SECRET-20&other=&page=1' (the parent's `session` stored; its header not digested)
+		expect(written.join('\n')).not.toMatch(/SECRET/);
+		expect(written.find((text) => text.includes('page=1'))).toMatch(/^r:~\w+~https:\/\/api\.example\.com\/a\?session=&other=&page=1 /);
+		expect(shownUrls.join('\n')).toMatch(/session=&other=&page=1/);
+		expect(shownUrls.join('\n')).not.toMatch(/SECRET/);
+		// The parent keeps its own lists.
+		expect(written.join('\n')).not.toMatch(/key-of/);
+		child.close();
+		parent.close();
+	});
+});
