@@ -14,7 +14,8 @@ type Resolver = (input: string | URL, call?: object) => string;
  * own `options` first, its `searchParams` added as ky adds them; the client's own resolver, a member
  * no public name reaches, which also removes sensitive query values); when no URL results (the call
  * itself then rejects with `InvalidRequestError`), the input as given with those values and a
- * userinfo password removed; the input as given (a string) when `api` has no resolver (a stand-in client).
+ * userinfo password removed (also when the call's `searchParams` cannot be added); the input as given (a
+ * string) when `api` has no resolver (a stand-in client).
  */
 export const absoluteUrl = (api: object, given: string | URL, options?: { prefix?: unknown; baseUrl?: unknown; searchParams?: unknown }): string => {
 	const resolver = (api as { [resolveUrl]?: Resolver })[resolveUrl];
@@ -41,6 +42,7 @@ export const absoluteUrl = (api: object, given: string | URL, options?: { prefix
 		// Added to the absolute URL, which the resolver then takes as it is, removing sensitive values again.
 		return options?.searchParams === undefined ? url : resolver(withSearchParams(url, options.searchParams));
 	} catch {
-		return String(given);
+		// No URL to add them to, or what ky refuses (the call rejects): the URL as the resolver gave it, its sensitive values removed.
+		return url ?? String(given);
 	}
 };

@@ -7,6 +7,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { InvalidRequestError, createClient, memoryStore } from '../../src/entries/index.js';
 import { createClient as createCore } from '../../src/entries/core.js';
+import { queryOptionsFor } from '../../src/entries/tanstack-query.js';
 
 /** Every message and cause (and their causes) an error shows, as one text. */
 const shown = (error: unknown, seen = new Set<unknown>()): string => {
@@ -130,5 +131,23 @@ describe('extend() keeps the sensitive names of the client it extends', () => {
 		expect(written.join('\n')).not.toMatch(/key-of/);
 		child.close();
 		parent.close();
+	});
+});
+
+describe('TanStack query meta (queryOptionsFor\'s steadfetchUrl) with the call\'s own searchParams', () => {
+	it('a URL that does not resolve, or searchParams ky refuses: the input without its sensitive values, never as given', () => {
+		const api = createClient({ fetch: fetchNever, sensitiveParams: ['session'] });
+		const prefixed = createClient({ prefix: 'https://api.example.com/', fetch: fetchNever, sensitiveParams: ['session'] });
+		const urls = [
+			// No prefix in Node: no URL results.
+			queryOptionsFor(api, 'users?token=SECRET-30&session=SECRET-31&page=1', { searchParams: { sort: 'name' } }),
+			queryOptionsFor(api, 'https://api.example.com:8O80/x?api_key=SECRET-32', { searchParams: 'sort=name' }),
+			// A pair that is no [name, value]: the call rejects (ky's TypeError).
+			queryOptionsFor(prefixed, 'users?token=SECRET-33&page=1', { searchParams: [['sort']] as unknown as string[][] }),
+		].map((options) => options.meta.steadfetchUrl);
+		// before: 'users?token=SECRET-30&session=SECRET-31&page=1' (the input as given)
+		expect(urls).toEqual(['users?token=&session=&page=1', 'https://api.example.com:8O80/x?api_key=', 'https://api.example.com/users?token=&page=1']);
+		api.close();
+		prefixed.close();
 	});
 });
