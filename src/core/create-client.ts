@@ -1,5 +1,5 @@
 import { RetryBudget } from '../retry/budget.js';
-import { redact, sensitiveParamSet } from '../utils/sensitive.js';
+import { redact, redactText, sensitiveParamSet } from '../utils/sensitive.js';
 import { Accounting } from './accounting.js';
 import { createCaller } from './caller.js';
 import { addMembers, bind, closing } from './client.js';
@@ -14,7 +14,7 @@ import { mergeOptions } from './merge-options.js';
 import { clientKeys, type CallOptions, type CoreClientOptions } from './options.js';
 import type { Counter, PolicyParts } from './policy.js';
 import { Reach } from './reachability.js';
-import { originOf, requestOrigin } from './scope.js';
+import { originOf, requestOrigin, urlMessages } from './scope.js';
 import { byBand, createParts, switchable } from './slots.js';
 import { createStats } from './stats.js';
 import { platformFetch, transportOf } from './transport.js';
@@ -67,8 +67,10 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	const budget = retryBudget === false ? undefined : new RetryBudget(retryBudget === undefined || retryBudget === true ? {} : retryBudget, clock);
 	// The scope of an event's URL: the origin until the policies are made (one may define scopes).
 	let scopeOfEvent: (url: string) => string = originOf;
-	// The client's sensitive query parameters: removed from every URL its events show and its delivered writes tell.
+	// The client's sensitive query parameters: removed from every URL its events show and its delivered writes tell,
+	// and from every error it builds from a URL the caller gave (scope.ts `invalidUrl`).
 	const params = sensitiveParamSet(options as Readonly<Record<string, unknown>>);
+	Object.assign(urlMessages, { params: sensitiveParamSet, redact: redactText });
 	const emit = redactedEmit(emitter, clock, params, (url) => scopeOfEvent(url));
 	const reach = new Reach(clock, emit);
 	const context = policyContext({
