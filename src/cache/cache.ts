@@ -4,6 +4,7 @@ import type { PolicyCall, PolicyContext } from '../core/policy.js';
 import { classify, classifyStatus } from '../errors/classify.js';
 import { background, partStore } from '../core/part-store.js';
 import { droppedWork } from '../core/part-store-drop.js';
+import { worldsOf } from '../core/world.js';
 import { sensitiveOf } from '../core/sensitive-of.js';
 import { basicAutoStore } from '../stores/auto.js';
 import { letGo, write } from './copy.js';
@@ -173,8 +174,10 @@ export const createCache = (context: PolicyContext, options: ResolvedCacheOption
 			written.set(path, time);
 		}
 
-		if (!writing.has(method + pathOf(url)) && !droppedWork(undefined)) {
-			background(context, 'cache', undefined, () => supersede(cache, scope, method, url, true), url);
+		// Under the delivering call's `waitUntil` when it was made in this realm (in Workers, work without one is dropped: skipped).
+		const { waitUntil } = worldsOf(context.stores);
+		if (!writing.has(method + pathOf(url)) && !droppedWork(waitUntil)) {
+			background(context, 'cache', waitUntil, () => supersede(cache, scope, method, url, true), url);
 		}
 	});
 	return {

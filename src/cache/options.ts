@@ -21,9 +21,9 @@
  * DELETE (or any other method that is not safe: a write) drops the stored copies of its URL (and of its collection or parent
  * path: API.md "Read your own writes"). So does a write another client of the name delivers (an `extend({ staleCache: false })`ed
  * one, another tab's, a service worker's): each client with a stale cache that hears it (`write:delivered`) drops those copies
- * from the store (`cache:superseded`), so that none answers after a reload either. Not where no client of the name with a stale
- * cache runs as it is delivered (a page with only clients without one), nor in Cloudflare Workers (what hears a delivery has no
- * `waitUntil`): there the copies stay stored, unused by the clients that heard the write, until one of them meets them; a client
+ * from the store (`cache:superseded`), so that none answers after a reload either (in Cloudflare Workers under the delivering
+ * call's `waitUntil`). Not where no client of the name with a stale cache runs as it is delivered (a page with only clients
+ * without one), nor in Workers for a write whose call has no `waitUntil`: there the copies stay stored, unused by the clients that heard the write, until one of them meets them; a client
  * of the name started later (a reload, another isolate) may serve them. Per call, `staleCache: false` (or fetch's
  * `cache: 'no-store'`: the call's, else the client's, else that of a `Request` given as input, as
  * ky makes the request) skips storing and serving. Storage faults never fail a request: they emit

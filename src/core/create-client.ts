@@ -11,7 +11,7 @@ import { Emitter } from './events.js';
 import { deadlines, stamping } from './invocation.js';
 import { createKy, defaultTotalTimeout, retryRules } from './ky-options.js';
 import { mergeOptions } from './merge-options.js';
-import { clientKeys, type CallOptions, type CoreClientOptions } from './options.js';
+import { clientKeys, type CallOptions, type CoreClientOptions, type WaitUntil } from './options.js';
 import type { Counter, PolicyParts } from './policy.js';
 import { Reach } from './reachability.js';
 import { originOf, requestOrigin, urlMessages } from './scope.js';
@@ -101,9 +101,9 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	// A delivered write: told to every client of the name and store, and to the other tabs (src/core/world.ts).
 	// Not when a service worker's client of this name delivered it and told it on the name's channel already (`deliveredBy`).
 	const toldHere = encodeURIComponent(context.name);
-	const delivered = (method: string, url: string, toldBy: string | null): void => {
+	const delivered = (method: string, url: string, toldBy: string | null, waitUntil: WaitUntil | undefined): void => {
 		if (toldBy !== toldHere) {
-			worlds.delivered(method, redact(url, params));
+			worlds.delivered(method, redact(url, params), waitUntil);
 		}
 	};
 	const transport = transportOf(reach, scopeOfRequest, { stamp: stamping(options, clock) }, delivered);

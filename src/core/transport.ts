@@ -5,6 +5,7 @@ import type { Reach } from './reachability.js';
 import { sendWithDeadline } from './redirects.js';
 import { asAttemptFailure } from './server-failure.js';
 import type { FetchLike } from './types.js';
+import type { WaitUntil } from './options.js';
 import { deliveredBy, isDelivery } from './world.js';
 
 /** The runtime's `fetch`, as it is when an attempt goes out (a client without its own `fetch`). */
@@ -45,9 +46,9 @@ export interface Bounds {
  *   in every client and tab of the name) — unless the answer is a queued write's `202` from a
  *   service worker's outbox (`Steadfetch-Outbox-Entry`), which that worker tells once it delivers
  *   the write; `toldBy` is the `Steadfetch-Delivered` of a worker that delivered and told it
- *   (src/core/world.ts `deliveredBy`). A read costs one lookup.
+ *   (src/core/world.ts `deliveredBy`); `waitUntil`, the call's: what hears it hands its work to. A read costs one lookup.
  */
-export const transportOf = (reach: Reach, scopeOf: (url: string) => string, bounds?: Bounds, delivered?: (method: string, url: string, toldBy: string | null) => void) => (fetch: FetchLike): FetchLike => (request, init) => {
+export const transportOf = (reach: Reach, scopeOf: (url: string) => string, bounds?: Bounds, delivered?: (method: string, url: string, toldBy: string | null, waitUntil: WaitUntil | undefined) => void) => (fetch: FetchLike): FetchLike => (request, init) => {
 	const call = init?.steadfetch as Call | undefined;
 	// Work bound to what may be removed meanwhile (`World.check`: a write told "queued"), and a further attempt to its
 	// identity (`Call.unbound`), are asked again here, after every layer's wait.
@@ -70,7 +71,7 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 		reach.answered(call && request === call.request ? call.scope! : scopeOf(request.url), response.status);
 		// A 202 that says "queued" (a service worker's outbox in front of this client) is no delivery: that worker tells it when it is.
 		if (call && isDelivery(request.method, response)) {
-			delivered?.(request.method, request.url, response.headers.get(deliveredBy));
+			delivered?.(request.method, request.url, response.headers.get(deliveredBy), call.waitUntil);
 		}
 
 		return response;

@@ -1,5 +1,6 @@
 import type { Channel } from '../utils/channel.js';
 import type { PolicyContext } from './policy.js';
+import type { WaitUntil } from './options.js';
 import { held } from '../utils/held.js';
 import { ofName } from './world-named.js';
 import { linkTabs } from './world-tabs.js';
@@ -78,6 +79,11 @@ export class Worlds {
 	/** To the other tabs, while a client of this name runs where there are tabs (`connect`). */
 	#channel: Channel | undefined;
 	#clients = 0;
+	/**
+	 * The `waitUntil` of the call whose delivered write is being told (`delivered`), while the clients hear it (synchronously):
+	 * what a client hands the work it does for it to (the stale cache's drop: in Workers, work with none is dropped).
+	 */
+	waitUntil: WaitUntil | undefined;
 	/** The last sequence number given; work started at `n` sees what is noted after `n`. */
 	#at = 0;
 	/** A part's last clear of everything (`part`), of one identity (`part#i:identity`), removal of one id (`part#r:id`); part names hold no `#`. */
@@ -108,10 +114,12 @@ export class Worlds {
 	/**
 	 * A write was delivered by a client of this name and store (answered below 400: at once, or by an
 	 * outbox replay): every client of them hears it, and where there are tabs so do the other tabs'.
-	 * `url` has its sensitive query values removed already.
+	 * `url` has its sensitive query values removed already; `waitUntil`: the delivering call's.
 	 */
-	delivered(method: string, url: string): void {
+	delivered(method: string, url: string, waitUntil?: WaitUntil): void {
+		this.waitUntil = waitUntil;
 		this.tell('write:delivered', { method, url });
+		this.waitUntil = undefined;
 		this.#channel?.post({ v: 1, write: [method, url] });
 	}
 

@@ -258,6 +258,24 @@ describe('read your own writes after a reload: a write delivered by a client of 
 		expect(await kit.servedStale(kit.make({ name: 'ryw-t' }), 'ryw/t/todos/4')).toBe(false);
 	});
 
+	it('in Cloudflare Workers, under the delivering call\'s waitUntil: an extend({ staleCache: false })ed client\'s PUT drops the copies from the store, a fresh client (the next isolate) never serves them', async () => {
+		const reader = kit.make({ name: 'ryw-w' });
+		await warm(reader, ['ryw/w/todos/7', 'ryw/w/other']);
+		vi.stubGlobal('navigator', { userAgent: 'Cloudflare-Workers' });
+		const handed: Array<Promise<unknown>> = [];
+		const writer = reader.extend({ staleCache: false }).withContext({ waitUntil: (promise) => void handed.push(promise) });
+		const errors = collect(reader, 'storage:error');
+		kit.clock.advance(1);
+		expect((await writer.put('ryw/w/todos/7', { json: { done: true } })).status).toBe(200);
+		await Promise.all(handed);
+		// Before: the key stayed (the drop was skipped: a listener has no waitUntil), and a storage:error told it was dropped.
+		expect((await kit.store.keys()).filter((key) => key.includes('/ryw/w/')).map((key) => key.slice(key.indexOf('/ryw/')))).toEqual(['/ryw/w/other']);
+		expect(errors).toEqual([]);
+		reader.close();
+		vi.unstubAllGlobals();
+		expect(await kit.servedStale(kit.make({ name: 'ryw-w' }), 'ryw/w/todos/7')).toBe(false);
+	});
+
 	it('a write of a client with a stale cache is dropped once: its siblings of the name and store do not list the store again', async () => {
 		let listings = 0;
 		const counted = { ...kit.store, keys: async () => {
