@@ -66,7 +66,6 @@ export const letGo = ({ view }: CacheState, copy: Copy): void => {
  * clear of the cache (all, or of its identity) was made, or a write to its path (or a child's, see
  * `supersede`) was delivered in any tab — by any client of the name, one without a stale cache too, since its attempt
  * was sent (`PolicyCall.attemptStartedAt`): a late answer after a logout, or older than your own write, is never stored.
- * Asked again once the store took it: one made meanwhile removes it again (a store may land the write after its delete).
  */
 export const write = async (cache: CacheState, call: PolicyCall, { request, response, clone, found, timing, copied, now, before, start, headers, vary }: Copy): Promise<void> => {
 	const { context, store, view, sensitive, maxBodyBytes, written } = cache;
@@ -92,13 +91,6 @@ export const write = async (cache: CacheState, call: PolicyCall, { request, resp
 		// is told: a listener that drops it drops it from the view too.
 		view.stored(stored, now, copied);
 		await written;
-		// A clear or a removal noted (or the identity changed) while the store took it: a delete may have landed first (the
-		// Cache API keeps no order between a put and a later delete), so the copy is removed again, never told stored.
-		if (!call.world.current('cache', path)) {
-			view.forget(stored);
-			return store.delete(stored);
-		}
-
 		context.emit('cache:stored', { scope: call.scope!, method: 'GET', url: record.url, bytes: bytes.byteLength });
 		if (view.full) {
 			await view.evict();

@@ -53,7 +53,9 @@ export const storageMs = (context: PolicyContext): number => context.options.sto
  *   part, of everything or of the identity it was made under is noted since (through any client of
  *   the name and store, in any tab), it is forgotten, neither served nor written again — a clear
  *   in another tab removes it as it removes the store's (API.md "Identity": "After `clear()`
- *   resolves, nothing it removed ever comes back"). A kept delete is never forgotten.
+ *   resolves, nothing it removed ever comes back"). A kept delete is never forgotten. So is a write
+ *   the store takes after such a clear or removal was noted (also past its deadline): deleted again,
+ *   as a store may land a put after a later delete (the Cache API keeps no order between them).
  *
  * Made once per client name and store (`partStore`), from the client's `store`, else the part's own
  * default `fallback`. Nothing touches storage until an operation is called.
@@ -226,6 +228,17 @@ export class PartStore {
 	}
 
 	/**
+	 * A write of `key` under way (`put`) in a store that does not settle at once: such a store may land it after a later
+	 * delete (the Cache API keeps no order between them). Once it took it (also past the deadline), a clear or a removal
+	 * noted meanwhile (the write's world no longer current) deletes it again, beside the operation (whose failure is its own).
+	 */
+	#landing(store: BasicStore, key: string, put: Promise<unknown>): void {
+		const world = this.#worlds.get(key);
+		put.then(async () => world?.current(this.#part, this.#idOf?.(key)) === false && store.delete(key), () => undefined)
+			.catch((error: unknown) => storageError(this.#context, this.#part, 'delete', error, key));
+	}
+
+	/**
 	 * Forget each unconfirmed write made before a clear of this part (of everything, of the identity
 	 * it was made under) or a removal of its record noted since, here or heard from another tab or
 	 * client of the name: that removed it from the store, so it is neither served nor written again.
@@ -268,7 +281,15 @@ export class PartStore {
 			// Read before the run: a factory that made no store (`null`) fails here, not in a run left unawaited.
 			const atOnce = settlesAtOnce(store[method]);
 			const running = run(store);
-			return await (atOnce ? running.then(same) : bounded(running, ms, method, key));
+			if (atOnce) {
+				return await running.then(same);
+			}
+
+			if (method === 'set') {
+				this.#landing(store, key!, running);
+			}
+
+			return await bounded(running, ms, method, key);
 		} catch (error) {
 			storageError(this.#context, this.#part, method, error, key);
 			if (strict) {

@@ -1,13 +1,13 @@
 /**
  * The tenth round's variants of "work that outlives its caller" in the stale cache (API.md "Work that
  * outlives its caller", Identity: "After clear() resolves, nothing it removed ever comes back"): a
- * copy whose write was under way in the store as a clear or a removal was made. Node, a Cache API in
- * memory (`cacheApiStore`, workerd's and Deno's default) whose `put` of a copy can be held, as a
- * large body's put lands after a delete made later.
+ * copy (or an outbox record: the part store's rule) whose write was under way in the store as a clear
+ * or a removal was made. Node, a Cache API in memory (`cacheApiStore`, workerd's and Deno's default)
+ * whose `put` of a value can be held, as a large body's put lands after a delete made later.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { cacheApiStore, isStale } from '../../src/entries/index.js';
-import { useCacheKit } from './cache-kit.js';
+import { OutboxQueuedError, cacheApiStore, isStale, outbox } from '../../src/entries/index.js';
+import { collect, useCacheKit } from './cache-kit.js';
 
 const kit = useCacheKit();
 
@@ -69,13 +69,20 @@ describe('a copy whose write is under way in the store as a clear or a removal i
 		['cache.delete(url)', async (api: ReturnType<typeof kit.make>) => api.cache.delete('h10/a/1')],
 		['clear({ identity }) of its identity', async (api: ReturnType<typeof kit.make>) => api.clear({ identity: 'ann' })],
 	] as const) {
-		it(`${name}: once it lands after the removal's delete, it is removed again; a fresh client never serves it`, async () => {
-			const options = { name: `h10-${name}`, store: cacheApiStore, identity: () => 'ann' };
+		for (const late of [false, true]) {
+		it(`${name}: once it lands after the removal's delete${late ? ' (a put that outlasts storageTimeoutMs)' : ''}, it is removed again; a fresh client never serves it`, async () => {
+			const options = { name: `h10-${name}-${late}`, store: cacheApiStore, identity: () => 'ann', ...late ? { storageTimeoutMs: 50 } : {} };
 			const api = kit.make(options);
+			const errors = collect(api, 'storage:error');
 			fake.hold();
 			await api.get('h10/a/1').text();
 			// The copy's put is under way (held) in the store.
 			await vi.waitFor(() => expect(fake.holding).toBe(1));
+			if (late) {
+				// Past storageTimeoutMs the write is given up on (kept in memory: storage:error), its put still under way.
+				await vi.waitFor(() => expect(errors.map(({ operation }) => operation)).toContain('set'));
+			}
+
 			await remove(api);
 			fake.release();
 			await vi.waitFor(() => expect(fake.holding).toBe(0));
@@ -89,5 +96,31 @@ describe('a copy whose write is under way in the store as a clear or a removal i
 			expect(answer instanceof Response && isStale(answer)).toBe(false);
 			fresh.close();
 		});
+		}
 	}
+});
+
+describe('the same for an outbox record (the part store of every part)', () => {
+	it('a write queued as client.clear() runs, its record put outlasting storageTimeoutMs: once it lands it is removed again; a fresh client neither lists nor sends it', async () => {
+		const options = { name: 'h10-outbox', store: cacheApiStore, storageTimeoutMs: 50, staleCache: false as const, outbox: outbox() };
+		const api = kit.make(options);
+		fake.hold();
+		kit.mode = 'refuse';
+		await expect(api.post('h10/o/1', { json: { n: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		kit.mode = 'up';
+		// Told "queued" with the record kept in memory (its put past the write's storage budget, still under way).
+		expect(fake.holding).toBe(1);
+		await api.clear();
+		fake.release();
+		await vi.waitFor(() => expect(fake.holding).toBe(0));
+		// Before: the record landed after the clear's delete and stayed; a fresh client listed it (size 1) and sent it (sent: 1).
+		await vi.waitFor(() => expect(copies()).toEqual([]));
+		api.close();
+		const fresh = kit.make(options) as ReturnType<typeof kit.make> & { outbox: { size(): Promise<number>; flush(): Promise<{ sent: number }> } };
+		expect(await fresh.outbox.size()).toBe(0);
+		const hits = kit.hits('/h10/o/1');
+		expect(await fresh.outbox.flush()).toMatchObject({ sent: 0 });
+		expect(kit.hits('/h10/o/1')).toBe(hits);
+		fresh.close();
+	});
 });
