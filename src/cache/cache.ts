@@ -177,7 +177,7 @@ export const createCache = (context: PolicyContext, options: ResolvedCacheOption
 		// Under the delivering call's `waitUntil` when it was made in this realm (in Workers, work without one is dropped: skipped).
 		const { waitUntil } = worldsOf(context.stores);
 		if (!writing.has(method + pathOf(url)) && !droppedWork(waitUntil)) {
-			background(context, 'cache', waitUntil, () => supersede(cache, scope, method, url, true), url);
+			background(context, 'cache', waitUntil, () => supersede(cache, scope, method, url), url);
 		}
 	});
 	return {

@@ -19,15 +19,15 @@ export const touchedBy = (method: string, url: string): string[] => {
  * A write to `url` was delivered: no copy of the paths it touches stored before now is ever served
  * again. Noted at once (`PolicyContext.removed`, which the other tabs hear) so that no read started
  * before, in any tab, stores its answer after (`write` checks its world); then the copies of every
- * identity go from the store, each told (`cache:superseded`). `heard`: a write another client of the
- * name delivered (see `createCache`), noted by every client that heard it (`CacheState.written`): only
- * dropped. Never rejects.
+ * identity go from the store, each told (`cache:superseded`). Also for a write another client of the
+ * name delivered (see `createCache`): the removal noted by the client that drops its copies is what
+ * deletes again a copy whose put the store lands after the drop's delete (the part store). Never rejects.
  */
-export const supersede = (cache: CacheState, scope: string, method: string, url: string, heard?: boolean): Promise<void> => {
+export const supersede = (cache: CacheState, scope: string, method: string, url: string): Promise<void> => {
 	const { context, view, params } = cache;
 	const written = redact(url, params);
 	const paths = new Set(touchedBy(method, written));
-	for (const path of heard ? [] : paths) {
+	for (const path of paths) {
 		context.removed('cache', path);
 	}
 

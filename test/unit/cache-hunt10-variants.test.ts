@@ -100,6 +100,27 @@ describe('a copy whose write is under way in the store as a clear or a removal i
 	}
 });
 
+describe('read your own writes: a copy whose write is under way as a client of the name without a stale cache delivers a write of its path', () => {
+	it('once it lands after the drop\'s delete, it is removed again; a fresh client (a reload) never serves it', async () => {
+		const options = { name: 'h10-heard', store: cacheApiStore };
+		const reader = kit.make(options);
+		const writer = reader.extend({ staleCache: false });
+		fake.hold();
+		await reader.get('h10/h/todos/1').text();
+		await vi.waitFor(() => expect(fake.holding).toBe(1));
+		kit.clock.advance(1);
+		expect((await writer.put('h10/h/todos/1', { json: { done: true } })).status).toBe(200);
+		// The reader heard it and dropped the key (its delete landed first).
+		await vi.waitFor(async () => expect(await cacheApiStore('h10-heard/cache').keys()).toEqual([]));
+		fake.release();
+		await vi.waitFor(() => expect(fake.holding).toBe(0));
+		// Before: the copy stored before the write landed after the drop and stayed.
+		await vi.waitFor(() => expect(copies()).toEqual([]));
+		reader.close();
+		expect(await kit.servedStale(kit.make(options), 'h10/h/todos/1')).toBe(false);
+	});
+});
+
 describe('the same for an outbox record (the part store of every part)', () => {
 	it('a write queued as client.clear() runs, its record put outlasting storageTimeoutMs: once it lands it is removed again; a fresh client neither lists nor sends it', async () => {
 		const options = { name: 'h10-outbox', store: cacheApiStore, storageTimeoutMs: 50, staleCache: false as const, outbox: outbox() };
