@@ -131,15 +131,18 @@ export const stringifying = (own?: unknown) => (value: unknown): string => {
 	return text;
 };
 
-/** The client's options fetch reads as it builds each call's Request: a value it refuses would fail every call. */
-const requestInit = 'method headers credentials mode redirect referrerPolicy priority signal window'.split(' ');
+/**
+ * The client's options fetch reads as it builds each call's Request, and `searchParams`, which ky adds
+ * to each call's URL (a pair of the wrong length, a Symbol): a value refused there would fail every call.
+ */
+const requestInit = 'method headers credentials mode redirect referrerPolicy priority signal window searchParams'.split(' ');
 
 /**
  * Throws a RangeError naming the option for a bad value of one of ky's options (`timeout`,
  * `retry.limit`, `retry.methods`, `fetch`, a hook that is not a function…) or the core's own
  * (`storageTimeoutMs`, `deadlineHeader`, the sensitive lists), a TypeError for a `cache` mode fetch
  * does not know and for a value fetch would refuse in each call's Request (`headers` with a name or
- * value it refuses, a `credentials` or `mode` it does not know), at `createClient` (and `extend()`).
+ * value it refuses, a `credentials` or `mode` it does not know, `searchParams` no URL can carry), at `createClient` (and `extend()`).
  * A RangeError names no value of a sensitive query parameter (a `prefix` or `baseUrl` is a URL): the
  * defaults' nor those of the client's `sensitiveParams`.
  */
@@ -156,7 +159,7 @@ export const checkClientOptions = (options: Record<string, unknown>): void => {
 	for (const name of requestInit) {
 		try {
 			if (options[name] !== undefined) {
-				new Request('http://localhost/', { [name]: options[name] });
+				name === 'searchParams' ? new URLSearchParams(options[name] as never) : new Request('http://localhost/', { [name]: options[name] });
 			}
 		} catch (error) {
 			// Without a header value the platform's message names (a credential, maybe): no cause, which names it too.
