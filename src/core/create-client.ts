@@ -1,3 +1,4 @@
+import type { KyInstance } from 'ky';
 import { RetryBudget } from '../retry/budget.js';
 import { redact, redactText, sensitiveParamSet } from '../utils/sensitive.js';
 import { Accounting } from './accounting.js';
@@ -15,7 +16,7 @@ import { clientKeys, type CallOptions, type CoreClientOptions, type WaitUntil } 
 import type { Counter, PolicyParts } from './policy.js';
 import { Reach } from './reachability.js';
 import { originOf, requestOrigin, urlMessages } from './scope.js';
-import { byBand, createParts, switchable } from './slots.js';
+import { byBand, closeAll, createParts, switchable } from './slots.js';
 import { createStats } from './stats.js';
 import { platformFetch, transportOf } from './transport.js';
 import { contexts } from './with-context.js';
@@ -112,12 +113,24 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	const rules = retryRules(options, context, accounting);
 	const totalTimeout = options.totalTimeout ?? defaultTotalTimeout;
 	const stringifyJson = stringifying(options.stringifyJson);
+	let fetch: FetchLike;
+	let instance: KyInstance;
+	try {
+		fetch = composeLayers(layers, transport((options.fetch as FetchLike | undefined) ?? platformFetch));
+		instance = createKy(options, ourKeys, rules.retry, stringifyJson);
+	} catch (error) {
+		// A layer that throws as it is composed or gives back no function, an option ky refuses (`context: 5`):
+		// as a create() that throws, every part made closed.
+		closeAll(active);
+		throw error;
+	}
+
 	let closed = false;
 	const call = createCaller({
 		...rules,
-		instance: createKy(options, ourKeys, rules.retry, stringifyJson),
+		instance,
 		params,
-		fetch: composeLayers(layers, transport((options.fetch as FetchLike | undefined) ?? platformFetch)),
+		fetch,
 		hooked: options.hooks !== undefined,
 		layers,
 		transport,

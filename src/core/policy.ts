@@ -175,7 +175,10 @@ export type RunOptions = Pick<KyOptions, 'headers' | 'body' | 'retry' | 'stringi
  * `steadfetch/policy`: stable from this version (semver applies).
  */
 export interface PolicyParts {
-	/** Per-attempt layer: composed once into the `fetch` ky calls for every attempt, retries included. */
+	/**
+	 * Per-attempt layer: composed once into the `fetch` ky calls for every attempt, retries included.
+	 * One that throws as it is composed, or gives back no function, makes `createClient` throw (a TypeError naming the slot for the latter), every part made closed.
+	 */
 	readonly layer?: Layer;
 	/**
 	 * Outer wrapper around the whole call (every attempt): sees the final outcome, may skip `next`,

@@ -109,10 +109,15 @@ export const createParts = (options: CoreClientOptions, context: PolicyContext):
 /**
  * A policy's layer, skipped for a call whose options say `{ [slot]: false }`. One that throws at
  * once rejects instead: the layer above chains what it gives back (a bulkhead slot, the breaker's
- * probe) on the promise it gets, so a fault of the layer's fails that attempt only.
+ * probe) on the promise it gets, so a fault of the layer's fails that attempt only. A `layer(next)`
+ * that gives back no function is a TypeError naming the slot as the client composes it (`createClient`).
  */
 export const switchable = ({ slot, parts }: Placed): Layer => (next) => {
 	const inner = parts.layer!(next);
+	if (typeof inner !== 'function') {
+		throw new TypeError(`The \`${slot}\` policy's \`layer\` must return a function`);
+	}
+
 	return (request, init) => {
 		try {
 			return (parts.ownSwitch || init?.steadfetch?.options[slot as keyof CallOptions] !== false ? inner : next)(request, init);
