@@ -11,6 +11,7 @@ import type { Placed } from './slots.js';
 import type { Worlds } from './world.js';
 import { checkCallOptions } from './validate-options.js';
 import { randomUuid } from '../utils/runtime.js';
+import { unmarked } from '../utils/validate.js';
 
 export type { Method } from './call.js';
 
@@ -94,7 +95,7 @@ export const createCaller = (deps: CallerDeps) => {
 		let key = callOptions.idempotencyKey === true ? randomUuid() : callOptions.idempotencyKey;
 		let headers: Headers | undefined;
 		// The user asked for POST/PATCH retries: a key makes them safe (the caller's own key, if any).
-		if (key !== undefined || (unsafe && (keyed.includes(verb) || (callOptions.retry as { methods?: string[] } | undefined)?.methods?.some((name) => name.toUpperCase() === verb)))) {
+		if (key !== undefined || (unsafe && (keyed.includes(verb) || (unmarked(callOptions.retry) as { methods?: string[] } | undefined)?.methods?.some((name) => name.toUpperCase() === verb)))) {
 			try {
 				headers = new Headers(callOptions.headers as HeadersInit | undefined);
 			} catch (error) {

@@ -1,4 +1,4 @@
-import ky, { type KyInstance, type Options as KyOptions, type RetryOptions } from 'ky';
+import ky, { replaceOption, type KyInstance, type Options as KyOptions, type RetryOptions } from 'ky';
 import { shouldRetry, unsafeRetryMethods } from './should-retry.js';
 import type { Accounting } from './accounting.js';
 import type { Call } from './call.js';
@@ -7,7 +7,7 @@ import { callKeys, type CallOptions, type CoreClientOptions } from './options.js
 import type { PolicyContext } from './policy.js';
 import type { FetchInit, FetchLike, Layer } from './types.js';
 import { stringifying } from './validate-options.js';
-import { setOwn } from '../utils/validate.js';
+import { setOwn, unmarked } from '../utils/validate.js';
 
 /** `totalTimeout` when the client gives none (ms; see `BaseClientOptions.totalTimeout`): every call is bounded. */
 export const defaultTotalTimeout = 20_000;
@@ -33,22 +33,28 @@ export const retryRules = (options: CoreClientOptions, context: PolicyContext, {
 	// Full jitter from the client's `random`: the default, and `jitter: true` given (ky's would use Math.random).
 	const jitter = (delay: number) => context.random() * delay;
 	const drawn = (rules: RetryOptions | undefined): RetryOptions | undefined => (rules?.jitter === true ? { ...rules, jitter } : rules);
-	const user = drawn(typeof options.retry === 'number' ? { limit: options.retry } : options.retry ?? {})!;
+	// Our defaults under the user's rules (a number is a limit), with our `shouldRetry` around the user's.
+	const ruled = (given: unknown): RetryOptions => {
+		const rules = drawn(typeof given === 'number' ? { limit: given } : given as RetryOptions ?? {})!;
+		return { jitter, retryOnTimeout: true, backoffLimit: 30_000, maxRetryAfter: 30_000, ...rules, shouldRetry: shouldRetry(rules.shouldRetry, rules.retryOnTimeout ?? true, ask, callOf) };
+	};
+	// A client's `replaceOption()` mark replaces nothing (as in `ky.create`): its value is the client's rules.
+	const user = drawn(typeof options.retry === 'number' ? { limit: options.retry } : unmarked(options.retry) as RetryOptions ?? {})!;
 	const onTimeout = user.retryOnTimeout ?? true;
 	return {
-		retry: {
-			jitter,
-			retryOnTimeout: true,
-			backoffLimit: 30_000,
-			maxRetryAfter: 30_000,
-			...user,
-			shouldRetry: shouldRetry(user.shouldRetry, onTimeout, ask, callOf),
-		},
+		retry: ruled(user),
 		admitUnsafe: user.methods === undefined,
 		keyed: (user.methods ?? []).map((method) => method.toUpperCase()),
 		retryFor(own) {
 			if (typeof own === 'number') {
 				return { limit: own };
+			}
+
+			// A call's `replaceOption()` mark replaces the client's rules, as in ky; not our defaults nor the retry budget
+			// (POST and PATCH among the methods, each retried only with an Idempotency-Key, unless its rules list the methods).
+			const inner = unmarked(own);
+			if (inner !== own) {
+				return replaceOption({ methods: unsafeRetryMethods, ...ruled(inner) });
 			}
 
 			const rules = drawn(own as RetryOptions | undefined);

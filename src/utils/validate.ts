@@ -112,16 +112,25 @@ export const setOwn = (target: Record<string, unknown>, key: string, value: unkn
 export type Rule = readonly [test: (value: unknown) => boolean, expected: string, nested?: true];
 
 /**
+ * The value inside ky's `replaceOption()` mark (an object of ky's own `replaceOption` symbol and its
+ * `value`), else the value itself: what ky merges in (`retry: replaceOption({ … })`, `hooks: …`).
+ */
+export const unmarked = (value: unknown): unknown =>
+	isObject(value) && Object.getOwnPropertySymbols(value).some((key) => key.description === 'replaceOption') ? (value as { value?: unknown }).value : value;
+
+/**
  * Throws a RangeError naming the option (its path: `prefix` and the key) for a given value that
  * breaks its rule in `rules` (by path, own properties only: the one lookup of option rules). Only the
- * keys given are looked at: few options, little work.
+ * keys given are looked at: few options, little work. A value whose keys are checked too (`retry`,
+ * `hooks`) is checked inside ky's `replaceOption()` mark.
  */
 export const checkRules = (options: object, rules: Readonly<Record<string, Rule>>, prefix = ''): void => {
-	for (const [key, value] of Object.entries(options)) {
+	for (const [key, given] of Object.entries(options)) {
 		const path = prefix + key;
 		// Own keys only: an option named as an Object.prototype member (`constructor`, `toString`,
 		// `__proto__` from parsed JSON) is an unknown key, not a rule read through the prototype.
 		const rule = Object.hasOwn(rules, path) ? rules[path] : undefined;
+		const value = rule?.[2] ? unmarked(given) : given;
 		if (rule && value !== undefined) {
 			check(rule[0](value), path, value, rule[1]);
 			if (rule[2]) {

@@ -6,7 +6,7 @@
  * a TypeError naming the slot".
  */
 import { describe, expect, it } from 'vitest';
-import { createClient as createCore } from '../../src/entries/core.js';
+import { createClient as createCore, InvalidRequestError, replaceOption } from '../../src/entries/core.js';
 import type { Policy } from '../../src/entries/policy.js';
 
 const ok = (async () => new Response('ok')) as typeof fetch;
@@ -46,5 +46,62 @@ describe('a layer that makes no per-attempt function, or throws as the client co
 			expect(() => createCore({ fetch: ok, context, first: made('first', closed), last: made('last', closed) } as never)).toThrow(TypeError);
 			expect([context, closed.sort()]).toEqual([context, ['first', 'last']]); // before: []
 		}
+	});
+});
+
+describe('ky\'s replaceOption() on `retry` and `hooks` (API.md "extend() merges exactly as ky\'s extend does (hooks, context, searchParams, headers, replaceOption)")', () => {
+	const failing = () => {
+		const sent: string[] = [];
+		const fetch = (async (request: Request) => {
+			sent.push(`${request.method} ${request.headers.get('idempotency-key') ?? 'no key'}`);
+			return new Response('', { status: 503 });
+		}) as typeof globalThis.fetch;
+		return { sent, fetch };
+	};
+	const now = () => 0;
+
+	it('a call\'s or the client\'s retry: replaceOption({ … }) still asks the retry budget before each retry: a spent budget sends no retry', async () => {
+		for (const where of ['call', 'client'] as const) {
+			const { sent, fetch } = failing();
+			const rules = replaceOption({ limit: 2, delay: now });
+			const api = createCore({ prefix: 'https://api.example.com/', fetch, retryBudget: { ratio: 0, minRetries: 0 }, ...(where === 'client' ? { retry: rules } : {}) } as never);
+			await api.get('x', where === 'call' ? { retry: rules } as never : undefined).catch(() => undefined);
+			expect([where, sent.length, api.stats()['https://api.example.com']?.retriesRefused]).toEqual([where, 1, 1]); // before: 3 sent, 0 refused
+			api.close();
+		}
+	});
+
+	it('a POST whose retry: replaceOption({ methods: [\'post\'] }) lists it is retried with one Idempotency-Key, as with the plain object', async () => {
+		for (const where of ['call', 'client'] as const) {
+			const { sent, fetch } = failing();
+			const rules = replaceOption({ limit: 2, delay: now, methods: ['post'] });
+			const api = createCore({ prefix: 'https://api.example.com/', fetch, retryBudget: false, ...(where === 'client' ? { retry: rules } : {}) } as never);
+			await api.post('x', where === 'call' ? { retry: rules } as never : undefined).catch(() => undefined);
+			expect(sent).toHaveLength(3);
+			expect([where, new Set(sent).size, sent[0]]).toEqual([where, 1, expect.stringMatching(/^POST [\da-f-]{36}$/)]); // before: 'POST no key' three times
+			api.close();
+		}
+	});
+
+	it('a call\'s retry: replaceOption({ … }) replaces the client\'s retry rules, as in ky: the client\'s statusCodes no longer apply', async () => {
+		const { sent, fetch } = failing();
+		const api = createCore({ prefix: 'https://api.example.com/', fetch, retryBudget: false, retry: { limit: 2, delay: now, statusCodes: [418] } });
+		await api.get('x').catch(() => undefined);
+		expect(sent).toHaveLength(1); // 503 is not one of the client's statusCodes
+		await api.get('x', { retry: replaceOption({ limit: 1, delay: now }) } as never).catch(() => undefined);
+		expect(sent).toHaveLength(3); // ky's statusCodes (503 among them), one retry
+		api.close();
+	});
+
+	it('a bad value inside the mark is refused as the same value without it: a RangeError at createClient, an InvalidRequestError per call before any I/O', async () => {
+		const { sent, fetch } = failing();
+		expect(() => createCore({ fetch, hooks: replaceOption({ beforeRequest: [5] }) } as never)).toThrow(/`hooks.beforeRequest`/); // before: created
+		expect(() => createCore({ fetch, retry: replaceOption({ limit: -1 }) } as never)).toThrow(/`retry.limit`/);
+		const api = createCore({ prefix: 'https://api.example.com/', fetch, retryBudget: false });
+		const refused = await api.get('x', { hooks: replaceOption({ beforeRequest: [5] }) } as never).catch((error: unknown) => error);
+		expect(refused).toBeInstanceOf(InvalidRequestError); // before: TypeError 'hook is not a function' (UNKNOWN)
+		expect((refused as Error).message).toContain('`hooks.beforeRequest`');
+		expect(sent).toEqual([]);
+		api.close();
 	});
 });
