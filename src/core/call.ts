@@ -1,4 +1,4 @@
-import { ForceRetryError, isTimeoutError, type Input, type KyInstance, type ResponsePromise } from 'ky';
+import { ForceRetryError, isTimeoutError, replaceOption, type Input, type KyInstance, type ResponsePromise } from 'ky';
 import { classify } from '../errors/classify.js';
 import type { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
@@ -13,7 +13,7 @@ import type { Stats } from './stats.js';
 import type { Clock, FetchInit, FetchLike, WaitUntil } from './types.js';
 import type { World } from './world.js';
 import { monotonicNow } from '../utils/clock.js';
-import { isObject } from '../utils/validate.js';
+import { isObject, unmarked } from '../utils/validate.js';
 
 /** ky's shortcut methods a client has (`api.get`, ...). */
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'query';
@@ -450,14 +450,16 @@ export class Call implements PolicyCall {
 	#runKy(extras?: readonly RunOptions[]): Promise<Response> {
 		let options = this.#forKy;
 		for (const extra of extras ?? []) {
-			const headers = extra.headers && new Headers(options.headers as HeadersInit | undefined);
+			// The call's headers, inside the mark that sends them in place of the client's (kept on what ky gets).
+			const own = unmarked(options.headers);
+			const headers = extra.headers && new Headers(own as HeadersInit | undefined);
 			if (headers) {
 				new Headers(extra.headers as HeadersInit).forEach((value, name) => {
 					headers.set(name, value);
 				});
 			}
 
-			options = { ...options, ...extra, ...(headers ? { headers } : {}) };
+			options = { ...options, ...extra, ...(headers ? { headers: own === options.headers ? headers : replaceOption(headers) } : {}) };
 		}
 
 		// A run of a call of a request context with a deadline: its `totalTimeout` is what is left then.

@@ -76,6 +76,14 @@ export const createCaller = (deps: CallerDeps) => {
 		// The call's own options, as given now (ky copies them as a call starts, too): no policy writes the
 		// caller's object, and a caller's later change (its object reused for the next call) is not the call's.
 		const callOptions: CallOptions = given === undefined ? {} : { ...given };
+		// ky's `replaceOption()` mark on the call's headers (sent without the client's): the policies read the
+		// headers inside it, ky gets them marked again (`callKyOptions`).
+		const marked = callOptions.headers;
+		const inner = unmarked(marked);
+		const replacing = inner !== marked;
+		if (replacing) {
+			callOptions.headers = inner as never;
+		}
 
 		let who: string | undefined;
 		try {
@@ -125,6 +133,6 @@ export const createCaller = (deps: CallerDeps) => {
 			deadline: deps.deadlineOf?.(within, callOptions.totalTimeout),
 		});
 		// A call's `fallback: undefined` is not given (API.md "Option values"): the client's answers (`null` is a value).
-		return call.run(kyOptionsOf(call, callOptions, headers, unsafe, method), headers, callOptions.fallback === undefined ? deps.fallback : callOptions.fallback);
+		return call.run(kyOptionsOf(call, callOptions, headers, unsafe, method, replacing), headers, callOptions.fallback === undefined ? deps.fallback : callOptions.fallback);
 	};
 };

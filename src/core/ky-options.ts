@@ -133,7 +133,7 @@ export const callKyOptions = (deps: CallKyDeps) => {
 	// Ours, kept from ky per call: the client's keys (the slots' among them), the core's per-call keys and
 	// `steadfetch` (the layers' door, which only the call's own `fetch` sets: `carrying`).
 	const ours: ReadonlySet<string> = new Set([...deps.ourKeys, ...callKeys, 'steadfetch']);
-	return (call: Call, callOptions: CallOptions, headers: Headers | undefined, unsafe: boolean, method: string | undefined): Record<string, unknown> => {
+	return (call: Call, callOptions: CallOptions, headers: Headers | undefined, unsafe: boolean, method: string | undefined, replacing?: boolean): Record<string, unknown> => {
 		const forKy: Record<string, unknown> = {};
 		for (const name in callOptions) {
 			const value = callOptions[name as keyof CallOptions];
@@ -146,6 +146,11 @@ export const callKyOptions = (deps: CallKyDeps) => {
 
 		if (headers) {
 			forKy['headers'] = headers;
+		}
+
+		// The call's headers in place of the client's, as the caller marked them (ky's `replaceOption()`).
+		if (replacing) {
+			forKy['headers'] = replaceOption(forKy['headers']);
 		}
 
 		if (call.signal !== callOptions.signal) {

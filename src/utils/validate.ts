@@ -113,10 +113,11 @@ export type Rule = readonly [test: (value: unknown) => boolean, expected: string
 
 /**
  * The value inside ky's `replaceOption()` mark (an object of ky's own `replaceOption` symbol and its
- * `value`), else the value itself: what ky merges in (`retry: replaceOption({ … })`, `hooks: …`).
+ * `value`), else the value itself: what ky merges in (`retry: replaceOption({ … })`, `hooks: …`). By the
+ * symbol's description: importing ky here cost the preset ~9.5k instructions per call on new URLs.
  */
 export const unmarked = (value: unknown): unknown =>
-	isObject(value) && Object.getOwnPropertySymbols(value).some((key) => key.description === 'replaceOption') ? (value as { value?: unknown }).value : value;
+	isObject(value) && 'value' in value && Object.getOwnPropertySymbols(value).some((key) => key.description === 'replaceOption') ? value.value : value;
 
 /**
  * Throws a RangeError naming the option (its path: `prefix` and the key) for a given value that

@@ -8,6 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import { createClient as createCore, InvalidRequestError, replaceOption } from '../../src/entries/core.js';
 import type { Policy } from '../../src/entries/policy.js';
+import { createClient, memoryStore, outbox } from '../../src/entries/index.js';
+import { auth } from '../../src/entries/auth.js';
 
 const ok = (async () => new Response('ok')) as typeof fetch;
 
@@ -103,5 +105,37 @@ describe('ky\'s replaceOption() on `retry` and `hooks` (API.md "extend() merges 
 		expect((refused as Error).message).toContain('`hooks.beforeRequest`');
 		expect(sent).toEqual([]);
 		api.close();
+	});
+});
+
+describe('a call\'s headers: replaceOption({ … }) (ky\'s way to send the call\'s headers in place of the client\'s)', () => {
+	const echoing = () => {
+		const sent: Array<Record<string, string>> = [];
+		const fetch = (async (request: Request) => {
+			sent.push(Object.fromEntries(request.headers));
+			return new Response('ok');
+		}) as typeof globalThis.fetch;
+		return { sent, fetch };
+	};
+
+	it('is sent as ky sends it: the call\'s headers only, on a GET of the preset, a keyed POST and a call a wrapper adds a header to', async () => {
+		const { sent, fetch } = echoing();
+		const api = createClient({ prefix: 'https://api.example.com/', fetch, store: memoryStore, headers: { 'x-client': 'c', 'x-both': 'client' }, retry: 0 });
+		await api.get('x', { headers: replaceOption({ 'x-call': '1', 'x-both': 'call' }) } as never); // before: InvalidRequestError 'Headers constructor: Key Symbol(replaceOption) in init is a symbol ...'
+		await api.post('x', { headers: replaceOption({ 'x-call': '2' }), idempotencyKey: 'key-1' } as never);
+		const authed = createClient({ prefix: 'https://api.example.com/', fetch, store: memoryStore, headers: { 'x-client': 'c' }, retry: 0, auth: auth({ token: () => 'T', refresh: () => 'T' }) });
+		await authed.get('x', { headers: replaceOption({ 'x-call': '3' }) } as never);
+		// The outbox's wrapper adds the write's Idempotency-Key to the run (next({ headers })).
+		const queuing = createClient({ prefix: 'https://api.example.com/', fetch, store: memoryStore, headers: { 'x-client': 'c' }, retry: 0, outbox: outbox() });
+		await queuing.post('x', { headers: replaceOption({ 'x-call': '4' }), json: {} } as never);
+		api.close();
+		authed.close();
+		queuing.close();
+		expect(sent.map((headers) => [headers['x-client'], headers['x-call'], headers['x-both'], headers['idempotency-key'], headers['authorization']])).toEqual([
+			[undefined, '1', 'call', undefined, undefined],
+			[undefined, '2', undefined, 'key-1', undefined],
+			[undefined, '3', undefined, undefined, 'Bearer T'],
+			[undefined, '4', undefined, expect.stringMatching(/^[\da-f-]{36}$/), undefined],
+		]);
 	});
 });
