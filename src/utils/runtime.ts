@@ -3,6 +3,9 @@ export { sensitiveSet } from './sensitive.js';
 /** Whether this runtime ends I/O with the request that started it (Cloudflare Workers). */
 export const requestScoped = (): boolean => typeof navigator !== 'undefined' && navigator.userAgent === 'Cloudflare-Workers';
 
+/** IMF-fixdate, RFC 850 (its weekday spelled out, a two-digit year) and asctime (RFC 9110 §5.6.7). */
+const httpDateForms = /^[A-Z][a-z]{2}(?:(?:[a-z]{3,6}, \d\d-[A-Z][a-z]{2}-\d\d|, \d\d [A-Z][a-z]{2} \d{4}) \d\d:\d\d:\d\d GMT| [A-Z][a-z]{2} [ \d]?\d \d\d:\d\d:\d\d \d{4})$/;
+
 /**
  * An HTTP-date (RFC 9110 §5.6.7) in epoch ms, `NaN` for anything else: an IMF-fixdate, an RFC 850 date
  * or an asctime date (GMT too, though it does not say so), whose day is one (not 30 February). Never a
@@ -11,9 +14,13 @@ export const requestScoped = (): boolean => typeof navigator !== 'undefined' && 
  */
 export const httpDate = (value: string | null | undefined): number => {
 	const text = value?.trim() ?? '';
-	const ms = /^[A-Z][a-z]{2}(?:(?:[a-z]{3,6}, \d\d-[A-Z][a-z]{2}-\d\d|, \d\d [A-Z][a-z]{2} \d{4}) \d\d:\d\d:\d\d GMT| [A-Z][a-z]{2} [ \d]?\d \d\d:\d\d:\d\d \d{4})$/.test(text) ? Date.parse(text.endsWith('T') ? text : `${text} GMT`) : Number.NaN;
+	if (!httpDateForms.test(text)) {
+		return Number.NaN; // No date, or none of the three forms (most answers have no Expires: this is their path).
+	}
+
+	const ms = Date.parse(text.endsWith('T') ? text : `${text} GMT`);
 	// Its first number is its day of the month: not so for a day that is none (30 February, read as 2 March).
-	return new Date(ms).getUTCDate() === Number(/\d+/.exec(text)?.[0]) ? ms : Number.NaN;
+	return new Date(ms).getUTCDate() === Number(/\d+/.exec(text)![0]) ? ms : Number.NaN;
 };
 
 /**
