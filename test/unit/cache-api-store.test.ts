@@ -5,50 +5,11 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cacheApiStore } from '../../src/entries/index.js';
-
-/** A Cache API in memory; `hold()` keeps the next index `put` from landing until its release is called. */
-const fakeCaches = (listing = false) => {
-	const entries = new Map<string, string>();
-	const held: Array<() => void> = [];
-	let holdNext = false;
-	const cache = {
-		async match(url: string) {
-			const text = entries.get(url);
-			return text === undefined ? undefined : new Response(text);
-		},
-		async put(url: string, response: Response) {
-			const text = await response.text();
-			if (holdNext && url.endsWith('%00index')) {
-				holdNext = false;
-				await new Promise<void>((resolve) => {
-					held.push(resolve);
-				});
-			}
-
-			entries.set(url, text);
-		},
-		async delete(url: string | Request) {
-			return entries.delete(typeof url === 'string' ? url : url.url);
-		},
-		// A browser's Cache lists its entries; workerd's and Deno's do not.
-		...listing ? { keys: async () => [...entries.keys()].map((url) => new Request(url)) } : {},
-	};
-	return {
-		caches: { open: async () => cache },
-		hold() {
-			holdNext = true;
-		},
-		/** Let the held index write land now. */
-		release: () => held.shift()?.(),
-		get holding() {
-			return held.length;
-		},
-	};
-};
+import { fakeCaches } from '../helpers/fake-caches.js';
 
 let fake: ReturnType<typeof fakeCaches>;
 beforeEach(() => {
-	fake = fakeCaches();
+	fake = fakeCaches({ holds: 'index' });
 	(globalThis as { caches?: unknown }).caches = fake.caches;
 });
 
@@ -100,7 +61,7 @@ describe('cacheApiStore: overlapping index writes of one isolate', () => {
 
 describe('cacheApiStore: clear() where the Cache API lists its entries (browsers)', () => {
 	it('a value whose index write never landed (the page closed between the two) goes too: get() no longer finds it', async () => {
-		fake = fakeCaches(true);
+		fake = fakeCaches({ holds: 'index', listing: true });
 		(globalThis as { caches?: unknown }).caches = fake.caches;
 		fake.hold();
 		void cacheApiStore('orphan').set('left', 1); // its value is written, its index write never lands

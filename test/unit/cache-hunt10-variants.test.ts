@@ -8,50 +8,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { OutboxQueuedError, cacheApiStore, isStale, outbox } from '../../src/entries/index.js';
 import { collect, useCacheKit } from './cache-kit.js';
+import { fakeCaches } from '../helpers/fake-caches.js';
 
 const kit = useCacheKit();
 
-/** A Cache API in memory: `hold()` keeps the next `put` of a copy (not the key index) from landing until `release()`. */
-const fakeCaches = () => {
-	const entries = new Map<string, [ArrayBuffer, Headers]>();
-	const held: Array<() => void> = [];
-	let holdNext = false;
-	const cache = {
-		async match(url: string) {
-			const entry = entries.get(url);
-			return entry && new Response(entry[0], { headers: entry[1] });
-		},
-		async put(url: string, response: Response) {
-			const bytes = await response.arrayBuffer();
-			if (holdNext && !url.endsWith('%00index')) {
-				holdNext = false;
-				await new Promise<void>((resolve) => {
-					held.push(resolve);
-				});
-			}
-
-			entries.set(url, [bytes, response.headers]);
-		},
-		async delete(url: string | Request) {
-			return entries.delete(typeof url === 'string' ? url : url.url);
-		},
-	};
-	return {
-		caches: { open: async () => cache },
-		entries,
-		hold() {
-			holdNext = true;
-		},
-		release: () => held.shift()?.(),
-		get holding() {
-			return held.length;
-		},
-	};
-};
-
 let fake: ReturnType<typeof fakeCaches>;
 beforeEach(() => {
-	fake = fakeCaches();
+	fake = fakeCaches({ holds: 'copy' });
 	(globalThis as { caches?: unknown }).caches = fake.caches;
 });
 

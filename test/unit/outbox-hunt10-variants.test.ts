@@ -23,6 +23,24 @@ afterEach(async () => {
 	await h.close();
 });
 
+/** The harness's store, whose next read of a pending record of the entry `failNextRead(id)` names fails (an aborted transaction), once. */
+const failingOnce = () => {
+	let failNext = '';
+	const store = spyStore(h.store, {
+		get: async (key, run) => {
+			if (failNext && key.startsWith('p|') && key.includes(failNext)) {
+				failNext = '';
+				throw new DOMException('The transaction was aborted', 'AbortError');
+			}
+
+			return run();
+		},
+	});
+	return { store, failNextRead: (id: string) => {
+		failNext = id;
+	} };
+};
+
 /** A fetch that holds the next request whose URL holds `part` once `hold()` was called, until `release()`; `answered` runs as its answer comes. */
 const holding = (part: string, answered: () => void) => {
 	const inFlight = gate();
@@ -46,20 +64,10 @@ const holding = (part: string, answered: () => void) => {
 
 describe('a dependent queued by another client of the name while its parent\'s replay is in flight', () => {
 	it('the replay fails (503) and the read as its entry is written back fails once: the dependent still goes out with the value, never a \'parent\' dead letter', async () => {
-		let failNext = '';
-		const store = spyStore(h.store, {
-			get: async (key, run) => {
-				if (failNext && key.startsWith('p|') && key.includes(failNext)) {
-					failNext = '';
-					throw new DOMException('The transaction was aborted', 'AbortError');
-				}
-
-				return run();
-			},
-		});
+		const { store, failNextRead } = failingOnce();
 		// The next read of the parent's record after its replay's answer (the one made to write it back) fails.
 		const held = holding('id=parent', () => {
-			failNext = parent;
+			failNextRead(parent);
 		});
 		const api = h.make({ store: () => store, fetch: held.fetch });
 		const errors = h.record(api, 'storage:error');
@@ -188,17 +196,7 @@ describe('retry(id) through another client of the name while a pass is making th
 describe('an entry migrate() or onConflict rewrites while the store does not answer the read made to write it back', () => {
 	for (const through of ['migrate', 'onConflict'] as const) {
 		it(`nothing is written, the entry stays pending, and a later write of its scope waits behind it (FIFO) (${through})`, async () => {
-			let failNext = '';
-			const store = spyStore(h.store, {
-				get: async (key, run) => {
-					if (failNext && key.startsWith('p|') && key.includes(failNext)) {
-						failNext = '';
-						throw new DOMException('The transaction was aborted', 'AbortError');
-					}
-
-					return run();
-				},
-			});
+			const { store, failNextRead } = failingOnce();
 			const before = h.make({ store: () => store });
 			win.setOnline(false, false);
 			const first: string = await before.post(`mutate?id=first&fail=${through === 'onConflict' ? 412 : ''}&times=1`, { json: { n: 1 } }).then(() => 'sent', (error: { entryId: string }) => error.entryId);
@@ -207,7 +205,7 @@ describe('an entry migrate() or onConflict rewrites while the store does not ans
 			// The app's answer comes; the next read of the entry (to write the new one back) fails, once.
 			let armed = true;
 			const failing = <T>(value: T): T => {
-				failNext = armed ? first : '';
+				failNextRead(armed ? first : '');
 				armed = false;
 				return value;
 			};

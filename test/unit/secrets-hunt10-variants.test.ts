@@ -8,20 +8,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { InvalidRequestError, createClient, memoryStore } from '../../src/entries/index.js';
 import { createClient as createCore } from '../../src/entries/core.js';
 import { queryOptionsFor } from '../../src/entries/tanstack-query.js';
-
-/** Every message and cause (and their causes) an error shows, as one text. */
-const shown = (error: unknown, seen = new Set<unknown>()): string => {
-	if (!(error instanceof Error) || seen.has(error)) {
-		return String(error);
-	}
-
-	seen.add(error);
-	return `${String(error)} ${error.stack ?? ''} ${shown(error.cause, seen)}`;
-};
-
-const fetchNever = async (): Promise<Response> => {
-	throw new Error('no request may go out');
-};
+import { fetchNever, shown } from '../helpers/shown.js';
 
 /** The error `run` throws or rejects with. */
 const failure = async (run: () => unknown): Promise<unknown> => {

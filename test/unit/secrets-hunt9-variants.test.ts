@@ -6,20 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { AuthError, InvalidRequestError, createClient } from '../../src/entries/index.js';
 import { auth } from '../../src/entries/auth.js';
 import { queryOptionsFor } from '../../src/entries/tanstack-query.js';
-
-/** Every message and cause (and their causes) an error shows, as one text. */
-const shown = (error: unknown, seen = new Set<unknown>()): string => {
-	if (!(error instanceof Error) || seen.has(error)) {
-		return String(error);
-	}
-
-	seen.add(error);
-	return `${String(error)} ${error.stack ?? ''} ${shown(error.cause, seen)}`;
-};
-
-const fetchNever = async (): Promise<Response> => {
-	throw new Error('no request may go out');
-};
+import { fetchNever, shown } from '../helpers/shown.js';
 
 describe('a header value fetch refuses (a line break, a NUL) is never named by an error: it may be a credential', () => {
 	it('a call\'s Authorization, Cookie or sensitiveHeaders header: an InvalidRequestError that names no value, neither in its message nor in its cause', async () => {
