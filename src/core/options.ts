@@ -127,7 +127,8 @@ export interface BaseClientOptions extends KyOptions {
 	/**
 	 * Random source in [0, 1) for retry jitter and backoff, the breaker's open periods (with
 	 * `breaker({ shared })`, the jitter each sync offers the coordinator), the outbox's resume jitter and
-	 * the adaptive throttle's refusals (ids use crypto.randomUUID). Inject one in tests.
+	 * the adaptive throttle's refusals. Not for ids (Idempotency-Keys, outbox entries): those use
+	 * `crypto.randomUUID()`, else `crypto.getRandomValues` (a page over plain http). Inject one in tests.
 	 * @default Math.random
 	 */
 	random?: () => number;
