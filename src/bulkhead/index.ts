@@ -77,7 +77,7 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
 		const run = (lease: Lease): Promise<Response> => next(request, init).finally(() => lane.release(lease));
 
 		lane.settle();
-		const lease = lane.free(until);
+		const lease = lane.free(until, signal);
 		if (lease) {
 			return run(lease);
 		}
@@ -129,7 +129,8 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
  * beyond the attempt's deadline: ky's `timeout` for that attempt (10 s unless set) bounded by the
  * call's `totalTimeout`, counted from when the attempt asked for the slot. Past it, the attempt has
  * already failed with ky's `TimeoutError`, so its slot is taken back by the next attempt that asks
- * for one (a waiting one sets a timer for it). This keeps the bulkhead whole in Cloudflare Workers,
+ * for one (a waiting one sets a timer for it). A request `dedupe()` shares goes on past it while a later
+ * caller still waits on it: it keeps its slot until it ends (outside Workers), so `maxConcurrent` stays the bound. This keeps the bulkhead whole in Cloudflare Workers,
  * where one client serves every request of an isolate and a request that ends with an attempt in
  * flight (it answered without awaiting it) never runs that attempt's end: its slot comes back at the
  * attempt's deadline. The limit stays one per isolate and scope, shared by the isolate's requests (it

@@ -4,14 +4,19 @@ import { clientClosed } from '../core/closing.js';
 /**
  * A slot, held by one attempt until the attempt ends or its deadline passes (`until`, epoch ms of the
  * real clock, `wallNow()`: the deadline is ky's, whose timers are real, so an injected clock does not move it).
+ * Outside Workers, past its deadline only once the attempt's `signal` has aborted too: a request dedupe
+ * shares goes on while a later caller waits on it, and holds its slot as long (the lane wakes its waiters
+ * when that signal aborts).
  */
 export interface Lease {
 	readonly until: number;
+	readonly signal: AbortSignal;
 }
 
 /** A waiting attempt: its deadline, and how it is answered (a lease hands it a slot, an error refuses it). */
 interface Waiter {
 	readonly until: number;
+	readonly signal: AbortSignal;
 	go(lease?: Lease, error?: unknown): void;
 }
 
@@ -56,7 +61,7 @@ export class Lane {
 	settle(self?: Waiter): void {
 		const now = wallNow();
 		for (const lease of this.#leases) {
-			if (lease.until <= now) {
+			if (lease.until <= now && (this.#scoped || lease.signal.aborted)) {
 				this.#leases.delete(lease);
 			}
 		}
@@ -65,18 +70,23 @@ export class Lane {
 		while (this.#leases.size < this.#max && this.#waiting.length > 0 && (!this.#scoped || this.#waiting.includes(self!))) {
 			const waiter = this.#scoped ? self! : this.#waiting[0]!;
 			this.#waiting.splice(this.#waiting.indexOf(waiter), 1);
-			waiter.go(this.#take(waiter.until));
+			waiter.go(this.#take(waiter.until, waiter.signal));
 		}
 	}
 
-	/** A slot now, until `until`, when one is free (after `settle`). */
-	free(until: number): Lease | undefined {
-		return this.#leases.size < this.#max ? this.#take(until) : undefined;
+	/** A slot now, until `until` (and `signal` aborts), when one is free (after `settle`). */
+	free(until: number, signal: AbortSignal): Lease | undefined {
+		return this.#leases.size < this.#max ? this.#take(until, signal) : undefined;
 	}
 
-	#take(until: number): Lease {
-		const lease = { until };
+	#take(until: number, signal: AbortSignal): Lease {
+		const lease = { until, signal };
 		this.#leases.add(lease);
+		if (!this.#scoped) {
+			// A lease past its deadline ends when its signal aborts: look again then (its transport may ignore the abort).
+			signal.addEventListener('abort', () => this.settle(), { once: true });
+		}
+
 		return lease;
 	}
 
@@ -103,6 +113,7 @@ export class Lane {
 
 			const waiter: Waiter = {
 				until,
+				signal,
 				go(lease, error) {
 					done();
 					if (lease) {
@@ -121,9 +132,13 @@ export class Lane {
 
 			const look = (): void => {
 				// Real time: the deadlines are (see `Lease`), and so is the timer that looks again.
-				let first = this.#scoped ? wallNow() + lookMs : Infinity;
+				const now = wallNow();
+				let first = this.#scoped ? now + lookMs : Infinity;
 				for (const lease of this.#leases) {
-					first = Math.min(first, lease.until);
+					// A lease held past its deadline (its signal not aborted) wakes the lane as it ends: no timer for it.
+					if (lease.until > now) {
+						first = Math.min(first, lease.until);
+					}
 				}
 
 				if (first < Infinity) {

@@ -1,6 +1,6 @@
 /** In-flight dedupe, round-4 variants: a call's per-call policy switches are its own. */
 import { describe, expect, it, vi } from 'vitest';
-import { createClient } from '../../src/entries/core.js';
+import { classify, createClient } from '../../src/entries/core.js';
 import { bulkhead } from '../../src/entries/bulkhead.js';
 import { dedupe } from '../../src/entries/dedupe.js';
 import { holdingFetch } from '../helpers/holding-fetch.js';
@@ -41,6 +41,27 @@ describe('dedupe and per-call switches', () => {
 		const switches = [{ bulkhead: false, throwHttpErrors: false }, { throwHttpErrors: false, bulkhead: false }, { bulkhead: false, throwHttpErrors: false }] as const;
 		const texts = await Promise.all(switches.map(async (options) => api.get('https://api.test/users', options).text()));
 		expect([texts, requests]).toEqual([['ok', 'ok', 'ok'], 1]);
+		api.close();
+	});
+});
+
+describe('dedupe and the bulkhead: a shared request holds its slot while anyone waits on it', () => {
+	it('the first caller timing out while a later one waits on the shared request does not free its slot: maxConcurrent stays the bound', async () => {
+		const { sent, fetch, release } = holdingFetch('/shared', (path) => new Response(path));
+		const api = createClient({ retry: 0, dedupe: dedupe(), bulkhead: bulkhead({ maxConcurrent: 1 }), fetch });
+		const first = api.get('https://api.test/shared', { timeout: 200 }).text().catch((error: unknown) => classify(error).code);
+		const later = api.get('https://api.test/shared', { timeout: 10_000 }).text();
+		await vi.waitFor(() => expect(sent).toEqual(['/shared']));
+		expect(api.stats()['https://api.test']).toMatchObject({ dedupe: { shared: 1 } });
+		expect(await first).toBe('TIMEOUT');
+		// The shared request is still in flight for `later`: another call waits for the one slot.
+		// Before: the slot's lease ended at the first caller's deadline, `/other` went at once (2 in flight; queued 0).
+		const other = api.get('https://api.test/other', { timeout: 10_000 }).text();
+		await vi.waitFor(() => expect(api.stats()['https://api.test']).toMatchObject({ bulkhead: { running: 1, queued: 1 } }));
+		expect(sent).toEqual(['/shared']);
+		release();
+		expect([await later, await other]).toEqual(['/shared', '/other']);
+		expect(sent).toEqual(['/shared', '/other']);
 		api.close();
 	});
 });
