@@ -16,10 +16,11 @@ import { takes } from './takes.js';
  * `totalTimeout` was spent, its retries inside it), nor an error that says it is never retried
  * (`retriable: false`: `adaptiveThrottle()`'s refusal, or a copy served for it, `throttled`).
  * `error` is typed `Error` (TanStack's default `TError`, what every failure here is): a parameter
- * typed `unknown` would make TanStack infer `TError = unknown` for the whole query.
+ * typed `unknown` would make TanStack infer `TError = unknown` for the whole query. Yet an app's code may throw
+ * anything, `null` too: read with `?.` (a throw here would leave TanStack's fetch pending for ever).
  */
 const retry = (failureCount: number, error: Error): boolean =>
-	failureCount < 2 && !(error as { totalTimeoutSpent?: boolean }).totalTimeoutSpent && (error as { retriable?: boolean }).retriable !== false
+	failureCount < 2 && !(error as { totalTimeoutSpent?: boolean } | null)?.totalTimeoutSpent && (error as { retriable?: boolean } | null)?.retriable !== false
 	&& (error instanceof StaleAnswerError ? error.reason !== 'offline' && error.reason !== 'throttled' : classify(error).transient);
 
 /**
@@ -28,7 +29,7 @@ const retry = (failureCount: number, error: Error): boolean =>
  * limiter lets the call go (`RateLimitedError`) — else TanStack's own backoff (1 s doubling, 30 s at most).
  */
 const retryDelay = (failureCount: number, error: Error): number =>
-	(error as { retryAfterMs?: number }).retryAfterMs ?? Math.min(1_000 * 2 ** failureCount, 30_000);
+	(error as { retryAfterMs?: number } | null)?.retryAfterMs ?? Math.min(1_000 * 2 ** failureCount, 30_000);
 
 /** What `queryOptionsFor` returns: spread it into `useQuery`, `queryOptions`, `QueryObserver`… */
 export interface SteadfetchQueryOptions<T> {

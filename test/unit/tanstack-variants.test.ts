@@ -373,3 +373,23 @@ describe('followReachability before any call to the scope', () => {
 		}
 	});
 });
+
+describe('the helpers given what an app\'s code may throw or resolve (null, a primitive, .json()\'s data)', () => {
+	it('retry and retryDelay take a null or primitive error (an app\'s queryFn threw it): no retry, TanStack\'s backoff, and the query fails with it instead of pending for ever', async () => {
+		const { retry, retryDelay } = queryOptionsFor(createClient({ prefix: `${api.url}/` }), 'users/1');
+		for (const thrown of [null, undefined, 'boom', 5]) {
+			// Before: TypeError "Cannot read properties of null (reading 'totalTimeoutSpent')", "(reading 'retryAfterMs')".
+			expect(retry(0, thrown as never), String(thrown)).toBe(false);
+			expect(retryDelay(1, thrown as never), String(thrown)).toBe(2_000);
+		}
+
+		const queryClient = new QueryClient();
+		try {
+			const fetched = queryClient.fetchQuery({ queryKey: ['null', Math.random()], queryFn: async () => Promise.reject(null), retry, retryDelay });
+			await expect(fetched).rejects.toBeNull();
+		} finally {
+			queryClient.clear();
+		}
+	});
+
+});
