@@ -40,7 +40,8 @@ const refused = async (call: PromiseLike<Response>, response: Response): Promise
  * `{ queued: true, entryId }`, a success, not a failure; a write the server refused stays an error:
  * also when `send` resolves the refusal (a plain `fetch`, `throwHttpErrors: false`), a 4xx or 5xx
  * answer rejects with ky's `HTTPError` as a client call does (`response`, `data`; `classify()` gives
- * its status). A `send` that is not a function is a `TypeError` at once.
+ * its status). A `send` that is not a function is a `TypeError` at once; one that resolves neither a Response
+ * nor none (`.json()`'s data) rejects with a `TypeError` naming the helper.
  *
  * @example useMutation(mutationOptionsFor((order: Order) => api.post('orders', { json: order })))
  */
@@ -51,6 +52,11 @@ export const mutationOptionsFor = <T, V>(send: (variables: V) => PromiseLike<Res
 			try {
 				const call = send(variables);
 				const response = await call;
+				// A Response, or none (below); anything else (`.json()`'s data) is the app's mistake, named, never a TypeError reading it.
+				if (response != null && typeof response.clone !== 'function') {
+					throw new TypeError(`\`mutationOptionsFor\`'s send resolved ${typeof response}, not a Response`);
+				}
+
 				// None (a `beforeRetry` hook's `ky.stop` resolves the call `undefined`, as ky's does): sent, no data.
 				const entryId = response?.headers.get('steadfetch-outbox-entry');
 				if (response && !response.ok && response.type !== 'opaque') {

@@ -392,4 +392,17 @@ describe('the helpers given what an app\'s code may throw or resolve (null, a pr
 		}
 	});
 
+	it('mutationOptionsFor with a send that resolves no Response (.json()\'s data) rejects with a TypeError naming the helper, not one reading the data', async () => {
+		const client = createClient({ prefix: `${api.url}/`, retry: 0 });
+		try {
+			const { mutationFn } = mutationOptionsFor((path: string) => client.post(path, { json: {} }).json() as never);
+			// Before: TypeError "Cannot read properties of undefined (reading 'get')".
+			await expect(mutationFn('orders')).rejects.toThrow(/^`mutationOptionsFor`'s send resolved object, not a Response$/);
+			await expect(mutationOptionsFor(async () => 'text' as never).mutationFn(undefined)).rejects.toThrow(/send resolved string/);
+			// None is still none (`ky.stop`, a forgotten return): sent, no data.
+			expect(await mutationOptionsFor(async () => undefined as never).mutationFn(undefined)).toEqual({ queued: false, data: undefined });
+		} finally {
+			client.close();
+		}
+	});
 });
