@@ -916,11 +916,14 @@ export class Queue {
 			for (let size = 0; size < revived.length;) {
 				size = revived.length;
 				for (const each of await this.list()) {
-					const dependent = each.dead && revived.some((one) => one.dependents?.includes(each.id)) ? await this.read(each.key) : undefined;
-					if (isRecord(dependent) && dependent.deadReason === 'parent' && dependent.dependsOn?.some((parent) => revived.some((one) => one.id === parent)) && kept(each.id) && !full()) {
-						revived.push(dependent);
-						await this.#pend(dependent, each.key, now);
-					}
+					// Under its own lock, as the entry's: a burial of it under way (its dead key written, its pending key not yet removed) ends first.
+					await (each.dead && revived.some((one) => one.dependents?.includes(each.id)) && this.entryLock(each.id, async () => {
+						const dependent = await this.read(each.key);
+						if (isRecord(dependent) && dependent.deadReason === 'parent' && dependent.dependsOn?.some((parent) => revived.some((one) => one.id === parent)) && kept(each.id) && !full()) {
+							revived.push(dependent);
+							await this.#pend(dependent, each.key, now);
+						}
+					}));
 				}
 			}
 

@@ -222,3 +222,48 @@ describe('an entry migrate() or onConflict rewrites while the store does not ans
 		});
 	}
 });
+
+describe('retry(id) of a parent through another client of the name while a pass is making its dependent a \'parent\' dead letter (second pass)', () => {
+	it('the dependent is pending again with it once its burial is done, and goes out with the value: never lost between the two', async () => {
+		let holdDeleteOf = '';
+		const deleting = gate();
+		const release = gate();
+		const store = spyStore(h.store, {
+			delete: async (key, run) => {
+				if (holdDeleteOf && key.startsWith('p|') && key.includes(holdDeleteOf)) {
+					holdDeleteOf = '';
+					deleting.open();
+					await release.wait;
+				}
+
+				return run();
+			},
+		});
+		const api = h.make({ store: () => store });
+		win.setOnline(false, false);
+		const parent: string = await api.post('mutate?id=parent&fail=422&times=1', { json: { n: 1 } }).then(() => 'sent', (error: { entryId: string }) => error.entryId);
+		const child: string = await api.patch('mutate?id=child', { json: { parentKey: api.outbox.ref(parent, '/key') } }).then(() => 'sent', (error: { entryId: string }) => error.entryId);
+		win.setOnline(true, false);
+		holdDeleteOf = child;
+		const flushed = api.outbox.flush();
+		await deleting.wait; // The parent is a dead letter; its dependent's dead key is written, its pending key's delete under way.
+		const other = h.make({ store: () => store });
+		let settled = false;
+		const retried = other.outbox.retry(parent).then(() => 'revived', (error: unknown) => String(error)).finally(() => {
+			settled = true;
+		});
+		// The retry is done, or waits for the dependent (its lock).
+		await until(async () => settled || ((await navigator.locks.query()).pending ?? []).some((each) => each.name?.endsWith(`#${child}`)));
+		release.open();
+		await flushed;
+		expect(await retried).toBe('revived');
+		other.close();
+		h.clock.advance(60_000);
+		await api.outbox.flush();
+		h.clock.advance(60_000);
+		await api.outbox.flush();
+		const [sent] = h.state.applied.get('child') ?? [];
+		expect({ dead: (await api.outbox.deadLetters()).map((each) => each.deadReason), size: await api.outbox.size(), parentKey: sent && JSON.parse(sent.body).parentKey })
+			.toEqual({ dead: [], size: 0, parentKey: h.state.applied.get('parent')![0]!.key });
+	});
+});
