@@ -940,7 +940,10 @@ export class Queue {
 	 * come long after).
 	 */
 	async keep(record: OutboxRecord, key: string, response: Response, current: () => boolean, early?: World): Promise<void> {
-		const read = await this.read(key);
+		// Read again once when the store did not answer (an aborted transaction): the pointers another tab recorded
+		// are only there. Both within one `storageTimeoutMs`: a hung store holds the delivery one deadline.
+		const budget = this.budget();
+		const read = await this.read(key, true, budget).catch(async () => this.read(key, false, budget));
 		const stored = isRecord(read) ? read : undefined;
 		// With the pointers this client's `ref()` asked of it: one whose recording (`ask`) the delivery overtook counts.
 		const pointers = [...new Set([...stored?.pointers ?? record.pointers ?? [], ...this.#asked.get(record.id) ?? []])];

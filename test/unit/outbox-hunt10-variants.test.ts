@@ -267,3 +267,33 @@ describe('retry(id) of a parent through another client of the name while a pass 
 			.toEqual({ dead: [], size: 0, parentKey: h.state.applied.get('parent')![0]!.key });
 	});
 });
+
+describe('a dependent queued by another client of the name (another tab) while its parent\'s replay is in flight, and the delivery\'s read fails once (second pass)', () => {
+	it('the parent is delivered and the read of its record to keep its values fails once: the dependent still goes out with the value, never a \'parent\' dead letter', async () => {
+		const { store, failNextRead } = failingOnce();
+		// The next read of the parent's record after its replay's answer (the one its delivery makes to keep the values asked) fails.
+		const held = holding('id=parent', () => {
+			failNextRead(parent);
+		});
+		const api = h.make({ store: () => store, fetch: held.fetch });
+		const errors = h.record(api, 'storage:error');
+		win.setOnline(false, false);
+		const parent: string = await api.post('mutate?id=parent', { json: { n: 1 } }).then(() => 'sent', (error: { entryId: string }) => error.entryId);
+		win.setOnline(true, false);
+		held.hold();
+		const flushed = api.outbox.flush();
+		await held.inFlight.wait;
+		const other = h.make({ store: () => store });
+		const child = await other.patch('mutate?id=child', { json: { parentKey: other.outbox.ref(parent, '/key') } }).then(() => 'sent', (error: unknown) => error);
+		expect(child).toBeInstanceOf(OutboxQueuedError);
+		other.close();
+		held.release.open();
+		await flushed;
+		expect(errors.length).toBeGreaterThan(0);
+		h.clock.advance(60_000);
+		await api.outbox.flush();
+		const [sent] = h.state.applied.get('child') ?? [];
+		expect({ dead: (await api.outbox.deadLetters()).map((each) => each.deadReason), size: await api.outbox.size(), parentKey: sent && JSON.parse(sent.body).parentKey })
+			.toEqual({ dead: [], size: 0, parentKey: h.state.applied.get('parent')![0]!.key });
+	});
+});
