@@ -945,8 +945,10 @@ export class Queue {
 		const budget = this.budget();
 		const read = await this.read(key, true, budget).catch(async () => this.read(key, false, budget));
 		const stored = isRecord(read) ? read : undefined;
-		// With the pointers this client's `ref()` asked of it: one whose recording (`ask`) the delivery overtook counts.
-		const pointers = [...new Set([...stored?.pointers ?? record.pointers ?? [], ...this.#asked.get(record.id) ?? []])];
+		// With the pointers `ref()` asked of it through any client of the name and store in this realm (`#peers`): one
+		// whose recording (`ask`) the delivery overtook, or that a read the store did not answer left out, counts.
+		const asked = [this.#self, ...this.#peers].flatMap((peer) => [...(peer.deref() ?? this).#asked.get(record.id) ?? []]);
+		const pointers = [...new Set([...stored?.pointers ?? record.pointers ?? [], ...asked])];
 		const dependents = stored?.dependents ?? record.dependents ?? [];
 		if (pointers.length === 0 && !early) {
 			return;

@@ -297,3 +297,44 @@ describe('a dependent queued by another client of the name (another tab) while i
 			.toEqual({ dead: [], size: 0, parentKey: h.state.applied.get('parent')![0]!.key });
 	});
 });
+
+describe('a dependent queued through an extend()ed client while its parent\'s replay is in flight, and the store stops answering the parent\'s reads (second pass)', () => {
+	it('the parent is delivered and no read of its record is answered: the dependent still goes out with the value the client of the name asked for, never a \'parent\' dead letter', async () => {
+		let failing = '';
+		const store = spyStore(h.store, {
+			get: async (key, run) => {
+				if (failing && key.startsWith('p|') && key.includes(failing)) {
+					throw new DOMException('The transaction was aborted', 'AbortError');
+				}
+
+				return run();
+			},
+		});
+		// From the replay's answer on, the store answers no read of the parent's record.
+		const held = holding('id=parent', () => {
+			failing = parent;
+		});
+		const api = h.make({ store: () => store, fetch: held.fetch });
+		const errors = h.record(api, 'storage:error');
+		win.setOnline(false, false);
+		const parent: string = await api.post('mutate?id=parent', { json: { n: 1 } }).then(() => 'sent', (error: { entryId: string }) => error.entryId);
+		win.setOnline(true, false);
+		held.hold();
+		const flushed = api.outbox.flush();
+		await held.inFlight.wait;
+		// Another client of the name in this realm (extend(): one outbox) queues a write holding a placeholder of the entry in flight.
+		const other = api.extend({ headers: { 'x-view': 'list' } });
+		const child = await other.patch('mutate?id=child', { json: { parentKey: other.outbox.ref(parent, '/key') } }).then(() => 'sent', (error: unknown) => error);
+		expect(child).toBeInstanceOf(OutboxQueuedError);
+		held.release.open();
+		await flushed;
+		expect(errors.length).toBeGreaterThan(0);
+		failing = '';
+		h.clock.advance(60_000);
+		await api.outbox.flush();
+		other.close();
+		const [sent] = h.state.applied.get('child') ?? [];
+		expect({ dead: (await api.outbox.deadLetters()).map((each) => each.deadReason), size: await api.outbox.size(), parentKey: sent && JSON.parse(sent.body).parentKey })
+			.toEqual({ dead: [], size: 0, parentKey: h.state.applied.get('parent')![0]!.key });
+	});
+});
