@@ -62,36 +62,57 @@ const holding = (part: string, answered: () => void) => {
 	return { fetch: fetchHeld, inFlight, release, hold: () => { held = true; } };
 };
 
+type Client = ReturnType<Harness['make']>;
+
+/**
+ * A parent (`parentPath`) queued offline, then replayed and held in flight while a dependent holding `ref(parent, '/key')`
+ * is queued through `dependentVia(api)` (another client of the name); `answered(parent)` runs as the replay's answer comes
+ * (the store's reads of the parent fail from then on, as the test sets). With `closeFirst`, that client is closed before
+ * the answer is let through (another tab gone). Resolves once that pass is over.
+ */
+const dependentDuringFlight = async (parentPath: string, store: Harness['store'], answered: (parent: string) => void, dependentVia: (api: Client) => Client, closeFirst: boolean) => {
+	const held = holding('id=parent', () => {
+		answered(parent);
+	});
+	const api = h.make({ store: () => store, fetch: held.fetch });
+	const errors = h.record(api, 'storage:error');
+	win.setOnline(false, false);
+	const parent: string = await api.post(parentPath, { json: { n: 1 } }).then(() => 'sent', (error: { entryId: string }) => error.entryId);
+	win.setOnline(true, false);
+	held.hold();
+	const flushed = api.outbox.flush();
+	await held.inFlight.wait;
+	const other = dependentVia(api);
+	const child = await other.patch('mutate?id=child', { json: { parentKey: other.outbox.ref(parent, '/key') } }).then(() => 'sent', (error: unknown) => error);
+	expect(child).toBeInstanceOf(OutboxQueuedError);
+	if (closeFirst) {
+		other.close();
+	}
+
+	held.release.open();
+	await flushed;
+	return { api, errors, other };
+};
+
+/** The dependent went out with the parent's value: no dead letter, nothing pending. */
+const expectDelivered = async (api: Client): Promise<void> => {
+	const [sent] = h.state.applied.get('child') ?? [];
+	expect({ dead: (await api.outbox.deadLetters()).map((each) => each.deadReason), size: await api.outbox.size(), parentKey: sent && JSON.parse(sent.body).parentKey })
+		.toEqual({ dead: [], size: 0, parentKey: h.state.applied.get('parent')![0]!.key });
+};
+
 describe('a dependent queued by another client of the name while its parent\'s replay is in flight', () => {
 	it('the replay fails (503) and the read as its entry is written back fails once: the dependent still goes out with the value, never a \'parent\' dead letter', async () => {
 		const { store, failNextRead } = failingOnce();
-		// The next read of the parent's record after its replay's answer (the one made to write it back) fails.
-		const held = holding('id=parent', () => {
-			failNextRead(parent);
-		});
-		const api = h.make({ store: () => store, fetch: held.fetch });
-		const errors = h.record(api, 'storage:error');
-		win.setOnline(false, false);
-		const parent: string = await api.post('mutate?id=parent&fail=503&times=1', { json: { n: 1 } }).then(() => 'sent', (error: { entryId: string }) => error.entryId);
-		win.setOnline(true, false);
-		held.hold();
-		const flushed = api.outbox.flush();
-		await held.inFlight.wait;
-		// Another client of the name (another tab's) queues a write holding a placeholder of the entry in flight.
-		const other = h.make({ store: () => store });
-		const child = await other.patch('mutate?id=child', { json: { parentKey: other.outbox.ref(parent, '/key') } }).then(() => 'sent', (error: unknown) => error);
-		expect(child).toBeInstanceOf(OutboxQueuedError);
-		other.close();
-		held.release.open();
-		await flushed;
+		// The next read of the parent's record after its replay's answer (the one made to write it back) fails; another client of
+		// the name (another tab's) queues a write holding a placeholder of the entry in flight.
+		const { api, errors } = await dependentDuringFlight('mutate?id=parent&fail=503&times=1', store, failNextRead, () => h.make({ store: () => store }), true);
 		await until(() => errors.length > 0);
 		h.clock.advance(60_000);
 		await api.outbox.flush();
 		h.clock.advance(60_000);
 		await api.outbox.flush();
-		const [sent] = h.state.applied.get('child') ?? [];
-		expect({ dead: (await api.outbox.deadLetters()).map((each) => each.deadReason), size: await api.outbox.size(), parentKey: sent && JSON.parse(sent.body).parentKey })
-			.toEqual({ dead: [], size: 0, parentKey: h.state.applied.get('parent')![0]!.key });
+		await expectDelivered(api);
 	});
 });
 
@@ -272,29 +293,11 @@ describe('a dependent queued by another client of the name (another tab) while i
 	it('the parent is delivered and the read of its record to keep its values fails once: the dependent still goes out with the value, never a \'parent\' dead letter', async () => {
 		const { store, failNextRead } = failingOnce();
 		// The next read of the parent's record after its replay's answer (the one its delivery makes to keep the values asked) fails.
-		const held = holding('id=parent', () => {
-			failNextRead(parent);
-		});
-		const api = h.make({ store: () => store, fetch: held.fetch });
-		const errors = h.record(api, 'storage:error');
-		win.setOnline(false, false);
-		const parent: string = await api.post('mutate?id=parent', { json: { n: 1 } }).then(() => 'sent', (error: { entryId: string }) => error.entryId);
-		win.setOnline(true, false);
-		held.hold();
-		const flushed = api.outbox.flush();
-		await held.inFlight.wait;
-		const other = h.make({ store: () => store });
-		const child = await other.patch('mutate?id=child', { json: { parentKey: other.outbox.ref(parent, '/key') } }).then(() => 'sent', (error: unknown) => error);
-		expect(child).toBeInstanceOf(OutboxQueuedError);
-		other.close();
-		held.release.open();
-		await flushed;
+		const { api, errors } = await dependentDuringFlight('mutate?id=parent', store, failNextRead, () => h.make({ store: () => store }), true);
 		expect(errors.length).toBeGreaterThan(0);
 		h.clock.advance(60_000);
 		await api.outbox.flush();
-		const [sent] = h.state.applied.get('child') ?? [];
-		expect({ dead: (await api.outbox.deadLetters()).map((each) => each.deadReason), size: await api.outbox.size(), parentKey: sent && JSON.parse(sent.body).parentKey })
-			.toEqual({ dead: [], size: 0, parentKey: h.state.applied.get('parent')![0]!.key });
+		await expectDelivered(api);
 	});
 });
 
@@ -310,31 +313,16 @@ describe('a dependent queued through an extend()ed client while its parent\'s re
 				return run();
 			},
 		});
-		// From the replay's answer on, the store answers no read of the parent's record.
-		const held = holding('id=parent', () => {
+		// From the replay's answer on, the store answers no read of the parent's record; another client of the name in this
+		// realm (extend(): one outbox) queues a write holding a placeholder of the entry in flight.
+		const { api, errors, other } = await dependentDuringFlight('mutate?id=parent', store, (parent) => {
 			failing = parent;
-		});
-		const api = h.make({ store: () => store, fetch: held.fetch });
-		const errors = h.record(api, 'storage:error');
-		win.setOnline(false, false);
-		const parent: string = await api.post('mutate?id=parent', { json: { n: 1 } }).then(() => 'sent', (error: { entryId: string }) => error.entryId);
-		win.setOnline(true, false);
-		held.hold();
-		const flushed = api.outbox.flush();
-		await held.inFlight.wait;
-		// Another client of the name in this realm (extend(): one outbox) queues a write holding a placeholder of the entry in flight.
-		const other = api.extend({ headers: { 'x-view': 'list' } });
-		const child = await other.patch('mutate?id=child', { json: { parentKey: other.outbox.ref(parent, '/key') } }).then(() => 'sent', (error: unknown) => error);
-		expect(child).toBeInstanceOf(OutboxQueuedError);
-		held.release.open();
-		await flushed;
+		}, (client) => client.extend({ headers: { 'x-view': 'list' } }), false);
 		expect(errors.length).toBeGreaterThan(0);
 		failing = '';
 		h.clock.advance(60_000);
 		await api.outbox.flush();
 		other.close();
-		const [sent] = h.state.applied.get('child') ?? [];
-		expect({ dead: (await api.outbox.deadLetters()).map((each) => each.deadReason), size: await api.outbox.size(), parentKey: sent && JSON.parse(sent.body).parentKey })
-			.toEqual({ dead: [], size: 0, parentKey: h.state.applied.get('parent')![0]!.key });
+		await expectDelivered(api);
 	});
 });
