@@ -41,6 +41,27 @@ const failingOnce = () => {
 	} };
 };
 
+/** The harness's store, whose next delete of a pending key of the entry `holdDeleteOf(id)` names waits for `release` (`deleting` opens as it starts). */
+const holdingPendingDelete = () => {
+	let held = '';
+	const deleting = gate();
+	const release = gate();
+	const store = spyStore(h.store, {
+		delete: async (key, run) => {
+			if (held && key.startsWith('p|') && key.includes(held)) {
+				held = '';
+				deleting.open();
+				await release.wait;
+			}
+
+			return run();
+		},
+	});
+	return { store, deleting, release, holdDeleteOf: (id: string) => {
+		held = id;
+	} };
+};
+
 /** A fetch that holds the next request whose URL holds `part` once `hold()` was called, until `release()`; `answered` runs as its answer comes. */
 const holding = (part: string, answered: () => void) => {
 	const inFlight = gate();
@@ -177,25 +198,12 @@ describe('coalesce and an entry a placeholder was just asked of (outbox.ref())',
 
 describe('retry(id) through another client of the name while a pass is making the entry a dead letter', () => {
 	it('the entry is pending again once the burial is done, never lost between the two (its dead key written, its pending key not yet removed)', async () => {
-		let holdDeleteOf = '';
-		const deleting = gate();
-		const release = gate();
-		const store = spyStore(h.store, {
-			delete: async (key, run) => {
-				if (holdDeleteOf && key.startsWith('p|') && key.includes(holdDeleteOf)) {
-					holdDeleteOf = '';
-					deleting.open();
-					await release.wait;
-				}
-
-				return run();
-			},
-		});
+		const { store, deleting, release, holdDeleteOf } = holdingPendingDelete();
 		const api = h.make({ store: () => store });
 		win.setOnline(false, false);
 		const id: string = await api.post('mutate?id=buried&fail=422&times=1', { json: { n: 1 } }).then(() => 'sent', (error: { entryId: string }) => error.entryId);
 		win.setOnline(true, false);
-		holdDeleteOf = id;
+		holdDeleteOf(id);
 		const flushed = api.outbox.flush();
 		await deleting.wait; // Its dead key is written; its pending key's delete is under way.
 		const other = h.make({ store: () => store });
@@ -246,26 +254,13 @@ describe('an entry migrate() or onConflict rewrites while the store does not ans
 
 describe('retry(id) of a parent through another client of the name while a pass is making its dependent a \'parent\' dead letter (second pass)', () => {
 	it('the dependent is pending again with it once its burial is done, and goes out with the value: never lost between the two', async () => {
-		let holdDeleteOf = '';
-		const deleting = gate();
-		const release = gate();
-		const store = spyStore(h.store, {
-			delete: async (key, run) => {
-				if (holdDeleteOf && key.startsWith('p|') && key.includes(holdDeleteOf)) {
-					holdDeleteOf = '';
-					deleting.open();
-					await release.wait;
-				}
-
-				return run();
-			},
-		});
+		const { store, deleting, release, holdDeleteOf } = holdingPendingDelete();
 		const api = h.make({ store: () => store });
 		win.setOnline(false, false);
 		const parent: string = await api.post('mutate?id=parent&fail=422&times=1', { json: { n: 1 } }).then(() => 'sent', (error: { entryId: string }) => error.entryId);
 		const child: string = await api.patch('mutate?id=child', { json: { parentKey: api.outbox.ref(parent, '/key') } }).then(() => 'sent', (error: { entryId: string }) => error.entryId);
 		win.setOnline(true, false);
-		holdDeleteOf = child;
+		holdDeleteOf(child);
 		const flushed = api.outbox.flush();
 		await deleting.wait; // The parent is a dead letter; its dependent's dead key is written, its pending key's delete under way.
 		const other = h.make({ store: () => store });
