@@ -30,7 +30,8 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 	const { clock } = context;
 	const { probeTimeoutMs } = settings;
 	const own = options.probe;
-	const scopeOf = options.scope ?? requestOrigin;
+	// The client's (`context.scopeOf`, sensitive query values removed) when the app gives one: the same on every path.
+	const scopeOf = options.scope ? context.scopeOf : requestOrigin;
 	const circuits = createCircuits(context, settings, options);
 	const { admit, snapshot, scopes, link } = circuits;
 

@@ -109,7 +109,9 @@ export interface BreakerOptions {
 	 */
 	sharedTimeoutMs?: number;
 	/**
-	 * The scope of a URL: calls in one scope share one breaker.
+	 * The scope of a URL: calls in one scope share one breaker. The values of its sensitive query
+	 * parameters (`sensitiveParams`) are removed from what it returns: a scope is stored, and named by
+	 * events, log records, errors and `stats()`.
 	 * @default the URL's origin
 	 */
 	scope?: (url: string) => string;

@@ -93,7 +93,10 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	const active = placed.map(({ parts }) => parts);
 	// Our keys, never ky's: the core's, the slots the entry knows, and every slot filled.
 	const ourKeys: ReadonlySet<string> = new Set([...clientKeys, ...entry.slots, ...placed.map(({ slot }) => slot)]);
-	const customScope = active.find((part) => part.scopeOf)?.scopeOf;
+	const custom = active.find((part) => part.scopeOf)?.scopeOf;
+	// A scope the app makes of a URL (the breaker's `scope`) keeps no sensitive query value: it is a store key, a
+	// field of every event, log record and error of its calls, a `stats()` key. Only with one: the origin holds none.
+	const customScope = custom && ((url: string): string => redact(String(custom(url)), params));
 	const scopeOf = customScope ?? originOf;
 	scopeOfEvent = scopeOf;
 	/** The scope of a `Request.url` (already normalized): cheap on every attempt. */

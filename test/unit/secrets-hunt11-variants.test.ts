@@ -1,0 +1,64 @@
+/**
+ * Secrets kept out of what is shown and stored, in the variants earlier rounds did not cover (defect
+ * hunt, eleventh round, area G: secrets and identity). API.md "Sensitive data": the values of the
+ * query parameters in `sensitiveParams` are "Never written to storage (IndexedDB, Cache API, any
+ * store)", and "Every URL in an event, log record or span has its sensitive query values redacted".
+ */
+import { describe, expect, it } from 'vitest';
+import { breaker, createClient, memoryStore } from '../../src/entries/index.js';
+import { failover } from '../../src/entries/failover.js';
+import { logger } from '../../src/entries/logger.js';
+import { dumpStore } from '../helpers/dump-store.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { shown } from '../helpers/shown.js';
+import { until } from './outbox-helpers.js';
+
+describe('a breaker scope the app makes of the whole URL (breaker({ scope: (url) => url }))', () => {
+	/** A client whose breaker opens at the first failure, per URL, every answer a 503; what it stores, tells and logs. */
+	const setup = (options: Record<string, unknown> = {}) => {
+		const store = memoryStore('scope-secrets');
+		const events: unknown[] = [];
+		const records: unknown[] = [];
+		const sink = { info: (record: unknown) => records.push(record), warn: (record: unknown) => records.push(record), error: (record: unknown) => records.push(record) };
+		const api = createClient({
+			baseUrl: 'https://api.test/', clock: new ManualClock(), store: () => store, name: 'scope-secrets', retry: 0, retryBudget: false,
+			staleCache: false, outbox: false, sensitiveParams: ['session'], logger: logger(sink),
+			breaker: breaker({ consecutiveFailures: 1, scope: (url: string) => url }),
+			fetch: async () => new Response('down', { status: 503 }),
+			...options,
+		} as never);
+		api.on('*', (event) => events.push(event));
+		return { api, store, events, records };
+	};
+
+	it('keeps no sensitive query value in the store, an event, a log record, its CircuitOpenError or stats(): the URL without them is the scope', async () => {
+		const { api, store, events, records } = setup();
+		await api.get('a?token=SECRET-1&session=SECRET-2&page=2').catch(() => undefined); // Opens its breaker.
+		const refused = await api.get('a?token=SECRET-1&session=SECRET-2&page=2').catch((error: unknown) => error);
+		const scope = 'https://api.test/a?token=&session=&page=2';
+		// Still one breaker per URL, as the app asked: the second call is refused.
+		expect(refused).toMatchObject({ code: 'CIRCUIT_OPEN', scope });
+		await until(async () => (await dumpStore(store)).includes('"open"'));
+		const stored = await dumpStore(store);
+		expect(stored).toContain(scope);
+		expect(stored).not.toMatch(/SECRET/);
+		expect(JSON.stringify(events)).toContain('"breaker:open"');
+		expect(JSON.stringify(events)).not.toMatch(/SECRET/);
+		expect(JSON.stringify(records)).not.toMatch(/SECRET/);
+		expect(shown(refused)).not.toMatch(/SECRET/);
+		expect(Object.keys(api.stats())).toEqual([scope]);
+		expect(JSON.stringify(api.stats())).not.toMatch(/SECRET/);
+		// A member given the URL finds the same breaker.
+		expect(api.breaker('https://api.test/a?token=SECRET-1&session=SECRET-2&page=2').state).toBe('open');
+		api.close();
+	});
+
+	it('an attempt a layer above sent elsewhere (a failover mirror): its breaker\'s scope keeps none either', async () => {
+		const { api, store, events } = setup({ failover: failover({ mirrors: { 'https://api.test': ['https://mirror.test'] } }) });
+		await api.get('b?token=SECRET-3&page=1').catch(() => undefined);
+		await until(async () => (await dumpStore(store)).includes('https://mirror.test/b?token=&page=1'));
+		expect(await dumpStore(store)).not.toMatch(/SECRET/);
+		expect(JSON.stringify(events)).not.toMatch(/SECRET/);
+		api.close();
+	});
+});
