@@ -19,7 +19,8 @@ const scopeOrAll = (scopeOf: (url: string) => string, url: string): string => {
  * failover's `mirror`), and so has an error's message (ky's name the URL). An error of the same class
  * stands in for such an error, and for any of ky's errors (their `request` and `options` hold the
  * call's headers: `Authorization`, `Cookie`): without `request` and `options`, with the rest
- * (`response`, `data`, `cause`) only when its message named no secret. `params`: the client's
+ * (`response`, `data`, `cause`) only when neither its message nor its answer's URL (a redirect's)
+ * named a secret. `params`: the client's
  * sensitive query parameters (`sensitiveParamSet`, made once per client).
  */
 export const redactedEmit = (emitter: Emitter, clock: Clock, params: ReadonlySet<string>, scopeOf: (url: string) => string): PolicyContext['emit'] => (type, fields) => {
@@ -43,7 +44,9 @@ export const redactedEmit = (emitter: Emitter, clock: Clock, params: ReadonlySet
 		const { error } = event;
 		if (error instanceof Error) {
 			const message = redactText(error.message, params);
-			const same = message === error.message;
+			// Its answer's URL too: after a redirect (to a presigned URL) it is not the one ky's message names.
+			const url = `${(error as { response?: { url?: unknown } }).response?.url}`;
+			const same = message === error.message && redact(url, params) === url;
 			if (!same || 'request' in error) {
 				// Of the same class (`instanceof HTTPError` holds), without `request` and `options`.
 				const stand = Object.create(Object.getPrototypeOf(error) as object) as Record<string, unknown>;

@@ -30,7 +30,8 @@ export interface RetryEvent extends BaseEvent<'retry'> {
 	 * same class stands in (`instanceof HTTPError` holds; its `response`, `data` and `cause` kept),
 	 * without `request` and `options`, which hold the call's headers, credentials included. When the
 	 * message names a URL with a sensitive query value (`sensitiveParams`), those values are removed
-	 * from it and nothing else is kept: no event carries a secret.
+	 * from it and nothing else is kept, nor when the answer's URL (a redirect's: a presigned URL) holds
+	 * one: no event carries a secret.
 	 */
 	error: unknown;
 }

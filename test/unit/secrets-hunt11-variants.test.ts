@@ -4,12 +4,13 @@
  * query parameters in `sensitiveParams` are "Never written to storage (IndexedDB, Cache API, any
  * store)", and "Every URL in an event, log record or span has its sensitive query values redacted".
  */
-import { describe, expect, it } from 'vitest';
-import { breaker, createClient, memoryStore } from '../../src/entries/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HTTPError, breaker, createClient, memoryStore } from '../../src/entries/index.js';
 import { failover } from '../../src/entries/failover.js';
 import { logger } from '../../src/entries/logger.js';
 import { dumpStore } from '../helpers/dump-store.js';
 import { ManualClock } from '../helpers/manual-clock.js';
+import { serve, type RunningServer } from '../helpers/node-server.js';
 import { shown } from '../helpers/shown.js';
 import { until } from './outbox-helpers.js';
 
@@ -59,6 +60,38 @@ describe('a breaker scope the app makes of the whole URL (breaker({ scope: (url)
 		await until(async () => (await dumpStore(store)).includes('https://mirror.test/b?token=&page=1'));
 		expect(await dumpStore(store)).not.toMatch(/SECRET/);
 		expect(JSON.stringify(events)).not.toMatch(/SECRET/);
+		api.close();
+	});
+});
+
+describe('the retry event\'s error when the failing answer came from a redirect (an API sending a presigned URL)', () => {
+	let server: RunningServer;
+	beforeAll(async () => {
+		// `/file` redirects to a signed URL of the same origin, which answers 503 (S3's SlowDown), then 200.
+		let signed = 0;
+		server = await serve((request) => {
+			const { pathname } = new URL(request.url);
+			if (pathname === '/file') {
+				return new Response(null, { status: 302, headers: { location: '/signed?X-Amz-Signature=SECRET-4&session=SECRET-5&part=1' } });
+			}
+
+			return signed++ === 0 ? new Response('slow down', { status: 503 }) : Response.json({ ok: true });
+		});
+	});
+	afterAll(async () => server.close());
+
+	it('names no sensitive query value of the answer\'s URL: ky\'s message names the request\'s, the answer\'s `url` is the signed one', async () => {
+		const events: Array<{ type: string; error?: unknown }> = [];
+		const api = createClient({ prefix: server.url, retry: { limit: 1, delay: () => 0 }, breaker: false, staleCache: false, sensitiveParams: ['session'] });
+		api.on('retry', (event) => events.push(event));
+		expect(await api.get('file').json()).toEqual({ ok: true });
+		expect(events).toHaveLength(1);
+		const { error } = events[0]!;
+		// Still of ky's class, with ky's message (which names no secret here).
+		expect(error).toBeInstanceOf(HTTPError);
+		expect((error as Error).message).toContain(`${server.url}/file`);
+		const seen = { ...(error as object), message: (error as Error).message, url: (error as { response?: Response }).response?.url };
+		expect(JSON.stringify(seen)).not.toMatch(/SECRET/);
 		api.close();
 	});
 });
