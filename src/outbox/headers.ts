@@ -3,6 +3,8 @@ import { sensitiveOf } from '../core/sensitive-of.js';
 import type { ResolvedOutboxOptions } from './options.js';
 import { preconditionNames, type OutboxRecord } from './record.js';
 import { secretUrl } from './target.js';
+import { splitSensitive } from '../utils/sensitive.js';
+import { isObject } from '../utils/validate.js';
 
 /** Whether a header (a lower-case name) is one the outbox never stores: the client's or the outbox's `sensitiveHeaders`. */
 export const isSensitive = ({ context, options }: { context: PolicyContext; options: ResolvedOutboxOptions }, name: string): boolean =>
@@ -15,6 +17,20 @@ export const isSensitive = ({ context, options }: { context: PolicyContext; opti
  */
 export const secretIn = (queue: { context: PolicyContext; options: ResolvedOutboxOptions }, { url, headers }: OutboxRecord): boolean =>
 	secretUrl(queue.context, url) || Object.keys(headers).some((name) => isSensitive(queue, name.toLowerCase()));
+
+/**
+ * An unreadable stored value as the dead letter made of it keeps it (`raw`: nothing is lost) without what the
+ * outbox never stores: a header of the client's or the outbox's `sensitiveHeaders` (credential headers
+ * included) and the sensitive query values of a `url` (API.md "Sensitive data"); the rest as it was.
+ */
+export const withoutSecrets = (queue: { context: PolicyContext; options: ResolvedOutboxOptions }, value: unknown): unknown => {
+	const { headers, url } = (value ?? {}) as { headers?: unknown; url?: unknown };
+	return isObject(value) ? {
+		...value,
+		...isObject(headers) && { headers: Object.fromEntries(Object.entries(headers).filter(([name]) => !isSensitive(queue, name.toLowerCase()))) },
+		...typeof url === 'string' && { url: splitSensitive(url, sensitiveOf(queue.context).params).redacted },
+	} : value;
+};
 
 /**
  * The headers an entry keeps, and its preconditions (`If-Match`, `If-Unmodified-Since`,

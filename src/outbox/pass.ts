@@ -4,7 +4,7 @@ import { storageError } from '../core/part-store.js';
 import { lastErrorOf, outcomeOf } from './outcome.js';
 import type { Queue, Permit } from './queue.js';
 import { isRecord, leased, toEntry, type OutboxRecord, type RecordKey } from './record.js';
-import { secretIn } from './headers.js';
+import { secretIn, withoutSecrets } from './headers.js';
 import { migrated, rebased } from './rewrite.js';
 import { isValues, substitute, valuesKey } from './refs.js';
 import { within } from '../utils/within.js';
@@ -166,7 +166,7 @@ export class Pass {
 		const malformed = record !== undefined && (!isRecord(record) || secretIn(queue, record));
 		if (malformed) {
 			storageError(context, 'outbox', 'decode', new TypeError('Unreadable outbox record'), key);
-			await this.#bury({ v: 1, id, method: '', url: '', headers: {}, idempotencyKey: id, createdAt: now, attempts: 0, nextAttemptAt: now, scope, lastError: { code: 'INVALID_REQUEST', message: 'Unreadable' }, raw: record }, key, 'rejected');
+			await this.#bury({ v: 1, id, method: '', url: '', headers: {}, idempotencyKey: id, createdAt: now, attempts: 0, nextAttemptAt: now, scope, lastError: { code: 'INVALID_REQUEST', message: 'Unreadable' }, raw: withoutSecrets(queue, record) }, key, 'rejected');
 		}
 
 		// Gone meanwhile, unreadable, removed, or another identity's write: passed over, untouched.

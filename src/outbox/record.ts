@@ -19,7 +19,7 @@ export interface OutboxRecord extends Omit<StoredEntry, 'version' | 'bodyBytes'>
 	retainFrom?: number;
 	/** `nextAttemptAt` is the server's `Retry-After`: a drain that makes entries due now still waits for it. */
 	pinned?: boolean;
-	/** For a record that could not be read: the raw stored value, kept so nothing is lost. */
+	/** For a record that could not be read: the raw stored value, kept so nothing is lost but what the outbox never stores (`withoutSecrets`). */
 	raw?: unknown;
 	/**
 	 * Set while the call that queued it at its deadline (`networkTimeoutMs`) still has its attempt in

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HTTPError, InvalidRequestError, OutboxQueuedError, createClient, memoryStore, outbox, type KeyValueStore, type OutboxOptions } from '../../src/entries/index.js';
+import { dumpStore } from '../helpers/dump-store.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 import { fakeWindow, spyStore, throwIfOffline, until } from './outbox-helpers.js';
@@ -296,6 +297,8 @@ describe('stored records tampered with', () => {
 		['a header of the client\'s sensitiveHeaders', (record: Record<string, unknown>) => { record['headers'] = { ...record['headers'] as object, 'X-Api-Key': 'planted' }; }],
 		['a header of the outbox\'s sensitiveHeaders', (record: Record<string, unknown>) => { record['headers'] = { ...record['headers'] as object, 'x-tenant-secret': 'planted' }; }],
 		['a sensitive query value in its url', (record: Record<string, unknown>) => { record['url'] = `${String(record['url'])}&access_token=planted`; }],
+		['a credential header (unreadable: the outbox never stores one)', (record: Record<string, unknown>) => { record['headers'] = { ...record['headers'] as object, Authorization: 'Bearer planted' }; }],
+		['a sensitive value in its url\'s fragment', (record: Record<string, unknown>) => { record['url'] = `${String(record['url'])}#id_token=planted&state=1`; }],
 	])('%s (never stored by the outbox): a dead letter (rejected), never sent', async (_name, change) => {
 		const store = memoryStore(`tampered-secret-${_name}`);
 		window = fakeWindow();
@@ -321,6 +324,8 @@ describe('stored records tampered with', () => {
 		expect(received.length).toBe(count); // before: replayed with the planted value
 		expect((await api.outbox.deadLetters()).map((each) => each.deadReason)).toEqual(['rejected']);
 		expect(errors).toEqual(['storage:error']);
+		// Nor written again with its dead letter (API.md "Sensitive data": never written to storage); before: its `raw` kept it.
+		expect(await dumpStore(store)).not.toMatch(/planted/);
 	});
 });
 
