@@ -51,9 +51,20 @@ export const waitForHealthy = async (circuits: Circuits, urlOrScope: string | UR
 	// breaker lets one through (the injected clock may move on its own). `close()` wakes it at once.
 	// With a coordinator, the state this isolate adopted is synced again once older than `sharedCacheMs`
 	// (one sync at a time): a closing elsewhere in the fleet (a probe, a reset) wakes it with no call.
-	// biome-ignore lint/correctness/noUnusedVariables: read by `??=` below
+	// Like a first call, it does not resolve under a state it has not synced within `sharedCacheMs`
+	// (never, in a new isolate): it waits for that first sync (`asking`), as a call would, within `timeoutMs`.
+	let asking = false;
 	let syncing: Promise<unknown> | undefined;
-	for (let left = 0; circuits.closed || circuit.record.state !== 'closed'; await pause(circuits.paused, Math.min(left, 20))) {
+	const ask = (): void => {
+		syncing ??= circuits.link?.fresh(circuit, call)?.finally(() => {
+			syncing = undefined;
+			asking = false;
+		});
+	};
+
+	ask();
+	asking = !!syncing;
+	for (let left = 0; circuits.closed || asking || circuit.record.state !== 'closed'; await pause(circuits.paused, Math.min(left, 20))) {
 		if (circuits.closed) {
 			throw clientClosed();
 		}
@@ -63,9 +74,7 @@ export const waitForHealthy = async (circuits: Circuits, urlOrScope: string | UR
 			throw new SteadfetchError(`${circuit.record.scope} was not healthy within ${timeoutMs} ms`, 'TIMEOUT', true);
 		}
 
-		syncing ??= circuits.link?.fresh(circuit, call)?.finally(() => {
-			syncing = undefined;
-		});
+		ask();
 		poke(circuits, circuit, circuits.clock.now(), call);
 	}
 };

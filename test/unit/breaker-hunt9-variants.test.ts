@@ -45,6 +45,52 @@ describe('shared breaker: waitForHealthy follows the fleet\'s state', () => {
 		a.close();
 		b.close();
 	});
+
+	// Eleventh round: the wait looked at the isolate's copy before it ever asked, so it resolved under a state it had never synced.
+	it('an isolate that never asked the coordinator for the scope does not resolve while the fleet\'s breaker is open: it asks first (TIMEOUT), and its next call fails fast', async () => {
+		const clock = new ManualClock();
+		const coordinator = memoryCoordinator(clock);
+		const fetch = async (): Promise<Response> => new Response('down', { status: 503 });
+		const make = () => createClient({ clock, random: () => 0.5, retry: 0, fetch, breaker: breaker({ shared: coordinator, consecutiveFailures: 1, openMs: 60_000, share: false }) });
+		const [a, b] = [make(), make()];
+		expect(await outcome(a.get(`${origin}/x`))).toBe('503');
+		await vi.waitFor(() => expect(coordinator.states.get(origin)?.record.state).toBe('open'));
+		const syncs = coordinator.syncs;
+		// Before: 'healthy' at once, no sync (then b's next call: 'OPEN').
+		expect(await b.waitForHealthy(origin, { timeoutMs: 200 }).then(() => 'healthy', (error: unknown) => (error as { code?: string }).code)).toBe('TIMEOUT');
+		expect(coordinator.syncs).toBe(syncs + 1);
+		expect(b.breaker(origin).state).toBe('open');
+		expect(await outcome(b.get(`${origin}/x`))).toBe('OPEN');
+		// The fleet's closing (a's reset) ends the wait of an isolate that knew nothing before it.
+		const c = make();
+		const waiting = c.waitForHealthy(origin, { timeoutMs: 3_000 }).then(() => 'healthy', (error: unknown) => (error as { code?: string }).code);
+		await vi.waitFor(() => expect(c.breaker(origin).state).toBe('open'));
+		await a.breaker.reset(origin);
+		clock.advance(1_000);
+		expect(await waiting).toBe('healthy');
+		for (const client of [a, b, c]) {
+			client.close();
+		}
+	});
+
+	it('an isolate whose closed state is older than sharedCacheMs asks again before it resolves: the fleet opened it meanwhile (TIMEOUT)', async () => {
+		const clock = new ManualClock();
+		const coordinator = memoryCoordinator(clock);
+		let status = 200;
+		const fetch = async (): Promise<Response> => new Response('', { status });
+		const make = () => createClient({ clock, random: () => 0.5, retry: 0, fetch, breaker: breaker({ shared: coordinator, consecutiveFailures: 1, openMs: 60_000, share: false }) });
+		const [a, b] = [make(), make()];
+		expect(await outcome(b.get(`${origin}/x`))).toBe('200'); // b adopts the fleet's closed state
+		status = 503;
+		clock.advance(5_000);
+		expect(await outcome(a.get(`${origin}/x`))).toBe('503');
+		await vi.waitFor(() => expect(coordinator.states.get(origin)?.record.state).toBe('open'));
+		// Before: 'healthy' at once, under the closed state b adopted 5 s before (sharedCacheMs: 1 s).
+		expect(await b.waitForHealthy(origin, { timeoutMs: 200 }).then(() => 'healthy', (error: unknown) => (error as { code?: string }).code)).toBe('TIMEOUT');
+		expect(b.breaker(origin).state).toBe('open');
+		a.close();
+		b.close();
+	});
 });
 
 describe('shared breaker: the fleet\'s state this isolate adopted is the one its store keeps', () => {
