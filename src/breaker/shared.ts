@@ -72,6 +72,13 @@ interface Link {
 	down: boolean;
 	/** The coordinator's grant of this isolate's probe in flight. */
 	grant?: number | undefined;
+	/**
+	 * What this isolate told once and the coordinator has not answered yet (a probe's outcome or its freed
+	 * grant, a command by hand): sent again with each sync until one is answered. Each is idempotent there (a
+	 * probe's outcome counts only while its grant holds), so a coordinator away for a moment does not lose a
+	 * probe that closed the scope (counted failed at its limit) nor a kill switch (lifted by the fleet's state).
+	 */
+	told?: Partial<SyncMessage> | undefined;
 	/** The record under which the coordinator last refused this isolate the probe (another isolate holds it), and when (injected clock). */
 	refused?: [BreakerRecord, number] | undefined;
 	/**
@@ -98,7 +105,8 @@ interface Link {
 const exchange = async (context: PolicyContext, sync: SharedCoordinator['sync'], policy: SyncMessage['policy'], maxOpenMs: number, adopt: Machine['adopt'], link: Link, circuit: Circuit, call: PolicyCall | undefined, extra?: Partial<SyncMessage>, late?: (answer: SyncAnswer) => unknown): Promise<number | false | undefined> => {
 	const { scope } = circuit.record;
 	const { clock } = context;
-	const granted = await exchanged(context, 'breaker', scope, link, async () => sync(scope, { policy, outcomes: link.outcomes.splice(0), jitter: context.random(), ...extra }, () => context.subrequest(call)), (value) => {
+	const { told } = link;
+	const granted = await exchanged(context, 'breaker', scope, link, async () => sync(scope, { policy, outcomes: link.outcomes.splice(0), jitter: context.random(), ...told, ...extra }, () => context.subrequest(call)), (value) => {
 		const answer = value as SyncAnswer;
 		const record = readRecord(answer?.record, clock.now(), maxOpenMs);
 		if (record?.scope !== scope) {
@@ -147,6 +155,8 @@ const exchange = async (context: PolicyContext, sync: SharedCoordinator['sync'],
 	}, late);
 	if (granted === undefined) {
 		link.at = clock.now(); // Failed: asked again after sharedCacheMs, not on every call.
+	} else if (link.told === told) {
+		link.told = undefined; // Heard (nothing newer told meanwhile).
 	}
 
 	return granted;
@@ -247,7 +257,9 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 			const { grant } = link;
 			if (probe !== undefined && grant !== undefined) {
 				link.grant = undefined;
-				behind(call, circuit, failed === undefined ? { freed: grant } : { probed: { at: grant, failed } });
+				// A probe's outcome replaces what was told of an earlier one (its grant is settled: this one came after it).
+				link.told = { ...(link.told?.command && { command: link.told.command }), ...(failed === undefined ? { freed: grant } : { probed: { at: grant, failed } }) };
+				behind(call, circuit);
 			}
 
 			if (failed === undefined) {
@@ -266,7 +278,11 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 				}
 			}
 		},
-		command: async (circuit, command, call) => context.subrequest(call) && exchangeFor(circuit, call, { command }),
+		command: async (circuit, command, call) => {
+			const link = linkOf(circuit);
+			link.told = { ...link.told, command };
+			return context.subrequest(call) && exchangeFor(circuit, call);
+		},
 	};
 };
 

@@ -143,6 +143,91 @@ describe('shared breaker: the fleet\'s state this isolate adopted is the one its
 	});
 });
 
+// Eleventh round: what an isolate told the coordinator once (a probe's outcome, a command by hand) was lost when that one sync failed.
+describe('shared breaker: what an isolate told while the coordinator was away for a moment is told at its next sync', () => {
+	/** Isolates over a coordinator that can be made unreachable (`away`), and an origin whose answers can be held (`status` 0). */
+	const fleet = () => {
+		const clock = new ManualClock();
+		const coordinator = memoryCoordinator(clock);
+		const net = { away: false, status: 503, hold: undefined as ((response: Response) => void) | undefined };
+		const shared = sharedCoordinator(async (scope, message) => {
+			if (net.away) {
+				throw new Error('coordinator unreachable');
+			}
+
+			return coordinator.sync(scope, message);
+		});
+		const fetch = async (): Promise<Response> => net.status === 0 ? new Promise<Response>((resolve) => {
+			net.hold = resolve;
+		}) : new Response('', { status: net.status });
+		const clients: Array<ReturnType<typeof createClient>> = [];
+		const make = () => {
+			const api = createClient({ clock, random: () => 0.5, retry: 0, fetch, breaker: breaker({ shared, consecutiveFailures: 1, openMs: 60_000, share: false }) });
+			const errors: string[] = [];
+			api.on('storage:error', ({ operation }) => errors.push(operation));
+			clients.push(api);
+			return Object.assign(api, { errors });
+		};
+
+		return { clock, coordinator, net, make, close: () => {
+			for (const api of clients) {
+				api.close();
+			}
+		} };
+	};
+
+	it('a granted probe that succeeded while the coordinator was away: the fleet closes at the next sync (not counted failed at its limit and re-opened)', async () => {
+		const { clock, coordinator, net, make, close } = fleet();
+		const [a, b] = [make(), make()];
+		expect(await outcome(a.get(`${origin}/x`))).toBe('503');
+		await vi.waitFor(() => expect(coordinator.states.get(origin)?.record.state).toBe('open'));
+		clock.advance(60_000);
+		net.status = 0;
+		const probing = outcome(a.get(`${origin}/x`)); // the fleet's probe, granted to a
+		await vi.waitFor(() => expect(net.hold).toBeDefined());
+		net.away = true;
+		net.hold!(new Response('', { status: 200 }));
+		expect(await probing).toBe('200');
+		await vi.waitFor(() => expect(a.errors).toEqual(['shared'])); // its report did not reach the coordinator
+		net.away = false;
+		net.status = 200;
+		clock.advance(1_000);
+		// Before: 'OPEN' (a adopted the fleet's open state, its probe still in flight there), and at the probe's limit
+		// the fleet re-opened for a doubled period: every isolate failed fast with the origin back.
+		expect(await outcome(a.get(`${origin}/y`))).toBe('200');
+		expect(coordinator.states.get(origin)?.record.state).toBe('closed');
+		clock.advance(10_000);
+		expect(await outcome(b.get(`${origin}/y`))).toBe('200');
+		close();
+	});
+
+	it('isolate() while the coordinator was away: its first sync after it isolates the fleet (not lifted by the fleet\'s closed state); reset() so too', async () => {
+		const { clock, coordinator, net, make, close } = fleet();
+		net.status = 200;
+		const [a, b] = [make(), make()];
+		expect(await outcome(a.get(`${origin}/x`))).toBe('200');
+		net.away = true;
+		await a.breaker.isolate(origin);
+		expect(a.breaker(origin).state).toBe('open');
+		net.away = false;
+		clock.advance(1_000);
+		// Before: '200', the kill switch lifted by the fleet's closed state with no reset, and never told to b.
+		expect(await outcome(a.get(`${origin}/y`))).toBe('OPEN');
+		expect(coordinator.states.get(origin)?.record).toMatchObject({ state: 'open', isolated: true });
+		expect(await outcome(b.get(`${origin}/y`))).toBe('OPEN');
+		net.away = true;
+		await a.breaker.reset(origin);
+		net.away = false;
+		clock.advance(1_000);
+		// Before: 'OPEN' (the reset lifted a's copy only; the fleet's isolation came back at the next sync).
+		expect(await outcome(a.get(`${origin}/y`))).toBe('200');
+		expect(coordinator.states.get(origin)?.record.state).toBe('closed');
+		clock.advance(1_000);
+		expect(await outcome(b.get(`${origin}/y`))).toBe('200');
+		close();
+	});
+});
+
 describe('breaker: a client extend() made shares its parent\'s breaker (same name and store), where no channel tells it', () => {
 	it('in Node (no BroadcastChannel): the parent\'s opening fails the child\'s next call fast, and the parent\'s reset closes it for the child', async () => {
 		let sent = 0;
