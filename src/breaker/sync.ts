@@ -67,7 +67,13 @@ const clamp = (value: unknown, min: number, max: number, fallback: number): numb
 /** The longest a granted probe holds a scope's probe slot (`probeTimeoutMs`, `probeMs`), in ms. */
 const maxProbeMs = 600_000;
 
-export const emptyState = (scope: string): ScopeState => ({ v: 1, record: closed(scope, 0), consecutive: 0, probeAt: 0 });
+/**
+ * The state of a scope a coordinator holds nothing of (never written, lost, or not ours): closed as of
+ * `at` (the coordinator's now, as Redis's `breakerOf` does): dated 0, it would be older than the open
+ * state an isolate adopted before the loss, which would never take it, and be refused every probe (a
+ * closed scope grants none): failing fast for good with the fleet's state closed.
+ */
+export const emptyState = (scope: string, at = 0): ScopeState => ({ v: 1, record: closed(scope, at), consecutive: 0, probeAt: 0 });
 
 /** The longest open period a coordinator decides (`sync` bounds a message's `maxOpenMs` to it), in ms. */
 const maxFleetOpenMs = 3_600_000;

@@ -66,8 +66,8 @@ export class BreakerCoordinator {
 		}
 
 		const now = wallNow();
-		this.#state ??= readState(input.scope, await this.#storage.get('state'), now) ?? emptyState(input.scope);
-		const state = this.#state.record.scope === input.scope ? this.#state : emptyState(input.scope);
+		this.#state ??= readState(input.scope, await this.#storage.get('state'), now) ?? emptyState(input.scope, now);
+		const state = this.#state.record.scope === input.scope ? this.#state : emptyState(input.scope, now);
 		const answer: SyncAnswer = sync(state, input.message as SyncMessage, now);
 		this.#state = state;
 		await this.#storage.put('state', state);

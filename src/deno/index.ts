@@ -35,7 +35,7 @@ const checkKv = (kv: unknown, what: string): void => {
 /** The breaker's sync over a scope's stored state: the state to store and the answer, at the process's own clock (`wallNow()`: the KV has none; a coordinator has no client's). */
 const breakerSync = (scope: string, value: unknown, message: SyncMessage): [ScopeState, SyncAnswer] => {
 	const now = wallNow();
-	const state = readState(scope, value, now) ?? emptyState(scope);
+	const state = readState(scope, value, now) ?? emptyState(scope, now);
 	return [state, sync(state, message, now)];
 };
 

@@ -203,3 +203,95 @@ describe('shared breaker: the fleet\'s count of failures in a row (seventh round
 		api.close();
 	});
 });
+
+// Eleventh round: a coordinator that holds nothing of a scope answered it closed as of 0 (Deno KV, Durable Object; Redis: as of now).
+describe('shared breaker: a coordinator that lost the scope\'s state (Deno KV key deleted, a Durable Object with empty storage)', () => {
+	type Key = readonly (string | number)[];
+	/** A Deno KV in memory: versionstamps, atomic check-and-set. */
+	const memoryKv = () => {
+		const entries = new Map<string, { value: unknown; versionstamp: string }>();
+		let stamps = 0;
+		const idOf = (key: Key): string => JSON.stringify(key);
+		return {
+			entries,
+			get: async (key: Key) => ({ key, value: entries.get(idOf(key))?.value ?? null, versionstamp: entries.get(idOf(key))?.versionstamp ?? null }),
+			set: async (key: Key, value: unknown) => entries.set(idOf(key), { value: structuredClone(value), versionstamp: String(++stamps) }),
+			delete: async (key: Key) => entries.delete(idOf(key)),
+			list: async function* () {},
+			atomic() {
+				const checks: Array<{ key: Key; versionstamp: string | null }> = [];
+				const sets: Array<[Key, unknown]> = [];
+				const atomic = {
+					check: (...each: typeof checks) => atomic && checks.push(...each) && atomic,
+					set: (key: Key, value: unknown) => atomic && sets.push([key, value]) && atomic,
+					commit: async () => {
+						if (checks.some(({ key, versionstamp }) => (entries.get(idOf(key))?.versionstamp ?? null) !== versionstamp)) {
+							return { ok: false };
+						}
+
+						for (const [key, value] of sets) {
+							entries.set(idOf(key), { value: structuredClone(value), versionstamp: String(++stamps) });
+						}
+
+						return { ok: true };
+					},
+				};
+				return atomic;
+			},
+		};
+	};
+
+	/** A Durable Object namespace in memory: one `BreakerCoordinator` per name, over a storage map (`lose()` drops objects and storage). */
+	const memoryNamespace = async () => {
+		const { BreakerCoordinator } = await import('../../src/cloudflare/index.js');
+		const objects = new Map<string, InstanceType<typeof BreakerCoordinator>>();
+		const stored = new Map<string, Map<string, unknown>>();
+		return {
+			stored,
+			lose: () => {
+				objects.clear();
+				stored.clear();
+			},
+			idFromName: (name: string) => name,
+			get: (id: never) => ({
+				fetch: async (input: string, init?: RequestInit) => {
+					const name = id as string;
+					const storage = stored.get(name) ?? new Map<string, unknown>();
+					stored.set(name, storage);
+					const object = objects.get(name) ?? new BreakerCoordinator({ storage: { get: async (key: string) => structuredClone(storage.get(key)), put: async (key: string, value: unknown) => void storage.set(key, structuredClone(value)) } });
+					objects.set(name, object);
+					return object.fetch(new Request(input, init));
+				},
+			}),
+		};
+	};
+
+	/** The isolate that opened the fleet's breaker, the state lost, the origin back: its calls go out again once its period is over. */
+	const recovers = async (shared: SharedBreaker, openIn: () => boolean, lose: () => void) => {
+		let status = 503;
+		const fetch = async (): Promise<Response> => new Response('', { status });
+		// Real time: the coordinators decide by their own clock.
+		const api = createClient({ retry: 0, fetch, breaker: breaker({ shared, consecutiveFailures: 1, openMs: 100, sharedCacheMs: 20, share: false }) });
+		expect(await outcome(api.get(`${origin}/x`))).toBe('503');
+		await vi.waitFor(() => expect(openIn()).toBe(true));
+		lose();
+		status = 200;
+		// Before: 'OPEN' for good (the answer, closed as of 0, was older than the open state the isolate adopted, and a
+		// closed scope grants no probe); the other isolates sent to the origin meanwhile.
+		await vi.waitFor(async () => expect(await outcome(api.get(`${origin}/x`))).toBe('200'), { timeout: 1_500, interval: 50 });
+		expect(api.breaker(origin).state).toBe('closed');
+		api.close();
+	};
+
+	it('Deno KV: the key deleted while the fleet\'s breaker was open: closed as of the moment it is read again, as Redis\'s', async () => {
+		const { coordinator } = await import('../../src/deno/index.js');
+		const kv = memoryKv();
+		await recovers(coordinator(kv as never), () => [...kv.entries.values()].some(({ value }) => (value as ScopeState).record?.state === 'open'), () => kv.entries.clear());
+	});
+
+	it('Durable Object: an object whose storage holds nothing (a new one) answers the scope closed as of now', async () => {
+		const { coordinatorWith } = await import('../../src/cloudflare/index.js');
+		const namespace = await memoryNamespace();
+		await recovers(coordinatorWith(namespace), () => [...namespace.stored.values()].some((storage) => (storage.get('state') as ScopeState | undefined)?.record.state === 'open'), namespace.lose);
+	});
+});
