@@ -349,6 +349,44 @@ describe('the Redis coordinator', { timeout: 30_000 }, () => {
 		}
 	});
 
+	// Eleventh round: a command the one sync could not tell was lost, the fleet's state adopted over it.
+	it('isolate() while Redis was unreachable, then Redis back without the key (a restart without persistence): the process\'s first sync isolates the fleet; another process fails fast, until reset()', async () => {
+		let down = false;
+		const shared = coordinator(async (s, k, a) => {
+			if (down) {
+				throw new Error('Redis unreachable');
+			}
+
+			return plain(s, k, a);
+		});
+		const live = await serve(() => new Response('ok'));
+		const make = () => createClient({ retry: 0, breaker: breaker({ consecutiveFailures: 2, openMs: 60_000, maxOpenMs: 60_000, sharedCacheMs: 50, sharedTimeoutMs: 1000, shared }) });
+		const [api, other] = [make(), make()];
+		const get = async (client: typeof api): Promise<string> => client.get(live.url).then((response) => String(response.status), (error: { code?: string }) => String(error.code));
+		try {
+			expect(await get(api)).toBe('200');
+			expect(await get(other)).toBe('200');
+			down = true;
+			await api.breaker.isolate(live.url);
+			expect(await get(api)).toBe('CIRCUIT_OPEN');
+			await redis.client.flushall();
+			down = false;
+			// Its calls until one past sharedCacheMs has synced (Redis holds the scope's key again).
+			await waitFor(async () => (await get(api)) !== '' && (await redis.client.keys('steadfetch:breaker:*')).length > 0, 'the first sync after the episode');
+			// Before: '200' (the fleet's closed state adopted over the kill switch, with no reset), and Redis held it closed.
+			expect(await get(api)).toBe('CIRCUIT_OPEN');
+			const numbers = await numbersOf();
+			expect([numbers[0], numbers[5]]).toEqual([1, 1]); // open, isolated
+			await waitFor(async () => (await get(other)) === 'CIRCUIT_OPEN', 'the other process to fail fast');
+			await api.breaker.reset(live.url);
+			await waitFor(async () => (await get(other)) === '200', 'the reset to reach the other process');
+		} finally {
+			api.close();
+			other.close();
+			await live.close();
+		}
+	});
+
 	it('a process that adopts the fleet\'s opening after the sync that opened it shows the failures in a row it opened with, as the opener and a Durable Object\'s fleet do (its snapshot said 0)', async () => {
 		const failing = await serve(() => new Response('', { status: 503 }));
 		const make = () => createClient({ retry: 0, breaker: breaker({ consecutiveFailures: 3, openMs: 60_000, maxOpenMs: 60_000, sharedCacheMs: 50, share: false, shared: coordinator(plain) }) });
