@@ -42,7 +42,8 @@ export interface BreakerMembers {
 	 * leaves what this client knows (`storage:error`). With
 	 * `breaker.probe`, this sends the probe each time the breaker lets one through; without it, a
 	 * caller's call is the probe. With `breaker({ shared })`, the scope's state is asked of the
-	 * coordinator whenever what this isolate adopted is older than `sharedCacheMs`, so a closing in
+	 * coordinator whenever what this isolate adopted is older than `sharedCacheMs` (never asked: first,
+	 * as a call does, and it does not resolve before that answer), so a closing in
 	 * any isolate of the fleet (its probe, a `reset`) resolves it with no call of this one.
 	 * `close()` rejects it at once (`CLIENT_CLOSED`); no probe starts after.
 	 * Options that are no object (`5`) reject with `InvalidRequestError`.
