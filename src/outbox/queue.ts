@@ -70,6 +70,36 @@ type Peer = { deref(): Queue | undefined };
  */
 const weakly = (queue: Queue): Peer => (typeof WeakRef === 'function' ? new WeakRef(queue) : { deref: () => queue });
 
+/** The most of a delivered write's answer read for its dependents' values, in characters (ky's bound on an error's body: 10 MiB). */
+const answerChars = 10_485_760;
+
+/**
+ * A delivered write's answer as JSON, read as ky reads an error's body: within the client's `timeout` (10 000 ms
+ * when it has none) and 10 MiB, else `undefined` (no pointer finds a value in it), its read cancelled. An answer
+ * whose body stalls or never ends, or is huge, never holds the delivery (the entry's removal, a drain) nor memory.
+ */
+const answerOf = async (response: Response, timeout: unknown): Promise<unknown> => {
+	const reader = response.clone().body?.getReader();
+	const decoder = new TextDecoder();
+	let text = '';
+	const read = async (): Promise<unknown> => {
+		while (text.length <= answerChars) {
+			const { done, value } = await reader!.read();
+			if (done) {
+				break;
+			}
+
+			text += decoder.decode(value, { stream: true });
+		}
+
+		return text.length > answerChars ? undefined : JSON.parse(text);
+	};
+
+	const answer = reader && await within(read(), typeof timeout === 'number' ? Math.min(timeout, maxTimerMs) : 10_000).catch(() => undefined);
+	void reader?.cancel().catch(() => undefined);
+	return answer;
+};
+
 /** The prefix of every pending entry's key (`makeKey`). */
 const pendingPrefix = 'p|';
 
@@ -954,7 +984,7 @@ export class Queue {
 			return;
 		}
 
-		const answer: unknown = await response.clone().json().catch(() => undefined);
+		const answer = await answerOf(response, this.context.options.timeout);
 		const now = this.context.clock.now();
 		if (early) {
 			const held = this.refs.early;

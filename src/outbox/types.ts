@@ -87,8 +87,10 @@ export interface Outbox {
 	 * body, on this client or one made from it by `extend()` (same name and store): that call is queued
 	 * behind the entry (`dependsOn`, `outbox:waiting`) and replayed with the value in the placeholder's place.
 	 * The pointer is recorded with the stored entry, so whichever tab delivers it keeps the value: a call
-	 * made with the placeholder after the delivery goes out with it. Throws a
-	 * `TypeError` for an `entryId` that is not a string or a pointer that is not a JSON pointer.
+	 * made with the placeholder after the delivery goes out with it. The answer is read as ky reads an
+	 * error's body: within the client's `timeout` (10 000 ms when it has none) and 10 MiB; one that takes
+	 * longer or is larger holds no value (its dependents become `'parent'` dead letters), never the delivery.
+	 * Throws a `TypeError` for an `entryId` that is not a string or a pointer that is not a JSON pointer.
 	 */
 	ref(entryId: string, pointer: string): string;
 	/**

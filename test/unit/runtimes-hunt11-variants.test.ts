@@ -1,0 +1,106 @@
+/**
+ * Defect hunt, eleventh round (runtimes and what comes from outside): variants of earlier fixes, each
+ * failing before its fix.
+ */
+import { describe, expect, it } from 'vitest';
+import { createClient, memoryStore, outbox, OutboxQueuedError } from '../../src/entries/index.js';
+import { until } from './outbox-helpers.js';
+
+/** An answer whose headers arrive and whose body never ends (a server that stalls mid-body). */
+const endless = (status = 201): Response => new Response(new ReadableStream({
+	start(controller) {
+		controller.enqueue(new TextEncoder().encode('{"id": 7, "more": "'));
+	},
+}), { status, headers: { 'content-type': 'application/json' } });
+
+/** An answer of `bytes` bytes of JSON (a string), sent in 1 MiB chunks, and how much of it was pulled. */
+const huge = (bytes: number): { response: Response; pulled: () => number } => {
+	let sent = 0;
+	const chunk = new TextEncoder().encode('x'.repeat(1024 * 1024));
+	const response = new Response(new ReadableStream({
+		start(controller) {
+			controller.enqueue(new TextEncoder().encode('{"id": 7, "more": "'));
+		},
+		pull(controller) {
+			if (sent >= bytes) {
+				controller.enqueue(new TextEncoder().encode('"}'));
+				controller.close();
+				return;
+			}
+
+			sent += chunk.byteLength;
+			controller.enqueue(chunk);
+		},
+	}), { status: 201, headers: { 'content-type': 'application/json' } });
+	return { response, pulled: () => sent };
+};
+
+describe('a delivered write whose answer body never ends, or is huge: the delivery is bounded as ky bounds an error\'s body (the attempt\'s timeout, 10 MiB)', () => {
+	it('a write told "queued" at its deadline: its attempt\'s answer stalls mid-body; the entry still goes and outbox:sent fires within the timeout', async () => {
+		let release!: () => void;
+		const held = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		const api = createClient({
+			name: 'endless-early', store: memoryStore, retry: 0, retryBudget: false, breaker: false, staleCache: false, timeout: 300,
+			outbox: outbox({ networkTimeoutMs: 20 }),
+			fetch: async () => {
+				await held;
+				return endless();
+			},
+		});
+		const sent: string[] = [];
+		api.on('outbox:sent', ({ entryId }) => sent.push(entryId));
+		const error = await api.post('https://api.example.com/todos', { json: { title: 'a' } }).catch((caught: unknown) => caught);
+		expect(error).toBeInstanceOf(OutboxQueuedError);
+		release();
+		await until(() => sent.length > 0, 3000).catch(() => undefined);
+		expect([sent, await api.outbox.size()]).toEqual([[(error as OutboxQueuedError).entryId], 0]);
+		api.close();
+	});
+
+	it('a replay whose dependent asked a value of its answer (outbox.ref): the answer stalls mid-body; flush() still settles, the parent delivered, its dependent a \'parent\' dead letter (no value)', async () => {
+		let up = false;
+		const api = createClient({
+			name: 'endless-replay', store: memoryStore, retry: 0, retryBudget: false, breaker: false, staleCache: false, timeout: 300,
+			outbox: outbox({ resumeJitterMs: 0 }),
+			fetch: async (input) => {
+				if (!up) {
+					throw new TypeError('Failed to fetch');
+				}
+
+				return (input as Request).method === 'POST' ? endless() : Response.json({ ok: true });
+			},
+		});
+		const error = await api.post('https://api.example.com/todos', { json: { title: 'a' } }).catch((caught: unknown) => caught) as OutboxQueuedError;
+		expect(error).toBeInstanceOf(OutboxQueuedError);
+		const id = api.outbox.ref(error.entryId, '/id');
+		await api.patch(`https://api.example.com/todos/${id}`, { json: { done: true } }).catch(() => undefined);
+		up = true;
+		const flushed = await Promise.race([api.outbox.flush(), new Promise((resolve) => setTimeout(resolve, 3000, 'still pending after 3 s'))]);
+		expect([flushed, await api.outbox.size(), (await api.outbox.deadLetters()).map(({ deadReason }) => deadReason)]).toEqual([{ sent: 1, failed: 0, dead: 1, remaining: 0 }, 0, ['parent']]);
+		api.close();
+	});
+
+	it('an answer of 64 MiB: read no further than 10 MiB (its read cancelled), the entry delivered', async () => {
+		let up = false;
+		const answer = huge(64 * 1024 * 1024);
+		const api = createClient({
+			name: 'huge-replay', store: memoryStore, retry: 0, retryBudget: false, breaker: false, staleCache: false,
+			outbox: outbox({ resumeJitterMs: 0 }),
+			fetch: async (input) => {
+				if (!up) {
+					throw new TypeError('Failed to fetch');
+				}
+
+				return (input as Request).method === 'POST' ? answer.response : Response.json({ ok: true });
+			},
+		});
+		const error = await api.post('https://api.example.com/todos', { json: { title: 'a' } }).catch((caught: unknown) => caught) as OutboxQueuedError;
+		api.outbox.ref(error.entryId, '/id');
+		up = true;
+		const flushed = await api.outbox.flush();
+		expect([flushed.sent, await api.outbox.size(), answer.pulled() <= 12 * 1024 * 1024]).toEqual([1, 0, true]);
+		api.close();
+	});
+});
