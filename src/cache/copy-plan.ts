@@ -105,7 +105,7 @@ const expiresIn = (headers: HeaderReader, now: number): number => {
  *    validator; without one a body of the same length may differ) before the last copy's `renew`;
  * 4. a request `Cache-Control: no-store` is not copied;
  * 5. its timing: freshness from `s-maxage` (shared), `max-age` (one present but invalid: none) or `Expires` − `Date` (the time
- *    received when `Date` is absent or unreadable; no heuristic freshness), born `Age` s before now; servable until freshness + `stale-if-error=N` s, else
+ *    received when `Date` is absent or unreadable; no heuristic freshness), born `Age` s before now (a list's first); servable until freshness + `stale-if-error=N` s, else
  *    `maxStaleMs` from now; with `must-revalidate`, `proxy-revalidate` (in every cache: stricter than
  *    RFC 9111 for a private one) or `s-maxage` in a shared cache, only while fresh — not copied when
  *    that is not after now;
@@ -143,7 +143,8 @@ export const copyPlan = (request: CopyRequest, response: CopyResponse, lastCopy:
 	// A freshness directive present but invalid (`max-age=-1`) is stale (RFC 9111 §4.2.1), and Expires still ignored (§5.3).
 	const directive = rules.shared && own.has('s-maxage') ? 's-maxage' : 'max-age';
 	const lifetime = own.has(directive) ? seconds(own.get(directive)) ?? 0 : expiresIn(headers, now);
-	const born = now - (seconds(headers.get('age')) ?? 0) * 1000;
+	// A list (caches on the way each added one, fetch joined them): its first member (RFC 9111 §5.1).
+	const born = now - (seconds(headers.get('age')?.split(',', 1)[0]?.trim()) ?? 0) * 1000;
 	const freshUntil = born + lifetime * 1000;
 	const staleIfError = seconds(own.get('stale-if-error'));
 	const until = Math.min(

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createClient, memoryStore, outbox, OutboxQueuedError } from '../../src/entries/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 import { until } from './outbox-helpers.js';
 
 /** An answer whose headers arrive and whose body never ends (a server that stalls mid-body). */
@@ -101,6 +102,49 @@ describe('a delivered write whose answer body never ends, or is huge: the delive
 		up = true;
 		const flushed = await api.outbox.flush();
 		expect([flushed.sent, await api.outbox.size(), answer.pulled() <= 12 * 1024 * 1024]).toEqual([1, 0, true]);
+		api.close();
+	});
+});
+
+describe('an Age field made of a list (two caches on the way each added one: fetch joins them): its first member, as RFC 9111 §5.1 says', () => {
+	/** The stale answer to a copy of an answer with `headers`, served 1 s after it was stored (injected clock). */
+	const served = async (headers: Record<string, string>): Promise<string> => {
+		const clock = new ManualClock();
+		let up = true;
+		const api = createClient({
+			name: 'age-list', store: memoryStore, clock, retry: 0, breaker: false,
+			fetch: async () => up ? Response.json({ a: 1 }, { headers }) : Promise.reject(new TypeError('fetch failed')),
+		});
+		const stored = new Promise((resolve) => {
+			api.on('cache:stored', resolve);
+		});
+		await api.get('https://api.example.com/x').json();
+		await stored;
+		clock.advance(1000);
+		up = false;
+		const stale = await api.get('https://api.example.com/x');
+		api.close();
+		return `Age ${stale.headers.get('age')}; ${stale.headers.get('cache-status')}`;
+	};
+
+	it.each([
+		['50, 70', 'Age 51; steadfetch; hit; ttl=9; detail=network'],
+		['50,70', 'Age 51; steadfetch; hit; ttl=9; detail=network'],
+		[' 50 , 50 ', 'Age 51; steadfetch; hit; ttl=9; detail=network'],
+		['50', 'Age 51; steadfetch; hit; ttl=9; detail=network'],
+		// Invalid once the other members are discarded: ignored (§5.1), as before.
+		['x, 50', 'Age 1; steadfetch; hit; ttl=59; detail=network'],
+		['-5, 50', 'Age 1; steadfetch; hit; ttl=59; detail=network'],
+	])('Age: %j with max-age=60, served 1 s later: %s', async (age, expected) => {
+		expect(await served({ 'cache-control': 'max-age=60', age })).toBe(expected);
+	});
+
+	it('a list-based Age past max-age with must-revalidate: the copy is already stale, never stored (was: stored as fresh for 60 s)', async () => {
+		const clock = new ManualClock();
+		const api = createClient({ name: 'age-list-revalidate', store: memoryStore, clock, retry: 0, breaker: false, fetch: async () => Response.json({ a: 1 }, { headers: { 'cache-control': 'max-age=60, must-revalidate', age: '90, 95' } }) });
+		await api.get('https://api.example.com/x').json();
+		await new Promise((resolve) => setTimeout(resolve, 20));
+		expect(await api.cache.list()).toEqual([]);
 		api.close();
 	});
 });
