@@ -47,7 +47,7 @@ export interface CopyRules {
  * Why an answer is not copied: `status` (not 200 or 203), `credentials` (a request with credentials
  * in a shared cache: it has no key), `recent` (its key was copied less than 1 s ago), `unchanged`
  * (the same `signature` as the last copy, taken less than `renewMs` ago), `forbidden` (`no-store`,
- * `no-cache`, `Vary: *`, or `private` in a shared cache: the last copy goes too), `request` (the
+ * `no-cache`, `Vary: *` or a Vary naming no header, or `private` in a shared cache: the last copy goes too), `request` (the
  * request's own `Cache-Control: no-store`), `expired` (it could answer no moment from now) and `size`
  * (a `Content-Length` over `maxBodyBytes`).
  */
@@ -83,6 +83,12 @@ export const copyable = (status: number): boolean => status === 200 || status ==
 const skip = (why: SkipReason, drop = false): CopyPlan => ({ store: false, why, drop });
 
 /**
+ * A Vary no request can be matched against: `*`, or a member that is no field name (RFC 9110 §5.1: a token) —
+ * a character a token has not, or white space within a member (`x y`): no request header has that name.
+ */
+const unmatchable = /\*|[^\s,!#$%&'+.^`|~\w-]|[^\s,]\s+[^\s,]/;
+
+/**
  * The freshness `Expires` − `Date` gives, in whole seconds (0 without one). Without a readable Date (a
  * browser's cross-origin fetch hides it: no CORS-safelisted header; or no HTTP-date) the time received
  * stands for it (RFC 9110 §6.6.1); an Expires that is no HTTP-date is already expired (RFC 9111 §5.3):
@@ -99,7 +105,8 @@ const expiresIn = (headers: HeaderReader, now: number): number => {
  * The stale cache's copy decision (RFC 9111 §3 and §4.2, RFC 5861), a pure function of plain inputs;
  * its callers only carry it out (copy.ts). In this order:
  * 1. only a 200 or 203 is copied, and never a request's with credentials in a shared cache;
- * 2. an answer `no-store`, `no-cache` (never servable without validation), `Vary: *`, or `private`
+ * 2. an answer `no-store`, `no-cache` (never servable without validation), `Vary: *` (or a member that is no
+ *    field name: `x y`), or `private`
  *    in a shared cache is not copied and the last copy under its key goes (`drop`);
  * 3. a key copied less than 1 s ago is not copied again, nor an unchanged answer (`signature`: a
  *    validator; without one a body of the same length may differ) before the last copy's `renew`;
@@ -123,7 +130,7 @@ export const copyPlan = (request: CopyRequest, response: CopyResponse, lastCopy:
 	}
 
 	const own = directives(headers.get('cache-control'));
-	if (own.has('no-store') || own.has('no-cache') || headers.get('vary')?.includes('*') || (rules.shared && own.has('private'))) {
+	if (own.has('no-store') || own.has('no-cache') || unmatchable.test(headers.get('vary') ?? '') || (rules.shared && own.has('private'))) {
 		return skip('forbidden', true);
 	}
 

@@ -148,3 +148,29 @@ describe('an Age field made of a list (two caches on the way each added one: fet
 		api.close();
 	});
 });
+
+describe('a Vary that names something no request header can be (a name with a space, a quote, a colon, a non-ASCII letter): no copy can be matched, as with Vary: *', () => {
+	it.each(['Accept, x y', 'Accept, "accept"', 'Accept, a:b', 'Accept, é'])('Vary: %j: not stored, the last copy dropped, and no storage:error (the store did not fail)', async (vary) => {
+		const clock = new ManualClock();
+		let answer: 'plain' | 'vary' | 'down' = 'plain';
+		const api = createClient({
+			name: 'vary-invalid', store: memoryStore, clock, retry: 0, breaker: false,
+			fetch: async () => answer === 'down' ? Promise.reject(new TypeError('fetch failed')) : Response.json({ a: 1 }, { headers: answer === 'vary' ? { vary } : {} }),
+		});
+		const errors: string[] = [];
+		api.on('storage:error', ({ operation, error }) => errors.push(`${operation}: ${(error as Error).message}`));
+		const stored = new Promise((resolve) => {
+			api.on('cache:stored', resolve);
+		});
+		await api.get('https://api.example.com/x').json();
+		await stored;
+		clock.advance(2000);
+		answer = 'vary';
+		await api.get('https://api.example.com/x').json();
+		await new Promise((resolve) => setTimeout(resolve, 20));
+		answer = 'down';
+		const stale = await api.get('https://api.example.com/x').then((response) => response.headers.get('cache-status'), (error: unknown) => (error as Error).name);
+		expect([stale, await api.cache.list(), errors]).toEqual(['NetworkError', [], []]);
+		api.close();
+	});
+});
