@@ -72,3 +72,34 @@ export const indexedDbStore: StoreFactory = (namespace: string): KeyValueStore =
 		},
 	};
 };
+
+/**
+ * `store` (IndexedDB's, for `autoStore`) until IndexedDB refuses this context with a `SecurityError` — an opaque
+ * origin (a sandboxed iframe or page without `allow-same-origin`: `indexedDB` is there, its `open` throws), or
+ * storage the user blocked for the site — then, from that operation on and for good, `next()`'s: memory, the next
+ * store the runtime has, as where there is no IndexedDB (the parts keep their state for the page's life, a queued
+ * write is delivered, and no operation fails for it).
+ */
+export const unlessRefused = <S extends BasicStore>(store: S, next: () => S): S => {
+	let use = store;
+	const each: Record<string, unknown> = {};
+	for (const name of Object.keys(store) as Array<keyof S & string>) {
+		each[name] = async (...args: unknown[]) => {
+			if (use === store) {
+				try {
+					return await (store[name] as (...args: unknown[]) => Promise<unknown>)(...args);
+				} catch (error) {
+					if ((error as Error | null)?.name !== 'SecurityError') {
+						throw error;
+					}
+
+					use = use === store ? next() : use;
+				}
+			}
+
+			return (use[name] as (...args: unknown[]) => Promise<unknown>)(...args);
+		};
+	}
+
+	return each as S;
+};

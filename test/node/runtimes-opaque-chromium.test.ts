@@ -33,6 +33,12 @@ beforeAll(async () => {
 		}
 
 		if (path === '/api/x') {
+			if (request.method === 'OPTIONS') {
+				response.writeHead(204, { ...cors, 'access-control-allow-methods': '*', 'access-control-allow-headers': '*' });
+				response.end();
+				return;
+			}
+
 			if (down) {
 				response.destroy();
 				return;
@@ -89,6 +95,53 @@ describe('a page of an opaque origin, where reading navigator.serviceWorker thro
 		}, server.url);
 		down = false;
 		expect(queued).toBe('OutboxQueuedError QUEUED QUEUED');
+		await context.close();
+	}, 60_000);
+});
+
+describe('a page of an opaque origin, whose IndexedDB refuses (indexedDB.open throws a SecurityError): autoStore takes memory, as where there is none', () => {
+	it('a write queued while the API is down is delivered by flush() once it is back; a copy is stored and served; no storage:error', async () => {
+		const context = await chromium.context();
+		const tab = await openPage(context, server);
+		const seen = await tab.evaluate(() => {
+			try {
+				indexedDB.open('probe');
+				return `${self.origin} ${typeof indexedDB} opened`;
+			} catch (error) {
+				return `${self.origin} ${typeof indexedDB} ${(error as Error).name}`;
+			}
+		});
+		expect(seen).toBe('null object SecurityError'); // The context this test is about: indexedDB is there, and refuses.
+		const stored = await tab.evaluate(async (api) => {
+			const { steadfetch } = globalThis as Scope;
+			const client = steadfetch.createClient({ retry: 0, outbox: steadfetch.outbox() });
+			const errors: string[] = [];
+			client.on('storage:error', ({ part, operation }) => errors.push(`${part} ${operation}`));
+			Object.assign(globalThis, { client, errors });
+			const copied = new Promise((done) => {
+				client.on('cache:stored', done);
+			});
+			await client.get(`${api}/api/x`).json();
+			return Promise.race([copied.then(() => 'stored'), new Promise((done) => setTimeout(done, 2000, 'not stored'))]);
+		}, server.url);
+		down = true;
+		const offline = await tab.evaluate(async (api) => {
+			const { client } = globalThis as unknown as { client: ReturnType<Lib['createClient']> };
+			const stale = await client.get(`${api}/api/x`).then((response) => response.headers.get('cache-status'), (error: unknown) => (error as Error).name);
+			const queued = await client.post(`${api}/api/x`, { json: { a: 1 } }).then(() => 'sent', (error: unknown) => steadfetchOf().classify(error).code);
+			return { stale, queued };
+
+			function steadfetchOf(): Lib {
+				return (globalThis as Scope).steadfetch;
+			}
+		}, server.url);
+		down = false;
+		const back = await tab.evaluate(async () => {
+			const { client, errors } = globalThis as unknown as { client: ReturnType<Lib['createClient']> & { outbox: { flush(): Promise<{ sent: number }>; size(): Promise<number> } }; errors: string[] };
+			const { sent } = await client.outbox.flush();
+			return { sent, size: await client.outbox.size(), errors: [...new Set(errors)] };
+		});
+		expect([stored, offline, back]).toEqual(['stored', { stale: 'steadfetch; hit; ttl=0; detail=network', queued: 'QUEUED' }, { sent: 1, size: 0, errors: [] }]);
 		await context.close();
 	}, 60_000);
 });

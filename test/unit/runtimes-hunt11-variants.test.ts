@@ -2,8 +2,8 @@
  * Defect hunt, eleventh round (runtimes and what comes from outside): variants of earlier fixes, each
  * failing before its fix.
  */
-import { describe, expect, it } from 'vitest';
-import { createClient, memoryStore, outbox, OutboxQueuedError } from '../../src/entries/index.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { autoStore, createClient, memoryStore, outbox, OutboxQueuedError } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { until } from './outbox-helpers.js';
 
@@ -172,5 +172,29 @@ describe('a Vary that names something no request header can be (a name with a sp
 		const stale = await api.get('https://api.example.com/x').then((response) => response.headers.get('cache-status'), (error: unknown) => (error as Error).name);
 		expect([stale, await api.cache.list(), errors]).toEqual(['NetworkError', [], []]);
 		api.close();
+	});
+});
+
+describe('an indexedDB that refuses the context (an opaque origin: open throws a SecurityError; the full build, as the browser build in test/node/runtimes-opaque-chromium.test.ts)', () => {
+	afterEach(() => {
+		vi.unstubAllGlobals();
+	});
+
+	it('autoStore keeps and gives back values in memory, every operation answered (was: each rejected with the SecurityError)', async () => {
+		vi.stubGlobal('indexedDB', {
+			open() {
+				throw new DOMException('access to the Indexed Database API is denied in this context.', 'SecurityError');
+			},
+		});
+		const store = autoStore('idb-refused');
+		const outcome = async (work: () => Promise<unknown>): Promise<unknown> => work().catch((error: unknown) => `${(error as Error).name}`);
+		expect([
+			await outcome(async () => store.set('k', { n: 1 })),
+			await outcome(async () => store.get('k')),
+			await outcome(async () => store.keys()),
+			await outcome(async () => store.span?.('k')),
+			await outcome(async () => store.delete('k')),
+			await outcome(async () => store.keys()),
+		]).toEqual([undefined, { n: 1 }, ['k'], { count: 1, last: 'k' }, undefined, []]);
 	});
 });
