@@ -3,7 +3,7 @@
  * failing before its fix.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { autoStore, createClient, memoryStore, outbox, OutboxQueuedError } from '../../src/entries/index.js';
+import { autoStore, createClient, memoryStore, outbox, OutboxQueuedError, type KeyValueStore } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { until } from './outbox-helpers.js';
 
@@ -196,5 +196,39 @@ describe('an indexedDB that refuses the context (an opaque origin: open throws a
 			await outcome(async () => store.delete('k')),
 			await outcome(async () => store.keys()),
 		]).toEqual([undefined, { n: 1 }, ['k'], { count: 1, last: 'k' }, undefined, []]);
+	});
+});
+
+describe('a stored copy dated as made after it was stored (a broken store, another build): its Age and ttl would say it is new, whatever its age', () => {
+	it.each([
+		['born 10 days after storedAt', (record: { storedAt: number; born: number }) => ({ born: record.storedAt + 864_000_000 })],
+		['born 1 s after storedAt', (record: { storedAt: number; born: number }) => ({ born: record.storedAt + 1000 })],
+	])('%s: not served, storage:error "decode", the record deleted (was: served with Age 0 and a full ttl)', async (_name, change) => {
+		const clock = new ManualClock();
+		const records = new Map<string, unknown>();
+		const store = (): KeyValueStore => ({
+			get: async <T>(key: string) => records.get(key) as T | undefined,
+			set: async (key, value) => void records.set(key, value),
+			delete: async (key) => void records.delete(key),
+			keys: async () => [...records.keys()],
+			clear: async () => records.clear(),
+		});
+		let up = true;
+		const api = createClient({ name: 'planted-born', store, clock, retry: 0, breaker: false, fetch: async () => up ? Response.json({ a: 1 }, { headers: { 'cache-control': 'max-age=60' } }) : Promise.reject(new TypeError('fetch failed')) });
+		const stored = new Promise((resolve) => {
+			api.on('cache:stored', resolve);
+		});
+		await api.get('https://api.example.com/x');
+		await stored;
+		const [key, record] = [...records].find(([name]) => name.startsWith('r:'))! as [string, { storedAt: number; born: number }];
+		records.set(key, { ...record, ...change(record) });
+		clock.advance(3_600_000); // An hour later: the copy is an hour old.
+		const errors: string[] = [];
+		api.on('storage:error', ({ operation, error }) => errors.push(`${operation}: ${(error as Error).message}`));
+		up = false;
+		const answer = await api.get('https://api.example.com/x').then((response) => `served, Age ${response.headers.get('age')}, ${response.headers.get('cache-status')}`, () => 'not served');
+		await until(() => !records.has(key), 2000).catch(() => undefined);
+		expect([answer, errors, records.has(key)]).toEqual(['not served', ['decode: Unreadable cache record'], false]);
+		api.close();
 	});
 });
