@@ -98,8 +98,16 @@ class Tracing {
 				request.headers.delete('tracestate');
 			}
 
+			const parent = ids ? `00-${ids.traceId}-${ids.spanId}-${ids.flags}` : `00-${trace.traceId}-${hex(8)}-${trace.flags}`;
 			request.headers.set(this.#header, trace.requestId);
-			request.headers.set('traceparent', ids ? `00-${ids.traceId}-${ids.spanId}-${ids.flags}` : `00-${trace.traceId}-${hex(8)}-${trace.flags}`);
+			request.headers.set('traceparent', parent);
+			// A copy of the call's Request a layer above sends (a hedge's): the call's own carries the first one's ids too, for
+			// what keeps it (the outbox stores it: a replay continues the request id and the trace).
+			const own = call?.request;
+			if (own && own !== request && !own.headers.has(this.#header)) {
+				own.headers.set(this.#header, trace.requestId);
+				own.headers.set('traceparent', parent);
+			}
 		}
 
 		return span;

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient as createCore } from '../../src/entries/core.js';
 import { createClient, memoryStore, type EventMap, outbox } from '../../src/entries/index.js';
 import { trace } from '../../src/entries/trace.js';
+import { hedge } from '../../src/entries/hedge.js';
 
 const scripted = (statuses: number[]) => {
 	const seen: Request[] = [];
@@ -86,6 +87,21 @@ describe('trace', () => {
 		expect(seen).toHaveLength(2);
 		expect(seen[1]!.headers.get('x-request-id')).toBe(seen[0]!.headers.get('x-request-id'));
 		expect(seen[1]!.headers.get('traceparent')!.split('-')[1]).toBe(seen[0]!.headers.get('traceparent')!.split('-')[1]);
+		api.close();
+	});
+
+	it('an outbox replay of a keyed write carries the request id and the trace id of the first attempt also with hedge(), whose attempts are copies of the call\'s Request (defect hunt, eleventh round)', async () => {
+		const { seen, fetch } = scripted([503, 503, 201]);
+		const api = createClient({ fetch, baseUrl: 'https://api.test', trace: trace(), hedge: hedge({ delayMs: 1_000 }), store: memoryStore, retry: 0, breaker: false, staleCache: false, outbox: outbox({ baseBackoffMs: 1 }) });
+		await api.post('https://api.test/m', { json: { a: 1 }, headers: { 'idempotency-key': 'order-1' } }).catch(() => undefined);
+		// Replayed until delivered (503, then 201), each replay once its backoff (1 ms) is due.
+		await vi.waitFor(async () => {
+			await api.outbox.flush();
+			expect(seen).toHaveLength(3);
+		});
+		// Before: each replay went out with a request id and a trace of its own (3 ids, 3 trace ids).
+		const ids = seen.map((request) => [request.headers.get('x-request-id'), request.headers.get('traceparent')!.split('-')[1]]);
+		expect(ids).toEqual([ids[0], ids[0], ids[0]]);
 		api.close();
 	});
 
