@@ -60,14 +60,14 @@ class Latency {
 		}
 	}
 
-	/** The p90 of the kept samples, bounded to [50, 2000] ms; 2000 ms with fewer than 10. */
+	/** The p90 of the kept samples (nearest rank: the ⌈0.9 n⌉-th smallest), bounded to [50, 2000] ms; 2000 ms with fewer than 10. */
 	delay(): number {
 		if (this.#ring.length < 10) {
 			return 2000;
 		}
 
 		const sorted = [...this.#ring].sort((a, b) => a - b);
-		return Math.min(2000, Math.max(50, sorted[Math.floor(sorted.length * 0.9)]!));
+		return Math.min(2000, Math.max(50, sorted[Math.ceil(sorted.length * 0.9) - 1]!));
 	}
 }
 

@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { classify, createClient } from '../../src/entries/core.js';
 import { hedge } from '../../src/entries/hedge.js';
 import type { FetchInit, FetchLike, Layer, Policy } from '../../src/entries/policy.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 
 /**
  * An origin keeping the IETF Idempotency-Key rules (draft-ietf-httpapi-idempotency-key-header, as
@@ -105,6 +106,34 @@ describe('hedge: a hedge the spent retry budget refused, then a retry it refuses
 		// Before: [] (the hedge's refusal had marked the window as told).
 		expect(told).toEqual([expect.objectContaining({ type: 'budget:exhausted', scope: 'https://api.test', retries: 0, allowed: 0 })]);
 		expect(api.stats()['https://api.test']?.retriesRefused).toBe(1);
+		api.close();
+	});
+});
+
+describe('hedge: the default delay (defect hunt, eleventh round)', () => {
+	it('is the scope\'s p90 (nearest rank) of its answer times: with 10, 20 … 60 answers too, not the next one up', async () => {
+		const clock = new ManualClock();
+		let answerMs = 0;
+		const api = createClient({
+			clock, retry: 0, retryBudget: false, hedge: hedge(),
+			fetch: (async () => {
+				clock.advance(answerMs);
+				return new Response('ok');
+			}) as typeof globalThis.fetch,
+		});
+		const delays: Array<number | undefined> = [];
+		// Of every ten answers, nine take 100 ms and one 1 s: the p90 is 100 ms however many tens were seen.
+		for (let tens = 1; tens <= 6; tens++) {
+			for (let index = 0; index < 10; index++) {
+				answerMs = index === 9 ? 1_000 : 100;
+				await api.get('https://api.test/a').text();
+			}
+
+			delays.push((api.stats()['https://api.test']?.hedge as { delayMs?: number } | undefined)?.delayMs);
+		}
+
+		// Before: [1000, 1000, 1000, 1000, 1000, 1000] (the value above the p90 when 0.9 × answers is a whole number).
+		expect(delays).toEqual([100, 100, 100, 100, 100, 100]);
 		api.close();
 	});
 });
