@@ -272,7 +272,8 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 		if (!over && call.world.current('outbox')) {
 			queue.order.set(id, order);
 			await queue.store.set(key, record, budget); // Noted as pending at once: a write made then is held behind it.
-			return true;
+			// A clear (all, or of its identity) that began while the store took it removed it: never told "queued".
+			return kept.current('outbox', id);
 		}
 
 		return false;

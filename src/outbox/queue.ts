@@ -596,7 +596,8 @@ export class Queue {
 			await this.store.set(to, record);
 			// A dead letter (`bury`): stored under its dead key first, then its pending key goes.
 			await (to !== key && this.store.delete(key));
-			return true;
+			// Removed by a clear or discard that began while the store took it (no drain lock held here: an early write's): nothing to tell.
+			return current();
 		});
 	}
 

@@ -62,3 +62,61 @@ describe('clear() while another tab\'s drain waits for the outbox\'s lock (Chrom
 		other.close();
 	});
 });
+
+describe('a logout in another tab while this tab\'s failed write is being stored (Chromium, IndexedDB)', () => {
+	it('the write the clear removes is never told "queued": the caller gets its failure, nothing is stored or sent', async () => {
+		const name = `clear-store-${Math.random().toString(36).slice(2)}`;
+		let up = false;
+		const sent: string[] = [];
+		const transport = async (input: RequestInfo | URL): Promise<Response> => {
+			if (!up) {
+				throw new TypeError('Failed to fetch');
+			}
+
+			sent.push((input as Request).url);
+			return Response.json({ ok: true }, { status: 201 });
+		};
+		// This tab's IndexedDB takes its time with the entry (another tab's transaction before it, a busy disk).
+		let holding = false;
+		let release: () => void = () => undefined;
+		const held = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		const slow = (namespace: string) => {
+			const store = indexedDbStore(namespace);
+			return { ...store, async set(key: string, value: unknown) {
+				if (key.startsWith('p|')) {
+					holding = true;
+					await held;
+				}
+
+				return store.set(key, value);
+			} };
+		};
+		const options = { name, baseUrl: 'https://api.test/', fetch: transport, retry: 0, breaker: false as const, staleCache: false as const, storageTimeoutMs: 60_000, outbox: outbox({ resumeJitterMs: 0 }) };
+		const writing = createClient({ ...options, store: slow });
+		const other = createClient({ ...options, store: indexedDbStore });
+		const call = writing.post('w/1', { json: { n: 1 } }).then(() => 'resolved', (error: { code?: string; name?: string }) => error.code ?? error.name);
+		await expect.poll(() => holding).toBe(true);
+		// The other tab's note reaches this channel after the writing client's, made earlier (one task each, in order).
+		const heard = new Promise<void>((resolve) => {
+			const channel = new BroadcastChannel(`steadfetch:${name}:world`);
+			channel.onmessage = ({ data }: MessageEvent) => {
+				if ((data as { note?: string }).note) {
+					channel.close();
+					resolve();
+				}
+			};
+		});
+		await other.clear(); // Logout in the other tab: its store holds nothing of the write yet.
+		await heard;
+		release();
+		// Before: 'QUEUED' (the entry the writing tab's part store then deleted again: the write was lost, the caller told it was kept).
+		expect(await call).toBe('NetworkError');
+		up = true;
+		expect(await writing.outbox.flush()).toMatchObject({ sent: 0 });
+		expect({ size: await writing.outbox.size(), others: await other.outbox.size(), sent }).toEqual({ size: 0, others: 0, sent: [] });
+		writing.close();
+		other.close();
+	});
+});

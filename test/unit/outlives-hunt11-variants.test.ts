@@ -1,0 +1,134 @@
+/**
+ * Variants of API.md "Work that outlives its caller" and "Identity" (defect hunt, eleventh round): a write that a
+ * store takes while a `clear()` runs is removed by it, and nobody is told it was stored. Node, a store whose writes
+ * are held (an IndexedDB or Cache API write that takes its time).
+ */
+import { describe, expect, it } from 'vitest';
+import { createClient, memoryStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+
+/** A memory store whose writes of keys starting with `prefix` wait, while `hold()` is in force, for `release()`; `holding()`: one waits. */
+const heldWrites = (prefix: string) => {
+	const inner = memoryStore(`held-${prefix}`);
+	let gate: Promise<void> | undefined;
+	let open = (): void => {};
+	let waiting = 0;
+	const store: KeyValueStore = {
+		...inner,
+		async set(key, value) {
+			if (gate && key.startsWith(prefix)) {
+				waiting++;
+				await gate;
+			}
+
+			return inner.set(key, value);
+		},
+	};
+	return {
+		inner,
+		store,
+		holding: () => waiting > 0,
+		hold() {
+			gate = new Promise((resolve) => {
+				open = resolve;
+			});
+		},
+		release() {
+			gate = undefined;
+			open();
+		},
+	};
+};
+
+/** A few turns of the event loop (no timer): the microtasks queued by what just settled have run. */
+const turns = async (): Promise<void> => {
+	for (let turn = 0; turn < 3; turn++) {
+		await new Promise((resolve) => setImmediate(resolve));
+	}
+};
+
+const refused = (async () => {
+	throw new TypeError('fetch failed');
+}) as typeof globalThis.fetch;
+
+describe('a failed write stored by the outbox while a clear() runs', () => {
+	const make = (store: KeyValueStore, who: () => string | undefined = () => undefined) => createClient({
+		baseUrl: 'http://127.0.0.1:9/', retry: 0, breaker: false, staleCache: false, fetch: refused, identity: who,
+		clock: new ManualClock(), store: () => store, storageTimeoutMs: 60_000, outbox: outbox(),
+	});
+
+	it.each([
+		['client.clear()', (api: ReturnType<typeof make>) => api.clear()],
+		['client.clear({ identity }) of its identity', (api: ReturnType<typeof make>) => api.clear({ identity: 'alice' })],
+	])('%s: the caller gets the failure, never "queued" for a write the clear removed; no outbox:queued', async (_, clear) => {
+		const held = heldWrites('p|');
+		const api = make(held.store, () => 'alice');
+		const told: string[] = [];
+		api.on('outbox:queued', () => told.push('outbox:queued'));
+		held.hold();
+		const call = api.post('h11/a/todos', { json: { title: 'milk' } }).then(() => 'resolved', (error: { code?: string; name?: string }) => error.code ?? error.name);
+		await expect.poll(held.holding).toBe(true);
+		await clear(api);
+		told.push('cleared');
+		held.release();
+		// Before: 'QUEUED' (OutboxQueuedError of an entry the clear removed), told after the clear resolved.
+		expect(await call).toBe('NetworkError');
+		expect(told).toEqual(['cleared']);
+		expect(await api.outbox.size()).toBe(0);
+		expect(await held.inner.keys()).toEqual([]);
+		api.close();
+	});
+
+	it('a clear of another identity leaves it: told "queued", stored, pending', async () => {
+		const held = heldWrites('p|');
+		const api = make(held.store, () => 'alice');
+		const told: string[] = [];
+		api.on('outbox:queued', () => told.push('outbox:queued'));
+		held.hold();
+		const call = api.post('h11/b/todos', { json: { title: 'milk' } }).then(() => 'resolved', (error: { code?: string }) => error.code);
+		await expect.poll(held.holding).toBe(true);
+		await api.clear({ identity: 'bob' });
+		held.release();
+		expect(await call).toBe('QUEUED');
+		expect(told).toEqual(['outbox:queued']);
+		expect(await api.outbox.size()).toBe(1);
+		api.close();
+	});
+});
+
+describe('a write told "queued" at its deadline whose attempt then fails, written back while a clear() runs', () => {
+	it('no outbox:retry for the entry the clear removed, nothing stored, nothing sent again', async () => {
+		const held = heldWrites('p|');
+		let fail!: () => void;
+		let sent = 0;
+		const fetch = (async () => {
+			sent++;
+			await new Promise<void>((resolve) => {
+				fail = resolve;
+			});
+			throw new TypeError('fetch failed');
+		}) as typeof globalThis.fetch;
+		const api = createClient({
+			baseUrl: 'http://127.0.0.1:9/', retry: 0, breaker: false, staleCache: false, fetch, identity: () => 'alice',
+			clock: new ManualClock(), store: () => held.store, storageTimeoutMs: 60_000, outbox: outbox({ networkTimeoutMs: 20 }),
+		});
+		const told: string[] = [];
+		api.on('outbox:retry', () => told.push('outbox:retry'));
+		await expect(api.post('h11/c/todos', { json: { title: 'milk' } })).rejects.toMatchObject({ code: 'QUEUED' });
+		expect(await api.outbox.size()).toBe(1);
+		held.hold();
+		fail();
+		await expect.poll(held.holding).toBe(true);
+		await api.clear();
+		told.push('cleared');
+		held.release();
+		// The clear's delete landed again once the store took the write; then what followed it in microtasks ran.
+		await expect.poll(async () => (await held.inner.keys()).length).toBe(0);
+		await turns();
+		// Before: ['cleared', 'outbox:retry'] (an entry the clear removed told as kept for a replay).
+		expect(told).toEqual(['cleared']);
+		expect(await api.outbox.size()).toBe(0);
+		expect(sent).toBe(1);
+		api.close();
+	});
+});
