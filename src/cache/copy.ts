@@ -66,6 +66,7 @@ export const letGo = ({ view }: CacheState, copy: Copy): void => {
  * clear of the cache (all, or of its identity) was made, or a write to its path (or a child's, see
  * `supersede`) was delivered in any tab — by any client of the name, one without a stale cache too, since its attempt
  * was sent (`PolicyCall.attemptStartedAt`): a late answer after a logout, or older than your own write, is never stored.
+ * `cache:stored` is told once the store took it, unless such a clear or removal began meanwhile (which removed it).
  */
 export const write = async (cache: CacheState, call: PolicyCall, { request, response, clone, found, timing, copied, now, before, start, headers, vary }: Copy): Promise<void> => {
 	const { context, store, view, sensitive, maxBodyBytes, written } = cache;
@@ -85,13 +86,18 @@ export const write = async (cache: CacheState, call: PolicyCall, { request, resp
 			vary: vary === '' ? [] : vary.split(',').map((name) => name.trim().toLowerCase()).filter((name) => name && !sensitive.has(name)).map((name) => [name, request.headers.get(name)]),
 			body: bytes,
 		};
-		const written = handOver(store, stored, record, context.world(call.identity)); // Made here for the store, never touched again.
+		// The clears and removals from now on: what a write the store lands after one of them is deleted again for (the part store).
+		const landing = context.world(call.identity);
+		const written = handOver(store, stored, record, landing); // Made here for the store, never touched again.
 		// In the view from the write's start, as in the store's listing (the part store lists its writes under way): an
 		// eviction meanwhile finds the view and the listing alike, with nothing to reconcile. Known before `cache:stored`
 		// is told: a listener that drops it drops it from the view too.
 		view.stored(stored, now, copied);
 		await written;
-		context.emit('cache:stored', { scope: call.scope!, method: 'GET', url: record.url, bytes: bytes.byteLength });
+		// Not told when a clear or a removal of its path (`cache.delete`, a delivered write) began while the store took it: it removed the copy.
+		if (landing.current('cache', path)) {
+			context.emit('cache:stored', { scope: call.scope!, method: 'GET', url: record.url, bytes: bytes.byteLength });
+		}
 		if (view.full) {
 			await view.evict();
 		}

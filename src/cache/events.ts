@@ -3,7 +3,9 @@ import type { BaseEvent } from '../core/event-types.js';
 /**
  * A response was written to the stale cache (behind the caller). An answer whose key was stored
  * less than 1 s ago is not written again, nor one with the stored copy's strong ETag (else
- * Last-Modified) for 60 s after it was stored; neither fires this event.
+ * Last-Modified) for 60 s after it was stored; neither fires this event. Nor does a copy that a clear
+ * (`client.clear()`, of its identity, `cache.clear()`) or a removal of its URL (`cache.delete`, a delivered
+ * write) removed while the store was taking it.
  */
 export interface CacheStoredEvent extends BaseEvent<'cache:stored'> {
 	url: string;

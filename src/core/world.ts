@@ -98,7 +98,7 @@ export class Worlds {
 
 	/** Capture the world now for work of `identity`; `now()` reads the client's identity at each check. */
 	open(identity: string | undefined, now: () => string | undefined): World {
-		return new Started(this.#notes, this.#at, identity, now);
+		return new Started(this, this.#notes, this.#at, identity, now);
 	}
 
 	/** A clear of `part` (every identity's, or `identity`'s) begins: work started before, in any tab, writes nothing more of it. */
@@ -200,12 +200,15 @@ export class Worlds {
 class Started implements World {
 	readonly identity: string | undefined;
 	check: (() => unknown) | undefined;
+	/** The `Worlds` it was captured in: while nothing was noted there since (`noted`), only the identity is asked. */
+	readonly #worlds: { readonly noted: number };
 	/** The notes of the `Worlds` it was captured in (their sequence numbers). */
 	readonly #notes: ReadonlyMap<string, number>;
 	readonly #start: number;
 	readonly #now: () => string | undefined;
 
-	constructor(notes: ReadonlyMap<string, number>, start: number, identity: string | undefined, now: () => string | undefined) {
+	constructor(worlds: { readonly noted: number }, notes: ReadonlyMap<string, number>, start: number, identity: string | undefined, now: () => string | undefined) {
+		this.#worlds = worlds;
 		this.#notes = notes;
 		this.#start = start;
 		this.identity = identity;
@@ -213,8 +216,8 @@ class Started implements World {
 	}
 
 	current(part = all, id?: string): boolean {
-		return this.#now() === this.identity && !this.#cleared(all)
-			&& (part === all || (!this.#cleared(part) && (id === undefined || !(this.#since(`${part}#r:${id}`) || this.#since(`${part}#r:`)))));
+		return this.#now() === this.identity && (this.#worlds.noted === this.#start || (!this.#cleared(all)
+			&& (part === all || (!this.#cleared(part) && (id === undefined || !(this.#since(`${part}#r:${id}`) || this.#since(`${part}#r:`)))))));
 	}
 
 	/** Whether `part` was cleared since the start: all of it, or the work's identity's. */

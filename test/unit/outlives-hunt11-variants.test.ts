@@ -6,6 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { createClient, memoryStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
+import { collect, useCacheKit } from './cache-kit.js';
+
+const kit = useCacheKit();
 
 /** A memory store whose writes of keys starting with `prefix` wait, while `hold()` is in force, for `release()`; `holding()`: one waits. */
 const heldWrites = (prefix: string) => {
@@ -129,6 +132,49 @@ describe('a write told "queued" at its deadline whose attempt then fails, writte
 		expect(told).toEqual(['cleared']);
 		expect(await api.outbox.size()).toBe(0);
 		expect(sent).toBe(1);
+		api.close();
+	});
+});
+
+describe('a read\'s copy the store was still taking when a clear or a removal of its URL ran', () => {
+	type Api = ReturnType<typeof kit.make>;
+	it.each([
+		['client.clear()', async (api: Api) => api.clear()],
+		['client.clear({ identity }) of its identity', async (api: Api) => api.clear({ identity: 'alice' })],
+		['cache.clear()', async (api: Api) => api.cache.clear()],
+		['cache.delete(url)', async (api: Api) => api.cache.delete('h11/d/todos/1')],
+		['a delivered write of its URL', async (api: Api) => void await api.put('h11/d/todos/1', { json: { done: true }, staleCache: false })],
+	])('%s: no cache:stored for the copy it removed, nothing stored, none served', async (_, remove) => {
+		const held = heldWrites('r:');
+		const api = kit.make({ store: () => held.store, storageTimeoutMs: 60_000, identity: () => 'alice' });
+		const told: string[] = [];
+		api.on('cache:stored', ({ url }) => told.push(new URL(url).pathname));
+		held.hold();
+		expect(JSON.parse(await api.get('h11/d/todos/1').text())).toMatchObject({ path: '/h11/d/todos/1' });
+		await expect.poll(held.holding).toBe(true);
+		await remove(api);
+		told.push('removed');
+		held.release();
+		await expect.poll(async () => (await held.inner.keys()).filter((key) => key.startsWith('r:'))).toEqual([]);
+		await turns();
+		// Before: ['removed', '/h11/d/todos/1'] (told stored after the removal resolved, for a copy it removed).
+		expect(told).toEqual(['removed']);
+		expect(await api.cache.list()).toEqual([]);
+		expect(await kit.servedStale(api, 'h11/d/todos/1')).toBe(false);
+		api.close();
+	});
+
+	it('a clear of another identity leaves it: cache:stored, stored, served', async () => {
+		const held = heldWrites('r:');
+		const api = kit.make({ store: () => held.store, storageTimeoutMs: 60_000, identity: () => 'alice' });
+		const stored = collect(api, 'cache:stored');
+		held.hold();
+		await api.get('h11/e/todos/1').text();
+		await expect.poll(held.holding).toBe(true);
+		await api.clear({ identity: 'bob' });
+		held.release();
+		await expect.poll(() => stored.length).toBe(1);
+		expect(await kit.servedStale(api, 'h11/e/todos/1')).toBe(true);
 		api.close();
 	});
 });

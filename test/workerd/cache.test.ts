@@ -61,4 +61,38 @@ describe('stale cache on cacheApiStore (workerd)', () => {
 		await expect(own.get('json?id=wd4', { headers: { authorization: 'Bearer other' } })).rejects.toThrow();
 		await own.clear();
 	});
+
+	it('a copy the Cache API was still taking when clear() ran: deleted again once it landed, and no cache:stored is told for it (defect hunt, eleventh round)', async () => {
+		const name = `workerd-cache-${crypto.randomUUID()}`;
+		let release: () => void = () => undefined;
+		const held = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		let holding = false;
+		const slow = (namespace: string): lib.KeyValueStore => {
+			const store = lib.cacheApiStore(namespace);
+			return { ...store, async set(key, value) {
+				holding = true;
+				await held; // The put lands after the clear's delete (the Cache API keeps no order between them).
+				return store.set(key, value);
+			} };
+		};
+		const api = client(name, { store: slow, storageTimeoutMs: 60_000 });
+		const told: string[] = [];
+		api.on('cache:stored', ({ url }) => told.push(url));
+		await api.get('json?id=wd-clear').text();
+		await expect.poll(() => holding).toBe(true);
+		await api.clear();
+		told.push('cleared');
+		release();
+		const store = lib.cacheApiStore(`${name}/cache`);
+		await expect.poll(async () => (await store.keys()).length).toBe(0);
+		for (let turn = 0; turn < 3; turn++) {
+			await new Promise((resolve) => setTimeout(resolve, 0)); // A turn: what followed the put in microtasks has run.
+		}
+
+		// Before: ['cleared', '<url>'] (told stored after the clear resolved, for a copy it removed).
+		expect(told).toEqual(['cleared']);
+		expect(await store.keys()).toEqual([]);
+	});
 });
