@@ -1,6 +1,6 @@
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
 import { background, type PartStore } from '../core/part-store.js';
-import { Superseded } from '../utils/superseded.js';
+import { SteadfetchError } from '../errors/SteadfetchError.js';
 import type { LastCopy, Timing } from './copy-plan.js';
 import type { keys } from './keys.js';
 import type { View } from './view.js';
@@ -102,8 +102,9 @@ export const behind = ({ context }: CacheState, call: PolicyCall, url: string, w
  * A call whose caller has its answer while its work goes on (a read its copy answered at its deadline, the offline
  * read's background attempt): no attempt of it goes out once its identity changed or the client was cleared — its
  * first too, after a wait (a bulkhead slot, a rate-limit token): `World.check`, which the transport asks after every
- * layer's wait, as no further attempt of an answered call goes out.
+ * layer's wait, as no further attempt of an answered call goes out. Refused as the core refuses such a further attempt
+ * (`ABORTED`, a `SteadfetchError`: refused below without I/O), so what a layer above took for it (a rate-limit token) is given back.
  */
 export const outlives = ({ world }: PolicyCall): void => {
-	world.check ??= () => world.current() ? undefined : new Superseded('Not sent: the identity changed, or the client was cleared');
+	world.check ??= () => world.current() ? undefined : new SteadfetchError('Not sent: the identity changed, or the client was cleared', 'ABORTED', false);
 };

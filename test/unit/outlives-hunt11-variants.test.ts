@@ -3,10 +3,12 @@
  * store takes while a `clear()` runs is removed by it, and nobody is told it was stored. Node, a store whose writes
  * are held (an IndexedDB or Cache API write that takes its time).
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createClient, memoryStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
+import type { Policy } from '../../src/entries/policy.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { collect, useCacheKit } from './cache-kit.js';
+import { collect, fetchAndStore, holdingFetch, useCacheKit } from './cache-kit.js';
+import { rateLimit } from '../../src/entries/rate-limit.js';
 
 const kit = useCacheKit();
 
@@ -175,6 +177,44 @@ describe('a read\'s copy the store was still taking when a clear or a removal of
 		held.release();
 		await expect.poll(() => stored.length).toBe(1);
 		expect(await kit.servedStale(api, 'h11/e/todos/1')).toBe(true);
+		api.close();
+	});
+});
+
+describe('an attempt that waited for a rate-limit token and is refused as it goes out (no I/O) gives the token back', () => {
+	it.each([
+		['its identity changed (alice signs out, bob signs in)', (who: { is: string }) => {
+			who.is = 'bob';
+		}],
+		['the client was cleared (a logout)', (_: unknown, api: { clear(): Promise<void> }) => void api.clear()],
+	])('a read its copy answered at its deadline, refused after its wait because %s: the next call waits for its own token only', async (_, change) => {
+		const who = { is: 'alice' };
+		const { fetch, sent } = holdingFetch('/h11/f/none');
+		// Just below the rate limiter: what passed its wait (the transport asks the call's world next, synchronously).
+		const passed: string[] = [];
+		const probe = (): Policy<'h11probe'> => ({
+			slot: 'h11probe',
+			at: { layer: 650 },
+			create: () => ({ layer: (next) => (request, init) => {
+				passed.push(new URL(request.url).pathname);
+				return next(request, init);
+			} }),
+		});
+		const api = kit.make({ fetch, identity: () => who.is, rateLimit: rateLimit({ perSecond: 10, burst: 1 }), h11probe: probe() } as never);
+		await fetchAndStore(api, 'h11/f/me');
+		kit.clock.advance(1_000); // The clock stands still from here: every wait below is counted from the same instant.
+		const waits = collect(api, 'ratelimit:wait');
+		await api.get('h11/f/other').text(); // Takes the token: the next is due 100 ms later.
+		const early = await api.get('h11/f/me', { staleCache: { networkTimeoutMs: 20 } });
+		expect(early.headers.get('cache-status')).toMatch(/detail=slow/);
+		expect(waits.map(({ waitMs }) => waitMs)).toEqual([100]);
+		change(who, api); // Her read's attempt is refused as it goes out, after its wait.
+		await vi.waitFor(() => expect(passed).toEqual(['/h11/f/me', '/h11/f/other', '/h11/f/me']));
+		await turns();
+		expect(sent.map(([path]) => path)).toEqual(['/h11/f/me', '/h11/f/other']);
+		await api.get('h11/f/next').text();
+		// Before: [100, 200] (the token of the attempt never sent was spent: the next call waited for it too).
+		expect(waits.map(({ waitMs }) => waitMs)).toEqual([100, 100]);
 		api.close();
 	});
 });
