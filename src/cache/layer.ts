@@ -20,15 +20,16 @@ export const applies = ({ context }: CacheState, { method, options, input }: Pol
 /**
  * The attempt of a read its stored copy answered while the scope is offline, once per scope per
  * 10 s (`context.offline`): sent behind the caller (the call's `waitUntil`), bounded by the call's
- * `timeout` (10 s by default); its good answer replaces the copy, and any HTTP answer makes the
- * scope reachable again. Never retried, and never sent once the call's identity changed or the client
- * was cleared (`World.check`).
+ * `timeout` (10 s by default), made as the call's Request (its referrer and referrer policy too); its good
+ * answer replaces the copy, and any HTTP answer makes the scope reachable again. Never retried, and never
+ * sent once the call's identity changed or the client was cleared (`World.check`).
  */
 const refresh = (cache: CacheState, call: PolicyCall, request: Request, init: FetchInit | undefined, next: FetchLike): void => {
 	const { timeout = cache.context.options.timeout } = call.options;
 	outlives(call);
 	const signal = AbortSignal.any([request.signal, AbortSignal.timeout(typeof timeout === 'number' && timeout > 0 ? timeout : 10_000)]);
-	behind(cache, call, request.url, async () => next(new Request(request, { signal }), init).then(async (response) => {
+	// Made as its call: fetch resets the referrer and its policy when a Request is re-made with an init (both given again).
+	behind(cache, call, request.url, async () => next(new Request(request, { signal, referrer: request.referrer, referrerPolicy: request.referrerPolicy }), init).then(async (response) => {
 		const copy = call.method === 'GET' ? copyOf(cache, call, request, response) : undefined;
 		discard(response);
 		return copy && write(cache, call, copy);

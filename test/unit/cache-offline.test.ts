@@ -183,3 +183,32 @@ describe('the stale cache while a scope is offline', () => {
 		api.close();
 	});
 });
+
+describe('the offline read\'s background attempt is made as its call (defect hunt, eleventh round)', () => {
+	it('it keeps the call\'s referrerPolicy and referrer: a Referer the caller withheld is not sent behind it', async () => {
+		const seen: Array<[string, string, string]> = [];
+		let network = true;
+		const fetch = (async (input: unknown, init?: RequestInit) => {
+			const request = input as Request;
+			seen.push([new URL(request.url).pathname, request.referrerPolicy, request.referrer]);
+			if (!network) {
+				throw new TypeError('Failed to fetch');
+			}
+
+			return globalThis.fetch(request, init);
+		}) as typeof globalThis.fetch;
+		const api = kit.make({ fetch });
+		const stored = next(api, 'cache:stored');
+		await api.get('offline/ref').text();
+		await stored;
+		kit.clock.advance(1_000);
+		vi.stubGlobal('navigator', { onLine: false });
+		network = false;
+		const answered = await api.get('offline/ref', { referrerPolicy: 'no-referrer', referrer: '' });
+		expect(detail(answered)).toBe('offline');
+		await vi.waitFor(() => expect(seen).toHaveLength(2)); // The scope's attempt, behind the caller.
+		// Before: ['/offline/ref', '', 'about:client'] (the policy reset by re-making the Request with its signal: a full Referer in a page).
+		expect(seen[1]).toEqual(['/offline/ref', 'no-referrer', '']);
+		api.close();
+	});
+});
