@@ -1,6 +1,7 @@
 import type { PolicyCall, PolicyContext, PolicyParts } from '../core/policy.js';
 import type { Layer } from '../core/types.js';
 import { AuthError } from '../errors/AuthError.js';
+import { SteadfetchError } from '../errors/SteadfetchError.js';
 import { originPrefixes } from '../utils/origins.js';
 import { offOnly } from '../utils/validate.js';
 import type { AuthSettings } from './options.js';
@@ -151,6 +152,13 @@ export class Auth implements PolicyParts {
 			// Not a network failure (a TypeError from the app's own code would read as one): no retry. A token
 			// fetch refused in the header is not shown: the platform's error names it.
 			throw new AuthError('auth.token() failed', call?.scope ?? '', { cause: typeof value === 'string' ? new TypeError('auth.token() gave a header value fetch refuses') : error });
+		}
+
+		// The token is of who is signed in now: a call made for someone (its identity at its start) who signed out
+		// since, before or while `token()` answered, never carries another's (no I/O: refused as the core refuses a
+		// further attempt after an identity change). A call made while nobody was signed in takes the token as it is.
+		if (value !== undefined && call?.identity !== undefined && call.identity !== this.#context.identity()) {
+			throw new SteadfetchError('Not sent: the identity changed before its token was read', 'ABORTED', false);
 		}
 
 		if (call) {

@@ -50,7 +50,9 @@ export type { AuthOptions } from './options.js';
  * token and `refresh`) never wait for each other (with `origins: '*'`, give them different names); every call that gets a 401 meanwhile waits for it (within its own
  * time budget and signal) and is sent once more with the new token; an outbox replay that starts
  * while it runs waits for it too, and is not sent at all when it was queued for another identity
- * than the one the refresh left signed in (`AuthError`; it stays queued). A second 401, a refresh
+ * than the one the refresh left signed in (`AuthError`; it stays queued). With the client's `identity`, a
+ * call made for someone who signed out before its token was read (an async `token()`) is not sent with the
+ * next user's token: it rejects (`ABORTED`) with no I/O. A second 401, a refresh
  * that throws or takes longer than `refreshTimeoutMs`, and a 401 to the refresh's own request (a
  * call made while `refresh()` runs, before its first `await`, without `auth: false`) reject with
  * `AuthError`. Where Web Locks are missing, the single flight is per client. In a Cloudflare Worker

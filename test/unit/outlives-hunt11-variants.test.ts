@@ -6,6 +6,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createClient, memoryStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
 import type { Policy } from '../../src/entries/policy.js';
+import { auth } from '../../src/entries/auth.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { collect, fetchAndStore, holdingFetch, useCacheKit } from './cache-kit.js';
 import { rateLimit } from '../../src/entries/rate-limit.js';
@@ -215,6 +216,63 @@ describe('an attempt that waited for a rate-limit token and is refused as it goe
 		await api.get('h11/f/next').text();
 		// Before: [100, 200] (the token of the attempt never sent was spent: the next call waited for it too).
 		expect(waits.map(({ waitMs }) => waitMs)).toEqual([100, 100]);
+		api.close();
+	});
+});
+
+describe('a call whose identity changed while auth read its token (an async token())', () => {
+	/** A client whose `token()` answers the identity of the moment it answers, the first time only once `answer()` is called. */
+	const signedIn = (first: string | undefined) => {
+		const who = { is: first };
+		let answer!: () => void;
+		const held = new Promise<void>((resolve) => {
+			answer = resolve;
+		});
+		let reading = false;
+		const sent: Array<[string, string | null]> = [];
+		const fetch = (async (input: unknown) => {
+			const request = input as Request;
+			sent.push([request.method, request.headers.get('authorization')]);
+			return Response.json({ ok: true });
+		}) as typeof globalThis.fetch;
+		let calls = 0;
+		const api = createClient({
+			baseUrl: 'https://api.test/', retry: 0, breaker: false, staleCache: false, fetch, identity: () => who.is,
+			auth: auth({ token: async () => {
+				if (calls++ === 0) {
+					reading = true;
+					await held;
+				}
+
+				return who.is && `token-of-${who.is}`;
+			}, refresh: async () => undefined }),
+		});
+		return { api, who, sent, answer, reading: () => reading };
+	};
+
+	it.each(['POST', 'GET'])('a %s made for alice, who signs out while its token is read and bob signs in: never sent with bob\'s token', async (method) => {
+		const { api, who, sent, answer, reading } = signedIn('alice');
+		const call = api(`h11/g/orders`, { method, ...method === 'POST' ? { json: { item: 1 } } : {} }).then((response) => response.status, (error: { code?: string }) => error.code);
+		await expect.poll(reading).toBe(true);
+		who.is = 'bob';
+		answer();
+		// Before: 200, sent [[method, 'Bearer token-of-bob']] (alice's order placed on bob's account).
+		expect(await call).toBe('ABORTED');
+		expect(sent).toEqual([]);
+		// Bob's own calls carry his token.
+		expect((await api.post('h11/g/orders', { json: { item: 2 } })).status).toBe(200);
+		expect(sent).toEqual([['POST', 'Bearer token-of-bob']]);
+		api.close();
+	});
+
+	it('a call made while nobody was signed in (a session still loading) goes with the token of who signs in meanwhile, as before', async () => {
+		const { api, who, sent, answer, reading } = signedIn(undefined);
+		const call = api.get('h11/g/me').then((response) => response.status);
+		await expect.poll(reading).toBe(true);
+		who.is = 'alice';
+		answer();
+		expect(await call).toBe(200);
+		expect(sent).toEqual([['GET', 'Bearer token-of-alice']]);
 		api.close();
 	});
 });
