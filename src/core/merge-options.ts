@@ -2,7 +2,7 @@ import ky, { type Options as KyOptions } from 'ky';
 import { clientKeys } from './options.js';
 import { isPolicy } from './policy.js';
 import { checkOptionsObject } from './validate-options.js';
-import { isObject, setOwn } from '../utils/validate.js';
+import { given as defined, isObject, setOwn } from '../utils/validate.js';
 
 
 /** Plain options: an object literal, or one without a prototype (`Object.create(null)`, as some parsers give); never a policy. */
@@ -26,6 +26,7 @@ const split = (options: object, slots: readonly string[]): [Record<string, unkno
  * of a slot or of `retryBudget` merge shallowly; lists (`sensitiveParams`, `sensitiveHeaders`) are
  * joined, as ky joins its lists: a child never drops a name its parent marks sensitive (its copies,
  * events and queued writes would show the value); anything else (a policy, `false`, a store) replaces.
+ * One of ours given as `undefined` by the child is not given: the parent's value stays.
  */
 export const mergeOptions = <O extends object>(base: O, given: O | undefined, slots: readonly string[]): O => {
 	checkOptionsObject(given);
@@ -42,9 +43,11 @@ export const mergeOptions = <O extends object>(base: O, given: O | undefined, sl
 	});
 
 	// ky's merged options hold none of our keys: the first side's take their place, the second's merge over them.
-	for (const [key, value] of [...Object.entries(baseOurs), ...Object.entries(moreOurs)]) {
+	// Ours given as `undefined` (at the top or in a plain slot object) are not given (API.md "Option values"):
+	// the parent's value stays (`extend({ staleCache: undefined })` is `extend({})`).
+	for (const [key, value] of [...Object.entries(baseOurs), ...Object.entries(defined(moreOurs))]) {
 		const previous = merged[key];
-		setOwn(merged, key, isPlain(previous) && isPlain(value) ? { ...previous, ...value } : Array.isArray(previous) && Array.isArray(value) ? [...previous, ...value] : value);
+		setOwn(merged, key, isPlain(previous) && isPlain(value) ? { ...previous, ...defined(value) } : Array.isArray(previous) && Array.isArray(value) ? [...previous, ...value] : value);
 	}
 
 	return merged as O;

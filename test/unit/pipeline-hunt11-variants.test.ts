@@ -1,0 +1,114 @@
+/**
+ * Defect hunt, eleventh round (area C, an open pipeline with one owner per call, ky as the engine, bad
+ * input, the newcomer). API.md "Option values": "For every option of the client, a call and every
+ * factory: `undefined` means "not given" (the default applies), as the types allow", and "extend()
+ * merges exactly as ky's extend does": ky's own keys merge as ky merges them; steadfetch's keys (the
+ * slots, `retryBudget`, `identity`, the sensitive lists …) are ours, and one given as `undefined` to
+ * `extend()` is not given: the parent's value stays, as with `extend({})`.
+ */
+import { describe, expect, it, vi } from 'vitest';
+import { createClient, isStale, memoryStore, outbox } from '../../src/entries/index.js';
+
+const answering = (state: { down: boolean; sent: number }) => (async () => {
+	state.sent++;
+	if (state.down) {
+		throw new TypeError('fetch failed');
+	}
+
+	return new Response('{"n":1}', { headers: { 'content-type': 'application/json' } });
+}) as typeof fetch;
+
+/** What a call ends in, as text. */
+const outcome = (promise: Promise<Response>) => promise.then((response) => `${response.status}${isStale(response) ? ' stale' : ''}`, (error: Error) => error.constructor.name);
+
+/** A memory store (per namespace) that records every key and value written, as text. */
+const recording = (written: string[]) => (namespace: string) => {
+	const store = memoryStore(namespace);
+	const set = store.set.bind(store);
+	store.set = async (key, value, ...rest) => {
+		written.push(`${key} ${JSON.stringify(value)}`);
+		return set(key, value, ...rest);
+	};
+	return store;
+};
+
+/** The two forms of extend(): an object, and a function of the parent's options. */
+const forms = [
+	['object', (given: Record<string, unknown>) => given],
+	['function', (given: Record<string, unknown>) => (parent: Record<string, unknown>) => ({ ...parent, ...given })],
+] as const;
+
+describe('extend() with one of steadfetch\'s own options given as `undefined` keeps the parent\'s value', () => {
+	it('`staleCache: undefined` under a parent with `staleCache: false`: the child stores and serves no copy', async () => {
+		for (const [form, of] of forms) {
+			const state = { down: false, sent: 0 };
+			const parent = createClient({ fetch: answering(state), prefix: 'https://api.example.com/', retry: 0, breaker: false, staleCache: false, store: memoryStore, name: `u-stale-${form}` });
+			const child = parent.extend(of({ staleCache: undefined }) as never);
+			await child.get('a').text();
+			state.down = true;
+			// before: '200 stale' (the stale cache on again in the child)
+			expect([form, await outcome(child.get('a'))]).toEqual([form, 'NetworkError']);
+			child.close();
+			parent.close();
+		}
+	});
+
+	it('`sensitiveParams: undefined` / `sensitiveHeaders: undefined`: the parent\'s sensitive names still never reach storage', async () => {
+		for (const [form, of] of forms) {
+			const written: string[] = [];
+			const parent = createClient({
+				fetch: async () => new Response('{}', { headers: { 'content-type': 'application/json', 'cache-control': 'max-age=60' } }),
+				prefix: 'https://api.example.com/', retry: 0, store: recording(written), name: `u-secret-${form}`, staleCache: { shared: false }, sensitiveParams: ['session'], sensitiveHeaders: ['x-api-key'],
+			});
+			const child = parent.extend(of({ sensitiveParams: undefined, sensitiveHeaders: undefined }) as never);
+			await child.get('a?session=SECRET-11&page=1', { headers: { 'X-Api-Key': 'key-of-ann' } }).text();
+			await vi.waitFor(() => expect(written.some((text) => text.includes('page=1'))).toBe(true));
+			// before: 'r:~…~https://api.example.com/a?session=SECRET-11&page=1 …' (the parent's `session` stored in plain text)
+			expect([form, written.filter((text) => /SECRET|key-of/.test(text)).length]).toEqual([form, 0]);
+			child.close();
+			parent.close();
+		}
+	});
+
+	it('`outbox: undefined` under a parent with an outbox: the child queues writes as the parent does', async () => {
+		for (const [form, of] of forms) {
+			const state = { down: true, sent: 0 };
+			const parent = createClient({ fetch: answering(state), prefix: 'https://api.example.com/', retry: 0, breaker: false, store: memoryStore, name: `u-outbox-${form}`, outbox: outbox() });
+			const child = parent.extend(of({ outbox: undefined }) as never) as typeof parent;
+			// before: 'NetworkError' (no outbox in the child; `child.outbox` threw "The outbox is off")
+			expect([form, await outcome(child.post('todos', { json: { title: 'x' } }))]).toEqual([form, 'OutboxQueuedError']);
+			expect(await child.outbox.size()).toBe(1);
+			child.close();
+			parent.close();
+		}
+	});
+
+	it('a plain slot option object with a key given as `undefined` keeps the parent\'s value of that key', async () => {
+		for (const [form, of] of forms) {
+			const state = { down: true, sent: 0 };
+			const parent = createClient({ fetch: answering(state), prefix: 'https://api.example.com/', retry: 0, staleCache: false, store: memoryStore, name: `u-breaker-${form}`, breaker: { consecutiveFailures: 1 } });
+			const child = parent.extend(of({ breaker: { consecutiveFailures: undefined, openMs: 60_000 } }) as never);
+			await outcome(child.get('a'));
+			// The preset's plain options already merged so (a neighbour, kept here with the others).
+			expect([form, child.breaker('https://api.example.com/').state]).toEqual([form, 'open']);
+			child.close();
+			parent.close();
+		}
+	});
+
+	it('`identity: undefined`, `name: undefined`: the child\'s copies stay within the parent\'s identity and name', async () => {
+		for (const [form, of] of forms) {
+			const state = { down: false, sent: 0 };
+			const store = memoryStore;
+			const parent = createClient({ fetch: answering(state), prefix: 'https://api.example.com/', retry: 0, breaker: false, store, name: `u-who-${form}`, identity: () => 'ann' });
+			const child = parent.extend(of({ identity: undefined, name: undefined }) as never);
+			await child.get('a').text();
+			await vi.waitFor(async () => expect((await parent.cache.list()).length).toBe(1));
+			state.down = true;
+			// before: the copy stored under no identity and the default name: the parent had none to serve
+			expect([form, await outcome(parent.get('a'))]).toEqual([form, '200 stale']);
+			child.close();
+			parent.close();
+		}
+	});
+});
