@@ -178,7 +178,8 @@ export class Call implements PolicyCall {
 		this.invocation = init.invocation;
 		this.deadline = init.deadline;
 		// The app's calls of a context end with its request (a replay is background work: it does not).
-		this.signal = callSignal(init.options.signal ?? undefined, init.invocation, init.replay);
+		// Inside ky's `replaceOption()` mark (the call's signal in place of the client's), the caller's signal is the one inside.
+		this.signal = callSignal(unmarked(init.options.signal) as AbortSignal | null | undefined ?? undefined, init.invocation, init.replay);
 		this.admission = admission(this, client.accounting.stops);
 		// Read-only in fact: no policy can change a field or shadow a getter.
 		Object.freeze(this);

@@ -153,8 +153,10 @@ export const callKyOptions = (deps: CallKyDeps) => {
 			forKy['headers'] = replaceOption(forKy['headers']);
 		}
 
-		if (call.signal !== callOptions.signal) {
-			forKy['signal'] = call.signal; // The caller's, and the request's end.
+		const signal = callOptions.signal;
+		if (call.signal !== signal) {
+			// The caller's, and the request's end; marked again when the caller marked it (`replaceOption()`: it replaces the client's).
+			forKy['signal'] = call.signal && signal && unmarked(signal) !== signal ? replaceOption(call.signal) : call.signal;
 		}
 
 		const ownRetry = callOptions.retry;

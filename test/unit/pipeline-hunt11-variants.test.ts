@@ -8,6 +8,7 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { createClient, isStale, memoryStore, outbox } from '../../src/entries/index.js';
+import { createClient as createCore, replaceOption } from '../../src/entries/core.js';
 
 const answering = (state: { down: boolean; sent: number }) => (async () => {
 	state.sent++;
@@ -110,5 +111,58 @@ describe('extend() with one of steadfetch\'s own options given as `undefined` ke
 			child.close();
 			parent.close();
 		}
+	});
+});
+describe('a call\'s `signal: replaceOption(signal)` (ky\'s way to send the call\'s signal in place of the client\'s)', () => {
+	/** A fetch that answers after `ms` unless its signal aborts first (then it rejects with the signal's reason). */
+	const slow = (ms: number, sent: { count: number }) => ((request: Request, init?: RequestInit) => {
+		sent.count++;
+		const signal = init?.signal ?? request.signal;
+		return new Promise<Response>((resolve, reject) => {
+			if (signal.aborted) {
+				reject(signal.reason);
+				return;
+			}
+
+			signal.addEventListener('abort', () => reject(signal.reason));
+			setTimeout(() => resolve(new Response('{"n":1}', { headers: { 'content-type': 'application/json' } })), ms);
+		});
+	}) as typeof fetch;
+
+	it('aborted while the attempt is in flight: rejects with the caller\'s reason, counted ABORTED, not retried, as with the plain signal (the preset and core)', async () => {
+		for (const [entry, make, retry] of [
+			['preset', (options: object) => createClient({ store: memoryStore, name: `u-signal-${Math.random()}`, ...options }), 0],
+			['preset', (options: object) => createClient({ store: memoryStore, name: `u-signal-${Math.random()}`, ...options }), { limit: 2, delay: () => 0 }],
+			['core', (options: object) => createCore(options), 0],
+			['core', (options: object) => createCore(options), { limit: 2, delay: () => 0 }],
+		] as const) {
+			const sent = { count: 0 };
+			const client = new AbortController();
+			const api = make({ fetch: slow(5_000, sent), prefix: 'https://api.example.com/', retry, signal: client.signal });
+			const retries: string[] = [];
+			api.on('retry', (event) => retries.push(event.code ?? ''));
+			const caller = new AbortController();
+			const reason = new Error('the caller went away');
+			const settled = api.get('a', { signal: replaceOption(caller.signal) as never }).then(() => 'resolved', (error: unknown) => error);
+			await vi.waitFor(() => expect(sent.count).toBe(1));
+			caller.abort(reason);
+			// before: TimeoutError "Request timed out" (TIMEOUT: retried, counted toward unreachable and the breaker)
+			expect([entry, await settled]).toEqual([entry, reason]);
+			expect([entry, retries, sent.count]).toEqual([entry, [], 1]);
+			expect([entry, api.stats()['https://api.example.com']?.failures]).toEqual([entry, { ABORTED: 1 }]);
+			expect([entry, api.reachability('https://api.example.com/')]).toEqual([entry, 'unknown']);
+			api.close();
+		}
+	});
+
+	it('the client\'s own signal no longer aborts that call, as in ky', async () => {
+		const sent = { count: 0 };
+		const client = new AbortController();
+		const api = createCore({ fetch: slow(20, sent), prefix: 'https://api.example.com/', retry: 0, signal: client.signal });
+		const settled = api.get('a', { signal: replaceOption(new AbortController().signal) as never }).json();
+		await vi.waitFor(() => expect(sent.count).toBe(1));
+		client.abort(new Error('the client\'s signal'));
+		expect(await settled).toEqual({ n: 1 });
+		api.close();
 	});
 });
