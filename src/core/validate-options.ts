@@ -64,7 +64,8 @@ const clientRules: Record<string, Rule> = {
 	sensitiveParams: strings,
 	sensitiveHeaders: strings,
 	// Read later (at each call, by each policy): a wrong one would fail every call, not the creation.
-	store: fn, identity: fn, random: fn, name: is('string'),
+	// A store is passed as its factory, where every policy is called (`outbox()`): say so to whom called it.
+	store: [fn[0], 'a store factory, as `memoryStore` (not `memoryStore()`)'], identity: fn, random: fn, name: is('string'),
 	clock: [(value) => typeof (value as { now?: unknown } | null)?.now === 'function', 'an object with a now() function'],
 };
 

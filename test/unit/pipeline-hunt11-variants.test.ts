@@ -166,3 +166,12 @@ describe('a call\'s `signal: replaceOption(signal)` (ky\'s way to send the call\
 		api.close();
 	});
 });
+
+describe('the newcomer\'s `store: memoryStore()` (every policy is called, `outbox()`; a store is passed as its factory)', () => {
+	it('is an error that says what `store` takes, at createClient of the preset and of steadfetch/core', () => {
+		for (const make of [() => createClient({ store: memoryStore('x') as never }), () => createCore({ store: memoryStore('x') as never })]) {
+			// before: "`store` must be a function; got object"
+			expect(make).toThrow(/`store` must be a store factory, as `memoryStore` \(not `memoryStore\(\)`\); got object/);
+		}
+	});
+});
