@@ -1,5 +1,6 @@
 import { resolveUrl } from '../core/scope.js';
 import { withSearchParams } from '../utils/search-params.js';
+import { unmarked } from '../utils/validate.js';
 
 /** Resolved URLs per client, by the input as given: `queryOptionsFor` runs at every render. Bounded. */
 const resolved = new WeakMap<object, Map<string, string>>();
@@ -39,8 +40,9 @@ export const absoluteUrl = (api: object, given: string | URL, options?: { prefix
 			urls.set(key, url);
 		}
 
-		// Added to the absolute URL, which the resolver then takes as it is, removing sensitive values again.
-		return options?.searchParams === undefined ? url : resolver(withSearchParams(url, options.searchParams));
+		// Added to the absolute URL, which the resolver then takes as it is, removing sensitive values again (inside ky's
+		// `replaceOption()` mark, the parameters the call goes with).
+		return options?.searchParams === undefined ? url : resolver(withSearchParams(url, unmarked(options.searchParams)));
 	} catch {
 		// No URL to add them to, or what ky refuses (the call rejects): the URL as the resolver gave it, its sensitive values removed.
 		return url ?? String(given);

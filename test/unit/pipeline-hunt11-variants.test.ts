@@ -9,6 +9,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createClient, isStale, memoryStore, outbox } from '../../src/entries/index.js';
 import { createClient as createCore, replaceOption } from '../../src/entries/core.js';
+import { queryOptionsFor } from '../../src/entries/tanstack-query.js';
 
 const answering = (state: { down: boolean; sent: number }) => (async () => {
 	state.sent++;
@@ -173,5 +174,20 @@ describe('the newcomer\'s `store: memoryStore()` (every policy is called, `outbo
 			// before: "`store` must be a function; got object"
 			expect(make).toThrow(/`store` must be a store factory, as `memoryStore` \(not `memoryStore\(\)`\); got object/);
 		}
+	});
+});
+
+describe('queryOptionsFor with the call\'s `searchParams: replaceOption({ … })`', () => {
+	it('meta.steadfetchUrl holds the parameters inside the mark, the URL the query\'s call goes to', async () => {
+		const sent: string[] = [];
+		const api = createClient({ store: memoryStore, name: 'u-tanstack-mark', prefix: 'https://api.example.com/', fetch: (async (request: Request) => {
+			sent.push(request.url);
+			return new Response('{}', { headers: { 'content-type': 'application/json' } });
+		}) as typeof fetch });
+		const query = queryOptionsFor(api, 'todos', { searchParams: replaceOption({ page: 2 }) as never });
+		await query.queryFn({ signal: new AbortController().signal, queryKey: ['todos'], meta: query.meta } as never);
+		// before: 'https://api.example.com/todos?value=%5Bobject+Object%5D' (the mark read as the parameters)
+		expect([query.meta.steadfetchUrl, sent]).toEqual(['https://api.example.com/todos?page=2', ['https://api.example.com/todos?page=2']]);
+		api.close();
 	});
 });
