@@ -9,6 +9,7 @@ import { staleCache } from '../../src/entries/cache.js';
 import { memoryStore } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 let server: RunningServer;
 let other: RunningServer;
@@ -205,7 +206,7 @@ describe('the request\'s end', () => {
 		const api = createClient({ retry: 0 });
 		const here = api.withContext(fresh(), { request });
 		const pending = code(here.get(`${server.url}/hang`));
-		await new Promise((resolve) => setTimeout(resolve, 30));
+		await waitFor(() => seen.length === 1, 'the call to reach the server'); // In flight when the request ends.
 		abort.abort();
 		expect(await pending).toBe('ABORTED');
 		expect(await code(here.get(`${server.url}/after`))).toBe('ABORTED');
