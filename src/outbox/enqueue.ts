@@ -139,11 +139,13 @@ const recordOf = async (queue: Queue, call: PolicyCall, request: Request, snapsh
 	const { method, url } = request;
 	const identity = await queue.digest(call.identity);
 	const dependent = queue.dependents.get(call);
+	// The client's own headers the call removed: a name only, never a value (a sensitive one included).
+	const without = [...headersOf(context.options.headers).keys()].filter((name) => !request.headers.has(name));
 	const record: OutboxRecord = {
 		v: 1, id: randomUuid(), method, url: withoutFragment(url), ...storedHeaders(queue, request.headers, snapshot.type), idempotencyKey, createdAt: now,
 		attempts: isSteadfetchError(error) ? 0 : 1, nextAttemptAt: now, scope: context.scopeOf(url), version: options.version,
 		...identity !== undefined && { identity }, ...snapshot.body && { body: snapshot.body }, bodyBytes: snapshot.body?.byteLength ?? 0, ...until !== undefined && { inFlightUntil: until },
-		...dependent && { dependsOn: dependent.dependsOn, refs: dependent.refs },
+		...dependent && { dependsOn: dependent.dependsOn, refs: dependent.refs }, ...without.length > 0 && { without },
 	};
 	if (until === undefined && !isDeferred(context, call, error)) {
 		const response = (error as { response?: Response }).response;

@@ -217,7 +217,7 @@ export class Pass {
 	/** Replay an entry for `who` (its presence and identity checked again as the attempt starts), and settle its outcome. */
 	async #replay(record: OutboxRecord | undefined, key: string, now: number, who: string | undefined): Promise<void> {
 		const replayed = record && await this.#queue.replay(record, who, this.#permit, async () => this.#queue.context.send(record.url, {
-			method: record.method, headers: { ...record.headers, ...record.preconditions }, body: record.body,
+			method: record.method, headers: { ...Object.fromEntries(record.without?.map((name) => [name, undefined]) ?? []), ...record.headers, ...record.preconditions }, body: record.body,
 			idempotencyKey: record.idempotencyKey, retry: 0, throwHttpErrors: false, prefix: '', searchParams: undefined,
 			signal: this.#permit.signal, waitUntil: this.#waitUntil,
 		}, true));

@@ -32,6 +32,11 @@ export interface OutboxRecord extends Omit<StoredEntry, 'version' | 'bodyBytes'>
 	pointers?: string[];
 	/** The entries queued with its placeholders: its kept values stay while one of them is stored. */
 	dependents?: string[];
+	/**
+	 * The client's default headers (lower-case names) its first attempt went without (the call gave them as
+	 * `undefined`): a replay, which the client's defaults reach again, sends them as `undefined` too.
+	 */
+	without?: string[];
 }
 
 /**
@@ -107,11 +112,11 @@ export const isRecord = (value: unknown): value is OutboxRecord => {
 		// A stored length that disagrees with the bytes read back (a truncated or swapped body) makes the record malformed.
 		&& (record.bodyBytes === undefined || record.bodyBytes === (record.body?.byteLength ?? 0))
 		&& (record.refs === undefined || (typeof record.refs === 'object' && record.refs !== null && Object.values(record.refs).every((ref) => typeof ref?.entry === 'string' && typeof ref.pointer === 'string')))
-		&& [record.dependsOn, record.pointers, record.dependents].every((list) => list === undefined || (Array.isArray(list) && list.every((item) => typeof item === 'string'))) && (record.identity === undefined || typeof record.identity === 'string');
+		&& [record.dependsOn, record.pointers, record.dependents, record.without].every((list) => list === undefined || (Array.isArray(list) && list.every((item) => typeof item === 'string'))) && (record.identity === undefined || typeof record.identity === 'string');
 };
 
 /** The public view of a record: no body, no internals, nothing shared with it. */
 export const toEntry = (record: OutboxRecord): OutboxEntry => {
-	const { v, scope, retainFrom, pinned, raw, body, inFlightUntil, refs, pointers, dependents, ...entry } = record;
+	const { v, scope, retainFrom, pinned, raw, body, inFlightUntil, refs, pointers, dependents, without, ...entry } = record;
 	return { ...structuredClone(entry), version: record.version ?? 1, bodyBytes: body?.byteLength ?? 0 };
 };

@@ -51,6 +51,29 @@ describe('outbox: a replay is byte-identical to the first attempt', () => {
 		expect(sent[1]!.body).toBe(sent[0]!.body);
 	});
 
+	it('a header of the client\'s that the call removed (`undefined`) stays off the replay, a sensitive one too', async () => {
+		const api = h.make({ outbox: true, headers: { 'x-client': 'yes', authorization: 'Bearer default', 'x-kept': 'k' } });
+		const removed = { 'x-client': undefined, Authorization: undefined };
+		expect(classify(await api.post('mutate?id=removed&fail=503&times=1', { json: { a: 1 }, headers: removed }).catch((error: unknown) => error)).code).toBe('QUEUED');
+		h.clock.advance(1_000);
+		expect(await api.outbox.flush()).toMatchObject({ sent: 1 });
+		const sent = h.sentOf('removed').map((request) => [request.headers['x-client'], request.headers['authorization'], request.headers['x-kept']]);
+		expect(sent).toEqual([[undefined, undefined, 'k'], [undefined, undefined, 'k']]);
+	});
+
+	it('a header of the client\'s the call removed stays off the replay of a client made after a reload', async () => {
+		window = fakeWindow();
+		window.setOnline(false, false);
+		const headers = { 'x-client': 'yes', authorization: 'Bearer default' };
+		const before = h.make({ outbox: true, headers, name: 'removed-reload' });
+		expect(classify(await before.put('mutate?id=removed-reload', { json: { a: 1 }, headers: { 'X-Client': undefined, authorization: undefined } }).catch((error: unknown) => error)).code).toBe('QUEUED');
+		before.close();
+		window.setOnline(true, false);
+		const after = h.make({ outbox: true, headers, name: 'removed-reload' });
+		expect(await after.outbox.flush()).toMatchObject({ sent: 1 });
+		expect(h.sentOf('removed-reload').map((request) => [request.headers['x-client'], request.headers['authorization']])).toEqual([[undefined, undefined]]);
+	});
+
 	it('a json body that cannot be serialized is an InvalidRequestError before any I/O', async () => {
 		const api = h.make({ outbox: true });
 		const cycle: Record<string, unknown> = {};
