@@ -137,6 +137,7 @@ const recordOf = async (queue: Queue, call: PolicyCall, request: Request, snapsh
 	const { context, options } = queue;
 	const now = context.clock.now();
 	const { method, url } = request;
+	const { credentials } = call.options;
 	const identity = await queue.digest(call.identity);
 	const dependent = queue.dependents.get(call);
 	// The client's own headers the call removed: a name only, never a value (a sensitive one included).
@@ -146,6 +147,7 @@ const recordOf = async (queue: Queue, call: PolicyCall, request: Request, snapsh
 		attempts: isSteadfetchError(error) ? 0 : 1, nextAttemptAt: now, scope: context.scopeOf(url), version: options.version,
 		...identity !== undefined && { identity }, ...snapshot.body && { body: snapshot.body }, bodyBytes: snapshot.body?.byteLength ?? 0, ...until !== undefined && { inFlightUntil: until },
 		...dependent && { dependsOn: dependent.dependsOn, refs: dependent.refs }, ...without.length > 0 && { without },
+		...credentials && { credentials }, ...(call.options as { auth?: unknown }).auth === false && { auth: false },
 	};
 	if (until === undefined && !isDeferred(context, call, error)) {
 		const response = (error as { response?: Response }).response;

@@ -37,6 +37,9 @@ export interface OutboxRecord extends Omit<StoredEntry, 'version' | 'bodyBytes'>
 	 * `undefined`): a replay, which the client's defaults reach again, sends them as `undefined` too.
 	 */
 	without?: string[];
+	/** The call's own `credentials` and `auth: false` (its first attempt carried no token from `auth()`): every replay is sent with them. */
+	credentials?: RequestCredentials;
+	auth?: false;
 }
 
 /**
@@ -112,11 +115,12 @@ export const isRecord = (value: unknown): value is OutboxRecord => {
 		// A stored length that disagrees with the bytes read back (a truncated or swapped body) makes the record malformed.
 		&& (record.bodyBytes === undefined || record.bodyBytes === (record.body?.byteLength ?? 0))
 		&& (record.refs === undefined || (typeof record.refs === 'object' && record.refs !== null && Object.values(record.refs).every((ref) => typeof ref?.entry === 'string' && typeof ref.pointer === 'string')))
-		&& [record.dependsOn, record.pointers, record.dependents, record.without].every((list) => list === undefined || (Array.isArray(list) && list.every((item) => typeof item === 'string'))) && (record.identity === undefined || typeof record.identity === 'string');
+		&& [record.dependsOn, record.pointers, record.dependents, record.without].every((list) => list === undefined || (Array.isArray(list) && list.every((item) => typeof item === 'string'))) && (record.identity === undefined || typeof record.identity === 'string')
+		&& /^(omit|same-origin|include)?$/.test(record.credentials ?? '') && (record.auth ?? false) === false;
 };
 
 /** The public view of a record: no body, no internals, nothing shared with it. */
 export const toEntry = (record: OutboxRecord): OutboxEntry => {
-	const { v, scope, retainFrom, pinned, raw, body, inFlightUntil, refs, pointers, dependents, without, ...entry } = record;
+	const { v, scope, retainFrom, pinned, raw, body, inFlightUntil, refs, pointers, dependents, without, credentials, auth, ...entry } = record;
 	return { ...structuredClone(entry), version: record.version ?? 1, bodyBytes: body?.byteLength ?? 0 };
 };

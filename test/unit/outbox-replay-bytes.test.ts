@@ -5,6 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidRequestError, OutboxFullError, classify } from '../../src/entries/index.js';
+import { auth } from '../../src/auth/index.js';
 import { fakeWindow, startHarness, until, type Harness } from './outbox-helpers.js';
 
 let h: Harness;
@@ -72,6 +73,24 @@ describe('outbox: a replay is byte-identical to the first attempt', () => {
 		const after = h.make({ outbox: true, headers, name: 'removed-reload' });
 		expect(await after.outbox.flush()).toMatchObject({ sent: 1 });
 		expect(h.sentOf('removed-reload').map((request) => [request.headers['x-client'], request.headers['authorization']])).toEqual([[undefined, undefined]]);
+	});
+
+	it('a call made with `auth: false` or its own `credentials` is replayed so: no token, the same credentials mode', async () => {
+		const sent: Array<[string, string | null, RequestCredentials]> = [];
+		const api = h.make({
+			outbox: true, credentials: 'include', auth: auth({ token: () => 'T', refresh: () => undefined, origins: '*' }),
+			fetch: async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+				const request = input as Request;
+				sent.push([new URL(request.url).searchParams.get('id')!, request.headers.get('authorization'), request.credentials]);
+				return fetch(request, init);
+			},
+		});
+		expect(classify(await api.post('mutate?id=no-auth&fail=503&times=1', { json: { a: 1 }, auth: false }).catch((error: unknown) => error)).code).toBe('QUEUED');
+		expect(classify(await api.post('mutate?id=omit', { json: { a: 1 }, credentials: 'omit' }).catch((error: unknown) => error)).code).toBe('QUEUED');
+		h.clock.advance(1_000);
+		expect(await api.outbox.flush()).toMatchObject({ sent: 2 });
+		// The second is held behind the first (FIFO): its replay is its first attempt.
+		expect(sent).toEqual([['no-auth', null, 'include'], ['no-auth', null, 'include'], ['omit', 'Bearer T', 'omit']]);
 	});
 
 	it('a json body that cannot be serialized is an InvalidRequestError before any I/O', async () => {
