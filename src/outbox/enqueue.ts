@@ -56,7 +56,7 @@ const queueable = ({ context, options }: Queue, { replay, options: { outbox, bod
  */
 export const appliesTo = (queue: Queue) => (call: PolicyCall): boolean => {
 	const href = targetOf(call, queue.context.options)?.href;
-	return queueable(queue, call, href ?? '') || queue.refs.in(call, href, queue.context.options.headers).size > 0;
+	return queueable(queue, call, href ?? '') || queue.refs.in(call, href, queue.context.options.headers, call.options.stringifyJson ?? queue.context.options.stringifyJson).size > 0;
 };
 
 /**
@@ -68,7 +68,7 @@ export const appliesTo = (queue: Queue) => (call: PolicyCall): boolean => {
  */
 const dependencies = async (queue: Queue, call: PolicyCall, href: string): Promise<void> => {
 	const budget = queue.budgets.get(call);
-	const found = queue.refs.in(call, href, queue.context.options.headers);
+	const found = queue.refs.in(call, href, queue.context.options.headers, call.options.stringifyJson ?? queue.context.options.stringifyJson);
 	if (found.size === 0) {
 		return;
 	}

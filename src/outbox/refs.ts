@@ -104,10 +104,11 @@ export class Refs {
 
 	/**
 	 * This client's placeholders in a call's URL (with its `searchParams`), headers (the client's
-	 * `defaults`, the call's, a `Request` input's: every header the request is made with) and `json`,
-	 * with what each stands for; none without a `ref()` made.
+	 * `defaults`, the call's, a `Request` input's: every header the request is made with) and `json`
+	 * (as `stringify`, the client's `stringifyJson`, writes it: a value `JSON.stringify` refuses, a BigInt, may
+	 * be the app's to serialize), with what each stands for; none without a `ref()` made.
 	 */
-	in(call: PolicyCall, href: string | undefined, defaults?: unknown): Map<string, Made> {
+	in(call: PolicyCall, href: string | undefined, defaults?: unknown, stringify: (value: unknown) => string = JSON.stringify): Map<string, Made> {
 		const found = new Map<string, Made>();
 		if (!this.#nonce) {
 			return found;
@@ -117,7 +118,7 @@ export class Refs {
 		let text: string;
 		try {
 			const given = [defaults, headers, call.input instanceof Request && call.input.headers].map((each) => each instanceof Headers ? [...each] : each);
-			text = `${href} ${JSON.stringify(given)} ${JSON.stringify(json ?? null)}`;
+			text = `${href} ${JSON.stringify(given)} ${json === undefined ? '' : stringify(json)}`;
 		} catch {
 			return found; // An unserializable body: the wrapper's own check names it.
 		}
@@ -180,27 +181,24 @@ export const substitute = (parts: { url: string; headers: Record<string, string>
 
 	let { body } = parts;
 	if (body && /[/+]json\b/i.test(parts.headers['content-type'] ?? '')) {
+		// In the text as the client's `stringifyJson` wrote it (a big integer keeps its digits, keys their order): a
+		// placeholder is only ever inside a JSON string. A whole string value (its opening quote not escaped: after an
+		// even run of backslashes), not a key, becomes the JSON value; in a longer string or a key, the value's string form.
 		const text = new TextDecoder().decode(body);
-		if ([...found.keys()].some((placeholder) => text.includes(placeholder))) {
-			// In a longer string, or in a key (a key is always a string): the value's string form.
-			const within = (text: string): string => [...found].reduce((result, [placeholder, item]) => result.split(placeholder).join(stringOf(item)), text);
-			const walk = (value: unknown): unknown => {
-				if (typeof value === 'string') {
-					return found.has(value) ? found.get(value) : within(value);
-				}
+		let result = text;
+		for (const [placeholder, value] of found) {
+			result = result.replace(new RegExp(`(^|[^\\\\])((?:\\\\\\\\)*)"${placeholder}"(?!\\s*:)`, 'g'), (_match, before: string, escapes: string) => before + escapes + JSON.stringify(value))
+				.replace(new RegExp(`${placeholder}(?!\\d)`, 'g'), () => JSON.stringify(stringOf(value)).slice(1, -1));
+		}
 
-				if (Array.isArray(value)) {
-					return value.map(walk);
-				}
-
-				return isObject(value) ? Object.fromEntries(Object.entries(value as object).map(([name, item]) => [within(name), walk(item)])) : value;
-			};
-
+		if (result !== text) {
 			try {
-				body = new TextEncoder().encode(JSON.stringify(walk(JSON.parse(text)))).buffer as ArrayBuffer;
+				JSON.parse(result);
 			} catch {
 				return 'Its JSON body could not be read';
 			}
+
+			body = new TextEncoder().encode(result).buffer as ArrayBuffer;
 		}
 	}
 

@@ -84,6 +84,27 @@ describe('outbox.ref()', () => {
 		expect(JSON.parse(patch.body)).toEqual({ done: true, parent: 100, label: 'todo 100' });
 	});
 
+	it('the rest of a json body is sent as the client\'s stringifyJson wrote it: only the placeholders change (a big integer keeps its digits), queued or sent at once', async () => {
+		// A serializer an app uses for 64-bit ids: BigInts as JSON numbers, digits JSON.parse cannot hold.
+		const stringifyJson = (value: unknown): string => JSON.stringify(value, (_key, item: unknown) => typeof item === 'bigint' ? `#${item}#` : item).replace(/"#(\d+)#"/g, '$1');
+		const api = h.make({ fetch: todoApi, stringifyJson });
+		win.setOnline(false, false);
+		const parent = await queued(api.post('todos', { json: { title: 'a' } }));
+		const id = api.outbox.ref(parent, '/id');
+		const tag = api.outbox.ref(parent, '/nested/tag');
+		const json = { big: 12_345_678_901_234_567_890n, parent: id, label: `todo ${id}`, [id]: [tag], quoted: `say "${tag}`, list: [id, 1.50] };
+		await queued(api.patch(`todos/${id}`, { json }));
+		win.setOnline(true);
+		await api.outbox.flush();
+		await until(async () => (await api.outbox.size()) === 0);
+		const expected = '{"big":12345678901234567890,"parent":100,"label":"todo 100","100":["t/100"],"quoted":"say \\"t/100","list":[100,1.5]}';
+		expect(sent.map((each) => each.method)).toEqual(['POST', 'PATCH']);
+		expect(sent[1]!.body).toBe(expected);
+		// Its entry delivered, a call holding its placeholders goes out at once, the same way.
+		await api.put(`todos/${id}`, { json });
+		expect(sent[2]!.body).toBe(expected);
+	});
+
 	it('a pointer the answer does not hold makes the dependent a \'parent\' dead letter, never sent', async () => {
 		const api = h.make({ fetch: todoApi });
 		win.setOnline(false, false);
