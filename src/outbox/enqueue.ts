@@ -14,7 +14,7 @@ import { headersOf, storedHeaders } from './headers.js';
 import { defer, isDeferred } from './defer.js';
 import { scheduleOf } from './outcome.js';
 import { noLeaseMs, Queue } from './queue.js';
-import { makeKey, overwritten, type OutboxRecord } from './record.js';
+import { initNames, makeKey, overwritten, type OutboxRecord } from './record.js';
 import { at, isValues, substitute, valuesKey, type Ref } from './refs.js';
 import { overQuota } from './quota.js';
 import { snapshotBody, type BodySnapshot } from './snapshot.js';
@@ -137,7 +137,8 @@ const recordOf = async (queue: Queue, call: PolicyCall, request: Request, snapsh
 	const { context, options } = queue;
 	const now = context.clock.now();
 	const { method, url } = request;
-	const { credentials } = call.options;
+	const given = call.options as Record<string, unknown>;
+	const init = Object.fromEntries(initNames.flatMap((name) => typeof given[name] === 'string' ? [[name, given[name] as string]] : []));
 	const identity = await queue.digest(call.identity);
 	const dependent = queue.dependents.get(call);
 	// The client's own headers the call removed: a name only, never a value (a sensitive one included).
@@ -147,7 +148,7 @@ const recordOf = async (queue: Queue, call: PolicyCall, request: Request, snapsh
 		attempts: isSteadfetchError(error) ? 0 : 1, nextAttemptAt: now, scope: context.scopeOf(url), version: options.version,
 		...identity !== undefined && { identity }, ...snapshot.body && { body: snapshot.body }, bodyBytes: snapshot.body?.byteLength ?? 0, ...until !== undefined && { inFlightUntil: until },
 		...dependent && { dependsOn: dependent.dependsOn, refs: dependent.refs }, ...without.length > 0 && { without },
-		...credentials && { credentials }, ...(call.options as { auth?: unknown }).auth === false && { auth: false },
+		...Object.keys(init).length > 0 && { init }, ...given['auth'] === false && { auth: false },
 	};
 	if (until === undefined && !isDeferred(context, call, error)) {
 		const response = (error as { response?: Response }).response;

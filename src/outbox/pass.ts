@@ -219,7 +219,7 @@ export class Pass {
 		const replayed = record && await this.#queue.replay(record, who, this.#permit, async () => this.#queue.context.send(record.url, {
 			method: record.method, headers: { ...Object.fromEntries(record.without?.map((name) => [name, undefined]) ?? []), ...record.headers, ...record.preconditions }, body: record.body,
 			idempotencyKey: record.idempotencyKey, retry: 0, throwHttpErrors: false, prefix: '', searchParams: undefined,
-			...record.credentials && { credentials: record.credentials }, ...record.auth === false && { auth: false },
+			...record.init, ...record.auth === false && { auth: false },
 			signal: this.#permit.signal, waitUntil: this.#waitUntil,
 		}, true));
 		if (replayed) {

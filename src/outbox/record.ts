@@ -37,10 +37,16 @@ export interface OutboxRecord extends Omit<StoredEntry, 'version' | 'bodyBytes'>
 	 * `undefined`): a replay, which the client's defaults reach again, sends them as `undefined` too.
 	 */
 	without?: string[];
-	/** The call's own `credentials` and `auth: false` (its first attempt carried no token from `auth()`): every replay is sent with them. */
-	credentials?: RequestCredentials;
+	/**
+	 * The call's own fetch options (`credentials`, `mode`, `redirect`, `referrerPolicy`, `priority`, `cache`: `initNames`)
+	 * and `auth: false` (its first attempt carried no token from `auth()`): every replay is sent with them.
+	 */
+	init?: Record<string, string>;
 	auth?: false;
 }
+
+/** The fetch options of a call an entry keeps (`OutboxRecord.init`). */
+export const initNames = ['credentials', 'mode', 'redirect', 'referrerPolicy', 'priority', 'cache'];
 
 /**
  * Whether a record's first attempt is still in flight somewhere (its lease), as the client that made
@@ -116,11 +122,11 @@ export const isRecord = (value: unknown): value is OutboxRecord => {
 		&& (record.bodyBytes === undefined || record.bodyBytes === (record.body?.byteLength ?? 0))
 		&& (record.refs === undefined || (typeof record.refs === 'object' && record.refs !== null && Object.values(record.refs).every((ref) => typeof ref?.entry === 'string' && typeof ref.pointer === 'string')))
 		&& [record.dependsOn, record.pointers, record.dependents, record.without].every((list) => list === undefined || (Array.isArray(list) && list.every((item) => typeof item === 'string'))) && (record.identity === undefined || typeof record.identity === 'string')
-		&& /^(omit|same-origin|include)?$/.test(record.credentials ?? '') && (record.auth ?? false) === false;
+		&& isHeaders(record.init ?? {}) && Object.keys(record.init ?? {}).every((name) => initNames.includes(name)) && (record.auth ?? false) === false;
 };
 
 /** The public view of a record: no body, no internals, nothing shared with it. */
 export const toEntry = (record: OutboxRecord): OutboxEntry => {
-	const { v, scope, retainFrom, pinned, raw, body, inFlightUntil, refs, pointers, dependents, without, credentials, auth, ...entry } = record;
+	const { v, scope, retainFrom, pinned, raw, body, inFlightUntil, refs, pointers, dependents, without, init, auth, ...entry } = record;
 	return { ...structuredClone(entry), version: record.version ?? 1, bodyBytes: body?.byteLength ?? 0 };
 };

@@ -93,6 +93,23 @@ describe('outbox: a replay is byte-identical to the first attempt', () => {
 		expect(sent).toEqual([['no-auth', null, 'include'], ['no-auth', null, 'include'], ['omit', 'Bearer T', 'omit']]);
 	});
 
+	it('a call\'s own fetch options (redirect, referrerPolicy, mode, cache) are its replay\'s too, over the client\'s', async () => {
+		const sent: Array<[string, string, string, string, string]> = [];
+		const api = h.make({
+			outbox: true, redirect: 'follow', referrerPolicy: 'origin',
+			fetch: async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+				const request = input as Request;
+				sent.push([new URL(request.url).searchParams.get('id')!, request.redirect, request.referrerPolicy, request.mode, request.cache]);
+				return fetch(request, init);
+			},
+		});
+		const own = { redirect: 'error', referrerPolicy: 'no-referrer', mode: 'same-origin', cache: 'no-store' } as const;
+		expect(classify(await api.post('mutate?id=init&fail=503&times=1', { json: { a: 1 }, ...own }).catch((error: unknown) => error)).code).toBe('QUEUED');
+		h.clock.advance(1_000);
+		expect(await api.outbox.flush()).toMatchObject({ sent: 1 });
+		expect(sent).toEqual([['init', 'error', 'no-referrer', 'same-origin', 'no-store'], ['init', 'error', 'no-referrer', 'same-origin', 'no-store']]);
+	});
+
 	it('a json body that cannot be serialized is an InvalidRequestError before any I/O', async () => {
 		const api = h.make({ outbox: true });
 		const cycle: Record<string, unknown> = {};

@@ -47,6 +47,11 @@ describe('stored records are validated', () => {
 			(record) => { record['preconditions'] = { 'x-evil': '1' }; },
 			(record) => { record['preconditions'] = { 'if-match': '"v1"\r\nx-evil: 1' }; },
 			(record) => { record['preconditions'] = { 'if-match': '' }; },
+			// What a replay would send with (`init`, `without`, `auth`): only fetch's option names with a mode, lists of names.
+			(record) => { record['init'] = { credentials: ['include'] }; },
+			(record) => { record['init'] = { headers: 'x' }; },
+			(record) => { record['without'] = 'authorization'; },
+			(record) => { record['auth'] = true; },
 		];
 		const keys: string[] = [];
 		for (const [index, change] of changes.entries()) {
