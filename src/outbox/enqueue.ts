@@ -458,7 +458,9 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, given: Reque
 			throw new InvalidRequestError(`Not sent: ${parts}`);
 		}
 
-		request = new Request(parts.url, { method: request.method, headers: parts.headers, body: parts.body ?? null, signal: request.signal, redirect: request.redirect, credentials: request.credentials });
+		// With the call's own fetch options (workerd has only `cache` of these; the others read undefined; it refuses any `integrity`).
+		const { method, signal, redirect, credentials, mode, cache, referrerPolicy, keepalive, integrity } = request;
+		request = new Request(parts.url, { method, headers: parts.headers, body: parts.body ?? null, signal, redirect, credentials, mode, cache, referrerPolicy, keepalive, ...integrity && { integrity } });
 	}
 
 	if (call && queueable(queue, call, request.url)) {

@@ -10,7 +10,7 @@ import { fakeWindow, spyStore, startHarness, throwIfOffline, until, type Harness
 
 let h: Harness;
 let win: ReturnType<typeof fakeWindow>;
-let sent: Array<{ method: string; url: string; headers: Record<string, string>; body: string }>;
+let sent: Array<{ method: string; url: string; headers: Record<string, string>; body: string; init: string[] }>;
 let nextId: number;
 /** Answers of POST /todos: `{ id, ...body }`; `omitId`: the answer has no `id`. */
 let omitId = false;
@@ -18,7 +18,7 @@ const todoApi = async (input: Parameters<typeof fetch>[0]): Promise<Response> =>
 	throwIfOffline();
 	const request = input as Request;
 	const body = request.body ? await request.clone().text() : '';
-	sent.push({ method: request.method, url: request.url, headers: Object.fromEntries(request.headers), body });
+	sent.push({ method: request.method, url: request.url, headers: Object.fromEntries(request.headers), body, init: [request.mode, request.cache, request.referrerPolicy, request.integrity, String(request.keepalive)] });
 	if (request.method === 'POST') {
 		const id = nextId++;
 		return Response.json(omitId ? { made: true } : { id, nested: { tag: `t/${id}` }, obj: { a: 1 }, ...JSON.parse(body || '{}') }, { status: 201 });
@@ -273,6 +273,19 @@ describe('outbox.ref() of a delivered entry', () => {
 		await api.get('todos', { searchParams: { id } });
 		expect(sent.at(-1)!.url).toBe(`${h.api.url}/todos?id=100`);
 		expect(await api.outbox.size()).toBe(0);
+	});
+
+	it('a call holding a placeholder of an entry already delivered goes out with its own fetch options (mode, cache, referrerPolicy, integrity, keepalive)', async () => {
+		const api = h.make({ fetch: todoApi });
+		win.setOnline(false, false);
+		const parent = await queued(api.post('todos', { json: {} }));
+		const id = api.outbox.ref(parent, '/id');
+		win.setOnline(true);
+		await api.outbox.flush();
+		await until(async () => (await api.outbox.size()) === 0);
+		const own = { mode: 'same-origin', cache: 'no-store', referrerPolicy: 'no-referrer', integrity: 'sha256-abc', keepalive: true } as const;
+		await api.put(`todos/${id}`, { json: { v: 1 }, ...own });
+		expect(sent.at(-1)).toMatchObject({ url: `${h.api.url}/todos/100`, init: ['same-origin', 'no-store', 'no-referrer', 'sha256-abc', 'true'] });
 	});
 
 	it('a ref() made while the entry was pending, used only after a replay delivered it: the value was kept, the call goes out with it', async () => {
