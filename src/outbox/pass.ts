@@ -4,7 +4,7 @@ import { storageError } from '../core/part-store.js';
 import { lastErrorOf, outcomeOf } from './outcome.js';
 import type { Queue, Permit } from './queue.js';
 import { isRecord, leased, toEntry, type OutboxRecord, type RecordKey } from './record.js';
-import { secretIn, withoutSecrets } from './headers.js';
+import { headersOf, isSensitive, secretIn, withoutSecrets } from './headers.js';
 import { migrated, rebased } from './rewrite.js';
 import { isValues, substitute, valuesKey } from './refs.js';
 import { within } from '../utils/within.js';
@@ -216,8 +216,17 @@ export class Pass {
 
 	/** Replay an entry for `who` (its presence and identity checked again as the attempt starts), and settle its outcome. */
 	async #replay(record: OutboxRecord | undefined, key: string, now: number, who: string | undefined): Promise<void> {
-		const replayed = record && await this.#queue.replay(record, who, this.#permit, async () => this.#queue.context.send(record.url, {
-			method: record.method, headers: { ...Object.fromEntries(record.without?.map((name) => [name, undefined]) ?? []), ...record.headers, ...record.preconditions }, body: record.body,
+		const queue = this.#queue;
+		// The headers it was stored with: none of the replaying client's own defaults its first attempt did not carry (another
+		// client of the name, a newer app's) — but its credentials, never stored (a fresh token) — nor one the call removed.
+		const removed = new Set(record?.without);
+		for (const [name] of headersOf(queue.context.options.headers)) {
+			if (!isSensitive(queue, name) && name !== 'idempotency-key') {
+				removed.add(name);
+			}
+		}
+		const replayed = record && await queue.replay(record, who, this.#permit, async () => queue.context.send(record.url, {
+			method: record.method, headers: { ...Object.fromEntries([...removed].map((name) => [name, undefined])), ...record.headers, ...record.preconditions }, body: record.body,
 			idempotencyKey: record.idempotencyKey, retry: 0, throwHttpErrors: false, prefix: '', searchParams: undefined,
 			...record.init, ...record.auth === false && { auth: false },
 			signal: this.#permit.signal, waitUntil: this.#waitUntil,

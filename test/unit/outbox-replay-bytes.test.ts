@@ -75,6 +75,16 @@ describe('outbox: a replay is byte-identical to the first attempt', () => {
 		expect(h.sentOf('removed-reload').map((request) => [request.headers['x-client'], request.headers['authorization']])).toEqual([[undefined, undefined]]);
 	});
 
+	it('a replay by another client of the name (an `extend()`ed one, a tab of a newer app) adds none of its own default headers the first attempt did not carry', async () => {
+		const api = h.make({ outbox: true, headers: { 'x-app': '1' } });
+		expect(classify(await api.post('mutate?id=other-defaults&fail=503&times=1', { json: { a: 1 } }).catch((error: unknown) => error)).code).toBe('QUEUED');
+		const admin = api.extend({ headers: { 'x-admin': 'yes', 'x-app': '2', 'Content-Type': 'text/plain' } });
+		h.clock.advance(1_000);
+		expect(await admin.outbox.flush()).toMatchObject({ sent: 1 });
+		const sent = h.sentOf('other-defaults').map((request) => [request.headers['x-admin'], request.headers['x-app'], request.headers['content-type'], request.body]);
+		expect(sent).toEqual([[undefined, '1', 'application/json', '{"a":1}'], [undefined, '1', 'application/json', '{"a":1}']]);
+	});
+
 	it('a call made with `auth: false` or its own `credentials` is replayed so: no token, the same credentials mode', async () => {
 		const sent: Array<[string, string | null, RequestCredentials]> = [];
 		const api = h.make({
