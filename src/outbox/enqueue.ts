@@ -41,6 +41,9 @@ import { randomUuid } from '../utils/runtime.js';
  */
 let sequence = 0;
 
+/** The body bytes of this realm's writes being stored (from their quota check until stored or refused): counted as used by the checks meanwhile. */
+let storing = 0;
+
 /**
  * Whether the outbox can store a call: an eligible one (not a replay; its method, or its `outbox`
  * option, says the outbox takes it) whose URL `href` carries no sensitive query parameter and whose
@@ -183,132 +186,140 @@ const capture = async ({ context, options }: Queue, call: PolicyCall, record: Ou
  * entry is claimed here before it is stored, leased until `until`, and followed (`follow`).
  */
 const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Request, snapshot: BodySnapshot, error: unknown, idempotencyKey: string, made: [number, number], run?: Promise<Response>, until?: number): Promise<Response> => {
-	const { context, options } = queue;
-	const budget = queue.budgets.get(call);
-	// Not stored, `OutboxFullError` (`reason`), before any byte is written (a coalescing write supersedes nothing): what was queued stays.
-	const refuse = async (reason: 'quota' | 'entries'): Promise<Response> => {
-		const full = (cause: unknown): OutboxFullError => new OutboxFullError(reason === 'quota' ? 'Storing it would leave less than 10 % of the storage quota free: not stored' : 'The outbox is full (outbox.maxEntries): not stored', { reason, cause });
+	// Its body's bytes count as used for the quota checks of the writes made meanwhile, until it is stored or refused.
+	const bytes = snapshot.body?.byteLength ?? 0;
+	const before = storing;
+	storing += bytes;
+	try {
+		const { context, options } = queue;
+		const budget = queue.budgets.get(call);
+		// Not stored, `OutboxFullError` (`reason`), before any byte is written (a coalescing write supersedes nothing): what was queued stays.
+		const refuse = async (reason: 'quota' | 'entries'): Promise<Response> => {
+			const full = (cause: unknown): OutboxFullError => new OutboxFullError(reason === 'quota' ? 'Storing it would leave less than 10 % of the storage quota free: not stored' : 'The outbox is full (outbox.maxEntries): not stored', { reason, cause });
+			if (run) {
+				// Its attempt goes on: the caller waits for it as for a write that cannot be stored.
+				return run.catch((failure: unknown) => {
+					throw storable(context, call, failure) ? full(failure) : failure;
+				});
+			}
+
+			throw full(error);
+		};
+		if (await budget!(overQuota(bytes, storageMs(context), before))) {
+			return refuse('quota');
+		}
+
+		const record = await recordOf(queue, call, request, snapshot, error, idempotencyKey, until);
+		const { id, createdAt, nextAttemptAt } = record;
+		// Where its call was made, after the newest pending entry of its scope not called after it here (FIFO by
+		// call: an older call of this realm that failed later goes first); another tab's, even of the same
+		// millisecond, counts as called before (its own sequence).
+		const [time, order] = made;
+		const pending = queue.pending.of(record.scope);
+		let newest = pending.length - 1;
+		while (newest >= 0 && (queue.order.get(pending[newest]!.id) ?? -1) > order) {
+			newest--; // From the newest back, past only this realm's later calls: no cost per entry queued.
+		}
+
+		const [, at = 0, seq = -1] = pending[newest]?.key.split('|') ?? [];
+		const key = time > +at ? makeKey('p', time, order, id, record.scope) : makeKey('p', +at, Math.max(order, +seq + 1), id, record.scope);
 		if (run) {
-			// Its attempt goes on: the caller waits for it as for a write that cannot be stored.
-			return run.catch((failure: unknown) => {
-				throw storable(context, call, failure) ? full(failure) : failure;
-			});
+			queue.claim(id); // Before anyone can list it: no pass of this client replays it while its attempt is in flight.
 		}
 
-		throw full(error);
-	};
-	if (await budget!(overQuota(snapshot.body?.byteLength ?? 0, storageMs(context)))) {
-		return refuse('quota');
-	}
-
-	const record = await recordOf(queue, call, request, snapshot, error, idempotencyKey, until);
-	const { id, createdAt, nextAttemptAt } = record;
-	// Where its call was made, after the newest pending entry of its scope not called after it here (FIFO by
-	// call: an older call of this realm that failed later goes first); another tab's, even of the same
-	// millisecond, counts as called before (its own sequence).
-	const [time, order] = made;
-	const pending = queue.pending.of(record.scope);
-	let newest = pending.length - 1;
-	while (newest >= 0 && (queue.order.get(pending[newest]!.id) ?? -1) > order) {
-		newest--; // From the newest back, past only this realm's later calls: no cost per entry queued.
-	}
-
-	const [, at = 0, seq = -1] = pending[newest]?.key.split('|') ?? [];
-	const key = time > +at ? makeKey('p', time, order, id, record.scope) : makeKey('p', +at, Math.max(order, +seq + 1), id, record.scope);
-	if (run) {
-		queue.claim(id); // Before anyone can list it: no pass of this client replays it while its attempt is in flight.
-	}
-
-	// Cleared (all, or its identity's) or another identity since the call started: never stored (src/core/world.ts);
-	// or `maxEntries` pending when it was to be stored: refused.
-	let over = false;
-	const notStored = async (): Promise<Response> => {
-		queue.release(id);
-		if (over) {
-			return refuse('entries');
-		}
-
-		if (run) {
-			return run;
-		}
-
-		throw error;
-	};
-	// What its own attempt's delivery is checked against when it keeps values (`follow`): the clears and removals
-	// since now, not who is signed in then (an identity change holds the chain whole: its dependents wait for it).
-	const kept = context.world(call.identity);
-	if (!call.world.current('outbox')) {
-		return notStored();
-	}
-
-	// The pointers it asks for, recorded with each entry it depends on before it is stored (no pass meets it
-	// before they are): whichever tab delivers one keeps their values.
-	for (const parent of record.dependsOn ?? []) {
-		const asked = Object.values(record.refs ?? {}).flatMap((ref) => ref.entry === parent ? [ref.pointer] : []);
-		// Under the entry's lock (`Queue.mark`): its delivery (in any tab) reads the pointers and removes it under the same
-		// lock. Not written back once discarded or cleared (src/core/world.ts): a removed entry is never revived.
-		// Delivered since the call was checked (its values kept before it was removed): its replay reads the values
-		// kept, if they hold what it asks. A store that did not answer (`undefined`, or the read of the values kept): queued
-		// behind it all the same (a storage failure never fails the call; its delivery here keeps what `ref()` asked, the pass reads the values).
-		const marked = await queue.mark(parent, call.world, asked, record.id, budget).catch(() => undefined);
-		const kept = marked === false && await queue.read(valuesKey(parent), true, budget).catch(() => false as const);
-		if (kept !== false && !(isValues(kept) && asked.every((pointer) => Object.hasOwn(kept.values, pointer)))) {
-			// Delivered (or gone) before its pointers could be recorded: the values it asks for are not kept. Nothing is stored.
+		// Cleared (all, or its identity's) or another identity since the call started: never stored (src/core/world.ts);
+		// or `maxEntries` pending when it was to be stored: refused.
+		let over = false;
+		const notStored = async (): Promise<Response> => {
 			queue.release(id);
-			throw new InvalidRequestError(`outbox.ref(): entry ${parent} was delivered before this write was queued, and its value at ${asked.join(', ')} is not kept`);
-		}
-	}
+			if (over) {
+				return refuse('entries');
+			}
 
-	// An entry it refers to that was delivered keeps its values while this write is stored (`Queue.prune`).
-	// (An entry still pending has none yet: its delivery keeps them, with the dependents recorded above.)
-	for (const { entry } of Object.values(record.refs ?? {})) {
-		const kept = await queue.read(valuesKey(entry), false, budget);
-		if (isValues(kept) && call.world.current('outbox')) {
-			await queue.store.set(valuesKey(entry), { ...kept, dependents: [record.id].concat(kept.dependents ?? []) }, budget);
-		}
-	}
+			if (run) {
+				return run;
+			}
 
-	// A coalescing PUT or DELETE removes the writes it supersedes only once it is stored itself.
-	// Stored only in the world its call started in, and while fewer than `maxEntries` are pending (written ones
-	// included: writes made at once, each counted before any was stored), with no await between the checks and the write.
-	const stored = await queue.supersede(record, key, async () => {
-		await capture(queue, call, record);
-		over = queue.pending.size >= options.maxEntries;
-		if (!over && call.world.current('outbox')) {
-			queue.order.set(id, order);
-			await queue.store.set(key, record, budget); // Noted as pending at once: a write made then is held behind it.
-			// A clear (all, or of its identity) that began while the store took it removed it: never told "queued".
-			return kept.current('outbox', id);
+			throw error;
+		};
+		// What its own attempt's delivery is checked against when it keeps values (`follow`): the clears and removals
+		// since now, not who is signed in then (an identity change holds the chain whole: its dependents wait for it).
+		const kept = context.world(call.identity);
+		if (!call.world.current('outbox')) {
+			return notStored();
 		}
 
-		return false;
-	}, budget);
-	if (!stored) {
-		return notStored(); // Cleared or another identity while its pointers were recorded.
-	}
+		// The pointers it asks for, recorded with each entry it depends on before it is stored (no pass meets it
+		// before they are): whichever tab delivers one keeps their values.
+		for (const parent of record.dependsOn ?? []) {
+			const asked = Object.values(record.refs ?? {}).flatMap((ref) => ref.entry === parent ? [ref.pointer] : []);
+			// Under the entry's lock (`Queue.mark`): its delivery (in any tab) reads the pointers and removes it under the same
+			// lock. Not written back once discarded or cleared (src/core/world.ts): a removed entry is never revived.
+			// Delivered since the call was checked (its values kept before it was removed): its replay reads the values
+			// kept, if they hold what it asks. A store that did not answer (`undefined`, or the read of the values kept): queued
+			// behind it all the same (a storage failure never fails the call; its delivery here keeps what `ref()` asked, the pass reads the values).
+			const marked = await queue.mark(parent, call.world, asked, record.id, budget).catch(() => undefined);
+			const kept = marked === false && await queue.read(valuesKey(parent), true, budget).catch(() => false as const);
+			if (kept !== false && !(isValues(kept) && asked.every((pointer) => Object.hasOwn(kept.values, pointer)))) {
+				// Delivered (or gone) before its pointers could be recorded: the values it asks for are not kept. Nothing is stored.
+				queue.release(id);
+				throw new InvalidRequestError(`outbox.ref(): entry ${parent} was delivered before this write was queued, and its value at ${asked.join(', ')} is not kept`);
+			}
+		}
 
-	queue.queued?.(record); // Counted for the record's identity, whoever is signed in now.
-	queue.emit('outbox:queued', record, { code: classify(error).code });
-	if (record.dependsOn?.length) {
-		queue.emit('outbox:waiting', record, { dependsOn: record.dependsOn });
-	}
+		// An entry it refers to that was delivered keeps its values while this write is stored (`Queue.prune`).
+		// (An entry still pending has none yet: its delivery keeps them, with the dependents recorded above.)
+		for (const { entry } of Object.values(record.refs ?? {})) {
+			const kept = await queue.read(valuesKey(entry), false, budget);
+			if (isValues(kept) && call.world.current('outbox')) {
+				await queue.store.set(valuesKey(entry), { ...kept, dependents: [record.id].concat(kept.dependents ?? []) }, budget);
+			}
+		}
 
-	registerSync(context.name);
-	if (run) {
-		queue.followed(call, id);
-		background(context, 'outbox', call.waitUntil, async () => follow(queue, drain, call, { ...record }, key, run, kept));
-	} else if (nextAttemptAt > createdAt) {
-		drain.arm(nextAttemptAt);
-	} else if (context.reachability(record.scope) !== 'offline') {
-		// Queued behind older entries of its scope: they may be due.
-		drain.soon(undefined, call.waitUntil);
-	}
+		// A coalescing PUT or DELETE removes the writes it supersedes only once it is stored itself.
+		// Stored only in the world its call started in, and while fewer than `maxEntries` are pending (written ones
+		// included: writes made at once, each counted before any was stored), with no await between the checks and the write.
+		const stored = await queue.supersede(record, key, async () => {
+			await capture(queue, call, record);
+			over = queue.pending.size >= options.maxEntries;
+			if (!over && call.world.current('outbox')) {
+				queue.order.set(id, order);
+				await queue.store.set(key, record, budget); // Noted as pending at once: a write made then is held behind it.
+				// A clear (all, or of its identity) that began while the store took it removed it: never told "queued".
+				return kept.current('outbox', id);
+			}
 
-	if (options.queuedResponse === 'accepted') {
-		return Response.json({ queued: true, entryId: id }, { status: 202, statusText: 'Accepted', headers: { 'steadfetch-outbox-entry': id } });
-	}
+			return false;
+		}, budget);
+		if (!stored) {
+			return notStored(); // Cleared or another identity while its pointers were recorded.
+		}
 
-	throw new OutboxQueuedError(id, { cause: error });
+		queue.queued?.(record); // Counted for the record's identity, whoever is signed in now.
+		queue.emit('outbox:queued', record, { code: classify(error).code });
+		if (record.dependsOn?.length) {
+			queue.emit('outbox:waiting', record, { dependsOn: record.dependsOn });
+		}
+
+		registerSync(context.name);
+		if (run) {
+			queue.followed(call, id);
+			background(context, 'outbox', call.waitUntil, async () => follow(queue, drain, call, { ...record }, key, run, kept));
+		} else if (nextAttemptAt > createdAt) {
+			drain.arm(nextAttemptAt);
+		} else if (context.reachability(record.scope) !== 'offline') {
+			// Queued behind older entries of its scope: they may be due.
+			drain.soon(undefined, call.waitUntil);
+		}
+
+		if (options.queuedResponse === 'accepted') {
+			return Response.json({ queued: true, entryId: id }, { status: 202, statusText: 'Accepted', headers: { 'steadfetch-outbox-entry': id } });
+		}
+
+		throw new OutboxQueuedError(id, { cause: error });
+	} finally {
+		storing -= bytes;
+	}
 };
 
 /** Whether a call's failure is one the outbox stores it for: held by the layer, or transient and not the caller's abort. */

@@ -18,12 +18,13 @@ interface StorageManagerLike {
 }
 
 /**
- * Whether storing `bytes` more would leave less than 10 % of the quota free (`usage + bytes >
- * 0.9 × quota`), as `navigator.storage.estimate()` tells within `ms`. False — the check skipped —
+ * Whether storing `bytes` more would leave less than 10 % of the quota free (`usage + more + bytes >
+ * 0.9 × quota`; `more`: the writes being stored meanwhile, which the estimate may not count yet), as
+ * `navigator.storage.estimate()` tells within `ms`. False — the check skipped —
  * for a body under `quotaFromBytes`, where there is no estimate (Node, workerd), and when it fails,
  * is late, or answers what is no usage and quota (distrusted: finite, non-negative, a quota above 0).
  */
-export const overQuota = async (bytes: number, ms: number): Promise<boolean> => {
+export const overQuota = async (bytes: number, ms: number, more = 0): Promise<boolean> => {
 	const storage = (globalThis as { navigator?: { storage?: StorageManagerLike } }).navigator?.storage;
 	if (bytes < quotaFromBytes || typeof storage?.estimate !== 'function') {
 		return false;
@@ -33,7 +34,7 @@ export const overQuota = async (bytes: number, ms: number): Promise<boolean> => 
 		const estimate = await within(storage.estimate(), ms);
 		const usage = estimate?.usage;
 		const quota = estimate?.quota;
-		return typeof usage === 'number' && typeof quota === 'number' && usage >= 0 && quota > 0 && Number.isFinite(usage + quota) && usage + bytes > 0.9 * quota;
+		return typeof usage === 'number' && typeof quota === 'number' && usage >= 0 && quota > 0 && Number.isFinite(usage + quota) && usage + more + bytes > 0.9 * quota;
 	} catch {
 		return false;
 	}

@@ -292,6 +292,31 @@ describe('outbox: bounds of a write that must be stored (OutboxFullError.reason)
 		api.close();
 	});
 
+	it('the quota counts the writes being stored at the same time: of two photos that fit only one at a time, one is stored and the other is \'quota\'', async () => {
+		window = fakeWindow();
+		window.setOnline(false, false);
+		const store = memoryStore('files');
+		const api = make(store);
+		// 100 000 bytes may be stored before less than 10 % is free; the estimate answers once both writes asked (a browser's lags the writes anyway).
+		let answer: () => void = () => undefined;
+		const asked = new Promise<void>((resolve) => {
+			answer = resolve;
+		});
+		const counted = estimate(async () => {
+			if (counted.calls === 2) {
+				answer();
+			}
+
+			await asked;
+			return { usage: 800_000, quota: 1_000_000 };
+		});
+		const outcomes = await Promise.all(['a', 'b'].map(async (name) => caught(api.put(`upload?both=${name}`, { body: bytesOf(70_000) }))));
+		expect(outcomes.map((error) => error instanceof OutboxQueuedError ? 'queued' : (error as OutboxFullError).reason)).toEqual(['queued', 'quota']);
+		expect((await api.outbox.list()).map((entry) => entry.bodyBytes)).toEqual([70_000]);
+		expect(counted.calls).toBe(2);
+		api.close();
+	});
+
 	it('the quota is asked only of a write being stored: a delivered one never asks; one queued at its deadline (networkTimeoutMs) that cannot be stored waits for its answer, then \'quota\'', async () => {
 		const store = memoryStore('files');
 		const api = make(store, { networkTimeoutMs: 50 });
