@@ -24,13 +24,35 @@ export interface SteadfetchMutationOptions<T, V> {
 /**
  * A refused write's answer (one ky throws for: not ok, not opaque) as ky throws it: an `HTTPError`
  * with the answer, its `data` read as ky reads it (a body of a JSON content type parsed, by the call's
- * `.json()` when it has one, else the text; `undefined` when empty or not parsable). A `Response` does not tell its
+ * `.json()` when it has one, else the text; `undefined` when empty or not parsable, or not read within
+ * 10 000 ms (ky's default `timeout`) and 10 MiB: a body that stalls or never ends never holds the mutation, its read
+ * cancelled). A `Response` does not tell its
  * request's method: the error's `request` is a GET of the answer's URL and its message names the URL only.
  */
-const refused = async (call: PromiseLike<Response>, response: Response): Promise<HTTPError> => {
+const refused = async (call: PromiseLike<Response> & { json?: () => Promise<unknown> }, response: Response): Promise<HTTPError> => {
 	const error = new HTTPError(response, new Request(response.url || 'about:blank'), {} as HTTPError['options']);
 	error.message = error.message.replace(': GET ', ': ');
-	error.data = /json/i.test(response.headers.get('content-type') ?? '') ? await bodyOf(call, response).catch(() => undefined) : await response.text() || undefined;
+	const reader = response.clone().body?.getReader();
+	const chunks: Uint8Array[] = [];
+	let size = 0;
+	let timer: ReturnType<typeof setTimeout> | undefined;
+	const read = async (): Promise<string | undefined> => {
+		const { done, value } = await reader!.read();
+		if (done) {
+			return new Blob(chunks as BlobPart[]).text();
+		}
+
+		chunks.push(value);
+		size += value.byteLength;
+		return size > 10_485_760 ? undefined : read();
+	};
+
+	const body = reader && await Promise.race([read(), new Promise<undefined>((resolve) => {
+		timer = setTimeout(resolve as () => void, 10_000);
+	})]).catch(() => undefined);
+	clearTimeout(timer);
+	void reader?.cancel().catch(() => undefined);
+	error.data = body && /json/i.test(response.headers.get('content-type') ?? '') ? await (async () => call.json ? call.json() : JSON.parse(body))().catch(() => undefined) : body || undefined;
 	return error;
 };
 

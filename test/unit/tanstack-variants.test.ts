@@ -245,6 +245,49 @@ describe('mutationOptionsFor with a send that resolves a refusal (plain fetch, t
 	});
 });
 
+describe('mutationOptionsFor with a refusal whose body stalls, never ends or is huge', () => {
+	it('rejects with ky\'s HTTPError within 10 000 ms (ky\'s default timeout) and 10 MiB, its data undefined, its read cancelled', async () => {
+		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+		try {
+			const pulled: number[] = [];
+			// `chunks` MiB, then a body that never ends (its next chunk never comes).
+			const answer = (type: string, chunks: number) => {
+				const index = pulled.push(0) - 1;
+				return new Response(new ReadableStream({
+					pull: async (controller) => {
+						if (pulled[index]++ < chunks) {
+							controller.enqueue(new Uint8Array(1_048_576).fill(97));
+							return;
+						}
+
+						await new Promise(() => undefined);
+					},
+				}), { status: 500, headers: { 'content-type': type } });
+			};
+
+			const outcomes: unknown[] = [];
+			const cases = [answer('text/plain', 1), answer('application/json', 1), answer('text/plain', 11), answer('application/problem+json', 11)];
+			for (const [index, response] of cases.entries()) {
+				mutationOptionsFor(async () => response).mutationFn(undefined).then((value) => { outcomes[index] = value; }, (error: unknown) => { outcomes[index] = error; });
+			}
+
+			// Over 10 MiB: given up at once, whatever the clock.
+			await vi.waitFor(() => expect(outcomes[2]).toBeInstanceOf(HTTPError), { timeout: 1000, interval: 1 });
+			await vi.waitFor(() => expect(outcomes[3]).toBeInstanceOf(HTTPError), { timeout: 1000, interval: 1 });
+			expect(pulled.slice(2)).toEqual([12, 12]);
+			await vi.advanceTimersByTimeAsync(9_000);
+			expect(outcomes[0]).toBeUndefined();
+			await vi.advanceTimersByTimeAsync(1_000);
+			// Before: a stalled body left the mutation pending for ever (outcomes [undefined, undefined]), an endless one read without end.
+			await vi.waitFor(() => expect(outcomes[0]).toBeInstanceOf(HTTPError), { timeout: 1000, interval: 1 });
+			await vi.waitFor(() => expect(outcomes[1]).toBeInstanceOf(HTTPError), { timeout: 1000, interval: 1 });
+			expect(outcomes.map((error) => [classify(error).code, (error as HTTPError).response.status, (error as HTTPError).data])).toEqual(Array(4).fill(['HTTP_5XX', 500, undefined]));
+		} finally {
+			vi.useRealTimers();
+		}
+	});
+});
+
 describe('queryOptionsFor with a fallback answer', () => {
 	it('a fallback is no fresh data: TanStack keeps its last answer and retries; shown() shows it only when TanStack has nothing, age 0, reason fallback; refetchWhenBack knows its scope', async () => {
 		const client = createClient({ name: `tq-fallback-${Math.random()}`, prefix: `${api.url}/`, retry: 0, breaker: false, staleCache: false, fallback: { placeholder: true } });
