@@ -50,6 +50,11 @@ export class Buckets {
 		return this.#scopes.get(name);
 	}
 
+	/** How many scopes have a bucket. */
+	get size(): number {
+		return this.#scopes.size;
+	}
+
 	/** What an answer says of the scope's quota (its bucket looked up again: the call may have outlived it). */
 	learn(scope: string, response: Response): void {
 		const now = this.#context.clock.now();

@@ -9,18 +9,23 @@ import type { Buckets } from './buckets.js';
  * tell each other that a server said a scope's quota is spent: with `share`, else where there are
  * tabs; `undefined` without it or a channel. Another tab's word (distrusted: a message of the
  * expected shape only, its scope at most 2,048 characters) blocks the scope in `buckets`, bounded by
- * `maxResetMs` from now; anything else is ignored and reported as `storage:error` (operation
+ * `maxResetMs` from now: a scope the client knows, or a new one while it knows fewer than `maxHeard` (a
+ * blocked bucket is kept until its block ends: a flood of new scopes holds no more); anything else is ignored and reported as `storage:error` (operation
  * `channel`), without its content. The `workerd`/`deno`/`edge-light` build has `tabs-edge.ts` instead (no tabs
  * there): no receiver of another tab's word.
  */
-export const linkTabs = (context: PolicyContext, share: boolean | undefined, buckets: Pick<Buckets, 'scope'>, maxResetMs: number): Channel | undefined =>
+/** Scopes another tab's message may add (as the throttle's tabs: a tab learns a scope before its first call to it). */
+const maxHeard = 64;
+
+export const linkTabs = (context: PolicyContext, share: boolean | undefined, buckets: Pick<Buckets, 'scope' | 'get' | 'size'>, maxResetMs: number): Channel | undefined =>
 	share === true || (share === undefined && hasTabs())
 		? openChannel(`steadfetch:${context.name}:ratelimit`, (data) => {
 			const { v, scope, blockedUntil } = (data ?? {}) as { v?: unknown; scope?: unknown; blockedUntil?: unknown };
 			if (v === 1 && typeof scope === 'string' && scope.length <= 2048 && typeof blockedUntil === 'number' && Number.isFinite(blockedUntil)) {
-				const now = context.clock.now();
-				const bucket = buckets.scope(scope);
-				bucket.blockedUntil = Math.max(bucket.blockedUntil, Math.min(blockedUntil, now + maxResetMs));
+				const bucket = (buckets.get(scope) || buckets.size < maxHeard) && buckets.scope(scope);
+				if (bucket) {
+					bucket.blockedUntil = Math.max(bucket.blockedUntil, Math.min(blockedUntil, context.clock.now() + maxResetMs));
+				}
 			} else {
 				storageError(context, 'rateLimit', 'channel', new TypeError('Ignored a malformed rate-limit message from another tab'));
 			}

@@ -67,4 +67,34 @@ describe('rate limit: another tab\'s word', () => {
 			api.close();
 		}
 	}, 15_000);
+	it('a flood of messages naming new scopes makes buckets for at most 64 of them (as the throttle\'s tabs); a scope the client knows is still blocked', async () => {
+		const clock = new ManualClock(t0);
+		const name = `rl-flood-${Math.random()}`;
+		const api = createClient({
+			clock, name, timeout: 100, retry: 0, rateLimit: rateLimit({ share: true, maxResetMs: 10_000 }), breaker: false,
+			fetch: (async () => new Response('')) as typeof fetch,
+		});
+		const other = new BroadcastChannel(`steadfetch:${name}:ratelimit`);
+		try {
+			expect(await api.get('https://known.test/first').text()).toBe('');
+			for (let index = 0; index < 500; index++) {
+				other.postMessage({ v: 1, scope: `https://flood-${index}.test`, blockedUntil: t0 + 3_600_000 });
+			}
+
+			// Messages of one sender arrive in order: once the last one counts, the flood was heard.
+			other.postMessage({ v: 1, scope: 'https://known.test', blockedUntil: t0 + 3_600_000 });
+			await vi.waitFor(() => expect((api.stats()['https://known.test']?.rateLimit as { blockedUntil?: number } | undefined)?.blockedUntil).toBe(t0 + 10_000), { timeout: 10_000, interval: 10 });
+			// The 63 first new scopes (64 with the known one) were blocked; past them, none got a bucket: calls to them go.
+			const outcomes: Record<string, string> = {};
+			for (const host of ['known', 'flood-0', 'flood-62', 'flood-63', 'flood-499']) {
+				outcomes[host] = await api.get(`https://${host}.test/x`).text().catch((caught: unknown) => (caught as Error).name);
+			}
+
+			// Before: every one blocked (500 buckets made, each kept for maxResetMs: never forgotten while blocked).
+			expect(outcomes).toEqual({ known: 'RateLimitedError', 'flood-0': 'RateLimitedError', 'flood-62': 'RateLimitedError', 'flood-63': '', 'flood-499': '' });
+		} finally {
+			other.close();
+			api.close();
+		}
+	}, 15_000);
 });
