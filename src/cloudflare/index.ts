@@ -4,6 +4,7 @@ import { tallyThrottle, type ThrottleAnswer, type ThrottleMessage } from '../coo
 import { fleetKey } from '../coordinator/keys.js';
 import type { WaitUntil } from '../core/options.js';
 import { wallNow } from '../utils/clock.js';
+import { readCapped } from '../utils/read-capped.js';
 
 /** What `BreakerCoordinator` uses of a Durable Object's state (no dependency on the Workers types). */
 export interface DurableObjectStateLike {
@@ -42,10 +43,11 @@ export class BreakerCoordinator {
 	}
 
 	async fetch(request: Request): Promise<Response> {
-		const text = await request.text();
+		// Read no further than maxMessageBytes (in bytes; a body that never ends too): over it, refused.
+		const bytes = await readCapped(request, maxMessageBytes).catch(() => undefined);
 		let input: { scope?: unknown; message?: unknown };
 		try {
-			input = text.length <= maxMessageBytes ? JSON.parse(text) as typeof input : {};
+			input = bytes ? JSON.parse(new TextDecoder().decode(bytes)) as typeof input : {};
 		} catch {
 			input = {};
 		}
