@@ -61,18 +61,20 @@ export class BreakerCoordinator {
 		if (throttle !== undefined) {
 			this.#throttle ??= await this.#storage.get('throttle');
 			// The Durable Object's own clock, the one every isolate's sync is decided by (it has no client).
-			const [state, answer] = tallyThrottle(input.scope, this.#throttle, throttle, wallNow());
-			this.#throttle = state;
+			// Tallied on a copy, kept once stored: a write that fails leaves the object as its storage is.
+			const [state, answer] = tallyThrottle(input.scope, structuredClone(this.#throttle), throttle, wallNow());
 			await this.#storage.put('throttle', state);
+			this.#throttle = state;
 			return Response.json(answer);
 		}
 
 		const now = wallNow();
 		this.#state ??= readState(input.scope, await this.#storage.get('state'), now) ?? emptyState(input.scope, now);
-		const state = this.#state.record.scope === input.scope ? this.#state : emptyState(input.scope, now);
+		// Changed on a copy, kept once stored: a sync whose write fails counts no failure and grants no probe.
+		const state = this.#state.record.scope === input.scope ? structuredClone(this.#state) : emptyState(input.scope, now);
 		const answer: SyncAnswer = sync(state, input.message as SyncMessage, now);
-		this.#state = state;
 		await this.#storage.put('state', state);
+		this.#state = state;
 		return Response.json(answer);
 	}
 }

@@ -425,3 +425,57 @@ describe('a request to the BreakerCoordinator over its 16 KiB', () => {
 		expect((await send(JSON.stringify({ scope: 'https://big.example', message: { outcomes: [] } }))).status).toBe(200);
 	});
 });
+
+describe('the Durable Object coordinator when its storage.put fails (eleventh round)', () => {
+	const scope = 'https://unstored.example';
+	const policy = { consecutiveFailures: 2, openMs: 1_000, maxOpenMs: 60_000, probeTimeoutMs: 10_000 };
+	/** The real `BreakerCoordinator` over a storage in memory whose `put` throws while `failing.put`. */
+	const flakyObject = () => {
+		const storage = new Map<string, unknown>();
+		const failing = { put: false };
+		const object = new BreakerCoordinator({
+			storage: {
+				get: async (key) => structuredClone(storage.get(key)),
+				put: async (key, value) => {
+					if (failing.put) {
+						throw new Error('storage unavailable');
+					}
+
+					storage.set(key, structuredClone(value));
+				},
+			},
+		});
+		const send = async (message: object): Promise<Response> => object.fetch(new Request('https://coordinator/sync', { method: 'POST', body: JSON.stringify({ scope, message }) }));
+		return { storage, failing, send };
+	};
+
+	it('a sync whose write fails changes nothing: its failure is not counted, its probe not granted, its throttle counts not kept', async () => {
+		const { storage, failing, send } = flakyObject();
+		expect((await (await send({ policy, outcomes: [1] })).json() as SyncAnswer).record.state).toBe('closed');
+		// The second failure in a row would open the scope, but it is not stored: the isolate sees a failed sync.
+		failing.put = true;
+		await expect(send({ policy, outcomes: [1] })).rejects.toThrow('storage unavailable');
+		failing.put = false;
+		// The object answers what its storage holds: one failure in a row (before: open, from the failure it never stored).
+		const answer = await (await send({ policy, outcomes: [] })).json() as SyncAnswer;
+		expect(answer.record).toMatchObject({ state: 'closed', failures: 1 });
+		expect(storage.get('state')).toMatchObject({ consecutive: 1 });
+
+		// The throttle's counts: a report whose write fails is not in the next answer.
+		const throttle = { windowMs: 120_000, requests: 5, accepts: 1 };
+		failing.put = true;
+		await expect(send({ throttle })).rejects.toThrow('storage unavailable');
+		failing.put = false;
+		expect(await (await send({ throttle: { ...throttle, requests: 0, accepts: 0 } })).json()).toEqual({ throttle: { requests: 0, accepts: 0 } });
+
+		// A probe grant whose write fails is not held: the next isolate asking is granted it (before: refused, the slot held
+		// for probeTimeoutMs by a grant no isolate received).
+		const now = Date.now();
+		const other = flakyObject();
+		other.storage.set('state', { v: 1, record: { v: 2, scope, state: 'open', openedAt: now - 5_000, reopensAt: now - 1_000, opens: 1, at: now - 5_000 }, consecutive: 0, probeAt: 0 });
+		other.failing.put = true;
+		await expect(other.send({ policy, outcomes: [], probe: true })).rejects.toThrow('storage unavailable');
+		other.failing.put = false;
+		expect(await (await other.send({ policy, outcomes: [], probe: true })).json()).toMatchObject({ granted: expect.any(Number) as number });
+	});
+});
