@@ -14,39 +14,63 @@ const number = (text: string | undefined): number | undefined =>
 const rank = ({ remaining, resetMs }: ServerQuota): number => remaining < 1 ? -resetMs : remaining;
 
 /**
+ * A field's first KiB, whole items only; each quoted string (a policy name, which may hold any
+ * separator) percent-encoded: still its name, with no separator in it.
+ */
+const clip = (field: string): string =>
+	(field.length > 1024 ? field.slice(0, Math.max(0, field.lastIndexOf(',', 1024))) : field).replace(/"(?:[^"\\]|\\.)*"/g, (name) => encodeURIComponent(name));
+
+/**
+ * The windows of a `RateLimit-Policy` field (`w`, in seconds) by policy name: the structured form's
+ * name (`"default";q=10;w=2`) or the first form's quota (`10;w=2`). Its first KiB; the first item
+ * of a name counts; a malformed `w` is none.
+ */
+const windowsOf = (field: string | null): Map<string, number | undefined> =>
+	new Map(clip(field ?? '').split(',').reverse().map((item) => [item.split(';')[0]!.trim(), number(/;\s*w\s*=([^;]*)/i.exec(item)?.[1])]));
+
+/**
  * A `RateLimit` field read whole, each policy it lists, the most restrictive one kept: the draft's
  * structured form (`"burst";r=0;t=2, "daily";r=500;t=86400`) and its first form
  * (`limit=10, remaining=0, reset=2`, a policy per field line). Its first KiB is read, whole items
- * only; a malformed item is skipped.
+ * only; a malformed item is skipped. A policy without its reset (`t`, `reset`) is read with the
+ * window of the `RateLimit-Policy` item of its name (`policy()`, read when first needed): the longest
+ * it can take to reset; without one it says nothing.
  */
-const parseRateLimit = (field: string): ServerQuota | undefined => {
-	// The first KiB, whole items; quoted strings (policy names) may hold any separator: emptied.
-	const text = (field.length > 1024 ? field.slice(0, Math.max(0, field.lastIndexOf(',', 1024))) : field).replace(/"(?:[^"\\]|\\.)*"/g, '""');
-
+const parseRateLimit = (field: string, policy: () => string | null): ServerQuota | undefined => {
 	let found: ServerQuota | undefined;
-	let policy: { r?: number | undefined; t?: number | undefined } = {};
+	let windows: Map<string, number | undefined> | undefined;
+	// r: remaining, t: reset (s), n: its name (the structured form's, or the first form's limit: its policy item's).
+	let item: { r?: number | undefined; t?: number | undefined; n?: string } = {};
 	const close = (): void => {
-		const { r, t } = policy;
+		let { r, t, n } = item;
+		if (r !== undefined && t === undefined && n !== undefined) {
+			windows ??= windowsOf(policy());
+			t = windows.get(n);
+		}
+
 		if (r !== undefined && t !== undefined) {
 			const quota = { remaining: r, resetMs: t * 1000 };
 			found = found && rank(found) <= rank(quota) ? found : quota;
 		}
 
-		policy = {};
+		item = {};
 	};
 
-	for (const item of text.split(',')) {
-		for (const [index, part] of item.split(';').entries()) {
+	for (const member of clip(field).split(',')) {
+		for (const [index, part] of member.split(';').entries()) {
 			const [rawName = '', value] = part.split('=');
 			const name = rawName.trim().toLowerCase();
 			// A policy starts at a named item (structured form) or where a member repeats (first form).
-			const key = name === 'remaining' || name === 'r' ? 'r' : name === 'reset' || name === 't' ? 't' : undefined;
-			if ((index === 0 && value === undefined) || (key && key in policy)) {
+			const key = name === 'remaining' || name === 'r' ? 'r' : name === 'reset' || name === 't' ? 't' : name === 'limit' ? 'n' : undefined;
+			const named = index === 0 && value === undefined;
+			if (named || (key && key in item)) {
 				close();
 			}
 
-			if (key) {
-				policy[key] = number(value);
+			if (named || key === 'n') {
+				item.n = (value ?? rawName).trim();
+			} else if (key) {
+				item[key] = number(value);
 			}
 		}
 	}
@@ -57,7 +81,7 @@ const parseRateLimit = (field: string): ServerQuota | undefined => {
 
 /**
  * The server's view of its quota, read defensively from `RateLimit` (either form of the IETF
- * draft), else `X-RateLimit-Remaining` + `X-RateLimit-Reset` (seconds from now, or epoch seconds
+ * draft; a policy without its reset: with its `RateLimit-Policy` window), else `X-RateLimit-Remaining` + `X-RateLimit-Reset` (seconds from now, or epoch seconds
  * when past 10⁹), and on 429/503 `Retry-After` (nothing left until then). Anything malformed is
  * ignored; the caller bounds the reset.
  */
@@ -71,7 +95,7 @@ export const serverQuota = (response: Response, now: number): ServerQuota | unde
 	}
 
 	const rateLimit = headers.get('ratelimit');
-	const parsed = rateLimit === null ? undefined : parseRateLimit(rateLimit);
+	const parsed = rateLimit === null ? undefined : parseRateLimit(rateLimit, () => headers.get('ratelimit-policy'));
 	if (parsed) {
 		return parsed;
 	}

@@ -45,7 +45,8 @@ export interface RateLimitOptions {
 	 */
 	burst?: number;
 	/**
-	 * Learn the server's budget from `RateLimit` (both forms of the IETF draft),
+	 * Learn the server's budget from `RateLimit` (both forms of the IETF draft; a policy it gives no
+	 * reset is read with its `RateLimit-Policy` window, `w`),
 	 * `X-RateLimit-Remaining`/`X-RateLimit-Reset`, and `Retry-After` on 429/503: when it says
 	 * nothing is left, calls to the scope wait until it resets instead of being sent; when it says N
 	 * are left, N more go before the reset, and the next ones wait for it.

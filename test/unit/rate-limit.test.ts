@@ -46,6 +46,58 @@ describe('rate limit: what the server says', () => {
 	});
 });
 
+describe('rate limit: RateLimit-Policy (eleventh round)', () => {
+	const budget = (ratelimit: string, policy?: string) => serverQuota(answer(200, { ratelimit, ...policy ? { 'ratelimit-policy': policy } : {} }), t0);
+
+	it('a RateLimit policy without its reset (`t`) is read with the window (`w`) of the RateLimit-Policy item of its name', () => {
+		// The structured form: the policy is matched by its name (before: undefined, "nothing said").
+		expect(budget('"default";r=0', '"default";q=10;w=2')).toEqual({ remaining: 0, resetMs: 2000 });
+		expect(budget('"burst";r=0, "daily";r=500;t=86400', '"daily";q=1000;w=86400, "burst";q=10;w=3')).toEqual({ remaining: 0, resetMs: 3000 });
+		expect(budget('"default";r=4', '"default";q=10;w=2')).toEqual({ remaining: 4, resetMs: 2000 });
+		// A token name, and a quoted one that holds separators: the same name in both fields.
+		expect(budget('default;r=0', 'default;q=10;w=2')).toEqual({ remaining: 0, resetMs: 2000 });
+		expect(budget('"a, b;w=9";r=0', '"x";q=1;w=60, "a, b;w=9";q=5;w=7')).toEqual({ remaining: 0, resetMs: 7000 });
+		// The first form: its `limit` names the policy item of that quota (`10;w=2`).
+		expect(budget('limit=10, remaining=0', '10;w=2')).toEqual({ remaining: 0, resetMs: 2000 });
+		expect(budget('limit=100, remaining=0, limit=10, remaining=3, reset=1', '10;w=2, 100;w=60')).toEqual({ remaining: 0, resetMs: 60_000 });
+		// Its own reset wins over the window; a policy of another name, no window or a malformed one: nothing said.
+		expect(budget('"default";r=0;t=1', '"default";q=10;w=2')).toEqual({ remaining: 0, resetMs: 1000 });
+		expect(budget('"default";r=0', '"other";q=10;w=2')).toBeUndefined();
+		expect(budget('"default";r=0', '"default";q=10')).toBeUndefined();
+		expect(budget('"default";r=0', '"default";q=10;w=-2')).toBeUndefined();
+		expect(budget('"default";r=0', '"default";q=10;w=abc')).toBeUndefined();
+		expect(budget('limit=10, remaining=0', '20;w=2')).toBeUndefined();
+		// Bounded: the policy field's first KiB, whole items only.
+		const huge = `${Array.from({ length: 200 }, (_, index) => `"p${index}";q=1;w=1`).join(', ')}, "late";q=1;w=9`;
+		expect(budget('"late";r=0', huge)).toBeUndefined();
+		expect(budget('"p3";r=0', huge)).toEqual({ remaining: 0, resetMs: 1000 });
+	});
+
+	it('in the client: no request goes until the policy\'s window is over, bounded by maxResetMs', async () => {
+		for (const [policy, waitMs] of [[rateLimit(), 2_000], [rateLimit({ maxResetMs: 1_000 }), 1_000]] as const) {
+			const clock = new ManualClock(t0);
+			const sent: number[] = [];
+			let headers: Record<string, string> = { ratelimit: '"default";r=0', 'ratelimit-policy': '"default";q=10;w=2' };
+			const api = createClient({
+				clock, timeout: 100, retry: 0, rateLimit: policy,
+				fetch: (async () => {
+					sent.push(clock.now());
+					const response = new Response('ok', { headers });
+					headers = {};
+					return response;
+				}) as typeof fetch,
+			});
+			await api.get('https://api.test/a').text();
+			const error = await api.get('https://api.test/b').catch((error_: unknown) => error_);
+			expect(error).toBeInstanceOf(RateLimitedError);
+			expect((error as RateLimitedError).retryAfterMs).toBe(waitMs);
+			clock.advance(waitMs);
+			expect(await api.get('https://api.test/c').text()).toBe('ok');
+			expect(sent).toEqual([t0, t0 + waitMs]);
+		}
+	});
+});
+
 describe('rate limit: in the client', () => {
 	const setup = (policy = rateLimit(), timeout = 1_000) => {
 		const clock = new ManualClock(t0);
