@@ -27,7 +27,8 @@ export interface RedisCoordinatorOptions {
 	 * How long a scope's key is kept after its last write, in ms (at least 1 000; a fraction is
 	 * rounded up, and one beyond what Redis holds is as long as it holds): a fleet that meets many
 	 * origins leaves nothing behind. At least your breaker's `maxOpenMs` and
-	 * your throttle's `windowMs`: a key that expires is a closed scope and an empty window.
+	 * your throttle's `windowMs`: a key that expires is a closed scope and an empty window. The key
+	 * of a scope isolated by hand (`client.breaker.isolate`) does not expire: it is open until reset.
 	 * @default 86_400_000 (a day)
 	 */
 	ttlMs?: number;
@@ -113,7 +114,8 @@ const throttleNumbers = ({ windowMs, at, requests, accepts }: ThrottleState): nu
  * A write that would land after the process gave up on its sync is refused by Redis, so a sync
  * given up never changes the fleet's state. Keys are `prefix` and a SHA-256 of the client's `name`
  * and the scope (processes share a scope's state only when their clients have the same `name`);
- * values are numbers only; each key expires `ttlMs` after its last write. A Redis
+ * values are numbers only; each key expires `ttlMs` after its last write (an isolated scope's: never,
+ * until reset). A Redis
  * that fails, refuses the script or does not answer is an unreachable coordinator: each process
  * degrades to its own breaker (`storage:error`). Bad arguments throw a `RangeError`.
  *
@@ -147,6 +149,7 @@ export const coordinator = (evaluate: RedisEvaluate, options?: RedisCoordinatorO
 
 			let numbers: number[];
 			let answer: unknown;
+			let expiry = ttl;
 			if (throttle) {
 				const [state, counts] = tallyThrottle(scope, throttleOf(scope, held.value), throttle, held.now);
 				numbers = throttleNumbers(state);
@@ -155,6 +158,8 @@ export const coordinator = (evaluate: RedisEvaluate, options?: RedisCoordinatorO
 				const state = breakerOf(scope, held.value, held.now);
 				answer = sync(state, message as SyncMessage, held.now);
 				numbers = breakerNumbers(state);
+				// An isolated scope is open until reset (as a Durable Object and Deno KV keep it): its key does not expire.
+				expiry = state.record.isolated ? '0' : ttl;
 			}
 
 			// The write carries the version it read and the latest Redis time it may land at. Over
@@ -164,7 +169,7 @@ export const coordinator = (evaluate: RedisEvaluate, options?: RedisCoordinatorO
 				break;
 			}
 
-			const reply = await run(writes, [key], [String(held.version), JSON.stringify(numbers), ttl, String(held.now + left)]);
+			const reply = await run(writes, [key], [String(held.version), JSON.stringify(numbers), expiry, String(held.now + left)]);
 			const status = integer(Array.isArray(reply) ? reply[0] : reply);
 			if (status === 1) {
 				return answer as Awaited<ReturnType<SharedCoordinator['sync']>>;

@@ -21,7 +21,8 @@ return {tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), v, h[2] or ''
 
 /**
  * Write a key if its version is still ARGV[1] and Redis's clock is not past ARGV[4] (the sync was
- * not given up): the numbers ARGV[2], the next version (over a key read as none: anew), expiry ARGV[3] ms from now; replies
+ * not given up): the numbers ARGV[2], the next version (over a key read as none: anew), expiry ARGV[3] ms from now ('0':
+ * none, an isolated scope's); replies
  * `[1]`. A newer version: `[0, now, version, numbers]` (what to decide over again). Too late: `[-1]`.
  */
 export const writes = `local t = redis.call('TIME')
@@ -31,5 +32,5 @@ ${held}
 if v ~= tonumber(ARGV[1]) then return {0, now, v, h[2] or ''} end
 if v == 0 then redis.call('DEL', KEYS[1]) end
 redis.call('HSET', KEYS[1], 'v', v + 1, 's', ARGV[2])
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
+if ARGV[3] == '0' then redis.call('PERSIST', KEYS[1]) else redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
 return {1}`;

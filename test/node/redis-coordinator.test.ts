@@ -205,13 +205,27 @@ describe('the Redis coordinator', { timeout: 30_000 }, () => {
 	it('ttlMs takes any positive finite value from 1 000 ms (API.md "Option values"): a fraction or one beyond what Redis holds still writes, its key expiring', async () => {
 		for (const ttlMs of [1500.5, 1e20, Number.MAX_VALUE]) {
 			await redis.client.flushall();
-			const { record } = await coordinator(plain, { ttlMs }).sync(scope, { policy, outcomes: [], command: 'isolate' }) as SyncAnswer;
+			const { record } = await coordinator(plain, { ttlMs }).sync(scope, { policy: { ...policy, consecutiveFailures: 1 }, outcomes: [1] }) as SyncAnswer;
 			expect(record.state).toBe('open');
 			const [key] = await redis.client.keys('steadfetch:breaker:*');
 			expect(await redis.client.pttl(key!)).toBeGreaterThan(1000);
 		}
 
 		expect(() => coordinator(plain, { ttlMs: Number.POSITIVE_INFINITY })).toThrow(/ttlMs/);
+	});
+
+	it('an isolated scope\'s key does not expire (API.md: isolate opens a scope "until reset", as a Durable Object and Deno KV keep it): kept through later syncs, its expiry back once reset', async () => {
+		const shared = coordinator(plain, { ttlMs: 1000 });
+		const pttl = async (): Promise<number> => redis.client.pttl((await redis.client.keys('steadfetch:breaker:*'))[0]!);
+		await shared.sync(scope, { policy, outcomes: [1] });
+		expect(await pttl()).toBeGreaterThan(0);
+		expect(((await shared.sync(scope, { policy, outcomes: [], command: 'isolate' })) as SyncAnswer).record).toMatchObject({ state: 'open', isolated: true });
+		// Before: 1000 (the kill switch lifted by a quiet second: the key gone, the scope closed without a reset).
+		expect(await pttl()).toBe(-1);
+		await shared.sync(scope, { policy, outcomes: [1, 0] });
+		expect(await pttl()).toBe(-1);
+		expect(((await shared.sync(scope, { policy, outcomes: [], command: 'reset' })) as SyncAnswer).record.state).toBe('closed');
+		expect(await pttl()).toBeGreaterThan(0);
 	});
 
 	it('a value that is not its own (another program\'s, a corrupt one) is a closed scope, overwritten with numbers', async () => {

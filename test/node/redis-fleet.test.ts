@@ -220,8 +220,9 @@ describe('steadfetch/redis: keys expire', { timeout: 60_000 }, () => {
 		const shared = coordinator(evaluate, { prefix: 'expiry:', ttlMs: 1000 });
 		const scope = 'https://expiring.example';
 		const policy = { consecutiveFailures: 3, openMs: 60_000, maxOpenMs: 60_000, probeTimeoutMs: 1000 };
-		const isolated = await shared.sync(scope, { policy, outcomes: [], command: 'isolate' }) as { record: { state: string } };
-		expect(isolated.record.state).toBe('open');
+		// Opened by failures (an isolated scope's key does not expire: it is open until reset).
+		const opened = await shared.sync(scope, { policy, outcomes: [1, 1, 1] }) as { record: { state: string } };
+		expect(opened.record.state).toBe('open');
 		const [key] = await redis.client.keys('expiry:*');
 		expect(key).toMatch(/^expiry:breaker:[0-9a-f]{64}$/);
 		const ttl = await redis.client.pttl(key!);
