@@ -39,8 +39,8 @@ const builtIn = new Set(['HTTP_408', 'HTTP_429', 'HTTP_4XX', 'ABORTED', 'QUEUED'
 const reasonOf = (code: string, transient: boolean): StaleReason | undefined =>
 	reasons[code] ?? (transient && !builtIn.has(code) && /^[A-Z][A-Z0-9_]*$/.test(code) ? code.toLowerCase().replaceAll('_', '-') as StaleReason : undefined);
 
-/** Response headers never stored: cookies, and what no longer describes the stored (decoded) body. */
-const dropped = ['set-cookie', 'content-encoding', 'content-length', 'transfer-encoding', 'age', 'cache-status'];
+/** Response headers never stored: what no longer describes the stored (decoded) body (cookies are `sensitive`, below). */
+const dropped = ['content-encoding', 'content-length', 'transfer-encoding', 'age', 'cache-status'];
 
 /** Response headers that name URLs (a `Link` with the next page's, say): stored without their sensitive query values, as the record's own URL. */
 const urlHeaders = ['link', 'content-location', 'location', 'refresh'];
@@ -140,7 +140,10 @@ const checkCallOption = (value: unknown): void => checkRules({ staleCache: value
 export const createCache = (context: PolicyContext, options: ResolvedCacheOptions): CacheParts => {
 	// A copy it keeps while the store fails is forgotten as a delivered write of its path removes it (superseded.ts).
 	const store = partStore(context, 'cache', basicAutoStore, (key) => pathOf(urlOf(key) ?? ''));
-	const { headers: sensitive, params } = sensitiveOf(context);
+	const { headers, params } = sensitiveOf(context);
+	// The credential headers (`Set-Cookie` too) and the app's, and Fetch's other forbidden response header, as much
+	// a cookie: a server runtime's fetch shows it. Never stored, named by Vary or served from a record that holds it.
+	const sensitive = new Set([...headers, 'set-cookie2']);
 	const cache: CacheState = {
 		...options,
 		context,

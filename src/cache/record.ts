@@ -55,7 +55,7 @@ export const isRecord = (value: unknown): value is CacheRecord => {
 
 /**
  * Whether a record holds a header the cache never stores (`sensitive`: the credential headers, `Set-Cookie`
- * included, and the client's `sensitiveHeaders`), among its headers or its Vary's: not its own, and never served.
+ * and `Set-Cookie2` included, and the client's `sensitiveHeaders`), among its headers or its Vary's: not its own, and never served.
  */
 export const holdsSecret = ({ headers, vary }: CacheRecord, sensitive: ReadonlySet<string>): boolean =>
 	[...headers, ...vary].some(([name]) => sensitive.has(name.toLowerCase()));

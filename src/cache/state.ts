@@ -20,7 +20,7 @@ export interface CacheState extends ResolvedCacheOptions {
 	readonly store: PartStore;
 	readonly key: ReturnType<typeof keys>;
 	readonly view: View;
-	/** The client's sensitive header names. */
+	/** The client's sensitive header names, and `Set-Cookie2` (never stored either). */
 	readonly sensitive: ReadonlySet<string>;
 	/**
 	 * How a record keeps a response header, by name: `false` never (the sensitive ones, `dropped`), `true` with the

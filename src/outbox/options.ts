@@ -101,7 +101,7 @@ export interface OutboxOptions {
 	queuedResponse?: 'error' | 'accepted';
 	/**
 	 * More headers never to store, by name, any case, beside the client's `sensitiveHeaders`
-	 * (Authorization, Cookie, Proxy-Authorization and Set-Cookie never are). Anything but header names throws a
+	 * (Authorization, Cookie, Proxy-Authorization, Set-Cookie and Set-Cookie2 never are). Anything but header names throws a
 	 * `RangeError` at creation.
 	 * @default []
 	 */
@@ -160,7 +160,7 @@ export interface OutboxOptions {
 	 * (`url`, `headers`, `body`, `preconditions` may change; other fields are kept) replaces it;
 	 * `null` drops it (`outbox:discarded`). Its `headers` replace the stored ones as a rebased write's
 	 * do (`onConflict`): names in any case, the last given for a name winning; a sensitive header
-	 * (Authorization, Cookie, Proxy-Authorization, Set-Cookie, `sensitiveHeaders`), `Idempotency-Key` and
+	 * (Authorization, Cookie, Proxy-Authorization, Set-Cookie, Set-Cookie2, `sensitiveHeaders`), `Idempotency-Key` and
 	 * `Content-Length` are never stored; `If-Match`, `If-None-Match` and `If-Unmodified-Since` become
 	 * its `preconditions` (over those of `preconditions`). A throw, `undefined` (a forgotten `return`)
 	 * or an invalid entry is the app's error, never a reason to lose the write: a dead letter
@@ -226,6 +226,7 @@ export const resolveOutboxOptions = (options: OutboxOptions): ResolvedOutboxOpti
 	return {
 		...resolved,
 		methods: new Set((resolved['methods'] as string[]).map((method) => method.toUpperCase())),
-		sensitiveHeaders: sensitiveSet('outbox.sensitiveHeaders', resolved['sensitiveHeaders']),
+		// Set-Cookie2 too, as much a cookie as Set-Cookie (a credential header): a server runtime's fetch sends it.
+		sensitiveHeaders: new Set([...sensitiveSet('outbox.sensitiveHeaders', resolved['sensitiveHeaders']), 'set-cookie2']),
 	} as unknown as ResolvedOutboxOptions;
 };

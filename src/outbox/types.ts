@@ -5,7 +5,7 @@ export interface OutboxEntry {
 	id: string;
 	method: string;
 	url: string;
-	/** Never contains a sensitive header (Authorization, Cookie, Proxy-Authorization, Set-Cookie, `sensitiveHeaders`). */
+	/** Never contains a sensitive header (Authorization, Cookie, Proxy-Authorization, Set-Cookie, Set-Cookie2, `sensitiveHeaders`). */
 	headers: Record<string, string>;
 	/** Sent as `Idempotency-Key` on every attempt and replay. */
 	idempotencyKey: string;

@@ -20,6 +20,8 @@ describe('records read from storage are validated before use', () => {
 		// Never stored by the cache (API.md 'Sensitive data'): a record holding one was not its own, and a serve would
 		// hand it to the app (a server runtime's proxy passes a Set-Cookie on) (defect hunt, fourth round).
 		['a Set-Cookie header', { headers: [['set-cookie', 'sid=planted']] }],
+		// Fetch's other forbidden response header name, as much a cookie (defect hunt, eleventh round).
+		['a Set-Cookie2 header', { headers: [['Set-Cookie2', 'sid=planted; Version=1']] }],
 		['an Authorization header', { headers: [['Authorization', 'Bearer planted']] }],
 		['a header of the client\'s sensitiveHeaders', { headers: [['x-api-key', 'planted']] }],
 		['a Vary entry with the value of a credential header', { vary: [['cookie', 'sid=planted']] }],
