@@ -100,7 +100,8 @@ export const queryOptionsFor = <T>(api: Pick<Client, 'get'> & Partial<BreakerMem
 			const reason = status.startsWith('steadfetch;') && /detail=([^;\s]+)/.exec(status)?.[1];
 			if (reason) {
 				const now = wallNow();
-				const at = response.url || steadfetchUrl;
+				// The answer's own URL (a redirect's end, the page's for its service worker's copy) without its sensitive query values, as every URL the client shows.
+				const at = response.url ? absoluteUrl(api, response.url) : steadfetchUrl;
 				const { state, reopensAt } = api.breaker?.(at) ?? {};
 				// Only a stale copy (cache/is-stale.ts `cacheStatusPrefix`; not imported: that would split a chunk off the cache's) has an age:
 				// a `fallback` Response keeps the headers it was made with (one from the Cache API, a CDN's `Age`), yet is a placeholder.

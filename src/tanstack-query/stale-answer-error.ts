@@ -15,7 +15,7 @@ export class StaleAnswerError<T = unknown> extends Error {
 	declare readonly reason: StaleReason;
 	/** With the breaker open: ms until it lets a request through. */
 	declare readonly retryAfterMs: number | undefined;
-	/** The URL the copy answered for (absolute): its scope is where `refetchWhenBack` waits for an answer. */
+	/** The URL the copy answered for (absolute), its sensitive query values removed: its scope is where `refetchWhenBack` waits for an answer. */
 	declare readonly url: string | undefined;
 	/** The current identity's writes to the copy's URL still pending in the outbox (`Cache-Status … pending-writes=N`); 0 when none. */
 	declare readonly pendingWrites: number;

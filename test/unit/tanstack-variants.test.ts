@@ -191,6 +191,47 @@ describe('queryOptionsFor with ky\'s parseJson', () => {
 	});
 });
 
+describe('StaleAnswerError keeps no secret (API.md "Sensitive data": every URL the client shows is redacted)', () => {
+	it('its url of a stale copy (a private cache stores a read with a credential), as meta.steadfetchUrl: the sensitive query values removed (defaults and sensitiveParams)', async () => {
+		const client = createClient({ name: `tq-secret-${Math.random()}`, prefix: `${api.url}/`, retry: 0, breaker: false, store: () => memoryStore('tq-secret'), staleCache: { shared: false }, sensitiveParams: ['session'] });
+		const queryClient = new QueryClient();
+		try {
+			const path = 'files?token=S3CRET&session=SES5&page=2';
+			const options = queryOptionsFor(client, path);
+			const stored = new Promise((resolve) => client.on('cache:stored', resolve));
+			await queryClient.fetchQuery({ queryKey: ['secret', Math.random()], ...options, retry: false });
+			await stored;
+			down = true;
+			const stale = await queryClient.fetchQuery({ queryKey: ['secret', Math.random()], ...options, retry: false }).catch((error: unknown) => error) as StaleAnswerError;
+			expect(stale).toBeInstanceOf(StaleAnswerError);
+			// Before: `${api.url}/files?token=S3CRET&session=SES5&page=2` (the served copy's response.url).
+			expect([stale.url, options.meta.steadfetchUrl]).toEqual([`${api.url}/files?token=&session=&page=2`, `${api.url}/files?token=&session=&page=2`]);
+			expect(JSON.stringify({ ...stale, message: stale.message, stack: stale.stack })).not.toMatch(/S3CRET|SES5/);
+		} finally {
+			queryClient.clear();
+			client.close();
+		}
+	});
+
+	it('its url of a stale answer the page\'s client did not make (steadfetch\'s service worker answered the page with its copy): redacted alike', async () => {
+		// What a page sees of its service worker's stale answer: Cache-Status and Age as the worker's client served them, the page's URL.
+		const worker = await serve(() => Response.json({ from: 'sw' }, { headers: { 'cache-status': 'steadfetch; hit; ttl=-60; detail=network', age: '60' } }));
+		const client = createClient({ name: `tq-secret-sw-${Math.random()}`, prefix: `${worker.url}/`, retry: 0, breaker: false, staleCache: false, sensitiveParams: ['session'] });
+		const queryClient = new QueryClient();
+		try {
+			const stale = await queryClient.fetchQuery({ queryKey: ['secret-sw', Math.random()], ...queryOptionsFor(client, 'files?token=S3CRET&session=SES5&page=2'), retry: false }).catch((error: unknown) => error) as StaleAnswerError;
+			expect([stale.name, stale.reason, stale.staleData]).toEqual(['StaleAnswerError', 'network', { from: 'sw' }]);
+			// Before: `${worker.url}/files?token=S3CRET&session=SES5&page=2` (the answer's response.url as it came).
+			expect(stale.url).toBe(`${worker.url}/files?token=&session=&page=2`);
+			expect(JSON.stringify({ ...stale, message: stale.message, stack: stale.stack })).not.toMatch(/S3CRET|SES5/);
+		} finally {
+			queryClient.clear();
+			client.close();
+			await worker.close();
+		}
+	});
+});
+
 describe('tanstack-query helpers: bad arguments', () => {
 	it('a TypeError naming the helper at the call (refetchWhenBack, followReachability, queryOptionsFor, mutationOptionsFor), not a throw from a listener later', () => {
 		const api = createClient({ prefix: 'https://api.example.test/v1/' });
