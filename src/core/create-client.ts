@@ -1,6 +1,6 @@
 import type { KyInstance } from 'ky';
 import { RetryBudget } from '../retry/budget.js';
-import { redact, redactText, sensitiveParamSet } from '../utils/sensitive.js';
+import { credentialHeaders, redact, redactText, sensitiveParamSet } from '../utils/sensitive.js';
 import { Accounting } from './accounting.js';
 import { createCaller } from './caller.js';
 import { addMembers, bind, closing } from './client.js';
@@ -72,7 +72,8 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	// and from every error it builds from a URL the caller gave (scope.ts `invalidUrl`).
 	const params = sensitiveParamSet(options as Readonly<Record<string, unknown>>);
 	Object.assign(urlMessages, { params: sensitiveParamSet, redact: redactText });
-	const emit = redactedEmit(emitter, clock, params, (url) => scopeOfEvent(url));
+	// The response headers an event's error never shows (Set-Cookie2: Fetch's other forbidden response header).
+	const emit = redactedEmit(emitter, clock, params, (url) => scopeOfEvent(url), [...credentialHeaders, 'set-cookie2', ...(options.sensitiveHeaders as string[] | undefined ?? [])]);
 	const reach = new Reach(clock, emit);
 	const context = policyContext({
 		options,

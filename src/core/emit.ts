@@ -13,6 +13,24 @@ const scopeOrAll = (scopeOf: (url: string) => string, url: string): string => {
 };
 
 /**
+ * An error's answer as an event shows it: without the headers that hold a secret (`secret`: a server runtime's
+ * fetch shows `Set-Cookie`), the rest as it came (status, `url`, headers) and no body (ky read it into the
+ * error's `data`); the answer itself when it holds none, undefined when no copy can be made of it.
+ */
+const withoutSecrets = (response: Response, secret: readonly string[]): Response | undefined => {
+	try {
+		const headers = new Headers(response.headers);
+		for (const name of secret) {
+			headers.delete(name);
+		}
+
+		return secret.some((name) => response.headers.has(name)) ? Object.defineProperty(new Response(null, { status: response.status, statusText: response.statusText, headers }), 'url', { value: response.url }) : response;
+	} catch {
+		return undefined;
+	}
+};
+
+/**
  * How the client emits an event (`PolicyContext.emit`): with the context's own `type` and `time`
  * (a `type` or `time` in the fields is ignored) and a `scope` (the one the fields give, else the scope
  * of their `url`, else the client's `'*'`), skipped when nobody listens. Every URL in an event has its sensitive query values removed (`url`,
@@ -20,10 +38,11 @@ const scopeOrAll = (scopeOf: (url: string) => string, url: string): string => {
  * stands in for such an error, and for any of ky's errors (their `request` and `options` hold the
  * call's headers: `Authorization`, `Cookie`): without `request` and `options`, with the rest
  * (`response`, `data`, `cause`) only when neither its message nor its answer's URL (a redirect's)
- * named a secret. `params`: the client's
+ * named a secret; its `response` without the headers that hold one (`secret`: the
+ * credential headers, `Set-Cookie2` and `sensitiveHeaders`, any case). `params`: the client's
  * sensitive query parameters (`sensitiveParamSet`, made once per client).
  */
-export const redactedEmit = (emitter: Emitter, clock: Clock, params: ReadonlySet<string>, scopeOf: (url: string) => string): PolicyContext['emit'] => (type, fields) => {
+export const redactedEmit = (emitter: Emitter, clock: Clock, params: ReadonlySet<string>, scopeOf: (url: string) => string, secret: readonly string[]): PolicyContext['emit'] => (type, fields) => {
 	if (emitter.has(type)) {
 		// `type`, `time` and `scope` first, as every event has read since the first release; the context's
 		// own `type` and `time` whatever the fields say (assigned again, so they keep their place).
@@ -54,6 +73,10 @@ export const redactedEmit = (emitter: Emitter, clock: Clock, params: ReadonlySet
 					if (same && key !== 'request' && key !== 'options') {
 						stand[key] = (error as unknown as Record<string, unknown>)[key];
 					}
+				}
+
+				if (stand['response'] instanceof Response) {
+					stand['response'] = withoutSecrets(stand['response'], secret);
 				}
 
 				event['error'] = Object.assign(stand, { name: error.name, message, cause: same ? error.cause : undefined });

@@ -28,7 +28,10 @@ export interface RetryEvent extends BaseEvent<'retry'> {
 	 * `TimeoutError`; for a retry forced with `ky.retry()`, a `ForceRetryError` without the options given
 	 * to `ky.retry()` (ky hands those only to its hooks). For ky's errors a copy of the
 	 * same class stands in (`instanceof HTTPError` holds; its `response`, `data` and `cause` kept),
-	 * without `request` and `options`, which hold the call's headers, credentials included. When the
+	 * without `request` and `options`, which hold the call's headers, credentials included; a `response`
+	 * holding a credential header (`Set-Cookie`, shown by a server runtime's fetch), `Set-Cookie2` or one of
+	 * `sensitiveHeaders` is shown as a copy without them (status, `url` and the other headers kept; no body:
+	 * ky read it into `data`). When the
 	 * message names a URL with a sensitive query value (`sensitiveParams`), those values are removed
 	 * from it and nothing else is kept, nor when the answer's URL (a redirect's: a presigned URL) holds
 	 * one: no event carries a secret.

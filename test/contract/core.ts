@@ -43,6 +43,24 @@ export const coreCases = (lib: Library, env: ContractEnv): ContractCase[] => {
 			},
 		},
 		{
+			// RetryEvent TSDoc: "no event carries a secret"; a server runtime's fetch shows an answer's Set-Cookie (defect hunt, eleventh round).
+			name: 'core: the retry event\'s error.response keeps its status and other headers, never a Set-Cookie, Set-Cookie2 or sensitive header',
+			async run() {
+				let calls = 0;
+				const fetch = async (): Promise<Response> => calls++ === 0
+					? new Response('busy', { status: 503, headers: { 'set-cookie': 'sid=SECRET-1', 'set-cookie2': 'sid2=SECRET-2', 'x-session': 'SECRET-3', 'x-kept': 'kept' } })
+					: new Response('{}', { headers: { 'content-type': 'application/json' } });
+				const api = make({ fetch, retry: { limit: 1, ...fast }, sensitiveHeaders: ['X-Session'] } as never);
+				const seen: Array<{ error?: unknown }> = [];
+				api.on('retry', (event) => seen.push(event));
+				await api.get(`page?id=${uid()}`).json();
+				equal(seen.length, 1);
+				const response = (seen[0]!.error as { response?: Response }).response;
+				ok(response instanceof Response, 'a Response');
+				deepEqual([response!.status, response!.headers.get('x-kept'), ...['set-cookie', 'set-cookie2', 'x-session'].map((name) => response!.headers.get(name))], [503, 'kept', null, null, null]);
+			},
+		},
+		{
 			name: 'core: POST without Idempotency-Key is not retried; with one it is, with the same key',
 			async run() {
 				const api = make();

@@ -95,3 +95,32 @@ describe('the retry event\'s error when the failing answer came from a redirect 
 		api.close();
 	});
 });
+
+describe('the retry event\'s error when the failing answer carries a credential header (a server runtime\'s fetch shows Set-Cookie)', () => {
+	let server: RunningServer;
+	beforeAll(async () => {
+		// A 503 that sets the session cookie (a load balancer's sticky session) and echoes an app's sensitive header, then a 200.
+		let calls = 0;
+		server = await serve(() => calls++ % 2 === 0
+			? new Response('busy', { status: 503, headers: { 'set-cookie': 'sid=SECRET-6; HttpOnly', 'set-cookie2': 'sid2=SECRET-8', 'x-session': 'SECRET-7', 'x-kept': 'kept' } })
+			: Response.json({ ok: true }));
+	});
+	afterAll(async () => server.close());
+
+	it('keeps the answer (status, URL, the other headers, ky\'s data) without them: no event carries a secret', async () => {
+		const events: Array<{ type: string; error?: unknown }> = [];
+		const api = createClient({ prefix: server.url, retry: { limit: 1, delay: () => 0 }, breaker: false, staleCache: false, sensitiveHeaders: ['X-Session'] });
+		api.on('retry', (event) => events.push(event));
+		expect(await api.get('page').json()).toEqual({ ok: true });
+		expect(events).toHaveLength(1);
+		const error = events[0]!.error as HTTPError;
+		expect(error).toBeInstanceOf(HTTPError);
+		const { response } = error;
+		expect(response).toBeInstanceOf(Response);
+		// Before: 'sid=SECRET-6; HttpOnly' from the event's error.response.headers.get('set-cookie').
+		expect([response.status, response.statusText, response.url, response.headers.get('x-kept'), error.data]).toEqual([503, 'Service Unavailable', `${server.url}/page`, 'kept', 'busy']);
+		expect([response.headers.get('set-cookie'), response.headers.get('set-cookie2'), response.headers.get('x-session')]).toEqual([null, null, null]);
+		expect(JSON.stringify([...response.headers])).not.toMatch(/SECRET/);
+		api.close();
+	});
+});
