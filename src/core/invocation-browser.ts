@@ -1,5 +1,5 @@
 import type * as Full from './invocation.js';
-import { Superseded } from '../utils/superseded.js';
+import { SteadfetchError } from '../errors/SteadfetchError.js';
 
 // The `browser` build's `invocation.ts` (see tsup.config.ts): a browser serves no incoming request, so
 // it has no request context (`withContext`), no subrequest count and no `deadlineHeader`. Each name
@@ -9,7 +9,7 @@ import { Superseded } from '../utils/superseded.js';
 export type { Admission, Invocation } from './invocation.js';
 
 /** Never thrown in a browser (no request context counts subrequests); the class the core tells apart. */
-export class SubrequestsSpent extends Superseded {}
+export class SubrequestsSpent extends SteadfetchError {}
 
 /** As the full build's (a number, for code that names it). */
 export const freePlanSubrequests: typeof Full.freePlanSubrequests = 50;

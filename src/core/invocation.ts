@@ -1,5 +1,5 @@
 import { isTimeoutError } from 'ky';
-import { Superseded } from '../utils/superseded.js';
+import { SteadfetchError } from '../errors/SteadfetchError.js';
 import type { ContextLike, ContextOptions } from './client-types.js';
 import { requestScoped } from '../utils/runtime.js';
 import type { CoreClientOptions } from './options.js';
@@ -18,10 +18,12 @@ export const freePlanSubrequests = 50;
 
 /**
  * The reason an attempt steadfetch would add (a retry, a hedge, a failover attempt, a replay) is not
- * sent: its request context has no subrequest left for it. A `Superseded`: no breaker, throttle or
- * health counts it; the core ends a refused retry with its last attempt's error instead.
+ * sent: its request context has no subrequest left for it. A `SteadfetchError` (`ABORTED`, as the core's
+ * refusal of a further attempt): no breaker, throttle or health counts it, and a layer above gives back
+ * what it took for it (a rate-limit token: refused without I/O); the core ends a refused retry with its
+ * last attempt's error instead.
  */
-export class SubrequestsSpent extends Superseded {}
+export class SubrequestsSpent extends SteadfetchError {}
 
 /**
  * The subrequests of one request context object (a Worker's `ctx`): what every `withContext(ctx)` of
@@ -246,7 +248,7 @@ export class Admission {
 		const invocation = this.#call.invocation!;
 		if ((hedge || this.#extra || (this.#rerun && requestOrigin(request.url) !== requestOrigin(this.#call.request!.url))) && invocation.spent) {
 			this.limited ||= !hedge;
-			return new SubrequestsSpent('No subrequest left');
+			return new SubrequestsSpent('No subrequest left', 'ABORTED', false);
 		}
 
 		const refused = hedge?.();

@@ -7,6 +7,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { classify, createClient } from '../../src/entries/core.js';
 import { staleCache } from '../../src/entries/cache.js';
 import { memoryStore } from '../../src/entries/index.js';
+import { failover } from '../../src/entries/failover.js';
+import { hedge } from '../../src/entries/hedge.js';
+import { rateLimit } from '../../src/entries/rate-limit.js';
+import type { Policy } from '../../src/entries/policy.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -113,6 +117,52 @@ describe('subrequests', () => {
 		const answer = await api.withContext(fresh(), { subrequests: 6 }).get(`${server.url}/copy`);
 		expect([answer.status, answer.headers.get('cache-status')?.endsWith('detail=subrequests'), reasons]).toEqual([200, true, ['subrequests']]);
 		api.close();
+	});
+
+	it('an attempt steadfetch adds, refused as it goes out because the context has no subrequest left (a hedge, a failover run), gives its rate-limit token back: no I/O (defect hunt, eleventh round)', async () => {
+		// A still clock: the limiter's waits are exact. A token every 100 ms, two at once.
+		const clock = new ManualClock();
+		const waits: number[] = [];
+		// Just below the rate limiter: what passed it (the transport refuses or sends it next, synchronously).
+		const passed: string[] = [];
+		const probe = (): Policy<'h11probe'> => ({
+			slot: 'h11probe',
+			at: { layer: 650 },
+			create: () => ({ layer: (next) => (request, init) => {
+				passed.push(new URL(request.url).pathname);
+				return next(request, init);
+			} }),
+		});
+		const api = createClient({ clock, retry: 0, retryBudget: false, rateLimit: rateLimit({ perSecond: 10, burst: 2 }), hedge: hedge({ delayMs: 20 }), h11probe: probe() } as never);
+		api.on('ratelimit:wait', ({ waitMs }) => waits.push(waitMs));
+		// 6 − 5: the first attempt takes the context's last subrequest; the hedge takes a token and is refused.
+		const here = api.withContext(fresh(), { subrequests: 6 });
+		const controller = new AbortController();
+		const first = code(here.get(`${server.url}/hang/h`, { signal: controller.signal }));
+		await waitFor(() => passed.length === 2 && seen.length === 1, 'the hedge'); // The hedge passed the limiter, and was refused (no I/O).
+		controller.abort();
+		expect(await first).toBe('ABORTED');
+		expect(seen.map(({ path }) => path)).toEqual(['/hang/h']);
+		// The hedge's token was given back: one is left, the next call goes at once.
+		expect(await code(api.get(`${server.url}/after-hedge`))).toBe('OK');
+		expect(waits).toEqual([]);
+		api.close();
+
+		// A failover run to a mirror (another origin) refused so: the mirror's token given back too.
+		const waited: number[] = [];
+		const mirrored = createClient({
+			clock, retry: 0, retryBudget: false, rateLimit: rateLimit({ perSecond: 10, burst: 1 }),
+			failover: failover({ mirrors: { [server.url]: [other.url] } }),
+		});
+		mirrored.on('ratelimit:wait', ({ waitMs }) => waited.push(waitMs));
+		down = true;
+		seen = [];
+		expect(await code(mirrored.withContext(fresh(), { subrequests: 6 }).get(`${server.url}/failing`))).toBe('HTTP_5XX');
+		down = false;
+		expect(seen.map(({ origin }) => origin)).toEqual([server.url]);
+		expect(await code(mirrored.get(`${other.url}/after-failover`))).toBe('OK');
+		expect(waited).toEqual([]);
+		mirrored.close();
 	});
 
 	it('the count belongs to the ctx object: withContext(ctx) again, of this client or another, shares it; the first fixes the limit', async () => {
