@@ -75,8 +75,9 @@ export interface BaseClientOptions extends KyOptions {
 	 * A degraded answer for a call that failed when nothing else answered (no stale copy): a value
 	 * (answered as JSON, status 200; a `Response` answers as it is, a copy of it for each call) or
 	 * `(error, request) => Response | value` (may be async); a value JSON cannot serialize (a BigInt,
-	 * a cycle) is a `RangeError` here (per call, an `InvalidRequestError` before any I/O). The
-	 * answer carries `Cache-Status: steadfetch; fwd=miss; detail=fallback` (`isFallback(response)`) and
+	 * a cycle) is a `RangeError` here (per call, an `InvalidRequestError` before any I/O); one the
+	 * function gives, or a `Response` whose body was read, fails the call with an `InvalidRequestError`
+	 * naming `fallback`, the call's own error its `cause` (never a raw `TypeError`). The answer carries `Cache-Status: steadfetch; fwd=miss; detail=fallback` (`isFallback(response)`) and
 	 * is counted in `stats().fallbacks`. Never used for the caller's abort, bad input or a queued
 	 * write. Per call, `fallback` overrides it.
 	 * @default undefined (a failed call rejects)

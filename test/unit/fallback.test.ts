@@ -1,6 +1,6 @@
 /** The `fallback` option (issue 15): a degraded answer when nothing else answered, marked and counted. */
 import { describe, expect, it } from 'vitest';
-import { createClient as createCore } from '../../src/entries/core.js';
+import { classify, createClient as createCore } from '../../src/entries/core.js';
 import { InvalidRequestError, createClient, isFallback, isStale, memoryStore } from '../../src/entries/index.js';
 
 const down = (async () => {
@@ -60,5 +60,30 @@ describe('fallback', () => {
 		expect(isStale(response)).toBe(true);
 		expect(await cached.get('https://api.test/never').json()).toBe('fallback');
 		cached.close();
+	});
+
+	it('a fallback no answer can be made of (a function\'s BigInt or cycle, a Response whose body was read) rejects with an InvalidRequestError naming `fallback`, the call\'s own error its cause: never a raw TypeError (defect hunt, eleventh round)', async () => {
+		const cycle: Record<string, unknown> = {};
+		cycle.self = cycle;
+		const read = new Response('read');
+		await read.text();
+		const locked = new Response('locked');
+		locked.body!.getReader();
+		const given = new Response('given');
+		const api = createCore({ fetch: down, retry: 0 });
+		for (const fallback of [() => 10n, () => cycle, async () => cycle, () => read, () => locked, read, locked, given]) {
+			if (fallback === given) {
+				await given.text(); // Read after it was given (it passed the check at the call).
+			}
+
+			const failure = await api.get('https://api.test/f', { fallback }).then(() => undefined, (error: unknown) => error);
+			expect(failure).toBeInstanceOf(InvalidRequestError);
+			expect([classify(failure).code, (failure as Error).message]).toEqual(['INVALID_REQUEST', expect.stringContaining('`fallback`')]);
+			expect(((failure as Error).cause as Error).name).toBe('NetworkError');
+		}
+
+		expect(api.stats()['https://api.test']).toMatchObject({ failures: { NETWORK: 8 } });
+		expect(api.stats()['https://api.test']?.fallbacks ?? 0).toBe(0);
+		api.close();
 	});
 });
