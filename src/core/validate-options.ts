@@ -97,8 +97,10 @@ const checkCacheMode = (cache: unknown): void => {
  */
 export const checkCallOptions = (options: Record<string, unknown>, checks: readonly Placed[], params: ReadonlySet<string>): InvalidRequestError | undefined => {
 	try {
-		// As ky's `validateAndMerge`: an array is no options object (never read as none).
-		check(record(options), 'options', options, 'an object, not an array');
+		// As ky's `validateAndMerge`: an array is no options object (never read as none); only a list is told it is not one.
+		if (!record(options)) {
+			check(false, 'options', options, Array.isArray(options) ? 'an object, not an array' : 'an object');
+		}
 		checkRules(options, callRules);
 		checkCacheMode(options.cache);
 		// Each policy checks its own per-call option (given, not `false`): an own key only (a slot named

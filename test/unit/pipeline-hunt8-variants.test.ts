@@ -30,6 +30,13 @@ describe('a list of the wrong items is shown as the list it is, never as "object
 	it('per call: options given as a list reject with an InvalidRequestError that says a list was given', async () => {
 		const api = createCore({ fetch: ok });
 		expect(await failure(api.get('https://api.test/', [] as never))).toEqual(['InvalidRequestError', '`options` must be an object, not an array; got []', 'INVALID_REQUEST']);
+		// Not a list: never said to be one (defect hunt, eleventh round: null was "an object, not an array; got null").
+		for (const [given, shown] of [[null, 'null'], [5, '5'], ['retry', '"retry"'], [true, 'true']] as const) {
+			for (const call of [() => api.get('https://api.test/', given as never), () => api('https://api.test/', given as never), () => api.post('https://api.test/', given as never)]) {
+				expect(await failure(call())).toEqual(['InvalidRequestError', `\`options\` must be an object; got ${shown}`, 'INVALID_REQUEST']);
+			}
+		}
+
 		expect(await failure(api.get('https://api.test/', { retry: { methods: ['get', 1] } } as never))).toEqual(['InvalidRequestError', '`retry.methods` must be an array of strings; got ["get",1]', 'INVALID_REQUEST']);
 		api.close();
 	});
