@@ -1,5 +1,9 @@
-/** Read a body, giving up (and cancelling the read) as soon as it exceeds `max` bytes. */
-export const readCapped = async (response: Pick<Response, 'body'>, max: number): Promise<ArrayBuffer | undefined> => {
+/**
+ * Read a body, giving up (and cancelling the read) as soon as it exceeds `max` bytes, or — with `ms` — once
+ * `ms` passed before it ended (a body that stalls or never ends: `undefined`). The timer never keeps a Node or
+ * Deno process alive.
+ */
+export const readCapped = async (response: Pick<Response, 'body'>, max: number, ms?: number): Promise<ArrayBuffer | undefined> => {
 	if (!response.body) {
 		return new ArrayBuffer(0);
 	}
@@ -7,19 +11,33 @@ export const readCapped = async (response: Pick<Response, 'body'>, max: number):
 	const reader = response.body.getReader();
 	const chunks: Uint8Array[] = [];
 	let size = 0;
-	for (;;) {
-		const { done, value } = await reader.read();
-		if (done) {
-			break;
-		}
+	let late = false;
+	const timer = ms === undefined ? undefined : setTimeout(() => {
+		late = true;
+		void reader.cancel().catch(() => undefined); // Its pending read ends (done).
+	}, ms);
+	(timer as { unref?: () => void } | undefined)?.unref?.();
+	try {
+		for (;;) {
+			const { done, value } = await reader.read();
+			if (late) {
+				return undefined;
+			}
 
-		size += value.byteLength;
-		if (size > max) {
-			void reader.cancel().catch(() => undefined);
-			return undefined;
-		}
+			if (done) {
+				break;
+			}
 
-		chunks.push(value);
+			size += value.byteLength;
+			if (size > max) {
+				void reader.cancel().catch(() => undefined);
+				return undefined;
+			}
+
+			chunks.push(value);
+		}
+	} finally {
+		clearTimeout(timer);
 	}
 
 	const bytes = new Uint8Array(size);

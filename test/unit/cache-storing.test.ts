@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { isStale } from '../../src/entries/index.js';
+import { createClient, isStale, memoryStore } from '../../src/entries/index.js';
 import { createClient as createCore } from '../../src/entries/core.js';
 import { staleCache } from '../../src/entries/cache.js';
 import type { Policy } from '../../src/entries/policy.js';
@@ -285,4 +285,32 @@ describe('the key of a copy', () => {
 		const credentials = await sha256('keys-test\nauthorization:Bearer a\na-token:t\ntoken=s3cret\n');
 		expect((await kit.store.keys()).filter((key) => key.startsWith('r:'))).toEqual([`r:~${credentials}~${kit.url}/keys/1?token=&page=2`]);
 	});
+});
+
+describe('a good answer whose body stalls mid-way (a server that stops sending): the copy\'s read is bounded by the call\'s timeout', () => {
+	/** A 200 whose headers arrive and whose body never ends. */
+	const stalled = (): Response => new Response(new ReadableStream({
+		start(controller) {
+			controller.enqueue(new TextEncoder().encode('{"id": 7, "more": "'));
+		},
+	}), { headers: { 'content-type': 'application/json' } });
+	/** Whether every promise handed to `waitUntil` settled within `ms` (real time). */
+	const settles = async (handed: Array<Promise<unknown>>, ms: number): Promise<boolean | string> =>
+		Promise.race([Promise.allSettled(handed).then(() => true), new Promise<string>((resolve) => setTimeout(resolve, ms, `still pending after ${ms} ms`))]);
+
+	for (const [name, options, ms] of [['timeout: 300', { timeout: 300 }, 3_000], ['per call timeout: 200', {}, 3_000], ['timeout: false (10 000 ms, as ky bounds an error\'s body)', { timeout: false }, 13_000]] as const) {
+		it(`${name}: the background write (the call's waitUntil) ends, nothing stored, no storage:error`, { timeout: 20_000 }, async () => {
+			const api = createClient({ name: `stalled-copy-${ms}`, store: memoryStore, retry: 0, breaker: false, ...options, fetch: async () => stalled() });
+			const stored = collect(api, 'cache:stored');
+			const errors = collect(api, 'storage:error');
+			const handed: Array<Promise<unknown>> = [];
+			const response = await api.get('https://api.example.com/stalled', { waitUntil: (promise) => void handed.push(promise), ...(name.startsWith('per call') ? { timeout: 200 } : {}) });
+			expect(response.status).toBe(200);
+			expect(handed.length).toBeGreaterThan(0);
+			expect([await settles(handed, ms), stored.length, errors.length]).toEqual([true, 0, 0]);
+			expect(await api.cache.list()).toEqual([]);
+			void response.body?.cancel();
+			api.close();
+		});
+	}
 });
