@@ -61,6 +61,11 @@ interface Seen {
 	response?: Response;
 	flying: number;
 	later?: string | undefined;
+	/**
+	 * The answers of attempts that ended while another of the call was in flight (a hedge race) and how each was
+	 * classified: the one the call answers with is its outcome, never a loser's that ended after it.
+	 */
+	raced?: Array<[Response, Classification | undefined]>;
 }
 
 /**
@@ -111,8 +116,13 @@ const createHealth = ({ clock, emit, perCall }: PolicyContext, windowMs: number,
 		};
 
 		return next(request, init).then((response) => {
+			const classified = classifyStatus(response.status);
+			if (mark.flying > 1) {
+				mark.raced = [...mark.raced ?? [], [response, classified]];
+			}
+
 			mark.response = response;
-			ended(classifyStatus(response.status));
+			ended(classified);
 			return response;
 		}, (error: unknown) => {
 			// Refused by a layer inside this one without I/O (an app's policy without a band: its own
@@ -139,8 +149,10 @@ const createHealth = ({ clock, emit, perCall }: PolicyContext, windowMs: number,
 			return;
 		}
 
-		let outcome = state.last;
-		let made = response !== undefined && response !== state.response;
+		// The answer of an attempt of a hedge race the call resolved with (a losing one may have ended after it).
+		const won = response && state.raced?.find(([each]) => each === response);
+		let outcome = won ? won[1] : state.last;
+		let made = response !== undefined && response !== state.response && !won;
 		if (!response && error !== undefined) {
 			// The call's error is the truth (a timeout ky raised, the caller's abort), except for what a
 			// policy made of a failure, a transient error of its own (queued; a retry refused without I/O by

@@ -10,6 +10,13 @@ import { isSuperseded } from '../utils/superseded.js';
 import { Counts, type Scope } from './counts.js';
 import { offOnly } from '../utils/validate.js';
 
+/** A call's attempts in the throttle: how many are in flight, and the ends held until it settles (see `ended`). */
+interface Race {
+	flying: number;
+	held?: Array<[Scope, Response | undefined, boolean, AbortSignal]> | undefined;
+	done?: boolean;
+}
+
 /** The options of `adaptiveThrottle()` with their defaults applied. */
 export interface ThrottleSettings {
 	k: number;
@@ -31,6 +38,8 @@ export interface ThrottleSettings {
 export const createThrottle = (context: PolicyContext, { k, windowMs, minRequests, maxRejectRatio, shared }: ThrottleSettings): PolicyParts => {
 	const { clock } = context;
 	const fleet = shared?.fleet(context, windowMs);
+	/** A call's attempts in flight, and those held until it settles (they ended while another was in flight). */
+	const raceOf = context.perCall((): Race => ({ flying: 0 }));
 	const counts = new Counts(context, windowMs, fleet);
 	/** What `close()` calls: the attempts waiting for the fleet's first window are refused (`untilClosed`). */
 	const wake = new Set<() => void>();
@@ -48,13 +57,34 @@ export const createThrottle = (context: PolicyContext, { k, windowMs, minRequest
 			return Promise.reject(new ThrottledError(scope.name, rejectRatio));
 		}
 
+		const call = init?.steadfetch;
+		const race = call && raceOf(call);
+		if (race) {
+			race.flying++;
+		}
+
+		/**
+		 * Count an attempt that ended — never a hedge that lost (its abort, `Superseded`, came after its answer did).
+		 * One that ended while another of its call was in flight (a hedge race) is counted once the call settled
+		 * (`settled`): then it is known whether it lost.
+		 */
+		const ended = (response: Response | undefined, accepted: boolean): void => {
+			if (race && (race.flying-- > 1 || race.held) && !race.done) {
+				race.held = [...race.held ?? [], [scope, response, accepted, request.signal]];
+			} else if (!isSuperseded(request.signal.reason)) {
+				counts.count(scope, accepted);
+			}
+		};
+
 		return next(request, init).then((response) => {
-			counts.count(scope, !classifyStatus(response.status)?.transient);
+			ended(response, !classifyStatus(response.status)?.transient);
 			return response;
 		}, (error: unknown) => {
 			// A failure classify() calls transient (network, timeout) counts; the app's own error (UNKNOWN) says nothing of the origin.
-			if (!(init?.steadfetch?.signal?.aborted && request.signal.aborted) && !isSuperseded(request.signal.reason) && !isSteadfetchError(error) && classify(error).transient) {
-				counts.count(scope, false);
+			if (!(call?.signal?.aborted && request.signal.aborted) && !isSteadfetchError(error) && classify(error).transient) {
+				ended(undefined, false);
+			} else if (race) {
+				race.flying--;
 			}
 
 			throw error;
@@ -79,6 +109,20 @@ export const createThrottle = (context: PolicyContext, { k, windowMs, minRequest
 
 	return {
 		layer,
+		settled(call, response) {
+			const race = raceOf(call);
+			race.done = true;
+			const held = race.held ?? [];
+			race.held = undefined;
+			// A winner (the call's answer, not a transient one): the others lost, aborted by the hedge (`Superseded`) once it
+			// won. Without one (every attempt failed), each counts as it ended.
+			const won = held.some(([, answer, accepted]) => accepted && answer === response);
+			for (const [scope, answer, accepted, signal] of held) {
+				if (!won || answer === response || !isSuperseded(signal.reason)) {
+					counts.count(scope, accepted);
+				}
+			}
+		},
 		checkCall: offOnly('adaptiveThrottle'),
 		stats(name) {
 			const scope = counts.get(name);

@@ -137,3 +137,50 @@ describe('hedge: the default delay (defect hunt, eleventh round)', () => {
 		api.close();
 	});
 });
+
+describe('hedge: a losing attempt whose answer arrived before its abort landed (API.md: "a losing hedge counts as neither")', () => {
+	/**
+	 * The first attempt is answered `status` only after its hedge won (a transport that had the answer before the
+	 * abort: it resolves whatever the signal says); `lost()` resolves once that answer was let go (its body cancelled).
+	 */
+	const race = (status: number, together: boolean) => {
+		let release = (): void => undefined;
+		const gate = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		let cancelled = (): void => undefined;
+		const lost = new Promise<void>((resolve) => {
+			cancelled = resolve;
+		});
+		let sent = 0;
+		const fetch = (async () => {
+			if (++sent === 1) {
+				await gate;
+				return new Response(new ReadableStream({ cancel: () => cancelled() }), { status });
+			}
+
+			// Answered in the same tick as the hedge (just behind it), or a task later.
+			if (together) {
+				release();
+			} else {
+				setTimeout(release, 0);
+			}
+
+			return new Response('hedge');
+		}) as typeof globalThis.fetch;
+		return { fetch, lost };
+	};
+
+	for (const [status, together] of [[200, false], [503, false], [200, true], [503, true]] as const) {
+		it(`its ${status}${together ? ', just behind the winner\'s answer,' : ''} is counted by neither the adaptive throttle nor health: the call's 200 is one request, one accept, no failure`, async () => {
+			const { adaptiveThrottle } = await import('../../src/entries/throttle.js');
+			const { health } = await import('../../src/entries/health.js');
+			const origin = race(status, together);
+			const api = createClient({ retry: 0, retryBudget: false, fetch: origin.fetch, hedge: hedge({ delayMs: 20 }), adaptiveThrottle: adaptiveThrottle(), health: health() });
+			expect(await api.get('https://api.test/items').text()).toBe('hedge');
+			await origin.lost;
+			const stats = api.stats()['https://api.test'] as { throttle?: { requests: number; accepts: number }; errorRate?: number };
+			expect([stats.throttle, stats.errorRate]).toEqual([{ requests: 1, accepts: 1, rejectRatio: 0, rejected: 0 }, 0]);
+		});
+	}
+});
