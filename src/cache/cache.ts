@@ -42,8 +42,11 @@ const reasonOf = (code: string, transient: boolean): StaleReason | undefined =>
 /** Response headers never stored: what no longer describes the stored (decoded) body (cookies are `sensitive`, below). */
 const dropped = ['content-encoding', 'content-length', 'transfer-encoding', 'age', 'cache-status'];
 
-/** Response headers that name URLs (a `Link` with the next page's, say): stored without their sensitive query values, as the record's own URL. */
-const urlHeaders = ['link', 'content-location', 'location', 'refresh'];
+/**
+ * Response headers that name URLs (a `Link` with the next page's, say; where reports go: `Reporting-Endpoints`, `Report-To`,
+ * a CSP's `report-uri`): stored without their sensitive query values, as the record's own URL.
+ */
+const urlHeaders = ['link', 'content-location', 'location', 'refresh', 'reporting-endpoints', 'report-to', 'content-security-policy', 'content-security-policy-report-only'];
 
 /**
  * A failed read answered from a usable copy, or the failure as it was. A caller's abort never is.

@@ -47,8 +47,9 @@ export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, re
 		const rule = kept.get(name);
 		if (rule !== false) {
 			// The URLs a `Link` or a `Content-Location` names keep no sensitive query value either, as the record's own URL:
-			// each word with a query or a fragment, ending at white space, `<`, `>` or `"` (`<url>; rel="next"` keeps its shape).
-			headers.push([name, rule ? value.replace(/[^\s<>"]+[?#][^\s<>"]*/g, (url) => redact(url, params)) : value]);
+			// each word with a query or a fragment, ending at white space, `<`, `>` or `"` (`<url>; rel="next"` keeps its shape),
+			// a `;` that ends it left out (a CSP's `report-uri <url>; report-to csp`).
+			headers.push([name, rule ? value.replace(/[^\s<>"]+[?#][^\s<>"]*?(?=;?(?:[\s<>"]|$))/g, (url) => redact(url, params)) : value]);
 		}
 	});
 	return { request, response, clone: response.clone(), found: found!, timing: plan.timing, copied: plan.copied, now, before: last?.at, start: view.epoch, headers, vary };

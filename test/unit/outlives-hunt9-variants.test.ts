@@ -174,6 +174,21 @@ describe('secrets stay out of storage: a URL the answer\'s headers name', () => 
 		expect(dumped).not.toMatch(/s3cr3t/);
 	});
 
+	it('the reporting URLs too: Reporting-Endpoints, Report-To (JSON) and a CSP\'s report-uri (enforced or report-only) keep no sensitive value, their shape kept', async () => {
+		const fetch = (async () => new Response('[]', { headers: {
+			'reporting-endpoints': 'csp="https://reports.example/csp?api_key=s3cr3t-5&app=1", default="/r?token=s3cr3t-6"',
+			'report-to': '{"group":"default","max_age":86400,"endpoints":[{"url":"https://reports.example/r?access_token=s3cr3t-7"}]}',
+			'content-security-policy': "default-src 'self'; report-uri https://reports.example/csp?signature=s3cr3t-8; report-to csp",
+			'content-security-policy-report-only': "script-src 'self'; report-uri /csp?password=s3cr3t-9",
+		} })) as typeof globalThis.fetch;
+		const api = kit.make({ fetch });
+		await fetchAndStore(api, 'h9/g/items');
+		const dumped = await dumpStore(kit.store);
+		expect(dumped).toMatch(/csp\?api_key=&app=1/);
+		expect(dumped).toMatch(/report-uri https:\/\/reports\.example\/csp\?signature=; report-to csp/);
+		expect(dumped).not.toMatch(/s3cr3t/);
+	});
+
 	it('a stale answer shows them without the values, each URL\'s other parameters and the header\'s shape as they were', async () => {
 		let down = false;
 		const fetch = (async () => {
