@@ -45,6 +45,13 @@ export interface CallClient {
 	readonly params: ReadonlySet<string>;
 	/** Give a wrapped call's promise ky's body shortcuts (src/core/response-promise.ts). */
 	withShortcuts(promise: Promise<Response>, call: Call): ResponsePromise;
+	/** The policies' hooks (`PolicyContext.hooks`): failover's `targetOf`, asked for a call's later attempts only. */
+	readonly hooks: TargetHook;
+}
+
+/** The hook failover sets (`PolicyHooks.targetOf`, declared by `steadfetch/failover`): where a call's attempt really goes. */
+export interface TargetHook {
+	readonly targetOf?: ((call: PolicyCall, url: string) => string | undefined) | undefined;
 }
 
 /** What a call is made of: what the caller asked, checked (src/core/caller.ts). */
@@ -245,7 +252,8 @@ export class Call implements PolicyCall {
 	 * abort that ended the call during the delay, never reaches this layer): when concurrent calls spent
 	 * the budget meanwhile, the retry is refused and the call ends with the previous attempt's error
 	 * (noted by `shouldRetry` or the transport, or ky's own while somebody listens to `retry`). A retry
-	 * the caller forced with `ky.retry()` is paid for, never refused. No retry or new run goes out once
+	 * the caller forced with `ky.retry()` is paid for, never refused. A retry of a run a policy sends
+	 * elsewhere (failover's mirror) is paid, counted and told in the scope it goes to. No retry or new run goes out once
 	 * the call's identity changed or the client was cleared since it started (`PolicyCall.world`):
 	 * the transport asks, after every layer's wait (`unbound`).
 	 */
@@ -258,33 +266,45 @@ export class Call implements PolicyCall {
 		const { accounting } = this.#client;
 		if (kind === 'first') {
 			accounting.first(scope);
-		} else if (kind === 'retry') {
+			return this.#send(request, init, next);
+		}
+
+		// A later attempt a policy below sends elsewhere (failover's mirror): its Request and failure are known as the
+		// call's (ky's TimeoutError carries the one, its NetworkError the other), so `shouldRetry` asks the mirror's budget.
+		const to = this.#client.hooks.targetOf?.(this, request.url);
+		if (to !== undefined) {
+			accounting.owns(request, this);
+		}
+
+		if (kind === 'retry') {
+			// A retry of a mirror's run is paid, counted and told in the mirror's scope, as its hedge is.
+			const at = to === undefined ? scope : accounting.scopeOf(to);
 			// The error the previous attempt failed with (see `failed`), once: this retry takes it.
 			const error = this.#failure as Error | undefined;
 			this.#failure = undefined;
 			const forced = !error || error instanceof ForceRetryError;
 			const { admission } = this;
 			const now = this.#client.clock.now();
-			if ((!forced && admission?.stops(scope)) || accounting.refuses(scope, true, forced, now)) {
+			if ((!forced && admission?.stops(at)) || accounting.refuses(at, true, forced, now)) {
 				return Promise.reject(this.#refuse(error!));
 			}
 
-			accounting.retried(this, request, scope, error);
+			accounting.retried(this, to === undefined ? request : new Request(to, { method: request.method }), at, error);
 			// A retry a layer refused without I/O (an open breaker, the throttle, a bulkhead or rate limit) was not sent: not
 			// counted, not paid. One that reached the transport was (`sending`), whatever a layer made of its answer.
 			const sends = this.#sends;
-			const sent = this.#send(request, init, next).catch((reason: unknown) => {
+			const sent = this.#sendTo(to, request, init, next).catch((reason: unknown) => {
 				if (this.#sends === sends) {
-					accounting.unsent(scope, now);
+					accounting.unsent(at, now);
 				}
 
 				throw reason;
 			});
 			// Refused as it goes out after all, the call ends with this error (src/core/invocation.ts).
-			return admission && !forced ? admission.retried(sent, scope, () => this.#refuse(error)) : sent;
+			return admission && !forced ? admission.retried(sent, at, () => this.#refuse(error)) : sent;
 		}
 
-		return this.#send(request, init, next);
+		return this.#sendTo(to, request, init, next);
 	}
 
 	/**
@@ -405,6 +425,18 @@ export class Call implements PolicyCall {
 		}, signal && ((error: unknown) => {
 			throw signal.aborted ? signal.reason : error;
 		}));
+	}
+
+	/** A later attempt sent (`#send`); one `to` a mirror has its failure known as the call's too (see `attempt`). */
+	#sendTo(to: string | undefined, request: Request, init: FetchInit | undefined, next: FetchLike): Promise<Response> {
+		const sent = this.#send(request, init, next);
+		return to === undefined ? sent : sent.catch((error: unknown) => {
+			if (isObject(error)) {
+				this.#client.accounting.owns(error, this);
+			}
+
+			throw error;
+		});
 	}
 
 	/**

@@ -156,6 +156,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		totalTimeout,
 		clock,
 		substituted: substitutedBy(active),
+		hooks: context.hooks,
 	});
 
 	const client = bind(call);

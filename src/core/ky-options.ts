@@ -1,7 +1,7 @@
 import ky, { replaceOption, type KyInstance, type Options as KyOptions, type RetryOptions } from 'ky';
 import { shouldRetry, unsafeRetryMethods } from './should-retry.js';
 import type { Accounting } from './accounting.js';
-import type { Call } from './call.js';
+import type { Call, TargetHook } from './call.js';
 import { composeLayers } from './compose.js';
 import { callKeys, type CallOptions, type CoreClientOptions } from './options.js';
 import type { PolicyContext } from './policy.js';
@@ -29,7 +29,14 @@ export interface RetryRules {
  * `random`, retries on timeout, delays at most 30 s; `ask` is whether the retry ky is deciding may go
  * (the retry budget, the request context), `callOf` the call an error of ky's is of.
  */
-export const retryRules = (options: CoreClientOptions, context: PolicyContext, { ask, callOf }: Pick<Accounting, 'ask' | 'callOf'>): RetryRules => {
+export const retryRules = (options: CoreClientOptions, context: PolicyContext, { ask: askAt, callOf }: Pick<Accounting, 'ask' | 'callOf'>): RetryRules => {
+	const hooks: TargetHook = context.hooks;
+	// ky's request names the primary: a retry of a failover mirror's attempt (its Request or failure the call's, `Call.attempt`)
+	// asks the mirror's budget (`PolicyHooks.targetOf`), as it is paid from it.
+	const ask = (error: Error, request: Request): boolean => {
+		const call = hooks.targetOf && (callOf(error) ?? callOf(request));
+		return askAt(error, (call && hooks.targetOf!(call, request.url)) ?? request.url);
+	};
 	// Full jitter from the client's `random`: the default, and `jitter: true` given (ky's would use Math.random).
 	const jitter = (delay: number) => context.random() * delay;
 	const drawn = (rules: RetryOptions | undefined): RetryOptions | undefined => (rules?.jitter === true ? { ...rules, jitter } : rules);

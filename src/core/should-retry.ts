@@ -33,7 +33,7 @@ const kyRetries = (error: Error, onTimeout: boolean): boolean => {
  * the retry pays when it goes out). It returns the user's verdict otherwise, so ky's rules,
  * Retry-After and RateLimit headers still decide the delay.
  */
-export const shouldRetry = (user: ShouldRetry | undefined, onTimeout: boolean, ask: (error: Error, url: string) => boolean, callOf: (error: Error) => Call | undefined): ShouldRetry =>
+export const shouldRetry = (user: ShouldRetry | undefined, onTimeout: boolean, ask: (error: Error, request: Request) => boolean, callOf: (error: Error) => Call | undefined): ShouldRetry =>
 	async (state) => {
 		const { error } = state;
 		// A layer answered the attempt without I/O: never retried, whoever asks.
@@ -64,5 +64,5 @@ export const shouldRetry = (user: ShouldRetry | undefined, onTimeout: boolean, a
 			return false;
 		}
 
-		return (verdict === true || kyRetries(error, onTimeout)) && !ask(error, request.url) ? false : verdict;
+		return (verdict === true || kyRetries(error, onTimeout)) && !ask(error, request) ? false : verdict;
 	};

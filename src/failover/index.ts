@@ -8,6 +8,15 @@ import type { FailoverEvent } from './events.js';
 
 /** What importing this policy adds to the client's types (`client.on`, a call's options): its events and its per-call option `failover`. */
 declare module 'steadfetch/core' {
+	interface PolicyHooks {
+		/**
+		 * Set by the failover slot: the URL an attempt of `call` to `url` (the call's own) really goes to
+		 * while its run goes to a mirror, else undefined. The core asks it for a call's later attempts (a
+		 * retry, a new run), so a mirror's retry is paid from, counted in and told in the mirror's scope.
+		 */
+		targetOf?(call: PolicyCall, url: string): string | undefined;
+	}
+
 	/** The `failover` slot of `createClient`. */
 	interface Slots {
 		failover: Policy<'failover'>;
@@ -69,6 +78,12 @@ interface Route {
 	base?: string | undefined;
 }
 
+/** The URL an attempt to `url` goes to at the mirror `base`: the base's path before the request's. */
+const atMirror = (base: string, url: string): string => {
+	const { pathname, search } = new URL(url);
+	return base + pathname + search;
+};
+
 /** The layer sending a call's attempts to the mirror its route holds, if any. */
 const route = (context: PolicyContext, routeOf: (call: PolicyCall) => Route): Layer => (next) => (request, init) => {
 	const call = init?.steadfetch;
@@ -77,8 +92,7 @@ const route = (context: PolicyContext, routeOf: (call: PolicyCall) => Route): La
 		return next(request, init);
 	}
 
-	const { pathname, search } = new URL(request.url);
-	const mirror = new Request(base + pathname + search, request);
+	const mirror = new Request(atMirror(base, request.url), request);
 	// auth's layer, above the stale cache (which keys copies by the token), judged the primary's
 	// URL: its token goes on to the mirror only when the mirror is one of auth's origins too.
 	if (context.hooks.tokenGoesTo?.(call!, mirror.url) === false) {
@@ -95,6 +109,11 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 	const answered = scopes(() => ({ answered: 0 }));
 	/** Set by the client's `close()`: no mirror attempt starts after it. */
 	let closed = false;
+	// A retry of a mirror's run is the mirror's (PolicyHooks.targetOf): its budget, its count, its `retry` event.
+	context.hooks.targetOf = (call, url) => {
+		const { base } = routeOf(call);
+		return base === undefined ? undefined : atMirror(base, url);
+	};
 
 	const wrap = async (call: PolicyCall, next: (extra?: RunOptions) => Promise<Response>): Promise<Response> => {
 		// A body the primary's run reads once (the caller's Request's, or a stream): a copy for the
@@ -211,6 +230,7 @@ const httpUrl = (value: unknown): URL | undefined => {
  * `Idempotency-Key` the caller gave, not one the outbox made for a write it holds) that fails transiently after its retries — network error, timeout, 408, 429,
  * 5xx, or the primary's breaker open — is sent to the primary's mirrors in order; the first good
  * answer wins (`response.url` says which, event `failover`). Each mirror gets the call's own retries
+ * (paid from the mirror's retry budget, counted in its `stats()` and told in its scope, as a hedge of it is)
  * and its own breaker scope; the primary is tried first on every call, so it is back as soon as its
  * breaker lets a probe through. The stale cache looks up and stores by the primary URL, and answers
  * only when every mirror failed too. Outbox replays go to their own origin unless `replays: true`.

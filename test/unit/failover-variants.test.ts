@@ -71,3 +71,62 @@ describe('failover and ky.stop', () => {
 		api.close();
 	});
 });
+
+describe('failover and the retry budget (defect hunt, eleventh round)', () => {
+	/**
+	 * A dead primary whose retry budget the outage spent (`minRetries: 1`), and a mirror whose first
+	 * answer to the call is `first` (a 503, a network failure, a hang past the attempt's `timeout`),
+	 * then a 200.
+	 */
+	const outage = (first: '503' | 'network' | 'timeout') => {
+		const sent: string[] = [];
+		let mirrorAttempts = 0;
+		const fetch = (async (request: Request) => {
+			sent.push(new URL(request.url).origin);
+			if (request.url.startsWith('https://primary.test')) {
+				throw new TypeError('fetch failed');
+			}
+
+			if (++mirrorAttempts > 1) {
+				return new Response('mirror');
+			}
+
+			if (first === 'network') {
+				throw new TypeError('fetch failed');
+			}
+
+			if (first === 'timeout') {
+				return new Promise<Response>((_resolve, reject) => {
+					request.signal.addEventListener('abort', () => reject(request.signal.reason as Error), { once: true });
+				});
+			}
+
+			return new Response('busy', { status: 503 });
+		}) as typeof globalThis.fetch;
+		const api = createClient({
+			fetch, timeout: 200, retry: { limit: 2, delay: () => 1, jitter: false }, retryBudget: { minRetries: 1, ratio: 0 },
+			failover: failover({ mirrors: { 'https://primary.test': ['https://mirror.test'] } }),
+		});
+		const told: string[] = [];
+		api.on('retry', ({ scope, url }) => told.push(`retry ${scope} ${new URL(url).origin}`));
+		api.on('budget:exhausted', ({ scope }) => told.push(`budget:exhausted ${scope}`));
+		return { api, sent, told };
+	};
+
+	for (const first of ['503', 'network', 'timeout'] as const) {
+		it(`a mirror's retry (after its ${first}) is paid from the mirror's budget, as its hedge is: the primary's spent budget does not refuse it`, async () => {
+			const { api, sent, told } = outage(first);
+			// Before: NetworkError of the primary (sent: primary ×2, mirror ×1): the mirror's retry was refused by the primary's spent budget.
+			const outcome = await api.get('https://primary.test/a').text().catch((error: unknown) => `${(error as Error).name}`);
+			const stats = api.stats();
+			expect({ outcome, sent, told }).toEqual({
+				outcome: 'mirror',
+				sent: ['https://primary.test', 'https://primary.test', 'https://mirror.test', 'https://mirror.test'],
+				told: ['retry https://primary.test https://primary.test', 'budget:exhausted https://primary.test', 'retry https://mirror.test https://mirror.test'],
+			});
+			// Counted in the scope each retry went to.
+			expect([stats['https://primary.test']?.retries, stats['https://primary.test']?.retriesRefused, stats['https://mirror.test']?.retries]).toEqual([1, 1, 1]);
+			api.close();
+		});
+	}
+});
