@@ -72,9 +72,10 @@ export const letGo = ({ view }: CacheState, copy: Copy): void => {
 export const write = async (cache: CacheState, call: PolicyCall, { request, response, clone, found, timing, copied, now, before, start, headers, vary }: Copy): Promise<void> => {
 	const { context, store, view, sensitive, maxBodyBytes, written } = cache;
 	// Read no further than maxBodyBytes (a decoded body may be longer than its Content-Length, a stream endless), nor
-	// longer than the call's `timeout` (10 000 ms without one, as ky bounds an error's body): one that stalls is not kept.
+	// longer than the call's `timeout` (ky's 10 000 ms when not given): one that stalls is not kept. With `timeout: false`
+	// no time bound, as ky reads the caller's body then (ky's suite: "timeout false does not apply a … body timeout").
 	const { timeout = context.options.timeout } = call.options;
-	const bytes = await readCapped(clone, maxBodyBytes, typeof timeout === 'number' && timeout > 0 ? timeout : 10_000);
+	const bytes = await readCapped(clone, maxBodyBytes, timeout === false ? undefined : typeof timeout === 'number' && timeout > 0 ? timeout : 10_000);
 	const stored = typeof found === 'string' ? found : await found;
 	const url = urlOf(stored)!;
 	const path = pathOf(url);
