@@ -5,11 +5,11 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { createClient, memoryStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
-import type { Policy } from '../../src/entries/policy.js';
 import { auth } from '../../src/entries/auth.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { collect, fetchAndStore, holdingFetch, useCacheKit } from './cache-kit.js';
 import { rateLimit } from '../../src/entries/rate-limit.js';
+import { passedBelowLimiter } from '../helpers/test-stores.js';
 
 const kit = useCacheKit();
 
@@ -193,14 +193,7 @@ describe('an attempt that waited for a rate-limit token and is refused as it goe
 		const { fetch, sent } = holdingFetch('/h11/f/none');
 		// Just below the rate limiter: what passed its wait (the transport asks the call's world next, synchronously).
 		const passed: string[] = [];
-		const probe = (): Policy<'h11probe'> => ({
-			slot: 'h11probe',
-			at: { layer: 650 },
-			create: () => ({ layer: (next) => (request, init) => {
-				passed.push(new URL(request.url).pathname);
-				return next(request, init);
-			} }),
-		});
+		const probe = () => passedBelowLimiter(passed);
 		const api = kit.make({ fetch, identity: () => who.is, rateLimit: rateLimit({ perSecond: 10, burst: 1 }), h11probe: probe() } as never);
 		await fetchAndStore(api, 'h11/f/me');
 		kit.clock.advance(1_000); // The clock stands still from here: every wait below is counted from the same instant.

@@ -10,6 +10,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { createClient, isStale, memoryStore, outbox } from '../../src/entries/index.js';
 import { createClient as createCore, replaceOption } from '../../src/entries/core.js';
 import { queryOptionsFor } from '../../src/entries/tanstack-query.js';
+import { recording } from '../helpers/test-stores.js';
 
 const answering = (state: { down: boolean; sent: number }) => (async () => {
 	state.sent++;
@@ -22,17 +23,6 @@ const answering = (state: { down: boolean; sent: number }) => (async () => {
 
 /** What a call ends in, as text. */
 const outcome = (promise: Promise<Response>) => promise.then((response) => `${response.status}${isStale(response) ? ' stale' : ''}`, (error: Error) => error.constructor.name);
-
-/** A memory store (per namespace) that records every key and value written, as text. */
-const recording = (written: string[]) => (namespace: string) => {
-	const store = memoryStore(namespace);
-	const set = store.set.bind(store);
-	store.set = async (key, value, ...rest) => {
-		written.push(`${key} ${JSON.stringify(value)}`);
-		return set(key, value, ...rest);
-	};
-	return store;
-};
 
 /** The two forms of extend(): an object, and a function of the parent's options. */
 const forms = [

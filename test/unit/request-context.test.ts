@@ -10,10 +10,10 @@ import { memoryStore } from '../../src/entries/index.js';
 import { failover } from '../../src/entries/failover.js';
 import { hedge } from '../../src/entries/hedge.js';
 import { rateLimit } from '../../src/entries/rate-limit.js';
-import type { Policy } from '../../src/entries/policy.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { passedBelowLimiter } from '../helpers/test-stores.js';
 
 let server: RunningServer;
 let other: RunningServer;
@@ -125,14 +125,7 @@ describe('subrequests', () => {
 		const waits: number[] = [];
 		// Just below the rate limiter: what passed it (the transport refuses or sends it next, synchronously).
 		const passed: string[] = [];
-		const probe = (): Policy<'h11probe'> => ({
-			slot: 'h11probe',
-			at: { layer: 650 },
-			create: () => ({ layer: (next) => (request, init) => {
-				passed.push(new URL(request.url).pathname);
-				return next(request, init);
-			} }),
-		});
+		const probe = () => passedBelowLimiter(passed);
 		const api = createClient({ clock, retry: 0, retryBudget: false, rateLimit: rateLimit({ perSecond: 10, burst: 2 }), hedge: hedge({ delayMs: 20 }), h11probe: probe() } as never);
 		api.on('ratelimit:wait', ({ waitMs }) => waits.push(waitMs));
 		// 6 − 5: the first attempt takes the context's last subrequest; the hedge takes a token and is refused.

@@ -3,7 +3,8 @@
  * failing before its fix.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { autoStore, createClient, type KeyValueStore } from '../../src/entries/index.js';
+import { autoStore, createClient } from '../../src/entries/index.js';
+import { mapStore } from '../helpers/test-stores.js';
 
 afterEach(() => {
 	vi.unstubAllGlobals();
@@ -47,13 +48,7 @@ describe('a stored copy whose headers, Vary or status text are of the wrong type
 
 	it.each(cases)('%s: not served, storage:error "decode", the record deleted', async (_name, change) => {
 		const records = new Map<string, unknown>();
-		const store = (): KeyValueStore => ({
-			get: async <T>(key: string) => records.get(key) as T | undefined,
-			set: async (key, value) => void records.set(key, value),
-			delete: async (key) => void records.delete(key),
-			keys: async () => [...records.keys()],
-			clear: async () => records.clear(),
-		});
+		const store = mapStore(records);
 		let up = true;
 		const api = createClient({ name: 'planted', store, retry: 0, breaker: false, fetch: async () => up ? Response.json({ a: 1 }) : Promise.reject(new TypeError('fetch failed')) });
 		const stored = new Promise((resolve) => {

@@ -3,9 +3,10 @@
  * failing before its fix.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { autoStore, createClient, memoryStore, outbox, OutboxQueuedError, type KeyValueStore } from '../../src/entries/index.js';
+import { autoStore, createClient, memoryStore, outbox, OutboxQueuedError } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { until } from './outbox-helpers.js';
+import { mapStore } from '../helpers/test-stores.js';
 
 /** An answer whose headers arrive and whose body never ends (a server that stalls mid-body). */
 const endless = (status = 201): Response => new Response(new ReadableStream({
@@ -206,13 +207,7 @@ describe('a stored copy dated as made after it was stored (a broken store, anoth
 	])('%s: not served, storage:error "decode", the record deleted (was: served with Age 0 and a full ttl)', async (_name, change) => {
 		const clock = new ManualClock();
 		const records = new Map<string, unknown>();
-		const store = (): KeyValueStore => ({
-			get: async <T>(key: string) => records.get(key) as T | undefined,
-			set: async (key, value) => void records.set(key, value),
-			delete: async (key) => void records.delete(key),
-			keys: async () => [...records.keys()],
-			clear: async () => records.clear(),
-		});
+		const store = mapStore(records);
 		let up = true;
 		const api = createClient({ name: 'planted-born', store, clock, retry: 0, breaker: false, fetch: async () => up ? Response.json({ a: 1 }, { headers: { 'cache-control': 'max-age=60' } }) : Promise.reject(new TypeError('fetch failed')) });
 		const stored = new Promise((resolve) => {

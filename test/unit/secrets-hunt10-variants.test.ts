@@ -5,10 +5,11 @@
  * hidden in messages": an error's message is what apps log and send to error trackers.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { InvalidRequestError, createClient, memoryStore } from '../../src/entries/index.js';
+import { InvalidRequestError, createClient } from '../../src/entries/index.js';
 import { createClient as createCore } from '../../src/entries/core.js';
 import { queryOptionsFor } from '../../src/entries/tanstack-query.js';
 import { fetchNever, shown } from '../helpers/shown.js';
+import { recording } from '../helpers/test-stores.js';
 
 /** The error `run` throws or rejects with. */
 const failure = async (run: () => unknown): Promise<unknown> => {
@@ -84,17 +85,6 @@ describe('an option naming a URL that does not parse: its error names no sensiti
 		}
 	});
 });
-
-/** A memory store (per namespace) that records every value written, as text. */
-const recording = (written: string[]) => (namespace: string) => {
-	const store = memoryStore(namespace);
-	const set = store.set.bind(store);
-	store.set = async (key, value, ...rest) => {
-		written.push(`${key} ${JSON.stringify(value)}`);
-		return set(key, value, ...rest);
-	};
-	return store;
-};
 
 describe('extend() keeps the sensitive names of the client it extends', () => {
 	it('a child given its own sensitiveParams and sensitiveHeaders adds them to its parent\'s (as ky merges a list), never drops them', async () => {
