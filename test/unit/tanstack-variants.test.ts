@@ -329,6 +329,59 @@ describe('mutationOptionsFor with a refusal whose body stalls, never ends or is 
 	});
 });
 
+describe('queryOptionsFor and mutationOptionsFor with a success whose body stalls, or is empty', () => {
+	/** A 200 JSON answer whose body gives `chunks` (text; '' an empty chunk), then ends, or stalls for ever when `stalls`. */
+	const answer = (chunks: string[], stalls: boolean) => new Response(new ReadableStream<Uint8Array>({
+		pull: async (controller) => {
+			const chunk = chunks.shift();
+			if (chunk !== undefined) {
+				controller.enqueue(new TextEncoder().encode(chunk));
+			} else if (stalls) {
+				await new Promise(() => undefined);
+			} else {
+				controller.close();
+			}
+		},
+	}), { headers: { 'content-type': 'application/json' } });
+
+	it('a stalled body rejects with the call\'s TimeoutError (ky\'s timeout), as the call\'s own .json() does, before or after its first bytes; a query and a mutation alike', async () => {
+		const client = createClient({ name: `tq-stall-${Math.random()}`, prefix: 'https://api.example/', retry: 0, breaker: false, staleCache: false, timeout: 100, fetch: async (input) => answer(new Request(input).url.endsWith('/late') ? [] : ['{"a":'], true) });
+		const queryClient = new QueryClient();
+		try {
+			expect(classify(await client.get('a').json().catch((error: unknown) => error)).code).toBe('TIMEOUT');
+			const outcomes: unknown[] = [];
+			const settle = (index: number, promise: Promise<unknown>) => promise.then((value) => { outcomes[index] = value; }, (error: unknown) => { outcomes[index] = error; });
+			void settle(0, queryClient.fetchQuery({ queryKey: ['stall', Math.random()], ...queryOptionsFor(client, 'a'), retry: false }));
+			void settle(1, queryClient.fetchQuery({ queryKey: ['stall', Math.random()], ...queryOptionsFor(client, 'late'), retry: false }));
+			void settle(2, mutationOptionsFor((path: string) => client.post(path, { json: {} })).mutationFn('a'));
+			void settle(3, mutationOptionsFor((path: string) => client.post(path, { json: {} })).mutationFn('late'));
+			// Before: all four still pending after 1.5 s (bodyOf read a copy of the whole body first, without bound).
+			await vi.waitFor(() => expect(outcomes.map((error) => classify(error).code)).toEqual(['TIMEOUT', 'TIMEOUT', 'TIMEOUT', 'TIMEOUT']), { timeout: 1500, interval: 10 });
+		} finally {
+			queryClient.clear();
+			client.close();
+		}
+	});
+
+	it('an empty body (no bytes, or only empty chunks) is still null for a query and undefined for a mutation, whatever parseJson makes of \'\'; a body with bytes is parsed', async () => {
+		const bodies: Record<string, string[]> = { none: [], chunks: ['', ''], split: ['', '{"a":', '1}'] };
+		const client = createClient({ name: `tq-empty-${Math.random()}`, prefix: 'https://api.example/', retry: 0, breaker: false, staleCache: false, parseJson: (text: string) => (text ? JSON.parse(text) : 'parsed nothing') as unknown, fetch: async (input) => answer([...bodies[new URL(new Request(input).url).pathname.slice(1)]!], false) });
+		const queryClient = new QueryClient();
+		try {
+			const read = async (path: string): Promise<unknown> => queryClient.fetchQuery({ queryKey: [path, Math.random()], ...queryOptionsFor(client, path), retry: false });
+			expect([await read('none'), await read('chunks'), await read('split')]).toEqual([null, null, { a: 1 }]);
+			const { mutationFn } = mutationOptionsFor((path: string) => client.put(path, { json: {} }));
+			expect([await mutationFn('none'), await mutationFn('chunks'), await mutationFn('split')]).toEqual([{ queued: false, data: undefined }, { queued: false, data: undefined }, { queued: false, data: { a: 1 } }]);
+			// A plain fetch's answer (no .json() of the call): parsed by response.json() alike.
+			expect(await mutationOptionsFor(async () => answer(['', '[1]'], false)).mutationFn(undefined)).toEqual({ queued: false, data: [1] });
+			expect(await mutationOptionsFor(async () => answer([''], false)).mutationFn(undefined)).toEqual({ queued: false, data: undefined });
+		} finally {
+			queryClient.clear();
+			client.close();
+		}
+	});
+});
+
 describe('queryOptionsFor with a fallback answer', () => {
 	it('a fallback is no fresh data: TanStack keeps its last answer and retries; shown() shows it only when TanStack has nothing, age 0, reason fallback; refetchWhenBack knows its scope', async () => {
 		const client = createClient({ name: `tq-fallback-${Math.random()}`, prefix: `${api.url}/`, retry: 0, breaker: false, staleCache: false, fallback: { placeholder: true } });
