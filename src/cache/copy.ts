@@ -74,8 +74,9 @@ export const write = async (cache: CacheState, call: PolicyCall, { request, resp
 	// Read no further than maxBodyBytes (a decoded body may be longer than its Content-Length, a stream endless), nor
 	// longer than the call's `timeout` (ky's 10 000 ms when not given): one that stalls is not kept. With `timeout: false`
 	// no time bound, as ky reads the caller's body then (ky's suite: "timeout false does not apply a … body timeout").
+	// Nor one that fails mid-way (a connection reset: a network failure, no storage fault).
 	const { timeout = context.options.timeout } = call.options;
-	const bytes = await readCapped(clone, maxBodyBytes, timeout === false ? undefined : typeof timeout === 'number' && timeout > 0 ? timeout : 10_000);
+	const bytes = await readCapped(clone, maxBodyBytes, timeout === false ? undefined : typeof timeout === 'number' && timeout > 0 ? timeout : 10_000).catch(() => undefined);
 	const stored = typeof found === 'string' ? found : await found;
 	const url = urlOf(stored)!;
 	const path = pathOf(url);

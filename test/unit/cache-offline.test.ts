@@ -212,3 +212,43 @@ describe('the offline read\'s background attempt is made as its call (defect hun
 		api.close();
 	});
 });
+
+describe('the offline read\'s background attempt whose answer fails mid-way (defect hunt, eleventh round)', () => {
+	it('a 200 whose body errors after its first chunk (a connection reset): nothing stored, no storage:error, the copy stays', async () => {
+		let reset = false;
+		const fetch = (async (input: unknown, init?: RequestInit) => {
+			if (!reset) {
+				return globalThis.fetch(input as Request, init);
+			}
+
+			let sent = false;
+			return new Response(new ReadableStream({
+				pull(controller) {
+					if (sent) {
+						controller.error(new TypeError('network error: connection reset'));
+					} else {
+						sent = true;
+						controller.enqueue(new TextEncoder().encode('{"n": '));
+					}
+				},
+			}), { headers: { 'content-type': 'application/json' } });
+		}) as typeof globalThis.fetch;
+		const api = kit.make({ fetch });
+		const stored = collect(api, 'cache:stored');
+		const errors = collect(api, 'storage:error');
+		await api.get('offline/reset').text();
+		await vi.waitFor(() => expect(stored).toHaveLength(1));
+		kit.clock.advance(1_000);
+		vi.stubGlobal('navigator', { onLine: false });
+		reset = true;
+		const handed: Array<Promise<unknown>> = [];
+		const answered = await api.get('offline/reset', { waitUntil: (promise) => void handed.push(promise) });
+		expect(detail(answered)).toBe('offline');
+		await vi.waitFor(() => expect(handed.length).toBeGreaterThan(0)); // The scope's attempt, behind the caller.
+		await Promise.allSettled(handed);
+		// Before: storage:error ['background: TypeError: network error: connection reset'].
+		expect([stored.length, errors.map(({ operation, error }) => `${operation}: ${String(error)}`)]).toEqual([1, []]);
+		expect(await answered.json()).toMatchObject({ n: 1 });
+		api.close();
+	});
+});

@@ -350,3 +350,36 @@ describe('a good answer whose body stalls mid-way (a server that stops sending):
 		api.close();
 	});
 });
+
+describe('a good answer whose body fails mid-way (a connection reset) while the copy is read: no storage:error, nothing stored', () => {
+	/** A 200 whose headers and first chunk arrive, then its body errors (as fetch's stream does on a reset). */
+	const reset = (): Response => {
+		let sent = false;
+		return new Response(new ReadableStream({
+			pull(controller) {
+				if (sent) {
+					controller.error(new TypeError('network error: connection reset'));
+				} else {
+					sent = true;
+					controller.enqueue(new TextEncoder().encode('{"id": 7, "more": "'));
+				}
+			},
+		}), { headers: { 'content-type': 'application/json' } });
+	};
+
+	it('the read\'s copy: the write behind the caller ends quietly (a network failure is no storage fault)', async () => {
+		const api = createClient({ name: 'reset-copy', store: memoryStore, retry: 0, breaker: false, fetch: async () => reset() });
+		const stored = collect(api, 'cache:stored');
+		const errors = collect(api, 'storage:error');
+		const handed: Array<Promise<unknown>> = [];
+		const response = await api.get('https://api.example.com/reset', { waitUntil: (promise) => void handed.push(promise) });
+		expect(response.status).toBe(200);
+		await expect(response.text()).rejects.toThrow();
+		expect(handed.length).toBeGreaterThan(0);
+		await Promise.allSettled(handed);
+		// Before: storage:error [{ operation: 'background', ... TypeError: network error: connection reset }].
+		expect([stored.length, errors.map(({ operation, error }) => `${operation}: ${String(error)}`)]).toEqual([0, []]);
+		expect(await api.cache.list()).toEqual([]);
+		api.close();
+	});
+});
