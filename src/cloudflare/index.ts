@@ -1,6 +1,7 @@
 import { namedCoordinator, type SharedBreaker } from '../breaker/shared.js';
 import { emptyState, readState, sync, type ScopeState, type SyncAnswer, type SyncMessage } from '../breaker/sync.js';
 import { tallyThrottle, type ThrottleAnswer, type ThrottleMessage } from '../coordinator/throttle.js';
+import { answerMs } from '../coordinator/fleet.js';
 import { fleetKey } from '../coordinator/keys.js';
 import type { WaitUntil } from '../core/options.js';
 import { wallNow } from '../utils/clock.js';
@@ -99,6 +100,13 @@ export const coordinatorWith = (namespace: DurableObjectNamespaceLike, ambient?:
 			throw new Error(`The breaker coordinator answered ${response.status}`);
 		}
 
-		return response.json() as Promise<SyncAnswer | ThrottleAnswer>;
+		// Read as the object reads a sync: at most maxMessageBytes, and within answerMs (the longest an isolate waits
+		// for a sync): one that stalls or never ends is cancelled, not left reading behind the given-up sync.
+		const bytes = await readCapped(response, maxMessageBytes, answerMs);
+		if (!bytes) {
+			throw new Error(`The breaker coordinator's answer is over ${maxMessageBytes} bytes, or did not end within ${answerMs} ms`);
+		}
+
+		return JSON.parse(new TextDecoder().decode(bytes)) as SyncAnswer | ThrottleAnswer;
 	}, ambient);
 };

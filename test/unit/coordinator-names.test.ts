@@ -84,6 +84,40 @@ describe('coordinator(namespace): a fleet per client name and scope', () => {
 	});
 });
 
+describe('coordinator(namespace): the object\'s answer is read bounded, as the object reads a sync (defect hunt, eleventh round)', () => {
+	/** A namespace whose every object answers with `answer()`. */
+	const answering = (answer: () => Response): DurableObjectNamespaceLike => ({ idFromName: (name) => name, get: () => ({ fetch: async () => answer() }) });
+	const message = { policy: { consecutiveFailures: 2, openMs: 1_000, maxOpenMs: 60_000, probeTimeoutMs: 1_000 }, outcomes: [], jitter: 0.5 };
+	/** How a sync ended within `ms` (real time): its answer as JSON, the error's message, or still pending. */
+	const ended = async (promise: Promise<unknown>, ms: number): Promise<string> =>
+		Promise.race([promise.then((answer) => `answered ${JSON.stringify(answer)}`, (error: unknown) => `failed: ${(error as Error).message}`), new Promise<string>((resolve) => setTimeout(resolve, ms, `still pending after ${ms} ms`))]);
+
+	it('an answer whose body stalls mid-way: the sync fails within answerMs (2 000 ms) and the body is cancelled, not read for ever behind it', { timeout: 10_000 }, async () => {
+		let cancelled = false;
+		const stalled = () => new Response(new ReadableStream({
+			start(controller) {
+				controller.enqueue(new TextEncoder().encode('{"record": '));
+			},
+			cancel() {
+				cancelled = true;
+			},
+		}));
+		const shared = coordinator(answering(stalled));
+		const result = await ended(shared.sync('https://fleet.example', message), 5_000);
+		// Before: 'still pending after 5000 ms', the body never cancelled.
+		expect([result.replace(/^failed: .*/s, 'failed'), cancelled]).toEqual(['failed', true]);
+	});
+
+	it('an answer over the message bound (16 384 bytes): refused, as the object refuses such a sync; one under it is taken', async () => {
+		const answer = { granted: false };
+		const padded = coordinator(answering(() => new Response(' '.repeat(20_000) + JSON.stringify(answer))));
+		// Before: 'answered {"granted":false}' (20 017 bytes read whole and parsed).
+		expect((await ended(padded.sync('https://fleet.example', message), 5_000)).replace(/^failed: .*/s, 'failed')).toBe('failed');
+		const small = coordinator(answering(() => new Response(' '.repeat(100) + JSON.stringify(answer))));
+		expect(await ended(small.sync('https://fleet.example', message), 5_000)).toBe('answered {"granted":false}');
+	});
+});
+
 describe('fleet keys', () => {
 	it('a digest is computed once per text and kept (at most 1,000, then computed again), the same value every time', async () => {
 		const { digests } = await import('../../src/coordinator/keys.js');
