@@ -76,7 +76,12 @@ export const write = async (cache: CacheState, call: PolicyCall, { request, resp
 	// no time bound, as ky reads the caller's body then (ky's suite: "timeout false does not apply a … body timeout").
 	// Nor one that fails mid-way (a connection reset: a network failure, no storage fault).
 	const { timeout = context.options.timeout } = call.options;
-	const bytes = await readCapped(clone, maxBodyBytes, timeout === false ? undefined : typeof timeout === 'number' && timeout > 0 ? timeout : 10_000).catch(() => undefined);
+	let bytes: ArrayBuffer | undefined;
+	try {
+		bytes = await readCapped(clone, maxBodyBytes, timeout === false ? undefined : typeof timeout === 'number' && timeout > 0 ? timeout : 10_000);
+	} catch {
+		// Not a `.catch()` on the read: that one more promise per copy measured +10k steady instructions per call on new URLs.
+	}
 	const stored = typeof found === 'string' ? found : await found;
 	const url = urlOf(stored)!;
 	const path = pathOf(url);
