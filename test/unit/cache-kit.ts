@@ -211,3 +211,18 @@ export const gatedReads = (name = 'cache-test'): { inner: KeyValueStore; store: 
 
 	return { inner, store, reading: () => began, hold, release };
 };
+
+/** A 200 whose headers and `first` chunk arrive, then its body errors (as fetch's stream does on a connection reset). */
+export const resetMidway = (first: string): Response => {
+	let sent = false;
+	return new Response(new ReadableStream({
+		pull(controller) {
+			if (sent) {
+				controller.error(new TypeError('network error: connection reset'));
+			} else {
+				sent = true;
+				controller.enqueue(new TextEncoder().encode(first));
+			}
+		},
+	}), { headers: { 'content-type': 'application/json' } });
+};

@@ -8,7 +8,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { isStale } from '../../src/entries/index.js';
 import { auth } from '../../src/entries/auth.js';
 import { bulkhead } from '../../src/entries/bulkhead.js';
-import { collect, next, settle, useCacheKit, holdingFetch } from './cache-kit.js';
+import { collect, next, settle, useCacheKit, holdingFetch, resetMidway } from './cache-kit.js';
 
 const kit = useCacheKit();
 
@@ -221,17 +221,7 @@ describe('the offline read\'s background attempt whose answer fails mid-way (def
 				return globalThis.fetch(input as Request, init);
 			}
 
-			let sent = false;
-			return new Response(new ReadableStream({
-				pull(controller) {
-					if (sent) {
-						controller.error(new TypeError('network error: connection reset'));
-					} else {
-						sent = true;
-						controller.enqueue(new TextEncoder().encode('{"n": '));
-					}
-				},
-			}), { headers: { 'content-type': 'application/json' } });
+			return resetMidway('{"n": ');
 		}) as typeof globalThis.fetch;
 		const api = kit.make({ fetch });
 		const stored = collect(api, 'cache:stored');

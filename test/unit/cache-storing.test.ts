@@ -4,7 +4,7 @@ import { createClient as createCore } from '../../src/entries/core.js';
 import { staleCache } from '../../src/entries/cache.js';
 import type { Policy } from '../../src/entries/policy.js';
 import { sha256 } from '../../src/utils/digest.js';
-import { quiet, useCacheKit, collect, next } from './cache-kit.js';
+import { quiet, useCacheKit, collect, next, resetMidway } from './cache-kit.js';
 
 const kit = useCacheKit();
 
@@ -352,20 +352,7 @@ describe('a good answer whose body stalls mid-way (a server that stops sending):
 });
 
 describe('a good answer whose body fails mid-way (a connection reset) while the copy is read: no storage:error, nothing stored', () => {
-	/** A 200 whose headers and first chunk arrive, then its body errors (as fetch's stream does on a reset). */
-	const reset = (): Response => {
-		let sent = false;
-		return new Response(new ReadableStream({
-			pull(controller) {
-				if (sent) {
-					controller.error(new TypeError('network error: connection reset'));
-				} else {
-					sent = true;
-					controller.enqueue(new TextEncoder().encode('{"id": 7, "more": "'));
-				}
-			},
-		}), { headers: { 'content-type': 'application/json' } });
-	};
+	const reset = (): Response => resetMidway('{"id": 7, "more": "');
 
 	it('the read\'s copy: the write behind the caller ends quietly (a network failure is no storage fault)', async () => {
 		const api = createClient({ name: 'reset-copy', store: memoryStore, retry: 0, breaker: false, fetch: async () => reset() });
