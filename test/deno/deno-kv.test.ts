@@ -77,7 +77,25 @@ Deno.test({
 			}
 
 			equal(mine, ['HTTP_5XX', 'HTTP_5XX', 'HTTP_5XX'], 'this process');
-			// The other process starts after the breaker opened here: it fails fast, sending nothing.
+			// The other process starts after the breaker opened here: it fails fast, sending nothing. The opening reaches
+			// Deno KV behind this process's third call: wait for it there (a condition, not a time; CI once started the peer first).
+			for (let waited = 0; ; waited += 10) {
+				let open = false;
+				for await (const entry of kv.list({ prefix: ['steadfetch', 'breaker'] })) {
+					open ||= JSON.stringify(entry.value).includes('"state":"open"');
+				}
+
+				if (open) {
+					break;
+				}
+
+				if (waited > 10_000) {
+					throw new Error('the opening never reached Deno KV');
+				}
+
+				await new Promise((resolve) => setTimeout(resolve, 10));
+			}
+
 			equal(await peer(3, 0), ['CIRCUIT_OPEN', 'CIRCUIT_OPEN', 'CIRCUIT_OPEN'], 'the other process');
 			equal(hits, 3, 'requests that reached the origin');
 			// Past the open period, both processes call at the same instant: one probe in the world.
