@@ -32,7 +32,7 @@ export interface TestServerState {
 	hits: Map<string, number>;
 	docs?: Map<string, TestDoc>;
 	/** Each applied body as text, and its bytes' SHA-256 (hex), length and Content-Type (files in the outbox). */
-	applied: Map<string, { key: string; method: string; body: string; seq: number; sha256: string; size: number; type: string | null }[]>;
+	applied: Map<string, { key: string; method: string; body: string; seq: number; sha256: string; size: number; type: string | null; /** When it arrived (epoch ms, this process's clock). */ at: number }[]>;
 	duplicates: Map<string, number>;
 	seen: Map<string, Set<string>>;
 }
@@ -126,11 +126,12 @@ export const createHandler = (state: TestServerState = createState()) => async (
 			}
 
 			seen.add(key);
+			const at = Date.now();
 			const list = state.applied.get(id) ?? [];
 			state.applied.set(id, list);
 			const bytes = await request.arrayBuffer();
 			const sha256 = [...new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))].map((byte) => byte.toString(16).padStart(2, '0')).join('');
-			list.push({ key, method: request.method, body: new TextDecoder().decode(bytes), seq: list.length, sha256, size: bytes.byteLength, type: request.headers.get('content-type') });
+			list.push({ key, method: request.method, body: new TextDecoder().decode(bytes), seq: list.length, sha256, size: bytes.byteLength, type: request.headers.get('content-type'), at });
 			return json({ applied: true, key }, { status: 201, headers: cors });
 		}
 

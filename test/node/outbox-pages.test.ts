@@ -27,7 +27,7 @@ const boot = async (page: Page, name: string, extra: Record<string, unknown> = {
 	g['api'] = createClient({ name, retry: 0, ...extra, ...(extra['trace'] ? { trace: (g['steadfetch'] as { trace: (options: object) => unknown }).trace(extra['trace'] === true ? {} : extra['trace'] as object) } : {}), outbox: outbox({ baseBackoffMs: 200, ...(extra['outbox'] as object ?? {}) }) });
 	for (const type of ['outbox:queued', 'outbox:sent', 'outbox:retry', 'outbox:dead', 'storage:error']) {
 		g['api'].on(type, (event: { type: string; entryId: string; idempotencyKey: string; code?: string; operation?: string }) =>
-			g['events'].push({ type: event.type, entryId: event.entryId, key: event.idempotencyKey, code: event.code ?? event.operation }));
+			g['events'].push({ type: event.type, entryId: event.entryId, key: event.idempotencyKey, code: event.code ?? event.operation, at: Date.now() }));
 	}
 }, { name, extra });
 
@@ -47,7 +47,7 @@ const mutate = async (page: Page, urls: string[], from = 0) => page.evaluate(asy
 	return out;
 }, { urls, from });
 
-const events = async (page: Page) => page.evaluate(() => (globalThis as unknown as { events: Array<{ type: string; entryId: string; key: string; code?: string }> }).events);
+const events = async (page: Page) => page.evaluate(() => (globalThis as unknown as { events: Array<{ type: string; entryId: string; key: string; code?: string; at: number }> }).events);
 const pending = async (page: Page) => page.evaluate(async () => (globalThis as unknown as Record<string, any>)['api'].outbox.size() as Promise<number>);
 const applied = (server: ControlledApi, id: string) => server.state.applied.get(id) ?? [];
 const until = async (condition: () => boolean, ms = 20_000) => {
@@ -95,7 +95,7 @@ describe('outbox in real Chromium', () => {
 		await context.close();
 	}, 60_000);
 
-	it('three tabs: exactly one drains, no entry is sent twice', async () => {
+	it('three tabs: one drain at a time, no entry is sent twice', async () => {
 		const context = await chromium.context();
 		const tabs = await Promise.all([openPage(context, pages), openPage(context, pages), openPage(context, pages)]);
 		await Promise.all(tabs.map(async (tab) => boot(tab, 'tabs')));
@@ -108,12 +108,20 @@ describe('outbox in real Chromium', () => {
 		expect(api.state.duplicates.get(id) ?? 0).toBe(0);
 		expect(api.state.hits.get(`${id} mutate-attempts`)).toBe(30); // 30 entries, 30 requests: none sent twice
 		const perTab = await Promise.all(tabs.map(async (tab) => events(tab)));
-		const sentPerTab = perTab.map((list) => list.filter((event) => event.type === 'outbox:sent').length);
-		expect(sentPerTab.reduce((a, b) => a + b, 0)).toBe(30);
-		// One drainer took the lock and sent everything. (Failed once in 15 CI runs with [29, 1]: the message
-		// says what the tab that sent less saw — which entry, and its events before — for the next time.)
-		const fewest = perTab[sentPerTab.indexOf(Math.min(...sentPerTab.filter((count) => count > 0)))];
-		expect(sentPerTab.filter((count) => count > 0), JSON.stringify(fewest)).toHaveLength(1);
+		const sent = perTab.map((list) => list.filter((event) => event.type === 'outbox:sent'));
+		expect(sent.reduce((total, list) => total + list.length, 0)).toBe(30);
+		// The drains never overlap (the outbox's Web Lock): each tab's replays, from the first one's arrival at the
+		// origin to its last `outbox:sent`, lie outside every other tab's. Usually one tab sends all 30; another may
+		// send what the first one's pass left (an entry whose replay failed as the network came back, the origin's
+		// offline probe): it does so under the lock, after it. (Was "one tab sends all 30": failed once in 15 CI runs
+		// with [29, 1], and once more at stop 75.)
+		const arrival = new Map(applied(api, id).map((entry) => [entry.key, entry.at]));
+		const drains = sent.map((list, tab) => ({ tab, count: list.length, from: Math.min(...list.map((event) => arrival.get(event.key)!)), to: Math.max(...list.map((event) => event.at)) }))
+			.filter((drain) => drain.count > 0).sort((a, b) => a.from - b.from);
+		for (const [index, drain] of drains.entries()) {
+			expect(index === 0 || drain.from >= drains[index - 1]!.to, JSON.stringify(drains)).toBe(true);
+		}
+
 		// Per tab, its own entries arrived in the order it made them.
 		const order = applied(api, id).map((entry) => JSON.parse(entry.body).n as number);
 		for (const base of [0, 100, 200]) {
