@@ -104,8 +104,8 @@ const isLastError = (value: unknown): boolean => {
  * client's `baseUrl`, nor of another scheme; one that does not parse is refused by its replay:
  * `'rejected'`), times that are finite numbers (a `retainFrom` that is not would keep it past
  * retention, and its drain's timer spinning), `attempts` a count (a negative one would replay it
- * past `maxAttempts`), a `lastError` of the shape `list()` shows, a `deadReason` it names, a `version` that is a positive integer and
- * preconditions of the three names only.
+ * past `maxAttempts`), a `lastError` of the shape `list()` shows, a `deadReason` it names, a `version` that is a positive integer,
+ * preconditions of the three names only, and a method, headers and fetch options fetch takes (`sendable`).
  */
 export const isRecord = (value: unknown): value is OutboxRecord => {
 	const record = value as OutboxRecord | undefined;
@@ -122,7 +122,22 @@ export const isRecord = (value: unknown): value is OutboxRecord => {
 		&& (record.bodyBytes === undefined || record.bodyBytes === (record.body?.byteLength ?? 0))
 		&& (record.refs === undefined || (typeof record.refs === 'object' && record.refs !== null && Object.values(record.refs).every((ref) => typeof ref?.entry === 'string' && typeof ref.pointer === 'string')))
 		&& [record.dependsOn, record.pointers, record.dependents, record.without].every((list) => list === undefined || (Array.isArray(list) && list.every((item) => typeof item === 'string'))) && (record.identity === undefined || typeof record.identity === 'string')
-		&& isHeaders(record.init ?? {}) && Object.keys(record.init ?? {}).every((name) => initNames.includes(name)) && (record.auth ?? false) === false;
+		&& isHeaders(record.init ?? {}) && Object.keys(record.init ?? {}).every((name) => initNames.includes(name)) && (record.auth ?? false) === false
+		&& (!record.method || sendable(record));
+};
+
+/**
+ * Whether fetch takes a record's method, headers and fetch options (`init`) as its replay gives them: a Request is made of
+ * them, here, with an empty body for one that has a body. What this runtime refuses (a method that is no token or
+ * forbidden, a header name or value it refuses, `mode: 'navigate'`, `redirect: 'nope'`, `cache: 'only-if-cached'` without
+ * `mode: 'same-origin'`, a body on a GET) makes the record malformed instead of failing each replay.
+ */
+const sendable = ({ method, headers, init, body }: OutboxRecord): boolean => {
+	try {
+		return !!new Request('http://localhost/', { ...init, method, headers, body: body && new Uint8Array(0) } as RequestInit);
+	} catch {
+		return false;
+	}
 };
 
 /** The public view of a record: no body, no internals, nothing shared with it. */

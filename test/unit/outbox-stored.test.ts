@@ -37,7 +37,7 @@ const tamper = async (id: string, change: (record: Record<string, unknown>) => v
 };
 
 describe('stored records are validated', () => {
-	it('a version that is not a positive integer, preconditions naming another header or holding a bad value: malformed, reported (storage:error), kept as a dead letter (rejected); never migrated nor sent', async () => {
+	it('a version that is not a positive integer, preconditions naming another header or holding a bad value, a method, header or fetch option fetch refuses: malformed, reported (storage:error), kept as a dead letter (rejected); never migrated nor sent', async () => {
 		const writer = h.make({ outbox: true });
 		const changes: Array<(record: Record<string, unknown>) => void> = [
 			(record) => { record['version'] = 0; },
@@ -52,6 +52,15 @@ describe('stored records are validated', () => {
 			(record) => { record['init'] = { headers: 'x' }; },
 			(record) => { record['without'] = 'authorization'; },
 			(record) => { record['auth'] = true; },
+			// A method, headers or fetch options fetch refuses (a replay could never be sent): each value, and a combination.
+			(record) => { record['init'] = { mode: 'navigate' }; },
+			(record) => { record['init'] = { redirect: 'nope' }; },
+			(record) => { record['init'] = { cache: 'only-if-cached' }; },
+			(record) => { record['method'] = 'PU T'; },
+			(record) => { record['method'] = 'TRACE'; },
+			(record) => { record['method'] = 'GET'; }, // With its body.
+			(record) => { record['headers'] = { 'x-note': 'one\r\nx-evil: 1' }; },
+			(record) => { record['headers'] = { 'x bad': '1' }; },
 		];
 		const keys: string[] = [];
 		for (const [index, change] of changes.entries()) {
@@ -69,9 +78,9 @@ describe('stored records are validated', () => {
 		win.setOnline(true, false);
 		expect(await reader.outbox.flush()).toEqual({ sent: 0, failed: 0, dead: changes.length, remaining: 0 });
 		expect(migrated).toEqual([]);
-		expect(h.seen.filter((request) => request.method === 'PUT')).toEqual([]);
+		expect(h.seen.filter((request) => request.url.includes('/doc?'))).toEqual([]);
 		expect(errors.map((event) => [(event as { operation: string }).operation, (event as { key: string }).key])).toEqual(keys.map((key) => ['decode', key]));
-		expect((await reader.outbox.deadLetters()).map((entry) => entry.deadReason)).toEqual(changes.map(() => 'rejected'));
+		expect((await reader.outbox.deadLetters()).map((entry) => [entry.deadReason, entry.lastError])).toEqual(changes.map(() => ['rejected', { code: 'INVALID_REQUEST', message: 'Unreadable' }]));
 	});
 
 	it('retention applies whatever the version: an entry of a newer version, or one created "in the future", expires past retentionMs', async () => {

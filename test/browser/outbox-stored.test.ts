@@ -1,0 +1,53 @@
+/**
+ * Defect hunt, eleventh round, third pass (Q), in real Chromium (IndexedDB): a stored outbox record whose
+ * method, headers or fetch options Chromium's fetch refuses is malformed as it is read (API.md "Sensitive data":
+ * records read from storage are validated before use), never a replay that fails.
+ */
+import { describe, expect, it } from 'vitest';
+import { createClient, indexedDbStore, outbox, OutboxQueuedError } from '../../src/entries/index.js';
+
+describe('stored outbox records Chromium\'s fetch refuses (IndexedDB)', () => {
+	it('mode navigate, a header value with CR LF, a forbidden method: storage:error (decode), a \'rejected\' dead letter \'Unreadable\', never sent', async () => {
+		const name = `stored-${Math.random().toString(36).slice(2)}`;
+		let up = false;
+		const sent: string[] = [];
+		const transport = async (input: RequestInfo | URL): Promise<Response> => {
+			if (!up) {
+				throw new TypeError('Failed to fetch');
+			}
+
+			sent.push((input as Request).url);
+			return Response.json({ ok: true }, { status: 201 });
+		};
+		const api = createClient({ name, baseUrl: 'https://api.test/', fetch: transport, retry: 0, breaker: false, staleCache: false, store: indexedDbStore, random: () => 0.5,
+			// No replay before `up` (a long backoff): a pass reads the records, none is sent.
+			outbox: outbox({ resumeJitterMs: 0, baseBackoffMs: 300_000 }) });
+		const changes: Array<(record: Record<string, unknown>) => void> = [
+			(record) => { record['init'] = { mode: 'navigate' }; },
+			(record) => { record['headers'] = { 'x-note': 'one\r\nx-evil: 1' }; },
+			(record) => { record['method'] = 'TRACE'; },
+		];
+		const store = indexedDbStore(`${name}/outbox`);
+		// A pass the next write starts may read a changed record first (this test's flush, or one before it).
+		const errors: string[] = [];
+		api.on('storage:error', (event) => errors.push(`${(event as { operation: string }).operation} ${(event as { key: string }).key}`));
+		const keys: string[] = [];
+		for (const [index, change] of changes.entries()) {
+			await expect(api.post(`w/${index}`, { json: { index } })).rejects.toBeInstanceOf(OutboxQueuedError);
+			const [entry] = (await api.outbox.list()).slice(-1);
+			const key = (await store.keys()).find((each) => each.includes(`|${entry!.id}|`))!;
+			const record = (await store.get<Record<string, unknown>>(key))!;
+			change(record);
+			await store.set(key, record);
+			keys.push(key);
+		}
+
+		up = true;
+		await api.outbox.flush();
+		expect(await api.outbox.stats()).toMatchObject({ entries: 0, dead: 3 });
+		expect(sent).toEqual([]);
+		expect(errors).toEqual(keys.map((key) => `decode ${key}`));
+		expect((await api.outbox.deadLetters()).map((entry) => [entry.deadReason, entry.lastError])).toEqual(changes.map(() => ['rejected', { code: 'INVALID_REQUEST', message: 'Unreadable' }]));
+		api.close();
+	});
+});
