@@ -5,6 +5,7 @@ import { SubrequestsSpent } from '../core/invocation.js';
 import { SteadfetchError, type SteadfetchErrorCode } from '../errors/SteadfetchError.js';
 import { StorageTimeoutError } from '../errors/StorageTimeoutError.js';
 import { OutboxFullError } from '../errors/OutboxFullError.js';
+import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { identityDigest } from '../utils/digest.js';
 import { maxTimerMs } from '../utils/validate.js';
 import { wallNow } from '../utils/clock.js';
@@ -916,7 +917,8 @@ export class Queue {
 	/**
 	 * Move a dead letter back to pending (attempts and retention start again), and its `'parent'` dead
 	 * letters with it: their records, its own first; `OUTBOX_NOT_FOUND` when there is none (or it was
-	 * removed meanwhile); `OutboxFullError` (`'entries'`) when `maxEntries` are pending (a dependent past
+	 * removed meanwhile); `InvalidRequestError` for the dead letter of an unreadable record (it stays one:
+	 * nothing could be sent); `OutboxFullError` (`'entries'`) when `maxEntries` are pending (a dependent past
 	 * the bound stays a dead letter); the store's failure when it does not list or read.
 	 */
 	async revive(id: string): Promise<OutboxRecord[]> {
@@ -929,6 +931,11 @@ export class Queue {
 			const record = key && await this.read(key, true);
 			if (!key || !isRecord(record) || !kept(id) || !kept(record.identity)) {
 				throw new SteadfetchError(`No dead letter with id ${id}`, 'OUTBOX_NOT_FOUND', false);
+			}
+
+			// The dead letter of an unreadable record (no method: it can never be sent) stays as it is, its reason with it.
+			if (!record.method) {
+				throw new InvalidRequestError(`Dead letter ${id} was made of an unreadable record: it can never be sent (discard it)`);
 			}
 
 			// Pending again only while fewer than `maxEntries` are (as a write must be stored: `OutboxFullError`).

@@ -111,8 +111,9 @@ export const isRecord = (value: unknown): value is OutboxRecord => {
 	const record = value as OutboxRecord | undefined;
 	const version = record?.version ?? 1;
 	return record?.v === 1 && [record.id, record.method, record.url, record.scope, record.idempotencyKey].every((text) => typeof text === 'string')
-		// The dead letter kept for an unreadable record has no method and no URL: it can never be sent.
-		&& (!record.method || /^https?:\/\//i.test(record.url))
+		// The dead letter kept for an unreadable record has no method and no URL: it can never be sent (`retry(id)` refuses it); a
+		// pending record without a method is none (one an older `retry(id)` moved back): it is unreadable.
+		&& (record.method ? /^https?:\/\//i.test(record.url) : record.deadReason !== undefined)
 		&& record.idempotencyKey !== '' && isHeaders(record.headers) && isHeaders(record.preconditions ?? {}, true)
 		// The outbox never stores a credential (`Authorization`, `Cookie`…): a record holding one was not its own.
 		&& Object.keys(record.headers).every((name) => !credentialHeaders.includes(name.toLowerCase()))

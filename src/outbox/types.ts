@@ -67,6 +67,8 @@ export interface Outbox {
 	 * Workers only through `client.withContext(ctx)` (the drain is handed to `ctx.waitUntil`), else
 	 * the next call or `flush()` replays it (no work is left running outside a request). Rejects with
 	 * `OUTBOX_NOT_FOUND` when there is no such dead letter (or it was discarded or cleared meanwhile), with
+	 * `InvalidRequestError` when it is the dead letter of a stored record the outbox could not read (`lastError`
+	 * `{ code: 'INVALID_REQUEST', message: 'Unreadable' }`: nothing could be sent; it stays a dead letter, its reason kept), with
 	 * `OutboxFullError` (`reason: 'entries'`, the dead letter left as it is) when `maxEntries` entries are pending
 	 * (its `'parent'` dead letters come back with it while there is room; the others stay dead letters),
 	 * with the store's failure when it cannot list or read it (reported as `storage:error`), with `InvalidRequestError` when `id` is not a string (an entry itself: pass its `id`).

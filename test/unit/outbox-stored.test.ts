@@ -6,7 +6,7 @@
  * would replay now.
  */
 import { describe, expect, it } from 'vitest';
-import { OutboxQueuedError, type OutboxEntry } from '../../src/entries/index.js';
+import { InvalidRequestError, OutboxQueuedError, type OutboxEntry } from '../../src/entries/index.js';
 import { type Harness, throwIfOffline, until, harnessEachTest, type FakeWindow } from './outbox-helpers.js';
 
 let h: Harness;
@@ -81,6 +81,33 @@ describe('stored records are validated', () => {
 		expect(h.seen.filter((request) => request.url.includes('/doc?'))).toEqual([]);
 		expect(errors.map((event) => [(event as { operation: string }).operation, (event as { key: string }).key])).toEqual(keys.map((key) => ['decode', key]));
 		expect((await reader.outbox.deadLetters()).map((entry) => [entry.deadReason, entry.lastError])).toEqual(changes.map(() => ['rejected', { code: 'INVALID_REQUEST', message: 'Unreadable' }]));
+	});
+
+	it('retry(id) of the dead letter of an unreadable record: an InvalidRequestError, it stays a dead letter with its reason, nothing sent; a pending record without a method (one an older retry(id) moved back) is unreadable', async () => {
+		const api = h.make({ outbox: true });
+		const entry = await queue(api, 'doc?id=unreadable');
+		await tamper(entry.id, (record) => { record['version'] = 0; });
+		win.setOnline(true, false);
+		expect(await api.outbox.flush()).toEqual({ sent: 0, failed: 0, dead: 1, remaining: 0 });
+		const dead = await api.outbox.deadLetters();
+		expect(dead).toMatchObject([{ id: entry.id, method: '', deadReason: 'rejected', lastError: { code: 'INVALID_REQUEST', message: 'Unreadable' } }]);
+		const refused = await api.outbox.retry(entry.id).then(() => undefined, (error: unknown) => error);
+		expect(refused).toBeInstanceOf(InvalidRequestError);
+		expect(await api.outbox.flush()).toEqual({ sent: 0, failed: 0, dead: 0, remaining: 0 });
+		expect(await api.outbox.deadLetters()).toEqual(dead);
+
+		// As an older version's `retry(id)` left it: pending, no method, no reason.
+		const key = (await h.store.keys()).find((each) => each.includes(`|${entry.id}|`))!;
+		const record = (await h.store.get<Record<string, unknown>>(key))!;
+		delete record['deadReason'];
+		const pending = `p${key.slice(1)}`;
+		await h.store.set(pending, record);
+		await h.store.delete(key);
+		const errors = h.record(api, 'storage:error');
+		expect(await api.outbox.flush()).toEqual({ sent: 0, failed: 0, dead: 1, remaining: 0 });
+		expect(errors.map((event) => [(event as { operation: string }).operation, (event as { key: string }).key])).toEqual([['decode', pending]]);
+		expect((await api.outbox.deadLetters()).map((each) => [each.id, each.deadReason, each.lastError])).toEqual([[entry.id, 'rejected', { code: 'INVALID_REQUEST', message: 'Unreadable' }]]);
+		expect(h.sentOf('unreadable')).toEqual([]);
 	});
 
 	it('retention applies whatever the version: an entry of a newer version, or one created "in the future", expires past retentionMs', async () => {
