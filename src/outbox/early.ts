@@ -55,7 +55,7 @@ export const follow = async (queue: Queue, drain: Drain, call: PolicyCall, recor
 		delete record.inFlightUntil;
 		// Its attempts that reached the network (a hold or the caller's abort ends one that did not count).
 		record.attempts += Math.max(0, call.attempts - (isSteadfetchError(error) || call.signal?.aborted ? 1 : 0));
-		record.lastError = lastErrorOf(failure, response, error);
+		record.lastError = lastErrorOf(failure, response, error, context);
 		const outcome = response && outcomeOf(response, undefined, record, options, now, context.random);
 		if (outcome?.kind === 'conflict' && current()) {
 			// A conflict as for a replay (API.md "Slow networks"): `onConflict` reads the answer and decides; a rebased write is replayed now.

@@ -12,7 +12,7 @@ import type { Drain } from './drain.js';
 import { follow } from './early.js';
 import { headersOf, storedHeaders } from './headers.js';
 import { defer, isDeferred } from './defer.js';
-import { scheduleOf } from './outcome.js';
+import { messageOf, scheduleOf } from './outcome.js';
 import { noLeaseMs, Queue } from './queue.js';
 import { initNames, makeKey, overwritten, type OutboxRecord } from './record.js';
 import { at, isValues, substitute, valuesKey, type Ref } from './refs.js';
@@ -157,7 +157,7 @@ const recordOf = async (queue: Queue, call: PolicyCall, request: Request, snapsh
 		const response = (error as { response?: Response }).response;
 		const status = response?.status;
 		const { at, pinned } = scheduleOf(response, error, record, options, now, context.random);
-		Object.assign(record, { lastError: { code: classify(error).code, message: String(error), ...status && { status } }, nextAttemptAt: at, pinned });
+		Object.assign(record, { lastError: { code: classify(error).code, message: messageOf(error, context), ...status && { status } }, nextAttemptAt: at, pinned });
 	}
 
 	return record;

@@ -1,6 +1,10 @@
 import { parseRetryAfter } from '../utils/runtime.js';
 import { classify, classifyStatus, type Classification } from '../errors/classify.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
+import type { PolicyContext } from '../core/policy.js';
+import { sensitiveOf } from '../core/sensitive-of.js';
+import { redactText } from '../utils/sensitive.js';
+import { hideUserinfo } from '../utils/validate.js';
 import type { OutboxRecord } from './record.js';
 
 /** The entry as the decision reads it: its attempts so far, its precondition, when its retention started. */
@@ -33,10 +37,19 @@ export type Outcome = { kind: 'sent' } | ({ failure: Classification; counts: boo
 	| { kind: 'dead'; reason: 'rejected' | 'max-attempts' }
 	| ({ kind: 'retry' } & Schedule)));
 
-/** A failed attempt as its entry records it (`lastError`): `failure`'s code, the answer's status line (else the error). */
-export const lastErrorOf = ({ code }: Classification, response: Response | undefined, error: unknown): NonNullable<OutboxRecord['lastError']> => {
+/**
+ * An error as an entry stores it (`lastError.message`, also shown by `list()` and the outbox's events): its text
+ * without the secrets a replay's own request put there (API.md "Sensitive data": never written to storage) —
+ * a header value fetch refused (Node names it: a `beforeRequest` hook's `Authorization` with a line break), a
+ * URL's password (`hideUserinfo`), the values of the client's `sensitiveParams` in a URL (ky's `TimeoutError` names the URL a hook
+ * gave, `?access_token=…`). Failure paths only.
+ */
+export const messageOf = (error: unknown, context: PolicyContext): string => redactText(hideUserinfo(String(error)), sensitiveOf(context).params);
+
+/** A failed attempt as its entry records it (`lastError`): `failure`'s code, the answer's status line (else the error, `messageOf`). */
+export const lastErrorOf = ({ code }: Classification, response: Response | undefined, error: unknown, context: PolicyContext): NonNullable<OutboxRecord['lastError']> => {
 	const status = response?.status;
-	return { code, message: response ? `${status} ${response.statusText}`.trim() : String(error), ...status && { status } };
+	return { code, message: response ? `${status} ${response.statusText}`.trim() : messageOf(error, context), ...status && { status } };
 };
 
 /** The full-jitter backoff after `attempts` attempts: `jitter × min(maxBackoffMs, baseBackoffMs × 2^(attempts − 1))`, `jitter` in [0, 1). */

@@ -1,7 +1,7 @@
 import type { WaitUntil } from '../core/options.js';
 import { probeMs } from '../core/reachability.js';
 import { storageError } from '../core/part-store.js';
-import { lastErrorOf, outcomeOf } from './outcome.js';
+import { lastErrorOf, messageOf, outcomeOf } from './outcome.js';
 import type { Queue, Permit } from './queue.js';
 import { isRecord, leased, toEntry, type OutboxRecord, type RecordKey } from './record.js';
 import { headersOf, isSensitive, secretIn, withoutSecrets } from './headers.js';
@@ -308,7 +308,7 @@ export class Pass {
 
 			this.#hold(record);
 		} catch (error) {
-			await this.#invalid(record, key, 'migrate', String(error));
+			await this.#invalid(record, key, 'migrate', messageOf(error, queue.context));
 		}
 
 		return undefined;
@@ -332,7 +332,7 @@ export class Pass {
 
 		const { code } = outcome.failure;
 		record.attempts += outcome.counts ? 1 : 0;
-		record.lastError = lastErrorOf(outcome.failure, response, error);
+		record.lastError = lastErrorOf(outcome.failure, response, error, queue.context);
 		if (outcome.kind === 'conflict') {
 			// A rebased write in its place is replayed now.
 			const settled = await conflict(queue, record, key, now, response!, () => this.#permit.current(record.id), this.#permit.signal);
