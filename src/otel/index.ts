@@ -1,6 +1,6 @@
 import { traceAt } from '../bands/bands.js';
 import { context as otelContext, SpanKind, SpanStatusCode, trace as otelTrace, type Context, type Span, type Tracer } from '@opentelemetry/api';
-import { offOnly, optionsOf } from '../utils/validate.js';
+import { hideUserinfo, offOnly, optionsOf } from '../utils/validate.js';
 import type { PolicyCall, Policy, PolicyContext } from '../core/policy.js';
 import { classify } from '../errors/classify.js';
 import { redact, redactText, sensitiveParamSet } from '../utils/sensitive.js';
@@ -35,7 +35,9 @@ const errorType = (response: Response | undefined, error: unknown): string | und
 /**
  * End a span with its outcome. The status message is the error's, with every URL in it redacted as
  * an event's error is (`redactText`: ky's messages name the request's URL, `Request failed with status
- * code 500 …: GET <url>`, and an `InvalidRequestError` the input as given, relative too).
+ * code 500 …: GET <url>`, and an `InvalidRequestError` the input as given, relative too), and without
+ * a header value fetch refused or a URL's password (`hideUserinfo`, as `InvalidRequestError`'s: Node's
+ * error of a `beforeRequest` hook's `Authorization` with a line break names the value). Failure path only.
  */
 const finish = (span: Span, params: ReadonlySet<string>, response: Response | undefined, error: unknown): void => {
 	if (response) {
@@ -45,7 +47,7 @@ const finish = (span: Span, params: ReadonlySet<string>, response: Response | un
 	const type = errorType(response, error);
 	if (type !== undefined) {
 		span.setAttribute('error.type', type);
-		span.setStatus({ code: SpanStatusCode.ERROR, ...(error instanceof Error ? { message: redactText(error.message, params) } : {}) });
+		span.setStatus({ code: SpanStatusCode.ERROR, ...(error instanceof Error ? { message: redactText(hideUserinfo(error.message), params) } : {}) });
 	}
 
 	span.end();
@@ -135,7 +137,8 @@ const create = (context: PolicyContext, resolved: ResolvedTrace, tracer: Tracer)
  * with a client span per attempt under it (`GET`), with the HTTP semantic conventions —
  * `http.request.method`, `url.full` (sensitive query values removed), `server.address`,
  * `server.port`, `http.response.status_code`, `http.request.resend_count`, `error.type`; an error
- * status carries the error's message with every URL in it redacted the same way — and the
+ * status carries the error's message with every URL in it redacted the same way (and no header value
+ * fetch refused, no URL's password) — and the
  * attempt span's ids in the `traceparent` it sends (to the `propagateTo` origins only; every attempt
  * has its span). The call span's parent is a valid `traceparent` given on the call, else the active
  * context. `@opentelemetry/api` is an optional peer dependency: only this entry imports it. Bad

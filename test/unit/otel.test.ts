@@ -144,6 +144,18 @@ describe('otel', () => {
 		api.close();
 	});
 
+	it('status messages name no header value fetch refused (Node\'s error names it: a beforeRequest hook\'s token with a line break), as InvalidRequestError hides it', async () => {
+		const api = createClient({
+			baseUrl: server.url, trace: otel({ tracer }), retry: 0,
+			hooks: { beforeRequest: [({ request }) => void request.headers.set('authorization', 'Bearer part\nTOPSECRET-2')] },
+		});
+		await expect(api.get(`${server.url}/json?id=otel-header`)).rejects.toThrow(TypeError);
+		const [span] = byKind(exporter.getFinishedSpans()).call;
+		expect(span?.status.message).toMatch(/^Headers\.set: "…" is an invalid header value/);
+		expect(JSON.stringify(exporter.getFinishedSpans().map((each) => [each.status, each.attributes]))).not.toMatch(/TOPSECRET/);
+		api.close();
+	});
+
 	it('bad options: a RangeError at creation', () => {
 		expect(() => otel({} as never)).toThrow(/otel\.tracer/);
 		expect(() => otel({ tracer, requestIdHeader: 'bad header' })).toThrow(/requestIdHeader/);
