@@ -10,7 +10,7 @@ import { isSteadfetchError, SteadfetchError } from '../errors/SteadfetchError.js
 import { background, storageMs } from '../core/part-store.js';
 import type { Drain } from './drain.js';
 import { follow } from './early.js';
-import { headersOf, storedHeaders } from './headers.js';
+import { headersOf, isSensitive, storedHeaders } from './headers.js';
 import { defer, isDeferred } from './defer.js';
 import { messageOf, scheduleOf } from './outcome.js';
 import { noLeaseMs, Queue } from './queue.js';
@@ -127,6 +127,19 @@ const dependencies = async (queue: Queue, call: PolicyCall, href: string): Promi
 
 	if (dependsOn.size > 0 && !queueable(queue, call, href)) {
 		throw new InvalidRequestError('A call holding a placeholder of a pending outbox entry must be one the outbox can queue');
+	}
+
+	// One in a header the outbox never stores (a credential, `sensitiveHeaders`: API.md "Sensitive data") could only be
+	// replayed without it: a call it cannot store, as one with a body it cannot store.
+	const secret = dependsOn.size > 0 && [queue.context.options.headers, call.options.headers, call.input instanceof Request && call.input.headers].flatMap((given) => {
+		try {
+			return given ? [...headersOf(given)] : [];
+		} catch {
+			return []; // Headers fetch refuses: the call's own check names them.
+		}
+	}).find(([name, value]) => isSensitive(queue, name) && [...found].some(([placeholder, ref]) => dependsOn.has(ref.entry) && value.includes(placeholder)));
+	if (secret) {
+		throw new InvalidRequestError(`A placeholder of a pending outbox entry in the ${secret[0]} header, which the outbox never stores: its write could only be replayed without it`);
 	}
 
 	queue.dependents.set(call, { dependsOn: [...dependsOn], refs });

@@ -93,6 +93,8 @@ export interface Outbox {
 	 * error's body: within the client's `timeout` (10 000 ms when it has none) and 10 MiB; one that takes
 	 * longer or is larger holds no value (its dependents become `'parent'` dead letters), never the delivery.
 	 * Throws a `TypeError` for an `entryId` that is not a string or a pointer that is not a JSON pointer.
+	 * A call holding a placeholder of a pending entry in a header the outbox never stores (a credential,
+	 * `sensitiveHeaders`) rejects with `InvalidRequestError` before it is sent or stored: it could only be replayed without it.
 	 */
 	ref(entryId: string, pointer: string): string;
 	/**

@@ -218,6 +218,29 @@ describe('outbox.ref()', () => {
 		expect(await api.outbox.size()).toBe(1);
 	});
 
+	it('a placeholder of a pending entry in a header the outbox never stores (a credential, sensitiveHeaders) is an InvalidRequestError before any I/O, not a dependent sent without it', async () => {
+		// Twelfth round (V): the dependent was stored without `x-api-key` and sent without it, nothing said.
+		const api = h.make({ fetch: todoApi, sensitiveHeaders: ['x-api-key'], outbox: { sensitiveHeaders: ['x-outbox-secret'] } });
+		win.setOnline(false, false);
+		const parent = await queued(api.post('todos', { json: {} }));
+		const key = api.outbox.ref(parent, '/id');
+		for (const headers of [{ 'x-api-key': key, 'x-plain': key }, { 'X-Outbox-Secret': `k=${key}` }, { authorization: `Bearer ${key}` }, new Headers({ cookie: `sid=${key}` })]) {
+			const error = await api.post('other', { json: {}, headers }).catch((caught: unknown) => caught);
+			expect(error).toBeInstanceOf(InvalidRequestError);
+			expect(String(error)).toMatch(/never stores/);
+		}
+
+		// In the Request given as input too.
+		await expect(api.post(new Request('https://api.test/other', { method: 'POST', headers: { 'x-api-key': key } }), { json: {} })).rejects.toBeInstanceOf(InvalidRequestError);
+		expect(sent).toEqual([]);
+		expect(await api.outbox.size()).toBe(1);
+		// A header the outbox stores takes it, as before.
+		await queued(api.post('other', { json: {}, headers: { 'x-plain': key } }));
+		win.setOnline(true);
+		await api.outbox.flush();
+		expect(sent.at(-1)!.headers['x-plain']).toBe('100');
+	});
+
 	it('a string that looks like a placeholder (edited, or made by another client) is sent as written', async () => {
 		const api = h.make({ fetch: todoApi });
 		const other = h.make({ fetch: todoApi, name: 'other' });
