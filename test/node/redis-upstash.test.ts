@@ -173,7 +173,10 @@ describe('steadfetch/redis in Workers isolates through @upstash/redis', { timeou
 			const probed = Date.now();
 			await until('every isolate to fail fast again', () => allFailFast(probed + 700));
 			console.log(`redis fleet (${isolates} workerd isolates, @upstash/redis): ${beforeOpen} requests before all failed fast, ${hits.length - beforeOpen} probe(s)`);
-			expect(beforeOpen).toBeLessThanOrEqual(4);
+			// The breaker opens at the third failure that reaches Redis; each of the other isolates may have one call on the
+			// wire by then (each calls in turn, and asks Redis first): 3 + (isolates − 1) at most, 4 when nothing is slow.
+			// (Was ≤ 4: the clean-clone run at 76df67f, at load 12, saw 5.)
+			expect(beforeOpen).toBeLessThanOrEqual(3 + isolates - 1);
 			expect(hits.length - beforeOpen).toBe(1);
 			expect(results.flat().flatMap(({ events }) => events)).toEqual([]); // Redis answered every sync
 		} finally {
