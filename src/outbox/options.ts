@@ -131,7 +131,8 @@ export interface OutboxOptions {
 	 * least): anything else — an array, a `Response`, a `Date`, a class instance, `{}`, a misspelt or
 	 * unknown key — counts as `'dead'`, never as the stored write replayed without its precondition.
 	 * Throwing, or taking longer than 10 000 ms, counts as `'dead'` too. Without it: a dead letter
-	 * (`conflict`).
+	 * (`conflict`). Not called (and no `outbox:conflict`) for an entry discarded or cleared while its
+	 * attempt was in flight: it is no longer the app's to resolve.
 	 * @default undefined (a conflict makes a dead letter)
 	 */
 	onConflict?: (conflict: { entry: OutboxEntry; response: Response }) => ConflictResolution | Promise<ConflictResolution>;

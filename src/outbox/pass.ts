@@ -25,9 +25,14 @@ const conflictMs = 10_000;
  * deadline (early.ts): `outbox:conflict`, then `onConflict` answers within 10 s (`signal` ends the wait)
  * — `'discard'` drops it (`Queue.drop`), a rebased write is stored in its place (`'rebased'`: replayed
  * next), anything else makes it a dead letter (`conflict`; resolves whether it was stored). Nothing is
- * written once `current()` is false.
+ * written once `current()` is false, and an entry discarded or cleared while its attempt was in flight
+ * (`current()` false already) is no conflict of the app's: neither told nor given to `onConflict`.
  */
 export const conflict = async (queue: Queue, record: OutboxRecord, key: string, now: number, response: Response, current: () => boolean, signal?: AbortSignal): Promise<boolean | 'rebased' | undefined> => {
+	if (!current()) {
+		return undefined;
+	}
+
 	const { status } = response;
 	queue.emit('outbox:conflict', record, { status });
 	// A resolver that throws counts as 'dead'.

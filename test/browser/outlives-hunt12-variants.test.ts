@@ -1,0 +1,65 @@
+/**
+ * Defect hunt, twelfth round (work that outlives its caller), in real Chromium (IndexedDB, Web Locks,
+ * BroadcastChannel: clients of one name made apart in a page hear each other as tabs do): what another
+ * tab's logout ends here.
+ */
+import { describe, expect, it } from 'vitest';
+import { createClient, indexedDbStore, outbox, OutboxQueuedError } from '../../src/entries/index.js';
+
+/** Resolves once a note (a clear, a removal) is posted on the name's world channel: the other "tab" heard it too. */
+const noteHeard = async (name: string): Promise<void> => new Promise<void>((resolve) => {
+	const channel = new BroadcastChannel(`steadfetch:${name}:world`);
+	channel.onmessage = ({ data }: MessageEvent) => {
+		if ((data as { note?: string }).note) {
+			channel.close();
+			resolve();
+		}
+	};
+});
+
+describe('another tab\'s logout while a call is in flight here (Chromium)', () => {
+	it('a replay answered 412 after that tab discarded its entry: onConflict is not asked, outbox:conflict not told (IndexedDB)', async () => {
+		const name = `h12-conflict-${Math.random().toString(36).slice(2)}`;
+		let up = false;
+		let answer: () => void = () => undefined;
+		const held = new Promise<void>((resolve) => {
+			answer = resolve;
+		});
+		let replaying = false;
+		const transport = async (): Promise<Response> => {
+			if (!up) {
+				throw new TypeError('Failed to fetch');
+			}
+
+			replaying = true;
+			await held;
+			return Response.json({ error: 'precondition failed' }, { status: 412 });
+		};
+		const asked: string[] = [];
+		const options = { name, baseUrl: 'https://api.test/', fetch: transport, retry: 0, breaker: false as const, staleCache: false as const, store: indexedDbStore };
+		const here = createClient({ ...options, outbox: outbox({ resumeJitterMs: 0, onConflict: ({ entry }) => {
+			asked.push(entry.id);
+			return 'dead';
+		} }) });
+		const queued = await here.put('doc/1', { json: { v: 'mine' }, headers: { 'If-Match': '"v1"' } }).catch((error: unknown) => error);
+		expect(queued).toBeInstanceOf(OutboxQueuedError);
+		const { entryId } = queued as OutboxQueuedError;
+		const conflicts: unknown[] = [];
+		here.on('outbox:conflict', (event) => conflicts.push(event));
+		here.on("*", (event) => console.log("EV", event.type, (event as {code?: string}).code ?? "", (event as {operation?: string}).operation ?? "", String((event as {error?: unknown}).error ?? "")));
+		up = true;
+		const flushed = here.outbox.flush();
+		await expect.poll(() => replaying).toBe(true);
+		// Another tab, opened now (its own drain waits for this tab's pass: the outbox's lock).
+		const there = createClient({ ...options, outbox: outbox({ resumeJitterMs: 0 }) });
+		const heard = noteHeard(name);
+		const discarded = there.outbox.discard(entryId); // Noted at once; its removal waits for this tab's pass.
+		await heard;
+		answer();
+		console.log("FLUSH", JSON.stringify(await flushed)); await discarded; console.log("CONF", conflicts.length, asked.length);
+		// Before: asked [<id>] and `outbox:conflict` told for the entry the other tab had discarded.
+		expect({ asked, conflicts: conflicts.length, dead: (await here.outbox.deadLetters()).length, pending: await here.outbox.size() }).toEqual({ asked: [], conflicts: 0, dead: 0, pending: 0 });
+		here.close();
+		there.close();
+	});
+});
