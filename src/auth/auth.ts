@@ -29,7 +29,7 @@ const send = async (next: () => Promise<Response>): Promise<Outcome> => {
 	}
 };
 
-const identityChanged = 'The identity changed with the token refresh';
+const identityChanged = 'The identity changed, or the client was cleared: not sent again';
 
 /**
  * The request a call belongs to in a Worker: its request context object's (every `withContext(ctx)` of one `ctx`), else its
@@ -257,6 +257,12 @@ export class Auth implements PolicyParts {
 				// The refresh's own request (without `auth: false`) would wait for itself: it fails, and so
 				// does the refresh that awaits it; never a deadlock. Every other call waits for the refresh.
 				throw fail(`${scope} answered 401 during the token refresh`, outcome.error);
+			}
+
+			if (!call.world.current()) {
+				// Made for someone who signed out since (an identity change, a clear): its 401 is of a session that ended, and
+				// the call is never sent again (src/core/world.ts). It starts no refresh, which would sign that session back in.
+				throw fail(identityChanged, outcome.error);
 			}
 
 			const [closing, done] = this.#closing.wait();

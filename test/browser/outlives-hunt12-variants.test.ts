@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createClient, indexedDbStore, outbox, OutboxQueuedError } from '../../src/entries/index.js';
+import { auth } from '../../src/entries/auth.js';
 
 /** Resolves once a note (a clear, a removal) is posted on the name's world channel: the other "tab" heard it too. */
 const noteHeard = async (name: string): Promise<void> => new Promise<void>((resolve) => {
@@ -18,6 +19,36 @@ const noteHeard = async (name: string): Promise<void> => new Promise<void>((reso
 });
 
 describe('another tab\'s logout while a call is in flight here (Chromium)', () => {
+	it('its 401 starts no token refresh here: the session it was made for has ended', async () => {
+		const name = `h12-auth-${Math.random().toString(36).slice(2)}`;
+		let answer: () => void = () => undefined;
+		const held = new Promise<void>((resolve) => {
+			answer = resolve;
+		});
+		let waiting = false;
+		const transport = async (): Promise<Response> => {
+			waiting = true;
+			await held;
+			return new Response('expired', { status: 401 });
+		};
+		const refreshed: number[] = [];
+		const here = createClient({
+			name, baseUrl: 'https://api.test/', fetch: transport, retry: 0, breaker: false, staleCache: false,
+			auth: auth({ token: () => 'token-of-alice', refresh: async () => void refreshed.push(1) }),
+		});
+		const there = createClient({ name, baseUrl: 'https://api.test/', fetch: transport, retry: 0, breaker: false, staleCache: false });
+		const call = here.get('me').then((response) => response.status, (error: { code?: string }) => error.code);
+		await expect.poll(() => waiting).toBe(true);
+		const heard = noteHeard(name);
+		await there.clear(); // The logout, in another tab.
+		await heard;
+		answer();
+		// Before: 'ABORTED' with refreshed [1] (the app's refresh run for the session that had ended).
+		expect({ code: await call, refreshed }).toEqual({ code: 'AUTH_FAILED', refreshed: [] });
+		here.close();
+		there.close();
+	});
+
 	it('a replay answered 412 after that tab discarded its entry: onConflict is not asked, outbox:conflict not told (IndexedDB)', async () => {
 		const name = `h12-conflict-${Math.random().toString(36).slice(2)}`;
 		let up = false;

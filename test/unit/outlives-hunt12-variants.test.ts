@@ -2,7 +2,8 @@
  * Variants of API.md "Work that outlives its caller" and "Identity" (defect hunt, twelfth round).
  */
 import { describe, expect, it } from 'vitest';
-import type { OutboxEntry } from '../../src/entries/index.js';
+import { createClient, type OutboxEntry } from '../../src/entries/index.js';
+import { auth } from '../../src/entries/auth.js';
 import { harnessEachTest, queueOffline, throwIfOffline, until, type FakeWindow, type Harness } from './outbox-helpers.js';
 
 let h: Harness;
@@ -77,5 +78,75 @@ describe('a replay answered with a conflict (412) after its entry was discarded 
 		expect({ asked: asked.map(({ id }) => id), told: events.map(({ type }) => type) }).toEqual({ asked: [], told: [] });
 		expect(await api.outbox.list()).toEqual([]);
 		expect(await api.outbox.deadLetters()).toEqual([]);
+	});
+});
+
+describe('a 401 answered to a call made for someone who signed out (or a client cleared) since it was sent', () => {
+	/**
+	 * A client whose `token()` reads the app's stored token (`state.token`) and whose identity is the user signed in
+	 * (`state.who`); `/me` is held until `answer()`, then answered 401 once.
+	 */
+	const signedIn = () => {
+		const state: { who: string | undefined; token: string | undefined } = { who: 'alice', token: 'token-of-alice' };
+		let answer!: () => void;
+		const held = new Promise<void>((resolve) => {
+			answer = resolve;
+		});
+		let waiting = false;
+		let denied = 0;
+		const sent: Array<string | null> = [];
+		const fetch = (async (input: unknown) => {
+			const request = input as Request;
+			sent.push(request.headers.get('authorization'));
+			if (denied++ === 0) {
+				waiting = true;
+				await held;
+				return new Response('expired', { status: 401 });
+			}
+
+			return Response.json({ ok: true });
+		}) as typeof globalThis.fetch;
+		const refreshed: Array<string | undefined> = [];
+		const api = createClient({
+			baseUrl: 'https://api.test/', retry: 0, breaker: false, staleCache: false, fetch, identity: () => state.who,
+			auth: auth({ token: () => state.token, refresh: async () => {
+				// The app's refresh (its refresh cookie, say): a token for whoever that names, signed in again.
+				refreshed.push(state.who);
+				state.token = `${state.token}+`;
+			} }),
+		});
+		const told: unknown[] = [];
+		api.on('auth:refresh', (event) => told.push(event));
+		return { api, state, sent, answer, waiting: () => waiting, refreshed, told };
+	};
+
+	it.each([
+		['alice signs out (her token still stored while her logout request runs)', (state: { who: string | undefined }) => {
+			state.who = undefined;
+		}],
+		['alice signs out and bob signs in (his token not stored yet)', (state: { who: string | undefined }) => {
+			state.who = 'bob';
+		}],
+		['the client is cleared (a logout without identity)', (_: unknown, api: { clear(): Promise<void> }) => void api.clear()],
+	])('%s while it is in flight: no token refresh is started for it, and it is not sent again', async (_, change) => {
+		const { api, state, sent, answer, waiting, refreshed, told } = signedIn();
+		const call = api.get('h12/me').then((response) => response.status, (error: { code?: string }) => error.code);
+		await expect.poll(waiting).toBe(true);
+		change(state, api);
+		answer();
+		const code = await call;
+		// Before: refreshed [undefined] / ['bob'] / ['alice'] and `auth:refresh` told: the app's refresh run for a session that had ended.
+		expect({ code, refreshed, told: told.length, sent }).toEqual({ code: 'AUTH_FAILED', refreshed: [], told: 0, sent: ['Bearer token-of-alice'] });
+		api.close();
+	});
+
+	it('the same identity: one refresh, and the call is sent once more with the new token (as before)', async () => {
+		const { api, sent, answer, waiting, refreshed, told } = signedIn();
+		const call = api.get('h12/me').then((response) => response.status, (error: { code?: string }) => error.code);
+		await expect.poll(waiting).toBe(true);
+		answer();
+		expect(await call).toBe(200);
+		expect({ refreshed, told: told.length, sent }).toEqual({ refreshed: ['alice'], told: 1, sent: ['Bearer token-of-alice', 'Bearer token-of-alice+'] });
+		api.close();
 	});
 });
