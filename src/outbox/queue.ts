@@ -1094,8 +1094,15 @@ export class Queue {
 		return buried;
 	}
 
-	/** Remove an entry the app's answer drops (`migrate`'s `null`, `onConflict`'s `'discard'`), told (`outbox:discarded`); its pending dependents are 'parent' dead letters. */
+	/**
+	 * Remove an entry the app's answer drops (`migrate`'s `null`, `onConflict`'s `'discard'`), told (`outbox:discarded`); its pending
+	 * dependents are 'parent' dead letters. Not one discarded or cleared while the app answered (`current()` false): that removal was the app's own.
+	 */
 	async drop(record: OutboxRecord, key: string, current: () => boolean): Promise<void> {
+		if (!current()) {
+			return;
+		}
+
 		await this.store.delete(key);
 		this.emit('outbox:discarded', record);
 		await this.orphan(record, current);

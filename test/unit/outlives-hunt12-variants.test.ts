@@ -2,7 +2,7 @@
  * Variants of API.md "Work that outlives its caller" and "Identity" (defect hunt, twelfth round).
  */
 import { describe, expect, it } from 'vitest';
-import { createClient, type OutboxEntry } from '../../src/entries/index.js';
+import { createClient, memoryStore, type OutboxEntry } from '../../src/entries/index.js';
 import { auth } from '../../src/entries/auth.js';
 import { harnessEachTest, queueOffline, throwIfOffline, until, type FakeWindow, type Harness } from './outbox-helpers.js';
 
@@ -148,5 +148,37 @@ describe('a 401 answered to a call made for someone who signed out (or a client 
 		expect(await call).toBe(200);
 		expect({ refreshed, told: told.length, sent }).toEqual({ refreshed: ['alice'], told: 1, sent: ['Bearer token-of-alice', 'Bearer token-of-alice+'] });
 		api.close();
+	});
+});
+
+describe('migrate answering null for an entry discarded while it ran', () => {
+	it('the app\'s own discard is not told back as migrate\'s (no outbox:discarded); a migrate that answers after nothing happened still is', async () => {
+		const store = memoryStore('h12-versions');
+		const old = h.make({ store: () => store, outbox: true });
+		const first = await queueOffline(win, old, async () => old.put('doc?id=h12m1', { body: 'old shape' }));
+		const second = await queueOffline(win, old, async () => old.put('doc?id=h12m2', { body: 'old shape' }));
+		old.close();
+		let answer!: () => void;
+		const asked: string[] = [];
+		const api = h.make({ store: () => store, outbox: { version: 2, migrate: async (entry) => {
+			asked.push(entry.id);
+			if (entry.id === first.id) {
+				await new Promise<void>((resolve) => {
+					answer = resolve;
+				});
+			}
+
+			return null;
+		} } });
+		const events = h.record(api, 'outbox:discarded', 'outbox:dead', 'outbox:sent');
+		const flushed = api.outbox.flush();
+		await until(() => asked.length === 1);
+		await api.outbox.discard(first.id);
+		answer();
+		await flushed;
+		// Before: ['<first>', '<second>'] (the first told as migrate's, after the app had discarded it itself).
+		const which = (id: unknown): string => id === first.id ? 'first' : id === second.id ? 'second' : String(id);
+		expect(events.map((event) => `${event.type} ${which((event as { entryId?: string }).entryId)}`)).toEqual(['outbox:discarded second']);
+		expect(await api.outbox.list()).toEqual([]);
 	});
 });
