@@ -13,8 +13,14 @@ export interface Hearing {
 	tell: PolicyContext['emit'];
 }
 
-/** What another tab may post as a note: one as `Worlds` makes them (a part of letters or `*`, then an identity or an id), bounded. */
-const heard = /^(\*|[a-z]+)(#[ir]:[\s\S]{0,2048})?$/i;
+/**
+ * What another tab may post as a note: one as `Worlds` makes them (a part of letters or `*`, then an identity or an id).
+ * Kept bounded: an identity or an id longer than 2 048 characters (an access token used as the identity) is not kept, its
+ * note stands for its part's, conservatively — a clear of that identity for a clear of the part (of everything: `*`), a
+ * removal for one of every id of the part (`part#r:`, as `Worlds.note` bounds its notes) — so a clear made in another tab
+ * still binds the work here, never ignored for its length.
+ */
+const heard = /^(\*|[a-z]+)(#[ir]:[\s\S]*)?$/i;
 
 /** Past this length a URL heard from another tab is ignored (servers refuse longer ones too). */
 const maxUrlLength = 8_192;
@@ -41,7 +47,7 @@ export const linkTabs = (name: string, hear: Hearing): Channel | undefined => ha
 	const { v, note, write } = (isObject(data) ? data : {}) as { v?: unknown; note?: unknown; write?: unknown };
 	const noted = v === 1 && typeof note === 'string' && heard.test(note);
 	if (noted) {
-		hear.note(note);
+		hear.note(note.replace(/#(?:(r:)|i:)[\s\S]{2049,}/i, (_, removal?: string) => removal ? '#r:' : ''));
 	}
 
 	const delivered = v === 1 ? writeOf(write) : undefined;

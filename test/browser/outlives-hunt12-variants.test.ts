@@ -94,3 +94,44 @@ describe('another tab\'s logout while a call is in flight here (Chromium)', () =
 		there.close();
 	});
 });
+
+describe('another tab\'s clear({ identity }) of a long identity (a token used as the identity), while a read of it is in flight here (Chromium, IndexedDB)', () => {
+	it.each([['an identity of 3 000 characters', 3_000], ['a short one (as before)', 12]])('%s: the read stores no copy after the clear', async (_, length) => {
+		const name = `h12-long-${Math.random().toString(36).slice(2)}`;
+		const who = `u${'x'.repeat(length - 1)}`;
+		let answer: () => void = () => undefined;
+		const held = new Promise<void>((resolve) => {
+			answer = resolve;
+		});
+		let waiting = false;
+		const transport = async (input: RequestInfo | URL): Promise<Response> => {
+			if ((input as Request).url.endsWith('/me')) {
+				waiting = true;
+				await held;
+			}
+
+			return Response.json({ me: 'alice' }, { headers: { 'cache-control': 'max-age=60' } });
+		};
+		const options = { name, baseUrl: 'https://api.test/', fetch: transport, retry: 0, breaker: false as const, store: indexedDbStore, identity: () => who };
+		const here = createClient(options);
+		const there = createClient(options);
+		const errors: unknown[] = [];
+		here.on('storage:error', (event) => errors.push(event.error));
+		const stored: string[] = [];
+		here.on('cache:stored', (event) => stored.push(event.url));
+		const read = here.get('me').json();
+		await expect.poll(() => waiting).toBe(true);
+		const heard = noteHeard(name);
+		await there.clear({ identity: who }); // The logout, in another tab.
+		await heard;
+		answer();
+		expect(await read).toEqual({ me: 'alice' });
+		// A read made after the clear, stored: the copy of the first (its write decided first, behind its caller) was let go by then.
+		await here.get('after').json();
+		await expect.poll(() => stored.some((url) => url.endsWith('/after'))).toBe(true);
+		// Before (3 000 characters): the note was ignored here as malformed (storage:error), the copy stored after the clear.
+		expect({ stored: stored.filter((url) => url.endsWith('/me')), listed: (await here.cache.list()).map(({ url }) => url.replace(/.*\//, '')), errors: errors.length }).toEqual({ stored: [], listed: ['after'], errors: 0 });
+		here.close();
+		there.close();
+	});
+});

@@ -182,3 +182,59 @@ describe('migrate answering null for an entry discarded while it ran', () => {
 		expect(await api.outbox.list()).toEqual([]);
 	});
 });
+
+describe('a clear or a removal heard from another tab whose identity or id is long (in a page: the world channel)', () => {
+	/** Resolves once a note (a clear, a removal) is posted on the name's world channel: the other clients of the name heard it too. */
+	const noteHeard = async (name: string): Promise<void> => new Promise<void>((resolve) => {
+		const channel = new BroadcastChannel(`steadfetch:${name}:world`);
+		channel.onmessage = ({ data }: MessageEvent) => {
+			if ((data as { note?: string }).note) {
+				channel.close();
+				resolve();
+			}
+		};
+	});
+
+	it.each([
+		['clear({ identity }) of an identity of 3 000 characters (an access token as the identity)', 'x'.repeat(3_000), 'me'],
+		['cache.delete(url) of a URL whose path is 3 000 characters long', 'alice', `p/${'y'.repeat(3_000)}`],
+		['clear({ identity }) of a short identity (as before)', 'alice', 'me'],
+	])('%s: a read in flight here stores no copy after it', async (_, who, path) => {
+		const name = `h12-long-${path.length}-${who.length}`;
+		const store = memoryStore(name);
+		let answer!: () => void;
+		const held = new Promise<void>((resolve) => {
+			answer = resolve;
+		});
+		let waiting = false;
+		const fetch = (async (input: unknown) => {
+			if (!(input as Request).url.endsWith('/after')) {
+				waiting = true;
+				await held;
+			}
+
+			return Response.json({ ok: true }, { headers: { 'cache-control': 'max-age=60' } });
+		}) as typeof globalThis.fetch;
+		const options = { name, baseUrl: 'https://api.test/', fetch, retry: 0, breaker: false as const, store: () => store, identity: () => who };
+		const here = createClient(options);
+		const there = createClient(options); // Another tab: its own world, heard over the channel.
+		const stored: string[] = [];
+		const errors: unknown[] = [];
+		here.on('cache:stored', ({ url }) => stored.push(url.replace(/.*\//, '').slice(0, 5)));
+		here.on('storage:error', ({ error }) => errors.push(error));
+		const read = here.get(path).json();
+		await expect.poll(() => waiting).toBe(true);
+		const heard = noteHeard(name);
+		await (who === 'alice' && path !== 'me' ? there.cache.delete(path) : there.clear({ identity: who }));
+		await heard;
+		answer();
+		await read;
+		// A read made after it, stored: the first's copy (its write decided first, behind its caller) was let go by then.
+		await here.get('after').json();
+		await expect.poll(() => stored).toContain('after');
+		// Before (3 000 characters): the note was ignored here as malformed (storage:error), the copy stored after it.
+		expect({ stored, errors: errors.length }).toEqual({ stored: ['after'], errors: 0 });
+		here.close();
+		there.close();
+	});
+});
