@@ -132,7 +132,8 @@ export interface OutboxOptions {
 	 * unknown key — counts as `'dead'`, never as the stored write replayed without its precondition.
 	 * Throwing, or taking longer than 10 000 ms, counts as `'dead'` too. Without it: a dead letter
 	 * (`conflict`). Not called (and no `outbox:conflict`) for an entry discarded or cleared while its
-	 * attempt was in flight: it is no longer the app's to resolve.
+	 * attempt was in flight: it is no longer the app's to resolve; nor while another identity is signed in
+	 * than the one it was sent for (the entry stays pending, untouched, until that identity is back).
 	 * @default undefined (a conflict makes a dead letter)
 	 */
 	onConflict?: (conflict: { entry: OutboxEntry; response: Response }) => ConflictResolution | Promise<ConflictResolution>;

@@ -237,7 +237,7 @@ export class Pass {
 			signal: this.#permit.signal, waitUntil: this.#waitUntil,
 		}, true));
 		if (replayed) {
-			await this.#settle(record!, key, now, replayed.response, replayed.error);
+			await this.#settle(record!, key, now, replayed.response, replayed.error, who);
 			void replayed.response?.body?.cancel().catch(() => undefined); // Once read (by `onConflict`) or not needed.
 		} else if (record) {
 			this.#block(record.scope); // Refused as its attempt started: untouched, pending; its scope waits (FIFO).
@@ -319,8 +319,8 @@ export class Pass {
 		return undefined;
 	}
 
-	/** Apply a replay's outcome to its entry. */
-	async #settle(record: OutboxRecord, key: string, now: number, response: Response | undefined, error: unknown): Promise<void> {
+	/** Apply a replay's outcome to its entry, sent for `who`. */
+	async #settle(record: OutboxRecord, key: string, now: number, response: Response | undefined, error: unknown, who: string | undefined): Promise<void> {
 		const queue = this.#queue;
 		const outcome = outcomeOf(response, error, record, queue.options, now, queue.context.random);
 		if (outcome.kind === 'sent') {
@@ -340,7 +340,9 @@ export class Pass {
 		record.lastError = lastErrorOf(outcome.failure, response, error, queue.context);
 		if (outcome.kind === 'conflict') {
 			// A rebased write in its place is replayed now.
-			const settled = await conflict(queue, record, key, now, response!, () => this.#permit.current(record.id), this.#permit.signal);
+			// Not once its identity signed out meanwhile (as an early write's, early.ts): the app would be handed its write and the
+			// server's answer in the next user's session. Untouched, pending: settled when its identity is back.
+			const settled = await conflict(queue, record, key, now, response!, () => this.#permit.current(record.id) && queue.context.identity() === who, this.#permit.signal);
 			this.#rebased = settled === 'rebased';
 			this.#result[this.#rebased ? 'failed' : 'dead'] += settled ? 1 : 0;
 			settled === false && this.#hold(record);

@@ -81,6 +81,35 @@ describe('a replay answered with a conflict (412) after its entry was discarded 
 	});
 });
 
+describe('a replay answered with a conflict (412) after its identity signed out (another signed in) while it was in flight', () => {
+	it('onConflict is not asked under the next identity: the entry stays pending, as it was, and is settled when its identity is back', async () => {
+		const asked: Array<[string, string]> = [];
+		let who = 'alice';
+		const held = heldAnswers('c12i');
+		const api = h.make({ fetch: held.fetch, identity: () => who, outbox: { onConflict: ({ entry }) => {
+			asked.push([entry.id, who]);
+			return { json: { v: 'rebased' } };
+		} } });
+		const entry = await queueOffline(win, api, async () => api.put('doc?id=c12i', { json: { v: 'mine' }, headers: { 'If-Match': '"v1"' } }));
+		const events = h.record(api, 'outbox:conflict', 'outbox:dead', 'outbox:discarded', 'outbox:sent');
+		await editElsewhere('c12i');
+		held.hold();
+		const flushed = api.outbox.flush();
+		await until(held.holding);
+		who = 'bob'; // alice signs out and bob signs in while the 412 is on its way
+		held.release();
+		await flushed;
+		// Before: asked [[<id>, 'bob']], told ['outbox:conflict', 'outbox:sent'] — alice's write and the server's 412 body
+		// handed to the app while bob was signed in, and the rebased write sent in bob's session.
+		expect({ asked, told: events.map(({ type }) => type) }).toEqual({ asked: [], told: [] });
+		expect((await api.outbox.list()).map(({ id }) => id)).toEqual([entry.id]);
+		who = 'alice';
+		await api.outbox.flush();
+		expect({ asked, told: events.map(({ type }) => type) }).toEqual({ asked: [[entry.id, 'alice']], told: ['outbox:conflict', 'outbox:sent'] });
+		expect(await api.outbox.list()).toEqual([]);
+	});
+});
+
 describe('a 401 answered to a call made for someone who signed out (or a client cleared) since it was sent', () => {
 	/**
 	 * A client whose `token()` reads the app's stored token (`state.token`) and whose identity is the user signed in
