@@ -45,16 +45,23 @@ let sequence = 0;
 let storing = 0;
 
 /**
+ * Whether a body is a stream: one fetch reads once as it sends it — a `ReadableStream`, or where fetch
+ * takes them an async iterable (Node's and Deno's: a Node stream, `fs.createReadStream`) or an iterator
+ * (Deno's: a generator of bytes). Read for the outbox, its first attempt would send what was left: nothing.
+ */
+const streamed = (body: unknown): boolean => body instanceof ReadableStream || Symbol.asyncIterator in Object(body) || typeof Object(body).next === 'function';
+
+/**
  * Whether the outbox can store a call: an eligible one (not a replay; its method, or its `outbox`
  * option, says the outbox takes it) whose URL `href` carries no sensitive query parameter and whose
- * body is no `ReadableStream` (never read into memory for the outbox: sent as with `outbox: false`).
+ * body is no stream (`streamed`: never read into memory for the outbox, sent as with `outbox: false`).
  */
 const queueable = ({ context, options }: Queue, { replay, options: { outbox, body }, method }: PolicyCall, href: string): boolean =>
-	!replay && (outbox === true || (outbox !== false && options.methods.has(method))) && !(body instanceof ReadableStream) && !secretUrl(context, href);
+	!replay && (outbox === true || (outbox !== false && options.methods.has(method))) && !streamed(body) && !secretUrl(context, href);
 
 /**
  * An eligible call, unless its URL carries a sensitive query parameter (a presigned upload) or its
- * body is a `ReadableStream`: such a write is never stored, so it goes out as with `outbox: false` —
+ * body is a stream (`streamed`): such a write is never stored, so it goes out as with `outbox: false` —
  * decided before any body is read.
  */
 export const appliesTo = (queue: Queue) => (call: PolicyCall): boolean => {

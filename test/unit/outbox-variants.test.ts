@@ -5,6 +5,7 @@
  * removals racing a revival, and stored records tampered with.
  */
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HTTPError, InvalidRequestError, OutboxQueuedError, createClient, memoryStore, outbox, type KeyValueStore, type OutboxOptions } from '../../src/entries/index.js';
 import { dumpStore } from '../helpers/dump-store.js';
@@ -147,6 +148,26 @@ describe('a ReadableStream body', () => {
 		expect((await api.post('upload?stream', { body: stream('streamed') })).status).toBe(201);
 		expect(new TextDecoder().decode(at('upload?stream')[0]!.bytes)).toBe('streamed');
 		expect(await caught(api.post('upload?stream-503&fail=503', { body: stream('x') }))).toBeInstanceOf(HTTPError);
+		expect(await api.outbox.stats()).toEqual({ entries: 0, dead: 0, bytes: 0 });
+	});
+
+	// What fetch reads once as it sends it besides a ReadableStream: an async iterable (Node's and Deno's fetch take
+	// one: a Node stream, `fs.createReadStream`), and an iterator (Deno's takes a generator of bytes).
+	const bytes = (...chunks: string[]) => chunks.map((chunk) => new TextEncoder().encode(chunk));
+	const once: Array<[string, () => unknown]> = [
+		['an async generator', () => (async function* () {
+			yield* bytes('chunk-1;', 'chunk-2');
+		})()],
+		['a Node stream (Readable)', () => Readable.from(bytes('chunk-1;', 'chunk-2'))],
+	];
+
+	it.each(once)('%s is a stream too: sent whole as with outbox: false (its bytes never read for the outbox), its failure the caller\'s, never queued', async (name, body) => {
+		const store = memoryStore('stream');
+		const api = make(store);
+		const path = `upload?once=${encodeURIComponent(name)}`;
+		const sent = await api.post(path, { body: body() as BodyInit }).then((response) => response.status, String);
+		expect([sent, at(path).map((each) => new TextDecoder().decode(each.bytes))]).toEqual([201, ['chunk-1;chunk-2']]);
+		expect(await caught(api.post(`${path}&fail=503`, { body: body() as BodyInit }))).toBeInstanceOf(HTTPError);
 		expect(await api.outbox.stats()).toEqual({ entries: 0, dead: 0, bytes: 0 });
 	});
 });
