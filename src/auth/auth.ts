@@ -285,9 +285,11 @@ export class Auth implements PolicyParts {
 				throw fail(identityChanged, outcome.error);
 			}
 
-			// A body that could be read only once is gone: the caller gets the 401 as it came (the
-			// token is fresh for the next call). Anything else is sent once more.
-			if (!(call.input instanceof Request && call.input.body !== null) && !(call.options.body instanceof ReadableStream)) {
+			// A body that could be read only once is gone (a Request's, a stream's: also one fetch takes as an async
+			// iterable or an iterator, Node's and Deno's): the caller gets the 401 as it came (the token is fresh for
+			// the next call). Anything else is sent once more.
+			const { body } = call.options;
+			if (!(call.input instanceof Request && call.input.body !== null) && !(body instanceof ReadableStream || Symbol.asyncIterator in Object(body) || typeof Object(body).next === 'function')) {
 				void denied.body?.cancel().catch(() => undefined);
 				outcome = await send(next);
 				const again = this.#unauthorized(outcome);

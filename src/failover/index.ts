@@ -122,8 +122,10 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 		let copy: Request | Response | undefined;
 		let first: RunOptions | undefined;
 		if (call.method !== 'GET' && call.method !== 'HEAD' && callerKeyed(call, context.options.headers)) {
-			if (options.body instanceof ReadableStream) {
-				const [body, rest] = options.body.tee();
+			const given = options.body;
+			// A stream, also one fetch takes as an async iterable or an iterator (Node's, Deno's: read once as it is sent).
+			if (given instanceof ReadableStream || Symbol.asyncIterator in Object(given) || typeof Object(given).next === 'function') {
+				const [body, rest] = (given instanceof ReadableStream ? given : new Response(given as BodyInit).body!).tee();
 				first = { body };
 				copy = new Response(rest);
 			} else if (input instanceof Request && input.body && options.body == null && options.json === undefined) {
@@ -234,8 +236,8 @@ const httpUrl = (value: unknown): URL | undefined => {
  * and its own breaker scope; the primary is tried first on every call, so it is back as soon as its
  * breaker lets a probe through. The stale cache looks up and stores by the primary URL, and answers
  * only when every mirror failed too. Outbox replays go to their own origin unless `replays: true`.
- * A keyed call's body goes to a mirror byte for byte, also a `Request` input's or a `ReadableStream`'s
- * (a copy kept in memory while the call runs).
+ * A keyed call's body goes to a mirror byte for byte, also a `Request` input's or a stream's (a
+ * `ReadableStream`, or an async iterable where fetch takes one: a Node stream) (a copy kept in memory while the call runs).
  * With `auth`, a mirror gets its token only when it is one of auth's `origins`, and a mirror's
  * answer, 401 included, never triggers a token refresh.
  * A call with `failover: false` is not failed over, nor one whose primary fails after the client's

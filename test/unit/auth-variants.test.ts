@@ -8,6 +8,7 @@
  * with the new token, `AuthError` when the refresh fails or the new token is refused, the outbox's
  * 401 pause ended by a refresh. Against a real loopback API that checks `Authorization` itself.
  */
+import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { auth, AuthError } from '../../src/entries/auth.js';
 import { createClient as createCoreClient } from '../../src/entries/core.js';
@@ -359,6 +360,23 @@ describe('auth: what is sent again', () => {
 		const answer = await client.post(`${api.url}/stream`, { body: stream, duplex: 'half' } as never).json<{ body: string }>();
 		expect(answer.body).toBe('streamed');
 		expect(api.seen.filter(({ path }) => path === '/once' || path === '/stream').map(({ path, authorization }) => `${path} ${authorization}`)).toEqual(['/once Bearer token-0', '/stream Bearer token-2']);
+	});
+
+	// Node's fetch takes these too, and reads them once as it sends them: sent again, they would go out empty.
+	const once: Array<[string, () => unknown]> = [
+		['an async generator', () => (async function* () {
+			yield new TextEncoder().encode('only once');
+		})()],
+		['a Node stream (Readable)', () => Readable.from([new TextEncoder().encode('only once')])],
+	];
+
+	it.each(once)('a body that is %s (a stream fetch takes) is not sent again either: the 401 comes as it came, never the write with an empty body', async (name, body) => {
+		const { state, token, refresh } = session();
+		const client = make({ auth: auth({ token, refresh }) });
+		const path = `/iterable-${name.length}`;
+		const error = await client.post(`${api.url}${path}`, { body: body(), duplex: 'half' } as never).text().then(String, (caught: unknown) => caught);
+		expect(error).toMatchObject({ name: 'HTTPError', response: { status: 401 } });
+		expect([state.calls, api.seen.filter((each) => each.path === path).map(({ authorization }) => authorization)]).toEqual([1, ['Bearer token-0']]);
 	});
 });
 

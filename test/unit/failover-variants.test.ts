@@ -1,5 +1,6 @@
 /** Failover, round-4 variants: a keyed call given as a Request with a body. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Readable } from 'node:stream';
 import ky from 'ky';
 import { createClient } from '../../src/entries/core.js';
 import { failover } from '../../src/entries/failover.js';
@@ -30,6 +31,25 @@ describe('failover variants', () => {
 		const response = await api.post(`${primary.server.url}/mutate?id=stream-body`, { body, duplex: 'half', idempotencyKey: 'stream-1', headers: { 'content-type': 'application/json' } } as never);
 		expect([response.status, new URL(response.url).origin]).toEqual([201, mirror.server.url]);
 		expect(mirror.state.applied.get('stream-body')).toEqual([expect.objectContaining({ key: 'stream-1', body: '{"s":2}' })]);
+		api.close();
+	});
+
+	// Node's fetch takes these too, and reads them once as it sends them, as a ReadableStream.
+	const once: Array<[string, () => unknown]> = [
+		['an async generator', () => (async function* () {
+			yield new TextEncoder().encode('{"s":');
+			yield new TextEncoder().encode('3}');
+		})()],
+		['a Node stream (Readable)', () => Readable.from([new TextEncoder().encode('{"s":'), new TextEncoder().encode('3}')])],
+	];
+
+	it.each(once)('a keyed call whose body is %s (a stream fetch takes) is sent to the mirror with the same bytes and key', async (name, body) => {
+		primary.failWith = 503;
+		const api = createClient({ retry: 0, retryBudget: false, failover: failover({ mirrors: { [primary.server.url]: [mirror.server.url] } }) });
+		const id = `iterable-${name.length}`;
+		const response = await api.post(`${primary.server.url}/mutate?id=${id}`, { body: body(), duplex: 'half', idempotencyKey: id, headers: { 'content-type': 'application/json' } } as never);
+		expect([response.status, new URL(response.url).origin]).toEqual([201, mirror.server.url]);
+		expect(mirror.state.applied.get(id)).toEqual([expect.objectContaining({ key: id, body: '{"s":3}' })]);
 		api.close();
 	});
 });
