@@ -230,11 +230,13 @@ export class Pass {
 				removed.add(name);
 			}
 		}
+		// To its URL as stored, the query its first attempt had: `searchParams: null` (`undefined` is not given, and ky adds
+		// the replaying client's default `searchParams` to a URL's query: once more).
 		const replayed = record && await queue.replay(record, who, this.#permit, async () => queue.context.send(record.url, {
 			method: record.method, headers: { ...Object.fromEntries([...removed].map((name) => [name, undefined])), ...record.headers, ...record.preconditions }, body: record.body,
-			idempotencyKey: record.idempotencyKey, retry: 0, throwHttpErrors: false, prefix: '', searchParams: undefined,
+			idempotencyKey: record.idempotencyKey, retry: 0, throwHttpErrors: false, prefix: '',
 			...record.init, ...record.auth === false && { auth: false },
-			signal: this.#permit.signal, waitUntil: this.#waitUntil,
+			signal: this.#permit.signal, waitUntil: this.#waitUntil, searchParams: null,
 		}, true));
 		if (replayed) {
 			await this.#settle(record!, key, now, replayed.response, replayed.error, who);

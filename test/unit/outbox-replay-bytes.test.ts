@@ -85,6 +85,18 @@ describe('outbox: a replay is byte-identical to the first attempt', () => {
 		expect(sent).toEqual([[undefined, '1', 'application/json', '{"a":1}'], [undefined, '1', 'application/json', '{"a":1}']]);
 	});
 
+	it('a replay goes to the URL stored: the client\'s default searchParams (in it since the first attempt) are not added again, nor another client\'s of the name', async () => {
+		const api = h.make({ outbox: true, searchParams: { v: '2' } });
+		expect(classify(await api.post('mutate?id=client-params&fail=503&times=1', { json: { a: 1 } }).catch((error: unknown) => error)).code).toBe('QUEUED');
+		expect(classify(await api.post('mutate', { json: { a: 2 }, searchParams: { id: 'call-params' } }).catch((error: unknown) => error)).code).toBe('QUEUED');
+		const stored = (await api.outbox.list()).map(({ url }) => new URL(url).search);
+		expect(stored).toEqual(['?id=client-params&fail=503&times=1&v=2', '?v=2&id=call-params']);
+		h.clock.advance(1_000);
+		expect(await api.extend({ searchParams: { tenant: 't' } }).outbox.flush()).toMatchObject({ sent: 2 });
+		const sent = [...h.sentOf('client-params'), ...h.sentOf('call-params')].map(({ url }) => new URL(url).search);
+		expect(sent).toEqual([stored[0], stored[0], stored[1]]);
+	});
+
 	it('a call made with `auth: false` or its own `credentials` is replayed so: no token, the same credentials mode', async () => {
 		const sent: Array<[string, string | null, RequestCredentials]> = [];
 		const api = h.make({
