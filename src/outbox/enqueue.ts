@@ -299,9 +299,9 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 		// A coalescing PUT or DELETE removes the writes it supersedes only once it is stored itself.
 		// Stored only in the world its call started in, and while fewer than `maxEntries` are pending (written ones
 		// included: writes made at once, each counted before any was stored), with no await between the checks and the write.
-		const stored = await queue.supersede(record, key, async () => {
+		const stored = await queue.supersede(record, key, async (replacing) => {
 			await capture(queue, call, record);
-			over = queue.pending.size >= options.maxEntries;
+			over = queue.pending.size - replacing >= options.maxEntries; // Counted in place of the entries it supersedes (`coalesce`).
 			if (!over && call.world.current('outbox')) {
 				queue.order.set(id, order);
 				await queue.store.set(key, record, budget); // Noted as pending at once: a write made then is held behind it.
@@ -402,7 +402,8 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 
 	// The store's pending entries (`Queue.refresh`: listed only when another tab or worker changed them):
 	// an entry another context has just queued in this scope holds the call (FIFO), and counts.
-	if (await queue.count(budget) >= options.maxEntries) {
+	// A PUT or DELETE that may take the place of pending writes of its URL (`coalesce`) is counted as it is stored.
+	if (await queue.count(budget) >= options.maxEntries && !queue.supersedes(call.method, withoutFragment(target.href))) {
 		full ??= new OutboxFullError('The outbox is full (outbox.maxEntries): not stored', { reason: 'entries' });
 	}
 

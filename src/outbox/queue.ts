@@ -792,13 +792,14 @@ export class Queue {
 	 * keeps them all); while this client's pass has the lock, and in workerd (no locks), only what
 	 * that pass has not claimed, and only those before its `key` (called before it: an older call that
 	 * failed later never removes a newer write). Without a precondition of its own, `record` takes the oldest one among
-	 * them: it was made on that version. `commit` stores `record` (false: it was not stored); they are
+	 * them: it was made on that version. `commit` stores `record` (false: it was not stored), given how many
+	 * pending entries it takes the place of (`maxEntries` counts it in theirs); they are
 	 * removed only after it was, so a write never stored (its world changed) supersedes nothing. Any
 	 * other write (`coalesce` off, another method) is only stored. `budget`: its call's (see `Budget`).
 	 */
-	async supersede(record: OutboxRecord, at: string, commit: () => Promise<boolean>, budget?: Budget): Promise<boolean> {
-		if (!this.options.coalesce || !['PUT', 'DELETE'].includes(record.method)) {
-			return commit();
+	async supersede(record: OutboxRecord, at: string, commit: (replacing: number) => Promise<boolean>, budget?: Budget): Promise<boolean> {
+		if (!this.supersedes(record.method, record.url)) {
+			return commit(0);
 		}
 
 		let committed: Promise<boolean> | undefined;
@@ -823,7 +824,7 @@ export class Queue {
 				}
 			}
 
-			committed = commit();
+			committed = commit(superseded.filter(([, old]) => !this.#claims.has(old.id)).length);
 			for (const [key, old] of await committed ? superseded : []) {
 				// Not one this client's pass claimed meanwhile; never replayed by it after (checked with no await since).
 				if (!this.#claims.has(old.id)) {
@@ -834,7 +835,15 @@ export class Queue {
 			}
 		});
 		await (this.#locked ? run() : this.#lock(run, AbortSignal.timeout(storageMs(this.context))).catch(() => undefined));
-		return committed ?? commit();
+		return committed ?? commit(0);
+	}
+
+	/**
+	 * Whether a write of `method` to `url` may supersede pending entries (`coalesce`: a PUT or DELETE), as this
+	 * client knows them: an entry of its URL, or one it has not read. Whether it does is found as it is stored (`supersede`).
+	 */
+	supersedes(method: string, url: string): boolean {
+		return this.options.coalesce && /^(PUT|DELETE)$/.test(method) && (!!this.#ids.get(url)?.size || this.#unread.size > 0);
 	}
 
 	/**

@@ -376,6 +376,27 @@ describe('outbox coalesce', () => {
 		const plain = await queueOffline(api, async () => api.put('doc?id=inh3', { body: '2' }));
 		expect(plain.preconditions).toBeUndefined();
 	});
+
+	it('at maxEntries, a PUT or DELETE that supersedes a pending write of its URL is stored in its place (last write wins); one that supersedes nothing is OutboxFullError', async () => {
+		const api = h.make({ outbox: { coalesce: true, maxEntries: 2 } });
+		const superseded = h.record(api, 'outbox:superseded');
+		win.setOnline(false, false);
+		const told = async (run: Promise<unknown>) => run.then(() => 'sent', (error: { code?: string; reason?: string }) => `${error.code} ${error.reason ?? ''}`.trim());
+		const results = [
+			await told(api.put('doc?id=full-a', { body: '1' })),
+			await told(api.put('doc?id=full-b', { body: '1' })),
+			await told(api.put('doc?id=full-a', { body: '2' })), // The user's latest edit: it replaces the first.
+			await told(api.delete('doc?id=full-b')),
+			await told(api.put('doc?id=full-c', { body: '1' })), // Supersedes nothing: the outbox is full.
+			await told(api.post('doc?id=full-a', { body: 'p' })), // A POST never supersedes.
+		];
+		expect(results).toEqual(['QUEUED', 'QUEUED', 'QUEUED', 'QUEUED', 'OUTBOX_FULL entries', 'OUTBOX_FULL entries']);
+		expect(superseded).toHaveLength(2);
+		expect((await api.outbox.list()).map(({ method, url }) => `${method} ${url.split('?')[1]}`)).toEqual(['PUT id=full-a', 'DELETE id=full-b']);
+		win.setOnline(true, false);
+		await api.outbox.flush();
+		expect([doc('full-a').body, doc('full-a').writes.length]).toEqual(['2', 1]);
+	});
 });
 
 describe('outbox versions and migrate', () => {
