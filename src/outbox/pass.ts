@@ -5,7 +5,7 @@ import { lastErrorOf, messageOf, outcomeOf } from './outcome.js';
 import type { Queue, Permit } from './queue.js';
 import { isRecord, leased, toEntry, type OutboxRecord, type RecordKey } from './record.js';
 import { headersOf, isSensitive, secretIn, withoutSecrets } from './headers.js';
-import { migrated, rebased } from './rewrite.js';
+import { fits, migrated, rebased } from './rewrite.js';
 import { isValues, substitute, valuesKey } from './refs.js';
 import { within } from '../utils/within.js';
 
@@ -307,6 +307,7 @@ export class Pass {
 
 			// `undefined` (a forgotten return) or anything but an entry: the app's error, the write is kept.
 			const next = migrated(queue, record, entry);
+			await fits(queue, record, next); // Not stored when it would leave less than 10 % of the quota free: a dead letter.
 			// With what a dependent recorded with the stored entry while `migrate` ran (see `writeBack`).
 			if (await queue.writeBack(key, next, () => this.#permit.current(record.id))) {
 				queue.queued?.(next); // Counted pending for its URL now (read your own writes), here and in the other tabs.

@@ -4,6 +4,8 @@ import { headersOf, storedHeaders } from './headers.js';
 import type { ResolvedOutboxOptions } from './options.js';
 import { isHeaders, isRecord, type OutboxRecord } from './record.js';
 import { snapshotBody } from './snapshot.js';
+import { overQuota } from './quota.js';
+import { storageMs } from '../core/part-store.js';
 import { secretUrl } from './target.js';
 import type { StoredEntry } from './types.js';
 import { randomUuid } from '../utils/runtime.js';
@@ -42,7 +44,19 @@ export const rebased = async ({ context, options }: Owner, record: OutboxRecord,
 	const { preconditions, ...rest } = record; // Its preconditions are the ones it gives.
 	const { 'content-type': stored, ...others } = rest.headers;
 	const next = body ?? rest.body;
-	return { ...rest, ...storedHeaders({ context, options }, headersOf(given.headers ?? others), body ? type : stored), ...body && { body }, bodyBytes: next?.byteLength ?? 0, idempotencyKey: randomUuid(), nextAttemptAt: now };
+	const made = { ...rest, ...storedHeaders({ context, options }, headersOf(given.headers ?? others), body ? type : stored), ...body && { body }, bodyBytes: next?.byteLength ?? 0, idempotencyKey: randomUuid(), nextAttemptAt: now };
+	await fits({ context, options }, record, made);
+	return made;
+};
+
+/**
+ * Rejects when `next`, stored in `record`'s place (a rebase, `migrate`'s entry), would leave less than 10 % of the
+ * storage quota free (`overQuota`, by the bytes it adds): the outbox never stores such a write (API.md "Files").
+ */
+export const fits = async ({ context }: Owner, record: OutboxRecord, next: OutboxRecord): Promise<void> => {
+	if (await overQuota((next.body?.byteLength ?? 0) - (record.body?.byteLength ?? 0), storageMs(context))) {
+		throw new RangeError('Storing it would leave less than 10 % of the storage quota free: not stored');
+	}
 };
 
 /**

@@ -399,6 +399,42 @@ describe('outbox coalesce', () => {
 	});
 });
 
+describe('outbox: the storage quota holds for what the app\'s answers store', () => {
+	// 900,000 bytes may be used (10 % of 1,000,000 stays free); the photo takes 950,000.
+	const photo = () => new Uint8Array(950_000).fill(7);
+	const estimate = () => Object.defineProperty(navigator, 'storage', { configurable: true, value: { estimate: async () => ({ usage: 0, quota: 1_000_000 }) } });
+	const restore = () => delete (navigator as { storage?: unknown }).storage;
+
+	it('a rebased write (onConflict) whose body would leave less than 10 % free is not stored: a dead letter (conflict), never sent', async () => {
+		const api = h.make({ outbox: { onConflict: () => ({ body: photo() }) } });
+		await queueOffline(api, async () => api.put('doc?id=quota-rebase', { body: 'mine', headers: { 'If-Match': '"v0"' } }));
+		estimate();
+		try {
+			win.setOnline(true, false);
+			expect(await api.outbox.flush()).toMatchObject({ sent: 0, dead: 1 });
+			expect([(await api.outbox.deadLetters()).map(({ deadReason, bodyBytes }) => [deadReason, bodyBytes]), doc('quota-rebase').writes.length]).toEqual([[['conflict', 4]], 0]);
+		} finally {
+			restore();
+		}
+	});
+
+	it('a migrated entry whose body would leave less than 10 % free is not stored: a dead letter (migrate) keeping the stored write, never sent', async () => {
+		const store = memoryStore('quota-migrate');
+		const old = h.make({ store: () => store, outbox: true });
+		await queueOffline(old, async () => old.put('doc?id=quota-migrate', { body: 'old shape' }));
+		old.close();
+		estimate();
+		try {
+			const api = h.make({ store: () => store, outbox: { version: 2, migrate: (entry) => ({ ...entry, body: photo().buffer }) } });
+			win.setOnline(true, false);
+			await api.outbox.flush();
+			expect([(await api.outbox.deadLetters()).map(({ deadReason, bodyBytes }) => [deadReason, bodyBytes]), doc('quota-migrate').writes.length]).toEqual([[['migrate', 9]], 0]);
+		} finally {
+			restore();
+		}
+	});
+});
+
 describe('outbox versions and migrate', () => {
 	const v1 = async (id: string) => {
 		const store = memoryStore('versions');
