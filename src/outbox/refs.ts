@@ -172,7 +172,8 @@ export const substitute = (parts: { url: string; headers: Record<string, string>
 	const headers: Record<string, string> = {};
 	for (const [name, value] of Object.entries(parts.headers)) {
 		const replaced = inText(value, (text) => text);
-		if (replaced === undefined || /[\r\n\0]/.test(replaced)) {
+		// CR, LF or NUL, or a character beyond U+00FF (fetch takes a header value as bytes): not a header value.
+		if (replaced === undefined || /[\0\n\r\u0100-\uffff]/.test(replaced)) {
 			return `Not a header value: ${name}`;
 		}
 

@@ -117,16 +117,19 @@ describe('outbox.ref()', () => {
 		expect(sent.map((each) => each.method)).toEqual(['POST']);
 	});
 
-	it('an object in the URL or CR/LF in a header makes a \'parent\' dead letter', async () => {
+	it('an object in the URL, CR/LF or a character a header cannot carry (beyond U+00FF) in a header makes a \'parent\' dead letter', async () => {
 		const api = h.make({ fetch: todoApi });
 		win.setOnline(false, false);
-		const parent = await queued(api.post('todos', { json: { bad: 'a\r\nb' } }));
+		const parent = await queued(api.post('todos', { json: { bad: 'a\r\nb', name: '日本' } }));
 		await queued(api.patch(`todos/${api.outbox.ref(parent, '/obj')}`, { json: {} }));
 		await queued(api.patch('todos/x', { headers: { 'x-bad': api.outbox.ref(parent, '/bad') }, json: {} }));
+		await queued(api.patch('todos/y', { headers: { 'x-name': api.outbox.ref(parent, '/name') }, json: {} }));
 		win.setOnline(true);
 		await api.outbox.flush();
-		await until(async () => (await api.outbox.deadLetters()).length === 2);
-		expect((await api.outbox.deadLetters()).map((each) => each.deadReason)).toEqual(['parent', 'parent']);
+		await until(async () => (await api.outbox.deadLetters()).length === 3);
+		expect((await api.outbox.deadLetters()).map((each) => [each.deadReason, each.lastError?.message])).toEqual([
+			['parent', 'Not sent: An object or array cannot go in a URL'], ['parent', 'Not sent: Not a header value: x-bad'], ['parent', 'Not sent: Not a header value: x-name'],
+		]);
 		expect(sent.map((each) => each.method)).toEqual(['POST']);
 	});
 
