@@ -87,9 +87,9 @@ export const overwritten = /^(PUT|PATCH|DELETE)$/;
 /** The preconditions an entry may carry (lower-case names). */
 export const preconditionNames: ReadonlySet<string> = new Set(['if-match', 'if-unmodified-since', 'if-none-match']);
 
-/** A header set as stored: an object of strings; for `preconditions`, only those names, with a value of visible ASCII characters and spaces (no control character, not empty). */
+/** A header set as stored: an object of strings; for `preconditions`, only those names, with a value a header may hold — visible ASCII, spaces, tabs and the obs-text bytes an ETag may carry (0x80–0xFF, RFC 9110 §8.8.3) — no control character, not empty. */
 export const isHeaders = (value: unknown, preconditions?: boolean): boolean => isObject(value)
-	&& Object.entries(value).every(([name, item]) => typeof item === 'string' && (!preconditions || (preconditionNames.has(name) && /^[ -~]+$/.test(item))));
+	&& Object.entries(value).every(([name, item]) => typeof item === 'string' && (!preconditions || (preconditionNames.has(name) && /^[\t\x20-\x7e\x80-\xff]+$/.test(item))));
 
 /** A stored `lastError` as `list()` shows it: a code and a message (strings), an integer status if any; or none. */
 const isLastError = (value: unknown): boolean => {

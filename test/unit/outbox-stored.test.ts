@@ -83,6 +83,24 @@ describe('stored records are validated', () => {
 		expect((await reader.outbox.deadLetters()).map((entry) => [entry.deadReason, entry.lastError])).toEqual(changes.map(() => ['rejected', { code: 'INVALID_REQUEST', message: 'Unreadable' }]));
 	});
 
+	it('preconditions holding bytes a header value may hold (an ETag with obs-text, RFC 9110 §8.8.3) are readable: replayed with them, byte for byte', async () => {
+		// Twelfth round (U): the record's preconditions were checked as printable ASCII, so a queued PUT with If-Match
+		// '"café"' became a 'rejected' dead letter 'Unreadable' (storage:error decode) on its replay: never sent.
+		const api = h.make({ outbox: true });
+		const errors = h.record(api, 'storage:error');
+		win.setOnline(false, false);
+		for (const etag of ['"caf\u00e9"', 'W/"\u00fcber\u00ff"']) {
+			await expect(api.put('doc?id=latin', { body: 'x', headers: { 'If-Match': etag } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		}
+
+		win.setOnline(true, false);
+		const flushed = await api.outbox.flush();
+		expect(errors).toEqual([]);
+		expect(h.sentOf('latin').map((request) => request.headers['if-match'])).toEqual(['"caf\u00e9"', 'W/"\u00fcber\u00ff"']);
+		expect(flushed).toMatchObject({ sent: 0, dead: 2 }); // The document's version is "v1": both are conflicts, after being sent.
+		expect((await api.outbox.deadLetters()).map((entry) => entry.deadReason)).toEqual(['conflict', 'conflict']);
+	});
+
 	it('retry(id) of the dead letter of an unreadable record: an InvalidRequestError, it stays a dead letter with its reason, nothing sent; a pending record without a method (one an older retry(id) moved back) is unreadable', async () => {
 		const api = h.make({ outbox: true });
 		const entry = await queue(api, 'doc?id=unreadable');
