@@ -85,6 +85,8 @@ export interface Circuit {
 	read?: boolean;
 	/** The last write of the state: a probe's cross-tab lock is given back once others can read it. */
 	saved?: Promise<unknown>;
+	/** A write of the counts was asked for and has not read the store yet (tabs.ts `shareCount`): a success asks for none more. */
+	storing?: boolean;
 	/** Attempts sent and not counted yet: a closed circuit is forgotten (`Scopes`) only without any. */
 	busy: number;
 }

@@ -17,8 +17,10 @@ const counted = ({ clock }: Circuits, { record, consecutive, window }: Circuit):
 /**
  * Tell the other tabs an outcome counted in a closed state (`failed`; `unanswered`: without an HTTP
  * answer), with the counts it leaves: they count it too (`hear`), so failures in a row across tabs
- * open the breaker. A failure, or a success that ends failures in a row (`ended`), is also stored
- * with the record (behind the call, `via`), so a reload goes on counting; not over a newer state
+ * open the breaker. A failure, a success that ends failures in a row (`ended`), and a success while
+ * the ratio window holds a failure (one such write at a time: it stores the counts as of its write)
+ * are also stored with the record (behind the call, `via`), so a reload goes on counting with the
+ * window's calls, not only its failures (a window that holds none stores nothing); not over a newer state
  * another tab stored meanwhile; a page unloaded before that write completed (a few ms) leaves the
  * counts stored before it, as `publish` does the state. Only while the channel is open (stored only in a page or a web
  * worker, where there are reloads; a Worker's isolates share counts through a coordinator).
@@ -28,10 +30,14 @@ const shareCount: NonNullable<Circuits['shareCount']> = (circuits, circuit, fail
 	const { channel, store } = circuits;
 	const { record } = circuit;
 	if (channel) {
-		channel.post({ ...counted(circuits, circuit), outcome: failed ? 1 : 0, ...(unanswered && { unanswered }) });
-		if ((failed || ended) && hasTabs()) {
+		const counts = counted(circuits, circuit);
+		channel.post({ ...counts, outcome: failed ? 1 : 0, ...(unanswered && { unanswered }) });
+		if ((failed || ended || (counts.window!.failures > 0 && !circuit.storing)) && hasTabs()) {
+			circuit.storing = true;
 			background(circuits.context, 'breaker', via, async () => {
-				const stored = read(circuits, await store!.get(record.scope));
+				const stored = read(circuits, await store!.get(record.scope).finally(() => {
+					circuit.storing = false;
+				}));
 				// The counts as they are now, not as this outcome left them: the reads behind two outcomes may
 				// answer out of order, and the write issued last must hold the latest counts.
 				if (circuit.record === record && !(stored && (stored.at > record.at || (stored.at === record.at && stored.state === 'open')))) {

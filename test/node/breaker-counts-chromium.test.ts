@@ -76,7 +76,7 @@ const reload = async (page: Page): Promise<void> => {
 };
 
 /** The breaker's stored record of the API's scope, found in the page's IndexedDB. */
-const stored = async (page: Page): Promise<{ state?: string; openedAt?: number; reopensAt?: number; failures?: number } | undefined> => {
+const stored = async (page: Page): Promise<{ state?: string; openedAt?: number; reopensAt?: number; failures?: number; window?: { calls: number; failures: number } } | undefined> => {
 	const dump = await dumpIndexedDb(page);
 	const scope = JSON.stringify(api.url);
 	const found = dump.match(new RegExp(`\\{"v":\\d,"scope":${scope.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}(?:[^{}]|\\{[^{}]*\\})*\\}`));
@@ -111,6 +111,24 @@ describe('breaker counts across tabs and reloads, early probes (real Chromium)',
 		const requests = api.requests;
 		expect(await tab.inRow(1, '/json?id=reloads')).toEqual(['CIRCUIT_OPEN']);
 		expect(api.requests).toBe(requests);
+	});
+
+	it('3 503s then 6 successes, reloaded: the ratio window goes on with the successes (2 more 503s leave it closed at 5 of 11)', async () => {
+		const [page] = await fresh(1);
+		await api.up();
+		await api.down(503);
+		const options = { consecutiveFailures: 100, minimumThroughput: 6, failureRatio: 0.5, windowMs: 60_000 };
+		const tab = await client(page!, 'counts-ratio', options);
+		expect(await tab.inRow(3, '/json?id=ratio')).toEqual(Array(3).fill('HTTP_5XX'));
+		await api.up();
+		expect(await tab.inRow(6, '/json?id=ratio')).toEqual(Array(6).fill('200'));
+		await waitFor(async () => (await stored(page!))?.window?.calls === 9, 'the window of 9 calls stored', 10_000); // before: { calls: 4, failures: 3 }
+		await reload(page!);
+		const reloaded = await client(page!, 'counts-ratio', options);
+		await api.down(503);
+		expect(await reloaded.inRow(2, '/json?id=ratio')).toEqual(['HTTP_5XX', 'HTTP_5XX']);
+		expect(await reloaded.events()).toEqual([]); // before: ['breaker:open failure-ratio'] (5 of 6)
+		expect((await reloaded.snapshot()).state).toBe('closed');
 	});
 
 	it('9 consecutive 503s from 3 tabs at once (3 each) open it in every tab (consecutiveFailures 9)', async () => {

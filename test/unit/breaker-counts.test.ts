@@ -122,6 +122,41 @@ describe('breaker: counts that cross tabs and reloads', () => {
 		expect(third.events).toEqual([]); // the stored window is older than windowMs
 	});
 
+	it('the window keeps its successes too while it holds a failure: a reload (or a tab opened later) goes on with the tabs\' ratio, not a higher one', async () => {
+		// 3 failures, then 6 successes (the first ends the failures in a row): 9 calls, 3 failures. Before, only
+		// failures and the success that ended them were stored ({ calls: 4, failures: 3 }), so 2 failures after the
+		// reload opened it at 5 of 6 (failure-ratio) where the tabs' window held 5 of 11 (under 0.5).
+		const { store, open } = pages();
+		const options = { consecutiveFailures: 100, minimumThroughput: 6, failureRatio: 0.5, windowMs: 10_000 };
+		const first = open(options);
+		await times(3, async () => first.call());
+		first.server.up();
+		await times(6, async () => first.call());
+		await vi.waitFor(async () => expect(await store.get(origin)).toMatchObject({ window: { calls: 9, failures: 3 } }));
+		const later = open(options); // a tab opened now reads the same store at its first call
+		expect(await later.call()).toBe('HTTPError');
+		expect(later.events).toEqual([]); // 4 of 10
+		later.api.close();
+		first.api.close();
+		const second = open(options); // the reload
+		expect(await second.call()).toBe('HTTPError');
+		expect(second.events).toEqual([]); // 5 of 11 (4 of 10 from the store, with the tab opened later's failure)
+		expect(second.snapshot().state).toBe('closed');
+
+		// A window that holds no failure writes nothing for a success: a healthy scope costs no store write per call.
+		const healthy = pages();
+		let writes = 0;
+		const counting = { ...healthy.store, async set(key: string, value: unknown) {
+			writes++;
+			return healthy.store.set(key, value);
+		} };
+		const quiet = pages(counting).open(options);
+		quiet.server.up();
+		await times(5, async () => quiet.call());
+		await flush();
+		expect(writes).toBe(0);
+	});
+
 	it('stored counts are outside input: bounded by the options, garbage ignored (the record kept), a version 1 record read', async () => {
 		const store = memoryStore('counts-bounds');
 		const { open } = pages(store);
