@@ -56,16 +56,25 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		}
 
 		if (verdict === PROBE) {
+			// After a wait for the probe: a breaker that closed meanwhile lets the attempt go; one given up meanwhile
+			// (ky's timeout, a lost hedge) is neither sent nor counted; else it fails fast.
+			const { signal } = request;
+			const then = (): Promise<Response> => signal.aborted ? Promise.reject(signal.reason) : circuit.record.state === 'closed' ? attempt(circuit, request, init, next) : refuse(circuit, probeTimeoutMs);
 			if (own === undefined) {
-				// The caller's request is the probe; a breaker that closed meanwhile lets it go. An attempt given up
-				// while the coordinator's grant was awaited (ky's timeout, a lost hedge) is neither sent nor counted.
-				const { signal } = request;
-				return waiting(claim(circuits, circuit, now, call, signal)).then((after) => after ? send(circuits, circuit, now, request, init, next, after)
-					: signal.aborted ? Promise.reject(signal.reason) : circuit.record.state === 'closed' ? attempt(circuit, request, init, next) : refuse(circuit, probeTimeoutMs));
+				// The caller's request is the probe, once the slot is this context's (the coordinator's grant, a tab's lock).
+				return waiting(claim(circuits, circuit, now, call, signal)).then((after) => after ? send(circuits, circuit, now, request, init, next, after) : then());
 			}
 
-			// `breaker.probe` goes instead, while the caller fails fast.
-			probe(circuits, circuit, now, call).catch(noop);
+			// `breaker.probe` goes instead, while the caller fails fast; unless a recovery trigger let it through early
+			// and sent none (a reload's: the stored state is read at the first call), whose first call gets fresh data:
+			// it waits for the probe (bounded by the probe timeout) and goes out once the probe closed the breaker.
+			const early = circuit.record.early! > circuit.record.reopensAt;
+			const probing = probe(circuits, circuit, now, call);
+			if (early) {
+				return waiting(probing).then(then);
+			}
+
+			probing.catch(noop);
 		}
 
 		return !waited && verdict > 0 && verdict <= edgeMs

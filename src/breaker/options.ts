@@ -68,7 +68,9 @@ export interface BreakerOptions {
 	 * retries, bounded by the attempt timeout). Unlike a caller's attempt (see `isFailure`), any
 	 * answer under 400 closes the breaker and any other (a 404 too) re-opens it: a health URL that
 	 * answers 404 is not healthy. Callers keep failing fast (or being answered stale) until it
-	 * succeeds, and `client.waitForHealthy()` sends it each time the breaker lets one through.
+	 * succeeds, and `client.waitForHealthy()` sends it each time the breaker lets one through. A page's
+	 * first call that finds the scope open in storage, opened by attempts that got no answer (a reload),
+	 * waits for the probe it sends (at most its attempt timeout) and goes out once it succeeded.
 	 * Without it, the first caller's own request is the probe.
 	 * @default undefined
 	 */

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright';
-import { launchChromium, openPage, startApi, startPageServer, type Chromium, type ControlledApi, type PageServer } from '../helpers/pages.js';
+import { dumpIndexedDb, launchChromium, openPage, startApi, startPageServer, type Chromium, type ControlledApi, type PageServer } from '../helpers/pages.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 let chromium: Chromium;
@@ -180,5 +180,23 @@ describe('breaker variants across tabs (real Chromium)', { timeout: 60_000 }, ()
 		console.log(`[variants] new tab during a probe: ${told.join(', ')}; stats ${JSON.stringify(await c.stats())}`);
 		expect(told.at(-1)).toBe('breaker:closed shared');
 		expect((await c.stats())?.state).toBe('closed');
+	});
+	it('with breaker.probe, a page reloaded after the origin came back gets fresh data at its first call: the probe goes first, the call after it', async () => {
+		const [page] = await fresh(1);
+		await api.up();
+		await api.down('refuse');
+		const breaker = { probe: '/json?id=reload-probe-health', openMs: 60_000 };
+		const a = await client(page!, 'variants-reload-probe', breaker);
+		expect(await a.calls(5, '/json?id=reload-probe')).toEqual(Array(5).fill('NETWORK'));
+		expect((await a.snapshot()).state).toBe('open');
+		await waitFor(async () => (await dumpIndexedDb(page!)).includes('"unanswered":true'), 'the open state in IndexedDB', 10_000);
+		await api.up();
+		await page!.reload();
+		await page!.waitForFunction(() => 'steadfetch' in globalThis);
+		const seen = api.seen.length;
+		const reloaded = await client(page!, 'variants-reload-probe', breaker);
+		expect(await reloaded.calls(1, '/json?id=reload-probe')).toEqual(['200']); // before: CIRCUIT_OPEN (the probe went behind it)
+		expect(api.seen.slice(seen).map(({ url }) => url)).toEqual(['/json?id=reload-probe-health', '/json?id=reload-probe']);
+		expect((await reloaded.events()).map(({ type, reason }) => `${type} ${reason}`)).toEqual(['breaker:open restored', 'breaker:half-open restored', 'breaker:closed probe-succeeded']);
 	});
 });

@@ -221,6 +221,38 @@ describe('breaker: recovery without waiting', () => {
 		expect(tab.server.requests).toHaveLength(6);
 	});
 
+	it('with breaker.probe, a reload that finds the open state gets fresh data at its first call: it waits for the probe sent at once', async () => {
+		const { clock, store, open } = page();
+		const before = open({ probe: '/health' });
+		await trip(before, 'down');
+		await vi.waitFor(async () => expect(await store.get(origin)).toMatchObject({ state: 'open', unanswered: true }));
+		before.api.close();
+		clock.advance(2_000);
+		const after = open({ probe: '/health' }); // the reloaded page: the API is back
+		expect(await after.call()).toBe('200'); // before: CIRCUIT_OPEN (the probe went behind the failed call)
+		expect(after.server.requests.map(({ url }) => url)).toEqual([`${origin}/health`, `${origin}/x`]);
+		expect(after.events).toEqual(['open restored', 'half-open restored', 'closed probe-succeeded']);
+
+		// The probe fails (the API is still down): the call fails fast after it, and the breaker re-opens for the period that was running.
+		const again = page();
+		const first = again.open({ probe: '/health' });
+		await trip(first, 'down');
+		await vi.waitFor(async () => expect(await again.store.get(origin)).toMatchObject({ state: 'open', unanswered: true }));
+		first.api.close();
+		again.clock.advance(2_000);
+		const reloaded = again.open({ probe: '/health' });
+		reloaded.server.down();
+		expect(await reloaded.call()).toBe('CIRCUIT_OPEN');
+		expect(reloaded.server.requests.map(({ url }) => url)).toEqual([`${origin}/health`]);
+		expect(reloaded.snapshot()).toMatchObject({ state: 'open', reopensAt: t0 + 2_000 + 30_000 });
+		// That period's end is no recovery trigger: the caller fails fast while the probe goes, as at every period's end.
+		again.clock.advance(30_000);
+		reloaded.server.up();
+		expect(await reloaded.call()).toBe('CIRCUIT_OPEN');
+		await vi.waitFor(() => expect(reloaded.snapshot().state).toBe('closed'));
+		expect(reloaded.server.requests.map(({ url }) => url)).toEqual([`${origin}/health`, `${origin}/health`]);
+	});
+
 	it('across tabs: one probe after `online` (the other tab is answered as an open breaker answers); its closing reaches every tab', async () => {
 		const { clock, open } = page();
 		const a = open();
