@@ -102,12 +102,14 @@ const lockProbe = async (circuits: Circuits, locks: LockManagerLike, circuit: Ci
 
 /**
  * A recovery trigger (`online`, the page visible again): every breaker open because of attempts that
- * got no HTTP answer turns half-open at once (`recover`); with `breaker.probe`, its probe goes now.
+ * got no HTTP answer turns half-open at once (`recover`); with `breaker.probe`, its probe goes now,
+ * also for one whose open period is already over (half-open, no call since: the next call is fresh).
  */
 const recover = (circuits: Circuits, reason: string): void => {
 	const now = circuits.clock.now();
 	for (const [, circuit] of circuits.scopes.entries()) {
-		if (circuits.recover(circuit, now, reason)) {
+		const { unanswered, reopensAt } = circuit.record;
+		if (circuits.recover(circuit, now, reason) || (unanswered && now >= reopensAt)) {
 			poke(circuits, circuit, now);
 		}
 	}

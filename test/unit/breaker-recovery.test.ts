@@ -221,6 +221,28 @@ describe('breaker: recovery without waiting', () => {
 		expect(tab.server.requests).toHaveLength(6);
 	});
 
+	it('with breaker.probe, `online` sends the probe at once also when the open period is already over (half-open, no call since): the next call is fresh', async () => {
+		const { clock, open } = page();
+		const tab = open({ probe: '/health' });
+		await trip(tab, 'down');
+		clock.advance(31_000); // past reopensAt: half-open, nobody called
+		tab.server.up();
+		win.setOnline(true);
+		await vi.waitFor(() => expect(tab.snapshot().state).toBe('closed')); // before: half-open, no probe sent
+		expect(tab.server.requests.at(-1)!.url).toBe(`${origin}/health`);
+		expect(await tab.call()).toBe('200'); // before: CIRCUIT_OPEN (the probe went behind it)
+		expect(tab.server.requests).toHaveLength(7);
+
+		// Opened on HTTP answers, it keeps to its rules: `online` sends nothing.
+		const other = page();
+		const served = other.open({ probe: '/health' });
+		await trip(served, 503);
+		other.clock.advance(31_000);
+		win.setOnline(true);
+		await flush();
+		expect(served.server.requests).toHaveLength(5);
+	});
+
 	it('with breaker.probe, a reload that finds the open state gets fresh data at its first call: it waits for the probe sent at once', async () => {
 		const { clock, store, open } = page();
 		const before = open({ probe: '/health' });
