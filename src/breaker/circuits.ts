@@ -210,8 +210,9 @@ export const inState = ({ record }: Circuit, received: BreakerRecord): boolean =
  * state. They are outside input, bounded by the options: failures in a row at most
  * `consecutiveFailures` (this tab keeps its own count when larger: it may have counted some of the
  * same from the other tabs' messages); the window's calls at most 10⁶ and its failures at most its
- * calls, counted no later than now, dropped once older than `windowMs`, taken only when this tab has
- * counted nothing in its window yet. Anything that is not a count is no count (the record is kept).
+ * calls, counted no later than now, dropped once older than `windowMs`, taken in place of this tab's
+ * window when they are more calls (what it heard before its first read is in the writer's counts too,
+ * with what that tab counted before). Anything that is not a count is no count (the record is kept).
  */
 const takeCounts = ({ clock, settings: { consecutiveFailures, windowMs } }: Circuits, circuit: Circuit, received: BreakerRecord, value: unknown): void => {
 	if (inState(circuit, received)) {
@@ -221,7 +222,8 @@ const takeCounts = ({ clock, settings: { consecutiveFailures, windowMs } }: Circ
 		const at = Math.min(Number(counted?.at), now);
 		const calls = now - at < windowMs ? bounded(counted?.calls, 1e6) : 0;
 		circuit.consecutive = Math.max(circuit.consecutive, bounded(failures, consecutiveFailures));
-		if (calls && !window.sums(at)[0]) {
+		if (calls > window.sums(now)[0]) {
+			window.reset();
 			window.add(at, 0, calls);
 			window.add(at, 1, bounded(counted?.failures, calls));
 		}

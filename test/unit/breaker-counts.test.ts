@@ -157,6 +157,24 @@ describe('breaker: counts that cross tabs and reloads', () => {
 		expect(writes).toBe(0);
 	});
 
+	it('a tab that heard another tab\'s outcome before its first call still takes the stored window (which holds that outcome and the ones before it)', async () => {
+		// 3 failures in tab a, then tab b opens and hears a 4th; a closes. b's first call read the stored window
+		// ({ calls: 4, failures: 4 }) but kept the one outcome it had heard, so its failure made 2 of 2 (closed)
+		// where the tabs had 5 of 5 (minimumThroughput 5: failure-ratio).
+		const { store, open } = pages();
+		const options = { consecutiveFailures: 100, minimumThroughput: 5, failureRatio: 0.5, windowMs: 10_000 };
+		const a = open(options);
+		await times(3, async () => a.call());
+		await vi.waitFor(async () => expect(await store.get(origin)).toMatchObject({ window: { calls: 3, failures: 3 } }));
+		const b = open(options);
+		expect(await a.call()).toBe('HTTPError');
+		await vi.waitFor(() => expect(b.snapshot().consecutiveFailures).toBe(1)); // heard
+		await vi.waitFor(async () => expect(await store.get(origin)).toMatchObject({ window: { calls: 4, failures: 4 } }));
+		a.api.close();
+		expect(await b.call()).toBe('HTTPError');
+		expect(b.events).toEqual(['breaker:open failure-ratio']); // before: [] (2 of 2)
+	});
+
 	it('stored counts are outside input: bounded by the options, garbage ignored (the record kept), a version 1 record read', async () => {
 		const store = memoryStore('counts-bounds');
 		const { open } = pages(store);
