@@ -2,7 +2,7 @@ import type { PolicyCall } from '../core/policy.js';
 import { describe, isObject, isTimerMs, timerMs } from '../utils/validate.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
-import { clientClosed } from '../core/closing.js';
+import { clientClosed, untilClosed } from '../core/closing.js';
 import { circuitFor, restore, type Circuits } from './circuits.js';
 import { poke } from './probe.js';
 import { monotonicNow } from '../utils/clock.js';
@@ -44,8 +44,14 @@ export const waitForHealthy = async (circuits: Circuits, urlOrScope: string | UR
 	// Real time: the caller waits `timeoutMs` of it, and the pauses below are real timers.
 	const end = monotonicNow() + timeoutMs;
 	// Like a first call, it reads the scope's stored state first (after a reload nothing may have
-	// yet): bounded by `storageTimeoutMs`; a failing store leaves what this client knows.
-	await restore(circuits, circuit);
+	// yet): bounded by `storageTimeoutMs`; a failing store leaves what this client knows. `close()` rejects
+	// it at once, also during that read (and one made after it, before any).
+	if (circuits.closed) {
+		throw clientClosed();
+	}
+
+	const loading = restore(circuits, circuit);
+	await (loading && untilClosed(loading, circuits.wake));
 
 	// Asked every 20 ms; with `breaker.probe`, nobody's call need come: the probe goes each time the
 	// breaker lets one through (the injected clock may move on its own). `close()` wakes it at once.

@@ -264,6 +264,21 @@ describe('breaker: waitForHealthy after a reload reads the stored state first', 
 		other.api.close();
 	});
 
+	it('close() rejects a waitForHealthy at once also while it reads the stored state from a store that does not answer', async () => {
+		const silent: KeyValueStore = { ...memoryStore('silent'), get: async () => new Promise(() => undefined) };
+		const { make } = tabs({ storageTimeoutMs: 3_000 } as ClientOptions, silent);
+		const tab = make();
+		const waiting = tab.api.waitForHealthy(origin, { timeoutMs: 10_000 }).then(() => 'healthy', (error: { code?: string }) => error.code);
+		await flush();
+		const started = performance.now();
+		tab.api.close();
+		expect(await waiting).toBe('CLIENT_CLOSED');
+		expect(performance.now() - started).toBeLessThan(1_000); // before: 3 000 ms (the read's deadline)
+		const after = await tab.api.waitForHealthy(origin, { timeoutMs: 10_000 }).then(() => 'healthy', (error: { code?: string }) => error.code);
+		expect(after).toBe('CLIENT_CLOSED'); // and one made after close(), at once
+		expect(performance.now() - started).toBeLessThan(1_000);
+	});
+
 	it('a failing store: waitForHealthy goes on with what this client knows (closed), reported', async () => {
 		const failing: KeyValueStore = {
 			get: async () => Promise.reject(new Error('quota')),
