@@ -107,7 +107,7 @@ export class Accounting {
 		if (this.#emitter.has('retry')) {
 			// What ky's hooks see: a raw fetch failure as ky's NetworkError; no failure, a retry forced with `ky.retry()`.
 			const shown = isPlatformNetworkError(error) ? new NetworkError(request, { cause: error }) : error ?? new ForceRetryError();
-			this.#emit('retry', { scope, method: request.method, url: request.url, retryCount: call.attempts - 1, code: classify(shown).code, error: shown });
+			this.#emit('retry', { scope, method: request.method, url: request.url, retryCount: call.retryCount, code: classify(shown).code, error: shown });
 		}
 	}
 

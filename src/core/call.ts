@@ -147,6 +147,8 @@ export class Call implements PolicyCall {
 	#shortcuts: Array<(run: ResponsePromise) => void> | undefined;
 	/** Set when a wrapper runs ky again (failover, auth): that run's first attempt is not a retry. */
 	#restart = false;
+	/** The call's attempts before its current run's first: ky counts a run's retries from 1 (`retryCount`). */
+	#runFrom = 0;
 	/** Each policy's state for this call, at the index `PolicyContext.perCall` gave the policy. */
 	#locals: unknown[] | undefined;
 	/** When the call started (`monotonicNow()`): a run a wrapper starts again has what is left of its `totalTimeout`. */
@@ -198,6 +200,11 @@ export class Call implements PolicyCall {
 
 	get attempts(): number {
 		return this.#attempts;
+	}
+
+	/** The current attempt's number among its run's retries, as ky's hooks count it (`retryCount`: 1 for the run's first retry). */
+	get retryCount(): number {
+		return this.#attempts - 1 - this.#runFrom;
 	}
 
 	get attemptStartedAt(): number {
@@ -395,6 +402,7 @@ export class Call implements PolicyCall {
 
 		if (this.#restart) {
 			this.#restart = false;
+			this.#runFrom = this.#attempts - 1;
 			this.#failure = undefined; // The previous run's: this run's own failures follow.
 			return 'restart';
 		}

@@ -19,7 +19,10 @@ export interface BaseEvent<T extends string> {
 export interface RetryEvent extends BaseEvent<'retry'> {
 	method: string;
 	url: string;
-	/** 1 for the first retry. */
+	/**
+	 * 1 for the first retry, counted as ky's `beforeRetry` hooks count it: per run, so a run a policy
+	 * starts again (failover's to a mirror, auth's after a refresh) counts its retries from 1 again.
+	 */
 	retryCount: number;
 	/** `classify()`'s code of the error that caused the retry (`UNKNOWN` for a retry forced with `ky.retry()`). */
 	code: SteadfetchErrorCode;

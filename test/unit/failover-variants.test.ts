@@ -4,6 +4,8 @@ import { Readable } from 'node:stream';
 import ky from 'ky';
 import { createClient } from '../../src/entries/core.js';
 import { failover } from '../../src/entries/failover.js';
+import { logger } from '../../src/entries/logger.js';
+import { auth } from '../../src/entries/auth.js';
 import { type Origin, startOrigin } from '../helpers/origin.js';
 
 let primary: Origin;
@@ -149,4 +151,50 @@ describe('failover and the retry budget (defect hunt, eleventh round)', () => {
 			api.close();
 		});
 	}
+});
+
+describe('failover and auth: a new run\'s retries are counted as ky counts them (defect hunt, twelfth round)', () => {
+	/** What the `retry` event, the logger's `retry` records and ky's `beforeRetry` hooks say of each retry. */
+	const watch = (options: Record<string, unknown>) => {
+		const hooks: number[] = [];
+		const logged: unknown[] = [];
+		const sink = { info: () => undefined, warn: (record: { event: string; attempt?: number }) => record.event === 'retry' && logged.push(record.attempt), error: () => undefined };
+		const api = createClient({
+			retry: { limit: 2, delay: () => 1, jitter: false }, retryBudget: false, logger: logger(sink),
+			hooks: { beforeRetry: [({ retryCount }: { retryCount: number }) => void hooks.push(retryCount)] }, ...options,
+		} as never);
+		const told: string[] = [];
+		api.on('retry', ({ scope, retryCount }) => told.push(`${new URL(scope).hostname} ${retryCount}`));
+		return { api, hooks, logged, told };
+	};
+
+	it('a mirror\'s retries are its run\'s first and second (retryCount 1, 2), as ky\'s beforeRetry sees them', async () => {
+		const fetch = (async (request: Request) => request.url.startsWith('https://primary.test')
+			? Promise.reject(new TypeError('fetch failed'))
+			: new Response('busy', { status: 503 })) as typeof globalThis.fetch;
+		const { api, hooks, logged, told } = watch({ fetch, failover: failover({ mirrors: { 'https://primary.test': ['https://mirror.test'] } }) });
+		await expect(api.get('https://primary.test/a')).rejects.toThrow();
+		// Before: ['primary.test 1', 'primary.test 2', 'mirror.test 4', 'mirror.test 5'] and records' attempts [2, 3, 5, 6]:
+		// the mirror's run counted the primary's attempts and its own first one as retries.
+		expect({ told, hooks, logged }).toEqual({
+			told: ['primary.test 1', 'primary.test 2', 'mirror.test 1', 'mirror.test 2'],
+			hooks: [1, 2, 1, 2],
+			logged: [2, 3, 2, 3],
+		});
+		api.close();
+	});
+
+	it('the retries of auth\'s run after a refresh are counted from 1 again', async () => {
+		let token = 'old';
+		let sent = 0;
+		const fetch = (async (request: Request) => {
+			sent++;
+			return request.headers.get('authorization') === 'Bearer old' ? new Response('', { status: 401 }) : new Response('busy', { status: 503 });
+		}) as typeof globalThis.fetch;
+		const { api, hooks, told } = watch({ fetch, auth: auth({ origins: ['https://api.test'], token: () => token, refresh: () => { token = 'new'; } }) });
+		await expect(api.get('https://api.test/a')).rejects.toThrow();
+		// Before: ['api.test 2', 'api.test 3'] (the 401's attempt counted as a retry of the refreshed run).
+		expect({ sent, told, hooks }).toEqual({ sent: 4, told: ['api.test 1', 'api.test 2'], hooks: [1, 2] });
+		api.close();
+	});
 });
