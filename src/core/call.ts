@@ -149,6 +149,8 @@ export class Call implements PolicyCall {
 	#restart = false;
 	/** The call's attempts before its current run's first: ky counts a run's retries from 1 (`retryCount`). */
 	#runFrom = 0;
+	/** The scope a new run goes to (failover's mirror) until its first attempt goes out: a first attempt there (`sending`). */
+	#firstIn: string | undefined;
 	/** Each policy's state for this call, at the index `PolicyContext.perCall` gave the policy. */
 	#locals: unknown[] | undefined;
 	/** When the call started (`monotonicNow()`): a run a wrapper starts again has what is left of its `totalTimeout`. */
@@ -283,6 +285,9 @@ export class Call implements PolicyCall {
 			accounting.owns(request, this);
 		}
 
+		// A new run's first attempt to a mirror is a first attempt there: it earns the mirror's budget its share once it goes out.
+		this.#firstIn = kind === 'restart' && to !== undefined ? accounting.scopeOf(to) : undefined;
+
 		if (kind === 'retry') {
 			// A retry of a mirror's run is paid, counted and told in the mirror's scope, as its hedge is.
 			const at = to === undefined ? scope : accounting.scopeOf(to);
@@ -316,11 +321,15 @@ export class Call implements PolicyCall {
 
 	/**
 	 * An attempt of the call goes out (the transport, past every layer's refusal): the first earns the
-	 * scope's retry budget its share (`ratio × first attempts`); a call failed fast without I/O earns none.
+	 * scope's retry budget its share (`ratio × first attempts`), and so does a new run's first to a
+	 * failover mirror, in the mirror's scope; a call failed fast without I/O earns none.
 	 */
 	sending(): void {
 		if (!this.#sends++) {
 			this.#client.accounting.sent(this.#scope!);
+		} else if (this.#firstIn !== undefined) {
+			this.#client.accounting.sent(this.#firstIn);
+			this.#firstIn = undefined;
 		}
 	}
 

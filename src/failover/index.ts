@@ -232,7 +232,8 @@ const httpUrl = (value: unknown): URL | undefined => {
  * `Idempotency-Key` the caller gave, not one the outbox made for a write it holds) that fails transiently after its retries — network error, timeout, 408, 429,
  * 5xx, or the primary's breaker open — is sent to the primary's mirrors in order; the first good
  * answer wins (`response.url` says which, event `failover`). Each mirror gets the call's own retries
- * (paid from the mirror's retry budget, counted in its `stats()` and told in its scope, as a hedge of it is)
+ * (paid from the mirror's retry budget, whose share the first attempts sent to it earn, counted in its
+ * `stats()` and told in its scope, as a hedge of it is)
  * and its own breaker scope; the primary is tried first on every call, so it is back as soon as its
  * breaker lets a probe through. The stale cache looks up and stores by the primary URL, and answers
  * only when every mirror failed too. Outbox replays go to their own origin unless `replays: true`.

@@ -198,3 +198,31 @@ describe('failover and auth: a new run\'s retries are counted as ky counts them 
 		api.close();
 	});
 });
+
+describe('failover and the retry budget\'s ratio (defect hunt, twelfth round)', () => {
+	it('a mirror\'s first attempts earn its budget its share (`ratio × first attempts`), as a primary\'s do', async () => {
+		let mirrorAttempts = 0;
+		const fetch = (async (request: Request) => {
+			if (request.url.startsWith('https://primary.test')) {
+				throw new TypeError('fetch failed');
+			}
+
+			return ++mirrorAttempts % 2 === 1 ? new Response('busy', { status: 503 }) : new Response('mirror');
+		}) as typeof globalThis.fetch;
+		// No retry but the ratio's: one retry per first attempt in the scope.
+		const api = createClient({
+			fetch, retry: { limit: 1, delay: () => 1, jitter: false }, retryBudget: { ratio: 1, minRetries: 0 },
+			failover: failover({ mirrors: { 'https://primary.test': ['https://mirror.test'] } }),
+		});
+		const outcomes: string[] = [];
+		for (let index = 0; index < 3; index++) {
+			outcomes.push(await api.get(`https://primary.test/${index}`).text().catch((error: unknown) => (error as Error).name));
+		}
+
+		const stats = api.stats()['https://mirror.test'];
+		// Before: ['NetworkError', 'mirror', 'NetworkError'], mirror { retries: 0, retriesRefused: 2 }: its first attempts were counted
+		// nowhere, so its budget allowed `minRetries` only, whatever the ratio said.
+		expect({ outcomes, retries: stats?.retries, refused: stats?.retriesRefused }).toEqual({ outcomes: ['mirror', 'mirror', 'mirror'], retries: 3, refused: 0 });
+		api.close();
+	});
+});
