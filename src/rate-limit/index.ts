@@ -2,6 +2,7 @@ import { rateLimitAt } from '../bands/bands.js';
 import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
 import { attemptScope } from '../core/scope.js';
 import type { Layer } from '../core/types.js';
+import type { Call } from '../core/call.js';
 import { check, optionsOf, isPositiveFinite, isPositiveTimerMs, offOnly, positiveTimerMs } from '../utils/validate.js';
 import { RateLimitedError } from '../errors/RateLimitedError.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
@@ -74,12 +75,13 @@ export interface RateLimitOptions {
  * of the attempt: ky's timer runs through it, and through a wait for a bulkhead slot above, since
  * `attempt` ms ago), and no more than what is left of its `totalTimeout` (`elapsed` since the call's
  * first attempt); the call's own options, else the client's, else the defaults (ky's 10 s, our 20 s
- * `totalTimeout`: `timeout: false` alone still leaves the call bounded).
+ * `totalTimeout`: `timeout: false` alone still leaves the call bounded). With `deadlineHeader`, no
+ * more than `left`, what is left before the call's deadline (its `totalTimeout` capped by its request's).
  */
-const maxWaitOf = (options: Readonly<CallOptions> = {}, client: Readonly<CoreClientOptions>, attempt: number, elapsed: number): number => {
+const maxWaitOf = (options: Readonly<CallOptions> = {}, client: Readonly<CoreClientOptions>, attempt: number, elapsed: number, left = Infinity): number => {
 	const timeout = options.timeout ?? client.timeout ?? 10_000;
 	const total = options.totalTimeout ?? client.totalTimeout ?? 20_000; // The client's default (core/ky-options.ts `defaultTotalTimeout`).
-	return Math.min(timeout === false ? Infinity : timeout - attempt, typeof total === 'number' ? total - elapsed : Infinity);
+	return Math.min(timeout === false ? Infinity : timeout - attempt, typeof total === 'number' ? total - elapsed : Infinity, left);
 };
 
 const create = (context: PolicyContext, perSecond: number | undefined, burst: number, fromHeaders: boolean, maxResetMs: number, share: boolean | undefined): PolicyParts => {
@@ -111,7 +113,9 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 		const at = Math.max(now, blockedUntil, due - ahead);
 		const waitMs = at - now;
 		// A hedge goes now or not at all (FetchInit.hedge).
-		if (waitMs > 0 && (init?.hedge || waitMs >= maxWaitOf(call?.options, context.options, now - (call?.attemptStartedAt ?? now), now - since))) {
+		// A call of a request context with a deadline (`Call.deadline`, the client's clock): no wait past it.
+		const deadline = (call as Call | undefined)?.deadline;
+		if (waitMs > 0 && (init?.hedge || waitMs >= maxWaitOf(call?.options, context.options, now - (call?.attemptStartedAt ?? now), now - since, deadline === undefined ? Infinity : deadline - now))) {
 			return Promise.reject(new RateLimitedError(scope, waitMs));
 		}
 
@@ -215,7 +219,7 @@ const sleep = async (ms: number, ...signals: AbortSignal[]): Promise<void> => ne
 /**
  * The rate limiter, for the `rateLimit` slot: a token bucket per scope (`perSecond`, `burst`) and
  * what the server says of its budget. A call that would wait less than its time budget (what is
- * left of its `totalTimeout`, and never more than what is left of its per-attempt `timeout`, which
+ * left of its `totalTimeout`, capped by its request's deadline with `deadlineHeader`, and never more than what is left of its per-attempt `timeout`, which
  * the wait is part of, as is a wait for a bulkhead slot before it) waits (`ratelimit:wait`), else fails at once with
  * `RateLimitedError` (`retryAfterMs`), no I/O. Waiting calls leave one at a time, each when its own
  * token is due (never several on one refill), woken by their own timers. Per attempt, so retries,

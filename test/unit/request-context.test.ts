@@ -298,6 +298,23 @@ describe('deadlineHeader', () => {
 		api.close();
 	});
 
+	it('the rate limiter\'s longest wait is what is left before the request\'s deadline (its capped totalTimeout): a longer one is RATE_LIMITED at once, no wait (defect hunt, twelfth round)', async () => {
+		const clock = new ManualClock();
+		const api = createClient({ clock, baseUrl: `${server.url}/`, deadlineHeader: 'request-timeout-ms', retry: 0, rateLimit: rateLimit({ perSecond: 1 }) });
+		const waits: number[] = [];
+		api.on('ratelimit:wait', ({ waitMs }) => waits.push(waitMs));
+		const here = api.withContext(fresh(), { request: new Request('https://worker.test/', { headers: { 'request-timeout-ms': '300' } }) });
+		expect(await code(here.get('first'))).toBe('OK');
+		// The next token is 1 000 ms away, the request's deadline 300 ms.
+		const started = Date.now();
+		const error = await here.get('second').catch((caught: unknown) => caught);
+		// Before: 'TIMEOUT' after a 1 000 ms wait was begun ([1000]) and cut by the deadline (~300 ms later).
+		expect([classify(error).code, (error as { retryAfterMs?: number }).retryAfterMs, waits]).toEqual(['RATE_LIMITED', 1000, []]);
+		expect(Date.now() - started).toBeLessThan(250);
+		expect(seen.map(({ path }) => path)).toEqual(['/first']);
+		api.close();
+	});
+
 	it('own origins are those of prefix/baseUrl only: with a `location` (Deno\'s --location) and no prefix, or a prefix elsewhere, its origin gets no header', async () => {
 		// Deno run with `--location <url>` has a `location`; a Worker serving it names no service of the fleet.
 		const global = globalThis as { location?: unknown };
