@@ -32,7 +32,8 @@ declare module 'steadfetch/core' {
 export interface HedgeOptions {
 	/**
 	 * How long an attempt may go unanswered before one more is sent, in ms. By default the scope's
-	 * observed p90 latency (of its last 64 answers), bounded to [50 ms, 2 s]; 2 s until 10 are seen.
+	 * observed p90 latency (of its last 64 answers, each timed from when its attempt was sent: a winning
+	 * hedge's without the delay before it), bounded to [50 ms, 2 s]; 2 s until 10 are seen.
 	 * @default the scope's p90, in [50, 2_000]
 	 */
 	delayMs?: number;
@@ -96,7 +97,6 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Set<Re
 	let lost: Response | undefined;
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	const { clock } = context;
-	const started = clock.now();
 	const keyed = request.headers.has('idempotency-key');
 	// A body can be read once: a copy for the next hedge is made before an attempt sends it.
 	let source = request;
@@ -114,6 +114,8 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Set<Re
 
 	const send = (hedge: number): void => {
 		const controller = new AbortController();
+		// Its own answer time is the scope's sample (a hedge's, not the delay before it went: the p90 would climb on it).
+		const started = clock.now();
 		const body = source;
 		if (hedge < maxHedges && request.body) {
 			source = source.clone();

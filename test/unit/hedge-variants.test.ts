@@ -138,6 +138,43 @@ describe('hedge: the default delay (defect hunt, eleventh round)', () => {
 	});
 });
 
+describe('hedge: the default delay when hedges win (defect hunt, twelfth round)', () => {
+	it('a hedge that wins counts its own answer time, not the delay before it went: the p90 does not climb', async () => {
+		const clock = new ManualClock();
+		let hangs = false;
+		let sent = 0;
+		const api = createClient({
+			clock, retry: 0, retryBudget: false, hedge: hedge(),
+			fetch: (async (request: Request) => {
+				// Every answer takes 100 ms (the clock's). A first attempt that hangs does so once its hedge's delay (100 ms) passed.
+				clock.advance(100);
+				if (hangs && ++sent % 2 === 1) {
+					return new Promise<Response>((_resolve, reject) => {
+						request.signal.addEventListener('abort', () => reject(request.signal.reason as Error), { once: true });
+					});
+				}
+
+				return new Response('ok');
+			}) as typeof globalThis.fetch,
+		});
+		const delayMs = () => (api.stats()['https://api.test']?.hedge as { delayMs?: number } | undefined)?.delayMs;
+		for (let index = 0; index < 10; index++) {
+			await api.get('https://api.test/a').text();
+		}
+
+		expect(delayMs()).toBe(100);
+		hangs = true;
+		for (let index = 0; index < 5; index++) {
+			expect(await api.get('https://api.test/a').text()).toBe('ok');
+		}
+
+		// Before: 200 (each winning hedge counted 100 ms of delay plus its 100 ms answer; the next delay, 200 ms, then
+		// counted again: the delay climbs towards 2 s while every answer takes 100 ms).
+		expect([sent, delayMs()]).toEqual([10, 100]);
+		api.close();
+	});
+});
+
 describe('hedge: a losing attempt whose answer arrived before its abort landed (API.md: "a losing hedge counts as neither")', () => {
 	/**
 	 * The first attempt is answered `status` only after its hedge won (a transport that had the answer before the
