@@ -26,18 +26,21 @@ export interface RefetchingQueryClient {
 /**
  * The scope a query gave up on: a stale answer's or a failure's URL (its scope as the client
  * computes it, `breaker.scope` included), or an open breaker's scope; `undefined` for a failure
- * that is not a reason to wait for the scope (a 4xx, an abort, an error of the app's).
+ * that is not a reason to wait for the scope (a 4xx, an abort, an error of the app's, a refusal of a
+ * policy's own). A failure is the origin's or the network's when `classify()` calls it transient: a
+ * network failure, a timeout, a 5xx, 429 or 408 answer.
  */
 const gaveUpOn = (api: Partial<BreakerMembers>, error: unknown): string | undefined => {
-	const { code } = classify(error);
+	const { code, transient, status } = classify(error);
 	const url = error instanceof StaleAnswerError ? error.url
-		: code === 'NETWORK' || code === 'TIMEOUT' ? (error as { request?: Request }).request?.url : undefined;
+		: transient && (status || code === 'NETWORK' || code === 'TIMEOUT') ? (error as { request?: Request }).request?.url : undefined;
 	return code === 'CIRCUIT_OPEN' ? (error as { scope?: string }).scope : url && (api.breaker?.(url).scope ?? new URL(url).origin);
 };
 
 /**
  * Refetch the queries waiting for a scope — those that gave up on a stale answer of any reason
- * (`StaleAnswerError`, `slow` included), a `CircuitOpenError` or a network failure or timeout, and
+ * (`StaleAnswerError`, `slow` included), a `CircuitOpenError`, a network failure or timeout, or an
+ * answer `classify()` calls transient (a 5xx, 429 or 408: the one vocabulary of failure), and
  * those whose TanStack retry of such a failure is pending (the pending retry is replaced by a fetch
  * at once) — as soon as the scope answers again: an attempt to it got an answer `classify()` does not
  * call transient after failures or after a stale copy answered in its place (`scope:back`, in this

@@ -543,3 +543,31 @@ describe('the helpers given what an app\'s code may throw or resolve (null, a pr
 		}
 	});
 });
+
+describe('refetchWhenBack after a query failed on the origin\'s transient answer (defect hunt, twelfth round)', () => {
+	it('a query that gave up on a 503, a 429 or a 408 (transient, as classify() says) is refetched when its scope is back, as one that gave up on a network failure', async () => {
+		for (const status of [503, 429, 408]) {
+			let failing = true;
+			const fetch = (async (request: Request) => failing ? new Response('no', { status }) : Response.json({ path: new URL(request.url).pathname })) as typeof globalThis.fetch;
+			const client = createClient({ name: `tq-back-${Math.random()}`, prefix: 'https://api.test/', fetch, retry: 0, breaker: false, staleCache: false });
+			const queryClient = new QueryClient();
+			const stop = refetchWhenBack(client, queryClient);
+			try {
+				const queryKey = ['back', status];
+				await queryClient.prefetchQuery({ queryKey, ...queryOptionsFor<unknown>(client, 'item'), retry: false });
+				const state = queryClient.getQueryState(queryKey)!;
+				expect([state.status, classify(state.error).status]).toEqual(['error', status]);
+				failing = false;
+				// Another call to the scope gets a good answer: `scope:back`.
+				await client.get('other');
+				// Before: still 'error' (only a network failure, a timeout, an open breaker or a stale answer was waited for).
+				await vi.waitFor(() => expect(queryClient.getQueryState(queryKey)?.status, String(status)).toBe('success'));
+				expect(queryClient.getQueryData(queryKey)).toEqual({ path: '/item' });
+			} finally {
+				stop();
+				queryClient.clear();
+				client.close();
+			}
+		}
+	});
+});
