@@ -42,7 +42,7 @@ export interface LogRecord {
 	/** `call` for a call's outcome, else the event's type (`retry`, `breaker:open`, `outbox:dead`, ...). */
 	event: string;
 	level: 'info' | 'warn' | 'error';
-	/** `expected`: what a resilient client plans for (transient failures, 4xx answers, aborts); `unexpected`: the rest. */
+	/** `expected`: what a resilient client plans for (transient failures, a policy's own transient error too, 4xx answers, aborts); `unexpected`: the rest. */
 	severity: 'expected' | 'unexpected';
 	scope: string;
 	/** The call's request id (the `trace` slot's header), when there is one. */
@@ -88,13 +88,16 @@ const createLogging = (context: PolicyContext, sink: Logger, lowest: number): Po
 	/** When each call's first attempt started (`PolicyContext.perCall`). */
 	const startOf = context.perCall((): { at?: number } => ({}));
 
-	/** Write a record, its undefined fields left out and its URL redacted. */
-	const write = (level: LogRecord['level'], code: string | undefined, fields: Record<string, unknown>): void => {
+	/**
+	 * Write a record, its undefined fields left out and its URL redacted. `planned`: its code is one a
+	 * resilient client plans for (`expectedCodes`, or any error `classify()` calls transient: a policy's own too).
+	 */
+	const write = (level: LogRecord['level'], code: string | undefined, fields: Record<string, unknown>, planned = code === undefined || expectedCodes.has(code)): void => {
 		if (ranks[level] < lowest) {
 			return;
 		}
 
-		const record: Record<string, unknown> = { level, severity: level === 'error' || (code !== undefined && !expectedCodes.has(code)) ? 'unexpected' : 'expected', ...fields, code };
+		const record: Record<string, unknown> = { level, severity: level === 'error' || !planned ? 'unexpected' : 'expected', ...fields, code };
 		for (const key in record) {
 			if (record[key] === undefined) {
 				delete record[key];
@@ -138,11 +141,13 @@ const createLogging = (context: PolicyContext, sink: Logger, lowest: number): Po
 			}
 
 			// No response and no error: a `beforeRetry` hook stopped the call with `ky.stop` (it resolved undefined).
-			const classified = response || error === undefined ? undefined : call.signal?.aborted ? { code: 'ABORTED' as const, status: undefined } : classify(error);
+			const classified = response || error === undefined ? undefined : call.signal?.aborted ? { code: 'ABORTED' as const, status: undefined, transient: false } : classify(error);
 			const code = classified?.code;
 			const begun = startOf(call).at;
+			// A transient failure is planned for whoever made its error (a policy's own code, API.md "Your own policies").
+			const planned = code === undefined || expectedCodes.has(code) || classified!.transient;
 			write(
-				code === undefined ? (response?.status ?? 0) < 400 ? 'info' : 'warn' : expectedCodes.has(code) ? 'warn' : 'error',
+				code === undefined ? (response?.status ?? 0) < 400 ? 'info' : 'warn' : planned ? 'warn' : 'error',
 				code,
 				{
 					event: 'call', scope: call.scope ?? '*', requestId: context.hooks.requestIdOf?.(call) ?? (header && call.request?.headers.get(header) || undefined), method: call.method,
@@ -150,6 +155,7 @@ const createLogging = (context: PolicyContext, sink: Logger, lowest: number): Po
 					url: call.request?.url ?? hideUserinfo(call.input instanceof Request ? call.input.url : String(call.input)),
 					status: response?.status ?? classified?.status, attempt: call.attempts, durationMs: begun === undefined ? 0 : clock.now() - begun,
 				},
+				planned,
 			);
 		},
 	};

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient as createCore } from '../../src/entries/core.js';
 import { createClient, memoryStore, outbox } from '../../src/entries/index.js';
 import { logger, type LogRecord } from '../../src/entries/logger.js';
+import { SteadfetchError } from '../../src/entries/core.js';
 import { trace } from '../../src/entries/trace.js';
 import { hedge } from '../../src/entries/hedge.js';
 import { dedupe } from '../../src/entries/dedupe.js';
@@ -94,5 +95,26 @@ describe('logger', () => {
 		api.close();
 		expect(() => logger({ info: () => undefined } as never)).toThrow(/logger/);
 		expect(() => logger('console' as never)).toThrow(RangeError);
+	});
+});
+
+describe('logger and a policy\'s own error codes (defect hunt, twelfth round)', () => {
+	it('a call failed with a policy\'s transient error is a transient failure: `warn`, `expected`, as a built-in policy\'s refusal (RATE_LIMITED); its non-transient one `error`, `unexpected`', async () => {
+		const { records, logger: sink } = capture();
+		// An app's policy refusing every attempt with its own SteadfetchError (API.md "Your own policies").
+		const refusing = (code: string, transient: boolean) => ({
+			slot: 'gate', create: () => ({ layer: () => async () => Promise.reject(new SteadfetchError('Refused by the gate', code as never, transient)) }),
+		});
+		for (const [code, transient] of [['GATE_BUSY', true], ['GATE_DENIED', false]] as const) {
+			const api = createCore({ retry: 0, logger: logger(sink), gate: refusing(code, transient) } as never);
+			await api.get('https://api.test/a').catch(() => undefined);
+			api.close();
+		}
+
+		// Before: GATE_BUSY was { level: 'error', severity: 'unexpected' }, as an error of the app's own code.
+		expect(records.map(({ level, severity, code }) => ({ level, severity, code }))).toEqual([
+			{ level: 'warn', severity: 'expected', code: 'GATE_BUSY' },
+			{ level: 'error', severity: 'unexpected', code: 'GATE_DENIED' },
+		]);
 	});
 });
