@@ -320,12 +320,14 @@ export class Call implements PolicyCall {
 	}
 
 	/**
-	 * An attempt of the call goes out (the transport, past every layer's refusal): the first earns the
-	 * scope's retry budget its share (`ratio × first attempts`), and so does a new run's first to a
-	 * failover mirror, in the mirror's scope; a call failed fast without I/O earns none.
+	 * An attempt of the call goes out (the transport, past every layer's refusal): its first attempt
+	 * earns the scope's retry budget its share (`ratio × first attempts`), and so does a new run's first
+	 * to a failover mirror, in the mirror's scope; a call failed fast without I/O earns none, nor one
+	 * whose first attempt joined another's request (dedupe), whose retry is no first attempt.
 	 */
 	sending(): void {
-		if (!this.#sends++) {
+		// The call's first attempt only: a retry is the first to go out of a call that joined another's request (dedupe).
+		if (!this.#sends++ && this.#attempts === 1) {
 			this.#client.accounting.sent(this.#scope!);
 		} else if (this.#firstIn !== undefined) {
 			this.#client.accounting.sent(this.#firstIn);

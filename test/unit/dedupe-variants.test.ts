@@ -150,3 +150,25 @@ describe('dedupe and a write delivered while a read is in flight (read your own 
 		api.close();
 	});
 });
+
+describe('dedupe and the retry budget (defect hunt, twelfth round)', () => {
+	it('the retry of a call that joined another\'s request is a retry, never counted as a first attempt that earns the budget its share', async () => {
+		const fetch = (async (request: Request) => {
+			await new Promise((resolve) => setTimeout(resolve, 20));
+			return new Response(request.url, { status: 503 });
+		}) as typeof globalThis.fetch;
+		// At most max(1, ⌊0.5 × first attempts⌋) retries in the window.
+		const api = createClient({ fetch, dedupe: dedupe(), retry: { limit: 1, delay: () => 1, jitter: false }, retryBudget: { ratio: 0.5, minRetries: 1 } });
+		// B joins A's request; A does not retry, B's retry goes out (the window's one retry).
+		const a = api.get('https://api.test/x', { retry: 0 }).catch(() => undefined);
+		const b = api.get('https://api.test/x').catch(() => undefined);
+		await Promise.all([a, b]);
+		// Two first attempts more (3 in all: ⌊1.5⌋ = 1 retry allowed): both retries refused.
+		await api.get('https://api.test/z').catch(() => undefined);
+		await api.get('https://api.test/z').catch(() => undefined);
+		const stats = api.stats()['https://api.test'];
+		// Before: { shared: 1, retries: 2, retriesRefused: 1 }: B's retry was counted a first attempt (4 in the window), so the last call's retry went.
+		expect({ shared: (stats?.dedupe as { shared?: number } | undefined)?.shared, retries: stats?.retries, retriesRefused: stats?.retriesRefused }).toEqual({ shared: 1, retries: 1, retriesRefused: 2 });
+		api.close();
+	});
+});
