@@ -1,0 +1,61 @@
+/**
+ * Defect hunt, twelfth round (area T, an open pipeline with one owner per call, ky as the engine, bad
+ * input, the newcomer). API.md "Option values": "`undefined` means "not given" (the default applies)",
+ * and "ky compatibility": "every ky option works unchanged"; API.md "Outbox": a queued write is
+ * replayed as it was sent.
+ */
+import { describe, expect, it } from 'vitest';
+import { createClient, memoryStore, outbox, type OutboxPolicy } from '../../src/entries/index.js';
+import type { Client } from '../../src/entries/index.js';
+
+/** A transport that records each request's method, URL and body; it fails as a dropped connection while `state.down`. */
+const recorded = (state: { down: boolean; sent: string[] }) => (async (request: Request) => {
+	state.sent.push(`${request.method} ${request.url} ${request.body ? await request.clone().text() : ''}`);
+	if (state.down) {
+		throw new TypeError('fetch failed');
+	}
+
+	return new Response('{"id":1}', { headers: { 'content-type': 'application/json' } });
+}) as typeof fetch;
+
+/** What a call ends in: its status, or its error's class. */
+const outcome = (promise: Promise<Response>) => promise.then((response) => String(response.status), (error: Error) => error.constructor.name);
+
+/** Queue a write while the transport is down, then bring it back and replay it now: what each send was. */
+const queuedThenReplayed = async (api: Client<{ outbox: OutboxPolicy }>, state: { down: boolean; sent: string[] }, send: () => Promise<Response>) => {
+	state.down = true;
+	const queued = await outcome(send());
+	const first = [...state.sent];
+	state.sent.length = 0;
+	state.down = false;
+	const flushed = await api.outbox.flush();
+	return { queued, first, replayed: [...state.sent], flushed: flushed.sent, stored: (await api.outbox.list()).map((entry) => entry.url) };
+};
+
+describe('a queued write of a client with `searchParams` is replayed to the URL its first attempt went to', () => {
+	const forms: Array<[string, unknown]> = [['an object', { v: '1' }], ['a string', 'v=1'], ['pairs', [['v', '1']]], ['URLSearchParams', new URLSearchParams({ v: '1' })]];
+
+	it('the client\'s searchParams (each form) are not added a second time by the replay', async () => {
+		for (const [form, searchParams] of forms) {
+			const state = { down: false, sent: [] as string[] };
+			const api = createClient({ fetch: recorded(state), prefix: 'https://api.example.com/', searchParams: searchParams as never, retry: 0, breaker: false, store: memoryStore, name: `t12-sp-${form}`, outbox: outbox() });
+			const seen = await queuedThenReplayed(api, state, () => api.post('todos', { json: { title: 'x' } }));
+			expect([form, seen.queued, seen.first]).toEqual([form, 'OutboxQueuedError', ['POST https://api.example.com/todos?v=1 {"title":"x"}']]);
+			// before: 'POST https://api.example.com/todos?v=1&v=1 {"title":"x"}' (the client's parameters added again to the stored URL)
+			expect([form, seen.replayed, seen.flushed]).toEqual([form, ['POST https://api.example.com/todos?v=1 {"title":"x"}'], 1]);
+			api.close();
+		}
+	});
+
+	it('with the call\'s own searchParams too (and given as `undefined`: not given), the replay sends the first attempt\'s URL', async () => {
+		for (const [own, url] of [[{ w: '2' }, 'https://api.example.com/todos?v=1&w=2'], [undefined, 'https://api.example.com/todos?v=1']] as const) {
+			const state = { down: false, sent: [] as string[] };
+			const api = createClient({ fetch: recorded(state), prefix: 'https://api.example.com/', searchParams: { v: '1' }, retry: 0, breaker: false, store: memoryStore, name: `t12-sp-own-${String(own)}`, outbox: outbox() });
+			const seen = await queuedThenReplayed(api, state, () => api.post('todos', { json: { title: 'x' }, searchParams: own }));
+			expect(seen.first).toEqual([`POST ${url} {"title":"x"}`]);
+			// before: '…?v=1&w=2&v=1', '…?v=1&v=1'
+			expect(seen.replayed).toEqual([`POST ${url} {"title":"x"}`]);
+			api.close();
+		}
+	});
+});
