@@ -10,11 +10,12 @@ export const secretUrl = (context: PolicyContext, url: string): boolean => split
  * The URL a call goes to, as ky will build it, known before ky runs: a string input joined to
  * `prefix` and resolved against `baseUrl` (the call's options over the client's; else the page's
  * location, where there is one), then `searchParams` — the client's, then the call's, a call's
- * `null` or `undefined` dropping the client's, a name given `undefined` removed. `undefined` when it
+ * `null` dropping the client's (`undefined` is not given), a name given `undefined` removed. `undefined` when it
  * does not parse. A `beforeRequest` hook may still change it: what the layer sees is checked too.
  */
 export const targetOf = ({ input, options: own }: PolicyCall, defaults: PolicyContext['options']): URL | undefined => {
-	const option = (name: 'prefix' | 'baseUrl' | 'searchParams'): unknown => (Object.hasOwn(own, name) ? own : defaults)[name];
+	// One the call gives as `undefined` is not given (API.md "Option values"): the client's, as the core hands ky.
+	const option = (name: 'prefix' | 'baseUrl' | 'searchParams'): unknown => (Object.hasOwn(own, name) && own[name] !== undefined ? own : defaults)[name];
 	const page = here();
 	const prefix = option('prefix');
 	const baseUrl = option('baseUrl');

@@ -59,3 +59,31 @@ describe('a queued write of a client with `searchParams` is replayed to the URL 
 		}
 	});
 });
+
+describe('a write whose call gives `prefix`, `baseUrl` or `searchParams` as `undefined` (not given) is the outbox\'s as any other', () => {
+	it('queued when it fails, stored with the URL it went to, replayed there', async () => {
+		const cases: Array<[string, Record<string, unknown>, Record<string, unknown>, string]> = [
+			['prefix', { prefix: 'https://api.example.com/' }, { prefix: undefined }, 'https://api.example.com/todos'],
+			['baseUrl', { baseUrl: 'https://api.example.com/' }, { baseUrl: undefined }, 'https://api.example.com/todos'],
+			['both', { prefix: 'https://api.example.com/v1', baseUrl: 'https://other.example.com/' }, { prefix: undefined, baseUrl: undefined }, 'https://api.example.com/v1/todos'],
+		];
+		for (const [label, client, own, url] of cases) {
+			const state = { down: false, sent: [] as string[] };
+			const api = createClient({ fetch: recorded(state), retry: 0, breaker: false, store: memoryStore, name: `t12-undefined-${label}`, outbox: outbox(), ...client });
+			const seen = await queuedThenReplayed(api, state, () => api.post('todos', { json: { title: 'x' }, ...own }));
+			expect([label, seen.first]).toEqual([label, [`POST ${url} {"title":"x"}`]]);
+			// before: 'NetworkError', nothing stored (the outbox read the call's `undefined` as "no prefix": a URL it cannot replay)
+			expect([label, seen.queued, seen.replayed]).toEqual([label, 'OutboxQueuedError', [`POST ${url} {"title":"x"}`]]);
+			api.close();
+		}
+	});
+
+	it('the client\'s sensitive searchParams stay the client\'s when the call gives `searchParams: undefined`: never stored', async () => {
+		const state = { down: true, sent: [] as string[] };
+		const api = createClient({ fetch: recorded(state), prefix: 'https://api.example.com/', searchParams: { token: 'SECRET-12' }, retry: 0, breaker: false, store: memoryStore, name: 't12-undefined-secret', outbox: outbox() });
+		expect(await outcome(api.put('todos/1', { body: 'x', searchParams: undefined }))).toBe('NetworkError');
+		expect(state.sent).toEqual(['PUT https://api.example.com/todos/1?token=SECRET-12 x']);
+		expect(await api.outbox.list()).toEqual([]);
+		api.close();
+	});
+});
