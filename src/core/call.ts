@@ -5,7 +5,8 @@ import { SteadfetchError } from '../errors/SteadfetchError.js';
 import type { Accounting } from './accounting.js';
 import { fallbackResponse } from './fallback.js';
 import { admission, callSignal, givenUp, racesDeadline, type Admission, type Invocation } from './invocation.js';
-import type { Counter, PolicyCall, PolicyContext, PolicyParts, RunOptions } from './policy.js';
+import type { Counter, PolicyCall, PolicyContext, RunOptions } from './policy.js';
+import type { CallOptions } from './options.js';
 import { rejectedCall } from './response-promise.js';
 import { invalidUrl, pathHint } from './scope.js';
 import { wrapApplies, type Placed } from './slots.js';
@@ -33,8 +34,8 @@ export interface CallClient {
 	readonly clock: Clock;
 	/** The policies with an outer wrapper, outermost first (by their wrap bands). */
 	readonly wrappers: readonly Placed[];
-	/** The policies that watch outcomes (`settled`). */
-	readonly watchers: readonly PolicyParts[];
+	/** The policies that watch outcomes (`settled`), with their slots (per call `{ [slot]: false }`). */
+	readonly watchers: readonly Placed[];
 	/** How `stats()` counts an outcome a policy made (a stale copy, a 202 or an error for a queued write). */
 	substituted(outcome: unknown): Counter | undefined;
 	/** The client's `totalTimeout` (ky's, with the client's default), for a call that gives none. */
@@ -645,9 +646,12 @@ export class Call implements PolicyCall {
 			}
 		}
 
-		for (const watcher of watchers) {
+		for (const { slot, parts } of watchers) {
 			try {
-				watcher.settled!(this, response, error);
+				// Per call `{ [slot]: false }` turns the policy off, its `settled` too (unless it reads its switch itself).
+				if (parts.ownSwitch || this.options[slot as keyof CallOptions] !== false) {
+					parts.settled!(this, response, error);
+				}
 			} catch {
 				// A watcher never fails a call.
 			}

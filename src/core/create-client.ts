@@ -143,7 +143,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		wrappers: placed.filter(({ parts }) => parts.wrap),
 		ourKeys,
 		checks: placed.filter(({ parts }) => parts.checkCall),
-		watchers: active.filter((part) => part.settled),
+		watchers: placed.filter(({ parts }) => parts.settled),
 		stats,
 		accounting,
 		identity: options.identity,

@@ -199,12 +199,12 @@ export interface PolicyParts {
 	/**
 	 * `true` when the policy reads its own per-call `{ [slot]: false }` itself (the stale cache: such a
 	 * call is never answered stale nor stored, but a successful write still drops the copies of its
-	 * URL); otherwise the core skips its `wrap` and `layer` for such a call.
+	 * URL); otherwise the core skips its `wrap`, `layer` and `settled` for such a call.
 	 */
 	readonly ownSwitch?: boolean;
 	/** Whether `wrap` runs for this call. Keep it cheap: it runs on every call. */
 	appliesTo?(call: PolicyCall): boolean;
-	/** Sees every call's outcome once it is settled (its response, or its error). Never throws. */
+	/** Sees every call's outcome once it is settled (its response, or its error), but a call's that turned the policy off (see `ownSwitch`). Never throws. */
 	settled?(call: PolicyCall, response: Response | undefined, error: unknown): void;
 	/** The scope of an absolute URL, when this policy defines scopes (the breaker's `scope` option). */
 	readonly scopeOf?: (url: string) => string;

@@ -7,6 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { createClient, memoryStore, outbox, type OutboxPolicy } from '../../src/entries/index.js';
 import type { Client } from '../../src/entries/index.js';
+import { createClient as createCore } from '../../src/entries/core.js';
+import type { Policy, PolicyCall } from '../../src/entries/policy.js';
 
 /** A transport that records each request's method, URL and body; it fails as a dropped connection while `state.down`. */
 const recorded = (state: { down: boolean; sent: string[] }) => (async (request: Request) => {
@@ -85,5 +87,24 @@ describe('a write whose call gives `prefix`, `baseUrl` or `searchParams` as `und
 		expect(state.sent).toEqual(['PUT https://api.example.com/todos/1?token=SECRET-12 x']);
 		expect(await api.outbox.list()).toEqual([]);
 		api.close();
+	});
+});
+
+describe('per call `{ [slot]: false }` turns an app\'s policy off for the call, its `settled` too', () => {
+	it('a policy made of `settled` alone (an outcome counter) is not told of a call that turned it off; one with `ownSwitch` still is', async () => {
+		const told: string[] = [];
+		const counter = (slot: string, ownSwitch?: true): Policy => ({
+			slot,
+			create: () => ({ ...ownSwitch && { ownSwitch }, settled: (call: PolicyCall, response: Response | undefined) => told.push(`${slot} ${new URL(call.request!.url).pathname} ${response?.status}`) }),
+		});
+		for (const entry of [createCore, createClient] as Array<(options: never) => ReturnType<typeof createCore>>) {
+			told.length = 0;
+			const api = entry({ fetch: (async () => new Response('ok')) as typeof fetch, prefix: 'https://api.example.com/', store: memoryStore, counted: counter('counted'), own: counter('own', true) } as never) as ReturnType<typeof createCore>;
+			await api.get('on').text();
+			await api.get('off', { counted: false, own: false } as never).text();
+			// before: ['counted /on 200', 'own /on 200', 'counted /off 200', 'own /off 200'] (told of the call that turned it off)
+			expect(told.sort()).toEqual(['counted /on 200', 'own /off 200', 'own /on 200']);
+			api.close();
+		}
 	});
 });
