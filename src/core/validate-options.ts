@@ -121,14 +121,23 @@ export const checkCallOptions = (options: Record<string, unknown>, checks: reado
 /**
  * ky's `stringifyJson` (the given one, else `JSON.stringify`, as ky falls back) made to answer a
  * string: a `json` body it cannot serialize (a function, a Symbol, a `toJSON` that returns
- * undefined) throws a TypeError when ky builds the request, before any I/O (the call rejects with
- * `InvalidRequestError`), instead of sending `application/json` with an empty body. ky calls it
+ * undefined), or that makes it throw (a BigInt, a cycle), throws a TypeError naming `json` when ky builds
+ * the request, before any I/O (the call rejects with `InvalidRequestError`), instead of sending
+ * `application/json` with an empty body. ky calls it
  * once per call: nothing is serialized twice.
  */
 export const stringifying = (own?: unknown) => (value: unknown): string => {
-	const text = (own as ((value: unknown) => string) | undefined)?.(value) ?? JSON.stringify(value);
+	let text: unknown;
+	let error: unknown;
+	try {
+		text = (own as ((value: unknown) => string) | undefined)?.(value) ?? JSON.stringify(value);
+	} catch (thrown) {
+		// A BigInt, a cycle, a `stringifyJson` that throws: said as the outbox says it, naming `json` (the error its cause).
+		error = thrown;
+	}
+
 	if (typeof text !== 'string') {
-		throw new TypeError('The `json` body cannot be serialized');
+		throw new TypeError(`The \`json\` body cannot be serialized${error ? `: ${(error as Error).message ?? error}` : ''}`, { cause: error });
 	}
 
 	return text;

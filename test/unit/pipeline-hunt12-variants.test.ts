@@ -5,7 +5,7 @@
  * replayed as it was sent.
  */
 import { describe, expect, it } from 'vitest';
-import { createClient, memoryStore, outbox, type OutboxPolicy } from '../../src/entries/index.js';
+import { createClient, type InvalidRequestError, memoryStore, outbox, type OutboxPolicy } from '../../src/entries/index.js';
 import type { Client } from '../../src/entries/index.js';
 import { createClient as createCore } from '../../src/entries/core.js';
 import type { Policy, PolicyCall } from '../../src/entries/policy.js';
@@ -18,6 +18,12 @@ const recorded = (state: { down: boolean; sent: string[] }) => (async (request: 
 	}
 
 	return new Response('{"id":1}', { headers: { 'content-type': 'application/json' } });
+}) as typeof fetch;
+
+let sends = 0;
+const ok = (async () => {
+	sends++;
+	return new Response('{}');
 }) as typeof fetch;
 
 /** What a call ends in: its status, or its error's class. */
@@ -106,5 +112,39 @@ describe('per call `{ [slot]: false }` turns an app\'s policy off for the call, 
 			expect(told.sort()).toEqual(['counted /on 200', 'own /off 200', 'own /on 200']);
 			api.close();
 		}
+	});
+});
+
+describe('a `json` body that cannot be serialized is refused naming `json`, on every path', () => {
+	it('a BigInt, a cycle, a stringifyJson that throws: InvalidRequestError "The `json` body cannot be serialized: …", the thrown error among its causes, nothing sent', async () => {
+		const cycle: Record<string, unknown> = {};
+		cycle['self'] = cycle;
+		const thrown = new Error('no JSON today');
+		const cases: Array<[string, Record<string, unknown>, string]> = [
+			['BigInt', { json: { n: 1n } }, 'Do not know how to serialize a BigInt'],
+			['cycle', { json: cycle }, 'Converting circular structure to JSON'],
+			['stringifyJson throws', { json: {}, stringifyJson: () => {
+				throw thrown;
+			} }, 'no JSON today'],
+		];
+		const clients: Array<[string, () => ReturnType<typeof createCore>]> = [
+			['core', () => createCore({ fetch: ok, prefix: 'https://api.example.com/' })],
+			['preset', () => createClient({ fetch: ok, prefix: 'https://api.example.com/', store: memoryStore }) as never],
+			['preset + outbox', () => createClient({ fetch: ok, prefix: 'https://api.example.com/', store: memoryStore, outbox: outbox() }) as never],
+		];
+		for (const [name, make] of clients) {
+			for (const [label, options, reason] of cases) {
+				const api = make();
+				const error = await api.post('todos', options).then(() => undefined, (failure: unknown) => failure as InvalidRequestError);
+				// before (core, preset): 'Invalid request: Do not know how to serialize a BigInt' (naming no option)
+				expect([name, label, error?.code, error?.message.startsWith(`Invalid request: The \`json\` body cannot be serialized: ${reason}`) || error?.message.startsWith(`The \`json\` body cannot be serialized: ${reason}`)]).toEqual([name, label, 'INVALID_REQUEST', true]);
+				// What was thrown is in its causes (the outbox's error has it as its own).
+				const causes = [error?.cause, (error?.cause as Error | undefined)?.cause];
+				expect([name, label, causes.includes(thrown) || label !== 'stringifyJson throws']).toEqual([name, label, true]);
+				api.close();
+			}
+		}
+
+		expect(sends).toBe(0);
 	});
 });
