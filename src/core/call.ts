@@ -439,6 +439,9 @@ export class Call implements PolicyCall {
 		return next(request, init).then((response) => {
 			if (response?.ok === false) {
 				this.#client.accounting.owns(response, this);
+			} else if (!(response instanceof Response) && Object.prototype.toString.call(response) !== '[object Response]') {
+				// A layer's fault stays its own, said so (ky would fail reading it: "Invalid value used as weak map key").
+				throw new TypeError(`A policy's layer resolved no Response (got ${response === null ? null : typeof response})`);
 			}
 
 			return response;

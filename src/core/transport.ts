@@ -67,6 +67,11 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 	}
 
 	return sent.then((response) => {
+		// A custom `fetch` that resolves no Response (a test's `vi.fn()`): said so, never a crash of whoever reads it next.
+		if (!(response instanceof Response) && Object.prototype.toString.call(response) !== '[object Response]') {
+			throw new TypeError(`\`fetch\` resolved no Response (got ${response === null ? null : typeof response})`);
+		}
+
 		// The call's own Request (no layer replaced it): its scope is known already (the same `scopeOf`, `Call.attempt`).
 		reach.answered(call && request === call.request ? call.scope! : scopeOf(request.url), response.status);
 		// A 202 that says "queued" (a service worker's outbox in front of this client) is no delivery: that worker tells it when it is.

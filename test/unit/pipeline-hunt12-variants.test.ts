@@ -5,7 +5,7 @@
  * replayed as it was sent.
  */
 import { describe, expect, it } from 'vitest';
-import { createClient, type InvalidRequestError, memoryStore, outbox, type OutboxPolicy } from '../../src/entries/index.js';
+import { classify, createClient, type InvalidRequestError, memoryStore, outbox, type OutboxPolicy } from '../../src/entries/index.js';
 import type { Client } from '../../src/entries/index.js';
 import { createClient as createCore } from '../../src/entries/core.js';
 import type { Policy, PolicyCall } from '../../src/entries/policy.js';
@@ -146,5 +146,34 @@ describe('a `json` body that cannot be serialized is refused naming `json`, on e
 		}
 
 		expect(sends).toBe(0);
+	});
+});
+
+describe('an attempt that resolves with no Response says where it came from', () => {
+	const noResponses: Array<[string, unknown]> = [['undefined', undefined], ['null', null], ['a string', 'ok'], ['a plain object', { status: 200, ok: true }]];
+
+	it('a custom `fetch` (a test\'s `vi.fn()`, a mock that forgot to return): a TypeError naming `fetch`, not "Cannot read properties of undefined (reading \'status\')"', async () => {
+		for (const [label, value] of noResponses) {
+			for (const [name, make] of [['core', createCore], ['preset', createClient]] as Array<[string, (options: never) => ReturnType<typeof createCore>]>) {
+				const api = make({ fetch: (async () => value) as never, prefix: 'https://api.example.com/', retry: 0, store: memoryStore, name: `t12-fetch-${label}` } as never) as ReturnType<typeof createCore>;
+				for (const method of ['get', 'post'] as const) {
+					const error = await api[method]('x').then(() => undefined, (failure: unknown) => failure as Error);
+					// before: 'Cannot read properties of undefined (reading \'status\')', 'Invalid value used as weak map key', 'Cannot read properties of undefined (reading \'get\')'
+					expect([name, label, method, error?.constructor.name, error?.message]).toEqual([name, label, method, 'TypeError', `\`fetch\` resolved no Response (got ${value === null ? 'null' : typeof value})`]);
+					expect(classify(error).code).toBe('UNKNOWN');
+				}
+
+				api.close();
+			}
+		}
+	});
+
+	it('a policy\'s layer: a TypeError naming the layer, not "Invalid value used as weak map key"', async () => {
+		for (const [label, value] of noResponses) {
+			const api = createCore({ fetch: ok, prefix: 'https://api.example.com/', retry: 0, audit: { slot: 'audit', create: () => ({ layer: () => async () => value }) } } as never);
+			const error = await api.get('x').then(() => undefined, (failure: unknown) => failure as Error);
+			expect([label, error?.constructor.name, error?.message]).toEqual([label, 'TypeError', `A policy's layer resolved no Response (got ${value === null ? 'null' : typeof value})`]);
+			api.close();
+		}
 	});
 });
