@@ -20,7 +20,7 @@ import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import type { ClientOptions, PresetMembers } from './options.js';
 import { builtInSlots, checkBuiltInSlots } from './slots.js';
-import { isObject } from '../utils/validate.js';
+import { check, isObject } from '../utils/validate.js';
 
 export * from './common.js';
 export type { ClientOptions } from './options.js';
@@ -33,11 +33,19 @@ export { sharedCoordinator, type SharedBreaker, type SharedCoordinator } from '.
 export { staleCache, isStale } from '../cache/index.js';
 export { outbox, outboxSyncHandler, type OutboxPolicy, type SyncEventLike, type ConflictResolution, type StoredEntry } from '../outbox/index.js';
 
-/** A slot the preset fills from plain options (on unless `false`), as the core takes it: a policy, `false`, or what the core will reject by name. */
-const fill = (value: unknown, make: (options: object) => Policy): unknown =>
-	value === false ? false
-		: value === undefined || value === true ? make({})
-			: isObject(value) && !isPolicy(value) ? make(value) : value;
+/**
+ * A slot the preset fills from plain options (on unless `false`), as the core takes it: a policy or `false`.
+ * Anything else is a RangeError naming the forms the preset takes (`example`: one of its options), never
+ * only the core's "a policy (from its entry)" nor the factory's "`breaker()` takes an options object".
+ */
+const fill = (slot: string, example: string, value: unknown, make: (options: object) => Policy): unknown => {
+	if (value === false || isPolicy(value)) {
+		return value;
+	}
+
+	check(value === undefined || value === true || (isObject(value) && !Array.isArray(value)), slot, value, `its options ({ ${example}, … }), true or false, or the policy ${slot}() makes`);
+	return make(value === undefined || value === true ? {} : value as object);
+};
 
 /** How to turn the outbox on: said by the TypeError for `outbox: true` and by the preset's `client.outbox` when it is off. */
 const useOutbox = "pass `outbox: outbox()` (import { outbox } from 'steadfetch')";
@@ -51,9 +59,9 @@ const resolve = (options: ClientOptions): CoreClientOptions => {
 
 	const resolved = {
 		...options,
-		breaker: fill(options.breaker, breaker),
+		breaker: fill('breaker', 'consecutiveFailures', options.breaker, breaker),
 		// On even with the client's `cache: 'no-store'`, which it honours per call: a call's own `cache` mode overrides the client's.
-		staleCache: fill(options.staleCache, staleCache),
+		staleCache: fill('staleCache', 'maxStaleMs', options.staleCache, staleCache),
 	} as CoreClientOptions;
 	checkBuiltInSlots(resolved);
 	return resolved;

@@ -177,3 +177,22 @@ describe('an attempt that resolves with no Response says where it came from', ()
 		}
 	});
 });
+
+describe('the preset\'s `breaker` and `staleCache` of a wrong type are refused with the forms the preset takes', () => {
+	it('a number, a string, null or a list: a RangeError naming the plain options, `true` and `false` (the preset\'s forms), never "a policy (from `steadfetch/cache`)" alone', () => {
+		for (const [slot, example] of [['breaker', 'consecutiveFailures'], ['staleCache', 'maxStaleMs']] as const) {
+			for (const bad of [60_000, 'on', null, [], [{ openMs: 5 }]]) {
+				let error: unknown;
+				try {
+					createClient({ store: memoryStore, [slot]: bad } as never).close();
+				} catch (caught) {
+					error = caught;
+				}
+
+				// before: "`staleCache` must be a policy (from `steadfetch/cache`) or false, as `staleCache: staleCache(…)`; got 60000";
+				// for a list, "`breaker()` takes an options object; got []" (a factory the caller never called)
+				expect([slot, bad, (error as Error)?.constructor.name, (error as Error)?.message.startsWith(`\`${slot}\` must be its options ({ ${example}, … }), true or false, or the policy ${slot}() makes; got `)]).toEqual([slot, bad, 'RangeError', true]);
+			}
+		}
+	});
+});
