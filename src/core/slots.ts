@@ -55,7 +55,7 @@ export const closeAll = (made: readonly PolicyParts[]): void => {
  * Each filled slot's policy, created once with the client's context, in wrap order (outermost
  * first). Any option whose value is a policy fills the slot of its key; a policy under another key,
  * or under one of the client's own options (`fallback`, `retry`, `retryBudget`), is a `TypeError` naming them, and so is an `at` that is not an object or a band that is not a finite
- * number, a `create()` that returns no object, and a part the client calls unguarded that is no
+ * number, a `create()` that returns no object (or a promise: an `async create`), and a part the client calls unguarded that is no
  * function (`wrap: 'x'`). A `create()` that throws is thrown, the parts already made closed.
  */
 export const createParts = (options: CoreClientOptions, context: PolicyContext): Placed[] => {
@@ -83,6 +83,12 @@ export const createParts = (options: CoreClientOptions, context: PolicyContext):
 			}
 
 			const parts: unknown = value.create(context);
+			if (typeof (parts as PromiseLike<unknown> | undefined)?.then === 'function') {
+				// An `async create`: its parts would come after the client was made, none of them in place. Closed when they come.
+				(parts as PromiseLike<unknown>).then((late) => closeAll(isObject(late) ? [late as PolicyParts] : []), () => undefined);
+				throw new TypeError(`The \`${key}\` policy's create() must return its parts (an object); got a promise: create() runs synchronously`);
+			}
+
 			// What would fail later, at every call or never (a number's `layer` is none): found here, naming the slot.
 			if (!isObject(parts)) {
 				throw new TypeError(`The \`${key}\` policy's create() must return its parts (an object); got ${describe(parts)}`);

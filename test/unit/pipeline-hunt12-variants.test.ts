@@ -4,7 +4,7 @@
  * and "ky compatibility": "every ky option works unchanged"; API.md "Outbox": a queued write is
  * replayed as it was sent.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { classify, createClient, type InvalidRequestError, memoryStore, outbox, type OutboxPolicy } from '../../src/entries/index.js';
 import type { Client } from '../../src/entries/index.js';
 import { createClient as createCore } from '../../src/entries/core.js';
@@ -193,6 +193,27 @@ describe('the preset\'s `breaker` and `staleCache` of a wrong type are refused w
 				// for a list, "`breaker()` takes an options object; got []" (a factory the caller never called)
 				expect([slot, bad, (error as Error)?.constructor.name, (error as Error)?.message.startsWith(`\`${slot}\` must be its options ({ ${example}, … }), true or false, or the policy ${slot}() makes; got `)]).toEqual([slot, bad, 'RangeError', true]);
 			}
+		}
+	});
+});
+
+describe('a policy whose create() gives back a promise (an `async create`) is refused at createClient', () => {
+	it('a TypeError naming the slot, the parts made closed; never a client where the policy silently does nothing', async () => {
+		for (const entry of [createCore, createClient] as Array<(options: never) => ReturnType<typeof createCore>>) {
+			const closed: string[] = [];
+			const early: Policy = { slot: 'early', at: { wrap: 1 }, create: () => ({ close: () => closed.push('early') }) };
+			const later: Policy = { slot: 'later', create: (async () => ({ layer: (next: never) => next, close: () => closed.push('later') })) as never };
+			let error: unknown;
+			try {
+				entry({ fetch: ok, store: memoryStore, early, later } as never).close();
+			} catch (caught) {
+				error = caught;
+			}
+
+			// before: no error (the client made, `later`'s layer never in place)
+			expect([(error as Error)?.constructor.name, (error as Error)?.message, closed]).toEqual(['TypeError', 'The `later` policy\'s create() must return its parts (an object); got a promise: create() runs synchronously', ['early']]);
+			// Its parts, made after all, are closed when they come (no timer or listener of theirs left running).
+			await vi.waitFor(() => expect(closed).toEqual(['early', 'later']));
 		}
 	});
 });
