@@ -343,9 +343,14 @@ export class Pass {
 		record.lastError = lastErrorOf(outcome.failure, response, error, queue.context);
 		if (outcome.kind === 'conflict') {
 			// A rebased write in its place is replayed now.
-			// Not once its identity signed out meanwhile (as an early write's, early.ts): the app would be handed its write and the
-			// server's answer in the next user's session. Untouched, pending: settled when its identity is back.
-			const settled = await conflict(queue, record, key, now, response!, () => this.#permit.current(record.id) && queue.context.identity() === who, this.#permit.signal);
+			// Not handed to the app once its identity signed out meanwhile: its write and the server's answer would be shown in
+			// the next user's session. Untouched, pending: settled when its identity is back. (An answer the app gave for it —
+			// `onConflict` itself may sign out — is stored for that identity, and waits for it.)
+			if (queue.context.identity() !== who) {
+				return;
+			}
+
+			const settled = await conflict(queue, record, key, now, response!, () => this.#permit.current(record.id), this.#permit.signal);
 			this.#rebased = settled === 'rebased';
 			this.#result[this.#rebased ? 'failed' : 'dead'] += settled ? 1 : 0;
 			settled === false && this.#hold(record);
