@@ -22,15 +22,19 @@ export const applies = ({ context }: CacheState, { method, options, input }: Pol
  * 10 s (`context.offline`): sent behind the caller (the call's `waitUntil`), bounded by the call's
  * `timeout` (10 s by default), made as the call's Request (its referrer and referrer policy too); its good
  * answer replaces the copy, and any HTTP answer makes the scope reachable again. Never retried, and never
- * sent once the call's identity changed or the client was cleared (`World.check`).
+ * sent once the call's identity changed or the client was cleared (`World.check`). Its answer reaches no
+ * `afterResponse` hook (the call resolved with the copy): with one (the client's or the call's) it is not
+ * stored, as none the hooks could reject ever is (a hook marked `watches` judges nothing).
  */
 const refresh = (cache: CacheState, call: PolicyCall, request: Request, init: FetchInit | undefined, next: FetchLike): void => {
-	const { timeout = cache.context.options.timeout } = call.options;
+	const { timeout = cache.context.options.timeout, hooks } = call.options;
+	// A hook that only watches (`watches`: the service worker's `fetchHandler` keeps the last answer) judges nothing.
+	const judged = [...hooks?.afterResponse ?? [], ...cache.context.options.hooks?.afterResponse ?? []].some((hook) => !(hook as { watches?: true }).watches);
 	outlives(call);
 	const signal = AbortSignal.any([request.signal, AbortSignal.timeout(typeof timeout === 'number' && timeout > 0 ? timeout : 10_000)]);
 	// Made as its call: fetch resets the referrer and its policy when a Request is re-made with an init (both given again).
 	behind(cache, call, request.url, async () => next(new Request(request, { signal, referrer: request.referrer, referrerPolicy: request.referrerPolicy }), init).then(async (response) => {
-		const copy = call.method === 'GET' ? copyOf(cache, call, request, response) : undefined;
+		const copy = call.method === 'GET' && !judged ? copyOf(cache, call, request, response) : undefined;
 		discard(response);
 		return copy && write(cache, call, copy);
 	}, () => undefined));

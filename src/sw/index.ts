@@ -71,12 +71,12 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 	// not cure: the page gets that 401, never a 503 it would take for a transient failure).
 	// This hook comes after the client's own, so it sees the answer ky throws on.
 	let last: Response | undefined;
-	const keep = ({ response }: { response: Response }): void => {
+	const keep = Object.assign(({ response }: { response: Response }): void => {
 		if (classifyStatus(response.status)) {
 			drop(last);
 			last = response.clone();
 		}
-	};
+	}, { watches: true as const }); // It judges no answer: the offline read's background attempt still stores its copy (cache/layer.ts).
 
 	try {
 		const answer = await client(request.url, {
