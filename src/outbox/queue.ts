@@ -938,8 +938,10 @@ export class Queue {
 			// A store that does not answer rejects with its failure (as `discard` does): no false "not found".
 			const key = (await this.list(true)).find((each) => each.dead && each.id === id)?.key;
 			const record = key && await this.read(key, true);
+			// None, or removed since the revival began (a clear, of all or of its identity, or its discard): asked again once it is stored.
+			const notFound = (): SteadfetchError => new SteadfetchError(`No dead letter with id ${id}`, 'OUTBOX_NOT_FOUND', false);
 			if (!key || !isRecord(record) || !kept(id) || !kept(record.identity)) {
-				throw new SteadfetchError(`No dead letter with id ${id}`, 'OUTBOX_NOT_FOUND', false);
+				throw notFound();
 			}
 
 			// The dead letter of an unreadable record (no method: it can never be sent) stays as it is, its reason with it.
@@ -972,6 +974,11 @@ export class Queue {
 						}
 					}));
 				}
+			}
+
+			// Removed while the store took it (its write is undone: part-store.ts): never told pending again, nor counted so.
+			if (!kept(id) || !kept(record.identity)) {
+				throw notFound();
 			}
 
 			return revived; // The last listing came after the last revival: the index holds them all.

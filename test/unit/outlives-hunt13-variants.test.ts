@@ -2,7 +2,7 @@
  * Variants of API.md "Work that outlives its caller" and "Identity" (defect hunt, thirteenth round).
  */
 import { describe, expect, it, vi } from 'vitest';
-import { isStale, type CallOptions, type ClientOptions } from '../../src/entries/index.js';
+import { createClient, isStale, memoryStore, outbox, type CallOptions, type ClientOptions, type KeyValueStore } from '../../src/entries/index.js';
 import { fetchHandler } from '../../src/entries/sw.js';
 import { collect, settle, useCacheKit } from './cache-kit.js';
 
@@ -98,6 +98,104 @@ describe('the offline read\'s background attempt of a service worker\'s fetchHan
 		state.network = false;
 		const served = await read();
 		expect([isStale(served), await served.json()]).toEqual([true, expect.objectContaining({ n: 2 })]);
+		api.close();
+	});
+});
+
+/** A memory store whose writes of keys starting with `prefix` wait, while `hold()` is in force, for `release()`; `holding()`: one waits. */
+const heldWrites = (prefix: string) => {
+	const inner = memoryStore(`h13-held-${prefix}`);
+	let gate: Promise<void> | undefined;
+	let open = (): void => {};
+	let waiting = 0;
+	const store: KeyValueStore = {
+		...inner,
+		async set(key, value) {
+			if (gate && key.startsWith(prefix)) {
+				waiting++;
+				await gate;
+			}
+
+			return inner.set(key, value);
+		},
+	};
+	return {
+		store,
+		holding: () => waiting > 0,
+		hold() {
+			gate = new Promise((resolve) => {
+				open = resolve;
+			});
+		},
+		release() {
+			gate = undefined;
+			open();
+		},
+	};
+};
+
+describe('outbox.retry(id) of a dead letter while a clear() or discard(id) removes it (the store still taking the revived record)', () => {
+	/** A client whose writes to `h13/r/*` are refused (`refuse`) or answered 422 (`reject`); reads go to the origin unless `refuse`. */
+	const make = (store: KeyValueStore) => {
+		const state = { mode: 'up' as 'up' | 'refuse' | 'reject' };
+		const fetch = (async (input: Request, init?: RequestInit) => {
+			if (state.mode === 'refuse') {
+				throw new TypeError('Failed to fetch');
+			}
+
+			return state.mode === 'reject' && input.method !== 'GET' ? new Response('no', { status: 422 }) : globalThis.fetch(input, init);
+		}) as typeof globalThis.fetch;
+		const api = createClient({
+			baseUrl: `${kit.url}/`, clock: kit.clock, random: () => 0.5, retry: 0, breaker: false, fetch, identity: () => 'alice',
+			store: () => store, storageTimeoutMs: 60_000, outbox: outbox({ resumeJitterMs: 0 }),
+		});
+		return { api, state };
+	};
+
+	it.each(['clear()', 'clear({ identity }) of its identity', 'discard(id)', 'nothing (a clear of another identity)'] as const)('%s as it runs: removed, retry rejects OUTBOX_NOT_FOUND and a stale answer of its URL counts no pending write', async (how) => {
+		const held = heldWrites('p|');
+		const { api, state } = make(held.store);
+		const path = `h13/r/${how.length}`;
+		state.mode = 'up';
+		await api.get(path).text(); // A copy of its URL (a clear of another identity leaves it).
+		// A dead letter: queued while the network refuses, then its replay answered 422.
+		state.mode = 'refuse';
+		const queued = await api.put(path, { json: { title: 'milk' } }).then(() => undefined, (error: { entryId?: string }) => error.entryId);
+		expect(typeof queued).toBe('string');
+		state.mode = 'reject';
+		expect(await api.outbox.flush()).toMatchObject({ dead: 1 });
+		expect((await api.outbox.deadLetters()).map(({ id }) => id)).toEqual([queued]);
+		state.mode = 'refuse'; // Revived, its replay fails and it stays pending.
+		// Its revival is under way (the store takes its pending record) when the app removes it.
+		held.hold();
+		const retried = api.outbox.retry(queued!).then(() => 'resolved', (error: { code?: string }) => error.code);
+		await vi.waitFor(() => expect(held.holding()).toBe(true));
+		const removing = how === 'discard(id)' ? api.outbox.discard(queued!) : api.clear(how === 'clear()' ? undefined : { identity: how.startsWith('nothing') ? 'bob' : 'alice' });
+		held.release();
+		await removing;
+		if (how.startsWith('nothing')) {
+			// Still alice's: pending again, told so, and counted in a stale answer of its URL.
+			expect(await retried).toBe('resolved');
+			expect((await api.outbox.list()).map(({ id }) => id)).toEqual([queued]);
+			state.mode = 'refuse';
+			expect((await api.get(path)).headers.get('cache-status')).toContain('pending-writes=1');
+			api.close();
+			return;
+		}
+
+		// Before: 'resolved' (told it is pending again), and the stale answer below said pending-writes=1.
+		expect(await retried).toBe('OUTBOX_NOT_FOUND');
+		expect(await api.outbox.list()).toEqual([]);
+		expect(await api.outbox.deadLetters()).toEqual([]);
+		// A copy of its URL stored now, served when the network refuses: no write to it is pending.
+		state.mode = 'up';
+		kit.clock.advance(2_000); // Copied again (not within 1 s of the last copy).
+		const stored = collect(api, 'cache:stored');
+		await api.get(path).text();
+		await vi.waitFor(() => expect(stored).toHaveLength(1));
+		state.mode = 'refuse';
+		const stale = await api.get(path);
+		expect([isStale(stale), stale.headers.get('cache-status')]).toEqual([true, expect.not.stringContaining('pending-writes')]);
 		api.close();
 	});
 });
