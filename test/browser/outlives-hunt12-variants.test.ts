@@ -77,7 +77,6 @@ describe('another tab\'s logout while a call is in flight here (Chromium)', () =
 		const { entryId } = queued as OutboxQueuedError;
 		const conflicts: unknown[] = [];
 		here.on('outbox:conflict', (event) => conflicts.push(event));
-		here.on("*", (event) => console.log("EV", event.type, (event as {code?: string}).code ?? "", (event as {operation?: string}).operation ?? "", String((event as {error?: unknown}).error ?? "")));
 		up = true;
 		const flushed = here.outbox.flush();
 		await expect.poll(() => replaying).toBe(true);
@@ -87,7 +86,8 @@ describe('another tab\'s logout while a call is in flight here (Chromium)', () =
 		const discarded = there.outbox.discard(entryId); // Noted at once; its removal waits for this tab's pass.
 		await heard;
 		answer();
-		console.log("FLUSH", JSON.stringify(await flushed)); await discarded; console.log("CONF", conflicts.length, asked.length);
+		await flushed;
+		await discarded;
 		// Before: asked [<id>] and `outbox:conflict` told for the entry the other tab had discarded.
 		expect({ asked, conflicts: conflicts.length, dead: (await here.outbox.deadLetters()).length, pending: await here.outbox.size() }).toEqual({ asked: [], conflicts: 0, dead: 0, pending: 0 });
 		here.close();
