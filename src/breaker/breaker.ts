@@ -66,9 +66,10 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 			}
 
 			// `breaker.probe` goes instead, while the caller fails fast; unless a recovery trigger let it through early
-			// and sent none (a reload's: the stored state is read at the first call), whose first call gets fresh data:
-			// it waits for the probe (bounded by the probe timeout) and goes out once the probe closed the breaker.
-			const early = circuit.record.early! > circuit.record.reopensAt;
+			// and sent none (a reload's: the stored state is read at the first call; also one that found the period
+			// over, `early` its end), whose first call gets fresh data: it waits for the probe (bounded by the probe
+			// timeout) and goes out once the probe closed the breaker.
+			const early = circuit.record.early! >= circuit.record.reopensAt;
 			const probing = probe(circuits, circuit, now, call);
 			if (early) {
 				return waiting(probing).then(then);

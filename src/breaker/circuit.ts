@@ -52,7 +52,8 @@ export interface BreakerRecord {
 	 * This context only (never read: `readRecord` leaves it out): a recovery trigger made this open
 	 * record half-open before its period was over, which ended then (epoch ms). A probe started before
 	 * it that fails re-opens for the nominal period that was running, not doubled (`open`). Also set
-	 * (to its opening) on the record this context's failed early probe re-opened (`probed`).
+	 * (to its opening) on the record this context's failed early probe re-opened (`probed`), and (to its
+	 * end) on one a reload found with its period over: its first call waits for `breaker.probe` too.
 	 */
 	early?: number;
 }

@@ -245,7 +245,8 @@ const publish = (circuits: Circuits, circuit: Circuit, via?: WaitUntil): void =>
  * Read the scope's stored state and take it if it is newer (bounded by `storageTimeoutMs`, never
  * rejects). A client that finds there an open state it did not know when it starts (`restored`) in
  * a page (a reload: `Circuits.restores`) turns it half-open at once if attempts that got no HTTP
- * answer opened it: its first call is the probe.
+ * answer opened it (or finds its period over): its first call is the probe, or with `breaker.probe`
+ * waits for it.
  */
 export const load = async (circuits: Circuits, circuit: Circuit, reason: string): Promise<void> => {
 	const { context } = circuits;
@@ -256,8 +257,10 @@ export const load = async (circuits: Circuits, circuit: Circuit, reason: string)
 	if (record?.scope === scope) {
 		circuits.adopt(circuit, record, reason);
 		takeCounts(circuits, circuit, record, value);
-		if (reason === 'restored' && circuits.restores && circuit.record === record) {
-			circuits.recover(circuit, circuits.clock.now(), reason);
+		// One whose period ended while no page ran is half-open already: its first call still waits for the probe (`early`, breaker.ts;
+		// an isolation lets none through).
+		if (reason === 'restored' && circuits.restores && circuit.record === record && !circuits.recover(circuit, circuits.clock.now(), reason) && record.unanswered) {
+			circuit.record = { ...record, early: record.reopensAt };
 		}
 	} else if (value !== undefined) {
 		storageError(context, 'breaker', 'decode', new TypeError('Not a breaker record'), scope);

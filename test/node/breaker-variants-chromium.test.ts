@@ -199,4 +199,23 @@ describe('breaker variants across tabs (real Chromium)', { timeout: 60_000 }, ()
 		expect(api.seen.slice(seen).map(({ url }) => url)).toEqual(['/json?id=reload-probe-health', '/json?id=reload-probe']);
 		expect((await reloaded.events()).map(({ type, reason }) => `${type} ${reason}`)).toEqual(['breaker:open restored', 'breaker:half-open restored', 'breaker:closed probe-succeeded']);
 	});
+	it('with breaker.probe, a page reloaded after the open period ended (while it was closed) also gets fresh data at its first call', async () => {
+		const [page] = await fresh(1);
+		await api.up();
+		await api.down('refuse');
+		const breaker = { probe: '/json?id=reload-elapsed-health', openMs: 1_000 };
+		const a = await client(page!, 'variants-reload-elapsed', breaker);
+		expect(await a.calls(5, '/json?id=reload-elapsed')).toEqual(Array(5).fill('NETWORK'));
+		const { reopensAt } = await a.snapshot();
+		await waitFor(async () => (await dumpIndexedDb(page!)).includes('"unanswered":true'), 'the open state in IndexedDB', 10_000);
+		await api.up();
+		await waitFor(async () => Date.now() > reopensAt! + 100, 'the stored open period over', 10_000);
+		await page!.reload();
+		await page!.waitForFunction(() => 'steadfetch' in globalThis);
+		const seen = api.seen.length;
+		const reloaded = await client(page!, 'variants-reload-elapsed', breaker);
+		expect(await reloaded.calls(1, '/json?id=reload-elapsed')).toEqual(['200']); // before: CIRCUIT_OPEN (the probe went behind it)
+		expect(api.seen.slice(seen).map(({ url }) => url)).toEqual(['/json?id=reload-elapsed-health', '/json?id=reload-elapsed']);
+		expect((await reloaded.events()).map(({ type, reason }) => `${type} ${reason}`)).toEqual(['breaker:open restored', 'breaker:half-open open-elapsed', 'breaker:closed probe-succeeded']);
+	});
 });

@@ -1,0 +1,96 @@
+/** Variants of recovery a user can see (API.md "Reachability and recovery", the breaker's sharing), thirteenth round. */
+import { describe, expect, it, vi } from 'vitest';
+import { createClient, memoryStore, type ClientOptions, type KeyValueStore } from '../../src/entries/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { FakeOrigin, flush, origin, times, windowEachTest } from './breaker-kit.js';
+
+const t0 = 1_700_000_000_000;
+let names = 0;
+const clients = windowEachTest();
+
+/** Clients of one name and store on one clock: a page and its reloads (a fake window: a page). */
+const page = (options: ClientOptions = {}, store: KeyValueStore = memoryStore('hunt13')) => {
+	const clock = new ManualClock(t0);
+	const name = `hunt13-${names++}`;
+	const open = (breakerOptions: object = {}) => {
+		const server = new FakeOrigin();
+		const events: string[] = [];
+		const api = createClient({ clock, random: () => 0.5, name, store: () => store, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, ...options, breaker: { share: true, openMs: 30_000, ...breakerOptions } });
+		clients.push(api);
+		for (const type of ['breaker:open', 'breaker:half-open', 'breaker:closed'] as const) {
+			api.on(type, (event) => events.push(`${type.slice(8)} ${event.reason}`));
+		}
+
+		const call = async (): Promise<string> => api.get(`${origin}/x`).then((response) => String(response.status), (error: { code?: unknown; name: string }) => (typeof error.code === 'string' ? error.code : error.name));
+		return { api, server, events, call, snapshot: () => api.breaker(origin) };
+	};
+
+	return { clock, store, open };
+};
+
+/** A page whose breaker opened on network failures (stored), closed: the next `open()` is its reload. */
+const openedAndClosed = async (breakerOptions: object = {}, options: ClientOptions = {}) => {
+	const made = page(options);
+	const before = made.open(breakerOptions);
+	if (options.staleCache) {
+		expect(await before.call()).toBe('200'); // a copy stored
+		await vi.waitFor(async () => expect((await before.api.cache.list()).length).toBe(1));
+	}
+
+	before.server.down();
+	await times(5, async () => before.call());
+	await vi.waitFor(async () => expect(await made.store.get(origin)).toMatchObject({ state: 'open', unanswered: true, reopensAt: t0 + 30_000 }));
+	before.api.close();
+	return made;
+};
+
+describe('breaker: a reload after the stored open period ended (opened by network failures), with breaker.probe', () => {
+	it('the first call waits for the probe it sends and gets fresh data', async () => {
+		const { clock, open } = await openedAndClosed({ probe: '/health' });
+		clock.advance(60_000); // the period (30 s) ended while the page was closed; the API is back
+		const after = open({ probe: '/health' });
+		expect(await after.call()).toBe('200'); // before: CIRCUIT_OPEN (the probe went behind the call)
+		expect(after.server.requests.map(({ url }) => url)).toEqual([`${origin}/health`, `${origin}/x`]);
+		expect(after.snapshot().state).toBe('closed');
+	});
+
+	it('with a stale copy stored, the first call gets fresh data, not the copy', async () => {
+		const { clock, open } = await openedAndClosed({ probe: '/health' }, { staleCache: { networkTimeoutMs: false } } as ClientOptions);
+		clock.advance(60_000);
+		const after = open({ probe: '/health' });
+		const response = await after.api.get(`${origin}/x`);
+		expect(response.headers.get('steadfetch-stale')).toBeNull(); // before: the copy, `detail=circuit-open`
+		expect(after.server.requests.map(({ url }) => url)).toEqual([`${origin}/health`, `${origin}/x`]);
+	});
+
+	it('a probe that fails: the call fails fast once it has failed (not while it is in flight), and the period doubles (a probe at the end of a period)', async () => {
+		const { clock, open } = await openedAndClosed({ probe: '/health' });
+		clock.advance(60_000);
+		const after = open({ probe: '/health' });
+		after.server.hang();
+		let settled = false;
+		const calling = after.call().finally(() => {
+			settled = true;
+		});
+		await vi.waitFor(() => expect(after.server.pending).toHaveLength(1));
+		await flush();
+		expect(settled).toBe(false); // before: CIRCUIT_OPEN at once, the probe in flight
+		after.server.settleAll(new TypeError('Failed to fetch'));
+		expect(await calling).toBe('CIRCUIT_OPEN');
+		// Re-opened for the next, doubled period (a probe at the end of a period, not an early one).
+		expect(after.snapshot()).toMatchObject({ state: 'open', reopensAt: t0 + 60_000 + 60_000 });
+		expect(after.server.requests.map(({ url }) => url)).toEqual([`${origin}/health`]);
+	});
+
+	it('later calls (not the reload\'s first) fail fast while a probe at a period\'s end goes, as before', async () => {
+		const { clock, open } = await openedAndClosed({ probe: '/health' });
+		clock.advance(60_000);
+		const after = open({ probe: '/health' });
+		after.server.down();
+		expect(await after.call()).toBe('CIRCUIT_OPEN');
+		clock.advance(60_000);
+		after.server.hang();
+		expect(await after.call()).toBe('CIRCUIT_OPEN'); // at once: the probe hangs
+		expect(after.server.requests.map(({ url }) => url)).toEqual([`${origin}/health`, `${origin}/health`]);
+	});
+});
