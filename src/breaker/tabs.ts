@@ -70,8 +70,8 @@ const hear = (circuits: Circuits, circuit: Circuit, received: BreakerRecord, val
  * stored state read again under it (another tab's probe may just have settled). Resolves with what
  * gives the lock back, or `undefined`: other tabs hold every slot. A lock manager that fails lets the
  * probe go without one. A probe still unsettled at its limit (a caller's request with `timeout` and
- * `totalTimeout` false) counts as failed then and gives the lock back: while it hangs, no tab could
- * probe the scope again.
+ * `totalTimeout` false) counts as failed then (`probe-timeout`, as `expire` tells it) and gives the lock
+ * back: while it hangs, no tab could probe the scope again.
  */
 const lockProbe = async (circuits: Circuits, locks: LockManagerLike, circuit: Circuit, started: number): Promise<(() => void) | undefined> => {
 	const { record } = circuit;
@@ -90,6 +90,8 @@ const lockProbe = async (circuits: Circuits, locks: LockManagerLike, circuit: Ci
 		release();
 	};
 	const timer = setTimeout(() => {
+		// Past its limit by the clock too: re-opened as where no tab shares it (`probe-timeout`), else counted failed.
+		circuits.snapshot(circuit, circuits.clock.now());
 		tally(circuits, circuit, record, started, true);
 		give();
 	}, circuit.probeMs || circuits.settings.probeTimeoutMs);

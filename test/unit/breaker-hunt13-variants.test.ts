@@ -94,3 +94,23 @@ describe('breaker: a reload after the stored open period ended (opened by networ
 		expect(after.server.requests.map(({ url }) => url)).toEqual([`${origin}/health`, `${origin}/health`]);
 	});
 });
+
+describe('breaker: the reason of a probe that never settled, where tabs share the probe (Web Locks)', () => {
+	it('a caller\'s probe with `timeout: false` still unsettled at its limit (`maxOpenMs`) re-opens it with `probe-timeout`, as where no tab shares it', async () => {
+		const { clock, open } = page({ timeout: false } as ClientOptions);
+		const tab = open({ openMs: 100, maxOpenMs: 300 });
+		tab.server.down();
+		await times(5, async () => tab.call());
+		expect(tab.snapshot().state).toBe('open');
+		clock.advance(200); // past the period (100 ms): half-open
+		tab.server.hang();
+		tab.server.ignoreAbort = true;
+		const stuck = tab.call();
+		await vi.waitFor(() => expect(tab.server.pending).toHaveLength(1)); // the probe, under the tabs' lock
+		clock.advance(300); // its limit: `maxOpenMs`, `timeout` being false
+		await vi.waitFor(() => expect(tab.events).toHaveLength(3), { timeout: 5_000 }); // the lock's own timer (300 ms, real time)
+		expect(tab.events).toEqual(['open consecutive-failures', 'half-open open-elapsed', 'open probe-timeout']); // before: 'open probe-failed'
+		tab.server.settleAll(new TypeError('late'));
+		await stuck;
+	});
+});
