@@ -258,7 +258,7 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 			if (probe !== undefined && grant !== undefined) {
 				link.grant = undefined;
 				// A probe's outcome replaces what was told of an earlier one (its grant is settled: this one came after it).
-				link.told = { ...(link.told?.command && { command: link.told.command }), ...(failed === undefined ? { freed: grant } : { probed: { at: grant, failed } }) };
+				link.told = { ...(link.told?.command && { command: link.told.command }), ...(failed === undefined ? { freed: grant } : { probed: { at: grant, failed, retryAfterMs } }) };
 				behind(call, circuit);
 			}
 

@@ -22,8 +22,12 @@ export interface SyncMessage {
 	 * the scope's probe slot that long (bounded like `probeTimeoutMs`; missing: `probeTimeoutMs`).
 	 */
 	probeMs?: number | undefined;
-	/** The outcome of a probe this isolate was granted: its grant time and whether it failed. */
-	probed?: { at: number; failed: boolean };
+	/**
+	 * The outcome of a probe this isolate was granted: its grant time, whether it failed, and the
+	 * Retry-After of its failed answer in ms (0 or missing: none; an older isolate sends none), which
+	 * re-opens the scope for that long as a failure's in `outcomes` does.
+	 */
+	probed?: { at: number; failed: boolean; retryAfterMs?: number };
 	/**
 	 * The grant time of a probe this isolate gave up without an outcome (its attempt ended before it
 	 * was sent, or the caller aborted it): nothing is counted, the probe slot is freed. An older
@@ -100,7 +104,7 @@ export const readState = (scope: string, value: unknown, now: number): ScopeStat
  * coordinator over the message's thresholds, bounded so a message cannot hold a scope open for more
  * than an hour: consecutive failures across isolates open it (`openMs × 2^opens`, jittered within
  * ±20 % by the message's `jitter`, clamped to [0, 1], 0.5 when missing or not a finite number; capped at
- * `maxOpenMs`), a failure with Retry-After opens it for that long; once the open period is over, one
+ * `maxOpenMs`), a failure with Retry-After opens it for that long (a probe's too); once the open period is over, one
  * probe is granted in the world at a time, and one that reports nothing within `probeTimeoutMs`
  * counts as failed; the probe's success closes it, its failure re-opens it for longer. Isolated by
  * hand: open until reset, no probe. (The failure ratio stays each isolate's own.)
@@ -148,7 +152,7 @@ export const sync = (state: ScopeState, message: SyncMessage, now: number): Sync
 	const probed = message?.probed;
 	const at = probed ? probed.at : message?.freed;
 	if (scope.probes.includes(at!)) {
-		count(scope, scope.record, now, probed ? Boolean(probed.failed) : undefined, 0, at);
+		count(scope, scope.record, now, probed ? Boolean(probed.failed) : undefined, clamp(probed?.retryAfterMs, 0, maxOpenMs, 0), at);
 	}
 
 	// The grant holds the slot for the probe's own attempt timeout (a per-call `timeout` too), as an isolate's local probe does.

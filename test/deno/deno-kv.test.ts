@@ -241,3 +241,27 @@ Deno.test({
 		}
 	},
 });
+
+Deno.test({
+	name: 'deno kv: a granted probe that failed with Retry-After re-opens the fleet for that long, not for the doubled period (API.md: "never shorter than a Retry-After that opened it")',
+	async fn() {
+		const kv = await Deno.openKv(await kvFile());
+		const scope = 'https://retry-after.example';
+		const shared = coordinator(kv as never);
+		const policy = { consecutiveFailures: 1, openMs: 100, maxOpenMs: 120_000, probeTimeoutMs: 10_000 };
+		try {
+			const opened = await shared.sync(scope, { policy, outcomes: [1] }) as { record: { state: string; reopensAt: number } };
+			equal(opened.record.state, 'open', 'opened');
+			while (Date.now() <= opened.record.reopensAt) {
+				await new Promise((resolve) => setTimeout(resolve, 10));
+			}
+
+			const { granted } = await shared.sync(scope, { policy, outcomes: [], probe: true }) as { granted?: number };
+			equal(typeof granted, 'number', 'the probe granted');
+			const { record } = await shared.sync(scope, { policy, outcomes: [], probed: { at: granted!, failed: true, retryAfterMs: 60_000 } }) as { record: { state: string; openedAt: number; reopensAt: number } };
+			equal([record.state, record.reopensAt - record.openedAt], ['open', 60_000], 'the period'); // before: 200 (doubled)
+		} finally {
+			kv.close();
+		}
+	},
+});

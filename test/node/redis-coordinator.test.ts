@@ -426,4 +426,27 @@ describe('the Redis coordinator', { timeout: 30_000 }, () => {
 			await failing.close();
 		}
 	});
+
+	it('a fleet probe answered 503 with Retry-After re-opens the fleet for that long (API.md: "never shorter than a Retry-After that opened it"), not for the doubled period', async () => {
+		let retryAfter: string | undefined;
+		const failing = await serve(() => new Response('', { status: 503, headers: retryAfter ? { 'retry-after': retryAfter } : {} }));
+		const api = createClient({ retry: 0, random: () => 0.5, breaker: breaker({ consecutiveFailures: 1, openMs: 200, maxOpenMs: 120_000, sharedCacheMs: 50, share: false, shared: coordinator(plain) }) });
+		const get = async (): Promise<string> => api.get(failing.url).then((response) => String(response.status), (error: { code?: string; name: string }) => error.code ?? error.name);
+		try {
+			expect(await get()).toBe('HTTPError');
+			await waitFor(async () => (await redis.client.keys('steadfetch:breaker:*')).length === 1 && (await numbersOf())[0] === 1, 'the fleet open');
+			await waitFor(async () => api.breaker(failing.url).state === 'half-open', 'the open period over');
+			retryAfter = '60';
+			expect(await get()).toBe('HTTPError'); // the fleet's probe: the origin asks for a minute
+			await waitFor(async () => (await numbersOf())[3] === 2, 'the probe\'s failure in Redis');
+			const [, openedAt, reopensAt] = await numbersOf();
+			expect(reopensAt! - openedAt!).toBe(60_000); // before: 400 (the doubled period, the Retry-After dropped)
+			await waitFor(async () => Date.now() > openedAt! + 450, 'past the doubled period (400 ms) and sharedCacheMs: the process syncs again');
+			expect(await get()).toBe('CIRCUIT_OPEN'); // before: a probe 400 ms after the origin asked for a minute
+			expect(api.breaker(failing.url)).toMatchObject({ state: 'open', reopensAt });
+		} finally {
+			api.close();
+			await failing.close();
+		}
+	});
 });

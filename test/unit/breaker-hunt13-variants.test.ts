@@ -1,6 +1,9 @@
 /** Variants of recovery a user can see (API.md "Reachability and recovery", the breaker's sharing), thirteenth round. */
 import { describe, expect, it, vi } from 'vitest';
 import { createClient, memoryStore, type ClientOptions, type KeyValueStore } from '../../src/entries/index.js';
+import { breaker } from '../../src/entries/breaker.js';
+import { emptyState, sync, type ScopeState, type SyncMessage } from '../../src/breaker/sync.js';
+import { sharedCoordinator, type SharedBreaker } from '../../src/breaker/shared.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { FakeOrigin, flush, origin, times, windowEachTest } from './breaker-kit.js';
 
@@ -112,5 +115,39 @@ describe('breaker: the reason of a probe that never settled, where tabs share th
 		expect(tab.events).toEqual(['open consecutive-failures', 'half-open open-elapsed', 'open probe-timeout']); // before: 'open probe-failed'
 		tab.server.settleAll(new TypeError('late'));
 		await stuck;
+	});
+});
+
+/** A coordinator in memory (the Durable Object's and Redis's `sync`, on the test's clock). */
+const memoryCoordinator = (clock: ManualClock): SharedBreaker & { states: Map<string, ScopeState> } => {
+	const states = new Map<string, ScopeState>();
+	return Object.assign(sharedCoordinator(async (scope, message) => {
+		const state = states.get(scope) ?? emptyState(scope);
+		states.set(scope, state);
+		return structuredClone(sync(state, message as SyncMessage, clock.now()));
+	}), { states });
+};
+
+describe('shared breaker: a probe answered with Retry-After (API.md: "never shorter than a Retry-After that opened it")', () => {
+	it('the fleet re-opens for the Retry-After, and the isolate keeps it after its next sync', async () => {
+		const clock = new ManualClock(t0);
+		const coordinator = memoryCoordinator(clock);
+		let answer = (): Response => new Response('', { status: 503 });
+		const api = createClient({ clock, random: () => 0.5, retry: 0, staleCache: false, fetch: (async () => answer()) as typeof fetch, breaker: breaker({ shared: coordinator, consecutiveFailures: 1, openMs: 1_000, share: false }) });
+		clients.push(api);
+		const call = async (): Promise<string> => api.get(`${origin}/x`).then((response) => String(response.status), (error: { code?: unknown; name: string }) => (typeof error.code === 'string' ? error.code : error.name));
+		expect(await call()).toBe('HTTPError');
+		await vi.waitFor(() => expect(coordinator.states.get(origin)?.record).toMatchObject({ state: 'open', reopensAt: t0 + 1_000 }));
+		clock.advance(1_000);
+		answer = () => new Response('', { status: 503, headers: { 'retry-after': '120' } });
+		expect(await call()).toBe('HTTPError'); // the fleet's probe: the origin asks for 2 minutes
+		const now = clock.now();
+		expect(api.breaker(origin)).toMatchObject({ state: 'open', reopensAt: now + 120_000 });
+		await vi.waitFor(() => expect(coordinator.states.get(origin)?.record.openedAt).toBe(now));
+		expect(coordinator.states.get(origin)?.record.reopensAt).toBe(now + 120_000); // before: now + 2 000 (doubled, the Retry-After dropped)
+		clock.advance(2_000); // the next sync adopts the fleet's state
+		answer = () => new Response('{}', { status: 200 });
+		expect(await call()).toBe('CIRCUIT_OPEN'); // before: 200 (a probe 2 s after the origin asked for 2 minutes)
+		expect(api.breaker(origin)).toMatchObject({ state: 'open', reopensAt: now + 120_000 });
 	});
 });
