@@ -1,7 +1,7 @@
 import type { PolicyCall } from '../core/policy.js';
 import { handOver } from '../core/part-store.js';
 import { readCapped } from '../utils/read-capped.js';
-import { redact } from '../utils/sensitive.js';
+import { redact, splitSensitive } from '../utils/sensitive.js';
 import { copyable, copyPlan } from './copy-plan.js';
 import { pathOf, urlOf } from './keys.js';
 import type { CacheRecord } from './record.js';
@@ -55,6 +55,15 @@ export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, re
 	return { request, response, clone: response.clone(), found: found!, timing: plan.timing, copied: plan.copied, now, before: last?.at, start: view.epoch, headers, vary };
 };
 
+/**
+ * A request's value of a header a Vary names, as a record keeps it and a serve compares it: a URL in it (a
+ * `Referer` a server runtime's caller sets) without its sensitive query values (API.md "Sensitive data").
+ */
+export const varied = ({ params }: CacheState, request: Request, name: string): string | null => {
+	const value = request.headers.get(name);
+	return value && splitSensitive(value, params).redacted;
+};
+
 /** A copy that is not the call's answer (its call failed, or ky made another attempt after it): never written. */
 export const letGo = ({ view }: CacheState, copy: Copy): void => {
 	view.forget(copy.found as string, copy.now, copy.before);
@@ -93,7 +102,7 @@ export const write = async (cache: CacheState, call: PolicyCall, { request, resp
 			v: 2, url, storedAt: now, ...timing, status, statusText,
 			headers,
 			// The request's values of the headers Vary names (none without Vary: most answers).
-			vary: vary === '' ? [] : vary.split(',').map((name) => name.trim().toLowerCase()).filter((name) => name && !sensitive.has(name)).map((name) => [name, request.headers.get(name)]),
+			vary: vary === '' ? [] : vary.split(',').map((name) => name.trim().toLowerCase()).filter((name) => name && !sensitive.has(name)).map((name) => [name, varied(cache, request, name)]),
 			body: bytes,
 		};
 		// The clears and removals from now on: what a write the store lands after one of them is deleted again for (the part store).

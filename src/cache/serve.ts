@@ -4,6 +4,7 @@ import { directives, seconds } from './cache-control.js';
 import { holdsSecret, isRecord, type CacheRecord } from './record.js';
 import { behind, type CacheState, type Read } from './state.js';
 import { outdated, pathOf } from './keys.js';
+import { varied } from './copy.js';
 import { ageOf, staleResponse, type StaleReason } from './stale-response.js';
 
 /**
@@ -59,7 +60,7 @@ export const serve = async (cache: CacheState, call: PolicyCall, request: Reques
 		const pendingWrites = await context.hooks.pendingWrites?.(request.url, call.identity);
 		// Work bound to who started it: once its identity changed, or a clear was noted (also while the store read), no copy
 		// answers it; nor one whose removal was noted, or a write of its path delivered (`outdated`), while it was read.
-		if (read?.done || !call.world.current('cache') || !reading.current('cache', pathOf(record.url)) || outdated(cache, record) || record.vary.some(([name, value]) => request.headers.get(name) !== value)) {
+		if (read?.done || !call.world.current('cache') || !reading.current('cache', pathOf(record.url)) || outdated(cache, record) || record.vary.some(([name, value]) => varied(cache, request, name) !== value)) {
 			return undefined;
 		}
 
