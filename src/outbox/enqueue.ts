@@ -53,11 +53,11 @@ const streamed = (body: unknown): boolean => body instanceof ReadableStream || S
 
 /**
  * Whether the outbox can store a call: an eligible one (not a replay; its method, or its `outbox`
- * option, says the outbox takes it) whose URL `href` carries no sensitive query parameter and whose
+ * option, says the outbox takes it) whose URL `href` and header `values` (when known) carry no sensitive query parameter and whose
  * body is no stream (`streamed`: never read into memory for the outbox, sent as with `outbox: false`).
  */
-const queueable = ({ context, options }: Queue, { replay, options: { outbox, body }, method }: PolicyCall, href: string): boolean =>
-	!replay && (outbox === true || (outbox !== false && options.methods.has(method))) && !streamed(body) && !secretUrl(context, href);
+const queueable = ({ context, options }: Queue, { replay, options: { outbox, body }, method }: PolicyCall, href: string, values?: Iterable<string>): boolean =>
+	!replay && (outbox === true || (outbox !== false && options.methods.has(method))) && !streamed(body) && !secretUrl(context, href, values);
 
 /**
  * An eligible call, unless its URL carries a sensitive query parameter (a presigned upload) or its
@@ -132,19 +132,20 @@ const dependencies = async (queue: Queue, call: PolicyCall, href: string): Promi
 		}
 	}
 
-	if (dependsOn.size > 0 && !queueable(queue, call, href)) {
-		throw new InvalidRequestError('A call holding a placeholder of a pending outbox entry must be one the outbox can queue');
-	}
-
-	// One in a header the outbox never stores (a credential, `sensitiveHeaders`: API.md "Sensitive data") could only be
-	// replayed without it: a call it cannot store, as one with a body it cannot store.
-	const secret = dependsOn.size > 0 && [queue.context.options.headers, call.options.headers, call.input instanceof Request && call.input.headers].flatMap((given) => {
+	const headers = dependsOn.size > 0 ? [queue.context.options.headers, call.options.headers, call.input instanceof Request && call.input.headers].flatMap((given) => {
 		try {
 			return given ? [...headersOf(given)] : [];
 		} catch {
 			return []; // Headers fetch refuses: the call's own check names them.
 		}
-	}).find(([name, value]) => isSensitive(queue, name) && [...found].some(([placeholder, ref]) => dependsOn.has(ref.entry) && value.includes(placeholder)));
+	}) : [];
+	if (dependsOn.size > 0 && !queueable(queue, call, href, headers.map(([, value]) => value))) {
+		throw new InvalidRequestError('A call holding a placeholder of a pending outbox entry must be one the outbox can queue');
+	}
+
+	// One in a header the outbox never stores (a credential, `sensitiveHeaders`: API.md "Sensitive data") could only be
+	// replayed without it: a call it cannot store, as one with a body it cannot store.
+	const secret = headers.find(([name, value]) => isSensitive(queue, name) && [...found].some(([placeholder, ref]) => dependsOn.has(ref.entry) && value.includes(placeholder)));
 	if (secret) {
 		throw new InvalidRequestError(`A placeholder of a pending outbox entry in the ${secret[0]} header, which the outbox never stores: its write could only be replayed without it`);
 	}
@@ -428,11 +429,11 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 		// first of the run and the deadline (`undefined`: the deadline). The run's answer comes boxed: one
 		// without a Response (`ky.stop` from a `beforeRetry` hook resolves `undefined`) is the caller's, never a deadline.
 		const first = ms === false || full || diesWithRequest(call.waitUntil) ? [await run] : await within(run.then((response) => [response]), ms - (context.clock.now() - start));
-		if (first || !call.request || secretUrl(context, call.request.url)) {
+		if (first || !call.request || secretUrl(context, call.request.url, call.request.headers.values())) {
 			return first ? first[0]! : await run;
 		}
 	} catch (error) {
-		if (!storable(context, call, error) || !call.request || secretUrl(context, call.request.url)) {
+		if (!storable(context, call, error) || !call.request || secretUrl(context, call.request.url, call.request.headers.values())) {
 			throw error;
 		}
 
@@ -476,7 +477,7 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, given: Reque
 			} catch {
 				// The store did not answer: a write the outbox can queue is queued (the pass puts the values in place once
 				// it answers: Pass#resolve), never refused for a storage failure.
-				if (queueable(queue, call!, request.url)) {
+				if (queueable(queue, call!, request.url, request.headers.values())) {
 					return defer(context, call!, 'BEHIND');
 				}
 			}
@@ -495,7 +496,7 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, given: Reque
 		request = new Request(parts.url, { method, headers: parts.headers, body: parts.body ?? null, signal, redirect, credentials, mode, cache, referrerPolicy, keepalive, ...integrity && { integrity } });
 	}
 
-	if (call && queueable(queue, call, request.url)) {
+	if (call && queueable(queue, call, request.url, request.headers.values())) {
 		// Offline, one attempt per scope per 10 s still goes out to find out (`context.offline`): a write
 		// behind pending entries of its scope leaves it to the head's replay (FIFO).
 		const behind = call.attempts === 1 && await queue.behind(scope, queue.budgets.get(call));

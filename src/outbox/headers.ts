@@ -16,7 +16,7 @@ export const isSensitive = ({ context, options }: { context: PolicyContext; opti
  * record was not its own (`isRecord` refuses the credential headers alike): it is never sent, nor listed (`Queue.forEach`).
  */
 export const secretIn = (queue: { context: PolicyContext; options: ResolvedOutboxOptions }, { url, headers }: OutboxRecord): boolean =>
-	secretUrl(queue.context, url) || Object.keys(headers).some((name) => isSensitive(queue, name.toLowerCase()));
+	secretUrl(queue.context, url, Object.values(headers)) || Object.keys(headers).some((name) => isSensitive(queue, name.toLowerCase()));
 
 /**
  * An unreadable stored value as the dead letter made of it keeps it (`raw`: nothing is lost) without what the
@@ -27,7 +27,7 @@ export const withoutSecrets = (queue: { context: PolicyContext; options: Resolve
 	const { headers, url } = (value ?? {}) as { headers?: unknown; url?: unknown };
 	return isObject(value) ? {
 		...value,
-		...isObject(headers) && { headers: Object.fromEntries(Object.entries(headers).filter(([name]) => !isSensitive(queue, name.toLowerCase()))) },
+		...isObject(headers) && { headers: Object.fromEntries(Object.entries(headers).filter(([name]) => !isSensitive(queue, name.toLowerCase())).map(([name, text]) => [name, typeof text === 'string' ? splitSensitive(text, sensitiveOf(queue.context).params).redacted : text])) },
 		...typeof url === 'string' && { url: splitSensitive(url, sensitiveOf(queue.context).params).redacted },
 	} : value;
 };

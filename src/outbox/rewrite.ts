@@ -45,6 +45,11 @@ export const rebased = async ({ context, options }: Owner, record: OutboxRecord,
 	const { 'content-type': stored, ...others } = rest.headers;
 	const next = body ?? rest.body;
 	const made = { ...rest, ...storedHeaders({ context, options }, headersOf(given.headers ?? others), body ? type : stored), ...body && { body }, bodyBytes: next?.byteLength ?? 0, idempotencyKey: randomUuid(), nextAttemptAt: now };
+	// A header naming a sensitive query value (never stored, API.md "Sensitive data"): no rebase, a dead letter.
+	if (secretUrl(context, '', Object.values(made.headers))) {
+		return undefined;
+	}
+
 	await fits({ context, options }, record, made);
 	return made;
 };
@@ -73,7 +78,7 @@ export const migrated = (owner: Owner, record: OutboxRecord, entry: unknown): Ou
 	const { preconditions: stored, ...rest } = record; // Its preconditions are the ones it gives.
 	const { context, options } = owner;
 	const next = { ...rest, url: href, ...storedHeaders(owner, headersOf(preconditions, headers)), body, bodyBytes: body instanceof ArrayBuffer ? body.byteLength : 0, version: options.version };
-	if (!isRecord(next) || !isHeaders(headers) || !isHeaders(preconditions ?? {}) || context.scopeOf(href) !== record.scope || secretUrl(context, href) || next.bodyBytes > options.maxBodyBytes + options.maxFileBytes) {
+	if (!isRecord(next) || !isHeaders(headers) || !isHeaders(preconditions ?? {}) || context.scopeOf(href) !== record.scope || secretUrl(context, href, Object.values(next.headers)) || next.bodyBytes > options.maxBodyBytes + options.maxFileBytes) {
 		throw new TypeError('migrate() returned no valid entry');
 	}
 

@@ -3,8 +3,12 @@ import { here } from '../utils/origins.js';
 import { sensitiveOf } from '../core/sensitive-of.js';
 import { splitSensitive } from '../utils/sensitive.js';
 
-/** Whether a URL carries a sensitive query parameter (a presigned upload): such a write is never stored. */
-export const secretUrl = (context: PolicyContext, url: string): boolean => splitSensitive(url, sensitiveOf(context).params).found !== undefined;
+/**
+ * Whether a URL carries a sensitive query parameter (a presigned upload), or one of `values` does (a header's: a
+ * `Referer` or `X-Return-To` naming such a URL, which a server runtime's caller may set): such a write is never stored.
+ */
+export const secretUrl = (context: PolicyContext, url: string, values: Iterable<string> = []): boolean =>
+	[url, ...values].some((value) => splitSensitive(value, sensitiveOf(context).params).found !== undefined);
 
 /**
  * The URL a call goes to, as ky will build it, known before ky runs: a string input joined to

@@ -5,7 +5,7 @@
  * `sensitiveParams` are "Never written to storage (IndexedDB, Cache API, any store)".
  */
 import { describe, expect, it } from 'vitest';
-import { createClient, memoryStore } from '../../src/entries/index.js';
+import { createClient, memoryStore, outbox, type Client, type OutboxPolicy } from '../../src/entries/index.js';
 import { dumpStore } from '../helpers/dump-store.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -42,5 +42,113 @@ describe('a request header the answer varies on (Vary) that names a URL with a s
 		expect(stale.headers.get('cache-status')).toMatch(/steadfetch; hit/);
 		await expect(api.get('doc', { headers: headers('other', 'SECRET-1') })).rejects.toMatchObject({ name: 'HTTPError' });
 		api.close();
+	});
+});
+
+describe('a queued write\'s request header that names a URL with a sensitive query value', () => {
+	/**
+	 * As a URL with a sensitive parameter (README "Security and privacy": "a write carrying one is never queued"): a
+	 * header naming such a URL (an SSR app's forwarded `Referer`, an API's `X-Return-To`) is never stored. `answer`
+	 * decides the server's answer; `sent` lists the requests that went out, by URL and their `x-return-to`.
+	 */
+	const setup = (name: string, options: Record<string, unknown> = {}, more: Record<string, unknown> = {}) => {
+		const store = memoryStore(name);
+		const sent: string[] = [];
+		const state = { status: 503 };
+		const make = (own: Record<string, unknown> = {}) => createClient({
+			baseUrl: 'https://api.example/', name, store: () => store, clock: new ManualClock(), random: () => 0.5, retry: 0, retryBudget: false,
+			breaker: false, staleCache: false,
+			fetch: async (request: Request) => {
+				sent.push(`${request.method} ${request.url} ${request.headers.get('x-return-to') ?? ''}`);
+				return new Response(JSON.stringify({ id: 7 }), { status: state.status, headers: { 'content-type': 'application/json' } });
+			},
+			outbox: outbox({ baseBackoffMs: 1, resumeJitterMs: 0, ...more, ...own }),
+			...options,
+		} as never) as Client<{ outbox: OutboxPolicy }>;
+		return { store, sent, state, make };
+	};
+
+	const secret = (tag: string) => `https://app.example/cb?sig=SECRET-${tag}&tab=2`;
+
+	it.each([
+		['given on the call', {}, { headers: { 'x-return-to': secret('call') } }],
+		['a Referer given on the call', {}, { headers: { referer: `https://app.example/page?access_token=SECRET-ref` } }],
+		['a default header of the client', { headers: { 'x-return-to': secret('default') } }, {}],
+		['set by a beforeRequest hook', { hooks: { beforeRequest: [({ request }: { request: Request }) => { request.headers.set('x-return-to', secret('hook')); }] } }, {}],
+	])('%s: a failed write is not queued (it fails as with outbox: false)', async (_how, options, call) => {
+		const { store, sent, make } = setup(`header-secret-${_how}`, options);
+		const api = make();
+		const error = await api.post('todos', { json: { n: 1 }, ...call }).catch((caught: unknown) => caught);
+		expect(error).toMatchObject({ name: 'HTTPError' }); // before: OutboxQueuedError
+		expect(sent).toHaveLength(1);
+		expect(await api.outbox.size()).toBe(0);
+		expect(await dumpStore(store)).not.toMatch(/SECRET/);
+		api.close();
+	});
+
+	it('behind a pending write of its scope: sent, never held and stored', async () => {
+		const { store, sent, make } = setup('header-secret-behind');
+		const api = make();
+		await expect(api.post('todos', { json: { n: 1 } })).rejects.toMatchObject({ name: 'OutboxQueuedError' });
+		const error = await api.post('todos', { json: { n: 2 }, headers: { 'x-return-to': secret('behind') } }).catch((caught: unknown) => caught);
+		expect(error).toMatchObject({ name: 'HTTPError' }); // before: OutboxQueuedError (held BEHIND, stored)
+		expect(sent.filter((line) => line.includes('SECRET'))).toHaveLength(1);
+		expect(await api.outbox.size()).toBe(1);
+		expect(await dumpStore(store)).not.toMatch(/SECRET/);
+		api.close();
+	});
+
+	it('a write holding a placeholder of a pending entry: an InvalidRequestError before any I/O', async () => {
+		const { store, sent, make } = setup('header-secret-ref');
+		const api = make();
+		const id = await api.post('todos', { json: { n: 1 } }).then(() => '', (caught: { entryId: string }) => caught.entryId);
+		const count = sent.length;
+		await expect(api.patch('todos/x', { json: { parent: api.outbox.ref(id, '/id') }, headers: { 'x-return-to': secret('ref') } })).rejects.toMatchObject({ name: 'InvalidRequestError' });
+		expect(sent).toHaveLength(count);
+		expect(await dumpStore(store)).not.toMatch(/SECRET/);
+		api.close();
+	});
+
+	it('migrate() giving such a header: a dead letter (migrate), the header not stored', async () => {
+		const { store, state, make } = setup('header-secret-migrate');
+		const old = make();
+		await expect(old.post('todos', { json: { n: 1 } })).rejects.toMatchObject({ name: 'OutboxQueuedError' });
+		old.close();
+		const api = make({ version: 2, migrate: (entry: { headers: Record<string, string> }) => ({ ...entry, headers: { ...entry.headers, 'x-return-to': secret('migrate') } }) });
+		state.status = 200;
+		await api.outbox.flush();
+		expect((await api.outbox.deadLetters()).map((dead) => dead.deadReason)).toEqual(['migrate']);
+		expect(await dumpStore(store)).not.toMatch(/SECRET/);
+		api.close();
+	});
+
+	it('onConflict\'s rebase giving such a header: a dead letter (conflict), the header not stored', async () => {
+		const { store, state, sent, make } = setup('header-secret-rebase', {}, { onConflict: () => ({ json: { n: 2 }, headers: { 'x-return-to': secret('rebase') } }) });
+		const api = make();
+		await expect(api.put('todos/1', { json: { n: 1 }, headers: { 'if-match': '"v1"' } })).rejects.toMatchObject({ name: 'OutboxQueuedError' });
+		state.status = 412;
+		await api.outbox.flush();
+		await api.outbox.flush();
+		expect((await api.outbox.deadLetters()).map((dead) => dead.deadReason)).toEqual(['conflict']);
+		expect(sent.filter((line) => line.includes('SECRET'))).toEqual([]);
+		expect(await dumpStore(store)).not.toMatch(/SECRET/);
+		api.close();
+	});
+
+	it('a stored record holding such a header (another build\'s): a dead letter (rejected) that keeps no value, never sent', async () => {
+		const { store, state, sent, make } = setup('header-secret-planted');
+		const api = make();
+		const id = await api.post('todos', { json: { n: 1 } }).then(() => '', (caught: { entryId: string }) => caught.entryId);
+		const key = (await store.keys()).find((each) => each.includes(id))!;
+		const record = await store.get<{ headers: Record<string, string> }>(key);
+		await store.set(key, { ...record, headers: { ...record!.headers, 'x-return-to': secret('planted') } });
+		const other = make();
+		state.status = 200;
+		await other.outbox.flush();
+		expect(sent.filter((line) => line.includes('SECRET'))).toEqual([]); // before: replayed with it
+		expect((await other.outbox.deadLetters()).map((dead) => dead.deadReason)).toEqual(['rejected']);
+		expect(await dumpStore(store)).not.toMatch(/SECRET/);
+		api.close();
+		other.close();
 	});
 });
