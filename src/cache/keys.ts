@@ -1,5 +1,5 @@
 import type { PolicyContext } from '../core/policy.js';
-import { sha256 } from '../utils/digest.js';
+import { identityDigest, sha256 } from '../utils/digest.js';
 import { sensitiveOf } from '../core/sensitive-of.js';
 import { splitSensitive, withoutFragment } from '../utils/sensitive.js';
 import type { CacheRecord } from './record.js';
@@ -45,7 +45,7 @@ export const keys = (context: PolicyContext, manyUsers: boolean) => {
 		const memos = credentials === '' ? plain : made;
 		const memo = credentials === '' ? identity : JSON.stringify([identity, credentials]);
 		return memos.get(memo) ?? Promise.all([
-			identity === undefined ? '' : sha256(`steadfetch identity\n${context.name}\n${identity}`),
+			identity === undefined ? '' : identityDigest(context.name, identity),
 			credentials && sha256(`${context.name}\n${credentials}`),
 		]).then((digests) => {
 			if (memos.size > 63) {

@@ -4,5 +4,12 @@ export const sha256 = async (text: string): Promise<string> => {
 	return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, '0')).join('');
 };
 
-/** The digest an identity is known by in storage (never the identity itself). */
-export const identityDigest = async (name: string, identity: string): Promise<string> => sha256(`steadfetch identity\n${name}\n${identity}`);
+/**
+ * The digest an identity is known by in storage (never the identity itself). One holding a lone surrogate (cut in the
+ * middle of an emoji), which UTF-8 turns into U+FFFD, is digested escaped (JSON), under another prefix: `a\uD800`,
+ * `a\uDBFF` and `a\uFFFD` are three identities; any other string's digest is as it always was.
+ */
+export const identityDigest = async (name: string, identity: string): Promise<string> => {
+	const lone = /\p{Cs}/u.test(identity);
+	return sha256(`steadfetch identity${lone ? '*' : ''}\n${name}\n${lone ? JSON.stringify(identity) : identity}`);
+};

@@ -152,3 +152,75 @@ describe('a queued write\'s request header that names a URL with a sensitive que
 		other.close();
 	});
 });
+
+describe('identities that differ only in characters UTF-8 cannot hold (lone surrogates)', () => {
+	/**
+	 * API.md "Identity": the stale cache "stores and serves only within the identity of the call (a digest of it
+	 * partitions the keys)"; an outbox entry "is replayed only while the current identity is the same". An identity
+	 * made by cutting a display name or an id in the middle of an emoji (`slice`) holds a lone surrogate; UTF-8 turns
+	 * every one into U+FFFD, so `user-\uD800`, `user-\uDBFF` and `user-\uFFFD` were one digest: one user.
+	 */
+	const users = ['user-\uD800', 'user-\uDBFF', 'user-\uFFFD'];
+	const setup = (name: string, more: Record<string, unknown> = {}) => {
+		const store = memoryStore(name);
+		const state = { who: users[0], status: 200 };
+		const sent: string[] = [];
+		const api = createClient({
+			baseUrl: 'https://api.example/', name, store: () => store, clock: new ManualClock(), random: () => 0.5, retry: 0, retryBudget: false,
+			breaker: false, identity: () => state.who,
+			fetch: async (request: Request) => {
+				sent.push(`${request.method} as ${JSON.stringify(state.who)}`);
+				return new Response(state.status === 200 ? JSON.stringify({ owner: users.indexOf(state.who!) }) : 'down', { status: state.status, headers: { 'content-type': 'application/json', 'cache-control': 'max-age=0' } });
+			},
+			...more,
+		} as never) as Client<{ outbox: OutboxPolicy }>;
+		return { store, state, sent, api };
+	};
+
+	it.each([users[1], users[2]])('the stale cache: a copy of user-\\uD800 never answers %j', async (other) => {
+		const { state, api } = setup(`surrogate-cache-${users.indexOf(other!)}`);
+		const stored: string[] = [];
+		api.on('cache:stored', ({ url }) => stored.push(url));
+		expect(await api.get('me').json()).toEqual({ owner: 0 });
+		await waitFor(() => stored.length === 1, 'the copy stored');
+		state.who = other!;
+		state.status = 503;
+		await expect(api.get('me').json()).rejects.toMatchObject({ name: 'HTTPError' }); // before: { owner: 0 }, user-\uD800's copy
+		// Its own user still gets it.
+		state.who = users[0]!;
+		expect(await api.get('me').json()).toEqual({ owner: 0 });
+		api.close();
+	});
+
+	it.each([users[1], users[2]])('the outbox: a write of user-\\uD800 is not replayed as %j, and is as its own user', async (other) => {
+		const { state, sent, api } = setup(`surrogate-outbox-${users.indexOf(other!)}`, { staleCache: false, outbox: outbox({ resumeJitterMs: 0, baseBackoffMs: 1 }) });
+		state.status = 503;
+		await expect(api.post('todos', { json: { n: 1 } })).rejects.toMatchObject({ name: 'OutboxQueuedError' });
+		state.who = other!;
+		state.status = 200;
+		await api.outbox.flush();
+		expect(sent).toEqual([`POST as ${JSON.stringify(users[0])}`]); // before: replayed as the other user
+		expect(await api.outbox.size()).toBe(1);
+		state.who = users[0]!;
+		await api.outbox.flush();
+		expect(sent).toEqual([`POST as ${JSON.stringify(users[0])}`, `POST as ${JSON.stringify(users[0])}`]);
+		expect(await api.outbox.size()).toBe(0);
+		api.close();
+	});
+
+	it('clear({ identity }) removes only that identity\'s copies', async () => {
+		const { state, api } = setup('surrogate-clear');
+		const stored: string[] = [];
+		api.on('cache:stored', ({ url }) => stored.push(url));
+		await api.get('me').json();
+		await waitFor(() => stored.length === 1, 'the first copy stored');
+		state.who = users[1]!;
+		await api.get('me').json();
+		await waitFor(() => stored.length === 2, 'both copies stored');
+		await api.clear({ identity: users[1]! });
+		state.status = 503;
+		state.who = users[0]!;
+		expect(await api.get('me').json()).toEqual({ owner: 0 }); // before: removed with the other user's
+		api.close();
+	});
+});
