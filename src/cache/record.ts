@@ -1,3 +1,4 @@
+import { splitSensitive } from '../utils/sensitive.js';
 import { copyable, type Timing } from './copy-plan.js';
 
 /**
@@ -55,7 +56,8 @@ export const isRecord = (value: unknown): value is CacheRecord => {
 
 /**
  * Whether a record holds a header the cache never stores (`sensitive`: the credential headers, `Set-Cookie`
- * and `Set-Cookie2` included, and the client's `sensitiveHeaders`), among its headers or its Vary's: not its own, and never served.
+ * and `Set-Cookie2` included, and the client's `sensitiveHeaders`), among its headers or its Vary's, or a Vary
+ * value with a sensitive query value (`params`; the cache keeps them without: copy.ts `varied`): not its own, and never served.
  */
-export const holdsSecret = ({ headers, vary }: CacheRecord, sensitive: ReadonlySet<string>): boolean =>
-	[...headers, ...vary].some(([name]) => sensitive.has(name.toLowerCase()));
+export const holdsSecret = ({ headers, vary }: CacheRecord, sensitive: ReadonlySet<string>, params: ReadonlySet<string>): boolean =>
+	[...headers, ...vary].some(([name]) => sensitive.has(name.toLowerCase())) || vary.some(([, value]) => value !== null && splitSensitive(value, params).redacted !== value);

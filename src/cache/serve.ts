@@ -41,7 +41,7 @@ export const serve = async (cache: CacheState, call: PolicyCall, request: Reques
 		const stored = await cache.key.of(request, call.identity);
 		const record = stored && await store.get<unknown>(stored);
 		const now = context.clock.now();
-		const readable = isRecord(record) && !holdsSecret(record, cache.sensitive);
+		const readable = isRecord(record) && !holdsSecret(record, cache.sensitive, cache.params);
 		// Stored before a write of its path was delivered (read your own writes): dropped here if no drop removed it yet.
 		if (!readable || now > record.until || now < record.storedAt - skewMs || (now > record.storedAt + cache.maxStaleMs && !ownLimit(record)) || outdated(cache, record)) {
 			if (record !== undefined) {

@@ -43,6 +43,22 @@ describe('a request header the answer varies on (Vary) that names a URL with a s
 		await expect(api.get('doc', { headers: headers('other', 'SECRET-1') })).rejects.toMatchObject({ name: 'HTTPError' });
 		api.close();
 	});
+
+	it('a stored copy holding such a value (an older build\'s): not its own, reported and removed when read', async () => {
+		const { store, api, answers, ok, stored } = setup('vary-secret-planted');
+		answers.push(ok);
+		await api.get('doc', { headers: headers('page', 'SECRET-2') }).json();
+		await waitFor(() => stored.length === 1, 'the copy stored');
+		const [key] = await store.keys();
+		const record = await store.get<{ vary: Array<[string, string | null]> }>(key!);
+		await store.set(key!, { ...record, vary: record!.vary.map(([name, value]) => [name, name === 'referer' ? 'https://app.example/page?access_token=SECRET-2&tab=2' : value]) });
+		const errors: string[] = [];
+		api.on('storage:error', ({ operation }) => errors.push(operation));
+		await expect(api.get('doc', { headers: headers('page', 'SECRET-2') })).rejects.toMatchObject({ name: 'HTTPError' });
+		await waitFor(async () => (await store.keys()).length === 0, 'the record removed', 3000); // before: kept, SECRET-2 in the store
+		expect(errors).toEqual(['decode']);
+		api.close();
+	});
 });
 
 describe('a queued write\'s request header that names a URL with a sensitive query value', () => {
