@@ -65,7 +65,9 @@ const clientRules: Record<string, Rule> = {
 	sensitiveHeaders: strings,
 	// Read later (at each call, by each policy): a wrong one would fail every call, not the creation.
 	// A store is passed as its factory, where every policy is called (`outbox()`): say so to whom called it.
-	store: [fn[0], 'a store factory, as `memoryStore` (not `memoryStore()`)'], identity: fn, random: fn, name: is('string'),
+	store: [fn[0], 'a store factory, as `memoryStore` (not `memoryStore()`)'], identity: fn, random: fn,
+	// Whole characters: it names channels, locks and a header value (`encodeURIComponent` throws on a lone surrogate).
+	name: [(value) => typeof value === 'string' && !/\p{Cs}/u.test(value), 'a string of whole characters (no lone surrogate)'],
 	clock: [(value) => typeof (value as { now?: unknown } | null)?.now === 'function', 'an object with a now() function'],
 };
 

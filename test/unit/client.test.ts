@@ -517,3 +517,25 @@ describe('every call is bounded: totalTimeout defaults to 20 000 ms (ky: none)',
 		}
 	});
 });
+
+describe('createClient: a `name` with a lone surrogate (API.md "Option values": a value out of range is a RangeError or TypeError naming the option)', () => {
+	it.each([['a high surrogate alone', 'app-\uD83D'], ['a low surrogate alone', '\uDE00-app'], ['a string cut in the middle of an emoji', '👍'.slice(0, 1)]])('%s: an error naming `name` at creation, never a URIError', (_, name) => {
+		// Before: URIError "URI malformed" (encodeURIComponent in createClient), naming nothing.
+		const error = (() => {
+			try {
+				createClient({ name });
+			} catch (error_) {
+				return error_;
+			}
+
+			return undefined;
+		})();
+		expect(error).toBeInstanceOf(RangeError); // as every option out of range
+		expect(String((error as Error).message)).toMatch(/`name`/);
+	});
+
+	it('a whole emoji in `name` is a name as any other', () => {
+		const api = createClient({ name: 'app-👍' });
+		api.close();
+	});
+});
