@@ -1,6 +1,8 @@
 import type { ClientOf as Client } from '../core/client-types.js';
 import { classify, classifyStatus } from '../errors/classify.js';
 import { clientName, deliveredBy, isDelivery } from '../core/world.js';
+import { resolveUrl } from '../core/scope.js';
+import { hideUserinfo } from '../utils/validate.js';
 import { here } from '../utils/origins.js';
 
 /** What `fetchHandler` uses of a service worker's `fetch` event. */
@@ -119,7 +121,11 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 		}
 
 		const wait = (error as { retryAfterMs?: unknown }).retryAfterMs;
-		return json({ error: code, message: error instanceof Error ? error.message : String(error) }, code === 'TIMEOUT' ? 504 : 503, {
+		// The message names the request the worker's client sent, which the page may never have had (a token a hook
+		// added): its URLs as events show them, the client's sensitive query values and any password removed.
+		const shown = (url: string): string => (client as { [resolveUrl]?: (url: string) => string })[resolveUrl]?.(url) ?? url;
+		const message = hideUserinfo(error instanceof Error ? error.message : String(error)).replace(/\b[a-z][\w+.-]*:\/\/\S+/gi, shown);
+		return json({ error: code, message }, code === 'TIMEOUT' ? 504 : 503, {
 			'steadfetch-error': code,
 			...(typeof wait === 'number' && Number.isFinite(wait) ? { 'retry-after': String(Math.max(1, Math.ceil(wait / 1000))) } : {}),
 		});

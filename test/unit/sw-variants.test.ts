@@ -210,3 +210,43 @@ describe('outboxSyncHandler: its own tag, its own client', () => {
 		api.close();
 	});
 });
+
+describe('fetchHandler: the message of its own 503/504 names no secret the worker\'s client added (README "Security and privacy")', () => {
+	it.each([
+		['a timeout (504): a sensitive query value a hook added', 'TIMEOUT', 504],
+		['a network failure (503): the same', 'NETWORK', 503],
+	])('%s', async (_, code, status) => {
+		vi.stubGlobal('location', new URL('https://app.example/sw.js'));
+		const api = createCore({
+			name: `sw-secret-${Math.random()}`,
+			retry: 0,
+			timeout: 50,
+			sensitiveParams: ['sig'],
+			fetch: (async (request: Request) => {
+				if (code === 'TIMEOUT') {
+					return new Promise<Response>((_resolve, reject) => {
+						request.signal.addEventListener('abort', () => reject(request.signal.reason));
+					});
+				}
+
+				throw new TypeError('fetch failed');
+			}) as typeof fetch,
+			hooks: { beforeRequest: [({ request }) => {
+				const url = new URL(request.url);
+				url.searchParams.set('access_token', 'WORKER-SECRET-1');
+				url.searchParams.set('sig', 'WORKER-SECRET-2');
+				return new Request(url, request);
+			}] },
+		});
+		const handle = fetchHandler(api, { match: () => true });
+		const read = event('https://app.example/api/x?page=2');
+		handle(read as never);
+		const response = await read.answered.response!;
+		const body = await response.text();
+		expect([response.status, response.headers.get('steadfetch-error')]).toEqual([status, code]);
+		expect(body).toContain('/api/x'); // still says which request
+		expect(body).toContain('page=2');
+		expect(body).not.toMatch(/WORKER-SECRET/); // before: "…?page=2&access_token=WORKER-SECRET-1&sig=WORKER-SECRET-2"
+		api.close();
+	});
+});
