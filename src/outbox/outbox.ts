@@ -73,12 +73,13 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 			return placeholder;
 		},
 		async stats() {
-			// One listing for both (an entry buried meanwhile is counted once), each record read once.
+			// One listing for both (an entry buried meanwhile is counted once), each record read once; a pending one
+			// that cannot be read counts too, as `size()` counts it (a pass makes it a dead letter).
 			const stats = { entries: 0, dead: 0, bytes: 0 };
 			await queue.forEach(undefined, ({ deadReason, body }) => {
 				stats[deadReason ? 'dead' : 'entries']++;
 				stats.bytes += body?.byteLength ?? 0;
-			});
+			}, () => stats.entries++);
 			return stats;
 		},
 	});

@@ -487,8 +487,9 @@ export class Queue {
 	 * read: one at a time, none kept here (a body may be a large file); an entry once (a pending key `list`
 	 * marks dead is not read: its dead key is). Once the store did not answer a read, the rest are not read:
 	 * a store gone down in the middle of a long queue costs one `storageTimeoutMs`, not one per entry.
+	 * `unread`: told of each pending one that is no readable record (counted by `count`; a pass makes it a dead letter).
 	 */
-	async forEach(dead: boolean | undefined, visit: (record: OutboxRecord) => void): Promise<void> {
+	async forEach(dead: boolean | undefined, visit: (record: OutboxRecord) => void, unread?: () => void): Promise<void> {
 		for (const key of await this.list()) {
 			// A key of the kind asked for (`undefined`: both), listed under its own kind's prefix.
 			const wanted = key.dead === (key.key[0] === 'd') && (dead === undefined || key.dead === dead);
@@ -503,6 +504,8 @@ export class Queue {
 			// One holding what the outbox never stores (a header the client marks sensitive since an older version stored it) is unreadable, as a pass finds it.
 			if (isRecord(record) && !secretIn(this, record)) {
 				visit(record);
+			} else if (record !== undefined && !key.dead) {
+				unread?.();
 			}
 		}
 	}
