@@ -300,8 +300,14 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 		// A coalescing PUT or DELETE removes the writes it supersedes only once it is stored itself.
 		// Stored only in the world its call started in, and while fewer than `maxEntries` are pending (written ones
 		// included: writes made at once, each counted before any was stored), with no await between the checks and the write.
+		const own = record.dependsOn ?? [];
 		const stored = await queue.supersede(record, key, async (replacing) => {
 			await capture(queue, call, record);
+			// The entries named by the placeholders of a precondition it inherits (`Queue.supersede`): it is recorded with them, as above.
+			for (const parent of record.dependsOn ?? []) {
+				own.includes(parent) || await queue.mark(parent, call.world, [], id, budget).catch(() => undefined);
+			}
+
 			over = queue.pending.size - replacing >= options.maxEntries; // Counted in place of the entries it supersedes (`coalesce`).
 			if (!over && call.world.current('outbox')) {
 				queue.order.set(id, order);

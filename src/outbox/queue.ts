@@ -821,8 +821,18 @@ export class Queue {
 				// through a client of the name here (`ask`: its recording may not be written yet; a peer gone: this one asked again).
 				if (isRecord(old) && !old.pointers?.length && ![...this.#peers].some((peer) => (peer.deref() ?? this).#asked.has(id)) && old.url === record.url && old.identity === record.identity && overwritten.test(old.method) && !this.#claims.has(id) && !leased(old, this.context.clock.now(), this.leaseMs)) {
 					superseded.push([key, old]);
-					if (old.preconditions) {
-						record.preconditions ??= old.preconditions;
+					if (old.preconditions && !record.preconditions) {
+						record.preconditions = old.preconditions;
+						// With the placeholders (`outbox.ref()`) it holds: replaced by their values at the replay, in any tab,
+						// after the entries they name (`Pass#resolve`), never sent as written.
+						for (const [placeholder, ref] of Object.entries(old.refs ?? {})) {
+							if (JSON.stringify(old.preconditions).includes(placeholder)) {
+								record.refs = { ...record.refs, [placeholder]: ref };
+								if (old.dependsOn?.includes(ref.entry)) {
+									record.dependsOn = [...new Set([...record.dependsOn ?? [], ref.entry])];
+								}
+							}
+						}
 					}
 				}
 			}

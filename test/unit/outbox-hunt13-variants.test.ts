@@ -5,11 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { OutboxQueuedError } from '../../src/entries/index.js';
-import { harnessEachTest, type Harness } from './outbox-helpers.js';
+import { harnessEachTest, type FakeWindow, type Harness } from './outbox-helpers.js';
 
 let h: Harness;
-harnessEachTest((started) => {
+let win: FakeWindow;
+harnessEachTest((started, fake) => {
 	h = started;
+	win = fake;
 });
 
 /** The store key of a pending record of `scope` queued at `createdAt` (record.ts `makeKey`). */
@@ -32,4 +34,54 @@ describe('size() and stats() count the same pending entries', () => {
 		await api.outbox.flush();
 		expect([await api.outbox.size(), await api.outbox.stats(), (await api.outbox.deadLetters()).length]).toEqual([0, { entries: 0, dead: 3, bytes: 0 }, 3]);
 	});
+});
+
+describe('coalesce: a superseding write inherits a precondition that holds a placeholder (outbox.ref())', () => {
+	/**
+	 * Offline: a POST (`parentPath`), a PUT of `echo?id=doc` whose If-Match is a placeholder of the POST's answer, then
+	 * a PUT of the same URL without a precondition (it supersedes the first and inherits its If-Match). Online again,
+	 * replayed by `replayer` (the same client, or one made after a reload); the PUTs of the document that went out.
+	 */
+	const scenario = async (parentPath: string, reload: boolean) => {
+		const api = h.make({ outbox: { coalesce: true } });
+		win.setOnline(false, false);
+		const parent = await api.post(parentPath, { json: { title: 't' } }).catch((error: unknown) => error) as OutboxQueuedError;
+		expect(parent).toBeInstanceOf(OutboxQueuedError);
+		const ref = api.outbox.ref(parent.entryId, '/n');
+		await expect(api.put('echo?id=doc', { json: { v: 1 }, headers: { 'if-match': `"${ref}"` } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		const edit = await api.put('echo?id=doc', { json: { v: 2 } }).catch((error: unknown) => error) as OutboxQueuedError;
+		expect(edit).toBeInstanceOf(OutboxQueuedError);
+		// It waits for the POST as the write it took the place of did.
+		const listed = (await api.outbox.list()).map((entry) => [entry.id, entry.dependsOn]);
+		if (reload) {
+			api.close();
+		}
+
+		const replayer = reload ? h.make({ outbox: { coalesce: true } }) : api;
+		win.setOnline(true, false);
+		await replayer.outbox.flush();
+		const puts = h.seen.filter((seen) => seen.method === 'PUT').map((seen) => ({ ifMatch: seen.headers['if-match'], body: seen.body }));
+		return { replayer, edit, puts, listed, parent };
+	};
+
+	for (const reload of [false, true]) {
+		it(`${reload ? 'replayed after a reload' : 'replayed by the client that queued it'}: sent with the parent's value in If-Match, never the placeholder`, async () => {
+			const { replayer, edit, puts, listed, parent } = await scenario('echo?id=parent', reload);
+			// Before (after a reload): [{ ifMatch: '"steadfetch-ref-…-0"', body: '{"v":2}' }] — the placeholder as written (a 412 at a real API).
+			expect(puts).toEqual([{ ifMatch: '"1"', body: '{"v":2}' }]);
+			expect(listed).toEqual([[parent.entryId, undefined], [edit.entryId, [parent.entryId]]]);
+			expect(await replayer.outbox.size()).toBe(0);
+		});
+
+		it(`${reload ? 'after a reload' : 'in the client that queued it'}: a parent that becomes a dead letter makes the superseding write a 'parent' dead letter, never sent`, async () => {
+			const { replayer, edit, puts, parent } = await scenario('mutate?id=parent&fail=400', reload);
+			// Before: sent as written (after a reload), or a 'rejected' dead letter (InvalidRequestError), not 'parent'.
+			expect(puts).toEqual([]);
+			expect((await replayer.outbox.deadLetters()).map((entry) => [entry.id, entry.deadReason])).toContainEqual([edit.entryId, 'parent']);
+			// `retry(parentId)` takes it back with the POST, as the write it took the place of.
+			win.setOnline(false, false);
+			await replayer.outbox.retry(parent.entryId);
+			expect((await replayer.outbox.list()).map((entry) => entry.id)).toEqual([parent.entryId, edit.entryId]);
+		});
+	}
 });
