@@ -174,6 +174,24 @@ const recordOf = async (queue: Queue, call: PolicyCall, request: Request, snapsh
 		...dependent && { dependsOn: dependent.dependsOn, refs: dependent.refs }, ...without.length > 0 && { without },
 		...Object.keys(init).length > 0 && { init }, ...given['auth'] === false && { auth: false },
 	};
+	if (dependent && !dependent.dependsOn.length) {
+		// Its entries all delivered, its attempt went out with their kept values in place: stored as it was sent (its
+		// URL counted pending, coalesced and made conditional as such; its `bodyBytes` the body's as sent).
+		const values = new Map<string, Record<string, unknown>>();
+		for (const { entry } of Object.values(dependent.refs)) {
+			const kept = await queue.read(valuesKey(entry), false, queue.budgets.get(call)).catch(() => undefined);
+			if (isValues(kept) && kept.identity === identity) {
+				values.set(entry, kept.values);
+			}
+		}
+
+		const parts = substitute(record, dependent.refs, values);
+		const preconditions = substitute({ url: '', headers: record.preconditions ?? {} }, dependent.refs, values);
+		if (typeof parts !== 'string' && typeof preconditions !== 'string') {
+			Object.assign(record, parts, record.preconditions && { preconditions: preconditions.headers }, { bodyBytes: parts.body?.byteLength ?? 0 });
+		}
+	}
+
 	if (until === undefined && !isDeferred(context, call, error)) {
 		const response = (error as { response?: Response }).response;
 		const status = response?.status;

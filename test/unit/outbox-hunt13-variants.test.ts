@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { OutboxQueuedError } from '../../src/entries/index.js';
+import type { Policy } from '../../src/core/policy.js';
 import { harnessEachTest, type FakeWindow, type Harness } from './outbox-helpers.js';
 
 let h: Harness;
@@ -84,4 +85,54 @@ describe('coalesce: a superseding write inherits a precondition that holds a pla
 			expect((await replayer.outbox.list()).map((entry) => entry.id)).toEqual([parent.entryId, edit.entryId]);
 		});
 	}
+});
+
+describe('a write whose placeholders were all of delivered entries, queued after its attempt failed', () => {
+	it('is stored as its attempt sent it: its URL, header and json body hold the value, never the placeholder (list(), bodyBytes, coalesce by its URL)', async () => {
+		const api = h.make({ outbox: { coalesce: true } });
+		win.setOnline(false, false);
+		const parent = await api.post('echo?id=made', { json: { title: 't' } }).catch((error: unknown) => error) as OutboxQueuedError;
+		const ref = api.outbox.ref(parent.entryId, '/n'); // The POST's answer holds n: 1, kept at its delivery.
+		win.setOnline(true, false);
+		expect(await api.outbox.flush()).toMatchObject({ sent: 1 });
+		// Sent at once with the value in place; answered 503: queued.
+		const url = 'mutate?id=dep&fail=503&times=1';
+		await expect(api.patch(`${url}&todo=${ref}`, { json: { todo: ref, note: `todo ${ref}` }, headers: { 'x-todo': ref } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		const first = h.sentOf('dep')[0]!;
+		expect([first.url, first.headers['x-todo'], first.body]).toEqual([`${h.api.url}/${url}&todo=1`, '1', '{"todo":1,"note":"todo 1"}']);
+		const [entry] = await api.outbox.list();
+		// Before: the URL '…&todo=steadfetch-ref-…-0', x-todo the placeholder, bodyBytes 124 (the placeholders' text).
+		expect([entry!.url, entry!.headers['x-todo'], entry!.bodyBytes]).toEqual([first.url, '1', first.body.length]);
+		// A PUT of the URL its attempt went to, queued, takes its place (last write wins).
+		win.setOnline(false, false);
+		await expect(api.put(`${url}&todo=1`, { json: { todo: 1, done: true } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		expect((await api.outbox.list()).map((each) => each.method)).toEqual(['PUT']);
+		win.setOnline(true, false);
+		await api.outbox.flush();
+		expect(h.sentOf('dep').map((seen) => [seen.method, seen.url, seen.body])).toEqual([['PATCH', first.url, first.body], ['PUT', first.url, '{"todo":1,"done":true}']]);
+	});
+});
+
+describe('a write whose placeholders were all of delivered entries, with conditional: true', () => {
+	it('takes the stale cache\'s validator of the URL its attempt went to', async () => {
+		const asked: string[] = [];
+		// The stale cache's documented hook, as outbox-conflicts.test.ts stands it in: a strong ETag for the document's URL.
+		const validators: Policy<'dedupe'> = { slot: 'dedupe', create(context) {
+			context.hooks.validatorOf = async (url) => {
+				asked.push(url);
+				return url.endsWith('todo=1') ? { etag: '"v1"' } : undefined;
+			};
+			return {};
+		} };
+		const api = h.make({ outbox: { conditional: true }, dedupe: validators });
+		win.setOnline(false, false);
+		const parent = await api.post('echo?id=made2', { json: { title: 't' } }).catch((error: unknown) => error) as OutboxQueuedError;
+		const ref = api.outbox.ref(parent.entryId, '/n');
+		win.setOnline(true, false);
+		expect(await api.outbox.flush()).toMatchObject({ sent: 1 });
+		await expect(api.patch(`mutate?id=dep2&fail=503&times=1&todo=${ref}`, { json: { done: true } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		// Before: asked of '…&todo=steadfetch-ref-…-0', queued without a precondition.
+		expect(asked).toEqual([`${h.api.url}/mutate?id=dep2&fail=503&times=1&todo=1`]);
+		expect((await api.outbox.list())[0]!.preconditions).toEqual({ 'if-match': '"v1"' });
+	});
 });
