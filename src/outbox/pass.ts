@@ -291,7 +291,10 @@ export class Pass {
 			return undefined;
 		}
 
-		return { ...record, ...parts, ...record.preconditions && { preconditions: preconditions.headers }, bodyBytes: parts.body?.byteLength ?? 0 };
+		const resolved = { ...record, ...parts, ...record.preconditions && { preconditions: preconditions.headers }, bodyBytes: parts.body?.byteLength ?? 0 };
+		// Counted pending for the URL it goes to now (read your own writes), here and in the other tabs; not once removed.
+		this.#permit.current(record.id) && queue.queued?.(resolved);
+		return resolved;
 	}
 
 	/** Bring an entry of an older version up to this one (`migrate`): the record stored in its place, or `undefined` when it is gone from this pass. */

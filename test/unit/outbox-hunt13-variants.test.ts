@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { OutboxQueuedError } from '../../src/entries/index.js';
 import type { Policy } from '../../src/core/policy.js';
-import { harnessEachTest, type FakeWindow, type Harness } from './outbox-helpers.js';
+import { harnessEachTest, throwIfOffline, type FakeWindow, type Harness } from './outbox-helpers.js';
 
 let h: Harness;
 let win: FakeWindow;
@@ -134,5 +134,35 @@ describe('a write whose placeholders were all of delivered entries, with conditi
 		// Before: asked of '…&todo=steadfetch-ref-…-0', queued without a precondition.
 		expect(asked).toEqual([`${h.api.url}/mutate?id=dep2&fail=503&times=1&todo=1`]);
 		expect((await api.outbox.list())[0]!.preconditions).toEqual({ 'if-match': '"v1"' });
+	});
+});
+
+describe('read your own writes: a dependent whose entries were delivered counts for the URL it goes to', () => {
+	it('its replay failed once its placeholder became the value: a stale answer of that URL says pending-writes=1 (in this tab, as after a reload)', async () => {
+		let refuse = false;
+		const transport = async (input: Parameters<typeof fetch>[0], init?: RequestInit): Promise<Response> => {
+			throwIfOffline();
+			if (refuse && (input as Request).url.includes('/echo/1')) {
+				throw new TypeError('Failed to fetch');
+			}
+
+			return fetch(input, init);
+		};
+		const options = { staleCache: true, fetch: transport, outbox: { baseBackoffMs: 600_000 } };
+		const api = h.make(options);
+		await api.get('echo/1?id=doc').text(); // A copy of the document.
+		win.setOnline(false, false);
+		const parent = await api.post('echo?id=made', { json: { title: 't' } }).catch((error: unknown) => error) as OutboxQueuedError;
+		const ref = api.outbox.ref(parent.entryId, '/n'); // The POST's answer holds n: 1.
+		await expect(api.patch(`echo/${ref}?id=doc`, { json: { done: true } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		// The POST is delivered; the PATCH, now to /echo/1, fails: pending.
+		win.setOnline(true, false);
+		refuse = true;
+		expect(await api.outbox.flush()).toMatchObject({ sent: 1, failed: 1 });
+		expect((await api.outbox.list()).map((entry) => entry.url)).toEqual([`${h.api.url}/echo/1?id=doc`]);
+		win.setOnline(false, false);
+		const pendingWrites = async (client: typeof api): Promise<string | null> => (await client.get('echo/1?id=doc')).headers.get('cache-status');
+		// Before: '…; detail=network' in this tab (counted for the placeholder's URL), '…; pending-writes=1' after a reload.
+		expect(await pendingWrites(api)).toMatch(/; pending-writes=1$/);
 	});
 });
