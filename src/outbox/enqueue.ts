@@ -17,7 +17,7 @@ import { noLeaseMs, Queue } from './queue.js';
 import { initNames, makeKey, overwritten, type OutboxRecord } from './record.js';
 import { at, isValues, substitute, valuesKey, type Ref } from './refs.js';
 import { overQuota } from './quota.js';
-import { snapshotBody, type BodySnapshot } from './snapshot.js';
+import { jsonText, snapshotBody, tooLarge, type BodySnapshot } from './snapshot.js';
 import { diesWithRequest } from './request-bound.js';
 import { registerSync } from './register-sync.js';
 import { secretUrl, targetOf } from './target.js';
@@ -423,6 +423,22 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 	});
 	if (typed && snapshot.exact?.headers && !(call.options.body instanceof FormData)) {
 		delete snapshot.exact.headers; // A Blob's type goes only where fetch would put it: a Content-Type the call gives wins.
+	}
+
+	if (call.options.hooks !== undefined || context.options.hooks !== undefined) {
+		// ky's `init` hooks run after this snapshot and may set or change `json`: the JSON ky serializes is
+		// what the first attempt sends, and what is stored (over `maxBodyBytes`: sent, never stored).
+		snapshot.exact = { ...snapshot.exact, stringifyJson(value: unknown) {
+			const text = jsonText(value, call.options.stringifyJson ?? context.options.stringifyJson);
+			const bytes = new TextEncoder().encode(text);
+			if (bytes.byteLength > options.maxBodyBytes) {
+				full ??= tooLarge(true, options.maxBodyBytes);
+			}
+
+			snapshot.body = bytes.buffer as ArrayBuffer;
+			snapshot.type = 'application/json';
+			return text;
+		} };
 	}
 
 	// The store's pending entries (`Queue.refresh`: listed only when another tab or worker changed them):

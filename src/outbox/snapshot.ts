@@ -24,7 +24,7 @@ export interface BodyLimits {
 
 export type Stringify = (value: unknown) => string;
 
-const tooLarge = (text: boolean, max: number): OutboxFullError =>
+export const tooLarge = (text: boolean, max: number): OutboxFullError =>
 	new OutboxFullError(`The body is over outbox.${text ? 'maxBodyBytes' : 'maxFileBytes'} (${max}): not stored`, { reason: 'size' });
 
 /**
@@ -53,6 +53,22 @@ const binary = async (body: Blob | ArrayBuffer | ArrayBufferView): Promise<Array
 const ofBytes = (bytes: ArrayBuffer, type: string | undefined, exact: boolean): BodySnapshot =>
 	({ body: bytes, type, ...exact && { exact: { body: bytes, ...type && { headers: { 'content-type': type } } } } });
 
+/** `json` as `stringify` makes it: a value it cannot serialize is an `InvalidRequestError` (the thrown error its cause). */
+export const jsonText = (json: unknown, stringify: Stringify = JSON.stringify): string => {
+	let text: unknown;
+	try {
+		text = stringify(json);
+	} catch (error) {
+		text = error;
+	}
+
+	if (typeof text !== 'string') {
+		throw new InvalidRequestError(`The \`json\` body cannot be serialized: ${text instanceof Error ? text.message : `\`stringifyJson\` returned ${typeof text}`}`, { cause: text });
+	}
+
+	return text;
+};
+
 /**
  * Snapshot the body of an outbox-eligible call from what the caller gave: `json` (serialized with
  * `stringify`, `JSON.stringify` by default), `body`, or a `Request` input's body. Text (`json`, a
@@ -68,23 +84,13 @@ const ofBytes = (bytes: ArrayBuffer, type: string | undefined, exact: boolean): 
 export const snapshotBody = async (input: unknown, { json, body }: { json?: unknown; body?: unknown }, limits: BodyLimits, stringify: Stringify = JSON.stringify): Promise<BodySnapshot> => {
 	const { maxBodyBytes: max, maxFileBytes } = limits;
 	if (json !== undefined) {
-		let text: unknown;
-		try {
-			text = stringify(json);
-		} catch (error) {
-			text = error;
-		}
-
-		if (typeof text !== 'string') {
-			throw new InvalidRequestError(`The \`json\` body cannot be serialized: ${text instanceof Error ? text.message : `\`stringifyJson\` returned ${typeof text}`}`, { cause: text });
-		}
-
+		const text = jsonText(json, stringify);
 		const bytes = new TextEncoder().encode(text);
 		if (bytes.byteLength > max) {
 			throw tooLarge(true, max);
 		}
 
-		return { body: bytes.buffer as ArrayBuffer, type: 'application/json', exact: { stringifyJson: () => text as string } };
+		return { body: bytes.buffer as ArrayBuffer, type: 'application/json', exact: { stringifyJson: () => text } };
 	}
 
 	if (body instanceof Blob || body instanceof ArrayBuffer || ArrayBuffer.isView(body)) {

@@ -1,0 +1,91 @@
+/**
+ * Defect hunt, thirteenth round (area T, an open pipeline with one owner per call, ky as the engine, bad
+ * input, the newcomer). API.md "ky compatibility": "every ky option works unchanged" and a client "behaves
+ * as in ky"; API.md "Offline writes for real apps": "the first attempt and every replay send those bytes".
+ */
+import ky, { type Options } from 'ky';
+import { describe, expect, it } from 'vitest';
+import { createClient, memoryStore, outbox } from '../../src/entries/index.js';
+
+type InitHook = NonNullable<NonNullable<Options['hooks']>['init']>[number];
+
+/** A transport that records each request's method, URL, Content-Type and body; it fails as a dropped connection while `state.down`. */
+const recorded = (state: { down: boolean; sent: string[] }) => (async (request: Request) => {
+	state.sent.push(`${request.method} ${request.url} ${request.headers.get('content-type')} ${request.body ? await request.clone().text() : ''}`);
+	if (state.down) {
+		throw new TypeError('fetch failed');
+	}
+
+	return new Response('{"id":1}', { headers: { 'content-type': 'application/json' } });
+}) as typeof fetch;
+
+/** What a call ends in: its status, or its error's class. */
+const outcome = (promise: Promise<Response>) => promise.then((response) => String(response.status), (error: Error) => error.constructor.name);
+
+describe('a `json` body an `init` hook (ky\'s) sets or changes is sent as ky sends it, also by a client with `outbox()`', () => {
+	const hooks: Array<[string, InitHook, Options]> = [
+		['adds a field', (options) => {
+			options.json = { ...options.json as object, tenant: 't' };
+		}, { json: { a: 1 } }],
+		['replaces it', (options) => {
+			options.json = { tenant: 't' };
+		}, { json: { a: 1 } }],
+		['gives one to a call without a body', (options) => {
+			options.json ??= { tenant: 't' };
+		}, {}],
+	];
+
+	it('the first attempt sends what ky sends (a good answer), with and without the outbox', async () => {
+		for (const [label, hook, call] of hooks) {
+			const state = { down: false, sent: [] as string[] };
+			const base = { fetch: recorded(state), prefix: 'https://api.example.com/', retry: 0, hooks: { init: [hook] } };
+			await ky.post('todos', { ...base, ...call });
+			await createClient({ ...base, breaker: false }).post('todos', call as never);
+			const api = createClient({ ...base, breaker: false, store: memoryStore, name: `t13-init-json-${label}`, outbox: outbox() });
+			await api.post('todos', call as never);
+			const [asKy, ...ours] = state.sent;
+			// before (`outbox()`, 'adds a field'): 'POST https://api.example.com/todos application/json {"a":1}' (the hook's change dropped)
+			expect([label, ...ours]).toEqual([label, asKy, asKy]);
+			api.close();
+		}
+	});
+
+	it('the call\'s own `init` hook too', async () => {
+		for (const [label, hook, call] of hooks) {
+			const state = { down: false, sent: [] as string[] };
+			const base = { fetch: recorded(state), prefix: 'https://api.example.com/', retry: 0 };
+			await ky.post('todos', { ...base, ...call, hooks: { init: [hook] } });
+			const api = createClient({ ...base, breaker: false, store: memoryStore, name: `t13-init-call-${label}`, outbox: outbox() });
+			await api.post('todos', { ...call, hooks: { init: [hook] } } as never);
+			expect([label, state.sent[1]]).toEqual([label, state.sent[0]]);
+			api.close();
+		}
+	});
+
+	it('a write queued when that attempt fails is stored with the body its first attempt sent', async () => {
+		for (const [label, hook, call] of hooks) {
+			const state = { down: true, sent: [] as string[] };
+			const api = createClient({ fetch: recorded(state), prefix: 'https://api.example.com/', retry: 0, hooks: { init: [hook] }, breaker: false, store: memoryStore, name: `t13-init-stored-${label}`, outbox: outbox() });
+			expect(await outcome(api.post('todos', call as never))).toBe('OutboxQueuedError');
+			const [first] = state.sent;
+			// before ('adds a field'): sent and stored '{"a":1}' (7 bytes)
+			expect([label, first]).toEqual([label, expect.stringContaining('"tenant":"t"')]);
+			expect([label, (await api.outbox.list())[0]?.bodyBytes]).toEqual([label, first!.length - first!.indexOf('{')]);
+			api.close();
+		}
+	});
+
+	it('a body the hook makes larger than `maxBodyBytes` is sent, and refused with OutboxFullError (`size`) when it fails', async () => {
+		const state = { down: false, sent: [] as string[] };
+		const hook: InitHook = (options) => {
+			options.json = { ...options.json as object, pad: 'x'.repeat(64) };
+		};
+		const api = createClient({ fetch: recorded(state), prefix: 'https://api.example.com/', retry: 0, hooks: { init: [hook] }, breaker: false, store: memoryStore, name: 't13-init-size', outbox: outbox({ maxBodyBytes: 32 }) });
+		expect(await outcome(api.post('todos', { json: { a: 1 } }))).toBe('200');
+		state.down = true;
+		const refused = await api.post('todos', { json: { a: 1 } }).then(() => undefined, (error: unknown) => error as { reason?: string });
+		expect([refused?.constructor.name, refused?.reason, await api.outbox.size()]).toEqual(['OutboxFullError', 'size', 0]);
+		expect(state.sent).toHaveLength(2);
+		api.close();
+	});
+});
