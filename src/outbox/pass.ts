@@ -232,11 +232,23 @@ export class Pass {
 		}
 		// To its URL as stored, the query its first attempt had: `searchParams: null` (`undefined` is not given, and ky adds
 		// the replaying client's default `searchParams` to a URL's query: once more).
+		const headers = { ...record?.headers, ...record?.preconditions };
 		const replayed = record && await queue.replay(record, who, this.#permit, async () => queue.context.send(record.url, {
-			method: record.method, headers: { ...Object.fromEntries([...removed].map((name) => [name, undefined])), ...record.headers, ...record.preconditions }, body: record.body,
+			method: record.method, headers: { ...Object.fromEntries([...removed].map((name) => [name, undefined])), ...headers }, body: record.body,
 			idempotencyKey: record.idempotencyKey, retry: 0, throwHttpErrors: false, prefix: '',
 			...record.init, ...record.auth === false && { auth: false },
 			signal: this.#permit.signal, waitUntil: this.#waitUntil, searchParams: null,
+			// The client's ky `init` hooks shaped the first attempt, which is stored: what they do to a replay's options is
+			// undone (its URL, body and headers as stored), but for the credentials they give (never stored) and its key.
+			...queue.context.options.hooks?.init && { hooks: { init: [(options: Record<string, unknown>) => {
+				for (const [name, value] of new Headers(options['headers'] as HeadersInit)) {
+					if (isSensitive(queue, name)) {
+						headers[name] ??= value;
+					}
+				}
+
+				Object.assign(options, { headers: { ...headers, 'idempotency-key': record.idempotencyKey }, body: record.body, json: undefined, searchParams: undefined, prefix: '', method: record.method });
+			}] } },
 		}, true));
 		if (replayed) {
 			await this.#settle(record!, key, now, replayed.response, replayed.error, who);

@@ -89,3 +89,61 @@ describe('a `json` body an `init` hook (ky\'s) sets or changes is sent as ky sen
 		api.close();
 	});
 });
+
+describe('a queued write is replayed as its first attempt went out, whatever the client\'s `init` hooks do to a replay\'s options', () => {
+	const hooks: Array<[string, InitHook]> = [
+		['adds a query parameter', (options) => {
+			options.searchParams = { v: 'k' };
+		}],
+		['replaces the headers', (options) => {
+			options.headers = { 'x-app': 'web' };
+		}],
+		['sets `json` from the call\'s', (options) => {
+			options.json = { ...options.json as object, tenant: 't' };
+		}],
+		['sets a prefix', (options) => {
+			options.prefix = 'https://api.example.com/v2/';
+		}],
+	];
+
+	it('the replay sends the URL, Content-Type and body its first attempt sent (and stored)', async () => {
+		for (const [label, hook] of hooks) {
+			const state = { down: true, sent: [] as string[] };
+			const api = createClient({ fetch: recorded(state), prefix: 'https://api.example.com/', retry: 0, hooks: { init: [hook] }, breaker: false, store: memoryStore, name: `t13-init-replay-${label}`, outbox: outbox() });
+			expect(await outcome(api.post('todos', { json: { a: 1 } }))).toBe('OutboxQueuedError');
+			const [first] = state.sent;
+			state.sent.length = 0;
+			state.down = false;
+			expect((await api.outbox.flush()).sent).toBe(1);
+			// before: '…/todos?v=k&v=k …', '… null {"a":1}' (no Content-Type), '… {"tenant":"t"}' (the stored body lost)
+			expect([label, state.sent]).toEqual([label, [first]]);
+			api.close();
+		}
+	});
+
+	it('a credential the hook adds is sent with the replay (never stored), beside the headers stored and the entry\'s Idempotency-Key', async () => {
+		const seen: string[] = [];
+		let down = true;
+		let token = 'one';
+		const fetch = (async (request: Request) => {
+			seen.push(`${request.headers.get('authorization')} ${request.headers.get('x-app')} ${request.headers.get('content-type')} ${request.headers.has('idempotency-key')}`);
+			if (down) {
+				throw new TypeError('fetch failed');
+			}
+
+			return new Response('{}');
+		}) as typeof globalThis.fetch;
+		const hook: InitHook = (options) => {
+			options.headers = { authorization: `Bearer ${token}`, 'x-app': 'web' };
+		};
+		const api = createClient({ fetch, prefix: 'https://api.example.com/', retry: 0, hooks: { init: [hook] }, breaker: false, store: memoryStore, name: 't13-init-credential', outbox: outbox() });
+		expect(await outcome(api.post('todos', { json: { a: 1 } }))).toBe('OutboxQueuedError');
+		expect(Object.keys((await api.outbox.list())[0]!.headers).sort()).toEqual(['content-type', 'x-app']);
+		down = false;
+		token = 'two';
+		expect((await api.outbox.flush()).sent).toBe(1);
+		// before: 'Bearer two web null false' (no Content-Type, no Idempotency-Key)
+		expect(seen[1]).toBe('Bearer two web application/json true');
+		api.close();
+	});
+});
