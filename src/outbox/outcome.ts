@@ -83,18 +83,19 @@ export const scheduleOf = (response: Response | undefined, error: unknown, { att
  * idempotency key may still be in progress); 401 and 403 pause the scope until the next trigger (a
  * new token may come), and so does an error with no response that is neither transient nor bad input
  * (the caller's abort, a failed refresh); a refusal the client made itself without I/O (open breaker,
- * rate limit) is no attempt. A retriable failure becomes a dead letter (`max-attempts`) once its
- * attempts, this one counted, reach `maxAttempts`; any other failure at once (`rejected`). Pure:
+ * rate limit), or an error before the attempt went out (`unsent`: a `beforeRequest` hook's), is no
+ * attempt. A retriable failure becomes a dead letter (`max-attempts`) once its attempts, this one
+ * counted, reach `maxAttempts`; any other failure at once (`rejected`). Pure:
  * `random` is drawn only for a retry's backoff.
  */
-export const outcomeOf = (response: Response | undefined, error: unknown, entry: Standing, rules: Rules, now: number, random: () => number): Outcome => {
+export const outcomeOf = (response: Response | undefined, error: unknown, entry: Standing, rules: Rules, now: number, random: () => number, unsent?: boolean): Outcome => {
 	const status = response?.status;
 	const failure = response ? classifyStatus(status!) : classify(error);
 	if (!failure) {
 		return { kind: 'sent' };
 	}
 
-	const counts = !isSteadfetchError(error);
+	const counts = !unsent && !isSteadfetchError(error);
 	const attempts = entry.attempts + (counts ? 1 : 0);
 	const retriable = failure.transient || status === 409 || status === 425;
 	return {

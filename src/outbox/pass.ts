@@ -2,7 +2,7 @@ import type { WaitUntil } from '../core/options.js';
 import { probeMs } from '../core/reachability.js';
 import { storageError } from '../core/part-store.js';
 import { lastErrorOf, messageOf, outcomeOf } from './outcome.js';
-import type { Queue, Permit } from './queue.js';
+import type { Queue, Permit, Replayed } from './queue.js';
 import { isRecord, leased, toEntry, type OutboxRecord, type RecordKey } from './record.js';
 import { headersOf, isSensitive, secretIn, withoutSecrets } from './headers.js';
 import { fits, migrated, rebased } from './rewrite.js';
@@ -251,7 +251,7 @@ export class Pass {
 			}] } },
 		}, true));
 		if (replayed) {
-			await this.#settle(record!, key, now, replayed.response, replayed.error, who);
+			await this.#settle(record!, key, now, replayed, who);
 			void replayed.response?.body?.cancel().catch(() => undefined); // Once read (by `onConflict`) or not needed.
 		} else if (record) {
 			this.#block(record.scope); // Refused as its attempt started: untouched, pending; its scope waits (FIFO).
@@ -338,9 +338,9 @@ export class Pass {
 	}
 
 	/** Apply a replay's outcome to its entry, sent for `who`. */
-	async #settle(record: OutboxRecord, key: string, now: number, response: Response | undefined, error: unknown, who: string | undefined): Promise<void> {
+	async #settle(record: OutboxRecord, key: string, now: number, { response, error, unsent }: Replayed, who: string | undefined): Promise<void> {
 		const queue = this.#queue;
-		const outcome = outcomeOf(response, error, record, queue.options, now, queue.context.random);
+		const outcome = outcomeOf(response, error, record, queue.options, now, queue.context.random, unsent);
 		if (outcome.kind === 'sent') {
 			// Its values kept (not once it was discarded or cleared while in flight: its dependents are then
 			// 'parent' dead letters, never sent), then it is removed and told (`Queue.deliver`).

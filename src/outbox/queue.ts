@@ -120,12 +120,15 @@ export interface QueueStore {
 interface Ticket {
 	due(): boolean;
 	refused?: boolean;
+	/** Admitted by the layer: it went on to the network (a hook that failed before it made no attempt). */
+	admitted?: boolean;
 }
 
-/** What a replay got: its response, or its error. */
+/** What a replay got: its response, or its error (`unsent`: before it reached this layer, no attempt). */
 export interface Replayed {
 	response?: Response;
 	error?: unknown;
+	unsent?: boolean;
 }
 
 /**
@@ -732,7 +735,7 @@ export class Queue {
 			return { response: await send() };
 		} catch (error) {
 			// Refused as it started (by the layer, or the transport: `#checked`): no longer admitted, or no subrequest left in its request context.
-			return ticket.refused || error instanceof SubrequestsSpent ? undefined : { error };
+			return ticket.refused || error instanceof SubrequestsSpent ? undefined : { error, unsent: !ticket.admitted };
 		} finally {
 			this.#tickets.delete(record.idempotencyKey);
 		}
@@ -764,6 +767,7 @@ export class Queue {
 		}
 
 		if (ticket) {
+			ticket.admitted = true;
 			this.#checked(call!);
 		}
 

@@ -6,6 +6,7 @@
 import ky, { type Options } from 'ky';
 import { describe, expect, it } from 'vitest';
 import { createClient, memoryStore, outbox } from '../../src/entries/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 
 type InitHook = NonNullable<NonNullable<Options['hooks']>['init']>[number];
 
@@ -144,6 +145,68 @@ describe('a queued write is replayed as its first attempt went out, whatever the
 		expect((await api.outbox.flush()).sent).toBe(1);
 		// before: 'Bearer two web null false' (no Content-Type, no Idempotency-Key)
 		expect(seen[1]).toBe('Bearer two web application/json true');
+		api.close();
+	});
+});
+
+describe('a replay that a `beforeRequest` hook fails before any I/O is no attempt (API.md "Outbox": attempts count only attempts that reached the network)', () => {
+	it('its entry keeps its attempts, stays pending past `maxAttempts` replays, and goes out once the hook lets it', async () => {
+		let down = true;
+		let failing = false;
+		let sends = 0;
+		const fetch = (async () => {
+			sends++;
+			if (down) {
+				throw new TypeError('fetch failed');
+			}
+
+			return new Response('{}');
+		}) as typeof globalThis.fetch;
+		const hook = () => {
+			if (failing) {
+				throw new Error('the token service is down');
+			}
+		};
+		const clock = new ManualClock();
+		const api = createClient({ fetch, clock, prefix: 'https://api.example.com/', retry: 0, hooks: { beforeRequest: [hook] }, breaker: false, store: memoryStore, name: 't13-hook-replay', outbox: outbox({ maxAttempts: 3 }) });
+		expect(await outcome(api.post('todos', { json: { a: 1 } }))).toBe('OutboxQueuedError');
+		down = false;
+		failing = true;
+		for (let pass = 0; pass < 3; pass++) {
+			clock.advance(600_000); // past any backoff: the entry is due
+			expect((await api.outbox.flush()).sent).toBe(0);
+		}
+
+		// before: [3, 'UNKNOWN', 1] after the first two passes, then a dead letter ('max-attempts') at the third: never sent
+		expect([(await api.outbox.list()).map((entry) => [entry.attempts, entry.lastError?.code]), await api.outbox.deadLetters(), sends]).toEqual([[[1, 'UNKNOWN']], [], 1]);
+		failing = false;
+		clock.advance(600_000);
+		expect((await api.outbox.flush()).sent).toBe(1);
+		expect(sends).toBe(2);
+		api.close();
+	});
+
+	it('a hook that fails after the request went out (`afterResponse`) counts it, as any attempt that reached the network', async () => {
+		let sends = 0;
+		let down = true;
+		const fetch = (async () => {
+			sends++;
+			if (down) {
+				throw new TypeError('fetch failed');
+			}
+
+			return new Response('{}');
+		}) as typeof globalThis.fetch;
+		const hook = () => {
+			if (!down) {
+				throw new Error('cannot read it');
+			}
+		};
+		const api = createClient({ fetch, prefix: 'https://api.example.com/', retry: 0, hooks: { afterResponse: [hook] }, breaker: false, store: memoryStore, name: 't13-after-replay', outbox: outbox() });
+		expect(await outcome(api.post('todos', { json: { a: 1 } }))).toBe('OutboxQueuedError');
+		down = false;
+		await api.outbox.flush();
+		expect([(await api.outbox.list()).map((entry) => entry.attempts), sends]).toEqual([[2], 2]);
 		api.close();
 	});
 });
