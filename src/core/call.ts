@@ -156,6 +156,8 @@ export class Call implements PolicyCall {
 	#locals: unknown[] | undefined;
 	/** When the call started (`monotonicNow()`): a run a wrapper starts again has what is left of its `totalTimeout`. */
 	#began = 0;
+	/** The Idempotency-Key every attempt carries (the call's, or its run's from a wrapper): an `init` hook that replaced the headers dropped it. */
+	#key: string | undefined;
 
 	readonly method: string;
 	readonly input: Input;
@@ -184,7 +186,7 @@ export class Call implements PolicyCall {
 		this.options = init.options;
 		this.identity = init.world.identity;
 		this.world = init.world;
-		this.idempotencyKey = init.idempotencyKey;
+		this.idempotencyKey = this.#key = init.idempotencyKey;
 		this.replay = init.replay;
 		this.waitUntil = init.waitUntil;
 		this.invocation = init.invocation;
@@ -268,6 +270,10 @@ export class Call implements PolicyCall {
 	 * the transport asks, after every layer's wait (`unbound`).
 	 */
 	attempt(request: Request, init: FetchInit | undefined, next: FetchLike): Promise<Response> {
+		if (this.#key && !request.headers.has('idempotency-key')) {
+			request.headers.set('idempotency-key', this.#key);
+		}
+
 		this.#answer = undefined;
 		this.#attemptStartedAt = this.#client.clock.now();
 		const kind = this.#count(request);
@@ -513,6 +519,7 @@ export class Call implements PolicyCall {
 				new Headers(extra.headers as HeadersInit).forEach((value, name) => {
 					headers.set(name, value);
 				});
+				this.#key = headers.get('idempotency-key') ?? this.#key;
 			}
 
 			options = { ...options, ...extra, ...(headers ? { headers: own === options.headers ? headers : replaceOption(headers) } : {}) };

@@ -210,3 +210,42 @@ describe('a replay that a `beforeRequest` hook fails before any I/O is no attemp
 		api.close();
 	});
 });
+
+describe('the Idempotency-Key steadfetch gives a call is sent on every attempt, also when an `init` hook replaces the call\'s headers', () => {
+	const replacing: InitHook = (options) => {
+		options.headers = { 'x-app': 'web' };
+	};
+
+	/** A transport answering 503 to its first request, then 200; it records each request's method and key. */
+	const flaky = (seen: string[]) => (async (request: Request) => {
+		seen.push(`${request.method} ${request.headers.get('idempotency-key')} ${request.headers.get('x-app')}`);
+		return new Response('', { status: seen.length === 1 ? 503 : 200 });
+	}) as typeof fetch;
+
+	it('a POST `retry.methods` lists (steadfetch adds a fresh key) and one given `idempotencyKey` are retried with their key', async () => {
+		const cases: Array<[string, Options, Record<string, unknown>]> = [
+			['retry.methods', { retry: { limit: 1, methods: ['post'], delay: () => 0 } }, {}],
+			['idempotencyKey: true', { retry: { limit: 1, delay: () => 0 } }, { idempotencyKey: true }],
+			['idempotencyKey: k1', { retry: { limit: 1, delay: () => 0 } }, { idempotencyKey: 'k1' }],
+		];
+		for (const [label, client, call] of cases) {
+			const seen: string[] = [];
+			const api = createClient({ fetch: flaky(seen), prefix: 'https://api.example.com/', breaker: false, hooks: { init: [replacing] }, ...client });
+			// before: [HTTPError, ['POST null web']] (no key, so no retry)
+			expect([label, await outcome(api.post('todos', call))]).toEqual([label, '200']);
+			expect([label, seen.length, new Set(seen).size, seen[0]]).toEqual([label, 2, 1, expect.stringMatching(label === 'idempotencyKey: k1' ? /^POST k1 web$/ : /^POST [\da-f-]{36} web$/)]);
+			api.close();
+		}
+	});
+
+	it('a write the outbox queues sends its entry\'s key on its first attempt, and the replay the same one', async () => {
+		const seen: string[] = [];
+		const api = createClient({ fetch: flaky(seen), prefix: 'https://api.example.com/', retry: 0, breaker: false, hooks: { init: [replacing] }, store: memoryStore, name: 't13-init-key', outbox: outbox() });
+		expect(await outcome(api.post('todos', { json: { a: 1 } }))).toBe('OutboxQueuedError');
+		const [entry] = await api.outbox.list();
+		expect((await api.outbox.flush()).sent).toBe(1);
+		// before: ['POST null web', 'POST <key> web'] (the first attempt without the key the replay then sent)
+		expect(seen).toEqual([`POST ${entry!.idempotencyKey} web`, `POST ${entry!.idempotencyKey} web`]);
+		api.close();
+	});
+});
