@@ -120,11 +120,11 @@ export interface QueueStore {
 interface Ticket {
 	due(): boolean;
 	refused?: boolean;
-	/** Admitted by the layer: it went on to the network (a hook that failed before it made no attempt). */
+	/** Its attempt went out (the transport's `World.check`): an error before (a hook's, a layer's) made no attempt. */
 	admitted?: boolean;
 }
 
-/** What a replay got: its response, or its error (`unsent`: before it reached this layer, no attempt). */
+/** What a replay got: its response, or its error (`unsent`: before its attempt went out, no attempt). */
 export interface Replayed {
 	response?: Response;
 	error?: unknown;
@@ -767,7 +767,6 @@ export class Queue {
 		}
 
 		if (ticket) {
-			ticket.admitted = true;
 			this.#checked(call!);
 		}
 
@@ -783,7 +782,17 @@ export class Queue {
 	 * was removed or its identity changed.
 	 */
 	#checked(call: PolicyCall): void {
-		call.world.check ??= () => this.admits(call) ? undefined : Queue.refused();
+		call.world.check ??= () => {
+			if (!this.admits(call)) {
+				return Queue.refused();
+			}
+
+			// A replay's attempt goes out now: an error before this (a hook's, a layer's) made no attempt.
+			const ticket = call.replay && this.#tickets.get(call.idempotencyKey!);
+			if (ticket) {
+				ticket.admitted = true;
+			}
+		};
 	}
 
 	/** Emit an `outbox:*` event about a record: every one carries its scope, method, url, id, key and attempts. */

@@ -5,7 +5,8 @@
  */
 import ky, { type Options } from 'ky';
 import { describe, expect, it } from 'vitest';
-import { createClient, memoryStore, outbox } from '../../src/entries/index.js';
+import { type Client, createClient, memoryStore, outbox, type OutboxPolicy } from '../../src/entries/index.js';
+import type { Policy } from '../../src/entries/policy.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 
 type InitHook = NonNullable<NonNullable<Options['hooks']>['init']>[number];
@@ -183,6 +184,46 @@ describe('a replay that a `beforeRequest` hook fails before any I/O is no attemp
 		clock.advance(600_000);
 		expect((await api.outbox.flush()).sent).toBe(1);
 		expect(sends).toBe(2);
+		api.close();
+	});
+
+	it('so is one an app policy\'s layer fails before it calls `next` (its band inside the outbox\'s layer)', async () => {
+		let down = true;
+		let failing = false;
+		let sends = 0;
+		const fetch = (async () => {
+			sends++;
+			if (down) {
+				throw new TypeError('fetch failed');
+			}
+
+			return new Response('{}');
+		}) as typeof globalThis.fetch;
+		const signing: Policy<'signing'> = {
+			slot: 'signing',
+			create: () => ({ layer: (next) => (request, init) => {
+				if (failing) {
+					throw new Error('no signing key yet');
+				}
+
+				return next(request, init);
+			} }),
+		};
+		const clock = new ManualClock();
+		const api = createClient({ fetch, clock, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: memoryStore, name: 't13-layer-replay', outbox: outbox({ maxAttempts: 2 }), signing } as never) as unknown as Client<{ outbox: OutboxPolicy }>;
+		expect(await outcome(api.post('todos', { json: { a: 1 } }))).toBe('OutboxQueuedError');
+		down = false;
+		failing = true;
+		for (let pass = 0; pass < 2; pass++) {
+			clock.advance(600_000);
+			await api.outbox.flush();
+		}
+
+		// before: a dead letter ('max-attempts', attempts 2) at the first such pass
+		expect([(await api.outbox.list()).map((entry) => entry.attempts), (await api.outbox.deadLetters()).length, sends]).toEqual([[1], 0, 1]);
+		failing = false;
+		clock.advance(600_000);
+		expect((await api.outbox.flush()).sent).toBe(1);
 		api.close();
 	});
 
