@@ -279,6 +279,18 @@ describe('the Idempotency-Key steadfetch gives a call is sent on every attempt, 
 		}
 	});
 
+	it('and when a `beforeRequest` hook gives ky a new Request with headers of its own', async () => {
+		const seen: string[] = [];
+		const api = createClient({
+			fetch: flaky(seen), prefix: 'https://api.example.com/', breaker: false, retry: { limit: 1, methods: ['post'], delay: () => 0 },
+			hooks: { beforeRequest: [({ request }) => new Request(request.url, { method: request.method, headers: { 'x-app': 'web' } })] },
+		});
+		// before: HTTPError, ['POST null web']
+		expect(await outcome(api.post('todos'))).toBe('200');
+		expect([seen.length, new Set(seen).size, seen[0]]).toEqual([2, 1, expect.stringMatching(/^POST [\da-f-]{36} web$/)]);
+		api.close();
+	});
+
 	it('a write the outbox queues sends its entry\'s key on its first attempt, and the replay the same one', async () => {
 		const seen: string[] = [];
 		const api = createClient({ fetch: flaky(seen), prefix: 'https://api.example.com/', retry: 0, breaker: false, hooks: { init: [replacing] }, store: memoryStore, name: 't13-init-key', outbox: outbox() });
