@@ -313,6 +313,15 @@ if (!quiet) {
 	// The rows that surprise, explained with this run's own numbers.
 	const ratio = (steadResult.callsMade / kyResult.callsMade).toFixed(1);
 	const fewer = steadResult.readsFresh < kyResult.readsFresh;
+	// What this run's recovery did: a breaker still open after the origin came back, or a probe that got through at once.
+	const recovery = steadResult.readsStaleInRecovery > 0
+		? `When the origin
+  came back, steadfetch's breaker stayed open until its open period ended (it doubles on each
+  failed probe) and its probe succeeded: meanwhile ${plural(steadResult.readsStaleInRecovery, 'read')} got the stored copy, where
+  ky, which asks the origin every time, got fresh answers.`
+		: `When the origin
+  came back, steadfetch's probe got through at once (no read got the stored copy after that): its
+  reads while the origin was down were answered from the copy at once, not fresh.`;
 	console.log(`
 Reading the table:
 - calls made: a user makes its next call ${thinkMs} ms after the last one returned. While the origin is
@@ -320,12 +329,9 @@ Reading the table:
   retries and Retry-After, so steadfetch's users made ${ratio}× as many calls in the same ${seconds(total)}.
 - requests that reached the server: ${kyResult.requestsReachingServer} for ky, ${steadResult.requestsReachingServer} for steadfetch's ${ratio}× calls: the breaker
   and the retry budget keep steadfetch off a failing origin.
-- reads answered fresh: ${fewer ? 'fewer for steadfetch although it made more calls' : 'steadfetch made more calls, not all of them fresh'}. When the origin
-  came back, steadfetch's breaker stayed open until its open period ended (it doubles on each
-  failed probe) and its probe succeeded: meanwhile ${plural(steadResult.readsStaleInRecovery, 'read')} got the stored copy, where
-  ky, which asks the origin every time, got fresh answers. And ky holds a read through its retries
-  until the origin answers: ${kyResult.readsFreshAfterLongWait} of ky's fresh reads had waited over ${seconds(longWaitMs)} (steadfetch: ${steadResult.readsFreshAfterLongWait}),
-  where steadfetch answers at once from its copy.`);
+- reads answered fresh: ${fewer ? 'fewer for steadfetch although it made more calls' : 'steadfetch made more calls, not all of them fresh'}. ${recovery}
+  ky holds a read through its retries until the origin answers: ${kyResult.readsFreshAfterLongWait} of ky's fresh reads had
+  waited over ${seconds(longWaitMs)} (steadfetch: ${steadResult.readsFreshAfterLongWait}), where steadfetch answers at once from its copy.`);
 }
 
 if (jsonAt !== -1) {
