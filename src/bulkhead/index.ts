@@ -10,6 +10,7 @@ import { Lane, type Lease } from './lane.js';
 import type { BulkheadRejectedEvent } from './events.js';
 import { wallNow } from '../utils/clock.js';
 import type { CallOptions } from '../core/options.js';
+import type { Call } from '../core/call.js';
 
 /** What importing this policy adds to the client's types (`client.on`): its events. */
 declare module 'steadfetch/core' {
@@ -72,8 +73,10 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
 		// The scope of the URL the attempt goes to (a mirror's, when failover re-targeted it).
 		const scope = attemptScope(context.scopeOf, request.url, call);
 		const lane = lanes.scope(scope);
-		// The real clock: the deadline is ky's, whose timers are real (see `Lease`).
-		const until = wallNow() + deadlineOf(call?.options);
+		// The real clock: the deadline is ky's, whose timers are real (see `Lease`). With `deadlineHeader`, no later than the
+		// call's deadline (`Call.deadline`, the client's clock: its `totalTimeout` capped by its request's), when it ends.
+		const deadline = (call as Call | undefined)?.deadline;
+		const until = wallNow() + Math.min(deadlineOf(call?.options), deadline === undefined ? Infinity : deadline - context.clock.now());
 		const run = (lease: Lease): Promise<Response> => next(request, init).finally(() => lane.release(lease));
 
 		lane.settle();
@@ -127,7 +130,8 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
  *
  * A slot is a lease: held until the response's headers arrive (or the attempt fails), and never
  * beyond the attempt's deadline: ky's `timeout` for that attempt (10 s unless set) bounded by the
- * call's `totalTimeout`, counted from when the attempt asked for the slot. Past it, the attempt has
+ * call's `totalTimeout`, counted from when the attempt asked for the slot (with `deadlineHeader`, no later than the
+ * call's deadline: its `totalTimeout` capped by what is left of its request's). Past it, the attempt has
  * already failed with ky's `TimeoutError`, so its slot is taken back by the next attempt that asks
  * for one (a waiting one sets a timer for it). A request `dedupe()` shares goes on past it while a later
  * caller still waits on it: it keeps its slot until it ends (outside Workers), so `maxConcurrent` stays the bound. This keeps the bulkhead whole in Cloudflare Workers,
