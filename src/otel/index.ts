@@ -53,9 +53,15 @@ const finish = (span: Span, params: ReadonlySet<string>, response: Response | un
 	span.end();
 };
 
+/** A call's span, and its sends traced so far (a hedge is one). */
+interface CallSpan {
+	span?: Span;
+	sends: number;
+}
+
 const create = (context: PolicyContext, resolved: ResolvedTrace, tracer: Tracer) => {
 	/** Each call's span (`PolicyContext.perCall`): set by the wrapper, the parent of its attempts' spans. */
-	const spanOf = context.perCall((): { span?: Span } => ({}));
+	const spanOf = context.perCall((): CallSpan => ({ sends: 0 }));
 	const params = sensitiveParamSet(context.options);
 
 	/** The call span's parent: a `traceparent` the caller put on the call, else the active context. */
@@ -72,7 +78,10 @@ const create = (context: PolicyContext, resolved: ResolvedTrace, tracer: Tracer)
 
 	const attempts: AttemptTracer = {
 		attempt(call, request, attempt) {
-			const parent = call && spanOf(call).span;
+			const state: CallSpan = call ? spanOf(call) : { sends: attempt - 1 };
+			const parent = state.span;
+			// The call's sends before this one: a hedge is the request sent again, as a retry is (OpenTelemetry: "for any reason").
+			const resends = state.sends++;
 			const { hostname, port, protocol } = new URL(request.url);
 			const span = tracer.startSpan(request.method, {
 				kind: SpanKind.CLIENT,
@@ -81,7 +90,7 @@ const create = (context: PolicyContext, resolved: ResolvedTrace, tracer: Tracer)
 					'url.full': redact(request.url, params),
 					'server.address': hostname,
 					'server.port': Number(port || (protocol === 'https:' ? 443 : 80)),
-					...(attempt > 1 ? { 'http.request.resend_count': attempt - 1 } : {}),
+					...(resends ? { 'http.request.resend_count': resends } : {}),
 				},
 			}, parent ? otelTrace.setSpan(otelContext.active(), parent) : otelContext.active());
 			const ids = span.spanContext();
@@ -136,7 +145,8 @@ const create = (context: PolicyContext, resolved: ResolvedTrace, tracer: Tracer)
  * `traceparent` per attempt, `attempt:*` events), plus a span per call (`steadfetch GET`, internal)
  * with a client span per attempt under it (`GET`), with the HTTP semantic conventions —
  * `http.request.method`, `url.full` (sensitive query values removed), `server.address`,
- * `server.port`, `http.response.status_code`, `http.request.resend_count`, `error.type`; an error
+ * `server.port`, `http.response.status_code`, `http.request.resend_count` (the call's sends before this
+ * one: its retries, a failover mirror's attempts and its hedges alike), `error.type`; an error
  * status carries the error's message with every URL in it redacted the same way (and no header value
  * fetch refused, no URL's password) — and the
  * attempt span's ids in the `traceparent` it sends (to the `propagateTo` origins only; every attempt

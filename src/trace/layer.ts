@@ -20,7 +20,7 @@ declare module 'steadfetch/core' {
 
 /** What a tracer adds to the trace slot (`otel()`): a span per attempt, whose ids the `traceparent` carries. */
 export interface AttemptTracer {
-	/** Start the attempt's span; `ended` is called with its outcome. */
+	/** Start the attempt's span (called once per send: a hedge is one); `ended` is called with its outcome. */
 	attempt(call: PolicyCall | undefined, request: Request, attempt: number): { ids: AttemptIds; ended(response?: Response, error?: unknown): void };
 }
 

@@ -3,6 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { classify, createClient } from '../../src/entries/core.js';
 import { bulkhead } from '../../src/entries/bulkhead.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { otel } from '../../src/entries/otel.js';
+import { hedge } from '../../src/entries/hedge.js';
 
 const code = async (promise: Promise<unknown>): Promise<string> => promise.then(() => 'OK', (error: unknown) => classify(error).code);
 
@@ -46,6 +49,60 @@ describe('bulkhead() and a request\'s deadline (deadlineHeader)', () => {
 		// Queued behind it before its deadline. Before: it waited for ky's 10 s and ended with its own 1 500 ms timeout.
 		const waiting = code(api.get('queued', { timeout: 1_500 }));
 		expect([await held, await waiting, sent]).toEqual(['TIMEOUT', 'OK', ['/hang', '/queued']]);
+		api.close();
+	});
+});
+
+describe('otel(): http.request.resend_count counts every send of the request, a hedge\'s too', () => {
+	const exporter = new InMemorySpanExporter();
+	const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }).getTracer('hunt13');
+	/** The attempt spans (not the call's), in the order they started, with their resend count. */
+	const resends = (): unknown[] => exporter.getFinishedSpans().filter((span) => !span.name.startsWith('steadfetch '))
+		.sort((a, b) => a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1])
+		.map((span) => span.attributes['http.request.resend_count']);
+
+	it('a hedge is the request sent again: its span has resend_count 1 (semantic conventions: "for any reason")', async () => {
+		exporter.reset();
+		let sends = 0;
+		const fetch = (async (request: Request) => {
+			if (++sends === 1) {
+				// The first attempt hangs until the hedge has won (its abort ends it).
+				await new Promise((resolve) => {
+					request.signal.addEventListener('abort', resolve);
+				});
+				throw request.signal.reason;
+			}
+
+			return new Response('ok');
+		}) as typeof globalThis.fetch;
+		const api = createClient({ retry: 0, fetch, trace: otel({ tracer }), hedge: hedge({ delayMs: 50 }) });
+		expect(await api.get('https://api.test/a').text()).toBe('ok');
+		await waitFor(() => resends().length === 2, 'both attempt spans to end');
+		// Before: [undefined, undefined] (the hedge's span said it was the first send).
+		expect(resends()).toEqual([undefined, 1]);
+		api.close();
+	});
+
+	it('a retry after a hedged attempt counts both sends before it', async () => {
+		exporter.reset();
+		let sends = 0;
+		const fetch = (async (request: Request) => {
+			const send = ++sends;
+			if (send === 1) {
+				await new Promise((resolve) => {
+					request.signal.addEventListener('abort', resolve);
+				});
+				throw request.signal.reason;
+			}
+
+			return send === 2 ? new Response('down', { status: 503 }) : new Response('ok');
+		}) as typeof globalThis.fetch;
+		// The first attempt hangs past its 300 ms timeout; its hedge answers 503 at 50 ms and waits for it; the retry answers.
+		const api = createClient({ retry: { limit: 1, delay: () => 0 }, timeout: 300, retryBudget: false, fetch, trace: otel({ tracer }), hedge: hedge({ delayMs: 50 }) });
+		expect(await api.get('https://api.test/b').text()).toBe('ok');
+		await waitFor(() => resends().length === 3, 'three attempt spans to end');
+		// Before: [undefined, undefined, 1].
+		expect(resends()).toEqual([undefined, 1, 2]);
 		api.close();
 	});
 });
