@@ -53,8 +53,8 @@ export class Lane {
 
 	/**
 	 * Take back the slots past their deadline (their attempt has failed with ky's `TimeoutError`, or
-	 * belongs to a request that has ended), drop the waiters past theirs (their signal is aborting, or
-	 * their request has ended), and hand free slots out: in order, to the first waiters (nobody takes a
+	 * belongs to a request that has ended), drop the waiters past theirs (in Workers: their request has
+	 * ended; elsewhere their signal's abort takes them out), and hand free slots out: in order, to the first waiters (nobody takes a
 	 * slot in between); in Workers only to `self`, the waiter asking (a promise of a request that has
 	 * ended must not be settled from another).
 	 */
@@ -66,7 +66,9 @@ export class Lane {
 			}
 		}
 
-		this.#waiting = this.#waiting.filter(({ until }) => until > now);
+		// A waiter past its deadline as a lease is: outside Workers, only once its signal aborted (then it has left already): a
+		// request dedupe shares waits on while a later caller does, whatever its first caller's timeout.
+		this.#waiting = this.#waiting.filter(({ until, signal }) => until > now || !(this.#scoped || signal.aborted));
 		while (this.#leases.size < this.#max && this.#waiting.length > 0 && (!this.#scoped || this.#waiting.includes(self!))) {
 			const waiter = this.#scoped ? self! : this.#waiting[0]!;
 			this.#waiting.splice(this.#waiting.indexOf(waiter), 1);

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { classify, createClient } from '../../src/entries/core.js';
 import { bulkhead } from '../../src/entries/bulkhead.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { holdingFetch } from '../helpers/holding-fetch.js';
+import { dedupe } from '../../src/entries/dedupe.js';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { otel } from '../../src/entries/otel.js';
 import { hedge } from '../../src/entries/hedge.js';
@@ -103,6 +105,25 @@ describe('otel(): http.request.resend_count counts every send of the request, a 
 		await waitFor(() => resends().length === 3, 'three attempt spans to end');
 		// Before: [undefined, undefined, 1].
 		expect(resends()).toEqual([undefined, 1, 2]);
+		api.close();
+	});
+});
+
+describe('dedupe() and bulkhead(): a shared request queued for a slot is the callers\' still waiting, not its first caller\'s', () => {
+	it('its first caller\'s timeout passes while it waits: a later caller still waiting on it gets the slot when one frees, and its answer', async () => {
+		const { sent, fetch, release } = holdingFetch('/long', () => new Response('ok'));
+		const api = createClient({ retry: 0, fetch, dedupe: dedupe(), bulkhead: bulkhead({ maxConcurrent: 1 }) });
+		const long = api.get('https://api.test/long').text();
+		await waitFor(() => sent.length === 1, 'the long call to take the slot');
+		// The same headers (`.text()` asks for text): one request.
+		const first = code(api.get('https://api.test/shared', { timeout: 300 }).text());
+		await waitFor(() => (api.stats()['https://api.test'] as { bulkhead?: { queued: number } } | undefined)?.bulkhead?.queued === 1, 'the first call to wait for the slot');
+		const joiner = api.get('https://api.test/shared', { timeout: 3_000 }).text().catch((error: unknown) => classify(error).code);
+		expect(await first).toBe('TIMEOUT');
+		release();
+		expect(await long).toBe('ok');
+		// Before: 'TIMEOUT' (the shared request's place in the queue ended at its first caller's deadline; nothing ever woke it).
+		expect([await joiner, sent, (api.stats()['https://api.test'] as { dedupe?: unknown }).dedupe]).toEqual(['ok', ['/long', '/shared'], { shared: 1 }]);
 		api.close();
 	});
 });
