@@ -78,7 +78,8 @@ interface Seen {
  * ends; so does one whose retry a policy refused without I/O (open breaker, throttle, bulkhead
  * full, rate limited, an app's policy). One refused before any attempt reached the network is not
  * counted (an app's policy without a band sits inside this one: its refusal is none), nor one that
- * ended with the caller's abort or an error of the app's own (`UNKNOWN`). Failures are `classify()`'s. Per call,
+ * ended with the caller's abort or an error of the app's own (`UNKNOWN`); a request `dedupe()` shared
+ * goes on past its first caller's abort for the callers still waiting, and counts by how it ends. Failures are `classify()`'s. Per call,
  * `health: false` leaves the call uncounted.
  *
  * @example
@@ -92,6 +93,8 @@ export const health = (options?: HealthOptions): Policy<'health'> => {
 	check(typeof threshold === 'number' && threshold > 0 && threshold <= 1, 'health.threshold', threshold, 'a number in (0, 1]');
 	return { slot: 'health', at: healthAt, create: (context) => createHealth(context, windowMs, threshold) };
 };
+
+const aborted = { code: 'ABORTED', transient: false } as const;
 
 const createHealth = ({ clock, emit, perCall }: PolicyContext, windowMs: number, threshold: number): PolicyParts => {
 	/** The scopes' samples, at most `maxScopes` idle ones (`Scopes`); an unhealthy scope is never forgotten (its `scope:healthy` is still to come). */
@@ -115,8 +118,10 @@ const createHealth = ({ clock, emit, perCall }: PolicyContext, windowMs: number,
 			}
 		};
 
+		// Its caller's own signal ended it (the request is not one dedupe shares with a later caller): ABORTED, as every part counts it.
+		const gone = (): boolean | undefined => call.signal?.aborted && request.signal.aborted;
 		return next(request, init).then((response) => {
-			const classified = classifyStatus(response.status);
+			const classified = gone() ? aborted : classifyStatus(response.status);
 			if (mark.flying > 1) {
 				mark.raced = [...mark.raced ?? [], [response, classified]];
 			}
@@ -135,7 +140,7 @@ const createHealth = ({ clock, emit, perCall }: PolicyContext, windowMs: number,
 
 				ended(mark.last);
 			} else {
-				ended(classify(error));
+				ended(gone() ? aborted : classify(error));
 			}
 
 			throw error;
@@ -158,12 +163,13 @@ const createHealth = ({ clock, emit, perCall }: PolicyContext, windowMs: number,
 			// policy made of a failure, a transient error of its own (queued; a retry refused without I/O by
 			// the breaker, the throttle, the bulkhead, the rate limiter or an app's policy): there the last
 			// attempt's failure counts.
-			const classified = call.signal?.aborted ? { code: 'ABORTED', transient: false } as const : classify(error);
+			const classified = call.signal?.aborted ? aborted : classify(error);
 			made = classified.transient && isSteadfetchError(error);
 			outcome = made ? outcome ?? classified : classified;
 		}
 
-		if (made && state.flying) {
+		// Also a call its caller aborted while its attempt goes on: a request dedupe shares with a later caller.
+		if ((made || outcome === aborted) && state.flying) {
 			state.later = scope; // Answered while its attempt goes on: counted by how that attempt ends.
 			return;
 		}

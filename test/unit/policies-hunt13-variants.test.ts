@@ -5,6 +5,7 @@ import { bulkhead } from '../../src/entries/bulkhead.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { holdingFetch } from '../helpers/holding-fetch.js';
 import { dedupe } from '../../src/entries/dedupe.js';
+import { health } from '../../src/entries/health.js';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { otel } from '../../src/entries/otel.js';
 import { hedge } from '../../src/entries/hedge.js';
@@ -125,5 +126,73 @@ describe('dedupe() and bulkhead(): a shared request queued for a slot is the cal
 		// Before: 'TIMEOUT' (the shared request's place in the queue ended at its first caller's deadline; nothing ever woke it).
 		expect([await joiner, sent, (api.stats()['https://api.test'] as { dedupe?: unknown }).dedupe]).toEqual(['ok', ['/long', '/shared'], { shared: 1 }]);
 		api.close();
+	});
+});
+
+describe('dedupe() and health(): a shared request its first caller left is counted by how it ends', () => {
+	const scopeStats = (api: { stats(): Record<string, unknown> }) => api.stats()['https://api.test'] as { health?: unknown; errorRate?: number; topErrors?: unknown } | undefined;
+	const shared = (status: number) => {
+		const held = holdingFetch('/shared', () => new Response(status === 200 ? 'ok' : 'down', { status }));
+		const api = createClient({ retry: 0, fetch: held.fetch, dedupe: dedupe(), health: health() });
+		return { api, ...held };
+	};
+
+	it('its first caller aborts, a later caller gets the 503: the 503 counts (topErrors HTTP_5XX, errorRate 1)', async () => {
+		const { api, sent, release } = shared(503);
+		const leaving = new AbortController();
+		const first = code(api.get('https://api.test/shared', { signal: leaving.signal }).text());
+		await waitFor(() => sent.length === 1, 'the shared request to go out');
+		const later = code(api.get('https://api.test/shared').text());
+		await waitFor(() => (api.stats()['https://api.test'] as { dedupe?: { shared: number } }).dedupe?.shared === 1, 'the later call to join');
+		leaving.abort();
+		expect(await first).toBe('ABORTED');
+		release();
+		expect(await later).toBe('HTTP_5XX');
+		const { errorRate, topErrors } = scopeStats(api)!;
+		// Before: 0 and [] (the first caller's abort was the request's outcome; the later caller never reached health's layer).
+		expect([errorRate, topErrors]).toEqual([1, [{ code: 'HTTP_5XX', count: 1 }]]);
+		api.close();
+	});
+
+	it('a call aborted by its caller, shared with nobody, is still not counted, whatever its abort\'s reason', async () => {
+		for (const reason of [undefined, new Error('the user went away'), new DOMException('gone', 'TimeoutError')]) {
+			let sent = 0;
+			// A transport that ends the attempt with the abort, as fetch does.
+			const fetch = (async (request: Request) => {
+				sent++;
+				return new Promise<Response>((_resolve, reject) => {
+					request.signal.addEventListener('abort', () => reject(request.signal.reason));
+				});
+			}) as typeof globalThis.fetch;
+			const api = createClient({ retry: 0, fetch, dedupe: dedupe(), health: health() });
+			const leaving = new AbortController();
+			const first = api.get('https://api.test/alone', { signal: leaving.signal }).text().then(() => 'ok', (error: unknown) => error);
+			await waitFor(() => sent === 1, 'the request to go out');
+			leaving.abort(reason);
+			expect(await first).toBe(leaving.signal.reason);
+			await new Promise((resolve) => setTimeout(resolve, 20));
+			expect(scopeStats(api)).toMatchObject({ errorRate: 0, topErrors: [] });
+			api.close();
+		}
+	});
+
+	it('nor one whose transport answers after the abort (a 503 that comes late): the caller\'s abort was its end', async () => {
+		let answer = (): void => undefined;
+		const fetch = (async () => new Promise<Response>((resolve) => {
+			answer = () => resolve(new Response('down', { status: 503 }));
+		})) as unknown as typeof globalThis.fetch;
+		for (const policies of [{ dedupe: dedupe() }, {}]) {
+			const api = createClient({ retry: 0, fetch, health: health(), ...policies });
+			const leaving = new AbortController();
+			const first = code(api.get('https://api.test/late', { signal: leaving.signal }));
+			await new Promise((resolve) => setTimeout(resolve, 20));
+			leaving.abort();
+			// A transport that ignores the abort holds ky's call until it answers.
+			answer();
+			await first;
+			await new Promise((resolve) => setTimeout(resolve, 20));
+			expect(scopeStats(api)).toMatchObject({ errorRate: 0, topErrors: [] });
+			api.close();
+		}
 	});
 });
