@@ -63,8 +63,10 @@ export class Invocation {
 	declare readonly signal: AbortSignal | undefined;
 	/** When its calls must be over (epoch ms, the client's clock), from `deadlineHeader`. */
 	declare readonly deadline: number | undefined;
+	/** The client's clock, which `deadline` is read on (with one only). */
+	declare readonly clock: Clock | undefined;
 
-	constructor(ctx: ContextLike, subrequests: number, given: boolean, signal: AbortSignal | undefined, deadline: number | undefined) {
+	constructor(ctx: ContextLike, subrequests: number, given: boolean, signal: AbortSignal | undefined, deadline: number | undefined, clock?: Clock) {
 		const waitUntil = (promise: Promise<unknown>): void => ctx.waitUntil(promise);
 		(waitUntil as { [owner]?: Invocation })[owner] = this;
 		let used = counted.get(ctx);
@@ -83,6 +85,7 @@ export class Invocation {
 		this.waitUntil = waitUntil;
 		this.signal = signal;
 		this.deadline = deadline;
+		this.clock = clock;
 	}
 
 	/** Whether the context has no subrequest left for what steadfetch would add. */
@@ -103,7 +106,7 @@ export class Invocation {
  * works), its deadline read from the client's `deadlineHeader` (a value that is not a non-negative
  * integer is ignored) as of `now`.
  */
-export const openInvocation = (ctx: ContextLike, contextOptions: ContextOptions | undefined, deadlineHeader: string | undefined, now: number): Invocation => {
+export const openInvocation = (ctx: ContextLike, contextOptions: ContextOptions | undefined, deadlineHeader: string | undefined, clock: Clock): Invocation => {
 	// Options that are no object (`withContext(ctx, 5)`) are a TypeError, never read as none.
 	const options = optionsOf(contextOptions, 'withContext');
 	scopedDefault ??= requestScoped() ? freePlanSubrequests : Infinity;
@@ -125,7 +128,7 @@ export const openInvocation = (ctx: ContextLike, contextOptions: ContextOptions 
 	const value = deadlineHeader === undefined ? null : request.headers.get(deadlineHeader);
 	const ms = Number(value);
 	// Beyond what a timer holds, a far deadline: no bound beyond the call's own `totalTimeout`.
-	return new Invocation(ctx, subrequests, given, AbortSignal.any([request.signal]), /^\d+$/.test(value!) && ms <= maxTimerMs ? now + ms : undefined);
+	return new Invocation(ctx, subrequests, given, AbortSignal.any([request.signal]), /^\d+$/.test(value!) && ms <= maxTimerMs ? clock.now() + ms : undefined, clock);
 };
 
 /**
@@ -278,10 +281,19 @@ export const racesDeadline = (call: AdmittedCall): boolean => call.invocation?.d
 /**
  * What a run of a call ends with when ky rejects with `error`: for a call of a request context with a
  * deadline, when ky gave a retry up at the deadline (waiting for it would pass the deadline), the
- * retry is not made and the call ends with its last attempt's error (`last`); else `error`.
+ * retry is not made and the call ends with its last attempt's error (`last`); else `error`. A
+ * `TimeoutError` it ends with at the call's deadline is marked `totalTimeoutSpent` (its `totalTimeout`,
+ * capped by the deadline, is spent: `queryOptionsFor` does not retry it), as `Call` marks its own.
  */
-export const givenUp = (call: AdmittedCall, error: unknown, last: unknown): unknown =>
-	last !== undefined && call.invocation?.deadline !== undefined && isTimeoutError(error) ? last : error;
+export const givenUp = ({ invocation, deadline }: AdmittedCall, error: unknown, last: unknown): unknown => {
+	const given = last !== undefined && invocation?.deadline !== undefined && isTimeoutError(error) ? last : error;
+	const clock = invocation?.clock;
+	if (clock && isTimeoutError(given) && deadline! - clock.now() < 5) {
+		(given as { totalTimeoutSpent?: boolean }).totalTimeoutSpent = true;
+	}
+
+	return given;
+};
 
 /** A call's `Admission` when it belongs to a request context, else none. */
 export const admission = (call: AdmittedCall, stops: ReturnType<typeof retryStops>): Admission | undefined =>

@@ -28,7 +28,7 @@ export const contexts = (client: AnyClient, { call, context, placed }: ContextDe
 		throw new TypeError('`withContext(ctx)` takes an object with a `waitUntil` function (a Worker\'s ExecutionContext)');
 	}
 
-	const invocation = (contextOptions as { [inherited]?: Invocation } | undefined)?.[inherited] ?? openInvocation(ctx, contextOptions, context.options.deadlineHeader, context.clock.now());
+	const invocation = (contextOptions as { [inherited]?: Invocation } | undefined)?.[inherited] ?? openInvocation(ctx, contextOptions, context.options.deadlineHeader, context.clock);
 	const bound = bind(call, invocation) as ContextClient;
 	bound.stats = () => Object.assign(client.stats(), { subrequests: invocation.used.count }) as ContextStats;
 	// As ky's `extend` keeps the instance's defaults, the client it makes stays in this request context

@@ -6,6 +6,7 @@ import { waitFor } from '../helpers/wait-for.js';
 import { holdingFetch } from '../helpers/holding-fetch.js';
 import { dedupe } from '../../src/entries/dedupe.js';
 import { health } from '../../src/entries/health.js';
+import { queryOptionsFor } from '../../src/entries/tanstack-query.js';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { otel } from '../../src/entries/otel.js';
 import { hedge } from '../../src/entries/hedge.js';
@@ -192,5 +193,39 @@ describe('dedupe() and health(): a shared request its first caller left is count
 			expect(scopeStats(api)).toMatchObject({ errorRate: 0, topErrors: [] });
 			api.close();
 		}
+	});
+});
+
+describe('queryOptionsFor and a request\'s deadline (deadlineHeader): the call\'s capped totalTimeout spent is marked', () => {
+	/** A transport that answers only its abort; `slow` paths answer after `ms`. */
+	const hanging = (sent: string[]) => (async (request: Request) => {
+		sent.push(new URL(request.url).pathname);
+		return new Promise<Response>((_resolve, reject) => {
+			request.signal.addEventListener('abort', () => reject(request.signal.reason));
+		});
+	}) as typeof globalThis.fetch;
+	const context = (ms: number) => ({ request: new Request('https://worker.test/', { headers: { 'request-timeout-ms': String(ms) } }) });
+
+	it('a call the deadline ended is marked totalTimeoutSpent, and TanStack does not retry it; nor one made after the deadline', async () => {
+		const sent: string[] = [];
+		const api = createClient({ baseUrl: 'https://api.test/', deadlineHeader: 'request-timeout-ms', retry: 0, fetch: hanging(sent) });
+		const here = api.withContext({ waitUntil: () => undefined }, context(200));
+		const { queryFn, retry } = queryOptionsFor(here, 'a');
+		const ended = await queryFn({ signal: new AbortController().signal }).catch((error: unknown) => error as Error);
+		const after = await queryFn({ signal: new AbortController().signal }).catch((error: unknown) => error as Error);
+		// Before: [['TIMEOUT', undefined, true], ['TIMEOUT', undefined, true]]: TanStack retried past the deadline, twice each.
+		expect([ended, after].map((error) => [classify(error).code, (error as { totalTimeoutSpent?: boolean }).totalTimeoutSpent, retry(0, error as Error)])).toEqual([['TIMEOUT', true, false], ['TIMEOUT', true, false]]);
+		expect(sent).toEqual(['/a']);
+		api.close();
+	});
+
+	it('a per-attempt timeout with time left before the deadline is not marked: TanStack may retry it', async () => {
+		const sent: string[] = [];
+		const api = createClient({ baseUrl: 'https://api.test/', deadlineHeader: 'request-timeout-ms', retry: 0, timeout: 100, fetch: hanging(sent) });
+		const here = api.withContext({ waitUntil: () => undefined }, context(5_000));
+		const { queryFn, retry } = queryOptionsFor(here, 'b');
+		const error = await queryFn({ signal: new AbortController().signal }).catch((caught: unknown) => caught as Error);
+		expect([classify(error).code, (error as { totalTimeoutSpent?: boolean }).totalTimeoutSpent, retry(0, error as Error)]).toEqual(['TIMEOUT', undefined, true]);
+		api.close();
 	});
 });
