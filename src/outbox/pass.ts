@@ -240,8 +240,8 @@ export class Pass {
 			signal: this.#permit.signal, waitUntil: this.#waitUntil, searchParams: null,
 			// The client's ky `init` hooks shaped the first attempt, which is stored: what they do to a replay's options is
 			// undone (its URL, body and headers as stored), but for the credentials they give (never stored) and its key.
-			...queue.context.options.hooks?.init && { hooks: { init: [(options: Record<string, unknown>) => {
-				for (const [name, value] of new Headers(options['headers'] as HeadersInit)) {
+			...queue.context.options.hooks?.init && { hooks: { init: [(options: { headers?: HeadersInit }) => {
+				for (const [name, value] of new Headers(options.headers)) {
 					if (isSensitive(queue, name)) {
 						headers[name] ??= value;
 					}
