@@ -7,6 +7,9 @@ import type { CacheState } from './state.js';
 
 const ignore = (): undefined => undefined;
 
+/** How many times a pattern occurs in a text. */
+const count = (text: string, pattern: RegExp): number => text.split(pattern).length - 1;
+
 /** The URL part of a key of the cache (`r:<identity digest>~<credentials digest>~<URL>`); undefined for another part's key in a shared store. */
 export const urlOf = (key: string): string | undefined => /^r:\w*~\w*~(.*)/s.exec(key)?.[1];
 
@@ -29,7 +32,7 @@ export const outdated = ({ written }: CacheState, { url, storedAt }: Pick<CacheR
  * The keys of stored copies. A key is `r:` + the digest of the call's identity (the one
  * `client.clear({ identity })` and the outbox know it by) + `~` + a SHA-256 of the client name and
  * the request's credentials (the values of its credential and `sensitiveHeaders` headers and of
- * its `sensitiveParams` query parameters) + `~` + the URL with those query values removed (and without
+ * its `sensitiveParams` query parameters; the raw URL too when one of those is decoded with loss) + `~` + the URL with those query values removed (and without
  * its fragment, which fetch never sends); each
  * digest is empty when there is nothing to hash. Neither an identity nor a credential is ever part
  * of a key or a record. Digests once made are kept (the last 64 of each kind), as strings, never as promises:
@@ -75,8 +78,13 @@ export const keys = (context: PolicyContext, manyUsers: boolean) => {
 			}
 
 			// The URL as fetch sends it: without its fragment (`/a#1` is `/a#2`).
-			const { found = '', redacted } = splitSensitive(withoutFragment(request.url), params);
-			credentials += found;
+			const url = withoutFragment(request.url);
+			const { found = '', redacted } = splitSensitive(url, params);
+			// A sensitive value decoded with loss (`%FF` and `%FE` are both U+FFFD; one the URL spells `%EF%BF%BD` is not), or
+			// holding a line break (`token=a%0Aaccess_token=b` is `token=a&access_token=b` in lines): two users' tokens would be
+			// one digest. The raw URL goes in too then; every other key stays as it was.
+			const spelled = (pattern: RegExp): number => count(url, pattern) - count(redacted, pattern);
+			credentials += found && (count(found, /\uFFFD/g) > spelled(/%EF%BF%BD/gi) || spelled(/%0A/gi) > 0) ? found + url : found;
 			if (credentials && manyUsers) {
 				return undefined;
 			}

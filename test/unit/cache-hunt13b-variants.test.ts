@@ -1,0 +1,66 @@
+/**
+ * The thirteenth round's second pass on the stale cache's Vary and keys (area Q): two different requests
+ * made one copy's. API.md "Sensitive data" / README "Stale cache": "One copy is kept per URL (and
+ * identity, and credentials)"; keys.ts: the key's digest is of "the values of … its `sensitiveParams` query
+ * parameters".
+ */
+import { describe, expect, it } from 'vitest';
+import { createClient, memoryStore } from '../../src/entries/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+/** A client (one user's: `shared: false`, so a request with credentials is copied) whose origin answers `answers` in turn, then 503; `stored` lists the copies stored. */
+const setup = (name: string, headers: Record<string, string> = {}) => {
+	const store = memoryStore(name);
+	const answers: Array<() => Response> = [];
+	const api = createClient({
+		baseUrl: 'https://api.example/', name, store: () => store, clock: new ManualClock(), retry: 0, breaker: false, staleCache: { shared: false },
+		fetch: async () => (answers.shift() ?? (() => new Response('down', { status: 503 })))(),
+	} as never);
+	const ok = (body: string) => () => new Response(body, { status: 200, headers: { 'content-type': 'text/plain', 'cache-control': 'max-age=0', ...headers } });
+	const stored: string[] = [];
+	api.on('cache:stored', ({ url }) => stored.push(url));
+	/** The call's answer while the origin is down: the copy's body, or 'none'. */
+	const stale = async (path: string) => api.get(path).text().catch(() => 'none');
+	return { store, api, answers, ok, stored, stale };
+};
+
+describe('a sensitive query value percent-decoded lossily (invalid UTF-8) before the key\'s credentials digest', () => {
+	// `%FF` and `%FE` both decode to U+FFFD: two tokens were one digest, so one user's copy answered the other's.
+	for (const [label, mine, theirs] of [
+		['two invalid bytes', 'doc?token=%FF', 'doc?token=%FE'],
+		['a cut sequence and another', 'doc?sig=%C3', 'doc?sig=%E2%82'],
+		['one spelled U+FFFD (%EF%BF%BD), one invalid', 'doc?token=%EF%BF%BD', 'doc?token=%FF'],
+		['a second sensitive value, the first the same', 'doc?token=a&access_token=%FF', 'doc?token=a&access_token=%FE'],
+		['a non-sensitive U+FFFD spelled beside it', 'doc?q=%EF%BF%BD&token=%FF', 'doc?q=%EF%BF%BD&token=%FE'],
+		// The digest's lines: a value holding a line break read as two parameters.
+		['a value holding a line break where the other has it in another value', 'doc?token=a%0Aaccess_token=b&access_token=', 'doc?token=a&access_token=b%0Aaccess_token='],
+	] as const) {
+		it(`${label}: one's copy never answers the other (${mine} / ${theirs})`, async () => {
+			const { api, answers, ok, stored, stale } = setup(`lossy-${label}`);
+			answers.push(ok('mine'));
+			expect(await api.get(mine).text()).toBe('mine');
+			await waitFor(() => stored.length === 1, 'the copy stored');
+			expect(await stale(mine)).toBe('mine');
+			// Before: 'mine' (one key for both).
+			expect(await stale(theirs)).toBe('none');
+			api.close();
+		});
+	}
+
+	it('a value decoded without loss keeps its key (nothing stored before is orphaned): the same value spelled the same is served', async () => {
+		const { api, answers, ok, stored, stale, store } = setup('lossless');
+		answers.push(ok('mine'), ok('spelled'));
+		await api.get('doc?token=caf%C3%A9').text();
+		await api.get('other?token=%EF%BF%BD').text();
+		await waitFor(() => stored.length === 2, 'the copies stored');
+		expect(await stale('doc?token=caf%C3%A9')).toBe('mine');
+		expect(await stale('other?token=%EF%BF%BD')).toBe('spelled');
+		// The key's credentials digest is the one of the decoded value, as before (a key written by an older build is found).
+		const digest = async (text: string) => [...new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)))].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+		const keys = await store.keys();
+		expect(keys).toContain(`r:~${await digest('lossless\ntoken=café\n')}~https://api.example/doc?token=`);
+		expect(keys).toContain(`r:~${await digest('lossless\ntoken=\uFFFD\n')}~https://api.example/other?token=`);
+		api.close();
+	});
+});
