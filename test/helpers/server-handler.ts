@@ -6,7 +6,7 @@
  * - `/json`                  200 `{"ok":true,"n":<hits>}`
  * - `/status/<code>`         that status; `?retryAfter=<s>` adds Retry-After; `?cc=` sets Cache-Control
  * - `/plan/<a>,<b>,...`      the Nth hit of this id answers the Nth status of the list (the last repeats)
- * - `/echo`                  200 with the method, headers and body it got
+ * - `/echo`                  200 with the method, headers and body it got; `?vary=`, `?cc=`: that Vary, Cache-Control
  * - `/hang`                  never answers (until the client aborts)
  * - `/hits`                  `{"hits": n}` for `?id=` and `?path=`
  * - `/mutate`                applies the body once per Idempotency-Key; `?fail=<s1>,<s2>` answers the Nth attempt (preflights aside) with sN, the last repeating; `&times=<n>`: only the first n attempts fail
@@ -95,7 +95,9 @@ export const createHandler = (state: TestServerState = createState()) => async (
 				headers[key] = value;
 			});
 			const body = request.method === 'GET' || request.method === 'HEAD' ? '' : await request.text();
-			return json({ method: request.method, headers, body, n: hit }, { headers: cors });
+			// `?vary=` answers that Vary (and `?cc=` that Cache-Control): a copy the stale cache matches against the request's headers.
+			const more = Object.fromEntries([['vary', 'vary'], ['cc', 'cache-control']].flatMap(([param, name]) => url.searchParams.has(param!) ? [[name!, url.searchParams.get(param!)!]] : []));
+			return json({ method: request.method, headers, body, n: hit }, { headers: { ...cors, ...more } });
 		}
 
 		case 'hang': {

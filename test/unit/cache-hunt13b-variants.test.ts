@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createClient, memoryStore } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { useCacheKit } from './cache-kit.js';
 
 /** A client (one user's: `shared: false`, so a request with credentials is copied) whose origin answers `answers` in turn, then 503; `stored` lists the copies stored. */
 const setup = (name: string, headers: Record<string, string> = {}) => {
@@ -61,6 +62,70 @@ describe('a sensitive query value percent-decoded lossily (invalid UTF-8) before
 		const keys = await store.keys();
 		expect(keys).toContain(`r:~${await digest('lossless\ntoken=café\n')}~https://api.example/doc?token=`);
 		expect(keys).toContain(`r:~${await digest('lossless\ntoken=\uFFFD\n')}~https://api.example/other?token=`);
+		api.close();
+	});
+});
+
+describe('an answer that varies on a header the runtime adds itself, which the request cannot show', () => {
+	/**
+	 * Node's fetch sends `user-agent: node` and `accept-language: *` itself (a browser its own, and the page's cookies):
+	 * the Request's headers hold none of them, so a copy was matched against "no such header" and answered any caller
+	 * (another runtime's, over a shared store). As `Vary: *` (README "Stale cache": "`Vary: *` [is] honoured"): no copy.
+	 * The loopback origin answers `Vary` as its `vary` parameter says, and echoes the `Accept-Language` it got.
+	 */
+	const kit = useCacheKit();
+	for (const header of ['User-Agent', 'Accept-Language', 'Cookie', 'Accept-Encoding, user-agent']) {
+		it(`Vary: ${header}, not set on the request: no copy is kept, none answers`, async () => {
+			const api = kit.make({ name: `unshown-${header}`, staleCache: { shared: false } });
+			const path = `unshown/${encodeURIComponent(header)}?vary=${encodeURIComponent(header)}&cc=max-age%3D0`;
+			expect((await api.get(path).json<{ n: number }>()).n).toBe(1);
+			// The next call's copy (if any) would be stored by now: a call behind it proves the first one's write was decided.
+			await api.get('unshown/plain?cc=max-age%3D0').json();
+			await waitFor(async () => (await kit.store.keys()).some((key) => key.includes('unshown/plain')), 'the plain copy stored');
+			// Before: ['…/unshown/…'] stored, and served stale (true).
+			expect((await kit.store.keys()).filter((key) => key.includes(`unshown/${encodeURIComponent(header)}`))).toEqual([]);
+			expect(await kit.servedStale(api, path)).toBe(false);
+			api.close();
+		});
+	}
+
+	it('Vary: Accept-Language set on the request: its copy answers the same language, not another', async () => {
+		const api = kit.make({ name: 'shown-lang' });
+		const path = 'shown/lang?vary=Accept-Language&cc=max-age%3D0';
+		const stored: string[] = [];
+		api.on('cache:stored', ({ url }) => stored.push(url));
+		expect((await api.get(path, { headers: { 'accept-language': 'fr' } }).json<{ lang: string }>()).lang).toBe('fr');
+		await waitFor(() => stored.length === 1, 'the copy stored');
+		expect(await kit.servedStale(api, path, { headers: { 'accept-language': 'fr' } })).toBe(true);
+		expect(await kit.servedStale(api, path, { headers: { 'accept-language': 'de' } })).toBe(false);
+		expect(await kit.servedStale(api, path)).toBe(false);
+		api.close();
+	});
+
+	it('a copy kept before the answer varied on such a header goes (as a `Vary: *` answer drops it)', async () => {
+		const { api, answers, ok, stored, stale, store } = setup('unshown-drop');
+		answers.push(ok('plain'));
+		await api.get('doc').text();
+		await waitFor(() => stored.length === 1, 'the copy stored');
+		expect(await stale('doc')).toBe('plain');
+		answers.push(() => new Response('varied', { headers: { 'cache-control': 'max-age=0', vary: 'User-Agent' } }));
+		expect(await api.get('doc').text()).toBe('varied');
+		// Before: the plain copy stayed (its replacement was kept instead, then served: 'varied').
+		await waitFor(async () => (await store.keys()).length === 0, 'the copy dropped');
+		expect(await stale('doc')).toBe('none');
+		api.close();
+	});
+
+	it('a record an older build stored with no value for such a header is not served', async () => {
+		const { api, answers, ok, stored, stale, store } = setup('unshown-old');
+		answers.push(ok('mine'));
+		await api.get('doc').text();
+		await waitFor(() => stored.length === 1, 'the copy stored');
+		const [key] = await store.keys();
+		const record = await store.get<Record<string, unknown>>(key!);
+		await store.set(key!, { ...record, vary: [['user-agent', null]] });
+		// Before: 'mine' (null matched the request's null).
+		expect(await stale('doc')).toBe('none');
 		api.close();
 	});
 });
