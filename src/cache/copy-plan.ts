@@ -17,7 +17,7 @@ interface HeaderReader {
 export interface CopyRequest {
 	readonly headers: HeaderReader;
 	readonly credentials: boolean;
-	/** Whether the answer's Vary names a header the runtime adds itself that the request cannot show (copy.ts `varied`): as `Vary: *`. */
+	/** Whether the answer's Vary names the `Referer` a browser sends for the page, which the request cannot show (copy.ts `varied`): as `Vary: *`. */
 	readonly unshown?: boolean | undefined;
 }
 
@@ -108,7 +108,7 @@ const expiresIn = (headers: HeaderReader, now: number): number => {
  * its callers only carry it out (copy.ts). In this order:
  * 1. only a 200 or 203 is copied, and never a request's with credentials in a shared cache;
  * 2. an answer `no-store`, `no-cache` (never servable without validation), `Vary: *` (or a member that is no
- *    field name: `x y`, or a header the runtime adds itself that the request cannot show: `unshown`), or `private`
+ *    field name: `x y`, or a `Referer` the browser sends for the page that the request cannot show: `unshown`), or `private`
  *    in a shared cache is not copied and the last copy under its key goes (`drop`);
  * 3. a key copied less than 1 s ago is not copied again, nor an unchanged answer (`signature`: a
  *    validator; without one a body of the same length may differ) before the last copy's `renew`;

@@ -18,7 +18,7 @@ export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, re
 	const found = !copyable(response.status) ? undefined : read?.request === request && typeof read.key === 'string' ? read.key : cache.key.of(request, call.identity);
 	const now = cache.context.clock.now();
 	const last = typeof found === 'string' ? view.last(found) : undefined;
-	const unshown = response.headers.get('vary')?.split(',').map((name) => name.trim().toLowerCase()).some((name) => added.test(name) && varied(cache, request, name) === undefined);
+	const unshown = response.headers.get('vary')?.split(',').some((name) => name.trim().toLowerCase() === 'referer' && varied(cache, request, 'referer') === undefined);
 	const plan = copyPlan({ headers: request.headers, credentials: found === undefined, unshown }, response, last, now, cache);
 	if (plan.store === false) {
 		if (plan.drop) {
@@ -56,28 +56,24 @@ export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, re
 	return { request, response, clone: response.clone(), found: found!, timing: plan.timing, copied: plan.copied, now, before: last?.at, start: view.epoch, headers, vary };
 };
 
-/** The headers a runtime's fetch may add itself (`varied`). */
-const added = /^(?:accept-language|user-agent|cookie|origin|referer)$/;
-
 /**
  * A request's value of a header a Vary names, as a record keeps it and a serve compares it: a URL in it (a
  * `Referer` a server runtime's caller sets) without its sensitive query values (API.md "Sensitive data").
- * In a browser, `Referer` is the Request's `referrer` (none with `no-referrer`). Undefined for a header the
- * runtime adds itself that the request cannot show — `Accept-Language`, `User-Agent` and `Cookie` it does not
- * set; in a browser, `Origin` to another origin and `Referer` from the page (`about:client`) — as `Vary: *`:
- * no copy is kept or served for it.
+ * In a browser (a page, a worker), which sends `Referer` from the Request's `referrer` where its headers show
+ * none, `Referer` is that `referrer` (none with `no-referrer`); undefined for the page's own (`about:client`,
+ * the page's URL as the browser's policy cuts it), as `Vary: *`: no copy is kept or served for it. Any other
+ * header the runtime adds itself (`User-Agent`, `Accept-Language`, a page's `Origin` and cookies) is the same
+ * for every call of the client, and is compared as the request shows it, as the Cache API matches it.
  */
 export const varied = ({ params }: CacheState, request: Request, name: string): string | null | undefined => {
 	let value = request.headers.get(name);
-	if (value === null && added.test(name)) {
-		// A browser (a page, a worker) sends `Referer` from the Request's `referrer`, and `Origin`, itself.
-		const web = 'document' in globalThis || 'importScripts' in globalThis;
-		const { referrer, referrerPolicy, url } = request;
-		if (name === 'origin' ? web && !url.startsWith(`${location.origin}/`) : name !== 'referer' || (web && referrer === 'about:client')) {
+	if (value === null && name === 'referer' && ('document' in globalThis || 'importScripts' in globalThis)) {
+		const { referrer, referrerPolicy } = request;
+		if (referrer === 'about:client') {
 			return undefined;
 		}
 
-		value = (web && name === 'referer' && referrerPolicy !== 'no-referrer' && referrer) || null;
+		value = (referrerPolicy !== 'no-referrer' && referrer) || null;
 	}
 
 	return value && splitSensitive(value, params).redacted;
