@@ -478,10 +478,13 @@ export class Queue {
 		return value;
 	}
 
-	/** The entries, pending or dead, that are readable records, as the app sees them: no record's body is kept (a queue of photos is never all in memory). */
+	/** The entries, pending or dead, as the app sees them (a pending one that is no readable record too): no record's body is kept (a queue of photos is never all in memory). */
 	async entries(dead: boolean): Promise<OutboxEntry[]> {
 		const entries: OutboxEntry[] = [];
-		await this.forEach(dead, (record) => entries.push(toEntry(record)));
+		const now = this.context.clock.now();
+		// A pending one it cannot read (counted by `size()`) as the dead letter a pass makes of it shows it (pass.ts): nothing of it.
+		await this.forEach(dead, (record) => entries.push(toEntry(record)), ({ id, key }) => entries.push({ id, method: '', url: '', headers: {}, idempotencyKey: id,
+			createdAt: Number(key.split('|')[1]), attempts: 0, nextAttemptAt: now, lastError: { code: 'INVALID_REQUEST', message: 'Unreadable' }, version: 1, bodyBytes: 0 }));
 		return entries;
 	}
 
@@ -492,7 +495,7 @@ export class Queue {
 	 * a store gone down in the middle of a long queue costs one `storageTimeoutMs`, not one per entry.
 	 * `unread`: told of each pending one that is no readable record (counted by `count`; a pass makes it a dead letter).
 	 */
-	async forEach(dead: boolean | undefined, visit: (record: OutboxRecord) => void, unread?: () => void): Promise<void> {
+	async forEach(dead: boolean | undefined, visit: (record: OutboxRecord) => void, unread?: (key: RecordKey) => void): Promise<void> {
 		for (const key of await this.list()) {
 			// A key of the kind asked for (`undefined`: both), listed under its own kind's prefix.
 			const wanted = key.dead === (key.key[0] === 'd') && (dead === undefined || key.dead === dead);
@@ -508,7 +511,7 @@ export class Queue {
 			if (isRecord(record) && !secretIn(this, record)) {
 				visit(record);
 			} else if (record !== undefined && !key.dead) {
-				unread?.();
+				unread?.(key);
 			}
 		}
 	}

@@ -52,7 +52,10 @@ export type ConflictResolution = 'discard' | 'dead' | { json?: unknown; body?: N
 export interface Outbox {
 	/** Pending entries. */
 	size(): Promise<number>;
-	/** Pending entries, oldest first. */
+	/**
+	 * Pending entries, oldest first: as many as `size()` counts, a stored record the outbox cannot read shown as the
+	 * dead letter a replay makes of it (no method, no URL, `lastError` `{ code: 'INVALID_REQUEST', message: 'Unreadable' }`).
+	 */
 	list(): Promise<OutboxEntry[]>;
 	deadLetters(): Promise<OutboxEntry[]>;
 	/**
