@@ -233,6 +233,9 @@ export class Pass {
 		// To its URL as stored, the query its first attempt had: `searchParams: null` (`undefined` is not given, and ky adds
 		// the replaying client's default `searchParams` to a URL's query: once more).
 		const headers = { ...record?.headers, ...record?.preconditions };
+		// Whether the client's `init` hooks all ran (ours, the last, did): one that threw fails the replay before any I/O,
+		// the hook's own error its `lastError` — no attempt, as a `beforeRequest` hook's, never a dead letter as bad input.
+		let shaped = !queue.context.options.hooks?.init;
 		const replayed = record && await queue.replay(record, who, this.#permit, async () => queue.context.send(record.url, {
 			method: record.method, headers: { ...Object.fromEntries([...removed].map((name) => [name, undefined])), ...headers }, body: record.body,
 			idempotencyKey: record.idempotencyKey, retry: 0, throwHttpErrors: false, prefix: '',
@@ -248,8 +251,12 @@ export class Pass {
 				}
 
 				Object.assign(options, { headers: { ...headers, 'idempotency-key': record.idempotencyKey }, body: record.body, json: undefined, searchParams: undefined, prefix: '', method: record.method });
+				shaped = true;
 			}] } },
-		}, true));
+		}, true).catch((error: unknown) => {
+			// (Its cause, left out of the core's error when the message held a secret: the redacted message.)
+			throw shaped ? error : (error as Error).cause ?? new Error((error as Error).message);
+		}));
 		if (replayed) {
 			await this.#settle(record!, key, now, replayed, who);
 			void replayed.response?.body?.cancel().catch(() => undefined); // Once read (by `onConflict`) or not needed.

@@ -5,7 +5,8 @@
  * the real loopback API.
  */
 import { describe, expect, it } from 'vitest';
-import { OutboxQueuedError } from '../../src/entries/index.js';
+import { createClient, memoryStore, OutboxQueuedError, outbox } from '../../src/entries/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 import { harnessEachTest, type Harness } from './outbox-helpers.js';
 
 let h: Harness;
@@ -40,5 +41,56 @@ describe('list() shows every pending entry size() counts', () => {
 		expect([await api.outbox.list(), dead.map((entry) => [entry.id, entry.method, entry.url, entry.lastError?.message, entry.deadReason])]).toEqual([[], [
 			['damaged', '', '', 'Unreadable', 'rejected'], ['junk', '', '', 'Unreadable', 'rejected'], ['secret', '', '', 'Unreadable', 'rejected'],
 		]]);
+	});
+});
+
+describe('a replay that an `init` hook fails is no attempt, as one a `beforeRequest` hook fails (API.md "Outbox": attempts count only attempts that reached the network)', () => {
+	/** A client whose ky `init` hook throws `message` while `failing` says so, a POST queued by a network failure, then `passes` replays while it throws. */
+	const scenario = async (message: string, passes: number) => {
+		const state = { down: true, failing: false, sends: 0 };
+		const fetch = (async () => {
+			state.sends++;
+			if (state.down) {
+				throw new TypeError('fetch failed');
+			}
+
+			return new Response('{}');
+		}) as typeof globalThis.fetch;
+		const hook = () => {
+			if (state.failing) {
+				throw new Error(message);
+			}
+		};
+		const clock = new ManualClock();
+		const api = createClient({ fetch, clock, prefix: 'https://api.example.com/', retry: 0, hooks: { init: [hook] }, breaker: false, store: memoryStore, name: `t13b-init-${passes}`, outbox: outbox({ maxAttempts: 3 }) });
+		await expect(api.post('todos', { json: { a: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		state.down = false;
+		state.failing = true;
+		for (let pass = 0; pass < passes; pass++) {
+			clock.advance(600_000); // past any backoff: the entry is due
+			expect((await api.outbox.flush()).sent).toBe(0);
+		}
+
+		return { api, clock, state };
+	};
+
+	it('its entry stays pending with its attempts past `maxAttempts` replays, its lastError the hook\'s error, and goes out once the hook lets it', async () => {
+		const { api, clock, state } = await scenario('the tenant service is down', 3);
+		// Before: no entry pending, a dead letter at the first replay ('rejected', INVALID_REQUEST, attempts 1).
+		expect([(await api.outbox.list()).map((entry) => [entry.attempts, entry.lastError?.message]), (await api.outbox.deadLetters()).map((entry) => entry.deadReason), state.sends])
+			.toEqual([[[1, 'Error: the tenant service is down']], [], 1]);
+		state.failing = false;
+		clock.advance(600_000);
+		expect((await api.outbox.flush()).sent).toBe(1);
+		expect(state.sends).toBe(2);
+		api.close();
+	});
+
+	it('its lastError is redacted as every lastError (a sensitive query parameter in the hook\'s message)', async () => {
+		const { api } = await scenario('no tenant for https://api.example.com/todos?access_token=s3cret', 1);
+		const [entry] = await api.outbox.list();
+		expect(entry?.lastError?.message).toContain('no tenant for');
+		expect(JSON.stringify(await api.outbox.list())).not.toContain('s3cret');
+		api.close();
 	});
 });
