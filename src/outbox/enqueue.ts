@@ -22,6 +22,7 @@ import { diesWithRequest } from './request-bound.js';
 import { registerSync } from './register-sync.js';
 import { secretUrl, targetOf } from './target.js';
 import { within } from '../utils/within.js';
+import { unmarked } from '../utils/validate.js';
 import { randomUuid } from '../utils/runtime.js';
 
 /**
@@ -56,8 +57,14 @@ const streamed = (body: unknown): boolean => body instanceof ReadableStream || S
  * option, says the outbox takes it) whose URL `href` and header `values` (when known) carry no sensitive query parameter and whose
  * body is no stream (`streamed`: never read into memory for the outbox, sent as with `outbox: false`).
  */
-const queueable = ({ context, options }: Queue, { replay, options: { outbox, body }, method }: PolicyCall, href: string, values?: Iterable<string>): boolean =>
-	!replay && (outbox === true || (outbox !== false && options.methods.has(method))) && !streamed(body) && !secretUrl(context, href, values);
+const queueable = ({ context, options }: Queue, call: PolicyCall, href: string, values?: Iterable<string>): boolean =>
+	!call.replay && (call.options.outbox === true || (call.options.outbox !== false && options.methods.has(call.method))) && !streamed(call.options.body) && !opaque.has(call) && !secretUrl(context, href, values);
+
+/**
+ * Calls whose ky `init` hooks gave a body the outbox cannot read as ky builds the request (a Blob, a
+ * FormData, a stream): never stored (what a replay would send is unknown), sent as with `outbox: false`.
+ */
+const opaque = new WeakSet<PolicyCall>();
 
 /**
  * An eligible call, unless its URL carries a sensitive query parameter (a presigned upload) or its
@@ -140,7 +147,7 @@ const dependencies = async (queue: Queue, call: PolicyCall, href: string): Promi
 		}
 	}) : [];
 	if (dependsOn.size > 0 && !queueable(queue, call, href, headers.map(([, value]) => value))) {
-		throw new InvalidRequestError('A call holding a placeholder of a pending outbox entry must be one the outbox can queue');
+		throw new InvalidRequestError(unqueueable);
 	}
 
 	// One in a header the outbox never stores (a credential, `sensitiveHeaders`: API.md "Sensitive data") could only be
@@ -152,6 +159,8 @@ const dependencies = async (queue: Queue, call: PolicyCall, href: string): Promi
 
 	queue.dependents.set(call, { dependsOn: [...dependsOn], refs });
 };
+
+const unqueueable = 'A call holding a placeholder of a pending outbox entry must be one the outbox can queue';
 
 /**
  * The record of a call that failed with `error` (or that the layer held), as it is stored; with
@@ -425,9 +434,42 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 		delete snapshot.exact.headers; // A Blob's type goes only where fetch would put it: a Content-Type the call gives wins.
 	}
 
+	let hooks: unknown;
 	if (call.options.hooks !== undefined || context.options.hooks !== undefined) {
 		// ky's `init` hooks run after this snapshot and may set or change `json`: the JSON ky serializes is
 		// what the first attempt sends, and what is stored (over `maxBodyBytes`: sent, never stored).
+		// A body they give in its place (`body`, `json` removed): read here, after them (a last init hook), as
+		// it goes out — text or bytes stored as such, one that cannot be read at once never stored (`opaque`).
+		const given = snapshot.exact?.body ?? call.options.body;
+		const own = call.options.hooks;
+		const inner = unmarked(own) as { init?: unknown[] } | undefined;
+		const last = (o: { json?: unknown; body?: unknown }): void => {
+			const { body } = o;
+			if (o.json !== undefined || (body === given && call.options.json === undefined)) {
+				return; // JSON (as below), or the body the outbox read.
+			}
+
+			const text = typeof body === 'string' || body instanceof URLSearchParams;
+			if (body != null && !text && !(body instanceof ArrayBuffer || ArrayBuffer.isView(body))) {
+				opaque.add(call);
+				return;
+			}
+
+			const bytes = body == null ? undefined : text ? new TextEncoder().encode(String(body)) : (ArrayBuffer.isView(body) ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : new Uint8Array(body as ArrayBuffer)).slice();
+			if (bytes && bytes.byteLength > (text ? options.maxBodyBytes : options.maxFileBytes)) {
+				full ??= tooLarge(text, text ? options.maxBodyBytes : options.maxFileBytes);
+			}
+
+			if (bytes) {
+				snapshot.body = bytes.buffer as ArrayBuffer;
+			} else {
+				delete snapshot.body;
+			}
+
+			snapshot.type = undefined; // The request's Content-Type, as fetch set it for that body, is stored.
+		};
+		const merged = { ...inner, init: [...inner?.init ?? [], last] };
+		hooks = inner === own ? merged : { ...own as object, value: merged };
 		snapshot.exact = { ...snapshot.exact, stringifyJson(value: unknown) {
 			const text = jsonText(value, call.options.stringifyJson ?? context.options.stringifyJson);
 			const bytes = new TextEncoder().encode(text);
@@ -462,18 +504,18 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 
 	// Offline, the layer holds the attempt without I/O (or sends the scope's one in 10 s, not retried):
 	// ky need not copy the request for retries.
-	const run = next({ ...snapshot.exact, headers: { 'idempotency-key': idempotencyKey, ...snapshot.exact?.headers }, ...context.reachability(scope) === 'offline' && { retry: { limit: 0 } } });
+	const run = next({ ...snapshot.exact, headers: { 'idempotency-key': idempotencyKey, ...snapshot.exact?.headers }, ...context.reachability(scope) === 'offline' && { retry: { limit: 0 } }, ...hooks !== undefined && { hooks } as RunOptions });
 	const ms = options.networkTimeoutMs;
 	try {
 		// With a deadline (and where the attempt can be followed past the call: a Worker needs its waitUntil), the
 		// first of the run and the deadline (`undefined`: the deadline). The run's answer comes boxed: one
 		// without a Response (`ky.stop` from a `beforeRetry` hook resolves `undefined`) is the caller's, never a deadline.
 		const first = ms === false || full || diesWithRequest(call.waitUntil) ? [await run] : await within(run.then((response) => [response]), ms - (context.clock.now() - start));
-		if (first || !call.request || secretUrl(context, call.request.url, call.request.headers.values())) {
+		if (first || !call.request || opaque.has(call) || secretUrl(context, call.request.url, call.request.headers.values())) {
 			return first ? first[0]! : await run;
 		}
 	} catch (error) {
-		if (!storable(context, call, error) || !call.request || secretUrl(context, call.request.url, call.request.headers.values())) {
+		if (!storable(context, call, error) || !call.request || opaque.has(call) || secretUrl(context, call.request.url, call.request.headers.values())) {
 			throw error;
 		}
 
@@ -504,6 +546,10 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, given: Reque
 	const scope = context.scopeOf(request.url);
 	const dependent = call && queue.dependents.get(call);
 	if (dependent?.dependsOn.length) {
+		if (opaque.has(call!)) {
+			throw new InvalidRequestError(unqueueable); // Its body, an `init` hook's, cannot be stored: it cannot wait.
+		}
+
 		return defer(context, call!, 'BEHIND'); // It waits for pending entries: stored, and replayed with their values once they are delivered.
 	}
 

@@ -4,6 +4,7 @@
  * many as `size()` counts), what an `init` hook that throws does to a replay. ManualClock, random 0.5,
  * the real loopback API.
  */
+import { replaceOption } from 'ky';
 import { describe, expect, it } from 'vitest';
 import { createClient, memoryStore, OutboxQueuedError, outbox } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
@@ -91,6 +92,128 @@ describe('a replay that an `init` hook fails is no attempt, as one a `beforeRequ
 		const [entry] = await api.outbox.list();
 		expect(entry?.lastError?.message).toContain('no tenant for');
 		expect(JSON.stringify(await api.outbox.list())).not.toContain('s3cret');
+		api.close();
+	});
+});
+
+type InitHook = (options: Record<string, unknown>) => void;
+
+/** A transport that records each request's method, URL, Content-Type and body; it fails as a dropped connection while `state.down`. */
+const recorded = (state: { down: boolean; sent: string[] }) => (async (request: Request) => {
+	state.sent.push(`${request.method} ${request.url} ${request.headers.get('content-type')} ${request.body ? await request.clone().text() : ''}`);
+	if (state.down) {
+		throw new TypeError('fetch failed');
+	}
+
+	return new Response('{"id":1}', { headers: { 'content-type': 'application/json' } });
+}) as typeof fetch;
+
+/** What a call ends in: its status, or its error's class. */
+const outcome = (promise: Promise<Response>) => promise.then((response) => String(response.status), (error: Error) => error.constructor.name);
+
+describe('a body an `init` hook (ky\'s) swaps or rewrites is what is stored (API.md: "the first attempt and every replay send those bytes")', () => {
+	const swaps: Array<[string, InitHook, Record<string, unknown>, number]> = [
+		['json to URLSearchParams', (o) => {
+			o.body = new URLSearchParams(o['json'] as Record<string, string>);
+			o.json = undefined;
+		}, { json: { a: '1' } }, 3],
+		['text rewritten', (o) => {
+			o.body = `${o['body'] as string}!`;
+		}, { body: 'hello' }, 6],
+		['json removed', (o) => {
+			o.json = undefined;
+		}, { json: { a: 1 } }, 0],
+		['json to bytes', (o) => {
+			o.body = new TextEncoder().encode('xyz');
+			o.json = undefined;
+		}, { json: { a: 1 } }, 3],
+		['bytes to text', (o) => {
+			o.body = 'text';
+		}, { body: new Uint8Array([1, 2]) }, 4],
+	];
+	for (const [label, hook, given, bytes] of swaps) {
+		for (const where of ['client', 'call'] as const) {
+			it(`${label} (the ${where}'s hook): stored as its first attempt sent it, and replayed with those bytes`, async () => {
+				const state = { down: true, sent: [] as string[] };
+				const hooks = { init: [hook] } as never;
+				const api = createClient({ fetch: recorded(state), prefix: 'https://api.example.com/', retry: 0, ...where === 'client' && { hooks }, breaker: false, store: memoryStore, name: `t13b-swap-${label}-${where}`, outbox: outbox() });
+				expect(await outcome(api.post('todos', { ...given, ...where === 'call' && { hooks } }))).toBe('OutboxQueuedError');
+				const [first] = state.sent;
+				state.sent.length = 0;
+				// Before: bodyBytes of the caller's body (json to URLSearchParams: 9, '{"a":"1"}'), its replay sending it.
+				expect((await api.outbox.list()).map((entry) => entry.bodyBytes)).toEqual([bytes]);
+				state.down = false;
+				expect((await api.outbox.flush()).sent).toBe(1);
+				expect(state.sent).toEqual([first]);
+				api.close();
+			});
+		}
+	}
+
+	it('a body the outbox cannot read at once (a Blob, a FormData, a stream the hook gives) is never stored: sent, its failure the caller\'s', async () => {
+		for (const make of [() => new Blob(['blob']), () => { const form = new FormData(); form.set('a', '1'); return form; }, () => new Response('stream').body]) {
+			const state = { down: true, sent: [] as string[] };
+			const hook: InitHook = (o) => {
+				o.body = make();
+				o.json = undefined;
+			};
+			const api = createClient({ fetch: recorded(state), prefix: 'https://api.example.com/', retry: 0, hooks: { init: [hook] } as never, breaker: false, store: memoryStore, name: 't13b-swap-opaque', outbox: outbox() });
+			// Before: OutboxQueuedError, the entry storing '{"a":1}' where 'blob' was sent.
+			expect([await outcome(api.post('todos', { json: { a: 1 } })), await api.outbox.size(), state.sent.length]).toEqual(['NetworkError', 0, 1]);
+			api.close();
+		}
+	});
+});
+
+describe('a call holding a placeholder of a pending entry, whose `init` hook gives a body the outbox cannot store', () => {
+	it('is an InvalidRequestError before any I/O, never sent with its placeholder nor queued with other bytes', async () => {
+		const state = { down: true, sent: [] as string[] };
+		const hook: InitHook = (o) => {
+			if (typeof o['json'] === 'object' && (o['json'] as { blob?: boolean }).blob) {
+				o.body = new Blob(['blob']);
+				o.json = undefined;
+			}
+		};
+		const api = createClient({ fetch: recorded(state), prefix: 'https://api.example.com/', retry: 0, hooks: { init: [hook] } as never, breaker: false, store: memoryStore, name: 't13b-swap-ref', outbox: outbox() });
+		const parent = await api.post('todos', { json: { a: 1 } }).catch((error: unknown) => error) as OutboxQueuedError;
+		expect(parent).toBeInstanceOf(OutboxQueuedError);
+		const ref = api.outbox.ref(parent.entryId, '/id');
+		const sent = state.sent.length;
+		// Before: OutboxQueuedError, the PATCH stored with '{"blob":true}' where a Blob would have been sent.
+		expect([await outcome(api.patch(`todos/${ref}`, { json: { blob: true } })), await api.outbox.size(), state.sent.length - sent]).toEqual(['InvalidRequestError', 1, 0]);
+		api.close();
+	});
+});
+
+describe('a body an `init` hook gives over `maxBodyBytes`', () => {
+	it('is sent, and when it fails refused with OutboxFullError (\'size\'), as a body given over the bound is', async () => {
+		const state = { down: true, sent: [] as string[] };
+		const hook: InitHook = (o) => {
+			o.body = 'x'.repeat(200);
+		};
+		const api = createClient({ fetch: recorded(state), prefix: 'https://api.example.com/', retry: 0, hooks: { init: [hook] } as never, breaker: false, store: memoryStore, name: 't13b-swap-size', outbox: outbox({ maxBodyBytes: 100 }) });
+		const error = await api.post('todos', { body: 'small' }).catch((failure: unknown) => failure) as { reason?: string; constructor: { name: string } };
+		// Before: OutboxQueuedError, 'small' stored where 200 bytes were sent.
+		expect([error.constructor.name, error.reason, await api.outbox.size(), state.sent.length]).toEqual(['OutboxFullError', 'size', 0, 1]);
+		api.close();
+	});
+});
+
+describe('a call\'s hooks marked with ky\'s replaceOption()', () => {
+	it('replace the client\'s as in ky (the client\'s init hook not run), and the body their init hook swaps is what is stored', async () => {
+		const state = { down: true, sent: [] as string[] };
+		const ran: string[] = [];
+		const clientHook: InitHook = () => {
+			ran.push('client');
+		};
+		const callHook: InitHook = (o) => {
+			o.body = new URLSearchParams({ from: 'call' });
+			o.json = undefined;
+		};
+		const api = createClient({ fetch: recorded(state), prefix: 'https://api.example.com/', retry: 0, hooks: { init: [clientHook] } as never, breaker: false, store: memoryStore, name: 't13b-swap-replace', outbox: outbox() });
+		expect(await outcome(api.post('todos', { json: { a: 1 }, hooks: replaceOption({ init: [callHook] }) as never }))).toBe('OutboxQueuedError');
+		expect(state.sent).toEqual(['POST https://api.example.com/todos application/x-www-form-urlencoded;charset=UTF-8 from=call']);
+		expect([(await api.outbox.list()).map((entry) => entry.bodyBytes), ran]).toEqual([[9], []]);
 		api.close();
 	});
 });
