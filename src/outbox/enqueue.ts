@@ -317,22 +317,30 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 
 		// An entry it refers to that was delivered keeps its values while this write is stored (`Queue.prune`).
 		// (An entry still pending has none yet: its delivery keeps them, with the dependents recorded above.)
-		for (const { entry } of Object.values(record.refs ?? {})) {
+		const keep = async (entry: string): Promise<void> => {
 			const kept = await queue.read(valuesKey(entry), false, budget);
 			if (isValues(kept) && call.world.current('outbox')) {
 				await queue.store.set(valuesKey(entry), { ...kept, dependents: [record.id].concat(kept.dependents ?? []) }, budget);
 			}
+		};
+		const done = new Set(record.dependsOn);
+		for (const { entry } of Object.values(record.refs ?? {})) {
+			done.add(entry);
+			await keep(entry);
 		}
 
 		// A coalescing PUT or DELETE removes the writes it supersedes only once it is stored itself.
 		// Stored only in the world its call started in, and while fewer than `maxEntries` are pending (written ones
 		// included: writes made at once, each counted before any was stored), with no await between the checks and the write.
-		const own = record.dependsOn ?? [];
 		const stored = await queue.supersede(record, key, async (replacing) => {
 			await capture(queue, call, record);
-			// The entries named by the placeholders of a precondition it inherits (`Queue.supersede`): it is recorded with them, as above.
-			for (const parent of record.dependsOn ?? []) {
-				own.includes(parent) || await queue.mark(parent, call.world, [], id, budget).catch(() => undefined);
+			// The entries named by the placeholders of a precondition it inherits (`Queue.supersede`): it is recorded with them,
+			// as above — with a pending one, or with the values kept of one delivered since the write it supersedes was queued.
+			for (const { entry } of Object.values(record.refs ?? {})) {
+				if (!done.has(entry)) {
+					done.add(entry);
+					await queue.mark(entry, call.world, [], id, budget).catch(() => false) || await keep(entry).catch(() => undefined);
+				}
 			}
 
 			over = queue.pending.size - replacing >= options.maxEntries; // Counted in place of the entries it supersedes (`coalesce`).

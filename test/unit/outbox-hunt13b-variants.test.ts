@@ -8,11 +8,13 @@ import { replaceOption } from 'ky';
 import { describe, expect, it } from 'vitest';
 import { createClient, memoryStore, OutboxQueuedError, outbox } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { harnessEachTest, type Harness } from './outbox-helpers.js';
+import { harnessEachTest, type FakeWindow, type Harness } from './outbox-helpers.js';
 
 let h: Harness;
-harnessEachTest((started) => {
+let win: FakeWindow;
+harnessEachTest((started, fake) => {
 	h = started;
+	win = fake;
 });
 
 /** The store key of a pending record of `scope` queued at `createdAt` (record.ts `makeKey`). */
@@ -215,5 +217,38 @@ describe('a call\'s hooks marked with ky\'s replaceOption()', () => {
 		expect(state.sent).toEqual(['POST https://api.example.com/todos application/x-www-form-urlencoded;charset=UTF-8 from=call']);
 		expect([(await api.outbox.list()).map((entry) => entry.bodyBytes), ran]).toEqual([[9], []]);
 		api.close();
+	});
+});
+
+describe('coalesce: a write that takes the place of one holding a placeholder of an entry delivered meanwhile', () => {
+	it('is recorded as a dependent of the kept values: past their 24 h it is still sent with the value, never a \'parent\' dead letter', async () => {
+		const options = { outbox: { coalesce: true, baseBackoffMs: 600_000 } };
+		const api = h.make(options);
+		// The POST in another scope (the same API by another host name), the PUTs behind a head of their own scope.
+		const other = h.api.url.replace('127.0.0.1', 'localhost');
+		await expect(api.post('mutate?id=head&fail=503&times=3', { json: { n: 0 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		win.setOnline(false, false);
+		const parent = await api.post(`${other}/echo?id=parent`, { json: { title: 't' } }).catch((error: unknown) => error) as OutboxQueuedError;
+		expect(parent).toBeInstanceOf(OutboxQueuedError);
+		const ref = api.outbox.ref(parent.entryId, '/n'); // The POST's answer holds n: 1.
+		await expect(api.put('echo?id=doc', { json: { v: 1 }, headers: { 'if-match': `"${ref}"` } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		// The POST delivered; the PUT waits behind its scope's head (its backoff): never replayed, its placeholder as written.
+		win.setOnline(true, false);
+		await api.outbox.flush();
+		expect(h.sentOf('parent').length).toBe(1);
+		const edit = await api.put('echo?id=doc', { json: { v: 2 } }).catch((error: unknown) => error) as OutboxQueuedError;
+		expect(edit).toBeInstanceOf(OutboxQueuedError);
+		// Before: the kept values' dependents held only the superseded PUT's id.
+		expect((await h.store.get<{ dependents?: string[] }>(`v|${parent.entryId}`))?.dependents).toContain(edit.entryId);
+		// After a reload, past the values' 24 h: a pass (the head answered 503 a third time: `flush()` replays it at once) prunes the values no pending write needs.
+		api.close();
+		const after = h.make(options);
+		h.clock.advance(25 * 3_600_000);
+		await after.outbox.flush();
+		h.clock.advance(25 * 3_600_000);
+		await after.outbox.flush();
+		// Before: a 'parent' dead letter, never sent.
+		expect([(await after.outbox.deadLetters()).map((entry) => [entry.id, entry.deadReason]), h.sentOf('doc').map((seen) => [seen.headers['if-match'], seen.body])]).toEqual([[], [['"1"', '{"v":2}']]]);
+		after.close();
 	});
 });
