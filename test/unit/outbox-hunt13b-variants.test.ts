@@ -5,7 +5,7 @@
  * the real loopback API.
  */
 import { replaceOption } from 'ky';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createClient, memoryStore, OutboxQueuedError, outbox } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { harnessEachTest, type FakeWindow, type Harness } from './outbox-helpers.js';
@@ -250,5 +250,26 @@ describe('coalesce: a write that takes the place of one holding a placeholder of
 		// Before: a 'parent' dead letter, never sent.
 		expect([(await after.outbox.deadLetters()).map((entry) => [entry.id, entry.deadReason]), h.sentOf('doc').map((seen) => [seen.headers['if-match'], seen.body])]).toEqual([[], [['"1"', '{"v":2}']]]);
 		after.close();
+	});
+});
+
+describe('a body an `init` hook gives that the outbox cannot store, with `networkTimeoutMs`', () => {
+	it('is not queued at the deadline: the caller waits for its attempt, as for a stream body', async () => {
+		const answers: Array<() => void> = [];
+		const fetch = (async () => new Promise<Response>((resolve) => answers.push(() => resolve(new Response('{}', { status: 201 }))))) as typeof globalThis.fetch;
+		const hook: InitHook = (o) => {
+			o.body = new Blob(['blob']);
+			o.json = undefined;
+		};
+		const api = createClient({ fetch, prefix: 'https://api.example.com/', retry: 0, hooks: { init: [hook] } as never, breaker: false, store: memoryStore, name: 't13b-swap-deadline', outbox: outbox({ networkTimeoutMs: 20 }) });
+		const call = outcome(api.post('todos', { json: { a: 1 } }));
+		await vi.waitFor(() => expect(answers).toHaveLength(1));
+		await new Promise((resolve) => {
+			setTimeout(resolve, 60); // Past the 20 ms deadline (real time, as `networkTimeoutMs` runs).
+		});
+		answers[0]!();
+		// Before: 'OutboxQueuedError' at the deadline, the JSON stored where a Blob was sent.
+		expect([await call, await api.outbox.size()]).toEqual(['201', 0]);
+		api.close();
 	});
 });
