@@ -6,7 +6,7 @@ import { CircuitOpenError } from '../errors/CircuitOpenError.js';
 import { untilClosed } from '../core/closing.js';
 import { PASS, PROBE, type Circuit } from './circuit.js';
 import { circuitFor, clear, command, createCircuits, held, noop, restore, send } from './circuits.js';
-import { waitForHealthy } from './healthy.js';
+import { pause, waitForHealthy } from './healthy.js';
 import { claim, probe } from './probe.js';
 import { close, start } from './tabs.js';
 import { resolve, type BreakerOptions } from './options.js';
@@ -38,6 +38,12 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 	/** A wait of an attempt (its scope's stored state, the coordinator's answer or probe grant), cut short by `close()`. */
 	const waiting = <T>(wait: Promise<T>): Promise<T> => untilClosed(wait, circuits.wake);
 
+	/**
+	 * An attempt's wait for an early probe: until `probing` settles or the scope's state changes, at most `ms` of real
+	 * time; cut short by the attempt's `signal`, and by `close()` (`CLIENT_CLOSED`).
+	 */
+	const settled = (probing: Promise<unknown> | undefined, ms: number, signal: AbortSignal): Promise<void> => waiting(pause(circuits.paused, ms, signal, probing));
+
 	// The hot path: a closed breaker costs a map lookup, a clock read, an abort listener, three closures and one promise per attempt
 	// (where there are tabs, also one channel message per counted outcome: tabs.ts `shareCount`).
 	/**
@@ -47,6 +53,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 	 */
 	const attempt = (circuit: Circuit, request: Request, init: FetchInit | undefined, next: FetchLike, waited?: boolean): Promise<Response> => {
 		const now = clock.now();
+		const { signal } = request;
 		const call = init?.steadfetch;
 		// A caller's request that is the probe has the attempt timeout of its call (ky's `timeout`; `false`: `maxOpenMs`).
 		const timeout = call?.options.timeout;
@@ -58,7 +65,6 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		if (verdict === PROBE) {
 			// After a wait for the probe: a breaker that closed meanwhile lets the attempt go; one given up meanwhile
 			// (ky's timeout, a lost hedge) is neither sent nor counted; else it fails fast.
-			const { signal } = request;
 			const then = (): Promise<Response> => signal.aborted ? Promise.reject(signal.reason) : circuit.record.state === 'closed' ? attempt(circuit, request, init, next) : refuse(circuit, probeTimeoutMs);
 			if (own === undefined) {
 				// The caller's request is the probe, once the slot is this context's (the coordinator's grant, a tab's lock).
@@ -72,10 +78,17 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 			const early = circuit.record.early! >= circuit.record.reopensAt;
 			const probing = probe(circuits, circuit, now, call);
 			if (early) {
-				return waiting(probing).then(then);
+				return settled(probing, probeTimeoutMs, signal).then(then);
 			}
 
 			probing.catch(noop);
+		}
+
+		// A call of a reloaded page while the early probe its stored state let through is in flight waits for it too (bounded
+		// by what is left of its probe timeout), then goes out if it closed the breaker; other tabs' fail fast (API.md).
+		const { record, probes } = circuit;
+		if (!waited && verdict > 0 && probes.length && circuit.reloaded === record && record.early! >= record.reopensAt) {
+			return settled(undefined, verdict, signal).then(() => signal.aborted ? Promise.reject(signal.reason) : attempt(circuit, request, init, next, true));
 		}
 
 		return !waited && verdict > 0 && verdict <= edgeMs

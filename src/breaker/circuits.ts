@@ -74,7 +74,7 @@ export interface Circuits extends Machine {
 	closed: boolean;
 	/** What `close()` refuses: the waits of attempts (`untilClosed`: the stored state, a coordinator). Only `close()` calls them. */
 	readonly wake: Set<() => void>;
-	/** The pauses of pending `waitForHealthy` calls: cut short by a closing (`notify`, `clear`) and by `close()`. */
+	/** The pauses of pending `waitForHealthy` calls and of attempts waiting for an early probe: cut short by a change of state (`notify`), `clear` and `close()`. */
 	readonly paused: Set<() => void>;
 	/** What `start()` listens to, removed by `close()`. */
 	unlisten: Array<() => void>;
@@ -106,8 +106,10 @@ export const createCircuits = (context: PolicyContext, settings: Settings, optio
 		const { scope } = record;
 		// An isolation lets no probe through: no `reopensAt` (as its snapshot).
 		(context.emit as (type: string, fields: object) => void)(`breaker:${change}`, { scope, reason, ...(change === 'open' && !record.isolated && { reopensAt: record.reopensAt }) });
-		if (change === 'closed') {
-			wake(circuits.paused); // A `waitForHealthy` resolves now, not at its next poll (a hidden tab's timers are held back).
+		if (change !== 'half-open') {
+			// A `waitForHealthy` resolves now, not at its next poll (a hidden tab's timers are held back); an attempt waiting
+			// for an early probe (breaker.ts `settled`) goes on now, out or failing fast.
+			wake(circuits.paused);
 		}
 
 		// Stored and told to the other tabs unless it came from them or the store, or from `clear()` (which tells and deletes).
@@ -259,8 +261,12 @@ export const load = async (circuits: Circuits, circuit: Circuit, reason: string)
 		takeCounts(circuits, circuit, record, value);
 		// One whose period ended while no page ran is half-open already: its first call still waits for the probe (`early`, breaker.ts;
 		// an isolation lets none through).
-		if (reason === 'restored' && circuits.restores && circuit.record === record && !circuits.recover(circuit, circuits.clock.now(), reason) && record.unanswered) {
-			circuit.record = { ...record, early: record.reopensAt };
+		if (reason === 'restored' && circuits.restores && circuit.record === record) {
+			if (!circuits.recover(circuit, circuits.clock.now(), reason) && record.unanswered) {
+				circuit.record = { ...record, early: record.reopensAt };
+			}
+
+			circuit.reloaded = circuit.record;
 		}
 	} else if (value !== undefined) {
 		storageError(context, 'breaker', 'decode', new TypeError('Not a breaker record'), scope);

@@ -7,15 +7,21 @@ import { circuitFor, restore, type Circuits } from './circuits.js';
 import { poke } from './probe.js';
 import { monotonicNow } from '../utils/clock.js';
 
-/** `ms` of real time, cut short by `close()` and by a closing (`Circuits.paused`). */
-const pause = async (wake: Set<() => void>, ms: number): Promise<void> => new Promise((resolve) => {
+/**
+ * `ms` of real time, cut short by `close()` and by a change of state (`Circuits.paused`); also by `signal`'s
+ * abort and by `until` settling, if given (an attempt's wait for an early probe, breaker.ts).
+ */
+export const pause = async (wake: Set<() => void>, ms: number, signal?: AbortSignal, until?: Promise<unknown>): Promise<void> => new Promise((resolve) => {
 	const done = (): void => {
 		clearTimeout(timer);
 		wake.delete(done);
+		signal?.removeEventListener('abort', done);
 		resolve();
 	};
 	const timer = setTimeout(done, ms);
 	wake.add(done);
+	signal?.addEventListener('abort', done);
+	until?.then(done, done);
 });
 
 /**

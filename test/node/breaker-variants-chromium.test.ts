@@ -218,4 +218,25 @@ describe('breaker variants across tabs (real Chromium)', { timeout: 60_000 }, ()
 		expect(api.seen.slice(seen).map(({ url }) => url)).toEqual(['/json?id=reload-elapsed-health', '/json?id=reload-elapsed']);
 		expect((await reloaded.events()).map(({ type, reason }) => `${type} ${reason}`)).toEqual(['breaker:open restored', 'breaker:half-open open-elapsed', 'breaker:closed probe-succeeded']);
 	});
+	for (const { how, breaker, first } of [
+		{ how: 'the first call is the probe', breaker: { openMs: 60_000 }, first: [] as string[] },
+		{ how: 'with breaker.probe', breaker: { probe: '/json?id=reload-many-health', openMs: 60_000 }, first: ['/json?id=reload-many-health'] },
+	]) {
+		it(`a page reloaded after the origin came back that fires three calls at once gets fresh data at each (${how})`, async () => {
+			const [page] = await fresh(1);
+			await api.up();
+			await api.down('refuse');
+			const name = `variants-reload-many-${first.length}`;
+			const a = await client(page!, name, breaker);
+			expect(await a.calls(5, '/json?id=reload-many')).toEqual(Array(5).fill('NETWORK'));
+			await waitFor(async () => (await dumpIndexedDb(page!)).includes('"unanswered":true'), 'the open state in IndexedDB', 10_000);
+			await api.up();
+			await page!.reload();
+			await page!.waitForFunction(() => 'steadfetch' in globalThis);
+			const seen = api.seen.length;
+			const reloaded = await client(page!, name, breaker);
+			expect(await reloaded.calls(3, '/json?id=reload-many')).toEqual(['200', '200', '200']); // before: ['200', 'CIRCUIT_OPEN', 'CIRCUIT_OPEN']
+			expect(api.seen.slice(seen).map(({ url }) => url)).toEqual([...first, '/json?id=reload-many', '/json?id=reload-many', '/json?id=reload-many']);
+		});
+	}
 });
