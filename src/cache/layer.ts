@@ -1,4 +1,5 @@
 import type { PolicyCall } from '../core/policy.js';
+import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
 import { isDelivery, safeMethods } from '../core/world.js';
 import { copyOf, letGo, write } from './copy.js';
@@ -37,7 +38,7 @@ const refresh = (cache: CacheState, call: PolicyCall, request: Request, init: Fe
 		const copy = call.method === 'GET' && !judged ? copyOf(cache, call, request, response) : undefined;
 		discard(response);
 		return copy && write(cache, call, copy);
-	}, () => undefined));
+	}, (error: unknown) => isSteadfetchError(error) && cache.context.offline(call.scope!, true))); // refused before it was sent: the scope's slot is free again
 };
 
 /**

@@ -72,7 +72,7 @@ export const policyContext = ({ options, stores, clock, emit, emitter, budget, r
 		spendRetry: (scope) => budget?.tryRetry(scope, true, false, undefined, false).allowed ?? true,
 		subrequest: (call) => ((call as Call | undefined)?.invocation ?? invocationOf(call?.waitUntil))?.take() ?? true,
 		reachability: (scope) => reach.state(scope),
-		offline: (scope) => reach.offline(scope),
+		offline: (scope, untried) => reach.offline(scope, untried),
 		late: (scope) => reach.late(scope),
 		answer: (call, outcome) => (call as Call).answer(outcome),
 		perCall: perCallSlots(),

@@ -122,9 +122,10 @@ export interface PolicyContext {
 	 * copy, a write kept queued): true while it is, except once every 10 s per scope, when it answers
 	 * false and the attempt goes out to find out whether the network is really gone (a wrong
 	 * `navigator.onLine` never blocks a working origin for long). A call nothing can answer without
-	 * the network does not ask: it always sends its attempt.
+	 * the network does not ask: it always sends its attempt. `untried`: the attempt such a `false` let out was refused
+	 * before it was sent (a `SteadfetchError`: its identity changed, an open breaker): the next one may go (answers false).
 	 */
-	offline(scope: string): boolean;
+	offline(scope: string, untried?: boolean): boolean;
 	/**
 	 * A stored copy answered a call of `scope` (a stale answer of any reason, a `slow` one while its
 	 * attempt goes on): the scope's next answer `classify()` does not call transient fires `scope:back`,

@@ -56,9 +56,14 @@ export class Reach {
 	 * Whether an attempt to `scope` must not go out (a read answered by its copy, a write kept queued):
 	 * true while the scope is `offline`, except once every `probeMs`, when it answers false and the
 	 * attempt goes out to find out (a wrong `navigator.onLine` never blocks a working origin for long).
+	 * `untried`: that attempt was refused before it was sent (its identity changed, an open breaker): the slot is free again.
 	 */
-	offline(scope: string): boolean {
-		if (!isOffline()) {
+	offline(scope: string, untried?: boolean): boolean {
+		if (untried) {
+			this.#scopes.scope(scope).triedAt = -Infinity;
+		}
+
+		if (untried || !isOffline()) {
 			this.#offlineSince = undefined;
 			return false;
 		}

@@ -257,6 +257,11 @@ export class Pass {
 			// (Its cause, left out of the core's error when the message held a secret: the redacted message.)
 			throw shaped ? error : (error as Error).cause ?? new Error((error as Error).message);
 		}));
+		// Refused before it was sent (its identity changed, an open breaker): an offline scope's slot of 10 s is free again.
+		if (record && (!replayed || replayed.unsent)) {
+			queue.context.offline(record.scope, true);
+		}
+
 		if (replayed) {
 			await this.#settle(record!, key, now, replayed, who);
 			void replayed.response?.body?.cancel().catch(() => undefined); // Once read (by `onConflict`) or not needed.

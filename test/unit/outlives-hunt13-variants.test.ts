@@ -199,3 +199,50 @@ describe('outbox.retry(id) of a dead letter while a clear() or discard(id) remov
 		api.close();
 	});
 });
+
+describe('the offline read\'s background attempt refused before it is sent (thirteenth round, second pass)', () => {
+	it('refused because the identity changed: it does not use up the scope\'s 10-second slot, the next read\'s attempt goes out', async () => {
+		const { state, fetch } = device();
+		let who = 'a';
+		const api = kit.make({ fetch, identity: () => who });
+		const stored = collect(api, 'cache:stored');
+		expect(await api.get('h13b/offline/1').json()).toMatchObject({ n: 1 });
+		await vi.waitFor(() => expect(stored).toHaveLength(1));
+		kit.clock.advance(1_000);
+		vi.stubGlobal('navigator', { onLine: false });
+		// Signed out as the copy answers: its background attempt is refused before it is sent (World.check).
+		const signOut = api.on('cache:stale', () => {
+			who = 'b';
+		});
+		expect(isStale(await api.get('h13b/offline/1'))).toBe(true);
+		signOut();
+		await settle();
+		expect(state.attempts).toBe(1);
+		who = 'a';
+		kit.clock.advance(1_000);
+		expect(isStale(await api.get('h13b/offline/1'))).toBe(true);
+		await vi.waitFor(() => expect(state.attempts).toBe(2)); // before: 1 (no attempt for 10 s: the refused one took the slot)
+		api.close();
+	});
+});
+
+describe('the offline read\'s background attempt refused by an open breaker (thirteenth round, second pass)', () => {
+	it('it does not use up the scope\'s 10-second slot: once the breaker closed, the next read\'s attempt goes out', async () => {
+		const { state, fetch } = device();
+		const api = kit.make({ fetch, breaker: {} });
+		const stored = collect(api, 'cache:stored');
+		expect(await api.get('h13b/offline/2').json()).toMatchObject({ n: 1 });
+		await vi.waitFor(() => expect(stored).toHaveLength(1));
+		await api.breaker.isolate(kit.url);
+		kit.clock.advance(1_000);
+		vi.stubGlobal('navigator', { onLine: false });
+		expect(isStale(await api.get('h13b/offline/2'))).toBe(true); // its attempt behind: CIRCUIT_OPEN, nothing sent
+		await settle();
+		expect(state.attempts).toBe(1);
+		await api.breaker.reset(kit.url);
+		kit.clock.advance(1_000);
+		expect(isStale(await api.get('h13b/offline/2'))).toBe(true);
+		await vi.waitFor(() => expect(state.attempts).toBe(2)); // before: 1 (no attempt for 10 s: the refused one took the slot)
+		api.close();
+	});
+});
