@@ -59,7 +59,10 @@ export const follow = async (queue: Queue, drain: Drain, call: PolicyCall, recor
 		const outcome = response && outcomeOf(response, undefined, record, options, now, context.random);
 		if (outcome?.kind === 'conflict' && current()) {
 			// A conflict as for a replay (API.md "Slow networks"): `onConflict` reads the answer and decides; a rebased write is replayed now.
-			const settled = await conflict(queue, record, key, now, response!, current);
+			// Its wait for `onConflict` ends at `close()` and at a clear, as a pass's (`Queue.waits`).
+			const wait = new AbortController();
+			queue.waits.add(wait);
+			const settled = await conflict(queue, record, key, now, response!, current, wait.signal).finally(() => queue.waits.delete(wait));
 			void response!.body?.cancel().catch(ignore);
 			return settled === 'rebased' || undefined;
 		}

@@ -178,6 +178,8 @@ export class Queue {
 	/** Whether this client's pass has the lock now: its claims tell what is in flight. */
 	#locked = false;
 	#abort: AbortController | undefined;
+	/** The `onConflict` waits of first attempts queued at their deadline (early.ts), each its own controller (workerd): ended as a pass's. */
+	readonly waits = new Set<AbortController>();
 	/** Passes, revivals, removals and supersessions under way: removed ids are kept while any is. */
 	#busy = 0;
 	/**
@@ -913,6 +915,8 @@ export class Queue {
 			if (!drainOfAnotherRequest()) {
 				this.#abort?.abort(new DOMException('The outbox was cleared', 'AbortError'));
 			}
+
+			this.#end();
 		}
 
 		const identity = await this.digest(who);
@@ -1119,6 +1123,14 @@ export class Queue {
 		this.#closed = true;
 		this.#peers.delete(this.#self);
 		this.#abort?.abort(new DOMException('The client was closed', 'AbortError'));
+		this.#end();
+	}
+
+	/** End the `onConflict` waits of early first attempts (`waits`): the entry stays as it was. */
+	#end(): void {
+		for (const wait of this.waits) {
+			wait.abort();
+		}
 	}
 
 	/**

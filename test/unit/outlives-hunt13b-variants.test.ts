@@ -1,6 +1,6 @@
 /** Variants of API.md "Reachability and recovery" for work that goes on behind its caller (thirteenth round, second pass). */
 import { describe, expect, it } from 'vitest';
-import { type Harness, harnessEachTest, throwIfOffline, type FakeWindow } from './outbox-helpers.js';
+import { gate, type Harness, harnessEachTest, throwIfOffline, until, type FakeWindow } from './outbox-helpers.js';
 
 let h: Harness;
 let win: FakeWindow;
@@ -33,5 +33,44 @@ describe('an offline scope\'s replay refused before it is sent', () => {
 		win.setOnline(false, false, true); // the network is back, navigator.onLine has not noticed
 		expect(await api.outbox.flush()).toMatchObject({ sent: 1, remaining: 0 }); // before: { sent: 0, remaining: 1 } (the refused replay took the slot)
 		expect(attempts).toBe(2);
+	});
+});
+
+describe('close() or clear() while onConflict decides the conflict of a write\'s first attempt (queued at its deadline)', () => {
+	it.each(['close()', 'clear()'])('the wait ends at %s, not at onConflict\'s 10-second limit; nothing is written', async (how) => {
+		const deciding = gate();
+		let answer: ((response: Response) => void) | undefined;
+		const api = h.make({
+			outbox: { networkTimeoutMs: 40, onConflict: async () => {
+				deciding.open();
+				return new Promise<never>(() => undefined); // never answers
+			} },
+			fetch: async () => new Promise<Response>((resolve) => {
+				answer = resolve;
+			}),
+		});
+		const events = h.record(api, 'outbox:dead', 'outbox:retry', 'outbox:discarded');
+		const work: Array<Promise<unknown>> = [];
+		const queued = await api.put('doc?id=early-close-conflict', { body: 'mine', headers: { 'If-Match': '"v0"' }, waitUntil: (promise) => work.push(promise) }).then(() => undefined, (error: unknown) => error as { entryId: string });
+		expect(queued?.entryId).toBeTypeOf('string');
+		await until(() => answer !== undefined);
+		answer!(new Response('', { status: 412 }));
+		await deciding.wait;
+		let settled = false;
+		void Promise.allSettled(work).finally(() => {
+			settled = true;
+		});
+		if (how === 'close()') {
+			api.close();
+		} else {
+			await api.clear();
+		}
+
+		await until(() => settled, 3000); // before: after onConflict's 10 s limit
+		expect(events).toEqual([]);
+		const next = h.make({ outbox: true });
+		// After close() the entry stays as it was, pending (for the next client of the name); a clear removed it.
+		expect((await next.outbox.list()).map(({ id }) => id)).toEqual(how === 'close()' ? [queued!.entryId] : []);
+		expect(await next.outbox.deadLetters()).toEqual([]);
 	});
 });
