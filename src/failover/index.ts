@@ -3,6 +3,7 @@ import type { PolicyCall, Policy, PolicyContext, PolicyParts, RunOptions } from 
 import type { Layer } from '../core/types.js';
 import { check, optionsOf, isObject, offOnly } from '../utils/validate.js';
 import { classify, classifyStatus } from '../errors/classify.js';
+import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import { scopes } from '../utils/scopes.js';
 import type { FailoverEvent } from './events.js';
 
@@ -190,6 +191,11 @@ const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly st
 					routeOf(call).base = undefined;
 					drop(failure.response);
 					throw error;
+				}
+
+				// Refused before it was sent (the mirror's open breaker): an offline mirror's slot of 10 s is free again.
+				if (isSteadfetchError(error)) {
+					context.offline(context.scopeOf(base), true);
 				}
 			}
 		}

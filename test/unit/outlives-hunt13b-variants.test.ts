@@ -1,5 +1,11 @@
 /** Variants of API.md "Reachability and recovery" for work that goes on behind its caller (thirteenth round, second pass). */
 import { describe, expect, it } from 'vitest';
+import { breaker } from '../../src/entries/breaker.js';
+import { createClient as createCore } from '../../src/entries/core.js';
+import { failover } from '../../src/entries/failover.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { refusedUrl } from '../helpers/node-server.js';
+import { startOrigin } from '../helpers/origin.js';
 import { gate, type Harness, harnessEachTest, throwIfOffline, until, type FakeWindow } from './outbox-helpers.js';
 
 let h: Harness;
@@ -72,5 +78,26 @@ describe('close() or clear() while onConflict decides the conflict of a write\'s
 		// After close() the entry stays as it was, pending (for the next client of the name); a clear removed it.
 		expect((await next.outbox.list()).map(({ id }) => id)).toEqual(how === 'close()' ? [queued!.entryId] : []);
 		expect(await next.outbox.deadLetters()).toEqual([]);
+	});
+});
+
+describe('an offline mirror\'s attempt refused before it is sent (failover)', () => {
+	it('refused by the mirror\'s open breaker: it does not use up the mirror\'s 10-second slot, the next call\'s failover goes to it once the breaker closed', async () => {
+		const [mirror, dead] = await Promise.all([startOrigin(), refusedUrl()]);
+		const clock = new ManualClock();
+		const api = createCore({ clock, retry: 0, retryBudget: false, breaker: breaker(), failover: failover({ mirrors: { [dead]: [mirror.server.url] } }) });
+		try {
+			win.setOnline(false, true, true); // navigator.onLine says offline; the network works
+			await api.breaker.isolate(mirror.server.url);
+			await expect(api.get(`${dead}/json?id=refused-mirror`)).rejects.toBeInstanceOf(Error); // the mirror's attempt: CIRCUIT_OPEN, nothing sent
+			expect(mirror.seen).toHaveLength(0);
+			await api.breaker.reset(mirror.server.url);
+			clock.advance(1_000);
+			const response = await api.get(`${dead}/json?id=refused-mirror-2`);
+			expect(response.url).toBe(`${mirror.server.url}/json?id=refused-mirror-2`); // before: the primary's failure (the mirror skipped as offline)
+		} finally {
+			api.close();
+			await mirror.server.close();
+		}
 	});
 });
