@@ -60,10 +60,12 @@ export class Reach {
 	 */
 	offline(scope: string, untried?: boolean): boolean {
 		if (untried) {
+			// Only the slot: when `navigator.onLine` turned false stays as it was (a scope that answered since is not offline).
 			this.#scopes.scope(scope).triedAt = -Infinity;
+			return false;
 		}
 
-		if (untried || !isOffline()) {
+		if (!isOffline()) {
 			this.#offlineSince = undefined;
 			return false;
 		}

@@ -167,3 +167,25 @@ describe('PolicyContext.offline(scope): one attempt per scope per 10 s still goe
 		api.close();
 	});
 });
+
+describe('Reach.offline(scope, untried): an attempt refused before it was sent frees only its scope\'s 10-second slot', () => {
+	it('a scope that got an answer while navigator.onLine was false stays reachable; another scope stays offline until its own slot', async () => {
+		const { Reach } = await import('../../src/core/reachability.js');
+		const clock = new ManualClock(1_000_000);
+		const reach = new Reach(clock, () => undefined);
+		setOnLine(false);
+		expect(reach.offline(a)).toBe(false); // a's one attempt per 10 s
+		clock.advance(1);
+		reach.answered(a, 200); // it answered: a is reachable, navigator.onLine is wrong
+		expect(reach.state(a)).toBe('reachable');
+		clock.advance(5);
+		expect(reach.offline(b)).toBe(false); // b's slot
+		expect(reach.offline(b)).toBe(true);
+		expect(reach.offline(b, true)).toBe(false); // b's attempt was refused before it was sent: its slot is free
+		// Before (first version of the fix): when navigator.onLine turned false was forgotten, so a was offline again.
+		expect(reach.state(a)).toBe('reachable');
+		expect(reach.offline(a)).toBe(false);
+		expect(reach.offline(b)).toBe(false); // the freed slot, taken
+		expect(reach.offline(b)).toBe(true);
+	});
+});
