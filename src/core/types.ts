@@ -24,6 +24,12 @@ export interface FetchInit extends RequestInit {
 	 * I/O. A layer may wrap it to give back what it took (the rate limiter its token).
 	 */
 	hedge?: () => unknown;
+	/**
+	 * Set by the `dedupe` slot on a request it shares: the calls still waiting on it (its first caller's
+	 * while it waits). A layer below that bounds a wait by the call's budget (rate limit) takes the
+	 * longest of theirs: one caller's timeout is its own.
+	 */
+	callers?: () => readonly (PolicyCall | undefined)[];
 }
 
 /**

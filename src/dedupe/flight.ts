@@ -1,4 +1,5 @@
 import type { FetchInit, FetchLike } from '../core/types.js';
+import type { PolicyCall } from '../core/policy.js';
 import type { World } from '../core/world.js';
 
 /**
@@ -10,6 +11,8 @@ export class Flight {
 	readonly #controller = new AbortController();
 	/** Callers still waiting for the shared response (their own signals not aborted). */
 	#waiting = 0;
+	/** Their calls (`FetchInit.callers`): a wait below is bounded by the longest budget of theirs. */
+	readonly #calls: (PolicyCall | undefined)[] = [];
 	/** Callers given the response so far. */
 	#handed = 0;
 	readonly #promise: Promise<Response>;
@@ -21,7 +24,7 @@ export class Flight {
 	/** `live`: the requests in flight of every map, until they end. */
 	constructor(flights: Map<string, Flight>, live: Set<Flight>, key: string, next: FetchLike, request: Request, init: FetchInit | undefined) {
 		// Fetch would reset the referrer and its policy when a Request is re-made with an init, so both are given again.
-		this.#promise = next(new Request(request, { signal: this.#controller.signal, referrer: request.referrer, referrerPolicy: request.referrerPolicy }), init).finally(() => {
+		this.#promise = next(new Request(request, { signal: this.#controller.signal, referrer: request.referrer, referrerPolicy: request.referrerPolicy }), { ...init, callers: () => this.#calls }).finally(() => {
 			live.delete(this);
 			if (flights.get(key) === this) {
 				flights.delete(key);
@@ -49,10 +52,12 @@ export class Flight {
 	}
 
 	/** Wait for the shared response with `signal`: one caller's abort is its own. */
-	join(signal: AbortSignal): Promise<Response> {
+	join(signal: AbortSignal, call: PolicyCall | undefined): Promise<Response> {
 		this.#waiting++;
+		this.#calls.push(call);
 		return new Promise<Response>((resolve, reject) => {
 			const onAbort = (): void => {
+				this.#calls.splice(this.#calls.indexOf(call), 1);
 				if (--this.#waiting === 0) {
 					this.#controller.abort(signal.reason);
 				}

@@ -114,10 +114,10 @@ const create = (context: PolicyContext): PolicyParts => {
 		const existing = flights.get(key);
 		if (existing?.joins(call?.world, request.url)) {
 			joins.scope(attemptScope(context.scopeOf, request.url, call)).shared++;
-			return existing.join(request.signal);
+			return existing.join(request.signal, call);
 		}
 
-		return new Flight(flights, live, key, next, request, init).join(request.signal);
+		return new Flight(flights, live, key, next, request, init).join(request.signal, call);
 	};
 
 	return {

@@ -8,7 +8,6 @@ import { RateLimitedError } from '../errors/RateLimitedError.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import { Buckets } from './buckets.js';
 import type { RateLimitWaitEvent } from './events.js';
-import type { CallOptions, CoreClientOptions } from '../core/options.js';
 import { Closing } from '../core/closing.js';
 
 /** What importing this policy adds to the client's types (`client.on`): its events. */
@@ -70,20 +69,6 @@ export interface RateLimitOptions {
 	share?: boolean;
 }
 
-/**
- * The longest an attempt may wait, in ms: what is left of its per-attempt `timeout` (the wait is part
- * of the attempt: ky's timer runs through it, and through a wait for a bulkhead slot above, since
- * `attempt` ms ago), and no more than what is left of its `totalTimeout` (`elapsed` since the call's
- * first attempt); the call's own options, else the client's, else the defaults (ky's 10 s, our 20 s
- * `totalTimeout`: `timeout: false` alone still leaves the call bounded). With `deadlineHeader`, no
- * more than `left`, what is left before the call's deadline (its `totalTimeout` capped by its request's).
- */
-const maxWaitOf = (options: Readonly<CallOptions> = {}, client: Readonly<CoreClientOptions>, attempt: number, elapsed: number, left = Infinity): number => {
-	const timeout = options.timeout ?? client.timeout ?? 10_000;
-	const total = options.totalTimeout ?? client.totalTimeout ?? 20_000; // The client's default (core/ky-options.ts `defaultTotalTimeout`).
-	return Math.min(timeout === false ? Infinity : timeout - attempt, typeof total === 'number' ? total - elapsed : Infinity, left);
-};
-
 const create = (context: PolicyContext, perSecond: number | undefined, burst: number, fromHeaders: boolean, maxResetMs: number, share: boolean | undefined): PolicyParts => {
 	const { clock } = context;
 	const buckets = new Buckets(context, fromHeaders, maxResetMs);
@@ -93,6 +78,20 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 	/** Aborted by the client's `close()`: a call waiting for its token is refused then, never sent later. */
 	const closing = new Closing();
 	const ahead = (burst - 1) * interval;
+
+	/**
+	 * The longest an attempt of `call` may wait at `now`, in ms: what is left of its per-attempt `timeout` (the wait is
+	 * part of the attempt: ky's timer runs through it, and through a wait for a bulkhead slot above, since it started),
+	 * and no more than what is left of its `totalTimeout` (since the call's first attempt); the call's own options, else
+	 * the client's, else the defaults (ky's 10 s, our 20 s `totalTimeout`: `timeout: false` alone still leaves the call
+	 * bounded). With `deadlineHeader`, no more than what is left before the call's deadline (`Call.deadline`).
+	 */
+	const maxWaitOf = (call: Call | undefined, now: number): number => {
+		// The client's default `totalTimeout`: core/ky-options.ts `defaultTotalTimeout`.
+		const { timeout = context.options.timeout ?? 10_000, totalTimeout = context.options.totalTimeout ?? 20_000 } = call?.options ?? {};
+		return Math.min(timeout === false ? Infinity : timeout - now + (call?.attemptStartedAt ?? now), typeof totalTimeout === 'number' ? totalTimeout - now + (call ? firstSeen(call) : now) : Infinity,
+			(call?.deadline ?? Infinity) - now);
+	};
 
 	const layer: Layer = (next) => (request, init) => {
 		const { signal } = request;
@@ -104,7 +103,9 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 		// The scope of the URL the attempt goes to (a mirror's, when failover re-targeted it): its server's word is its own.
 		const scope = attemptScope(context.scopeOf, request.url, call);
 		const now = clock.now();
-		const since = call ? firstSeen(call) : now; // Read at every attempt: the first one fixes it.
+		if (call) {
+			firstSeen(call); // Read at every attempt: the first one fixes it.
+		}
 		const bucket = buckets.scope(scope);
 		const { due, leftUntil } = bucket;
 		// The server's quota: spent (it said so, or the requests it said were left have gone), none until it resets.
@@ -112,10 +113,9 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 		// When this call may go: each waiting call has a time of its own, never two on one token.
 		const at = Math.max(now, blockedUntil, due - ahead);
 		const waitMs = at - now;
-		// A hedge goes now or not at all (FetchInit.hedge).
-		// A call of a request context with a deadline (`Call.deadline`, the client's clock): no wait past it.
-		const deadline = (call as Call | undefined)?.deadline;
-		if (waitMs > 0 && (init?.hedge || waitMs >= maxWaitOf(call?.options, context.options, now - (call?.attemptStartedAt ?? now), now - since, deadline === undefined ? Infinity : deadline - now))) {
+		// A hedge goes now or not at all (FetchInit.hedge). A request dedupe shares waits within the longest budget of its
+		// callers still waiting (`FetchInit.callers`): its first caller's timeout is that caller's own.
+		if (waitMs > 0 && (init?.hedge || waitMs >= Math.max(...(init?.callers?.() ?? [call]).map((one) => maxWaitOf(one as Call | undefined, now))))) {
 			return Promise.reject(new RateLimitedError(scope, waitMs));
 		}
 

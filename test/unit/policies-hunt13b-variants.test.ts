@@ -1,0 +1,44 @@
+/** Deadlines shared by dedupe, rateLimit and auth; TanStack retries: round-13 second-pass variants. */
+import { describe, expect, it } from 'vitest';
+import { classify, createClient } from '../../src/entries/core.js';
+import { bulkhead } from '../../src/entries/bulkhead.js';
+import { rateLimit } from '../../src/entries/rate-limit.js';
+import { dedupe } from '../../src/entries/dedupe.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { holdingFetch } from '../helpers/holding-fetch.js';
+
+const code = async (promise: Promise<unknown>): Promise<string> => promise.then((value) => (typeof value === 'string' ? value : 'OK'), (error: unknown) => classify(error).code);
+const queued = (api: { stats(): Record<string, unknown> }): number | undefined => (api.stats()['https://api.test'] as { bulkhead?: { queued: number } } | undefined)?.bulkhead?.queued;
+
+describe('dedupe() and rateLimit(): a shared request waits for a token within the longest budget of its callers still waiting', () => {
+	it('its first caller\'s timeout passed while it waited for a slot: a later caller still waiting gets its token and its answer', async () => {
+		const { sent, fetch, release } = holdingFetch('/long', () => new Response('ok'));
+		const api = createClient({ retry: 0, fetch, dedupe: dedupe(), bulkhead: bulkhead({ maxConcurrent: 1 }), rateLimit: rateLimit({ perSecond: 1 }) });
+		const long = api.get('https://api.test/long').text();
+		await waitFor(() => sent.length === 1, 'the long call to take the slot and the token');
+		const first = code(api.get('https://api.test/shared', { timeout: 300 }).text());
+		await waitFor(() => queued(api) === 1, 'the first call to wait for the slot');
+		const joiner = code(api.get('https://api.test/shared', { timeout: 3_000 }).text());
+		expect(await first).toBe('TIMEOUT');
+		release();
+		expect(await long).toBe('ok');
+		// Before: 'RATE_LIMITED' (the wait for the token was bounded by the first caller's timeout, already spent).
+		expect([await joiner, sent]).toEqual(['ok', ['/long', '/shared']]);
+		api.close();
+	});
+
+	it('a shared request whose every caller still waiting has too little left is still refused at once (RATE_LIMITED), not sent', async () => {
+		const { sent, fetch, release } = holdingFetch('/long', () => new Response('ok'));
+		const api = createClient({ retry: 0, fetch, dedupe: dedupe(), bulkhead: bulkhead({ maxConcurrent: 1 }), rateLimit: rateLimit({ perSecond: 0.2 }) });
+		const long = api.get('https://api.test/long').text();
+		await waitFor(() => sent.length === 1, 'the long call to take the slot and the token');
+		const first = code(api.get('https://api.test/shared', { timeout: 300 }).text());
+		await waitFor(() => queued(api) === 1, 'the first call to wait for the slot');
+		const joiner = code(api.get('https://api.test/shared', { timeout: 1_500 }).text());
+		expect(await first).toBe('TIMEOUT');
+		release();
+		expect(await long).toBe('ok');
+		expect([await joiner, sent]).toEqual(['RATE_LIMITED', ['/long']]);
+		api.close();
+	});
+});
