@@ -227,13 +227,15 @@ export class Auth implements PolicyParts {
 
 	/**
 	 * The call's own time budget, as a signal: its totalTimeout, else its timeout (ky's default 10 s;
-	 * ky caps both at 2^31 - 1 ms), less what the call took since `started`; and its own signal (the
-	 * core rejects with the caller's reason); and the client's `close()` (`closing`, this wait's).
+	 * ky caps both at 2^31 - 1 ms), less what the call took since `started`, and no later than its
+	 * request's deadline (`Call.deadline`, with `deadlineHeader`); and its own signal (the core rejects
+	 * with the caller's reason); and the client's `close()` (`closing`, this wait's).
 	 */
-	#bound({ options, signal }: PolicyCall, started: number, closing: AbortSignal): AbortSignal {
+	#bound({ options, signal, deadline = Infinity }: Call, started: number, closing: AbortSignal): AbortSignal {
 		const context = this.#context;
+		const now = context.clock.now();
 		const allowedMs = [options.totalTimeout ?? context.options.totalTimeout, options.timeout ?? context.options.timeout ?? 10_000].find((ms) => typeof ms === 'number') ?? 2 ** 31 - 1;
-		const limit = AbortSignal.timeout(Math.max(0, allowedMs - (context.clock.now() - started)));
+		const limit = AbortSignal.timeout(Math.max(0, Math.min(allowedMs - (now - started), deadline - now)));
 		return AbortSignal.any([limit, signal ?? limit, closing]);
 	}
 
@@ -267,7 +269,7 @@ export class Auth implements PolicyParts {
 
 			const [closing, done] = this.#closing.wait();
 			try {
-				await this.#renew(call, old, this.#bound(call, started, closing));
+				await this.#renew(call, old, this.#bound(call as Call, started, closing));
 			} catch (error) {
 				if (this.#closing.closed) {
 					void denied.body?.cancel().catch(() => undefined);

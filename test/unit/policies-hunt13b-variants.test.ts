@@ -6,6 +6,7 @@ import { rateLimit } from '../../src/entries/rate-limit.js';
 import { dedupe } from '../../src/entries/dedupe.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { holdingFetch } from '../helpers/holding-fetch.js';
+import { auth } from '../../src/entries/auth.js';
 
 const code = async (promise: Promise<unknown>): Promise<string> => promise.then((value) => (typeof value === 'string' ? value : 'OK'), (error: unknown) => classify(error).code);
 const queued = (api: { stats(): Record<string, unknown> }): number | undefined => (api.stats()['https://api.test'] as { bulkhead?: { queued: number } } | undefined)?.bulkhead?.queued;
@@ -39,6 +40,45 @@ describe('dedupe() and rateLimit(): a shared request waits for a token within th
 		release();
 		expect(await long).toBe('ok');
 		expect([await joiner, sent]).toEqual(['RATE_LIMITED', ['/long']]);
+		api.close();
+	});
+});
+
+describe('auth() and a request\'s deadline (deadlineHeader): a call waiting for the token refresh waits no longer than its deadline', () => {
+	const context = (ms: number) => ({ request: new Request('https://worker.test/', { headers: { 'request-timeout-ms': String(ms) } }) });
+
+	it('a 401 whose refresh outlasts the request\'s deadline ends the call at the deadline, not when the refresh ends; it is not sent again', async () => {
+		const sent: string[] = [];
+		let token = 'old';
+		let finish = (): void => undefined;
+		const refreshed = new Promise<void>((resolve) => {
+			finish = resolve;
+		});
+		const events: string[] = [];
+		const api = createClient({
+			baseUrl: 'https://api.test/',
+			deadlineHeader: 'request-timeout-ms',
+			retry: 0,
+			fetch: (async (request: Request) => {
+				sent.push(request.headers.get('authorization')!);
+				return new Response(null, { status: request.headers.get('authorization') === 'Bearer old' ? 401 : 200 });
+			}) as typeof globalThis.fetch,
+			auth: auth({ token: () => token, refresh: async () => refreshed.then(() => {
+				token = 'new';
+			}), origins: ['https://api.test'] }),
+		});
+		const here = api.withContext({ waitUntil: () => undefined }, context(200));
+		const call = code(here.get('a').text()).then((outcome) => {
+			events.push(`call ${outcome}`);
+		});
+		// The refresh ends only once the call has ended, or after 3 s (the deadline was 200 ms; the call's own totalTimeout is 20 s).
+		await Promise.race([call, new Promise((resolve) => setTimeout(resolve, 3_000))]);
+		events.push('refreshed');
+		finish();
+		await call;
+		// Before: ['refreshed', 'call TIMEOUT']: the call waited for the refresh 3 s past its request's 200 ms deadline.
+		expect(events).toEqual(['call AUTH_FAILED', 'refreshed']);
+		expect(sent).toEqual(['Bearer old']);
 		api.close();
 	});
 });
