@@ -592,13 +592,18 @@ export class Call implements PolicyCall {
 					throw this.signal.reason;
 				}
 
-				const { code } = classify(error);
+				const { code, transient } = classify(error);
 				if (fallback === undefined || code === 'INVALID_REQUEST' || code === 'CLIENT_CLOSED' || this.#client.substituted(error)) {
 					throw error;
 				}
 
-				// Nothing else answered (no stale copy): the degraded answer, marked and counted.
+				// Nothing else answered (no stale copy): the degraded answer, marked and counted; one standing for a failure that
+				// is not transient says so (`retriable: false`: `queryOptionsFor` does not retry it).
 				const response = await fallbackResponse(fallback, error, this.#request);
+				if (!transient) {
+					(response as { retriable?: boolean }).retriable = false;
+				}
+
 				if (this.#scope !== undefined) {
 					this.#client.stats.scope(this.#scope).fallbacks++;
 				}

@@ -106,7 +106,9 @@ export const queryOptionsFor = <T>(api: Pick<Client, 'get'> & Partial<BreakerMem
 				// Only a stale copy (cache/is-stale.ts `cacheStatusPrefix`; not imported: that would split a chunk off the cache's) has an age:
 				// a `fallback` Response keeps the headers it was made with (one from the Cache API, a CDN's `Age`), yet is a placeholder.
 				const age = status.startsWith('steadfetch; hit;') && response.headers.get('age');
-				throw new StaleAnswerError(data, age ? now - Number(age) * 1_000 : 0, reason, state === 'open' && reopensAt ? reopensAt - now : undefined, at, Number(/pending-writes=(\d+)/.exec(status)?.[1] ?? 0));
+				// A `fallback` answer for a failure that is not transient (a 403) is not retried (`retriable: false`, set by the client).
+				throw Object.assign(new StaleAnswerError(data, age ? now - Number(age) * 1_000 : 0, reason, state === 'open' && reopensAt ? reopensAt - now : undefined, at, Number(/pending-writes=(\d+)/.exec(status)?.[1] ?? 0)),
+					(response as { retriable?: false }).retriable === false && { retriable: false });
 			}
 
 			return data;

@@ -7,6 +7,7 @@ import { dedupe } from '../../src/entries/dedupe.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { holdingFetch } from '../helpers/holding-fetch.js';
 import { auth } from '../../src/entries/auth.js';
+import { queryOptionsFor } from '../../src/entries/tanstack-query.js';
 
 const code = async (promise: Promise<unknown>): Promise<string> => promise.then((value) => (typeof value === 'string' ? value : 'OK'), (error: unknown) => classify(error).code);
 const queued = (api: { stats(): Record<string, unknown> }): number | undefined => (api.stats()['https://api.test'] as { bulkhead?: { queued: number } } | undefined)?.bulkhead?.queued;
@@ -79,6 +80,33 @@ describe('auth() and a request\'s deadline (deadlineHeader): a call waiting for 
 		// Before: ['refreshed', 'call TIMEOUT']: the call waited for the refresh 3 s past its request's 200 ms deadline.
 		expect(events).toEqual(['call AUTH_FAILED', 'refreshed']);
 		expect(sent).toEqual(['Bearer old']);
+		api.close();
+	});
+});
+
+describe('queryOptionsFor: a `fallback` answer is retried only when the failure it stands for is transient', () => {
+	const answering = (status: number) => (async () => new Response('{}', { status })) as typeof globalThis.fetch;
+	const retried = async (status: number, options: Record<string, unknown>) => {
+		const api = createClient({ baseUrl: 'https://api.test/', retry: 0, fetch: answering(status), ...options });
+		const { queryFn, retry } = queryOptionsFor(api, 'a');
+		const error = await queryFn({ signal: new AbortController().signal }).catch((thrown: unknown) => thrown as Error);
+		api.close();
+		return [(error as { reason?: string }).reason, retry(0, error as Error)];
+	};
+
+	it('a 403 or a 404 answered by the client\'s `fallback` (a value, a function, a Response) is not retried; a 503 still is', async () => {
+		// Before: ['fallback', true] for each: TanStack asked again twice for what the server had refused.
+		expect(await retried(403, { fallback: [] })).toEqual(['fallback', false]);
+		expect(await retried(404, { fallback: () => new Response('[]') })).toEqual(['fallback', false]);
+		expect(await retried(401, { fallback: new Response('[]') })).toEqual(['fallback', false]);
+		expect(await retried(503, { fallback: [] })).toEqual(['fallback', true]);
+	});
+
+	it('the same with `fallback` given per call', async () => {
+		const api = createClient({ baseUrl: 'https://api.test/', retry: 0, fetch: answering(403) });
+		const { queryFn, retry } = queryOptionsFor(api, 'a', { fallback: [] });
+		const error = await queryFn({ signal: new AbortController().signal }).catch((thrown: unknown) => thrown as Error);
+		expect([(error as { reason?: string }).reason, retry(0, error as Error)]).toEqual(['fallback', false]);
 		api.close();
 	});
 });
