@@ -78,6 +78,7 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
 		const deadline = (call as Call | undefined)?.deadline;
 		const until = wallNow() + Math.min(deadlineOf(call?.options), deadline === undefined ? Infinity : deadline - context.clock.now());
 		const run = (lease: Lease): Promise<Response> => next(request, init).finally(() => lane.release(lease));
+		const refused = (): BulkheadFullError => new BulkheadFullError(scope, maxConcurrent, maxQueue);
 
 		lane.settle();
 		const lease = lane.free(until, signal);
@@ -87,16 +88,16 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
 
 		if (init?.hedge) {
 			// A hedge goes now or not at all (FetchInit.hedge): not sent, neither counted nor emitted.
-			return Promise.reject(new BulkheadFullError(scope, maxConcurrent, maxQueue));
+			return Promise.reject(refused());
 		}
 
 		if (lane.queued >= maxQueue) {
 			lane.rejected++;
 			context.emit('bulkhead:rejected', { scope, method: request.method, url: request.url, running: lane.running, queued: lane.queued });
-			return Promise.reject(new BulkheadFullError(scope, maxConcurrent, maxQueue));
+			return Promise.reject(refused());
 		}
 
-		return lane.wait(until, signal).then(run);
+		return lane.wait(until, signal, refused).then(run);
 	};
 
 	return {

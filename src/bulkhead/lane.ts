@@ -103,9 +103,11 @@ export class Lane {
 	 * Wait until a slot is handed over (the attempt then goes on in its own call); leave the queue at
 	 * once when `signal` aborts (the caller, or ky's timeout or totalTimeout running out while it
 	 * waits), holding nothing. Its own timer, in its own request, looks again when the first slot's
-	 * deadline passes (in Workers, every `lookMs`: no other request may wake it).
+	 * deadline passes (in Workers, every `lookMs`: no other request may wake it); in Workers, one found
+	 * dropped at its own deadline with its signal not aborted (a request dedupe shares) is refused then
+	 * with `refused()`.
 	 */
-	wait(until: number, signal: AbortSignal): Promise<Lease> {
+	wait(until: number, signal: AbortSignal, refused: () => unknown): Promise<Lease> {
 		return new Promise<Lease>((resolve, reject) => {
 			let timer: ReturnType<typeof setTimeout> | undefined;
 			const done = (): void => {
@@ -148,6 +150,11 @@ export class Lane {
 						this.settle(waiter);
 						if (this.#waiting.includes(waiter)) {
 							look();
+						} else {
+							// Dropped at its deadline without a slot (in Workers; handed one, it has gone on already): a request dedupe
+							// shares, its first caller's deadline passed while a later caller waits on it, is refused (`refused`), after
+							// the timers due now (ky's timeout of the attempt itself, whose abort takes it out first: its TIMEOUT stands).
+							timer = setTimeout(() => waiter.go(undefined, refused()));
 						}
 					}, first - wallNow());
 				}

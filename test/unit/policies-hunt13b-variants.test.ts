@@ -1,5 +1,5 @@
 /** Deadlines shared by dedupe, rateLimit and auth; TanStack retries: round-13 second-pass variants. */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { classify, createClient } from '../../src/entries/core.js';
 import { bulkhead } from '../../src/entries/bulkhead.js';
 import { rateLimit } from '../../src/entries/rate-limit.js';
@@ -107,6 +107,38 @@ describe('queryOptionsFor: a `fallback` answer is retried only when the failure 
 		const { queryFn, retry } = queryOptionsFor(api, 'a', { fallback: [] });
 		const error = await queryFn({ signal: new AbortController().signal }).catch((thrown: unknown) => thrown as Error);
 		expect([(error as { reason?: string }).reason, retry(0, error as Error)]).toEqual(['fallback', false]);
+		api.close();
+	});
+});
+
+describe('Workers: a request dedupe shares, waiting for a bulkhead slot past its first caller\'s deadline, is answered at once', () => {
+	afterEach(() => {
+		vi.unstubAllGlobals();
+	});
+
+	it('dropped from the queue at that deadline, it is refused (BULKHEAD_FULL), and the later caller gets that at once, not at its own timeout', async () => {
+		vi.stubGlobal('navigator', { userAgent: 'Cloudflare-Workers' }); // I/O ends with its request: calls share within one request context.
+		const { sent, fetch, release } = holdingFetch('/long', () => new Response('ok'));
+		const api = createClient({ retry: 0, fetch, dedupe: dedupe(), bulkhead: bulkhead({ maxConcurrent: 1 }) });
+		const here = api.withContext({ waitUntil: () => undefined });
+		const long = here.get('https://api.test/long').text();
+		await waitFor(() => sent.length === 1, 'the long call to take the slot');
+		const first = code(here.get('https://api.test/shared', { timeout: 300 }).text());
+		await waitFor(() => queued(api) === 1, 'the first call to wait for the slot');
+		const outcomes: string[] = [];
+		const joiner = code(here.get('https://api.test/shared', { timeout: 4_000 }).text()).then((outcome) => {
+			outcomes.push(outcome);
+		});
+		expect(await first).toBe('TIMEOUT');
+		// The later caller's own timeout is 4 s: it is answered long before (the slot stays busy until then).
+		await Promise.race([joiner, new Promise((resolve) => setTimeout(resolve, 2_500))]);
+		outcomes.push('2.5 s');
+		release();
+		await joiner;
+		expect(await long).toBe('ok');
+		// Before: ['2.5 s', 'TIMEOUT'] (the shared request was dropped from the queue without an answer; the caller waited for its own timeout).
+		expect(outcomes).toEqual(['BULKHEAD_FULL', '2.5 s']);
+		expect(sent).toEqual(['/long']);
 		api.close();
 	});
 });
