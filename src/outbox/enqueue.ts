@@ -1,4 +1,5 @@
 import type { PolicyCall, RunOptions } from '../core/policy.js';
+import type { Call } from '../core/call.js';
 import { isOffline } from '../utils/online.js';
 import { withoutFragment } from '../utils/sensitive.js';
 import type { FetchInit, FetchLike, Layer } from '../core/types.js';
@@ -535,9 +536,9 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 	}
 
 	// No answer within the deadline: stored now, leased by this client until the call's own deadline
-	// (60 000 ms ahead when it has none), the caller told it is queued.
+	// (60 000 ms ahead when it has none; with `deadlineHeader`, no later than its request's: `Call.deadline`), the caller told it is queued.
 	const total = call.options.totalTimeout ?? context.options.totalTimeout ?? 20_000;
-	const until = typeof total === 'number' ? start + total : context.clock.now() + noLeaseMs;
+	const until = Math.min(typeof total === 'number' ? start + total : context.clock.now() + noLeaseMs, (call as Call).deadline ?? Infinity);
 	const slow = new SteadfetchError(`No answer within ${ms} ms (outbox.networkTimeoutMs)`, 'TIMEOUT', true);
 	return enqueue(queue, drain, call, call.request, snapshot, slow, idempotencyKey, made, run, until);
 };

@@ -8,6 +8,7 @@ import { waitFor } from '../helpers/wait-for.js';
 import { holdingFetch } from '../helpers/holding-fetch.js';
 import { auth } from '../../src/entries/auth.js';
 import { queryOptionsFor } from '../../src/entries/tanstack-query.js';
+import { memoryStore, outbox, OutboxQueuedError } from '../../src/entries/index.js';
 
 const code = async (promise: Promise<unknown>): Promise<string> => promise.then((value) => (typeof value === 'string' ? value : 'OK'), (error: unknown) => classify(error).code);
 const queued = (api: { stats(): Record<string, unknown> }): number | undefined => (api.stats()['https://api.test'] as { bulkhead?: { queued: number } } | undefined)?.bulkhead?.queued;
@@ -139,6 +140,26 @@ describe('Workers: a request dedupe shares, waiting for a bulkhead slot past its
 		// Before: ['2.5 s', 'TIMEOUT'] (the shared request was dropped from the queue without an answer; the caller waited for its own timeout).
 		expect(outcomes).toEqual(['BULKHEAD_FULL', '2.5 s']);
 		expect(sent).toEqual(['/long']);
+		api.close();
+	});
+});
+
+describe('outbox() and a request\'s deadline (deadlineHeader): a write queued early is leased no longer than the deadline', () => {
+	it('queued at networkTimeoutMs with its attempt under way: its lease ends at the request\'s deadline, not at its 20 s totalTimeout', async () => {
+		const store = memoryStore(`hunt13b-${Math.random()}`);
+		const fetch = (async (request: Request) => new Promise<Response>((_resolve, reject) => {
+			request.signal.addEventListener('abort', () => reject(request.signal.reason));
+		})) as typeof globalThis.fetch;
+		const api = createClient({ baseUrl: 'https://api.test/', deadlineHeader: 'request-timeout-ms', retry: 0, fetch, store: () => store, outbox: outbox({ networkTimeoutMs: 100 }) });
+		const kept: Promise<unknown>[] = [];
+		const here = api.withContext({ waitUntil: (promise: Promise<unknown>) => kept.push(promise) }, { request: new Request('https://worker.test/', { headers: { 'request-timeout-ms': '2000' } }) });
+		const error = await here.post('items', { json: { item: 'tea' } }).catch((caught: unknown) => caught);
+		expect(error).toBeInstanceOf(OutboxQueuedError);
+		await waitFor(async () => (await store.keys()).some((each) => each.startsWith('p|')), 'the write to be stored');
+		const [key] = (await store.keys()).filter((each) => each.startsWith('p|'));
+		const record = (await store.get<{ inFlightUntil: number; createdAt: number }>(key!))!;
+		// Before: about 19 900 (the call's totalTimeout, 20 s, from its start; the request's deadline was 2 s away).
+		expect(record.inFlightUntil - record.createdAt).toBeLessThanOrEqual(2_000);
 		api.close();
 	});
 });
