@@ -592,15 +592,16 @@ export class Call implements PolicyCall {
 					throw this.signal.reason;
 				}
 
+				this.#spent(error, began);
 				const { code, transient } = classify(error);
 				if (fallback === undefined || code === 'INVALID_REQUEST' || code === 'CLIENT_CLOSED' || this.#client.substituted(error)) {
 					throw error;
 				}
 
 				// Nothing else answered (no stale copy): the degraded answer, marked and counted; one standing for a failure that
-				// is not transient says so (`retriable: false`: `queryOptionsFor` does not retry it).
+				// is not transient, or for a spent `totalTimeout`, says so (`retriable: false`: `queryOptionsFor` does not retry it).
 				const response = await fallbackResponse(fallback, error, this.#request);
-				if (!transient) {
+				if (!transient || (error as { totalTimeoutSpent?: boolean } | null)?.totalTimeoutSpent) {
 					(response as { retriable?: boolean }).retriable = false;
 				}
 

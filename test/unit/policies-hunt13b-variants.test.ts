@@ -163,3 +163,24 @@ describe('outbox() and a request\'s deadline (deadlineHeader): a write queued ea
 		api.close();
 	});
 });
+
+describe('queryOptionsFor: a `fallback` answer for a call whose totalTimeout was spent is not retried, as that call\'s error is not', () => {
+	const hanging = (async (request: Request) => new Promise<Response>((_resolve, reject) => {
+		request.signal.addEventListener('abort', () => reject(request.signal.reason));
+	})) as typeof globalThis.fetch;
+	const retried = async (api: Parameters<typeof queryOptionsFor>[0]) => {
+		const { queryFn, retry } = queryOptionsFor(api, 'a');
+		const error = await queryFn({ signal: new AbortController().signal }).catch((thrown: unknown) => thrown as Error);
+		return [(error as { reason?: string }).reason, retry(0, error as Error)];
+	};
+
+	it('its own totalTimeout, and its request\'s deadline (deadlineHeader); a per-attempt timeout with time left is still retried', async () => {
+		const api = createClient({ baseUrl: 'https://api.test/', retry: 0, fetch: hanging, fallback: [] });
+		// Before: ['fallback', true]: TanStack waited the whole totalTimeout twice more.
+		expect(await retried(api.extend({ totalTimeout: 200 }))).toEqual(['fallback', false]);
+		const here = api.extend({ deadlineHeader: 'request-timeout-ms' }).withContext({ waitUntil: () => undefined }, { request: new Request('https://worker.test/', { headers: { 'request-timeout-ms': '200' } }) });
+		expect(await retried(here)).toEqual(['fallback', false]);
+		expect(await retried(api.extend({ timeout: 100, totalTimeout: 5_000 }))).toEqual(['fallback', true]);
+		api.close();
+	});
+});
