@@ -75,8 +75,7 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
 		const lane = lanes.scope(scope);
 		// The real clock: the deadline is ky's, whose timers are real (see `Lease`). With `deadlineHeader`, no later than the
 		// call's deadline (`Call.deadline`, the client's clock: its `totalTimeout` capped by its request's), when it ends.
-		const deadline = (call as Call | undefined)?.deadline;
-		const until = wallNow() + Math.min(deadlineOf(call?.options), deadline === undefined ? Infinity : deadline - context.clock.now());
+		const until = wallNow() + Math.min(deadlineOf(call?.options), ((call as Call | undefined)?.deadline ?? Infinity) - context.clock.now());
 		const run = (lease: Lease): Promise<Response> => next(request, init).finally(() => lane.release(lease));
 		const refused = (): BulkheadFullError => new BulkheadFullError(scope, maxConcurrent, maxQueue);
 

@@ -18,7 +18,7 @@ import { noLeaseMs, Queue } from './queue.js';
 import { initNames, makeKey, overwritten, type OutboxRecord } from './record.js';
 import { at, isValues, substitute, valuesKey, type Ref } from './refs.js';
 import { overQuota } from './quota.js';
-import { jsonText, snapshotBody, tooLarge, type BodySnapshot } from './snapshot.js';
+import { bytesOf, jsonText, snapshotBody, tooLarge, type BodySnapshot } from './snapshot.js';
 import { diesWithRequest } from './request-bound.js';
 import { registerSync } from './register-sync.js';
 import { secretUrl, targetOf } from './target.js';
@@ -464,13 +464,13 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 				return;
 			}
 
-			const bytes = body == null ? undefined : text ? new TextEncoder().encode(String(body)) : (ArrayBuffer.isView(body) ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : new Uint8Array(body as ArrayBuffer)).slice();
+			const bytes = body == null ? undefined : text ? new TextEncoder().encode(String(body)).buffer as ArrayBuffer : bytesOf(body as ArrayBuffer | ArrayBufferView);
 			if (bytes && bytes.byteLength > (text ? options.maxBodyBytes : options.maxFileBytes)) {
 				full ??= tooLarge(text, text ? options.maxBodyBytes : options.maxFileBytes);
 			}
 
 			if (bytes) {
-				snapshot.body = bytes.buffer as ArrayBuffer;
+				snapshot.body = bytes;
 			} else {
 				delete snapshot.body;
 			}

@@ -3,7 +3,7 @@ import { probeMs } from '../core/reachability.js';
 import { storageError } from '../core/part-store.js';
 import { lastErrorOf, messageOf, outcomeOf } from './outcome.js';
 import type { Queue, Permit, Replayed } from './queue.js';
-import { isRecord, leased, toEntry, type OutboxRecord, type RecordKey } from './record.js';
+import { isRecord, leased, toEntry, unreadable, type OutboxRecord, type RecordKey } from './record.js';
 import { headersOf, isSensitive, secretIn, withoutSecrets } from './headers.js';
 import { fits, migrated, rebased } from './rewrite.js';
 import { isValues, substitute, valuesKey } from './refs.js';
@@ -171,7 +171,7 @@ export class Pass {
 		const malformed = record !== undefined && (!isRecord(record) || secretIn(queue, record));
 		if (malformed) {
 			storageError(context, 'outbox', 'decode', new TypeError('Unreadable outbox record'), key);
-			await this.#bury({ v: 1, id, method: '', url: '', headers: {}, idempotencyKey: id, createdAt: now, attempts: 0, nextAttemptAt: now, scope, lastError: { code: 'INVALID_REQUEST', message: 'Unreadable' }, raw: withoutSecrets(queue, record) }, key, 'rejected');
+			await this.#bury({ ...unreadable(id, scope, now, now), raw: withoutSecrets(queue, record) }, key, 'rejected');
 		}
 
 		// Gone meanwhile, unreadable, removed, or another identity's write: passed over, untouched.

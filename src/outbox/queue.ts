@@ -18,7 +18,7 @@ import { at, earlyMs, isValues, keptMs, Refs, valuesKey, type Ref, type Values }
 import { PendingKeys, type PendingView } from './pending.js';
 import { lockEntry, lockOutbox } from './locks.js';
 import { secretIn } from './headers.js';
-import { isRecord, leased, overwritten, parseKey, toEntry, type OutboxRecord, type RecordKey } from './record.js';
+import { isRecord, leased, overwritten, parseKey, toEntry, unreadable, type OutboxRecord, type RecordKey } from './record.js';
 import type { OutboxEntry } from './types.js';
 import { diesWithRequest, drainOfAnotherRequest } from './request-bound.js';
 
@@ -485,8 +485,7 @@ export class Queue {
 		const entries: OutboxEntry[] = [];
 		const now = this.context.clock.now();
 		// A pending one it cannot read (counted by `size()`) as the dead letter a pass makes of it shows it (pass.ts): nothing of it.
-		await this.forEach(dead, (record) => entries.push(toEntry(record)), ({ id, key }) => entries.push({ id, method: '', url: '', headers: {}, idempotencyKey: id,
-			createdAt: Number(key.split('|')[1]), attempts: 0, nextAttemptAt: now, lastError: { code: 'INVALID_REQUEST', message: 'Unreadable' }, version: 1, bodyBytes: 0 }));
+		await this.forEach(dead, (record) => entries.push(toEntry(record)), ({ id, key, scope }) => entries.push(toEntry(unreadable(id, scope, Number(key.split('|')[1]), now))));
 		return entries;
 	}
 

@@ -142,6 +142,13 @@ const sendable = ({ method, headers, init, body }: OutboxRecord): boolean => {
 };
 
 /** The public view of a record: no body, no internals, nothing shared with it. */
+/**
+ * What the outbox shows of a record it cannot read (damaged, no record, holding what it never stores): nothing of
+ * it — no method, no URL, `lastError` "Unreadable" — as `list()` lists it while pending and as its dead letter.
+ */
+export const unreadable = (id: string, scope: string, createdAt: number, now: number): OutboxRecord =>
+	({ v: 1, id, method: '', url: '', headers: {}, idempotencyKey: id, createdAt, attempts: 0, nextAttemptAt: now, scope, lastError: { code: 'INVALID_REQUEST', message: 'Unreadable' } });
+
 export const toEntry = (record: OutboxRecord): OutboxEntry => {
 	const { v, scope, retainFrom, pinned, raw, body, inFlightUntil, refs, pointers, dependents, without, init, auth, ...entry } = record;
 	return { ...structuredClone(entry), version: record.version ?? 1, bodyBytes: body?.byteLength ?? 0 };

@@ -44,10 +44,12 @@ const formBytes = (form: FormData): { text: number; files: number } => {
 	return { text, files };
 };
 
-/** A binary body's bytes, copied (a later change of the caller's buffer changes nothing sent or stored); a Blob read whole (its read's error rejects). */
-const binary = async (body: Blob | ArrayBuffer | ArrayBufferView): Promise<ArrayBuffer> => body instanceof Blob
-	? body.arrayBuffer()
-	: (ArrayBuffer.isView(body) ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : new Uint8Array(body)).slice().buffer;
+/** A buffer's bytes, copied: a later change of the caller's buffer changes nothing sent or stored. */
+export const bytesOf = (body: ArrayBuffer | ArrayBufferView): ArrayBuffer =>
+	(ArrayBuffer.isView(body) ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : new Uint8Array(body)).slice().buffer;
+
+/** A binary body's bytes, copied (`bytesOf`); a Blob read whole (its read's error rejects). */
+const binary = async (body: Blob | ArrayBuffer | ArrayBufferView): Promise<ArrayBuffer> => body instanceof Blob ? body.arrayBuffer() : bytesOf(body);
 
 /** The snapshot of `bytes` of Content-Type `type`; `exact`: the first attempt sends these bytes, with that type. */
 const ofBytes = (bytes: ArrayBuffer, type: string | undefined, exact: boolean): BodySnapshot =>
