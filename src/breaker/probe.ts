@@ -1,6 +1,7 @@
 import type { PolicyCall } from '../core/policy.js';
 import { PROBE, type Circuit } from './circuit.js';
 import { eachPeer, noop, tally, type Circuits } from './circuits.js';
+import { heldRequest } from '../utils/runtime.js';
 
 /**
  * Make the probe slot `admit` gave at `started` this context's: with a coordinator, its grant first
@@ -65,9 +66,11 @@ export const probe = async (circuits: Circuits, circuit: Circuit, started: numbe
 				const signal = AbortSignal.any([made.signal, AbortSignal.timeout(circuits.settings.probeTimeoutMs)]);
 				// A transport that ignores its signal (a fetch wrapper that drops it): the probe fails at its abort, as a caller's
 				// attempt counts at its own (`send`), and its lock is given back then, not when (if ever) the transport settles.
-				response = await Promise.race([circuits.transport!(new Request(made, { signal })), new Promise<never>((_, reject) => {
+				// Held by its signal until then (`heldRequest`): the abort at the probe's timeout reaches a `fetch` that waits on nothing else.
+				const [sent, release] = heldRequest(made, { signal });
+				response = await Promise.race([circuits.transport!(sent), new Promise<never>((_, reject) => {
 					signal.onabort = reject;
-				})]);
+				})]).finally(release);
 				void response.body?.cancel().catch(noop);
 				failed = response.status >= 400;
 			} else {

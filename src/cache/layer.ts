@@ -9,6 +9,7 @@ import { arm } from './deadline.js';
 import { serve } from './serve.js';
 import { supersede } from './superseded.js';
 import { behind, discard, outlives, type CacheState } from './state.js';
+import { heldRequest } from '../utils/runtime.js';
 
 /**
  * Whether the stale cache applies to a call: a GET or HEAD, unless `staleCache: false` or fetch's
@@ -34,11 +35,15 @@ const refresh = (cache: CacheState, call: PolicyCall, request: Request, init: Fe
 	outlives(call);
 	const signal = AbortSignal.any([request.signal, AbortSignal.timeout(typeof timeout === 'number' && timeout > 0 ? timeout : 10_000)]);
 	// Made as its call: fetch resets the referrer and its policy when a Request is re-made with an init (both given again).
-	behind(cache, call, request.url, async () => next(new Request(request, { signal, referrer: request.referrer, referrerPolicy: request.referrerPolicy }), init).then(async (response) => {
-		const copy = call.method === 'GET' && !judged ? copyOf(cache, call, request, response) : undefined;
-		discard(response);
-		return copy && write(cache, call, copy);
-	}, (error: unknown) => isSteadfetchError(error) && cache.context.offline(call.scope!, true))); // refused before it was sent: the scope's slot is free again
+	// Held by its signal until it settles (`heldRequest`): its timeout reaches a `fetch` that waits on nothing else.
+	behind(cache, call, request.url, async () => {
+		const [attempt, release] = heldRequest(request, { signal, referrer: request.referrer, referrerPolicy: request.referrerPolicy });
+		return next(attempt, init).finally(release).then(async (response) => {
+			const copy = call.method === 'GET' && !judged ? copyOf(cache, call, request, response) : undefined;
+			discard(response);
+			return copy && write(cache, call, copy);
+		}, (error: unknown) => isSteadfetchError(error) && cache.context.offline(call.scope!, true)); // refused before it was sent: the scope's slot is free again
+	});
 };
 
 /**

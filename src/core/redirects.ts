@@ -2,6 +2,7 @@ import { NetworkError } from 'ky';
 import type { Call } from './call.js';
 import type { Bounds } from './transport.js';
 import type { FetchInit, FetchLike } from './types.js';
+import { heldRequest } from '../utils/runtime.js';
 
 /** The statuses whose `Location` fetch follows. */
 const redirects = [301, 302, 303, 307, 308];
@@ -29,50 +30,65 @@ const content = ['content-type', 'content-length', 'content-encoding', 'content-
  * the header, for the browser to follow.
  */
 const following = async (fetch: FetchLike, request: Request, init: FetchInit | undefined, header: string, stamp: (request: Request) => void, counted: () => void): Promise<Response> => {
-	let current = request;
-	for (let hops = 0; ; hops++) {
-		// Kept for a 307/308 (its body goes again) or a browser's second try.
-		const copy = current.body ? current.clone() : undefined;
-		// The mode on the Request itself: a `fetch` of the app's may pass on the request alone.
-		const response = await fetch(current.redirect === 'manual' ? current : new Request(current, { ...keptOf(current), redirect: 'manual' }), init);
-		const location = response.headers.get('location');
-		if (response.type === 'opaqueredirect') {
-			const again = new Request(copy ?? current, { redirect: 'follow' });
-			again.headers.delete(header);
-			return fetch(again, init);
-		}
+	// Each Request made here is held by the signal it follows until the attempt ends (`heldRequest`): the caller's
+	// abort reaches a `fetch` that waits on nothing else.
+	const releases: Array<() => void> = [];
+	const made = (input: Request | URL, options: RequestInit): Request => {
+		const [hop, release] = heldRequest(input, options);
+		releases.push(release);
+		return hop;
+	};
 
-		if (!redirects.includes(response.status) || location === null) {
-			// As a fetch that followed them says (its `url` is the last hop's already).
-			return hops ? Object.defineProperty(response, 'redirected', { value: true }) : response;
-		}
+	try {
+		let current = request;
+		for (let hops = 0; ; hops++) {
+			// Kept for a 307/308 (its body goes again) or a browser's second try.
+			const copy = current.body ? current.clone() : undefined;
+			// The mode on the Request itself: a `fetch` of the app's may pass on the request alone.
+			const response = await fetch(current.redirect === 'manual' ? current : made(current, { ...keptOf(current), redirect: 'manual' }), init);
+			const location = response.headers.get('location');
+			if (response.type === 'opaqueredirect') {
+				const again = made(copy ?? current, { redirect: 'follow' });
+				again.headers.delete(header);
+				return await fetch(again, init);
+			}
 
-		void response.body?.cancel().catch(() => undefined);
-		let url: URL | undefined;
-		try {
-			url = new URL(location, current.url);
-		} catch {
-			// No URL (`Location: http://[x`): a network error below.
-		}
+			if (!redirects.includes(response.status) || location === null) {
+				// As a fetch that followed them says (its `url` is the last hop's already).
+				return hops ? Object.defineProperty(response, 'redirected', { value: true }) : response;
+			}
 
-		const away = url?.origin !== new URL(current.url).origin;
-		// As fetch's own following: at most 20 hops, each to an http(s) URL (not `data:` or `blob:`) without a user name or
-		// password, and never to another origin in `same-origin` mode, else a network error.
-		if (hops === 20 || !url || !/^https?:$/.test(url.protocol) || url.username || url.password || (away && current.mode === 'same-origin')) {
-			throw new NetworkError(current);
-		}
+			void response.body?.cancel().catch(() => undefined);
+			let url: URL | undefined;
+			try {
+				url = new URL(location, current.url);
+			} catch {
+				// No URL (`Location: http://[x`): a network error below.
+			}
 
-		const get = (response.status === 303 && current.method !== 'HEAD') || (response.status < 303 && current.method === 'POST');
-		const headers = new Headers(current.headers);
-		for (const name of [header, ...away ? credentials : [], ...get ? content : []]) {
-			headers.delete(name);
-		}
+			const away = url?.origin !== new URL(current.url).origin;
+			// As fetch's own following: at most 20 hops, each to an http(s) URL (not `data:` or `blob:`) without a user name or
+			// password, and never to another origin in `same-origin` mode, else a network error.
+			if (hops === 20 || !url || !/^https?:$/.test(url.protocol) || url.username || url.password || (away && current.mode === 'same-origin')) {
+				throw new NetworkError(current);
+			}
 
-		const body = get ? null : copy?.body ?? null;
-		// Its modes go on (`cache: 'no-store'`: workerd's cache bypassed for every hop), as fetch's own following keeps them.
-		current = new Request(url, { ...keptOf(current), method: get ? 'GET' : current.method, headers, body, signal: current.signal, redirect: 'manual', ...body ? { duplex: 'half' } : {} } as RequestInit);
-		stamp(current);
-		counted();
+			const get = (response.status === 303 && current.method !== 'HEAD') || (response.status < 303 && current.method === 'POST');
+			const headers = new Headers(current.headers);
+			for (const name of [header, ...away ? credentials : [], ...get ? content : []]) {
+				headers.delete(name);
+			}
+
+			const body = get ? null : copy?.body ?? null;
+			// Its modes go on (`cache: 'no-store'`: workerd's cache bypassed for every hop), as fetch's own following keeps them.
+			current = made(url, { ...keptOf(current), method: get ? 'GET' : current.method, headers, body, signal: current.signal, redirect: 'manual', ...body ? { duplex: 'half' } : {} } as RequestInit);
+			stamp(current);
+			counted();
+		}
+	} finally {
+		for (const release of releases) {
+			release();
+		}
 	}
 };
 

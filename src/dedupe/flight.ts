@@ -1,6 +1,7 @@
 import type { FetchInit, FetchLike } from '../core/types.js';
 import type { PolicyCall } from '../core/policy.js';
 import type { World } from '../core/world.js';
+import { heldRequest } from '../utils/runtime.js';
 
 /**
  * One request in flight shared by identical callers: it has a signal of its own, aborted only when
@@ -23,8 +24,11 @@ export class Flight {
 
 	/** `live`: the requests in flight of every map, until they end. */
 	constructor(flights: Map<string, Flight>, live: Set<Flight>, key: string, next: FetchLike, request: Request, init: FetchInit | undefined) {
-		// Fetch would reset the referrer and its policy when a Request is re-made with an init, so both are given again.
-		this.#promise = next(new Request(request, { signal: this.#controller.signal, referrer: request.referrer, referrerPolicy: request.referrerPolicy }), { ...init, callers: () => this.#calls }).finally(() => {
+		// Fetch would reset the referrer and its policy when a Request is re-made with an init, so both are given again. Held
+		// by its signal until it settles (`heldRequest`): the abort once every caller left reaches a `fetch` that waits on nothing else.
+		const [shared, release] = heldRequest(request, { signal: this.#controller.signal, referrer: request.referrer, referrerPolicy: request.referrerPolicy });
+		this.#promise = next(shared, { ...init, callers: () => this.#calls }).finally(() => {
+			release();
 			live.delete(this);
 			if (flights.get(key) === this) {
 				flights.delete(key);

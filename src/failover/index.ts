@@ -5,6 +5,7 @@ import { check, optionsOf, isObject, offOnly } from '../utils/validate.js';
 import { classify, classifyStatus } from '../errors/classify.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import { scopes } from '../utils/scopes.js';
+import { heldRequest } from '../utils/runtime.js';
 import type { FailoverEvent } from './events.js';
 
 /** What importing this policy adds to the client's types (`client.on`, a call's options): its events and its per-call option `failover`. */
@@ -93,14 +94,15 @@ const route = (context: PolicyContext, routeOf: (call: PolicyCall) => Route): La
 		return next(request, init);
 	}
 
-	const mirror = new Request(atMirror(base, request.url), request);
+	// Held by the call's signal until it settles (`heldRequest`): the caller's abort reaches a `fetch` that waits on nothing else.
+	const [mirror, release] = heldRequest(atMirror(base, request.url), request);
 	// auth's layer, above the stale cache (which keys copies by the token), judged the primary's
 	// URL: its token goes on to the mirror only when the mirror is one of auth's origins too.
 	if (context.hooks.tokenGoesTo?.(call!, mirror.url) === false) {
 		mirror.headers.delete('authorization');
 	}
 
-	return next(mirror, init);
+	return next(mirror, init).finally(release);
 };
 
 const create = (context: PolicyContext, mirrors: ReadonlyMap<string, readonly string[]>, replays: boolean): PolicyParts => {

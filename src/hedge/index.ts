@@ -6,6 +6,7 @@ import { check, optionsOf, isPositiveInteger, isPositiveTimerMs, offOnly, positi
 import { classifyStatus } from '../errors/classify.js';
 import { scopes, type Scopes } from '../utils/scopes.js';
 import { Superseded } from '../utils/superseded.js';
+import { heldRequest } from '../utils/runtime.js';
 import type { HedgeEvent } from './events.js';
 
 /** What importing this policy adds to the client's types (`client.on`, a call's options): its events and its per-call option `hedge`. */
@@ -121,8 +122,9 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Set<Re
 			source = source.clone();
 		}
 
-		// fetch resets the referrer and its policy when a Request is re-made with an init: both given again.
-		const attempt = new Request(body, { signal: AbortSignal.any([request.signal, controller.signal]), referrer: request.referrer, referrerPolicy: request.referrerPolicy });
+		// fetch resets the referrer and its policy when a Request is re-made with an init: both given again. Held by
+		// its signal until it settles (`heldRequest`): the abort of a loser reaches a `fetch` that waits on nothing else.
+		const [attempt, release] = heldRequest(body, { signal: AbortSignal.any([request.signal, controller.signal]), referrer: request.referrer, referrerPolicy: request.referrerPolicy });
 		controllers.push(controller);
 		pending++;
 		const failed = (error: unknown): void => {
@@ -139,6 +141,7 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Set<Re
 		};
 
 		next(attempt, hedge ? { ...init, hedge: () => admit(settled, context, latencies, request, scope, hedge) } : init).then((response) => {
+			release();
 			// A layer below that resolves with no Response (an app's that forgot its `return`) fails the attempt as a rejection does.
 			if (typeof response?.status !== 'number') {
 				failed(new TypeError('A policy\'s layer resolved with no Response'));
@@ -159,7 +162,10 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Set<Re
 				drop(lost);
 				resolve(response);
 			}
-		}, failed);
+		}, (error: unknown) => {
+			release();
+			failed(error);
+		});
 		if (hedge < maxHedges) {
 			timer = setTimeout(() => {
 				timers.delete(timer!);

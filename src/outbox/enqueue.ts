@@ -24,7 +24,7 @@ import { registerSync } from './register-sync.js';
 import { secretUrl, targetOf } from './target.js';
 import { within } from '../utils/within.js';
 import { unmarked } from '../utils/validate.js';
-import { randomUuid } from '../utils/runtime.js';
+import { heldRequest, randomUuid } from '../utils/runtime.js';
 
 /**
  * The call side of the outbox: `wrap` snapshots and checks an eligible call before any I/O, fixes its
@@ -546,6 +546,7 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 /** An attempt of the layer's (see `layer`). */
 const attempt = async (queue: Queue, drain: Drain, next: FetchLike, given: Request, init: FetchInit | undefined): Promise<Response> => {
 	let request = given;
+	let release: (() => void) | undefined;
 	const call = init?.steadfetch;
 	if (!queue.admits(call)) {
 		throw Queue.refused();
@@ -587,8 +588,9 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, given: Reque
 		}
 
 		// With the call's own fetch options (workerd has only `cache` of these; the others read undefined; it refuses any `integrity`).
+		// Held by the call's signal until it settles (`heldRequest`): the caller's abort reaches a `fetch` that waits on nothing else.
 		const { method, signal, redirect, credentials, mode, cache, referrerPolicy, keepalive, integrity } = request;
-		request = new Request(parts.url, { method, headers: parts.headers, body: parts.body ?? null, signal, redirect, credentials, mode, cache, referrerPolicy, keepalive, ...integrity && { integrity } });
+		[request, release] = heldRequest(parts.url, { method, headers: parts.headers, body: parts.body ?? null, signal, redirect, credentials, mode, cache, referrerPolicy, keepalive, ...integrity && { integrity } });
 	}
 
 	if (call && queueable(queue, call, request.url, request.headers.values())) {
@@ -597,11 +599,18 @@ const attempt = async (queue: Queue, drain: Drain, next: FetchLike, given: Reque
 		const behind = call.attempts === 1 && await queue.behind(scope, queue.budgets.get(call));
 		const offline = behind ? context.reachability(scope) === 'offline' : context.offline(scope);
 		if (offline || behind) {
+			release?.();
 			return defer(context, call, offline ? 'OFFLINE' : 'BEHIND'); // Before any I/O; the breaker, below this layer, never sees the attempt.
 		}
 	}
 
-	const response = await next(request, init);
+	let response: Response;
+	try {
+		response = await next(request, init);
+	} finally {
+		release?.();
+	}
+
 	// A good answer to one of the app's calls (not a replay: a success, or an HTTP answer `classify()`
 	// does not call transient) drains its scope, after `resumeJitterMs` at random (the scope came back);
 	// a drain under way runs once more. Every 10 s at most, the store is listed first, in the

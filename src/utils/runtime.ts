@@ -46,3 +46,19 @@ export const parseRetryAfter = (value: string | null | undefined, now: number): 
 export const randomUuid = (): string =>
 	// Each 0, 1 and 8 of the template a random hex digit (8: 8 to b, the variant), the 4 the version.
 	crypto.randomUUID?.() ?? '10000000-1000-4000-8000-100000000000'.replace(/[018]/g, (digit) => (+digit ^ (crypto.getRandomValues(new Uint8Array(1))[0]! & (15 >> (+digit / 4)))).toString(16));
+
+/**
+ * `new Request(input, init)`, held by the signal it follows (`init.signal`, else `input`'s) until `release()`.
+ * Node's `fetch` (undici) lets a Request made with a signal, or from another Request, follow that signal only
+ * while something else holds the new Request: a custom `fetch` that waits on nothing but the signal (an app's
+ * mock, a test's) holds it through that signal alone, and after a GC the abort never reached it (a hedge's
+ * loser hung, a shared request went on after its callers left). `release()` once its attempt settled, or the
+ * source (a caller's signal, shared by many calls) would hold it as long as itself.
+ */
+export const heldRequest = (input: RequestInfo | URL, init: RequestInit): [request: Request, release: () => void] => {
+	const request = new Request(input, init);
+	const source = init.signal ?? (input as Partial<Request>).signal;
+	const hold = (): Request => request;
+	source?.addEventListener('abort', hold, { once: true });
+	return [request, () => source?.removeEventListener('abort', hold)];
+};
