@@ -60,10 +60,13 @@ Deno.test({
 		});
 		const origin = `http://127.0.0.1:${server.addr.port}`;
 		const kv = await Deno.openKv(path);
-		const api = lib.createClient({ retry: 0, staleCache: false, breaker: { consecutiveFailures: 3, openMs: 1_000, shared: coordinator(kv as never), share: false } });
+		// The open period outlasts the other process's start on a loaded machine (a clean-clone run: it started after a 1 s
+		// period had ended, and its first call was the probe); the second half waits for the period's end in the KV record.
+		const openMs = 8_000;
+		const api = lib.createClient({ retry: 0, staleCache: false, breaker: { consecutiveFailures: 3, openMs, shared: coordinator(kv as never), share: false } });
 		const peer = async (calls: number, startAt: number): Promise<string[]> => {
 			const { code, stdout } = await new Deno.Command(Deno.execPath(), {
-				args: ['run', '--no-check', '--sloppy-imports', '--unstable-kv', '--allow-net=127.0.0.1', '--allow-read', '--allow-write=test-results', 'test/deno/kv-peer.ts', path, origin, String(calls), String(startAt)],
+				args: ['run', '--no-check', '--sloppy-imports', '--unstable-kv', '--allow-net=127.0.0.1', '--allow-read', '--allow-write=test-results', 'test/deno/kv-peer.ts', path, origin, String(calls), String(startAt), String(openMs)],
 				stdout: 'piped', stderr: 'inherit',
 			}).output();
 			equal(code, 0, 'the peer process exit code');
@@ -79,13 +82,14 @@ Deno.test({
 			equal(mine, ['HTTP_5XX', 'HTTP_5XX', 'HTTP_5XX'], 'this process');
 			// The other process starts after the breaker opened here: it fails fast, sending nothing. The opening reaches
 			// Deno KV behind this process's third call: wait for it there (a condition, not a time; CI once started the peer first).
+			let reopensAt = 0;
 			for (let waited = 0; ; waited += 10) {
-				let open = false;
 				for await (const entry of kv.list({ prefix: ['steadfetch', 'breaker'] })) {
-					open ||= JSON.stringify(entry.value).includes('"state":"open"');
+					const { record } = (entry.value ?? {}) as { record?: { state: string; reopensAt: number } };
+					reopensAt = record?.state === 'open' ? record.reopensAt : reopensAt;
 				}
 
-				if (open) {
+				if (reopensAt) {
 					break;
 				}
 
@@ -101,7 +105,8 @@ Deno.test({
 			// Past the open period, both processes call at the same instant: one probe in the world.
 			failing = false;
 			hits = 0;
-			const startAt = Date.now() + 3_000; // time enough for the other process to start, even on a loaded machine
+			// Once the open period ended (the record says when), and time enough for the other process to start, even on a loaded machine.
+			const startAt = Math.max(Date.now() + 3_000, reopensAt + 50);
 			const [theirs, ours] = await Promise.all([
 				peer(1, startAt),
 				(async () => {

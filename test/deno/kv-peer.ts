@@ -1,12 +1,12 @@
 // A second Deno process on the same KV file (test/deno/deno-kv.test.ts starts it): a client whose
-// breaker is shared through coordinator(kv), calling the origin `calls` times from `startAt` on.
+// breaker is shared through coordinator(kv) (its open period `openMs`, as the test's), calling the origin `calls` times from `startAt` on.
 // Prints one JSON line: what each call ended with.
 import * as lib from '../../dist/edge/index.js';
 import { coordinator } from '../../dist/edge/deno.js';
 
 declare const Deno: { args: string[]; openKv(path: string): Promise<unknown> };
 
-const [kvPath, origin, calls, startAt] = Deno.args;
+const [kvPath, origin, calls, startAt, openMs] = Deno.args;
 /** A KV file another process is writing may answer "database is locked" for a moment. */
 const open = async (): Promise<unknown> => {
 	for (let attempt = 0; ; attempt++) {
@@ -26,7 +26,7 @@ const kv = await open();
 // `sharedTimeoutMs`: a process that starts under a clean closed state waits that long for Deno KV's answer before its
 // first call goes on with its own state (the option's TSDoc). 100 ms, the default, was not enough for a KV file the
 // other process writes, on a loaded machine (two clean-clone runs: ['HTTP_5XX', 'CIRCUIT_OPEN', 'CIRCUIT_OPEN']).
-const api = lib.createClient({ retry: 0, staleCache: false, breaker: { consecutiveFailures: 3, openMs: 1_000, shared: coordinator(kv as never), share: false, sharedTimeoutMs: 2_000 } });
+const api = lib.createClient({ retry: 0, staleCache: false, breaker: { consecutiveFailures: 3, openMs: Number(openMs), shared: coordinator(kv as never), share: false, sharedTimeoutMs: 2_000 } });
 await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(startAt) - Date.now())));
 const results: string[] = [];
 for (let index = 0; index < Number(calls); index++) {
