@@ -263,7 +263,7 @@ describe('list() and stats() of queued files', () => {
 		expect((await api.outbox.list()).map((entry) => entry.bodyBytes)).toEqual(Array.from({ length: 8 }, () => 1 << 20));
 		expect(await api.outbox.stats()).toMatchObject({ entries: 8, bytes: 8 << 20 });
 		expect(alive).toBeLessThanOrEqual(2); // The one just read, and at most the one before it (an engine's register): never all eight.
-	});
+	}, 30_000); // Sixteen full collections of a heap holding 8 MiB: over vitest's 5 s once, in a run of 33 files on two cores.
 });
 
 describe('the answers of writes delivered after "queued" (networkTimeoutMs)', () => {
