@@ -104,6 +104,8 @@ describe('dedupe', () => {
 			get(tagged('2')),
 			get({ idempotencyKey: true }), get({ idempotencyKey: true }),
 		];
+		// Bob signs in once alice's requests went out (one still waiting to go would not be sent: API.md "Work that outlives its caller").
+		await expect.poll(() => pending.length).toBe(7);
 		who = 'bob';
 		calls.push(get());
 		await new Promise((resolve) => setTimeout(resolve, 5));
