@@ -14,13 +14,22 @@ const count = (text: string, pattern: RegExp): number => text.split(pattern).len
 export const urlOf = (key: string): string | undefined => /^r:\w*~\w*~(.*)/s.exec(key)?.[1];
 
 /**
- * A URL without its query, its fragment and the slashes that end its path: what the copies of a
- * written URL, its collection or its parent path share (`/todos/` is `/todos`, for an API whose
- * paths end with a slash).
+ * A URL's percent-encodings as RFC 3986 6.2.2 normalises them: an unreserved character's decoded (`%7E` is `~`), the
+ * others' hex digits upper-cased (`%2f` is `%2F`, never `/`). Inlined in outbox/pending-writes.ts and dedupe/flight.ts (the dist's chunks).
+ */
+export const normalised = (url: string): string => url.includes('%') ? url.replace(/%[\da-f]{2}/gi, (code) => {
+	const char = String.fromCharCode(Number.parseInt(code.slice(1), 16));
+	return /[\w.~-]/.test(char) ? char : code.toUpperCase();
+}) : url;
+
+/**
+ * A URL without its query, its fragment and the slashes that end its path, its percent-encodings
+ * normalised (`normalised`): what the copies of a written URL, its collection or its parent path
+ * share (`/todos/` is `/todos`, for an API whose paths end with a slash; `/todos/%7E` is `/todos/~`).
  */
 export const pathOf = (url: string): string => {
 	const at = url.search(/[?#]/);
-	const path = at < 0 ? url : url.slice(0, at);
+	const path = normalised(at < 0 ? url : url.slice(0, at));
 	// Most paths end without a slash: no second pass for them (this runs for every copy written).
 	return path.endsWith('/') ? path.replace(/\/+$/, '') : path;
 };

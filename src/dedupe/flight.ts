@@ -49,9 +49,12 @@ export class Flight {
 	 */
 	joins(world: World | undefined, url: string): boolean {
 		// A removal of its URL's copies (`cache.delete`) counts as a clear of the stale cache. Named by the URL without its
-		// query, fragment and ending slashes, as the cache names it (cache/keys.ts `pathOf`, inlined: imported, that module
-		// would leave the cache's chunk for one of its own in every build with a stale cache).
-		const path = url.split(/[?#]/)[0]!.replace(/\/+$/, '');
+		// query, fragment and ending slashes, its percent-encodings normalised (`%7E` is `~`), as the cache names it (cache/keys.ts
+		// `pathOf`, inlined: imported, that module would leave the cache's chunk for one of its own in every build with a stale cache).
+		const path = url.split(/[?#]/)[0]!.replace(/%[\da-f]{2}/gi, (code) => {
+			const char = String.fromCharCode(Number.parseInt(code.slice(1), 16));
+			return /[\w.~-]/.test(char) ? char : code.toUpperCase();
+		}).replace(/\/+$/, '');
 		return this.#waiting > 0 && !this.written && (this.#world?.current('cache', path) !== false || world?.current('cache', path) === false);
 	}
 

@@ -1,6 +1,15 @@
 import type { Channel } from '../utils/channel.js';
 import { linkPendingTabs } from './pending-tabs.js';
 
+/**
+ * `url`'s percent-encodings as RFC 3986 6.2.2 normalises them (cache/keys.ts `normalised`, not imported: the dist's
+ * chunks): a write to `/todos/~` is one to `/todos/%7E`, never to `/todos%2F1`'s `/todos/1`.
+ */
+const normalised = (url: string): string => url.includes('%') ? url.replace(/%[\da-f]{2}/gi, (code) => {
+	const char = String.fromCharCode(Number.parseInt(code.slice(1), 16));
+	return /[\w.~-]/.test(char) ? char : code.toUpperCase();
+}) : url;
+
 /** Past this many pending entries known, the oldest notes go (a count may then read low, never the store). */
 const maxKnown = 10_000;
 
@@ -22,7 +31,7 @@ export interface Note {
  * just after its start (outbox.ts); until then a count may read low.
  */
 export class PendingWrites {
-	/** Each pending entry's lane: `<identity digest>\n<URL>`. */
+	/** Each pending entry's lane: `<identity digest>\n<URL>` (its percent-encodings normalised). */
 	readonly #lanes = new Map<string, string>();
 	/** How many of `#lanes` name each lane: a stale answer's count is one lookup. */
 	readonly #counts = new Map<string, number>();
@@ -50,9 +59,9 @@ export class PendingWrites {
 		this.#tell({ v: 1, op: '-', id });
 	}
 
-	/** The pending writes of identity digest `who` to exactly `url`. */
+	/** The pending writes of identity digest `who` to exactly `url` (its percent-encodings normalised, as each entry's). */
 	count(who: string | undefined, url: string): number {
-		return this.#counts.get(`${who ?? ''}\n${url}`) ?? 0;
+		return this.#counts.get(`${who ?? ''}\n${normalised(url)}`) ?? 0;
 	}
 
 	/** A clear of the outbox (all, or of identity digest `who`): its writes no longer counted pending, here and in the other tabs. */
@@ -92,7 +101,7 @@ export class PendingWrites {
 			this.#forget(this.#lanes.keys().next().value!);
 		}
 
-		const lane = `${who ?? ''}\n${url}`;
+		const lane = `${who ?? ''}\n${normalised(url ?? '')}`;
 		this.#lanes.set(id, lane);
 		this.#counts.set(lane, (this.#counts.get(lane) ?? 0) + 1);
 	}
