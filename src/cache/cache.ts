@@ -166,7 +166,7 @@ export const createCache = (context: PolicyContext, options: ResolvedCacheOption
 		written: new Map(),
 		writing: (context.stores.get('#writing') ?? context.stores.set('#writing', new Set()).get('#writing')) as Set<string>,
 	};
-	context.hooks.validatorOf = (url, identity) => validatorOf(cache, url, identity);
+	context.hooks.validatorOf = (url, identity, request) => validatorOf(cache, url, identity, request);
 	// Read your own writes: a copy stored before a write of its path was delivered (by any client of the name, in any tab)
 	// never answers, even before it is dropped (a drop takes a listing). After a reload too: a write no stale cache of this
 	// name and store here sends (a client's without one, another tab's, a worker's) has its copies dropped by each that hears it.

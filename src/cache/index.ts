@@ -16,9 +16,10 @@ declare module 'steadfetch/core' {
 	interface PolicyHooks {
 		/**
 		 * Set by the stale cache: the validators (`etag`, `lastModified`) of the copy it holds for an
-		 * absolute URL and identity, for the outbox's `conditional` writes.
+		 * absolute URL and identity, for the outbox's `conditional` writes; with the write's `request`,
+		 * of the copy of its credentials (the same key as a read of them), none when there is none.
 		 */
-		validatorOf?(url: string, identity: string | undefined): Promise<{ etag?: string; lastModified?: string } | undefined>;
+		validatorOf?(url: string, identity: string | undefined, request?: Request): Promise<{ etag?: string; lastModified?: string } | undefined>;
 	}
 
 	/** The `staleCache` slot of `createClient`. */

@@ -94,11 +94,13 @@ export const members = (cache: CacheState): CacheHandle => ({
 
 /**
  * The validators (`etag`, `lastModified`) of the latest copy stored for an absolute URL and identity,
- * for the outbox's `conditional` writes (`PolicyContext.hooks.validatorOf`).
+ * for the outbox's `conditional` writes (`PolicyContext.hooks.validatorOf`); with the write's `request`, only
+ * of the copy a read of its credentials would be answered with (its key: another `Authorization`'s copy is not its).
  */
-export const validatorOf = async (cache: CacheState, url: string, identity: string | undefined): Promise<{ etag?: string; lastModified?: string } | undefined> => {
+export const validatorOf = async (cache: CacheState, url: string, identity: string | undefined, request?: Request): Promise<{ etag?: string; lastModified?: string } | undefined> => {
 	let latest: CacheRecord | undefined;
-	for (const record of await records(cache, identity, redact(withoutFragment(url), cache.params))) {
+	const own = request && await cache.key.of(request, identity);
+	for (const record of request ? [await (own && cache.store.get<unknown>(own))].filter(isRecord) : await records(cache, identity, redact(withoutFragment(url), cache.params))) {
 		// Not one stored before a write of its URL was delivered (read your own writes): its validator is the write's past.
 		if (record.storedAt >= (latest?.storedAt ?? 0) && !outdated(cache, record)) {
 			latest = record;

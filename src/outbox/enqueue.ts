@@ -218,8 +218,9 @@ const recordOf = async (queue: Queue, call: PolicyCall, request: Request, snapsh
  */
 const capture = async ({ context, options }: Queue, call: PolicyCall, record: OutboxRecord): Promise<void> => {
 	if (!record.preconditions && options.conditional && overwritten.test(record.method)) {
-		// The stale cache's copy of this URL for this identity, if it has one (its documented hook).
-		const validator = await Promise.resolve().then(async () => context.hooks.validatorOf?.(record.url, call.identity)).catch(() => undefined);
+		// The stale cache's copy of this URL for this identity and these credentials (the call's Request: a read of them would be
+		// answered with that copy, never another `Authorization`'s), if it has one (its documented hook).
+		const validator = await Promise.resolve().then(async () => context.hooks.validatorOf?.(record.url, call.identity, call.request ?? new Request(record.url, { headers: call.options.headers as HeadersInit }))).catch(() => undefined);
 		const etag = validator?.etag;
 		const precondition = etag && !etag.startsWith('W/') ? { 'if-match': etag } : validator?.lastModified ? { 'if-unmodified-since': validator.lastModified } : undefined;
 		if (precondition) {

@@ -138,3 +138,94 @@ describe('dedupe: a read made after cache.delete(url) of the same URL spelled ot
 		api.close();
 	});
 });
+/** Entries as `outbox.list()` shows them. */
+type Listed = { outbox: { list(): Promise<Array<{ url: string; preconditions?: Record<string, string> }>> } };
+
+/**
+ * API.md "Preconditions": "a PUT, PATCH or DELETE queued while the stale cache holds a copy of the same URL for the same
+ * identity captures that copy's validator" — the copy a read of that call would be answered with: its identity's, and
+ * its credentials' (the stale cache keeps the copies of two `Authorization` values apart).
+ */
+describe('conditional: a queued write takes the validator of a copy of its own partition only', () => {
+	/** Read `path` answered with ETag `tag` (the origin's), with `headers`; the copy stored. */
+	const read = async (api: ReturnType<typeof kit.make>, path: string, tag: string, headers: Record<string, string> = {}): Promise<void> => {
+		const stored = new Promise<void>((resolve) => {
+			const off = api.on('cache:stored', () => {
+				off();
+				resolve();
+			});
+		});
+		await api.get(path, { headers: { ...headers, 'x-etag': tag } }).text();
+		await stored;
+	};
+
+	/** Queue a PUT of `path` with `headers` while the origin refuses; its entry's preconditions. */
+	const queuedPreconditions = async (api: ReturnType<typeof kit.make>, path: string, headers: Record<string, string> = {}): Promise<Record<string, string> | undefined> => {
+		kit.mode = 'refuse';
+		await expect(api.put(path, { json: { a: 1 }, headers })).rejects.toBeInstanceOf(OutboxQueuedError);
+		kit.mode = 'up';
+		const entries = await (api as unknown as Listed).outbox.list();
+		return entries.find(({ url }) => url.endsWith(`/${path}`))?.preconditions;
+	};
+
+	it.each([
+		['the other Authorization value\'s copy is later', 'cv14/a/doc', true],
+		['only the other Authorization value has a copy', 'cv14/b/doc', false],
+	])('two Authorization values: %s; the write takes its own copy\'s ETag, or none', async (_, path, own) => {
+		const api = kit.make({ outbox: outbox({ conditional: true }), staleCache: { shared: false } });
+		if (own) {
+			await read(api, path, '"of-a"', { authorization: 'Bearer a' });
+			kit.clock.advance(1_000);
+		}
+
+		await read(api, path, '"of-b"', { authorization: 'Bearer b' });
+		// Before: { 'if-match': '"of-b"' } (the other token's copy, the latest of the URL's).
+		expect(await queuedPreconditions(api, path, { authorization: 'Bearer a' })).toEqual(own ? { 'if-match': '"of-a"' } : undefined);
+		api.close();
+	});
+
+	it.each([
+		['the other identity\'s copy is later', 'cv14/c/doc', true],
+		['only the other identity has a copy', 'cv14/d/doc', false],
+	])('two identities: %s; the write takes its own copy\'s ETag, or none', async (_, path, own) => {
+		let who = 'alice';
+		const api = kit.make({ outbox: outbox({ conditional: true }), identity: () => who });
+		if (own) {
+			await read(api, path, '"of-alice"');
+			kit.clock.advance(1_000);
+		}
+
+		who = 'bob';
+		await read(api, path, '"of-bob"');
+		who = 'alice';
+		expect(await queuedPreconditions(api, path)).toEqual(own ? { 'if-match': '"of-alice"' } : undefined);
+		api.close();
+	});
+
+	it('two values of a header listed in sensitiveHeaders: the write takes its own copy\'s ETag', async () => {
+		const api = kit.make({ outbox: outbox({ conditional: true }), staleCache: { shared: false }, sensitiveHeaders: ['x-api-key'] });
+		await read(api, 'cv14/g/doc', '"of-a"', { 'x-api-key': 'a' });
+		kit.clock.advance(1_000);
+		await read(api, 'cv14/g/doc', '"of-b"', { 'x-api-key': 'b' });
+		// Before: { 'if-match': '"of-b"' }.
+		expect(await queuedPreconditions(api, 'cv14/g/doc', { 'x-api-key': 'a' })).toEqual({ 'if-match': '"of-a"' });
+		api.close();
+	});
+
+	it('a write queued behind a pending one (never sent itself): its own Authorization value\'s copy\'s ETag, not the later one\'s', async () => {
+		const api = kit.make({ outbox: outbox({ conditional: true }), staleCache: { shared: false } });
+		await read(api, 'cv14/f/doc', '"of-a"', { authorization: 'Bearer a' });
+		kit.clock.advance(1_000);
+		await read(api, 'cv14/f/doc', '"of-b"', { authorization: 'Bearer b' });
+		expect(await queuedPreconditions(api, 'cv14/f/first', { authorization: 'Bearer a' })).toBeUndefined();
+		expect(await queuedPreconditions(api, 'cv14/f/doc', { authorization: 'Bearer a' })).toEqual({ 'if-match': '"of-a"' });
+		api.close();
+	});
+
+	it('the same Authorization value\'s copy: its ETag, as before', async () => {
+		const api = kit.make({ outbox: outbox({ conditional: true }), staleCache: { shared: false } });
+		await read(api, 'cv14/e/doc', '"of-a"', { authorization: 'Bearer a' });
+		expect(await queuedPreconditions(api, 'cv14/e/doc', { authorization: 'Bearer a' })).toEqual({ 'if-match': '"of-a"' });
+		api.close();
+	});
+});
