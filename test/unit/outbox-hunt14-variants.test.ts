@@ -8,10 +8,11 @@ import type { CacheHandle } from '../../src/cache/members.js';
 import { queryOptionsFor, syncInvalidation } from '../../src/entries/tanstack-query.js';
 import { createClient, memoryStore } from '../../src/entries/core.js';
 import { staleCache } from '../../src/entries/cache.js';
+import { auth } from '../../src/entries/auth.js';
 import { dedupe } from '../../src/entries/dedupe.js';
 import { OutboxQueuedError, outbox } from '../../src/entries/index.js';
 import { held } from './counting-origin-kit.js';
-import { quiet, useCacheKit } from './cache-kit.js';
+import { collect, quiet, useCacheKit } from './cache-kit.js';
 
 const kit = useCacheKit();
 
@@ -61,6 +62,29 @@ describe('read your own writes compares URLs as RFC 3986 6.2.2 normalises them',
 		}
 
 		api.close();
+	});
+
+	it.each([
+		['/todos/%7E', 'ryw14/j/todos/%7E', 'ryw14/j/todos/~'],
+		['/todos/~', 'ryw14/k/todos/~', 'ryw14/k/todos/%7e'],
+	])('a read of %s that started before a PUT of it spelled otherwise was delivered never stores its answer after it', async (_, path, written) => {
+		let release!: () => void;
+		const held = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		const writer = kit.make({ name: `ryw14-${path}` });
+		const reader = writer.extend({ hooks: { afterResponse: [async ({ request }) => request.method === 'GET' ? held : undefined] } });
+		const stored = collect(reader, 'cache:stored');
+		const read = reader.get(path).text();
+		await vi.waitFor(() => expect(kit.hits(new URL(`${kit.url}/${path}`).pathname)).toBe(1));
+		await writer.put(written, { json: {} });
+		release();
+		await read;
+		await quiet();
+		// Before: stored (1 cache:stored), and served stale next.
+		expect(stored).toHaveLength(0);
+		expect(await kit.servedStale(reader, path)).toBe(false);
+		writer.close();
 	});
 
 	it.each([
@@ -219,6 +243,19 @@ describe('conditional: a queued write takes the validator of a copy of its own p
 		await read(api, 'cv14/f/doc', '"of-b"', { authorization: 'Bearer b' });
 		expect(await queuedPreconditions(api, 'cv14/f/first', { authorization: 'Bearer a' })).toBeUndefined();
 		expect(await queuedPreconditions(api, 'cv14/f/doc', { authorization: 'Bearer a' })).toEqual({ 'if-match': '"of-a"' });
+		api.close();
+	});
+
+	it('auth()\'s token: the write takes the ETag of the copy read with its own token', async () => {
+		let token = 'a';
+		const api = kit.make({ outbox: outbox({ conditional: true }), staleCache: { shared: false }, auth: auth({ token: () => token, refresh: async () => undefined, origins: [kit.url] }) });
+		await read(api, 'cv14/i/doc', '"of-a"');
+		kit.clock.advance(1_000);
+		token = 'b';
+		await read(api, 'cv14/i/doc', '"of-b"');
+		token = 'a';
+		// Before: { 'if-match': '"of-b"' }.
+		expect(await queuedPreconditions(api, 'cv14/i/doc')).toEqual({ 'if-match': '"of-a"' });
 		api.close();
 	});
 
