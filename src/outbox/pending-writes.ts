@@ -3,7 +3,7 @@ import { linkPendingTabs } from './pending-tabs.js';
 
 /**
  * `url`'s percent-encodings as RFC 3986 6.2.2 normalises them (cache/keys.ts `normalised`, not imported: the dist's
- * chunks): a write to `/todos/~` is one to `/todos/%7E`, never to `/todos%2F1`'s `/todos/1`.
+ * chunks): a write to `/todos/~` is one to `/todos/%7E`; `/todos/a%2Fb` stays apart from `/todos/a/b`.
  */
 const normalised = (url: string): string => url.includes('%') ? url.replace(/%[\da-f]{2}/gi, (code) => {
 	const char = String.fromCharCode(Number.parseInt(code.slice(1), 16));
