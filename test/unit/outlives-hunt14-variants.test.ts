@@ -187,6 +187,49 @@ describe('a call\'s first attempt that waited in a queue is not sent once its id
 	});
 });
 
+describe('clear({ identity }) while alice\'s call waits for a bulkhead slot', () => {
+	it.each([
+		['alice', 'ABORTED', ['/other']],
+		['carol', '200', ['/other', '/alices']],
+	] as const)('clear({ identity: %j }): her call ends %s', async (identity, ends, sent) => {
+		const { api, attempts, paths } = setUp({ bulkhead: bulkhead({ maxConcurrent: 1 }) });
+		const other = outcome(api.get('https://api.test/other'));
+		await expect.poll(() => attempts.length).toBe(1);
+		const alices = outcome(api.get('https://api.test/alices'));
+		await expect.poll(() => queued(api)).toBe(1);
+		void api.clear({ identity });
+		attempts[0]!.answer(200);
+		expect(await other).toBe('200');
+		const first = await endsOrSent(alices, () => attempts.length >= 2);
+		if (first === 'sent') {
+			attempts[1]!.answer(200);
+		}
+
+		expect(await alices).toBe(ends);
+		expect(paths()).toEqual(sent);
+		api.close();
+	});
+});
+
+describe('a logout made through another client of the same name (another part of the app)', () => {
+	it('its clear() while alice\'s call waits for a bulkhead slot here: her call is not sent', async () => {
+		const name = `h14-other-client-${Math.random()}`;
+		const { api, attempts, paths } = setUp({ name, bulkhead: bulkhead({ maxConcurrent: 1 }) } as Partial<CoreClientOptions>);
+		const elsewhere = createClient({ name, fetch: (async () => new Response('')) as typeof fetch, identity: () => 'alice' });
+		const other = outcome(api.get('https://api.test/other'));
+		await expect.poll(() => attempts.length).toBe(1);
+		const alices = outcome(api.get('https://api.test/alices'));
+		await expect.poll(() => queued(api)).toBe(1);
+		await elsewhere.clear();
+		attempts[0]!.answer(200);
+		expect(await other).toBe('200');
+		expect(await endsOrSent(alices, () => attempts.length >= 2)).toBe('ABORTED');
+		expect(paths()).toEqual(['/other']);
+		elsewhere.close();
+		api.close();
+	});
+});
+
 describe('what is unchanged', () => {
 	it('a call made while nobody was signed in still goes out after someone signs in (the decided behaviour)', async () => {
 		const { api, who, attempts, paths } = setUp({ bulkhead: bulkhead({ maxConcurrent: 1 }) }, { is: undefined });
