@@ -12,7 +12,9 @@ import { classify, createClient, type CoreClientOptions } from '../../src/entrie
 import { dedupe } from '../../src/entries/dedupe.js';
 import { rateLimit } from '../../src/entries/rate-limit.js';
 import { adaptiveThrottle } from '../../src/entries/throttle.js';
+import { createClient as createPreset, memoryStore } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
+import { FakeOrigin, origin, windowEachTest } from './breaker-kit.js';
 import { scripted } from './counting-origin-kit.js';
 
 const t0 = 1_700_000_000_000;
@@ -184,6 +186,41 @@ describe('a call\'s first attempt that waited in a queue is not sent once its id
 		expect(await endsOrSent(Promise.all(alices), () => attempts.length >= 2)).toEqual(['ABORTED', 'ABORTED']);
 		expect(paths()).toEqual(['/other']);
 		api.close();
+	});
+});
+
+describe('the breaker\'s early probe (breaker.probe, a reload that finds the open state): its first call waits for it', () => {
+	const clients = windowEachTest();
+	it.each(changes)('%s while alice\'s call waits; the probe closes the breaker; her call is not sent', async (_, change) => {
+		const clock = new ManualClock(t0);
+		const store = memoryStore(`h14-early-${Math.random()}`);
+		const name = `h14-early-${Math.random()}`;
+		const who = { is: 'alice' as string | undefined };
+		const open = () => {
+			const server = new FakeOrigin();
+			const api = createPreset({ clock, random: () => 0.5, name, store: () => store, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, identity: () => who.is, breaker: { share: true, openMs: 30_000, probe: '/health' } });
+			clients.push(api);
+			return { api, server };
+		};
+
+		const before = open();
+		before.server.down();
+		for (let failures = 0; failures < 5; failures++) {
+			await before.api.get(`${origin}/x`).catch(() => undefined);
+		}
+
+		await expect.poll(async () => store.get(origin)).toMatchObject({ state: 'open', unanswered: true });
+		before.api.close();
+		clock.advance(2_000);
+		const after = open(); // the reloaded page
+		after.server.hang();
+		const alices = outcome(after.api.get(`${origin}/x`));
+		await expect.poll(() => after.server.pending.length).toBe(1); // the probe (/health), which her call waits for
+		change(who, after.api);
+		after.server.up();
+		after.server.settleAll(new Response('{}', { status: 200 }));
+		expect(await endsOrSent(alices, () => after.server.requests.length >= 2)).toBe('ABORTED');
+		expect(after.server.requests.map(({ url }) => new URL(url).pathname)).toEqual(['/health']);
 	});
 });
 
