@@ -1,6 +1,6 @@
 /** Shared setup of the outbox unit tests: a loopback API, a manual clock, one store that survives "reloads". */
 import { afterEach, beforeEach, expect, vi } from 'vitest';
-import { createClient, memoryStore, type Client, type ClientOptions, type KeyValueStore, type OutboxEntry, type OutboxOptions, outbox, type OutboxPolicy } from '../../src/entries/index.js';
+import { createClient, memoryStore, OutboxQueuedError, type Client, type ClientOptions, type KeyValueStore, type OutboxEntry, type OutboxOptions, outbox, type OutboxPolicy } from '../../src/entries/index.js';
 import type { EmittedEvent, EventType } from '../../src/core/event-types.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
@@ -245,4 +245,23 @@ export const withoutLocks = async <T>(task: () => Promise<T>): Promise<T> => {
 	} finally {
 		delete (navigator as { locks?: unknown }).locks;
 	}
+};
+
+/** The store key of a pending record of `scope` queued at `createdAt` (record.ts `makeKey`). */
+export const pendingKey = (createdAt: number, id: string, scope: string): string => `p|${String(createdAt).padStart(15, '0')}|000000|${id}|${encodeURIComponent(scope)}`;
+
+/**
+ * A client of `h` (`baseBackoffMs` 600 000) whose scope's queued head waits for its backoff, and three
+ * pending records behind it that the outbox cannot read, planted in the store: `damaged`, `junk`, and
+ * `secret` (a copy of the head holding a header it never stores); no pass reads them before the head goes.
+ */
+export const unreadableBehindHead = async (h: Harness) => {
+	const api = h.make({ outbox: { baseBackoffMs: 600_000 } });
+	await expect(api.post('mutate?id=head&fail=503&times=1', { json: { n: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+	const scope = new URL(h.api.url).origin;
+	const [head] = await api.outbox.list();
+	await h.store.set(pendingKey(head!.createdAt + 1, 'damaged', scope), { v: 1, garbage: true });
+	await h.store.set(pendingKey(head!.createdAt + 2, 'junk', scope), 'junk');
+	await h.store.set(pendingKey(head!.createdAt + 3, 'secret', scope), { ...(await h.store.get<Record<string, unknown>>((await h.store.keys()).find((key) => key.startsWith('p|'))!)), id: 'secret', headers: { authorization: 'Bearer stolen' } });
+	return { api, head: head! };
 };

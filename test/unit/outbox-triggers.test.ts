@@ -6,7 +6,7 @@ import { Emitter } from '../../src/core/events.js';
 import type { PolicyContext } from '../../src/core/policy.js';
 import { originOf } from '../../src/core/scope.js';
 import { outbox } from '../../src/outbox/index.js';
-import { until, type Harness, harnessEachTest, type FakeWindow } from './outbox-helpers.js';
+import { until, type Harness, harnessEachTest, pendingKey, type FakeWindow } from './outbox-helpers.js';
 
 let h: Harness;
 let win: FakeWindow;
@@ -214,7 +214,7 @@ describe('outbox triggers', () => {
 		};
 		const feature = outbox().create(context);
 		const t = h.clock.now();
-		await store.set(`p|${String(t).padStart(15, '0')}|000000|e1|${encodeURIComponent(h.api.url)}`, {
+		await store.set(pendingKey(t, 'e1', h.api.url), {
 			v: 1, id: 'e1', method: 'POST', url: `${h.api.url}/mutate?id=bc`, headers: {}, idempotencyKey: 'k-bc', createdAt: t,
 			attempts: 1, nextAttemptAt: t + 60_000, scope: h.api.url, lastError: { code: 'CIRCUIT_OPEN', message: 'open' },
 		});
