@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createClient, indexedDbStore, outbox, OutboxQueuedError } from '../../src/entries/index.js';
+import { noteHeard, waitingForLock } from '../helpers/other-tabs.js';
 
 describe('clear() while another tab\'s drain waits for the outbox\'s lock (Chromium, IndexedDB)', () => {
 	it('the waiting drain sends none of the entries the clear removes', async () => {
@@ -37,19 +38,11 @@ describe('clear() while another tab\'s drain waits for the outbox\'s lock (Chrom
 		up = true;
 		const flushed = replaying.outbox.flush();
 		await expect.poll(() => sent.length).toBe(1);
-		const waiting = async (): Promise<number> => (await navigator.locks.query()).pending?.filter((each) => each.name === `steadfetch:${name}/outbox`).length ?? 0;
+		const waiting = async (): Promise<number> => waitingForLock(name);
 		const waited = other.outbox.flush(); // Waits for the lock.
 		await expect.poll(waiting).toBeGreaterThan(0);
 		const before = await waiting();
-		const heard = new Promise<void>((resolve) => {
-			const channel = new BroadcastChannel(`steadfetch:${name}:world`);
-			channel.onmessage = ({ data }: MessageEvent) => {
-				if ((data as { note?: string }).note) {
-					channel.close();
-					resolve();
-				}
-			};
-		});
+		const heard = noteHeard(name);
 		const cleared = other.clear(); // Logout in that tab.
 		await heard; // The replaying tab hears of it: its pass ends after the replay in flight.
 		await expect.poll(waiting).toBe(before + 1); // The clear's removal waits behind the drain.
@@ -99,15 +92,7 @@ describe('a logout in another tab while this tab\'s failed write is being stored
 		const call = writing.post('w/1', { json: { n: 1 } }).then(() => 'resolved', (error: { code?: string; name?: string }) => error.code ?? error.name);
 		await expect.poll(() => holding).toBe(true);
 		// The other tab's note reaches this channel after the writing client's, made earlier (one task each, in order).
-		const heard = new Promise<void>((resolve) => {
-			const channel = new BroadcastChannel(`steadfetch:${name}:world`);
-			channel.onmessage = ({ data }: MessageEvent) => {
-				if ((data as { note?: string }).note) {
-					channel.close();
-					resolve();
-				}
-			};
-		});
+		const heard = noteHeard(name);
 		await other.clear(); // Logout in the other tab: its store holds nothing of the write yet.
 		await heard;
 		release();

@@ -6,17 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { createClient, indexedDbStore, outbox, OutboxQueuedError } from '../../src/entries/index.js';
 import { auth } from '../../src/entries/auth.js';
+import { noteHeard } from '../helpers/other-tabs.js';
 
-/** Resolves once a note (a clear, a removal) is posted on the name's world channel: the other "tab" heard it too. */
-const noteHeard = async (name: string): Promise<void> => new Promise<void>((resolve) => {
-	const channel = new BroadcastChannel(`steadfetch:${name}:world`);
-	channel.onmessage = ({ data }: MessageEvent) => {
-		if ((data as { note?: string }).note) {
-			channel.close();
-			resolve();
-		}
-	};
-});
 
 describe('another tab\'s logout while a call is in flight here (Chromium)', () => {
 	it('its 401 starts no token refresh here: the session it was made for has ended', async () => {

@@ -5,17 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createClient, indexedDbStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
+import { noteHeard } from '../helpers/other-tabs.js';
 
-/** Resolves once a note (a clear, a removal) is posted on the name's world channel: the other "tab" heard it too. */
-const noteHeard = async (name: string): Promise<void> => new Promise<void>((resolve) => {
-	const channel = new BroadcastChannel(`steadfetch:${name}:world`);
-	channel.onmessage = ({ data }: MessageEvent) => {
-		if ((data as { note?: string }).note) {
-			channel.close();
-			resolve();
-		}
-	};
-});
 
 describe('outbox.retry(id) here while another tab\'s clear() removes the dead letter (Chromium, IndexedDB)', () => {
 	it('retry rejects OUTBOX_NOT_FOUND; nothing pending, nothing dead, nothing counted pending for its URL', async () => {

@@ -8,6 +8,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OutboxFullError, OutboxQueuedError } from '../../src/entries/index.js';
 import { fakeWindow, spyStore, startHarness, type FakeWindow, type Harness } from './outbox-helpers.js';
+import { noteHeard, waitingForLock } from '../helpers/other-tabs.js';
 
 let h: Harness;
 let win: FakeWindow;
@@ -101,19 +102,6 @@ describe('a dependent write (outbox.ref()) whose replay meets a store that fails
 	});
 });
 
-/** The requests for the outbox's lock of `name` that wait (Web Locks' own list). */
-const waitingForLock = async (name: string): Promise<number> => (await navigator.locks.query()).pending?.filter((each) => each.name === `steadfetch:${name}/outbox`).length ?? 0;
-
-/** Resolves once a clear's note of `name` was posted to the other tabs (the world's channel). */
-const noteHeard = async (name: string): Promise<void> => new Promise((resolve) => {
-	const channel = new BroadcastChannel(`steadfetch:${name}:world`);
-	channel.onmessage = ({ data }: MessageEvent) => {
-		if ((data as { note?: string }).note) {
-			channel.close();
-			resolve();
-		}
-	};
-});
 
 describe('clear() while a drain of another client of the name waits for the outbox\'s lock', () => {
 	for (const through of ['the client whose drain waits', 'a third client'] as const) {

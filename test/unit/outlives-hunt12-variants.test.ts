@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { createClient, memoryStore, type OutboxEntry } from '../../src/entries/index.js';
 import { auth } from '../../src/entries/auth.js';
+import { noteHeard } from '../helpers/other-tabs.js';
 import { harnessEachTest, queueOffline, throwIfOffline, until, type FakeWindow, type Harness } from './outbox-helpers.js';
 
 let h: Harness;
@@ -213,17 +214,6 @@ describe('migrate answering null for an entry discarded while it ran', () => {
 });
 
 describe('a clear or a removal heard from another tab whose identity or id is long (in a page: the world channel)', () => {
-	/** Resolves once a note (a clear, a removal) is posted on the name's world channel: the other clients of the name heard it too. */
-	const noteHeard = async (name: string): Promise<void> => new Promise<void>((resolve) => {
-		const channel = new BroadcastChannel(`steadfetch:${name}:world`);
-		channel.onmessage = ({ data }: MessageEvent) => {
-			if ((data as { note?: string }).note) {
-				channel.close();
-				resolve();
-			}
-		};
-	});
-
 	it.each([
 		['clear({ identity }) of an identity of 3 000 characters (an access token as the identity)', 'x'.repeat(3_000), 'me'],
 		['cache.delete(url) of a URL whose path is 3 000 characters long', 'alice', `p/${'y'.repeat(3_000)}`],
