@@ -8,7 +8,6 @@ import { createClient, indexedDbStore, outbox, OutboxQueuedError } from '../../s
 import { auth } from '../../src/entries/auth.js';
 import { noteHeard } from '../helpers/other-tabs.js';
 
-
 describe('another tab\'s logout while a call is in flight here (Chromium)', () => {
 	it('its 401 starts no token refresh here: the session it was made for has ended', async () => {
 		const name = `h12-auth-${Math.random().toString(36).slice(2)}`;

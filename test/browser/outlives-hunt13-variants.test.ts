@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createClient, indexedDbStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
+import { holdGate } from '../helpers/hold-gate.js';
 import { noteHeard } from '../helpers/other-tabs.js';
-
 
 describe('outbox.retry(id) here while another tab\'s clear() removes the dead letter (Chromium, IndexedDB)', () => {
 	it('retry rejects OUTBOX_NOT_FOUND; nothing pending, nothing dead, nothing counted pending for its URL', async () => {
@@ -20,16 +20,14 @@ describe('outbox.retry(id) here while another tab\'s clear() removes the dead le
 			return mode === 'reject' && (input as Request).method !== 'GET' ? new Response('no', { status: 422 }) : Response.json({ title: 'milk' });
 		};
 		// This tab's IndexedDB writes of pending records wait, while held, for `release()`.
-		let gate: Promise<void> | undefined;
-		let release = (): void => undefined;
-		let holding = false;
+		const { held, holding, hold, release } = holdGate();
 		const heldStore = (namespace: string): KeyValueStore => {
 			const inner = indexedDbStore(namespace);
 			return {
 				get: async (key) => inner.get(key),
 				async set(key, value) {
-					if (gate && key.startsWith('p|')) {
-						holding = true;
+					const gate = key.startsWith('p|') ? held() : undefined;
+					if (gate) {
 						await gate;
 					}
 
@@ -50,15 +48,12 @@ describe('outbox.retry(id) here while another tab\'s clear() removes the dead le
 		await expect.poll(async () => (await here.outbox.deadLetters()).length).toBe(1);
 		mode = 'refuse';
 		const there = createClient({ ...options, store: indexedDbStore, outbox: outbox({ resumeJitterMs: 0 }) }); // Another tab.
-		gate = new Promise<void>((resolve) => {
-			release = resolve;
-		});
+		hold();
 		const retried = here.outbox.retry(queued!).then(() => 'resolved', (error: { code?: string }) => error.code);
-		await expect.poll(() => holding).toBe(true);
+		await expect.poll(holding).toBe(true);
 		const heard = noteHeard(name);
 		await there.clear(); // The logout, in another tab.
 		await heard;
-		gate = undefined;
 		release();
 		// Before: 'resolved', and a stale answer of its URL afterwards said pending-writes=1.
 		expect(await retried).toBe('OUTBOX_NOT_FOUND');

@@ -1,5 +1,6 @@
 import { memoryStore, type KeyValueStore } from '../../src/entries/index.js';
 import type { Policy } from '../../src/entries/policy.js';
+import { holdGate } from './hold-gate.js';
 
 /** A store factory over one `Map` the test holds (every namespace shares it): records planted, read or dumped as they are. */
 export const mapStore = (records: Map<string, unknown>) => (): KeyValueStore => ({
@@ -9,6 +10,23 @@ export const mapStore = (records: Map<string, unknown>) => (): KeyValueStore => 
 	keys: async () => [...records.keys()],
 	clear: async () => records.clear(),
 });
+
+/** A store over `inner` whose writes of keys starting with `prefix` wait, while `hold()` is in force, for `release()`; `holding()`: one waits. */
+export const heldWrites = (prefix: string, inner: KeyValueStore = memoryStore(`held-${prefix}`)) => {
+	const { held, holding, hold, release } = holdGate();
+	const store: KeyValueStore = {
+		...inner,
+		async set(key, value) {
+			const gate = key.startsWith(prefix) ? held() : undefined;
+			if (gate) {
+				await gate;
+			}
+
+			return inner.set(key, value);
+		},
+	};
+	return { inner, store, holding, hold, release };
+};
 
 /** A memory store (per namespace) that records every key and value written, as text. */
 export const recording = (written: string[]) => (namespace: string) => {

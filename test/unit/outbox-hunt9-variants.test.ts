@@ -102,7 +102,6 @@ describe('a dependent write (outbox.ref()) whose replay meets a store that fails
 	});
 });
 
-
 describe('clear() while a drain of another client of the name waits for the outbox\'s lock', () => {
 	for (const through of ['the client whose drain waits', 'a third client'] as const) {
 		it(`sends none of the entries it clears (clear() through ${through})`, async () => {

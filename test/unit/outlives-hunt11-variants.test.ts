@@ -4,47 +4,14 @@
  * are held (an IndexedDB or Cache API write that takes its time).
  */
 import { describe, expect, it, vi } from 'vitest';
-import { createClient, memoryStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
+import { createClient, outbox, type KeyValueStore } from '../../src/entries/index.js';
 import { auth } from '../../src/entries/auth.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { collect, fetchAndStore, holdingFetch, useCacheKit } from './cache-kit.js';
 import { rateLimit } from '../../src/entries/rate-limit.js';
-import { passedBelowLimiter } from '../helpers/test-stores.js';
+import { heldWrites, passedBelowLimiter } from '../helpers/test-stores.js';
 
 const kit = useCacheKit();
-
-/** A memory store whose writes of keys starting with `prefix` wait, while `hold()` is in force, for `release()`; `holding()`: one waits. */
-const heldWrites = (prefix: string) => {
-	const inner = memoryStore(`held-${prefix}`);
-	let gate: Promise<void> | undefined;
-	let open = (): void => {};
-	let waiting = 0;
-	const store: KeyValueStore = {
-		...inner,
-		async set(key, value) {
-			if (gate && key.startsWith(prefix)) {
-				waiting++;
-				await gate;
-			}
-
-			return inner.set(key, value);
-		},
-	};
-	return {
-		inner,
-		store,
-		holding: () => waiting > 0,
-		hold() {
-			gate = new Promise((resolve) => {
-				open = resolve;
-			});
-		},
-		release() {
-			gate = undefined;
-			open();
-		},
-	};
-};
 
 /** A few turns of the event loop (no timer): the microtasks queued by what just settled have run. */
 const turns = async (): Promise<void> => {

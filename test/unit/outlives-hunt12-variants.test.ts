@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { createClient, memoryStore, type OutboxEntry } from '../../src/entries/index.js';
 import { auth } from '../../src/entries/auth.js';
+import { holdGate } from '../helpers/hold-gate.js';
 import { noteHeard } from '../helpers/other-tabs.js';
 import { harnessEachTest, queueOffline, throwIfOffline, until, type FakeWindow, type Harness } from './outbox-helpers.js';
 
@@ -22,32 +23,18 @@ const editElsewhere = async (id: string) => {
 
 /** A transport whose answers to writes of `id` are held (arrived, not handed over) while `hold()` is in force. */
 const heldAnswers = (id: string) => {
-	let gate: Promise<void> | undefined;
-	let open = (): void => {};
-	let waiting = 0;
+	const { held, holding, hold, release } = holdGate();
 	const fetchHeld = (async (input: Request, init?: RequestInit) => {
 		throwIfOffline();
 		const response = await fetch(input, init);
-		if (gate && input.url.includes(`id=${id}`) && input.method !== 'GET') {
-			waiting++;
+		const gate = input.url.includes(`id=${id}`) && input.method !== 'GET' ? held() : undefined;
+		if (gate) {
 			await gate;
 		}
 
 		return response;
 	}) as typeof globalThis.fetch;
-	return {
-		fetch: fetchHeld,
-		holding: () => waiting > 0,
-		hold() {
-			gate = new Promise((resolve) => {
-				open = resolve;
-			});
-		},
-		release() {
-			gate = undefined;
-			open();
-		},
-	};
+	return { fetch: fetchHeld, holding, hold, release };
 };
 
 describe('a replay answered with a conflict (412) after its entry was discarded or cleared while it was in flight', () => {

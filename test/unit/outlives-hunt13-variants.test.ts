@@ -2,8 +2,9 @@
  * Variants of API.md "Work that outlives its caller" and "Identity" (defect hunt, thirteenth round).
  */
 import { describe, expect, it, vi } from 'vitest';
-import { createClient, isStale, memoryStore, outbox, type CallOptions, type ClientOptions, type KeyValueStore } from '../../src/entries/index.js';
+import { createClient, isStale, outbox, type CallOptions, type ClientOptions, type KeyValueStore } from '../../src/entries/index.js';
 import { fetchHandler } from '../../src/entries/sw.js';
+import { heldWrites } from '../helpers/test-stores.js';
 import { collect, settle, useCacheKit } from './cache-kit.js';
 
 const kit = useCacheKit();
@@ -101,38 +102,6 @@ describe('the offline read\'s background attempt of a service worker\'s fetchHan
 		api.close();
 	});
 });
-
-/** A memory store whose writes of keys starting with `prefix` wait, while `hold()` is in force, for `release()`; `holding()`: one waits. */
-const heldWrites = (prefix: string) => {
-	const inner = memoryStore(`h13-held-${prefix}`);
-	let gate: Promise<void> | undefined;
-	let open = (): void => {};
-	let waiting = 0;
-	const store: KeyValueStore = {
-		...inner,
-		async set(key, value) {
-			if (gate && key.startsWith(prefix)) {
-				waiting++;
-				await gate;
-			}
-
-			return inner.set(key, value);
-		},
-	};
-	return {
-		store,
-		holding: () => waiting > 0,
-		hold() {
-			gate = new Promise((resolve) => {
-				open = resolve;
-			});
-		},
-		release() {
-			gate = undefined;
-			open();
-		},
-	};
-};
 
 describe('outbox.retry(id) of a dead letter while a clear() or discard(id) removes it (the store still taking the revived record)', () => {
 	/** A client whose writes to `h13/r/*` are refused (`refuse`) or answered 422 (`reject`); reads go to the origin unless `refuse`. */
