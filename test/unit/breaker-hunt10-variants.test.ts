@@ -1,15 +1,11 @@
 /** Variants of recovery a user can see (API.md "Reachability and recovery", the breaker's sharing), tenth round. */
 import { describe, expect, it, vi } from 'vitest';
 import { breaker } from '../../src/entries/breaker.js';
-import { CircuitOpenError, createClient, memoryStore } from '../../src/entries/core.js';
-import { emptyState, sync, type ScopeState, type SyncMessage } from '../../src/breaker/sync.js';
-import { sharedCoordinator, type SharedBreaker } from '../../src/breaker/shared.js';
+import { createClient, memoryStore } from '../../src/entries/core.js';
 import { ManualClock } from '../helpers/manual-clock.js';
+import { fleetOutcome, memoryCoordinator } from './breaker-kit.js';
 
 const origin = 'https://hunt10.example';
-
-const outcome = async (promise: Promise<Response>): Promise<string> =>
-	promise.then((response) => String(response.status), (error: unknown) => (error instanceof CircuitOpenError ? 'OPEN' : String((error as { response?: Response }).response?.status ?? (error as Error).name)));
 
 /** An origin answering `status` (503 first), whose requests can be held (`hold`) until `release`. */
 const scriptedOrigin = () => {
@@ -38,13 +34,13 @@ describe('breaker: a client extend() made counts with its parent (same name and 
 		const api = createClient({ clock: new ManualClock(), random: () => 0.5, retry: 0, fetch: server.fetch, store: memoryStore, name: 'hunt10-extend-counts', breaker: breaker({ consecutiveFailures: 5, openMs: 60_000 }) });
 		const child = api.extend({ headers: { 'x-tenant': 'a' } });
 		for (const client of [api, api, api, child, child]) {
-			expect(await outcome(client.get(`${origin}/a`))).toBe('503');
+			expect(await fleetOutcome(client.get(`${origin}/a`))).toBe('503');
 		}
 
 		// Before: [closed 3, closed 2] (each counted only the failures it saw itself).
 		expect([api.breaker(origin).state, api.breaker(origin).consecutiveFailures, child.breaker(origin).state, child.breaker(origin).consecutiveFailures]).toEqual(['open', 5, 'open', 5]);
 		const before = server.sent;
-		expect([await outcome(api.get(`${origin}/a`)), await outcome(child.get(`${origin}/a`))]).toEqual(['OPEN', 'OPEN']);
+		expect([await fleetOutcome(api.get(`${origin}/a`)), await fleetOutcome(child.get(`${origin}/a`))]).toEqual(['OPEN', 'OPEN']);
 		expect(server.sent).toBe(before);
 		api.close();
 		child.close();
@@ -54,12 +50,12 @@ describe('breaker: a client extend() made counts with its parent (same name and 
 		const server = scriptedOrigin();
 		const api = createClient({ clock: new ManualClock(), random: () => 0.5, retry: 0, fetch: server.fetch, store: memoryStore, name: 'hunt10-extend-success', breaker: breaker({ consecutiveFailures: 3, openMs: 60_000 }) });
 		const child = api.extend({ headers: { 'x-tenant': 'a' } });
-		await outcome(api.get(`${origin}/a`));
-		await outcome(api.get(`${origin}/a`));
+		await fleetOutcome(api.get(`${origin}/a`));
+		await fleetOutcome(api.get(`${origin}/a`));
 		server.status = 200;
-		await outcome(child.get(`${origin}/a`));
+		await fleetOutcome(child.get(`${origin}/a`));
 		server.status = 503;
-		await outcome(api.get(`${origin}/a`));
+		await fleetOutcome(api.get(`${origin}/a`));
 		// Before: open (2 + 1 in a row through the parent, the child's success unheard).
 		expect(api.breaker(origin)).toMatchObject({ state: 'closed', consecutiveFailures: 1 });
 		api.close();
@@ -74,14 +70,14 @@ describe('breaker: one half-open probe for a client and the clients extend() mad
 		const api = createClient({ clock, random: () => 0.5, retry: 0, fetch: server.fetch, store: memoryStore, name: 'hunt10-extend-probe', breaker: breaker({ consecutiveFailures: 1, openMs: 1_000 }) });
 		const child = api.extend({ headers: { 'x-tenant': 'a' } });
 		server.status = 200;
-		expect(await outcome(child.get(`${origin}/a`))).toBe('200'); // the child has read the scope's stored state
+		expect(await fleetOutcome(child.get(`${origin}/a`))).toBe('200'); // the child has read the scope's stored state
 		server.status = 503;
-		expect(await outcome(api.get(`${origin}/a`))).toBe('503');
+		expect(await fleetOutcome(api.get(`${origin}/a`))).toBe('503');
 		expect(child.breaker(origin).state).toBe('open');
 		clock.advance(1_000);
 		server.hold = true;
 		const sent = server.sent;
-		const probe = outcome(api.get(`${origin}/a`));
+		const probe = fleetOutcome(api.get(`${origin}/a`));
 		await new Promise((resolve) => setTimeout(resolve, 0));
 		// Before: the child's call went out as a second probe (sent + 2; its answer held too).
 		const second = child.get(`${origin}/a`);
@@ -91,7 +87,7 @@ describe('breaker: one half-open probe for a client and the clients extend() mad
 		expect(await probe).toBe('200');
 		server.hold = false;
 		server.release(200);
-		expect(await outcome(second)).toBe('OPEN');
+		expect(await fleetOutcome(second)).toBe('OPEN');
 		expect([api.breaker(origin).state, child.breaker(origin).state]).toEqual(['closed', 'closed']);
 		api.close();
 		child.close();
@@ -103,38 +99,26 @@ describe('breaker: one half-open probe for a client and the clients extend() mad
 		const api = createClient({ clock, random: () => 0.5, retry: 0, timeout: 5_000, fetch: server.fetch, store: memoryStore, name: 'hunt10-extend-lost', breaker: breaker({ consecutiveFailures: 1, openMs: 1_000 }) });
 		const child = api.extend({ headers: { 'x-tenant': 'a' } });
 		server.status = 200;
-		await outcome(child.get(`${origin}/a`));
+		await fleetOutcome(child.get(`${origin}/a`));
 		server.status = 503;
-		await outcome(api.get(`${origin}/a`));
+		await fleetOutcome(api.get(`${origin}/a`));
 		clock.advance(1_000);
 		server.hold = true;
 		void api.get(`${origin}/a`, { timeout: false, totalTimeout: false }).catch(() => undefined); // the probe, held for good
 		await new Promise((resolve) => setTimeout(resolve, 0));
-		expect(await outcome(child.get(`${origin}/a`))).toBe('OPEN');
+		expect(await fleetOutcome(child.get(`${origin}/a`))).toBe('OPEN');
 		clock.advance(300_000); // past the lost probe's limit (maxOpenMs: its call has no timeout)
-		expect(await outcome(child.get(`${origin}/a`))).toBe('OPEN'); // it counted as failed now: a new (doubled) period
+		expect(await fleetOutcome(child.get(`${origin}/a`))).toBe('OPEN'); // it counted as failed now: a new (doubled) period
 		expect(child.breaker(origin).state).toBe('open');
 		clock.advance(2_400);
 		server.hold = false;
 		server.status = 200;
-		expect(await outcome(child.get(`${origin}/a`))).toBe('200');
+		expect(await fleetOutcome(child.get(`${origin}/a`))).toBe('200');
 		expect([api.breaker(origin).state, child.breaker(origin).state]).toEqual(['closed', 'closed']);
 		api.close();
 		child.close();
 	});
 });
-
-/** A coordinator in memory over the shared state machine (what the Durable Object, Deno KV and Redis run), on the test's clock; `asks` counts its probe requests. */
-const memoryCoordinator = (clock: ManualClock): SharedBreaker & { states: Map<string, ScopeState>; asks: number } => {
-	const states = new Map<string, ScopeState>();
-	const coordinator = Object.assign(sharedCoordinator(async (scope, message) => {
-		coordinator.asks += (message as SyncMessage).probe ? 1 : 0;
-		const state = states.get(scope) ?? emptyState(scope);
-		states.set(scope, state);
-		return structuredClone(sync(state, message as SyncMessage, clock.now()));
-	}), { states, asks: 0 });
-	return coordinator;
-};
 
 describe('shared breaker: an isolate refused the fleet\'s probe (another isolate holds it) fails fast', () => {
 	it('its calls within sharedCacheMs of the refusal fail fast without asking the coordinator again (one ask, not one per call); after it, it asks again', async () => {
@@ -143,27 +127,27 @@ describe('shared breaker: an isolate refused the fleet\'s probe (another isolate
 		const server = scriptedOrigin();
 		const make = () => createClient({ clock, random: () => 0.5, retry: 0, fetch: server.fetch, breaker: breaker({ shared: coordinator, consecutiveFailures: 1, openMs: 5_000, sharedCacheMs: 1_000, share: false }) });
 		const [a, b] = [make(), make()];
-		expect(await outcome(a.get(`${origin}/x`))).toBe('503');
+		expect(await fleetOutcome(a.get(`${origin}/x`))).toBe('503');
 		await vi.waitFor(() => expect(coordinator.states.get(origin)?.record.state).toBe('open'));
-		expect(await outcome(b.get(`${origin}/x`))).toBe('OPEN'); // b knows the fleet's open period
+		expect(await fleetOutcome(b.get(`${origin}/x`))).toBe('OPEN'); // b knows the fleet's open period
 		clock.advance(5_000);
 		server.hold = true;
-		const probe = outcome(a.get(`${origin}/x`)); // a holds the fleet's probe
+		const probe = fleetOutcome(a.get(`${origin}/x`)); // a holds the fleet's probe
 		await vi.waitFor(() => expect(server.sent).toBe(2));
 		const asked = coordinator.asks;
 		const seen: string[] = [];
 		for (let call = 0; call < 5; call++) {
 			clock.advance(100);
-			seen.push(await outcome(b.get(`${origin}/x`)));
+			seen.push(await fleetOutcome(b.get(`${origin}/x`)));
 		}
 
 		// Before: 5 asks (each call after a refusal asked the coordinator for the probe again, and waited for its answer).
 		expect([seen, coordinator.asks - asked]).toEqual([['OPEN', 'OPEN', 'OPEN', 'OPEN', 'OPEN'], 1]);
 		clock.advance(1_000);
-		expect(await outcome(b.get(`${origin}/x`))).toBe('OPEN');
+		expect(await fleetOutcome(b.get(`${origin}/x`))).toBe('OPEN');
 		expect(coordinator.asks - asked).toBe(2); // sharedCacheMs later: asked again (refused again: cached from then)
 		clock.advance(100);
-		expect(await outcome(b.get(`${origin}/x`))).toBe('OPEN');
+		expect(await fleetOutcome(b.get(`${origin}/x`))).toBe('OPEN');
 		expect(coordinator.asks - asked).toBe(2);
 		server.release(200);
 		expect(await probe).toBe('200');

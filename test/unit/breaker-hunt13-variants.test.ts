@@ -1,51 +1,12 @@
 /** Variants of recovery a user can see (API.md "Reachability and recovery", the breaker's sharing), thirteenth round. */
 import { describe, expect, it, vi } from 'vitest';
-import { createClient, memoryStore, type ClientOptions, type KeyValueStore } from '../../src/entries/index.js';
+import { createClient, type ClientOptions } from '../../src/entries/index.js';
 import { breaker } from '../../src/entries/breaker.js';
-import { emptyState, sync, type ScopeState, type SyncMessage } from '../../src/breaker/sync.js';
-import { sharedCoordinator, type SharedBreaker } from '../../src/breaker/shared.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { FakeOrigin, flush, origin, times, windowEachTest } from './breaker-kit.js';
+import { flush, memoryCoordinator, origin, sharedPages, t0, times, windowEachTest } from './breaker-kit.js';
 
-const t0 = 1_700_000_000_000;
-let names = 0;
 const clients = windowEachTest();
-
-/** Clients of one name and store on one clock: a page and its reloads (a fake window: a page). */
-const page = (options: ClientOptions = {}, store: KeyValueStore = memoryStore('hunt13')) => {
-	const clock = new ManualClock(t0);
-	const name = `hunt13-${names++}`;
-	const open = (breakerOptions: object = {}) => {
-		const server = new FakeOrigin();
-		const events: string[] = [];
-		const api = createClient({ clock, random: () => 0.5, name, store: () => store, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, ...options, breaker: { share: true, openMs: 30_000, ...breakerOptions } });
-		clients.push(api);
-		for (const type of ['breaker:open', 'breaker:half-open', 'breaker:closed'] as const) {
-			api.on(type, (event) => events.push(`${type.slice(8)} ${event.reason}`));
-		}
-
-		const call = async (): Promise<string> => api.get(`${origin}/x`).then((response) => String(response.status), (error: { code?: unknown; name: string }) => (typeof error.code === 'string' ? error.code : error.name));
-		return { api, server, events, call, snapshot: () => api.breaker(origin) };
-	};
-
-	return { clock, store, open };
-};
-
-/** A page whose breaker opened on network failures (stored), closed: the next `open()` is its reload. */
-const openedAndClosed = async (breakerOptions: object = {}, options: ClientOptions = {}) => {
-	const made = page(options);
-	const before = made.open(breakerOptions);
-	if (options.staleCache) {
-		expect(await before.call()).toBe('200'); // a copy stored
-		await vi.waitFor(async () => expect((await before.api.cache.list()).length).toBe(1));
-	}
-
-	before.server.down();
-	await times(5, async () => before.call());
-	await vi.waitFor(async () => expect(await made.store.get(origin)).toMatchObject({ state: 'open', unanswered: true, reopensAt: t0 + 30_000 }));
-	before.api.close();
-	return made;
-};
+const { page, openedAndClosed } = sharedPages(clients, 'hunt13');
 
 describe('breaker: a reload after the stored open period ended (opened by network failures), with breaker.probe', () => {
 	it('the first call waits for the probe it sends and gets fresh data', async () => {
@@ -117,16 +78,6 @@ describe('breaker: the reason of a probe that never settled, where tabs share th
 		await stuck;
 	});
 });
-
-/** A coordinator in memory (the Durable Object's and Redis's `sync`, on the test's clock). */
-const memoryCoordinator = (clock: ManualClock): SharedBreaker & { states: Map<string, ScopeState> } => {
-	const states = new Map<string, ScopeState>();
-	return Object.assign(sharedCoordinator(async (scope, message) => {
-		const state = states.get(scope) ?? emptyState(scope);
-		states.set(scope, state);
-		return structuredClone(sync(state, message as SyncMessage, clock.now()));
-	}), { states });
-};
 
 describe('shared breaker: a probe answered with Retry-After (API.md: "never shorter than a Retry-After that opened it")', () => {
 	it('the fleet re-opens for the Retry-After, and the isolate keeps it after its next sync', async () => {

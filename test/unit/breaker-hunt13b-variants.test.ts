@@ -1,38 +1,9 @@
 /** Variants of recovery at a reload and around the probe (API.md "Reachability and recovery"), thirteenth round, second pass. */
 import { describe, expect, it, vi } from 'vitest';
-import { createClient, memoryStore, type ClientOptions, type KeyValueStore } from '../../src/entries/index.js';
-import { ManualClock } from '../helpers/manual-clock.js';
-import { FakeOrigin, flush, origin, times, windowEachTest } from './breaker-kit.js';
+import { flush, origin, sharedPages, windowEachTest } from './breaker-kit.js';
 
-const t0 = 1_700_000_000_000;
-let names = 0;
 const clients = windowEachTest();
-
-/** Clients of one name and store on one clock: a page and its reloads (a fake window: a page). */
-const page = (options: ClientOptions = {}, store: KeyValueStore = memoryStore('hunt13b')) => {
-	const clock = new ManualClock(t0);
-	const name = `hunt13b-${names++}`;
-	const open = (breakerOptions: object = {}) => {
-		const server = new FakeOrigin();
-		const api = createClient({ clock, random: () => 0.5, name, store: () => store, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, ...options, breaker: { share: true, openMs: 30_000, ...breakerOptions } });
-		clients.push(api);
-		const call = async (init: { signal?: AbortSignal } = {}): Promise<string> => api.get(`${origin}/x`, init).then((response) => String(response.status), (error: { code?: unknown; name: string }) => (typeof error.code === 'string' ? error.code : error.name));
-		return { api, server, call, snapshot: () => api.breaker(origin) };
-	};
-
-	return { clock, store, open };
-};
-
-/** A page whose breaker opened on network failures (stored), closed: the next `open()` is its reload. */
-const openedAndClosed = async (breakerOptions: object = {}) => {
-	const made = page();
-	const before = made.open(breakerOptions);
-	before.server.down();
-	await times(5, async () => before.call());
-	await vi.waitFor(async () => expect(await made.store.get(origin)).toMatchObject({ state: 'open', unanswered: true, reopensAt: t0 + 30_000 }));
-	before.api.close();
-	return made;
-};
+const { openedAndClosed } = sharedPages(clients, 'hunt13b');
 
 /** The reloads: the open period still running (a recovery trigger cuts it short), or over while no page ran. */
 const reloads = [

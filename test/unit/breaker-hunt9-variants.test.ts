@@ -3,27 +3,12 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it, vi } from 'vitest';
 import { breaker } from '../../src/entries/breaker.js';
-import { CircuitOpenError, createClient, memoryStore } from '../../src/entries/core.js';
-import { emptyState, sync, type ScopeState, type SyncMessage } from '../../src/breaker/sync.js';
+import { createClient, memoryStore } from '../../src/entries/core.js';
 import { sharedCoordinator, type SharedBreaker } from '../../src/breaker/shared.js';
 import { ManualClock } from '../helpers/manual-clock.js';
+import { fleetOutcome, memoryCoordinator } from './breaker-kit.js';
 
 const origin = 'https://fleet.example';
-
-/** A coordinator in memory over the shared state machine (what the Durable Object, Deno KV and Redis run), on the test's clock. */
-const memoryCoordinator = (clock: ManualClock): SharedBreaker & { states: Map<string, ScopeState>; syncs: number } => {
-	const states = new Map<string, ScopeState>();
-	const coordinator = Object.assign(sharedCoordinator(async (scope, message) => {
-		coordinator.syncs++;
-		const state = states.get(scope) ?? emptyState(scope);
-		states.set(scope, state);
-		return structuredClone(sync(state, message as SyncMessage, clock.now()));
-	}), { states, syncs: 0 });
-	return coordinator;
-};
-
-const outcome = async (promise: Promise<Response>): Promise<string> =>
-	promise.then((response) => String(response.status), (error: unknown) => (error instanceof CircuitOpenError ? 'OPEN' : String((error as { response?: Response }).response?.status ?? (error as Error).name)));
 
 describe('shared breaker: waitForHealthy follows the fleet\'s state', () => {
 	it('a wait in an isolate that knew the scope open resolves once the fleet closed it (another isolate\'s reset), with no call of its own', async () => {
@@ -32,7 +17,7 @@ describe('shared breaker: waitForHealthy follows the fleet\'s state', () => {
 		const fetch = async (): Promise<Response> => new Response('down', { status: 503 });
 		const make = () => createClient({ clock, random: () => 0.5, retry: 0, fetch, breaker: breaker({ shared: coordinator, consecutiveFailures: 1, openMs: 60_000, share: false }) });
 		const [a, b] = [make(), make()];
-		expect(await outcome(a.get(`${origin}/x`))).toBe('503');
+		expect(await fleetOutcome(a.get(`${origin}/x`))).toBe('503');
 		await vi.waitFor(() => expect(coordinator.states.get(origin)?.record.state).toBe('open'));
 		expect(a.breaker(origin).state).toBe('open');
 		const waiting = a.waitForHealthy(origin, { timeoutMs: 3_000 }).then(() => 'healthy', (error: unknown) => (error as { code?: string }).code);
@@ -53,14 +38,14 @@ describe('shared breaker: waitForHealthy follows the fleet\'s state', () => {
 		const fetch = async (): Promise<Response> => new Response('down', { status: 503 });
 		const make = () => createClient({ clock, random: () => 0.5, retry: 0, fetch, breaker: breaker({ shared: coordinator, consecutiveFailures: 1, openMs: 60_000, share: false }) });
 		const [a, b] = [make(), make()];
-		expect(await outcome(a.get(`${origin}/x`))).toBe('503');
+		expect(await fleetOutcome(a.get(`${origin}/x`))).toBe('503');
 		await vi.waitFor(() => expect(coordinator.states.get(origin)?.record.state).toBe('open'));
 		const syncs = coordinator.syncs;
 		// Before: 'healthy' at once, no sync (then b's next call: 'OPEN').
 		expect(await b.waitForHealthy(origin, { timeoutMs: 200 }).then(() => 'healthy', (error: unknown) => (error as { code?: string }).code)).toBe('TIMEOUT');
 		expect(coordinator.syncs).toBe(syncs + 1);
 		expect(b.breaker(origin).state).toBe('open');
-		expect(await outcome(b.get(`${origin}/x`))).toBe('OPEN');
+		expect(await fleetOutcome(b.get(`${origin}/x`))).toBe('OPEN');
 		// The fleet's closing (a's reset) ends the wait of an isolate that knew nothing before it.
 		const c = make();
 		const waiting = c.waitForHealthy(origin, { timeoutMs: 3_000 }).then(() => 'healthy', (error: unknown) => (error as { code?: string }).code);
@@ -80,10 +65,10 @@ describe('shared breaker: waitForHealthy follows the fleet\'s state', () => {
 		const fetch = async (): Promise<Response> => new Response('', { status });
 		const make = () => createClient({ clock, random: () => 0.5, retry: 0, fetch, breaker: breaker({ shared: coordinator, consecutiveFailures: 1, openMs: 60_000, share: false }) });
 		const [a, b] = [make(), make()];
-		expect(await outcome(b.get(`${origin}/x`))).toBe('200'); // b adopts the fleet's closed state
+		expect(await fleetOutcome(b.get(`${origin}/x`))).toBe('200'); // b adopts the fleet's closed state
 		status = 503;
 		clock.advance(5_000);
-		expect(await outcome(a.get(`${origin}/x`))).toBe('503');
+		expect(await fleetOutcome(a.get(`${origin}/x`))).toBe('503');
 		await vi.waitFor(() => expect(coordinator.states.get(origin)?.record.state).toBe('open'));
 		// Before: 'healthy' at once, under the closed state b adopted 5 s before (sharedCacheMs: 1 s).
 		expect(await b.waitForHealthy(origin, { timeoutMs: 200 }).then(() => 'healthy', (error: unknown) => (error as { code?: string }).code)).toBe('TIMEOUT');
@@ -121,7 +106,7 @@ describe('shared breaker: the fleet\'s state this isolate adopted is the one its
 		};
 		const make = (store: typeof colo, shared: SharedBreaker) => createClient({ clock, random: () => 0.5, retry: 0, fetch, name: 'hunt9-fleet', store: () => store, breaker: breaker({ shared, consecutiveFailures: 1, openMs: 60_000 }) });
 		const a = make(colo, flaky);
-		expect(await outcome(a.get(`${origin}/x`))).toBe('503');
+		expect(await fleetOutcome(a.get(`${origin}/x`))).toBe('503');
 		await vi.waitFor(async () => expect(await stored()).toMatchObject({ state: 'open' }));
 		// Another isolate, elsewhere (its own store), closes the fleet's breaker by hand: the origin is back.
 		const elsewhere = make(memoryStore('hunt9-elsewhere'), coordinator);
@@ -129,7 +114,7 @@ describe('shared breaker: the fleet\'s state this isolate adopted is the one its
 		await elsewhere.breaker.reset(origin);
 		expect(coordinator.states.get(origin)?.record.state).toBe('closed');
 		clock.advance(1_000);
-		expect(await outcome(a.get(`${origin}/x`))).toBe('200'); // a adopts the fleet's closing
+		expect(await fleetOutcome(a.get(`${origin}/x`))).toBe('200'); // a adopts the fleet's closing
 		expect(a.breaker(origin).state).toBe('closed');
 		await vi.waitFor(async () => expect(await stored()).toMatchObject({ state: 'closed' }));
 		a.close();
@@ -137,7 +122,7 @@ describe('shared breaker: the fleet\'s state this isolate adopted is the one its
 		reachable = false;
 		const next = make(colo, flaky);
 		// Before: 'OPEN' (the store still held a's own opening, the fleet's closing was never written).
-		expect(await outcome(next.get(`${origin}/x`))).toBe('200');
+		expect(await fleetOutcome(next.get(`${origin}/x`))).toBe('200');
 		next.close();
 		elsewhere.close();
 	});
@@ -179,11 +164,11 @@ describe('shared breaker: what an isolate told while the coordinator was away fo
 	it('a granted probe that succeeded while the coordinator was away: the fleet closes at the next sync (not counted failed at its limit and re-opened)', async () => {
 		const { clock, coordinator, net, make, close } = fleet();
 		const [a, b] = [make(), make()];
-		expect(await outcome(a.get(`${origin}/x`))).toBe('503');
+		expect(await fleetOutcome(a.get(`${origin}/x`))).toBe('503');
 		await vi.waitFor(() => expect(coordinator.states.get(origin)?.record.state).toBe('open'));
 		clock.advance(60_000);
 		net.status = 0;
-		const probing = outcome(a.get(`${origin}/x`)); // the fleet's probe, granted to a
+		const probing = fleetOutcome(a.get(`${origin}/x`)); // the fleet's probe, granted to a
 		await vi.waitFor(() => expect(net.hold).toBeDefined());
 		net.away = true;
 		net.hold!(new Response('', { status: 200 }));
@@ -194,10 +179,10 @@ describe('shared breaker: what an isolate told while the coordinator was away fo
 		clock.advance(1_000);
 		// Before: 'OPEN' (a adopted the fleet's open state, its probe still in flight there), and at the probe's limit
 		// the fleet re-opened for a doubled period: every isolate failed fast with the origin back.
-		expect(await outcome(a.get(`${origin}/y`))).toBe('200');
+		expect(await fleetOutcome(a.get(`${origin}/y`))).toBe('200');
 		expect(coordinator.states.get(origin)?.record.state).toBe('closed');
 		clock.advance(10_000);
-		expect(await outcome(b.get(`${origin}/y`))).toBe('200');
+		expect(await fleetOutcome(b.get(`${origin}/y`))).toBe('200');
 		close();
 	});
 
@@ -205,25 +190,25 @@ describe('shared breaker: what an isolate told while the coordinator was away fo
 		const { clock, coordinator, net, make, close } = fleet();
 		net.status = 200;
 		const [a, b] = [make(), make()];
-		expect(await outcome(a.get(`${origin}/x`))).toBe('200');
+		expect(await fleetOutcome(a.get(`${origin}/x`))).toBe('200');
 		net.away = true;
 		await a.breaker.isolate(origin);
 		expect(a.breaker(origin).state).toBe('open');
 		net.away = false;
 		clock.advance(1_000);
 		// Before: '200', the kill switch lifted by the fleet's closed state with no reset, and never told to b.
-		expect(await outcome(a.get(`${origin}/y`))).toBe('OPEN');
+		expect(await fleetOutcome(a.get(`${origin}/y`))).toBe('OPEN');
 		expect(coordinator.states.get(origin)?.record).toMatchObject({ state: 'open', isolated: true });
-		expect(await outcome(b.get(`${origin}/y`))).toBe('OPEN');
+		expect(await fleetOutcome(b.get(`${origin}/y`))).toBe('OPEN');
 		net.away = true;
 		await a.breaker.reset(origin);
 		net.away = false;
 		clock.advance(1_000);
 		// Before: 'OPEN' (the reset lifted a's copy only; the fleet's isolation came back at the next sync).
-		expect(await outcome(a.get(`${origin}/y`))).toBe('200');
+		expect(await fleetOutcome(a.get(`${origin}/y`))).toBe('200');
 		expect(coordinator.states.get(origin)?.record.state).toBe('closed');
 		clock.advance(1_000);
-		expect(await outcome(b.get(`${origin}/y`))).toBe('200');
+		expect(await fleetOutcome(b.get(`${origin}/y`))).toBe('200');
 		close();
 	});
 });
@@ -242,25 +227,25 @@ describe('breaker: a client extend() made shares its parent\'s breaker (same nam
 		admin.on('breaker:open', ({ reason }) => events.push(`open ${reason}`));
 		admin.on('breaker:closed', ({ reason }) => events.push(`closed ${reason}`));
 		down = false;
-		expect(await outcome(admin.get(`${origin}/a`))).toBe('200'); // the child has read the scope's stored state (closed)
+		expect(await fleetOutcome(admin.get(`${origin}/a`))).toBe('200'); // the child has read the scope's stored state (closed)
 		down = true;
-		expect(await outcome(api.get(`${origin}/a`))).toBe('503');
-		expect(await outcome(api.get(`${origin}/a`))).toBe('503');
+		expect(await fleetOutcome(api.get(`${origin}/a`))).toBe('503');
+		expect(await fleetOutcome(api.get(`${origin}/a`))).toBe('503');
 		expect(api.breaker(origin).state).toBe('open');
 		const before = sent;
 		// Before: '503' (the child kept its own closed state and sent the request to the dead origin).
-		expect(await outcome(admin.get(`${origin}/a`))).toBe('OPEN');
+		expect(await fleetOutcome(admin.get(`${origin}/a`))).toBe('OPEN');
 		expect(sent).toBe(before);
 		expect(admin.breaker(origin).state).toBe('open');
 		down = false;
 		await api.breaker.reset(origin);
 		expect(admin.breaker(origin).state).toBe('closed');
-		expect(await outcome(admin.get(`${origin}/a`))).toBe('200');
+		expect(await fleetOutcome(admin.get(`${origin}/a`))).toBe('200');
 		expect(events).toEqual(['open shared', 'closed shared']);
 		// The parent's clear() forgets an open breaker for the child too.
 		down = true;
-		await outcome(api.get(`${origin}/a`));
-		await outcome(api.get(`${origin}/a`));
+		await fleetOutcome(api.get(`${origin}/a`));
+		await fleetOutcome(api.get(`${origin}/a`));
 		expect(admin.breaker(origin).state).toBe('open');
 		await api.clear();
 		expect(admin.breaker(origin).state).toBe('closed');

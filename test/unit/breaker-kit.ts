@@ -1,6 +1,8 @@
 /** Helpers for the breaker's exact-time unit tests: a scripted transport and a client on a ManualClock. */
-import { afterEach, beforeEach } from 'vitest';
-import { createClient, memoryStore, type ClientOptions, type EventMap, type EventType, type KeyValueStore } from '../../src/entries/index.js';
+import { afterEach, beforeEach, expect, vi } from 'vitest';
+import { CircuitOpenError, createClient, memoryStore, type ClientOptions, type EventMap, type EventType, type KeyValueStore } from '../../src/entries/index.js';
+import { emptyState, sync, type ScopeState, type SyncMessage } from '../../src/breaker/sync.js';
+import { sharedCoordinator, type SharedBreaker } from '../../src/breaker/shared.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { fakeWindow, type FakeWindow } from './outbox-helpers.js';
 
@@ -172,3 +174,75 @@ export const tabPages = (clients: Array<{ close(): void }>, prefix: string) => {
 		return { clock, store, open };
 	};
 };
+
+/** The time every page of `sharedPages` starts at. */
+export const t0 = 1_700_000_000_000;
+
+/**
+ * Pages (a page and its reloads, or tabs) of one name and store on one clock (at `t0`), named `<prefix>-<n>`:
+ * `page(options?, store?)`'s `open(breakerOptions?)` makes a client of it (kept in `clients`), its breaker
+ * shared (`openMs` 30 000) over a FakeOrigin of its own; `events` lists its breaker events (`open <reason>`…),
+ * `call(init?)` GETs `${origin}/x`: its status, or its error's code (else name). `openedAndClosed` gives a
+ * page whose breaker opened on network failures (stored), closed: its next `open()` is its reload.
+ */
+export const sharedPages = (clients: Array<{ close(): void }>, prefix: string) => {
+	let names = 0;
+	const page = (options: ClientOptions & { random?: () => number } = {}, store: KeyValueStore = memoryStore(prefix)) => {
+		const clock = new ManualClock(t0);
+		const name = `${prefix}-${names++}`;
+		const open = (breakerOptions: object = {}) => {
+			const server = new FakeOrigin();
+			const events: string[] = [];
+			const api = createClient({ clock, random: () => 0.5, name, store: () => store, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, ...options, breaker: { share: true, openMs: 30_000, ...breakerOptions } });
+			clients.push(api);
+			for (const type of ['breaker:open', 'breaker:half-open', 'breaker:closed'] as const) {
+				api.on(type, (event) => events.push(`${type.slice(8)} ${event.reason}`));
+			}
+
+			const call = async (init: { signal?: AbortSignal } = {}): Promise<string> => api.get(`${origin}/x`, init).then((response) => String(response.status), (error: { code?: unknown; name: string }) => (typeof error.code === 'string' ? error.code : error.name));
+			return { api, server, events, call, snapshot: () => api.breaker(origin) };
+		};
+
+		return { clock, store, open };
+	};
+
+	/** With `options.staleCache`, a copy of `/x` is stored first. */
+	const openedAndClosed = async (breakerOptions: object = {}, options: ClientOptions = {}) => {
+		const made = page(options);
+		const before = made.open(breakerOptions);
+		if (options.staleCache) {
+			expect(await before.call()).toBe('200'); // a copy stored
+			await vi.waitFor(async () => expect((await before.api.cache.list()).length).toBe(1));
+		}
+
+		before.server.down();
+		await times(5, async () => before.call());
+		await vi.waitFor(async () => expect(await made.store.get(origin)).toMatchObject({ state: 'open', unanswered: true, reopensAt: t0 + 30_000 }));
+		before.api.close();
+		return made;
+	};
+
+	return { page, openedAndClosed };
+};
+
+/**
+ * A coordinator in memory over the shared state machine (what the Durable Object, Deno KV and Redis run), on the
+ * test's clock (`skewMs`: its own clock that far ahead, or behind; `older`: each message without its `jitter`, as
+ * an older isolate sends it); `states` its records by scope, `syncs` the messages it took, `asks` the probe requests.
+ */
+export const memoryCoordinator = (clock: ManualClock, skewMs = 0, older = false): SharedBreaker & { states: Map<string, ScopeState>; syncs: number; asks: number } => {
+	const states = new Map<string, ScopeState>();
+	const coordinator = Object.assign(sharedCoordinator(async (scope, message) => {
+		coordinator.syncs++;
+		coordinator.asks += (message as SyncMessage).probe ? 1 : 0;
+		const state = states.get(scope) ?? emptyState(scope);
+		states.set(scope, state);
+		const { jitter: _, ...old } = message as SyncMessage;
+		return structuredClone(sync(state, (older ? old : message) as SyncMessage, clock.now() + skewMs));
+	}), { states, syncs: 0, asks: 0 });
+	return coordinator;
+};
+
+/** What a call to a fleet ends in: its status, `OPEN` (CircuitOpenError), or the status of an HTTPError, else the error's name. */
+export const fleetOutcome = async (promise: Promise<Response>): Promise<string> =>
+	promise.then((response) => String(response.status), (error: unknown) => (error instanceof CircuitOpenError ? 'OPEN' : String((error as { response?: Response }).response?.status ?? (error as Error).name)));

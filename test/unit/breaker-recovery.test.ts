@@ -7,38 +7,17 @@
  * times on an injected clock and random source; `window` and `document` faked (Node has neither).
  */
 import { describe, expect, it, vi } from 'vitest';
-import { createClient, memoryStore, type ClientOptions, type KeyValueStore } from '../../src/entries/index.js';
+import { createClient } from '../../src/entries/index.js';
 import { breaker } from '../../src/breaker/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { FakeOrigin, flush, origin, times, windowEachTest } from './breaker-kit.js';
+import { FakeOrigin, flush, origin, sharedPages, t0, times, windowEachTest } from './breaker-kit.js';
 import type { FakeWindow } from './outbox-helpers.js';
 
-const t0 = 1_700_000_000_000;
-let names = 0;
 let win: FakeWindow;
 const clients = windowEachTest((fake) => {
 	win = fake;
 });
-
-/** Clients ("tabs", or one page and its reload) of one name and store, on one clock. */
-const page = (options: ClientOptions & { random?: () => number } = {}, store: KeyValueStore = memoryStore('recovery')) => {
-	const clock = new ManualClock(t0);
-	const name = `recovery-${names++}`;
-	const open = (breakerOptions: object = {}) => {
-		const server = new FakeOrigin();
-		const events: string[] = [];
-		const api = createClient({ clock, random: () => 0.5, name, store: () => store, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, ...options, breaker: { share: true, openMs: 30_000, ...breakerOptions } });
-		clients.push(api);
-		for (const type of ['breaker:open', 'breaker:half-open', 'breaker:closed'] as const) {
-			api.on(type, (event) => events.push(`${type.slice(8)} ${event.reason}`));
-		}
-
-		const call = async (): Promise<string> => api.get(`${origin}/x`).then((response) => String(response.status), (error: { code?: unknown; name: string }) => (typeof error.code === 'string' ? error.code : error.name));
-		return { api, server, events, call, snapshot: () => api.breaker(origin) };
-	};
-
-	return { clock, store, open };
-};
+const { page } = sharedPages(clients, 'recovery');
 
 /** Open a tab's breaker: five failures of `kind` (network failures, or 503 answers). */
 const trip = async (tab: ReturnType<ReturnType<typeof page>['open']>, kind: 'down' | 503) => {

@@ -1,26 +1,14 @@
 /** breaker({ shared }), fourth round's variants: what a fleet's probe holds, and for how long. */
 import { describe, expect, it, vi } from 'vitest';
 import { breaker } from '../../src/entries/breaker.js';
-import { CircuitOpenError, createClient } from '../../src/entries/core.js';
+import { createClient } from '../../src/entries/core.js';
 import { emptyState, sync, type ScopeState, type SyncMessage } from '../../src/breaker/sync.js';
 import { sharedCoordinator, type SharedBreaker } from '../../src/breaker/shared.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { createClient as preset } from '../../src/entries/index.js';
+import { fleetOutcome, memoryCoordinator } from './breaker-kit.js';
 
 const origin = 'https://fleet.example';
-
-/** A coordinator in memory over the shared state machine (what the Durable Object, Deno KV and Redis run), on the test's clock. */
-const memoryCoordinator = (clock: ManualClock): SharedBreaker & { states: Map<string, ScopeState> } => {
-	const states = new Map<string, ScopeState>();
-	return Object.assign(sharedCoordinator(async (scope, message) => {
-		const state = states.get(scope) ?? emptyState(scope);
-		states.set(scope, state);
-		return structuredClone(sync(state, message as SyncMessage, clock.now()));
-	}), { states });
-};
-
-const outcome = async (promise: Promise<Response>): Promise<string> =>
-	promise.then((response) => String(response.status), (error: unknown) => (error instanceof CircuitOpenError ? 'OPEN' : String((error as { response?: Response }).response?.status ?? (error as Error).name)));
 
 describe('shared breaker: the fleet\'s probe', () => {
 	it('a probe whose call has a per-call timeout longer than the client\'s holds the fleet\'s probe slot for its own timeout: its success closes the fleet\'s breaker', async () => {
@@ -41,16 +29,16 @@ describe('shared breaker: the fleet\'s probe', () => {
 
 		const make = () => createClient({ clock, random: () => 0.5, retry: 0, timeout: 1_000, fetch, breaker: breaker({ shared: coordinator, consecutiveFailures: 1, openMs: 5_000, share: false }) });
 		const [a, b] = [make(), make()];
-		expect(await outcome(a.get(`${origin}/x`))).toBe('503');
+		expect(await fleetOutcome(a.get(`${origin}/x`))).toBe('503');
 		await vi.waitFor(() => expect(coordinator.states.get(origin)?.record.state).toBe('open'));
 		clock.advance(5_000);
 		down = false;
 		// a's call, with a per-call timeout of 10 s, is the fleet's probe; the origin takes 2 s (the client's timeout is 1 s).
-		const probing = outcome(a.get(`${origin}/x`, { timeout: 10_000 }));
+		const probing = fleetOutcome(a.get(`${origin}/x`, { timeout: 10_000 }));
 		await vi.waitFor(() => expect(release).toBeDefined());
 		clock.advance(2_000);
 		// The probe is still in flight within its own timeout: b fails fast, the fleet's slot is not given to another.
-		expect(await outcome(b.get(`${origin}/x`))).toBe('OPEN');
+		expect(await fleetOutcome(b.get(`${origin}/x`))).toBe('OPEN');
 		release!();
 		expect(await probing).toBe('200');
 		// Before: the coordinator expired the grant after the client's 1 s (the probe counted failed: opens 2) and ignored its success.
@@ -79,13 +67,13 @@ describe('shared breaker: a sync the isolate gave up on (past the coordinator\'s
 		const api = createClient({ clock, random: () => 0.5, retry: 0, timeout: 60_000, fetch, breaker: breaker({ shared: coordinator, consecutiveFailures: 1, openMs: 5_000, share: false }) });
 		const errors: string[] = [];
 		api.on('storage:error', (event) => errors.push(event.part));
-		expect(await outcome(api.get(`${origin}/x`))).toBe('503');
+		expect(await fleetOutcome(api.get(`${origin}/x`))).toBe('503');
 		await vi.waitFor(() => expect(states.get(origin)?.record.state).toBe('open'));
 		clock.advance(5_000);
 		slowMs = 2_300;
 		// The call asks for the fleet's probe; the grant is taken in the coordinator, its answer comes after 2 s:
 		// the isolate gave up (storage:error, its local breaker decides).
-		await outcome(api.get(`${origin}/x`));
+		await fleetOutcome(api.get(`${origin}/x`));
 		expect(errors).toEqual(['breaker']);
 		const { probeAt } = states.get(origin)!;
 		expect(probeAt).toBeGreaterThan(0);
@@ -141,18 +129,18 @@ describe('shared breaker: clock skew between isolates (fifth round)', () => {
 		const make = (now: () => number) => createClient({ clock: { now }, random: () => 0.5, retry: 0, fetch, breaker: breaker({ shared: coordinator, consecutiveFailures: 1, openMs: 5_000, sharedCacheMs: 100, share: false }) });
 		// a's clock is 60 s ahead of the coordinator's (and of b's): every record it decides alone is dated later.
 		const [a, b] = [make(() => clock.now() + 60_000), make(() => clock.now())];
-		expect(await outcome(a.get(`${origin}/x`))).toBe('503');
+		expect(await fleetOutcome(a.get(`${origin}/x`))).toBe('503');
 		await vi.waitFor(() => expect(coordinator.states.get(origin)?.record.state).toBe('open'));
 		clock.advance(5_000);
 		down = false;
-		expect(await outcome(b.get(`${origin}/x`))).toBe('200'); // b's call is the fleet's probe: it closes the scope
+		expect(await fleetOutcome(b.get(`${origin}/x`))).toBe('200'); // b's call is the fleet's probe: it closes the scope
 		await vi.waitFor(() => expect(coordinator.states.get(origin)?.record.state).toBe('closed'));
 		clock.advance(1_000);
 		// Before: a kept its own open record (dated 60 s later than the coordinator's closing) and failed fast until the coordinator's clock passed it.
 		const seen: string[] = [];
 		for (let call = 0; call < 3; call++) {
 			clock.advance(200);
-			seen.push(await outcome(a.get(`${origin}/x`)));
+			seen.push(await fleetOutcome(a.get(`${origin}/x`)));
 		}
 
 		expect([seen, a.breaker(`${origin}/x`).state]).toEqual([['200', '200', '200'], 'closed']);
@@ -190,11 +178,11 @@ describe('shared breaker: the fleet\'s count of failures in a row (seventh round
 		const api = createClient({ clock, random: () => 0.5, retry: 0, fetch, breaker: breaker({ shared: coordinator, consecutiveFailures: 5, share: false }) });
 		const errors: unknown[] = [];
 		api.on('storage:error', (event) => errors.push(event.operation));
-		expect(await outcome(api.get(`${origin}/x`))).toBe('503'); // its first sync fails: the isolate decides alone
+		expect(await fleetOutcome(api.get(`${origin}/x`))).toBe('503'); // its first sync fails: the isolate decides alone
 		expect([errors, api.breaker(`${origin}/x`).consecutiveFailures]).toEqual([['shared'], 1]);
 		reachable = true;
 		clock.advance(10);
-		expect(await outcome(api.get(`${origin}/x`))).toBe('503'); // its report reaches the fleet, which counts it
+		expect(await fleetOutcome(api.get(`${origin}/x`))).toBe('503'); // its report reaches the fleet, which counts it
 		await vi.waitFor(() => expect(states.get(origin)?.consecutive).toBe(1));
 		await new Promise((resolve) => setTimeout(resolve, 0)); // the answer is taken within microtasks of the fleet's write: all run by now
 		// Its own 2 failures in a row (the fleet heard 1: the first report failed). Before: 0, the fleet's closed state
@@ -272,13 +260,13 @@ describe('shared breaker: a coordinator that lost the scope\'s state (Deno KV ke
 		const fetch = async (): Promise<Response> => new Response('', { status });
 		// Real time: the coordinators decide by their own clock.
 		const api = createClient({ retry: 0, fetch, breaker: breaker({ shared, consecutiveFailures: 1, openMs: 100, sharedCacheMs: 20, share: false }) });
-		expect(await outcome(api.get(`${origin}/x`))).toBe('503');
+		expect(await fleetOutcome(api.get(`${origin}/x`))).toBe('503');
 		await vi.waitFor(() => expect(openIn()).toBe(true));
 		lose();
 		status = 200;
 		// Before: 'OPEN' for good (the answer, closed as of 0, was older than the open state the isolate adopted, and a
 		// closed scope grants no probe); the other isolates sent to the origin meanwhile.
-		await vi.waitFor(async () => expect(await outcome(api.get(`${origin}/x`))).toBe('200'), { timeout: 1_500, interval: 50 });
+		await vi.waitFor(async () => expect(await fleetOutcome(api.get(`${origin}/x`))).toBe('200'), { timeout: 1_500, interval: 50 });
 		expect(api.breaker(origin).state).toBe('closed');
 		api.close();
 	};

@@ -8,6 +8,7 @@ import { BreakerCoordinator } from '../../src/cloudflare/index.js';
 import { sharedCoordinator, type SharedBreaker } from '../../src/breaker/shared.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { serve, type RunningServer } from '../helpers/node-server.js';
+import { memoryCoordinator } from './breaker-kit.js';
 
 let server: RunningServer;
 let failing = true;
@@ -26,20 +27,6 @@ beforeEach(() => {
 	requests = [];
 	failing = true;
 });
-
-/**
- * A coordinator in memory over the shared state machine (what the Durable Object, Deno KV and Redis run), on the test's clock
- * (`skewMs`: its own clock that far ahead, or behind; `older`: each message without its `jitter`, as an older isolate sends it).
- */
-const memoryCoordinator = (clock: ManualClock, skewMs = 0, older = false): SharedBreaker & { states: Map<string, ScopeState> } => {
-	const states = new Map<string, ScopeState>();
-	return Object.assign(sharedCoordinator(async (scope, message) => {
-		const state = states.get(scope) ?? emptyState(scope);
-		states.set(scope, state);
-		const { jitter: _, ...old } = message as SyncMessage;
-		return structuredClone(sync(state, (older ? old : message) as SyncMessage, clock.now() + skewMs));
-	}), { states });
-};
 
 const isolates = (count: number, coordinator: SharedBreaker, clock: ManualClock, extra: Record<string, unknown> = {}) =>
 	Array.from({ length: count }, () => {
