@@ -12,3 +12,6 @@ export const outcomeOf = async (call: () => Promise<unknown>): Promise<unknown[]
 
 	return promise.then((response) => ['resolved', response instanceof Response ? response.status : response], (error: unknown) => ['rejected', error]);
 };
+
+/** What a call ends in: its status, or its error's class. */
+export const statusOrClass = (promise: Promise<Response>): Promise<string> => promise.then((response) => String(response.status), (error: Error) => error.constructor.name);

@@ -9,6 +9,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { createClient, memoryStore, OutboxQueuedError, outbox } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { harnessEachTest, unreadableBehindHead, type FakeWindow, type Harness } from './outbox-helpers.js';
+import { statusOrClass } from '../helpers/outcome.js';
+import { recordingFetch } from '../helpers/recording-fetch.js';
 
 let h: Harness;
 let win: FakeWindow;
@@ -91,19 +93,6 @@ describe('a replay that an `init` hook fails is no attempt, as one a `beforeRequ
 
 type InitHook = (options: Record<string, unknown>) => void;
 
-/** A transport that records each request's method, URL, Content-Type and body; it fails as a dropped connection while `state.down`. */
-const recorded = (state: { down: boolean; sent: string[] }) => (async (request: Request) => {
-	state.sent.push(`${request.method} ${request.url} ${request.headers.get('content-type')} ${request.body ? await request.clone().text() : ''}`);
-	if (state.down) {
-		throw new TypeError('fetch failed');
-	}
-
-	return new Response('{"id":1}', { headers: { 'content-type': 'application/json' } });
-}) as typeof fetch;
-
-/** What a call ends in: its status, or its error's class. */
-const outcome = (promise: Promise<Response>) => promise.then((response) => String(response.status), (error: Error) => error.constructor.name);
-
 describe('a body an `init` hook (ky\'s) swaps or rewrites is what is stored (API.md: "the first attempt and every replay send those bytes")', () => {
 	const swaps: Array<[string, InitHook, Record<string, unknown>, number]> = [
 		['json to URLSearchParams', (o) => {
@@ -129,8 +118,8 @@ describe('a body an `init` hook (ky\'s) swaps or rewrites is what is stored (API
 			it(`${label} (the ${where}'s hook): stored as its first attempt sent it, and replayed with those bytes`, async () => {
 				const state = { down: true, sent: [] as string[] };
 				const hooks = { init: [hook] } as never;
-				const api = createClient({ fetch: recorded(state), prefix: 'https://api.example.com/', retry: 0, ...where === 'client' && { hooks }, breaker: false, store: memoryStore, name: `t13b-swap-${label}-${where}`, outbox: outbox() });
-				expect(await outcome(api.post('todos', { ...given, ...where === 'call' && { hooks } }))).toBe('OutboxQueuedError');
+				const api = createClient({ fetch: recordingFetch(state), prefix: 'https://api.example.com/', retry: 0, ...where === 'client' && { hooks }, breaker: false, store: memoryStore, name: `t13b-swap-${label}-${where}`, outbox: outbox() });
+				expect(await statusOrClass(api.post('todos', { ...given, ...where === 'call' && { hooks } }))).toBe('OutboxQueuedError');
 				const [first] = state.sent;
 				state.sent.length = 0;
 				// Before: bodyBytes of the caller's body (json to URLSearchParams: 9, '{"a":"1"}'), its replay sending it.
@@ -150,9 +139,9 @@ describe('a body an `init` hook (ky\'s) swaps or rewrites is what is stored (API
 				o.body = make();
 				o.json = undefined;
 			};
-			const api = createClient({ fetch: recorded(state), prefix: 'https://api.example.com/', retry: 0, hooks: { init: [hook] } as never, breaker: false, store: memoryStore, name: 't13b-swap-opaque', outbox: outbox() });
+			const api = createClient({ fetch: recordingFetch(state), prefix: 'https://api.example.com/', retry: 0, hooks: { init: [hook] } as never, breaker: false, store: memoryStore, name: 't13b-swap-opaque', outbox: outbox() });
 			// Before: OutboxQueuedError, the entry storing '{"a":1}' where 'blob' was sent.
-			expect([await outcome(api.post('todos', { json: { a: 1 } })), await api.outbox.size(), state.sent.length]).toEqual(['NetworkError', 0, 1]);
+			expect([await statusOrClass(api.post('todos', { json: { a: 1 } })), await api.outbox.size(), state.sent.length]).toEqual(['NetworkError', 0, 1]);
 			api.close();
 		}
 	});
@@ -167,13 +156,13 @@ describe('a call holding a placeholder of a pending entry, whose `init` hook giv
 				o.json = undefined;
 			}
 		};
-		const api = createClient({ fetch: recorded(state), prefix: 'https://api.example.com/', retry: 0, hooks: { init: [hook] } as never, breaker: false, store: memoryStore, name: 't13b-swap-ref', outbox: outbox() });
+		const api = createClient({ fetch: recordingFetch(state), prefix: 'https://api.example.com/', retry: 0, hooks: { init: [hook] } as never, breaker: false, store: memoryStore, name: 't13b-swap-ref', outbox: outbox() });
 		const parent = await api.post('todos', { json: { a: 1 } }).catch((error: unknown) => error) as OutboxQueuedError;
 		expect(parent).toBeInstanceOf(OutboxQueuedError);
 		const ref = api.outbox.ref(parent.entryId, '/id');
 		const sent = state.sent.length;
 		// Before: OutboxQueuedError, the PATCH stored with '{"blob":true}' where a Blob would have been sent.
-		expect([await outcome(api.patch(`todos/${ref}`, { json: { blob: true } })), await api.outbox.size(), state.sent.length - sent]).toEqual(['InvalidRequestError', 1, 0]);
+		expect([await statusOrClass(api.patch(`todos/${ref}`, { json: { blob: true } })), await api.outbox.size(), state.sent.length - sent]).toEqual(['InvalidRequestError', 1, 0]);
 		api.close();
 	});
 });
@@ -184,7 +173,7 @@ describe('a body an `init` hook gives over `maxBodyBytes`', () => {
 		const hook: InitHook = (o) => {
 			o.body = 'x'.repeat(200);
 		};
-		const api = createClient({ fetch: recorded(state), prefix: 'https://api.example.com/', retry: 0, hooks: { init: [hook] } as never, breaker: false, store: memoryStore, name: 't13b-swap-size', outbox: outbox({ maxBodyBytes: 100 }) });
+		const api = createClient({ fetch: recordingFetch(state), prefix: 'https://api.example.com/', retry: 0, hooks: { init: [hook] } as never, breaker: false, store: memoryStore, name: 't13b-swap-size', outbox: outbox({ maxBodyBytes: 100 }) });
 		const error = await api.post('todos', { body: 'small' }).catch((failure: unknown) => failure) as { reason?: string; constructor: { name: string } };
 		// Before: OutboxQueuedError, 'small' stored where 200 bytes were sent.
 		expect([error.constructor.name, error.reason, await api.outbox.size(), state.sent.length]).toEqual(['OutboxFullError', 'size', 0, 1]);
@@ -203,8 +192,8 @@ describe('a call\'s hooks marked with ky\'s replaceOption()', () => {
 			o.body = new URLSearchParams({ from: 'call' });
 			o.json = undefined;
 		};
-		const api = createClient({ fetch: recorded(state), prefix: 'https://api.example.com/', retry: 0, hooks: { init: [clientHook] } as never, breaker: false, store: memoryStore, name: 't13b-swap-replace', outbox: outbox() });
-		expect(await outcome(api.post('todos', { json: { a: 1 }, hooks: replaceOption({ init: [callHook] }) as never }))).toBe('OutboxQueuedError');
+		const api = createClient({ fetch: recordingFetch(state), prefix: 'https://api.example.com/', retry: 0, hooks: { init: [clientHook] } as never, breaker: false, store: memoryStore, name: 't13b-swap-replace', outbox: outbox() });
+		expect(await statusOrClass(api.post('todos', { json: { a: 1 }, hooks: replaceOption({ init: [callHook] }) as never }))).toBe('OutboxQueuedError');
 		expect(state.sent).toEqual(['POST https://api.example.com/todos application/x-www-form-urlencoded;charset=UTF-8 from=call']);
 		expect([(await api.outbox.list()).map((entry) => entry.bodyBytes), ran]).toEqual([[9], []]);
 		api.close();
@@ -253,7 +242,7 @@ describe('a body an `init` hook gives that the outbox cannot store, with `networ
 			o.json = undefined;
 		};
 		const api = createClient({ fetch, prefix: 'https://api.example.com/', retry: 0, hooks: { init: [hook] } as never, breaker: false, store: memoryStore, name: 't13b-swap-deadline', outbox: outbox({ networkTimeoutMs: 20 }) });
-		const call = outcome(api.post('todos', { json: { a: 1 } }));
+		const call = statusOrClass(api.post('todos', { json: { a: 1 } }));
 		await vi.waitFor(() => expect(answers).toHaveLength(1));
 		await new Promise((resolve) => {
 			setTimeout(resolve, 60); // Past the 20 ms deadline (real time, as `networkTimeoutMs` runs).

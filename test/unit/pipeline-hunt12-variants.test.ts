@@ -9,16 +9,8 @@ import { classify, createClient, type InvalidRequestError, memoryStore, outbox, 
 import type { Client } from '../../src/entries/index.js';
 import { createClient as createCore } from '../../src/entries/core.js';
 import type { Policy, PolicyCall } from '../../src/entries/policy.js';
-
-/** A transport that records each request's method, URL and body; it fails as a dropped connection while `state.down`. */
-const recorded = (state: { down: boolean; sent: string[] }) => (async (request: Request) => {
-	state.sent.push(`${request.method} ${request.url} ${request.body ? await request.clone().text() : ''}`);
-	if (state.down) {
-		throw new TypeError('fetch failed');
-	}
-
-	return new Response('{"id":1}', { headers: { 'content-type': 'application/json' } });
-}) as typeof fetch;
+import { statusOrClass } from '../helpers/outcome.js';
+import { recordingFetch } from '../helpers/recording-fetch.js';
 
 let sends = 0;
 const ok = (async () => {
@@ -26,13 +18,10 @@ const ok = (async () => {
 	return new Response('{}');
 }) as typeof fetch;
 
-/** What a call ends in: its status, or its error's class. */
-const outcome = (promise: Promise<Response>) => promise.then((response) => String(response.status), (error: Error) => error.constructor.name);
-
 /** Queue a write while the transport is down, then bring it back and replay it now: what each send was. */
 const queuedThenReplayed = async (api: Client<{ outbox: OutboxPolicy }>, state: { down: boolean; sent: string[] }, send: () => Promise<Response>) => {
 	state.down = true;
-	const queued = await outcome(send());
+	const queued = await statusOrClass(send());
 	const first = [...state.sent];
 	state.sent.length = 0;
 	state.down = false;
@@ -46,7 +35,7 @@ describe('a queued write of a client with `searchParams` is replayed to the URL 
 	it('the client\'s searchParams (each form) are not added a second time by the replay', async () => {
 		for (const [form, searchParams] of forms) {
 			const state = { down: false, sent: [] as string[] };
-			const api = createClient({ fetch: recorded(state), prefix: 'https://api.example.com/', searchParams: searchParams as never, retry: 0, breaker: false, store: memoryStore, name: `t12-sp-${form}`, outbox: outbox() });
+			const api = createClient({ fetch: recordingFetch(state, { contentType: false }), prefix: 'https://api.example.com/', searchParams: searchParams as never, retry: 0, breaker: false, store: memoryStore, name: `t12-sp-${form}`, outbox: outbox() });
 			const seen = await queuedThenReplayed(api, state, () => api.post('todos', { json: { title: 'x' } }));
 			expect([form, seen.queued, seen.first]).toEqual([form, 'OutboxQueuedError', ['POST https://api.example.com/todos?v=1 {"title":"x"}']]);
 			// before: 'POST https://api.example.com/todos?v=1&v=1 {"title":"x"}' (the client's parameters added again to the stored URL)
@@ -58,7 +47,7 @@ describe('a queued write of a client with `searchParams` is replayed to the URL 
 	it('with the call\'s own searchParams too (and given as `undefined`: not given), the replay sends the first attempt\'s URL', async () => {
 		for (const [own, url] of [[{ w: '2' }, 'https://api.example.com/todos?v=1&w=2'], [undefined, 'https://api.example.com/todos?v=1']] as const) {
 			const state = { down: false, sent: [] as string[] };
-			const api = createClient({ fetch: recorded(state), prefix: 'https://api.example.com/', searchParams: { v: '1' }, retry: 0, breaker: false, store: memoryStore, name: `t12-sp-own-${String(own)}`, outbox: outbox() });
+			const api = createClient({ fetch: recordingFetch(state, { contentType: false }), prefix: 'https://api.example.com/', searchParams: { v: '1' }, retry: 0, breaker: false, store: memoryStore, name: `t12-sp-own-${String(own)}`, outbox: outbox() });
 			const seen = await queuedThenReplayed(api, state, () => api.post('todos', { json: { title: 'x' }, searchParams: own }));
 			expect(seen.first).toEqual([`POST ${url} {"title":"x"}`]);
 			// before: '…?v=1&w=2&v=1', '…?v=1&v=1'
@@ -77,7 +66,7 @@ describe('a write whose call gives `prefix`, `baseUrl` or `searchParams` as `und
 		];
 		for (const [label, client, own, url] of cases) {
 			const state = { down: false, sent: [] as string[] };
-			const api = createClient({ fetch: recorded(state), retry: 0, breaker: false, store: memoryStore, name: `t12-undefined-${label}`, outbox: outbox(), ...client });
+			const api = createClient({ fetch: recordingFetch(state, { contentType: false }), retry: 0, breaker: false, store: memoryStore, name: `t12-undefined-${label}`, outbox: outbox(), ...client });
 			const seen = await queuedThenReplayed(api, state, () => api.post('todos', { json: { title: 'x' }, ...own }));
 			expect([label, seen.first]).toEqual([label, [`POST ${url} {"title":"x"}`]]);
 			// before: 'NetworkError', nothing stored (the outbox read the call's `undefined` as "no prefix": a URL it cannot replay)
@@ -88,8 +77,8 @@ describe('a write whose call gives `prefix`, `baseUrl` or `searchParams` as `und
 
 	it('the client\'s sensitive searchParams stay the client\'s when the call gives `searchParams: undefined`: never stored', async () => {
 		const state = { down: true, sent: [] as string[] };
-		const api = createClient({ fetch: recorded(state), prefix: 'https://api.example.com/', searchParams: { token: 'SECRET-12' }, retry: 0, breaker: false, store: memoryStore, name: 't12-undefined-secret', outbox: outbox() });
-		expect(await outcome(api.put('todos/1', { body: 'x', searchParams: undefined }))).toBe('NetworkError');
+		const api = createClient({ fetch: recordingFetch(state, { contentType: false }), prefix: 'https://api.example.com/', searchParams: { token: 'SECRET-12' }, retry: 0, breaker: false, store: memoryStore, name: 't12-undefined-secret', outbox: outbox() });
+		expect(await statusOrClass(api.put('todos/1', { body: 'x', searchParams: undefined }))).toBe('NetworkError');
 		expect(state.sent).toEqual(['PUT https://api.example.com/todos/1?token=SECRET-12 x']);
 		expect(await api.outbox.list()).toEqual([]);
 		api.close();

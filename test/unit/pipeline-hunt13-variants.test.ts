@@ -8,21 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { type Client, createClient, memoryStore, outbox, type OutboxPolicy } from '../../src/entries/index.js';
 import type { Policy } from '../../src/entries/policy.js';
 import { ManualClock } from '../helpers/manual-clock.js';
+import { statusOrClass } from '../helpers/outcome.js';
+import { recordingFetch } from '../helpers/recording-fetch.js';
 
 type InitHook = NonNullable<NonNullable<Options['hooks']>['init']>[number];
-
-/** A transport that records each request's method, URL, Content-Type and body; it fails as a dropped connection while `state.down`. */
-const recorded = (state: { down: boolean; sent: string[] }) => (async (request: Request) => {
-	state.sent.push(`${request.method} ${request.url} ${request.headers.get('content-type')} ${request.body ? await request.clone().text() : ''}`);
-	if (state.down) {
-		throw new TypeError('fetch failed');
-	}
-
-	return new Response('{"id":1}', { headers: { 'content-type': 'application/json' } });
-}) as typeof fetch;
-
-/** What a call ends in: its status, or its error's class. */
-const outcome = (promise: Promise<Response>) => promise.then((response) => String(response.status), (error: Error) => error.constructor.name);
 
 describe('a `json` body an `init` hook (ky\'s) sets or changes is sent as ky sends it, also by a client with `outbox()`', () => {
 	const hooks: Array<[string, InitHook, Options]> = [
@@ -40,7 +29,7 @@ describe('a `json` body an `init` hook (ky\'s) sets or changes is sent as ky sen
 	it('the first attempt sends what ky sends (a good answer), with and without the outbox', async () => {
 		for (const [label, hook, call] of hooks) {
 			const state = { down: false, sent: [] as string[] };
-			const base = { fetch: recorded(state), prefix: 'https://api.example.com/', retry: 0, hooks: { init: [hook] } };
+			const base = { fetch: recordingFetch(state), prefix: 'https://api.example.com/', retry: 0, hooks: { init: [hook] } };
 			await ky.post('todos', { ...base, ...call });
 			await createClient({ ...base, breaker: false }).post('todos', call as never);
 			const api = createClient({ ...base, breaker: false, store: memoryStore, name: `t13-init-json-${label}`, outbox: outbox() });
@@ -55,7 +44,7 @@ describe('a `json` body an `init` hook (ky\'s) sets or changes is sent as ky sen
 	it('the call\'s own `init` hook too', async () => {
 		for (const [label, hook, call] of hooks) {
 			const state = { down: false, sent: [] as string[] };
-			const base = { fetch: recorded(state), prefix: 'https://api.example.com/', retry: 0 };
+			const base = { fetch: recordingFetch(state), prefix: 'https://api.example.com/', retry: 0 };
 			await ky.post('todos', { ...base, ...call, hooks: { init: [hook] } });
 			const api = createClient({ ...base, breaker: false, store: memoryStore, name: `t13-init-call-${label}`, outbox: outbox() });
 			await api.post('todos', { ...call, hooks: { init: [hook] } } as never);
@@ -67,8 +56,8 @@ describe('a `json` body an `init` hook (ky\'s) sets or changes is sent as ky sen
 	it('a write queued when that attempt fails is stored with the body its first attempt sent', async () => {
 		for (const [label, hook, call] of hooks) {
 			const state = { down: true, sent: [] as string[] };
-			const api = createClient({ fetch: recorded(state), prefix: 'https://api.example.com/', retry: 0, hooks: { init: [hook] }, breaker: false, store: memoryStore, name: `t13-init-stored-${label}`, outbox: outbox() });
-			expect(await outcome(api.post('todos', call as never))).toBe('OutboxQueuedError');
+			const api = createClient({ fetch: recordingFetch(state), prefix: 'https://api.example.com/', retry: 0, hooks: { init: [hook] }, breaker: false, store: memoryStore, name: `t13-init-stored-${label}`, outbox: outbox() });
+			expect(await statusOrClass(api.post('todos', call as never))).toBe('OutboxQueuedError');
 			const [first] = state.sent;
 			// before ('adds a field'): sent and stored '{"a":1}' (7 bytes)
 			expect([label, first]).toEqual([label, expect.stringContaining('"tenant":"t"')]);
@@ -82,8 +71,8 @@ describe('a `json` body an `init` hook (ky\'s) sets or changes is sent as ky sen
 		const hook: InitHook = (options) => {
 			options.json = { ...options.json as object, pad: 'x'.repeat(64) };
 		};
-		const api = createClient({ fetch: recorded(state), prefix: 'https://api.example.com/', retry: 0, hooks: { init: [hook] }, breaker: false, store: memoryStore, name: 't13-init-size', outbox: outbox({ maxBodyBytes: 32 }) });
-		expect(await outcome(api.post('todos', { json: { a: 1 } }))).toBe('200');
+		const api = createClient({ fetch: recordingFetch(state), prefix: 'https://api.example.com/', retry: 0, hooks: { init: [hook] }, breaker: false, store: memoryStore, name: 't13-init-size', outbox: outbox({ maxBodyBytes: 32 }) });
+		expect(await statusOrClass(api.post('todos', { json: { a: 1 } }))).toBe('200');
 		state.down = true;
 		const refused = await api.post('todos', { json: { a: 1 } }).then(() => undefined, (error: unknown) => error as { reason?: string });
 		expect([refused?.constructor.name, refused?.reason, await api.outbox.size()]).toEqual(['OutboxFullError', 'size', 0]);
@@ -111,8 +100,8 @@ describe('a queued write is replayed as its first attempt went out, whatever the
 	it('the replay sends the URL, Content-Type and body its first attempt sent (and stored)', async () => {
 		for (const [label, hook] of hooks) {
 			const state = { down: true, sent: [] as string[] };
-			const api = createClient({ fetch: recorded(state), prefix: 'https://api.example.com/', retry: 0, hooks: { init: [hook] }, breaker: false, store: memoryStore, name: `t13-init-replay-${label}`, outbox: outbox() });
-			expect(await outcome(api.post('todos', { json: { a: 1 } }))).toBe('OutboxQueuedError');
+			const api = createClient({ fetch: recordingFetch(state), prefix: 'https://api.example.com/', retry: 0, hooks: { init: [hook] }, breaker: false, store: memoryStore, name: `t13-init-replay-${label}`, outbox: outbox() });
+			expect(await statusOrClass(api.post('todos', { json: { a: 1 } }))).toBe('OutboxQueuedError');
 			const [first] = state.sent;
 			state.sent.length = 0;
 			state.down = false;
@@ -139,7 +128,7 @@ describe('a queued write is replayed as its first attempt went out, whatever the
 			options.headers = { authorization: `Bearer ${token}`, 'x-app': 'web' };
 		};
 		const api = createClient({ fetch, prefix: 'https://api.example.com/', retry: 0, hooks: { init: [hook] }, breaker: false, store: memoryStore, name: 't13-init-credential', outbox: outbox() });
-		expect(await outcome(api.post('todos', { json: { a: 1 } }))).toBe('OutboxQueuedError');
+		expect(await statusOrClass(api.post('todos', { json: { a: 1 } }))).toBe('OutboxQueuedError');
 		expect(Object.keys((await api.outbox.list())[0]!.headers).sort()).toEqual(['content-type', 'x-app']);
 		down = false;
 		token = 'two';
@@ -170,7 +159,7 @@ describe('a replay that a `beforeRequest` hook fails before any I/O is no attemp
 		};
 		const clock = new ManualClock();
 		const api = createClient({ fetch, clock, prefix: 'https://api.example.com/', retry: 0, hooks: { beforeRequest: [hook] }, breaker: false, store: memoryStore, name: 't13-hook-replay', outbox: outbox({ maxAttempts: 3 }) });
-		expect(await outcome(api.post('todos', { json: { a: 1 } }))).toBe('OutboxQueuedError');
+		expect(await statusOrClass(api.post('todos', { json: { a: 1 } }))).toBe('OutboxQueuedError');
 		down = false;
 		failing = true;
 		for (let pass = 0; pass < 3; pass++) {
@@ -211,7 +200,7 @@ describe('a replay that a `beforeRequest` hook fails before any I/O is no attemp
 		};
 		const clock = new ManualClock();
 		const api = createClient({ fetch, clock, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: memoryStore, name: 't13-layer-replay', outbox: outbox({ maxAttempts: 2 }), signing } as never) as unknown as Client<{ outbox: OutboxPolicy }>;
-		expect(await outcome(api.post('todos', { json: { a: 1 } }))).toBe('OutboxQueuedError');
+		expect(await statusOrClass(api.post('todos', { json: { a: 1 } }))).toBe('OutboxQueuedError');
 		down = false;
 		failing = true;
 		for (let pass = 0; pass < 2; pass++) {
@@ -244,7 +233,7 @@ describe('a replay that a `beforeRequest` hook fails before any I/O is no attemp
 			}
 		};
 		const api = createClient({ fetch, prefix: 'https://api.example.com/', retry: 0, hooks: { afterResponse: [hook] }, breaker: false, store: memoryStore, name: 't13-after-replay', outbox: outbox() });
-		expect(await outcome(api.post('todos', { json: { a: 1 } }))).toBe('OutboxQueuedError');
+		expect(await statusOrClass(api.post('todos', { json: { a: 1 } }))).toBe('OutboxQueuedError');
 		down = false;
 		await api.outbox.flush();
 		expect([(await api.outbox.list()).map((entry) => entry.attempts), sends]).toEqual([[2], 2]);
@@ -273,7 +262,7 @@ describe('the Idempotency-Key steadfetch gives a call is sent on every attempt, 
 			const seen: string[] = [];
 			const api = createClient({ fetch: flaky(seen), prefix: 'https://api.example.com/', breaker: false, hooks: { init: [replacing] }, ...client });
 			// before: [HTTPError, ['POST null web']] (no key, so no retry)
-			expect([label, await outcome(api.post('todos', call))]).toEqual([label, '200']);
+			expect([label, await statusOrClass(api.post('todos', call))]).toEqual([label, '200']);
 			expect([label, seen.length, new Set(seen).size, seen[0]]).toEqual([label, 2, 1, expect.stringMatching(label === 'idempotencyKey: k1' ? /^POST k1 web$/ : /^POST [\da-f-]{36} web$/)]);
 			api.close();
 		}
@@ -286,7 +275,7 @@ describe('the Idempotency-Key steadfetch gives a call is sent on every attempt, 
 			hooks: { beforeRequest: [({ request }) => new Request(request.url, { method: request.method, headers: { 'x-app': 'web' } })] },
 		});
 		// before: HTTPError, ['POST null web']
-		expect(await outcome(api.post('todos'))).toBe('200');
+		expect(await statusOrClass(api.post('todos'))).toBe('200');
 		expect([seen.length, new Set(seen).size, seen[0]]).toEqual([2, 1, expect.stringMatching(/^POST [\da-f-]{36} web$/)]);
 		api.close();
 	});
@@ -294,7 +283,7 @@ describe('the Idempotency-Key steadfetch gives a call is sent on every attempt, 
 	it('a write the outbox queues sends its entry\'s key on its first attempt, and the replay the same one', async () => {
 		const seen: string[] = [];
 		const api = createClient({ fetch: flaky(seen), prefix: 'https://api.example.com/', retry: 0, breaker: false, hooks: { init: [replacing] }, store: memoryStore, name: 't13-init-key', outbox: outbox() });
-		expect(await outcome(api.post('todos', { json: { a: 1 } }))).toBe('OutboxQueuedError');
+		expect(await statusOrClass(api.post('todos', { json: { a: 1 } }))).toBe('OutboxQueuedError');
 		const [entry] = await api.outbox.list();
 		expect((await api.outbox.flush()).sent).toBe(1);
 		// before: ['POST null web', 'POST <key> web'] (the first attempt without the key the replay then sent)
