@@ -10,3 +10,17 @@ export const recordingFetch = (state: { down: boolean; sent: string[] }, { conte
 
 	return new Response('{"id":1}', { headers: { 'content-type': 'application/json' } });
 }) as typeof fetch;
+
+/** A transport down at first (it fails as a dropped connection while `state.down`) that counts its sends and answers `{}`; `state.failing` for a test's hook or layer to read. */
+export const downAtFirst = () => {
+	const state = { down: true, failing: false, sends: 0 };
+	const fetch = (async () => {
+		state.sends++;
+		if (state.down) {
+			throw new TypeError('fetch failed');
+		}
+
+		return new Response('{}');
+	}) as typeof globalThis.fetch;
+	return { state, fetch };
+};

@@ -10,7 +10,7 @@ import { createClient, memoryStore, OutboxQueuedError, outbox } from '../../src/
 import { ManualClock } from '../helpers/manual-clock.js';
 import { harnessEachTest, unreadableBehindHead, type FakeWindow, type Harness } from './outbox-helpers.js';
 import { statusOrClass } from '../helpers/outcome.js';
-import { recordingFetch } from '../helpers/recording-fetch.js';
+import { downAtFirst, recordingFetch } from '../helpers/recording-fetch.js';
 
 let h: Harness;
 let win: FakeWindow;
@@ -43,15 +43,7 @@ describe('list() shows every pending entry size() counts', () => {
 describe('a replay that an `init` hook fails is no attempt, as one a `beforeRequest` hook fails (API.md "Outbox": attempts count only attempts that reached the network)', () => {
 	/** A client whose ky `init` hook throws `message` while `failing` says so, a POST queued by a network failure, then `passes` replays while it throws. */
 	const scenario = async (message: string, passes: number) => {
-		const state = { down: true, failing: false, sends: 0 };
-		const fetch = (async () => {
-			state.sends++;
-			if (state.down) {
-				throw new TypeError('fetch failed');
-			}
-
-			return new Response('{}');
-		}) as typeof globalThis.fetch;
+		const { state, fetch } = downAtFirst();
 		const hook = () => {
 			if (state.failing) {
 				throw new Error(message);

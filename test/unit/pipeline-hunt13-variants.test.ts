@@ -9,7 +9,7 @@ import { type Client, createClient, memoryStore, outbox, type OutboxPolicy } fro
 import type { Policy } from '../../src/entries/policy.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { statusOrClass } from '../helpers/outcome.js';
-import { recordingFetch } from '../helpers/recording-fetch.js';
+import { downAtFirst, recordingFetch } from '../helpers/recording-fetch.js';
 
 type InitHook = NonNullable<NonNullable<Options['hooks']>['init']>[number];
 
@@ -141,57 +141,37 @@ describe('a queued write is replayed as its first attempt went out, whatever the
 
 describe('a replay that a `beforeRequest` hook fails before any I/O is no attempt (API.md "Outbox": attempts count only attempts that reached the network)', () => {
 	it('its entry keeps its attempts, stays pending past `maxAttempts` replays, and goes out once the hook lets it', async () => {
-		let down = true;
-		let failing = false;
-		let sends = 0;
-		const fetch = (async () => {
-			sends++;
-			if (down) {
-				throw new TypeError('fetch failed');
-			}
-
-			return new Response('{}');
-		}) as typeof globalThis.fetch;
+		const { state, fetch } = downAtFirst();
 		const hook = () => {
-			if (failing) {
+			if (state.failing) {
 				throw new Error('the token service is down');
 			}
 		};
 		const clock = new ManualClock();
 		const api = createClient({ fetch, clock, prefix: 'https://api.example.com/', retry: 0, hooks: { beforeRequest: [hook] }, breaker: false, store: memoryStore, name: 't13-hook-replay', outbox: outbox({ maxAttempts: 3 }) });
 		expect(await statusOrClass(api.post('todos', { json: { a: 1 } }))).toBe('OutboxQueuedError');
-		down = false;
-		failing = true;
+		state.down = false;
+		state.failing = true;
 		for (let pass = 0; pass < 3; pass++) {
 			clock.advance(600_000); // past any backoff: the entry is due
 			expect((await api.outbox.flush()).sent).toBe(0);
 		}
 
 		// before: [3, 'UNKNOWN', 1] after the first two passes, then a dead letter ('max-attempts') at the third: never sent
-		expect([(await api.outbox.list()).map((entry) => [entry.attempts, entry.lastError?.code]), await api.outbox.deadLetters(), sends]).toEqual([[[1, 'UNKNOWN']], [], 1]);
-		failing = false;
+		expect([(await api.outbox.list()).map((entry) => [entry.attempts, entry.lastError?.code]), await api.outbox.deadLetters(), state.sends]).toEqual([[[1, 'UNKNOWN']], [], 1]);
+		state.failing = false;
 		clock.advance(600_000);
 		expect((await api.outbox.flush()).sent).toBe(1);
-		expect(sends).toBe(2);
+		expect(state.sends).toBe(2);
 		api.close();
 	});
 
 	it('so is one an app policy\'s layer fails before it calls `next` (its band inside the outbox\'s layer)', async () => {
-		let down = true;
-		let failing = false;
-		let sends = 0;
-		const fetch = (async () => {
-			sends++;
-			if (down) {
-				throw new TypeError('fetch failed');
-			}
-
-			return new Response('{}');
-		}) as typeof globalThis.fetch;
+		const { state, fetch } = downAtFirst();
 		const signing: Policy<'signing'> = {
 			slot: 'signing',
 			create: () => ({ layer: (next) => (request, init) => {
-				if (failing) {
+				if (state.failing) {
 					throw new Error('no signing key yet');
 				}
 
@@ -201,42 +181,33 @@ describe('a replay that a `beforeRequest` hook fails before any I/O is no attemp
 		const clock = new ManualClock();
 		const api = createClient({ fetch, clock, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: memoryStore, name: 't13-layer-replay', outbox: outbox({ maxAttempts: 2 }), signing } as never) as unknown as Client<{ outbox: OutboxPolicy }>;
 		expect(await statusOrClass(api.post('todos', { json: { a: 1 } }))).toBe('OutboxQueuedError');
-		down = false;
-		failing = true;
+		state.down = false;
+		state.failing = true;
 		for (let pass = 0; pass < 2; pass++) {
 			clock.advance(600_000);
 			await api.outbox.flush();
 		}
 
 		// before: a dead letter ('max-attempts', attempts 2) at the first such pass
-		expect([(await api.outbox.list()).map((entry) => entry.attempts), (await api.outbox.deadLetters()).length, sends]).toEqual([[1], 0, 1]);
-		failing = false;
+		expect([(await api.outbox.list()).map((entry) => entry.attempts), (await api.outbox.deadLetters()).length, state.sends]).toEqual([[1], 0, 1]);
+		state.failing = false;
 		clock.advance(600_000);
 		expect((await api.outbox.flush()).sent).toBe(1);
 		api.close();
 	});
 
 	it('a hook that fails after the request went out (`afterResponse`) counts it, as any attempt that reached the network', async () => {
-		let sends = 0;
-		let down = true;
-		const fetch = (async () => {
-			sends++;
-			if (down) {
-				throw new TypeError('fetch failed');
-			}
-
-			return new Response('{}');
-		}) as typeof globalThis.fetch;
+		const { state, fetch } = downAtFirst();
 		const hook = () => {
-			if (!down) {
+			if (!state.down) {
 				throw new Error('cannot read it');
 			}
 		};
 		const api = createClient({ fetch, prefix: 'https://api.example.com/', retry: 0, hooks: { afterResponse: [hook] }, breaker: false, store: memoryStore, name: 't13-after-replay', outbox: outbox() });
 		expect(await statusOrClass(api.post('todos', { json: { a: 1 } }))).toBe('OutboxQueuedError');
-		down = false;
+		state.down = false;
 		await api.outbox.flush();
-		expect([(await api.outbox.list()).map((entry) => entry.attempts), sends]).toEqual([[2], 2]);
+		expect([(await api.outbox.list()).map((entry) => entry.attempts), state.sends]).toEqual([[2], 2]);
 		api.close();
 	});
 });
