@@ -14,33 +14,34 @@ const code = async (promise: Promise<unknown>): Promise<string> => promise.then(
 const queued = (api: { stats(): Record<string, unknown> }): number | undefined => (api.stats()['https://api.test'] as { bulkhead?: { queued: number } } | undefined)?.bulkhead?.queued;
 
 describe('dedupe() and rateLimit(): a shared request waits for a token within the longest budget of its callers still waiting', () => {
-	it('its first caller\'s timeout passed while it waited for a slot: a later caller still waiting gets its token and its answer', async () => {
+	/**
+	 * A client of one bulkhead slot and `perSecond` tokens whose `/long` call holds the slot and a token; a shared
+	 * request's first caller times out (300 ms) waiting for the slot, a later caller (`joinerMs`) joins it; then
+	 * `/long` is answered: `joiner` is what the later caller gets.
+	 */
+	const joinedBehindLong = async (perSecond: number, joinerMs: number) => {
 		const { sent, fetch, release } = holdingFetch('/long', () => new Response('ok'));
-		const api = createClient({ retry: 0, fetch, dedupe: dedupe(), bulkhead: bulkhead({ maxConcurrent: 1 }), rateLimit: rateLimit({ perSecond: 1 }) });
+		const api = createClient({ retry: 0, fetch, dedupe: dedupe(), bulkhead: bulkhead({ maxConcurrent: 1 }), rateLimit: rateLimit({ perSecond }) });
 		const long = api.get('https://api.test/long').text();
 		await waitFor(() => sent.length === 1, 'the long call to take the slot and the token');
 		const first = code(api.get('https://api.test/shared', { timeout: 300 }).text());
 		await waitFor(() => queued(api) === 1, 'the first call to wait for the slot');
-		const joiner = code(api.get('https://api.test/shared', { timeout: 3_000 }).text());
+		const joiner = code(api.get('https://api.test/shared', { timeout: joinerMs }).text());
 		expect(await first).toBe('TIMEOUT');
 		release();
 		expect(await long).toBe('ok');
+		return { api, sent, joiner };
+	};
+
+	it('its first caller\'s timeout passed while it waited for a slot: a later caller still waiting gets its token and its answer', async () => {
+		const { api, sent, joiner } = await joinedBehindLong(1, 3_000);
 		// Before: 'RATE_LIMITED' (the wait for the token was bounded by the first caller's timeout, already spent).
 		expect([await joiner, sent]).toEqual(['ok', ['/long', '/shared']]);
 		api.close();
 	});
 
 	it('a shared request whose every caller still waiting has too little left is still refused at once (RATE_LIMITED), not sent', async () => {
-		const { sent, fetch, release } = holdingFetch('/long', () => new Response('ok'));
-		const api = createClient({ retry: 0, fetch, dedupe: dedupe(), bulkhead: bulkhead({ maxConcurrent: 1 }), rateLimit: rateLimit({ perSecond: 0.2 }) });
-		const long = api.get('https://api.test/long').text();
-		await waitFor(() => sent.length === 1, 'the long call to take the slot and the token');
-		const first = code(api.get('https://api.test/shared', { timeout: 300 }).text());
-		await waitFor(() => queued(api) === 1, 'the first call to wait for the slot');
-		const joiner = code(api.get('https://api.test/shared', { timeout: 1_500 }).text());
-		expect(await first).toBe('TIMEOUT');
-		release();
-		expect(await long).toBe('ok');
+		const { api, sent, joiner } = await joinedBehindLong(0.2, 1_500);
 		expect([await joiner, sent]).toEqual(['RATE_LIMITED', ['/long']]);
 		api.close();
 	});
