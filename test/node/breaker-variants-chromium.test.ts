@@ -60,6 +60,24 @@ const fresh = async (count: number): Promise<Page[]> => {
 	return Promise.all(Array.from({ length: count }, async () => openPage(context!, pages)));
 };
 
+/** One fresh page whose client `name` (its `breaker` options) opened its breaker on five calls to `path` that the origin refused. */
+const openedByRefusals = async (name: string, breaker: Record<string, unknown>, path: string) => {
+	const [page] = await fresh(1);
+	await api.up();
+	await api.down('refuse');
+	const a = await client(page!, name, breaker);
+	expect(await a.calls(5, path)).toEqual(Array(5).fill('NETWORK'));
+	return { page: page!, a };
+};
+
+/** `page` reloaded and its client `name` made again (`reloaded`); `seen`: how many requests the origin had seen before that client. */
+const reload = async (page: Page, name: string, breaker: Record<string, unknown>) => {
+	await page.reload();
+	await page.waitForFunction(() => 'steadfetch' in globalThis);
+	const seen = api.seen.length;
+	return { seen, reloaded: await client(page, name, breaker) };
+};
+
 describe('breaker variants across tabs (real Chromium)', { timeout: 60_000 }, () => {
 	it('9 503s from 3 tabs at once (4 trials): breaker:open once per tab, with the origin, and every tab\'s stats() shows it open for one period', async () => {
 		for (let trial = 0; trial < 4; trial++) {
@@ -182,38 +200,24 @@ describe('breaker variants across tabs (real Chromium)', { timeout: 60_000 }, ()
 		expect((await c.stats())?.state).toBe('closed');
 	});
 	it('with breaker.probe, a page reloaded after the origin came back gets fresh data at its first call: the probe goes first, the call after it', async () => {
-		const [page] = await fresh(1);
-		await api.up();
-		await api.down('refuse');
 		const breaker = { probe: '/json?id=reload-probe-health', openMs: 60_000 };
-		const a = await client(page!, 'variants-reload-probe', breaker);
-		expect(await a.calls(5, '/json?id=reload-probe')).toEqual(Array(5).fill('NETWORK'));
+		const { page, a } = await openedByRefusals('variants-reload-probe', breaker, '/json?id=reload-probe');
 		expect((await a.snapshot()).state).toBe('open');
-		await waitFor(async () => (await dumpIndexedDb(page!)).includes('"unanswered":true'), 'the open state in IndexedDB', 10_000);
+		await waitFor(async () => (await dumpIndexedDb(page)).includes('"unanswered":true'), 'the open state in IndexedDB', 10_000);
 		await api.up();
-		await page!.reload();
-		await page!.waitForFunction(() => 'steadfetch' in globalThis);
-		const seen = api.seen.length;
-		const reloaded = await client(page!, 'variants-reload-probe', breaker);
+		const { seen, reloaded } = await reload(page, 'variants-reload-probe', breaker);
 		expect(await reloaded.calls(1, '/json?id=reload-probe')).toEqual(['200']); // before: CIRCUIT_OPEN (the probe went behind it)
 		expect(api.seen.slice(seen).map(({ url }) => url)).toEqual(['/json?id=reload-probe-health', '/json?id=reload-probe']);
 		expect((await reloaded.events()).map(({ type, reason }) => `${type} ${reason}`)).toEqual(['breaker:open restored', 'breaker:half-open restored', 'breaker:closed probe-succeeded']);
 	});
 	it('with breaker.probe, a page reloaded after the open period ended (while it was closed) also gets fresh data at its first call', async () => {
-		const [page] = await fresh(1);
-		await api.up();
-		await api.down('refuse');
 		const breaker = { probe: '/json?id=reload-elapsed-health', openMs: 1_000 };
-		const a = await client(page!, 'variants-reload-elapsed', breaker);
-		expect(await a.calls(5, '/json?id=reload-elapsed')).toEqual(Array(5).fill('NETWORK'));
+		const { page, a } = await openedByRefusals('variants-reload-elapsed', breaker, '/json?id=reload-elapsed');
 		const { reopensAt } = await a.snapshot();
-		await waitFor(async () => (await dumpIndexedDb(page!)).includes('"unanswered":true'), 'the open state in IndexedDB', 10_000);
+		await waitFor(async () => (await dumpIndexedDb(page)).includes('"unanswered":true'), 'the open state in IndexedDB', 10_000);
 		await api.up();
 		await waitFor(async () => Date.now() > reopensAt! + 100, 'the stored open period over', 10_000);
-		await page!.reload();
-		await page!.waitForFunction(() => 'steadfetch' in globalThis);
-		const seen = api.seen.length;
-		const reloaded = await client(page!, 'variants-reload-elapsed', breaker);
+		const { seen, reloaded } = await reload(page, 'variants-reload-elapsed', breaker);
 		expect(await reloaded.calls(1, '/json?id=reload-elapsed')).toEqual(['200']); // before: CIRCUIT_OPEN (the probe went behind it)
 		expect(api.seen.slice(seen).map(({ url }) => url)).toEqual(['/json?id=reload-elapsed-health', '/json?id=reload-elapsed']);
 		expect((await reloaded.events()).map(({ type, reason }) => `${type} ${reason}`)).toEqual(['breaker:open restored', 'breaker:half-open open-elapsed', 'breaker:closed probe-succeeded']);
@@ -223,18 +227,11 @@ describe('breaker variants across tabs (real Chromium)', { timeout: 60_000 }, ()
 		{ how: 'with breaker.probe', breaker: { probe: '/json?id=reload-many-health', openMs: 60_000 }, first: ['/json?id=reload-many-health'] },
 	]) {
 		it(`a page reloaded after the origin came back that fires three calls at once gets fresh data at each (${how})`, async () => {
-			const [page] = await fresh(1);
-			await api.up();
-			await api.down('refuse');
 			const name = `variants-reload-many-${first.length}`;
-			const a = await client(page!, name, breaker);
-			expect(await a.calls(5, '/json?id=reload-many')).toEqual(Array(5).fill('NETWORK'));
-			await waitFor(async () => (await dumpIndexedDb(page!)).includes('"unanswered":true'), 'the open state in IndexedDB', 10_000);
+			const { page } = await openedByRefusals(name, breaker, '/json?id=reload-many');
+			await waitFor(async () => (await dumpIndexedDb(page)).includes('"unanswered":true'), 'the open state in IndexedDB', 10_000);
 			await api.up();
-			await page!.reload();
-			await page!.waitForFunction(() => 'steadfetch' in globalThis);
-			const seen = api.seen.length;
-			const reloaded = await client(page!, name, breaker);
+			const { seen, reloaded } = await reload(page, name, breaker);
 			expect(await reloaded.calls(3, '/json?id=reload-many')).toEqual(['200', '200', '200']); // before: ['200', 'CIRCUIT_OPEN', 'CIRCUIT_OPEN']
 			expect(api.seen.slice(seen).map(({ url }) => url)).toEqual([...first, '/json?id=reload-many', '/json?id=reload-many', '/json?id=reload-many']);
 		});
