@@ -8,14 +8,9 @@
 import { describe, expect, it } from 'vitest';
 import { memoryStore, type KeyValueStore } from '../../src/entries/index.js';
 import { switchableStore } from '../helpers/switchable-store.js';
-import { type Harness, until, harnessEachTest, type FakeWindow } from './outbox-helpers.js';
+import { until, harnessEachTest } from './outbox-helpers.js';
 
-let h: Harness;
-let win: FakeWindow;
-harnessEachTest((started, fake) => {
-	h = started;
-	win = fake;
-});
+const { h, win } = harnessEachTest();
 
 /** `inner` made switchable, and two of alice's clients of the name on it (the other as another tab's). */
 const aliceTwice = (inner: KeyValueStore) => {

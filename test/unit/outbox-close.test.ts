@@ -4,14 +4,9 @@
  * (That the process can then exit: outbox-exit.test.ts.)
  */
 import { describe, expect, it } from 'vitest';
-import { gate, until, type Harness, harnessEachTest, type FakeWindow, queueOffline, holdingRecordReads } from './outbox-helpers.js';
+import { gate, until, harnessEachTest, queueOffline, holdingRecordReads } from './outbox-helpers.js';
 
-let h: Harness;
-let win: FakeWindow;
-harnessEachTest((started, fake) => {
-	h = started;
-	win = fake;
-});
+const { h, win } = harnessEachTest();
 
 describe('close()', () => {
 	it('a pending onConflict is not waited for: the drain ends at once, the entry stays as it was', async () => {

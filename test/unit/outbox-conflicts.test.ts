@@ -7,14 +7,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import { InvalidRequestError, memoryStore, outbox, type ClientOptions, type OutboxEntry, type OutboxOptions, type StoredEntry } from '../../src/entries/index.js';
 import type { Policy } from '../../src/core/policy.js';
-import { throwIfOffline, until, type Harness, harnessEachTest, type FakeWindow } from './outbox-helpers.js';
+import { throwIfOffline, until, type Harness, harnessEachTest } from './outbox-helpers.js';
 
-let h: Harness;
-let win: FakeWindow;
-harnessEachTest((started, fake) => {
-	h = started;
-	win = fake;
-});
+const { h, win } = harnessEachTest();
 
 const doc = (id: string) => h.state.docs?.get(id) ?? { version: 1, body: '', writes: [], conflicts: 0 };
 /** Another device edits the document: the server's version moves on. */

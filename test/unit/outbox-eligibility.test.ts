@@ -8,14 +8,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { HTTPError, InvalidRequestError, OutboxFullError, OutboxQueuedError } from '../../src/entries/index.js';
-import { type Harness, harnessEachTest, type FakeWindow } from './outbox-helpers.js';
+import { type Harness, harnessEachTest } from './outbox-helpers.js';
 
-let h: Harness;
-let win: FakeWindow;
-harnessEachTest((started, fake) => {
-	h = started;
-	win = fake;
-});
+const { h, win } = harnessEachTest();
 
 const stream = (text: string) => new ReadableStream<Uint8Array>({
 	start(controller) {

@@ -7,14 +7,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { KeyValueStore } from '../../src/entries/index.js';
-import { spyStore, type Harness, harnessEachTest, type FakeWindow, queueOffline } from './outbox-helpers.js';
+import { spyStore, harnessEachTest, queueOffline } from './outbox-helpers.js';
 
-let h: Harness;
-let win: FakeWindow;
-harnessEachTest((started, fake) => {
-	h = started;
-	win = fake;
-});
+const { h, win } = harnessEachTest();
 
 /** The app's login, and a `beforeRequest` hook that signs every request as the user logged in now. */
 const session = () => {

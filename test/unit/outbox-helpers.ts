@@ -154,23 +154,26 @@ export const fakeWindow = () => {
 export type FakeWindow = ReturnType<typeof fakeWindow>;
 
 /**
- * A harness and a fake window for each test of the file: before it, both are made and handed to
- * `use`; after it, timers are real again (a test may have faked them), the window is restored and
- * the harness closed.
+ * A harness and a fake window for each test of the file (or of the `describe` that calls it): before
+ * it, both are made (and handed to `use`, if given); after it, timers are real again (a test may have
+ * faked them), the window is restored and the harness closed. The `h` and `win` returned stand for the
+ * running test's: each property read is read from them.
  */
-export const harnessEachTest = (use: (h: Harness, win: FakeWindow) => void): void => {
+export const harnessEachTest = (use?: (h: Harness, win: FakeWindow) => void): { h: Harness; win: FakeWindow } => {
 	let h: Harness;
 	let win: FakeWindow;
 	beforeEach(async () => {
 		h = await startHarness();
 		win = fakeWindow();
-		use(h, win);
+		use?.(h, win);
 	});
 	afterEach(async () => {
 		vi.useRealTimers();
 		win.restore();
 		await h.close();
 	});
+	const current = <T extends object>(of: () => T): T => new Proxy({} as T, { get: (_, key) => Reflect.get(of(), key) });
+	return { h: current(() => h), win: current(() => win) };
 };
 
 /**

@@ -8,14 +8,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { OutboxQueuedError } from '../../src/entries/index.js';
-import { harnessEachTest, throwIfOffline, type FakeWindow, type Harness } from './outbox-helpers.js';
+import { harnessEachTest, throwIfOffline, type Harness } from './outbox-helpers.js';
 
-let h: Harness;
-let win: FakeWindow;
-harnessEachTest((started, fake) => {
-	h = started;
-	win = fake;
-});
+const { h, win } = harnessEachTest();
 
 /** The client's `storageTimeoutMs` here: long next to what a write costs on a busy machine, so one deadline and two never overlap. */
 const ms = 800;

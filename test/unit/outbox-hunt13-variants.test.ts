@@ -6,14 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { OutboxQueuedError } from '../../src/entries/index.js';
 import type { Policy } from '../../src/core/policy.js';
-import { harnessEachTest, unreadableBehindHead, throwIfOffline, type FakeWindow, type Harness } from './outbox-helpers.js';
+import { harnessEachTest, unreadableBehindHead, throwIfOffline } from './outbox-helpers.js';
 
-let h: Harness;
-let win: FakeWindow;
-harnessEachTest((started, fake) => {
-	h = started;
-	win = fake;
-});
+const { h, win } = harnessEachTest();
 
 describe('size() and stats() count the same pending entries', () => {
 	it('a pending record the outbox cannot read (damaged, or holding a header it never stores) is counted by stats() as by size(), before a pass reaches it', async () => {

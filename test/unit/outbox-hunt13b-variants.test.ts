@@ -8,16 +8,11 @@ import { replaceOption } from 'ky';
 import { describe, expect, it, vi } from 'vitest';
 import { createClient, memoryStore, OutboxQueuedError, outbox } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { harnessEachTest, unreadableBehindHead, type FakeWindow, type Harness } from './outbox-helpers.js';
+import { harnessEachTest, unreadableBehindHead } from './outbox-helpers.js';
 import { statusOrClass } from '../helpers/outcome.js';
 import { downAtFirst, recordingFetch } from '../helpers/recording-fetch.js';
 
-let h: Harness;
-let win: FakeWindow;
-harnessEachTest((started, fake) => {
-	h = started;
-	win = fake;
-});
+const { h, win } = harnessEachTest();
 
 describe('list() shows every pending entry size() counts', () => {
 	it('a pending record the outbox cannot read is listed as its dead letter will be (no method, no URL, lastError Unreadable), before a pass reaches it', async () => {

@@ -5,14 +5,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InvalidRequestError, OutboxQueuedError, createClient, memoryStore, outbox, outboxSyncHandler, type KeyValueStore } from '../../src/entries/index.js';
 import { makeKey } from '../../src/outbox/record.js';
-import { gate, spyStore, type Harness, harnessEachTest, type FakeWindow } from './outbox-helpers.js';
+import { gate, spyStore, harnessEachTest } from './outbox-helpers.js';
 
-let h: Harness;
-let win: FakeWindow;
-harnessEachTest((started, fake) => {
-	h = started;
-	win = fake;
-});
+const { h, win } = harnessEachTest();
 
 const caught = async (promise: Promise<unknown>): Promise<unknown> => promise.then(() => undefined, (error: unknown) => error);
 

@@ -3,14 +3,9 @@
  * "Identity", "Work that outlives its caller", "Offline writes for real apps").
  */
 import { describe, expect, it } from 'vitest';
-import { harnessEachTest, holdingRecordReads, queueOffline, spyStore, throwIfOffline, withoutLocks, type FakeWindow, type Harness } from './outbox-helpers.js';
+import { harnessEachTest, holdingRecordReads, queueOffline, spyStore, throwIfOffline, withoutLocks } from './outbox-helpers.js';
 
-let h: Harness;
-let win: FakeWindow;
-harnessEachTest((started, fake) => {
-	h = started;
-	win = fake;
-});
+const { h, win } = harnessEachTest();
 
 describe.each([['with Web Locks', false], ['without Web Locks (as workerd)', true]] as const)('clear({ identity }) (%s)', (_name, noLocks) => {
 	const run = async (task: () => Promise<void>) => (noLocks ? withoutLocks(task) : task());

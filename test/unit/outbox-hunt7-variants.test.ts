@@ -5,14 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { OutboxQueuedError } from '../../src/entries/index.js';
-import { harnessEachTest, spyStore, type FakeWindow, type Harness } from './outbox-helpers.js';
+import { harnessEachTest, spyStore } from './outbox-helpers.js';
 
-let h: Harness;
-let win: FakeWindow;
-harnessEachTest((started, fake) => {
-	h = started;
-	win = fake;
-});
+const { h, win } = harnessEachTest();
 
 describe('a store whose keys() fails', () => {
 	it('is listed at most once per 10 s by the writes queued on it, a failed listing counting as that listing', async () => {

@@ -4,14 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { OutboxQueuedError } from '../../src/entries/index.js';
-import { harnessEachTest, type FakeWindow, type Harness } from './outbox-helpers.js';
+import { harnessEachTest } from './outbox-helpers.js';
 
-let h: Harness;
-let win: FakeWindow;
-harnessEachTest((started, fake) => {
-	h = started;
-	win = fake;
-});
+const { h, win } = harnessEachTest();
 
 /** The entry id of a write told "queued". */
 const queuedId = async (promise: Promise<unknown>): Promise<string> => {

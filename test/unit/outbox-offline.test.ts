@@ -6,14 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { OutboxQueuedError } from '../../src/entries/index.js';
-import { throwIfOffline, type Harness, harnessEachTest, type FakeWindow } from './outbox-helpers.js';
+import { throwIfOffline, harnessEachTest } from './outbox-helpers.js';
 
-let h: Harness;
-let win: FakeWindow;
-harnessEachTest((started, fake) => {
-	h = started;
-	win = fake;
-});
+const { h, win } = harnessEachTest();
 
 const applied = (id: string) => h.state.applied.get(id)?.length ?? 0;
 

@@ -9,14 +9,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { bulkhead } from '../../src/entries/bulkhead.js';
 import { InvalidRequestError } from '../../src/entries/index.js';
-import { gate, type Harness, spyStore, throwIfOffline, until, withoutLocks, harnessEachTest, type FakeWindow, queueOffline, holdingRecordReads } from './outbox-helpers.js';
+import { gate, type Harness, spyStore, throwIfOffline, until, withoutLocks, harnessEachTest, queueOffline, holdingRecordReads } from './outbox-helpers.js';
 
-let h: Harness;
-let win: FakeWindow;
-harnessEachTest((started, fake) => {
-	h = started;
-	win = fake;
-});
+const { h, win } = harnessEachTest();
 
 /** Queue a write while the device is offline (its own attempt, the scope's one in 10 s, fails): returns its entry as listed. */
 /** A transport that holds the first request whose URL has `marker` at a gate until the test opens it. */

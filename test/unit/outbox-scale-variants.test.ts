@@ -5,7 +5,7 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { OutboxQueuedError } from '../../src/entries/index.js';
-import { harnessEachTest, spyStore, until, type FakeWindow, type Harness } from './outbox-helpers.js';
+import { harnessEachTest, spyStore, until, type Harness } from './outbox-helpers.js';
 
 /** Reads of a pending key's `id` (every key the queue parses counts them). */
 const idReads = vi.hoisted(() => ({ count: 0 }));
@@ -25,12 +25,7 @@ vi.mock('../../src/outbox/record.js', async (original) => {
 	};
 });
 
-let h: Harness;
-let win: FakeWindow;
-harnessEachTest((harness, window) => {
-	h = harness;
-	win = window;
-});
+const { h, win } = harnessEachTest();
 
 const queued = async (promise: Promise<unknown>): Promise<string> => {
 	const error = await promise.then(() => undefined, (caught: unknown) => caught);

@@ -7,14 +7,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { OutboxFullError, OutboxQueuedError, memoryStore, type KeyValueStore } from '../../src/entries/index.js';
-import { until, type Harness, harnessEachTest, type FakeWindow } from './outbox-helpers.js';
+import { until, harnessEachTest } from './outbox-helpers.js';
 
-let h: Harness;
-let win: FakeWindow;
-harnessEachTest((started, fake) => {
-	h = started;
-	win = fake;
-});
+const { h, win } = harnessEachTest();
 
 /** What a client asked of its store: operations, listings, and keys it was handed by them. */
 interface Work {

@@ -7,14 +7,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { InvalidRequestError, OutboxQueuedError, type OutboxEntry } from '../../src/entries/index.js';
-import { type Harness, throwIfOffline, until, harnessEachTest, type FakeWindow } from './outbox-helpers.js';
+import { type Harness, throwIfOffline, until, harnessEachTest } from './outbox-helpers.js';
 
-let h: Harness;
-let win: FakeWindow;
-harnessEachTest((started, fake) => {
-	h = started;
-	win = fake;
-});
+const { h, win } = harnessEachTest();
 
 const retentionMs = 604_800_000;
 

@@ -6,14 +6,9 @@ import { Emitter } from '../../src/core/events.js';
 import type { PolicyContext } from '../../src/core/policy.js';
 import { originOf } from '../../src/core/scope.js';
 import { outbox } from '../../src/outbox/index.js';
-import { until, type Harness, harnessEachTest, pendingKey, type FakeWindow } from './outbox-helpers.js';
+import { until, harnessEachTest, pendingKey } from './outbox-helpers.js';
 
-let h: Harness;
-let win: FakeWindow;
-harnessEachTest((started, fake) => {
-	h = started;
-	win = fake;
-});
+const { h, win } = harnessEachTest();
 
 /**
  * Queue `n` mutations while the device is offline (nothing reaches the API): the first of the scope

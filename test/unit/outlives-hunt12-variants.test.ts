@@ -6,14 +6,9 @@ import { createClient, memoryStore, type OutboxEntry } from '../../src/entries/i
 import { auth } from '../../src/entries/auth.js';
 import { holdGate } from '../helpers/hold-gate.js';
 import { noteHeard } from '../helpers/other-tabs.js';
-import { harnessEachTest, queueOffline, throwIfOffline, until, type FakeWindow, type Harness } from './outbox-helpers.js';
+import { harnessEachTest, queueOffline, throwIfOffline, until } from './outbox-helpers.js';
 
-let h: Harness;
-let win: FakeWindow;
-harnessEachTest((started, fake) => {
-	h = started;
-	win = fake;
-});
+const { h, win } = harnessEachTest();
 
 /** Another device edits the document: the server's version moves on (a replay with the old If-Match gets 412). */
 const editElsewhere = async (id: string) => {

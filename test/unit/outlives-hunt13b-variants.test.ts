@@ -6,14 +6,9 @@ import { failover } from '../../src/entries/failover.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { refusedUrl } from '../helpers/node-server.js';
 import { startOrigin } from '../helpers/origin.js';
-import { gate, type Harness, harnessEachTest, throwIfOffline, until, type FakeWindow } from './outbox-helpers.js';
+import { gate, harnessEachTest, throwIfOffline, until } from './outbox-helpers.js';
 
-let h: Harness;
-let win: FakeWindow;
-harnessEachTest((started, fake) => {
-	h = started;
-	win = fake;
-});
+const { h, win } = harnessEachTest();
 
 describe('an offline scope\'s replay refused before it is sent', () => {
 	it('refused by an open breaker: it does not use up the scope\'s 10-second slot, the next replay goes out once the breaker closed', async () => {

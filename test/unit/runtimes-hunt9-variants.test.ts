@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { auth } from '../../src/entries/auth.js';
 import { trace } from '../../src/entries/trace.js';
-import { harnessEachTest, type Harness } from './outbox-helpers.js';
+import { harnessEachTest } from './outbox-helpers.js';
 
 /**
  * Run `task` where `navigator.locks` exists but refuses every request, as a browser's does in an
@@ -26,10 +26,7 @@ const withRefusingLocks = async <T>(task: () => Promise<T>): Promise<T> => {
 };
 
 describe('a Web Lock manager that refuses (an opaque origin): the documented fallback, as without Web Locks', () => {
-	let h: Harness;
-	harnessEachTest((harness) => {
-		h = harness;
-	});
+	const { h } = harnessEachTest();
 
 	it('the outbox still queues and delivers a write: flush() sends it, as where there are no Web Locks', async () => {
 		await withRefusingLocks(async () => {
@@ -67,10 +64,7 @@ const withoutRandomUuid = async <T>(task: () => Promise<T>): Promise<T> => {
 const uuid = /^[\da-f]{8}-[\da-f]{4}-4[\da-f]{3}-[89ab][\da-f]{3}-[\da-f]{12}$/;
 
 describe('a page over plain http (no crypto.randomUUID, as no crypto.subtle): ids made from getRandomValues', () => {
-	let h: Harness;
-	harnessEachTest((harness) => {
-		h = harness;
-	});
+	const { h } = harnessEachTest();
 
 	it('a call with idempotencyKey: true is sent with a fresh key (was: a synchronous TypeError from the client method)', async () => {
 		await withoutRandomUuid(async () => {
@@ -109,10 +103,7 @@ describe('a page over plain http (no crypto.randomUUID, as no crypto.subtle): id
 });
 
 describe('an outbox record from an older version holding a header the client now marks sensitive', () => {
-	let h: Harness;
-	harnessEachTest((harness) => {
-		h = harness;
-	});
+	const { h } = harnessEachTest();
 
 	it('is not listed with it: list() and deadLetters() never show a sensitive header (OutboxEntry.headers), as a replay never sends one', async () => {
 		// The older version did not list `x-api-key` in sensitiveHeaders: its writes stored it.
