@@ -20,7 +20,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright';
-import { afterAll, afterEach } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { chromiumArgs, findChromium } from './chromium.js';
 import { serve, type RunningServer } from './node-server.js';
 import { createHandler, createState, type TestServerState } from './server-handler.js';
@@ -236,6 +236,38 @@ export const launchChromium = async (): Promise<Chromium> => {
 		context: async () => browser.newContext(),
 		close: async () => browser.close(),
 	};
+};
+
+/** What `chromiumForFile` starts: the browser, the page server and the controlled API. */
+export interface ChromiumFile {
+	chromium: Chromium;
+	pages: PageServer;
+	api: ControlledApi;
+}
+
+/**
+ * Chromium, a page server and the controlled API for every test of the file: started before the first, closed
+ * after the last (after `beforeClose`, if given: the file's last browser context, say). The three returned
+ * stand for the started ones: each property read is read from them (a method, bound to them).
+ */
+export const chromiumForFile = (beforeClose?: () => Promise<unknown>): ChromiumFile => {
+	let started: ChromiumFile | undefined;
+	beforeAll(async () => {
+		const [browser, server, controlled] = await Promise.all([launchChromium(), startPageServer(), startApi()]);
+		started = { chromium: browser, pages: server, api: controlled };
+	});
+	afterAll(async () => {
+		await beforeClose?.();
+		await Promise.all([started?.chromium.close(), started?.pages.close(), started?.api.close()]);
+	});
+	const standIn = <K extends keyof ChromiumFile>(key: K): ChromiumFile[K] => new Proxy({} as ChromiumFile[K], {
+		get: (_, property) => {
+			const target = started![key];
+			const value: unknown = Reflect.get(target, property);
+			return typeof value === 'function' ? value.bind(target) : value;
+		},
+	});
+	return { chromium: standIn('chromium'), pages: standIn('pages'), api: standIn('api') };
 };
 
 /** Every key and value of every IndexedDB database of the page, as text. */

@@ -5,24 +5,13 @@
  * reload that fails does not stretch the stored period, and a page that becomes visible again sends
  * its probe at once. Several pages of one browser context; the API on another loopback origin.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright';
-import { dumpIndexedDb, launchChromium, openPage, startApi, startPageServer, type Chromium, type ControlledApi, type PageServer } from '../helpers/pages.js';
+import { dumpIndexedDb, openPage, chromiumForFile } from '../helpers/pages.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-let chromium: Chromium;
-let pages: PageServer;
-let api: ControlledApi;
 let context: BrowserContext | undefined;
-
-beforeAll(async () => {
-	[chromium, pages, api] = await Promise.all([launchChromium(), startPageServer(), startApi()]);
-});
-
-afterAll(async () => {
-	await context?.close();
-	await Promise.all([chromium?.close(), pages?.close(), api?.close()]);
-});
+const { chromium, pages, api } = chromiumForFile(async () => context?.close());
 
 interface PageClient { client: import('../../src/entries/index.js').Client; events: string[]; call(path: string): Promise<string>; base: string }
 

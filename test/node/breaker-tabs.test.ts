@@ -3,23 +3,13 @@
  * all (BroadcastChannel), one half-open probe across tabs (Web Locks), a 401 storm opens nothing,
  * and an open breaker survives a reload (IndexedDB through the client's default store).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright';
-import { dumpIndexedDb, launchChromium, openPage, startApi, startPageServer, type Chromium, type ControlledApi, type PageServer } from '../helpers/pages.js';
+import { dumpIndexedDb, openPage, chromiumForFile } from '../helpers/pages.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-let chromium: Chromium;
-let pages: PageServer;
-let api: ControlledApi;
 let context: BrowserContext | undefined;
-
-beforeAll(async () => {
-	[chromium, pages, api] = await Promise.all([launchChromium(), startPageServer(), startApi()]);
-});
-
-afterAll(async () => {
-	await Promise.all([chromium?.close(), pages?.close(), api?.close()]);
-});
+const { chromium, pages, api } = chromiumForFile();
 
 interface PageEvent { type: string; reason?: string; at: number; reopensAt?: number }
 interface PageClient { client: import('../../src/entries/index.js').Client; events: PageEvent[]; results: string[]; call(path: string): Promise<string>; base: string }

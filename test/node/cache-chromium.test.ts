@@ -2,24 +2,14 @@
  * The stale cache in real Chromium tabs, against the built library (dist/): IndexedDB is real, the
  * page reloads, the API origin really goes down. Rebuild (`npx tsup`) after changing src/.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright';
-import { dumpIndexedDb, launchChromium, openPage, startApi, startPageServer, type Chromium, type ControlledApi, type PageServer } from '../helpers/pages.js';
+import { dumpIndexedDb, openPage, chromiumForFile } from '../helpers/pages.js';
 
 type Lib = typeof import('../../src/entries/index.js');
 type Scope = typeof globalThis & { steadfetch: Lib; api: ReturnType<Lib['createClient']>; events: unknown[] };
 
-let chromium: Chromium;
-let pages: PageServer;
-let api: ControlledApi;
-
-beforeAll(async () => {
-	[chromium, pages, api] = await Promise.all([launchChromium(), startPageServer(), startApi()]);
-});
-
-afterAll(async () => {
-	await Promise.all([chromium?.close(), pages?.close(), api?.close()]);
-});
+const { chromium, pages, api } = chromiumForFile();
 
 /** Create `globalThis.api` in the page (retry off so failures are quick; options merged). */
 const setup = async (page: Page, options: Record<string, unknown> = {}) => page.evaluate(({ base, options }) => {

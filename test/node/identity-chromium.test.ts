@@ -2,24 +2,14 @@
  * Persisted state that belongs to someone, in real Chromium (IndexedDB, a reload between users),
  * against the built library (dist/): two identities, a dump of IndexedDB, secrets in URLs.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright';
-import { dumpIndexedDb, launchChromium, openPage, startApi, startPageServer, type Chromium, type ControlledApi, type PageServer } from '../helpers/pages.js';
+import { dumpIndexedDb, openPage, chromiumForFile } from '../helpers/pages.js';
 
 type Lib = typeof import('../../src/entries/index.js');
 type Scope = typeof globalThis & { steadfetch: Lib; api: import('../../src/entries/index.js').Client<{ outbox: import('../../src/entries/index.js').OutboxPolicy }>; who: string | undefined };
 
-let chromium: Chromium;
-let pages: PageServer;
-let api: ControlledApi;
-
-beforeAll(async () => {
-	[chromium, pages, api] = await Promise.all([launchChromium(), startPageServer(), startApi()]);
-});
-
-afterAll(async () => {
-	await Promise.all([chromium?.close(), pages?.close(), api?.close()]);
-});
+const { chromium, pages, api } = chromiumForFile();
 
 /** A client in the page whose identity is `globalThis.who`. */
 const setup = async (page: Page, who: string | undefined) => page.evaluate(({ base, who }) => {

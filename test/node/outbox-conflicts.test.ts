@@ -5,20 +5,10 @@
  * what another tab is replaying.
  */
 import type { Page } from 'playwright';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, openPage, startApi, startPageServer, type Chromium, type ControlledApi, type PageServer } from '../helpers/pages.js';
+import { describe, expect, it } from 'vitest';
+import { openPage, chromiumForFile } from '../helpers/pages.js';
 
-let chromium: Chromium;
-let pages: PageServer;
-let api: ControlledApi;
-
-beforeAll(async () => {
-	[chromium, pages, api] = await Promise.all([launchChromium(), startPageServer(), startApi()]);
-});
-
-afterAll(async () => {
-	await Promise.all([chromium?.close(), pages?.close(), api?.close()]);
-});
+const { chromium, pages, api } = chromiumForFile();
 
 type Scope = typeof globalThis & { steadfetch: typeof import('../../src/entries/index.js'); api: import('../../src/entries/index.js').Client<{ outbox: import('../../src/entries/index.js').OutboxPolicy }>; events: string[]; migrated: number };
 

@@ -1,17 +1,7 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { launchChromium, openPage, startApi, startPageServer, type Chromium, type ControlledApi, type PageServer } from '../helpers/pages.js';
+import { expect, it } from 'vitest';
+import { openPage, chromiumForFile } from '../helpers/pages.js';
 
-let chromium: Chromium;
-let pages: PageServer;
-let api: ControlledApi;
-
-beforeAll(async () => {
-	[chromium, pages, api] = await Promise.all([launchChromium(), startPageServer(), startApi()]);
-});
-
-afterAll(async () => {
-	await Promise.all([chromium?.close(), pages?.close(), api?.close()]);
-});
+const { chromium, pages, api } = chromiumForFile();
 
 it('real Chromium pages load the built library and reach the API origin, which can go down and up', async () => {
 	const context = await chromium.context();

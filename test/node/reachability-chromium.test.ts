@@ -4,9 +4,9 @@
  * the API's return, the browser reopened — fresh data at the first call, one probe across the tabs
  * — and the device's own outage, whose `online` event turns the breakers half-open at once.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright';
-import { dumpIndexedDb, launchChromium, openPage, startApi, startPageServer, type Chromium, type ControlledApi, type PageServer } from '../helpers/pages.js';
+import { dumpIndexedDb, openPage, chromiumForFile } from '../helpers/pages.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 type Lib = typeof import('../../src/entries/index.js');
@@ -18,18 +18,8 @@ type Scope = typeof globalThis & {
 	read(): Promise<Read>;
 };
 
-let chromium: Chromium;
-let pages: PageServer;
-let api: ControlledApi;
 let context: BrowserContext | undefined;
-
-beforeAll(async () => {
-	[chromium, pages, api] = await Promise.all([launchChromium(), startPageServer(), startApi()]);
-});
-
-afterAll(async () => {
-	await Promise.all([chromium?.close(), pages?.close(), api?.close()]); // the browser's close closes its contexts
-});
+const { chromium, pages, api } = chromiumForFile(); // the browser's close closes its contexts
 
 /** The app of a tab: the preset's client (its defaults: breaker, stale cache in IndexedDB) and a read of one URL. */
 const app = async (page: Page, name: string, breaker: Record<string, unknown> = {}): Promise<Page> => {

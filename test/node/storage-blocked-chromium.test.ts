@@ -3,23 +3,13 @@
  * an upgrade waits, so every open of them blocks. A default GET and an outbox POST still answer,
  * within `storageTimeoutMs`, and `storage:error` says why (issue 12). Against the built dist/.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, openPage, startApi, startPageServer, type Chromium, type ControlledApi, type PageServer } from '../helpers/pages.js';
+import { describe, expect, it } from 'vitest';
+import { openPage, chromiumForFile } from '../helpers/pages.js';
 
 type Lib = typeof import('../../src/entries/index.js');
 type Scope = typeof globalThis & { steadfetch: Lib; api: ReturnType<Lib['createClient']>; errors: string[] };
 
-let chromium: Chromium;
-let pages: PageServer;
-let api: ControlledApi;
-
-beforeAll(async () => {
-	[chromium, pages, api] = await Promise.all([launchChromium(), startPageServer(), startApi()]);
-});
-
-afterAll(async () => {
-	await Promise.all([chromium?.close(), pages?.close(), api?.close()]);
-});
+const { chromium, pages, api } = chromiumForFile();
 
 describe('blocked IndexedDB in real Chromium', () => {
 	it('a default GET and an outbox POST answer within storageTimeoutMs, with storage:error', async () => {

@@ -4,27 +4,16 @@
  * share their counts (BroadcastChannel), and together they refuse what the failing origin would
  * have refused. Side by side with five tabs of five names, which share nothing.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright';
-import { launchChromium, openPage, startApi, startPageServer, type Chromium, type ControlledApi, type PageServer } from '../helpers/pages.js';
+import { openPage, chromiumForFile } from '../helpers/pages.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 type Library = typeof import('../../src/entries/index.js') & typeof import('../../src/entries/throttle.js');
 interface PageClient { client: ReturnType<Library['createClient']>; base: string; classify: Library['classify'] }
 
-let chromium: Chromium;
-let pages: PageServer;
-let api: ControlledApi;
 let context: BrowserContext | undefined;
-
-beforeAll(async () => {
-	[chromium, pages, api] = await Promise.all([launchChromium(), startPageServer(), startApi()]);
-});
-
-afterAll(async () => {
-	await context?.close();
-	await Promise.all([chromium?.close(), pages?.close(), api?.close()]);
-});
+const { chromium, pages, api } = chromiumForFile(async () => context?.close());
 
 /** A client in the page whose throttle refuses every attempt once p > 0 (`random: () => 0`): what it refuses is what it learnt. */
 const tab = async (page: Page, name: string): Promise<Page> => {
