@@ -8,20 +8,11 @@
  * superseded"); `retry(id)` while a pass buries the entry (nothing lost); FIFO when a rewritten entry is not
  * written back. ManualClock, random 0.5, the real loopback API.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OutboxQueuedError } from '../../src/entries/index.js';
-import { fakeWindow, gate, holdingRecordReads, spyStore, startHarness, throwIfOffline, until, type FakeWindow, type Harness } from './outbox-helpers.js';
+import { harnessEachTest, gate, holdingRecordReads, spyStore, throwIfOffline, until, type Harness } from './outbox-helpers.js';
 
-let h: Harness;
-let win: FakeWindow;
-beforeEach(async () => {
-	h = await startHarness();
-	win = fakeWindow();
-});
-afterEach(async () => {
-	win.restore();
-	await h.close();
-});
+const { h, win } = harnessEachTest();
 
 /** The harness's store, whose next read of a pending record of the entry `failNextRead(id)` names fails (an aborted transaction), once. */
 const failingOnce = () => {

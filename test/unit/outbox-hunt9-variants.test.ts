@@ -5,21 +5,12 @@
  * fail a request), and of `clear()` while a drain waits for the outbox's lock (API.md: "no removed entry
  * is sent"). ManualClock, random 0.5, the real loopback API.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OutboxFullError, OutboxQueuedError } from '../../src/entries/index.js';
-import { fakeWindow, spyStore, startHarness, type FakeWindow, type Harness } from './outbox-helpers.js';
+import { harnessEachTest, spyStore } from './outbox-helpers.js';
 import { noteHeard, waitingForLock } from '../helpers/other-tabs.js';
 
-let h: Harness;
-let win: FakeWindow;
-beforeEach(async () => {
-	h = await startHarness();
-	win = fakeWindow();
-});
-afterEach(async () => {
-	win.restore();
-	await h.close();
-});
+const { h, win } = harnessEachTest();
 
 describe('maxEntries bounds the pending entries, whatever the order of the writes', () => {
 	it('writes made at once while offline: as many are stored as maxEntries allows, the others get OutboxFullError (entries)', async () => {
