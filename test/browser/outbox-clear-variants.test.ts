@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { createClient, indexedDbStore, outbox, OutboxQueuedError } from '../../src/entries/index.js';
 import { noteHeard, waitingForLock } from '../helpers/other-tabs.js';
+import { refusedUntilUp } from '../helpers/recording-fetch.js';
 
 describe('clear() while another tab\'s drain waits for the outbox\'s lock (Chromium, IndexedDB)', () => {
 	it('the waiting drain sends none of the entries the clear removes', async () => {
@@ -59,16 +60,7 @@ describe('clear() while another tab\'s drain waits for the outbox\'s lock (Chrom
 describe('a logout in another tab while this tab\'s failed write is being stored (Chromium, IndexedDB)', () => {
 	it('the write the clear removes is never told "queued": the caller gets its failure, nothing is stored or sent', async () => {
 		const name = `clear-store-${Math.random().toString(36).slice(2)}`;
-		let up = false;
-		const sent: string[] = [];
-		const transport = async (input: RequestInfo | URL): Promise<Response> => {
-			if (!up) {
-				throw new TypeError('Failed to fetch');
-			}
-
-			sent.push((input as Request).url);
-			return Response.json({ ok: true }, { status: 201 });
-		};
+		const { state, sent, transport } = refusedUntilUp();
 		// This tab's IndexedDB takes its time with the entry (another tab's transaction before it, a busy disk).
 		let holding = false;
 		let release: () => void = () => undefined;
@@ -98,7 +90,7 @@ describe('a logout in another tab while this tab\'s failed write is being stored
 		release();
 		// Before: 'QUEUED' (the entry the writing tab's part store then deleted again: the write was lost, the caller told it was kept).
 		expect(await call).toBe('NetworkError');
-		up = true;
+		state.up = true;
 		expect(await writing.outbox.flush()).toMatchObject({ sent: 0 });
 		expect({ size: await writing.outbox.size(), others: await other.outbox.size(), sent }).toEqual({ size: 0, others: 0, sent: [] });
 		writing.close();

@@ -5,22 +5,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createClient, indexedDbStore, outbox, OutboxQueuedError } from '../../src/entries/index.js';
+import { refusedUntilUp } from '../helpers/recording-fetch.js';
 
 describe('stored outbox records Chromium\'s fetch refuses (IndexedDB)', () => {
 	it('mode navigate, a header value with CR LF, a forbidden method: storage:error (decode), a \'rejected\' dead letter \'Unreadable\', never sent', async () => {
 		const name = `stored-${Math.random().toString(36).slice(2)}`;
-		let up = false;
-		const sent: string[] = [];
-		const transport = async (input: RequestInfo | URL): Promise<Response> => {
-			if (!up) {
-				throw new TypeError('Failed to fetch');
-			}
-
-			sent.push((input as Request).url);
-			return Response.json({ ok: true }, { status: 201 });
-		};
+		const { state, sent, transport } = refusedUntilUp();
 		const make = () => createClient({ name, baseUrl: 'https://api.test/', fetch: transport, retry: 0, breaker: false, staleCache: false, store: indexedDbStore, random: () => 0.5,
-			// No replay before `up` (a long backoff): a pass reads the records, none is sent.
+			// No replay before `state.up` (a long backoff): a pass reads the records, none is sent.
 			outbox: outbox({ resumeJitterMs: 0, baseBackoffMs: 300_000 }) });
 		const changes: Array<(record: Record<string, unknown>) => void> = [
 			(record) => { record['init'] = { mode: 'navigate' }; },
@@ -48,7 +40,7 @@ describe('stored outbox records Chromium\'s fetch refuses (IndexedDB)', () => {
 		}
 
 		// The next start (a reload) reads them.
-		up = true;
+		state.up = true;
 		const api = make();
 		const errors: string[] = [];
 		api.on('storage:error', (event) => errors.push(`${(event as { operation: string }).operation} ${(event as { key: string }).key}`));

@@ -24,3 +24,18 @@ export const downAtFirst = () => {
 	}) as typeof globalThis.fetch;
 	return { state, fetch };
 };
+
+/** A transport that fails as an offline device's fetch does until `state.up`, then records each request's URL in `sent` and answers 201 `{"ok":true}`. */
+export const refusedUntilUp = () => {
+	const state = { up: false };
+	const sent: string[] = [];
+	const transport = async (input: RequestInfo | URL): Promise<Response> => {
+		if (!state.up) {
+			throw new TypeError('Failed to fetch');
+		}
+
+		sent.push((input as Request).url);
+		return Response.json({ ok: true }, { status: 201 });
+	};
+	return { state, sent, transport };
+};
