@@ -11,7 +11,8 @@ import { fleetOutcome, memoryCoordinator } from './breaker-kit.js';
 const origin = 'https://fleet.example';
 
 describe('shared breaker: waitForHealthy follows the fleet\'s state', () => {
-	it('a wait in an isolate that knew the scope open resolves once the fleet closed it (another isolate\'s reset), with no call of its own', async () => {
+	/** Isolates (`make()`) of one in-memory fleet whose origin answers 503: `a`'s call opened the fleet's breaker (one failure), `b` made before it. */
+	const openedByA = async () => {
 		const clock = new ManualClock();
 		const coordinator = memoryCoordinator(clock);
 		const fetch = async (): Promise<Response> => new Response('down', { status: 503 });
@@ -19,6 +20,11 @@ describe('shared breaker: waitForHealthy follows the fleet\'s state', () => {
 		const [a, b] = [make(), make()];
 		expect(await fleetOutcome(a.get(`${origin}/x`))).toBe('503');
 		await vi.waitFor(() => expect(coordinator.states.get(origin)?.record.state).toBe('open'));
+		return { clock, coordinator, make, a, b };
+	};
+
+	it('a wait in an isolate that knew the scope open resolves once the fleet closed it (another isolate\'s reset), with no call of its own', async () => {
+		const { clock, coordinator, a, b } = await openedByA();
 		expect(a.breaker(origin).state).toBe('open');
 		const waiting = a.waitForHealthy(origin, { timeoutMs: 3_000 }).then(() => 'healthy', (error: unknown) => (error as { code?: string }).code);
 		await b.breaker.reset(origin);
@@ -33,13 +39,7 @@ describe('shared breaker: waitForHealthy follows the fleet\'s state', () => {
 
 	// Eleventh round: the wait looked at the isolate's copy before it ever asked, so it resolved under a state it had never synced.
 	it('an isolate that never asked the coordinator for the scope does not resolve while the fleet\'s breaker is open: it asks first (TIMEOUT), and its next call fails fast', async () => {
-		const clock = new ManualClock();
-		const coordinator = memoryCoordinator(clock);
-		const fetch = async (): Promise<Response> => new Response('down', { status: 503 });
-		const make = () => createClient({ clock, random: () => 0.5, retry: 0, fetch, breaker: breaker({ shared: coordinator, consecutiveFailures: 1, openMs: 60_000, share: false }) });
-		const [a, b] = [make(), make()];
-		expect(await fleetOutcome(a.get(`${origin}/x`))).toBe('503');
-		await vi.waitFor(() => expect(coordinator.states.get(origin)?.record.state).toBe('open'));
+		const { clock, coordinator, make, a, b } = await openedByA();
 		const syncs = coordinator.syncs;
 		// Before: 'healthy' at once, no sync (then b's next call: 'OPEN').
 		expect(await b.waitForHealthy(origin, { timeoutMs: 200 }).then(() => 'healthy', (error: unknown) => (error as { code?: string }).code)).toBe('TIMEOUT');
