@@ -125,6 +125,16 @@ const newKit = (): CacheKit & { start(): Promise<void>; close(): Promise<void> }
 };
 
 /** Give write-behind work that is not awaited time to land (30 ms of real time). */
+/** The `Cache-Status` of a GET of `path` answered while `kit`'s origin refuses (a stale answer, or none). */
+export const staleStatus = async (kit: CacheKit, api: { get(path: string): Promise<Response> }, path: string): Promise<string | null> => {
+	kit.mode = 'refuse';
+	try {
+		return (await api.get(path)).headers.get('cache-status');
+	} finally {
+		kit.mode = 'up';
+	}
+};
+
 export const quiet = async (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 30));
 
 /** The next event of a type. */

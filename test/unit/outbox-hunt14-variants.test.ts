@@ -12,7 +12,7 @@ import { auth } from '../../src/entries/auth.js';
 import { dedupe } from '../../src/entries/dedupe.js';
 import { OutboxQueuedError, outbox } from '../../src/entries/index.js';
 import { held } from './counting-origin-kit.js';
-import { collect, quiet, useCacheKit } from './cache-kit.js';
+import { collect, quiet, staleStatus, useCacheKit } from './cache-kit.js';
 
 const kit = useCacheKit();
 
@@ -23,16 +23,6 @@ const warm = async (api: ReturnType<typeof kit.make>, paths: string[]): Promise<
 	}
 
 	await vi.waitFor(async () => expect((await kit.store.keys()).length).toBeGreaterThanOrEqual(paths.length));
-};
-
-/** The `Cache-Status` of a GET of `path` answered while the origin refuses (a stale answer, or none). */
-const staleStatus = async (api: { get(path: string): Promise<Response> }, path: string): Promise<string | null> => {
-	kit.mode = 'refuse';
-	try {
-		return (await api.get(path)).headers.get('cache-status');
-	} finally {
-		kit.mode = 'up';
-	}
 };
 
 /**
@@ -111,12 +101,12 @@ describe('read your own writes compares URLs as RFC 3986 6.2.2 normalises them',
 	])('pending-writes: %s', async (_, written, read, count) => {
 		const api = kit.make({ outbox: outbox() });
 		await api.get(read).text();
-		await expect.poll(async () => staleStatus(api, read)).toMatch(/detail=network$/);
+		await expect.poll(async () => staleStatus(kit, api, read)).toMatch(/detail=network$/);
 		kit.mode = 'refuse';
 		await expect(api.patch(written, { json: { a: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
 		kit.mode = 'up';
 		// Before: no pending-writes on the copy of the same URL spelled otherwise.
-		expect(await staleStatus(api, read)).toMatch(count ? new RegExp(`; pending-writes=${count}$`) : /detail=network$/);
+		expect(await staleStatus(kit, api, read)).toMatch(count ? new RegExp(`; pending-writes=${count}$`) : /detail=network$/);
 		api.close();
 	});
 });

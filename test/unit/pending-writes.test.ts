@@ -6,19 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { OutboxQueuedError, outbox } from '../../src/entries/index.js';
 import { queryOptionsFor, shown, StaleAnswerError } from '../../src/entries/tanstack-query.js';
-import { useCacheKit } from './cache-kit.js';
+import { staleStatus, useCacheKit } from './cache-kit.js';
 
 const kit = useCacheKit();
-
-/** The `Cache-Status` of a GET of `path` answered while the origin refuses (a stale answer, or none). */
-const staleStatus = async (api: { get(path: string): Promise<Response> }, path: string): Promise<string | null> => {
-	kit.mode = 'refuse';
-	try {
-		return (await api.get(path)).headers.get('cache-status');
-	} finally {
-		kit.mode = 'up';
-	}
-};
 
 type Queued = { outbox: { flush(): Promise<{ sent: number }>; list(): Promise<unknown[]> } };
 
@@ -29,7 +19,7 @@ describe('pending-writes on stale answers', () => {
 		const { outbox: queue } = api as unknown as Queued;
 		await api.get('pw/todos/1').text();
 		await api.get('pw/todos').text();
-		const status = async (path: string): Promise<string | null> => staleStatus(api, path);
+		const status = async (path: string): Promise<string | null> => staleStatus(kit, api, path);
 
 		await expect.poll(async () => status('pw/todos/1')).toMatch(/detail=network$/);
 		kit.mode = 'refuse';
@@ -75,7 +65,7 @@ describe('pending-writes belong to the write\'s identity', () => {
 		const api = kit.make({ outbox: outbox(), identity: () => who, store: () => switching });
 		const status = async (user: string): Promise<string | null> => {
 			who = user;
-			return staleStatus(api, 'pw/switch/1');
+			return staleStatus(kit, api, 'pw/switch/1');
 		};
 
 		for (const user of ['ann', 'bob']) {
@@ -104,7 +94,7 @@ describe('pending-writes after a reload', () => {
 		kit.mode = 'up';
 		before.close();
 		const after = kit.make({ outbox: outbox() });
-		const status = async (): Promise<string | null> => staleStatus(after, 'pw/reload/1');
+		const status = async (): Promise<string | null> => staleStatus(kit, after, 'pw/reload/1');
 
 		await expect.poll(status).toMatch(/; detail=network; pending-writes=2$/); // Before: no pending-writes at all.
 		expect(await (after as unknown as Queued).outbox.flush()).toMatchObject({ sent: 2 });
@@ -129,7 +119,7 @@ describe('pending-writes of an identity signed in after a reload', () => {
 		kit.mode = 'up';
 		before.close();
 		const after = kit.make({ outbox: outbox(), identity: () => who });
-		const status = async (path: string): Promise<string | null> => staleStatus(after, path);
+		const status = async (path: string): Promise<string | null> => staleStatus(kit, after, path);
 
 		// Ann's write, queued after bob's, is counted: the start has read both.
 		await expect.poll(async () => status('pw/signin/ann')).toMatch(/; pending-writes=1$/);
@@ -170,7 +160,7 @@ describe('pending-writes after migrate', () => {
 		// The app's update moves the resource; its replay still fails (the API is down).
 		const after = kit.make({ outbox: outbox({ version: 2, baseBackoffMs: 60_000, migrate: (entry) => ({ ...entry, url: entry.url.replace('/old', '/new') }) }) });
 		const { outbox: queue } = after as unknown as Queued;
-		const status = async (path: string): Promise<string | null> => staleStatus(after, path);
+		const status = async (path: string): Promise<string | null> => staleStatus(kit, after, path);
 
 		await expect.poll(async () => status('pw/migrate/old')).toMatch(/pending-writes=1$/);
 		kit.mode = 'refuse';
@@ -192,11 +182,11 @@ describe('pending-writes after a migrate() that returns a URL with a fragment (d
 		// The app's update builds its URLs with a fragment (a router's); the replay still fails (the API is down).
 		const after = kit.make({ outbox: outbox({ version: 2, baseBackoffMs: 60_000, migrate: (entry) => ({ ...entry, url: `${entry.url}#section` }) }) });
 		const { outbox: queue } = after as unknown as Queued;
-		await expect.poll(async () => staleStatus(after, 'pw/migrate-hash')).toMatch(/pending-writes=1$/);
+		await expect.poll(async () => staleStatus(kit, after, 'pw/migrate-hash')).toMatch(/pending-writes=1$/);
 		kit.mode = 'refuse';
 		await queue.flush();
 		kit.mode = 'up';
-		expect({ urls: (await queue.list() as Array<{ url: string }>).map((entry) => new URL(entry.url).hash), status: await staleStatus(after, 'pw/migrate-hash') })
+		expect({ urls: (await queue.list() as Array<{ url: string }>).map((entry) => new URL(entry.url).hash), status: await staleStatus(kit, after, 'pw/migrate-hash') })
 			.toEqual({ urls: [''], status: expect.stringMatching(/pending-writes=1$/) });
 	});
 });
@@ -206,7 +196,7 @@ describe('pending-writes after discard() and retry()', () => {
 		const api = kit.make({ outbox: outbox({ baseBackoffMs: 60_000 }) });
 		const { outbox: queue } = api as unknown as Queued & { outbox: { discard(id: string): Promise<void>; retry(id: string): Promise<void>; deadLetters(): Promise<Array<{ id: string }>> } };
 		await api.get('pw/dr/1').text();
-		const status = async (): Promise<string | null> => staleStatus(api, 'pw/dr/1');
+		const status = async (): Promise<string | null> => staleStatus(kit, api, 'pw/dr/1');
 
 		kit.mode = 'refuse';
 		const one = await api.patch('pw/dr/1', { json: { a: 1 } }).catch((error: OutboxQueuedError) => error.entryId);
@@ -235,7 +225,7 @@ describe('pending-writes after a conflict rebased', () => {
 		} }) });
 		const { outbox: queue } = api as unknown as Queued;
 		await api.get('pw/rb/1').text();
-		const status = async (): Promise<string | null> => staleStatus(api, 'pw/rb/1');
+		const status = async (): Promise<string | null> => staleStatus(kit, api, 'pw/rb/1');
 
 		kit.mode = 'refuse';
 		await expect(api.patch('pw/rb/1', { json: { a: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
@@ -259,7 +249,7 @@ describe('pending-writes after a clear in another tab', () => {
 		let who = 'bob';
 		const api = kit.make({ outbox: outbox(), identity: () => who });
 		await api.get('pw/clear-other/1').text();
-		const status = async (): Promise<string | null> => staleStatus(api, 'pw/clear-other/1');
+		const status = async (): Promise<string | null> => staleStatus(kit, api, 'pw/clear-other/1');
 
 		kit.mode = 'refuse';
 		await expect(api.put('pw/clear-other/1', { json: { b: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
@@ -361,12 +351,12 @@ describe('pending-writes of a client extend() made, on its parent\'s stale answe
 		const api = kit.make({ outbox: outbox() });
 		const feature = api.extend({ headers: { 'x-feature': 'cart' } });
 		await api.get('pw9b/todos/1').text();
-		await expect.poll(async () => staleStatus(api, 'pw9b/todos/1')).toMatch(/detail=network$/);
+		await expect.poll(async () => staleStatus(kit, api, 'pw9b/todos/1')).toMatch(/detail=network$/);
 		kit.mode = 'refuse';
 		await expect(feature.patch('pw9b/todos/1', { json: { a: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
 		await expect(api.patch('pw9b/todos/1', { json: { a: 2 } })).rejects.toBeInstanceOf(OutboxQueuedError);
 		kit.mode = 'up';
-		expect({ parent: await staleStatus(api, 'pw9b/todos/1'), child: await staleStatus(feature, 'pw9b/todos/1') })
+		expect({ parent: await staleStatus(kit, api, 'pw9b/todos/1'), child: await staleStatus(kit, feature, 'pw9b/todos/1') })
 			.toEqual({ parent: expect.stringMatching(/; pending-writes=2$/), child: expect.stringMatching(/; pending-writes=2$/) });
 	});
 });
