@@ -3,9 +3,10 @@ import { linkPendingTabs } from './pending-tabs.js';
 
 /**
  * `url`'s percent-encodings as RFC 3986 6.2.2 normalises them (cache/keys.ts `normalised`, not imported: the dist's
- * chunks): a write to `/todos/~` is one to `/todos/%7E`; `/todos/a%2Fb` stays apart from `/todos/a/b`.
+ * chunks): a write to `/todos/~` is one to `/todos/%7E`; `/todos/a%2Fb` stays apart from `/todos/a/b`. Also what
+ * `coalesce` compares (queue.ts).
  */
-const normalised = (url: string): string => url.includes('%') ? url.replace(/%[\da-f]{2}/gi, (code) => {
+export const normalised = (url: string): string => url.includes('%') ? url.replace(/%[\da-f]{2}/gi, (code) => {
 	const char = String.fromCharCode(Number.parseInt(code.slice(1), 16));
 	return /[\w.~-]/.test(char) ? char : code.toUpperCase();
 }) : url;

@@ -18,6 +18,7 @@ import { at, earlyMs, isValues, keptMs, Refs, valuesKey, type Ref, type Values }
 import { PendingKeys, type PendingView } from './pending.js';
 import { lockEntry, lockOutbox } from './locks.js';
 import { secretIn } from './headers.js';
+import { normalised } from './pending-writes.js';
 import { isRecord, leased, overwritten, parseKey, toEntry, unreadable, type OutboxRecord, type RecordKey } from './record.js';
 import type { OutboxEntry } from './types.js';
 import { diesWithRequest, drainOfAnotherRequest } from './request-bound.js';
@@ -197,7 +198,10 @@ export class Queue {
 	 * realm (`#peers`: the sequence is the module's), queued, by id: a call made before it is queued before it.
 	 */
 	readonly order: Map<string, number>;
-	/** The ids of each URL's pending entries this client wrote or read, and by id the set it is in: a coalescing write looks only at its URL's. */
+	/**
+	 * The ids of each URL's pending entries this client wrote or read (by the URL's `normalised` spelling: `/todos/%7E` is
+	 * `/todos/~`), and by id the set it is in: a coalescing write looks only at its URL's.
+	 */
 	readonly #ids = new Map<string, Set<string>>();
 	readonly #urls = new Map<string, Set<string>>();
 	/** Pending entries of the last listing whose record this client has not read yet (not known): a coalescing write, or `behind`, reads them first. */
@@ -427,8 +431,9 @@ export class Queue {
 			newer && this.newer.set(id, record.retainFrom ?? record.createdAt);
 			lane && this.#lanes.set(lane, (this.#lanes.get(lane) ?? 0) + 1);
 			if (record) {
-				const ids = this.#ids.get(record.url) ?? new Set();
-				this.#ids.set(record.url, ids.add(id));
+				const url = normalised(record.url);
+				const ids = this.#ids.get(url) ?? new Set();
+				this.#ids.set(url, ids.add(id));
 				this.#urls.set(id, ids);
 			}
 		}
@@ -806,7 +811,7 @@ export class Queue {
 	}
 
 	/**
-	 * Queuing `record` (a PUT or DELETE) removes the pending PUT, PATCH and DELETE entries of its URL
+	 * Queuing `record` (a PUT or DELETE) removes the pending PUT, PATCH and DELETE entries of its URL (`normalised`: `/todos/%7E` is `/todos/~`)
 	 * and identity (`outbox:superseded` each) that no replay has claimed nor a first attempt leased, under the drain's lock (no
 	 * drain runs in any tab or client of this name), waited for at most `storageTimeoutMs` (else it
 	 * keeps them all); while this client's pass has the lock, and in workerd (no locks), only what
@@ -829,14 +834,15 @@ export class Queue {
 			// Its URL's entries and those never read here, oldest first: another URL's entry, as this client wrote or last
 			// read it, is not looked at (a write's cost stays flat as the queue grows). (Its URL changes only by a
 			// `migrate` or a rebase; one made by another tab meanwhile leaves it uncoalesced: both are sent, in order.)
-			const candidates = [...this.#unread, ...this.#ids.get(record.url) ?? []].flatMap((id) => this.#index.find(id) ?? []);
+			const url = normalised(record.url);
+			const candidates = [...this.#unread, ...this.#ids.get(url) ?? []].flatMap((id) => this.#index.find(id) ?? []);
 			for (const entry of candidates.filter((each) => each.scope === record.scope && each.key < at).sort((one, other) => one.key < other.key ? -1 : 1)) {
 				const { key, id } = entry;
 				const old = await this.read(key, false, budget);
 				this.#learn(entry, old);
 				// An entry others depend on is never superseded (`outbox.ref()`): pointers recorded with it, or asked of it
 				// through a client of the name here (`ask`: its recording may not be written yet; a peer gone: this one asked again).
-				if (isRecord(old) && !old.pointers?.length && ![...this.#peers].some((peer) => (peer.deref() ?? this).#asked.has(id)) && old.url === record.url && old.identity === record.identity && overwritten.test(old.method) && !this.#claims.has(id) && !leased(old, this.context.clock.now(), this.leaseMs)) {
+				if (isRecord(old) && !old.pointers?.length && ![...this.#peers].some((peer) => (peer.deref() ?? this).#asked.has(id)) && normalised(old.url) === url && old.identity === record.identity && overwritten.test(old.method) && !this.#claims.has(id) && !leased(old, this.context.clock.now(), this.leaseMs)) {
 					superseded.push([key, old]);
 					if (old.preconditions && !record.preconditions) {
 						record.preconditions = old.preconditions;
@@ -873,7 +879,7 @@ export class Queue {
 	 * client knows them: an entry of its URL, or one it has not read. Whether it does is found as it is stored (`supersede`).
 	 */
 	supersedes(method: string, url: string): boolean {
-		return this.options.coalesce && /^(PUT|DELETE)$/.test(method) && (!!this.#ids.get(url)?.size || this.#unread.size > 0);
+		return this.options.coalesce && /^(PUT|DELETE)$/.test(method) && (!!this.#ids.get(normalised(url))?.size || this.#unread.size > 0);
 	}
 
 	/**
