@@ -1,7 +1,7 @@
 import { callUrl } from '../core/scope.js';
 import { withSearchParams } from '../utils/search-params.js';
 import { redact, withoutFragment } from '../utils/sensitive.js';
-import { outdated, pathOf, urlOf } from './keys.js';
+import { normalised, outdated, pathOf, urlOf } from './keys.js';
 import { isRecord, type CacheRecord } from './record.js';
 import type { CacheState } from './state.js';
 import type { PolicyParts } from '../core/policy.js';
@@ -12,7 +12,8 @@ export interface CacheHandle {
 	 * Remove the stored copies of a URL (every identity and credential). A relative URL is resolved as
 	 * a call's input is (`prefix`, `baseUrl`, in a page the page's URL); an absolute one is taken as it
 	 * is. The copies of that URL go, and those of it with the client's `searchParams` added (as a call of
-	 * it sends them). Rejects with `InvalidRequestError` when no URL results. A read of its path (any
+	 * it sends them), however their URL spells it with percent-encodings (RFC 3986 6.2.2: `/x/%7E`, `/x/%7e`
+	 * and `/x/~` are one URL; `/x/a%2Fb` is not `/x/a/b`). Rejects with `InvalidRequestError` when no URL results. A read of its path (any
 	 * query) under way then, in any client of the name and store or any tab, stores no copy after it:
 	 * nothing it removed comes back from a request made before.
 	 */
@@ -78,12 +79,13 @@ export const members = (cache: CacheState): CacheHandle => ({
 		// given, and as a call of it goes out, with the client's `searchParams` (the URL of a stored copy already has them).
 		const { options } = cache.context;
 		const resolved = callUrl(url, options);
-		const targets = [resolved, withSearchParams(resolved, options.searchParams)].map((each) => redact(withoutFragment(each), cache.params));
+		const targets = [resolved, withSearchParams(resolved, options.searchParams)].map((each) => normalised(redact(withoutFragment(each), cache.params)));
 		// Before the first await, noted for every client of the name and every tab: a read of its path (both targets', the query
 		// aside) under way stores no copy after it.
 		cache.context.removed('cache', pathOf(resolved));
 
-		await cache.view.drop((stored) => targets.includes(urlOf(stored)!));
+		// Each spelling's copies (`normalised`: `/x/%7E` is `/x/~`), as the note above names them; the keys stay as stored.
+		await cache.view.drop((stored) => targets.includes(normalised(urlOf(stored) ?? '')));
 	},
 	clear: () => clear(cache),
 	async list() {

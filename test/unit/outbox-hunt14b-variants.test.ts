@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { createClient, memoryStore, OutboxQueuedError, outbox } from '../../src/entries/index.js';
 import { recordingFetch } from '../helpers/recording-fetch.js';
+import { fetchAndStore, useCacheKit } from './cache-kit.js';
 
 let made = 0;
 
@@ -72,5 +73,36 @@ describe('coalesce: writes to one URL spelled with other percent-encodings are w
 		await queueAll(after, [['put', 'todos/x'], ['put', 'todos/~']]);
 		expect((await after.outbox.list()).map((entry) => entry.url)).toEqual(['https://api.example.com/todos/x', 'https://api.example.com/todos/~']);
 		after.close();
+	});
+});
+
+describe('cache.delete(url) drops the copies of every spelling of the URL (RFC 3986 6.2.2), as its removal note names the normalised path', () => {
+	const kit = useCacheKit();
+	it.each([
+		['cache.delete(\'/x/~\') drops the copies of /x/%7E and /x/%7e', 'cd14/a/~', ['cd14/a/%7E', 'cd14/a/%7e', 'cd14/a/~'], []],
+		['cache.delete(\'/x/%7E\') drops the copies of /x/~ and /x/%7e', 'cd14/b/%7E', ['cd14/b/~', 'cd14/b/%7e'], []],
+		['cache.delete(\'/%74odos/1\') (an encoded letter) drops the copy of /todos/1', 'cd14/c/%74odos/1', ['cd14/c/todos/1'], []],
+		['cache.delete(\'/x/%c3%a9\') drops the copy of /x/%C3%A9 (hex case)', 'cd14/d/%c3%a9', ['cd14/d/%C3%A9'], []],
+		['cache.delete(\'/x?q=%7E\') drops the copy of /x?q=~ (the query too), not of /x?q=1', 'cd14/e?q=%7E', ['cd14/e?q=~', 'cd14/e?q=1'], ['cd14/e?q=1']],
+		['cache.delete(\'/x/a/b\') leaves the copy of /x/a%2Fb (an encoded reserved character)', 'cd14/f/a/b', ['cd14/f/a/b', 'cd14/f/a%2Fb'], ['cd14/f/a%2Fb']],
+	])('%s', async (_, deleted, stored, left) => {
+		const api = kit.make();
+		for (const path of stored) {
+			await fetchAndStore(api, path);
+		}
+
+		expect((await api.cache.list()).length).toBe(stored.length);
+		await api.cache.delete(deleted);
+		// Before: the copies of the other spellings stayed (['…/cd14/a/%7E', '…/cd14/a/%7e'] for the first).
+		expect((await api.cache.list()).map((entry) => entry.url).sort()).toEqual(left.map((path) => `${kit.url}/${path}`).sort());
+		api.close();
+	});
+
+	it('with the client\'s searchParams: cache.delete(\'/x/~\') drops the copy a call of /x/%7E stored (its URL with them added)', async () => {
+		const api = kit.make({ searchParams: { v: 2 } });
+		expect((await fetchAndStore(api, 'cd14/g/%7E')).url).toBe(`${kit.url}/cd14/g/%7E?v=2`);
+		await api.cache.delete('cd14/g/~');
+		expect(await api.cache.list()).toEqual([]);
+		api.close();
 	});
 });
