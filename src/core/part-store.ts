@@ -48,7 +48,8 @@ export const storageMs = (context: PolicyContext): number => context.options.sto
  * - a write or delete the store did not confirm is kept in memory: read back first, listed by
  *   `keys()`, and written again with the part's next write, until the store takes it. So a part
  *   goes on in memory while its store is down (the outbox keeps a queued write, the breaker its
- *   state, the stale cache its copy), and nothing is lost when the store comes back;
+ *   state, the stale cache its copy), and nothing is lost when the store comes back (but for a new
+ *   outbox entry the store refuses for its quota while its caller waits: not kept, `OutboxFullError`);
  * - a write kept so is bound to the world it was made in (src/core/world.ts): once a clear of its
  *   part, of everything or of the identity it was made under is noted since (through any client of
  *   the name and store, in any tab), it is forgotten, neither served nor written again — a clear

@@ -244,8 +244,8 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 		const { context, options } = queue;
 		const budget = queue.budgets.get(call);
 		// Not stored, `OutboxFullError` (`reason`), before any byte is written (a coalescing write supersedes nothing): what was queued stays.
-		const refuse = async (reason: 'quota' | 'entries'): Promise<Response> => {
-			const full = (cause: unknown): OutboxFullError => new OutboxFullError(reason === 'quota' ? 'Storing it would leave less than 10 % of the storage quota free: not stored' : 'The outbox is full (outbox.maxEntries): not stored', { reason, cause });
+		const refuse = async (reason: 'quota' | 'entries', message = reason === 'quota' ? 'Storing it would leave less than 10 % of the storage quota free: not stored' : 'The outbox is full (outbox.maxEntries): not stored'): Promise<Response> => {
+			const full = (cause: unknown): OutboxFullError => new OutboxFullError(message, { reason, cause });
 			if (run) {
 				// Its attempt goes on: the caller waits for it as for a write that cannot be stored.
 				return run.catch((failure: unknown) => {
@@ -278,12 +278,13 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 		}
 
 		// Cleared (all, or its identity's) or another identity since the call started: never stored (src/core/world.ts);
-		// or `maxEntries` pending when it was to be stored: refused.
+		// or `maxEntries` pending when it was to be stored, or the store refused it for its quota: refused.
 		let over = false;
+		let quota = false;
 		const notStored = async (): Promise<Response> => {
 			queue.release(id);
-			if (over) {
-				return refuse('entries');
+			if (over || quota) {
+				return quota ? refuse('quota', 'Storage quota exceeded: not stored') : refuse('entries');
 			}
 
 			if (run) {
@@ -348,9 +349,11 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 			over = queue.pending.size - replacing >= options.maxEntries; // Counted in place of the entries it supersedes (`coalesce`).
 			if (!over && call.world.current('outbox')) {
 				queue.order.set(id, order);
-				await queue.store.set(key, record, budget); // Noted as pending at once: a write made then is held behind it.
+				// Noted as pending at once: a write made then is held behind it. Refused for the quota while the caller waits
+				// (`fresh`): not kept, never told "queued" (past the wait, or any other failure: kept in memory, `storage:error`).
+				quota = await queue.store.set(key, record, budget, true).then(() => false, () => true);
 				// A clear (all, or of its identity) that began while the store took it removed it: never told "queued".
-				return kept.current('outbox', id);
+				return !quota && kept.current('outbox', id);
 			}
 
 			return false;

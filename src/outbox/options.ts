@@ -37,7 +37,8 @@ export interface OutboxOptions {
 	 * names and types). A write whose body is over 64 KiB is stored only while
 	 * `navigator.storage.estimate()` says at least 10 % of the quota stays free after it (else
 	 * `OutboxFullError`, `reason: 'quota'`); asked only when such a write must be stored, within the
-	 * client's `storageTimeoutMs`, and skipped where it is missing, fails or is late.
+	 * client's `storageTimeoutMs`, and skipped where it is missing, fails or is late. A write of any size
+	 * the store refuses for its quota (`QuotaExceededError`) while the caller waits is refused the same way.
 	 * @default 26_214_400 (25 MiB)
 	 */
 	maxFileBytes?: number;

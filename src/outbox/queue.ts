@@ -111,8 +111,12 @@ const pendingPrefix = 'p|';
  * through the queue (`read`, `list`).
  */
 export interface QueueStore {
-	/** `budget`: of the call whose path it is on (see `Budget`). */
-	set(key: string, value: unknown, budget?: Budget): Promise<void>;
+	/**
+	 * `budget`: of the call whose path it is on (see `Budget`). `fresh`: a new entry's record, which a store that refuses it
+	 * for its quota (within the wait) does not keep: it rejects with that error, nothing of it kept (API.md `OutboxFullError`
+	 * `'quota'`); any other failure keeps it in memory, as every write.
+	 */
+	set(key: string, value: unknown, budget?: Budget, fresh?: boolean): Promise<void>;
 	/** `strict`: reject when the store does not confirm the delete (see `PartStore.delete`). */
 	delete(key: string, strict?: boolean, budget?: Budget): Promise<void>;
 }
@@ -260,12 +264,21 @@ export class Queue {
 		this.order = (stores.get('#order') ?? stores.set('#order', new Map()).get('#order')) as Map<string, number>;
 		Object.assign(this, {
 			context, options, store: {
-				set: async (key, value, budget) => {
+				set: async (key, value, budget, fresh) => {
 					this.#note(key, true, value); // Before the store confirms: a count or a pass of this client meanwhile sees it.
 					// A record with a body is given longer, by its size (`writeMs`): a photo told "queued" is in the store.
 					const body = (value as OutboxRecord | undefined)?.body;
 					const ms = body instanceof ArrayBuffer ? writeMs(context, body.byteLength) : storageMs(context);
-					await spend(budget, store.set(key, value, ms, false, context.world(context.identity())), ms - storageMs(context));
+					try {
+						await spend(budget, store.set(key, value, ms, fresh, context.world(context.identity())), ms - storageMs(context));
+					} catch (error) {
+						// Only a `fresh` write rejects (`strict`). IndexedDB names a full store so, as the transaction's error too.
+						if ((error as Error | undefined)?.name === 'QuotaExceededError') {
+							store.superseded(key); // Not kept in memory, never written again.
+							this.#note(key, false);
+							throw error;
+						}
+					}
 				},
 				delete: async (key, strict, budget) => {
 					this.#note(key, false);

@@ -3,8 +3,10 @@
  * with other percent-encodings (RFC 3986 6.2.2), `cache.delete` of both spellings, and a store that refuses a new
  * entry for its quota (API.md `OutboxFullError` `reason: 'quota'`). A recording transport, the memory store.
  */
-import { describe, expect, it } from 'vitest';
-import { createClient, memoryStore, OutboxQueuedError, outbox } from '../../src/entries/index.js';
+import { describe, expect, it, vi } from 'vitest';
+import { createClient, memoryStore, OutboxQueuedError, outbox, type KeyValueStore } from '../../src/entries/index.js';
+import type { StorageErrorEvent } from '../../src/core/event-types.js';
+import { OutboxFullError } from '../../src/errors/OutboxFullError.js';
 import { recordingFetch } from '../helpers/recording-fetch.js';
 import { fetchAndStore, useCacheKit } from './cache-kit.js';
 
@@ -103,6 +105,129 @@ describe('cache.delete(url) drops the copies of every spelling of the URL (RFC 3
 		expect((await fetchAndStore(api, 'cd14/g/%7E')).url).toBe(`${kit.url}/cd14/g/%7E?v=2`);
 		await api.cache.delete('cd14/g/~');
 		expect(await api.cache.list()).toEqual([]);
+		api.close();
+	});
+});
+
+/** A memory store whose `set` of a pending entry's key (`p|…`) throws what `refuse()` gives (nothing: it takes it), after `before` when given. */
+const refusing = (refuse: () => unknown, before?: () => Promise<unknown>) => {
+	const inner = memoryStore(`h14b-quota-${++made}`);
+	const store: KeyValueStore = { ...inner, async set(key, value) {
+		if (key.startsWith('p|')) {
+			await before?.();
+			const error = refuse();
+			if (error) {
+				throw error;
+			}
+		}
+
+		return inner.set(key, value);
+	} };
+	return { inner, store, pending: async () => (await inner.keys()).filter((key) => key.startsWith('p|')) };
+};
+
+/** A client over `store` whose transport is down until `state.down` is false; its `storage:error` events in `errors`. */
+const onStore = (store: KeyValueStore, more: Parameters<typeof outbox>[0] = {}, fetch?: typeof globalThis.fetch, storageTimeoutMs?: number) => {
+	const state = { down: true, sent: [] as string[] };
+	const api = createClient({ fetch: fetch ?? recordingFetch(state, { contentType: false }), prefix: 'https://api.example.com/', retry: 0, breaker: false, store: () => store, name: `h14b-q-${++made}`, outbox: outbox(more), ...storageTimeoutMs && { storageTimeoutMs } });
+	const errors: StorageErrorEvent[] = [];
+	api.on('storage:error', (event) => errors.push(event));
+	return { api, state, errors };
+};
+
+const quotaErrors: Array<[string, () => Error]> = [
+	['a DOMException named QuotaExceededError', () => new DOMException('The quota has been exceeded.', 'QuotaExceededError')],
+	['an error whose name is QuotaExceededError', () => Object.assign(new Error('quota'), { name: 'QuotaExceededError' })],
+];
+
+describe('a store that refuses a new entry for its quota: OutboxFullError reason \'quota\', nothing pending (API.md OutboxFullError: "nothing was stored")', () => {
+	it.each(quotaErrors)('%s: the call rejects with OutboxFullError (quota), storage:error is emitted, nothing stays in memory or the store', async (_, error) => {
+		let full = true;
+		const { store, pending } = refusing(() => full && error());
+		const { api, state, errors } = onStore(store);
+		const result = await api.post('todos', { json: { a: 1 } }).catch((failure: unknown) => failure);
+		// Before: OutboxQueuedError, the write kept in memory only (size() 1), lost at a reload.
+		expect(result).toBeInstanceOf(OutboxFullError);
+		expect([(result as OutboxFullError).reason, (result as OutboxFullError).code]).toEqual(['quota', 'OUTBOX_FULL']);
+		expect(errors.map((event) => [event.part, event.operation, (event.error as Error).name])).toEqual([['outbox', 'set', 'QuotaExceededError']]);
+		expect([await api.outbox.size(), await api.outbox.list(), await pending()]).toEqual([0, [], []]);
+		// The store takes writes again: the next write is stored alone (before: the refused one written with it, and replayed).
+		full = false;
+		await expect(api.post('other', { json: { b: 2 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		expect((await api.outbox.list()).map((entry) => entry.url)).toEqual(['https://api.example.com/other']);
+		expect(await pending()).toHaveLength(1);
+		state.down = false;
+		state.sent = [];
+		await api.outbox.flush();
+		expect(state.sent).toEqual(['POST https://api.example.com/other {"b":2}']);
+		api.close();
+	});
+
+	it('with queuedResponse: \'accepted\': OutboxFullError (quota), never a 202', async () => {
+		const { store, pending } = refusing(() => new DOMException('The quota has been exceeded.', 'QuotaExceededError'));
+		const { api } = onStore(store, { queuedResponse: 'accepted' });
+		const result = await api.post('todos', { json: { a: 1 } }).then((response) => response.status, (failure: unknown) => failure);
+		// Before: 202.
+		expect([result instanceof OutboxFullError && result.reason, await api.outbox.size(), await pending()]).toEqual(['quota', 0, []]);
+		api.close();
+	});
+
+	it('with coalesce: the PUT refused for the quota supersedes nothing: the pending PUT stays, no outbox:superseded', async () => {
+		let full = false;
+		const { store, pending } = refusing(() => full && new DOMException('The quota has been exceeded.', 'QuotaExceededError'));
+		const { api } = onStore(store, { coalesce: true });
+		const superseded: unknown[] = [];
+		api.on('outbox:superseded', (event) => superseded.push(event));
+		await expect(api.put('todos/1', { json: { v: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		full = true;
+		const result = await api.put('todos/1', { json: { v: 2 } }).catch((failure: unknown) => failure);
+		// Before: OutboxQueuedError, the first PUT superseded (removed from the store) by one kept in memory only.
+		expect([result instanceof OutboxFullError && result.reason, superseded]).toEqual(['quota', []]);
+		expect([(await api.outbox.list()).map((entry) => entry.url), await pending()]).toEqual([['https://api.example.com/todos/1'], [expect.stringMatching(/^p\|/)]]);
+		api.close();
+	});
+
+	it('any other failure of the store keeps the write in memory, as before: OutboxQueuedError, storage:error', async () => {
+		const { store, pending } = refusing(() => new Error('disk I/O error'));
+		const { api, errors } = onStore(store);
+		await expect(api.post('todos', { json: { a: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		expect([errors.map((event) => [event.part, event.operation]), await api.outbox.size(), await pending()]).toEqual([[['outbox', 'set']], 1, []]);
+		api.close();
+	});
+
+	it('with networkTimeoutMs: the write refused at its deadline is not told "queued": the caller waits for its attempt (a failure: OutboxFullError quota; an answer: the answer)', async () => {
+		const answers: Array<(response?: Response) => void> = [];
+		const fetch = (async () => new Promise<Response>((resolve, reject) => answers.push((response) => response ? resolve(response) : reject(new TypeError('fetch failed'))))) as typeof globalThis.fetch;
+		const { store, pending } = refusing(() => new DOMException('The quota has been exceeded.', 'QuotaExceededError'));
+		const { api, errors } = onStore(store, { networkTimeoutMs: 20 }, fetch);
+		let settled = false;
+		const failing = api.post('todos', { json: { a: 1 } }).catch((failure: unknown) => failure).finally(() => {
+			settled = true;
+		});
+		// Its record's write at the deadline was refused (before: OutboxQueuedError at once, the write in memory only).
+		await vi.waitFor(() => expect(errors).toHaveLength(1));
+		expect([settled, await api.outbox.size(), await pending()]).toEqual([false, 0, []]);
+		answers[0]!();
+		const result = await failing;
+		expect(result instanceof OutboxFullError && result.reason).toBe('quota');
+		const answered = api.post('todos', { json: { a: 2 } }).then((response) => response.status);
+		await vi.waitFor(() => expect(errors).toHaveLength(2));
+		answers[1]!(new Response('{}', { status: 201 }));
+		expect([await answered, await api.outbox.size()]).toEqual([201, 0]);
+		api.close();
+	});
+
+	it('a quota error after the caller was told "queued" (a store slower than storageTimeoutMs) stays as before: kept in memory, storage:error', async () => {
+		let open!: () => void;
+		const gate = new Promise<void>((resolve) => {
+			open = resolve;
+		});
+		const { store, pending } = refusing(() => new DOMException('The quota has been exceeded.', 'QuotaExceededError'), async () => gate);
+		const { api, errors } = onStore(store, {}, undefined, 50);
+		await expect(api.post('todos', { json: { a: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		open();
+		await vi.waitFor(() => expect(errors.length).toBeGreaterThanOrEqual(1));
+		expect([await api.outbox.size(), (await api.outbox.list()).map((entry) => entry.url), await pending()]).toEqual([1, ['https://api.example.com/todos'], []]);
 		api.close();
 	});
 });
