@@ -88,6 +88,8 @@ export class PartStore {
 	readonly #worlds = new Map<string, World>();
 	/** The world's last note when `#forget` last looked (`Worlds.noted`). */
 	#seen: number | undefined = -1;
+	/** Told of each write or delete the store confirmed; a promise it answers is waited for (the outbox's moves: an old key goes then). */
+	confirmed?: (key: string) => Promise<void> | undefined;
 	/** See `partStore`. */
 	readonly #idOf: ((key: string) => string | undefined) | undefined;
 
@@ -148,6 +150,11 @@ export class PartStore {
 			if (pending.get(each) === latest) {
 				pending.delete(each);
 				this.#worlds.delete(each);
+			}
+
+			const then = this.confirmed?.(each);
+			if (then) {
+				await then; // No step more for any other write.
 			}
 		}
 	}

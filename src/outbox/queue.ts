@@ -114,9 +114,10 @@ export interface QueueStore {
 	/**
 	 * `budget`: of the call whose path it is on (see `Budget`). `fresh`: a new entry's record, which a store that refuses it
 	 * for its quota (within the wait) does not keep: it rejects with that error, nothing of it kept (API.md `OutboxFullError`
-	 * `'quota'`); any other failure keeps it in memory, as every write.
+	 * `'quota'`); any other failure keeps it in memory, as every write. `from`: a move of an entry from that key (its
+	 * pending or dead one), deleted only once the store confirmed this write (`PartStore.confirmed`); forgotten by the index at once.
 	 */
-	set(key: string, value: unknown, budget?: Budget, fresh?: boolean): Promise<void>;
+	set(key: string, value: unknown, budget?: Budget, fresh?: boolean, from?: string): Promise<void>;
 	/** `strict`: reject when the store does not confirm the delete (see `PartStore.delete`). */
 	delete(key: string, strict?: boolean, budget?: Budget): Promise<void>;
 }
@@ -203,6 +204,12 @@ export class Queue {
 	 */
 	readonly order: Map<string, number>;
 	/**
+	 * Moves of an entry from one key to another (pending → dead, dead → pending: `from` of `QueueStore.set`) whose new key the
+	 * store has not confirmed, new key → old key, of every client of the name and store here (their part store is one): the old
+	 * key stays in the store until then (a reload finds the entry), listed by none of them, and goes once it is confirmed.
+	 */
+	readonly #moves: Map<string, string>;
+	/**
 	 * The ids of each URL's pending entries this client wrote or read (by the URL's `normalised` spelling: `/todos/%7E` is
 	 * `/todos/~`), and by id the set it is in: a coalescing write looks only at its URL's.
 	 */
@@ -262,9 +269,21 @@ export class Queue {
 		this.#peers = (stores.get('#queues') ?? stores.set('#queues', new Set()).get('#queues')) as Set<Peer>;
 		this.#peers.add(this.#self);
 		this.order = (stores.get('#order') ?? stores.set('#order', new Map()).get('#order')) as Map<string, number>;
+		const moves = (stores.get('#moves') ?? stores.set('#moves', new Map()).get('#moves')) as Map<string, string>;
+		this.#moves = moves;
+		store.confirmed ??= (key) => {
+			const old = moves.get(key);
+			moves.delete(key);
+			return old === undefined ? undefined : store.delete(old);
+		};
 		Object.assign(this, {
 			context, options, store: {
-				set: async (key, value, budget, fresh) => {
+				set: async (key, value, budget, fresh, from) => {
+					for (const [to, old] of moves) {
+						old === key && moves.delete(to); // Written again: no longer moved (`revive` of a dead letter whose dead key the store refused).
+					}
+
+					from && moves.set(key, from) && this.#note(from, false);
 					this.#note(key, true, value); // Before the store confirms: a count or a pass of this client meanwhile sees it.
 					// A record with a body is given longer, by its size (`writeMs`): a photo told "queued" is in the store.
 					const body = (value as OutboxRecord | undefined)?.body;
@@ -274,6 +293,7 @@ export class Queue {
 					} catch (error) {
 						// Only a `fresh` write rejects (`strict`). IndexedDB names a full store so, as the transaction's error too.
 						if ((error as Error | undefined)?.name === 'QuotaExceededError') {
+							moves.delete(key);
 							store.superseded(key); // Not kept in memory, never written again.
 							this.#note(key, false);
 							throw error;
@@ -281,8 +301,12 @@ export class Queue {
 					}
 				},
 				delete: async (key, strict, budget) => {
+					// A moved entry removed (delivered, discarded, cleared) before the store took its new key: its old key goes too.
+					const old = moves.get(key);
+					moves.delete(key);
 					this.#note(key, false);
 					await spend(budget, store.delete(key, strict));
+					await (old && store.delete(old, strict));
 				},
 			} satisfies QueueStore,
 		});
@@ -337,7 +361,8 @@ export class Queue {
 				throw new StorageTimeoutError('keys() took longer than the call\'s storageTimeoutMs');
 			}
 
-			listed = keys.sort();
+			const moved = new Set(this.#moves.values());
+			listed = keys.filter((key) => !moved.has(key)).sort();
 		} catch (error) {
 			// A failed listing counts as the listing of the next 10 s (`refresh`, `look`): a failing store is not asked per call or write.
 			this.#lookAt = this.quiet = this.context.clock.now() + lookMs;
@@ -401,7 +426,8 @@ export class Queue {
 	 */
 	async #span(budget?: Budget): Promise<KeySpan | 'busy' | undefined> {
 		const notes = this.#notes;
-		const span = await spend(budget, this.#parts.span(pendingPrefix));
+		// Not while a move's old key stays in the store (it does not list it): the store's span counts it.
+		const span = this.#moves.size ? undefined : await spend(budget, this.#parts.span(pendingPrefix));
 		return span && notes !== this.#notes ? 'busy' : span;
 	}
 
@@ -622,9 +648,9 @@ export class Queue {
 				return false;
 			}
 
-			await this.store.set(to, record);
-			// A dead letter (`bury`): stored under its dead key first, then its pending key goes.
-			await (to !== key && this.store.delete(key));
+			// A dead letter (`bury`): stored under its dead key, its pending key going once the store confirmed it (a reload finds
+			// the entry pending, never neither); this client lists it dead at once, never replays it.
+			await this.store.set(to, record, undefined, false, to === key ? undefined : key);
 			// Removed by a clear or discard that began while the store took it (no drain lock held here: an early write's): nothing to tell.
 			return current();
 		});
@@ -902,6 +928,11 @@ export class Queue {
 	async discard(id: string): Promise<void> {
 		this.context.removed('outbox', id); // Work that started before (an early write's attempt: its `world`) writes nothing more of it.
 		this.#asked.delete(id);
+		// Its move's new key, kept in memory, is forgotten with it (part-store.ts): its old key is listed, and removed.
+		for (const [to] of this.#moves) {
+			parseKey(to)?.id === id && this.#moves.delete(to);
+		}
+
 		await this.#occupy(async (kept) => {
 			this.#removed.add(id);
 			const remove = async (): Promise<void> => {
@@ -944,6 +975,7 @@ export class Queue {
 		identity && this.context.removed('outbox', identity);
 		await this.#occupy(async () => this.#lock(async () => {
 			identity && this.#removed.add(identity);
+			this.#moves.clear(); // As at `discard`; another identity's entry moved meanwhile is listed as a dead letter here (both keys stay).
 			const keys: string[] = [];
 			for (const { key } of await this.list(true)) {
 				if (who === undefined || (await this.read(key, true) as OutboxRecord | undefined)?.identity === identity) {
@@ -1206,10 +1238,9 @@ export class Queue {
 		await this.#move(record, key, 'p');
 	}
 
-	/** Store `record` under the key of `key`'s entry in `state` (`p`: pending, `d`: dead), then delete `key`. */
+	/** Store `record` under the key of `key`'s entry in `state` (`p`: pending, `d`: dead); `key` goes once the store confirmed it. */
 	async #move(record: OutboxRecord, key: string, state: 'p' | 'd'): Promise<void> {
-		await this.store.set(`${state}${key.slice(1)}`, record);
-		await this.store.delete(key);
+		await this.store.set(`${state}${key.slice(1)}`, record, undefined, false, key);
 	}
 
 	/** Delete keys, each confirmed by the store: rejects with the first failure once every delete was tried. */
