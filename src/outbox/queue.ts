@@ -1039,12 +1039,14 @@ export class Queue {
 			}
 
 			const now = this.context.clock.now();
-			await this.#pend(record, key, now);
+			// Refused for the store's quota (within `storageTimeoutMs`): `OutboxFullError`, as at `maxEntries`.
+			const revived = [await this.#pend(record, key, now).catch((cause: unknown) => {
+				throw new OutboxFullError('Storage quota exceeded: not stored', { reason: 'quota', cause });
+			})];
 			// Its dependents made dead letters for it (`'parent'`) come back with it, and theirs with them (a
 			// chain), each under its own key (its place in the order); listed again while one came back. Only
 			// those a revived record names are read (each dependent is recorded with its entry: enqueue.ts), never
 			// every dead letter: retrying each of many in turn is not quadratic.
-			const revived = [record];
 			for (let size = 0; size < revived.length;) {
 				size = revived.length;
 				for (const each of await this.list()) {
@@ -1052,8 +1054,8 @@ export class Queue {
 					await (each.dead && revived.some((one) => one.dependents?.includes(each.id)) && this.entryLock(each.id, async () => {
 						const dependent = await this.read(each.key);
 						if (isRecord(dependent) && dependent.deadReason === 'parent' && dependent.dependsOn?.some((parent) => revived.some((one) => one.id === parent)) && kept(each.id) && !full()) {
-							revived.push(dependent);
-							await this.#pend(dependent, each.key, now);
+							// One the store refuses for its quota stays a dead letter, as one past `maxEntries`.
+							await this.#pend(dependent, each.key, now).then((one) => revived.push(one), () => undefined);
 						}
 					}));
 				}
@@ -1231,16 +1233,16 @@ export class Queue {
 		}
 	}
 
-	/** A dead letter (`key`) pending again from `now`: attempts and retention start again, stored under its pending key. */
-	async #pend(record: OutboxRecord, key: string, now: number): Promise<void> {
-		delete record.deadReason;
-		Object.assign(record, { attempts: 0, nextAttemptAt: now, retainFrom: now });
-		await this.#move(record, key, 'p');
-	}
-
-	/** Store `record` under the key of `key`'s entry in `state` (`p`: pending, `d`: dead); `key` goes once the store confirmed it. */
-	async #move(record: OutboxRecord, key: string, state: 'p' | 'd'): Promise<void> {
-		await this.store.set(`${state}${key.slice(1)}`, record, undefined, false, key);
+	/**
+	 * A dead letter (`key`) pending again from `now` (attempts and retention start again): that record, stored under its pending
+	 * key, `key` going once the store confirmed it. Rejects when the store refuses it for its quota (`fresh`): the dead letter
+	 * stays as it was (any other failure keeps it in memory, as every write).
+	 */
+	async #pend(record: OutboxRecord, key: string, now: number): Promise<OutboxRecord> {
+		const pending = { ...record, attempts: 0, nextAttemptAt: now, retainFrom: now };
+		delete pending.deadReason;
+		await this.store.set(`p${key.slice(1)}`, pending, undefined, true, key);
+		return pending;
 	}
 
 	/** Delete keys, each confirmed by the store: rejects with the first failure once every delete was tried. */

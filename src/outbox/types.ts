@@ -73,7 +73,10 @@ export interface Outbox {
 	 * `InvalidRequestError` when it is the dead letter of a stored record the outbox could not read (`lastError`
 	 * `{ code: 'INVALID_REQUEST', message: 'Unreadable' }`: nothing could be sent; it stays a dead letter, its reason kept), with
 	 * `OutboxFullError` (`reason: 'entries'`, the dead letter left as it is) when `maxEntries` entries are pending
-	 * (its `'parent'` dead letters come back with it while there is room; the others stay dead letters),
+	 * (its `'parent'` dead letters come back with it while there is room; the others stay dead letters), or
+	 * (`reason: 'quota'`, the same) when the store refuses its pending record for its quota (`QuotaExceededError`)
+	 * within `storageTimeoutMs` (a `'parent'` dead letter refused so stays one; any other failure of the store keeps
+	 * it pending in memory, `storage:error`, its dead letter kept in the store until the store takes it),
 	 * with the store's failure when it cannot list or read it (reported as `storage:error`), with `InvalidRequestError` when `id` is not a string (an entry itself: pass its `id`).
 	 */
 	retry(id: string): Promise<void>;

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { createClient, memoryStore, OutboxQueuedError, outbox, type KeyValueStore } from '../../src/entries/index.js';
 import type { StorageErrorEvent } from '../../src/core/event-types.js';
+import { OutboxFullError } from '../../src/errors/OutboxFullError.js';
 
 let made = 0;
 
@@ -144,6 +145,22 @@ describe('retry(id) when the store refuses the pending key: OutboxFullError (quo
 		} };
 	};
 
+	it('a QuotaExceededError: retry rejects with OutboxFullError (quota); the dead letter stays as it was, here and after a reload', async () => {
+		const { api, dead, store, keys, errors } = await buried(quota);
+		const result = await api.outbox.retry(dead.id).then(() => 'resolved', (failure: unknown) => failure);
+		// Before: 'resolved', the dead key deleted and the pending one in memory only (gone at a reload).
+		expect(result).toBeInstanceOf(OutboxFullError);
+		expect((result as OutboxFullError).reason).toBe('quota');
+		expect(errors.map((event) => (event.error as Error).name)).toContain('QuotaExceededError');
+		const [again] = await api.outbox.deadLetters();
+		expect([again?.id, again?.deadReason, again?.attempts, await api.outbox.size()]).toEqual([dead.id, 'rejected', dead.attempts, 0]);
+		expect([(await keys('p|')).length, (await keys('d|')).length]).toEqual([0, 1]);
+		const reload = onStore(store);
+		expect([await urls(reload.api.outbox.list()), await urls(reload.api.outbox.deadLetters())]).toEqual([[], ['/todos']]);
+		reload.api.close();
+		api.close();
+	});
+
 	it('another failure: retry resolves, pending here (kept in memory, storage:error); the dead key stays in the store until the pending key is stored', async () => {
 		const { api, dead, store, keys, take, state } = await buried(() => new Error('disk I/O error'));
 		state.status = 0;
@@ -173,6 +190,23 @@ describe('retry(id) when the store refuses the pending key: OutboxFullError (quo
 		const reload = onStore(store);
 		expect([await reload.api.outbox.list(), await reload.api.outbox.deadLetters()]).toEqual([[], []]);
 		reload.api.close();
+		api.close();
+	});
+
+	it('a QuotaExceededError on a \'parent\' dead letter\'s pending key: retry(id) revives its parent, the dependent stays a dead letter', async () => {
+		const { store, keys } = refusing([], () => undefined);
+		const { api, state } = onStore(store);
+		const parent = await api.post('todos', { json: { a: 1 } }).then(() => '', (failure: OutboxQueuedError) => failure.entryId!);
+		const child = await api.put(`todos/${api.outbox.ref(parent, '/id')}`, { json: { b: 2 } }).then(() => '', (failure: OutboxQueuedError) => failure.entryId!);
+		state.status = 422;
+		await api.outbox.flush();
+		expect((await api.outbox.deadLetters()).map((entry) => entry.deadReason).sort()).toEqual(['parent', 'rejected']);
+		state.status = 0;
+		// The store refuses the pending key of the dependent only.
+		Object.assign(store, { set: ((set) => async (key: string, value: unknown) => key.includes(child) && key.startsWith('p|') ? Promise.reject(quota()) : set(key, value))(store.set) });
+		await api.outbox.retry(parent);
+		expect([await urls(api.outbox.list()), (await api.outbox.deadLetters()).map((entry) => [entry.id, entry.deadReason])]).toEqual([['/todos'], [[child, 'parent']]]);
+		expect([(await keys('p|')).length, (await keys('d|')).length]).toEqual([1, 1]);
 		api.close();
 	});
 });
