@@ -335,7 +335,7 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 		// A coalescing PUT or DELETE removes the writes it supersedes only once it is stored itself.
 		// Stored only in the world its call started in, and while fewer than `maxEntries` are pending (written ones
 		// included: writes made at once, each counted before any was stored), with no await between the checks and the write.
-		const stored = await queue.supersede(record, key, async (replacing) => {
+		const stored = await queue.supersede(record, key, async (replacing, from) => {
 			await capture(queue, call, record);
 			// The entries named by the placeholders of a precondition it inherits (`Queue.supersede`): it is recorded with them,
 			// as above — with a pending one, or with the values kept of one delivered since the write it supersedes was queued.
@@ -351,7 +351,7 @@ const enqueue = async (queue: Queue, drain: Drain, call: PolicyCall, request: Re
 				queue.order.set(id, order);
 				// Noted as pending at once: a write made then is held behind it. Refused for the quota while the caller waits
 				// (`fresh`): not kept, never told "queued" (past the wait, or any other failure: kept in memory, `storage:error`).
-				quota = await queue.store.set(key, record, budget, true).then(() => false, () => true);
+				quota = await queue.store.set(key, record, budget, true, from).then(() => false, () => true);
 				// A clear (all, or of its identity) that began while the store took it removed it: never told "queued".
 				return !quota && kept.current('outbox', id);
 			}

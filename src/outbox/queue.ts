@@ -861,7 +861,7 @@ export class Queue {
 	 * removed only after it was, so a write never stored (its world changed) supersedes nothing. Any
 	 * other write (`coalesce` off, another method) is only stored. `budget`: its call's (see `Budget`).
 	 */
-	async supersede(record: OutboxRecord, at: string, commit: (replacing: number) => Promise<boolean>, budget?: Budget): Promise<boolean> {
+	async supersede(record: OutboxRecord, at: string, commit: (replacing: number, from?: string) => Promise<boolean>, budget?: Budget): Promise<boolean> {
 		if (!this.supersedes(record.method, record.url)) {
 			return commit(0);
 		}
@@ -899,15 +899,31 @@ export class Queue {
 				}
 			}
 
-			committed = commit(superseded.filter(([, old]) => !this.#claims.has(old.id)).length);
-			for (const [key, old] of await committed ? superseded : []) {
+			// Their keys go once the store confirmed its own (a move of their place, chained: `#moves`): while it keeps the write in
+			// memory only, they stay in the store (a reload replays the latest stored), never neither.
+			const keys = superseded.filter(([, old]) => !this.#claims.has(old.id)).map(([key]) => key);
+			keys.forEach((key, index) => index && this.#moves.set(keys[index - 1]!, key));
+			committed = commit(keys.length, keys[0]);
+			const stored = await committed;
+			for (const [key, old] of superseded) {
 				// Not one this client's pass claimed meanwhile; never replayed by it after (checked with no await since).
-				if (!this.#claims.has(old.id)) {
+				if (stored && !this.#claims.has(old.id)) {
 					this.#removed.add(old.id);
-					await this.store.delete(key, false, budget);
+					this.#note(key, false);
+					await (keys.includes(key) || this.store.delete(key, false, budget));
 					this.emit('outbox:superseded', old);
+				} else {
+					// Not stored: the chain undone; claimed meanwhile: taken out of it (never deleted by it), the others still in it.
+					const next = this.#moves.get(key);
+					for (const [to, old] of this.#moves) {
+						old === key && (stored && next !== undefined ? this.#moves.set(to, next) : this.#moves.delete(to));
+					}
+
+					this.#moves.delete(key);
 				}
 			}
+
+			stored || this.#moves.delete(at);
 		});
 		await (this.#locked ? run() : this.#lock(run, AbortSignal.timeout(storageMs(this.context))).catch(() => undefined));
 		return committed ?? commit(0);

@@ -210,3 +210,45 @@ describe('retry(id) when the store refuses the pending key: OutboxFullError (quo
 		api.close();
 	});
 });
+
+describe('coalesce: a write that supersedes pending ones, kept in memory because the store failed: the ones it replaces stay in the store until it is stored (a move of their place)', () => {
+	it('another failure on the new PUT\'s key: told "queued", the older PUTs stay in the store (a reload sends the latest stored), removed once the new one is stored', async () => {
+		let refuse = false;
+		const { store, keys } = refusing(['p|'], () => refuse ? new Error('disk I/O error') : undefined);
+		const { api } = onStore(store, { coalesce: true });
+		await expect(api.put('todos/1', { json: { v: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		await expect(api.put('todos/1', { json: { v: 2 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		refuse = true;
+		await expect(api.put('todos/1', { json: { v: 3 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		expect(await urls(api.outbox.list())).toEqual(['/todos/1']);
+		// Before: [] in the store: the PUT of v2 deleted, the one of v3 in memory only; a reload saw nothing.
+		expect((await keys('p|')).length).toBe(1);
+		const reload = onStore(store);
+		expect(await urls(reload.api.outbox.list())).toEqual(['/todos/1']);
+		reload.api.close();
+		refuse = false;
+		await expect(api.post('other', { json: { b: 2 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		const later = onStore(store);
+		expect((await later.api.outbox.list()).map((entry) => [new URL(entry.url).pathname, entry.method]).sort()).toEqual([['/other', 'POST'], ['/todos/1', 'PUT']]);
+		expect((await keys('p|')).length).toBe(2);
+		later.api.close();
+		api.close();
+	});
+
+	it('the new PUT delivered while the store still refuses its key: the older PUT it replaced goes with it, never replayed after a reload', async () => {
+		let refuse = false;
+		const { store, keys } = refusing(['p|'], () => refuse ? new Error('disk I/O error') : undefined);
+		const { api, state } = onStore(store, { coalesce: true });
+		await expect(api.put('todos/1', { json: { v: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		refuse = true;
+		await expect(api.put('todos/1', { json: { v: 2 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		expect((await keys('p|')).length).toBe(1);
+		state.status = 200;
+		await api.outbox.flush();
+		expect([state.sent.filter((line) => line === 'PUT /todos/1').length, await api.outbox.size(), await keys('p|')]).toEqual([2, 0, []]);
+		const reload = onStore(store);
+		expect(await reload.api.outbox.list()).toEqual([]);
+		reload.api.close();
+		api.close();
+	});
+});
