@@ -902,7 +902,10 @@ export class Queue {
 			// Their keys go once the store confirmed its own (a move of their place, chained: `#moves`): while it keeps the write in
 			// memory only, they stay in the store (a reload replays the latest stored), never neither.
 			const keys = superseded.filter(([, old]) => !this.#claims.has(old.id)).map(([key]) => key);
-			keys.forEach((key, index) => index && this.#moves.set(keys[index - 1]!, key));
+			for (let index = 1; index < keys.length; index++) {
+				this.#moves.set(keys[index - 1]!, keys[index]!);
+			}
+
 			committed = commit(keys.length, keys[0]);
 			const stored = await committed;
 			for (const [key, old] of superseded) {
