@@ -1095,9 +1095,9 @@ export class Queue {
 	 * world of a write told "queued" at its deadline): the whole answer is held in memory for `earlyMs`
 	 * too, used while that world is current. Reads the body only when something asks for it; stores
 	 * the values only while `current()` (no discard of it, no clear, since its work began: the body may
-	 * come long after).
+	 * come long after). Resolves whether they were written as a move of `key` (see `deliver`).
 	 */
-	async keep(record: OutboxRecord, key: string, response: Response, current: () => boolean, early?: World): Promise<void> {
+	async keep(record: OutboxRecord, key: string, response: Response, current: () => boolean, early?: World): Promise<boolean> {
 		// Read again once when the store did not answer (an aborted transaction): the pointers another tab recorded
 		// are only there. Both within one `storageTimeoutMs`: a hung store holds the delivery one deadline.
 		const budget = this.budget();
@@ -1109,7 +1109,7 @@ export class Queue {
 		const pointers = [...new Set([...stored?.pointers ?? record.pointers ?? [], ...asked])];
 		const dependents = stored?.dependents ?? record.dependents ?? [];
 		if (pointers.length === 0 && !early) {
-			return;
+			return false;
 		}
 
 		const answer = await answerOf(response, this.context.options.timeout);
@@ -1136,8 +1136,13 @@ export class Queue {
 			}
 
 			const kept: Values = { v: 1, values, at: now, dependents, ...record.identity !== undefined && { identity: record.identity } };
-			await this.store.set(valuesKey(record.id), kept);
+			// A move from its pending key (`from`): that goes once the store confirmed the values, never before (a reload that
+			// finds it replays it, its Idempotency-Key and body the same, and keeps them); forgotten by the index at once.
+			await this.store.set(valuesKey(record.id), kept, undefined, false, key);
+			return true;
 		}
+
+		return false;
 	}
 
 	/**
@@ -1149,8 +1154,8 @@ export class Queue {
 	 */
 	async deliver(record: OutboxRecord, key: string, response: Response, current: () => boolean, early?: World): Promise<void> {
 		await this.entryLock(record.id, async () => {
-			await this.keep(record, key, response, current, early).catch(() => undefined);
-			await this.store.delete(key);
+			// Its pending key goes at once, or (its values kept: a move) once the store confirmed them.
+			await this.keep(record, key, response, current, early).catch(() => false) || await this.store.delete(key);
 		});
 		void response.body?.cancel().catch(() => undefined); // Let go at once: no connection held.
 		this.emit('outbox:sent', record, { status: response.status, ...early && { early: true } });
