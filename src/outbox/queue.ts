@@ -994,7 +994,14 @@ export class Queue {
 		identity && this.context.removed('outbox', identity);
 		await this.#occupy(async () => this.#lock(async () => {
 			identity && this.#removed.add(identity);
-			this.#moves.clear(); // As at `discard`; another identity's entry moved meanwhile is listed as a dead letter here (both keys stay).
+			// The moves of what it removes end (as at `discard`): their old keys are listed, and removed. Another identity's stay
+			// (its old key, in the store, tells whose): its entry stays as it was, its old key going once its new one is stored.
+			for (const [to, from] of [...this.#moves]) {
+				if (who === undefined || (await this.read(from, true) as OutboxRecord | undefined)?.identity === identity) {
+					this.#moves.delete(to);
+				}
+			}
+
 			const keys: string[] = [];
 			for (const { key } of await this.list(true)) {
 				if (who === undefined || (await this.read(key, true) as OutboxRecord | undefined)?.identity === identity) {

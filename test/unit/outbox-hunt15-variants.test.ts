@@ -35,10 +35,10 @@ type Sent = { line: string; key: string | null; body: string };
 
 /**
  * A client over `store` (a new one: a reload) whose transport answers `POST /todos` with 201 `{"id":7}` and fails every
- * other write as a dropped connection while `state.down` (else 200): what it sent in `state.sent`.
+ * other write as a dropped connection while `state.down` (else `state.status`): what it sent in `state.sent`.
  */
 const onStore = (store: KeyValueStore, more: Parameters<typeof outbox>[0] = {}, identity?: () => string | undefined, clock?: ManualClock) => {
-	const state = { down: true, offline: false, sent: [] as Sent[], hold: undefined as Promise<void> | undefined };
+	const state = { down: true, offline: false, status: 200, sent: [] as Sent[], hold: undefined as Promise<void> | undefined };
 	const fetch = (async (request: Request) => {
 		const url = new URL(request.url);
 		state.sent.push({ line: `${request.method} ${url.pathname}`, key: request.headers.get('idempotency-key'), body: await request.text() });
@@ -55,7 +55,7 @@ const onStore = (store: KeyValueStore, more: Parameters<typeof outbox>[0] = {}, 
 			throw new TypeError('fetch failed');
 		}
 
-		return new Response('{}', { status: 200, headers: { 'content-type': 'application/json' } });
+		return new Response('{}', { status: state.status, headers: { 'content-type': 'application/json' } });
 	}) as typeof globalThis.fetch;
 	const api = createClient({ fetch, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: () => store, name: 'h15', ...identity && { identity }, ...clock && { clock }, outbox: outbox(more) });
 	return { api, state };
@@ -156,5 +156,122 @@ describe('a delivered entry\'s kept values the store refuses: its pending key st
 		await reload.api.outbox.flush();
 		expect(reload.state.sent.map((each) => each.line)).toEqual(['POST /todos', 'PUT /todos/7']);
 		reload.api.close();
+	});
+});
+
+const urls = async (entries: Promise<Array<{ url: string }>>): Promise<string[]> => (await entries).map((entry) => new URL(entry.url).pathname);
+
+describe('clear({ identity }) leaves another identity\'s moves that wait for the store (API.md: "`client.clear({ identity })` removes one identity\'s cache and outbox")', () => {
+	/** Bob's client (`who.now`), its store refusing keys with the prefixes `refused` while `refusal.on`. */
+	const bobs = (refused: string[], more: Parameters<typeof outbox>[0] = {}) => {
+		const refusal = { on: false };
+		const { store, keys } = refusing(refused, () => refusal.on ? new Error('disk I/O error') : undefined);
+		const who = { now: 'bob' as string | undefined };
+		const { api, state } = onStore(store, more, () => who.now);
+		return { api, state, store, keys, refusal, who };
+	};
+
+	it('bob\'s dead letter retried while the store fails its pending key: after a clear of alice it stays pending and is delivered', async () => {
+		const { api, state, keys, refusal } = bobs(['p|']);
+		await expect(api.put('items/1', { json: { b: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		state.down = false;
+		state.status = 422;
+		await api.outbox.flush();
+		const [dead] = await api.outbox.deadLetters();
+		refusal.on = true;
+		state.status = 200;
+		state.down = true;
+		await api.outbox.retry(dead!.id);
+		expect([await urls(api.outbox.list()), await api.outbox.deadLetters()]).toEqual([['/items/1'], []]);
+		await api.clear({ identity: 'alice' });
+		// Before: [[], ['/items/1']]: bob's entry listed as a dead letter, never delivered.
+		expect([await urls(api.outbox.list()), await urls(api.outbox.deadLetters())]).toEqual([['/items/1'], []]);
+		refusal.on = false;
+		state.down = false;
+		const sent = state.sent.length;
+		await api.outbox.flush();
+		expect(state.sent.slice(sent).map((each) => each.line)).toEqual(['PUT /items/1']);
+		expect([await api.outbox.list(), await api.outbox.deadLetters(), await keys('p|'), await keys('d|')]).toEqual([[], [], [], []]);
+		api.close();
+	});
+
+	it('bob\'s delivered write whose kept values wait for the store: a clear of alice does not make it pending again here (never sent twice)', async () => {
+		const { api, state, keys, refusal } = bobs(['v|']);
+		state.offline = true;
+		const parent = await api.post('todos', { json: { a: 1 } }).then(() => '', (failure: OutboxQueuedError) => failure.entryId!);
+		api.outbox.ref(parent, '/id');
+		refusal.on = true;
+		state.offline = false;
+		await api.outbox.flush();
+		expect((await keys('p|')).length).toBe(1);
+		await api.clear({ identity: 'alice' });
+		const sent = state.sent.length;
+		// Before: ['/todos'] pending again, and replayed ('POST /todos' sent a second time).
+		expect([await api.outbox.list(), await api.outbox.size()]).toEqual([[], 0]);
+		await api.outbox.flush();
+		expect(state.sent.slice(sent)).toEqual([]);
+		refusal.on = false;
+		state.offline = true;
+		await expect(api.post('other', { json: { c: 3 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		// Its values stored: its pending key goes as the move ends.
+		expect([await urls(api.outbox.list()), (await keys('p|')).length, (await keys('v|')).length]).toEqual([['/other'], 1, 1]);
+		api.close();
+	});
+
+	it('bob\'s dead letter whose dead key waits for the store: after a clear of alice its pending key still goes once the store takes the dead key', async () => {
+		const { api, state, keys, store, refusal } = bobs(['d|']);
+		await expect(api.put('items/1', { json: { b: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		refusal.on = true;
+		state.down = false;
+		state.status = 422;
+		await api.outbox.flush();
+		expect((await keys('p|')).length).toBe(1);
+		await api.clear({ identity: 'alice' });
+		refusal.on = false;
+		state.down = true;
+		await expect(api.put('items/2', { json: { b: 2 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		// Before: [2, 1]: bob's old pending key left in the store for good.
+		expect([(await keys('p|')).length, (await keys('d|')).length]).toEqual([1, 1]);
+		const reload = onStore(store, {}, () => 'bob');
+		expect([await urls(reload.api.outbox.list()), await urls(reload.api.outbox.deadLetters())]).toEqual([['/items/2'], ['/items/1']]);
+		reload.api.close();
+		api.close();
+	});
+
+	it('coalesce: bob\'s replaced PUT whose replacement waits for the store is not sent after a clear of alice; only his latest write goes', async () => {
+		const { api, state, refusal } = bobs(['p|'], { coalesce: true });
+		await expect(api.put('items/1', { json: { v: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		refusal.on = true;
+		await expect(api.put('items/1', { json: { v: 2 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		expect(await api.outbox.size()).toBe(1);
+		await api.clear({ identity: 'alice' });
+		// Before: 2 (the replaced write pending again, sent before the latest).
+		expect(await api.outbox.size()).toBe(1);
+		refusal.on = false;
+		state.down = false;
+		const sent = state.sent.length;
+		await api.outbox.flush();
+		expect(state.sent.slice(sent).map((each) => [each.line, each.body])).toEqual([['PUT /items/1', '{"v":2}']]);
+		api.close();
+	});
+
+	it('alice\'s own retried dead letter waiting for the store is removed by her clear: nothing at a reload', async () => {
+		const { api, state, keys, store, refusal, who } = bobs(['p|']);
+		who.now = 'alice';
+		await expect(api.put('items/1', { json: { a: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		state.down = false;
+		state.status = 422;
+		await api.outbox.flush();
+		const [dead] = await api.outbox.deadLetters();
+		refusal.on = true;
+		state.down = true;
+		await api.outbox.retry(dead!.id);
+		refusal.on = false;
+		await api.clear({ identity: 'alice' });
+		expect([await api.outbox.list(), await api.outbox.deadLetters(), await keys('p|'), await keys('d|')]).toEqual([[], [], [], []]);
+		const reload = onStore(store, {}, () => 'alice');
+		expect([await reload.api.outbox.list(), await reload.api.outbox.deadLetters()]).toEqual([[], []]);
+		reload.api.close();
+		api.close();
 	});
 });
