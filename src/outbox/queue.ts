@@ -541,6 +541,9 @@ export class Queue {
 	 * `unread`: told of each pending one that is no readable record (counted by `count`; a pass makes it a dead letter).
 	 */
 	async forEach(dead: boolean | undefined, visit: (record: OutboxRecord) => void, unread?: (key: RecordKey) => void): Promise<void> {
+		// The store's keys once more, at the first pending key whose record read as nothing: removed since the listing (another
+		// tab delivered it), or there and giving back nothing (counted by `count` all the same: unreadable). One listing at most.
+		let again: Set<string> | undefined;
 		for (const key of await this.list()) {
 			// A key of the kind asked for (`undefined`: both), listed under its own kind's prefix.
 			const wanted = key.dead === (key.key[0] === 'd') && (dead === undefined || key.dead === dead);
@@ -555,8 +558,12 @@ export class Queue {
 			// One holding what the outbox never stores (a header the client marks sensitive since an older version stored it) is unreadable, as a pass finds it.
 			if (isRecord(record) && !secretIn(this, record)) {
 				visit(record);
-			} else if (record !== undefined && !key.dead) {
-				unread?.(key);
+			} else if (unread && wanted && !key.dead) {
+				if (record === undefined) {
+					again ??= new Set(await this.#parts.keys());
+				}
+
+				(record !== undefined || again!.has(key.key)) && unread(key);
 			}
 		}
 	}

@@ -275,3 +275,53 @@ describe('clear({ identity }) leaves another identity\'s moves that wait for the
 		api.close();
 	});
 });
+
+describe('a pending key whose record the store gives back as nothing: list() and stats() show what size() counts (API.md: size() "pending entries", list() "pending, oldest first")', () => {
+	/** The store key of a pending record (record.ts `makeKey`). */
+	const pendingKey = (createdAt: number, id: string, scope: string): string => `p|${String(createdAt).padStart(15, '0')}|000000|${id}|${encodeURIComponent(scope)}`;
+
+	/** A client with one write queued, and beside it a pending key planted in the store by `plant` (after it: `offset` ms later). */
+	const planted = async (plant: (store: KeyValueStore, key: string) => Promise<void>, offset = 1) => {
+		const { store } = refusing([], () => undefined);
+		const { api, state } = onStore(store);
+		state.offline = true;
+		await expect(api.put('items/1', { json: { v: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		const [queued] = await api.outbox.list();
+		const key = pendingKey(queued!.createdAt + offset, 'planted', 'https://api.example.com');
+		await plant(store, key);
+		return { api, state, store, queued: queued! };
+	};
+
+	it.each([
+		['a value undefined', async (store: KeyValueStore, key: string) => store.set(key, undefined)],
+	])('%s: listed as unreadable (before: size() 2, list() and stats() 1, for good), and discard(id) removes it', async (_, plant) => {
+		const { api, queued } = await planted(plant);
+		const listed = await api.outbox.list();
+		expect([await api.outbox.size(), listed.map((entry) => entry.id), listed[1]?.lastError?.message, (await api.outbox.stats()).entries])
+			.toEqual([2, [queued.id, 'planted'], 'Unreadable', 2]);
+		await api.outbox.discard('planted');
+		expect([await api.outbox.size(), (await api.outbox.list()).map((entry) => entry.id), (await api.outbox.stats()).entries]).toEqual([1, [queued.id], 1]);
+		api.close();
+	});
+
+	it('a pending key removed (another tab delivered it) between the listing and the read of its record is not shown', async () => {
+		let gone = '';
+		const inner = memoryStore(`h15-${++made}`);
+		const store: KeyValueStore = { ...inner, async get(key) {
+			if (key === gone) {
+				await inner.delete(key); // Another tab's delivery lands between the listing and this read.
+			}
+
+			return inner.get(key);
+		} };
+		const { api, state } = onStore(store);
+		state.offline = true;
+		await expect(api.put('items/1', { json: { v: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		await expect(api.put('items/2', { json: { v: 2 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		const [first, second] = await api.outbox.list();
+		gone = (await inner.keys()).find((key) => key.includes(first!.id))!;
+		expect((await api.outbox.list()).map((entry) => entry.id)).toEqual([second!.id]);
+		expect([await api.outbox.size(), (await api.outbox.stats()).entries]).toEqual([1, 1]);
+		api.close();
+	});
+});
