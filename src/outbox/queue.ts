@@ -115,7 +115,7 @@ export interface QueueStore {
 	 * `budget`: of the call whose path it is on (see `Budget`). `fresh`: a new entry's record, which a store that refuses it
 	 * for its quota (within the wait) does not keep: it rejects with that error, nothing of it kept (API.md `OutboxFullError`
 	 * `'quota'`); any other failure keeps it in memory, as every write. `from`: a move of an entry from that key (its
-	 * pending or dead one), deleted only once the store confirmed this write (`PartStore.confirmed`); forgotten by the index at once.
+	 * pending or dead one; its pending one to its kept values, `deliver`), deleted only once the store confirmed this write (`PartStore.confirmed`); forgotten by the index at once.
 	 */
 	set(key: string, value: unknown, budget?: Budget, fresh?: boolean, from?: string): Promise<void>;
 	/** `strict`: reject when the store does not confirm the delete (see `PartStore.delete`). */
@@ -204,7 +204,8 @@ export class Queue {
 	 */
 	readonly order: Map<string, number>;
 	/**
-	 * Moves of an entry from one key to another (pending → dead, dead → pending: `from` of `QueueStore.set`) whose new key the
+	 * Moves of an entry from one key to another (pending → dead, dead → pending, pending → its kept values at its delivery:
+	 * `from` of `QueueStore.set`) whose new key the
 	 * store has not confirmed, new key → old key, of every client of the name and store here (their part store is one): the old
 	 * key stays in the store until then (a reload finds the entry), listed by none of them, and goes once it is confirmed.
 	 */
@@ -542,7 +543,8 @@ export class Queue {
 	 */
 	async forEach(dead: boolean | undefined, visit: (record: OutboxRecord) => void, unread?: (key: RecordKey) => void): Promise<void> {
 		// The store's keys once more, at the first pending key whose record read as nothing: removed since the listing (another
-		// tab delivered it), or there and giving back nothing (counted by `count` all the same: unreadable). One listing at most.
+		// tab delivered it), or there and giving back nothing (counted by `count` all the same: shown unreadable, `discard(id)`
+		// removes it; a pass leaves it). One listing at most.
 		let again: Set<string> | undefined;
 		for (const key of await this.list()) {
 			// A key of the kind asked for (`undefined`: both), listed under its own kind's prefix.
