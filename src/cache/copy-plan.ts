@@ -25,6 +25,8 @@ export interface CopyRequest {
 export interface CopyResponse {
 	readonly status: number;
 	readonly headers: HeaderReader;
+	/** Its `Vary` (null: none), when the caller read it already (copy.ts): not read from `headers` again. */
+	readonly vary?: string | null;
 }
 
 /**
@@ -132,7 +134,8 @@ export const copyPlan = (request: CopyRequest, response: CopyResponse, lastCopy:
 	}
 
 	const own = directives(headers.get('cache-control'));
-	if (own.has('no-store') || own.has('no-cache') || unmatchable.test(headers.get('vary') ?? '') || request.unshown || (rules.shared && own.has('private'))) {
+	const { vary = headers.get('vary') } = response;
+	if (own.has('no-store') || own.has('no-cache') || unmatchable.test(vary ?? '') || request.unshown || (rules.shared && own.has('private'))) {
 		return skip('forbidden', true);
 	}
 

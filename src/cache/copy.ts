@@ -18,8 +18,10 @@ export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, re
 	const found = !copyable(response.status) ? undefined : read?.request === request && typeof read.key === 'string' ? read.key : cache.key.of(request, call.identity);
 	const now = cache.context.clock.now();
 	const last = typeof found === 'string' ? view.last(found) : undefined;
-	const unshown = response.headers.get('vary')?.split(',').some((name) => name.trim().toLowerCase() === 'referer' && varied(cache, request, 'referer') === undefined);
-	const plan = copyPlan({ headers: request.headers, credentials: found === undefined, unshown }, response, last, now, cache);
+	// Vary read once, for the plan too (each `get` of a Response's header costs about as much as the plan's other work).
+	const vary = response.headers.get('vary');
+	const unshown = vary?.split(',').some((name) => name.trim().toLowerCase() === 'referer' && varied(cache, request, 'referer') === undefined);
+	const plan = copyPlan({ headers: request.headers, credentials: found === undefined, unshown }, { status: response.status, headers: response.headers, vary }, last, now, cache);
 	if (plan.store === false) {
 		if (plan.drop) {
 			// It forbids keeping a copy: the one it would replace goes.
@@ -36,15 +38,10 @@ export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, re
 		view.touch(found, now);
 	}
 
-	// One pass over the response's headers for the record: those it keeps, and Vary.
+	// One pass over the response's headers for the record: those it keeps.
 	const { kept, params } = cache;
 	const headers: Array<[string, string]> = [];
-	let vary = '';
 	response.headers.forEach((value, name) => {
-		if (name === 'vary') {
-			vary = value;
-		}
-
 		const rule = kept.get(name);
 		if (rule !== false) {
 			// The URLs a `Link` or a `Content-Location` names keep no sensitive query value either, as the record's own URL:
@@ -53,7 +50,7 @@ export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, re
 			headers.push([name, rule ? value.replace(/[^\s<>"]+[?#][^\s<>"]*?(?=;?(?:[\s<>"]|$))/g, (url) => redact(url, params)) : value]);
 		}
 	});
-	return { request, response, clone: response.clone(), found: found!, timing: plan.timing, copied: plan.copied, now, before: last?.at, start: view.epoch, headers, vary };
+	return { request, response, clone: response.clone(), found: found!, timing: plan.timing, copied: plan.copied, now, before: last?.at, start: view.epoch, headers, vary: vary ?? '' };
 };
 
 /**
