@@ -114,7 +114,17 @@ const create = (context: PolicyContext): PolicyParts => {
 		const existing = flights.get(key);
 		if (existing?.joins(call?.world, request.url)) {
 			joins.scope(attemptScope(context.scopeOf, request.url, call)).shared++;
-			return existing.join(request.signal, call);
+			// The shared request goes as its first caller's attempt: refused by that caller's world (`ABORTED`: a logout or a
+			// clear since it started), it is not this call's outcome when this is this call's first attempt and its own world
+			// lets it go (a call without identity): then it goes on its own (`Call.unbound`, `World.check`, asked again as it goes out).
+			return existing.join(request.signal, call).catch((error: unknown) => {
+				const own = call as Call | undefined;
+				if ((error as { code?: unknown } | null)?.code !== 'ABORTED' || request.signal.aborted || own?.attempts !== 1 || own.world.check?.() || own.unbound()) {
+					throw error;
+				}
+
+				return layer(next)(request, init);
+			});
 		}
 
 		return new Flight(flights, live, key, next, request, init).join(request.signal, call);
