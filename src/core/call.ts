@@ -345,14 +345,15 @@ export class Call implements PolicyCall {
 	/**
 	 * Asked by the transport as an attempt goes out, after every layer's wait (a bulkhead slot, a
 	 * rate-limit token, a breaker's half-open turn, an async hook, auth's `token()`): once an attempt of
-	 * the call went out, or from its first when the call started with an identity, no attempt (its first,
+	 * the call went out (its own, or another's request it joined: dedupe; then it has a later attempt), or
+	 * from its first when the call started with an identity, no attempt (its first,
 	 * a retry, a hedge, a wrapper's new run: auth's after a refresh, failover's to a mirror) goes after
 	 * its identity changed or the client was cleared since the call started (src/core/world.ts). The error
 	 * it is refused with (no I/O; a retry refused so is not counted nor paid), else undefined.
 	 */
 	unbound(): SteadfetchError | undefined {
 		// An identity is a non-empty string or undefined (`identityOf`): one falsy check for a call made with none.
-		if ((this.#sends || this.identity) && !this.world.current()) {
+		if ((this.#sends || this.#attempts > 1 || this.identity) && !this.world.current()) {
 			return new SteadfetchError('Not sent: the identity changed, or the client was cleared, since the call started', 'ABORTED', false);
 		}
 	}

@@ -19,7 +19,8 @@ const code = async (promise: Promise<unknown>): Promise<unknown> => promise.then
 
 /**
  * A client whose scope takes one request at a time (`bulkhead`, below dedupe): `/block` holds the slot while `gate` is shut;
- * `/a` answers `firstStatus` to its first request (held while `first` is shut), then 200 (each with the number of requests it had).
+ * `/a` answers `firstStatus` to its first request (held while `first` is shut; 0: a network failure), then 200 (each with the
+ * number of requests it had).
  */
 const setup = (options: ClientOptions = {}, firstStatus = 503) => {
 	const gate = holdGate();
@@ -42,6 +43,10 @@ const setup = (options: ClientOptions = {}, firstStatus = 503) => {
 			const hit = ++hits;
 			if (hit === 1) {
 				await first.held();
+			}
+
+			if (hit === 1 && firstStatus === 0) {
+				throw new TypeError('fetch failed');
 			}
 
 			return new Response(String(hit), { status: hit === 1 ? firstStatus : 200, headers: { 'cache-control': 'max-age=0' } });
@@ -70,7 +75,7 @@ const setup = (options: ClientOptions = {}, firstStatus = 503) => {
 		return { calls, blocker };
 	};
 
-	return { api, gate, sent, shared, queued, retrying };
+	return { api, gate, first, sent, shared, queued, retrying };
 };
 
 describe('dedupe: a joiner is not told ABORTED for the first caller\'s world', () => {
@@ -156,6 +161,30 @@ describe('dedupe: a joiner is not told ABORTED for the first caller\'s world', (
 		await blocker;
 		expect(await Promise.all(calls)).toEqual(['ABORTED', 'ABORTED']);
 		expect(sent).toEqual(['/a', '/block']);
+		api.close();
+	}, 20_000);
+});
+
+describe('dedupe: a call whose first attempt was shared has gone out', () => {
+	it.each([['a 503', 503], ['a network failure', 0]])('without identity, its retry after clear() is refused, as without dedupe (the shared attempt got %s; the retry went alone)', async (_, status) => {
+		const { api, first, sent, shared } = setup({}, status);
+		const retry = holdGate();
+		retry.hold();
+		// The joiner's retry waits for `retry` (its own beforeRetry hook: no part of what tells calls apart).
+		const joinerOptions = { hooks: { beforeRetry: [async () => retry.held()] } };
+		first.hold();
+		const calls = [code(api.get('https://api.test/a'))];
+		await vi.waitFor(() => expect(sent).toEqual(['/a']), { timeout: 5000 });
+		calls.push(code(api.get('https://api.test/a', joinerOptions)));
+		await vi.waitFor(() => expect(shared()).toBe(1), { timeout: 5000 });
+		first.release();
+		// Both get the failure; the first caller's retry goes out and is answered (200) while the joiner's waits.
+		expect(await calls[0]).toBe(200);
+		await api.clear();
+		retry.release();
+		// Before: 200 — the joiner's retry went out after the clear(): its first attempt had gone out as the other's.
+		expect(await calls[1]).toBe('ABORTED');
+		expect(sent).toEqual(['/a', '/a']);
 		api.close();
 	}, 20_000);
 });
