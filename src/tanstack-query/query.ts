@@ -23,14 +23,6 @@ const retry = (failureCount: number, error: Error): boolean =>
 	failureCount < 2 && !(error as { totalTimeoutSpent?: boolean } | null)?.totalTimeoutSpent && (error as { retriable?: boolean } | null)?.retriable !== false
 	&& (error instanceof StaleAnswerError ? error.reason !== 'offline' && error.reason !== 'throttled' : classify(error).transient);
 
-/**
- * TanStack's `retryDelay` (ms): the error's own `retryAfterMs` when it has one — when the breaker
- * lets a request through (`CircuitOpenError`, a stale answer while the breaker is open) or the rate
- * limiter lets the call go (`RateLimitedError`) — else TanStack's own backoff (1 s doubling, 30 s at most).
- */
-const retryDelay = (failureCount: number, error: Error): number =>
-	(error as { retryAfterMs?: number } | null)?.retryAfterMs ?? Math.min(1_000 * 2 ** failureCount, 30_000);
-
 /** What `queryOptionsFor` returns: spread it into `useQuery`, `queryOptions`, `QueryObserver`… */
 export interface SteadfetchQueryOptions<T> {
 	/** GETs the URL through the client; a stale answer (the origin failed) throws `StaleAnswerError`. */
@@ -47,7 +39,9 @@ export interface SteadfetchQueryOptions<T> {
 	retry: (failureCount: number, error: Error) => boolean;
 	/**
 	 * The error's `retryAfterMs` when it has one (when the breaker lets a request through, or the rate
-	 * limiter lets the call go), else TanStack's own backoff: 1 s doubling, 30 s at most.
+	 * limiter lets the call go), else while the breaker of the query's URL is open (the failure opened it: a
+	 * 429 or 503 with `Retry-After`, the last of its failures) when it lets a request through, else
+	 * TanStack's own backoff: 1 s doubling, 30 s at most.
 	 */
 	retryDelay: (failureCount: number, error: Error) => number;
 	/** steadfetch decides what offline means (it has a copy to serve, an outbox to queue in), not `navigator.onLine`. */
@@ -114,7 +108,14 @@ export const queryOptionsFor = <T>(api: Pick<Client, 'get'> & Partial<BreakerMem
 			return data;
 		},
 		retry,
-		retryDelay,
+		// The error's own `retryAfterMs` when it has one — when the breaker lets a request through (`CircuitOpenError`, a stale
+		// answer while the breaker is open) or the rate limiter lets the call go (`RateLimitedError`) — else, while the breaker of
+		// the query's URL is open (the failure opened it: a `Retry-After`, the last of its failures; open means `reopensAt` is
+		// ahead), until it lets a request through; else TanStack's own backoff (1 s doubling, 30 s at most).
+		retryDelay(failureCount, error) {
+			const { state, reopensAt } = api.breaker?.(steadfetchUrl) ?? {};
+			return (error as { retryAfterMs?: number } | null)?.retryAfterMs ?? (state === 'open' && reopensAt ? reopensAt - wallNow() : Math.min(1_000 * 2 ** failureCount, 30_000));
+		},
 		networkMode: 'always',
 		meta: { steadfetchUrl },
 	};
