@@ -40,8 +40,10 @@ export interface SteadfetchQueryOptions<T> {
 	/**
 	 * The error's `retryAfterMs` when it has one (when the breaker lets a request through, or the rate
 	 * limiter lets the call go), else while the breaker of the query's URL is open (the failure opened it: a
-	 * 429 or 503 with `Retry-After`, the last of its failures) when it lets a request through, else
-	 * TanStack's own backoff: 1 s doubling, 30 s at most.
+	 * 429 or 503 with `Retry-After`, the last of its failures) when it lets a request through, else the
+	 * `Retry-After` of the answer the call failed with, in seconds (a 429 or 503 and no breaker: ky's `HTTPError`; at
+	 * most 2 147 483 647 ms, what a timer holds; an HTTP-date is not read there), else TanStack's own backoff: 1 s
+	 * doubling, 30 s at most.
 	 */
 	retryDelay: (failureCount: number, error: Error) => number;
 	/** steadfetch decides what offline means (it has a copy to serve, an outbox to queue in), not `navigator.onLine`. */
@@ -111,10 +113,15 @@ export const queryOptionsFor = <T>(api: Pick<Client, 'get'> & Partial<BreakerMem
 		// The error's own `retryAfterMs` when it has one — when the breaker lets a request through (`CircuitOpenError`, a stale
 		// answer while the breaker is open) or the rate limiter lets the call go (`RateLimitedError`) — else, while the breaker of
 		// the query's URL is open (the failure opened it: a `Retry-After`, the last of its failures; open means `reopensAt` is
-		// ahead), until it lets a request through; else TanStack's own backoff (1 s doubling, 30 s at most).
+		// ahead), until it lets a request through; else the failed answer's own `Retry-After` in seconds (ky's `HTTPError` keeps
+		// the answer: a client with no breaker); else TanStack's own backoff (1 s doubling, 30 s at most).
 		retryDelay(failureCount, error) {
 			const { state, reopensAt } = api.breaker?.(steadfetchUrl) ?? {};
-			return (error as { retryAfterMs?: number } | null)?.retryAfterMs ?? (state === 'open' && reopensAt ? reopensAt - wallNow() : Math.min(1_000 * 2 ** failureCount, 30_000));
+			// Its delay-seconds form only: an HTTP-date's reader (utils/runtime.ts `httpDate`) would double these helpers' bytes for a
+			// form 429 and 503 answers rarely use.
+			const after = /^\s*(\d+)\s*$/.exec((error as { response?: Response } | null)?.response?.headers?.get?.('retry-after') ?? '')?.[1];
+			return (error as { retryAfterMs?: number } | null)?.retryAfterMs ?? (state === 'open' && reopensAt ? reopensAt - wallNow()
+				: after ? Math.min(Number(after) * 1_000, 2_147_483_647) : Math.min(1_000 * 2 ** failureCount, 30_000));
 		},
 		networkMode: 'always',
 		meta: { steadfetchUrl },

@@ -20,6 +20,8 @@ beforeAll(async () => {
 		return pathname === '/flaky' ? (flaky++ === 0 ? new Response('down', { status: 503 }) : Response.json({ ok: true }))
 			: pathname === '/limited' ? new Response('slow down', { status: 429, headers: { 'retry-after': '30' } })
 			: pathname === '/busy' ? new Response('busy', { status: 503, headers: { 'retry-after': '20' } })
+			: pathname === '/dated' ? new Response('busy', { status: 503, headers: { 'retry-after': new Date(Date.now() + 45_000).toUTCString() } })
+			: pathname === '/forever' ? new Response('slow down', { status: 429, headers: { 'retry-after': '99999999999' } })
 				: pathname === '/down' ? new Response('down', { status: 503 })
 					: Response.json({ ok: true });
 	});
@@ -91,4 +93,35 @@ describe('queryOptionsFor: retryDelay waits for the breaker a failure opened', (
 		queryClient.clear();
 		api.close();
 	}, 20_000);
+});
+
+describe('queryOptionsFor: retryDelay follows the failed answer\'s Retry-After when no breaker stands for it', () => {
+	/** The failure of a query through a client with no breaker, and the delay of TanStack's retry `count`. */
+	const unguarded = async (path: string, count = 0) => {
+		const api = createClient({ retry: 0 });
+		const query = queryOptionsFor<unknown>(api, `${origin.url}${path}`);
+		const error = await query.queryFn({ signal: new AbortController().signal }).then(() => undefined, (failure: unknown) => failure as Error);
+		api.close();
+		return { code: classify(error).code, delay: query.retryDelay(count, error!) };
+	};
+
+	it('a 429 with Retry-After: 30 (ky gave up on it): the retry waits 30 s, not TanStack\'s 1 s', async () => {
+		// Before: 1000 — the server said 30 s; TanStack's retry came 29 s early.
+		expect(await unguarded('/limited')).toEqual({ code: 'HTTP_429', delay: 30_000 });
+	});
+
+	it('a 503 with Retry-After: 20; one with an HTTP-date keeps TanStack\'s backoff (only delay-seconds are read there)', async () => {
+		expect(await unguarded('/busy', 1)).toEqual({ code: 'HTTP_5XX', delay: 20_000 });
+		expect(await unguarded('/dated')).toEqual({ code: 'HTTP_5XX', delay: 1_000 });
+	});
+
+	it('a Retry-After no timer can hold waits what one holds (2 147 483 647 ms), never 0', async () => {
+		expect(await unguarded('/forever')).toEqual({ code: 'HTTP_429', delay: 2_147_483_647 });
+	});
+
+	it('a failure without Retry-After keeps TanStack\'s backoff (1 s doubling, 30 s at most)', async () => {
+		expect(await unguarded('/down')).toEqual({ code: 'HTTP_5XX', delay: 1_000 });
+		expect(await unguarded('/down', 2)).toEqual({ code: 'HTTP_5XX', delay: 4_000 });
+		expect(await unguarded('/down', 9)).toEqual({ code: 'HTTP_5XX', delay: 30_000 });
+	});
 });
