@@ -68,7 +68,9 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 			const then = (): Promise<Response> => signal.aborted ? Promise.reject(signal.reason) : circuit.record.state === 'closed' ? attempt(circuit, request, init, next) : refuse(circuit, probeTimeoutMs);
 			if (own === undefined) {
 				// The caller's request is the probe, once the slot is this context's (the coordinator's grant, a tab's lock).
-				return waiting(claim(circuits, circuit, now, call, signal)).then((after) => after ? send(circuits, circuit, now, request, init, next, after) : then());
+				const probing = waiting(claim(circuits, circuit, now, call, signal)).then((after) => after ? send(circuits, circuit, now, request, init, next, after) : then());
+				circuit.probing = probing.then(noop, noop); // not its response: the circuit does not hold it
+				return probing;
 			}
 
 			// `breaker.probe` goes instead, while the caller fails fast; unless a recovery trigger let it through early
@@ -77,6 +79,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 			// timeout) and goes out once the probe closed the breaker.
 			const early = circuit.record.early! >= circuit.record.reopensAt;
 			const probing = probe(circuits, circuit, now, call);
+			circuit.probing = probing;
 			if (early) {
 				return settled(probing, probeTimeoutMs, signal).then(then);
 			}
@@ -84,11 +87,12 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 			probing.catch(noop);
 		}
 
-		// A call of a reloaded page while the early probe its stored state let through is in flight waits for it too (bounded
-		// by what is left of its probe timeout), then goes out if it closed the breaker; other tabs' fail fast (API.md).
+		// A call of a reloaded page, or of the tab that got `online` or `visible`, while the early probe that let through is in
+		// flight waits for it too (bounded by what is left of its probe timeout; ended early when this context's probe settles,
+		// also when another tab took the slot), then goes out if it closed the breaker; other tabs' fail fast (API.md).
 		const { record, probes } = circuit;
 		if (!waited && verdict > 0 && probes.length && circuit.reloaded === record && record.early! >= record.reopensAt) {
-			return settled(undefined, verdict, signal).then(() => signal.aborted ? Promise.reject(signal.reason) : attempt(circuit, request, init, next, true));
+			return settled(circuit.probing, verdict, signal).then(() => signal.aborted ? Promise.reject(signal.reason) : attempt(circuit, request, init, next, true));
 		}
 
 		return !waited && verdict > 0 && verdict <= edgeMs

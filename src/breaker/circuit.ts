@@ -88,8 +88,13 @@ export interface Circuit {
 	saved?: Promise<unknown>;
 	/** A write of the counts was asked for and has not read the store yet (tabs.ts `shareCount`): a success asks for none more. */
 	storing?: boolean;
-	/** The record the stored state left (`load`): a reload's early probe under it is waited for by every call of this context (breaker.ts). */
+	/**
+	 * The record the stored state left (`load`), or that a recovery trigger let through early (tabs.ts `recover`): the
+	 * early probe under it is waited for by every call of this context (breaker.ts).
+	 */
 	reloaded?: BreakerRecord;
+	/** This context's latest probe (its claim, then its request): a call waiting for an early probe goes on when it settles. */
+	probing?: Promise<unknown>;
 	/** Attempts sent and not counted yet: a closed circuit is forgotten (`Scopes`) only without any. */
 	busy: number;
 }

@@ -88,6 +88,7 @@ export const probe = async (circuits: Circuits, circuit: Circuit, started: numbe
 /** With `breaker.probe`, its probe goes now if the breaker lets one through (none after `close()`); `call`: whose request context it counts in. */
 export const poke = (circuits: Circuits, circuit: Circuit, now: number, call?: PolicyCall): void => {
 	if (circuits.options.probe !== undefined && !circuits.closed && circuits.admit(circuit, now, call?.waitUntil) === PROBE) {
-		probe(circuits, circuit, now, call).catch(noop);
+		circuit.probing = probe(circuits, circuit, now, call);
+		circuit.probing.catch(noop);
 	}
 };

@@ -105,13 +105,21 @@ const lockProbe = async (circuits: Circuits, locks: LockManagerLike, circuit: Ci
 /**
  * A recovery trigger (`online`, the page visible again): every breaker open because of attempts that
  * got no HTTP answer turns half-open at once (`recover`); with `breaker.probe`, its probe goes now,
- * also for one whose open period is already over (half-open, no call since: the next call is fresh).
+ * also for one whose open period is already over (half-open, no probe of this context in flight: marked
+ * `early` as a reload marks it, `load`). This tab's calls made while that early probe is in flight wait
+ * for it (`reloaded`, breaker.ts), as a reloaded page's do.
  */
 const recover = (circuits: Circuits, reason: string): void => {
 	const now = circuits.clock.now();
 	for (const [, circuit] of circuits.scopes.entries()) {
-		const { unanswered, reopensAt } = circuit.record;
-		if (circuits.recover(circuit, now, reason) || (unanswered && now >= reopensAt)) {
+		const { record } = circuit;
+		const over = record.unanswered && now >= record.reopensAt;
+		if (over && !circuit.probes.length) {
+			record.early = record.reopensAt; // this context's only (`readRecord` leaves it out): the record stays the same
+		}
+
+		if (circuits.recover(circuit, now, reason) || over) {
+			circuit.reloaded = circuit.record;
 			poke(circuits, circuit, now);
 		}
 	}
