@@ -177,12 +177,20 @@ const linkBreaker = (context: PolicyContext, settings: Settings, { sharedCacheMs
 		return link;
 	};
 
-	const exchangeFor = async (circuit: Circuit, call: PolicyCall | undefined, extra?: Partial<SyncMessage>, late?: (answer: SyncAnswer) => unknown): Promise<number | false | undefined> => exchange(context, sync, policy, maxOpenMs, (into, record, reason) => {
-		adopt(into, record, reason);
-		if (into.record === record) {
-			publish?.(into, call?.waitUntil ?? waitUntil);
-		}
-	}, linkOf(circuit), circuit, call, extra, late);
+	// The answer is adopted (and stored, and told) only in the world its call started in, else the sync (API.md "Work that
+	// outlives its caller"): after a `clear()` made meanwhile (also the report of an attempt that was then in flight), the
+	// fleet's state comes back with the next call's sync, not with this one.
+	const exchangeFor = async (circuit: Circuit, call: PolicyCall | undefined, extra?: Partial<SyncMessage>, late?: (answer: SyncAnswer) => unknown): Promise<number | false | undefined> => {
+		const world = call?.world ?? context.world();
+		return exchange(context, sync, policy, maxOpenMs, (into, record, reason) => {
+			if (world.current('breaker')) {
+				adopt(into, record, reason);
+				if (into.record === record) {
+					publish?.(into, call?.waitUntil ?? waitUntil);
+				}
+			}
+		}, linkOf(circuit), circuit, call, extra, late);
+	};
 
 	/** A sync nobody waits for, unless the call's request context has no subrequest left for it (its outcomes go with the next one). */
 	const behind = (call: PolicyCall | undefined, circuit: Circuit, extra?: Partial<SyncMessage>): void => {

@@ -1,13 +1,23 @@
 /** Variants of recovery and Workers limits (API.md "Reachability and recovery", "Request contexts"), fifteenth round. */
-import { describe, expect, it, vi } from 'vitest';
-import { flush, origin, sharedPages, times, windowEachTest } from './breaker-kit.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createClient, memoryStore } from '../../src/entries/index.js';
+import { sharedCoordinator } from '../../src/breaker/shared.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { FakeOrigin, flush, memoryCoordinator, origin, sharedPages, t0, times, windowEachTest } from './breaker-kit.js';
 import type { FakeWindow } from './outbox-helpers.js';
 
 let win: FakeWindow;
-const clients = windowEachTest((made) => {
-	win = made;
-});
-const { page } = sharedPages(clients, 'hunt15');
+let page: ReturnType<typeof sharedPages>['page'];
+let pages = 0;
+/** A fake window (a page) for each test of the `describe` that calls it, and its pages (`page`). */
+const inPage = (): void => {
+	const pagesOf = sharedPages(windowEachTest((made) => {
+		win = made;
+	}), `hunt15-${pages++}`);
+	beforeEach(() => {
+		page = pagesOf.page;
+	});
+};
 
 /** The triggers: the device back online, the page visible again. */
 const triggers = [
@@ -36,6 +46,7 @@ const openedTab = async (breakerOptions: object, advance: number) => {
 };
 
 describe('breaker: calls of the tab that got a recovery trigger wait for its early probe', () => {
+	inPage();
 	for (const { trigger, fire } of triggers) {
 		for (const { how, breakerOptions, first } of probes) {
 			it(`${trigger}, ${how}: calls made while the probe is in flight get fresh data`, async () => {
@@ -97,6 +108,7 @@ describe('breaker: calls of the tab that got a recovery trigger wait for its ear
 });
 
 describe('breaker: the other tabs, which got the same trigger, still fail fast while one tab probes', () => {
+	inPage();
 	for (const { how, breakerOptions } of probes) {
 		it(`${how}: the tab that did not take the probe answers CIRCUIT_OPEN while it is in flight; the closing reaches it`, async () => {
 			const made = page();
@@ -125,4 +137,96 @@ describe('breaker: the other tabs, which got the same trigger, still fail fast w
 			expect(other.server.requests).toHaveLength(1);
 		});
 	}
+});
+
+describe('breaker({ shared }): a coordinator sync started before clear() adopts nothing after it', () => {
+	const made: Array<{ close(): void }> = [];
+	afterEach(() => {
+		for (const client of made.splice(0)) {
+			client.close();
+		}
+	});
+
+	/** The fleet open on network failures (another isolate's), and an isolate whose syncs wait for `release()`. */
+	const fleetOpen = async () => {
+		const clock = new ManualClock(t0);
+		const fleet = memoryCoordinator(clock);
+		const other = new FakeOrigin();
+		other.down();
+		const tripper = createClient({ clock, random: () => 0.5, name: 'hunt15-fleet', fetch: other.fetch as typeof fetch, retry: 0, staleCache: false, breaker: { shared: fleet, openMs: 30_000 } });
+		made.push(tripper);
+		await times(5, async () => tripper.get(`${origin}/x`).then(() => 'ok', () => 'failed'));
+		await vi.waitFor(() => expect(fleet.states.get(origin)?.record.state).toBe('open'));
+		let release!: () => void;
+		const gate = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		const held = sharedCoordinator(async (scope, message) => {
+			await gate;
+			return fleet.sync(scope, message);
+		});
+		const store = memoryStore('hunt15-fleet-isolate');
+		const server = new FakeOrigin();
+		const api = createClient({ clock, random: () => 0.5, name: 'hunt15-fleet', store: () => store, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, breaker: { shared: held, openMs: 30_000 } });
+		made.push(api);
+		return { api, store, server, release, clock };
+	};
+
+	it('the fleet\'s open state its answer brings is neither stored nor taken by the isolate once clear() resolved', async () => {
+		const { api, store, server, release } = await fleetOpen();
+		const call = api.get(`${origin}/x`).then((response) => String(response.status), (error: { code?: string }) => error.code);
+		await flush(); // the call's sync is in flight
+		await api.clear();
+		release();
+		await call;
+		await flush();
+		await flush();
+		// Before: { state: 'open', … }, written by the sync after the clear: a reload revived what it removed.
+		expect(await store.get(origin)).toBeUndefined();
+		expect(api.breaker(origin).state).toBe('closed');
+		expect(server.requests.length).toBeLessThanOrEqual(1);
+	});
+
+	it('a failure\'s report in flight at clear(): the fleet it opened is neither stored nor taken', async () => {
+		const clock = new ManualClock(t0);
+		const fleet = memoryCoordinator(clock);
+		let gate: Promise<void> | undefined;
+		let release = (): void => undefined;
+		const held = sharedCoordinator(async (scope, message) => {
+			await gate;
+			return fleet.sync(scope, message);
+		});
+		const store = memoryStore('hunt15-fleet-report');
+		const server = new FakeOrigin();
+		server.down();
+		const api = createClient({ clock, random: () => 0.5, name: 'hunt15-report', store: () => store, fetch: server.fetch as typeof fetch, retry: 0, staleCache: false, breaker: { shared: held, openMs: 30_000, consecutiveFailures: 2 } });
+		made.push(api);
+		expect(await api.get(`${origin}/x`).then(() => 'ok', (error: Error) => error.name)).toBe('NetworkError');
+		await vi.waitFor(() => expect(fleet.states.get(origin)?.consecutive).toBe(1));
+		gate = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		const syncs = fleet.syncs;
+		clock.advance(2_000); // past sharedCacheMs: the call syncs first (held), its failure is reported behind it
+		const failing = api.get(`${origin}/x`).catch(() => undefined);
+		await flush();
+		await api.clear();
+		release();
+		await failing;
+		await vi.waitFor(() => expect(fleet.states.get(origin)?.record.state).toBe('open')); // the fleet opened
+		await vi.waitFor(() => expect(fleet.syncs).toBeGreaterThanOrEqual(syncs + 1));
+		await flush();
+		await flush();
+		expect(await store.get(origin)).toBeUndefined(); // before: the fleet's open state, stored after the clear
+		expect(api.breaker(origin).state).toBe('closed');
+	});
+
+	it('a sync started after clear() still adopts and stores the fleet\'s state', async () => {
+		const { api, store, release } = await fleetOpen();
+		await api.clear();
+		release();
+		expect(await api.get(`${origin}/x`).then(() => 'ok', (error: { code?: string }) => error.code)).toBe('CIRCUIT_OPEN');
+		await vi.waitFor(async () => expect(await store.get(origin)).toMatchObject({ state: 'open' }));
+		expect(api.breaker(origin).state).toBe('open');
+	});
 });
