@@ -112,6 +112,8 @@ const deadOrigin = async (fleet: Member[], name: string): Promise<{ beforeOpen: 
 	run(fleet, name);
 	await until('every process to fail fast', () => allFailFast(fleet, started));
 	const beforeOpen = hits.length;
+	// When each request reached the origin, in ms from the run's start (printed with the counts: what to look at if a bound fails).
+	console.log(`redis fleet (${name}): requests at`, JSON.stringify(hits.map((at) => at - started)));
 	await until('the probe', () => hits.length > beforeOpen);
 	const probed = Date.now();
 	await until('every process to fail fast again', () => allFailFast(fleet, probed + 700));
