@@ -213,6 +213,30 @@ describe('breaker variants across tabs (real Chromium)', { timeout: 60_000 }, ()
 	});
 	for (const { how, breaker, first } of [
 		{ how: 'the first call is the probe', breaker: { openMs: 60_000 }, first: [] as string[] },
+		{ how: 'with breaker.probe', breaker: { probe: '/json?id=online-many-health', openMs: 60_000 }, first: ['/json?id=online-many-health'] },
+	]) {
+		it(`the device back online: three calls the page makes at once as \`online\` fires get fresh data at each (${how})`, async () => {
+			const name = `variants-online-many-${first.length}`;
+			const { page } = await openedByRefusals(name, breaker, '/json?id=online-many');
+			await context!.setOffline(true);
+			await api.up();
+			// Made in the page's own `online` listener (after the breaker's): while the early probe that event let through is in flight.
+			await page.evaluate(() => {
+				const { t } = globalThis as unknown as { t: PageClient };
+				addEventListener('online', () => {
+					(globalThis as unknown as { made: Promise<string[]> }).made = Promise.all([t.call('/json?id=online-many'), t.call('/json?id=online-many'), t.call('/json?id=online-many')]);
+				}, { once: true });
+			});
+			const seen = api.seen.length;
+			await context!.setOffline(false);
+			await page.waitForFunction(() => 'made' in globalThis);
+			expect(await page.evaluate(async () => (globalThis as unknown as { made: Promise<string[]> }).made)).toEqual(['200', '200', '200']); // before: CIRCUIT_OPEN behind the probe
+			expect(api.seen.slice(seen).map(({ url }) => url)).toEqual([...first, '/json?id=online-many', '/json?id=online-many', '/json?id=online-many']);
+		});
+	}
+
+	for (const { how, breaker, first } of [
+		{ how: 'the first call is the probe', breaker: { openMs: 60_000 }, first: [] as string[] },
 		{ how: 'with breaker.probe', breaker: { probe: '/json?id=reload-many-health', openMs: 60_000 }, first: ['/json?id=reload-many-health'] },
 	]) {
 		it(`a page reloaded after the origin came back that fires three calls at once gets fresh data at each (${how})`, async () => {
