@@ -33,7 +33,7 @@ export interface BreakerRecord {
 	 */
 	unanswered?: true;
 	/**
-	 * Re-opened by a failed probe that a recovery trigger let through early: the other tabs, which get
+	 * Re-opened by a failed probe that a recovery trigger let through (early, or once the period was over): the other tabs, which get
 	 * the same `online` (or their own `visibilitychange`) a few ms later, do not turn it half-open again
 	 * for a second probe of an origin just found down (`recover`).
 	 */
@@ -300,15 +300,18 @@ export const machine = (settings: Settings, notify: Notify, random = (): number 
 	};
 
 	const open: Open = (circuit, now, reason, ms = 0, unanswered, via, probe = now) => {
-		const { scope, opens, early } = circuit.record;
+		const { scope, opens, early, reopensAt } = circuit.record;
 		// An early probe (started before the period it cut short would have ended) does not advance the doubling.
 		const again = early !== undefined && probe < early ? 1 : 0;
+		// A probe a recovery trigger (or a reload) let through, also once the period was over (`early` its end): its failure
+		// is `probed`, so the other tabs that get the same trigger a moment later do not probe again (`recover`).
+		const probed = early! >= reopensAt;
 		// Uniform within ±20 % of the nominal period (capped), never beyond `maxOpenMs`: at the cap within its lower 20 %
 		// (else every breaker that reached it would reopen together). `low`: its lower bound (1.5 × it is +20 %).
 		const low = 0.8 * Math.min(maxOpenMs, openMs * 2 ** Math.max(0, opens - again));
 		const period = Math.min(maxOpenMs, ms || low + (Math.min(1.5 * low, maxOpenMs) - low) * random());
 		// Re-opened by its own early probe: `early` (now, before any probe under it) tells this context's record from the others' (`recover`).
-		set(circuit, { v: 2, scope, state: 'open', openedAt: now, reopensAt: now + period, opens: opens + 1 - again, at: after(circuit, now), failures: circuit.consecutive, ...(unanswered && { unanswered }), ...(again && { probed: true, early: now }) }, 'open', reason, via);
+		set(circuit, { v: 2, scope, state: 'open', openedAt: now, reopensAt: now + period, opens: opens + 1 - again, at: after(circuit, now), failures: circuit.consecutive, ...(unanswered && { unanswered }), ...(probed && { probed: true, early: now }) }, 'open', reason, via);
 	};
 
 	/**
