@@ -234,36 +234,38 @@ describe('breaker({ shared }): a coordinator sync started before clear() adopts 
 describe('breaker: one probe per recovery trigger across tabs, also when the open period had ended', () => {
 	inPage();
 
-	for (const { how, breakerOptions } of probes) {
-		it(`${how}: a tab that handles \`online\` after the probe that event let through in another tab failed does not probe again`, async () => {
-			const made = page();
-			const one = made.open(breakerOptions);
-			const two = made.open(breakerOptions);
-			one.server.down();
-			await times(5, async () => one.call());
-			await vi.waitFor(() => expect(two.snapshot().state).toBe('open'));
-			two.server.down();
-			made.clock.advance(60_000); // the open period (30 s) is over: half-open, nobody called
-			win.setOnline(true);
-			if (how === 'the first call is the probe') {
-				expect(await one.call()).toBe('NetworkError'); // the probe
-			}
+	for (const { trigger, fire } of triggers) {
+		for (const { how, breakerOptions } of probes) {
+			it(`${trigger}, ${how}: a tab that handles the trigger after the probe it let through in another tab failed does not probe again`, async () => {
+				const made = page();
+				const one = made.open(breakerOptions);
+				const two = made.open(breakerOptions);
+				one.server.down();
+				await times(5, async () => one.call());
+				await vi.waitFor(() => expect(two.snapshot().state).toBe('open'));
+				two.server.down();
+				made.clock.advance(60_000); // the open period (30 s) is over: half-open, nobody called
+				fire();
+				if (how === 'the first call is the probe') {
+					expect(await one.call()).toBe('NetworkError'); // the probe
+				}
 
-			await vi.waitFor(() => expect(one.server.requests.length + two.server.requests.length).toBe(6)); // 5 + the probe
-			await vi.waitFor(() => expect([one.snapshot().state, two.snapshot().state]).toEqual(['open', 'open'])); // it failed
-			const prober = one.server.requests.length > 5 ? one : two;
-			const other = prober === one ? two : one;
-			const sent = other.server.requests.length;
-			prober.api.close();
-			// The same `online` as the other tab handles it, ms later (that tab alone here: the prober has gone).
-			made.clock.advance(50);
-			win.setOnline(true);
-			await flush();
-			expect(other.snapshot().state).toBe('open'); // before: half-open again
-			expect(await other.call()).toBe('CIRCUIT_OPEN'); // before: a second probe of an origin just found down
-			await flush();
-			expect(other.server.requests.length).toBe(sent);
-			expect(other.events.filter((event) => event === 'half-open online')).toEqual([]);
-		});
+				await vi.waitFor(() => expect(one.server.requests.length + two.server.requests.length).toBe(6)); // 5 + the probe
+				await vi.waitFor(() => expect([one.snapshot().state, two.snapshot().state]).toEqual(['open', 'open'])); // it failed
+				const prober = one.server.requests.length > 5 ? one : two;
+				const other = prober === one ? two : one;
+				const sent = other.server.requests.length;
+				prober.api.close();
+				// The same `online` as the other tab handles it, ms later (that tab alone here: the prober has gone).
+				made.clock.advance(50);
+				fire();
+				await flush();
+				expect(other.snapshot().state).toBe('open'); // before: half-open again
+				expect(await other.call()).toBe('CIRCUIT_OPEN'); // before: a second probe of an origin just found down
+				await flush();
+				expect(other.server.requests.length).toBe(sent);
+				expect(other.events.filter((event) => event === `half-open ${trigger}`)).toEqual([]);
+			});
+		}
 	}
 });
