@@ -74,13 +74,14 @@ export const jsonText = (json: unknown, stringify: Stringify = JSON.stringify): 
 /**
  * Snapshot the body of an outbox-eligible call from what the caller gave: `json` (serialized with
  * `stringify`, `JSON.stringify` by default), `body`, or a `Request` input's body. Text (`json`, a
- * string, `URLSearchParams`, a `Request`'s body; never a `ReadableStream`, which neither a call the
+ * string, `URLSearchParams`, a `Request`'s body of a text, JSON or form Content-Type; never a `ReadableStream`, which neither a call the
  * outbox queues nor a rebase has: enqueue.ts `queueable`, rewrite.ts `isRebase`) is read at most
  * `maxBodyBytes + 1` bytes: a larger one is refused with `OutboxFullError` (`'size'`), never read
  * whole. Files (a `Blob`, `File`,
  * `ArrayBuffer`, typed array or `DataView`) are bounded by `maxFileBytes`, a FormData's files by
  * `maxFileBytes` and its text by `maxBodyBytes`: checked by the sizes they tell, before any byte is
- * read or serialized. A `json` body that cannot be serialized is an `InvalidRequestError`; a Blob
+ * read or serialized. A `Request`'s body of another type is bytes (`maxFileBytes`, read at most that + 1), and a multipart
+ * one a FormData, its parts counted once read (never cancelled half-way); one without a type is text. A `json` body that cannot be serialized is an `InvalidRequestError`; a Blob
  * whose read fails rejects with the read's error. No network I/O.
  */
 export const snapshotBody = async (input: unknown, { json, body }: { json?: unknown; body?: unknown }, limits: BodyLimits, stringify: Stringify = JSON.stringify): Promise<BodySnapshot> => {
@@ -115,15 +116,31 @@ export const snapshotBody = async (input: unknown, { json, body }: { json?: unkn
 		return {};
 	}
 
+	const type = source.headers.get('content-type') ?? undefined;
+	// A `Request`'s body is what its Content-Type says it is: multipart (a FormData), another type but text, JSON or a
+	// form's (a typed Blob, a File, bytes sent as such) bytes, bounded by `maxFileBytes` as when given as `body`; one
+	// without a type (a stream, untyped bytes: not told apart) is read as text.
+	const multipart = body == null && /^multipart\/form-data/i.test(type ?? '');
+	const bytesOnly = body == null && !multipart && !!type && !/^text\/|json|xml|urlencoded/i.test(type);
 	// A FormData within its bounds is read whole, never cancelled (see `formBytes`): it holds the bytes
 	// already, and its serialization adds only each part's headers — which count as text: all but its
-	// files' bytes must be within `maxBodyBytes`.
-	const bytes = await readCapped(source, form ? Number.POSITIVE_INFINITY : max);
-	if (!bytes || bytes.byteLength - files > max) {
+	// files' bytes must be within `maxBodyBytes`. A Request's multipart body, whose sizes it does not tell, is read
+	// whole too (never cancelled either), and its files counted as parsed.
+	const bytes = await readCapped(source, form || multipart ? Number.POSITIVE_INFINITY : bytesOnly ? maxFileBytes : max);
+	if (!bytes) {
+		throw tooLarge(!bytesOnly, bytesOnly ? maxFileBytes : max);
+	}
+
+	// (A multipart body that does not parse: all text.)
+	const parsed = multipart ? await new Response(bytes, { headers: { 'content-type': type! } }).formData().then((data) => formBytes(data).files, () => 0) : files;
+	if (parsed > maxFileBytes) {
+		throw tooLarge(false, maxFileBytes);
+	}
+
+	if (!bytesOnly && bytes.byteLength - parsed > max) {
 		throw tooLarge(true, max);
 	}
 
-	const type = source.headers.get('content-type') ?? undefined;
 	// FormData gets a new boundary each time it is serialized: the first attempt sends these bytes.
 	return ofBytes(bytes, type, form && !!type);
 };
