@@ -3,7 +3,7 @@ import { classify, isPlatformNetworkError } from '../errors/classify.js';
 import type { RetryBudget, RetryDecision } from '../retry/budget.js';
 import type { Call } from './call.js';
 import type { Emitter } from './events.js';
-import { retryStops } from './invocation.js';
+import { retryStops, unread } from './invocation.js';
 import type { PolicyContext } from './policy.js';
 import type { Stats } from './stats.js';
 import type { Clock, Layer } from './types.js';
@@ -57,10 +57,10 @@ export class Accounting {
 		this.stops = retryStops(deps);
 	}
 
-	/** The outermost per-attempt layer: an attempt of a call is the call's (`Call.attempt`). */
+	/** The outermost per-attempt layer: an attempt of a call is the call's (`Call.attempt`); a body it refused unread kept from ky's cancel (`unread`). */
 	readonly layer: Layer = (next) => (request, init) => {
 		const call = init?.steadfetch as Call | undefined;
-		return call ? call.attempt(request, init, next) : next(request, init);
+		return unread(request, call ? call.attempt(request, init, next) : next(request, init));
 	};
 
 	/** ky is deciding whether to retry after `error` (for `url`): false when the retry may not go. */

@@ -14,6 +14,9 @@ export class SubrequestsSpent extends SteadfetchError {}
 /** As the full build's (a number, for code that names it). */
 export const freePlanSubrequests: typeof Full.freePlanSubrequests = 50;
 
+/** A browser's FormData stream may be cancelled at any time: an attempt's body is left to ky. */
+export const unread: typeof Full.unread = (_, sent) => sent;
+
 /** No call of a browser client has a request's deadline: `deadlineHeader` is ignored. */
 export const deadlines: typeof Full.deadlines = () => undefined;
 

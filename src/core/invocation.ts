@@ -17,6 +17,17 @@ const reserve = 5;
 export const freePlanSubrequests = 50;
 
 /**
+ * An attempt (`sent`) whose multipart body was refused unread (an open breaker, an aborted signal, a policy's refusal):
+ * the body locked, never cancelled. ky cancels it as the call ends, and Node's FormData serializer, cancelled in the
+ * tick it started, throws outside any promise: the process ends. The browser build has no stand-in's work to do.
+ */
+export const unread = (request: Request, sent: Promise<Response>): Promise<Response> =>
+	request.headers.get('content-type')?.startsWith('multipart/form-data') ? sent.catch((error: unknown) => {
+		request.body?.locked || request.body?.getReader();
+		throw error;
+	}) : sent;
+
+/**
  * The reason an attempt steadfetch would add (a retry, a hedge, a failover attempt, a replay) is not
  * sent: its request context has no subrequest left for it. A `SteadfetchError` (`ABORTED`, as the core's
  * refusal of a further attempt): no breaker, throttle or health counts it, and a layer above gives back

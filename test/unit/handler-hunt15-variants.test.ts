@@ -2,6 +2,8 @@
  * Defect hunt, fifteenth round: fetchHandler and request bodies. Each test names the claim it holds
  * the code to (API.md, the README, the TSDoc).
  */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { OutboxFullError, OutboxQueuedError, createClient, memoryStore, outbox } from '../../src/entries/index.js';
 
@@ -107,5 +109,33 @@ describe('a Request input\'s body is bounded as the same body given as `body` (A
 		} finally {
 			api.close();
 		}
+	});
+});
+
+describe('a FormData body refused before any I/O leaves a Node process running (API.md Errors: CircuitOpenError "no network I/O happened"; every call settles with an answer, a stale copy or a typed error)', () => {
+	const root = join(import.meta.dirname, '../..');
+	const run = (setup: string, call: string): ReturnType<typeof spawnSync> => spawnSync(process.execPath, ['--input-type=module', '-e', `
+		import { createClient, memoryStore } from ${JSON.stringify(join(root, 'dist/index.js'))};
+		import { createClient as createCore } from ${JSON.stringify(join(root, 'dist/core.js'))};
+		const form = () => { const data = new FormData(); data.append('t', 'x'); data.append('f', new File([new Uint8Array(100)], 'p.jpg', { type: 'image/jpeg' })); return data; };
+		const url = 'http://127.0.0.1:9/upload'; // Port 9 (discard): nothing may reach it.
+		${setup}
+		const outcome = await ${call}.then(() => 'sent', (error) => error.name);
+		// What Node's FormData serializer does after the call was answered must not end the process.
+		await new Promise((resolve) => setTimeout(resolve, 300));
+		console.log(outcome);
+		process.exit(0);
+	`], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+	const preset = `const api = createClient({ store: memoryStore, retry: 0 });`;
+
+	it.each([
+		['the breaker open (isolate)', `${preset} api.breaker.isolate(url);`, `api.post(url, { body: form() })`, 'CircuitOpenError'],
+		['the breaker open, a Request carrying the FormData', `${preset} api.breaker.isolate(url);`, `api(new Request(url, { method: 'POST', body: form() }))`, 'CircuitOpenError'],
+		['the caller\'s signal aborted already', preset, `api.post(url, { body: form(), signal: AbortSignal.abort() })`, 'AbortError'],
+		['an app policy\'s layer refusing', `const api = createCore({ deny: { slot: 'deny', create: () => ({ layer: () => () => Promise.reject(new RangeError('denied')) }) } });`, `api.post(url, { body: form() })`, 'RangeError'],
+		['a keyed PUT with retries, its first attempt refused', `${preset} api.breaker.isolate(url);`, `api.put(url, { body: form(), retry: { limit: 2 } })`, 'CircuitOpenError'],
+	])('%s: the call rejects, the process exits 0', (_, setup, call, expected) => {
+		const result = run(setup, call);
+		expect([result.status, String(result.stdout).trim()], String(result.stderr)).toEqual([0, expected]);
 	});
 });
