@@ -66,7 +66,15 @@ const drop = (response: Response | undefined): void => void response?.body?.canc
 const respond = async (client: Client, event: FetchEventLike): Promise<Response> => {
 	const { request } = event;
 	const { method } = request;
-	const body = method === 'GET' || method === 'HEAD' ? undefined : await request.arrayBuffer();
+	const bytes = method === 'GET' || method === 'HEAD' ? undefined : await request.arrayBuffer();
+	let body: ArrayBuffer | string | undefined = bytes;
+	// A text, JSON or form body (by its Content-Type) goes as the text it is, when it is UTF-8 (its bytes unchanged): the
+	// outbox bounds it by `maxBodyBytes`, as the page's own call of it (bytes: `maxFileBytes`).
+	if (bytes && /^text\/|json|xml|urlencoded/i.test(request.headers.get('content-type') ?? '')) {
+		try {
+			body = new TextDecoder(undefined, { fatal: true, ignoreBOM: true }).decode(bytes);
+		} catch {}
+	}
 	// The server's last failing answer, kept whole for the page: ky reads the one it throws with into
 	// `HTTPError.data`, parsed as JSON or decoded as text, so its bytes are gone from the error; and a
 	// policy may fail the call on an answer ky did not throw on (auth's `AuthError` on a 401 it could

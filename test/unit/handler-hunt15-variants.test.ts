@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { OutboxFullError, OutboxQueuedError, createClient, memoryStore, outbox } from '../../src/entries/index.js';
+import { fetchHandler } from '../../src/entries/sw.js';
 
 /** A client whose every attempt fails as a dropped connection does: a write the outbox takes is stored. */
 const failing = (options: Parameters<typeof outbox>[0] = {}, sent: Request[] = []) => createClient({
@@ -137,5 +138,70 @@ describe('a FormData body refused before any I/O leaves a Node process running (
 	])('%s: the call rejects, the process exits 0', (_, setup, call, expected) => {
 		const result = run(setup, call);
 		expect([result.status, String(result.stdout).trim()], String(result.stderr)).toEqual([0, expected]);
+	});
+});
+
+/** A service worker's fetch event for a page's request, with what the handler answered. */
+const event = (input: string, init?: RequestInit) => {
+	const answered: { response?: Promise<Response> } = {};
+	return { request: new Request(input, init), respondWith: (response: Response | Promise<Response>) => {
+		answered.response = Promise.resolve(response);
+	}, answered };
+};
+
+describe('fetchHandler: a page\'s write body is bounded as the worker\'s own call of it would be (API.md: maxBodyBytes bounds text and JSON bodies, maxFileBytes binary bytes; fetchHandler runs the page\'s request with its method, headers and body)', () => {
+	it('a page\'s JSON, text or form over maxBodyBytes is not stored (503, OUTBOX_FULL), while its bytes of a binary type under maxFileBytes are (202); one within maxBodyBytes is queued with its bytes and type', async () => {
+		const sent: Request[] = [];
+		const api = failing({ maxBodyBytes: 300, maxFileBytes: 3_000 }, sent);
+		const handle = fetchHandler(api, { match: () => true });
+		const url = 'https://app.example/api/items';
+		const post = async (body: BodyInit, type: string): Promise<string> => {
+			const write = event(url, { method: 'POST', body, headers: { 'content-type': type } });
+			expect(handle(write)).toBe(true);
+			const response = await write.answered.response!;
+			return `${response.status} ${response.headers.get('steadfetch-error') ?? response.headers.get('steadfetch-outbox-entry')?.replace(/.+/, 'queued')}`;
+		};
+
+		try {
+			const big = 'é'.repeat(500); // 1,000 bytes of UTF-8.
+			const seen = [
+				await post(JSON.stringify({ big }), 'application/json'),
+				await post(big, 'text/plain;charset=UTF-8'),
+				await post(new URLSearchParams({ big: 'a'.repeat(1_000) }), 'application/x-www-form-urlencoded;charset=UTF-8'),
+				await post(JSON.stringify({ big }), 'application/merge-patch+json'),
+				await post(new Uint8Array(1_000).fill(1), 'image/png'),
+				await post(new Uint8Array(5_000).fill(1), 'application/octet-stream'),
+				await post('\uFEFF{"small":"é"}', 'application/json'),
+			];
+			expect(seen).toEqual(['503 OUTBOX_FULL', '503 OUTBOX_FULL', '503 OUTBOX_FULL', '503 OUTBOX_FULL', '202 queued', '503 OUTBOX_FULL', '202 queued']);
+			// The queued JSON keeps its bytes (its byte order mark too) and its type.
+			const entry = (await api.outbox.list()).at(-1)!;
+			expect([entry.headers['content-type'], entry.bodyBytes]).toEqual(['application/json', new TextEncoder().encode('\uFEFF{"small":"é"}').byteLength]);
+		} finally {
+			api.close();
+		}
+	});
+
+	it('a page\'s text body that is no UTF-8 (a Latin-1 form) goes as the bytes it is, unchanged', async () => {
+		const bodies: Uint8Array[] = [];
+		const api = createClient({ name: `h15-${Math.random()}`, store: () => memoryStore(`h15-${Math.random()}`), retry: 0, breaker: false, staleCache: false,
+			fetch: async (input: Parameters<typeof fetch>[0]) => {
+				bodies.push(new Uint8Array(await (input as Request).arrayBuffer()));
+				return new Response('ok', { status: 201 });
+			} });
+		const handle = fetchHandler(api, { match: () => true });
+		try {
+			const latin1 = new Uint8Array([0x63, 0x61, 0x66, 0xE9]); // 'café' in ISO-8859-1: no UTF-8.
+			const bom = new Uint8Array([0xEF, 0xBB, 0xBF, 0x7B, 0x7D]); // '{}' after a byte order mark.
+			for (const body of [latin1, bom]) {
+				const write = event('https://app.example/api/items', { method: 'POST', body, headers: { 'content-type': body === latin1 ? 'text/plain;charset=ISO-8859-1' : 'application/json' } });
+				handle(write);
+				expect((await write.answered.response!).status).toBe(201);
+			}
+
+			expect(bodies.map((body) => [...body])).toEqual([[0x63, 0x61, 0x66, 0xE9], [0xEF, 0xBB, 0xBF, 0x7B, 0x7D]]);
+		} finally {
+			api.close();
+		}
 	});
 });
