@@ -2,6 +2,7 @@ import type { Channel } from '../utils/channel.js';
 import type { PolicyContext } from './policy.js';
 import type { WaitUntil } from './options.js';
 import { held } from '../utils/held.js';
+import { isFallback } from './fallback.js';
 import { ofName } from './world-named.js';
 import { linkTabs } from './world-tabs.js';
 
@@ -68,11 +69,12 @@ export const safeMethods: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS
 /**
  * Whether an answer to an attempt of `method` is a delivered write (API.md "Read your own writes"):
  * a method that is not safe, answered below 400 — not the `202` a service worker's outbox answers
- * for a write it queued (`Steadfetch-Outbox-Entry`), which that worker tells once it delivers it.
+ * for a write it queued (`Steadfetch-Outbox-Entry`), which that worker tells once it delivers it, nor
+ * a `fallback` answer (`isFallback`: the worker's client's, for a write that never reached the origin).
  * The transport's test of every answer, and `fetchHandler`'s of the writes it says it told.
  */
 export const isDelivery = (method: string, response: Response): boolean =>
-	response.status < 400 && !safeMethods.has(method) && !response.headers.has('steadfetch-outbox-entry');
+	response.status < 400 && !safeMethods.has(method) && !response.headers.has('steadfetch-outbox-entry') && !isFallback(response);
 
 /** The clears and removals noted for the clients of one name and store, by a sequence number. */
 export class Worlds {

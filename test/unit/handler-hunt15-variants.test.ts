@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { OutboxFullError, OutboxQueuedError, createClient, memoryStore, outbox } from '../../src/entries/index.js';
 import { fetchHandler } from '../../src/entries/sw.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 /** A client whose every attempt fails as a dropped connection does: a write the outbox takes is stored. */
 const failing = (options: Parameters<typeof outbox>[0] = {}, sent: Request[] = []) => createClient({
@@ -202,6 +203,58 @@ describe('fetchHandler: a page\'s write body is bounded as the worker\'s own cal
 			expect(bodies.map((body) => [...body])).toEqual([[0x63, 0x61, 0x66, 0xE9], [0xEF, 0xBB, 0xBF, 0x7B, 0x7D]]);
 		} finally {
 			api.close();
+		}
+	});
+});
+
+describe('a `fallback` answer to a write is no delivery (README: write:delivered "a write was delivered"; "A write the worker\'s client delivered carries Steadfetch-Delivered: <name>")', () => {
+	it('fetchHandler\'s fallback answer to a page\'s write that never reached the origin does not say the worker delivered it', async () => {
+		const name = `h15-${Math.random()}`;
+		const api = createClient({ name, store: () => memoryStore(name), retry: 0, breaker: false, staleCache: false, fallback: { saved: false },
+			fetch: async () => {
+				throw new TypeError('fetch failed');
+			} });
+		const delivered: unknown[] = [];
+		api.on('write:delivered', (e) => delivered.push(e));
+		const handle = fetchHandler(api, { match: () => true });
+		try {
+			const write = event('https://app.example/api/items', { method: 'POST', body: '{"a":1}', headers: { 'content-type': 'application/json' } });
+			handle(write);
+			const response = await write.answered.response!;
+			expect([response.status, response.headers.get('cache-status'), response.headers.get('steadfetch-delivered'), delivered.length])
+				.toEqual([200, 'steadfetch; fwd=miss; detail=fallback', null, 0]);
+		} finally {
+			api.close();
+		}
+	});
+
+	it('a page\'s client given a service worker\'s fallback answer to its write tells no delivery and keeps its copies of the URL', async () => {
+		const name = `h15-${Math.random()}`;
+		let down = false;
+		// The page's fetch, a service worker in front of it: a copy first, then the worker's fallback for the write.
+		const page = createClient({ name, store: () => memoryStore(name), retry: 0, breaker: false,
+			fetch: async (input: Parameters<typeof fetch>[0]) => {
+				const request = input as Request;
+				if (request.method === 'GET') {
+					return down ? new Response('down', { status: 503 }) : Response.json({ n: 1 });
+				}
+
+				return Response.json({ saved: false }, { headers: { 'cache-status': 'steadfetch; fwd=miss; detail=fallback' } });
+			} });
+		const told: string[] = [];
+		page.on('write:delivered', (e) => told.push(`delivered ${e.method}`));
+		page.on('cache:superseded', () => told.push('superseded'));
+		try {
+			const url = 'https://app.example/api/items';
+			expect(await page.get(url).json()).toEqual({ n: 1 });
+			await waitFor(async () => (await page.cache.list()).length === 1, 'the copy stored');
+			const answer = await page.post(url, { json: { a: 1 } });
+			expect(answer.status).toBe(200);
+			down = true;
+			// Its copy still answers the read (nothing was delivered that outdates it).
+			expect([told, await page.get(url).json()]).toEqual([[], { n: 1 }]);
+		} finally {
+			page.close();
 		}
 	});
 });
