@@ -67,10 +67,18 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 	const { request } = event;
 	const { method } = request;
 	const bytes = method === 'GET' || method === 'HEAD' ? undefined : await request.arrayBuffer();
-	let body: ArrayBuffer | string | undefined = bytes;
-	// A text, JSON or form body (by its Content-Type) goes as the text it is, when it is UTF-8 (its bytes unchanged): the
-	// outbox bounds it by `maxBodyBytes`, as the page's own call of it (bytes: `maxFileBytes`).
-	if (bytes && /^text\/|json|xml|urlencoded/i.test(request.headers.get('content-type') ?? '')) {
+	const type = request.headers.get('content-type') ?? '';
+	let headers: HeadersInit | Record<string, string | undefined> = request.headers;
+	let body: ArrayBuffer | string | FormData | undefined = bytes;
+	// A text, JSON or form body (by its Content-Type) goes as the text it is, when it is UTF-8 (its bytes unchanged), and
+	// a multipart one as the FormData it is (fetch gives it its boundary): the outbox bounds them as the page's own call
+	// of them (text by `maxBodyBytes`, a FormData's files by `maxFileBytes`; bytes: `maxFileBytes`).
+	if (bytes && /^multipart\/form-data/i.test(type)) {
+		body = await new Response(bytes, { headers: { 'content-type': type } }).formData().then((form) => {
+			headers = { ...Object.fromEntries(request.headers), 'content-type': undefined }; // Not the client's either.
+			return form;
+		}, () => bytes);
+	} else if (bytes && /^text\/|json|xml|urlencoded/i.test(type)) {
 		try {
 			body = new TextDecoder(undefined, { fatal: true, ignoreBOM: true }).decode(bytes);
 		} catch {}
@@ -91,7 +99,7 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 	try {
 		const answer = await client(request.url, {
 			method,
-			headers: request.headers,
+			headers,
 			...(body === undefined ? {} : { body }),
 			credentials: request.credentials,
 			// The page's HTTP cache mode (`reload`, `no-cache`…): `only-if-cached` needs the page's

@@ -258,3 +258,51 @@ describe('a `fallback` answer to a write is no delivery (README: write:delivered
 		}
 	});
 });
+
+describe('fetchHandler: a page\'s FormData write is bounded as a FormData (API.md: maxFileBytes bounds a FormData\'s files, its text fields count toward maxBodyBytes)', () => {
+	it('text fields over maxBodyBytes are not stored (503, OUTBOX_FULL); a file under maxFileBytes with little text is (202); over maxFileBytes is not', async () => {
+		const api = failing({ maxBodyBytes: 300, maxFileBytes: 3_000 });
+		const handle = fetchHandler(api, { match: () => true });
+		const post = async (text: number, file: number): Promise<string> => {
+			const data = new FormData();
+			data.append('note', 'a'.repeat(text));
+			data.append('photo', new File([new Uint8Array(file).fill(3)], 'p.jpg', { type: 'image/jpeg' }));
+			const write = event('https://app.example/api/photos', { method: 'POST', body: data });
+			handle(write);
+			const response = await write.answered.response!;
+			return `${response.status} ${response.headers.get('steadfetch-error') ?? 'queued'}`;
+		};
+
+		try {
+			expect([await post(1_000, 10), await post(10, 1_000), await post(10, 5_000)]).toEqual(['503 OUTBOX_FULL', '202 queued', '503 OUTBOX_FULL']);
+		} finally {
+			api.close();
+		}
+	});
+
+	it('a page\'s FormData the worker delivers reaches the origin with its fields, file names, types and bytes', async () => {
+		const got: unknown[] = [];
+		// A client whose default Content-Type is JSON: the page's FormData still goes as multipart.
+		const api = createClient({ name: `h15-${Math.random()}`, store: () => memoryStore(`h15-${Math.random()}`), retry: 0, breaker: false, staleCache: false,
+			headers: { 'content-type': 'application/json', 'x-app': '1' },
+			fetch: async (input: Parameters<typeof fetch>[0]) => {
+				expect([(input as Request).headers.get('content-type')?.split(';')[0], (input as Request).headers.get('x-page'), (input as Request).headers.get('x-app')]).toEqual(['multipart/form-data', 'p', '1']);
+				const form = await (input as Request).formData();
+				const photo = form.get('photo') as File;
+				got.push([form.get('note'), photo.name, photo.type, [...new Uint8Array(await photo.arrayBuffer())]]);
+				return new Response(null, { status: 204 });
+			} });
+		const handle = fetchHandler(api, { match: () => true });
+		try {
+			const data = new FormData();
+			data.append('note', 'hé');
+			data.append('photo', new File([new Uint8Array([1, 2, 255])], 'p.jpg', { type: 'image/jpeg' }));
+			const write = event('https://app.example/api/photos', { method: 'POST', body: data, headers: { 'x-page': 'p' } });
+			handle(write);
+			expect((await write.answered.response!).status).toBe(204);
+			expect(got).toEqual([['hé', 'p.jpg', 'image/jpeg', [1, 2, 255]]]);
+		} finally {
+			api.close();
+		}
+	});
+});
