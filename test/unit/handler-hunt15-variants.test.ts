@@ -306,3 +306,29 @@ describe('fetchHandler: a page\'s FormData write is bounded as a FormData (API.m
 		}
 	});
 });
+
+describe('a FormData attempt refused unread and then retried', () => {
+	it('the retry sends the whole form (the refused attempt\'s body is locked, ky\'s copy for the retry is not)', async () => {
+		const got: unknown[] = [];
+		let refusals = 0;
+		// An app policy that refuses the first attempt of each call with a transient failure, unread; ky retries the PUT.
+		const once = { slot: 'once', create: () => ({ layer: (next: (r: Request, i?: unknown) => Promise<Response>) => (request: Request, init?: unknown) =>
+			refusals++ === 0 ? Promise.reject(new TypeError('fetch failed')) : next(request, init) }) };
+		const api = createClient({ name: `h15-${Math.random()}`, store: () => memoryStore(`h15-${Math.random()}`), breaker: false, staleCache: false, retryBudget: false,
+			retry: { limit: 1, delay: () => 0 }, once,
+			fetch: async (input: Parameters<typeof fetch>[0]) => {
+				const form = await (input as Request).formData();
+				got.push([form.get('note'), (form.get('photo') as File).size]);
+				return new Response(null, { status: 204 });
+			} } as never);
+		try {
+			const data = new FormData();
+			data.append('note', 'n');
+			data.append('photo', new File([new Uint8Array(50)], 'p.jpg', { type: 'image/jpeg' }));
+			expect((await api.put('https://api.example/photos/1', { body: data })).status).toBe(204);
+			expect([refusals, got]).toEqual([2, [['n', 50]]]);
+		} finally {
+			api.close();
+		}
+	});
+});
