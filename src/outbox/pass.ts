@@ -83,6 +83,8 @@ export class Pass {
 	#wake = Infinity;
 	/** The entry just replayed was rebased (`onConflict`): the pass replays it again now. */
 	#rebased = false;
+	/** The store's keys, listed once per pass, at the first pending key whose record read as nothing (`#entry`). */
+	#keys: Set<string> | undefined;
 
 	constructor(queue: Queue, permit: Permit, result: FlushResult, due: ReadonlySet<string>, waitUntil: WaitUntil | undefined) {
 		this.#queue = queue;
@@ -168,7 +170,13 @@ export class Pass {
 		}
 
 		const now = context.clock.now();
-		const malformed = record !== undefined && (!isRecord(record) || secretIn(queue, record));
+		// One that reads as nothing is unreadable too while the store still lists it (a value it gives back as nothing: counted
+		// by `size()`, `remaining` and `maxEntries` until it is a dead letter); one removed meanwhile (another tab delivered it) is left alone.
+		if (record === undefined) {
+			this.#keys ??= await queue.keysNow();
+		}
+
+		const malformed = record === undefined ? this.#keys!.has(key) : !isRecord(record) || secretIn(queue, record);
 		if (malformed) {
 			storageError(context, 'outbox', 'decode', new TypeError('Unreadable outbox record'), key);
 			await this.#bury({ ...unreadable(id, scope, now, now), raw: withoutSecrets(queue, record) }, key, 'rejected');

@@ -544,7 +544,7 @@ export class Queue {
 	async forEach(dead: boolean | undefined, visit: (record: OutboxRecord) => void, unread?: (key: RecordKey) => void): Promise<void> {
 		// The store's keys once more, at the first pending key whose record read as nothing: removed since the listing (another
 		// tab delivered it), or there and giving back nothing (counted by `count` all the same: shown unreadable, `discard(id)`
-		// removes it; a pass leaves it). One listing at most.
+		// removes it; a pass makes it a dead letter). One listing at most.
 		let again: Set<string> | undefined;
 		for (const key of await this.list()) {
 			// A key of the kind asked for (`undefined`: both), listed under its own kind's prefix.
@@ -562,12 +562,17 @@ export class Queue {
 				visit(record);
 			} else if (unread && wanted && !key.dead) {
 				if (record === undefined) {
-					again ??= new Set(await this.#parts.keys());
+					again ??= await this.keysNow();
 				}
 
 				(record !== undefined || again!.has(key.key)) && unread(key);
 			}
 		}
+	}
+
+	/** The store's keys now (none when it does not list): whether a key whose record read as nothing is still there. */
+	async keysNow(): Promise<Set<string>> {
+		return new Set(await this.#parts.keys());
 	}
 
 	/** The digest an identity is known by in storage (`undefined` without one), computed once. */

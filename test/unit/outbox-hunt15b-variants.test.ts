@@ -1,0 +1,128 @@
+/**
+ * Defect hunt, fifteenth round, second pass: the outbox. Leads of the first pass: a key of the outbox whose value the store
+ * gives back as nothing (`undefined`), pending or dead, and a `discard(id)` of an entry delivered while its kept values
+ * (`v|`) wait for the store. A second client on the same store stands for a reload.
+ */
+import { describe, expect, it } from 'vitest';
+import { createClient, InvalidRequestError, memoryStore, OutboxQueuedError, outbox, type KeyValueStore } from '../../src/entries/index.js';
+
+let made = 0;
+
+/** A memory store whose `set` of a key with one of the `refused` prefixes throws while `refusal.on`; `gone`: a key a `get` finds removed (another tab delivered it). */
+const refusing = (refused: string[] = []) => {
+	const refusal = { on: false, gone: '' };
+	const inner = memoryStore(`h15b-${++made}`);
+	const store: KeyValueStore = { ...inner, async set(key, value) {
+		if (refusal.on && refused.some((prefix) => key.startsWith(prefix))) {
+			throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+		}
+
+		return inner.set(key, value);
+	}, async get(key) {
+		if (key === refusal.gone) {
+			await inner.delete(key); // Another tab's delivery lands between the listing and this read.
+		}
+
+		return inner.get(key);
+	} };
+	const keys = async (prefix: string): Promise<string[]> => (await inner.keys()).filter((key) => key.startsWith(prefix));
+	return { store, inner, keys, refusal };
+};
+
+type Sent = { line: string; key: string | null; body: string };
+
+/**
+ * A client over `store` (a new one: a reload) whose transport answers `POST /todos` with 201 `{"id":7}` and fails every
+ * other write as a dropped connection while `state.down` (else 200); every write fails so while `state.offline`.
+ */
+const onStore = (store: KeyValueStore, more: Parameters<typeof outbox>[0] = {}) => {
+	const state = { down: true, offline: false, sent: [] as Sent[] };
+	const fetch = (async (request: Request) => {
+		const url = new URL(request.url);
+		state.sent.push({ line: `${request.method} ${url.pathname}`, key: request.headers.get('idempotency-key'), body: await request.text() });
+		if (state.offline) {
+			throw new TypeError('fetch failed');
+		}
+
+		if (request.method === 'POST' && url.pathname === '/todos') {
+			return new Response('{"id":7}', { status: 201, headers: { 'content-type': 'application/json' } });
+		}
+
+		if (state.down) {
+			throw new TypeError('fetch failed');
+		}
+
+		return new Response('{}', { status: 200, headers: { 'content-type': 'application/json' } });
+	}) as typeof globalThis.fetch;
+	const api = createClient({ fetch, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: () => store, name: 'h15b', outbox: outbox(more) });
+	return { api, state };
+};
+
+/** The store key of a pending (`p`) or dead (`d`) record (record.ts `makeKey`). */
+const recordKey = (state: 'p' | 'd', createdAt: number, id: string, scope = 'https://api.example.com'): string =>
+	`${state}|${String(createdAt).padStart(15, '0')}|000000|${id}|${encodeURIComponent(scope)}`;
+
+const ids = async (entries: Promise<Array<{ id: string }>>): Promise<string[]> => (await entries).map((entry) => entry.id);
+
+describe('a pending key whose value reads as nothing: a pass makes it a dead letter \'Unreadable\' (API.md: flush() "remaining", maxEntries, deadLetters())', () => {
+	/** A client with one write queued, and after it a pending key whose value is `undefined` (`planted`). */
+	const planted = async (more: Parameters<typeof outbox>[0] = {}) => {
+		const { store, inner, keys, refusal } = refusing();
+		const { api, state } = onStore(store, more);
+		state.offline = true;
+		await expect(api.put('items/1', { json: { v: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		const [queued] = await api.outbox.list();
+		const key = recordKey('p', queued!.createdAt + 1, 'planted');
+		await inner.set(key, undefined);
+		state.offline = false;
+		state.down = false;
+		return { api, state, store, inner, keys, refusal, key, queued: queued! };
+	};
+
+	it('flush(): the key is a dead letter (before: remaining 1 at every flush, no dead letter); discard(id) removes it, retry(id) refuses it', async () => {
+		const { api, state, keys } = await planted();
+		const first = await api.outbox.flush();
+		const second = await api.outbox.flush();
+		// Before: remaining 1 and 1, dead 0, no dead letter.
+		expect([first, second.remaining]).toEqual([{ sent: 1, failed: 0, dead: 1, remaining: 0 }, 0]);
+		expect(state.sent.map((each) => each.line)).toEqual(['PUT /items/1', 'PUT /items/1']);
+		const [dead] = await api.outbox.deadLetters();
+		expect([dead?.id, dead?.method, dead?.url, dead?.deadReason, dead?.lastError?.message]).toEqual(['planted', '', '', 'rejected', 'Unreadable']);
+		expect([await api.outbox.size(), await api.outbox.list(), await api.outbox.stats()]).toEqual([0, [], { entries: 0, dead: 1, bytes: 0 }]);
+		await expect(api.outbox.retry('planted')).rejects.toBeInstanceOf(InvalidRequestError);
+		await api.outbox.discard('planted');
+		expect([await api.outbox.deadLetters(), await keys('p|'), await keys('d|')]).toEqual([[], [], []]);
+		api.close();
+	});
+
+	it('maxEntries: the key no longer holds a place once a pass made it a dead letter (before: OutboxFullError until the app discarded it)', async () => {
+		const { api, state } = await planted({ maxEntries: 2 });
+		await api.outbox.flush();
+		state.offline = true;
+		await expect(api.put('items/2', { json: { v: 2 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		await expect(api.put('items/3', { json: { v: 3 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		expect(await api.outbox.size()).toBe(2);
+		api.close();
+	});
+
+	it('a reload (another client on the store) makes it a dead letter as well, told outbox:dead once', async () => {
+		const { api, store } = await planted();
+		api.close();
+		const reload = onStore(store);
+		reload.state.down = false;
+		const dead: string[] = [];
+		reload.api.on('outbox:dead', (event) => dead.push(`${event.entryId} ${event.deadReason}`));
+		expect((await reload.api.outbox.flush()).remaining).toBe(0);
+		await reload.api.outbox.flush();
+		expect([dead, await ids(reload.api.outbox.deadLetters())]).toEqual([['planted rejected'], ['planted']]);
+		reload.api.close();
+	});
+
+	it('a pending key removed meanwhile (another tab delivered it between the listing and its read) is left alone: no dead letter', async () => {
+		const { api, refusal, key, keys } = await planted();
+		refusal.gone = key; // The pass lists the key; its read finds it gone.
+		const result = await api.outbox.flush();
+		expect([result, await api.outbox.deadLetters(), await keys('d|'), await keys('p|')]).toEqual([{ sent: 1, failed: 0, dead: 0, remaining: 0 }, [], [], []]);
+		api.close();
+	});
+});
