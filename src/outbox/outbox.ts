@@ -79,7 +79,7 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 			await queue.forEach(undefined, ({ deadReason, body }) => {
 				stats[deadReason ? 'dead' : 'entries']++;
 				stats.bytes += body?.byteLength ?? 0;
-			}, () => stats.entries++);
+			}, ({ dead }) => stats[dead ? 'dead' : 'entries']++);
 			return stats;
 		},
 	});

@@ -529,8 +529,8 @@ export class Queue {
 	async entries(dead: boolean): Promise<OutboxEntry[]> {
 		const entries: OutboxEntry[] = [];
 		const now = this.context.clock.now();
-		// A pending one it cannot read (counted by `size()`) as the dead letter a pass makes of it shows it (pass.ts): nothing of it.
-		await this.forEach(dead, (record) => entries.push(toEntry(record)), ({ id, key, scope }) => entries.push(toEntry(unreadable(id, scope, Number(key.split('|')[1]), now))));
+		// One it cannot read (a pending one counted by `size()`) as the dead letter a pass makes of it shows it (pass.ts): nothing of it.
+		await this.forEach(dead, (record) => entries.push(toEntry(record)), ({ id, key, scope }) => entries.push(toEntry({ ...unreadable(id, scope, Number(key.split('|')[1]), now), ...dead && { deadReason: 'rejected' } })));
 		return entries;
 	}
 
@@ -539,12 +539,12 @@ export class Queue {
 	 * read: one at a time, none kept here (a body may be a large file); an entry once (a pending key `list`
 	 * marks dead is not read: its dead key is). Once the store did not answer a read, the rest are not read:
 	 * a store gone down in the middle of a long queue costs one `storageTimeoutMs`, not one per entry.
-	 * `unread`: told of each pending one that is no readable record (counted by `count`; a pass makes it a dead letter).
+	 * `unread`: told of each one that is no readable record (a pending one is counted by `count`; a pass makes it a dead letter).
 	 */
 	async forEach(dead: boolean | undefined, visit: (record: OutboxRecord) => void, unread?: (key: RecordKey) => void): Promise<void> {
-		// The store's keys once more, at the first pending key whose record read as nothing: removed since the listing (another
-		// tab delivered it), or there and giving back nothing (counted by `count` all the same: shown unreadable, `discard(id)`
-		// removes it; a pass makes it a dead letter). One listing at most.
+		// The store's keys once more, at the first key whose record read as nothing: removed since the listing (another tab
+		// delivered or discarded it), or there and giving back nothing (a pending one counted by `count` all the same): shown
+		// unreadable, as a dead letter too, `discard(id)` removes it (a pass makes a pending one a dead letter). One listing at most.
 		let again: Set<string> | undefined;
 		for (const key of await this.list()) {
 			// A key of the kind asked for (`undefined`: both), listed under its own kind's prefix.
@@ -560,7 +560,7 @@ export class Queue {
 			// One holding what the outbox never stores (a header the client marks sensitive since an older version stored it) is unreadable, as a pass finds it.
 			if (isRecord(record) && !secretIn(this, record)) {
 				visit(record);
-			} else if (unread && wanted && !key.dead) {
+			} else if (unread && wanted) {
 				if (record === undefined) {
 					again ??= await this.keysNow();
 				}
@@ -1063,12 +1063,13 @@ export class Queue {
 			const record = key && await this.read(key, true);
 			// None, or removed since the revival began (a clear, of all or of its identity, or its discard): asked again once it is stored.
 			const notFound = (): SteadfetchError => new SteadfetchError(`No dead letter with id ${id}`, 'OUTBOX_NOT_FOUND', false);
-			if (!key || !isRecord(record) || !kept(id) || !kept(record.identity)) {
+			// One whose record reads as nothing is there while the store still lists it (shown unreadable: `forEach`).
+			if (!key || !kept(id) || (isRecord(record) ? !kept(record.identity) : record === undefined && !(await this.keysNow()).has(key))) {
 				throw notFound();
 			}
 
-			// The dead letter of an unreadable record (no method: it can never be sent) stays as it is, its reason with it.
-			if (!record.method) {
+			// The dead letter of an unreadable record (no method, or no record at all: it can never be sent) stays as it is, its reason with it.
+			if (!isRecord(record) || !record.method) {
 				throw new InvalidRequestError(`Dead letter ${id} was made of an unreadable record: it can never be sent (discard it)`);
 			}
 

@@ -126,3 +126,34 @@ describe('a pending key whose value reads as nothing: a pass makes it a dead let
 		api.close();
 	});
 });
+
+describe('a dead key whose value reads as nothing, or is no record: listed as an unreadable dead letter (API.md: deadLetters(), stats().dead, discard(id) "remove a pending entry or dead letter")', () => {
+	it.each([
+		['a value undefined', undefined],
+		['a value that is no record', { v: 1, id: 'planted' }],
+		['a string', 'garbage'],
+	])('%s: shown by deadLetters() and stats(), discard(id) removes it (before: in no view)', async (_, value) => {
+		const { store, inner, keys } = refusing();
+		const { api } = onStore(store);
+		await inner.set(recordKey('d', 1_700_000_000_000, 'planted'), value);
+		const [dead] = await api.outbox.deadLetters();
+		// Before: undefined (not listed), stats().dead 0.
+		expect([dead?.id, dead?.method, dead?.url, dead?.deadReason, dead?.lastError?.message, dead?.createdAt]).toEqual(['planted', '', '', 'rejected', 'Unreadable', 1_700_000_000_000]);
+		expect([await api.outbox.list(), await api.outbox.size(), await api.outbox.stats()]).toEqual([[], 0, { entries: 0, dead: 1, bytes: 0 }]);
+		await expect(api.outbox.retry('planted')).rejects.toBeInstanceOf(InvalidRequestError);
+		await api.outbox.discard('planted');
+		expect([await api.outbox.deadLetters(), (await api.outbox.stats()).dead, await keys('d|')]).toEqual([[], 0, []]);
+		api.close();
+	});
+
+	it('a dead key removed meanwhile (another tab discarded it between the listing and its read) is not shown', async () => {
+		const { store, inner, refusal } = refusing();
+		const { api } = onStore(store);
+		const key = recordKey('d', 1_700_000_000_000, 'planted');
+		await inner.set(key, undefined);
+		refusal.gone = key;
+		expect([await api.outbox.deadLetters(), (await api.outbox.stats()).dead]).toEqual([[], 0]);
+		await expect(api.outbox.retry('planted')).rejects.toMatchObject({ code: 'OUTBOX_NOT_FOUND' });
+		api.close();
+	});
+});
