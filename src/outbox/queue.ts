@@ -961,9 +961,10 @@ export class Queue {
 	async discard(id: string): Promise<void> {
 		this.context.removed('outbox', id); // Work that started before (an early write's attempt: its `world`) writes nothing more of it.
 		this.#asked.delete(id);
-		// Its move's new key, kept in memory, is forgotten with it (part-store.ts): its old key is listed, and removed.
+		// Its move's new key, kept in memory, is forgotten with it (part-store.ts): its old key is listed, and removed — also
+		// the pending key of one delivered while its kept values (`v|<id>`) wait for the store (nothing to replay).
 		for (const [to] of this.#moves) {
-			parseKey(to)?.id === id && this.#moves.delete(to);
+			(to === valuesKey(id) || parseKey(to)?.id === id) && this.#moves.delete(to);
 		}
 
 		await this.#occupy(async (kept) => {

@@ -4,6 +4,8 @@
  * (`v|`) wait for the store. A second client on the same store stands for a reload.
  */
 import { describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/wait-for.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 import { createClient, InvalidRequestError, memoryStore, OutboxQueuedError, outbox, type KeyValueStore } from '../../src/entries/index.js';
 
 let made = 0;
@@ -35,8 +37,8 @@ type Sent = { line: string; key: string | null; body: string };
  * A client over `store` (a new one: a reload) whose transport answers `POST /todos` with 201 `{"id":7}` and fails every
  * other write as a dropped connection while `state.down` (else 200); every write fails so while `state.offline`.
  */
-const onStore = (store: KeyValueStore, more: Parameters<typeof outbox>[0] = {}) => {
-	const state = { down: true, offline: false, sent: [] as Sent[] };
+const onStore = (store: KeyValueStore, more: Parameters<typeof outbox>[0] = {}, clock?: ManualClock) => {
+	const state = { down: true, offline: false, sent: [] as Sent[], hold: undefined as Promise<void> | undefined };
 	const fetch = (async (request: Request) => {
 		const url = new URL(request.url);
 		state.sent.push({ line: `${request.method} ${url.pathname}`, key: request.headers.get('idempotency-key'), body: await request.text() });
@@ -45,6 +47,7 @@ const onStore = (store: KeyValueStore, more: Parameters<typeof outbox>[0] = {}) 
 		}
 
 		if (request.method === 'POST' && url.pathname === '/todos') {
+			await state.hold;
 			return new Response('{"id":7}', { status: 201, headers: { 'content-type': 'application/json' } });
 		}
 
@@ -54,7 +57,7 @@ const onStore = (store: KeyValueStore, more: Parameters<typeof outbox>[0] = {}) 
 
 		return new Response('{}', { status: 200, headers: { 'content-type': 'application/json' } });
 	}) as typeof globalThis.fetch;
-	const api = createClient({ fetch, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: () => store, name: 'h15b', outbox: outbox(more) });
+	const api = createClient({ fetch, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: () => store, name: 'h15b', ...clock && { clock }, outbox: outbox(more) });
 	return { api, state };
 };
 
@@ -155,5 +158,104 @@ describe('a dead key whose value reads as nothing, or is no record: listed as an
 		expect([await api.outbox.deadLetters(), (await api.outbox.stats()).dead]).toEqual([[], 0]);
 		await expect(api.outbox.retry('planted')).rejects.toMatchObject({ code: 'OUTBOX_NOT_FOUND' });
 		api.close();
+	});
+});
+
+describe('discard(id) of an entry delivered while its kept values wait for the store (API.md: discard(id) "remove a pending entry"; Identity: nothing it removed ever comes back)', () => {
+	/** A parent POST delivered here with a dependent PUT queued behind it (which fails: its transport down), the store refusing `v|`. */
+	const delivered = async () => {
+		const { store, keys, refusal } = refusing(['v|']);
+		const { api, state } = onStore(store);
+		state.offline = true;
+		const parent = await api.post('todos', { json: { a: 1 } }).then(() => '', (failure: OutboxQueuedError) => failure.entryId!);
+		const child = await api.put(`todos/${api.outbox.ref(parent, '/id')}`, { json: { b: 2 } }).then(() => '', (failure: OutboxQueuedError) => failure.entryId!);
+		refusal.on = true;
+		state.offline = false;
+		await api.outbox.flush();
+		expect(state.sent.map((each) => each.line)).toEqual(['POST /todos', 'POST /todos', 'PUT /todos/7']);
+		expect((await keys('p|')).length).toBe(2); // The parent's pending key stays until its values are stored.
+		return { api, state, store, keys, refusal, parent, child };
+	};
+
+	it('the parent\'s pending key goes with it: a reload replays nothing (before: POST /todos sent again), its dependent a \'parent\' dead letter', async () => {
+		const { api, store, keys, refusal, parent, child } = await delivered();
+		await api.outbox.discard(parent);
+		const dead = await api.outbox.deadLetters();
+		expect([dead.map((entry) => [entry.id, entry.deadReason]), await api.outbox.list()]).toEqual([[[child, 'parent']], []]);
+		api.close();
+		refusal.on = false;
+		// Before: ['POST /todos', 'PUT /todos/7'] (the parent's pending key replayed once at the reload).
+		const reload = onStore(store);
+		reload.state.down = false;
+		await reload.api.outbox.flush();
+		expect(reload.state.sent.map((each) => each.line)).toEqual([]);
+		expect([await keys('p|'), (await keys('d|')).length, (await ids(reload.api.outbox.deadLetters()))]).toEqual([[], 1, [child]]);
+		reload.api.close();
+	});
+
+	it('a parent with only a ref() (no dependent queued): discard(id) removes its pending key, nothing sent at a reload', async () => {
+		const { store, keys, refusal } = refusing(['v|']);
+		const { api, state } = onStore(store);
+		state.offline = true;
+		const parent = await api.post('todos', { json: { a: 1 } }).then(() => '', (failure: OutboxQueuedError) => failure.entryId!);
+		api.outbox.ref(parent, '/id');
+		refusal.on = true;
+		state.offline = false;
+		await api.outbox.flush();
+		expect((await keys('p|')).length).toBe(1);
+		await api.outbox.discard(parent);
+		// Before: 1 (left in the store, listed by none, replayed at a reload).
+		expect(await keys('p|')).toEqual([]);
+		refusal.on = false;
+		state.offline = true;
+		await expect(api.post('other', { json: { c: 3 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		expect([(await keys('p|')).length, await keys('v|')]).toEqual([1, []]);
+		const reload = onStore(store);
+		reload.state.down = false;
+		await reload.api.outbox.flush();
+		expect(reload.state.sent.map((each) => each.line)).toEqual(['POST /other']);
+		reload.api.close();
+		api.close();
+	});
+
+	it('through another client of the name (extend()): the same, nothing replayed at a reload', async () => {
+		const { api, store, keys, refusal, parent, child } = await delivered();
+		await api.extend({ headers: { 'x-other': '1' } }).outbox.discard(parent);
+		expect([(await api.outbox.deadLetters()).map((entry) => [entry.id, entry.deadReason]), (await keys('p|')).length]).toEqual([[[child, 'parent']], 0]);
+		api.close();
+		refusal.on = false;
+		const reload = onStore(store);
+		reload.state.down = false;
+		await reload.api.outbox.flush();
+		expect(reload.state.sent.map((each) => each.line)).toEqual([]);
+		reload.api.close();
+	});
+
+	it('a write told "queued" (networkTimeoutMs) whose first attempt was answered later: discard(id) removes its pending key, nothing replayed at a reload', async () => {
+		const { store, keys, refusal } = refusing(['v|']);
+		const { api, state } = onStore(store, { networkTimeoutMs: 20 });
+		let release = (): void => undefined;
+		state.hold = new Promise((resolve) => {
+			release = resolve;
+		});
+		const sent: string[] = [];
+		api.on('outbox:sent', (event) => sent.push(event.entryId));
+		refusal.on = true;
+		const parent = await api.post('todos', { json: { a: 1 } }).then(() => '', (failure: OutboxQueuedError) => failure.entryId!);
+		api.outbox.ref(parent, '/id');
+		state.hold = undefined;
+		release();
+		await waitFor(() => sent.includes(parent), 'the parent delivered');
+		expect((await keys('p|')).length).toBe(1);
+		await api.outbox.discard(parent);
+		// Before: 1 (left in the store, listed by none, replayed at a reload past its lease).
+		expect(await keys('p|')).toEqual([]);
+		api.close();
+		refusal.on = false;
+		const reload = onStore(store, {}, new ManualClock(Date.now() + 600_000));
+		reload.state.down = false;
+		await reload.api.outbox.flush();
+		expect(reload.state.sent.map((each) => each.line)).toEqual([]);
+		reload.api.close();
 	});
 });
