@@ -961,18 +961,24 @@ export class Queue {
 	async discard(id: string): Promise<void> {
 		this.context.removed('outbox', id); // Work that started before (an early write's attempt: its `world`) writes nothing more of it.
 		this.#asked.delete(id);
-		// Its move's new key, kept in memory, is forgotten with it (part-store.ts): its old key is listed, and removed — also
-		// the pending key of one delivered while its kept values (`v|<id>`) wait for the store (nothing to replay).
-		for (const [to] of this.#moves) {
-			(to === valuesKey(id) || parseKey(to)?.id === id) && this.#moves.delete(to);
-		}
-
 		await this.#occupy(async (kept) => {
 			this.#removed.add(id);
 			const remove = async (): Promise<void> => {
+				// Its moves end, under the lock (their new key, kept in memory, is forgotten with it: part-store.ts): its old key is
+				// listed, and removed — also the pending key of one delivered while its kept values (`v|<id>`) wait for the store
+				// (nothing to replay) — and the keys of the writes it superseded (`coalesce`: told `outbox:superseded`), whose
+				// removal waited for its own, go with it (the rest of their chain as each delete is confirmed): never pending again.
+				const superseded: string[] = [];
+				for (const [to, from] of this.#moves) {
+					if (to === valuesKey(id) || parseKey(to)?.id === id) {
+						this.#moves.delete(to);
+						parseKey(from)?.id === id || superseded.push(from);
+					}
+				}
+
 				const keys = (await this.list(true)).flatMap((each) => each.id === id ? [each.key] : []);
 				const record = keys[0] && await this.read(keys[0]);
-				await this.#remove(keys);
+				await this.#remove([...keys, ...superseded]);
 				// Its pending dependents are dead letters now (`'parent'`), never sent.
 				isRecord(record) && await this.orphan(record, kept);
 			};

@@ -10,13 +10,16 @@ import { createClient, InvalidRequestError, memoryStore, OutboxQueuedError, outb
 
 let made = 0;
 
-/** A memory store whose `set` of a key with one of the `refused` prefixes throws while `refusal.on`; `gone`: a key a `get` finds removed (another tab delivered it). */
-const refusing = (refused: string[] = []) => {
+/**
+ * A memory store whose `set` of a key with one of the `refused` prefixes throws (a `QuotaExceededError`, or with `disk`
+ * another failure) while `refusal.on`; `gone`: a key a `get` finds removed (another tab delivered it).
+ */
+const refusing = (refused: string[] = [], disk = false) => {
 	const refusal = { on: false, gone: '' };
 	const inner = memoryStore(`h15b-${++made}`);
 	const store: KeyValueStore = { ...inner, async set(key, value) {
 		if (refusal.on && refused.some((prefix) => key.startsWith(prefix))) {
-			throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+			throw disk ? new Error('disk I/O error') : new DOMException('The quota has been exceeded.', 'QuotaExceededError');
 		}
 
 		return inner.set(key, value);
@@ -257,5 +260,59 @@ describe('discard(id) of an entry delivered while its kept values wait for the s
 		await reload.api.outbox.flush();
 		expect(reload.state.sent.map((each) => each.line)).toEqual([]);
 		reload.api.close();
+	});
+});
+
+describe('coalesce: discard(id) of a PUT whose pending key waits for the store while it supersedes others (API.md: "outbox:superseded fires for each removed entry"; discard: nothing removed comes back)', () => {
+	/** A client with coalesce over a store refusing `p|` while `refusal.on`: `first` writes queued as stored, then the superseding PUT refused. */
+	const superseding = async (first: Array<['put' | 'patch', number]>) => {
+		const { store, keys, refusal } = refusing(['p|'], true);
+		const { api, state } = onStore(store, { coalesce: true });
+		const superseded: string[] = [];
+		api.on('outbox:superseded', (event) => superseded.push(event.entryId));
+		const queued = async (call: Promise<unknown>): Promise<string> => call.then(() => '', (failure: OutboxQueuedError) => failure.entryId!);
+		const olds: string[] = [];
+		for (const [method, v] of first) {
+			olds.push(await queued(api[method]('items/1', { json: { v } })));
+		}
+
+		refusal.on = true;
+		const latest = await queued(api.put('items/1', { json: { v: 9 } }));
+		expect([superseded, await ids(api.outbox.list())]).toEqual([olds, [latest]]);
+		return { api, state, store, keys, refusal, latest };
+	};
+
+	it.each([
+		['one PUT it superseded', [['put', 1]] as Array<['put' | 'patch', number]>],
+		['two PATCHes it superseded (a chain of moves)', [['patch', 1], ['patch', 2]] as Array<['put' | 'patch', number]>],
+	])('%s: neither sent here nor at a reload (before: the superseded writes came back pending and were sent)', async (_, first) => {
+		const { api, state, store, keys, refusal, latest } = await superseding(first);
+		await api.outbox.discard(latest);
+		expect([await api.outbox.list(), await api.outbox.size()]).toEqual([[], 0]);
+		refusal.on = false;
+		state.down = false;
+		const sent = state.sent.length;
+		await api.outbox.flush();
+		expect(state.sent.slice(sent)).toEqual([]);
+		expect(await keys('p|')).toEqual([]);
+		api.close();
+		const reload = onStore(store);
+		reload.state.down = false;
+		await reload.api.outbox.flush();
+		expect([reload.state.sent, await reload.api.outbox.list(), await reload.api.outbox.deadLetters()]).toEqual([[], [], []]);
+		reload.api.close();
+	});
+
+	it('without the store failing, the same: discard(id) of the superseding PUT leaves nothing to send', async () => {
+		const { store } = refusing();
+		const { api, state } = onStore(store, { coalesce: true });
+		await expect(api.put('items/1', { json: { v: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		const latest = await api.put('items/1', { json: { v: 2 } }).then(() => '', (failure: OutboxQueuedError) => failure.entryId!);
+		await api.outbox.discard(latest);
+		state.down = false;
+		const sent = state.sent.length;
+		await api.outbox.flush();
+		expect([state.sent.slice(sent), await api.outbox.list()]).toEqual([[], []]);
+		api.close();
 	});
 });
