@@ -44,7 +44,8 @@ const json = (value: unknown, status: number, headers: Record<string, string>): 
  * other answer is the page's as it came.
  */
 const told = (client: Client, method: string, response: Response): Response => {
-	if (!isDelivery(method, response)) {
+	// A redirect the page asked to see (`redirect: 'manual'`) is an opaque one in a browser (status 0): the page's as it is.
+	if (!response.status || !isDelivery(method, response)) {
 		return response;
 	}
 
@@ -58,7 +59,8 @@ const drop = (response: Response | undefined): void => void response?.body?.canc
 
 /**
  * Run one request of a page through the client: the same method, headers, body (read once),
- * credentials and cache mode, under the event's `waitUntil`; the server's status as it is. What steadfetch answers instead is a Response too: a
+ * credentials, cache mode, redirect mode, integrity, referrer, referrer policy, keepalive and abort
+ * signal, under the event's `waitUntil`; the server's status as it is. What steadfetch answers instead is a Response too: a
  * stale copy as the cache makes it, `202` for a queued write, and for a failure nothing answered,
  * the server's last failing answer (its status, headers and bytes as sent: a `503` before a dropped
  * connection, a `401` auth could not cure), else `503` (`504` for a timeout) with `Steadfetch-Error: <code>`.
@@ -106,6 +108,10 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 			// same-origin mode, which a request made here does not have, so that one is left out.
 			...(request.cache === 'only-if-cached' ? {} : { cache: request.cache }),
 			signal: request.signal,
+			// The page's redirect mode (a `manual` redirect is the page's to see, an `error` one never followed), integrity,
+			// referrer, its policy and keepalive: each one the page set (not its default), so a default keeps the client's.
+			...Object.fromEntries('redirect follow,integrity ,referrer about:client,referrerPolicy ,keepalive false'.split(',').map((pair) => pair.split(' '))
+				.filter(([name, none]) => `${request[name as 'redirect']}` !== none).map(([name]) => [name, request[name as 'redirect']])),
 			...(event.waitUntil ? { waitUntil: (promise: Promise<unknown>) => event.waitUntil!(promise) } : {}),
 			// Transient statuses (classifyStatus) throw, so that retries, the outbox and the stale cache act on them;
 			// any other status is the page's to read, as the server sent it.
@@ -155,6 +161,12 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
  * false for a request it leaves alone (your own handler may take it): another origin than the
  * worker's unless `match` names its hostname (or is a function), and any `cache: 'no-store'` request. Bad options throw a
  * `RangeError` naming the option.
+ *
+ * The client sends the page's request with its method, headers, body, credentials, cache mode, redirect
+ * mode (a `redirect: 'manual'` page gets the redirect itself, an `'error'` one is never followed),
+ * integrity, referrer and its policy, keepalive and abort signal (the page's abort ends the worker's
+ * call); what the page left at its default keeps the client's own. Its `mode` is the client's (`cors` by default):
+ * a navigation's `navigate` cannot be re-made.
  *
  * @example
  * // sw.js

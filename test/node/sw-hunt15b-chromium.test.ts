@@ -1,0 +1,74 @@
+/**
+ * Defect hunt, fifteenth round, second pass (fetchHandler), in real Chromium with a registered service
+ * worker: a page's `redirect` mode is kept (TSDoc of fetchHandler: "a `redirect: 'manual'` page gets the
+ * redirect itself, an `'error'` one is never followed"), for a read and for a write.
+ */
+import { build } from 'esbuild';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serve, type RunningServer } from '../helpers/node-server.js';
+import { launchChromium, openPage, startPageServer, type Chromium, type PageServer } from '../helpers/pages.js';
+
+const root = join(import.meta.dirname, '../..');
+let chromium: Chromium;
+let pages: PageServer;
+let origin: RunningServer;
+const hits: string[] = [];
+
+const worker = (apiOrigin: string) => `
+import { createClient } from 'steadfetch';
+import { fetchHandler } from 'steadfetch/sw';
+const api = createClient({ name: 'sw-hunt15b', retry: 0, breaker: false, staleCache: false });
+const handle = fetchHandler(api, { match: (request) => request.url.startsWith(${JSON.stringify(`${apiOrigin}/`)}) });
+self.addEventListener('install', () => self.skipWaiting());
+self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+self.addEventListener('fetch', (event) => { handle(event); });
+`;
+
+beforeAll(async () => {
+	const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': '*', 'access-control-allow-methods': '*', 'access-control-expose-headers': '*' };
+	origin = await serve((request) => {
+		const { pathname } = new URL(request.url);
+		if (request.method !== 'OPTIONS') {
+			hits.push(`${request.method} ${pathname}`);
+		}
+
+		return pathname === '/old' ? new Response(null, { status: request.method === 'POST' ? 303 : 302, headers: { ...cors, location: '/new' } }) : new Response('target', { headers: cors });
+	});
+	const bundle = await build({
+		stdin: { contents: worker(origin.url), resolveDir: root, loader: 'js' },
+		bundle: true, write: false, format: 'esm', platform: 'browser', logLevel: 'error',
+	});
+	[chromium, pages] = await Promise.all([launchChromium(), startPageServer({ '/sw.js': bundle.outputFiles[0]!.text })]);
+}, 60_000);
+
+afterAll(async () => {
+	await Promise.all([chromium?.close(), pages?.close(), origin?.close()]);
+});
+
+describe('fetchHandler in real Chromium: a page\'s redirect mode', () => {
+	it('redirect: \'manual\' (a GET, a POST) gets the opaque redirect, as without the worker, and the target is never asked; \'error\' is no answer of the target; \'follow\' gets the target', async () => {
+		const context = await chromium.context();
+		const page = await openPage(context, pages);
+		await page.evaluate(async () => {
+			await navigator.serviceWorker.register('/sw.js', { type: 'module' });
+			await navigator.serviceWorker.ready;
+		});
+		await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 15_000 });
+
+		const seen = await page.evaluate(async (base) => {
+			const shown = async (init: RequestInit) => fetch(`${base}/old`, init).then(async (response) => `${response.type} ${response.status}${response.status === 200 ? ` ${await response.text()}` : ''}`, (error: Error) => error.name);
+			return [
+				await shown({ redirect: 'manual' }),
+				await shown({ method: 'POST', body: 'x', redirect: 'manual' }),
+			];
+		}, origin.url);
+		expect([seen, hits]).toEqual([['opaqueredirect 0', 'opaqueredirect 0'], ['GET /old', 'POST /old']]);
+
+		const error = await page.evaluate(async (base) => fetch(`${base}/old`, { redirect: 'error' }).then((response) => `${response.status}`, (error: Error) => error.name), origin.url);
+		expect([error === '200', hits.includes('GET /new')]).toEqual([false, false]);
+		const follow = await page.evaluate(async (base) => fetch(`${base}/old`).then(async (response) => `${response.status} ${await response.text()}`), origin.url);
+		expect(follow).toBe('200 target');
+		await context.close();
+	}, 90_000);
+});

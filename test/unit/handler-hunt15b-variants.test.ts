@@ -1,0 +1,125 @@
+/**
+ * Defect hunt, fifteenth round, second pass: fetchHandler. Each test names the claim it holds the code to
+ * (API.md, the README, the TSDoc).
+ */
+import { describe, expect, it } from 'vitest';
+import { createClient, memoryStore } from '../../src/entries/index.js';
+import { fetchHandler } from '../../src/entries/sw.js';
+import { serve } from '../helpers/node-server.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+/** A service worker's fetch event for a page's request, with what the handler answered. */
+const event = (input: string, init?: RequestInit) => {
+	const answered: { response?: Promise<Response> } = {};
+	return { request: new Request(input, init), respondWith: (response: Response | Promise<Response>) => {
+		answered.response = Promise.resolve(response);
+	}, answered };
+};
+
+type Options = Parameters<typeof createClient>[0];
+/** A client whose fetch records the Request it is given and answers 200. */
+const recording = (options: Options = {}) => {
+	const sent: Request[] = [];
+	const name = `h15b-${Math.random()}`;
+	const api = createClient({ name, store: () => memoryStore(name), retry: 0, breaker: false, staleCache: false, ...options,
+		fetch: async (input: Parameters<typeof fetch>[0]) => {
+			sent.push(input as Request);
+			return new Response('ok');
+		} } as Options);
+	return { api, sent, handle: fetchHandler(api, { match: () => true }) };
+};
+
+const fields = (request: Request) => ({ redirect: request.redirect, integrity: request.integrity, referrer: request.referrer, referrerPolicy: request.referrerPolicy, keepalive: request.keepalive });
+
+describe('fetchHandler re-makes the page\'s request with what changes its answer or what the origin sees (TSDoc of fetchHandler: "Run one request of a page through the client: the same method, headers, body …")', () => {
+	const url = 'https://app.example/api/items';
+	it.each([
+		['redirect: \'manual\'', { redirect: 'manual' }, { redirect: 'manual' }],
+		['redirect: \'error\'', { redirect: 'error' }, { redirect: 'error' }],
+		['integrity', { integrity: 'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=' }, { integrity: 'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=' }],
+		['referrerPolicy: \'no-referrer\'', { referrerPolicy: 'no-referrer' }, { referrerPolicy: 'no-referrer' }],
+		['referrer: \'\' (none)', { referrer: '' }, { referrer: '' }],
+		['keepalive', { keepalive: true }, { keepalive: true }],
+		['a POST with keepalive and redirect: \'manual\'', { method: 'POST', body: '{"a":1}', headers: { 'content-type': 'application/json' }, keepalive: true, redirect: 'manual' }, { keepalive: true, redirect: 'manual' }],
+	] as Array<[string, RequestInit, Partial<ReturnType<typeof fields>>]>)('%s reaches the worker\'s fetch', async (_, init, expected) => {
+		const { api, sent, handle } = recording();
+		try {
+			const page = event(url, init);
+			expect(handle(page)).toBe(true);
+			expect((await page.answered.response!).status).toBe(200);
+			expect(fields(sent[0]!)).toEqual({ ...fields(new Request(url)), ...expected });
+		} finally {
+			api.close();
+		}
+	});
+
+	it('a page request that sets none of them keeps the client\'s own defaults (its redirect, referrerPolicy)', async () => {
+		const { api, sent, handle } = recording({ redirect: 'error', referrerPolicy: 'origin' } as Options);
+		try {
+			const page = event(url);
+			handle(page);
+			await page.answered.response;
+			await waitFor(() => sent.length === 1, 'the call sent');
+			expect([sent[0]!.redirect, sent[0]!.referrerPolicy]).toEqual(['error', 'origin']);
+		} finally {
+			api.close();
+		}
+	});
+
+	it('a page\'s abort ends the worker\'s call (its signal reaches the worker\'s fetch)', async () => {
+		const name = `h15b-${Math.random()}`;
+		let ended: unknown;
+		let started = false;
+		const api = createClient({ name, store: () => memoryStore(name), retry: 0, breaker: false, staleCache: false,
+			fetch: async (input: Parameters<typeof fetch>[0]) => new Promise<Response>((_resolve, reject) => {
+				started = true;
+				(input as Request).signal.addEventListener('abort', () => {
+					ended = 'aborted';
+					reject((input as Request).signal.reason);
+				});
+			}) });
+		try {
+			const controller = new AbortController();
+			const page = event(url, { signal: controller.signal });
+			fetchHandler(api, { match: () => true })(page);
+			const answer = page.answered.response!.then(() => 'answered', (error: Error) => error.name);
+			await waitFor(() => started, 'the worker\'s fetch called');
+			controller.abort();
+			expect([await answer, ended]).toEqual(['AbortError', 'aborted']);
+		} finally {
+			api.close();
+		}
+	});
+});
+
+describe('fetchHandler with a real origin that redirects: a page\'s redirect mode is kept', () => {
+	it('redirect: \'manual\' gets the redirect itself (302 and its Location), never the target; redirect: \'error\' never reaches the target; \'follow\' gets the target', async () => {
+		const hits: string[] = [];
+		const origin = await serve((request) => {
+			const { pathname } = new URL(request.url);
+			hits.push(`${request.method} ${pathname}`);
+			return pathname === '/api/old' ? new Response(null, { status: 302, headers: { location: '/api/new' } }) : new Response('target');
+		});
+		const name = `h15b-${Math.random()}`;
+		const api = createClient({ name, store: () => memoryStore(name), retry: 0, breaker: false, staleCache: false });
+		const handle = fetchHandler(api, { match: () => true });
+		const ask = async (init: RequestInit): Promise<string> => {
+			const page = event(`${origin.url}/api/old`, init);
+			handle(page);
+			const response = await page.answered.response!;
+			return `${response.status} ${response.headers.get('location') ?? await response.text()}`;
+		};
+
+		try {
+			const manual = await ask({ redirect: 'manual' });
+			const postManual = await ask({ method: 'POST', body: 'x', redirect: 'manual' });
+			const error = await ask({ redirect: 'error' });
+			expect([manual, postManual, error.startsWith('200')]).toEqual(['302 /api/new', '302 /api/new', false]);
+			expect(hits).not.toContain('GET /api/new');
+			expect(await ask({})).toBe('200 target');
+		} finally {
+			api.close();
+			await origin.close();
+		}
+	});
+});
