@@ -117,7 +117,9 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 			// any other status is the page's to read, as the server sent it.
 			throwHttpErrors: (status: number) => classifyStatus(status)?.transient === true,
 			hooks: { afterResponse: [keep] },
+			// The page's URL is whole: no prefix, and none of the client's default `searchParams` added to its query again.
 			prefix: '',
+			searchParams: null,
 		} as never);
 		drop(last);
 		return told(client, method, answer);
@@ -166,7 +168,8 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
  * mode (a `redirect: 'manual'` page gets the redirect itself, an `'error'` one is never followed),
  * integrity, referrer and its policy, keepalive and abort signal (the page's abort ends the worker's
  * call); what the page left at its default keeps the client's own. Its `mode` is the client's (`cors` by default):
- * a navigation's `navigate` cannot be re-made.
+ * a navigation's `navigate` cannot be re-made. The page's URL is complete: it is sent as it is, with
+ * no `prefix` and none of the client's `searchParams` added (its default headers still apply).
  *
  * @example
  * // sw.js

@@ -3,7 +3,7 @@
  * (API.md, the README, the TSDoc).
  */
 import { describe, expect, it } from 'vitest';
-import { createClient, memoryStore } from '../../src/entries/index.js';
+import { createClient, memoryStore, outbox } from '../../src/entries/index.js';
 import { fetchHandler } from '../../src/entries/sw.js';
 import { serve } from '../helpers/node-server.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -120,6 +120,54 @@ describe('fetchHandler with a real origin that redirects: a page\'s redirect mod
 		} finally {
 			api.close();
 			await origin.close();
+		}
+	});
+});
+
+describe('fetchHandler sends the page\'s URL as it is (TSDoc of fetchHandler: the page\'s request; a stored replay\'s URL is sent as stored): no client `searchParams` added', () => {
+	it.each([
+		['the same parameter in the page\'s URL', 'https://app.example/api/items?v=2', 'https://app.example/api/items?v=2'],
+		['a page URL with no query', 'https://app.example/api/items', 'https://app.example/api/items'],
+		['another parameter', 'https://app.example/api/items?page=3', 'https://app.example/api/items?page=3'],
+	])('%s', async (_, pageUrl, expected) => {
+		const { api, sent, handle } = recording({ searchParams: { v: '2' }, headers: { 'x-app': 'a1' } } as Options);
+		try {
+			const page = event(pageUrl, { headers: { 'x-page': 'p' } });
+			handle(page);
+			expect((await page.answered.response!).status).toBe(200);
+			// The client's default headers still apply (they carry its credentials).
+			expect([sent[0]!.url, sent[0]!.headers.get('x-app'), sent[0]!.headers.get('x-page')]).toEqual([expected, 'a1', 'p']);
+		} finally {
+			api.close();
+		}
+	});
+});
+
+describe('fetchHandler: a page\'s write the worker queues is stored with the page\'s URL as it is (no client `searchParams` added), and replayed so', () => {
+	it('the stored entry\'s URL and the replay\'s URL are the page\'s', async () => {
+		const name = `h15b-${Math.random()}`;
+		const sent: string[] = [];
+		let up = false;
+		const api = createClient({ name, store: () => memoryStore(name), retry: 0, retryBudget: false, breaker: false, staleCache: false, searchParams: { v: '2' },
+			outbox: outbox({ resumeJitterMs: 0, baseBackoffMs: 60_000 }),
+			fetch: async (input: Parameters<typeof fetch>[0]) => {
+				sent.push((input as Request).url);
+				if (!up) {
+					throw new TypeError('fetch failed');
+				}
+
+				return new Response(null, { status: 204 });
+			} });
+		try {
+			const page = event('https://app.example/api/items?v=2', { method: 'POST', body: '{"a":1}', headers: { 'content-type': 'application/json' } });
+			fetchHandler(api, { match: () => true })(page);
+			expect((await page.answered.response!).status).toBe(202);
+			const [entry] = await api.outbox.list();
+			up = true;
+			await api.outbox.flush();
+			expect([entry!.url, sent]).toEqual(['https://app.example/api/items?v=2', ['https://app.example/api/items?v=2', 'https://app.example/api/items?v=2']]);
+		} finally {
+			api.close();
 		}
 	});
 });
