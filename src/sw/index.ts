@@ -68,6 +68,7 @@ const drop = (response: Response | undefined): void => void response?.body?.canc
 const respond = async (client: Client, event: FetchEventLike): Promise<Response> => {
 	const { request } = event;
 	const { method } = request;
+	const refuse = request.redirect === 'error';
 	const bytes = method === 'GET' || method === 'HEAD' ? undefined : await request.arrayBuffer();
 	const type = request.headers.get('content-type') ?? '';
 	let headers: HeadersInit | Record<string, string | undefined> = request.headers;
@@ -108,10 +109,13 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 			// same-origin mode, which a request made here does not have, so that one is left out.
 			...(request.cache === 'only-if-cached' ? {} : { cache: request.cache }),
 			signal: request.signal,
-			// The page's redirect mode (a `manual` redirect is the page's to see, an `error` one never followed), integrity,
+			// The page's redirect mode (a `manual` redirect is the page's to see), integrity,
 			// referrer, its policy and keepalive: each one the page set (not its default), so a default keeps the client's.
 			...Object.fromEntries('redirect follow,integrity ,referrer about:client,referrerPolicy ,keepalive false'.split(',').map((pair) => pair.split(' '))
 				.filter(([name, none]) => `${request[name as 'redirect']}` !== none).map(([name]) => [name, request[name as 'redirect']])),
+			// A redirect the page refuses is asked for as it is (`manual`): the client would take fetch's error on it for a
+			// dropped connection (retried, queued and replayed); the page gets the network error it would get.
+			...(refuse && { redirect: 'manual' }),
 			...(event.waitUntil ? { waitUntil: (promise: Promise<unknown>) => event.waitUntil!(promise) } : {}),
 			// Transient statuses (classifyStatus) throw, so that retries, the outbox and the stale cache act on them;
 			// any other status is the page's to read, as the server sent it.
@@ -122,6 +126,11 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 			searchParams: null,
 		} as never);
 		drop(last);
+		if (refuse && (answer.type === 'opaqueredirect' || (answer.status / 100 | 0) === 3 && answer.headers.has('location'))) {
+			drop(answer);
+			return Response.error();
+		}
+
 		return told(client, method, answer);
 	} catch (error) {
 		const { code } = classify(error);
@@ -165,7 +174,7 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
  * `RangeError` naming the option.
  *
  * The client sends the page's request with its method, headers, body, credentials, cache mode, redirect
- * mode (a `redirect: 'manual'` page gets the redirect itself, an `'error'` one is never followed),
+ * mode (a `redirect: 'manual'` page gets the redirect itself, an `'error'` one a network error for it),
  * integrity, referrer and its policy, keepalive and abort signal (the page's abort ends the worker's
  * call); what the page left at its default keeps the client's own. Its `mode` is the client's (`cors` by default):
  * a navigation's `navigate` cannot be re-made. The page's URL is complete: it is sent as it is, with

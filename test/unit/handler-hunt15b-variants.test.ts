@@ -35,7 +35,7 @@ describe('fetchHandler re-makes the page\'s request with what changes its answer
 	const url = 'https://app.example/api/items';
 	it.each([
 		['redirect: \'manual\'', { redirect: 'manual' }, { redirect: 'manual' }],
-		['redirect: \'error\'', { redirect: 'error' }, { redirect: 'error' }],
+		['redirect: \'error\' (asked for as \'manual\': the handler refuses a redirect itself)', { redirect: 'error' }, { redirect: 'manual' }],
 		['integrity', { integrity: 'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=' }, { integrity: 'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=' }],
 		['referrerPolicy: \'no-referrer\'', { referrerPolicy: 'no-referrer' }, { referrerPolicy: 'no-referrer' }],
 		['referrer: \'\' (none)', { referrer: '' }, { referrer: '' }],
@@ -168,6 +168,35 @@ describe('fetchHandler: a page\'s write the worker queues is stored with the pag
 			expect([entry!.url, sent]).toEqual(['https://app.example/api/items?v=2', ['https://app.example/api/items?v=2', 'https://app.example/api/items?v=2']]);
 		} finally {
 			api.close();
+		}
+	});
+});
+
+describe('fetchHandler: a page\'s `redirect: \'error\'` request the origin redirects is a network error to the page, as without the worker (README: "for a failure nothing answered, the server\'s last answer …, else 503"; the origin answered)', () => {
+	it('a GET and a POST each reach the origin once, the page\'s fetch gets a network error, and nothing is queued; a 3xx without Location is the page\'s as it came', async () => {
+		const hits: string[] = [];
+		const origin = await serve((request) => {
+			const { pathname } = new URL(request.url);
+			hits.push(`${request.method} ${pathname}`);
+			return pathname === '/old' ? new Response(null, { status: 307, headers: { location: '/new' } }) : pathname === '/choices' ? new Response('pick', { status: 300 }) : new Response('target');
+		});
+		const name = `h15b-${Math.random()}`;
+		// The preset's retries (2) and an outbox: a redirect taken for a dropped connection was retried, and a write queued.
+		const api = createClient({ name, store: () => memoryStore(name), breaker: false, staleCache: false, outbox: outbox({ resumeJitterMs: 0, baseBackoffMs: 60_000 }) });
+		const handle = fetchHandler(api, { match: () => true });
+		const ask = async (path: string, init: RequestInit): Promise<string> => {
+			const page = event(`${origin.url}${path}`, { ...init, redirect: 'error' });
+			handle(page);
+			const response = await page.answered.response!;
+			return response.type === 'error' ? 'network error' : `${response.status} ${await response.text()}`;
+		};
+
+		try {
+			const seen = [await ask('/old', {}), await ask('/old', { method: 'POST', body: 'x' }), await ask('/choices', {})];
+			expect([seen, hits, (await api.outbox.list()).length]).toEqual([['network error', 'network error', '300 pick'], ['GET /old', 'POST /old', 'GET /choices'], 0]);
+		} finally {
+			api.close();
+			await origin.close();
 		}
 	});
 });
