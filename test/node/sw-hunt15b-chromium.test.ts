@@ -18,7 +18,7 @@ const hits: string[] = [];
 const worker = (apiOrigin: string) => `
 import { createClient } from 'steadfetch';
 import { fetchHandler } from 'steadfetch/sw';
-const api = createClient({ name: 'sw-hunt15b', retry: 0, breaker: false, staleCache: false });
+const api = createClient({ name: 'sw-hunt15b', retry: 0 });
 const handle = fetchHandler(api, { match: (request) => request.url.startsWith(${JSON.stringify(`${apiOrigin}/`)}) });
 self.addEventListener('install', () => self.skipWaiting());
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
