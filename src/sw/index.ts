@@ -6,6 +6,10 @@ import { hideUserinfo } from '../utils/validate.js';
 import { here } from '../utils/origins.js';
 
 /** What `fetchHandler` uses of a service worker's `fetch` event. */
+/** The page Request's fields its call takes when the page set them, each with the value it has when not set (then the client's own stands). */
+const pageDefaults = { redirect: 'follow', integrity: '', referrer: 'about:client', referrerPolicy: '', keepalive: false };
+type Forwarded = keyof typeof pageDefaults;
+
 export interface FetchEventLike {
 	readonly request: Request;
 	respondWith(response: Response | Promise<Response>): void;
@@ -111,8 +115,7 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 			signal: request.signal,
 			// The page's redirect mode (a `manual` redirect is the page's to see), integrity,
 			// referrer, its policy and keepalive: each one the page set (not its default), so a default keeps the client's.
-			...Object.fromEntries('redirect follow,integrity ,referrer about:client,referrerPolicy ,keepalive false'.split(',').map((pair) => pair.split(' '))
-				.filter(([name, none]) => `${request[name as 'redirect']}` !== none).map(([name]) => [name, request[name as 'redirect']])),
+			...Object.fromEntries(Object.entries(pageDefaults).filter(([name, none]) => request[name as Forwarded] !== none).map(([name]) => [name, request[name as Forwarded]])),
 			// A redirect the page refuses is asked for as it is (`manual`): the client would take fetch's error on it for a
 			// dropped connection (retried, queued and replayed); the page gets the network error it would get.
 			...(refuse && { redirect: 'manual' }),
