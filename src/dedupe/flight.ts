@@ -19,6 +19,8 @@ export class Flight {
 	readonly #promise: Promise<Response>;
 	/** The world of the call that made the request: a call after a logout (a clear, or another identity) never joins it. */
 	readonly #world: World | undefined;
+	/** The call that made the request (its ids are the request's: `PolicyHooks.joined`). */
+	readonly first: PolicyCall | undefined;
 	/** Set when a write was delivered since it went out (`live`): a call made after it never joins. */
 	written = false;
 
@@ -36,7 +38,8 @@ export class Flight {
 		});
 		live.add(this);
 		this.#promise.catch(() => undefined);
-		this.#world = init?.steadfetch?.world;
+		this.first = init?.steadfetch;
+		this.#world = this.first?.world;
 		flights.set(key, this);
 	}
 

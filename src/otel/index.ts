@@ -77,7 +77,7 @@ const create = (context: PolicyContext, resolved: ResolvedTrace, tracer: Tracer)
 	};
 
 	const attempts: AttemptTracer = {
-		attempt(call, request, attempt) {
+		attempt(call, request, attempt, shared) {
 			const state: CallSpan = call ? spanOf(call) : { sends: attempt - 1 };
 			const parent = state.span;
 			// The call's sends before this one: a hedge is the request sent again, as a retry is (OpenTelemetry: "for any reason").
@@ -91,6 +91,7 @@ const create = (context: PolicyContext, resolved: ResolvedTrace, tracer: Tracer)
 					'server.address': hostname,
 					'server.port': Number(port || (protocol === 'https:' ? 443 : 80)),
 					...(resends ? { 'http.request.resend_count': resends } : {}),
+					...(shared ? { 'steadfetch.shared': true } : {}),
 				},
 			}, parent ? otelTrace.setSpan(otelContext.active(), parent) : otelContext.active());
 			const ids = span.spanContext();
@@ -150,7 +151,9 @@ const create = (context: PolicyContext, resolved: ResolvedTrace, tracer: Tracer)
  * status carries the error's message with every URL in it redacted the same way (and no header value
  * fetch refused, no URL's password) — and the
  * attempt span's ids in the `traceparent` it sends (to the `propagateTo` origins only; every attempt
- * has its span). The call span's parent is a valid `traceparent` given on the call, else the active
+ * has its span). A call that joined another's request (`dedupe()`) has a span for that shared attempt under its own call
+ * span, with its own outcome and `steadfetch.shared: true`, and its call span the shared request's `steadfetch.request_id`.
+ * The call span's parent is a valid `traceparent` given on the call, else the active
  * context. `@opentelemetry/api` is an optional peer dependency: only this entry imports it. Bad
  * options throw a `RangeError` naming the option (`otel.propagateTo`, ...).
  *

@@ -23,7 +23,7 @@ export type { TraceOptions } from './options.js';
 /**
  * Request ids and W3C trace context, for the `trace` slot (`trace: true` or `{ requestIdHeader,
  * propagateTo }` in either entry): one request id per call (a UUID, or the one already on the
- * request), sent on every attempt, retry, hedge and outbox replay; a `traceparent` per attempt — one
+ * request; a call that joined another's request, `dedupe()`, is told that request's), sent on every attempt, retry, hedge and outbox replay; a `traceparent` per attempt — one
  * trace id per call (continued from a valid `traceparent` already on the request, and by the call's
  * replays; an invalid one starts a new trace, without its `tracestate`), a new span id per attempt. The headers go only to
  * the `propagateTo` origins (by default the client's own: its `prefix`/`baseUrl` and the page's).

@@ -15,13 +15,18 @@ declare module 'steadfetch/core' {
 		 * so the logger and `otel()`'s call span ask here.
 		 */
 		requestIdOf?(call: PolicyCall): string | undefined;
+		/**
+		 * Set by the trace slot, asked by dedupe: `call` joined the request `first` sent. Its span for the shared attempt starts
+		 * (`otel()`); the function returned ends it with the call's own outcome, and tells the call that request's ids.
+		 */
+		joined?(call: PolicyCall, first: PolicyCall | undefined, request: Request): ((response?: Response, error?: unknown) => void) | undefined;
 	}
 }
 
 /** What a tracer adds to the trace slot (`otel()`): a span per attempt, whose ids the `traceparent` carries. */
 export interface AttemptTracer {
 	/** Start the attempt's span (called once per send: a hedge is one); `ended` is called with its outcome. */
-	attempt(call: PolicyCall | undefined, request: Request, attempt: number): { ids: AttemptIds; ended(response?: Response, error?: unknown): void };
+	attempt(call: PolicyCall | undefined, request: Request, attempt: number, shared?: boolean): { ids: AttemptIds; ended(response?: Response, error?: unknown): void };
 }
 
 /** The span of one attempt, as the tracer started it. */
@@ -65,6 +70,24 @@ class Tracing {
 		this.#propagates = originPrefixes(propagateTo, context.options);
 		this.#tracer = tracer;
 		context.hooks.requestIdOf = (call) => this.#callOf(call).trace?.requestId;
+		context.hooks.joined = (call, first, request) => {
+			if (call.options.trace === false) {
+				return undefined;
+			}
+
+			// The shared attempt as this call's (`shared`): its span, under this call's. No event: it is one request, told once.
+			const span = tracer && traced(() => tracer.attempt(call, request, call.attempts ?? 1, true));
+			return (response, error) => {
+				// The ids the server saw, the call's from then on (its retry sends them again), unless an attempt of its own had set them.
+				const held = this.#callOf(call);
+				const shared = first && this.#callOf(first).trace;
+				if (shared) {
+					held.trace ??= shared;
+				}
+
+				traced(() => span?.ended(response, error));
+			};
+		};
 	}
 
 	/** The call's ids, fixed at its first attempt: a request id and a trace already on the request are continued. */

@@ -1,0 +1,178 @@
+/**
+ * dedupe and observability (defect hunt, fifteenth round, second pass): a call that joined another's
+ * request (`dedupe()`) is told what it got. Its log record and its call span name the request id the
+ * server saw (the shared request's), `otel()` gives its call span a child span for the shared attempt
+ * (with the joiner's own outcome, marked `steadfetch.shared`), and a joiner that ended up sending its
+ * own request is not counted in `stats().dedupe.shared`.
+ */
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createClient, type CoreClientOptions as ClientOptions } from '../../src/entries/core.js';
+import { dedupe } from '../../src/entries/dedupe.js';
+import { classify } from '../../src/entries/index.js';
+import { logger, type LogRecord } from '../../src/entries/logger.js';
+import { otel } from '../../src/entries/otel.js';
+import { trace } from '../../src/entries/trace.js';
+import { holdGate } from '../helpers/hold-gate.js';
+
+const exporter = new InMemorySpanExporter();
+const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+const tracer = provider.getTracer('steadfetch-hunt15b');
+afterAll(async () => provider.shutdown());
+beforeEach(() => exporter.reset());
+
+const code = async (promise: Promise<unknown>): Promise<unknown> => promise.then((response) => (response as Response).status, (error: unknown) => classify(error).code);
+
+/**
+ * A client with `dedupe()` and the given trace slot whose fetch holds each request while `gate` is shut, answers the
+ * statuses of `statuses` in turn (then 200), and notes each request's path and request id.
+ */
+const setup = (options: ClientOptions = {}, statuses: number[] = []) => {
+	const gate = holdGate();
+	const sent: Array<{ path: string; requestId: string | null; traceparent: string | null }> = [];
+	const records: LogRecord[] = [];
+	const sink = { info: (record: LogRecord) => records.push(record), warn: (record: LogRecord) => records.push(record), error: (record: LogRecord) => records.push(record) };
+	const api = createClient({
+		retry: 0,
+		dedupe: dedupe(),
+		logger: logger(sink),
+		trace: trace({ propagateTo: '*' }),
+		...options,
+		fetch: (async (request: Request) => {
+			sent.push({ path: new URL(request.url).pathname, requestId: request.headers.get('x-request-id'), traceparent: request.headers.get('traceparent') });
+			await gate.held();
+			return new Response('ok', { status: statuses.shift() ?? 200 });
+		}) as typeof fetch,
+	});
+	const shared = () => (api.stats()['https://api.test'] as { dedupe?: { shared: number } } | undefined)?.dedupe?.shared;
+	/** Calls made by `make`: the first sends, each other joins it (waited for), then the gate opens. */
+	const together = async (make: Array<() => Promise<unknown>>, open = true) => {
+		gate.hold();
+		const calls = [code(make[0]!())];
+		await vi.waitFor(() => expect(sent).toHaveLength(1), { timeout: 5000 });
+		for (const [index, more] of make.slice(1).entries()) {
+			calls.push(code(more()));
+			await vi.waitFor(() => expect(shared()).toBe(index + 1), { timeout: 5000 });
+		}
+
+		if (open) {
+			gate.release();
+		}
+
+		return calls;
+	};
+
+	return { api, gate, sent, records, shared, together };
+};
+
+const calls = (records: LogRecord[]) => records.filter((record) => record.event === 'call');
+
+const byKind = (spans: ReadableSpan[]) => ({
+	call: spans.filter((span) => span.name.startsWith('steadfetch ')),
+	attempts: spans.filter((span) => !span.name.startsWith('steadfetch ')),
+});
+
+/** The attempt spans under `parent`. */
+const childrenOf = (spans: ReadableSpan[], parent: ReadableSpan) => spans.filter((span) => span.parentSpanContext?.spanId === parent.spanContext().spanId);
+
+describe('dedupe: a joiner\'s log record names the request id the server saw', () => {
+	it.each([['trace()', {}], ['otel()', { trace: otel({ tracer, propagateTo: '*' }) }]] as const)('with %s: both calls\' records carry the shared request\'s id', async (_, options) => {
+		const { api, sent, records, together } = setup(options as ClientOptions);
+		const outcomes = await together([async () => api.get('https://api.test/a'), async () => api.get('https://api.test/a')]);
+		expect(await Promise.all(outcomes)).toEqual([200, 200]);
+		expect(sent).toHaveLength(1);
+		expect(sent[0]!.requestId).toMatch(/^[\da-f-]{36}$/);
+		// Before: the joiner's record had no requestId.
+		expect(calls(records).map((record) => record.requestId)).toEqual([sent[0]!.requestId, sent[0]!.requestId]);
+		api.close();
+	});
+
+	it('a HEAD joiner, and one whose shared attempt failed (503): the same id', async () => {
+		const { api, sent, records, together } = setup({}, [503]);
+		const outcomes = await together([async () => api.head('https://api.test/h'), async () => api.head('https://api.test/h'), async () => api.head('https://api.test/h')]);
+		expect(await Promise.all(outcomes)).toEqual(['HTTP_5XX', 'HTTP_5XX', 'HTTP_5XX']);
+		expect(calls(records).map((record) => [record.requestId, record.code])).toEqual(Array.from({ length: 3 }, () => [sent[0]!.requestId, 'HTTP_5XX']));
+		api.close();
+	});
+
+	it('a joiner that aborted is told the id of the request it joined', async () => {
+		const { api, gate, sent, records, together } = setup();
+		const controller = new AbortController();
+		const outcomes = await together([async () => api.get('https://api.test/a'), async () => api.get('https://api.test/a', { signal: controller.signal })], false);
+		controller.abort();
+		expect(await outcomes[1]).toBe('ABORTED');
+		gate.release();
+		expect(await outcomes[0]).toBe(200);
+		expect(calls(records).map((record) => [record.requestId, record.code])).toEqual(expect.arrayContaining([[sent[0]!.requestId, 'ABORTED'], [sent[0]!.requestId, undefined]]));
+		api.close();
+	});
+
+	it('a joiner\'s own retry carries the request id of its first (shared) attempt: one request id per call', async () => {
+		const { api, sent, records, together } = setup({ retry: { limit: 1, delay: () => 1, jitter: false } }, [503]);
+		// The first caller does not retry; the joiner does, alone.
+		const outcomes = await together([async () => api.get('https://api.test/a', { retry: 0 }), async () => api.get('https://api.test/a')]);
+		expect(await Promise.all(outcomes)).toEqual(['HTTP_5XX', 200]);
+		expect(sent).toHaveLength(2);
+		// Before: the retry had a new id of its own (the call had two), and its record named that one.
+		expect(sent[1]!.requestId).toBe(sent[0]!.requestId);
+		expect(calls(records).map((record) => record.requestId)).toEqual([sent[0]!.requestId, sent[0]!.requestId]);
+		api.close();
+	});
+
+	it('a joiner with { trace: false } (and its first caller) has no request id', async () => {
+		const { api, sent, records, together } = setup();
+		const outcomes = await together([async () => api.get('https://api.test/a', { trace: false }), async () => api.get('https://api.test/a', { trace: false })]);
+		expect(await Promise.all(outcomes)).toEqual([200, 200]);
+		expect(sent[0]!.requestId).toBeNull();
+		expect(calls(records).map((record) => record.requestId)).toEqual([undefined, undefined]);
+		api.close();
+	});
+});
+
+describe('dedupe with otel(): a joiner\'s call span has a child span for the shared attempt', () => {
+	it('its call span names the request id the server saw; its attempt span, the joiner\'s outcome, marked shared', async () => {
+		const { api, sent, together } = setup({ trace: otel({ tracer, propagateTo: '*' }) });
+		const outcomes = await together([async () => api.get('https://api.test/a'), async () => api.get('https://api.test/a')]);
+		expect(await Promise.all(outcomes)).toEqual([200, 200]);
+		const spans = exporter.getFinishedSpans();
+		const { call, attempts } = byKind(spans);
+		expect(call).toHaveLength(2);
+		// Before: the joiner's call span had no steadfetch.request_id and no child span.
+		expect(call.map((span) => span.attributes['steadfetch.request_id'])).toEqual([sent[0]!.requestId, sent[0]!.requestId]);
+		expect(attempts).toHaveLength(2);
+		const [own, joined] = call.map((span) => childrenOf(spans, span));
+		expect([own!.length, joined!.length]).toEqual([1, 1]);
+		// The server saw the first caller's attempt span; the joiner's is marked shared.
+		expect(sent[0]!.traceparent).toBe(`00-${own![0]!.spanContext().traceId}-${own![0]!.spanContext().spanId}-01`);
+		expect(own![0]!.attributes['steadfetch.shared']).toBeUndefined();
+		expect(joined![0]!.attributes).toMatchObject({ 'http.request.method': 'GET', 'url.full': 'https://api.test/a', 'http.response.status_code': 200, 'steadfetch.shared': true });
+		expect(joined![0]!.attributes['http.request.resend_count']).toBeUndefined();
+		expect(joined![0]!.spanContext().traceId).toBe(call[1]!.spanContext().traceId);
+		api.close();
+	});
+
+	it('a joiner that aborted: its shared attempt span ends with its outcome (ABORTED), the first caller\'s with 200', async () => {
+		const { api, gate, together } = setup({ trace: otel({ tracer, propagateTo: '*' }) });
+		const controller = new AbortController();
+		const outcomes = await together([async () => api.get('https://api.test/a'), async () => api.get('https://api.test/a', { signal: controller.signal })], false);
+		controller.abort();
+		expect(await outcomes[1]).toBe('ABORTED');
+		gate.release();
+		expect(await outcomes[0]).toBe(200);
+		const spans = exporter.getFinishedSpans();
+		const attempts = byKind(spans).attempts;
+		expect(attempts.map((span) => [span.attributes['steadfetch.shared'] ?? false, span.attributes['http.response.status_code'] ?? span.attributes['error.type']])).toEqual(expect.arrayContaining([[true, 'ABORTED'], [false, 200]]));
+		expect(attempts).toHaveLength(2);
+		api.close();
+	});
+
+	it('a failed shared attempt (503): each joiner\'s span has error.type 503, under its own call span', async () => {
+		const { api, together } = setup({ trace: otel({ tracer, propagateTo: '*' }) }, [503]);
+		const outcomes = await together([async () => api.get('https://api.test/a'), async () => api.get('https://api.test/a'), async () => api.get('https://api.test/a')]);
+		expect(await Promise.all(outcomes)).toEqual(['HTTP_5XX', 'HTTP_5XX', 'HTTP_5XX']);
+		const spans = exporter.getFinishedSpans();
+		const { call } = byKind(spans);
+		expect(call.map((span) => childrenOf(spans, span).map((child) => [child.attributes['error.type'], child.status.code]))).toEqual([[['503', 2]], [['503', 2]], [['503', 2]]]);
+		api.close();
+	});
+});
