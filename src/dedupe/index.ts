@@ -113,22 +113,26 @@ const create = (context: PolicyContext): PolicyParts => {
 		const key = keyOf(request, call);
 		const existing = flights.get(key);
 		if (existing?.joins(call?.world, request.url)) {
-			joins.scope(attemptScope(context.scopeOf, request.url, call)).shared++;
-			// The shared request goes as its first caller's attempt: refused by that caller's world (`ABORTED`: a logout or a
-			// clear since it started), it is not this call's outcome when this is this call's first attempt and its own world
-			// lets it go (a call without identity): then it goes on its own (`Call.unbound`, `World.check`, asked again as it goes out).
+			const counts = joins.scope(attemptScope(context.scopeOf, request.url, call));
+			counts.shared++;
 			// The trace slot's view of it (`PolicyHooks.joined`): the shared request's ids, and `otel()`'s span of the attempt.
 			const ended = call && context.hooks.joined?.(call, existing.first, request);
 			return existing.join(request.signal, call).then((response) => {
 				ended?.(response);
 				return response;
 			}, (error: unknown) => {
-				ended?.(undefined, error);
+				// The shared request goes as its first caller's attempt: refused by that caller's world (`ABORTED`: a logout or a
+				// clear since it started), it is not this call's outcome when this is this call's first attempt and its own world
+				// lets it go (a call without identity): then it goes on its own (`Call.unbound`, `World.check`, asked again as it goes out).
 				const own = call as Call | undefined;
-				if ((error as { code?: unknown } | null)?.code !== 'ABORTED' || request.signal.aborted || own?.attempts !== 1 || own.world.check?.() || own.unbound()) {
+				const alone = (error as { code?: unknown } | null)?.code === 'ABORTED' && !request.signal.aborted && own?.attempts === 1 && !own.world.check?.() && !own.unbound();
+				ended?.(undefined, error, alone);
+				if (!alone) {
 					throw error;
 				}
 
+				// Counted as what it did (`stats()`): it sent its own, it shared nothing.
+				counts.shared--;
 				return layer(next)(request, init);
 			});
 		}

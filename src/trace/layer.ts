@@ -17,9 +17,10 @@ declare module 'steadfetch/core' {
 		requestIdOf?(call: PolicyCall): string | undefined;
 		/**
 		 * Set by the trace slot, asked by dedupe: `call` joined the request `first` sent. Its span for the shared attempt starts
-		 * (`otel()`); the function returned ends it with the call's own outcome, and tells the call that request's ids.
+		 * (`otel()`); the function returned ends it with the call's own outcome, and tells the call that request's ids, unless
+		 * the call goes on `alone` (refused for the first caller only, it sends its own).
 		 */
-		joined?(call: PolicyCall, first: PolicyCall | undefined, request: Request): ((response?: Response, error?: unknown) => void) | undefined;
+		joined?(call: PolicyCall, first: PolicyCall | undefined, request: Request): ((response?: Response, error?: unknown, alone?: boolean) => void) | undefined;
 	}
 }
 
@@ -77,11 +78,11 @@ class Tracing {
 
 			// The shared attempt as this call's (`shared`): its span, under this call's. No event: it is one request, told once.
 			const span = tracer && traced(() => tracer.attempt(call, request, call.attempts ?? 1, true));
-			return (response, error) => {
+			return (response, error, alone) => {
 				// The ids the server saw, the call's from then on (its retry sends them again), unless an attempt of its own had set them.
 				const held = this.#callOf(call);
 				const shared = first && this.#callOf(first).trace;
-				if (shared) {
+				if (shared && !alone) {
 					held.trace ??= shared;
 				}
 

@@ -7,6 +7,7 @@
  */
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { bulkhead } from '../../src/entries/bulkhead.js';
 import { createClient, type CoreClientOptions as ClientOptions } from '../../src/entries/core.js';
 import { dedupe } from '../../src/entries/dedupe.js';
 import { classify } from '../../src/entries/index.js';
@@ -175,4 +176,114 @@ describe('dedupe with otel(): a joiner\'s call span has a child span for the sha
 		expect(call.map((span) => childrenOf(spans, span).map((child) => [child.attributes['error.type'], child.status.code]))).toEqual([[['503', 2]], [['503', 2]], [['503', 2]]]);
 		api.close();
 	});
+});
+
+/**
+ * A client whose scope takes one request at a time (`bulkhead`, below dedupe): `/block` holds the slot while `gate` is shut;
+ * `/a` answers 503 to its first request (held while `first` is shut), then 200. As in dedupe-hunt15-variants.test.ts.
+ */
+const blocked = (options: ClientOptions = {}) => {
+	const gate = holdGate();
+	const first = holdGate();
+	const sent: string[] = [];
+	/** The request id each request carried. */
+	const ids: Array<string | null> = [];
+	let hits = 0;
+	const api = createClient({
+		retry: { limit: 1, jitter: false, delay: () => 1 },
+		dedupe: dedupe(),
+		bulkhead: bulkhead({ maxConcurrent: 1, maxQueue: 10 }),
+		...options,
+		fetch: (async (request: Request) => {
+			const path = new URL(request.url).pathname;
+			sent.push(path);
+			ids.push(request.headers.get('x-request-id'));
+			if (path === '/block') {
+				await gate.held();
+				return new Response('block');
+			}
+
+			const hit = ++hits;
+			if (hit === 1) {
+				await first.held();
+			}
+
+			return new Response(String(hit), { status: hit === 1 ? 503 : 200 });
+		}) as typeof fetch,
+	});
+	const queued = () => (api.stats()['https://api.test'] as { bulkhead?: { queued: number } } | undefined)?.bulkhead?.queued;
+	const shared = () => (api.stats()['https://api.test'] as { dedupe?: { shared: number } } | undefined)?.dedupe?.shared;
+	/** The first call gets `/a`'s 503, then its retry waits for the slot `/block` holds. Returns the call and `/block`'s. */
+	const retrying = async (make: () => Promise<unknown>) => {
+		first.hold();
+		gate.hold();
+		const call = code(make());
+		await vi.waitFor(() => expect(sent).toEqual(['/a']), { timeout: 5000 });
+		const blocker = api.get('https://api.test/block');
+		await vi.waitFor(() => expect(queued()).toBe(1), { timeout: 5000 });
+		first.release();
+		await vi.waitFor(() => expect([sent, queued(), api.stats()['https://api.test']?.retries]).toEqual([['/a', '/block'], 1, 1]), { timeout: 5000 });
+		return { call, blocker };
+	};
+
+	return { api, gate, sent, ids, shared, retrying };
+};
+
+describe('dedupe: stats().dedupe.shared counts the calls that got a shared request\'s answer', () => {
+	it.each([
+		['its first caller\'s retry refused after clear()', false],
+		['its first caller aborted, then clear()', true],
+	])('a joiner that sent its own request (%s) is not counted', async (_, abort) => {
+		const { api, gate, sent, shared, retrying } = blocked();
+		const controller = new AbortController();
+		const { call, blocker } = await retrying(async () => api.get('https://api.test/a', { signal: controller.signal }));
+		const joiner = code(api.get('https://api.test/a'));
+		await vi.waitFor(() => expect(shared()).toBe(1), { timeout: 5000 });
+		if (abort) {
+			controller.abort();
+		}
+
+		await api.clear();
+		gate.release();
+		await blocker;
+		expect([await call, await joiner]).toEqual(['ABORTED', 200]);
+		expect(sent).toEqual(['/a', '/block', '/a']);
+		// Before: 1 — the joiner counted as shared though its answer came from its own request.
+		expect(shared()).toBe(0);
+		api.close();
+	}, 20_000);
+
+	it('a joiner told the shared outcome (ABORTED after its identity changed) is still counted', async () => {
+		let who = 'alice';
+		const { api, gate, sent, shared, retrying } = blocked({ identity: () => who });
+		const { call, blocker } = await retrying(async () => api.get('https://api.test/a'));
+		const joiner = code(api.get('https://api.test/a'));
+		await vi.waitFor(() => expect(shared()).toBe(1), { timeout: 5000 });
+		who = 'bob';
+		gate.release();
+		await blocker;
+		expect([await call, await joiner]).toEqual(['ABORTED', 'ABORTED']);
+		expect(sent).toEqual(['/a', '/block']);
+		expect(shared()).toBe(1);
+		api.close();
+	}, 20_000);
+
+	it('its log record and its request name its own request id, not the refused request\'s', async () => {
+		const records: LogRecord[] = [];
+		const sink = { info: (record: LogRecord) => records.push(record), warn: (record: LogRecord) => records.push(record), error: (record: LogRecord) => records.push(record) };
+		const { api, gate, sent, ids, retrying } = blocked({ trace: trace({ propagateTo: '*' }), logger: logger(sink) });
+		const { call, blocker } = await retrying(async () => api.get('https://api.test/a'));
+		const joiner = code(api.get('https://api.test/a'));
+		await vi.waitFor(() => expect(api.stats()['https://api.test']).toMatchObject({ dedupe: { shared: 1 } }), { timeout: 5000 });
+		await api.clear();
+		gate.release();
+		await blocker;
+		expect([await call, await joiner]).toEqual(['ABORTED', 200]);
+		expect(sent).toEqual(['/a', '/block', '/a']);
+		// Before: the joiner's own request carried the first caller's id (that of a request refused, never sent for it).
+		expect(ids[2]).not.toBe(ids[0]);
+		const joined = calls(records).find((record) => record.status === 200 && record.url === 'https://api.test/a');
+		expect(joined?.requestId).toBe(ids[2]);
+		api.close();
+	}, 20_000);
 });
