@@ -100,7 +100,14 @@ const create = (context: PolicyContext, resolved: ResolvedTrace, tracer: Tracer)
 				ids: otelTrace.isSpanContextValid(ids)
 					? { traceId: ids.traceId, spanId: ids.spanId, flags: (ids.traceFlags & 1) === 1 ? '01' : '00' }
 					: { traceId: parent?.spanContext().traceId ?? hex(16), spanId: hex(8), flags: '00' },
-				ended: (response, error) => finish(span, params, response, error),
+				ended: (response, error, alone) => {
+					// Not one of the call's sends: the call sends its own next (dedupe).
+					if (alone) {
+						state.sends--;
+					}
+
+					finish(span, params, response, error);
+				},
 			};
 		},
 	};

@@ -26,8 +26,11 @@ declare module 'steadfetch/core' {
 
 /** What a tracer adds to the trace slot (`otel()`): a span per attempt, whose ids the `traceparent` carries. */
 export interface AttemptTracer {
-	/** Start the attempt's span (called once per send: a hedge is one); `ended` is called with its outcome. */
-	attempt(call: PolicyCall | undefined, request: Request, attempt: number, shared?: boolean): { ids: AttemptIds; ended(response?: Response, error?: unknown): void };
+	/**
+	 * Start the attempt's span (called once per send: a hedge is one; `shared`, a request dedupe shared); `ended` is called with
+	 * its outcome (`alone`: a shared one refused for its first caller only, which sent nothing for this call).
+	 */
+	attempt(call: PolicyCall | undefined, request: Request, attempt: number, shared?: boolean): { ids: AttemptIds; ended(response?: Response, error?: unknown, alone?: boolean): void };
 }
 
 /** The span of one attempt, as the tracer started it. */
@@ -86,7 +89,7 @@ class Tracing {
 					held.trace ??= shared;
 				}
 
-				traced(() => span?.ended(response, error));
+				traced(() => span?.ended(response, error, alone));
 			};
 		};
 	}

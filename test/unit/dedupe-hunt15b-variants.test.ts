@@ -167,6 +167,20 @@ describe('dedupe with otel(): a joiner\'s call span has a child span for the sha
 		api.close();
 	});
 
+	it('a joiner\'s own retry after the shared 503: its span counts the shared attempt as its first send (resend_count 1)', async () => {
+		const { api, sent, together } = setup({ trace: otel({ tracer, propagateTo: '*' }), retry: { limit: 1, delay: () => 1, jitter: false } }, [503]);
+		const outcomes = await together([async () => api.get('https://api.test/a', { retry: 0 }), async () => api.get('https://api.test/a')]);
+		expect(await Promise.all(outcomes)).toEqual(['HTTP_5XX', 200]);
+		expect(sent).toHaveLength(2);
+		const spans = exporter.getFinishedSpans();
+		const root = byKind(spans).call.find((span) => span.attributes['http.response.status_code'] === 200);
+		expect(childrenOf(spans, root!).map((span) => [span.attributes['steadfetch.shared'] ?? false, span.attributes['http.request.resend_count'], span.attributes['http.response.status_code']])).toEqual([[true, undefined, 503], [false, 1, 200]]);
+		// The retry's span is the one the server saw.
+		const retry = childrenOf(spans, root!)[1]!;
+		expect(sent[1]!.traceparent).toBe(`00-${retry.spanContext().traceId}-${retry.spanContext().spanId}-01`);
+		api.close();
+	});
+
 	it('a failed shared attempt (503): each joiner\'s span has error.type 503, under its own call span', async () => {
 		const { api, together } = setup({ trace: otel({ tracer, propagateTo: '*' }) }, [503]);
 		const outcomes = await together([async () => api.get('https://api.test/a'), async () => api.get('https://api.test/a'), async () => api.get('https://api.test/a')]);
@@ -284,6 +298,24 @@ describe('dedupe: stats().dedupe.shared counts the calls that got a shared reque
 		expect(ids[2]).not.toBe(ids[0]);
 		const joined = calls(records).find((record) => record.status === 200 && record.url === 'https://api.test/a');
 		expect(joined?.requestId).toBe(ids[2]);
+		api.close();
+	}, 20_000);
+
+	it('with otel(): its own request\'s span is its first send (no resend_count); the refused shared attempt\'s span says ABORTED', async () => {
+		const { api, gate, retrying } = blocked({ trace: otel({ tracer, propagateTo: '*' }) });
+		const { call, blocker } = await retrying(async () => api.get('https://api.test/a'));
+		exporter.reset();
+		const joiner = code(api.get('https://api.test/a'));
+		await vi.waitFor(() => expect(api.stats()['https://api.test']).toMatchObject({ dedupe: { shared: 1 } }), { timeout: 5000 });
+		await api.clear();
+		gate.release();
+		await blocker;
+		expect([await call, await joiner]).toEqual(['ABORTED', 200]);
+		const spans = exporter.getFinishedSpans();
+		const root = byKind(spans).call.find((span) => span.attributes['http.response.status_code'] === 200 && span.attributes['url.full'] === 'https://api.test/a');
+		const children = childrenOf(spans, root!).map((span) => [span.attributes['steadfetch.shared'] ?? false, span.attributes['http.request.resend_count'], span.attributes['http.response.status_code'] ?? span.attributes['error.type']]);
+		// Before: [false, 1, 200] — the refused shared attempt, which sent nothing for it, counted as a send before its own.
+		expect(children).toEqual([[true, undefined, 'ABORTED'], [false, undefined, 200]]);
 		api.close();
 	}, 20_000);
 });
