@@ -19,8 +19,9 @@ export class Flight {
 	readonly #promise: Promise<Response>;
 	/** The world of the call that made the request: a call after a logout (a clear, or another identity) never joins it. */
 	readonly #world: World | undefined;
-	/** The call that made the request (its ids are the request's: `PolicyHooks.joined`). */
+	/** The call that made the request, and the request as it went (its ids are the request's: `PolicyHooks.joined`). */
 	readonly first: PolicyCall | undefined;
+	readonly request: Request;
 	/** Set when a write was delivered since it went out (`live`): a call made after it never joins. */
 	written = false;
 
@@ -29,6 +30,7 @@ export class Flight {
 		// Fetch would reset the referrer and its policy when a Request is re-made with an init, so both are given again. Held
 		// by its signal until it settles (`heldRequest`): the abort once every caller left reaches a `fetch` that waits on nothing else.
 		const [shared, release] = heldRequest(request, { signal: this.#controller.signal, referrer: request.referrer, referrerPolicy: request.referrerPolicy });
+		this.request = shared;
 		this.#promise = next(shared, { ...init, callers: () => this.#calls }).finally(() => {
 			release();
 			live.delete(this);

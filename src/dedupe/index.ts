@@ -116,7 +116,7 @@ const create = (context: PolicyContext): PolicyParts => {
 			const counts = joins.scope(attemptScope(context.scopeOf, request.url, call));
 			counts.shared++;
 			// The trace slot's view of it (`PolicyHooks.joined`): the shared request's ids, and `otel()`'s span of the attempt.
-			const ended = call && context.hooks.joined?.(call, existing.first, request);
+			const ended = call && context.hooks.joined?.(call, existing.first, existing.request);
 			return existing.join(request.signal, call).then((response) => {
 				ended?.(response);
 				return response;

@@ -16,7 +16,7 @@ declare module 'steadfetch/core' {
 		 */
 		requestIdOf?(call: PolicyCall): string | undefined;
 		/**
-		 * Set by the trace slot, asked by dedupe: `call` joined the request `first` sent. Its span for the shared attempt starts
+		 * Set by the trace slot, asked by dedupe: `call` joined the `request` `first` sent. Its span for the shared attempt starts
 		 * (`otel()`); the function returned ends it with the call's own outcome, and tells the call that request's ids, unless
 		 * the call goes on `alone` (refused for the first caller only, it sends its own).
 		 */
@@ -80,18 +80,30 @@ class Tracing {
 			}
 
 			// The shared attempt as this call's (`shared`): its span, under this call's. No event: it is one request, told once.
-			const span = tracer && traced(() => tracer.attempt(call, request, call.attempts ?? 1, true));
+			const span = tracer && traced(() => tracer.attempt(call, request, call.attempts, true));
 			return (response, error, alone) => {
 				// The ids the server saw, the call's from then on (its retry sends them again), unless an attempt of its own had set them.
-				const held = this.#callOf(call);
 				const shared = first && this.#callOf(first).trace;
 				if (shared && !alone) {
-					held.trace ??= shared;
+					this.#callOf(call).trace ??= shared;
+					// Its own Request carries them too, as the first caller's does (`#begin`): what ky's hooks and HTTPError show. Those
+					// of the shared request, or (a layer below sent a copy of it: a hedge's) of the first caller's own.
+					this.#carry(call.request, request);
+					this.#carry(call.request, first.request);
 				}
 
 				traced(() => span?.ended(response, error, alone));
 			};
 		};
+	}
+
+	/** `own` (a call's Request) carries the ids `from` went out with, unless it is `from` or has an id of its own. */
+	#carry(own: Request | undefined, from: Request | undefined): void {
+		const id = from?.headers.get(this.#header);
+		if (id && own && own !== from && !own.headers.has(this.#header)) {
+			own.headers.set(this.#header, id);
+			own.headers.set('traceparent', from!.headers.get('traceparent')!);
+		}
 	}
 
 	/** The call's ids, fixed at its first attempt: a request id and a trace already on the request are continued. */
@@ -130,11 +142,7 @@ class Tracing {
 			request.headers.set('traceparent', parent);
 			// A copy of the call's Request a layer above sends (a hedge's): the call's own carries the first one's ids too, for
 			// what keeps it (the outbox stores it: a replay continues the request id and the trace).
-			const own = call?.request;
-			if (own && own !== request && !own.headers.has(this.#header)) {
-				own.headers.set(this.#header, trace.requestId);
-				own.headers.set('traceparent', parent);
-			}
+			this.#carry(call?.request, request);
 		}
 
 		return span;

@@ -10,6 +10,7 @@ import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { bulkhead } from '../../src/entries/bulkhead.js';
 import { createClient, type CoreClientOptions as ClientOptions } from '../../src/entries/core.js';
 import { dedupe } from '../../src/entries/dedupe.js';
+import { hedge } from '../../src/entries/hedge.js';
 import { classify } from '../../src/entries/index.js';
 import { logger, type LogRecord } from '../../src/entries/logger.js';
 import { otel } from '../../src/entries/otel.js';
@@ -117,6 +118,34 @@ describe('dedupe: a joiner\'s log record names the request id the server saw', (
 		// Before: the retry had a new id of its own (the call had two), and its record named that one.
 		expect(sent[1]!.requestId).toBe(sent[0]!.requestId);
 		expect(calls(records).map((record) => record.requestId)).toEqual([sent[0]!.requestId, sent[0]!.requestId]);
+		api.close();
+	});
+
+	it.each([
+		['trace()', {}],
+		['otel()', { trace: otel({ tracer, propagateTo: '*' }) }],
+		['trace() and hedge()', { hedge: hedge({ delayMs: 5000 }) }],
+		['trace() to an origin outside propagateTo (no headers for either)', { trace: trace({ propagateTo: ['https://other.test'] }) }],
+	] as const)('with %s: a joiner\'s own Request (HTTPError.request, an afterResponse hook\'s) carries the ids the server saw, as the first caller\'s does', async (_, options) => {
+		const seen: Array<[string | null, string | null]> = [];
+		const hooks = { afterResponse: [({ request }: { request: Request }) => void seen.push([request.headers.get('x-request-id'), request.headers.get('traceparent')])] };
+		const { api, sent, together } = setup({ ...options, hooks } as ClientOptions, [503]);
+		const requestOf = async (promise: Promise<unknown>) => promise.then(() => undefined, (error: { request?: Request }) => error.request);
+		const errors: Array<Promise<Request | undefined>> = [];
+		const outcomes = await together([async () => {
+			const made = api.get('https://api.test/a');
+			errors.push(requestOf(made));
+			return made;
+		}, async () => {
+			const made = api.get('https://api.test/a');
+			errors.push(requestOf(made));
+			return made;
+		}]);
+		expect(await Promise.all(outcomes)).toEqual(['HTTP_5XX', 'HTTP_5XX']);
+		const ids = [sent[0]!.requestId, sent[0]!.traceparent];
+		// Before: the joiner's Request had neither header ([null, null]).
+		expect((await Promise.all(errors)).map((request) => [request?.headers.get('x-request-id'), request?.headers.get('traceparent')])).toEqual([ids, ids]);
+		expect(seen).toEqual([ids, ids]);
 		api.close();
 	});
 
