@@ -5,11 +5,11 @@ import { resolveUrl } from '../core/scope.js';
 import { hideUserinfo } from '../utils/validate.js';
 import { here } from '../utils/origins.js';
 
-/** What `fetchHandler` uses of a service worker's `fetch` event. */
 /** The page Request's fields its call takes when the page set them, each with the value it has when not set (then the client's own stands). */
 const pageDefaults = { redirect: 'follow', integrity: '', referrer: 'about:client', referrerPolicy: '', keepalive: false };
 type Forwarded = keyof typeof pageDefaults;
 
+/** What `fetchHandler` uses of a service worker's `fetch` event. */
 export interface FetchEventLike {
 	readonly request: Request;
 	respondWith(response: Response | Promise<Response>): void;
