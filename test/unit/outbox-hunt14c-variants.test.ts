@@ -4,32 +4,15 @@
  * goes only once the store confirmed the new one; a second client on the same store stands for a reload.
  */
 import { describe, expect, it } from 'vitest';
-import { createClient, memoryStore, OutboxQueuedError, outbox, type KeyValueStore } from '../../src/entries/index.js';
+import { createClient, OutboxQueuedError, outbox, type KeyValueStore } from '../../src/entries/index.js';
 import type { StorageErrorEvent } from '../../src/core/event-types.js';
 import { OutboxFullError } from '../../src/errors/OutboxFullError.js';
+import { failures, quota, refusingStore } from './outbox-store-kit.js';
 
 let made = 0;
 
-const quota = (): Error => new DOMException('The quota has been exceeded.', 'QuotaExceededError');
-const failures: Array<[string, () => Error]> = [
-	['a QuotaExceededError', quota],
-	['another failure (disk I/O error)', () => new Error('disk I/O error')],
-];
-
 /** A memory store whose `set` of a key with one of the `refused` prefixes throws what `refuse()` gives (nothing: it takes it). */
-const refusing = (refused: string[], refuse: () => Error | undefined) => {
-	const inner = memoryStore(`h14c-${++made}`);
-	const store: KeyValueStore = { ...inner, async set(key, value) {
-		const error = refused.some((prefix) => key.startsWith(prefix)) ? refuse() : undefined;
-		if (error) {
-			throw error;
-		}
-
-		return inner.set(key, value);
-	} };
-	const keys = async (prefix: string): Promise<string[]> => (await inner.keys()).filter((key) => key.startsWith(prefix));
-	return { store, keys };
-};
+const refusing = (refused: string[], refuse: () => Error | undefined) => refusingStore(`h14c-${++made}`, refused, refuse);
 
 /**
  * A client over `store` (a new one: a reload) whose transport fails as a dropped connection while `state.status` is 0,

@@ -6,69 +6,35 @@
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/wait-for.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { createClient, memoryStore, OutboxQueuedError, outbox, type KeyValueStore } from '../../src/entries/index.js';
+import { OutboxQueuedError, type outbox, type KeyValueStore } from '../../src/entries/index.js';
+import { failures, holdTodos, outboxOnStore, queueDependent, queueTodo, quota, refDelivered, refusingStore, sentIds } from './outbox-store-kit.js';
 
 let made = 0;
 
-const quota = (): Error => new DOMException('The quota has been exceeded.', 'QuotaExceededError');
-const failures: Array<[string, () => Error]> = [
-	['a QuotaExceededError', quota],
-	['another failure (disk I/O error)', () => new Error('disk I/O error')],
-];
-
 /** A memory store whose `set` of a key with one of the `refused` prefixes throws what `refuse()` gives (nothing: it takes it). */
-const refusing = (refused: string[], refuse: () => Error | undefined) => {
-	const inner = memoryStore(`h15-${++made}`);
-	const store: KeyValueStore = { ...inner, async set(key, value) {
-		const error = refused.some((prefix) => key.startsWith(prefix)) ? refuse() : undefined;
-		if (error) {
-			throw error;
-		}
-
-		return inner.set(key, value);
-	} };
-	const keys = async (prefix: string): Promise<string[]> => (await inner.keys()).filter((key) => key.startsWith(prefix));
-	return { store, keys };
-};
-
-type Sent = { line: string; key: string | null; body: string };
+const refusing = (refused: string[], refuse: () => Error | undefined) => refusingStore(`h15-${++made}`, refused, refuse);
 
 /**
  * A client over `store` (a new one: a reload) whose transport answers `POST /todos` with 201 `{"id":7}` and fails every
  * other write as a dropped connection while `state.down` (else `state.status`): what it sent in `state.sent`.
  */
-const onStore = (store: KeyValueStore, more: Parameters<typeof outbox>[0] = {}, identity?: () => string | undefined, clock?: ManualClock) => {
-	const state = { down: true, offline: false, status: 200, sent: [] as Sent[], hold: undefined as Promise<void> | undefined };
-	const fetch = (async (request: Request) => {
-		const url = new URL(request.url);
-		state.sent.push({ line: `${request.method} ${url.pathname}`, key: request.headers.get('idempotency-key'), body: await request.text() });
-		if (state.offline) {
-			throw new TypeError('fetch failed');
-		}
+const kit = outboxOnStore('h15');
+const onStore = (store: KeyValueStore, more: Parameters<typeof outbox>[0] = {}, identity?: () => string | undefined, clock?: ManualClock) => kit.onStore(store, more, { identity, clock });
+const { reloaded } = kit;
 
-		if (request.method === 'POST' && url.pathname === '/todos') {
-			await state.hold;
-			return new Response('{"id":7}', { status: 201, headers: { 'content-type': 'application/json' } });
-		}
-
-		if (state.down) {
-			throw new TypeError('fetch failed');
-		}
-
-		return new Response('{}', { status: state.status, headers: { 'content-type': 'application/json' } });
-	}) as typeof globalThis.fetch;
-	const api = createClient({ fetch, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: () => store, name: 'h15', ...identity && { identity }, ...clock && { clock }, outbox: outbox(more) });
-	return { api, state };
+/** A parent and its dependent queued offline over a store whose writes of kept values (`v|`) throw `error()` while `values.refused`. */
+const queuedPair = async (error: () => Error) => {
+	const values = { refused: true };
+	const { store, keys } = refusing(['v|'], () => values.refused ? error() : undefined);
+	const { api, state } = onStore(store);
+	state.offline = true;
+	await queueDependent(api, await queueTodo(api));
+	return { values, store, keys, api, state };
 };
 
 describe('a delivered entry\'s kept values the store refuses: its pending key stays until they are stored (README "Writes that depend on earlier writes"; nothing lost at a reload)', () => {
 	it.each(failures)('%s on v|: the dependent\'s placeholder resolves after a reload (the parent replayed with its Idempotency-Key and the same body)', async (_, error) => {
-		let refuse = true;
-		const { store, keys } = refusing(['v|'], () => refuse ? error() : undefined);
-		const { api, state } = onStore(store);
-		state.offline = true;
-		const parent = await api.post('todos', { json: { a: 1 } }).then(() => '', (failure: OutboxQueuedError) => failure.entryId!);
-		await expect(api.put(`todos/${api.outbox.ref(parent, '/id')}`, { json: { b: 2 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		const { values, store, keys, api, state } = await queuedPair(error);
 		const [queued] = state.sent;
 		state.offline = false;
 		await api.outbox.flush();
@@ -80,10 +46,8 @@ describe('a delivered entry\'s kept values the store refuses: its pending key st
 		// Before: [1, 0]: the parent's pending key deleted, its values only in memory (a reload had nothing to resolve the placeholder from).
 		expect([(await keys('p|')).length, (await keys('v|')).length]).toEqual([2, 0]);
 		api.close();
-		refuse = false;
-		const reload = onStore(store);
-		reload.state.down = false;
-		await reload.api.outbox.flush();
+		values.refused = false;
+		const reload = await reloaded(store);
 		const posts = reload.state.sent.filter((each) => each.line === 'POST /todos');
 		expect(posts.map(({ key, body }) => ({ key, body }))).toEqual([{ key: queued!.key, body: queued!.body }]);
 		expect(reload.state.sent.map((each) => each.line)).toEqual(['POST /todos', 'PUT /todos/7']);
@@ -92,23 +56,16 @@ describe('a delivered entry\'s kept values the store refuses: its pending key st
 	});
 
 	it.each(failures)('%s on v|, then the store takes writes again: the next write stores the values, then the pending key goes', async (_, error) => {
-		let refuse = true;
-		const { store, keys } = refusing(['v|'], () => refuse ? error() : undefined);
-		const { api, state } = onStore(store);
-		state.offline = true;
-		const parent = await api.post('todos', { json: { a: 1 } }).then(() => '', (failure: OutboxQueuedError) => failure.entryId!);
-		await expect(api.put(`todos/${api.outbox.ref(parent, '/id')}`, { json: { b: 2 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		const { values, store, keys, api, state } = await queuedPair(error);
 		state.offline = false;
 		await api.outbox.flush();
 		expect([(await keys('p|')).length, (await keys('v|')).length]).toEqual([2, 0]);
-		refuse = false;
+		values.refused = false;
 		state.offline = true;
 		await expect(api.post('other', { json: { c: 3 } })).rejects.toBeInstanceOf(OutboxQueuedError);
 		// The parent's values stored, its pending key gone: the dependent and the new write stay.
 		expect([(await keys('p|')).length, (await keys('v|')).length]).toEqual([2, 1]);
-		const reload = onStore(store);
-		reload.state.down = false;
-		await reload.api.outbox.flush();
+		const reload = await reloaded(store);
 		expect(reload.state.sent.map((each) => each.line)).toEqual(['PUT /todos/7', 'POST /other']);
 		reload.api.close();
 		api.close();
@@ -117,12 +74,7 @@ describe('a delivered entry\'s kept values the store refuses: its pending key st
 	it('a plain clear() while the values wait for the store removes the pending key too: nothing comes back at a reload', async () => {
 		const { store, keys } = refusing(['v|'], quota);
 		const { api, state } = onStore(store);
-		state.offline = true;
-		const parent = await api.post('todos', { json: { a: 1 } }).then(() => '', (failure: OutboxQueuedError) => failure.entryId!);
-		api.outbox.ref(parent, '/id');
-		state.offline = false;
-		await api.outbox.flush();
-		expect((await keys('p|')).length).toBe(1);
+		await refDelivered(api, state, keys);
 		await api.clear();
 		expect([await api.outbox.list(), await keys('p|'), await keys('v|')]).toEqual([[], [], []]);
 		const reload = onStore(store);
@@ -135,14 +87,10 @@ describe('a delivered entry\'s kept values the store refuses: its pending key st
 	it('the first attempt of a write told "queued" (networkTimeoutMs) answered later: its values refused, its pending key stays for a reload', async () => {
 		const { store, keys } = refusing(['v|'], quota);
 		const { api, state } = onStore(store, { networkTimeoutMs: 20 });
-		let release = (): void => undefined;
-		state.hold = new Promise((resolve) => {
-			release = resolve;
-		});
-		const sent: string[] = [];
-		api.on('outbox:sent', (event) => sent.push(event.entryId));
-		const parent = await api.post('todos', { json: { a: 1 } }).then(() => '', (failure: OutboxQueuedError) => failure.entryId!);
-		await expect(api.put(`todos/${api.outbox.ref(parent, '/id')}`, { json: { b: 2 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		const release = holdTodos(state);
+		const sent = sentIds(api);
+		const parent = await queueTodo(api);
+		await queueDependent(api, parent);
 		state.hold = undefined;
 		release();
 		await waitFor(() => sent.includes(parent), 'the parent delivered');
@@ -171,17 +119,23 @@ describe('clear({ identity }) leaves another identity\'s moves that wait for the
 		return { api, state, store, keys, refusal, who };
 	};
 
-	it('bob\'s dead letter retried while the store fails its pending key: after a clear of alice it stays pending and is delivered', async () => {
-		const { api, state, keys, refusal } = bobs(['p|']);
-		await expect(api.put('items/1', { json: { b: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+	/** `PUT items/1` with `json` queued, then answered 422: its dead letter. */
+	const deadPut = async (api: ReturnType<typeof bobs>['api'], state: ReturnType<typeof bobs>['state'], json: object) => {
+		await expect(api.put('items/1', { json })).rejects.toBeInstanceOf(OutboxQueuedError);
 		state.down = false;
 		state.status = 422;
 		await api.outbox.flush();
 		const [dead] = await api.outbox.deadLetters();
+		return dead!;
+	};
+
+	it('bob\'s dead letter retried while the store fails its pending key: after a clear of alice it stays pending and is delivered', async () => {
+		const { api, state, keys, refusal } = bobs(['p|']);
+		const dead = await deadPut(api, state, { b: 1 });
 		refusal.on = true;
 		state.status = 200;
 		state.down = true;
-		await api.outbox.retry(dead!.id);
+		await api.outbox.retry(dead.id);
 		expect([await urls(api.outbox.list()), await api.outbox.deadLetters()]).toEqual([['/items/1'], []]);
 		await api.clear({ identity: 'alice' });
 		// Before: [[], ['/items/1']]: bob's entry listed as a dead letter, never delivered.
@@ -197,13 +151,9 @@ describe('clear({ identity }) leaves another identity\'s moves that wait for the
 
 	it('bob\'s delivered write whose kept values wait for the store: a clear of alice does not make it pending again here (never sent twice)', async () => {
 		const { api, state, keys, refusal } = bobs(['v|']);
-		state.offline = true;
-		const parent = await api.post('todos', { json: { a: 1 } }).then(() => '', (failure: OutboxQueuedError) => failure.entryId!);
-		api.outbox.ref(parent, '/id');
-		refusal.on = true;
-		state.offline = false;
-		await api.outbox.flush();
-		expect((await keys('p|')).length).toBe(1);
+		await refDelivered(api, state, keys, () => {
+			refusal.on = true;
+		});
 		await api.clear({ identity: 'alice' });
 		const sent = state.sent.length;
 		// Before: ['/todos'] pending again, and replayed ('POST /todos' sent a second time).
@@ -258,14 +208,10 @@ describe('clear({ identity }) leaves another identity\'s moves that wait for the
 	it('alice\'s own retried dead letter waiting for the store is removed by her clear: nothing at a reload', async () => {
 		const { api, state, keys, store, refusal, who } = bobs(['p|']);
 		who.now = 'alice';
-		await expect(api.put('items/1', { json: { a: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
-		state.down = false;
-		state.status = 422;
-		await api.outbox.flush();
-		const [dead] = await api.outbox.deadLetters();
+		const dead = await deadPut(api, state, { a: 1 });
 		refusal.on = true;
 		state.down = true;
-		await api.outbox.retry(dead!.id);
+		await api.outbox.retry(dead.id);
 		refusal.on = false;
 		await api.clear({ identity: 'alice' });
 		expect([await api.outbox.list(), await api.outbox.deadLetters(), await keys('p|'), await keys('d|')]).toEqual([[], [], [], []]);
@@ -305,21 +251,13 @@ describe('a pending key whose record the store gives back as nothing: list() and
 	});
 
 	it('a pending key removed (another tab delivered it) between the listing and the read of its record is not shown', async () => {
-		let gone = '';
-		const inner = memoryStore(`h15-${++made}`);
-		const store: KeyValueStore = { ...inner, async get(key) {
-			if (key === gone) {
-				await inner.delete(key); // Another tab's delivery lands between the listing and this read.
-			}
-
-			return inner.get(key);
-		} };
+		const { store, inner, reads } = refusing([], () => undefined);
 		const { api, state } = onStore(store);
 		state.offline = true;
 		await expect(api.put('items/1', { json: { v: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
 		await expect(api.put('items/2', { json: { v: 2 } })).rejects.toBeInstanceOf(OutboxQueuedError);
 		const [first, second] = await api.outbox.list();
-		gone = (await inner.keys()).find((key) => key.includes(first!.id))!;
+		reads.gone = (await inner.keys()).find((key) => key.includes(first!.id))!;
 		expect((await api.outbox.list()).map((entry) => entry.id)).toEqual([second!.id]);
 		expect([await api.outbox.size(), (await api.outbox.stats()).entries]).toEqual([1, 1]);
 		api.close();

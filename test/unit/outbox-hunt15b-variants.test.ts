@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/wait-for.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { createClient, InvalidRequestError, memoryStore, OutboxQueuedError, outbox, type KeyValueStore } from '../../src/entries/index.js';
+import { InvalidRequestError, OutboxQueuedError, type outbox, type KeyValueStore } from '../../src/entries/index.js';
+import { holdTodos, outboxOnStore, queueTodo, quota, refDelivered, refusingStore, sentIds } from './outbox-store-kit.js';
 
 let made = 0;
 
@@ -15,54 +16,18 @@ let made = 0;
  * another failure) while `refusal.on`; `gone`: a key a `get` finds removed (another tab delivered it).
  */
 const refusing = (refused: string[] = [], disk = false) => {
-	const refusal = { on: false, gone: '' };
-	const inner = memoryStore(`h15b-${++made}`);
-	const store: KeyValueStore = { ...inner, async set(key, value) {
-		if (refusal.on && refused.some((prefix) => key.startsWith(prefix))) {
-			throw disk ? new Error('disk I/O error') : new DOMException('The quota has been exceeded.', 'QuotaExceededError');
-		}
-
-		return inner.set(key, value);
-	}, async get(key) {
-		if (key === refusal.gone) {
-			await inner.delete(key); // Another tab's delivery lands between the listing and this read.
-		}
-
-		return inner.get(key);
-	} };
-	const keys = async (prefix: string): Promise<string[]> => (await inner.keys()).filter((key) => key.startsWith(prefix));
+	const { store, inner, keys, reads } = refusingStore(`h15b-${++made}`, refused, () => refusal.on ? disk ? new Error('disk I/O error') : quota() : undefined);
+	const refusal = Object.assign(reads, { on: false });
 	return { store, inner, keys, refusal };
 };
-
-type Sent = { line: string; key: string | null; body: string };
 
 /**
  * A client over `store` (a new one: a reload) whose transport answers `POST /todos` with 201 `{"id":7}` and fails every
  * other write as a dropped connection while `state.down` (else 200); every write fails so while `state.offline`.
  */
-const onStore = (store: KeyValueStore, more: Parameters<typeof outbox>[0] = {}, clock?: ManualClock) => {
-	const state = { down: true, offline: false, sent: [] as Sent[], hold: undefined as Promise<void> | undefined };
-	const fetch = (async (request: Request) => {
-		const url = new URL(request.url);
-		state.sent.push({ line: `${request.method} ${url.pathname}`, key: request.headers.get('idempotency-key'), body: await request.text() });
-		if (state.offline) {
-			throw new TypeError('fetch failed');
-		}
-
-		if (request.method === 'POST' && url.pathname === '/todos') {
-			await state.hold;
-			return new Response('{"id":7}', { status: 201, headers: { 'content-type': 'application/json' } });
-		}
-
-		if (state.down) {
-			throw new TypeError('fetch failed');
-		}
-
-		return new Response('{}', { status: 200, headers: { 'content-type': 'application/json' } });
-	}) as typeof globalThis.fetch;
-	const api = createClient({ fetch, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: () => store, name: 'h15b', ...clock && { clock }, outbox: outbox(more) });
-	return { api, state };
-};
+const kit = outboxOnStore('h15b');
+const onStore = (store: KeyValueStore, more: Parameters<typeof outbox>[0] = {}, clock?: ManualClock) => kit.onStore(store, more, { clock });
+const { reloaded } = kit;
 
 /** The store key of a pending (`p`) or dead (`d`) record (record.ts `makeKey`). */
 const recordKey = (state: 'p' | 'd', createdAt: number, id: string, scope = 'https://api.example.com'): string =>
@@ -170,7 +135,7 @@ describe('discard(id) of an entry delivered while its kept values wait for the s
 		const { store, keys, refusal } = refusing(['v|']);
 		const { api, state } = onStore(store);
 		state.offline = true;
-		const parent = await api.post('todos', { json: { a: 1 } }).then(() => '', (failure: OutboxQueuedError) => failure.entryId!);
+		const parent = await queueTodo(api);
 		const child = await api.put(`todos/${api.outbox.ref(parent, '/id')}`, { json: { b: 2 } }).then(() => '', (failure: OutboxQueuedError) => failure.entryId!);
 		refusal.on = true;
 		state.offline = false;
@@ -188,9 +153,7 @@ describe('discard(id) of an entry delivered while its kept values wait for the s
 		api.close();
 		refusal.on = false;
 		// Before: ['POST /todos', 'PUT /todos/7'] (the parent's pending key replayed once at the reload).
-		const reload = onStore(store);
-		reload.state.down = false;
-		await reload.api.outbox.flush();
+		const reload = await reloaded(store);
 		expect(reload.state.sent.map((each) => each.line)).toEqual([]);
 		expect([await keys('p|'), (await keys('d|')).length, (await ids(reload.api.outbox.deadLetters()))]).toEqual([[], 1, [child]]);
 		reload.api.close();
@@ -199,13 +162,9 @@ describe('discard(id) of an entry delivered while its kept values wait for the s
 	it('a parent with only a ref() (no dependent queued): discard(id) removes its pending key, nothing sent at a reload', async () => {
 		const { store, keys, refusal } = refusing(['v|']);
 		const { api, state } = onStore(store);
-		state.offline = true;
-		const parent = await api.post('todos', { json: { a: 1 } }).then(() => '', (failure: OutboxQueuedError) => failure.entryId!);
-		api.outbox.ref(parent, '/id');
-		refusal.on = true;
-		state.offline = false;
-		await api.outbox.flush();
-		expect((await keys('p|')).length).toBe(1);
+		const parent = await refDelivered(api, state, keys, () => {
+			refusal.on = true;
+		});
 		await api.outbox.discard(parent);
 		// Before: 1 (left in the store, listed by none, replayed at a reload).
 		expect(await keys('p|')).toEqual([]);
@@ -213,9 +172,7 @@ describe('discard(id) of an entry delivered while its kept values wait for the s
 		state.offline = true;
 		await expect(api.post('other', { json: { c: 3 } })).rejects.toBeInstanceOf(OutboxQueuedError);
 		expect([(await keys('p|')).length, await keys('v|')]).toEqual([1, []]);
-		const reload = onStore(store);
-		reload.state.down = false;
-		await reload.api.outbox.flush();
+		const reload = await reloaded(store);
 		expect(reload.state.sent.map((each) => each.line)).toEqual(['POST /other']);
 		reload.api.close();
 		api.close();
@@ -227,9 +184,7 @@ describe('discard(id) of an entry delivered while its kept values wait for the s
 		expect([(await api.outbox.deadLetters()).map((entry) => [entry.id, entry.deadReason]), (await keys('p|')).length]).toEqual([[[child, 'parent']], 0]);
 		api.close();
 		refusal.on = false;
-		const reload = onStore(store);
-		reload.state.down = false;
-		await reload.api.outbox.flush();
+		const reload = await reloaded(store);
 		expect(reload.state.sent.map((each) => each.line)).toEqual([]);
 		reload.api.close();
 	});
@@ -237,14 +192,10 @@ describe('discard(id) of an entry delivered while its kept values wait for the s
 	it('a write told "queued" (networkTimeoutMs) whose first attempt was answered later: discard(id) removes its pending key, nothing replayed at a reload', async () => {
 		const { store, keys, refusal } = refusing(['v|']);
 		const { api, state } = onStore(store, { networkTimeoutMs: 20 });
-		let release = (): void => undefined;
-		state.hold = new Promise((resolve) => {
-			release = resolve;
-		});
-		const sent: string[] = [];
-		api.on('outbox:sent', (event) => sent.push(event.entryId));
+		const release = holdTodos(state);
+		const sent = sentIds(api);
 		refusal.on = true;
-		const parent = await api.post('todos', { json: { a: 1 } }).then(() => '', (failure: OutboxQueuedError) => failure.entryId!);
+		const parent = await queueTodo(api);
 		api.outbox.ref(parent, '/id');
 		state.hold = undefined;
 		release();
@@ -296,9 +247,7 @@ describe('coalesce: discard(id) of a PUT whose pending key waits for the store w
 		expect(state.sent.slice(sent)).toEqual([]);
 		expect(await keys('p|')).toEqual([]);
 		api.close();
-		const reload = onStore(store);
-		reload.state.down = false;
-		await reload.api.outbox.flush();
+		const reload = await reloaded(store);
 		expect([reload.state.sent, await reload.api.outbox.list(), await reload.api.outbox.deadLetters()]).toEqual([[], [], []]);
 		reload.api.close();
 	});
