@@ -238,6 +238,18 @@ export const launchChromium = async (): Promise<Chromium> => {
 	};
 };
 
+/**
+ * What stands for the object `started()` gives once a hook has started it: each property read is read from it (a
+ * method, bound to it).
+ */
+export const standIn = <T extends object>(started: () => T): T => new Proxy({} as T, {
+	get: (_, property) => {
+		const target = started();
+		const value: unknown = Reflect.get(target, property);
+		return typeof value === 'function' ? value.bind(target) : value;
+	},
+});
+
 /** What `chromiumForFile` starts: the browser, the page server and the controlled API. */
 export interface ChromiumFile {
 	chromium: Chromium;
@@ -260,14 +272,7 @@ export const chromiumForFile = (beforeClose?: () => Promise<unknown>): ChromiumF
 		await beforeClose?.();
 		await Promise.all([started?.chromium.close(), started?.pages.close(), started?.api.close()]);
 	});
-	const standIn = <K extends keyof ChromiumFile>(key: K): ChromiumFile[K] => new Proxy({} as ChromiumFile[K], {
-		get: (_, property) => {
-			const target = started![key];
-			const value: unknown = Reflect.get(target, property);
-			return typeof value === 'function' ? value.bind(target) : value;
-		},
-	});
-	return { chromium: standIn('chromium'), pages: standIn('pages'), api: standIn('api') };
+	return { chromium: standIn(() => started!.chromium), pages: standIn(() => started!.pages), api: standIn(() => started!.api) };
 };
 
 /** Every key and value of every IndexedDB database of the page, as text. */

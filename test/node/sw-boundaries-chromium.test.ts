@@ -4,15 +4,13 @@
  * a third party's `/api/…` is neither answered stale nor queued; a page's `fetch(url, { cache:
  * 'no-store' })` goes to the network untouched, never answered from nor written to the stale cache.
  */
-import { build } from 'esbuild';
-import { join } from 'node:path';
 import type { Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve, type RunningServer } from '../helpers/node-server.js';
-import { dumpIndexedDb, launchChromium, openPage, startApi, startPageServer, type Chromium, type ControlledApi, type PageServer } from '../helpers/pages.js';
+import { dumpIndexedDb, startApi, type Chromium, type ControlledApi, type PageServer } from '../helpers/pages.js';
 import { createHandler } from '../helpers/server-handler.js';
+import { claimingWorker, controlledPage as controlledIn, startWorkerPages } from '../helpers/service-worker.js';
 
-const root = join(import.meta.dirname, '../..');
 let chromium: Chromium;
 let pages: PageServer;
 /** The app's API, on another origin, which the worker names in its second pattern. */
@@ -28,10 +26,7 @@ import { fetchHandler } from 'steadfetch/sw';
 const api = createClient({ name: 'sw-boundaries', retry: 0, breaker: false, outbox: outbox({ baseBackoffMs: 100, maxBackoffMs: 500 }) });
 const own = fetchHandler(api, { match: new URLPattern({ pathname: '/api/*' }) });
 const named = fetchHandler(api, { match: new URLPattern({ hostname: '127.0.0.1', port: ${JSON.stringify(new URL(apiOrigin).port)}, pathname: '/json' }) });
-self.addEventListener('install', () => self.skipWaiting());
-self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
-self.addEventListener('fetch', (event) => { own(event) || named(event); });
-`;
+${claimingWorker('own(event) || named(event);')}`;
 
 beforeAll(async () => {
 	api = await startApi();
@@ -45,11 +40,7 @@ beforeAll(async () => {
 		url.pathname = url.pathname.replace(/^\/api/, '');
 		return handler(new Request(url, request));
 	});
-	const bundle = await build({
-		stdin: { contents: worker(api.url), resolveDir: root, loader: 'js' },
-		bundle: true, write: false, format: 'esm', platform: 'browser', logLevel: 'error',
-	});
-	[chromium, pages] = await Promise.all([launchChromium(), startPageServer({ '/sw.js': bundle.outputFiles[0]!.text })]);
+	[chromium, pages] = await startWorkerPages(worker(api.url));
 }, 60_000);
 
 afterAll(async () => {
@@ -57,16 +48,7 @@ afterAll(async () => {
 });
 
 /** A page controlled by the worker. */
-const controlledPage = async (): Promise<Page> => {
-	const context = await chromium.context();
-	const page = await openPage(context, pages);
-	await page.evaluate(async () => {
-		await navigator.serviceWorker.register('/sw.js', { type: 'module' });
-		await navigator.serviceWorker.ready;
-	});
-	await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 15_000 });
-	return page;
-};
+const controlledPage = async (): Promise<Page> => (await controlledIn(chromium, pages)).page;
 
 /** Plain `fetch` in the page: status, the headers steadfetch adds, the body. */
 const request = async (page: Page, url: string, init: RequestInit = {}) => page.evaluate(async ({ url, init }) => {

@@ -3,16 +3,10 @@
  * `fetch` and never imports steadfetch; the worker's client answers its API requests — reads stale
  * across a reload while the origin is down, writes made while it is down delivered once after.
  */
-import { build } from 'esbuild';
-import { join } from 'node:path';
 import type { Page } from 'playwright';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dumpIndexedDb, launchChromium, openPage, startApi, startPageServer, type Chromium, type ControlledApi, type PageServer } from '../helpers/pages.js';
-
-const root = join(import.meta.dirname, '../..');
-let chromium: Chromium;
-let pages: PageServer;
-let api: ControlledApi;
+import { describe, expect, it } from 'vitest';
+import { dumpIndexedDb, openPage, startApi } from '../helpers/pages.js';
+import { claimingWorker, controlled, registerWorker, workerForFile } from '../helpers/service-worker.js';
 
 /** The worker: a client with the stale cache and the outbox, answering every request to the API origin. */
 const worker = (apiOrigin: string) => `
@@ -20,29 +14,10 @@ import { createClient, outbox } from 'steadfetch';
 import { fetchHandler, outboxSyncHandler } from 'steadfetch/sw';
 const api = createClient({ name: 'sw-test', retry: 0, breaker: false, outbox: outbox({ baseBackoffMs: 100, maxBackoffMs: 500 }) });
 const handle = fetchHandler(api, { match: new URLPattern({ protocol: 'http', hostname: '127.0.0.1', port: ${JSON.stringify(new URL(apiOrigin).port)} }) });
-self.addEventListener('install', () => self.skipWaiting());
-self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
-self.addEventListener('fetch', (event) => { handle(event); });
-self.addEventListener('sync', outboxSyncHandler(api));
+${claimingWorker()}self.addEventListener('sync', outboxSyncHandler(api));
 `;
 
-beforeAll(async () => {
-	api = await startApi();
-	const bundle = await build({
-		stdin: { contents: worker(api.url), resolveDir: root, loader: 'js' },
-		bundle: true, write: false, format: 'esm', platform: 'browser', logLevel: 'error',
-	});
-	[chromium, pages] = await Promise.all([launchChromium(), startPageServer({ '/sw.js': bundle.outputFiles[0]!.text })]);
-}, 60_000);
-
-afterAll(async () => {
-	await Promise.all([chromium?.close(), pages?.close(), api?.close()]);
-});
-
-/** Wait until the page is controlled by the worker. */
-const controlled = async (page: Page): Promise<void> => {
-	await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 15_000 });
-};
+const { chromium, pages, origin: api } = workerForFile(startApi, worker);
 
 const get = async (page: Page, url: string) => page.evaluate(async (url) => {
 	const response = await fetch(url);
@@ -53,11 +28,7 @@ describe('service worker mode (real Chromium)', () => {
 	it('plain fetch in the page: reads answered stale across a reload with the origin down; offline writes delivered once', async () => {
 		const context = await chromium.context();
 		const page = await openPage(context, pages);
-		await page.evaluate(async () => {
-			await navigator.serviceWorker.register('/sw.js', { type: 'module' });
-			await navigator.serviceWorker.ready;
-		});
-		await controlled(page);
+		await registerWorker(page);
 
 		// Online: a read through the worker (stored in its IndexedDB).
 		const fresh = await get(page, `${api.url}/json?id=sw-read`);

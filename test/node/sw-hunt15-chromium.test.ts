@@ -5,48 +5,22 @@
  * bodies and a FormData's text fields, `maxFileBytes` a FormData's files), and a FormData the worker
  * queued is delivered with its fields and file intact.
  */
-import { build } from 'esbuild';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, openPage, startApi, startPageServer, type Chromium, type ControlledApi, type PageServer } from '../helpers/pages.js';
-
-const root = join(import.meta.dirname, '../..');
-let chromium: Chromium;
-let pages: PageServer;
-let api: ControlledApi;
+import { describe, expect, it } from 'vitest';
+import { startApi } from '../helpers/pages.js';
+import { claimingWorker, controlledPage, workerForFile } from '../helpers/service-worker.js';
 
 const worker = (apiOrigin: string) => `
 import { createClient, outbox } from 'steadfetch';
 import { fetchHandler } from 'steadfetch/sw';
 const api = createClient({ name: 'sw-hunt15', retry: 0, breaker: false, outbox: outbox({ maxBodyBytes: 300, maxFileBytes: 3000, baseBackoffMs: 100, maxBackoffMs: 500 }) });
 const handle = fetchHandler(api, { match: new URLPattern({ protocol: 'http', hostname: '127.0.0.1', port: ${JSON.stringify(new URL(apiOrigin).port)} }) });
-self.addEventListener('install', () => self.skipWaiting());
-self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
-self.addEventListener('fetch', (event) => { handle(event); });
-`;
+${claimingWorker()}`;
 
-beforeAll(async () => {
-	api = await startApi();
-	const bundle = await build({
-		stdin: { contents: worker(api.url), resolveDir: root, loader: 'js' },
-		bundle: true, write: false, format: 'esm', platform: 'browser', logLevel: 'error',
-	});
-	[chromium, pages] = await Promise.all([launchChromium(), startPageServer({ '/sw.js': bundle.outputFiles[0]!.text })]);
-}, 60_000);
-
-afterAll(async () => {
-	await Promise.all([chromium?.close(), pages?.close(), api?.close()]);
-});
+const { chromium, pages, origin: api } = workerForFile(startApi, worker);
 
 describe('fetchHandler in real Chromium: a page\'s write bodies', () => {
 	it('JSON or form text over maxBodyBytes is refused (503 OUTBOX_FULL) with the origin down; a FormData with a photo is queued (202) and delivered whole once it is back', async () => {
-		const context = await chromium.context();
-		const page = await openPage(context, pages);
-		await page.evaluate(async () => {
-			await navigator.serviceWorker.register('/sw.js', { type: 'module' });
-			await navigator.serviceWorker.ready;
-		});
-		await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 15_000 });
+		const { context, page } = await controlledPage(chromium, pages);
 
 		await api.down('refuse');
 		const seen = await page.evaluate(async (base) => {

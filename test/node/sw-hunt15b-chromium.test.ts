@@ -3,16 +3,10 @@
  * worker: a page's `redirect` mode is kept (TSDoc of fetchHandler: "a `redirect: 'manual'` page gets the
  * redirect itself, an `'error'` one a network error for it"), for a read and for a write.
  */
-import { build } from 'esbuild';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serve, type RunningServer } from '../helpers/node-server.js';
-import { launchChromium, openPage, startPageServer, type Chromium, type PageServer } from '../helpers/pages.js';
+import { describe, expect, it } from 'vitest';
+import { serve } from '../helpers/node-server.js';
+import { claimingWorker, controlledPage, workerForFile } from '../helpers/service-worker.js';
 
-const root = join(import.meta.dirname, '../..');
-let chromium: Chromium;
-let pages: PageServer;
-let origin: RunningServer;
 const hits: string[] = [];
 
 const worker = (apiOrigin: string) => `
@@ -20,41 +14,21 @@ import { createClient } from 'steadfetch';
 import { fetchHandler } from 'steadfetch/sw';
 const api = createClient({ name: 'sw-hunt15b', retry: 0 });
 const handle = fetchHandler(api, { match: (request) => request.url.startsWith(${JSON.stringify(`${apiOrigin}/`)}) });
-self.addEventListener('install', () => self.skipWaiting());
-self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
-self.addEventListener('fetch', (event) => { handle(event); });
-`;
+${claimingWorker()}`;
 
-beforeAll(async () => {
-	const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': '*', 'access-control-allow-methods': '*', 'access-control-expose-headers': '*' };
-	origin = await serve((request) => {
-		const { pathname } = new URL(request.url);
-		if (request.method !== 'OPTIONS') {
-			hits.push(`${request.method} ${pathname}`);
-		}
+const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': '*', 'access-control-allow-methods': '*', 'access-control-expose-headers': '*' };
+const { chromium, pages, origin } = workerForFile(async () => serve((request) => {
+	const { pathname } = new URL(request.url);
+	if (request.method !== 'OPTIONS') {
+		hits.push(`${request.method} ${pathname}`);
+	}
 
-		return pathname === '/old' ? new Response(null, { status: request.method === 'POST' ? 303 : 302, headers: { ...cors, location: '/new' } }) : new Response('target', { headers: cors });
-	});
-	const bundle = await build({
-		stdin: { contents: worker(origin.url), resolveDir: root, loader: 'js' },
-		bundle: true, write: false, format: 'esm', platform: 'browser', logLevel: 'error',
-	});
-	[chromium, pages] = await Promise.all([launchChromium(), startPageServer({ '/sw.js': bundle.outputFiles[0]!.text })]);
-}, 60_000);
-
-afterAll(async () => {
-	await Promise.all([chromium?.close(), pages?.close(), origin?.close()]);
-});
+	return pathname === '/old' ? new Response(null, { status: request.method === 'POST' ? 303 : 302, headers: { ...cors, location: '/new' } }) : new Response('target', { headers: cors });
+}), worker);
 
 describe('fetchHandler in real Chromium: a page\'s redirect mode', () => {
 	it('redirect: \'manual\' (a GET, a POST) gets the opaque redirect, as without the worker, and the target is never asked; \'error\' is no answer of the target; \'follow\' gets the target', async () => {
-		const context = await chromium.context();
-		const page = await openPage(context, pages);
-		await page.evaluate(async () => {
-			await navigator.serviceWorker.register('/sw.js', { type: 'module' });
-			await navigator.serviceWorker.ready;
-		});
-		await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 15_000 });
+		const { context, page } = await controlledPage(chromium, pages);
 
 		const seen = await page.evaluate(async (base) => {
 			const shown = async (init: RequestInit) => fetch(`${base}/old`, init).then(async (response) => `${response.type} ${response.status}${response.status === 200 ? ` ${await response.text()}` : ''}`, (error: Error) => error.name);
