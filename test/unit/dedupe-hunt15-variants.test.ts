@@ -8,85 +8,24 @@
  * as without dedupe.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { bulkhead } from '../../src/entries/bulkhead.js';
-import { createClient, type CoreClientOptions as ClientOptions } from '../../src/entries/core.js';
-import { dedupe } from '../../src/entries/dedupe.js';
-import { classify, memoryStore } from '../../src/entries/index.js';
+import type { CoreClientOptions as ClientOptions } from '../../src/entries/core.js';
+import { memoryStore } from '../../src/entries/index.js';
 import { staleCache } from '../../src/entries/cache.js';
 import { holdGate } from '../helpers/hold-gate.js';
-
-const code = async (promise: Promise<unknown>): Promise<unknown> => promise.then((response) => (response as Response).status, (error: unknown) => classify(error).code);
+import { code, oneSlotScope } from './dedupe-kit.js';
 
 /**
- * A client whose scope takes one request at a time (`bulkhead`, below dedupe): `/block` holds the slot while `gate` is shut;
- * `/a` answers `firstStatus` to its first request (held while `first` is shut; 0: a network failure), then 200 (each with the
- * number of requests it had).
+ * A client whose scope takes one request at a time (dedupe-kit.ts `oneSlotScope`), its answers `max-age=0`: `/block`
+ * holds the slot while `gate` is shut; `/a` answers `firstStatus` to its first request, then 200.
  */
-const setup = (options: ClientOptions = {}, firstStatus = 503) => {
-	const gate = holdGate();
-	const first = holdGate();
-	const sent: string[] = [];
-	let hits = 0;
-	const api = createClient({
-		retry: { limit: 1, jitter: false, delay: () => 1 },
-		dedupe: dedupe(),
-		bulkhead: bulkhead({ maxConcurrent: 1, maxQueue: 10 }),
-		...options,
-		fetch: (async (request: Request) => {
-			const path = new URL(request.url).pathname;
-			sent.push(path);
-			if (path === '/block') {
-				await gate.held();
-				return new Response('block');
-			}
-
-			const hit = ++hits;
-			if (hit === 1) {
-				await first.held();
-			}
-
-			if (hit === 1 && firstStatus === 0) {
-				throw new TypeError('fetch failed');
-			}
-
-			return new Response(String(hit), { status: hit === 1 ? firstStatus : 200, headers: { 'cache-control': 'max-age=0' } });
-		}) as typeof fetch,
-	});
-	const queued = () => (api.stats()['https://api.test'] as { bulkhead?: { queued: number } } | undefined)?.bulkhead?.queued;
-	const shared = () => (api.stats()['https://api.test'] as { dedupe?: { shared: number } } | undefined)?.dedupe?.shared;
-	/**
-	 * The calls `make` makes get `/a`'s 503 (the first of them sends it, the others join it), then their retries wait for
-	 * the slot `/block` holds: one shared request, queued. Returns the calls' codes and `/block`'s call.
-	 */
-	const retrying = async (make: Array<() => Promise<unknown>>) => {
-		first.hold();
-		gate.hold();
-		const calls = [code(make[0]!())];
-		await vi.waitFor(() => expect(sent).toEqual(['/a']), { timeout: 5000 });
-		for (const [index, more] of make.slice(1).entries()) {
-			calls.push(code(more()));
-			await vi.waitFor(() => expect(shared()).toBe(index + 1), { timeout: 5000 });
-		}
-
-		const blocker = api.get('https://api.test/block');
-		await vi.waitFor(() => expect(queued()).toBe(1), { timeout: 5000 });
-		first.release();
-		await vi.waitFor(() => expect([sent, queued(), api.stats()['https://api.test']?.retries]).toEqual([['/a', '/block'], 1, make.length]), { timeout: 5000 });
-		return { calls, blocker };
-	};
-
-	return { api, gate, first, sent, shared, queued, retrying };
-};
+const setup = (options: ClientOptions = {}, firstStatus = 503) => oneSlotScope(options, firstStatus, { 'cache-control': 'max-age=0' });
 
 describe('dedupe: a joiner is not told ABORTED for the first caller\'s world', () => {
 	it('without identity: a call that joined a retry refused after clear() sends its own (its first attempt)', async () => {
-		const { api, gate, sent, shared, retrying } = setup();
+		const { api, sent, retrying, join, settle } = setup();
 		const { calls: [first], blocker } = await retrying([async () => api.get('https://api.test/a')]);
-		const joiner = code(api.get('https://api.test/a'));
-		await vi.waitFor(() => expect(shared()).toBe(1), { timeout: 5000 });
-		await api.clear();
-		gate.release();
-		await blocker;
+		const [joiner] = await join();
+		await settle(blocker);
 		// The first caller's retry is refused (its first attempt went out before the clear); the joiner's first attempt goes.
 		expect(await first).toBe('ABORTED');
 		// Before: 'ABORTED' — the first caller's refusal handed to the call that joined it.
@@ -96,16 +35,13 @@ describe('dedupe: a joiner is not told ABORTED for the first caller\'s world', (
 	}, 20_000);
 
 	it('the first caller aborted, then clear(): a joiner without identity sends its own', async () => {
-		const { api, gate, sent, shared, retrying } = setup();
+		const { api, sent, retrying, join, settle } = setup();
 		const controller = new AbortController();
 		const { calls: [first], blocker } = await retrying([async () => api.get('https://api.test/a', { signal: controller.signal })]);
-		const joiner = code(api.get('https://api.test/a'));
-		await vi.waitFor(() => expect(shared()).toBe(1), { timeout: 5000 });
+		const [joiner] = await join();
 		controller.abort();
 		expect(await first).toBe('ABORTED');
-		await api.clear();
-		gate.release();
-		await blocker;
+		await settle(blocker);
 		// Before: 'ABORTED' — the request went on for the joiner, then was refused for the first caller's world.
 		expect(await joiner).toBe(200);
 		expect(sent).toEqual(['/a', '/block', '/a']);
@@ -113,7 +49,7 @@ describe('dedupe: a joiner is not told ABORTED for the first caller\'s world', (
 	}, 20_000);
 
 	it('the first caller answered by its stale copy, then clear(): a joiner without identity sends its own', async () => {
-		const { api, gate, sent, shared, queued } = setup({ name: `d15-${Math.random()}`, store: memoryStore, staleCache: staleCache({ networkTimeoutMs: 40 }) }, 200);
+		const { api, gate, sent, queued, join, settle } = setup({ name: `d15-${Math.random()}`, store: memoryStore, staleCache: staleCache({ networkTimeoutMs: 40 }) }, 200);
 		const stored = new Promise((resolve) => api.on('cache:stored', resolve));
 		await api.get('https://api.test/a').text();
 		await stored;
@@ -125,11 +61,8 @@ describe('dedupe: a joiner is not told ABORTED for the first caller\'s world', (
 		await vi.waitFor(() => expect(queued()).toBe(1), { timeout: 5000 });
 		expect(await (await made).text()).toBe('1');
 		// The joiner's own deadline is far: what it gets is its request's answer.
-		const joiner = code(api.get('https://api.test/a', { staleCache: { networkTimeoutMs: 10_000 } }));
-		await vi.waitFor(() => expect(shared()).toBe(1), { timeout: 5000 });
-		await api.clear();
-		gate.release();
-		await blocker;
+		const [joiner] = await join({ staleCache: { networkTimeoutMs: 10_000 } });
+		await settle(blocker);
 		// Before: 'ABORTED' — the stale-answered first caller's refusal (its request may not outlive a clear) handed to the joiner.
 		expect(await joiner).toBe(200);
 		expect(sent).toEqual(['/a', '/block', '/a']);
@@ -138,13 +71,12 @@ describe('dedupe: a joiner is not told ABORTED for the first caller\'s world', (
 
 	it('with an identity: after a logout the joiner of the same identity is told ABORTED (its own attempt is refused too)', async () => {
 		let who = 'alice';
-		const { api, gate, sent, shared, retrying } = setup({ identity: () => who });
+		const { api, sent, retrying, join, settle } = setup({ identity: () => who });
 		const { calls: [first], blocker } = await retrying([async () => api.get('https://api.test/a')]);
-		const joiner = code(api.get('https://api.test/a'));
-		await vi.waitFor(() => expect(shared()).toBe(1), { timeout: 5000 });
-		who = 'bob';
-		gate.release();
-		await blocker;
+		const [joiner] = await join();
+		await settle(blocker, () => {
+			who = 'bob';
+		});
 		expect([await first, await joiner]).toEqual(['ABORTED', 'ABORTED']);
 		// Nothing of alice's went out after the switch.
 		expect(sent).toEqual(['/a', '/block']);
@@ -152,13 +84,11 @@ describe('dedupe: a joiner is not told ABORTED for the first caller\'s world', (
 	}, 20_000);
 
 	it('without identity, a joiner whose first attempt went out (shared) has its retry refused after clear()', async () => {
-		const { api, gate, sent, shared, retrying } = setup();
+		const { api, sent, shared, retrying, settle } = setup();
 		// Two identical calls: the second joins the first's first attempt (503), then their retries share one request.
 		const { calls, blocker } = await retrying([async () => api.get('https://api.test/a'), async () => api.get('https://api.test/a')]);
 		await vi.waitFor(() => expect(shared()).toBe(2), { timeout: 5000 });
-		await api.clear();
-		gate.release();
-		await blocker;
+		await settle(blocker);
 		expect(await Promise.all(calls)).toEqual(['ABORTED', 'ABORTED']);
 		expect(sent).toEqual(['/a', '/block']);
 		api.close();

@@ -7,23 +7,20 @@
  */
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { bulkhead } from '../../src/entries/bulkhead.js';
 import { createClient, type CoreClientOptions as ClientOptions } from '../../src/entries/core.js';
 import { dedupe } from '../../src/entries/dedupe.js';
 import { hedge } from '../../src/entries/hedge.js';
-import { classify } from '../../src/entries/index.js';
 import { logger, type LogRecord } from '../../src/entries/logger.js';
 import { otel } from '../../src/entries/otel.js';
 import { trace } from '../../src/entries/trace.js';
 import { holdGate } from '../helpers/hold-gate.js';
+import { code, oneSlotScope } from './dedupe-kit.js';
 
 const exporter = new InMemorySpanExporter();
 const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
 const tracer = provider.getTracer('steadfetch-hunt15b');
 afterAll(async () => provider.shutdown());
 beforeEach(() => exporter.reset());
-
-const code = async (promise: Promise<unknown>): Promise<unknown> => promise.then((response) => (response as Response).status, (error: unknown) => classify(error).code);
 
 /**
  * A client with `dedupe()` and the given trace slot whose fetch holds each request while `gate` is shut, answers the
@@ -77,6 +74,16 @@ const byKind = (spans: ReadableSpan[]) => ({
 /** The attempt spans under `parent`. */
 const childrenOf = (spans: ReadableSpan[], parent: ReadableSpan) => spans.filter((span) => span.parentSpanContext?.spanId === parent.spanContext().spanId);
 
+/** A first caller of `/a` and a joiner that aborts while the request is held: the joiner is told ABORTED, the first caller 200. */
+const joinerAborts = async ({ api, gate, together }: Pick<ReturnType<typeof setup>, 'api' | 'gate' | 'together'>) => {
+	const controller = new AbortController();
+	const outcomes = await together([async () => api.get('https://api.test/a'), async () => api.get('https://api.test/a', { signal: controller.signal })], false);
+	controller.abort();
+	expect(await outcomes[1]).toBe('ABORTED');
+	gate.release();
+	expect(await outcomes[0]).toBe(200);
+};
+
 describe('dedupe: a joiner\'s log record names the request id the server saw', () => {
 	it.each([['trace()', {}], ['otel()', { trace: otel({ tracer, propagateTo: '*' }) }]] as const)('with %s: both calls\' records carry the shared request\'s id', async (_, options) => {
 		const { api, sent, records, together } = setup(options as ClientOptions);
@@ -98,13 +105,8 @@ describe('dedupe: a joiner\'s log record names the request id the server saw', (
 	});
 
 	it('a joiner that aborted is told the id of the request it joined', async () => {
-		const { api, gate, sent, records, together } = setup();
-		const controller = new AbortController();
-		const outcomes = await together([async () => api.get('https://api.test/a'), async () => api.get('https://api.test/a', { signal: controller.signal })], false);
-		controller.abort();
-		expect(await outcomes[1]).toBe('ABORTED');
-		gate.release();
-		expect(await outcomes[0]).toBe(200);
+		const { api, sent, records, ...scope } = setup();
+		await joinerAborts({ api, ...scope });
 		expect(calls(records).map((record) => [record.requestId, record.code])).toEqual(expect.arrayContaining([[sent[0]!.requestId, 'ABORTED'], [sent[0]!.requestId, undefined]]));
 		api.close();
 	});
@@ -182,13 +184,8 @@ describe('dedupe with otel(): a joiner\'s call span has a child span for the sha
 	});
 
 	it('a joiner that aborted: its shared attempt span ends with its outcome (ABORTED), the first caller\'s with 200', async () => {
-		const { api, gate, together } = setup({ trace: otel({ tracer, propagateTo: '*' }) });
-		const controller = new AbortController();
-		const outcomes = await together([async () => api.get('https://api.test/a'), async () => api.get('https://api.test/a', { signal: controller.signal })], false);
-		controller.abort();
-		expect(await outcomes[1]).toBe('ABORTED');
-		gate.release();
-		expect(await outcomes[0]).toBe(200);
+		const { api, ...scope } = setup({ trace: otel({ tracer, propagateTo: '*' }) });
+		await joinerAborts({ api, ...scope });
 		const spans = exporter.getFinishedSpans();
 		const attempts = byKind(spans).attempts;
 		expect(attempts.map((span) => [span.attributes['steadfetch.shared'] ?? false, span.attributes['http.response.status_code'] ?? span.attributes['error.type']])).toEqual(expect.arrayContaining([[true, 'ABORTED'], [false, 200]]));
@@ -222,54 +219,17 @@ describe('dedupe with otel(): a joiner\'s call span has a child span for the sha
 });
 
 /**
- * A client whose scope takes one request at a time (`bulkhead`, below dedupe): `/block` holds the slot while `gate` is shut;
- * `/a` answers 503 to its first request (held while `first` is shut), then 200. As in dedupe-hunt15-variants.test.ts.
+ * A client whose scope takes one request at a time (dedupe-kit.ts `oneSlotScope`): `/block` holds the slot while `gate` is
+ * shut; `/a` answers 503 to its first request, then 200. `retrying(make)`: the first call gets `/a`'s 503, then its retry
+ * waits for the slot `/block` holds. Returns the call and `/block`'s.
  */
 const blocked = (options: ClientOptions = {}) => {
-	const gate = holdGate();
-	const first = holdGate();
-	const sent: string[] = [];
-	/** The request id each request carried. */
-	const ids: Array<string | null> = [];
-	let hits = 0;
-	const api = createClient({
-		retry: { limit: 1, jitter: false, delay: () => 1 },
-		dedupe: dedupe(),
-		bulkhead: bulkhead({ maxConcurrent: 1, maxQueue: 10 }),
-		...options,
-		fetch: (async (request: Request) => {
-			const path = new URL(request.url).pathname;
-			sent.push(path);
-			ids.push(request.headers.get('x-request-id'));
-			if (path === '/block') {
-				await gate.held();
-				return new Response('block');
-			}
-
-			const hit = ++hits;
-			if (hit === 1) {
-				await first.held();
-			}
-
-			return new Response(String(hit), { status: hit === 1 ? 503 : 200 });
-		}) as typeof fetch,
-	});
-	const queued = () => (api.stats()['https://api.test'] as { bulkhead?: { queued: number } } | undefined)?.bulkhead?.queued;
-	const shared = () => (api.stats()['https://api.test'] as { dedupe?: { shared: number } } | undefined)?.dedupe?.shared;
-	/** The first call gets `/a`'s 503, then its retry waits for the slot `/block` holds. Returns the call and `/block`'s. */
+	const scope = oneSlotScope(options);
 	const retrying = async (make: () => Promise<unknown>) => {
-		first.hold();
-		gate.hold();
-		const call = code(make());
-		await vi.waitFor(() => expect(sent).toEqual(['/a']), { timeout: 5000 });
-		const blocker = api.get('https://api.test/block');
-		await vi.waitFor(() => expect(queued()).toBe(1), { timeout: 5000 });
-		first.release();
-		await vi.waitFor(() => expect([sent, queued(), api.stats()['https://api.test']?.retries]).toEqual([['/a', '/block'], 1, 1]), { timeout: 5000 });
-		return { call, blocker };
+		const { calls: [call], blocker } = await scope.retrying([make]);
+		return { call: call!, blocker };
 	};
-
-	return { api, gate, sent, ids, shared, retrying };
+	return { ...scope, retrying };
 };
 
 describe('dedupe: stats().dedupe.shared counts the calls that got a shared request\'s answer', () => {
@@ -277,18 +237,15 @@ describe('dedupe: stats().dedupe.shared counts the calls that got a shared reque
 		['its first caller\'s retry refused after clear()', false],
 		['its first caller aborted, then clear()', true],
 	])('a joiner that sent its own request (%s) is not counted', async (_, abort) => {
-		const { api, gate, sent, shared, retrying } = blocked();
+		const { api, sent, shared, retrying, join, settle } = blocked();
 		const controller = new AbortController();
 		const { call, blocker } = await retrying(async () => api.get('https://api.test/a', { signal: controller.signal }));
-		const joiner = code(api.get('https://api.test/a'));
-		await vi.waitFor(() => expect(shared()).toBe(1), { timeout: 5000 });
+		const [joiner] = await join();
 		if (abort) {
 			controller.abort();
 		}
 
-		await api.clear();
-		gate.release();
-		await blocker;
+		await settle(blocker);
 		expect([await call, await joiner]).toEqual(['ABORTED', 200]);
 		expect(sent).toEqual(['/a', '/block', '/a']);
 		// Before: 1 — the joiner counted as shared though its answer came from its own request.
@@ -298,13 +255,12 @@ describe('dedupe: stats().dedupe.shared counts the calls that got a shared reque
 
 	it('a joiner told the shared outcome (ABORTED after its identity changed) is still counted', async () => {
 		let who = 'alice';
-		const { api, gate, sent, shared, retrying } = blocked({ identity: () => who });
+		const { api, sent, shared, retrying, join, settle } = blocked({ identity: () => who });
 		const { call, blocker } = await retrying(async () => api.get('https://api.test/a'));
-		const joiner = code(api.get('https://api.test/a'));
-		await vi.waitFor(() => expect(shared()).toBe(1), { timeout: 5000 });
-		who = 'bob';
-		gate.release();
-		await blocker;
+		const [joiner] = await join();
+		await settle(blocker, () => {
+			who = 'bob';
+		});
 		expect([await call, await joiner]).toEqual(['ABORTED', 'ABORTED']);
 		expect(sent).toEqual(['/a', '/block']);
 		expect(shared()).toBe(1);
@@ -314,13 +270,10 @@ describe('dedupe: stats().dedupe.shared counts the calls that got a shared reque
 	it('its log record and its request name its own request id, not the refused request\'s', async () => {
 		const records: LogRecord[] = [];
 		const sink = { info: (record: LogRecord) => records.push(record), warn: (record: LogRecord) => records.push(record), error: (record: LogRecord) => records.push(record) };
-		const { api, gate, sent, ids, retrying } = blocked({ trace: trace({ propagateTo: '*' }), logger: logger(sink) });
+		const { api, sent, ids, retrying, join, settle } = blocked({ trace: trace({ propagateTo: '*' }), logger: logger(sink) });
 		const { call, blocker } = await retrying(async () => api.get('https://api.test/a'));
-		const joiner = code(api.get('https://api.test/a'));
-		await vi.waitFor(() => expect(api.stats()['https://api.test']).toMatchObject({ dedupe: { shared: 1 } }), { timeout: 5000 });
-		await api.clear();
-		gate.release();
-		await blocker;
+		const [joiner] = await join();
+		await settle(blocker);
 		expect([await call, await joiner]).toEqual(['ABORTED', 200]);
 		expect(sent).toEqual(['/a', '/block', '/a']);
 		// Before: the joiner's own request carried the first caller's id (that of a request refused, never sent for it).
@@ -331,14 +284,11 @@ describe('dedupe: stats().dedupe.shared counts the calls that got a shared reque
 	}, 20_000);
 
 	it('with otel(): its own request\'s span is its first send (no resend_count); the refused shared attempt\'s span says ABORTED', async () => {
-		const { api, gate, retrying } = blocked({ trace: otel({ tracer, propagateTo: '*' }) });
+		const { api, retrying, join, settle } = blocked({ trace: otel({ tracer, propagateTo: '*' }) });
 		const { call, blocker } = await retrying(async () => api.get('https://api.test/a'));
 		exporter.reset();
-		const joiner = code(api.get('https://api.test/a'));
-		await vi.waitFor(() => expect(api.stats()['https://api.test']).toMatchObject({ dedupe: { shared: 1 } }), { timeout: 5000 });
-		await api.clear();
-		gate.release();
-		await blocker;
+		const [joiner] = await join();
+		await settle(blocker);
 		expect([await call, await joiner]).toEqual(['ABORTED', 200]);
 		const spans = exporter.getFinishedSpans();
 		const root = byKind(spans).call.find((span) => span.attributes['http.response.status_code'] === 200 && span.attributes['url.full'] === 'https://api.test/a');
