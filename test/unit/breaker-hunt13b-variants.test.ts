@@ -1,6 +1,6 @@
 /** Variants of recovery at a reload and around the probe (API.md "Reachability and recovery"), thirteenth round, second pass. */
 import { describe, expect, it, vi } from 'vitest';
-import { flush, origin, sharedPages, windowEachTest } from './breaker-kit.js';
+import { flush, origin, probeFails, sharedPages, windowEachTest } from './breaker-kit.js';
 
 const clients = windowEachTest();
 const { openedAndClosed } = sharedPages(clients, 'hunt13b');
@@ -38,13 +38,7 @@ describe('breaker: a reload firing several calls at once (the scope opened by ne
 				clock.advance(advance);
 				const after = open(breakerOptions);
 				after.server.hang();
-				let settled = 0;
-				const calls = [after.call(), after.call(), after.call()].map(async (calling) => calling.finally(() => settled++));
-				await vi.waitFor(() => expect(after.server.pending).toHaveLength(1));
-				await flush();
-				expect(settled).toBe(0);
-				after.server.settleAll(new TypeError('Failed to fetch'));
-				const results = await Promise.all(calls);
+				const results = await probeFails(after);
 				expect(results.slice(1)).toEqual(['CIRCUIT_OPEN', 'CIRCUIT_OPEN']);
 				expect(after.server.requests).toHaveLength(1); // nobody went out after the failed probe
 				expect(after.snapshot().state).toBe('open');

@@ -175,6 +175,20 @@ export const tabPages = (clients: Array<{ close(): void }>, prefix: string) => {
 	};
 };
 
+/**
+ * Three calls of `tab` made while its probe hangs (the first of them, or `breaker.probe`): none settles before the probe
+ * failed (a network failure), then all do. Their results.
+ */
+export const probeFails = async (tab: { call(): Promise<string>; server: FakeOrigin }): Promise<string[]> => {
+	let settled = 0;
+	const calls = [tab.call(), tab.call(), tab.call()].map(async (calling) => calling.finally(() => settled++));
+	await vi.waitFor(() => expect(tab.server.pending).toHaveLength(1));
+	await flush();
+	expect(settled).toBe(0);
+	tab.server.settleAll(new TypeError('Failed to fetch'));
+	return Promise.all(calls);
+};
+
 /** The time every page of `sharedPages` starts at. */
 export const t0 = 1_700_000_000_000;
 

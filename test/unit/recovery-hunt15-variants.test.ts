@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createClient, memoryStore } from '../../src/entries/index.js';
 import { sharedCoordinator } from '../../src/breaker/shared.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { FakeOrigin, flush, memoryCoordinator, origin, sharedPages, t0, times, windowEachTest } from './breaker-kit.js';
+import { FakeOrigin, flush, memoryCoordinator, origin, probeFails, sharedPages, t0, times, windowEachTest } from './breaker-kit.js';
 import type { FakeWindow } from './outbox-helpers.js';
 
 let win: FakeWindow;
@@ -33,6 +33,17 @@ const probes = [
 	{ how: 'the first call is the probe', breakerOptions: {}, first: [] as string[] },
 	{ how: 'with breaker.probe', breakerOptions: { probe: '/health' }, first: [`${origin}/health`] },
 ];
+
+/** Two tabs of a page whose shared breaker opened on the first's network failures (5 in a row): both know it. */
+const twoTabsOpened = async (breakerOptions: object) => {
+	const made = page();
+	const one = made.open(breakerOptions);
+	const two = made.open(breakerOptions);
+	one.server.down();
+	await times(5, async () => one.call());
+	await vi.waitFor(() => expect(two.snapshot().state).toBe('open'));
+	return { made, one, two };
+};
 
 /** A tab whose breaker opened on network failures (5 in a row), `advance` ms later. */
 const openedTab = async (breakerOptions: object, advance: number) => {
@@ -67,13 +78,7 @@ describe('breaker: calls of the tab that got a recovery trigger wait for its ear
 				const tab = await openedTab(breakerOptions, 10_000);
 				tab.server.hang();
 				fire();
-				let settled = 0;
-				const calls = [tab.call(), tab.call(), tab.call()].map(async (calling) => calling.finally(() => settled++));
-				await vi.waitFor(() => expect(tab.server.pending).toHaveLength(1));
-				await flush();
-				expect(settled).toBe(0);
-				tab.server.settleAll(new TypeError('Failed to fetch'));
-				const results = await Promise.all(calls);
+				const results = await probeFails(tab);
 				expect(results.slice(1)).toEqual(['CIRCUIT_OPEN', 'CIRCUIT_OPEN']);
 				expect(tab.server.requests).toHaveLength(6); // nobody went out after the failed probe
 				expect(tab.snapshot().state).toBe('open');
@@ -111,12 +116,7 @@ describe('breaker: the other tabs, which got the same trigger, still fail fast w
 	inPage();
 	for (const { how, breakerOptions } of probes) {
 		it(`${how}: the tab that did not take the probe answers CIRCUIT_OPEN while it is in flight; the closing reaches it`, async () => {
-			const made = page();
-			const one = made.open(breakerOptions);
-			const two = made.open(breakerOptions);
-			one.server.down();
-			await times(5, async () => one.call());
-			await vi.waitFor(() => expect(two.snapshot().state).toBe('open'));
+			const { made, one, two } = await twoTabsOpened(breakerOptions);
 			made.clock.advance(10_000);
 			one.server.hang();
 			two.server.hang();
@@ -237,12 +237,7 @@ describe('breaker: one probe per recovery trigger across tabs, also when the ope
 	for (const { trigger, fire } of triggers) {
 		for (const { how, breakerOptions } of probes) {
 			it(`${trigger}, ${how}: a tab that handles the trigger after the probe it let through in another tab failed does not probe again`, async () => {
-				const made = page();
-				const one = made.open(breakerOptions);
-				const two = made.open(breakerOptions);
-				one.server.down();
-				await times(5, async () => one.call());
-				await vi.waitFor(() => expect(two.snapshot().state).toBe('open'));
+				const { made, one, two } = await twoTabsOpened(breakerOptions);
 				two.server.down();
 				made.clock.advance(60_000); // the open period (30 s) is over: half-open, nobody called
 				fire();
