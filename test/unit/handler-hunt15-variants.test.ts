@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { OutboxFullError, OutboxQueuedError, createClient, memoryStore, outbox } from '../../src/entries/index.js';
 import { fetchHandler } from '../../src/entries/sw.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { fetchEvent as event } from '../helpers/fetch-event.js';
 
 /** A client whose every attempt fails as a dropped connection does: a write the outbox takes is stored. */
 const failing = (options: Parameters<typeof outbox>[0] = {}, sent: Request[] = []) => createClient({
@@ -141,14 +142,6 @@ describe('a FormData body refused before any I/O leaves a Node process running (
 		expect([result.status, String(result.stdout).trim()], String(result.stderr)).toEqual([0, expected]);
 	});
 });
-
-/** A service worker's fetch event for a page's request, with what the handler answered. */
-const event = (input: string, init?: RequestInit) => {
-	const answered: { response?: Promise<Response> } = {};
-	return { request: new Request(input, init), respondWith: (response: Response | Promise<Response>) => {
-		answered.response = Promise.resolve(response);
-	}, answered };
-};
 
 describe('fetchHandler: a page\'s write body is bounded as the worker\'s own call of it would be (API.md: maxBodyBytes bounds text and JSON bodies, maxFileBytes binary bytes; fetchHandler runs the page\'s request with its method, headers and body)', () => {
 	it('a page\'s JSON, text or form over maxBodyBytes is not stored (503, OUTBOX_FULL), while its bytes of a binary type under maxFileBytes are (202); one within maxBodyBytes is queued with its bytes and type', async () => {

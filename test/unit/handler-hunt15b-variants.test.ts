@@ -7,14 +7,7 @@ import { createClient, memoryStore, outbox } from '../../src/entries/index.js';
 import { fetchHandler } from '../../src/entries/sw.js';
 import { serve } from '../helpers/node-server.js';
 import { waitFor } from '../helpers/wait-for.js';
-
-/** A service worker's fetch event for a page's request, with what the handler answered. */
-const event = (input: string, init?: RequestInit) => {
-	const answered: { response?: Promise<Response> } = {};
-	return { request: new Request(input, init), respondWith: (response: Response | Promise<Response>) => {
-		answered.response = Promise.resolve(response);
-	}, answered };
-};
+import { fetchEvent as event } from '../helpers/fetch-event.js';
 
 type Options = Parameters<typeof createClient>[0];
 /** A client whose fetch records the Request it is given and answers 200. */

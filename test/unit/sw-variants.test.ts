@@ -6,17 +6,11 @@ import { createClient as createCore } from '../../src/entries/core.js';
 import { auth } from '../../src/entries/auth.js';
 import { dedupe } from '../../src/entries/dedupe.js';
 import { serve } from '../helpers/node-server.js';
+import { fetchEvent as event } from '../helpers/fetch-event.js';
 
 afterEach(() => {
 	vi.unstubAllGlobals();
 });
-
-const event = (input: string, init?: RequestInit) => {
-	const answered: { response?: Promise<Response> } = {};
-	return { request: new Request(input, init), respondWith: (response: Response | Promise<Response>) => {
-		answered.response = Promise.resolve(response);
-	}, answered };
-};
 
 describe('fetchHandler: the server\'s answer to a failed call', () => {
 	it('a 503 or 429 reaches the page with the server\'s bytes: JSON as sent (spacing kept), malformed JSON, text and binary', async () => {
