@@ -9,6 +9,17 @@ import { serve } from '../helpers/node-server.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { fetchEvent as event } from '../helpers/fetch-event.js';
 
+/** A real origin that notes each request (`METHOD /path`) in `hits` and answers what `answer(pathname)` gives. */
+const recordingOrigin = async (answer: (pathname: string) => Response) => {
+	const hits: string[] = [];
+	const origin = await serve((request) => {
+		const { pathname } = new URL(request.url);
+		hits.push(`${request.method} ${pathname}`);
+		return answer(pathname);
+	});
+	return { origin, hits };
+};
+
 type Options = Parameters<typeof createClient>[0];
 /** A client whose fetch records the Request it is given and answers 200. */
 const recording = (options: Options = {}) => {
@@ -87,12 +98,7 @@ describe('fetchHandler re-makes the page\'s request with what changes its answer
 
 describe('fetchHandler with a real origin that redirects: a page\'s redirect mode is kept', () => {
 	it('redirect: \'manual\' gets the redirect itself (302 and its Location), never the target; redirect: \'error\' never reaches the target; \'follow\' gets the target', async () => {
-		const hits: string[] = [];
-		const origin = await serve((request) => {
-			const { pathname } = new URL(request.url);
-			hits.push(`${request.method} ${pathname}`);
-			return pathname === '/api/old' ? new Response(null, { status: 302, headers: { location: '/api/new' } }) : new Response('target');
-		});
+		const { origin, hits } = await recordingOrigin((pathname) => pathname === '/api/old' ? new Response(null, { status: 302, headers: { location: '/api/new' } }) : new Response('target'));
 		const name = `h15b-${Math.random()}`;
 		const api = createClient({ name, store: () => memoryStore(name), retry: 0, breaker: false, staleCache: false });
 		const handle = fetchHandler(api, { match: () => true });
@@ -167,12 +173,7 @@ describe('fetchHandler: a page\'s write the worker queues is stored with the pag
 
 describe('fetchHandler: a page\'s `redirect: \'error\'` request the origin redirects is a network error to the page, as without the worker (README: "for a failure nothing answered, the server\'s last answer …, else 503"; the origin answered)', () => {
 	it('a GET and a POST each reach the origin once, the page\'s fetch gets a network error, and nothing is queued; a 3xx without Location is the page\'s as it came', async () => {
-		const hits: string[] = [];
-		const origin = await serve((request) => {
-			const { pathname } = new URL(request.url);
-			hits.push(`${request.method} ${pathname}`);
-			return pathname === '/old' ? new Response(null, { status: 307, headers: { location: '/new' } }) : pathname === '/choices' ? new Response('pick', { status: 300 }) : new Response('target');
-		});
+		const { origin, hits } = await recordingOrigin((pathname) => pathname === '/old' ? new Response(null, { status: 307, headers: { location: '/new' } }) : pathname === '/choices' ? new Response('pick', { status: 300 }) : new Response('target'));
 		const name = `h15b-${Math.random()}`;
 		// The preset's retries (2) and an outbox: a redirect taken for a dropped connection was retried, and a write queued.
 		const api = createClient({ name, store: () => memoryStore(name), breaker: false, staleCache: false, outbox: outbox({ resumeJitterMs: 0, baseBackoffMs: 60_000 }) });
