@@ -569,8 +569,10 @@ for (const row of rows.filter((row) => row.preset)) {
 // outbox's Web Locks (outbox/locks.ts: `steadfetch:${name}/outbox` and `…/outbox#${id}`), nor `navigator.onLine`
 // (utils/online.ts: the core's read of it, `isOffline`, and its `online`/`offline` listeners, `followOnline`;
 // and TanStack's listener that `followReachability`'s unsubscribe gives back, tanstack-query/on-line.ts).
+// core/redirects.ts (the request contexts' redirect hops) is found by the `redirected` it sets on the last hop's answer, not by
+// `opaqueredirect`, which the service worker's fetchHandler reads of a page's own `redirect: 'manual'` answer (sw/index.ts).
 const markers = {
-	browser: ['must be the incoming Request', 'opaqueredirect', 'Too many redirects', 'caches.open', 'ExecutionContext', 'No subrequest left', 'Dropped: the call had no waitUntil', 'A stored copy answered'],
+	browser: ['must be the incoming Request', '"redirected"', 'caches.open', 'ExecutionContext', 'No subrequest left', 'Dropped: the call had no waitUntil', 'A stored copy answered'],
 	edge: ['indexedDB', 'serviceWorker', 'BroadcastChannel', 'navigator?.locks', 'navigator.locks', 'visibilitychange', '(#[ir]:', 'a malformed breaker record from another tab', 'a malformed throttle message from another tab', '}:pending', '}:ratelimit', '}/auth ', 'ifAvailable', 'outcome:', '}:breaker:', '}/outbox', 'onLine'],
 };
 // Nor, but for the policies that still ask it themselves (bulkhead, dedupe, auth: `requestScoped()` in their own
