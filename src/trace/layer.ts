@@ -99,10 +99,11 @@ class Tracing {
 
 	/** `own` (a call's Request) carries the ids `from` went out with, unless it is `from` or has an id of its own. */
 	#carry(own: Request | undefined, from: Request | undefined): void {
-		const id = from?.headers.get(this.#header);
-		if (id && own && own !== from && !own.headers.has(this.#header)) {
-			own.headers.set(this.#header, id);
-			own.headers.set('traceparent', from!.headers.get('traceparent')!);
+		// Most attempts are the call's own Request: no header read for them (each `Headers.get` costs about 1.5k instructions in Node).
+		const id = own && from && own !== from ? from.headers.get(this.#header) : null;
+		if (id && !own!.headers.has(this.#header)) {
+			own!.headers.set(this.#header, id);
+			own!.headers.set('traceparent', from!.headers.get('traceparent')!);
 		}
 	}
 
