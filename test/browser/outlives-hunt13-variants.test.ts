@@ -52,9 +52,12 @@ describe('outbox.retry(id) here while another tab\'s clear() removes the dead le
 		const retried = here.outbox.retry(queued!).then(() => 'resolved', (error: { code?: string }) => error.code);
 		await expect.poll(holding).toBe(true);
 		const heard = noteHeard(name);
-		await there.clear(); // The logout, in another tab.
+		// The logout, in another tab. Its removal may wait for the outbox's lock, which a pass here can hold
+		// while it waits for the entry the store is taking: not awaited before release().
+		const cleared = there.clear();
 		await heard;
 		release();
+		await cleared;
 		// Before: 'resolved', and a stale answer of its URL afterwards said pending-writes=1.
 		expect(await retried).toBe('OUTBOX_NOT_FOUND');
 		expect({ pending: await here.outbox.size(), dead: (await here.outbox.deadLetters()).length }).toEqual({ pending: 0, dead: 0 });
