@@ -149,7 +149,7 @@ const create = (context: PolicyContext, resolved: ResolvedTrace, tracer: Tracer)
 };
 
 /**
- * OpenTelemetry spans, for the `trace` slot: what `trace: true` does (a request id per call, a
+ * OpenTelemetry spans, for the `trace` slot: what `trace()` does (a request id per call, a
  * `traceparent` per attempt, `attempt:*` events), plus a span per call (`steadfetch GET`, internal)
  * with a client span per attempt under it (`GET`), with the HTTP semantic conventions —
  * `http.request.method`, `url.full` (sensitive query values removed), `server.address`,

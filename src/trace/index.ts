@@ -21,8 +21,8 @@ declare module 'steadfetch/core' {
 export type { TraceOptions } from './options.js';
 
 /**
- * Request ids and W3C trace context, for the `trace` slot (`trace: true` or `{ requestIdHeader,
- * propagateTo }` in either entry): one request id per call (a UUID, or the one already on the
+ * Request ids and W3C trace context, for the `trace` slot (`trace: trace()` or `trace({ requestIdHeader,
+ * propagateTo })`, in either entry): one request id per call (a UUID, or the one already on the
  * request; a call that joined another's request, `dedupe()`, is told that request's), sent on every attempt, retry, hedge and outbox replay; a `traceparent` per attempt — one
  * trace id per call (continued from a valid `traceparent` already on the request, and by the call's
  * replays; an invalid one starts a new trace, without its `tracestate`), a new span id per attempt. The headers go only to
@@ -30,6 +30,9 @@ export type { TraceOptions } from './options.js';
  * Emits `attempt:start` and `attempt:end` (`requestId`, `attempt`, `durationMs`, `status` or
  * `code`, the URL with its sensitive query values removed) for every attempt, propagated or not:
  * a hedge only when it is sent, and one that lost ends with `ABORTED`; ky's timeout is `TIMEOUT`.
+ * The events are of the requests that go out: a call that joined another's request (`dedupe()`) is
+ * told none of its own (that request's are told once, for the call that sent it); with `otel()` it
+ * gets a span of its own marked `steadfetch.shared`.
  * Bad options throw a `RangeError` naming the option.
  */
 export const trace = (options?: TraceOptions): Policy<'trace'> => {

@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { classify, createClient } from '../../src/entries/core.js';
 import { bulkhead } from '../../src/entries/bulkhead.js';
 import { dedupe } from '../../src/entries/dedupe.js';
+import { trace } from '../../src/entries/trace.js';
 import { holdingFetch } from '../helpers/holding-fetch.js';
 import { staleCache } from '../../src/entries/cache.js';
 import { memoryStore } from '../../src/entries/core.js';
@@ -169,6 +170,24 @@ describe('dedupe and the retry budget (defect hunt, twelfth round)', () => {
 		const stats = api.stats()['https://api.test'];
 		// Before: { shared: 1, retries: 2, retriesRefused: 1 }: B's retry was counted a first attempt (4 in the window), so the last call's retry went.
 		expect({ shared: (stats?.dedupe as { shared?: number } | undefined)?.shared, retries: stats?.retries, retriesRefused: stats?.retriesRefused }).toEqual({ shared: 1, retries: 1, retriesRefused: 2 });
+		api.close();
+	});
+});
+
+describe('dedupe and trace() events', () => {
+	it('a call that joins another\'s request is told no attempt:* events of its own: the one request is told once, with its sender\'s id (trace TSDoc)', async () => {
+		const { sent, fetch, release } = holdingFetch('/users', (path) => new Response(path));
+		const api = createClient({ retry: 0, dedupe: dedupe(), trace: trace(), fetch });
+		const events: Array<[string, string]> = [];
+		api.on('attempt:start', (event) => events.push(['start', event.requestId]));
+		api.on('attempt:end', (event) => events.push(['end', event.requestId]));
+		const first = api.get('https://api.test/users').text();
+		await vi.waitFor(() => expect(sent).toEqual(['/users']));
+		const joiner = api.get('https://api.test/users').text();
+		await vi.waitFor(() => expect(api.stats()['https://api.test']).toMatchObject({ dedupe: { shared: 1 } }));
+		release();
+		expect([await first, await joiner, sent]).toEqual(['/users', '/users', ['/users']]);
+		expect(events).toEqual([['start', events[0]![1]], ['end', events[0]![1]]]);
 		api.close();
 	});
 });
