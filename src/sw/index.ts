@@ -5,8 +5,12 @@ import { resolveUrl } from '../core/scope.js';
 import { hideUserinfo } from '../utils/validate.js';
 import { here } from '../utils/origins.js';
 
-/** The page Request's fields its call takes when the page set them, each with the value it has when not set (then the client's own stands). */
-const pageDefaults = { redirect: 'follow', integrity: '', referrer: 'about:client', referrerPolicy: '', keepalive: false };
+/**
+ * The page Request's fields its call takes when the page set them, each with the value it has when not set (then the client's own stands).
+ * Not `integrity`: the page's browser checks what the worker answers against it, where the worker's fetch would fail a
+ * mismatch as a dropped connection (retried, counted by the breaker, a write queued).
+ */
+const pageDefaults = { redirect: 'follow', referrer: 'about:client', referrerPolicy: '', keepalive: false };
 type Forwarded = keyof typeof pageDefaults;
 
 /** What `fetchHandler` uses of a service worker's `fetch` event. */
@@ -63,8 +67,8 @@ const drop = (response: Response | undefined): void => void response?.body?.canc
 
 /**
  * Run one request of a page through the client: the same method, headers, body (read once),
- * credentials, cache mode, redirect mode, integrity, referrer, referrer policy, keepalive and abort
- * signal, under the event's `waitUntil`; the server's status as it is. What steadfetch answers instead is a Response too: a
+ * credentials, cache mode, redirect mode, referrer, referrer policy, keepalive and abort
+ * signal, under the event's `waitUntil` (the page's integrity is its browser's check of the answer); the server's status as it is. What steadfetch answers instead is a Response too: a
  * stale copy as the cache makes it, `202` for a queued write, and for a failure nothing answered,
  * the server's last failing answer (its status, headers and bytes as sent: a `503` before a dropped
  * connection, a `401` auth could not cure), else `503` (`504` for a timeout) with `Steadfetch-Error: <code>`.
@@ -113,7 +117,7 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 			// same-origin mode, which a request made here does not have, so that one is left out.
 			...(request.cache === 'only-if-cached' ? {} : { cache: request.cache }),
 			signal: request.signal,
-			// The page's redirect mode (a `manual` redirect is the page's to see), integrity,
+			// The page's redirect mode (a `manual` redirect is the page's to see),
 			// referrer, its policy and keepalive: each one the page set (not its default), so a default keeps the client's.
 			...Object.fromEntries(Object.entries(pageDefaults).filter(([name, none]) => request[name as Forwarded] !== none).map(([name]) => [name, request[name as Forwarded]])),
 			// A redirect the page refuses is asked for as it is (`manual`): the client would take fetch's error on it for a
@@ -178,8 +182,9 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
  *
  * The client sends the page's request with its method, headers, body, credentials, cache mode, redirect
  * mode (a `redirect: 'manual'` page gets the redirect itself, an `'error'` one a network error for it),
- * integrity, referrer and its policy, keepalive and abort signal (the page's abort ends the worker's
- * call); what the page left at its default keeps the client's own. Its `mode` is the client's (`cors` by default):
+ * integrity (the page's browser checks the answer against it: a body that does not match is a network
+ * error to the page, as without the worker, and the origin asked once), referrer and its policy, keepalive
+ * and abort signal (the page's abort ends the worker's call); what the page left at its default keeps the client's own. Its `mode` is the client's (`cors` by default):
  * a navigation's `navigate` cannot be re-made. The page's URL is complete: it is sent as it is, with
  * no `prefix` and none of the client's `searchParams` added (its default headers still apply).
  *

@@ -1,0 +1,66 @@
+/**
+ * Defect hunt, sixteenth round (fetchHandler and request bodies), in real Chromium with a registered service
+ * worker: a page's `integrity` (TSDoc of fetchHandler: the page's request "with its … integrity") is checked as
+ * without the worker: a body that does not match is a network error to the page, the origin asked once, nothing
+ * queued, the breaker not opened; one that matches is the page's; a stale copy is checked as the network's answer is.
+ */
+import { describe, expect, it } from 'vitest';
+import { serve } from '../helpers/node-server.js';
+import { claimingWorker, controlledPage, workerForFile } from '../helpers/service-worker.js';
+
+const hits: string[] = [];
+
+const worker = (apiOrigin: string) => `
+import { createClient, outbox } from 'steadfetch';
+import { fetchHandler } from 'steadfetch/sw';
+const api = createClient({ name: 'sw-hunt16', outbox: outbox({ resumeJitterMs: 0, baseBackoffMs: 60_000 }) });
+const handle = fetchHandler(api, { match: (request) => request.url.startsWith(${JSON.stringify(`${apiOrigin}/`)}) });
+${claimingWorker()}`;
+
+const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': '*', 'access-control-allow-methods': '*', 'access-control-expose-headers': '*' };
+const { chromium, pages, origin } = workerForFile(async () => serve((request) => {
+	const { pathname } = new URL(request.url);
+	if (request.method !== 'OPTIONS') {
+		hits.push(`${request.method} ${pathname}`);
+	}
+
+	// `/down` answers once, then fails: the worker's stale copy answers it.
+	return pathname === '/down' && hits.filter((hit) => hit === 'GET /down').length > 1 ? new Response('down', { status: 503, headers: cors })
+		: new Response('body', { headers: { ...cors, 'cache-control': 'max-age=0' } });
+}), worker);
+
+/** The digest of the origin's body `body`; `wrong` is the empty string's. */
+const right = 'sha256-Iw2DWNyOiJC0xY3utikS7i8gNXrpKlzIYbmOaP4xrLU=';
+const wrong = 'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=';
+
+describe('fetchHandler in real Chromium: a page\'s integrity', () => {
+	it('a GET and a POST whose body does not match: TypeError, as without the worker, the origin asked once each, never retried nor queued; then a matching one and a plain one get the body', async () => {
+		const { context, page } = await controlledPage(chromium, pages);
+		const seen = await page.evaluate(async ([base, right, wrong]) => {
+			const shown = async (init: RequestInit) => fetch(`${base}/a`, init).then(async (response) => `${response.status} ${await response.text()}`, (error: Error) => error.name);
+			const out = [];
+			for (let i = 0; i < 3; i++) {
+				out.push(await shown({ integrity: wrong }), await shown({ method: 'POST', body: 'x', integrity: wrong }));
+			}
+
+			out.push(await shown({ integrity: right }), await shown({}));
+			return out;
+		}, [origin.url, right, wrong]);
+		// The breaker would have opened after the failures the worker took them for: the last plain GET reaches the origin.
+		expect([seen, hits]).toEqual([
+			[...Array.from({ length: 3 }, () => ['TypeError', 'TypeError']).flat(), '200 body', '200 body'],
+			[...Array.from({ length: 3 }, () => ['GET /a', 'POST /a']).flat(), 'GET /a', 'GET /a'],
+		]);
+		await context.close();
+	}, 90_000);
+
+	it('a stale copy the worker answers with (the origin failing) is checked by the page as the network\'s answer is: one that does not match is a TypeError, one that matches is the copy', async () => {
+		const { context, page } = await controlledPage(chromium, pages);
+		const seen = await page.evaluate(async ([base, right, wrong]) => {
+			const shown = async (init: RequestInit) => fetch(`${base}/down`, init).then(async (response) => `${response.status} ${response.headers.get('cache-status')?.includes('hit') ?? false} ${await response.text()}`, (error: Error) => error.name);
+			return [await shown({}), await shown({ integrity: wrong }), await shown({ integrity: right })];
+		}, [origin.url, right, wrong]);
+		expect(seen).toEqual(['200 false body', 'TypeError', '200 true body']);
+		await context.close();
+	}, 90_000);
+});
