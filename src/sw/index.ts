@@ -10,7 +10,7 @@ import { here } from '../utils/origins.js';
  * Not `integrity`: the page's browser checks what the worker answers against it, where the worker's fetch would fail a
  * mismatch as a dropped connection (retried, counted by the breaker, a write queued).
  */
-const pageDefaults = { redirect: 'follow', referrer: 'about:client', referrerPolicy: '', keepalive: false };
+const pageDefaults = { credentials: 'same-origin', cache: 'default', redirect: 'follow', referrer: 'about:client', referrerPolicy: '', keepalive: false };
 type Forwarded = keyof typeof pageDefaults;
 
 /** What `fetchHandler` uses of a service worker's `fetch` event. */
@@ -112,14 +112,11 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 			method,
 			headers,
 			...(body === undefined ? {} : { body }),
-			credentials: request.credentials,
-			// The page's HTTP cache mode (`reload`, `no-cache`…): `only-if-cached` needs the page's
-			// same-origin mode, which a request made here does not have, so that one is left out.
-			...(request.cache === 'only-if-cached' ? {} : { cache: request.cache }),
 			signal: request.signal,
-			// The page's redirect mode (a `manual` redirect is the page's to see),
-			// referrer, its policy and keepalive: each one the page set (not its default), so a default keeps the client's.
-			...Object.fromEntries(Object.entries(pageDefaults).filter(([name, none]) => request[name as Forwarded] !== none).map(([name]) => [name, request[name as Forwarded]])),
+			// The page's credentials, HTTP cache mode (`reload`, `no-cache`…), redirect mode (a `manual` redirect is the page's to see),
+			// referrer, its policy and keepalive: each one the page set (not its default), so a default keeps the client's. Not the cache
+			// mode `only-if-cached`: it needs the page's same-origin mode, which a request made here does not have.
+			...Object.fromEntries(Object.entries(pageDefaults).filter(([name, none]) => request[name as Forwarded] !== none && request[name as Forwarded] !== 'only-if-cached').map(([name]) => [name, request[name as Forwarded]])),
 			// A redirect the page refuses is asked for as it is (`manual`): the client would take fetch's error on it for a
 			// dropped connection (retried, queued and replayed); the page gets the network error it would get.
 			...(refuse && { redirect: 'manual' }),

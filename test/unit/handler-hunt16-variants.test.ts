@@ -49,3 +49,50 @@ describe('fetchHandler: a page\'s `integrity` is the page\'s check, never a drop
 		}
 	});
 });
+
+type Options = Parameters<typeof createClient>[0];
+/** A client whose fetch records the Request it is given and answers 200. */
+const recording = (options: Options = {}) => {
+	const sent: Request[] = [];
+	const name = `h16-${Math.random()}`;
+	const api = createClient({ name, store: () => memoryStore(name), retry: 0, breaker: false, staleCache: false, ...options,
+		fetch: async (input: Parameters<typeof fetch>[0]) => {
+			sent.push(input as Request);
+			return new Response('ok');
+		} } as Options);
+	return { api, sent, handle: fetchHandler(api, { match: () => true }) };
+};
+
+describe('fetchHandler: "what the page left at its default keeps the client\'s own" (TSDoc of fetchHandler) holds for its credentials and cache mode too', () => {
+	const url = 'https://api.example/items';
+	it.each([
+		['a page that sets neither: the client\'s credentials and cache', {}, ['include', 'no-cache']],
+		['a page\'s credentials: \'omit\' and cache: \'reload\': the page\'s', { credentials: 'omit', cache: 'reload' }, ['omit', 'reload']],
+		['a page\'s cache: \'only-if-cached\' (left out: it needs the page\'s same-origin mode): the client\'s', { cache: 'only-if-cached', mode: 'same-origin' }, ['include', 'no-cache']],
+	] as Array<[string, RequestInit, [string, string]]>)('%s', async (_, init, expected) => {
+		const { api, sent, handle } = recording({ credentials: 'include', cache: 'no-cache' } as Options);
+		try {
+			const page = event(url, init);
+			expect(handle(page)).toBe(true);
+			expect((await page.answered.response!).status).toBe(200);
+			expect([sent[0]!.credentials, sent[0]!.cache]).toEqual(expected);
+		} finally {
+			api.close();
+		}
+	});
+
+	it('a client that sets neither: fetch\'s defaults, and the page\'s own when it sets them', async () => {
+		const { api, sent, handle } = recording();
+		try {
+			for (const init of [{}, { credentials: 'include', cache: 'no-cache' }] as RequestInit[]) {
+				const page = event(url, init);
+				handle(page);
+				await page.answered.response;
+			}
+
+			expect(sent.map((request) => [request.credentials, request.cache])).toEqual([['same-origin', 'default'], ['include', 'no-cache']]);
+		} finally {
+			api.close();
+		}
+	});
+});
