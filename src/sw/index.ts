@@ -114,9 +114,10 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 			...(body === undefined ? {} : { body }),
 			signal: request.signal,
 			// The page's credentials, HTTP cache mode (`reload`, `no-cache`…), redirect mode (a `manual` redirect is the page's to see),
-			// referrer, its policy and keepalive: each one the page set (not its default), so a default keeps the client's. Not the cache
-			// mode `only-if-cached`: it needs the page's same-origin mode, which a request made here does not have.
-			...Object.fromEntries(Object.entries(pageDefaults).filter(([name, none]) => request[name as Forwarded] !== none && request[name as Forwarded] !== 'only-if-cached').map(([name]) => [name, request[name as Forwarded]])),
+			// referrer, its policy and keepalive: each one the page set (not its default), so a default keeps the client's. A page's
+			// request reaches its worker with the browser's default referrer policy filled in (`strict-origin-when-cross-origin`):
+			// that one is the default too. Not the cache mode `only-if-cached`: it needs the page's same-origin mode, which a request made here does not have.
+			...Object.fromEntries(Object.entries(pageDefaults).filter(([name, none]) => ![none, 'only-if-cached', 'strict-origin-when-cross-origin'].includes(request[name as Forwarded])).map(([name]) => [name, request[name as Forwarded]])),
 			// A redirect the page refuses is asked for as it is (`manual`): the client would take fetch's error on it for a
 			// dropped connection (retried, queued and replayed); the page gets the network error it would get.
 			...(refuse && { redirect: 'manual' }),

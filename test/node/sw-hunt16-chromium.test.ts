@@ -64,3 +64,29 @@ describe('fetchHandler in real Chromium: a page\'s integrity', () => {
 		await context.close();
 	}, 90_000);
 });
+
+const referrers: string[] = [];
+const policyWorker = (apiOrigin: string) => `
+import { createClient } from 'steadfetch';
+import { fetchHandler } from 'steadfetch/sw';
+const api = createClient({ name: 'sw-hunt16-referrer', retry: 0, referrerPolicy: 'no-referrer' });
+const handle = fetchHandler(api, { match: (request) => request.url.startsWith(${JSON.stringify(`${apiOrigin}/`)}) });
+${claimingWorker()}`;
+
+const policy = workerForFile(async () => serve((request) => {
+	referrers.push(`${new URL(request.url).pathname} ${request.headers.get('referer')}`);
+	return new Response('ok', { headers: cors });
+}), policyWorker);
+
+describe('fetchHandler in real Chromium: the client\'s referrer policy stands for a page that set none (TSDoc of fetchHandler: "what the page left at its default keeps the client\'s own")', () => {
+	it('a worker\'s client with referrerPolicy: \'no-referrer\' sends a page\'s fetch(url) with no Referer; a page that sets its own policy has it', async () => {
+		const { context, page } = await controlledPage(policy.chromium, policy.pages);
+		const pageOrigin = await page.evaluate(async (base) => {
+			await fetch(`${base}/default`);
+			await fetch(`${base}/own`, { referrerPolicy: 'unsafe-url' });
+			return location.origin;
+		}, policy.origin.url);
+		expect(referrers).toEqual(['/default null', `/own ${pageOrigin}/`]);
+		await context.close();
+	}, 90_000);
+});

@@ -96,3 +96,22 @@ describe('fetchHandler: "what the page left at its default keeps the client\'s o
 		}
 	});
 });
+
+describe('fetchHandler: a page\'s referrer policy as a real service worker sees it: a page that set none arrives with the browser\'s default filled in (`strict-origin-when-cross-origin`), which keeps the client\'s own (TSDoc of fetchHandler: "what the page left at its default keeps the client\'s own")', () => {
+	const url = 'https://api.example/items';
+	it.each([
+		['the browser\'s default filled in (Chromium gives a page\'s fetch(url) to its worker so): the client\'s', { referrerPolicy: 'strict-origin-when-cross-origin' }, 'no-referrer'],
+		['none (as a Request made here has it): the client\'s', {}, 'no-referrer'],
+		['one the page set: the page\'s', { referrerPolicy: 'unsafe-url' }, 'unsafe-url'],
+	] as Array<[string, RequestInit, string]>)('%s', async (_, init, expected) => {
+		const { api, sent, handle } = recording({ referrerPolicy: 'no-referrer' } as Options);
+		try {
+			const page = event(url, init);
+			handle(page);
+			expect((await page.answered.response!).status).toBe(200);
+			expect(sent[0]!.referrerPolicy).toBe(expected);
+		} finally {
+			api.close();
+		}
+	});
+});
