@@ -80,7 +80,8 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 	const bytes = method === 'GET' || method === 'HEAD' ? undefined : await request.arrayBuffer();
 	const type = request.headers.get('content-type') ?? '';
 	let headers: HeadersInit | Record<string, string | undefined> = request.headers;
-	let body: ArrayBuffer | string | FormData | undefined = bytes;
+	// No body when the page sent none (empty bytes would add `Content-Length: 0` to a DELETE or OPTIONS).
+	let body: ArrayBuffer | string | FormData | undefined = bytes?.byteLength ? bytes : undefined;
 	// A text, JSON or form body (by its Content-Type) goes as the text it is, when it is UTF-8 (its bytes unchanged), and
 	// a multipart one as the FormData it is (fetch gives it its boundary): the outbox bounds them as the page's own call
 	// of them (text by `maxBodyBytes`, a FormData's files by `maxFileBytes`; bytes: `maxFileBytes`).

@@ -90,3 +90,38 @@ describe('fetchHandler in real Chromium: the client\'s referrer policy stands fo
 		await context.close();
 	}, 90_000);
 });
+
+const bodies: string[] = [];
+const bodyWorker = (apiOrigin: string) => `
+import { createClient } from 'steadfetch';
+import { fetchHandler } from 'steadfetch/sw';
+const api = createClient({ name: 'sw-hunt16-bodies', retry: 0 });
+const handle = fetchHandler(api, { match: (request) => request.url.startsWith(${JSON.stringify(`${apiOrigin}/sw/`)}) });
+${claimingWorker()}`;
+
+const body = workerForFile(async () => serve(async (request) => {
+	if (request.method !== 'OPTIONS' || !request.headers.has('access-control-request-method')) {
+		bodies.push(`${request.method} ${new URL(request.url).pathname} content-length=${request.headers.get('content-length')} ${await request.text()}`);
+	}
+
+	return new Response('ok', { headers: cors });
+}), bodyWorker);
+
+describe('fetchHandler in real Chromium: a page\'s request without a body goes as without the worker (TSDoc of fetchHandler: "the same method, headers, body")', () => {
+	it('a DELETE and an OPTIONS without a body reach the origin as the page\'s own fetch sends them (no Content-Length: 0); one with a body, an empty text or a POST as without the worker too', async () => {
+		const { context, page } = await controlledPage(body.chromium, body.pages);
+		await page.evaluate(async (base) => {
+			for (const prefix of ['/raw', '/sw']) {
+				await fetch(`${base}${prefix}/del`, { method: 'DELETE' });
+				await fetch(`${base}${prefix}/opt`, { method: 'OPTIONS' });
+				await fetch(`${base}${prefix}/with`, { method: 'DELETE', body: 'why' });
+				await fetch(`${base}${prefix}/empty`, { method: 'DELETE', body: '' }); // An empty text: Content-Length: 0 as without the worker.
+				await fetch(`${base}${prefix}/post`, { method: 'POST' });
+			}
+		}, body.origin.url);
+		const raw = bodies.filter((line) => line.includes(' /raw/')).map((line) => line.replace('/raw/', '/'));
+		expect([raw, bodies.filter((line) => line.includes(' /sw/')).map((line) => line.replace('/sw/', '/'))]).toEqual([raw, raw]);
+		expect(raw).toEqual(['DELETE /del content-length=null ', 'OPTIONS /opt content-length=null ', 'DELETE /with content-length=3 why', 'DELETE /empty content-length=0 ', 'POST /post content-length=0 ']);
+		await context.close();
+	}, 90_000);
+});

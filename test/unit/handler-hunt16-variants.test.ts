@@ -54,13 +54,16 @@ type Options = Parameters<typeof createClient>[0];
 /** A client whose fetch records the Request it is given and answers 200. */
 const recording = (options: Options = {}) => {
 	const sent: Request[] = [];
+	/** Each sent body's text (null: none). */
+	const bodies: Array<string | null> = [];
 	const name = `h16-${Math.random()}`;
 	const api = createClient({ name, store: () => memoryStore(name), retry: 0, breaker: false, staleCache: false, ...options,
 		fetch: async (input: Parameters<typeof fetch>[0]) => {
 			sent.push(input as Request);
+			bodies.push((input as Request).body ? await (input as Request).clone().text() : null);
 			return new Response('ok');
 		} } as Options);
-	return { api, sent, handle: fetchHandler(api, { match: () => true }) };
+	return { api, sent, bodies, handle: fetchHandler(api, { match: () => true }) };
 };
 
 describe('fetchHandler: "what the page left at its default keeps the client\'s own" (TSDoc of fetchHandler) holds for its credentials and cache mode too', () => {
@@ -110,6 +113,33 @@ describe('fetchHandler: a page\'s referrer policy as a real service worker sees 
 			handle(page);
 			expect((await page.answered.response!).status).toBe(200);
 			expect(sent[0]!.referrerPolicy).toBe(expected);
+		} finally {
+			api.close();
+		}
+	});
+});
+
+describe('fetchHandler: a page\'s request without a body goes without one (TSDoc of fetchHandler: "the same method, headers, body"), never with an empty one (which sends `Content-Length: 0` on a DELETE or OPTIONS)', () => {
+	const url = 'https://api.example/items/1';
+	it.each(['DELETE', 'OPTIONS', 'PATCH', 'POST'])('a %s without a body', async (method) => {
+		const { api, sent, handle } = recording();
+		try {
+			const page = event(url, { method });
+			handle(page);
+			expect((await page.answered.response!).status).toBe(200);
+			expect([sent[0]!.method, sent[0]!.body === null]).toEqual([method, true]);
+		} finally {
+			api.close();
+		}
+	});
+
+	it('a DELETE with a body still has it', async () => {
+		const { api, bodies, handle } = recording();
+		try {
+			const page = event(url, { method: 'DELETE', body: '{"why":"spam"}', headers: { 'content-type': 'application/json' } });
+			handle(page);
+			await page.answered.response;
+			expect(bodies).toEqual(['{"why":"spam"}']);
 		} finally {
 			api.close();
 		}
