@@ -125,3 +125,33 @@ describe('fetchHandler in real Chromium: a page\'s request without a body goes a
 		await context.close();
 	}, 90_000);
 });
+
+const cookies: string[] = [];
+const credentialsWorker = (apiOrigin: string) => `
+import { createClient } from 'steadfetch';
+import { fetchHandler } from 'steadfetch/sw';
+const api = createClient({ name: 'sw-hunt16-credentials', retry: 0, credentials: 'include' });
+const handle = fetchHandler(api, { match: (request) => request.url.startsWith(${JSON.stringify(`${apiOrigin}/`)}) });
+${claimingWorker()}`;
+
+const credentialed = workerForFile(async () => serve((request) => {
+	if (request.method !== 'OPTIONS') {
+		cookies.push(`${new URL(request.url).pathname} ${request.headers.get('cookie')}`);
+	}
+
+	const allowed = { 'access-control-allow-origin': request.headers.get('origin') ?? '*', 'access-control-allow-credentials': 'true', 'access-control-allow-headers': '*', vary: 'origin' };
+	return new Response('ok', { headers: allowed });
+}), credentialsWorker);
+
+describe('fetchHandler in real Chromium: the client\'s credentials stand for a page that set none (TSDoc of fetchHandler: "what the page left at its default keeps the client\'s own")', () => {
+	it('a worker\'s client with credentials: \'include\' sends a page\'s fetch(url) to its API (another port: cross-origin, same site) with the cookie; a page\'s credentials: \'omit\' has none', async () => {
+		const { context, page } = await controlledPage(credentialed.chromium, credentialed.pages);
+		await page.evaluate(async (base) => {
+			document.cookie = 'sid=s1; path=/';
+			await fetch(`${base}/default`);
+			await fetch(`${base}/omit`, { credentials: 'omit' });
+		}, credentialed.origin.url);
+		expect(cookies).toEqual(['/default sid=s1', '/omit null']);
+		await context.close();
+	}, 90_000);
+});
