@@ -1,5 +1,5 @@
 import { bulkheadAt } from '../bands/bands.js';
-import type { Policy, PolicyContext, PolicyParts } from '../core/policy.js';
+import type { Policy, PolicyCall, PolicyContext, PolicyParts } from '../core/policy.js';
 import { attemptScope } from '../core/scope.js';
 import { requestScoped } from '../utils/runtime.js';
 import type { Layer } from '../core/types.js';
@@ -56,11 +56,19 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
 		return lane.running + lane.queued;
 	});
 
-	/** The latest an attempt can still be running, in ms from now: ky's `timeout` (10 s unless set; `false`: none), bounded by `totalTimeout` (20 s unless set). */
-	const deadlineOf = (options: Readonly<CallOptions> = {}): number => {
+	/** When each call's first attempt asked for a slot (the real clock): its `totalTimeout` runs from about then, a retry's too. */
+	const firstAsk = context.perCall(() => wallNow());
+
+	/**
+	 * The latest an attempt of `call` can still be running (epoch ms, the real clock) when it asks at `now`: ky's `timeout`
+	 * (10 s unless set; `false`: none) from `now`, bounded by what is left of the call's `totalTimeout` (20 s unless set),
+	 * counted from its first attempt (ky's runs from the call's start: a retry, a hedge, a new run of a wrapper have less left).
+	 */
+	const deadlineOf = (call: PolicyCall | undefined, now: number): number => {
+		const options: Readonly<CallOptions> = call?.options ?? {};
 		const timeout = options.timeout ?? client.timeout ?? 10_000;
 		const total = options.totalTimeout ?? client.totalTimeout ?? 20_000; // The client's default (core/ky-options.ts `defaultTotalTimeout`).
-		return Math.min(typeof timeout === 'number' ? timeout : Infinity, typeof total === 'number' ? total : Infinity);
+		return Math.min(typeof timeout === 'number' ? now + timeout : Infinity, typeof total === 'number' ? (call ? firstAsk(call) : now) + total : Infinity);
 	};
 
 	const layer: Layer = (next) => (request, init) => {
@@ -75,7 +83,8 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
 		const lane = lanes.scope(scope);
 		// The real clock: the deadline is ky's, whose timers are real (see `Lease`). With `deadlineHeader`, no later than the
 		// call's deadline (`Call.deadline`, the client's clock: its `totalTimeout` capped by its request's), when it ends.
-		const until = wallNow() + Math.min(deadlineOf(call?.options), ((call as Call | undefined)?.deadline ?? Infinity) - context.clock.now());
+		const now = wallNow();
+		const until = Math.min(deadlineOf(call, now), now + ((call as Call | undefined)?.deadline ?? Infinity) - context.clock.now());
 		const run = (lease: Lease): Promise<Response> => next(request, init).finally(() => lane.release(lease));
 		const refused = (): BulkheadFullError => new BulkheadFullError(scope, maxConcurrent, maxQueue);
 
@@ -129,8 +138,9 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
  * `close()` refuses every waiting attempt at once (`CLIENT_CLOSED`, as a call made after it).
  *
  * A slot is a lease: held until the response's headers arrive (or the attempt fails), and never
- * beyond the attempt's deadline: ky's `timeout` for that attempt (10 s unless set) bounded by the
- * call's `totalTimeout`, counted from when the attempt asked for the slot (with `deadlineHeader`, no later than the
+ * beyond the attempt's deadline: ky's `timeout` for that attempt (10 s unless set), counted from when the
+ * attempt asked for the slot, bounded by what is left of the call's `totalTimeout`, counted from when its first
+ * attempt asked for one (a retry, a hedge or a new run after an `auth` refresh has less left; with `deadlineHeader`, no later than the
  * call's deadline: its `totalTimeout` capped by what is left of its request's). Past it, the attempt has
  * already failed with ky's `TimeoutError`, so its slot is taken back by the next attempt that asks
  * for one (a waiting one sets a timer for it). A request `dedupe()` shares goes on past it while a later

@@ -1,0 +1,107 @@
+/**
+ * Defect hunt, sixteenth round: the core's deadlines, hooks and rate limits — variants of what earlier
+ * rounds fixed, each against the line of API.md, the README or the TSDoc it breaks.
+ */
+import { describe, expect, it } from 'vitest';
+import { classify, createClient } from '../../src/entries/core.js';
+import { auth } from '../../src/entries/auth.js';
+import { bulkhead } from '../../src/entries/bulkhead.js';
+import { hedge } from '../../src/entries/hedge.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const code = async (promise: Promise<unknown>): Promise<string> => promise.then(() => 'OK', (error: unknown) => classify(error).code);
+
+/**
+ * A `fetch` whose attempts to `/slow` answer 503 after `slowMs`, to `/deaf` never settle and ignore their signal (an
+ * app's `fetch` without abort support, or a Worker's request that ended with the attempt in flight), and answer at once
+ * elsewhere; `sent` lists the paths in the order they went out.
+ */
+const deafFetch = (slowMs: number) => {
+	const sent: string[] = [];
+	const fetch = (async (request: Request) => {
+		const path = new URL(request.url).pathname;
+		sent.push(path);
+		if (path === '/slow' && sent.filter((one) => one === '/slow').length === 1) {
+			await new Promise((resolve) => setTimeout(resolve, slowMs));
+			return new Response('down', { status: 503 });
+		}
+
+		if (path === '/slow') {
+			return new Promise<Response>(() => undefined);
+		}
+
+		return new Response('ok');
+	}) as typeof globalThis.fetch;
+	return { sent, fetch };
+};
+
+describe('bulkhead(): a retry\'s slot ends with what is left of the call\'s totalTimeout', () => {
+	for (const where of ['the call', 'the client'] as const) {
+		it(`totalTimeout given on ${where}: the slot of a retry that never ends is free at the call's end, not a whole totalTimeout after the retry asked`, async () => {
+			const { sent, fetch } = deafFetch(1_000);
+			const total = { totalTimeout: 1_200 };
+			const api = createClient({ fetch, retry: { limit: 1, delay: () => 0, jitter: false }, retryBudget: false, bulkhead: bulkhead({ maxConcurrent: 1 }), ...(where === 'the client' ? total : {}) });
+			// The first attempt fails at ~1 000 ms, its retry asks for the slot then and never ends; the call ends at 1 200 ms.
+			expect(await code(api.get('https://api.test/slow', where === 'the call' ? total : {}))).toBe('TIMEOUT');
+			expect(sent).toEqual(['/slow', '/slow']);
+			const started = performance.now();
+			expect(await code(api.get('https://api.test/next'))).toBe('OK');
+			// Before: the retry's slot was held to ~2 200 ms (a whole totalTimeout from its ask): the next call waited ~1 000 ms.
+			expect(performance.now() - started).toBeLessThan(500);
+			api.close();
+		}, 15_000);
+	}
+
+	it('a hedge: its slot is free at the call\'s end, not a whole totalTimeout after the hedge asked', async () => {
+		const sent: string[] = [];
+		let open: () => void = () => undefined;
+		const gate = new Promise<void>((resolve) => {
+			open = resolve;
+		});
+		const fetch = (async (request: Request) => {
+			sent.push(new URL(request.url).pathname);
+			if (request.url.endsWith('/held')) {
+				await gate;
+				return new Response('ok');
+			}
+
+			return new Promise<Response>(() => undefined);
+		}) as typeof globalThis.fetch;
+		const api = createClient({ fetch, retry: 0, totalTimeout: 1_200, bulkhead: bulkhead({ maxConcurrent: 2 }), hedge: hedge({ delayMs: 1_000 }) });
+		// The first attempt asks at 0, the hedge at ~1 000 ms; neither ends, and the call ends at 1 200 ms.
+		expect(await code(api.get('https://api.test/deaf'))).toBe('TIMEOUT');
+		expect(sent).toEqual(['/deaf', '/deaf']);
+		// Two calls that hold their slots: both go at once. Before: the hedge's slot was held to ~2 200 ms, the second waited.
+		const both = Promise.all([code(api.get('https://api.test/held', { hedge: false })), code(api.get('https://api.test/held', { hedge: false }))]);
+		await waitFor(() => sent.length === 4, 'both calls to go out', 500);
+		open();
+		expect(await both).toEqual(['OK', 'OK']);
+		api.close();
+	}, 15_000);
+
+	it('a wrapper\'s new run (auth\'s, after a refresh): its slot is free at the call\'s end', async () => {
+		const sent: string[] = [];
+		let token = 'old';
+		const fetch = (async (request: Request) => {
+			sent.push(`${new URL(request.url).pathname} ${request.headers.get('authorization')}`);
+			if (request.url.endsWith('/deaf') && request.headers.get('authorization') === 'Bearer old') {
+				return new Response(null, { status: 401 });
+			}
+
+			return request.url.endsWith('/deaf') ? new Promise<Response>(() => undefined) : new Response('ok');
+		}) as typeof globalThis.fetch;
+		const refresh = async (): Promise<void> => {
+			await new Promise((resolve) => setTimeout(resolve, 1_000));
+			token = 'new';
+		};
+		const api = createClient({ fetch, retry: 0, totalTimeout: 1_500, bulkhead: bulkhead({ maxConcurrent: 1 }), auth: auth({ token: () => token, refresh, origins: ['https://api.test'] }) });
+		// The 401 at once, the refresh until ~1 000 ms, the new run then (it never ends); the call ends at 1 500 ms.
+		expect(await code(api.get('https://api.test/deaf'))).toBe('TIMEOUT');
+		expect(sent).toEqual(['/deaf Bearer old', '/deaf Bearer new']);
+		const started = performance.now();
+		expect(await code(api.get('https://api.test/next'))).toBe('OK');
+		// Before: the new run's slot was held to ~2 500 ms: the next call waited ~1 000 ms.
+		expect(performance.now() - started).toBeLessThan(500);
+		api.close();
+	}, 15_000);
+});
