@@ -226,15 +226,17 @@ export class Auth implements PolicyParts {
 	}
 
 	/**
-	 * The call's own time budget, as a signal: its totalTimeout, else its timeout (ky's default 10 s;
-	 * ky caps both at 2^31 - 1 ms), less what the call took since `started`, and no later than its
+	 * The call's own time budget, as a signal: its totalTimeout, else its timeout (ky's default 10 s; ky caps both at
+	 * 2^31 - 1 ms) and never more than the default totalTimeout (20 s) when none is given, less what the call took since `started`, and no later than its
 	 * request's deadline (`Call.deadline`, with `deadlineHeader`); and its own signal (the core rejects
 	 * with the caller's reason); and the client's `close()` (`closing`, this wait's).
 	 */
 	#bound({ options, signal, deadline = Infinity }: Call, started: number, closing: AbortSignal): AbortSignal {
 		const context = this.#context;
 		const now = context.clock.now();
-		const allowedMs = [options.totalTimeout ?? context.options.totalTimeout, options.timeout ?? context.options.timeout ?? 10_000].find((ms) => typeof ms === 'number') ?? 2 ** 31 - 1;
+		const total = options.totalTimeout ?? context.options.totalTimeout;
+		// Without a `totalTimeout` given, never past the default one (core/ky-options.ts `defaultTotalTimeout`): every call is bounded.
+		const allowedMs = Math.min([total, options.timeout ?? context.options.timeout ?? 10_000].find((ms) => typeof ms === 'number') ?? 2 ** 31 - 1, (total ?? 20_000) || Infinity);
 		const limit = AbortSignal.timeout(Math.max(0, Math.min(allowedMs - (now - started), deadline - now)));
 		return AbortSignal.any([limit, signal ?? limit, closing]);
 	}

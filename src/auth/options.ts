@@ -46,7 +46,8 @@ export interface AuthOptions {
 	/**
 	 * The longest a `refresh()` may take, in ms: past it, the refresh fails (its Web Lock is given
 	 * back) and the calls waiting for it get `AuthError`. Each waiting call is also bounded by its
-	 * own time budget (`totalTimeout`, else `timeout`, less what it took so far) and ended by its
+	 * own time budget (`totalTimeout`, else `timeout` and no more than the default 20 000 ms `totalTimeout`,
+	 * less what it took so far) and ended by its
 	 * own signal. A positive number under 2^31 (timers overflow beyond).
 	 * @default 10_000
 	 */

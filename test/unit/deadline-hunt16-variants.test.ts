@@ -8,6 +8,7 @@ import { auth } from '../../src/entries/auth.js';
 import { bulkhead } from '../../src/entries/bulkhead.js';
 import { hedge } from '../../src/entries/hedge.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 
 const code = async (promise: Promise<unknown>): Promise<string> => promise.then(() => 'OK', (error: unknown) => classify(error).code);
 
@@ -104,4 +105,35 @@ describe('bulkhead(): a retry\'s slot ends with what is left of the call\'s tota
 		expect(performance.now() - started).toBeLessThan(500);
 		api.close();
 	}, 15_000);
+});
+
+describe('auth(): the wait for a refresh ends with the call\'s totalTimeout, the default 20 000 ms too', () => {
+	for (const [name, options] of [
+		['timeout: false, no totalTimeout (the default 20 000 ms)', { timeout: false }],
+		['timeout: 60 000 ms, no totalTimeout (the default 20 000 ms is the sooner)', { timeout: 60_000 }],
+		['timeout: false, totalTimeout: undefined (not given)', { timeout: false, totalTimeout: undefined }],
+	] as const) {
+		it(name, async () => {
+			const clock = new ManualClock();
+			const sent: string[] = [];
+			let token = 'old';
+			const fetch = (async (request: Request) => {
+				sent.push(request.headers.get('authorization')!);
+				// 19 900 ms of the call pass before its 401: 100 ms are left of its 20 000 ms.
+				clock.advance(19_900);
+				return token === 'old' ? new Response(null, { status: 401 }) : new Response('ok');
+			}) as typeof globalThis.fetch;
+			const refresh = async (): Promise<void> => {
+				await new Promise((resolve) => setTimeout(resolve, 3_000));
+				token = 'new';
+			};
+			const api = createClient({ clock, fetch, retry: 0, ...(options as { timeout?: number | false; totalTimeout?: number }), auth: auth({ token: () => token, refresh, refreshTimeoutMs: 60_000, origins: ['https://api.test'] }) });
+			const started = performance.now();
+			// Before: the call waited the whole 3 s refresh, went again and answered 'OK', ~40 s of its clock after it started.
+			expect(await code(api.get('https://api.test/me'))).toBe('AUTH_FAILED');
+			expect(performance.now() - started).toBeLessThan(2_000);
+			expect(sent).toEqual(['Bearer old']);
+			api.close();
+		}, 15_000);
+	}
 });
