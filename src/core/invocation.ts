@@ -1,4 +1,4 @@
-import { isTimeoutError } from 'ky';
+import { isTimeoutError, TimeoutError } from 'ky';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import type { ContextLike, ContextOptions } from './client-types.js';
 import { requestScoped } from '../utils/runtime.js';
@@ -320,14 +320,22 @@ export const invocationOf = (waitUntil: WaitUntil | undefined): Invocation | und
 /**
  * With `deadlineHeader`, an attempt to one of the client's own origins (as `Request.url` starts)
  * carries the call's remaining time: the origins of its `prefix` and `baseUrl` only, none without
- * them — never `location.origin` alone (Deno's `--location`), which is no service of the fleet.
+ * them — never `location.origin` alone (Deno's `--location`), which is no service of the fleet. An
+ * attempt (or a redirect hop) of a call at its deadline, less than a whole ms left on the client's
+ * clock, is not sent: a `TimeoutError` (thrown), as ky's timer gives an attempt still pending then.
  */
 export const stamping = (options: CoreClientOptions, clock: Clock) => {
 	const { deadlineHeader, prefix, baseUrl } = options as { deadlineHeader?: string; prefix?: unknown; baseUrl?: unknown };
 	const own = deadlineHeader === undefined ? [] : originPrefixes([prefix, baseUrl].filter(Boolean) as string[], options as Readonly<Record<string, unknown>>);
 	return (request: Request, deadline: number): string | undefined => {
+		const left = Math.floor(deadline - clock.now());
+		// At the deadline (not a whole ms left): not sent, to any origin; the call ends with TIMEOUT, as an attempt pending then.
+		if (left < 1) {
+			throw new TimeoutError(request);
+		}
+
 		if (own.some((prefix) => request.url.startsWith(prefix))) {
-			request.headers.set(deadlineHeader!, String(Math.max(0, Math.floor(deadline - clock.now()))));
+			request.headers.set(deadlineHeader!, String(left));
 			return deadlineHeader;
 		}
 

@@ -137,3 +137,65 @@ describe('auth(): the wait for a refresh ends with the call\'s totalTimeout, the
 		}, 15_000);
 	}
 });
+
+describe('deadlineHeader: an attempt at its request\'s deadline (the client\'s clock) is not sent: TIMEOUT, no I/O', () => {
+	/** A `fetch` that records what went out (path and the deadline header), answering `answer(path)`. */
+	const recording = (answer: (path: string) => Response = () => new Response('ok')) => {
+		const sent: Array<[string, string | null]> = [];
+		const fetch = (async (request: Request) => {
+			const url = new URL(request.url);
+			sent.push([url.host + url.pathname, request.headers.get('request-timeout-ms')]);
+			return answer(url.pathname);
+		}) as typeof globalThis.fetch;
+		return { sent, fetch };
+	};
+	const incoming = (ms: string) => new Request('https://worker.test/', { headers: { 'request-timeout-ms': ms } });
+
+	for (const [name, url] of [['to the client\'s own origin', 'https://api.test/own'], ['to another origin', 'https://elsewhere.test/other']] as const) {
+		it(`the clock passed the deadline while the attempt waited in a hook (${name})`, async () => {
+			const clock = new ManualClock();
+			const { sent, fetch } = recording();
+			const api = createClient({ clock, fetch, prefix: 'https://api.test/', deadlineHeader: 'request-timeout-ms', retry: 0, hooks: { beforeRequest: [() => clock.advance(400)] } });
+			const here = api.withContext({ waitUntil: () => undefined }, { request: incoming('300') });
+			// Before: sent ('0' to its own origin) and answered 'OK', 100 ms past the deadline.
+			expect(await code(here.get(url))).toBe('TIMEOUT');
+			expect(sent).toEqual([]);
+			api.close();
+		});
+	}
+
+	it('less than a whole ms left as the call starts (a clock with fractions): not sent with \'0\'', async () => {
+		const clock = new ManualClock();
+		const { sent, fetch } = recording();
+		const api = createClient({ clock, fetch, prefix: 'https://api.test/', deadlineHeader: 'request-timeout-ms', retry: 0 });
+		const here = api.withContext({ waitUntil: () => undefined }, { request: incoming('800') });
+		clock.advance(799.5);
+		// Before: [['api.test/own', '0']] and 'OK' (as ky's real clock had it: sent whenever ky's own check came within the ms).
+		expect(await code(here.get('own'))).toBe('TIMEOUT');
+		expect(sent).toEqual([]);
+		// A whole ms left: sent, carrying it.
+		const later = api.withContext({ waitUntil: () => undefined }, { request: incoming('800') });
+		clock.advance(799);
+		expect(await code(later.get('own'))).toBe('OK');
+		expect(sent).toEqual([['api.test/own', '1']]);
+		api.close();
+	});
+
+	it('a redirect hop steadfetch follows once the clock passed the deadline: not followed, TIMEOUT', async () => {
+		const clock = new ManualClock();
+		const { sent, fetch } = recording((path) => {
+			if (path === '/hop') {
+				clock.advance(400);
+				return new Response(null, { status: 302, headers: { location: '/landed' } });
+			}
+
+			return new Response('ok');
+		});
+		const api = createClient({ clock, fetch, prefix: 'https://api.test/', deadlineHeader: 'request-timeout-ms', retry: 0 });
+		const here = api.withContext({ waitUntil: () => undefined }, { request: incoming('300') });
+		// Before: the hop went with '0' and the call answered 'OK' from /landed.
+		expect(await code(here.get('hop'))).toBe('TIMEOUT');
+		expect(sent).toEqual([['api.test/hop', '300']]);
+		api.close();
+	});
+});
