@@ -51,7 +51,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 	 * waits for it once instead of failing: a timer can fire a few ms early against the clock, and ky's
 	 * retry after the server's Retry-After (which opened the breaker for exactly as long) is the probe.
 	 */
-	const attempt = (circuit: Circuit, request: Request, init: FetchInit | undefined, next: FetchLike, waited?: boolean): Promise<Response> => {
+	const attempt = (circuit: Circuit, request: Request, init: FetchInit | undefined, next: FetchLike, waited?: boolean | 'peer'): Promise<Response> => {
 		const now = clock.now();
 		const { signal } = request;
 		const call = init?.steadfetch;
@@ -65,7 +65,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		if (verdict === PROBE) {
 			// After a wait for the probe: a breaker that closed meanwhile lets the attempt go; one given up meanwhile
 			// (ky's timeout, a lost hedge) is neither sent nor counted; else it fails fast.
-			const then = (): Promise<Response> => signal.aborted ? Promise.reject(signal.reason) : circuit.record.state === 'closed' ? attempt(circuit, request, init, next) : refuse(circuit, probeTimeoutMs);
+			const then = (): Promise<Response> => signal.aborted ? Promise.reject(signal.reason) : circuit.record.state === 'closed' ? attempt(circuit, request, init, next) : behind(circuit, request, init, next, waited) ?? refuse(circuit, probeTimeoutMs);
 			if (own === undefined) {
 				// The caller's request is the probe, once the slot is this context's (the coordinator's grant, a tab's lock).
 				const probing = waiting(claim(circuits, circuit, now, call, signal)).then((after) => after ? send(circuits, circuit, now, request, init, next, after) : then());
@@ -97,7 +97,17 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 
 		return !waited && verdict > 0 && verdict <= edgeMs
 			? new Promise((resolve) => setTimeout(resolve, verdict)).then(() => attempt(circuit, request, init, next, true))
-			: refuse(circuit, verdict === PROBE ? probeTimeoutMs : verdict);
+			: (verdict > 0 && behind(circuit, request, init, next, waited)) || refuse(circuit, verdict === PROBE ? probeTimeoutMs : verdict);
+	};
+
+	/**
+	 * An attempt that would fail fast while another client of this page (`extend()`) has the early probe in flight
+	 * (also after a wait for this client's own claim, which that probe's lock refused): it waits for that probe as the
+	 * calls of its own client do, and goes on once with the state it left (`Circuits.behind`); `undefined`: no such probe.
+	 */
+	const behind = (circuit: Circuit, request: Request, init: FetchInit | undefined, next: FetchLike, waited?: boolean | 'peer'): Promise<Response> | undefined => {
+		const { signal } = request;
+		return waited !== 'peer' ? circuits.behind?.(circuits, circuit, signal)?.then(() => signal.aborted ? Promise.reject(signal.reason) : attempt(circuit, request, init, next, 'peer')) : undefined;
 	};
 
 	const layer: Layer = (next) => {

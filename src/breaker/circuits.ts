@@ -56,6 +56,13 @@ export interface Circuits extends Machine {
 	 */
 	shareCount?: ((circuits: Circuits, circuit: Circuit, failed: boolean, unanswered: boolean, ended: boolean, via?: WaitUntil) => void) | undefined;
 	/**
+	 * Wait for the early probe in flight of another breaker of this page's name and store (a client `extend()` made, or
+	 * the one it was made from), one the page's start or a recovery trigger let through, and take the state it left, as
+	 * that breaker's message would tell it (tabs.ts `behind`, set by `start()`; never in the edge build, which has no
+	 * page): `undefined` when there is none. Bounded by the probe timeout, cut short by `signal` and `close()`.
+	 */
+	behind?: ((circuits: Circuits, circuit: Circuit, signal: AbortSignal) => Promise<unknown> | undefined) | undefined;
+	/**
 	 * The client's transport below the breaker: `breaker.probe` goes through it. The layer's first
 	 * composition is the client's own (create-client composes it before any call); a call with a
 	 * `fetch` of its own composes the layers again over that one, which no probe may use.
@@ -63,11 +70,12 @@ export interface Circuits extends Machine {
 	transport?: FetchLike | undefined;
 	/**
 	 * This client's start is a page's (a reload): a scope it finds open in storage, opened by attempts
-	 * that got no HTTP answer, turns half-open at once (`load`). Set by `start()` in a page for the first
-	 * breaker over the client's `stores` (not a client made by `extend()`, which shares them: it knows the
-	 * state as the page does); never in a Worker or Deno isolate (the edge build's `start()` sets nothing).
+	 * that got no HTTP answer, turns half-open at once (`load`), once per scope for the breakers over the
+	 * client's `stores` (the clients `extend()` made share them: the first of them to read a scope does it,
+	 * the set holds the scopes read). Set by `start()` in a page; never in a Worker or Deno isolate (the
+	 * edge build's `start()` sets nothing).
 	 */
-	restores?: boolean;
+	restores?: Set<string> | false;
 	/** When this client last cleared the learned state (`clear()`): another tab's outcome told before it does not count (tabs.ts `hear`). */
 	cleared: number;
 	/** Set by `close()`: no probe starts, and a pending `waitForHealthy` rejects at once (`paused`). */
@@ -253,6 +261,9 @@ const publish = (circuits: Circuits, circuit: Circuit, via?: WaitUntil): void =>
 export const load = async (circuits: Circuits, circuit: Circuit, reason: string): Promise<void> => {
 	const { context } = circuits;
 	const { scope } = circuit.record;
+	const { restores } = circuits;
+	// The first read of the scope by the breakers of this page's start (a client and those `extend()` made).
+	const first = reason === 'restored' && restores && !restores.has(scope) && restores.add(scope);
 	const value = await circuits.store!.get(scope);
 	const record = read(circuits, value);
 	circuit.read = true;
@@ -261,7 +272,7 @@ export const load = async (circuits: Circuits, circuit: Circuit, reason: string)
 		takeCounts(circuits, circuit, record, value);
 		// One whose period ended while no page ran is half-open already: its first call still waits for the probe (`early`, breaker.ts;
 		// an isolation lets none through).
-		if (reason === 'restored' && circuits.restores && circuit.record === record) {
+		if (first && circuit.record === record) {
 			if (!circuits.recover(circuit, circuits.clock.now(), reason) && record.unanswered) {
 				circuit.record = { ...record, early: record.reopensAt };
 			}

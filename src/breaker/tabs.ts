@@ -6,6 +6,8 @@ import { hasTabs } from '../utils/tabs.js';
 import type { BreakerRecord, Circuit } from './circuit.js';
 import { closeCircuits, load, read, receive, tally, type Circuits } from './circuits.js';
 import { poke } from './probe.js';
+import { pause } from './healthy.js';
+import { untilClosed } from '../core/closing.js';
 
 /** The circuit's record with its counts as of now: failures in a row, and the ratio window's sums. */
 const counted = ({ clock }: Circuits, { record, consecutive, window }: Circuit): BreakerRecord => {
@@ -103,6 +105,16 @@ const lockProbe = async (circuits: Circuits, locks: LockManagerLike, circuit: Ci
 };
 
 /**
+ * `Circuits.behind`: the calls of a page wait for its early probe whichever of its clients made them. The probe of
+ * `circuit`'s scope another breaker over the same `stores` (`peers`) has in flight, let through early (`reloaded`),
+ * is waited for (at most the probe timeout); then the state it left is taken (`receive`), before its message comes.
+ */
+const behind: NonNullable<Circuits['behind']> = (circuits, circuit, signal) => {
+	const twin = [...circuits.peers].map((ref) => ref.deref()?.scopes.get(circuit.record.scope)).find((peer) => peer?.probes.length && peer.reloaded === peer.record);
+	return twin && untilClosed(pause(circuits.paused, circuits.settings.probeTimeoutMs, signal, twin.probing), circuits.wake).then(() => receive(circuits, twin.record));
+};
+
+/**
  * A recovery trigger (`online`, the page visible again): every breaker open because of attempts that
  * got no HTTP answer turns half-open at once (`recover`); with `breaker.probe`, its probe goes now,
  * also for one whose open period is already over (half-open, no probe of this context in flight: marked
@@ -133,9 +145,10 @@ const recover = (circuits: Circuits, reason: string): void => {
 export const start = (circuits: Circuits): void => {
 	const { context } = circuits;
 	// A page's first client of this name and store starts (a reload); a client `extend()` made shares its
-	// `stores` (those of one name and store only: no need to name it).
-	circuits.restores = typeof document !== 'undefined' && !context.stores.has('breaker:started');
-	context.stores.set('breaker:started', true);
+	// `stores` (those of one name and store only: no need to name it), and with them the scopes read since.
+	const started = (context.stores.get('breaker:started') ?? (typeof document !== 'undefined' && new Set<string>())) as Set<string> | false;
+	context.stores.set('breaker:started', started);
+	circuits.restores = started;
 	if (circuits.options.share === true || (circuits.store && hasTabs())) {
 		// A malformed message (any script of the origin can post one) is ignored and reported, once
 		// per message, without its content (it may be large).
@@ -151,6 +164,8 @@ export const start = (circuits: Circuits): void => {
 		circuits.probeLock = locks && ((circuit, started) => lockProbe(circuits, locks, circuit, started));
 		circuits.shareCount = shareCount;
 	}
+
+	circuits.behind = behind;
 
 	circuits.unlisten = listenBack(() => recover(circuits, 'online'), () => recover(circuits, 'visible'));
 };
