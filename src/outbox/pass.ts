@@ -197,7 +197,7 @@ export class Pass {
 			return this.#block(scope, record.inFlightUntil); // Its first attempt is in flight (another tab's, or this client's).
 		}
 
-		if (!queue.claim(id)) {
+		if (!queue.claim(id, true)) {
 			return this.#block(scope); // Claimed in this client (workerd: another request's drain replays it; its first attempt in flight).
 		}
 

@@ -218,8 +218,10 @@ export class Queue {
 	readonly #urls = new Map<string, Set<string>>();
 	/** Pending entries of the last listing whose record this client has not read yet (not known): a coalescing write, or `behind`, reads them first. */
 	#unread = new Set<string>();
-	/** Ids being replayed by this client's drain: checked and claimed with no await since the record's read. */
-	readonly #claims = new Set<string>();
+	/** Ids being replayed by this client's drain (`true`: by a pass): checked and claimed with no await since the record's read. */
+	readonly #claims = new Map<string, boolean>();
+	/** Who waits for the end of a pass's work on an entry (`orphan`): woken at each `release`, it looks again. */
+	readonly #wakes: Array<() => void> = [];
 	/** Ids removed (`discard`, superseded) while work that may have read their record was under way. */
 	readonly #removed = new Set<string>();
 	/** Identity digests computed, by identity (a few kept): each pass and call asks for the current one. */
@@ -744,18 +746,22 @@ export class Queue {
 		}));
 	}
 
-	/** Claim an entry for this client's replay, with no await since its record was read: false when claimed already (another request's drain, in workerd). */
-	claim(id: string): boolean {
-		return !this.#claims.has(id) && !!this.#claims.add(id);
+	/** Claim an entry for this client's replay (`pass`: a pass's), with no await since its record was read: false when claimed already (another request's drain, in workerd). */
+	claim(id: string, pass = false): boolean {
+		return !this.#claims.has(id) && !!this.#claims.set(id, pass);
 	}
 
 	release(id: string): void {
 		this.#claims.delete(id);
+		for (const wake of this.#wakes.splice(0)) {
+			wake();
+		}
 	}
 
 	/** A drain that died with its request (workerd) is taken over (`tookOver`, request-bound.ts): its claims go with it. */
 	takeOver(): void {
 		this.#claims.clear();
+		this.release('');
 	}
 
 	/**
@@ -1273,15 +1279,27 @@ export class Queue {
 	/**
 	 * A parent that will never be delivered (a dead letter, discarded: by `discard(id)`, `onConflict` or `migrate`) makes its pending dependents
 	 * (`outbox.ref()`) `'parent'` dead letters at once, and theirs (API.md "Writes that depend on
-	 * earlier writes"): not listed pending until a pass reaches them. One claimed (in flight) is left to its work.
+	 * earlier writes"): not listed pending until a pass reaches them. One claimed (in flight) is left to its work; one a pass of this
+	 * client works on (it makes it a dead letter itself, its parent gone), waited for: shown dead once this resolves. Claimed
+	 * while buried here: a pass that reaches it meanwhile passes over it (never buried, nor told `outbox:dead`, twice).
 	 */
 	async orphan({ id: parent, dependents = [] }: OutboxRecord, current: () => boolean): Promise<void> {
 		for (const id of dependents) {
+			while (this.#claims.get(id)) {
+				await new Promise<void>((wake) => this.#wakes.push(wake));
+			}
+
 			const key = this.#index.find(id)?.key;
-			const dependent = key && !this.#claims.has(id) ? await this.read(key) : undefined;
-			if (isRecord(dependent)) {
-				dependent.lastError = { code: 'INVALID_REQUEST', message: `Not sent: the entry it depends on (${parent}) was not delivered` };
-				await this.bury(dependent, key!, 'parent', () => current() && !this.#removed.has(id));
+			if (key && this.claim(id)) {
+				try {
+					const dependent = await this.read(key);
+					if (isRecord(dependent)) {
+						dependent.lastError = { code: 'INVALID_REQUEST', message: `Not sent: the entry it depends on (${parent}) was not delivered` };
+						await this.bury(dependent, key, 'parent', () => current() && !this.#removed.has(id));
+					}
+				} finally {
+					this.release(id);
+				}
 			}
 		}
 	}
