@@ -364,7 +364,13 @@ export class Queue {
 				throw new StorageTimeoutError('keys() took longer than the call\'s storageTimeoutMs');
 			}
 
-			const moved = new Set(this.#moves.values());
+			const moved = new Set<string>();
+			const present = new Set(keys);
+			for (const [to, from] of this.#moves) {
+				// Neither key listed: its old key removed (another tab's discard or delivery) and its new one forgotten with it, the move is over.
+				present.has(to) || present.has(from) ? moved.add(from) : this.#moves.delete(to);
+			}
+
 			listed = keys.filter((key) => !moved.has(key)).sort();
 		} catch (error) {
 			// A failed listing counts as the listing of the next 10 s (`refresh`, `look`): a failing store is not asked per call or write.
@@ -414,9 +420,11 @@ export class Queue {
 	 */
 	async refresh(budget?: Budget): Promise<void> {
 		const span = await this.#span(budget);
+		// A move's old pending key stays in the store until its new key is stored (`#moves`), listed by none: the store's span counts it.
+		const moved = [...this.#moves.values()].filter((key) => key.startsWith(pendingPrefix)).length;
 		const changed = span === undefined
 			? !this.#listed || this.#queued >= Math.max(1, this.options.maxEntries / 4)
-			: span !== 'busy' && (span.count !== this.#index.size + this.#strays || (this.#strays === 0 && span.last !== this.#index.last));
+			: span !== 'busy' && (span.count !== this.#index.size + this.#strays + moved || (!moved && this.#strays === 0 && span.last !== this.#index.last));
 		if (changed && this.context.clock.now() >= this.quiet) {
 			await this.list(false, budget);
 		}
@@ -429,8 +437,7 @@ export class Queue {
 	 */
 	async #span(budget?: Budget): Promise<KeySpan | 'busy' | undefined> {
 		const notes = this.#notes;
-		// Not while a move's old key stays in the store (it does not list it): the store's span counts it.
-		const span = this.#moves.size ? undefined : await spend(budget, this.#parts.span(pendingPrefix));
+		const span = await spend(budget, this.#parts.span(pendingPrefix));
 		return span && notes !== this.#notes ? 'busy' : span;
 	}
 

@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/wait-for.js';
-import { memoryStore, type KeyValueStore, type OutboxQueuedError } from '../../src/entries/index.js';
-import { outboxOnStore, queueDependent, queueTodo } from './outbox-store-kit.js';
+import { memoryStore, OutboxQueuedError as OutboxQueuedErrorClass, type KeyValueStore, type OutboxQueuedError } from '../../src/entries/index.js';
+import { outboxOnStore, queueDependent, queueTodo, refusingStore } from './outbox-store-kit.js';
 
 let made = 0;
 const kit = outboxOnStore('h16');
@@ -116,5 +116,79 @@ describe('discard(parent) while a pass of this client works on its dependent (AP
 		await api.outbox.flush();
 		expect([dead.sort(), state.sent.map((each) => each.line)]).toEqual([[child, grandchild].sort(), ['POST /todos']]);
 		api.close();
+	});
+});
+
+describe('size() while a move of this client waits for the store, and another tab queues or removes (API.md: size() "pending entries", as list() shows them)', () => {
+	/** `POST /todos` (ref()'d) delivered while the store refuses its kept values (`v|`): its pending key stays until they are stored. */
+	const delivered = async (a: ReturnType<typeof kit.onStore>, refusal: () => void) => {
+		const parent = await queueTodo(a.api);
+		a.api.outbox.ref(parent, '/id');
+		refusal();
+		a.state.offline = false;
+		expect((await a.api.outbox.flush()).sent).toBe(1);
+		return parent;
+	};
+
+	const queueThree = async (api: ReturnType<typeof kit.onStore>['api']) => {
+		for (const n of [1, 2, 3]) {
+			await expect(api.post('other', { json: { n } })).rejects.toBeInstanceOf(OutboxQueuedErrorClass);
+		}
+	};
+
+	it.each([
+		['a delivered write\'s kept values (v|)', 'v|', 'deliver'],
+		['a dead letter (d|, a 400 answer)', 'd|', 'bury'],
+	] as const)('%s waiting for the store: size() counts the writes another tab queued, as list() and stats() do (before: 0 against 3)', async (_, refused, how) => {
+		const refusal = { on: false };
+		const { store, keys } = refusingStore(`h16-${++made}`, [refused], () => refusal.on ? new Error('disk I/O error') : undefined);
+		const a = kit.onStore(store);
+		a.state.offline = true;
+		if (how === 'deliver') {
+			await delivered(a, () => {
+				refusal.on = true;
+			});
+		} else {
+			await expect(a.api.put('items/1', { json: { v: 1 } })).rejects.toBeInstanceOf(OutboxQueuedErrorClass);
+			refusal.on = true;
+			a.state.offline = false;
+			a.state.down = false;
+			a.state.status = 400;
+			expect((await a.api.outbox.flush()).dead).toBe(1);
+		}
+
+		refusal.on = false;
+		expect(await a.api.outbox.size()).toBe(0);
+		const b = kit.onStore(store);
+		b.state.offline = true;
+		await queueThree(b.api);
+		// size() first (list() and stats() list the store): the old key of the move, still in the store, is counted by neither.
+		expect([await a.api.outbox.size(), (await a.api.outbox.list()).length, (await a.api.outbox.stats()).entries, (await keys('p|')).length]).toEqual([3, 3, 3, 4]);
+		a.api.close();
+		b.api.close();
+	});
+
+	it('another tab discards the delivered write whose kept values this client could not store: size() keeps counting the other tab\'s writes (before: 0 for good), nothing of it comes back', async () => {
+		const refusal = { on: false };
+		const { store, keys } = refusingStore(`h16-${++made}`, ['v|'], () => refusal.on ? new Error('disk I/O error') : undefined);
+		const a = kit.onStore(store);
+		a.state.offline = true;
+		const parent = await delivered(a, () => {
+			refusal.on = true;
+		});
+		refusal.on = false;
+		const b = kit.onStore(store);
+		b.state.offline = true;
+		await b.api.outbox.discard(parent);
+		expect(await keys('p|')).toEqual([]);
+		await queueThree(b.api);
+		expect([await a.api.outbox.size(), (await a.api.outbox.list()).length]).toEqual([3, 3]);
+		await queueThree(b.api);
+		expect(await a.api.outbox.size()).toBe(6);
+		// This client's next write: the discarded write's values are not stored again, nor its pending key.
+		await expect(a.api.post('mine', { json: { m: 1 } })).rejects.toBeInstanceOf(OutboxQueuedErrorClass);
+		expect([await keys('v|'), (await keys('p|')).length, await a.api.outbox.size()]).toEqual([[], 7, 7]);
+		a.api.close();
+		b.api.close();
 	});
 });
