@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/wait-for.js';
 import { memoryStore, OutboxQueuedError as OutboxQueuedErrorClass, type KeyValueStore, type OutboxQueuedError } from '../../src/entries/index.js';
-import { outboxOnStore, queueDependent, queueTodo, refusingStore } from './outbox-store-kit.js';
+import { outboxOnStore, queueDependent, queueTodo, refusingStore, sentIds } from './outbox-store-kit.js';
 
 let made = 0;
 const kit = outboxOnStore('h16');
@@ -94,8 +94,9 @@ describe('discard(parent) while a pass of this client works on its dependent (AP
 		expect(views).toEqual([[[child, 'parent']], 0, 0, [child]]);
 		state.offline = false;
 		state.down = false;
+		const sent = state.sent.length; // The parent's attempts so far (offline), by the call and any pass.
 		expect(await api.outbox.flush()).toEqual({ sent: 0, failed: 0, dead: 0, remaining: 0 });
-		expect([dead, state.sent.map((each) => each.line)]).toEqual([[child], ['POST /todos']]);
+		expect([dead, state.sent.slice(sent)]).toEqual([[child], []]);
 		api.close();
 	});
 
@@ -113,8 +114,9 @@ describe('discard(parent) while a pass of this client works on its dependent (AP
 		const shown = (await api.outbox.deadLetters()).map((entry) => [entry.id, entry.deadReason]);
 		expect([shown, await api.outbox.size()]).toEqual([[[child, 'parent'], [grandchild, 'parent']], 0]);
 		state.offline = false;
+		const sent = state.sent.length;
 		await api.outbox.flush();
-		expect([dead.sort(), state.sent.map((each) => each.line)]).toEqual([[child, grandchild].sort(), ['POST /todos']]);
+		expect([dead.sort(), state.sent.slice(sent)]).toEqual([[child, grandchild].sort(), []]);
 		api.close();
 	});
 });
@@ -126,7 +128,9 @@ describe('size() while a move of this client waits for the store, and another ta
 		a.api.outbox.ref(parent, '/id');
 		refusal();
 		a.state.offline = false;
-		expect((await a.api.outbox.flush()).sent).toBe(1);
+		const sent = sentIds(a.api);
+		await a.api.outbox.flush();
+		await waitFor(() => sent.includes(parent), 'the parent delivered');
 		return parent;
 	};
 
@@ -154,7 +158,10 @@ describe('size() while a move of this client waits for the store, and another ta
 			a.state.offline = false;
 			a.state.down = false;
 			a.state.status = 400;
-			expect((await a.api.outbox.flush()).dead).toBe(1);
+			const dead: string[] = [];
+			a.api.on('outbox:dead', (event) => dead.push(event.entryId));
+			await a.api.outbox.flush();
+			await waitFor(() => dead.length === 1, 'the write a dead letter');
 		}
 
 		refusal.on = false;
