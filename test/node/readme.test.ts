@@ -261,7 +261,7 @@ afterAll(() => {
 	server.close();
 });
 
-describe('README code blocks', () => {
+describe('README code blocks', { timeout: 60_000 }, () => {
 	it('every block is classified: a TypeScript block written here runs in Node or says why not; an included one names its file; the rest are shell commands', () => {
 		expect(typescript.map((block) => block.name).sort()).toEqual([...Object.keys(runs), ...Object.keys(notRun)].sort());
 		expect(blocks.filter((block) => block.included !== undefined).map((block) => block.included).sort()).toEqual(Object.keys(includes).sort());
@@ -312,7 +312,7 @@ describe('README code blocks', () => {
 	}, 60_000);
 });
 
-describe('the options reference', () => {
+describe('the options reference', { timeout: 60_000 }, () => {
 	it('every public option states its @default in its TSDoc (what the options reference shows)', () => {
 		const missing = (sections as Array<[string, string]>).flatMap(([path, name]) =>
 			(optionsOf(join(root, path), name) as Array<{ name: string; required: boolean; default: string }>).filter((option) => !option.required && option.default === '').map((option) => `${name}.${option.name}`));
@@ -388,7 +388,7 @@ const proseFigures: Record<string, string> = {
 /** The prose written by hand, on one line: no code blocks, tables, comments or generated reference. */
 const prose = written.replaceAll(/^```[\s\S]*?^```$/gm, '').replaceAll(/^\|.*\|$/gm, '').replaceAll(/<!--[\s\S]*?-->/g, '').replaceAll(/\s+/g, ' ');
 
-describe('defaults are written once: what the README says is the TSDoc\'s @default, and the code\'s', () => {
+describe('defaults are written once: what the README says is the TSDoc\'s @default, and the code\'s', { timeout: 60_000 }, () => {
 	it('every figure in the prose is a checked default or says what it is', () => {
 		const found = [...prose.matchAll(/\b\d[\d ,]*(?:\.\d+)? ?(?:ms|s|min|h|MiB|KiB|KB|B)\b/g)].map((match) => match[0]);
 		expect(found.filter((figure) => !(figure in proseFigures))).toEqual([]);
