@@ -266,7 +266,7 @@ describe('shared breaker: a coordinator that lost the scope\'s state (Deno KV ke
 		status = 200;
 		// Before: 'OPEN' for good (the answer, closed as of 0, was older than the open state the isolate adopted, and a
 		// closed scope grants no probe); the other isolates sent to the origin meanwhile.
-		await vi.waitFor(async () => expect(await fleetOutcome(api.get(`${origin}/x`))).toBe('200'), { timeout: 1_500, interval: 50 });
+		await vi.waitFor(async () => expect(await fleetOutcome(api.get(`${origin}/x`))).toBe('200'), { timeout: 10_000, interval: 50 });
 		expect(api.breaker(origin).state).toBe('closed');
 		api.close();
 	};
