@@ -90,7 +90,11 @@ const skip = (why: SkipReason, drop = false): CopyPlan => ({ store: false, why, 
  * A Vary no request can be matched against: `*`, or a member that is no field name (RFC 9110 §5.1: a token) —
  * a character a token has not, or white space within a member (`x y`): no request header has that name.
  */
-const unmatchable = /\*|[^\s,!#$%&'+.^`|~\w-]|[^\s,]\s+[^\s,]/;
+export const unmatchable = /\*|[^\s,!#$%&'+.^`|~\w-]|[^\s,]\s+[^\s,]/;
+
+/** The lower-case header names a Vary value names, the `sensitive` ones aside: those whose request values a record keeps (copy.ts `write`). */
+export const varyNames = (vary: string, sensitive: ReadonlySet<string>): string[] =>
+	vary.split(',').map((name) => name.trim().toLowerCase()).filter((name) => name && !sensitive.has(name));
 
 /**
  * The freshness `Expires` − `Date` gives, in whole seconds (0 without one). Without a readable Date (a

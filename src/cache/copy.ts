@@ -2,7 +2,7 @@ import type { PolicyCall } from '../core/policy.js';
 import { handOver } from '../core/part-store.js';
 import { readCapped } from '../utils/read-capped.js';
 import { redact, splitSensitive } from '../utils/sensitive.js';
-import { copyable, copyPlan } from './copy-plan.js';
+import { copyable, copyPlan, varyNames } from './copy-plan.js';
 import { pathOf, urlOf } from './keys.js';
 import type { CacheRecord } from './record.js';
 import { behind, discard, type CacheState, type Copy, type Read } from './state.js';
@@ -114,7 +114,7 @@ export const write = async (cache: CacheState, call: PolicyCall, { request, resp
 			v: 2, url, storedAt: now, ...timing, status, statusText,
 			headers,
 			// The request's values of the headers Vary names (none without Vary: most answers).
-			vary: vary === '' ? [] : vary.split(',').map((name) => name.trim().toLowerCase()).filter((name) => name && !sensitive.has(name)).map((name) => [name, varied(cache, request, name) ?? null]),
+			vary: vary === '' ? [] : varyNames(vary, sensitive).map((name) => [name, varied(cache, request, name) ?? null]),
 			body: bytes,
 		};
 		// The clears and removals from now on: what a write the store lands after one of them is deleted again for (the part store).

@@ -1,5 +1,5 @@
 import { splitSensitive } from '../utils/sensitive.js';
-import { copyable, type Timing } from './copy-plan.js';
+import { copyable, unmatchable, varyNames, type Timing } from './copy-plan.js';
 
 /**
  * A stored copy: a plain, versioned, structured-clonable object, under the key
@@ -55,9 +55,12 @@ export const isRecord = (value: unknown): value is CacheRecord => {
 };
 
 /**
- * Whether a record holds a header the cache never stores (`sensitive`: the credential headers, `Set-Cookie`
- * and `Set-Cookie2` included, and the client's `sensitiveHeaders`), among its headers or its Vary's, or a Vary
- * value with a sensitive query value (`params`; the cache keeps them without: copy.ts `varied`): not its own, and never served.
+ * Whether a record is not one `write` gives (copy.ts), so never served: it holds a header the cache never stores
+ * (`sensitive`: the credential headers, `Set-Cookie` and `Set-Cookie2` included, and the client's `sensitiveHeaders`),
+ * among its headers or its Vary's, or a Vary value with a sensitive query value (`params`; the cache keeps them
+ * without: copy.ts `varied`); or its Vary is one no request is matched against (`Vary: *`, a member that is no field
+ * name: `copyPlan` keeps no copy of it), or names a header (not a sensitive one) whose request value it does not keep.
  */
-export const holdsSecret = ({ headers, vary }: CacheRecord, sensitive: ReadonlySet<string>, params: ReadonlySet<string>): boolean =>
-	[...headers, ...vary].some(([name]) => sensitive.has(name.toLowerCase())) || vary.some(([, value]) => value !== null && splitSensitive(value, params).redacted !== value);
+export const foreign = ({ headers, vary }: CacheRecord, sensitive: ReadonlySet<string>, params: ReadonlySet<string>): boolean =>
+	[...headers, ...vary].some(([name]) => sensitive.has(name.toLowerCase())) || vary.some(([, value]) => value !== null && splitSensitive(value, params).redacted !== value)
+	|| headers.some(([name, value]) => /^vary$/i.test(name) && (unmatchable.test(value) || varyNames(value, sensitive).some((named) => !vary.some(([kept]) => kept === named))));

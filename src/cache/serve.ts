@@ -1,7 +1,7 @@
 import type { PolicyCall } from '../core/policy.js';
 import { storageError } from '../core/part-store.js';
 import { directives, seconds } from './cache-control.js';
-import { holdsSecret, isRecord, type CacheRecord } from './record.js';
+import { foreign, isRecord, type CacheRecord } from './record.js';
 import { behind, type CacheState, type Read } from './state.js';
 import { outdated, pathOf } from './keys.js';
 import { varied } from './copy.js';
@@ -30,7 +30,7 @@ const skewMs = 60_000;
  * change and no clear of the cache since it started: a read made before a logout gets no copy after it), and not
  * one whose removal (`cache.delete`, a delivered write's drop) was noted, or a write of its path delivered by any
  * client of the name (read your own writes), while it was read.
- * A copy past its limit, or unreadable (a header the cache never stores among them: `holdsSecret`), goes.
+ * A copy past its limit, or unreadable (not one `write` gives: `foreign`, a header the cache never stores among them), goes.
  * Never rejects: a failure (its key's digest: no `crypto.subtle` on a page over plain http) is a `storage:error`.
  */
 export const serve = async (cache: CacheState, call: PolicyCall, request: Request, reason: StaleReason, read?: Read): Promise<Response | undefined> => {
@@ -41,7 +41,7 @@ export const serve = async (cache: CacheState, call: PolicyCall, request: Reques
 		const stored = await cache.key.of(request, call.identity);
 		const record = stored && await store.get<unknown>(stored);
 		const now = context.clock.now();
-		const readable = isRecord(record) && !holdsSecret(record, cache.sensitive, cache.params);
+		const readable = isRecord(record) && !foreign(record, cache.sensitive, cache.params);
 		// Stored before a write of its path was delivered (read your own writes): dropped here if no drop removed it yet.
 		if (!readable || now > record.until || now < record.storedAt - skewMs || (now > record.storedAt + cache.maxStaleMs && !ownLimit(record)) || outdated(cache, record)) {
 			if (record !== undefined) {
