@@ -39,15 +39,17 @@ const pairs = (list: unknown, vary?: boolean): boolean =>
 /**
  * Whether a value read from storage is a record this version can serve (another tab, an older build
  * or a broken store may have written it): of the shape `write` gives (a freshness lifetime in whole
- * seconds; made no later than stored; strings where it writes strings, which fetch would take anything
+ * seconds, at most 2^31; made no later than stored, by at most 2^31 s; strings where it writes strings, which fetch would take anything
  * for), and one fetch takes.
  */
 export const isRecord = (value: unknown): value is CacheRecord => {
 	const record = value as Partial<CacheRecord> | undefined;
 	return record?.v === 2 && typeof record.url === 'string' && typeof record.statusText === 'string'
 		&& [record.storedAt, record.born, record.until].every(Number.isFinite)
-		&& record.born! <= record.storedAt! // Made before it arrived (by its Age): else its Age and ttl would call any copy new.
-		&& Number.isSafeInteger(record.lifetime) && record.lifetime! >= 0
+		// Made before it arrived, by an Age an answer gives (at most 2^31 s, as its lifetime): else its Age and ttl would call any copy new, or
+		// be no whole seconds (`Age: 1e+297`).
+		&& record.born! <= record.storedAt! && record.storedAt! - record.born! <= 2 ** 31 * 1000
+		&& Number.isSafeInteger(record.lifetime) && record.lifetime! >= 0 && record.lifetime! <= 2 ** 31
 		&& copyable(record.status!) // Only the statuses a copy is taken of are stored.
 		&& pairs(record.headers) && pairs(record.vary, true)
 		&& Object.prototype.toString.call(record.body) === '[object ArrayBuffer]'

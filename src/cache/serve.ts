@@ -8,12 +8,18 @@ import { varied } from './copy.js';
 import { ageOf, staleResponse, type StaleReason } from './stale-response.js';
 
 /**
- * Whether a record's copy carries its own limit (a valid `stale-if-error`, which overrides
- * `maxStaleMs` both ways): else the client's `maxStaleMs` bounds it too, whatever it was stored under
- * (an older build's, another tab's, a planted `until`).
+ * The last moment a record's copy may answer (epoch ms): its `until`, and never later than its own headers allow (a
+ * record `write` did not give may hold any `until`): with a valid `stale-if-error`, which overrides `maxStaleMs` both
+ * ways, freshness + N s; else `maxStaleMs` from when it was stored, whatever it was stored under (an older build's,
+ * another tab's); with `must-revalidate`, `proxy-revalidate` or, in a shared cache, `s-maxage`, only while fresh.
  */
-const ownLimit = (record: CacheRecord): boolean =>
-	seconds(directives(record.headers.find(([name]) => name === 'cache-control')?.[1]).get('stale-if-error')) !== undefined;
+const limitOf = (record: CacheRecord, { maxStaleMs, shared }: CacheState): number => {
+	const own = directives(record.headers.find(([name]) => name.toLowerCase() === 'cache-control')?.[1]);
+	const fresh = record.born + record.lifetime * 1000;
+	const staleIfError = seconds(own.get('stale-if-error'));
+	return Math.min(record.until, staleIfError === undefined ? record.storedAt + maxStaleMs : fresh + staleIfError * 1000,
+		own.has('must-revalidate') || own.has('proxy-revalidate') || (shared && own.has('s-maxage')) ? fresh : Infinity);
+};
 
 /**
  * How far ahead of the clock a copy's `storedAt` may be and still count as stored now: the clocks of
@@ -43,7 +49,7 @@ export const serve = async (cache: CacheState, call: PolicyCall, request: Reques
 		const now = context.clock.now();
 		const readable = isRecord(record) && !foreign(record, cache.sensitive, cache.params);
 		// Stored before a write of its path was delivered (read your own writes): dropped here if no drop removed it yet.
-		if (!readable || now > record.until || now < record.storedAt - skewMs || (now > record.storedAt + cache.maxStaleMs && !ownLimit(record)) || outdated(cache, record)) {
+		if (!readable || now > limitOf(record, cache) || now < record.storedAt - skewMs || outdated(cache, record)) {
 			if (record !== undefined) {
 				if (!readable) {
 					storageError(context, 'cache', 'decode', new TypeError('Unreadable cache record'), stored);

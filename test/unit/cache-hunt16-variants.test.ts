@@ -64,3 +64,69 @@ describe('a stored record whose Vary no request could be matched against, or who
 		api.close();
 	});
 });
+
+describe('a stored record whose times no answer gives: an Age or a ttl past what a copy holds, a limit past its own', () => {
+	const day = 86_400_000;
+	it('`born` further before `storedAt` than any Age an answer gives (2^31 s): unreadable (storage:error), never `Age: 1e+297`', async () => {
+		const { store, clock, api, errors, stale } = setup('born');
+		await store.set(key, planted(clock.now(), { born: -1e300 }));
+		// Before: ['planted', '1e+297', 'steadfetch; hit; ttl=-1e+297; detail=http-5xx'].
+		expect(await stale()).toBe('none');
+		expect(errors.map((error) => error.operation)).toEqual(['decode']);
+		await waitFor(async () => await store.get(key) === undefined, 'the record removed');
+		api.close();
+	});
+
+	it('a freshness lifetime past any max-age an answer gives (2^31 s): unreadable, never `ttl=4503599627370496`', async () => {
+		const { store, clock, api, errors, stale } = setup('lifetime');
+		await store.set(key, planted(clock.now(), { lifetime: 2 ** 52 }));
+		expect(await stale()).toBe('none');
+		expect(errors.map((error) => error.operation)).toEqual(['decode']);
+		api.close();
+	});
+
+	for (const [label, cacheControl, storedAgoMs] of [
+		['`stale-if-error=1`, stored 10 days ago (its own limit, past `maxStaleMs`)', 'max-age=0, stale-if-error=1', 10 * day],
+		['`stale-if-error=1`, stored an hour ago (within `maxStaleMs`: its own limit is shorter)', 'max-age=0, stale-if-error=1', 3_600_000],
+		['`must-revalidate`, stale for a minute', 'max-age=60, must-revalidate', 120_000],
+		['`proxy-revalidate`, stale for a minute', 'max-age=60, proxy-revalidate', 120_000],
+	] as const) {
+		it(`an \`until\` past the copy's own limit (${label}): not served, removed`, async () => {
+			const { store, clock, api, stale } = setup(`until-${label}`);
+			const now = clock.now();
+			const lifetime = Number(/max-age=(\d+)/.exec(cacheControl)![1]);
+			await store.set(key, planted(now - storedAgoMs, { lifetime, until: now + 1e15, headers: [['content-type', 'text/plain'], ['cache-control', cacheControl]] }));
+			// Before: served, e.g. ['planted', '864000', 'steadfetch; hit; ttl=-864000; detail=http-5xx'].
+			expect(await stale()).toBe('none');
+			await waitFor(async () => await store.get(key) === undefined, 'the record removed');
+			api.close();
+		});
+	}
+
+	it('in a shared cache, `s-maxage` allows a copy only while fresh: one stored with a later `until` is not served', async () => {
+		const { store, clock, api, stale } = setup('until-s-maxage', { shared: true });
+		const now = clock.now();
+		await store.set(key, planted(now - 120_000, { lifetime: 60, until: now + day, headers: [['content-type', 'text/plain'], ['cache-control', 's-maxage=60']] }));
+		expect(await stale()).toBe('none');
+		api.close();
+	});
+
+	it('records as `write` gives them still answer: their own `stale-if-error` longer than `maxStaleMs`, shorter and not reached, and none', async () => {
+		const { store, clock, api, errors, stale } = setup('until-kept', { shared: false, maxStaleMs: 3_600_000 });
+		const now = clock.now();
+		// Stored 2 days ago with stale-if-error=3 days: its own limit overrides the client's hour (API: "longer or shorter").
+		await store.set(key, planted(now - 2 * day, { until: now - 2 * day + 3 * day, headers: [['content-type', 'text/plain'], ['cache-control', 'max-age=0, stale-if-error=259200']] }));
+		expect((await stale())[1]).toBe(String(2 * day / 1000));
+		// Stored 5 minutes ago with stale-if-error=600, and with no stale-if-error at all.
+		for (const headers of [[['cache-control', 'max-age=0, stale-if-error=600']], []]) {
+			await store.set(key, planted(now - 300_000, { until: now + 300_000, headers: [['content-type', 'text/plain'], ...headers] }));
+			expect((await stale())[0]).toBe('planted');
+		}
+
+		// An Age on arrival as large as an answer gives (2^31 s): read, and shown in whole seconds.
+		await store.set(key, planted(now, { born: now - 2 ** 31 * 1000, lifetime: 2 ** 31 }));
+		expect((await stale()).slice(1)).toEqual([String(2 ** 31), 'steadfetch; hit; ttl=0; detail=http-5xx']);
+		expect(errors).toEqual([]);
+		api.close();
+	});
+});
