@@ -50,6 +50,17 @@ export class Auth implements PolicyParts {
 	/** Its per-call option is `false` or nothing (`PolicyParts.checkCall`). */
 	readonly checkCall = offOnly('auth');
 	readonly #context: PolicyContext;
+	/**
+	 * The options, and the refresh's state, which lives with them: shared by every client given this `auth()` (a
+	 * client and its `extend()`s: one refresh also where no Web Lock joins them, workerd). `calling`: true while
+	 * `refresh()` itself runs (synchronously: a call made then, through any of them, is the refresh's own request).
+	 * `generation`: refreshes finished (here, or in another tab as its channel said): a waiter that sees it move skips
+	 * its own. `flight`: the refresh in flight, shared by the calls; in a Worker, where a promise made in one request
+	 * never settles in another once the first ended, only by the calls of the request that started it (`owner`: the
+	 * request context object of the `waitUntil` calls get from `client.withContext(ctx)`, one per `ctx` however many
+	 * times it is called; a per-call `waitUntil` is its own); a call without one shares none. State is shared across
+	 * requests (the token, `generation`), never a promise.
+	 */
 	readonly #settings: AuthSettings;
 	/** The origins, as URL prefixes (`['']` for `'*'`): they also name the refresh shared by tabs (tabs.ts). */
 	readonly #prefixes: readonly string[];
@@ -60,20 +71,6 @@ export class Auth implements PolicyParts {
 	 * `null` when that attempt was not auth's (another origin, `auth: false`) or there was none yet.
 	 */
 	readonly #sent: (call: PolicyCall) => { token: Token | null };
-	/** True while `refresh()` itself runs (synchronously): a call made then is the refresh's own request. */
-	#calling = false;
-	/** Refreshes finished (here, or in another tab as its channel said): a waiter that sees it move skips its own. */
-	#generation = 0;
-	/**
-	 * The refresh in flight, shared by the client's calls. In a Worker, where a promise made in one
-	 * request never settles in another once the first ended, only by the calls of the request that
-	 * started it (`#owner`: the request context object of the `waitUntil` calls get from
-	 * `client.withContext(ctx)`, one per `ctx` however many times it is called; a per-call `waitUntil`
-	 * is its own); a call without one shares none. State is shared across requests (the token,
-	 * `#generation`), never a promise.
-	 */
-	#flight: Promise<void> | undefined;
-	#owner: unknown;
 	/** The refresh's Web Lock and the channel that says one finished (`start`; `undefined` without tabs: tabs.ts). */
 	#tabs: TabLink | undefined;
 	/** Aborted by the client's `close()`: a call waiting for a refresh is refused then, never sent again. */
@@ -108,7 +105,8 @@ export class Auth implements PolicyParts {
 
 	/** The refresh in flight `call` may wait for (`requestScoped()` inlined: its chunk costs bytes here). */
 	#joinable(call: PolicyCall): Promise<void> | undefined {
-		return globalThis.navigator?.userAgent !== 'Cloudflare-Workers' || (call.waitUntil && requestOf(call) === this.#owner) ? this.#flight : undefined;
+		const settings = this.#settings;
+		return globalThis.navigator?.userAgent !== 'Cloudflare-Workers' || (call.waitUntil && requestOf(call) === settings.owner) ? settings.flight : undefined;
 	}
 
 	/** The token on every attempt to one of the origins, read before each; noted on the call for `wrap`. */
@@ -175,9 +173,10 @@ export class Auth implements PolicyParts {
 	 * for another tab's lock ends when that tab's refresh does, within its own `refreshTimeoutMs`).
 	 */
 	async #refresh(old: Token, seen: number, scope: string): Promise<void> {
-		const signal = AbortSignal.timeout(this.#settings.refreshTimeoutMs);
+		const settings = this.#settings;
+		const signal = AbortSignal.timeout(settings.refreshTimeoutMs);
 		const run = async (): Promise<void> => {
-			if (this.#generation !== seen || await this.#current() !== old) {
+			if (settings.generation !== seen || await this.#current() !== old) {
 				return; // Another tab (or call) refreshed meanwhile: its token is the one to use.
 			}
 
@@ -185,15 +184,15 @@ export class Auth implements PolicyParts {
 			const started = context.clock.now();
 			let ok = false;
 			try {
-				this.#calling = true;
-				const running = this.#settings.refresh();
-				this.#calling = false;
+				settings.calling = true;
+				const running = settings.refresh();
+				settings.calling = false;
 				await until(Promise.resolve(running), signal);
-				this.#generation++;
+				settings.generation++;
 				this.#tabs?.refreshed();
 				ok = true;
 			} finally {
-				this.#calling = false;
+				settings.calling = false;
 				context.emit('auth:refresh', { scope, ok, durationMs: context.clock.now() - started, shared: false });
 			}
 		};
@@ -211,13 +210,14 @@ export class Auth implements PolicyParts {
 	 * that got the 401, the call would fail for nothing: this waits for it to change, within `bound` too.
 	 */
 	async #renew(call: PolicyCall, old: Token, bound: AbortSignal): Promise<void> {
-		const flight = this.#joinable(call) ?? this.#refresh(old, this.#generation, call.scope ?? '').finally(() => {
-			if (this.#flight === flight) {
-				this.#flight = undefined;
+		const settings = this.#settings;
+		const flight = this.#joinable(call) ?? this.#refresh(old, settings.generation, call.scope ?? '').finally(() => {
+			if (settings.flight === flight) {
+				settings.flight = undefined;
 			}
 		});
-		this.#flight = flight;
-		this.#owner = requestOf(call);
+		settings.flight = flight;
+		settings.owner = requestOf(call);
 
 		await until(flight, bound);
 		for (let wait = 5; await this.#current() === old && wait <= 320; wait *= 2) {
@@ -245,7 +245,7 @@ export class Auth implements PolicyParts {
 	async wrap(call: PolicyCall, next: () => Promise<Response>): Promise<Response> {
 		const started = this.#context.clock.now();
 		/** Made by `refresh()` itself (synchronously: `() => api.post('auth/refresh')`, or before its first await). */
-		const own = this.#calling;
+		const own = this.#settings.calling;
 		let outcome = await send(next);
 		const denied = this.#unauthorized(outcome);
 		// A 401 to a request that carried a token of ours (not another origin's, not `auth: false`).
@@ -313,7 +313,7 @@ export class Auth implements PolicyParts {
 	/** Tabs of the origin tell each other a refresh finished (never the token): waiters skip theirs. */
 	start(): void {
 		this.#tabs = linkTabs(this.#context, this.#prefixes, () => {
-			this.#generation++;
+			this.#settings.generation++;
 		});
 	}
 

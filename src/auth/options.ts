@@ -61,7 +61,8 @@ export const checkAuthOptions = (options: AuthOptions) => {
 	check(typeof refresh === 'function', 'auth.refresh', refresh, 'a function');
 	check(isToken(scheme), 'auth.scheme', scheme, 'an HTTP auth scheme');
 	check(isPositiveTimerMs(refreshTimeoutMs), 'auth.refreshTimeoutMs', refreshTimeoutMs, positiveTimerMs);
-	return { token, refresh, scheme, refreshTimeoutMs, origins: checkOrigins('auth.origins', origins) };
+	// With the refresh's state (auth.ts `Auth`): every client given this `auth()`, a client and its `extend()`s, shares it.
+	return { token, refresh, scheme, refreshTimeoutMs, origins: checkOrigins('auth.origins', origins), calling: false, generation: 0, flight: undefined as Promise<void> | undefined, owner: undefined as unknown };
 };
 
 /** `AuthOptions` checked, with their defaults. */

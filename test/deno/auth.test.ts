@@ -71,3 +71,47 @@ Deno.test({
 		}
 	},
 });
+
+Deno.test({
+	name: 'auth (Deno, edge build): a client and its extend() answered 401 at once share one refresh (no Web Lock joins them)',
+	async fn() {
+		let token = 'old';
+		let refreshes = 0;
+		const seen: string[] = [];
+		const server = Deno.serve({ port: 0, hostname: '127.0.0.1', onListen() {} }, (request) => {
+			const authorization = request.headers.get('authorization') ?? '';
+			seen.push(authorization);
+			return new Response(authorization === 'Bearer new' ? 'ok' : 'no', { status: authorization === 'Bearer new' ? 200 : 401 });
+		});
+		const base = `http://127.0.0.1:${server.addr.port}`;
+		let release = (): void => undefined;
+		const api = createClient({
+			name: `deno-auth-extend-${crypto.randomUUID()}`, retry: 0, breaker: false,
+			auth: auth({
+				origins: [base],
+				token: () => token,
+				refresh: async () => {
+					refreshes++;
+					await new Promise<void>((resolve) => {
+						release = resolve;
+					});
+					token = 'new';
+				},
+			}),
+		});
+		const child = api.extend({ headers: { 'x-child': '1' } });
+		try {
+			const calls = [api, api, child, child].map(async (client, index) => client.get(`${base}/item/${index}`).text().catch((error: unknown) => String(error)));
+			await waitFor(() => seen.length === 4 && refreshes > 0, 'four 401s and a refresh');
+			release();
+			const answers = await Promise.all(calls);
+			assert(answers.every((answer) => answer === 'ok'), `every call answered: ${answers.join(', ')}`);
+			// Before: 2 (the child's own refresh, which waited for nothing).
+			assert(refreshes === 1, `one refresh: ${refreshes}`);
+		} finally {
+			child.close();
+			api.close();
+			await server.shutdown();
+		}
+	},
+});
