@@ -3,7 +3,7 @@ import { storageError } from '../core/part-store.js';
 import { directives, seconds } from './cache-control.js';
 import { foreign, isRecord, type CacheRecord } from './record.js';
 import { behind, type CacheState, type Read } from './state.js';
-import { outdated, pathOf } from './keys.js';
+import { outdated, pathOf, urlOf } from './keys.js';
 import { varied } from './copy.js';
 import { ageOf, staleResponse, type StaleReason } from './stale-response.js';
 
@@ -47,7 +47,8 @@ export const serve = async (cache: CacheState, call: PolicyCall, request: Reques
 		const stored = await cache.key.of(request, call.identity);
 		const record = stored && await store.get<unknown>(stored);
 		const now = context.clock.now();
-		const readable = isRecord(record) && !foreign(record, cache.sensitive, cache.params);
+		// Its URL the one its key names, as `write` stores it (not another's, nor one holding a sensitive value `response.url` and `cache:stale` would show).
+		const readable = isRecord(record) && record.url === urlOf(stored!) && !foreign(record, cache.sensitive, cache.params);
 		// Stored before a write of its path was delivered (read your own writes): dropped here if no drop removed it yet.
 		if (!readable || now > limitOf(record, cache) || now < record.storedAt - skewMs || outdated(cache, record)) {
 			if (record !== undefined) {

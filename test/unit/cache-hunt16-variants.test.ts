@@ -130,3 +130,34 @@ describe('a stored record whose times no answer gives: an Age or a ttl past what
 		api.close();
 	});
 });
+
+describe('a stored record whose URL is not the one its key names', () => {
+	// `write` stores a copy's URL as its key names it (sensitive query values removed): a record that says another
+	// answered the request with that URL as `response.url` and in `cache:stale`, a secret in it shown as it was.
+	for (const [label, url] of [
+		['its URL with a sensitive query value (an older build\'s, a planted one)', 'https://api.example/doc?token=secret'],
+		['another path\'s URL', 'https://api.example/other'],
+		['another origin\'s URL', 'https://elsewhere.example/doc'],
+	] as const) {
+		it(`${label}: unreadable (storage:error, removed), never served or named in an event`, async () => {
+			const { store, clock, api, errors } = setup(`url-${label}`);
+			const stale: string[] = [];
+			api.on('cache:stale', (event) => stale.push(event.url));
+			await store.set(key, planted(clock.now(), { url }));
+			// Before: served, its `response.url` and the cache:stale event's URL the record's (`…?token=secret`).
+			expect(await api.get('doc').then((response) => response.url, () => 'none')).toBe('none');
+			expect(stale).toEqual([]);
+			expect(errors.map((error) => error.operation)).toEqual(['decode']);
+			await waitFor(async () => await store.get(key) === undefined, 'the record removed');
+			api.close();
+		});
+	}
+
+	it('a record whose URL is its key\'s answers, with that URL', async () => {
+		const { store, clock, api, errors } = setup('url-kept');
+		await store.set('r:~~https://api.example/doc?page=2', planted(clock.now(), { url: 'https://api.example/doc?page=2' }));
+		expect(await api.get('doc?page=2').then((response) => response.url, () => 'none')).toBe('https://api.example/doc?page=2');
+		expect(errors).toEqual([]);
+		api.close();
+	});
+});
