@@ -68,6 +68,21 @@ const make = (options: ClientOptions = {}) => createClient({
 	...options,
 });
 
+/**
+ * The first request the origin holds, once it got there: the copy answers at `networkTimeoutMs` (40 ms) from the call's
+ * start, which a loaded machine can reach before the request reaches the origin.
+ */
+const firstHeld = async (): Promise<Held> => {
+	await until(() => held.length > 0);
+	return held[0]!;
+};
+
+/** The request to `path` the origin holds, once it got there (another call's may get there first, or later). */
+const heldAt = async (path: string): Promise<Held> => {
+	await until(() => held.some((each) => each.path === path));
+	return held.find((each) => each.path === path)!;
+};
+
 /** Store a copy of `path` (version `version`), then hang the origin. */
 const primed = async (path: string, options: ClientOptions = { staleCache: { networkTimeoutMs: 40 } }) => {
 	hang = false;
@@ -142,7 +157,7 @@ describe('slow networks: reads', () => {
 		const stored = next(api, 'cache:stored');
 		version = 2;
 		clock.advance(2000); // A URL copied less than 1 s ago is not copied again.
-		held[0]!.release();
+		(await firstHeld()).release();
 		expect(await stored).toMatchObject({ url: `${server.url}/b` });
 		expect(await copyOf(api, 'b')).toEqual({ v: 2, path: '/b' });
 	});
@@ -151,7 +166,7 @@ describe('slow networks: reads', () => {
 		const api = await primed('c', { staleCache: { networkTimeoutMs: 40 }, retry: { limit: 1, delay: () => 0 }, timeout: 150 });
 		const response = await api.get('c');
 		expect(response.headers.get('cache-status')).toMatch(/detail=slow$/);
-		expect(hits.get('/c')).toBe(2); // Answered before its first attempt timed out…
+		expect(hits.get('/c')).toBeLessThanOrEqual(2); // Answered before its first attempt timed out (which may not have reached the origin yet)…
 		await until(() => hits.get('/c') === 3); // …which then goes on to its retry.
 		expect(api.stats()[server.url]).toMatchObject({ retries: 1, stale: 1, failures: {} });
 	});
@@ -162,10 +177,11 @@ describe('slow networks: reads', () => {
 		const written = collect(api, 'cache:stored');
 		const response = await api.get('d', { signal: controller.signal });
 		expect(isStale(response)).toBe(true);
+		const request = await firstHeld(); // At the origin when the caller aborts.
 		controller.abort();
-		await until(() => held[0]!.signal.aborted);
+		await until(() => request.signal.aborted);
 		version = 2;
-		held[0]!.release();
+		request.release();
 		await settle();
 		expect(await copyOf(api, 'd')).toEqual({ v: 1, path: '/d' });
 		expect(written).toEqual([]);
@@ -185,7 +201,7 @@ describe('slow networks: reads', () => {
 		const written = collect(api, 'cache:stored');
 		expect(isStale(await api.get('e'))).toBe(true);
 		version = 2;
-		held[0]!.release();
+		(await firstHeld()).release();
 		await until(() => seen === 2);
 		await settle();
 		expect(await copyOf(api, 'e')).toEqual({ v: 1, path: '/e' });
@@ -214,7 +230,7 @@ describe('slow networks: reads', () => {
 			await logout(api);
 			version = 2;
 			clock.advance(2000); // Past the 1 s within which a URL is not copied again.
-			held[0]!.release();
+			(await firstHeld()).release();
 			await until(() => seen() === 2);
 			await settle();
 			expect(written).toEqual([]);
@@ -269,7 +285,7 @@ describe('slow networks: reads', () => {
 			await make(twin).clear();
 			version = 2;
 			clock.advance(2000);
-			held[0]!.release();
+			(await firstHeld()).release();
 			await until(() => seen() === 2);
 			await settle();
 			expect(written).toEqual([]);
@@ -284,7 +300,7 @@ describe('slow networks: reads', () => {
 			await api.clear({ identity: 'bob' });
 			version = 2;
 			clock.advance(2000);
-			held[0]!.release();
+			(await firstHeld()).release();
 			await until(() => seen() === 2);
 			expect(await stored).toMatchObject({ url: `${server.url}/other-user` });
 			expect(await served(api, 'other-user')).toEqual({ v: 2, path: '/other-user' });
@@ -308,9 +324,9 @@ describe('slow networks: reads', () => {
 		const stale = collect(api, 'cache:stale');
 		expect(isStale(await api.get('f'))).toBe(true); // With a copy: a timer, and the copy.
 		const call = api.get('other');
-		await until(() => held.length === 2);
+		const other = await heldAt('/other');
 		version = 2;
-		held[1]!.release();
+		other.release();
 		const response = await call;
 		expect(isStale(response)).toBe(false);
 		expect(await response.json()).toEqual({ v: 2, path: '/other' });
@@ -324,7 +340,7 @@ describe('slow networks: reads', () => {
 		const timers = deadlines(43);
 		const call = api.get('g');
 		await until(() => timers.fired === 1 && held.length === 1);
-		held[0]!.release();
+		(await firstHeld()).release();
 		expect(isStale(await call)).toBe(false);
 	});
 
@@ -336,8 +352,8 @@ describe('slow networks: reads', () => {
 		const other = await primed('i', { staleCache: { networkTimeoutMs: 44 } });
 		const timers = deadlines(44);
 		const none = other.get('i', { staleCache: { networkTimeoutMs: false } });
-		await until(() => held.length === 2);
-		held[1]!.release();
+		// The first call's request may reach the origin only now (answered then, as `primed` lets the origin answer), or later.
+		(await heldAt('/i')).release();
 		expect(isStale(await none)).toBe(false);
 		expect(timers.armed).toBe(0);
 
