@@ -12,7 +12,7 @@ export interface AuthOptions {
 	token: () => string | undefined | null | Promise<string | undefined | null>;
 	/**
 	 * Get a new token and keep it where `token()` reads it. Called on a 401, once at a time for the
-	 * whole client and across the tabs of the origin (the clients of the same `name` and `origins`:
+	 * whole client (its `extend()`s and every client given this `auth()` included) and across the tabs of the origin (the clients of the same `name` and `origins`:
 	 * the same client in each tab; a client for another API refreshes on its own). Every call that gets a 401 while it runs waits
 	 * for it (within the call's own time budget and signal; the client's `close()` refuses it with a
 	 * `SteadfetchError`, `CLIENT_CLOSED`) and is sent again with the new token. A
