@@ -14,7 +14,7 @@ import { ageOf, staleResponse, type StaleReason } from './stale-response.js';
  * another tab's); with `must-revalidate`, `proxy-revalidate` or, in a shared cache, `s-maxage`, only while fresh.
  */
 const limitOf = (record: CacheRecord, { maxStaleMs, shared }: CacheState): number => {
-	const own = directives(record.headers.find(([name]) => name.toLowerCase() === 'cache-control')?.[1]);
+	const own = directives(record.headers.find(([name]) => name === 'cache-control')?.[1]);
 	const fresh = record.born + record.lifetime * 1000;
 	const staleIfError = seconds(own.get('stale-if-error'));
 	return Math.min(record.until, staleIfError === undefined ? record.storedAt + maxStaleMs : fresh + staleIfError * 1000,
