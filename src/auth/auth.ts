@@ -59,7 +59,8 @@ export class Auth implements PolicyParts {
 	 * never settles in another once the first ended, only by the calls of the request that started it (`owner`: the
 	 * request context object of the `waitUntil` calls get from `client.withContext(ctx)`, one per `ctx` however many
 	 * times it is called; a per-call `waitUntil` is its own); a call without one shares none. State is shared across
-	 * requests (the token, `generation`), never a promise.
+	 * requests (the token, `generation`), never a promise. `world`: that of the call that started `flight`
+	 * (`PolicyCall.world`): a call of a later one (after an identity change, a clear) does not join it (`#renew`).
 	 */
 	readonly #settings: AuthSettings;
 	/** The origins, as URL prefixes (`['']` for `'*'`): they also name the refresh shared by tabs (tabs.ts). */
@@ -128,9 +129,11 @@ export class Auth implements PolicyParts {
 			// and signal: ky's): it is someone's stored write, and a token read while the app is halfway
 			// through signing someone else in must not carry it. Made for another identity than the one
 			// the refresh left signed in, it is not sent (it stays queued for its own identity). Only
-			// replays wait: the app's own calls — the refresh's own request among them — go at once.
+			// replays wait: the app's own calls — the refresh's own request among them — go at once. A refresh started
+			// before an identity change or a clear left a token of the session that ended: not sent with it either.
+			const world = this.#settings.world!;
 			await until(flight.catch(() => undefined), request.signal);
-			if (call.identity !== this.#context.identity()) {
+			if (call.identity !== this.#context.identity() || !world.current()) {
 				throw new AuthError(identityChanged, call.scope ?? '');
 			}
 		}
@@ -176,7 +179,7 @@ export class Auth implements PolicyParts {
 		const settings = this.#settings;
 		const signal = AbortSignal.timeout(settings.refreshTimeoutMs);
 		const run = async (): Promise<void> => {
-			if (settings.generation !== seen || await this.#current() !== old) {
+			if (settings.generation > seen || await this.#current() !== old) {
 				return; // Another tab (or call) refreshed meanwhile: its token is the one to use.
 			}
 
@@ -211,12 +214,27 @@ export class Auth implements PolicyParts {
 	 */
 	async #renew(call: PolicyCall, old: Token, bound: AbortSignal): Promise<void> {
 		const settings = this.#settings;
-		const flight = this.#joinable(call) ?? this.#refresh(old, settings.generation, call.scope ?? '').finally(() => {
+		let seen = settings.generation;
+		let flight = this.#joinable(call);
+		// A refresh started in another world (before an identity change or a clear: `PolicyCall.world`) is not this call's:
+		// its token is of the session that ended. Wait for it to end (one at a time), then refresh unless the token changed
+		// from the one it left (another tab refreshed for this session meanwhile; not a count that its own word moved:
+		// `Infinity`). `world` is kept once the flight ended: the last one's, overwritten by the next.
+		while (flight && !settings.world!.current()) {
+			await until(flight.catch(() => undefined), bound);
+			old = await this.#current();
+			seen = Infinity;
+			flight = this.#joinable(call);
+		}
+
+		flight ??= this.#refresh(old, seen, call.scope ?? '').finally(() => {
 			if (settings.flight === flight) {
 				settings.flight = undefined;
 			}
 		});
 		settings.flight = flight;
+		// A joiner's world is the one the refresh started in (its identity, no clear between): either stands for it.
+		settings.world = call.world;
 		settings.owner = requestOf(call);
 
 		await until(flight, bound);

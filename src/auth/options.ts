@@ -1,5 +1,6 @@
 import { check, optionsOf, isPositiveTimerMs, isToken, positiveTimerMs } from '../utils/validate.js';
 import { checkOrigins } from '../utils/origins.js';
+import type { World } from '../core/world.js';
 
 /** Options of `auth()` (`steadfetch/auth`). */
 export interface AuthOptions {
@@ -15,7 +16,11 @@ export interface AuthOptions {
 	 * whole client (its `extend()`s and every client given this `auth()` included) and across the tabs of the origin (the clients of the same `name` and `origins`:
 	 * the same client in each tab; a client for another API refreshes on its own). Every call that gets a 401 while it runs waits
 	 * for it (within the call's own time budget and signal; the client's `close()` refuses it with a
-	 * `SteadfetchError`, `CLIENT_CLOSED`) and is sent again with the new token. A
+	 * `SteadfetchError`, `CLIENT_CLOSED`) and is sent again with the new token. A refresh serves only the session it
+	 * started in: a call made after an identity change or a `clear()` (the client's `identity`) that gets a 401 while a
+	 * refresh started before it runs waits for that one to end, then starts its own (unless the token changed since it
+	 * ended: another tab's refresh), and is never sent with the token the earlier one stored; an outbox replay that
+	 * waited for such a refresh is not sent (`AuthError`; it stays queued). A
 	 * refresh that throws, or that has not settled within `refreshTimeoutMs`, fails the waiting calls
 	 * with `AuthError`. When it asks the API through the same client, give that call `auth: false`
 	 * (no token, no wait). Without it, a call made while `refresh()` runs, before its first `await`
@@ -62,7 +67,7 @@ export const checkAuthOptions = (options: AuthOptions) => {
 	check(isToken(scheme), 'auth.scheme', scheme, 'an HTTP auth scheme');
 	check(isPositiveTimerMs(refreshTimeoutMs), 'auth.refreshTimeoutMs', refreshTimeoutMs, positiveTimerMs);
 	// With the refresh's state (auth.ts `Auth`): every client given this `auth()`, a client and its `extend()`s, shares it.
-	return { token, refresh, scheme, refreshTimeoutMs, origins: checkOrigins('auth.origins', origins), calling: false, generation: 0, flight: undefined as Promise<void> | undefined, owner: undefined as unknown };
+	return { token, refresh, scheme, refreshTimeoutMs, origins: checkOrigins('auth.origins', origins), calling: false, generation: 0, flight: undefined as Promise<void> | undefined, world: undefined as World | undefined, owner: undefined as unknown };
 };
 
 /** `AuthOptions` checked, with their defaults. */
