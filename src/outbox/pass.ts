@@ -28,7 +28,7 @@ const conflictMs = 10_000;
  * written once `current()` is false, and an entry discarded or cleared while its attempt was in flight
  * (`current()` false already) is no conflict of the app's: neither told nor given to `onConflict`.
  */
-export const conflict = async (queue: Queue, record: OutboxRecord, key: string, now: number, response: Response, current: () => boolean, signal?: AbortSignal): Promise<boolean | 'rebased' | undefined> => {
+export const conflict = async (queue: Queue, record: OutboxRecord, key: string, now: number, response: Response, current: () => boolean, signal?: AbortSignal, tally?: { dead: number }): Promise<boolean | 'rebased' | undefined> => {
 	if (!current()) {
 		return undefined;
 	}
@@ -43,7 +43,7 @@ export const conflict = async (queue: Queue, record: OutboxRecord, key: string, 
 	}
 
 	if (verdict === 'discard') {
-		return void await queue.drop(record, key, current);
+		return void await queue.drop(record, key, current, tally);
 	}
 
 	if (next) {
@@ -53,7 +53,7 @@ export const conflict = async (queue: Queue, record: OutboxRecord, key: string, 
 
 	// No rebase, or headers fetch refuses, or a body over maxBodyBytes: a dead letter.
 	record.lastError = { code: 'CONFLICT', status, message: `${status} conflict` };
-	return queue.bury(record, key, 'conflict', current);
+	return queue.bury(record, key, 'conflict', current, tally);
 };
 
 /**
@@ -336,7 +336,7 @@ export class Pass {
 			// `undefined` once `close()` or `clear()` aborted the pass: its entry then stays as it was, and nothing waits for it.
 			const entry = await within(Promise.resolve().then(() => queue.options.migrate!({ ...toEntry(record), body: record.body! }, version)), undefined, this.#permit.signal);
 			if (entry === null) {
-				await queue.drop(record, key, () => this.#permit.current(record.id));
+				await queue.drop(record, key, () => this.#permit.current(record.id), this.#result);
 				return undefined;
 			}
 
@@ -385,9 +385,9 @@ export class Pass {
 				return;
 			}
 
-			const settled = await conflict(queue, record, key, now, response!, () => this.#permit.current(record.id), this.#permit.signal);
+			const settled = await conflict(queue, record, key, now, response!, () => this.#permit.current(record.id), this.#permit.signal, this.#result);
 			this.#rebased = settled === 'rebased';
-			this.#result[this.#rebased ? 'failed' : 'dead'] += settled ? 1 : 0;
+			this.#result.failed += this.#rebased ? 1 : 0; // A dead letter (and its dependents') counted as it is stored.
 			settled === false && this.#hold(record);
 			return;
 		}
@@ -413,11 +413,7 @@ export class Pass {
 
 	/** Make an entry a dead letter (`outbox:dead`), unless this pass may no longer write it (then nobody is told of one). */
 	async #bury(record: OutboxRecord, key: string, reason: NonNullable<OutboxRecord['deadReason']>): Promise<void> {
-		if (await this.#queue.bury(record, key, reason, () => this.#permit.current(record.id))) {
-			this.#result.dead++;
-		} else {
-			this.#hold(record);
-		}
+		await this.#queue.bury(record, key, reason, () => this.#permit.current(record.id), this.#result) || this.#hold(record);
 	}
 
 	/** A dead letter of an entry that cannot be sent as it is (`INVALID_REQUEST`): its dependencies, or `migrate`'s answer. */
