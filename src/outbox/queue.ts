@@ -211,6 +211,11 @@ export class Queue {
 	 */
 	readonly #moves: Map<string, string>;
 	/**
+	 * New pending keys whose write the store refused (not for its quota), kept in memory until it confirms them (or their
+	 * delete), of every client of the name and store here: the store's span cannot count them (`refresh`).
+	 */
+	readonly #refused: Set<string>;
+	/**
 	 * The ids of each URL's pending entries this client wrote or read (by the URL's `normalised` spelling: `/todos/%7E` is
 	 * `/todos/~`), and by id the set it is in: a coalescing write looks only at its URL's.
 	 */
@@ -274,7 +279,10 @@ export class Queue {
 		this.order = (stores.get('#order') ?? stores.set('#order', new Map()).get('#order')) as Map<string, number>;
 		const moves = (stores.get('#moves') ?? stores.set('#moves', new Map()).get('#moves')) as Map<string, string>;
 		this.#moves = moves;
+		const refused = (stores.get('#refused') ?? stores.set('#refused', new Set()).get('#refused')) as Set<string>;
+		this.#refused = refused;
 		store.confirmed ??= (key) => {
+			refused.delete(key);
 			const old = moves.get(key);
 			moves.delete(key);
 			return old === undefined ? undefined : store.delete(old);
@@ -301,6 +309,8 @@ export class Queue {
 							this.#note(key, false);
 							throw error;
 						}
+
+						key.startsWith(pendingPrefix) && refused.add(key);
 					}
 				},
 				delete: async (key, strict, budget) => {
@@ -371,6 +381,10 @@ export class Queue {
 				present.has(to) || present.has(from) ? moved.add(from) : this.#moves.delete(to);
 			}
 
+			for (const key of this.#refused) {
+				present.has(key) || this.#refused.delete(key); // Forgotten (a clear, a removal): no longer kept in memory.
+			}
+
 			listed = keys.filter((key) => !moved.has(key)).sort();
 		} catch (error) {
 			// A failed listing counts as the listing of the next 10 s (`refresh`, `look`): a failing store is not asked per call or write.
@@ -415,7 +429,8 @@ export class Queue {
 	 * nothing changed behind its back: its `span` of the pending keys (count and greatest key) matches
 	 * the index. Else (another tab, worker or process queued or removed entries, or this client never
 	 * listed) the store is listed. A store that cannot tell is listed at first, then once per
-	 * `maxEntries / 4` entries queued here. Within 10 s of a listing that failed (`quiet`), not listed:
+	 * `maxEntries / 4` entries queued here, and each time while a new pending key it refused is kept in memory
+	 * (`#refused`). Within 10 s of a listing that failed (`quiet`), not listed:
 	 * the index as it was is used, a failing store is not asked per call, write or pass. `budget`: see `Budget`.
 	 */
 	async refresh(budget?: Budget): Promise<void> {
@@ -423,7 +438,7 @@ export class Queue {
 		// A move's old pending key stays in the store until its new key is stored (`#moves`), listed by none: the store's span counts it.
 		const moved = [...this.#moves.values()].filter((key) => key.startsWith(pendingPrefix)).length;
 		const changed = span === undefined
-			? !this.#listed || this.#queued >= Math.max(1, this.options.maxEntries / 4)
+			? !this.#listed || this.#refused.size > 0 || this.#queued >= Math.max(1, this.options.maxEntries / 4)
 			: span !== 'busy' && (span.count !== this.#index.size + this.#strays + moved || (!moved && this.#strays === 0 && span.last !== this.#index.last));
 		if (changed && this.context.clock.now() >= this.quiet) {
 			await this.list(false, budget);

@@ -3,7 +3,9 @@
  * the dependents buried with their parent (`'parent'`) included.
  */
 import { describe, expect, it } from 'vitest';
-import { createClient, memoryStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { createClient, memoryStore, OutboxQueuedError, outbox, type KeyValueStore } from '../../src/entries/index.js';
+import { outboxOnStore, refusingStore } from './outbox-store-kit.js';
 
 let made = 0;
 
@@ -91,5 +93,78 @@ describe('flush()\'s dead counts every dead letter its passes made, the \'parent
 		expect(deadOf(await api.outbox.flush())).toEqual({ dead: 1, remaining: 0 });
 		expect(state.dead.map((each) => each.split(' ')[1])).toEqual(['parent']);
 		api.close();
+	});
+});
+
+const kit = outboxOnStore('h16b');
+
+describe('size() while a write of this client is only in memory (the store refused it), and another tab queues (API.md: size() "pending entries", list() "pending")', () => {
+	const queueThree = async (api: ReturnType<typeof kit.onStore>['api']) => {
+		for (const n of [1, 2, 3]) {
+			await expect(api.post('other', { json: { n } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		}
+	};
+
+	it.each([
+		['a new write (PUT /items/1)', 'queue'],
+		['a dead letter retried (retry(id): its pending key)', 'retry'],
+	] as const)('%s refused by the store (not for its quota): size() counts the 3 writes another tab queued, as list() does (before: 1 against 4)', async (_, how) => {
+		const refusal = { on: false };
+		const { store, keys } = refusingStore(`h16b-${++made}`, ['p|'], () => refusal.on ? new Error('disk I/O error') : undefined);
+		const a = kit.onStore(store);
+		a.state.offline = true;
+		if (how === 'queue') {
+			refusal.on = true;
+			await expect(a.api.put('items/1', { json: { v: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+		} else {
+			await expect(a.api.put('items/1', { json: { v: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+			Object.assign(a.state, { offline: false, down: false, status: 400 });
+			const dead: string[] = [];
+			a.api.on('outbox:dead', (event) => dead.push(event.entryId));
+			await a.api.outbox.flush();
+			await waitFor(() => dead.length === 1, 'the write a dead letter');
+			a.state.offline = true;
+			refusal.on = true;
+			await a.api.outbox.retry(dead[0]!);
+		}
+
+		refusal.on = false;
+		expect([await keys('p|'), await a.api.outbox.size()]).toEqual([[], 1]);
+		const b = kit.onStore(store);
+		b.state.offline = true;
+		await queueThree(b.api);
+		expect([await a.api.outbox.size(), (await a.api.outbox.list()).length]).toEqual([4, 4]);
+		await queueThree(b.api);
+		expect([await a.api.outbox.size(), (await a.api.outbox.list()).length]).toEqual([7, 7]);
+		a.api.close();
+		b.api.close();
+	});
+
+	it.each([
+		['stored by this client\'s next write', 'write', 1 + 3 + 1],
+		['discarded', 'discard', 3],
+	] as const)('the refused write then %s: size() still counts another tab\'s writes, as list() does', async (_, then, after) => {
+		const refusal = { on: true };
+		const { store, keys } = refusingStore(`h16b-${++made}`, ['p|'], () => refusal.on ? new Error('disk I/O error') : undefined);
+		const a = kit.onStore(store);
+		a.state.offline = true;
+		const mine = await a.api.put('items/1', { json: { v: 1 } }).then(() => '', (failure: OutboxQueuedError) => failure.entryId!);
+		refusal.on = false;
+		const b = kit.onStore(store);
+		b.state.offline = true;
+		if (then === 'write') {
+			await queueThree(b.api);
+			await expect(a.api.put('items/2', { json: { v: 2 } })).rejects.toBeInstanceOf(OutboxQueuedError);
+			expect((await keys('p|')).length).toBe(5); // The refused write stored with it.
+		} else {
+			await a.api.outbox.discard(mine);
+			await queueThree(b.api);
+		}
+
+		expect([await a.api.outbox.size(), (await a.api.outbox.list()).length]).toEqual([after, after]);
+		await queueThree(b.api);
+		expect([await a.api.outbox.size(), (await a.api.outbox.list()).length]).toEqual([after + 3, after + 3]);
+		a.api.close();
+		b.api.close();
 	});
 });
