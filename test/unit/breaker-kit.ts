@@ -260,3 +260,33 @@ export const memoryCoordinator = (clock: ManualClock, skewMs = 0, older = false)
 /** What a call to a fleet ends in: its status, `OPEN` (CircuitOpenError), or the status of an HTTPError, else the error's name. */
 export const fleetOutcome = async (promise: Promise<Response>): Promise<string> =>
 	promise.then((response) => String(response.status), (error: unknown) => (error instanceof CircuitOpenError ? 'OPEN' : String((error as { response?: Response }).response?.status ?? (error as Error).name)));
+
+/**
+ * Pages for files whose `describe`s each run on pages of their own, named `<prefix>-<n>`: `inPage()`, called in a
+ * `describe`, gives each of its tests a fake window (`now.win`) and its pages (`now.page`, `now.openedAndClosed`, as
+ * `sharedPages` makes them); `triggers` fire recovery on that window: the device back online, the page visible again.
+ */
+export const pagesEachDescribe = (prefix: string) => {
+	let described = 0;
+	const now = {} as { win: FakeWindow } & ReturnType<typeof sharedPages>;
+	const inPage = (): void => {
+		const pagesOf = sharedPages(windowEachTest((made) => {
+			now.win = made;
+		}), `${prefix}-${described++}`);
+		beforeEach(() => {
+			now.page = pagesOf.page;
+			now.openedAndClosed = pagesOf.openedAndClosed;
+		});
+	};
+
+	const triggers = [
+		{ trigger: 'online', fire: () => now.win.setOnline(true) },
+		{
+			trigger: 'visible',
+			fire: () => {
+				now.win.document.dispatchEvent(new Event('visibilitychange'));
+			},
+		},
+	];
+	return { now, inPage, triggers };
+};

@@ -1,34 +1,11 @@
 /** Variants of recovery and Workers limits (API.md "Reachability and recovery", "Request contexts"), fifteenth round. */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient, memoryStore } from '../../src/entries/index.js';
 import { sharedCoordinator } from '../../src/breaker/shared.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { FakeOrigin, flush, memoryCoordinator, origin, probeFails, sharedPages, t0, times, windowEachTest } from './breaker-kit.js';
-import type { FakeWindow } from './outbox-helpers.js';
+import { FakeOrigin, flush, memoryCoordinator, origin, probeFails, pagesEachDescribe, t0, times } from './breaker-kit.js';
 
-let win: FakeWindow;
-let page: ReturnType<typeof sharedPages>['page'];
-let pages = 0;
-/** A fake window (a page) for each test of the `describe` that calls it, and its pages (`page`). */
-const inPage = (): void => {
-	const pagesOf = sharedPages(windowEachTest((made) => {
-		win = made;
-	}), `hunt15-${pages++}`);
-	beforeEach(() => {
-		page = pagesOf.page;
-	});
-};
-
-/** The triggers: the device back online, the page visible again. */
-const triggers = [
-	{ trigger: 'online', fire: () => win.setOnline(true) },
-	{
-		trigger: 'visible',
-		fire: () => {
-			win.document.dispatchEvent(new Event('visibilitychange'));
-		},
-	},
-];
+const { now, inPage, triggers } = pagesEachDescribe('hunt15');
 const probes = [
 	{ how: 'the first call is the probe', breakerOptions: {}, first: [] as string[] },
 	{ how: 'with breaker.probe', breakerOptions: { probe: '/health' }, first: [`${origin}/health`] },
@@ -36,7 +13,7 @@ const probes = [
 
 /** Two tabs of a page whose shared breaker opened on the first's network failures (5 in a row): both know it. */
 const twoTabsOpened = async (breakerOptions: object) => {
-	const made = page();
+	const made = now.page();
 	const one = made.open(breakerOptions);
 	const two = made.open(breakerOptions);
 	one.server.down();
@@ -47,7 +24,7 @@ const twoTabsOpened = async (breakerOptions: object) => {
 
 /** A tab whose breaker opened on network failures (5 in a row), `advance` ms later. */
 const openedTab = async (breakerOptions: object, advance: number) => {
-	const made = page();
+	const made = now.page();
 	const tab = made.open(breakerOptions);
 	tab.server.down();
 	await times(5, async () => tab.call());
@@ -100,13 +77,13 @@ describe('breaker: calls of the tab that got a recovery trigger wait for its ear
 	}
 
 	it('a breaker opened on HTTP answers keeps its period: calls still fail fast, no probe', async () => {
-		const made = page();
+		const made = now.page();
 		const tab = made.open({ probe: '/health' });
 		tab.server.script = () => new Response('{}', { status: 503 });
 		await times(5, async () => tab.call());
 		made.clock.advance(10_000);
 		tab.server.hang();
-		win.setOnline(true);
+		now.win.setOnline(true);
 		expect(await tab.call()).toBe('CIRCUIT_OPEN');
 		expect(tab.server.requests).toHaveLength(5);
 	});
@@ -120,7 +97,7 @@ describe('breaker: the other tabs, which got the same trigger, still fail fast w
 			made.clock.advance(10_000);
 			one.server.hang();
 			two.server.hang();
-			win.setOnline(true);
+			now.win.setOnline(true);
 			// Calls of both tabs made with the trigger, before either knows which took the probe.
 			const first = [one.call(), two.call()];
 			await vi.waitFor(() => expect(one.server.pending.length + two.server.pending.length).toBe(1)); // one probe across the tabs

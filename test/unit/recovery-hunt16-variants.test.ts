@@ -1,33 +1,8 @@
 /** Variants of recovery and the breaker (API.md "Reachability and recovery"), sixteenth round. */
-import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { flush, origin, sharedPages, times, windowEachTest } from './breaker-kit.js';
-import type { FakeWindow } from './outbox-helpers.js';
+import { describe, expect, it, vi } from 'vitest';
+import { flush, origin, pagesEachDescribe, times } from './breaker-kit.js';
 
-let win: FakeWindow;
-let page: ReturnType<typeof sharedPages>['page'];
-let openedAndClosed: ReturnType<typeof sharedPages>['openedAndClosed'];
-let pages = 0;
-/** A fake window (a page) for each test of the `describe` that calls it, and its pages (`page`). */
-const inPage = (): void => {
-	const pagesOf = sharedPages(windowEachTest((made) => {
-		win = made;
-	}), `hunt16-${pages++}`);
-	beforeEach(() => {
-		page = pagesOf.page;
-		openedAndClosed = pagesOf.openedAndClosed;
-	});
-};
-
-/** The triggers: the device back online, the page visible again. */
-const triggers = [
-	{ trigger: 'online', fire: () => win.setOnline(true) },
-	{
-		trigger: 'visible',
-		fire: () => {
-			win.document.dispatchEvent(new Event('visibilitychange'));
-		},
-	},
-];
+const { now, inPage, triggers } = pagesEachDescribe('hunt16');
 const probes = [
 	{ how: 'the first call is the probe', breakerOptions: {} },
 	{ how: 'with breaker.probe', breakerOptions: { probe: '/health' } },
@@ -36,20 +11,29 @@ const probes = [
 /** A GET of `${origin}/x` through `api`: its status, or its error's code (else name). */
 const outcome = async (api: { get(url: string): Promise<Response> }): Promise<string> => api.get(`${origin}/x`).then((response) => String(response.status), (error: { code?: unknown; name: string }) => (typeof error.code === 'string' ? error.code : error.name));
 
+/**
+ * A tab of a page and a client its extend() made, their breaker opened on the tab's network failures (5 in a row),
+ * 10 s later, the origin now hanging: the next call is the early probe.
+ */
+const childOpened = async (breakerOptions: object = {}) => {
+	const made = now.page();
+	const tab = made.open(breakerOptions);
+	const child = tab.api.extend({ headers: { 'x-child': '1' } });
+	tab.server.down();
+	await times(5, async () => tab.call());
+	await vi.waitFor(() => expect(child.breaker(origin).state).toBe('open'));
+	made.clock.advance(10_000);
+	tab.server.hang();
+	return { tab, child };
+};
+
 describe('breaker: a client extend() made waits for the early probe its page let through, as its parent\'s calls do', () => {
 	inPage();
 	for (const { trigger, fire } of triggers) {
 		for (const { how, breakerOptions } of probes) {
 			for (const first of ['parent', 'child'] as const) {
 				it(`${trigger}, ${how}, the ${first}'s call first: calls of both get fresh data`, async () => {
-					const made = page();
-					const tab = made.open(breakerOptions);
-					const child = tab.api.extend({ headers: { 'x-child': '1' } });
-					tab.server.down();
-					await times(5, async () => tab.call());
-					await vi.waitFor(() => expect(child.breaker(origin).state).toBe('open'));
-					made.clock.advance(10_000);
-					tab.server.hang();
+					const { tab, child } = await childOpened(breakerOptions);
 					fire();
 					const calls = first === 'parent' ? [tab.call(), outcome(child)] : [outcome(child), tab.call()];
 					await vi.waitFor(() => expect(tab.server.pending).toHaveLength(1)); // the probe (one)
@@ -70,7 +54,7 @@ describe('breaker: a reloaded page whose first call goes through a client extend
 	inPage();
 	for (const { how, breakerOptions } of probes) {
 		it(`${how}: the child's first call`, async () => {
-			const made = await openedAndClosed(breakerOptions);
+			const made = await now.openedAndClosed(breakerOptions);
 			const reloaded = made.open(breakerOptions);
 			const child = reloaded.api.extend({ headers: { 'x-child': '1' } });
 			reloaded.server.up();
@@ -85,14 +69,7 @@ describe('breaker: the neighbours of a page\'s early probe across the clients ex
 	for (const { trigger, fire } of triggers) {
 		for (const { how, breakerOptions } of probes) {
 			it(`${trigger}, ${how}: a probe that fails fails the child's waiting call fast once it has failed, and no second probe goes`, async () => {
-				const made = page();
-				const tab = made.open(breakerOptions);
-				const child = tab.api.extend({ headers: { 'x-child': '1' } });
-				tab.server.down();
-				await times(5, async () => tab.call());
-				await vi.waitFor(() => expect(child.breaker(origin).state).toBe('open'));
-				made.clock.advance(10_000);
-				tab.server.hang();
+				const { tab, child } = await childOpened(breakerOptions);
 				fire();
 				let settled = false;
 				const childCall = outcome(child).finally(() => {
@@ -113,15 +90,8 @@ describe('breaker: the neighbours of a page\'s early probe across the clients ex
 	}
 
 	it('the child\'s call waiting for the parent\'s probe ends at once at its own abort', async () => {
-		const made = page();
-		const tab = made.open();
-		const child = tab.api.extend({ headers: { 'x-child': '1' } });
-		tab.server.down();
-		await times(5, async () => tab.call());
-		await vi.waitFor(() => expect(child.breaker(origin).state).toBe('open'));
-		made.clock.advance(10_000);
-		tab.server.hang();
-		win.setOnline(true);
+		const { tab, child } = await childOpened();
+		now.win.setOnline(true);
 		const probe = tab.call();
 		await vi.waitFor(() => expect(tab.server.pending).toHaveLength(1));
 		const controller = new AbortController();
@@ -136,7 +106,7 @@ describe('breaker: the neighbours of a page\'s early probe across the clients ex
 
 	for (const { how, breakerOptions } of probes) {
 		it(`${how}: after a reload, the child's call made while the parent's first call probes waits for it`, async () => {
-			const made = await openedAndClosed(breakerOptions);
+			const made = await now.openedAndClosed(breakerOptions);
 			const reloaded = made.open(breakerOptions);
 			const child = reloaded.api.extend({ headers: { 'x-child': '1' } });
 			reloaded.server.hang();
@@ -151,7 +121,7 @@ describe('breaker: the neighbours of a page\'s early probe across the clients ex
 		});
 
 		it(`${how}: a client extend() made after the reload's probe failed reads the open state and sends no probe of its own`, async () => {
-			const made = await openedAndClosed(breakerOptions);
+			const made = await now.openedAndClosed(breakerOptions);
 			const reloaded = made.open(breakerOptions);
 			reloaded.server.down();
 			expect(await reloaded.call()).toBe(how === 'with breaker.probe' ? 'CIRCUIT_OPEN' : 'NetworkError');
@@ -165,7 +135,7 @@ describe('breaker: the neighbours of a page\'s early probe across the clients ex
 	}
 
 	it('a second createClient of the name in the page (a tab of its own) still fails fast while the first client\'s reload probe is in flight', async () => {
-		const made = await openedAndClosed();
+		const made = await now.openedAndClosed();
 		const reloaded = made.open();
 		reloaded.server.hang();
 		const first = reloaded.call();
