@@ -20,6 +20,20 @@ self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim(
 self.addEventListener('fetch', (event) => { ${onFetch} });
 `;
 
+/**
+ * A worker (for `workerForFile`) whose client, `createClient(${client})` (`imports`: what it takes from steadfetch),
+ * answers with fetchHandler the page's calls under `${apiOrigin}${under}`, and that claims its pages.
+ */
+export const handlerWorker = (client: string, { imports = 'createClient', under = '/' } = {}) => (apiOrigin: string): string => `
+import { ${imports} } from 'steadfetch';
+import { fetchHandler } from 'steadfetch/sw';
+const api = createClient(${client});
+const handle = fetchHandler(api, { match: (request) => request.url.startsWith(${JSON.stringify(`${apiOrigin}${under}`)}) });
+${claimingWorker()}`;
+
+/** CORS headers that let a page of another origin send anything and read everything. */
+export const openCors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': '*', 'access-control-allow-methods': '*', 'access-control-expose-headers': '*' };
+
 /** Chromium, and a page server serving `source` (bundled: `steadfetch` resolved in this repository) at `/sw.js`. */
 export const startWorkerPages = async (source: string): Promise<[Chromium, PageServer]> => {
 	const bundle = await build({

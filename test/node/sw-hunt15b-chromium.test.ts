@@ -5,25 +5,19 @@
  */
 import { describe, expect, it } from 'vitest';
 import { serve } from '../helpers/node-server.js';
-import { claimingWorker, controlledPage, workerForFile } from '../helpers/service-worker.js';
+import { controlledPage, handlerWorker, openCors, workerForFile } from '../helpers/service-worker.js';
 
 const hits: string[] = [];
 
-const worker = (apiOrigin: string) => `
-import { createClient } from 'steadfetch';
-import { fetchHandler } from 'steadfetch/sw';
-const api = createClient({ name: 'sw-hunt15b', retry: 0 });
-const handle = fetchHandler(api, { match: (request) => request.url.startsWith(${JSON.stringify(`${apiOrigin}/`)}) });
-${claimingWorker()}`;
+const worker = handlerWorker(`{ name: 'sw-hunt15b', retry: 0 }`);
 
-const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': '*', 'access-control-allow-methods': '*', 'access-control-expose-headers': '*' };
 const { chromium, pages, origin } = workerForFile(async () => serve((request) => {
 	const { pathname } = new URL(request.url);
 	if (request.method !== 'OPTIONS') {
 		hits.push(`${request.method} ${pathname}`);
 	}
 
-	return pathname === '/old' ? new Response(null, { status: request.method === 'POST' ? 303 : 302, headers: { ...cors, location: '/new' } }) : new Response('target', { headers: cors });
+	return pathname === '/old' ? new Response(null, { status: request.method === 'POST' ? 303 : 302, headers: { ...openCors, location: '/new' } }) : new Response('target', { headers: openCors });
 }), worker);
 
 describe('fetchHandler in real Chromium: a page\'s redirect mode', () => {

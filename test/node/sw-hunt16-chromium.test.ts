@@ -6,18 +6,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { serve } from '../helpers/node-server.js';
-import { claimingWorker, controlledPage, workerForFile } from '../helpers/service-worker.js';
+import { controlledPage, handlerWorker, openCors, workerForFile } from '../helpers/service-worker.js';
 
 const hits: string[] = [];
 
-const worker = (apiOrigin: string) => `
-import { createClient, outbox } from 'steadfetch';
-import { fetchHandler } from 'steadfetch/sw';
-const api = createClient({ name: 'sw-hunt16', outbox: outbox({ resumeJitterMs: 0, baseBackoffMs: 60_000 }) });
-const handle = fetchHandler(api, { match: (request) => request.url.startsWith(${JSON.stringify(`${apiOrigin}/`)}) });
-${claimingWorker()}`;
+const worker = handlerWorker(`{ name: 'sw-hunt16', outbox: outbox({ resumeJitterMs: 0, baseBackoffMs: 60_000 }) }`, { imports: 'createClient, outbox' });
 
-const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': '*', 'access-control-allow-methods': '*', 'access-control-expose-headers': '*' };
 const { chromium, pages, origin } = workerForFile(async () => serve((request) => {
 	const { pathname } = new URL(request.url);
 	if (request.method !== 'OPTIONS') {
@@ -25,8 +19,8 @@ const { chromium, pages, origin } = workerForFile(async () => serve((request) =>
 	}
 
 	// `/down` answers once, then fails: the worker's stale copy answers it.
-	return pathname === '/down' && hits.filter((hit) => hit === 'GET /down').length > 1 ? new Response('down', { status: 503, headers: cors })
-		: new Response('body', { headers: { ...cors, 'cache-control': 'max-age=0' } });
+	return pathname === '/down' && hits.filter((hit) => hit === 'GET /down').length > 1 ? new Response('down', { status: 503, headers: openCors })
+		: new Response('body', { headers: { ...openCors, 'cache-control': 'max-age=0' } });
 }), worker);
 
 /** The digest of the origin's body `body`; `wrong` is the empty string's. */
@@ -66,16 +60,11 @@ describe('fetchHandler in real Chromium: a page\'s integrity', () => {
 });
 
 const referrers: string[] = [];
-const policyWorker = (apiOrigin: string) => `
-import { createClient } from 'steadfetch';
-import { fetchHandler } from 'steadfetch/sw';
-const api = createClient({ name: 'sw-hunt16-referrer', retry: 0, referrerPolicy: 'no-referrer' });
-const handle = fetchHandler(api, { match: (request) => request.url.startsWith(${JSON.stringify(`${apiOrigin}/`)}) });
-${claimingWorker()}`;
+const policyWorker = handlerWorker(`{ name: 'sw-hunt16-referrer', retry: 0, referrerPolicy: 'no-referrer' }`);
 
 const policy = workerForFile(async () => serve((request) => {
 	referrers.push(`${new URL(request.url).pathname} ${request.headers.get('referer')}`);
-	return new Response('ok', { headers: cors });
+	return new Response('ok', { headers: openCors });
 }), policyWorker);
 
 describe('fetchHandler in real Chromium: the client\'s referrer policy stands for a page that set none (TSDoc of fetchHandler: "what the page left at its default keeps the client\'s own")', () => {
@@ -92,19 +81,14 @@ describe('fetchHandler in real Chromium: the client\'s referrer policy stands fo
 });
 
 const bodies: string[] = [];
-const bodyWorker = (apiOrigin: string) => `
-import { createClient } from 'steadfetch';
-import { fetchHandler } from 'steadfetch/sw';
-const api = createClient({ name: 'sw-hunt16-bodies', retry: 0 });
-const handle = fetchHandler(api, { match: (request) => request.url.startsWith(${JSON.stringify(`${apiOrigin}/sw/`)}) });
-${claimingWorker()}`;
+const bodyWorker = handlerWorker(`{ name: 'sw-hunt16-bodies', retry: 0 }`, { under: '/sw/' });
 
 const body = workerForFile(async () => serve(async (request) => {
 	if (request.method !== 'OPTIONS' || !request.headers.has('access-control-request-method')) {
 		bodies.push(`${request.method} ${new URL(request.url).pathname} content-length=${request.headers.get('content-length')} ${await request.text()}`);
 	}
 
-	return new Response('ok', { headers: cors });
+	return new Response('ok', { headers: openCors });
 }), bodyWorker);
 
 describe('fetchHandler in real Chromium: a page\'s request without a body goes as without the worker (TSDoc of fetchHandler: "the same method, headers, body")', () => {
@@ -127,12 +111,7 @@ describe('fetchHandler in real Chromium: a page\'s request without a body goes a
 });
 
 const cookies: string[] = [];
-const credentialsWorker = (apiOrigin: string) => `
-import { createClient } from 'steadfetch';
-import { fetchHandler } from 'steadfetch/sw';
-const api = createClient({ name: 'sw-hunt16-credentials', retry: 0, credentials: 'include' });
-const handle = fetchHandler(api, { match: (request) => request.url.startsWith(${JSON.stringify(`${apiOrigin}/`)}) });
-${claimingWorker()}`;
+const credentialsWorker = handlerWorker(`{ name: 'sw-hunt16-credentials', retry: 0, credentials: 'include' }`);
 
 const credentialed = workerForFile(async () => serve((request) => {
 	if (request.method !== 'OPTIONS') {
