@@ -9,6 +9,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { auth, AuthError } from '../../src/entries/auth.js';
 import { createClient } from '../../src/entries/index.js';
+import { withoutLocks } from './outbox-helpers.js';
 
 /** An API whose resources answer 200 only to `Bearer <valid>`; `POST /token` answers 401 (a refresh that asks the API itself, without `auth: false`). */
 const origin = () => {
@@ -48,17 +49,6 @@ const make = (fetch: (request: Request) => Promise<Response>, policy: ReturnType
 	const api = createClient({ baseUrl: 'https://api.example/', name: `auth16-${crypto.randomUUID()}`, retry: 0, breaker: false, staleCache: false, fetch, auth: policy } as never);
 	made.push(api);
 	return api;
-};
-
-/** Run `test` without Web Locks (workerd has none), then give Node's back. */
-const withoutLocks = async (test: () => Promise<void>): Promise<void> => {
-	Object.defineProperty(navigator, 'locks', { value: undefined, configurable: true });
-	try {
-		expect(navigator.locks).toBeUndefined();
-		await test();
-	} finally {
-		delete (navigator as { locks?: unknown }).locks;
-	}
 };
 
 describe('a client and its extend() share one refresh', () => {

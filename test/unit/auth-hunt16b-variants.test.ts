@@ -11,6 +11,7 @@ import { auth, AuthError } from '../../src/entries/auth.js';
 import { createClient } from '../../src/entries/index.js';
 import { createClient as createCore } from '../../src/entries/core.js';
 import type { PolicyContext } from '../../src/core/policy.js';
+import { withoutLocks } from './outbox-helpers.js';
 
 const made: Array<{ close(): void }> = [];
 afterEach(() => {
@@ -18,17 +19,6 @@ afterEach(() => {
 		client.close();
 	}
 });
-
-/** Run `test` without Web Locks (workerd has none), then give Node's back. */
-const withoutLocks = async (test: () => Promise<void>): Promise<void> => {
-	Object.defineProperty(navigator, 'locks', { value: undefined, configurable: true });
-	try {
-		expect(navigator.locks).toBeUndefined();
-		await test();
-	} finally {
-		delete (navigator as { locks?: unknown }).locks;
-	}
-};
 
 const runtimes = [['with Web Locks', async (test: () => Promise<void>) => test()], ['without Web Locks', withoutLocks]] as const;
 

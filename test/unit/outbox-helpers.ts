@@ -240,10 +240,11 @@ export const gate = (): { wait: Promise<void>; open: () => void } => {
 	return { wait, open };
 };
 
-/** Run `task` in a runtime without Web Locks (as workerd): the drain's lock is then the client's own. */
+/** Run `task` in a runtime without Web Locks (as workerd: the drain's lock is then the client's own), then give Node's back. */
 export const withoutLocks = async <T>(task: () => Promise<T>): Promise<T> => {
 	Object.defineProperty(navigator, 'locks', { value: undefined, configurable: true });
 	try {
+		expect(navigator.locks).toBeUndefined();
 		return await task();
 	} finally {
 		delete (navigator as { locks?: unknown }).locks;
