@@ -6,12 +6,21 @@ import { hideUserinfo } from '../utils/validate.js';
 import { here } from '../utils/origins.js';
 
 /**
- * The page Request's fields its call takes when the page set them, each with the value it has when not set (then the client's own stands).
- * Not `integrity`: the page's browser checks what the worker answers against it, where the worker's fetch would fail a
- * mismatch as a dropped connection (retried, counted by the breaker, a write queued).
+ * The page Request's fields its call takes, each with the values it is not taken with (then the client's own stands): the
+ * value a field has when the page did not set it (a page's default referrer policy reaches its worker filled in, as
+ * `strict-origin-when-cross-origin`), and the cache mode `only-if-cached`, which needs the page's same-origin mode that a
+ * request made here does not have. Not `integrity`: the page's browser checks what the worker answers against it, where
+ * the worker's fetch would fail a mismatch as a dropped connection (retried, counted by the breaker, a write queued).
  */
-const pageDefaults = { credentials: 'same-origin', cache: 'default', redirect: 'follow', referrer: 'about:client', referrerPolicy: '', keepalive: false };
-type Forwarded = keyof typeof pageDefaults;
+const notTaken = {
+	credentials: ['same-origin'],
+	cache: ['default', 'only-if-cached'],
+	redirect: ['follow'],
+	referrer: ['about:client'],
+	referrerPolicy: ['', 'strict-origin-when-cross-origin'],
+	keepalive: [false],
+};
+type Forwarded = keyof typeof notTaken;
 
 /** What `fetchHandler` uses of a service worker's `fetch` event. */
 export interface FetchEventLike {
@@ -115,10 +124,8 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 			...(body === undefined ? {} : { body }),
 			signal: request.signal,
 			// The page's credentials, HTTP cache mode (`reload`, `no-cache`…), redirect mode (a `manual` redirect is the page's to see),
-			// referrer, its policy and keepalive: each one the page set (not its default), so a default keeps the client's. A page's
-			// request reaches its worker with the browser's default referrer policy filled in (`strict-origin-when-cross-origin`):
-			// that one is the default too. Not the cache mode `only-if-cached`: it needs the page's same-origin mode, which a request made here does not have.
-			...Object.fromEntries(Object.entries(pageDefaults).filter(([name, none]) => ![none, 'only-if-cached', 'strict-origin-when-cross-origin'].includes(request[name as Forwarded])).map(([name]) => [name, request[name as Forwarded]])),
+			// referrer, its policy and keepalive: each one the page set (`notTaken`: not its default), so a default keeps the client's.
+			...Object.fromEntries(Object.entries(notTaken).filter(([name, values]) => !(values as unknown[]).includes(request[name as Forwarded])).map(([name]) => [name, request[name as Forwarded]])),
 			// A redirect the page refuses is asked for as it is (`manual`): the client would take fetch's error on it for a
 			// dropped connection (retried, queued and replayed); the page gets the network error it would get.
 			...(refuse && { redirect: 'manual' }),
