@@ -783,7 +783,7 @@ export class Queue {
 	/** A drain that died with its request (workerd) is taken over (`tookOver`, request-bound.ts): its claims go with it. */
 	takeOver(): void {
 		this.#claims.clear();
-		this.release('');
+		this.release(''); // No entry has the empty id: this only wakes whoever waits for a claim to end (`orphan`).
 	}
 
 	/**
