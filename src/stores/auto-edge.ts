@@ -4,7 +4,8 @@ import type { BasicStoreFactory, StoreFactory } from './types.js';
 
 /**
  * `autoStore` as the `workerd`, `deno` and `edge-light` build has it: the Cache API where it exists,
- * else memory. idb-keyval is not in this build (import `indexedDbStore` to use it).
+ * else memory. idb-keyval is not in this build: no runtime of it has IndexedDB (its `indexedDbStore`,
+ * stores/indexeddb-edge.ts, rejects every operation).
  */
 export const autoStore: StoreFactory = (namespace) =>
 	typeof caches === 'undefined' ? memoryStore(namespace) : cacheApiStore(namespace);
