@@ -46,7 +46,9 @@ export interface FetchHandlerOptions {
 	 * it takes only the worker's own origin, and nothing there unless that origin is on port 8443).
 	 * A function decides alone. Only http(s) requests are ever handled, and never one whose
 	 * `cache` is `'no-store'` (the page's `fetch(url, { cache: 'no-store' })`): it goes to the network
-	 * untouched, neither answered from nor written to the stale cache.
+	 * untouched, neither answered from nor written to the stale cache. Nor a page's `mode: 'no-cors'`
+	 * request to another origin than the worker's (an image, a beacon to a third party): the page gets
+	 * the browser's own opaque answer, and nothing is retried, counted by the breaker or queued.
 	 */
 	match: { test(input: string): boolean; readonly hostname?: string } | ((request: Request) => boolean);
 }
@@ -183,7 +185,8 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
  * (a client living in the worker): pages keep plain `fetch`, and get its stale cache, outbox and
  * breaker across all tabs. Returns `(event) => boolean`: true when it called `event.respondWith`,
  * false for a request it leaves alone (your own handler may take it): another origin than the
- * worker's unless `match` names its hostname (or is a function), and any `cache: 'no-store'` request. Bad options throw a
+ * worker's unless `match` names its hostname (or is a function), any `cache: 'no-store'` request, and a page's
+ * `mode: 'no-cors'` request to another origin (the page gets the browser's own opaque answer). Bad options throw a
  * `RangeError` naming the option.
  *
  * The client sends the page's request with its method, headers, body, credentials, cache mode, redirect
@@ -211,7 +214,8 @@ export const fetchHandler = (client: Client, options: FetchHandlerOptions): ((ev
 	const match = options?.match;
 	// A pattern without a hostname of its own (URLPattern's '*') matches the worker's own origin only
 	// (outside a worker there is none: 'null/', which no request URL starts with).
-	const own = typeof match === 'function' || (match?.hostname ?? '*') !== '*' ? '' : `${new URL(here() ?? 'null:').origin}/`;
+	const origin = `${new URL(here() ?? 'null:').origin}/`;
+	const own = typeof match === 'function' || (match?.hostname ?? '*') !== '*' ? '' : origin;
 	const test = typeof match === 'function' ? match : typeof match?.test === 'function' ? (request: Request) => request.url.startsWith(own) && match.test(request.url) : undefined;
 	if (!test) {
 		throw new RangeError(`\`fetchHandler.match\` must be a URLPattern or a function of the request; got ${match === null ? 'null' : typeof match}`);
@@ -221,7 +225,8 @@ export const fetchHandler = (client: Client, options: FetchHandlerOptions): ((ev
 		const { request } = event;
 		let matched = false;
 		try {
-			matched = /^https?:/.test(request.url) && request.cache !== 'no-store' && test(request) === true;
+			// A page's cross-origin `no-cors` request wants an opaque answer, which the client's (`cors`) request cannot be.
+			matched = /^https?:/.test(request.url) && request.cache !== 'no-store' && (request.mode !== 'no-cors' || request.url.startsWith(origin)) && test(request) === true;
 		} catch {
 			matched = false; // A pattern or predicate that throws takes nothing.
 		}

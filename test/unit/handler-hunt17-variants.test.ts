@@ -1,0 +1,85 @@
+/**
+ * Defect hunt, seventeenth round: fetchHandler and the service worker. Each test names the claim it holds
+ * the code to (API.md, the README, the TSDoc, the lead's decisions of the round).
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createClient, memoryStore } from '../../src/entries/index.js';
+import { fetchHandler } from '../../src/entries/sw.js';
+import { fetchEvent as event } from '../helpers/fetch-event.js';
+
+type Options = Parameters<typeof createClient>[0];
+/** A client whose fetch records the URL of each Request it is given and answers 200. */
+const recording = (options: Options = {}) => {
+	const sent: string[] = [];
+	const name = `h17-${Math.random()}`;
+	const api = createClient({ name, store: () => memoryStore(name), retry: 0, breaker: false, staleCache: false, ...options,
+		fetch: async (input: Parameters<typeof fetch>[0]) => {
+			sent.push(`${(input as Request).method} ${(input as Request).url}`);
+			return new Response('ok');
+		} } as Options);
+	return { api, sent };
+};
+
+afterEach(() => {
+	vi.unstubAllGlobals();
+});
+
+describe('fetchHandler leaves a page\'s cross-origin `mode: \'no-cors\'` request alone (decided this round; TSDoc of fetchHandler: "false for a request it leaves alone … and a page\'s `mode: \'no-cors\'` request to another origin")', () => {
+	const app = 'https://app.example';
+	const api3 = 'https://cdn.other.example';
+	const matches: Array<[string, () => Parameters<typeof fetchHandler>[1]['match']]> = [
+		['a function that takes everything', () => () => true],
+		['a URLPattern naming the other origin\'s hostname', () => new URLPattern({ hostname: 'cdn.other.example' })],
+	];
+
+	it.each(matches)('with %s: a no-cors GET, HEAD and POST to another origin return false and send nothing; the same requests in cors mode are handled', async (_, match) => {
+		vi.stubGlobal('location', new URL(`${app}/sw.js`));
+		const { api, sent } = recording();
+		const handle = fetchHandler(api, { match: match() });
+		try {
+			const seen = [];
+			for (const method of ['GET', 'HEAD', 'POST']) {
+				const init = { method, ...method === 'POST' ? { body: 'x' } : {} };
+				const opaque = event(`${api3}/pixel?m=${method}`, { ...init, mode: 'no-cors' });
+				seen.push(handle(opaque), opaque.answered.response !== undefined);
+				const cors = event(`${api3}/data?m=${method}`, init);
+				seen.push(handle(cors), (await cors.answered.response!).status);
+			}
+
+			expect([seen, sent]).toEqual([
+				[false, false, true, 200, false, false, true, 200, false, false, true, 200],
+				['GET', 'HEAD', 'POST'].map((method) => `${method} ${api3}/data?m=${method}`),
+			]);
+		} finally {
+			api.close();
+		}
+	});
+
+	it('a same-origin no-cors request (the worker\'s own origin) is still handled, with a pattern that names no hostname and with a function', async () => {
+		vi.stubGlobal('location', new URL(`${app}/sw.js`));
+		const { api, sent } = recording();
+		try {
+			const seen = [];
+			for (const match of [new URLPattern({ pathname: '/api/*' }), () => true]) {
+				const handle = fetchHandler(api, { match });
+				const page = event(`${app}/api/a`, { mode: 'no-cors' });
+				seen.push(handle(page), (await page.answered.response!).status);
+			}
+
+			expect([seen, sent]).toEqual([[true, 200, true, 200], [`GET ${app}/api/a`, `GET ${app}/api/a`]]);
+		} finally {
+			api.close();
+		}
+	});
+
+	it('outside a worker (no `location`: no own origin), a no-cors request with a function match is left alone', () => {
+		vi.stubGlobal('location', undefined);
+		const { api, sent } = recording();
+		try {
+			const handle = fetchHandler(api, { match: () => true });
+			expect([handle(event(`${app}/api/a`, { mode: 'no-cors' })), sent]).toEqual([false, []]);
+		} finally {
+			api.close();
+		}
+	});
+});
