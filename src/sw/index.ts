@@ -131,6 +131,8 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 			// A redirect the page refuses is asked for as it is (`manual`): the client would take fetch's error on it for a
 			// dropped connection (retried, queued and replayed); the page gets the network error it would get.
 			...(refuse && { redirect: 'manual' }),
+			// A page's integrity gets no stale copy: it fails as it would without a cache (nor is its answer stored).
+			...(request.integrity && { staleCache: false }),
 			...(event.waitUntil ? { waitUntil: (promise: Promise<unknown>) => event.waitUntil!(promise) } : {}),
 			// Transient statuses (classifyStatus) throw, so that retries, the outbox and the stale cache act on them;
 			// any other status is the page's to read, as the server sent it.
@@ -192,7 +194,8 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
  * The client sends the page's request with its method, headers, body, credentials, cache mode, redirect
  * mode (a `redirect: 'manual'` page gets the redirect itself, an `'error'` one a network error for it),
  * integrity (the page's browser checks the answer against it: a body that does not match is a network
- * error to the page, as without the worker, and the origin asked once), referrer and its policy, keepalive
+ * error to the page, as without the worker, and the origin asked once; such a request gets no stale copy, nor is
+ * its answer stored: it fails as it would without a cache), referrer and its policy, keepalive
  * and abort signal (the page's abort ends the worker's call); what the page left at its default keeps the client's own. Its `mode` is the client's (`cors` by default):
  * a navigation's `navigate` cannot be re-made. The page's URL is complete: it is sent as it is, with
  * no `prefix` and none of the client's `searchParams` added (its default headers still apply).

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient, memoryStore } from '../../src/entries/index.js';
 import { fetchHandler } from '../../src/entries/sw.js';
 import { fetchEvent as event } from '../helpers/fetch-event.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 type Options = Parameters<typeof createClient>[0];
 /** A client whose fetch records the URL of each Request it is given and answers 200. */
@@ -78,6 +79,70 @@ describe('fetchHandler leaves a page\'s cross-origin `mode: \'no-cors\'` request
 		try {
 			const handle = fetchHandler(api, { match: () => true });
 			expect([handle(event(`${app}/api/a`, { mode: 'no-cors' })), sent]).toEqual([false, []]);
+		} finally {
+			api.close();
+		}
+	});
+});
+
+/** The digest `sha256-…` of the origin's body `body`. */
+const right = 'sha256-Iw2DWNyOiJC0xY3utikS7i8gNXrpKlzIYbmOaP4xrLU=';
+
+describe('fetchHandler: a page\'s request with `integrity` gets no stale copy (decided this round: "A call with `integrity` gets no stale copy (its bytes could not be checked): it fails as it would without a cache")', () => {
+	it.each([
+		['the origin answering 503', 'status', '503 down'],
+		['the origin unreachable (a dropped connection)', 'drop', '503 NETWORK'],
+	])('with %s: a GET and a HEAD with integrity get what they would without a cache, the copy still answers a plain GET', async (_, failure, expected) => {
+		let up = true;
+		const name = `h17-${Math.random()}`;
+		const api = createClient({ name, store: () => memoryStore(name), retry: 0, breaker: false,
+			fetch: async (input: Parameters<typeof fetch>[0]) => {
+				if (up) {
+					return new Response('body', { headers: { 'cache-control': 'max-age=0' } });
+				}
+
+				if (failure === 'drop') {
+					throw new TypeError('fetch failed');
+				}
+
+				return new Response((input as Request).method === 'HEAD' ? null : 'down', { status: 503 });
+			} } as Options);
+		const handle = fetchHandler(api, { match: () => true });
+		const ask = async (init: RequestInit): Promise<string> => {
+			const page = event('https://api.example/a', init);
+			handle(page);
+			const response = await page.answered.response!;
+			const text = await response.text();
+			return `${response.status} ${response.headers.get('steadfetch-error') ?? (response.headers.get('cache-status')?.includes('hit') ? 'copy' : text)}`;
+		};
+
+		try {
+			const first = await ask({});
+			await waitFor(async () => (await api.cache.list()).length === 1, 'the copy stored');
+			up = false;
+			expect([first, await ask({ integrity: right }), await ask({ method: 'HEAD', integrity: right }), await ask({})])
+				.toEqual(['200 body', expected, expected.replace(' down', ' '), '200 copy']);
+		} finally {
+			api.close();
+		}
+	});
+});
+
+describe('fetchHandler: a page\'s request with `integrity` is not stored as a copy either (TSDoc of fetchHandler: "such a request gets no stale copy, nor is its answer stored")', () => {
+	it('a GET with integrity answered 200 leaves no copy, where a plain GET after it stores one', async () => {
+		const name = `h17-${Math.random()}`;
+		const api = createClient({ name, store: () => memoryStore(name), retry: 0, breaker: false,
+			fetch: async () => new Response('body', { headers: { 'cache-control': 'max-age=0' } }) } as Options);
+		const handle = fetchHandler(api, { match: () => true });
+		try {
+			for (const [path, init] of [['/checked', { integrity: right }], ['/plain', {}]] as const) {
+				const page = event(`https://api.example${path}`, init);
+				handle(page);
+				expect(await (await page.answered.response!).text()).toBe('body');
+			}
+
+			await waitFor(async () => (await api.cache.list()).length > 0, 'the plain GET\'s copy stored');
+			expect((await api.cache.list()).map((copy) => new URL(copy.url).pathname)).toEqual(['/plain']);
 		} finally {
 			api.close();
 		}
