@@ -94,13 +94,21 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 	// No body when the page sent none (empty bytes would add `Content-Length: 0` to a DELETE or OPTIONS).
 	let body: ArrayBuffer | string | FormData | undefined = bytes?.byteLength ? bytes : undefined;
 	// A text, JSON or form body (by its Content-Type) goes as the text it is, when it is UTF-8 (its bytes unchanged), and
-	// a multipart one as the FormData it is (fetch gives it its boundary): the outbox bounds them as the page's own call
+	// a multipart one as the FormData it is (fetch gives it its boundary) when that FormData makes the page's bytes again
+	// (not a part's header FormData drops, a field that is not UTF-8): the outbox bounds them as the page's own call
 	// of them (text by `maxBodyBytes`, a FormData's files by `maxFileBytes`; bytes: `maxFileBytes`).
 	if (bytes && /^multipart\/form-data/i.test(type)) {
-		body = await new Response(bytes, { headers: { 'content-type': type } }).formData().then((form) => {
+		body = await new Response(bytes, { headers: { 'content-type': type } }).formData().then(async (form) => {
+			// Bytes as text one to one (windows-1252 decodes each byte to a character of its own); a body's first line is its
+			// boundary. (A body too long for a string throws: its bytes go.)
+			const [page, made] = [bytes, await new Response(form).arrayBuffer()].map((buffer) => new TextDecoder('latin1').decode(buffer)) as [string, string];
+			if (made.replaceAll(made.split('\r\n', 1)[0]!, page.split('\r\n', 1)[0]!) !== page) {
+				return bytes;
+			}
+
 			headers = { ...Object.fromEntries(request.headers), 'content-type': undefined }; // Not the client's either.
 			return form;
-		}, () => bytes);
+		}).catch(() => bytes);
 	} else if (bytes && /^text\/|json|xml|urlencoded/i.test(type)) {
 		try {
 			body = new TextDecoder(undefined, { fatal: true, ignoreBOM: true }).decode(bytes);

@@ -148,3 +148,41 @@ describe('fetchHandler: a page\'s request with `integrity` is not stored as a co
 		}
 	});
 });
+
+describe('fetchHandler: a page\'s multipart body reaches the origin as the page sent it, its boundary aside (TSDoc of fetchHandler: "Run one request of a page through the client: the same method, headers, body")', () => {
+	/** The body with its boundary (from its Content-Type) written as `BOUNDARY`. */
+	const unbounded = (type: string | null, body: string): string => body.replaceAll(/boundary=("?)([^";]+)\1/i.exec(type ?? '')?.[2] ?? '\u0000', 'BOUNDARY');
+	const part = (headers: string, value: string) => `--XyZ\r\n${headers}\r\n\r\n${value}\r\n`;
+	const made = new FormData();
+	made.append('title', 'a "quoted"\r\nline');
+	made.append('photo', new File(['bytes'], 'p.jpg', { type: 'image/jpeg' }));
+	const latin1 = new Uint8Array([...new TextEncoder().encode(part('Content-Disposition: form-data; name="city"', 'X')).slice(0, -3), 0xe9, 0x0d, 0x0a, ...new TextEncoder().encode('--XyZ--\r\n')]);
+
+	it.each([
+		['a field part with its own Content-Type (a JSON part, as a Spring `@RequestPart` reads it)', `${part('Content-Disposition: form-data; name="meta"\r\nContent-Type: application/json', '{"a":1}')}${part('Content-Disposition: form-data; name="file"; filename="a.txt"\r\nContent-Type: text/plain', 'hi')}--XyZ--\r\n`],
+		['a part with a header FormData does not keep (Content-Transfer-Encoding)', `${part('Content-Disposition: form-data; name="note"\r\nContent-Transfer-Encoding: 8bit', 'n')}--XyZ--\r\n`],
+		['a field whose bytes are not UTF-8 (a Latin-1 form)', latin1],
+		['a browser\'s own FormData', made],
+	] as Array<[string, BodyInit]>)('%s', async (_, body) => {
+		const page = new Request('https://api.example/upload', { method: 'POST', body, ...body instanceof FormData ? {} : { headers: { 'content-type': 'multipart/form-data; boundary=XyZ' } } });
+		const sent = new TextDecoder('latin1').decode(await page.clone().arrayBuffer());
+		const received: string[] = [];
+		const name = `h17-${Math.random()}`;
+		const api = createClient({ name, store: () => memoryStore(name), retry: 0, breaker: false, staleCache: false,
+			fetch: async (input: Parameters<typeof fetch>[0]) => {
+				received.push(unbounded((input as Request).headers.get('content-type'), new TextDecoder('latin1').decode(await (input as Request).arrayBuffer())));
+				return new Response('ok');
+			} } as Options);
+		try {
+			const handle = fetchHandler(api, { match: () => true });
+			const answered = { response: undefined as Promise<Response> | undefined };
+			handle({ request: page, respondWith: (response) => {
+				answered.response = Promise.resolve(response);
+			} });
+			expect((await answered.response!).status).toBe(200);
+			expect(received).toEqual([unbounded(page.headers.get('content-type'), sent)]);
+		} finally {
+			api.close();
+		}
+	});
+});
