@@ -6,7 +6,6 @@ import type { Queue, Permit, Replayed } from './queue.js';
 import { isRecord, leased, toEntry, unreadable, type OutboxRecord, type RecordKey } from './record.js';
 import { headersOf, isSensitive, secretIn, withoutSecrets } from './headers.js';
 import { fits, migrated, rebased } from './rewrite.js';
-import { isValues, substitute, valuesKey } from './refs.js';
 import { within } from '../utils/within.js';
 
 /** What a drain reports (`flush()`). */
@@ -286,44 +285,18 @@ export class Pass {
 	 */
 	async #resolve(record: OutboxRecord, key: string): Promise<OutboxRecord | undefined> {
 		const queue = this.#queue;
-		const values = new Map<string, Record<string, unknown>>();
-		for (const parent of new Set([...record.dependsOn ?? [], ...Object.values(record.refs ?? {}).map((ref) => ref.entry)])) {
-			const pending = queue.pending.find(parent);
-			// Its parent still pending, or a read the store did not answer (`strict`: it tells nothing of the parent): its
-			// scope waits (after a failure the drain tries again after a backoff), never a 'parent' dead letter for it.
-			let waits: boolean;
-			let kept: unknown;
-			try {
-				waits = !!pending && await queue.read(pending.key, true) !== undefined;
-				kept = waits || await queue.read(valuesKey(parent), true);
-			} catch {
-				waits = true;
-			}
-
-			if (waits) {
-				this.#block(record.scope);
-				return undefined;
-			}
-
-			// Another identity's answer (a placeholder asked of its entry) is none: never sent in this one's request.
-			if (!isValues(kept) || kept.identity !== record.identity) {
-				await this.#invalid(record, key, 'parent', `Not sent: the entry it depends on (${parent}) was not delivered`);
-				return undefined;
-			}
-
-			values.set(parent, kept.values);
-		}
-
-		const refs = record.refs ?? {};
-		const parts = substitute({ url: record.url, headers: record.headers, ...record.body && { body: record.body } }, refs, values);
-		// Its preconditions too (an `If-Match` made of a value of the answer), kept apart.
-		const preconditions = substitute({ url: '', headers: record.preconditions ?? {} }, refs, values);
-		if (typeof parts === 'string' || typeof preconditions === 'string') {
-			await this.#invalid(record, key, 'parent', `Not sent: ${typeof parts === 'string' ? parts : preconditions as string}`);
+		const parts = await queue.resolve(record);
+		if (parts === true) {
+			this.#block(record.scope);
 			return undefined;
 		}
 
-		const resolved = { ...record, ...parts, ...record.preconditions && { preconditions: preconditions.headers }, bodyBytes: parts.body?.byteLength ?? 0 };
+		if (typeof parts === 'string') {
+			await this.#invalid(record, key, 'parent', `Not sent: ${parts}`);
+			return undefined;
+		}
+
+		const resolved = { ...record, ...parts, bodyBytes: parts.body?.byteLength ?? 0 };
 		// Counted pending for the URL it goes to now (read your own writes), here and in the other tabs; not once removed.
 		this.#permit.current(record.id) && queue.queued?.(resolved);
 		return resolved;

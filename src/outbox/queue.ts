@@ -14,7 +14,7 @@ import { partStore, storageMs, type PartStore } from '../core/part-store.js';
 import { autoStore } from '../stores/auto.js';
 import type { KeySpan } from '../stores/types.js';
 import type { ResolvedOutboxOptions } from './options.js';
-import { at, earlyMs, isValues, keptMs, Refs, valuesKey, type Ref, type Values } from './refs.js';
+import { at, earlyMs, isValues, keptMs, Refs, substitute, valuesKey, type Ref, type Values } from './refs.js';
 import { PendingKeys, type PendingView } from './pending.js';
 import { lockEntry, lockOutbox } from './locks.js';
 import { secretIn } from './headers.js';
@@ -1082,6 +1082,46 @@ export class Queue {
 	}
 
 	/**
+	 * A dependent's request as it is sent (`outbox.ref()`): its placeholders (and its preconditions') replaced by
+	 * the kept values of its parents; `true` while one of them is pending, or a read the store did not answer tells
+	 * nothing of it (it waits); why it can never be sent when one was not delivered (dead, discarded, its values no
+	 * longer kept, or another identity's) or a value cannot go where its placeholder is.
+	 */
+	async resolve(record: OutboxRecord): Promise<true | string | Pick<OutboxRecord, 'url' | 'headers' | 'body' | 'preconditions'>> {
+		const values = new Map<string, Record<string, unknown>>();
+		let waits = false;
+		for (const parent of new Set([...record.dependsOn ?? [], ...Object.values(record.refs ?? {}).map((ref) => ref.entry)])) {
+			const pending = this.pending.find(parent);
+			try {
+				if (pending && await this.read(pending.key, true) !== undefined) {
+					waits = true;
+					continue;
+				}
+
+				const kept = await this.read(valuesKey(parent), true);
+				// Another identity's answer (a placeholder asked of its entry) is none: never sent in this one's request.
+				if (!isValues(kept) || kept.identity !== record.identity) {
+					return `the entry it depends on (${parent}) was not delivered`;
+				}
+
+				values.set(parent, kept.values);
+			} catch {
+				waits = true;
+			}
+		}
+
+		if (waits) {
+			return true;
+		}
+
+		const refs = record.refs ?? {};
+		const parts = substitute({ url: record.url, headers: record.headers, ...record.body && { body: record.body } }, refs, values);
+		// Its preconditions too (an `If-Match` made of a value of the answer), kept apart.
+		const preconditions = substitute({ url: '', headers: record.preconditions ?? {} }, refs, values);
+		return typeof parts === 'string' ? parts : typeof preconditions === 'string' ? preconditions : { ...parts, ...record.preconditions && { preconditions: preconditions.headers } };
+	}
+
+	/**
 	 * Move a dead letter back to pending (attempts and retention start again), and its `'parent'` dead
 	 * letters with it: their records, its own first; `OUTBOX_NOT_FOUND` when there is none (or it was
 	 * removed meanwhile); `InvalidRequestError` for the dead letter of an unreadable record (it stays one:
@@ -1103,9 +1143,12 @@ export class Queue {
 				throw notFound();
 			}
 
-			// The dead letter of an unreadable record (no method, or no record at all: it can never be sent) stays as it is, its reason with it.
-			if (!isRecord(record) || !record.method) {
-				throw new InvalidRequestError(`Dead letter ${id} was made of an unreadable record: it can never be sent (discard it)`);
+			// The dead letter of an unreadable record (no method, or no record at all: it can never be sent) stays as it is, its
+			// reason with it; so does a dependent whose parent was not delivered (discarded, gone, a dead letter: `retry(parentId)`
+			// takes it back) or whose values cannot go where its placeholders are: a pass would bury it again, never send it.
+			const why = isRecord(record) && record.method ? await this.resolve(record) : 'an unreadable record';
+			if (typeof why === 'string' || !isRecord(record)) {
+				throw new InvalidRequestError(`Dead letter ${id} can never be sent (discard it): ${why as string}`);
 			}
 
 			// Pending again only while fewer than `maxEntries` are (as a write must be stored: `OutboxFullError`).
@@ -1129,7 +1172,7 @@ export class Queue {
 					// Under its own lock, as the entry's: a burial of it under way (its dead key written, its pending key not yet removed) ends first.
 					await (each.dead && revived.some((one) => one.dependents?.includes(each.id)) && this.entryLock(each.id, async () => {
 						const dependent = await this.read(each.key);
-						if (isRecord(dependent) && dependent.deadReason === 'parent' && dependent.dependsOn?.some((parent) => revived.some((one) => one.id === parent)) && kept(each.id) && !full()) {
+						if (isRecord(dependent) && dependent.deadReason === 'parent' && dependent.dependsOn?.some((parent) => revived.some((one) => one.id === parent)) && kept(each.id) && !full() && typeof await this.resolve(dependent) !== 'string') {
 							// One the store refuses for its quota stays a dead letter, as one past `maxEntries`.
 							await this.#pend(dependent, each.key, now).then((one) => revived.push(one), () => undefined);
 						}

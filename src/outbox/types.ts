@@ -72,7 +72,10 @@ export interface Outbox {
 	 * the next call or `flush()` replays it (no work is left running outside a request). Rejects with
 	 * `OUTBOX_NOT_FOUND` when there is no such dead letter (or it was discarded or cleared meanwhile), with
 	 * `InvalidRequestError` when it is the dead letter of a stored record the outbox could not read (`lastError`
-	 * `{ code: 'INVALID_REQUEST', message: 'Unreadable' }`: nothing could be sent; it stays a dead letter, its reason kept), with
+	 * `{ code: 'INVALID_REQUEST', message: 'Unreadable' }`: nothing could be sent; it stays a dead letter, its reason kept) or of a
+	 * dependent (`ref()`) that could never be sent: an entry it depends on was discarded or is gone, is itself a dead letter
+	 * (`retry` that one: it takes its dependents back), or its answer holds no value, or none that can go, where a placeholder is
+	 * (before any write; it stays a dead letter), with
 	 * `OutboxFullError` (`reason: 'entries'`, the dead letter left as it is) when `maxEntries` entries are pending
 	 * (its `'parent'` dead letters come back with it while there is room; the others stay dead letters), or
 	 * (`reason: 'quota'`, the same) when the store refuses its pending record for its quota (`QuotaExceededError`)
