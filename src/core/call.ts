@@ -1,5 +1,5 @@
 import { ForceRetryError, isTimeoutError, replaceOption, type Input, type KyInstance, type ResponsePromise } from 'ky';
-import { classify } from '../errors/classify.js';
+import { classify, ownError } from '../errors/classify.js';
 import type { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import type { Accounting } from './accounting.js';
@@ -557,6 +557,8 @@ export class Call implements PolicyCall {
 				return outcome;
 			}
 
+			// A raw network failure is not `fetch`'s (ky wraps those): the app's own, before any wrapper classifies it.
+			ownError(error);
 			// ky gave up a retry at the request's deadline (waiting for it would pass the deadline): the
 			// retry is not made, and the call ends with its last attempt's error.
 			throw outcome ?? givenUp(this, error, this.#failure);
@@ -575,6 +577,7 @@ export class Call implements PolicyCall {
 
 			this.#settle(true, response, undefined);
 		}, (error: unknown) => {
+			ownError(error);
 			this.#settle(false, undefined, error);
 			this.#spent(error, began);
 		});

@@ -18,6 +18,9 @@ const named = (error: unknown, name: string): boolean =>
 /** What runtimes' `fetch` says of a network failure (Chrome, Firefox, Safari 16, cross-fetch, undici, Bun, Workers). */
 const networkMessages = new Set(['network error', 'NetworkError when attempting to fetch resource.', 'The Internet connection appears to be offline.', 'Network request failed', 'fetch failed', 'terminated', ' A network error occurred.', 'Network connection lost']);
 
+/** What `ownError` found: raw network failures ky's run did not get from `fetch`. */
+const appErrors = new WeakSet<object>();
+
 /**
  * Whether an error is a network failure as the platform's `fetch` reports one: a `TypeError` with
  * one of the runtimes' messages — exactly what ky wraps in its `NetworkError` (ky's detection, from
@@ -26,13 +29,26 @@ const networkMessages = new Set(['network error', 'NetworkError when attempting 
  * failing) is not one: it says nothing about the origin.
  */
 export const isPlatformNetworkError = (error: unknown): error is TypeError => {
-	if (Object.prototype.toString.call(error) !== '[object Error]' || (error as Error).name !== 'TypeError' || typeof (error as Error).message !== 'string') {
+	if (Object.prototype.toString.call(error) !== '[object Error]' || (error as Error).name !== 'TypeError' || typeof (error as Error).message !== 'string' || appErrors.has(error as Error)) {
 		return false;
 	}
 
 	const { message, stack } = error as Error;
 	return /^Load failed(?: \(.*\))?$/.test(message) ? stack === undefined || '__sentry_captured__' in (error as object)
 		: message.startsWith('error sending request for url') || /^Failed to fetch(?: \(.*\))?$/.test(message) || networkMessages.has(message);
+};
+
+/**
+ * Marks an error ky's run of a call rejected with (core/call.ts) as the app's own when it reads as a raw
+ * network failure: ky wraps every one its `fetch` threw in its `NetworkError`, so a raw one came from
+ * the app's own code (a hook, `shouldRetry`: its own `fetch` of something else, rethrown). `classify()`
+ * then calls it `UNKNOWN` (README "Errors": "an error your own hook (but `init`) threw"), and the
+ * stale cache, the outbox and `stats()` do not take it for the origin's failure. Called on failure only.
+ */
+export const ownError = (error: unknown): void => {
+	if (isPlatformNetworkError(error)) {
+		appErrors.add(error);
+	}
 };
 
 /**
@@ -63,7 +79,9 @@ export const classifyStatus = (status: number): Classification | undefined => (s
  * `NETWORK` is ky's `NetworkError`, or a raw failure the platform's `fetch` reports as a network
  * error (`isPlatformNetworkError`: what ky would wrap); any other error a `fetch` throws — a custom
  * `fetch` of the app's that fails, a `TypeError` of its own — is `UNKNOWN` (not transient): it says
- * nothing about the origin, so it neither counts toward `unreachable` nor opens a breaker.
+ * nothing about the origin, so it neither counts toward `unreachable` nor opens a breaker. So is
+ * such a raw failure that ended a call of a client: ky wraps what its `fetch` throws, so it was the
+ * app's own hook's (or `shouldRetry`'s) rethrown.
  *
  * `ABORTED` is the caller's own signal: an `AbortError`; also an attempt a policy gave up because
  * another answered first (a hedge that lost, the `attempt:end` of a shared request nobody waits for):
