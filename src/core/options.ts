@@ -77,7 +77,8 @@ export interface BaseClientOptions extends KyOptions {
 	 * `(error, request) => Response | value` (may be async); a value JSON cannot serialize (a BigInt,
 	 * a cycle) is a `RangeError` here (per call, an `InvalidRequestError` before any I/O); one the
 	 * function gives, or a `Response` whose body was read, fails the call with an `InvalidRequestError`
-	 * naming `fallback`, the call's own error its `cause` (never a raw `TypeError`). The answer carries `Cache-Status: steadfetch; fwd=miss; detail=fallback` (`isFallback(response)`) and
+	 * naming `fallback`, the call's own error its `cause` (never a raw `TypeError`); what the function
+	 * throws, the call rejects with as it is (the app's own error: `classify()` says `UNKNOWN`). The answer carries `Cache-Status: steadfetch; fwd=miss; detail=fallback` (`isFallback(response)`) and
 	 * is counted in `stats().fallbacks`. Never used for the caller's abort, bad input or a queued
 	 * write. Per call, `fallback` overrides it.
 	 * @default undefined (a failed call rejects)

@@ -41,7 +41,8 @@ export const isPlatformNetworkError = (error: unknown): error is TypeError => {
 /**
  * Marks an error ky's run of a call rejected with (core/call.ts) as the app's own when it reads as a raw
  * network failure: ky wraps every one its `fetch` threw in its `NetworkError`, so a raw one came from
- * the app's own code (a hook, `shouldRetry`: its own `fetch` of something else, rethrown). `classify()`
+ * the app's own code (a hook, `shouldRetry`: its own `fetch` of something else, rethrown; also what its
+ * `fallback` function threw, core/fallback.ts). `classify()`
  * then calls it `UNKNOWN` (README "Errors": "an error your own hook (but `init`) threw"), and the
  * stale cache, the outbox and `stats()` do not take it for the origin's failure. Called on failure only.
  */

@@ -150,4 +150,34 @@ describe('an error the app\'s own hook threw is UNKNOWN, whatever its message', 
 		api.close();
 		down.close();
 	});
+
+	for (const where of ['the client', 'the call'] as const) {
+		for (const how of ['throws', 'rejects'] as const) {
+			it(`a fallback function on ${where} that ${how} TypeError('Failed to fetch'): the caller gets it, UNKNOWN`, async () => {
+				const failure = new TypeError('Failed to fetch');
+				const fallback = how === 'throws' ? () => {
+					throw failure;
+				} : async () => {
+					throw failure;
+				};
+				const fetch = (async () => new Response('down', { status: 503 })) as typeof globalThis.fetch;
+				const api = createClient({ fetch, retry: 0, ...(where === 'the client' ? { fallback } : {}) });
+				const error = await api.get('https://api.test/down', where === 'the call' ? { fallback } : {}).then(() => undefined, (thrown: unknown) => thrown);
+				expect(error).toBe(failure);
+				// Before: NETWORK, transient (queryOptionsFor's retry would retry it).
+				expect(classify(error)).toEqual({ code: 'UNKNOWN', transient: false });
+				api.close();
+			});
+		}
+	}
+
+	it('a fallback that rethrows the call\'s own network failure: still NETWORK', async () => {
+		const api = coreClient({ fetch: async () => {
+			throw new TypeError('fetch failed');
+		}, retry: 0, fallback: (error: unknown) => {
+			throw error;
+		} });
+		expect(await code(api.get('https://api.test/down'))).toBe('NETWORK');
+		api.close();
+	});
 });
