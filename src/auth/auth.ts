@@ -55,7 +55,8 @@ export class Auth implements PolicyParts {
 	 * client and its `extend()`s: one refresh also where no Web Lock joins them, workerd). `calling`: true while
 	 * `refresh()` itself runs (synchronously: a call made then, through any of them, is the refresh's own request).
 	 * `generation`: refreshes finished (here, or in another tab as its channel said): a waiter that sees it move skips
-	 * its own. `flight`: the refresh in flight, shared by the calls; in a Worker, where a promise made in one request
+	 * its own, unless the last was of a session that had ended as it finished (`staleAt`: its generation).
+	 * `flight`: the refresh in flight, shared by the calls; in a Worker, where a promise made in one request
 	 * never settles in another once the first ended, only by the calls of the request that started it (`owner`: the
 	 * request context object of the `waitUntil` calls get from `client.withContext(ctx)`, one per `ctx` however many
 	 * times it is called; a per-call `waitUntil` is its own); a call without one shares none. State is shared across
@@ -179,8 +180,10 @@ export class Auth implements PolicyParts {
 		const settings = this.#settings;
 		const signal = AbortSignal.timeout(settings.refreshTimeoutMs);
 		const run = async (): Promise<void> => {
-			if (settings.generation > seen || await this.#current() !== old) {
-				return; // Another tab (or call) refreshed meanwhile: its token is the one to use.
+			// Another tab (or call) refreshed meanwhile: its token is the one to use — unless the last refresh that ended was
+			// of a session that had ended (`staleAt`): the token it left is not this session's, whatever changed.
+			if ((settings.generation > seen || await this.#current() !== old) && settings.staleAt !== settings.generation) {
+				return;
 			}
 
 			const context = this.#context;
@@ -191,8 +194,11 @@ export class Auth implements PolicyParts {
 				const running = settings.refresh();
 				settings.calling = false;
 				await until(Promise.resolve(running), signal);
-				settings.generation++;
-				this.#tabs?.refreshed();
+				// Whose token it stored: the session it started in (`world`), unless that ended meanwhile (then never trusted).
+				const world = settings.world!;
+				const current = world.current();
+				this.#ended(current);
+				this.#tabs?.refreshed(world.identity, current);
 				ok = true;
 			} finally {
 				settings.calling = false;
@@ -202,8 +208,18 @@ export class Auth implements PolicyParts {
 
 		// The lock held elsewhere means another tab is refreshing right now: wait for it to finish
 		// and send again with what token() gives then, without a refresh of our own (had theirs
-		// failed, the second 401 is an AuthError here too — never one refresh per tab).
-		await (this.#tabs ? this.#tabs.lock(run) : run());
+		// failed, the second 401 is an AuthError here too — never one refresh per tab); unless its word says it served
+		// a session that had ended (tabs.ts): then `run` again, which refreshes (the last refresh ended `staleAt`).
+		await (this.#tabs ? this.#tabs.lock(run, () => settings.staleAt === settings.generation) : run());
+	}
+
+	/** A refresh ended (here, or in another tab as its word said): `current` false when its session had ended. */
+	#ended(current: boolean): void {
+		const settings = this.#settings;
+		settings.generation++;
+		if (!current) {
+			settings.staleAt = settings.generation;
+		}
 	}
 
 	/**
@@ -330,8 +346,9 @@ export class Auth implements PolicyParts {
 
 	/** Tabs of the origin tell each other a refresh finished (never the token): waiters skip theirs. */
 	start(): void {
-		this.#tabs = linkTabs(this.#context, this.#prefixes, () => {
-			this.#settings.generation++;
+		this.#tabs = linkTabs(this.#context, this.#prefixes, (identity, current) => {
+			// Another tab's refresh served the session signed in here only when it was still current there and of this identity.
+			this.#ended(current && identity === this.#context.identity());
 		});
 	}
 

@@ -18,8 +18,9 @@ export interface AuthOptions {
 	 * for it (within the call's own time budget and signal; the client's `close()` refuses it with a
 	 * `SteadfetchError`, `CLIENT_CLOSED`) and is sent again with the new token. A refresh serves only the session it
 	 * started in: a call made after an identity change or a `clear()` (the client's `identity`) that gets a 401 while a
-	 * refresh started before it runs waits for that one to end, then starts its own (unless the token changed since it
-	 * ended: another tab's refresh), and is never sent with the token the earlier one stored; an outbox replay that
+	 * refresh started before it runs (here or in another tab) waits for that one to end, then starts its own (unless the
+	 * token changed since it ended: another tab's refresh for its session), and is never sent with the token the earlier
+	 * one stored, also when its 401 comes after that one ended; an outbox replay that
 	 * waited for such a refresh is not sent (`AuthError`; it stays queued). A
 	 * refresh that throws, or that has not settled within `refreshTimeoutMs`, fails the waiting calls
 	 * with `AuthError`. When it asks the API through the same client, give that call `auth: false`
@@ -67,7 +68,7 @@ export const checkAuthOptions = (options: AuthOptions) => {
 	check(isToken(scheme), 'auth.scheme', scheme, 'an HTTP auth scheme');
 	check(isPositiveTimerMs(refreshTimeoutMs), 'auth.refreshTimeoutMs', refreshTimeoutMs, positiveTimerMs);
 	// With the refresh's state (auth.ts `Auth`): every client given this `auth()`, a client and its `extend()`s, shares it.
-	return { token, refresh, scheme, refreshTimeoutMs, origins: checkOrigins('auth.origins', origins), calling: false, generation: 0, flight: undefined as Promise<void> | undefined, world: undefined as World | undefined, owner: undefined as unknown };
+	return { token, refresh, scheme, refreshTimeoutMs, origins: checkOrigins('auth.origins', origins), calling: false, generation: 0, staleAt: -1, flight: undefined as Promise<void> | undefined, world: undefined as World | undefined, owner: undefined as unknown };
 };
 
 /** `AuthOptions` checked, with their defaults. */

@@ -7,11 +7,13 @@ import { locked } from '../utils/lock.js';
 export interface TabLink {
 	/**
 	 * `run` the refresh under its Web Lock (without one where the runtime has no Web Locks). The lock
-	 * held elsewhere means another tab is refreshing right now: wait for it to finish, and run nothing.
+	 * held elsewhere means another tab is refreshing right now: wait for it to finish and for its word (which may
+	 * come a moment after the lock), and run nothing — unless `again()` says that refresh served a session that had
+	 * ended (its token is not this one's): then try again.
 	 */
-	lock(run: () => Promise<void>): Promise<void>;
-	/** Tell the other tabs a refresh finished (never the token). */
-	refreshed(): void;
+	lock(run: () => Promise<void>, again: () => boolean): Promise<void>;
+	/** Tell the other tabs a refresh finished, for `identity`, and whether its session was `current` as it ended (never the token). */
+	refreshed(identity: string | undefined, current: boolean): void;
 	/** The channel closes; the lock is still taken for a refresh. */
 	close(): void;
 }
@@ -20,17 +22,24 @@ export interface TabLink {
  * The refresh shared by the tabs of one client: its Web Lock and the channel that says one finished,
  * both named after the client's `name` and the origins it guards (`prefixes`), so tabs of one client
  * share a refresh and two clients of one page for two APIs (each its own token and refresh) never
- * wait for, nor skip for, the other's. Another tab's word that its refresh finished goes to
- * `heard` (a waiter then skips its own) and is emitted as a shared `auth:refresh`; anything but that word
- * (`1`) is ignored and reported as `storage:error` (operation `channel`), without its content. The
+ * wait for, nor skip for, the other's. Another tab's word that its refresh finished (`{ identity, current }`: the
+ * identity of the session it served, and whether that session was still signed in as it ended; `1` from an earlier
+ * build) goes to `heard` (a waiter then skips its own, unless that session is not the one signed in here) and is
+ * emitted as a shared `auth:refresh`; anything else is ignored and reported as `storage:error` (operation `channel`),
+ * without its content. The
  * `workerd`/`deno`/`edge-light` build has `tabs-edge.ts` instead (no tabs, channel or Web Locks
  * there): no link, and a refresh runs without a lock.
  */
-export const linkTabs = (context: PolicyContext, prefixes: readonly string[], heard: () => void): TabLink | undefined => {
+export const linkTabs = (context: PolicyContext, prefixes: readonly string[], heard: (identity: string | undefined, current: boolean) => void): TabLink | undefined => {
 	const name = `steadfetch:${context.name}/auth ${prefixes}`;
+	/** Words heard from the other tabs. */
+	let words = 0;
 	const channel = openChannel(name, (data) => {
-		if (data === 1) {
-			heard();
+		// `1`: a tab of an earlier build (a refresh of the session signed in there). Else the identity and whether its session was current.
+		const { identity, current } = data === 1 ? { identity: context.identity(), current: true } : Object(data) as { identity?: string; current?: unknown };
+		if (typeof current === 'boolean' && (identity === undefined || typeof identity === 'string')) {
+			words++;
+			heard(identity, current);
 			context.emit('auth:refresh', { ok: true, durationMs: 0, shared: true });
 		} else {
 			storageError(context, 'auth', 'channel', new TypeError('Ignored a malformed auth message from another tab'));
@@ -38,9 +47,19 @@ export const linkTabs = (context: PolicyContext, prefixes: readonly string[], he
 	});
 	return {
 		// Without Web Locks, or refused (an opaque origin: `locked`), the refresh runs without one.
-		lock: async (run) => locked(name, { ifAvailable: true }, async (lock) => lock ? run() : locked(name, {}, async () => undefined)),
+		lock: async (run, again) => {
+			for (let before = words; !await locked(name, { ifAvailable: true }, async (lock) => lock ? run().then(() => true) : locked(name, {}, async () => false)); before = words) {
+				for (let wait = 5; words === before && wait <= 320; wait *= 2) {
+					await new Promise((resolve) => setTimeout(resolve, wait));
+				}
+
+				if (!again()) {
+					return;
+				}
+			}
+		},
 		// A closed channel drops what is posted (utils/channel.ts): a refresh after close() tells nobody.
-		refreshed: () => channel?.post(1),
+		refreshed: (identity, current) => channel?.post({ identity, current }),
 		close: () => channel?.close(),
 	};
 };
