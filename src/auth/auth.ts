@@ -137,6 +137,15 @@ export class Auth implements PolicyParts {
 			if (call.identity !== this.#context.identity() || !world.current()) {
 				throw new AuthError(identityChanged, call.scope ?? '');
 			}
+		} else if (call?.replay && this.#tabs) {
+			// The same for a refresh running in another tab (its Web Lock held there): wait for it and its word, which says
+			// whether it served a session that had ended (then not sent: its token is not this one's).
+			const settings = this.#settings;
+			const before = settings.generation;
+			await until(this.#tabs.lock(async () => undefined, () => false), request.signal);
+			if (settings.generation > before && settings.staleAt === settings.generation) {
+				throw new AuthError(identityChanged, call.scope ?? '');
+			}
 		}
 
 		let value: Token;

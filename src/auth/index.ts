@@ -49,7 +49,7 @@ export type { AuthOptions } from './options.js';
  * same client in several tabs shares one, and two clients of one page for two APIs (each its own
  * token and `refresh`) never wait for each other (with `origins: '*'`, give them different names); every call that gets a 401 meanwhile waits for it (within its own
  * time budget and signal) and is sent once more with the new token; an outbox replay that starts
- * while it runs waits for it too, and is not sent at all when it was queued for another identity
+ * while it runs (in this tab or another) waits for it too, and is not sent at all when it was queued for another identity
  * than the one the refresh left signed in (`AuthError`; it stays queued). With the client's `identity`, a
  * call made for someone who signed out before its token was read (an async `token()`) is not sent with the
  * next user's token: it rejects (`ABORTED`) with no I/O; a 401 answered to a call made before a sign-out (an

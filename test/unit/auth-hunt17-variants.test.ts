@@ -9,6 +9,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { auth, AuthError } from '../../src/entries/auth.js';
 import { createClient } from '../../src/entries/index.js';
+import { createClient as createCore } from '../../src/entries/core.js';
+import type { PolicyContext } from '../../src/core/policy.js';
 import { withoutLocks } from './outbox-helpers.js';
 
 const made: Array<{ close(): void }> = [];
@@ -246,4 +248,60 @@ describe('across tabs: neighbours', () => {
 			expect(refreshed).toEqual(['bob']);
 		});
 	}
+});
+
+describe('across tabs: an outbox replay that starts while another tab\'s refresh runs', () => {
+	/** A tab whose outbox replays are made by hand (`PolicyContext.send` with the replay flag, as the outbox sends them). */
+	const replaying = (fetch: (request: Request) => Promise<Response>, name: string, state: { who: string | undefined; token: string }, refresh: () => Promise<void>) => {
+		let send!: PolicyContext['send'];
+		const logger = { slot: 'logger' as const, create: (context: PolicyContext) => {
+			send = context.send;
+			return {};
+		} };
+		const api = createCore({ baseUrl: 'https://api.test/', name, retry: 0, fetch, identity: () => state.who, logger, auth: auth({ origins: ['https://api.test'], token: () => state.token, refresh }) } as never);
+		made.push(api);
+		return async (path: string, key: string) => send(`https://api.test/${path}`, { method: 'POST', idempotencyKey: key, json: {} }, true).then((response) => response.status, (error: unknown) => error instanceof AuthError ? 'AuthError' : (error as { code?: string }).code);
+	};
+
+	it('waits for it, and is sent with the token it left for the same session (not with the one being replaced)', async () => {
+		const { state, sent, refreshed, finish, tab, outcome, name } = app();
+		const one = tab();
+		const first = outcome(one.get('a'));
+		await expect.poll(() => refreshed.length).toBe(1);
+		const replay = replaying(async (request) => {
+			sent.push(`replay ${request.headers.get('authorization')}`);
+			return new Response(null, { status: request.headers.get('authorization')?.endsWith('-new') ? 201 : 401 });
+		}, name, state, async () => {
+			throw new Error('not this tab');
+		})('w', 'k-alice');
+		// Its attempt waits for the refresh's Web Lock (after the fix, before it is sent; before, after its 401).
+		await expect.poll(async () => (await navigator.locks.query()).pending?.length).toBe(1);
+		// Before: ['Bearer alice-old', 'replay Bearer alice-old'] (sent with the token being refreshed, and answered 401).
+		expect(sent).toEqual(['Bearer alice-old']);
+		finish();
+		expect(await replay).toBe(201);
+		expect(await first).toBe('alice');
+		expect(sent.filter((each) => String(each).startsWith('replay'))).toEqual(['replay Bearer alice-new']);
+	});
+
+	it('the app signs bob in while alice\'s refresh runs there: bob\'s write waits, and is not sent with the token that refresh stored (AuthError: it stays queued)', async () => {
+		const { state, sent, refreshed, finish, tab, outcome, name } = app();
+		const one = tab();
+		const first = outcome(one.get('a'));
+		await expect.poll(() => refreshed.length).toBe(1);
+		Object.assign(state, { who: 'bob', session: 'bob', token: 'bob-old' });
+		const replay = replaying(async (request) => {
+			sent.push(`replay ${request.headers.get('authorization')}`);
+			return new Response(null, { status: request.headers.get('authorization')?.endsWith('-new') ? 201 : 401 });
+		}, name, state, async () => {
+			throw new Error('not this tab');
+		})('w', 'k-bob');
+		// Its attempt waits for the refresh's Web Lock (after the fix, before it is sent; before, after its 401).
+		await expect.poll(async () => (await navigator.locks.query()).pending?.length).toBe(1);
+		expect(sent).toEqual(['Bearer alice-old']);
+		finish();
+		expect(await replay).toBe('AuthError');
+		expect(await first).toMatch(/^(AuthError|ABORTED)$/);
+		expect(sent).toEqual(['Bearer alice-old']);
+	});
 });
