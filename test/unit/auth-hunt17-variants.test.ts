@@ -6,7 +6,7 @@
  * user's token". Round 16 covered a 401 that arrived while the previous session's refresh ran in this client; these are
  * its neighbours: the 401 arrives just after that refresh ended, and the refresh runs in another tab.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { auth, AuthError } from '../../src/entries/auth.js';
 import { createClient } from '../../src/entries/index.js';
 import { createClient as createCore } from '../../src/entries/core.js';
@@ -303,5 +303,30 @@ describe('across tabs: an outbox replay that starts while another tab\'s refresh
 		expect(await replay).toBe('AuthError');
 		expect(await first).toMatch(/^(AuthError|ABORTED)$/);
 		expect(sent).toEqual(['Bearer alice-old']);
+	});
+});
+
+describe('in a Worker (a refresh per request: `withContext(ctx)`), the state shared across requests', () => {
+	afterEach(() => {
+		vi.unstubAllGlobals();
+	});
+
+	it('bob\'s call in another request whose 401 came after alice\'s refresh ended is not sent again with the token it stored', async () => {
+		vi.stubGlobal('navigator', { userAgent: 'Cloudflare-Workers' }); // No Web Locks, no tabs; a refresh is per request.
+		const { state, sent, refreshed, finish, tab, hold, outcome } = app();
+		const api = tab() as unknown as { withContext(ctx: { waitUntil(promise: Promise<unknown>): void }): ReturnType<typeof tab> };
+		const first = outcome(api.withContext({ waitUntil: () => undefined }).get('a'));
+		await expect.poll(() => refreshed.length).toBe(1);
+		Object.assign(state, { who: 'bob', session: 'bob', token: 'bob-old' });
+		const answer = hold('/b');
+		const second = outcome(api.withContext({ waitUntil: () => undefined }).get('b'));
+		await expect.poll(() => sent.length).toBe(2);
+		finish();
+		expect(await first).toMatch(/^(AuthError|ABORTED)$/);
+		answer();
+		expect(await second).toBe('bob');
+		// Before: ['Bearer alice-old', 'Bearer bob-old', 'Bearer alice-new'].
+		expect(sent).toEqual(['Bearer alice-old', 'Bearer bob-old', 'Bearer bob-new']);
+		expect(refreshed).toEqual(['alice', 'bob']);
 	});
 });
