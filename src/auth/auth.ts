@@ -207,9 +207,13 @@ export class Auth implements PolicyParts {
 				const world = settings.world!;
 				const current = world.current();
 				this.#ended(current);
-				this.#tabs?.refreshed(world.identity, current);
+				this.#tabs?.refreshed(world.identity, current, true);
 				ok = true;
 			} finally {
+				if (!ok) {
+					this.#tabs?.refreshed(undefined, false, false);
+				}
+
 				settings.calling = false;
 				context.emit('auth:refresh', { scope, ok, durationMs: context.clock.now() - started, shared: false });
 			}

@@ -9,11 +9,15 @@ export interface TabLink {
 	 * `run` the refresh under its Web Lock (without one where the runtime has no Web Locks). The lock
 	 * held elsewhere means another tab is refreshing right now: wait for it to finish and for its word (which may
 	 * come a moment after the lock), and run nothing — unless `again()` says that refresh served a session that had
-	 * ended (its token is not this one's): then try again.
+	 * ended (its token is not this one's), or no word came (what held it was no refresh: a replay waiting for one, a
+	 * tab gone mid-refresh): then try again.
 	 */
 	lock(run: () => Promise<void>, again: () => boolean): Promise<void>;
-	/** Tell the other tabs a refresh finished, for `identity`, and whether its session was `current` as it ended (never the token). */
-	refreshed(identity: string | undefined, current: boolean): void;
+	/**
+	 * Tell the other tabs a refresh finished, for `identity`, and whether its session was `current` as it ended (never
+	 * the token); `ok` false: it failed (their waiters do not run one of their own for it).
+	 */
+	refreshed(identity: string | undefined, current: boolean, ok: boolean): void;
 	/** The channel closes; the lock is still taken for a refresh. */
 	close(): void;
 }
@@ -22,9 +26,9 @@ export interface TabLink {
  * The refresh shared by the tabs of one client: its Web Lock and the channel that says one finished,
  * both named after the client's `name` and the origins it guards (`prefixes`), so tabs of one client
  * share a refresh and two clients of one page for two APIs (each its own token and refresh) never
- * wait for, nor skip for, the other's. Another tab's word that its refresh finished (`{ identity, current }`: the
- * identity of the session it served, and whether that session was still signed in as it ended; `1` from an earlier
- * build) goes to `heard` (a waiter then skips its own, unless that session is not the one signed in here) and is
+ * wait for, nor skip for, the other's. Another tab's word that its refresh finished (`{ identity, current, ok }`: the
+ * identity of the session it served, whether that session was still signed in as it ended, and whether it succeeded;
+ * `1` from an earlier build) releases the waiters, and a success goes to `heard` (a waiter then skips its own, unless that session is not the one signed in here) and is
  * emitted as a shared `auth:refresh`; anything else is ignored and reported as `storage:error` (operation `channel`),
  * without its content. The
  * `workerd`/`deno`/`edge-light` build has `tabs-edge.ts` instead (no tabs, channel or Web Locks
@@ -36,11 +40,14 @@ export const linkTabs = (context: PolicyContext, prefixes: readonly string[], he
 	let words = 0;
 	const channel = openChannel(name, (data) => {
 		// `1`: a tab of an earlier build (a refresh of the session signed in there). Else the identity and whether its session was current.
-		const { identity, current } = data === 1 ? { identity: context.identity(), current: true } : Object(data) as { identity?: string; current?: unknown };
+		const { identity, current, ok } = data === 1 ? { identity: context.identity(), current: true } : Object(data) as { identity?: string; current?: unknown; ok?: unknown };
 		if (typeof current === 'boolean' && (identity === undefined || typeof identity === 'string')) {
 			words++;
-			heard(identity, current);
-			context.emit('auth:refresh', { ok: true, durationMs: 0, shared: true });
+			// A failure is told only to the waiters (the event tells successes).
+			if (ok !== false) {
+				heard(identity, current);
+				context.emit('auth:refresh', { ok: true, durationMs: 0, shared: true });
+			}
 		} else {
 			storageError(context, 'auth', 'channel', new TypeError('Ignored a malformed auth message from another tab'));
 		}
@@ -53,13 +60,13 @@ export const linkTabs = (context: PolicyContext, prefixes: readonly string[], he
 					await new Promise((resolve) => setTimeout(resolve, wait));
 				}
 
-				if (!again()) {
+				if (words !== before && !again()) {
 					return;
 				}
 			}
 		},
 		// A closed channel drops what is posted (utils/channel.ts): a refresh after close() tells nobody.
-		refreshed: (identity, current) => channel?.post({ identity, current }),
+		refreshed: (identity, current, ok) => channel?.post({ identity, current, ok }),
 		close: () => channel?.close(),
 	};
 };

@@ -330,3 +330,65 @@ describe('in a Worker (a refresh per request: `withContext(ctx)`), the state sha
 		expect(refreshed).toEqual(['alice', 'bob']);
 	});
 });
+
+describe('across tabs: a Web Lock held by what is no refresh, and a refresh that fails', () => {
+	it('the lock held by something that tells no word (a replay waiting for a refresh, a tab gone mid-refresh): the waiting tab then refreshes itself', async () => {
+		const { sent, refreshed, finish, tab, outcome, name } = app();
+		finish();
+		const two = tab();
+		let release!: () => void;
+		const gate = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		let granted!: () => void;
+		const taken = new Promise<void>((resolve) => {
+			granted = resolve;
+		});
+		const holder = navigator.locks.request(`steadfetch:${name}/auth https://api.test/`, async () => {
+			granted();
+			await gate;
+		});
+		await taken;
+		const call = outcome(two.get('b'));
+		await expect.poll(async () => (await navigator.locks.query()).pending?.length).toBe(1);
+		release();
+		await holder;
+		// Before (with the replay's wait of the previous commit): AuthError after its 401 with the same token, no refresh.
+		expect(await call).toBe('alice');
+		expect(refreshed).toEqual(['alice']);
+		expect(sent).toEqual(['Bearer alice-old', 'Bearer alice-new']);
+	});
+
+	it('another tab\'s refresh that fails: the waiting tab runs none of its own (one refresh across tabs) and fails with AuthError', async () => {
+		const { state, sent, refreshed, tab, outcome, name } = app();
+		const two = tab();
+		let release!: () => void;
+		const gate = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		let failed = 0;
+		const one = createClient({
+			baseUrl: 'https://api.test/', name, retry: 0, breaker: false, staleCache: false,
+			identity: () => state.who,
+			fetch: async (request: Request) => {
+				sent.push(request.headers.get('authorization'));
+				return new Response('expired', { status: 401 });
+			},
+			auth: auth({ origins: ['https://api.test'], token: () => state.token, refresh: async () => {
+				failed++;
+				await gate;
+				throw new Error('refresh token expired');
+			} }),
+		} as never);
+		made.push(one);
+		const first = outcome(one.get('a'));
+		await expect.poll(() => failed).toBe(1);
+		const second = outcome(two.get('b'));
+		await expect.poll(async () => (await navigator.locks.query()).pending?.length).toBe(1);
+		release();
+		expect(await first).toBe('AuthError');
+		expect(await second).toBe('AuthError');
+		expect([failed, refreshed]).toEqual([1, []]);
+		expect(sent).toEqual(['Bearer alice-old', 'Bearer alice-old', 'Bearer alice-old']);
+	});
+});
