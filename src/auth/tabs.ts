@@ -28,11 +28,10 @@ export interface TabLink {
  * share a refresh and two clients of one page for two APIs (each its own token and refresh) never
  * wait for, nor skip for, the other's. Another tab's word that its refresh finished (`{ identity, current, ok }`: the
  * identity of the session it served, whether that session was still signed in as it ended, and whether it succeeded;
- * `1` from an earlier build) releases the waiters, and a success goes to `heard` (a waiter then skips its own, unless that session is not the one signed in here) and is
- * emitted as a shared `auth:refresh`; anything else is ignored and reported as `storage:error` (operation `channel`),
- * without its content. The
- * `workerd`/`deno`/`edge-light` build has `tabs-edge.ts` instead (no tabs, channel or Web Locks
- * there): no link, and a refresh runs without a lock.
+ * `1` from an earlier build) releases the waiters; a success goes to `heard` (a waiter then skips its own, unless that
+ * session is not the one signed in here) and is emitted as a shared `auth:refresh`. Anything else is ignored and
+ * reported as `storage:error` (operation `channel`), without its content. The `workerd`/`deno`/`edge-light` build has
+ * `tabs-edge.ts` instead (no tabs, channel or Web Locks there): no link, and a refresh runs without a lock.
  */
 export const linkTabs = (context: PolicyContext, prefixes: readonly string[], heard: (identity: string | undefined, current: boolean) => void): TabLink | undefined => {
 	const name = `steadfetch:${context.name}/auth ${prefixes}`;
