@@ -40,7 +40,7 @@ const nameOf = (raw: string): string => (/[%+]/.test(raw) ? new URLSearchParams(
 
 /**
  * The sensitive parameters of a URL's query and fragment (an OAuth implicit grant answers
- * `#access_token=…`; a hash route has a query of its own) as `name=value` lines, decoded (undefined
+ * `#access_token=…`; a hash route has a query of its own), separated by `&` or `;`, as `name=value` lines, decoded (undefined
  * when none), and the URL with their values removed, the rest of it byte for byte. A name is compared
  * case-insensitively after percent-decoding (`secre%74=` is `secret=`). A URL without `?` or `#`
  * costs two `indexOf`s; with one, a split and a set lookup per parameter.
@@ -54,12 +54,17 @@ export const splitSensitive = (url: string, params: ReadonlySet<string>): { foun
 		return { found, redacted: url };
 	}
 
-	// `name=value` parts at even indexes, the `?`, `&` or `#` between them at odd ones.
-	const parts = url.slice(start + 1).split(/([?&#])/);
+	// `name=value` parts at even indexes, the `?`, `&`, `;` or `#` between them at odd ones (a server may split at `;` too).
+	const parts = url.slice(start + 1).split(/([?&;#])/);
 	for (let index = 0; index < parts.length; index += 2) {
-		const part = parts[index]!;
+		let part = parts[index]!;
 		const equals = part.indexOf('=');
 		if (equals !== -1 && params.has(nameOf(part.slice(0, equals)))) {
+			// Up to the next `&`: a server that splits at `&` only reads `token=a;b` as one value.
+			while (parts[index + 1] === ';') {
+				part += parts.splice(index + 1, 2).join('');
+			}
+
 			for (const [name, value] of new URLSearchParams(part)) {
 				found = `${found ?? ''}${name}=${value}\n`;
 			}

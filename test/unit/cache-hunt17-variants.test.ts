@@ -1,0 +1,131 @@
+/**
+ * The seventeenth round on the stale cache and privacy (area E). API.md "Sensitive data": the values of the query
+ * parameters in `sensitiveParams` are "Never written to storage", and "Every URL in an event, log record or span has
+ * its sensitive query values redacted, like a stored one"; decided for this round: also when `;` separates them
+ * (`a=1;token=x`), wherever they are redacted with `&`.
+ */
+import { describe, expect, it } from 'vitest';
+import { createClient, memoryStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
+import { logger, type LogRecord } from '../../src/entries/logger.js';
+import { redact, sensitiveParamSet, splitSensitive } from '../../src/utils/sensitive.js';
+import { dumpStore } from '../helpers/dump-store.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const params = sensitiveParamSet({});
+
+/** A client over a store of its own whose origin answers `answers` in turn, then 503; the URLs of every event it tells. */
+const setup = (name: string, options: Record<string, unknown> = {}) => {
+	const store: KeyValueStore = memoryStore(name);
+	const clock = new ManualClock();
+	const answers: Array<() => Response> = [];
+	const sent: string[] = [];
+	const api = createClient({
+		baseUrl: 'https://api.example/', name, store: () => store, clock, retry: 0, breaker: false,
+		fetch: async (input: Request) => {
+			sent.push(input.url);
+			return (answers.shift() ?? (() => new Response('down', { status: 503 })))();
+		},
+		...options,
+	} as never);
+	const urls: string[] = [];
+	for (const type of ['cache:stored', 'cache:stale', 'cache:superseded', 'write:delivered', 'storage:error', 'outbox:queued', 'outbox:sent'] as const) {
+		api.on(type as never, (event: { url?: string }) => urls.push(event.url ?? ''));
+	}
+
+	const ok = (body = 'fresh', headers: Record<string, string> = {}) => () => new Response(body, { status: 200, headers: { 'content-type': 'text/plain', 'cache-control': 'max-age=0', ...headers } });
+	return { store, clock, api, answers, sent, urls, ok };
+};
+
+describe('a sensitive query parameter after `;` (`a=1;token=x`)', () => {
+	it('redact / splitSensitive: its value goes, in the query and in the fragment, with `&` around it too; the rest byte for byte', () => {
+		// Before: 'https://api.example/doc?a=1;token=SECRET' as it was, found undefined.
+		expect(redact('https://api.example/doc?a=1;token=SECRET', params)).toBe('https://api.example/doc?a=1;token=');
+		expect(splitSensitive('https://api.example/doc?a=1;token=SECRET', params).found).toBe('token=SECRET\n');
+		expect(redact('https://api.example/doc?q=2&a=1;Access%5Ftoken=SECRET;page=2&b=3#x=1;sig=SECRET', params))
+			.toBe('https://api.example/doc?q=2&a=1;Access%5Ftoken=&b=3#x=1;sig=');
+		// A `&`-only server reads `token=abc;def` as one value: all of it goes, as before.
+		expect(redact('https://api.example/doc?token=abc;def&b=1', params)).toBe('https://api.example/doc?token=&b=1');
+		// Nothing sensitive: the same string.
+		const plain = 'https://api.example/doc?a=1;tokens=2;x=token%3D3';
+		expect(redact(plain, params)).toBe(plain);
+		expect(splitSensitive(plain, params).found).toBeUndefined();
+	});
+
+	it('what is cut after it is in the key\'s digest: `;page=2` and `;page=3` are two copies', () => {
+		const two = splitSensitive('https://api.example/doc?a=1;token=x;page=2', params);
+		const three = splitSensitive('https://api.example/doc?a=1;token=x;page=3', params);
+		expect(two.redacted).toBe(three.redacted);
+		expect(two.found).not.toBe(three.found);
+	});
+
+	it('a stale-cache copy: its key, record and Link header hold no value; cache:stored, cache:stale and cache.list() show none', async () => {
+		const { store, api, answers, urls, ok } = setup('semicolon-copy', { staleCache: { shared: false } });
+		answers.push(ok('fresh', { link: '<https://api.example/doc?page=2;token=SECRET-L>; rel="next"' }));
+		expect(await api.get('doc?a=1;token=SECRET-1').text()).toBe('fresh');
+		await waitFor(() => urls.length === 1, 'the copy stored');
+		// Before: the key and record URL 'https://api.example/doc?a=1;token=SECRET-1', the Link as it was.
+		expect(await dumpStore(store)).not.toMatch(/SECRET/);
+		const stale = await api.get('doc?a=1;token=SECRET-1');
+		expect([await stale.text(), stale.headers.get('link')]).toEqual(['fresh', '<https://api.example/doc?page=2;token=>; rel="next"']);
+		expect((await api.cache.list()).map((entry) => entry.url)).toEqual(['https://api.example/doc?a=1;token=']);
+		expect(urls).toEqual(['https://api.example/doc?a=1;token=', 'https://api.example/doc?a=1;token=']);
+		// Another token's request of the URL gets no copy of this one (its digest is another key), the copy of `cache.delete` goes.
+		await expect(api.get('doc?a=1;token=SECRET-2')).rejects.toMatchObject({ name: 'HTTPError' });
+		await api.cache.delete('doc?a=1;token=SECRET-1');
+		expect(await store.keys()).toEqual([]);
+		api.close();
+	});
+
+	it('two users\' tokens after `;` in a one-user cache: each its own copy, never the other\'s', async () => {
+		const { api, answers, urls, ok } = setup('semicolon-users', { staleCache: { shared: false } });
+		answers.push(ok('alice'), ok('bob'));
+		await api.get('doc?a=1;token=ALICE').text();
+		await api.get('doc?a=1;token=BOB').text();
+		await waitFor(() => urls.length === 2, 'both copies stored');
+		expect(await api.get('doc?a=1;token=ALICE').text()).toBe('alice');
+		expect(await api.get('doc?a=1;token=BOB').text()).toBe('bob');
+		api.close();
+	});
+
+	it('a shared cache keeps no copy of a request with a credential after `;` (as after `&`)', async () => {
+		const { store, api, answers, ok } = setup('semicolon-shared', { staleCache: { shared: true } });
+		answers.push(ok('fresh'), ok('fresh'));
+		const stored: string[] = [];
+		api.on('cache:stored', ({ url }) => stored.push(url));
+		await api.get('doc?a=1&token=SECRET').text();
+		await api.get('other?a=1;token=SECRET').text();
+		await api.get('plain').text().catch(() => undefined);
+		expect(stored).toEqual([]);
+		expect(await store.keys()).toEqual([]);
+		api.close();
+	});
+
+	it('a write to a URL with one is sent as with `outbox: false`, never stored; its write:delivered URL shows no value', async () => {
+		const { store, api, answers, urls, sent } = setup('semicolon-outbox', { outbox: outbox() });
+		answers.push(() => new Response('made', { status: 201 }));
+		expect((await api.post('upload?id=1;X-Amz-Signature=SECRET', { json: { a: 1 } })).status).toBe(201);
+		// A 503 is thrown as it is: never queued (before: queued, `X-Amz-Signature=SECRET` in the store).
+		await expect(api.post('upload?id=2;X-Amz-Signature=SECRET', { json: { a: 2 } })).rejects.toMatchObject({ name: 'HTTPError' });
+		expect(sent).toEqual(['https://api.example/upload?id=1;X-Amz-Signature=SECRET', 'https://api.example/upload?id=2;X-Amz-Signature=SECRET']);
+		expect(await dumpStore(store)).not.toMatch(/SECRET/);
+		expect(urls.join('\n')).not.toMatch(/SECRET/);
+		expect(urls).toContain('https://api.example/upload?id=1;X-Amz-Signature=');
+		api.close();
+	});
+
+	it('events, their errors and log records (a retry of a 503, the call\'s end) show none', async () => {
+		const records: LogRecord[] = [];
+		const sink = { info: (record: LogRecord) => records.push(record), warn: (record: LogRecord) => records.push(record), error: (record: LogRecord) => records.push(record) };
+		const { api } = setup('semicolon-events', { logger: logger(sink), staleCache: false, retry: { limit: 1, delay: () => 0 } });
+		const seen: unknown[] = [];
+		api.on('*' as never, (event: unknown) => seen.push(event));
+		const failed = await api.get('doc?a=1;sig=SECRET').catch((error: unknown) => error);
+		expect(failed).toMatchObject({ name: 'HTTPError' });
+		const shown = JSON.stringify([seen, records], (_name, value: unknown) => value instanceof Error ? `${value.name}: ${value.message}` : value);
+		// Before: 'https://api.example/doc?a=1;sig=SECRET' in the retry event, its error's message and the log records.
+		expect(shown).toContain('https://api.example/doc?a=1;sig=');
+		expect(shown).not.toMatch(/SECRET/);
+		api.close();
+	});
+});
