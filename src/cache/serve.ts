@@ -36,10 +36,16 @@ const skewMs = 60_000;
  * change and no clear of the cache since it started: a read made before a logout gets no copy after it), and not
  * one whose removal (`cache.delete`, a delivered write's drop) was noted, or a write of its path delivered by any
  * client of the name (read your own writes), while it was read.
+ * None for a request with `integrity` (a copy's bytes were never checked against it: it fails as without a cache).
  * A copy past its limit, or unreadable (not one `write` gives: `foreign`, a header the cache never stores among them), goes.
  * Never rejects: a failure (its key's digest: no `crypto.subtle` on a page over plain http) is a `storage:error`.
  */
 export const serve = async (cache: CacheState, call: PolicyCall, request: Request, reason: StaleReason, read?: Read): Promise<Response | undefined> => {
+	// A call with `integrity` is answered only by bytes fetch checked against it: never a copy (Node's and browsers' Request keep it).
+	if (request.integrity) {
+		return undefined;
+	}
+
 	const { context, view, store } = cache;
 	// Removals noted from now on (`cache.delete`, a delivered write's drop): a copy read before one is not served after it.
 	const reading = context.world(call.identity);

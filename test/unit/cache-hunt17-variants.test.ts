@@ -4,7 +4,7 @@
  * its sensitive query values redacted, like a stored one"; decided for this round: also when `;` separates them
  * (`a=1;token=x`), wherever they are redacted with `&`.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient, memoryStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
 import { logger, type LogRecord } from '../../src/entries/logger.js';
 import { redact, sensitiveParamSet, splitSensitive } from '../../src/utils/sensitive.js';
@@ -126,6 +126,79 @@ describe('a sensitive query parameter after `;` (`a=1;token=x`)', () => {
 		// Before: 'https://api.example/doc?a=1;sig=SECRET' in the retry event, its error's message and the log records.
 		expect(shown).toContain('https://api.example/doc?a=1;sig=');
 		expect(shown).not.toMatch(/SECRET/);
+		api.close();
+	});
+});
+
+describe('a call with `integrity` gets no stale copy (decided: its bytes could not be checked): it fails as it would without a cache', () => {
+	afterEach(() => {
+		vi.unstubAllGlobals();
+	});
+
+	const integrity = 'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=';
+	/** A client whose `doc` was stored ('fresh'), then whose origin fails as `then` says. */
+	const stored = async (name: string, options: Record<string, unknown> = {}) => {
+		const made = setup(name, { staleCache: { shared: false, networkTimeoutMs: false }, ...options });
+		made.answers.push(made.ok('fresh'));
+		await made.api.get('doc').text();
+		await waitFor(() => made.urls.length === 1, 'the copy stored');
+		return made;
+	};
+
+	it('a 503, a network failure, a 503 with throwHttpErrors: false: the failure; the same call without integrity: the copy', async () => {
+		const { api, answers } = await stored('integrity-failures');
+		// Before: 'fresh' with `Cache-Status: steadfetch; hit; …; detail=http-5xx` each time.
+		await expect(api.get('doc', { integrity })).rejects.toMatchObject({ name: 'HTTPError' });
+		answers.push(() => {
+			throw new TypeError('fetch failed');
+		});
+		await expect(api.get('doc', { integrity })).rejects.toMatchObject({ name: 'NetworkError' });
+		expect((await api.get('doc', { integrity, throwHttpErrors: false })).status).toBe(503);
+		await expect(api.head('doc', { integrity })).rejects.toMatchObject({ name: 'HTTPError' });
+		expect(await api.get('doc').text()).toBe('fresh');
+		api.close();
+	});
+
+	it('given on a Request as input, or by the client (extend()): the failure too', async () => {
+		const { api } = await stored('integrity-request');
+		await expect(api.get(new Request('https://api.example/doc', { integrity }))).rejects.toMatchObject({ name: 'HTTPError' });
+		await expect(api.extend({ integrity } as never).get('doc')).rejects.toMatchObject({ name: 'HTTPError' });
+		api.close();
+	});
+
+	it('offline: the call goes out (no copy answers it at once)', async () => {
+		const { api, answers, sent, clock } = await stored('integrity-offline');
+		vi.stubGlobal('navigator', { onLine: false });
+		clock.advance(1); // No answer since the runtime went offline.
+		expect(api.reachability('https://api.example')).toBe('offline');
+		answers.push(() => new Response('checked', { status: 200 }));
+		// Before: the copy at once, `detail=offline`, its request never sent.
+		const response = await api.get('doc', { integrity });
+		expect([await response.text(), response.headers.get('cache-status')]).toEqual(['checked', null]);
+		expect(sent).toEqual(['https://api.example/doc', 'https://api.example/doc']);
+		api.close();
+	});
+
+	it('at `networkTimeoutMs`: no copy answers it, the network\'s answer does; a call beside it without integrity gets the copy', async () => {
+		const { api, answers } = await stored('integrity-slow');
+		let release!: () => void;
+		const held = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		answers.push(() => held.then(() => new Response('checked', { status: 200 })) as never);
+		let settled: string | undefined;
+		const checked = api.get('doc', { integrity, staleCache: { networkTimeoutMs: 1 } }).text().then((text) => {
+			settled = text;
+			return text;
+		});
+		answers.push(() => held.then(() => new Response('late', { status: 200 })) as never);
+		// Armed after the one with integrity, at the same deadline: its copy answers once both deadlines passed.
+		const plain = await api.get('doc', { staleCache: { networkTimeoutMs: 1 } });
+		expect(plain.headers.get('cache-status')).toMatch(/detail=slow/);
+		// Before: 'fresh' (the copy, `detail=slow`) here already.
+		expect(settled).toBeUndefined();
+		release();
+		expect(await checked).toBe('checked');
 		api.close();
 	});
 });
