@@ -1,8 +1,8 @@
 import { callUrl } from '../core/scope.js';
 import { withSearchParams } from '../utils/search-params.js';
 import { redact, withoutFragment } from '../utils/sensitive.js';
-import { normalised, outdated, pathOf, urlOf } from './keys.js';
-import { isRecord, type CacheRecord } from './record.js';
+import { normalised, pathOf, urlOf } from './keys.js';
+import { usable, type CacheRecord } from './record.js';
 import type { CacheState } from './state.js';
 import type { PolicyParts } from '../core/policy.js';
 
@@ -27,7 +27,8 @@ export interface CacheHandle {
 	clear(): Promise<void>;
 	/**
 	 * The current identity's stored copies: URL (sensitive query values removed), status, when
-	 * stored (epoch ms) and body size.
+	 * stored (epoch ms) and body size. Only those a failed read could be answered with: not one past its
+	 * limit (`maxStaleMs`, its own `stale-if-error`), unreadable, or stored before a write of its URL was delivered.
 	 */
 	list(): Promise<CachedEntry[]>;
 }
@@ -65,11 +66,13 @@ export const clear = async ({ context, key, view }: CacheState, options?: { iden
 	await view.drop((stored) => stored.startsWith(prefix), true);
 };
 
-/** The readable records of an identity's copies (of one URL, sensitive query values removed, when given), in the store's order. */
-const records = async ({ key, store }: CacheState, identity: string | undefined, url?: string): Promise<CacheRecord[]> => {
+/** The records of an identity's copies (of one URL, sensitive query values removed, when given) that `serve` may answer with now (`usable`), in the store's order. */
+const records = async (cache: CacheState, identity: string | undefined, url?: string): Promise<CacheRecord[]> => {
+	const { key, store } = cache;
 	const prefix = await key.who(identity);
-	const found = await Promise.all((await store.keys()).filter((stored) => stored.startsWith(prefix) && (url === undefined || urlOf(stored) === url)).map(async (stored) => store.get<unknown>(stored)));
-	return found.filter(isRecord);
+	const found = await Promise.all((await store.keys()).filter((stored) => stored.startsWith(prefix) && (url === undefined || urlOf(stored) === url)).map(async (stored) => [stored, await store.get<unknown>(stored)] as const));
+	const now = cache.context.clock.now();
+	return found.filter(([stored, record]) => usable(cache, stored, record, now)).map(([, record]) => record as CacheRecord);
 };
 
 /** `client.cache`: the stored copies, as the app sees them (API.md "Responses served from the stale cache"). */
@@ -102,9 +105,10 @@ export const members = (cache: CacheState): CacheHandle => ({
 export const validatorOf = async (cache: CacheState, url: string, identity: string | undefined, request?: Request): Promise<{ etag?: string; lastModified?: string } | undefined> => {
 	let latest: CacheRecord | undefined;
 	const own = request && await cache.key.of(request, identity);
-	for (const record of request ? [await (own && cache.store.get<unknown>(own))].filter(isRecord) : await records(cache, identity, redact(withoutFragment(url), cache.params))) {
-		// Not one stored before a write of its URL was delivered (read your own writes): its validator is the write's past.
-		if (record.storedAt >= (latest?.storedAt ?? 0) && !outdated(cache, record)) {
+	const mine = own && await cache.store.get<unknown>(own);
+	// Only a copy `serve` would answer with (not one stored before a write of its URL was delivered: its validator is the write's past).
+	for (const record of request ? own && usable(cache, own, mine, cache.context.clock.now()) ? [mine] : [] : await records(cache, identity, redact(withoutFragment(url), cache.params))) {
+		if (record.storedAt >= (latest?.storedAt ?? 0)) {
 			latest = record;
 		}
 	}

@@ -1,5 +1,8 @@
 import { splitSensitive } from '../utils/sensitive.js';
+import { directives, seconds } from './cache-control.js';
 import { copyable, unmatchable, varyNames, type Timing } from './copy-plan.js';
+import { outdated, urlOf } from './keys.js';
+import type { CacheState } from './state.js';
 
 /**
  * A stored copy: a plain, versioned, structured-clonable object, under the key
@@ -66,3 +69,38 @@ export const isRecord = (value: unknown): value is CacheRecord => {
 export const foreign = ({ headers, vary }: CacheRecord, sensitive: ReadonlySet<string>, params: ReadonlySet<string>): boolean =>
 	[...headers, ...vary].some(([name]) => sensitive.has(name.toLowerCase())) || vary.some(([, value]) => value !== null && splitSensitive(value, params).redacted !== value)
 	|| headers.some(([name, value]) => /^vary$/i.test(name) && (unmatchable.test(value) || varyNames(value, sensitive).some((named) => !vary.some(([kept]) => kept === named))));
+
+/**
+ * The last moment a record's copy may answer (epoch ms): its `until`, and never later than its own headers allow (a
+ * record `write` did not give may hold any `until`): with a valid `stale-if-error`, which overrides `maxStaleMs` both
+ * ways, freshness + N s; else `maxStaleMs` from when it was stored, whatever it was stored under (an older build's,
+ * another tab's); with `must-revalidate`, `proxy-revalidate` or, in a shared cache, `s-maxage`, only while fresh.
+ */
+const limitOf = (record: CacheRecord, { maxStaleMs, shared }: CacheState): number => {
+	const own = directives(record.headers.find(([name]) => name === 'cache-control')?.[1]);
+	const fresh = record.born + record.lifetime * 1000;
+	const staleIfError = seconds(own.get('stale-if-error'));
+	return Math.min(record.until, staleIfError === undefined ? record.storedAt + maxStaleMs : fresh + staleIfError * 1000,
+		own.has('must-revalidate') || own.has('proxy-revalidate') || (shared && own.has('s-maxage')) ? fresh : Infinity);
+};
+
+/**
+ * How far ahead of the clock a copy's `storedAt` may be and still count as stored now: the clocks of
+ * two tabs or isolates (workerd's advances only with I/O). Further ahead, the clock was set back since
+ * it was stored: its age is unknown, so it is not served (else it would be, `maxStaleMs` past the
+ * time it claims).
+ */
+const skewMs = 60_000;
+
+/** Whether a value read under the key `stored` is a record `write` gives (not `foreign`), of the URL its key names (not another's, nor one holding a sensitive value `response.url` and `cache:stale` would show). */
+export const readable = (cache: CacheState, stored: string, record: unknown): record is CacheRecord =>
+	isRecord(record) && record.url === urlOf(stored) && !foreign(record, cache.sensitive, cache.params);
+
+/**
+ * Whether a value read under the key `stored` is a copy `serve` may answer with at `now` (a request's Vary and the
+ * call's world aside): `readable`, within its limit, not stored ahead of the clock, and not stored before a write of its
+ * path was delivered (read your own writes). What `cache.list()` shows and the outbox's `conditional` writes take
+ * their validator from (members.ts): no copy `serve` refuses.
+ */
+export const usable = (cache: CacheState, stored: string, record: unknown, now: number): record is CacheRecord =>
+	readable(cache, stored, record) && now <= limitOf(record, cache) && now >= record.storedAt - skewMs && !outdated(cache, record);

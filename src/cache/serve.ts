@@ -1,33 +1,10 @@
 import type { PolicyCall } from '../core/policy.js';
 import { storageError } from '../core/part-store.js';
-import { directives, seconds } from './cache-control.js';
-import { foreign, isRecord, type CacheRecord } from './record.js';
+import { readable, usable } from './record.js';
 import { behind, type CacheState, type Read } from './state.js';
-import { outdated, pathOf, urlOf } from './keys.js';
+import { outdated, pathOf } from './keys.js';
 import { varied } from './copy.js';
 import { ageOf, staleResponse, type StaleReason } from './stale-response.js';
-
-/**
- * The last moment a record's copy may answer (epoch ms): its `until`, and never later than its own headers allow (a
- * record `write` did not give may hold any `until`): with a valid `stale-if-error`, which overrides `maxStaleMs` both
- * ways, freshness + N s; else `maxStaleMs` from when it was stored, whatever it was stored under (an older build's,
- * another tab's); with `must-revalidate`, `proxy-revalidate` or, in a shared cache, `s-maxage`, only while fresh.
- */
-const limitOf = (record: CacheRecord, { maxStaleMs, shared }: CacheState): number => {
-	const own = directives(record.headers.find(([name]) => name === 'cache-control')?.[1]);
-	const fresh = record.born + record.lifetime * 1000;
-	const staleIfError = seconds(own.get('stale-if-error'));
-	return Math.min(record.until, staleIfError === undefined ? record.storedAt + maxStaleMs : fresh + staleIfError * 1000,
-		own.has('must-revalidate') || own.has('proxy-revalidate') || (shared && own.has('s-maxage')) ? fresh : Infinity);
-};
-
-/**
- * How far ahead of the clock a copy's `storedAt` may be and still count as stored now: the clocks of
- * two tabs or isolates (workerd's advances only with I/O). Further ahead, the clock was set back since
- * it was stored: its age is unknown, so it is not served (else it would be, `maxStaleMs` past the
- * time it claims).
- */
-const skewMs = 60_000;
 
 /**
  * The usable stored copy for a request, marked stale for `reason` (and with the pending writes of
@@ -53,12 +30,9 @@ export const serve = async (cache: CacheState, call: PolicyCall, request: Reques
 		const stored = await cache.key.of(request, call.identity);
 		const record = stored && await store.get<unknown>(stored);
 		const now = context.clock.now();
-		// Its URL the one its key names, as `write` stores it (not another's, nor one holding a sensitive value `response.url` and `cache:stale` would show).
-		const readable = isRecord(record) && record.url === urlOf(stored!) && !foreign(record, cache.sensitive, cache.params);
-		// Stored before a write of its path was delivered (read your own writes): dropped here if no drop removed it yet.
-		if (!readable || now > limitOf(record, cache) || now < record.storedAt - skewMs || outdated(cache, record)) {
+		if (!usable(cache, stored!, record, now)) {
 			if (record !== undefined) {
-				if (!readable) {
+				if (!readable(cache, stored!, record)) {
 					storageError(context, 'cache', 'decode', new TypeError('Unreadable cache record'), stored);
 				}
 

@@ -7,6 +7,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient, memoryStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
 import { logger, type LogRecord } from '../../src/entries/logger.js';
+import { createClient as createCore } from '../../src/entries/core.js';
+import { staleCache } from '../../src/entries/cache.js';
+import type { PolicyContext } from '../../src/entries/policy.js';
 import { redact, sensitiveParamSet, splitSensitive } from '../../src/utils/sensitive.js';
 import { dumpStore } from '../helpers/dump-store.js';
 import { ManualClock } from '../helpers/manual-clock.js';
@@ -199,6 +202,90 @@ describe('a call with `integrity` gets no stale copy (decided: its bytes could n
 		expect(settled).toBeUndefined();
 		release();
 		expect(await checked).toBe('checked');
+		api.close();
+	});
+});
+
+describe('cache.list() and the outbox\'s validator read agree with serve (decided): a record serve refuses is not listed, nor used', () => {
+	const key = 'r:~~https://api.example/doc';
+	const day = 86_400_000;
+	/** A record as `write` gives it, made at `now`, servable for a day, an ETag of `"planted"`, with `extra` over it. */
+	const planted = (now: number, extra: Record<string, unknown> = {}) => ({
+		v: 2, url: 'https://api.example/doc', storedAt: now, born: now, until: now + day, lifetime: 0, status: 200, statusText: 'OK',
+		headers: [['content-type', 'text/plain'], ['etag', '"planted"']], vary: [], body: new TextEncoder().encode('planted').buffer, ...extra,
+	});
+	/** A core client with the stale cache over a store the test plants in, and the context an outbox's slot is given (its `validatorOf`). */
+	const setupCore = (name: string) => {
+		const store = memoryStore(name);
+		const clock = new ManualClock();
+		let context!: PolicyContext;
+		const api = createCore({
+			baseUrl: 'https://api.example/', name, store: () => store, clock, retry: 0,
+			fetch: async () => new Response('down', { status: 503 }),
+			staleCache: staleCache({ shared: false }),
+			outbox: { slot: 'outbox', create(given: PolicyContext) {
+				context = given;
+				return {};
+			} },
+		} as never);
+		/** What `cache.list()` shows, the validator the outbox gets without and with the write's request, and what a failed GET answers. */
+		const seen = async () => [
+			(await api.cache.list()).map((entry) => entry.url),
+			await context.hooks.validatorOf!('https://api.example/doc', undefined),
+			await context.hooks.validatorOf!('https://api.example/doc', undefined, new Request('https://api.example/doc', { method: 'PUT' })),
+			await api.get('doc').text().catch(() => 'none'),
+		];
+		return { store, clock, api, seen };
+	};
+
+	it('a record serve answers with: listed, its validator used (as before)', async () => {
+		const { store, clock, api, seen } = setupCore('agree-control');
+		await store.set(key, planted(clock.now()));
+		expect(await seen()).toEqual([['https://api.example/doc'], { etag: '"planted"' }, { etag: '"planted"' }, 'planted']);
+		api.close();
+	});
+
+	for (const [label, extra] of [
+		['holding a header the cache never stores (Set-Cookie)', { headers: [['content-type', 'text/plain'], ['etag', '"planted"'], ['set-cookie', 'sid=1']] }],
+		['whose Vary no request is matched against (Vary: *)', { headers: [['content-type', 'text/plain'], ['etag', '"planted"'], ['vary', '*']] }],
+		['whose URL is not the one its key names', { url: 'https://api.example/other' }],
+		['past maxStaleMs (stored two days ago, `until` still ahead)', { storedAt: 1_700_000_000_000 - 2 * day, born: 1_700_000_000_000 - 2 * day }],
+		['past its own stale-if-error', { storedAt: 1_700_000_000_000 - 60_000, born: 1_700_000_000_000 - 60_000, headers: [['cache-control', 'max-age=0, stale-if-error=1'], ['etag', '"planted"']] }],
+		['stored ahead of the clock by more than its skew (the clock was set back)', { storedAt: 1_700_000_000_000 + 3_600_000, born: 1_700_000_000_000 + 3_600_000 }],
+	] as const) {
+		it(`a record ${label}: neither listed nor its validator used (nor served)`, async () => {
+			const { store, clock, api, seen } = setupCore(`agree-${label}`);
+			await store.set(key, planted(clock.now(), extra));
+			// Before: [['https://api.example/doc'] (or the other URL), { etag: '"planted"' }, { etag: '"planted"' }, 'none'].
+			expect(await seen()).toEqual([[], undefined, undefined, 'none']);
+			api.close();
+		});
+	}
+
+	it('another identity\'s copy: not listed, not its validator', async () => {
+		let who = 'alice';
+		const store = memoryStore('agree-identity');
+		let context!: PolicyContext;
+		const answers = [() => new Response('alice\'s', { status: 200, headers: { etag: '"a"' } })];
+		const api = createCore({
+			baseUrl: 'https://api.example/', name: 'agree-identity', store: () => store, clock: new ManualClock(), retry: 0, identity: () => who,
+			fetch: async () => (answers.shift() ?? (() => new Response('down', { status: 503 })))(),
+			staleCache: staleCache({ shared: false }),
+			outbox: { slot: 'outbox', create(given: PolicyContext) {
+				context = given;
+				return {};
+			} },
+		} as never);
+		const stored = new Promise((resolve) => {
+			api.on('cache:stored', resolve);
+		});
+		await api.get('doc').text();
+		await stored;
+		expect((await api.cache.list()).length).toBe(1);
+		who = 'bob';
+		expect(await api.cache.list()).toEqual([]);
+		expect(await context.hooks.validatorOf!('https://api.example/doc', 'bob', new Request('https://api.example/doc', { method: 'PUT' }))).toBeUndefined();
+		expect(await context.hooks.validatorOf!('https://api.example/doc', 'bob')).toBeUndefined();
 		api.close();
 	});
 });
