@@ -90,10 +90,11 @@ export const keys = (context: PolicyContext, manyUsers: boolean) => {
 			const url = withoutFragment(request.url);
 			const { found = '', redacted } = splitSensitive(url, params);
 			// A sensitive value decoded with loss (`%FF` and `%FE` are both U+FFFD; one the URL spells `%EF%BF%BD` is not), or
-			// holding a line break (`token=a%0Aaccess_token=b` is `token=a&access_token=b` in lines): two users' tokens would be
+			// holding a line break (`token=a%0Aaccess_token=b` is `token=a&access_token=b` in lines), or a `;` (`token=x%3Bpage%3D2`
+			// is `token=x;page=2`, whose `;page=2` is cut with the value too): two users' tokens, or two resources, would be
 			// one digest. The raw URL goes in too then; every other key stays as it was.
 			const spelled = (pattern: RegExp): number => count(url, pattern) - count(redacted, pattern);
-			credentials += found && (count(found, /\uFFFD/g) > spelled(/%EF%BF%BD/gi) || spelled(/%0A/gi) > 0) ? found + url : found;
+			credentials += found && (count(found, /\uFFFD/g) > spelled(/%EF%BF%BD/gi) || spelled(/%0A|%3B/gi) > 0) ? found + url : found;
 			if (credentials && manyUsers) {
 				return undefined;
 			}

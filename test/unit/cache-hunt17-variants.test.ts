@@ -91,6 +91,18 @@ describe('a sensitive query parameter after `;` (`a=1;token=x`)', () => {
 		api.close();
 	});
 
+	it('`;page=2` after a token and the same spelled `%3Bpage%3D2` (part of the token): two copies, never one for both', async () => {
+		const { api, answers, urls, ok } = setup('semicolon-spelled', { staleCache: { shared: false } });
+		answers.push(ok('page 2'), ok('token with a semicolon'));
+		await api.get('doc?a=1;token=x;page=2').text();
+		await api.get('doc?a=1;token=x%3Bpage%3D2').text();
+		await waitFor(() => urls.length === 2, 'both copies stored');
+		// Before (the `;` fix alone): one key for both, 'token with a semicolon' answered the page-2 request.
+		expect(await api.get('doc?a=1;token=x;page=2').text()).toBe('page 2');
+		expect(await api.get('doc?a=1;token=x%3Bpage%3D2').text()).toBe('token with a semicolon');
+		api.close();
+	});
+
 	it('a shared cache keeps no copy of a request with a credential after `;` (as after `&`)', async () => {
 		const { store, api, answers, ok } = setup('semicolon-shared', { staleCache: { shared: true } });
 		answers.push(ok('fresh'), ok('fresh'));
