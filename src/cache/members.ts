@@ -13,7 +13,8 @@ export interface CacheHandle {
 	 * a call's input is (`prefix`, `baseUrl`, in a page the page's URL); an absolute one is taken as it
 	 * is. The copies of that URL go, and those of it with the client's `searchParams` added (as a call of
 	 * it sends them), however their URL spells it with percent-encodings (RFC 3986 6.2.2: `/x/%7E`, `/x/%7e`
-	 * and `/x/~` are one URL; `/x/a%2Fb` is not `/x/a/b`). Rejects with `InvalidRequestError` when no URL results. A read of its path (any
+	 * and `/x/~` are one URL; `/x/a%2Fb` is not `/x/a/b`), whichever client of the name stored them (an `extend()`ed one with
+	 * other `sensitiveParams` keys a URL with other values removed). Rejects with `InvalidRequestError` when no URL results. A read of its path (any
 	 * query) under way then, in any client of the name and store or any tab, stores no copy after it:
 	 * nothing it removed comes back from a request made before.
 	 */
@@ -78,17 +79,24 @@ const records = async (cache: CacheState, identity: string | undefined, url?: st
 /** `client.cache`: the stored copies, as the app sees them (API.md "Responses served from the stale cache"). */
 export const members = (cache: CacheState): CacheHandle => ({
 	async delete(url) {
-		// Its copies (sensitive query values removed) of every identity and credential go (see `View.drop`): the URL's as
-		// given, and as a call of it goes out, with the client's `searchParams` (the URL of a stored copy already has them).
+		// Its copies of every identity and credential go (see `View.drop`): the URL's as given, and as a call of it goes out,
+		// with the client's `searchParams` (the URL of a stored copy already has them).
 		const { options } = cache.context;
 		const resolved = callUrl(url, options);
-		const targets = [resolved, withSearchParams(resolved, options.searchParams)].map((each) => normalised(redact(withoutFragment(each), cache.params)));
+		const targets = [resolved, withSearchParams(resolved, options.searchParams)].map((each) => normalised(withoutFragment(each)));
 		// Before the first await, noted for every client of the name and every tab: a read of its path (both targets', the query
 		// aside) under way stores no copy after it.
 		cache.context.removed('cache', pathOf(resolved));
 
-		// Each spelling's copies (`normalised`: `/x/%7E` is `/x/~`), as the note above names them; the keys stay as stored.
-		await cache.view.drop((stored) => targets.includes(normalised(urlOf(stored) ?? '')));
+		// Each spelling's copies (`normalised`: `/x/%7E` is `/x/~`), as the note above names them; the keys stay as stored. A
+		// key's URL holds the target without the values of the names it holds empty: the sensitive query values this client,
+		// or another of the name (an `extend()`ed one with other `sensitiveParams`, an older build), removed.
+		await cache.view.drop((stored) => {
+			const at = normalised(urlOf(stored) ?? '');
+			// Each such name as `redact` compares it (percent-decoded, lower-case: `secre%74=` is `secret`).
+			const cut = new Set(at.split(/[?&;#]/).map((part) => part.endsWith('=') && new URLSearchParams(part).keys().next().value?.toLowerCase()));
+			return targets.some((target) => redact(target, cut as Set<string>) === at);
+		});
 	},
 	clear: () => clear(cache),
 	async list() {

@@ -301,3 +301,59 @@ describe('cache.list() and the outbox\'s validator read agree with serve (decide
 		api.close();
 	});
 });
+
+describe('cache.delete(url) removes the copies of a URL whoever keyed them (API.md: "Remove the stored copies of a URL (every identity and credential)")', () => {
+	it('a copy an extend()ed client of the name keyed with its value (the parameter not sensitive to it), and one an older build keyed before `;` was a separator', async () => {
+		const store = memoryStore('delete-raw');
+		const answers = [() => new Response('parent', { status: 200 })];
+		const api = createClient({
+			baseUrl: 'https://api.example/', name: 'delete-raw', store: () => store, clock: new ManualClock(), retry: 0, breaker: false,
+			staleCache: { shared: false }, fetch: async () => (answers.shift() ?? (() => new Response('down', { status: 503 })))(),
+		} as never);
+		const child = api.extend({ sensitiveParams: ['session'] } as never);
+		const stored: string[] = [];
+		api.on('cache:stored', ({ url }) => stored.push(url));
+		await api.get('doc?session=S1').text();
+		await waitFor(() => stored.length === 1, 'the copy stored');
+		// As a build before this round stored `doc?a=1;token=SECRET` (the value in its key and record).
+		const old = 'r:~~https://api.example/doc?a=1;token=SECRET';
+		await store.set(old, {
+			v: 2, url: 'https://api.example/doc?a=1;token=SECRET', storedAt: Date.now(), born: Date.now(), until: Date.now() + 86_400_000, lifetime: 0, status: 200,
+			statusText: 'OK', headers: [['content-type', 'text/plain']], vary: [], body: new TextEncoder().encode('old').buffer,
+		});
+		expect((await store.keys()).sort()).toEqual([old, 'r:~~https://api.example/doc?session=S1']);
+		// And this client's own copy of a name it cut, spelled percent-encoded (`secre%74` is `secret`): removed as before.
+		answers.push(() => new Response('encoded', { status: 200 }));
+		await api.get('doc?secre%74=S2').text();
+		await waitFor(() => stored.length === 2, 'the copy stored');
+		await api.cache.delete('doc?secre%74=S2');
+		await child.cache.delete('doc?session=S1');
+		await api.cache.delete('doc?a=1;token=SECRET');
+		// Before: both kept, the parent's copy served again for `doc?session=S1` while the origin is down.
+		expect(await store.keys()).toEqual([]);
+		await expect(api.get('doc?session=S1')).rejects.toMatchObject({ name: 'HTTPError' });
+		api.close();
+	});
+
+	it('the other way: the parent removes the copy its extend()ed client keyed without the value; a copy of another URL stays', async () => {
+		const store = memoryStore('delete-child');
+		const answers = [() => new Response('child', { status: 200 }), () => new Response('other', { status: 200 })];
+		const api = createClient({
+			baseUrl: 'https://api.example/', name: 'delete-child', store: () => store, clock: new ManualClock(), retry: 0, breaker: false,
+			staleCache: { shared: false }, fetch: async () => (answers.shift() ?? (() => new Response('down', { status: 503 })))(),
+		} as never);
+		const child = api.extend({ sensitiveParams: ['session'] } as never);
+		const stored: string[] = [];
+		child.on('cache:stored', ({ url }) => stored.push(url));
+		api.on('cache:stored', ({ url }) => stored.push(url));
+		await child.get('doc?session=S1&page=2').text();
+		await api.get('doc?page=2').text();
+		await waitFor(() => stored.length === 2, 'the copies stored');
+		expect((await store.keys()).length).toBe(2);
+		await api.cache.delete('doc?session=S1&page=2');
+		// Before: the child's copy kept (its key holds `session=`, the parent's delete looked for `session=S1`).
+		expect((await store.keys()).map((key) => key.replace(/^r:\w*~\w*~/, ''))).toEqual(['https://api.example/doc?page=2']);
+		await expect(child.get('doc?session=S1&page=2')).rejects.toMatchObject({ name: 'HTTPError' });
+		api.close();
+	});
+});
