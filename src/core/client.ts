@@ -9,6 +9,7 @@ import { closeAll, type Placed } from './slots.js';
 import type { PolicyContext, PolicyParts } from './policy.js';
 import type { Reach } from './reachability.js';
 import { followOnline } from '../utils/online.js';
+import { held } from '../utils/held.js';
 import { callUrl, resolveUrl, scopeFor } from './scope.js';
 import { redact } from '../utils/sensitive.js';
 import { hideUserinfo } from '../utils/validate.js';
@@ -32,12 +33,15 @@ export const bind = (call: Caller, invocation?: Invocation): AnyClient => {
 
 /**
  * What closing the client stops: `navigator.onLine`'s changes, which the scopes whose state follows
- * it say (`reachability`), followed from now on (utils/online.ts; none in the edge build); the
- * policies; the listeners.
+ * it say (`reachability`), followed from now on (utils/online.ts; none in the edge build); being told
+ * the changes of `reach` (shared with the clients of one `extend()` family) by `emit`; the policies; the listeners.
  */
-export const closing = (reach: Reach, active: readonly PolicyParts[], emitter: Emitter): () => void => {
+export const closing = (reach: Reach, emit: PolicyContext['emit'], active: readonly PolicyParts[], emitter: Emitter): () => void => {
 	const unlisten = followOnline(() => reach.recheck());
+	const told = held(emit);
+	reach.emits.add(told);
 	return () => {
+		reach.emits.delete(told);
 		for (const remove of unlisten) {
 			remove();
 		}

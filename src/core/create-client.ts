@@ -53,11 +53,11 @@ const substitutedBy = (active: readonly PolicyParts[]) => (outcome: unknown): Co
 
 /**
  * Assemble a client from an entry's options (see `Entry`); `stores` holds the store instances shared
- * with the clients this one extends. Options checked, the policies created with their context, the
+ * with the clients this one extends, `shared` their reachability. Options checked, the policies created with their context, the
  * per-attempt layers composed around the transport under one ky instance, the call function, the
  * client's members; then the entry finishes it and the policies start.
  */
-export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stores = new Map<string, unknown>()): AnyClient {
+export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stores = new Map<string, unknown>(), shared?: Reach): AnyClient {
 	const options = entry.resolve(userOptions);
 	checkClientOptions(options as Record<string, unknown>);
 	const clock = options.clock ?? { now: Date.now };
@@ -74,7 +74,8 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	Object.assign(urlMessages, { params: sensitiveParamSet, redact: redactText });
 	// The response headers an event's error never shows (Set-Cookie2: Fetch's other forbidden response header).
 	const emit = redactedEmit(emitter, clock, params, (url) => scopeOfEvent(url), [...credentialHeaders, 'set-cookie2', ...(options.sensitiveHeaders as string[] | undefined ?? [])]);
-	const reach = new Reach(clock, emit);
+	// Per origin for the client and the clients its extend() made (`shared`, the parent's): each is told its changes until closed (`closing`).
+	const reach = shared ?? new Reach(clock);
 	const context = policyContext({
 		options,
 		stores,
@@ -164,7 +165,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		// The function form gets the parent's options as ky holds them (every hook list, headers merged), as ky's does.
 		const merged = mergeOptions(userOptions, typeof more === 'function' ? more(mergeOptions(userOptions, undefined, entry.slots)) : more, entry.slots);
 		const same = (merged as CoreClientOptions).name === options.name && (merged as CoreClientOptions).store === options.store;
-		return assemble(merged, entry, same ? stores : undefined);
+		return assemble(merged, entry, same ? stores : undefined, reach);
 	}) as AnyClient['extend'];
 
 	client.create = ((fresh?: O) => {
@@ -172,7 +173,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		return assemble(fresh ?? {} as O, entry);
 	}) as AnyClient['create'];
 
-	const shut = closing(reach, active, emitter);
+	const shut = closing(reach, emit, active, emitter);
 	// Clears and removals heard from the other tabs while the client runs (src/core/world.ts).
 	// Writes delivered by any client of the name, here or in another tab: `write:delivered` (`remote` when from another tab).
 	const disconnect = worlds.connect(context.name, emit);

@@ -29,19 +29,34 @@ interface Seen {
  * `navigator.onLine` false is only a hint: `offline` while it is and no attempt got an HTTP answer
  * since it turned false. Tells every change (`reachability`), and the first answer `classify()` does not
  * call transient after attempts that got none or a transient one, or after a stored copy answered (`scope:back`).
+ * One for a client and the clients its `extend()` made (API.md: per origin), each told.
  */
 export class Reach {
 	readonly #clock: Clock;
-	readonly #emit: PolicyContext['emit'];
+	/**
+	 * How each client that shares it tells: the one that made it and those its `extend()` made (client.ts `closing`),
+	 * until closed; held weakly, so a client made by `extend()` per request and never closed is not kept alive by it.
+	 */
+	readonly emits = new Set<{ deref(): PolicyContext['emit'] | undefined }>();
 	/** Bounded as every per-scope state is (`scopes`): a forgotten idle scope is `unknown` again. */
 	readonly #scopes = scopes((): Seen => ({ state: 'unknown', misses: 0, answeredAt: -Infinity, triedAt: -Infinity, told: 'unknown', good: true }));
 	/** When `navigator.onLine` was first seen false since it was last seen true; undefined while online. */
 	#offlineSince: number | undefined;
 
-	constructor(clock: Clock, emit: PolicyContext['emit']) {
+	constructor(clock: Clock) {
 		this.#clock = clock;
-		this.#emit = emit;
 	}
+
+	readonly #emit: PolicyContext['emit'] = (type, fields) => {
+		for (const ref of this.emits) {
+			const emit = ref.deref();
+			if (emit) {
+				emit(type, fields);
+			} else {
+				this.emits.delete(ref);
+			}
+		}
+	};
 
 	/**
 	 * The scope's state now. A scope asked about is met (bounded as every scope): its changes with

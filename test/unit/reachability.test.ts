@@ -172,7 +172,7 @@ describe('Reach.offline(scope, untried): an attempt refused before it was sent f
 	it('a scope that got an answer while navigator.onLine was false stays reachable; another scope stays offline until its own slot', async () => {
 		const { Reach } = await import('../../src/core/reachability.js');
 		const clock = new ManualClock(1_000_000);
-		const reach = new Reach(clock, () => undefined);
+		const reach = new Reach(clock);
 		setOnLine(false);
 		expect(reach.offline(a)).toBe(false); // a's one attempt per 10 s
 		clock.advance(1);

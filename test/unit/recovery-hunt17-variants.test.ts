@@ -1,0 +1,146 @@
+/** Variants of recovery and the breaker (API.md "Reachability and recovery"), seventeenth round. */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { Input } from 'ky';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createClient, type ReachabilityEvent } from '../../src/entries/core.js';
+import { createClient as createPreset } from '../../src/entries/index.js';
+
+const a = 'https://a.test';
+
+/** A transport scripted per origin: a status, or `'down'` (a refused connection: a TypeError). */
+const scripted = (plan: Record<string, number | 'down'>) => async (input: Input): Promise<Response> => {
+	const what = plan[new URL((input as Request).url).origin] ?? 200;
+	if (what === 'down') {
+		throw new TypeError('fetch failed');
+	}
+
+	return new Response('{}', { status: what });
+};
+
+/** Pretend the device says it is offline (`navigator.onLine === false`), or stop pretending. */
+const setOnLine = (value: boolean | undefined): void => {
+	Object.defineProperty(globalThis.navigator, 'onLine', { value, configurable: true });
+};
+
+afterEach(() => {
+	setOnLine(undefined);
+});
+
+const makers = [
+	{ entry: 'steadfetch/core', make: (options: object) => createClient({ retry: 0, retryBudget: false, ...options }) },
+	{ entry: 'the preset', make: (options: object) => createPreset({ retry: 0, retryBudget: false, ...options }) },
+];
+const children = [
+	{ how: 'extend() with headers', more: { headers: { 'x-child': '1' } } },
+	{ how: 'extend() with another name', more: { name: 'other' } },
+];
+
+/** A GET of `${a}/x` through `api`, its outcome ignored. */
+const call = async (api: { get(url: string): Promise<Response> }): Promise<void> => {
+	await api.get(`${a}/x`).then(() => undefined, () => undefined);
+};
+
+describe('reachability is per origin for a client and the clients its extend() made (decided: they share it)', () => {
+	for (const { entry, make } of makers) {
+		for (const { how, more } of children) {
+			for (const failing of ['parent', 'child'] as const) {
+				it(`${entry}, ${how}: the ${failing}'s two failures make the scope unreachable for both, and each client is told`, async () => {
+					const plan: Record<string, number | 'down'> = { [a]: 'down' };
+					const parent = make({ fetch: scripted(plan) });
+					const child = parent.extend(more as never);
+					const told: Record<string, string[]> = { parent: [], child: [] };
+					parent.on('reachability', ({ state }: ReachabilityEvent) => told['parent']!.push(state));
+					child.on('reachability', ({ state }: ReachabilityEvent) => told['child']!.push(state));
+					const [failer, other] = failing === 'parent' ? [parent, child] : [child, parent];
+					await call(failer);
+					await call(failer);
+					expect(other.reachability(a)).toBe('unreachable'); // before: 'unknown' for the one that made no call
+					expect(failer.reachability(a)).toBe('unreachable');
+					plan[a] = 200;
+					await call(other);
+					expect(failer.reachability(a)).toBe('reachable');
+					expect(told).toEqual({ parent: ['unreachable', 'reachable'], child: ['unreachable', 'reachable'] });
+					parent.close();
+					child.close();
+				});
+			}
+
+			it(`${entry}, ${how}: navigator.onLine false, an answer to the parent makes the scope reachable for the child too, and a child made later knows it`, async () => {
+				const parent = make({ fetch: scripted({}) });
+				const child = parent.extend(more as never);
+				setOnLine(false);
+				expect(child.reachability(a)).toBe('offline');
+				await call(parent);
+				expect(child.reachability(a)).toBe('reachable'); // before: 'offline'
+				const later = child.extend({ headers: { 'x-later': '1' } } as never);
+				expect(later.reachability(a)).toBe('reachable');
+				parent.close();
+				child.close();
+				later.close();
+			});
+
+			it(`${entry}, ${how}: the parent, closed, is told nothing more; the child still is`, async () => {
+				const plan: Record<string, number | 'down'> = { [a]: 'down' };
+				const parent = make({ fetch: scripted(plan) });
+				const child = parent.extend(more as never);
+				const told: string[] = [];
+				child.on('reachability', ({ state }: ReachabilityEvent) => told.push(state));
+				parent.close();
+				await call(child);
+				await call(child);
+				expect(told).toEqual(['unreachable']);
+				expect(parent.reachability(a)).toBe('unreachable');
+				child.close();
+			});
+		}
+
+		for (const { how, more } of children) {
+			it(`${entry}, ${how}: the child's 503, then the parent's 200: scope:back is told to both (refetchWhenBack on either)`, async () => {
+				const plan: Record<string, number | 'down'> = { [a]: 503 };
+				const parent = make({ fetch: scripted(plan) });
+				const child = parent.extend(more as never);
+				const back: string[] = [];
+				parent.on('scope:back', ({ status }: { status: number }) => back.push(`parent ${status}`));
+				child.on('scope:back', ({ status }: { status: number }) => back.push(`child ${status}`));
+				await call(child);
+				plan[a] = 200;
+				await call(parent);
+				expect(back).toEqual(['parent 200', 'child 200']); // before: []
+				parent.close();
+				child.close();
+			});
+		}
+
+		it(`${entry}: a client made by extend() per request and never closed is not kept alive by the reachability it shares`, async () => {
+			setFlagsFromString('--expose-gc');
+			const gc = runInNewContext('gc') as () => void;
+			const api = make({ fetch: scripted({}) });
+			const made = Array.from({ length: 20 }, (_, index) => {
+				const listener = (): void => undefined;
+				api.extend({ headers: { 'x-request': String(index) } } as never).on('reachability', listener);
+				return new WeakRef(listener);
+			});
+			for (let round = 0; round < 5 && made.some((ref) => ref.deref()); round++) {
+				await new Promise((resolve) => setTimeout(resolve, 10));
+				gc();
+			}
+
+			expect(made.filter((ref) => ref.deref()).length).toBe(0);
+			await call(api); // told to the parent alone
+			expect(api.reachability(a)).toBe('reachable');
+			api.close();
+		});
+
+		it(`${entry}: a client create() made does not share it (a new client)`, async () => {
+			const parent = make({ fetch: scripted({ [a]: 'down' }) });
+			const fresh = parent.create({ fetch: scripted({ [a]: 'down' }), retry: 0, retryBudget: false } as never);
+			await call(parent);
+			await call(parent);
+			expect(parent.reachability(a)).toBe('unreachable');
+			expect(fresh.reachability(a)).toBe('unknown');
+			parent.close();
+			fresh.close();
+		});
+	}
+});
