@@ -93,6 +93,11 @@ export interface Circuit {
 	 * early probe under it is waited for by every call of this context (breaker.ts).
 	 */
 	reloaded?: BreakerRecord;
+	/**
+	 * A reload's first read of the stored state failed and the other tabs were asked (circuits.ts `load`): the first
+	 * record told of the scope stands for that read (tabs.ts `start`).
+	 */
+	asked?: boolean;
 	/** This context's latest probe (its claim, then its request): a call waiting for an early probe goes on when it settles. */
 	probing?: Promise<unknown>;
 	/** Attempts sent and not counted yet: a closed circuit is forgotten (`Scopes`) only without any. */

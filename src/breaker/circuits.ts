@@ -264,23 +264,37 @@ export const load = async (circuits: Circuits, circuit: Circuit, reason: string)
 	const { restores } = circuits;
 	// The first read of the scope by the breakers of this page's start (a client and those `extend()` made).
 	const first = reason === 'restored' && restores && !restores.has(scope) && restores.add(scope);
-	const value = await circuits.store!.get(scope);
+	// A read that failed leaves what this client knows, and asks the other tabs for theirs (tabs.ts `start`): at a
+	// reload, the first record one of them tells stands for it (`asked`).
+	const value = await circuits.store!.get(scope, true).catch(() => {
+		circuit.asked = !!first;
+		circuits.channel?.post({ ask: scope });
+	});
 	const record = read(circuits, value);
 	circuit.read = true;
 	if (record?.scope === scope) {
 		circuits.adopt(circuit, record, reason);
 		takeCounts(circuits, circuit, record, value);
-		// One whose period ended while no page ran is half-open already: its first call still waits for the probe (`early`, breaker.ts;
-		// an isolation lets none through).
-		if (first && circuit.record === record) {
-			if (!circuits.recover(circuit, circuits.clock.now(), reason) && record.unanswered) {
-				circuit.record = { ...record, early: record.reopensAt };
-			}
-
-			circuit.reloaded = circuit.record;
+		if (first) {
+			reloaded(circuits, circuit, record);
 		}
 	} else if (value !== undefined) {
 		storageError(context, 'breaker', 'decode', new TypeError('Not a breaker record'), scope);
+	}
+};
+
+/**
+ * A reload found `record` (stored, or told by a tab when its read failed), taken: opened by attempts that got no HTTP
+ * answer, it turns half-open at once; one whose period ended while no page ran is half-open already: its first call
+ * still waits for the probe (`early`, breaker.ts; an isolation lets none through).
+ */
+export const reloaded = (circuits: Circuits, circuit: Circuit, record: BreakerRecord): void => {
+	if (circuit.record === record) {
+		if (!circuits.recover(circuit, circuits.clock.now(), 'restored') && record.unanswered) {
+			circuit.record = { ...record, early: record.reopensAt };
+		}
+
+		circuit.reloaded = circuit.record;
 	}
 };
 

@@ -39,7 +39,7 @@ export interface BreakerMembers {
 	 * `SteadfetchError` coded `TIMEOUT` (transient) after `timeoutMs` (default 30 000 ms). Like a
 	 * scope's first call, it first reads the scope's stored state when this client has not yet (after
 	 * a reload: an open or isolated scope stays open), bounded by `storageTimeoutMs`; a failing store
-	 * leaves what this client knows (`storage:error`). With
+	 * leaves what this client knows (`storage:error`) until another tab answers with the scope's open state. With
 	 * `breaker.probe`, this sends the probe each time the breaker lets one through; without it, a
 	 * caller's call is the probe. With `breaker({ shared })`, the scope's state is asked of the
 	 * coordinator whenever what this isolate adopted is older than `sharedCacheMs` (never asked: first,

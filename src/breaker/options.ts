@@ -143,7 +143,9 @@ export interface BreakerOptions {
 	 * reload. The stored state is read on the first call to a scope (or `waitForHealthy`): the first
 	 * calls (and only they) wait for the store, at most `storageTimeoutMs`. A corrupt or unknown
 	 * record, stored or received from another tab, is ignored and reported as `storage:error`; a failing store is reported and the breaker goes on in
-	 * memory (the store's one strategy: see `storageTimeoutMs`). A change is written behind the
+	 * memory (the store's one strategy: see `storageTimeoutMs`); a read of a scope's state that failed asks the other
+	 * tabs, and the open or isolated state one of them knows is taken when it answers (the call that read goes on
+	 * meanwhile), at a reload as if read from the store (opened by network failures: half-open at once). A change is written behind the
 	 * call that caused it, handed to the call's `waitUntil`. The failure counts go with the state:
 	 * where the channel is open, each outcome counted while closed is told to the other tabs (they
 	 * count it too), and in a page or web worker a failure (or the success that ends failures in a

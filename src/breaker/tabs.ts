@@ -4,7 +4,7 @@ import { tryLock, webLocks, type LockManagerLike } from '../utils/lock.js';
 import { background, storageError } from '../core/part-store.js';
 import { hasTabs } from '../utils/tabs.js';
 import type { BreakerRecord, Circuit } from './circuit.js';
-import { closeCircuits, load, read, receive, tally, type Circuits } from './circuits.js';
+import { closeCircuits, load, read, receive, reloaded, tally, type Circuits } from './circuits.js';
 import { poke } from './probe.js';
 import { pause } from './healthy.js';
 import { untilClosed } from '../core/closing.js';
@@ -153,9 +153,27 @@ export const start = (circuits: Circuits): void => {
 		// A malformed message (any script of the origin can post one) is ignored and reported, once
 		// per message, without its content (it may be large).
 		circuits.channel = openChannel(`steadfetch:${context.name}:breaker`, (data) => {
+			// A tab whose read of the scope's stored state failed asks for it: a tab that knows it open (or isolated) tells it.
+			const { ask } = Object(data) as { ask?: unknown };
+			if (typeof ask === 'string') {
+				const known = circuits.scopes.get(ask)?.record;
+				if (known && known.state !== 'closed') {
+					circuits.channel!.post(known);
+				}
+
+				return;
+			}
+
 			const record = receive(circuits, data);
 			if (record) {
-				hear(circuits, circuits.scopes.scope(record.scope), record, data);
+				const circuit = circuits.scopes.scope(record.scope);
+				if (circuit.asked) {
+					// The first record told since this reload's read failed: read as the stored one (`load`).
+					circuit.asked = false;
+					reloaded(circuits, circuit, record);
+				}
+
+				hear(circuits, circuit, record, data);
 			} else {
 				storageError(context, 'breaker', 'channel', new TypeError('Ignored a malformed breaker record from another tab'));
 			}

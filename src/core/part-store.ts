@@ -101,10 +101,13 @@ export class PartStore {
 		this.#idOf = idOf;
 	}
 
-	/** A write or delete of `key` the store has not confirmed answers without asking the store. */
-	async get<T>(key: string): Promise<T | undefined> {
+	/**
+	 * A write or delete of `key` the store has not confirmed answers without asking the store. `strict`: a
+	 * read that fails (or times out) rejects, once reported (the breaker then asks the other tabs).
+	 */
+	async get<T>(key: string, strict?: boolean): Promise<T | undefined> {
 		this.#forget();
-		const value = this.#pending.has(key) ? this.#pending.get(key) as T : await this.#attempt('get', key, async (target) => target.get<T>(key));
+		const value = this.#pending.has(key) ? this.#pending.get(key) as T : await this.#attempt('get', key, async (target) => target.get<T>(key), strict);
 		return value === gone ? undefined : value;
 	}
 

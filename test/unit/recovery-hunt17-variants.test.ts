@@ -2,9 +2,13 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Input } from 'ky';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient, type ReachabilityEvent } from '../../src/entries/core.js';
 import { createClient as createPreset } from '../../src/entries/index.js';
+import { switchableStore } from '../helpers/switchable-store.js';
+import { flush, origin, tabPages, times, windowEachTest } from './breaker-kit.js';
+
+type TabOf = ReturnType<ReturnType<ReturnType<typeof tabPages>>['open']>;
 
 const a = 'https://a.test';
 
@@ -143,4 +147,64 @@ describe('reachability is per origin for a client and the clients its extend() m
 			fresh.close();
 		});
 	}
+});
+
+
+describe('breaker: a tab whose store read fails takes the state the other tabs know (API.md: the state is "shared by the tabs of one name"; isolate: "shared across tabs")', () => {
+	const tabs = tabPages(windowEachTest(), 'hunt17-tabs');
+	const openings = [
+		{ how: 'opened by 503s in another tab', make: async (other: TabOf) => times(5, async () => other.call()) },
+		{ how: 'isolated by hand in another tab', make: async (other: TabOf) => other.api.breaker.isolate(origin) },
+	];
+	for (const { how, make } of openings) {
+		for (const mode of ['throw', 'hang'] as const) {
+			it(`${how}, the new tab's store read ${mode === 'throw' ? 'fails' : 'times out'}: it is open there too once the tabs answered`, async () => {
+				const { open, store } = tabs();
+				const other = open();
+				await make(other);
+				await vi.waitFor(async () => expect(await store.get(origin)).toMatchObject({ state: 'open' }));
+				const failing = switchableStore(store);
+				failing.mode = mode;
+				const tab = open({}, { store: () => failing, storageTimeoutMs: 50 });
+				tab.server.up();
+				await tab.call(); // its first call reads the store, which fails (storage:error), and asks the tabs
+				await vi.waitFor(() => expect(tab.snapshot().state).toBe('open')); // before: closed
+				expect(await tab.call()).toBe('CIRCUIT_OPEN'); // before: '200', the origin called while every other tab knows it open
+				expect(tab.snapshot().reopensAt === undefined).toBe(how.startsWith('isolated')); // an isolation lets no probe through
+			});
+		}
+	}
+
+	it('opened by network failures in another tab, the origin back: a page reloaded with a failing store read takes the answer as its read (half-open at once), its calls get fresh data', async () => {
+		const { open, store } = tabs();
+		const other = open();
+		other.server.down();
+		await times(5, async () => other.call());
+		await vi.waitFor(async () => expect(await store.get(origin)).toMatchObject({ state: 'open', unanswered: true }));
+		const failing = switchableStore(store);
+		failing.mode = 'throw';
+		const tab = open({}, { store: () => failing });
+		tab.server.up();
+		expect(await tab.call()).toBe('200'); // its read fails: it asks the tabs, its call goes out meanwhile
+		await vi.waitFor(() => expect(tab.events).toContain('breaker:open shared'));
+		// As a reload that read the state: half-open at once, its next call the probe (before: CIRCUIT_OPEN until the other tab's period ends).
+		expect(await tab.call()).toBe('200');
+		expect(tab.snapshot().state).toBe('closed');
+		await vi.waitFor(() => expect(other.snapshot().state).toBe('closed'));
+	});
+
+	it('a tab whose read fails and that no tab answers (no other tab knows the scope open) goes on closed, as before', async () => {
+		const { open, store } = tabs();
+		const other = open();
+		other.server.up();
+		expect(await other.call()).toBe('200');
+		const failing = switchableStore(store);
+		failing.mode = 'throw';
+		const tab = open({}, { store: () => failing });
+		tab.server.up();
+		expect(await tab.call()).toBe('200');
+		await flush();
+		expect(await tab.call()).toBe('200');
+		expect(tab.snapshot().state).toBe('closed');
+	});
 });
