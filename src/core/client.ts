@@ -9,7 +9,6 @@ import { closeAll, type Placed } from './slots.js';
 import type { PolicyContext, PolicyParts } from './policy.js';
 import type { Reach } from './reachability.js';
 import { followOnline } from '../utils/online.js';
-import { held } from '../utils/held.js';
 import { callUrl, resolveUrl, scopeFor } from './scope.js';
 import { redact } from '../utils/sensitive.js';
 import { hideUserinfo } from '../utils/validate.js';
@@ -38,10 +37,9 @@ export const bind = (call: Caller, invocation?: Invocation): AnyClient => {
  */
 export const closing = (reach: Reach, emit: PolicyContext['emit'], active: readonly PolicyParts[], emitter: Emitter): () => void => {
 	const unlisten = followOnline(() => reach.recheck());
-	const told = held(emit);
-	reach.emits.add(told);
+	const leave = reach.join(emit);
 	return () => {
-		reach.emits.delete(told);
+		leave();
 		for (const remove of unlisten) {
 			remove();
 		}

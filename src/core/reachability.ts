@@ -34,10 +34,12 @@ interface Seen {
 export class Reach {
 	readonly #clock: Clock;
 	/**
-	 * How each client that shares it tells: the one that made it and those its `extend()` made (client.ts `closing`),
-	 * until closed; held weakly, so a client made by `extend()` per request and never closed is not kept alive by it.
+	 * How each client that shares it tells: the one that made it and those its `extend()` made (`join`), until
+	 * closed; held weakly, so a client made by `extend()` per request and never closed is not kept alive by it.
 	 */
 	readonly emits = new Set<{ deref(): PolicyContext['emit'] | undefined }>();
+	/** The size of `emits` at which `join` lets go of the clients collected: twice what it kept at the last look. */
+	#sweepAt = 64;
 	/** Bounded as every per-scope state is (`scopes`): a forgotten idle scope is `unknown` again. */
 	readonly #scopes = scopes((): Seen => ({ state: 'unknown', misses: 0, answeredAt: -Infinity, triedAt: -Infinity, told: 'unknown', good: true }));
 	/** When `navigator.onLine` was first seen false since it was last seen true; undefined while online. */
@@ -47,14 +49,34 @@ export class Reach {
 		this.#clock = clock;
 	}
 
-	readonly #emit: PolicyContext['emit'] = (type, fields) => {
-		for (const ref of this.emits) {
-			const emit = ref.deref();
-			if (emit) {
-				emit(type, fields);
-			} else {
-				this.emits.delete(ref);
+	/**
+	 * A client is told the changes by `emit` until the function returned is called (its `close()`). Those never closed and
+	 * collected are let go here too, once they may be half of them (each client looked at once per doubling): a
+	 * server's client per request, with no change to tell, leaves no entry per request behind.
+	 */
+	join(emit: PolicyContext['emit']): () => void {
+		// As utils/held.ts holds: not imported from there, which would split the one-line helper into a chunk of its own
+		// (the outbox reaches this module for `probeMs`; see breaker/circuits.ts `weakly`).
+		const told = typeof WeakRef === 'function' ? new WeakRef(emit) : { deref: () => emit };
+		const { emits } = this;
+		if (emits.size >= this.#sweepAt) {
+			for (const ref of emits) {
+				if (!ref.deref()) {
+					emits.delete(ref);
+				}
 			}
+
+			this.#sweepAt = 2 * emits.size + 64;
+		}
+
+		emits.add(told);
+		return () => emits.delete(told);
+	}
+
+	readonly #emit: PolicyContext['emit'] = (type, fields) => {
+		// A client collected says nothing; `join` lets it go.
+		for (const ref of this.emits) {
+			ref.deref()?.(type, fields);
 		}
 	};
 

@@ -208,3 +208,31 @@ describe('breaker: a tab whose store read fails takes the state the other tabs k
 		expect(tab.snapshot().state).toBe('closed');
 	});
 });
+
+describe('reachability shared by an extend() family: what it holds of clients never closed stays bounded', () => {
+	it('the clients told (weakly held) that were collected are let go as new ones join, with no change of reachability to tell', async () => {
+		setFlagsFromString('--expose-gc');
+		const gc = runInNewContext('gc') as () => void;
+		const { Reach } = await import('../../src/core/reachability.js');
+		const reach = new Reach({ now: Date.now });
+		const join = (): void => {
+			const emit = (): void => undefined; // a client's, made per request and never closed
+			reach.join(emit);
+		};
+
+		for (let index = 0; index < 200; index++) {
+			join();
+		}
+
+		for (let round = 0; round < 5; round++) {
+			await new Promise((resolve) => setTimeout(resolve, 10));
+			gc();
+		}
+
+		for (let index = 0; index < 400; index++) {
+			join();
+		}
+
+		expect(reach.emits.size).toBeLessThanOrEqual(400); // before: 600, one per client ever made, until a change is told
+	});
+});
