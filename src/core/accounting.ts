@@ -63,8 +63,11 @@ export class Accounting {
 		return unread(request, call ? call.attempt(request, init, next) : next(request, init));
 	};
 
-	/** ky is deciding whether to retry after `error` (for `url`): false when the retry may not go. */
-	readonly ask = (error: object, url: string): boolean => {
+	/**
+	 * ky is deciding whether to retry after `error` (for `url`): false when the retry may not go. `timed`:
+	 * ky waits what the error's answer's headers say (`Retry-After`, …) before it, if they say.
+	 */
+	readonly ask = (error: object, url: string, timed?: boolean): boolean => {
 		const call = this.callOf(error);
 		// A retry attempt refused with it: ky asks again about the error it ends with, not counted twice.
 		if (call?.refused(error, (error as { cause?: unknown }).cause)) {
@@ -72,7 +75,7 @@ export class Accounting {
 		}
 
 		const scope = this.scopeOf(url);
-		return !this.refuses(scope, false) && !call?.admission?.stops(scope);
+		return !this.refuses(scope, false) && !call?.admission?.stops(scope, timed ? error : undefined);
 	};
 
 	/** `error` (or an attempt's answer with an error status) is `call`'s (see `#owners`). */

@@ -1,7 +1,7 @@
-import { isTimeoutError, TimeoutError } from 'ky';
+import { isHTTPError, isTimeoutError, TimeoutError } from 'ky';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import type { ContextLike, ContextOptions } from './client-types.js';
-import { requestScoped } from '../utils/runtime.js';
+import { parseRetryAfter, requestScoped, retryTiming } from '../utils/runtime.js';
 import type { CoreClientOptions } from './options.js';
 import type { Clock, WaitUntil } from './types.js';
 import type { PolicyContext } from './policy.js';
@@ -156,14 +156,37 @@ export const deadlines = (deadlineHeader: string | undefined, totalTimeout: unkn
 const lastRetryMs = 50;
 
 /**
+ * The delay ky takes before a retry after `error` from its answer's headers, as ky reads it (the first
+ * of `retryTiming` present, on a status of `afterStatusCodes`; a reset header's epoch seconds past
+ * 2024; at most `maxRetryAfter`); 0 when it reads none (its own backoff, unknown until drawn).
+ */
+const serverDelay = (error: object | undefined): number => {
+	if (!isHTTPError(error)) {
+		return 0;
+	}
+
+	const { status, headers } = error.response;
+	const { afterStatusCodes, maxRetryAfter } = error.options.retry;
+	const name = afterStatusCodes.includes(status) && retryTiming.find((timing) => headers.has(timing));
+	if (!name) {
+		return 0;
+	}
+
+	const now = Date.now();
+	const after = parseRetryAfter(headers.get(name), now) ?? 0;
+	return Math.min(maxRetryAfter, name.endsWith('reset') && after >= 1_704_067_200_000 ? after - now : after);
+};
+
+/**
  * Why a retry of a call of a request context may not go, for one client's retry accounting
- * (`Accounting.stops`): its request's deadline less than `lastRetryMs` away (`'deadline'`), or no
+ * (`Accounting.stops`): its request's deadline less than `lastRetryMs` away when it would start
+ * (after ky's delay read from the answer of `error`, when given: `serverDelay`) (`'deadline'`), or no
  * subrequest left (`'spent'`: counted in the scope's `retriesRefused`, and told once per context as a
  * spent retry budget is, `budget:exhausted` with reason `subrequests`). Undefined when it may.
  */
 export const retryStops = ({ stats, emit, clock }: { readonly stats: Stats; readonly emit: PolicyContext['emit']; readonly clock: Clock }) =>
-	({ invocation, deadline }: { readonly invocation?: Invocation | undefined; readonly deadline?: number | undefined }, scope: string): 'deadline' | 'spent' | undefined => {
-		if (invocation?.deadline !== undefined && deadline! - clock.now() < lastRetryMs) {
+	({ invocation, deadline }: { readonly invocation?: Invocation | undefined; readonly deadline?: number | undefined }, scope: string, error?: object): 'deadline' | 'spent' | undefined => {
+		if (invocation?.deadline !== undefined && deadline! - clock.now() - serverDelay(error) < lastRetryMs) {
 			return 'deadline';
 		}
 
@@ -228,10 +251,11 @@ export class Admission {
 	/**
 	 * Whether a retry of the call may not go: its request context's deadline is too close, or the
 	 * context has no subrequest left (counted and told once per context, the call marked `limited`).
-	 * Asked as ky decides and again as the retry goes out.
+	 * Asked as ky decides (with the `error` whose answer's headers give ky's delay, if they do) and again
+	 * as the retry goes out.
 	 */
-	stops(scope: string): boolean {
-		const stop = this.#stops(this.#call, scope);
+	stops(scope: string, error?: object): boolean {
+		const stop = this.#stops(this.#call, scope, error);
 		this.limited ||= stop === 'spent';
 		return stop !== undefined;
 	}

@@ -33,9 +33,9 @@ export const retryRules = (options: CoreClientOptions, context: PolicyContext, {
 	const hooks: TargetHook = context.hooks;
 	// ky's request names the primary: a retry of a failover mirror's attempt (its Request or failure the call's, `Call.attempt`)
 	// asks the mirror's budget (`PolicyHooks.targetOf`), as it is paid from it.
-	const ask = (error: Error, request: Request): boolean => {
+	const ask = (error: Error, request: Request, timed: boolean): boolean => {
 		const call = hooks.targetOf && (callOf(error) ?? callOf(request));
-		return askAt(error, (call && hooks.targetOf!(call, request.url)) ?? request.url);
+		return askAt(error, (call && hooks.targetOf!(call, request.url)) ?? request.url, timed);
 	};
 	// Full jitter from the client's `random`: the default, and `jitter: true` given (ky's would use Math.random).
 	const jitter = (delay: number) => context.random() * delay;

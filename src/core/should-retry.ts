@@ -1,13 +1,11 @@
 import { isHTTPError, isNetworkError, isTimeoutError, type RetryOptions } from 'ky';
 import { answered, type Call } from './call.js';
+import { retryTiming } from '../utils/runtime.js';
 
 /** ky's retried methods plus POST and PATCH (for POST and PATCH calls), which `shouldRetry` admits only with an Idempotency-Key. */
 export const unsafeRetryMethods = ['get', 'put', 'head', 'delete', 'options', 'trace', 'query', 'post', 'patch'];
 
 type ShouldRetry = NonNullable<RetryOptions['shouldRetry']>;
-
-/** The headers ky reads a retry delay from (a 413 is retried only with one). */
-const timing = ['retry-after', 'ratelimit-reset', 'x-ratelimit-retry-after', 'x-ratelimit-reset', 'x-rate-limit-reset'];
 
 /**
  * Whether ky retries `error` when `shouldRetry` leaves the decision to it (ky calls `shouldRetry`
@@ -18,7 +16,7 @@ const kyRetries = (error: Error, onTimeout: boolean): boolean => {
 	if (isHTTPError(error)) {
 		const { status, headers } = error.response;
 		const { statusCodes, afterStatusCodes } = error.options.retry;
-		return statusCodes.includes(status) && (status !== 413 || (afterStatusCodes.includes(413) && timing.some((name) => headers.has(name))));
+		return statusCodes.includes(status) && (status !== 413 || (afterStatusCodes.includes(413) && retryTiming.some((name) => headers.has(name))));
 	}
 
 	return isTimeoutError(error) ? onTimeout : isNetworkError(error);
@@ -28,12 +26,13 @@ const kyRetries = (error: Error, onTimeout: boolean): boolean => {
  * The `shouldRetry` ky calls before each retry: an error that says it is not `retriable` (a policy's
  * refusal: the adaptive throttle's) never is; then the user's (`false` ends it), then POST and
  * PATCH without an Idempotency-Key are refused, and a retry ky is going to make (the user said
- * `true`, or ky's own rules say so) asks the scope's retry budget — `ask` returns false when it is
- * spent, which ends the call with the last attempt's error before any delay (nothing is spent here:
+ * `true`, or ky's own rules say so) asks the scope's retry budget and the request context — `ask`
+ * returns false when it is spent (or the retry, after the delay ky reads from the answer's headers
+ * when `timed`, would pass the deadline), which ends the call with the last attempt's error before any delay (nothing is spent here:
  * the retry pays when it goes out). It returns the user's verdict otherwise, so ky's rules,
  * Retry-After and RateLimit headers still decide the delay.
  */
-export const shouldRetry = (user: ShouldRetry | undefined, onTimeout: boolean, ask: (error: Error, request: Request) => boolean, callOf: (error: Error) => Call | undefined): ShouldRetry =>
+export const shouldRetry = (user: ShouldRetry | undefined, onTimeout: boolean, ask: (error: Error, request: Request, timed: boolean) => boolean, callOf: (error: Error) => Call | undefined): ShouldRetry =>
 	async (state) => {
 		const { error } = state;
 		// A layer answered the attempt without I/O: never retried, whoever asks.
@@ -64,5 +63,6 @@ export const shouldRetry = (user: ShouldRetry | undefined, onTimeout: boolean, a
 			return false;
 		}
 
-		return (verdict === true || kyRetries(error, onTimeout)) && !ask(error, request) ? false : verdict;
+		// ky reads the delay from the answer's headers only when the user did not say `true` (`timed`).
+		return (verdict === true || kyRetries(error, onTimeout)) && !ask(error, request, verdict !== true) ? false : verdict;
 	};

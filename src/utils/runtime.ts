@@ -39,6 +39,9 @@ export const parseRetryAfter = (value: string | null | undefined, now: number): 
 	return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 };
 
+/** The headers ky reads a retry's delay from, in the order it reads them (the first present decides). */
+export const retryTiming = ['retry-after', 'ratelimit-reset', 'x-ratelimit-retry-after', 'x-ratelimit-reset', 'x-rate-limit-reset'];
+
 /**
  * A random UUID (version 4): `crypto.randomUUID()`, which a page over plain http (an insecure context)
  * lacks, as it lacks `crypto.subtle`; there one made of `crypto.getRandomValues`, which every runtime has.
