@@ -41,13 +41,15 @@ describe('a retry whose server-given delay passes the request\'s deadline', () =
 		['429, X-RateLimit-Reset in epoch seconds 100 s ahead', 429, () => ({ 'x-ratelimit-reset': String(Math.ceil(Date.now() / 1000) + 100) })],
 		['429, X-RateLimit-Retry-After: 100', 429, () => ({ 'x-ratelimit-retry-after': '100' })],
 		['503, Retry-After: 10 with the deadline 3 s away (a wait ky would not cap: under maxRetryAfter)', 503, () => ({ 'retry-after': '10' })],
+		['413, Retry-After: 100 (ky retries a 413 only with such a header)', 413, () => ({ 'retry-after': '100' })],
+		['429, X-Rate-Limit-Reset in epoch seconds 100 s ahead', 429, () => ({ 'x-rate-limit-reset': String(Math.ceil(Date.now() / 1000) + 100) })],
 	];
 	it.each(cases)('%s: not made, the call ends with that answer at once, not at the deadline', async (_, status, headers) => {
 		const { sent, fetch } = origin(status, headers);
 		const api = createClient({ fetch, deadlineHeader: 'request-timeout-ms', retryBudget: false });
 		const { got, tookMs } = await timed(api, 3_000);
 		// Before: the same code, but ~3 000 ms later (ky waited out the deadline and gave the retry up).
-		expect([got, sent.length, tookMs < 1_500]).toEqual([status === 429 ? 'HTTP_429' : 'HTTP_5XX', 1, true]);
+		expect([got, sent.length, tookMs < 1_500]).toEqual([status === 429 ? 'HTTP_429' : status === 413 ? 'HTTP_4XX' : 'HTTP_5XX', 1, true]);
 		api.close();
 	});
 
