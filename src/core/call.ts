@@ -216,6 +216,11 @@ export class Call implements PolicyCall {
 		return this.#attemptStartedAt;
 	}
 
+	/** When the call started (`monotonicNow()`, the real clock): ky's `totalTimeout` runs from then, a `beforeRequest` hook's wait included. */
+	get began(): number {
+		return this.#began;
+	}
+
 	get request(): Request | undefined {
 		return this.#request;
 	}

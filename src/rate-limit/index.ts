@@ -9,6 +9,7 @@ import { isSteadfetchError } from '../errors/SteadfetchError.js';
 import { Buckets } from './buckets.js';
 import type { RateLimitWaitEvent } from './events.js';
 import { Closing } from '../core/closing.js';
+import { monotonicNow } from '../utils/clock.js';
 
 /** What importing this policy adds to the client's types (`client.on`): its events. */
 declare module 'steadfetch/core' {
@@ -72,8 +73,11 @@ export interface RateLimitOptions {
 const create = (context: PolicyContext, perSecond: number | undefined, burst: number, fromHeaders: boolean, maxResetMs: number, share: boolean | undefined): PolicyParts => {
 	const { clock } = context;
 	const buckets = new Buckets(context, fromHeaders, maxResetMs);
-	/** When each call's first attempt started: its `totalTimeout` runs from about then. */
-	const firstSeen = context.perCall((call) => call.attemptStartedAt);
+	/**
+	 * When each call started on the client's clock: its first attempt's start less what ky's clock (the real one) says
+	 * went by since the call began (a `beforeRequest` hook's wait): its `totalTimeout` runs from then, as ky's does.
+	 */
+	const firstSeen = context.perCall((call) => call.attemptStartedAt - monotonicNow() + (call as Call).began);
 	const interval = perSecond ? 1000 / perSecond : 0;
 	/** Aborted by the client's `close()`: a call waiting for its token is refused then, never sent later. */
 	const closing = new Closing();
@@ -82,7 +86,7 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 	/**
 	 * The longest an attempt of `call` may wait at `now`, in ms: what is left of its per-attempt `timeout` (the wait is
 	 * part of the attempt: ky's timer runs through it, and through a wait for a bulkhead slot above, since it started),
-	 * and no more than what is left of its `totalTimeout` (since the call's first attempt); the call's own options, else
+	 * and no more than what is left of its `totalTimeout` (since the call began, as ky counts it); the call's own options, else
 	 * the client's, else the defaults (ky's 10 s, our 20 s `totalTimeout`: `timeout: false` alone still leaves the call
 	 * bounded). With `deadlineHeader`, no more than what is left before the call's deadline (`Call.deadline`).
 	 */

@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { classify, createClient } from '../../src/entries/core.js';
 import { createClient as preset } from '../../src/entries/index.js';
+import { rateLimit } from '../../src/entries/rate-limit.js';
 
 const fresh = () => ({ waitUntil: () => undefined });
 const code = async (promise: Promise<unknown>): Promise<string> => promise.then(() => 'OK', (error: unknown) => classify(error).code);
@@ -84,6 +85,48 @@ describe('a retry ky makes in time is still made (ky\'s delay is what counts, no
 		const api = createClient({ fetch, deadlineHeader: 'request-timeout-ms', retryBudget: false, retry: { limit: 1 } });
 		const { got } = await timed(api, 3_000, options);
 		expect([got, sent.length]).toEqual([status === 429 ? 'HTTP_429' : 'HTTP_5XX', 2]);
+		api.close();
+	});
+});
+
+describe('rateLimit(): what is left of the call\'s totalTimeout counts from the call\'s start (ky\'s), not from its first attempt', () => {
+	/** A `beforeRequest` hook that takes `ms` before the first attempt (an app fetching a token of its own, say). */
+	const slowHook = (ms: number) => ({ beforeRequest: [async () => {
+		await new Promise((resolve) => setTimeout(resolve, ms));
+	}] });
+	const timedCode = async (promise: Promise<unknown>) => {
+		const started = performance.now();
+		const got = await code(promise);
+		return { got, tookMs: performance.now() - started };
+	};
+
+	it('its own bucket: a hook took 1.5 s of a 3 s totalTimeout and the next token is 2.5 s away: RATE_LIMITED at once, not TIMEOUT at 3 s', async () => {
+		const { sent, fetch } = origin(200, () => ({}));
+		const api = createClient({ fetch, totalTimeout: 3_000, rateLimit: rateLimit({ perSecond: 0.25 }) });
+		await api.get('https://api.test/first').text();
+		const { got, tookMs } = await timedCode(api.get('https://api.test/second', { hooks: slowHook(1_500) }));
+		// Before: ['TIMEOUT', 1, false] (~3 000 ms: the limiter took 3 s to be left at the first attempt and began a 2.5 s wait).
+		expect([got, sent.length, tookMs < 2_500]).toEqual(['RATE_LIMITED', 1, true]);
+		api.close();
+	});
+
+	it('the server\'s spent budget (X-RateLimit-Remaining: 0, reset 4 s): the same', async () => {
+		let answered = 0;
+		const { sent, fetch } = origin(200, () => (answered++ === 0 ? { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '4' } : {}));
+		const api = createClient({ fetch, totalTimeout: 3_000, rateLimit: rateLimit() });
+		await api.get('https://api.test/first').text();
+		const { got, tookMs } = await timedCode(api.get('https://api.test/second', { hooks: slowHook(1_500) }));
+		expect([got, sent.length, tookMs < 2_500]).toEqual(['RATE_LIMITED', 1, true]);
+		api.close();
+	});
+
+	it('a wait that fits what is left after the hook still waits and goes', async () => {
+		const { sent, fetch } = origin(200, () => ({}));
+		const api = createClient({ fetch, totalTimeout: 3_000, rateLimit: rateLimit({ perSecond: 1 }) });
+		await api.get('https://api.test/first').text();
+		// The next token is 1 s away; the hook takes 0.3 s of the 3 s: the ~0.7 s wait fits.
+		expect(await code(api.get('https://api.test/second', { hooks: slowHook(300) }))).toBe('OK');
+		expect(sent).toHaveLength(2);
 		api.close();
 	});
 });
