@@ -8,7 +8,7 @@ import { BulkheadFullError } from '../errors/BulkheadFullError.js';
 import { scopes, type Scopes } from '../utils/scopes.js';
 import { Lane, type Lease } from './lane.js';
 import type { BulkheadRejectedEvent } from './events.js';
-import { wallNow } from '../utils/clock.js';
+import { monotonicNow, wallNow } from '../utils/clock.js';
 import type { CallOptions } from '../core/options.js';
 import type { Call } from '../core/call.js';
 
@@ -56,13 +56,16 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
 		return lane.running + lane.queued;
 	});
 
-	/** When each call's first attempt asked for a slot (the real clock): its `totalTimeout` runs from about then, a retry's too. */
-	const firstAsk = context.perCall(() => wallNow());
+	/**
+	 * When each call started (the real clock): when its first attempt asked for a slot, less what went by since the call
+	 * began (a `beforeRequest` hook's wait): its `totalTimeout` runs from then, as ky's does, a retry's too.
+	 */
+	const firstAsk = context.perCall((call) => wallNow() - monotonicNow() + (call as Call).began);
 
 	/**
 	 * The latest an attempt of `call` can still be running (epoch ms, the real clock) when it asks at `now`: ky's `timeout`
 	 * (10 s unless set; `false`: none) from `now`, bounded by what is left of the call's `totalTimeout` (20 s unless set),
-	 * counted from its first attempt (ky's runs from the call's start: a retry, a hedge, a new run of a wrapper have less left).
+	 * counted from the call's start, as ky's (a retry, a hedge, a new run of a wrapper have less left).
 	 */
 	const deadlineOf = (call: PolicyCall | undefined, now: number): number => {
 		const options: Readonly<CallOptions> = call?.options ?? {};
@@ -139,8 +142,8 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
  *
  * A slot is a lease: held until the response's headers arrive (or the attempt fails), and never
  * beyond the attempt's deadline: ky's `timeout` for that attempt (10 s unless set), counted from when the
- * attempt asked for the slot, bounded by what is left of the call's `totalTimeout`, counted from when its first
- * attempt asked for one (a retry, a hedge or a new run after an `auth` refresh has less left; with `deadlineHeader`, no later than the
+ * attempt asked for the slot, bounded by what is left of the call's `totalTimeout`, counted from the call's start as
+ * ky counts it (a `beforeRequest` hook's wait included; a retry, a hedge or a new run after an `auth` refresh has less left; with `deadlineHeader`, no later than the
  * call's deadline: its `totalTimeout` capped by what is left of its request's). Past it, the attempt has
  * already failed with ky's `TimeoutError`, so its slot is taken back by the next attempt that asks
  * for one (a waiting one sets a timer for it). A request `dedupe()` shares goes on past it while a later

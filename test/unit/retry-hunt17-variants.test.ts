@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { classify, createClient } from '../../src/entries/core.js';
 import { createClient as preset } from '../../src/entries/index.js';
 import { rateLimit } from '../../src/entries/rate-limit.js';
+import { bulkhead } from '../../src/entries/bulkhead.js';
 
 const fresh = () => ({ waitUntil: () => undefined });
 const code = async (promise: Promise<unknown>): Promise<string> => promise.then(() => 'OK', (error: unknown) => classify(error).code);
@@ -129,4 +130,26 @@ describe('rateLimit(): what is left of the call\'s totalTimeout counts from the 
 		expect(sent).toHaveLength(2);
 		api.close();
 	});
+});
+
+describe('bulkhead(): the slot\'s deadline counts what is left of the call\'s totalTimeout from the call\'s start (ky\'s), not from its first attempt', () => {
+	it('a beforeRequest hook took 1 s of a 1.5 s totalTimeout and the attempt never settles: its slot is free at the call\'s end', async () => {
+		const sent: string[] = [];
+		const fetch = (async (request: Request) => {
+			sent.push(new URL(request.url).pathname);
+			// An app's fetch that ignores its signal: only the slot's deadline frees the slot.
+			return new URL(request.url).pathname === '/deaf' ? new Promise<Response>(() => undefined) : new Response('ok');
+		}) as typeof globalThis.fetch;
+		const api = createClient({ fetch, retry: 0, totalTimeout: 1_500, bulkhead: bulkhead({ maxConcurrent: 1 }) });
+		const hooks = { beforeRequest: [async () => {
+			await new Promise((resolve) => setTimeout(resolve, 1_000));
+		}] };
+		expect(await code(api.get('https://api.test/deaf', { hooks }))).toBe('TIMEOUT');
+		const started = performance.now();
+		expect(await code(api.get('https://api.test/next'))).toBe('OK');
+		// Before: the slot was held to ~2 500 ms (1.5 s from the first attempt, 1 s after the call's start): the next call waited ~1 000 ms.
+		expect(performance.now() - started).toBeLessThan(600);
+		expect(sent).toEqual(['/deaf', '/next']);
+		api.close();
+	}, 15_000);
 });
