@@ -179,6 +179,8 @@ export interface PolicyParts {
 	/**
 	 * Per-attempt layer: composed once into the `fetch` ky calls for every attempt, retries included.
 	 * One that throws as it is composed, or gives back no function, makes `createClient` throw (a TypeError naming the slot for the latter), every part made closed.
+	 * The function it gives back returns a promise: one that throws, or returns no promise (a forgotten `return`), fails
+	 * that attempt only (a TypeError naming the slot for the latter), and the layers above give back what they hold.
 	 */
 	readonly layer?: Layer;
 	/**

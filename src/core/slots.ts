@@ -115,8 +115,10 @@ export const createParts = (options: CoreClientOptions, context: PolicyContext):
 /**
  * A policy's layer, skipped for a call whose options say `{ [slot]: false }`. One that throws at
  * once rejects instead: the layer above chains what it gives back (a bulkhead slot, the breaker's
- * probe) on the promise it gets, so a fault of the layer's fails that attempt only. A `layer(next)`
- * that gives back no function is a TypeError naming the slot as the client composes it (`createClient`).
+ * probe, a hedge's race) on the promise it gets, so a fault of the layer's fails that attempt only;
+ * so does one that gives back no promise (a forgotten `return`, a plain value: a TypeError naming
+ * the slot), and a thenable of another kind is taken as a promise. A `layer(next)` that gives back no
+ * function is a TypeError naming the slot as the client composes it (`createClient`).
  */
 export const switchable = ({ slot, parts }: Placed): Layer => (next) => {
 	const inner = parts.layer!(next);
@@ -126,7 +128,13 @@ export const switchable = ({ slot, parts }: Placed): Layer => (next) => {
 
 	return (request, init) => {
 		try {
-			return (parts.ownSwitch || init?.steadfetch?.options[slot as keyof CallOptions] !== false ? inner : next)(request, init);
+			const sent = (parts.ownSwitch || init?.steadfetch?.options[slot as keyof CallOptions] !== false ? inner : next)(request, init) as Promise<Response> | undefined;
+			if (typeof sent?.then !== 'function') {
+				throw new TypeError(`The \`${slot}\` policy's \`layer\` must return a promise`);
+			}
+
+			// A native promise is given back as it is, a thenable of another kind taken as one.
+			return Promise.resolve(sent);
 		} catch (error) {
 			return Promise.reject(error);
 		}
