@@ -58,15 +58,7 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 	}
 
 	call?.sending();
-	let sent: Promise<Response>;
-	try {
-		sent = sendWithDeadline(fetch, request, init, call, bounds);
-	} catch (error) {
-		// A `fetch` that throws at once (an app's own) fails as one that rejects: the layers above give back what they hold.
-		sent = Promise.reject(error);
-	}
-
-	return sent.then((response) => {
+	const answered = (response: Response): Response => {
 		// A custom `fetch` that resolves no Response (a test's `vi.fn()`): said so, never a crash of whoever reads it next.
 		if (!(response instanceof Response) && Object.prototype.toString.call(response) !== '[object Response]') {
 			throw new TypeError(`\`fetch\` resolved no Response (got ${response === null ? null : typeof response})`);
@@ -80,7 +72,9 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 		}
 
 		return response;
-	}, (error: unknown) => {
+	};
+
+	const failed = (error: unknown): never => {
 		const { signal } = request;
 		const failure = call && signal.aborted && !call.signal?.aborted && (signal.reason as Error | undefined)?.name !== 'Superseded' ? new TimeoutError(request)
 			: asAttemptFailure(error);
@@ -96,5 +90,18 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 		}
 
 		throw failure;
-	});
+	};
+
+	let given = false;
+	let sent: unknown;
+	try {
+		sent = sendWithDeadline(fetch, request, init, call, bounds);
+		given = true;
+		return (sent as Promise<Response>).then(answered, failed);
+	} catch (error) {
+		// A `fetch` that throws at once (an app's own) fails as one that rejects, and one that gives back no promise is
+		// taken as ky takes it (it awaits the value: a Response at once answers, a bare `vi.fn()`'s undefined is said so):
+		// never a throw, so the layers above give back what they hold (a bulkhead slot, the breaker's probe).
+		return (given ? Promise.resolve(sent as Response) : Promise.reject(error)).then(answered, failed);
+	}
 };

@@ -127,3 +127,48 @@ describe('a thenable that is not a native promise is taken as a promise', () => 
 		api.close();
 	});
 });
+
+describe('a custom `fetch` that gives back no promise fails no layer above it (ky awaits what its `fetch` gives)', () => {
+	it('a Response given back at once is the answer, as with ky (without its timeout, which chains on a promise)', async () => {
+		const fetch = (() => new Response('sync')) as unknown as typeof globalThis.fetch;
+		const { default: ky } = await import('ky');
+		expect(await ky.get('https://api.test/a', { fetch, retry: 0, timeout: false }).text()).toBe('sync');
+		for (const slots of [{}, { bulkhead: bulkhead({ maxConcurrent: 1, maxQueue: 0 }) }, { hedge: hedge({ delayMs: 50 }) }, { dedupe: dedupe() }]) {
+			const api = createClient({ fetch, retry: 0, ...slots });
+			// before: 'sent.then is not a function'
+			expect([Object.keys(slots), await api.get('https://api.test/a').then((response) => response.text(), (error: Error) => error.message)]).toEqual([Object.keys(slots), 'sync']);
+			api.close();
+		}
+
+		// A call's own `fetch` too.
+		const api = createClient({ retry: 0 });
+		expect(await api.get('https://api.test/a', { fetch }).then((response) => response.text(), (error: Error) => error.message)).toBe('sync');
+		api.close();
+	});
+
+	it('nothing given back (a test\'s bare `vi.fn()`) fails the attempt saying so, and a bulkhead above it frees its slot', async () => {
+		let answer = false;
+		const fetch = (() => answer ? new Response('ok') : undefined) as unknown as typeof globalThis.fetch;
+		const api = createClient({ fetch, retry: 0, breaker: false, bulkhead: bulkhead({ maxConcurrent: 1, maxQueue: 0 }) });
+		expect(await settled(api.get('https://api.test/a'))).toBe('UNKNOWN `fetch` resolved no Response (got undefined)');
+		answer = true;
+		// before: 'BULKHEAD_FULL …' (the slot held until the first call's deadline)
+		expect(await settled(api.get('https://api.test/b'))).toBe('200');
+		api.close();
+	});
+
+	it('nothing given back for a half-open probe: the probe is over, the next call goes out', async () => {
+		let mode: 'down' | 'none' | 'up' = 'down';
+		const fetch = (() => mode === 'none' ? undefined : Promise.resolve(new Response('x', { status: mode === 'down' ? 503 : 200 }))) as unknown as typeof globalThis.fetch;
+		const clock = new ManualClock();
+		const api = createClient({ fetch, clock, random: () => 0.5, retry: 0, retryBudget: false, breaker: breaker({ consecutiveFailures: 1, openMs: 1000 }) });
+		expect(await settled(api.get('https://api.test/a'))).toMatch(/^HTTP_5XX /);
+		clock.advance(10_000);
+		mode = 'none';
+		expect(await settled(api.get('https://api.test/b'))).toBe('UNKNOWN `fetch` resolved no Response (got undefined)');
+		mode = 'up';
+		// before: 'CIRCUIT_OPEN Circuit open for https://api.test; retry in 10000 ms' (the probe counted as running for good)
+		expect(await settled(api.get('https://api.test/c'))).toBe('200');
+		api.close();
+	});
+});
