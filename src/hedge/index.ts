@@ -33,8 +33,9 @@ declare module 'steadfetch/core' {
 export interface HedgeOptions {
 	/**
 	 * How long an attempt may go unanswered before one more is sent, in ms. By default the scope's
-	 * observed p90 latency (of its last 64 answers, each timed from when its attempt was sent: a winning
-	 * hedge's without the delay before it), bounded to [50 ms, 2 s]; 2 s until 10 are seen.
+	 * observed p90 latency (of its last 64 answers, each timed from when its attempt was sent: after any
+	 * wait below for a bulkhead slot or a rate-limit token, a winning hedge's without the delay before
+	 * it), bounded to [50 ms, 2 s]; 2 s until 10 are seen.
 	 * @default the scope's p90, in [50, 2_000]
 	 */
 	delayMs?: number;
@@ -116,7 +117,7 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Set<Re
 	const send = (hedge: number): void => {
 		const controller = new AbortController();
 		// Its own answer time is the scope's sample (a hedge's, not the delay before it went: the p90 would climb on it).
-		const started = clock.now();
+		let started = clock.now();
 		const body = source;
 		if (hedge < maxHedges && request.body) {
 			source = source.clone();
@@ -140,7 +141,15 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Set<Re
 			}
 		};
 
-		next(attempt, hedge ? { ...init, hedge: () => admit(settled, context, latencies, request, scope, hedge) } : init).then((response) => {
+		// The first attempt is timed from when it went out, past a wait below for a bulkhead slot or a rate-limit token: the
+		// transport, the last to read `init.hedge` (none for it) as it sends it. A hedge goes at once or not at all.
+		next(attempt, hedge ? { ...init, hedge: () => admit(settled, context, latencies, request, scope, hedge) } : {
+			...init,
+			get hedge(): never {
+				started = clock.now();
+				return undefined as never; // none: it is no hedge
+			},
+		}).then((response) => {
 			release();
 			// A layer below that resolves with no Response (an app's that forgot its `return`) fails the attempt as a rejection does.
 			if (typeof response?.status !== 'number') {
