@@ -32,7 +32,8 @@ declare module 'steadfetch/core' {
 /** Options of hedging (`hedge()` from `steadfetch/hedge`). */
 export interface HedgeOptions {
 	/**
-	 * How long an attempt may go unanswered before one more is sent, in ms. By default the scope's
+	 * How long an attempt may go unanswered before one more is sent, in ms (from when it was sent: a hedge
+	 * tried while it waited below for a bulkhead slot is tried again). By default the scope's
 	 * observed p90 latency (of its last 64 answers, each timed from when its attempt was sent: after any
 	 * wait below for a bulkhead slot or a rate-limit token, a winning hedge's without the delay before
 	 * it), bounded to [50 ms, 2 s]; 2 s until 10 are seen.
@@ -98,6 +99,8 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Set<Re
 	let pending = 0;
 	let lost: Response | undefined;
 	let timer: ReturnType<typeof setTimeout> | undefined;
+	/** Whether a hedge of this race went out. */
+	let went = false;
 	const { clock } = context;
 	const keyed = request.headers.has('idempotency-key');
 	// A body can be read once: a copy for the next hedge is made before an attempt sends it.
@@ -143,10 +146,22 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Set<Re
 
 		// The first attempt is timed from when it went out, past a wait below for a bulkhead slot or a rate-limit token: the
 		// transport, the last to read `init.hedge` (none for it) as it sends it. A hedge goes at once or not at all.
-		next(attempt, hedge ? { ...init, hedge: () => admit(settled, context, latencies, request, scope, hedge) } : {
+		next(attempt, hedge ? {
+			...init,
+			hedge: () => {
+				const refused = admit(settled, context, latencies, request, scope, hedge);
+				went ||= !refused;
+				return refused;
+			},
+		} : {
 			...init,
 			get hedge(): never {
 				started = clock.now();
+				// Unanswered `delayMs` from then: a hedge tried while it waited (no slot, no token: not sent) is tried again.
+				if (timer !== undefined && !went && !settled) {
+					arm(0);
+				}
+
 				return undefined as never; // none: it is no hedge
 			},
 		}).then((response) => {
@@ -176,19 +191,26 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Set<Re
 			failed(error);
 		});
 		if (hedge < maxHedges) {
-			timer = setTimeout(() => {
-				timers.delete(timer!);
-				try {
-					// Not once the call's identity changed or the client was cleared since it started (src/core/world.ts).
-					if (!settled && init?.steadfetch?.world.current() !== false) {
-						send(hedge + 1);
-					}
-				} catch {
-					// No hedge, never an error thrown from a timer: the attempts already sent go on.
-				}
-			}, delayMs ?? latency.delay());
-			timers.add(timer);
+			arm(hedge);
 		}
+	};
+
+	/** One more attempt after `hedge` once it has gone `delayMs` unanswered (the only timer of the race: the latest). */
+	const arm = (hedge: number): void => {
+		clearTimeout(timer);
+		timers.delete(timer!);
+		timer = setTimeout(() => {
+			timers.delete(timer!);
+			try {
+				// Not once the call's identity changed or the client was cleared since it started (src/core/world.ts).
+				if (!settled && init?.steadfetch?.world.current() !== false) {
+					send(hedge + 1);
+				}
+			} catch {
+				// No hedge, never an error thrown from a timer: the attempts already sent go on.
+			}
+		}, delayMs ?? latency.delay());
+		timers.add(timer);
 	};
 
 	send(0);

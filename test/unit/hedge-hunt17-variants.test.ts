@@ -51,3 +51,24 @@ describe('hedge(): each latency sample is timed from when its attempt was sent, 
 		api.close();
 	});
 });
+
+describe('hedge(): an attempt is hedged `delayMs` after it was sent, not only `delayMs` after it began to wait below', () => {
+	it('a call queued for a bulkhead slot, then slow at the origin, gets its hedge once a slot is free', async () => {
+		const sent: string[] = [];
+		const fetch = (async (request: Request) => {
+			const path = new URL(request.url).pathname;
+			sent.push(path);
+			// `/b`'s first attempt hangs (1.5 s), its hedge answers in 10 ms; `/a` and `/c` hold the two slots for 300 ms.
+			const first = path === '/b' && sent.filter((one) => one === '/b').length === 1;
+			await new Promise((resolve) => setTimeout(resolve, path === '/b' ? (first ? 1500 : 10) : 300));
+			return new Response(first ? 'first' : 'hedge');
+		}) as typeof globalThis.fetch;
+		const api = createClient({ fetch, retry: 0, breaker: false, retryBudget: false, bulkhead: bulkhead({ maxConcurrent: 2, maxQueue: 5 }), hedge: hedge({ delayMs: 100 }) });
+		const others = Promise.all([api.get('https://api.test/a'), api.get('https://api.test/c')]);
+		// before: 'first' (its only hedge was tried at 100 ms, while it waited for a slot: refused, never tried again)
+		expect(await api.get('https://api.test/b').text()).toBe('hedge');
+		expect(sent.filter((one) => one === '/b')).toHaveLength(2);
+		await others;
+		api.close();
+	});
+});
