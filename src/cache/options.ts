@@ -26,7 +26,7 @@
  * without one), nor in Workers for a write whose call has no `waitUntil`: there the copies stay stored, unused by the clients that heard the write, until one of them meets them; a client
  * of the name started later (a reload, another isolate) may serve them. Per call, `staleCache: false` (or fetch's
  * `cache: 'no-store'`: the call's, else the client's, else that of a `Request` given as input, as
- * ky makes the request) skips storing and serving. A call with `integrity` (its own, the client's, a `Request`'s) is never
+ * ky makes the request, or of the `Request` a `beforeRequest` hook returns) skips storing and serving. A call with `integrity` (its own, the client's, a `Request`'s) is never
  * answered by a copy, whose bytes were not checked against it: it fails as it would without a cache. Storage faults never fail a request: they emit
  * `storage:error` and the copy is kept in memory until the store takes it.
  *
