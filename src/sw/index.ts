@@ -8,13 +8,13 @@ import { here } from '../utils/origins.js';
 /**
  * The page Request's fields its call takes, each with the values it is not taken with (then the client's own stands): the
  * value a field has when the page did not set it (a page's default referrer policy reaches its worker filled in, as
- * `strict-origin-when-cross-origin`), and the cache mode `only-if-cached`, which needs the page's same-origin mode that a
- * request made here does not have. Not `integrity`: the page's browser checks what the worker answers against it, where
+ * `strict-origin-when-cross-origin`). (A page's `cache: 'only-if-cached'`, which needs the page's same-origin mode that a
+ * request made here does not have, is left alone: `fetchHandler`.) Not `integrity`: the page's browser checks what the worker answers against it, where
  * the worker's fetch would fail a mismatch as a dropped connection (retried, counted by the breaker, a write queued).
  */
 const notTaken = {
 	credentials: ['same-origin'],
-	cache: ['default', 'only-if-cached'],
+	cache: ['default'],
 	redirect: ['follow'],
 	referrer: ['about:client'],
 	referrerPolicy: ['', 'strict-origin-when-cross-origin'],
@@ -46,7 +46,9 @@ export interface FetchHandlerOptions {
 	 * it takes only the worker's own origin, and nothing there unless that origin is on port 8443).
 	 * A function decides alone. Only http(s) requests are ever handled, and never one whose
 	 * `cache` is `'no-store'` (the page's `fetch(url, { cache: 'no-store' })`): it goes to the network
-	 * untouched, neither answered from nor written to the stale cache. Nor a page's `mode: 'no-cors'`
+	 * untouched, neither answered from nor written to the stale cache; nor one whose `cache` is
+	 * `'only-if-cached'`, which a request made in the worker cannot carry: the browser answers it from
+	 * its own HTTP cache (or fails it), with no network. Nor a page's `mode: 'no-cors'`
 	 * request to another origin than the worker's (an image, a beacon to a third party): the page gets
 	 * the browser's own opaque answer, and nothing is retried, counted by the breaker or queued.
 	 */
@@ -195,7 +197,7 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
  * (a client living in the worker): pages keep plain `fetch`, and get its stale cache, outbox and
  * breaker across all tabs. Returns `(event) => boolean`: true when it called `event.respondWith`,
  * false for a request it leaves alone (your own handler may take it): another origin than the
- * worker's unless `match` names its hostname (or is a function), any `cache: 'no-store'` request, and a page's
+ * worker's unless `match` names its hostname (or is a function), any `cache: 'no-store'` or `'only-if-cached'` request, and a page's
  * `mode: 'no-cors'` request to another origin (the page gets the browser's own opaque answer). Bad options throw a
  * `RangeError` naming the option.
  *
@@ -237,7 +239,8 @@ export const fetchHandler = (client: Client, options: FetchHandlerOptions): ((ev
 		let matched = false;
 		try {
 			// A page's cross-origin `no-cors` request wants an opaque answer, which the client's (`cors`) request cannot be.
-			matched = /^https?:/.test(request.url) && request.cache !== 'no-store' && (request.mode !== 'no-cors' || request.url.startsWith(origin)) && test(request) === true;
+			// A page's `only-if-cached` (its browser's cache, never the network) cannot be re-made here: it needs the page's same-origin mode.
+			matched = /^https?:/.test(request.url) && !/^(?:no-store|only-if-cached)$/.test(request.cache) && (request.mode !== 'no-cors' || request.url.startsWith(origin)) && test(request) === true;
 		} catch {
 			matched = false; // A pattern or predicate that throws takes nothing.
 		}
