@@ -210,6 +210,13 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
  * a navigation's `navigate` cannot be re-made. The page's URL is complete: it is sent as it is, with
  * no `prefix` and none of the client's `searchParams` added (its default headers still apply).
  *
+ * The server's answer reaches the page as fetched (its `url`, `redirected` and `type` too), except one the worker must
+ * make again, as a Response made in a worker carries no URL: a delivered write's (to add `Steadfetch-Delivered`) and the
+ * server's last failing answer, as every answer steadfetch makes (a stale copy, `202`, `503`/`504`). The page sees such
+ * an answer with `url` the URL it asked for, `redirected` false and `type` `'default'`, even when the server redirected
+ * it (a POST answered `303` to `/new`): a page that needs where it landed reads it from the answer (a `Content-Location`
+ * or its body).
+ *
  * @example
  * // sw.js
  * import { createClient, outbox } from 'steadfetch';
