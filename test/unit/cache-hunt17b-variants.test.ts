@@ -63,6 +63,24 @@ describe('a Request a `beforeRequest` hook remade with `cache: \'no-store\'`: th
 		api.close();
 	});
 
+	it('a ky `init` hook that sets `cache: \'no-store\'` on the options: the failure too, and its good answer is not stored', async () => {
+		const init = { hooks: { init: [(options: { cache?: RequestCache }) => {
+			options.cache = 'no-store';
+		}] } };
+		const { api, answers, sent, stored, ok } = await storedDoc('init-no-store');
+		await expect(api.get('doc', init)).rejects.toMatchObject({ name: 'HTTPError' });
+		answers.push(ok('other'));
+		expect(await api.get('other', init).text()).toBe('other');
+		expect(sent.slice(1)).toEqual([['https://api.example/doc', 'no-store'], ['https://api.example/other', 'no-store']]);
+		// A plain call's copy is stored after it: told after the first, for that call only (the hooked answer was never written).
+		answers.push(ok('third'));
+		expect(await api.get('third').text()).toBe('third');
+		await waitFor(() => stored.length > 1, 'the plain call\'s copy stored');
+		expect(stored).toEqual(['https://api.example/doc', 'https://api.example/third']);
+		await expect(api.get('other')).rejects.toMatchObject({ name: 'HTTPError' });
+		api.close();
+	});
+
 	it('its good answer is not stored (a later failure of a plain call finds no copy of it)', async () => {
 		const { api, answers, stored, ok } = setup('hook-no-store-stored');
 		answers.push(ok('secret'));
