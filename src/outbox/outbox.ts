@@ -151,15 +151,20 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 					// pending keys made current now (listed again only if the store's span changed), and leaves the count again.
 					void (async () => {
 						const ids: string[] = [];
-						await queue.forEach(false, ({ id, identity, url, method }) => {
+						// A dependent (`ref()`) whose parent was delivered goes to a URL known now: counted under it (as a pass would).
+						const dependents: string[] = [];
+						await queue.forEach(false, ({ id, identity, url, method, refs }) => {
 							counted.queued(id, identity, url, method);
 							ids.push(id);
+							refs && dependents.push(id);
 						});
 
 						await queue.refresh();
 						for (const id of ids) {
 							queue.pending.find(id) || counted.gone(id);
 						}
+
+						await queue.recount(dependents);
 					})();
 				}, 0);
 				cleanups.push(() => clearTimeout(timer));

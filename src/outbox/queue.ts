@@ -1197,7 +1197,7 @@ export class Queue {
 	 * the values only while `current()` (no discard of it, no clear, since its work began: the body may
 	 * come long after). Resolves whether they were written as a move of `key` (see `deliver`).
 	 */
-	async keep(record: OutboxRecord, key: string, response: Response, current: () => boolean, early?: World): Promise<boolean> {
+	async keep(record: OutboxRecord, key: string, response: Response, current: () => boolean, early?: World): Promise<readonly string[] | false> {
 		// Read again once when the store did not answer (an aborted transaction): the pointers another tab recorded
 		// are only there. Both within one `storageTimeoutMs`: a hung store holds the delivery one deadline.
 		const budget = this.budget();
@@ -1239,7 +1239,7 @@ export class Queue {
 			// A move from its pending key (`from`): that goes once the store confirmed the values, never before (a reload that
 			// finds it replays it, its Idempotency-Key and body the same, and keeps them); forgotten by the index at once.
 			await this.store.set(valuesKey(record.id), kept, undefined, false, key);
-			return true;
+			return dependents;
 		}
 
 		return false;
@@ -1253,12 +1253,31 @@ export class Queue {
 	 * of it (a write made then is not held behind it).
 	 */
 	async deliver(record: OutboxRecord, key: string, response: Response, current: () => boolean, early?: World): Promise<void> {
-		await this.entryLock(record.id, async () => {
+		const dependents = await this.entryLock(record.id, async () => {
 			// Its pending key goes at once, or (its values kept: a move) once the store confirmed them.
-			await this.keep(record, key, response, current, early).catch(() => false) || await this.store.delete(key);
+			const kept = await this.keep(record, key, response, current, early).catch(() => false as const);
+			kept || await this.store.delete(key);
+			return kept || [];
 		});
 		void response.body?.cancel().catch(() => undefined); // Let go at once: no connection held.
 		this.emit('outbox:sent', record, { status: response.status, ...early && { early: true } });
+		await this.recount(dependents);
+	}
+
+	/**
+	 * Pending dependents (`ref()`) whose URLs are known now (the entries they depend on delivered): each counted under its
+	 * own at once (read your own writes), here and in the other tabs, not only once a pass sends it (its scope may be
+	 * offline meanwhile). One that still waits, or is gone, is left as it is counted.
+	 */
+	async recount(ids: readonly string[]): Promise<void> {
+		for (const id of ids) {
+			const found = this.pending.find(id);
+			const dependent = found && await this.read(found.key, true).catch(() => undefined);
+			const parts = isRecord(dependent) && await this.resolve(dependent).catch(() => true as const);
+			if (typeof parts === 'object' && this.pending.find(id)) {
+				this.queued?.({ ...dependent as OutboxRecord, ...parts });
+			}
+		}
 	}
 
 	/**

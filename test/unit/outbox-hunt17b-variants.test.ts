@@ -49,3 +49,64 @@ describe('a dependent (`outbox.ref()`) that was sent, buried and taken back by r
 		}
 	});
 });
+
+/**
+ * A client of `name` over `store` whose origins a.example and b.example fail while in `down`; b.example's `items/7` stored.
+ * Then a POST to a.example queued, a PUT to `b.example/items/<its /id>` queued behind it, the runtime offline, and one read
+ * of `items/7` made (its attempt behind the copy is b.example's one per 10 s: no pass sends the dependent now), and
+ * a.example back: `flush()` delivers the parent ({ id: 7 }).
+ */
+const parentDelivered = async (name: string, store = memoryStore(name)) => {
+	const clock = new ManualClock();
+	const down = new Set<string>();
+	const fetch = (async (request: Request) => {
+		if (down.has(new URL(request.url).host)) {
+			throw new TypeError('fetch failed');
+		}
+
+		return new Response('{"id":7}', { status: request.method === 'GET' ? 200 : 201, headers: { 'content-type': 'application/json', 'cache-control': 'max-age=0' } });
+	}) as typeof globalThis.fetch;
+	const made = (at = clock) => createClient({ fetch, clock: at, retry: 0, breaker: false, store: () => store, name, outbox: outbox({ resumeJitterMs: 0 }) });
+	const api = made();
+	let stored = 0;
+	api.on('cache:stored', () => stored++);
+	await api.get('https://b.example/items/7').json();
+	await waitFor(() => stored === 1, 'the copy of items/7 stored');
+	down.add('a.example').add('b.example');
+	const parent = await api.post('https://a.example/todos', { json: { a: 1 } }).then(() => '', (failure: { entryId: string }) => failure.entryId);
+	await api.put(`https://b.example/items/${api.outbox.ref(parent, '/id')}`, { json: { a: 2 } }).catch(() => undefined);
+	vi.stubGlobal('navigator', { onLine: false });
+	clock.advance(1);
+	expect((await api.get('https://b.example/items/7')).headers.get('cache-status')).toBe('steadfetch; hit; ttl=0; detail=offline');
+	down.delete('a.example');
+	expect(await api.outbox.flush()).toMatchObject({ sent: 1, remaining: 1 });
+	return { api, made, clock };
+};
+
+describe('a dependent whose parent was delivered is counted under the URL it goes to at once, not only when a pass sends it', () => {
+	it('its own scope offline (no pass resolves it): the stale answer of `b.example/items/7` says pending-writes=1 once the parent on a.example answered { id: 7 }', async () => {
+		const { api } = await parentDelivered('h17b-pending-scopes');
+		try {
+			// Before: 'steadfetch; hit; ttl=0; detail=offline' (counted under items/steadfetch-ref-…-0 until a pass sends it).
+			expect((await api.get('https://b.example/items/7')).headers.get('cache-status')).toBe('steadfetch; hit; ttl=0; detail=offline; pending-writes=1');
+		} finally {
+			api.close();
+		}
+	});
+
+	it('after a reload (a new client of the name and store, still offline): the same', async () => {
+		const store = memoryStore('h17b-pending-reload');
+		const { api, made, clock } = await parentDelivered('h17b-pending-reload', store);
+		api.close();
+		const again = made();
+		try {
+			clock.advance(1);
+			// Counted once the new client read the queue (just after its start): wait for it, then no more than the one.
+			await waitFor(async () => (await again.get('https://b.example/items/7')).headers.get('cache-status')!.includes('pending-writes'), 'the reloaded count', 3_000).catch(() => undefined);
+			// Before: 'steadfetch; hit; ttl=0; detail=offline' (counted under the placeholder's URL after the reload).
+			expect((await again.get('https://b.example/items/7')).headers.get('cache-status')).toBe('steadfetch; hit; ttl=0; detail=offline; pending-writes=1');
+		} finally {
+			again.close();
+		}
+	});
+});
