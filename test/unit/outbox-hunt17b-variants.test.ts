@@ -109,4 +109,49 @@ describe('a dependent whose parent was delivered is counted under the URL it goe
 			again.close();
 		}
 	});
+
+	it('a parent told "queued" at `networkTimeoutMs` whose own attempt then delivers it (no pass): the same', async () => {
+		const store = memoryStore('h17b-pending-early');
+		const clock = new ManualClock();
+		let release!: () => void;
+		const held = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		const offline = new Set<string>();
+		const fetch = (async (request: Request) => {
+			const { host } = new URL(request.url);
+			if (offline.has(host)) {
+				throw new TypeError('fetch failed');
+			}
+
+			if (request.method === 'POST') {
+				await held;
+			}
+
+			return new Response('{"id":7}', { status: request.method === 'GET' ? 200 : 201, headers: { 'content-type': 'application/json', 'cache-control': 'max-age=0' } });
+		}) as typeof globalThis.fetch;
+		const api = createClient({ fetch, clock, retry: 0, breaker: false, store: () => store, name: 'h17b-pending-early', outbox: outbox({ resumeJitterMs: 0, networkTimeoutMs: 1 }) });
+		let stored = 0;
+		let sent = 0;
+		api.on('cache:stored', () => stored++);
+		api.on('outbox:sent', () => sent++);
+		try {
+			await api.get('https://b.example/items/7').json();
+			await waitFor(() => stored === 1, 'the copy of items/7 stored');
+			offline.add('b.example');
+			// Told "queued" while its attempt goes on (held).
+			const parent = await api.post('https://a.example/todos', { json: { a: 1 } }).then(() => '', (failure: { entryId: string }) => failure.entryId);
+			await api.put(`https://b.example/items/${api.outbox.ref(parent, '/id')}`, { json: { a: 2 } }).catch(() => undefined);
+			vi.stubGlobal('navigator', { onLine: false });
+			clock.advance(1);
+			expect((await api.get('https://b.example/items/7')).headers.get('cache-status')).toBe('steadfetch; hit; ttl=0; detail=offline');
+			release();
+			await waitFor(() => sent === 1, 'the parent delivered by its own attempt');
+			await waitFor(async () => (await api.get('https://b.example/items/7')).headers.get('cache-status')!.includes('pending-writes'), 'the count', 3_000).catch(() => undefined);
+			expect((await api.get('https://b.example/items/7')).headers.get('cache-status')).toBe('steadfetch; hit; ttl=0; detail=offline; pending-writes=1');
+			expect(await api.outbox.size()).toBe(1);
+		} finally {
+			api.close();
+		}
+	});
 });
