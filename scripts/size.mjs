@@ -186,7 +186,7 @@ const cases = [
 	// +~540 B (the open pipeline, issue 45; main b4688b6 states 17,088, this tree measures 17,629): slots filled by any
 	// key and placed by bands, the per-call switch, policy faults' TypeErrors, the built-in slots' RangeError table
 	// (entries/slots.ts), emit's scope, checkCall, levels, the logger's and the cache's generic paths. Readability first.
-	{ name: 'steadfetch/core', source: `${core}export const api = createClient();`, budget: 20_701, target: 14_500 }, // round 17 (the seventeenth defect hunt's fixes merged, A–F: reachability shared by extend(), a tab whose breaker read fails asks the others, auth's refresh across sessions and tabs, the outbox's retry(child) refused, hooks' errors UNKNOWN, the worker's no-cors/integrity/multipart, ';' redaction): measured 20,701; earlier figures: `git log -p scripts/size.mjs`
+	{ name: 'steadfetch/core', source: `${core}export const api = createClient();`, budget: 20_744, target: 14_500 }, // round 17, second wave merged (G: layers and fetch that give back no promise, hedge timed from the send; H: no-store by a hook, only-if-cached left to the browser, dependents counted under their URL; I: a Retry-After past the request's deadline refused): measured 20,744; earlier figures: `git log -p scripts/size.mjs`
 	{ name: 'core + trace()', source: withPolicy('trace', 'trace()'), policy: true },
 	{ name: 'core + logger()', source: withPolicy('logger', 'logger(console)'), policy: true },
 	{ name: 'core + health()', source: withPolicy('health', 'health()'), policy: true },
@@ -206,7 +206,7 @@ const cases = [
 	// 1,420 → 1,440 (issue 47's final read): no byte of auth changed; the core's delivered-write test became one
 	// function that fetchHandler shares (core/world.ts `isDelivery`, +18 B minified in the core), and brotli of the
 	// pair moved auth's difference 1,386 → 1,430 B.
-	{ name: 'core + auth()', source: withPolicy('auth', "auth({ token: () => 't', refresh: () => undefined })"), policy: true, alone: 2_097 }, // round 17 (the seventeenth defect hunt's fixes merged, A–F: reachability shared by extend(), a tab whose breaker read fails asks the others, auth's refresh across sessions and tabs, the outbox's retry(child) refused, hooks' errors UNKNOWN, the worker's no-cors/integrity/multipart, ';' redaction) (auth: a refresh's word to the other tabs carries its session, a waiter without a word tries the lock again): measured 2,097 alone; earlier figures: `git log -p scripts/size.mjs`
+	{ name: 'core + auth()', source: withPolicy('auth', "auth({ token: () => 't', refresh: () => undefined })"), policy: true, alone: 2_113 }, // round 17, second wave merged (G: layers and fetch that give back no promise, hedge timed from the send; H: no-store by a hook, only-if-cached left to the browser, dependents counted under their URL; I: a Retry-After past the request's deadline refused): measured 2,113; earlier figures: `git log -p scripts/size.mjs`
 	{
 		name: 'core + otel()',
 		source: `${core}import { otel } from 'steadfetch/otel';\nimport { trace } from '@opentelemetry/api';\nexport const api = createClient({ trace: otel({ tracer: trace.getTracer('app') }) });`,
@@ -255,7 +255,7 @@ const cases = [
 	// costs about 4,000 B over the core — its store (partStore, the IndexedDB store, idb-keyval) ~890, options
 	// validation ~180, breaker.probe ~140, Web Locks ~100, isolate/reset ~100, waitForHealthy ~75, the coordinator's
 	// hooks ~70, BroadcastChannel ~70, record bounds ~80; the state machine and per-attempt layer ~2,100.
-	{ name: 'core + breaker()', source: withPolicy('breaker', 'breaker()'), budget: 27_654, target: 19_000 }, // round 17 (the seventeenth defect hunt's fixes merged, A–F: reachability shared by extend(), a tab whose breaker read fails asks the others, auth's refresh across sessions and tabs, the outbox's retry(child) refused, hooks' errors UNKNOWN, the worker's no-cors/integrity/multipart, ';' redaction): measured 27,654; earlier figures: `git log -p scripts/size.mjs`
+	{ name: 'core + breaker()', source: withPolicy('breaker', 'breaker()'), budget: 27_684, target: 19_000 }, // round 17, second wave merged (G: layers and fetch that give back no promise, hedge timed from the send; H: no-store by a hook, only-if-cached left to the browser, dependents counted under their URL; I: a Retry-After past the request's deadline refused): measured 27,684; earlier figures: `git log -p scripts/size.mjs`
 	// +100 B (fix/cache-r3, measured 18,177 → 18,277): clear() and a mutation drop every copy the client knows of
 	// through the part store (kept deletes hide them), and clear() rejects when the store did not confirm.
 	// +217 B (split-cache, issue 34; measured 21,320 → 21,537 on split-policies + the split): createCache's
@@ -264,26 +264,26 @@ const cases = [
 	// what closure variables did not (over the ~40 B asked: see the branch's report). Budgets: measured + 0.5 %.
 	// +122 B (issue 45, copyPlan): the copy decision as one pure function that says why it copies nothing
 	// (src/cache/copy-plan.ts, its reasons' strings) and the view's `last` copy: measured 23,439 + 0.5 %.
-	{ name: 'core + staleCache()', source: withPolicy('cache', 'staleCache()'), budget: 28_367, target: 19_300 }, // round 17 (the seventeenth defect hunt's fixes merged, A–F: reachability shared by extend(), a tab whose breaker read fails asks the others, auth's refresh across sessions and tabs, the outbox's retry(child) refused, hooks' errors UNKNOWN, the worker's no-cors/integrity/multipart, ';' redaction): measured 28,367; earlier figures: `git log -p scripts/size.mjs`
+	{ name: 'core + staleCache()', source: withPolicy('cache', 'staleCache()'), budget: 28_435, target: 19_300 }, // round 17, second wave merged (G: layers and fetch that give back no promise, hedge timed from the send; H: no-store by a hook, only-if-cached left to the browser, dependents counted under their URL; I: a Retry-After past the request's deadline refused): measured 28,435; earlier figures: `git log -p scripts/size.mjs`
 	// +237 B (fix/outbox-r2): withContext(ctx).outbox bound to the request (core's membersFor ~55), migrate's
 	// entry split and checked as a rebase's, onConflict's rebase only a plain object.
-	{ name: 'core + outbox()', source: withPolicy('outbox', 'outbox()'), budget: 39_174, target: 24_500 }, // round 17 (the seventeenth defect hunt's fixes merged, A–F: reachability shared by extend(), a tab whose breaker read fails asks the others, auth's refresh across sessions and tabs, the outbox's retry(child) refused, hooks' errors UNKNOWN, the worker's no-cors/integrity/multipart, ';' redaction): measured 39,174; earlier figures: `git log -p scripts/size.mjs`
+	{ name: 'core + outbox()', source: withPolicy('outbox', 'outbox()'), budget: 39_310, target: 24_500 }, // round 17, second wave merged (G: layers and fetch that give back no promise, hedge timed from the send; H: no-store by a hook, only-if-cached left to the browser, dependents counted under their URL; I: a Retry-After past the request's deadline refused): measured 39,310; earlier figures: `git log -p scripts/size.mjs`
 	{
 		// Issue 27's options configured: the same code (nothing of it is tree-shaken without them).
 		name: 'core + outbox({ conflicts, app updates })',
 		source: `${core}import { outbox } from 'steadfetch/outbox';\nexport const api = createClient({ outbox: outbox({ conditional: true, coalesce: true, version: 2, migrate: (entry) => entry, onConflict: () => 'dead' }) });`,
-		budget: 39_196, // round 17 (the seventeenth defect hunt's fixes merged, A–F: reachability shared by extend(), a tab whose breaker read fails asks the others, auth's refresh across sessions and tabs, the outbox's retry(child) refused, hooks' errors UNKNOWN, the worker's no-cors/integrity/multipart, ';' redaction): measured 39,196; earlier figures: `git log -p scripts/size.mjs`
+		budget: 39_355, // round 17, second wave merged (G: layers and fetch that give back no promise, hedge timed from the send; H: no-store by a hook, only-if-cached left to the browser, dependents counted under their URL; I: a Retry-After past the request's deadline refused): measured 39,355; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// What the preset with its defaults fills: it must cost the same, plus its own ≤ 410 B (`sameAs`).
 		name: 'core + breaker + staleCache',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { staleCache } from 'steadfetch/cache';\nexport const api = createClient({ breaker: breaker(), staleCache: staleCache() });`,
-		budget: 33_612, // round 17 (the seventeenth defect hunt's fixes merged, A–F: reachability shared by extend(), a tab whose breaker read fails asks the others, auth's refresh across sessions and tabs, the outbox's retry(child) refused, hooks' errors UNKNOWN, the worker's no-cors/integrity/multipart, ';' redaction): measured 33,612; earlier figures: `git log -p scripts/size.mjs`
+		budget: 33_693, // round 17, second wave merged (G: layers and fetch that give back no promise, hedge timed from the send; H: no-store by a hook, only-if-cached left to the browser, dependents counted under their URL; I: a Retry-After past the request's deadline refused): measured 33,693; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		name: 'core + breaker + staleCache + outbox',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { staleCache } from 'steadfetch/cache';\nimport { outbox } from 'steadfetch/outbox';\nexport const api = createClient({ breaker: breaker(), staleCache: staleCache(), outbox: outbox() });`,
-		budget: 49_645, // round 17 (the seventeenth defect hunt's fixes merged, A–F: reachability shared by extend(), a tab whose breaker read fails asks the others, auth's refresh across sessions and tabs, the outbox's retry(child) refused, hooks' errors UNKNOWN, the worker's no-cors/integrity/multipart, ';' redaction): measured 49,645; earlier figures: `git log -p scripts/size.mjs`
+		budget: 49_851, // round 17, second wave merged (G: layers and fetch that give back no promise, hedge timed from the send; H: no-store by a hook, only-if-cached left to the browser, dependents counted under their URL; I: a Retry-After past the request's deadline refused): measured 49,851; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// Issue 34: the preset takes the outbox only as the policy `outbox()` makes, so with its defaults it carries
@@ -292,45 +292,45 @@ const cases = [
 		source: "import { createClient } from 'steadfetch';\nexport const api = createClient();",
 		// Issue 46 syncInvalidation (write:delivered in the core) after merging issue 45's copyPlan: measured 27,844 + 0.5 %.
 		// Issue 45's copyPlan: measured 27,505 + 0.5 %. Before: measured 25,141 + 0.5 % (the byte pass −205; before it 25,346: the cache split +204, the core split +121).
-		budget: 33_930, target: 22_500, preset: true, absent: ['outbox'], sameAs: 'core + breaker + staleCache', // round 17 (the seventeenth defect hunt's fixes merged, A–F: reachability shared by extend(), a tab whose breaker read fails asks the others, auth's refresh across sessions and tabs, the outbox's retry(child) refused, hooks' errors UNKNOWN, the worker's no-cors/integrity/multipart, ';' redaction): measured 33,930; earlier figures: `git log -p scripts/size.mjs`
+		budget: 34_007, target: 22_500, preset: true, absent: ['outbox'], sameAs: 'core + breaker + staleCache', // round 17, second wave merged (G: layers and fetch that give back no promise, hedge timed from the send; H: no-store by a hook, only-if-cached left to the browser, dependents counted under their URL; I: a Retry-After past the request's deadline refused): measured 34,007; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		name: 'steadfetch + outbox()',
 		source: "import { createClient, isStale, outbox, outboxSyncHandler } from 'steadfetch';\nexport const api = createClient({ outbox: outbox() });\nexport { isStale, outboxSyncHandler };",
-		budget: 50_147, preset: true, // round 17 (the seventeenth defect hunt's fixes merged, A–F: reachability shared by extend(), a tab whose breaker read fails asks the others, auth's refresh across sessions and tabs, the outbox's retry(child) refused, hooks' errors UNKNOWN, the worker's no-cors/integrity/multipart, ';' redaction): measured 50,147; earlier figures: `git log -p scripts/size.mjs`
+		budget: 50_281, preset: true, // round 17, second wave merged (G: layers and fetch that give back no promise, hedge timed from the send; H: no-store by a hook, only-if-cached left to the browser, dependents counted under their URL; I: a Retry-After past the request's deadline refused): measured 50,281; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		name: 'steadfetch + fetchHandler (a service worker)',
 		source: "import { createClient, outbox } from 'steadfetch';\nimport { fetchHandler, outboxSyncHandler } from 'steadfetch/sw';\nconst api = createClient({ outbox: outbox() });\nexport const handle = fetchHandler(api, { match: () => true });\nexport const sync = outboxSyncHandler(api);",
-		budget: 51_043, // round 17 (the seventeenth defect hunt's fixes merged, A–F: reachability shared by extend(), a tab whose breaker read fails asks the others, auth's refresh across sessions and tabs, the outbox's retry(child) refused, hooks' errors UNKNOWN, the worker's no-cors/integrity/multipart, ';' redaction): measured 51,043; earlier figures: `git log -p scripts/size.mjs`
+		budget: 51_253, // round 17, second wave merged (G: layers and fetch that give back no promise, hedge timed from the send; H: no-store by a hook, only-if-cached left to the browser, dependents counted under their URL; I: a Retry-After past the request's deadline refused): measured 51,253; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// Issue 47: the preset as a Worker's bundler builds it (the `workerd` condition): the edge build, with no
 		// IndexedDB, tab sync, Web Locks or page-visibility code (its `markers`).
 		name: 'steadfetch (the preset, workerd)',
 		source: "import { createClient } from 'steadfetch';\nexport const api = createClient();",
-		budget: 35_016, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // round 17 (the seventeenth defect hunt's fixes merged, A–F: reachability shared by extend(), a tab whose breaker read fails asks the others, auth's refresh across sessions and tabs, the outbox's retry(child) refused, hooks' errors UNKNOWN, the worker's no-cors/integrity/multipart, ';' redaction): measured 35,016; earlier figures: `git log -p scripts/size.mjs`
+		budget: 35_264, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // round 17, second wave merged (G: layers and fetch that give back no promise, hedge timed from the send; H: no-store by a hook, only-if-cached left to the browser, dependents counted under their URL; I: a Retry-After past the request's deadline refused): measured 35,264; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// Issue 47: the outbox as a Worker's bundler builds it (the edge build), so the edge `markers` are checked
 		// on the outbox's code too (its pending writes' channel to other tabs, outbox/pending-tabs.ts).
 		name: 'core + outbox() (workerd)',
 		source: withPolicy('outbox', 'outbox()'),
-		budget: 40_565, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // round 17 (the seventeenth defect hunt's fixes merged, A–F: reachability shared by extend(), a tab whose breaker read fails asks the others, auth's refresh across sessions and tabs, the outbox's retry(child) refused, hooks' errors UNKNOWN, the worker's no-cors/integrity/multipart, ';' redaction): measured 40,565; earlier figures: `git log -p scripts/size.mjs`
+		budget: 40_790, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // round 17, second wave merged (G: layers and fetch that give back no promise, hedge timed from the send; H: no-store by a hook, only-if-cached left to the browser, dependents counted under their URL; I: a Retry-After past the request's deadline refused): measured 40,790; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// Issue 47: the rate limiter as a Worker's bundler builds it (the edge build), so the edge `markers` are checked
 		// on its code too (its channel to other tabs, `steadfetch:<name>:ratelimit`: rate-limit/tabs.ts).
 		name: 'core + rateLimit() (workerd)',
 		source: withPolicy('rate-limit', 'rateLimit()'),
-		budget: 23_864, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // round 17 (the seventeenth defect hunt's fixes merged, A–F: reachability shared by extend(), a tab whose breaker read fails asks the others, auth's refresh across sessions and tabs, the outbox's retry(child) refused, hooks' errors UNKNOWN, the worker's no-cors/integrity/multipart, ';' redaction): measured 23,864; earlier figures: `git log -p scripts/size.mjs`
+		budget: 24_017, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // round 17, second wave merged (G: layers and fetch that give back no promise, hedge timed from the send; H: no-store by a hook, only-if-cached left to the browser, dependents counted under their URL; I: a Retry-After past the request's deadline refused): measured 24,017; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// Issue 47: auth as a Worker's bundler builds it (the edge build), so the edge `markers` are checked on its
 		// code too (the refresh shared by tabs: its Web Lock and channel, auth/tabs.ts).
 		name: 'core + auth() (workerd)',
 		source: withPolicy('auth', "auth({ token: () => 't', refresh: () => undefined })"),
-		budget: 23_691, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // round 17 (the seventeenth defect hunt's fixes merged, A–F: reachability shared by extend(), a tab whose breaker read fails asks the others, auth's refresh across sessions and tabs, the outbox's retry(child) refused, hooks' errors UNKNOWN, the worker's no-cors/integrity/multipart, ';' redaction): measured 23,691; earlier figures: `git log -p scripts/size.mjs`
+		budget: 23_967, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // round 17, second wave merged (G: layers and fetch that give back no promise, hedge timed from the send; H: no-store by a hook, only-if-cached left to the browser, dependents counted under their URL; I: a Retry-After past the request's deadline refused): measured 23,967; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// Issue 47: the TanStack helpers as a Deno or Worker bundler builds them (SSR, edge functions), so the edge
@@ -338,7 +338,7 @@ const cases = [
 		// listener given back, tanstack-query/on-line.ts).
 		name: 'core + steadfetch/tanstack-query (deno)',
 		source: `${core}import { queryOptionsFor, mutationOptionsFor, refetchWhenBack, followReachability, shown, StaleAnswerError, syncInvalidation } from 'steadfetch/tanstack-query';\nconst api = createClient();\nexport const query = queryOptionsFor(api, 'users/1');\nexport { mutationOptionsFor, refetchWhenBack, followReachability, shown, StaleAnswerError, syncInvalidation };`,
-		budget: 24_292, platform: 'neutral', conditions: ['deno', 'worker', 'browser'], // round 17 (the seventeenth defect hunt's fixes merged, A–F: reachability shared by extend(), a tab whose breaker read fails asks the others, auth's refresh across sessions and tabs, the outbox's retry(child) refused, hooks' errors UNKNOWN, the worker's no-cors/integrity/multipart, ';' redaction): measured 24,292; earlier figures: `git log -p scripts/size.mjs`
+		budget: 24_585, platform: 'neutral', conditions: ['deno', 'worker', 'browser'], // round 17, second wave merged (G: layers and fetch that give back no promise, hedge timed from the send; H: no-store by a hook, only-if-cached left to the browser, dependents counted under their URL; I: a Retry-After past the request's deadline refused): measured 24,585; earlier figures: `git log -p scripts/size.mjs`
 	},
 	// fix/breaker-r3: waitForHealthy reads the stored state first, reset() after a reload stores itself, a
 	// malformed channel record is reported (storage:error): cloudflare +140 B (19,710 → 19,850), deno +55
@@ -353,7 +353,7 @@ const cases = [
 		// on the coordinator rather than in steadfetch/throttle, where every browser would carry it unused.
 		// Issue 34's split of breaker/shared.ts (linkBreaker, exchange): 23,759 → 23,741.
 		// Issue 45's typed policy boundary: measured 25,948 + 0.5 % (+11 minified bytes; the rest brotli's).
-		budget: 31_735, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // round 17 (the seventeenth defect hunt's fixes merged, A–F): measured 31,735; earlier figures: `git log -p scripts/size.mjs`
+		budget: 31_863, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // round 17, second wave merged: measured 31,863; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// The shared path of the throttle (issue 38): the isolate's link (coordinator/fleet.ts) comes with the
@@ -361,7 +361,7 @@ const cases = [
 		name: 'core + adaptiveThrottle({ shared }) (cloudflare)',
 		source: `${core}import { adaptiveThrottle } from 'steadfetch/throttle';\nimport { coordinator } from 'steadfetch/cloudflare';\nexport { BreakerCoordinator } from 'steadfetch/cloudflare';\nexport const make = (env) => createClient({ adaptiveThrottle: adaptiveThrottle({ shared: coordinator(env.STEADFETCH) }) });`,
 		// Issue 34's split of breaker/shared.ts (linkBreaker, exchange): 21,065 → 21,095.
-		budget: 27_579, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // round 17 (the seventeenth defect hunt's fixes merged, A–F: reachability shared by extend(), a tab whose breaker read fails asks the others, auth's refresh across sessions and tabs, the outbox's retry(child) refused, hooks' errors UNKNOWN, the worker's no-cors/integrity/multipart, ';' redaction): measured 27,579; earlier figures: `git log -p scripts/size.mjs`
+		budget: 27_991, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // round 17, second wave merged (G: layers and fetch that give back no promise, hedge timed from the send; H: no-store by a hook, only-if-cached left to the browser, dependents counted under their URL; I: a Retry-After past the request's deadline refused): measured 27,991; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		name: 'core + breaker({ shared }) (deno)',
@@ -369,14 +369,14 @@ const cases = [
 		// Throttle (issue 38, +803 B, 19,823 → 20,626): as the cloudflare case, Deno KV's coordinator answers throttle syncs.
 		// Issue 45 (no Date.now() outside src/utils: the real clock named, src/utils/clock.ts): measured 25,925 + 0.5 %.
 		// The code moved 4 minified bytes; the rest is the minifier's names shifting (brotli sees them, not the code).
-		budget: 31_476, platform: 'neutral', conditions: ['deno'], // round 17 (the seventeenth defect hunt's fixes merged, A–F: reachability shared by extend(), a tab whose breaker read fails asks the others, auth's refresh across sessions and tabs, the outbox's retry(child) refused, hooks' errors UNKNOWN, the worker's no-cors/integrity/multipart, ';' redaction): measured 31,476; earlier figures: `git log -p scripts/size.mjs`
+		budget: 31_628, platform: 'neutral', conditions: ['deno'], // round 17, second wave merged (G: layers and fetch that give back no promise, hedge timed from the send; H: no-store by a hook, only-if-cached left to the browser, dependents counted under their URL; I: a Retry-After past the request's deadline refused): measured 31,628; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// Issue 51: a Redis coordinator (any client, through one `evaluate` function) for edge functions and Node fleets.
 		name: 'core + breaker({ shared }) + adaptiveThrottle({ shared }) (redis, edge-light)',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { adaptiveThrottle } from 'steadfetch/throttle';\nimport { coordinator } from 'steadfetch/redis';\nexport const make = (redis) => { const shared = coordinator((s, k, a) => redis.eval(s, k, a)); return createClient({ breaker: breaker({ shared }), adaptiveThrottle: adaptiveThrottle({ shared }) }); };`,
 		// Measured 25,195 + 0.5 %: the coordinator (redis/index.ts 2.6 KB unminified) over the breaker's and the throttle's shared links.
-		budget: 33_184, platform: 'neutral', conditions: ['edge-light', 'worker', 'browser'], // round 17 (the seventeenth defect hunt's fixes merged, A–F: reachability shared by extend(), a tab whose breaker read fails asks the others, auth's refresh across sessions and tabs, the outbox's retry(child) refused, hooks' errors UNKNOWN, the worker's no-cors/integrity/multipart, ';' redaction): measured 33,184; earlier figures: `git log -p scripts/size.mjs`
+		budget: 33_267, platform: 'neutral', conditions: ['edge-light', 'worker', 'browser'], // round 17, second wave merged (G: layers and fetch that give back no promise, hedge timed from the send; H: no-store by a hook, only-if-cached left to the browser, dependents counted under their URL; I: a Retry-After past the request's deadline refused): measured 33,267; earlier figures: `git log -p scripts/size.mjs`
 	},
 ];
 
