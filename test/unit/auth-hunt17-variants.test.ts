@@ -252,7 +252,20 @@ describe('across tabs: neighbours', () => {
 
 describe('across tabs: an outbox replay that starts while another tab\'s refresh runs', () => {
 	/** A tab whose outbox replays are made by hand (`PolicyContext.send` with the replay flag, as the outbox sends them). */
-	const replaying = (fetch: (request: Request) => Promise<Response>, name: string, state: { who: string | undefined; token: string }, refresh: () => Promise<void>) => {
+	/**
+	 * The outbox's replay of a write from this tab (`send` with `replay: true`): its origin answers 201 to a token
+	 * ending `-new`, else 401, each attempt recorded in `sent` as `replay <Authorization>`; this tab's own refresh fails.
+	 */
+	const replaying = (sent: unknown[], name: string, state: { who: string | undefined; token: string }) => {
+		const fetch = async (request: Request): Promise<Response> => {
+			sent.push(`replay ${request.headers.get('authorization')}`);
+			return new Response(null, { status: request.headers.get('authorization')?.endsWith('-new') ? 201 : 401 });
+		};
+
+		const refresh = async (): Promise<void> => {
+			throw new Error('not this tab');
+		};
+
 		let send!: PolicyContext['send'];
 		const logger = { slot: 'logger' as const, create: (context: PolicyContext) => {
 			send = context.send;
@@ -268,12 +281,7 @@ describe('across tabs: an outbox replay that starts while another tab\'s refresh
 		const one = tab();
 		const first = outcome(one.get('a'));
 		await expect.poll(() => refreshed.length).toBe(1);
-		const replay = replaying(async (request) => {
-			sent.push(`replay ${request.headers.get('authorization')}`);
-			return new Response(null, { status: request.headers.get('authorization')?.endsWith('-new') ? 201 : 401 });
-		}, name, state, async () => {
-			throw new Error('not this tab');
-		})('w', 'k-alice');
+		const replay = replaying(sent, name, state)('w', 'k-alice');
 		// Its attempt waits for the refresh's Web Lock (after the fix, before it is sent; before, after its 401).
 		await expect.poll(async () => (await navigator.locks.query()).pending?.length).toBe(1);
 		// Before: ['Bearer alice-old', 'replay Bearer alice-old'] (sent with the token being refreshed, and answered 401).
@@ -290,12 +298,7 @@ describe('across tabs: an outbox replay that starts while another tab\'s refresh
 		const first = outcome(one.get('a'));
 		await expect.poll(() => refreshed.length).toBe(1);
 		Object.assign(state, { who: 'bob', session: 'bob', token: 'bob-old' });
-		const replay = replaying(async (request) => {
-			sent.push(`replay ${request.headers.get('authorization')}`);
-			return new Response(null, { status: request.headers.get('authorization')?.endsWith('-new') ? 201 : 401 });
-		}, name, state, async () => {
-			throw new Error('not this tab');
-		})('w', 'k-bob');
+		const replay = replaying(sent, name, state)('w', 'k-bob');
 		// Its attempt waits for the refresh's Web Lock (after the fix, before it is sent; before, after its 401).
 		await expect.poll(async () => (await navigator.locks.query()).pending?.length).toBe(1);
 		expect(sent).toEqual(['Bearer alice-old']);

@@ -9,24 +9,10 @@ import { breaker } from '../../src/entries/breaker.js';
 import { classify } from '../../src/errors/classify.js';
 import type { Policy } from '../../src/entries/policy.js';
 import { ManualClock } from '../helpers/manual-clock.js';
+import { scripted, setOnLine } from '../helpers/scripted-origins.js';
 
 const a = 'https://a.test';
 const b = 'https://b.test';
-
-/** A transport scripted per origin: a status, or `'down'` (a refused connection: a TypeError). */
-const scripted = (plan: Record<string, number | 'down'>) => async (input: Input): Promise<Response> => {
-	const what = plan[new URL((input as Request).url).origin] ?? 200;
-	if (what === 'down') {
-		throw new TypeError('fetch failed');
-	}
-
-	return new Response('{}', { status: what });
-};
-
-/** Pretend the device says it is offline (`navigator.onLine === false`), or stop pretending. */
-const setOnLine = (value: boolean | undefined): void => {
-	Object.defineProperty(globalThis.navigator, 'onLine', { value, configurable: true });
-};
 
 afterEach(() => {
 	setOnLine(undefined);

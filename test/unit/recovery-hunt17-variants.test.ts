@@ -1,31 +1,16 @@
 /** Variants of recovery and the breaker (API.md "Reachability and recovery"), seventeenth round. */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { Input } from 'ky';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient, type ReachabilityEvent } from '../../src/entries/core.js';
 import { createClient as createPreset } from '../../src/entries/index.js';
+import { scripted, setOnLine } from '../helpers/scripted-origins.js';
 import { switchableStore } from '../helpers/switchable-store.js';
 import { flush, origin, tabPages, times, windowEachTest } from './breaker-kit.js';
 
 type TabOf = ReturnType<ReturnType<ReturnType<typeof tabPages>>['open']>;
 
 const a = 'https://a.test';
-
-/** A transport scripted per origin: a status, or `'down'` (a refused connection: a TypeError). */
-const scripted = (plan: Record<string, number | 'down'>) => async (input: Input): Promise<Response> => {
-	const what = plan[new URL((input as Request).url).origin] ?? 200;
-	if (what === 'down') {
-		throw new TypeError('fetch failed');
-	}
-
-	return new Response('{}', { status: what });
-};
-
-/** Pretend the device says it is offline (`navigator.onLine === false`), or stop pretending. */
-const setOnLine = (value: boolean | undefined): void => {
-	Object.defineProperty(globalThis.navigator, 'onLine', { value, configurable: true });
-};
 
 afterEach(() => {
 	setOnLine(undefined);
