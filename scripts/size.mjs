@@ -316,21 +316,21 @@ const cases = [
 		// on the outbox's code too (its pending writes' channel to other tabs, outbox/pending-tabs.ts).
 		name: 'core + outbox() (workerd)',
 		source: withPolicy('outbox', 'outbox()'),
-		budget: 40_790, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // round 17, second wave merged (G: layers and fetch that give back no promise, hedge timed from the send; H: no-store by a hook, only-if-cached left to the browser, dependents counted under their URL; I: a Retry-After past the request's deadline refused): measured 40,790; earlier figures: `git log -p scripts/size.mjs`
+		budget: 40_812, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // the request deadline's Retry-After read on the named wall clock (core/invocation.ts wallNow; layers.test: no Date.now() outside src/utils), brotli's: measured 40,812; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// Issue 47: the rate limiter as a Worker's bundler builds it (the edge build), so the edge `markers` are checked
 		// on its code too (its channel to other tabs, `steadfetch:<name>:ratelimit`: rate-limit/tabs.ts).
 		name: 'core + rateLimit() (workerd)',
 		source: withPolicy('rate-limit', 'rateLimit()'),
-		budget: 24_017, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // round 17, second wave merged (G: layers and fetch that give back no promise, hedge timed from the send; H: no-store by a hook, only-if-cached left to the browser, dependents counted under their URL; I: a Retry-After past the request's deadline refused): measured 24,017; earlier figures: `git log -p scripts/size.mjs`
+		budget: 24_096, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // the request deadline's Retry-After read on the named wall clock (core/invocation.ts wallNow; layers.test: no Date.now() outside src/utils), brotli's: measured 24,096; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// Issue 47: auth as a Worker's bundler builds it (the edge build), so the edge `markers` are checked on its
 		// code too (the refresh shared by tabs: its Web Lock and channel, auth/tabs.ts).
 		name: 'core + auth() (workerd)',
 		source: withPolicy('auth', "auth({ token: () => 't', refresh: () => undefined })"),
-		budget: 23_967, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // round 17, second wave merged (G: layers and fetch that give back no promise, hedge timed from the send; H: no-store by a hook, only-if-cached left to the browser, dependents counted under their URL; I: a Retry-After past the request's deadline refused): measured 23,967; earlier figures: `git log -p scripts/size.mjs`
+		budget: 24_013, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // the request deadline's Retry-After read on the named wall clock (core/invocation.ts wallNow; layers.test: no Date.now() outside src/utils), brotli's: measured 24,013; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// Issue 47: the TanStack helpers as a Deno or Worker bundler builds them (SSR, edge functions), so the edge
@@ -338,7 +338,7 @@ const cases = [
 		// listener given back, tanstack-query/on-line.ts).
 		name: 'core + steadfetch/tanstack-query (deno)',
 		source: `${core}import { queryOptionsFor, mutationOptionsFor, refetchWhenBack, followReachability, shown, StaleAnswerError, syncInvalidation } from 'steadfetch/tanstack-query';\nconst api = createClient();\nexport const query = queryOptionsFor(api, 'users/1');\nexport { mutationOptionsFor, refetchWhenBack, followReachability, shown, StaleAnswerError, syncInvalidation };`,
-		budget: 24_585, platform: 'neutral', conditions: ['deno', 'worker', 'browser'], // round 17, second wave merged (G: layers and fetch that give back no promise, hedge timed from the send; H: no-store by a hook, only-if-cached left to the browser, dependents counted under their URL; I: a Retry-After past the request's deadline refused): measured 24,585; earlier figures: `git log -p scripts/size.mjs`
+		budget: 24_663, platform: 'neutral', conditions: ['deno', 'worker', 'browser'], // the request deadline's Retry-After read on the named wall clock (core/invocation.ts wallNow; layers.test: no Date.now() outside src/utils), brotli's: measured 24,663; earlier figures: `git log -p scripts/size.mjs`
 	},
 	// fix/breaker-r3: waitForHealthy reads the stored state first, reset() after a reload stores itself, a
 	// malformed channel record is reported (storage:error): cloudflare +140 B (19,710 → 19,850), deno +55
@@ -376,7 +376,7 @@ const cases = [
 		name: 'core + breaker({ shared }) + adaptiveThrottle({ shared }) (redis, edge-light)',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { adaptiveThrottle } from 'steadfetch/throttle';\nimport { coordinator } from 'steadfetch/redis';\nexport const make = (redis) => { const shared = coordinator((s, k, a) => redis.eval(s, k, a)); return createClient({ breaker: breaker({ shared }), adaptiveThrottle: adaptiveThrottle({ shared }) }); };`,
 		// Measured 25,195 + 0.5 %: the coordinator (redis/index.ts 2.6 KB unminified) over the breaker's and the throttle's shared links.
-		budget: 33_267, platform: 'neutral', conditions: ['edge-light', 'worker', 'browser'], // round 17, second wave merged (G: layers and fetch that give back no promise, hedge timed from the send; H: no-store by a hook, only-if-cached left to the browser, dependents counted under their URL; I: a Retry-After past the request's deadline refused): measured 33,267; earlier figures: `git log -p scripts/size.mjs`
+		budget: 33_327, platform: 'neutral', conditions: ['edge-light', 'worker', 'browser'], // the request deadline's Retry-After read on the named wall clock (core/invocation.ts wallNow; layers.test: no Date.now() outside src/utils), brotli's: measured 33,327; earlier figures: `git log -p scripts/size.mjs`
 	},
 ];
 

@@ -2,6 +2,7 @@ import { isHTTPError, isTimeoutError, TimeoutError } from 'ky';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import type { ContextLike, ContextOptions } from './client-types.js';
 import { parseRetryAfter, requestScoped, retryTiming } from '../utils/runtime.js';
+import { wallNow } from '../utils/clock.js';
 import type { CoreClientOptions } from './options.js';
 import type { Clock, WaitUntil } from './types.js';
 import type { PolicyContext } from './policy.js';
@@ -172,7 +173,8 @@ const serverDelay = (error: object | undefined): number => {
 		return 0;
 	}
 
-	const now = Date.now();
+	// ky reads an HTTP-date or a reset's epoch seconds against the wall clock: so does its delay here.
+	const now = wallNow();
 	const after = parseRetryAfter(headers.get(name), now) ?? 0;
 	return Math.min(maxRetryAfter, name.endsWith('reset') && after >= 1_704_067_200_000 ? after - now : after);
 };
