@@ -179,7 +179,8 @@ export interface PolicyParts {
 	/**
 	 * Per-attempt layer: composed once into the `fetch` ky calls for every attempt, retries included.
 	 * One that throws as it is composed, or gives back no function, makes `createClient` throw (a TypeError naming the slot for the latter), every part made closed.
-	 * The function it gives back returns a promise: one that throws, or returns no promise (a forgotten `return`), fails
+	 * The function it gives back returns a promise; a Response given back at once is taken as a promise of it (as a wrap's
+	 * is). One that throws, or gives back anything else that is no thenable (a forgotten `return`, a plain value), fails
 	 * that attempt only (a TypeError naming the slot for the latter), and the layers above give back what they hold.
 	 */
 	readonly layer?: Layer;

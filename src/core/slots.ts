@@ -113,12 +113,26 @@ export const createParts = (options: CoreClientOptions, context: PolicyContext):
 };
 
 /**
+ * What a layer or a wrap of `slot` gave back, as a promise: a thenable of any kind taken as one, a
+ * Response given back at once as a promise of it; anything else (a forgotten `return`, a plain value) a
+ * TypeError naming the slot, thrown for the caller to reject its attempt (a layer) or its call (a wrap).
+ */
+export const promised = (value: unknown, slot: string, part: 'layer' | 'wrap'): Promise<Response> => {
+	if (typeof (value as PromiseLike<unknown> | undefined)?.then !== 'function' && Object.prototype.toString.call(value) !== '[object Response]') {
+		throw new TypeError(`The \`${slot}\` policy's \`${part}\` must return a promise or a Response`);
+	}
+
+	// A native promise is given back as it is, a thenable of another kind taken as one.
+	return Promise.resolve(value as Response);
+};
+
+/**
  * A policy's layer, skipped for a call whose options say `{ [slot]: false }`. One that throws at
  * once rejects instead: the layer above chains what it gives back (a bulkhead slot, the breaker's
  * probe, a hedge's race) on the promise it gets, so a fault of the layer's fails that attempt only;
- * so does one that gives back no promise (a forgotten `return`, a plain value: a TypeError naming
- * the slot), and a thenable of another kind is taken as a promise. A `layer(next)` that gives back no
- * function is a TypeError naming the slot as the client composes it (`createClient`).
+ * a Response given back at once is taken as a promise of it, and anything else that is no thenable (a
+ * forgotten `return`, a plain value) fails that attempt with a TypeError naming the slot (`promised`). A
+ * `layer(next)` that gives back no function is a TypeError naming the slot as the client composes it (`createClient`).
  */
 export const switchable = ({ slot, parts }: Placed): Layer => (next) => {
 	const inner = parts.layer!(next);
@@ -128,13 +142,7 @@ export const switchable = ({ slot, parts }: Placed): Layer => (next) => {
 
 	return (request, init) => {
 		try {
-			const sent = (parts.ownSwitch || init?.steadfetch?.options[slot as keyof CallOptions] !== false ? inner : next)(request, init) as Promise<Response> | undefined;
-			if (typeof sent?.then !== 'function') {
-				throw new TypeError(`The \`${slot}\` policy's \`layer\` must return a promise`);
-			}
-
-			// A native promise is given back as it is, a thenable of another kind taken as one.
-			return Promise.resolve(sent);
+			return promised((parts.ownSwitch || init?.steadfetch?.options[slot as keyof CallOptions] !== false ? inner : next)(request, init), slot, 'layer');
 		} catch (error) {
 			return Promise.reject(error);
 		}

@@ -15,12 +15,15 @@ import type { FetchLike, Policy } from '../../src/entries/policy.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-/** What an app's layer gives back in place of `next()`'s promise. */
+/**
+ * What an app's layer gives back in place of `next()`'s promise. A Response given back at once is taken as
+ * a promise of it since the eighteenth round (decided: layers and wraps alike; pipeline-hunt18-variants).
+ */
 const values: Array<[string, unknown]> = [
 	['undefined', undefined],
 	['null', null],
 	['a number', 42],
-	['a Response (not a promise)', new Response('sync')],
+	['an object', {}],
 ];
 
 /** An app's policy whose layer gives back `value` for the attempts `odd(n)` picks (n from 1), else passes them on. */
