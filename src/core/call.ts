@@ -9,7 +9,7 @@ import type { Counter, PolicyCall, PolicyContext, RunOptions } from './policy.js
 import type { CallOptions } from './options.js';
 import { rejectedCall } from './response-promise.js';
 import { invalidUrl, pathHint } from './scope.js';
-import { wrapApplies, type Placed } from './slots.js';
+import { promised, wrapApplies, type Placed } from './slots.js';
 import type { Stats } from './stats.js';
 import type { Clock, FetchInit, FetchLike, WaitUntil } from './types.js';
 import type { World } from './world.js';
@@ -489,8 +489,9 @@ export class Call implements PolicyCall {
 				const inner: Run = next ?? ((extras) => this.#runKy(extras));
 				next = (extras) => {
 					try {
-						// A wrap that gives back a value at once (no promise) is read as one that resolves with it.
-						return Promise.resolve(placed.parts.wrap!(this, (extra) => inner(extra ? [...extras ?? [], extra] : extras)));
+						// A wrap that gives back its Response at once is read as one that resolves with it; anything else that is no
+						// thenable (a forgotten `return`) is its fault, named (`promised`), rejected as a throw is.
+						return promised(placed.parts.wrap!(this, (extra) => inner(extra ? [...extras ?? [], extra] : extras)), placed.slot, 'wrap');
 					} catch (error) {
 						// A wrapper that throws at once fails the call as one that rejects: the wrappers above, and the caller, get a rejection.
 						return Promise.reject(error);

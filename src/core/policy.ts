@@ -190,8 +190,10 @@ export interface PolicyParts {
 	 * `extra` over the call's options; a run started again gets what is left of the call's
 	 * `totalTimeout` (measured from the call's start), never a new one. Runs only when `appliesTo(call)` says so. One that throws at
 	 * once (or an `appliesTo` that throws) fails that call only, as a rejection; one that gives back a
-	 * value at once is read as resolving with it; one that resolves with no Response (`undefined`,
-	 * ky's `stop`, aside) fails that call with a `TypeError` saying so.
+	 * Response at once is read as resolving with it (as a layer's is), one that gives back anything else
+	 * that is no thenable (a forgotten `return`, a plain value) fails that call only with a `TypeError`
+	 * naming the slot; one that resolves with no Response (`undefined`, ky's `stop`, aside) fails that
+	 * call with a `TypeError` saying so.
 	 */
 	wrap?(call: PolicyCall, next: (extra?: RunOptions) => Promise<Response>): Promise<Response>;
 	/**

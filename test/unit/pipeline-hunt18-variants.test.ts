@@ -10,7 +10,8 @@ import { bulkhead } from '../../src/entries/bulkhead.js';
 import { classify, createClient } from '../../src/entries/core.js';
 import { dedupe } from '../../src/entries/dedupe.js';
 import { hedge } from '../../src/entries/hedge.js';
-import type { FetchLike, Policy } from '../../src/entries/policy.js';
+import { memoryStore, outbox, staleCache } from '../../src/entries/index.js';
+import type { FetchLike, Policy, PolicyCall } from '../../src/entries/policy.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 
 /** Settles with its status and body, or with its error's class, code and message. */
@@ -29,8 +30,20 @@ const syncLayer = (band: number | undefined, value: () => unknown, mine: (n: num
 	}),
 } as never);
 
+/** An app's wrap at `band` that gives back `value()` at once for the calls `mine(n)` picks, else runs the call. */
+const syncWrap = (band: number | undefined, value: () => unknown, mine: (n: number) => boolean = () => true): Policy<'odd'> => ({
+	slot: 'odd',
+	...(band === undefined ? {} : { at: { wrap: band } }),
+	create: () => {
+		let n = 0;
+		return { wrap: (_call: PolicyCall, next: () => Promise<Response>) => mine(++n) ? value() : next() };
+	},
+} as never);
+
 /** Layer bands: outside every built-in, between dedupe and hedge, hedge and bulkhead, bulkhead and breaker, inside every one. */
 const layerBands = [50, 420, 500, 650, undefined];
+/** Wrap bands: outside every built-in, between the outbox and the stale cache, inside every one. */
+const wrapBands = [50, 250, undefined];
 
 describe('a layer that gives back a Response at once is answered with it, as a wrap\'s is', () => {
 	it('at each band, with hedge(), bulkhead(), breaker() and dedupe() around it', async () => {
@@ -94,5 +107,60 @@ describe('a layer that gives back a Response at once is answered with it, as a w
 			expect([value, await settled(api.get('https://api.test/a'))]).toEqual([value, expect.stringMatching(/^TypeError UNKNOWN The `odd` policy's `layer` must return a promise/)]);
 			api.close();
 		}
+	});
+});
+
+describe('a wrap that gives back at once what is neither a Response nor a thenable fails its call with a TypeError naming the slot', () => {
+	const values: unknown[] = [undefined, null, 42, 'text', {}];
+
+	it('at each band, the call fails with that TypeError (`UNKNOWN`), nothing sent', async () => {
+		for (const band of wrapBands) {
+			for (const value of values) {
+				let sent = 0;
+				const api = createClient({ fetch: async () => (sent++, new Response('net')), retry: 0, breaker: false, odd: syncWrap(band, () => value) } as never);
+				// before: undefined resolved the call with `undefined`; others: 'TypeError UNKNOWN A policy's wrap resolved with no Response'
+				expect([band, value, await settled(api.get('https://api.test/a'))]).toEqual([band, value, 'TypeError UNKNOWN The `odd` policy\'s `wrap` must return a promise or a Response']);
+				expect(sent).toBe(0);
+				api.close();
+			}
+		}
+	});
+
+	it('kept to its call: a wrap outside it sees the rejection (and may recover), the next call runs', async () => {
+		const outer: Policy<'outer'> = {
+			slot: 'outer',
+			at: { wrap: 10 },
+			create: () => ({ wrap: (_call: PolicyCall, next: () => Promise<Response>) => next().catch((error: Error) => new Response(`recovered: ${error.message}`)) }),
+		} as never;
+		const api = createClient({ fetch: async () => new Response('net'), retry: 0, breaker: false, outer, odd: syncWrap(undefined, () => undefined, (n) => n === 1) } as never);
+		expect(await settled(api.get('https://api.test/a'))).toBe('200 recovered: The `odd` policy\'s `wrap` must return a promise or a Response');
+		expect(await settled(api.get('https://api.test/b'))).toBe('200 net');
+		api.close();
+	});
+
+	it('a Response given back at once is the answer (at each band), with the stale cache and the outbox around it', async () => {
+		for (const band of wrapBands) {
+			const api = createClient({ fetch: async () => new Response('net'), retry: 0, breaker: false, store: memoryStore, name: `h18-wrap-sync-${band}`, staleCache: staleCache(), outbox: outbox(), odd: syncWrap(band, () => new Response('sync')) } as never);
+			expect([band, await settled(api.get('https://api.test/a'))]).toEqual([band, '200 sync']);
+			expect([band, await settled(api.post('https://api.test/a', { json: {} }))]).toEqual([band, '200 sync']);
+			api.close();
+		}
+	});
+});
+
+describe('a wrap\'s forgotten `return` inside the stale cache and the outbox fails that call only', () => {
+	it('a read with a stored copy and a write: that TypeError, no stale copy served, nothing queued', async () => {
+		let mine = false;
+		const api = createClient({ fetch: async () => new Response('net', { headers: { 'cache-control': 'max-age=0' } }), retry: 0, breaker: false, store: memoryStore, name: 'h18-wrap-forgot', staleCache: staleCache(), outbox: outbox(), odd: syncWrap(undefined, () => undefined, () => mine) } as never);
+		expect(await settled(api.get('https://api.test/a'))).toBe('200 net');
+		await api.cache.list().then((keys) => expect(keys).toHaveLength(1));
+		mine = true;
+		// before: 'undefined undefined' (the call resolved with nothing, the stale cache and the outbox none the wiser)
+		expect(await settled(api.get('https://api.test/a'))).toBe('TypeError UNKNOWN The `odd` policy\'s `wrap` must return a promise or a Response');
+		expect(await settled(api.post('https://api.test/a', { json: { a: 1 } }))).toBe('TypeError UNKNOWN The `odd` policy\'s `wrap` must return a promise or a Response');
+		expect(await api.outbox.size()).toBe(0);
+		mine = false;
+		expect(await settled(api.get('https://api.test/b'))).toBe('200 net');
+		api.close();
 	});
 });
