@@ -199,7 +199,9 @@ export interface PolicyParts {
 	/**
 	 * Check this policy's own per-call option (`options[slot]`, given and not `false`) before any I/O:
 	 * throw to refuse the call, which then rejects with an `InvalidRequestError` (the thrown error as
-	 * its `cause`, its message as the error's). Runs only for calls that give the option.
+	 * its `cause`, its message as the error's). Runs only for calls that give the option, synchronously:
+	 * one that gives back a promise (an `async checkCall`) refuses those calls the same way (a TypeError
+	 * naming the slot as the cause): none is sent before its answer, and its rejection is never left unhandled.
 	 */
 	checkCall?(value: unknown, options: Readonly<CallOptions>): void;
 	/**

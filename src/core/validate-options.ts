@@ -110,7 +110,12 @@ export const checkCallOptions = (options: Record<string, unknown>, checks: reado
 		for (const { slot, parts } of checks) {
 			const value = Object.hasOwn(options, slot) ? options[slot] : undefined;
 			if (value !== undefined && value !== false) {
-				parts.checkCall!(value, options);
+				const checked = parts.checkCall!(value, options) as unknown as PromiseLike<unknown> | undefined;
+				// An `async` check answers after the call went out, its refusal rejected unhandled: the policy's fault, refused as a throw is.
+				if (typeof checked?.then === 'function') {
+					checked.then(undefined, () => undefined);
+					throw new TypeError(`The \`${slot}\` policy's checkCall returned a promise`);
+				}
 			}
 		}
 	} catch (error) {

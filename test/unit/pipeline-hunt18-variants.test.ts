@@ -164,3 +164,38 @@ describe('a wrap\'s forgotten `return` inside the stale cache and the outbox fai
 		api.close();
 	});
 });
+
+/** Run `body` and give back what was rejected unhandled meanwhile (reported after the microtasks of its turn: given one). */
+const unhandledDuring = async (body: () => Promise<void>): Promise<unknown[]> => {
+	const unhandled: unknown[] = [];
+	const note = (reason: unknown): void => void unhandled.push((reason as Error)?.message ?? reason);
+	process.on('unhandledRejection', note);
+	try {
+		await body();
+		await new Promise((resolve) => setTimeout(resolve, 0));
+		return unhandled;
+	} finally {
+		process.off('unhandledRejection', note);
+	}
+};
+
+describe('a part the client calls synchronously that gives back a promise (an `async` one) is the policy\'s fault, kept to it', () => {
+	it('an async `checkCall` refuses the calls that give its option with InvalidRequestError before any I/O, nothing left unhandled', async () => {
+		for (const check of [async () => {
+			throw new RangeError('`odd` must be a number');
+		}, async () => undefined]) {
+			let sent = 0;
+			const odd: Policy<'odd'> = { slot: 'odd', create: () => ({ checkCall: check }) } as never;
+			const api = createClient({ fetch: async () => (sent++, new Response('net')), retry: 0, breaker: false, odd } as never);
+			let outcome = '';
+			const unhandled = await unhandledDuring(async () => {
+				outcome = await settled(api.get('https://api.test/a', { odd: 'x' } as never));
+			});
+			// before: '200 net' (sent with the option its check refused), and the check's rejection unhandled (Node exits)
+			expect([outcome, sent, unhandled]).toEqual(['InvalidRequestError INVALID_REQUEST The `odd` policy\'s checkCall returned a promise', 0, []]);
+			// A call that does not give the option is not checked.
+			expect(await settled(api.get('https://api.test/b'))).toBe('200 net');
+			api.close();
+		}
+	});
+});
