@@ -678,7 +678,8 @@ export class Call implements PolicyCall {
 			try {
 				// Per call `{ [slot]: false }` turns the policy off, its `settled` too (unless it reads its switch itself).
 				if (parts.ownSwitch || this.options[slot as keyof CallOptions] !== false) {
-					parts.settled!(this, response, error);
+					// An `async settled` that rejects neither: its rejection is handled.
+					(parts.settled!(this, response, error) as unknown as Promise<unknown> | undefined)?.then?.(undefined, () => undefined);
 				}
 			} catch {
 				// A watcher never fails a call.

@@ -212,7 +212,10 @@ export interface PolicyParts {
 	readonly ownSwitch?: boolean;
 	/** Whether `wrap` runs for this call. Keep it cheap: it runs on every call. */
 	appliesTo?(call: PolicyCall): boolean;
-	/** Sees every call's outcome once it is settled (its response, or its error), but a call's that turned the policy off (see `ownSwitch`). Never throws. */
+	/**
+	 * Sees every call's outcome once it is settled (its response, or its error), but a call's that turned the policy off
+	 * (see `ownSwitch`). Never throws: one that does, or an `async` one that rejects, fails no call (its rejection handled).
+	 */
 	settled?(call: PolicyCall, response: Response | undefined, error: unknown): void;
 	/** The scope of an absolute URL, when this policy defines scopes (the breaker's `scope` option). */
 	readonly scopeOf?: (url: string) => string;
@@ -223,7 +226,7 @@ export interface PolicyParts {
 	 * One that throws makes `createClient` throw it, every part closed.
 	 */
 	start?(): void;
-	/** Stop timers, listeners and channels. */
+	/** Stop timers, listeners and channels. One that throws, or an `async` one that rejects, is its own: the others still close, the client's `close()` does not throw. */
 	close?(): void;
 	/** Remove the persisted records of this policy (all, or one identity's). */
 	clear?(options?: { identity?: string }): Promise<void>;

@@ -40,11 +40,11 @@ const bandOf = (at: PolicyBands, which: 'wrap' | 'layer', slot: string): number 
 export const byBand = (which: 'wrap' | 'layer') => (a: Placed, b: Placed): number =>
 	a[which] - b[which] || (a.slot < b.slot ? -1 : a.slot > b.slot ? 1 : 0);
 
-/** Close what was made, each once, whatever one of them throws. */
+/** Close what was made, each once, whatever one of them throws (an `async close` that rejects too: handled). */
 export const closeAll = (made: readonly PolicyParts[]): void => {
 	for (const parts of made) {
 		try {
-			parts.close?.();
+			(parts.close?.() as unknown as Promise<unknown> | undefined)?.then?.(undefined, () => undefined);
 		} catch {
 			// A policy's fault stays its own: the others still close.
 		}

@@ -2,7 +2,10 @@
  * Defect hunt, eighteenth round (area E, the pipeline: one owner per call). Decided by the lead: "A layer
  * or a wrap that returns a `Response` synchronously is taken as if it returned a promise of it (layers and
  * wraps alike); any other value that is not a thenable is a `TypeError` naming the slot, kept to its call."
- * API.md "Your own policies": "a layer or wrap that throws fails that call only, typed by `classify()`".
+ * API.md "Your own policies": "a layer or wrap that throws fails that call only, typed by `classify()`"; "a
+ * `checkCall` that throws rejects that call with `InvalidRequestError` … before any I/O"; "the client's `close()`
+ * calls every part's `close()` once even when one throws, and does not throw". A part the client calls
+ * synchronously that gives back a promise (an `async checkCall`, `settled`, `close`) is held to the same rules.
  */
 import { describe, expect, it } from 'vitest';
 import { breaker } from '../../src/entries/breaker.js';
@@ -197,5 +200,34 @@ describe('a part the client calls synchronously that gives back a promise (an `a
 			expect(await settled(api.get('https://api.test/b'))).toBe('200 net');
 			api.close();
 		}
+	});
+
+	it('an async `settled` that rejects fails no call and leaves nothing unhandled', async () => {
+		let told = 0;
+		const odd: Policy<'odd'> = { slot: 'odd', create: () => ({ settled: async () => {
+			told++;
+			throw new Error('the log sink is down');
+		} }) } as never;
+		const api = createClient({ fetch: async () => new Response('net'), retry: 0, breaker: false, odd } as never);
+		let outcome = '';
+		const unhandled = await unhandledDuring(async () => {
+			outcome = await settled(api.get('https://api.test/a'));
+		});
+		// before: ['the log sink is down'] (the process exits with Node's default `--unhandled-rejections=throw`)
+		expect([outcome, told, unhandled]).toEqual(['200 net', 1, []]);
+		api.close();
+	});
+
+	it('an async `close` that rejects: the client\'s close() closes the others and leaves nothing unhandled', async () => {
+		let closed = 0;
+		const odd: Policy<'odd'> = { slot: 'odd', create: () => ({ close: async () => {
+			throw new Error('already gone');
+		} }) } as never;
+		const other: Policy<'other'> = { slot: 'other', create: () => ({ close: () => void closed++ }) } as never;
+		const unhandled = await unhandledDuring(async () => {
+			createClient({ retry: 0, breaker: false, odd, other } as never).close();
+		});
+		// before: ['already gone']
+		expect([closed, unhandled]).toEqual([1, []]);
 	});
 });
