@@ -3,9 +3,27 @@ import { background, storageError } from '../core/part-store.js';
 import { backoff } from './outcome.js';
 import { Pass, type FlushResult } from './pass.js';
 import type { Queue } from './queue.js';
+import type { Tally } from './record.js';
 import { diesWithRequest, drainOfAnotherRequest, heartbeat, tookOver } from './request-bound.js';
 import { maxTimerMs } from '../utils/validate.js';
 import { within } from '../utils/within.js';
+
+/** A drain's outcomes: by entry id, the pass of its last outcome and that outcome; then `remaining`. */
+type Drained = [Map<string, [number, Parameters<Tally>[1]]>, number];
+
+/**
+ * `flush()`'s result of a drain, from pass `from` on (a trigger that joined a drain under way: the pass under way and
+ * the later ones): each entry counted once, by its last outcome (none once discarded).
+ */
+const counted = async (drain: Promise<Drained>, from: number): Promise<FlushResult> => {
+	const [outcomes, remaining] = await drain;
+	const result = { sent: 0, failed: 0, dead: 0, remaining };
+	for (const [pass, outcome] of outcomes.values()) {
+		pass >= from && outcome && result[outcome]++;
+	}
+
+	return result;
+};
 
 /**
  * When the outbox replays: one drain at a time per client — and per client name across the tabs,
@@ -23,7 +41,10 @@ export class Drain {
 	#again = false;
 	#started = false;
 	#drains = 0;
-	#running: Promise<FlushResult> | undefined;
+	/** The running drain: each entry's last outcome (`Tally`) with the pass that gave it, and what is left pending. */
+	#running: Promise<Drained> | undefined;
+	/** Counts the passes' starts and ends: a pass under way has its own number, one over has a smaller one. */
+	#pass = 0;
 	/** When the running drain's request last showed life, in real time (Workers: its `heartbeat`; a silent one is taken over, `tookOver`). */
 	#beat = 0;
 	#timer: ReturnType<typeof setTimeout> | undefined;
@@ -40,7 +61,8 @@ export class Drain {
 	/**
 	 * Ask for a drain. `scope` (or `true`: every scope) makes that scope's entries due now, except
 	 * those a server's `Retry-After` pinned, and ends its 401/403 pause. While a drain runs, it runs
-	 * once more and the promise covers both; in Workers, where a promise of one request must not be
+	 * once more and the promise covers both: what the pass under way and the later ones did, each
+	 * entry counted once, by its last outcome; in Workers, where a promise of one request must not be
 	 * awaited by another, it resolves `undefined` at once instead. Never rejects.
 	 */
 	async trigger(scope?: string | true, waitUntil?: WaitUntil): Promise<FlushResult | undefined> {
@@ -61,11 +83,11 @@ export class Drain {
 		// Under way: it runs once more, unless (in Workers) its request ended: then this drain takes over.
 		if (this.#running && !tookOver(this.#queue, this.#beat)) {
 			this.#again = true;
-			return drainOfAnotherRequest() ? undefined : this.#running;
+			return drainOfAnotherRequest() ? undefined : counted(this.#running, this.#pass);
 		}
 
 		this.#running = this.#drain(waitUntil);
-		return this.#running;
+		return counted(this.#running, 0);
 	}
 
 	/** `trigger` as the outbox's background work (kept alive by `waitUntil`, a failure reported): the caller goes on at once. */
@@ -128,10 +150,10 @@ export class Drain {
 	}
 
 	/** One drain: passes until no trigger came meanwhile; then the timer for what waits (after a backoff when the store failed). */
-	async #drain(waitUntil: WaitUntil | undefined): Promise<FlushResult> {
+	async #drain(waitUntil: WaitUntil | undefined): Promise<Drained> {
 		const queue = this.#queue;
 		const me = ++this.#drains;
-		const result: FlushResult = { sent: 0, failed: 0, dead: 0, remaining: 0 };
+		const outcomes: Drained[0] = new Map();
 		const failures = queue.failures;
 		let wake = Infinity;
 		// In Workers the drain's request beats while it lives: one that ended stops, and is taken over.
@@ -150,7 +172,10 @@ export class Drain {
 				this.#forced.clear();
 				wake = await queue.permit(async (permit) => {
 					if (permit.current()) {
-						return new Pass(queue, permit, result, due, waitUntil).run();
+						const pass = ++this.#pass;
+						const at = await new Pass(queue, permit, (id, outcome) => outcomes.set(id, [pass, outcome]), due, waitUntil).run();
+						this.#pass++;
+						return at;
 					}
 
 					// No longer current as the lock is granted (a clear, another identity, since it was asked for): another
@@ -175,7 +200,6 @@ export class Drain {
 		// The store failed (or missed its deadline): try again after a backoff, not only on the next trigger.
 		this.#failed = queue.failures === failures ? 0 : this.#failed + 1;
 		this.arm(this.#failed ? Math.min(wake, queue.context.clock.now() + 50 + backoff(queue.options, this.#failed, queue.context.random())) : wake);
-		result.remaining = await queue.count();
-		return result;
+		return [outcomes, await queue.count()];
 	}
 }

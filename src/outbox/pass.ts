@@ -3,7 +3,7 @@ import { probeMs } from '../core/reachability.js';
 import { storageError } from '../core/part-store.js';
 import { lastErrorOf, messageOf, outcomeOf } from './outcome.js';
 import type { Queue, Permit, Replayed } from './queue.js';
-import { isRecord, leased, toEntry, unreadable, type OutboxRecord, type RecordKey } from './record.js';
+import { isRecord, leased, toEntry, unreadable, type OutboxRecord, type RecordKey, type Tally } from './record.js';
 import { headersOf, isSensitive, secretIn, withoutSecrets } from './headers.js';
 import { fits, migrated, rebased } from './rewrite.js';
 import { within } from '../utils/within.js';
@@ -27,7 +27,7 @@ const conflictMs = 10_000;
  * written once `current()` is false, and an entry discarded or cleared while its attempt was in flight
  * (`current()` false already) is no conflict of the app's: neither told nor given to `onConflict`.
  */
-export const conflict = async (queue: Queue, record: OutboxRecord, key: string, now: number, response: Response, current: () => boolean, signal?: AbortSignal, tally?: { dead: number }): Promise<boolean | 'rebased' | undefined> => {
+export const conflict = async (queue: Queue, record: OutboxRecord, key: string, now: number, response: Response, current: () => boolean, signal?: AbortSignal, tally?: Tally): Promise<boolean | 'rebased' | undefined> => {
 	if (!current()) {
 		return undefined;
 	}
@@ -72,7 +72,8 @@ export const conflict = async (queue: Queue, record: OutboxRecord, key: string, 
 export class Pass {
 	readonly #queue: Queue;
 	readonly #permit: Permit;
-	readonly #result: FlushResult;
+	/** Told each entry's outcome (`flush()`'s counts). */
+	readonly #tally: Tally;
 	/** Scopes made due now by a trigger (`''`: every scope). */
 	readonly #due: ReadonlySet<string>;
 	readonly #waitUntil: WaitUntil | undefined;
@@ -85,10 +86,10 @@ export class Pass {
 	/** The store's keys, listed once per pass, at the first pending key whose record read as nothing (`#entry`). */
 	#keys: Set<string> | undefined;
 
-	constructor(queue: Queue, permit: Permit, result: FlushResult, due: ReadonlySet<string>, waitUntil: WaitUntil | undefined) {
+	constructor(queue: Queue, permit: Permit, tally: Tally, due: ReadonlySet<string>, waitUntil: WaitUntil | undefined) {
 		this.#queue = queue;
 		this.#permit = permit;
-		this.#result = result;
+		this.#tally = tally;
 		this.#due = due;
 		this.#waitUntil = waitUntil;
 		this.#blocked = new Set(queue.paused);
@@ -309,7 +310,7 @@ export class Pass {
 			// `undefined` once `close()` or `clear()` aborted the pass: its entry then stays as it was, and nothing waits for it.
 			const entry = await within(Promise.resolve().then(() => queue.options.migrate!({ ...toEntry(record), body: record.body! }, version)), undefined, this.#permit.signal);
 			if (entry === null) {
-				await queue.drop(record, key, () => this.#permit.current(record.id), this.#result);
+				await queue.drop(record, key, () => this.#permit.current(record.id), this.#tally);
 				return undefined;
 			}
 
@@ -338,7 +339,7 @@ export class Pass {
 			// Its values kept (not once it was discarded or cleared while in flight: its dependents are then
 			// 'parent' dead letters, never sent), then it is removed and told (`Queue.deliver`).
 			await queue.deliver(record, key, response!, () => this.#permit.current(record.id)); // 'sent': answered (an error is never delivered).
-			this.#result.sent++;
+			this.#tally(record.id, 'sent');
 			return;
 		}
 
@@ -358,9 +359,9 @@ export class Pass {
 				return;
 			}
 
-			const settled = await conflict(queue, record, key, now, response!, () => this.#permit.current(record.id), this.#permit.signal, this.#result);
+			const settled = await conflict(queue, record, key, now, response!, () => this.#permit.current(record.id), this.#permit.signal, this.#tally);
 			this.#rebased = settled === 'rebased';
-			this.#result.failed += this.#rebased ? 1 : 0; // A dead letter (and its dependents') counted as it is stored.
+			this.#rebased && this.#tally(record.id, 'failed'); // Until its rebased write's replay, now. A dead letter (and its dependents') told as it is stored.
 			settled === false && this.#hold(record);
 			return;
 		}
@@ -376,7 +377,7 @@ export class Pass {
 			}
 
 			if (await queue.writeBack(key, record, () => this.#permit.current(record.id))) {
-				this.#result.failed++;
+				this.#tally(record.id, 'failed');
 				queue.emit('outbox:retry', record, { nextAttemptAt: record.nextAttemptAt, code });
 			}
 
@@ -386,7 +387,7 @@ export class Pass {
 
 	/** Make an entry a dead letter (`outbox:dead`), unless this pass may no longer write it (then nobody is told of one). */
 	async #bury(record: OutboxRecord, key: string, reason: NonNullable<OutboxRecord['deadReason']>): Promise<void> {
-		await this.#queue.bury(record, key, reason, () => this.#permit.current(record.id), this.#result) || this.#hold(record);
+		await this.#queue.bury(record, key, reason, () => this.#permit.current(record.id), this.#tally) || this.#hold(record);
 	}
 
 	/** A dead letter of an entry that cannot be sent as it is (`INVALID_REQUEST`): its dependencies, or `migrate`'s answer. */

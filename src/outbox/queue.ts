@@ -19,7 +19,7 @@ import { PendingKeys, type PendingView } from './pending.js';
 import { lockEntry, lockOutbox } from './locks.js';
 import { secretIn } from './headers.js';
 import { normalised } from './pending-writes.js';
-import { isRecord, leased, overwritten, parseKey, toEntry, unreadable, type OutboxRecord, type RecordKey } from './record.js';
+import { isRecord, leased, overwritten, parseKey, toEntry, unreadable, type OutboxRecord, type RecordKey, type Tally } from './record.js';
 import type { OutboxEntry } from './types.js';
 import { diesWithRequest, drainOfAnotherRequest } from './request-bound.js';
 
@@ -1332,15 +1332,15 @@ export class Queue {
 	 * Make a pending entry (`key`) a dead letter for `reason`: stored under its dead key while
 	 * `current()` (no clear, discard or other identity since its work began: checked at the write, after
 	 * the entry's lock and read), then told (`outbox:dead`) and its pending dependents made dead letters
-	 * (`orphan`), each dead letter counted in `tally` (a pass's `flush()` result). Resolves whether it was stored.
+	 * (`orphan`), each dead letter told to `tally` (a pass's `flush()` result). Resolves whether it was stored.
 	 */
-	async bury(record: OutboxRecord, key: string, reason: NonNullable<OutboxRecord['deadReason']>, current: () => boolean, tally?: { dead: number }): Promise<boolean> {
+	async bury(record: OutboxRecord, key: string, reason: NonNullable<OutboxRecord['deadReason']>, current: () => boolean, tally?: Tally): Promise<boolean> {
 		record.deadReason = reason;
 		// With what a dependent recorded meanwhile (`writeBack`): `retry(id)` and its delivery keep the values they wait for.
 		const buried = await this.writeBack(key, record, current, `d${key.slice(1)}`);
 		if (buried) {
 			this.emit('outbox:dead', record, { deadReason: reason, code: (record.lastError?.code ?? 'TIMEOUT') as SteadfetchErrorCode });
-			tally && tally.dead++;
+			tally?.(record.id, 'dead');
 			await this.orphan(record, current, tally);
 		}
 
@@ -1351,13 +1351,14 @@ export class Queue {
 	 * Remove an entry the app's answer drops (`migrate`'s `null`, `onConflict`'s `'discard'`), told (`outbox:discarded`); its pending
 	 * dependents are 'parent' dead letters. Not one discarded or cleared while the app answered (`current()` false): that removal was the app's own.
 	 */
-	async drop(record: OutboxRecord, key: string, current: () => boolean, tally?: { dead: number }): Promise<void> {
+	async drop(record: OutboxRecord, key: string, current: () => boolean, tally?: Tally): Promise<void> {
 		if (!current()) {
 			return;
 		}
 
 		await this.store.delete(key);
 		this.emit('outbox:discarded', record);
+		tally?.(record.id); // Discarded: its last outcome, none of `flush()`'s counts.
 		await this.orphan(record, current, tally);
 	}
 
@@ -1368,7 +1369,7 @@ export class Queue {
 	 * client works on (it makes it a dead letter itself, its parent gone), waited for: shown dead once this resolves. Claimed
 	 * while buried here: a pass that reaches it meanwhile passes over it (never buried, nor told `outbox:dead`, twice).
 	 */
-	async orphan({ id: parent, dependents = [] }: OutboxRecord, current: () => boolean, tally?: { dead: number }): Promise<void> {
+	async orphan({ id: parent, dependents = [] }: OutboxRecord, current: () => boolean, tally?: Tally): Promise<void> {
 		for (const id of dependents) {
 			while (this.#claims.get(id)) {
 				await new Promise<void>((wake) => this.#wakes.push(wake));

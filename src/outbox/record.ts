@@ -45,6 +45,12 @@ export interface OutboxRecord extends Omit<StoredEntry, 'version' | 'bodyBytes'>
 	auth?: false;
 }
 
+/**
+ * Told an entry's outcome in a pass (`flush()`'s counts: each entry once, its last outcome); none when it was discarded
+ * (`onConflict`'s `'discard'`, `migrate`'s `null`).
+ */
+export type Tally = (id: string, outcome?: 'sent' | 'failed' | 'dead') => void;
+
 /** The fetch options of a call an entry keeps (`OutboxRecord.init`). */
 export const initNames = ['credentials', 'mode', 'redirect', 'referrerPolicy', 'priority', 'cache'];
 

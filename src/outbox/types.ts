@@ -62,8 +62,11 @@ export interface Outbox {
 	 * Replay every pending entry of the current identity now, before its backoff is over (an entry a
 	 * server's `Retry-After` pinned waits for it), and end the 401/403 pause. In a Worker, call it as
 	 * `client.withContext(ctx).outbox.flush()`: the replays hand their background work (the stale
-	 * cache's invalidation) to `ctx.waitUntil`; without one it is dropped (`storage:error`). `dead` counts
-	 * every dead letter its passes made, the `'parent'` dead letters of a parent made one or dropped included.
+	 * cache's invalidation) to `ctx.waitUntil`; without one it is dropped (`storage:error`). Its counts
+	 * cover the passes it waited for (the one under way when it was called, and those after): each entry
+	 * once, by its last outcome there (a write that failed, then was delivered, is `sent` only; one
+	 * discarded by `onConflict` or `migrate` is in none). `dead` counts every dead letter its passes made,
+	 * the `'parent'` dead letters of a parent made one or dropped included.
 	 */
 	flush(): Promise<{ sent: number; failed: number; dead: number; remaining: number }>;
 	/**

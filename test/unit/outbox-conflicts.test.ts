@@ -193,7 +193,7 @@ describe('outbox onConflict', () => {
 			const { version } = await response.json() as { version: number };
 			return { json: { v: 'merged' }, headers: { 'If-Match': `"v${version}"`, 'X-App': 'b' } };
 		}, 'orb');
-		expect(result).toEqual({ sent: 1, failed: 1, dead: 0, remaining: 0 });
+		expect(result).toEqual({ sent: 1, failed: 0, dead: 0, remaining: 0 });
 		expect(events.map((event) => event.type)).toEqual(['outbox:conflict', 'outbox:sent']);
 		expect(events[1]).toMatchObject({ entryId: entry.id, method: 'PUT' });
 		expect((events[1] as { idempotencyKey: string }).idempotencyKey).not.toBe(entry.idempotencyKey);

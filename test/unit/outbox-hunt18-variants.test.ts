@@ -1,0 +1,137 @@
+/**
+ * Defect hunt, eighteenth round (B): the outbox. `flush()`'s result counts each entry once (by id), its last outcome
+ * in the passes that `flush()` waited for (decided for this round).
+ */
+import { describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/wait-for.js';
+import { createClient, memoryStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
+
+let made = 0;
+
+/** A step of the scripted transport: a status at once, or `'hold'` (answered when the test releases it). */
+type Step = number | 'hold';
+
+/**
+ * A client over its own store whose transport answers each write to a path with the next step scripted for it (then 200);
+ * a held one waits in `held` until `release(status)`. Queue writes with `queueOn` (answered 500: told queued).
+ */
+const scripted = (more: Parameters<typeof outbox>[0] = {}, store: KeyValueStore = memoryStore(`h18-${++made}`)) => {
+	const steps = new Map<string, Step[]>();
+	const held: Array<{ path: string; release: (status: number) => void }> = [];
+	const sent: string[] = [];
+	const fetch = (async (request: Request) => {
+		const path = new URL(request.url).pathname;
+		sent.push(`${request.method} ${path}`);
+		const step = steps.get(path)?.shift() ?? 200;
+		const status = step === 'hold' ? await new Promise<number>((release) => held.push({ path, release })) : step;
+		return new Response('{"id":7}', { status, headers: { 'content-type': 'application/json' } });
+	}) as typeof globalThis.fetch;
+	const api = createClient({ fetch, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: () => store, name: `h18-${made}`, outbox: outbox({ resumeJitterMs: 0, ...more }) });
+	const script = (path: string, ...next: Step[]): void => void steps.set(path, next);
+	/** Queue `method path` (its own attempt answered 500): its entry id. */
+	const queueOn = async (path: string, method: 'post' | 'put' = 'post'): Promise<string> => {
+		script(path, 500);
+		return api[method](path.slice(1), { json: { a: 1 } }).then(() => { throw new Error(`${path} was sent`); }, (failure: { entryId?: string }) => failure.entryId!);
+	};
+
+	/** Wait until a request to `path` is held, and take it. */
+	const holding = async (path: string) => {
+		await waitFor(() => held.some((hold) => hold.path === path), `${path} held`);
+		const index = held.findIndex((hold) => hold.path === path);
+		return held.splice(index, 1)[0]!;
+	};
+
+	return { api, sent, script, queueOn, holding, store };
+};
+
+describe('flush() counts each entry once, by id, its last outcome in the passes flush() waited for', () => {
+	it('a write failed in the pass under way and again in the pass flush() asked for: failed 1 (before: 2), for both flushes', async () => {
+		const { api, script, queueOn, holding } = scripted();
+		await queueOn('/todos');
+		script('/todos', 'hold', 500);
+		const first = api.outbox.flush();
+		const held = await holding('/todos');
+		const second = api.outbox.flush(); // Joins the drain under way: one more pass.
+		held.release(500);
+		expect(await Promise.all([first, second])).toEqual([
+			{ sent: 0, failed: 1, dead: 0, remaining: 1 },
+			{ sent: 0, failed: 1, dead: 0, remaining: 1 },
+		]);
+		api.close();
+	});
+
+	it.each([
+		['failed, then delivered: sent 1, failed 0', 200, { sent: 1, failed: 0, dead: 0, remaining: 0 }],
+		['failed, then refused (400): dead 1, failed 0', 400, { sent: 0, failed: 0, dead: 1, remaining: 0 }],
+	])('a write %s (its last outcome)', async (_, last, expected) => {
+		const { api, script, queueOn, holding } = scripted();
+		await queueOn('/todos');
+		script('/todos', 'hold', last);
+		const first = api.outbox.flush();
+		const held = await holding('/todos');
+		const second = api.outbox.flush();
+		held.release(500);
+		expect(await Promise.all([first, second])).toEqual([expected, expected]);
+		api.close();
+	});
+
+	it('a write failed, then dropped by onConflict (\'discard\', a 412 in the next pass): counted in none (before: failed 1)', async () => {
+		const { api, script, queueOn, holding } = scripted({ onConflict: () => 'discard' });
+		await queueOn('/todos', 'put');
+		script('/todos', 'hold', 412);
+		const first = api.outbox.flush();
+		const held = await holding('/todos');
+		const second = api.outbox.flush();
+		held.release(500);
+		expect(await Promise.all([first, second])).toEqual([
+			{ sent: 0, failed: 0, dead: 0, remaining: 0 },
+			{ sent: 0, failed: 0, dead: 0, remaining: 0 },
+		]);
+		api.close();
+	});
+
+	it('a write rebased by onConflict and delivered in the same pass: sent 1, failed 0 (before: failed 1 too)', async () => {
+		const { api, script, queueOn } = scripted({ onConflict: () => ({ json: { a: 2 } }) });
+		await queueOn('/todos', 'put');
+		script('/todos', 412, 200);
+		expect(await api.outbox.flush()).toEqual({ sent: 1, failed: 0, dead: 0, remaining: 0 });
+		api.close();
+	});
+
+	it('a dependent made a \'parent\' dead letter after it failed once: dead 2, failed 0 (before: failed 1 too)', async () => {
+		const { api, script, queueOn, holding } = scripted();
+		const parent = await queueOn('/todos');
+		const child = await api.put(`items/${api.outbox.ref(parent, '/id')}`, { json: { a: 2 } }).then(() => '', (failure: { entryId: string }) => failure.entryId);
+		expect(child).not.toBe('');
+		// First pass: the parent fails (500) and blocks the scope; the second: the parent is refused (400), its dependent buried with it.
+		script('/todos', 'hold', 400);
+		const first = api.outbox.flush();
+		const held = await holding('/todos');
+		const second = api.outbox.flush();
+		held.release(500);
+		expect(await Promise.all([first, second])).toEqual([
+			{ sent: 0, failed: 0, dead: 2, remaining: 0 },
+			{ sent: 0, failed: 0, dead: 2, remaining: 0 },
+		]);
+		api.close();
+	});
+
+	it('a flush() that joins the second pass of a drain leaves out what the first pass did before it was called', async () => {
+		const { api, script, queueOn, holding } = scripted();
+		await queueOn('/a');
+		await queueOn('/c');
+		// Pass 1: /a held (a second flush joins: pass 2), delivered; /c 500. Pass 2: /c held; a third flush joins; /c delivered.
+		script('/a', 'hold');
+		script('/c', 500, 'hold');
+		const first = api.outbox.flush();
+		const a = await holding('/a');
+		const second = api.outbox.flush();
+		a.release(200);
+		const c = await holding('/c');
+		const third = api.outbox.flush();
+		c.release(200);
+		const both = { sent: 2, failed: 0, dead: 0, remaining: 0 };
+		expect(await Promise.all([first, second, third])).toEqual([both, both, { sent: 1, failed: 0, dead: 0, remaining: 0 }]);
+		api.close();
+	});
+});
