@@ -1,9 +1,11 @@
 /**
  * Defect hunt, eighteenth round (B): the outbox. `flush()`'s result counts each entry once (by id), its last outcome
- * in the passes that `flush()` waited for (decided for this round).
+ * in the passes that `flush()` waited for; a note of a later build from another tab is ignored quietly (both decided
+ * for this round).
  */
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/wait-for.js';
+import { fakeWindow } from './outbox-helpers.js';
 import { createClient, memoryStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
 
 let made = 0;
@@ -133,5 +135,48 @@ describe('flush() counts each entry once, by id, its last outcome in the passes 
 		const both = { sent: 2, failed: 0, dead: 0, remaining: 0 };
 		expect(await Promise.all([first, second, third])).toEqual([both, both, { sent: 1, failed: 0, dead: 0, remaining: 0 }]);
 		api.close();
+	});
+});
+
+describe('a note of a later build on the outbox\'s channel to the other tabs (steadfetch:<name>:pending) is ignored quietly (decided this round)', () => {
+	it.each([
+		['a later version (v: 2)', { v: 2, op: '+', id: 'a', url: 'https://api.example.com/todos/1' }],
+		['a later version with fields this one does not know', { v: 3, op: 'moved', id: 'a', to: 'b' }],
+		['an op this version does not know (v: 1)', { v: 1, op: '~', id: 'a' }],
+	])('%s: no storage:error; a note after it is still applied, a malformed one still reported', async (_, later) => {
+		const window = fakeWindow(); // Tabs: the channel opens.
+		const state = { down: false };
+		const fetch = (async () => {
+			if (state.down) {
+				throw new TypeError('fetch failed');
+			}
+
+			return new Response('{"id":1}', { headers: { 'content-type': 'application/json', 'cache-control': 'max-age=0' } });
+		}) as typeof globalThis.fetch;
+		const name = `h18-tabs-${++made}`;
+		const store = memoryStore(name);
+		const api = createClient({ fetch, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: () => store, name, outbox: outbox() });
+		const errors: string[] = [];
+		api.on('storage:error', ({ part, operation }) => errors.push(`${part} ${operation}`));
+		const stored = new Promise((resolve) => api.on('cache:stored', resolve));
+		const other = new BroadcastChannel(`steadfetch:${name}:pending`);
+		try {
+			await api.get('todos/1').json();
+			await stored;
+			state.down = true;
+			const pending = async () => (await api.get('todos/1')).headers.get('cache-status') ?? '';
+			// One sender's messages arrive in order: once the write it tells of counts, the later note was heard.
+			other.postMessage(later);
+			other.postMessage({ v: 1, op: '+', id: 'b', url: 'https://api.example.com/todos/1' });
+			await waitFor(async () => (await pending()).endsWith('pending-writes=1'), 'the note after it applied');
+			expect(errors).toEqual([]);
+			other.postMessage({ v: 1, op: '+', id: 'c' }); // No URL: malformed.
+			await waitFor(() => errors.length > 0, 'the malformed note reported');
+			expect(errors).toEqual(['outbox channel']);
+		} finally {
+			other.close();
+			api.close();
+			window.restore();
+		}
 	});
 });

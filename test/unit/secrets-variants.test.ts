@@ -71,7 +71,8 @@ describe('messages from other tabs that are malformed', () => {
 		const other = new BroadcastChannel(`steadfetch:secrets-${names - 1}:pending`);
 		try {
 			await api.outbox.size(); // started
-			const bad = [null, 'x', { v: 2, op: '+', id: 'a', url: 'u' }, { v: 1, op: '*', id: 'a' }, { v: 1, op: '+', id: 'a'.repeat(129), url: 'u' }, { v: 1, op: '+', id: 'a' }, { v: 1, op: '+', id: 'a', url: 'u', who: 5 }];
+			// (A note of a later build, `v: 2` or an op this one does not know, is ignored quietly: outbox-hunt18-variants.)
+			const bad = [null, 'x', { v: 0, op: '+', id: 'a', url: 'u' }, { v: 1, op: 5, id: 'a' }, { v: 1, op: '+', id: 'a'.repeat(129), url: 'u' }, { v: 1, op: '+', id: 'a' }, { v: 1, op: '+', id: 'a', url: 'u', who: 5 }];
 			for (const data of bad) {
 				other.postMessage(data);
 			}
