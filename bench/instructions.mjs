@@ -195,6 +195,10 @@ if (argv.includes('--save') && (quick || seeds < 3 || baseline || clients.length
 	process.exit(1);
 }
 
+const git = (...args) => spawnSync('git', args, { encoding: 'utf8' }).stdout.trim();
+// The commit the measured dist/ was built from: read as the run starts (a commit made during a long run is not it).
+const measured = git('rev-parse', '--short', 'HEAD');
+
 /**
  * V8's work that falls in a window by chance rather than by the calls' code (it moves with what was
  * compiled during the warm-up and with the heap's size): optimizing compilation (TurboFan, Maglev), lazy
@@ -276,11 +280,10 @@ for (const client of clients.filter((name) => name.startsWith('steadfetch'))) {
 writeResult({ calls, seeds, results, totals, copies, spread });
 if (argv.includes('--save')) {
 	// The run the README's per-call figures come from (test/node/readme.test.ts checks the README against it).
-	const git = (...args) => spawnSync('git', args, { encoding: 'utf8' }).stdout.trim();
 	const record = {
 		date: new Date().toISOString(),
 		command: `node bench/instructions.mjs ${argv.join(' ')}`,
-		commit: git('rev-parse', '--short', 'HEAD'),
+		commit: measured,
 		node: process.version,
 		valgrind: spawnSync('valgrind', ['--version'], { encoding: 'utf8' }).stdout.trim(),
 		calls,
