@@ -3,7 +3,7 @@ import { probeMs } from '../core/reachability.js';
 import { storageError } from '../core/part-store.js';
 import { lastErrorOf, messageOf, outcomeOf } from './outcome.js';
 import type { Queue, Permit, Replayed } from './queue.js';
-import { isRecord, leased, toEntry, unreadable, type OutboxRecord, type RecordKey, type Tally } from './record.js';
+import { isLater, isRecord, leased, toEntry, unreadable, type OutboxRecord, type RecordKey, type Tally } from './record.js';
 import { headersOf, isSensitive, secretIn, withoutSecrets } from './headers.js';
 import { fits, migrated, rebased } from './rewrite.js';
 import { within } from '../utils/within.js';
@@ -170,6 +170,13 @@ export class Pass {
 		}
 
 		const now = context.clock.now();
+		// A later build's record: never sent, buried nor reported by this one (a newer tab's queued write, during a rolling
+		// upgrade), and not read again before a retention could have ended, as a newer app version's.
+		if (isLater(record)) {
+			queue.newer.set(id, now);
+			return;
+		}
+
 		// One that reads as nothing is unreadable too while the store still lists it (a value it gives back as nothing: counted
 		// by `size()`, `remaining` and `maxEntries` until it is a dead letter); one removed meanwhile (another tab delivered it) is left alone.
 		if (record === undefined) {

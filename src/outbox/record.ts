@@ -147,6 +147,15 @@ const sendable = ({ method, headers, init, body }: OutboxRecord): boolean => {
 	}
 };
 
+/**
+ * Whether a stored record is a later build's (its format `v` an integer above 1, the one this build writes): this build
+ * cannot read it and leaves it alone for a tab of that build (a rolling upgrade), as it leaves a newer app `version`'s.
+ */
+export const isLater = (value: unknown): boolean => {
+	const format = (value as { v?: unknown } | null | undefined)?.v;
+	return typeof format === 'number' && Number.isInteger(format) && format > 1;
+};
+
 /** The public view of a record: no body, no internals, nothing shared with it. */
 /**
  * What the outbox shows of a record it cannot read (damaged, no record, holding what it never stores): nothing of

@@ -55,6 +55,8 @@ export interface Outbox {
 	/**
 	 * Pending entries, oldest first: as many as `size()` counts, a stored record the outbox cannot read shown as the
 	 * dead letter a replay makes of it (no method, no URL, `lastError` `{ code: 'INVALID_REQUEST', message: 'Unreadable' }`).
+	 * A record a later build of steadfetch wrote (its format `v` above 1: a tab already updated) is shown so too, but no
+	 * replay touches it: it stays pending, unsent, for a tab of that build (no `storage:error`, no dead letter).
 	 */
 	list(): Promise<OutboxEntry[]>;
 	deadLetters(): Promise<OutboxEntry[]>;

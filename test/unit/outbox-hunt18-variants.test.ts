@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/wait-for.js';
-import { fakeWindow } from './outbox-helpers.js';
+import { fakeWindow, pendingKey } from './outbox-helpers.js';
 import { createClient, memoryStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
 
 let made = 0;
@@ -178,5 +178,37 @@ describe('a note of a later build on the outbox\'s channel to the other tabs (st
 			api.close();
 			window.restore();
 		}
+	});
+});
+
+describe('a stored record of a later build (its format v above 1) is left alone, as a newer app version\'s', () => {
+	it.each([
+		['v: 2, a whole record', (record: Record<string, unknown>) => ({ ...record, v: 2, id: 'later' })],
+		['v: 3, a shape this build cannot read', () => ({ v: 3, id: 'later', parts: [1, 2] })],
+	])('%s: never sent, buried nor reported; the writes behind it are delivered; a v: 1 record that is damaged still is', async (_, later) => {
+		const { api, sent, queueOn, store } = scripted();
+		const errors: string[] = [];
+		api.on('storage:error', ({ part, operation }) => errors.push(`${part} ${operation}`));
+		await queueOn('/todos');
+		const [key] = (await store.keys()).filter((each) => each.startsWith('p|'));
+		const head = await store.get<Record<string, unknown>>(key!);
+		const scope = 'https://api.example.com';
+		const laterKey = pendingKey(Number(head!['createdAt']) + 1, 'later', scope);
+		await store.set(laterKey, later(head!));
+		expect(await api.outbox.flush()).toEqual({ sent: 1, failed: 0, dead: 0, remaining: 1 });
+		// Before: storage:error 'outbox decode', the record made an 'Unreadable' dead letter ('rejected'), its bytes gone.
+		expect(errors).toEqual([]);
+		expect(await api.outbox.deadLetters()).toEqual([]);
+		expect(await store.get(laterKey)).toEqual(later(head!));
+		expect(sent).toEqual(['POST /todos', 'POST /todos']);
+		// Listed as one this build cannot read, as size() counts it.
+		expect((await api.outbox.list()).map((entry) => [entry.id, entry.lastError?.message])).toEqual([['later', 'Unreadable']]);
+		// A damaged record of this build's format is still reported and kept as a dead letter.
+		await store.set(pendingKey(Number(head!['createdAt']) + 2, 'damaged', scope), { v: 1, garbage: true });
+		await api.outbox.flush();
+		expect(errors).toEqual(['outbox decode']);
+		expect((await api.outbox.deadLetters()).map((entry) => entry.id)).toEqual(['damaged']);
+		expect(await store.get(laterKey)).toEqual(later(head!));
+		api.close();
 	});
 });
