@@ -91,6 +91,10 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 	const { method } = request;
 	const refuse = request.redirect === 'error';
 	const bytes = method === 'GET' || method === 'HEAD' ? undefined : await request.arrayBuffer();
+	// A redirect the page refuses, or one of a page's `no-cors` read (of the worker's origin: fetchHandler; no `bytes`): the
+	// client's `cors` request cannot follow a hop to another origin (one without CORS headers is a network error, retried and
+	// counted by the breaker). Asked for as it is (`manual`); a redirect is then asked again as the page made it, for the browser to follow.
+	const manual = refuse || request.mode === 'no-cors' && request.redirect === 'follow' && !bytes;
 	const type = request.headers.get('content-type') ?? '';
 	let headers: HeadersInit | Record<string, string | undefined> = request.headers;
 	// No body when the page sent none (empty bytes would add `Content-Length: 0` to a DELETE or OPTIONS).
@@ -140,7 +144,7 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 			...Object.fromEntries(Object.entries(notTaken).filter(([name, values]) => !(values as unknown[]).includes(request[name as Forwarded])).map(([name]) => [name, request[name as Forwarded]])),
 			// A redirect the page refuses is asked for as it is (`manual`): the client would take fetch's error on it for a
 			// dropped connection (retried, queued and replayed); the page gets the network error it would get.
-			...(refuse && { redirect: 'manual' }),
+			...(manual && { redirect: 'manual' }),
 			// A page's integrity gets no stale copy: it fails as it would without a cache (nor is its answer stored).
 			...(request.integrity && { staleCache: false }),
 			...(event.waitUntil ? { waitUntil: (promise: Promise<unknown>) => event.waitUntil!(promise) } : {}),
@@ -153,9 +157,9 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 			searchParams: null,
 		} as never);
 		drop(last);
-		if (refuse && (answer.type === 'opaqueredirect' || (answer.status / 100 | 0) === 3 && answer.headers.has('location'))) {
+		if (manual && (answer.type === 'opaqueredirect' || (answer.status / 100 | 0) === 3 && answer.headers.has('location'))) {
 			drop(answer);
-			return Response.error();
+			return refuse ? Response.error() : fetch(request);
 		}
 
 		return told(client, method, answer);
@@ -207,7 +211,10 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
  * error to the page, as without the worker, and the origin asked once; such a request gets no stale copy, nor is
  * its answer stored: it fails as it would without a cache), referrer and its policy, keepalive
  * and abort signal (the page's abort ends the worker's call); what the page left at its default keeps the client's own. Its `mode` is the client's (`cors` by default):
- * a navigation's `navigate` cannot be re-made. The page's URL is complete: it is sent as it is, with
+ * a navigation's `navigate` cannot be re-made. A page's `no-cors` GET or HEAD (an image of the worker's origin) that the origin
+ * redirects is sent by the client once, not followed (a `cors` request cannot follow a hop to another origin that sends no
+ * CORS headers), then asked again as the page made it, for the browser to follow: the page gets what it would get without
+ * the worker (an opaque answer from another origin), nothing retried, counted by the breaker or stored. The page's URL is complete: it is sent as it is, with
  * no `prefix` and none of the client's `searchParams` added (its default headers still apply).
  *
  * The server's answer reaches the page as fetched (its `url`, `redirected` and `type` too), except one the worker must

@@ -47,10 +47,20 @@ export interface PageServer {
 	close(): Promise<void>;
 }
 
-/** `scripts`: more JavaScript files to serve at the root, by path (a service worker must be there to control `/`). */
-export const startPageServer = async (scripts: Record<string, string> = {}): Promise<PageServer> => {
+/**
+ * `scripts`: more JavaScript files to serve at the root, by path (a service worker must be there to control `/`);
+ * `redirects`: paths answered `302` to a URL (another origin's, say), by path.
+ */
+export const startPageServer = async (scripts: Record<string, string> = {}, redirects: Record<string, string> = {}): Promise<PageServer> => {
 	const server = createServer(async (request, response) => {
 		const path = new URL(request.url ?? '/', 'http://x').pathname;
+		const location = redirects[path];
+		if (location !== undefined) {
+			response.writeHead(302, { location });
+			response.end();
+			return;
+		}
+
 		if (path === '/' || path === '/index.html') {
 			response.writeHead(200, { 'content-type': 'text/html' });
 			response.end(page);

@@ -34,13 +34,13 @@ ${claimingWorker()}`;
 /** CORS headers that let a page of another origin send anything and read everything. */
 export const openCors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': '*', 'access-control-allow-methods': '*', 'access-control-expose-headers': '*' };
 
-/** Chromium, and a page server serving `source` (bundled: `steadfetch` resolved in this repository) at `/sw.js`. */
-export const startWorkerPages = async (source: string): Promise<[Chromium, PageServer]> => {
+/** Chromium, and a page server serving `source` (bundled: `steadfetch` resolved in this repository) at `/sw.js` (and `redirects`: `startPageServer`). */
+export const startWorkerPages = async (source: string, redirects?: Record<string, string>): Promise<[Chromium, PageServer]> => {
 	const bundle = await build({
 		stdin: { contents: source, resolveDir: root, loader: 'js' },
 		bundle: true, write: false, format: 'esm', platform: 'browser', logLevel: 'error',
 	});
-	return Promise.all([launchChromium(), startPageServer({ '/sw.js': bundle.outputFiles[0]!.text })]);
+	return Promise.all([launchChromium(), startPageServer({ '/sw.js': bundle.outputFiles[0]!.text }, redirects)]);
 };
 
 /** Wait until `page` is controlled by the worker. */
@@ -74,15 +74,15 @@ export interface WorkerFile<Origin> {
 
 /**
  * For every test of the file: the origin `startOrigin()` starts, then Chromium and a page server serving the worker
- * `worker(origin.url)` gives; started before the first test, closed after the last. The three returned stand for the
- * started ones (each property read is read from them).
+ * `worker(origin.url)` gives (and the page server's `redirects(origin.url)`: `startPageServer`); started before the first
+ * test, closed after the last. The three returned stand for the started ones (each property read is read from them).
  */
-export const workerForFile = <Origin extends { url: string; close(): Promise<void> }>(startOrigin: () => Promise<Origin>, worker: (originUrl: string) => string): WorkerFile<Origin> => {
+export const workerForFile = <Origin extends { url: string; close(): Promise<void> }>(startOrigin: () => Promise<Origin>, worker: (originUrl: string) => string, redirects?: (originUrl: string) => Record<string, string>): WorkerFile<Origin> => {
 	let origin: Origin | undefined;
 	let browser: [Chromium, PageServer] | undefined;
 	beforeAll(async () => {
 		origin = await startOrigin();
-		browser = await startWorkerPages(worker(origin.url));
+		browser = await startWorkerPages(worker(origin.url), redirects?.(origin.url));
 	}, 60_000);
 	afterAll(async () => {
 		await Promise.all([browser?.[0].close(), browser?.[1].close(), origin?.close()]);

@@ -1,0 +1,86 @@
+/**
+ * Defect hunt, eighteenth round: the stale cache and the worker (area G). Each test names the claim it holds the code
+ * to (API.md, the README, the TSDoc).
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createClient, memoryStore } from '../../src/entries/index.js';
+import { fetchHandler } from '../../src/entries/sw.js';
+import { fetchEvent as event } from '../helpers/fetch-event.js';
+
+type Options = Parameters<typeof createClient>[0];
+
+afterEach(() => {
+	vi.unstubAllGlobals();
+});
+
+describe('fetchHandler: a page\'s no-cors read of the worker\'s origin that the origin redirects (TSDoc of fetchHandler: "A `no-cors` request to the worker\'s own origin is still handled"; a page\'s no-cors request to another origin: "the page gets the browser\'s own opaque answer, and nothing is retried, counted by the breaker or queued")', () => {
+	const app = 'https://app.example';
+	/** A client whose origin answers `answer(request)`; what its fetch was given (method, URL, redirect mode, the client's header). */
+	const origin = (answer: (request: Request) => Response, options: Options = {}) => {
+		const sent: string[] = [];
+		const name = `h18-${Math.random()}`;
+		const api = createClient({ name, store: () => memoryStore(name), headers: { 'x-app': 'worker' }, staleCache: false, ...options,
+			fetch: async (input: Parameters<typeof fetch>[0]) => {
+				const request = input as Request;
+				sent.push(`${request.method} ${request.url} ${request.redirect} ${request.headers.get('x-app')}`);
+				return answer(request);
+			} } as Options);
+		return { api, sent };
+	};
+	/** Where the page's own request goes when the worker leaves it to the browser (the worker's global `fetch`). */
+	const browser = () => {
+		const asked: string[] = [];
+		vi.stubGlobal('fetch', async (request: Request) => {
+			asked.push(`${request.method} ${request.url} ${request.mode} ${request.redirect}`);
+			return new Response(null, { status: 200, headers: { 'x-by': 'browser' } });
+		});
+		return asked;
+	};
+
+	it('a GET and a HEAD answered 302 to another origin: asked once by the client without following, then left to the browser as the page made it', async () => {
+		vi.stubGlobal('location', new URL(`${app}/sw.js`));
+		const asked = browser();
+		const { api, sent } = origin(() => new Response(null, { status: 302, headers: { location: 'https://cdn.other.example/pixel' } }));
+		try {
+			const handle = fetchHandler(api, { match: new URLPattern({ pathname: '/api/*' }) });
+			const seen = [];
+			for (const method of ['GET', 'HEAD']) {
+				const page = event(`${app}/api/avatar`, { method, mode: 'no-cors' });
+				seen.push(handle(page), (await page.answered.response!).headers.get('x-by'));
+			}
+
+			// Before: the client followed the redirect in `cors` mode (a browser fails a hop to another origin without CORS
+			// headers as a network error: retried, counted by the breaker; test/node/sw-hunt18-chromium.test.ts).
+			expect([seen, sent, asked]).toEqual([
+				[true, 'browser', true, 'browser'],
+				[`GET ${app}/api/avatar manual worker`, `HEAD ${app}/api/avatar manual worker`],
+				[`GET ${app}/api/avatar no-cors follow`, `HEAD ${app}/api/avatar no-cors follow`],
+			]);
+		} finally {
+			api.close();
+		}
+	});
+
+	it('a no-cors read answered 200 is the client\'s answer (its headers sent); a cors read and a no-cors write follow redirects as before; a page\'s `manual` gets the redirect', async () => {
+		vi.stubGlobal('location', new URL(`${app}/sw.js`));
+		const asked = browser();
+		const { api, sent } = origin((request) => new Response(request.url.endsWith('/moved') ? null : 'ok', request.url.endsWith('/moved') ? { status: 302, headers: { location: '/api/a' } } : {}));
+		try {
+			const handle = fetchHandler(api, { match: () => true });
+			const statuses = [];
+			for (const init of [{ mode: 'no-cors' }, { mode: 'cors' }, { mode: 'no-cors', method: 'POST', body: 'x' }, { mode: 'no-cors', redirect: 'manual' }] as RequestInit[]) {
+				const page = event(`${app}/api/${init.redirect === 'manual' ? 'moved' : 'a'}`, init);
+				handle(page);
+				statuses.push((await page.answered.response!).status);
+			}
+
+			expect([statuses, sent, asked]).toEqual([
+				[200, 200, 200, 302],
+				[`GET ${app}/api/a manual worker`, `GET ${app}/api/a follow worker`, `POST ${app}/api/a follow worker`, `GET ${app}/api/moved manual worker`],
+				[],
+			]);
+		} finally {
+			api.close();
+		}
+	});
+});
