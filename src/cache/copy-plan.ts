@@ -97,7 +97,8 @@ export const varyNames = (vary: string, sensitive: ReadonlySet<string>): string[
 	vary.split(',').map((name) => name.trim().toLowerCase()).filter((name) => name && !sensitive.has(name));
 
 /**
- * The freshness `Expires` − `Date` gives, in whole seconds (0 without one). Without a readable Date (a
+ * The freshness `Expires` − `Date` gives, in whole seconds (0 without one), at most 2^31 as a delta-seconds value (`seconds`:
+ * a record holds no longer one, `isRecord`; `Expires` in the year 9999 is common for assets). Without a readable Date (a
  * browser's cross-origin fetch hides it: no CORS-safelisted header; or no HTTP-date) the time received
  * stands for it (RFC 9110 §6.6.1); an Expires that is no HTTP-date is already expired (RFC 9111 §5.3):
  * never the runtime's lenient `Date.parse` (`Expires: 3000` as the year 3000). The Date is read only for
@@ -106,7 +107,7 @@ export const varyNames = (vary: string, sensitive: ReadonlySet<string>): string[
 const expiresIn = (headers: HeaderReader, now: number): number => {
 	const expires = httpDate(headers.get('expires'));
 	const ms = Number.isNaN(expires) ? 0 : expires - (httpDate(headers.get('date')) || now);
-	return ms > 0 ? Math.floor(ms / 1000) : 0;
+	return ms > 0 ? Math.min(Math.floor(ms / 1000), 2 ** 31) : 0;
 };
 
 /**

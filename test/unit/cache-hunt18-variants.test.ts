@@ -3,9 +3,10 @@
  * to (API.md, the README, the TSDoc).
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createClient, memoryStore } from '../../src/entries/index.js';
+import { createClient, isStale, memoryStore } from '../../src/entries/index.js';
 import { fetchHandler } from '../../src/entries/sw.js';
 import { fetchEvent as event } from '../helpers/fetch-event.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 type Options = Parameters<typeof createClient>[0];
 
@@ -79,6 +80,39 @@ describe('fetchHandler: a page\'s no-cors read of the worker\'s origin that the 
 				[`GET ${app}/api/a manual worker`, `GET ${app}/api/a follow worker`, `POST ${app}/api/a follow worker`, `GET ${app}/api/moved manual worker`],
 				[],
 			]);
+		} finally {
+			api.close();
+		}
+	});
+});
+
+describe('a copy whose `Expires` is far ahead (CacheOptions.maxStaleMs: "freshness from `max-age`, or `Expires` − `Date`"; a failed read "answers with" a usable copy)', () => {
+	/** A client over a store of its own whose origin answers `headers` once, then fails as `fail` says. */
+	const setup = (name: string, headers: Record<string, string>) => {
+		const store = memoryStore(name);
+		const answers: Array<() => Response> = [() => new Response('fresh', { headers })];
+		const api = createClient({ baseUrl: 'https://api.example/', name, store: () => store, retry: 0, breaker: false,
+			staleCache: { shared: false, networkTimeoutMs: false },
+			fetch: async () => (answers.shift() ?? (() => new Response('down', { status: 503 })))() } as Options);
+		const seen: string[] = [];
+		api.on('cache:stored', () => seen.push('stored'));
+		api.on('storage:error', ({ operation }) => seen.push(`storage:error ${operation}`));
+		return { api, seen };
+	};
+
+	it.each([
+		['Expires in the year 9999', { expires: 'Fri, 31 Dec 9999 23:59:59 GMT' }],
+		['Expires 100 years ahead of its Date', { expires: 'Sat, 01 Jan 2156 00:00:00 GMT', date: 'Wed, 01 Jan 2056 00:00:00 GMT' }],
+		['Expires in the year 9999, must-revalidate (served while fresh)', { expires: 'Fri, 31 Dec 9999 23:59:59 GMT', 'cache-control': 'must-revalidate' }],
+	])('%s: stored, then served (its ttl at most 2^31 s, as max-age\'s)', async (_, headers) => {
+		const { api, seen } = setup(`h18-expires-${Math.random()}`, headers);
+		try {
+			await api.get('doc').text();
+			await waitFor(() => seen.length > 0, 'the copy stored');
+			const listed = (await api.cache.list()).map(({ url }) => url);
+			// Before: [['stored', 'storage:error decode'], [], false, 'down', …]: its own record was unreadable (a lifetime over 2^31 s).
+			const stale = await api.get('doc', { throwHttpErrors: false });
+			expect([seen, listed, isStale(stale), await stale.text(), Number(/ttl=(-?\d+)/.exec(stale.headers.get('cache-status') ?? '')?.[1]) <= 2 ** 31]).toEqual([['stored'], ['https://api.example/doc'], true, 'fresh', true]);
 		} finally {
 			api.close();
 		}
