@@ -43,12 +43,6 @@ const reasonOf = (code: string, transient: boolean): StaleReason | undefined =>
 const dropped = ['content-encoding', 'content-length', 'transfer-encoding', 'age', 'cache-status'];
 
 /**
- * Response headers that name URLs (a `Link` with the next page's, say; where reports go: `Reporting-Endpoints`, `Report-To`,
- * a CSP's `report-uri`): stored without their sensitive query values, as the record's own URL.
- */
-const urlHeaders = ['link', 'content-location', 'location', 'refresh', 'reporting-endpoints', 'report-to', 'content-security-policy', 'content-security-policy-report-only'];
-
-/**
  * A failed read answered from a usable copy, or the failure as it was. A caller's abort never is.
  * The reason is `offline` for a network failure or timeout only while the scope is `offline`.
  */
@@ -154,8 +148,7 @@ export const createCache = (context: PolicyContext, options: ResolvedCacheOption
 		key: keys(context, options.shared),
 		view: new View(store, options.maxEntries),
 		sensitive,
-		// The URL headers first: one the app lists as sensitive is then never stored.
-		kept: new Map([...urlHeaders, ...dropped, ...sensitive].map((name, index) => [name, index < urlHeaders.length])),
+		unkept: new Set([...dropped, ...sensitive]),
 		params,
 		readOf: context.perCall((call): Read => {
 			// The call's own (`staleCache: { networkTimeoutMs }`), else the policy's.

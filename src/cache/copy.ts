@@ -45,15 +45,15 @@ export const copyOf = (cache: CacheState, call: PolicyCall, request: Request, re
 	}
 
 	// One pass over the response's headers for the record: those it keeps.
-	const { kept, params } = cache;
+	const { unkept, params } = cache;
 	const headers: Array<[string, string]> = [];
 	response.headers.forEach((value, name) => {
-		const rule = kept.get(name);
-		if (rule !== false) {
-			// The URLs a `Link` or a `Content-Location` names keep no sensitive query value either, as the record's own URL:
-			// each word with a query or a fragment, ending at white space, `<`, `>` or `"` (`<url>; rel="next"` keeps its shape),
-			// a `;` that ends it left out (a CSP's `report-uri <url>; report-to csp`).
-			headers.push([name, rule ? value.replace(/[^\s<>"]+[?#][^\s<>"]*?(?=;?(?:[\s<>"]|$))/g, (url) => redact(url, params)) : value]);
+		if (!unkept.has(name)) {
+			// The URLs any header names (a `Link`, a `Location`, where reports go, a `SourceMap`, an app's own `X-Next-Page`) keep
+			// no sensitive query value either, as the record's own URL: each word with a query or a fragment, ending at white
+			// space, `<`, `>` or `"` (`<url>; rel="next"` keeps its shape), a `;` that ends it left out (a CSP's `report-uri
+			// <url>; report-to csp`). Only a value with a `?` or `#` is searched.
+			headers.push([name, /[?#]/.test(value) ? value.replace(/[^\s<>"]+[?#][^\s<>"]*?(?=;?(?:[\s<>"]|$))/g, (url) => redact(url, params)) : value]);
 		}
 	});
 	return { request, response, clone: response.clone(), found: found!, timing: plan.timing, copied: plan.copied, now, before: last?.at, start: view.epoch, headers, vary: vary ?? '' };

@@ -23,10 +23,10 @@ export interface CacheState extends ResolvedCacheOptions {
 	/** The client's sensitive header names, and `Set-Cookie2` (never stored either). */
 	readonly sensitive: ReadonlySet<string>;
 	/**
-	 * How a record keeps a response header, by name: `false` never (the sensitive ones, `dropped`), `true` with the
-	 * sensitive query values of the URLs it names removed (`Link`, `Content-Location`…: `urlHeaders`); any other as it came.
+	 * The response headers a record never keeps (the sensitive ones, `dropped`); any other is kept without the sensitive
+	 * query values of the URLs it names (copy.ts `copyOf`).
 	 */
-	readonly kept: ReadonlyMap<string, boolean>;
+	readonly unkept: ReadonlySet<string>;
 	/** The client's sensitive query parameter names. */
 	readonly params: ReadonlySet<string>;
 	/** A read's state (`Read`), made once per call for the wrapper and the layer (`PolicyContext.perCall`). */

@@ -118,3 +118,40 @@ describe('a copy whose `Expires` is far ahead (CacheOptions.maxStaleMs: "freshne
 		}
 	});
 });
+
+describe('a URL with a sensitive query value in any response header (API.md "Sensitive data": query parameters listed in `sensitiveParams` are "Never written to storage")', () => {
+	it('SourceMap, X-SourceMap and an app\'s own header naming a URL are stored without the value (as Link and Location were); other values byte for byte', async () => {
+		const name = `h18-headers-${Math.random()}`;
+		const store = memoryStore(name);
+		const headers = {
+			sourcemap: '/app.js.map?token=SECRET1',
+			'x-sourcemap': 'https://cdn.example/app.js.map?X-Amz-Signature=SECRET2&v=1',
+			'x-next-page': 'https://api.example/doc?page=2&access_token=SECRET3',
+			'x-session': 'redirect to <https://api.example/login#id_token=SECRET4>; later',
+			link: '</doc?page=2&api_key=SECRET5>; rel="next"',
+			etag: '"v1#frag"',
+			'x-plain': 'a=1;token=kept-no-url',
+		};
+		const api = createClient({ baseUrl: 'https://api.example/', name, store: () => store, retry: 0, breaker: false, staleCache: { shared: false, networkTimeoutMs: false },
+			fetch: async () => new Response('x', { headers }) } as Options);
+		const stored: string[] = [];
+		api.on('cache:stored', ({ url }) => stored.push(url));
+		try {
+			await api.get('doc').text();
+			await waitFor(() => stored.length === 1, 'the copy stored');
+			const record = await store.get<{ headers: Array<[string, string]> }>((await store.keys()).find((key) => key.startsWith('r:'))!);
+			// Before: sourcemap, x-sourcemap, x-next-page and x-session as sent, SECRET1 to SECRET4 in the store.
+			expect(Object.fromEntries(record!.headers.filter(([header]) => header !== 'content-type'))).toEqual({
+				sourcemap: '/app.js.map?token=',
+				'x-sourcemap': 'https://cdn.example/app.js.map?X-Amz-Signature=&v=1',
+				'x-next-page': 'https://api.example/doc?page=2&access_token=',
+				'x-session': 'redirect to <https://api.example/login#id_token=>; later',
+				link: '</doc?page=2&api_key=>; rel="next"',
+				etag: '"v1#frag"',
+				'x-plain': 'a=1;token=kept-no-url',
+			});
+		} finally {
+			api.close();
+		}
+	});
+});
