@@ -12,8 +12,9 @@ const strings = list('string');
 const ms: Rule = [(value) => value === false || isTimerMs(value), `${timerMs} or false`];
 const numbers = list('number');
 // A falsy one is none, as in ky (`prefix: false`); a string is a URL, a relative one too (a page resolves
-// it): one no base resolves (`https://api.example.com:8O80/`) would fail every call.
-const urlish: Rule = [(value) => !value || value instanceof URL || (typeof value === 'string' && canParse(value, 'http://h/')), 'a URL or false'];
+// it): one no base resolves (`https://api.example.com:8O80/`) would fail every call, and so would a host and port
+// without its scheme (`localhost:3000/api` is a URL of the scheme `localhost:`, which fetch does not send).
+const urlish: Rule = [(value) => !value || ((value instanceof URL || typeof value === 'string') && canParse(value, 'http://h/') && !/^[\w.-]+:\d/.test(String(value))), 'a URL or false'];
 // ky's own bounds on a delay, in ms: `Infinity` is ky's "none".
 // An options object, not a list: ky reads no option of a list (its hooks never run, its retry options are ky's defaults).
 const record = (value: unknown): boolean => isObject(value) && !Array.isArray(value);

@@ -66,3 +66,52 @@ describe('a URL whose scheme fetch does not send is bad input, not a network fai
 		api.close();
 	});
 });
+
+/**
+ * API.md "Option values": "a value of the wrong type or out of range … is a RangeError or TypeError naming the option
+ * where it is given (`createClient`, …), and per call an `InvalidRequestError` before any I/O", never a failure of
+ * every call later (the ninth round made a `prefix` that is no URL one). A host and port typed without its scheme
+ * (`localhost:3000/api`) parses as a URL of the scheme `localhost:`: the client was made, and every call failed.
+ */
+describe('a `prefix` or `baseUrl` that is a host and port without `http://`', () => {
+	const hostAndPort = ['localhost:3000/api', 'localhost:3000', 'api.example.com:8080/v1/', 'my-api.internal:443', '127.0.0.1:8080/api'];
+
+	it('is a RangeError naming the option at createClient (the preset and `steadfetch/core`) and extend()', () => {
+		for (const value of hostAndPort) {
+			for (const key of ['prefix', 'baseUrl'] as const) {
+				expect(() => createClient({ [key]: value, store: memoryStore }), `${key} ${value}`).toThrow(RangeError); // before: made
+				expect(() => createClient({ [key]: value, store: memoryStore }), `${key} ${value}`).toThrow(`\`${key}\` must be a URL or false; got ${JSON.stringify(value)}`);
+				if (URL.canParse(value)) {
+					// Given as a URL (`127.0.0.1:8080/api` is none: no scheme starts with a digit).
+					expect(() => coreClient({ [key]: new URL(value), store: memoryStore }), `${key} URL ${value}`).toThrow(RangeError);
+				}
+				const api = coreClient({ store: memoryStore });
+				expect(() => api.extend({ [key]: value }), `extend ${key} ${value}`).toThrow(RangeError);
+				api.close();
+			}
+		}
+	});
+
+	it('per call, an InvalidRequestError naming the option before any I/O', async () => {
+		const sent: string[] = [];
+		const api = createClient({ store: memoryStore, retry: 0, fetch: (async (request: Request) => {
+			sent.push(request.url);
+			return new Response('ok');
+		}) as typeof fetch });
+		for (const value of hostAndPort) {
+			const error = await api.get('users/1', { prefix: value }).then(() => undefined, (thrown: unknown) => thrown);
+			expect(error, value).toBeInstanceOf(InvalidRequestError);
+			expect((error as Error).message, value).toContain('`prefix` must be a URL or false');
+		}
+
+		expect(sent).toEqual([]);
+		api.close();
+	});
+
+	it('a URL with its scheme, a relative one and a page\'s path stay accepted', () => {
+		for (const value of ['http://localhost:3000/api', 'https://api.example.com:8080/v1/', '/api/', 'api/', 'v1', '//cdn.example.com/x/', 'app://local/api/']) {
+			createClient({ prefix: value, store: memoryStore }).close();
+			createClient({ baseUrl: value, store: memoryStore }).close();
+		}
+	});
+});
