@@ -217,8 +217,10 @@ export const resolveOutboxOptions = (options: OutboxOptions): ResolvedOutboxOpti
 		// An option given as `undefined` is not given: its default applies.
 		...given(options ?? {}),
 	};
-	// Undefined is the default (Option values); elsewhere than a page the default is `maxBackoffMs` itself.
-	resolved['maxNetworkBackoffMs'] ??= page ? 30_000 : resolved['maxBackoffMs'];
+	// Undefined is the default (Option values; `null` is refused below); elsewhere than a page the default is `maxBackoffMs` itself.
+	if (resolved['maxNetworkBackoffMs'] === undefined) {
+		resolved['maxNetworkBackoffMs'] = page ? 30_000 : resolved['maxBackoffMs'];
+	}
 	for (const [names, ok, expected] of rules) {
 		for (const name of names.split(' ')) {
 			check(ok(resolved[name]), `outbox.${name}`, resolved[name], expected);

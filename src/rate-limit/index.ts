@@ -242,9 +242,9 @@ const sleep = async (ms: number, ...signals: AbortSignal[]): Promise<void> => ne
  */
 export const rateLimit = (given?: RateLimitOptions): Policy<'rateLimit'> => {
 	const options = optionsOf(given, 'rateLimit');
-	const { perSecond, fromHeaders = true, maxResetMs = 60_000, share } = options;
-	// One second's worth, and at least the one token a call takes (`perSecond: 0.5` is a call every 2 s).
-	const burst = options.burst ?? Math.max(perSecond ?? 1, 1);
+	// `burst` by default: one second's worth, and at least the one token a call takes (`perSecond: 0.5` is a call
+	// every 2 s); given as `null`, refused as any other value of the wrong type.
+	const { perSecond, fromHeaders = true, maxResetMs = 60_000, share, burst = Math.max(perSecond ?? 1, 1) } = options;
 	if (perSecond !== undefined) {
 		check(isPositiveFinite(perSecond), 'rateLimit.perSecond', perSecond, 'a positive finite number');
 	}

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { classify, createClient, InvalidRequestError, memoryStore, outbox } from '../../src/entries/index.js';
 import { createClient as coreClient } from '../../src/entries/core.js';
+import { rateLimit } from '../../src/entries/rate-limit.js';
 
 const code = async (promise: Promise<unknown>): Promise<string> => promise.then(() => 'OK', (error: unknown) => classify(error).code);
 
@@ -113,5 +114,39 @@ describe('a `prefix` or `baseUrl` that is a host and port without `http://`', ()
 			createClient({ prefix: value, store: memoryStore }).close();
 			createClient({ baseUrl: value, store: memoryStore }).close();
 		}
+	});
+});
+
+/**
+ * API.md "Option values": "`undefined` means \"not given\" (the default applies)"; "a value of the wrong type or out of
+ * range (a string, `NaN`, a negative …) is a RangeError or TypeError naming the option where it is given". Three options
+ * took a value of the wrong type for "not given", silently: `retryBudget` given as a list (the seventh round made `hooks`
+ * and `retry` as a list a RangeError), `rateLimit({ burst: null })` and `outbox({ maxNetworkBackoffMs: null })`, where
+ * every other option of the client and of those factories refuses `null`.
+ */
+describe('an option of the wrong type is never read as "not given"', () => {
+	it('`retryBudget` given as a list is a RangeError naming it at createClient (the preset, core) and extend()', () => {
+		for (const value of [[], [0.5], [{ ratio: 0.5 }]]) {
+			expect(() => createClient({ retryBudget: value as never, store: memoryStore }), JSON.stringify(value)).toThrow(RangeError); // before: made, the budget's defaults
+			expect(() => coreClient({ retryBudget: value as never, store: memoryStore }), JSON.stringify(value)).toThrow(/`retryBudget` must be \{ ratio, minRetries, windowMs \}, true or false; got \[/);
+			const api = coreClient({ store: memoryStore });
+			expect(() => api.extend({ retryBudget: value as never }), JSON.stringify(value)).toThrow(RangeError);
+			api.close();
+		}
+
+		// What it takes stays accepted.
+		for (const value of [true, false, {}, { ratio: 0.5 }, undefined]) {
+			coreClient({ retryBudget: value as never, store: memoryStore }).close();
+		}
+	});
+
+	it('`rateLimit({ burst: null })` and `outbox({ maxNetworkBackoffMs: null })` are RangeErrors naming the option, as their other options\' null is', () => {
+		expect(() => rateLimit({ perSecond: 5, burst: null as never })).toThrow('`rateLimit.burst` must be a finite number of at least 1; got null'); // before: burst 5
+		expect(() => rateLimit({ perSecond: null as never })).toThrow(/`rateLimit.perSecond`.*got null/);
+		expect(() => outbox({ maxNetworkBackoffMs: null as never })).toThrow(/`outbox.maxNetworkBackoffMs` must be .*; got null/); // before: its default
+		expect(() => outbox({ maxBackoffMs: null as never })).toThrow(/`outbox.maxBackoffMs`.*got null/);
+		// Not given (left out or undefined): the defaults.
+		rateLimit({ perSecond: 5, burst: undefined as never });
+		outbox({ maxNetworkBackoffMs: undefined as never });
 	});
 });
