@@ -84,7 +84,9 @@ export const queryOptionsFor = <T>(api: Pick<Client, 'get'> & Partial<BreakerMem
 	const steadfetchUrl = absoluteUrl(api, url, options);
 	return {
 		async queryFn({ signal }) {
-			const call = api.get(url, { ...options, signal });
+			// Options that are no object (`5`, `null`, a list) go to the call as given: it rejects with its
+			// `InvalidRequestError`, as `api.get(url, 5)` does, instead of being spread away (`{ ...5 }` is `{}`).
+			const call = api.get(url, options === undefined || (typeof options === 'object' && options && !Array.isArray(options)) ? { ...options, signal } : options);
 			const response = await call;
 			// TanStack takes no `undefined` data: an answer without a body (a 204) is `null`, and so is none (a
 			// `beforeRetry` hook's `ky.stop` resolves the call `undefined`, as ky's does).

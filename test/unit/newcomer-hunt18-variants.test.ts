@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { classify, createClient, InvalidRequestError, memoryStore, outbox } from '../../src/entries/index.js';
 import { createClient as coreClient } from '../../src/entries/core.js';
 import { rateLimit } from '../../src/entries/rate-limit.js';
+import { queryOptionsFor } from '../../src/entries/tanstack-query.js';
 
 const code = async (promise: Promise<unknown>): Promise<string> => promise.then(() => 'OK', (error: unknown) => classify(error).code);
 
@@ -148,5 +149,35 @@ describe('an option of the wrong type is never read as "not given"', () => {
 		// Not given (left out or undefined): the defaults.
 		rateLimit({ perSecond: 5, burst: undefined as never });
 		outbox({ maxNetworkBackoffMs: undefined as never });
+	});
+});
+
+/**
+ * `queryOptionsFor`'s TSDoc: "`options` are the call's (ky's and steadfetch's)"; the call with options that are no
+ * object rejects with `InvalidRequestError` ("`options` must be an object; got 5", the eleventh round), README "Errors":
+ * "as a rejected promise from every member that returns one". Through `queryOptionsFor(api, url, 5)` the value was
+ * spread away (`{ ...5, signal }` is `{ signal }`): the query fetched as if no options were given.
+ */
+describe('queryOptionsFor with call options that are no object', () => {
+	it('its queryFn rejects with the InvalidRequestError the call gives, before any I/O', async () => {
+		const sent: string[] = [];
+		const api = createClient({ prefix: 'https://api.example.com/', store: memoryStore, retry: 0, fetch: (async (request: Request) => {
+			sent.push(request.url);
+			return Response.json({ a: 1 });
+		}) as typeof fetch });
+		const signal = new AbortController().signal;
+		for (const options of [5, 'retry', true, null, [], [{ retry: 0 }]]) {
+			const { queryFn } = queryOptionsFor(api, 'users/1', options as never);
+			const error = await queryFn({ signal } as never).then(() => undefined, (thrown: unknown) => thrown);
+			expect(error, JSON.stringify(options)).toBeInstanceOf(InvalidRequestError); // before: resolved { a: 1 }
+			expect((error as Error).message, JSON.stringify(options)).toContain('`options` must be an object');
+		}
+
+		expect(sent).toEqual([]);
+		// An object, or none, is the call's.
+		expect(await queryOptionsFor(api, 'users/1').queryFn({ signal } as never)).toEqual({ a: 1 });
+		expect(await queryOptionsFor(api, 'users/1', { searchParams: { v: 2 } }).queryFn({ signal } as never)).toEqual({ a: 1 });
+		expect(sent).toEqual(['https://api.example.com/users/1', 'https://api.example.com/users/1?v=2']);
+		api.close();
 	});
 });
