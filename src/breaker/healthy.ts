@@ -29,8 +29,8 @@ export const pause = async (wake: Set<() => void>, ms: number, signal?: AbortSig
  * when the breaker is off (src/entries/index.ts), so bad options reject there too.
  */
 export const waitMs = (waitOptions?: { timeoutMs?: number }): number => {
-	// Options that are no object (`5`, `'x'`) would read as none: refused, as a call's are.
-	if (waitOptions != null && !isObject(waitOptions)) {
+	// Options that are no object (`5`, `'x'`, a list) would read as none: refused, as a call's are (`null` is none).
+	if (waitOptions != null && (!isObject(waitOptions) || Array.isArray(waitOptions))) {
 		throw new InvalidRequestError(`\`waitForHealthy\` takes { timeoutMs } as options; got ${describe(waitOptions)}`);
 	}
 

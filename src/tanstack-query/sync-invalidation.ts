@@ -76,7 +76,8 @@ export const syncInvalidation = (api: Pick<Client, 'on'>, queryClient: Invalidat
 	takes('syncInvalidation', api, 'on');
 	takes('syncInvalidation', queryClient, 'invalidateQueries');
 
-	if (options !== undefined && (typeof options !== 'object' || options === null)) {
+	// A list too: its `touches` would read as none.
+	if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
 		throw new TypeError(`\`syncInvalidation\`'s options must be an object ({ touches? }); got ${describe(options)}`);
 	}
 

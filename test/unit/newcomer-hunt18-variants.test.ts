@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { classify, createClient, InvalidRequestError, memoryStore, outbox } from '../../src/entries/index.js';
 import { createClient as coreClient } from '../../src/entries/core.js';
 import { rateLimit } from '../../src/entries/rate-limit.js';
-import { queryOptionsFor } from '../../src/entries/tanstack-query.js';
+import { queryOptionsFor, syncInvalidation } from '../../src/entries/tanstack-query.js';
 
 const code = async (promise: Promise<unknown>): Promise<string> => promise.then(() => 'OK', (error: unknown) => classify(error).code);
 
@@ -178,6 +178,54 @@ describe('queryOptionsFor with call options that are no object', () => {
 		expect(await queryOptionsFor(api, 'users/1').queryFn({ signal } as never)).toEqual({ a: 1 });
 		expect(await queryOptionsFor(api, 'users/1', { searchParams: { v: 2 } }).queryFn({ signal } as never)).toEqual({ a: 1 });
 		expect(sent).toEqual(['https://api.example.com/users/1', 'https://api.example.com/users/1?v=2']);
+		api.close();
+	});
+});
+
+/**
+ * API.md: `waitForHealthy(urlOrScope, { timeoutMs })`; "Option values": `undefined` is "not given", a value of the wrong
+ * type is refused, per call an `InvalidRequestError`. The tenth-round fix refused options that are no object ("as a
+ * call's are") but let a list through, read as none: an isolated scope's wait then took the default 30 s (`null` is
+ * none there, as breaker-isolate.test.ts decides).
+ */
+describe('waitForHealthy with options that are a list', () => {
+	for (const [name, options] of [['the preset', {}], ['the preset with breaker: false', { breaker: false }]] as const) {
+		it(`${name}: rejects with InvalidRequestError at once, as for a number (a call's options are refused so)`, async () => {
+			const api = createClient({ prefix: 'https://api.example.com/', store: memoryStore, ...options });
+			if (!('breaker' in options)) {
+				await api.breaker.isolate('https://api.example.com');
+			}
+
+			for (const value of [[], [{ timeoutMs: 10 }]]) {
+				const error = await api.waitForHealthy('https://api.example.com', value as never).then(() => 'resolved', (thrown: unknown) => thrown);
+				expect(error, JSON.stringify(value)).toBeInstanceOf(InvalidRequestError); // before: waited 30 s (isolated), or resolved
+				expect((error as Error).message).toContain('`waitForHealthy` takes { timeoutMs } as options');
+			}
+
+			// None, undefined and an object stay accepted.
+			if ('breaker' in options) {
+				await api.waitForHealthy('https://api.example.com');
+				await api.waitForHealthy('https://api.example.com', undefined);
+				await api.waitForHealthy('https://api.example.com', { timeoutMs: 10 });
+			}
+
+			api.close();
+		});
+	}
+});
+
+/** The same for `syncInvalidation(api, queryClient, options)`: API.md names it among where a wrong value is a TypeError. */
+describe('syncInvalidation with options given as a list', () => {
+	it('is a TypeError naming its options, as null or a number is (before: taken, its `touches` read as none)', () => {
+		const api = createClient({ prefix: 'https://api.example.com/', store: memoryStore });
+		const queryClient = { invalidateQueries: async () => {} };
+		for (const value of [[], [{ touches: () => [] }], null, 5]) {
+			expect(() => syncInvalidation(api, queryClient as never, value as never), JSON.stringify(value)).toThrow(TypeError);
+			expect(() => syncInvalidation(api, queryClient as never, value as never), JSON.stringify(value)).toThrow("`syncInvalidation`'s options must be an object ({ touches? })");
+		}
+
+		syncInvalidation(api, queryClient as never, { touches: () => [] })();
+		syncInvalidation(api, queryClient as never)();
 		api.close();
 	});
 });
