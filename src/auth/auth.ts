@@ -72,7 +72,7 @@ export class Auth implements PolicyParts {
 	 * The call's own record (`PolicyContext.perCall`): the token its latest attempt was sent with,
 	 * `null` when that attempt was not auth's (another origin, `auth: false`) or there was none yet.
 	 */
-	readonly #sent: (call: PolicyCall) => { token: Token | null };
+	readonly #sent: (call: PolicyCall) => { token: Token | null; own: boolean };
 	/** The refresh's Web Lock and the channel that says one finished (`start`; `undefined` without tabs: tabs.ts). */
 	#tabs: TabLink | undefined;
 	/** Aborted by the client's `close()`: a call waiting for a refresh is refused then, never sent again. */
@@ -84,7 +84,8 @@ export class Auth implements PolicyParts {
 		const prefixes = originPrefixes(settings.origins, context.options);
 		this.#prefixes = prefixes;
 		this.#allowed = (url) => prefixes.some((prefix) => url.startsWith(prefix));
-		this.#sent = context.perCall(() => ({ token: null }));
+		// `own`: made by `refresh()` itself (read as the call starts: `wrap`).
+		this.#sent = context.perCall(() => ({ token: null, own: settings.calling }));
 		// The failover slot asks before it sends an attempt to a mirror (see PolicyHooks.tokenGoesTo).
 		context.hooks.tokenGoesTo = (call, url) => !this.#sent(call).token || this.#allowed(url);
 	}
@@ -151,6 +152,20 @@ export class Auth implements PolicyParts {
 		let value: Token;
 		try {
 			value = await this.#current();
+			const settings = this.#settings;
+			const left = settings.left;
+			if (left && value === left && call?.world.current() && (!call.identity || call.identity !== settings.leftBy)) {
+				// The token a refresh left as its session ended (alice's, stored after bob signed in): another identity's call
+				// never sends it (without identities, the call of any later session: after a clear). Refreshed for its own session
+				// first (one refresh, shared as a 401's), within the attempt's signal; the refresh's own request goes without
+				// it (its 401 fails that refresh). A call of that ended session goes on: the core refuses its further attempts.
+				value = undefined;
+				if (!this.#sent(call).own) {
+					await this.#renew(call, left, request.signal);
+					value = await this.#current();
+				}
+			}
+
 			if (value !== undefined) {
 				// What is no token (not a string, or one fetch refuses in a header: a line break) is never sent.
 				if (typeof value !== 'string') {
@@ -206,7 +221,7 @@ export class Auth implements PolicyParts {
 				// Whose token it stored: the session it started in (`world`), unless that ended meanwhile (then never trusted).
 				const world = settings.world!;
 				const current = world.current();
-				this.#ended(current);
+				await this.#ended(current, world.identity);
 				this.#tabs?.refreshed(world.identity, current, true);
 				ok = true;
 			} finally {
@@ -226,12 +241,19 @@ export class Auth implements PolicyParts {
 		await (this.#tabs ? this.#tabs.lock(run, () => settings.staleAt === settings.generation) : run());
 	}
 
-	/** A refresh ended (here, or in another tab as its word said): `current` false when its session had ended. */
-	#ended(current: boolean): void {
+	/**
+	 * A refresh ended (here, or in another tab as its word said): `current` false when its session had ended. The token
+	 * it left is then noted (`left`): no other session's call sends it (`layer`); a refresh of a current session vouches
+	 * for what it left.
+	 */
+	async #ended(current: boolean, identity: string | undefined): Promise<void> {
 		const settings = this.#settings;
 		settings.generation++;
+		settings.leftBy = identity;
+		settings.left = undefined;
 		if (!current) {
 			settings.staleAt = settings.generation;
+			settings.left = await this.#current().catch(() => undefined);
 		}
 	}
 
@@ -292,7 +314,7 @@ export class Auth implements PolicyParts {
 	async wrap(call: PolicyCall, next: () => Promise<Response>): Promise<Response> {
 		const started = this.#context.clock.now();
 		/** Made by `refresh()` itself (synchronously: `() => api.post('auth/refresh')`, or before its first await). */
-		const own = this.#settings.calling;
+		const own = this.#sent(call).own;
 		let outcome = await send(next);
 		const denied = this.#unauthorized(outcome);
 		// A 401 to a request that carried a token of ours (not another origin's, not `auth: false`).
@@ -361,7 +383,7 @@ export class Auth implements PolicyParts {
 	start(): void {
 		this.#tabs = linkTabs(this.#context, this.#prefixes, (identity, current) => {
 			// Another tab's refresh served the session signed in here only when it was still current there and of this identity.
-			this.#ended(current && identity === this.#context.identity());
+			void this.#ended(current && identity === this.#context.identity(), identity);
 		});
 	}
 

@@ -20,7 +20,10 @@ export interface AuthOptions {
 	 * started in: a call made after an identity change or a `clear()` (the client's `identity`) that gets a 401 while a
 	 * refresh started before it runs (here or in another tab) waits for that one to end, then starts its own (unless the
 	 * token changed since it ended: another tab's refresh for its session), and is never sent with the token the earlier
-	 * one stored, also when its 401 comes after that one ended; an outbox replay that
+	 * one stored, also when its 401 comes after that one ended, or when it gets no 401: a call of another identity
+	 * (without `identity`, of any session after the `clear()`) that reads from `token()` the token such a refresh left
+	 * (in this client, or in a tab that heard of it) waits for a refresh of its own session first, as after a 401
+	 * (an `AuthError` when that fails); an outbox replay that
 	 * waited for such a refresh is not sent (`AuthError`; it stays queued). A
 	 * refresh that throws, or that has not settled within `refreshTimeoutMs`, fails the waiting calls
 	 * with `AuthError`. When it asks the API through the same client, give that call `auth: false`
@@ -68,7 +71,7 @@ export const checkAuthOptions = (options: AuthOptions) => {
 	check(isToken(scheme), 'auth.scheme', scheme, 'an HTTP auth scheme');
 	check(isPositiveTimerMs(refreshTimeoutMs), 'auth.refreshTimeoutMs', refreshTimeoutMs, positiveTimerMs);
 	// With the refresh's state (auth.ts `Auth`): every client given this `auth()`, a client and its `extend()`s, shares it.
-	return { token, refresh, scheme, refreshTimeoutMs, origins: checkOrigins('auth.origins', origins), calling: false, generation: 0, staleAt: -1, flight: undefined as Promise<void> | undefined, world: undefined as World | undefined, owner: undefined as unknown };
+	return { token, refresh, scheme, refreshTimeoutMs, origins: checkOrigins('auth.origins', origins), calling: false, generation: 0, staleAt: -1, left: undefined as string | undefined, leftBy: undefined as string | undefined, flight: undefined as Promise<void> | undefined, world: undefined as World | undefined, owner: undefined as unknown };
 };
 
 /** `AuthOptions` checked, with their defaults. */
