@@ -126,24 +126,25 @@ export class Auth implements PolicyParts {
 		}
 
 		const flight = call?.replay && this.#joinable(call);
+		const tabs = this.#tabs;
 		if (flight) {
 			// An outbox replay that starts while a refresh runs waits for it (within its own time budget
-			// and signal: ky's): it is someone's stored write, and a token read while the app is halfway
+			// and signal: ky's; the client's close() refuses it): it is someone's stored write, and a token read while the app is halfway
 			// through signing someone else in must not carry it. Made for another identity than the one
 			// the refresh left signed in, it is not sent (it stays queued for its own identity). Only
 			// replays wait: the app's own calls — the refresh's own request among them — go at once. A refresh started
 			// before an identity change or a clear left a token of the session that ended: not sent with it either.
 			const world = this.#settings.world!;
-			await until(flight.catch(() => undefined), request.signal);
+			await this.#waiting(request.signal, (bound) => until(flight.catch(() => undefined), bound));
 			if (call.identity !== this.#context.identity() || !world.current()) {
 				throw new AuthError(identityChanged, call.scope ?? '');
 			}
-		} else if (call?.replay && this.#tabs) {
+		} else if (call?.replay && tabs) {
 			// The same for a refresh running in another tab (its Web Lock held there): wait for it and its word, which says
 			// whether it served a session that had ended (then not sent: its token is not this one's).
 			const settings = this.#settings;
 			const before = settings.generation;
-			await until(this.#tabs.lock(async () => undefined, () => false), request.signal);
+			await this.#waiting(request.signal, (bound) => until(tabs.lock(async () => undefined, () => false), bound));
 			if (settings.generation > before && settings.staleAt === settings.generation) {
 				throw new AuthError(identityChanged, call.scope ?? '');
 			}
@@ -161,7 +162,7 @@ export class Auth implements PolicyParts {
 				// it (its 401 fails that refresh). A call of that ended session goes on: the core refuses its further attempts.
 				value = undefined;
 				if (!this.#sent(call).own) {
-					await this.#renew(call, left, request.signal);
+					await this.#waiting(request.signal, (bound) => this.#renew(call, left, bound));
 					value = await this.#current();
 				}
 			}
@@ -176,8 +177,8 @@ export class Auth implements PolicyParts {
 			}
 		} catch (error) {
 			// Not a network failure (a TypeError from the app's own code would read as one): no retry. A token
-			// fetch refused in the header is not shown: the platform's error names it.
-			throw new AuthError('auth.token() failed', call?.scope ?? '', { cause: typeof value === 'string' ? new TypeError('auth.token() gave a header value fetch refuses') : error });
+			// fetch refused in the header is not shown: the platform's error names it. The client closed: `CLIENT_CLOSED`.
+			throw this.#closing.closed ? error : new AuthError('auth.token() failed', call?.scope ?? '', { cause: typeof value === 'string' ? new TypeError('auth.token() gave a header value fetch refuses') : error });
 		}
 
 		// The token is of who is signed in now: a call made for someone (its identity at its start) who signed out
@@ -193,6 +194,19 @@ export class Auth implements PolicyParts {
 
 		return next(request, init);
 	};
+
+	/**
+	 * `run`, a wait of an attempt in the layer for a refresh, within the attempt's `signal` and refused (`CLIENT_CLOSED`)
+	 * once the client closes, as a 401's wait is (`wrap`).
+	 */
+	async #waiting(signal: AbortSignal, run: (bound: AbortSignal) => Promise<unknown>): Promise<void> {
+		const [closing, done] = this.#closing.wait();
+		try {
+			await run(AbortSignal.any([signal, closing]));
+		} finally {
+			done();
+		}
+	}
 
 	/**
 	 * One refresh across tabs: under the Web Lock, skipped when another refresh finished since `seen`

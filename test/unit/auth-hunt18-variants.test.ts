@@ -295,3 +295,83 @@ describe('neighbours: a careful app, an outbox replay, a Worker, another tab', (
 		expect(refreshed).toEqual(['alice', 'bob']);
 	});
 });
+
+describe('close() while a call waits in auth\'s layer for a refresh (no 401 of its own): refused with CLIENT_CLOSED', () => {
+	// README, errors: "`CLIENT_CLOSED` … a call made after `api.close()`, or one waiting then for … an `auth` refresh".
+	/** A client whose refreshes after the first are held until `release()`; its `send` with the replay flag, as the outbox sends. */
+	const held = ({ stale = false } = {}) => {
+		const state = { who: 'alice', token: 'alice-old' };
+		let refreshes = 0;
+		let release!: () => void;
+		const gate = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		let send!: PolicyContext['send'];
+		const logger = { slot: 'logger' as const, create: (context: PolicyContext) => {
+			send = context.send;
+			return {};
+		} };
+		const name = `auth18-close-${crypto.randomUUID()}`;
+		const api = createClient({
+			baseUrl: 'https://api.test/', name, retry: 0, breaker: false, staleCache: false, identity: () => state.who, logger, timeout: 60_000,
+			fetch: async (request: Request) => (request.headers.get('authorization')?.endsWith('-new') ? Response.json({}) : new Response('expired', { status: 401 })),
+			auth: auth({ origins: ['https://api.test'], token: () => state.token, refreshTimeoutMs: 60_000, refresh: async () => {
+				if (++refreshes === 1 && stale) {
+					// Alice's refresh: bob signs in while it runs, and it stores her token as it ends.
+					Object.assign(state, { who: 'bob', token: 'alice-new' });
+					return;
+				}
+
+				await gate;
+			} }),
+		} as never);
+		made.push(api);
+		const code = async (call: Promise<unknown>): Promise<unknown> => call.then(() => 'sent', (error: { code?: string }) => error.code);
+		const replay = () => code(send('https://api.test/w', { method: 'POST', idempotencyKey: 'k', json: {} }, true));
+		return { state, api, name, replay, code, refreshes: () => refreshes, release };
+	};
+
+	it('an outbox replay waiting for the refresh in flight', async () => {
+		const { api, replay, code, refreshes, release } = held();
+		const first = code(api.get('a'));
+		await expect.poll(refreshes).toBe(1);
+		const waiting = replay();
+		api.close();
+		// Before: it waited on until its own timeout (60 s here; ky's 10 s by default), then failed with ky's TimeoutError.
+		expect(await waiting).toBe('CLIENT_CLOSED');
+		expect(await first).toBe('CLIENT_CLOSED');
+		release();
+	});
+
+	it('an outbox replay waiting for another tab\'s refresh (its Web Lock held there)', async () => {
+		const { api, name, replay } = held();
+		let granted!: () => void;
+		const taken = new Promise<void>((resolve) => {
+			granted = resolve;
+		});
+		let free!: () => void;
+		const other = navigator.locks.request(`steadfetch:${name}/auth https://api.test/`, async () => {
+			granted();
+			await new Promise<void>((resolve) => {
+				free = resolve;
+			});
+		});
+		await taken;
+		const waiting = replay();
+		await expect.poll(async () => (await navigator.locks.query()).pending?.length).toBe(1);
+		api.close();
+		expect(await waiting).toBe('CLIENT_CLOSED');
+		free();
+		await other;
+	});
+
+	it('a call of the next session waiting for its own session\'s refresh (the token an ended session\'s refresh left)', async () => {
+		const { api, code, refreshes, release } = held({ stale: true });
+		expect(await code(api.get('a'))).toMatch(/^(AUTH_FAILED|ABORTED)$/);
+		const waiting = code(api.get('b'));
+		await expect.poll(refreshes).toBe(2);
+		api.close();
+		expect(await waiting).toBe('CLIENT_CLOSED');
+		release();
+	});
+});
