@@ -395,7 +395,7 @@ export class Auth implements PolicyParts {
 
 	/** Tabs of the origin tell each other a refresh finished (never the token): waiters skip theirs. */
 	start(): void {
-		this.#tabs = linkTabs(this.#context, this.#prefixes, (identity, current) => {
+		this.#tabs = linkTabs(this.#context, this.#prefixes, this.#settings.by, (identity, current) => {
 			// Another tab's refresh served the session signed in here only when it was still current there and of this identity.
 			void this.#ended(current && identity === this.#context.identity(), identity);
 		});

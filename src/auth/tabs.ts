@@ -27,23 +27,25 @@ export interface TabLink {
  * both named after the client's `name` and the origins it guards (`prefixes`), so tabs of one client
  * share a refresh and two clients of one page for two APIs (each its own token and refresh) never
  * wait for, nor skip for, the other's. Another tab's word that its refresh finished (`{ identity, current, ok }`: the
- * identity of the session it served, whether that session was still signed in as it ended, and whether it succeeded;
+ * identity of the session it served, whether that session was still signed in as it ended, whether it succeeded, and
+ * `by`: which `auth()` ran it (a random number of its state: the clients of this tab given it hear their own word);
  * `1` from an earlier build) releases the waiters; a success goes to `heard` (a waiter then skips its own, unless that
  * session is not the one signed in here) and is emitted as a shared `auth:refresh`. Anything else is ignored and
  * reported as `storage:error` (operation `channel`), without its content. The `workerd`/`deno`/`edge-light` build has
  * `tabs-edge.ts` instead (no tabs, channel or Web Locks there): no link, and a refresh runs without a lock.
  */
-export const linkTabs = (context: PolicyContext, prefixes: readonly string[], heard: (identity: string | undefined, current: boolean) => void): TabLink | undefined => {
+export const linkTabs = (context: PolicyContext, prefixes: readonly string[], by: number, heard: (identity: string | undefined, current: boolean) => void): TabLink | undefined => {
 	const name = `steadfetch:${context.name}/auth ${prefixes}`;
 	/** Words heard from the other tabs. */
 	let words = 0;
 	const channel = openChannel(name, (data) => {
 		// `1`: a tab of an earlier build (a refresh of the session signed in there). Else the identity and whether its session was current.
-		const { identity, current, ok } = data === 1 ? { identity: context.identity(), current: true } : Object(data) as { identity?: string; current?: unknown; ok?: unknown };
+		const { identity, current, ok, by: from } = data === 1 ? { identity: context.identity(), current: true } : Object(data) as { identity?: string; current?: unknown; ok?: unknown; by?: unknown };
 		if (typeof current === 'boolean' && (identity === undefined || typeof identity === 'string')) {
 			words++;
-			// A failure is told only to the waiters (the event tells successes).
-			if (ok !== false) {
+			// A failure is told only to the waiters (the event tells successes); so is a refresh of this `auth()` (`by`: a client
+			// of this tab given it, an `extend()`: their state is one, and it was told here as it ended).
+			if (ok !== false && from !== by) {
 				heard(identity, current);
 				context.emit('auth:refresh', { ok: true, durationMs: 0, shared: true });
 			}
@@ -65,7 +67,7 @@ export const linkTabs = (context: PolicyContext, prefixes: readonly string[], he
 			}
 		},
 		// A closed channel drops what is posted (utils/channel.ts): a refresh after close() tells nobody.
-		refreshed: (identity, current, ok) => channel?.post({ identity, current, ok }),
+		refreshed: (identity, current, ok) => channel?.post({ identity, current, ok, by }),
 		close: () => channel?.close(),
 	};
 };

@@ -375,3 +375,35 @@ describe('close() while a call waits in auth\'s layer for a refresh (no 401 of i
 		release();
 	});
 });
+
+describe('one refresh shared by a client and its extend() child (or a second client given the same auth()), in one tab', () => {
+	// AuthRefreshEvent: "A token refresh (`auth()`) ended: here (`shared` false), or in another tab of the origin (`shared` true)".
+	for (const [label, sibling] of [['an extend()ed child', 'extend'], ['a second client given the same auth()', 'client']] as const) {
+		it(`${label}'s refresh is not told to the parent as another tab's (no \`shared: true\` event in this tab)`, async () => {
+			let token = 'old';
+			const name = `auth18-events-${crypto.randomUUID()}`;
+			const fetch = async (request: Request) => (request.headers.get('authorization')?.endsWith('new') ? Response.json({}) : new Response('expired', { status: 401 }));
+			const shared = auth({ origins: ['https://api.test'], token: () => token, refresh: () => {
+				token = 'new';
+			} });
+			const options = { baseUrl: 'https://api.test/', name, retry: 0, breaker: false, staleCache: false, fetch, auth: shared };
+			const api = createClient(options as never);
+			const other = sibling === 'extend' ? api.extend({ headers: { 'x-child': '1' } }) : createClient(options as never);
+			// Another tab: its own auth() (each tab has its own), the same name and origins.
+			const tab = createClient({ ...options, auth: auth({ origins: ['https://api.test'], token: () => token, refresh: () => undefined }) } as never);
+			made.push(api, other, tab);
+			const events: string[] = [];
+			api.on('auth:refresh', (event) => events.push(`parent shared=${event.shared}`));
+			other.on('auth:refresh', (event) => events.push(`sibling shared=${event.shared}`));
+			const heard = new Promise<void>((resolve) => {
+				tab.on('auth:refresh', (event) => event.shared && resolve());
+			});
+			expect((await other.get('a')).status).toBe(200);
+			// The other tab heard it (so would the parent, had it taken it for another tab's).
+			await heard;
+			await new Promise((resolve) => setTimeout(resolve, 0));
+			// Before: ['sibling shared=false', 'parent shared=true'].
+			expect(events).toEqual(['sibling shared=false']);
+		});
+	}
+});
