@@ -1,6 +1,6 @@
 import { storageError } from '../core/part-store.js';
 import type { PolicyContext } from '../core/policy.js';
-import { openChannel } from '../utils/channel.js';
+import { isNewer, openChannel } from '../utils/channel.js';
 import { locked } from '../utils/lock.js';
 
 /** The refresh shared by the tabs of the client's name and origins (`linkTabs`). */
@@ -30,8 +30,9 @@ export interface TabLink {
  * identity of the session it served, whether that session was still signed in as it ended, whether it succeeded, and
  * `by`: which `auth()` ran it (a random number of its state: the clients of this tab given it hear their own word);
  * `1` from an earlier build) releases the waiters; a success goes to `heard` (a waiter then skips its own, unless that
- * session is not the one signed in here) and is emitted as a shared `auth:refresh`. Anything else is ignored and
- * reported as `storage:error` (operation `channel`), without its content. The `workerd`/`deno`/`edge-light` build has
+ * session is not the one signed in here) and is emitted as a shared `auth:refresh`. A newer build's word (an object
+ * with a `v`, or without `current`) is ignored quietly; anything else is ignored and reported as `storage:error`
+ * (operation `channel`), without its content. The `workerd`/`deno`/`edge-light` build has
  * `tabs-edge.ts` instead (no tabs, channel or Web Locks there): no link, and a refresh runs without a lock.
  */
 export const linkTabs = (context: PolicyContext, prefixes: readonly string[], by: number, heard: (identity: string | undefined, current: boolean) => void): TabLink | undefined => {
@@ -49,7 +50,7 @@ export const linkTabs = (context: PolicyContext, prefixes: readonly string[], by
 				heard(identity, current);
 				context.emit('auth:refresh', { ok: true, durationMs: 0, shared: true });
 			}
-		} else {
+		} else if (!isNewer(data, ({ v, current }) => v === undefined && current !== undefined)) {
 			storageError(context, 'auth', 'channel', new TypeError('Ignored a malformed auth message from another tab'));
 		}
 	});

@@ -1,4 +1,4 @@
-import { openChannel } from '../utils/channel.js';
+import { isNewer, openChannel } from '../utils/channel.js';
 import { listenBack } from '../utils/listen.js';
 import { tryLock, webLocks, type LockManagerLike } from '../utils/lock.js';
 import { background, storageError } from '../core/part-store.js';
@@ -151,7 +151,8 @@ export const start = (circuits: Circuits): void => {
 	circuits.restores = started;
 	if (circuits.options.share === true || (circuits.store && hasTabs())) {
 		// A malformed message (any script of the origin can post one) is ignored and reported, once
-		// per message, without its content (it may be large).
+		// per message, without its content (it may be large); a newer build's word (another version, no
+		// record nor question) is ignored quietly.
 		circuits.channel = openChannel(`steadfetch:${context.name}:breaker`, (data) => {
 			// A tab whose read of the scope's stored state failed asks for it: a tab that knows it open (or isolated) tells it.
 			const { ask } = Object(data) as { ask?: unknown };
@@ -174,7 +175,7 @@ export const start = (circuits: Circuits): void => {
 				}
 
 				hear(circuits, circuit, record, data);
-			} else {
+			} else if (!isNewer(data, ({ v, scope, ask }) => ask !== undefined || ((v === 1 || v === 2) && scope !== undefined))) {
 				storageError(context, 'breaker', 'channel', new TypeError('Ignored a malformed breaker record from another tab'));
 			}
 		});

@@ -40,7 +40,8 @@ const writeOf = (write: unknown): [string, string] | undefined => {
  * The world's channel to the other tabs and workers of the origin (BroadcastChannel
  * `steadfetch:<name>:world`), where there are tabs (else undefined). What it hears is outside input:
  * a note or a write of the expected shape (`{ v: 1, note }`, `{ v: 1, write: [method, url] }`) is
- * handed to `hear`, anything else ignored and reported (`storage:error`, without its content). The edge build swaps this module for world-tabs-edge.ts
+ * handed to `hear`; a newer build's word (another `v`, or neither `note` nor `write`) ignored quietly; anything else
+ * ignored and reported (`storage:error`, without its content). The edge build swaps this module for world-tabs-edge.ts
  * (no tabs there: no channel, no code to read one).
  */
 export const linkTabs = (name: string, hear: Hearing): Channel | undefined => hasTabs() ? openChannel(`steadfetch:${name}:world`, (data) => {
@@ -53,7 +54,8 @@ export const linkTabs = (name: string, hear: Hearing): Channel | undefined => ha
 	const delivered = v === 1 ? writeOf(write) : undefined;
 	if (delivered) {
 		hear.heardWrite(...delivered);
-	} else if (!noted) {
+	} else if (!noted && (!isObject(data) || (v === 1 && (note ?? write) !== undefined))) {
+		// A newer build's word (an object of another `v`, or with neither `note` nor `write`, as `isNewer` says): ignored quietly.
 		hear.tell('storage:error', { part: 'world', operation: 'channel', error: new TypeError('Ignored a malformed message from another tab') });
 	}
 }) : undefined;

@@ -1,4 +1,4 @@
-import { openChannel, type Channel } from '../utils/channel.js';
+import { isNewer, openChannel, type Channel } from '../utils/channel.js';
 import { hasTabs } from '../utils/tabs.js';
 import type { Note } from './pending-writes.js';
 
@@ -10,22 +10,12 @@ const isNote = (data: unknown): data is Note => {
 };
 
 /**
- * A note of a later build: a later version (`v` above 1), or an `op` this one does not know. A newer tab may say what
- * this one cannot read: ignored quietly, never reported as malformed.
- */
-const later = (data: unknown): boolean => {
-	const { v, op } = Object(data) as { v?: number; op?: unknown };
-	return v! > 1 || (v === 1 && typeof op === 'string' && !'+-'.includes(op));
-};
-
-/**
  * The channel `steadfetch:<name>:pending` to the other tabs of the client's name, where there are
- * tabs: what they post (distrusted: a note of the expected shape only) goes to `apply`; a note of a
- * later build (`later`) is ignored quietly; anything else is ignored and told to `malformed` (reported
- * as `storage:error`, without its content). `undefined`
+ * tabs: what they post (distrusted: a note of the expected shape only) goes to `apply`; a newer build's word
+ * (another `v`, another `op`) is ignored quietly; anything else is ignored and told to `malformed` (reported as `storage:error`, without its content). `undefined`
  * without tabs or a channel. The `workerd`/`deno`/`edge-light` build has `pending-tabs-edge.ts`
  * instead (no tabs there): no receiver of another tab's notes.
  */
 export const linkPendingTabs = (name: string, apply: (note: Note) => void, malformed: () => void): Channel | undefined => hasTabs()
-	? openChannel(`steadfetch:${name}:pending`, (data) => isNote(data) ? apply(data) : later(data) || malformed())
+	? openChannel(`steadfetch:${name}:pending`, (data) => isNote(data) ? apply(data) : isNewer(data, ({ v, op }) => v === 1 && (op === '+' || op === '-')) || malformed())
 	: undefined;

@@ -1,6 +1,6 @@
 import type { PolicyContext } from '../core/policy.js';
 import { storageError } from '../core/part-store.js';
-import { openChannel, type Channel } from '../utils/channel.js';
+import { isNewer, openChannel, type Channel } from '../utils/channel.js';
 import { hasTabs } from '../utils/tabs.js';
 import type { Buckets } from './buckets.js';
 
@@ -10,7 +10,8 @@ import type { Buckets } from './buckets.js';
  * tabs; `undefined` without it or a channel. Another tab's word (distrusted: a message of the
  * expected shape only, its scope at most 2,048 characters) blocks the scope in `buckets`, bounded by
  * `maxResetMs` from now: a scope the client knows, or a new one while it knows fewer than `maxHeard` (a
- * blocked bucket is kept until its block ends: a flood of new scopes holds no more); anything else is ignored and reported as `storage:error` (operation
+ * blocked bucket is kept until its block ends: a flood of new scopes holds no more); a newer build's word (another `v`,
+ * or no `blockedUntil`) is ignored quietly; anything else is ignored and reported as `storage:error` (operation
  * `channel`), without its content. The `workerd`/`deno`/`edge-light` build has `tabs-edge.ts` instead (no tabs
  * there): no receiver of another tab's word.
  */
@@ -26,7 +27,7 @@ export const linkTabs = (context: PolicyContext, share: boolean | undefined, buc
 				if (bucket) {
 					bucket.blockedUntil = Math.max(bucket.blockedUntil, Math.min(blockedUntil, context.clock.now() + maxResetMs));
 				}
-			} else {
+			} else if (!isNewer(data, () => v === 1 && blockedUntil !== undefined)) {
 				storageError(context, 'rateLimit', 'channel', new TypeError('Ignored a malformed rate-limit message from another tab'));
 			}
 		})

@@ -1,6 +1,6 @@
 import type { PolicyContext } from '../core/policy.js';
 import { storageError } from '../core/part-store.js';
-import { openChannel } from '../utils/channel.js';
+import { isNewer, openChannel } from '../utils/channel.js';
 import type { Scopes } from '../utils/scopes.js';
 import { hasTabs } from '../utils/tabs.js';
 import { isNonNegativeInteger } from '../utils/validate.js';
@@ -49,7 +49,8 @@ export const linkTabs = (context: PolicyContext, scopes: Scopes<Scope>, windowMs
 	/**
 	 * Another tab's counts, for a scope this client knows or a new one while it knows fewer than
 	 * `maxHeard`; anything malformed (a scope name over 2,048 characters too, as the breaker's and the
-	 * rate limiter's) is ignored and reported, without its content.
+	 * rate limiter's) is ignored and reported, without its content; a newer build's word (an object with a `v`, or
+	 * without `requests`) is ignored quietly.
 	 */
 	const receive = (data: unknown): void => {
 		const { scope, requests, accepts } = (data ?? {}) as Record<string, unknown>;
@@ -58,7 +59,7 @@ export const linkTabs = (context: PolicyContext, scopes: Scopes<Scope>, windowMs
 			const now = context.clock.now();
 			known?.heard.add(now, 0, requests);
 			known?.heard.add(now, 1, accepts);
-		} else {
+		} else if (!isNewer(data, ({ v, requests }) => v === undefined && requests !== undefined)) {
 			storageError(context, 'throttle', 'channel', new TypeError('Ignored a malformed throttle message from another tab'));
 		}
 	};

@@ -1,3 +1,5 @@
+import { isObject } from './validate.js';
+
 /** A cross-tab channel (BroadcastChannel), feature-detected. */
 export interface Channel {
 	/** Send to the other contexts of the origin; a closed channel drops it. */
@@ -29,3 +31,9 @@ export const openChannel = (name: string, receive: (data: unknown) => void): Cha
 		return undefined;
 	}
 };
+
+/**
+ * Whether another tab's message is a newer build's word, ignored quietly (no `storage:error`): an object (an array too)
+ * that `reads` says is of no version and kind this code reads. Anything else it cannot read is malformed (reported).
+ */
+export const isNewer = (data: unknown, reads: (message: Record<string, unknown>) => unknown): boolean => isObject(data) && !reads(data as Record<string, unknown>);

@@ -321,7 +321,7 @@ describe('breaker: a malformed record from another tab', () => {
 		tab.api.on('storage:error', (event) => errors.push(event));
 		const sender = new BroadcastChannel(`steadfetch:${name}:breaker`);
 		const big = 'x'.repeat(100_000);
-		for (const data of [{ hello: 'world' }, 'garbage', null, { v: 1, scope: origin, state: 'open', openedAt: 'soon', reopensAt: 0, opens: 1, at: 1 }, { v: 1, scope: big, state: 'open' }]) {
+		for (const data of [{ v: 1, scope: 42 }, 'garbage', null, { v: 1, scope: origin, state: 'open', openedAt: 'soon', reopensAt: 0, opens: 1, at: 1 }, { v: 1, scope: big, state: 'open' }]) {
 			sender.postMessage(data);
 		}
 

@@ -32,8 +32,8 @@ describe('rate limit: another tab\'s word', () => {
 			// The scope the last message names is one the client knows (its stats list it).
 			expect(await api.get('https://d.test/first').text()).toBe('');
 			for (const bad of [
-				null, 'https://a.test', [1, 'https://a.test', far],
-				{ v: 2, scope: 'https://a.test', blockedUntil: far },
+				null, 'https://a.test', 42,
+				{ v: 1, scope: 'https://a.test', blockedUntil: null },
 				{ v: 1, scope: 42, blockedUntil: far },
 				{ v: 1, scope: 'https://b.test', blockedUntil: String(far) },
 				{ v: 1, scope: 'https://c.test', blockedUntil: Number.POSITIVE_INFINITY },

@@ -1,0 +1,58 @@
+/** Variants of recovery, the breaker and the tabs (API.md "Reachability and recovery"), eighteenth round. */
+import { describe, expect, it, vi } from 'vitest';
+import { createClient, memoryStore, outbox } from '../../src/entries/index.js';
+import { auth } from '../../src/entries/auth.js';
+import { rateLimit } from '../../src/entries/rate-limit.js';
+import { adaptiveThrottle } from '../../src/entries/throttle.js';
+import { fakeWindow } from './outbox-helpers.js';
+
+let names = 0;
+
+describe('messages from a newer tab, of a kind or a version this code does not know (decided: ignored quietly)', () => {
+	it('every channel reader (breaker, auth, world, outbox, throttle, rate limit) ignores them without a storage:error; a malformed message of a kind it reads is still reported', async () => {
+		const window = fakeWindow(); // tabs: the channels open
+		const name = `newer-tab-${names++}`;
+		const store = memoryStore('newer');
+		const api = createClient({
+			name, retry: 0, store: () => store, staleCache: false,
+			breaker: { share: true }, adaptiveThrottle: adaptiveThrottle(), rateLimit: rateLimit({ share: true }), outbox: outbox(),
+			auth: auth({ origins: ['https://api.test'], token: () => 't', refresh: async () => undefined }),
+			fetch: (async () => new Response('ok')) as typeof fetch,
+		});
+		const seen: string[] = [];
+		api.on('storage:error', ({ part, operation }) => seen.push(`${part} ${operation}`));
+		// What a newer build might post on each channel: another version, or a kind this one does not read.
+		const newer: Record<string, unknown[]> = {
+			breaker: [{ v: 3, scope: 'https://api.test', state: 'draining' }, { v: 2, kind: 'hello' }, { hello: 'world' }, {}],
+			'auth https://api.test/': [{ v: 2, identity: 'u', current: true }, { refreshed: true }, { kind: 'signed-out' }, {}],
+			world: [{ v: 2, note: 'cache' }, { v: 2, write: ['PUT', 'https://api.test/x'] }, { v: 1, invalidate: ['https://api.test/x'] }, {}],
+			pending: [{ v: 2, op: '+', id: 'a', url: 'https://api.test/x' }, { v: 1, op: '*', id: 'a' }, { v: 1, op: 'moved', id: 'a', to: 'b' }, {}],
+			throttle: [{ v: 2, scope: 'https://api.test', requests: 1, accepts: 1 }, { scope: 'https://api.test', kind: 'reset' }, {}],
+			ratelimit: [[1, 'https://api.test', 1], { v: 2, scope: 'https://api.test', blockedUntil: 1 }, { v: 1, scope: 'https://api.test', policy: 'q;w=60' }, {}],
+		};
+		const channels = Object.keys(newer).map((kind) => new BroadcastChannel(`steadfetch:${name}${kind.startsWith('auth') ? '/' : ':'}${kind}`));
+		try {
+			await api.outbox.size(); // started
+			await api.get('https://api.test/x'); // the throttle's and the rate limiter's channels are open
+			for (const [index, messages] of Object.values(newer).entries()) {
+				for (const data of messages) {
+					channels[index]!.postMessage(data);
+				}
+
+				channels[index]!.postMessage('a marker'); // malformed: reported once it is read, after the newer words (one sender's messages keep their order)
+			}
+
+			// Each channel's marker is its last message: once every part reported, every newer word was read.
+			await vi.waitFor(() => expect(new Set(seen).size).toBe(channels.length), { timeout: 5000, interval: 10 });
+			// Before: every newer word was reported too (got 26 reports, expected the 6 markers').
+			expect(seen.sort()).toEqual(['auth channel', 'breaker channel', 'outbox channel', 'rateLimit channel', 'throttle channel', 'world channel']);
+		} finally {
+			for (const channel of channels) {
+				channel.close();
+			}
+
+			api.close();
+			window.restore();
+		}
+	}, 15_000);
+});
