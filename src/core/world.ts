@@ -90,7 +90,7 @@ export class Worlds {
 	#at = 0;
 	/** A part's last clear of everything (`part`), of one identity (`part#i:identity`), removal of one id (`part#r:id`); part names hold no `#`. */
 	readonly #notes = new Map<string, number>();
-	/** The clients of this name and store that run, each told the delivered writes (`connect`); one gone is forgotten when met. */
+	/** The clients of this name and store that run, each told the delivered writes (`connect`); one gone is forgotten when met (told, or at a `connect`). */
 	readonly #hearing = new Set<{ deref(): Emit | undefined }>();
 
 	/** The sequence number of the last note: while it is the same, nothing was cleared or removed. */
@@ -131,8 +131,15 @@ export class Worlds {
 	 * client of the name and store runs. Returns what its `close()` calls.
 	 */
 	connect(name: string, emit: Emit): () => void {
-		// Held weakly: a client made by `extend()` per request and never closed is not kept alive by its name's others.
+		// Held weakly: a client made by `extend()` per request and never closed is not kept alive by its name's others,
+		// and what is held of those gone is let go here too (not only when a write is told): the list stays as long as the clients.
 		const hearing = held(emit);
+		for (const each of this.#hearing) {
+			if (!each.deref()) {
+				this.#hearing.delete(each);
+			}
+		}
+
 		this.#hearing.add(hearing);
 		this.#clients++;
 		// What the other tabs post, checked as outside input there (src/core/world-tabs.ts).

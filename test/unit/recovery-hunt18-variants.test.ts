@@ -1,5 +1,6 @@
 /** Variants of recovery, the breaker and the tabs (API.md "Reachability and recovery"), eighteenth round. */
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createClient as createCore } from '../../src/entries/core.js';
 import { createClient, memoryStore, outbox } from '../../src/entries/index.js';
 import { auth } from '../../src/entries/auth.js';
 import { rateLimit } from '../../src/entries/rate-limit.js';
@@ -55,4 +56,45 @@ describe('messages from a newer tab, of a kind or a version this code does not k
 			window.restore();
 		}
 	}, 15_000);
+});
+
+describe('clients made by extend() per request and dropped unclosed (src/core/world.ts: "a client made by extend() per request and never closed is not kept alive by its name\'s others")', () => {
+	afterEach(() => {
+		vi.unstubAllGlobals();
+	});
+
+	it('what the name keeps of each to tell it the delivered writes is let go as more are made, not only at the next delivered write', async () => {
+		/** A WeakRef whose target the test lets go (as the collector would): `gone`; counts the gone ones still asked. */
+		class Ref<T extends object> {
+			static made: Ref<object>[] = [];
+			static asked = 0;
+			gone = false;
+			readonly #value: T;
+			constructor(value: T) {
+				this.#value = value;
+				Ref.made.push(this as unknown as Ref<object>);
+			}
+
+			deref(): T | undefined {
+				Ref.asked += this.gone ? 1 : 0;
+				return this.gone ? undefined : this.#value;
+			}
+		}
+
+		vi.stubGlobal('WeakRef', Ref);
+		const api = createCore({ name: `dropped-${names++}`, retry: 0, fetch: (async () => new Response('ok')) as typeof fetch });
+		// A read-only page: a child per request, dropped after it (collected before the next), no write delivered meanwhile.
+		for (let index = 0; index < 1000; index++) {
+			await api.extend({ headers: { 'x-request': String(index) } }).get('https://api.test/x');
+			for (const ref of Ref.made.splice(0)) {
+				ref.gone = true;
+			}
+		}
+
+		Ref.asked = 0;
+		await api.put('https://api.test/x', { json: {} }); // told to every client of the name still there
+		// Before: the 1 000 children's entries were all kept until this write (got 1001 asked, expected at most a few dozen).
+		expect(Ref.asked).toBeLessThan(100);
+		api.close();
+	});
 });
