@@ -385,9 +385,10 @@ export const command = async (circuits: Circuits, urlOrScope: string | URL, whic
 	}
 
 	circuits[which](circuit, circuits.clock.now(), via);
-	// Where the store could not be read, a reset is stored even where it changes nothing in memory: it
-	// ends a stored isolation or open period.
-	if (circuits.store && unread && !saved) {
+	// A reset is stored (and told) even where it changes nothing in memory: where the store could not be read, it
+	// ends a stored isolation or open period; in a closed state, the failures counted before it go in every tab and
+	// from the stored record too, not only here.
+	if (circuits.store && (unread || which === 'reset') && !saved) {
 		publish(circuits, circuit, via);
 	}
 

@@ -6,6 +6,7 @@ import { auth } from '../../src/entries/auth.js';
 import { rateLimit } from '../../src/entries/rate-limit.js';
 import { adaptiveThrottle } from '../../src/entries/throttle.js';
 import { fakeWindow } from './outbox-helpers.js';
+import { origin, tabPages, times, windowEachTest } from './breaker-kit.js';
 
 let names = 0;
 
@@ -97,4 +98,32 @@ describe('clients made by extend() per request and dropped unclosed (src/core/wo
 		expect(Ref.asked).toBeLessThan(100);
 		api.close();
 	});
+});
+
+describe('breaker.reset() of a closed scope with failures counted across tabs (API.md: the counts "are shared by the tabs of one name and kept with its stored record, as its state is"; reset(): "resolves once the state is stored")', () => {
+	const clients = windowEachTest();
+	const pages = tabPages(clients, 'reset-counts');
+	for (const by of ['the tab that counted them', 'another tab, that heard them', 'a client extend() made in the tab that counted them'] as const) {
+		it(`reset by ${by}: every tab, that client and a reload count from nothing; one more failure opens nothing`, async () => {
+			const { open, store } = pages();
+			const a = open({ openMs: 30_000 });
+			const b = open({ openMs: 30_000 });
+			const child = a.api.extend({ headers: { 'x-child': '1' } });
+			await times(4, async () => a.call()); // consecutiveFailures 5: one short of opening
+			await vi.waitFor(() => expect(b.snapshot().consecutiveFailures).toBe(4));
+			await vi.waitFor(async () => expect(await store.get(origin)).toMatchObject({ failures: 4 }));
+			const resetting = by === 'the tab that counted them' ? a.api : by === 'another tab, that heard them' ? b.api : child;
+			await resetting.breaker.reset(origin);
+			// Before (reset by the tab that counted them): got [0, 4, 4] (that tab only), and the stored record kept failures 4.
+			await vi.waitFor(() => expect([a.snapshot(), b.snapshot(), child.breaker(origin)].map(({ consecutiveFailures }) => consecutiveFailures)).toEqual([0, 0, 0]));
+			// Stored without the failures in a row or the ratio window's counts (a reload counts from nothing).
+			expect(Object.keys(await store.get(origin) as object).filter((key) => key === 'failures' || key === 'window')).toEqual([]);
+			expect(await b.call()).toBe('HTTPError');
+			expect(await child.get(`${origin}/x`).then(() => 'ok', (error: Error) => error.name)).toBe('HTTPError');
+			const reloaded = open({ openMs: 30_000 });
+			expect(await reloaded.call()).toBe('HTTPError');
+			expect([a, b, reloaded].map(({ snapshot }) => snapshot().state)).toEqual(['closed', 'closed', 'closed']);
+			expect([...a.events, ...b.events, ...reloaded.events]).toEqual([]);
+		});
+	}
 });
