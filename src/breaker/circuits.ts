@@ -131,6 +131,14 @@ export const createCircuits = (context: PolicyContext, settings: Settings, optio
 	const circuits: Circuits = { context, settings, options, store, ...states, clock: context.clock, scopes: scopes(states.circuit, held), link: options.shared?.link(context, settings, options, states.adopt, (circuit, via) => store && publish(circuits, circuit, via)), peers, cleared: 0, closed: false, wake: new Set(), paused: new Set(), unlisten: [] };
 	if (store) {
 		circuits.peer = weakly(circuits);
+		// Those gone (a client `extend()` made per request, dropped unclosed) are let go here, not only where a count or a
+		// claim meets them (`eachPeer`, which a page's channel skips): the set stays as long as the breakers alive.
+		for (const ref of peers) {
+			if (!ref.deref()) {
+				peers.delete(ref);
+			}
+		}
+
 		peers.add(circuits.peer);
 	}
 

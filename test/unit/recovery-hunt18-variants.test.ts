@@ -1,6 +1,7 @@
 /** Variants of recovery, the breaker and the tabs (API.md "Reachability and recovery"), eighteenth round. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient as createCore } from '../../src/entries/core.js';
+import { breaker } from '../../src/entries/breaker.js';
 import { createClient, memoryStore, outbox } from '../../src/entries/index.js';
 import { auth } from '../../src/entries/auth.js';
 import { rateLimit } from '../../src/entries/rate-limit.js';
@@ -59,29 +60,30 @@ describe('messages from a newer tab, of a kind or a version this code does not k
 	}, 15_000);
 });
 
+/** A WeakRef whose target the test lets go (as the collector would): `gone`; counts the gone ones still asked. */
+class Ref<T extends object> {
+	static made: Ref<object>[] = [];
+	static asked = 0;
+	gone = false;
+	readonly #value: T;
+	constructor(value: T) {
+		this.#value = value;
+		Ref.made.push(this as unknown as Ref<object>);
+	}
+
+	deref(): T | undefined {
+		Ref.asked += this.gone ? 1 : 0;
+		return this.gone ? undefined : this.#value;
+	}
+}
+
 describe('clients made by extend() per request and dropped unclosed (src/core/world.ts: "a client made by extend() per request and never closed is not kept alive by its name\'s others")', () => {
 	afterEach(() => {
 		vi.unstubAllGlobals();
 	});
 
 	it('what the name keeps of each to tell it the delivered writes is let go as more are made, not only at the next delivered write', async () => {
-		/** A WeakRef whose target the test lets go (as the collector would): `gone`; counts the gone ones still asked. */
-		class Ref<T extends object> {
-			static made: Ref<object>[] = [];
-			static asked = 0;
-			gone = false;
-			readonly #value: T;
-			constructor(value: T) {
-				this.#value = value;
-				Ref.made.push(this as unknown as Ref<object>);
-			}
-
-			deref(): T | undefined {
-				Ref.asked += this.gone ? 1 : 0;
-				return this.gone ? undefined : this.#value;
-			}
-		}
-
+		Ref.made = [];
 		vi.stubGlobal('WeakRef', Ref);
 		const api = createCore({ name: `dropped-${names++}`, retry: 0, fetch: (async () => new Response('ok')) as typeof fetch });
 		// A read-only page: a child per request, dropped after it (collected before the next), no write delivered meanwhile.
@@ -126,4 +128,39 @@ describe('breaker.reset() of a closed scope with failures counted across tabs (A
 			expect([...a.events, ...b.events, ...reloaded.events]).toEqual([]);
 		});
 	}
+});
+
+describe('a page\'s breaker and the clients extend() made per request, dropped unclosed (circuits.ts: each "held weakly")', () => {
+	afterEach(() => {
+		vi.unstubAllGlobals();
+	});
+
+	it('what the breaker keeps of each (its peers) is let go as more are made, in a page too (where its channel tells the tabs)', async () => {
+		const window = fakeWindow(); // a page: the breaker's channel is open
+		Ref.made = [];
+		vi.stubGlobal('WeakRef', Ref);
+		let status = 200;
+		const api = createCore({ name: `dropped-breaker-${names++}`, retry: 0, fetch: (async () => new Response('', { status })) as typeof fetch });
+		const breaking = api.extend({ breaker: breaker({ share: true }) });
+		try {
+			for (let index = 0; index < 1000; index++) {
+				await breaking.extend({ headers: { 'x-request': String(index) } }).get('https://api.test/x');
+				for (const ref of Ref.made.splice(0)) {
+					ref.gone = true;
+				}
+			}
+
+			status = 503;
+			await times(5, async () => breaking.get('https://api.test/x').then(() => '', () => '')); // open
+			Ref.asked = 0;
+			// Refused while open: first the calls of this page wait for a peer's early probe, if one is in flight (tabs.ts `behind`).
+			expect(await breaking.get('https://api.test/x').then(() => '', (error: { code?: string }) => error.code)).toBe('CIRCUIT_OPEN');
+			// Before: every child ever made was still asked (got 1000, expected at most a few).
+			expect(Ref.asked).toBeLessThan(100);
+		} finally {
+			breaking.close();
+			api.close();
+			window.restore();
+		}
+	});
 });
