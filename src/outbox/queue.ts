@@ -275,6 +275,14 @@ export class Queue {
 		const { stores } = context;
 		this.refs = (stores.get('#refs') ?? stores.set('#refs', new Refs()).get('#refs')) as Refs;
 		this.#peers = (stores.get('#queues') ?? stores.set('#queues', new Set()).get('#queues')) as Set<Peer>;
+		// Those gone (a client `extend()` made per request, dropped unclosed) are let go here too, not only at the next
+		// write to the store (`#note`): a read-only page keeps none of them.
+		for (const peer of this.#peers) {
+			if (!peer.deref()) {
+				this.#peers.delete(peer);
+			}
+		}
+
 		this.#peers.add(this.#self);
 		this.order = (stores.get('#order') ?? stores.set('#order', new Map()).get('#order')) as Map<string, number>;
 		const moves = (stores.get('#moves') ?? stores.set('#moves', new Map()).get('#moves')) as Map<string, string>;

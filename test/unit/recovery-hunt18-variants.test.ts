@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient as createCore } from '../../src/entries/core.js';
 import { breaker } from '../../src/entries/breaker.js';
 import { createClient, memoryStore, outbox } from '../../src/entries/index.js';
+import { outbox as coreOutbox } from '../../src/entries/outbox.js';
 import { auth } from '../../src/entries/auth.js';
 import { rateLimit } from '../../src/entries/rate-limit.js';
 import { adaptiveThrottle } from '../../src/entries/throttle.js';
@@ -161,6 +162,43 @@ describe('a page\'s breaker and the clients extend() made per request, dropped u
 			breaking.close();
 			api.close();
 			window.restore();
+		}
+	});
+});
+
+describe('the outbox and the clients extend() made per request, dropped unclosed (queue.ts: each other queue "held weakly")', () => {
+	afterEach(() => {
+		vi.unstubAllGlobals();
+	});
+
+	it('what a queue keeps of the others of its name and store is let go as more are made, not only at the next write to the store', async () => {
+		Ref.made = [];
+		vi.stubGlobal('WeakRef', Ref);
+		const store = memoryStore('dropped-outbox');
+		const api = createCore({
+			name: `dropped-outbox-${names++}`, retry: 0, store: () => store, outbox: coreOutbox(),
+			fetch: (async (request: Request) => {
+				if (request.method !== 'GET') {
+					throw new TypeError('Failed to fetch');
+				}
+
+				return new Response('ok');
+			}) as typeof fetch,
+		});
+		try {
+			for (let index = 0; index < 1000; index++) {
+				await api.extend({ headers: { 'x-request': String(index) } }).get('https://api.test/x');
+				for (const ref of Ref.made.splice(0)) {
+					ref.gone = true;
+				}
+			}
+
+			Ref.asked = 0;
+			await api.put('https://api.test/x', { json: {} }).catch(() => undefined); // queued (OutboxQueuedError): written to the store, each other queue of the name told
+			// Before: every child's queue was still asked (got 1000, expected at most a few).
+			expect(Ref.asked).toBeLessThan(100);
+		} finally {
+			api.close();
 		}
 	});
 });
