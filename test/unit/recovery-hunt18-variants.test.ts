@@ -100,7 +100,7 @@ describe('clients made by extend() per request and dropped unclosed (src/core/wo
 		// Before: the 1 000 children's entries were all kept until this write (got 1001 asked, expected at most a few dozen).
 		expect(Ref.asked).toBeLessThan(100);
 		api.close();
-	});
+	}, 30_000); // 1,000 clients made one after the other: seconds under load, past vitest's 5 s default
 });
 
 describe('breaker.reset() of a closed scope with failures counted across tabs (API.md: the counts "are shared by the tabs of one name and kept with its stored record, as its state is"; reset(): "resolves once the state is stored")', () => {
@@ -163,7 +163,7 @@ describe('a page\'s breaker and the clients extend() made per request, dropped u
 			api.close();
 			window.restore();
 		}
-	});
+	}, 30_000); // 1,000 clients made one after the other: seconds under load, past vitest's 5 s default
 });
 
 describe('the outbox and the clients extend() made per request, dropped unclosed (queue.ts: each other queue "held weakly")', () => {
@@ -200,5 +200,5 @@ describe('the outbox and the clients extend() made per request, dropped unclosed
 		} finally {
 			api.close();
 		}
-	});
+	}, 30_000); // 1,000 clients made one after the other: seconds under load, past vitest's 5 s default
 });
