@@ -47,14 +47,18 @@ export interface BulkheadOptions {
 	maxQueue?: number;
 }
 
-const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number): PolicyParts => {
+const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number, families: WeakMap<object, Scopes<Lane>>): PolicyParts => {
 	const client = context.options;
 	const scoped = requestScoped();
-	/** The scopes' lanes, at most `maxScopes` idle ones (`Scopes`): a lane with a slot held or an attempt waiting is never forgotten. */
-	const lanes: Scopes<Lane> = scopes(() => new Lane(maxConcurrent, scoped), (lane) => {
+	/**
+	 * The scopes' lanes, at most `maxScopes` idle ones (`Scopes`): a lane with a slot held or an attempt waiting is never forgotten.
+	 * One per family: the clients of one name and store (`context.stores`: a client and those its `extend()` made) that keep this policy object.
+	 */
+	const lanes = families.get(context.stores) ?? scopes(() => new Lane(maxConcurrent, scoped), (lane) => {
 		lane.settle();
 		return lane.running + lane.queued;
 	});
+	families.set(context.stores, lanes);
 
 	/**
 	 * When each call started (the real clock): when its first attempt asked for a slot, less what went by since the call
@@ -108,7 +112,7 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
 			return Promise.reject(refused());
 		}
 
-		return lane.wait(until, signal, refused).then(run);
+		return lane.wait(until, signal, refused, context).then(run);
 	};
 
 	return {
@@ -125,7 +129,7 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
 		},
 		close() {
 			for (const [, lane] of lanes.entries()) {
-				lane.close();
+				lane.close(context);
 			}
 		},
 	};
@@ -138,7 +142,10 @@ const create = (context: PolicyContext, maxConcurrent: number, maxQueue: number)
  * the breaker: a call the cache or the outbox answers without I/O takes none. A hedge takes a slot
  * only when one is free (else it is not sent); an attempt whose signal has aborted is rejected at
  * once with its reason, and a waiting one leaves the queue as soon as its signal aborts. The client's
- * `close()` refuses every waiting attempt at once (`CLIENT_CLOSED`, as a call made after it).
+ * `close()` refuses every waiting attempt of its own at once (`CLIENT_CLOSED`, as a call made after it).
+ * A client and the clients its `extend()` makes that keep its `name`, its `store` and this policy object
+ * share one bulkhead (its slots, its queues, its `stats()`); a child given a `bulkhead()` of its own (or
+ * `false`), another `name` or another `store`, and a client `create()` makes, have their own.
  *
  * A slot is a lease: held until the response's headers arrive (or the attempt fails), and never
  * beyond the attempt's deadline: ky's `timeout` for that attempt (10 s unless set), counted from when the
@@ -166,5 +173,6 @@ export const bulkhead = (options?: BulkheadOptions): Policy<'bulkhead'> => {
 	const { maxConcurrent = 6, maxQueue = 100 } = optionsOf(options, 'bulkhead');
 	check(isPositiveInteger(maxConcurrent), 'bulkhead.maxConcurrent', maxConcurrent, 'a positive integer');
 	check(isNonNegativeInteger(maxQueue), 'bulkhead.maxQueue', maxQueue, 'a non-negative integer');
-	return { slot: 'bulkhead', at: bulkheadAt, create: (context) => create(context, maxConcurrent, maxQueue) };
+	const families = new WeakMap<object, Scopes<Lane>>();
+	return { slot: 'bulkhead', at: bulkheadAt, create: (context) => create(context, maxConcurrent, maxQueue, families) };
 };

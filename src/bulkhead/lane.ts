@@ -17,6 +17,8 @@ export interface Lease {
 interface Waiter {
 	readonly until: number;
 	readonly signal: AbortSignal;
+	/** The client whose call waits (`close`). */
+	readonly by: unknown;
 	go(lease?: Lease, error?: unknown): void;
 }
 
@@ -105,9 +107,9 @@ export class Lane {
 	 * waits), holding nothing. Its own timer, in its own request, looks again when the first slot's
 	 * deadline passes (in Workers, every `lookMs`: no other request may wake it); in Workers, one found
 	 * dropped at its own deadline with its signal not aborted (a request dedupe shares) is refused then
-	 * with `refused()`.
+	 * with `refused()`. `by`: the client whose call waits (`close`).
 	 */
-	wait(until: number, signal: AbortSignal, refused: () => unknown): Promise<Lease> {
+	wait(until: number, signal: AbortSignal, refused: () => unknown, by: unknown): Promise<Lease> {
 		return new Promise<Lease>((resolve, reject) => {
 			let timer: ReturnType<typeof setTimeout> | undefined;
 			const done = (): void => {
@@ -118,6 +120,7 @@ export class Lane {
 			const waiter: Waiter = {
 				until,
 				signal,
+				by,
 				go(lease, error) {
 					done();
 					if (lease) {
@@ -166,10 +169,13 @@ export class Lane {
 		});
 	}
 
-	/** Refuse every waiting attempt: the client closed (`CLIENT_CLOSED`). */
-	close(): void {
-		for (const waiter of this.#waiting.splice(0)) {
-			waiter.go(undefined, clientClosed());
+	/** Refuse every waiting attempt of client `by`: it closed (`CLIENT_CLOSED`). The lane is its `extend()` family's: the others' wait on. */
+	close(by: unknown): void {
+		for (const waiter of this.#waiting) {
+			if (waiter.by === by) {
+				this.#waiting = this.#waiting.filter((other) => other !== waiter);
+				waiter.go(undefined, clientClosed());
+			}
 		}
 	}
 }

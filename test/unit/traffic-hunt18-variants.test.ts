@@ -1,0 +1,120 @@
+/**
+ * Round 18: the traffic policies of a client and the clients its `extend()` made (same `name` and `store`, the parent's
+ * policy object kept) share that policy's state: one bulkhead, one rate limiter, one dedupe table, one adaptive throttle,
+ * one hedge latency per scope for the family. A child that sets its own policy object, another `name` or another
+ * `store`, and a client `create()` made, get their own.
+ */
+import { describe, expect, it } from 'vitest';
+import { createClient, memoryStore } from '../../src/entries/core.js';
+import { bulkhead, BulkheadFullError } from '../../src/entries/bulkhead.js';
+import { holdingFetch } from '../helpers/holding-fetch.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const origin = 'https://api.test';
+/** The scope's bulkhead queue as `stats()` shows it. */
+const queuedOf = (client: { stats(): Record<string, unknown> }): number | undefined => (client.stats()[origin] as { bulkhead?: { queued: number } } | undefined)?.bulkhead?.queued;
+const codeOf = async (promise: Promise<unknown>): Promise<string> => promise.then(() => 'ok', (error: unknown) => (error as { code?: string }).code ?? String(error));
+
+describe('bulkhead(): one bulkhead for a client and the clients extend() made of it', () => {
+	it('the parent holds the only slot (maxQueue 0): the child\'s call is BulkheadFullError with no I/O, and both stats() show the slot', async () => {
+		const { sent, fetch, release } = holdingFetch('/slow', () => new Response('ok'));
+		const api = createClient({ retry: 0, fetch, bulkhead: bulkhead({ maxConcurrent: 1, maxQueue: 0 }) });
+		const child = api.extend({ headers: { a: '1' } });
+		const slow = api.get(`${origin}/slow`).text();
+		await waitFor(() => sent.length === 1, 'the slow call sent');
+		// Before: 'ok' (the child had a bulkhead of its own, and its request went out beside the parent's).
+		const error = await child.get(`${origin}/child`).then(() => undefined, (thrown: unknown) => thrown);
+		expect([error instanceof BulkheadFullError, sent]).toEqual([true, ['/slow']]);
+		expect(api.stats()[origin]?.bulkhead).toEqual({ running: 1, queued: 0, rejected: 1 });
+		expect(child.stats()[origin]?.bulkhead).toEqual({ running: 1, queued: 0, rejected: 1 });
+		// The child's slot-holding call refuses the parent's too (one bulkhead, both ways).
+		release();
+		expect(await slow).toBe('ok');
+		const { sent: sent2, fetch: fetch2, release: release2 } = holdingFetch('/child-slow', () => new Response('ok'));
+		const api2 = createClient({ retry: 0, fetch: fetch2, bulkhead: bulkhead({ maxConcurrent: 1, maxQueue: 0 }) });
+		const child2 = api2.extend({ timeout: 5_000 });
+		const childSlow = child2.get(`${origin}/child-slow`).text();
+		await waitFor(() => sent2.length === 1, 'the child\'s slow call sent');
+		expect(await codeOf(api2.get(`${origin}/parent`))).toBe('BULKHEAD_FULL');
+		expect(sent2).toEqual(['/child-slow']);
+		release2();
+		expect(await childSlow).toBe('ok');
+		api.close();
+		child.close();
+		api2.close();
+		child2.close();
+	});
+
+	it('a grandchild (extend() of the child) shares it too; a waiting call of either leaves in order when the slot frees', async () => {
+		const { sent, fetch, release } = holdingFetch('/slow', () => new Response('ok'));
+		const api = createClient({ retry: 0, fetch, bulkhead: bulkhead({ maxConcurrent: 1, maxQueue: 1 }) });
+		const grandchild = api.extend({ headers: { a: '1' } }).extend({ headers: { b: '2' } });
+		const slow = api.get(`${origin}/slow`).text();
+		await waitFor(() => sent.length === 1, 'the slow call sent');
+		const waiting = grandchild.get(`${origin}/waiting`).text();
+		await waitFor(() => queuedOf(api) === 1, 'the grandchild\'s call queued');
+		// Before: the grandchild's call went out at once (sent: ['/slow', '/waiting']).
+		expect(sent).toEqual(['/slow']);
+		expect(await codeOf(api.get(`${origin}/third`))).toBe('BULKHEAD_FULL');
+		release();
+		expect([await slow, await waiting]).toEqual(['ok', 'ok']);
+		expect(sent).toEqual(['/slow', '/waiting']);
+		api.close();
+	});
+
+	it('separate: a child with its own bulkhead() object, another name, another store, and a client create() made', async () => {
+		const { sent, fetch, release } = holdingFetch('/slow', () => new Response('ok'));
+		const policy = bulkhead({ maxConcurrent: 1, maxQueue: 0 });
+		const api = createClient({ retry: 0, fetch, name: 'hunt18-bulkhead', store: memoryStore, bulkhead: policy });
+		const slow = api.get(`${origin}/slow`).text();
+		await waitFor(() => sent.length === 1, 'the slow call sent');
+		const others = [
+			api.extend({ bulkhead: bulkhead({ maxConcurrent: 1, maxQueue: 0 }) }),
+			api.extend({ name: 'hunt18-bulkhead-other' }),
+			api.extend({ store: (namespace: string) => memoryStore(namespace) }),
+			api.create({ retry: 0, fetch, name: 'hunt18-bulkhead', store: memoryStore, bulkhead: policy }),
+		];
+		for (const [index, other] of others.entries()) {
+			expect(await codeOf(other.get(`${origin}/other${index}`))).toBe('ok');
+			expect(other.stats()[origin]?.bulkhead).toEqual({ running: 0, queued: 0, rejected: 0 });
+			other.close();
+		}
+
+		expect(await codeOf(api.extend({ headers: { a: '1' } }).get(`${origin}/same`))).toBe('BULKHEAD_FULL');
+		release();
+		expect(await slow).toBe('ok');
+		expect(sent).toEqual(['/slow', '/other0', '/other1', '/other2', '/other3']);
+		api.close();
+	});
+
+	it('close() of a child refuses only its own waiting calls (CLIENT_CLOSED); the parent\'s waiting call still gets the slot', async () => {
+		const { sent, fetch, release } = holdingFetch('/slow', () => new Response('ok'));
+		const api = createClient({ retry: 0, fetch, bulkhead: bulkhead({ maxConcurrent: 1, maxQueue: 2 }) });
+		const child = api.extend({ headers: { a: '1' } });
+		const slow = api.get(`${origin}/slow`).text();
+		await waitFor(() => sent.length === 1, 'the slow call sent');
+		const parentWaiting = api.get(`${origin}/parent-waiting`).text();
+		const childWaiting = codeOf(child.get(`${origin}/child-waiting`));
+		await waitFor(() => queuedOf(api) === 2, 'both calls queued');
+		child.close();
+		expect(await childWaiting).toBe('CLIENT_CLOSED');
+		expect(queuedOf(api)).toBe(1);
+		release();
+		expect([await slow, await parentWaiting]).toEqual(['ok', 'ok']);
+		// And the parent's close() refuses the parent's waiting calls, not a child's.
+		const { sent: sent2, fetch: fetch2, release: release2 } = holdingFetch('/slow', () => new Response('ok'));
+		const api2 = createClient({ retry: 0, fetch: fetch2, bulkhead: bulkhead({ maxConcurrent: 1, maxQueue: 2 }) });
+		const child2 = api2.extend({ headers: { a: '1' } });
+		const slow2 = child2.get(`${origin}/slow`).text();
+		await waitFor(() => sent2.length === 1, 'the slow call sent');
+		const parentWaiting2 = codeOf(api2.get(`${origin}/parent-waiting`));
+		const childWaiting2 = child2.get(`${origin}/child-waiting`).text();
+		await waitFor(() => queuedOf(child2) === 2, 'both calls queued');
+		api2.close();
+		expect(await parentWaiting2).toBe('CLIENT_CLOSED');
+		release2();
+		expect([await slow2, await childWaiting2]).toEqual(['ok', 'ok']);
+		expect(sent2).toEqual(['/slow', '/child-waiting']);
+		child2.close();
+	});
+});
