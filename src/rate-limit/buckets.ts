@@ -32,9 +32,14 @@ export class Buckets {
 	readonly #maxResetMs: number;
 	#channel: Channel | undefined;
 
-	constructor(context: PolicyContext, fromHeaders: boolean, maxResetMs: number) {
+	/**
+	 * `families`: the policy object's buckets per family, the clients of one name and store (`context.stores`: a client
+	 * and those its `extend()` made) that keep it; each client has its own channel, timers and `close()`.
+	 */
+	constructor(context: PolicyContext, fromHeaders: boolean, maxResetMs: number, families: WeakMap<object, Scopes<Bucket>>) {
 		const { clock } = context;
-		this.#scopes = scopes((): Bucket => ({ due: 0, blockedUntil: 0, left: 0, leftUntil: 0, waits: 0 }), ({ due, blockedUntil, leftUntil }) => Math.max(due, blockedUntil, leftUntil) > clock.now());
+		this.#scopes = families.get(context.stores) ?? scopes((): Bucket => ({ due: 0, blockedUntil: 0, left: 0, leftUntil: 0, waits: 0 }), ({ due, blockedUntil, leftUntil }) => Math.max(due, blockedUntil, leftUntil) > clock.now());
+		families.set(context.stores, this.#scopes);
 		this.#context = context;
 		this.#fromHeaders = fromHeaders;
 		this.#maxResetMs = maxResetMs;

@@ -6,7 +6,8 @@ import type { Call } from '../core/call.js';
 import { check, optionsOf, isPositiveFinite, isPositiveTimerMs, offOnly, positiveTimerMs } from '../utils/validate.js';
 import { RateLimitedError } from '../errors/RateLimitedError.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
-import { Buckets } from './buckets.js';
+import { Buckets, type Bucket } from './buckets.js';
+import type { Scopes } from '../utils/scopes.js';
 import type { RateLimitWaitEvent } from './events.js';
 import { Closing } from '../core/closing.js';
 import { monotonicNow } from '../utils/clock.js';
@@ -70,9 +71,9 @@ export interface RateLimitOptions {
 	share?: boolean;
 }
 
-const create = (context: PolicyContext, perSecond: number | undefined, burst: number, fromHeaders: boolean, maxResetMs: number, share: boolean | undefined): PolicyParts => {
+const create = (context: PolicyContext, perSecond: number | undefined, burst: number, fromHeaders: boolean, maxResetMs: number, share: boolean | undefined, families: WeakMap<object, Scopes<Bucket>>): PolicyParts => {
 	const { clock } = context;
-	const buckets = new Buckets(context, fromHeaders, maxResetMs);
+	const buckets = new Buckets(context, fromHeaders, maxResetMs, families);
 	/**
 	 * When each call started on the client's clock: its first attempt's start less what ky's clock (the real one) says
 	 * went by since the call began (a `beforeRequest` hook's wait): its `totalTimeout` runs from then, as ky's does.
@@ -234,7 +235,10 @@ const sleep = async (ms: number, ...signals: AbortSignal[]): Promise<void> => ne
  * own request); a waiting call whose request ends before its token is due never sends, and its token
  * is spent (nothing of an ended request runs to give it back), so it costs at most that one token.
  * An attempt refused below without I/O (an open breaker's `CIRCUIT_OPEN`, a policy's own error) gives its token back, as a hedge not sent does, and the server's request left it took.
- * The client's `close()` refuses every waiting call at once (`CLIENT_CLOSED`, as a call made after it): none is sent after it.
+ * The client's `close()` refuses every waiting call of its own at once (`CLIENT_CLOSED`, as a call made after it): none is sent after it.
+ * A client and the clients its `extend()` makes that keep its `name`, its `store` and this policy object share one
+ * bucket per scope (its tokens, what the server said, its `stats()`); a child given a `rateLimit()` of its own (or
+ * `false`), another `name` or another `store`, and a client `create()` makes, have their own.
  * Bad options throw a `RangeError` naming the option and the value.
  *
  * @example
@@ -253,5 +257,6 @@ export const rateLimit = (given?: RateLimitOptions): Policy<'rateLimit'> => {
 	check(typeof fromHeaders === 'boolean', 'rateLimit.fromHeaders', fromHeaders, 'a boolean');
 	check(isPositiveTimerMs(maxResetMs), 'rateLimit.maxResetMs', maxResetMs, positiveTimerMs);
 	check(share === undefined || typeof share === 'boolean', 'rateLimit.share', share, 'a boolean');
-	return { slot: 'rateLimit', at: rateLimitAt, create: (context) => create(context, perSecond, burst, fromHeaders, maxResetMs, share) };
+	const families = new WeakMap<object, Scopes<Bucket>>();
+	return { slot: 'rateLimit', at: rateLimitAt, create: (context) => create(context, perSecond, burst, fromHeaders, maxResetMs, share, families) };
 };

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { createClient, memoryStore } from '../../src/entries/core.js';
 import { bulkhead, BulkheadFullError } from '../../src/entries/bulkhead.js';
+import { rateLimit, RateLimitedError } from '../../src/entries/rate-limit.js';
 import { holdingFetch } from '../helpers/holding-fetch.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -116,5 +117,95 @@ describe('bulkhead(): one bulkhead for a client and the clients extend() made of
 		expect([await slow2, await childWaiting2]).toEqual(['ok', 'ok']);
 		expect(sent2).toEqual(['/slow', '/child-waiting']);
 		child2.close();
+	});
+});
+
+/** A transport that records each request's path and answers with `answer(path)` at once. */
+const recording = (answer: (path: string) => Response = () => new Response('ok')) => {
+	const sent: string[] = [];
+	const fetch = (async (request: Request) => {
+		const path = new URL(request.url).pathname;
+		sent.push(path);
+		return answer(path);
+	}) as typeof globalThis.fetch;
+	return { sent, fetch };
+};
+
+describe('rateLimit(): one bucket per scope for a client and the clients extend() made of it', () => {
+	it('the parent spends the only token: the child\'s call is RateLimitedError at once, no I/O; both stats() show the one bucket', async () => {
+		const { sent, fetch } = recording();
+		const api = createClient({ retry: 0, fetch, rateLimit: rateLimit({ perSecond: 0.001, burst: 1 }) });
+		const child = api.extend({ headers: { a: '1' } });
+		expect(await api.get(`${origin}/one`).text()).toBe('ok');
+		const error = await child.get(`${origin}/child`).then(() => undefined, (thrown: unknown) => thrown);
+		// Before: [false, ['/one', '/child']] (the child had a full bucket of its own).
+		expect([error instanceof RateLimitedError, sent]).toEqual([true, ['/one']]);
+		// And the other way round: a child's token is the parent's.
+		const { sent: sent2, fetch: fetch2 } = recording();
+		const api2 = createClient({ retry: 0, fetch: fetch2, rateLimit: rateLimit({ perSecond: 0.001, burst: 1 }) });
+		const child2 = api2.extend({ timeout: 5_000 });
+		expect(await child2.get(`${origin}/one`).text()).toBe('ok');
+		expect(await codeOf(api2.get(`${origin}/parent`))).toBe('RATE_LIMITED');
+		expect(sent2).toEqual(['/one']);
+		api.close();
+		child.close();
+		api2.close();
+		child2.close();
+	});
+
+	it('a server\'s spent quota told to the parent holds the child\'s calls too (and stats() of both show it)', async () => {
+		const { sent, fetch } = recording((path) => new Response('ok', path === '/spent' ? { headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '60' } } : {}));
+		const api = createClient({ retry: 0, fetch, rateLimit: rateLimit() });
+		const child = api.extend({ headers: { a: '1' } }).extend({ headers: { b: '2' } });
+		expect(await api.get(`${origin}/spent`).text()).toBe('ok');
+		// Before: 'ok' (the grandchild's bucket had heard nothing of the server's word).
+		expect(await codeOf(child.get(`${origin}/child`))).toBe('RATE_LIMITED');
+		expect(sent).toEqual(['/spent']);
+		const parentStats = (api.stats()[origin] as { rateLimit?: { blockedUntil: number } } | undefined)?.rateLimit;
+		const childStats = (child.stats()[origin] as { rateLimit?: { blockedUntil: number } } | undefined)?.rateLimit;
+		expect(parentStats?.blockedUntil).toBeGreaterThan(Date.now());
+		expect(childStats).toEqual(parentStats);
+		api.close();
+	});
+
+	it('separate: a child with its own rateLimit() object, another name, another store, and a client create() made', async () => {
+		const { sent, fetch } = recording();
+		const policy = rateLimit({ perSecond: 0.001, burst: 1 });
+		const api = createClient({ retry: 0, fetch, name: 'hunt18-rate', store: memoryStore, rateLimit: policy });
+		expect(await api.get(`${origin}/one`).text()).toBe('ok');
+		const others = [
+			api.extend({ rateLimit: rateLimit({ perSecond: 0.001, burst: 1 }) }),
+			api.extend({ name: 'hunt18-rate-other' }),
+			api.extend({ store: (namespace: string) => memoryStore(namespace) }),
+			api.create({ retry: 0, fetch, name: 'hunt18-rate', store: memoryStore, rateLimit: policy }),
+		];
+		for (const [index, other] of others.entries()) {
+			expect(await codeOf(other.get(`${origin}/other${index}`))).toBe('ok');
+			other.close();
+		}
+
+		expect(await codeOf(api.extend({ headers: { a: '1' } }).get(`${origin}/same`))).toBe('RATE_LIMITED');
+		expect(sent).toEqual(['/one', '/other0', '/other1', '/other2', '/other3']);
+		api.close();
+	});
+
+	it('close() of a child refuses only its own waiting call (CLIENT_CLOSED); the parent\'s waiting call is sent when its token is due', async () => {
+		const { sent, fetch } = recording();
+		const api = createClient({ retry: 0, fetch, rateLimit: rateLimit({ perSecond: 5, burst: 1 }) });
+		const child = api.extend({ headers: { a: '1' } });
+		const waits: string[] = [];
+		api.on('ratelimit:wait', ({ url }) => waits.push(`parent ${new URL(url).pathname}`));
+		child.on('ratelimit:wait', ({ url }) => waits.push(`child ${new URL(url).pathname}`));
+		expect(await api.get(`${origin}/one`).text()).toBe('ok');
+		const parentWaiting = api.get(`${origin}/parent-waiting`).text();
+		const childWaiting = codeOf(child.get(`${origin}/child-waiting`));
+		await waitFor(() => waits.length === 2, 'both calls waiting', 2_000);
+		// Before: ['parent /parent-waiting'] alone (the child's call went at once on a token of its own).
+		expect(waits).toEqual(['parent /parent-waiting', 'child /child-waiting']);
+		child.close();
+		expect(await childWaiting).toBe('CLIENT_CLOSED');
+		expect(await parentWaiting).toBe('ok');
+		expect(sent).toEqual(['/one', '/parent-waiting']);
+		api.close();
 	});
 });
