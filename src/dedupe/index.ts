@@ -4,7 +4,7 @@ import { requestScoped } from '../utils/runtime.js';
 import type { Call } from '../core/call.js';
 import type { FetchInit, Layer } from '../core/types.js';
 import { attemptScope } from '../core/scope.js';
-import { scopes } from '../utils/scopes.js';
+import { scopes, type Scopes } from '../utils/scopes.js';
 import { offOnly } from '../utils/validate.js';
 import { Flight } from './flight.js';
 import type { CoreClientOptions } from '../core/options.js';
@@ -36,18 +36,33 @@ const fields = ['method', 'url', 'credentials', 'mode', 'redirect', 'cache', 're
  * so `{ bulkhead: false }` never waits behind another's queued request), `fields`, and every request
  * header after the caller's headers and hooks (compared as values in memory; nothing is stored).
  * The trace slot's per-attempt headers are added below this layer, so they never tell calls apart.
+ * `clientOff`: the options the call's client gives as `false` (a slot turned off by `extend()`), as the call's own.
  */
-const keyOf = (request: Request, call: PolicyCall | undefined): string => {
+const keyOf = (request: Request, call: PolicyCall | undefined, clientOff: string[]): string => {
 	const options = call?.options ?? {};
 	const off = Object.keys(options).filter((name) => options[name as keyof typeof options] === false).sort();
-	let key = JSON.stringify([call?.identity, off, ...fields.map((name) => (request as unknown as Record<string, unknown>)[name])]);
+	let key = JSON.stringify([call?.identity, clientOff, off, ...fields.map((name) => (request as unknown as Record<string, unknown>)[name])]);
 	request.headers.forEach((value, name) => {
 		key += `\n${name}:${value}`;
 	});
 	return key;
 };
 
-const create = (context: PolicyContext): PolicyParts => {
+/** What one family of clients shares (one name and store, `context.stores`: a client and those its `extend()` made, that keep the policy object). */
+interface Family {
+	everywhere: Map<string, Flight>;
+	contexts: WeakMap<object, Map<string, Flight>>;
+	joins: Scopes<{ shared: number }>;
+	live: Set<Flight>;
+}
+
+const create = (context: PolicyContext, families: WeakMap<object, Family>): PolicyParts => {
+	const client = context.options as Record<string, unknown>;
+	/** The options this client gives as `false`: a call shares only with a call of a client that turns off the same (`keyOf`). */
+	const clientOff = Object.keys(client).filter((name) => client[name] === false).sort();
+	/** What a request goes out through: the client's `fetch` and the fetch options ky hands it (undici's `dispatcher`): a call joins only a request sent the same way. */
+	const viaOf = (init: FetchInit | undefined): unknown[] => [client.fetch, ...Object.entries(init ?? {}).filter(([name]) => name !== 'steadfetch').flat()];
+
 	/**
 	 * Whether a call goes out through a transport of its own: its `fetch`, or a fetch option a Request
 	 * does not carry (undici's `dispatcher`: a client certificate, a proxy, a cookie jar) other than the
@@ -67,14 +82,15 @@ const create = (context: PolicyContext): PolicyParts => {
 		return false;
 	};
 
-	/** In-flight requests by key, of calls made outside Workers (a service worker's `waitUntil` included). */
-	const everywhere = new Map<string, Flight>();
-	/** In-flight requests by key, per request (the `ctx` of `client.withContext(ctx)`, however many times it was called for it): gone with it. */
-	const contexts = new WeakMap<object, Map<string, Flight>>();
-	/** Calls that joined another's request, per scope (`stats()`): at most `maxScopes` idle scopes (`Scopes`). */
-	const joins = scopes(() => ({ shared: 0 }));
-	/** Every request in flight (of `everywhere` and of each request context), until it ends. */
-	const live = new Set<Flight>();
+	/**
+	 * The family's (`Family`): in-flight requests by key, of calls made outside Workers (a service worker's `waitUntil` included);
+	 * in-flight requests by key, per request (the `ctx` of `client.withContext(ctx)`, however many times it was called for
+	 * it): gone with it; calls that joined another's request, per scope (`stats()`): at most `maxScopes` idle scopes
+	 * (`Scopes`); every request in flight (of `everywhere` and of each request context), until it ends.
+	 */
+	const family = families.get(context.stores) ?? { everywhere: new Map(), contexts: new WeakMap(), joins: scopes(() => ({ shared: 0 })), live: new Set() };
+	families.set(context.stores, family);
+	const { everywhere, contexts, joins, live } = family;
 	// A write delivered by any client of the name, here or in another tab: a read in flight since before it takes no more
 	// callers (whichever URL it changed: what it touches is the server's to know; a read made after it sends its own).
 	context.on('write:delivered', () => {
@@ -110,14 +126,15 @@ const create = (context: PolicyContext): PolicyParts => {
 			contexts.set(within, flights);
 		}
 
-		const key = keyOf(request, call);
+		const key = keyOf(request, call, clientOff);
 		const existing = flights.get(key);
-		if (existing?.joins(call?.world, request.url)) {
+		const via = viaOf(init);
+		if (existing?.joins(call?.world, request.url) && existing.via.length === via.length && via.every((value, index) => value === existing!.via[index])) {
 			const counts = joins.scope(attemptScope(context.scopeOf, request.url, call));
 			counts.shared++;
 			// The trace slot's view of it (`PolicyHooks.joined`): the shared request's ids, and `otel()`'s span of the attempt.
 			const ended = call && context.hooks.joined?.(call, existing.first, existing.request);
-			return existing.join(request.signal, call).then((response) => {
+			return existing.join(request.signal, call).then((response: Response) => {
 				ended?.(response);
 				return response;
 			}, (error: unknown) => {
@@ -137,7 +154,9 @@ const create = (context: PolicyContext): PolicyParts => {
 			});
 		}
 
-		return new Flight(flights, live, key, next, request, init).join(request.signal, call);
+		const flight = new Flight(flights, live, key, next, request, init);
+		flight.via = via;
+		return flight.join(request.signal, call);
 	};
 
 	return {
@@ -168,9 +187,16 @@ const create = (context: PolicyContext): PolicyParts => {
  * shared after the response has arrived. Per call, `dedupe: false` opts out. In Cloudflare Workers
  * a response never crosses requests: calls share only within one request, the calls of
  * `client.withContext(ctx)` for its `ctx` (however many times it is called; without it, nothing is
- * shared), and what they share goes with it.
+ * shared), and what they share goes with it. A client and the clients its `extend()` makes that keep its
+ * `name`, its `store` and this policy object share one table of requests in flight (and its `stats()`), but
+ * a call of a client whose own options send it another way (its `fetch` or `dispatcher`) or turn a policy
+ * off (`extend({ hedge: false })`) shares only with calls of clients that do the same; a child given a
+ * `dedupe()` of its own (or `false`), another `name` or another `store`, and a client `create()` makes, have their own.
  *
  * @example
  * const api = createClient({ dedupe: dedupe() });
  */
-export const dedupe = (): Policy<'dedupe'> => ({ slot: 'dedupe', at: dedupeAt, create });
+export const dedupe = (): Policy<'dedupe'> => {
+	const families = new WeakMap<object, Family>();
+	return { slot: 'dedupe', at: dedupeAt, create: (context) => create(context, families) };
+};

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createClient, memoryStore } from '../../src/entries/core.js';
 import { bulkhead, BulkheadFullError } from '../../src/entries/bulkhead.js';
 import { rateLimit, RateLimitedError } from '../../src/entries/rate-limit.js';
+import { dedupe } from '../../src/entries/dedupe.js';
 import { holdingFetch } from '../helpers/holding-fetch.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -206,6 +207,115 @@ describe('rateLimit(): one bucket per scope for a client and the clients extend(
 		expect(await childWaiting).toBe('CLIENT_CLOSED');
 		expect(await parentWaiting).toBe('ok');
 		expect(sent).toEqual(['/one', '/parent-waiting']);
+		api.close();
+	});
+});
+
+/** A transport that records each request's path and holds every request for `heldPath` until `release()`, which lets all those held go. */
+const holdingAll = (heldPath: string, answer: (path: string) => Response) => {
+	const sent: string[] = [];
+	const held: Array<() => void> = [];
+	const fetch = (async (request: Request) => {
+		const path = new URL(request.url).pathname;
+		sent.push(path);
+		if (path === heldPath) {
+			await new Promise<void>((resolve) => held.push(resolve));
+		}
+
+		return answer(path);
+	}) as typeof globalThis.fetch;
+	const release = (): void => {
+		for (const go of held.splice(0)) {
+			go();
+		}
+	};
+
+	return { sent, fetch, release };
+};
+
+/** `stats()` of the scope's dedupe, as the client shows it. */
+const sharedOf = (client: { stats(): Record<string, unknown> }): unknown => (client.stats()[origin] as { dedupe?: unknown } | undefined)?.dedupe;
+
+describe('dedupe(): one table of requests in flight for a client and the clients extend() made of it', () => {
+	it('a child\'s identical GET joins the parent\'s request in flight (one request), and the other way round; both stats() show the joins', async () => {
+		const { sent, fetch, release } = holdingAll('/slow', () => new Response('ok'));
+		const api = createClient({ retry: 0, fetch, dedupe: dedupe() });
+		const child = api.extend({ timeout: 5_000 });
+		const first = api.get(`${origin}/slow`).text();
+		await waitFor(() => sent.length === 1, 'the parent\'s request sent');
+		const joined = child.get(`${origin}/slow`).text();
+		// Give the child's call time to reach the transport if it were to (it must not).
+		await new Promise((resolve) => setImmediate(resolve));
+		await waitFor(() => (sharedOf(api) as { shared: number } | undefined)?.shared === 1 || sent.length > 1, 'the child\'s call joined or sent');
+		// Before: ['/slow', '/slow'] (the child had a table of its own and sent the identical request again).
+		expect(sent).toEqual(['/slow']);
+		release();
+		expect([await first, await joined]).toEqual(['ok', 'ok']);
+		expect([sharedOf(api), sharedOf(child)]).toEqual([{ shared: 1 }, { shared: 1 }]);
+		// The parent joins a request its grandchild made.
+		const grandchild = child.extend({ throwHttpErrors: true });
+		const second = grandchild.get(`${origin}/slow`).text();
+		await waitFor(() => sent.length === 2, 'the grandchild\'s request sent');
+		const parentJoined = api.get(`${origin}/slow`).text();
+		await waitFor(() => (sharedOf(api) as { shared: number }).shared === 2, 'the parent\'s call joined');
+		release();
+		expect([await second, await parentJoined, sent]).toEqual(['ok', 'ok', ['/slow', '/slow']]);
+		api.close();
+		child.close();
+	});
+
+	it('separate: a child with its own dedupe() object, another name, another store, and a client create() made', async () => {
+		const { sent, fetch, release } = holdingAll('/slow', () => new Response('ok'));
+		const policy = dedupe();
+		const api = createClient({ retry: 0, fetch, name: 'hunt18-dedupe', store: memoryStore, dedupe: policy });
+		const first = api.get(`${origin}/slow`).text();
+		await waitFor(() => sent.length === 1, 'the parent\'s request sent');
+		const others = [
+			api.extend({ dedupe: dedupe() }),
+			api.extend({ name: 'hunt18-dedupe-other' }),
+			api.extend({ store: (namespace: string) => memoryStore(namespace) }),
+			api.create({ retry: 0, fetch, name: 'hunt18-dedupe', store: memoryStore, dedupe: policy }),
+		];
+		const answers: Array<Promise<string>> = [];
+		for (const [index, other] of others.entries()) {
+			answers.push(other.get(`${origin}/slow`).text());
+			// Sent while the parent's identical request is still in flight.
+			await waitFor(() => sent.length === index + 2, `request ${index + 2} sent`);
+		}
+
+		release();
+		expect(await Promise.all([first, ...answers])).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+		for (const other of others) {
+			other.close();
+		}
+
+		expect(sent).toEqual(['/slow', '/slow', '/slow', '/slow', '/slow']);
+		api.close();
+	});
+
+	it('a child whose own options send its requests another way (its fetch, a dispatcher) or turn a policy off never joins the parent\'s request', async () => {
+		const { sent, fetch, release } = holdingAll('/slow', () => new Response('parent'));
+		const own: string[] = [];
+		const otherFetch = (async (request: Request) => {
+			own.push(new URL(request.url).pathname);
+			return new Response('own');
+		}) as typeof globalThis.fetch;
+		const api = createClient({ retry: 0, fetch, dedupe: dedupe(), bulkhead: bulkhead({ maxConcurrent: 2 }) });
+		const first = api.get(`${origin}/slow`).text();
+		await waitFor(() => sent.length === 1, 'the parent\'s request sent');
+		// Its own transport: never the parent's request, whose answer came through another fetch.
+		expect(await api.extend({ fetch: otherFetch }).get(`${origin}/slow`).text()).toBe('own');
+		expect(own).toEqual(['/slow']);
+		// A fetch option ky hands on (undici's dispatcher): another way out.
+		const viaDispatcher = api.extend({ dispatcher: { id: 'proxy' } } as never).get(`${origin}/slow`).text();
+		await waitFor(() => sent.length === 2, 'the dispatcher child\'s request sent');
+		// A slot turned off for the whole child: as a call's own `{ bulkhead: false }`, never behind the parent's request.
+		const noBulkhead = api.extend({ bulkhead: false }).get(`${origin}/slow`).text();
+		await waitFor(() => sent.length === 3, 'the bulkhead: false child\'s request sent');
+		release();
+		expect(await first).toBe('parent');
+		expect([await viaDispatcher, await noBulkhead]).toEqual(['parent', 'parent']);
+		expect(sent).toEqual(['/slow', '/slow', '/slow']);
 		api.close();
 	});
 });
