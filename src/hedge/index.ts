@@ -216,9 +216,13 @@ const race = (context: PolicyContext, latencies: Scopes<Latency>, timers: Set<Re
 	send(0);
 });
 
-const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: number): PolicyParts => {
-	/** The scopes' latencies, at most `maxScopes` idle ones (`Scopes`); a race counts in its scope's as it is when it counts (it may outlive a forgotten one). */
-	const latencies = scopes(() => new Latency());
+const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: number, families: WeakMap<object, Scopes<Latency>>): PolicyParts => {
+	/**
+	 * The scopes' latencies, at most `maxScopes` idle ones (`Scopes`); a race counts in its scope's as it is when it counts (it may outlive a forgotten one).
+	 * One per family: the clients of one name and store (`context.stores`: a client and those its `extend()` made) that keep this policy object.
+	 */
+	const latencies = families.get(context.stores) ?? scopes(() => new Latency());
+	families.set(context.stores, latencies);
 	/** The running races' hedge timers: `close()` stops them, so no hedge goes out after it. */
 	const timers = new Set<ReturnType<typeof setTimeout>>();
 
@@ -263,6 +267,10 @@ const create = (context: PolicyContext, delayMs: number | undefined, maxHedges: 
  * and announced (`hedge`) only as it goes out, in the scope it goes to (a failover mirror's own; no budget left, no hedge; with `retryBudget: false`
  * only `maxHedges` limits them). A keyed call with a body is hedged with the same bytes and the same
  * `Idempotency-Key`. No hedge goes out after the client's `close()` (the attempts already sent go on).
+ * A client and the clients its `extend()` makes that keep its `name`, its `store` and this policy object
+ * share one latency per scope (its samples, the `delayMs` they give, its `stats()`); a child given a
+ * `hedge()` of its own (or `false`), another `name` or another `store`, and a client `create()` makes, have
+ * their own; a client's `close()` stops only its own calls' hedges.
  * Bad options throw a `RangeError` naming the option and the value.
  *
  * @example
@@ -275,5 +283,6 @@ export const hedge = (options?: HedgeOptions): Policy<'hedge'> => {
 	}
 
 	check(isPositiveInteger(maxHedges) && maxHedges <= 3, 'hedge.maxHedges', maxHedges, 'an integer from 1 to 3');
-	return { slot: 'hedge', at: hedgeAt, create: (context) => create(context, delayMs, maxHedges) };
+	const families = new WeakMap<object, Scopes<Latency>>();
+	return { slot: 'hedge', at: hedgeAt, create: (context) => create(context, delayMs, maxHedges, families) };
 };

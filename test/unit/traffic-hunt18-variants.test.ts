@@ -9,6 +9,7 @@ import { createClient, memoryStore } from '../../src/entries/core.js';
 import { bulkhead, BulkheadFullError } from '../../src/entries/bulkhead.js';
 import { rateLimit, RateLimitedError } from '../../src/entries/rate-limit.js';
 import { dedupe } from '../../src/entries/dedupe.js';
+import { hedge } from '../../src/entries/hedge.js';
 import { holdingFetch } from '../helpers/holding-fetch.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -316,6 +317,62 @@ describe('dedupe(): one table of requests in flight for a client and the clients
 		expect(await first).toBe('parent');
 		expect([await viaDispatcher, await noBulkhead]).toEqual(['parent', 'parent']);
 		expect(sent).toEqual(['/slow', '/slow', '/slow']);
+		api.close();
+	});
+});
+
+/** `stats()` of the scope's hedge, as the client shows it. */
+const hedgeOf = (client: { stats(): Record<string, unknown> }): { hedges: number; delayMs: number } | undefined => (client.stats()[origin] as { hedge?: { hedges: number; delayMs: number } } | undefined)?.hedge;
+
+describe('hedge(): one latency per scope for a client and the clients extend() made of it', () => {
+	it('the parent\'s answers set the delay the child\'s slow call is hedged after; both stats() show the one latency', async () => {
+		const { sent, fetch, release } = holdingAll('/slow', () => new Response('ok'));
+		const api = createClient({ retry: 0, fetch, hedge: hedge() });
+		for (let index = 0; index < 10; index++) {
+			expect(await api.get(`${origin}/fast`).text()).toBe('ok');
+		}
+
+		expect(hedgeOf(api)).toEqual({ hedges: 0, delayMs: 50 });
+		const child = api.extend({ headers: { a: '1' } });
+		const slow = child.get(`${origin}/slow`).text();
+		// Hedged after the family's p90 (50 ms). Before: after 2 s (the child had seen fewer than 10 answers of its own).
+		await waitFor(() => sent.filter((path) => path === '/slow').length === 2, 'the child\'s hedge sent', 1_500);
+		release();
+		expect(await slow).toBe('ok');
+		expect([hedgeOf(api), hedgeOf(child)]).toEqual([{ hedges: 1, delayMs: 50 }, { hedges: 1, delayMs: 50 }]);
+		// close() of the child stops only its own calls' hedges: the parent's slow call is still hedged.
+		child.close();
+		const parentSlow = api.get(`${origin}/slow`).text();
+		await waitFor(() => sent.filter((path) => path === '/slow').length === 4, 'the parent\'s hedge sent', 1_500);
+		release();
+		expect(await parentSlow).toBe('ok');
+		api.close();
+	});
+
+	it('separate: a child with its own hedge() object, another name, another store, and a client create() made', async () => {
+		const { fetch } = recording();
+		const policy = hedge();
+		const api = createClient({ retry: 0, fetch, name: 'hunt18-hedge', store: memoryStore, hedge: policy });
+		for (let index = 0; index < 10; index++) {
+			await api.get(`${origin}/fast`).text();
+		}
+
+		const others = [
+			api.extend({ hedge: hedge() }),
+			api.extend({ name: 'hunt18-hedge-other' }),
+			api.extend({ store: (namespace: string) => memoryStore(namespace) }),
+			api.create({ retry: 0, fetch, name: 'hunt18-hedge', store: memoryStore, hedge: policy }),
+		];
+		for (const other of others) {
+			await other.get(`${origin}/fast`).text();
+			// One answer of its own: fewer than 10, 2 s.
+			expect(hedgeOf(other)).toEqual({ hedges: 0, delayMs: 2_000 });
+			other.close();
+		}
+
+		const same = api.extend({ headers: { a: '1' } });
+		await same.get(`${origin}/fast`).text();
+		expect(hedgeOf(same)?.delayMs).toBe(50);
 		api.close();
 	});
 });
