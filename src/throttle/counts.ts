@@ -27,13 +27,16 @@ export class Counts {
 	/** Bounded as every per-scope state is (`Scopes`): idle scopes forgotten past 1 000; one waiting to tell the other tabs is kept. */
 	readonly #scopes: Scopes<Scope>;
 	readonly #context: PolicyContext;
-	readonly #fleet: Fleet | undefined;
+	/** The isolate's link to the fleet (`shared`). */
+	readonly fleet: Fleet | undefined;
+	/** The clients that share these counts (an `extend()` family) started and not closed: the channel is open while there is one. */
+	readonly #running = new Set<unknown>();
 	readonly #windowMs: number;
 	#tabs: TabLink | undefined;
 
 	constructor(context: PolicyContext, windowMs: number, fleet: Fleet | undefined) {
 		this.#context = context;
-		this.#fleet = fleet;
+		this.fleet = fleet;
 		this.#windowMs = windowMs;
 		this.#scopes = scopes<Scope>((name) => ({ name, own: new BucketWindow(windowMs), tabs: undefined, rejected: 0 }), (scope) => scope.tabs?.timer !== undefined);
 	}
@@ -52,7 +55,7 @@ export class Counts {
 	sums(scope: Scope, now: number): [number, number] {
 		const [requests, accepts] = scope.own.sums(now);
 		const [told, accepted] = scope.tabs?.heard.sums(now) ?? none;
-		const known = this.#fleet?.counts(scope.name, now);
+		const known = this.fleet?.counts(scope.name, now);
 		return known && known[0] >= requests + told ? known : [requests + told, accepts + accepted];
 	}
 
@@ -64,17 +67,24 @@ export class Counts {
 			scope.own.add(now, 1);
 		}
 
-		this.#fleet?.add(scope.name, accepted);
+		this.fleet?.add(scope.name, accepted);
 		this.#tabs?.count(scope, accepted);
 	}
 
-	/** Open the channel to the other tabs (where there are tabs and a channel: `linkTabs`). */
-	start(): void {
-		this.#tabs = linkTabs(this.#context, this.#scopes, this.#windowMs);
+	/** Open the channel to the other tabs (where there are tabs and a channel: `linkTabs`) as the first client `by` of the family starts. */
+	start(by?: unknown): void {
+		if (!this.#running.size) {
+			this.#tabs = linkTabs(this.#context, this.#scopes, this.#windowMs);
+		}
+
+		this.#running.add(by);
 	}
 
-	close(): void {
-		this.#tabs?.close();
-		this.#tabs = undefined;
+	/** Close it as the last one started closes. */
+	close(by?: unknown): void {
+		if (this.#running.delete(by) && !this.#running.size) {
+			this.#tabs?.close();
+			this.#tabs = undefined;
+		}
 	}
 }

@@ -3,6 +3,7 @@ import type { Coordinator } from '../coordinator/fleet.js';
 import type { Policy } from '../core/policy.js';
 import { check, optionsOf, isNonNegativeInteger, isPositiveFinite } from '../utils/validate.js';
 import { createThrottle, type ThrottleSettings } from './throttle.js';
+import type { Counts } from './counts.js';
 import type { ThrottleRejectedEvent } from './events.js';
 
 /** What importing this policy adds to the client's types (`client.on`): its events. */
@@ -81,7 +82,11 @@ export interface AdaptiveThrottleOptions {
  * refused attempt rejects with `ThrottledError` (never retried), fires `throttle:rejected`, and a
  * read with a stored copy is answered stale (`detail=throttled`). The counts are shared by the tabs
  * of the client's `name` (BroadcastChannel, at most a message per scope a second) and, with
- * `shared`, by every isolate. Per call, `adaptiveThrottle: false` opts out. Bad options throw a `RangeError` naming the option and the value.
+ * `shared`, by every isolate. A client and the clients its `extend()` makes that keep its `name`, its `store`
+ * and this policy object share one throttle (its counts, its channel to the tabs and link to the fleet, its
+ * `stats()`), open until the last of them closes; a child given an `adaptiveThrottle()` of its own (or `false`),
+ * another `name` or another `store`, and a client `create()` makes, have their own.
+ * Per call, `adaptiveThrottle: false` opts out. Bad options throw a `RangeError` naming the option and the value.
  *
  * @example
  * import { adaptiveThrottle } from 'steadfetch/throttle';
@@ -95,5 +100,6 @@ export const adaptiveThrottle = (options?: AdaptiveThrottleOptions): Policy<'ada
 	check(typeof maxRejectRatio === 'number' && maxRejectRatio >= 0 && maxRejectRatio <= 1, 'adaptiveThrottle.maxRejectRatio', maxRejectRatio, 'a number in [0, 1]');
 	check(shared === undefined || typeof shared?.fleet === 'function', 'adaptiveThrottle.shared', shared, 'a coordinator');
 	const settings: ThrottleSettings = { k, windowMs, minRequests, maxRejectRatio, shared };
-	return { slot: 'adaptiveThrottle', at: adaptiveThrottleAt, create: (context) => createThrottle(context, settings) };
+	const families = new WeakMap<object, Counts>();
+	return { slot: 'adaptiveThrottle', at: adaptiveThrottleAt, create: (context) => createThrottle(context, settings, families) };
 };

@@ -35,12 +35,14 @@ export interface ThrottleSettings {
  * `classify()` does not call transient (the app's own, `UNKNOWN`) as nothing.
  * The counts and their sharing are `Counts`' (src/throttle/counts.ts).
  */
-export const createThrottle = (context: PolicyContext, { k, windowMs, minRequests, maxRejectRatio, shared }: ThrottleSettings): PolicyParts => {
+export const createThrottle = (context: PolicyContext, { k, windowMs, minRequests, maxRejectRatio, shared }: ThrottleSettings, families: WeakMap<object, Counts>): PolicyParts => {
 	const { clock } = context;
-	const fleet = shared?.fleet(context, windowMs);
 	/** A call's attempts in flight, and those held until it settles (they ended while another was in flight). */
 	const raceOf = context.perCall((): Race => ({ flying: 0 }));
-	const counts = new Counts(context, windowMs, fleet);
+	// The family's counts, with its link to the fleet and its channel to the other tabs (open while one of its clients runs).
+	const counts = families.get(context.stores) ?? new Counts(context, windowMs, shared?.fleet(context, windowMs));
+	families.set(context.stores, counts);
+	const { fleet } = counts;
 	/** What `close()` calls: the attempts waiting for the fleet's first window are refused (`untilClosed`). */
 	const wake = new Set<() => void>();
 
@@ -133,13 +135,13 @@ export const createThrottle = (context: PolicyContext, { k, windowMs, minRequest
 			const sums = counts.sums(scope, clock.now());
 			return { throttle: { requests: sums[0], accepts: sums[1], rejectRatio: ratioOf(sums), rejected: scope.rejected } };
 		},
-		start: () => counts.start(),
+		start: () => counts.start(context),
 		close: () => {
 			for (const end of wake) {
 				end();
 			}
 
-			counts.close();
+			counts.close(context);
 		},
 	};
 };

@@ -4,19 +4,20 @@
  * one hedge latency per scope for the family. A child that sets its own policy object, another `name` or another
  * `store`, and a client `create()` made, get their own.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient, memoryStore } from '../../src/entries/core.js';
 import { bulkhead, BulkheadFullError } from '../../src/entries/bulkhead.js';
 import { rateLimit, RateLimitedError } from '../../src/entries/rate-limit.js';
 import { dedupe } from '../../src/entries/dedupe.js';
 import { hedge } from '../../src/entries/hedge.js';
+import { adaptiveThrottle } from '../../src/entries/throttle.js';
 import { holdingFetch } from '../helpers/holding-fetch.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const origin = 'https://api.test';
 /** The scope's bulkhead queue as `stats()` shows it. */
 const queuedOf = (client: { stats(): Record<string, unknown> }): number | undefined => (client.stats()[origin] as { bulkhead?: { queued: number } } | undefined)?.bulkhead?.queued;
-const codeOf = async (promise: Promise<unknown>): Promise<string> => promise.then(() => 'ok', (error: unknown) => (error as { code?: string }).code ?? String(error));
+const codeOf = async (promise: Promise<unknown>): Promise<string> => promise.then(() => 'ok', (error: unknown) => (error as { code?: string }).code ?? `HTTP ${(error as { response?: Response }).response?.status ?? String(error)}`);
 
 describe('bulkhead(): one bulkhead for a client and the clients extend() made of it', () => {
 	it('the parent holds the only slot (maxQueue 0): the child\'s call is BulkheadFullError with no I/O, and both stats() show the slot', async () => {
@@ -374,5 +375,87 @@ describe('hedge(): one latency per scope for a client and the clients extend() m
 		await same.get(`${origin}/fast`).text();
 		expect(hedgeOf(same)?.delayMs).toBe(50);
 		api.close();
+	});
+});
+
+/** `stats()` of the scope's throttle, as the client shows it. */
+const throttleOf = (client: { stats(): Record<string, unknown> }): unknown => (client.stats()[origin] as { throttle?: unknown } | undefined)?.throttle;
+
+describe('adaptiveThrottle(): one throttle for a client and the clients extend() made of it', () => {
+	afterEach(() => {
+		vi.unstubAllGlobals();
+	});
+
+	it('the parent\'s rejected attempts make the child\'s call THROTTLED with no I/O; both stats() show the one window', async () => {
+		const { sent, fetch } = recording(() => new Response('busy', { status: 503 }));
+		// random() 0: refused whenever the ratio is above 0.
+		const api = createClient({ retry: 0, fetch, random: () => 0, adaptiveThrottle: adaptiveThrottle({ minRequests: 2 }) });
+		const child = api.extend({ headers: { a: '1' } });
+		expect([await codeOf(api.get(`${origin}/one`)), await codeOf(api.get(`${origin}/two`))]).toEqual(['HTTP 503', 'HTTP 503']);
+		// Before: 'HTTP 503', sent ['/one', '/two', '/child'] (the child's window was empty).
+		expect(await codeOf(child.get(`${origin}/child`))).toBe('THROTTLED');
+		expect(sent).toEqual(['/one', '/two']);
+		expect(throttleOf(api)).toEqual({ requests: 3, accepts: 0, rejectRatio: 0.75, rejected: 1 });
+		expect(throttleOf(child)).toEqual(throttleOf(api));
+		// And the other way round: what the child sees throttles the parent.
+		const { sent: sent2, fetch: fetch2 } = recording(() => new Response('busy', { status: 503 }));
+		const api2 = createClient({ retry: 0, fetch: fetch2, random: () => 0, adaptiveThrottle: adaptiveThrottle({ minRequests: 2 }) });
+		const child2 = api2.extend({ timeout: 5_000 });
+		await codeOf(child2.get(`${origin}/one`));
+		await codeOf(child2.get(`${origin}/two`));
+		expect(await codeOf(api2.get(`${origin}/parent`))).toBe('THROTTLED');
+		expect(sent2).toEqual(['/one', '/two']);
+		api.close();
+		child.close();
+		api2.close();
+		child2.close();
+	});
+
+	it('separate: a child with its own adaptiveThrottle() object, another name, another store, and a client create() made', async () => {
+		const { sent, fetch } = recording(() => new Response('busy', { status: 503 }));
+		const policy = adaptiveThrottle({ minRequests: 2 });
+		const api = createClient({ retry: 0, fetch, random: () => 0, name: 'hunt18-throttle', store: memoryStore, adaptiveThrottle: policy });
+		await codeOf(api.get(`${origin}/one`));
+		await codeOf(api.get(`${origin}/two`));
+		const others = [
+			api.extend({ adaptiveThrottle: adaptiveThrottle({ minRequests: 2 }) }),
+			api.extend({ name: 'hunt18-throttle-other' }),
+			api.extend({ store: (namespace: string) => memoryStore(namespace) }),
+			api.create({ retry: 0, fetch, random: () => 0, name: 'hunt18-throttle', store: memoryStore, adaptiveThrottle: policy }),
+		];
+		for (const [index, other] of others.entries()) {
+			expect(await codeOf(other.get(`${origin}/other${index}`))).toBe('HTTP 503');
+			other.close();
+		}
+
+		expect(await codeOf(api.extend({ headers: { a: '1' } }).get(`${origin}/same`))).toBe('THROTTLED');
+		expect(sent).toEqual(['/one', '/two', '/other0', '/other1', '/other2', '/other3']);
+		api.close();
+	});
+
+	it('with tabs: one channel for the family, open until its last client closes (a child\'s close() leaves the parent\'s counts told and heard)', async () => {
+		vi.stubGlobal('WorkerGlobalScope', class {}); // a worker: a context with tabs to share with
+		const name = `hunt18-throttle-tabs-${Date.now()}`;
+		const listener = new BroadcastChannel(`steadfetch:${name}:throttle`);
+		const told: Array<{ requests: number }> = [];
+		listener.onmessage = ({ data }: MessageEvent) => told.push(data as { requests: number });
+		const { fetch } = recording(() => new Response('busy', { status: 503 }));
+		const api = createClient({ retry: 0, fetch, name, random: () => 0.99, adaptiveThrottle: adaptiveThrottle({ minRequests: 100 }) });
+		const child = api.extend({ headers: { a: '1' } });
+		child.close();
+		expect(await codeOf(api.get(`${origin}/one`))).toBe('HTTP 503');
+		// The parent's count is told to the other tabs after its child closed.
+		await waitFor(() => told.reduce((sum, { requests }) => sum + requests, 0) === 1, 'the parent\'s count told');
+		// A client extend() makes of the closed child is of the family: its count is told on the family's channel.
+		const grandchild = child.extend({});
+		expect(await codeOf(grandchild.get(`${origin}/two`))).toBe('HTTP 503');
+		await waitFor(() => told.reduce((sum, { requests }) => sum + requests, 0) === 2, 'the grandchild\'s count told');
+		// Another tab's word reaches the family once: 7 more requests, in the stats() of both.
+		listener.postMessage({ scope: origin, requests: 7, accepts: 0 });
+		await waitFor(() => (throttleOf(api) as { requests: number } | undefined)?.requests === 9, 'the other tab\'s counts heard');
+		expect(throttleOf(grandchild)).toEqual(throttleOf(api));
+		api.close();
+		grandchild.close();
+		listener.close();
 	});
 });
