@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient, memoryStore } from '../../src/entries/core.js';
+import { createClient as createPreset } from '../../src/entries/index.js';
 import { bulkhead, BulkheadFullError } from '../../src/entries/bulkhead.js';
 import { rateLimit, RateLimitedError } from '../../src/entries/rate-limit.js';
 import { dedupe } from '../../src/entries/dedupe.js';
@@ -457,5 +458,24 @@ describe('adaptiveThrottle(): one throttle for a client and the clients extend()
 		api.close();
 		grandchild.close();
 		listener.close();
+	});
+});
+
+describe('the preset (steadfetch): the same family sharing, its breaker and stale cache on', () => {
+	it('the bulkhead and the dedupe table of the preset\'s client are its extend()ed child\'s (same name and store)', async () => {
+		const { sent, fetch, release } = holdingAll('/slow', () => new Response('ok'));
+		const api = createPreset({ retry: 0, fetch, store: memoryStore, name: 'hunt18-preset', bulkhead: bulkhead({ maxConcurrent: 1, maxQueue: 0 }), dedupe: dedupe() });
+		const child = api.extend({ headers: { a: '1' } });
+		const slow = api.get(`${origin}/slow`).text();
+		await waitFor(() => sent.length === 1, 'the slow call sent');
+		// Before: 'ok' (sent ['/slow', '/child']).
+		expect(await codeOf(child.get(`${origin}/child`))).toBe('BULKHEAD_FULL');
+		// Identical to the parent's call in flight: joins it (no slot asked, no request).
+		const joined = api.extend({ timeout: 5_000 }).get(`${origin}/slow`).text();
+		await waitFor(() => (sharedOf(api) as { shared: number } | undefined)?.shared === 1, 'the joined call');
+		release();
+		expect([await slow, await joined, sent]).toEqual(['ok', 'ok', ['/slow']]);
+		api.close();
+		child.close();
 	});
 });
