@@ -29,8 +29,8 @@ export class Counts {
 	readonly #context: PolicyContext;
 	/** The isolate's link to the fleet (`shared`). */
 	readonly fleet: Fleet | undefined;
-	/** The clients that share these counts (an `extend()` family) started and not closed: the channel is open while there is one. */
-	readonly #running = new Set<unknown>();
+	/** How many clients that share these counts (an `extend()` family) started and did not close: the channel is open while one does (a count: no client is held). */
+	#running = 0;
 	readonly #windowMs: number;
 	#tabs: TabLink | undefined;
 
@@ -71,18 +71,16 @@ export class Counts {
 		this.#tabs?.count(scope, accepted);
 	}
 
-	/** Open the channel to the other tabs (where there are tabs and a channel: `linkTabs`) as the first client `by` of the family starts. */
-	start(by?: unknown): void {
-		if (!this.#running.size) {
+	/** Open the channel to the other tabs (where there are tabs and a channel: `linkTabs`) as the first client of the family starts. */
+	start(): void {
+		if (!this.#running++) {
 			this.#tabs = linkTabs(this.#context, this.#scopes, this.#windowMs);
 		}
-
-		this.#running.add(by);
 	}
 
 	/** Close it as the last one started closes. */
-	close(by?: unknown): void {
-		if (this.#running.delete(by) && !this.#running.size) {
+	close(): void {
+		if (this.#running > 0 && !--this.#running) {
 			this.#tabs?.close();
 			this.#tabs = undefined;
 		}

@@ -43,6 +43,8 @@ export const createThrottle = (context: PolicyContext, { k, windowMs, minRequest
 	const counts = families.get(context.stores) ?? new Counts(context, windowMs, shared?.fleet(context, windowMs));
 	families.set(context.stores, counts);
 	const { fleet } = counts;
+	/** Whether this client started and did not close (`Counts.start`). */
+	let started = false;
 	/** What `close()` calls: the attempts waiting for the fleet's first window are refused (`untilClosed`). */
 	const wake = new Set<() => void>();
 
@@ -135,13 +137,20 @@ export const createThrottle = (context: PolicyContext, { k, windowMs, minRequest
 			const sums = counts.sums(scope, clock.now());
 			return { throttle: { requests: sums[0], accepts: sums[1], rejectRatio: ratioOf(sums), rejected: scope.rejected } };
 		},
-		start: () => counts.start(context),
+		start: () => {
+			started = true;
+			counts.start();
+		},
 		close: () => {
 			for (const end of wake) {
 				end();
 			}
 
-			counts.close(context);
+			// Once, and only when started: the family's channel closes with the last of its clients.
+			if (started) {
+				started = false;
+				counts.close();
+			}
 		},
 	};
 };

@@ -4,6 +4,8 @@
  * one hedge latency per scope for the family. A child that sets its own policy object, another `name` or another
  * `store`, and a client `create()` made, get their own.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient, memoryStore } from '../../src/entries/core.js';
 import { createClient as createPreset } from '../../src/entries/index.js';
@@ -477,5 +479,33 @@ describe('the preset (steadfetch): the same family sharing, its breaker and stal
 		expect([await slow, await joined, sent]).toEqual(['ok', 'ok', ['/slow']]);
 		api.close();
 		child.close();
+	});
+});
+
+describe('a family\'s shared state keeps no child alive', () => {
+	it('a client extend() makes per request, called once and never closed, is not kept by the policies it shares (bulkhead, rate limit, dedupe, throttle, hedge)', async () => {
+		setFlagsFromString('--expose-gc');
+		const gc = runInNewContext('gc') as () => void;
+		const { fetch } = recording();
+		const api = createClient({ retry: 0, fetch, bulkhead: bulkhead(), rateLimit: rateLimit(), dedupe: dedupe(), adaptiveThrottle: adaptiveThrottle(), hedge: hedge() });
+		// A server's habit: a client per request, never closed; each with a listener (what its policies' context holds).
+		const made: Array<WeakRef<() => void>> = [];
+		for (let index = 0; index < 20; index++) {
+			const listener = (): void => undefined;
+			const child = api.extend({ headers: { 'x-request': String(index) } });
+			child.on('bulkhead:rejected', listener);
+			expect(await child.get(`${origin}/one`).text()).toBe('ok');
+			made.push(new WeakRef(listener));
+		}
+
+		for (let round = 0; round < 5 && made.some((ref) => ref.deref()); round++) {
+			await new Promise((resolve) => setTimeout(resolve, 10));
+			gc();
+		}
+
+		// Before: 20 (the throttle's family held every child started and not closed). At most the latest child may stay: the
+		// core keeps the last client made a while with no policy at all (20 children of a client without policies: 1 left).
+		expect(made.filter((ref) => ref.deref()).length).toBeLessThanOrEqual(1);
+		api.close();
 	});
 });
