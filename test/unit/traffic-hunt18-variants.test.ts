@@ -69,6 +69,20 @@ describe('bulkhead(): one bulkhead for a client and the clients extend() made of
 		api.close();
 	});
 
+	it('extend()\'s function form, given the parent\'s options and returning them with a header more, keeps the one bulkhead', async () => {
+		const { sent, fetch, release } = holdingFetch('/slow', () => new Response('ok'));
+		const api = createClient({ retry: 0, fetch, name: 'hunt18-bulkhead-fn', store: memoryStore, bulkhead: bulkhead({ maxConcurrent: 1, maxQueue: 0 }) });
+		const child = api.extend((parent) => ({ ...parent, headers: { a: '1' } }));
+		const slow = api.get(`${origin}/slow`).text();
+		await waitFor(() => sent.length === 1, 'the slow call sent');
+		// Before: 'ok' (sent ['/slow', '/child']).
+		expect(await codeOf(child.get(`${origin}/child`))).toBe('BULKHEAD_FULL');
+		release();
+		expect(await slow).toBe('ok');
+		api.close();
+		child.close();
+	});
+
 	it('separate: a child with its own bulkhead() object, another name, another store, and a client create() made', async () => {
 		const { sent, fetch, release } = holdingFetch('/slow', () => new Response('ok'));
 		const policy = bulkhead({ maxConcurrent: 1, maxQueue: 0 });
