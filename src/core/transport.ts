@@ -1,6 +1,5 @@
 import { TimeoutError } from 'ky';
 import { classify } from '../errors/classify.js';
-import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import type { Call } from './call.js';
 import type { Reach } from './reachability.js';
 import { sendWithDeadline } from './redirects.js';
@@ -77,14 +76,8 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 
 	const failed = (error: unknown): never => {
 		const { signal } = request;
-		let failure = call && signal.aborted && !call.signal?.aborted && (signal.reason as Error | undefined)?.name !== 'Superseded' ? new TimeoutError(request)
+		const failure = call && signal.aborted && !call.signal?.aborted && (signal.reason as Error | undefined)?.name !== 'Superseded' ? new TimeoutError(request)
 			: asAttemptFailure(error);
-		// A URL of a scheme fetch does not send (`ftp:`, a host without `http://`: `localhost:3000/` is `localhost:`),
-		// refused without I/O as a "network error": bad input, never retried nor counted against a scope.
-		if (classify(failure).code === 'NETWORK' && !/^https?:/.test(request.url)) {
-			failure = new InvalidRequestError(`Invalid request: fetch sends no ${new URL(request.url).protocol} URL`, { cause: error });
-		}
-
 		if (call) {
 			call.failed(failure);
 		}

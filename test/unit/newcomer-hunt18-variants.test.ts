@@ -3,71 +3,10 @@
  * gets an option or a URL wrong — each against the line of API.md, the README or the TSDoc it breaks.
  */
 import { describe, expect, it } from 'vitest';
-import { classify, createClient, InvalidRequestError, memoryStore, outbox } from '../../src/entries/index.js';
+import { createClient, InvalidRequestError, memoryStore, outbox } from '../../src/entries/index.js';
 import { createClient as coreClient } from '../../src/entries/core.js';
 import { rateLimit } from '../../src/entries/rate-limit.js';
 import { queryOptionsFor, syncInvalidation } from '../../src/entries/tanstack-query.js';
-
-const code = async (promise: Promise<unknown>): Promise<string> => promise.then(() => 'OK', (error: unknown) => classify(error).code);
-
-/**
- * README "Errors": `INVALID_REQUEST` is "bad input found before any I/O (an invalid URL …)", `NETWORK` is "no answer:
- * connection refused or reset, DNS failure, a CORS refusal"; API.md "What counts as unreachable". A URL whose scheme
- * fetch does not send (a host typed without `http://`: `localhost:3000/api` is the scheme `localhost:`; `ftp:`, `ws:`,
- * `file:`) is refused by the runtime's `fetch` without I/O, as a TypeError ky calls a `NetworkError`: the call was
- * retried, counted by the breaker (under the scope `null`, one for every such URL) and by reachability.
- */
-describe('a URL whose scheme fetch does not send is bad input, not a network failure', () => {
-	// Node's own fetch (undici): it refuses each of these at once ("unknown scheme", "not implemented... yet...").
-	const urls = ['localhost:3000/api/users', 'ftp://files.example.com/a', 'ws://127.0.0.1:9/a', 'file:///tmp/steadfetch-none'];
-	const clients = {
-		'the preset': () => createClient({ store: memoryStore, retry: { limit: 2, backoffLimit: 1 } }),
-		'steadfetch/core': () => coreClient({ store: memoryStore, retry: { limit: 2, backoffLimit: 1 } }),
-		'the preset with outbox()': () => createClient({ store: memoryStore, retry: { limit: 2, backoffLimit: 1 }, outbox: outbox() }),
-	};
-
-	for (const [name, make] of Object.entries(clients)) {
-		it(`${name}: a GET rejects with InvalidRequestError, not retried, counted by no breaker nor reachability`, async () => {
-			for (const url of urls) {
-				const api = make();
-				const retries: unknown[] = [];
-				api.on('retry', (event) => retries.push(event));
-				const error = await api.get(url).then(() => undefined, (thrown: unknown) => thrown);
-				expect(error, url).toBeInstanceOf(InvalidRequestError); // before: ky's NetworkError
-				expect((error as Error).message, url).toContain(new URL(url).protocol);
-				expect(retries, url).toEqual([]); // before: 2 retries
-				expect(api.reachability(url), url).not.toBe('unreachable');
-				const breaker = (api as unknown as { breaker?: (url: string) => { consecutiveFailures: number } }).breaker;
-				if (breaker) {
-					expect(breaker(url).consecutiveFailures, url).toBe(0); // before: 3
-				}
-
-				api.close();
-			}
-		});
-	}
-
-	it('the same through a `baseUrl` of such a scheme, for a keyed POST of `steadfetch/core` (retried before) and a HEAD', async () => {
-		const api = coreClient({ baseUrl: 'ws://127.0.0.1:9/', store: memoryStore, retry: { limit: 2, backoffLimit: 1, methods: ['get', 'post', 'head'] } });
-		const retries: unknown[] = [];
-		api.on('retry', (event) => retries.push(event));
-		expect(await code(api.post('todos', { json: { a: 1 }, idempotencyKey: true }))).toBe('INVALID_REQUEST');
-		expect(await code(api.head('todos'))).toBe('INVALID_REQUEST');
-		expect(retries).toEqual([]);
-		expect(api.stats()['ws://127.0.0.1:9']?.failures).toEqual({ INVALID_REQUEST: 2 });
-		api.close();
-	});
-
-	it('http and https stay network failures (a refused connection is NETWORK, retried)', async () => {
-		const api = coreClient({ store: memoryStore, retry: { limit: 1, backoffLimit: 1 } });
-		const retries: unknown[] = [];
-		api.on('retry', (event) => retries.push(event));
-		// Port 9 (discard) on loopback: nothing listens there, the connection is refused.
-		expect(await code(api.get('http://127.0.0.1:9/a'))).toBe('NETWORK');
-		expect(retries).toHaveLength(1);
-		api.close();
-	});
-});
 
 /**
  * API.md "Option values": "a value of the wrong type or out of range … is a RangeError or TypeError naming the option
