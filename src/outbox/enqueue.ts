@@ -503,14 +503,14 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 		full ??= new OutboxFullError('The outbox is full (outbox.maxEntries): not stored', { reason: 'entries' });
 	}
 
-	if (full && queue.dependents.get(call)?.dependsOn.length) {
-		// It could only wait behind its entries by being stored, and cannot be: never sent with its placeholders as they are.
+	if (full?.reason === 'size' && queue.dependents.get(call)?.dependsOn.length) {
 		throw new InvalidRequestError(`A call holding a placeholder of a pending outbox entry cannot be queued: ${full.message}`, { cause: full });
 	}
 
 	const scope = context.scopeOf(target.href);
-	if (full && (context.reachability(scope) === 'offline' || await queue.behind(scope, budget))) {
-		// It must wait, and cannot be stored: refused here, before ky makes its request (a FormData's, left
+	if (full && (queue.dependents.get(call)?.dependsOn.length || context.reachability(scope) === 'offline' || await queue.behind(scope, budget))) {
+		// It must wait (behind its scope's entries, or the entries its placeholders name: never sent with them as they are),
+		// and cannot be stored: refused here with the bound it is past, before ky makes its request (a FormData's, left
 		// unread by the layer's hold, would throw outside any promise in Node: see snapshot.ts).
 		throw full;
 	}

@@ -1,0 +1,129 @@
+/**
+ * Defect hunt, eighteenth round, second wave (W3): the outbox's limits. `maxEntries` TSDoc: "beyond it, a write that must
+ * be stored (offline, behind its scope's entries, or failed) is refused with `OutboxFullError`"; API.md: "A write that must
+ * be stored and cannot gets `OutboxFullError` with `reason: 'size' | 'quota'` before any byte is written".
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { spyStore } from './outbox-helpers.js';
+import { createClient, memoryStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
+
+afterEach(() => {
+	vi.unstubAllGlobals();
+});
+
+let made = 0;
+
+/** A client over its own store whose transport fails (`down`) or answers 201 `{ id: 7 }`; what it sent in `sent`. */
+const offlineClient = (more: Parameters<typeof outbox>[0] = {}, store: KeyValueStore = memoryStore(`h18b-${++made}`)) => {
+	const state = { down: true };
+	const sent: string[] = [];
+	const fetch = (async (request: Request) => {
+		sent.push(`${request.method} ${new URL(request.url).pathname}`);
+		if (state.down) {
+			throw new TypeError('fetch failed');
+		}
+
+		return new Response('{"id":7}', { status: 201, headers: { 'content-type': 'application/json' } });
+	}) as typeof globalThis.fetch;
+	const api = createClient({ fetch, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: () => store, name: `h18b-${made}`, outbox: outbox({ resumeJitterMs: 0, ...more }) });
+	const queue = async (path: string, options: Record<string, unknown> = { json: { a: 1 } }): Promise<string> =>
+		api.post(path, options).then(() => { throw new Error(`${path} was delivered`); }, (failure: { entryId?: string }) => {
+			if (!failure.entryId) {
+				throw failure;
+			}
+
+			return failure.entryId;
+		});
+	return { api, state, sent, queue, store };
+};
+
+/** What a call rejected with: its class name and `reason`, or 'resolved'. */
+const outcome = async (made: Promise<unknown>): Promise<string> => made.then(() => 'resolved', (error: Error & { reason?: string }) => `${error.name}${error.reason ? ` ${error.reason}` : ''}`);
+
+describe('a dependent write (`outbox.ref()`) that must be stored and cannot is refused with OutboxFullError, its reason the limit', () => {
+	it('maxEntries: 1 and the parent pending: the dependent PUT gets OutboxFullError entries, nothing sent nor stored', async () => {
+		const { api, sent, queue } = offlineClient({ maxEntries: 1 });
+		try {
+			const parent = await queue('todos');
+			const before = sent.length;
+			expect(await outcome(api.put(`items/${api.outbox.ref(parent, '/id')}`, { json: { a: 2 } }))).toBe('OutboxFullError entries');
+			expect(sent.length).toBe(before);
+			expect((await api.outbox.list()).map((entry) => entry.id)).toEqual([parent]);
+		} finally {
+			api.close();
+		}
+	});
+
+	it('maxEntries: 2, the parent and another write pending: the dependent of an extend()ed child (same outbox) gets OutboxFullError entries too', async () => {
+		const { api, sent, queue } = offlineClient({ maxEntries: 2 });
+		const child = api.extend({ headers: { 'x-child': '1' } });
+		try {
+			const parent = await queue('todos');
+			await queue('notes');
+			const before = sent.length;
+			expect(await outcome(child.patch(`items/${api.outbox.ref(parent, '/id')}`, { json: { a: 2 } }))).toBe('OutboxFullError entries');
+			expect(await outcome(api.post('tags', { json: { parent: api.outbox.ref(parent, '/id') }, headers: { 'x-parent': api.outbox.ref(parent, '/id') } }))).toBe('OutboxFullError entries');
+			expect(sent.length).toBe(before);
+			expect(await api.outbox.size()).toBe(2);
+		} finally {
+			child.close();
+			api.close();
+		}
+	});
+
+	it('maxEntries: 2, two dependents made at once behind one parent: one is queued, the other gets OutboxFullError entries', async () => {
+		const { api, queue } = offlineClient({ maxEntries: 2 });
+		try {
+			const parent = await queue('todos');
+			const made = await Promise.all([1, 2].map(async (n) => outcome(api.put(`items/${n}/${api.outbox.ref(parent, '/id')}`, { json: { n } }))));
+			expect(made.sort()).toEqual(['OutboxFullError entries', 'OutboxQueuedError']);
+			expect(await api.outbox.size()).toBe(2);
+		} finally {
+			api.close();
+		}
+	});
+
+	it('maxEntries: 1 with queuedResponse \'accepted\': OutboxFullError entries, never a 202', async () => {
+		const { api } = offlineClient({ maxEntries: 1, queuedResponse: 'accepted' });
+		try {
+			const parent = await api.post('todos', { json: {} }).then((response) => response.headers.get('steadfetch-outbox-entry')!);
+			expect(await outcome(api.put(`items/${api.outbox.ref(parent, '/id')}`, { json: { a: 2 } }))).toBe('OutboxFullError entries');
+			expect(await api.outbox.size()).toBe(1);
+		} finally {
+			api.close();
+		}
+	});
+
+	it('a body of 64 KiB that would leave less than 10 % of the quota free: OutboxFullError quota, nothing stored', async () => {
+		const { api, queue } = offlineClient();
+		try {
+			const parent = await queue('todos', { json: {} });
+			Object.defineProperty(navigator, 'storage', { configurable: true, value: { estimate: async () => ({ usage: 900_000, quota: 1_000_000 }) } });
+			expect(await outcome(api.put(`items/${api.outbox.ref(parent, '/id')}`, { body: new Uint8Array(70_000) }))).toBe('OutboxFullError quota');
+			expect((await api.outbox.list()).map((entry) => entry.id)).toEqual([parent]);
+		} finally {
+			Reflect.deleteProperty(navigator, 'storage');
+			api.close();
+		}
+	});
+
+	it('a store that refuses the dependent\'s record for its quota: OutboxFullError quota, the parent pending alone', async () => {
+		const state = { full: false };
+		const store = spyStore(memoryStore(`h18b-${++made}`), { set: async (key, _, run) => {
+			if (state.full && key.startsWith('p|')) {
+				throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+			}
+
+			return run();
+		} });
+		const { api, queue } = offlineClient({}, store);
+		try {
+			const parent = await queue('todos', { json: {} });
+			state.full = true;
+			expect(await outcome(api.put(`items/${api.outbox.ref(parent, '/id')}`, { json: { a: 1 } }))).toBe('OutboxFullError quota');
+			expect((await api.outbox.list()).map((entry) => entry.id)).toEqual([parent]);
+		} finally {
+			api.close();
+		}
+	});
+});
