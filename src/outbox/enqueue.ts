@@ -503,10 +503,6 @@ export const wrapper = (queue: Queue, drain: Drain) => async (call: PolicyCall, 
 		full ??= new OutboxFullError('The outbox is full (outbox.maxEntries): not stored', { reason: 'entries' });
 	}
 
-	if (full?.reason === 'size' && queue.dependents.get(call)?.dependsOn.length) {
-		throw new InvalidRequestError(`A call holding a placeholder of a pending outbox entry cannot be queued: ${full.message}`, { cause: full });
-	}
-
 	const scope = context.scopeOf(target.href);
 	if (full && (queue.dependents.get(call)?.dependsOn.length || context.reachability(scope) === 'offline' || await queue.behind(scope, budget))) {
 		// It must wait (behind its scope's entries, or the entries its placeholders name: never sent with them as they are),

@@ -94,6 +94,52 @@ describe('a dependent write (`outbox.ref()`) that must be stored and cannot is r
 		}
 	});
 
+	/** A dependent of a pending parent (its placeholder in `where`) refused for a limit: OutboxFullError `reason`, nothing sent nor stored. */
+	const refused: Array<[string, Parameters<typeof outbox>[0], (placeholder: string) => [string, Record<string, unknown>], string]> = [
+		['a JSON body over maxBodyBytes (the placeholder in it)', { maxBodyBytes: 100 }, (ref) => ['items/1', { json: { parent: ref, text: 'x'.repeat(200) } }], 'size'],
+		['a string body over maxBodyBytes (the placeholder in the URL)', { maxBodyBytes: 100 }, (ref) => [`items/${ref}`, { body: 'x'.repeat(200) }], 'size'],
+		['a Blob over maxFileBytes (the placeholder in the URL)', { maxFileBytes: 100 }, (ref) => [`items/${ref}`, { body: new Blob([new Uint8Array(200)]) }], 'size'],
+		['a Uint8Array over maxFileBytes (the placeholder in a header)', { maxFileBytes: 100 }, (ref) => ['items/1', { body: new Uint8Array(200), headers: { 'x-parent': ref } }], 'size'],
+		['a FormData whose file is over maxFileBytes (the placeholder in the URL)', { maxFileBytes: 100 }, (ref) => {
+			const form = new FormData();
+			form.append('photo', new File([new Uint8Array(200)], 'photo.jpg', { type: 'image/jpeg' }));
+			return [`items/${ref}`, { body: form }];
+		}, 'size'],
+		['a FormData whose text is over maxBodyBytes (the placeholder in the URL)', { maxBodyBytes: 100 }, (ref) => {
+			const form = new FormData();
+			form.append('note', 'x'.repeat(200));
+			return [`items/${ref}`, { body: form }];
+		}, 'size'],
+	];
+
+	it.each(refused)('%s: OutboxFullError (reason size), nothing sent nor stored', async (_, limits, call, reason) => {
+		const { api, sent, queue } = offlineClient(limits);
+		try {
+			const parent = await queue('todos', { json: {} });
+			const before = sent.length;
+			const [url, options] = call(api.outbox.ref(parent, '/id'));
+			expect(await outcome(api.put(url, options))).toBe(`OutboxFullError ${reason}`);
+			expect(sent.length).toBe(before);
+			expect((await api.outbox.list()).map((entry) => entry.id)).toEqual([parent]);
+		} finally {
+			api.close();
+		}
+	});
+
+	it('a JSON body an init hook makes larger than maxBodyBytes: OutboxFullError size, nothing stored', async () => {
+		const { api, queue } = offlineClient({ maxBodyBytes: 100 });
+		try {
+			const parent = await queue('todos', { json: {} });
+			const hooks = { init: [(options: { json?: unknown }) => {
+				options.json = { text: 'x'.repeat(200) };
+			}] };
+			expect(await outcome(api.put(`items/${api.outbox.ref(parent, '/id')}`, { json: { a: 1 }, hooks }))).toBe('OutboxFullError size');
+			expect((await api.outbox.list()).map((entry) => entry.id)).toEqual([parent]);
+		} finally {
+			api.close();
+		}
+	});
+
 	it('a body of 64 KiB that would leave less than 10 % of the quota free: OutboxFullError quota, nothing stored', async () => {
 		const { api, queue } = offlineClient();
 		try {

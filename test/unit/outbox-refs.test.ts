@@ -5,7 +5,7 @@
  * server (its transport fails while the device is offline).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { InvalidRequestError, OutboxQueuedError } from '../../src/entries/index.js';
+import { InvalidRequestError, OutboxFullError, OutboxQueuedError } from '../../src/entries/index.js';
 import { fakeWindow, spyStore, startHarness, throwIfOffline, until, type Harness } from './outbox-helpers.js';
 
 let h: Harness;
@@ -210,13 +210,13 @@ describe('outbox.ref()', () => {
 		expect(await api.outbox.size()).toBe(1);
 	});
 
-	it('a dependent the outbox cannot store (a body over maxBodyBytes) is an InvalidRequestError before any I/O, not an OutboxFullError', async () => {
+	it('a dependent whose body is over maxBodyBytes is an OutboxFullError (size) before any I/O (maxBodyBytes: "refused with OutboxFullError when it must be stored")', async () => {
 		const api = h.make({ fetch: todoApi, outbox: { maxBodyBytes: 100 } });
 		win.setOnline(false, false);
 		const parent = await queued(api.post('todos', { json: {} }));
 		win.setOnline(true, false);
 		const error = await api.put(`todos/${api.outbox.ref(parent, '/id')}`, { json: { text: 'x'.repeat(200) } }).catch((caught: unknown) => caught);
-		expect(error).toBeInstanceOf(InvalidRequestError);
+		expect([error instanceof OutboxFullError, (error as OutboxFullError).reason]).toEqual([true, 'size']);
 		expect(sent).toEqual([]);
 		expect(await api.outbox.size()).toBe(1);
 	});
