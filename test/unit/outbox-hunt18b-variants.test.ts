@@ -47,7 +47,7 @@ describe('a dependent write (`outbox.ref()`) that must be stored and cannot is r
 			const parent = await queue('todos');
 			const before = sent.length;
 			expect(await outcome(api.put(`items/${api.outbox.ref(parent, '/id')}`, { json: { a: 2 } }))).toBe('OutboxFullError entries');
-			expect(sent.length).toBe(before);
+			expect(sent.slice(before).filter((each) => !/\/(todos|notes)$/.test(each))).toEqual([]); // Only replays of the queued writes (backoff with full jitter).
 			expect((await api.outbox.list()).map((entry) => entry.id)).toEqual([parent]);
 		} finally {
 			api.close();
@@ -63,7 +63,7 @@ describe('a dependent write (`outbox.ref()`) that must be stored and cannot is r
 			const before = sent.length;
 			expect(await outcome(child.patch(`items/${api.outbox.ref(parent, '/id')}`, { json: { a: 2 } }))).toBe('OutboxFullError entries');
 			expect(await outcome(api.post('tags', { json: { parent: api.outbox.ref(parent, '/id') }, headers: { 'x-parent': api.outbox.ref(parent, '/id') } }))).toBe('OutboxFullError entries');
-			expect(sent.length).toBe(before);
+			expect(sent.slice(before).filter((each) => !/\/(todos|notes)$/.test(each))).toEqual([]); // Only replays of the queued writes (backoff with full jitter).
 			expect(await api.outbox.size()).toBe(2);
 		} finally {
 			child.close();
@@ -119,7 +119,7 @@ describe('a dependent write (`outbox.ref()`) that must be stored and cannot is r
 			const before = sent.length;
 			const [url, options] = call(api.outbox.ref(parent, '/id'));
 			expect(await outcome(api.put(url, options))).toBe(`OutboxFullError ${reason}`);
-			expect(sent.length).toBe(before);
+			expect(sent.slice(before).filter((each) => !/\/(todos|notes)$/.test(each))).toEqual([]); // Only replays of the queued writes (backoff with full jitter).
 			expect((await api.outbox.list()).map((entry) => entry.id)).toEqual([parent]);
 		} finally {
 			api.close();
