@@ -34,11 +34,15 @@ export interface OutboxOptions {
 	 * write is sent when it can go out and refused with `OutboxFullError` (`reason: 'size'`) when it
 	 * must be stored. Such a body is read once, before the first attempt, and the first attempt and
 	 * every replay send those bytes with the same Content-Type (a FormData's boundary, its files'
-	 * names and types). A write whose body is over 64 KiB is stored only while
-	 * `navigator.storage.estimate()` says at least 10 % of the quota stays free after it (else
-	 * `OutboxFullError`, `reason: 'quota'`); asked only when such a write must be stored, within the
-	 * client's `storageTimeoutMs`, and skipped where it is missing, fails or is late. A write of any size
-	 * the store refuses for its quota (`QuotaExceededError`) while the caller waits is refused the same way.
+	 * names and types). A write whose body is 64 KiB (65,536 bytes) or more as stored, of any type (text,
+	 * JSON, a file, bytes, a FormData's multipart body, a `Request`'s, one an `init` hook gave; a dependent's
+	 * too), is stored only while `navigator.storage.estimate()` says at least 10 % of the quota stays free
+	 * after it (else `OutboxFullError`, `reason: 'quota'`); asked only when such a write must be stored,
+	 * within the client's `storageTimeoutMs`, and skipped where it is missing, fails or is late. A smaller
+	 * write is not checked against the estimate (one estimate per write would cost every queued JSON
+	 * write); an `onConflict` rebase or a `migrate`d entry is checked by the bytes it adds to the stored
+	 * one, from 64 KiB. A write of any size the store refuses for its quota (`QuotaExceededError`) while
+	 * the caller waits is refused the same way.
 	 * @default 26_214_400 (25 MiB)
 	 */
 	maxFileBytes?: number;

@@ -362,6 +362,7 @@ const figuresIn = (text: string): Record<string, number> => Object.fromEntries([
  */
 const proseFigures: Record<string, string> = {
 	'1 MiB': 'default: staleCache.maxBodyBytes (checked below)',
+	'64 KiB': 'the smallest body the outbox checks against the storage estimate: quotaFromBytes in src/outbox/quota.ts (checked below)',
 	'10 s': 'default: how long onConflict may take; ky\'s timeout, in the first screen and after the Durable Object recipe; the offline attempt interval, in "When the network lies"; how often an isolate lists the outbox\'s store for writes it never saw, in the Workers paragraph (all checked below)',
 	'2 s': 'the Deno recipe\'s `timeout` (checked with the recipes\' bounds)',
 	'50 ms': 'the least time before a request\'s deadline a retry may start with: the constant in src/core/accounting.ts (checked below)',
@@ -393,6 +394,11 @@ describe('defaults are written once: what the README says is the TSDoc\'s @defau
 		const found = [...prose.matchAll(/\b\d[\d ,]*(?:\.\d+)? ?(?:ms|s|min|h|MiB|KiB|KB|B)\b/g)].map((match) => match[0]);
 		expect(found.filter((figure) => !(figure in proseFigures))).toEqual([]);
 		expect(Object.keys(proseFigures).filter((figure) => !found.includes(figure))).toEqual([]);
+	});
+
+	it('the outbox\'s quota bound in the prose (64 KiB) is quota.ts\'s quotaFromBytes', () => {
+		const bound = Number(/const quotaFromBytes = ([\d_]+);/.exec(readFileSync(join(root, 'src/outbox/quota.ts'), 'utf8'))![1]!.replaceAll('_', ''));
+		expect(Number(/a write whose body is (\d+) KiB or more/.exec(prose)![1]) * 1_024).toBe(bound);
 	});
 
 	it('the prose\'s defaults: retry.backoffLimit and maxRetryAfter, staleCache.maxBodyBytes, the onConflict time limit, the retry budget\'s outage arithmetic', async () => {

@@ -173,3 +173,83 @@ describe('a dependent write (`outbox.ref()`) that must be stored and cannot is r
 		}
 	});
 });
+
+describe('the storage quota is checked for a write of at least 64 KiB whatever its body\'s type (API.md "Files": "never stores a write that would leave less than 10 % of … quota free")', () => {
+	const big = 70_000;
+	const bodies: Array<[string, () => Record<string, unknown>]> = [
+		['a Blob', () => ({ body: new Blob([new Uint8Array(big)], { type: 'image/png' }) })],
+		['a File', () => ({ body: new File([new Uint8Array(big)], 'photo.jpg', { type: 'image/jpeg' }) })],
+		['an ArrayBuffer', () => ({ body: new ArrayBuffer(big) })],
+		['a Uint16Array', () => ({ body: new Uint16Array(big / 2) })],
+		['a DataView', () => ({ body: new DataView(new ArrayBuffer(big)) })],
+		['a FormData with a file', () => {
+			const form = new FormData();
+			form.append('photo', new File([new Uint8Array(big)], 'photo.jpg', { type: 'image/jpeg' }));
+			return { body: form };
+		}],
+		['a string', () => ({ body: 'x'.repeat(big) })],
+		['json', () => ({ json: { text: 'x'.repeat(big) } })],
+	];
+
+	it.each(bodies)('%s: OutboxFullError quota, nothing stored; the same body is queued when the estimate leaves room', async (_, body) => {
+		const { api, queue } = offlineClient();
+		const answer = { usage: 900_000, quota: 1_000_000 };
+		Object.defineProperty(navigator, 'storage', { configurable: true, value: { estimate: async () => answer } });
+		try {
+			expect(await outcome(api.post('photos', body()))).toBe('OutboxFullError quota');
+			expect(await api.outbox.size()).toBe(0);
+			answer.usage = 0;
+			await queue('photos', body());
+			expect(await api.outbox.size()).toBe(1);
+		} finally {
+			Reflect.deleteProperty(navigator, 'storage');
+			api.close();
+		}
+	});
+
+	it('a Request whose body is 70 000 bytes (the request as input): OutboxFullError quota, nothing stored', async () => {
+		const { api } = offlineClient();
+		Object.defineProperty(navigator, 'storage', { configurable: true, value: { estimate: async () => ({ usage: 900_000, quota: 1_000_000 }) } });
+		try {
+			const request = new Request('https://api.example.com/photos', { method: 'POST', body: new Uint8Array(big), headers: { 'content-type': 'application/octet-stream' } });
+			expect(await outcome(api.post(request))).toBe('OutboxFullError quota');
+			expect(await api.outbox.size()).toBe(0);
+		} finally {
+			Reflect.deleteProperty(navigator, 'storage');
+			api.close();
+		}
+	});
+
+	it('a body an init hook gives in place of a small one (70 000 bytes): OutboxFullError quota, nothing stored', async () => {
+		const { api } = offlineClient();
+		Object.defineProperty(navigator, 'storage', { configurable: true, value: { estimate: async () => ({ usage: 900_000, quota: 1_000_000 }) } });
+		try {
+			const hooks = { init: [(options: { body?: unknown }) => {
+				options.body = new Uint8Array(big);
+			}] };
+			expect(await outcome(api.post('photos', { body: 'small', hooks }))).toBe('OutboxFullError quota');
+			expect(await api.outbox.size()).toBe(0);
+		} finally {
+			Reflect.deleteProperty(navigator, 'storage');
+			api.close();
+		}
+	});
+
+	it('the bound is 64 KiB as stored: 65,535 bytes are queued without an estimate, 65,536 are checked (the TSDoc: "64 KiB (65,536 bytes) or more")', async () => {
+		const { api, queue } = offlineClient();
+		let asked = 0;
+		Object.defineProperty(navigator, 'storage', { configurable: true, value: { estimate: async () => {
+			asked++;
+			return { usage: 999_000, quota: 1_000_000 };
+		} } });
+		try {
+			await queue('small', { body: new Uint8Array(65_535) });
+			expect(asked).toBe(0);
+			expect(await outcome(api.post('large', { body: new Uint8Array(65_536) }))).toBe('OutboxFullError quota');
+			expect([asked, await api.outbox.size()]).toEqual([1, 1]);
+		} finally {
+			Reflect.deleteProperty(navigator, 'storage');
+			api.close();
+		}
+	});
+});
