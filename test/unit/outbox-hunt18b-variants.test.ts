@@ -15,7 +15,7 @@ let made = 0;
 
 /** A client over its own store whose transport fails (`down`) or answers 201 `{ id: 7 }`; what it sent in `sent`. */
 const offlineClient = (more: Parameters<typeof outbox>[0] = {}, store: KeyValueStore = memoryStore(`h18b-${++made}`)) => {
-	const state = { down: true };
+	const state = { down: true, status: 201 };
 	const sent: string[] = [];
 	const fetch = (async (request: Request) => {
 		sent.push(`${request.method} ${new URL(request.url).pathname}`);
@@ -23,7 +23,7 @@ const offlineClient = (more: Parameters<typeof outbox>[0] = {}, store: KeyValueS
 			throw new TypeError('fetch failed');
 		}
 
-		return new Response('{"id":7}', { status: 201, headers: { 'content-type': 'application/json' } });
+		return new Response('{"id":7}', { status: state.status, headers: { 'content-type': 'application/json' } });
 	}) as typeof globalThis.fetch;
 	const api = createClient({ fetch, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: () => store, name: `h18b-${made}`, outbox: outbox({ resumeJitterMs: 0, ...more }) });
 	const queue = async (path: string, options: Record<string, unknown> = { json: { a: 1 } }): Promise<string> =>
@@ -249,6 +249,77 @@ describe('the storage quota is checked for a write of at least 64 KiB whatever i
 			expect([asked, await api.outbox.size()]).toEqual([1, 1]);
 		} finally {
 			Reflect.deleteProperty(navigator, 'storage');
+			api.close();
+		}
+	});
+});
+
+describe('maxEntries counts what is pending now (README: "`maxEntries` is the most pending entries")', () => {
+	it('two clients of one name and store made apart (two tabs\' clients): at maxEntries, the other client\'s write is OutboxFullError entries', async () => {
+		const store = memoryStore(`h18b-${++made}`);
+		const one = offlineClient({ maxEntries: 2 }, store);
+		const fetch = (async () => {
+			throw new TypeError('fetch failed');
+		}) as typeof globalThis.fetch;
+		const other = createClient({ fetch, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: () => store, name: `h18b-${made}`, outbox: outbox({ resumeJitterMs: 0, maxEntries: 2 }) });
+		try {
+			expect(await outcome(other.post('b', { json: {} }))).toBe('OutboxQueuedError');
+			await one.queue('todos');
+			expect(await outcome(other.post('c', { json: {} }))).toBe('OutboxFullError entries');
+			expect(await outcome(one.api.post('d', { json: {} }))).toBe('OutboxFullError entries');
+			expect([await one.api.outbox.size(), await other.outbox.size()]).toEqual([2, 2]);
+		} finally {
+			other.close();
+			one.api.close();
+		}
+	});
+
+	it('after discard(id) and clear(), the room is back at once: maxEntries: 1, a write queued each time', async () => {
+		const { api, queue } = offlineClient({ maxEntries: 1 });
+		try {
+			const first = await queue('todos');
+			expect(await outcome(api.post('more', { json: {} }))).toBe('OutboxFullError entries');
+			await api.outbox.discard(first);
+			await queue('second');
+			expect(await api.outbox.size()).toBe(1);
+			await api.clear();
+			await queue('third');
+			expect((await api.outbox.list()).map((entry) => entry.url)).toEqual(['https://api.example.com/third']);
+		} finally {
+			api.close();
+		}
+	});
+
+	it('a dead letter takes no room: maxEntries: 1, the pending write refused (422) and buried, a new write is queued; retry(id) of the dead letter is then OutboxFullError entries', async () => {
+		const { api, state, queue } = offlineClient({ maxEntries: 1 });
+		try {
+			const first = await queue('todos');
+			Object.assign(state, { down: false, status: 422 });
+			expect(await api.outbox.flush()).toEqual({ sent: 0, failed: 0, dead: 1, remaining: 0 });
+			state.down = true;
+			const second = await queue('second');
+			expect(await outcome(api.outbox.retry(first))).toBe('OutboxFullError entries');
+			expect([(await api.outbox.list()).map((entry) => entry.id), (await api.outbox.deadLetters()).map((entry) => entry.id)]).toEqual([[second], [first]]);
+		} finally {
+			api.close();
+		}
+	});
+
+	it('coalesce: maxEntries: 1, a PUT pending; the PUT of the same URL under another identity supersedes nothing: OutboxFullError entries, the first stays', async () => {
+		const store = memoryStore(`h18b-${++made}`);
+		const fetch = (async () => {
+			throw new TypeError('fetch failed');
+		}) as typeof globalThis.fetch;
+		let who = 'alice';
+		const api = createClient({ fetch, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: () => store, name: `h18b-${made}`, identity: () => who, outbox: outbox({ resumeJitterMs: 0, maxEntries: 1, coalesce: true }) });
+		try {
+			expect(await outcome(api.put('items/1', { json: { v: 1 } }))).toBe('OutboxQueuedError');
+			expect(await outcome(api.put('items/1', { json: { v: 2 } }))).toBe('OutboxQueuedError'); // Its own: superseded, room.
+			who = 'bob';
+			expect(await outcome(api.put('items/1', { json: { v: 3 } }))).toBe('OutboxFullError entries');
+			who = 'alice';
+			expect((await api.outbox.list()).length).toBe(1);
+		} finally {
 			api.close();
 		}
 	});
