@@ -324,3 +324,23 @@ describe('maxEntries counts what is pending now (README: "`maxEntries` is the mo
 		}
 	});
 });
+
+describe('coalesce: a dependent that takes the place of a pending dependent of its URL is counted in its place', () => {
+	it('maxEntries: 2, a parent and a PUT of `items/<its id>` pending: a second PUT of that URL is queued in the first one\'s place', async () => {
+		const { api, state } = offlineClient({ maxEntries: 2, coalesce: true });
+		const superseded: string[] = [];
+		api.on('outbox:superseded', (event) => superseded.push(event.entryId));
+		try {
+			const parent = await api.post('todos', { json: {} }).then(() => '', (failure: { entryId: string }) => failure.entryId);
+			const url = `items/${api.outbox.ref(parent, '/id')}`;
+			const first = await api.put(url, { json: { v: 1 } }).then(() => '', (failure: { entryId: string }) => failure.entryId);
+			expect(await outcome(api.put(url, { json: { v: 2 } }))).toBe('OutboxQueuedError');
+			expect(superseded).toEqual([first]);
+			expect(await api.outbox.size()).toBe(2);
+			state.down = false;
+			expect(await api.outbox.flush()).toMatchObject({ sent: 2, dead: 0, remaining: 0 });
+		} finally {
+			api.close();
+		}
+	});
+});
