@@ -183,8 +183,15 @@ export const callKyOptions = (deps: CallKyDeps) => {
 			forKy['stringifyJson'] = deps.stringifyJson;
 		}
 
-		// A per-call transport still goes through the layers.
-		forKy['fetch'] = carrying(call, callOptions.fetch ? composeLayers(layers, deps.transport(callOptions.fetch as FetchLike)) : deps.fetch);
+		// A per-call transport still goes through the layers, composed again for it: a layer that throws as it is
+		// composed (or gives back no function) fails the call's attempts as one that throws then (README: no call throws synchronously).
+		forKy['fetch'] = carrying(call, callOptions.fetch ? composeLayers(layers.map((layer): Layer => (next) => {
+			try {
+				return layer(next);
+			} catch (error) {
+				return () => Promise.reject(error);
+			}
+		}), deps.transport(callOptions.fetch as FetchLike)) : deps.fetch);
 
 		// ky's shortcut (`api.get`): its method over the call's, as `ky.get` merges it (one source fewer for
 		// ky to merge). Not a `get` that ky would make anyway (no method of the call's or of its Request):

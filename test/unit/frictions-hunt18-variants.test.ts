@@ -1,0 +1,61 @@
+/**
+ * Defect hunt, eighteenth round (area W1, the core's frictions: no sync throws, clear messages).
+ * README "Differences from ky": "No call throws synchronously: where ky throws at once (an invalid URL or
+ * option, an `init` hook that throws), the call returns a promise rejected with `InvalidRequestError`".
+ * API.md "Your own policies": "A policy's faults stay its own … a layer or wrap that throws fails that call
+ * only, typed by `classify()`".
+ */
+import { describe, expect, it } from 'vitest';
+import { breaker } from '../../src/entries/breaker.js';
+import { bulkhead } from '../../src/entries/bulkhead.js';
+import { classify, createClient } from '../../src/entries/core.js';
+import { createClient as presetClient } from '../../src/entries/index.js';
+import type { FetchLike, Policy } from '../../src/entries/policy.js';
+
+/** Settles with its status and body, or with its error's class, code and message; a synchronous throw says so. */
+const settled = (call: () => Promise<Response>): Promise<string> | string => {
+	try {
+		return call().then(async (response) => `${response?.status} ${await response?.text()}`, (error: Error) => `${error?.constructor?.name} ${classify(error).code} ${error?.message}`);
+	} catch (error) {
+		return `threw ${(error as Error)?.message}`;
+	}
+};
+
+/** An app's layer whose `layer(next)` does `fault()` from its `from`-th composition on (the client's own is the first). */
+const composing = (band: number | undefined, fault: () => unknown, from = 2): Policy<'odd'> => ({
+	slot: 'odd',
+	...(band === undefined ? {} : { at: { layer: band } }),
+	create: () => {
+		let n = 0;
+		return { layer: (next: FetchLike) => (++n >= from ? fault() : next) };
+	},
+} as never);
+
+describe('a call with its own fetch: a layer that fails as the call composes it rejects that call, never throws', () => {
+	const faults: [string, () => unknown, string][] = [
+		['throws', () => { throw new Error('compose boom'); }, 'Error UNKNOWN compose boom'],
+		['gives back no function', () => 5, "TypeError UNKNOWN The `odd` policy's `layer` must return a function"],
+	];
+	for (const [name, fault, expected] of faults) {
+		it(`a layer(next) that ${name}, at each band, with bulkhead() and breaker() around it`, async () => {
+			for (const band of [50, 500, 650, undefined]) {
+				let sent = 0;
+				const api = createClient({ fetch: async () => (sent++, new Response('client')), retry: 0, bulkhead: bulkhead({ maxConcurrent: 1, maxQueue: 0 }), breaker: breaker({ consecutiveFailures: 3 }), odd: composing(band, fault) } as never);
+				// before: 'threw compose boom' (api.get threw synchronously)
+				expect([band, await settled(() => api.get('https://api.test/a', { fetch: async () => (sent++, new Response('own')) }))]).toEqual([band, expected]);
+				// The call's fault is its own: the next call goes out (a bulkhead slot given back), nothing was sent.
+				expect([band, sent, await settled(() => api.get('https://api.test/b'))]).toEqual([band, 0, '200 client']);
+			}
+		});
+	}
+
+	it('the preset\'s client too, and on every method (a write with an Idempotency-Key, a call of a request context)', async () => {
+		const api = presetClient({ fetch: async () => new Response('client'), retry: 0, odd: composing(undefined, () => { throw new Error('compose boom'); }) } as never);
+		const own = { fetch: async () => new Response('own') };
+		expect(await settled(() => api.get('https://api.test/a', own))).toBe('Error UNKNOWN compose boom');
+		expect(await settled(() => api.post('https://api.test/a', { ...own, json: {}, idempotencyKey: true }))).toBe('Error UNKNOWN compose boom');
+		expect(await settled(() => api('https://api.test/a', { ...own, method: 'DELETE' }))).toBe('Error UNKNOWN compose boom');
+		expect(await settled(() => api.withContext({ waitUntil: () => undefined } as never).get('https://api.test/a', own))).toBe('Error UNKNOWN compose boom');
+		expect(await settled(() => api.get('https://api.test/b'))).toBe('200 client');
+	});
+});
