@@ -508,8 +508,8 @@ export class Call implements PolicyCall {
 		try {
 			return this.#client.instance(this.input, options);
 		} catch (error) {
-			// A URL the runtime could not parse (its TypeError) from a path: say what to do (scope.ts `pathHint`).
-			return rejectedCall(invalid(error, error instanceof TypeError && /url/i.test(error.message) ? pathHint(this.input) : '', this.#client.params));
+			// A URL the runtime could not parse (its TypeError) from a path: say what to do (scope.ts `pathHint`); not for a bad `referrer`.
+			return rejectedCall(invalid(error, error instanceof TypeError && /url/i.test(error.message) && !/referr/i.test(error.message) ? pathHint(this.input) : '', this.#client.params));
 		}
 	}
 

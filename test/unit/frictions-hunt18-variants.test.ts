@@ -59,3 +59,25 @@ describe('a call with its own fetch: a layer that fails as the call composes it 
 		expect(await settled(() => api.get('https://api.test/b'))).toBe('200 client');
 	});
 });
+
+describe('an invalid referrer: the error names it, with no hint about the request URL', () => {
+	// The hint "give the client an absolute `baseUrl` or `prefix`" is for a path no base resolves (scope.ts `pathHint`).
+	const hint = 'give the client an absolute `baseUrl` or `prefix`';
+	for (const [name, options] of [['prefix', { prefix: 'https://api.test/v1' }], ['baseUrl', { baseUrl: 'https://api.test/v1/' }]] as const) {
+		it(`a client with an absolute ${name}, a path as input`, async () => {
+			const api = createClient({ fetch: async () => new Response('x'), ...options });
+			for (const referrer of ['5', 'http://[', 'about']) {
+				const got = await settled(() => api.get('users', { referrer }));
+				// before: 'InvalidRequestError INVALID_REQUEST Invalid request: Referrer "5" is not a valid URL.; give the client an absolute `baseUrl` or `prefix`'
+				expect([referrer, got.includes(hint), got.startsWith('InvalidRequestError INVALID_REQUEST'), /referrer/i.test(got)]).toEqual([referrer, false, true, true]);
+			}
+		});
+	}
+
+	it('a path no base resolves still gets the hint, whatever the referrer; an absolute URL never does', async () => {
+		const api = createClient({ fetch: async () => new Response('x') });
+		expect(String(await settled(() => api.get('users', { referrer: '5' })))).toContain(hint);
+		expect(String(await settled(() => api.get('users')))).toContain(hint);
+		expect(String(await settled(() => api.get('https://api.test/users', { referrer: '5' })))).not.toContain(hint);
+	});
+});
