@@ -6,11 +6,14 @@
  * only, typed by `classify()`".
  */
 import { describe, expect, it } from 'vitest';
+import { auth } from '../../src/entries/auth.js';
 import { breaker } from '../../src/entries/breaker.js';
 import { bulkhead } from '../../src/entries/bulkhead.js';
 import { classify, createClient } from '../../src/entries/core.js';
+import { failover } from '../../src/entries/failover.js';
 import { createClient as presetClient } from '../../src/entries/index.js';
 import type { FetchLike, Policy } from '../../src/entries/policy.js';
+import { trace } from '../../src/entries/trace.js';
 
 /** Settles with its status and body, or with its error's class, code and message; a synchronous throw says so. */
 const settled = (call: () => Promise<Response>): Promise<string> | string => {
@@ -79,5 +82,39 @@ describe('an invalid referrer: the error names it, with no hint about the reques
 		expect(String(await settled(() => api.get('users', { referrer: '5' })))).toContain(hint);
 		expect(String(await settled(() => api.get('users')))).toContain(hint);
 		expect(String(await settled(() => api.get('https://api.test/users', { referrer: '5' })))).not.toContain(hint);
+	});
+});
+
+describe('an option that takes a URL refuses a host typed without its scheme at creation, as `prefix` does', () => {
+	// API.md "Option values": a value of the wrong type or out of range "is a RangeError or TypeError naming the option
+	// where it is given (`createClient`, …)"; round 18's F made `prefix: 'localhost:3000/api'` such a RangeError.
+	const refused = (make: () => unknown): string => {
+		try {
+			make();
+			return 'accepted';
+		} catch (error) {
+			return `${(error as Error).constructor.name} ${(error as Error).message}`;
+		}
+	};
+
+	it('breaker({ probe }): a host and port without a scheme, a scheme fetch does not send, a URL that does not parse', () => {
+		for (const probe of ['localhost:3000/health', '127.0.0.1:8080/health', 'api.test:443', 'ftp://api.test/health', 'mailto:ops@api.test', 'http://[', 'https://']) {
+			// before: 'accepted' (every half-open probe failed: the breaker never closed by its probe)
+			expect([probe, refused(() => createClient({ fetch: async () => new Response('x'), breaker: breaker({ probe }) }))]).toEqual([probe, expect.stringMatching(/^RangeError `breaker\.probe` must be a URL/)]);
+			expect([probe, refused(() => presetClient({ fetch: async () => new Response('x') }).extend({ breaker: breaker({ probe }) }))]).toEqual([probe, expect.stringMatching(/^RangeError `breaker\.probe`/)]);
+		}
+	});
+
+	it('breaker({ probe }): a path, a relative URL and an http(s) URL stay accepted; a function too', () => {
+		for (const probe of ['/health', 'health', './v1/health?deep=1', 'https://api.test/health', 'HTTP://api.test:8080/health', '/health?next=https://api.test/x', () => new Request('https://api.test/health')]) {
+			expect([String(probe), refused(() => createClient({ fetch: async () => new Response('x'), breaker: breaker({ probe }) }))]).toEqual([String(probe), 'accepted']);
+		}
+	});
+
+	it('the neighbours that take a URL already refuse it: failover mirrors, auth and trace origins', () => {
+		expect(refused(() => failover({ mirrors: { 'https://api.test': ['localhost:3000'] } }))).toMatch(/^RangeError `failover\.mirrors/);
+		expect(refused(() => failover({ mirrors: { 'localhost:3000': ['https://b.test'] } }))).toMatch(/^RangeError `failover\.mirrors/);
+		expect(refused(() => auth({ token: () => 'x', refresh: async () => 'y', origins: ['localhost:3000'] } as never))).toMatch(/^RangeError `auth\.origins`/);
+		expect(refused(() => trace({ propagateTo: ['localhost:3000'] } as never))).toMatch(/^RangeError `trace\.propagateTo`/);
 	});
 });
