@@ -60,8 +60,9 @@ export const probe = async (circuits: Circuits, circuit: Circuit, started: numbe
 		try {
 			const { scope } = record;
 			const own = circuits.options.probe!;
-			// An absolute URL as it is (a custom `scope` is no URL to resolve against), else against the scope.
-			const made = typeof own === 'string' ? new Request(own.includes('://') ? own : new URL(own, scope.replace(/\/?$/, '/'))) : own(scope);
+			// An absolute URL (http or https: `breaker.probe`'s rule) as it is (a custom `scope` is no URL to resolve against), else
+			// against the scope: a path whose query holds a URL (`/health?next=https://…`) too.
+			const made = typeof own === 'string' ? new Request(/^https?:/i.test(own) ? own : new URL(own, scope.replace(/\/?$/, '/'))) : own(scope);
 			if (circuits.context.subrequest(call)) {
 				const signal = AbortSignal.any([made.signal, AbortSignal.timeout(circuits.settings.probeTimeoutMs)]);
 				// A transport that ignores its signal (a fetch wrapper that drops it): the probe fails at its abort, as a caller's

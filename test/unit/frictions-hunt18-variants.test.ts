@@ -14,6 +14,8 @@ import { failover } from '../../src/entries/failover.js';
 import { createClient as presetClient } from '../../src/entries/index.js';
 import type { FetchLike, Policy } from '../../src/entries/policy.js';
 import { trace } from '../../src/entries/trace.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 /** Settles with its status and body, or with its error's class, code and message; a synchronous throw says so. */
 const settled = (call: () => Promise<Response>): Promise<string> | string => {
@@ -110,6 +112,22 @@ describe('an option that takes a URL refuses a host typed without its scheme at 
 			expect([String(probe), refused(() => createClient({ fetch: async () => new Response('x'), breaker: breaker({ probe }) }))]).toEqual([String(probe), 'accepted']);
 		}
 	});
+
+	it('a probe path whose query holds a URL goes to the scope, as every path does', async () => {
+		const clock = new ManualClock(1_000_000);
+		const sent: string[] = [];
+		let down = true;
+		const api = createClient({ clock, random: () => 0.5, retry: 0, fetch: async (request: Request) => (sent.push(request.url), new Response('x', { status: down ? 503 : 200 })), breaker: breaker({ consecutiveFailures: 1, openMs: 1_000, probe: '/health?next=https://api.test/x' }) } as never);
+		expect(await settled(() => api.get('https://api.test/a'))).toMatch(/^HTTPError HTTP_5XX/);
+		down = false;
+		clock.advance(2_000);
+		// The call past the open period lets the probe through (callers fail fast while it is in flight).
+		expect(await settled(() => api.get('https://api.test/a'))).toMatch(/^CircuitOpenError CIRCUIT_OPEN/);
+		// before: the probe was read as an absolute URL (it holds "://") and failed to be made: never sent, the breaker re-opened
+		await waitFor(() => api.breaker('https://api.test').state === 'closed', 'the probe to close the breaker', 5_000);
+		expect(sent).toEqual(['https://api.test/a', 'https://api.test/health?next=https://api.test/x']);
+		expect(await settled(() => api.get('https://api.test/a'))).toBe('200 x');
+	}, 15_000);
 
 	it('the neighbours that take a URL already refuse it: failover mirrors, auth and trace origins', () => {
 		expect(refused(() => failover({ mirrors: { 'https://api.test': ['localhost:3000'] } }))).toMatch(/^RangeError `failover\.mirrors/);
