@@ -8,6 +8,7 @@ import { absoluteUrl } from './absolute-url.js';
 import { StaleAnswerError } from './stale-answer-error.js';
 import { wallNow } from '../utils/clock.js';
 import { takes } from './takes.js';
+import { describe, isObject } from '../utils/validate.js';
 
 /**
  * TanStack's `retry`: only what may succeed later (`classify(error).transient`: never a 4xx, not
@@ -204,9 +205,14 @@ const shownFailure = ({ failureReason, error, fetchStatus, dataUpdatedAt, errorU
 /**
  * What to show: the newest data TanStack or steadfetch has, its age (ms), and why it is a stale copy
  * (`reason`, the copy's `detail`; `offline` only when that is `offline`). Never an error's message:
- * show `reason`, or your own words for the query's `error`.
+ * show `reason`, or your own words for the query's `error`. Anything but an object as `result` is a TypeError saying what it takes.
  */
 export const shown = <T>(result: ShownQuery<T>, now = wallNow()): Shown<T> => {
+	// No result (a query not made yet, a typo): said, not read as one without data.
+	if (!isObject(result)) {
+		throw new TypeError(`\`shown\` needs a query's result (useQuery's); got ${describe(result)}`);
+	}
+
 	const failure = shownFailure(result);
 	const reason = failure?.reason;
 	// The copy, when it is newer than what TanStack holds; else TanStack's data (age 0 when there is none or it is a placeholder).

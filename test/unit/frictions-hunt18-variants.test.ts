@@ -13,6 +13,7 @@ import { classify, createClient } from '../../src/entries/core.js';
 import { failover } from '../../src/entries/failover.js';
 import { createClient as presetClient } from '../../src/entries/index.js';
 import type { FetchLike, Policy } from '../../src/entries/policy.js';
+import { shown } from '../../src/entries/tanstack-query.js';
 import { trace } from '../../src/entries/trace.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -134,5 +135,26 @@ describe('an option that takes a URL refuses a host typed without its scheme at 
 		expect(refused(() => failover({ mirrors: { 'localhost:3000': ['https://b.test'] } }))).toMatch(/^RangeError `failover\.mirrors/);
 		expect(refused(() => auth({ token: () => 'x', refresh: async () => 'y', origins: ['localhost:3000'] } as never))).toMatch(/^RangeError `auth\.origins`/);
 		expect(refused(() => trace({ propagateTo: ['localhost:3000'] } as never))).toMatch(/^RangeError `trace\.propagateTo`/);
+	});
+});
+
+describe('a helper or member given no value of what it takes says what it takes', () => {
+	// API.md "Option values": a value of the wrong type "is a RangeError or TypeError naming the option where it is given".
+	const thrown = (make: () => unknown): string => {
+		try {
+			make();
+			return 'no error';
+		} catch (error) {
+			return `${(error as Error).constructor.name} ${(error as Error).message}`;
+		}
+	};
+
+	it('shown(result) with no query result (undefined, null, a number, a string)', () => {
+		for (const result of [undefined, null, 5, 'data']) {
+			// before: "TypeError Cannot destructure property 'failureReason' of 'undefined' as it is undefined." (5, 'data': no error, data undefined)
+			expect([result, thrown(() => shown(result as never))]).toEqual([result, expect.stringMatching(/^TypeError `shown` needs a query's result/)]);
+		}
+		// A result as TanStack gives it (a plain object without refetch too) is read as before.
+		expect(shown({ data: 1, dataUpdatedAt: 1_000 } as never, 1_500)).toMatchObject({ data: 1, ageMs: 500 });
 	});
 });
