@@ -1,5 +1,5 @@
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
-import { canParse } from '../utils/validate.js';
+import { canParse, describe } from '../utils/validate.js';
 
 /** The default scope of a URL: its origin (`https://api.example.com`). */
 export const originOf = (url: string | URL): string => new URL(url).origin;
@@ -38,7 +38,7 @@ export const callUrl = (input: string | URL, options: { readonly prefix?: unknow
 	const { prefix, baseUrl } = options;
 	// Anything else would resolve as text ("undefined", "5") to a URL of the client's own origin.
 	if (typeof input !== 'string' && !(input instanceof URL)) {
-		throw new InvalidRequestError(`Not a URL: ${typeof input}`);
+		throw new InvalidRequestError(`Not a URL: give a string or a URL; got ${describe(input)}`);
 	}
 
 	try {

@@ -157,4 +157,19 @@ describe('a helper or member given no value of what it takes says what it takes'
 		// A result as TanStack gives it (a plain object without refetch too) is read as before.
 		expect(shown({ data: 1, dataUpdatedAt: 1_000 } as never, 1_500)).toMatchObject({ data: 1, ageMs: 500 });
 	});
+
+	it('members that take a URL (breaker(url), reachability(url)) given no string nor URL', async () => {
+		const api = presetClient({ fetch: async () => new Response('x') });
+		for (const url of [undefined, null, 5, {}]) {
+			for (const [name, member] of [['breaker', () => api.breaker(url as never)], ['reachability', () => api.reachability(url as never)]] as const) {
+				// before: 'InvalidRequestError Not a URL: object' for null and {} (what it takes unsaid)
+				expect([name, url, thrown(member)]).toEqual([name, url, expect.stringMatching(/^InvalidRequestError .*a string or (a )?URL.*; got /)]);
+			}
+		}
+		expect(thrown(() => api.breaker(null as never))).toContain('got null');
+		// The members that give a promise reject with the same words.
+		expect(await api.breaker.isolate(null as never).then(() => 'resolved', (error: Error) => error.message)).toMatch(/a string or (a )?URL.*; got null/);
+		expect(await api.cache.delete(null as never).then(() => 'resolved', (error: Error) => error.message)).toMatch(/a string or (a )?URL.*; got null/);
+		api.close();
+	});
 });
