@@ -191,7 +191,8 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		addMembers(client, { context, params, stats, placed, custom: customScope !== undefined, close });
 		entry.finish?.(client, options);
 		for (const part of active) {
-			part.start?.();
+			// An `async start` that rejects is its own too: its rejection handled (createClient has given its client by then).
+			(part.start?.() as unknown as Promise<unknown> | undefined)?.then?.(undefined, () => undefined);
 		}
 	} catch (error) {
 		// A policy's member that is the client's already, or a start() that throws: as a create() that throws, createClient throws it, every part closed.

@@ -223,7 +223,8 @@ export interface PolicyParts {
 	readonly levels?: Readonly<Partial<Record<EventType, LogLevel>>>;
 	/**
 	 * Called once after the client is assembled: open channels, listeners, timers (never at import).
-	 * One that throws makes `createClient` throw it, every part closed.
+	 * One that throws makes `createClient` throw it, every part closed; an `async` one that rejects fails nothing (its
+	 * rejection handled: `createClient` has given its client by then).
 	 */
 	start?(): void;
 	/** Stop timers, listeners and channels. One that throws, or an `async` one that rejects, is its own: the others still close, the client's `close()` does not throw. */

@@ -173,3 +173,52 @@ describe('a helper or member given no value of what it takes says what it takes'
 		api.close();
 	});
 });
+
+/** Run `body` and give back what was rejected unhandled meanwhile (reported after the microtasks of its turn: given one). */
+const unhandledDuring = async (body: () => Promise<void>): Promise<unknown[]> => {
+	const unhandled: unknown[] = [];
+	const note = (reason: unknown): void => void unhandled.push((reason as Error)?.message ?? reason);
+	process.on('unhandledRejection', note);
+	try {
+		await body();
+		await new Promise((resolve) => setTimeout(resolve, 0));
+		return unhandled;
+	} finally {
+		process.off('unhandledRejection', note);
+	}
+};
+
+describe('an `async start()` that rejects is the policy\'s fault, kept to it', () => {
+	// API.md "Your own policies": "A policy's faults stay its own"; PolicyParts.start: "One that throws makes `createClient` throw it".
+	const starting = (start: () => unknown): Policy<'odd'> => ({ slot: 'odd', create: () => ({ start }) } as never);
+	const rejecting: [string, () => unknown][] = [
+		['an async start', async () => {
+			throw new Error('channel refused');
+		}],
+	];
+	for (const [name, start] of rejecting) {
+		it(`${name}: createClient, extend() and create() give their clients, nothing left unhandled, the calls run`, async () => {
+			const unhandled = await unhandledDuring(async () => {
+				const api = createClient({ fetch: async () => new Response('net'), odd: starting(start) } as never);
+				const child = api.extend({ headers: { 'x-a': '1' } });
+				const fresh = api.create({ fetch: async () => new Response('fresh'), odd: starting(start) } as never);
+				const preset = presetClient({ fetch: async () => new Response('net'), odd: starting(start) } as never);
+				expect(await settled(() => api.get('https://api.test/a'))).toBe('200 net');
+				expect(await settled(() => child.get('https://api.test/a'))).toBe('200 net');
+				expect(await settled(() => fresh.get('https://api.test/a'))).toBe('200 fresh');
+				expect(await settled(() => preset.get('https://api.test/a'))).toBe('200 net');
+				for (const client of [api, child, fresh, preset]) {
+					client.close();
+				}
+			});
+			// before: ['channel refused', 'channel refused', 'channel refused', 'channel refused'] (Node's default --unhandled-rejections=throw exits)
+			expect(unhandled).toEqual([]);
+		});
+	}
+
+	it('a start that throws at once still makes createClient throw it', () => {
+		expect(() => createClient({ fetch: async () => new Response('net'), odd: starting(() => {
+			throw new Error('no channel');
+		}) } as never)).toThrow('no channel');
+	});
+});
