@@ -8,7 +8,7 @@ import { absoluteUrl } from './absolute-url.js';
 import { StaleAnswerError } from './stale-answer-error.js';
 import { wallNow } from '../utils/clock.js';
 import { takes } from './takes.js';
-import { describe, isObject } from '../utils/validate.js';
+import { describe } from '../utils/validate.js';
 
 /**
  * TanStack's `retry`: only what may succeed later (`classify(error).transient`: never a 4xx, not
@@ -209,8 +209,8 @@ const shownFailure = ({ failureReason, error, fetchStatus, dataUpdatedAt, errorU
  */
 export const shown = <T>(result: ShownQuery<T>, now = wallNow()): Shown<T> => {
 	// No result (a query not made yet, a typo): said, not read as one without data.
-	if (!isObject(result)) {
-		throw new TypeError(`\`shown\` needs a query's result (useQuery's); got ${describe(result)}`);
+	if (typeof result !== 'object' || !result) {
+		throw new TypeError(`\`shown\` needs a query's result; got ${describe(result)}`);
 	}
 
 	const failure = shownFailure(result);
