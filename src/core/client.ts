@@ -79,7 +79,10 @@ export const addMembers = (client: AnyClient, { context, params, stats, placed, 
 			const row: ClientStats[string] = { ...counters, failures: { ...counters.failures } };
 			for (const part of active) {
 				try {
-					Object.assign(row, part.stats?.(scope));
+					const view = part.stats?.(scope);
+					// An `async stats` adds nothing, its rejection handled.
+					(view as unknown as Promise<unknown> | undefined)?.then?.(undefined, () => undefined);
+					Object.assign(row, view);
 				} catch {
 					// A policy's fault stays its own: the counters and the other policies' views are still shown.
 				}

@@ -178,7 +178,8 @@ export type RunOptions = Pick<KyOptions, 'headers' | 'body' | 'retry' | 'stringi
 export interface PolicyParts {
 	/**
 	 * Per-attempt layer: composed once into the `fetch` ky calls for every attempt, retries included.
-	 * One that throws as it is composed, or gives back no function, makes `createClient` throw (a TypeError naming the slot for the latter), every part made closed.
+	 * One that throws as it is composed, or gives back no function, makes `createClient` throw (a TypeError naming the slot for the latter), every part made closed
+	 * (an `async` one's rejection handled); composed again for a call's own `fetch`, it fails that call's attempts so.
 	 * The function it gives back returns a promise; a Response given back at once is taken as a promise of it (as a wrap's
 	 * is). One that throws, or gives back anything else that is no thenable (a forgotten `return`, a plain value), fails
 	 * that attempt only (a TypeError naming the slot for the latter), and the layers above give back what they hold.
@@ -238,7 +239,7 @@ export interface PolicyParts {
 	 * answers it.
 	 */
 	substituted?(outcome: Response | unknown): Counter | undefined;
-	/** This policy's view of a scope, merged into `client.stats()[scope]`. */
+	/** This policy's view of a scope, merged into `client.stats()[scope]`. One that throws, or an `async` one (its rejection handled), adds nothing. */
 	stats?(scope: string): Record<string, unknown> | undefined;
 	/**
 	 * Whether this policy holds something of a scope its `stats()` counters must stay for (an open
@@ -255,7 +256,8 @@ export interface PolicyParts {
 	/**
 	 * Members of `client.withContext(ctx)` in place of `members`, bound to the request's `waitUntil`
 	 * (the outbox's: its replays hand their background work to it). Called by each `withContext`: one
-	 * that throws makes that `withContext` throw it, as a `create()` that throws makes `createClient` throw.
+	 * that throws makes that `withContext` throw it, as a `create()` that throws makes `createClient` throw; an `async` one
+	 * gives no members (its rejection handled).
 	 */
 	membersFor?(waitUntil: WaitUntil): object;
 }

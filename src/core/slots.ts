@@ -137,6 +137,8 @@ export const promised = (value: unknown, slot: string, part: 'layer' | 'wrap'): 
 export const switchable = ({ slot, parts }: Placed): Layer => (next) => {
 	const inner = parts.layer!(next);
 	if (typeof inner !== 'function') {
+		// An `async layer(next)` that rejects: its rejection handled, as an `async create`'s is.
+		(inner as Promise<unknown> | undefined)?.then?.(undefined, () => undefined);
 		throw new TypeError(`The \`${slot}\` policy's \`layer\` must return a function`);
 	}
 

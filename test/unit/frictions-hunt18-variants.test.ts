@@ -222,3 +222,52 @@ describe('an `async start()` that rejects is the policy\'s fault, kept to it', (
 		}) } as never)).toThrow('no channel');
 	});
 });
+
+describe('a part the client reads at once (layer(next), stats, membersFor) that gives back a rejected promise is the policy\'s fault, kept to it', () => {
+	const rejecting = async (): Promise<never> => {
+		throw new Error('part rejected');
+	};
+
+	it('an async layer(next): createClient throws a TypeError saying so, nothing left unhandled; and per call with the call\'s own fetch', async () => {
+		let thrown = '';
+		const unhandled = await unhandledDuring(async () => {
+			try {
+				createClient({ fetch: async () => new Response('net'), odd: { slot: 'odd', create: () => ({ layer: rejecting }) } } as never);
+			} catch (error) {
+				thrown = (error as Error).message;
+			}
+		});
+		expect(thrown).toMatch(/^The `odd` policy's `layer` must return a function/);
+		// before: ['part rejected']
+		expect(unhandled).toEqual([]);
+		// The client's own composition took a function; a call's own fetch composes again and gets the promise.
+		const later = await unhandledDuring(async () => {
+			const api = createClient({ fetch: async () => new Response('net'), odd: composing(undefined, rejecting) } as never);
+			expect(await settled(() => api.get('https://api.test/a', { fetch: async () => new Response('own') }))).toMatch(/^TypeError UNKNOWN The `odd` policy's `layer` must return a function/);
+			api.close();
+		});
+		expect(later).toEqual([]);
+	});
+
+	it('an async stats(scope): api.stats() shows the counters, nothing left unhandled', async () => {
+		const unhandled = await unhandledDuring(async () => {
+			const api = createClient({ fetch: async () => new Response('net'), odd: { slot: 'odd', create: () => ({ stats: rejecting }) } } as never);
+			expect(await settled(() => api.get('https://api.test/a'))).toBe('200 net');
+			expect(api.stats()['https://api.test']).toMatchObject({ requests: 1, successes: 1 });
+			api.close();
+		});
+		// before: ['part rejected']
+		expect(unhandled).toEqual([]);
+	});
+
+	it('an async membersFor(waitUntil): withContext gives its client, nothing left unhandled', async () => {
+		const unhandled = await unhandledDuring(async () => {
+			const api = createClient({ fetch: async () => new Response('net'), odd: { slot: 'odd', create: () => ({ membersFor: rejecting }) } } as never);
+			const bound = api.withContext({ waitUntil: () => undefined } as never);
+			expect(await settled(() => bound.get('https://api.test/a'))).toBe('200 net');
+			api.close();
+		});
+		// before: ['part rejected']
+		expect(unhandled).toEqual([]);
+	});
+});
