@@ -57,7 +57,7 @@ const substitutedBy = (active: readonly PolicyParts[]) => (outcome: unknown): Co
  * per-attempt layers composed around the transport under one ky instance, the call function, the
  * client's members; then the entry finishes it and the policies start.
  */
-export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stores = new Map<string, unknown>(), shared?: Reach): AnyClient {
+export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stores = new Map<string, unknown>(), shared?: Reach, family?: RetryBudget): AnyClient {
 	const options = entry.resolve(userOptions);
 	checkClientOptions(options as Record<string, unknown>);
 	const clock = options.clock ?? { now: Date.now };
@@ -65,7 +65,8 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	// A scope a policy holds (an open breaker, an unhealthy scope, pending outbox entries) keeps its counters.
 	const stats = createStats((scope) => active.some((part) => part.holds?.(scope)));
 	const { retryBudget } = options;
-	const budget = retryBudget === false ? undefined : new RetryBudget(retryBudget === undefined || retryBudget === true ? {} : retryBudget, clock);
+	// The family's (`family`: the parent's, kept by `extend()`), or its own.
+	const budget = family ?? (retryBudget === false ? undefined : new RetryBudget(retryBudget === undefined || retryBudget === true ? {} : retryBudget, clock));
 	// The scope of an event's URL: the origin until the policies are made (one may define scopes).
 	let scopeOfEvent: (url: string) => string = originOf;
 	// The client's sensitive query parameters: removed from every URL its events show and its delivered writes tell,
@@ -163,9 +164,14 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	const client = bind(call);
 	client.extend = ((more: O | ((parent: O) => O)) => {
 		// The function form gets the parent's options as ky holds them (every hook list, headers merged), as ky's does.
-		const merged = mergeOptions(userOptions, typeof more === 'function' ? more(mergeOptions(userOptions, undefined, entry.slots)) : more, entry.slots);
+		const given = typeof more === 'function' ? more(mergeOptions(userOptions, undefined, entry.slots)) : more;
+		const merged = mergeOptions(userOptions, given, entry.slots);
 		const same = (merged as CoreClientOptions).name === options.name && (merged as CoreClientOptions).store === options.store;
-		return assemble(merged, entry, same ? stores : undefined, reach);
+		// The retry budget is the family's while the child keeps the name, the store, the `retryBudget` and the `clock`
+		// (gives none, or the parent's back: the function form), as each traffic policy's state is.
+		const own = given as CoreClientOptions | undefined;
+		const keep = same && [undefined, retryBudget].includes(own?.retryBudget) && [undefined, options.clock].includes(own?.clock);
+		return assemble(merged, entry, same ? stores : undefined, reach, keep ? budget : undefined);
 	}) as AnyClient['extend'];
 
 	client.create = ((fresh?: O) => {

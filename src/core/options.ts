@@ -35,7 +35,12 @@ export interface BaseClientOptions extends KyOptions {
 	/**
 	 * Limit retries per scope to a share of first attempts over a sliding window, so an outage
 	 * does not multiply traffic. `false` turns it off, `true` is the defaults; anything else than
-	 * options, `true` or `false` is a `RangeError` naming `retryBudget`.
+	 * options, `true` or `false` is a `RangeError` naming `retryBudget`. A client and the clients its
+	 * `extend()` makes that keep its `name`, `store`, `retryBudget` and `clock` share one budget per scope
+	 * (what one spends, another cannot; hedges and failover mirrors pay from it too); each client's
+	 * `stats()` counts its own refused retries, and `budget:exhausted` is told once per window for them
+	 * all. A child that sets its own `retryBudget` (or `false`), `name`, `store` or `clock`, and a client
+	 * `create()` makes, have their own.
 	 * @default { ratio: 0.1, minRetries: 10, windowMs: 10_000 }
 	 */
 	retryBudget?: RetryBudgetOptions | boolean;
