@@ -29,8 +29,11 @@ export class Counts {
 	readonly #context: PolicyContext;
 	/** The isolate's link to the fleet (`shared`). */
 	readonly fleet: Fleet | undefined;
-	/** How many clients that share these counts (an `extend()` family) started and did not close: the channel is open while one does (a count: no client is held). */
-	#running = 0;
+	/**
+	 * The clients that share these counts (an `extend()` family) started and not closed, each held weakly (a child dropped
+	 * unclosed is not kept; let go as the next one starts): the channel is open while there is one, and what it reports is told to each.
+	 */
+	readonly #running = new Set<{ deref(): PolicyContext | undefined }>();
 	readonly #windowMs: number;
 	#tabs: TabLink | undefined;
 
@@ -71,18 +74,32 @@ export class Counts {
 		this.#tabs?.count(scope, accepted);
 	}
 
-	/** Open the channel to the other tabs (where there are tabs and a channel: `linkTabs`) as the first client of the family starts. */
-	start(): void {
-		if (!this.#running++) {
-			this.#tabs = linkTabs(this.#context, this.#scopes, this.#windowMs);
+	/**
+	 * `context`'s client starts: the channel to the other tabs opens (where there are tabs and a channel: `linkTabs`) as
+	 * the first of the family does, and what it reports (a malformed message) is told to every client of it running.
+	 * Returns what its `close()` calls: the channel closes as the last one started closes.
+	 */
+	start(context: PolicyContext): () => void {
+		const running = this.#running;
+		for (const ref of running) {
+			if (!ref.deref()) {
+				running.delete(ref);
+			}
 		}
-	}
 
-	/** Close it as the last one started closes. */
-	close(): void {
-		if (this.#running > 0 && !--this.#running) {
-			this.#tabs?.close();
-			this.#tabs = undefined;
-		}
+		// As utils/held.ts holds (not imported: see breaker/circuits.ts `weakly`).
+		const ref = typeof WeakRef === 'function' ? new WeakRef(context) : { deref: () => context };
+		running.add(ref);
+		this.#tabs ??= linkTabs({ ...this.#context, emit: (type, fields) => {
+			for (const each of running) {
+				each.deref()?.emit(type, fields);
+			}
+		} }, this.#scopes, this.#windowMs);
+		return () => {
+			if (running.delete(ref) && !running.size) {
+				this.#tabs?.close();
+				this.#tabs = undefined;
+			}
+		};
 	}
 }

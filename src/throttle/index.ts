@@ -83,8 +83,8 @@ export interface AdaptiveThrottleOptions {
  * read with a stored copy is answered stale (`detail=throttled`). The counts are shared by the tabs
  * of the client's `name` (BroadcastChannel, at most a message per scope a second) and, with
  * `shared`, by every isolate. A client and the clients its `extend()` makes that keep its `name`, its `store`
- * and this policy object share one throttle (its counts, its channel to the tabs and link to the fleet, its
- * `stats()`), open until the last of them closes; a child given an `adaptiveThrottle()` of its own (or `false`),
+ * and this policy object share one throttle (its counts, read on the `clock` of the first of them, its channel to the
+ * tabs, which reports to each of them running, and link to the fleet, its `stats()`), open until the last of them closes; a child given an `adaptiveThrottle()` of its own (or `false`),
  * another `name` or another `store`, and a client `create()` makes, have their own.
  * Per call, `adaptiveThrottle: false` opts out. Bad options throw a `RangeError` naming the option and the value.
  *

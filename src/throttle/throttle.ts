@@ -43,8 +43,8 @@ export const createThrottle = (context: PolicyContext, { k, windowMs, minRequest
 	const counts = families.get(context.stores) ?? new Counts(context, windowMs, shared?.fleet(context, windowMs));
 	families.set(context.stores, counts);
 	const { fleet } = counts;
-	/** Whether this client started and did not close (`Counts.start`). */
-	let started = false;
+	/** What this client's `close()` calls once it started (`Counts.start`). */
+	let leave: (() => void) | undefined;
 	/** What `close()` calls: the attempts waiting for the fleet's first window are refused (`untilClosed`). */
 	const wake = new Set<() => void>();
 
@@ -138,19 +138,15 @@ export const createThrottle = (context: PolicyContext, { k, windowMs, minRequest
 			return { throttle: { requests: sums[0], accepts: sums[1], rejectRatio: ratioOf(sums), rejected: scope.rejected } };
 		},
 		start: () => {
-			started = true;
-			counts.start();
+			leave = counts.start(context);
 		},
 		close: () => {
 			for (const end of wake) {
 				end();
 			}
 
-			// Once, and only when started: the family's channel closes with the last of its clients.
-			if (started) {
-				started = false;
-				counts.close();
-			}
+			// Only when started: the family's channel closes with the last of its clients.
+			leave?.();
 		},
 	};
 };

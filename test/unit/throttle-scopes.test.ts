@@ -31,7 +31,6 @@ describe('the throttle forgets idle scopes', () => {
 		expect(kept).toBeLessThanOrEqual(maxScopes);
 		expect(counts.get(`https://o${total - 1}.test`)).toBeDefined();
 		expect(counts.get('https://o0.test')).toBeUndefined();
-		counts.close();
 	});
 
 	it('a client past maxScopes: a forgotten scope comes back with a fresh window', async () => {

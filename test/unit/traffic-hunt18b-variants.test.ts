@@ -6,11 +6,12 @@
  * from it too. Each client's `stats()` counts the refusals of its own calls; `budget:exhausted` is told once per
  * window for the family (to the client whose retry was refused first).
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient, memoryStore } from '../../src/entries/core.js';
 import { createClient as createPreset } from '../../src/entries/index.js';
 import { failover } from '../../src/entries/failover.js';
 import { hedge } from '../../src/entries/hedge.js';
+import { adaptiveThrottle } from '../../src/entries/throttle.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -187,4 +188,32 @@ describe('retryBudget: one budget per scope for a client and the clients extend(
 		expect([sent, refusedOf(api)]).toEqual([['/two'], 1]);
 		api.close();
 	});
+});
+
+describe('adaptiveThrottle(): the family\'s one channel to the tabs reports to every client of the family that runs', () => {
+	afterEach(() => {
+		vi.unstubAllGlobals();
+	});
+
+	it('a malformed message from another tab is told to the parent and the child, and to the child alone once the parent closed', async () => {
+		vi.stubGlobal('WorkerGlobalScope', class {}); // a worker: a context with tabs to share with
+		const name = `hunt18b-throttle-tabs-${Date.now()}`;
+		const otherTab = new BroadcastChannel(`steadfetch:${name}:throttle`);
+		const api = createClient({ retry: 0, fetch: (async () => new Response('ok')) as typeof fetch, name, adaptiveThrottle: adaptiveThrottle() });
+		const child = api.extend({ headers: { a: '1' } });
+		const told: string[] = [];
+		api.on('storage:error', ({ part, operation }) => told.push(`api ${part} ${operation}`));
+		child.on('storage:error', ({ part, operation }) => told.push(`child ${part} ${operation}`));
+		otherTab.postMessage({ scope: 5, requests: 'many' });
+		await waitFor(() => told.length === 2, 'both told').catch(() => undefined);
+		// Before: ['api throttle channel'] only (the family's channel reported to the client that opened it).
+		expect(told.sort()).toEqual(['api throttle channel', 'child throttle channel']);
+		api.close();
+		otherTab.postMessage({ scope: 6, requests: -1, accepts: 0 });
+		// Before: never told (to the closed parent, whose listeners were gone).
+		await waitFor(() => told.length === 3, 'the child told after the parent closed').catch(() => undefined);
+		expect(told.slice(2)).toEqual(['child throttle channel']);
+		child.close();
+		otherTab.close();
+	}, 30_000);
 });
