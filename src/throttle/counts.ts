@@ -54,8 +54,12 @@ export class Counts {
 		return this.#scopes.get(name);
 	}
 
-	/** The window's requests and accepts: this client's and its tabs', or the fleet's when it knows more. */
-	sums(scope: Scope, now: number): [number, number] {
+	/**
+	 * The window's requests and accepts: this client's and its tabs', or the fleet's when it knows more. Now on the clock
+	 * they are counted on (the family's first client's), whichever client of the family asks.
+	 */
+	sums(scope: Scope): [number, number] {
+		const now = this.#context.clock.now();
 		const [requests, accepts] = scope.own.sums(now);
 		const [told, accepted] = scope.tabs?.heard.sums(now) ?? none;
 		const known = this.fleet?.counts(scope.name, now);

@@ -36,7 +36,6 @@ export interface ThrottleSettings {
  * The counts and their sharing are `Counts`' (src/throttle/counts.ts).
  */
 export const createThrottle = (context: PolicyContext, { k, windowMs, minRequests, maxRejectRatio, shared }: ThrottleSettings, families: WeakMap<object, Counts>): PolicyParts => {
-	const { clock } = context;
 	/** A call's attempts in flight, and those held until it settles (they ended while another was in flight). */
 	const raceOf = context.perCall((): Race => ({ flying: 0 }));
 	// The family's counts, with its link to the fleet and its channel to the other tabs (open while one of its clients runs).
@@ -53,7 +52,7 @@ export const createThrottle = (context: PolicyContext, { k, windowMs, minRequest
 		requests < minRequests ? 0 : Math.min(maxRejectRatio, Math.max(0, (requests - k * accepts) / (requests + 1)));
 
 	const attempt = (scope: Scope, request: Request, init: FetchInit | undefined, next: FetchLike): Promise<Response> => {
-		const rejectRatio = ratioOf(counts.sums(scope, clock.now()));
+		const rejectRatio = ratioOf(counts.sums(scope));
 		if (rejectRatio > 0 && context.random() < rejectRatio) {
 			scope.rejected++;
 			counts.count(scope, false);
@@ -134,7 +133,7 @@ export const createThrottle = (context: PolicyContext, { k, windowMs, minRequest
 				return undefined;
 			}
 
-			const sums = counts.sums(scope, clock.now());
+			const sums = counts.sums(scope);
 			return { throttle: { requests: sums[0], accepts: sums[1], rejectRatio: ratioOf(sums), rejected: scope.rejected } };
 		},
 		start: () => {

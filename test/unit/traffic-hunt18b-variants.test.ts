@@ -195,6 +195,23 @@ describe('adaptiveThrottle(): the family\'s one channel to the tabs reports to e
 		vi.unstubAllGlobals();
 	});
 
+	it('a child given its own clock reads the family\'s counts on the clock they are counted on: its stats() and its refusals are the parent\'s', async () => {
+		const { sent, fetch } = overloaded();
+		const parentClock = new ManualClock(1_000_000);
+		const api = createClient({ retry: 0, fetch, clock: parentClock, random: () => 0, adaptiveThrottle: adaptiveThrottle({ minRequests: 2 }) });
+		// A clock of its own, a day ahead (an app's test clock, a server's skewed one): the family's window is still one.
+		const child = api.extend({ clock: new ManualClock(1_000_000 + 86_400_000) });
+		expect(await statusOf(api.get(`${origin}/one`))).toBe('HTTP 503');
+		expect(await statusOf(api.get(`${origin}/two`))).toBe('HTTP 503');
+		const shown = (client: { stats(): Record<string, unknown> }) => (client.stats()[origin] as { throttle?: unknown } | undefined)?.throttle;
+		const refused = await child.get(`${origin}/child`).then(() => 'ok', (error: unknown) => (error as { code?: string }).code);
+		// Before: [undefined (ky's HTTPError, 503), ['/one', '/two', '/child']]: the child read the window at its own time (empty), and its call went out.
+		expect([refused, sent]).toEqual(['THROTTLED', ['/one', '/two']]);
+		expect(shown(child)).toEqual(shown(api));
+		api.close();
+		child.close();
+	});
+
 	it('a malformed message from another tab is told to the parent and the child, and to the child alone once the parent closed', async () => {
 		vi.stubGlobal('WorkerGlobalScope', class {}); // a worker: a context with tabs to share with
 		const name = `hunt18b-throttle-tabs-${Date.now()}`;
