@@ -25,8 +25,16 @@ export interface Bucket {
  * blocks the scope here and, told on the channel `steadfetch:<name>:ratelimit`, in the other tabs
  * (tabs.ts: none in the edge build).
  */
+/** A family's buckets (see `Buckets`), and the clock their times are on: its first client's. */
+export interface Family {
+	readonly scopes: Scopes<Bucket>;
+	readonly clock: PolicyContext['clock'];
+}
+
 export class Buckets {
 	readonly #scopes: Scopes<Bucket>;
+	/** The family's clock: every time of its buckets is on it, whichever client of the family asks (one given its own `clock` too). */
+	readonly clock: PolicyContext['clock'];
 	readonly #context: PolicyContext;
 	readonly #fromHeaders: boolean;
 	readonly #maxResetMs: number;
@@ -36,10 +44,12 @@ export class Buckets {
 	 * `families`: the policy object's buckets per family, the clients of one name and store (`context.stores`: a client
 	 * and those its `extend()` made) that keep it; each client has its own channel, timers and `close()`.
 	 */
-	constructor(context: PolicyContext, fromHeaders: boolean, maxResetMs: number, families: WeakMap<object, Scopes<Bucket>>) {
+	constructor(context: PolicyContext, fromHeaders: boolean, maxResetMs: number, families: WeakMap<object, Family>) {
 		const { clock } = context;
-		this.#scopes = families.get(context.stores) ?? scopes((): Bucket => ({ due: 0, blockedUntil: 0, left: 0, leftUntil: 0, waits: 0 }), ({ due, blockedUntil, leftUntil }) => Math.max(due, blockedUntil, leftUntil) > clock.now());
-		families.set(context.stores, this.#scopes);
+		const family = families.get(context.stores) ?? { scopes: scopes((): Bucket => ({ due: 0, blockedUntil: 0, left: 0, leftUntil: 0, waits: 0 }), ({ due, blockedUntil, leftUntil }) => Math.max(due, blockedUntil, leftUntil) > clock.now()), clock };
+		families.set(context.stores, family);
+		this.#scopes = family.scopes;
+		this.clock = family.clock;
 		this.#context = context;
 		this.#fromHeaders = fromHeaders;
 		this.#maxResetMs = maxResetMs;
@@ -62,7 +72,7 @@ export class Buckets {
 
 	/** What an answer says of the scope's quota (its bucket looked up again: the call may have outlived it). */
 	learn(scope: string, response: Response): void {
-		const now = this.#context.clock.now();
+		const now = this.clock.now();
 		const said = this.#fromHeaders ? serverQuota(response, now) : undefined;
 		if (said) {
 			const bucket = this.scope(scope);

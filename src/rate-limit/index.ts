@@ -6,8 +6,7 @@ import type { Call } from '../core/call.js';
 import { check, optionsOf, isPositiveFinite, isPositiveTimerMs, offOnly, positiveTimerMs } from '../utils/validate.js';
 import { RateLimitedError } from '../errors/RateLimitedError.js';
 import { isSteadfetchError } from '../errors/SteadfetchError.js';
-import { Buckets, type Bucket } from './buckets.js';
-import type { Scopes } from '../utils/scopes.js';
+import { Buckets, type Family } from './buckets.js';
 import type { RateLimitWaitEvent } from './events.js';
 import { Closing } from '../core/closing.js';
 import { monotonicNow } from '../utils/clock.js';
@@ -71,7 +70,7 @@ export interface RateLimitOptions {
 	share?: boolean;
 }
 
-const create = (context: PolicyContext, perSecond: number | undefined, burst: number, fromHeaders: boolean, maxResetMs: number, share: boolean | undefined, families: WeakMap<object, Scopes<Bucket>>): PolicyParts => {
+const create = (context: PolicyContext, perSecond: number | undefined, burst: number, fromHeaders: boolean, maxResetMs: number, share: boolean | undefined, families: WeakMap<object, Family>): PolicyParts => {
 	const { clock } = context;
 	const buckets = new Buckets(context, fromHeaders, maxResetMs, families);
 	/**
@@ -116,8 +115,10 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 		// The server's quota: spent (it said so, or the requests it said were left have gone), none until it resets.
 		const blockedUntil = Math.max(bucket.blockedUntil, bucket.left < 1 ? leftUntil : 0);
 		// When this call may go: each waiting call has a time of its own, never two on one token.
-		const at = Math.max(now, blockedUntil, due - ahead);
-		const waitMs = at - now;
+		// On the family's clock, as its buckets' times are (`now`, the client's, measures the call's own budgets).
+		const time = buckets.clock.now();
+		const at = Math.max(time, blockedUntil, due - ahead);
+		const waitMs = at - time;
 		// A hedge goes now or not at all (FetchInit.hedge). A request dedupe shares waits within the longest budget of its
 		// callers still waiting (`FetchInit.callers`): its first caller's timeout is that caller's own.
 		if (waitMs > 0 && (init?.hedge || waitMs >= Math.max(...(init?.callers?.() ?? [call]).map((one) => maxWaitOf(one as Call | undefined, now))))) {
@@ -237,7 +238,7 @@ const sleep = async (ms: number, ...signals: AbortSignal[]): Promise<void> => ne
  * An attempt refused below without I/O (an open breaker's `CIRCUIT_OPEN`, a policy's own error) gives its token back, as a hedge not sent does, and the server's request left it took.
  * The client's `close()` refuses every waiting call of its own at once (`CLIENT_CLOSED`, as a call made after it): none is sent after it.
  * A client and the clients its `extend()` makes that keep its `name`, its `store` and this policy object share one
- * bucket per scope (its tokens, what the server said, its `stats()`); a child given a `rateLimit()` of its own (or
+ * bucket per scope (its tokens, what the server said, its `stats()`; its times on the `clock` of the first of them); a child given a `rateLimit()` of its own (or
  * `false`), another `name` or another `store`, and a client `create()` makes, have their own.
  * Bad options throw a `RangeError` naming the option and the value.
  *
@@ -257,6 +258,6 @@ export const rateLimit = (given?: RateLimitOptions): Policy<'rateLimit'> => {
 	check(typeof fromHeaders === 'boolean', 'rateLimit.fromHeaders', fromHeaders, 'a boolean');
 	check(isPositiveTimerMs(maxResetMs), 'rateLimit.maxResetMs', maxResetMs, positiveTimerMs);
 	check(share === undefined || typeof share === 'boolean', 'rateLimit.share', share, 'a boolean');
-	const families = new WeakMap<object, Scopes<Bucket>>();
+	const families = new WeakMap<object, Family>();
 	return { slot: 'rateLimit', at: rateLimitAt, create: (context) => create(context, perSecond, burst, fromHeaders, maxResetMs, share, families) };
 };

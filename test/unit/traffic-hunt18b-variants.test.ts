@@ -12,6 +12,7 @@ import { createClient as createPreset } from '../../src/entries/index.js';
 import { failover } from '../../src/entries/failover.js';
 import { hedge } from '../../src/entries/hedge.js';
 import { adaptiveThrottle } from '../../src/entries/throttle.js';
+import { rateLimit } from '../../src/entries/rate-limit.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -233,4 +234,29 @@ describe('adaptiveThrottle(): the family\'s one channel to the tabs reports to e
 		child.close();
 		otherTab.close();
 	}, 30_000);
+});
+
+describe('rateLimit(): a child given its own clock takes its tokens from the family\'s bucket on the clock it is kept on', () => {
+	it('a child a day ahead is refused the token the parent spent; one a day behind waits what the parent would, not a day', async () => {
+		const sent: string[] = [];
+		const fetch = (async (request: Request) => {
+			sent.push(new URL(request.url).pathname);
+			return new Response('ok');
+		}) as typeof globalThis.fetch;
+		const api = createClient({ fetch, retry: 0, clock: new ManualClock(1_000_000), rateLimit: rateLimit({ perSecond: 0.001, burst: 1 }) });
+		const ahead = api.extend({ clock: new ManualClock(1_000_000 + 86_400_000) });
+		const behind = api.extend({ clock: new ManualClock(1_000) });
+		expect(await statusOf(api.get(`${origin}/parent`))).toBe('ok');
+		const refusal = async (client: typeof api, path: string) => client.get(`${origin}/${path}`).then(() => 'ok', (error: unknown) => `${(error as { code?: string }).code} ${(error as { retryAfterMs?: number }).retryAfterMs}`);
+		// What the parent is told: the next token in 1,000 s.
+		const parents = await refusal(api, 'parent-again');
+		// Before: 'ok' (sent ['/parent', '/ahead']): its clock said the parent's token was due a day ago.
+		expect(await refusal(ahead, 'ahead')).toBe(parents);
+		// Before: 'RATE_LIMITED 87399000': a day and the token's 1,000 s.
+		expect(await refusal(behind, 'behind')).toBe(parents);
+		expect([parents, sent]).toEqual(['RATE_LIMITED 1000000', ['/parent']]);
+		api.close();
+		ahead.close();
+		behind.close();
+	});
 });
