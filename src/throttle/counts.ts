@@ -1,4 +1,4 @@
-import type { Fleet } from '../coordinator/fleet.js';
+import type { Coordinator, Fleet } from '../coordinator/fleet.js';
 import type { PolicyContext } from '../core/policy.js';
 import { BucketWindow } from '../utils/window.js';
 import { scopes, type Scopes } from '../utils/scopes.js';
@@ -37,9 +37,15 @@ export class Counts {
 	readonly #windowMs: number;
 	#tabs: TabLink | undefined;
 
-	constructor(context: PolicyContext, windowMs: number, fleet: Fleet | undefined) {
-		this.#context = context;
-		this.fleet = fleet;
+	/** `shared`: the coordinator the link to the fleet is made with, which reports (as the channel does) to every client of the family running. */
+	constructor(context: PolicyContext, windowMs: number, shared: Coordinator | undefined) {
+		const running = this.#running;
+		this.#context = { ...context, emit: (type, fields) => {
+			for (const each of running) {
+				each.deref()?.emit(type, fields);
+			}
+		} };
+		this.fleet = shared?.fleet(this.#context, windowMs);
 		this.#windowMs = windowMs;
 		this.#scopes = scopes<Scope>((name) => ({ name, own: new BucketWindow(windowMs), tabs: undefined, rejected: 0 }), (scope) => scope.tabs?.timer !== undefined);
 	}
@@ -94,11 +100,7 @@ export class Counts {
 		// As utils/held.ts holds (not imported: see breaker/circuits.ts `weakly`).
 		const ref = typeof WeakRef === 'function' ? new WeakRef(context) : { deref: () => context };
 		running.add(ref);
-		this.#tabs ??= linkTabs({ ...this.#context, emit: (type, fields) => {
-			for (const each of running) {
-				each.deref()?.emit(type, fields);
-			}
-		} }, this.#scopes, this.#windowMs);
+		this.#tabs ??= linkTabs(this.#context, this.#scopes, this.#windowMs);
 		return () => {
 			if (running.delete(ref) && !running.size) {
 				this.#tabs?.close();

@@ -39,7 +39,7 @@ export const createThrottle = (context: PolicyContext, { k, windowMs, minRequest
 	/** A call's attempts in flight, and those held until it settles (they ended while another was in flight). */
 	const raceOf = context.perCall((): Race => ({ flying: 0 }));
 	// The family's counts, with its link to the fleet and its channel to the other tabs (open while one of its clients runs).
-	const counts = families.get(context.stores) ?? new Counts(context, windowMs, shared?.fleet(context, windowMs));
+	const counts = families.get(context.stores) ?? new Counts(context, windowMs, shared);
 	families.set(context.stores, counts);
 	const { fleet } = counts;
 	/** What this client's `close()` calls once it started (`Counts.start`). */

@@ -13,6 +13,7 @@ import { failover } from '../../src/entries/failover.js';
 import { hedge } from '../../src/entries/hedge.js';
 import { adaptiveThrottle } from '../../src/entries/throttle.js';
 import { rateLimit } from '../../src/entries/rate-limit.js';
+import { sharedCoordinator } from '../../src/breaker/shared.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -212,6 +213,24 @@ describe('adaptiveThrottle(): the family\'s one channel to the tabs reports to e
 		api.close();
 		child.close();
 	});
+
+	it('a coordinator that fails (shared) is reported to the child whose call found it down, and to it alone once the parent closed', async () => {
+		const coordinator = sharedCoordinator(async () => {
+			throw new Error('coordinator down');
+		});
+		const { fetch } = overloaded();
+		const api = createClient({ retry: 0, fetch, adaptiveThrottle: adaptiveThrottle({ shared: coordinator }) });
+		const child = api.extend({ headers: { a: '1' } });
+		const told: string[] = [];
+		api.on('storage:error', ({ part, operation }) => told.push(`api ${part} ${operation}`));
+		child.on('storage:error', ({ part, operation }) => told.push(`child ${part} ${operation}`));
+		api.close();
+		expect(await statusOf(child.get(`${origin}/child`))).toBe('HTTP 503');
+		await waitFor(() => told.length === 1, 'the child told').catch(() => undefined);
+		// Before: [] (told to the closed parent, whose listeners were gone).
+		expect(told).toEqual(['child throttle shared']);
+		child.close();
+	}, 30_000);
 
 	it('a malformed message from another tab is told to the parent and the child, and to the child alone once the parent closed', async () => {
 		vi.stubGlobal('WorkerGlobalScope', class {}); // a worker: a context with tabs to share with
