@@ -5,42 +5,8 @@
  * 401 in one tab waited for alice's refresh running under the Web Lock in another, then was sent with `alice-new`.
  */
 import { describe, expect, it } from 'vitest';
-import { createClient } from '../../src/entries/index.js';
-import { auth, AuthError } from '../../src/entries/auth.js';
+import { app } from './auth-tabs-app.js';
 import { noteHeard } from '../helpers/other-tabs.js';
-
-/** Two tabs of one app whose token store (`state.token`) they share, as localStorage is; the first refresh held until `finish()`. */
-const app = (identity: boolean) => {
-	const name = `h17-auth-${Math.random().toString(36).slice(2)}`;
-	const state: { who: string | undefined; session: string; token: string } = { who: 'alice', session: 'alice', token: 'alice-old' };
-	const sent: Array<string | null> = [];
-	const refreshed: string[] = [];
-	let finish!: () => void;
-	const first = new Promise<void>((resolve) => {
-		finish = resolve;
-	});
-	const fetch = async (request: Request): Promise<Response> => {
-		const token = request.headers.get('authorization');
-		sent.push(token);
-		return token?.endsWith('-new') ? Response.json({ as: token.slice(7, -4) }) : new Response('expired', { status: 401 });
-	};
-	const tab = () => createClient({
-		name, baseUrl: 'https://api.test/', retry: 0, breaker: false, staleCache: false, fetch: fetch as typeof globalThis.fetch,
-		...identity ? { identity: () => state.who } : {},
-		auth: auth({ origins: ['https://api.test'], token: () => state.token, refresh: async () => {
-			const session = state.session;
-			refreshed.push(session);
-			if (refreshed.length === 1) {
-				await first;
-			}
-
-			state.token = `${session}-new`;
-		} }),
-	});
-	const outcome = async (call: Promise<Response>): Promise<unknown> => call.then(async (response) => ((await response.json()) as { as: string }).as, (error: { code?: string }) => error instanceof AuthError ? 'AuthError' : error.code);
-	const pending = async (): Promise<number> => (await navigator.locks.query()).pending?.filter((each) => each.name?.startsWith(`steadfetch:${name}/auth`)).length ?? 0;
-	return { name, state, sent, refreshed, finish, tab, outcome, pending };
-};
 
 describe('bob\'s 401 in one tab while alice\'s refresh runs in another (Chromium)', () => {
 	it('alice signs out and bob signs in: the tab that waited for her refresh refreshes for bob, never sends her token', async () => {

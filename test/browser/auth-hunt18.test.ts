@@ -6,40 +6,7 @@
  * in the other tab that got no 401 were sent with it and answered as alice.
  */
 import { describe, expect, it } from 'vitest';
-import { createClient } from '../../src/entries/index.js';
-import { auth, AuthError } from '../../src/entries/auth.js';
-
-/** Two tabs of one app whose token store (`state.token`) they share, as localStorage is; the first refresh held until `finish()`. */
-const app = (identity: boolean) => {
-	const name = `h18-auth-${Math.random().toString(36).slice(2)}`;
-	const state: { who: string | undefined; session: string; token: string } = { who: 'alice', session: 'alice', token: 'alice-old' };
-	const sent: Array<string | null> = [];
-	const refreshed: string[] = [];
-	let finish!: () => void;
-	const first = new Promise<void>((resolve) => {
-		finish = resolve;
-	});
-	const fetch = async (request: Request): Promise<Response> => {
-		const token = request.headers.get('authorization');
-		sent.push(token);
-		return token?.endsWith('-new') ? Response.json({ as: token.slice(7, -4) }) : new Response('expired', { status: 401 });
-	};
-	const tab = () => createClient({
-		name, baseUrl: 'https://api.test/', retry: 0, breaker: false, staleCache: false, fetch: fetch as typeof globalThis.fetch,
-		...identity ? { identity: () => state.who } : {},
-		auth: auth({ origins: ['https://api.test'], token: () => state.token, refresh: async () => {
-			const session = state.session;
-			refreshed.push(session);
-			if (refreshed.length === 1) {
-				await first;
-			}
-
-			state.token = `${session}-new`;
-		} }),
-	});
-	const outcome = async (call: Promise<Response>): Promise<unknown> => call.then(async (response) => ((await response.json()) as { as: string }).as, (error: { code?: string }) => error instanceof AuthError ? 'AuthError' : error.code);
-	return { state, sent, refreshed, finish, tab, outcome };
-};
+import { app } from './auth-tabs-app.js';
 
 describe('bob\'s call that gets no 401, in a tab that heard alice\'s refresh end in another after she signed out (Chromium)', () => {
 	for (const [label, identity] of [['alice signs out and bob signs in', true], ['the app clears (a logout without identity) and someone signs in', false]] as const) {

@@ -6,6 +6,7 @@
  * only, typed by `classify()`".
  */
 import { describe, expect, it } from 'vitest';
+import { unhandledDuring } from '../helpers/unhandled.js';
 import { auth } from '../../src/entries/auth.js';
 import { breaker } from '../../src/entries/breaker.js';
 import { bulkhead } from '../../src/entries/bulkhead.js';
@@ -173,20 +174,6 @@ describe('a helper or member given no value of what it takes says what it takes'
 		api.close();
 	});
 });
-
-/** Run `body` and give back what was rejected unhandled meanwhile (reported after the microtasks of its turn: given one). */
-const unhandledDuring = async (body: () => Promise<void>): Promise<unknown[]> => {
-	const unhandled: unknown[] = [];
-	const note = (reason: unknown): void => void unhandled.push((reason as Error)?.message ?? reason);
-	process.on('unhandledRejection', note);
-	try {
-		await body();
-		await new Promise((resolve) => setTimeout(resolve, 0));
-		return unhandled;
-	} finally {
-		process.off('unhandledRejection', note);
-	}
-};
 
 describe('an `async start()` that rejects is the policy\'s fault, kept to it', () => {
 	// API.md "Your own policies": "A policy's faults stay its own"; PolicyParts.start: "One that throws makes `createClient` throw it".

@@ -8,6 +8,7 @@
  * synchronously that gives back a promise (an `async checkCall`, `settled`, `close`) is held to the same rules.
  */
 import { describe, expect, it } from 'vitest';
+import { unhandledDuring } from '../helpers/unhandled.js';
 import { breaker } from '../../src/entries/breaker.js';
 import { bulkhead } from '../../src/entries/bulkhead.js';
 import { classify, createClient } from '../../src/entries/core.js';
@@ -167,20 +168,6 @@ describe('a wrap\'s forgotten `return` inside the stale cache and the outbox fai
 		api.close();
 	});
 });
-
-/** Run `body` and give back what was rejected unhandled meanwhile (reported after the microtasks of its turn: given one). */
-const unhandledDuring = async (body: () => Promise<void>): Promise<unknown[]> => {
-	const unhandled: unknown[] = [];
-	const note = (reason: unknown): void => void unhandled.push((reason as Error)?.message ?? reason);
-	process.on('unhandledRejection', note);
-	try {
-		await body();
-		await new Promise((resolve) => setTimeout(resolve, 0));
-		return unhandled;
-	} finally {
-		process.off('unhandledRejection', note);
-	}
-};
 
 describe('a part the client calls synchronously that gives back a promise (an `async` one) is the policy\'s fault, kept to it', () => {
 	it('an async `checkCall` refuses the calls that give its option with InvalidRequestError before any I/O, nothing left unhandled', async () => {
