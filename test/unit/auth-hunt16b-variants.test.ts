@@ -7,6 +7,7 @@
  * (`['Bearer alice-old', 'Bearer bob-old', 'Bearer alice-new']`, bob's call 200).
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { sessions } from '../helpers/auth-sessions.js';
 import { auth, AuthError } from '../../src/entries/auth.js';
 import { createClient } from '../../src/entries/index.js';
 import { createClient as createCore } from '../../src/entries/core.js';
@@ -28,35 +29,13 @@ const runtimes = [['with Web Locks', async (test: () => Promise<void>) => test()
  * refresh is held until `finish()`. The API answers 200 only to a refreshed token (`<session>-new`).
  */
 const app = (identity: boolean) => {
-	const state: { who: string | undefined; session: string; token: string } = { who: 'alice', session: 'alice', token: 'alice-old' };
-	const sent: Array<string | null> = [];
-	const refreshed: string[] = [];
-	let finish!: () => void;
-	const held = new Promise<void>((resolve) => {
-		finish = resolve;
-	});
-	const fetch = async (request: Request): Promise<Response> => {
-		const token = request.headers.get('authorization');
-		sent.push(token);
-		return token?.endsWith('-new') ? Response.json({ as: token.slice(7, -4) }) : new Response('expired', { status: 401 });
-	};
-	const refresh = async () => {
-		const session = state.session;
-		refreshed.push(session);
-		if (refreshed.length === 1) {
-			await held;
-		}
-
-		state.token = `${session}-new`;
-	};
+	const { state, sent, refreshed, finish, fetch, refresh, outcome } = sessions();
 	const api = createClient({
 		baseUrl: 'https://api.test/', name: `auth16b-${crypto.randomUUID()}`, retry: 0, breaker: false, staleCache: false, fetch,
 		...identity ? { identity: () => state.who } : {},
 		auth: auth({ token: () => state.token, refresh }),
 	} as never);
 	made.push(api);
-	/** Who answered the call (the session of the token it was last sent with), or its error's code. */
-	const outcome = async (call: Promise<Response>): Promise<unknown> => call.then(async (response) => ((await response.json()) as { as: string }).as, (error: { code?: string }) => error instanceof AuthError ? 'AuthError' : error.code);
 	return { api, state, sent, refreshed, finish, outcome };
 };
 

@@ -7,6 +7,7 @@
  * its neighbours: the 401 arrives just after that refresh ended, and the refresh runs in another tab.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { sessions } from '../helpers/auth-sessions.js';
 import { auth, AuthError } from '../../src/entries/auth.js';
 import { createClient } from '../../src/entries/index.js';
 import { createClient as createCore } from '../../src/entries/core.js';
@@ -29,31 +30,15 @@ const runtimes = [['with Web Locks', async (test: () => Promise<void>) => test()
  * keeps the next answer to `path` until the returned function is called.
  */
 const app = () => {
-	const state: { who: string | undefined; session: string; token: string } = { who: 'alice', session: 'alice', token: 'alice-old' };
-	const sent: Array<string | null> = [];
-	const refreshed: string[] = [];
+	const { state, sent, refreshed, finish, note, answer, refresh, outcome } = sessions();
 	const held = new Map<string, Promise<void>>();
-	let finish!: () => void;
-	const first = new Promise<void>((resolve) => {
-		finish = resolve;
-	});
 	const fetch = async (request: Request): Promise<Response> => {
-		const token = request.headers.get('authorization');
-		sent.push(token);
+		const token = note(request);
 		const path = new URL(request.url).pathname;
 		const wait = held.get(path);
 		held.delete(path);
 		await wait;
-		return token?.endsWith('-new') ? Response.json({ as: token.slice(7, -4) }) : new Response('expired', { status: 401 });
-	};
-	const refresh = async () => {
-		const session = state.session;
-		refreshed.push(session);
-		if (refreshed.length === 1) {
-			await first;
-		}
-
-		state.token = `${session}-new`;
+		return answer(token);
 	};
 	/** A client ("a tab") of the app: each its own `auth()` (as each tab has its own), one `name`. */
 	const name = `auth17-${crypto.randomUUID()}`;
@@ -75,8 +60,6 @@ const app = () => {
 		return release;
 	};
 
-	/** Who answered the call (the session of the token it was last sent with), or its error's code. */
-	const outcome = async (call: Promise<Response>): Promise<unknown> => call.then(async (response) => ((await response.json()) as { as: string }).as, (error: { code?: string }) => error instanceof AuthError ? 'AuthError' : error.code);
 	return { state, sent, refreshed, finish, tab, hold, outcome, name };
 };
 

@@ -6,6 +6,7 @@
  * never sent by another session's call (refreshed for its own session first).
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { sessions } from '../helpers/auth-sessions.js';
 import { auth, AuthError } from '../../src/entries/auth.js';
 import { createClient } from '../../src/entries/index.js';
 import { createClient as createCore } from '../../src/entries/core.js';
@@ -28,29 +29,7 @@ const runtimes = [['with Web Locks', async (test: () => Promise<void>) => test()
  * `finish()`. The API answers 200 only to a refreshed token (`<session>-new`), as that session.
  */
 const app = ({ careful = false } = {}) => {
-	const state: { who: string | undefined; session: string; token: string } = { who: 'alice', session: 'alice', token: 'alice-old' };
-	const sent: Array<string | null> = [];
-	const refreshed: string[] = [];
-	let finish!: () => void;
-	const first = new Promise<void>((resolve) => {
-		finish = resolve;
-	});
-	const fetch = async (request: Request): Promise<Response> => {
-		const token = request.headers.get('authorization');
-		sent.push(token);
-		return token?.endsWith('-new') ? Response.json({ as: token.slice(7, -4) }) : new Response('expired', { status: 401 });
-	};
-	const refresh = async () => {
-		const session = state.session;
-		refreshed.push(session);
-		if (refreshed.length === 1) {
-			await first;
-		}
-
-		if (!careful || state.session === session) {
-			state.token = `${session}-new`;
-		}
-	};
+	const { state, sent, refreshed, finish, fetch, refresh, outcome } = sessions({ careful });
 	const name = `auth18-${crypto.randomUUID()}`;
 	/** A client ("a tab") of the app: each its own `auth()` (as each tab has its own), one `name`. */
 	const tab = (identity: false | (() => string | undefined) = () => state.who, shared = auth({ origins: ['https://api.test'], token: () => state.token, refresh })) => {
@@ -63,8 +42,6 @@ const app = ({ careful = false } = {}) => {
 		return api;
 	};
 
-	/** Who answered the call (the session of the token it was last sent with), or its error's code. */
-	const outcome = async (call: Promise<Response>): Promise<unknown> => call.then(async (response) => ((await response.json()) as { as: string }).as, (error: { code?: string }) => error instanceof AuthError ? 'AuthError' : error.code);
 	/** Alice's call gets a 401; her refresh runs; `signOut()` ends her session; then her refresh stores its token and ends. */
 	const staleRefresh = async (api: ReturnType<typeof tab>, signOut: () => Promise<void> | void): Promise<void> => {
 		const call = outcome(api.get('a'));
