@@ -65,6 +65,15 @@ export function createOutbox(context: PolicyContext, options: ResolvedOutboxOpti
 			// else the next call or flush() replays it.
 			diesWithRequest(waitUntil) || drain.soon(revived[0]!.scope, waitUntil);
 		},
+		// As `client.clear()` does for the outbox (the part's `clear` below), its options checked as that one's are.
+		async clear(options) {
+			const identity = options?.identity;
+			if (options !== undefined && (typeof identity !== 'string' || identity.length === 0 || Object.keys(Object(options)).join() !== 'identity')) {
+				throw new InvalidRequestError('`outbox.clear()` takes nothing or `{ identity }` with a non-empty string: nothing removed');
+			}
+
+			await queue.clear(identity, (who) => pending?.cleared(who));
+		},
 		// No longer pending, whether or not the store confirmed it (this client forgets it all the same).
 		discard: async (id) => queue.discard(idOf(id, 'discard')).finally(() => pending?.gone(id)),
 		ref(entryId, pointer) {

@@ -115,6 +115,14 @@ export interface Outbox {
 	 */
 	ref(entryId: string, pointer: string): string;
 	/**
+	 * Remove every pending entry and dead letter the outbox stored (with `{ identity }`: that identity's only), as
+	 * `client.clear()` does for the outbox, leaving the stale cache and the breakers as they are. Resolves once the store
+	 * confirmed every removal (rejects otherwise); after that nothing it removed is sent or comes back (a pass under way
+	 * writes nothing of it, a replay in flight is not written back). Given anything but nothing or `{ identity }` with a
+	 * non-empty string, it rejects with `InvalidRequestError` and removes nothing.
+	 */
+	clear(options?: { identity: string }): Promise<void>;
+	/**
 	 * What the outbox stores: pending entries (`entries`), dead letters (`dead`), and the bytes of their
 	 * bodies (`bytes`, pending and dead: files included). Lists the store and reads each record.
 	 */

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/wait-for.js';
 import { fakeWindow, pendingKey } from './outbox-helpers.js';
-import { createClient, memoryStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
+import { createClient, InvalidRequestError, memoryStore, outbox, type KeyValueStore } from '../../src/entries/index.js';
 
 let made = 0;
 
@@ -209,6 +209,68 @@ describe('a stored record of a later build (its format v above 1) is left alone,
 		expect(errors).toEqual(['outbox decode']);
 		expect((await api.outbox.deadLetters()).map((entry) => entry.id)).toEqual(['damaged']);
 		expect(await store.get(laterKey)).toEqual(later(head!));
+		api.close();
+	});
+});
+
+describe('outbox.clear() (API.md: "`clear()` (the client\'s, the cache\'s, the outbox\'s) resolves only when the store confirmed every removal")', () => {
+	it('removes every pending write and dead letter; a replay in flight writes nothing back; bad input removes nothing', async () => {
+		const { api, script, queueOn, holding, store, sent } = scripted();
+		await queueOn('/dead');
+		script('/dead', 400);
+		await api.outbox.flush();
+		expect((await api.outbox.deadLetters()).length).toBe(1);
+		await queueOn('/todos');
+		for (const bad of [{ identity: '' }, 'alice', { identity: 'alice', also: 1 }, null]) {
+			// Before: "api.outbox.clear is not a function".
+			await expect(api.outbox.clear(bad as never)).rejects.toBeInstanceOf(InvalidRequestError);
+		}
+
+		expect([await api.outbox.size(), (await api.outbox.deadLetters()).length]).toEqual([1, 1]);
+		script('/todos', 'hold');
+		const flushed = api.outbox.flush();
+		const held = await holding('/todos');
+		const cleared = api.outbox.clear();
+		held.release(500); // Its failure would write it back: nothing is.
+		await Promise.all([cleared, flushed]);
+		expect([await api.outbox.list(), await api.outbox.deadLetters(), (await store.keys()).filter((key) => /^[pd]\|/.test(key))]).toEqual([[], [], []]);
+		expect((await api.outbox.flush()).sent).toBe(0);
+		expect(sent.filter((line) => line.endsWith('/todos'))).toEqual(['POST /todos', 'POST /todos']);
+		api.close();
+	});
+
+	it('with { identity }: that identity\'s writes only; the stale cache\'s copies stay', async () => {
+		let who = 'alice';
+		let down = false;
+		const bodies: string[] = [];
+		const fetch = (async (request: Request) => {
+			if (request.method === 'GET') {
+				return Response.json({ id: 1 });
+			}
+
+			bodies.push(await request.text());
+			return down ? new Response('down', { status: 503 }) : Response.json({ id: 1 });
+		}) as typeof globalThis.fetch;
+		const name = `h18-clear-${++made}`;
+		const store = memoryStore(name);
+		const api = createClient({ fetch, prefix: 'https://api.example.com/', retry: 0, breaker: false, store: () => store, name, identity: () => who, outbox: outbox({ resumeJitterMs: 0 }) });
+		await api.get('doc').json();
+		down = true;
+		await expect(api.post('todos', { json: { a: 1 } })).rejects.toMatchObject({ code: 'QUEUED' });
+		who = 'bob';
+		await expect(api.post('todos', { json: { b: 2 } })).rejects.toMatchObject({ code: 'QUEUED' });
+		const cached = (await store.keys()).filter((key) => !/^[pd]\|/.test(key));
+		expect(await api.outbox.size()).toBe(2);
+		await api.outbox.clear({ identity: 'alice' });
+		// Alice's write is gone, bob's stays; the cache's records are untouched.
+		expect(await api.outbox.size()).toBe(1);
+		expect((await store.keys()).filter((key) => !/^[pd]\|/.test(key))).toEqual(cached);
+		down = false;
+		bodies.length = 0;
+		expect((await api.outbox.flush()).sent).toBe(1);
+		who = 'alice';
+		expect((await api.outbox.flush()).sent).toBe(0);
+		expect(bodies).toEqual(['{"b":2}']);
 		api.close();
 	});
 });
