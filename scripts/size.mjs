@@ -186,7 +186,7 @@ const cases = [
 	// +~540 B (the open pipeline, issue 45; main b4688b6 states 17,088, this tree measures 17,629): slots filled by any
 	// key and placed by bands, the per-call switch, policy faults' TypeErrors, the built-in slots' RangeError table
 	// (entries/slots.ts), emit's scope, checkCall, levels, the logger's and the cache's generic paths. Readability first.
-	{ name: 'steadfetch/core', source: `${core}export const api = createClient();`, budget: 20_978, target: 14_500 }, // round 18, after the review (isResponse/quiet helpers): measured 20,978; earlier figures: `git log -p scripts/size.mjs`
+	{ name: 'steadfetch/core', source: `${core}export const api = createClient();`, budget: 20_904, target: 14_500 }, // round 18, both waves merged: measured 20,904; earlier figures: `git log -p scripts/size.mjs`
 	{ name: 'core + trace()', source: withPolicy('trace', 'trace()'), policy: true },
 	{ name: 'core + logger()', source: withPolicy('logger', 'logger(console)'), policy: true },
 	{ name: 'core + health()', source: withPolicy('health', 'health()'), policy: true },
@@ -255,7 +255,7 @@ const cases = [
 	// costs about 4,000 B over the core — its store (partStore, the IndexedDB store, idb-keyval) ~890, options
 	// validation ~180, breaker.probe ~140, Web Locks ~100, isolate/reset ~100, waitForHealthy ~75, the coordinator's
 	// hooks ~70, BroadcastChannel ~70, record bounds ~80; the state machine and per-attempt layer ~2,100.
-	{ name: 'core + breaker()', source: withPolicy('breaker', 'breaker()'), budget: 28_029, target: 19_000 }, // round 18, after the review (isResponse/quiet helpers): measured 28,029; earlier figures: `git log -p scripts/size.mjs`
+	{ name: 'core + breaker()', source: withPolicy('breaker', 'breaker()'), budget: 27_988, target: 19_000 }, // round 18, both waves merged: measured 27,988; earlier figures: `git log -p scripts/size.mjs`
 	// +100 B (fix/cache-r3, measured 18,177 → 18,277): clear() and a mutation drop every copy the client knows of
 	// through the part store (kept deletes hide them), and clear() rejects when the store did not confirm.
 	// +217 B (split-cache, issue 34; measured 21,320 → 21,537 on split-policies + the split): createCache's
@@ -267,7 +267,7 @@ const cases = [
 	{ name: 'core + staleCache()', source: withPolicy('cache', 'staleCache()'), budget: 28_597, target: 19_300 }, // round 18, both waves merged: measured 28,597; earlier figures: `git log -p scripts/size.mjs`
 	// +237 B (fix/outbox-r2): withContext(ctx).outbox bound to the request (core's membersFor ~55), migrate's
 	// entry split and checked as a rebase's, onConflict's rebase only a plain object.
-	{ name: 'core + outbox()', source: withPolicy('outbox', 'outbox()'), budget: 39_692, target: 24_500 }, // round 18, after the review (isResponse/quiet helpers): measured 39,692; earlier figures: `git log -p scripts/size.mjs`
+	{ name: 'core + outbox()', source: withPolicy('outbox', 'outbox()'), budget: 39_670, target: 24_500 }, // round 18, both waves merged: measured 39,670; earlier figures: `git log -p scripts/size.mjs`
 	{
 		// Issue 27's options configured: the same code (nothing of it is tree-shaken without them).
 		name: 'core + outbox({ conflicts, app updates })',
@@ -278,12 +278,12 @@ const cases = [
 		// What the preset with its defaults fills: it must cost the same, plus its own ≤ 410 B (`sameAs`).
 		name: 'core + breaker + staleCache',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { staleCache } from 'steadfetch/cache';\nexport const api = createClient({ breaker: breaker(), staleCache: staleCache() });`,
-		budget: 33_923, // round 18, after the review (isResponse/quiet helpers): measured 33,923; earlier figures: `git log -p scripts/size.mjs`
+		budget: 33_889, // round 18, both waves merged: measured 33,889; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		name: 'core + breaker + staleCache + outbox',
 		source: `${core}import { breaker } from 'steadfetch/breaker';\nimport { staleCache } from 'steadfetch/cache';\nimport { outbox } from 'steadfetch/outbox';\nexport const api = createClient({ breaker: breaker(), staleCache: staleCache(), outbox: outbox() });`,
-		budget: 50_159, // round 18, after the review (isResponse/quiet helpers): measured 50,159; earlier figures: `git log -p scripts/size.mjs`
+		budget: 50_152, // round 18, both waves merged, and outbox.clear(): measured 50,152; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// Issue 34: the preset takes the outbox only as the policy `outbox()` makes, so with its defaults it carries
@@ -297,26 +297,26 @@ const cases = [
 	{
 		name: 'steadfetch + outbox()',
 		source: "import { createClient, isStale, outbox, outboxSyncHandler } from 'steadfetch';\nexport const api = createClient({ outbox: outbox() });\nexport { isStale, outboxSyncHandler };",
-		budget: 50_625, preset: true, // round 18, after the review (isResponse/quiet helpers): measured 50,625; earlier figures: `git log -p scripts/size.mjs`
+		budget: 50_622, preset: true, // round 18, both waves merged, and outbox.clear(): measured 50,622; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		name: 'steadfetch + fetchHandler (a service worker)',
 		source: "import { createClient, outbox } from 'steadfetch';\nimport { fetchHandler, outboxSyncHandler } from 'steadfetch/sw';\nconst api = createClient({ outbox: outbox() });\nexport const handle = fetchHandler(api, { match: () => true });\nexport const sync = outboxSyncHandler(api);",
-		budget: 51_702, // round 18, after the review (isResponse/quiet helpers): measured 51,702; earlier figures: `git log -p scripts/size.mjs`
+		budget: 51_657, // round 18, both waves merged, and outbox.clear(): measured 51,657; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// Issue 47: the preset as a Worker's bundler builds it (the `workerd` condition): the edge build, with no
 		// IndexedDB, tab sync, Web Locks or page-visibility code (its `markers`).
 		name: 'steadfetch (the preset, workerd)',
 		source: "import { createClient } from 'steadfetch';\nexport const api = createClient();",
-		budget: 35_434, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // round 18, after the review (isResponse/quiet helpers): measured 35,434; earlier figures: `git log -p scripts/size.mjs`
+		budget: 35_396, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // round 18, both waves merged: measured 35,396; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// Issue 47: the outbox as a Worker's bundler builds it (the edge build), so the edge `markers` are checked
 		// on the outbox's code too (its pending writes' channel to other tabs, outbox/pending-tabs.ts).
 		name: 'core + outbox() (workerd)',
 		source: withPolicy('outbox', 'outbox()'),
-		budget: 41_199, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // round 18, after the review (isResponse/quiet helpers): measured 41,199; earlier figures: `git log -p scripts/size.mjs`
+		budget: 41_175, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // round 18, both waves merged, and outbox.clear(): measured 41,175; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// Issue 47: the rate limiter as a Worker's bundler builds it (the edge build), so the edge `markers` are checked
@@ -330,7 +330,7 @@ const cases = [
 		// code too (the refresh shared by tabs: its Web Lock and channel, auth/tabs.ts).
 		name: 'core + auth() (workerd)',
 		source: withPolicy('auth', "auth({ token: () => 't', refresh: () => undefined })"),
-		budget: 24_364, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // round 18, after the review (isResponse/quiet helpers): measured 24,364; earlier figures: `git log -p scripts/size.mjs`
+		budget: 24_348, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // round 18, both waves merged: measured 24,348; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// Issue 47: the TanStack helpers as a Deno or Worker bundler builds them (SSR, edge functions), so the edge
@@ -338,7 +338,7 @@ const cases = [
 		// listener given back, tanstack-query/on-line.ts).
 		name: 'core + steadfetch/tanstack-query (deno)',
 		source: `${core}import { queryOptionsFor, mutationOptionsFor, refetchWhenBack, followReachability, shown, StaleAnswerError, syncInvalidation } from 'steadfetch/tanstack-query';\nconst api = createClient();\nexport const query = queryOptionsFor(api, 'users/1');\nexport { mutationOptionsFor, refetchWhenBack, followReachability, shown, StaleAnswerError, syncInvalidation };`,
-		budget: 24_879, platform: 'neutral', conditions: ['deno', 'worker', 'browser'], // round 18, after the review (isResponse/quiet helpers): measured 24,879; earlier figures: `git log -p scripts/size.mjs`
+		budget: 24_822, platform: 'neutral', conditions: ['deno', 'worker', 'browser'], // round 18, both waves merged: measured 24,822; earlier figures: `git log -p scripts/size.mjs`
 	},
 	// fix/breaker-r3: waitForHealthy reads the stored state first, reset() after a reload stores itself, a
 	// malformed channel record is reported (storage:error): cloudflare +140 B (19,710 → 19,850), deno +55
@@ -353,7 +353,7 @@ const cases = [
 		// on the coordinator rather than in steadfetch/throttle, where every browser would carry it unused.
 		// Issue 34's split of breaker/shared.ts (linkBreaker, exchange): 23,759 → 23,741.
 		// Issue 45's typed policy boundary: measured 25,948 + 0.5 % (+11 minified bytes; the rest brotli's).
-		budget: 32_101, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // round 18, after the review (isResponse/quiet helpers): measured 32,101; earlier figures: `git log -p scripts/size.mjs`
+		budget: 32_085, platform: 'neutral', conditions: ['workerd', 'worker', 'browser'], // round 18, both waves merged: measured 32,085; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// The shared path of the throttle (issue 38): the isolate's link (coordinator/fleet.ts) comes with the
@@ -369,7 +369,7 @@ const cases = [
 		// Throttle (issue 38, +803 B, 19,823 → 20,626): as the cloudflare case, Deno KV's coordinator answers throttle syncs.
 		// Issue 45 (no Date.now() outside src/utils: the real clock named, src/utils/clock.ts): measured 25,925 + 0.5 %.
 		// The code moved 4 minified bytes; the rest is the minifier's names shifting (brotli sees them, not the code).
-		budget: 31_887, platform: 'neutral', conditions: ['deno'], // round 18, after the review (isResponse/quiet helpers): measured 31,887; earlier figures: `git log -p scripts/size.mjs`
+		budget: 31_885, platform: 'neutral', conditions: ['deno'], // round 18, both waves merged: measured 31,885; earlier figures: `git log -p scripts/size.mjs`
 	},
 	{
 		// Issue 51: a Redis coordinator (any client, through one `evaluate` function) for edge functions and Node fleets.

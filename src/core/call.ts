@@ -14,7 +14,7 @@ import type { Stats } from './stats.js';
 import type { Clock, FetchInit, FetchLike, WaitUntil } from './types.js';
 import type { World } from './world.js';
 import { monotonicNow } from '../utils/clock.js';
-import { isObject, isResponse, quiet, unmarked } from '../utils/validate.js';
+import { isObject, unmarked } from '../utils/validate.js';
 
 /** ky's shortcut methods a client has (`api.get`, ...). */
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'query';
@@ -453,7 +453,7 @@ export class Call implements PolicyCall {
 		return next(request, init).then((response) => {
 			if (response?.ok === false) {
 				this.#client.accounting.owns(response, this);
-			} else if (!isResponse(response)) {
+			} else if (!(response instanceof Response) && Object.prototype.toString.call(response) !== '[object Response]') {
 				// A layer's fault stays its own, said so (ky would fail reading it: "Invalid value used as weak map key").
 				throw new TypeError(`A policy's layer resolved no Response (got ${response === null ? null : typeof response})`);
 			}
@@ -636,7 +636,7 @@ export class Call implements PolicyCall {
 			}
 
 			// A wrapper's fault stays its call's: what is no Response (a `ky.stop` resolves undefined) fails it, never the body shortcuts later.
-			if (response !== undefined && !isResponse(response)) {
+			if (response !== undefined && Object.prototype.toString.call(response) !== '[object Response]') {
 				return failed(new TypeError('A policy\'s wrap resolved with no Response'));
 			}
 
@@ -679,7 +679,7 @@ export class Call implements PolicyCall {
 				// Per call `{ [slot]: false }` turns the policy off, its `settled` too (unless it reads its switch itself).
 				if (parts.ownSwitch || this.options[slot as keyof CallOptions] !== false) {
 					// An `async settled` that rejects neither: its rejection is handled.
-					quiet(parts.settled!(this, response, error));
+					(parts.settled!(this, response, error) as unknown as Promise<unknown> | undefined)?.then?.(undefined, () => undefined);
 				}
 			} catch {
 				// A watcher never fails a call.

@@ -11,7 +11,7 @@ import type { Reach } from './reachability.js';
 import { followOnline } from '../utils/online.js';
 import { callUrl, resolveUrl, scopeFor } from './scope.js';
 import { redact } from '../utils/sensitive.js';
-import { hideUserinfo, quiet } from '../utils/validate.js';
+import { hideUserinfo } from '../utils/validate.js';
 import { clientName, worldsOf } from './world.js';
 import type { Stats } from './stats.js';
 
@@ -81,7 +81,7 @@ export const addMembers = (client: AnyClient, { context, params, stats, placed, 
 				try {
 					const view = part.stats?.(scope);
 					// An `async stats` adds nothing, its rejection handled.
-					quiet(view);
+					(view as unknown as Promise<unknown> | undefined)?.then?.(undefined, () => undefined);
 					Object.assign(row, view);
 				} catch {
 					// A policy's fault stays its own: the counters and the other policies' views are still shown.

@@ -23,7 +23,6 @@ import { contexts } from './with-context.js';
 import { worldsOf } from './world.js';
 import type { FetchLike } from './types.js';
 import { checkClientOptions, checkOptionsObject, stringifying } from './validate-options.js';
-import { quiet } from '../utils/validate.js';
 
 /** What an entry adds: how its options become the core's (the preset builds policies from plain options), and what it adds to each client it makes. */
 export interface Entry<O> {
@@ -199,7 +198,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		entry.finish?.(client, options);
 		for (const part of active) {
 			// An `async start` that rejects is its own too: its rejection handled (createClient has given its client by then).
-			quiet(part.start?.());
+			(part.start?.() as unknown as Promise<unknown> | undefined)?.then?.(undefined, () => undefined);
 		}
 	} catch (error) {
 		// A policy's member that is the client's already, or a start() that throws: as a create() that throws, createClient throws it, every part closed.

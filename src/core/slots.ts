@@ -1,7 +1,7 @@
 import { clientKeys, type CoreClientOptions } from './options.js';
 import { isPolicy, type PolicyBands, type PolicyCall, type PolicyContext, type PolicyParts } from './policy.js';
 import type { Layer } from './types.js';
-import { describe, isObject, isResponse, quiet } from '../utils/validate.js';
+import { describe, isObject } from '../utils/validate.js';
 import type { CallOptions } from './options.js';
 
 /** A part's place when its policy gives it no band: inside every built-in (theirs lie in 100–900). */
@@ -44,7 +44,7 @@ export const byBand = (which: 'wrap' | 'layer') => (a: Placed, b: Placed): numbe
 export const closeAll = (made: readonly PolicyParts[]): void => {
 	for (const parts of made) {
 		try {
-			quiet(parts.close?.());
+			(parts.close?.() as unknown as Promise<unknown> | undefined)?.then?.(undefined, () => undefined);
 		} catch {
 			// A policy's fault stays its own: the others still close.
 		}
@@ -118,7 +118,7 @@ export const createParts = (options: CoreClientOptions, context: PolicyContext):
  * TypeError naming the slot, thrown for the caller to reject its attempt (a layer) or its call (a wrap).
  */
 export const promised = (value: unknown, slot: string, part: 'layer' | 'wrap'): Promise<Response> => {
-	if (typeof (value as PromiseLike<unknown> | undefined)?.then !== 'function' && !isResponse(value)) {
+	if (typeof (value as PromiseLike<unknown> | undefined)?.then !== 'function' && Object.prototype.toString.call(value) !== '[object Response]') {
 		throw new TypeError(`The \`${slot}\` policy's \`${part}\` must return a promise or a Response`);
 	}
 
@@ -138,7 +138,7 @@ export const switchable = ({ slot, parts }: Placed): Layer => (next) => {
 	const inner = parts.layer!(next);
 	if (typeof inner !== 'function') {
 		// An `async layer(next)` that rejects: its rejection handled, as an `async create`'s is.
-		quiet(inner);
+		(inner as Promise<unknown> | undefined)?.then?.(undefined, () => undefined);
 		throw new TypeError(`The \`${slot}\` policy's \`layer\` must return a function`);
 	}
 

@@ -7,7 +7,6 @@ import { asAttemptFailure } from './server-failure.js';
 import type { FetchLike } from './types.js';
 import type { WaitUntil } from './options.js';
 import { deliveredBy, isDelivery } from './world.js';
-import { isResponse } from '../utils/validate.js';
 
 /** The runtime's `fetch`, as it is when an attempt goes out (a client without its own `fetch`). */
 export const platformFetch: FetchLike = (request, init) => globalThis.fetch(request, init);
@@ -61,7 +60,7 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 	call?.sending();
 	const answered = (response: Response): Response => {
 		// A custom `fetch` that resolves no Response (a test's `vi.fn()`): said so, never a crash of whoever reads it next.
-		if (!isResponse(response)) {
+		if (!(response instanceof Response) && Object.prototype.toString.call(response) !== '[object Response]') {
 			throw new TypeError(`\`fetch\` resolved no Response (got ${response === null ? null : typeof response})`);
 		}
 

@@ -4,7 +4,6 @@ import type { AnyClient, ContextClient, ContextOptions, ContextStats } from './c
 import { openInvocation, type Invocation } from './invocation.js';
 import type { PolicyContext } from './policy.js';
 import type { Placed } from './slots.js';
-import { quiet } from '../utils/validate.js';
 
 /** What a client's request contexts are made of (src/core/create-client.ts). */
 export interface ContextDeps {
@@ -41,7 +40,7 @@ export const contexts = (client: AnyClient, { call, context, placed }: ContextDe
 	for (const { slot, parts } of placed) {
 		const given = parts.membersFor?.(invocation.waitUntil);
 		// An `async membersFor` gives no members, its rejection handled.
-		quiet(given);
+		(given as Promise<unknown> | undefined)?.then?.(undefined, () => undefined);
 		const members = Object.getOwnPropertyDescriptors(given ?? {});
 		for (const name in members) {
 			if (name in bound && !Object.hasOwn(parts.members ?? {}, name)) {

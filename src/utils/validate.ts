@@ -39,14 +39,6 @@ export const canParse = (url: string | URL, base?: string): boolean => {
 /** Whether `value` is an object as `typeof` says (an array too, not a function), not null: the one place the test is written. */
 export const isObject = (value: unknown): value is object => typeof value === 'object' && value !== null;
 
-/** Whether `value` is a Response (this realm's, or another's: a test's or a polyfill's, by its tag). */
-export const isResponse = (value: unknown): value is Response => value instanceof Response || Object.prototype.toString.call(value) === '[object Response]';
-
-/** What an app's part gave back, when it is a promise (an `async` part): its rejection handled, the fault kept to the part. */
-export const quiet = (value: unknown): void => {
-	(value as PromiseLike<unknown> | undefined)?.then?.(undefined, () => undefined);
-};
-
 /**
  * `text` (an error's message) without the password of any URL's userinfo in it
  * (`https://user:@host/`, the user name kept to say which URL; in every form the URL parser reads:
