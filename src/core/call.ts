@@ -4,6 +4,7 @@ import type { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import type { Accounting } from './accounting.js';
 import { fallbackResponse } from './fallback.js';
+import { follow } from './follow.js';
 import { admission, callSignal, givenUp, racesDeadline, type Admission, type Invocation } from './invocation.js';
 import type { Counter, PolicyCall, PolicyContext, RunOptions } from './policy.js';
 import type { CallOptions } from './options.js';
@@ -158,6 +159,8 @@ export class Call implements PolicyCall {
 	#began = 0;
 	/** The Idempotency-Key every attempt carries (the call's, or its run's from a wrapper): an `init` hook that replaced the headers dropped it. */
 	#key: string | undefined;
+	/** The latest Request of the run that ky made itself (not a clone): held, so that its signal follows ky's abort (`follow`). */
+	#made: Request | undefined;
 
 	readonly method: string;
 	readonly input: Input;
@@ -317,6 +320,11 @@ export class Call implements PolicyCall {
 			// A retry a layer refused without I/O (an open breaker, the throttle, a bulkhead or rate limit) was not sent: not
 			// counted, not paid. One that reached the transport was (`sending`), whatever a layer made of its answer.
 			const sends = this.#sends;
+			// Made to follow ky's abort (`follow`), or the run's latest Request that ky made itself when it made this one anew.
+			if (!follow(request, this.#made!)) {
+				this.#made = request;
+			}
+
 			const sent = this.#sendTo(to, request, init, next).catch((reason: unknown) => {
 				if (this.#sends === sends) {
 					accounting.unsent(at, now);
@@ -421,6 +429,7 @@ export class Call implements PolicyCall {
 	/** Count an attempt starting: the first fixes the call's Request and scope; a restart is the first attempt of a wrapper's new run. */
 	#count(request: Request): 'first' | 'restart' | 'retry' {
 		if (this.#attempts++ === 0) {
+			this.#made = request;
 			this.#request = request;
 			this.#scope = this.#client.accounting.scopeOf(request.url);
 			return 'first';
@@ -428,6 +437,7 @@ export class Call implements PolicyCall {
 
 		if (this.#restart) {
 			this.#restart = false;
+			this.#made = request;
 			this.#runFrom = this.#attempts - 1;
 			this.#failure = undefined; // The previous run's: this run's own failures follow.
 			return 'restart';

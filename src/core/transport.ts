@@ -2,6 +2,7 @@ import { TimeoutError } from 'ky';
 import { classify } from '../errors/classify.js';
 import type { Call } from './call.js';
 import type { Reach } from './reachability.js';
+import { sentWith } from './follow.js';
 import { sendWithDeadline } from './redirects.js';
 import { asAttemptFailure } from './server-failure.js';
 import type { FetchLike } from './types.js';
@@ -95,7 +96,8 @@ export const transportOf = (reach: Reach, scopeOf: (url: string) => string, boun
 	let given = false;
 	let sent: unknown;
 	try {
-		sent = sendWithDeadline(fetch, request, init, call, bounds);
+		// A retry made to follow ky's abort is sent with its signal (`sentWith`: Node's build only).
+		sent = sendWithDeadline(fetch, request, sentWith(request, init), call, bounds);
 		given = true;
 		return (sent as Promise<Response>).then(answered, failed);
 	} catch (error) {

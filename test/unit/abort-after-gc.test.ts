@@ -9,11 +9,14 @@
  * abort never arrived and the attempt hung for good (a clean-clone CI run: a hedge's losing attempt
  * never ended). These tests run a full GC while the attempt waits, then abort.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { breaker, classify, createClient as preset, type OutboxQueuedError } from '../../src/entries/index.js';
 import { createClient } from '../../src/entries/core.js';
+import { bulkhead } from '../../src/entries/bulkhead.js';
 import { dedupe } from '../../src/entries/dedupe.js';
 import { failover } from '../../src/entries/failover.js';
 import { hedge } from '../../src/entries/hedge.js';
@@ -78,6 +81,107 @@ describe('hedge(): its attempts are aborted after a GC', () => {
 		controller.abort();
 		expect(await call).toBe('ABORTED');
 		await waitFor(() => state.ended.length === 1, 'the attempt to see its abort', 3_000); // before: never
+		api.close();
+	}, 15_000);
+});
+
+/**
+ * ky sends a retry as a clone of the attempt before: undici holds a clone's controller weakly, so after a GC the abort
+ * of ky's own controller (its `timeout`, its `totalTimeout`) and the caller's never reached it (a clean-clone CI run: a
+ * retry whose `fetch` ignored its signal held its bulkhead slot for good, and the next call timed out waiting for it).
+ */
+describe('ky\'s retries are aborted after a GC', () => {
+	/** The first attempt to a path answers 503 at once; its retries wait for their signal. */
+	const retried = () => waitingFetch((_, index) => index > 0, () => new Response('down', { status: 503 }));
+	const retry = { limit: 1, delay: () => 0, jitter: false } as const;
+
+	it('the caller aborts while the retry has not answered', async () => {
+		const { state, fetch } = retried();
+		const api = createClient({ retry, retryBudget: false, fetch });
+		const controller = new AbortController();
+		const call = code(api.get('https://api.test/r1', { signal: controller.signal }).text());
+		await waitFor(() => state.sent.length === 2, 'the retry to go out');
+		await collectGarbage();
+		controller.abort();
+		expect(await call).toBe('ABORTED');
+		await waitFor(() => state.ended.length === 1, 'the retry to see its abort', 3_000); // before: never
+		api.close();
+	}, 15_000);
+
+	it('ky\'s totalTimeout ends the call while the retry has not answered', async () => {
+		const { state, fetch } = retried();
+		const api = createClient({ retry, retryBudget: false, totalTimeout: 1_000, fetch });
+		const call = code(api.get('https://api.test/r2').text());
+		await waitFor(() => state.sent.length === 2, 'the retry to go out');
+		await collectGarbage();
+		expect(await call).toBe('TIMEOUT');
+		await waitFor(() => state.ended.length === 1, 'the retry to see its abort', 3_000); // before: never
+		api.close();
+	}, 15_000);
+
+	it('ky\'s timeout of the retry, and of the second retry ky made anew after it', async () => {
+		const { state, fetch } = retried();
+		const api = createClient({ retry: { ...retry, limit: 2 }, retryBudget: false, timeout: 800, totalTimeout: false, fetch });
+		const call = code(api.get('https://api.test/r3').text());
+		await waitFor(() => state.sent.length === 2, 'the first retry to go out');
+		await collectGarbage();
+		await waitFor(() => state.ended.length === 1, 'the first retry to see its abort', 3_000); // before: never
+		await waitFor(() => state.sent.length === 3, 'the second retry to go out');
+		await collectGarbage();
+		expect(await call).toBe('TIMEOUT');
+		await waitFor(() => state.ended.length === 2, 'the second retry to see its abort', 3_000);
+		api.close();
+	}, 15_000);
+
+	it('bulkhead(): the slot of a retry whose fetch ignores its signal is free once ky\'s totalTimeout ended the call', async () => {
+		// The retry never settles and never looks at its signal: only its abort tells the bulkhead the attempt is over.
+		let sent = 0;
+		const fetch = (async () => (++sent === 1 ? new Response('down', { status: 503 }) : new Promise<Response>(() => undefined))) as typeof globalThis.fetch;
+		const api = createClient({ retry, retryBudget: false, totalTimeout: 1_000, bulkhead: bulkhead({ maxConcurrent: 1 }), fetch: async (request, init) => (new URL((request as Request).url).pathname === '/next' ? new Response('ok') : fetch(request, init)) });
+		const call = code(api.get('https://api.test/r4').text());
+		await waitFor(() => sent === 2, 'the retry to go out');
+		await collectGarbage();
+		expect(await call).toBe('TIMEOUT');
+		expect(await code(api.get('https://api.test/next').text())).toBe('OK'); // before: TIMEOUT, the slot held for good
+		api.close();
+	}, 15_000);
+
+	it('Node\'s own fetch: the caller\'s abort reaches the retry on the wire (a loopback server sees its connection closed)', async () => {
+		let requests = 0;
+		let closed = 0;
+		const server = createServer((_request, response) => {
+			if (++requests === 1) {
+				response.writeHead(503).end('down');
+				return;
+			}
+
+			response.on('close', () => closed++); // The retry is never answered: only the client's abort ends it.
+		});
+		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+		const { port } = server.address() as AddressInfo;
+		const api = createClient({ retry, retryBudget: false });
+		const controller = new AbortController();
+		const call = code(api.get(`http://127.0.0.1:${port}/r6`, { signal: controller.signal }).text());
+		await waitFor(() => requests === 2, 'the retry to reach the server');
+		await collectGarbage();
+		controller.abort();
+		expect(await call).toBe('ABORTED'); // before: TIMEOUT, 10 s later (ky's timeout)
+		await waitFor(() => closed === 1, 'the server to see the retry aborted', 3_000);
+		api.close();
+		server.closeAllConnections();
+		await new Promise((resolve) => server.close(resolve));
+	}, 20_000);
+
+	it('dedupe(): a retry\'s shared request is aborted once its caller aborts', async () => {
+		const { state, fetch } = retried();
+		const api = createClient({ retry, retryBudget: false, fetch, dedupe: dedupe() });
+		const controller = new AbortController();
+		const call = code(api.get('https://api.test/r5', { signal: controller.signal }).text());
+		await waitFor(() => state.sent.length === 2, 'the retry to go out');
+		await collectGarbage();
+		controller.abort();
+		expect(await call).toBe('ABORTED');
+		await waitFor(() => state.ended.length === 1, 'the shared retry to see its abort', 3_000); // before: never
 		api.close();
 	}, 15_000);
 });
