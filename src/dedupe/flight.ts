@@ -24,8 +24,8 @@ export class Flight {
 	readonly request: Request;
 	/** Set when a write was delivered since it went out (`live`): a call made after it never joins. */
 	written = false;
-	/** What it goes out through (dedupe/index.ts `viaOf`): a call sent another way never joins. */
-	via: unknown[] = [];
+	/** What it goes out through (dedupe/index.ts `viaOf`), read when a call would join it: a call sent another way never joins. */
+	via: () => unknown[] = () => [];
 
 	/** `live`: the requests in flight of every map, until they end. */
 	constructor(flights: Map<string, Flight>, live: Set<Flight>, key: string, next: FetchLike, request: Request, init: FetchInit | undefined) {

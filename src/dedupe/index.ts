@@ -48,6 +48,9 @@ const keyOf = (request: Request, call: PolicyCall | undefined, clientOff: string
 	return key;
 };
 
+/** Whether two requests go out the same way (`viaOf`: the same values, in order). */
+const sameWay = (one: unknown[], other: unknown[]): boolean => one.length === other.length && one.every((value, index) => value === other[index]);
+
 /** What one family of clients shares (one name and store, `context.stores`: a client and those its `extend()` made, that keep the policy object). */
 interface Family {
 	everywhere: Map<string, Flight>;
@@ -128,8 +131,8 @@ const create = (context: PolicyContext, families: WeakMap<object, Family>): Poli
 
 		const key = keyOf(request, call, clientOff);
 		const existing = flights.get(key);
-		const via = viaOf(init);
-		if (existing?.joins(call?.world, request.url) && existing.via.length === via.length && via.every((value, index) => value === existing!.via[index])) {
+		// What each goes out through, compared only when a call would join (nothing made per attempt otherwise).
+		if (existing?.joins(call?.world, request.url) && sameWay(existing.via(), viaOf(init))) {
 			const counts = joins.scope(attemptScope(context.scopeOf, request.url, call));
 			counts.shared++;
 			// The trace slot's view of it (`PolicyHooks.joined`): the shared request's ids, and `otel()`'s span of the attempt.
@@ -155,7 +158,7 @@ const create = (context: PolicyContext, families: WeakMap<object, Family>): Poli
 		}
 
 		const flight = new Flight(flights, live, key, next, request, init);
-		flight.via = via;
+		flight.via = () => viaOf(init);
 		return flight.join(request.signal, call);
 	};
 
