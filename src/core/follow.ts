@@ -7,8 +7,8 @@ import type { FetchInit } from './types.js';
  * it is the one to follow from now on. The runtime's `fetch` reads the Request's own signal, not the property: the
  * transport sends such a retry with its `signal` given again (`sentWith`).
  *
- * ky sends a retry as a clone of the attempt before, and Node's `fetch` (undici) holds a clone's controller weakly:
- * after a GC, ky's `timeout`, its `totalTimeout` and the caller's abort never reached the retry. The caller's abort did
+ * ky sends a retry as a clone of the attempt before, and Node's `fetch` (undici) holds a clone's controller weakly
+ * (nodejs/undici#4068, open): after a GC, ky's `timeout`, its `totalTimeout` and the caller's abort never reached the retry. The caller's abort did
  * not end a call whose retry was in flight, a retry whose `fetch` ignored its signal held its bulkhead slot for good,
  * and a request it shared (dedupe) went on. The Request stays ky's own (ky's `parseJson` and hooks are given the one
  * `fetch` was). Node's build only: a browser's, Deno's and workerd's clone follows its source while anything holds the

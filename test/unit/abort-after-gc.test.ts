@@ -243,6 +243,24 @@ describe('deadlineHeader: a redirect hop is aborted after a GC', () => {
 	}, 15_000);
 });
 
+describe('deadlineHeader: a retry\'s redirect hop is aborted after a GC', () => {
+	it('the caller aborts while the retry\'s second hop has not answered', async () => {
+		let froms = 0;
+		// `/from` answers 503 (ky retries), then 302 to `/to`, which waits for its signal.
+		const { state, fetch } = waitingFetch((path) => path === 'api.test/to', () => (++froms === 1 ? new Response('down', { status: 503 }) : new Response(null, { status: 302, headers: { location: '/to' } })));
+		const api = createClient({ baseUrl: 'https://api.test/', retry: { limit: 1, delay: () => 0, jitter: false }, retryBudget: false, fetch, deadlineHeader: 'request-timeout-ms' });
+		const here = api.withContext({ waitUntil: () => undefined }, { request: new Request('https://worker.test/', { headers: { 'request-timeout-ms': '60000' } }) });
+		const controller = new AbortController();
+		const call = code(here.get('https://api.test/from', { signal: controller.signal }).text());
+		await waitFor(() => state.sent.includes('api.test/to'), 'the retry\'s second hop to go out');
+		await collectGarbage();
+		controller.abort();
+		expect(await call).toBe('ABORTED');
+		await waitFor(() => state.ended.includes('api.test/to'), 'the second hop to see its abort', 3_000);
+		api.close();
+	}, 15_000);
+});
+
 describe('breaker({ probe }): a probe is aborted at its timeout after a GC', () => {
 	it('the probe that never answers sees its abort at its timeout (the client\'s `timeout`)', async () => {
 		const { state, fetch } = waitingFetch((path) => path === 'api.test/health', () => new Response('down', { status: 503 }));
