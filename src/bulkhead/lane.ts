@@ -142,8 +142,10 @@ export class Lane {
 				const now = wallNow();
 				let first = this.#scoped ? now + lookMs : Infinity;
 				for (const lease of this.#leases) {
-					// A lease held past its deadline (its signal not aborted) wakes the lane as it ends: no timer for it.
-					if (lease.until > now) {
+					// A lease held past its deadline (its signal not aborted) wakes the lane as it ends: no timer for it. One whose
+					// deadline passed since the lane was last settled, its signal aborted already, wakes nothing more: looked at now
+					// (a timer at once; before, the attempt waited to its own deadline when the millisecond turned in between).
+					if (lease.until > now || lease.signal.aborted) {
 						first = Math.min(first, lease.until);
 					}
 				}

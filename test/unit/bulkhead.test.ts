@@ -1,5 +1,6 @@
 /** The bulkhead (issue 14), against a loopback origin and a scripted transport. */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { Lane } from '../../src/bulkhead/lane.js';
 import { bulkhead } from '../../src/entries/bulkhead.js';
 import { createClient } from '../../src/entries/core.js';
 import { BulkheadFullError, classify, createClient as createPreset } from '../../src/entries/index.js';
@@ -111,5 +112,34 @@ describe('bulkhead', () => {
 		expect(() => bulkhead({ maxConcurrent: 1.5 })).toThrow(RangeError);
 		expect(() => createPreset({ bulkhead: { maxConcurrent: 2 } as never })).toThrow(/`bulkhead` must be a policy \(from `steadfetch\/bulkhead`\)/);
 		createPreset({ bulkhead: bulkhead({ maxConcurrent: 2 }) }).close();
+	});
+});
+
+/**
+ * The lane itself, on a wall clock stepped by hand (`Date.now`, which its deadlines are read on): what an attempt
+ * that asks for a slot sees when the millisecond turns between its look at the slots and its wait.
+ */
+describe('bulkhead lane: a slot past its deadline whose attempt was aborted', () => {
+	it('is taken back for a waiter that asked as its deadline passed (the millisecond turned between settle and wait)', async () => {
+		let now = 999;
+		const clock = vi.spyOn(Date, 'now').mockImplementation(() => now);
+		try {
+			const lane = new Lane(1, false);
+			const attempt = new AbortController();
+			const lease = lane.free(1_000, attempt.signal);
+			expect(lease).toBeDefined();
+			// ky's timer aborts the attempt a little before its deadline on this clock (one clock's ms against another's).
+			attempt.abort();
+			// The next attempt: the lane is settled (the slot is still within its deadline), no slot is free ...
+			lane.settle();
+			expect(lane.free(5_000, new AbortController().signal)).toBeUndefined();
+			// ... and by the time it waits, the slot's deadline has passed: nothing will abort or release it again.
+			now = 1_000;
+			const given = lane.wait(5_000, new AbortController().signal, () => new Error('refused'), 'client');
+			const outcome = await Promise.race([given.then(() => 'slot'), new Promise((resolve) => setTimeout(resolve, 1_000, 'still waiting'))]);
+			expect(outcome).toBe('slot'); // before: 'still waiting' (until its own deadline: the next call's TIMEOUT)
+		} finally {
+			clock.mockRestore();
+		}
 	});
 });
