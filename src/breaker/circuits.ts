@@ -336,6 +336,16 @@ export const tally = (circuits: Circuits, circuit: Circuit, record: BreakerRecor
 };
 
 /**
+ * What `isFailure` says of an attempt: `true` or `false`, else nothing (the default rule decides). A promise (a function
+ * that was async after all: `breaker()` refuses an `async` one) says nothing, its rejection handled.
+ */
+const verdictOf = (isFailure: BreakerOptions['isFailure'], response: Response | undefined, error: unknown): boolean | undefined => {
+	const said: unknown = isFailure?.(response ? { response } : { error });
+	(said as Partial<PromiseLike<unknown>> | undefined)?.then?.(undefined, () => undefined);
+	return typeof said === 'boolean' ? said : undefined;
+};
+
+/**
  * Send one attempt and count its outcome once (`after` runs then). Whether it failed is
  * `classify()`'s answer unless `isFailure` says otherwise; the caller's abort, a superseded attempt
  * and steadfetch's own refusals count as nothing (see `BreakerOptions.isFailure`, on purpose).
@@ -354,7 +364,7 @@ export const send = (circuits: Circuits, circuit: Circuit, probe: number | undef
 			// calls) must not hold the attempt, its call and their input.
 			signal.removeEventListener('abort', onAbort);
 			tally(circuits, circuit, record, probe, !response && ((call?.signal?.aborted && signal.aborted) || isSuperseded(error) || isSteadfetchError(error)) ? undefined
-				: circuits.options.isFailure?.(response ? { response } : { error })
+				: verdictOf(circuits.options.isFailure, response, error)
 					?? (response ? !!classifyStatus(response.status)?.transient : signal.aborted || classify(error).transient || undefined), response, call);
 			after?.();
 		}

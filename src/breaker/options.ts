@@ -114,7 +114,7 @@ export interface BreakerOptions {
 	/**
 	 * The scope of a URL: calls in one scope share one breaker. The values of its sensitive query
 	 * parameters (`sensitiveParams`) are removed from what it returns: a scope is stored, and named by
-	 * events, log records, errors and `stats()`.
+	 * events, log records, errors and `stats()`. A function that answers at once: an `async` one is a RangeError.
 	 * @default the URL's origin
 	 */
 	scope?: (url: string) => string;
@@ -133,6 +133,8 @@ export interface BreakerOptions {
 	 * call transient (`UNKNOWN`) does not count either.
 	 * @example
 	 * isFailure: ({ response }) => (response?.status === 501 ? false : undefined)
+	 * A function that answers at once: an `async` one is a RangeError; a promise it gives back, or any answer but
+	 * `true` and `false`, leaves the attempt to the default rule.
 	 * @default undefined (`classify()` decides)
 	 */
 	isFailure?: (outcome: { response?: Response; error?: unknown }) => boolean | undefined;
@@ -172,7 +174,11 @@ export interface BreakerOptions {
 
 const positiveInteger: Rule = [isPositiveInteger, 'a positive integer'];
 const timer: Rule = [isPositiveTimerMs, positiveTimerMs];
-const aFunction: Rule = [(value) => typeof value === 'function', 'a function'];
+/**
+ * A function that answers at once: an `async` one gives a promise, which a scope (`'[object Promise]'`: every URL one
+ * scope) and a verdict (truthy: every answer a failure) are not.
+ */
+const answersAtOnce: Rule = [(value) => typeof value === 'function' && Object.prototype.toString.call(value) !== '[object AsyncFunction]', 'a function that answers at once (not async)'];
 
 /**
  * Each option checked when given (a RangeError naming it): `sharedCacheMs` and `sharedTimeoutMs`
@@ -186,8 +192,8 @@ const rules: Readonly<Record<string, Rule>> = {
 	'breaker.openMs': timer,
 	'breaker.maxOpenMs': timer,
 	'breaker.failureRatio': [(value) => isPositiveFinite(value) && value <= 1, 'a number in (0, 1]'],
-	'breaker.scope': aFunction,
-	'breaker.isFailure': aFunction,
+	'breaker.scope': answersAtOnce,
+	'breaker.isFailure': answersAtOnce,
 	// A URL fetch sends (http or https), a path too: not a host typed without its scheme (`localhost:3000/health` is a URL
 	// of the scheme `localhost:`), as `prefix` is not; every probe would fail and the breaker never close by one.
 	'breaker.probe': [(value) => typeof value === 'function' || (typeof value === 'string' && value !== '' && canParse(value, 'http://h/') && !/^[\w.-]+:\d/.test(value) && /^https?:$/.test(new URL(value, 'http://h/').protocol)), 'a URL (http or https, or a path) or a function returning a Request'],

@@ -1,0 +1,49 @@
+/**
+ * The breaker's functions answer at once: an `async` `scope` made every URL one scope (`'[object Promise]'`), an
+ * `async` `isFailure` made every answer a failure (a promise is truthy: a healthy origin's breaker opened after
+ * `consecutiveFailures` 200s) and, rejecting, an unhandled rejection (which ends a Node process).
+ */
+import { describe, expect, it } from 'vitest';
+import { breaker } from '../../src/entries/breaker.js';
+import { createClient as core } from '../../src/entries/core.js';
+import { createClient } from '../../src/entries/index.js';
+import { unhandledDuring } from '../helpers/unhandled.js';
+
+const ok = (async () => new Response('ok')) as typeof fetch;
+
+describe('breaker: scope and isFailure answer at once', () => {
+	it('an async scope or isFailure is a RangeError naming the option, from breaker() and from the preset\'s createClient', () => {
+		expect(() => breaker({ scope: (async (url: string) => new URL(url).host) as never })).toThrow(/breaker\.scope.*not async/);
+		expect(() => breaker({ isFailure: (async () => false) as never })).toThrow(/breaker\.isFailure.*not async/);
+		expect(() => createClient({ breaker: { isFailure: (async () => undefined) as never } })).toThrow(RangeError);
+		// Functions that answer at once are taken, as before.
+		expect(() => breaker({ scope: (url) => new URL(url).host, isFailure: () => undefined })).not.toThrow();
+	});
+
+	it('isFailure that gives back a promise leaves each attempt to the default rule: 200s never open the breaker, a rejection is handled', async () => {
+		let sent = 0;
+		const fetch = (async () => {
+			sent++;
+			return new Response('ok');
+		}) as typeof globalThis.fetch;
+		const unhandled = await unhandledDuring(async () => {
+			const api = core({ fetch, retry: 0, breaker: breaker({ consecutiveFailures: 2, isFailure: () => Promise.reject(new Error('async after all')) as never }) });
+			for (let index = 0; index < 4; index++) {
+				expect((await api.get('https://api.test/x')).status).toBe(200); // before: CircuitOpenError from the third call
+			}
+
+			expect(api.breaker('https://api.test/x').state).toBe('closed');
+			api.close();
+		});
+		expect(sent).toBe(4);
+		expect(unhandled).toEqual([]); // before: one 'async after all' per attempt
+	});
+
+	it('isFailure answering true or false still decides, as before', async () => {
+		const api = core({ fetch: ok, retry: 0, breaker: breaker({ consecutiveFailures: 2, isFailure: () => true }) });
+		await api.get('https://api.test/y');
+		await api.get('https://api.test/y');
+		expect(api.breaker('https://api.test/y').state).toBe('open');
+		api.close();
+	});
+});
