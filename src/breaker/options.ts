@@ -64,8 +64,8 @@ export interface BreakerOptions {
 	/**
 	 * The half-open probe, sent instead of a caller's request: a URL relative to the scope (`'/health'`
 	 * against the origin), an absolute http(s) URL (sent as it is: with a custom `scope`, which is no URL to
-	 * resolve against, give this or a function) or `(scope) => Request`; any other (`'localhost:3000/health'`,
-	 * a host typed without its scheme) is a RangeError at `createClient`. It goes straight to the transport (no hooks, no
+	 * resolve against, give this or a function) or `(scope) => Request`, answering at once; any other (`'localhost:3000/health'`,
+	 * a host typed without its scheme, an `async` function) is a RangeError at `createClient`. It goes straight to the transport (no hooks, no
 	 * retries, bounded by the attempt timeout). Unlike a caller's attempt (see `isFailure`), any
 	 * answer under 400 closes the breaker and any other (a 404 too) re-opens it: a health URL that
 	 * answers 404 is not healthy. Callers keep failing fast (or being answered stale) until it
@@ -196,7 +196,8 @@ const rules: Readonly<Record<string, Rule>> = {
 	'breaker.isFailure': answersAtOnce,
 	// A URL fetch sends (http or https), a path too: not a host typed without its scheme (`localhost:3000/health` is a URL
 	// of the scheme `localhost:`), as `prefix` is not; every probe would fail and the breaker never close by one.
-	'breaker.probe': [(value) => typeof value === 'function' || (typeof value === 'string' && value !== '' && canParse(value, 'http://h/') && !/^[\w.-]+:\d/.test(value) && /^https?:$/.test(new URL(value, 'http://h/').protocol)), 'a URL (http or https, or a path) or a function returning a Request'],
+	// A function, as `scope`'s: one that answers at once (an async one's promise is no Request: every probe failed).
+	'breaker.probe': [(value) => answersAtOnce[0](value) || (typeof value === 'string' && value !== '' && canParse(value, 'http://h/') && !/^[\w.-]+:\d/.test(value) && /^https?:$/.test(new URL(value, 'http://h/').protocol)), 'a URL (http or https, or a path) or a function returning a Request at once (not async)'],
 	// A coordinator (`SharedBreaker`) has `fleet` as well as `link`; a string has a `link` function too (String.prototype.link).
 	'breaker.shared': [(value) => typeof (value as Partial<SharedBreaker> | null)?.fleet === 'function', 'a coordinator'],
 	'breaker.share': [(value) => typeof value === 'boolean', 'a boolean'],

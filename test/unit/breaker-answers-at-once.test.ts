@@ -1,5 +1,5 @@
 /**
- * The breaker's functions answer at once: an `async` `scope` made every URL one scope (`'[object Promise]'`), an
+ * The breaker's functions answer at once: an `async` `probe` failed every probe (its promise is no Request), an `async` `scope` made every URL one scope (`'[object Promise]'`), an
  * `async` `isFailure` made every answer a failure (a promise is truthy: a healthy origin's breaker opened after
  * `consecutiveFailures` 200s) and, rejecting, an unhandled rejection (which ends a Node process).
  */
@@ -16,8 +16,10 @@ describe('breaker: scope and isFailure answer at once', () => {
 		expect(() => breaker({ scope: (async (url: string) => new URL(url).host) as never })).toThrow(/breaker\.scope.*not async/);
 		expect(() => breaker({ isFailure: (async () => false) as never })).toThrow(/breaker\.isFailure.*not async/);
 		expect(() => createClient({ breaker: { isFailure: (async () => undefined) as never } })).toThrow(RangeError);
+		// The probe's function too: an async one's promise is no Request (every probe failed, the breaker never closed by one).
+		expect(() => breaker({ probe: (async (scope: string) => new Request(`${scope}/health`)) as never })).toThrow(/breaker\.probe.*not async/);
 		// Functions that answer at once are taken, as before.
-		expect(() => breaker({ scope: (url) => new URL(url).host, isFailure: () => undefined })).not.toThrow();
+		expect(() => breaker({ scope: (url) => new URL(url).host, isFailure: () => undefined, probe: (scope) => new Request(`https://${scope}/health`) })).not.toThrow();
 	});
 
 	it('isFailure that gives back a promise leaves each attempt to the default rule: 200s never open the breaker, a rejection is handled', async () => {
