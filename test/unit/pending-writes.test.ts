@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { OutboxQueuedError, outbox } from '../../src/entries/index.js';
 import { queryOptionsFor, shown, StaleAnswerError } from '../../src/entries/tanstack-query.js';
-import { staleStatus, useCacheKit } from './cache-kit.js';
+import { fetchAndStore, staleStatus, useCacheKit } from './cache-kit.js';
 
 const kit = useCacheKit();
 
@@ -195,7 +195,7 @@ describe('pending-writes after discard() and retry()', () => {
 	it('a discarded write is no longer counted; a dead letter taken back by retry() is counted again', async () => {
 		const api = kit.make({ outbox: outbox({ baseBackoffMs: 60_000 }) });
 		const { outbox: queue } = api as unknown as Queued & { outbox: { discard(id: string): Promise<void>; retry(id: string): Promise<void>; deadLetters(): Promise<Array<{ id: string }>> } };
-		await api.get('pw/dr/1').text();
+		await fetchAndStore(api, 'pw/dr/1'); // Its copy is written behind: stored before the reads below.
 		const status = async (): Promise<string | null> => staleStatus(kit, api, 'pw/dr/1');
 
 		kit.mode = 'refuse';
@@ -224,7 +224,7 @@ describe('pending-writes after a conflict rebased', () => {
 			return rebase ? { json: { a: 'rebased' } } : 'dead';
 		} }) });
 		const { outbox: queue } = api as unknown as Queued;
-		await api.get('pw/rb/1').text();
+		await fetchAndStore(api, 'pw/rb/1'); // Its copy is written behind: stored before the reads below.
 		const status = async (): Promise<string | null> => staleStatus(kit, api, 'pw/rb/1');
 
 		kit.mode = 'refuse';
@@ -248,7 +248,7 @@ describe('pending-writes after a clear in another tab', () => {
 	it('clear({ identity }) of another user leaves the current user\'s pending writes counted', async () => {
 		let who = 'bob';
 		const api = kit.make({ outbox: outbox(), identity: () => who });
-		await api.get('pw/clear-other/1').text();
+		await fetchAndStore(api, 'pw/clear-other/1'); // Its copy is written behind: stored before the reads below.
 		const status = async (): Promise<string | null> => staleStatus(kit, api, 'pw/clear-other/1');
 
 		kit.mode = 'refuse';
@@ -337,7 +337,7 @@ describe('PendingWrites: the count in memory', () => {
 describe('pending-writes, the URL as fetch sends it', () => {
 	it('a read of the URL with a fragment counts the writes to it (fetch sends no fragment; none is queued)', async () => {
 		const api = kit.make({ outbox: outbox() });
-		await api.get('pwf/todos/1').text();
+		await fetchAndStore(api, 'pwf/todos/1'); // Its copy is written behind: stored before the reads below.
 		kit.mode = 'refuse';
 		await expect(api.put('pwf/todos/1#form', { json: { a: 1 } })).rejects.toBeInstanceOf(OutboxQueuedError);
 		const stale = await api.get('pwf/todos/1#details');
