@@ -131,10 +131,11 @@ export interface BreakerOptions {
 	 * or `RateLimitedError` from a client used as transport) never count and are not passed here;
 	 * an attempt ky aborted (its `timeout`) counts as a timeout. An error `classify()` does not
 	 * call transient (`UNKNOWN`) does not count either.
-	 * @example
-	 * isFailure: ({ response }) => (response?.status === 501 ? false : undefined)
+	 *
 	 * A function that answers at once: an `async` one is a RangeError; a promise it gives back, or any answer but
 	 * `true` and `false`, leaves the attempt to the default rule.
+	 * @example
+	 * isFailure: ({ response }) => (response?.status === 501 ? false : undefined)
 	 * @default undefined (`classify()` decides)
 	 */
 	isFailure?: (outcome: { response?: Response; error?: unknown }) => boolean | undefined;
