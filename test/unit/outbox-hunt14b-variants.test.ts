@@ -12,10 +12,14 @@ import { fetchAndStore, useCacheKit } from './cache-kit.js';
 
 let made = 0;
 
-/** A client whose transport is down until `state.down` is false, with `coalesce` (more outbox options in `more`). */
+/**
+ * A client whose transport is down until `state.down` is false, with `coalesce` (more outbox options in `more`). Every
+ * client here draws 0.5 (`random`): a failed replay waits 500 ms, so no background pass replays an entry a test is
+ * about to coalesce (a draw near 0 made it due at once).
+ */
 const coalescing = (more: Parameters<typeof outbox>[0] = {}) => {
 	const state = { down: true, sent: [] as string[] };
-	const api = createClient({ fetch: recordingFetch(state, { contentType: false }), prefix: 'https://api.example.com/', retry: 0, breaker: false, store: memoryStore, name: `h14b-${++made}`, outbox: outbox({ coalesce: true, ...more }) });
+	const api = createClient({ fetch: recordingFetch(state, { contentType: false }), prefix: 'https://api.example.com/', random: () => 0.5, retry: 0, breaker: false, store: memoryStore, name: `h14b-${++made}`, outbox: outbox({ coalesce: true, ...more }) });
 	return { api, state };
 };
 
@@ -66,7 +70,7 @@ describe('coalesce: writes to one URL spelled with other percent-encodings are w
 		const name = `h14b-reload-${++made}`;
 		const state = { down: true, sent: [] as string[] };
 		const kept = memoryStore(name);
-		const make = () => createClient({ fetch: recordingFetch(state, { contentType: false }), prefix: 'https://api.example.com/', retry: 0, breaker: false, store: () => kept, name, outbox: outbox({ coalesce: true }) });
+		const make = () => createClient({ fetch: recordingFetch(state, { contentType: false }), prefix: 'https://api.example.com/', random: () => 0.5, retry: 0, breaker: false, store: () => kept, name, outbox: outbox({ coalesce: true }) });
 		const first = make();
 		await queueAll(first, [['put', 'todos/%7E']]);
 		first.close();
@@ -129,7 +133,7 @@ const refusing = (refuse: () => unknown, before?: () => Promise<unknown>) => {
 /** A client over `store` whose transport is down until `state.down` is false; its `storage:error` events in `errors`. */
 const onStore = (store: KeyValueStore, more: Parameters<typeof outbox>[0] = {}, fetch?: typeof globalThis.fetch, storageTimeoutMs?: number) => {
 	const state = { down: true, sent: [] as string[] };
-	const api = createClient({ fetch: fetch ?? recordingFetch(state, { contentType: false }), prefix: 'https://api.example.com/', retry: 0, breaker: false, store: () => store, name: `h14b-q-${++made}`, outbox: outbox(more), ...storageTimeoutMs && { storageTimeoutMs } });
+	const api = createClient({ fetch: fetch ?? recordingFetch(state, { contentType: false }), prefix: 'https://api.example.com/', random: () => 0.5, retry: 0, breaker: false, store: () => store, name: `h14b-q-${++made}`, outbox: outbox(more), ...storageTimeoutMs && { storageTimeoutMs } });
 	const errors: StorageErrorEvent[] = [];
 	api.on('storage:error', (event) => errors.push(event));
 	return { api, state, errors };
