@@ -415,8 +415,10 @@ describe('the Redis coordinator', { timeout: 30_000 }, () => {
 
 			expect(a.breaker(failing.url)).toMatchObject({ state: 'open', consecutiveFailures: 3 });
 			// What the opening sync answered carries the count; what Redis holds must too (a Durable Object keeps the record whole).
-			const answer = await coordinator(plain).sync(new URL(failing.url).origin, { policy: { consecutiveFailures: 3, openMs: 60_000, maxOpenMs: 60_000, probeTimeoutMs: 10_000 }, outcomes: [] }) as SyncAnswer;
-			expect(answer.record).toMatchObject({ state: 'open', failures: 3 });
+			// `a` reports its outcomes without waiting (`BreakerLink.report`): its third failure may reach Redis after `a` opened.
+			const read = async () => (await coordinator(plain).sync(new URL(failing.url).origin, { policy: { consecutiveFailures: 3, openMs: 60_000, maxOpenMs: 60_000, probeTimeoutMs: 10_000 }, outcomes: [] }) as SyncAnswer).record;
+			await waitFor(async () => (await read()).state === 'open', 'the opening in Redis');
+			expect(await read()).toMatchObject({ state: 'open', failures: 3 });
 			expect(await get(b)).toBe('CIRCUIT_OPEN');
 			// Before: 0 (the record Redis held had lost its failures in a row).
 			expect(b.breaker(failing.url)).toMatchObject({ state: 'open', consecutiveFailures: 3 });
