@@ -9,7 +9,7 @@ import { circuitFor, clear, command, createCircuits, held, noop, restore, send }
 import { pause, waitForHealthy } from './healthy.js';
 import { claim, probe } from './probe.js';
 import { close, start } from './tabs.js';
-import { resolve, type BreakerOptions } from './options.js';
+import { resolve, scopeAtOnce, type BreakerOptions } from './options.js';
 import { offOnly } from '../utils/validate.js';
 
 /** How early before the scope reopens an attempt waits for it instead of failing (ms; see `attempt`). */
@@ -150,7 +150,7 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 		levels: { 'breaker:open': 'warn', 'breaker:half-open': 'info', 'breaker:closed': 'info' },
 		layer,
 		checkCall: offOnly('breaker'),
-		...(options.scope && { scopeOf: options.scope }),
+		...(options.scope && { scopeOf: scopeAtOnce(options.scope) }),
 		members: membersOf(),
 		membersFor: (waitUntil) => membersOf({ waitUntil } as PolicyCall),
 		stats: (scope) => ({ breaker: snapshot(scopes.get(scope) ?? circuits.circuit(scope), clock.now()) }),

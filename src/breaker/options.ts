@@ -114,7 +114,8 @@ export interface BreakerOptions {
 	/**
 	 * The scope of a URL: calls in one scope share one breaker. The values of its sensitive query
 	 * parameters (`sensitiveParams`) are removed from what it returns: a scope is stored, and named by
-	 * events, log records, errors and `stats()`. A function that answers at once: an `async` one is a RangeError.
+	 * events, log records, errors and `stats()`. A function that answers at once: an `async` one is a RangeError,
+	 * and an object it gives back (a promise) fails each call with a RangeError, before any I/O.
 	 * @default the URL's origin
 	 */
 	scope?: (url: string) => string;
@@ -180,6 +181,20 @@ const timer: Rule = [isPositiveTimerMs, positiveTimerMs];
  * scope) and a verdict (truthy: every answer a failure) are not.
  */
 const answersAtOnce: Rule = [(value) => typeof value === 'function' && Object.prototype.toString.call(value) !== '[object AsyncFunction]', 'a function that answers at once (not async)'];
+
+/**
+ * `breaker.scope` as the client asks it: an object it gives back (a promise, from a plain function that is not `async`)
+ * would put every URL in one scope (`'[object Promise]'`), so it fails the call that asked, a RangeError before any
+ * I/O (on every call: seen at once). A string, or a number (its own scope), is taken as before.
+ */
+export const scopeAtOnce = (scope: (url: string) => string) => (url: string): string => {
+	const answer: unknown = scope(url);
+	if ((typeof answer === 'object' && answer !== null) || typeof answer === 'function') {
+		throw new RangeError('breaker.scope must return a string at once; it returned an object (a promise?)');
+	}
+
+	return answer as string;
+};
 
 /**
  * Each option checked when given (a RangeError naming it): `sharedCacheMs` and `sharedTimeoutMs`

@@ -49,3 +49,35 @@ describe('breaker: scope and isFailure answer at once', () => {
 		api.close();
 	});
 });
+
+describe('breaker: a scope function that gives back an object (a promise) fails each call, before any I/O', () => {
+	it('not async, yet returning a promise: every call and breaker.reset reject with a RangeError naming breaker.scope, nothing is sent, no scope is made', async () => {
+		let sent = 0;
+		const fetch = (async () => {
+			sent++;
+			return new Response('ok');
+		}) as typeof globalThis.fetch;
+		const unhandled = await unhandledDuring(async () => {
+			const api = core({ fetch, retry: 0, breaker: breaker({ scope: ((url: string) => Promise.resolve(new URL(url).host)) as never }) });
+			for (const call of [() => api.get('https://a.test/x'), () => api.post('https://b.test/y', { json: {} }), () => api.breaker.reset('https://a.test/x')]) {
+				// Before: every URL in one scope, '[object Promise]' (a.test's failures opened b.test's breaker too).
+				await expect(call()).rejects.toThrow(/^breaker\.scope must return a string at once/);
+			}
+
+			expect(api.stats()).toEqual({});
+			api.close();
+		});
+		expect([sent, unhandled]).toEqual([0, []]);
+	});
+
+	it('a string, or a number (its own scope, as before), is taken', async () => {
+		const api = core({ fetch: ok, retry: 0, breaker: breaker({ scope: ((url: string) => new URL(url).pathname.length) as never }) });
+		expect((await api.get('https://a.test/abc')).status).toBe(200);
+		expect(Object.keys(api.stats())).toEqual(['4']);
+		api.close();
+		const named = core({ fetch: ok, retry: 0, breaker: breaker({ scope: (url) => new URL(url).host }) });
+		expect((await named.get('https://a.test/abc')).status).toBe(200);
+		expect(Object.keys(named.stats())).toEqual(['a.test']);
+		named.close();
+	});
+});
