@@ -11,6 +11,16 @@ import { unhandledDuring } from '../helpers/unhandled.js';
 
 const ok = (async () => new Response('ok')) as typeof fetch;
 
+/** A transport that answers 200 and counts what it was sent (`sent()`). */
+const counting = () => {
+	let sent = 0;
+	const fetch = (async () => {
+		sent++;
+		return new Response('ok');
+	}) as typeof globalThis.fetch;
+	return { fetch, sent: () => sent };
+};
+
 describe('breaker: scope and isFailure answer at once', () => {
 	it('an async scope or isFailure is a RangeError naming the option, from breaker() and from the preset\'s createClient', () => {
 		expect(() => breaker({ scope: (async (url: string) => new URL(url).host) as never })).toThrow(/breaker\.scope.*not async/);
@@ -23,11 +33,7 @@ describe('breaker: scope and isFailure answer at once', () => {
 	});
 
 	it('isFailure that gives back a promise leaves each attempt to the default rule: 200s never open the breaker, a rejection is handled', async () => {
-		let sent = 0;
-		const fetch = (async () => {
-			sent++;
-			return new Response('ok');
-		}) as typeof globalThis.fetch;
+		const { fetch, sent } = counting();
 		const unhandled = await unhandledDuring(async () => {
 			const api = core({ fetch, retry: 0, breaker: breaker({ consecutiveFailures: 2, isFailure: () => Promise.reject(new Error('async after all')) as never }) });
 			for (let index = 0; index < 4; index++) {
@@ -37,7 +43,7 @@ describe('breaker: scope and isFailure answer at once', () => {
 			expect(api.breaker('https://api.test/x').state).toBe('closed');
 			api.close();
 		});
-		expect(sent).toBe(4);
+		expect(sent()).toBe(4);
 		expect(unhandled).toEqual([]); // before: one 'async after all' per attempt
 	});
 
@@ -52,11 +58,7 @@ describe('breaker: scope and isFailure answer at once', () => {
 
 describe('breaker: a scope function that gives back an object (a promise) fails each call, before any I/O', () => {
 	it('not async, yet returning a promise: every call and breaker.reset reject with a RangeError naming breaker.scope, nothing is sent, no scope is made', async () => {
-		let sent = 0;
-		const fetch = (async () => {
-			sent++;
-			return new Response('ok');
-		}) as typeof globalThis.fetch;
+		const { fetch, sent } = counting();
 		const unhandled = await unhandledDuring(async () => {
 			const api = core({ fetch, retry: 0, breaker: breaker({ scope: ((url: string) => Promise.resolve(new URL(url).host)) as never }) });
 			for (const call of [() => api.get('https://a.test/x'), () => api.post('https://b.test/y', { json: {} }), () => api.breaker.reset('https://a.test/x')]) {
@@ -67,7 +69,7 @@ describe('breaker: a scope function that gives back an object (a promise) fails 
 			expect(api.stats()).toEqual({});
 			api.close();
 		});
-		expect([sent, unhandled]).toEqual([0, []]);
+		expect([sent(), unhandled]).toEqual([0, []]);
 	});
 
 	it('a string, or a number (its own scope, as before), is taken', async () => {
