@@ -116,7 +116,7 @@ export interface BreakerOptions {
 	 * parameters (`sensitiveParams`) are removed from what it returns: a scope is stored, and named by
 	 * events, log records, errors and `stats()`. A function that answers at once: an `async` one is a RangeError,
 	 * and an object it gives back (a promise) fails each call with a RangeError, before any I/O.
-	 * @default the URL's origin
+	 * @default the URL's origin; for a URL that is not http or https, its scheme (`blob:`, `data:`)
 	 */
 	scope?: (url: string) => string;
 	/**

@@ -1,8 +1,15 @@
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { canParse, describe } from '../utils/validate.js';
 
-/** The default scope of a URL: its origin (`https://api.example.com`). */
-export const originOf = (url: string | URL): string => new URL(url).origin;
+/**
+ * The default scope of a URL: its origin (`https://api.example.com`). A URL of another scheme (`blob:`, `data:`,
+ * `file:`) is scoped by its scheme: fetch answers it without the origin, and a `blob:` URL's origin is its page's,
+ * whose breaker, retry budget and reachability its failures (a revoked object URL) must not move.
+ */
+export const originOf = (url: string | URL): string => {
+	const { protocol, origin } = new URL(url);
+	return protocol === 'http:' || protocol === 'https:' ? origin : protocol;
+};
 
 /**
  * The scope of an attempt's URL, for a layer that keeps state per scope (the breaker, the adaptive
