@@ -41,8 +41,9 @@ export const linkTabs = (context: PolicyContext, prefixes: readonly string[], by
 	let words = 0;
 	const channel = openChannel(name, (data) => {
 		// `1`: a tab of an earlier build (a refresh of the session signed in there). Else the identity and whether its session was current.
-		const { identity, current, ok, by: from } = data === 1 ? { identity: context.identity(), current: true } : Object(data) as { identity?: string; current?: unknown; ok?: unknown; by?: unknown };
-		if (typeof current === 'boolean' && (identity === undefined || typeof identity === 'string')) {
+		// A word with a `v` is a newer build's (this one's has none), whatever else it holds: it may mean anything, so it is not taken.
+		const { v, identity, current, ok, by: from } = data === 1 ? { identity: context.identity(), current: true } : Object(data) as { v?: unknown; identity?: string; current?: unknown; ok?: unknown; by?: unknown };
+		if (v === undefined && typeof current === 'boolean' && (identity === undefined || typeof identity === 'string')) {
 			words++;
 			// A failure is told only to the waiters (the event tells successes); so is a refresh of this `auth()` (`by`: a client
 			// of this tab given it, an `extend()`: their state is one, and it was told here as it ended).

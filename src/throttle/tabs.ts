@@ -53,8 +53,9 @@ export const linkTabs = (context: PolicyContext, scopes: Scopes<Scope>, windowMs
 	 * without `requests`) is ignored quietly.
 	 */
 	const receive = (data: unknown): void => {
-		const { scope, requests, accepts } = (data ?? {}) as Record<string, unknown>;
-		if (typeof scope === 'string' && scope.length <= 2048 && isNonNegativeInteger(requests) && requests <= maxTold && isNonNegativeInteger(accepts) && accepts <= requests) {
+		const { v, scope, requests, accepts } = (data ?? {}) as Record<string, unknown>;
+		// This build's counts carry no `v`: counts with one are a newer build's (they may count otherwise), never added.
+		if (v === undefined && typeof scope === 'string' && scope.length <= 2048 && isNonNegativeInteger(requests) && requests <= maxTold && isNonNegativeInteger(accepts) && accepts <= requests) {
 			const known = scopes.get(scope) !== undefined || scopes.size < maxHeard ? tabsOf(scopes.scope(scope)) : undefined;
 			const now = context.clock.now();
 			known?.heard.add(now, 0, requests);
