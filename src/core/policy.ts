@@ -211,7 +211,11 @@ export interface PolicyParts {
 	 * URL); otherwise the core skips its `wrap`, `layer` and `settled` for such a call.
 	 */
 	readonly ownSwitch?: boolean;
-	/** Whether `wrap` runs for this call. Keep it cheap: it runs on every call. */
+	/**
+	 * Whether `wrap` runs for this call. Keep it cheap: it runs on every call. It answers at once: one that
+	 * gives back a promise (an `async appliesTo`) fails every call with a TypeError naming the slot before
+	 * any I/O (its rejection handled), never taken as "applies" (a promise is truthy). One that throws fails that call only, as a rejection.
+	 */
 	appliesTo?(call: PolicyCall): boolean;
 	/**
 	 * Sees every call's outcome once it is settled (its response, or its error), but a call's that turned the policy off

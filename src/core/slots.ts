@@ -151,6 +151,21 @@ export const switchable = ({ slot, parts }: Placed): Layer => (next) => {
 	};
 };
 
-/** Whether a policy's wrapper applies to `call`: as its `appliesTo` says, and not when the call's options say `{ [slot]: false }`. */
-export const wrapApplies = ({ slot, parts }: Placed, call: PolicyCall): boolean =>
-	(parts.ownSwitch || call.options[slot as keyof CallOptions] !== false) && (!parts.appliesTo || parts.appliesTo(call));
+/**
+ * Whether a policy's wrapper applies to `call`: as its `appliesTo` says, and not when the call's options say `{ [slot]: false }`.
+ * An `appliesTo` that gives back a promise (an `async` one: always truthy, it would apply to every call) is a
+ * TypeError naming the slot, thrown for the call to reject before any I/O; its rejection handled.
+ */
+export const wrapApplies = ({ slot, parts }: Placed, call: PolicyCall): boolean => {
+	if (!parts.ownSwitch && call.options[slot as keyof CallOptions] === false) {
+		return false;
+	}
+
+	const applies: unknown = !parts.appliesTo || parts.appliesTo(call);
+	if (typeof (applies as PromiseLike<unknown> | undefined)?.then === 'function') {
+		(applies as PromiseLike<unknown>).then(undefined, () => undefined);
+		throw new TypeError(`The \`${slot}\` policy's appliesTo returned a promise: it must answer true or false at once`);
+	}
+
+	return Boolean(applies);
+};

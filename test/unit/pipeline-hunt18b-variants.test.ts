@@ -1,0 +1,100 @@
+/**
+ * Defect hunt, eighteenth round (the pipeline: one owner per call), second pass. A part the core calls
+ * synchronously for a verdict answers at once, as the breaker's `scope`, `isFailure` and `probe` must
+ * (test/unit/breaker-answers-at-once.test.ts): a promise is truthy, so an `async appliesTo` made a wrapper
+ * apply to every call. Where the part has no default verdict the call fails with a TypeError naming the slot,
+ * before any I/O; its rejection is never left unhandled.
+ */
+import { describe, expect, it } from 'vitest';
+import { classify, createClient } from '../../src/entries/core.js';
+import type { Policy, PolicyCall } from '../../src/entries/policy.js';
+import { unhandledDuring } from '../helpers/unhandled.js';
+
+/** Settles with its status and body, or with its error's class, code and message. */
+const settled = (call: Promise<Response>): Promise<string> =>
+	call.then(async (response) => `${response?.status} ${await response?.text()}`, (error: Error) => `${error?.constructor?.name} ${classify(error).code} ${error?.message}`);
+
+/** A transport that answers 200 and counts what it was sent (`sent()`). */
+const counting = () => {
+	let sent = 0;
+	const fetch = (async () => {
+		sent++;
+		return new Response('net');
+	}) as typeof globalThis.fetch;
+	return { fetch, sent: () => sent };
+};
+
+/** An app's policy whose wrapper answers 'wrapped' for the calls its `appliesTo` picks (counted in `wrapped()`). */
+const picky = (appliesTo: (call: PolicyCall) => unknown) => {
+	let wrapped = 0;
+	const policy = {
+		slot: 'picky',
+		create: () => ({
+			appliesTo,
+			wrap: async () => {
+				wrapped++;
+				return new Response('wrapped');
+			},
+		}),
+	} as unknown as Policy<'picky'>;
+	return { policy, wrapped: () => wrapped };
+};
+
+describe('an app policy\'s appliesTo answers at once', () => {
+	it('one that gives back a promise (async, or a plain function) fails each call with a TypeError naming the slot, nothing sent, no rejection unhandled', async () => {
+		const answers: Array<[string, (call: PolicyCall) => unknown]> = [
+			['async false', async () => false],
+			['promise of false', () => Promise.resolve(false)],
+			['rejected', () => Promise.reject(new Error('async after all'))],
+			['async true', async () => true],
+		];
+		for (const [name, appliesTo] of answers) {
+			const { fetch, sent } = counting();
+			const { policy, wrapped } = picky(appliesTo);
+			const unhandled = await unhandledDuring(async () => {
+				const api = createClient({ fetch, retry: 0, picky: policy } as never);
+				// Before: '200 wrapped' for every one: a promise is truthy, so the wrapper applied to every call.
+				expect([name, await settled(api.get('https://api.test/a'))]).toEqual([name, 'TypeError UNKNOWN The `picky` policy\'s appliesTo returned a promise: it must answer true or false at once']);
+				expect([name, await settled(api.post('https://api.test/b', { json: {} }))]).toEqual([name, expect.stringMatching(/^TypeError UNKNOWN The `picky` policy's appliesTo/)]);
+				api.close();
+			});
+			expect([name, sent(), wrapped(), unhandled]).toEqual([name, 0, 0, []]);
+		}
+	});
+
+	it('per call { [slot]: false } still turns the policy off without asking it', async () => {
+		const { fetch, sent } = counting();
+		const { policy } = picky(async () => false);
+		const api = createClient({ fetch, retry: 0, picky: policy } as never);
+		expect(await settled(api.get('https://api.test/a', { picky: false } as never))).toBe('200 net');
+		expect(sent()).toBe(1);
+		api.close();
+	});
+
+	it('true, false and a falsy answer (undefined, null, 0, \'\') decide as before', async () => {
+		const { fetch } = counting();
+		for (const [answer, expected] of [[true, '200 wrapped'], [false, '200 net'], [undefined, '200 net'], [null, '200 net'], [0, '200 net'], ['', '200 net'], [1, '200 wrapped']] as const) {
+			const { policy } = picky(() => answer);
+			const api = createClient({ fetch, retry: 0, picky: policy } as never);
+			expect([answer, await settled(api.get('https://api.test/a'))]).toEqual([answer, expected]);
+			api.close();
+		}
+	});
+
+	it('one that throws fails that call only, as before', async () => {
+		const { fetch, sent } = counting();
+		let calls = 0;
+		const { policy } = picky(() => {
+			if (++calls === 1) {
+				throw new Error('picky broke');
+			}
+
+			return false;
+		});
+		const api = createClient({ fetch, retry: 0, picky: policy } as never);
+		expect(await settled(api.get('https://api.test/a'))).toBe('Error UNKNOWN picky broke');
+		expect(await settled(api.get('https://api.test/a'))).toBe('200 net');
+		expect(sent()).toBe(1);
+		api.close();
+	});
+});
