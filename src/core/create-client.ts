@@ -16,7 +16,7 @@ import { clientKeys, type CallOptions, type CoreClientOptions, type WaitUntil } 
 import type { Counter, PolicyParts } from './policy.js';
 import { Reach } from './reachability.js';
 import { originOf, requestOrigin, urlMessages } from './scope.js';
-import { byBand, closeAll, createParts, switchable } from './slots.js';
+import { byBand, closeAll, createParts, switchable, verdict } from './slots.js';
 import { createStats } from './stats.js';
 import { platformFetch, transportOf } from './transport.js';
 import { contexts } from './with-context.js';
@@ -34,17 +34,14 @@ export interface Entry<O> {
 
 /**
  * How `stats()` counts a call's outcome (response or error): as the first policy that made it says. A
- * policy whose `substituted` throws says nothing: its fault never changes what the caller gets.
+ * policy whose `substituted` throws or gives back a promise says nothing (`verdict`): its fault never
+ * changes what the caller gets (a failure stays one, counted, and `fallback` answers it).
  */
 const substitutedBy = (active: readonly PolicyParts[]) => (outcome: unknown): Counter | undefined => {
 	for (const part of active) {
-		try {
-			const kind = part.substituted?.(outcome);
-			if (kind) {
-				return kind;
-			}
-		} catch {
-			// Not this policy's answer, as far as anybody can tell.
+		const kind = verdict(() => part.substituted?.(outcome));
+		if (kind) {
+			return kind;
 		}
 	}
 
@@ -62,8 +59,9 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	checkClientOptions(options as Record<string, unknown>);
 	const clock = options.clock ?? { now: Date.now };
 	const emitter = new Emitter();
-	// A scope a policy holds (an open breaker, an unhealthy scope, pending outbox entries) keeps its counters.
-	const stats = createStats((scope) => active.some((part) => part.holds?.(scope)));
+	// A scope a policy holds (an open breaker, an unhealthy scope, pending outbox entries) keeps its counters; a `holds`
+	// that throws or gives back a promise holds nothing (`verdict`): it neither fails the call that turns a generation of scopes nor keeps every scope.
+	const stats = createStats((scope) => active.some((part) => verdict(() => part.holds?.(scope))));
 	const { retryBudget } = options;
 	// The family's (`family`: the parent's, kept by `extend()`), or its own.
 	const budget = family ?? (retryBudget === false ? undefined : new RetryBudget(retryBudget === undefined || retryBudget === true ? {} : retryBudget, clock));

@@ -240,7 +240,8 @@ export interface PolicyParts {
 	 * Whether the call's outcome — the response it resolved with, or the error it rejected with — was
 	 * this policy's answer in the network's place, and which `stats()` counter counts it (a stale copy,
 	 * a write kept queued). A call rejected with such an error is not a failure, and `fallback` never
-	 * answers it.
+	 * answers it. It answers at once: one that throws, or gives back a promise (an `async substituted`, its
+	 * rejection handled), says the outcome is not its own.
 	 */
 	substituted?(outcome: Response | unknown): Counter | undefined;
 	/** This policy's view of a scope, merged into `client.stats()[scope]`. One that throws, or an `async` one (its rejection handled), adds nothing. */
@@ -249,7 +250,8 @@ export interface PolicyParts {
 	 * Whether this policy holds something of a scope its `stats()` counters must stay for (an open
 	 * breaker, an unhealthy scope, pending outbox entries): the client forgets idle scopes past
 	 * `maxScopes`, never one a policy holds. A policy keeps its own per-scope state in `scopes()`
-	 * (src/utils/scopes.ts), which bounds it the same way.
+	 * (src/utils/scopes.ts), which bounds it the same way. It answers at once: one that throws, or gives
+	 * back a promise (an `async holds`, its rejection handled), holds nothing of that scope.
 	 */
 	holds?(scope: string): boolean;
 	/**

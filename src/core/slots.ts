@@ -113,6 +113,26 @@ export const createParts = (options: CoreClientOptions, context: PolicyContext):
 };
 
 /**
+ * A part's verdict the client asks synchronously and has a default for (`substituted`, `holds`): one that throws, or
+ * gives back a promise (an `async` part: a promise is truthy, and answers too late), gives none — `undefined`, the
+ * default verdict — its rejection handled. A policy's fault stays its own: it never fails a call nor keeps a scope.
+ */
+export const verdict = <T>(ask: () => T): T | undefined => {
+	try {
+		const answer = ask();
+		if (typeof (answer as PromiseLike<unknown> | undefined)?.then !== 'function') {
+			return answer;
+		}
+
+		(answer as PromiseLike<unknown>).then(undefined, () => undefined);
+	} catch {
+		// No verdict.
+	}
+
+	return undefined;
+};
+
+/**
  * What a layer or a wrap of `slot` gave back, as a promise: a thenable of any kind taken as one, a
  * Response given back at once as a promise of it; anything else (a forgotten `return`, a plain value) a
  * TypeError naming the slot, thrown for the caller to reject its attempt (a layer) or its call (a wrap).

@@ -98,3 +98,84 @@ describe('an app policy\'s appliesTo answers at once', () => {
 		api.close();
 	});
 });
+
+/** An app's policy with only the parts `parts` gives it. */
+const partsOnly = (parts: Record<string, unknown>): Policy<'odd'> => ({ slot: 'odd', create: () => parts }) as unknown as Policy<'odd'>;
+
+describe('an app policy\'s substituted and holds answer at once: one that throws or gives back a promise gives the default verdict', () => {
+	it('an async substituted leaves a failure a failure: counted, answered by `fallback`, no stray counter, no rejection unhandled', async () => {
+		for (const substituted of [async () => 'stale', () => Promise.reject(new Error('async after all'))]) {
+			const unhandled = await unhandledDuring(async () => {
+				const api = createClient({ fetch: async () => new Response('down', { status: 503 }), retry: 0, odd: partsOnly({ substituted }) } as never);
+				// Before: the HTTPError (a promise is truthy: the failure was the policy's answer, so `fallback` never answered it).
+				expect(await settled(api.get('https://api.test/a', { fallback: { shown: 'fallback' } }))).toBe('200 {"shown":"fallback"}');
+				expect(await settled(api.get('https://api.test/a'))).toMatch(/^HTTPError HTTP_5XX /);
+				expect(await settled(api.get('https://api.test/ok', { fetch: async () => new Response('up') } as never))).toBe('200 up');
+				// Before: failures {} and a counter '[object Promise]' of NaN (a fallback's answer counts as the failure it stands for).
+				expect(api.stats()['https://api.test']).toEqual({ requests: 3, successes: 1, stale: 0, queued: 0, failures: { HTTP_5XX: 2 }, retries: 0, retriesRefused: 0, fallbacks: 1 });
+				api.close();
+			});
+			expect(unhandled).toEqual([]);
+		}
+	});
+
+	it('a substituted that answers at once still counts its own answers', async () => {
+		const api = createClient({ fetch: async () => new Response('copy'), retry: 0, odd: partsOnly({ substituted: (outcome: unknown) => (outcome instanceof Response ? 'stale' : undefined) }) } as never);
+		// ky's own response is never a substitute; one a wrapper made in its place is.
+		expect(await settled(api.get('https://api.test/a'))).toBe('200 copy');
+		expect(api.stats()['https://api.test']?.stale).toBe(0);
+		api.close();
+	});
+
+	it('a holds that throws for one scope fails no call once the client has met a thousand scopes (before: every call to a new scope failed with its error)', async () => {
+		const unhandled = await unhandledDuring(async () => {
+			const holds = (scope: string): boolean => {
+				if (scope === 'https://s7.test') {
+					throw new Error('holds broke');
+				}
+
+				return false;
+			};
+			const api = createClient({ fetch: async () => new Response('ok'), retry: 0, retryBudget: false, odd: partsOnly({ holds }) } as never);
+			const failed: string[] = [];
+			for (let index = 0; index < 1_100; index++) {
+				const outcome = await settled(api.get(`https://s${index}.test/a`));
+				if (outcome !== '200 ok') {
+					failed.push(`${index} ${outcome}`);
+				}
+			}
+
+			// Before: 100 failed, from the 1,000th scope on ('1000 Error UNKNOWN holds broke', …).
+			expect(failed).toEqual([]);
+			expect(Object.keys(api.stats()).length).toBeLessThanOrEqual(1_000);
+			api.close();
+		});
+		expect(unhandled).toEqual([]); // before: 100 'holds broke'
+	});
+
+	it('an async holds keeps no scope: idle scopes are forgotten past a thousand, as without it', async () => {
+		for (const holds of [async () => true, () => Promise.reject(new Error('async after all'))]) {
+			const unhandled = await unhandledDuring(async () => {
+				const api = createClient({ fetch: async () => new Response('ok'), retry: 0, retryBudget: false, odd: partsOnly({ holds }) } as never);
+				for (let index = 0; index < 2_100; index++) {
+					await api.get(`https://s${index}.test/a`);
+				}
+
+				// Before: 2,100 (a promise is truthy: every scope held for good).
+				expect(Object.keys(api.stats()).length).toBeLessThanOrEqual(1_000);
+				api.close();
+			});
+			expect(unhandled).toEqual([]);
+		}
+	});
+
+	it('a holds that answers true at once still keeps its scope', async () => {
+		const api = createClient({ fetch: async () => new Response('ok'), retry: 0, retryBudget: false, odd: partsOnly({ holds: (scope: string) => scope === 'https://s0.test' }) } as never);
+		for (let index = 0; index < 2_100; index++) {
+			await api.get(`https://s${index}.test/a`);
+		}
+
+		expect(api.stats()['https://s0.test']?.requests).toBe(1);
+		api.close();
+	});
+});
