@@ -94,10 +94,19 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	const active = placed.map(({ parts }) => parts);
 	// Our keys, never ky's: the core's, the slots the entry knows, and every slot filled.
 	const ourKeys: ReadonlySet<string> = new Set([...clientKeys, ...entry.slots, ...placed.map(({ slot }) => slot)]);
-	const custom = active.find((part) => part.scopeOf)?.scopeOf;
+	const custom = placed.find(({ parts }) => parts.scopeOf);
 	// A scope the app makes of a URL (the breaker's `scope`) keeps no sensitive query value: it is a store key, a
 	// field of every event, log record and error of its calls, a `stats()` key. Only with one: the origin holds none.
-	const customScope = custom && ((url: string): string => redact(String(custom(url)), params));
+	// One given back as a promise (an `async scopeOf`) would make every URL one scope, '[object Promise]': the call fails.
+	const customScope = custom && ((url: string): string => {
+		const scope: unknown = custom.parts.scopeOf!(url);
+		if (typeof (scope as PromiseLike<unknown> | undefined)?.then === 'function') {
+			(scope as PromiseLike<unknown>).then(undefined, () => undefined);
+			throw new TypeError(`The \`${custom.slot}\` policy's scopeOf returned a promise: it must answer a scope at once`);
+		}
+
+		return redact(String(scope), params);
+	});
 	const scopeOf = customScope ?? originOf;
 	scopeOfEvent = scopeOf;
 	/** The scope of a `Request.url` (already normalized): cheap on every attempt. */

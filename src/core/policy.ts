@@ -222,7 +222,11 @@ export interface PolicyParts {
 	 * (see `ownSwitch`). Never throws: one that does, or an `async` one that rejects, fails no call (its rejection handled).
 	 */
 	settled?(call: PolicyCall, response: Response | undefined, error: unknown): void;
-	/** The scope of an absolute URL, when this policy defines scopes (the breaker's `scope` option). */
+	/**
+	 * The scope of an absolute URL, when this policy defines scopes (the breaker's `scope` option). It answers at
+	 * once: one that gives back a promise (an `async scopeOf`, its rejection handled) fails each call with a
+	 * TypeError naming the slot before any I/O, never making every URL one scope (`'[object Promise]'`).
+	 */
 	readonly scopeOf?: (url: string) => string;
 	/** The log level of each event this policy emits (`PolicyContext.levels`): an event not listed is not logged. */
 	readonly levels?: Readonly<Partial<Record<EventType, LogLevel>>>;

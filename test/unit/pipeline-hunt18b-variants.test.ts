@@ -179,3 +179,33 @@ describe('an app policy\'s substituted and holds answer at once: one that throws
 		api.close();
 	});
 });
+
+describe('an app policy\'s scopeOf answers at once', () => {
+	it('one that gives back a promise fails each call with a TypeError naming the slot, nothing sent, no scope made, no rejection unhandled', async () => {
+		for (const scopeOf of [async (url: string) => new URL(url).host, (url: string) => Promise.resolve(new URL(url).host), () => Promise.reject(new Error('async after all'))]) {
+			const { fetch, sent } = counting();
+			const events: string[] = [];
+			const unhandled = await unhandledDuring(async () => {
+				// Default retries: the policy's fault is not retried.
+				const api = createClient({ fetch, odd: partsOnly({ scopeOf }) } as never);
+				api.on('*' as never, (event: { type: string; scope: string }) => void events.push(`${event.type} ${event.scope}`));
+				for (const call of [() => api.get('https://a.test/x'), () => api.post('https://b.test/y', { json: {} })]) {
+					// Before: '200 net' for both, every URL in one scope, '[object Promise]' (stats(), events, the breaker's state).
+					expect(await settled(call())).toBe('TypeError UNKNOWN The `odd` policy\'s scopeOf returned a promise: it must answer a scope at once');
+				}
+
+				expect(api.stats()).toEqual({});
+				api.close();
+			});
+			expect([sent(), events, unhandled]).toEqual([0, [], []]);
+		}
+	});
+
+	it('a string or a number (its own scope) is taken, as before', async () => {
+		const { fetch } = counting();
+		const api = createClient({ fetch, retry: 0, odd: partsOnly({ scopeOf: (url: string) => new URL(url).pathname.length }) } as never);
+		expect(await settled(api.get('https://a.test/abc'))).toBe('200 net');
+		expect(Object.keys(api.stats())).toEqual(['4']);
+		api.close();
+	});
+});
