@@ -128,6 +128,9 @@ export class Reach {
 	 */
 	answered(scope: string, status: number): void {
 		const seen = this.#scopes.scope(scope);
+		// When `navigator.onLine` turned false is noted before the answer's time (if not yet): read after it, on a clock
+		// whose millisecond turned in between, it would make this answer older than it, and the scope `offline`.
+		this.#offlineNow(seen);
 		seen.answeredAt = this.#clock.now();
 		seen.misses = 0;
 		// Told reachable already: an answer changes nothing (the common case, one check per attempt).
