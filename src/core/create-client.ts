@@ -102,7 +102,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 		const scope: unknown = custom.parts.scopeOf!(url);
 		if (typeof (scope as PromiseLike<unknown> | undefined)?.then === 'function') {
 			(scope as PromiseLike<unknown>).then(undefined, () => undefined);
-			throw new TypeError(`The \`${custom.slot}\` policy's scopeOf returned a promise: it must answer a scope at once`);
+			throw new TypeError(`The \`${custom.slot}\` policy's scopeOf returned a promise`);
 		}
 
 		return redact(String(scope), params);

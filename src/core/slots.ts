@@ -177,15 +177,11 @@ export const switchable = ({ slot, parts }: Placed): Layer => (next) => {
  * TypeError naming the slot, thrown for the call to reject before any I/O; its rejection handled.
  */
 export const wrapApplies = ({ slot, parts }: Placed, call: PolicyCall): boolean => {
-	if (!parts.ownSwitch && call.options[slot as keyof CallOptions] === false) {
-		return false;
-	}
-
-	const applies: unknown = !parts.appliesTo || parts.appliesTo(call);
+	const applies: unknown = (parts.ownSwitch || call.options[slot as keyof CallOptions] !== false) && (!parts.appliesTo || parts.appliesTo(call));
 	if (typeof (applies as PromiseLike<unknown> | undefined)?.then === 'function') {
 		(applies as PromiseLike<unknown>).then(undefined, () => undefined);
-		throw new TypeError(`The \`${slot}\` policy's appliesTo returned a promise: it must answer true or false at once`);
+		throw new TypeError(`The \`${slot}\` policy's appliesTo returned a promise`);
 	}
 
-	return Boolean(applies);
+	return applies as boolean;
 };
