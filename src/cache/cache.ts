@@ -146,7 +146,8 @@ export const createCache = (context: PolicyContext, options: ResolvedCacheOption
 		context,
 		store,
 		key: keys(context, options.shared),
-		view: new View(store, options.maxEntries),
+		// One view of the stored copies for the clients `extend()` made of one another (`maxEntries` is each one's).
+		view: (context.stores.get('#view') ?? context.stores.set('#view', new View(store)).get('#view')) as View,
 		sensitive,
 		unkept: new Set([...dropped, ...sensitive]),
 		params,

@@ -135,9 +135,7 @@ export const write = async (cache: CacheState, call: PolicyCall, { request, resp
 		if (landing.current('cache', path)) {
 			context.emit('cache:stored', { scope: call.scope!, method: 'GET', url: record.url, bytes: bytes.byteLength });
 		}
-		if (view.full) {
-			await view.evict();
-		}
+		await view.bound(cache.maxEntries);
 	} else {
 		view.forget(stored, now, before);
 	}

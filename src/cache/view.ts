@@ -2,10 +2,11 @@ import type { PartStore } from '../core/part-store.js';
 import type { LastCopy } from './copy-plan.js';
 
 /**
- * This client's view of the keys of its stored copies, kept in memory (no index in the store): the
- * least recently stored or served first, with when it stored each (0: found in the store). Listed
- * from the store at the first write and whenever it grows past `maxEntries`, when the least recently
- * used go (`evict`). Also what each key's last copy was (`last`: what copy-plan.ts decides a new copy
+ * The view of the keys of the stored copies, kept in memory (no index in the store) and shared by the
+ * clients of one name and store that `extend()` made of one another (as their part store is): the
+ * least recently stored or served first, with when it was stored (0: found in the store). Listed
+ * from the store at the first write and whenever the store may hold more than `maxEntries` (`bound`),
+ * when the least recently used go (`evict`). Also what each key's last copy was (`last`: what copy-plan.ts decides a new copy
  * by), and the drops made lately (`mark`, `dropped`): a copy is not written after a drop of its key.
  */
 /** How many drops the view remembers (`dropped`): a copy under way across more is not written (conservative). */
@@ -17,17 +18,17 @@ export class View {
 	/** The last drops, each with its epoch and what it matched (at most `keptDrops`). */
 	#drops: Array<[number, (stored: string) => boolean]> = [];
 	readonly #store: PartStore;
-	readonly #maxEntries: number;
 	#order = new Map<string, number>();
 	/** Whether `#order` holds what the store listed (at the first write); whether an eviction is under way (one at a time). */
 	#listed = false;
 	#evicting = false;
+	/** Copies stored since the store was last listed. */
+	#since = 0;
 	/** What each key's last copy was (its `signature`), and until when an unchanged answer is not copied again. */
 	readonly #copiedAs = new Map<string, NonNullable<LastCopy['copied']>>();
 
-	constructor(store: PartStore, maxEntries: number) {
+	constructor(store: PartStore) {
 		this.#store = store;
-		this.#maxEntries = maxEntries;
 	}
 
 	/**
@@ -85,6 +86,7 @@ export class View {
 	/** A copy was stored under `stored` at `now`; `copied`: its signature and until when an unchanged answer is not copied again (see `copyPlan`). */
 	stored(stored: string, now: number, copied: LastCopy['copied']): void {
 		this.touch(stored, now);
+		this.#since++;
 		if (copied === undefined) {
 			this.#copiedAs.delete(stored);
 		} else {
@@ -92,18 +94,34 @@ export class View {
 		}
 	}
 
-	/** Whether to `evict` after a write: the store was never listed (the first write), or the view grew past `maxEntries`; none under way. */
-	get full(): boolean {
-		return !this.#evicting && (!this.#listed || this.#order.size > this.#maxEntries);
+	/**
+	 * After a copy was stored: keep the store within `max` (the writing client's `maxEntries`), whoever else writes
+	 * to it — clients made apart (another tab, isolate or `createClient` of the name and store) are not in this view.
+	 * The store is listed and evicted (`evict`) when it never was, when the view grew past `max`, and otherwise when
+	 * the store's `span` of the copies counts more than `max` (a store that can tell: `memoryStore`, `indexedDbStore`),
+	 * or, for a store that cannot, once `max / 4` copies were stored here since the last listing. One at a time.
+	 */
+	async bound(max: number): Promise<void> {
+		if (!this.#evicting && this.#listed && this.#order.size <= max) {
+			const span = await this.#store.span('r:');
+			if (span ? span.count <= max : this.#since < max / 4) {
+				return;
+			}
+		}
+
+		if (!this.#evicting) {
+			await this.evict(max);
+		}
 	}
 
 	/**
 	 * List the store — copies other tabs or isolates wrote count, those they removed go from the view —
-	 * and remove the least recently used quarter past `maxEntries` (so the store is listed once per
-	 * `maxEntries / 4` new copies, not per copy).
+	 * and past `max` (the client's `maxEntries`) remove the least recently used, a quarter of `max` more (so the store
+	 * is listed about once per `max / 4` new copies, not per copy).
 	 */
-	async evict(): Promise<void> {
+	async evict(max: number): Promise<void> {
 		this.#evicting = true;
+		this.#since = 0;
 		const found = (await this.#store.keys()).filter((stored) => stored.startsWith('r:'));
 		this.#listed = true;
 		const unknown = found.filter((stored) => !this.#order.has(stored));
@@ -113,7 +131,6 @@ export class View {
 
 		// Past `maxEntries`, the least recent go until a quarter of it is free.
 		const order = this.#order;
-		const max = this.#maxEntries;
 		const excess = order.size > max ? order.size - max + Math.floor(max / 4) : 0;
 		const gone = [...order.keys()].slice(0, excess);
 		for (const stored of gone) {

@@ -289,8 +289,9 @@ export class PartStore {
 		try {
 			this.#store ??= this.#make(); // Made at the first operation.
 			const store = this.#store;
-			// Read before the run: a factory that made no store (`null`) fails here, not in a run left unawaited.
-			const atOnce = settlesAtOnce(store[method]);
+			// Read before the run: a factory that made no store (`null`) fails here, not in a run left unawaited. A method
+			// the store lacks (`span`: a store that cannot tell) answers at once too, with no timer.
+			const atOnce = !store[method] || settlesAtOnce(store[method]);
 			const running = run(store);
 			if (atOnce) {
 				return await running.then(same);

@@ -12,15 +12,13 @@ const setup = (maxEntries: number) => {
 	const inner = memoryStore('view');
 	const context = { name: 'view', options: { store: () => inner }, stores: new Map(), emit: () => undefined, identity: () => undefined, world: () => new Worlds().open(undefined, () => undefined) } as unknown as PolicyContext;
 	const store = partStore(context, 'cache', memoryStore);
-	const view = new View(store, maxEntries);
+	const view = new View(store);
 	/** A copy this client stores, as cache/copy.ts writes one. */
 	const write = async (name: string, at: number) => {
 		const written = store.set(key(name), { name });
 		view.stored(key(name), at, undefined);
 		await written;
-		if (view.full) {
-			await view.evict();
-		}
+		await view.bound(maxEntries);
 	};
 
 	const stored = async () => (await inner.keys()).map((each) => each.slice(key('').length)).sort();

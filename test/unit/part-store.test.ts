@@ -306,6 +306,18 @@ describe('a store whose methods settle at once (the memory store: stores/at-once
 		expect(timers).toHaveBeenCalledTimes(2);
 	});
 
+	it('a store without span (one of the app\'s, the Cache API\'s) answers span() undefined at once, with no deadline timer (the stale cache asks it after each copy)', async () => {
+		const inner = memoryStore('g');
+		const plain: KeyValueStore = { get: (key) => inner.get(key), set: (key, value) => inner.set(key, value), delete: (key) => inner.delete(key), keys: () => inner.keys(), clear: () => inner.clear() };
+		const { context, errors } = contextFor(plain);
+		const part = partStore(context, 'cache', memoryStore);
+		await part.set('a', { n: 1 });
+		const timers = vi.spyOn(globalThis, 'setTimeout');
+		expect(await part.span('a')).toBeUndefined();
+		expect(timers).not.toHaveBeenCalled();
+		expect(errors).toEqual([]);
+	});
+
 	it('a memory store whose get was replaced by one that stalls is bounded: StorageTimeoutError, reported, within storageTimeoutMs', async () => {
 		const store = memoryStore('c');
 		const { context, errors } = contextFor(store, 40);
