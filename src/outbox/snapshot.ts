@@ -44,9 +44,15 @@ const formBytes = (form: FormData): { text: number; files: number } => {
 	return { text, files };
 };
 
-/** A buffer's bytes, copied: a later change of the caller's buffer changes nothing sent or stored. */
+/**
+ * Whether a buffer (or a view's) was detached (transferred to a worker, `structuredClone` with `transfer`): it holds
+ * no bytes, as fetch reads it (WebIDL's copy of a detached buffer source is empty), where reading a view of it throws.
+ */
+const detached = (body: ArrayBuffer | ArrayBufferView): boolean => (ArrayBuffer.isView(body) ? body.buffer : body).byteLength === 0;
+
+/** A buffer's bytes, copied: a later change of the caller's buffer changes nothing sent or stored; a detached one's: none. */
 export const bytesOf = (body: ArrayBuffer | ArrayBufferView): ArrayBuffer =>
-	(ArrayBuffer.isView(body) ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : new Uint8Array(body)).slice().buffer;
+	detached(body) ? new ArrayBuffer(0) : (ArrayBuffer.isView(body) ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : new Uint8Array(body)).slice().buffer;
 
 /** A binary body's bytes, copied (`bytesOf`); a Blob read whole (its read's error rejects). */
 const binary = async (body: Blob | ArrayBuffer | ArrayBufferView): Promise<ArrayBuffer> => body instanceof Blob ? body.arrayBuffer() : bytesOf(body);
@@ -97,7 +103,7 @@ export const snapshotBody = async (input: unknown, { json, body }: { json?: unkn
 	}
 
 	if (body instanceof Blob || body instanceof ArrayBuffer || ArrayBuffer.isView(body)) {
-		if ((body instanceof Blob ? body.size : body.byteLength) > maxFileBytes) {
+		if ((body instanceof Blob ? body.size : detached(body) ? 0 : body.byteLength) > maxFileBytes) {
 			throw tooLarge(false, maxFileBytes);
 		}
 
