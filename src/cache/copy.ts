@@ -135,7 +135,9 @@ export const write = async (cache: CacheState, call: PolicyCall, { request, resp
 		if (landing.current('cache', path)) {
 			context.emit('cache:stored', { scope: call.scope!, method: 'GET', url: record.url, bytes: bytes.byteLength });
 		}
-		await view.bound(cache.maxEntries);
+		if (view.due(cache.maxEntries)) {
+			await view.evict(cache.maxEntries);
+		}
 	} else {
 		view.forget(stored, now, before);
 	}

@@ -55,20 +55,19 @@ export interface CacheOptions {
 	 * no deadline (a copy answers only a failure). Per call, `staleCache: { networkTimeoutMs }` (a
 	 * number or `false`) overrides it. The deadline's timer is armed only for a call whose copy the
 	 * client knows of, and the copy is read only when it fires: the client knows the copies it stored
-	 * or served and those the store listed at its first read or write (again each time it may hold
-	 * more than `maxEntries`); a copy another tab stored since answers a failure here, not the deadline.
+	 * or served and those the store listed at its first read or write (again after every `maxEntries / 4`
+	 * copies stored); a copy another tab stored since answers a failure here, not the deadline.
 	 * @default 3_000
 	 */
 	networkTimeoutMs?: number | false;
 	/**
 	 * Most stored copies, a positive integer, counted in the store: the copies of every client of the
-	 * name and store count (`extend()`ed ones, other tabs and isolates, another `createClient` of the
-	 * name and store). Beyond it the least recently stored or served go (a quarter of them at once,
-	 * after listing the store). A store that tells its `span` (`memoryStore`, `indexedDbStore`) is
-	 * asked after each copy stored, and holds no more once that copy's work is done; one that cannot
-	 * (the default store in browsers and Node, the Cache API) is listed again after every
-	 * `maxEntries / 4` copies a client stores, so copies other tabs or isolates stored meanwhile may
-	 * pass it until then. With `maxBodyBytes` it bounds what the cache persists: at most `maxEntries ×
+	 * name and store count. Beyond it the least recently stored or served go (a quarter of them at
+	 * once, after listing the store). The clients `extend()` made of one another share one view of
+	 * the copies, so together they keep no more; the store is listed again after every
+	 * `maxEntries / 4` copies a client (or such a family) stores, so copies that clients made apart
+	 * (another tab, isolate or `createClient` of the name and store) stored meanwhile may pass it by
+	 * as many until then. With `maxBodyBytes` it bounds what the cache persists: at most `maxEntries ×
 	 * maxBodyBytes` bytes of bodies (500 MiB by default).
 	 * @default 500
 	 */

@@ -95,23 +95,14 @@ export class View {
 	}
 
 	/**
-	 * After a copy was stored: keep the store within `max` (the writing client's `maxEntries`), whoever else writes
-	 * to it — clients made apart (another tab, isolate or `createClient` of the name and store) are not in this view.
-	 * The store is listed and evicted (`evict`) when it never was, when the view grew past `max`, and otherwise when
-	 * the store's `span` of the copies counts more than `max` (a store that can tell: `memoryStore`, `indexedDbStore`),
-	 * or, for a store that cannot, once `max / 4` copies were stored here since the last listing. One at a time.
+	 * Whether to `evict` after a copy was stored, to keep the store within `max` (the writing client's `maxEntries`)
+	 * whoever else writes to it: the store was never listed (the first write), the view grew past `max`, or `max / 4`
+	 * copies were stored through this view since the last listing — then copies clients made apart stored (another
+	 * tab, isolate or `createClient` of the name and store, not in this view) count too; none under way. The store is
+	 * not asked its `span` per copy: a `memoryStore` kept sorted for it cost more per new URL than the copy.
 	 */
-	async bound(max: number): Promise<void> {
-		if (!this.#evicting && this.#listed && this.#order.size <= max) {
-			const span = await this.#store.span('r:');
-			if (span ? span.count <= max : this.#since < max / 4) {
-				return;
-			}
-		}
-
-		if (!this.#evicting) {
-			await this.evict(max);
-		}
+	due(max: number): boolean {
+		return !this.#evicting && (!this.#listed || this.#order.size > max || this.#since >= max / 4);
 	}
 
 	/**

@@ -45,7 +45,7 @@ export const basicMemoryStore: BasicStoreFactory = () => markAtOnce(basics(new M
  * stored (plain data is copied directly, anything else with `structuredClone`) — except a value a
  * client's part hands over (the stale cache's record of a response, which nothing else holds:
  * stores/hand-over.ts), kept without a copy on the way in. Its keys are also
- * kept sorted once `span(prefix)` was asked (the outbox and the stale cache ask), so `span`
+ * kept sorted once `span(prefix)` was asked (the outbox asks; the stale cache never does), so `span`
  * answers with two binary searches, and a store that is never asked pays nothing for the order.
  *
  * Every operation settles before a timer could fire: the client's parts arm no `storageTimeoutMs`

@@ -17,10 +17,9 @@ export interface KeyValueStore {
 	 * Optional: how many keys start with `prefix`, and the greatest of them (string order), answered
 	 * without listing every key — IndexedDB counts a key range and opens a cursor at its end,
 	 * `memoryStore` keeps its keys sorted. The outbox asks it on each queued write to learn, cheaply,
-	 * whether another tab, worker or process changed what is pending, and the stale cache after each
-	 * copy it stores, whether the store holds more than its `maxEntries`; a store without it is listed
-	 * with `keys()` at most once per `maxEntries / 4` queued writes or stored copies (and entries or
-	 * copies other contexts add meanwhile are not counted toward `maxEntries` until then).
+	 * whether another tab, worker or process changed what is pending; a store without it is listed
+	 * with `keys()` at most once per `maxEntries / 4` queued writes (and entries other contexts queue
+	 * meanwhile are not counted toward `maxEntries` until then).
 	 */
 	span?(prefix: string): Promise<KeySpan>;
 }
@@ -36,7 +35,7 @@ export type StoreFactory = (namespace: string) => KeyValueStore;
 
 /**
  * What the client's parts ask of a store: a `KeyValueStore` without `clear` (no part calls it), `span`
- * optional (the outbox and the stale cache ask it where the store has it). The breaker's and the stale cache's default (`basicAutoStore`) is
+ * optional (only the outbox asks it). The breaker's and the stale cache's default (`basicAutoStore`) is
  * one, so a program without the outbox carries neither; a `KeyValueStore` (the client's `store`) is one too.
  */
 export type BasicStore = Omit<KeyValueStore, 'clear' | 'span'> & Partial<Pick<KeyValueStore, 'span'>>;

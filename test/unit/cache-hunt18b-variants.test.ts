@@ -1,7 +1,8 @@
 /**
  * The stale cache's `maxEntries` bounds what the store holds, whichever clients of the name and store write to it:
- * clients made apart (two `createClient`s of one name and store, as two tabs') and the clients `extend()` made of
- * one another. Before, each bounded only its own view of the copies (the store held 7 copies at `maxEntries: 4`).
+ * the clients `extend()` made of one another (one view: never more), and clients made apart (two `createClient`s of
+ * one name and store, as two tabs'), each of which lists the store after every `maxEntries / 4` of its copies. Before,
+ * each bounded only its own view of the copies (the store held 7 copies at `maxEntries: 4`).
  */
 import { describe, expect, it, vi } from 'vitest';
 import { memoryStore, type KeyValueStore } from '../../src/entries/index.js';
@@ -11,7 +12,7 @@ const kit = useCacheKit();
 
 const copies = async (store = kit.store): Promise<string[]> => (await store.keys()).filter((key) => key.startsWith('r:')).map((key) => key.replace(/^.*\//, ''));
 
-/** A memory store that cannot tell its `span` (the default store's, a Cache API store's): listed instead. */
+/** A memory store that cannot tell its `span` (the default store's, a Cache API store's): the cache never asks it anyway. */
 const withoutSpan = (): KeyValueStore => {
 	const { span: _span, ...rest } = memoryStore('no-span');
 	return rest;
@@ -34,9 +35,12 @@ describe('maxEntries across the clients of one name and store', () => {
 		expect(await kit.servedStale(one, 'turns/11')).toBe(true);
 	});
 
-	it('three clients made apart with maxEntries: 8: the store never keeps more than 8', async () => {
+	it('three clients made apart with maxEntries: 8: each lists after every 2 of its copies, so the store keeps at most 8 + 2 × 2', async () => {
 		const clients = [0, 1, 2].map(() => kit.make({ staleCache: { maxEntries: 8 } }));
-		await inTurns(clients, 'three', 30, 8);
+		await inTurns(clients, 'three', 30, 8 + 2 * 2);
+		// Once each lists (every client's next copy after the last one's): the store is back within maxEntries.
+		await inTurns(clients, 'settle', 6, 12);
+		await vi.waitFor(async () => expect((await copies()).length).toBeLessThanOrEqual(8));
 	});
 
 	it('a client and its extend()ed child: the store never keeps more than maxEntries', async () => {

@@ -18,7 +18,9 @@ const setup = (maxEntries: number) => {
 		const written = store.set(key(name), { name });
 		view.stored(key(name), at, undefined);
 		await written;
-		await view.bound(maxEntries);
+		if (view.due(maxEntries)) {
+			await view.evict(maxEntries);
+		}
 	};
 
 	const stored = async () => (await inner.keys()).map((each) => each.slice(key('').length)).sort();
