@@ -11,6 +11,8 @@ import { claim, probe } from './probe.js';
 import { close, start } from './tabs.js';
 import { resolve, scopeAtOnce, type BreakerOptions } from './options.js';
 import { offOnly } from '../utils/validate.js';
+import { isHTTPError } from 'ky';
+import { serverDelay } from '../retry/delay.js';
 
 /** How early before the scope reopens an attempt waits for it instead of failing (ms; see `attempt`). */
 const edgeMs = 16;
@@ -108,6 +110,18 @@ export function createBreaker(context: PolicyContext, options: BreakerOptions): 
 	const behind = (circuit: Circuit, request: Request, init: FetchInit | undefined, next: FetchLike, waited?: boolean | 'peer'): Promise<Response> | undefined => {
 		const { signal } = request;
 		return waited !== 'peer' ? circuits.behind?.(circuits, circuit, signal)?.then(() => signal.aborted ? Promise.reject(signal.reason) : attempt(circuit, request, init, next, 'peer')) : undefined;
+	};
+
+	// ky's retry after an answer (a 503 with a Retry-After past `maxRetryAfter`) that this breaker would refuse when it goes,
+	// its scope open past ky's delay: not waited for (PolicyHooks.refusesRetry). `edgeMs`: an attempt that close waits.
+	context.hooks.refusesRetry = (call, url, error, timed) => {
+		const record = call.options.breaker !== false && scopes.get(attemptScope(scopeOf, url, call))?.record;
+		if (!isHTTPError(error) || !record || record.state !== 'open' || record.unanswered) {
+			return false;
+		}
+
+		// ky's delay: the answer's headers' (`timed`), else its own backoff, which is at most `backoffLimit`.
+		return !!record.isolated || record.reopensAt - clock.now() > ((timed && serverDelay(error)) || error.options.retry.backoffLimit) + edgeMs;
 	};
 
 	const layer: Layer = (next) => {

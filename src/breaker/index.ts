@@ -1,6 +1,6 @@
 import { breakerAt } from '../bands/bands.js';
 import { optionsOf } from '../utils/validate.js';
-import type { Policy } from '../core/policy.js';
+import type { Policy, PolicyCall } from '../core/policy.js';
 import type { BreakerMembers, BreakerParts } from './members.js';
 import type { BreakerSnapshot } from './snapshot.js';
 import { createBreaker } from './breaker.js';
@@ -13,6 +13,17 @@ import type { BreakerEvent } from './events.js';
  * `waitForHealthy` of a client whose `breaker` slot it fills, and each scope's `breaker` snapshot.
  */
 declare module 'steadfetch/core' {
+	interface PolicyHooks {
+		/**
+		 * Set by the breaker slot: true when the retry ky is about to wait for after `error` (an attempt of `call`; the
+		 * retry goes to `url`) would find the scope open when it goes, ky's delay (`timed`: read from the answer's headers,
+		 * else at most ky's `backoffLimit`) ending before the open period (one opened by answers, not by failures a
+		 * recovery trigger may cut short) or an isolated scope. The core then makes no retry: the call ends at once with
+		 * that error, not with `CircuitOpenError` after a wait for nothing (a `Retry-After` beyond `maxRetryAfter`).
+		 */
+		refusesRetry?(call: PolicyCall, url: string, error: Error, timed: boolean): boolean;
+	}
+
 	/** The `breaker` slot of `createClient`. */
 	interface Slots {
 		breaker: Policy<'breaker'>;

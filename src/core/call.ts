@@ -51,9 +51,14 @@ export interface CallClient {
 	readonly hooks: TargetHook;
 }
 
-/** The hook failover sets (`PolicyHooks.targetOf`, declared by `steadfetch/failover`): where a call's attempt really goes. */
+/**
+ * The hooks the core asks about a call's retries: failover's (`PolicyHooks.targetOf`, declared by `steadfetch/failover`),
+ * where a call's attempt really goes; the breaker's (`PolicyHooks.refusesRetry`, declared by `steadfetch/breaker`), whether
+ * it would refuse the retry ky is about to wait for.
+ */
 export interface TargetHook {
 	readonly targetOf?: ((call: PolicyCall, url: string) => string | undefined) | undefined;
+	readonly refusesRetry?: ((call: PolicyCall, url: string, error: Error, timed: boolean) => boolean) | undefined;
 }
 
 /** What a call is made of: what the caller asked, checked (src/core/caller.ts). */

@@ -1,8 +1,8 @@
-import { isHTTPError, isTimeoutError, TimeoutError } from 'ky';
+import { isTimeoutError, TimeoutError } from 'ky';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import type { ContextLike, ContextOptions } from './client-types.js';
-import { parseRetryAfter, requestScoped, retryTiming } from '../utils/runtime.js';
-import { wallNow } from '../utils/clock.js';
+import { requestScoped } from '../utils/runtime.js';
+import { serverDelay } from '../retry/delay.js';
 import type { CoreClientOptions } from './options.js';
 import type { Clock, WaitUntil } from './types.js';
 import type { PolicyContext } from './policy.js';
@@ -155,29 +155,6 @@ export const deadlines = (deadlineHeader: string | undefined, totalTimeout: unkn
 
 /** A retry that would start with less time than this left before the request's deadline is not made (ms; see `deadlineHeader`). */
 const lastRetryMs = 50;
-
-/**
- * The delay ky takes before a retry after `error` from its answer's headers, as ky reads it (the first
- * of `retryTiming` present, on a status of `afterStatusCodes`; a reset header's epoch seconds past
- * 2024; at most `maxRetryAfter`); 0 when it reads none (its own backoff, unknown until drawn).
- */
-const serverDelay = (error: object | undefined): number => {
-	if (!isHTTPError(error)) {
-		return 0;
-	}
-
-	const { status, headers } = error.response;
-	const { afterStatusCodes, maxRetryAfter } = error.options.retry;
-	const name = afterStatusCodes.includes(status) && retryTiming.find((timing) => headers.has(timing));
-	if (!name) {
-		return 0;
-	}
-
-	// ky reads an HTTP-date or a reset's epoch seconds against the wall clock: so does its delay here.
-	const now = wallNow();
-	const after = parseRetryAfter(headers.get(name), now) ?? 0;
-	return Math.min(maxRetryAfter, name.endsWith('reset') && after >= 1_704_067_200_000 ? after - now : after);
-};
 
 /**
  * Why a retry of a call of a request context may not go, for one client's retry accounting

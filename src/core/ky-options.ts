@@ -27,15 +27,17 @@ export interface RetryRules {
 /**
  * The client's retry rules (`retry`: a number is a limit): ky's with full jitter from the client's
  * `random`, retries on timeout, delays at most 30 s; `ask` is whether the retry ky is deciding may go
- * (the retry budget, the request context), `callOf` the call an error of ky's is of.
+ * (the breaker, the retry budget, the request context), `callOf` the call an error of ky's is of.
  */
 export const retryRules = (options: CoreClientOptions, context: PolicyContext, { ask: askAt, callOf }: Pick<Accounting, 'ask' | 'callOf'>): RetryRules => {
 	const hooks: TargetHook = context.hooks;
 	// ky's request names the primary: a retry of a failover mirror's attempt (its Request or failure the call's, `Call.attempt`)
 	// asks the mirror's budget (`PolicyHooks.targetOf`), as it is paid from it.
+	// A retry the breaker would refuse when it goes (its scope open past ky's delay) ends the call at once, as a spent budget does.
 	const ask = (error: Error, request: Request, timed: boolean): boolean => {
-		const call = hooks.targetOf && (callOf(error) ?? callOf(request));
-		return askAt(error, (call && hooks.targetOf!(call, request.url)) ?? request.url, timed);
+		const call = callOf(error) ?? callOf(request);
+		const url = (call && hooks.targetOf?.(call, request.url)) ?? request.url;
+		return !(call && hooks.refusesRetry?.(call, url, error, timed)) && askAt(error, url, timed);
 	};
 	// Full jitter from the client's `random`: the default, and `jitter: true` given (ky's would use Math.random).
 	const jitter = (delay: number) => context.random() * delay;

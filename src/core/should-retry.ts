@@ -26,9 +26,9 @@ const kyRetries = (error: Error, onTimeout: boolean): boolean => {
  * The `shouldRetry` ky calls before each retry: an error that says it is not `retriable` (a policy's
  * refusal: the adaptive throttle's) never is; then the user's (`false` ends it), then POST and
  * PATCH without an Idempotency-Key are refused, and a retry ky is going to make (the user said
- * `true`, or ky's own rules say so) asks the scope's retry budget and the request context — `ask`
+ * `true`, or ky's own rules say so) asks the breaker, the scope's retry budget and the request context — `ask`
  * returns false when it is spent (or the retry, after the delay ky reads from the answer's headers
- * when `timed`, would pass the deadline), which ends the call with the last attempt's error before any delay (nothing is spent here:
+ * when `timed`, would pass the deadline or find the scope's breaker still open), which ends the call with the last attempt's error before any delay (nothing is spent here:
  * the retry pays when it goes out). It returns the user's verdict otherwise, so ky's rules,
  * Retry-After and RateLimit headers still decide the delay.
  */
