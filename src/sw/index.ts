@@ -49,8 +49,10 @@ export interface FetchHandlerOptions {
 	 * untouched, neither answered from nor written to the stale cache; nor one whose `cache` is
 	 * `'only-if-cached'`, which a request made in the worker cannot carry: the browser answers it from
 	 * its own HTTP cache (or fails it), with no network. Nor a page's `mode: 'no-cors'`
-	 * request to another origin than the worker's (an image, a beacon to a third party): the page gets
-	 * the browser's own opaque answer, and nothing is retried, counted by the breaker or queued.
+	 * request to another origin than the worker's (an image, a beacon to a third party), nor a `no-cors`
+	 * write (a POST, also to the worker's origin, which may redirect it to another origin): the page gets
+	 * the browser's own answer (opaque from another origin), and nothing is retried, counted by the breaker or
+	 * queued; the write reaches the origin once, as without the worker.
 	 */
 	match: { test(input: string): boolean; readonly hostname?: string } | ((request: Request) => boolean);
 }
@@ -91,10 +93,10 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
 	const { method } = request;
 	const refuse = request.redirect === 'error';
 	const bytes = method === 'GET' || method === 'HEAD' ? undefined : await request.arrayBuffer();
-	// A redirect the page refuses, or one of a page's `no-cors` read (of the worker's origin: fetchHandler; no `bytes`): the
+	// A redirect the page refuses, or one of a page's `no-cors` read (of the worker's origin, a GET or HEAD: fetchHandler): the
 	// client's `cors` request cannot follow a hop to another origin (one without CORS headers is a network error, retried and
 	// counted by the breaker). Asked for as it is (`manual`); a redirect is then asked again as the page made it, for the browser to follow.
-	const manual = refuse || request.mode === 'no-cors' && request.redirect === 'follow' && !bytes;
+	const manual = refuse || request.mode === 'no-cors' && request.redirect === 'follow';
 	const type = request.headers.get('content-type') ?? '';
 	let headers: HeadersInit | Record<string, string | undefined> = request.headers;
 	// No body when the page sent none (empty bytes would add `Content-Length: 0` to a DELETE or OPTIONS).
@@ -202,7 +204,7 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
  * breaker across all tabs. Returns `(event) => boolean`: true when it called `event.respondWith`,
  * false for a request it leaves alone (your own handler may take it): another origin than the
  * worker's unless `match` names its hostname (or is a function), any `cache: 'no-store'` or `'only-if-cached'` request, and a page's
- * `mode: 'no-cors'` request to another origin (the page gets the browser's own opaque answer). Bad options throw a
+ * `mode: 'no-cors'` request to another origin or `no-cors` write (the page gets the browser's own answer). Bad options throw a
  * `RangeError` naming the option.
  *
  * The client sends the page's request with its method, headers, body, credentials, cache mode, redirect
@@ -214,7 +216,8 @@ const respond = async (client: Client, event: FetchEventLike): Promise<Response>
  * a navigation's `navigate` cannot be re-made. A page's `no-cors` GET or HEAD (an image of the worker's origin) that the origin
  * redirects is sent by the client once, not followed (a `cors` request cannot follow a hop to another origin that sends no
  * CORS headers), then asked again as the page made it, for the browser to follow: the page gets what it would get without
- * the worker (an opaque answer from another origin), nothing retried, counted by the breaker or stored. The page's URL is complete: it is sent as it is, with
+ * the worker (an opaque answer from another origin), nothing retried, counted by the breaker or stored. A `no-cors` write (a POST)
+ * is left to the browser: asked again, it would reach the origin twice. The page's URL is complete: it is sent as it is, with
  * no `prefix` and none of the client's `searchParams` added (its default headers still apply).
  *
  * The server's answer reaches the page as fetched (its `url`, `redirected` and `type` too), except one the worker must
@@ -252,9 +255,10 @@ export const fetchHandler = (client: Client, options: FetchHandlerOptions): ((ev
 		const { request } = event;
 		let matched = false;
 		try {
-			// A page's cross-origin `no-cors` request wants an opaque answer, which the client's (`cors`) request cannot be.
+			// A page's cross-origin `no-cors` request wants an opaque answer, which the client's (`cors`) request cannot be; so may a
+			// `no-cors` write the origin redirects to another origin, which unlike a read cannot be asked again (`respond`).
 			// A page's `only-if-cached` (its browser's cache, never the network) cannot be re-made here: it needs the page's same-origin mode.
-			matched = /^https?:/.test(request.url) && !/^(?:no-store|only-if-cached)$/.test(request.cache) && (request.mode !== 'no-cors' || request.url.startsWith(origin)) && test(request) === true;
+			matched = /^https?:/.test(request.url) && !/^(?:no-store|only-if-cached)$/.test(request.cache) && (request.mode !== 'no-cors' || request.url.startsWith(origin) && /^(?:GET|HEAD)$/.test(request.method)) && test(request) === true;
 		} catch {
 			matched = false; // A pattern or predicate that throws takes nothing.
 		}
