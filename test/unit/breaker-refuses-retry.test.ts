@@ -6,9 +6,15 @@
  * the still-open breaker: the call ended with `CircuitOpenError` after a wait for nothing. Now the call ends at once with
  * the answer that opened it (as a spent retry budget ends it), and a retry ky waits for until the period's end is the probe.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { classify } from '../../src/entries/index.js';
+import { fetchHandler } from '../../src/entries/sw.js';
+import { fetchEvent } from '../helpers/fetch-event.js';
 import { origin, setup } from './breaker-kit.js';
+
+afterEach(() => {
+	vi.unstubAllGlobals();
+});
 
 /** A call's outcome: its status, or its error's code; and what it cost. */
 const outcome = async (kit: ReturnType<typeof setup>, options: Record<string, unknown> = {}) => {
@@ -54,6 +60,23 @@ describe('a retry the breaker would refuse when it goes ends the call at once', 
 			const response = await kit.api.get(`${origin}/x`);
 			// Before: 'steadfetch; hit; …; detail=circuit-open', about 1 s later.
 			expect([response.headers.get('cache-status')?.split('detail=')[1], kit.server.requests.length - before]).toEqual(['http-5xx', 1]);
+		} finally {
+			kit.api.close();
+		}
+	});
+
+	it('through fetchHandler: the page gets the server\'s 503 and its Retry-After at once, not after ky\'s wait for a retry the breaker refuses', async () => {
+		vi.stubGlobal('location', new URL(`${origin}/sw.js`));
+		const kit = setup({ clock: { now: () => Date.now() }, retry: { limit: 2, maxRetryAfter: 1_000 } });
+		once(kit, () => new Response('busy', { status: 503, headers: { 'retry-after': '10' } }));
+		try {
+			let retries = 0;
+			kit.api.on('retry', () => retries++);
+			const page = fetchEvent(`${origin}/x`);
+			expect(fetchHandler(kit.api, { match: () => true })(page)).toBe(true);
+			const answer = await page.answered.response!;
+			// Before: the same answer (the server's last one, kept for the page), but after ky's 1 s wait for a retry the breaker refused (retries 1).
+			expect([answer.status, answer.headers.get('steadfetch-error'), answer.headers.get('retry-after'), kit.server.requests.length, retries]).toEqual([503, null, '10', 1, 0]);
 		} finally {
 			kit.api.close();
 		}
