@@ -19,7 +19,7 @@ import { PendingKeys, type PendingView } from './pending.js';
 import { lockEntry, lockOutbox } from './locks.js';
 import { secretIn } from './headers.js';
 import { normalised } from './pending-writes.js';
-import { isRecord, leased, overwritten, parseKey, toEntry, unreadable, type OutboxRecord, type RecordKey, type Tally } from './record.js';
+import { isRecord, leased, overwritten, parseKey, stale, toEntry, unreadable, type OutboxRecord, type RecordKey, type Tally } from './record.js';
 import type { OutboxEntry } from './types.js';
 import { diesWithRequest, drainOfAnotherRequest } from './request-bound.js';
 
@@ -405,16 +405,25 @@ export class Queue {
 		}
 
 		const keys = listed.flatMap((key) => parseKey(key) ?? []);
-		// A pending key whose entry has a dead key too: a dead letter's write whose pending key's delete never
-		// came (the tab died between them). It is that dead letter: never replayed, shown once, removed with it.
-		const dead = new Set(keys.flatMap((each) => each.dead ? [each.id] : []));
+		// An entry under both its keys: a move whose old key's delete never came (the tab died between them, the store failed
+		// it). It is the record moved more often (`moved`: a retried dead letter is pending, a buried entry dead), the dead
+		// letter when they tie or a read fails: never replayed once dead, shown once, its other key removed with it (`stale`).
+		const dead = new Map(keys.flatMap((each) => each.dead ? [[each.id, each]] : []));
+		const moved = async ({ key }: RecordKey): Promise<number> => {
+			const record = await this.read(key, true, budget);
+			return isRecord(record) ? record.moved ?? 0 : 0;
+		};
 		for (const each of keys) {
-			each.dead ||= dead.has(each.id);
+			const other = !each.dead && dead.get(each.id);
+			if (other) {
+				const retried = await Promise.all([moved(each), moved(other)]).then(([pending, buried]) => pending > buried, () => false);
+				each.dead = other.dead = !retried;
+			}
 		}
 
 		this.#kept = listed.filter((key) => key.startsWith('v|'));
 		this.#stored = new Set(keys.map((each) => each.id));
-		this.#index.reset(keys.filter((key) => !key.dead));
+		this.#index.reset(keys.filter((key) => !key.dead && !stale(key)));
 		this.#listed = true;
 		this.#queued = 0;
 		this.#strays = listed.filter((key) => key.startsWith(pendingPrefix)).length - this.#index.size;
@@ -580,7 +589,7 @@ export class Queue {
 		let again: Set<string> | undefined;
 		for (const key of await this.list()) {
 			// A key of the kind asked for (`undefined`: both), listed under its own kind's prefix.
-			const wanted = key.dead === (key.key[0] === 'd') && (dead === undefined || key.dead === dead);
+			const wanted = !stale(key) && (dead === undefined || key.dead === dead);
 			let record: unknown;
 			try {
 				record = wanted ? await this.read(key.key, true) : undefined;
@@ -1142,7 +1151,7 @@ export class Queue {
 		// entry's lock: a burial under way (`writeBack`: its dead key written, its pending key not yet removed) ends first.
 		return this.#occupy(async (kept) => this.entryLock(id, async () => {
 			// A store that does not answer rejects with its failure (as `discard` does): no false "not found".
-			const key = (await this.list(true)).find((each) => each.dead && each.id === id)?.key;
+			const key = (await this.list(true)).find((each) => each.dead && !stale(each) && each.id === id)?.key;
 			const record = key && await this.read(key, true);
 			// None, or removed since the revival began (a clear, of all or of its identity, or its discard): asked again once it is stored.
 			const notFound = (): SteadfetchError => new SteadfetchError(`No dead letter with id ${id}`, 'OUTBOX_NOT_FOUND', false);
@@ -1178,7 +1187,7 @@ export class Queue {
 				size = revived.length;
 				for (const each of await this.list()) {
 					// Under its own lock, as the entry's: a burial of it under way (its dead key written, its pending key not yet removed) ends first.
-					await (each.dead && revived.some((one) => one.dependents?.includes(each.id)) && this.entryLock(each.id, async () => {
+					await (each.dead && !stale(each) && revived.some((one) => one.dependents?.includes(each.id)) && this.entryLock(each.id, async () => {
 						const dependent = await this.read(each.key);
 						if (isRecord(dependent) && dependent.deadReason === 'parent' && dependent.dependsOn?.some((parent) => revived.some((one) => one.id === parent)) && kept(each.id) && !full() && typeof await this.resolve(dependent) !== 'string') {
 							// One the store refuses for its quota stays a dead letter, as one past `maxEntries`.
@@ -1205,7 +1214,7 @@ export class Queue {
 	 * the values only while `current()` (no discard of it, no clear, since its work began: the body may
 	 * come long after). Resolves whether they were written as a move of `key` (see `deliver`).
 	 */
-	async keep(record: OutboxRecord, key: string, response: Response, current: () => boolean, early?: World): Promise<readonly string[] | false> {
+	async keep(record: OutboxRecord, key: string, response: Response, current: () => boolean, early?: World, from = key): Promise<readonly string[] | false> {
 		// Read again once when the store did not answer (an aborted transaction): the pointers another tab recorded
 		// are only there. Both within one `storageTimeoutMs`: a hung store holds the delivery one deadline.
 		const budget = this.budget();
@@ -1244,9 +1253,9 @@ export class Queue {
 			}
 
 			const kept: Values = { v: 1, values, at: now, dependents, ...record.identity !== undefined && { identity: record.identity } };
-			// A move from its pending key (`from`): that goes once the store confirmed the values, never before (a reload that
-			// finds it replays it, its Idempotency-Key and body the same, and keeps them); forgotten by the index at once.
-			await this.store.set(valuesKey(record.id), kept, undefined, false, key);
+			// A move from its pending key (or `from`, deleted before it): that goes once the store confirmed the values, never before
+			// (a reload that finds it replays it, its Idempotency-Key and body the same, and keeps them); forgotten by the index at once.
+			await this.store.set(valuesKey(record.id), kept, undefined, false, from);
 			return dependents;
 		}
 
@@ -1262,9 +1271,10 @@ export class Queue {
 	 */
 	async deliver(record: OutboxRecord, key: string, response: Response, current: () => boolean, early?: World): Promise<void> {
 		const dependents = await this.entryLock(record.id, async () => {
-			// Its pending key goes at once, or (its values kept: a move) once the store confirmed them.
-			const kept = await this.keep(record, key, response, current, early).catch(() => false as const);
-			kept || await this.store.delete(key);
+			// Its pending key goes at once (after its dead key: `#first`), or (its values kept: a move) once the store confirmed them.
+			const from = this.#first(record, key);
+			const kept = await this.keep(record, key, response, current, early, from).catch(() => false as const);
+			kept || await (from === key ? this.store.delete(key) : this.#parts.delete(from));
 			return kept || [];
 		});
 		void response.body?.cancel().catch(() => undefined); // Let go at once: no connection held.
@@ -1344,6 +1354,7 @@ export class Queue {
 	 */
 	async bury(record: OutboxRecord, key: string, reason: NonNullable<OutboxRecord['deadReason']>, current: () => boolean, tally?: Tally): Promise<boolean> {
 		record.deadReason = reason;
+		record.moved = (record.moved ?? 0) + 1; // Its pending key, should it stay beside the dead one, is older (`list`).
 		// With what a dependent recorded meanwhile (`writeBack`): `retry(id)` and its delivery keep the values they wait for.
 		const buried = await this.writeBack(key, record, current, `d${key.slice(1)}`);
 		if (buried) {
@@ -1365,6 +1376,8 @@ export class Queue {
 		}
 
 		await this.store.delete(key);
+		// A retried entry's dead key the store may still hold (`#first`), after its pending key: the app removed it, never sent again.
+		await (record.moved && this.#parts.delete(`d${key.slice(1)}`));
 		this.emit('outbox:discarded', record);
 		tally?.(record.id); // Discarded: its last outcome, none of `flush()`'s counts.
 		await this.orphan(record, current, tally);
@@ -1399,12 +1412,31 @@ export class Queue {
 	}
 
 	/**
+	 * The key to remove first as pending entry `key` (`record`) is delivered: its own; for a retried entry (`moved`), its
+	 * dead key, which the store may still hold (a delete it failed), the pending key going once the store confirmed that one
+	 * (a move, as `supersede` chains them; forgotten by the index at once): never the dead letter alone, shown again at a reload
+	 * (a reload finds it pending: replayed, its Idempotency-Key and body the same).
+	 */
+	#first(record: OutboxRecord, key: string): string {
+		if (!record.moved) {
+			return key;
+		}
+
+		const dead = `d${key.slice(1)}`;
+		this.#moves.delete(key); // Its revival's move from that dead key, if the store has not confirmed it yet: one move now.
+		this.#moves.set(dead, key);
+		this.#note(key, false);
+		return dead;
+	}
+
+	/**
 	 * A dead letter (`key`) pending again from `now` (attempts and retention start again): that record, stored under its pending
 	 * key, `key` going once the store confirmed it. Rejects when the store refuses it for its quota (`fresh`): the dead letter
 	 * stays as it was (any other failure keeps it in memory, as every write).
 	 */
 	async #pend(record: OutboxRecord, key: string, now: number): Promise<OutboxRecord> {
-		const pending = { ...record, attempts: 0, nextAttemptAt: now, retainFrom: now };
+		// Moved once more than the dead letter: should its dead key stay beside (a delete the store failed), this record is the entry (`list`).
+		const pending = { ...record, attempts: 0, nextAttemptAt: now, retainFrom: now, moved: (record.moved ?? 0) + 1 };
 		delete pending.deadReason;
 		await this.store.set(`p${key.slice(1)}`, pending, undefined, true, key);
 		return pending;

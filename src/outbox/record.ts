@@ -17,6 +17,11 @@ export interface OutboxRecord extends Omit<StoredEntry, 'version' | 'bodyBytes'>
 	scope: string;
 	/** Set by `outbox.retry(id)`: retention counts from here instead of `createdAt`. */
 	retainFrom?: number;
+	/**
+	 * How often the entry moved between pending and dead (`bury`, `retry(id)`): of its two keys in the store at once (a move
+	 * whose old key the store did not delete), the record moved more often is the entry; on a tie (records of older builds), the dead letter.
+	 */
+	moved?: number;
 	/** `nextAttemptAt` is the server's `Retry-After`: a drain that makes entries due now still waits for it. */
 	pinned?: boolean;
 	/** For a record that could not be read: the raw stored value, kept so nothing is lost but what the outbox never stores (`withoutSecrets`). */
@@ -69,10 +74,14 @@ export const leased = ({ inFlightUntil: until, createdAt }: OutboxRecord, now: n
  */
 export interface RecordKey {
 	key: string;
+	/** Whether its entry is a dead letter: not the kind of its prefix for a move's old key the store still holds (`stale`). */
 	dead: boolean;
 	id: string;
 	scope: string;
 }
+
+/** A move's old key the store still holds beside the entry's key (`Queue.list`): never read as the entry, removed with it. */
+export const stale = ({ key, dead }: RecordKey): boolean => dead !== (key[0] === 'd');
 
 export const makeKey = (state: 'p' | 'd', createdAt: number, seq: number, id: string, scope: string): string =>
 	`${state}|${String(Math.max(0, Math.floor(createdAt))).padStart(15, '0')}|${String(seq % 1e6).padStart(6, '0')}|${id}|${encodeURIComponent(scope)}`;
@@ -123,7 +132,7 @@ export const isRecord = (value: unknown): value is OutboxRecord => {
 		&& record.idempotencyKey !== '' && isHeaders(record.headers) && isHeaders(record.preconditions ?? {}, true)
 		// The outbox never stores a credential (`Authorization`, `Cookie`…): a record holding one was not its own.
 		&& Object.keys(record.headers).every((name) => !credentialHeaders.includes(name.toLowerCase()))
-		&& [record.createdAt, record.nextAttemptAt, record.retainFrom ?? 0].every(Number.isFinite) && isNonNegativeInteger(record.attempts) && isLastError(record.lastError) && /^(rejected|expired|max-attempts|conflict|migrate|parent)$/.test(record.deadReason ?? 'parent') && isPositiveInteger(version)
+		&& [record.createdAt, record.nextAttemptAt, record.retainFrom ?? 0].every(Number.isFinite) && isNonNegativeInteger(record.attempts) && isNonNegativeInteger(record.moved ?? 0) && isLastError(record.lastError) && /^(rejected|expired|max-attempts|conflict|migrate|parent)$/.test(record.deadReason ?? 'parent') && isPositiveInteger(version)
 		&& (record.body === undefined || record.body instanceof ArrayBuffer)
 		// A stored length that disagrees with the bytes read back (a truncated or swapped body) makes the record malformed.
 		&& (record.bodyBytes === undefined || record.bodyBytes === (record.body?.byteLength ?? 0))
@@ -165,6 +174,6 @@ export const unreadable = (id: string, scope: string, createdAt: number, now: nu
 	({ v: 1, id, method: '', url: '', headers: {}, idempotencyKey: id, createdAt, attempts: 0, nextAttemptAt: now, scope, lastError: { code: 'INVALID_REQUEST', message: 'Unreadable' } });
 
 export const toEntry = (record: OutboxRecord): OutboxEntry => {
-	const { v, scope, retainFrom, pinned, raw, body, inFlightUntil, refs, pointers, dependents, without, init, auth, ...entry } = record;
+	const { v, scope, retainFrom, moved, pinned, raw, body, inFlightUntil, refs, pointers, dependents, without, init, auth, ...entry } = record;
 	return { ...structuredClone(entry), version: record.version ?? 1, bodyBytes: body?.byteLength ?? 0 };
 };
