@@ -1021,7 +1021,7 @@ export class Queue {
 					}
 				}
 
-				const keys = (await this.list(true)).flatMap((each) => each.id === id ? [each.key] : []);
+				const keys = (await this.list(true)).flatMap((each) => each.id === id && !stale(each) ? [each.key] : []);
 				const record = keys[0] && await this.read(keys[0]);
 				await this.#remove([...keys, ...superseded]);
 				// Its pending dependents are dead letters now (`'parent'`), never sent.
@@ -1069,7 +1069,7 @@ export class Queue {
 			}
 
 			const keys: string[] = [];
-			for (const { key } of await this.list(true)) {
+			for (const { key } of (await this.list(true)).filter((each) => !stale(each))) {
 				if (who === undefined || (await this.read(key, true) as OutboxRecord | undefined)?.identity === identity) {
 					keys.push(key);
 				}
@@ -1442,10 +1442,18 @@ export class Queue {
 		return pending;
 	}
 
-	/** Delete keys, each confirmed by the store: rejects with the first failure once every delete was tried. */
+	/**
+	 * Delete keys, each confirmed by the store: rejects with the first failure once every delete was tried. An entry's key
+	 * goes once its other kind's is confirmed gone (a move's old key the store may still hold, listed or kept in memory as
+	 * deleted): a dead letter's removal that fails never leaves its pending key alone, replayed at a reload.
+	 */
 	async #remove(keys: string[]): Promise<void> {
 		const failures: unknown[] = [];
-		await Promise.all(keys.map(async (key) => this.store.delete(key, true).catch((error: unknown) => failures.push(error))));
+		await Promise.all(keys.map(async (key) => {
+			const other = parseKey(key) && `${key[0] === 'p' ? 'd' : 'p'}${key.slice(1)}`;
+			await (other && this.store.delete(other, true));
+			await this.store.delete(key, true);
+		}).map(async (removal) => removal.catch((error: unknown) => failures.push(error))));
 		if (failures.length > 0) {
 			throw failures[0];
 		}

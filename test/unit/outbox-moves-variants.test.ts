@@ -112,6 +112,36 @@ describe('a replay refused (422) whose pending key the store does not delete: a 
 		expect([await lists(reload.api), await keys('p|'), await keys('d|')]).toEqual([[[], []], [], []]);
 		reload.api.close();
 	});
+
+	it.each([
+		['discard(id)', async (api: Api, id: string) => api.outbox.discard(id)],
+		['outbox.clear()', async (api: Api) => api.outbox.clear()],
+		['client.clear()', async (api: Api) => api.clear()],
+		['client.clear({ identity })', async (api: Api) => api.clear({ identity: 'ann' })],
+	])('%s of the dead letter rejects while the store does not delete its pending key; it stays dead, never sent; then nothing comes back', async (_, remove) => {
+		const { store, refused, keys } = failingDeletes();
+		// Ann's clients: her entry is replayed by them, and hers is the identity cleared.
+		const onAnns = (): ReturnType<typeof onStore> => onStore(store, {}, { identity: () => 'ann' });
+		const { api, state } = onAnns();
+		refused.deletes = ['p|'];
+		const id = await deadPut(api, state);
+		// Before: resolved, the dead letter gone here; a reload then replayed 'PUT /items/1' from the pending key left.
+		await expect(remove(api, id)).rejects.toThrow('disk I/O error');
+		expect(await lists(api)).toEqual([[], ['/items/1']]);
+		api.close();
+		const reload = onAnns();
+		reload.state.down = false;
+		await reload.api.outbox.flush();
+		expect([await lists(reload.api), reload.state.sent]).toEqual([[[], ['/items/1']], []]);
+		refused.deletes = [];
+		await remove(reload.api, id);
+		reload.api.close();
+		const again = onAnns();
+		again.state.down = false;
+		await again.api.outbox.flush();
+		expect([await lists(again.api), again.state.sent, await keys('p|'), await keys('d|')]).toEqual([[[], []], [], [], []]);
+		again.api.close();
+	});
 });
 
 describe('a retried entry whose dead key the store did not delete leaves the queue with it', () => {
@@ -170,6 +200,22 @@ describe('a retried entry whose dead key the store did not delete leaves the que
 		reload.api.close();
 		const again = onStore(store);
 		// Before: [[], ['/items/1']]: the write the app's onConflict dropped, a dead letter again.
+		expect([await lists(again.api), await keys('p|'), await keys('d|')]).toEqual([[[], []], [], []]);
+		again.api.close();
+	});
+
+	it('discard(id) rejects while the store fails its dead key\'s delete: still pending (here and at a reload); then resolves, and nothing comes back', async () => {
+		const { store, api, id, refused, keys } = await retried();
+		// Before: resolved (the dead key kept as deleted here), and a reload listed it a dead letter.
+		await expect(api.outbox.discard(id)).rejects.toThrow('disk I/O error');
+		expect(await lists(api)).toEqual([['/items/1'], []]);
+		const reload = onStore(store);
+		expect(await lists(reload.api)).toEqual([['/items/1'], []]);
+		refused.deletes = [];
+		await reload.api.outbox.discard(id);
+		reload.api.close();
+		api.close();
+		const again = onStore(store);
 		expect([await lists(again.api), await keys('p|'), await keys('d|')]).toEqual([[[], []], [], []]);
 		again.api.close();
 	});
