@@ -12,7 +12,7 @@ import { close, start } from './tabs.js';
 import { resolve, scopeAtOnce, type BreakerOptions } from './options.js';
 import { offOnly } from '../utils/validate.js';
 import { isHTTPError } from 'ky';
-import { serverDelay } from '../retry/delay.js';
+import { serverDelay } from '../core/server-delay.js';
 
 /** How early before the scope reopens an attempt waits for it instead of failing (ms; see `attempt`). */
 const edgeMs = 16;

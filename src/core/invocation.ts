@@ -2,7 +2,7 @@ import { isTimeoutError, TimeoutError } from 'ky';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
 import type { ContextLike, ContextOptions } from './client-types.js';
 import { requestScoped } from '../utils/runtime.js';
-import { serverDelay } from '../retry/delay.js';
+import { serverDelay } from './server-delay.js';
 import type { CoreClientOptions } from './options.js';
 import type { Clock, WaitUntil } from './types.js';
 import type { PolicyContext } from './policy.js';
