@@ -211,7 +211,9 @@ export class Pass {
 		const start = record.retainFrom ?? record.createdAt;
 		const version = record.version ?? 1;
 		try {
-			if (Math.abs(now - start) > options.retentionMs) {
+			if (await queue.replaced(record, key, () => this.#permit.current(id))) {
+				// Superseded by a later write of its URL (`coalesce`) whose record names it: removed, never sent.
+			} else if (Math.abs(now - start) > options.retentionMs) {
 				// Whatever its version; a start in the future counts too (no time read from storage goes beyond retention).
 				await this.#bury(record, key, 'expired');
 			} else if (version > options.version) {

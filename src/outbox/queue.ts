@@ -19,7 +19,7 @@ import { PendingKeys, type PendingView } from './pending.js';
 import { lockEntry, lockOutbox } from './locks.js';
 import { secretIn } from './headers.js';
 import { normalised } from './pending-writes.js';
-import { isRecord, leased, overwritten, parseKey, stale, toEntry, unreadable, type OutboxRecord, type RecordKey, type Tally } from './record.js';
+import { isRecord, leased, maxReplaces, overwritten, parseKey, stale, toEntry, unreadable, type OutboxRecord, type RecordKey, type Tally } from './record.js';
 import type { OutboxEntry } from './types.js';
 import { diesWithRequest, drainOfAnotherRequest } from './request-bound.js';
 
@@ -100,6 +100,15 @@ const answerOf = async (response: Response, timeout: unknown): Promise<unknown> 
 	const answer = reader && await within(read(), typeof timeout === 'number' ? Math.min(timeout, maxTimerMs) : 10_000).catch(() => undefined);
 	void reader?.cancel().catch(() => undefined);
 	return answer;
+};
+
+/** What a superseding write and the writes it replaced share (`coalesce`): the identity and URL (`normalised`). */
+const resourceOf = ({ identity, url }: OutboxRecord): string => `${identity} ${normalised(url)}`;
+
+/** Whether a record stored under `key` of `scope` may name `name` in `replaces`: a pending key of its scope, queued before it. */
+const replaceable = (name: string, scope: string, key: string): boolean => {
+	const named = parseKey(name);
+	return !!named && !named.dead && named.scope === scope && name.slice(1) < key.slice(1);
 };
 
 /** The prefix of every pending entry's key (`makeKey`). */
@@ -227,6 +236,12 @@ export class Queue {
 	readonly #claims = new Map<string, boolean>();
 	/** Who waits for the end of a pass's work on an entry (`orphan`): woken at each `release`, it looks again. */
 	readonly #wakes: Array<() => void> = [];
+	/**
+	 * The pending keys a stored record names in `replaces` (superseded: `coalesce`), as this client read them, each with the
+	 * identity and URL of the record that names it (`resourceOf`): a pass removes such an entry of that identity and URL, never
+	 * replays it. Only keys the last listing found.
+	 */
+	readonly #replaced = new Map<string, string>();
 	/** Ids removed (`discard`, superseded) while work that may have read their record was under way. */
 	readonly #removed = new Set<string>();
 	/** Identity digests computed, by identity (a few kept): each pass and call asks for the current one. */
@@ -393,6 +408,10 @@ export class Queue {
 				present.has(key) || this.#refused.delete(key); // Forgotten (a clear, a removal): no longer kept in memory.
 			}
 
+			for (const name of this.#replaced.keys()) {
+				present.has(name) || this.#replaced.delete(name); // Gone from the store (as this client sees it): never replayed.
+			}
+
 			listed = keys.filter((key) => !moved.has(key)).sort();
 		} catch (error) {
 			// A failed listing counts as the listing of the next 10 s (`refresh`, `look`): a failing store is not asked per call or write.
@@ -409,9 +428,15 @@ export class Queue {
 		// it). It is the record moved more often (`moved`: a retried dead letter is pending, a buried entry dead), the dead
 		// letter when they tie or a read fails: never replayed once dead, shown once, its other key removed with it (`stale`).
 		const dead = new Map(keys.flatMap((each) => each.dead ? [[each.id, each]] : []));
-		const moved = async ({ key }: RecordKey): Promise<number> => {
-			const record = await this.read(key, true, budget);
-			return isRecord(record) ? record.moved ?? 0 : 0;
+		// (The pending key of a dead letter the store still holds names what it replaced too: its removal waits for theirs.)
+		const moved = async (each: RecordKey): Promise<number> => {
+			const record = await this.read(each.key, true, budget);
+			if (!isRecord(record)) {
+				return 0;
+			}
+
+			this.#names(each, record);
+			return record.moved ?? 0;
 		};
 		for (const each of keys) {
 			const other = !each.dead && dead.get(each.id);
@@ -502,7 +527,8 @@ export class Queue {
 	}
 
 	/** Note the lane and URL of a pending entry's record (`value`) this client wrote or read, while it is pending. */
-	#learn({ id, scope }: { id: string; scope: string }, value: unknown): void {
+	#learn(entry: RecordKey, value: unknown): void {
+		const { id, scope } = entry;
 		if (this.#index.find(id)) {
 			this.#forget(id);
 			const record = isRecord(value) ? value : undefined;
@@ -512,11 +538,22 @@ export class Queue {
 			newer && this.newer.set(id, record.retainFrom ?? record.createdAt);
 			lane && this.#lanes.set(lane, (this.#lanes.get(lane) ?? 0) + 1);
 			if (record) {
+				this.#names(entry, record);
 				const url = normalised(record.url);
 				const ids = this.#ids.get(url) ?? new Set();
 				this.#ids.set(url, ids.add(id));
 				this.#urls.set(id, ids);
 			}
+		}
+	}
+
+	/**
+	 * Note the keys `record` (stored under `key`) names in `replaces`: distrusted, only pending keys of its scope older
+	 * than its own (what `supersede` names), for its identity and URL.
+	 */
+	#names({ key, scope }: RecordKey, record: OutboxRecord): void {
+		for (const name of record.replaces ?? []) {
+			replaceable(name, scope, key) && this.#replaced.set(name, resourceOf(record));
 		}
 	}
 
@@ -685,6 +722,8 @@ export class Queue {
 	 */
 	async writeBack(key: string, record: OutboxRecord, current: () => boolean, to = key): Promise<boolean> {
 		return this.entryLock(record.id, async () => {
+			// A dead letter's pending key goes after the entries it replaced (`replaces`): its record names them.
+			const last = to === key ? key : await this.#outlived(record, key);
 			let stored: unknown;
 			try {
 				stored = await this.read(key, true);
@@ -704,8 +743,9 @@ export class Queue {
 			}
 
 			// A dead letter (`bury`): stored under its dead key, its pending key going once the store confirmed it (a reload finds
-			// the entry pending, never neither); this client lists it dead at once, never replays it.
-			await this.store.set(to, record, undefined, false, to === key ? undefined : key);
+			// the entry pending, never neither) and the last delete `#outlived` left (`#wait`); this client lists it dead at once, never replays it.
+			this.#wait(last, key);
+			await this.store.set(to, record, undefined, false, to === key ? undefined : last);
 			// Removed by a clear or discard that began while the store took it (no drain lock held here: an early write's): nothing to tell.
 			return current();
 		});
@@ -965,6 +1005,13 @@ export class Queue {
 				this.#moves.set(keys[index - 1]!, keys[index]!);
 			}
 
+			// Named in its record, with those they named (a delete the store failed may have left one): whoever reads the
+			// store (a reload, another tab) never replays them, and it leaves the store only after them.
+			const names = superseded.flatMap(([key, old]) => keys.includes(key) ? [...old.replaces ?? [], key] : []);
+			if (names.length > 0) {
+				record.replaces = [...new Set(names)].slice(-maxReplaces);
+			}
+
 			committed = commit(keys.length, keys[0]);
 			const stored = await committed;
 			for (const [key, old] of superseded) {
@@ -1000,6 +1047,70 @@ export class Queue {
 	}
 
 	/**
+	 * Whether pending entry `record` (`key`), about to be replayed, was superseded (`coalesce`) by a later write of its
+	 * identity whose stored record names it (`replaces`) — the store did not delete it then (a reload, another tab finds
+	 * it): then it is removed now while `current()`, told `outbox:superseded` (whose app may not have heard), never sent.
+	 * The records of its scope queued after it that this client has not read are read first.
+	 */
+	async replaced(record: OutboxRecord, key: string, current: () => boolean): Promise<boolean> {
+		for (const id of this.#unread) {
+			const entry = this.#index.find(id);
+			if (entry && entry.scope === record.scope && entry.key > key) {
+				this.#learn(entry, await this.read(entry.key));
+			}
+		}
+
+		if (!overwritten.test(record.method) || this.#replaced.get(key) !== resourceOf(record) || !current()) {
+			return false;
+		}
+
+		this.#removed.add(record.id);
+		await this.store.delete(key);
+		this.emit('outbox:superseded', record);
+		return true;
+	}
+
+	/**
+	 * Remove the keys pending entry `record` (`key`) must outlive (`more`; the entries it replaced, `replaces`, as `#names`
+	 * trusts them, still stored and of its identity and URL, or unread), one by one: the last whose delete the store did
+	 * not confirm, which its own `key` must then wait for (see `#wait`), else `key`.
+	 */
+	async #outlived(record: OutboxRecord, key: string, more: string[] = []): Promise<string> {
+		let last = key;
+		for (const name of [...await this.#replacing(record, key), ...more]) {
+			// The store retries failed deletes in the order they failed: the last one confirmed is confirmed after the others.
+			await this.#parts.delete(name, true).catch(() => {
+				last = name;
+			});
+		}
+
+		return last;
+	}
+
+	/**
+	 * The keys `record` (stored under `key`, pending or dead) replaced (`replaces`) to remove, distrusted: those `#names` takes
+	 * but one that holds a record of another identity or URL (one read as nothing may be a delete this client keeps in memory).
+	 */
+	async #replacing(record: OutboxRecord, key: string): Promise<string[]> {
+		const names: string[] = [];
+		for (const name of record.replaces ?? []) {
+			const old = replaceable(name, record.scope, key) ? await this.read(name, true).catch(() => record) : null;
+			(old === undefined || (isRecord(old) && resourceOf(old) === resourceOf(record))) && names.push(name);
+		}
+
+		return names;
+	}
+
+	/** Pending key `key` goes once the store confirmed the delete of `last` (a move: `#moves`), forgotten by the index at once. */
+	#wait(last: string, key: string): void {
+		if (last !== key) {
+			this.#moves.delete(key);
+			this.#moves.set(last, key);
+			this.#note(key, false);
+		}
+	}
+
+	/**
 	 * Remove an entry, pending or dead: under the drain's lock (this client's own pass aside, which
 	 * then writes nothing of it back and does not send it), confirmed by the store, else it rejects.
 	 */
@@ -1023,6 +1134,8 @@ export class Queue {
 
 				const keys = (await this.list(true)).flatMap((each) => each.id === id && !stale(each) ? [each.key] : []);
 				const record = keys[0] && await this.read(keys[0]);
+				// The entries it replaced first (`replaces`): never left behind it, replayed at a reload.
+				await this.#remove(isRecord(record) ? await this.#replacing(record, keys[0]!) : []);
 				await this.#remove([...keys, ...superseded]);
 				// Its pending dependents are dead letters now (`'parent'`), never sent.
 				isRecord(record) && await this.orphan(record, kept);
@@ -1271,8 +1384,10 @@ export class Queue {
 	 */
 	async deliver(record: OutboxRecord, key: string, response: Response, current: () => boolean, early?: World): Promise<void> {
 		const dependents = await this.entryLock(record.id, async () => {
-			// Its pending key goes at once (after its dead key: `#first`), or (its values kept: a move) once the store confirmed them.
-			const from = this.#first(record, key);
+			// Its pending key goes at once, after the keys it must outlive (its dead key, the entries it replaced: `#outlived`;
+			// else once the store confirmed their delete, `#wait`), or (its values kept: a move) once the store confirmed them.
+			const from = await this.#outlived(record, key, record.moved ? [`d${key.slice(1)}`] : []);
+			this.#wait(from, key);
 			const kept = await this.keep(record, key, response, current, early, from).catch(() => false as const);
 			kept || await (from === key ? this.store.delete(key) : this.#parts.delete(from));
 			return kept || [];
@@ -1375,8 +1490,11 @@ export class Queue {
 			return;
 		}
 
-		await this.store.delete(key);
-		// A retried entry's dead key the store may still hold (`#first`), after its pending key: the app removed it, never sent again.
+		// After the entries it replaced (`replaces`), else once the store confirmed their delete (`#wait`).
+		const last = await this.#outlived(record, key);
+		this.#wait(last, key);
+		await (last === key ? this.store.delete(key) : this.#parts.delete(last));
+		// A retried entry's dead key the store may still hold, after its pending key: the app removed it, never sent again.
 		await (record.moved && this.#parts.delete(`d${key.slice(1)}`));
 		this.emit('outbox:discarded', record);
 		tally?.(record.id); // Discarded: its last outcome, none of `flush()`'s counts.
@@ -1409,24 +1527,6 @@ export class Queue {
 				}
 			}
 		}
-	}
-
-	/**
-	 * The key to remove first as pending entry `key` (`record`) is delivered: its own; for a retried entry (`moved`), its
-	 * dead key, which the store may still hold (a delete it failed), the pending key going once the store confirmed that one
-	 * (a move, as `supersede` chains them; forgotten by the index at once): never the dead letter alone, shown again at a reload
-	 * (a reload finds it pending: replayed, its Idempotency-Key and body the same).
-	 */
-	#first(record: OutboxRecord, key: string): string {
-		if (!record.moved) {
-			return key;
-		}
-
-		const dead = `d${key.slice(1)}`;
-		this.#moves.delete(key); // Its revival's move from that dead key, if the store has not confirmed it yet: one move now.
-		this.#moves.set(dead, key);
-		this.#note(key, false);
-		return dead;
 	}
 
 	/**

@@ -22,6 +22,12 @@ export interface OutboxRecord extends Omit<StoredEntry, 'version' | 'bodyBytes'>
 	 * whose old key the store did not delete), the record moved more often is the entry; on a tie (records of older builds), the dead letter.
 	 */
 	moved?: number;
+	/**
+	 * The keys of the pending entries this one superseded (`coalesce`), with those they had (the newest `maxReplaces`):
+	 * the store may still hold one (a delete it failed or has not taken yet). Such an entry is never replayed (a pass
+	 * removes it, `outbox:superseded`), and this one leaves the store only after them.
+	 */
+	replaces?: string[];
 	/** `nextAttemptAt` is the server's `Retry-After`: a drain that makes entries due now still waits for it. */
 	pinned?: boolean;
 	/** For a record that could not be read: the raw stored value, kept so nothing is lost but what the outbox never stores (`withoutSecrets`). */
@@ -96,6 +102,9 @@ export const parseKey = (key: string): RecordKey | undefined => {
 	}
 };
 
+/** Most keys a record names in `replaces` (a record of the store naming more is malformed). */
+export const maxReplaces = 32;
+
 /** Methods whose write replaces the resource: a queued PUT or DELETE supersedes them (`coalesce`), they carry a captured validator (`conditional`). */
 export const overwritten = /^(PUT|PATCH|DELETE)$/;
 
@@ -137,7 +146,8 @@ export const isRecord = (value: unknown): value is OutboxRecord => {
 		// A stored length that disagrees with the bytes read back (a truncated or swapped body) makes the record malformed.
 		&& (record.bodyBytes === undefined || record.bodyBytes === (record.body?.byteLength ?? 0))
 		&& (record.refs === undefined || (typeof record.refs === 'object' && record.refs !== null && Object.values(record.refs).every((ref) => typeof ref?.entry === 'string' && typeof ref.pointer === 'string')))
-		&& [record.dependsOn, record.pointers, record.dependents, record.without].every((list) => list === undefined || (Array.isArray(list) && list.every((item) => typeof item === 'string'))) && (record.identity === undefined || typeof record.identity === 'string')
+		&& (record.replaces?.length ?? 0) <= maxReplaces
+		&& [record.dependsOn, record.pointers, record.dependents, record.without, record.replaces].every((list) => list === undefined || (Array.isArray(list) && list.every((item) => typeof item === 'string'))) && (record.identity === undefined || typeof record.identity === 'string')
 		&& isHeaders(record.init ?? {}) && Object.keys(record.init ?? {}).every((name) => initNames.includes(name)) && (record.auth ?? false) === false
 		&& (!record.method || sendable(record));
 };
@@ -174,6 +184,6 @@ export const unreadable = (id: string, scope: string, createdAt: number, now: nu
 	({ v: 1, id, method: '', url: '', headers: {}, idempotencyKey: id, createdAt, attempts: 0, nextAttemptAt: now, scope, lastError: { code: 'INVALID_REQUEST', message: 'Unreadable' } });
 
 export const toEntry = (record: OutboxRecord): OutboxEntry => {
-	const { v, scope, retainFrom, moved, pinned, raw, body, inFlightUntil, refs, pointers, dependents, without, init, auth, ...entry } = record;
+	const { v, scope, retainFrom, moved, replaces, pinned, raw, body, inFlightUntil, refs, pointers, dependents, without, init, auth, ...entry } = record;
 	return { ...structuredClone(entry), version: record.version ?? 1, bodyBytes: body?.byteLength ?? 0 };
 };

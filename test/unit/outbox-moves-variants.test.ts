@@ -6,39 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/wait-for.js';
-import { memoryStore, OutboxQueuedError, type KeyValueStore } from '../../src/entries/index.js';
-import { outboxOnStore } from './outbox-store-kit.js';
-
-let made = 0;
-
-/**
- * A memory store whose `delete` of a key with one of the prefixes in `refused.deletes` throws (a disk I/O error), or
- * with one of `refused.held` waits (past the client's `storageTimeoutMs`) until `release()`, then lands.
- */
-const failingDeletes = () => {
-	const inner = memoryStore(`moves-${++made}`);
-	const refused = { deletes: [] as string[], held: [] as string[] };
-	const waits: Array<() => void> = [];
-	const store: KeyValueStore = { ...inner, async delete(key) {
-		if (refused.deletes.some((prefix) => key.startsWith(prefix))) {
-			throw new Error('disk I/O error');
-		}
-
-		if (refused.held.some((prefix) => key.startsWith(prefix))) {
-			await new Promise<void>((resume) => waits.push(resume));
-		}
-
-		return inner.delete(key);
-	} };
-	const release = (): void => {
-		refused.held = [];
-		for (const resume of waits.splice(0)) {
-			resume();
-		}
-	};
-	const keys = async (prefix: string): Promise<string[]> => (await inner.keys()).filter((key) => key.startsWith(prefix));
-	return { store, inner, refused, keys, release };
-};
+import { OutboxQueuedError } from '../../src/entries/index.js';
+import { failingDeletes, outboxOnStore } from './outbox-store-kit.js';
 
 const { onStore } = outboxOnStore('moves');
 type Api = ReturnType<typeof onStore>['api'];
