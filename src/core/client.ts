@@ -9,7 +9,7 @@ import { closeAll, type Placed } from './slots.js';
 import type { PolicyContext, PolicyParts } from './policy.js';
 import type { Reach } from './reachability.js';
 import { followOnline } from '../utils/online.js';
-import { callUrl, resolveUrl, scopeFor } from './scope.js';
+import { callUrl, resolveUrl, scopeFor, scopeOfUrl } from './scope.js';
 import { redact } from '../utils/sensitive.js';
 import { hideUserinfo } from '../utils/validate.js';
 import { clientName, worldsOf } from './world.js';
@@ -127,6 +127,8 @@ export const addMembers = (client: AnyClient, { context, params, stats, placed, 
 		},
 		// Not enumerable either: the name a service worker's answer says told a delivered write (src/core/world.ts `deliveredBy`).
 		[clientName]: { value: context.name },
+		// Nor this: the scope of an absolute URL, as the client's events name it (refetchWhenBack's; core/scope.ts `scopeOfUrl`).
+		[scopeOfUrl]: { value: context.scopeOf },
 	});
 	for (const { slot, parts } of placed) {
 		for (const [name, value] of Object.entries(parts.members ?? {})) {

@@ -95,6 +95,13 @@ export const pathHint = (input: unknown): string => (typeof input === 'string' &
 export const resolveUrl: unique symbol = Symbol.for('steadfetch.resolveUrl');
 
 /**
+ * The key of a client's own scope of an absolute URL (its `scopeOf`: an app policy's or the breaker's
+ * `scope`, else `originOf`), a member no public name reaches: `refetchWhenBack` (steadfetch/tanstack-query)
+ * finds with it the scope a query gave up on, as the client's events name it. `Symbol.for`, as `resolveUrl`.
+ */
+export const scopeOfUrl: unique symbol = Symbol.for('steadfetch.scopeOf');
+
+/**
  * The scope a public method names (see `callUrl`); with a custom `scope` function (`named`), a
  * string without `://` is a scope itself.
  */

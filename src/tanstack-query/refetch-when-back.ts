@@ -1,5 +1,6 @@
 import type { ClientOf as Client } from '../core/client-types.js';
 import type { BreakerMembers } from '../breaker/members.js';
+import { originOf, scopeOfUrl } from '../core/scope.js';
 import { classify } from '../errors/classify.js';
 import { StaleAnswerError } from './stale-answer-error.js';
 import { takes } from './takes.js';
@@ -25,16 +26,17 @@ export interface RefetchingQueryClient {
 
 /**
  * The scope a query gave up on: a stale answer's or a failure's URL (its scope as the client
- * computes it, `breaker.scope` included), or an open breaker's scope; `undefined` for a failure
+ * computes it, `core/scope.ts` `scopeOfUrl`: an app policy's `scopeOf` or `breaker.scope`, else the
+ * origin, a `blob:`, `data:` or `file:` URL's scheme; a stand-in client's `breaker(url).scope`), or an open breaker's scope; `undefined` for a failure
  * that is not a reason to wait for the scope (a 4xx, an abort, an error of the app's, a refusal of a
  * policy's own). A failure is the origin's or the network's when `classify()` calls it transient: a
  * network failure, a timeout, a 5xx, 429 or 408 answer.
  */
-const gaveUpOn = (api: Partial<BreakerMembers>, error: unknown): string | undefined => {
+const gaveUpOn = (api: Partial<BreakerMembers> & { [scopeOfUrl]?: (url: string) => string }, error: unknown): string | undefined => {
 	const { code, transient, status } = classify(error);
 	const url = error instanceof StaleAnswerError ? error.url
 		: transient && (status || code === 'NETWORK' || code === 'TIMEOUT') ? (error as { request?: Request }).request?.url : undefined;
-	return code === 'CIRCUIT_OPEN' ? (error as { scope?: string }).scope : url && (api.breaker?.(url).scope ?? new URL(url).origin);
+	return code === 'CIRCUIT_OPEN' ? (error as { scope?: string }).scope : url && (api[scopeOfUrl]?.(url) ?? api.breaker?.(url).scope ?? originOf(url));
 };
 
 /**
