@@ -14,7 +14,7 @@ import type { OutboxMembers } from '../outbox/types.js';
 import { assemble } from '../core/create-client.js';
 import type { CoreClientOptions } from '../core/options.js';
 import { isPolicy, type Policy } from '../core/policy.js';
-import { originOf, scopeFor } from '../core/scope.js';
+import { originOf, scopeFor, scopeOfUrl } from '../core/scope.js';
 import { checkOptionsObject } from '../core/validate-options.js';
 import { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { SteadfetchError } from '../errors/SteadfetchError.js';
@@ -72,8 +72,10 @@ const resolve = (options: ClientOptions): CoreClientOptions => {
  * the policy), and an `outbox` that throws a clear error when the outbox is off.
  */
 const standIns = (client: Partial<BreakerMembers & CacheMembers & OutboxMembers>, options: CoreClientOptions): void => {
-	// Their URLs are checked as the policies' members check them: a URL no call could go to is an InvalidRequestError.
-	const scope = (url: string | URL): string => scopeFor(url, originOf, options);
+	// Their URLs are checked as the policies' members check them: a URL no call could go to is an InvalidRequestError. The
+	// scope is the client's own (an app policy's `scopeOf`, which names scopes too, as `breaker.scope` does), else the origin.
+	const scopeOf = (client as { [scopeOfUrl]?: (url: string) => string })[scopeOfUrl] ?? originOf;
+	const scope = (url: string | URL): string => scopeFor(url, scopeOf, options, scopeOf !== originOf);
 	const checked = async (url: string | URL): Promise<void> => void scope(url);
 	if (!client.breaker) {
 		Object.defineProperty(client, 'breaker', {
