@@ -1,6 +1,6 @@
 import type { WaitUntil } from '../core/options.js';
 import type { PolicyCall, PolicyContext } from '../core/policy.js';
-import type { SyncAnswer, SyncMessage } from './sync.js';
+import { maxFleetOpenMs, type SyncAnswer, type SyncMessage } from './sync.js';
 import { exchanged, linkFleet, type Coordinator } from '../coordinator/fleet.js';
 import type { ThrottleAnswer, ThrottleMessage } from '../coordinator/throttle.js';
 import { background } from '../core/part-store.js';
@@ -108,9 +108,14 @@ const exchange = async (context: PolicyContext, sync: SharedCoordinator['sync'],
 	const { told } = link;
 	const granted = await exchanged(context, 'breaker', scope, link, async () => sync(scope, { policy, outcomes: link.outcomes.splice(0), jitter: context.random(), ...told, ...extra }, () => context.subrequest(call)), (value) => {
 		const answer = value as SyncAnswer;
-		const record = readRecord(answer?.record, clock.now(), maxOpenMs);
-		if (record?.scope !== scope) {
-			return undefined; // Not a breaker record.
+		const now = clock.now();
+		const record = readRecord(answer?.record, now, maxOpenMs);
+		// Not a breaker record; or one dated further ahead than a coordinator dates its own (`readState`): a garbled
+		// answer, a clock far ahead. Taken, it would be the latest this isolate heard and its own record's date: no
+		// answer of the fleet dated before it would be news or newer, so the isolate would ignore the fleet's state
+		// (an opening, a closing: failing fast for good once its open period ends) until the coordinator's clock passed it.
+		if (record?.scope !== scope || record.at > now + maxFleetOpenMs) {
+			return undefined;
 		}
 
 		// The first answer after an unreachable episode (`link.down`, cleared once this answer is

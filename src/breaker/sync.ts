@@ -80,7 +80,7 @@ const maxProbeMs = 600_000;
 export const emptyState = (scope: string, at = 0): ScopeState => ({ v: 1, record: closed(scope, at), consecutive: 0, probeAt: 0 });
 
 /** The longest open period a coordinator decides (`sync` bounds a message's `maxOpenMs` to it), in ms. */
-const maxFleetOpenMs = 3_600_000;
+export const maxFleetOpenMs = 3_600_000;
 
 /**
  * A stored state of `scope`, checked and bounded before use, or `undefined` when it is missing or not
