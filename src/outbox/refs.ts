@@ -104,9 +104,10 @@ export class Refs {
 
 	/**
 	 * This client's placeholders in a call's URL (with its `searchParams`), headers (the client's
-	 * `defaults`, the call's, a `Request` input's: every header the request is made with) and `json`
+	 * `defaults`, the call's, a `Request` input's: every header the request is made with), `json`
 	 * (as `stringify`, the client's `stringifyJson`, writes it: a value `JSON.stringify` refuses, a BigInt, may
-	 * be the app's to serialize), with what each stands for; none without a `ref()` made.
+	 * be the app's to serialize) and a text body (a string, `URLSearchParams`, a FormData's names and string values),
+	 * with what each stands for; none without a `ref()` made.
 	 */
 	in(call: PolicyCall, href: string | undefined, defaults?: unknown, stringify: (value: unknown) => string = JSON.stringify): Map<string, Made> {
 		const found = new Map<string, Made>();
@@ -114,10 +115,11 @@ export class Refs {
 			return found;
 		}
 
-		const { headers, json } = call.options as { headers?: unknown; json?: unknown };
+		const { headers, json, body } = call.options as { headers?: unknown; json?: unknown; body?: unknown };
 		let text: string;
 		try {
-			const given = [defaults, headers, call.input instanceof Request && call.input.headers].map((each) => each instanceof Headers ? [...each] : each);
+			const form = body instanceof FormData ? [...body].filter(([, value]) => typeof value === 'string') : (typeof body === 'string' || body instanceof URLSearchParams) && `${body}`;
+			const given = [defaults, headers, call.input instanceof Request && call.input.headers, form].map((each) => each instanceof Headers ? [...each] : each);
 			text = `${href} ${JSON.stringify(given)} ${json === undefined ? '' : stringify(json)}`;
 		} catch {
 			return found; // An unserializable body: the wrapper's own check names it.
@@ -135,6 +137,16 @@ export class Refs {
 	}
 }
 
+/** `bytes` read a byte a character (U+0000 to U+00FF): a text whose characters give back the same bytes. */
+const byteText = (bytes: Uint8Array): string => {
+	let text = '';
+	for (let start = 0; start < bytes.length; start += 8192) {
+		text += String.fromCharCode(...bytes.subarray(start, start + 8192));
+	}
+
+	return text;
+};
+
 /** A stored request with its placeholders replaced, or why it cannot be sent (a `'parent'` dead letter). */
 export const substitute = (parts: { url: string; headers: Record<string, string>; body?: ArrayBuffer }, refs: Record<string, Ref>, values: ReadonlyMap<string, Record<string, unknown>>): typeof parts | string => {
 	const found = new Map<string, unknown>();
@@ -149,11 +161,12 @@ export const substitute = (parts: { url: string; headers: Record<string, string>
 	}
 
 	const stringOf = (value: unknown): string => typeof value === 'string' ? value : JSON.stringify(value);
-	const inText = (text: string, encode: (value: string) => string): string | undefined => {
+	// `objects`: an object or array becomes its JSON text (in a body), else it cannot go there (a URL, a header).
+	const inText = (text: string, encode: (value: string) => string, objects = false): string | undefined => {
 		let result = text;
 		for (const [placeholder, value] of found) {
 			if (result.includes(placeholder)) {
-				if (isObject(value)) {
+				if (isObject(value) && !objects) {
 					return undefined;
 				}
 
@@ -181,7 +194,17 @@ export const substitute = (parts: { url: string; headers: Record<string, string>
 	}
 
 	let { body } = parts;
-	if (body && /[/+]json\b/i.test(parts.headers['content-type'] ?? '')) {
+	const type = parts.headers['content-type'] ?? '';
+	if (body && !/[/+]json\b/i.test(type)) {
+		// Text, a form (its values form-encoded) or a FormData's multipart body (its files' bytes among them): read a byte
+		// a character, so every byte but the placeholders' (ASCII) stays as it is; a value goes in as its UTF-8 bytes.
+		const text = byteText(new Uint8Array(body));
+		const form = /^application\/x-www-form-urlencoded\b/i.test(type);
+		const result = inText(text, (value) => byteText(new TextEncoder().encode(form ? encodeURIComponent(value) : value)), true)!;
+		if (result !== text) {
+			body = Uint8Array.from(result, (char) => char.charCodeAt(0)).buffer;
+		}
+	} else if (body) {
 		// In the text as the client's `stringifyJson` wrote it (a big integer keeps its digits, keys their order): a
 		// placeholder is only ever inside a JSON string. A whole string value (its opening quote not escaped: after an
 		// even run of backslashes), not a key, becomes the JSON value; in a longer string or a key, the value's string form.

@@ -100,8 +100,8 @@ export interface Outbox {
 	/**
 	 * A placeholder for the value at `pointer` (a JSON pointer, RFC 6901: `''` or starting with `/`)
 	 * of the answer of entry `entryId` (an `OutboxQueuedError`'s `entryId`), usable in a later call's
-	 * URL (`searchParams` included), headers (the call's, its `Request`'s, the client's) and `json`
-	 * body, on this client or one made from it by `extend()` (same name and store): that call is queued
+	 * URL (`searchParams` included), headers (the call's, its `Request`'s, the client's), `json` body and text body (a
+	 * string, `URLSearchParams` or a `FormData`'s text fields: the value's text, form-encoded in a form), on this client or one made from it by `extend()` (same name and store): that call is queued
 	 * behind the entry (`dependsOn`, `outbox:waiting`) and replayed with the value in the placeholder's place.
 	 * The pointer is recorded with the stored entry, so whichever tab delivers it keeps the value: a call
 	 * made with the placeholder after the delivery goes out with it. The answer is read as ky reads an
