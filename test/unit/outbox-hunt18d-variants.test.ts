@@ -139,3 +139,34 @@ describe('a placeholder in a body other than json (FormData text, a text body, U
 		expect(text(sent[3]!.body)).not.toContain('steadfetch-ref-');
 	});
 });
+
+describe('pending-writes: a note from another tab that is not one', () => {
+	it('an entry \'*\' told queued (no entry has that id) or a clear for an identity that is no string is ignored and told malformed, never a clear of every count', async () => {
+		const { PendingWrites } = await import('../../src/outbox/pending-writes.js');
+		const scope = globalThis as { document?: unknown };
+		const hadDocument = 'document' in scope;
+		const saved = scope.document;
+		scope.document ??= {}; // Tabs: the count's notes travel on BroadcastChannel.
+		let malformed = 0;
+		const counted = new PendingWrites('pw-malformed-star', () => malformed++);
+		const otherTab = new BroadcastChannel('steadfetch:pw-malformed-star:pending');
+		try {
+			counted.queued('a', 'ann', 'https://x/todos/1');
+			counted.queued('b', undefined, 'https://x/todos/1');
+			for (const note of [{ v: 1, op: '+', id: '*', url: 'https://x/todos/1' }, { v: 1, op: '-', id: '*', who: 42 }, { v: 1, op: '-', id: '*', who: { ann: 1 } }]) {
+				otherTab.postMessage(note);
+			}
+
+			await expect.poll(() => malformed).toBe(3);
+			expect([counted.count('ann', 'https://x/todos/1'), counted.count(undefined, 'https://x/todos/1')]).toEqual([1, 1]);
+		} finally {
+			otherTab.close();
+			counted.close();
+			if (hadDocument) {
+				scope.document = saved;
+			} else {
+				delete scope.document;
+			}
+		}
+	});
+});
