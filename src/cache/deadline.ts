@@ -9,7 +9,6 @@ const fire = async (cache: CacheState, call: PolicyCall, read: Read): Promise<vo
 	read.timer = undefined;
 	const stale = !read.done && !call.signal?.aborted && await serve(cache, call, read.request!, 'slow', read);
 	if (stale) {
-		read.early = read.done = true;
 		// Its run goes on for the copy: no attempt of it after a logout, its first still waiting for a slot included.
 		outlives(call);
 		cutShort(read);

@@ -47,16 +47,23 @@ export const serve = async (cache: CacheState, call: PolicyCall, request: Reques
 		// The writes pending to its URL (read your own writes), counted before the checks below: none waits after them.
 		const pendingWrites = await context.hooks.pendingWrites?.(request.url, call.identity);
 		// Work bound to who started it: once its identity changed, or a clear was noted (also while the store read), no copy
-		// answers it; nor one whose removal was noted, or a write of its path delivered (`outdated`), while it was read.
-		if (read?.done || !call.world.current('cache') || !reading.current('cache', pathOf(record.url)) || outdated(cache, record) || record.vary.some(([name, value]) => varied(cache, request, name) !== value)) {
+		// answers it; nor one whose removal was noted, or a write of its path delivered (`outdated`), while it was read; nor a
+		// call its caller aborted meanwhile (its answer is the abort: no `cache:stale` told).
+		if (read?.done || call.signal?.aborted || !call.world.current('cache') || !reading.current('cache', pathOf(record.url)) || outdated(cache, record) || record.vary.some(([name, value]) => varied(cache, request, name) !== value)) {
 			return undefined;
+		}
+
+		const stale = staleResponse(record, request.method, reason, now, pendingWrites);
+		// The copy is the deadline's answer from here on, as `cache:stale` tells: a run that ends before `fire` goes on is let go.
+		if (read) {
+			read.early = read.done = true;
 		}
 
 		view.touch(stored!);
 		context.emit('cache:stale', { scope: call.scope!, method: request.method, url: record.url, reason, age: ageOf(record, now) });
 		// The app shows a stale copy: the scope's next good answer is told (`scope:back`, what `refetchWhenBack` waits for).
 		context.late?.(call.scope!);
-		return staleResponse(record, request.method, reason, now, pendingWrites);
+		return stale;
 	} catch (error) {
 		storageError(context, 'cache', 'get', error);
 		return undefined;
