@@ -27,7 +27,8 @@
  * of the name started later (a reload, another isolate) may serve them. Per call, `staleCache: false` (or fetch's
  * `cache: 'no-store'`: the call's, else the client's, else that of a `Request` given as input, as
  * ky makes the request, or of the `Request` a `beforeRequest` hook returns) skips storing and serving. A call with `integrity` (its own, the client's, a `Request`'s) is never
- * answered by a copy, whose bytes were not checked against it: it fails as it would without a cache. Storage faults never fail a request: they emit
+ * answered by a copy, whose bytes were not checked against it, nor a Range request (a copy holds the whole body, not the part it asks
+ * for): it fails as it would without a cache. Storage faults never fail a request: they emit
  * `storage:error` and the copy is kept in memory until the store takes it.
  *
  * @example

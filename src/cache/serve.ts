@@ -14,13 +14,14 @@ import { ageOf, staleResponse, type StaleReason } from './stale-response.js';
  * one whose removal (`cache.delete`, a delivered write's drop) was noted, or a write of its path delivered by any
  * client of the name (read your own writes), while it was read.
  * None for a request with `integrity` (a copy's bytes were never checked against it: it fails as without a cache), nor
- * for one with fetch's `cache: 'no-store'` (a `beforeRequest` hook's Request: the options' and an input's never get here).
+ * for a Range request (a copy holds the whole body, not the part it asks for), nor for one with fetch's `cache: 'no-store'` (a `beforeRequest` hook's Request: the options' and an input's never get here).
  * A copy past its limit, or unreadable (not one `write` gives: `foreign`, a header the cache never stores among them), goes.
  * Never rejects: a failure (its key's digest: no `crypto.subtle` on a page over plain http) is a `storage:error`.
  */
 export const serve = async (cache: CacheState, call: PolicyCall, request: Request, reason: StaleReason, read?: Read): Promise<Response | undefined> => {
-	// A call with `integrity` is answered only by bytes fetch checked against it: never a copy (Node's and browsers' Request keep it).
-	if (request.integrity || request.cache === 'no-store') {
+	// A call with `integrity` is answered only by bytes fetch checked against it: never a copy (Node's and browsers' Request keep it);
+	// a Range request only by the part it asks for: never a copy's whole body.
+	if (request.integrity || request.cache === 'no-store' || request.headers.has('range')) {
 		return undefined;
 	}
 

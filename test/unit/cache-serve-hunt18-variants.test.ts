@@ -2,7 +2,7 @@
  * Defect hunt, eighteenth round: the stale cache's answers (API.md "Responses served from the stale cache", "Slow
  * networks: an answer within a deadline"). Each test names the claim it holds the code to.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createClient, isStale, type ClientOptions } from '../../src/entries/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -96,5 +96,48 @@ describe('a caller\'s abort while the copy is read: no stale answer told (API.md
 		}
 
 		expect(seen).toEqual(['network', 'Error: left the page', [], 'slow', 'Error: left the page', []]);
+	});
+});
+
+describe('a Range request is never answered by a copy (a copy holds the whole body, never the part asked for: as for `integrity`, it fails as without a cache)', () => {
+	it('a GET or HEAD with `Range` (its own, or a beforeRequest hook\'s), on a failure or at its deadline, gets the failure or the network\'s answer; one without is answered stale as before', async () => {
+		const { api, state } = origin('range', { staleCache: { networkTimeoutMs: false } });
+		await primed(api, 'https://range.test/a');
+		state.refuse = true;
+		const told: string[] = [];
+		api.on('cache:stale', ({ method }) => told.push(method));
+		const outcome = async (call: Promise<Response>): Promise<string> => call.then((response) => `${response.status} ${isStale(response)}`, (error: unknown) => (error as Error).name);
+		const hook = { hooks: { beforeRequest: [({ request }: { request: Request }) => {
+			request.headers.set('range', 'bytes=0-3');
+		}] } };
+		const seen = [
+			await outcome(api.get('https://range.test/a', { headers: { range: 'bytes=0-3' } })),
+			await outcome(api.head('https://range.test/a', { headers: { range: 'bytes=0-3' } })),
+			await outcome(api.get('https://range.test/a', hook)),
+			await outcome(api.get('https://range.test/a')),
+		];
+		// Slow: the deadline's copy does not answer a Range request either; the network's answer does, once the deadline's
+		// work (the `setTimeout` of 20 ms, which `fire` runs) is over.
+		state.refuse = false;
+		let open = (): void => {};
+		state.gate = new Promise((resolve) => {
+			open = resolve;
+		});
+		let fired: Promise<unknown> | undefined;
+		const original = globalThis.setTimeout;
+		const spy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((callback: (...args: unknown[]) => unknown, delay?: number, ...args: unknown[]) =>
+			original((...given: unknown[]) => {
+				const ran = callback(...given);
+				fired ??= delay === 20 ? Promise.resolve(ran) : undefined;
+			}, delay, ...args)) as typeof setTimeout);
+		const slow = outcome(api.get('https://range.test/a', { headers: { range: 'bytes=0-3' }, staleCache: { networkTimeoutMs: 20 } }));
+		await waitFor(() => fired !== undefined, 'the deadline');
+		await fired;
+		spy.mockRestore();
+		open();
+		seen.push(await slow);
+		api.close();
+		// Before: ['200 true', '200 true', '200 true', '200 true', '200 true'], told for each.
+		expect([seen, told]).toEqual([['NetworkError', 'NetworkError', 'NetworkError', '200 true', '200 false'], ['GET']]);
 	});
 });
