@@ -9,7 +9,7 @@ import { closeAll, type Placed } from './slots.js';
 import type { PolicyContext, PolicyParts } from './policy.js';
 import type { Reach } from './reachability.js';
 import { followOnline } from '../utils/online.js';
-import { callUrl, resolveUrl, scopeFor, scopeOfUrl } from './scope.js';
+import { callUrl, originOf, resolveUrl, scopeFor, scopeOfUrl } from './scope.js';
 import { redact } from '../utils/sensitive.js';
 import { hideUserinfo } from '../utils/validate.js';
 import { clientName, worldsOf } from './world.js';
@@ -127,8 +127,9 @@ export const addMembers = (client: AnyClient, { context, params, stats, placed, 
 		},
 		// Not enumerable either: the name a service worker's answer says told a delivered write (src/core/world.ts `deliveredBy`).
 		[clientName]: { value: context.name },
-		// Nor this: the scope of an absolute URL, as the client's events name it (refetchWhenBack's; core/scope.ts `scopeOfUrl`).
-		[scopeOfUrl]: { value: context.scopeOf },
+		// Nor this: the scope of an absolute URL, as the client's events name it (refetchWhenBack's; core/scope.ts `scopeOfUrl`):
+		// `originOf` itself without an app's scope (`custom`), so the preset's stand-in breaker tells whether scopes are named.
+		[scopeOfUrl]: { value: custom ? context.scopeOf : originOf },
 	});
 	for (const { slot, parts } of placed) {
 		for (const [name, value] of Object.entries(parts.members ?? {})) {
