@@ -146,42 +146,50 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 			took = false;
 		};
 
-		let sent: Promise<Response>;
-		if (waitMs > 0) {
-			bucket.waits++;
-			context.emit('ratelimit:wait', { scope, method: request.method, url: request.url, waitMs, reason: at === blockedUntil ? 'server' : 'bucket' });
-			// Woken by its own timer, in its own call.
-			const [closed, done] = closing.wait();
-			sent = sleep(waitMs, signal, closed).finally(done).then(() => next(request, init), (error: unknown) => {
-				giveBack();
-				throw error;
-			});
-		} else {
-			const hedge = init?.hedge;
-			sent = next(request, hedge ? {
-				...init,
-				hedge() {
-					const refused = hedge();
-					if (refused) {
-						giveBack();
-					}
-
-					return refused;
-				},
-			} : init);
-		}
-
-		return sent.then((response) => {
+		/** What the attempt's answer teaches the bucket; refused below without I/O (an open breaker, an app's policy: steadfetch's own errors), it never went: what it took is given back. */
+		const sent = (sending: Promise<Response>): Promise<Response> => sending.then((response) => {
 			buckets.learn(scope, response);
 			return response;
 		}, (error: unknown) => {
-			// Refused below without I/O (an open breaker, an app's policy: steadfetch's own errors): it never went, what it took is given back.
 			if (isSteadfetchError(error)) {
 				giveBack();
 			}
 
 			throw error;
 		});
+
+		if (waitMs > 0) {
+			bucket.waits++;
+			context.emit('ratelimit:wait', { scope, method: request.method, url: request.url, waitMs, reason: at === blockedUntil ? 'server' : 'bucket' });
+			// Woken by its own timer, in its own call.
+			const [closed, done] = closing.wait();
+			return sleep(waitMs, signal, closed).finally(done).then(() => {
+				// The server said meanwhile that its quota is spent past this call's time (an answer to another call, another tab's
+				// word): not sent now, it takes its turn again (a wait for the reset, or RateLimitedError at once past its budget).
+				if (bucket.blockedUntil > at) {
+					giveBack();
+					return layer(next)(request, init);
+				}
+
+				return sent(next(request, init));
+			}, (error: unknown) => {
+				giveBack();
+				throw error;
+			});
+		}
+
+		const hedge = init?.hedge;
+		return sent(next(request, hedge ? {
+			...init,
+			hedge() {
+				const refused = hedge();
+				if (refused) {
+					giveBack();
+				}
+
+				return refused;
+			},
+		} : init));
 	};
 
 	return {
@@ -228,7 +236,9 @@ const sleep = async (ms: number, ...signals: AbortSignal[]): Promise<void> => ne
  * left of its `totalTimeout`, capped by its request's deadline with `deadlineHeader`, and never more than what is left of its per-attempt `timeout`, which
  * the wait is part of, as is a wait for a bulkhead slot before it) waits (`ratelimit:wait`), else fails at once with
  * `RateLimitedError` (`retryAfterMs`), no I/O. Waiting calls leave one at a time, each when its own
- * token is due (never several on one refill), woken by their own timers. Per attempt, so retries,
+ * token is due (never several on one refill), woken by their own timers. A waiting call that the server said,
+ * meanwhile, it has no request left for at its time (an answer to another call, another tab's word) is not sent then: it
+ * waits for the reset, or fails with `RateLimitedError` as it wakes when that is past its budget. Per attempt, so retries,
  * hedges and outbox replays take their turn too (a hedge only if a token is there at once, else it
  * is not sent). An attempt whose signal has aborted is rejected at once with its reason; a waiting
  * one leaves as soon as its signal aborts. One client serves every request of a Cloudflare Worker's

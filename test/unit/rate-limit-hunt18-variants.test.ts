@@ -1,0 +1,89 @@
+/** Defect hunt, eighteenth round (limits): a server's word that arrives while calls wait for their token. */
+import { describe, expect, it } from 'vitest';
+import { createClient } from '../../src/entries/core.js';
+import { RateLimitedError, rateLimit } from '../../src/entries/rate-limit.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+
+const t0 = 1_700_000_000_000;
+
+/**
+ * A client whose bucket lets a call go every 100 ms (burst 1) and whose server answers the first request with
+ * `first` (status, headers); the clock stays at t0 until a test moves it, so each wait is exact.
+ */
+const setup = (first: readonly [number, Readonly<Record<string, string>>], options: { timeout?: number; name?: string; share?: boolean } = {}) => {
+	const clock = new ManualClock(t0);
+	const sent: string[] = [];
+	const api = createClient({
+		clock, timeout: options.timeout ?? 5_000, retry: 0, ...options.name ? { name: options.name } : {},
+		rateLimit: rateLimit({ perSecond: 10, burst: 1, ...options.share ? { share: true } : {} }),
+		fetch: (async (request: Request) => {
+			sent.push(`${new URL(request.url).pathname} @${clock.now() - t0}`);
+			return sent.length === 1 ? new Response('first', { status: first[0], headers: first[1] }) : new Response('ok');
+		}) as typeof fetch,
+	});
+	const waits: Array<[number, string]> = [];
+	api.on('ratelimit:wait', ({ waitMs, reason }) => waits.push([waitMs, reason]));
+	return { api, clock, sent, waits };
+};
+
+describe('rate limit: a call waiting for its bucket token when the server says its quota is spent', () => {
+	// Retry-After takes whole seconds: 1 s there, 0.5 s elsewhere.
+	for (const [said, first, resetMs] of [
+		['RateLimit: limit=10, remaining=0, reset=0.5', [200, { ratelimit: 'limit=10, remaining=0, reset=0.5' }], 500],
+		['RateLimit structured form', [200, { ratelimit: '"default";r=0;t=0.5', 'ratelimit-policy': '"default";q=10;w=1' }], 500],
+		['X-RateLimit-Remaining: 0 + X-RateLimit-Reset', [200, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '0.5' }], 500],
+		['a 429 with Retry-After', [429, { 'retry-after': '1' }], 1_000],
+	] as const) {
+		it(`${said} in the answer to an earlier call: the waiting call is not sent at its token's time, it waits for the reset`, async () => {
+			const { api, clock, sent, waits } = setup(first);
+			const one = api.get('https://api.test/1').text().catch((error: unknown) => error);
+			const two = api.get('https://api.test/2').text();
+			await one;
+			// The second call waits 100 ms for the bucket; the server's reset is learnt meanwhile: it waits again, for that (before: sent).
+			await expect.poll(() => waits.length + sent.length, { timeout: 3_000 }).toBeGreaterThan(2);
+			expect([sent, waits]).toEqual([['/1 @0'], [[100, 'bucket'], [resetMs, 'server']]]);
+			clock.set(t0 + resetMs);
+			expect(await two).toBe('ok');
+			expect(sent).toEqual(['/1 @0', `/2 @${resetMs}`]);
+			api.close();
+		});
+	}
+
+	it('a reset past what is left of the waiting call\'s timeout: RateLimitedError as it wakes, nothing sent, never sent late', async () => {
+		const { api, sent, waits } = setup([200, { ratelimit: 'limit=10, remaining=0, reset=30' }], { timeout: 1_000 });
+		const one = api.get('https://api.test/1').text();
+		const two = api.get('https://api.test/2').text().catch((error: unknown) => error);
+		expect(await one).toBe('first');
+		const error = await two;
+		expect([error instanceof RateLimitedError, (error as RateLimitedError).retryAfterMs, sent, waits]).toEqual([true, 30_000, ['/1 @0'], [[100, 'bucket']]]);
+		api.close();
+	});
+
+	it('another tab\'s word (share) that the quota is spent reaches a call already waiting for its token', async () => {
+		const name = `rl-hunt18-${Math.random()}`;
+		const teller = setup([200, { ratelimit: 'limit=10, remaining=0, reset=0.5' }], { name, share: true });
+		const { api, clock, sent, waits } = setup([200, {}], { name, share: true });
+		await api.get('https://api.test/0').text();
+		const waiting = api.get('https://api.test/1').text();
+		await expect.poll(() => waits).toHaveLength(1);
+		await teller.api.get('https://api.test/told').text();
+		await expect.poll(() => waits.length + sent.length, { timeout: 3_000 }).toBeGreaterThan(2);
+		expect([sent, waits]).toEqual([['/0 @0'], [[100, 'bucket'], [500, 'server']]]);
+		clock.set(t0 + 500);
+		expect(await waiting).toBe('ok');
+		expect(sent).toEqual(['/0 @0', '/1 @500']);
+		api.close();
+		teller.api.close();
+	});
+
+	it('a server\'s word that says requests are left, or a spent quota that resets before the call\'s time, leaves the waiting call\'s turn as it was', async () => {
+		for (const headers of [{ ratelimit: 'limit=10, remaining=5, reset=2' }, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '0.05' }]) {
+			const { api, sent, waits } = setup([200, headers]);
+			const one = api.get('https://api.test/1').text();
+			const two = api.get('https://api.test/2').text();
+			expect(await Promise.all([one, two])).toEqual(['first', 'ok']);
+			expect([sent, waits]).toEqual([['/1 @0', '/2 @0'], [[100, 'bucket']]]);
+			api.close();
+		}
+	});
+});
