@@ -111,7 +111,8 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 			firstSeen(call); // Read at every attempt: the first one fixes it.
 		}
 		const bucket = buckets.scope(scope);
-		const { due, leftUntil } = bucket;
+		const { due } = bucket;
+		let { leftUntil } = bucket;
 		// The server's quota: spent (it said so, or the requests it said were left have gone), none until it resets.
 		const blockedUntil = Math.max(bucket.blockedUntil, bucket.left < 1 ? leftUntil : 0);
 		// When this call may go: each waiting call has a time of its own, never two on one token.
@@ -165,10 +166,18 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 			const [closed, done] = closing.wait();
 			return sleep(waitMs, signal, closed).finally(done).then(() => {
 				// The server said meanwhile that its quota is spent past this call's time (an answer to another call, another tab's
-				// word): not sent now, it takes its turn again (a wait for the reset, or RateLimitedError at once past its budget).
-				if (bucket.blockedUntil > at) {
+				// word), or how many requests it has left, all taken: not sent now, it takes its turn again (a wait for the reset, or
+				// RateLimitedError at once past its budget). Requests left: this call takes one, as one that came after the word would.
+				const counted = !took && at < bucket.leftUntil;
+				if (bucket.blockedUntil > at || (counted && bucket.left < 1)) {
 					giveBack();
 					return layer(next)(request, init);
+				}
+
+				if (counted) {
+					({ leftUntil } = bucket);
+					took = true;
+					bucket.left--;
 				}
 
 				return sent(next(request, init));

@@ -87,3 +87,26 @@ describe('rate limit: a call waiting for its bucket token when the server says i
 		}
 	});
 });
+
+describe('rate limit: calls waiting for their token when the server says how many requests it has left', () => {
+	it('remaining=1 said while two calls wait for the bucket: the first of them goes, the second waits for the reset (here past its timeout: RateLimitedError, not sent)', async () => {
+		const { api, sent, waits } = setup([200, { ratelimit: 'limit=10, remaining=1, reset=30' }]);
+		const one = api.get('https://api.test/1').text();
+		const two = api.get('https://api.test/2').text();
+		const three = api.get('https://api.test/3').text().catch((error: unknown) => error);
+		expect(await one).toBe('first');
+		expect(await two).toBe('ok');
+		const error = await three;
+		expect([error instanceof RateLimitedError, (error as RateLimitedError).retryAfterMs, sent, waits]).toEqual([true, 30_000, ['/1 @0', '/2 @0'], [[100, 'bucket'], [200, 'bucket']]]);
+		api.close();
+	});
+
+	it('remaining=2 said while two calls wait: both go at their token\'s time, and the next call waits for the reset', async () => {
+		const { api, sent, waits } = setup([200, { ratelimit: 'limit=10, remaining=2, reset=30' }]);
+		const calls = [1, 2, 3].map(async (index) => api.get(`https://api.test/${index}`).text());
+		expect(await Promise.all(calls)).toEqual(['first', 'ok', 'ok']);
+		const error = await api.get('https://api.test/4').catch((error_: unknown) => error_);
+		expect([error instanceof RateLimitedError, sent, waits]).toEqual([true, ['/1 @0', '/2 @0', '/3 @0'], [[100, 'bucket'], [200, 'bucket']]]);
+		api.close();
+	});
+});
