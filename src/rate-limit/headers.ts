@@ -82,7 +82,7 @@ const parseRateLimit = (field: string, policy: () => string | null): ServerQuota
 /**
  * The server's view of its quota, read defensively from `RateLimit` (either form of the IETF
  * draft; a policy without its reset: with its `RateLimit-Policy` window), else `X-RateLimit-Remaining` + `X-RateLimit-Reset` (seconds from now, or epoch seconds
- * when past 10⁹), and on 429/503 `Retry-After` (nothing left until then). Anything malformed is
+ * when past 10⁹; a field sent twice read whole, the most restrictive pair kept), and on 429/503 `Retry-After` (nothing left until then). Anything malformed is
  * ignored; the caller bounds the reset.
  */
 export const serverQuota = (response: Response, now: number): ServerQuota | undefined => {
@@ -100,11 +100,20 @@ export const serverQuota = (response: Response, now: number): ServerQuota | unde
 		return parsed;
 	}
 
-	const remaining = number(headers.get('x-ratelimit-remaining') ?? undefined);
-	const reset = number(headers.get('x-ratelimit-reset') ?? undefined);
-	if (remaining === undefined || reset === undefined) {
-		return undefined;
+	// Each field's values (a field sent twice, by the origin and a gateway, is one comma-joined value; its first KiB): the
+	// n-th remaining with the n-th reset (the last one when fewer), the most restrictive pair kept; a malformed value, none.
+	const resets = clip(headers.get('x-ratelimit-reset') ?? '').split(',').map(number);
+	let found: ServerQuota | undefined;
+	for (const [index, value] of clip(headers.get('x-ratelimit-remaining') ?? '').split(',').entries()) {
+		const remaining = number(value);
+		const reset = resets[Math.min(index, resets.length - 1)];
+		if (remaining === undefined || resets.includes(undefined)) {
+			return undefined;
+		}
+
+		const quota = { remaining, resetMs: reset! > 1e9 ? Math.max(0, reset! * 1000 - now) : reset! * 1000 };
+		found = found && rank(found) <= rank(quota) ? found : quota;
 	}
 
-	return { remaining, resetMs: reset > 1e9 ? Math.max(0, reset * 1000 - now) : reset * 1000 };
+	return found;
 };

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { createClient } from '../../src/entries/core.js';
 import { RateLimitedError, rateLimit } from '../../src/entries/rate-limit.js';
+import { serverQuota } from '../../src/rate-limit/headers.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 
 const t0 = 1_700_000_000_000;
@@ -107,6 +108,32 @@ describe('rate limit: calls waiting for their token when the server says how man
 		expect(await Promise.all(calls)).toEqual(['first', 'ok', 'ok']);
 		const error = await api.get('https://api.test/4').catch((error_: unknown) => error_);
 		expect([error instanceof RateLimitedError, sent, waits]).toEqual([true, ['/1 @0', '/2 @0', '/3 @0'], [[100, 'bucket'], [200, 'bucket']]]);
+		api.close();
+	});
+});
+
+describe('rate limit: X-RateLimit-* sent twice (by the origin and a gateway: one comma-joined value)', () => {
+	const quota = (headers: Record<string, string>, status = 200) => serverQuota(new Response('', { status, headers }), t0);
+
+	it('is read whole, as a RateLimit field that lists several policies: the n-th remaining with the n-th reset, the most restrictive pair kept', () => {
+		expect(quota({ 'x-ratelimit-remaining': '0, 0', 'x-ratelimit-reset': '5, 5' })).toEqual({ remaining: 0, resetMs: 5_000 });
+		expect(quota({ 'x-ratelimit-remaining': '57, 0', 'x-ratelimit-reset': '2, 30' })).toEqual({ remaining: 0, resetMs: 30_000 });
+		expect(quota({ 'x-ratelimit-remaining': '0, 57', 'x-ratelimit-reset': `${t0 / 1000 + 30}, 2` })).toEqual({ remaining: 0, resetMs: 30_000 });
+		expect(quota({ 'x-ratelimit-remaining': '9, 3', 'x-ratelimit-reset': '60, 10' })).toEqual({ remaining: 3, resetMs: 10_000 });
+		// One reset for two remaining values: it is each one's.
+		expect(quota({ 'x-ratelimit-remaining': '9, 0', 'x-ratelimit-reset': '10' })).toEqual({ remaining: 0, resetMs: 10_000 });
+		// One value as before; a malformed one among them is nothing said (garbage, negative, empty).
+		expect(quota({ 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '5' })).toEqual({ remaining: 0, resetMs: 5_000 });
+		for (const [remaining, reset] of [['0, abc', '5, 5'], ['0, -1', '5'], ['0', '5, -5'], ['0, ', '5'], ['0', '']]) {
+			expect(quota({ 'x-ratelimit-remaining': remaining!, 'x-ratelimit-reset': reset! }), `${remaining} / ${reset}`).toBeUndefined();
+		}
+	});
+
+	it('in the client: a spent quota in one of the two values holds the scope until its reset', async () => {
+		const { api, sent } = setup([200, { 'x-ratelimit-remaining': '41, 0', 'x-ratelimit-reset': '60, 30' }], { timeout: 1_000 });
+		await api.get('https://api.test/1').text();
+		const error = await api.get('https://api.test/2').catch((error_: unknown) => error_);
+		expect([error instanceof RateLimitedError, (error as RateLimitedError).retryAfterMs, sent]).toEqual([true, 30_000, ['/1 @0']]);
 		api.close();
 	});
 });
