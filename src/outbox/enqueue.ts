@@ -177,12 +177,16 @@ const recordOf = async (queue: Queue, call: PolicyCall, request: Request, snapsh
 	const dependent = queue.dependents.get(call);
 	// The client's own headers the call removed: a name only, never a value (a sensitive one included).
 	const without = [...headersOf(context.options.headers).keys()].filter((name) => !request.headers.has(name));
+	// Its request id, which its replays continue (their attempt:* events, log records, spans), whatever the origin: the header
+	// `trace()` or `otel()` names (`header`) is stored only where it was sent, and never the id of a header the outbox never stores.
+	const header = (context.options.trace as { header?: string } | undefined)?.header;
+	const requestId = header && !isSensitive(queue, header.toLowerCase()) ? context.hooks.requestIdOf?.(call) : undefined;
 	const record: OutboxRecord = {
 		v: 1, id: randomUuid(), method, url: withoutFragment(url), ...storedHeaders(queue, request.headers, snapshot.type), idempotencyKey, createdAt: now,
 		attempts: isSteadfetchError(error) ? 0 : 1, nextAttemptAt: now, scope: context.scopeOf(url), version: options.version,
 		...identity !== undefined && { identity }, ...snapshot.body && { body: snapshot.body }, bodyBytes: snapshot.body?.byteLength ?? 0, ...until !== undefined && { inFlightUntil: until },
 		...dependent && { dependsOn: dependent.dependsOn, refs: dependent.refs }, ...without.length > 0 && { without },
-		...Object.keys(init).length > 0 && { init }, ...given['auth'] === false && { auth: false },
+		...Object.keys(init).length > 0 && { init }, ...given['auth'] === false && { auth: false }, ...requestId && { requestId },
 	};
 	if (dependent && !dependent.dependsOn.length) {
 		// Its entries all delivered, its attempt went out with their kept values in place: stored as it was sent (its

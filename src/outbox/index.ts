@@ -1,6 +1,6 @@
 import { outboxAt } from '../bands/bands.js';
 import { optionsOf } from '../utils/validate.js';
-import type { Policy } from '../core/policy.js';
+import type { Policy, PolicyCall } from '../core/policy.js';
 import type { OutboxMembers, OutboxParts } from './types.js';
 import { resolveOutboxOptions, type OutboxOptions } from './options.js';
 import { createOutbox } from './outbox.js';
@@ -19,6 +19,11 @@ declare module 'steadfetch/core' {
 		 * cache marks a copy it serves with it (`pending-writes=N`).
 		 */
 		pendingWrites?(url: string, identity: string | undefined): number | Promise<number>;
+		/**
+		 * Set by the outbox, asked by the trace slot: the request id stored with the entry `call` replays (the one of the
+		 * call that queued it), which the replay continues; undefined for any other call, or an entry stored without one.
+		 */
+		replayRequestIdOf?(call: PolicyCall): string | undefined;
 	}
 
 	/** The `outbox` slot of `createClient`. */

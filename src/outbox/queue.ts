@@ -137,6 +137,8 @@ interface Ticket {
 	refused?: boolean;
 	/** Its attempt went out (the transport's `World.check`): an error before (a hook's, a layer's) made no attempt. */
 	admitted?: boolean;
+	/** The request id stored with its entry (`OutboxRecord.requestId`), which the replay continues (`PolicyHooks.replayRequestIdOf`). */
+	requestId?: string | undefined;
 }
 
 /** What a replay got: its response, or its error (`unsent`: before its attempt went out, no attempt). */
@@ -299,6 +301,7 @@ export class Queue {
 		}
 
 		this.#peers.add(this.#self);
+		context.hooks.replayRequestIdOf = (call) => call.replay ? this.#tickets.get(call.idempotencyKey!)?.requestId : undefined;
 		this.order = (stores.get('#order') ?? stores.set('#order', new Map()).get('#order')) as Map<string, number>;
 		const moves = (stores.get('#moves') ?? stores.set('#moves', new Map()).get('#moves')) as Map<string, string>;
 		this.#moves = moves;
@@ -876,7 +879,7 @@ export class Queue {
 	 * nothing went out.
 	 */
 	async replay(record: OutboxRecord, who: string | undefined, permit: Permit, send: () => Promise<Response>): Promise<Replayed | undefined> {
-		const ticket: Ticket = { due: () => permit.current(record.id) && this.context.identity() === who };
+		const ticket: Ticket = { due: () => permit.current(record.id) && this.context.identity() === who, requestId: record.requestId };
 		this.#tickets.set(record.idempotencyKey, ticket);
 		try {
 			return { response: await send() };

@@ -54,6 +54,12 @@ export interface OutboxRecord extends Omit<StoredEntry, 'version' | 'bodyBytes'>
 	 */
 	init?: Record<string, string>;
 	auth?: false;
+	/**
+	 * The request id of the call that queued it (the trace slot's: `PolicyHooks.requestIdOf`), which its replays continue —
+	 * also to an origin the id's header is not sent to (its stored headers carry it to the others); none when that header is
+	 * one the outbox never stores (`sensitiveHeaders`).
+	 */
+	requestId?: string;
 }
 
 /**
@@ -147,7 +153,7 @@ export const isRecord = (value: unknown): value is OutboxRecord => {
 		&& (record.bodyBytes === undefined || record.bodyBytes === (record.body?.byteLength ?? 0))
 		&& (record.refs === undefined || (typeof record.refs === 'object' && record.refs !== null && Object.values(record.refs).every((ref) => typeof ref?.entry === 'string' && typeof ref.pointer === 'string')))
 		&& (record.replaces?.length ?? 0) <= maxReplaces
-		&& [record.dependsOn, record.pointers, record.dependents, record.without, record.replaces].every((list) => list === undefined || (Array.isArray(list) && list.every((item) => typeof item === 'string'))) && (record.identity === undefined || typeof record.identity === 'string')
+		&& [record.dependsOn, record.pointers, record.dependents, record.without, record.replaces].every((list) => list === undefined || (Array.isArray(list) && list.every((item) => typeof item === 'string'))) && [record.identity, record.requestId].every((text) => text === undefined || typeof text === 'string')
 		&& isHeaders(record.init ?? {}) && Object.keys(record.init ?? {}).every((name) => initNames.includes(name)) && (record.auth ?? false) === false
 		&& (!record.method || sendable(record));
 };
@@ -155,12 +161,13 @@ export const isRecord = (value: unknown): value is OutboxRecord => {
 /**
  * Whether fetch takes a record's method, headers and fetch options (`init`) as its replay gives them: a Request is made of
  * them, here, with an empty body for one that has a body. What this runtime refuses (a method that is no token or
- * forbidden, a header name or value it refuses, `mode: 'navigate'`, `redirect: 'nope'`, `cache: 'only-if-cached'` without
+ * forbidden, a header name or value it refuses (the request id's included), `mode: 'navigate'`, `redirect: 'nope'`, `cache: 'only-if-cached'` without
  * `mode: 'same-origin'`, a body on a GET) makes the record malformed instead of failing each replay.
  */
-const sendable = ({ method, headers, init, body }: OutboxRecord): boolean => {
+const sendable = ({ method, headers, init, body, requestId }: OutboxRecord): boolean => {
 	try {
-		return !!new Request('http://localhost/', { ...init, method, headers, body: body && new Uint8Array(0) } as RequestInit);
+		// Its request id too, a header value where the trace slot sends it (`x-request-id` stands for its header's name).
+		return !!new Request('http://localhost/', { ...init, method, headers: requestId === undefined ? headers : { ...headers, 'x-request-id': requestId }, body: body && new Uint8Array(0) } as RequestInit);
 	} catch {
 		return false;
 	}
@@ -184,6 +191,6 @@ export const unreadable = (id: string, scope: string, createdAt: number, now: nu
 	({ v: 1, id, method: '', url: '', headers: {}, idempotencyKey: id, createdAt, attempts: 0, nextAttemptAt: now, scope, lastError: { code: 'INVALID_REQUEST', message: 'Unreadable' } });
 
 export const toEntry = (record: OutboxRecord): OutboxEntry => {
-	const { v, scope, retainFrom, moved, replaces, pinned, raw, body, inFlightUntil, refs, pointers, dependents, without, init, auth, ...entry } = record;
+	const { v, scope, retainFrom, moved, replaces, pinned, raw, body, inFlightUntil, refs, pointers, dependents, without, init, auth, requestId, ...entry } = record;
 	return { ...structuredClone(entry), version: record.version ?? 1, bodyBytes: body?.byteLength ?? 0 };
 };

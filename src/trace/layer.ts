@@ -114,7 +114,8 @@ class Tracing {
 		if (!trace) {
 			const given = traceparent.exec(request.headers.get('traceparent') ?? '');
 			trace = {
-				requestId: request.headers.get(this.#header) ?? randomUuid(),
+				// The header on the request (a replay's stored one, where it is sent), else a replay's stored id (any origin).
+				requestId: request.headers.get(this.#header) ?? (call && this.#context.hooks.replayRequestIdOf?.(call) || randomUuid()),
 				traceId: given?.[2] ?? hex(16),
 				flags: given?.[4] ?? '01',
 				continued: !!given,
