@@ -16,6 +16,15 @@ export interface Bucket {
 	/** Requests the server said it has left until `leftUntil` (epoch ms), less those sent since: none left, the scope waits for `leftUntil`. */
 	left: number;
 	leftUntil: number;
+	/** The server's limit (requests per window; 0: never said) and window (ms: its `RateLimit-Policy` `w`, else its last reset's length). */
+	limit: number;
+	windowMs: number;
+	/**
+	 * The server's windows after a block (`index.ts`): `from`, the start of the last one a call took a place in (epoch
+	 * ms), `taken` places of it; 0 when no block was waited for.
+	 */
+	from: number;
+	taken: number;
 	waits: number;
 }
 
@@ -46,7 +55,7 @@ export class Buckets {
 	 */
 	constructor(context: PolicyContext, fromHeaders: boolean, maxResetMs: number, families: WeakMap<object, Family>) {
 		const { clock } = context;
-		const family = families.get(context.stores) ?? { scopes: scopes((): Bucket => ({ due: 0, blockedUntil: 0, left: 0, leftUntil: 0, waits: 0 }), ({ due, blockedUntil, leftUntil }) => Math.max(due, blockedUntil, leftUntil) > clock.now()), clock };
+		const family = families.get(context.stores) ?? { scopes: scopes((): Bucket => ({ due: 0, blockedUntil: 0, left: 0, leftUntil: 0, limit: 0, windowMs: 0, from: 0, taken: 0, waits: 0 }), ({ due, blockedUntil, leftUntil, from, windowMs }) => Math.max(due, blockedUntil, leftUntil, from + windowMs) > clock.now()), clock };
 		families.set(context.stores, family);
 		this.#scopes = family.scopes;
 		this.clock = family.clock;
@@ -77,6 +86,8 @@ export class Buckets {
 		if (said) {
 			const bucket = this.scope(scope);
 			const until = now + Math.min(said.resetMs, this.#maxResetMs);
+			bucket.limit = said.limit || bucket.limit;
+			bucket.windowMs = Math.min(said.windowMs ?? said.resetMs, this.#maxResetMs);
 			if (said.remaining < 1) {
 				bucket.blockedUntil = Math.max(bucket.blockedUntil, until);
 				this.#channel?.post({ v: 1, scope, blockedUntil: bucket.blockedUntil });

@@ -1,9 +1,14 @@
 import { parseRetryAfter } from '../utils/runtime.js';
 
-/** What a response says of the scope's quota: requests left, and when the window resets (ms from now). */
+/**
+ * What a response says of the scope's quota: requests left, and when the window resets (ms from now); when it says
+ * them, its limit (requests per window) and its window (ms).
+ */
 export interface ServerQuota {
 	remaining: number;
 	resetMs: number;
+	limit?: number | undefined;
+	windowMs?: number | undefined;
 }
 
 /** A non-negative number as a field writes it, else undefined; one too long for a double is `Infinity` (a reset the caller bounds, as a long one). */
@@ -20,13 +25,16 @@ const rank = ({ remaining, resetMs }: ServerQuota): number => remaining < 1 ? -r
 const clip = (field: string): string =>
 	(field.length > 1024 ? field.slice(0, Math.max(0, field.lastIndexOf(',', 1024))) : field).replace(/"(?:[^"\\]|\\.)*"/g, (name) => encodeURIComponent(name));
 
+/** A parameter of a policy item (`w`, `q`), else undefined (missing or malformed). */
+const parameter = (item: string, name: string): number | undefined => number(new RegExp(`;\\s*${name}\\s*=([^;]*)`, 'i').exec(item)?.[1]);
+
 /**
- * The windows of a `RateLimit-Policy` field (`w`, in seconds) by policy name: the structured form's
- * name (`"default";q=10;w=2`) or the first form's quota (`10;w=2`). Its first KiB; the first item
- * of a name counts; a malformed `w` is none.
+ * The window (`w`, in seconds) and quota (`q`) of each item of a `RateLimit-Policy` field by policy name: the
+ * structured form's name (`"default";q=10;w=2`) or the first form's quota (`10;w=2`). Its first KiB; the first item
+ * of a name counts; a malformed value is none.
  */
-const windowsOf = (field: string | null): Map<string, number | undefined> =>
-	new Map(clip(field ?? '').split(',').reverse().map((item) => [item.split(';')[0]!.trim(), number(/;\s*w\s*=([^;]*)/i.exec(item)?.[1])]));
+const policiesOf = (field: string | null): Map<string, [w: number | undefined, q: number | undefined]> =>
+	new Map(clip(field ?? '').split(',').reverse().map((item) => [item.split(';')[0]!.trim(), [parameter(item, 'w'), parameter(item, 'q')]]));
 
 /**
  * A `RateLimit` field read whole, each policy it lists, the most restrictive one kept: the draft's
@@ -34,22 +42,24 @@ const windowsOf = (field: string | null): Map<string, number | undefined> =>
  * (`limit=10, remaining=0, reset=2`, a policy per field line). Its first KiB is read, whole items
  * only; a malformed item is skipped. A policy without its reset (`t`, `reset`) is read with the
  * window of the `RateLimit-Policy` item of its name (`policy()`, read when first needed): the longest
- * it can take to reset; without one it says nothing.
+ * it can take to reset; without one it says nothing. The kept policy's limit is its `q` there, or the first
+ * form's `limit`; its window, that item's `w`.
  */
 const parseRateLimit = (field: string, policy: () => string | null): ServerQuota | undefined => {
 	let found: ServerQuota | undefined;
-	let windows: Map<string, number | undefined> | undefined;
+	let policies: ReturnType<typeof policiesOf> | undefined;
 	// r: remaining, t: reset (s), n: its name (the structured form's, or the first form's limit: its policy item's).
 	let item: { r?: number | undefined; t?: number | undefined; n?: string } = {};
 	const close = (): void => {
-		let { r, t, n } = item;
-		if (r !== undefined && t === undefined && n !== undefined) {
-			windows ??= windowsOf(policy());
-			t = windows.get(n);
+		const { r, n } = item;
+		if (r !== undefined && n !== undefined) {
+			policies ??= policiesOf(policy());
 		}
 
+		const [w, q] = (n !== undefined && policies?.get(n)) || [];
+		const t = item.t ?? w;
 		if (r !== undefined && t !== undefined) {
-			const quota = { remaining: r, resetMs: t * 1000 };
+			const quota = { remaining: r, resetMs: t * 1000, limit: q ?? number(n), windowMs: w === undefined ? w : w * 1000 };
 			found = found && rank(found) <= rank(quota) ? found : quota;
 		}
 
@@ -81,7 +91,7 @@ const parseRateLimit = (field: string, policy: () => string | null): ServerQuota
 
 /**
  * The server's view of its quota, read defensively from `RateLimit` (either form of the IETF
- * draft; a policy without its reset: with its `RateLimit-Policy` window), else `X-RateLimit-Remaining` + `X-RateLimit-Reset` (seconds from now, or epoch seconds
+ * draft; a policy without its reset: with its `RateLimit-Policy` window), else `X-RateLimit-Remaining` + `X-RateLimit-Reset` (and `X-RateLimit-Limit`; seconds from now, or epoch seconds
  * when past 10⁹; a field sent twice read whole, the most restrictive pair kept), and on 429/503 `Retry-After` (nothing left until then). Anything malformed is
  * ignored; the caller bounds the reset.
  */
@@ -102,16 +112,18 @@ export const serverQuota = (response: Response, now: number): ServerQuota | unde
 
 	// Each field's values (a field sent twice, by the origin and a gateway, is one comma-joined value; its first KiB): the
 	// n-th remaining with the n-th reset (the last one when fewer), the most restrictive pair kept; a malformed value, none.
-	const resets = clip(headers.get('x-ratelimit-reset') ?? '').split(',').map(number);
+	const values = (name: string): string[] => clip(headers.get(`x-ratelimit-${name}`) ?? '').split(',');
+	const resets = values('reset').map(number);
+	const limits = values('limit');
 	let found: ServerQuota | undefined;
-	for (const [index, value] of clip(headers.get('x-ratelimit-remaining') ?? '').split(',').entries()) {
+	for (const [index, value] of values('remaining').entries()) {
 		const remaining = number(value);
 		const reset = resets[Math.min(index, resets.length - 1)];
 		if (remaining === undefined || resets.includes(undefined)) {
 			return undefined;
 		}
 
-		const quota = { remaining, resetMs: reset! > 1e9 ? Math.max(0, reset! * 1000 - now) : reset! * 1000 };
+		const quota = { remaining, resetMs: reset! > 1e9 ? Math.max(0, reset! * 1000 - now) : reset! * 1000, limit: number(limits[index]) };
 		found = found && rank(found) <= rank(quota) ? found : quota;
 	}
 

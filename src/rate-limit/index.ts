@@ -50,7 +50,11 @@ export interface RateLimitOptions {
 	 * reset is read with its `RateLimit-Policy` window, `w`),
 	 * `X-RateLimit-Remaining`/`X-RateLimit-Reset`, and `Retry-After` on 429/503: when it says
 	 * nothing is left, calls to the scope wait until it resets instead of being sent; when it says N
-	 * are left, N more go before the reset, and the next ones wait for it.
+	 * are left, N more go before the reset, and the next ones wait for it. After a reset, no more calls go
+	 * in a window than the limit it said (`RateLimit`'s `limit`, `RateLimit-Policy`'s `q`, `X-RateLimit-Limit`;
+	 * the window: the policy's `w`, else the reset's length): the next ones wait for the next window (or
+	 * fail with `RateLimitedError` at once past their time budget). Without a limit said (a `Retry-After` alone),
+	 * the calls that waited go at the reset.
 	 * @default true
 	 */
 	fromHeaders?: boolean;
@@ -118,12 +122,31 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 		// When this call may go: each waiting call has a time of its own, never two on one token.
 		// On the family's clock, as its buckets' times are (`now`, the client's, measures the call's own budgets).
 		const time = buckets.clock.now();
-		const at = Math.max(time, blockedUntil, due - ahead);
+		let at = Math.max(time, blockedUntil, due - ahead);
+		// The server's windows after its block, when it said its limit: a call that waits for the block, or comes while the
+		// windows' calls go, takes a place in the first window not full, each of `limit` places and `windowMs` long: never more
+		// in a window than the server allows (unknown limit: every waiting call goes at the reset, as each went before).
+		if (bucket.limit && blockedUntil > time && bucket.from < blockedUntil) {
+			bucket.from = blockedUntil;
+			bucket.taken = 0;
+		}
+
+		const start = bucket.from + (bucket.taken < (bucket.limit || 1) ? 0 : bucket.windowMs);
+		let queued = bucket.from > 0 && at < start + bucket.windowMs;
+		if (queued) {
+			at = Math.max(at, start);
+		}
+
 		const waitMs = at - time;
 		// A hedge goes now or not at all (FetchInit.hedge). A request dedupe shares waits within the longest budget of its
 		// callers still waiting (`FetchInit.callers`): its first caller's timeout is that caller's own.
 		if (waitMs > 0 && (init?.hedge || waitMs >= Math.max(...(init?.callers?.() ?? [call]).map((one) => maxWaitOf(one as Call | undefined, now))))) {
 			return Promise.reject(new RateLimitedError(scope, waitMs));
+		}
+
+		if (queued) {
+			bucket.taken = start === bucket.from ? bucket.taken + 1 : 1;
+			bucket.from = start;
 		}
 
 		const mine = Math.max(due, at) + interval;
@@ -144,7 +167,12 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 				bucket.left++;
 			}
 
+			if (queued && bucket.from === start) {
+				bucket.taken--;
+			}
+
 			took = false;
+			queued = false;
 		};
 
 		/** What the attempt's answer teaches the bucket; refused below without I/O (an open breaker, an app's policy: steadfetch's own errors), it never went: what it took is given back. */
@@ -161,7 +189,7 @@ const create = (context: PolicyContext, perSecond: number | undefined, burst: nu
 
 		if (waitMs > 0) {
 			bucket.waits++;
-			context.emit('ratelimit:wait', { scope, method: request.method, url: request.url, waitMs, reason: at === blockedUntil ? 'server' : 'bucket' });
+			context.emit('ratelimit:wait', { scope, method: request.method, url: request.url, waitMs, reason: at === blockedUntil || (queued && at === start) ? 'server' : 'bucket' });
 			// Woken by its own timer, in its own call.
 			const [closed, done] = closing.wait();
 			return sleep(waitMs, signal, closed).finally(done).then(() => {
@@ -247,7 +275,8 @@ const sleep = async (ms: number, ...signals: AbortSignal[]): Promise<void> => ne
  * `RateLimitedError` (`retryAfterMs`), no I/O. Waiting calls leave one at a time, each when its own
  * token is due (never several on one refill), woken by their own timers. A waiting call that the server said,
  * meanwhile, it has no request left for at its time (an answer to another call, another tab's word) is not sent then: it
- * waits for the reset, or fails with `RateLimitedError` as it wakes when that is past its budget. Per attempt, so retries,
+ * waits for the reset, or fails with `RateLimitedError` as it wakes when that is past its budget. Calls that wait for a
+ * server's reset go no more than its limit a window, when it said one (`fromHeaders`). Per attempt, so retries,
  * hedges and outbox replays take their turn too (a hedge only if a token is there at once, else it
  * is not sent). An attempt whose signal has aborted is rejected at once with its reason; a waiting
  * one leaves as soon as its signal aborts. One client serves every request of a Cloudflare Worker's

@@ -137,3 +137,112 @@ describe('rate limit: X-RateLimit-* sent twice (by the origin and a gateway: one
 		api.close();
 	});
 });
+
+describe('rate limit: calls waiting for a server\'s block (no perSecond) when its limit is known', () => {
+	/**
+	 * A server-only limiter (no `perSecond`) whose server answers the first request with `first`, the others with nothing
+	 * said; the clock stays at t0, so each wait is exact.
+	 */
+	const serverOnly = (first: Readonly<Record<string, string>>, timeout = 5_000) => {
+		const clock = new ManualClock(t0);
+		const sent: string[] = [];
+		const api = createClient({
+			clock, timeout, retry: 0, rateLimit: rateLimit(),
+			fetch: (async (request: Request) => {
+				sent.push(new URL(request.url).pathname);
+				return new Response('ok', { headers: sent.length === 1 ? first : {} });
+			}) as typeof fetch,
+		});
+		const waits: Array<[number, string]> = [];
+		api.on('ratelimit:wait', ({ waitMs, reason }) => waits.push([waitMs, reason]));
+		return { api, clock, sent, waits };
+	};
+
+	it('serverQuota reads the kept policy\'s limit and window: RateLimit-Policy\'s q and w, the first form\'s limit, X-RateLimit-Limit', () => {
+		const quota = (headers: Record<string, string>) => serverQuota(new Response('', { headers }), t0);
+		expect(quota({ ratelimit: 'limit=10, remaining=0, reset=2', 'ratelimit-policy': '10;w=2' })).toEqual({ remaining: 0, resetMs: 2_000, limit: 10, windowMs: 2_000 });
+		expect(quota({ ratelimit: 'limit=10, remaining=0, reset=2' })).toEqual({ remaining: 0, resetMs: 2_000, limit: 10 });
+		expect(quota({ ratelimit: '"default";r=0;t=2', 'ratelimit-policy': '"default";q=10;w=2' })).toEqual({ remaining: 0, resetMs: 2_000, limit: 10, windowMs: 2_000 });
+		expect(quota({ ratelimit: '"burst";r=0;t=2, "daily";r=500;t=86400', 'ratelimit-policy': '"burst";q=10;w=5, "daily";q=1000;w=86400' })).toEqual({ remaining: 0, resetMs: 2_000, limit: 10, windowMs: 5_000 });
+		expect(quota({ ratelimit: '"default";r=0;t=2' })).toEqual({ remaining: 0, resetMs: 2_000 });
+		expect(quota({ ratelimit: '"default";r=0;t=2', 'ratelimit-policy': '"default";q=abc;w=2' })).toEqual({ remaining: 0, resetMs: 2_000, windowMs: 2_000 });
+		expect(quota({ 'x-ratelimit-limit': '60, 10', 'x-ratelimit-remaining': '41, 0', 'x-ratelimit-reset': '60, 30' })).toEqual({ remaining: 0, resetMs: 30_000, limit: 10 });
+	});
+
+	const outcome = async (calls: Array<Promise<unknown>>) => (await Promise.allSettled(calls)).map((result) =>
+		result.status === 'fulfilled' ? result.value : `${(result.reason as Error).name} ${(result.reason as RateLimitedError).retryAfterMs}`);
+
+	it('limit=10, remaining=0, reset + RateLimit-Policy 10;w: 20 waiting calls: 10 go at the reset, the 10 others a window later, one more past its budget is RateLimitedError at once', async () => {
+		const { api, sent, waits } = serverOnly({ ratelimit: 'limit=10, remaining=0, reset=0.2', 'ratelimit-policy': '10;w=0.3' }, 700);
+		await api.get('https://api.test/first').text();
+		const calls = Array.from({ length: 21 }, async (_, index) => api.get(`https://api.test/${index}`).text());
+		// Before: all 21 waited 200 ms and were sent at the reset together.
+		await expect.poll(() => waits.length + sent.length).toBeGreaterThan(20);
+		expect(waits).toEqual([...Array.from({ length: 10 }, () => [200, 'server']), ...Array.from({ length: 10 }, () => [500, 'server'])]);
+		expect(await outcome(calls)).toEqual([...Array.from({ length: 20 }, () => 'ok'), 'RateLimitedError 800']);
+		expect(sent).toHaveLength(21);
+		api.close();
+	});
+
+	it('the limit in any form: RateLimit-Policy\'s quota (structured form), X-RateLimit-Limit (its window the reset\'s length)', async () => {
+		for (const [first, expected] of [
+			[{ ratelimit: '"default";r=0;t=0.2', 'ratelimit-policy': '"default";q=3;w=0.3' }, [200, 200, 200, 500, 500]],
+			[{ 'x-ratelimit-limit': '3', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '0.2' }, [200, 200, 200, 400, 400]],
+			// Two requests left of 3, both spent: the next ones wait for the reset, 3 a window.
+			[{ ratelimit: 'limit=3, remaining=0, reset=0.2', 'ratelimit-policy': '3;w=0.3' }, [200, 200, 200, 500, 500]],
+		] as const) {
+			const { api, sent, waits } = serverOnly(first);
+			await api.get('https://api.test/first').text();
+			const calls = Array.from({ length: 5 }, async (_, index) => api.get(`https://api.test/${index}`).text());
+			await expect.poll(() => waits).toHaveLength(5);
+			expect(waits.map(([waitMs]) => waitMs), JSON.stringify(first)).toEqual(expected);
+			expect(await outcome(calls)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+			expect(sent).toHaveLength(6);
+			api.close();
+		}
+	});
+
+	it('requests left said, then spent: the calls after them wait for the reset, no more than the limit a window', async () => {
+		const { api, waits } = serverOnly({ ratelimit: 'limit=2, remaining=1, reset=0.2', 'ratelimit-policy': '2;w=0.3' });
+		await api.get('https://api.test/first').text();
+		const calls = Array.from({ length: 4 }, async (_, index) => api.get(`https://api.test/${index}`).text());
+		await expect.poll(() => waits).toHaveLength(3);
+		expect(waits).toEqual([[200, 'server'], [200, 'server'], [500, 'server']]);
+		expect(await outcome(calls)).toEqual(['ok', 'ok', 'ok', 'ok']);
+		api.close();
+	});
+
+	it('a waiting call that aborts gives its place at the reset back: the next call takes it', async () => {
+		const { api, waits } = serverOnly({ ratelimit: 'limit=2, remaining=0, reset=0.2', 'ratelimit-policy': '2;w=0.3' });
+		await api.get('https://api.test/first').text();
+		const controller = new AbortController();
+		const aborted = api.get('https://api.test/a', { signal: controller.signal }).text().catch((error: unknown) => (error as Error).name);
+		const kept = api.get('https://api.test/b').text();
+		await expect.poll(() => waits).toHaveLength(2);
+		controller.abort();
+		expect(await aborted).toBe('AbortError');
+		const late = api.get('https://api.test/c').text();
+		const later = api.get('https://api.test/d').text();
+		await expect.poll(() => waits).toHaveLength(4);
+		expect(waits.map(([waitMs]) => waitMs)).toEqual([200, 200, 200, 500]);
+		expect(await Promise.all([kept, late, later])).toEqual(['ok', 'ok', 'ok']);
+		api.close();
+	});
+
+	it('without a limit said (a 429\'s Retry-After alone), every waiting call still goes at the reset, as before', async () => {
+		const clock = new ManualClock(t0);
+		let count = 0;
+		const api = createClient({
+			clock, timeout: 5_000, retry: 0, rateLimit: rateLimit(),
+			fetch: (async () => ++count === 1 ? new Response('', { status: 429, headers: { 'retry-after': '1' } }) : new Response('ok')) as typeof fetch,
+		});
+		const waits: number[] = [];
+		api.on('ratelimit:wait', ({ waitMs }) => waits.push(waitMs));
+		await api.get('https://api.test/first').catch(() => undefined);
+		const calls = [1, 2, 3].map(async (index) => api.get(`https://api.test/${index}`).text());
+		await expect.poll(() => waits).toHaveLength(3);
+		expect(waits).toEqual([1_000, 1_000, 1_000]);
+		expect(await Promise.all(calls)).toEqual(['ok', 'ok', 'ok']);
+		api.close();
+	});
+});

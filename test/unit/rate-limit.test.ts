@@ -12,12 +12,12 @@ const answer = (status: number, headers: Record<string, string>) => new Response
 
 describe('rate limit: what the server says', () => {
 	it('reads both forms of RateLimit, X-RateLimit-*, and Retry-After on 429/503; ignores the malformed', () => {
-		expect(serverQuota(answer(200, { ratelimit: 'limit=10, remaining=0, reset=2' }), t0)).toEqual({ remaining: 0, resetMs: 2000 });
-		expect(serverQuota(answer(200, { ratelimit: '"default";r=0;t=2', 'ratelimit-policy': '"default";q=10;w=2' }), t0)).toEqual({ remaining: 0, resetMs: 2000 });
-		expect(serverQuota(answer(200, { ratelimit: 'limit=10, remaining=7, reset=30' }), t0)).toEqual({ remaining: 7, resetMs: 30_000 });
-		expect(serverQuota(answer(200, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '5' }), t0)).toEqual({ remaining: 0, resetMs: 5000 });
-		expect(serverQuota(answer(200, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(t0 / 1000 + 3) }), t0)).toEqual({ remaining: 0, resetMs: 3000 });
-		expect(serverQuota(answer(429, { 'retry-after': '4' }), t0)).toEqual({ remaining: 0, resetMs: 4000 });
+		expect(serverQuota(answer(200, { ratelimit: 'limit=10, remaining=0, reset=2' }), t0)).toMatchObject({ remaining: 0, resetMs: 2000 });
+		expect(serverQuota(answer(200, { ratelimit: '"default";r=0;t=2', 'ratelimit-policy': '"default";q=10;w=2' }), t0)).toMatchObject({ remaining: 0, resetMs: 2000 });
+		expect(serverQuota(answer(200, { ratelimit: 'limit=10, remaining=7, reset=30' }), t0)).toMatchObject({ remaining: 7, resetMs: 30_000 });
+		expect(serverQuota(answer(200, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '5' }), t0)).toMatchObject({ remaining: 0, resetMs: 5000 });
+		expect(serverQuota(answer(200, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(t0 / 1000 + 3) }), t0)).toMatchObject({ remaining: 0, resetMs: 3000 });
+		expect(serverQuota(answer(429, { 'retry-after': '4' }), t0)).toMatchObject({ remaining: 0, resetMs: 4000 });
 		expect(serverQuota(answer(200, { 'retry-after': '4' }), t0)).toBeUndefined();
 		for (const bad of ['remaining=abc, reset=2', 'limit=10', 'remaining=-1, reset=2', 'remaining=0, reset=Infinity', '']) {
 			expect(serverQuota(answer(200, { ratelimit: bad }), t0), bad).toBeUndefined();
@@ -27,22 +27,22 @@ describe('rate limit: what the server says', () => {
 	it('reads a RateLimit field that lists several policies whole: the most restrictive decides, whatever follows it', () => {
 		const budget = (ratelimit: string, policy?: string) => serverQuota(answer(200, { ratelimit, ...policy ? { 'ratelimit-policy': policy } : {} }), t0);
 		// The structured form: an exhausted "burst" policy is not ignored because "daily" follows.
-		expect(budget('"burst";r=0;t=2, "daily";r=500;t=86400', '"burst";q=10;w=2, "daily";q=1000;w=86400')).toEqual({ remaining: 0, resetMs: 2000 });
-		expect(budget('"daily";r=500;t=86400, "burst";r=0;t=2', '"daily";q=1000;w=86400, "burst";q=10;w=2')).toEqual({ remaining: 0, resetMs: 2000 });
+		expect(budget('"burst";r=0;t=2, "daily";r=500;t=86400', '"burst";q=10;w=2, "daily";q=1000;w=86400')).toMatchObject({ remaining: 0, resetMs: 2000 });
+		expect(budget('"daily";r=500;t=86400, "burst";r=0;t=2', '"daily";q=1000;w=86400, "burst";q=10;w=2')).toMatchObject({ remaining: 0, resetMs: 2000 });
 		// Two field lines of the first form (one header, comma-joined), either order.
-		expect(budget('limit=10, remaining=0, reset=2, limit=1000, remaining=500, reset=86400')).toEqual({ remaining: 0, resetMs: 2000 });
-		expect(budget('limit=1000, remaining=500, reset=86400, limit=10, remaining=0, reset=2')).toEqual({ remaining: 0, resetMs: 2000 });
+		expect(budget('limit=10, remaining=0, reset=2, limit=1000, remaining=500, reset=86400')).toMatchObject({ remaining: 0, resetMs: 2000 });
+		expect(budget('limit=1000, remaining=500, reset=86400, limit=10, remaining=0, reset=2')).toMatchObject({ remaining: 0, resetMs: 2000 });
 		// Both spent: the later reset decides. None spent: the fewest left.
-		expect(budget('"burst";r=0;t=2, "hourly";r=0;t=600, "daily";r=5;t=86400')).toEqual({ remaining: 0, resetMs: 600_000 });
-		expect(budget('"burst";r=9;t=2, "daily";r=3;t=86400')).toEqual({ remaining: 3, resetMs: 86_400_000 });
+		expect(budget('"burst";r=0;t=2, "hourly";r=0;t=600, "daily";r=5;t=86400')).toMatchObject({ remaining: 0, resetMs: 600_000 });
+		expect(budget('"burst";r=9;t=2, "daily";r=3;t=86400')).toMatchObject({ remaining: 3, resetMs: 86_400_000 });
 		// A policy name may hold what separates items and parameters; a malformed item is skipped, not the others.
-		expect(budget('"a, b;r=9";r=0;t=2, "c";r=7;t=1')).toEqual({ remaining: 0, resetMs: 2000 });
-		expect(budget('"x";r=abc;t=1, "burst";r=0;t=2')).toEqual({ remaining: 0, resetMs: 2000 });
+		expect(budget('"a, b;r=9";r=0;t=2, "c";r=7;t=1')).toMatchObject({ remaining: 0, resetMs: 2000 });
+		expect(budget('"x";r=abc;t=1, "burst";r=0;t=2')).toMatchObject({ remaining: 0, resetMs: 2000 });
 		expect(budget('"x";r=0, "y";t=5')).toBeUndefined();
 		// Bounded: a huge field is read up to its first KiB, whole items only.
 		const huge = `"burst";r=0;t=2, ${Array.from({ length: 20_000 }, (_, index) => `"p${index}";r=1;t=100000`).join(', ')}`;
-		expect(budget(huge)).toEqual({ remaining: 0, resetMs: 2000 });
-		expect(budget(`${Array.from({ length: 200 }, () => '"p";r=1;t=1').join(', ')}, "late";r=0;t=9`)).toEqual({ remaining: 1, resetMs: 1000 });
+		expect(budget(huge)).toMatchObject({ remaining: 0, resetMs: 2000 });
+		expect(budget(`${Array.from({ length: 200 }, () => '"p";r=1;t=1').join(', ')}, "late";r=0;t=9`)).toMatchObject({ remaining: 1, resetMs: 1000 });
 	});
 });
 
@@ -51,17 +51,17 @@ describe('rate limit: RateLimit-Policy (eleventh round)', () => {
 
 	it('a RateLimit policy without its reset (`t`) is read with the window (`w`) of the RateLimit-Policy item of its name', () => {
 		// The structured form: the policy is matched by its name (before: undefined, "nothing said").
-		expect(budget('"default";r=0', '"default";q=10;w=2')).toEqual({ remaining: 0, resetMs: 2000 });
-		expect(budget('"burst";r=0, "daily";r=500;t=86400', '"daily";q=1000;w=86400, "burst";q=10;w=3')).toEqual({ remaining: 0, resetMs: 3000 });
-		expect(budget('"default";r=4', '"default";q=10;w=2')).toEqual({ remaining: 4, resetMs: 2000 });
+		expect(budget('"default";r=0', '"default";q=10;w=2')).toMatchObject({ remaining: 0, resetMs: 2000 });
+		expect(budget('"burst";r=0, "daily";r=500;t=86400', '"daily";q=1000;w=86400, "burst";q=10;w=3')).toMatchObject({ remaining: 0, resetMs: 3000 });
+		expect(budget('"default";r=4', '"default";q=10;w=2')).toMatchObject({ remaining: 4, resetMs: 2000 });
 		// A token name, and a quoted one that holds separators: the same name in both fields.
-		expect(budget('default;r=0', 'default;q=10;w=2')).toEqual({ remaining: 0, resetMs: 2000 });
-		expect(budget('"a, b;w=9";r=0', '"x";q=1;w=60, "a, b;w=9";q=5;w=7')).toEqual({ remaining: 0, resetMs: 7000 });
+		expect(budget('default;r=0', 'default;q=10;w=2')).toMatchObject({ remaining: 0, resetMs: 2000 });
+		expect(budget('"a, b;w=9";r=0', '"x";q=1;w=60, "a, b;w=9";q=5;w=7')).toMatchObject({ remaining: 0, resetMs: 7000 });
 		// The first form: its `limit` names the policy item of that quota (`10;w=2`).
-		expect(budget('limit=10, remaining=0', '10;w=2')).toEqual({ remaining: 0, resetMs: 2000 });
-		expect(budget('limit=100, remaining=0, limit=10, remaining=3, reset=1', '10;w=2, 100;w=60')).toEqual({ remaining: 0, resetMs: 60_000 });
+		expect(budget('limit=10, remaining=0', '10;w=2')).toMatchObject({ remaining: 0, resetMs: 2000 });
+		expect(budget('limit=100, remaining=0, limit=10, remaining=3, reset=1', '10;w=2, 100;w=60')).toMatchObject({ remaining: 0, resetMs: 60_000 });
 		// Its own reset wins over the window; a policy of another name, no window or a malformed one: nothing said.
-		expect(budget('"default";r=0;t=1', '"default";q=10;w=2')).toEqual({ remaining: 0, resetMs: 1000 });
+		expect(budget('"default";r=0;t=1', '"default";q=10;w=2')).toMatchObject({ remaining: 0, resetMs: 1000 });
 		expect(budget('"default";r=0', '"other";q=10;w=2')).toBeUndefined();
 		expect(budget('"default";r=0', '"default";q=10')).toBeUndefined();
 		expect(budget('"default";r=0', '"default";q=10;w=-2')).toBeUndefined();
@@ -70,7 +70,7 @@ describe('rate limit: RateLimit-Policy (eleventh round)', () => {
 		// Bounded: the policy field's first KiB, whole items only.
 		const huge = `${Array.from({ length: 200 }, (_, index) => `"p${index}";q=1;w=1`).join(', ')}, "late";q=1;w=9`;
 		expect(budget('"late";r=0', huge)).toBeUndefined();
-		expect(budget('"p3";r=0', huge)).toEqual({ remaining: 0, resetMs: 1000 });
+		expect(budget('"p3";r=0', huge)).toMatchObject({ remaining: 0, resetMs: 1000 });
 	});
 
 	it('in the client: no request goes until the policy\'s window is over, bounded by maxResetMs', async () => {
