@@ -16,7 +16,7 @@ import { clientKeys, type CallOptions, type CoreClientOptions, type WaitUntil } 
 import type { Counter, PolicyParts } from './policy.js';
 import { Reach } from './reachability.js';
 import { originOf, requestOrigin, urlMessages } from './scope.js';
-import { byBand, closeAll, createParts, switchable, verdict } from './slots.js';
+import { atOnce, byBand, closeAll, createParts, switchable, verdict } from './slots.js';
 import { createStats } from './stats.js';
 import { platformFetch, transportOf } from './transport.js';
 import { contexts } from './with-context.js';
@@ -98,15 +98,7 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	// A scope the app makes of a URL (the breaker's `scope`) keeps no sensitive query value: it is a store key, a
 	// field of every event, log record and error of its calls, a `stats()` key. Only with one: the origin holds none.
 	// One given back as a promise (an `async scopeOf`) would make every URL one scope, '[object Promise]': the call fails.
-	const customScope = custom && ((url: string): string => {
-		const scope: unknown = custom.parts.scopeOf!(url);
-		if (typeof (scope as PromiseLike<unknown> | undefined)?.then === 'function') {
-			(scope as PromiseLike<unknown>).then(undefined, () => undefined);
-			throw new TypeError(`The \`${custom.slot}\` policy's scopeOf returned a promise`);
-		}
-
-		return redact(String(scope), params);
-	});
+	const customScope = custom && ((url: string): string => redact(String(atOnce(custom.parts.scopeOf!(url), custom.slot, 'scopeOf')), params));
 	const scopeOf = customScope ?? originOf;
 	scopeOfEvent = scopeOf;
 	/** The scope of a `Request.url` (already normalized): cheap on every attempt. */

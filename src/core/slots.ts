@@ -172,16 +172,22 @@ export const switchable = ({ slot, parts }: Placed): Layer => (next) => {
 };
 
 /**
- * Whether a policy's wrapper applies to `call`: as its `appliesTo` says, and not when the call's options say `{ [slot]: false }`.
- * An `appliesTo` that gives back a promise (an `async` one: always truthy, it would apply to every call) is a
- * TypeError naming the slot, thrown for the call to reject before any I/O; its rejection handled.
+ * A part's answer the client needs at once (`checkCall`, `appliesTo`, `scopeOf`), given back as it is; one given back as a
+ * promise (an `async` part: a promise is truthy, and answers after the call went out) is a TypeError naming the slot and
+ * the member, thrown for the call to reject before any I/O, the promise's rejection handled.
  */
-export const wrapApplies = ({ slot, parts }: Placed, call: PolicyCall): boolean => {
-	const applies: unknown = (parts.ownSwitch || call.options[slot as keyof CallOptions] !== false) && (!parts.appliesTo || parts.appliesTo(call));
-	if (typeof (applies as PromiseLike<unknown> | undefined)?.then === 'function') {
-		(applies as PromiseLike<unknown>).then(undefined, () => undefined);
-		throw new TypeError(`The \`${slot}\` policy's appliesTo returned a promise`);
+export const atOnce = <T>(answer: T, slot: string, member: string): T => {
+	if (typeof (answer as PromiseLike<unknown> | undefined)?.then === 'function') {
+		(answer as PromiseLike<unknown>).then(undefined, () => undefined);
+		throw new TypeError(`The \`${slot}\` policy's ${member} returned a promise`);
 	}
 
-	return applies as boolean;
+	return answer;
 };
+
+/**
+ * Whether a policy's wrapper applies to `call`: as its `appliesTo` says (at once: `atOnce`), and not when the call's
+ * options say `{ [slot]: false }`.
+ */
+export const wrapApplies = ({ slot, parts }: Placed, call: PolicyCall): boolean =>
+	(parts.ownSwitch || call.options[slot as keyof CallOptions] !== false) && (!parts.appliesTo || atOnce(parts.appliesTo(call), slot, 'appliesTo'));

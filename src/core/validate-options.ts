@@ -1,7 +1,7 @@
 import type { InvalidRequestError } from '../errors/InvalidRequestError.js';
 import { redactText, sensitiveParamSet } from '../utils/sensitive.js';
 import { invalidUrl } from './scope.js';
-import type { Placed } from './slots.js';
+import { atOnce, type Placed } from './slots.js';
 import { canParse, check, checkRules, describe, hideUserinfo, isNonNegativeInteger, isObject, isPositiveTimerMs, isTimerMs, isToken, timerMs, type Rule, positiveTimerMs } from '../utils/validate.js';
 
 const is = (type: string): Rule => [(value) => typeof value === type, `a ${type}`];
@@ -111,12 +111,8 @@ export const checkCallOptions = (options: Record<string, unknown>, checks: reado
 		for (const { slot, parts } of checks) {
 			const value = Object.hasOwn(options, slot) ? options[slot] : undefined;
 			if (value !== undefined && value !== false) {
-				const checked = parts.checkCall!(value, options) as unknown as PromiseLike<unknown> | undefined;
 				// An `async` check answers after the call went out, its refusal rejected unhandled: the policy's fault, refused as a throw is.
-				if (typeof checked?.then === 'function') {
-					checked.then(undefined, () => undefined);
-					throw new TypeError(`The \`${slot}\` policy's checkCall returned a promise`);
-				}
+				atOnce(parts.checkCall!(value, options) as unknown, slot, 'checkCall');
 			}
 		}
 	} catch (error) {
