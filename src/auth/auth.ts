@@ -214,7 +214,7 @@ export class Auth implements PolicyParts {
 	 * `refresh()` gets `refreshTimeoutMs`: past it the lock is given back and the refresh fails (a wait
 	 * for another tab's lock ends when that tab's refresh does, within its own `refreshTimeoutMs`).
 	 */
-	async #refresh(old: Token, seen: number, scope: string): Promise<void> {
+	async #refresh(old: Token, seen: number, { scope = '', world }: PolicyCall): Promise<void> {
 		const settings = this.#settings;
 		const signal = AbortSignal.timeout(settings.refreshTimeoutMs);
 		const run = async (): Promise<void> => {
@@ -227,20 +227,31 @@ export class Auth implements PolicyParts {
 			const context = this.#context;
 			const started = context.clock.now();
 			let ok = false;
+			let running: unknown;
 			try {
 				settings.calling = true;
-				const running = settings.refresh();
+				running = settings.refresh();
 				settings.calling = false;
 				await until(Promise.resolve(running), signal);
-				// Whose token it stored: the session it started in (`world`), unless that ended meanwhile (then never trusted).
-				const world = settings.world!;
+				// Whose token it stored: the session it started in (`world`: the call's that started it, or a joiner's, which stands
+				// for it), unless that ended meanwhile (then never trusted).
 				const current = world.current();
 				await this.#ended(current, world.identity);
 				this.#tabs?.refreshed(world.identity, current, true);
 				ok = true;
 			} finally {
 				if (!ok) {
-					this.#tabs?.refreshed(undefined, false, false);
+					// The waiters in other tabs are told at once. A refresh that threw, or that runs on past `refreshTimeoutMs`, may
+					// have stored (or still store) its token: once it settles, that of a session ended by then is noted as one such a
+					// refresh left (`#ended`), here and in the tabs that hear it (a failure's word with `current` false).
+					this.#tabs?.refreshed(world.identity, true, false);
+					const settled = (): void => {
+						if (!world.current()) {
+							void this.#ended(false, world.identity);
+							this.#tabs?.refreshed(world.identity, false, false);
+						}
+					};
+					void Promise.resolve(running).then(settled, settled);
 				}
 
 				settings.calling = false;
@@ -292,7 +303,7 @@ export class Auth implements PolicyParts {
 			flight = this.#joinable(call);
 		}
 
-		flight ??= this.#refresh(old, seen, call.scope ?? '').finally(() => {
+		flight ??= this.#refresh(old, seen, call).finally(() => {
 			if (settings.flight === flight) {
 				settings.flight = undefined;
 			}

@@ -20,7 +20,8 @@ export interface AuthOptions {
 	 * started in: a call made after an identity change or a `clear()` (the client's `identity`) that gets a 401 while a
 	 * refresh started before it runs (here or in another tab) waits for that one to end, then starts its own (unless the
 	 * token changed since it ended: another tab's refresh for its session), and is never sent with the token the earlier
-	 * one stored, also when its 401 comes after that one ended, or when it gets no 401: a call of another identity
+	 * one stored (also one that threw, or stored it past `refreshTimeoutMs`), also when its 401 comes after that one
+	 * ended, or when it gets no 401: a call of another identity
 	 * (without `identity`, of any session after the `clear()`) that reads from `token()` the token such a refresh left
 	 * (in this client, or in a tab that heard of it) waits for a refresh of its own session first, as after a 401
 	 * (an `AuthError` when that fails); an outbox replay that

@@ -15,7 +15,9 @@ export interface TabLink {
 	lock(run: () => Promise<void>, again: () => boolean): Promise<void>;
 	/**
 	 * Tell the other tabs a refresh finished, for `identity`, and whether its session was `current` as it ended (never
-	 * the token); `ok` false: it failed (their waiters do not run one of their own for it).
+	 * the token); `ok` false: it failed (their waiters do not run one of their own for it), told at once with `current`
+	 * true, and again with `current` false once it settled after its session ended (it may have stored a token: theirs
+	 * note it as such a refresh's, as for a success).
 	 */
 	refreshed(identity: string | undefined, current: boolean, ok: boolean): void;
 	/** The channel closes; the lock is still taken for a refresh. */
@@ -45,11 +47,14 @@ export const linkTabs = (context: PolicyContext, prefixes: readonly string[], by
 		const { v, identity, current, ok, by: from } = data === 1 ? { identity: context.identity(), current: true } : Object(data) as { v?: unknown; identity?: string; current?: unknown; ok?: unknown; by?: unknown };
 		if (v === undefined && typeof current === 'boolean' && (identity === undefined || typeof identity === 'string')) {
 			words++;
-			// A failure is told only to the waiters (the event tells successes); so is a refresh of this `auth()` (`by`: a client
-			// of this tab given it, an `extend()`: their state is one, and it was told here as it ended).
-			if (ok !== false && from !== by) {
+			// A failure is told only to the waiters (the event tells successes), unless it left a token of a session that ended
+			// (`current` false); a refresh of this `auth()` is not heard at all (`by`: a client of this tab given it, an `extend()`:
+			// their state is one, and it was told here as it ended).
+			if (from !== by && (ok !== false || !current)) {
 				heard(identity, current);
-				context.emit('auth:refresh', { ok: true, durationMs: 0, shared: true });
+				if (ok !== false) {
+					context.emit('auth:refresh', { ok: true, durationMs: 0, shared: true });
+				}
 			}
 		} else if (!isNewer(data, ({ v, current }) => v === undefined && current !== undefined)) {
 			storageError(context, 'auth', 'channel', new TypeError('Ignored a malformed auth message from another tab'));
