@@ -34,7 +34,7 @@ export interface ContextOptions {
 	 * The `fetch`es this request may make (Cloudflare counts every one of an invocation and fails it
 	 * past its plan's limit: 50 on the free plan). Once steadfetch's attempts for this context (HTTP
 	 * attempts, the callers' own first ones included, and Durable Object coordinator calls; Cache API
-	 * operations are not counted) reach `subrequests − 5`, it sends no retry, hedge, failover attempt,
+	 * operations are not counted) reach `subrequests − 5` (with 5 or fewer, from the start), it sends no retry, hedge, failover attempt,
 	 * probe, outbox replay or coordinator call of its own for the context: a refused retry ends its
 	 * call with its last attempt's error (`budget:exhausted` with `reason: 'subrequests'`, once per
 	 * context), and a read whose retry or failover attempt was refused is answered by its stored copy
@@ -139,6 +139,10 @@ export interface ClientBase<E, M> {
 	 * (as ky's `extend` keeps an instance's defaults): the same subrequest count, request's end and deadline.
 	 * Its `breaker.isolate` / `reset` (a coordinator's call) and `waitForHealthy` (the `breaker.probe`s it
 	 * sends) are subrequests of the context too: counted, and not sent once it has none left.
+	 * Its `close()` ends this request's client only: its later calls reject with a `SteadfetchError`
+	 * (`CLIENT_CLOSED`) before any I/O and the listeners added through its `on()` are removed, while this
+	 * client, its other request contexts and the calls already made (their background work under
+	 * `ctx.waitUntil`) go on; a client its `extend()` made is closed with it. Closing this client closes them all.
 	 * @example
 	 * export default { fetch: (request, env, ctx) => handle(api.withContext(ctx, { request }), request) };
 	 */

@@ -45,7 +45,7 @@ export interface RetryEvent extends BaseEvent<'retry'> {
 export interface BudgetExhaustedEvent extends BaseEvent<'budget:exhausted'> {
 	/** Retries sent in the current window; with `reason: 'subrequests'`, the subrequests of the request context so far. */
 	retries: number;
-	/** Retries allowed in the current window; with `reason: 'subrequests'`, the count at which steadfetch adds none (`subrequests − 5`). */
+	/** Retries allowed in the current window; with `reason: 'subrequests'`, the count at which steadfetch adds none (`subrequests − 5`, at least 0). */
 	allowed: number;
 	/**
 	 * Why: absent for the scope's retry budget (once per window); `'subrequests'` when a request

@@ -88,9 +88,9 @@ export class Invocation {
 			counted.set(ctx, used);
 		}
 
-		// Until a `withContext(ctx)` gives `subrequests` (a helper's may come first), the default's.
+		// Until a `withContext(ctx)` gives `subrequests` (a helper's may come first), the default's; 5 or fewer: none of steadfetch's own.
 		if (!used.given) {
-			used.stop = subrequests - reserve;
+			used.stop = Math.max(0, subrequests - reserve);
 			used.given = given;
 		}
 

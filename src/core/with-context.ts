@@ -1,5 +1,7 @@
 import type { createCaller } from './caller.js';
 import { bind } from './client.js';
+import { clientClosed } from './closing.js';
+import { rejectedCall } from './response-promise.js';
 import type { AnyClient, ContextClient, ContextOptions, ContextStats } from './client-types.js';
 import { openInvocation, type Invocation } from './invocation.js';
 import type { PolicyContext } from './policy.js';
@@ -20,7 +22,8 @@ const inherited: unique symbol = Symbol('invocation');
  * `client.withContext(ctx, options)` (API.md "Request contexts"): a client that shares everything
  * with `client`, each call of it in the request context `ctx` (its `waitUntil`, subrequests, end and
  * deadline), its `stats()` with the context's subrequests, and the members a policy binds to the
- * request (`membersFor`: the outbox's replays hand their work to its `waitUntil`). The browser build
+ * request (`membersFor`: the outbox's replays hand their work to its `waitUntil`); its `close()` the
+ * request's own (its calls, the listeners added through it), never `client`'s. The browser build
  * has none (with-context-browser.ts).
  */
 export const contexts = (client: AnyClient, { call, context, placed }: ContextDeps): AnyClient['withContext'] => (ctx, contextOptions?: ContextOptions) => {
@@ -29,11 +32,44 @@ export const contexts = (client: AnyClient, { call, context, placed }: ContextDe
 	}
 
 	const invocation = (contextOptions as { [inherited]?: Invocation } | undefined)?.[inherited] ?? openInvocation(ctx, contextOptions, context.options.deadlineHeader, context.clock);
-	const bound = bind(call, invocation) as ContextClient;
+	// Closed, this request's client alone (its `close()`): its calls refused, the listeners added through it removed.
+	let closed = false;
+	const listening = new Set<() => void>();
+	const bound = bind(((...args) => (closed ? rejectedCall(clientClosed()) : call(...args))) as typeof call, invocation) as ContextClient;
 	bound.stats = () => Object.assign(client.stats(), { subrequests: invocation.used.count }) as ContextStats;
+	bound.on = ((type: never, listener: never) => {
+		if (closed) {
+			return () => undefined;
+		}
+
+		const off = client.on(type, listener);
+		listening.add(off);
+		return () => {
+			listening.delete(off);
+			off();
+		};
+	}) as ContextClient['on'];
+	bound.close = () => {
+		closed = true;
+		for (const off of listening) {
+			off();
+		}
+
+		listening.clear();
+	};
 	// As ky's `extend` keeps the instance's defaults, the client it makes stays in this request context
-	// (the same one: its subrequests, its request's end, its deadline as of this `withContext`).
-	bound.extend = ((more: never) => client.extend(more).withContext(ctx, { [inherited]: invocation } as ContextOptions)) as ContextClient['extend'];
+	// (the same one: its subrequests, its request's end, its deadline as of this `withContext`). That
+	// client is this request's alone: the request's client it gives closes it too.
+	bound.extend = ((more: never) => {
+		const made = client.extend(more);
+		const view = made.withContext(ctx, { [inherited]: invocation } as ContextOptions);
+		const close = view.close;
+		view.close = () => {
+			close();
+			made.close();
+		};
+		return view;
+	}) as ContextClient['extend'];
 	Object.setPrototypeOf(bound, client);
 	// A policy's members for the request, in place of its own `members`: never one the client has
 	// already (its own, ky's, another policy's), as `createClient` refuses for `members`.
