@@ -115,10 +115,11 @@ export interface BreakerOptions {
 	 * The scope of a URL: calls in one scope share one breaker. The values of its sensitive query
 	 * parameters (`sensitiveParams`) are removed from what it returns: a scope is stored, and named by
 	 * events, log records, errors and `stats()`. A function that answers at once: an `async` one is a RangeError,
-	 * and an object it gives back (a promise) fails each call with a RangeError, before any I/O.
+	 * and an object it gives back (a promise) fails each call with a RangeError, before any I/O. For a URL it
+	 * gives no scope for (`undefined`, `null`, `''`), the default: `scope: (url) => (url.includes('/v2/') ? 'v2' : undefined)`.
 	 * @default the URL's origin; for a URL that is not http or https, its scheme (`blob:`, `data:`)
 	 */
-	scope?: (url: string) => string;
+	scope?: (url: string) => string | undefined;
 	/**
 	 * Decide whether an attempt's outcome counts as a failure: return `true` (failure), `false`
 	 * (success) or `undefined` (the default rule). It sees the attempt's raw `Response` (before ky
@@ -185,9 +186,10 @@ const answersAtOnce: Rule = [(value) => typeof value === 'function' && Object.pr
 /**
  * `breaker.scope` as the client asks it: an object it gives back (a promise, from a plain function that is not `async`)
  * would put every URL in one scope (`'[object Promise]'`), so it fails the call that asked, a RangeError before any
- * I/O (on every call: seen at once). A string, or a number (its own scope), is taken as before.
+ * I/O (on every call: seen at once). A string, or a number (its own scope), is taken as before; no scope (`undefined`,
+ * `null`, `''`) is the URL's origin (the core's `scopeOf`).
  */
-export const scopeAtOnce = (scope: (url: string) => string) => (url: string): string => {
+export const scopeAtOnce = (scope: (url: string) => string | undefined) => (url: string): string => {
 	const answer: unknown = scope(url);
 	if ((typeof answer === 'object' && answer !== null) || typeof answer === 'function') {
 		throw new RangeError('breaker.scope must return a string at once; it returned an object (a promise?)');

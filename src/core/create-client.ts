@@ -98,7 +98,11 @@ export function assemble<O extends object>(userOptions: O, entry: Entry<O>, stor
 	// A scope the app makes of a URL (the breaker's `scope`) keeps no sensitive query value: it is a store key, a
 	// field of every event, log record and error of its calls, a `stats()` key. Only with one: the origin holds none.
 	// One given back as a promise (an `async scopeOf`) would make every URL one scope, '[object Promise]': the call fails.
-	const customScope = custom && ((url: string): string => redact(String(atOnce(custom.parts.scopeOf!(url), custom.slot, 'scopeOf')), params));
+	// No scope given (undefined, null, ''): the URL's own, its origin, never one scope named 'undefined' for all of them.
+	const customScope = custom && ((url: string): string => {
+		const scope = atOnce(custom.parts.scopeOf!(url), custom.slot, 'scopeOf') as unknown;
+		return scope == null || scope === '' ? originOf(url) : redact(String(scope), params);
+	});
 	const scopeOf = customScope ?? originOf;
 	scopeOfEvent = scopeOf;
 	/** The scope of a `Request.url` (already normalized): cheap on every attempt. */

@@ -225,7 +225,8 @@ export interface PolicyParts {
 	/**
 	 * The scope of an absolute URL, when this policy defines scopes (the breaker's `scope` option). It answers at
 	 * once: one that gives back a promise (an `async scopeOf`, its rejection handled) fails each call with a
-	 * TypeError naming the slot before any I/O, never making every URL one scope (`'[object Promise]'`).
+	 * TypeError naming the slot before any I/O, never making every URL one scope (`'[object Promise]'`). No scope
+	 * (`undefined`, `null`, `''`) is the default one, the URL's origin.
 	 */
 	readonly scopeOf?: (url: string) => string;
 	/** The log level of each event this policy emits (`PolicyContext.levels`): an event not listed is not logged. */

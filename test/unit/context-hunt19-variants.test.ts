@@ -1,9 +1,13 @@
 /**
- * Request contexts (defect hunt, nineteenth round): what `withContext(ctx)` closes, and the allowance
- * `budget:exhausted` tells for a small `subrequests`. A fake `fetch` answers at once: no timing.
+ * Request contexts and scopes (defect hunt, nineteenth round): what `withContext(ctx)` closes, the
+ * allowance `budget:exhausted` tells for a small `subrequests`, and the scope of a URL an app's `scope`
+ * gives no scope for. A fake `fetch` answers at once: no timing.
  */
 import { describe, expect, it } from 'vitest';
 import { classify, createClient } from '../../src/entries/core.js';
+import { breaker } from '../../src/entries/breaker.js';
+import { createClient as createPreset } from '../../src/entries/index.js';
+import type { Policy } from '../../src/entries/policy.js';
 
 const fresh = () => ({ waitUntil: () => undefined });
 const code = async (promise: Promise<unknown>): Promise<string> => promise.then(() => 'OK', (error: unknown) => classify(error).code);
@@ -78,5 +82,45 @@ describe('withContext(ctx, { subrequests }) of 5 or fewer: nothing steadfetch ad
 			expect([sent, told, here.stats().subrequests]).toEqual([['/a'], [{ reason: 'subrequests', retries: 1, allowed: 0 }], 1]);
 			api.close();
 		}
+	});
+});
+
+describe('a scope function that gives no scope for a URL: the URL\'s own (its origin)', () => {
+	it('breaker({ scope }) answering undefined, null or \'\' puts each origin in its own breaker, not one named \'undefined\'', async () => {
+		const sent: string[] = [];
+		const fetch = (async (request: Request) => {
+			sent.push(request.url);
+			return new Response('down', { status: request.url.startsWith('https://down.test') ? 503 : 200 });
+		}) as typeof globalThis.fetch;
+		for (const none of [undefined, null, '']) {
+			sent.length = 0;
+			const api = createClient({ fetch, retry: 0, breaker: breaker({ consecutiveFailures: 2, scope: (url) => (url.includes('/v2/') ? 'v2' : none as undefined) }) });
+			const scopes: string[] = [];
+			api.on('breaker:open', ({ scope }) => scopes.push(scope));
+			expect([await code(api.get('https://down.test/a')), await code(api.get('https://down.test/b'))]).toEqual(['HTTP_5XX', 'HTTP_5XX']);
+			// Before: the breaker of 'undefined' (or 'null', '') opened for every URL outside /v2/: up.test refused CIRCUIT_OPEN.
+			expect([await code(api.get('https://up.test/c')), scopes, api.breaker('https://up.test/').scope, api.breaker('https://down.test/').state]).toEqual(['OK', ['https://down.test'], 'https://up.test', 'open']);
+			expect(await code(api.get('https://up.test/v2/d'))).toBe('OK');
+			expect(Object.keys(api.stats()).sort()).toEqual(['https://down.test', 'https://up.test', 'v2']);
+			api.close();
+		}
+	});
+
+	it('an app policy\'s scopeOf answering undefined: events and stats() name the origin', async () => {
+		const mine = (): Policy<'h19scope'> => ({ slot: 'h19scope', create: () => ({ scopeOf: (url: string) => (url.includes('/v2/') ? 'v2' : undefined as unknown as string) }) });
+		const api = createClient({ fetch: answering([]), retry: 0, h19scope: mine() } as never);
+		expect(await code(api.get('https://a.test/x'))).toBe('OK');
+		expect(await code(api.get('https://a.test/v2/y'))).toBe('OK');
+		// Before: ['undefined', 'v2'].
+		expect(Object.keys(api.stats()).sort()).toEqual(['https://a.test', 'v2']);
+		expect(api.reachability('https://a.test/z')).toBe('reachable');
+		api.close();
+	});
+
+	it('the preset\'s breaker.scope too; a number is still its own scope', async () => {
+		const api = createPreset({ fetch: answering([]), retry: 0, staleCache: false, breaker: { scope: (url) => (url.includes('/n/') ? 7 as unknown as string : undefined) } });
+		expect([await code(api.get('https://a.test/x')), await code(api.get('https://a.test/n/y'))]).toEqual(['OK', 'OK']);
+		expect(Object.keys(api.stats()).sort()).toEqual(['7', 'https://a.test']);
+		api.close();
 	});
 });
